@@ -1,0 +1,59 @@
+"""autodiff: define-by-run automatic differentiation shaped like PyTorch, on NumPy or CuPy.
+
+    import autodiff as torch
+    w = torch.randn(5, 3, requires_grad=True)
+"""
+
+from __future__ import annotations
+
+# isort: off
+# Tensor first: tensor.py loads `function` and the op modules once the class exists, and every
+# other module needs that done (see the end of tensor.py).
+from .tensor import Tensor
+# isort: on
+
+from backends import Device as device
+
+from . import autograd, nn
+from .creation import (
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+    manual_seed, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor,
+    zeros, zeros_like,
+)
+from .dtypes import (
+    Size, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
+    set_default_dtype, uint8,
+)
+from .dtypes import bool_ as bool  # noqa: A001 - torch.bool
+from .function import Function
+from .grad_mode import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+    set_grad_enabled,
+)
+from .ops.elementwise import (
+    add, clamp, clip, cos, div, eq, exp, ge, gt, isnan, le, log, logical_and, logical_not,
+    logical_or, lt, maximum, minimum, mul, ne, neg, negative, pow, reciprocal, rsub, sigmoid, sin,
+    softplus, sub, where,
+)
+from .ops.linalg import matmul, mm
+from .ops.reduction import mean, sum
+from .ops.shape import (
+    broadcast_to, clone, expand, permute, reshape, squeeze, swapaxes, t, transpose, unsqueeze,
+)
+
+half = float16
+float = float32  # noqa: A001 - torch.float
+double = float64
+short = int16
+int = int32  # noqa: A001 - torch.int
+long = int64
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj: object) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()

@@ -1,0 +1,231 @@
+"""Creation functions: tensor, zeros, ones, full, eye, arange, rand, randn, ..._like."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import backends
+from backends import get_backend
+
+from . import dtypes
+from .tensor import Tensor, _wrap
+
+
+def _finish(data: Any, backend: Any, requires_grad: bool) -> Tensor:
+    out = _wrap(data, backend)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(size) == 1 and not isinstance(size[0], int):
+        size = tuple(size[0])
+    for value in size:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(
+                f"zeros(): argument 'size' must be tuple of ints, but found element of type "
+                f"{type(value).__name__}"
+            )
+        if value < 0:
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {value}: {list(size)}"
+            )
+    return tuple(size)
+
+
+def _float_dtype(dtype: Any) -> str:
+    kind = dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)
+    return kind.name
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of `data` (nested lists, numbers, arrays or a Tensor)."""
+    if isinstance(data, Tensor):
+        backend = get_backend(device) if device is not None else data._backend
+        source = data.detach()
+        array = backend.transfer(source._data, source._backend) if backend is not data._backend \
+            else backend.asarray(source._data, copy=True)
+    else:
+        backend = get_backend("cpu" if device is None else device)
+        data = _unwrap_nested(data)
+        array = backend.asarray(data, copy=True) if _is_array(data) else backend.asarray(data)
+        # Python floats arrive as float64; PyTorch gives them the default float dtype.
+        if dtype is None and not _is_array(data) and backend.dtype_name(array) == "float64":
+            dtype = dtypes.get_default_dtype()
+    if dtype is not None:
+        name = dtypes.to_dtype(dtype).name
+        if backend.dtype_name(array) != name:
+            array = backend.astype(array, name)
+    return _finish(array, backend, requires_grad)
+
+
+def _is_array(data: Any) -> bool:
+    return hasattr(data, "dtype") and hasattr(data, "shape")
+
+
+def _unwrap_nested(data: Any) -> Any:
+    """Nested lists may hold 0-d Tensors; turn those into Python numbers."""
+    if isinstance(data, (list, tuple)):
+        return [_unwrap_nested(item) for item in data]
+    if isinstance(data, Tensor):
+        return data.tolist()
+    return data
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array: Any) -> Tensor:
+    """A CPU tensor sharing memory with a NumPy array."""
+    backend = get_backend("cpu")
+    return _wrap(backend.from_numpy(array), backend)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    backend = get_backend("cpu" if device is None else device)
+    return _finish(backend.zeros(_size(size), _float_dtype(dtype)), backend, requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    backend = get_backend("cpu" if device is None else device)
+    return _finish(backend.ones(_size(size), _float_dtype(dtype)), backend, requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    backend = get_backend("cpu" if device is None else device)
+    return _finish(backend.empty(_size(size), _float_dtype(dtype)), backend, requires_grad)
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    backend = get_backend("cpu" if device is None else device)
+    if dtype is None:
+        kind = dtypes.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
+    else:
+        kind = dtypes.to_dtype(dtype)
+    shape = _size((size,) if isinstance(size, int) else tuple(size))
+    return _finish(backend.full(shape, fill_value, kind.name), backend, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    backend = get_backend("cpu" if device is None else device)
+    return _finish(backend.eye(n, m, _float_dtype(dtype)), backend, requires_grad)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) / step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in (start, end, step))
+        kind = dtypes.get_default_dtype() if is_float else dtypes.int64
+    else:
+        kind = dtypes.to_dtype(dtype)
+    backend = get_backend("cpu" if device is None else device)
+    # PyTorch counts ceil((end - start) / step) elements, computed in double precision.
+    count = max(math.ceil((end - start) / step), 0)
+    if kind.is_floating_point:
+        array = backend.arange(0, count, 1, "float64")
+        array = backend.astype(backend.add(backend.multiply(array, float(step)), float(start)),
+                               kind.name)
+    else:
+        array = backend.arange(start, start + count * step, step, kind.name)
+    return _finish(array, backend, requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    backend = get_backend("cpu" if device is None else device)
+    return _finish(backend.linspace(start, end, steps, _float_dtype(dtype)), backend,
+                   requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         generator: Any = None) -> Tensor:
+    """Uniform on [0, 1) from the device's generator (seeded by `manual_seed`)."""
+    backend = get_backend("cpu" if device is None else device)
+    return _finish(backend.rand(_size(size), _float_dtype(dtype)), backend, requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          generator: Any = None) -> Tensor:
+    """Standard normal from the device's generator (seeded by `manual_seed`)."""
+    backend = get_backend("cpu" if device is None else device)
+    return _finish(backend.randn(_size(size), _float_dtype(dtype)), backend, requires_grad)
+
+
+def randint(low: int, high: Any = None, size: Any = None, *, dtype: Any = None,
+            device: Any = None, requires_grad: bool = False) -> Tensor:
+    if size is None:
+        low, high, size = 0, low, high
+    backend = get_backend("cpu" if device is None else device)
+    kind = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
+    return _finish(backend.randint(low, high, _size((size,) if isinstance(size, int) else tuple(size)), kind.name),
+                   backend, requires_grad)
+
+
+def randperm(n: int, *, dtype: Any = None, device: Any = None) -> Tensor:
+    backend = get_backend("cpu" if device is None else device)
+    kind = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
+    return _wrap(backend.randperm(n, kind.name), backend)
+
+
+def _like(input: Tensor, dtype: Any, device: Any) -> tuple[Any, str]:
+    backend = input._backend if device is None else get_backend(device)
+    kind = input.dtype if dtype is None else dtypes.to_dtype(dtype)
+    return backend, kind.name
+
+
+def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    backend, name = _like(input, dtype, device)
+    return _finish(backend.zeros(input._data.shape, name), backend, requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    backend, name = _like(input, dtype, device)
+    return _finish(backend.ones(input._data.shape, name), backend, requires_grad)
+
+
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    backend, name = _like(input, dtype, device)
+    return _finish(backend.full(input._data.shape, fill_value, name), backend, requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    backend, name = _like(input, dtype, device)
+    return _finish(backend.empty(input._data.shape, name), backend, requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    backend, name = _like(input, dtype, device)
+    return _finish(backend.rand(input._data.shape, name), backend, requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    backend, name = _like(input, dtype, device)
+    return _finish(backend.randn(input._data.shape, name), backend, requires_grad)
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the generator of every device, now and for devices first used later."""
+    backends.seed_all(int(seed))

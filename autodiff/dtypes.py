@@ -1,0 +1,168 @@
+"""dtypes, `Size`, and PyTorch's type-promotion rules (which differ from NumPy's: an integer
+tensor times a Python float is float32, and a 0-d tensor or a Python scalar never widens a
+tensor of its own category)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class dtype:  # noqa: N801 - PyTorch's spelling
+    """A tensor element type. Printed as `torch.float32` so reprs match PyTorch's for users who
+    `import autodiff as torch`."""
+
+    __slots__ = ("category", "is_floating_point", "is_signed", "itemsize", "name")
+
+    def __init__(self, name: str, category: int, itemsize: int, is_signed: bool) -> None:
+        self.name = name
+        self.category = category  # 0 bool, 1 integer, 2 floating: PyTorch's promotion categories
+        self.itemsize = itemsize
+        self.is_signed = is_signed
+        self.is_floating_point = category == 2
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name  # pickles as the module-level constant of the same name
+
+    @property
+    def is_complex(self) -> bool:
+        return False
+
+    def to_real(self) -> dtype:
+        return self
+
+
+bool_ = dtype("bool", 0, 1, False)
+uint8 = dtype("uint8", 1, 1, False)
+int8 = dtype("int8", 1, 1, True)
+int16 = dtype("int16", 1, 2, True)
+int32 = dtype("int32", 1, 4, True)
+int64 = dtype("int64", 1, 8, True)
+float16 = dtype("float16", 2, 2, True)
+float32 = dtype("float32", 2, 4, True)
+float64 = dtype("float64", 2, 8, True)
+
+BY_NAME: dict[str, dtype] = {
+    d.name: d for d in (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+}
+# PyTorch's legacy type names, used in error messages ("[torch.FloatTensor [5, 3]]").
+LEGACY_NAMES = {
+    "bool": "BoolTensor", "uint8": "ByteTensor", "int8": "CharTensor", "int16": "ShortTensor",
+    "int32": "IntTensor", "int64": "LongTensor", "float16": "HalfTensor",
+    "float32": "FloatTensor", "float64": "DoubleTensor",
+}
+# PyTorch's short names in messages like "Got: Long".
+SCALAR_TYPE_NAMES = {
+    "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+    "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double",
+}
+
+_default_float = float32
+
+
+def get_default_dtype() -> dtype:
+    return _default_float
+
+
+def set_default_dtype(d: dtype) -> None:
+    global _default_float
+    if not isinstance(d, dtype) or not d.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    _default_float = d
+
+
+def to_dtype(value: Any) -> dtype:
+    """Accept a dtype, its name ("float32"), or the Python types float/int/bool."""
+    if isinstance(value, dtype):
+        return value
+    if value is float:
+        return _default_float
+    if value is int:
+        return int64
+    if value is bool:
+        return bool_
+    if isinstance(value, str) and value in BY_NAME:
+        return BY_NAME[value]
+    raise TypeError(f"expected a dtype, but got {value!r}")
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """The smallest dtype both `a` and `b` convert to (PyTorch's promotion lattice)."""
+    if a is b:
+        return a
+    if a.category != b.category:
+        return a if a.category > b.category else b
+    if a.category == 0:
+        return a
+    if a.category == 2:
+        return a if a.itemsize >= b.itemsize else b
+    # Integers: an unsigned and a signed type meet in a signed type that holds both.
+    if a.is_signed == b.is_signed:
+        return a if a.itemsize >= b.itemsize else b
+    signed, unsigned = (a, b) if a.is_signed else (b, a)
+    if signed.itemsize > unsigned.itemsize:
+        return signed
+    return {1: int16, 2: int32, 4: int64}.get(unsigned.itemsize, int64)
+
+
+def scalar_dtype(value: Any) -> dtype:
+    """The dtype a Python scalar takes part in promotion with (a 'wrapped number')."""
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, int):
+        return int64
+    return _default_float
+
+
+def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
+    # PyTorch's combine_categories: a lower-priority operand only matters when its category is
+    # higher than everything of higher priority.
+    if higher is None:
+        return lower
+    if lower is None or higher.category == 2:
+        return higher
+    if higher.category == 0 or lower.category == 2:
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(*operands: tuple[dtype, int] | dtype | bool | int | float) -> dtype:
+    """PyTorch's result type. Tensors are passed as (dtype, ndim); Python scalars as themselves.
+
+    Priority: tensors with dimensions, then 0-d tensors, then Python scalars.
+    """
+    dimensioned: dtype | None = None
+    zero_dim: dtype | None = None
+    wrapped: dtype | None = None
+    for operand in operands:
+        if isinstance(operand, tuple):
+            kind, ndim = operand
+            if ndim:
+                dimensioned = kind if dimensioned is None else promote_types(dimensioned, kind)
+            else:
+                zero_dim = kind if zero_dim is None else promote_types(zero_dim, kind)
+        elif isinstance(operand, dtype):
+            dimensioned = operand if dimensioned is None else promote_types(dimensioned, operand)
+        else:
+            kind = scalar_dtype(operand)
+            wrapped = kind if wrapped is None else promote_types(wrapped, kind)
+    result = _combine(dimensioned, _combine(zero_dim, wrapped))
+    assert result is not None, "result_type needs at least one operand"
+    return result
+
+
+class Size(tuple):  # type: ignore[type-arg]
+    """A shape: a tuple printed as `torch.Size([2, 3])`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    def numel(self) -> int:
+        total = 1
+        for size in self:
+            total *= size
+        return total

@@ -1,0 +1,108 @@
+"""Grad modes: whether ops record the graph. Thread-local, so a data-loading thread under
+`no_grad` does not switch recording off for the training thread.
+
+Each mode is a tiny class that is both a context manager and a decorator and restores the
+previous state on exit, as PyTorch's are.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.enabled = True
+        self.inference = False
+
+
+state = _State()
+
+
+def is_grad_enabled() -> bool:
+    return state.enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    return state.inference
+
+
+class _Mode:
+    """Base: subclasses set the state in __enter__; exiting restores what was there before."""
+
+    def __call__(self, function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.clone():
+                return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    def clone(self) -> _Mode:
+        return type(self)()
+
+    def __enter__(self) -> None:
+        self._previous = (state.enabled, state.inference)
+        self._set()
+
+    def __exit__(self, *exc_info: object) -> None:
+        state.enabled, state.inference = self._previous
+
+    def _set(self) -> None:
+        raise NotImplementedError
+
+
+class no_grad(_Mode):  # noqa: N801 - PyTorch's spelling
+    """Ops inside do not record the graph; results have requires_grad=False."""
+
+    def _set(self) -> None:
+        state.enabled = False
+
+
+class enable_grad(_Mode):  # noqa: N801
+    """Turn recording back on inside a `no_grad` region."""
+
+    def _set(self) -> None:
+        state.enabled = True
+
+
+class set_grad_enabled(_Mode):  # noqa: N801
+    """`set_grad_enabled(False)` switches recording off now; used with `with`, only inside."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._previous = (state.enabled, state.inference)
+        state.enabled = self.mode
+
+    def __call__(self, function: F) -> F:
+        state.enabled = self._previous[0]  # as a decorator it changes nothing until called
+        return super().__call__(function)
+
+    def clone(self) -> set_grad_enabled:
+        return set_grad_enabled(self.mode)
+
+    def __enter__(self) -> None:
+        pass  # already set by the constructor; _previous was taken there
+
+    def _set(self) -> None:
+        state.enabled = self.mode
+
+
+class inference_mode(_Mode):  # noqa: N801
+    """Like `no_grad` (this library has no separate inference tensors)."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = bool(mode)
+
+    def clone(self) -> inference_mode:
+        return inference_mode(self.mode)
+
+    def _set(self) -> None:
+        if self.mode:
+            state.enabled = False
+            state.inference = True

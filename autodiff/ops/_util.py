@@ -1,0 +1,92 @@
+"""Helpers the op families share: PyTorch's type promotion and broadcasting checks on arrays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backends import Backend
+
+from .. import dtypes
+
+_SCALARS = (bool, int, float)
+
+
+def promote(backend: Backend, a: Any, b: Any, elementwise: bool = True) -> tuple[Any, Any]:
+    """Cast two operands (arrays or Python scalars) to PyTorch's result dtype for them, and
+    (for elementwise ops) check that their shapes broadcast.
+
+    The common cases (same dtype; a float tensor with a Python number) return at once.
+    """
+    a_scalar = type(a) in _SCALARS
+    b_scalar = type(b) in _SCALARS
+    if not a_scalar and not b_scalar:
+        if a.dtype == b.dtype:
+            if elementwise and a.shape != b.shape:
+                check_broadcast(a.shape, b.shape)
+            return a, b
+    elif b_scalar and not a_scalar:
+        if a.dtype in backend._floating or (type(b) is int and a.dtype != backend._bool):
+            return a, b
+    elif a_scalar and not b_scalar:
+        if b.dtype in backend._floating or (type(a) is int and b.dtype != backend._bool):
+            return a, b
+    else:
+        return a, b  # two Python scalars: the caller's business
+    operands = [
+        x if type(x) in _SCALARS else (dtypes.BY_NAME[backend.dtype_name(x)], x.ndim)
+        for x in (a, b)
+    ]
+    result = dtypes.result_type(*operands).name
+    a = cast_operand(backend, a, result)
+    b = cast_operand(backend, b, result)
+    if elementwise and not a_scalar and not b_scalar and a.shape != b.shape:
+        check_broadcast(a.shape, b.shape)
+    return a, b
+
+
+def cast_operand(backend: Backend, x: Any, dtype: str) -> Any:
+    if type(x) in _SCALARS:
+        if dtype in ("float16", "float32", "float64"):
+            return float(x)
+        return x if dtype != "bool" else bool(x)
+    if backend.dtype_name(x) == dtype:
+        return x
+    return backend.astype(x, dtype)
+
+
+def check_broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> None:
+    """Raise PyTorch's message when two shapes do not broadcast."""
+    for axis in range(1, min(len(a), len(b)) + 1):
+        size_a, size_b = a[-axis], b[-axis]
+        if size_a != size_b and size_a != 1 and size_b != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                f"at non-singleton dimension {max(len(a), len(b)) - axis}"
+            )
+
+
+def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...] | None:
+    """`dim` (None, an int, or a sequence) as sorted non-negative axes; None means all."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    bound = max(ndim, 1)
+    result = []
+    for d in dims:
+        if not -bound <= d < bound:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-bound}, {bound - 1}], "
+                f"but got {d})"
+            )
+        d %= bound
+        if d in result:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        result.append(d)
+    return tuple(sorted(result)) if ndim else ()
+
+
+def default_float(backend: Backend, x: Any) -> Any:
+    """Integers and bools become the default float dtype (true division, mean of ints...)."""
+    if x.dtype in backend._floating:
+        return x
+    return backend.astype(x, dtypes.get_default_dtype().name)

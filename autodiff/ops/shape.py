@@ -1,0 +1,343 @@
+"""Shape ops (views in PyTorch: they share data and the version counter with their input),
+copies, and dtype/device conversion."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from backends import Device, get_backend, parse_device
+
+from .. import dtypes
+from ..function import Function
+from ..tensor import Tensor, _wrap_dim
+
+
+def shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
+    """Accept `f(2, 3)`, `f((2, 3))`, `f([2, 3])` and `f(torch.Size([2, 3]))`."""
+    if len(args) == 1 and not isinstance(args[0], int):
+        return tuple(int(size) for size in args[0])
+    return tuple(int(size) for size in args)
+
+
+def _as_view(output: Tensor, input: Tensor) -> Tensor:
+    """Mark `output` as a view of `input`: an in-place change to either bumps both versions."""
+    output._version_counter = input._shared_version_counter()
+    output._base = input._base if input._base is not None else input
+    return output
+
+
+# ----------------------------------------------------------------------------- reshape
+class View(Function):
+    node_name = "ViewBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, shape: tuple[int, ...]) -> Any:
+        ctx.input_shape = a.shape
+        return ctx.backend.reshape(a, shape)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad.reshape(ctx.input_shape)
+
+
+def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
+    known = 1
+    unknown = None
+    for axis, size in enumerate(shape):
+        if size == -1:
+            if unknown is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            unknown = axis
+        elif size < 0:
+            raise RuntimeError(f"invalid shape dimension {size}")
+        else:
+            known *= size
+    if unknown is not None and known != 0 and numel % known == 0:
+        return shape[:unknown] + (numel // known,) + shape[unknown + 1:]
+    if known != numel or unknown is not None:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def reshape(input: Tensor, *shape: Any) -> Tensor:
+    target = _infer_shape(shape_arg(shape), input.numel())
+    return _as_view(View.apply(input, shape=target), input)
+
+
+view = reshape
+
+
+class Expand(Function):
+    node_name = "ExpandBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, shape: tuple[int, ...]) -> Any:
+        ctx.input_shape = a.shape
+        return ctx.backend.broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return sum_to_size(grad, ctx.input_shape)
+
+
+def expand(input: Tensor, *sizes: Any) -> Tensor:
+    target = list(shape_arg(sizes))
+    shape = input._data.shape
+    if len(target) < len(shape):
+        raise RuntimeError(
+            f"expand(torch.FloatTensor{{{list(shape)}}}, size={target}): the number of sizes "
+            "provided must be greater or equal to the number of dimensions in the tensor"
+        )
+    offset = len(target) - len(shape)
+    for axis, size in enumerate(shape):
+        wanted = target[offset + axis]
+        if wanted == -1:
+            target[offset + axis] = size
+        elif size != 1 and wanted != size:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({wanted}) must match the existing size "
+                f"({size}) at non-singleton dimension {offset + axis}.  Target sizes: "
+                f"{list(shape_arg(sizes))}.  Tensor sizes: {list(shape)}"
+            )
+    if tuple(target) == shape:
+        return input
+    return _as_view(Expand.apply(input, shape=tuple(target)), input)
+
+
+def broadcast_to(input: Tensor, size: Any) -> Tensor:
+    return expand(input, *size)
+
+
+class SumToSize(Function):
+    """Sum a broadcast tensor back to `shape` (the adjoint of expand)."""
+
+    node_name = "SumBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, shape: tuple[int, ...]) -> Any:
+        ctx.input_shape = a.shape
+        lead = a.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + axis for axis, size in enumerate(shape) if size == 1 and a.shape[lead + axis] != 1
+        )
+        out = ctx.backend.sum(a, axis=axes, keepdims=True) if axes else a
+        return ctx.backend.reshape(out, shape)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad.expand(ctx.input_shape)
+
+
+def sum_to_size(input: Tensor, shape: tuple[int, ...]) -> Tensor:
+    shape = tuple(shape)
+    if input._data.shape == shape:
+        return input
+    return SumToSize.apply(input, shape=shape)
+
+
+# ----------------------------------------------------------------------------- dims
+class Permute(Function):
+    node_name = "PermuteBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dims: tuple[int, ...]) -> Any:
+        ctx.dims = dims
+        return ctx.backend.permute_dims(a, dims)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        inverse = [0] * len(ctx.dims)
+        for position, axis in enumerate(ctx.dims):
+            inverse[axis] = position
+        return grad.permute(inverse)
+
+
+def permute(input: Tensor, *dims: Any) -> Tensor:
+    ndim = input._data.ndim
+    order = tuple(_wrap_dim(d, ndim) for d in shape_arg(dims))
+    if len(order) != ndim:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {ndim} is not "
+            f"equal to len(dims) = {len(order)}"
+        )
+    if len(set(order)) != ndim:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return _as_view(Permute.apply(input, dims=order), input)
+
+
+class Transpose(Function):
+    node_name = "TransposeBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dim0: int, dim1: int) -> Any:
+        ctx.swap = (dim0, dim1)
+        order = list(range(a.ndim))
+        order[dim0], order[dim1] = order[dim1], order[dim0]
+        return ctx.backend.permute_dims(a, tuple(order))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad.transpose(*ctx.swap)
+
+
+class T(Transpose):
+    node_name = "TBackward0"
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    ndim = input._data.ndim
+    dim0, dim1 = _wrap_dim(dim0, ndim), _wrap_dim(dim1, ndim)
+    if ndim == 0:
+        return input
+    return _as_view(Transpose.apply(input, dim0=dim0, dim1=dim1), input)
+
+
+swapaxes = transpose
+
+
+def t(input: Tensor) -> Tensor:
+    ndim = input._data.ndim
+    if ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
+    if ndim < 2:
+        return input
+    return _as_view(T.apply(input, dim0=0, dim1=1), input)
+
+
+def numpy_T(input: Tensor) -> Tensor:  # noqa: N802 - the property is `.T`
+    ndim = input._data.ndim
+    if ndim != 2 and ndim != 0:
+        warnings.warn(
+            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+            "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+            "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
+            "reverse the dimensions of a tensor.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return permute(input, tuple(range(ndim - 1, -1, -1)))
+
+
+class Unsqueeze(Function):
+    node_name = "UnsqueezeBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dim: int) -> Any:
+        ctx.dim = dim
+        return ctx.backend.expand_dims(a, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad.squeeze(ctx.dim)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    dim = _wrap_dim(dim, input._data.ndim + 1)
+    return _as_view(Unsqueeze.apply(input, dim=dim), input)
+
+
+class Squeeze(Function):
+    node_name = "SqueezeBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, axes: tuple[int, ...]) -> Any:
+        ctx.input_shape = a.shape
+        return ctx.backend.squeeze(a, axis=axes) if axes else a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad.reshape(ctx.input_shape)
+
+
+class SqueezeDim(Squeeze):
+    node_name = "SqueezeBackward1"
+
+
+class SqueezeDims(Squeeze):
+    node_name = "SqueezeBackward4"
+
+
+def squeeze(input: Tensor, dim: Any = None) -> Tensor:
+    shape = input._data.shape
+    if dim is None:
+        axes = tuple(axis for axis, size in enumerate(shape) if size == 1)
+        op: type[Squeeze] = Squeeze
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        axes = tuple(
+            axis for axis in (_wrap_dim(d, len(shape)) for d in dims)
+            if shape and shape[axis] == 1
+        )
+        op = SqueezeDim if isinstance(dim, int) else SqueezeDims
+    return _as_view(op.apply(input, axes=axes), input)
+
+
+# ----------------------------------------------------------------------------- copies
+class Clone(Function):
+    node_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        return ctx.backend.asarray(a, copy=True)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad
+
+
+def clone(input: Tensor) -> Tensor:
+    return Clone.apply(input)
+
+
+class ToCopy(Function):
+    """A copy to another dtype and/or device; the gradient goes back to the source's."""
+
+    node_name = "ToCopyBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dtype: str, target: Any) -> Any:
+        source = ctx.backend
+        ctx.source_device = source.device
+        ctx.source_dtype = source.dtype_name(a)
+        if target is not source:
+            a = target.transfer(a, source)
+            ctx.backend = target  # the output lives on the target device
+        return target.astype(a, dtype, copy=False) if target.dtype_name(a) != dtype else a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad.to(ctx.source_device, dtypes.BY_NAME[ctx.source_dtype])
+
+
+def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """Tensor.to(dtype) / to(device, dtype=None) / to(other) with copy=False like PyTorch."""
+    device: Any = kwargs.pop("device", None)
+    dtype: Any = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif isinstance(arg, (dtypes.dtype, type)) and arg is not str:
+            dtype = arg
+        else:
+            device = arg
+    backend = input._backend if device is None else get_backend(_full_device(device))
+    kind = input.dtype if dtype is None else dtypes.to_dtype(dtype)
+    if backend is input._backend and kind is input.dtype and not copy:
+        return input
+    if input._requires_grad and not kind.is_floating_point:
+        out = ToCopy.apply(input.detach(), dtype=kind.name, target=backend)
+        return out
+    return ToCopy.apply(input, dtype=kind.name, target=backend)
+
+
+def _full_device(device: Any) -> Device:
+    parsed = parse_device(device)
+    if parsed.type == "cuda" and parsed.index is None:
+        return get_backend(parsed).device
+    return parsed

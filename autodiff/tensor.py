@@ -1,0 +1,548 @@
+"""`Tensor`: a thin facade over one backend array, its device's backend, and its place in the
+graph. Every method is a one-line call into `autodiff/ops`; no math happens here."""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from backends import Backend, Device, get_backend
+
+from . import dtypes
+from .dtypes import Size
+from .grad_mode import state as _grad_state
+
+if TYPE_CHECKING:
+    from .function import Node, RemovableHandle
+
+_NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+    "github.com/pytorch/pytorch/pull/30531 for more information."
+)
+
+
+class Tensor:
+    """An n-dimensional array on a device that can record the ops applied to it."""
+
+    # Defaults live on the class, so making a Tensor sets only what differs (the hot path).
+    _requires_grad = False
+    grad_fn: Node | None = None
+    _grad: Tensor | None = None
+    _output_nr = 0
+    _version_counter: list[int] | None = None  # shared with views; created on first need
+    _base: Tensor | None = None
+    _accumulator_ref: Any = None
+    _hooks: list[Callable[..., Any]] | None = None
+    _post_accumulate_hooks: list[Callable[..., Any]] | None = None
+    _retains_grad = False
+    _data: Any
+    _backend: Backend
+
+    __hash__ = object.__hash__  # == is elementwise; tensors hash by identity, as in PyTorch
+
+    def __init__(self, data: Any = (), dtype: Any = None, device: Any = None) -> None:
+        """`Tensor(data)` builds a float tensor, like `torch.Tensor`; prefer `autodiff.tensor`."""
+        from .creation import tensor as make_tensor
+
+        made = make_tensor(data, dtype=dtype or dtypes.get_default_dtype(), device=device)
+        self._data = made._data
+        self._backend = made._backend
+
+    # ------------------------------------------------------------------------- data and metadata
+    @property
+    def data(self) -> Tensor:
+        """The same values, detached from the graph (and from in-place checks: use with care)."""
+        return _wrap(self._data, self._backend)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data
+        self._backend = value._backend
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        total = 1
+        for size in self._data.shape:
+            total *= size
+        return total
+
+    nelement = numel
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.BY_NAME[self._backend._dtype_names[self._data.dtype]]
+
+    @property
+    def device(self) -> Device:
+        return self._backend.device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._backend.device.type == "cuda"
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def element_size(self) -> int:
+        return self.dtype.itemsize
+
+    def item(self) -> Any:
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"a Tensor with {self.numel()} elements cannot be converted to Scalar"
+            )
+        return self._backend.item(self._data)
+
+    def tolist(self) -> Any:
+        return self._backend.tolist(self._data)
+
+    def numpy(self, *, force: bool = False) -> Any:
+        """The values as a NumPy array (sharing memory on the CPU)."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        if self._backend.device.type != "cpu" and not force:
+            raise TypeError(
+                f"can't convert {self._backend.device} device type tensor to numpy. Use "
+                "Tensor.cpu() to copy the tensor to host memory first."
+            )
+        return self._backend.to_numpy(self._data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    # ------------------------------------------------------------------------- autograd state
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach()."
+                )
+            return self
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients"
+            )
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self) -> Tensor | None:
+        if self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if value._backend is not self._backend:
+                raise RuntimeError("assigned grad has data located on a different device")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` for this non-leaf tensor during backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        node = self.grad_fn
+        if node._retained is None:
+            node._retained = {}
+        node._retained[self._output_nr] = weakref.ref(self)
+        self._retains_grad = True
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call `hook(grad)` when this tensor's gradient is computed; it may return a new one."""
+        from .function import RemovableHandle
+
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            node = self.grad_fn
+            if node._tensor_hooks is None:
+                node._tensor_hooks = {}
+            hooks = node._tensor_hooks.setdefault(self._output_nr, [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(
+        self, hook: Callable[[Tensor], None]
+    ) -> RemovableHandle:
+        """Call `hook(tensor)` after a backward has added into this leaf's `.grad`."""
+        from .function import RemovableHandle
+
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return RemovableHandle(self._post_accumulate_hooks, hook)
+
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Add the gradient of this tensor w.r.t. each leaf into the leaf's `.grad`."""
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> Tensor:
+        """The same data (and version counter), outside the graph."""
+        out = _wrap(self._data, self._backend)
+        out._version_counter = self._shared_version_counter()
+        return out
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._requires_grad = False
+        self._output_nr = 0
+        return self
+
+    # Version counter: bumped by every in-place op, checked by nodes that saved this tensor.
+    @property
+    def _version(self) -> int:
+        counter = self._version_counter
+        return 0 if counter is None else counter[0]
+
+    def _shared_version_counter(self) -> list[int]:
+        counter = self._version_counter
+        if counter is None:
+            counter = self._version_counter = [0]
+        return counter
+
+    def _bump_version(self) -> None:
+        self._shared_version_counter()[0] += 1
+
+    def _grad_accumulator(self) -> Node:
+        """This leaf's AccumulateGrad node, made once and shared while a graph holds it."""
+        reference = self._accumulator_ref
+        node = reference() if reference is not None else None
+        if node is None:
+            from .function import AccumulateGrad
+
+            node = AccumulateGrad(self)
+            self._accumulator_ref = weakref.ref(node)
+        return node
+
+    # ------------------------------------------------------------------------- printing
+    def __repr__(self) -> str:
+        return _printing.tensor_repr(self)
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    # ------------------------------------------------------------------------- Python protocol
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return int(self._data.shape[0])
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous"
+            )
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    # ------------------------------------------------------------------------- arithmetic
+    def __add__(self, other: Any) -> Tensor:
+        return _elementwise.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _elementwise.add(self, other)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _elementwise.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _elementwise.rsub(self, other)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _elementwise.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _elementwise.mul(self, other)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _elementwise.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _elementwise.rdiv(self, other)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return _elementwise.pow(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return _elementwise.rpow(self, base)
+
+    def __neg__(self) -> Tensor:
+        return _elementwise.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __matmul__(self, other: Tensor) -> Tensor:
+        return _linalg.matmul(self, other)
+
+    def __rmatmul__(self, other: Tensor) -> Tensor:
+        return _linalg.matmul(other, self)
+
+    # Comparisons and logic return bool tensors outside the graph.
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _elementwise.eq(self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _elementwise.ne(self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _elementwise.lt(self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _elementwise.le(self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _elementwise.gt(self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _elementwise.ge(self, other)
+
+    def __and__(self, other: Tensor) -> Tensor:
+        return _elementwise.logical_and(self, other)
+
+    def __or__(self, other: Tensor) -> Tensor:
+        return _elementwise.logical_or(self, other)
+
+    def __invert__(self) -> Tensor:
+        return _elementwise.logical_not(self)
+
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _elementwise.add(self, other, alpha=alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _elementwise.sub(self, other, alpha=alpha)
+
+    def mul(self, other: Any) -> Tensor:
+        return _elementwise.mul(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        return _elementwise.div(self, other)
+
+    def neg(self) -> Tensor:
+        return _elementwise.neg(self)
+
+    def pow(self, exponent: Any) -> Tensor:
+        return _elementwise.pow(self, exponent)
+
+    def exp(self) -> Tensor:
+        return _elementwise.exp(self)
+
+    def log(self) -> Tensor:
+        return _elementwise.log(self)
+
+    def sin(self) -> Tensor:
+        return _elementwise.sin(self)
+
+    def cos(self) -> Tensor:
+        return _elementwise.cos(self)
+
+    def sigmoid(self) -> Tensor:
+        return _elementwise.sigmoid(self)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
+        return _elementwise.clamp(self, min, max)
+
+    clip = clamp
+
+    def matmul(self, other: Tensor) -> Tensor:
+        return _linalg.matmul(self, other)
+
+    # ------------------------------------------------------------------------- reductions
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return _reduction.sum(self, dim, keepdim, dtype=dtype)
+
+    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return _reduction.mean(self, dim, keepdim, dtype=dtype)
+
+    # ------------------------------------------------------------------------- shape
+    def reshape(self, *shape: Any) -> Tensor:
+        return _shape.reshape(self, *shape)
+
+    def view(self, *shape: Any) -> Tensor:
+        return _shape.view(self, *shape)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        return _shape.expand(self, *sizes)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return _shape.permute(self, *dims)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return _shape.transpose(self, dim0, dim1)
+
+    def t(self) -> Tensor:
+        return _shape.t(self)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        return _shape.numpy_T(self)
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802
+        return _shape.transpose(self, -2, -1)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _shape.unsqueeze(self, dim)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        return _shape.squeeze(self, dim)
+
+    def sum_to_size(self, *size: Any) -> Tensor:
+        return _shape.sum_to_size(self, _shape.shape_arg(size))
+
+    # ------------------------------------------------------------------------- copies and dtypes
+    def clone(self) -> Tensor:
+        return _shape.clone(self)
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`."""
+        return _shape.to(self, *args, **kwargs)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return _shape.to(self, other.dtype)
+
+    def float(self) -> Tensor:
+        return _shape.to(self, dtypes.float32)
+
+    def double(self) -> Tensor:
+        return _shape.to(self, dtypes.float64)
+
+    def half(self) -> Tensor:
+        return _shape.to(self, dtypes.float16)
+
+    def long(self) -> Tensor:
+        return _shape.to(self, dtypes.int64)
+
+    def int(self) -> Tensor:
+        return _shape.to(self, dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return _shape.to(self, dtypes.bool_)
+
+    def cpu(self) -> Tensor:
+        return _shape.to(self, "cpu")
+
+    def cuda(self, device: Any = None) -> Tensor:
+        return _shape.to(self, "cuda" if device is None else _cuda_device(device))
+
+    # ------------------------------------------------------------------------- in place
+    def zero_(self) -> Tensor:
+        return _inplace.zero_(self)
+
+
+def _wrap(data: Any, backend: Backend) -> Tensor:
+    """A Tensor around `data` that is not part of any graph (the engine's and ops' constructor)."""
+    tensor = _new(Tensor)
+    tensor._data = data
+    tensor._backend = backend
+    return tensor
+
+
+def _wrap_dim(dim: int, ndim: int) -> int:
+    """A dim in [-ndim, ndim) as a non-negative index, with PyTorch's error otherwise."""
+    bound = max(ndim, 1)
+    if not -bound <= dim < bound:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-bound}, {bound - 1}], "
+            f"but got {dim})"
+        )
+    return dim % bound
+
+
+def _cuda_device(device: Any) -> Any:
+    return f"cuda:{device}" if isinstance(device, int) else device
+
+
+_new = object.__new__
+
+# The op modules build Tensors and Tensor's methods call them, so they are imported here, once
+# the class they need exists (the one deliberate import cycle of the package).
+from . import _printing, function  # noqa: E402, F401
+from .ops import elementwise as _elementwise  # noqa: E402
+from .ops import inplace as _inplace  # noqa: E402
+from .ops import linalg as _linalg  # noqa: E402
+from .ops import reduction as _reduction  # noqa: E402
+from .ops import shape as _shape  # noqa: E402
+
+__all__ = ["Tensor", "get_backend"]

@@ -1,0 +1,311 @@
+"""The generic `Backend`: every array primitive the tape needs, written once against an
+array-API namespace `xp`.
+
+A subclass per library (NumPy, CuPy, array-api-strict) overrides only what the libraries really do
+differently: scatter-add, random numbers, host transfer, fused kernels, synchronisation. The tape
+(`autodiff/`) calls nothing else, so a new backend is one subclass of this class.
+
+Elementwise functions whose array-API signature is already what the tape needs are bound straight
+onto the instance (`self.exp = xp.exp`): one attribute lookup and no extra Python frame per op.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import kernels
+from .device import Device
+
+Array = Any
+Shape = tuple[int, ...]
+
+DTYPE_NAMES = (
+    "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
+)
+
+# Taken from the namespace as they are: same name, same signature as the tape calls them.
+DIRECT_FUNCTIONS = (
+    "add", "subtract", "multiply", "divide", "negative", "pow", "exp", "expm1", "log", "log1p",
+    "log2", "log10", "sqrt", "abs", "sign", "sin", "cos", "tan", "tanh", "sinh", "cosh", "asin",
+    "acos", "atan", "atan2", "floor", "ceil", "round", "trunc", "maximum", "minimum", "where",
+    "equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "logical_and",
+    "logical_or", "logical_not", "logical_xor", "isnan", "isinf", "isfinite", "square", "clip",
+    "sum", "prod", "max", "min", "mean", "argmax", "argmin", "matmul", "tensordot", "reshape",
+    "permute_dims", "broadcast_to", "expand_dims", "squeeze", "concat", "stack", "flip", "roll",
+    "take", "take_along_axis", "sort", "argsort", "nonzero", "tile", "repeat", "floor_divide",
+    "remainder", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_invert", "any", "all",
+    "zeros_like", "ones_like", "cumulative_sum", "cumulative_prod",
+)
+
+
+class Backend:
+    """One object per device; methods are the array primitives of the tape."""
+
+    name = "generic"
+
+    # Bound in __init__ from DIRECT_FUNCTIONS (typed here for readers and mypy).
+    add: Callable[..., Array]
+    subtract: Callable[..., Array]
+    multiply: Callable[..., Array]
+    divide: Callable[..., Array]
+    negative: Callable[..., Array]
+    pow: Callable[..., Array]
+    exp: Callable[..., Array]
+    expm1: Callable[..., Array]
+    log: Callable[..., Array]
+    log1p: Callable[..., Array]
+    log2: Callable[..., Array]
+    log10: Callable[..., Array]
+    sqrt: Callable[..., Array]
+    abs: Callable[..., Array]
+    sign: Callable[..., Array]
+    sin: Callable[..., Array]
+    cos: Callable[..., Array]
+    tan: Callable[..., Array]
+    tanh: Callable[..., Array]
+    sinh: Callable[..., Array]
+    cosh: Callable[..., Array]
+    asin: Callable[..., Array]
+    acos: Callable[..., Array]
+    atan: Callable[..., Array]
+    atan2: Callable[..., Array]
+    floor: Callable[..., Array]
+    ceil: Callable[..., Array]
+    round: Callable[..., Array]
+    trunc: Callable[..., Array]
+    maximum: Callable[..., Array]
+    minimum: Callable[..., Array]
+    where: Callable[..., Array]
+    equal: Callable[..., Array]
+    not_equal: Callable[..., Array]
+    greater: Callable[..., Array]
+    greater_equal: Callable[..., Array]
+    less: Callable[..., Array]
+    less_equal: Callable[..., Array]
+    logical_and: Callable[..., Array]
+    logical_or: Callable[..., Array]
+    logical_not: Callable[..., Array]
+    logical_xor: Callable[..., Array]
+    isnan: Callable[..., Array]
+    isinf: Callable[..., Array]
+    isfinite: Callable[..., Array]
+    square: Callable[..., Array]
+    clip: Callable[..., Array]
+    sum: Callable[..., Array]
+    prod: Callable[..., Array]
+    max: Callable[..., Array]
+    min: Callable[..., Array]
+    mean: Callable[..., Array]
+    argmax: Callable[..., Array]
+    argmin: Callable[..., Array]
+    matmul: Callable[..., Array]
+    tensordot: Callable[..., Array]
+    reshape: Callable[..., Array]
+    permute_dims: Callable[..., Array]
+    broadcast_to: Callable[..., Array]
+    expand_dims: Callable[..., Array]
+    squeeze: Callable[..., Array]
+    concat: Callable[..., Array]
+    stack: Callable[..., Array]
+    flip: Callable[..., Array]
+    roll: Callable[..., Array]
+    take: Callable[..., Array]
+    take_along_axis: Callable[..., Array]
+    sort: Callable[..., Array]
+    argsort: Callable[..., Array]
+    nonzero: Callable[..., Array]
+    tile: Callable[..., Array]
+    repeat: Callable[..., Array]
+    floor_divide: Callable[..., Array]
+    remainder: Callable[..., Array]
+    bitwise_and: Callable[..., Array]
+    bitwise_or: Callable[..., Array]
+    bitwise_xor: Callable[..., Array]
+    bitwise_invert: Callable[..., Array]
+    any: Callable[..., Array]
+    all: Callable[..., Array]
+    zeros_like: Callable[..., Array]
+    ones_like: Callable[..., Array]
+    cumulative_sum: Callable[..., Array]
+    cumulative_prod: Callable[..., Array]
+
+    def __init__(self, xp: Any, device: Device, native_device: Any = None) -> None:
+        self.xp = xp
+        self.device = device
+        self.native_device = native_device
+        for function_name in DIRECT_FUNCTIONS:
+            function = getattr(xp, function_name, None)
+            if function is not None:
+                setattr(self, function_name, function)
+        # The dtype objects arrays actually carry (NumPy's xp.float32 is a scalar type, and
+        # np.dtype("float32") hashes differently), read off an empty array of each.
+        self._native_dtypes = {
+            name: xp.empty((0,), dtype=getattr(xp, name), device=native_device).dtype
+            for name in DTYPE_NAMES
+        }
+        # Keyed by the native dtype object: one dict lookup answers `Tensor.dtype`.
+        self._dtype_names = {native: name for name, native in self._native_dtypes.items()}
+        # For the type-promotion fast path: is this native dtype floating? boolean?
+        self._floating = frozenset(self._native_dtypes[n] for n in ("float16", "float32", "float64"))
+        self._bool = self._native_dtypes["bool"]
+        self.seed_generator(0)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} device='{self.device}'>"
+
+    # ----------------------------------------------------------------------------- dtypes
+    def native_dtype(self, name: str) -> Any:
+        return self._native_dtypes[name]
+
+    def dtype_name(self, array: Array) -> str:
+        return self._dtype_names[array.dtype]
+
+    def astype(self, array: Array, dtype: str, copy: bool = False) -> Array:
+        return self.xp.astype(array, self._native_dtypes[dtype], copy=copy)
+
+    # ----------------------------------------------------------------------------- creation
+    def asarray(self, obj: Any, dtype: str | None = None, copy: bool | None = None) -> Array:
+        native = None if dtype is None else self._native_dtypes[dtype]
+        return self.xp.asarray(obj, dtype=native, device=self.native_device, copy=copy)
+
+    def zeros(self, shape: Shape, dtype: str) -> Array:
+        return self.xp.zeros(shape, dtype=self._native_dtypes[dtype], device=self.native_device)
+
+    def ones(self, shape: Shape, dtype: str) -> Array:
+        return self.xp.ones(shape, dtype=self._native_dtypes[dtype], device=self.native_device)
+
+    def full(self, shape: Shape, fill_value: Any, dtype: str) -> Array:
+        return self.xp.full(
+            shape, fill_value, dtype=self._native_dtypes[dtype], device=self.native_device
+        )
+
+    def empty(self, shape: Shape, dtype: str) -> Array:
+        return self.xp.empty(shape, dtype=self._native_dtypes[dtype], device=self.native_device)
+
+    def eye(self, n: int, m: int | None, dtype: str) -> Array:
+        return self.xp.eye(n, m, dtype=self._native_dtypes[dtype], device=self.native_device)
+
+    def arange(self, start: Any, stop: Any, step: Any, dtype: str) -> Array:
+        return self.xp.arange(
+            start, stop, step, dtype=self._native_dtypes[dtype], device=self.native_device
+        )
+
+    def linspace(self, start: Any, stop: Any, num: int, dtype: str) -> Array:
+        return self.xp.linspace(
+            start, stop, num, dtype=self._native_dtypes[dtype], device=self.native_device
+        )
+
+    # ----------------------------------------------------------------------------- random
+    # The array API has no random numbers: each backend brings a generator.
+    def seed_generator(self, seed: int) -> None:
+        raise NotImplementedError
+
+    def rand(self, shape: Shape, dtype: str) -> Array:
+        """Uniform on [0, 1)."""
+        raise NotImplementedError
+
+    def randn(self, shape: Shape, dtype: str) -> Array:
+        """Standard normal."""
+        raise NotImplementedError
+
+    def randint(self, low: int, high: int, shape: Shape, dtype: str) -> Array:
+        raise NotImplementedError
+
+    def randperm(self, n: int, dtype: str) -> Array:
+        return self.astype(self.argsort(self.rand((n,), "float64")), dtype)
+
+    # ----------------------------------------------------------------------------- reductions
+    def var(self, array: Array, axis: Any = None, correction: float = 1,
+            keepdims: bool = False) -> Array:
+        return self.xp.var(array, axis=axis, correction=correction, keepdims=keepdims)
+
+    def logsumexp(self, array: Array, axis: Any, keepdims: bool = False) -> Array:
+        peak = self.max(array, axis=axis, keepdims=True)
+        # An all -inf slice would give nan from (-inf) - (-inf); shift by 0 there instead.
+        peak = self.where(self.isfinite(peak), peak, self.zeros_like(peak))
+        out = self.log(self.sum(self.exp(array - peak), axis=axis, keepdims=True)) + peak
+        return out if keepdims else self.squeeze(out, axis=axis)
+
+    # ----------------------------------------------------------------------------- indexing
+    def getitem(self, array: Array, key: Any) -> Array:
+        return array[key]
+
+    def setitem(self, array: Array, key: Any, value: Any) -> None:
+        array[key] = value
+
+    def index_add(self, target: Array, key: Any, values: Array) -> Array:
+        """target[key] += values, accumulating over repeated indices (scatter-add), in place.
+
+        The array API has no scatter-add, so each backend supplies one (NumPy's `add.at`, CuPy's
+        `cupyx.scatter_add`).
+        """
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------------------- host, devices
+    def to_numpy(self, array: Array) -> Any:
+        """A NumPy array with the same values (shares memory where the backend allows)."""
+        raise NotImplementedError
+
+    def from_numpy(self, array: Any) -> Array:
+        return self.xp.asarray(array, device=self.native_device)
+
+    def tolist(self, array: Array) -> Any:
+        return self.to_numpy(array).tolist()
+
+    def item(self, array: Array) -> Any:
+        return self.to_numpy(array).item()
+
+    def transfer(self, array: Array, source: Backend) -> Array:
+        """Copy an array of another backend onto this one (through the host by default)."""
+        return self.from_numpy(source.to_numpy(array))
+
+    def is_exclusive(self, array: Array) -> bool:
+        """True when `array` owns its memory and is writable, so a gradient may be stolen.
+
+        The default is the safe answer: False makes the engine copy before storing a gradient.
+        """
+        return False
+
+    def synchronize(self) -> None:
+        """Wait for queued work; a no-op for synchronous backends."""
+
+    # ----------------------------------------------------------------------------- fused kernels
+    def sigmoid(self, x: Array) -> Array:
+        return kernels.sigmoid(self.xp, x)
+
+    def softplus(self, x: Array) -> Array:
+        return kernels.softplus(self.xp, x)
+
+    def bce_with_logits(self, z: Array, y: Array, weight: Array | None,
+                        pos_weight: Array | None) -> Array:
+        return kernels.bce_with_logits(self.xp, z, y, weight, pos_weight)
+
+    def bce_with_logits_backward(self, grad: Array, z: Array, y: Array, weight: Array | None,
+                                 pos_weight: Array | None) -> Array:
+        return kernels.bce_with_logits_backward(self.xp, grad, z, y, weight, pos_weight)
+
+    def log_softmax(self, x: Array, axis: int) -> Array:
+        return kernels.log_softmax(self.xp, x, axis)
+
+    def log_softmax_backward(self, grad: Array, output: Array, axis: int) -> Array:
+        return kernels.log_softmax_backward(self.xp, grad, output, axis)
+
+
+def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
+    """The shape that `shapes` broadcast to; ValueError naming them when they do not."""
+    ndim = max((len(shape) for shape in shapes), default=0)
+    result = [1] * ndim
+    for shape in shapes:
+        for axis, size in enumerate(shape, start=ndim - len(shape)):
+            if size == 1 or size == result[axis]:
+                continue
+            if result[axis] != 1:
+                raise ValueError(f"shapes {[tuple(s) for s in shapes]} cannot be broadcast")
+            result[axis] = size
+    return tuple(result)
+
+
+def numel(shape: Sequence[int]) -> int:
+    return math.prod(shape)

@@ -1,0 +1,90 @@
+"""The NumPy backend: the generic backend on array-api-compat's NumPy namespace, plus NumPy's own
+scatter-add, random generator and zero-copy host transfer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import array_api_compat.numpy as xp
+import numpy as np
+
+from .base import Array, Backend, Shape
+from .device import Device
+
+
+class NumpyBackend(Backend):
+    name = "numpy"
+
+    def __init__(self) -> None:
+        super().__init__(xp, Device("cpu"), native_device="cpu")
+        # array-api-compat wraps these for NumPy 1.x compatibility; NumPy 2's own functions take
+        # the same arguments and skip a Python frame per call.
+        self.matmul = np.matmul
+        self.permute_dims = np.transpose
+        self.zeros_like = np.zeros_like
+        self.ones_like = np.ones_like
+
+    # Creation without array-api-compat's wrappers (they cost microseconds on tiny tensors).
+    def asarray(self, obj: Any, dtype: str | None = None, copy: bool | None = None) -> Array:
+        native = None if dtype is None else self._native_dtypes[dtype]
+        if copy:
+            return np.array(obj, dtype=native, copy=True)
+        return np.asarray(obj, dtype=native)
+
+    def zeros(self, shape: Shape, dtype: str) -> Array:
+        return np.zeros(shape, self._native_dtypes[dtype])
+
+    def ones(self, shape: Shape, dtype: str) -> Array:
+        return np.ones(shape, self._native_dtypes[dtype])
+
+    def full(self, shape: Shape, fill_value: Any, dtype: str) -> Array:
+        return np.full(shape, fill_value, self._native_dtypes[dtype])
+
+    def empty(self, shape: Shape, dtype: str) -> Array:
+        return np.empty(shape, self._native_dtypes[dtype])
+
+    def astype(self, array: Array, dtype: str, copy: bool = False) -> Array:
+        return array.astype(self._native_dtypes[dtype], copy=copy)
+
+    def seed_generator(self, seed: int) -> None:
+        self._generator = np.random.default_rng(seed)
+
+    def rand(self, shape: Shape, dtype: str) -> Array:
+        return self._generator.random(shape, dtype=self._float_dtype(dtype)).astype(
+            self._native_dtypes[dtype], copy=False
+        )
+
+    def randn(self, shape: Shape, dtype: str) -> Array:
+        return self._generator.standard_normal(shape, dtype=self._float_dtype(dtype)).astype(
+            self._native_dtypes[dtype], copy=False
+        )
+
+    def randint(self, low: int, high: int, shape: Shape, dtype: str) -> Array:
+        return self._generator.integers(low, high, shape, dtype=self._native_dtypes[dtype])
+
+    def randperm(self, n: int, dtype: str) -> Array:
+        return self._generator.permutation(n).astype(self._native_dtypes[dtype])
+
+    def _float_dtype(self, dtype: str) -> Any:
+        # NumPy's generator draws float32 and float64 only; float16 is drawn as float32 and cast.
+        return np.float32 if dtype in ("float16", "float32") else np.float64
+
+    def index_add(self, target: Array, key: Any, values: Array) -> Array:
+        np.add.at(target, key, values)
+        return target
+
+    def to_numpy(self, array: Array) -> Any:
+        return array
+
+    def from_numpy(self, array: Any) -> Array:
+        return array
+
+    def tolist(self, array: Array) -> Any:
+        return array.tolist()
+
+    def item(self, array: Array) -> Any:
+        return array.item()
+
+    def is_exclusive(self, array: Array) -> bool:
+        # A fresh result owns its buffer; views (reshape, broadcast_to, slices) have a base.
+        return array.base is None and array.flags.writeable
