@@ -16,36 +16,104 @@ from backends import Device as device
 
 from . import autograd, nn
 from .creation import (
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-    manual_seed, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor,
-    zeros, zeros_like,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
 )
 from .dtypes import (
-    Size, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
-    set_default_dtype, uint8,
+    Size,
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
 )
-from .dtypes import bool_ as bool  # noqa: A001 - torch.bool
+from .dtypes import bool_ as bool
 from .function import Function
 from .grad_mode import (
-    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
     set_grad_enabled,
 )
 from .ops.elementwise import (
-    add, clamp, clip, cos, div, eq, exp, ge, gt, isnan, le, log, logical_and, logical_not,
-    logical_or, lt, maximum, minimum, mul, ne, neg, negative, pow, reciprocal, rsub, sigmoid, sin,
-    softplus, sub, where,
+    add,
+    clamp,
+    clip,
+    cos,
+    div,
+    eq,
+    exp,
+    ge,
+    gt,
+    isnan,
+    le,
+    log,
+    logical_and,
+    logical_not,
+    logical_or,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    ne,
+    neg,
+    negative,
+    pow,
+    reciprocal,
+    rsub,
+    sigmoid,
+    sin,
+    softplus,
+    sub,
+    where,
 )
 from .ops.linalg import matmul, mm
 from .ops.reduction import mean, sum
 from .ops.shape import (
-    broadcast_to, clone, expand, permute, reshape, squeeze, swapaxes, t, transpose, unsqueeze,
+    broadcast_to,
+    clone,
+    expand,
+    permute,
+    reshape,
+    squeeze,
+    swapaxes,
+    t,
+    transpose,
+    unsqueeze,
 )
 
 half = float16
-float = float32  # noqa: A001 - torch.float
+float = float32
 double = float64
 short = int16
-int = int32  # noqa: A001 - torch.int
+int = int32
 long = int64
 
 __version__ = "0.1.0"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 
-class dtype:  # noqa: N801 - PyTorch's spelling
+class dtype:
     """A tensor element type. Printed as `torch.float32` so reprs match PyTorch's for users who
     `import autodiff as torch`."""
 

@@ -27,7 +27,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .function import AccumulateGrad, Function, Node
+from .function import AccumulateGrad, Node
 from .grad_mode import state as grad_state
 from .tensor import Tensor, _wrap
 
@@ -60,10 +60,12 @@ def run_backward(
         for position, tensor in enumerate(inputs):
             node = tensor.grad_fn or tensor._grad_accumulator()
             captures.setdefault((node, tensor._output_nr), []).append(position)
-    dependencies, executable = _discover([edge[0] for edge in root_edges], captures, inputs)
-    for node in executable:
-        if isinstance(node, Function):
-            node._check_saved()
+    root_nodes = {edge[0] for edge in root_edges}
+    if inputs is None:
+        dependencies = _count_dependencies(root_nodes)
+        executable = None
+    else:
+        dependencies, executable = _prune(root_nodes, captures)
 
     buffers: dict[Node, list[Any]] = {}
     for node, output_nr, grad in root_edges:
@@ -79,29 +81,23 @@ def run_backward(
         while heap:
             node = heapq.heappop(heap)[1]
             grads = buffers.pop(node)
-            if node._tensor_hooks is not None or node._retained is not None:
-                _run_tensor_hooks(node, grads, undo)
+            if node._hooked:
+                grads = _run_pre_hooks(node, grads, undo)
             if captures:
                 for (capture_node, output_nr), positions in captures.items():
                     if capture_node is node:
                         for position in positions:
                             captured[position] = grads[output_nr]
-                        if not accumulate_grad or type(node) is not AccumulateGrad:
-                            _retain_input_grads(node, output_nr, grads, inputs, positions,
-                                                accumulate_grad, undo)
-            if node not in executable:
-                continue
-            if node._pre_hooks is not None:
-                for hook in node._pre_hooks:
-                    replaced = hook(tuple(grads))
-                    if replaced is not None:
-                        grads = list(replaced)
+                        if accumulate_grad and type(node) is not AccumulateGrad:
+                            _retain_input_grads(grads[output_nr], inputs, positions, undo)
+                if node not in executable:  # type: ignore[operator]
+                    continue
             if type(node) is AccumulateGrad:
                 grad = grads[0]
                 grads = None  # so _accumulate can tell whether anyone else holds the gradient
                 _accumulate(node.variable, grad, create_graph, undo)
                 continue
-            if all(grad is None for grad in grads):
+            if grads[0] is None and (len(grads) == 1 or all(g is None for g in grads)):
                 input_grads: tuple[Any, ...] = (None,) * len(node.next_functions)
             else:
                 input_grads = node._run_backward(grads)  # type: ignore[attr-defined]
@@ -113,16 +109,28 @@ def run_backward(
             if not retain_graph:
                 node._release_saved()  # type: ignore[attr-defined]
             for (child, output_nr), grad in zip(node.next_functions, input_grads):
-                if child is None or child not in dependencies:
+                if child is None:
+                    continue
+                count = dependencies.get(child)
+                if count is None:  # pruned: leads to none of `inputs`
                     continue
                 if grad is not None:
-                    _add_to_buffer(buffers, child, output_nr, grad)
-                remaining = dependencies[child] - 1
-                dependencies[child] = remaining
-                if remaining == 0:
+                    buffer = buffers.get(child)
+                    if buffer is None:
+                        if child._num_outputs == 1:
+                            buffers[child] = [grad]
+                        else:
+                            buffer = buffers[child] = [None] * child._num_outputs
+                            buffer[output_nr] = grad
+                    elif buffer[output_nr] is None:
+                        buffer[output_nr] = grad
+                    else:
+                        buffer[output_nr] = buffer[output_nr] + grad
+                if count == 1:
                     if child not in buffers:  # every gradient into it was None
                         buffers[child] = [None] * child._num_outputs
                     heapq.heappush(heap, (-child._sequence_nr, child))
+                dependencies[child] = count - 1
     except BaseException:
         for tensor, old_grad, old_data in reversed(undo):
             tensor._grad = old_grad
@@ -134,42 +142,62 @@ def run_backward(
     return captured if not accumulate_grad else None
 
 
-def _discover(
-    roots: list[Node], captures: dict[tuple[Node, int], list[int]],
-    inputs: Sequence[Tensor] | None,
-) -> tuple[dict[Node, int], set[Node]]:
-    """Count the edges into each node; return the counts and the set of nodes to execute."""
+def _count_dependencies(roots: set[Node]) -> dict[Node, int]:
+    """One depth-first pass: the number of edges into every node below the roots.
+
+    Each node's saved tensors are checked on the way, so the usual errors (freed buffers, an
+    in-place change) are raised before anything has changed.
+    """
+    dependencies: dict[Node, int] = {}
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if node._saved is not None:  # type: ignore[attr-defined]
+            node._check_saved()  # type: ignore[attr-defined]
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            if child in dependencies:
+                dependencies[child] += 1
+            else:
+                dependencies[child] = 1
+                if child not in roots:
+                    stack.append(child)
+    return dependencies
+
+
+def _prune(roots: set[Node], captures: dict[tuple[Node, int], list[int]]
+           ) -> tuple[dict[Node, int], set[Node]]:
+    """With `inputs`: keep the nodes on a path to one of them. Returns the dependency counts
+    among kept nodes and the nodes to execute (a captured non-leaf node is kept, not run,
+    unless it leads further to another input)."""
     seen = set(roots)
-    stack = list(seen)
+    stack = list(roots)
     while stack:
         node = stack.pop()
         for child, _ in node.next_functions:
             if child is not None and child not in seen:
                 seen.add(child)
                 stack.append(child)
-    if inputs is None:
-        executable = seen
-    else:
-        # A node is needed when it is a capture point or leads to one. A node's inputs were
-        # created before it, so walking in creation order visits children before parents.
-        targets = {node for node, _ in captures}
-        needed = set()
-        executable = set()
-        for node in sorted(seen, key=lambda n: n._sequence_nr):
-            if any(child in needed for child, _ in node.next_functions):
-                needed.add(node)
+    # A node's inputs were created before it, so creation order visits children first.
+    targets = {node for node, _ in captures}
+    needed: set[Node] = set()
+    executable: set[Node] = set()
+    for node in sorted(seen, key=lambda n: n._sequence_nr):
+        if any(child in needed for child, _ in node.next_functions):
+            needed.add(node)
+            executable.add(node)
+        elif node in targets:
+            needed.add(node)
+            if type(node) is AccumulateGrad:
                 executable.add(node)
-            elif node in targets:
-                needed.add(node)
-                if type(node) is AccumulateGrad:
-                    executable.add(node)
-        seen = needed
     dependencies: dict[Node, int] = {}
-    for node in seen:
-        if node in executable:
-            for child, _ in node.next_functions:
-                if child is not None and child in seen:
-                    dependencies[child] = dependencies.get(child, 0) + 1
+    for node in executable:
+        if node._saved is not None:  # type: ignore[attr-defined]
+            node._check_saved()  # type: ignore[attr-defined]
+        for child, _ in node.next_functions:
+            if child is not None and child in needed:
+                dependencies[child] = dependencies.get(child, 0) + 1
     return dependencies, executable
 
 
@@ -216,8 +244,9 @@ def _accumulate(variable: Tensor, grad: Tensor | None, create_graph: bool,
             hook(variable)
 
 
-def _run_tensor_hooks(node: Node, grads: list[Any], undo: list[Any]) -> None:
-    """Hooks registered on non-leaf Tensors, then retain_grad() (which sees the hooked grad)."""
+def _run_pre_hooks(node: Node, grads: list[Any], undo: list[Any]) -> list[Any]:
+    """Hooks on the node's output Tensors, retain_grad() (which sees the hooked gradient),
+    then the node's own pre-hooks."""
     if node._tensor_hooks is not None:
         for output_nr, hooks in node._tensor_hooks.items():
             for hook in hooks:
@@ -231,16 +260,21 @@ def _run_tensor_hooks(node: Node, grads: list[Any], undo: list[Any]) -> None:
             tensor = reference()
             if tensor is not None and grads[output_nr] is not None:
                 _store_grad(tensor, grads[output_nr], undo)
+    if node._pre_hooks is not None:
+        for hook in node._pre_hooks:
+            replaced = hook(tuple(grads))
+            if replaced is not None:
+                grads = list(replaced)
+    return grads
 
 
-def _retain_input_grads(node: Node, output_nr: int, grads: list[Any],
-                        inputs: Sequence[Tensor] | None, positions: list[int],
-                        accumulate_grad: bool, undo: list[Any]) -> None:
+def _retain_input_grads(grad: Tensor | None, inputs: Sequence[Tensor] | None,
+                        positions: list[int], undo: list[Any]) -> None:
     """backward(inputs=[non-leaf]) accumulates into that tensor's .grad, as PyTorch does."""
-    if not accumulate_grad or inputs is None or grads[output_nr] is None:
+    if inputs is None or grad is None:
         return
     for position in positions:
-        _store_grad(inputs[position], grads[output_nr], undo)
+        _store_grad(inputs[position], grad, undo)
 
 
 def _store_grad(tensor: Tensor, grad: Tensor, undo: list[Any]) -> None:

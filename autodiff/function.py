@@ -25,11 +25,14 @@ if TYPE_CHECKING:
 # Creation order of nodes. The engine runs ready nodes latest-first (PyTorch's sequence_nr).
 _sequence = itertools.count()
 
-# Kinds of saved entries: an input Tensor (kept as is, so a recorded backward reaches its graph),
-# an output (kept as its array: holding the output Tensor would make a reference cycle), or a
-# constant the forward computed.
+# Kinds of saved entries, stored as (kind, value, version at save, version counter, output nr):
+# an input Tensor (kept as is, so a recorded backward reaches its graph), an output (kept as its
+# array: holding the output Tensor would make a reference cycle), or a constant (an array the
+# forward computed, or a Python number).
 _INPUT, _OUTPUT, _CONSTANT = 0, 1, 2
-_RELEASED: tuple[()] = ()  # distinct from "saved nothing" by identity, see _release_saved
+_RELEASED: Any = ("<freed>",)  # what _saved holds once backward has freed it
+_NO_EDGE = (None, 0)
+_SCALARS = (bool, int, float)
 
 
 class Node:
@@ -47,6 +50,9 @@ class Node:
     _anomaly_trace: list[str] | None = None
     _metadata: dict[str, Any] | None = None
     _num_outputs: int = 1
+    # True once any hook or retain_grad is registered here: the engine checks only this flag.
+    _hooked = False
+    _saved: tuple[Any, ...] | None = None  # only Functions save tensors
 
     def name(self) -> str:
         return self.node_name
@@ -65,6 +71,7 @@ class Node:
         if self._pre_hooks is None:
             self._pre_hooks = []
         self._pre_hooks.append(hook)
+        self._hooked = True
         return RemovableHandle(self._pre_hooks, hook)
 
     def register_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
@@ -72,6 +79,7 @@ class Node:
         if self._post_hooks is None:
             self._post_hooks = []
         self._post_hooks.append(hook)
+        self._hooked = True
         return RemovableHandle(self._post_hooks, hook)
 
 
@@ -100,8 +108,9 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable: Tensor) -> None:
         self.variable = variable
-        # Leaves run as soon as they are ready: their gradient is final then (PyTorch does the same).
-        self._sequence_nr = 1 << 62
+        # Leaves run as soon as they are ready: their gradient is final then (PyTorch does the
+        # same). Distinct numbers keep the engine's heap from ever comparing two nodes.
+        self._sequence_nr = (1 << 62) + next(_sequence)
 
 
 class Function(Node):
@@ -110,8 +119,7 @@ class Function(Node):
     # What the engine and the base class read; set by `apply` on each node.
     backend: Backend
     needs_input_grad: tuple[bool, ...]
-    _input_meta: tuple[tuple[tuple[int, ...], Any] | None, ...]
-    _saved: tuple[Any, ...] | None = None
+    _input_meta: list[tuple[tuple[int, ...], Any] | None]
     _to_save: tuple[Any, ...] | None = None
     _non_differentiable: tuple[Any, ...] | None = None
     materialize_grads: bool = True
@@ -142,6 +150,8 @@ class Function(Node):
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
         saved = self._saved
+        if saved is None:
+            return ()
         if saved is _RELEASED:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
@@ -150,24 +160,18 @@ class Function(Node):
                 "retain_graph=True if you need to backward through the graph a second time or "
                 "if you need to access saved tensors after calling backward."
             )
-        if saved is None:
-            return ()
-        return tuple(self._unpack(entry) for entry in saved)
+        return tuple([None if entry is None else self._unpack(entry) for entry in saved])
 
-    def _unpack(self, entry: Any) -> Any:
-        if entry is None:
-            return None
-        kind, value, version, extra = entry
+    def _unpack(self, entry: tuple[Any, ...]) -> Any:
+        kind, value, version, counter, output_nr = entry
         if kind == _CONSTANT:
-            return _wrap(value, self.backend)
-        current = extra[0][0] if kind == _OUTPUT else value._version
-        if current != version:
-            raise RuntimeError(_modified_message(self, entry, current))
+            return value if type(value) in _SCALARS else _wrap(value, self.backend)
+        if counter[0] != version:
+            raise RuntimeError(_modified_message(self, entry))
         if kind == _INPUT:
             return value
         # An output is rebuilt around its array with this node as its grad_fn, so a recorded
         # backward (create_graph) differentiates through this op again.
-        counter, output_nr = extra
         tensor = _wrap(value, self.backend)
         tensor._version_counter = counter
         tensor._requires_grad = True
@@ -176,15 +180,16 @@ class Function(Node):
         return tensor
 
     def _check_saved(self) -> None:
-        """Raise now what `saved_tensors` would raise later: the engine calls this before it
-        changes anything, so a failed backward leaves every `.grad` as it was."""
+        """Raise now what `saved_tensors` would raise later. The engine calls this for every
+        node before it changes anything, so a failed backward leaves every `.grad` as it was."""
         saved = self._saved
+        if saved is None:
+            return
         if saved is _RELEASED:
             self.saved_tensors  # noqa: B018 - raises the freed-buffers error
-        if saved:
-            for entry in saved:
-                if entry is not None and entry[0] != _CONSTANT:
-                    self._unpack(entry)
+        for entry in saved:
+            if entry is not None and entry[0] != _CONSTANT and entry[3][0] != entry[2]:
+                raise RuntimeError(_modified_message(self, entry))
 
     def _release_saved(self) -> None:
         if self._saved is not None:
@@ -213,76 +218,92 @@ class Function(Node):
         ctx = _new(cls)
         ctx.backend = backend
         result = cls.forward(ctx, *arrays, **kwargs)
+        if requires_grad and _grad_state.enabled:
+            return ctx._record(args, arrays, result)
         backend = ctx.backend  # a device transfer's forward moves it to the target
-        if not (requires_grad and _grad_state.enabled):
-            if type(result) is tuple:
-                return tuple(_wrap(array, backend) for array in result)
-            return _wrap(result, backend)
-        return ctx._record(args, arrays, result)
+        if type(result) is tuple:
+            return tuple([_wrap(array, backend) for array in result])
+        output = _new(Tensor)
+        output._data = result
+        output._backend = backend
+        return output
 
     def _record(self, args: tuple[Any, ...], arrays: list[Any], result: Any) -> Any:
-        """Make this ctx a node of the graph: edges, input metadata, saved tensors, outputs."""
+        """Make this ctx a node of the graph: edges, input metadata, outputs, saved tensors."""
         self._sequence_nr = next(_sequence)
         if _anomaly_state.enabled:
             _anomaly_state.record(self)
         edges = []
         needs = []
-        meta = []
+        meta: list[Any] = []
         for arg in args:
             if isinstance(arg, Tensor) and arg._requires_grad:
-                edges.append((arg.grad_fn or arg._grad_accumulator(), arg._output_nr))
+                node = arg.grad_fn
+                edges.append((node if node is not None else arg._grad_accumulator(),
+                              arg._output_nr))
                 needs.append(True)
-                meta.append((arg._data.shape, arg._data.dtype))
+                data = arg._data
+                meta.append((data.shape, data.dtype))
             else:
-                edges.append((None, 0))
+                edges.append(_NO_EDGE)
                 needs.append(False)
                 meta.append(None)
         self.next_functions = tuple(edges)
         self.needs_input_grad = tuple(needs)
-        self._input_meta = tuple(meta)
+        self._input_meta = meta
 
-        backend = self.backend
-        non_differentiable = self._non_differentiable
         if type(result) is tuple:
-            outputs = tuple(
-                self._make_output(array, index, non_differentiable)
-                for index, array in enumerate(result)
-            )
+            outputs: Any = tuple([self._make_output(array, index)
+                                  for index, array in enumerate(result)])
             self._num_outputs = len(outputs)
-            self._output_meta = tuple((a.shape, backend.dtype_name(a)) for a in result)
+            self._output_meta = tuple((a.shape, self.backend.dtype_name(a)) for a in result)
+        elif self._non_differentiable is None:
+            outputs = _new(Tensor)
+            outputs._data = result
+            outputs._backend = self.backend
+            outputs._requires_grad = True
+            outputs.grad_fn = self
         else:
-            outputs = self._make_output(result, 0, non_differentiable)
-        if self._to_save is not None:
-            self._saved = tuple(self._resolve(item, args, arrays, result, outputs)
-                                for item in self._to_save)
+            outputs = self._make_output(result, 0)
+        to_save = self._to_save
+        if to_save is not None:
+            self._saved = tuple([self._saved_entry(item, args, arrays, result, outputs)
+                                 for item in to_save])
             self._to_save = None
         return outputs
 
-    def _make_output(self, array: Any, index: int, non_differentiable: Any) -> Tensor:
+    def _make_output(self, array: Any, index: int) -> Tensor:
         output = _wrap(array, self.backend)
+        non_differentiable = self._non_differentiable
         if non_differentiable is None or not any(array is x for x in non_differentiable):
             output._requires_grad = True
             output.grad_fn = self
             output._output_nr = index
         return output
 
-    def _resolve(self, item: Any, args: tuple[Any, ...], arrays: list[Any], result: Any,
-                 outputs: Any) -> Any:
+    def _saved_entry(self, item: Any, args: tuple[Any, ...], arrays: list[Any], result: Any,
+                     outputs: Any) -> tuple[Any, ...] | None:
         """Turn what forward passed to save_for_backward into a saved entry."""
         if item is None:
             return None
+        if type(item) in _SCALARS:
+            return (_CONSTANT, item, 0, None, 0)
+        for arg, array in zip(args, arrays):
+            if item is array or item is arg:
+                if isinstance(arg, Tensor):
+                    counter = arg._shared_version_counter()
+                    return (_INPUT, arg, counter[0], counter, 0)
+                break
         results = result if type(result) is tuple else (result,)
         output_tensors = outputs if type(outputs) is tuple else (outputs,)
         for index, (array, tensor) in enumerate(zip(results, output_tensors)):
             if item is array or item is tensor:
                 counter = tensor._shared_version_counter()
-                return (_OUTPUT, array, counter[0], (counter, index))
-        for arg, array in zip(args, arrays):
-            if isinstance(arg, Tensor) and (item is array or item is arg):
-                return (_INPUT, arg, arg._version, None)
-        if isinstance(item, Tensor):  # a Tensor that is neither input nor output: keep as is
-            return (_INPUT, item, item._version, None)
-        return (_CONSTANT, item, 0, None)
+                return (_OUTPUT, array, counter[0], counter, index)
+        if isinstance(item, Tensor):  # neither input nor output: keep the Tensor as it is
+            counter = item._shared_version_counter()
+            return (_INPUT, item, counter[0], counter, 0)
+        return (_CONSTANT, item, 0, None, 0)
 
     # --------------------------------------------------------------------------- for the engine
     def _run_backward(self, grad_outputs: list[Any]) -> tuple[Any, ...]:
@@ -297,26 +318,41 @@ class Function(Node):
             grads = (grads,)
         meta = self._input_meta
         if len(grads) != len(meta):
-            if len(grads) > len(meta) and all(grad is None for grad in grads[len(meta):]):
-                grads = grads[: len(meta)]
-            else:
-                raise RuntimeError(
-                    f"function {self.node_name} returned an incorrect number of gradients "
-                    f"(expected {len(meta)}, got {len(grads)})"
-                )
-        for index, (grad, input_meta) in enumerate(zip(grads, meta)):
-            if grad is None or input_meta is None:
-                continue
-            shape, native_dtype = input_meta
-            data = grad._data
-            if data.shape != shape or data.dtype != native_dtype:
-                grads = grads[:index] + (self._fit(index, grad, shape, native_dtype),) + grads[index + 1:]
-        return grads
+            grads = self._check_count(grads)
+        fitted = None
+        index = 0
+        for grad in grads:
+            if grad is not None:
+                input_meta = meta[index]
+                if input_meta is None:  # a gradient nobody asked for: drop it
+                    fitted = fitted or list(grads)
+                    fitted[index] = None
+                else:
+                    data = grad._data
+                    if data.shape != input_meta[0] or data.dtype != input_meta[1]:
+                        fitted = fitted or list(grads)
+                        fitted[index] = self._fit(index, grad, *input_meta)
+            index += 1
+        return grads if fitted is None else tuple(fitted)
 
-    def _fit(self, index: int, grad: Tensor, shape: tuple[int, ...], native_dtype: Any) -> Tensor:
+    def _check_count(self, grads: tuple[Any, ...]) -> tuple[Any, ...]:
+        expected = len(self._input_meta)
+        if len(grads) > expected and all(grad is None for grad in grads[expected:]):
+            return grads[:expected]
+        raise RuntimeError(
+            f"function {self.node_name} returned an incorrect number of gradients "
+            f"(expected {expected}, got {len(grads)})"
+        )
+
+    def _fit(self, index: int, grad: Any, shape: tuple[int, ...], native_dtype: Any) -> Tensor:
         """Sum a broadcast gradient back to its input's shape and cast it to the input's dtype."""
         from .ops.shape import sum_to_size  # only reached when a gradient needs fitting
 
+        if not isinstance(grad, Tensor):
+            raise TypeError(
+                f"function {self.node_name} returned a gradient of type {type(grad).__name__} "
+                f"at index {index}; expected a Tensor or None"
+            )
         if grad._data.shape != shape:
             if not _broadcasts_to(shape, grad._data.shape):
                 raise RuntimeError(
@@ -336,10 +372,12 @@ def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
     return all(size == 1 or size == other for size, other in zip(shape[::-1], target[::-1]))
 
 
-def _modified_message(node: Function, entry: Any, current: int) -> str:
-    kind, value, version, extra = entry
+def _modified_message(node: Function, entry: tuple[Any, ...]) -> str:
+    kind, value, version, counter, output_nr = entry
+    current = counter[0]
     if kind == _OUTPUT:
-        shape, dtype_name, origin = value.shape, node.backend.dtype_name(value), f", which is output {extra[1]} of {node.node_name},"
+        shape, dtype_name = value.shape, node.backend.dtype_name(value)
+        origin = f", which is output {output_nr} of {node.node_name},"
     else:
         shape, dtype_name = value._data.shape, node.backend.dtype_name(value._data)
         origin = (f", which is output {value._output_nr} of {value.grad_fn.node_name},"

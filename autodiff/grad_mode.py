@@ -57,21 +57,21 @@ class _Mode:
         raise NotImplementedError
 
 
-class no_grad(_Mode):  # noqa: N801 - PyTorch's spelling
+class no_grad(_Mode):
     """Ops inside do not record the graph; results have requires_grad=False."""
 
     def _set(self) -> None:
         state.enabled = False
 
 
-class enable_grad(_Mode):  # noqa: N801
+class enable_grad(_Mode):
     """Turn recording back on inside a `no_grad` region."""
 
     def _set(self) -> None:
         state.enabled = True
 
 
-class set_grad_enabled(_Mode):  # noqa: N801
+class set_grad_enabled(_Mode):
     """`set_grad_enabled(False)` switches recording off now; used with `with`, only inside."""
 
     def __init__(self, mode: bool) -> None:
@@ -93,7 +93,7 @@ class set_grad_enabled(_Mode):  # noqa: N801
         state.enabled = self.mode
 
 
-class inference_mode(_Mode):  # noqa: N801
+class inference_mode(_Mode):
     """Like `no_grad` (this library has no separate inference tensors)."""
 
     def __init__(self, mode: bool = True) -> None:

@@ -12,7 +12,6 @@ from backends import Backend, Device, get_backend
 
 from . import dtypes
 from .dtypes import Size
-from .grad_mode import state as _grad_state
 
 if TYPE_CHECKING:
     from .function import Node, RemovableHandle
@@ -203,6 +202,7 @@ class Tensor:
         if node._retained is None:
             node._retained = {}
         node._retained[self._output_nr] = weakref.ref(self)
+        node._hooked = True
         self._retains_grad = True
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
@@ -220,6 +220,7 @@ class Tensor:
             if node._tensor_hooks is None:
                 node._tensor_hooks = {}
             hooks = node._tensor_hooks.setdefault(self._output_nr, [])
+            node._hooked = True
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
@@ -301,7 +302,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self.numel() != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous"
+                "Boolean value of Tensor with more than one value is ambiguous"
             )
         return bool(self.item())
 
@@ -318,25 +319,25 @@ class Tensor:
 
     # ------------------------------------------------------------------------- arithmetic
     def __add__(self, other: Any) -> Tensor:
-        return _elementwise.add(self, other)
+        return _elementwise.Add.apply(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _elementwise.add(self, other)
+        return _elementwise.Add.apply(self, other)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _elementwise.sub(self, other)
+        return _elementwise.Sub.apply(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
         return _elementwise.rsub(self, other)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _elementwise.mul(self, other)
+        return _elementwise.Mul.apply(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _elementwise.mul(self, other)
+        return _elementwise.Mul.apply(self, other)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _elementwise.div(self, other)
+        return _elementwise.Div.apply(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return _elementwise.rdiv(self, other)
@@ -420,7 +421,7 @@ class Tensor:
     def sigmoid(self) -> Tensor:
         return _elementwise.sigmoid(self)
 
-    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         return _elementwise.clamp(self, min, max)
 
     clip = clamp
@@ -455,11 +456,11 @@ class Tensor:
         return _shape.t(self)
 
     @property
-    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+    def T(self) -> Tensor:
         return _shape.numpy_T(self)
 
     @property
-    def mT(self) -> Tensor:  # noqa: N802
+    def mT(self) -> Tensor:
         return _shape.transpose(self, -2, -1)
 
     def unsqueeze(self, dim: int) -> Tensor:
@@ -509,6 +510,33 @@ class Tensor:
     # ------------------------------------------------------------------------- in place
     def zero_(self) -> Tensor:
         return _inplace.zero_(self)
+
+    def fill_(self, value: Any) -> Tensor:
+        return _inplace.fill_(self, value)
+
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _inplace.add_(self, other, alpha=alpha)
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _inplace.sub_(self, other, alpha=alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        return _inplace.mul_(self, other)
+
+    def div_(self, other: Any) -> Tensor:
+        return _inplace.div_(self, other)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return _inplace.add_(self, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return _inplace.sub_(self, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return _inplace.mul_(self, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return _inplace.div_(self, other)
 
 
 def _wrap(data: Any, backend: Backend) -> Tensor:

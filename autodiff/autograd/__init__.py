@@ -25,7 +25,7 @@ def _make_grads(outputs: tuple[Tensor, ...], grads: tuple[Any, ...]) -> list[Ten
     """The starting gradient of each output: given (checked) or implicit ones for scalars."""
     if len(grads) != len(outputs):
         raise RuntimeError(
-            f"grad can be implicitly created only for scalar outputs"
+            "grad can be implicitly created only for scalar outputs"
             if not grads else
             f"got {len(grads)} tensors and {len(outputs)} gradients"
         )

@@ -15,23 +15,21 @@ def promote(backend: Backend, a: Any, b: Any, elementwise: bool = True) -> tuple
     """Cast two operands (arrays or Python scalars) to PyTorch's result dtype for them, and
     (for elementwise ops) check that their shapes broadcast.
 
-    The common cases (same dtype; a float tensor with a Python number) return at once.
+    The common cases (a tensor with a Python number of its category or lower; two tensors of
+    one dtype) return at once: this runs for every arithmetic op.
     """
-    a_scalar = type(a) in _SCALARS
-    b_scalar = type(b) in _SCALARS
-    if not a_scalar and not b_scalar:
-        if a.dtype == b.dtype:
-            if elementwise and a.shape != b.shape:
-                check_broadcast(a.shape, b.shape)
+    if type(b) in _SCALARS:
+        if type(a) in _SCALARS:
+            return a, b  # two Python numbers: the caller's business
+        if a.dtype in backend._floating or (type(b) is not float and a.dtype != backend._bool):
             return a, b
-    elif b_scalar and not a_scalar:
-        if a.dtype in backend._floating or (type(b) is int and a.dtype != backend._bool):
+    elif type(a) in _SCALARS:
+        if b.dtype in backend._floating or (type(a) is not float and b.dtype != backend._bool):
             return a, b
-    elif a_scalar and not b_scalar:
-        if b.dtype in backend._floating or (type(a) is int and b.dtype != backend._bool):
-            return a, b
-    else:
-        return a, b  # two Python scalars: the caller's business
+    elif a.dtype == b.dtype:
+        if elementwise and a.shape != b.shape:
+            check_broadcast(a.shape, b.shape)
+        return a, b
     operands = [
         x if type(x) in _SCALARS else (dtypes.BY_NAME[backend.dtype_name(x)], x.ndim)
         for x in (a, b)
@@ -39,7 +37,7 @@ def promote(backend: Backend, a: Any, b: Any, elementwise: bool = True) -> tuple
     result = dtypes.result_type(*operands).name
     a = cast_operand(backend, a, result)
     b = cast_operand(backend, b, result)
-    if elementwise and not a_scalar and not b_scalar and a.shape != b.shape:
+    if elementwise and type(a) not in _SCALARS and type(b) not in _SCALARS and a.shape != b.shape:
         check_broadcast(a.shape, b.shape)
     return a, b
 

@@ -12,6 +12,8 @@ from ..function import Function
 from ..tensor import Tensor, _wrap
 from ._util import default_float, promote
 
+_SCALARS = (bool, int, float)
+
 
 # ----------------------------------------------------------------------------- arithmetic
 class Add(Function):
@@ -83,12 +85,17 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
-        ctx.save_for_backward(a, b)
+        if type(b) in _SCALARS:
+            ctx.scalar = b  # nothing to save: the gradient is grad * b
+        else:
+            ctx.save_for_backward(a, b)
         a, b = promote(ctx.backend, a, b)
         return ctx.backend.multiply(a, b)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        if ctx._saved is None:
+            return grad * ctx.scalar, None
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
         return (grad * b if needs_a else None), (grad * a if needs_b else None)
@@ -105,7 +112,10 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
-        ctx.save_for_backward(a, b)
+        if type(b) in _SCALARS:
+            ctx.scalar = b
+        else:
+            ctx.save_for_backward(a, b)
         a, b = promote(ctx.backend, a, b)
         if type(a) is not float and type(b) is not float:  # true division of integers
             a = default_float(ctx.backend, a) if not isinstance(a, (int, bool)) else float(a)
@@ -113,6 +123,8 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        if ctx._saved is None:
+            return grad / ctx.scalar, None
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
         grad_a = grad / b if needs_a else None
@@ -247,7 +259,7 @@ class RPow(Function):
         return grad * out * _math_log(base), None
 
 
-def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+def pow(input: Any, exponent: Any) -> Tensor:
     if not isinstance(input, Tensor):
         return rpow(exponent, input)
     if isinstance(exponent, Tensor):
@@ -395,7 +407,7 @@ class Clamp(Function):
     node_name = "ClampBackward1"
 
     @staticmethod
-    def forward(ctx: Any, a: Any, *, min: Any, max: Any) -> Any:  # noqa: A002
+    def forward(ctx: Any, a: Any, *, min: Any, max: Any) -> Any:
         ctx.save_for_backward(a)
         ctx.bounds = (min, max)
         if a.dtype not in ctx.backend._floating and (type(min) is float or type(max) is float):
@@ -414,7 +426,7 @@ class Clamp(Function):
         return grad * mask
 
 
-def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -425,7 +437,7 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
 clip = clamp
 
 
-def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
+def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:
     out = input
     if min is not None:
         out = maximum(out, min)

@@ -27,12 +27,12 @@ class Matmul(Function):
         needs_a, needs_b = ctx.needs_input_grad
         # 1-D operands take part as a row (a) or a column (b) that matmul then drops.
         a_vector, b_vector = a.ndim == 1, b.ndim == 1
-        if a_vector:
-            grad = grad.unsqueeze(-2)
-            a = a.unsqueeze(0)
-        if b_vector:
+        if b_vector:  # the result lost b's column dim (the last)...
             grad = grad.unsqueeze(-1)
             b = b.unsqueeze(1)
+        if a_vector:  # ...and a's row dim (the one before it)
+            grad = grad.unsqueeze(-2)
+            a = a.unsqueeze(0)
         grad_a = grad_b = None
         if needs_a:
             grad_a = grad @ b.mT

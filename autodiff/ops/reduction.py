@@ -46,7 +46,7 @@ class SumDim(Sum):
     node_name = "SumBackward1"
 
 
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,
         dtype: Any = None) -> Tensor:
     axes = normalize_dims(dim, input._data.ndim)
     dtype_name = None if dtype is None else dtypes.to_dtype(dtype).name

@@ -206,7 +206,7 @@ def t(input: Tensor) -> Tensor:
     return _as_view(T.apply(input, dim0=0, dim1=1), input)
 
 
-def numpy_T(input: Tensor) -> Tensor:  # noqa: N802 - the property is `.T`
+def numpy_T(input: Tensor) -> Tensor:
     ndim = input._data.ndim
     if ndim != 2 and ndim != 0:
         warnings.warn(

@@ -1,0 +1,49 @@
+"""Paired timing: run the engines round-robin and compare them round by round.
+
+These machines' speed swings by 2-3x over seconds, so a ratio of medians taken minutes apart
+means little. Each round times every engine once, back to back, in a rotating order; the ratio
+to the limit is taken within each round and the median over rounds is reported.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+
+def time_once(function: Callable[[], object], number: int, sync: Callable[[], None] | None = None) -> float:
+    """Seconds per call, averaged over `number` back-to-back calls."""
+    if sync is not None:
+        sync()
+    start = time.perf_counter()
+    for _ in range(number):
+        function()
+    if sync is not None:
+        sync()
+    return (time.perf_counter() - start) / number
+
+
+def paired(engines: dict[str, Callable[[], object]], limit: str, rounds: int = 15,
+           number: int = 1, warmup: int = 2,
+           sync: Callable[[], None] | None = None) -> dict[str, dict[str, float]]:
+    """Median seconds per call of each engine and its median per-round ratio to `limit`."""
+    names = list(engines)
+    for name in names:
+        for _ in range(warmup):
+            engines[name]()
+    if sync is not None:
+        sync()
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    ratios: dict[str, list[float]] = {name: [] for name in names}
+    for round_index in range(rounds):
+        order = names[round_index % len(names):] + names[:round_index % len(names)]
+        this_round = {name: time_once(engines[name], number, sync) for name in order}
+        for name in names:
+            samples[name].append(this_round[name])
+            ratios[name].append(this_round[name] / this_round[limit])
+    return {
+        name: {"median": statistics.median(samples[name]),
+               "ratio": statistics.median(ratios[name])}
+        for name in names
+    }

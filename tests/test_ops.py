@@ -1,0 +1,61 @@
+"""Forward values and float64 gradients of every op in the table, on every device."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff
+from tests.gradcheck import assert_gradients_match
+from tests.op_db import OP_DB, OpInfo, Sample
+
+CASES = [
+    pytest.param(info, sample, id=f"{info.name}-{index}")
+    for info in OP_DB
+    for index, sample in enumerate(info.samples)
+]
+
+
+def _inputs(info: OpInfo, sample: Sample, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    low, high = info.domain
+    return [rng.uniform(low, high, size=shape) for shape in sample.shapes]
+
+
+@pytest.mark.parametrize("dtype", [autodiff.float32, autodiff.float64], ids=str)
+@pytest.mark.parametrize(("info", "sample"), CASES)
+def test_forward_matches_numpy(info: OpInfo, sample: Sample, dtype: autodiff.dtype,
+                               device: str) -> None:
+    arrays = _inputs(info, sample)
+    tensors = [autodiff.tensor(a, dtype=dtype, device=device) for a in arrays]
+    out = info.op(*tensors)
+    expected = info.ref(*arrays)
+    assert out.dtype is dtype
+    assert tuple(out.shape) == np.shape(expected)
+    tolerance = 1e-5 if dtype is autodiff.float32 else 1e-12
+    actual = np.array(out.tolist(), dtype=np.float64).reshape(tuple(out.shape))
+    np.testing.assert_allclose(actual, expected, rtol=tolerance * 10,
+                               atol=tolerance)
+
+
+@pytest.mark.parametrize(("info", "sample"), CASES)
+def test_gradients_match_numerical(info: OpInfo, sample: Sample, device: str) -> None:
+    arrays = _inputs(info, sample, seed=1)
+    tensors = [autodiff.tensor(a, dtype=autodiff.float64, device=device) for a in arrays]
+    count = info.grad_inputs if info.grad_inputs is not None else len(tensors)
+
+    def function(*args: autodiff.Tensor) -> autodiff.Tensor:
+        return info.op(*args, *tensors[count:]) if len(args) == count else info.op(*args)
+
+    assert_gradients_match(function, tensors[:count], atol=info.atol, rtol=info.rtol)
+
+
+@pytest.mark.parametrize("info", [i for i in OP_DB if i.grad_fn], ids=lambda i: i.name)
+def test_grad_fn_name(info: OpInfo, device: str) -> None:
+    arrays = _inputs(info, info.samples[0])
+    tensors = [autodiff.tensor(a, dtype=autodiff.float64, device=device, requires_grad=True)
+               for a in arrays]
+    out = info.op(*tensors)
+    assert out.grad_fn is not None
+    assert out.grad_fn.name() == info.grad_fn
+    assert repr(out.grad_fn).startswith(f"<{info.grad_fn} object at 0x")
