@@ -246,6 +246,8 @@ class Tensor:
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
+    # (issue 4, autograd API: add methods right below this line)
+
     def detach(self) -> Tensor:
         """The same data (and version counter), outside the graph."""
         out = _wrap(self._data, self._backend)
@@ -429,12 +431,24 @@ class Tensor:
     def matmul(self, other: Tensor) -> Tensor:
         return _linalg.matmul(self, other)
 
+    # ------------------------------------------------------------------------- more elementwise
+    # (issue 3, elementwise: add methods right below this line)
+
     # ------------------------------------------------------------------------- reductions
     def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         return _reduction.sum(self, dim, keepdim, dtype=dtype)
 
     def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         return _reduction.mean(self, dim, keepdim, dtype=dtype)
+
+    # ------------------------------------------------------------------------- more reductions
+    # (issue 3, reductions: add methods right below this line)
+
+    # ------------------------------------------------------------------------- linear algebra
+    # (issue 3, linear algebra: add methods right below this line)
+
+    # ------------------------------------------------------------------------- indexing
+    # (issue 3, shape/indexing: add methods right below this line)
 
     # ------------------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:
@@ -506,6 +520,9 @@ class Tensor:
 
     def cuda(self, device: Any = None) -> Tensor:
         return _shape.to(self, "cuda" if device is None else _cuda_device(device))
+
+    # ------------------------------------------------------------------------- devices
+    # (issue 5, devices: add methods right below this line)
 
     # ------------------------------------------------------------------------- in place
     def zero_(self) -> Tensor:
