@@ -2,4 +2,4 @@
 
 from . import functional
 
-__all__ = ["functional"]
+# (issue 6, nn modules: add imports right below this line)

@@ -5,4 +5,6 @@ from __future__ import annotations
 from ..ops.elementwise import sigmoid, softplus
 from ..ops.loss import binary_cross_entropy_with_logits
 
-__all__ = ["binary_cross_entropy_with_logits", "sigmoid", "softplus"]
+# (issue 3, elementwise activations: add imports right below this line)
+
+# (issue 3, linear algebra and losses: add imports right below this line)
