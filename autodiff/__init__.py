@@ -15,6 +15,7 @@ from .tensor import Tensor
 from backends import Device as device
 
 from . import autograd, nn
+from ._printing import set_printoptions
 from .creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
     manual_seed, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor,
