@@ -7,14 +7,24 @@ How the walk goes:
    its output number) carrying a starting gradient.
 2. Discovery. An iterative depth-first pass over `next_functions` counts the edges into every
    node (its dependencies) and checks that each node's saved tensors are still there and
-   unmodified, so the usual errors surface before anything has changed. With `inputs`, only the
-   nodes on a path to one of them are kept.
+   unmodified, so the usual errors surface before anything has changed.
+   With `inputs` (PyTorch's exec_info), only nodes on a path to one of them take part: a node
+   *executes* if one of its children does, or (for `backward(inputs=...)`) if it is an input's
+   node; `autograd.grad` *captures* the gradient arriving at an input's node instead, and runs
+   that node only if it leads on to another input. Built-in backward formulas then see
+   `needs_input_grad` False for edges that lead nowhere, so they skip that work.
 3. Execution. Ready nodes wait in a heap ordered by creation number, latest first (PyTorch's
    sequence_nr). A node's gradient buffer (one slot per output) is complete when its count
-   reaches zero; the engine runs its hooks and its `backward`, adds each result into the buffer
-   of the next node, and frees the node's saved tensors unless `retain_graph`.
-   `AccumulateGrad` nodes add into `.grad`; for `autograd.grad` the gradient is captured instead.
+   reaches zero. Running a node, as PyTorch does: the hooks of the Tensors it produced (a
+   leaf's own hooks for `AccumulateGrad`), then retain_grad, then the node's pre-hooks, then its
+   `backward` (skipped for built-in ops when no gradient arrived), then its post-hooks; the
+   results go into the buffers of the next nodes and the node's saved tensors are freed unless
+   `retain_graph`. `AccumulateGrad` adds into `.grad` and runs post-accumulate-grad hooks.
+   A captured node that does not execute still runs its Tensor hooks, and its captured gradient
+   is the hooked one; a captured node that executes hands over the gradient as it arrived.
 4. Grad mode during the walk is `create_graph`: only then are the backward ops recorded.
+5. Anomaly mode (off: one local test per node): each node's results are checked for NaN, and
+   an error inside a node warns with the forward traceback recorded when the node was made.
 
 If anything raises during the walk, the `.grad` fields it changed are put back.
 No recursion anywhere: a chain of 100,000 ops is fine.
@@ -24,10 +34,11 @@ from __future__ import annotations
 
 import heapq
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from .function import _RELEASED, AccumulateGrad, Node
+from .function import _RELEASED, AccumulateGrad, Node, _anomaly_state
 from .grad_mode import state as grad_state
 from .tensor import Tensor, _wrap
 
@@ -47,63 +58,85 @@ def run_backward(
     """Backpropagate `grad_roots` from `roots`.
 
     accumulate_grad=True (`backward`): add into `.grad` of the leaves (only those in `inputs`
-    when given). accumulate_grad=False (`autograd.grad`): return the gradients of `inputs`,
-    touching no `.grad`.
+    when given; a non-leaf in `inputs` is made to retain its grad, as in PyTorch).
+    accumulate_grad=False (`autograd.grad`): return the gradients of `inputs`, touching no
+    leaf's `.grad`.
     """
     root_edges = [
         (root.grad_fn or root._grad_accumulator(), root._output_nr, grad)
         for root, grad in zip(roots, grad_roots)
     ]
-    # (node, output_nr) -> positions in `inputs` whose gradient arrives there.
-    captures: dict[tuple[Node, int], list[int]] = {}
-    if inputs is not None:
-        for position, tensor in enumerate(inputs):
-            node = tensor.grad_fn or tensor._grad_accumulator()
-            captures.setdefault((node, tensor._output_nr), []).append(position)
     root_nodes = {edge[0] for edge in root_edges}
+    # With inputs: `should_execute` holds the nodes that take part, `needed` those that run.
+    should_execute: set[Node] | None = None
+    needed: set[Node] = set()
+    # node -> [(output_nr, position in inputs)] whose gradient autograd.grad returns.
+    captures: dict[Node, list[tuple[int, int]]] = {}
     if inputs is None:
         dependencies = _count_dependencies(root_nodes)
-        executable = None
     else:
-        dependencies, executable = _prune(root_nodes, captures)
+        targets = set()
+        for position, tensor in enumerate(inputs):
+            node = tensor.grad_fn or tensor._grad_accumulator()
+            targets.add(node)
+            if accumulate_grad:
+                tensor.retain_grad()  # PyTorch: a non-leaf input's .grad is filled this way
+            else:
+                captures.setdefault(node, []).append((tensor._output_nr, position))
+        dependencies, needed, should_execute = _prune(root_nodes, targets, accumulate_grad)
 
     buffers: dict[Node, list[Any]] = {}
     for node, output_nr, grad in root_edges:
         _add_to_buffer(buffers, node, output_nr, grad)
-    heap = [(-node._sequence_nr, node) for node in buffers if not dependencies.get(node)]
+    heap = [(-node._sequence_nr, node) for node in buffers
+            if not dependencies.get(node) and (should_execute is None or node in should_execute)]
     heapq.heapify(heap)
     captured: list[Tensor | None] = [None] * (len(inputs) if inputs is not None else 0)
     undo: list[tuple[Tensor, Tensor | None, Any]] = []
 
     heappop, heappush = heapq.heappop, heapq.heappush
+    everything = should_execute is None
+    anomaly = _anomaly_state.enabled
+    previous_parent = _anomaly_state.parent
     previous_mode = grad_state.enabled
     grad_state.enabled = create_graph
+    node = None
     try:
         while heap:
             node = heappop(heap)[1]
             grads = buffers.pop(node)
-            if node._hooked:
-                grads = _run_pre_hooks(node, grads, undo)
-            if captures:
-                for (capture_node, output_nr), positions in captures.items():
-                    if capture_node is node:
-                        for position in positions:
-                            captured[position] = grads[output_nr]
-                        if accumulate_grad and type(node) is not AccumulateGrad:
-                            _retain_input_grads(grads[output_nr], inputs, positions, undo)
-                if node not in executable:  # type: ignore[operator]
+            if not everything:
+                if node not in needed:  # only captured: Tensor hooks, then the capture
+                    if node._hooked:
+                        grads = _run_tensor_pre_hooks(node, grads, undo)
+                    _capture(captures.get(node), grads, captured)
                     continue
+                _capture(captures.get(node), grads, captured)
+            hooked = node._hooked
+            if hooked:
+                grads = _run_pre_hooks(node, grads, undo)
             if type(node) is AccumulateGrad:
                 grad = grads[0]
+                if hooked and node._post_hooks is not None:
+                    _accumulate(node.variable, grad, create_graph, undo)
+                    _run_post_hooks(node, (), grads)
+                    continue
                 grads = None  # so _accumulate can tell whether anyone else holds the gradient
                 _accumulate(node.variable, grad, create_graph, undo)
                 continue
-            if grads[0] is None and (len(grads) == 1 or all(g is None for g in grads)):
+            if anomaly:
+                _anomaly_state.parent = node  # nodes made by a recorded backward point here
+            if (grads[0] is None and (len(grads) == 1 or all(g is None for g in grads))
+                    and not node._custom):  # type: ignore[attr-defined]
                 input_grads: tuple[Any, ...] = (None,) * len(node.next_functions)
-            else:
+            elif everything or node._custom:  # type: ignore[attr-defined]
                 input_grads = node._run_backward(grads)  # type: ignore[attr-defined]
-                if node._hooked and node._post_hooks is not None:
-                    input_grads = _run_post_hooks(node, input_grads, grads)
+            else:
+                input_grads = _run_pruned(node, grads, should_execute)  # type: ignore[arg-type]
+            if hooked and node._post_hooks is not None:
+                input_grads = _run_post_hooks(node, input_grads, grads)
+            if anomaly and _anomaly_state.check_nan:
+                _check_nan(node, input_grads)
             if not retain_graph and node._saved is not None:
                 node._saved = _RELEASED
             for (child, output_nr), grad in zip(node.next_functions, input_grads):
@@ -134,21 +167,17 @@ def run_backward(
             tensor._grad = old_grad
             if old_grad is not None and old_data is not None:
                 old_grad._data = old_data
+        if anomaly and node is not None:
+            _warn_anomaly(node)
         raise
     finally:
         grad_state.enabled = previous_mode
+        if anomaly:
+            _anomaly_state.parent = previous_parent
     return captured if not accumulate_grad else None
 
 
-def _run_post_hooks(node: Node, input_grads: tuple[Any, ...], grads: list[Any]
-                    ) -> tuple[Any, ...]:
-    for hook in node._post_hooks or ():
-        replaced = hook(input_grads, tuple(grads))
-        if replaced is not None:
-            input_grads = tuple(replaced)
-    return input_grads
-
-
+# ------------------------------------------------------------------------------- discovery
 def _count_dependencies(roots: set[Node]) -> dict[Node, int]:
     """One depth-first pass: the number of edges into every node below the roots.
 
@@ -173,39 +202,51 @@ def _count_dependencies(roots: set[Node]) -> dict[Node, int]:
     return dependencies
 
 
-def _prune(roots: set[Node], captures: dict[tuple[Node, int], list[int]]
-           ) -> tuple[dict[Node, int], set[Node]]:
-    """With `inputs`: keep the nodes on a path to one of them. Returns the dependency counts
-    among kept nodes and the nodes to execute (a captured non-leaf node is kept, not run,
-    unless it leads further to another input)."""
-    seen = set(roots)
-    stack = list(roots)
-    while stack:
-        node = stack.pop()
-        for child, _ in node.next_functions:
-            if child is not None and child not in seen:
-                seen.add(child)
-                stack.append(child)
-    # A node's inputs were created before it, so creation order visits children first.
-    targets = {node for node, _ in captures}
+def _prune(roots: set[Node], targets: set[Node], accumulate_grad: bool
+           ) -> tuple[dict[Node, int], set[Node], set[Node]]:
+    """With `inputs` (PyTorch's init_to_execute): which nodes take part and which run.
+
+    A node runs (is needed) when one of its children takes part, or, for backward(inputs=...),
+    when it is an input's node. A target node takes part even when it does not run (its
+    gradient is captured). Returns the dependency counts among the nodes that take part, the
+    needed nodes and the nodes that take part.
+    """
+    # Post-order (children first) by an iterative depth-first walk.
+    order: list[Node] = []
+    seen: set[Node] = set()
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(root.next_functions))]
+        while stack:
+            node, children = stack[-1]
+            for child, _ in children:
+                if child is not None and child not in seen:
+                    seen.add(child)
+                    stack.append((child, iter(child.next_functions)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    should_execute: set[Node] = set()
     needed: set[Node] = set()
-    executable: set[Node] = set()
-    for node in sorted(seen, key=lambda n: n._sequence_nr):
-        if any(child in needed for child, _ in node.next_functions):
+    for node in order:
+        if any(child in should_execute for child, _ in node.next_functions):
             needed.add(node)
-            executable.add(node)
+            should_execute.add(node)
         elif node in targets:
-            needed.add(node)
-            if type(node) is AccumulateGrad:
-                executable.add(node)
+            should_execute.add(node)
+            if accumulate_grad:
+                needed.add(node)
     dependencies: dict[Node, int] = {}
-    for node in executable:
+    for node in needed:
         if node._saved is not None:  # type: ignore[attr-defined]
             node._check_saved()  # type: ignore[attr-defined]
         for child, _ in node.next_functions:
-            if child is not None and child in needed:
+            if child is not None and child in should_execute:
                 dependencies[child] = dependencies.get(child, 0) + 1
-    return dependencies, executable
+    return dependencies, needed, should_execute
 
 
 def _add_to_buffer(buffers: dict[Node, list[Any]], node: Node, output_nr: int, grad: Tensor) -> None:
@@ -216,14 +257,103 @@ def _add_to_buffer(buffers: dict[Node, list[Any]], node: Node, output_nr: int, g
     buffer[output_nr] = grad if previous is None else previous + grad
 
 
+# ------------------------------------------------------------------------------- running a node
+def _run_pruned(node: Any, grads: list[Any], should_execute: set[Node]) -> tuple[Any, ...]:
+    """A built-in node's backward with only the edges that lead somewhere asked for: its
+    formula skips the rest (PyTorch's task_should_compute_output), and the rest are None."""
+    edges = node.next_functions
+    wanted = tuple([child is not None and child in should_execute for child, _ in edges])
+    if not any(wanted):
+        return (None,) * len(edges)
+    saved_needs = node.needs_input_grad
+    if wanted == saved_needs:
+        return node._run_backward(grads)  # type: ignore[no-any-return]
+    node.needs_input_grad = tuple([a and b for a, b in zip(wanted, saved_needs)])
+    try:
+        input_grads = node._run_backward(grads)
+    finally:
+        node.needs_input_grad = saved_needs
+    return tuple([grad if keep else None for grad, keep in zip(input_grads, wanted)])
+
+
+def _capture(positions: list[tuple[int, int]] | None, grads: list[Any],
+             captured: list[Tensor | None]) -> None:
+    if positions is not None:
+        for output_nr, position in positions:
+            captured[position] = grads[output_nr]
+
+
+def _run_tensor_pre_hooks(node: Node, grads: list[Any], undo: list[Any]) -> list[Any]:
+    """The hooks of the Tensors this node produced, in registration order (called with None
+    when no gradient arrived, as in PyTorch), then retain_grad (which sees the hooked value)."""
+    if type(node) is AccumulateGrad:
+        hooks = node.variable._hooks
+        if hooks:
+            grads = list(grads)
+            for hook in list(hooks):
+                grads[0] = _call_tensor_hook(hook, grads[0])
+        return grads
+    if node._tensor_hooks:
+        grads = list(grads)
+        for output_nr, hook in list(node._tensor_hooks):
+            grads[output_nr] = _call_tensor_hook(hook, grads[output_nr])
+    if node._retained is not None:
+        for output_nr, reference in node._retained.items():
+            tensor = reference()
+            if tensor is not None and grads[output_nr] is not None:
+                _store_grad(tensor, grads[output_nr], undo)
+    return grads
+
+
+def _call_tensor_hook(hook: Any, grad: Tensor | None) -> Tensor | None:
+    result = hook(grad)
+    if result is None:
+        return grad
+    if not isinstance(result, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+    if grad is not None and result._data.shape != grad._data.shape:
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
+    return result
+
+
+def _run_pre_hooks(node: Node, grads: list[Any], undo: list[Any]) -> list[Any]:
+    """Tensor hooks and retain_grad, then the node's own pre-hooks (`hook(grad_outputs)`)."""
+    grads = _run_tensor_pre_hooks(node, grads, undo)
+    if node._pre_hooks:
+        for hook in list(node._pre_hooks):
+            replaced = hook(tuple(grads))
+            if replaced is not None:
+                grads = list(_check_hook_result(hook, replaced, len(grads)))
+    return grads
+
+
+def _run_post_hooks(node: Node, input_grads: tuple[Any, ...], grads: list[Any]
+                    ) -> tuple[Any, ...]:
+    """`hook(grad_inputs, grad_outputs)`, which may return new grad_inputs."""
+    for hook in list(node._post_hooks or ()):
+        replaced = hook(input_grads, tuple(grads))
+        if replaced is not None:
+            input_grads = _check_hook_result(hook, replaced, len(input_grads))
+    return input_grads
+
+
+def _check_hook_result(hook: Any, result: Any, expected: int) -> tuple[Any, ...]:
+    result = tuple(result)
+    if len(result) != expected:
+        raise RuntimeError(
+            f"hook '{_hook_name(hook)}' has returned an incorrect number of values (got "
+            f"{len(result)}, but expected {expected})"
+        )
+    return result
+
+
+def _hook_name(hook: Any) -> str:
+    return getattr(hook, "__name__", type(hook).__name__)
+
+
 def _accumulate(variable: Tensor, grad: Tensor | None, create_graph: bool,
                 undo: list[tuple[Tensor, Tensor | None, Any]]) -> None:
     """AccumulateGrad: add `grad` into `variable.grad` (PyTorch's accumulateGrad)."""
-    if variable._hooks:
-        for hook in variable._hooks:
-            replaced = hook(grad)
-            if replaced is not None:
-                grad = replaced
     if grad is None:
         return
     old = variable._grad
@@ -247,48 +377,51 @@ def _accumulate(variable: Tensor, grad: Tensor | None, create_graph: bool,
         old._data = old._backend.add(old._data, grad._data)
         old._bump_version()
     if variable._post_accumulate_hooks:
-        for hook in variable._post_accumulate_hooks:
+        for hook in list(variable._post_accumulate_hooks):
             hook(variable)
 
 
-def _run_pre_hooks(node: Node, grads: list[Any], undo: list[Any]) -> list[Any]:
-    """Hooks on the node's output Tensors, retain_grad() (which sees the hooked gradient),
-    then the node's own pre-hooks."""
-    if node._tensor_hooks is not None:
-        for output_nr, hooks in node._tensor_hooks.items():
-            for hook in hooks:
-                if grads[output_nr] is None:
-                    break
-                replaced = hook(grads[output_nr])
-                if replaced is not None:
-                    grads[output_nr] = replaced
-    if node._retained is not None:
-        for output_nr, reference in node._retained.items():
-            tensor = reference()
-            if tensor is not None and grads[output_nr] is not None:
-                _store_grad(tensor, grads[output_nr], undo)
-    if node._pre_hooks is not None:
-        for hook in node._pre_hooks:
-            replaced = hook(tuple(grads))
-            if replaced is not None:
-                grads = list(replaced)
-    return grads
-
-
-def _retain_input_grads(grad: Tensor | None, inputs: Sequence[Tensor] | None,
-                        positions: list[int], undo: list[Any]) -> None:
-    """backward(inputs=[non-leaf]) accumulates into that tensor's .grad, as PyTorch does."""
-    if inputs is None or grad is None:
-        return
-    for position in positions:
-        _store_grad(inputs[position], grad, undo)
-
-
 def _store_grad(tensor: Tensor, grad: Tensor, undo: list[Any]) -> None:
+    """retain_grad: a copy (recorded under create_graph, as PyTorch's clone) or a sum."""
     old = tensor._grad
     undo.append((tensor, old, None))
-    if old is None:
-        tensor._grad = grad if grad_state.enabled else _wrap(
-            grad._backend.asarray(grad._data, copy=True), grad._backend)
-    else:
-        tensor._grad = old + grad
+    tensor._grad = grad.clone() if old is None else old + grad
+
+
+# ------------------------------------------------------------------------------- anomaly mode
+def _check_nan(node: Node, input_grads: tuple[Any, ...]) -> None:
+    for index, grad in enumerate(input_grads):
+        if grad is None:
+            continue
+        backend = grad._backend
+        if bool(backend.any(backend.isnan(grad._data))):
+            raise RuntimeError(
+                f"Function '{node.name()}' returned nan values in its {index}th output."
+            )
+
+
+def _warn_anomaly(node: Node) -> None:
+    """PyTorch's print_stack: where the failing node (and each node whose recorded backward
+    made it) was created."""
+    current: Node | None = node
+    first = True
+    while current is not None:
+        trace = current._anomaly_trace
+        if first and trace is None:
+            warnings.warn(
+                f"Error detected in {current.name()}. No forward pass information available. "
+                "Enable detect anomaly during forward pass for more information.",
+                stacklevel=3,
+            )
+            return
+        if trace is None:
+            return
+        if first:
+            message = (f"Error detected in {current.name()}. Traceback of forward call that "
+                       f"caused the error:\n{''.join(trace)}")
+        else:
+            message = (f"\n\nPrevious calculation was induced by {current.name()}. Traceback of "
+                       f"forward call that induced the previous calculation:\n{''.join(trace)}")
+        warnings.warn(message, stacklevel=3)
+        first = False
+        current = current._anomaly_parent

@@ -12,6 +12,8 @@ are keyword arguments.
 from __future__ import annotations
 
 import itertools
+import threading
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -27,9 +29,12 @@ _sequence = itertools.count()
 
 # Kinds of saved entries, stored as (kind, value, version at save, version counter, output nr):
 # an input Tensor (kept as is, so a recorded backward reaches its graph), an output (kept as its
-# array: holding the output Tensor would make a reference cycle), or a constant (an array the
-# forward computed, or a Python number).
-_INPUT, _OUTPUT, _CONSTANT = 0, 1, 2
+# array: holding the output Tensor would make a reference cycle), a constant (an array the
+# forward computed, or a Python number), or what a saved_tensors_hooks pack hook returned
+# (value: (unpack hook, packed object, how to rebuild the Tensor); its counter never moves, as
+# PyTorch does not check versions through hooks).
+_INPUT, _OUTPUT, _CONSTANT, _PACKED = 0, 1, 2, 3
+_NO_VERSION = [0]
 _RELEASED: Any = ("<freed>",)  # what _saved holds once backward has freed it
 _NO_EDGE = (None, 0)
 _SCALARS = (bool, int, float)
@@ -43,11 +48,15 @@ class Node:
     next_functions: tuple[tuple[Node | None, int], ...] = ()
     _pre_hooks: list[Callable[..., Any]] | None = None
     _post_hooks: list[Callable[..., Any]] | None = None
-    # {output_nr: [hook]} for hooks registered on the Tensors this node produced.
-    _tensor_hooks: dict[int, list[Callable[..., Any]]] | None = None
+    # [(output_nr, hook)] for hooks registered on the Tensors this node produced, in
+    # registration order (PyTorch runs them in that order, whichever output they watch).
+    _tensor_hooks: list[tuple[int, Callable[..., Any]]] | None = None
     # {output_nr: weakref to a non-leaf Tensor that called retain_grad()}.
     _retained: dict[int, Any] | None = None
+    # Anomaly mode: where in the user's code the node was made, and the node whose backward
+    # was running then (for nodes a create_graph backward made).
     _anomaly_trace: list[str] | None = None
+    _anomaly_parent: Node | None = None
     _metadata: dict[str, Any] | None = None
     _num_outputs: int = 1
     # True once any hook or retain_grad is registered here: the engine checks only this flag.
@@ -91,8 +100,10 @@ class RemovableHandle:
         self._hook = hook
 
     def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
+        for index, hook in enumerate(self._hooks):
+            if hook is self._hook:  # identity: the same function may be registered twice
+                del self._hooks[index]
+                return
 
     def __enter__(self) -> RemovableHandle:
         return self
@@ -112,6 +123,18 @@ class AccumulateGrad(Node):
         # same). Distinct numbers keep the engine's heap from ever comparing two nodes.
         self._sequence_nr = (1 << 62) + next(_sequence)
 
+    # A leaf's own hooks (Tensor.register_hook) live on the Tensor, which may have been given
+    # them before this node existed: they are this node's tensor pre-hooks, as in PyTorch.
+    @property  # type: ignore[override]
+    def _hooked(self) -> bool:
+        return self._node_hooked or self.variable._hooks is not None
+
+    @_hooked.setter
+    def _hooked(self, value: bool) -> None:
+        self._node_hooked = value
+
+    _node_hooked = False
+
 
 class Function(Node):
     """Base class of every op. Subclasses define `forward` and `backward` as static methods."""
@@ -123,8 +146,12 @@ class Function(Node):
     _to_save: tuple[Any, ...] | None = None
     _non_differentiable: tuple[Any, ...] | None = None
     materialize_grads: bool = True
-    # Output shapes and dtypes, kept only by multi-output nodes (to make zeros for unused outputs).
+    # Output shapes and dtypes, kept by multi-output nodes and custom Functions (to make zeros
+    # for outputs that got no gradient).
     _output_meta: tuple[tuple[tuple[int, ...], str], ...] | None = None
+    # autograd.Function subclasses: backward runs even when no gradient reached the node (with
+    # zeros, or Nones without materialize_grads), and needs_input_grad is what forward saw.
+    _custom = False
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
@@ -170,6 +197,8 @@ class Function(Node):
             raise RuntimeError(_modified_message(self, entry))
         if kind == _INPUT:
             return value
+        if kind == _PACKED:
+            return self._unpack_hooked(value, output_nr)
         # An output is rebuilt around its array with this node as its grad_fn, so a recorded
         # backward (create_graph) differentiates through this op again.
         tensor = _wrap(value, self.backend)
@@ -270,6 +299,8 @@ class Function(Node):
             self._saved = tuple([self._saved_entry(item, args, arrays, result, outputs)
                                  for item in to_save])
             self._to_save = None
+            if _saved_tensors_hooks.stack:
+                self._pack_saved(outputs)
         return outputs
 
     def _make_output(self, array: Any, index: int) -> Tensor:
@@ -280,6 +311,67 @@ class Function(Node):
             output.grad_fn = self
             output._output_nr = index
         return output
+
+    def _pack_saved(self, outputs: Any) -> None:
+        """saved_tensors_hooks is active: hand each saved Tensor to its pack hook (with grad
+        mode off, as PyTorch) and keep what it returns, plus what is needed to rebuild the
+        Tensor's place in the graph on unpack (not the Tensor itself: freeing it is the point)."""
+        pack_hook, unpack_hook = _saved_tensors_hooks.stack[-1]
+        output_tensors = outputs if type(outputs) is tuple else (outputs,)
+        packed_entries: list[Any] = []
+        previous = _grad_state.enabled
+        _grad_state.enabled = False
+        try:
+            for entry in self._saved or ():
+                if entry is None:
+                    packed_entries.append(None)
+                    continue
+                kind, value, _, _, output_nr = entry
+                if kind == _CONSTANT and type(value) in _SCALARS:
+                    packed_entries.append(entry)  # numbers are not tensors: nothing to pack
+                    continue
+                if kind == _INPUT:
+                    tensor = value
+                    if not tensor._requires_grad:
+                        graph: Any = None
+                    elif tensor.grad_fn is not None:
+                        graph = (tensor.grad_fn, tensor._output_nr)
+                    else:
+                        graph = (tensor._grad_accumulator(), -1)  # a leaf: same .grad
+                elif kind == _OUTPUT:
+                    tensor, graph = output_tensors[output_nr], self
+                else:
+                    tensor, graph = _wrap(value, self.backend), None
+                packed = (unpack_hook, pack_hook(tensor), graph)
+                packed_entries.append((_PACKED, packed, 0, _NO_VERSION, output_nr))
+        finally:
+            _grad_state.enabled = previous
+        self._saved = tuple(packed_entries)
+
+    def _unpack_hooked(self, packed: tuple[Any, Any, Any], output_nr: int) -> Tensor:
+        """A Tensor around what the unpack hook returns, in the saved Tensor's place in the
+        graph: an output of this node, a non-leaf input's node, or a leaf's AccumulateGrad."""
+        unpack_hook, value, graph = packed
+        data = unpack_hook(value)
+        if not isinstance(data, Tensor):
+            raise TypeError(
+                "Output of saved tensor unpack_hook expected to be a Tensor but got result of "
+                f"type {type(data).__name__}"
+            )
+        tensor = _wrap(data._data, data._backend)
+        if graph is self:
+            tensor._requires_grad = True
+            tensor.grad_fn = self
+            tensor._output_nr = output_nr
+        elif graph is not None:
+            node, node_output_nr = graph
+            tensor._requires_grad = True
+            if node_output_nr < 0:
+                tensor._accumulator_ref = weakref.ref(node)
+            else:
+                tensor.grad_fn = node
+                tensor._output_nr = node_output_nr
+        return tensor
 
     def _saved_entry(self, item: Any, args: tuple[Any, ...], arrays: list[Any], result: Any,
                      outputs: Any) -> tuple[Any, ...] | None:
@@ -308,10 +400,10 @@ class Function(Node):
     # --------------------------------------------------------------------------- for the engine
     def _run_backward(self, grad_outputs: list[Any]) -> tuple[Any, ...]:
         """Call backward, then give each input a gradient of its own shape and dtype."""
-        if self._num_outputs > 1 and self.materialize_grads:
+        if self._output_meta is not None and self.materialize_grads:
             grad_outputs = [
                 _zeros(self.backend, shape, dtype) if grad is None else grad
-                for grad, (shape, dtype) in zip(grad_outputs, self._output_meta or ())
+                for grad, (shape, dtype) in zip(grad_outputs, self._output_meta)
             ]
         grads = self.backward(self, *grad_outputs)
         if type(grads) is not tuple:
@@ -319,17 +411,20 @@ class Function(Node):
         meta = self._input_meta
         if len(grads) != len(meta):
             grads = self._check_count(grads)
-        for index, grad in enumerate(grads):
-            if grad is None:
-                continue
-            input_meta = meta[index]
-            if input_meta is None:
-                continue  # nobody asked for it; the engine skips inputs without an edge
-            data = grad._data
-            # `is` first: dtypes are singletons in NumPy and CuPy, and == is slow.
-            if data.shape != input_meta[0] or (data.dtype is not input_meta[1]
-                                               and data.dtype != input_meta[1]):
-                return self._fit_all(grads)
+        try:
+            for index, grad in enumerate(grads):
+                if grad is None:
+                    continue
+                input_meta = meta[index]
+                if input_meta is None:
+                    continue  # nobody asked for it; the engine skips inputs without an edge
+                data = grad._data
+                # `is` first: dtypes are singletons in NumPy and CuPy, and == is slow.
+                if data.shape != input_meta[0] or (data.dtype is not input_meta[1]
+                                                   and data.dtype != input_meta[1]):
+                    return self._fit_all(grads)
+        except AttributeError:  # not a Tensor: _fit says so
+            return self._fit_all(grads)
         return grads
 
     def _fit_all(self, grads: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -339,8 +434,8 @@ class Function(Node):
             if grad is None or input_meta is None:
                 fitted.append(None)
             else:
-                data = grad._data
-                if data.shape != input_meta[0] or data.dtype != input_meta[1]:
+                data = getattr(grad, "_data", None)
+                if data is None or data.shape != input_meta[0] or data.dtype != input_meta[1]:
                     grad = self._fit(index, grad, *input_meta)
                 fitted.append(grad)
         return tuple(fitted)
@@ -359,10 +454,7 @@ class Function(Node):
         from .ops.shape import sum_to_size  # only reached when a gradient needs fitting
 
         if not isinstance(grad, Tensor):
-            raise TypeError(
-                f"function {self.node_name} returned a gradient of type {type(grad).__name__} "
-                f"at index {index}; expected a Tensor or None"
-            )
+            raise RuntimeError(f"expected Variable or None (got {type(grad).__name__})")
         if grad._data.shape != shape:
             if not _broadcasts_to(shape, grad._data.shape):
                 raise RuntimeError(
@@ -413,14 +505,28 @@ def _zeros(backend: Backend, shape: tuple[int, ...], dtype: str) -> Tensor:
 
 
 class _AnomalyState:
-    """Anomaly mode's switch; the autograd API fills in `record` (keeps the forward trace)."""
+    """Anomaly mode's switch (global, as PyTorch's). `autograd.anomaly_mode` fills in `record`
+    (keeps the forward trace); the engine sets `parent` while a node's backward runs."""
 
     enabled = False
+    check_nan = True
+    parent: Node | None = None
 
     def record(self, node: Node) -> None:
         pass
 
 
 _anomaly_state = _AnomalyState()
+
+
+class _SavedTensorsHooksState(threading.local):
+    """The (pack, unpack) pairs of the saved_tensors_hooks contexts open in this thread;
+    the innermost applies."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[Callable[[Tensor], Any], Callable[[Any], Tensor]]] = []
+
+
+_saved_tensors_hooks = _SavedTensorsHooksState()
 
 _new = object.__new__

@@ -211,18 +211,20 @@ class Tensor:
 
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        entry: Any = hook
         if self.grad_fn is None:
             if self._hooks is None:
                 self._hooks = []
-            hooks = self._hooks
+            hooks: list[Any] = self._hooks
         else:
             node = self.grad_fn
             if node._tensor_hooks is None:
-                node._tensor_hooks = {}
-            hooks = node._tensor_hooks.setdefault(self._output_nr, [])
+                node._tensor_hooks = []
+            hooks = node._tensor_hooks
+            entry = (self._output_nr, hook)  # one list per node: registration order is kept
             node._hooked = True
-        hooks.append(hook)
-        return RemovableHandle(hooks, hook)
+        hooks.append(entry)
+        return RemovableHandle(hooks, entry)
 
     def register_post_accumulate_grad_hook(
         self, hook: Callable[[Tensor], None]

@@ -1,12 +1,16 @@
-"""`autodiff.autograd`: `backward` and `grad`, which normalise their arguments and call the one
-engine entry, `engine.run_backward`."""
+"""`autodiff.autograd`, shaped like `torch.autograd`.
+
+`backward` and `grad` normalise their arguments and call the one engine entry,
+`engine.run_backward`. Around them: custom ops (`Function`), `functional` (jacobian, hessian,
+vector products), `gradcheck`/`gradgradcheck`, anomaly mode and `graph` (saved-tensor hooks).
+"""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from .. import dtypes
 from ..engine import run_backward
 from ..tensor import Tensor, _wrap
 
@@ -98,7 +102,27 @@ def backward(
     _check_requires_grad(outputs)
     if retain_graph is None:
         retain_graph = create_graph
+    if create_graph:
+        _warn_create_graph_once()
     run_backward(outputs, start, retain_graph, create_graph, inputs, accumulate_grad=True)
+
+
+_warned: list[bool] = []
+
+
+def _warn_create_graph_once() -> None:
+    """PyTorch warns once per process (TORCH_WARN_ONCE)."""
+    if not _warned:
+        _warned.append(True)
+        warnings.warn(
+            "Using backward() with create_graph=True will create a reference cycle between the "
+            "parameter and its gradient which can cause a memory leak. We recommend using "
+            "autograd.grad when creating the graph to avoid this. If you have to use this "
+            "function, make sure to reset the .grad fields of your parameters to None after use "
+            "to break the cycle and avoid the leak.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def grad(
@@ -156,4 +180,15 @@ def grad(
     return tuple(result)
 
 
-__all__ = ["backward", "dtypes", "grad"]
+# The rest of the API; imported last, as these modules use `grad` above.
+from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: E402
+from . import anomaly_mode, function, functional, graph  # noqa: E402
+from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: E402
+from .function import Function, once_differentiable  # noqa: E402
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
+
+__all__ = [
+    "Function", "GradcheckError", "anomaly_mode", "backward", "detect_anomaly", "enable_grad",
+    "function", "functional", "grad", "gradcheck", "gradgradcheck", "graph", "inference_mode",
+    "no_grad", "once_differentiable", "set_detect_anomaly", "set_grad_enabled",
+]

@@ -1,0 +1,232 @@
+"""`autograd.Function`: custom ops with a hand-written backward, as in PyTorch.
+
+It is the built-in ops' `Function` with one difference: `forward(ctx, *args)` receives the
+Tensors themselves (and runs with grad mode off), not their arrays. The node, the ctx, the
+saved-tensor machinery, the gradient checks and the engine path are the built-in ones.
+
+    class Exp(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            result = x.exp()
+            ctx.save_for_backward(result)
+            return result
+
+        @staticmethod
+        def backward(ctx, grad):
+            result, = ctx.saved_tensors
+            return grad * result
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .. import function as _function
+from ..grad_mode import no_grad
+from ..grad_mode import state as _grad_state
+from ..tensor import Tensor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Function(_function.Function):
+    """Base class of custom ops: subclass it with static `forward(ctx, *args)` on Tensors and
+    `backward(ctx, *grad_outputs)` returning one gradient (or None) per argument of forward;
+    call it as `MyOp.apply(*args)`. Alternatively `forward(*args)` without ctx plus
+    `setup_context(ctx, inputs, output)`, as in PyTorch 2."""
+
+    _custom = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "node_name" not in cls.__dict__:
+            cls.node_name = f"{cls.__name__}Backward"  # what PyTorch names the node
+
+    def __repr__(self) -> str:
+        return f"<autodiff.autograd.function.{self.node_name} object at {hex(id(self))}>"
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            "You must implement the forward function for custom autograd.Function."
+        )
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom "
+            "autograd.Function to use it with backward mode AD."
+        )
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> Any:
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def vjp(ctx: Any, *grad_outputs: Any) -> Any:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------------- in forward
+    def mark_dirty(self, *tensors: Tensor) -> None:
+        """Inputs that forward modified in place; apply returns them with this node's history."""
+        self._dirty = tensors
+
+    _dirty: tuple[Tensor, ...] = ()
+
+    # ------------------------------------------------------------------------- applying
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """Run forward on the Tensors of `args` with grad mode off; record a node when one of
+        them requires grad (and grad mode is on)."""
+        if kwargs:  # PyTorch binds keyword arguments to forward's parameters, positionally
+            args = _bind(cls, args, kwargs)
+        recording = _grad_state.enabled and any(
+            isinstance(arg, Tensor) and arg._requires_grad for arg in args)
+        ctx = _function._new(cls)
+        ctx.needs_input_grad = tuple([
+            recording and isinstance(arg, Tensor) and arg._requires_grad for arg in args])
+        previous = _grad_state.enabled
+        _grad_state.enabled = False
+        try:
+            if _overrides_setup_context(cls):
+                output = cls.forward(*args)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args)
+        finally:
+            _grad_state.enabled = previous
+        for tensor in ctx._dirty:
+            _check_dirty(tensor, args, recording)
+            tensor._bump_version()
+        if not recording:
+            return output
+        return ctx._record_custom(args, output)
+
+    def _record_custom(self, args: tuple[Any, ...], output: Any) -> Any:
+        """Make this ctx the node of forward's outputs through the built-in `_record`."""
+        is_tuple = type(output) is tuple
+        outputs = output if is_tuple else (output,)
+        for index, tensor in enumerate(outputs):
+            if not isinstance(tensor, Tensor):
+                raise TypeError(
+                    f"{type(self).__name__}.forward must return Tensors, but output {index} is "
+                    f"{type(tensor).__name__}"
+                )
+        self.backend = outputs[0]._backend
+        result = tuple([tensor._data for tensor in outputs])
+        # What the built-in machinery compares with arrays: outputs given as their arrays.
+        if self._non_differentiable is not None:
+            self._non_differentiable = tuple([
+                tensor._data if isinstance(tensor, Tensor) else tensor
+                for tensor in self._non_differentiable])
+        if self._to_save is not None:
+            self._to_save = tuple([_saved_item(index, item, outputs, args)
+                                   for index, item in enumerate(self._to_save)])
+        self._output_meta = tuple(
+            (array.shape, self.backend.dtype_name(array)) for array in result)
+        arrays = [arg._data if isinstance(arg, Tensor) else arg for arg in args]
+        recorded = self._record(args, arrays, result)
+        self._num_outputs = len(result)
+        made = list(recorded)
+        for index, tensor in enumerate(outputs):
+            if any(tensor is dirty for dirty in self._dirty):
+                # The input modified in place is the output, with this node as its history.
+                tensor.grad_fn = made[index].grad_fn
+                tensor._output_nr = index
+                tensor._requires_grad = made[index]._requires_grad
+                made[index] = tensor
+            elif any(tensor is arg for arg in args):
+                # An input returned as it is: a new Tensor on the same data (PyTorch: a view).
+                made[index]._version_counter = tensor._shared_version_counter()
+                made[index]._base = tensor._base if tensor._base is not None else tensor
+        return tuple(made) if is_tuple else made[0]
+
+
+def _overrides_setup_context(cls: type) -> bool:
+    return getattr(cls.setup_context, "__func__", cls.setup_context) is not \
+        Function.__dict__["setup_context"].__func__
+
+
+def _bind(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    signature = inspect.signature(cls.forward)
+    if not _overrides_setup_context(cls):  # forward(ctx, ...): bind without the ctx
+        parameters = list(signature.parameters.values())[1:]
+        signature = signature.replace(parameters=parameters)
+    bound = signature.bind(*args, **kwargs)
+    for name in bound.kwargs:  # keyword-only: PyTorch's forward call refuses them
+        raise TypeError(f"forward() got an unexpected keyword argument '{name}'")
+    bound.apply_defaults()
+    return tuple(bound.args)
+
+
+def _check_dirty(tensor: Tensor, args: tuple[Any, ...], recording: bool) -> None:
+    if not any(tensor is arg for arg in args):
+        raise RuntimeError("mark_dirty only accepts input tensors, but argument wasn't one")
+    if recording and tensor._requires_grad and tensor.grad_fn is None:
+        raise RuntimeError(
+            "a leaf Variable that requires grad has been used in an in-place operation."
+        )
+
+
+def _saved_item(index: int, item: Any, outputs: tuple[Tensor, ...], args: tuple[Any, ...]
+                ) -> Any:
+    """An output Tensor is saved as its array (so it is unpacked with this node as grad_fn);
+    inputs and other Tensors as they are."""
+    if item is None:
+        return None
+    if not isinstance(item, Tensor):
+        raise TypeError(
+            f"save_for_backward can only save variables, but argument {index} is of type "
+            f"{type(item).__name__}"
+        )
+    if not any(item is arg for arg in args):
+        for tensor in outputs:
+            if item is tensor:
+                return tensor._data
+    return item
+
+
+class _DelayedError(_function.Function):
+    """The node `once_differentiable` puts after a backward's results: differentiating them
+    again raises."""
+
+    node_name = "DelayedError"
+
+    @staticmethod
+    def forward(ctx: Any, value: Any, *inputs: Any) -> Any:
+        return value
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        raise RuntimeError(
+            "trying to differentiate twice a function that was marked with @once_differentiable"
+        )
+
+
+def once_differentiable(backward: F) -> F:
+    """Decorate a custom Function's backward that is not itself differentiable: it runs with
+    grad mode off, and differentiating its results (create_graph) raises."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx: Any, *grad_outputs: Any) -> Any:
+        with no_grad():
+            results = backward(ctx, *grad_outputs)
+        if not _grad_state.enabled:
+            return results
+        needing = [grad for grad in grad_outputs
+                   if isinstance(grad, Tensor) and grad._requires_grad]
+        if not needing:
+            return results
+        single = not isinstance(results, tuple)
+        wrapped = tuple([
+            _DelayedError.apply(result, *needing) if isinstance(result, Tensor) else result
+            for result in ((results,) if single else results)])
+        return wrapped[0] if single else wrapped
+
+
+FunctionCtx = _function.Function  # the ctx a custom forward and backward receive
+
+__all__ = ["Function", "FunctionCtx", "once_differentiable"]

@@ -1,0 +1,52 @@
+"""`autograd.graph`: the graph's node type and hooks on saved tensors.
+
+`saved_tensors_hooks(pack_hook, unpack_hook)`: while the context is open (in this thread), every
+tensor an op saves for backward is handed to `pack_hook` (grad mode off) and only what it returns
+is kept; backward gets the tensor back from `unpack_hook(packed)`, in the saved tensor's place in
+the graph. `save_on_cpu()` is such a pair that keeps saved activations in host memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..function import Node, _saved_tensors_hooks
+from ..tensor import Tensor
+
+
+class saved_tensors_hooks:
+    """Context manager: pack and unpack hooks for the tensors saved inside it (the innermost
+    open context applies). Versions are not checked through hooks, as in PyTorch."""
+
+    def __init__(self, pack_hook: Callable[[Tensor], Any],
+                 unpack_hook: Callable[[Any], Tensor]) -> None:
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self) -> None:
+        _saved_tensors_hooks.stack.append((self.pack_hook, self.unpack_hook))
+
+    def __exit__(self, *exc_info: object) -> None:
+        _saved_tensors_hooks.stack.pop()
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Keep tensors saved for backward in host memory and move them back to their device when
+    backward needs them: trades transfer time for device memory. On the CPU the round trip
+    through the hooks still happens, without a copy."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        # pin_memory and device_type are accepted for PyTorch's signature; the backend decides
+        # how host memory is allocated.
+        def pack_to_cpu(tensor: Tensor) -> tuple[Any, Tensor]:
+            return (tensor.device, tensor.cpu())
+
+        def unpack_from_cpu(packed: tuple[Any, Tensor]) -> Tensor:
+            device, tensor = packed
+            return tensor.to(device)
+
+        super().__init__(pack_to_cpu, unpack_from_cpu)
+
+
+__all__ = ["Node", "save_on_cpu", "saved_tensors_hooks"]
