@@ -49,7 +49,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         out, = ctx.saved_tensors
-        return where(out > 0, grad, 0.0)
+        return where(out <= 0, 0.0, grad)  # PyTorch's threshold_backward: NaN passes grad
 
 
 def relu(input: Tensor) -> Tensor:
@@ -138,7 +138,7 @@ class Elu(Function):
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, = ctx.saved_tensors
         # d/dx alpha (exp(x) - 1) = alpha exp(x), for x <= 0 (PyTorch's side of the kink).
-        return where(a > 0, grad, grad * (exp(clamp(a, max=0.0)) * ctx.alpha))
+        return where(a <= 0, grad * (exp(clamp(a, max=0.0)) * ctx.alpha), grad)
 
 
 def elu(input: Tensor, alpha: float = 1.0) -> Tensor:

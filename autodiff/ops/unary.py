@@ -148,9 +148,13 @@ class Sign(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
-        if a.dtype == ctx.backend._bool:
-            return ctx.backend.asarray(a, copy=True)  # sign of a bool is the bool
-        return ctx.backend.sign(a)
+        backend = ctx.backend
+        if a.dtype == backend._bool:
+            return backend.asarray(a, copy=True)  # sign of a bool is the bool
+        out = backend.sign(a)
+        if a.dtype in backend._floating:  # PyTorch's sign of NaN is 0 (NumPy's is NaN)
+            out = backend.where(backend.isnan(out), backend.zeros_like(out), out)
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
