@@ -367,8 +367,8 @@ class VectorNorm(Function):
         elif ord == -math.inf:
             out = backend.min(magnitude, axis=axes, keepdims=keepdim)
         elif ord == 0:
-            count = backend.sum(backend.not_equal(a, 0), axis=axes, keepdims=keepdim)
-            out = backend.astype(count, backend.dtype_name(a))
+            nonzero = backend.astype(backend.not_equal(a, 0), backend.dtype_name(a))
+            out = backend.sum(nonzero, axis=axes, keepdims=keepdim)
         else:
             powers = backend.sum(backend.pow(magnitude, ord), axis=axes, keepdims=keepdim)
             out = backend.pow(powers, 1.0 / ord)
