@@ -128,6 +128,7 @@ def _creations(device: str) -> dict[str, Callable[[], autodiff.Tensor]]:
         "ones": lambda: autodiff.ones((2, 3), device=device),
         "empty": lambda: autodiff.empty(2, 3, device=device),
         "full": lambda: autodiff.full((2, 3), 1.5, device=device),
+        "full_tensor_value": lambda: autodiff.full((2, 3), autodiff.tensor(2.0), device=device),
         "eye": lambda: autodiff.eye(3, device=device),
         "arange_int": lambda: autodiff.arange(5, device=device),
         "arange_float": lambda: autodiff.arange(0.0, 1.0, 0.25, device=device),
