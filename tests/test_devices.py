@@ -174,6 +174,43 @@ def test_manual_seed_reproduces_random_numbers(device: str) -> None:
     assert _values(autodiff.randn(5, device=device)).tolist() == first.tolist()
 
 
+# ----------------------------------------------------------------------------- scatter-add
+def _index_add_cases() -> list[Any]:
+    rng = np.random.default_rng(3)
+    many = rng.integers(0, 37, 1000)
+    return [
+        pytest.param((5,), lambda a: (a([0, 3, 3, 1, 3, 0]),), (6,), id="repeated-indices"),
+        pytest.param((3, 4), lambda a: (a([0, 2, 0, 0]), a([1, 3, 1, 1])), (4,),
+                     id="repeated-pairs"),
+        pytest.param((3, 4), lambda a: (a(np.arange(12).reshape(3, 4) % 5 == 0),), (3,),
+                     id="bool-mask"),
+        pytest.param((3, 4), lambda a: (slice(1, 3), 2), (2,), id="basic"),
+        pytest.param((5,), lambda a: (a([4, 4, 4]),), (1,), id="broadcast-values"),
+        pytest.param((37,), lambda a: (a(many),), (1000,), id="1000-into-37"),
+        pytest.param((4,), lambda a: (a(np.zeros(0, dtype=np.int64)),), (0,), id="empty"),
+    ]
+
+
+@pytest.mark.parametrize(("shape", "make_key", "values_shape"), _index_add_cases())
+def test_index_add_accumulates_repeats_like_numpy_add_at(
+        shape: tuple[int, ...], make_key: Callable[..., tuple[Any, ...]],
+        values_shape: tuple[int, ...], device: str) -> None:
+    backend = backends.get_backend(device)
+    target = np.random.default_rng(0).uniform(-1, 1, shape)
+    values = np.random.default_rng(1).uniform(-1, 1, values_shape)
+    expected = target.copy()
+    np.add.at(expected, make_key(np.asarray), values)
+
+    def on_device(array: Any) -> Any:
+        array = np.asarray(array)
+        return backend.asarray(array, "bool" if array.dtype == bool else "int64")
+
+    out = backend.asarray(target, "float64", copy=True)
+    result = backend.index_add(out, make_key(on_device), backend.asarray(values, "float64"))
+    assert result is out  # in place
+    np.testing.assert_allclose(backend.to_numpy(out), expected, rtol=1e-12, atol=1e-12)
+
+
 # ----------------------------------------------------------------------------- transfers
 def test_to_moves_values_and_keeps_dtype(device: str) -> None:
     x = autodiff.tensor([[1.0, -2.0], [3.5, 4.0]], dtype=autodiff.float64)
