@@ -93,6 +93,7 @@ def run_backward(
     heapq.heapify(heap)
     captured: list[Tensor | None] = [None] * (len(inputs) if inputs is not None else 0)
     undo: list[tuple[Tensor, Tensor | None, Any]] = []
+    input_grads: tuple[Any, ...] | None = None
 
     heappop, heappush = heapq.heappop, heapq.heappush
     everything = should_execute is None
@@ -100,7 +101,7 @@ def run_backward(
     previous_parent = _anomaly_state.parent
     previous_mode = grad_state.enabled
     grad_state.enabled = create_graph
-    node = None
+    node: Node | None = None
     try:
         while heap:
             node = heappop(heap)[1]
@@ -116,19 +117,23 @@ def run_backward(
             if hooked:
                 grads = _run_pre_hooks(node, grads, undo)
             if type(node) is AccumulateGrad:
+                # Drop this frame's other references to the gradient (the buffer, the previous
+                # node's results) so _accumulate can tell whether anyone else holds it.
                 grad = grads[0]
                 if hooked and node._post_hooks is not None:
                     _accumulate(node.variable, grad, create_graph, undo)
                     _run_post_hooks(node, (), grads)
                     continue
-                grads = None  # so _accumulate can tell whether anyone else holds the gradient
+                # Drop this frame's other references to the gradient (the buffer, the previous
+                # node's results) so _accumulate can tell whether anyone else holds it.
+                grads = input_grads = None  # type: ignore[assignment]
                 _accumulate(node.variable, grad, create_graph, undo)
                 continue
             if anomaly:
                 _anomaly_state.parent = node  # nodes made by a recorded backward point here
             if (grads[0] is None and (len(grads) == 1 or all(g is None for g in grads))
                     and not node._custom):  # type: ignore[attr-defined]
-                input_grads: tuple[Any, ...] = (None,) * len(node.next_functions)
+                input_grads = (None,) * len(node.next_functions)
             elif everything or node._custom:  # type: ignore[attr-defined]
                 input_grads = node._run_backward(grads)  # type: ignore[attr-defined]
             else:
