@@ -75,21 +75,21 @@ def run_backward(
     if inputs is None:
         dependencies = _count_dependencies(root_nodes)
     else:
-        targets = set()
+        targets: set[Node] = set()
         for position, tensor in enumerate(inputs):
-            node = tensor.grad_fn or tensor._grad_accumulator()
-            targets.add(node)
+            target = tensor.grad_fn or tensor._grad_accumulator()
+            targets.add(target)
             if accumulate_grad:
                 tensor.retain_grad()  # PyTorch: a non-leaf input's .grad is filled this way
             else:
-                captures.setdefault(node, []).append((tensor._output_nr, position))
+                captures.setdefault(target, []).append((tensor._output_nr, position))
         dependencies, needed, should_execute = _prune(root_nodes, targets, accumulate_grad)
 
     buffers: dict[Node, list[Any]] = {}
-    for node, output_nr, grad in root_edges:
-        _add_to_buffer(buffers, node, output_nr, grad)
-    heap = [(-node._sequence_nr, node) for node in buffers
-            if not dependencies.get(node) and (should_execute is None or node in should_execute)]
+    for root_node, output_nr, grad in root_edges:
+        _add_to_buffer(buffers, root_node, output_nr, grad)
+    heap = [(-root._sequence_nr, root) for root in buffers
+            if not dependencies.get(root) and (should_execute is None or root in should_execute)]
     heapq.heapify(heap)
     captured: list[Tensor | None] = [None] * (len(inputs) if inputs is not None else 0)
     undo: list[tuple[Tensor, Tensor | None, Any]] = []
@@ -101,7 +101,7 @@ def run_backward(
     previous_parent = _anomaly_state.parent
     previous_mode = grad_state.enabled
     grad_state.enabled = create_graph
-    node: Node | None = None
+    node: Node | None = None  # the node running, for anomaly mode's report
     try:
         while heap:
             node = heappop(heap)[1]
@@ -254,7 +254,8 @@ def _prune(roots: set[Node], targets: set[Node], accumulate_grad: bool
     return dependencies, needed, should_execute
 
 
-def _add_to_buffer(buffers: dict[Node, list[Any]], node: Node, output_nr: int, grad: Tensor) -> None:
+def _add_to_buffer(buffers: dict[Node, list[Any]], node: Node, output_nr: int, grad: Tensor
+                   ) -> None:
     buffer = buffers.get(node)
     if buffer is None:
         buffer = buffers[node] = [None] * node._num_outputs

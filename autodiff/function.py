@@ -262,7 +262,7 @@ class Function(Node):
         self._sequence_nr = next(_sequence)
         if _anomaly_state.enabled:
             _anomaly_state.record(self)
-        edges = []
+        edges: list[Any] = []
         needs = []
         meta: list[Any] = []
         for arg in args:
@@ -429,7 +429,7 @@ class Function(Node):
 
     def _fit_all(self, grads: tuple[Any, ...]) -> tuple[Any, ...]:
         """The slow path of _run_backward: fit every gradient to its input."""
-        fitted = []
+        fitted: list[Any] = []
         for index, (grad, input_meta) in enumerate(zip(grads, self._input_meta)):
             if grad is None or input_meta is None:
                 fitted.append(None)

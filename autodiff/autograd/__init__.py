@@ -94,10 +94,10 @@ def backward(
     if inputs is not None:
         inputs = _as_tuple(inputs)
         if not inputs:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         for tensor in inputs:
-            if not tensor._requires_grad:
-                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            if not tensor._requires_grad:  # PyTorch's check here is retain_grad's
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
     start = _make_grads(outputs, grads)
     _check_requires_grad(outputs)
     if retain_graph is None:
@@ -174,8 +174,8 @@ def grad(
                 )
             if materialize_grads:
                 backend = tensor._backend
-                gradient = _wrap(backend.zeros(tensor._data.shape, backend.dtype_name(tensor._data)),
-                                 backend)
+                zeros = backend.zeros(tensor._data.shape, backend.dtype_name(tensor._data))
+                gradient = _wrap(zeros, backend)
         result.append(gradient)
     return tuple(result)
 
@@ -184,11 +184,11 @@ def grad(
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: E402
 from . import anomaly_mode, function, functional, graph  # noqa: E402
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: E402
-from .function import Function, once_differentiable  # noqa: E402
+from .function import Function  # noqa: E402
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 
 __all__ = [
     "Function", "GradcheckError", "anomaly_mode", "backward", "detect_anomaly", "enable_grad",
     "function", "functional", "grad", "gradcheck", "gradgradcheck", "graph", "inference_mode",
-    "no_grad", "once_differentiable", "set_detect_anomaly", "set_grad_enabled",
+    "no_grad", "set_detect_anomaly", "set_grad_enabled",
 ]

@@ -145,12 +145,12 @@ class Function(_function.Function):
         return tuple(made) if is_tuple else made[0]
 
 
-def _overrides_setup_context(cls: type) -> bool:
+def _overrides_setup_context(cls: type[Function]) -> bool:
     return getattr(cls.setup_context, "__func__", cls.setup_context) is not \
         Function.__dict__["setup_context"].__func__
 
 
-def _bind(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+def _bind(cls: type[Function], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
     signature = inspect.signature(cls.forward)
     if not _overrides_setup_context(cls):  # forward(ctx, ...): bind without the ctx
         parameters = list(signature.parameters.values())[1:]
@@ -225,6 +225,8 @@ def once_differentiable(backward: F) -> F:
             _DelayedError.apply(result, *needing) if isinstance(result, Tensor) else result
             for result in ((results,) if single else results)])
         return wrapped[0] if single else wrapped
+
+    return wrapper  # type: ignore[return-value]
 
 
 FunctionCtx = _function.Function  # the ctx a custom forward and backward receive

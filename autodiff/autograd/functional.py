@@ -328,7 +328,7 @@ def _jacobian_of_output(index: int, out: Tensor, inputs: tuple[Tensor, ...],
     basis = _basis(out, size) if size > 1 else None
     for element in range(size):
         seed = None if basis is None else _wrap(
-            out._backend.reshape(out._backend.getitem(basis, element), out._data.shape),
+            out._backend.reshape(out._backend.getitem(basis, (element, ...)), out._data.shape),
             out._backend)
         grads = _autograd_grad((out,), inputs, None if seed is None else (seed,),
                                retain_graph=True, create_graph=create_graph)
@@ -373,7 +373,7 @@ def _assemble(rows: list[Tensor], inp: Tensor, shape: tuple[int, ...], create_gr
     eye = backend.eye(count, None, backend.dtype_name(rows[0]._data))
     total = None
     for position, row in enumerate(rows):
-        unit = _wrap(backend.getitem(eye, position), backend)
+        unit = _wrap(backend.getitem(eye, (position, ...)), backend)
         term = unit.reshape((count,) + (1,) * row.dim()) * row.unsqueeze(0)
         total = term if total is None else total + term
     assert total is not None

@@ -163,7 +163,7 @@ def _numerical_jacobian(func: Callable[..., Any], inputs: tuple[Any, ...], index
         if size else None
     columns_per_output: list[Matrix] | None = None
     for element in range(size):
-        step = backend.getitem(basis, element)
+        step = backend.getitem(basis, (element, ...))
         values = []
         for shifted in (backend.add(flat, step), backend.subtract(flat, step)):
             moved = _wrap(backend.reshape(shifted, source._data.shape), backend)
@@ -197,7 +197,7 @@ def _analytical_jacobian(outputs: tuple[Tensor, ...], inputs: tuple[Any, ...],
         columns: list[list[list[float]]] = [[] for _ in wrt]
         basis = backend.eye(size, None, backend.dtype_name(out._data)) if size else None
         for element in range(size):
-            seed = _wrap(backend.reshape(backend.getitem(basis, element), out._data.shape),
+            seed = _wrap(backend.reshape(backend.getitem(basis, (element, ...)), out._data.shape),
                          backend)
             grads = _grad((out,), targets, (seed,), retain_graph=True, allow_unused=True)
             for number, (grad, target) in enumerate(zip(grads, targets)):

@@ -35,6 +35,9 @@ class OpInfo:
     grad_inputs: int | None = None
     atol: float = 1e-5
     rtol: float = 1e-3
+    # True: the backward is itself differentiable and gradgradcheck runs on every sample.
+    # Otherwise the reason the op is not twice differentiable (tests list it).
+    gradgrad: bool | str = True
 
 
 BINARY_SHAPES = (

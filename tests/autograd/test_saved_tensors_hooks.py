@@ -1,0 +1,150 @@
+"""autograd.graph.saved_tensors_hooks and save_on_cpu: what the pack hook receives, what
+backward gets from the unpack hook, the graph kept through them, and their scope."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import autodiff
+from autodiff import autograd
+from autodiff.autograd.graph import save_on_cpu, saved_tensors_hooks
+from tests.autograd._compare import same_as_torch
+
+
+def test_pack_and_unpack_calls_match_torch() -> None:
+    def scenario(lib: Any) -> Any:
+        log: list[Any] = []
+
+        def pack(tensor: Any) -> Any:
+            log.append(("pack", tensor, tensor.requires_grad, tensor.grad_fn is not None,
+                        lib.is_grad_enabled()))
+            return ("packed", tensor)
+
+        def unpack(packed: Any) -> Any:
+            log.append(("unpack",))
+            return packed[1]
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        with lib.autograd.graph.saved_tensors_hooks(pack, unpack):
+            exp = x.exp()
+            product = x * x
+            scaled = x * 2.0
+            sigmoid = lib.sigmoid(x)
+        (exp.sum() + product.sum() + scaled.sum() + sigmoid.sum()).backward()
+        log.append(x.grad)
+        return log
+
+    same_as_torch(scenario)
+
+
+def test_unpacked_value_is_used_and_keeps_the_graph() -> None:
+    """The unpack hook's tensor replaces the saved one, in the saved tensor's place in the
+    graph: a double backward still reaches x (and versions are not checked through hooks)."""
+
+    def scenario(lib: Any) -> Any:
+        def pack(tensor: Any) -> Any:
+            return tensor.detach().clone()
+
+        def unpack(tensor: Any) -> Any:
+            return tensor * 0 + 100
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        with lib.autograd.graph.saved_tensors_hooks(pack, unpack):
+            product = x * x
+        product.sum().backward(retain_graph=True)
+        first = x.grad
+        (grad,) = lib.autograd.grad(product.sum(), x, create_graph=True)
+        (second,) = lib.autograd.grad(grad.sum(), x)
+        with lib.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+            h = x * 1
+            z = h * h
+        h.add_(1)  # would be refused without hooks
+        x.grad = None
+        z.sum().backward()
+        return first, grad, grad.grad_fn is not None, second, x.grad
+
+    same_as_torch(scenario)
+
+
+def test_outputs_saved_through_hooks_rebuild_their_node(device: str) -> None:
+    x = autodiff.tensor([0.5, 1.5], dtype=autodiff.float64, device=device, requires_grad=True)
+    with saved_tensors_hooks(lambda t: t.detach(), lambda t: t):
+        y = x.exp()  # saves its output
+    (g,) = autograd.grad(y.sum(), x, create_graph=True)
+    (h,) = autograd.grad(g.sum(), x)
+    assert h.tolist() == y.tolist()
+
+
+def test_innermost_hooks_apply_and_only_inside(device: str) -> None:
+    log = []
+    x = autodiff.tensor([1.0, 2.0], device=device, requires_grad=True)
+    outer = saved_tensors_hooks(lambda t: (log.append("outer"), t)[1], lambda t: t)
+    inner = saved_tensors_hooks(lambda t: (log.append("inner"), t)[1], lambda t: t)
+    with outer:
+        a = x * x
+        with inner:
+            b = x * x
+        c = x * x
+    d = x * x
+    (a + b + c + d).sum().backward()
+    assert log == ["outer", "outer", "inner", "inner", "outer", "outer"]
+    assert x.grad.tolist() == [8.0, 16.0]
+
+
+def test_hooks_are_per_thread() -> None:
+    log = []
+    x = autodiff.tensor([1.0, 2.0], requires_grad=True)
+    products = []
+
+    def other_thread() -> None:
+        products.append(x * x)
+
+    with saved_tensors_hooks(lambda t: (log.append("pack"), t)[1], lambda t: t):
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+    assert log == []
+    products[0].sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]
+
+
+def test_custom_function_saves_go_through_hooks() -> None:
+    log = []
+
+    class Square(autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, a: autodiff.Tensor) -> autodiff.Tensor:
+            ctx.save_for_backward(a)
+            return a * a
+
+        @staticmethod
+        def backward(ctx: Any, grad: autodiff.Tensor) -> autodiff.Tensor:
+            (a,) = ctx.saved_tensors
+            return grad * 2 * a
+
+    x = autodiff.tensor([3.0], requires_grad=True)
+    with saved_tensors_hooks(lambda t: (log.append("pack"), t)[1],
+                             lambda t: (log.append("unpack"), t)[1]):
+        y = Square.apply(x)
+    y.backward()
+    assert log == ["pack", "unpack"] and x.grad.item() == 6.0
+
+
+def test_save_on_cpu_round_trips_to_the_device(device: str) -> None:
+    x = autodiff.tensor([0.5, 1.5, -2.0], dtype=autodiff.float64, device=device,
+                        requires_grad=True)
+    w = autodiff.tensor([1.0, -1.0, 2.0], dtype=autodiff.float64, device=device,
+                        requires_grad=True)
+    expected_x, expected_w = autograd.grad(((x * w).sigmoid() * x.exp()).sum(), [x, w])
+    hooks = save_on_cpu()
+    with hooks:
+        loss = ((x * w).sigmoid() * x.exp()).sum()
+    grad_x, grad_w = autograd.grad(loss, [x, w])
+    assert grad_x.tolist() == expected_x.tolist() and grad_w.tolist() == expected_w.tolist()
+    assert grad_x.device == x.device
+    # What the pack hook keeps lives in host memory; unpacking goes back to the device.
+    packed = hooks.pack_hook(x)
+    assert packed[1].device.type == "cpu"
+    restored = hooks.unpack_hook(packed)
+    assert restored.device == x.device and restored.tolist() == x.tolist()
