@@ -69,7 +69,8 @@ def _operand_grad(grad: Tensor, output: str, letters: str, others: list[tuple[st
         sizes[letter] = size
     for other_letters, operand in others:
         for letter, size in zip(other_letters, operand._data.shape):
-            sizes[letter] = max(sizes.get(letter, 1), size)
+            if sizes.get(letter, 1) == 1:  # operands are expanded already: 1 only if all are
+                sizes[letter] = size
     terms = [output] + [other_letters for other_letters, _ in others]
     tensors = [grad] + [operand for _, operand in others]
     result = ""
@@ -170,7 +171,7 @@ def _parse(equation: str, shapes: list[tuple[int, ...]]) -> tuple[str, list[Any]
                     f"don't match, {size} != {seen[letter]}"
                 )
             seen[letter] = size
-            known = sizes.get(letter, 1)
+            known = sizes.get(letter, size)
             if known != size and known != 1 and size != 1:
                 if letter in ellipsis_letters:
                     dim = ellipsis_letters.index(letter)
@@ -183,7 +184,7 @@ def _parse(equation: str, shapes: list[tuple[int, ...]]) -> tuple[str, list[Any]
                     f"einsum(): subscript {letter} has size {size} for operand {index} which "
                     f"does not broadcast with previously seen size {known}"
                 )
-            sizes[letter] = max(known, size)
+            sizes[letter] = size if known == 1 else known
         full_groups.append(group)
     if arrow:
         result = _output(output.replace(" ", ""), ellipsis_letters, sizes)

@@ -26,6 +26,8 @@ _REDUCTIONS = ("none", "mean", "sum")
 
 def _reduce(backend: Any, loss: Any, reduction: str) -> Any:
     if reduction == "mean":
+        if loss.size == 0:  # PyTorch: the mean of nothing is nan
+            return backend.full((), float("nan"), backend.dtype_name(loss))
         return backend.mean(loss)
     if reduction == "sum":
         return backend.sum(loss)
@@ -94,7 +96,7 @@ class PointwiseLoss(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         needs_x, needs_y = ctx.needs_input_grad
-        if ctx.reduction == "mean":
+        if ctx.reduction == "mean" and ctx.count:
             grad = grad / ctx.count
         grad_x = ctx.derivative(x - y, ctx.parameter) * grad
         return (grad_x if needs_x else None), (-grad_x if needs_y else None)
@@ -238,7 +240,7 @@ class BinaryCrossEntropy(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
         x, y, weight = ctx.saved_tensors
         needs_x, needs_y = ctx.needs_input_grad[:2]
-        if ctx.reduction == "mean":
+        if ctx.reduction == "mean" and ctx.count:
             grad = grad / ctx.count
         if weight is not None:
             grad = grad * weight
@@ -311,7 +313,7 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         z, y, weight, pos_weight = ctx.saved_tensors
         needs_z, needs_y = ctx.needs_input_grad[:2]
-        if ctx.reduction == "mean":
+        if ctx.reduction == "mean" and ctx.count:
             grad = grad / ctx.count
         grad_z = grad_y = None
         if needs_z:

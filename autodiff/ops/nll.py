@@ -47,8 +47,11 @@ class NllLoss(Function):
         if reduction != "none":
             loss = backend.sum(loss)
             if reduction == "mean":
+                # 0 / 0 is nan (all targets ignored, or none), as in PyTorch, without a warning
                 total = backend.sum(scale)
-                loss = backend.divide(loss, total)
+                empty = backend.equal(total, 0)
+                total = backend.where(empty, backend.ones_like(total), total)
+                loss = backend.where(empty, float("nan"), backend.divide(loss, total))
                 ctx.total = total
         ctx.reduction, ctx.axis, ctx.classes = reduction, axis, x.shape[axis]
         ctx.save_for_backward(safe, scale)
