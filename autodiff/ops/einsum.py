@@ -142,14 +142,13 @@ def _from_sublists(args: tuple[Any, ...]) -> tuple[str, list[Tensor]]:
 def _parse(equation: str, shapes: list[tuple[int, ...]]) -> tuple[str, list[Any] | None]:
     """The explicit, ellipsis-free equation, and the broadcast shape of each operand (None when
     no operand needs expanding). Raises PyTorch's message for each malformed equation."""
+    arrow = equation.find("->")
     for position, char in enumerate(equation):
-        if not (char in _LETTERS or char in ".,-> " or (char == ">" and position > 0)):
+        if char in _LETTERS or char in ". " or (char == "," and (arrow < 0 or position < arrow)):
+            continue
+        if arrow < 0 or position not in (arrow, arrow + 1):
             _invalid(position)
-    inputs, arrow, output = equation.partition("->")
-    if "-" in output or ">" in output:
-        _invalid(len(inputs) + 2 + max(output.find("-"), output.find(">")))
-    if "-" in inputs or ">" in inputs:
-        _invalid(max(inputs.find("-"), inputs.find(">")))
+    inputs, arrow_found, output = equation.partition("->")
     groups = inputs.replace(" ", "").split(",")
     if len(groups) > len(shapes):
         raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
@@ -186,7 +185,7 @@ def _parse(equation: str, shapes: list[tuple[int, ...]]) -> tuple[str, list[Any]
                 )
             sizes[letter] = size if known == 1 else known
         full_groups.append(group)
-    if arrow:
+    if arrow_found:
         result = _output(output.replace(" ", ""), ellipsis_letters, sizes)
     else:  # implicit: the ellipsis dims, then the letters seen once, in label order
         counts = "".join(full_groups)
@@ -304,3 +303,16 @@ def _wrap_axis(dim: int, ndim: int) -> int:
     from ..tensor import _wrap_dim
 
     return _wrap_dim(dim, ndim)
+
+
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """Sum of products over the last dims (a plain product when either is 0-d)."""
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        return input * other
+    a, b = input._data.shape, other._data.shape
+    if a[-1] != b[-1]:
+        raise RuntimeError(
+            "inner() the last dimension must match on both input tensors but got shapes "
+            f"{list(a)} and {list(b)}"
+        )
+    return tensordot(input, other, ([-1], [-1]))

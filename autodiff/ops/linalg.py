@@ -237,9 +237,6 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
     return Dot.apply(input, tensor)
 
 
-inner = dot  # for 1-D operands
-
-
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """input[i] * vec2[j]; PyTorch computes it as a broadcast product (MulBackward0)."""
     for name, tensor in (("self", input), ("vec2", vec2)):
