@@ -256,7 +256,9 @@ def _probabilities(input: Tensor, target: Tensor, weight: Tensor | None, reducti
     if reduction == "sum":
         return total
     count = input.numel() // classes if classes else 0
-    return _DivNumber.apply(total, float(count) if count else float("nan"))
+    if count == 0:  # PyTorch fills the (negated) sum with nan
+        return -(product.sum() * float("nan"))
+    return _DivNumber.apply(total, float(count))
 
 
 def _label_smoothing(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str,

@@ -10,6 +10,7 @@ from .. import dtypes
 from ..function import Function
 from ..grad_mode import no_grad
 from ..tensor import Tensor, _wrap
+from .inplace import check_inplace, commit
 from .linalg import _CPP_NAMES, matmul
 from .norm import vector_norm
 
@@ -117,6 +118,23 @@ def _check_bias(bias: Tensor, weight: Tensor, target: tuple[int, int]) -> None:
 
 
 # ----------------------------------------------------------------------------- dropout
+class DropoutMul(Function):
+    """x * mask for a constant mask (PyTorch's `input * noise`). Only the mask is saved, so
+    dropout in place can overwrite x without invalidating its own node."""
+
+    node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, *, mask: Any) -> Any:
+        ctx.save_for_backward(mask)
+        return ctx.backend.multiply(x, mask)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        mask, = ctx.saved_tensors
+        return grad * mask
+
+
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p); the mask comes
@@ -130,16 +148,18 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             "result type Float can't be cast to the desired output type "
             f"{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}"
         )
+    if inplace:
+        check_inplace(input)
     backend = input._backend
     dtype = backend.dtype_name(input._data)
     shape = input._data.shape
     if p == 1.0:
-        noise = backend.zeros(shape, dtype)
+        mask = backend.zeros(shape, dtype)
     else:
         keep = backend.less(backend.rand(shape, dtype), 1.0 - p)
-        noise = backend.multiply(backend.astype(keep, dtype), 1.0 / (1.0 - p))
-    mask = _wrap(noise, backend)
-    return input.mul_(mask) if inplace else input * mask
+        mask = backend.multiply(backend.astype(keep, dtype), 1.0 / (1.0 - p))
+    out = DropoutMul.apply(input, mask=mask)
+    return commit(input, out) if inplace else out
 
 
 # ----------------------------------------------------------------------------- embedding
@@ -179,26 +199,30 @@ class EmbeddingBackward(Function):
         flat = backend.reshape(indices, (-1,))
         dim = grad.shape[-1]
         values = backend.reshape(grad, (-1, dim))
-        scale = None
+        kept = scale = None
+        if padding_idx is not None:
+            kept = backend.astype(backend.not_equal(flat, padding_idx), dtype)
+            scale = kept
         if scale_grad_by_freq:
             counts = backend.zeros((num_weights,), dtype)
             backend.index_add(counts, flat, backend.ones(flat.shape, dtype))
-            scale = backend.divide(1.0, backend.take(counts, flat, axis=0))
-        if padding_idx is not None:
-            kept = backend.astype(backend.not_equal(flat, padding_idx), dtype)
-            scale = kept if scale is None else backend.multiply(scale, kept)
+            frequency = backend.divide(1.0, backend.take(counts, flat, axis=0))
+            scale = frequency if scale is None else backend.multiply(scale, frequency)
         if scale is not None:
             values = backend.multiply(values, backend.expand_dims(scale, axis=1))
-            scale = backend.reshape(scale, indices.shape)
-        ctx.save_for_backward(indices, scale)
+        ctx.save_for_backward(indices, None if kept is None else backend.reshape(kept,
+                                                                                 indices.shape))
         out = backend.zeros((num_weights, dim), dtype)
         return backend.index_add(out, flat, values)
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor, None]:
-        indices, scale = ctx.saved_tensors
+        indices, kept = ctx.saved_tensors
+        # The lookup again, without the padding rows. As in PyTorch, the 1 / count scaling is
+        # not applied here: the path back to the weight goes through Embedding's backward,
+        # which scales once, so this is the derivative of the scaled first gradient.
         rows = Embedding.apply(outer, indices, padding_idx=None, scale_grad_by_freq=False)
-        return (rows if scale is None else rows * scale.unsqueeze(-1)), None
+        return (rows if kept is None else rows * kept.unsqueeze(-1)), None
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
@@ -307,7 +331,7 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         raise RuntimeError(
             f"Given normalized_shape={list(normalized)}, expected input with shape "
             f"[*, {', '.join(str(size) for size in normalized)}], but got input of size"
-            f"{input.shape}"
+            f"{list(shape)}"
         )
     for name, tensor in (("weight", weight), ("bias", bias)):
         if tensor is not None and tensor._data.shape != normalized:
