@@ -77,12 +77,15 @@ def bce_with_logits_backward(
 
 def log_softmax(xp: Any, x: Array, axis: int) -> Array:
     """x - logsumexp(x) along axis, shifted by the max for stability."""
-    shifted = x - xp.max(x, axis=axis, keepdims=True)
-    out = xp.exp(shifted)
-    out = xp.log(xp.sum(out, axis=axis, keepdims=True))
-    return shifted - out
+    out = x - xp.max(x, axis=axis, keepdims=True)
+    # The exponentials are a temporary; the log-sum is subtracted in place (one array less).
+    out -= xp.log(xp.sum(xp.exp(out), axis=axis, keepdims=True))
+    return out
 
 
 def log_softmax_backward(xp: Any, grad: Array, output: Array, axis: int) -> Array:
     """grad - softmax * sum(grad) along axis."""
-    return grad - xp.exp(output) * xp.sum(grad, axis=axis, keepdims=True)
+    out = xp.exp(output)
+    out *= -xp.sum(grad, axis=axis, keepdims=True)  # negate the small sum, not the big array
+    out += grad
+    return out

@@ -31,64 +31,72 @@ class NllLoss(Function):
                 ignore_index: int) -> Any:
         backend = ctx.backend
         axis = 0 if x.ndim == 1 else 1
-        dtype = backend.dtype_name(x)
+        classes = x.shape[axis]
         valid = backend.not_equal(target, ignore_index)
-        safe = backend.where(valid, target, backend.zeros_like(target))
-        picked = backend.take_along_axis(x, backend.expand_dims(safe, axis=axis), axis=axis)
+        safe = backend.multiply(target, valid)  # ignored targets look up class 0
+        # PyTorch checks the range of the targets it uses (this syncs, as PyTorch on the CPU).
+        if target.size and (backend.item(backend.max(safe)) >= classes
+                            or backend.item(backend.min(safe)) < 0):
+            _raise_out_of_bounds(backend, target, ignore_index, classes)
+        index_shape = list(target.shape)
+        index_shape.insert(axis, 1)
+        picked = backend.take_along_axis(x, backend.reshape(safe, tuple(index_shape)), axis=axis)
         picked = backend.reshape(picked, target.shape)
         if weight is None:
-            scale = backend.astype(valid, dtype)
+            scale = backend.astype(valid, backend.dtype_name(x))
         else:
-            scale = backend.reshape(backend.take(weight, backend.reshape(safe, (-1,)), axis=0),
-                                    target.shape)
-            scale = backend.where(valid, scale, backend.zeros_like(scale))
+            scale = backend.take(weight, backend.reshape(safe, (-1,)), axis=0)
+            scale = backend.multiply(backend.reshape(scale, target.shape), valid)
         loss = backend.multiply(picked, scale)
-        loss = backend.negative(loss)
+        total = None
         if reduction != "none":
             loss = backend.sum(loss)
             if reduction == "mean":
-                # 0 / 0 is nan (all targets ignored, or none), as in PyTorch, without a warning
                 total = backend.sum(scale)
-                empty = backend.equal(total, 0)
-                total = backend.where(empty, backend.ones_like(total), total)
-                loss = backend.where(empty, float("nan"), backend.divide(loss, total))
-                ctx.total = total
-        ctx.reduction, ctx.axis, ctx.classes = reduction, axis, x.shape[axis]
+                if backend.item(total) == 0:  # every target ignored, or none: nan, as PyTorch
+                    total = backend.ones((), backend.dtype_name(x))
+                    loss = backend.full((), float("nan"), backend.dtype_name(x))
+                else:
+                    loss = backend.divide(loss, total)
+        ctx.total, ctx.axis, ctx.shape = total, axis, x.shape
         ctx.save_for_backward(safe, scale)
-        return loss
+        return backend.negative(loss)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None, None]:
         safe, scale = ctx.saved_tensors
-        if ctx.reduction == "mean":
-            grad = grad / _wrap(ctx.total, grad._backend)
-        return NllLossBackward.apply(grad, safe, scale, axis=ctx.axis, classes=ctx.classes,
-                                     reduction=ctx.reduction), None, None
+        return NllLossBackward.apply(grad, safe, scale, axis=ctx.axis, shape=ctx.shape,
+                                     total=ctx.total), None, None
 
 
 class NllLoss2d(NllLoss):
     node_name = "NllLoss2DBackward0"
 
 
+def _raise_out_of_bounds(backend: Any, target: Any, ignore_index: int, classes: int) -> None:
+    for value in backend.tolist(backend.reshape(target, (-1,))):
+        if value != ignore_index and not 0 <= value < classes:
+            raise IndexError(f"Target {value} is out of bounds.")
+
+
 class NllLossBackward(Function):
-    """The input gradient: -grad * scale at each target class, 0 elsewhere (one `where`).
-    `safe` is the target with ignored entries at class 0; `scale` the weight of each target
-    (0 where ignored)."""
+    """The input gradient: -grad * scale / total scattered to each target class, 0 elsewhere.
+    `safe` is the target with ignored entries at class 0, `scale` the weight of each target
+    (0 where ignored), `total` the sum of weights of a 'mean' (else None)."""
 
     node_name = "NllLossBackwardBackward0"
 
     @staticmethod
-    def forward(ctx: Any, grad: Any, safe: Any, scale: Any, *, axis: int, classes: int,
-                reduction: str) -> Any:
+    def forward(ctx: Any, grad: Any, safe: Any, scale: Any, *, axis: int,
+                shape: tuple[int, ...], total: Any) -> Any:
         backend = ctx.backend
-        ctx.reduction = reduction
+        ctx.total, ctx.reduced = total, grad.shape != safe.shape
         ctx.save_for_backward(safe, scale)
-        values = backend.expand_dims(backend.multiply(backend.negative(scale), grad), axis=axis)
-        shape = [1] * (safe.ndim + 1)
-        shape[axis] = classes
-        labels = backend.reshape(backend.arange(0, classes, 1, backend.dtype_name(safe)), shape)
-        hit = backend.equal(backend.expand_dims(safe, axis=axis), labels)
-        return backend.where(hit, values, backend.zeros((), backend.dtype_name(values)))
+        values = backend.multiply(scale, grad)
+        values = backend.negative(values if total is None else backend.divide(values, total))
+        out = backend.zeros(shape, backend.dtype_name(values))
+        # One write per target (an O(N) scatter rather than an O(N C) one-hot).
+        return backend.index_add(out, _scatter_key(backend, safe, axis), values)
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, None, None]:
@@ -96,7 +104,23 @@ class NllLossBackward(Function):
         # This op is the transpose of the (linear) NllLoss, so its gradient is NllLoss again:
         # -scale * outer at the target classes (no index of `safe` is ignored: -1 never is).
         picked = NllLoss.apply(outer, safe, None, reduction="none", ignore_index=-1) * scale
-        return (picked if ctx.reduction == "none" else picked.sum()), None, None
+        if ctx.total is not None:
+            return picked.sum() / _wrap(ctx.total, outer._backend), None, None
+        return (picked.sum() if ctx.reduced else picked), None, None
+
+
+def _scatter_key(backend: Any, safe: Any, axis: int) -> tuple[Any, ...]:
+    """Index arrays that address, for every target position, its class in the input."""
+    if axis == 0:
+        return (safe,)
+    ndim = safe.ndim
+    key = []
+    for dim, size in enumerate(safe.shape):
+        shape = [1] * ndim
+        shape[dim] = size
+        key.append(backend.reshape(backend.arange(0, size, 1, "int64"), tuple(shape)))
+    key.insert(1, safe)
+    return tuple(key)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -143,7 +167,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
                 f"Expected target size {list(expected)}, got {list(target_shape)}")
         if reduction == "none":
             view = expected
-    _check_target(input, target, weight, ignore_index)
+    _check_target(input, target, weight)
     if view is not None:  # PyTorch's nll_loss_nd ends with a view of the unreduced loss
         return op.apply(input, target, weight, reduction=reduction,
                         ignore_index=ignore_index).reshape(view)
@@ -151,8 +175,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
 
 
 def _check_target(input: Tensor, target: Tensor, weight: Tensor | None,
-                  ignore_index: int, function: str = "nll_loss_forward") -> None:
-    """Weight size and dtype, target dtype and range, in PyTorch's order."""
+                  function: str = "nll_loss_forward") -> None:
+    """Weight size and dtype, target dtype, in PyTorch's order (NllLoss checks the range)."""
     classes = input._data.shape[0 if input._data.ndim == 1 else 1]
     if weight is not None:
         if weight._data.ndim != 1 or weight._data.shape[0] != classes:
@@ -175,17 +199,6 @@ def _check_target(input: Tensor, target: Tensor, weight: Tensor | None,
             f"\"nll_loss_out_frame\" not implemented for "
             f"'{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}'"
         )
-    backend = target._backend
-    data = target._data
-    if data.size == 0:
-        return
-    out_of_range = backend.logical_and(
-        backend.not_equal(data, ignore_index),
-        backend.logical_or(backend.less(data, 0), backend.greater_equal(data, classes)))
-    if backend.item(backend.any(out_of_range)):
-        for value in backend.tolist(backend.reshape(data, (-1,))):
-            if value != ignore_index and not 0 <= value < classes:
-                raise IndexError(f"Target {value} is out of bounds.")
 
 
 # ----------------------------------------------------------------------------- cross_entropy
