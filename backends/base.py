@@ -292,7 +292,7 @@ class Backend:
     def log_softmax_backward(self, grad: Array, output: Array, axis: int) -> Array:
         return kernels.log_softmax_backward(self.xp, grad, output, axis)
 
-    from .linalg import cholesky, det, einsum, inv, slogdet, solve, svd  # linalg.py: methods
+    from .linalg import cholesky, det, einsum, inv, slogdet, solve, svd  # type: ignore[misc]
 
 
 def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
