@@ -141,14 +141,18 @@ class Backend:
                 setattr(self, function_name, function)
         # The dtype objects arrays actually carry (NumPy's xp.float32 is a scalar type, and
         # np.dtype("float32") hashes differently), read off an empty array of each.
+        # A namespace may lack some (array-api-strict has no float16): those dtypes are absent.
         self._native_dtypes = {
             name: xp.empty((0,), dtype=getattr(xp, name), device=native_device).dtype
             for name in DTYPE_NAMES
+            if hasattr(xp, name)
         }
         # Keyed by the native dtype object: one dict lookup answers `Tensor.dtype`.
         self._dtype_names = {native: name for name, native in self._native_dtypes.items()}
         # For the type-promotion fast path: is this native dtype floating? boolean?
-        self._floating = frozenset(self._native_dtypes[n] for n in ("float16", "float32", "float64"))
+        self._floating = frozenset(
+            native for name, native in self._native_dtypes.items() if name.startswith("float")
+        )
         self._bool = self._native_dtypes["bool"]
         self.seed_generator(0)
 
@@ -278,6 +282,10 @@ class Backend:
     def softplus(self, x: Array) -> Array:
         return kernels.softplus(self.xp, x)
 
+    def erf(self, x: Array) -> Array:
+        # The array API has no erf; a backend with a native one (CuPy) may override this.
+        return kernels.erf(self.xp, x)
+
     def bce_with_logits(self, z: Array, y: Array, weight: Array | None,
                         pos_weight: Array | None) -> Array:
         return kernels.bce_with_logits(self.xp, z, y, weight, pos_weight)
@@ -291,6 +299,14 @@ class Backend:
 
     def log_softmax_backward(self, grad: Array, output: Array, axis: int) -> Array:
         return kernels.log_softmax_backward(self.xp, grad, output, axis)
+
+    def adam_update(self, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *,
+                    lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
+                    step: int, decoupled: bool) -> None:
+        """One Adam step (AdamW's when `decoupled`), in place on param, exp_avg, exp_avg_sq."""
+        kernels.adam_update(self.xp, param, grad, exp_avg, exp_avg_sq, lr=lr, beta1=beta1,
+                            beta2=beta2, eps=eps, weight_decay=weight_decay, step=step,
+                            decoupled=decoupled)
 
     from .linalg import cholesky, det, einsum, inv, slogdet, solve, svd  # type: ignore[misc]
 
