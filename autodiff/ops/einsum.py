@@ -16,7 +16,7 @@ from typing import Any
 
 from ..function import Function
 from ..tensor import Tensor, _wrap
-from .linalg import _scalar_name
+from .linalg import _scalar_name, same_device
 
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase  # PyTorch's label order
 
@@ -104,6 +104,7 @@ def einsum(*args: Any) -> Tensor:
             else list(args[1:])
     else:
         equation, operands = _from_sublists(args)
+    same_device(*operands)
     shapes = [operand._data.shape for operand in operands]
     full, broadcast = _parse(equation, shapes)
     for operand in operands[1:]:
@@ -255,6 +256,7 @@ class Tensordot(Einsum):
 
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Contract dims of a with dims of b: an int n (a's last n with b's first n) or two lists."""
+    same_device(a, b)
     a_dims, b_dims = a._data.ndim, b._data.ndim
     if isinstance(dims, Tensor):
         dims = dims.tolist()

@@ -20,6 +20,7 @@ from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from ._util import check_broadcast, promote
 from .elementwise import clamp, exp, log, sigmoid, softplus, where
+from .linalg import same_device
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -264,6 +265,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          reduction: str = "mean") -> Tensor:
     """Binary cross-entropy between probabilities `input` and targets in [0, 1]."""
     reduction = _reduction(size_average, reduce, reduction)
+    same_device(input, target, weight)
     if target._data.shape != input._data.shape:
         raise ValueError(
             f"Using a target size ({target.shape}) that is different to the input size "

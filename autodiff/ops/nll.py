@@ -17,6 +17,7 @@ from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from .elementwise import Div
+from .linalg import same_device
 from .loss import _REDUCTIONS, _legacy_reduction
 from .softmax import log_softmax
 
@@ -33,7 +34,7 @@ class NllLoss(Function):
         axis = 0 if x.ndim == 1 else 1
         classes = x.shape[axis]
         valid = backend.not_equal(target, ignore_index)
-        safe = backend.multiply(target, valid)  # ignored targets look up class 0
+        safe = backend.where(valid, target, 0)  # ignored targets look up class 0
         # PyTorch checks the range of the targets it uses (this syncs, as PyTorch on the CPU).
         if target.size and (backend.item(backend.max(safe)) >= classes
                             or backend.item(backend.min(safe)) < 0):
@@ -46,7 +47,7 @@ class NllLoss(Function):
             scale = backend.astype(valid, backend.dtype_name(x))
         else:
             scale = backend.take(weight, backend.reshape(safe, (-1,)), axis=0)
-            scale = backend.multiply(backend.reshape(scale, target.shape), valid)
+            scale = backend.where(valid, backend.reshape(scale, target.shape), 0.0)
         loss = backend.multiply(picked, scale)
         total = None
         if reduction != "none":
@@ -131,6 +132,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
         reduction = _legacy_reduction(size_average, reduce)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    same_device(input, target, weight)
     shape, target_shape = input._data.shape, target._data.shape
     if len(shape) < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {len(shape)})")

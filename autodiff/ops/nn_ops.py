@@ -11,7 +11,7 @@ from ..function import Function
 from ..grad_mode import no_grad
 from ..tensor import Tensor, _wrap
 from .inplace import check_inplace, commit
-from .linalg import _CPP_NAMES, matmul
+from .linalg import _CPP_NAMES, matmul, same_device
 from .norm import vector_norm
 
 
@@ -72,6 +72,7 @@ class LinearVector(Linear):
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias."""
+    same_device(input, weight, bias)
     w_shape, x_shape = weight._data.shape, input._data.shape
     if len(w_shape) > 2:
         raise RuntimeError(
@@ -213,7 +214,9 @@ class EmbeddingBackward(Function):
         ctx.save_for_backward(indices, None if kept is None else backend.reshape(kept,
                                                                                  indices.shape))
         out = backend.zeros((num_weights, dim), dtype)
-        return backend.index_add(out, flat, values)
+        # Every element addressed by integer arrays (rows x columns): the portable scatter key.
+        columns = backend.reshape(backend.arange(0, dim, 1, "int64"), (1, dim))
+        return backend.index_add(out, (backend.reshape(flat, (-1, 1)), columns), values)
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor, None]:
