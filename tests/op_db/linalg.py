@@ -81,6 +81,9 @@ LINALG: list[OpInfo] = [
            "DotBackward0"),
     OpInfo("outer", autodiff.outer, np.outer, (Sample(((3,), (4,))), Sample(((0,), (2,)))),
            "MulBackward0"),
+    OpInfo("inner", autodiff.inner, np.inner,
+           (Sample(((2, 3), (4, 3))), Sample(((3,), (3,))), Sample(((), (2, 3))),
+            Sample(((2, 3), (3,)))), "ViewBackward0"),
     # einsum: contractions, diagonals, sums, broadcasting, ellipses, implicit outputs
     _einsum("ij,jk->ik", ((2, 3), (3, 4)), "ViewBackward0"),
     _einsum("ij,jk", ((2, 3), (3, 4)), "ViewBackward0"),
