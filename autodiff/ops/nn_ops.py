@@ -9,6 +9,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..grad_mode import no_grad
+from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from .inplace import check_inplace, commit
 from .linalg import _CPP_NAMES, matmul, same_device
@@ -289,23 +290,26 @@ class NativeLayerNorm(Function):
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, axes: tuple[int, ...],
                 eps: float) -> Any:
         backend = ctx.backend
-        ctx.axes, ctx.eps = axes, eps
+        normalized = x - backend.mean(x, axis=axes, keepdims=True)
+        variance = backend.mean(backend.multiply(normalized, normalized), axis=axes,
+                                keepdims=True)
+        rstd = 1.0 / backend.sqrt(variance + eps)
+        normalized *= rstd
+        ctx.axes, ctx.eps, ctx.normalized, ctx.rstd = axes, eps, normalized, rstd
         ctx.save_for_backward(x, weight)
-        centered = x - backend.mean(x, axis=axes, keepdims=True)
-        variance = backend.mean(backend.multiply(centered, centered), axis=axes, keepdims=True)
-        out = backend.multiply(centered, 1.0 / backend.sqrt(variance + eps))
-        if weight is not None:
-            out *= weight
-        if bias is not None:
-            out += bias
-        return out
+        if weight is None and bias is None:
+            return normalized
+        out = normalized if weight is None else backend.multiply(normalized, weight)
+        return out if bias is None else backend.add(out, bias)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         x, weight = ctx.saved_tensors
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
+        if not _grad_state.enabled:  # a plain backward: the same formulas on arrays
+            return _layer_norm_backward(ctx, grad, weight, needs_x, needs_weight, needs_bias)
+        # create_graph: recomputed from x with Tensor ops, so the gradient is differentiable.
         axes = ctx.axes
-        # Recomputed from x with Tensor ops, so the gradient is differentiable again.
         centered = x - x.mean(axes, keepdim=True)
         rstd = ((centered * centered).mean(axes, keepdim=True) + ctx.eps) ** -0.5
         normalized = centered * rstd
@@ -317,6 +321,28 @@ class NativeLayerNorm(Function):
         if needs_weight:
             grad_weight = grad * normalized  # summed over the batch dims by the base class
         return grad_x, grad_weight, (grad if needs_bias else None)
+
+
+def _layer_norm_backward(ctx: Any, grad: Tensor, weight: Tensor | None, needs_x: bool,
+                         needs_weight: bool, needs_bias: bool) -> tuple[Tensor | None, ...]:
+    """rstd (g - mean(g) - xhat mean(g xhat)) with g = grad * weight, on saved xhat and rstd."""
+    backend, axes = ctx.backend, ctx.axes
+    normalized, g = ctx.normalized, grad._data
+    batch = tuple(range(g.ndim - len(axes)))
+    grad_x = grad_weight = grad_bias = None
+    if needs_weight:
+        grad_weight = _wrap(backend.sum(backend.multiply(g, normalized), axis=batch), backend)
+    if needs_bias:
+        grad_bias = _wrap(backend.sum(g, axis=batch), backend)
+    if needs_x:
+        scaled = g if weight is None else backend.multiply(g, weight._data)
+        projection = backend.mean(backend.multiply(scaled, normalized), axis=axes, keepdims=True)
+        out = backend.multiply(normalized, projection)
+        out -= scaled
+        out += backend.mean(scaled, axis=axes, keepdims=True)
+        out *= -ctx.rstd
+        grad_x = _wrap(out, backend)
+    return grad_x, grad_weight, grad_bias
 
 
 def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
