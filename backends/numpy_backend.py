@@ -17,10 +17,9 @@ from .device import Device
 # NumPy warns where PyTorch silently gives inf or nan (log(0), 0/0, exp overflow). Those warnings
 # are noise for users of a PyTorch-shaped library, so they are silenced, but only when raised
 # from this package's own frames; a user's own NumPy code keeps its warnings.
+FLOATING_POINT_WARNINGS = r"(divide by zero|invalid value|overflow|underflow) encountered"
 warnings.filterwarnings(
-    "ignore",
-    message=r"(divide by zero|invalid value|overflow|underflow) encountered",
-    category=RuntimeWarning,
+    "ignore", message=FLOATING_POINT_WARNINGS, category=RuntimeWarning,
     module=r"(autodiff|backends)(\.|$)",
 )
 
