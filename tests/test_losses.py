@@ -144,10 +144,14 @@ def test_cross_entropy_all_ignored_is_nan_with_zero_gradient() -> None:
 def test_cross_entropy_legacy_reduction_arguments() -> None:
     target = np.array([1, 0, 2])
     for size_average, reduce in [(False, None), (None, False), (True, True)]:
-        compare(torch, lambda x, s=size_average, r=reduce: F.cross_entropy(
-                    x, autodiff.tensor(target), size_average=s, reduce=r),
-                lambda x, s=size_average, r=reduce: TF.cross_entropy(
-                    x, torch.tensor(target), size_average=s, reduce=r), [randn(3, 3)])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            compare(torch, lambda x, s=size_average, r=reduce: F.cross_entropy(
+                        x, autodiff.tensor(target), size_average=s, reduce=r),
+                    lambda x, s=size_average, r=reduce: TF.cross_entropy(
+                        x, torch.tensor(target), size_average=s, reduce=r), [randn(3, 3)])
+        messages = [str(w.message) for w in caught if "size_average" in str(w.message)]
+        assert len(messages) == 2 and messages[0] == messages[1]
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

@@ -18,7 +18,7 @@ from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from .elementwise import Div
 from .linalg import same_device
-from .loss import _REDUCTIONS, _legacy_reduction
+from .loss import _reduction
 from .softmax import log_softmax
 
 
@@ -128,10 +128,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
              reduction: str = "mean") -> Tensor:
     """The negative log-likelihood of the target classes, given log-probabilities."""
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_reduction(size_average, reduce)
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{reduction} is not a valid value for reduction")
+    reduction = _reduction(size_average, reduce, reduction)
     same_device(input, target, weight)
     shape, target_shape = input._data.shape, target._data.shape
     if len(shape) < 1:
@@ -215,10 +212,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """log_softmax over the class dim, then the negative log-likelihood of `target`: class
     indices (N,), (N, d1, ...) or (), or class probabilities of input's shape."""
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_reduction(size_average, reduce)
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{reduction} is not a valid value for reduction")
+    reduction = _reduction(size_average, reduce, reduction)
     class_dim = 0 if input._data.ndim == 1 else 1
     if input._data.shape == target._data.shape:
         if not target.dtype.is_floating_point:
