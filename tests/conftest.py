@@ -26,6 +26,8 @@ def _cuda_skip_reason() -> str | None:
         backends.get_backend("cuda")
     except RuntimeError as error:
         return str(error).split(". ")[0]
+    except ImportError as error:  # CuPy installed, but this checkout has no CUDA backend yet
+        return f"CUDA backend unavailable: {error}"
     return None
 
 

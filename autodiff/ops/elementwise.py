@@ -86,7 +86,8 @@ class Mul(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         if type(b) in _SCALARS:
-            ctx.scalar = b  # nothing to save: the gradient is grad * b
+            ctx.scalar = b  # the gradient is grad * b: no array to save...
+            ctx._saved = ()  # ...but, as in PyTorch, a second backward without retain_graph fails
         else:
             ctx.save_for_backward(a, b)
         a, b = promote(ctx.backend, a, b)
@@ -94,7 +95,7 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        if ctx._saved is None:
+        if not ctx._saved:
             return grad * ctx.scalar, None
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
@@ -114,16 +115,19 @@ class Div(Function):
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         if type(b) in _SCALARS:
             ctx.scalar = b
+            ctx._saved = ()  # freed by backward like any saved tensor (see Mul)
         else:
             ctx.save_for_backward(a, b)
         a, b = promote(ctx.backend, a, b)
         if type(a) is not float and type(b) is not float:  # true division of integers
             a = default_float(ctx.backend, a) if not isinstance(a, (int, bool)) else float(a)
+            if type(b) not in _SCALARS:  # both: int32 / int64 arrays would divide in float64
+                b = default_float(ctx.backend, b)
         return ctx.backend.divide(a, b)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        if ctx._saved is None:
+        if not ctx._saved:
             return grad / ctx.scalar, None
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad

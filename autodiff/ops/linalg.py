@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from backends import broadcast_shapes
+
 from ..function import Function
 from ..tensor import Tensor
-from ._util import promote
+from ._util import check_broadcast, promote
 
 
 class Matmul(Function):
@@ -76,7 +78,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
             "both arguments to matmul need to be at least 1D, but they are "
             f"{a_dims}D and {b_dims}D"
         )
-    _check_shapes(a_shape, b_shape)
+    _check_shapes(a_shape, b_shape, input._requires_grad or other._requires_grad)
     if a_dims == 2 and b_dims == 2:
         return Mm.apply(input, other)
     if a_dims == 1 and b_dims == 1:
@@ -88,33 +90,78 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return Matmul.apply(input, other)
 
 
-def _check_shapes(a: tuple[int, ...], b: tuple[int, ...]) -> None:
-    """Raise PyTorch's message for each way matmul's shapes can disagree."""
-    if len(a) == 1 and len(b) == 1:
-        if a[0] != b[0]:
-            raise RuntimeError(
-                f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have "
-                f"the same number of elements, but got {a[0]} and {b[0]} elements respectively"
-            )
-        return
-    if len(a) == 2 and len(b) == 1:
-        if a[1] != b[0]:
-            raise RuntimeError(
-                f"size mismatch, got input ({a[0]}), mat ({a[0]}x{a[1]}), vec ({b[0]})"
-            )
-        return
-    inner_a = a[-1]
-    inner_b = b[0] if len(b) == 1 else b[-2]
-    if inner_a != inner_b:
-        rows = 1
-        for size in a[:-1]:
-            rows *= size
-        left = f"{rows}x{inner_a}"
-        right = f"{b[0]}x{b[1]}" if len(b) == 2 else f"{b[-2]}x{b[-1]}" if len(b) > 1 else f"{b[0]}x1"
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({left} and {right})")
-    from ._util import check_broadcast
+def _check_shapes(a: tuple[int, ...], b: tuple[int, ...], requires_grad: bool) -> None:
+    """Raise PyTorch's message for each way matmul's shapes can disagree.
 
-    check_broadcast(a[:-2], b[:-2])
+    PyTorch's message names the kernel it dispatched to (dot, mv, mm or bmm), so this follows
+    its dispatch (aten/src/ATen/native/LinearAlgebra.cpp, _matmul_impl and should_fold): a
+    3-D+ operand against a 1-D/2-D one is folded into a matrix; with a 3-D+ second operand that
+    fold (of its transpose) happens when either input requires grad (or the transpose folds
+    without a copy); otherwise both are broadcast and go to bmm.
+    """
+    a_dims, b_dims = len(a), len(b)
+    if a_dims <= 2 and b_dims <= 2:
+        if a_dims == 1 and b_dims == 1:
+            if a[0] != b[0]:
+                raise RuntimeError(
+                    f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to "
+                    f"have the same number of elements, but got {a[0]} and {b[0]} elements "
+                    "respectively"
+                )
+        elif b_dims == 1:
+            _check_mv(a[0], a[1], b[0])
+        else:  # 1-D @ 2-D runs as a (1, n) row through mm
+            _check_mm((1, a[0]) if a_dims == 1 else a, b)
+        return
+    if a_dims >= 3 and b_dims <= 2:
+        rows = _product(a[:-1])
+        if b_dims == 1:
+            _check_mv(rows, a[-1], b[0])
+        else:
+            _check_mm((rows, a[-1]), b)
+        return
+    batch_b, inner_b, cols_b = b[:-2], b[-2], b[-1]
+    if requires_grad and a_dims == 3 and b_dims == 3 and a[0] == 1 and b[0] != 1:
+        a, a_dims = a[1:], 2  # PyTorch drops a's batch of one here and folds as below
+    if (a_dims == 2 and requires_grad) or (a_dims == 1 and (requires_grad or inner_b == 1
+                                                        or 0 in b)):
+        # Folded transposed: (b.mT as (batch * cols, inner)) @ a.t() (or mv with a 1-D a).
+        rows = _product(batch_b) * cols_b
+        if a_dims == 1:
+            _check_mv(rows, inner_b, a[0])
+        else:
+            _check_mm((rows, inner_b), (a[1], a[0]))
+        return
+    batch_a = a[:-2]
+    check_broadcast(batch_a, batch_b)
+    inner_a = a[-1]
+    if inner_a != inner_b:
+        batch = _product(broadcast_shapes(batch_a, batch_b))
+        raise RuntimeError(
+            "Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{batch}, {inner_a}] but got: [{batch}, {inner_b}]."
+        )
+
+
+def _check_mv(rows: int, inner: int, vector: int) -> None:
+    if inner != vector:
+        raise RuntimeError(
+            f"size mismatch, got input ({rows}), mat ({rows}x{inner}), vec ({vector})"
+        )
+
+
+def _check_mm(a: tuple[int, ...], b: tuple[int, ...]) -> None:
+    if a[1] != b[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({a[0]}x{a[1]} and {b[0]}x{b[1]})"
+        )
+
+
+def _product(sizes: tuple[int, ...]) -> int:
+    total = 1
+    for size in sizes:
+        total *= size
+    return total
 
 
 mm = matmul
