@@ -25,7 +25,7 @@ SIZES: dict[str, tuple[int | None, int, int]] = {
     "2048x2048x2048": (2048, 2048, 2048),
 }
 # Rounds for the full run, chosen so that all four sizes take a few minutes on 2 cores.
-ROUNDS = {"tutorial": 31, "64x256x256": 31, "1024x1024x1024": 15, "2048x2048x2048": 7}
+ROUNDS = {"tutorial": 41, "64x256x256": 41, "1024x1024x1024": 21, "2048x2048x2048": 9}
 QUICK_SIZES = ("tutorial", "64x256x256", "1024x1024x1024")
 QUICK_ROUNDS = 5
 
