@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=None,
                         help="rounds per case (default: chosen per size)")
     parser.add_argument("--quick", action="store_true",
-                        help=f"{seed_graph.QUICK_ROUNDS} rounds per case, seed sizes up to 1024")
+                        help="fewer rounds per case, seed sizes up to 1024^3")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     args = parser.parse_args(argv)
     args.suites = [s.strip() for s in args.suite.split(",") if s.strip()]

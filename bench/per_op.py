@@ -15,14 +15,13 @@ import numpy as np
 
 import autodiff
 from bench._setup import Setup
-from bench._timing import paired
-from bench.seed_graph import Row, calls_per_timing
+from bench.seed_graph import Row, run_paired
 
 STEPS = 100
 OPS = 2 * STEPS  # forward ops per chain (the sum and the backward come on top)
 SIZES = (16, 1_000_000)
-ROUNDS = {16: 41, 1_000_000: 15}
-QUICK_ROUNDS = 5
+ROUNDS = {16: 201, 1_000_000: 15}
+QUICK_ROUNDS = {16: 41, 1_000_000: 5}
 
 
 def limit_chain(xp: Any, x: Any, backward: bool) -> Any:
@@ -108,10 +107,8 @@ def run(setup: Setup, rounds: int | None = None, quick: bool = False,
             engines, limit = make_engines(size, backward, setup)
             if backward:
                 check_agreement(engines, limit, setup)
-            number = calls_per_timing(engines["autodiff"], setup)
-            count = rounds or (QUICK_ROUNDS if quick else ROUNDS[size])
-            result = paired(engines, limit, rounds=count, number=number, warmup=1,
-                            sync=setup.sync)
+            count = rounds or (QUICK_ROUNDS if quick else ROUNDS)[size]
+            result, _ = run_paired(engines, limit, count, setup)
             case = f"{size} elems, {'fwd+bwd' if backward else 'fwd (no_grad)'}"
             for engine, stats in result.items():
                 per_op = stats["median"] / OPS * 1e6

@@ -24,10 +24,11 @@ SIZES: dict[str, tuple[int | None, int, int]] = {
     "1024x1024x1024": (1024, 1024, 1024),
     "2048x2048x2048": (2048, 2048, 2048),
 }
-# Rounds for the full run, chosen so that all four sizes take a few minutes on 2 cores.
-ROUNDS = {"tutorial": 41, "64x256x256": 41, "1024x1024x1024": 21, "2048x2048x2048": 9}
+# Rounds for the full run: small sizes time ~2 ms per engine and round (see TARGET), so they
+# afford many; 2048^3 takes about a second per call and engine.
+ROUNDS = {"tutorial": 301, "64x256x256": 201, "1024x1024x1024": 25, "2048x2048x2048": 11}
+QUICK_ROUNDS = {"tutorial": 61, "64x256x256": 41, "1024x1024x1024": 5, "2048x2048x2048": 3}
 QUICK_SIZES = ("tutorial", "64x256x256", "1024x1024x1024")
-QUICK_ROUNDS = 5
 
 
 def limit_step(xp: Any, x: Any, y: Any, w: Any, b: Any) -> tuple[Any, Any, Any]:
@@ -145,11 +146,38 @@ def check_agreement(engines: dict[str, Callable[[], Any]], limit: str, setup: Se
                                        err_msg=f"{name} disagrees with {limit}")
 
 
-def calls_per_timing(step: Callable[[], Any], setup: Setup, target: float = 0.02) -> int:
+def calls_per_timing(step: Callable[[], Any], setup: Setup, target: float) -> int:
     """Back-to-back calls per timing so that one timing lasts about `target` seconds."""
     step()
-    once = time_once(step, 1, setup.sync)
-    return max(1, min(10_000, int(target / max(once, 1e-7))))
+    once = min(time_once(step, 1, setup.sync) for _ in range(5))  # the fastest: least disturbed
+    return max(1, min(100_000, round(target / max(once, 1e-7))))
+
+
+# Seconds per timing. Every engine's timing is made about this long (each runs its own number of
+# calls): on a shared machine a timing gets preempted with a probability that grows with its
+# length, so equal lengths keep the per-round ratios unbiased, and short ones (within one
+# scheduler slice) let the median skip the preempted rounds. Steps longer than this run once.
+TARGET = 0.002
+
+
+def run_paired(engines: dict[str, Callable[[], Any]], limit: str, rounds: int,
+               setup: Setup) -> tuple[dict[str, dict[str, float]], dict[str, int]]:
+    """`_timing.paired` with a call count per engine; results are per call, ratios per call."""
+    counts = {name: calls_per_timing(step, setup, TARGET) for name, step in engines.items()}
+
+    def batch(step: Callable[[], Any], count: int) -> Callable[[], None]:
+        def run() -> None:
+            for _ in range(count):
+                step()
+
+        return run
+
+    batches = {name: batch(step, counts[name]) for name, step in engines.items()}
+    result = paired(batches, limit, rounds=rounds, number=1, warmup=1, sync=setup.sync)
+    for name, stats in result.items():
+        stats["median"] /= counts[name]
+        stats["ratio"] *= counts[limit] / counts[name]
+    return result, counts
 
 
 @dataclass
@@ -169,10 +197,9 @@ def run(setup: Setup, sizes: list[str], rounds: int | None = None,
         problem = make_problem(name)
         engines, limit = make_engines(problem, setup)
         check_agreement(engines, limit, setup)
-        number = calls_per_timing(engines["autodiff"], setup)
-        count = rounds or (QUICK_ROUNDS if quick else ROUNDS[name])
-        result = paired(engines, limit, rounds=count, number=number, warmup=1, sync=setup.sync)
-        note = f"{count} rounds x {number} calls"
+        count = rounds or (QUICK_ROUNDS if quick else ROUNDS)[name]
+        result, calls = run_paired(engines, limit, count, setup)
         for engine, stats in result.items():
+            note = f"{count} rounds x {calls[engine]} calls"
             rows.append(Row("seed", name, engine, stats["median"], stats["ratio"], note))
     return rows
