@@ -4,6 +4,7 @@
     python -m bench --quick                      # fewer rounds, no 2048^3 (about a minute)
     python -m bench --suite seed --sizes tutorial,64x256x256 --rounds 11
     python -m bench --device cuda                # CuPy is the limit; timings synchronise
+    python -m bench --threads 1                  # one BLAS / PyTorch thread (busy machines)
 
 Each round times every engine once, back to back in a rotating order; the table shows each
 engine's median seconds per call and the median over rounds of its time divided by the limit's
@@ -34,6 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="rounds per case (default: chosen per size)")
     parser.add_argument("--quick", action="store_true",
                         help="fewer rounds per case, seed sizes up to 1024^3")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS and PyTorch threads (default: NumPy's BLAS default, i.e. all "
+                             "cores); 1 avoids thread pools fighting on a busy machine")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     args = parser.parse_args(argv)
     args.suites = [s.strip() for s in args.suite.split(",") if s.strip()]
@@ -49,6 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                 parser.error(f"unknown size {size!r} (choose from {', '.join(seed_graph.SIZES)})")
     if args.rounds is not None and args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.threads is not None and args.threads < 1:
+        parser.error("--threads must be at least 1")
     return args
 
 
@@ -83,7 +89,7 @@ def format_table(rows: list[Row]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        setup = make_setup(args.device, with_torch=not args.no_torch)
+        setup = make_setup(args.device, with_torch=not args.no_torch, threads=args.threads)
     except DeviceUnavailable as error:
         print(f"error: cannot benchmark on {args.device}: {error}", file=sys.stderr)
         return 2

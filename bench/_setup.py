@@ -48,7 +48,23 @@ def blas_threads() -> int:
     return max(counts) if counts else (os.cpu_count() or 1)
 
 
-def make_setup(device: str = "cpu", with_torch: bool = True) -> Setup:
+_limits: list[Any] = []  # keeps a threadpoolctl limit alive for the whole run
+
+
+def limit_blas_threads(threads: int) -> None:
+    """Run NumPy's BLAS with `threads` threads (needs threadpoolctl; OPENBLAS_NUM_THREADS set
+    before the start of Python does the same)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        raise DeviceUnavailable(
+            "--threads needs threadpoolctl (pip install threadpoolctl), or set "
+            "OPENBLAS_NUM_THREADS / MKL_NUM_THREADS before starting Python") from None
+    _limits.append(threadpool_limits(limits=threads, user_api="blas"))
+
+
+def make_setup(device: str = "cpu", with_torch: bool = True,
+               threads: int | None = None) -> Setup:
     try:
         backend = backends.get_backend(device)
         autodiff.zeros(1, device=device)
@@ -60,6 +76,8 @@ def make_setup(device: str = "cpu", with_torch: bool = True) -> Setup:
         import cupy as xp
     else:
         import numpy as xp
+    if threads is not None:
+        limit_blas_threads(threads)
     threads = blas_threads()
     torch, torch_device = None, None
     if with_torch:
