@@ -26,7 +26,7 @@ SIZES: dict[str, tuple[int | None, int, int]] = {
 }
 # Rounds for the full run: small sizes time ~2 ms per engine and round (see TARGET), so they
 # afford many; 2048^3 takes about a second per call and engine.
-ROUNDS = {"tutorial": 301, "64x256x256": 201, "1024x1024x1024": 25, "2048x2048x2048": 11}
+ROUNDS = {"tutorial": 301, "64x256x256": 201, "1024x1024x1024": 41, "2048x2048x2048": 21}
 QUICK_ROUNDS = {"tutorial": 61, "64x256x256": 41, "1024x1024x1024": 5, "2048x2048x2048": 3}
 QUICK_SIZES = ("tutorial", "64x256x256", "1024x1024x1024")
 
