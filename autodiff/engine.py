@@ -27,7 +27,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .function import AccumulateGrad, Node
+from .function import _RELEASED, AccumulateGrad, Node
 from .grad_mode import state as grad_state
 from .tensor import Tensor, _wrap
 
@@ -74,12 +74,14 @@ def run_backward(
     heapq.heapify(heap)
     captured: list[Tensor | None] = [None] * (len(inputs) if inputs is not None else 0)
     undo: list[tuple[Tensor, Tensor | None, Any]] = []
+    input_grads: tuple[Any, ...] | None = None
 
+    heappop, heappush = heapq.heappop, heapq.heappush
     previous_mode = grad_state.enabled
     grad_state.enabled = create_graph
     try:
         while heap:
-            node = heapq.heappop(heap)[1]
+            node = heappop(heap)[1]
             grads = buffers.pop(node)
             if node._hooked:
                 grads = _run_pre_hooks(node, grads, undo)
@@ -93,21 +95,20 @@ def run_backward(
                 if node not in executable:  # type: ignore[operator]
                     continue
             if type(node) is AccumulateGrad:
+                # Drop this frame's other references to the gradient (the buffer, the previous
+                # node's results) so _accumulate can tell whether anyone else holds it.
                 grad = grads[0]
-                grads = None  # so _accumulate can tell whether anyone else holds the gradient
+                grads = input_grads = None  # type: ignore[assignment]
                 _accumulate(node.variable, grad, create_graph, undo)
                 continue
             if grads[0] is None and (len(grads) == 1 or all(g is None for g in grads)):
-                input_grads: tuple[Any, ...] = (None,) * len(node.next_functions)
+                input_grads = (None,) * len(node.next_functions)
             else:
                 input_grads = node._run_backward(grads)  # type: ignore[attr-defined]
-            if node._post_hooks is not None:
-                for hook in node._post_hooks:
-                    replaced = hook(input_grads, tuple(grads))
-                    if replaced is not None:
-                        input_grads = tuple(replaced)
-            if not retain_graph:
-                node._release_saved()  # type: ignore[attr-defined]
+                if node._hooked and node._post_hooks is not None:
+                    input_grads = _run_post_hooks(node, input_grads, grads)
+            if not retain_graph and node._saved is not None:
+                node._saved = _RELEASED
             for (child, output_nr), grad in zip(node.next_functions, input_grads):
                 if child is None:
                     continue
@@ -129,7 +130,7 @@ def run_backward(
                 if count == 1:
                     if child not in buffers:  # every gradient into it was None
                         buffers[child] = [None] * child._num_outputs
-                    heapq.heappush(heap, (-child._sequence_nr, child))
+                    heappush(heap, (-child._sequence_nr, child))
                 dependencies[child] = count - 1
     except BaseException:
         for tensor, old_grad, old_data in reversed(undo):
@@ -140,6 +141,15 @@ def run_backward(
     finally:
         grad_state.enabled = previous_mode
     return captured if not accumulate_grad else None
+
+
+def _run_post_hooks(node: Node, input_grads: tuple[Any, ...], grads: list[Any]
+                    ) -> tuple[Any, ...]:
+    for hook in node._post_hooks or ():
+        replaced = hook(input_grads, tuple(grads))
+        if replaced is not None:
+            input_grads = tuple(replaced)
+    return input_grads
 
 
 def _count_dependencies(roots: set[Node]) -> dict[Node, int]:
@@ -179,11 +189,15 @@ def _prune(roots: set[Node], captures: dict[tuple[Node, int], list[int]]
             if child is not None and child not in seen:
                 seen.add(child)
                 stack.append(child)
-    # A node's inputs were created before it, so creation order visits children first.
+    # A node's inputs were created before it, so creation order visits children first; leaves
+    # (AccumulateGrad, numbered last so they run first) have no children and go first here.
     targets = {node for node, _ in captures}
     needed: set[Node] = set()
     executable: set[Node] = set()
-    for node in sorted(seen, key=lambda n: n._sequence_nr):
+    in_creation_order = sorted(
+        seen, key=lambda n: -1 if type(n) is AccumulateGrad else n._sequence_nr
+    )
+    for node in in_creation_order:
         if any(child in needed for child, _ in node.next_functions):
             needed.add(node)
             executable.add(node)
