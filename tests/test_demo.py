@@ -91,11 +91,6 @@ def test_demo_rejects_cuda_without_cupy() -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "autodiff.device is backends.Device itself, whose constructor takes the whole string as "
-    "the type, so torch.device('cuda:1') in autodiff/__main__.py fails with 'Expected one of "
-    "cpu, cuda, strict device type at start of device string: cuda:1' before CuPy is looked "
-    "for (backends/device.py / autodiff/__init__.py)"))
 def test_demo_rejects_an_indexed_cuda_device_without_cupy() -> None:
     result = run_demo("--device", "cuda:1", prelude="import sys; sys.modules['cupy'] = None")
     assert result.returncode != 0

@@ -22,6 +22,7 @@ class World:
     """Leaves that already hold gradients, and a graph over them."""
 
     t: Any
+    d: dict[str, Any]  # device=..., for tensors a case makes
     w: Any
     b: Any
     x: Any
@@ -40,7 +41,7 @@ def make_world(t: Any, device: str = "cpu") -> World:
     (b * 3).sum().backward()
     z = t.matmul(x, w) + b
     loss = t.nn.functional.binary_cross_entropy_with_logits(z, t.zeros_like(z))
-    return World(t, w, b, x, z, loss)
+    return World(t, {"device": device}, w, b, x, z, loss)
 
 
 def snapshot(tensors: list[Any]) -> list[tuple[Any, ...]]:
@@ -103,38 +104,40 @@ CASES: list[tuple[str, Callable[[World], Any], type[Exception], str]] = [
      "element 1 of tensors does not require grad and does not have a grad_fn"),
     ("backward-vector-without-gradient", lambda w: w.z.backward(), RuntimeError, NOT_SCALAR),
     ("backward-empty-without-gradient",
-     lambda w: (w.t.ones(0, requires_grad=True) * 2).backward(), RuntimeError, NOT_SCALAR),
+     lambda w: (w.t.ones(0, requires_grad=True, **w.d) * 2).backward(), RuntimeError, NOT_SCALAR),
     ("backward-second-time", _second_backward, RuntimeError, SECOND_TIME),
-    ("gradient-wrong-shape", lambda w: w.z.backward(w.t.ones(2)), RuntimeError,
+    ("gradient-wrong-shape", lambda w: w.z.backward(w.t.ones(2, **w.d)), RuntimeError,
      "Mismatch in shape: grad_output[0] has a shape of torch.Size([2]) and output[0] has a "
      "shape of torch.Size([2, 2])."),
-    ("gradient-wrong-shape-extra-dim", lambda w: w.z.backward(w.t.ones(1, 2, 2)), RuntimeError,
+    ("gradient-wrong-shape-extra-dim", lambda w: w.z.backward(w.t.ones(1, 2, 2, **w.d)),
+     RuntimeError,
      "Mismatch in shape: grad_output[0] has a shape of torch.Size([1, 2, 2]) and output[0] has "
      "a shape of torch.Size([2, 2])."),
-    ("gradient-wrong-shape-scalar", lambda w: w.loss.backward(w.t.ones(1)), RuntimeError,
+    ("gradient-wrong-shape-scalar", lambda w: w.loss.backward(w.t.ones(1, **w.d)), RuntimeError,
      "Mismatch in shape: grad_output[0] has a shape of torch.Size([1]) and output[0] has a "
      "shape of torch.Size([])."),
     ("gradient-wrong-shape-second-root",
-     lambda w: w.t.autograd.backward([w.loss, w.z], [w.t.tensor(1.0), w.t.ones(3)]),
+     lambda w: w.t.autograd.backward([w.loss, w.z], [w.t.tensor(1.0, **w.d), w.t.ones(3, **w.d)]),
      RuntimeError,
      "Mismatch in shape: grad_output[1] has a shape of torch.Size([3]) and output[1] has a "
      "shape of torch.Size([2, 2])."),
     ("requires-grad-tensor-int",
-     lambda w: w.t.tensor([1, 2], requires_grad=True), RuntimeError, FACTORY_INT),
+     lambda w: w.t.tensor([1, 2], requires_grad=True, **w.d), RuntimeError, FACTORY_INT),
     ("requires-grad-tensor-bool",
-     lambda w: w.t.tensor([True], requires_grad=True), RuntimeError, FACTORY_INT),
+     lambda w: w.t.tensor([True], requires_grad=True, **w.d), RuntimeError, FACTORY_INT),
     ("requires-grad-zeros-int",
-     lambda w: w.t.zeros(2, dtype=w.t.int64, requires_grad=True), RuntimeError, FACTORY_INT),
+     lambda w: w.t.zeros(2, dtype=w.t.int64, requires_grad=True, **w.d), RuntimeError, FACTORY_INT),
     ("requires-grad-arange",
-     lambda w: w.t.arange(3, requires_grad=True), RuntimeError, FACTORY_INT),
+     lambda w: w.t.arange(3, requires_grad=True, **w.d), RuntimeError, FACTORY_INT),
     ("requires-grad-full-int",
-     lambda w: w.t.full((2,), 3, requires_grad=True), RuntimeError, FACTORY_INT),
+     lambda w: w.t.full((2,), 3, requires_grad=True, **w.d), RuntimeError, FACTORY_INT),
     ("requires-grad-ones-like-int",
-     lambda w: w.t.ones_like(w.t.tensor([1, 2]), requires_grad=True), RuntimeError, FACTORY_INT),
+     lambda w: w.t.ones_like(w.t.tensor([1, 2], **w.d), requires_grad=True), RuntimeError,
+     FACTORY_INT),
     ("requires-grad-method-int",
-     lambda w: w.t.tensor([1, 2]).requires_grad_(), RuntimeError, METHOD_INT),
+     lambda w: w.t.tensor([1, 2], **w.d).requires_grad_(), RuntimeError, METHOD_INT),
     ("requires-grad-attribute-int",
-     lambda w: _set_requires_grad(w.t.tensor([1, 2])), RuntimeError, ATTRIBUTE_INT),
+     lambda w: _set_requires_grad(w.t.tensor([1, 2], **w.d)), RuntimeError, ATTRIBUTE_INT),
     ("requires-grad-false-on-non-leaf", lambda w: w.z.requires_grad_(False), RuntimeError,
      "you can only change requires_grad flags of leaf variables. If you want to use a computed "
      "variable in a subgraph that doesn't require differentiation use "
@@ -145,24 +148,28 @@ CASES: list[tuple[str, Callable[[World], Any], type[Exception], str]] = [
      "mat1 and mat2 shapes cannot be multiplied (2x3 and 2x3)"),
     ("matmul-operator", lambda w: w.w @ w.w, RuntimeError,
      "mat1 and mat2 shapes cannot be multiplied (3x2 and 3x2)"),
-    ("matmul-1d-1d", lambda w: w.t.matmul(w.b, w.t.ones(3)), RuntimeError,
+    ("matmul-1d-1d", lambda w: w.t.matmul(w.b, w.t.ones(3, **w.d)), RuntimeError,
      "inconsistent tensor size, expected tensor [2] and src [3] to have the same number of "
      "elements, but got 2 and 3 elements respectively"),
-    ("matmul-2d-1d", lambda w: w.t.matmul(w.w, w.t.ones(3)), RuntimeError,
+    ("matmul-2d-1d", lambda w: w.t.matmul(w.w, w.t.ones(3, **w.d)), RuntimeError,
      "size mismatch, got input (3), mat (3x2), vec (3)"),
     ("matmul-1d-2d", lambda w: w.t.matmul(w.b, w.x.T), RuntimeError,
      "mat1 and mat2 shapes cannot be multiplied (1x2 and 3x2)"),
-    ("matmul-3d-2d", lambda w: w.t.matmul(w.t.ones(4, 2, 3), w.x), RuntimeError,
+    ("matmul-3d-2d", lambda w: w.t.matmul(w.t.ones(4, 2, 3, **w.d), w.x), RuntimeError,
      "mat1 and mat2 shapes cannot be multiplied (8x3 and 2x3)"),
-    ("matmul-3d-1d", lambda w: w.t.matmul(w.t.ones(2, 3, 4), w.t.ones(5)), RuntimeError,
+    ("matmul-3d-1d", lambda w: w.t.matmul(w.t.ones(2, 3, 4, **w.d), w.t.ones(5, **w.d)),
+     RuntimeError,
      "size mismatch, got input (6), mat (6x4), vec (5)"),
-    ("matmul-3d-3d", lambda w: w.t.matmul(w.t.ones(2, 3, 4), w.t.ones(2, 5, 6)), RuntimeError,
+    ("matmul-3d-3d",
+     lambda w: w.t.matmul(w.t.ones(2, 3, 4, **w.d), w.t.ones(2, 5, 6, **w.d)), RuntimeError,
      "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [2, 5]."),
-    ("matmul-2d-3d", lambda w: w.t.matmul(w.x, w.t.ones(2, 4, 5)), RuntimeError,
+    ("matmul-2d-3d", lambda w: w.t.matmul(w.x, w.t.ones(2, 4, 5, **w.d)), RuntimeError,
      "Expected size for first two dimensions of batch2 tensor to be: [2, 3] but got: [2, 4]."),
-    ("matmul-2d-3d-requires-grad", lambda w: w.t.matmul(w.w, w.t.ones(2, 4, 5)), RuntimeError,
+    ("matmul-2d-3d-requires-grad", lambda w: w.t.matmul(w.w, w.t.ones(2, 4, 5, **w.d)),
+     RuntimeError,
      "mat1 and mat2 shapes cannot be multiplied (10x4 and 2x3)"),
-    ("matmul-batch-broadcast", lambda w: w.t.matmul(w.t.ones(2, 2, 3), w.t.ones(3, 3, 5)),
+    ("matmul-batch-broadcast",
+     lambda w: w.t.matmul(w.t.ones(2, 2, 3, **w.d), w.t.ones(3, 3, 5, **w.d)),
      RuntimeError,
      "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0"),
     ("matmul-0d", lambda w: w.t.matmul(w.loss, w.b), RuntimeError,

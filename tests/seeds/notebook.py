@@ -158,28 +158,17 @@ def replay_randn(monkeypatch: pytest.MonkeyPatch, torch: Any, draws: list[list[A
     assert not pending, "the PyTorch replay drew fewer tensors than autodiff"
 
 
-def compare_with_pytorch(cells: Sequence[Cell], monkeypatch: pytest.MonkeyPatch,
-                         known_bugs: dict[str, str] | None = None) -> None:
+def compare_with_pytorch(cells: Sequence[Cell], monkeypatch: pytest.MonkeyPatch) -> None:
     """Run the notebook on autodiff and on PyTorch (same random draws); every cell must show
-    the same thing.
-
-    `known_bugs` ({label: reason}) lists cells that differ because of a reported library bug;
-    they must still differ (a strict xfail per cell), so fixing the bug makes this fail until the
-    entry is removed.
-    """
+    the same thing."""
     torch = pytest.importorskip("torch")
-    known_bugs = known_bugs or {}
     with recording_randn(monkeypatch) as draws:
         ours = Notebook(cells, "autodiff").run_all()
     with replay_randn(monkeypatch, torch, draws):
         theirs = Notebook(cells, "torch").run_all()
     assert list(ours) == list(theirs)
     for label in ours:
-        if label in known_bugs:
-            assert ours[label].comparable() != theirs[label].comparable(), (
-                f"{label} now matches PyTorch: remove it from known_bugs ({known_bugs[label]})")
-        else:
-            assert ours[label].comparable() == theirs[label].comparable(), label
+        assert ours[label].comparable() == theirs[label].comparable(), label
 
 
 def printed_numbers(text: str) -> list[float]:

@@ -320,14 +320,6 @@ def test_hand_written_loss(notebook: Notebook) -> None:
     assert loss.item() == pytest.approx(-np.log1p(-y_pred), rel=1e-5)
 
 
-# backends/kernels.py computes sigmoid as 0.5 * tanh(x / 2) + 0.5; PyTorch as 1 / (1 + exp(-x)).
-# They differ by an ulp at 6.7 (0.9987705945968628 vs 0.998770534992218), which this cell shows
-# with all 16 digits. (For x < -9 the tanh form also loses all relative precision.)
-SIGMOID_ULP = ("sigmoid via tanh in backends/kernels.py rounds differently from PyTorch's "
-               "1/(1+exp(-x)): sigmoid(6.7) = 0.9987705945968628, PyTorch 0.998770534992218")
-
-
-@pytest.mark.xfail(strict=True, reason=SIGMOID_ULP)
 def test_manual_gradients_print_as_python_floats(notebook: Notebook) -> None:
     output = notebook.run_through("In[84]")
     # f"{t}" of a 0-d tensor formats its Python number, as PyTorch does.
@@ -387,18 +379,5 @@ def test_no_grad_cell(notebook: Notebook) -> None:
 
 
 def test_every_cell_shows_what_pytorch_shows(monkeypatch: pytest.MonkeyPatch) -> None:
-    compare_with_pytorch(CELLS, monkeypatch, known_bugs={"In[84]": SIGMOID_ULP})
+    compare_with_pytorch(CELLS, monkeypatch)
 
-
-def test_manual_gradients_are_python_floats_of_the_float32_values(notebook: Notebook) -> None:
-    """What In[84] prints, up to the sigmoid rounding above: f"{t}" gives the 0-d tensor's
-    Python float (the exact double of the float32 value), not the tensor repr."""
-    output = notebook.run_through("In[84]")
-    lines = output.stdout.splitlines()
-    assert len(lines) == 2
-    dw = lines[0].removeprefix("Manual Gradient of loss w.r.t weight (dw): ")
-    db = lines[1].removeprefix("Manual Gradient of loss w.r.t bias (db): ")
-    assert dw == repr(notebook["dL_dw"].item()) and db == repr(notebook["dL_db"].item())
-    assert float(dw) == float(np.float32(float(dw)))  # a float32 value, printed as a double
-    assert float(dw) == pytest.approx(6.691762447357178, rel=1e-6)
-    assert float(db) == pytest.approx(0.998770534992218, rel=1e-6)
