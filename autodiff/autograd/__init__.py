@@ -29,7 +29,7 @@ def _make_grads(outputs: tuple[Tensor, ...], grads: tuple[Any, ...]) -> list[Any
             if not grads else
             f"got {len(grads)} tensors and {len(outputs)} gradients"
         )
-    result = []
+    result: list[Tensor | None] = []
     for index, (output, grad) in enumerate(zip(outputs, grads)):
         if grad is None:
             if not output._requires_grad:
