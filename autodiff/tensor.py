@@ -140,9 +140,15 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        self.requires_grad_(value)
+        self._set_requires_grad(value, "only Tensors of floating point and complex dtype can "
+                                       "require gradients")
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        # PyTorch words this one differently from the attribute and the factories.
+        return self._set_requires_grad(requires_grad,
+                                       "only Tensors of floating point dtype can require gradients")
+
+    def _set_requires_grad(self, requires_grad: bool, integer_message: str) -> Tensor:
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(
@@ -152,9 +158,7 @@ class Tensor:
                 )
             return self
         if requires_grad and not self.dtype.is_floating_point:
-            raise RuntimeError(
-                "only Tensors of floating point and complex dtype can require gradients"
-            )
+            raise RuntimeError(integer_message)
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -317,9 +321,11 @@ class Tensor:
         return _printing.tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0:  # PyTorch formats a 0-d tensor as its Python number
-            return format(self.item(), spec)
-        return format(repr(self), spec)
+        # As in PyTorch: a 0-d tensor formats as its Python number (f"{loss}" prints 0.6044...),
+        # any other tensor as its repr and only with an empty spec.
+        if self._data.ndim == 0:
+            return format(self._backend.item(self._data), spec)
+        return object.__format__(self, spec)
 
     # ------------------------------------------------------------------------- Python protocol
     def __len__(self) -> int:
