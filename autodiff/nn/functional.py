@@ -8,3 +8,5 @@ from ..ops.loss import binary_cross_entropy_with_logits
 # (issue 3, elementwise activations: add imports right below this line)
 
 # (issue 3, linear algebra and losses: add imports right below this line)
+
+from ..ops.padding import pad  # noqa: E402  (issue 3, shape and indexing)
