@@ -85,9 +85,12 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
 
 def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
     # The value before the op, with the old history: the op's node takes it as its input.
+    # A new array object on the same memory, so that `x.mul_(x)` saves two different things.
+    backend = tensor._backend
+    buffer = backend.reshape(tensor._data, tensor._data.shape)
     source = _new(Tensor)
-    source._data = tensor._data
-    source._backend = tensor._backend
+    source._data = buffer
+    source._backend = backend
     if tensor._requires_grad:
         source._requires_grad = True
         source.grad_fn = tensor.grad_fn
@@ -95,9 +98,10 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
     result = compute(source)
     _check_result(tensor, result)
     if sys.getrefcount(source) > 2:  # the op saved it: keep the old values for its backward
-        source._data = source._backend.asarray(source._data, copy=True)
+        source._data = backend.asarray(buffer, copy=True)
     data = result._data
-    _write(tensor, data)
+    if data is not buffer:  # else the op wrote into the buffer itself
+        _write(tensor, data)
     tensor._bump_version()
     node = result.grad_fn
     if node is None:
@@ -125,9 +129,9 @@ def _rebase_view(view: Tensor, source: Tensor, result: Tensor) -> None:
     first = node.next_functions[0] if node.next_functions else None
     if (isinstance(node, Function) and result._output_nr == 0 and first is not None
             and first[0] is source_edge[0] and first[1] == source_edge[1]):
-        base.grad_fn = CopySlices(base_edge, view._view_chain, node)
+        base.grad_fn = CopySlices(base, base_edge, view._view_chain, node)
     else:  # an op made of several nodes: take its output as the new values of the slice
-        base.grad_fn = CopySlices(base_edge, view._view_chain, None,
+        base.grad_fn = CopySlices(base, base_edge, view._view_chain, None,
                                   (node, result._output_nr))
     base._output_nr = 0
     base._requires_grad = True
@@ -220,6 +224,9 @@ class Copy(Function):
     """`a.copy_(src)`: src broadcast to a's shape and cast to its dtype, written into a."""
 
     node_name = "CopyBackwards"
+
+    def name(self) -> str:
+        return f"torch::autograd::{self.node_name}"
 
     @staticmethod
     def forward(ctx: Any, a: Any, src: Any) -> Any:

@@ -19,30 +19,16 @@ their base with the errors below, and so does this module.
 
 from __future__ import annotations
 
-import re
 import weakref
 from typing import Any
 
-from ..function import Function, Node, _new, _sequence
+from ..function import Function, Node, _new, _sequence, short_name
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor
 
 # Why a view cannot be replayed: made in no_grad mode, or one output of a multi-view op.
 NO_GRAD_VIEW = "no_grad"
 MULTI_OUTPUT_VIEW = "multi"
-
-_SHORT_NAME = re.compile(r"(.*)Backward(\d*)")
-
-
-def short_name(node: Node) -> str:
-    """The node's name as PyTorch's error messages print it: `ExpBackward0` -> `Exp`,
-    `ClampBackward1` -> `Clamp1`; nodes without the suffix keep their C++ namespace."""
-    match = _SHORT_NAME.fullmatch(node.node_name)
-    if match is None:
-        return f"torch::autograd::{node.node_name}"
-    stem, number = match.groups()
-    return stem + ("" if number == "0" else number)
-
 
 # ----------------------------------------------------------------------------- making views
 def as_view(output: Tensor, input: Tensor, op: type[Function], options: dict[str, Any]) -> Tensor:
@@ -211,11 +197,13 @@ class CopySlices(Node):
 
     node_name = "CopySlices"
 
-    def __init__(self, base_edge: tuple[Node | None, int], chain: tuple[Any, ...],
+    def __init__(self, base: Tensor, base_edge: tuple[Node | None, int], chain: tuple[Any, ...],
                  fn: Function | None, value_edge: tuple[Node, int] | None = None) -> None:
         self._sequence_nr = next(_sequence)
         self.fn = fn
         self.chain = chain
+        # The base's array, for its memory layout: the view chain replays on a copy like it.
+        self.layout = base._data
         if fn is not None:
             self.next_functions = (base_edge, *fn.next_functions[1:])
         else:
@@ -234,10 +222,13 @@ class CopySlices(Node):
         if self.fn is not None:
             self.fn._release_saved()
 
+    def name(self) -> str:
+        return f"torch::autograd::{self.node_name}"
+
     def _run_backward(self, grad_outputs: list[Any]) -> tuple[Any, ...]:
         from .shape import clone
 
-        result = clone(grad_outputs[0])
+        result = CloneLike.apply(grad_outputs[0], like=self.layout)
         grad_slice = replay(result, self.chain)
         if self.fn is None:
             value_grad = clone(grad_slice)
@@ -249,3 +240,19 @@ class CopySlices(Node):
         else:
             grad_slice.copy_(grads[0])
         return (result, *grads[1:])
+
+
+class CloneLike(Function):
+    """A copy laid out in memory like `like` (so views recorded on it replay as views)."""
+
+    node_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, like: Any) -> Any:
+        out = ctx.backend.zeros_like(like)
+        ctx.backend.setitem(out, (...,), a)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad
