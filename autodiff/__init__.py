@@ -15,6 +15,7 @@ from .tensor import Tensor
 from backends import Device as device
 
 from . import autograd, nn
+from ._printing import set_printoptions
 from .creation import (
     arange,
     as_tensor,

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device: {w.device}")
     print(f"Gradient function for z = {z.grad_fn}")
     print(f"Gradient function for loss = {loss.grad_fn}")
-    print(f"loss = {loss}")
+    print("loss =", loss)
     loss.backward()
     print(f"w.grad =\n{w.grad}")
     print(f"b.grad =\n{b.grad}")

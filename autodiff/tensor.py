@@ -291,7 +291,7 @@ class Tensor:
         return _printing.tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0:  # PyTorch formats a 0-d tensor as its Python number
             return format(self.item(), spec)
         return format(repr(self), spec)
 

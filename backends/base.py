@@ -141,14 +141,18 @@ class Backend:
                 setattr(self, function_name, function)
         # The dtype objects arrays actually carry (NumPy's xp.float32 is a scalar type, and
         # np.dtype("float32") hashes differently), read off an empty array of each.
+        # A namespace may lack some (array-api-strict has no float16): those dtypes are absent.
         self._native_dtypes = {
             name: xp.empty((0,), dtype=getattr(xp, name), device=native_device).dtype
             for name in DTYPE_NAMES
+            if hasattr(xp, name)
         }
         # Keyed by the native dtype object: one dict lookup answers `Tensor.dtype`.
         self._dtype_names = {native: name for name, native in self._native_dtypes.items()}
         # For the type-promotion fast path: is this native dtype floating? boolean?
-        self._floating = frozenset(self._native_dtypes[n] for n in ("float16", "float32", "float64"))
+        self._floating = frozenset(
+            native for name, native in self._native_dtypes.items() if name.startswith("float")
+        )
         self._bool = self._native_dtypes["bool"]
         self.seed_generator(0)
 

@@ -24,7 +24,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _cuda_skip_reason() -> str | None:
     try:
         backends.get_backend("cuda")
-    except RuntimeError as error:
+    except (RuntimeError, ImportError) as error:
         return str(error).split(". ")[0]
     return None
 
