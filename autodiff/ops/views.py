@@ -24,7 +24,7 @@ from typing import Any
 
 from ..function import Function, Node, _new, _sequence, short_name
 from ..grad_mode import state as _grad_state
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 
 # Why a view cannot be replayed: made in no_grad mode, or one output of a multi-view op.
 NO_GRAD_VIEW = "no_grad"
@@ -210,9 +210,18 @@ class CopySlices(Node):
             assert value_edge is not None
             self.next_functions = (base_edge, value_edge)
 
+        if fn is not None and fn._saved:
+            fn._unpack_output = _OutputOfView(self)
+
+    # The saved tensors are the op's: the engine checks and frees them through this node.
     @property
     def _saved(self) -> Any:  # type: ignore[override]
         return self.fn._saved if self.fn is not None else None
+
+    @_saved.setter
+    def _saved(self, value: Any) -> None:
+        if self.fn is not None:
+            self.fn._saved = value
 
     def _check_saved(self) -> None:
         if self.fn is not None:
@@ -256,3 +265,20 @@ class CloneLike(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return grad
+
+
+class _OutputOfView:
+    """Unpacks what an in-place op on a view saved of its output as that view of the base's
+    new history. Holds the CopySlices node weakly (it holds the op): no reference cycle, and
+    the op's backward only ever runs from inside CopySlices, which is then alive."""
+
+    def __init__(self, copy_slices: CopySlices) -> None:
+        self.node = weakref.ref(copy_slices)
+
+    def __call__(self, array: Any, output_nr: int) -> Tensor:
+        node = self.node()
+        assert node is not None
+        base = _wrap(node.layout, node.fn.backend)
+        base._requires_grad = True
+        base.grad_fn = node
+        return AsStrided.apply(base, chain=node.chain)
