@@ -26,7 +26,7 @@ from ..function import _OUTPUT, _RELEASED, Function, _new
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from . import elementwise as _elementwise
-from .views import CopySlices, has_overlap, refresh_views, view_error
+from .views import CopySlices, has_overlap, own_array, refresh_views, view_error
 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_LEAF = ("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -73,6 +73,8 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
     when given, is tried first outside the graph and returns False when it cannot help."""
     recording = is_recording(tensor, others)
     check_inplace(tensor, recording)
+    if not tensor._data.shape:
+        own_array(tensor)
     if recording:
         return _record(tensor, compute)
     if direct is None or not direct():

@@ -11,7 +11,7 @@ from backends import Device, get_backend, parse_device
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
-from .views import as_view
+from .views import as_view, own_array
 
 
 def shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
@@ -23,6 +23,8 @@ def shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
 
 def view_op(op: type[Function], input: Tensor, **options: Any) -> Tensor:
     """Apply a view op and record its output as a view of `input`."""
+    if not input._data.shape:
+        own_array(input)
     return as_view(op.apply(input, **options), input, op, options)
 
 

@@ -31,6 +31,13 @@ NO_GRAD_VIEW = "no_grad"
 MULTI_OUTPUT_VIEW = "multi"
 
 # ----------------------------------------------------------------------------- making views
+def own_array(tensor: Tensor) -> None:
+    """Make a 0-d tensor's data a real array. NumPy's ops return 0-d results as immutable
+    scalars: in-place writes and views need memory to share."""
+    if not hasattr(tensor._data, "__setitem__"):
+        tensor._data = tensor._backend.asarray(tensor._data)
+
+
 def as_view(output: Tensor, input: Tensor, op: type[Function], options: dict[str, Any]) -> Tensor:
     """Mark `output` (made by `op.apply(input, **options)`) as a view of `input`'s base: it shares
     the version counter, and can be replayed from the base when the base's history changes."""
