@@ -29,16 +29,15 @@ _INTEGER_DTYPES = ("int64", "int32", "int16", "int8", "uint8")
 def index_array(backend: Any, index: Any) -> Any:
     """A Tensor, array or (nested) list of indices as an array on `backend`."""
     if isinstance(index, Tensor):
+        array = index._data
         if index._backend is not backend:
-            return backend.transfer(index._data, index._backend)
-        return index._data
-    array = backend.asarray(_plain(index))
-    if backend.dtype_name(array) not in (*_INTEGER_DTYPES, "bool"):
-        if array.size == 0:  # `[]` arrives as float64
+            array = backend.transfer(array, index._backend)
+    else:
+        array = backend.asarray(_plain(index))
+        if array.size == 0 and backend.dtype_name(array) == "float64":  # `[]`
             return backend.astype(array, "int64")
-        raise IndexError(
-            "tensors used as indices must be long, int, byte or bool tensors"
-        )
+    if backend.dtype_name(array) not in (*_INTEGER_DTYPES, "bool"):
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     return array
 
 
