@@ -113,6 +113,7 @@ from .ops.shape import (
 # (issue 3, elementwise and reductions: add exports right below this line)
 
 # (issue 3, shape and indexing: add exports right below this line)
+# isort: off
 from .ops.diagonal import diagonal, trace, tril, triu
 from .ops.indexing import narrow, select
 from .ops.inplace import addcdiv, addcmul
@@ -128,6 +129,7 @@ from .ops.scatter import (
 )
 from .ops.shape import flatten, movedim, swapdims, unflatten
 from .ops.shape import movedim as moveaxis
+# isort: on
 
 # (issue 3, linear algebra and nn.functional: add exports right below this line)
 

@@ -769,14 +769,14 @@ _new = object.__new__
 # The op modules build Tensors and Tensor's methods call them, so they are imported here, once
 # the class they need exists (the one deliberate import cycle of the package).
 from . import _printing, function  # noqa: E402, F401
+from .ops import diagonal as _diagonal  # noqa: E402
 from .ops import elementwise as _elementwise  # noqa: E402
+from .ops import indexing as _indexing  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
+from .ops import joining as _joining  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
-from .ops import shape as _shape  # noqa: E402
-from .ops import diagonal as _diagonal  # noqa: E402, I001
-from .ops import indexing as _indexing  # noqa: E402
-from .ops import joining as _joining  # noqa: E402
 from .ops import scatter as _scatter  # noqa: E402
+from .ops import shape as _shape  # noqa: E402
 
 __all__ = ["Tensor", "get_backend"]

@@ -333,6 +333,14 @@ def apply_basic(tensor: Tensor, key: Any) -> tuple[Tensor, tuple[Any, ...] | Non
             dim = _add_advanced(result, dim, value, advanced)
     if not advanced:
         return result, None, applied
+    shapes = [array.shape for array in advanced.values()]
+    try:
+        broadcast_shapes(*shapes)
+    except ValueError:
+        raise IndexError(
+            "shape mismatch: indexing tensors could not be broadcast together with shapes "
+            + ", ".join(str(list(shape)) for shape in shapes)
+        ) from None
     last = max(advanced)
     key_out = tuple(advanced.get(axis, _FULL) for axis in range(last + 1))
     return result, key_out, applied
@@ -457,7 +465,7 @@ def index_put_(tensor: Tensor, key: tuple[Any, ...], values: Tensor,
 
 def index_put_key(tensor: Tensor, indices: Any) -> tuple[Any, ...]:
     """index_put_'s `indices` (a tuple of index tensors or None) as an advanced key."""
-    result, key, _ = apply_basic(tensor, tuple(_FULL if i is None else i for i in indices))
+    _, key, _ = apply_basic(tensor, tuple(_FULL if i is None else i for i in indices))
     if key is None:
         return tuple(_FULL for _ in indices)
     return key

@@ -57,7 +57,7 @@ def _check_index(name: str, input: Tensor, dim: int, index: Tensor,
     if array.ndim != len(shape) and not (array.ndim <= 1 and len(shape) <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     if array.ndim != len(shape):
-        array = backend.reshape(array, shape and (-1,) or ())
+        array = backend.reshape(array, (-1,) if shape else ())
     index_shape = array.shape
     for axis, size in enumerate(index_shape):
         too_big = axis != dim and size > shape[axis]
@@ -91,7 +91,7 @@ class Gather(Function):
         backend = ctx.backend
         if a.ndim == 0:
             return backend.asarray(a, copy=True)
-        block = index.shape[:dim] + (a.shape[dim],) + index.shape[dim + 1:]
+        block = (*index.shape[:dim], a.shape[dim], *index.shape[dim + 1:])
         return backend.take_along_axis(_leading(backend, a, block), index, axis=dim)
 
     @staticmethod
@@ -265,7 +265,7 @@ class IndexAdd(Function):
             source = backend.multiply(source, alpha)
         if source.dtype != a.dtype:
             source = backend.astype(source, backend.dtype_name(a))
-        key = (slice(None),) * dim + (index,) if a.ndim else (...,)
+        key = (*(slice(None),) * dim, index) if a.ndim else (...,)
         backend.index_add(out, key, source)
         return out
 

@@ -74,7 +74,7 @@ def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
         else:
             known *= size
     if unknown is not None and known != 0 and numel % known == 0:
-        return shape[:unknown] + (numel // known,) + shape[unknown + 1:]
+        return (*shape[:unknown], numel // known, *shape[unknown + 1:])
     if known != numel or unknown is not None:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
     return shape
@@ -112,7 +112,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     merged = 1
     for size in shape[start:end + 1]:
         merged *= size
-    return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
+    return reshape(input, (*shape[:start], merged, *shape[end + 1:]))
 
 
 def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
@@ -189,7 +189,8 @@ class SumToSize(Function):
         ctx.input_shape = a.shape
         lead = a.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(
-            lead + axis for axis, size in enumerate(shape) if size == 1 and a.shape[lead + axis] != 1
+            lead + axis for axis, size in enumerate(shape)
+            if size == 1 and a.shape[lead + axis] != 1
         )
         out = ctx.backend.sum(a, axis=axes, keepdims=True) if axes else a
         return ctx.backend.reshape(out, shape)
