@@ -604,33 +604,33 @@ class Tensor:
         return _inplace.lerp_(self, end, weight)
 
     def exp_(self) -> Tensor:
-        return _inplace.unary_("exp", self)
+        return _inplace.method_("exp", self)
 
     def neg_(self) -> Tensor:
-        return _inplace.unary_("neg", self)
+        return _inplace.method_("neg", self)
 
     negative_ = neg_
 
     def sqrt_(self) -> Tensor:
-        return _inplace.unary_("sqrt", self)
+        return _inplace.method_("sqrt", self)
 
     def abs_(self) -> Tensor:
-        return _inplace.unary_("abs", self)
+        return _inplace.method_("abs", self)
 
     def sigmoid_(self) -> Tensor:
-        return _inplace.unary_("sigmoid", self)
+        return _inplace.method_("sigmoid", self)
 
     def relu_(self) -> Tensor:
-        return _inplace.unary_("relu", self)
+        return _inplace.method_("relu", self)
 
     def tanh_(self) -> Tensor:
-        return _inplace.unary_("tanh", self)
+        return _inplace.method_("tanh", self)
 
     def log_(self) -> Tensor:
-        return _inplace.unary_("log", self)
+        return _inplace.method_("log", self)
 
     def reciprocal_(self) -> Tensor:
-        return _inplace.unary_("reciprocal", self)
+        return _inplace.method_("reciprocal", self)
 
     def __ipow__(self, exponent: Any) -> Tensor:
         return _inplace.pow_(self, exponent)

@@ -25,7 +25,6 @@ from .. import dtypes
 from ..function import _OUTPUT, _RELEASED, Function, _new
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
-from . import elementwise as _elementwise
 from .views import CopySlices, has_overlap, own_array, refresh_views, view_error
 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -359,32 +358,33 @@ def _check_inplace_shape(shape: tuple[int, ...], other: tuple[int, ...]) -> None
 def _scaled(other: Any, alpha: Any) -> Any:
     if alpha == 1:
         return other
-    return _elementwise.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+    return other * alpha
 
 
 def add_(tensor: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
-    return _arithmetic_("add", tensor, _scaled(other, alpha), _elementwise.add)
+    return _arithmetic_("add", tensor, _scaled(other, alpha), Tensor.add)
 
 
 def sub_(tensor: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
-    return _arithmetic_("sub", tensor, _scaled(other, alpha), _elementwise.sub)
+    return _arithmetic_("sub", tensor, _scaled(other, alpha), Tensor.sub)
 
 
 def mul_(tensor: Tensor, other: Any) -> Tensor:
-    return _arithmetic_("mul", tensor, other, _elementwise.mul)
+    return _arithmetic_("mul", tensor, other, Tensor.mul)
 
 
 def div_(tensor: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     return _arithmetic_("div", tensor, other,
-                        lambda a, b: _elementwise.div(a, b, rounding_mode=rounding_mode))
+                        lambda a, b: a.div(b, rounding_mode=rounding_mode) if rounding_mode
+                        else a.div(b))
 
 
 def pow_(tensor: Tensor, exponent: Any) -> Tensor:
-    return _arithmetic_("pow", tensor, exponent, _elementwise.pow)
+    return _arithmetic_("pow", tensor, exponent, Tensor.pow)
 
 
 def clamp_(tensor: Tensor, min: Any = None, max: Any = None) -> Tensor:
-    return apply(tensor, (min, max), lambda source: _elementwise.clamp(source, min, max))
+    return apply(tensor, (min, max), lambda source: source.clamp(min, max))
 
 
 def addcmul_(tensor: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
@@ -421,19 +421,13 @@ def _same_layout(tensor: Tensor, *others: Tensor) -> bool:
 
 
 def lerp_(tensor: Tensor, end: Tensor, weight: Any) -> Tensor:
-    return call_(tensor, _elementwise_op("lerp"), end, weight)
+    return apply(tensor, (end, weight), lambda source: source.lerp(end, weight))
 
 
-def _elementwise_op(name: str) -> Callable[..., Tensor]:
-    function = getattr(_elementwise, name, None)
-    if function is None:
-        raise NotImplementedError(f"{name}_() needs autodiff.{name}, which is not built yet")
-    return function
-
-
-def unary_(name: str, tensor: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    """`tensor.<name>_()` for an elementwise op `<name>` (exp_, sqrt_, neg_, abs_, ...)."""
-    return call_(tensor, _elementwise_op(name), *args, **kwargs)
+def method_(name: str, tensor: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """`tensor.<name>_()` from the out-of-place method `<name>` (exp_, sqrt_, neg_, ...)."""
+    return apply(tensor, (*args, *kwargs.values()),
+                 lambda source: getattr(source, name)(*args, **kwargs))
 
 
 def call_(tensor: Tensor, function: Callable[..., Tensor], *args: Any, **kwargs: Any) -> Tensor:
