@@ -25,6 +25,7 @@ from .. import dtypes
 from ..function import _OUTPUT, _RELEASED, Function, _new
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
+from . import elementwise as _elementwise
 from .views import CopySlices, has_overlap, own_array, refresh_views, view_error
 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -126,14 +127,15 @@ def _rebase_view(view: Tensor, source: Tensor, result: Tensor) -> None:
     assert base is not None
     base_edge = (base.grad_fn, base._output_nr) if base._requires_grad else (None, 0)
     node = result.grad_fn
+    chain = view._view_chain
+    assert node is not None and chain is not None
     source_edge = (source.grad_fn, source._output_nr) if source._requires_grad else (None, 0)
     first = node.next_functions[0] if node.next_functions else None
     if (isinstance(node, Function) and result._output_nr == 0 and first is not None
             and first[0] is source_edge[0] and first[1] == source_edge[1]):
-        base.grad_fn = CopySlices(base, base_edge, view._view_chain, node)
+        base.grad_fn = CopySlices(base, base_edge, chain, node)
     else:  # an op made of several nodes: take its output as the new values of the slice
-        base.grad_fn = CopySlices(base, base_edge, view._view_chain, None,
-                                  (node, result._output_nr))
+        base.grad_fn = CopySlices(base, base_edge, chain, None, (node, result._output_nr))
     base._output_nr = 0
     base._requires_grad = True
     refresh_views(base)
@@ -375,8 +377,7 @@ def mul_(tensor: Tensor, other: Any) -> Tensor:
 
 def div_(tensor: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     return _arithmetic_("div", tensor, other,
-                        lambda a, b: a.div(b, rounding_mode=rounding_mode) if rounding_mode
-                        else a.div(b))
+                        lambda a, b: _elementwise.div(a, b, rounding_mode=rounding_mode))
 
 
 def pow_(tensor: Tensor, exponent: Any) -> Tensor:
@@ -421,7 +422,7 @@ def _same_layout(tensor: Tensor, *others: Tensor) -> bool:
 
 
 def lerp_(tensor: Tensor, end: Tensor, weight: Any) -> Tensor:
-    return apply(tensor, (end, weight), lambda source: source.lerp(end, weight))
+    return method_("lerp", tensor, end, weight)
 
 
 def method_(name: str, tensor: Tensor, *args: Any, **kwargs: Any) -> Tensor:

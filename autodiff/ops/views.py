@@ -41,21 +41,32 @@ def own_array(tensor: Tensor) -> None:
 def as_view(output: Tensor, input: Tensor, op: type[Function], options: dict[str, Any]) -> Tensor:
     """Mark `output` (made by `op.apply(input, **options)`) as a view of `input`'s base: it shares
     the version counter, and can be replayed from the base when the base's history changes."""
-    output._version_counter = input._shared_version_counter()
+    counter = input._version_counter
+    if counter is None:
+        counter = input._version_counter = [0]
+    output._version_counter = counter
     base = input._base
     if base is None:
         base = input
         output._view_chain = ((op, options),)
     else:
-        output._view_chain = (*input._view_chain, (op, options))
+        output._view_chain = (*(input._view_chain or ()), (op, options))
         if input._view_error is not None:
             output._view_error = input._view_error
     output._base = base
-    if _grad_state.enabled:
-        _register(base, output)
-    else:
+    if not _grad_state.enabled:
         # Not tracked: the backward pass makes many views of gradients with grad mode off.
         output._view_error = (NO_GRAD_VIEW, None)
+    elif base.grad_fn is not None or not base._requires_grad:
+        # (A leaf that requires grad never changes history: in-place ops on it are refused
+        # while recording, so its views need no tracking.)
+        views = base._views
+        if views is None:
+            base._views = [weakref.ref(output)]
+        else:
+            views.append(weakref.ref(output))
+            if len(views) >= 32 and not len(views) & (len(views) - 1):  # drop dead ones
+                views[:] = [ref for ref in views if ref() is not None]
     return output
 
 
@@ -71,21 +82,6 @@ def as_multi_output_views(outputs: tuple[Tensor, ...], input: Tensor, op: type[F
     return outputs
 
 
-def _register(base: Tensor, view: Tensor) -> None:
-    """Remember a live view, so its node can be regenerated when the base's history changes.
-    A leaf that requires grad never changes history (in-place ops on it are refused while
-    recording), so its views need no tracking."""
-    if base._requires_grad and base.grad_fn is None:
-        return
-    views = base._views
-    if views is None:
-        base._views = [weakref.ref(view)]
-        return
-    views.append(weakref.ref(view))
-    if len(views) >= 32 and len(views) & (len(views) - 1) == 0:  # now and then, drop dead ones
-        views[:] = [ref for ref in views if ref() is not None]
-
-
 def replay(tensor: Tensor, chain: tuple[Any, ...]) -> Tensor:
     """The view described by `chain`, taken of `tensor` (a view of it, recorded as such)."""
     for op, options in chain:
@@ -96,6 +92,7 @@ def replay(tensor: Tensor, chain: tuple[Any, ...]) -> Tensor:
 def view_error(tensor: Tensor, modified_self: bool) -> str:
     """PyTorch's message for an in-place change that touches a view made in no_grad mode or
     by an op that returns several views."""
+    assert tensor._view_error is not None
     kind, where = tensor._view_error
     modified = ("is being" if modified_self
                 else "its base or another view of its base has been")
@@ -205,7 +202,7 @@ class CopySlices(Node):
     node_name = "CopySlices"
 
     def __init__(self, base: Tensor, base_edge: tuple[Node | None, int], chain: tuple[Any, ...],
-                 fn: Function | None, value_edge: tuple[Node, int] | None = None) -> None:
+                 fn: Function | None, value_edge: tuple[Node | None, int] | None = None) -> None:
         self._sequence_nr = next(_sequence)
         self.fn = fn
         self.chain = chain
@@ -284,7 +281,7 @@ class _OutputOfView:
 
     def __call__(self, array: Any, output_nr: int) -> Tensor:
         node = self.node()
-        assert node is not None
+        assert node is not None and node.fn is not None
         base = _wrap(node.layout, node.fn.backend)
         base._requires_grad = True
         base.grad_fn = node
