@@ -451,11 +451,11 @@ class Tensor:
     # (issue 3, shape/indexing: add methods right below this line)
 
     # View bookkeeping (ops/views.py): how a view replays from its base, why it may not be
-    # replayed (made in no_grad mode, or one of several views from one op), and a base's weak
-    # references to its live views.
+    # replayed (made in no_grad mode, or one of several views from one op), and how many times
+    # a base's history was changed by in-place ops (its views follow it).
     _view_chain: tuple[Any, ...] | None = None
     _view_error: tuple[str, Any] | None = None
-    _views: list[Any] | None = None
+    _history = 0
 
     def __getitem__(self, key: Any) -> Tensor:
         return _indexing.getitem(self, key)

@@ -37,13 +37,15 @@ def slices(draw: st.DrawFn, size: int) -> slice:
 def basic_keys(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[Any, ...]:
     """ints, slices, None and at most one Ellipsis."""
     used = draw(st.integers(0, len(shape)))
-    key: list[Any] = []
-    for size in shape[:used]:
+    # With a leading Ellipsis the entries index the last dims.
+    leading_ellipsis = used < len(shape) and draw(st.booleans())
+    key: list[Any] = [Ellipsis] if leading_ellipsis else []
+    for size in (shape[len(shape) - used:] if leading_ellipsis else shape[:used]):
         key.append(draw(st.integers(-size, size - 1) | slices(size)))
         if draw(st.booleans()) and draw(st.booleans()):
             key.append(None)
-    if used < len(shape) and draw(st.booleans()):
-        key.insert(draw(st.integers(0, len(key))), Ellipsis)
+    if not leading_ellipsis and used < len(shape) and draw(st.booleans()):
+        key.append(Ellipsis)
     return tuple(key)
 
 

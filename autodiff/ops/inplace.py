@@ -26,7 +26,7 @@ from ..function import _OUTPUT, _RELEASED, Function, _new
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from . import elementwise as _elementwise
-from .views import CopySlices, has_overlap, own_array, refresh_views, view_error
+from .views import CopySlices, has_overlap, history_changed, own_array, view_error
 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_LEAF = ("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -114,8 +114,7 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
         tensor.grad_fn = node
         tensor._output_nr = result._output_nr
         tensor._requires_grad = True
-        if tensor._views:
-            refresh_views(tensor)
+        history_changed(tensor)
     else:
         _rebase_view(tensor, source, result)
     return tensor
@@ -138,7 +137,7 @@ def _rebase_view(view: Tensor, source: Tensor, result: Tensor) -> None:
         base.grad_fn = CopySlices(base, base_edge, chain, None, (node, result._output_nr))
     base._output_nr = 0
     base._requires_grad = True
-    refresh_views(base)
+    history_changed(base)
 
 
 def _repoint_saved_output(node: Function, data: Any, tensor: Tensor) -> None:

@@ -8,9 +8,11 @@ right when memory is shared:
 * An in-place op on a view changes its base too. The base takes a `CopySlices` node: its
   backward replays the view on the incoming gradient, runs the op's backward on that slice, and
   writes the slice's gradient back (the rest of the base passes through unchanged).
-* Whenever a base's history changes, every live view of it is given a fresh node that replays
-  its chain from the base's new history (PyTorch's `AsStridedBackward0`), so a view used after
-  the change differentiates through it.
+* Whenever a base's history changes, its views fall behind: a view made in grad mode is a
+  `TrackedView`, whose node and requires_grad are properties that first catch up, giving the
+  view a node that replays its chain from the base's new history (PyTorch's
+  `AsStridedBackward0`). As in PyTorch this happens lazily, when the view is next used, so an
+  in-place op costs nothing per live view.
 
 Views made in no_grad mode, and the outputs of ops that return several views (split, chunk,
 unbind), cannot be replayed in a well-defined way; PyTorch refuses in-place ops on them and on
@@ -59,15 +61,63 @@ def as_view(output: Tensor, input: Tensor, op: type[Function], options: dict[str
         output._view_error = (NO_GRAD_VIEW, None)
     elif base.grad_fn is not None or not base._requires_grad:
         # (A leaf that requires grad never changes history: in-place ops on it are refused
-        # while recording, so its views need no tracking.)
-        views = base._views
-        if views is None:
-            base._views = [weakref.ref(output)]
-        else:
-            views.append(weakref.ref(output))
-            if len(views) >= 32 and not len(views) & (len(views) - 1):  # drop dead ones
-                views[:] = [ref for ref in views if ref() is not None]
+        # while recording, so its views need not follow it.)
+        fields = output.__dict__
+        grad_fn = fields.pop("grad_fn", None)
+        requires_grad = fields.pop("_requires_grad", False)
+        output.__class__ = TrackedView
+        output._own_grad_fn = grad_fn
+        output._own_requires_grad = requires_grad
+        output._seen_history = base._history
     return output
+
+
+class TrackedView(Tensor):
+    """A view made in grad mode. Its base's `_history` counts the changes to the base's
+    history; when it has moved on, reading the view's node first regenerates it from the base
+    (and a view that cannot be replayed raises PyTorch's error, as PyTorch does on access)."""
+
+    __slots__ = ()
+    _own_grad_fn: Node | None = None
+    _own_requires_grad = False
+    _seen_history = 0
+
+    @property  # type: ignore[override]
+    def grad_fn(self) -> Node | None:
+        if self._seen_history != self._base._history:  # type: ignore[union-attr]
+            _follow_base(self)
+        return self._own_grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node: Node | None) -> None:
+        self._own_grad_fn = node
+
+    @property  # type: ignore[override]
+    def _requires_grad(self) -> bool:
+        if self._seen_history != self._base._history:  # type: ignore[union-attr]
+            _follow_base(self)
+        return self._own_requires_grad
+
+    @_requires_grad.setter
+    def _requires_grad(self, value: bool) -> None:
+        self._own_requires_grad = value
+
+
+def _follow_base(view: TrackedView) -> None:
+    if view._view_error is not None:
+        raise RuntimeError(view_error(view, modified_self=False))
+    base = view._base
+    assert base is not None
+    previous = _grad_state.enabled
+    _grad_state.enabled = True  # the view's history is rebuilt whatever the mode now
+    try:
+        node = AsStrided.apply(base, chain=view._view_chain).grad_fn
+    finally:
+        _grad_state.enabled = previous
+    view._own_grad_fn = node
+    view._own_requires_grad = True
+    view._output_nr = 0
+    view._seen_history = base._history
 
 
 def as_multi_output_views(outputs: tuple[Tensor, ...], input: Tensor, op: type[Function],
@@ -167,25 +217,9 @@ class InvalidatedView(Node):
         pass
 
 
-def refresh_views(base: Tensor) -> None:
-    """Give every live view of `base` a node on the base's new history."""
-    views = base._views
-    if not views:
-        return
-    alive = []
-    for reference in views:
-        view = reference()
-        if view is None:
-            continue
-        alive.append(reference)
-        if view._view_error is None:
-            node = AsStrided.apply(base, chain=view._view_chain).grad_fn
-        else:
-            node = InvalidatedView(view_error(view, modified_self=False))
-        view.grad_fn = node
-        view._output_nr = 0
-        view._requires_grad = True
-    base._views = alive
+def history_changed(base: Tensor) -> None:
+    """Called after an in-place op gave `base` a new node: its views will follow it."""
+    base._history += 1
 
 
 class CopySlices(Node):
