@@ -66,9 +66,10 @@ def as_view(output: Tensor, input: Tensor, op: type[Function], options: dict[str
         grad_fn = fields.pop("grad_fn", None)
         requires_grad = fields.pop("_requires_grad", False)
         output.__class__ = TrackedView
-        output._own_grad_fn = grad_fn
-        output._own_requires_grad = requires_grad
-        output._seen_history = base._history
+        tracked: TrackedView = output  # type: ignore[assignment]
+        tracked._own_grad_fn = grad_fn
+        tracked._own_requires_grad = requires_grad
+        tracked._seen_history = base._history
     return output
 
 
