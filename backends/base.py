@@ -282,6 +282,10 @@ class Backend:
     def softplus(self, x: Array) -> Array:
         return kernels.softplus(self.xp, x)
 
+    def erf(self, x: Array) -> Array:
+        # The array API has no erf; a backend with a native one (CuPy) may override this.
+        return kernels.erf(self.xp, x)
+
     def bce_with_logits(self, z: Array, y: Array, weight: Array | None,
                         pos_weight: Array | None) -> Array:
         return kernels.bce_with_logits(self.xp, z, y, weight, pos_weight)
@@ -295,6 +299,14 @@ class Backend:
 
     def log_softmax_backward(self, grad: Array, output: Array, axis: int) -> Array:
         return kernels.log_softmax_backward(self.xp, grad, output, axis)
+
+    def adam_update(self, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *,
+                    lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
+                    step: int, decoupled: bool) -> None:
+        """One Adam step (AdamW's when `decoupled`), in place on param, exp_avg, exp_avg_sq."""
+        kernels.adam_update(self.xp, param, grad, exp_avg, exp_avg_sq, lr=lr, beta1=beta1,
+                            beta2=beta2, eps=eps, weight_decay=weight_decay, step=step,
+                            decoupled=decoupled)
 
 
 def broadcast_shapes(*shapes: Sequence[int]) -> Shape:

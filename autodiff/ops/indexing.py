@@ -68,6 +68,52 @@ def zeros(backend: Any, shape: tuple[int, ...], like: Any) -> Tensor:
     return _wrap(backend.zeros(shape, backend.dtype_name(like)), backend)
 
 
+def full_index_key(backend: Any, shape: tuple[int, ...], key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A key of full slices (or Ellipsis) and index arrays as one integer array per dim, each
+    shaped so that they broadcast to exactly NumPy's result for `key`.
+
+    The array API defines integer-array indexing only for such keys (no slices among the
+    arrays), so every backend takes them; scatter-add and assignment use the same key.
+    """
+    for at, entry in enumerate(key):
+        if entry is Ellipsis:
+            key = (*key[:at], *(_FULL,) * (len(shape) - len(key) + 1), *key[at + 1:])
+            break
+    key = (*key, *(_FULL,) * (len(shape) - len(key)))
+    positions = [axis for axis, entry in enumerate(key) if not isinstance(entry, slice)]
+    if len(positions) == len(shape):
+        return key
+    broadcast = broadcast_shapes(*(key[axis].shape for axis in positions)) if positions else ()
+    adjacent = bool(positions) and positions == list(range(positions[0], positions[-1] + 1))
+    # The index dims go where the first index array was when the arrays are adjacent, else in
+    # front (NumPy's rule); the sliced dims keep their order around them.
+    first = positions[0] if adjacent else 0
+    out_ndim = len(shape) - len(positions) + len(broadcast)
+    sliced = [axis for axis in range(len(shape)) if axis not in positions]
+    place = {axis: rank + (len(broadcast) if axis >= first and positions else 0)
+             for rank, axis in enumerate(sliced)}
+    full = []
+    for axis, size in enumerate(shape):
+        if axis in place:
+            grid_shape = [1] * out_ndim
+            grid_shape[place[axis]] = size
+            full.append(backend.reshape(backend.arange(0, size, 1, "int64"), tuple(grid_shape)))
+        else:
+            array = key[axis]
+            lead = first + len(broadcast) - array.ndim
+            grid_shape = (1,) * lead + tuple(array.shape) + (1,) * (out_ndim - lead - array.ndim)
+            full.append(backend.reshape(array, grid_shape))
+    return tuple(full)
+
+
+def canonical_key(backend: Any, shape: tuple[int, ...], key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Basic keys (ints, slices) as they are, with a closing Ellipsis; keys with index arrays
+    as one index array per dim (full_index_key)."""
+    if any(not isinstance(entry, (int, slice)) and entry is not Ellipsis for entry in key):
+        return full_index_key(backend, shape, key)
+    return key if any(entry is Ellipsis for entry in key) else (*key, ...)
+
+
 # ----------------------------------------------------------------------------- view ops
 class ViewScatter(Function):
     """Zeros of `shape` with `grad` written at `key`: the backward of select/slice/diagonal."""
@@ -76,7 +122,7 @@ class ViewScatter(Function):
 
     @staticmethod
     def forward(ctx: Any, grad: Any, *, shape: tuple[int, ...], key: tuple[Any, ...]) -> Any:
-        ctx.key = key
+        ctx.key = key = canonical_key(ctx.backend, shape, key)
         out = ctx.backend.zeros(shape, ctx.backend.dtype_name(grad))
         ctx.backend.setitem(out, key, grad)
         return out
@@ -93,8 +139,8 @@ class ViewGather(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, key: tuple[Any, ...]) -> Any:
-        ctx.key, ctx.shape = key, a.shape
-        return ctx.backend.getitem(a, key)
+        ctx.key, ctx.shape = canonical_key(ctx.backend, a.shape, key), a.shape
+        return ctx.backend.getitem(a, ctx.key)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -134,7 +180,7 @@ class Slice(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, start: int, stop: int, step: int) -> Any:
-        ctx.key, ctx.shape = (_FULL,) * dim + (slice(start, stop, step),), a.shape
+        ctx.key, ctx.shape = (*(_FULL,) * dim, slice(start, stop, step), ...), a.shape
         return ctx.backend.getitem(a, ctx.key)
 
     @staticmethod
@@ -179,8 +225,8 @@ class Index(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, key: tuple[Any, ...]) -> Any:
-        ctx.key, ctx.shape = key, a.shape
-        return ctx.backend.getitem(a, key)
+        ctx.key, ctx.shape = full_index_key(ctx.backend, a.shape, key), a.shape
+        return ctx.backend.getitem(a, ctx.key)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -198,7 +244,8 @@ class IndexPut(Function):
     def forward(ctx: Any, a: Any, values: Any, *, key: tuple[Any, ...], accumulate: bool,
                 inplace: bool = False) -> Any:
         backend = ctx.backend
-        ctx.key, ctx.accumulate = key, accumulate
+        ctx.key = key = full_index_key(backend, a.shape, key)
+        ctx.accumulate = accumulate
         out = a if inplace else backend.asarray(a, copy=True)
         if values.dtype != a.dtype:
             values = backend.astype(values, backend.dtype_name(a))

@@ -129,7 +129,7 @@ class Split(Function):
         pieces = []
         start = 0
         for size in sizes:
-            key = (*(slice(None),) * dim, slice(start, start + size))
+            key = (*(slice(None),) * dim, slice(start, start + size), ...)
             pieces.append(ctx.backend.getitem(a, key))
             start += size
         return tuple(pieces)

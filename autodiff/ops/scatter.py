@@ -15,7 +15,7 @@ from backends import broadcast_shapes
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from .elementwise import where
-from .indexing import index_array, out_of_bounds, zeros
+from .indexing import full_index_key, index_array, out_of_bounds, zeros
 
 # How PyTorch's messages name a mask's C++ element type.
 _CPP_TYPE_NAMES = {
@@ -35,7 +35,8 @@ def _grid_key(backend: Any, index: Any, dim: int) -> tuple[Any, ...]:
         else:
             shape = [1] * ndim
             shape[axis] = index.shape[axis]
-            key.append(backend.reshape(backend.arange(0, index.shape[axis], 1, "int64"), shape))
+            key.append(backend.reshape(backend.arange(0, index.shape[axis], 1, "int64"),
+                                       tuple(shape)))
     return tuple(key)
 
 
@@ -265,7 +266,8 @@ class IndexAdd(Function):
             source = backend.multiply(source, alpha)
         if source.dtype != a.dtype:
             source = backend.astype(source, backend.dtype_name(a))
-        key = (*(slice(None),) * dim, index) if a.ndim else (...,)
+        key = full_index_key(backend, a.shape, (*(slice(None),) * dim, index)) if a.ndim \
+            else (...,)
         backend.index_add(out, key, source)
         return out
 

@@ -36,7 +36,8 @@ class View(Function):
     def forward(ctx: Any, a: Any, *, shape: tuple[int, ...]) -> Any:
         ctx.input_shape = a.shape
         # copy=False: a view or nothing (NumPy raises ValueError, CuPy and strict AttributeError).
-        return ctx.backend.reshape(a, shape, copy=False)
+        # Without elements there is no memory to share (and array-api-strict would refuse).
+        return ctx.backend.reshape(a, shape, copy=False if 0 not in a.shape else None)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -421,7 +422,10 @@ class ToCopy(Function):
         if target is not source:
             a = target.transfer(a, source)
             ctx.backend = target  # the output lives on the target device
-        return target.astype(a, dtype, copy=False) if target.dtype_name(a) != dtype else a
+        if target.dtype_name(a) != dtype:
+            return target.astype(a, dtype, copy=False)
+        # Same device and dtype only with to(copy=True): a transfer above already copied.
+        return target.asarray(a, copy=True) if target is source else a
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
