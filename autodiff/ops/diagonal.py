@@ -6,7 +6,7 @@ from typing import Any
 
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
-from .indexing import ViewScatter, full_index_key
+from .indexing import ViewScatter, take_index
 from .shape import view_op
 
 _NOT_VIEWABLE = (ValueError, AttributeError)
@@ -75,8 +75,7 @@ class DiagonalCopy(Diagonal):
 
     @staticmethod
     def _take(backend: Any, moved: Any, offset: int, length: int) -> Any:
-        key = full_index_key(backend, moved.shape, _diagonal_key(backend, length, offset))
-        return backend.getitem(moved, key)
+        return take_index(backend, moved, _diagonal_key(backend, length, offset))
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
