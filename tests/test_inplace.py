@@ -460,3 +460,19 @@ def test_inplace_on_0d_tensors(device: str) -> None:
         return [s, alias, t, _grads(lib, s * 1, a)]
 
     check(scenario, device)
+
+
+def test_views_pickle_and_deepcopy_as_plain_tensors(device: str) -> None:
+    import copy
+    import pickle
+
+    base = autodiff.zeros(3, 2, device=device)
+    row = base[1]
+    for clone in (pickle.loads(pickle.dumps(row)), copy.deepcopy(row)):
+        assert clone._base is None and clone.is_leaf and not clone.requires_grad
+        clone.add_(1)  # independent of the base
+        assert clone.tolist() == [1.0, 1.0]
+    assert base.tolist() == [[0.0, 0.0]] * 3
+    a = autodiff.ones(2, device=device, requires_grad=True)
+    restored = pickle.loads(pickle.dumps((a * 2)[0]))
+    assert restored.is_leaf and restored.requires_grad and restored.item() == 2.0

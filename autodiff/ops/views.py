@@ -103,6 +103,28 @@ class TrackedView(Tensor):
     def _requires_grad(self, value: bool) -> None:
         self._own_requires_grad = value
 
+    # Pickled and deep-copied as a plain tensor, as in PyTorch (the view relation stays behind).
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return Tensor.__reduce_ex__(_plain(self), protocol)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        out = Tensor.__deepcopy__(_plain(self), memo)
+        memo[id(self)] = out
+        return out
+
+
+_TRACKING_FIELDS = ("_own_grad_fn", "_own_requires_grad", "_seen_history")
+
+
+def _plain(view: TrackedView) -> Tensor:
+    """The same tensor (data, node, flags) as a plain Tensor object."""
+    plain = _new(Tensor)
+    plain.__dict__.update({key: value for key, value in view.__dict__.items()
+                           if key not in _TRACKING_FIELDS})
+    plain.grad_fn = view.grad_fn
+    plain._requires_grad = view._requires_grad
+    return plain
+
 
 def _follow_base(view: TrackedView) -> None:
     if view._view_error is not None:
