@@ -81,7 +81,7 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
         result = compute(tensor)
         _check_result(tensor, result)
         _write(tensor, result._data)
-    tensor._bump_version()
+    _bump(tensor)
     return tensor
 
 
@@ -250,6 +250,10 @@ def _zeros_like(grad: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------------------- filling and copying
 def zero_(tensor: Tensor) -> Tensor:
+    if _outside_graph(tensor):
+        tensor._backend.setitem(tensor._data, (...,), 0)
+        _bump(tensor)
+        return tensor
     return apply(tensor, (), Zero.apply)
 
 
@@ -262,6 +266,10 @@ def fill_(tensor: Tensor, value: Any) -> Tensor:
             )
         value = _same_device(tensor, value)
         return apply(tensor, (value,), lambda source: FillTensor.apply(source, value))
+    if _outside_graph(tensor):
+        tensor._backend.setitem(tensor._data, (...,), value)
+        _bump(tensor)
+        return tensor
     return apply(tensor, (), lambda source: Fill.apply(source, value=value))
 
 
@@ -317,28 +325,58 @@ _ARRAY_INPLACE = {
 
 
 def _arithmetic_(name: str, tensor: Tensor, other: Any,
-                 out_of_place: Callable[[Tensor, Any], Tensor]) -> Tensor:
-    def direct() -> bool:
-        backend = tensor._backend
-        data = tensor._data
-        if isinstance(other, Tensor):
-            if other._backend is not backend:
-                return False  # the op raises the device error
-            value = other._data
-            if value.dtype != data.dtype:
-                return False
-            if value.shape != data.shape:
-                _check_inplace_shape(data.shape, value.shape)
-        else:
-            value = other
-            if type(value) is float and data.dtype not in backend._floating:
-                return False
-        if data.dtype not in backend._floating and name in ("div", "pow"):
-            return False  # true division and negative powers need PyTorch's checks
-        _ARRAY_INPLACE[name](data, value)
-        return True
+                 out_of_place: Callable[[Tensor, Any], Tensor], alpha: Any = 1) -> Tensor:
+    # The optimizer's case first: outside the graph, not a view (nothing to check), and the
+    # array's own operator writes into the buffer.
+    outside = tensor._base is None and (not _grad_state.enabled or not (
+        tensor._requires_grad or (isinstance(other, Tensor) and other._requires_grad)))
+    if outside and tensor._data.shape and _write_direct(name, tensor, other, alpha):
+        _bump(tensor)
+        return tensor
+    if alpha != 1:
+        other = other * alpha
+    return apply(tensor, (other,), lambda source: out_of_place(source, other),
+                 lambda: _write_direct(name, tensor, other, 1))
 
-    return apply(tensor, (other,), lambda source: out_of_place(source, other), direct)
+
+def _write_direct(name: str, tensor: Tensor, other: Any, alpha: Any) -> bool:
+    """`tensor <op>= alpha * other` with the array's in-place operator; False when PyTorch's
+    rules need the general path (another dtype, a device mismatch, integer division)."""
+    backend = tensor._backend
+    data = tensor._data
+    if isinstance(other, Tensor):
+        if other._backend is not backend:
+            return False  # the op raises the device error
+        value = other._data
+        if alpha != 1:
+            value = backend.multiply(value, alpha)
+        if value.dtype != data.dtype:
+            return False
+        if value.shape != data.shape:
+            _check_inplace_shape(data.shape, value.shape)
+    else:
+        value = other if alpha == 1 else other * alpha
+        if type(value) is float and data.dtype not in backend._floating:
+            return False
+    if data.dtype not in backend._floating and name in ("div", "pow"):
+        return False  # true division and negative powers need PyTorch's checks
+    _ARRAY_INPLACE[name](data, value)
+    return True
+
+
+def _bump(tensor: Tensor) -> None:
+    counter = tensor._version_counter
+    if counter is None:
+        tensor._version_counter = [1]
+    else:
+        counter[0] += 1
+
+
+def _outside_graph(tensor: Tensor) -> bool:
+    """No recording and nothing to check: a tensor that is not a view, with grad mode off or
+    not requiring grad (the fast path of zero_ and fill_)."""
+    return tensor._base is None and bool(tensor._data.shape) and (
+        not _grad_state.enabled or not tensor._requires_grad)
 
 
 def _check_inplace_shape(shape: tuple[int, ...], other: tuple[int, ...]) -> None:
@@ -356,18 +394,12 @@ def _check_inplace_shape(shape: tuple[int, ...], other: tuple[int, ...]) -> None
         )
 
 
-def _scaled(other: Any, alpha: Any) -> Any:
-    if alpha == 1:
-        return other
-    return other * alpha
-
-
 def add_(tensor: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
-    return _arithmetic_("add", tensor, _scaled(other, alpha), Tensor.add)
+    return _arithmetic_("add", tensor, other, Tensor.add, alpha)
 
 
 def sub_(tensor: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
-    return _arithmetic_("sub", tensor, _scaled(other, alpha), Tensor.sub)
+    return _arithmetic_("sub", tensor, other, Tensor.sub, alpha)
 
 
 def mul_(tensor: Tensor, other: Any) -> Tensor:
