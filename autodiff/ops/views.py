@@ -15,8 +15,13 @@ right when memory is shared:
   in-place op costs nothing per live view.
 
 Views made in no_grad mode, and the outputs of ops that return several views (split, chunk,
-unbind), cannot be replayed in a well-defined way; PyTorch refuses in-place ops on them and on
-their base with the errors below, and so does this module.
+unbind), cannot be replayed in a well-defined way. As in PyTorch, an in-place op on them that
+would be recorded raises, and so does using a multi-output view after its base's history
+changed. One difference: a view made in no_grad mode is not tracked (the backward pass makes
+many), so after its base's history changes it stays a constant where PyTorch would raise.
+
+Known limit: a diagonal of a layout whose two dims cannot be merged without a copy (a column
+slice such as `x[:, :3].diagonal()`) is a copy, not a view.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from ..tensor import Tensor, _wrap
 # Why a view cannot be replayed: made in no_grad mode, or one output of a multi-view op.
 NO_GRAD_VIEW = "no_grad"
 MULTI_OUTPUT_VIEW = "multi"
+
 
 # ----------------------------------------------------------------------------- making views
 def own_array(tensor: Tensor) -> None:
@@ -218,26 +224,6 @@ class AsStrided(Function):
         for step in reversed(ctx.steps):
             grad = type(step).backward(step, grad)
         return grad
-
-
-class InvalidatedView(Node):
-    """The node of a view that cannot follow its base's new history: backward raises."""
-
-    node_name = "AsStridedBackward0"
-
-    def __init__(self, message: str) -> None:
-        self._sequence_nr = next(_sequence)
-        self.message = message
-        self._saved = ()  # makes the engine call _check_saved while it discovers the graph
-
-    def _check_saved(self) -> None:
-        raise RuntimeError(self.message)
-
-    def _run_backward(self, grad_outputs: list[Any]) -> tuple[Any, ...]:
-        raise RuntimeError(self.message)
-
-    def _release_saved(self) -> None:
-        pass
 
 
 def history_changed(base: Tensor) -> None:
