@@ -720,6 +720,41 @@ class Tensor:
 
     # ------------------------------------------------------------------------- linear algebra
     # (issue 3, linear algebra: add methods right below this line)
+    def mm(self, mat2: Tensor) -> Tensor:
+        return _linalg.mm(self, mat2)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        return _linalg.bmm(self, mat2)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        return _linalg.mv(self, vec)
+
+    def dot(self, other: Tensor) -> Tensor:
+        return _linalg.dot(self, other)
+
+    def inner(self, other: Tensor) -> Tensor:
+        return _einsum.inner(self, other)
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        return _linalg.outer(self, vec2)
+
+    ger = outer
+
+    def det(self) -> Tensor:
+        return _matrix.det(self)
+
+    def inverse(self) -> Tensor:
+        return _matrix.inv(self)
+
+    def slogdet(self) -> Any:
+        return _matrix.slogdet(self)
+
+    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return _softmax.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return _softmax.log_softmax(self, dim, dtype)
+
 
     # ------------------------------------------------------------------------- indexing
     # (issue 3, shape/indexing: add methods right below this line)
@@ -1072,13 +1107,16 @@ _new = object.__new__
 # the class they need exists (the one deliberate import cycle of the package).
 from . import _printing, function  # noqa: E402, F401
 from .ops import diagonal as _diagonal  # noqa: E402
+from .ops import einsum as _einsum  # noqa: E402
 from .ops import elementwise as _elementwise  # noqa: E402
 from .ops import indexing as _indexing  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
 from .ops import joining as _joining  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
+from .ops import matrix as _matrix  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
 from .ops import scatter as _scatter  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
+from .ops import softmax as _softmax  # noqa: E402
 
 __all__ = ["Tensor", "get_backend"]
