@@ -11,7 +11,7 @@ from ..function import Function
 from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
-from .inplace import check_inplace, commit
+from . import inplace as _inplace
 from .linalg import _CPP_NAMES, matmul, same_device
 from .norm import vector_norm
 
@@ -150,8 +150,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             "result type Float can't be cast to the desired output type "
             f"{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}"
         )
-    if inplace:
-        check_inplace(input)
+    if inplace:  # refused before the generator moves
+        _inplace.check_inplace(input, _inplace.is_recording(input))
     backend = input._backend
     dtype = backend.dtype_name(input._data)
     shape = input._data.shape
@@ -160,8 +160,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     else:
         keep = backend.less(backend.rand(shape, dtype), 1.0 - p)
         mask = backend.multiply(backend.astype(keep, dtype), 1.0 / (1.0 - p))
-    out = DropoutMul.apply(input, mask=mask)
-    return commit(input, out) if inplace else out
+    if inplace:  # an in-place op (ops/inplace.py): same node, written back into the input
+        return _inplace.apply(input, (), lambda source: DropoutMul.apply(source, mask=mask))
+    return DropoutMul.apply(input, mask=mask)
 
 
 # ----------------------------------------------------------------------------- embedding
