@@ -185,8 +185,32 @@ from .ops.reduction import (
 )
 
 # (issue 3, shape and indexing: add exports right below this line)
+# isort: off
+from .ops.diagonal import diagonal, trace, tril, triu
+from .ops.indexing import narrow, select
+from .ops.inplace import addcdiv, addcmul
+from .ops.joining import cat, chunk, concat, concatenate, flip, roll, split, stack, tile, unbind
+from .ops.scatter import (
+    gather,
+    index_add,
+    index_select,
+    masked_fill,
+    scatter,
+    scatter_add,
+    take_along_dim,
+)
+from .ops.shape import flatten, movedim, swapdims, unflatten
+from .ops.shape import movedim as moveaxis
+# isort: on
 
 # (issue 3, linear algebra and nn.functional: add exports right below this line)
+# isort: split
+from . import linalg
+from .ops.einsum import einsum, inner, tensordot
+from .ops.linalg import bmm, dot, ger, mv, outer
+from .ops.matrix import det, inverse, slogdet
+from .ops.nn_ops import layer_norm
+from .ops.softmax import log_softmax, softmax
 
 # (issue 4, autograd: add exports right below this line)
 

@@ -271,9 +271,10 @@ def _run_pruned(node: Any, grads: list[Any], should_execute: set[Node]) -> tuple
     wanted = tuple([child is not None and child in should_execute for child, _ in edges])
     if not any(wanted):
         return (None,) * len(edges)
-    saved_needs = node.needs_input_grad
-    if wanted == saved_needs:
-        return node._run_backward(grads)  # type: ignore[no-any-return]
+    saved_needs = getattr(node, "needs_input_grad", None)  # CopySlices has none of its own
+    if saved_needs is None or wanted == saved_needs:
+        input_grads = node._run_backward(grads)
+        return tuple([grad if keep else None for grad, keep in zip(input_grads, wanted)])
     node.needs_input_grad = tuple([a and b for a, b in zip(wanted, saved_needs)])
     try:
         input_grads = node._run_backward(grads)

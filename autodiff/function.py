@@ -12,6 +12,7 @@ are keyword arguments.
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import weakref
 from collections.abc import Callable
@@ -62,6 +63,9 @@ class Node:
     # True once any hook or retain_grad is registered here: the engine checks only this flag.
     _hooked = False
     _saved: tuple[Any, ...] | None = None  # only Functions save tensors
+    # autograd.Function subclasses: backward runs even when no gradient reached the node (with
+    # zeros, or Nones without materialize_grads), and needs_input_grad is what forward saw.
+    _custom = False
 
     def name(self) -> str:
         return self.node_name
@@ -149,9 +153,9 @@ class Function(Node):
     # Output shapes and dtypes, kept by multi-output nodes and custom Functions (to make zeros
     # for outputs that got no gradient).
     _output_meta: tuple[tuple[tuple[int, ...], str], ...] | None = None
-    # autograd.Function subclasses: backward runs even when no gradient reached the node (with
-    # zeros, or Nones without materialize_grads), and needs_input_grad is what forward saw.
-    _custom = False
+    # Set by an in-place op on a view: rebuilds a saved output as a view of the base's new
+    # history (as PyTorch does), so this node never enters a recorded backward on its own.
+    _unpack_output: Callable[[Any, int], Tensor] | None = None
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
@@ -199,6 +203,8 @@ class Function(Node):
             return value
         if kind == _PACKED:
             return self._unpack_hooked(value, output_nr)
+        if self._unpack_output is not None:
+            return self._unpack_output(value, output_nr)
         # An output is rebuilt around its array with this node as its grad_fn, so a recorded
         # backward (create_graph) differentiates through this op again.
         tensor = _wrap(value, self.backend)
@@ -358,6 +364,8 @@ class Function(Node):
                 "Output of saved tensor unpack_hook expected to be a Tensor but got result of "
                 f"type {type(data).__name__}"
             )
+        if graph is self and self._unpack_output is not None:
+            return self._unpack_output(data._data, output_nr)
         tensor = _wrap(data._data, data._backend)
         if graph is self:
             tensor._requires_grad = True
@@ -479,18 +487,31 @@ def _modified_message(node: Function, entry: tuple[Any, ...]) -> str:
     current = counter[0]
     if kind == _OUTPUT:
         shape, dtype_name = value.shape, node.backend.dtype_name(value)
-        origin = f", which is output {output_nr} of {node.node_name},"
+        origin = f", which is output {output_nr} of {short_name(node)},"
     else:
         shape, dtype_name = value._data.shape, node.backend.dtype_name(value._data)
-        origin = (f", which is output {value._output_nr} of {value.grad_fn.node_name},"
+        origin = (f", which is output {value._output_nr} of {short_name(value.grad_fn)},"
                   if value.grad_fn is not None else "")
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [torch.{dtypes.LEGACY_NAMES[dtype_name]} {list(shape)}]{origin} is at "
         f"version {current}; expected version {version} instead. Hint: enable anomaly detection "
         "to find the operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True)."
+        "torch.autograd.set_detect_anomaly(True, check_nan=False)."
     )
+
+
+_SHORT_NAME = re.compile(r"(.*)Backward(\d*)")
+
+
+def short_name(node: Node) -> str:
+    """A node's name as PyTorch's error messages print it: `ExpBackward0` -> `Exp`,
+    `ClampBackward1` -> `Clamp1`; names without that suffix keep their C++ namespace."""
+    match = _SHORT_NAME.fullmatch(node.node_name)
+    if match is None:
+        return f"torch::autograd::{node.node_name}"
+    stem, number = match.groups()
+    return stem + ("" if number == "0" else number)
 
 
 def _raise_device_mismatch(first: Backend, second: Backend) -> None:

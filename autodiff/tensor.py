@@ -140,9 +140,15 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        self.requires_grad_(value)
+        self._set_requires_grad(value, "only Tensors of floating point and complex dtype can "
+                                       "require gradients")
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        # PyTorch words this one differently from the attribute and the factories.
+        return self._set_requires_grad(requires_grad,
+                                       "only Tensors of floating point dtype can require gradients")
+
+    def _set_requires_grad(self, requires_grad: bool, integer_message: str) -> Tensor:
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(
@@ -152,9 +158,7 @@ class Tensor:
                 )
             return self
         if requires_grad and not self.dtype.is_floating_point:
-            raise RuntimeError(
-                "only Tensors of floating point and complex dtype can require gradients"
-            )
+            raise RuntimeError(integer_message)
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -288,14 +292,42 @@ class Tensor:
             self._accumulator_ref = weakref.ref(node)
         return node
 
+    # ------------------------------------------------------------------------- pickle and copy
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """Pickle as (class, device, host array, requires_grad): the backend and the graph stay
+        behind, as in PyTorch."""
+        data = self._backend.to_numpy(self._data)
+        return (_rebuild, (type(self), str(self._backend.device), data, self._requires_grad))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment."
+            )
+        backend = self._backend
+        out = _new(type(self))
+        out.__dict__.update({k: v for k, v in self.__dict__.items()
+                             if k not in _NOT_COPIED})
+        out._data = backend.asarray(self._data, copy=True)
+        out._version_counter = None
+        memo[id(self)] = out
+        if self._grad is not None:
+            import copy
+
+            out._grad = copy.deepcopy(self._grad, memo)
+        return out
+
     # ------------------------------------------------------------------------- printing
     def __repr__(self) -> str:
         return _printing.tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0:  # PyTorch formats a 0-d tensor as its Python number
-            return format(self.item(), spec)
-        return format(repr(self), spec)
+        # As in PyTorch: a 0-d tensor formats as its Python number (f"{loss}" prints 0.6044...),
+        # any other tensor as its repr and only with an empty spec.
+        if self._data.ndim == 0:
+            return format(self._backend.item(self._data), spec)
+        return object.__format__(self, spec)
 
     # ------------------------------------------------------------------------- Python protocol
     def __len__(self) -> int:
@@ -696,9 +728,234 @@ class Tensor:
 
     # ------------------------------------------------------------------------- linear algebra
     # (issue 3, linear algebra: add methods right below this line)
+    def mm(self, mat2: Tensor) -> Tensor:
+        return _linalg.mm(self, mat2)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        return _linalg.bmm(self, mat2)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        return _linalg.mv(self, vec)
+
+    def dot(self, other: Tensor) -> Tensor:
+        return _linalg.dot(self, other)
+
+    def inner(self, other: Tensor) -> Tensor:
+        return _einsum.inner(self, other)
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        return _linalg.outer(self, vec2)
+
+    ger = outer
+
+    def det(self) -> Tensor:
+        return _matrix.det(self)
+
+    def inverse(self) -> Tensor:
+        return _matrix.inv(self)
+
+    def slogdet(self) -> Any:
+        return _matrix.slogdet(self)
+
+    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return _softmax.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return _softmax.log_softmax(self, dim, dtype)
+
 
     # ------------------------------------------------------------------------- indexing
     # (issue 3, shape/indexing: add methods right below this line)
+
+    # View bookkeeping (ops/views.py): how a view replays from its base, why it may not be
+    # replayed (made in no_grad mode, or one of several views from one op), and how many times
+    # a base's history was changed by in-place ops (its views follow it).
+    _view_chain: tuple[Any, ...] | None = None
+    _view_error: tuple[str, Any] | None = None
+    _history = 0
+
+    def __getitem__(self, key: Any) -> Tensor:
+        return _indexing.getitem(self, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _indexing.setitem(self, key, value)
+
+    def __iter__(self) -> Any:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(_joining.unbind(self, 0))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim: int, sizes: Any) -> Tensor:
+        return _shape.unflatten(self, dim, sizes)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return _shape.view(self, other._data.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return _shape.reshape(self, other._data.shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return _shape.expand_as(self, other)
+
+    def broadcast_to(self, size: Any) -> Tensor:
+        return _shape.broadcast_to(self, size)
+
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        return _shape.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def swapaxes(self, dim0: int, dim1: int) -> Tensor:
+        return _shape.transpose(self, dim0, dim1)
+
+    swapdims = swapaxes
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return _joining.repeat(self, *sizes)
+
+    def tile(self, *dims: Any) -> Tensor:
+        return _joining.tile(self, _shape.shape_arg(dims))
+
+    def flip(self, *dims: Any) -> Tensor:
+        return _joining.flip(self, *dims)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        return _joining.roll(self, shifts, dims)
+
+    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.split(self, split_size, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.unbind(self, dim)
+
+    def narrow(self, dim: int, start: Any, length: int) -> Tensor:
+        return _indexing.narrow(self, dim, start, length)
+
+    def select(self, dim: int, index: int) -> Tensor:
+        return _indexing.select(self, dim, index)
+
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        return _scatter.gather(self, dim, index)
+
+    def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
+        return _scatter.take_along_dim(self, indices, dim)
+
+    def scatter(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+        return _scatter.scatter(self, dim, index, src, value=value)
+
+    def scatter_(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+        return _inplace.call_(self, _scatter.scatter, dim, index, src, value=value)
+
+    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return _scatter.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return _inplace.call_(self, _scatter.scatter_add, dim, index, src)
+
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        return _scatter.index_select(self, dim, index)
+
+    def index_add(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        return _scatter.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_add_(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        return _inplace.call_(self, _scatter.index_add, dim, index, source, alpha=alpha)
+
+    def index_put_(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+        return _indexing.index_put_(self, _indexing.index_put_key(self, indices), values,
+                                    accumulate)
+
+    def index_put(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+        return _shape.clone(self).index_put_(indices, values, accumulate)
+
+    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
+        return _scatter.masked_fill(self, mask, value)
+
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        return _inplace.masked_fill_(self, mask, value)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return _diagonal.tril(self, diagonal)
+
+    def tril_(self, diagonal: int = 0) -> Tensor:
+        return _inplace.call_(self, _diagonal.tril, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return _diagonal.triu(self, diagonal)
+
+    def triu_(self, diagonal: int = 0) -> Tensor:
+        return _inplace.call_(self, _diagonal.triu, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return _diagonal.diagonal(self, offset, dim1, dim2)
+
+    def trace(self) -> Tensor:
+        return _diagonal.trace(self)
+
+    # In place (the rest of the family is in the "in place" section below).
+    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        return _inplace.copy_(self, src)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return _inplace.pow_(self, exponent)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        return _inplace.clamp_(self, min, max)
+
+    clip_ = clamp_
+
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return _inplace.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return _inplace.addcmul_(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return _inplace.addcdiv(self, tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return _inplace.addcdiv_(self, tensor1, tensor2, value=value)
+
+    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
+        return _inplace.lerp_(self, end, weight)
+
+    def exp_(self) -> Tensor:
+        return _inplace.method_("exp", self)
+
+    def neg_(self) -> Tensor:
+        return _inplace.method_("neg", self)
+
+    negative_ = neg_
+
+    def sqrt_(self) -> Tensor:
+        return _inplace.method_("sqrt", self)
+
+    def abs_(self) -> Tensor:
+        return _inplace.method_("abs", self)
+
+    def sigmoid_(self) -> Tensor:
+        return _inplace.method_("sigmoid", self)
+
+    def relu_(self) -> Tensor:
+        return _inplace.method_("relu", self)
+
+    def tanh_(self) -> Tensor:
+        return _inplace.method_("tanh", self)
+
+    def log_(self) -> Tensor:
+        return _inplace.method_("log", self)
+
+    def reciprocal_(self) -> Tensor:
+        return _inplace.method_("reciprocal", self)
+
+    def __ipow__(self, exponent: Any) -> Tensor:
+        return _inplace.pow_(self, exponent)
 
     # ------------------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:
@@ -725,7 +982,7 @@ class Tensor:
 
     @property
     def mT(self) -> Tensor:
-        return _shape.transpose(self, -2, -1)
+        return _shape.matrix_T(self)
 
     def unsqueeze(self, dim: int) -> Tensor:
         return _shape.unsqueeze(self, dim)
@@ -822,6 +1079,21 @@ def _wrap(data: Any, backend: Backend) -> Tensor:
     return tensor
 
 
+# Per-tensor autograd state that a copy must not share with the original.
+_NOT_COPIED = frozenset({"_grad", "_version_counter", "_base", "_accumulator_ref", "_hooks",
+                         "_post_accumulate_hooks", "_data"})
+
+
+def _rebuild(cls: type, device: str, data: Any, requires_grad: bool) -> Tensor:
+    backend = get_backend(device)
+    out = _new(cls)
+    out._data = backend.from_numpy(data)
+    out._backend = backend
+    if requires_grad:
+        out._requires_grad = True
+    return out
+
+
 def _wrap_dim(dim: int, ndim: int) -> int:
     """A dim in [-ndim, ndim) as a non-negative index, with PyTorch's error otherwise."""
     bound = max(ndim, 1)
@@ -842,10 +1114,17 @@ _new = object.__new__
 # The op modules build Tensors and Tensor's methods call them, so they are imported here, once
 # the class they need exists (the one deliberate import cycle of the package).
 from . import _printing, function  # noqa: E402, F401
+from .ops import diagonal as _diagonal  # noqa: E402
+from .ops import einsum as _einsum  # noqa: E402
 from .ops import elementwise as _elementwise  # noqa: E402
+from .ops import indexing as _indexing  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
+from .ops import joining as _joining  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
+from .ops import matrix as _matrix  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
+from .ops import scatter as _scatter  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
+from .ops import softmax as _softmax  # noqa: E402
 
 __all__ = ["Tensor", "get_backend"]

@@ -24,10 +24,13 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
-        # A float tensor with a Python number needs no promotion: skip the call (hot path).
-        if type(b) not in _SCALARS or a.dtype not in ctx.backend._floating:
-            a, b = promote(ctx.backend, a, b)
-        return ctx.backend.add(a, b)
+        backend = ctx.backend
+        # A float tensor with a Python float needs no promotion: skip the call (hot path).
+        if type(b) is not float or a.dtype not in backend._floating:
+            a, b = promote(backend, a, b)
+            if a.dtype == backend._bool:  # bool + bool is logical or, as in PyTorch
+                return backend.logical_or(a, b)
+        return backend.add(a, b)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
@@ -47,12 +50,12 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
-        a, b = promote(ctx.backend, a, b)
-        try:
-            return ctx.backend.subtract(a, b)
-        except TypeError:  # the array library refuses bool - bool (free on the common path)
-            _check_bool_subtraction(ctx.backend, a, b)
-            raise
+        backend = ctx.backend
+        # The hot path (a float tensor minus a float) needs neither promotion nor bool checks.
+        if type(b) is not float or a.dtype not in backend._floating:
+            _check_bool_subtraction(backend, a, b)  # before promotion turns bools into numbers
+            a, b = promote(backend, a, b)
+        return backend.subtract(a, b)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -111,18 +114,22 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
+        backend = ctx.backend
         if type(b) in _SCALARS:
-            ctx.scalar = b  # nothing to save: the gradient is grad * b
-            if a.dtype not in ctx.backend._floating:
-                a, b = promote(ctx.backend, a, b)
+            ctx.scalar = b  # the gradient is grad * b: no array to save...
+            ctx._saved = ()  # ...but, as in PyTorch, a second backward without retain_graph fails
+            if type(b) is not bool and a.dtype in backend._floating:
+                return backend.multiply(a, b)  # the hot path: float tensor * number
         else:
             ctx.save_for_backward(a, b)
-            a, b = promote(ctx.backend, a, b)
-        return ctx.backend.multiply(a, b)
+        a, b = promote(backend, a, b)
+        if a.dtype == backend._bool:  # bool * bool is logical and, as in PyTorch
+            return backend.logical_and(a, b)
+        return backend.multiply(a, b)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        if ctx._saved is None:
+        if not ctx._saved:
             return grad * ctx.scalar, None
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
@@ -142,6 +149,7 @@ class Div(Function):
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         if type(b) in _SCALARS:
             ctx.scalar = b
+            ctx._saved = ()  # freed by backward like any saved tensor (see Mul)
         else:
             ctx.save_for_backward(a, b)
         a, b = promote(ctx.backend, a, b)
@@ -153,7 +161,7 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        if ctx._saved is None:
+        if not ctx._saved:
             return grad / ctx.scalar, None
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
