@@ -213,6 +213,11 @@ from .ops.nn_ops import layer_norm
 from .ops.softmax import log_softmax, softmax
 
 # (issue 4, autograd: add exports right below this line)
+from .autograd.anomaly_mode import (
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_anomaly_enabled,
+)
 
 # (issue 5, devices: add exports right below this line)
 # isort: split

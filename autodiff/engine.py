@@ -117,10 +117,8 @@ def run_backward(
             if hooked:
                 grads = _run_pre_hooks(node, grads, undo)
             if type(node) is AccumulateGrad:
-                # Drop this frame's other references to the gradient (the buffer, the previous
-                # node's results) so _accumulate can tell whether anyone else holds it.
                 grad = grads[0]
-                if hooked and node._post_hooks is not None:
+                if hooked and node._post_hooks is not None:  # hook(grad_inputs=(), grads)
                     _accumulate(node.variable, grad, create_graph, undo)
                     _run_post_hooks(node, (), grads)
                     continue

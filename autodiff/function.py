@@ -152,7 +152,7 @@ class Function(Node):
     materialize_grads: bool = True
     # Output shapes and dtypes, kept by multi-output nodes and custom Functions (to make zeros
     # for outputs that got no gradient).
-    _output_meta: tuple[tuple[tuple[int, ...], str], ...] | None = None
+    _output_meta: tuple[tuple[tuple[int, ...], str] | None, ...] | None = None
     # Set by an in-place op on a view: rebuilds a saved output as a view of the base's new
     # history (as PyTorch does), so this node never enters a recorded backward on its own.
     _unpack_output: Callable[[Any, int], Tensor] | None = None
@@ -409,9 +409,10 @@ class Function(Node):
     def _run_backward(self, grad_outputs: list[Any]) -> tuple[Any, ...]:
         """Call backward, then give each input a gradient of its own shape and dtype."""
         if self._output_meta is not None and self.materialize_grads:
+            # A None entry in _output_meta: a custom Function's non-Tensor output (stays None).
             grad_outputs = [
-                _zeros(self.backend, shape, dtype) if grad is None else grad
-                for grad, (shape, dtype) in zip(grad_outputs, self._output_meta)
+                _zeros(self.backend, *meta) if grad is None and meta is not None else grad
+                for grad, meta in zip(grad_outputs, self._output_meta)
             ]
         grads = self.backward(self, *grad_outputs)
         if type(grads) is not tuple:

@@ -253,6 +253,10 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # (issue 4, autograd API: add methods right below this line)
+    @property
+    def output_nr(self) -> int:
+        """Which output of its grad_fn this tensor is."""
+        return self._output_nr
 
     def detach(self) -> Tensor:
         """The same data (and version counter), outside the graph."""

@@ -106,33 +106,40 @@ class Function(_function.Function):
         return ctx._record_custom(args, output)
 
     def _record_custom(self, args: tuple[Any, ...], output: Any) -> Any:
-        """Make this ctx the node of forward's outputs through the built-in `_record`."""
+        """Make this ctx the node of forward's outputs through the built-in `_record`.
+
+        Each output keeps its slot (output_nr) as in PyTorch; a non-Tensor output holds an
+        empty placeholder array there, gets no Tensor, and backward receives None for it.
+        """
         is_tuple = type(output) is tuple
         outputs = output if is_tuple else (output,)
-        for index, tensor in enumerate(outputs):
-            if not isinstance(tensor, Tensor):
-                raise TypeError(
-                    f"{type(self).__name__}.forward must return Tensors, but output {index} is "
-                    f"{type(tensor).__name__}"
-                )
-        self.backend = outputs[0]._backend
-        result = tuple([tensor._data for tensor in outputs])
+        tensors = [tensor for tensor in outputs if isinstance(tensor, Tensor)]
+        if not tensors:
+            return output
+        backend = self.backend = tensors[0]._backend
+        placeholder = backend.zeros((0,), "float32")
+        result = tuple([tensor._data if isinstance(tensor, Tensor) else placeholder
+                        for tensor in outputs])
         # What the built-in machinery compares with arrays: outputs given as their arrays.
         if self._non_differentiable is not None:
-            self._non_differentiable = tuple([
+            self._non_differentiable = (placeholder, *[
                 tensor._data if isinstance(tensor, Tensor) else tensor
                 for tensor in self._non_differentiable])
+        else:
+            self._non_differentiable = (placeholder,)
         if self._to_save is not None:
             self._to_save = tuple([_saved_item(index, item, outputs, args)
                                    for index, item in enumerate(self._to_save)])
-        self._output_meta = tuple(
-            (array.shape, self.backend.dtype_name(array)) for array in result)
         arrays = [arg._data if isinstance(arg, Tensor) else arg for arg in args]
-        recorded = self._record(args, arrays, result)
-        self._num_outputs = len(result)
-        made = list(recorded)
+        made = list(self._record(args, arrays, result))
+        assert self._output_meta is not None
+        self._output_meta = tuple([
+            meta if isinstance(tensor, Tensor) else None
+            for meta, tensor in zip(self._output_meta, outputs)])
         for index, tensor in enumerate(outputs):
-            if any(tensor is dirty for dirty in self._dirty):
+            if not isinstance(tensor, Tensor):
+                made[index] = tensor  # passed through as it is
+            elif any(tensor is dirty for dirty in self._dirty):
                 # The input modified in place is the output, with this node as its history.
                 tensor.grad_fn = made[index].grad_fn
                 tensor._output_nr = index

@@ -267,6 +267,26 @@ def test_backward_result_errors_match_torch() -> None:
     same_as_torch(scenario)
 
 
+def test_non_tensor_outputs_keep_their_slot() -> None:
+    def scenario(lib: Any) -> Any:
+        class WithCount(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx: Any, x: Any) -> Any:
+                return x * 2, 3, x * 3
+
+            @staticmethod
+            def backward(ctx: Any, *grads: Any) -> Any:
+                ctx.seen = grads
+                return grads[0] * 2 + grads[2] * 3
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        doubled, count, tripled = WithCount.apply(x)
+        doubled.sum().backward()
+        return [count, tripled.output_nr, doubled.grad_fn.seen, x.grad]
+
+    same_as_torch(scenario)
+
+
 def test_save_for_backward_refuses_non_tensors() -> None:
     def scenario(lib: Any) -> Any:
         class SavesNumber(lib.autograd.Function):
