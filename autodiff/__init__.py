@@ -121,6 +121,10 @@ from .ops.shape import (
 # (issue 5, devices: add exports right below this line)
 
 # (issue 6, nn / optim / save / utils / viz: add exports right below this line)
+# isort: split
+from . import optim, utils, viz
+from .serialization import load, save
+from .utils.data import Generator
 
 half = float16
 float = float32
