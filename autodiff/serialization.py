@@ -36,7 +36,7 @@ FORMAT_NAME = "autodiff.save"
 FORMAT_VERSION = 1
 _HEADER = "autodiff/header.json"
 _DATA = "autodiff/data/"
-_MAX_DEPTH = 512  # containers nested deeper than this are refused on load (and on save)
+_MAX_DEPTH = 100  # containers nested deeper than this are refused on save and on load
 
 
 class CheckpointError(RuntimeError):

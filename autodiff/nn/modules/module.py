@@ -375,9 +375,9 @@ class Module:
             )
 
         def convert(tensor: Tensor) -> Tensor:
-            target = dtype if dtype is not None and tensor.is_floating_point() else None
-            return tensor.to(device, target) if device is not None else (
-                tensor.to(target) if target is not None else tensor)
+            if dtype is not None and tensor.is_floating_point():
+                return tensor.to(device=device, dtype=dtype)
+            return tensor.to(device=device)
 
         return self._apply(convert)
 
