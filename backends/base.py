@@ -296,6 +296,8 @@ class Backend:
     def log_softmax_backward(self, grad: Array, output: Array, axis: int) -> Array:
         return kernels.log_softmax_backward(self.xp, grad, output, axis)
 
+    from .linalg import cholesky, det, einsum, inv, slogdet, solve, svd  # linalg.py: methods
+
 
 def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
     """The shape that `shapes` broadcast to; ValueError naming them when they do not."""
