@@ -558,6 +558,14 @@ class Tensor:
 
     # ------------------------------------------------------------------------- devices
     # (issue 5, devices: add methods right below this line)
+    @property
+    def is_cpu(self) -> bool:
+        return self._backend.device.type == "cpu"
+
+    def get_device(self) -> int:
+        """The device index (-1 on the CPU), as `torch.Tensor.get_device`."""
+        index = self._backend.device.index
+        return -1 if index is None else index
 
     # ------------------------------------------------------------------------- in place
     def zero_(self) -> Tensor:

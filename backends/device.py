@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 # Device types this package knows. "strict" is the array-api-strict test backend: it simulates a
 # second device so CPU-only CI can prove that the tape moves data only through the backend.
@@ -24,12 +24,21 @@ class Device:
 
     type: str
     index: int | None
+    _hash: ClassVar[int]  # per instance, set in __init__ (not a dataclass field)
 
     def __init__(self, type: Any, index: Any = None) -> None:
         kind, number = _parse(type, index)
-        # A frozen dataclass: the fields are set once, here.
+        # A frozen dataclass: the fields are set once, here. The hash is kept, since a Device
+        # is a dict key on get_backend's fast path.
         object.__setattr__(self, "type", kind)
         object.__setattr__(self, "index", number)
+        object.__setattr__(self, "_hash", hash((kind, number)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Device, (self.type, self.index))  # string hashes differ between processes
 
     def __repr__(self) -> str:
         if self.index is None:
