@@ -223,7 +223,7 @@ def memory_numpy(seed: int = 0) -> float:
             h = np.maximum(z, 0)
         grad = np.ones_like(h)
         del h
-        for (w, _), index in zip(reversed(weights), reversed(range(LAYERS))):
+        for w, _ in reversed(weights):
             layer_input, z = saved.pop()
             grad *= z > 0  # relu backward
             del z

@@ -70,8 +70,8 @@ def test_dropout_modes(device: str) -> None:
     np.testing.assert_allclose(out[kept], 1 / 0.75, rtol=1e-6)
     layer.eval()
     assert np.all(_np(layer(x)) == 1)
-    with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1, but "
-                       "got 1.5"):
+    with pytest.raises(ValueError, match=r"dropout probability has to be between 0 and 1, "
+                       r"but got 1\.5"):
         nn.Dropout(1.5)
 
 
