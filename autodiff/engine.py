@@ -27,7 +27,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .function import AccumulateGrad, Node
+from .function import _RELEASED, AccumulateGrad, Node
 from .grad_mode import state as grad_state
 from .tensor import Tensor, _wrap
 
@@ -75,11 +75,12 @@ def run_backward(
     captured: list[Tensor | None] = [None] * (len(inputs) if inputs is not None else 0)
     undo: list[tuple[Tensor, Tensor | None, Any]] = []
 
+    heappop, heappush = heapq.heappop, heapq.heappush
     previous_mode = grad_state.enabled
     grad_state.enabled = create_graph
     try:
         while heap:
-            node = heapq.heappop(heap)[1]
+            node = heappop(heap)[1]
             grads = buffers.pop(node)
             if node._hooked:
                 grads = _run_pre_hooks(node, grads, undo)
@@ -101,13 +102,10 @@ def run_backward(
                 input_grads: tuple[Any, ...] = (None,) * len(node.next_functions)
             else:
                 input_grads = node._run_backward(grads)  # type: ignore[attr-defined]
-            if node._post_hooks is not None:
-                for hook in node._post_hooks:
-                    replaced = hook(input_grads, tuple(grads))
-                    if replaced is not None:
-                        input_grads = tuple(replaced)
-            if not retain_graph:
-                node._release_saved()  # type: ignore[attr-defined]
+                if node._hooked and node._post_hooks is not None:
+                    input_grads = _run_post_hooks(node, input_grads, grads)
+            if not retain_graph and node._saved is not None:
+                node._saved = _RELEASED
             for (child, output_nr), grad in zip(node.next_functions, input_grads):
                 if child is None:
                     continue
@@ -129,7 +127,7 @@ def run_backward(
                 if count == 1:
                     if child not in buffers:  # every gradient into it was None
                         buffers[child] = [None] * child._num_outputs
-                    heapq.heappush(heap, (-child._sequence_nr, child))
+                    heappush(heap, (-child._sequence_nr, child))
                 dependencies[child] = count - 1
     except BaseException:
         for tensor, old_grad, old_data in reversed(undo):
@@ -140,6 +138,15 @@ def run_backward(
     finally:
         grad_state.enabled = previous_mode
     return captured if not accumulate_grad else None
+
+
+def _run_post_hooks(node: Node, input_grads: tuple[Any, ...], grads: list[Any]
+                    ) -> tuple[Any, ...]:
+    for hook in node._post_hooks or ():
+        replaced = hook(input_grads, tuple(grads))
+        if replaced is not None:
+            input_grads = tuple(replaced)
+    return input_grads
 
 
 def _count_dependencies(roots: set[Node]) -> dict[Node, int]:

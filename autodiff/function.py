@@ -12,6 +12,7 @@ are keyword arguments.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -79,7 +80,7 @@ class Node:
         if self._post_hooks is None:
             self._post_hooks = []
         self._post_hooks.append(hook)
-        self._hooked = True
+        self._hooked = True  # the engine looks at _post_hooks only on hooked nodes
         return RemovableHandle(self._post_hooks, hook)
 
 
@@ -217,7 +218,7 @@ class Function(Node):
             raise TypeError(f"{cls.__name__}.apply() needs at least one Tensor argument")
         ctx = _new(cls)
         ctx.backend = backend
-        result = cls.forward(ctx, *arrays, **kwargs)
+        result = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
         if requires_grad and _grad_state.enabled:
             return ctx._record(args, arrays, result)
         backend = ctx.backend  # a device transfer's forward moves it to the target
@@ -319,21 +320,31 @@ class Function(Node):
         meta = self._input_meta
         if len(grads) != len(meta):
             grads = self._check_count(grads)
-        fitted = None
-        index = 0
-        for grad in grads:
-            if grad is not None:
-                input_meta = meta[index]
-                if input_meta is None:  # a gradient nobody asked for: drop it
-                    fitted = fitted or list(grads)
-                    fitted[index] = None
-                else:
-                    data = grad._data
-                    if data.shape != input_meta[0] or data.dtype != input_meta[1]:
-                        fitted = fitted or list(grads)
-                        fitted[index] = self._fit(index, grad, *input_meta)
-            index += 1
-        return grads if fitted is None else tuple(fitted)
+        for index, grad in enumerate(grads):
+            if grad is None:
+                continue
+            input_meta = meta[index]
+            if input_meta is None:
+                continue  # nobody asked for it; the engine skips inputs without an edge
+            data = grad._data
+            # `is` first: dtypes are singletons in NumPy and CuPy, and == is slow.
+            if data.shape != input_meta[0] or (data.dtype is not input_meta[1]
+                                               and data.dtype != input_meta[1]):
+                return self._fit_all(grads)
+        return grads
+
+    def _fit_all(self, grads: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The slow path of _run_backward: fit every gradient to its input."""
+        fitted = []
+        for index, (grad, input_meta) in enumerate(zip(grads, self._input_meta)):
+            if grad is None or input_meta is None:
+                fitted.append(None)
+            else:
+                data = grad._data
+                if data.shape != input_meta[0] or data.dtype != input_meta[1]:
+                    grad = self._fit(index, grad, *input_meta)
+                fitted.append(grad)
+        return tuple(fitted)
 
     def _check_count(self, grads: tuple[Any, ...]) -> tuple[Any, ...]:
         expected = len(self._input_meta)
@@ -377,18 +388,31 @@ def _modified_message(node: Function, entry: tuple[Any, ...]) -> str:
     current = counter[0]
     if kind == _OUTPUT:
         shape, dtype_name = value.shape, node.backend.dtype_name(value)
-        origin = f", which is output {output_nr} of {node.node_name},"
+        origin = f", which is output {output_nr} of {short_name(node)},"
     else:
         shape, dtype_name = value._data.shape, node.backend.dtype_name(value._data)
-        origin = (f", which is output {value._output_nr} of {value.grad_fn.node_name},"
+        origin = (f", which is output {value._output_nr} of {short_name(value.grad_fn)},"
                   if value.grad_fn is not None else "")
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [torch.{dtypes.LEGACY_NAMES[dtype_name]} {list(shape)}]{origin} is at "
         f"version {current}; expected version {version} instead. Hint: enable anomaly detection "
         "to find the operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True)."
+        "torch.autograd.set_detect_anomaly(True, check_nan=False)."
     )
+
+
+_SHORT_NAME = re.compile(r"(.*)Backward(\d*)")
+
+
+def short_name(node: Node) -> str:
+    """A node's name as PyTorch's error messages print it: `ExpBackward0` -> `Exp`,
+    `ClampBackward1` -> `Clamp1`; names without that suffix keep their C++ namespace."""
+    match = _SHORT_NAME.fullmatch(node.node_name)
+    if match is None:
+        return f"torch::autograd::{node.node_name}"
+    stem, number = match.groups()
+    return stem + ("" if number == "0" else number)
 
 
 def _raise_device_mismatch(first: Backend, second: Backend) -> None:

@@ -26,7 +26,7 @@ def _skip_reason(device: str) -> str | None:
     """Why `device` cannot run here (no CuPy, no GPU, no array-api-strict), or None."""
     try:
         backends.get_backend(device)
-    except RuntimeError as error:
+    except (RuntimeError, ImportError) as error:
         return str(error).split(". ")[0]
     return None
 

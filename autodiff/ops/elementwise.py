@@ -21,7 +21,9 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
-        a, b = promote(ctx.backend, a, b)
+        # A float tensor with a Python number needs no promotion: skip the call (hot path).
+        if type(b) not in _SCALARS or a.dtype not in ctx.backend._floating:
+            a, b = promote(ctx.backend, a, b)
         return ctx.backend.add(a, b)
 
     @staticmethod
@@ -87,9 +89,11 @@ class Mul(Function):
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         if type(b) in _SCALARS:
             ctx.scalar = b  # nothing to save: the gradient is grad * b
+            if a.dtype not in ctx.backend._floating:
+                a, b = promote(ctx.backend, a, b)
         else:
             ctx.save_for_backward(a, b)
-        a, b = promote(ctx.backend, a, b)
+            a, b = promote(ctx.backend, a, b)
         return ctx.backend.multiply(a, b)
 
     @staticmethod
