@@ -286,6 +286,32 @@ class Tensor:
             self._accumulator_ref = weakref.ref(node)
         return node
 
+    # ------------------------------------------------------------------------- pickle and copy
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """Pickle as (class, device, host array, requires_grad): the backend and the graph stay
+        behind, as in PyTorch."""
+        data = self._backend.to_numpy(self._data)
+        return (_rebuild, (type(self), str(self._backend.device), data, self._requires_grad))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment."
+            )
+        backend = self._backend
+        out = _new(type(self))
+        out.__dict__.update({k: v for k, v in self.__dict__.items()
+                             if k not in _NOT_COPIED})
+        out._data = backend.asarray(self._data, copy=True)
+        out._version_counter = None
+        memo[id(self)] = out
+        if self._grad is not None:
+            import copy
+
+            out._grad = copy.deepcopy(self._grad, memo)
+        return out
+
     # ------------------------------------------------------------------------- printing
     def __repr__(self) -> str:
         return _printing.tensor_repr(self)
@@ -1038,6 +1064,21 @@ def _wrap(data: Any, backend: Backend) -> Tensor:
     tensor._data = data
     tensor._backend = backend
     return tensor
+
+
+# Per-tensor autograd state that a copy must not share with the original.
+_NOT_COPIED = frozenset({"_grad", "_version_counter", "_base", "_accumulator_ref", "_hooks",
+                         "_post_accumulate_hooks", "_data"})
+
+
+def _rebuild(cls: type, device: str, data: Any, requires_grad: bool) -> Tensor:
+    backend = get_backend(device)
+    out = _new(cls)
+    out._data = backend.from_numpy(data)
+    out._backend = backend
+    if requires_grad:
+        out._requires_grad = True
+    return out
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:

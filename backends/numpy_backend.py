@@ -3,6 +3,7 @@ scatter-add, random generator and zero-copy host transfer."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import array_api_compat.numpy as xp
@@ -12,6 +13,16 @@ from . import kernels
 from .base import Array, Backend, Shape
 from .device import Device
 from .linalg import translate_errors
+
+
+# NumPy warns where PyTorch silently gives inf or nan (log(0), 0/0, exp overflow). Those warnings
+# are noise for users of a PyTorch-shaped library, so they are silenced, but only when raised
+# from this package's own frames; a user's own NumPy code keeps its warnings.
+FLOATING_POINT_WARNINGS = r"(divide by zero|invalid value|overflow|underflow) encountered"
+warnings.filterwarnings(
+    "ignore", message=FLOATING_POINT_WARNINGS, category=RuntimeWarning,
+    module=r"(autodiff|backends)(\.|$)",
+)
 
 
 class NumpyBackend(Backend):
