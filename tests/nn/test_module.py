@@ -291,12 +291,18 @@ def test_parameter_basics() -> None:
     assert (parameter * 2).grad_fn is not None  # ops on Parameters record as on Tensors
 
 
-def test_deepcopy_of_a_module_with_parameters() -> None:
+def test_deepcopy_of_a_module_and_of_its_state_dict() -> None:
     net = nn.Sequential(Affine(2, 2))
-    del net[0].count, net[0].scratch  # plain Tensors: deepcopy of those is Tensor's business
     clone = copy.deepcopy(net)
-    assert clone[0].w is not net[0].w
+    assert clone[0].w is not net[0].w and isinstance(clone[0].w, nn.Parameter)
+    assert clone[0].count is not net[0].count
     np.testing.assert_array_equal(clone[0].w.detach().numpy(), net[0].w.detach().numpy())
+    best = copy.deepcopy(net.state_dict())  # the usual "keep the best weights" idiom
+    with autodiff.no_grad():
+        net[0].w.add_(1)
+    assert not np.array_equal(best["0.w"].numpy(), net[0].w.detach().numpy())
+    net.load_state_dict(best)
+    np.testing.assert_array_equal(net[0].w.detach().numpy(), clone[0].w.detach().numpy())
 
 
 def test_module_repr_matches_pytorch() -> None:
