@@ -733,7 +733,7 @@ class Tensor:
         return _linalg.dot(self, other)
 
     def inner(self, other: Tensor) -> Tensor:
-        return _linalg.inner(self, other)
+        return _einsum.inner(self, other)
 
     def outer(self, vec2: Tensor) -> Tensor:
         return _linalg.outer(self, vec2)
@@ -1101,6 +1101,7 @@ _new = object.__new__
 # The op modules build Tensors and Tensor's methods call them, so they are imported here, once
 # the class they need exists (the one deliberate import cycle of the package).
 from . import _printing, function  # noqa: E402, F401
+from .ops import einsum as _einsum  # noqa: E402
 from .ops import elementwise as _elementwise  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402

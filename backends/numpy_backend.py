@@ -3,7 +3,6 @@ scatter-add, random generator and zero-copy host transfer."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import array_api_compat.numpy as xp
@@ -13,16 +12,6 @@ from . import kernels
 from .base import Array, Backend, Shape
 from .device import Device
 from .linalg import translate_errors
-
-
-# NumPy warns where PyTorch silently gives inf or nan (log(0), 0/0, exp overflow). Those warnings
-# are noise for users of a PyTorch-shaped library, so they are silenced, but only when raised
-# from this package's own frames; a user's own NumPy code keeps its warnings.
-FLOATING_POINT_WARNINGS = r"(divide by zero|invalid value|overflow|underflow) encountered"
-warnings.filterwarnings(
-    "ignore", message=FLOATING_POINT_WARNINGS, category=RuntimeWarning,
-    module=r"(autodiff|backends)(\.|$)",
-)
 
 
 class NumpyBackend(Backend):
@@ -36,6 +25,7 @@ class NumpyBackend(Backend):
         self.permute_dims = np.transpose
         self.zeros_like = np.zeros_like
         self.ones_like = np.ones_like
+        self.take_along_axis = np.take_along_axis
         # numpy.linalg takes batches and raises numpy's LinAlgError, made ours here.
         self.inv = translate_errors(np.linalg.inv)
         self.solve = translate_errors(np.linalg.solve)

@@ -12,7 +12,6 @@ transfers reach into the wrapped NumPy array. Speed is not a goal; correctness i
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import array_api_strict as xp
@@ -20,14 +19,6 @@ import numpy as np
 
 from .base import Array, Backend, Shape
 from .device import Device
-from .numpy_backend import FLOATING_POINT_WARNINGS
-
-# array-api-strict computes with NumPy, whose inf/nan warnings a device library (CuPy) never
-# gives: silence them for its frames too, as the NumPy backend does for ours.
-warnings.filterwarnings(
-    "ignore", message=FLOATING_POINT_WARNINGS, category=RuntimeWarning,
-    module=r"array_api_strict(\.|$)",
-)
 
 # strict:N -> the array-api-strict device it runs on. Index 0 is the library's default device.
 _NATIVE_DEVICES = {0: xp.Device("CPU_DEVICE"), 1: xp.Device("device1")}
