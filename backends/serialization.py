@@ -26,7 +26,7 @@ def array_to_buffer(backend: Backend, array: Any) -> memoryview:
     host = np.asarray(backend.to_numpy(array))
     disk = np.dtype(_DISK_DTYPES[backend.dtype_name(array)])
     host = np.ascontiguousarray(host, dtype=disk)
-    return memoryview(host.reshape(-1).view(np.uint8))
+    return host.reshape(-1).view(np.uint8).data  # a memoryview of the bytes, no copy
 
 
 def array_from_buffer(backend: Backend, buffer: bytes, dtype: str,

@@ -276,7 +276,8 @@ def default_collate(batch: Sequence[Any]) -> Any:
         return batch
     if isinstance(elem, Mapping):
         try:
-            return type(elem)({key: default_collate([d[key] for d in batch]) for key in elem})
+            mapping: Any = type(elem)  # the sample's own mapping type, as PyTorch keeps it
+            return mapping({key: default_collate([d[key] for d in batch]) for key in elem})
         except TypeError:
             return {key: default_collate([d[key] for d in batch]) for key in elem}
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple

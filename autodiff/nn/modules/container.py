@@ -34,7 +34,7 @@ class Sequential(Module):
 
     def forward(self, input: Any) -> Any:
         for module in self._modules.values():
-            input = module(input)
+            input = module(input)  # type: ignore[misc]  # (Sequential holds no None)
         return input
 
     def __getitem__(self, index: Any) -> Any:
