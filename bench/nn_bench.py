@@ -289,31 +289,51 @@ def memory_autodiff(device: str = "cpu", seed: int = 0) -> float:
     return increase
 
 
-# ----------------------------------------------------------------------------- main
+# ----------------------------------------------------------------------------- entry points
+def run(setup: Any, rounds: int | None = None, quick: bool = False) -> list[Any]:
+    """`python -m bench --suite nn`: the epoch rows for the table; the memory result (CPU only)
+    is printed, as it is not a time."""
+    from .seed_graph import Row
+
+    results = bench_epoch(rounds or (10 if quick else 25), setup.device,
+                          with_torch=setup.torch is not None)
+    rows = [Row("nn", "digits MLP epoch (23 x 64)", name, result["median"], result["ratio"],
+                "target <= 2.50x" if name == "autodiff" else "")
+            for name, result in results.items()]
+    if setup.device == "cpu" and not quick:
+        print_memory()
+    return rows
+
+
+def print_memory() -> None:
+    floor = memory_floor()
+    numpy_peak = memory_numpy()
+    autodiff_peak = memory_autodiff()
+    print(f"(b) peak memory increase, forward+backward, {LAYERS} x Linear({WIDTH}) + ReLU, "
+          f"batch {BATCH}, float32 (tracemalloc)")
+    print(f"    floor (all grads + one transient) {floor / MIB:8.1f} MiB")
+    for name, value in (("numpy (hand-written)", numpy_peak), ("autodiff", autodiff_peak)):
+        print(f"    {name:<33} {value / MIB:8.1f} MiB  {value / floor:5.2f}x floor")
+    print("    target: autodiff within 1.10x of the floor", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", choices=["all", "epoch", "memory"], default="all")
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--no-torch", action="store_true")
     args = parser.parse_args(argv)
     if args.suite in ("all", "epoch"):
         results = bench_epoch(args.rounds, args.device, not args.no_torch)
-        print("(a) digits MLP, one epoch (23 batches of 64), SGD momentum 0.9")
+        print("(a) digits MLP, one epoch (23 batches of 64), SGD momentum 0.9"
+              + (" (CPU time)" if args.device == "cpu" else ""))
         print(f"    {'engine':<22} {'ms/epoch':>9} {'x numpy':>8}")
         for name, result in results.items():
             print(f"    {name:<22} {result['median'] * 1e3:9.2f} {result['ratio']:8.2f}")
-        print("    target: autodiff within 2.50x of the hand-written NumPy loop")
-    if args.suite in ("all", "memory"):
-        floor = memory_floor()
-        numpy_peak = memory_numpy()
-        autodiff_peak = memory_autodiff() if args.device == "cpu" else float("nan")
-        print(f"(b) peak memory increase, forward+backward, {LAYERS} x Linear({WIDTH}) + ReLU, "
-              f"batch {BATCH}, float32 (tracemalloc)")
-        print(f"    floor (all grads + one transient) {floor / MIB:8.1f} MiB")
-        for name, value in (("numpy (hand-written)", numpy_peak), ("autodiff", autodiff_peak)):
-            print(f"    {name:<33} {value / MIB:8.1f} MiB  {value / floor:5.2f}x floor")
-        print("    target: autodiff within 1.10x of the floor")
+        print("    target: autodiff within 2.50x of the hand-written NumPy loop", flush=True)
+    if args.suite in ("all", "memory") and args.device == "cpu":
+        print_memory()
 
 
 if __name__ == "__main__":
