@@ -233,9 +233,6 @@ def test_error_in_a_hook_mid_backward_restores_every_grad(device: str) -> None:
     assert_unchanged(before, snapshot(tensors))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "autodiff/function.py _modified_message: PyTorch 2.13 names the node without its Backward "
-    "suffix ('output 0 of Exp') and hints set_detect_anomaly(True, check_nan=False)"))
 def test_inplace_modification_message(device: str) -> None:
     x = autodiff.ones(2, device=device, requires_grad=True)
     y = x.exp()
