@@ -165,24 +165,9 @@ def test_binary_ops_promote_and_fail_like_torch(op: str) -> None:
             a = _tensor(library, *a_kind)
             b = _tensor(library, *b_kind) if isinstance(b_kind, tuple) else b_kind
             results.append(_outcome(lambda: function(library, a, b)))  # noqa: B023
-        if not _same(*results) and not _known_deviation(op, a_kind, b_kind, results):
+        if not _same(*results):
             mismatches.append((a_kind, b_kind, results[0][:2], results[1][:2]))
     assert not mismatches
-
-
-def _known_deviation(op: str, a_kind: Any, b_kind: Any, results: list[Any]) -> bool:
-    """The one documented difference: `tensor - x` with exactly one bool operand (a bool tensor
-    and a number or tensor of another dtype, or any tensor and a Python bool) computes in the
-    promoted dtype instead of raising PyTorch's "Subtraction ... with a bool tensor" error.
-    Checking that on every subtraction would slow the hot path; bool - bool does raise."""
-    if op not in ("sub", "rsub") or results[1][0] != "ok":
-        return False
-    bools = [kind is True or (isinstance(kind, tuple) and kind[0] == "bool")
-             for kind in (a_kind, b_kind)]
-    if op == "rsub" and b_kind is True:
-        return False  # `True - tensor` is checked (Rsub is not on the hot path)
-    return results[0][2].startswith("Subtraction, the `-` operator, with a bool tensor") and \
-        bools.count(True) == 1
 
 
 UNARY_OPS: dict[str, Callable[[Any, Any, Any], Any]] = {

@@ -349,16 +349,12 @@ def test_python_number_on_either_side(op: Callable[[Any, Any], Any], name_right:
         np.testing.assert_allclose(values(x.grad), _numeric_grad(reference, start), rtol=1e-6)
 
 
-ACCEPTS_BOOL = pytest.mark.xfail(strict=True, reason=(
-    "ops/elementwise.py Sub accepts a bool number or a bool tensor on the left; PyTorch raises "
-    "'Subtraction, the `-` operator, with a bool tensor is not supported...'"))
-
-
 @pytest.mark.parametrize("subtract", [
-    pytest.param(lambda: autodiff.ones(2) - True, id="tensor-minus-True", marks=ACCEPTS_BOOL),
+    pytest.param(lambda: autodiff.ones(2) - True, id="tensor-minus-True"),
     pytest.param(lambda: True - autodiff.ones(2), id="True-minus-tensor"),
-    pytest.param(lambda: autodiff.tensor([True]) - 1, id="bool-tensor-minus-1",
-                 marks=ACCEPTS_BOOL),
+    pytest.param(lambda: autodiff.tensor([True]) - 1, id="bool-tensor-minus-1"),
+    pytest.param(lambda: autodiff.ones(2) - autodiff.tensor([True, False]),
+                 id="tensor-minus-bool-tensor"),
 ])
 def test_bool_subtraction_is_refused(subtract: Callable[[], Tensor]) -> None:
     with pytest.raises(RuntimeError) as error:

@@ -50,12 +50,12 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
-        a, b = promote(ctx.backend, a, b)
-        try:
-            return ctx.backend.subtract(a, b)
-        except TypeError:  # the array library refuses bool - bool (free on the common path)
-            _check_bool_subtraction(ctx.backend, a, b)
-            raise
+        backend = ctx.backend
+        # The hot path (a float tensor minus a float) needs neither promotion nor bool checks.
+        if type(b) is not float or a.dtype not in backend._floating:
+            _check_bool_subtraction(backend, a, b)  # before promotion turns bools into numbers
+            a, b = promote(backend, a, b)
+        return backend.subtract(a, b)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor | None]:
