@@ -108,10 +108,9 @@ def empty(*size: Any, dtype: Any = None, device: Any = None,
 def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     backend = get_backend("cpu" if device is None else device)
-    if dtype is None:
-        kind = dtypes.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
-    else:
-        kind = dtypes.to_dtype(dtype)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()  # a number: any device's full() takes one
+    kind = dtypes.scalar_dtype(fill_value) if dtype is None else dtypes.to_dtype(dtype)
     shape = _size((size,) if isinstance(size, int) else tuple(size))
     return _finish(backend.full(shape, fill_value, kind.name), backend, requires_grad)
 

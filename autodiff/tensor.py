@@ -446,6 +446,41 @@ class Tensor:
 
     # ------------------------------------------------------------------------- linear algebra
     # (issue 3, linear algebra: add methods right below this line)
+    def mm(self, mat2: Tensor) -> Tensor:
+        return _linalg.mm(self, mat2)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        return _linalg.bmm(self, mat2)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        return _linalg.mv(self, vec)
+
+    def dot(self, other: Tensor) -> Tensor:
+        return _linalg.dot(self, other)
+
+    def inner(self, other: Tensor) -> Tensor:
+        return _linalg.inner(self, other)
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        return _linalg.outer(self, vec2)
+
+    ger = outer
+
+    def det(self) -> Tensor:
+        return _matrix.det(self)
+
+    def inverse(self) -> Tensor:
+        return _matrix.inv(self)
+
+    def slogdet(self) -> Any:
+        return _matrix.slogdet(self)
+
+    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return _softmax.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return _softmax.log_softmax(self, dim, dtype)
+
 
     # ------------------------------------------------------------------------- indexing
     # (issue 3, shape/indexing: add methods right below this line)
@@ -523,6 +558,14 @@ class Tensor:
 
     # ------------------------------------------------------------------------- devices
     # (issue 5, devices: add methods right below this line)
+    @property
+    def is_cpu(self) -> bool:
+        return self._backend.device.type == "cpu"
+
+    def get_device(self) -> int:
+        """The device index (-1 on the CPU), as `torch.Tensor.get_device`."""
+        index = self._backend.device.index
+        return -1 if index is None else index
 
     # ------------------------------------------------------------------------- in place
     def zero_(self) -> Tensor:
@@ -587,7 +630,9 @@ from . import _printing, function  # noqa: E402, F401
 from .ops import elementwise as _elementwise  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
+from .ops import matrix as _matrix  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
+from .ops import softmax as _softmax  # noqa: E402
 
 __all__ = ["Tensor", "get_backend"]

@@ -2,46 +2,90 @@
 
 `get_backend(device)` is the only way in. NumPy is imported eagerly (it is a dependency); CuPy and
 array-api-strict are imported the first time a device of theirs is asked for, so a CPU-only
-install never touches them.
+install never touches them. The `cuda_*` functions are what `autodiff.cuda` is made of.
 """
 
 from __future__ import annotations
 
+import importlib
 import threading
+from types import ModuleType
 
 from .base import Backend, broadcast_shapes
 from .device import DEVICE_TYPES, Device, parse_device
 
-__all__ = ["DEVICE_TYPES", "Backend", "Device", "broadcast_shapes", "get_backend", "parse_device", "seed_all"]
+__all__ = [
+    "DEVICE_TYPES", "Backend", "Device", "broadcast_shapes", "cuda_current_device",
+    "cuda_device_count", "cuda_device_name", "cuda_empty_cache", "cuda_memory_allocated",
+    "cuda_set_device", "get_backend", "parse_device", "seed_all",
+]
 
-_backends: dict[Device, Backend] = {}
+# Every backend made so far, by the Devices and strings that name it ("cpu", "cpu:0" and
+# Device("cpu") share one), so the common lookup is one dict access. A bare "cuda" is never a
+# key: it means whichever CUDA device is current, which can change.
+_backends: dict[object, Backend] = {}
 _lock = threading.Lock()
 _seed = 0
+_seed_by_type: dict[str, int] = {}  # set by seed_all(seed, device_type) for one device type
+
+_NO_CUPY = (
+    "CUDA backend requires CuPy, which is not installed: pip install 'autodiff[cuda]' (or a "
+    "cupy-cuda12x / cupy-cuda13x wheel matching your CUDA driver). Import error: {error}"
+)
 
 
-def seed_all(seed: int) -> None:
-    """Reseed every backend's generator; backends made later start from the same seed."""
+def seed_all(seed: int, device_type: str | None = None) -> None:
+    """Reseed every backend's generator (or only those of `device_type`); backends made later
+    start from the same seed."""
     global _seed
-    _seed = seed
+    if device_type is None:
+        _seed = seed
+        _seed_by_type.clear()
+    else:
+        _seed_by_type[device_type] = seed
     for backend in set(_backends.values()):
-        backend.seed_generator(seed)
+        if device_type is None or backend.device.type == device_type:
+            backend.seed_generator(seed)
 
 
 def get_backend(device: object = "cpu") -> Backend:
     """The backend for `device` ("cpu", "cuda", "cuda:1", "strict:1", or a `Device`)."""
-    parsed = parse_device(device)
-    backend = _backends.get(parsed)
-    if backend is not None:
-        return backend
-    with _lock:
-        backend = _backends.get(parsed)
-        if backend is None:
-            backend = _create_backend(parsed)
-            backend.seed_generator(_seed)
-            _backends[parsed] = backend
-            if backend.device != parsed:  # "cuda" and "cuda:0" share one backend
-                _backends[backend.device] = backend
+    if type(device) is str or type(device) is Device:
+        backend = _backends.get(device)
+        if backend is not None:
+            return backend
+    return _get_backend_slow(device)
+
+
+def _get_backend_slow(name: object) -> Backend:
+    device = name if type(name) is Device else Device(name)
+    canonical = _canonical(device)
+    backend = _backends.get(canonical)
+    if backend is None:
+        with _lock:
+            backend = _backends.get(canonical)
+            if backend is None:
+                backend = _create_backend(canonical)
+                backend.seed_generator(_seed_by_type.get(canonical.type, _seed))
+                _backends[canonical] = backend
+    if not (device.type == "cuda" and device.index is None):
+        _backends[device] = backend
+        if type(name) is str:
+            _backends[name] = backend
     return backend
+
+
+def _canonical(device: Device) -> Device:
+    """The one name of a backend: "cpu" for "cpu:0", "strict:0" for "strict", "cuda:N" for
+    "cuda" (N: the current CUDA device). Raises here, before any array exists, when the device
+    cannot be had."""
+    if device.type == "cpu":
+        if device.index not in (None, 0):
+            raise RuntimeError(f"CPU device index must be -1 or zero, given {device.index}")
+        return Device("cpu")
+    if device.type == "strict":
+        return Device("strict", device.index or 0)
+    return Device("cuda", _check_cuda_ordinal(device.index))
 
 
 def _create_backend(device: Device) -> Backend:
@@ -50,37 +94,99 @@ def _create_backend(device: Device) -> Backend:
 
         return NumpyBackend()
     if device.type == "cuda":
-        return _create_cuda_backend(device.index)
-    if device.type == "strict":
-        from .strict_backend import StrictBackend
-
-        return StrictBackend(device.index or 0)
-    raise RuntimeError(f"no backend for device {device}")  # parse_device already refused it
-
-
-def _create_cuda_backend(index: int | None) -> Backend:
-    """The one place CuPy is imported; every failure says what is missing and how to fix it."""
+        return _cupy_backend().CupyBackend(device.index)
     try:
-        import cupy  # noqa: F401
+        from .strict_backend import StrictBackend
     except ImportError as error:
         raise RuntimeError(
-            "CUDA backend requires CuPy, which is not installed: "
-            "pip install 'autodiff[cuda]' (or a cupy-cuda12x / cupy-cuda13x wheel matching your "
-            f"CUDA driver). Import error: {error}"
+            "the 'strict' test devices need array-api-strict: pip install 'autodiff[test]'. "
+            f"Import error: {error}"
         ) from None
-    from .cupy_backend import CupyBackend, cuda_device_count
+    return StrictBackend(device.index or 0)
 
-    count = cuda_device_count()
+
+# ----------------------------------------------------------------------------- CUDA
+def _cupy_backend() -> ModuleType:
+    """The CuPy backend module. The one place CuPy is imported; a missing CuPy fails here."""
+    try:
+        import cupy
+    except ImportError as error:
+        raise RuntimeError(_NO_CUPY.format(error=error)) from None
+    # Looked up through sys.modules, so tests can stand in a fake module for a GPU they lack.
+    return importlib.import_module(".cupy_backend", __name__)
+
+
+def _check_cuda_ordinal(index: int | None) -> int:
+    """The CUDA device `index` names (the current one for None), after checking that CuPy, a
+    driver and that device are there; every failure says what is missing and how to fix it."""
+    module = _cupy_backend()
+    try:
+        count = module.cuda_device_count()
+    except Exception as error:  # CuPy's CUDARuntimeError: no driver, or no device
+        raise RuntimeError(
+            f"CUDA backend: CuPy is installed but no usable CUDA GPU was found ({error}). "
+            "Use device='cpu', or run on a machine with an NVIDIA GPU and a driver that "
+            "matches the CuPy wheel."
+        ) from None
     if count == 0:
         raise RuntimeError(
             "CUDA backend: CuPy is installed but no CUDA GPU was found (no device or no usable "
             "driver). Use device='cpu', or run on a machine with an NVIDIA GPU and driver."
         )
-    ordinal = 0 if index is None else index
+    ordinal = module.current_device() if index is None else index
     if ordinal >= count:
         available = ", ".join(f"cuda:{i}" for i in range(count))
         raise RuntimeError(
             f"CUDA error: invalid device ordinal: cuda:{ordinal} was asked for, but this machine "
             f"has {count} CUDA device{'s' if count > 1 else ''} ({available})"
         )
-    return CupyBackend(ordinal)
+    return int(ordinal)
+
+
+def cuda_device_count() -> int:
+    """The number of CUDA GPUs CuPy can use; 0 without CuPy, a driver or a GPU. Never raises."""
+    try:
+        return int(_cupy_backend().cuda_device_count())
+    except Exception:
+        return 0
+
+
+def cuda_current_device() -> int:
+    """The index of the current CUDA device (per thread, as in the CUDA runtime)."""
+    return _check_cuda_ordinal(None)
+
+
+def cuda_set_device(device: object) -> None:
+    """Make `device` (an index, "cuda:N" or a Device) the current CUDA device of this thread."""
+    parsed = parse_device(device)
+    if parsed.type != "cuda":
+        raise ValueError(f"Expected a cuda device, but got: {parsed}")
+    index = _check_cuda_ordinal(parsed.index)
+    _cupy_backend().set_device(index)
+
+
+def cuda_device_name(device: object = None) -> str:
+    index = _cuda_index(device)
+    return str(_cupy_backend().device_name(index))
+
+
+def cuda_empty_cache() -> None:
+    """Give the cached, unused blocks of every CUDA memory pool back to the driver."""
+    for backend in set(_backends.values()):
+        if backend.device.type == "cuda":
+            backend.empty_cache()  # type: ignore[attr-defined]
+
+
+def cuda_memory_allocated(device: object = None) -> int:
+    """Bytes held by live arrays on `device` (default: the current CUDA device)."""
+    backend = get_backend(Device("cuda", _cuda_index(device)))
+    return int(backend.memory_allocated())  # type: ignore[attr-defined]
+
+
+def _cuda_index(device: object) -> int:
+    if device is None:
+        return _check_cuda_ordinal(None)
+    parsed = parse_device(device)
+    if parsed.type != "cuda":
+        raise ValueError(f"Expected a cuda device, but got: {parsed}")
+    return _check_cuda_ordinal(parsed.index)

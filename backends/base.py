@@ -296,6 +296,16 @@ class Backend:
     def log_softmax_backward(self, grad: Array, output: Array, axis: int) -> Array:
         return kernels.log_softmax_backward(self.xp, grad, output, axis)
 
+    def adam_update(self, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *,
+                    lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
+                    step: int, decoupled: bool) -> None:
+        """One Adam step (AdamW's when `decoupled`), in place on param, exp_avg, exp_avg_sq."""
+        kernels.adam_update(self.xp, param, grad, exp_avg, exp_avg_sq, lr=lr, beta1=beta1,
+                            beta2=beta2, eps=eps, weight_decay=weight_decay, step=step,
+                            decoupled=decoupled)
+
+    from .linalg import cholesky, det, einsum, inv, slogdet, solve, svd  # linalg.py: methods
+
 
 def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
     """The shape that `shapes` broadcast to; ValueError naming them when they do not."""

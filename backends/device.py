@@ -1,29 +1,44 @@
-"""`Device`: which backend an array lives on, parsed from "cpu", "cuda", "cuda:1", ..."""
+"""`Device`: which backend an array lives on, shaped like `torch.device`.
+
+`Device("cuda:1")`, `Device("cuda", 1)`, `Device(1)` (a CUDA ordinal) and `Device(other)` all
+build the same immutable, hashable value; its repr, str and errors follow PyTorch's.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 # Device types this package knows. "strict" is the array-api-strict test backend: it simulates a
 # second device so CPU-only CI can prove that the tape moves data only through the backend.
 DEVICE_TYPES = ("cpu", "cuda", "strict")
 
+# "cuda", "cuda:1"; an index has no sign and no leading zero, as PyTorch parses it.
+_DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class Device:
-    """A device, shaped like `torch.device`: a type and an optional index."""
+    """A device: a type ("cpu", "cuda", "strict") and an optional index."""
 
     type: str
-    index: int | None = None
+    index: int | None
+    _hash: ClassVar[int]  # per instance, set in __init__ (not a dataclass field)
 
-    def __post_init__(self) -> None:
-        if self.type not in DEVICE_TYPES:
-            raise RuntimeError(
-                f"Expected one of {', '.join(DEVICE_TYPES)} device type at start of device "
-                f"string: {self.type}"
-            )
-        if self.index is not None and (not isinstance(self.index, int) or self.index < 0):
-            raise RuntimeError(f"Device index must not be negative, got {self.index}")
+    def __init__(self, type: Any, index: Any = None) -> None:
+        kind, number = _parse(type, index)
+        # A frozen dataclass: the fields are set once, here. The hash is kept, since a Device
+        # is a dict key on get_backend's fast path.
+        object.__setattr__(self, "type", kind)
+        object.__setattr__(self, "index", number)
+        object.__setattr__(self, "_hash", hash((kind, number)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Device, (self.type, self.index))  # string hashes differ between processes
 
     def __repr__(self) -> str:
         if self.index is None:
@@ -34,29 +49,51 @@ class Device:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
 
-def parse_device(device: object, index: int | None = None) -> Device:
-    """Turn "cpu", "cuda", "cuda:1", an int (a CUDA ordinal) or a `Device` into a `Device`."""
+def _parse(device: Any, index: Any) -> tuple[str, int | None]:
+    if index is not None:
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise TypeError(
+                f"device(): argument 'index' (position 2) must be int, not "
+                f"{type(index).__name__}"
+            )
+        if index < 0:
+            raise RuntimeError("Device index must not be negative")
     if isinstance(device, Device):
-        return device
-    if isinstance(device, bool):
-        raise TypeError(f"Expected a torch.device or a string, but got: {device!r}")
-    if isinstance(device, int):
-        return Device("cuda", device)
-    if not isinstance(device, str):
-        # Objects that carry a device (a Tensor, say) are unwrapped by the caller.
-        raise TypeError(f"Expected a torch.device or a string, but got: {device!r}")
-    text = device.strip()
-    kind, sep, number = text.partition(":")
-    if sep:
         if index is not None:
-            raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: {device}")
-        if not number.isdigit():
-            raise RuntimeError(f"Invalid device string: '{device}'")
-        index = int(number)
+            raise TypeError("device(): a torch.device cannot be given with an index")
+        return device.type, device.index
+    if isinstance(device, int) and not isinstance(device, bool):
+        if device < 0:
+            raise RuntimeError("Device index must not be negative")
+        return "cuda", device  # a bare ordinal means a CUDA device, as in PyTorch
+    if not isinstance(device, str):
+        raise TypeError(
+            f"device() received an invalid combination of arguments - got "
+            f"({type(device).__name__}), but expected one of:\n"
+            " * (torch.device device)\n"
+            " * (str type, int index = -1)"
+        )
+    match = _DEVICE_STRING.fullmatch(device)
+    if match is None:
+        raise RuntimeError(f"Invalid device string: '{device}'")
+    kind, number = match.groups()
     if kind not in DEVICE_TYPES:
         raise RuntimeError(
-            f"Expected one of {', '.join(DEVICE_TYPES)} device type at start of device string: {device}"
+            f"Expected one of {', '.join(DEVICE_TYPES)} device type at start of device "
+            f"string: {device}"
         )
-    if kind == "cpu" and index not in (None, 0):
-        raise RuntimeError(f"CPU device index must be -1 or zero, got {index}")
-    return Device(kind, None if kind == "cpu" else index)
+    if number is not None:
+        if index is not None:
+            raise RuntimeError(
+                "type (string) must not include an index because index was passed "
+                f"explicitly: {device}"
+            )
+        index = int(number)
+    return kind, index
+
+
+def parse_device(device: object, index: int | None = None) -> Device:
+    """Turn "cpu", "cuda", "cuda:1", an int (a CUDA ordinal) or a `Device` into a `Device`."""
+    if type(device) is Device and index is None:
+        return device
+    return Device(device, index)

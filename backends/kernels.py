@@ -1,12 +1,19 @@
 """Fused kernels for hot composite ops, written once as Python over an array namespace `xp`.
 
-NumPy runs these as they are; the CuPy backend compiles the same math into single kernels.
+NumPy (and array-api-strict) run these as they are. The CuPy backend compiles the same functions
+with `cupy.fuse`, so each elementwise function here becomes one kernel launch: only array
+arithmetic, ufuncs (`xp.exp`, `xp.maximum(x, 0.0)`, ...), in-place operators and Python-level
+branches on arguments that are known before the call (None or not, keyword flags) appear in them.
+A reduction splits a kernel: `log_softmax_sum` ends in one (fused with the elementwise work in
+front of it) and `log_softmax_finish` is the elementwise work after it.
+
 In-place operators on temporaries the kernel made itself (`t *= -1`) are part of the array API
 and save NumPy a fresh allocation (and its page faults) per step.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 Array = Any
@@ -26,7 +33,7 @@ def softplus(xp: Any, x: Array) -> Array:
     out *= -1
     out = xp.exp(out)
     out = xp.log1p(out)
-    out += xp.maximum(x, xp.zeros_like(x))
+    out += xp.maximum(x, 0.0)
     return out
 
 
@@ -75,14 +82,105 @@ def bce_with_logits_backward(
     return out
 
 
+# ----------------------------------------------------------------------------- log-softmax
 def log_softmax(xp: Any, x: Array, axis: int) -> Array:
-    """x - logsumexp(x) along axis, shifted by the max for stability."""
+    """x - logsumexp(x) along axis, shifted by the max for stability:
+    (x - peak) - log(sum(exp(x - peak)))."""
     shifted = x - xp.max(x, axis=axis, keepdims=True)
-    out = xp.exp(shifted)
-    out = xp.log(xp.sum(out, axis=axis, keepdims=True))
-    return shifted - out
+    total = xp.sum(xp.exp(shifted), axis=axis, keepdims=True)
+    shifted -= xp.log(total)
+    return shifted
+
+
+# The same math split at its reduction, for a kernel compiler: `log_softmax_sum` is one fused
+# reduction (x - peak and exp happen in registers), `log_softmax_finish` one elementwise kernel
+# that recomputes x - peak instead of storing it. With the max, three launches.
+def log_softmax_sum(xp: Any, x: Array, peak: Array, axis: int) -> Array:
+    """sum(exp(x - peak)) along axis (the axis dropped); peak is the max with keepdims."""
+    return xp.sum(xp.exp(x - peak), axis=axis)
+
+
+def log_softmax_finish(xp: Any, x: Array, peak: Array, total: Array) -> Array:
+    """(x - peak) - log(total); total is log_softmax_sum's result with the axis kept."""
+    out = x - peak
+    out -= xp.log(total)
+    return out
 
 
 def log_softmax_backward(xp: Any, grad: Array, output: Array, axis: int) -> Array:
     """grad - softmax * sum(grad) along axis."""
-    return grad - xp.exp(output) * xp.sum(grad, axis=axis, keepdims=True)
+    return log_softmax_backward_finish(xp, grad, output, xp.sum(grad, axis=axis, keepdims=True))
+
+
+def log_softmax_backward_finish(xp: Any, grad: Array, output: Array, grad_sum: Array) -> Array:
+    """The elementwise part of log_softmax_backward: grad - exp(output) * grad_sum."""
+    out = xp.exp(output)
+    out *= grad_sum
+    return grad - out
+
+
+# ----------------------------------------------------------------------------- Adam
+def adam_update(
+    xp: Any, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *, lr: float,
+    beta1: float, beta2: float, eps: float, weight_decay: float, step: int, decoupled: bool,
+) -> None:
+    """One Adam step (AdamW's when `decoupled`), in place on param, exp_avg and exp_avg_sq.
+
+    PyTorch's single-tensor Adam, operation for operation: `step` is the count after this step
+    (1 on the first). The scalars are worked out here on the host; `adam_step` is the kernel.
+    """
+    scalars, flags = adam_scalars(lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay,
+                                  step=step, decoupled=decoupled)
+    adam_step(xp, param, grad, exp_avg, exp_avg_sq, eps, *scalars, **flags)
+
+
+def adam_scalars(*, lr: float, beta1: float, beta2: float, weight_decay: float, step: int,
+                 decoupled: bool) -> tuple[tuple[float, ...], dict[str, bool]]:
+    """adam_step's scalar arguments (after eps) and its flags, which pick the kernel variant.
+
+    Every scalar-only expression is evaluated here, in double precision: inside a compiled
+    kernel an expression of scalars alone may be given the smallest type that holds them.
+    """
+    bias_correction1 = 1 - beta1 ** step
+    bias_correction2 = 1 - beta2 ** step
+    lerp_weight = 1 - beta1
+    scalars = (
+        lerp_weight, 1 - lerp_weight, beta2, 1 - beta2, lr / bias_correction1,
+        math.sqrt(bias_correction2), weight_decay, 1 - lr * weight_decay,
+    )
+    flags = {
+        "l2": weight_decay != 0 and not decoupled,
+        "decay": weight_decay != 0 and decoupled,
+        # PyTorch's lerp computes from the nearer end: start + w (end - start) for |w| < 0.5.
+        "lerp_from_start": abs(lerp_weight) < 0.5,
+    }
+    return scalars, flags
+
+
+def adam_step(
+    xp: Any, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, eps: Any,
+    lerp_weight: Any, lerp_complement: Any, beta2: Any, one_minus_beta2: Any, step_size: Any,
+    bias_correction2_sqrt: Any, weight_decay: Any, decay_factor: Any, *, l2: bool,
+    decay: bool, lerp_from_start: bool,
+) -> None:
+    """The elementwise Adam update, in place (no return value: one kernel, no output array).
+    Each scalar meets an array directly, so it takes the arrays' precision, as in PyTorch."""
+    if decay:
+        param *= decay_factor  # AdamW: param.mul_(1 - lr * weight_decay)
+    if l2:
+        grad = grad + weight_decay * param  # grad.add(param, alpha=weight_decay)
+    # exp_avg.lerp_(grad, 1 - beta1)
+    if lerp_from_start:
+        exp_avg += lerp_weight * (grad - exp_avg)
+    else:  # grad - (grad - exp_avg) * (1 - weight), rounded the same way
+        exp_avg -= grad
+        exp_avg *= lerp_complement
+        exp_avg += grad
+    # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    exp_avg_sq *= beta2
+    exp_avg_sq += one_minus_beta2 * grad * grad
+    # denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
+    denom = xp.sqrt(exp_avg_sq) / bias_correction2_sqrt
+    denom += eps
+    # param.addcdiv_(exp_avg, denom, value=-step_size): p + (-s m) / d, which is p - (s m) / d
+    param -= step_size * exp_avg / denom

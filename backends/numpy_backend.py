@@ -10,6 +10,7 @@ import numpy as np
 
 from .base import Array, Backend, Shape
 from .device import Device
+from .linalg import translate_errors
 
 
 class NumpyBackend(Backend):
@@ -23,6 +24,11 @@ class NumpyBackend(Backend):
         self.permute_dims = np.transpose
         self.zeros_like = np.zeros_like
         self.ones_like = np.ones_like
+        # numpy.linalg takes batches and raises numpy's LinAlgError, made ours here.
+        self.inv = translate_errors(np.linalg.inv)
+        self.solve = translate_errors(np.linalg.solve)
+        self.cholesky = translate_errors(np.linalg.cholesky)
+        self.det = np.linalg.det
 
     # Creation without array-api-compat's wrappers (they cost microseconds on tiny tensors).
     def asarray(self, obj: Any, dtype: str | None = None, copy: bool | None = None) -> Array:
@@ -68,6 +74,20 @@ class NumpyBackend(Backend):
     def _float_dtype(self, dtype: str) -> Any:
         # NumPy's generator draws float32 and float64 only; float16 is drawn as float32 and cast.
         return np.float32 if dtype in ("float16", "float32") else np.float64
+
+    def einsum(self, subscripts: str, *operands: Array) -> Array:
+        # Without `optimize`, einsum loops in C even where BLAS would do the product; planning
+        # costs microseconds, worth it for more than two operands or big ones.
+        optimize = len(operands) > 2 or any(operand.size > 4096 for operand in operands)
+        return np.einsum(subscripts, *operands, optimize=optimize)
+
+    def slogdet(self, a: Array) -> tuple[Array, Array]:
+        sign, logabsdet = np.linalg.slogdet(a)
+        return sign, logabsdet
+
+    def svd(self, a: Array) -> tuple[Array, Array, Array]:
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        return u, s, vh
 
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         np.add.at(target, key, values)

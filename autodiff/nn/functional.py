@@ -1,5 +1,7 @@
 """`autodiff.nn.functional`: activations and losses as functions."""
 
+# ruff: noqa: F401 (a namespace of re-exported functions)
+
 from __future__ import annotations
 
 from ..ops.elementwise import sigmoid, softplus
@@ -8,3 +10,36 @@ from ..ops.loss import binary_cross_entropy_with_logits
 # (issue 3, elementwise activations: add imports right below this line)
 
 # (issue 3, linear algebra and losses: add imports right below this line)
+# isort: split
+from typing import Any
+
+from ..ops.loss import (
+    binary_cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    smooth_l1_loss,
+)
+from ..ops.nll import cross_entropy, nll_loss
+from ..ops.nn_ops import dropout, embedding, layer_norm, linear, normalize, one_hot
+from ..ops.softmax import implicit_dim as _implicit_dim
+from ..ops.softmax import log_softmax as _log_softmax
+from ..ops.softmax import softmax as _softmax
+from ..tensor import Tensor
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype: Any = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along dim."""
+    if dim is None:
+        dim = _implicit_dim("softmax", input.dim(), _stacklevel)
+    return _softmax(input, dim, dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype: Any = None) -> Tensor:
+    """x - logsumexp(x) along dim."""
+    if dim is None:
+        dim = _implicit_dim("log_softmax", input.dim(), _stacklevel)
+    return _log_softmax(input, dim, dtype)

@@ -1,14 +1,25 @@
-"""Losses. BCE-with-logits runs on the backend's fused kernels; its gradient is an op of its own
-(as in PyTorch), so the fused backward is used when no graph is recorded and the loss can still
-be differentiated twice."""
+"""Losses between an input and a target: mse, l1, smooth_l1, huber, binary cross-entropy (on
+probabilities and on logits) and kl_div. (nll_loss and cross_entropy are in nll.py.)
+
+Where PyTorch has a node of its own (MseLossBackward0, ...) the loss is one op whose backward
+is written with Tensor ops; where PyTorch composes (l1_loss, kl_div), so do we. BCE-with-logits
+runs on the backend's fused kernels; its gradient is an op of its own (as in PyTorch), so the
+fused backward is used when no graph is recorded and the loss can still be differentiated twice.
+"""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
+from backends import broadcast_shapes
+
+from .. import dtypes
 from ..function import Function
-from ..tensor import Tensor
-from .elementwise import sigmoid, softplus
+from ..grad_mode import state as _grad_state
+from ..tensor import Tensor, _wrap
+from ._util import check_broadcast, promote
+from .elementwise import clamp, exp, log, sigmoid, softplus, where
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -21,27 +32,287 @@ def _reduce(backend: Any, loss: Any, reduction: str) -> Any:
     return loss
 
 
+def _legacy_reduction(size_average: Any, reduce: Any) -> str:
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def _reduction(size_average: Any, reduce: Any, reduction: str,
+               valid: tuple[str, ...] = _REDUCTIONS) -> str:
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in valid:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _warn_broadcast(input: Tensor, target: Tensor) -> None:
+    if target._data.shape != input._data.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _check_not_differentiable(function: str, name: str, tensor: Tensor | None) -> None:
+    if tensor is not None and tensor._requires_grad and _grad_state.enabled:
+        raise RuntimeError(
+            f"The function '{function}' is not differentiable with respect to argument "
+            f"'{name}'. This input cannot have requires_grad True."
+        )
+
+
+# ----------------------------------------------------------------------------- regression
+class PointwiseLoss(Function):
+    """A loss of d = input - target, elementwise, then reduced. Subclasses give the loss of d
+    on arrays and dloss/dd in Tensor ops; the target's gradient is minus the input's."""
+
+    node_name = "MseLossBackward0"
+    kernel_name = "mse"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any, *, reduction: str, parameter: float) -> Any:
+        backend = ctx.backend
+        ctx.save_for_backward(x, y)
+        x, y = promote(backend, x, y)
+        if x.dtype not in backend._floating:
+            raise NotImplementedError(
+                f'"{ctx.kernel_name}_cpu" not implemented for '
+                f"'{dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(x)]}'"
+            )
+        loss = ctx.loss(backend, backend.subtract(x, y), parameter)
+        ctx.reduction, ctx.parameter, ctx.count = reduction, parameter, loss.size
+        return _reduce(backend, loss, reduction)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, y = ctx.saved_tensors
+        needs_x, needs_y = ctx.needs_input_grad
+        if ctx.reduction == "mean":
+            grad = grad / ctx.count
+        grad_x = ctx.derivative(x - y, ctx.parameter) * grad
+        return (grad_x if needs_x else None), (-grad_x if needs_y else None)
+
+
+class MseLoss(PointwiseLoss):
+    @staticmethod
+    def loss(backend: Any, d: Any, parameter: float) -> Any:
+        return backend.multiply(d, d)
+
+    @staticmethod
+    def derivative(d: Tensor, parameter: float) -> Tensor:
+        return 2 * d
+
+
+class SmoothL1Loss(PointwiseLoss):
+    """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere."""
+
+    node_name = "SmoothL1LossBackward0"
+    kernel_name = "smooth_l1"
+
+    @staticmethod
+    def loss(backend: Any, d: Any, beta: float) -> Any:
+        size = backend.abs(d)
+        return backend.where(backend.less(size, beta), backend.multiply(d, d) * (0.5 / beta),
+                             size - 0.5 * beta)
+
+    @staticmethod
+    def derivative(d: Tensor, beta: float) -> Tensor:
+        return where(_abs(d) < beta, d / beta, _sign(d))
+
+
+class HuberLoss(PointwiseLoss):
+    """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere."""
+
+    node_name = "HuberLossBackward0"
+    kernel_name = "huber"
+
+    @staticmethod
+    def loss(backend: Any, d: Any, delta: float) -> Any:
+        size = backend.abs(d)
+        return backend.where(backend.less(size, delta), backend.multiply(d, d) * 0.5,
+                             (size - 0.5 * delta) * delta)
+
+    @staticmethod
+    def derivative(d: Tensor, delta: float) -> Tensor:
+        return where(_abs(d) < delta, d, _sign(d) * delta)
+
+
+def _sign(tensor: Tensor) -> Tensor:
+    """sign(x) as a constant (its derivative is zero wherever it exists)."""
+    return _wrap(tensor._backend.sign(tensor._data), tensor._backend)
+
+
+def _abs(tensor: Tensor) -> Tensor:
+    return tensor * _sign(tensor)
+
+
+def _pointwise(op: type[PointwiseLoss], input: Tensor, target: Tensor, reduction: str,
+               parameter: float = 0.0) -> Tensor:
+    _warn_broadcast(input, target)
+    return op.apply(input, target, reduction=reduction, parameter=parameter)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    reduction = _reduction(size_average, reduce, reduction)
+    if weight is not None:
+        raise NotImplementedError("mse_loss(weight=...) is not supported")
+    return _pointwise(MseLoss, input, target, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    reduction = _reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0.0:  # PyTorch: smooth L1 with beta 0 is the L1 loss
+        return l1_loss(input, target, reduction=reduction)
+    return _pointwise(SmoothL1Loss, input, target, reduction, beta)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    reduction = _reduction(None, None, reduction)
+    if weight is not None:
+        raise NotImplementedError("huber_loss(weight=...) is not supported")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    return _pointwise(HuberLoss, input, target, reduction, delta)
+
+
+class Abs(Function):
+    """|x| for l1_loss (PyTorch composes it as (input - target).abs() and a reduction)."""
+
+    node_name = "AbsBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return ctx.backend.abs(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        x, = ctx.saved_tensors
+        return grad * _sign(x)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    reduction = _reduction(size_average, reduce, reduction)
+    if weight is not None:
+        raise NotImplementedError("l1_loss(weight=...) is not supported")
+    _warn_broadcast(input, target)
+    loss = Abs.apply(input - target)
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+# ----------------------------------------------------------------------------- binary
+class BinaryCrossEntropy(Function):
+    """-(y log x + (1 - y) log(1 - x)), each log clamped at -100 as PyTorch does."""
+
+    node_name = "BinaryCrossEntropyBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any, weight: Any, *, reduction: str) -> Any:
+        backend = ctx.backend
+        ctx.save_for_backward(x, y, weight)
+        log_x = _clamped_log(backend, x)
+        log_rest = _clamped_log(backend, backend.subtract(1, x))
+        loss = backend.multiply(backend.subtract(y, 1), log_rest)
+        loss = backend.subtract(loss, backend.multiply(y, log_x))
+        if weight is not None:
+            loss = backend.multiply(loss, weight)
+        ctx.reduction, ctx.count = reduction, loss.size
+        return _reduce(backend, loss, reduction)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
+        x, y, weight = ctx.saved_tensors
+        needs_x, needs_y = ctx.needs_input_grad[:2]
+        if ctx.reduction == "mean":
+            grad = grad / ctx.count
+        if weight is not None:
+            grad = grad * weight
+        grad_x = grad_y = None
+        if needs_x:  # PyTorch's EPSILON keeps x(1 - x) away from 0
+            grad_x = grad * (x - y) / clamp((1 - x) * x, min=1e-12)
+        if needs_y:  # -logit(x)
+            grad_y = grad * (log(1 - x) - log(x))
+        return grad_x, grad_y, None
+
+
+def _clamped_log(backend: Any, values: Any) -> Any:
+    """max(log(values), -100), with log never called on 0 (no warning, no -inf)."""
+    positive = backend.greater(values, 0)
+    logs = backend.log(backend.where(positive, values, backend.ones_like(values)))
+    return backend.where(positive, backend.maximum(logs, -100.0), -100.0)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average: Any = None, reduce: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy between probabilities `input` and targets in [0, 1]."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if target._data.shape != input._data.shape:
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}) is deprecated. Please ensure they have the same size."
+        )
+    if weight is not None:
+        weight = _expand_weight(weight, target._data.shape)
+    _check_not_differentiable("binary_cross_entropy", "weight", weight)
+    if target._data.dtype != input._data.dtype:
+        raise RuntimeError(
+            f"Found dtype {dtypes.SCALAR_TYPE_NAMES[target.dtype.name]} but expected "
+            f"{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}"
+        )
+    backend = input._backend
+    for name, values in (("input", input._data), ("target", target._data)):
+        outside = backend.logical_or(backend.less(values, 0), backend.greater(values, 1))
+        if values.size and backend.item(backend.any(outside)):
+            raise RuntimeError(f"all elements of {name} should be between 0 and 1")
+    return BinaryCrossEntropy.apply(input, target, weight, reduction=reduction)
+
+
+def _expand_weight(weight: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """weight.expand(shape), with the message of PyTorch's _infer_size when it cannot."""
+    sizes = weight._data.shape
+    for offset in range(1, min(len(sizes), len(shape)) + 1):
+        size, wanted = sizes[-offset], shape[-offset]
+        if size != wanted and size != 1 and wanted != 1:
+            raise RuntimeError(
+                f"Attempting to broadcast a dimension of length {size} at {-offset}! "
+                f"Mismatching argument at index 1 had {weight.shape}; but expected shape "
+                f"should be broadcastable to {list(shape)}"
+            )
+    return weight if sizes == shape else weight.expand(shape)
+
+
 class BinaryCrossEntropyWithLogits(Function):
     node_name = "BinaryCrossEntropyWithLogitsBackward0"
 
     @staticmethod
     def forward(ctx: Any, z: Any, y: Any, weight: Any, pos_weight: Any, *, reduction: str) -> Any:
         ctx.save_for_backward(z, y, weight, pos_weight)
-        ctx.reduction = reduction
         loss = ctx.backend.bce_with_logits(z, y, weight, pos_weight)
+        ctx.reduction, ctx.count = reduction, loss.size
         return _reduce(ctx.backend, loss, reduction)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         z, y, weight, pos_weight = ctx.saved_tensors
-        needs_z, needs_y, needs_weight, needs_pos_weight = ctx.needs_input_grad
-        if needs_weight or needs_pos_weight:
-            raise RuntimeError(
-                "binary_cross_entropy_with_logits: the derivative for 'weight' and 'pos_weight' "
-                "is not implemented"
-            )
+        needs_z, needs_y = ctx.needs_input_grad[:2]
         if ctx.reduction == "mean":
-            grad = grad / z.numel()
+            grad = grad / ctx.count
         grad_z = grad_y = None
         if needs_z:
             grad_z = BinaryCrossEntropyWithLogitsGrad.apply(grad, z, y, weight, pos_weight)
@@ -88,22 +359,71 @@ def binary_cross_entropy_with_logits(
     reduce: Any = None, reduction: str = "mean", pos_weight: Tensor | None = None,
 ) -> Tensor:
     """Sigmoid + binary cross-entropy in one numerically stable op."""
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_reduction(size_average, reduce)
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{reduction} is not a valid value for reduction")
+    reduction = _reduction(size_average, reduce, reduction)
     if not isinstance(target, Tensor) or target._data.shape != input._data.shape:
         target_shape = target.shape if isinstance(target, Tensor) else type(target).__name__
         raise ValueError(
             f"Target size ({target_shape}) must be the same as input size ({input.shape})"
         )
+    function = "binary_cross_entropy_with_logits"
+    _check_not_differentiable(function, "weight", weight)
+    _check_not_differentiable(function, "pos_weight", pos_weight)
+    shape = input._data.shape
+    if pos_weight is not None:
+        check_broadcast(pos_weight._data.shape, shape)
+    if weight is not None:
+        check_broadcast(shape, weight._data.shape)
+    for extra in (pos_weight, weight):
+        if extra is not None and broadcast_shapes(shape, extra._data.shape) != shape:
+            raise RuntimeError(
+                f"output with shape {list(shape)} doesn't match the broadcast shape "
+                f"{list(broadcast_shapes(shape, extra._data.shape))}"
+            )
     return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight,
                                               reduction=reduction)
 
 
-def _legacy_reduction(size_average: Any, reduce: Any) -> str:
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
+# ----------------------------------------------------------------------------- kl_div
+class XLogX(Function):
+    """x log x (0 at x = 0): PyTorch's xlogy(target, target) in kl_div."""
+
+    node_name = "XlogyBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        backend = ctx.backend
+        ctx.save_for_backward(x)
+        zero = backend.equal(x, 0)
+        safe = backend.where(zero, backend.ones_like(x), x)
+        return backend.where(zero, backend.zeros_like(x), backend.multiply(x, backend.log(safe)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        x, = ctx.saved_tensors
+        zero = x == 0
+        return grad * where(zero, 0.0, log(where(zero, 1.0, x)) + 1)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """KL divergence of `target` from the log-probabilities `input` (target as probabilities,
+    or as log-probabilities with log_target=True)."""
+    reduction = _reduction(size_average, reduce, reduction,
+                           valid=("none", "batchmean", "sum", "mean"))
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            UserWarning,
+            stacklevel=2,
+        )
+    # Both forms as PyTorch composes them (so 'none' ends in MulBackward0 / SubBackward0).
+    loss = exp(target) * (target - input) if log_target else XLogX.apply(target) - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input._data.shape[0] if input._data.ndim else total
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss

@@ -1,0 +1,23 @@
+"""`autodiff.linalg`, shaped like `torch.linalg`.
+
+Differentiable (twice, their backwards are written with these same ops): inv, solve, det,
+slogdet (through log|det|; the sign is piecewise constant), cholesky (for symmetric input),
+vector_norm (every order), matrix_norm and norm with ord 'fro', 1, -1, inf, -inf, and matmul.
+matrix_norm/norm with ord 2, -2 or 'nuc' go through singular values and are differentiable
+to first order only. det and slogdet need an invertible matrix for their gradient (PyTorch
+falls back to an SVD for singular ones). A singular or not positive-definite input raises
+`LinAlgError` (a RuntimeError) with PyTorch's message.
+"""
+
+from __future__ import annotations
+
+from backends.linalg import LinAlgError
+
+from .ops.linalg import matmul
+from .ops.matrix import SlogdetResult, cholesky, det, inv, slogdet, solve
+from .ops.norm import matrix_norm, norm, vector_norm
+
+__all__ = [
+    "LinAlgError", "SlogdetResult", "cholesky", "det", "inv", "matmul", "matrix_norm", "norm",
+    "slogdet", "solve", "vector_norm",
+]

@@ -1,0 +1,286 @@
+"""nll_loss and cross_entropy.
+
+cross_entropy with class indices is PyTorch's `nll_loss(log_softmax(x, 1), target)`: two nodes,
+each a few array passes (the fused log_softmax kernel; a gather; a one-hot `where` in the
+backward). NllLoss is linear in its input, so the op that computes its gradient has NllLoss
+itself as its gradient: double backward costs nothing extra. Label smoothing and class
+probabilities are compositions of Tensor ops, exactly as PyTorch composes them (so their node
+names match).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import dtypes
+from ..function import Function
+from ..grad_mode import state as _grad_state
+from ..tensor import Tensor, _wrap
+from .elementwise import Div
+from .loss import _REDUCTIONS, _legacy_reduction
+from .softmax import log_softmax
+
+
+class NllLoss(Function):
+    """-weight[t] * x[t] along the class dim (1, or 0 for a (C,) input), then reduced."""
+
+    node_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, target: Any, weight: Any, *, reduction: str,
+                ignore_index: int) -> Any:
+        backend = ctx.backend
+        axis = 0 if x.ndim == 1 else 1
+        dtype = backend.dtype_name(x)
+        valid = backend.not_equal(target, ignore_index)
+        safe = backend.where(valid, target, backend.zeros_like(target))
+        picked = backend.take_along_axis(x, backend.expand_dims(safe, axis=axis), axis=axis)
+        picked = backend.reshape(picked, target.shape)
+        if weight is None:
+            scale = backend.astype(valid, dtype)
+        else:
+            scale = backend.reshape(backend.take(weight, backend.reshape(safe, (-1,)), axis=0),
+                                    target.shape)
+            scale = backend.where(valid, scale, backend.zeros_like(scale))
+        loss = backend.multiply(picked, scale)
+        loss = backend.negative(loss)
+        if reduction != "none":
+            loss = backend.sum(loss)
+            if reduction == "mean":
+                total = backend.sum(scale)
+                loss = backend.divide(loss, total)
+                ctx.total = total
+        ctx.reduction, ctx.axis, ctx.classes = reduction, axis, x.shape[axis]
+        ctx.save_for_backward(safe, scale)
+        return loss
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None, None]:
+        safe, scale = ctx.saved_tensors
+        if ctx.reduction == "mean":
+            grad = grad / _wrap(ctx.total, grad._backend)
+        return NllLossBackward.apply(grad, safe, scale, axis=ctx.axis, classes=ctx.classes,
+                                     reduction=ctx.reduction), None, None
+
+
+class NllLoss2d(NllLoss):
+    node_name = "NllLoss2DBackward0"
+
+
+class NllLossBackward(Function):
+    """The input gradient: -grad * scale at each target class, 0 elsewhere (one `where`).
+    `safe` is the target with ignored entries at class 0; `scale` the weight of each target
+    (0 where ignored)."""
+
+    node_name = "NllLossBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, grad: Any, safe: Any, scale: Any, *, axis: int, classes: int,
+                reduction: str) -> Any:
+        backend = ctx.backend
+        ctx.reduction = reduction
+        ctx.save_for_backward(safe, scale)
+        values = backend.expand_dims(backend.multiply(backend.negative(scale), grad), axis=axis)
+        shape = [1] * (safe.ndim + 1)
+        shape[axis] = classes
+        labels = backend.reshape(backend.arange(0, classes, 1, backend.dtype_name(safe)), shape)
+        hit = backend.equal(backend.expand_dims(safe, axis=axis), labels)
+        return backend.where(hit, values, backend.zeros((), backend.dtype_name(values)))
+
+    @staticmethod
+    def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, None, None]:
+        safe, scale = ctx.saved_tensors
+        # This op is the transpose of the (linear) NllLoss, so its gradient is NllLoss again:
+        # -scale * outer at the target classes (no index of `safe` is ignored: -1 never is).
+        picked = NllLoss.apply(outer, safe, None, reduction="none", ignore_index=-1) * scale
+        return (picked if ctx.reduction == "none" else picked.sum()), None, None
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+             reduction: str = "mean") -> Tensor:
+    """The negative log-likelihood of the target classes, given log-probabilities."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    shape, target_shape = input._data.shape, target._data.shape
+    if len(shape) < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {len(shape)})")
+    if len(shape) != 1 and shape[0] != (target_shape[0] if target_shape else 0):
+        raise ValueError(
+            f"Expected input batch_size ({shape[0]}) to match target batch_size "
+            f"({target_shape[0] if target_shape else 0})."
+        )
+    op: type[NllLoss] = NllLoss
+    view = None
+    if len(shape) <= 2:
+        if len(target_shape) > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if len(shape) == 1 and target_shape:
+            if target_shape[0] != 1:
+                raise RuntimeError(
+                    f"size mismatch (got input: {list(shape)}, target: {list(target_shape)})")
+            target = target.reshape(())  # one class index, as PyTorch accepts it
+    elif len(shape) == 4:
+        op = NllLoss2d
+        if len(target_shape) != 3:
+            raise RuntimeError(
+                "only batches of spatial targets supported (3D tensors) but got targets of "
+                f"dimension: {len(target_shape)}"
+            )
+        if target_shape != (shape[0], *shape[2:]):
+            raise RuntimeError(
+                f"size mismatch (got input: {list(shape)} , target: {list(target_shape)}")
+    else:  # 3-D or 5-D and up: PyTorch views them as 4-D for nll_loss2d
+        op = NllLoss2d
+        expected = (shape[0], *shape[2:])
+        if target_shape != expected:
+            raise RuntimeError(
+                f"Expected target size {list(expected)}, got {list(target_shape)}")
+        if reduction == "none":
+            view = expected
+    _check_target(input, target, weight, ignore_index)
+    if view is not None:  # PyTorch's nll_loss_nd ends with a view of the unreduced loss
+        return op.apply(input, target, weight, reduction=reduction,
+                        ignore_index=ignore_index).reshape(view)
+    return op.apply(input, target, weight, reduction=reduction, ignore_index=ignore_index)
+
+
+def _check_target(input: Tensor, target: Tensor, weight: Tensor | None,
+                  ignore_index: int, function: str = "nll_loss_forward") -> None:
+    """Weight size and dtype, target dtype and range, in PyTorch's order."""
+    classes = input._data.shape[0 if input._data.ndim == 1 else 1]
+    if weight is not None:
+        if weight._data.ndim != 1 or weight._data.shape[0] != classes:
+            raise RuntimeError(
+                f"weight tensor should be defined either for all {classes} classes or no "
+                f"classes but got weight tensor of shape: {list(weight._data.shape)}"
+            )
+        if weight._requires_grad and _grad_state.enabled:
+            raise RuntimeError(
+                f"The function '{function}' is not differentiable with respect to argument "
+                "'weight'. This input cannot have requires_grad True."
+            )
+    if target.dtype not in (dtypes.int64, dtypes.uint8):
+        raise RuntimeError(
+            "expected target dtype to be Long or Byte, but got "
+            f"{dtypes.SCALAR_TYPE_NAMES[target.dtype.name]}"
+        )
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(
+            f"\"nll_loss_out_frame\" not implemented for "
+            f"'{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}'"
+        )
+    backend = target._backend
+    data = target._data
+    if data.size == 0:
+        return
+    out_of_range = backend.logical_and(
+        backend.not_equal(data, ignore_index),
+        backend.logical_or(backend.less(data, 0), backend.greater_equal(data, classes)))
+    if backend.item(backend.any(out_of_range)):
+        for value in backend.tolist(backend.reshape(data, (-1,))):
+            if value != ignore_index and not 0 <= value < classes:
+                raise IndexError(f"Target {value} is out of bounds.")
+
+
+# ----------------------------------------------------------------------------- cross_entropy
+class _DivNumber(Div):
+    """tensor / Python number inside a C++ composite: PyTorch's Scalar overload."""
+
+    node_name = "DivBackward1"
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax over the class dim, then the negative log-likelihood of `target`: class
+    indices (N,), (N, d1, ...) or (), or class probabilities of input's shape."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    class_dim = 0 if input._data.ndim == 1 else 1
+    if input._data.shape == target._data.shape:
+        if not target.dtype.is_floating_point:
+            raise RuntimeError(
+                "Expected floating point type for target with class probabilities, got "
+                f"{dtypes.SCALAR_TYPE_NAMES[target.dtype.name]}"
+            )
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        return _probabilities(input, target, weight, reduction, label_smoothing, class_dim)
+    if label_smoothing > 0.0:
+        _check_smoothing(label_smoothing)
+        return _label_smoothing(input, target, weight, reduction, ignore_index, label_smoothing,
+                                class_dim)
+    return nll_loss(log_softmax(input, class_dim), target, weight, ignore_index=ignore_index,
+                    reduction=reduction)
+
+
+def _check_smoothing(label_smoothing: float) -> None:
+    if label_smoothing > 1.0:
+        raise RuntimeError(
+            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+
+
+def _class_weight(weight: Tensor, ndim: int, class_dim: int) -> Tensor:
+    shape = [1] * ndim
+    shape[class_dim] = weight._data.shape[0]
+    return weight.reshape(shape)
+
+
+def _probabilities(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
+                   label_smoothing: float, class_dim: int) -> Tensor:
+    """PyTorch's cross_entropy_loss_prob_target."""
+    classes = input._data.shape[class_dim]
+    if weight is not None and (weight._data.ndim != 1 or weight._data.shape[0] != classes):
+        raise RuntimeError(
+            f"cross_entropy: weight tensor should be defined either for all {classes} classes "
+            f"or no classes but got weight tensor of shape: {list(weight._data.shape)}"
+        )
+    log_probs = log_softmax(input, class_dim)
+    if label_smoothing > 0.0:
+        _check_smoothing(label_smoothing)
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    product = log_probs * target
+    if weight is not None:
+        product = product * _class_weight(weight, input._data.ndim, class_dim)
+    if reduction == "none":
+        return -product.sum(class_dim)
+    total = -product.sum()
+    if reduction == "sum":
+        return total
+    count = input.numel() // classes if classes else 0
+    return _DivNumber.apply(total, float(count) if count else float("nan"))
+
+
+def _label_smoothing(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
+                     ignore_index: int, label_smoothing: float, class_dim: int) -> Tensor:
+    """PyTorch's cross_entropy_loss_label_smoothing: (1 - e) nll + e / C * smooth loss."""
+    log_probs = log_softmax(input, class_dim)
+    nll = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
+    classes = log_probs._data.shape[class_dim]
+    if weight is not None:
+        smooth = -(log_probs * _class_weight(weight, input._data.ndim, class_dim)).sum(class_dim)
+    else:
+        smooth = -log_probs.sum(class_dim)
+    kept = target != ignore_index
+    smooth = smooth * kept
+    if reduction == "mean":
+        if weight is not None:
+            # Ignored targets look up class 0, then count for nothing.
+            smooth = smooth.sum() / (_take(weight, target * kept) * kept).sum()
+        else:
+            smooth = smooth.sum() / kept.sum()
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return (1 - label_smoothing) * nll + smooth * (label_smoothing / classes)
+
+
+def _take(weight: Tensor, index: Tensor) -> Tensor:
+    """weight[index] as a constant (weights take no gradient here)."""
+    backend = weight._backend
+    flat = backend.take(weight._data, backend.reshape(index._data, (-1,)), axis=0)
+    return _wrap(backend.reshape(flat, index._data.shape), backend)

@@ -1,0 +1,159 @@
+"""softmax and log_softmax along a dim.
+
+Each forward is a few array passes (log_softmax is the backend's fused kernel). As in PyTorch,
+each backward is an op of its own (`SoftmaxBackwardData`, `LogSoftmaxBackwardData`): one fused
+pass when no graph is recorded, and itself differentiable, so double backward works.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from .. import dtypes
+from ..function import Function
+from ..tensor import Tensor, _wrap_dim
+from .elementwise import exp
+
+
+def _as_vector(backend: Any, x: Any) -> Any:
+    """The kernels reduce along an axis: a 0-d tensor takes part as a 1-element vector."""
+    return backend.reshape(x, (1,)) if x.ndim == 0 else x
+
+
+class LogSoftmax(Function):
+    node_name = "LogSoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, *, dim: int) -> Any:
+        backend = ctx.backend
+        ctx.dim = dim
+        if x.size == 0:  # nothing to normalize (and max has no identity)
+            out = backend.asarray(x, copy=True)
+        else:
+            out = backend.reshape(backend.log_softmax(_as_vector(backend, x), dim), x.shape)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return LogSoftmaxBackwardData.apply(grad, out, dim=ctx.dim)
+
+
+class LogSoftmaxBackwardData(Function):
+    """grad - softmax * sum(grad) along dim, given the log_softmax output."""
+
+    node_name = "LogSoftmaxBackwardDataBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, grad: Any, out: Any, *, dim: int) -> Any:
+        backend = ctx.backend
+        ctx.dim = dim
+        ctx.save_for_backward(grad, out)
+        if grad.ndim == 0:
+            return backend.multiply(grad, 0)  # log_softmax of one element is constant
+        return backend.log_softmax_backward(grad, out, dim)
+
+    @staticmethod
+    def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        grad, out = ctx.saved_tensors
+        needs_grad, needs_out = ctx.needs_input_grad
+        dim = ctx.dim
+        probs = exp(out)
+        # y = g - s * sum(g):  dy/dg = outer - sum(outer * s),  dy/dout = -outer * s * sum(g)
+        grad_grad = outer - (outer * probs).sum(dim, keepdim=True) if needs_grad else None
+        grad_out = -(outer * probs) * grad.sum(dim, keepdim=True) if needs_out else None
+        return grad_grad, grad_out
+
+
+class Softmax(Function):
+    node_name = "SoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, *, dim: int) -> Any:
+        backend = ctx.backend
+        ctx.dim = dim
+        if x.size == 0:
+            out = backend.asarray(x, copy=True)
+        else:
+            vector = _as_vector(backend, x)
+            out = backend.exp(vector - backend.max(vector, axis=dim, keepdims=True))
+            out /= backend.sum(out, axis=dim, keepdims=True)
+            out = backend.reshape(out, x.shape)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return SoftmaxBackwardData.apply(grad, out, dim=ctx.dim)
+
+
+class SoftmaxBackwardData(Function):
+    """s * (grad - sum(grad * s)) along dim, given the softmax output s."""
+
+    node_name = "SoftmaxBackwardDataBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, grad: Any, out: Any, *, dim: int) -> Any:
+        backend = ctx.backend
+        ctx.dim = dim
+        ctx.save_for_backward(grad, out)
+        if grad.ndim == 0:
+            return backend.multiply(grad, 0)
+        product = backend.multiply(grad, out)
+        product -= backend.multiply(out, backend.sum(product, axis=dim, keepdims=True))
+        return product
+
+    @staticmethod
+    def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        grad, out = ctx.saved_tensors
+        needs_grad, needs_out = ctx.needs_input_grad
+        dim = ctx.dim
+        # y = s * (g - sum(g * s)):
+        #   dy/dg = s * (outer - sum(outer * s))
+        #   dy/ds = outer * (g - sum(g * s)) - g * sum(outer * s)
+        outer_dot = (outer * out).sum(dim, keepdim=True)
+        grad_grad = out * (outer - outer_dot) if needs_grad else None
+        grad_out = None
+        if needs_out:
+            grad_out = outer * (grad - (grad * out).sum(dim, keepdim=True)) - grad * outer_dot
+        return grad_grad, grad_out
+
+
+# ----------------------------------------------------------------------------- public functions
+def _prepare(name: str, input: Tensor, dim: int, dtype: Any) -> tuple[Tensor, int]:
+    if dtype is not None:
+        input = input.to(dtypes.to_dtype(dtype))
+    ndim = input._data.ndim
+    dim = _wrap_dim(dim, ndim)
+    if not input.dtype.is_floating_point:
+        kernel = f"{name}_lastdim_kernel_impl" if dim == ndim - 1 or ndim == 0 \
+            else f"{name}_kernel_impl"
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for \'{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}\'')
+    return input, dim
+
+
+def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along dim."""
+    input, dim = _prepare("softmax", input, dim, dtype)
+    return Softmax.apply(input, dim=dim)
+
+
+def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """x - logsumexp(x) along dim."""
+    input, dim = _prepare("log_softmax", input, dim, dtype)
+    return LogSoftmax.apply(input, dim=dim)
+
+
+def implicit_dim(name: str, ndim: int, stacklevel: int) -> int:
+    """PyTorch's deprecated choice of dim when F.softmax & co. are called without one."""
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+        "dim=X as an argument.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
+    return 0 if ndim in (0, 1, 3) else 1

@@ -1,0 +1,116 @@
+"""The strict test backend: the generic backend on `array_api_strict`.
+
+array-api-strict implements the array API and nothing more: no silent conversion to NumPy, no
+mixing of devices, no dtype promotion the standard does not define. It simulates extra devices,
+so two tensors on "strict:0" and "strict:1" behave like tensors on two GPUs. Running the test
+suite on "strict:1" proves on a CPU-only machine that the tape calls nothing outside the backend
+interface and keeps every result on its input's device.
+
+It is a test backend: random numbers are drawn with NumPy on the host and moved over, and host
+transfers reach into the wrapped NumPy array. Speed is not a goal; correctness is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import array_api_strict as xp
+import numpy as np
+
+from .base import Array, Backend, Shape
+from .device import Device
+
+# strict:N -> the array-api-strict device it runs on. Index 0 is the library's default device.
+_NATIVE_DEVICES = {0: xp.Device("CPU_DEVICE"), 1: xp.Device("device1")}
+
+
+class StrictBackend(Backend):
+    name = "strict"
+
+    def __init__(self, index: int = 0) -> None:
+        if index not in _NATIVE_DEVICES:
+            available = ", ".join(f"strict:{i}" for i in _NATIVE_DEVICES)
+            raise RuntimeError(
+                f"invalid device ordinal: strict:{index} was asked for, but the strict test "
+                f"backend has {len(_NATIVE_DEVICES)} devices ({available})"
+            )
+        super().__init__(xp, Device("strict", index), native_device=_NATIVE_DEVICES[index])
+
+    # ----------------------------------------------------------------------------- random
+    # Drawn on the host with NumPy's generator, then moved to the device: a test backend needs
+    # reproducible numbers, not a device-side generator.
+    def seed_generator(self, seed: int) -> None:
+        self._generator = np.random.default_rng(seed)
+
+    def rand(self, shape: Shape, dtype: str) -> Array:
+        return self.asarray(self._generator.random(shape), dtype)
+
+    def randn(self, shape: Shape, dtype: str) -> Array:
+        return self.asarray(self._generator.standard_normal(shape), dtype)
+
+    def randint(self, low: int, high: int, shape: Shape, dtype: str) -> Array:
+        return self.asarray(self._generator.integers(low, high, shape), dtype)
+
+    def randperm(self, n: int, dtype: str) -> Array:
+        return self.asarray(self._generator.permutation(n), dtype)
+
+    # ----------------------------------------------------------------------------- indexing
+    def index_add(self, target: Array, key: Any, values: Array) -> Array:
+        """target[key] += values, summing repeated indices, in place, with array-API calls only.
+
+        The flat position of every element `key` selects is read off an index grid with the
+        same `key`; a sort groups equal positions, a segmented scan sums each group (pairwise
+        within the group, so no cancellation between groups), and a binary search gathers each
+        group's total back to a dense array. O(m log m) for m selected elements.
+        """
+        size = _numel(target.shape)
+        grid = xp.reshape(xp.arange(size, dtype=xp.int64, device=self.native_device),
+                          target.shape)
+        positions = xp.reshape(grid[key], (-1,))
+        count = positions.shape[0]
+        if count == 0 or size == 0:
+            return target
+        selected_shape = grid[key].shape
+        values = xp.reshape(xp.broadcast_to(xp.astype(values, target.dtype), selected_shape),
+                            (-1,))
+        order = xp.argsort(positions, stable=True)
+        positions = xp.take(positions, order)
+        totals = xp.take(values, order)
+        # Segmented inclusive scan: after the pass with shift d, totals[i] sums the run of equal
+        # positions ending at i, up to 2d elements long.
+        shift = 1
+        while shift < count:
+            same = positions[shift:] == positions[:-shift]
+            earlier = xp.where(same, totals[:-shift], xp.zeros_like(totals[:-shift]))
+            totals = xp.concat([totals[:shift], totals[shift:] + earlier])
+            shift *= 2
+        # The last element of each run holds the run's total.
+        every = xp.arange(size, dtype=xp.int64, device=self.native_device)
+        last = xp.searchsorted(positions, every, side="right") - 1
+        safe = xp.clip(last, 0, count - 1)
+        hit = (last >= 0) & (xp.take(positions, safe) == every)
+        dense = xp.where(hit, xp.take(totals, safe), xp.zeros_like(xp.take(totals, safe)))
+        target[...] = target + xp.reshape(dense, target.shape)
+        return target
+
+    # ----------------------------------------------------------------------------- host
+    def to_numpy(self, array: Array) -> Any:
+        # Test backend: it may reach the NumPy array array-api-strict wraps (`_array`), which the
+        # public API refuses off its default device, as a GPU library would. A copy, so the
+        # result never aliases device memory.
+        return np.array(array._array, copy=True)
+
+    def from_numpy(self, array: Any) -> Array:
+        return xp.asarray(np.asarray(array), device=self.native_device, copy=True)
+
+    def transfer(self, array: Array, source: Backend) -> Array:
+        if isinstance(source, StrictBackend):
+            return array.to_device(self.native_device)  # a copy on the target device
+        return self.from_numpy(source.to_numpy(array))
+
+
+def _numel(shape: Shape) -> int:
+    total = 1
+    for size in shape:
+        total *= size
+    return total

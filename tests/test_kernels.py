@@ -1,0 +1,285 @@
+"""The fused kernels of backends/kernels.py.
+
+Two layers: the NumPy version of each kernel against a plain NumPy formula, and every device's
+backend method against the NumPy version on the same inputs. On a GPU the second layer checks
+the kernels CuPy compiles (cupy.fuse) against the Python they were compiled from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import array_api_compat.numpy as npx
+import numpy as np
+import pytest
+
+import backends
+from backends import kernels
+
+TOLERANCE = {"float32": {"rtol": 2e-6, "atol": 1e-6}, "float64": {"rtol": 1e-12, "atol": 1e-13}}
+
+
+def _uniform(shape: tuple[int, ...], low: float, high: float, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(low, high, size=shape)
+
+
+# ----------------------------------------------------------------------------- NumPy vs formula
+def test_sigmoid_matches_formula() -> None:
+    x = np.concatenate([_uniform((500,), -30, 30), [-800.0, -50.0, 0.0, 50.0, 800.0]])
+    with np.errstate(over="ignore"):
+        expected = 1 / (1 + np.exp(-x))
+    # 0.5 tanh(x / 2) + 0.5 never overflows and is accurate to one rounding of 1 (absolute):
+    # far left, where sigmoid is below that rounding, it is exact in absolute terms only.
+    np.testing.assert_allclose(kernels.sigmoid(npx, x), expected, rtol=1e-15, atol=2e-16)
+    out32 = kernels.sigmoid(npx, x.astype(np.float32))
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32, expected, rtol=1e-6, atol=6e-8)
+
+
+def test_softplus_matches_formula_and_never_overflows() -> None:
+    x = _uniform((500,), -30, 30)
+    np.testing.assert_allclose(kernels.softplus(npx, x), np.log1p(np.exp(x)), rtol=1e-14)
+    big = np.array([-1000.0, 1000.0])
+    np.testing.assert_allclose(kernels.softplus(npx, big), [0.0, 1000.0], atol=1e-300)
+    assert kernels.softplus(npx, x.astype(np.float32)).dtype == np.float32
+
+
+def _bce_formula(z: np.ndarray, y: np.ndarray, weight: Any, pos_weight: Any) -> np.ndarray:
+    """-w [p y log s(z) + (1 - y) log(1 - s(z))] from its definition."""
+    s = 1 / (1 + np.exp(-z))
+    p = 1 if pos_weight is None else pos_weight
+    w = 1 if weight is None else weight
+    return -w * (p * y * np.log(s) + (1 - y) * np.log(1 - s))
+
+
+def _bce_grad_formula(grad: Any, z: np.ndarray, y: np.ndarray, weight: Any,
+                      pos_weight: Any) -> np.ndarray:
+    """d/dz of the formula above: w [(1 - y) s - p y (1 - s)] times grad."""
+    s = 1 / (1 + np.exp(-z))
+    p = 1 if pos_weight is None else pos_weight
+    w = 1 if weight is None else weight
+    return grad * w * ((1 - y) * s - p * y * (1 - s))
+
+
+BCE_VARIANTS = [
+    pytest.param(False, False, id="plain"),
+    pytest.param(True, False, id="weight"),
+    pytest.param(False, True, id="pos_weight"),
+    pytest.param(True, True, id="both"),
+]
+
+
+def _bce_inputs(use_weight: bool, use_pos_weight: bool) -> dict[str, Any]:
+    z = _uniform((6, 4), -8, 8, seed=1)
+    return {
+        "z": z,
+        "y": _uniform((6, 4), 0, 1, seed=2),
+        "weight": _uniform((4,), 0.5, 2, seed=3) if use_weight else None,  # broadcast over rows
+        "pos_weight": _uniform((4,), 0.5, 3, seed=4) if use_pos_weight else None,
+    }
+
+
+@pytest.mark.parametrize(("use_weight", "use_pos_weight"), BCE_VARIANTS)
+def test_bce_with_logits_matches_formula(use_weight: bool, use_pos_weight: bool) -> None:
+    a = _bce_inputs(use_weight, use_pos_weight)
+    np.testing.assert_allclose(
+        kernels.bce_with_logits(npx, a["z"], a["y"], a["weight"], a["pos_weight"]),
+        _bce_formula(a["z"], a["y"], a["weight"], a["pos_weight"]), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("use_weight", "use_pos_weight"), BCE_VARIANTS)
+@pytest.mark.parametrize("full_grad", [False, True], ids=["0d-grad", "full-grad"])
+def test_bce_with_logits_backward_matches_formula(use_weight: bool, use_pos_weight: bool,
+                                                  full_grad: bool) -> None:
+    a = _bce_inputs(use_weight, use_pos_weight)
+    grad = _uniform((6, 4), -1, 1, seed=5) if full_grad else np.array(0.25)
+    np.testing.assert_allclose(
+        kernels.bce_with_logits_backward(npx, grad, a["z"], a["y"], a["weight"],
+                                         a["pos_weight"]),
+        _bce_grad_formula(grad, a["z"], a["y"], a["weight"], a["pos_weight"]),
+        rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((5, 7), 1), ((5, 7), 0), ((2, 3, 4), -1),
+                                             ((2, 3, 4), 1), ((3,), 0)])
+def test_log_softmax_matches_formula(shape: tuple[int, ...], axis: int) -> None:
+    x = _uniform(shape, -5, 5)
+    expected = x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True))
+    np.testing.assert_allclose(kernels.log_softmax(npx, x, axis), expected, rtol=1e-12,
+                               atol=1e-12)
+    # The split form CuPy compiles gives the same numbers.
+    peak = np.max(x, axis=axis, keepdims=True)
+    total = np.expand_dims(kernels.log_softmax_sum(npx, x, peak, axis), axis)
+    np.testing.assert_allclose(kernels.log_softmax_finish(npx, x, peak, total),
+                               kernels.log_softmax(npx, x, axis), rtol=0, atol=0)
+
+
+def test_log_softmax_is_stable_for_large_logits() -> None:
+    x = np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1000.0, -1000.0]])
+    log_total = np.log(1 + np.exp(-1.0) + np.exp(-2.0))  # logsumexp of [0, -1, -2], exactly
+    expected = np.array([[-2 - log_total, -1 - log_total, -log_total], [-np.log(3)] * 3])
+    np.testing.assert_allclose(kernels.log_softmax(npx, x, 1), expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((5, 7), 1), ((5, 7), 0), ((2, 3, 4), -1)])
+def test_log_softmax_backward_matches_jacobian(shape: tuple[int, ...], axis: int) -> None:
+    x = _uniform(shape, -3, 3)
+    grad = _uniform(shape, -1, 1, seed=7)
+    output = kernels.log_softmax(npx, x, axis)
+    softmax = np.exp(output)
+    # Vector-Jacobian product of log_softmax: g_i - softmax_i * sum_j g_j.
+    expected = grad - softmax * np.sum(grad, axis=axis, keepdims=True)
+    np.testing.assert_allclose(kernels.log_softmax_backward(npx, grad, output, axis), expected,
+                               rtol=1e-12, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- Adam
+ADAM_VARIANTS = [
+    pytest.param(0.9, 0.0, False, id="adam"),
+    pytest.param(0.9, 0.01, False, id="adam-l2"),
+    pytest.param(0.9, 0.01, True, id="adamw"),
+    pytest.param(0.3, 0.0, False, id="adam-beta1-0.3"),  # PyTorch's lerp from the other end
+]
+
+
+def _adam_reference(param: np.ndarray, grads: list[np.ndarray], *, lr: float, beta1: float,
+                    beta2: float, eps: float, weight_decay: float,
+                    decoupled: bool) -> np.ndarray:
+    """Adam as the paper writes it (AdamW: decoupled decay), in float64."""
+    param = param.copy()
+    m = np.zeros_like(param)
+    v = np.zeros_like(param)
+    for step, grad in enumerate(grads, start=1):
+        if decoupled:
+            param = param * (1 - lr * weight_decay)
+        else:
+            grad = grad + weight_decay * param
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad * grad
+        m_hat = m / (1 - beta1 ** step)
+        v_hat = v / (1 - beta2 ** step)
+        param = param - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return param
+
+
+def _run_adam(update: Callable[..., None], param: Any, grads: list[Any], exp_avg: Any,
+              exp_avg_sq: Any, **options: Any) -> None:
+    for step, grad in enumerate(grads, start=1):
+        update(param, grad, exp_avg, exp_avg_sq, step=step, **options)
+
+
+@pytest.mark.parametrize(("beta1", "weight_decay", "decoupled"), ADAM_VARIANTS)
+def test_adam_update_matches_formula(beta1: float, weight_decay: float, decoupled: bool) -> None:
+    param = _uniform((4, 3), -1, 1)
+    grads = [_uniform((4, 3), -1, 1, seed=10 + i) for i in range(4)]
+    options = {"lr": 0.01, "beta1": beta1, "beta2": 0.999, "eps": 1e-8,
+               "weight_decay": weight_decay, "decoupled": decoupled}
+    expected = _adam_reference(param, grads, **options)
+    state = [param.copy(), np.zeros_like(param), np.zeros_like(param)]
+    _run_adam(lambda *arrays, **kw: kernels.adam_update(npx, *arrays, **kw),
+              state[0], grads, state[1], state[2], **options)
+    np.testing.assert_allclose(state[0], expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize(("beta1", "weight_decay", "decoupled"), ADAM_VARIANTS)
+def test_adam_update_matches_pytorch(beta1: float, weight_decay: float, decoupled: bool) -> None:
+    torch = pytest.importorskip("torch")
+    param = _uniform((4, 3), -1, 1).astype(np.float32)
+    grads = [_uniform((4, 3), -1, 1, seed=10 + i).astype(np.float32) for i in range(4)]
+    options = {"lr": 0.01, "betas": (beta1, 0.999), "eps": 1e-8, "weight_decay": weight_decay}
+    reference = torch.tensor(param.copy(), requires_grad=True)
+    optimizer = (torch.optim.AdamW if decoupled else torch.optim.Adam)(
+        [reference], foreach=False, **options)
+    for grad in grads:
+        reference.grad = torch.tensor(grad)
+        optimizer.step()
+    state = [param.copy(), np.zeros_like(param), np.zeros_like(param)]
+    _run_adam(lambda *arrays, **kw: kernels.adam_update(npx, *arrays, **kw),
+              state[0], grads, state[1], state[2], lr=0.01, beta1=beta1, beta2=0.999, eps=1e-8,
+              weight_decay=weight_decay, decoupled=decoupled)
+    torch_state = optimizer.state[reference]
+    np.testing.assert_allclose(state[0], reference.detach().numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(state[1], torch_state["exp_avg"].numpy(), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(state[2], torch_state["exp_avg_sq"].numpy(), rtol=1e-6,
+                               atol=1e-10)
+
+
+# ----------------------------------------------------------------------------- every device
+# Each backend's method (compiled on CuPy, generic on array-api-strict) against the NumPy kernel.
+def _on(backend: backends.Backend, array: Any, dtype: str) -> Any:
+    return None if array is None else backend.asarray(np.asarray(array), dtype)
+
+
+def _check(backend: backends.Backend, out: Any, expected: np.ndarray, dtype: str) -> None:
+    import array_api_compat
+
+    assert array_api_compat.device(out) == backend.native_device
+    assert backend.dtype_name(out) == dtype
+    np.testing.assert_allclose(backend.to_numpy(out), expected, **TOLERANCE[dtype])
+
+
+DTYPES = ["float32", "float64"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["sigmoid", "softplus"])
+def test_unary_kernels_on_device(name: str, dtype: str, device: str) -> None:
+    backend = backends.get_backend(device)
+    x = _uniform((7, 5), -20, 20).astype(dtype)
+    out = getattr(backend, name)(_on(backend, x, dtype))
+    _check(backend, out, getattr(kernels, name)(npx, x), dtype)
+    empty = getattr(backend, name)(_on(backend, np.zeros((0, 3)), dtype))
+    assert tuple(empty.shape) == (0, 3)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("use_weight", "use_pos_weight"), BCE_VARIANTS)
+def test_bce_kernels_on_device(use_weight: bool, use_pos_weight: bool, dtype: str,
+                               device: str) -> None:
+    backend = backends.get_backend(device)
+    a = {k: None if v is None else v.astype(dtype)
+         for k, v in _bce_inputs(use_weight, use_pos_weight).items()}
+    args = [_on(backend, a[k], dtype) for k in ("z", "y", "weight", "pos_weight")]
+    out = backend.bce_with_logits(*args)
+    _check(backend, out, kernels.bce_with_logits(npx, a["z"], a["y"], a["weight"],
+                                                 a["pos_weight"]), dtype)
+    for grad in (np.array(0.25, dtype=dtype), _uniform((6, 4), -1, 1, seed=5).astype(dtype)):
+        out = backend.bce_with_logits_backward(_on(backend, grad, dtype), *args)
+        expected = kernels.bce_with_logits_backward(npx, grad, a["z"], a["y"], a["weight"],
+                                                    a["pos_weight"])
+        _check(backend, out, expected, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("shape", "axis"), [((5, 7), 1), ((5, 7), 0), ((2, 3, 4), -1),
+                                             ((3,), 0)])
+def test_log_softmax_kernels_on_device(shape: tuple[int, ...], axis: int, dtype: str,
+                                       device: str) -> None:
+    backend = backends.get_backend(device)
+    x = _uniform(shape, -5, 5).astype(dtype)
+    grad = _uniform(shape, -1, 1, seed=7).astype(dtype)
+    output = backend.log_softmax(_on(backend, x, dtype), axis)
+    expected = kernels.log_softmax(npx, x, axis)
+    _check(backend, output, expected, dtype)
+    out = backend.log_softmax_backward(_on(backend, grad, dtype), output, axis)
+    _check(backend, out, kernels.log_softmax_backward(npx, grad, expected, axis), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("beta1", "weight_decay", "decoupled"), ADAM_VARIANTS)
+def test_adam_update_on_device(beta1: float, weight_decay: float, decoupled: bool, dtype: str,
+                               device: str) -> None:
+    backend = backends.get_backend(device)
+    param = _uniform((4, 3), -1, 1).astype(dtype)
+    grads = [_uniform((4, 3), -1, 1, seed=10 + i).astype(dtype) for i in range(3)]
+    options = {"lr": 0.01, "beta1": beta1, "beta2": 0.999, "eps": 1e-8,
+               "weight_decay": weight_decay, "decoupled": decoupled}
+    expected = [param.copy(), np.zeros_like(param), np.zeros_like(param)]
+    _run_adam(lambda *arrays, **kw: kernels.adam_update(npx, *arrays, **kw),
+              expected[0], grads, expected[1], expected[2], **options)
+    state = [_on(backend, a, dtype) for a in (param, np.zeros_like(param), np.zeros_like(param))]
+    _run_adam(backend.adam_update, state[0], [_on(backend, g, dtype) for g in grads], state[1],
+              state[2], **options)
+    for actual, wanted in zip(state, expected):
+        _check(backend, actual, wanted, dtype)
