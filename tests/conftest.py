@@ -8,6 +8,7 @@ AUTODIFF_TEST_DEVICES=cuda,cpu) picks the list explicitly; `ci/gpu.sh` uses it.
 
 from __future__ import annotations
 
+import functools
 import os
 
 import pytest
@@ -22,6 +23,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@functools.cache  # asked once per test function at collection; a missing CuPy stays missing
 def _skip_reason(device: str) -> str | None:
     """Why `device` cannot run here (no CuPy, no GPU, no array-api-strict), or None."""
     try:

@@ -226,6 +226,9 @@ def test_to_moves_values_and_keeps_dtype(device: str) -> None:
     assert moved.to(device) is moved  # nothing to do: the tensor itself, as in PyTorch
     copied = moved.to(device, copy=True)
     assert copied is not moved and _values(copied).tolist() == _values(x).tolist()
+    with autodiff.no_grad():
+        copied.add_(1)
+    assert _values(moved).tolist() == _values(x).tolist()  # a copy, not a view
 
 
 def test_moved_tensor_does_not_alias_its_source() -> None:

@@ -7,6 +7,7 @@ the kernels CuPy compiles (cupy.fuse) against the Python they were compiled from
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -283,3 +284,35 @@ def test_adam_update_on_device(beta1: float, weight_decay: float, decoupled: boo
               state[2], **options)
     for actual, wanted in zip(state, expected):
         _check(backend, actual, wanted, dtype)
+
+
+def test_a_kernel_cupy_cannot_fuse_runs_unfused_after_one_warning() -> None:
+    pytest.importorskip("cupy")  # importing the CuPy backend needs CuPy, not a GPU
+    from backends.cupy_backend import _Fused
+
+    kernel = _Fused("double", lambda x: x * 2)
+
+    def broken(*args: Any) -> Any:
+        raise NotImplementedError("fusion does not support this")
+
+    kernel.fused = broken
+    with pytest.warns(RuntimeWarning, match="could not compile kernel 'double'"):
+        assert kernel(3) == 6
+    assert kernel.fused is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a second warning would raise here
+        assert kernel(4) == 8
+
+
+def test_a_user_error_in_a_fused_kernel_is_raised_not_hidden() -> None:
+    pytest.importorskip("cupy")
+    from backends.cupy_backend import _Fused
+
+    def shapes_differ(x: Any) -> Any:
+        raise ValueError("operands could not be broadcast together")
+
+    kernel = _Fused("bad_input", shapes_differ)
+    kernel.fused = shapes_differ
+    with pytest.raises(ValueError, match="could not be broadcast"):
+        kernel(1)
+    assert kernel.fused is shapes_differ  # still compiled: the input was wrong, not the kernel

@@ -304,7 +304,10 @@ class ToCopy(Function):
         if target is not source:
             a = target.transfer(a, source)
             ctx.backend = target  # the output lives on the target device
-        return target.astype(a, dtype, copy=False) if target.dtype_name(a) != dtype else a
+        if target.dtype_name(a) != dtype:
+            return target.astype(a, dtype, copy=False)
+        # Same device and dtype only with to(copy=True): a transfer above already copied.
+        return target.asarray(a, copy=True) if target is source else a
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
