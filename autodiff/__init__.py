@@ -113,6 +113,21 @@ from .ops.shape import (
 # (issue 3, elementwise and reductions: add exports right below this line)
 
 # (issue 3, shape and indexing: add exports right below this line)
+from .ops.diagonal import diagonal, trace, tril, triu
+from .ops.indexing import narrow, select
+from .ops.inplace import addcdiv, addcmul
+from .ops.joining import cat, chunk, concat, concatenate, flip, roll, split, stack, tile, unbind
+from .ops.scatter import (
+    gather,
+    index_add,
+    index_select,
+    masked_fill,
+    scatter,
+    scatter_add,
+    take_along_dim,
+)
+from .ops.shape import flatten, movedim, swapdims, unflatten
+from .ops.shape import movedim as moveaxis
 
 # (issue 3, linear algebra and nn.functional: add exports right below this line)
 # isort: split

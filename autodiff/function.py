@@ -12,6 +12,7 @@ are keyword arguments.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -387,18 +388,31 @@ def _modified_message(node: Function, entry: tuple[Any, ...]) -> str:
     current = counter[0]
     if kind == _OUTPUT:
         shape, dtype_name = value.shape, node.backend.dtype_name(value)
-        origin = f", which is output {output_nr} of {node.node_name},"
+        origin = f", which is output {output_nr} of {short_name(node)},"
     else:
         shape, dtype_name = value._data.shape, node.backend.dtype_name(value._data)
-        origin = (f", which is output {value._output_nr} of {value.grad_fn.node_name},"
+        origin = (f", which is output {value._output_nr} of {short_name(value.grad_fn)},"
                   if value.grad_fn is not None else "")
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [torch.{dtypes.LEGACY_NAMES[dtype_name]} {list(shape)}]{origin} is at "
         f"version {current}; expected version {version} instead. Hint: enable anomaly detection "
         "to find the operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True)."
+        "torch.autograd.set_detect_anomaly(True, check_nan=False)."
     )
+
+
+_SHORT_NAME = re.compile(r"(.*)Backward(\d*)")
+
+
+def short_name(node: Node) -> str:
+    """A node's name as PyTorch's error messages print it: `ExpBackward0` -> `Exp`,
+    `ClampBackward1` -> `Clamp1`; names without that suffix keep their C++ namespace."""
+    match = _SHORT_NAME.fullmatch(node.node_name)
+    if match is None:
+        return f"torch::autograd::{node.node_name}"
+    stem, number = match.groups()
+    return stem + ("" if number == "0" else number)
 
 
 def _raise_device_mismatch(first: Backend, second: Backend) -> None:

@@ -485,6 +485,191 @@ class Tensor:
     # ------------------------------------------------------------------------- indexing
     # (issue 3, shape/indexing: add methods right below this line)
 
+    # View bookkeeping (ops/views.py): how a view replays from its base, why it may not be
+    # replayed (made in no_grad mode, or one of several views from one op), and a base's weak
+    # references to its live views.
+    _view_chain: tuple[Any, ...] | None = None
+    _view_error: tuple[str, Any] | None = None
+    _views: list[Any] | None = None
+
+    def __getitem__(self, key: Any) -> Tensor:
+        return _indexing.getitem(self, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _indexing.setitem(self, key, value)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim: int, sizes: Any) -> Tensor:
+        return _shape.unflatten(self, dim, sizes)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return _shape.view(self, other._data.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return _shape.reshape(self, other._data.shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return _shape.expand_as(self, other)
+
+    def broadcast_to(self, size: Any) -> Tensor:
+        return _shape.broadcast_to(self, size)
+
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        return _shape.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def swapaxes(self, dim0: int, dim1: int) -> Tensor:
+        return _shape.transpose(self, dim0, dim1)
+
+    swapdims = swapaxes
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return _joining.repeat(self, *sizes)
+
+    def tile(self, *dims: Any) -> Tensor:
+        return _joining.tile(self, _shape.shape_arg(dims))
+
+    def flip(self, *dims: Any) -> Tensor:
+        return _joining.flip(self, *dims)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        return _joining.roll(self, shifts, dims)
+
+    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.split(self, split_size, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.unbind(self, dim)
+
+    def narrow(self, dim: int, start: Any, length: int) -> Tensor:
+        return _indexing.narrow(self, dim, start, length)
+
+    def select(self, dim: int, index: int) -> Tensor:
+        return _indexing.select(self, dim, index)
+
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        return _scatter.gather(self, dim, index)
+
+    def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
+        return _scatter.take_along_dim(self, indices, dim)
+
+    def scatter(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+        return _scatter.scatter(self, dim, index, src, value=value)
+
+    def scatter_(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+        return _inplace.call_(self, _scatter.scatter, dim, index, src, value=value)
+
+    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return _scatter.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return _inplace.call_(self, _scatter.scatter_add, dim, index, src)
+
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        return _scatter.index_select(self, dim, index)
+
+    def index_add(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        return _scatter.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_add_(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        return _inplace.call_(self, _scatter.index_add, dim, index, source, alpha=alpha)
+
+    def index_put_(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+        return _indexing.index_put_(self, _indexing.index_put_key(self, indices), values,
+                                    accumulate)
+
+    def index_put(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+        return _shape.clone(self).index_put_(indices, values, accumulate)
+
+    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
+        return _scatter.masked_fill(self, mask, value)
+
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        return _inplace.masked_fill_(self, mask, value)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return _diagonal.tril(self, diagonal)
+
+    def tril_(self, diagonal: int = 0) -> Tensor:
+        return _inplace.call_(self, _diagonal.tril, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return _diagonal.triu(self, diagonal)
+
+    def triu_(self, diagonal: int = 0) -> Tensor:
+        return _inplace.call_(self, _diagonal.triu, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return _diagonal.diagonal(self, offset, dim1, dim2)
+
+    def trace(self) -> Tensor:
+        return _diagonal.trace(self)
+
+    # In place (the rest of the family is in the "in place" section below).
+    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        return _inplace.copy_(self, src)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return _inplace.pow_(self, exponent)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        return _inplace.clamp_(self, min, max)
+
+    clip_ = clamp_
+
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return _inplace.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return _inplace.addcmul_(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return _inplace.addcdiv(self, tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return _inplace.addcdiv_(self, tensor1, tensor2, value=value)
+
+    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
+        return _inplace.lerp_(self, end, weight)
+
+    def exp_(self) -> Tensor:
+        return _inplace.unary_("exp", self)
+
+    def neg_(self) -> Tensor:
+        return _inplace.unary_("neg", self)
+
+    negative_ = neg_
+
+    def sqrt_(self) -> Tensor:
+        return _inplace.unary_("sqrt", self)
+
+    def abs_(self) -> Tensor:
+        return _inplace.unary_("abs", self)
+
+    def sigmoid_(self) -> Tensor:
+        return _inplace.unary_("sigmoid", self)
+
+    def relu_(self) -> Tensor:
+        return _inplace.unary_("relu", self)
+
+    def tanh_(self) -> Tensor:
+        return _inplace.unary_("tanh", self)
+
+    def log_(self) -> Tensor:
+        return _inplace.unary_("log", self)
+
+    def reciprocal_(self) -> Tensor:
+        return _inplace.unary_("reciprocal", self)
+
+    def __ipow__(self, exponent: Any) -> Tensor:
+        return _inplace.pow_(self, exponent)
+
     # ------------------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:
         return _shape.reshape(self, *shape)
@@ -510,7 +695,7 @@ class Tensor:
 
     @property
     def mT(self) -> Tensor:
-        return _shape.transpose(self, -2, -1)
+        return _shape.matrix_T(self)
 
     def unsqueeze(self, dim: int) -> Tensor:
         return _shape.unsqueeze(self, dim)
@@ -634,5 +819,9 @@ from .ops import matrix as _matrix  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import softmax as _softmax  # noqa: E402
+from .ops import diagonal as _diagonal  # noqa: E402, I001
+from .ops import indexing as _indexing  # noqa: E402
+from .ops import joining as _joining  # noqa: E402
+from .ops import scatter as _scatter  # noqa: E402
 
 __all__ = ["Tensor", "get_backend"]

@@ -43,3 +43,6 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     if dim is None:
         dim = _implicit_dim("log_softmax", input.dim(), _stacklevel)
     return _log_softmax(input, dim, dtype)
+
+
+from ..ops.padding import pad  # noqa: E402  (issue 3, shape and indexing)

@@ -1,102 +1,347 @@
-"""In-place ops. Each computes its result out of place with the ordinary op (so the gradient
-formula is the same), writes it into the tensor's own buffer (views see it), bumps the shared
-version counter, and hands the tensor the new history, as PyTorch does."""
+"""In-place ops, with PyTorch's version counters and history rewriting.
+
+Every in-place op is the ordinary op's `Function` applied to the tensor's value before the
+change, with the result written into the tensor's own buffer (views see it), then:
+
+* the shared version counter is bumped, so nodes that saved the tensor notice at backward time;
+* while recording, the tensor takes the op's node as its history (a view's base takes a
+  CopySlices node instead, see views.py). The value before the op lives on in a stand-in
+  tensor with the old history; if the op saved it, the stand-in gets its own copy (PyTorch
+  saves `original_self` the same way), and outputs the op saved are re-pointed at the tensor
+  so a later in-place change is caught, as in PyTorch.
+
+Outside the graph (no_grad, or nothing requires grad) arithmetic uses the array's own in-place
+operators: no temporaries, which is what optimizer updates want.
+"""
 
 from __future__ import annotations
 
 import operator
+import sys
+from collections.abc import Callable
 from typing import Any
 
 from .. import dtypes
-from ..grad_mode import no_grad as _no_grad
+from ..function import _OUTPUT, _RELEASED, Function, _new
 from ..grad_mode import state as _grad_state
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
+from . import elementwise as _elementwise
+from .views import CopySlices, has_overlap, refresh_views, view_error
+
+_LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
+_VIEW_OF_LEAF = ("a view of a leaf Variable that requires grad is being used in an in-place "
+                 "operation.")
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to "
+            "a single memory location. Please clone() the tensor before performing the "
+            "operation.")
 
 
-def check_inplace(tensor: Tensor) -> None:
-    """PyTorch refuses in-place changes to a leaf that requires grad while recording."""
-    if tensor._requires_grad and tensor.grad_fn is None and _grad_state.enabled:
-        raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation."
-        )
+# ----------------------------------------------------------------------------- the machinery
+def is_recording(tensor: Tensor, others: tuple[Any, ...] = ()) -> bool:
+    """Whether the in-place op goes into the graph (PyTorch's compute_requires_grad)."""
+    if not _grad_state.enabled:
+        return False
+    if tensor._requires_grad:
+        return True
+    for other in others:
+        if isinstance(other, Tensor) and other._requires_grad:
+            return True
+    base = tensor._base
+    return base is not None and base._requires_grad
 
 
-def commit(tensor: Tensor, result: Tensor) -> Tensor:
-    """Write `result` into `tensor` in place and give `tensor` the result's history."""
-    backend = tensor._backend
-    data = result._data
-    if data.dtype != tensor._data.dtype:
-        data = backend.astype(data, backend.dtype_name(tensor._data))
-    if data.shape != tensor._data.shape:
-        data = backend.broadcast_to(data, tensor._data.shape)
-    backend.setitem(tensor._data, (...,), data)
+def check_inplace(tensor: Tensor, recording: bool) -> None:
+    """PyTorch's refusals, in its order; raised before anything changes."""
+    if tensor._base is not None and has_overlap(tensor):
+        raise RuntimeError(_OVERLAP)
+    if not recording:
+        return
+    base = tensor._base
+    if base is not None:
+        if tensor._view_error is not None:
+            raise RuntimeError(view_error(tensor, modified_self=True))
+        if tensor._requires_grad and base.grad_fn is None:
+            raise RuntimeError(_VIEW_OF_LEAF)
+    elif tensor._requires_grad and tensor.grad_fn is None:
+        raise RuntimeError(_LEAF)
+
+
+def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], Tensor],
+          direct: Callable[[], bool] | None = None) -> Tensor:
+    """Run an in-place op. `compute(source)` is the op out of place on the value before the
+    change (ops that write into their input's buffer may do so and return it); `direct()`,
+    when given, is tried first outside the graph and returns False when it cannot help."""
+    recording = is_recording(tensor, others)
+    check_inplace(tensor, recording)
+    if recording:
+        return _record(tensor, compute)
+    if direct is None or not direct():
+        result = compute(tensor)
+        _check_result(tensor, result)
+        _write(tensor, result._data)
     tensor._bump_version()
-    if result.grad_fn is not None:
-        tensor.grad_fn = result.grad_fn
+    return tensor
+
+
+def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
+    # The value before the op, with the old history: the op's node takes it as its input.
+    # A new array object on the same memory, so that `x.mul_(x)` saves two different things.
+    backend = tensor._backend
+    buffer = backend.reshape(tensor._data, tensor._data.shape)
+    source = _new(Tensor)
+    source._data = buffer
+    source._backend = backend
+    if tensor._requires_grad:
+        source._requires_grad = True
+        source.grad_fn = tensor.grad_fn
+        source._output_nr = tensor._output_nr
+    result = compute(source)
+    _check_result(tensor, result)
+    if sys.getrefcount(source) > 2:  # the op saved it: keep the old values for its backward
+        source._data = backend.asarray(buffer, copy=True)
+    data = result._data
+    if data is not buffer:  # else the op wrote into the buffer itself
+        _write(tensor, data)
+    tensor._bump_version()
+    node = result.grad_fn
+    if node is None:
+        return tensor
+    if isinstance(node, Function):
+        _repoint_saved_output(node, data, tensor)
+    if tensor._base is None:
+        tensor.grad_fn = node
         tensor._output_nr = result._output_nr
         tensor._requires_grad = True
+        if tensor._views:
+            refresh_views(tensor)
+    else:
+        _rebase_view(tensor, source, result)
     return tensor
 
 
-def zero_(tensor: Tensor) -> Tensor:
-    check_inplace(tensor)
-    if tensor._requires_grad and _grad_state.enabled:
-        return commit(tensor, tensor * 0)
-    tensor._backend.setitem(tensor._data, (...,), 0)
-    tensor._bump_version()
-    return tensor
+def _rebase_view(view: Tensor, source: Tensor, result: Tensor) -> None:
+    """After an in-place op on a view: the base takes CopySlices, its views new nodes."""
+    base = view._base
+    assert base is not None
+    base_edge = (base.grad_fn, base._output_nr) if base._requires_grad else (None, 0)
+    node = result.grad_fn
+    source_edge = (source.grad_fn, source._output_nr) if source._requires_grad else (None, 0)
+    first = node.next_functions[0] if node.next_functions else None
+    if (isinstance(node, Function) and result._output_nr == 0 and first is not None
+            and first[0] is source_edge[0] and first[1] == source_edge[1]):
+        base.grad_fn = CopySlices(base, base_edge, view._view_chain, node)
+    else:  # an op made of several nodes: take its output as the new values of the slice
+        base.grad_fn = CopySlices(base, base_edge, view._view_chain, None,
+                                  (node, result._output_nr))
+    base._output_nr = 0
+    base._requires_grad = True
+    refresh_views(base)
 
 
-def fill_(tensor: Tensor, value: Any) -> Tensor:
-    check_inplace(tensor)
-    if tensor._requires_grad and _grad_state.enabled:
-        return commit(tensor, tensor * 0 + value)
-    tensor._backend.setitem(tensor._data, (...,), value)
-    tensor._bump_version()
-    return tensor
+def _repoint_saved_output(node: Function, data: Any, tensor: Tensor) -> None:
+    """An output the op saved now lives in `tensor`: check it against tensor's version."""
+    saved = node._saved
+    if not saved or saved is _RELEASED:
+        return
+    entries = list(saved)
+    for position, entry in enumerate(entries):
+        if entry is not None and entry[0] == _OUTPUT and entry[1] is data:
+            counter = tensor._shared_version_counter()
+            same = data.dtype == tensor._data.dtype
+            entries[position] = (_OUTPUT, tensor._data if same else data, counter[0], counter,
+                                 entry[4])
+            node._saved = tuple(entries)
 
 
-# Arithmetic in place. Outside the graph (optimizer updates under no_grad, plain tensors) the
-# array's own in-place operator writes into the buffer without a temporary; inside the graph
-# the ordinary op runs and `commit` writes its result back.
-_ARRAY_INPLACE = {
-    "add": operator.iadd, "sub": operator.isub, "mul": operator.imul, "div": operator.itruediv,
-}
+def _check_result(tensor: Tensor, result: Tensor) -> None:
+    shape, result_shape = tensor._data.shape, result._data.shape
+    if result_shape != shape:
+        from backends import broadcast_shapes
 
-
-def _arithmetic_(name: str, tensor: Tensor, other: Any, out_of_place: Any) -> Tensor:
-    check_inplace(tensor)
-    other_is_tensor = isinstance(other, Tensor)
-    recording = _grad_state.enabled and (
-        tensor._requires_grad or (other_is_tensor and other._requires_grad))
-    if recording:
-        return commit(tensor, out_of_place(tensor, other))
-    backend = tensor._backend
-    data = tensor._data
-    value = other._data if other_is_tensor else other
-    if other_is_tensor and other._backend is not backend:
-        from ..function import _raise_device_mismatch
-
-        _raise_device_mismatch(backend, other._backend)
-    same_kind = (value.dtype == data.dtype) if other_is_tensor else (
-        type(value) is not float or data.dtype in backend._floating)
-    if same_kind and not (name == "div" and data.dtype not in backend._floating):
-        if other_is_tensor and value.shape != data.shape:
-            _check_inplace_shape(data.shape, value.shape)
-        _ARRAY_INPLACE[name](data, value)
-        tensor._bump_version()
-        return tensor
-    with _no_grad():
-        result = out_of_place(tensor, other)
+        raise RuntimeError(
+            f"output with shape {list(shape)} doesn't match the broadcast shape "
+            f"{list(broadcast_shapes(shape, result_shape))}"
+        )
     if result.dtype.category > tensor.dtype.category:
         raise RuntimeError(
             f"result type {dtypes.SCALAR_TYPE_NAMES[result.dtype.name]} can't be cast to the "
             f"desired output type {dtypes.SCALAR_TYPE_NAMES[tensor.dtype.name]}"
         )
-    return commit(tensor, result)
+
+
+def _write(tensor: Tensor, data: Any) -> None:
+    target = tensor._data
+    if data is target:  # the op wrote into the buffer itself
+        return
+    backend = tensor._backend
+    if data.dtype != target.dtype:
+        data = backend.astype(data, backend.dtype_name(target))
+    backend.setitem(target, (...,), data)
+
+
+# ----------------------------------------------------------------------------- nodes of their own
+class Zero(Function):
+    node_name = "ZeroBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.backend.setitem(a, (...,), 0)  # only ever applied in place
+        return a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return _zeros_like(grad)
+
+
+class Fill(Function):
+    node_name = "FillBackward2"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, value: Any) -> Any:
+        ctx.backend.setitem(a, (...,), value)
+        return a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return _zeros_like(grad)
+
+
+class FillTensor(Function):
+    node_name = "FillBackward3"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, value: Any) -> Any:
+        ctx.backend.setitem(a, (...,), value)
+        return a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_input, needs_value = ctx.needs_input_grad
+        return (_zeros_like(grad) if needs_input else None), (grad.sum() if needs_value else None)
+
+
+class Copy(Function):
+    """`a.copy_(src)`: src broadcast to a's shape and cast to its dtype, written into a."""
+
+    node_name = "CopyBackwards"
+
+    def name(self) -> str:
+        return f"torch::autograd::{self.node_name}"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, src: Any) -> Any:
+        backend = ctx.backend
+        if src.dtype != a.dtype:
+            src = backend.astype(src, backend.dtype_name(a))
+        backend.setitem(a, (...,), src)
+        return a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor]:
+        return (_zeros_like(grad) if ctx.needs_input_grad[0] else None), grad
+
+
+def _zeros_like(grad: Tensor) -> Tensor:
+    backend = grad._backend
+    return _wrap(backend.zeros(grad._data.shape, backend.dtype_name(grad._data)), backend)
+
+
+# ----------------------------------------------------------------------------- filling and copying
+def zero_(tensor: Tensor) -> Tensor:
+    return apply(tensor, (), Zero.apply)
+
+
+def fill_(tensor: Tensor, value: Any) -> Tensor:
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                "fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value.ndim} dimensions."
+            )
+        value = _same_device(tensor, value)
+        return apply(tensor, (value,), lambda source: FillTensor.apply(source, value))
+    return apply(tensor, (), lambda source: Fill.apply(source, value=value))
+
+
+def copy_(tensor: Tensor, src: Any) -> Tensor:
+    if not isinstance(src, Tensor):
+        return fill_(tensor, src)
+    from ._util import check_broadcast
+
+    shape, src_shape = tensor._data.shape, src._data.shape
+    if src_shape != shape:
+        check_broadcast(shape, src_shape)
+        if len(src_shape) > len(shape) and any(size != 1 for size in
+                                                src_shape[:len(src_shape) - len(shape)]):
+            check_broadcast(src_shape[len(src_shape) - len(shape):], shape)
+        src = src.reshape(src_shape[max(len(src_shape) - len(shape), 0):]) \
+            if len(src_shape) > len(shape) else src
+    src = _same_device(tensor, src)
+    return apply(tensor, (src,), lambda source: Copy.apply(source, src))
+
+
+def _same_device(tensor: Tensor, other: Tensor) -> Tensor:
+    """copy_ crosses devices (a differentiable transfer first), as PyTorch's does."""
+    return other if other._backend is tensor._backend else other.to(tensor._backend.device)
+
+
+def masked_fill_(tensor: Tensor, mask: Tensor, value: Any) -> Tensor:
+    from .scatter import MaskedFill, MaskedFillTensor, mask_array
+
+    array = mask_array(tensor, mask, value)
+    if array.shape != tensor._data.shape:
+        from backends import broadcast_shapes
+
+        full = broadcast_shapes(tensor._data.shape, array.shape)
+        if full != tensor._data.shape:
+            raise RuntimeError(
+                f"output with shape {list(tensor._data.shape)} doesn't match the broadcast "
+                f"shape {list(full)}"
+            )
+    if isinstance(value, Tensor):
+        value = _same_device(tensor, value)
+        return apply(tensor, (value,), lambda source: MaskedFillTensor.apply(
+            source, value, mask=array, inplace=True))
+    return apply(tensor, (), lambda source: MaskedFill.apply(
+        source, mask=array, value=value, inplace=True))
+
+
+# ----------------------------------------------------------------------------- arithmetic
+# Outside the graph the array's own in-place operator writes into the buffer directly.
+_ARRAY_INPLACE = {
+    "add": operator.iadd, "sub": operator.isub, "mul": operator.imul,
+    "div": operator.itruediv, "pow": operator.ipow,
+}
+
+
+def _arithmetic_(name: str, tensor: Tensor, other: Any,
+                 out_of_place: Callable[[Tensor, Any], Tensor]) -> Tensor:
+    def direct() -> bool:
+        backend = tensor._backend
+        data = tensor._data
+        if isinstance(other, Tensor):
+            if other._backend is not backend:
+                return False  # the op raises the device error
+            value = other._data
+            if value.dtype != data.dtype:
+                return False
+            if value.shape != data.shape:
+                _check_inplace_shape(data.shape, value.shape)
+        else:
+            value = other
+            if type(value) is float and data.dtype not in backend._floating:
+                return False
+        if data.dtype not in backend._floating and name in ("div", "pow"):
+            return False  # true division and negative powers need PyTorch's checks
+        _ARRAY_INPLACE[name](data, value)
+        return True
+
+    return apply(tensor, (other,), lambda source: out_of_place(source, other), direct)
 
 
 def _check_inplace_shape(shape: tuple[int, ...], other: tuple[int, ...]) -> None:
+    from backends import broadcast_shapes
+
     from ._util import check_broadcast
 
     check_broadcast(shape, other)
@@ -105,31 +350,148 @@ def _check_inplace_shape(shape: tuple[int, ...], other: tuple[int, ...]) -> None
     ):
         raise RuntimeError(
             f"output with shape {list(shape)} doesn't match the broadcast shape "
-            f"{list(_broadcast(shape, other))}"
+            f"{list(broadcast_shapes(shape, other))}"
         )
 
 
-def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
-    from backends import broadcast_shapes
-
-    return broadcast_shapes(a, b)
+def _scaled(other: Any, alpha: Any) -> Any:
+    if alpha == 1:
+        return other
+    return _elementwise.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
 
 
 def add_(tensor: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
-    if alpha != 1:
-        other = other * alpha
-    return _arithmetic_("add", tensor, other, lambda a, b: a + b)
+    return _arithmetic_("add", tensor, _scaled(other, alpha), _elementwise.add)
 
 
 def sub_(tensor: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
-    if alpha != 1:
-        other = other * alpha
-    return _arithmetic_("sub", tensor, other, lambda a, b: a - b)
+    return _arithmetic_("sub", tensor, _scaled(other, alpha), _elementwise.sub)
 
 
 def mul_(tensor: Tensor, other: Any) -> Tensor:
-    return _arithmetic_("mul", tensor, other, lambda a, b: a * b)
+    return _arithmetic_("mul", tensor, other, _elementwise.mul)
 
 
-def div_(tensor: Tensor, other: Any) -> Tensor:
-    return _arithmetic_("div", tensor, other, lambda a, b: a / b)
+def div_(tensor: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    return _arithmetic_("div", tensor, other,
+                        lambda a, b: _elementwise.div(a, b, rounding_mode=rounding_mode))
+
+
+def pow_(tensor: Tensor, exponent: Any) -> Tensor:
+    return _arithmetic_("pow", tensor, exponent, _elementwise.pow)
+
+
+def clamp_(tensor: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    return apply(tensor, (min, max), lambda source: _elementwise.clamp(source, min, max))
+
+
+def addcmul_(tensor: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    def direct() -> bool:
+        if not _same_layout(tensor, tensor1, tensor2):
+            return False
+        product = tensor1._data * tensor2._data
+        operator.iadd(tensor._data, product * value if value != 1 else product)
+        return True
+
+    return apply(tensor, (tensor1, tensor2),
+                 lambda source: Addcmul.apply(source, tensor1, tensor2, value=value), direct)
+
+
+def addcdiv_(tensor: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    def direct() -> bool:
+        if not _same_layout(tensor, tensor1, tensor2):
+            return False
+        quotient = tensor1._data / tensor2._data
+        operator.iadd(tensor._data, quotient * value if value != 1 else quotient)
+        return True
+
+    return apply(tensor, (tensor1, tensor2),
+                 lambda source: Addcdiv.apply(source, tensor1, tensor2, value=value), direct)
+
+
+def _same_layout(tensor: Tensor, *others: Tensor) -> bool:
+    """Same backend, dtype and shape (floating): the no-temporary path applies."""
+    data = tensor._data
+    if data.dtype not in tensor._backend._floating:
+        return False
+    return all(isinstance(o, Tensor) and o._backend is tensor._backend
+               and o._data.dtype == data.dtype and o._data.shape == data.shape for o in others)
+
+
+def lerp_(tensor: Tensor, end: Tensor, weight: Any) -> Tensor:
+    return call_(tensor, _elementwise_op("lerp"), end, weight)
+
+
+def _elementwise_op(name: str) -> Callable[..., Tensor]:
+    function = getattr(_elementwise, name, None)
+    if function is None:
+        raise NotImplementedError(f"{name}_() needs autodiff.{name}, which is not built yet")
+    return function
+
+
+def unary_(name: str, tensor: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """`tensor.<name>_()` for an elementwise op `<name>` (exp_, sqrt_, neg_, abs_, ...)."""
+    return call_(tensor, _elementwise_op(name), *args, **kwargs)
+
+
+def call_(tensor: Tensor, function: Callable[..., Tensor], *args: Any, **kwargs: Any) -> Tensor:
+    """The in-place form of `function(tensor, *args, **kwargs)` (scatter_, tril_, exp_, ...)."""
+    others = (*args, *kwargs.values())
+    return apply(tensor, others, lambda source: function(source, *args, **kwargs))
+
+
+# ----------------------------------------------------------------------------- addcmul, addcdiv
+class Addcmul(Function):
+    """input + value * tensor1 * tensor2 (the Adam-style update, and its in-place form)."""
+
+    node_name = "AddcmulBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, t1: Any, t2: Any, *, value: Any) -> Any:
+        backend = ctx.backend
+        ctx.value = value
+        ctx.save_for_backward(t1, t2)
+        product = backend.multiply(t1, t2)
+        if value != 1:
+            product = backend.multiply(product, value)
+        return backend.add(a, product)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        t1, t2 = ctx.saved_tensors
+        needs_a, needs_t1, needs_t2 = ctx.needs_input_grad
+        scaled = grad * ctx.value if ctx.value != 1 else grad
+        return ((grad if needs_a else None), (scaled * t2 if needs_t1 else None),
+                (scaled * t1 if needs_t2 else None))
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    return Addcmul.apply(input, tensor1, tensor2, value=value)
+
+
+class Addcdiv(Function):
+    """input + value * tensor1 / tensor2."""
+
+    node_name = "AddcdivBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, t1: Any, t2: Any, *, value: Any) -> Any:
+        backend = ctx.backend
+        ctx.value = value
+        ctx.save_for_backward(t1, t2)
+        quotient = backend.divide(t1, t2)
+        if value != 1:
+            quotient = backend.multiply(quotient, value)
+        return backend.add(a, quotient)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        t1, t2 = ctx.saved_tensors
+        needs_a, needs_t1, needs_t2 = ctx.needs_input_grad
+        scaled = grad * ctx.value if ctx.value != 1 else grad
+        return ((grad if needs_a else None), (scaled / t2 if needs_t1 else None),
+                (-scaled * t1 / (t2 * t2) if needs_t2 else None))
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    return Addcdiv.apply(input, tensor1, tensor2, value=value)

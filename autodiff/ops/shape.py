@@ -1,5 +1,5 @@
-"""Shape ops (views in PyTorch: they share data and the version counter with their input),
-copies, and dtype/device conversion."""
+"""Shape ops that are views in PyTorch (they share data and the version counter with their
+input: see views.py), copies, and dtype/device conversion."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from backends import Device, get_backend, parse_device
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
+from .views import as_view
 
 
 def shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
@@ -20,11 +21,9 @@ def shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(int(size) for size in args)
 
 
-def _as_view(output: Tensor, input: Tensor) -> Tensor:
-    """Mark `output` as a view of `input`: an in-place change to either bumps both versions."""
-    output._version_counter = input._shared_version_counter()
-    output._base = input._base if input._base is not None else input
-    return output
+def view_op(op: type[Function], input: Tensor, **options: Any) -> Tensor:
+    """Apply a view op and record its output as a view of `input`."""
+    return as_view(op.apply(input, **options), input, op, options)
 
 
 # ----------------------------------------------------------------------------- reshape
@@ -34,11 +33,30 @@ class View(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, *, shape: tuple[int, ...]) -> Any:
         ctx.input_shape = a.shape
+        # copy=False: a view or nothing (NumPy raises ValueError, CuPy and strict AttributeError).
+        return ctx.backend.reshape(a, shape, copy=False)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad.reshape(ctx.input_shape)
+
+
+class UnsafeView(Function):
+    """reshape of a copy (when the input's layout allows no view)."""
+
+    node_name = "UnsafeViewBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, shape: tuple[int, ...]) -> Any:
+        ctx.input_shape = a.shape
         return ctx.backend.reshape(a, shape)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return grad.reshape(ctx.input_shape)
+
+
+_NOT_VIEWABLE = (ValueError, AttributeError)
 
 
 def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
@@ -61,18 +79,53 @@ def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
 
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
+    """A view when the layout allows one, else a copy (as PyTorch's reshape)."""
     target = _infer_shape(shape_arg(shape), input.numel())
-    return _as_view(View.apply(input, shape=target), input)
+    try:
+        return view_op(View, input, shape=target)
+    except _NOT_VIEWABLE:
+        return UnsafeView.apply(clone(input), shape=target)
 
 
-view = reshape
+def view(input: Tensor, *shape: Any) -> Tensor:
+    target = _infer_shape(shape_arg(shape), input.numel())
+    try:
+        return view_op(View, input, shape=target)
+    except _NOT_VIEWABLE:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        ) from None
 
 
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    shape = input._data.shape
+    if not shape:
+        return reshape(input, (1,))
+    start, end = _wrap_dim(start_dim, len(shape)), _wrap_dim(end_dim, len(shape))
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return input
+    merged = 1
+    for size in shape[start:end + 1]:
+        merged *= size
+    return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
+
+
+def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
+    shape = input._data.shape
+    dim = _wrap_dim(dim, len(shape))
+    sizes = _infer_shape(tuple(int(size) for size in sizes), shape[dim])
+    return view(input, shape[:dim] + sizes + shape[dim + 1:])
+
+
+# ----------------------------------------------------------------------------- broadcasting
 class Expand(Function):
     node_name = "ExpandBackward0"
 
     @staticmethod
-    def forward(ctx: Any, a: Any, *, shape: tuple[int, ...]) -> Any:
+    def forward(ctx: Any, a: Any, *, shape: tuple[int, ...], overlap: bool = False) -> Any:
         ctx.input_shape = a.shape
         return ctx.backend.broadcast_to(a, shape)
 
@@ -82,31 +135,46 @@ class Expand(Function):
 
 
 def expand(input: Tensor, *sizes: Any) -> Tensor:
-    target = list(shape_arg(sizes))
+    requested = shape_arg(sizes)
+    target = list(requested)
     shape = input._data.shape
     if len(target) < len(shape):
         raise RuntimeError(
-            f"expand(torch.FloatTensor{{{list(shape)}}}, size={target}): the number of sizes "
-            "provided must be greater or equal to the number of dimensions in the tensor"
+            f"expand(torch.{dtypes.LEGACY_NAMES[input.dtype.name]}{{{list(shape)}}}, "
+            f"size={target}): the number of sizes provided ({len(target)}) must be greater or "
+            f"equal to the number of dimensions in the tensor ({len(shape)})"
         )
     offset = len(target) - len(shape)
+    for axis in range(offset):
+        if target[axis] < 0:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({target[axis]}) isn't allowed in a leading, "
+                f"non-existing dimension {axis}"
+            )
+    # Several elements share one memory location when a size-1 (or new) dim grows past 1:
+    # in-place ops on such a view are refused (views.has_overlap).
+    overlap = any(size > 1 for size in target[:offset])
     for axis, size in enumerate(shape):
         wanted = target[offset + axis]
         if wanted == -1:
             target[offset + axis] = size
-        elif size != 1 and wanted != size:
-            raise RuntimeError(
-                f"The expanded size of the tensor ({wanted}) must match the existing size "
-                f"({size}) at non-singleton dimension {offset + axis}.  Target sizes: "
-                f"{list(shape_arg(sizes))}.  Tensor sizes: {list(shape)}"
-            )
-    if tuple(target) == shape:
-        return input
-    return _as_view(Expand.apply(input, shape=tuple(target)), input)
+        elif size != wanted:
+            if size != 1:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({wanted}) must match the existing size "
+                    f"({size}) at non-singleton dimension {offset + axis}.  Target sizes: "
+                    f"{list(requested)}.  Tensor sizes: {list(shape)}"
+                )
+            overlap = overlap or wanted > 1
+    return view_op(Expand, input, shape=tuple(target), overlap=overlap)
 
 
 def broadcast_to(input: Tensor, size: Any) -> Tensor:
     return expand(input, *size)
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, other._data.shape)
 
 
 class SumToSize(Function):
@@ -164,7 +232,25 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
         )
     if len(set(order)) != ndim:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return _as_view(Permute.apply(input, dims=order), input)
+    return view_op(Permute, input, dims=order)
+
+
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    ndim = input._data.ndim
+    sources = [_wrap_dim(d, ndim) for d in ((source,) if isinstance(source, int) else source)]
+    targets = [_wrap_dim(d, ndim) for d in
+               ((destination,) if isinstance(destination, int) else destination)]
+    if len(sources) != len(targets):
+        raise RuntimeError(
+            "movedim: Invalid source or destination dims: source "
+            f"({sources} dims) should contain the same number of dims as destination "
+            f"({targets} dims)"
+        )
+    order: list[int | None] = [None] * ndim
+    for src, dst in zip(sources, targets):
+        order[dst] = src
+    rest = iter(d for d in range(ndim) if d not in sources)
+    return permute(input, tuple(d if d is not None else next(rest) for d in order))
 
 
 class Transpose(Function):
@@ -174,7 +260,8 @@ class Transpose(Function):
     def forward(ctx: Any, a: Any, *, dim0: int, dim1: int) -> Any:
         ctx.swap = (dim0, dim1)
         order = list(range(a.ndim))
-        order[dim0], order[dim1] = order[dim1], order[dim0]
+        if a.ndim:
+            order[dim0], order[dim1] = order[dim1], order[dim0]
         return ctx.backend.permute_dims(a, tuple(order))
 
     @staticmethod
@@ -189,21 +276,18 @@ class T(Transpose):
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     ndim = input._data.ndim
     dim0, dim1 = _wrap_dim(dim0, ndim), _wrap_dim(dim1, ndim)
-    if ndim == 0:
-        return input
-    return _as_view(Transpose.apply(input, dim0=dim0, dim1=dim1), input)
+    return view_op(Transpose, input, dim0=dim0, dim1=dim1)
 
 
 swapaxes = transpose
+swapdims = transpose
 
 
 def t(input: Tensor) -> Tensor:
     ndim = input._data.ndim
     if ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
-    if ndim < 2:
-        return input
-    return _as_view(T.apply(input, dim0=0, dim1=1), input)
+    return view_op(T, input, dim0=0, dim1=ndim - 1 if ndim else 0)
 
 
 def numpy_T(input: Tensor) -> Tensor:
@@ -218,6 +302,16 @@ def numpy_T(input: Tensor) -> Tensor:
             stacklevel=3,
         )
     return permute(input, tuple(range(ndim - 1, -1, -1)))
+
+
+def matrix_T(input: Tensor) -> Tensor:
+    ndim = input._data.ndim
+    if ndim < 2:
+        raise RuntimeError(
+            "tensor.mT is only supported on matrices or batches of matrices. Got "
+            f"{ndim}-D tensor."
+        )
+    return transpose(input, -2, -1)
 
 
 class Unsqueeze(Function):
@@ -235,7 +329,7 @@ class Unsqueeze(Function):
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     dim = _wrap_dim(dim, input._data.ndim + 1)
-    return _as_view(Unsqueeze.apply(input, dim=dim), input)
+    return view_op(Unsqueeze, input, dim=dim)
 
 
 class Squeeze(Function):
@@ -244,7 +338,9 @@ class Squeeze(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...]) -> Any:
         ctx.input_shape = a.shape
-        return ctx.backend.squeeze(a, axis=axes) if axes else a
+        if not axes:
+            return ctx.backend.reshape(a, a.shape)  # a new view object, never `a` itself
+        return ctx.backend.squeeze(a, axis=axes)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -256,7 +352,7 @@ class SqueezeDim(Squeeze):
 
 
 class SqueezeDims(Squeeze):
-    node_name = "SqueezeBackward4"
+    node_name = "SqueezeBackward2"
 
 
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
@@ -271,7 +367,25 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
             if shape and shape[axis] == 1
         )
         op = SqueezeDim if isinstance(dim, int) else SqueezeDims
-    return _as_view(op.apply(input, axes=axes), input)
+    return view_op(op, input, axes=axes)
+
+
+class Alias(Function):
+    """`x[...]`: the same elements as a new view."""
+
+    node_name = "AliasBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        return ctx.backend.reshape(a, a.shape)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad
+
+
+def alias(input: Tensor) -> Tensor:
+    return view_op(Alias, input)
 
 
 # ----------------------------------------------------------------------------- copies

@@ -54,14 +54,23 @@ class Adam(Optimizer):
                 step_tensor = param_state["step"]
                 step_tensor._data += 1
                 step = step_tensor._backend.item(step_tensor._data)
-                max_exp_avg_sq = param_state["max_exp_avg_sq"]._data if amsgrad else None
-                adam_update(
-                    param._backend, param._data, grad_tensor._data,
-                    param_state["exp_avg"]._data, param_state["exp_avg_sq"]._data,
-                    max_exp_avg_sq, step=step, lr=group["lr"], beta1=beta1, beta2=beta2,
-                    eps=group["eps"], weight_decay=group["weight_decay"],
-                    decoupled=group["decoupled_weight_decay"], maximize=group["maximize"],
-                )
+                backend = param._backend
+                grad = grad_tensor._data
+                if group["maximize"]:
+                    grad = -grad
+                if amsgrad:
+                    _amsgrad_update(
+                        backend, param._data, grad, param_state["exp_avg"]._data,
+                        param_state["exp_avg_sq"]._data, param_state["max_exp_avg_sq"]._data,
+                        step=step, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                        weight_decay=group["weight_decay"],
+                        decoupled=group["decoupled_weight_decay"])
+                else:  # the backend's fused kernel (one launch on a GPU)
+                    backend.adam_update(
+                        param._data, grad, param_state["exp_avg"]._data,
+                        param_state["exp_avg_sq"]._data, lr=group["lr"], beta1=beta1,
+                        beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
+                        step=step, decoupled=group["decoupled_weight_decay"])
                 param._bump_version()
         return loss
 
@@ -79,34 +88,28 @@ class AdamW(Adam):
                          fused=fused, decoupled_weight_decay=True)
 
 
-def adam_update(backend: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any,
-                max_exp_avg_sq: Any, *, step: float, lr: float, beta1: float, beta2: float,
-                eps: float, weight_decay: float, decoupled: bool, maximize: bool) -> None:
-    """One Adam step on backend arrays, in place (param, exp_avg, exp_avg_sq, and
-    max_exp_avg_sq when amsgrad). The same operations, in the same order, as PyTorch's
-    single-tensor Adam."""
-    if maximize:
-        grad = -grad
+def _amsgrad_update(backend: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any,
+                    max_exp_avg_sq: Any, *, step: float, lr: float, beta1: float, beta2: float,
+                    eps: float, weight_decay: float, decoupled: bool) -> None:
+    """One amsgrad Adam step on backend arrays, in place: the operations of PyTorch's
+    single-tensor Adam, in its order (the fused kernel covers the non-amsgrad case)."""
     if weight_decay != 0:
         if decoupled:
             param *= 1 - lr * weight_decay
         else:
             grad = grad + weight_decay * param
-    exp_avg += (grad - exp_avg) * (1 - beta1)  # lerp_(grad, 1 - beta1)
+    weight = 1 - beta1
+    if abs(weight) < 0.5:  # exp_avg.lerp_(grad, weight), from the nearer end as PyTorch does
+        exp_avg += weight * (grad - exp_avg)
+    else:
+        exp_avg -= grad
+        exp_avg *= 1 - weight
+        exp_avg += grad
     exp_avg_sq *= beta2
     exp_avg_sq += (1 - beta2) * grad * grad  # addcmul_(grad, grad, value=1 - beta2)
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
-    step_size = lr / bias_correction1
-    bias_correction2_sqrt = math.sqrt(bias_correction2)
-    if max_exp_avg_sq is not None:
-        backend.setitem(max_exp_avg_sq, (...,), backend.maximum(max_exp_avg_sq, exp_avg_sq))
-        second_moment = max_exp_avg_sq
-    else:
-        second_moment = exp_avg_sq
-    denom = backend.sqrt(second_moment)
-    denom /= bias_correction2_sqrt
+    step_size = lr / (1 - beta1**step)
+    bias_correction2_sqrt = math.sqrt(1 - beta2**step)
+    backend.setitem(max_exp_avg_sq, (...,), backend.maximum(max_exp_avg_sq, exp_avg_sq))
+    denom = backend.sqrt(max_exp_avg_sq) / bias_correction2_sqrt
     denom += eps
-    update = exp_avg / denom
-    update *= step_size
-    param -= update  # addcdiv_(exp_avg, denom, value=-step_size)
+    param -= step_size * exp_avg / denom  # addcdiv_(exp_avg, denom, value=-step_size)

@@ -66,7 +66,7 @@ class RMSprop(Optimizer):
                 square_avg += (1 - alpha) * grad * grad
                 if centered:
                     grad_avg = param_state["grad_avg"]._data
-                    grad_avg += (grad - grad_avg) * (1 - alpha)  # lerp_(grad, 1 - alpha)
+                    _lerp_(grad_avg, grad, 1 - alpha)
                     avg = backend.sqrt(square_avg - grad_avg * grad_avg)
                 else:
                     avg = backend.sqrt(square_avg)
@@ -80,3 +80,13 @@ class RMSprop(Optimizer):
                     data -= lr * (grad / avg)
                 param._bump_version()
         return loss
+
+
+def _lerp_(start: Any, end: Any, weight: float) -> None:
+    """start.lerp_(end, weight) in place, from the nearer end as PyTorch computes it."""
+    if abs(weight) < 0.5:
+        start += weight * (end - start)
+    else:
+        start -= end
+        start *= 1 - weight
+        start += end

@@ -174,6 +174,11 @@ TORCH_CASES = {
     "adamw_maximize": lambda o, g: o.AdamW(g, lr=0.1, weight_decay=0.1, maximize=True),
     "rmsprop_centered_momentum_wd": lambda o, g: o.RMSprop(
         g, lr=0.01, alpha=0.9, momentum=0.5, centered=True, weight_decay=0.1),
+    # Weights above 0.5 take lerp's other formula in PyTorch.
+    "adam_small_betas": lambda o, g: o.Adam(g, lr=0.1, betas=(0.3, 0.4)),
+    "adam_small_betas_amsgrad": lambda o, g: o.Adam(g, lr=0.1, betas=(0.3, 0.4), amsgrad=True),
+    "rmsprop_small_alpha_centered": lambda o, g: o.RMSprop(g, lr=0.01, alpha=0.3,
+                                                           centered=True),
 }
 
 

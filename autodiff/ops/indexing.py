@@ -1,0 +1,464 @@
+"""`tensor[key]` and `tensor[key] = value`, with PyTorch's rules.
+
+A key is applied in two stages, as PyTorch does: first the basic entries, each a view op of its
+own (an int selects, a slice slices, None unsqueezes, Ellipsis skips dims), then, if there are
+any, the advanced entries (integer arrays, lists, boolean masks) in one `Index` op over the
+result. Advanced entries broadcast together; their dims go where the first one was when they
+are adjacent and to the front otherwise (NumPy's rule, applied after the ints are gone).
+
+The gradient of an advanced index is a scatter-add (`Backend.index_add`), so repeated indices
+accumulate. Assignment is an in-place op: a basic key writes through a view (`copy_`, giving
+the base a CopySlices node), an advanced key is `index_put_` (IndexPutBackward0).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backends import broadcast_shapes
+
+from ..function import Function
+from ..tensor import Tensor, _wrap, _wrap_dim
+from .shape import alias, unsqueeze, view_op
+
+_FULL = slice(None)
+_INTEGER_DTYPES = ("int64", "int32", "int16", "int8", "uint8")
+
+
+# ----------------------------------------------------------------------------- index arrays
+def index_array(backend: Any, index: Any) -> Any:
+    """A Tensor, array or (nested) list of indices as an array on `backend`."""
+    if isinstance(index, Tensor):
+        if index._backend is not backend:
+            return backend.transfer(index._data, index._backend)
+        return index._data
+    array = backend.asarray(_plain(index))
+    if backend.dtype_name(array) not in (*_INTEGER_DTYPES, "bool"):
+        if array.size == 0:  # `[]` arrives as float64
+            return backend.astype(array, "int64")
+        raise IndexError(
+            "tensors used as indices must be long, int, byte or bool tensors"
+        )
+    return array
+
+
+def _plain(index: Any) -> Any:
+    if isinstance(index, (list, tuple)):
+        return [_plain(item) for item in index]
+    if isinstance(index, Tensor):
+        return index.tolist()
+    return index
+
+
+def out_of_bounds(backend: Any, index: Any, size: int, allow_negative: bool = True) -> Any:
+    """The first index outside [-size, size) (or [0, size)), or None when all are in range."""
+    if index.size == 0:
+        return None
+    low = -size if allow_negative else 0
+    bad = backend.logical_or(backend.less(index, low), backend.greater_equal(index, size))
+    if not backend.item(backend.any(bad)):
+        return None
+    return backend.item(backend.getitem(index, bad)[0])
+
+
+def wrap_negative(backend: Any, index: Any, size: int) -> Any:
+    return backend.where(backend.less(index, 0), backend.add(index, size), index)
+
+
+def zeros(backend: Any, shape: tuple[int, ...], like: Any) -> Tensor:
+    return _wrap(backend.zeros(shape, backend.dtype_name(like)), backend)
+
+
+# ----------------------------------------------------------------------------- view ops
+class ViewScatter(Function):
+    """Zeros of `shape` with `grad` written at `key`: the backward of select/slice/diagonal."""
+
+    node_name = "SliceScatterBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, grad: Any, *, shape: tuple[int, ...], key: tuple[Any, ...]) -> Any:
+        ctx.key = key
+        out = ctx.backend.zeros(shape, ctx.backend.dtype_name(grad))
+        ctx.backend.setitem(out, key, grad)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return ViewGather.apply(grad, key=ctx.key)
+
+
+class ViewGather(Function):
+    """`grad[key]` for ViewScatter's key (only met when differentiating a backward)."""
+
+    node_name = "SliceBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, key: tuple[Any, ...]) -> Any:
+        ctx.key, ctx.shape = key, a.shape
+        return ctx.backend.getitem(a, key)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return ViewScatter.apply(grad, shape=ctx.shape, key=ctx.key)
+
+
+class Select(Function):
+    node_name = "SelectBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dim: int, index: int) -> Any:
+        # The trailing Ellipsis keeps a 0-d result an array view (NumPy would give a scalar).
+        ctx.key, ctx.shape = (_FULL,) * dim + (index, ...), a.shape
+        return ctx.backend.getitem(a, ctx.key)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return ViewScatter.apply(grad, shape=ctx.shape, key=ctx.key)
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    shape = input._data.shape
+    if not shape:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    dim = _wrap_dim(dim, len(shape))
+    index = int(index)
+    if not -shape[dim] <= index < shape[dim]:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(shape)} at "
+            f"dimension {dim}"
+        )
+    return view_op(Select, input, dim=dim, index=index % shape[dim])
+
+
+class Slice(Function):
+    node_name = "SliceBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dim: int, start: int, stop: int, step: int) -> Any:
+        ctx.key, ctx.shape = (_FULL,) * dim + (slice(start, stop, step),), a.shape
+        return ctx.backend.getitem(a, ctx.key)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return ViewScatter.apply(grad, shape=ctx.shape, key=ctx.key)
+
+
+def _slice_bounds(item: slice, size: int) -> tuple[int, int, int]:
+    step = 1 if item.step is None else int(item.step)
+    if step <= 0:
+        raise ValueError("step must be greater than zero")
+    start, stop, _ = slice(
+        None if item.start is None else int(item.start),
+        None if item.stop is None else int(item.stop),
+    ).indices(size)
+    return start, max(stop, start), step
+
+
+def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
+    shape = input._data.shape
+    if not shape:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    dim = _wrap_dim(dim, len(shape))
+    size = shape[dim]
+    start, length = int(start), int(length)
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if not -size <= start <= size:
+        raise IndexError(
+            f"start out of range (expected to be in range of [{-size}, {size}], but got {start})"
+        )
+    if start < 0:
+        start += size
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return view_op(Slice, input, dim=dim, start=start, stop=start + length, step=1)
+
+
+# ----------------------------------------------------------------------------- advanced indexing
+class Index(Function):
+    node_name = "IndexBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, key: tuple[Any, ...]) -> Any:
+        ctx.key, ctx.shape = key, a.shape
+        return ctx.backend.getitem(a, key)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        # A scatter-add into zeros: repeated indices accumulate their gradients.
+        target = zeros(grad._backend, ctx.shape, grad._data)
+        return IndexPut.apply(target, grad, key=ctx.key, accumulate=True, inplace=True)
+
+
+class IndexPut(Function):
+    """`a[key] = values` (or `+=` with accumulate); in place when `inplace` (index_put_)."""
+
+    node_name = "IndexPutBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, values: Any, *, key: tuple[Any, ...], accumulate: bool,
+                inplace: bool = False) -> Any:
+        backend = ctx.backend
+        ctx.key, ctx.accumulate = key, accumulate
+        out = a if inplace else backend.asarray(a, copy=True)
+        if values.dtype != a.dtype:
+            values = backend.astype(values, backend.dtype_name(a))
+        if accumulate:
+            backend.index_add(out, key, values)
+        else:
+            backend.setitem(out, key, values)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_input, needs_values = ctx.needs_input_grad
+        grad_input = None
+        if needs_input:
+            grad_input = grad if ctx.accumulate else IndexPut.apply(
+                grad, zeros(grad._backend, (), grad._data), key=ctx.key, accumulate=False)
+        grad_values = Index.apply(grad, key=ctx.key) if needs_values else None
+        return grad_input, grad_values
+
+
+def index_result_shape(shape: tuple[int, ...], key: tuple[Any, ...]) -> tuple[int, ...]:
+    """The shape of `x[key]` for a key of full slices and index arrays (NumPy's rule)."""
+    positions = [axis for axis, entry in enumerate(key) if not isinstance(entry, slice)]
+    broadcast = broadcast_shapes(*(key[axis].shape for axis in positions))
+    rest = [size for axis, size in enumerate(shape) if axis not in positions]
+    if positions == list(range(positions[0], positions[-1] + 1)):
+        return tuple(shape[:positions[0]]) + broadcast + tuple(shape[positions[-1] + 1:])
+    return broadcast + tuple(rest)
+
+
+# ----------------------------------------------------------------------------- keys
+def _is_index_like(item: Any) -> bool:
+    return isinstance(item, Tensor) or (hasattr(item, "shape") and hasattr(item, "dtype"))
+
+
+def _as_tuple(key: Any) -> tuple[Any, ...]:
+    """PyTorch's treatSequenceAsTuple: a short list holding slices, None, Ellipsis, tensors
+    or sequences is a tuple of indices; any other list is one index array."""
+    if type(key) is tuple:
+        return key
+    if isinstance(key, list) and len(key) < 32 and any(
+        item is None or item is Ellipsis or isinstance(item, (slice, list, tuple))
+        or _is_index_like(item) for item in key
+    ):
+        return tuple(key)
+    return (key,)
+
+
+def _classify(backend: Any, item: Any) -> tuple[str, Any]:
+    """('int', n), ('slice', s), ('none', None), ('ellipsis', None), ('bool', b) or
+    ('array', array) for one entry of a key."""
+    if item is None:
+        return "none", None
+    if item is Ellipsis:
+        return "ellipsis", None
+    if isinstance(item, slice):
+        return "slice", item
+    if isinstance(item, bool):
+        return "bool", item
+    if isinstance(item, int):
+        return "int", item
+    if isinstance(item, (list, tuple)) or _is_index_like(item):
+        array = index_array(backend, item)
+        name = backend.dtype_name(array)
+        if array.ndim == 0:
+            if name == "bool":
+                return "bool", bool(backend.item(array))
+            return "int", int(backend.item(array))
+        return "array", array
+    if hasattr(item, "__index__"):
+        return "int", item.__index__()
+    raise IndexError(
+        "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+        f"valid indices (got {type(item).__name__})"
+    )
+
+
+def _consumed(backend: Any, kind: str, value: Any) -> int:
+    if kind in ("int", "slice"):
+        return 1
+    if kind == "array":
+        return value.ndim if backend.dtype_name(value) in ("bool", "uint8") else 1
+    return 0
+
+
+def apply_basic(tensor: Tensor, key: Any) -> tuple[Tensor, tuple[Any, ...] | None, bool]:
+    """Apply the basic entries of `key` as view ops. Returns the view, the advanced key over
+    it (full slices and index arrays; None when there is none), and whether any view op ran."""
+    backend = tensor._backend
+    entries = [_classify(backend, item) for item in _as_tuple(key)]
+    ndim = tensor._data.ndim
+    consumed = sum(_consumed(backend, kind, value) for kind, value in entries)
+    ellipses = sum(kind == "ellipsis" for kind, _ in entries)
+    if ellipses > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if consumed > ndim:
+        if ndim == 0:
+            raise IndexError(
+                "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
+            )
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    result = tensor
+    dim = 0
+    advanced: dict[int, Any] = {}
+    applied = False
+    for kind, value in entries:
+        if kind == "int":
+            size = result._data.shape[dim]
+            if not -size <= value < size:
+                raise IndexError(
+                    f"index {value} is out of bounds for dimension {dim} with size {size}"
+                )
+            result = view_op(Select, result, dim=dim, index=value % size)
+            applied = True
+        elif kind == "slice":
+            size = result._data.shape[dim]
+            start, stop, step = _slice_bounds(value, size)
+            if (start, stop, step) != (0, size, 1):  # a full slice is skipped
+                result = view_op(Slice, result, dim=dim, start=start, stop=stop, step=step)
+                applied = True
+            dim += 1
+        elif kind == "none" or kind == "bool":
+            result = unsqueeze(result, dim)
+            applied = True
+            if kind == "bool":  # x[True] adds a dim of 1, x[False] one of 0
+                advanced[dim] = backend.asarray([0] if value else [], dtype="int64")
+            dim += 1
+        elif kind == "ellipsis":
+            dim += ndim - consumed
+        else:
+            dim = _add_advanced(result, dim, value, advanced)
+    if not advanced:
+        return result, None, applied
+    last = max(advanced)
+    key_out = tuple(advanced.get(axis, _FULL) for axis in range(last + 1))
+    return result, key_out, applied
+
+
+def _add_advanced(tensor: Tensor, dim: int, array: Any, advanced: dict[int, Any]) -> int:
+    """Record an index array (or a mask, as the index arrays of its True elements) at `dim`;
+    return the next dim."""
+    backend = tensor._backend
+    shape = tensor._data.shape
+    if backend.dtype_name(array) in ("bool", "uint8"):
+        mask_shape = array.shape
+        for offset, size in enumerate(mask_shape):
+            if dim + offset >= len(shape) or shape[dim + offset] != size:
+                raise IndexError(
+                    f"The shape of the mask {list(mask_shape)} at index {offset} does not match "
+                    f"the shape of the indexed tensor {list(shape)} at index {dim + offset}"
+                )
+        if backend.dtype_name(array) == "uint8":
+            array = backend.not_equal(array, 0)
+        for offset, positions in enumerate(backend.nonzero(array)):
+            advanced[dim + offset] = positions
+        return dim + len(mask_shape)
+    size = shape[dim]
+    bad = out_of_bounds(backend, array, size)
+    if bad is not None:
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    advanced[dim] = wrap_negative(backend, array, size)
+    return dim + 1
+
+
+def getitem(tensor: Tensor, key: Any) -> Tensor:
+    if type(key) is int:  # the most common key: one view op, nothing else to look at
+        return select_index(tensor, key)
+    if isinstance(key, slice):  # a lone slice is always a SliceBackward0, even when full
+        shape = tensor._data.shape
+        if not shape:
+            return getitem(tensor, (key,))
+        start, stop, step = _slice_bounds(key, shape[0])
+        return view_op(Slice, tensor, dim=0, start=start, stop=stop, step=step)
+    if key is Ellipsis:
+        return alias(tensor)
+    result, advanced, applied = apply_basic(tensor, key)
+    if advanced is not None:
+        return Index.apply(result, key=advanced)
+    return result if applied else alias(result)
+
+
+def select_index(tensor: Tensor, index: int) -> Tensor:
+    shape = tensor._data.shape
+    if not shape:
+        return getitem(tensor, (index,))
+    if not -shape[0] <= index < shape[0]:
+        raise IndexError(f"index {index} is out of bounds for dimension 0 with size {shape[0]}")
+    return view_op(Select, tensor, dim=0, index=index % shape[0])
+
+
+# ----------------------------------------------------------------------------- assignment
+def setitem(tensor: Tensor, key: Any, value: Any) -> None:
+    from . import inplace
+
+    value = _value_tensor(tensor, value)
+    if key is Ellipsis:
+        inplace.copy_(tensor, value)
+        return
+    if isinstance(key, slice) or type(key) is int:
+        target, advanced = getitem(tensor, key), None
+    else:
+        target, advanced, _ = apply_basic(tensor, key)
+    if advanced is None:
+        inplace.copy_(target, _expand_value(value, target._data.shape))
+    else:
+        index_put_(target, advanced, value)
+
+
+def _value_tensor(tensor: Tensor, value: Any) -> Tensor:
+    """The assigned value as a Tensor of `tensor`'s dtype (PyTorch converts it first)."""
+    if isinstance(value, Tensor):
+        if value._backend is not tensor._backend or value.dtype is not tensor.dtype:
+            return value.to(tensor._backend.device, tensor.dtype)
+        return value
+    backend = tensor._backend
+    return _wrap(backend.asarray(value, dtype=backend.dtype_name(tensor._data)), backend)
+
+
+def _expand_value(value: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Leading dims of size 1 are dropped, then the value must expand to the target."""
+    value_shape = value._data.shape
+    lead = 0
+    while lead < len(value_shape) - len(shape) and value_shape[lead] == 1:
+        lead += 1
+    if lead:
+        value = value.reshape(value_shape[lead:])
+    return value.expand(shape) if value._data.shape != shape else value
+
+
+def index_put_(tensor: Tensor, key: tuple[Any, ...], values: Tensor,
+               accumulate: bool = False) -> Tensor:
+    """`tensor[key] = values` in place, for a key of full slices and index arrays."""
+    from . import inplace
+
+    result_shape = index_result_shape(tensor._data.shape, key)
+    values_shape = values._data.shape
+    trimmed = values_shape
+    while len(trimmed) > len(result_shape) and trimmed[0] == 1:
+        trimmed = trimmed[1:]
+    if len(trimmed) > len(result_shape) or any(
+        size not in (1, target) for size, target in zip(trimmed[::-1], result_shape[::-1])
+    ):
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(values_shape)} cannot be broadcast to "
+            f"indexing result of shape {list(result_shape)}"
+        )
+    if trimmed != values_shape:
+        values = values.reshape(trimmed)
+    return inplace.apply(
+        tensor, (values,),
+        lambda source: IndexPut.apply(source, values, key=key, accumulate=accumulate,
+                                      inplace=True),
+    )
+
+
+def index_put_key(tensor: Tensor, indices: Any) -> tuple[Any, ...]:
+    """index_put_'s `indices` (a tuple of index tensors or None) as an advanced key."""
+    result, key, _ = apply_basic(tensor, tuple(_FULL if i is None else i for i in indices))
+    if key is None:
+        return tuple(_FULL for _ in indices)
+    return key

@@ -1,0 +1,368 @@
+"""Gather and scatter along a dim: gather, take_along_dim, scatter, scatter_add, index_select,
+index_add, and masked_fill.
+
+Index and mask tensors are options, not inputs: they get no gradient and, as in PyTorch, no
+edge in `next_functions`. Each scatter's gradient is a gather and the other way round, so every
+backward is differentiable again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backends import broadcast_shapes
+
+from ..function import Function
+from ..tensor import Tensor, _wrap, _wrap_dim
+from .elementwise import where
+from .indexing import index_array, out_of_bounds, zeros
+
+# How PyTorch's messages name a mask's C++ element type.
+_CPP_TYPE_NAMES = {
+    "uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
+    "int64": "long int", "float16": "c10::Half", "float32": "float", "float64": "double",
+}
+
+
+def _grid_key(backend: Any, index: Any, dim: int) -> tuple[Any, ...]:
+    """The advanced key that addresses, for every element of `index`, the element of the
+    input it points at along `dim` (the other coordinates are the element's own)."""
+    ndim = index.ndim
+    key = []
+    for axis in range(ndim):
+        if axis == dim:
+            key.append(index)
+        else:
+            shape = [1] * ndim
+            shape[axis] = index.shape[axis]
+            key.append(backend.reshape(backend.arange(0, index.shape[axis], 1, "int64"), shape))
+    return tuple(key)
+
+
+def _leading(backend: Any, array: Any, shape: tuple[int, ...]) -> Any:
+    """The leading block of `array` of the given shape (a view)."""
+    if array.shape == shape:
+        return array
+    return backend.getitem(array, tuple(slice(0, size) for size in shape))
+
+
+def _check_index(name: str, input: Tensor, dim: int, index: Tensor,
+                 src: Tensor | None = None) -> Any:
+    """PyTorch's checks for gather/scatter; returns the index array (negatives refused)."""
+    backend = input._backend
+    if index.dtype.name not in ("int64", "int32"):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    array = index_array(backend, index)
+    shape = input._data.shape
+    if array.ndim != len(shape) and not (array.ndim <= 1 and len(shape) <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if array.ndim != len(shape):
+        array = backend.reshape(array, shape and (-1,) or ())
+    index_shape = array.shape
+    for axis, size in enumerate(index_shape):
+        too_big = axis != dim and size > shape[axis]
+        too_big_src = src is not None and size > src._data.shape[axis]
+        if too_big or too_big_src:
+            if name == "gather":
+                raise RuntimeError(
+                    f"Size does not match at dimension {axis} expected index "
+                    f"{list(index_shape)} to be no larger than self {list(shape)} apart from "
+                    f"dimension {dim}"
+                )
+            message = (f"Expected index {list(index_shape)} to be no larger than self "
+                       f"{list(shape)} apart from dimension {dim}")
+            if src is not None:
+                message += f" and to be no larger size than src {list(src._data.shape)}"
+            raise RuntimeError(message)
+    size = shape[dim] if shape else 1
+    bad = out_of_bounds(backend, array, size, allow_negative=False)
+    if bad is not None:
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    return array
+
+
+# ----------------------------------------------------------------------------- gather
+class Gather(Function):
+    node_name = "GatherBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dim: int, index: Any) -> Any:
+        ctx.dim, ctx.index, ctx.shape = dim, index, a.shape
+        backend = ctx.backend
+        if a.ndim == 0:
+            return backend.asarray(a, copy=True)
+        block = index.shape[:dim] + (a.shape[dim],) + index.shape[dim + 1:]
+        return backend.take_along_axis(_leading(backend, a, block), index, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        target = zeros(grad._backend, ctx.shape, grad._data)
+        return ScatterAdd.apply(target, grad, dim=ctx.dim, index=ctx.index)
+
+
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    dim = _wrap_dim(dim, input._data.ndim)
+    return Gather.apply(input, dim=dim, index=_check_index("gather", input, dim, index))
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    ndim = input._data.ndim
+    dim = _wrap_dim(dim, ndim)
+    if indices.ndim != ndim:
+        raise RuntimeError(
+            "torch.take_along_dim(): input and indices should have the same number of "
+            f"dimensions, but got {ndim} dimensions for input, and {indices.ndim} dimensions "
+            "for indices"
+        )
+    # The dims other than `dim` broadcast between input and indices.
+    in_shape, index_shape = list(input._data.shape), list(indices._data.shape)
+    in_shape[dim] = index_shape[dim] = 1
+    common = list(broadcast_shapes(in_shape, index_shape))
+    target = common.copy()
+    target[dim] = input._data.shape[dim]
+    if tuple(target) != input._data.shape:
+        input = input.expand(target)
+    target[dim] = indices._data.shape[dim]
+    if tuple(target) != indices._data.shape:
+        indices = indices.expand(target)
+    return gather(input, dim, indices)
+
+
+# ----------------------------------------------------------------------------- scatter
+class Scatter(Function):
+    """scatter with a source tensor: out = input, then out[index positions] = src."""
+
+    node_name = "ScatterBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, src: Any, *, dim: int, index: Any) -> Any:
+        backend = ctx.backend
+        ctx.dim, ctx.index = dim, index
+        out = backend.asarray(a, copy=True)
+        values = _leading(backend, src, index.shape)
+        if values.dtype != a.dtype:
+            values = backend.astype(values, backend.dtype_name(a))
+        key = _grid_key(backend, index, dim) if a.ndim else (...,)
+        backend.setitem(out, key, values)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_input, needs_src = ctx.needs_input_grad
+        grad_input = ScatterValue.apply(grad, dim=ctx.dim, index=ctx.index, value=0) \
+            if needs_input else None
+        grad_src = Gather.apply(grad, dim=ctx.dim, index=ctx.index) if needs_src else None
+        return grad_input, grad_src
+
+
+class ScatterValue(Function):
+    """scatter with a number: out = input, then out[index positions] = value."""
+
+    node_name = "ScatterBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dim: int, index: Any, value: Any) -> Any:
+        backend = ctx.backend
+        ctx.dim, ctx.index = dim, index
+        out = backend.asarray(a, copy=True)
+        key = _grid_key(backend, index, dim) if a.ndim else (...,)
+        backend.setitem(out, key, value)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return ScatterValue.apply(grad, dim=ctx.dim, index=ctx.index, value=0)
+
+
+class ScatterAdd(Function):
+    node_name = "ScatterAddBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, src: Any, *, dim: int, index: Any) -> Any:
+        backend = ctx.backend
+        ctx.dim, ctx.index = dim, index
+        out = backend.asarray(a, copy=True)
+        values = _leading(backend, src, index.shape)
+        if values.dtype != a.dtype:
+            values = backend.astype(values, backend.dtype_name(a))
+        key = _grid_key(backend, index, dim) if a.ndim else (...,)
+        backend.index_add(out, key, values)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_input, needs_src = ctx.needs_input_grad
+        grad_src = Gather.apply(grad, dim=ctx.dim, index=ctx.index) if needs_src else None
+        return (grad if needs_input else None), grad_src
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
+            value: Any = None) -> Tensor:
+    if src is None:
+        src = value
+    dim = _wrap_dim(dim, input._data.ndim)
+    if isinstance(src, Tensor):
+        array = _check_index("scatter", input, dim, index, src)
+        return Scatter.apply(input, src, dim=dim, index=array)
+    array = _check_index("scatter", input, dim, index)
+    return ScatterValue.apply(input, dim=dim, index=array, value=src)
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    dim = _wrap_dim(dim, input._data.ndim)
+    array = _check_index("scatter_add", input, dim, index, src)
+    return ScatterAdd.apply(input, src, dim=dim, index=array)
+
+
+# ----------------------------------------------------------------------------- index_select
+def _vector_index(name: str, input: Tensor, dim: int, index: Tensor) -> Any:
+    backend = input._backend
+    if index.dtype.name not in ("int64", "int32"):
+        raise RuntimeError(f"{name}(): Expected dtype int32 or int64 for index")
+    if index.ndim > 1:
+        raise IndexError(f"{name}(): Index is supposed to be a vector")
+    array = backend.reshape(index_array(backend, index), (-1,))
+    size = input._data.shape[dim] if input._data.ndim else 1
+    if out_of_bounds(backend, array, size, allow_negative=False) is not None:
+        raise IndexError("index out of range in self")
+    return array
+
+
+class IndexSelect(Function):
+    node_name = "IndexSelectBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dim: int, index: Any) -> Any:
+        ctx.dim, ctx.index, ctx.shape = dim, index, a.shape
+        if a.ndim == 0:
+            return ctx.backend.asarray(a, copy=True)
+        return ctx.backend.take(a, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        target = zeros(grad._backend, ctx.shape, grad._data)
+        return IndexAdd.apply(target, grad, dim=ctx.dim, index=ctx.index, alpha=1)
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    dim = _wrap_dim(dim, input._data.ndim)
+    return IndexSelect.apply(input, dim=dim, index=_vector_index("index_select", input, dim, index))
+
+
+class IndexAdd(Function):
+    """out = input; out[..., index[i], ...] += alpha * source[..., i, ...] along `dim`."""
+
+    node_name = "IndexAddBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, source: Any, *, dim: int, index: Any, alpha: Any) -> Any:
+        backend = ctx.backend
+        ctx.dim, ctx.index, ctx.alpha = dim, index, alpha
+        out = backend.asarray(a, copy=True)
+        if alpha != 1:
+            source = backend.multiply(source, alpha)
+        if source.dtype != a.dtype:
+            source = backend.astype(source, backend.dtype_name(a))
+        key = (slice(None),) * dim + (index,) if a.ndim else (...,)
+        backend.index_add(out, key, source)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_input, needs_source = ctx.needs_input_grad
+        grad_source = None
+        if needs_source:
+            grad_source = IndexSelect.apply(grad, dim=ctx.dim, index=ctx.index)
+            if ctx.alpha != 1:
+                grad_source = grad_source * ctx.alpha
+        return (grad if needs_input else None), grad_source
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
+              alpha: Any = 1) -> Tensor:
+    dim = _wrap_dim(dim, input._data.ndim)
+    array = _vector_index("index_add", input, dim, index)
+    expected = list(input._data.shape)
+    if expected:
+        expected[dim] = array.shape[0]
+    if list(source._data.shape) != expected and source.numel() != 0:
+        raise RuntimeError(
+            f"index_add_(): Source/destination tensor must have same slice shapes. "
+            f"Destination slice shape: {expected} and source slice shape: "
+            f"{list(source._data.shape)}"
+        )
+    return IndexAdd.apply(input, source, dim=dim, index=array, alpha=alpha)
+
+
+# ----------------------------------------------------------------------------- masked_fill
+class MaskedFill(Function):
+    """masked_fill with a number; in place (masked_fill_) when `inplace`."""
+
+    node_name = "MaskedFillBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, mask: Any, value: Any, inplace: bool = False) -> Any:
+        backend = ctx.backend
+        ctx.mask = mask
+        if inplace:
+            backend.setitem(a, backend.broadcast_to(mask, a.shape), value)
+            return a
+        fill = backend.full((), value, backend.dtype_name(a))
+        return backend.where(mask, fill, a)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return MaskedFill.apply(grad, mask=ctx.mask, value=0)
+
+
+class MaskedFillTensor(Function):
+    """masked_fill with a 0-d tensor value (differentiable w.r.t. the value too)."""
+
+    node_name = "MaskedFillBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, value: Any, *, mask: Any, inplace: bool = False) -> Any:
+        backend = ctx.backend
+        ctx.mask = mask
+        if value.dtype != a.dtype:
+            value = backend.astype(value, backend.dtype_name(a))
+        if inplace:
+            backend.setitem(a, backend.broadcast_to(mask, a.shape), value)
+            return a
+        return backend.where(mask, value, a)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_input, needs_value = ctx.needs_input_grad
+        mask = _wrap(ctx.mask, grad._backend)
+        grad_input = MaskedFill.apply(grad, mask=ctx.mask, value=0) if needs_input else None
+        grad_value = where(mask, grad, 0.0).sum() if needs_value else None
+        return grad_input, grad_value
+
+
+def mask_array(input: Tensor, mask: Tensor, value: Any) -> Any:
+    """The mask's array after PyTorch's checks (bool dtype, 0-d tensor value, broadcast)."""
+    if not isinstance(mask, Tensor) or mask.dtype.name != "bool":
+        name = _CPP_TYPE_NAMES.get(mask.dtype.name, mask.dtype.name) \
+            if isinstance(mask, Tensor) else type(mask).__name__
+        raise RuntimeError(
+            f"masked_fill_ only supports boolean masks, but got mask with dtype {name}"
+        )
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(
+            "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value.ndim} dimension(s)."
+        )
+    from ._util import check_broadcast
+
+    check_broadcast(input._data.shape, mask._data.shape)
+    return index_array(input._backend, mask)
+
+
+def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
+    array = mask_array(input, mask, value)
+    if isinstance(value, Tensor):
+        return MaskedFillTensor.apply(input, value, mask=array)
+    return MaskedFill.apply(input, mask=array, value=value)
