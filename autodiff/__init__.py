@@ -17,7 +17,7 @@ from backends import Device as device
 from . import autograd, nn
 from ._printing import set_printoptions
 from .creation import (
-    arange,
+    arange, is_tensor, numel,
     as_tensor,
     empty,
     empty_like,
@@ -159,10 +159,3 @@ long = int64
 
 __version__ = "0.1.0"
 
-
-def is_tensor(obj: object) -> bool:
-    return isinstance(obj, Tensor)
-
-
-def numel(input: Tensor) -> int:
-    return input.numel()

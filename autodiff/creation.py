@@ -228,3 +228,11 @@ def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None,
 def manual_seed(seed: int) -> None:
     """Seed the generator of every device, now and for devices first used later."""
     backends.seed_all(int(seed))
+
+
+def is_tensor(obj: object) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()

@@ -74,6 +74,7 @@ def run_backward(
     heapq.heapify(heap)
     captured: list[Tensor | None] = [None] * (len(inputs) if inputs is not None else 0)
     undo: list[tuple[Tensor, Tensor | None, Any]] = []
+    input_grads: tuple[Any, ...] | None = None
 
     heappop, heappush = heapq.heappop, heapq.heappush
     previous_mode = grad_state.enabled
@@ -94,12 +95,14 @@ def run_backward(
                 if node not in executable:  # type: ignore[operator]
                     continue
             if type(node) is AccumulateGrad:
+                # Drop this frame's other references to the gradient (the buffer, the previous
+                # node's results) so _accumulate can tell whether anyone else holds it.
                 grad = grads[0]
-                grads = None  # so _accumulate can tell whether anyone else holds the gradient
+                grads = input_grads = None  # type: ignore[assignment]
                 _accumulate(node.variable, grad, create_graph, undo)
                 continue
             if grads[0] is None and (len(grads) == 1 or all(g is None for g in grads)):
-                input_grads: tuple[Any, ...] = (None,) * len(node.next_functions)
+                input_grads = (None,) * len(node.next_functions)
             else:
                 input_grads = node._run_backward(grads)  # type: ignore[attr-defined]
                 if node._hooked and node._post_hooks is not None:
