@@ -24,8 +24,8 @@ from ..tensor import Tensor
 from .process_group import (
     DistError,
     ProcessGroup,
-    ReduceOp,
     RedOpType,
+    ReduceOp,
     Work,
     _default_group,
     _DoneWork,

@@ -77,7 +77,8 @@ class _Bucket:
         for param, (start, stop), position in zip(self.params, self.slices, positions):
             if used is not None and not used[position]:
                 continue  # no rank gave it a gradient: leave .grad as it is (None)
-            view = backend.reshape(backend.getitem(self.flat, slice(start, stop)), param._data.shape)
+            view = backend.getitem(self.flat, slice(start, stop))
+            view = backend.reshape(view, param._data.shape)
             if param._grad is None:
                 param._grad = _wrap(view, backend)
             else:
