@@ -381,14 +381,14 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return _elementwise.ge(self, other)
 
-    def __and__(self, other: Tensor) -> Tensor:
-        return _elementwise.logical_and(self, other)
+    def __and__(self, other: Any) -> Tensor:
+        return _elementwise.bitwise_and(self, other)
 
-    def __or__(self, other: Tensor) -> Tensor:
-        return _elementwise.logical_or(self, other)
+    def __or__(self, other: Any) -> Tensor:
+        return _elementwise.bitwise_or(self, other)
 
     def __invert__(self) -> Tensor:
-        return _elementwise.logical_not(self)
+        return _elementwise.invert(self)
 
     def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
         return _elementwise.add(self, other, alpha=alpha)
@@ -399,8 +399,8 @@ class Tensor:
     def mul(self, other: Any) -> Tensor:
         return _elementwise.mul(self, other)
 
-    def div(self, other: Any) -> Tensor:
-        return _elementwise.div(self, other)
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return _elementwise.div(self, other, rounding_mode=rounding_mode)
 
     def neg(self) -> Tensor:
         return _elementwise.neg(self)
@@ -433,6 +433,207 @@ class Tensor:
 
     # ------------------------------------------------------------------------- more elementwise
     # (issue 3, elementwise: add methods right below this line)
+    def __abs__(self) -> Tensor:
+        return _elementwise.abs(self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _elementwise.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _elementwise.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _elementwise.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _elementwise.remainder(other, self)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _elementwise.bitwise_xor(self, other)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return _elementwise.bitwise_and(self, other)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return _elementwise.bitwise_or(self, other)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return _elementwise.bitwise_xor(self, other)
+
+    def divide(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return _elementwise.div(self, other, rounding_mode=rounding_mode)
+
+    def true_divide(self, other: Any) -> Tensor:
+        return _elementwise.div(self, other)
+
+    def floor_divide(self, other: Any) -> Tensor:
+        return _elementwise.floor_divide(self, other)
+
+    def remainder(self, other: Any) -> Tensor:
+        return _elementwise.remainder(self, other)
+
+    def negative(self) -> Tensor:
+        return _elementwise.neg(self)
+
+    def reciprocal(self) -> Tensor:
+        return _elementwise.reciprocal(self)
+
+    def square(self) -> Tensor:
+        return _elementwise.square(self)
+
+    def sqrt(self) -> Tensor:
+        return _elementwise.sqrt(self)
+
+    def rsqrt(self) -> Tensor:
+        return _elementwise.rsqrt(self)
+
+    def expm1(self) -> Tensor:
+        return _elementwise.expm1(self)
+
+    def log1p(self) -> Tensor:
+        return _elementwise.log1p(self)
+
+    def log2(self) -> Tensor:
+        return _elementwise.log2(self)
+
+    def log10(self) -> Tensor:
+        return _elementwise.log10(self)
+
+    def erf(self) -> Tensor:
+        return _elementwise.erf(self)
+
+    def abs(self) -> Tensor:
+        return _elementwise.abs(self)
+
+    absolute = abs
+
+    def sign(self) -> Tensor:
+        return _elementwise.sign(self)
+
+    def floor(self) -> Tensor:
+        return _elementwise.floor(self)
+
+    def ceil(self) -> Tensor:
+        return _elementwise.ceil(self)
+
+    def round(self, *, decimals: int = 0) -> Tensor:
+        return _elementwise.round(self, decimals=decimals)
+
+    def trunc(self) -> Tensor:
+        return _elementwise.trunc(self)
+
+    fix = trunc
+
+    def tan(self) -> Tensor:
+        return _elementwise.tan(self)
+
+    def tanh(self) -> Tensor:
+        return _elementwise.tanh(self)
+
+    def sinh(self) -> Tensor:
+        return _elementwise.sinh(self)
+
+    def cosh(self) -> Tensor:
+        return _elementwise.cosh(self)
+
+    def asin(self) -> Tensor:
+        return _elementwise.asin(self)
+
+    def acos(self) -> Tensor:
+        return _elementwise.acos(self)
+
+    def atan(self) -> Tensor:
+        return _elementwise.atan(self)
+
+    def atan2(self, other: Tensor) -> Tensor:
+        return _elementwise.atan2(self, other)
+
+    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+
+    def relu(self) -> Tensor:
+        return _elementwise.relu(self)
+
+    def clamp_min(self, min: Any) -> Tensor:
+        return _elementwise.clamp_min(self, min)
+
+    def clamp_max(self, max: Any) -> Tensor:
+        return _elementwise.clamp_max(self, max)
+
+    def maximum(self, other: Tensor) -> Tensor:
+        return _elementwise.maximum(self, other)
+
+    def minimum(self, other: Tensor) -> Tensor:
+        return _elementwise.minimum(self, other)
+
+    def lerp(self, end: Tensor, weight: Any) -> Tensor:
+        return _elementwise.lerp(self, end, weight)
+
+    def where(self, condition: Tensor, other: Any) -> Tensor:
+        return _elementwise.where(condition, self, other)
+
+    def eq(self, other: Any) -> Tensor:
+        return _elementwise.eq(self, other)
+
+    def ne(self, other: Any) -> Tensor:
+        return _elementwise.ne(self, other)
+
+    def lt(self, other: Any) -> Tensor:
+        return _elementwise.lt(self, other)
+
+    def le(self, other: Any) -> Tensor:
+        return _elementwise.le(self, other)
+
+    def gt(self, other: Any) -> Tensor:
+        return _elementwise.gt(self, other)
+
+    def ge(self, other: Any) -> Tensor:
+        return _elementwise.ge(self, other)
+
+    not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
+
+    def logical_and(self, other: Tensor) -> Tensor:
+        return _elementwise.logical_and(self, other)
+
+    def logical_or(self, other: Tensor) -> Tensor:
+        return _elementwise.logical_or(self, other)
+
+    def logical_xor(self, other: Tensor) -> Tensor:
+        return _elementwise.logical_xor(self, other)
+
+    def logical_not(self) -> Tensor:
+        return _elementwise.logical_not(self)
+
+    def bitwise_and(self, other: Any) -> Tensor:
+        return _elementwise.bitwise_and(self, other)
+
+    def bitwise_or(self, other: Any) -> Tensor:
+        return _elementwise.bitwise_or(self, other)
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        return _elementwise.bitwise_xor(self, other)
+
+    def bitwise_not(self) -> Tensor:
+        return _elementwise.bitwise_not(self)
+
+    def isnan(self) -> Tensor:
+        return _elementwise.isnan(self)
+
+    def isinf(self) -> Tensor:
+        return _elementwise.isinf(self)
+
+    def isfinite(self) -> Tensor:
+        return _elementwise.isfinite(self)
+
+    def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> Tensor:
+        return _elementwise.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:
+        return _elementwise.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other: Tensor) -> bool:
+        return _elementwise.equal(self, other)
 
     # ------------------------------------------------------------------------- reductions
     def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -443,6 +644,53 @@ class Tensor:
 
     # ------------------------------------------------------------------------- more reductions
     # (issue 3, reductions: add methods right below this line)
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return _reduction.prod(self, dim, keepdim, dtype=dtype)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return _reduction.max(self, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return _reduction.min(self, dim, keepdim)
+
+    def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        return _reduction.amax(self, dim, keepdim)
+
+    def amin(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        return _reduction.amin(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _reduction.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _reduction.argmin(self, dim, keepdim)
+
+    def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+            correction: Any = None) -> Tensor:
+        return _reduction.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+            correction: Any = None) -> Tensor:
+        return _reduction.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        return _reduction.logsumexp(self, dim, keepdim)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+             dtype: Any = None) -> Tensor:
+        return _reduction.norm(self, p, dim, keepdim, dtype)
+
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return _reduction.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return _reduction.cumprod(self, dim, dtype=dtype)
+
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _reduction.any(self, dim, keepdim)
+
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _reduction.all(self, dim, keepdim)
 
     # ------------------------------------------------------------------------- linear algebra
     # (issue 3, linear algebra: add methods right below this line)

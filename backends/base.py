@@ -282,6 +282,10 @@ class Backend:
     def softplus(self, x: Array) -> Array:
         return kernels.softplus(self.xp, x)
 
+    def erf(self, x: Array) -> Array:
+        # The array API has no erf; a backend with a native one (CuPy) may override this.
+        return kernels.erf(self.xp, x)
+
     def bce_with_logits(self, z: Array, y: Array, weight: Array | None,
                         pos_weight: Array | None) -> Array:
         return kernels.bce_with_logits(self.xp, z, y, weight, pos_weight)

@@ -129,3 +129,12 @@ def test_render_names_the_missing_binary(tmp_path: Path,
     with pytest.raises(RuntimeError, match="needs Graphviz's 'dot' program, which is not on the "
                        "PATH"):
         viz.render(loss, tmp_path / "graph.svg")
+
+
+def test_demo_graph_flag(tmp_path: Path) -> None:
+    from autodiff.__main__ import main
+
+    assert main(["--graph", str(tmp_path / "demo.dot")]) == 0
+    labels, edges = _parse((tmp_path / "demo.dot").read_text())
+    assert ("w\\n(5, 3)", "AccumulateGrad") in edges
+    assert "BinaryCrossEntropyWithLogitsBackward0" in labels.values()

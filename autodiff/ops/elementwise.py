@@ -6,11 +6,14 @@ the broadcast shape. Python scalars take part as PyTorch's "wrapped numbers" (se
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..function import Function
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor
+from ._common import not_implemented_for, zeros_like_grad
 from ._util import default_float, promote
+from .selection import where
 
 _SCALARS = (bool, int, float)
 
@@ -45,7 +48,11 @@ class Sub(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         a, b = promote(ctx.backend, a, b)
-        return ctx.backend.subtract(a, b)
+        try:
+            return ctx.backend.subtract(a, b)
+        except TypeError:  # the array library refuses bool - bool (free on the common path)
+            _check_bool_subtraction(ctx.backend, a, b)
+            raise
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -67,6 +74,8 @@ class Rsub(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, number: Any) -> Any:
+        if type(number) is bool or a.dtype == ctx.backend._bool:
+            _check_bool_subtraction(ctx.backend, number, a)
         a, number = promote(ctx.backend, a, number)
         return ctx.backend.subtract(number, a)
 
@@ -80,6 +89,21 @@ def rsub(input: Tensor, other: Any) -> Tensor:
     if isinstance(other, Tensor):
         return Sub.apply(other, input)
     return Rsub.apply(input, other)
+
+
+def _check_bool_subtraction(backend: Any, a: Any, b: Any) -> None:
+    a_is_bool = type(a) is bool or (type(a) not in _SCALARS and a.dtype == backend._bool)
+    b_is_bool = type(b) is bool or (type(b) not in _SCALARS and b.dtype == backend._bool)
+    if a_is_bool and b_is_bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+            "or `logical_xor()` operator instead."
+        )
+    if a_is_bool or b_is_bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
 
 
 class Mul(Function):
@@ -121,8 +145,10 @@ class Div(Function):
         else:
             ctx.save_for_backward(a, b)
         a, b = promote(ctx.backend, a, b)
-        if type(a) is not float and type(b) is not float:  # true division of integers
-            a = default_float(ctx.backend, a) if not isinstance(a, (int, bool)) else float(a)
+        if a.dtype not in ctx.backend._floating:  # true division of integers (a is an array)
+            a = default_float(ctx.backend, a)
+            if type(b) not in _SCALARS:
+                b = default_float(ctx.backend, b)
         return ctx.backend.divide(a, b)
 
     @staticmethod
@@ -138,10 +164,22 @@ class Div(Function):
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode is not None:
-        raise NotImplementedError("div(rounding_mode=...) is not supported; use floor_divide")
+        if rounding_mode not in ("trunc", "floor"):
+            raise RuntimeError(
+                "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                f"'{rounding_mode}'"
+            )
+        return _division.div_rounded(input, other, rounding_mode)
     if not isinstance(input, Tensor):
         return rdiv(other, input)
     return Div.apply(input, other)
+
+
+divide = div
+
+
+def true_divide(input: Any, other: Any) -> Tensor:
+    return div(input, other)
 
 
 def rdiv(input: Tensor, other: Any) -> Tensor:
@@ -156,7 +194,15 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
-        return ctx.backend.negative(a)
+        try:
+            return ctx.backend.negative(a)
+        except TypeError:
+            if a.dtype == ctx.backend._bool:
+                raise RuntimeError(
+                    "Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                    "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+                ) from None
+            raise
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -199,17 +245,21 @@ class PowScalar(Function):
     def forward(ctx: Any, a: Any, exponent: Any) -> Any:
         ctx.save_for_backward(a)
         ctx.exponent = exponent
-        a, exponent = promote(ctx.backend, a, exponent)
-        if type(exponent) is int and exponent < 0 and a.dtype not in ctx.backend._floating:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-        return ctx.backend.pow(a, exponent)
+        backend = ctx.backend
+        a, exponent = promote(backend, a, exponent)
+        if a.dtype not in backend._floating:
+            if type(exponent) is int and exponent < 0:
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
+            if a.dtype == backend._bool:  # bool ** bool: a when True, all True when False
+                return backend.logical_or(a, not exponent)
+        return backend.pow(a, exponent)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         a, = ctx.saved_tensors
         exponent = ctx.exponent
-        if exponent == 0:
-            return grad * 0, None
+        if exponent == 0:  # PyTorch: zeros, even where a ** -1 is infinite
+            return zeros_like_grad(grad), None
         return grad * (exponent * a ** (exponent - 1)), None
 
 
@@ -221,6 +271,8 @@ class Pow(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         a, b = promote(ctx.backend, a, b)
+        if a.dtype == ctx.backend._bool:
+            raise _pow_bool_error()
         out = ctx.backend.pow(a, b)
         ctx.save_for_backward(a, b, out)
         return out
@@ -229,12 +281,16 @@ class Pow(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b, out = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
-        grad_a = grad * b * a ** (b - 1) if needs_a else None
-        grad_b = None
+        grad_a = grad_b = None
+        if needs_a:  # PyTorch takes 0 where b == 0 (not 0 * inf at a == 0)
+            grad_a = where(b == 0, 0.0, grad * (b * a ** (b - 1)))
         if needs_b:
-            # d/db a**b = a**b log(a); PyTorch takes 0 where a == 0 and b >= 0 (not nan).
-            safe = where((a == 0) & (b >= 0), 0.0, grad * out * log(a))
-            grad_b = safe
+            # d/db a**b = a**b log(a). At a == 0 PyTorch takes 0 where b >= 0 and
+            # inf * log(0) = -inf where b < 0; log(1) stands in for log(0) so nothing warns.
+            at_zero = a == 0
+            factor = where(at_zero, where(b >= 0, 0.0, -math.inf),
+                           out * log(where(at_zero, 1.0, a)))
+            grad_b = grad * factor
         return grad_a, grad_b
 
 
@@ -247,6 +303,8 @@ class RPow(Function):
     def forward(ctx: Any, a: Any, base: Any) -> Any:
         ctx.base = base
         a, base = promote(ctx.backend, a, base)
+        if a.dtype == ctx.backend._bool:
+            raise _pow_bool_error()
         if type(base) is int and a.dtype not in ctx.backend._floating:
             out = ctx.backend.pow(ctx.backend.full(a.shape, base, ctx.backend.dtype_name(a)), a)
         else:
@@ -258,9 +316,15 @@ class RPow(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         out, = ctx.saved_tensors
         base = ctx.base
-        if base == 0:  # log(0) = -inf; PyTorch's gradient of 0 ** x is 0
-            return grad * 0, None
-        return grad * out * _math_log(base), None
+        if base == 0:
+            # out * log(0): 0 where the exponent is >= 0 (PyTorch's choice), -inf where it is
+            # negative (out is inf there).
+            return grad * where(out == 0, 0.0, where(out == 1, 0.0, -math.inf)), None
+        return grad * (out * (math.log(base) if base > 0 else math.nan)), None
+
+
+def _pow_bool_error() -> NotImplementedError:
+    return NotImplementedError('"pow" not implemented for \'Bool\'')
 
 
 def pow(input: Any, exponent: Any) -> Tensor:
@@ -278,10 +342,47 @@ def rpow(input: Tensor, base: Any) -> Tensor:
     return RPow.apply(input, base)
 
 
-def _math_log(value: float) -> float:
-    import math
+def square(input: Tensor) -> Tensor:
+    """input ** 2 (PyTorch records it as PowBackward0; a bool squares to int64)."""
+    return PowScalar.apply(input, 2)
 
-    return math.log(value)
+
+class Sqrt(Function):
+    node_name = "SqrtBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        out = ctx.backend.sqrt(default_float(ctx.backend, a))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return grad / (2 * out)
+
+
+def sqrt(input: Tensor) -> Tensor:
+    return Sqrt.apply(input)
+
+
+class Rsqrt(Function):
+    node_name = "RsqrtBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        out = ctx.backend.divide(1.0, ctx.backend.sqrt(default_float(ctx.backend, a)))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return grad * (out * out * out * -0.5)
+
+
+def rsqrt(input: Tensor) -> Tensor:
+    return Rsqrt.apply(input)
 
 
 # ----------------------------------------------------------------------------- exp and log
@@ -384,6 +485,8 @@ class Softplus(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, beta: float, threshold: float) -> Any:
+        if a.dtype not in ctx.backend._floating:
+            raise not_implemented_for("softplus", ctx.backend, a)
         ctx.save_for_backward(a)
         ctx.beta, ctx.threshold = beta, threshold
         backend = ctx.backend
@@ -405,175 +508,64 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
-class Clamp(Function):
-    """clamp with number bounds; the gradient passes where min <= x <= max."""
-
-    node_name = "ClampBackward1"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any, *, min: Any, max: Any) -> Any:
-        ctx.save_for_backward(a)
-        ctx.bounds = (min, max)
-        if a.dtype not in ctx.backend._floating and (type(min) is float or type(max) is float):
-            a = default_float(ctx.backend, a)
-        return ctx.backend.clip(a, min, max)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        a, = ctx.saved_tensors
-        low, high = ctx.bounds
-        mask = None
-        if low is not None:
-            mask = a >= low
-        if high is not None:
-            mask = (a <= high) if mask is None else mask & (a <= high)
-        return grad * mask
-
-
-def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return _clamp_tensor(input, min, max)
-    return Clamp.apply(input, min=min, max=max)
-
-
-clip = clamp
-
-
-def _clamp_tensor(input: Tensor, min: Any, max: Any) -> Tensor:
-    out = input
-    if min is not None:
-        out = maximum(out, min)
-    if max is not None:
-        out = minimum(out, max)
-    return out
-
-
-class Maximum(Function):
-    node_name = "MaximumBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any, b: Any) -> Any:
-        ctx.save_for_backward(a, b)
-        a, b = promote(ctx.backend, a, b)
-        return ctx.backend.maximum(a, b)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = ctx.saved_tensors
-        # Ties split the gradient evenly, as PyTorch does.
-        weight_a = (a > b) + (a == b) * 0.5
-        needs_a, needs_b = ctx.needs_input_grad
-        return (grad * weight_a if needs_a else None), (grad * (1 - weight_a) if needs_b else None)
-
-
-def maximum(input: Tensor, other: Any) -> Tensor:
-    return Maximum.apply(input, other)
-
-
-class Minimum(Function):
-    node_name = "MinimumBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any, b: Any) -> Any:
-        ctx.save_for_backward(a, b)
-        a, b = promote(ctx.backend, a, b)
-        return ctx.backend.minimum(a, b)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = ctx.saved_tensors
-        weight_a = (a < b) + (a == b) * 0.5
-        needs_a, needs_b = ctx.needs_input_grad
-        return (grad * weight_a if needs_a else None), (grad * (1 - weight_a) if needs_b else None)
-
-
-def minimum(input: Tensor, other: Any) -> Tensor:
-    return Minimum.apply(input, other)
-
-
-# ----------------------------------------------------------------------------- selection
-class Where(Function):
-    node_name = "WhereBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, condition: Any, a: Any, b: Any) -> Any:
-        ctx.save_for_backward(condition)
-        a, b = promote(ctx.backend, a, b)
-        backend = ctx.backend
-        if type(a) in (int, float, bool) and type(b) in (int, float, bool):
-            a = backend.full(condition.shape, a, "float32" if isinstance(a, float) else "int64")
-        return backend.where(condition, a, b)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[None, Tensor | None, Tensor | None]:
-        condition, = ctx.saved_tensors
-        _, needs_a, needs_b = ctx.needs_input_grad
-        zero = grad * 0 if (needs_a or needs_b) else None
-        return (
-            None,
-            where(condition, grad, zero) if needs_a else None,
-            where(condition, zero, grad) if needs_b else None,
-        )
-
-
-def where(condition: Tensor, input: Any, other: Any) -> Tensor:
-    return Where.apply(condition, input, other)
-
-
-# ----------------------------------------------------------------------------- comparisons
-# Not differentiable: they compute on the arrays and return a bool Tensor outside the graph.
-def _compare(name: str, input: Tensor, other: Any) -> Tensor:
-    backend = input._backend
-    if isinstance(other, Tensor):
-        if other._backend is not backend:
-            from ..function import _raise_device_mismatch
-
-            _raise_device_mismatch(backend, other._backend)
-        other = other._data
-    a, b = promote(backend, input._data, other)
-    return _wrap(getattr(backend, name)(a, b), backend)
-
-
-def eq(input: Tensor, other: Any) -> Tensor:
-    return _compare("equal", input, other)
-
-
-def ne(input: Tensor, other: Any) -> Tensor:
-    return _compare("not_equal", input, other)
-
-
-def gt(input: Tensor, other: Any) -> Tensor:
-    return _compare("greater", input, other)
-
-
-def ge(input: Tensor, other: Any) -> Tensor:
-    return _compare("greater_equal", input, other)
-
-
-def lt(input: Tensor, other: Any) -> Tensor:
-    return _compare("less", input, other)
-
-
-def le(input: Tensor, other: Any) -> Tensor:
-    return _compare("less_equal", input, other)
-
-
-def logical_and(input: Tensor, other: Tensor) -> Tensor:
-    backend = input._backend
-    return _wrap(backend.logical_and(input._data, other._data), backend)
-
-
-def logical_or(input: Tensor, other: Tensor) -> Tensor:
-    backend = input._backend
-    return _wrap(backend.logical_or(input._data, other._data), backend)
-
-
-def logical_not(input: Tensor) -> Tensor:
-    backend = input._backend
-    return _wrap(backend.logical_not(input._data), backend)
-
-
-def isnan(input: Tensor) -> Tensor:
-    return _wrap(input._backend.isnan(input._data), input._backend)
+# The other elementwise families, re-exported: Tensor's methods reach every elementwise op
+# through this module. (Imported last: they build on the ops above.)
+from . import division as _division  # noqa: E402
+from .activation import elu, gelu, leaky_relu, relu, silu  # noqa: E402, F401
+from .comparison import (  # noqa: E402, F401
+    allclose,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    eq,
+    equal,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    invert,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    ne,
+    not_equal,
+)
+from .division import floor_divide, remainder  # noqa: E402, F401
+from .selection import clamp, clamp_max, clamp_min, clip, lerp, maximum, minimum  # noqa: E402, F401
+from .unary import (  # noqa: E402, F401
+    abs,
+    absolute,
+    acos,
+    arccos,
+    arcsin,
+    arctan,
+    arctan2,
+    asin,
+    atan,
+    atan2,
+    ceil,
+    cosh,
+    erf,
+    expm1,
+    fix,
+    floor,
+    log1p,
+    log2,
+    log10,
+    round,
+    sign,
+    sinh,
+    tan,
+    tanh,
+    trunc,
+)

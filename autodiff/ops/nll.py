@@ -83,7 +83,8 @@ class NllLossBackward(Function):
         values = backend.expand_dims(backend.multiply(backend.negative(scale), grad), axis=axis)
         shape = [1] * (safe.ndim + 1)
         shape[axis] = classes
-        labels = backend.reshape(backend.arange(0, classes, 1, backend.dtype_name(safe)), shape)
+        labels = backend.reshape(backend.arange(0, classes, 1, backend.dtype_name(safe)),
+                                 tuple(shape))
         hit = backend.equal(backend.expand_dims(safe, axis=axis), labels)
         return backend.where(hit, values, backend.zeros((), backend.dtype_name(values)))
 

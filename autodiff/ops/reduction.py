@@ -1,24 +1,53 @@
-"""Reductions. A reduction's backward puts the removed dims back and expands the gradient."""
+"""Reductions: sum, mean, prod, var/std, logsumexp, norm, any/all. (max/min and their kin are
+in `minmax`, cumsum/cumprod in `scan`.) `dim` is an int or a tuple of ints (negative counts from
+the end; an empty tuple means every dim, as PyTorch); `keepdim` keeps reduced dims as size 1.
+
+A reduction's backward puts the removed dims back (`keep_dims`) so its gradient broadcasts
+against the input.
+"""
 
 from __future__ import annotations
 
+import math
+import warnings
 from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..tensor import Tensor
-from ._util import normalize_dims
+from ..tensor import Tensor, _wrap_dim
+from ._util import default_float, normalize_dims
+
+
+def reduction_axes(dim: Any, ndim: int) -> tuple[int, ...] | None:
+    """`dim` as sorted non-negative axes; None (and an empty tuple, as PyTorch) mean all dims."""
+    return normalize_dims(dim, ndim) or None
+
+
+def reduced_count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
+    """How many elements each output element of a reduction over `axes` combines."""
+    count = 1
+    for axis in range(len(shape)) if axes is None else axes:
+        count *= shape[axis]
+    return count
+
+
+def keep_dims(tensor: Tensor, input_shape: tuple[int, ...], axes: tuple[int, ...] | None,
+              keepdim: bool) -> Tensor:
+    """A reduced tensor reshaped with its reduced dims back as size 1 (it then broadcasts
+    against the input)."""
+    if keepdim:
+        return tensor
+    if axes is None:
+        axes = tuple(range(len(input_shape)))
+    if not axes:
+        return tensor
+    return tensor.reshape([1 if axis in axes else size for axis, size in enumerate(input_shape)])
 
 
 def _restore_dims(grad: Tensor, input_shape: tuple[int, ...], axes: tuple[int, ...] | None,
                   keepdim: bool) -> Tensor:
     """Reshape a reduced gradient so it broadcasts against the input, then expand it."""
-    if axes is None:
-        axes = tuple(range(len(input_shape)))
-    if not keepdim and axes:
-        kept = [1 if axis in axes else size for axis, size in enumerate(input_shape)]
-        grad = grad.reshape(kept)
-    return grad.expand(input_shape)
+    return keep_dims(grad, input_shape, axes, keepdim).expand(input_shape)
 
 
 class Sum(Function):
@@ -48,7 +77,7 @@ class SumDim(Sum):
 
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,
         dtype: Any = None) -> Tensor:
-    axes = normalize_dims(dim, input._data.ndim)
+    axes = reduction_axes(dim, input._data.ndim)
     dtype_name = None if dtype is None else dtypes.to_dtype(dtype).name
     op = Sum if dim is None else SumDim
     return op.apply(input, axes=axes, keepdim=keepdim, dtype=dtype_name)
@@ -89,6 +118,370 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {dtypes.SCALAR_TYPE_NAMES[kind.name]}"
         )
-    axes = normalize_dims(dim, input._data.ndim)
+    axes = reduction_axes(dim, input._data.ndim)
     op = Mean if dim is None else MeanDim
     return op.apply(input, axes=axes, keepdim=keepdim, dtype=None if dtype is None else kind.name)
+
+
+# ----------------------------------------------------------------------------- prod
+class Prod(Function):
+    node_name = "ProdBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, axis: int | None, keepdim: bool) -> Any:
+        ctx.input_shape = a.shape
+        ctx.axes = None if axis is None else (axis,)
+        ctx.keepdim = keepdim
+        backend = ctx.backend
+        if a.ndim == 0:
+            out = backend.asarray(a, copy=True)
+        else:
+            out = backend.prod(a, axis=axis, keepdims=keepdim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, out = ctx.saved_tensors
+        axes = ctx.axes
+        grad = keep_dims(grad, ctx.input_shape, axes, ctx.keepdim)
+        out = keep_dims(out, ctx.input_shape, axes, ctx.keepdim)
+        backend = ctx.backend
+        if not bool(backend.any(backend.equal(a._data, 0))):
+            return grad * (out / a)  # the product of the others
+        # With zeros the product of the others is 0, except at a slice's only zero, where it is
+        # the product of the slice's nonzero elements.
+        is_zero = a == 0
+        nonzero = _where(is_zero, 1.0, a)
+        others_at_zero = _where(is_zero.sum(ctx.axes, keepdim=True) == 1,
+                                _prod_keepdim(nonzero, axes), 0.0)
+        return grad * _where(is_zero, others_at_zero, out / nonzero)
+
+
+class ProdDim(Prod):
+    node_name = "ProdBackward1"
+
+
+def _prod_keepdim(tensor: Tensor, axes: tuple[int, ...] | None) -> Tensor:
+    if axes is None:
+        return prod(tensor).reshape([1] * tensor.ndim)
+    return prod(tensor, axes[0], keepdim=True)
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+         dtype: Any = None) -> Tensor:
+    """The product of the elements (along `dim`, an int as in PyTorch). Integers and bools
+    multiply as int64; the gradient is right with zeros (one or several)."""
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError(
+            f"prod() received an invalid combination of arguments - got ({type(dim).__name__}), "
+            "but expected one of: (*, torch.dtype dtype = None) or (int dim, bool keepdim = "
+            "False, *, torch.dtype dtype = None)"
+        )
+    input = _cast_for_accumulation(input, dtype)
+    if dim is None:
+        return Prod.apply(input, axis=None, keepdim=False)
+    axis = _wrap_dim(dim, input._data.ndim)
+    return ProdDim.apply(input, axis=axis if input._data.ndim else None, keepdim=keepdim)
+
+
+def _cast_for_accumulation(input: Tensor, dtype: Any) -> Tensor:
+    """`dtype=` casts first (differentiably); without it integers and bools become int64."""
+    if dtype is not None:
+        return input.to(dtypes.to_dtype(dtype))
+    if not input.dtype.is_floating_point and input.dtype is not dtypes.int64:
+        return input.to(dtypes.int64)
+    return input
+
+
+# ----------------------------------------------------------------------------- var, std
+def _correction(name: str, unbiased: Any, correction: Any) -> float:
+    if unbiased is not None and correction is not None:
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments: pass either unbiased or "
+            "correction, not both"
+        )
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def _variance(backend: Any, a: Any, axes: tuple[int, ...] | None, correction: float,
+              keepdim: bool, count: int) -> Any:
+    """The variance on arrays, with PyTorch's values where degrees of freedom are <= 0."""
+    dof = count - correction
+    if dof > 0:
+        return backend.var(a, axis=axes, correction=correction, keepdims=keepdim)
+    if count == 0:
+        reduced = backend.sum(a, axis=axes, keepdims=keepdim)
+        return backend.full(reduced.shape, math.nan, backend.dtype_name(a))
+    centered = backend.subtract(a, backend.mean(a, axis=axes, keepdims=True))
+    squares = backend.sum(backend.multiply(centered, centered), axis=axes, keepdims=keepdim)
+    if dof == 0:  # 0 / 0 is nan, x / 0 is inf (no division, so nothing warns)
+        nan = backend.full(squares.shape, math.nan, backend.dtype_name(a))
+        inf = backend.full(squares.shape, math.inf, backend.dtype_name(a))
+        return backend.where(backend.equal(squares, 0), nan, inf)
+    return backend.divide(squares, dof)
+
+
+def _check_var_input(input: Tensor) -> None:
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+
+
+def _warn_dof(name: str, count: int, correction: float) -> None:
+    if count - correction <= 0:
+        warnings.warn(
+            f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+            "reduction factor (input numel divided by output numel).",
+            UserWarning, stacklevel=3,
+        )
+
+
+def _var_backward(grad: Tensor, a: Tensor, ctx: Any) -> Tensor:
+    """d var / d a = 2 (a - mean) / (N - correction), times the kept-dims gradient."""
+    grad = keep_dims(grad, ctx.input_shape, ctx.axes, ctx.keepdim)
+    dof = ctx.dof
+    scale = 2.0 / dof if dof != 0 else math.inf
+    mean = a.mean(ctx.axes, keepdim=True) if ctx.axes is not None else a.mean()
+    return grad * ((a - mean) * scale)
+
+
+class Var(Function):
+    node_name = "VarBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
+                keepdim: bool) -> Any:
+        count = reduced_count(a.shape, axes)
+        ctx.input_shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        ctx.dof = count - correction
+        ctx.save_for_backward(a)
+        return _variance(ctx.backend, a, axes, correction, keepdim, count)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return _var_backward(grad, a, ctx)
+
+
+class Std(Function):
+    node_name = "StdBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
+                keepdim: bool) -> Any:
+        count = reduced_count(a.shape, axes)
+        ctx.input_shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        ctx.dof = count - correction
+        out = ctx.backend.sqrt(_variance(ctx.backend, a, axes, correction, keepdim, count))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, out = ctx.saved_tensors
+        # d std = d var / (2 std); PyTorch takes 0 where std == 0.
+        at_zero = out == 0
+        grad_var = _where(at_zero, 0.0, grad / (_where(at_zero, 1.0, out) * 2))
+        return _var_backward(grad_var, a, ctx)
+
+
+def _var_std(op: type[Function], name: str, input: Tensor, dim: Any, unbiased: Any,
+             keepdim: bool, correction: Any) -> Tensor:
+    if isinstance(dim, bool):  # the legacy positional form var(input, unbiased)
+        dim, unbiased = None, dim
+    _check_var_input(input)
+    axes = reduction_axes(dim, input._data.ndim)
+    correction = _correction(name, unbiased, correction)
+    _warn_dof(name, reduced_count(input._data.shape, axes), correction)
+    return op.apply(input, axes=axes, correction=correction, keepdim=keepdim)
+
+
+def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+        correction: Any = None) -> Tensor:
+    """Variance over `dim` with `correction` (default 1: Bessel's; `unbiased=False` is 0)."""
+    return _var_std(Var, "var", input, dim, unbiased, keepdim, correction)
+
+
+def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+        correction: Any = None) -> Tensor:
+    """Standard deviation over `dim` (see `var`)."""
+    return _var_std(Std, "std", input, dim, unbiased, keepdim, correction)
+
+
+# ----------------------------------------------------------------------------- logsumexp
+class Logsumexp(Function):
+    node_name = "LogsumexpBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
+        backend = ctx.backend
+        ctx.input_shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        a = default_float(backend, a)
+        if a.ndim == 0:
+            out = backend.asarray(a, copy=True)
+        elif reduced_count(a.shape, axes) == 0:  # an empty sum of exps: log(0) = -inf
+            reduced = backend.sum(a, axis=axes, keepdims=keepdim)
+            out = backend.full(reduced.shape, -math.inf, backend.dtype_name(a))
+        else:
+            out = backend.logsumexp(a, axis=axes, keepdims=keepdim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, out = ctx.saved_tensors
+        axes = None if not ctx.axes else ctx.axes
+        grad = keep_dims(grad, ctx.input_shape, axes, ctx.keepdim)
+        out = keep_dims(out, ctx.input_shape, axes, ctx.keepdim)
+        return grad * (a - out).exp()
+
+
+def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(input))) over `dim`, computed without overflow."""
+    ndim = input._data.ndim
+    axes = reduction_axes(dim, ndim) or tuple(range(ndim))
+    return Logsumexp.apply(input, axes=axes, keepdim=keepdim)
+
+
+# ----------------------------------------------------------------------------- norms
+class VectorNorm(Function):
+    """The p-norm of the elements over `axes` (torch.linalg.vector_norm, which torch.norm
+    calls for vectors and for p='fro')."""
+
+    node_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, ord: float, axes: tuple[int, ...] | None,
+                keepdim: bool) -> Any:
+        backend = ctx.backend
+        ctx.input_shape, ctx.axes, ctx.keepdim, ctx.ord = a.shape, axes, keepdim, ord
+        magnitude = backend.abs(a)
+        if ord == 2:
+            out = backend.sqrt(backend.sum(backend.multiply(a, a), axis=axes, keepdims=keepdim))
+        elif ord == 1:
+            out = backend.sum(magnitude, axis=axes, keepdims=keepdim)
+        elif ord == math.inf:
+            out = backend.max(magnitude, axis=axes, keepdims=keepdim)
+        elif ord == -math.inf:
+            out = backend.min(magnitude, axis=axes, keepdims=keepdim)
+        elif ord == 0:
+            count = backend.sum(backend.not_equal(a, 0), axis=axes, keepdims=keepdim)
+            out = backend.astype(count, backend.dtype_name(a))
+        else:
+            powers = backend.sum(backend.pow(magnitude, ord), axis=axes, keepdims=keepdim)
+            out = backend.pow(powers, 1.0 / ord)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor | None:
+        a, norm = ctx.saved_tensors
+        p = ctx.ord
+        grad = keep_dims(grad, ctx.input_shape, ctx.axes, ctx.keepdim)
+        norm = keep_dims(norm, ctx.input_shape, ctx.axes, ctx.keepdim)
+        # PyTorch's norm_backward, with the same choices at 0.
+        if p == 0:
+            return None
+        if p == 1:
+            return grad * sign(a)
+        norm_is_zero = norm == 0
+        if p == 2:
+            return grad * _where(norm_is_zero, 0.0, a / _where(norm_is_zero, 1.0, norm))
+        if math.isinf(p):
+            magnitude = tensor_abs(a)
+            mask = (magnitude == norm) | magnitude.isnan()
+            count = mask.sum(ctx.axes, keepdim=True) if ctx.axes else mask.sum()
+            return sign(a) * _where(mask, grad / count, 0.0)
+        magnitude = tensor_abs(a)
+        a_is_zero = a == 0
+        if p < 1:
+            powered = _where(a_is_zero, 1.0, magnitude) ** (p - 1)
+            return sign(a) * _where(a_is_zero, 0.0, powered) * grad * norm ** (1 - p)
+        scale = _where(norm_is_zero, 0.0, grad / _where(norm_is_zero, 1.0, norm) ** (p - 1))
+        if p < 2:
+            return sign(a) * magnitude ** (p - 1) * scale
+        return a * magnitude ** (p - 2) * scale
+
+
+def vector_norm(input: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
+                dtype: Any = None) -> Tensor:
+    if dtype is not None:
+        input = input.to(dtypes.to_dtype(dtype))
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            f"{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}"
+        )
+    ord = float(ord)
+    shape = input._data.shape
+    axes = reduction_axes(dim, input._data.ndim)
+    if ord < 0 or math.isinf(ord):  # min/max-like norms: nothing to return for no elements
+        _check_not_empty(shape, axes, _ord_name(ord))
+    return VectorNorm.apply(input, ord=ord, axes=axes, keepdim=keepdim)
+
+
+def _check_not_empty(shape: tuple[int, ...], axes: tuple[int, ...] | None, name: str) -> None:
+    if axes is None:
+        if 0 in shape:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {name} norm on an empty tensor because "
+                "the operation does not have an identity"
+            )
+        return
+    for axis in axes:
+        if shape[axis] == 0:
+            # (sic: PyTorch's message has no space before "because")
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {name} norm on the dimension {axis}"
+                "because this dimension is empty and the operation does not have an identity"
+            )
+
+
+def _ord_name(ord: float) -> str:
+    return {math.inf: "inf", -math.inf: "-inf"}.get(ord, f"{ord:g}")
+
+
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+         dtype: Any = None) -> Tensor:
+    """torch.norm: a vector norm for every number `p` and for 'fro' (over all elements or over
+    `dim`). Matrix norms ('nuc') are linear algebra's (`autodiff.linalg`)."""
+    if isinstance(p, str):
+        if p != "fro":
+            raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+        p = 2
+    return vector_norm(input, 2 if p is None else p, dim, keepdim, dtype=dtype)
+
+
+# ----------------------------------------------------------------------------- any, all
+def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Whether any element (along `dim`) is nonzero; a bool tensor outside the graph."""
+    backend = input._backend
+    axes = reduction_axes(dim, input._data.ndim)
+    return _wrap_bool(backend, backend.any(input._data, axis=axes, keepdims=keepdim), input)
+
+
+def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Whether every element (along `dim`) is nonzero; a bool tensor outside the graph."""
+    backend = input._backend
+    axes = reduction_axes(dim, input._data.ndim)
+    return _wrap_bool(backend, backend.all(input._data, axis=axes, keepdims=keepdim), input)
+
+
+def _wrap_bool(backend: Any, array: Any, input: Tensor) -> Tensor:
+    from ..tensor import _wrap
+
+    if input.dtype is dtypes.uint8:  # PyTorch keeps uint8 for any/all of uint8
+        array = backend.astype(array, "uint8")
+    return _wrap(array, backend)
+
+
+# Imported last, as they build on the helpers above: the elementwise ops the backward formulas
+# use, and the other reduction families, re-exported (Tensor's methods reach every reduction
+# through this module).
+from .minmax import amax, amin, argmax, argmin, max, min  # noqa: E402, F401
+from .scan import cumprod, cumsum  # noqa: E402, F401
+from .selection import where as _where  # noqa: E402
+from .unary import abs as tensor_abs  # noqa: E402
+from .unary import sign  # noqa: E402

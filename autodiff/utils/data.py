@@ -14,6 +14,8 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from backends.host_random import HostGenerator
+
 from .. import creation
 from ..tensor import Tensor, _wrap
 
@@ -35,7 +37,7 @@ class Generator:
 
     def manual_seed(self, seed: int) -> Generator:
         self._seed = int(seed)
-        self._random = random.Random(self._seed)
+        self._host = HostGenerator(self._seed)
         return self
 
     def initial_seed(self) -> int:
@@ -46,13 +48,12 @@ class Generator:
         self.manual_seed(random.SystemRandom().getrandbits(63))
         return self._seed
 
-    def permutation(self, n: int) -> list[int]:
-        order = list(range(n))
-        self._random.shuffle(order)
-        return order
+    def permutation(self, n: int) -> Any:
+        """0..n-1 in random order (a host int64 array: `.tolist()` gives Python ints)."""
+        return self._host.permutation(n)
 
-    def randint(self, high: int) -> int:
-        return self._random.randrange(high)
+    def integers(self, high: int, size: int) -> Any:
+        return self._host.integers(high, size)
 
 
 def _generator_from_global() -> Generator:
@@ -142,7 +143,7 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
         lengths = counts
     if sum(lengths) != total:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    order = _as_generator(generator).permutation(total)
+    order = _as_generator(generator).permutation(total).tolist()
     subsets = []
     offset = 0
     for length in lengths:
@@ -166,6 +167,9 @@ class SequentialSampler(Sampler):
     def __iter__(self) -> Iterator[int]:
         return iter(range(len(self.data_source)))
 
+    def _order(self) -> range:
+        return range(len(self.data_source))
+
     def __len__(self) -> int:
         return len(self.data_source)
 
@@ -188,15 +192,22 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
+        order = self._order()
+        return iter(order if isinstance(order, list) else order.tolist())
+
+    def _order(self) -> Any:
+        """This epoch's indices: a host int64 array (or a list when longer than the data)."""
         n = len(self.data_source)
         # Without a generator, each epoch draws its own seed from autodiff's generator.
         generator = _as_generator(self.generator)
         if self.replacement:
-            return iter([generator.randint(n) for _ in range(self.num_samples)])
+            return generator.integers(n, self.num_samples)
+        if self.num_samples <= n:
+            return generator.permutation(n)[:self.num_samples]
         order: list[int] = []
         while len(order) < self.num_samples:
-            order.extend(generator.permutation(n))
-        return iter(order[:self.num_samples])
+            order.extend(generator.permutation(n).tolist())
+        return order[:self.num_samples]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -350,13 +361,16 @@ class DataLoader:
         """TensorDataset fast path: the epoch's order goes to each device once; every batch is
         one gather per tensor (what collating the rows one by one would give)."""
         dataset: TensorDataset = self.dataset
-        order = list(self.batch_sampler.sampler)
+        sampler = self.batch_sampler.sampler
+        order = sampler._order() if hasattr(sampler, "_order") else list(sampler)
         batch_size = self.batch_sampler.batch_size
         on_device = {}
         for tensor in dataset.tensors:
             backend = tensor._backend
             if backend not in on_device:
-                on_device[backend] = backend.asarray(order, dtype="int64")
+                on_device[backend] = (
+                    backend.arange(order.start, order.stop, order.step, "int64")
+                    if isinstance(order, range) else backend.asarray(order, dtype="int64"))
         stop = len(order)
         if self.batch_sampler.drop_last:
             stop -= stop % batch_size

@@ -151,15 +151,15 @@ def test_train_step_lowers_the_loss(device: str) -> None:
     autodiff.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 16), nn.GELU(), nn.LayerNorm(16), nn.Dropout(0.1),
                           nn.Linear(16, 3)).to(device)
-    optimizer = autodiff.optim.Adam(model.parameters(), lr=0.01)
+    optimizer = autodiff.optim.Adam(model.parameters(), lr=0.03)
     x = autodiff.randn(32, 4, device=device)
     y = autodiff.randint(0, 3, (32,), device=device)
     losses = []
-    for _ in range(30):
+    for _ in range(80):
         loss = nn.CrossEntropyLoss()(model(x), y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-    assert losses[-1] < 0.5 * losses[0]
+    assert losses[-1] < 0.4 * losses[0]  # random labels: memorised (about 0.2 at the end)
     assert all(p.grad is not None and p.grad.device == p.device for p in model.parameters())

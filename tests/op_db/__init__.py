@@ -29,7 +29,8 @@ class OpInfo:
     samples: tuple[Sample, ...]
     grad_fn: str | None = None  # PyTorch's node name for the first sample
     domain: tuple[float, float] = (-2.0, 2.0)  # inputs are drawn uniformly from here
-    differentiable: bool = True
+    differentiable: bool = True  # False: forward checks only (comparisons, argmax, ...)
+    out_dtype: Any = None  # the output's dtype when it is not the inputs' (bool, int64)
     # Inputs after the first `grad_inputs` are not differentiated (targets, indices).
     grad_inputs: int | None = None
     atol: float = 1e-5
@@ -46,10 +47,11 @@ BINARY_SHAPES = (
 UNARY_SHAPES = (Sample(((3, 4),)), Sample(((),)), Sample(((2, 0),)), Sample(((2, 3, 2),)))
 
 # The family modules import the names above, so they are imported after them.
+from .activation import ACTIVATION  # noqa: E402
 from .elementwise import ELEMENTWISE  # noqa: E402
 from .linalg import LINALG  # noqa: E402
 from .loss import LOSS  # noqa: E402
 from .reduction import REDUCTION  # noqa: E402
 from .shape import SHAPE  # noqa: E402
 
-OP_DB: list[OpInfo] = [*ELEMENTWISE, *REDUCTION, *SHAPE, *LINALG, *LOSS]
+OP_DB: list[OpInfo] = [*ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *LINALG, *LOSS]

@@ -1,0 +1,196 @@
+"""Comparisons, logical and bitwise ops, and value tests (isnan, isclose, ...).
+
+None of them is differentiable: they compute on the arrays and return a Tensor outside the
+graph (bool, or the promoted integer dtype for bitwise ops), as in PyTorch. Operands are
+promoted with PyTorch's rules first, so `int_tensor == 2.5` compares in float.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import dtypes
+from ..tensor import Tensor, _wrap
+from ._util import check_broadcast, promote
+
+
+def _operands(input: Tensor, other: Any) -> tuple[Any, Any, Any]:
+    """The backend and the two arrays (or array and number) of a binary op."""
+    backend = input._backend
+    if isinstance(other, Tensor):
+        if other._backend is not backend:
+            from ..function import _raise_device_mismatch
+
+            _raise_device_mismatch(backend, other._backend)
+        other = other._data
+    return backend, input._data, other
+
+
+def _compare(name: str, input: Tensor, other: Any) -> Tensor:
+    backend, a, b = _operands(input, other)
+    a, b = promote(backend, a, b)
+    return _wrap(getattr(backend, name)(a, b), backend)
+
+
+def eq(input: Tensor, other: Any) -> Tensor:
+    return _compare("equal", input, other)
+
+
+def ne(input: Tensor, other: Any) -> Tensor:
+    return _compare("not_equal", input, other)
+
+
+def gt(input: Tensor, other: Any) -> Tensor:
+    return _compare("greater", input, other)
+
+
+def ge(input: Tensor, other: Any) -> Tensor:
+    return _compare("greater_equal", input, other)
+
+
+def lt(input: Tensor, other: Any) -> Tensor:
+    return _compare("less", input, other)
+
+
+def le(input: Tensor, other: Any) -> Tensor:
+    return _compare("less_equal", input, other)
+
+
+not_equal, greater, greater_equal, less, less_equal = ne, gt, ge, lt, le
+
+
+# ----------------------------------------------------------------------------- logical
+def _truth(backend: Any, x: Any) -> Any:
+    """Any dtype as bool: nonzero is True (PyTorch's logical ops accept every dtype)."""
+    return x if x.dtype == backend._bool else backend.not_equal(x, 0)
+
+
+def _logical(name: str, input: Tensor, other: Tensor) -> Tensor:
+    backend, a, b = _operands(input, other)
+    if not hasattr(b, "shape"):
+        b = backend.asarray(b)
+    if a.shape != b.shape:
+        check_broadcast(a.shape, b.shape)
+    return _wrap(getattr(backend, name)(_truth(backend, a), _truth(backend, b)), backend)
+
+
+def logical_and(input: Tensor, other: Tensor) -> Tensor:
+    return _logical("logical_and", input, other)
+
+
+def logical_or(input: Tensor, other: Tensor) -> Tensor:
+    return _logical("logical_or", input, other)
+
+
+def logical_xor(input: Tensor, other: Tensor) -> Tensor:
+    return _logical("logical_xor", input, other)
+
+
+def logical_not(input: Tensor) -> Tensor:
+    backend = input._backend
+    return _wrap(backend.logical_not(_truth(backend, input._data)), backend)
+
+
+# ----------------------------------------------------------------------------- bitwise
+def _bitwise(name: str, input: Tensor, other: Any) -> Tensor:
+    backend, a, b = _operands(input, other)
+    a, b = promote(backend, a, b)
+    array = a if hasattr(a, "dtype") else b
+    if array.dtype in backend._floating:
+        kind = dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(array)]
+        raise NotImplementedError(
+            f'"{name}_{backend.device.type}" not implemented for \'{kind}\''
+        )
+    return _wrap(getattr(backend, name)(a, b), backend)
+
+
+def bitwise_and(input: Tensor, other: Any) -> Tensor:
+    return _bitwise("bitwise_and", input, other)
+
+
+def bitwise_or(input: Tensor, other: Any) -> Tensor:
+    return _bitwise("bitwise_or", input, other)
+
+
+def bitwise_xor(input: Tensor, other: Any) -> Tensor:
+    return _bitwise("bitwise_xor", input, other)
+
+
+def bitwise_not(input: Tensor) -> Tensor:
+    backend, a = input._backend, input._data
+    if a.dtype in backend._floating:
+        kind = dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(a)]
+        raise NotImplementedError(
+            f'"bitwise_not_{backend.device.type}" not implemented for \'{kind}\''
+        )
+    if a.dtype == backend._bool:
+        return _wrap(backend.logical_not(a), backend)
+    return _wrap(backend.bitwise_invert(a), backend)
+
+
+def invert(input: Tensor) -> Tensor:
+    """`~tensor`: bitwise not, refused for floating tensors with PyTorch's TypeError."""
+    if input.dtype.is_floating_point:
+        raise TypeError(
+            "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+        )
+    return bitwise_not(input)
+
+
+# ----------------------------------------------------------------------------- value tests
+def isnan(input: Tensor) -> Tensor:
+    return _wrap(input._backend.isnan(input._data), input._backend)
+
+
+def isinf(input: Tensor) -> Tensor:
+    return _wrap(input._backend.isinf(input._data), input._backend)
+
+
+def isfinite(input: Tensor) -> Tensor:
+    return _wrap(input._backend.isfinite(input._data), input._backend)
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """|input - other| <= atol + rtol * |other|, elementwise (equal infinities are close)."""
+    backend, a, b = _operands(input, other)
+    if input.dtype is not other.dtype:
+        raise RuntimeError(
+            f"{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]} did not match "
+            f"{dtypes.SCALAR_TYPE_NAMES[other.dtype.name]}"
+        )
+    if a.shape != b.shape:
+        check_broadcast(a.shape, b.shape)
+    close = backend.equal(a, b)  # also equal infinities
+    if a.dtype == backend._bool:
+        return _wrap(close, backend)
+    if a.dtype not in backend._floating:  # integers: the tolerance is computed in float64
+        a, b = backend.astype(a, "float64"), backend.astype(b, "float64")
+    # Infinities and NaNs are replaced before subtracting (no inf - inf): they are close
+    # only when equal, which `close` already says.
+    finite = backend.logical_and(backend.isfinite(a), backend.isfinite(b))
+    a = backend.where(finite, a, backend.zeros_like(a))
+    b = backend.where(finite, b, backend.zeros_like(b))
+    difference = backend.abs(backend.subtract(a, b))
+    tolerance = backend.add(backend.multiply(backend.abs(b), rtol), atol)
+    within = backend.logical_and(finite, backend.less_equal(difference, tolerance))
+    close = backend.logical_or(close, within)
+    if equal_nan:
+        both_nan = backend.logical_and(backend.isnan(input._data), backend.isnan(other._data))
+        close = backend.logical_or(close, both_nan)
+    return _wrap(close, backend)
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    close = isclose(input, other, rtol, atol, equal_nan)
+    return bool(close._backend.all(close._data))
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when both have the same shape and the same values."""
+    backend, a, b = _operands(input, other)
+    if a.shape != b.shape:
+        return False
+    a, b = promote(backend, a, b)
+    return bool(backend.all(backend.equal(a, b)))

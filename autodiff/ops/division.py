@@ -1,0 +1,135 @@
+"""Division that rounds: div(rounding_mode="trunc" | "floor"), floor_divide (`//`) and
+remainder (`%`). Integer inputs stay integers; dividing an integer by zero raises, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..dtypes import scalar_dtype
+from ..function import Function
+from ..tensor import Tensor, _wrap
+from ._common import not_implemented_for, zeros_like_grad
+from ._util import promote
+
+_SCALARS = (bool, int, float)
+
+
+def div_rounded(input: Any, other: Any, rounding_mode: str) -> Tensor:
+    return DivMode.apply(_as_tensor(input, other), other, mode=rounding_mode)
+
+
+def _as_tensor(value: Any, like: Tensor) -> Tensor:
+    """A Python number in first place becomes a 0-d tensor (PyTorch wraps it the same way)."""
+    if isinstance(value, Tensor):
+        return value
+    backend = like._backend
+    return _wrap(backend.asarray(value, dtype=scalar_dtype(value).name), backend)
+
+
+def _divide_rounded(backend: Any, a: Any, b: Any, mode: str) -> Any:
+    """a / b rounded towards zero ("trunc") or down ("floor"), in the promoted dtype."""
+    a, b = promote(backend, a, b)
+    array = a if type(a) not in _SCALARS else b
+    if array.dtype in backend._floating:
+        if mode == "floor":  # Python's floor division, as PyTorch (exact, unlike floor(a / b))
+            return backend.floor_divide(a, b)
+        return backend.trunc(backend.divide(a, b))
+    if array.dtype == backend._bool:
+        raise not_implemented_for(f"div_{mode}", backend, array)
+    divisor_is_zero = b == 0 if type(b) in _SCALARS else bool(backend.any(backend.equal(b, 0)))
+    if divisor_is_zero:
+        raise RuntimeError("ZeroDivisionError")
+    quotient = backend.floor_divide(a, b)
+    if mode == "trunc":  # floor rounds down; undo that where the exact quotient is negative
+        inexact = backend.not_equal(backend.remainder(a, b), 0)
+        negative = backend.not_equal(backend.less(a, 0), backend.less(b, 0))
+        quotient = backend.where(backend.logical_and(inexact, negative), quotient + 1, quotient)
+    return quotient
+
+
+class DivMode(Function):
+    """div with rounding_mode; the result is piecewise constant, so both gradients are zero."""
+
+    node_name = "DivBackward2"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any, *, mode: str) -> Any:
+        return _divide_rounded(ctx.backend, a, b, mode)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_a, needs_b = ctx.needs_input_grad
+        zeros = zeros_like_grad(grad)
+        return (zeros if needs_a else None), (zeros if needs_b else None)
+
+
+class FloorDivide(Function):
+    """floor_divide (`//`): PyTorch has no derivative for it and says so at backward time."""
+
+    node_name = "torch::autograd::NotImplemented"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        return _divide_rounded(ctx.backend, a, b, "floor")
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:
+    return FloorDivide.apply(_as_tensor(input, other), other)
+
+
+class Remainder(Function):
+    """Python's modulo (the sign of the divisor), as PyTorch's remainder and `%`."""
+
+    node_name = "RemainderBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        backend = ctx.backend
+        a, b = promote(backend, a, b)
+        array = a if type(a) not in _SCALARS else b
+        if array.dtype == backend._bool:
+            raise not_implemented_for("remainder", backend, array)
+        if array.dtype not in backend._floating:
+            divisor_is_zero = b == 0 if type(b) in _SCALARS else bool(
+                backend.any(backend.equal(b, 0)))
+            if divisor_is_zero:
+                raise RuntimeError("ZeroDivisionError")
+        return backend.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        # remainder = a - b * floor(a / b): d/da = 1, d/db = -floor(a / b).
+        grad_b = -grad * DivMode.apply(a, b, mode="floor") if needs_b else None
+        return (grad if needs_a else None), grad_b
+
+
+class RemainderTensor(Remainder):
+    node_name = "RemainderBackward1"
+
+
+class RemainderNumber(FloorDivide):
+    """number % tensor: not differentiable in PyTorch either."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        return Remainder.forward(ctx, a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        raise RuntimeError("derivative for aten::remainder is not implemented")
+
+
+def remainder(input: Any, other: Any) -> Tensor:
+    if not isinstance(input, Tensor):
+        return RemainderNumber.apply(_as_tensor(input, other), other)
+    if isinstance(other, Tensor):
+        return RemainderTensor.apply(input, other)
+    return Remainder.apply(input, other)

@@ -1,0 +1,210 @@
+"""max/min, amax/amin and argmax/argmin.
+
+Gradients follow PyTorch: a full `max()`/`min()` and `amax`/`amin` split the gradient evenly
+among tied elements; `max(dim)`/`min(dim)` give it all to the element at the returned index
+(the first of the ties, as NumPy and PyTorch both pick). NaN wins a max or min, and gets the
+gradient.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import return_types
+from ..function import Function
+from ..tensor import Tensor, _wrap, _wrap_dim
+from .reduction import keep_dims, reduction_axes
+from .selection import maximum, minimum, where
+
+
+def _tied_mask(a: Tensor, out: Tensor) -> Tensor:
+    """Where `a` equals its reduced value `out` (kept dims), NaN matching NaN."""
+    return (a == out) | (a.isnan() & out.isnan())
+
+
+def _check_full_reduction(name: str, a: Any) -> None:
+    if 0 in a.shape:
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+            "the reduction dim with the 'dim' argument."
+        )
+
+
+def _check_dims_not_empty(name: str, a: Any, axes: tuple[int, ...] | None) -> None:
+    if axes is None:
+        _check_full_reduction(name, a)
+        return
+    for axis in axes:
+        if a.shape[axis] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+
+
+# ----------------------------------------------------------------------------- max(), min()
+class MaxAll(Function):
+    node_name = "MaxBackward1"
+    reduce = "max"
+
+    @classmethod
+    def forward(cls, ctx: Any, a: Any) -> Any:  # type: ignore[override]
+        _check_full_reduction(cls.reduce, a)
+        out = getattr(ctx.backend, cls.reduce)(a)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, out = ctx.saved_tensors
+        mask = _tied_mask(a, out)
+        return where(mask, grad / mask.sum(), 0.0)
+
+
+class MinAll(MaxAll):
+    node_name = "MinBackward1"
+    reduce = "min"
+
+
+# ----------------------------------------------------------------------------- max(dim), min(dim)
+class MaxDim(Function):
+    """(values, indices) along one dim; the gradient goes to the returned indices."""
+
+    node_name = "MaxBackward0"
+    reduce, arg_reduce = "max", "argmax"
+
+    @classmethod
+    def forward(cls, ctx: Any, a: Any, *, dim: int, keepdim: bool) -> Any:  # type: ignore[override]
+        backend = ctx.backend
+        ctx.set_materialize_grads(False)  # the indices never get a gradient
+        ctx.input_shape, ctx.dim, ctx.keepdim = a.shape, dim, keepdim
+        if a.ndim == 0:
+            values = backend.asarray(a, copy=True)
+            indices = backend.zeros((), "int64")
+        else:
+            _check_dims_not_empty(cls.reduce, a, (dim,))
+            values = getattr(backend, cls.reduce)(a, axis=dim, keepdims=keepdim)
+            indices = getattr(backend, cls.arg_reduce)(a, axis=dim, keepdims=keepdim)
+            if backend.dtype_name(indices) != "int64":
+                indices = backend.astype(indices, "int64")
+        ctx.indices = indices
+        ctx.mark_non_differentiable(indices)
+        return values, indices
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor | None, grad_indices: Any = None) -> Tensor | None:
+        if grad is None:
+            return None
+        shape = ctx.input_shape
+        if not shape:
+            return grad
+        backend = ctx.backend
+        dim = ctx.dim
+        indices = ctx.indices if ctx.keepdim else backend.expand_dims(ctx.indices, axis=dim)
+        grad = keep_dims(grad, shape, (dim,), ctx.keepdim)
+        # The selected element of each slice: its position along `dim` equals the index.
+        positions = backend.reshape(backend.arange(0, shape[dim], 1, "int64"),
+                                    tuple(-1 if axis == dim else 1 for axis in range(len(shape))))
+        selected = _wrap(backend.equal(positions, indices), backend)
+        return where(selected, grad, 0.0)
+
+
+class MinDim(MaxDim):
+    node_name = "MinBackward0"
+    reduce, arg_reduce = "min", "argmin"
+
+
+def _max_min(op_all: type[MaxAll], op_dim: type[MaxDim], binary: Any,
+             result: type[Any], input: Tensor, dim: Any, keepdim: bool) -> Any:
+    if dim is None:
+        return op_all.apply(input)
+    if isinstance(dim, Tensor):  # max(input, other): the elementwise maximum
+        return binary(input, dim)
+    if not isinstance(dim, int):
+        raise TypeError(
+            f"{op_all.reduce}() received an invalid combination of arguments - got "
+            f"({type(dim).__name__}), but expected one of: (), (Tensor other), (int dim, bool "
+            "keepdim = False)"
+        )
+    dim = _wrap_dim(dim, input._data.ndim)
+    values, indices = op_dim.apply(input, dim=dim, keepdim=keepdim)
+    return result((values, indices))
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """The largest element; with `dim`, (values, indices) along it; with a Tensor, maximum."""
+    return _max_min(MaxAll, MaxDim, maximum, return_types.max, input, dim, keepdim)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """The smallest element; with `dim`, (values, indices) along it; with a Tensor, minimum."""
+    return _max_min(MinAll, MinDim, minimum, return_types.min, input, dim, keepdim)
+
+
+# ----------------------------------------------------------------------------- amax, amin
+class Amax(Function):
+    node_name = "AmaxBackward0"
+    reduce = "amax"
+
+    @classmethod
+    def forward(cls, ctx: Any, a: Any, *, axes: tuple[int, ...] | None,  # type: ignore[override]
+                keepdim: bool) -> Any:
+        _check_dims_not_empty(cls.reduce, a, axes)
+        ctx.input_shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        out = getattr(ctx.backend, cls.reduce[1:])(a, axis=axes, keepdims=keepdim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, out = ctx.saved_tensors
+        grad = keep_dims(grad, ctx.input_shape, ctx.axes, ctx.keepdim)
+        mask = _tied_mask(a, keep_dims(out, ctx.input_shape, ctx.axes, ctx.keepdim))
+        count = mask.sum(ctx.axes, keepdim=True) if ctx.axes is not None else mask.sum()
+        return where(mask, grad / count, 0.0)
+
+
+class Amin(Amax):
+    node_name = "AminBackward0"
+    reduce = "amin"
+
+
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """The largest elements over `dim` (all dims by default); ties share the gradient."""
+    return Amax.apply(input, axes=reduction_axes(dim, input._data.ndim), keepdim=keepdim)
+
+
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """The smallest elements over `dim` (all dims by default); ties share the gradient."""
+    return Amin.apply(input, axes=reduction_axes(dim, input._data.ndim), keepdim=keepdim)
+
+
+# ----------------------------------------------------------------------------- argmax, argmin
+def _arg_reduce(name: str, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    backend, a = input._backend, input._data
+    if a.dtype == backend._bool:
+        raise RuntimeError(f"{name}(): does not support bool input")
+    if dim is None:
+        if 0 in a.shape:
+            raise IndexError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+            )
+        axis = None
+    else:
+        axis = _wrap_dim(dim, a.ndim)
+        if a.ndim:
+            _check_dims_not_empty(name, a, (axis,))
+    if a.ndim == 0:
+        out = backend.zeros((), "int64")
+    else:
+        out = getattr(backend, name)(a, axis=axis, keepdims=keepdim)
+        if backend.dtype_name(out) != "int64":
+            out = backend.astype(out, "int64")
+    return _wrap(out, backend)
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """The index of the largest element (in the flattened tensor when `dim` is None)."""
+    return _arg_reduce("argmax", input, dim, keepdim)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """The index of the smallest element (in the flattened tensor when `dim` is None)."""
+    return _arg_reduce("argmin", input, dim, keepdim)

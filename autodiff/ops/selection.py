@@ -1,0 +1,321 @@
+"""Ops that pick or blend between values elementwise: where, maximum/minimum, clamp, lerp.
+
+Their gradients go to the value that was picked. Ties follow PyTorch: maximum/minimum split the
+gradient evenly between equal operands; clamp passes it to the input when the input equals a
+bound (and to a tensor bound only when the input is strictly outside it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import dtypes
+from ..function import Function
+from ..tensor import Tensor
+from ._util import cast_operand, promote
+
+_SCALARS = (bool, int, float)
+
+
+# ----------------------------------------------------------------------------- where
+class Where(Function):
+    node_name = "WhereBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, condition: Any, a: Any, b: Any) -> Any:
+        backend = ctx.backend
+        if condition.dtype != backend._bool:
+            raise RuntimeError(
+                "where expected condition to be a boolean tensor, but got a tensor with dtype "
+                f"{dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(condition)]}"
+            )
+        ctx.save_for_backward(condition)
+        a, b = promote(backend, a, b)
+        if type(a) in _SCALARS and type(b) in _SCALARS:
+            # Two numbers: the result takes their promoted dtype (bool, int64 or default float).
+            kind = dtypes.result_type(a, b).name
+            a = backend.full(condition.shape, cast_operand(backend, a, kind), kind)
+        return backend.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[None, Tensor | None, Tensor | None]:
+        condition, = ctx.saved_tensors
+        _, needs_a, needs_b = ctx.needs_input_grad
+        return (
+            None,
+            where(condition, grad, 0.0) if needs_a else None,
+            where(condition, 0.0, grad) if needs_b else None,
+        )
+
+
+def where(condition: Tensor, input: Any, other: Any) -> Tensor:
+    return Where.apply(condition, input, other)
+
+
+# ----------------------------------------------------------------------------- maximum, minimum
+def _require_tensor(name: str, other: Any) -> None:
+    if not isinstance(other, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}"
+        )
+
+
+class Maximum(Function):
+    node_name = "MaximumBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        a, b = promote(ctx.backend, a, b)
+        return ctx.backend.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        # PyTorch: ties split the gradient evenly; NaNs (no order) pass it to both.
+        shared = where(a == b, grad / 2, grad)
+        needs_a, needs_b = ctx.needs_input_grad
+        return (where(a < b, 0.0, shared) if needs_a else None,
+                where(a > b, 0.0, shared) if needs_b else None)
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    _require_tensor("maximum", other)
+    return Maximum.apply(input, other)
+
+
+class Minimum(Function):
+    node_name = "MinimumBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        a, b = promote(ctx.backend, a, b)
+        return ctx.backend.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        shared = where(a == b, grad / 2, grad)
+        needs_a, needs_b = ctx.needs_input_grad
+        return (where(a > b, 0.0, shared) if needs_a else None,
+                where(a < b, 0.0, shared) if needs_b else None)
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    _require_tensor("minimum", other)
+    return Minimum.apply(input, other)
+
+
+# ----------------------------------------------------------------------------- clamp
+def _clamp_dtype(backend: Any, a: Any, bounds: tuple[Any, ...]) -> str:
+    """The dtype to compute in: PyTorch's result_type over the input and the given bounds."""
+    operands: list[Any] = [(dtypes.BY_NAME[backend.dtype_name(a)], a.ndim)]
+    for bound in bounds:
+        if bound is None:
+            continue
+        if type(bound) in _SCALARS:
+            operands.append(bound)
+        else:
+            operands.append((dtypes.BY_NAME[backend.dtype_name(bound)], bound.ndim))
+    return dtypes.result_type(*operands).name
+
+
+class Clamp(Function):
+    """clamp with number bounds; the gradient passes where min <= x <= max."""
+
+    node_name = "ClampBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, min: Any, max: Any) -> Any:
+        ctx.save_for_backward(a)
+        ctx.bounds = (min, max)
+        backend = ctx.backend
+        if a.dtype not in backend._floating:
+            a = cast_operand(backend, a, _clamp_dtype(backend, a, (min, max)))
+        if min is not None and max is not None:
+            # min > max gives max everywhere, as PyTorch's min(max(x, min), max).
+            return backend.minimum(backend.maximum(a, min), max)
+        return backend.clip(a, min, max)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        low, high = ctx.bounds
+        if low is None:
+            inside = a <= high
+        elif high is None:
+            inside = a >= low
+        else:
+            inside = (a >= low) & (a <= high)
+        return where(inside, grad, 0.0)
+
+
+class ClampMin(Clamp):
+    node_name = "ClampMinBackward0"
+
+
+class ClampMax(Clamp):
+    node_name = "ClampMaxBackward0"
+
+
+class ClampTensor(Function):
+    """clamp with tensor bounds (either may be None). Following PyTorch's clamp_backward, the
+    input gets the gradient where min <= x <= max; min where x < min < max; max where x > max
+    or max < min (there the result is max)."""
+
+    node_name = "ClampBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, low: Any, high: Any) -> Any:
+        ctx.save_for_backward(a, low, high)
+        backend = ctx.backend
+        kind = _clamp_dtype(backend, a, (low, high))
+        a, low, high = (None if x is None else cast_operand(backend, x, kind)
+                        for x in (a, low, high))
+        out = a if low is None else backend.maximum(a, low)
+        if high is not None:
+            out = backend.minimum(out, high)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        a, low, high = ctx.saved_tensors
+        needs_a, needs_low, needs_high = ctx.needs_input_grad
+        grad_a = grad_low = grad_high = None
+        if needs_a:
+            if low is None:
+                inside = a <= high
+            elif high is None:
+                inside = a >= low
+            else:
+                inside = (a >= low) & (a <= high)
+            grad_a = where(inside, grad, 0.0)
+        if needs_low:
+            below = a < low if high is None else (a < low) & (low < high)
+            grad_low = where(below, grad, 0.0)
+        if needs_high:
+            above = a > high if low is None else (a > high) | (high < low)
+            grad_high = where(above, grad, 0.0)
+        return grad_a, grad_low, grad_high
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    min_is_tensor, max_is_tensor = isinstance(min, Tensor), isinstance(max, Tensor)
+    if min_is_tensor or max_is_tensor:
+        if (min is not None and not min_is_tensor) or (max is not None and not max_is_tensor):
+            raise TypeError(
+                "clamp() received an invalid combination of arguments - got (Tensor, "
+                f"min={type(min).__name__}, max={type(max).__name__}): min and max must both be "
+                "Tensors or both be numbers"
+            )
+        return ClampTensor.apply(input, min, max)
+    return Clamp.apply(input, min=min, max=max)
+
+
+clip = clamp
+
+
+class ClampMinTensor(ClampTensor):
+    node_name = "ClampMinBackward1"
+
+
+class ClampMaxTensor(ClampTensor):
+    node_name = "ClampMaxBackward1"
+
+
+def clamp_min(input: Tensor, min: Any) -> Tensor:
+    if isinstance(min, Tensor):
+        return ClampMinTensor.apply(input, min, None)
+    return ClampMin.apply(input, min=min, max=None)
+
+
+def clamp_max(input: Tensor, max: Any) -> Tensor:
+    if isinstance(max, Tensor):
+        return ClampMaxTensor.apply(input, None, max)
+    return ClampMax.apply(input, min=None, max=max)
+
+
+# ----------------------------------------------------------------------------- lerp
+def _check_lerp(backend: Any, a: Any, other: Any, name: str, allow_0d: bool) -> None:
+    if other.dtype != a.dtype and not (allow_0d and other.ndim == 0):
+        raise RuntimeError(
+            f"expected dtype {_torch_dtype_word(backend, a)} for `{name}` but got dtype "
+            f"{_torch_dtype_word(backend, other)}"
+        )
+
+
+def _torch_dtype_word(backend: Any, array: Any) -> str:
+    """dtype names as PyTorch's messages print them (C++ type names: "float", "long int")."""
+    name = backend.dtype_name(array)
+    return {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char"}.get(name, name)
+
+
+def _lerp_not_implemented(kernel: str, backend: Any, array: Any) -> NotImplementedError:
+    name = dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(array)]
+    return NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')  # no device
+
+
+class Lerp(Function):
+    """start + weight * (end - start) with a number weight."""
+
+    node_name = "LerpBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, start: Any, end: Any, *, weight: float) -> Any:
+        backend = ctx.backend
+        _check_lerp(backend, start, end, "end", allow_0d=False)
+        if start.dtype not in backend._floating:
+            raise _lerp_not_implemented("lerp_kernel_scalar", backend, start)
+        ctx.weight = weight
+        difference = backend.subtract(end, start)
+        # PyTorch's form: exact at both ends (weight 0 gives start, weight 1 gives end).
+        if abs(weight) < 0.5:
+            return backend.add(start, backend.multiply(difference, weight))
+        return backend.subtract(end, backend.multiply(difference, 1 - weight))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        weight = ctx.weight
+        needs_start, needs_end = ctx.needs_input_grad
+        return (grad * (1 - weight) if needs_start else None,
+                grad * weight if needs_end else None)
+
+
+class LerpTensor(Function):
+    """start + weight * (end - start) with a tensor weight (differentiable too)."""
+
+    node_name = "LerpBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, start: Any, end: Any, weight: Any) -> Any:
+        backend = ctx.backend
+        _check_lerp(backend, start, end, "end", allow_0d=False)
+        _check_lerp(backend, start, weight, "weight", allow_0d=True)
+        if start.dtype not in backend._floating:
+            raise _lerp_not_implemented("lerp_kernel_tensor", backend, start)
+        ctx.save_for_backward(start, end, weight)
+        if weight.dtype != start.dtype:
+            weight = backend.astype(weight, backend.dtype_name(start))
+        difference = backend.subtract(end, start)
+        small = backend.less(backend.abs(weight), 0.5)
+        return backend.where(small, backend.add(start, backend.multiply(difference, weight)),
+                             backend.subtract(end, backend.multiply(difference, 1 - weight)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        start, end, weight = ctx.saved_tensors
+        needs_start, needs_end, needs_weight = ctx.needs_input_grad
+        return (grad * (1 - weight) if needs_start else None,
+                grad * weight if needs_end else None,
+                grad * (end - start) if needs_weight else None)
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
+    if isinstance(weight, Tensor):
+        return LerpTensor.apply(input, end, weight)
+    return Lerp.apply(input, end, weight=weight)

@@ -1,0 +1,416 @@
+"""Unary math: exp and log variants, erf, abs and sign, rounding, trigonometric and hyperbolic
+functions (with atan2).
+
+Integer and bool inputs compute in the default float dtype, as in PyTorch, except abs, sign and
+the rounding functions, which keep integer dtypes. Gradients follow PyTorch's formulas
+(derivatives.yaml), written with Tensor ops so they can be differentiated again.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from typing import Any
+
+from ..function import Function
+from ..tensor import Tensor
+from ._common import not_implemented_for, zeros_like_grad
+from ._util import default_float, promote
+from .elementwise import exp, rsqrt, where
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+# ----------------------------------------------------------------------------- exp and log
+class Expm1(Function):
+    node_name = "Expm1Backward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        out = ctx.backend.expm1(default_float(ctx.backend, a))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return grad * (out + 1)
+
+
+def expm1(input: Tensor) -> Tensor:
+    return Expm1.apply(input)
+
+
+class Log1p(Function):
+    node_name = "Log1PBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        return ctx.backend.log1p(default_float(ctx.backend, a))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return grad / (a + 1)
+
+
+def log1p(input: Tensor) -> Tensor:
+    return Log1p.apply(input)
+
+
+class Log2(Function):
+    node_name = "Log2Backward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        return ctx.backend.log2(default_float(ctx.backend, a))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return grad / (a * _LN2)
+
+
+def log2(input: Tensor) -> Tensor:
+    return Log2.apply(input)
+
+
+class Log10(Function):
+    node_name = "Log10Backward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        return ctx.backend.log10(default_float(ctx.backend, a))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return grad / (a * _LN10)
+
+
+def log10(input: Tensor) -> Tensor:
+    return Log10.apply(input)
+
+
+class Erf(Function):
+    node_name = "ErfBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        backend = ctx.backend
+        a = default_float(backend, a)
+        if backend.dtype_name(a) == "float16":  # computed in float32, as PyTorch's opmath
+            return backend.astype(backend.erf(backend.astype(a, "float32")), "float16")
+        return backend.erf(a)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return grad * (exp(-(a * a)) * _TWO_OVER_SQRT_PI)
+
+
+def erf(input: Tensor) -> Tensor:
+    return Erf.apply(input)
+
+
+# ----------------------------------------------------------------------------- abs and sign
+class Abs(Function):
+    node_name = "AbsBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        if a.dtype == ctx.backend._bool:
+            raise not_implemented_for("abs", ctx.backend, a)
+        ctx.save_for_backward(a)
+        return ctx.backend.abs(a)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return grad * sign(a)
+
+
+def abs(input: Tensor) -> Tensor:
+    return Abs.apply(input)
+
+
+absolute = abs
+
+
+class Sign(Function):
+    node_name = "SignBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        backend = ctx.backend
+        if a.dtype == backend._bool:
+            return backend.asarray(a, copy=True)  # sign of a bool is the bool
+        out = backend.sign(a)
+        if a.dtype in backend._floating:  # PyTorch's sign of NaN is 0 (NumPy's is NaN)
+            out = backend.where(backend.isnan(out), backend.zeros_like(out), out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return zeros_like_grad(grad)
+
+
+def sign(input: Tensor) -> Tensor:
+    return Sign.apply(input)
+
+
+# ----------------------------------------------------------------------------- rounding
+class _Rounding(Function):
+    """floor/ceil/round/trunc: integers pass through unchanged; the gradient is zero."""
+
+    kernel = ""
+
+    @classmethod
+    def _round(cls, backend: Any, a: Any) -> Any:
+        return getattr(backend, cls.kernel)(a)
+
+    @classmethod
+    def forward(cls, ctx: Any, a: Any) -> Any:  # type: ignore[override]
+        backend = ctx.backend
+        if a.dtype in backend._floating:
+            return cls._round(backend, a)
+        if a.dtype == backend._bool:
+            raise not_implemented_for(f"{cls.kernel}_vml", backend, a)
+        return backend.asarray(a, copy=True)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return zeros_like_grad(grad)
+
+
+class Floor(_Rounding):
+    node_name = "FloorBackward0"
+    kernel = "floor"
+
+
+class Ceil(_Rounding):
+    node_name = "CeilBackward0"
+    kernel = "ceil"
+
+
+class Trunc(_Rounding):
+    node_name = "TruncBackward0"
+    kernel = "trunc"
+
+
+class Round(_Rounding):
+    node_name = "RoundBackward0"
+    kernel = "round"  # half to even, as PyTorch (nearbyint)
+
+
+class RoundDecimals(Function):
+    node_name = "RoundBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, decimals: int) -> Any:
+        backend = ctx.backend
+        if a.dtype not in backend._floating:
+            raise not_implemented_for("round", backend, a)
+        # PyTorch's formula: scale by 10**|decimals|, round half to even, scale back.
+        scale = 10.0 ** builtins.abs(decimals)
+        if decimals > 0:
+            return backend.divide(backend.round(backend.multiply(a, scale)), scale)
+        return backend.multiply(backend.round(backend.divide(a, scale)), scale)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return zeros_like_grad(grad)
+
+
+def floor(input: Tensor) -> Tensor:
+    return Floor.apply(input)
+
+
+def ceil(input: Tensor) -> Tensor:
+    return Ceil.apply(input)
+
+
+def trunc(input: Tensor) -> Tensor:
+    return Trunc.apply(input)
+
+
+fix = trunc
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:
+    if decimals == 0:
+        return Round.apply(input)
+    return RoundDecimals.apply(input, decimals=decimals)
+
+
+# ----------------------------------------------------------------------------- trigonometry
+class Tan(Function):
+    node_name = "TanBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        out = ctx.backend.tan(default_float(ctx.backend, a))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return grad * (out * out + 1)
+
+
+def tan(input: Tensor) -> Tensor:
+    return Tan.apply(input)
+
+
+class Asin(Function):
+    node_name = "AsinBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        return ctx.backend.asin(default_float(ctx.backend, a))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return grad * rsqrt(1 - a * a)
+
+
+def asin(input: Tensor) -> Tensor:
+    return Asin.apply(input)
+
+
+arcsin = asin
+
+
+class Acos(Function):
+    node_name = "AcosBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        return ctx.backend.acos(default_float(ctx.backend, a))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return grad * -rsqrt(1 - a * a)
+
+
+def acos(input: Tensor) -> Tensor:
+    return Acos.apply(input)
+
+
+arccos = acos
+
+
+class Atan(Function):
+    node_name = "AtanBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        return ctx.backend.atan(default_float(ctx.backend, a))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return grad / (a * a + 1)
+
+
+def atan(input: Tensor) -> Tensor:
+    return Atan.apply(input)
+
+
+arctan = atan
+
+
+class Atan2(Function):
+    node_name = "Atan2Backward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        backend = ctx.backend
+        a, b = promote(backend, a, b)
+        return backend.atan2(default_float(backend, a), default_float(backend, b))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        # 1 / (a^2 + b^2), taken as 0 at the origin (PyTorch gives a zero gradient there).
+        denominator = a * a + b * b
+        origin = denominator == 0
+        scale = where(origin, 0.0, grad / where(origin, 1.0, denominator))
+        needs_a, needs_b = ctx.needs_input_grad
+        return (scale * b if needs_a else None), (scale * -a if needs_b else None)
+
+
+def atan2(input: Tensor, other: Tensor) -> Tensor:
+    return Atan2.apply(input, other)
+
+
+arctan2 = atan2
+
+
+# ----------------------------------------------------------------------------- hyperbolic
+class Tanh(Function):
+    node_name = "TanhBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        out = ctx.backend.tanh(default_float(ctx.backend, a))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+def tanh(input: Tensor) -> Tensor:
+    return Tanh.apply(input)
+
+
+class Sinh(Function):
+    node_name = "SinhBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        return ctx.backend.sinh(default_float(ctx.backend, a))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return grad * cosh(a)
+
+
+def sinh(input: Tensor) -> Tensor:
+    return Sinh.apply(input)
+
+
+class Cosh(Function):
+    node_name = "CoshBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        return ctx.backend.cosh(default_float(ctx.backend, a))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return grad * sinh(a)
+
+
+def cosh(input: Tensor) -> Tensor:
+    return Cosh.apply(input)
