@@ -189,11 +189,15 @@ def _prune(roots: set[Node], captures: dict[tuple[Node, int], list[int]]
             if child is not None and child not in seen:
                 seen.add(child)
                 stack.append(child)
-    # A node's inputs were created before it, so creation order visits children first.
+    # A node's inputs were created before it, so creation order visits children first; leaves
+    # (AccumulateGrad, numbered last so they run first) have no children and go first here.
     targets = {node for node, _ in captures}
     needed: set[Node] = set()
     executable: set[Node] = set()
-    for node in sorted(seen, key=lambda n: n._sequence_nr):
+    in_creation_order = sorted(
+        seen, key=lambda n: -1 if type(n) is AccumulateGrad else n._sequence_nr
+    )
+    for node in in_creation_order:
         if any(child in needed for child, _ in node.next_functions):
             needed.add(node)
             executable.add(node)

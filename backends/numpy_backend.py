@@ -8,6 +8,7 @@ from typing import Any
 import array_api_compat.numpy as xp
 import numpy as np
 
+from . import kernels
 from .base import Array, Backend, Shape
 from .device import Device
 from .linalg import translate_errors
@@ -51,6 +52,10 @@ class NumpyBackend(Backend):
 
     def astype(self, array: Array, dtype: str, copy: bool = False) -> Array:
         return array.astype(self._native_dtypes[dtype], copy=copy)
+
+    def sigmoid(self, x: Array) -> Array:
+        with np.errstate(over="ignore"):  # exp(-x) = inf for very negative x gives the right 0
+            return kernels.sigmoid(xp, x)
 
     def seed_generator(self, seed: int) -> None:
         self._generator = np.random.default_rng(seed)

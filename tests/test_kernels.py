@@ -30,12 +30,32 @@ def test_sigmoid_matches_formula() -> None:
     x = np.concatenate([_uniform((500,), -30, 30), [-800.0, -50.0, 0.0, 50.0, 800.0]])
     with np.errstate(over="ignore"):
         expected = 1 / (1 + np.exp(-x))
-    # 0.5 tanh(x / 2) + 0.5 never overflows and is accurate to one rounding of 1 (absolute):
-    # far left, where sigmoid is below that rounding, it is exact in absolute terms only.
-    np.testing.assert_allclose(kernels.sigmoid(npx, x), expected, rtol=1e-15, atol=2e-16)
-    out32 = kernels.sigmoid(npx, x.astype(np.float32))
+        out64 = kernels.sigmoid(npx, x)
+        out32 = kernels.sigmoid(npx, x.astype(np.float32))
+    # Accurate relative to the result, also far in the left tail (what log(sigmoid(x)) needs).
+    np.testing.assert_allclose(out64, expected, rtol=1e-15, atol=0)
     assert out32.dtype == np.float32
-    np.testing.assert_allclose(out32, expected, rtol=1e-6, atol=6e-8)
+    tail = x > -80  # below that float32 sigmoid is denormal or zero
+    np.testing.assert_allclose(out32[tail], expected[tail], rtol=1e-6, atol=0)
+
+
+def test_sigmoid_through_the_backend_is_warning_free_and_accurate() -> None:
+    import warnings
+
+    from backends import get_backend
+
+    backend = get_backend("cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = backend.sigmoid(np.array([-20.0, -1000.0, 0.0], dtype=np.float32))
+    np.testing.assert_allclose(out, [2.0611537e-09, 0.0, 0.5], rtol=1e-6, atol=0)
+
+
+def test_absolute_sigmoid_for_gradients_is_accurate_to_rounding_of_one() -> None:
+    x = np.concatenate([_uniform((500,), -30, 30), [-800.0, 0.0, 800.0]])
+    with np.errstate(over="ignore"):
+        expected = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(kernels._sigmoid_absolute(npx, x), expected, rtol=0, atol=5e-16)
 
 
 def test_softplus_matches_formula_and_never_overflows() -> None:
