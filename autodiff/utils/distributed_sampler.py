@@ -51,7 +51,7 @@ class DistributedSampler(Sampler):
     def __iter__(self) -> Iterator[int]:
         length = len(self.dataset)
         if self.shuffle:
-            order = Generator().manual_seed(self.seed + self.epoch).permutation(length)
+            order = Generator().manual_seed(self.seed + self.epoch).permutation(length).tolist()
         else:
             order = list(range(length))
         if self.drop_last:
