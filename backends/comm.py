@@ -45,3 +45,16 @@ def divide_(array: Any, divisor: int) -> None:
     stream."""
     array /= divisor
 
+
+
+def flatten_concat(backend: Backend, arrays: list[Any]) -> Any:
+    """One new 1-d array holding `arrays` one after another (a DDP bucket): a single copy."""
+    if isinstance(arrays[0], np.ndarray):
+        return np.concatenate([array.reshape(-1) for array in arrays])
+    return backend.concat([backend.reshape(array, (-1,)) for array in arrays])
+
+
+def split_views(flat: Any, spans: list[tuple[int, int]], shapes: list[tuple[int, ...]]
+                ) -> list[Any]:
+    """Views of `flat[start:stop]` reshaped to each shape (no copies; NumPy and CuPy alike)."""
+    return [flat[start:stop].reshape(shape) for (start, stop), shape in zip(spans, shapes)]

@@ -14,7 +14,6 @@ into another collective; the group is unusable afterwards (the collective is sti
 from __future__ import annotations
 
 import enum
-import os
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -152,28 +151,22 @@ def seconds(timeout: timedelta | float) -> float:
                     f"got {timeout!r}")
 
 
-_sched_yield: Callable[[], None] = getattr(os, "sched_yield", lambda: time.sleep(0))
 _SPINS = 64  # tests between two looks at the clock
-_YIELD_AFTER = 256  # rounds of spinning (about a millisecond) before yielding the core each time
 
 
 def poll(test: Callable[[], bool], deadline: float) -> bool:
     """Call `test` until it answers True (then True) or `deadline` (time.monotonic()) passes.
 
-    Busy: MPI moves a non-blocking collective along only inside its calls (MPICH's own blocking
-    collectives spin the same way). After about a millisecond each round also yields the core,
-    so ranks sharing fewer cores than they are still progress."""
+    It spins, as MPI's own blocking calls do: MPICH moves a non-blocking collective along only
+    inside MPI calls, so sleeping between tests would stall a large transfer, and yielding the
+    core on a loaded machine costs whole scheduler time slices (milliseconds) per collective."""
     monotonic = time.monotonic
-    rounds = 0
     while True:
         for _ in range(_SPINS):
             if test():
                 return True
         if monotonic() >= deadline:
             return False
-        rounds += 1
-        if rounds >= _YIELD_AFTER:
-            _sched_yield()
 
 
 # ----------------------------------------------------------------------------- the default group

@@ -57,33 +57,31 @@ class _Bucket:
             self.slices.append((offset, offset + param.numel()))
             offset += param.numel()
         self.numel = offset
+        self.shapes = [tuple(param._data.shape) for param in params]
         self.pending = len(params)
+        self.what = f"DistributedDataParallel (gradient bucket {index})"
         self.flat: Any = None
         self.work: dist.Work | None = None
 
     def gather(self) -> Any:
         """One flat buffer holding the bucket's gradients (zeros for a parameter without one)."""
         backend = self.backend
-        pieces = [
-            backend.reshape(param._grad._data, (-1,)) if param._grad is not None
-            else backend.zeros((param.numel(),), self.dtype)
-            for param in self.params
-        ]
-        return backend.concat(pieces)  # a copy, also for one piece: the bucket owns it
+        pieces = [param._grad._data if param._grad is not None
+                  else backend.zeros(param._data.shape, self.dtype) for param in self.params]
+        return backend_comm.flatten_concat(backend, pieces)  # a copy: the bucket owns it
 
     def scatter(self, used: list[bool] | None, positions: list[int]) -> None:
         """Point each parameter's .grad at its slice of the reduced buffer."""
-        backend = self.backend
-        for param, (start, stop), position in zip(self.params, self.slices, positions):
+        views = backend_comm.split_views(self.flat, self.slices, self.shapes)
+        for param, view, position in zip(self.params, views, positions):
             if used is not None and not used[position]:
                 continue  # no rank gave it a gradient: leave .grad as it is (None)
-            view = backend.getitem(self.flat, slice(start, stop))
-            view = backend.reshape(view, param._data.shape)
-            if param._grad is None:
-                param._grad = _wrap(view, backend)
+            grad = param._grad
+            if grad is None:
+                param._grad = _wrap(view, self.backend)
             else:
-                param._grad._data = view
-                param._grad._bump_version()
+                grad._data = view
+                grad._bump_version()
 
 
 class DistributedDataParallel(Module):
@@ -104,39 +102,28 @@ class DistributedDataParallel(Module):
         self.find_unused_parameters = find_unused_parameters
         self.require_backward_grad_sync = True
         self.bucket_bytes_cap = int((25 if bucket_cap_mb is None else bucket_cap_mb) * 2**20)
-        params = [param for param in module.parameters() if param.requires_grad]
-        self._params = params
-        self._position = {id(param): position for position, param in enumerate(params)}
         _verify_same_model(group, module)
-        self._buckets = _assign_buckets(params, self.bucket_bytes_cap)
-        self._locate = {}
-        for bucket in self._buckets:
-            for param in bucket.params:
-                self._locate[id(param)] = bucket
-        self._bucket_positions = [[self._position[id(p)] for p in bucket.params]
-                                  for bucket in self._buckets]
+        # Listed once, as PyTorch does (walking the modules on every forward costs more than
+        # a small model's step).
+        self._module_buffers = list(module.buffers())
         with no_grad():
             _broadcast_coalesced(group, list(module.parameters()), self.bucket_bytes_cap)
-            _broadcast_coalesced(group, list(module.buffers()), self.bucket_bytes_cap)
-        self._reset()
-        self._expect_hooks = False
-        self._handles = [param.register_post_accumulate_grad_hook(self._hook) for param in params]
+            _broadcast_coalesced(group, self._module_buffers, self.bucket_bytes_cap)
+        params = [param for param in module.parameters() if param.requires_grad]
+        self.reducer = _Reducer(group, params, self.bucket_bytes_cap, find_unused_parameters)
 
-    # ----------------------------------------------------------------------------- forward
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
-        if self._expect_hooks and self._ready_count > 0:
-            self._expect_hooks = False
-            raise RuntimeError(_UNFINISHED)
-        self._reset()
-        if self.broadcast_buffers:
-            buffers = list(self.module.buffers())
-            if buffers:
-                with no_grad():
-                    _broadcast_coalesced(self.process_group, buffers, self.bucket_bytes_cap)
+        reducer = self.reducer
+        reducer.check_prior_reduction_finished()
+        if self.broadcast_buffers and self._module_buffers:
+            with no_grad():
+                _broadcast_coalesced(self.process_group, self._module_buffers,
+                                     self.bucket_bytes_cap)
         output = self.module(*inputs, **kwargs)
-        self._expect_hooks = is_grad_enabled() and self.require_backward_grad_sync
-        if self._expect_hooks and self.find_unused_parameters:
-            self._unused = _unused_positions(output, self._params, self._position)
+        if is_grad_enabled() and self.require_backward_grad_sync:
+            reducer.prepare_for_backward(output)
+        else:
+            reducer.expect_hooks = False  # whether to sync is decided by each forward
         return output
 
     @contextmanager
@@ -150,80 +137,111 @@ class DistributedDataParallel(Module):
         finally:
             self.require_backward_grad_sync = previous
 
-    # ----------------------------------------------------------------------------- backward
-    def _reset(self) -> None:
-        for bucket in self._buckets:
+
+class _Reducer:
+    """The gradient side of DDP (PyTorch's Reducer): buckets, the hooks, the all-reduces.
+
+    Per-iteration state lives here, in a plain object: a forward and a backward change it
+    without going through Module.__setattr__."""
+
+    def __init__(self, group: Any, params: list[Tensor], cap: int, find_unused: bool) -> None:
+        self.group = group
+        self.params = params
+        self.find_unused = find_unused
+        self.position = {id(param): position for position, param in enumerate(params)}
+        self.buckets = _assign_buckets(params, cap)
+        self.bucket_of = {id(param): bucket for bucket in self.buckets for param in bucket.params}
+        self.bucket_positions = [[self.position[id(param)] for param in bucket.params]
+                                 for bucket in self.buckets]
+        self.expect_hooks = False
+        self.reset()
+        self.handles = [param.register_post_accumulate_grad_hook(self.hook) for param in params]
+
+    def reset(self) -> None:
+        for bucket in self.buckets:
             bucket.pending = len(bucket.params)
             bucket.flat = None
             bucket.work = None
-        self._ready = [False] * len(self._params)
-        self._ready_count = 0
-        self._next_bucket = 0
-        self._unused: list[int] = []
-        self._used_map: Any = None
-        self._used_work: dist.Work | None = None
+        self.ready = [False] * len(self.params)
+        self.ready_count = 0
+        self.next_bucket = 0
+        self.unused: list[int] = []
+        self.used_map: Any = None
+        self.used_work: dist.Work | None = None
 
-    def _hook(self, param: Tensor) -> None:
-        if not self._expect_hooks:
+    # ----------------------------------------------------------------------------- forward
+    def check_prior_reduction_finished(self) -> None:
+        if self.expect_hooks and self.ready_count > 0:
+            self.expect_hooks = False
+            raise RuntimeError(_UNFINISHED)
+        if self.ready_count or self.next_bucket:
+            self.reset()
+
+    def prepare_for_backward(self, output: Any) -> None:
+        self.expect_hooks = True
+        if self.find_unused:
+            self.unused = _unused_positions(output, self.params, self.position)
+
+    # ----------------------------------------------------------------------------- backward
+    def hook(self, param: Tensor) -> None:
+        if not self.expect_hooks:
             return  # a forward under no_sync(), or a backward not preceded by our forward
-        if self._ready_count == 0 and self.find_unused_parameters:
-            self._start_used_map()
-            for position in self._unused:
-                self._mark_ready(position)
-        self._mark_ready(self._position[id(param)])
+        if self.ready_count == 0 and self.find_unused:
+            self.start_used_map()
+            for position in self.unused:
+                self.mark_ready(position)
+        self.mark_ready(self.position[id(param)])
 
-    def _start_used_map(self) -> None:
+    def start_used_map(self) -> None:
         """Which parameters got a gradient on some rank: an all-reduce (max) of 0/1 flags."""
-        unused = set(self._unused)
-        backend = self._params[0]._backend
-        self._used_map = backend.asarray(
-            [0 if position in unused else 1 for position in range(len(self._params))],
+        unused = set(self.unused)
+        backend = self.params[0]._backend
+        self.used_map = backend.asarray(
+            [0 if position in unused else 1 for position in range(len(self.params))],
             dtype="int32")
-        self._used_work = self.process_group.all_reduce(
-            self._used_map, "max", "DistributedDataParallel (unused parameters)", _nothing)
+        self.used_work = self.group.all_reduce(
+            self.used_map, "max", "DistributedDataParallel (unused parameters)", _nothing)
 
-    def _mark_ready(self, position: int) -> None:
-        if self._ready[position]:
+    def mark_ready(self, position: int) -> None:
+        if self.ready[position]:
             raise RuntimeError(
                 f"Expected to mark a variable ready only once. This error is caused by one of "
                 f"the following reasons: parameter {position} was used in more than one "
                 f"reentrant backward pass or was marked ready both as unused and as used."
             )
-        self._ready[position] = True
-        self._ready_count += 1
-        bucket = self._locate[id(self._params[position])]
+        self.ready[position] = True
+        self.ready_count += 1
+        bucket = self.bucket_of[id(self.params[position])]
         bucket.pending -= 1
         if bucket.pending == 0:
-            self._launch_ready_buckets()
+            self.launch_ready_buckets()
         else:
-            for started in self._buckets[:self._next_bucket]:
+            for started in self.buckets[:self.next_bucket]:
                 started.work.is_completed()  # type: ignore[union-attr]  # lets MPI progress
 
-    def _launch_ready_buckets(self) -> None:
-        buckets = self._buckets
-        while self._next_bucket < len(buckets) and buckets[self._next_bucket].pending == 0:
-            bucket = buckets[self._next_bucket]
+    def launch_ready_buckets(self) -> None:
+        buckets = self.buckets
+        while self.next_bucket < len(buckets) and buckets[self.next_bucket].pending == 0:
+            bucket = buckets[self.next_bucket]
             bucket.flat = bucket.gather()
-            bucket.work = self.process_group.all_reduce(
-                bucket.flat, "sum", f"DistributedDataParallel (gradient bucket {bucket.index})",
-                _nothing)
-            self._next_bucket += 1
-        if self._next_bucket == len(buckets):
-            self._finish()
+            bucket.work = self.group.all_reduce(bucket.flat, "sum", bucket.what, _nothing)
+            self.next_bucket += 1
+        if self.next_bucket == len(buckets):
+            self.finish()
 
-    def _finish(self) -> None:
+    def finish(self) -> None:
         """All buckets started: wait for them, average, and hand the gradients back."""
-        self._expect_hooks = False
+        self.expect_hooks = False
         used = None
-        if self._used_work is not None:
-            self._used_work.wait()
-            used = [bool(flag) for flag in self._params[0]._backend.tolist(self._used_map)]
-        size = self.process_group.size
-        for bucket, positions in zip(self._buckets, self._bucket_positions):
+        if self.used_work is not None:
+            self.used_work.wait()
+            used = [bool(flag) for flag in self.params[0]._backend.tolist(self.used_map)]
+        size = self.group.size
+        for bucket, positions in zip(self.buckets, self.bucket_positions):
             bucket.work.wait()  # type: ignore[union-attr]
             backend_comm.divide_(bucket.flat, size)
             bucket.scatter(used, positions)
-        self._reset()
+        self.reset()
 
 
 def _nothing() -> None:

@@ -159,13 +159,13 @@ def training_matches_single_process_with_small_buckets() -> None:
 def buckets_start_during_backward_in_order() -> None:
     model = MLP()
     ddp = DDP(model, bucket_cap_mb=50 / 2**20)
-    assert [len(b.params) for b in ddp._buckets] == [2, 1, 1]  # second.*, first.bias, first.w
+    assert [len(b.params) for b in ddp.reducer.buckets] == [2, 1, 1]  # second.*, first.bias, first.w
     group = ddp.process_group
     started: list[tuple[str, int]] = []
     original = group.all_reduce
 
     def recording(array: Any, op: str, what: str, finish: Any) -> Any:
-        started.append((what, ddp._ready_count))
+        started.append((what, ddp.reducer.ready_count))
         return original(array, op, what, finish)
 
     group.all_reduce = recording
@@ -192,7 +192,7 @@ def gradients_are_averaged_views_of_the_bucket() -> None:
     for param, expected in zip(model.parameters(), reference.parameters()):
         np.testing.assert_allclose(param.grad.numpy(), expected.grad.numpy(), rtol=1e-12,
                                    atol=1e-14)
-    buffer = ddp._buckets[0]
+    buffer = ddp.reducer.buckets[0]
     assert buffer.flat is None  # released after the step: the grads hold it
     bases = {id(param.grad.numpy().base) for param in model.parameters()}
     assert len(bases) == 1  # one bucket: every .grad is a view of the same reduced buffer
@@ -262,7 +262,7 @@ def forward_without_grad_does_not_sync() -> None:
     x, y = batch()
     with torch.no_grad():
         ddp(mine(x))
-    assert not ddp._expect_hooks
+    assert not ddp.reducer.expect_hooks
     nn.MSELoss()(model(mine(x)), mine(y)).backward()  # the inner module: not synchronised
     local = flat([param.grad for param in model.parameters()])
     model.zero_grad()
