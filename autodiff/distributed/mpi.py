@@ -85,7 +85,7 @@ class ProcessGroupMPI(ProcessGroup):
         self._comm, request = world.Idup()
         if not poll(request.Test, self.deadline()):
             raise self.timed_out("init_process_group (duplicating MPI.COMM_WORLD)", self.timeout)
-        self._previous_excepthook = None
+        self._previous_excepthook: Any = None
         if abort_on_exception and self.size > 1:
             self._install_abort_hook()
 

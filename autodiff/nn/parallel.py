@@ -109,7 +109,7 @@ class DistributedDataParallel(Module):
         with no_grad():
             _broadcast_coalesced(group, list(module.parameters()), self.bucket_bytes_cap)
             _broadcast_coalesced(group, self._module_buffers, self.bucket_bytes_cap)
-        params = [param for param in module.parameters() if param.requires_grad]
+        params: list[Tensor] = [param for param in module.parameters() if param.requires_grad]
         self.reducer = _Reducer(group, params, self.bucket_bytes_cap, find_unused_parameters)
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:

@@ -263,5 +263,16 @@ def still_works_after_the_errors() -> None:
     assert tensor.tolist() == [(size() - 1) / 2] * 4
 
 
+@check
+def destroy_and_initialise_again() -> None:
+    dist.destroy_process_group()
+    assert not dist.is_initialized()
+    raises(ValueError, "Default process group has not been initialized", dist.get_rank)
+    dist.init_process_group("mpi", timeout=30.0)
+    tensor = torch.ones(2)
+    dist.all_reduce(tensor)
+    assert tensor.tolist() == [size(), size()]
+
+
 if __name__ == "__main__":
     run_checks(timeout=30.0, expected_size=expected_size())
