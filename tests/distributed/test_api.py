@@ -137,3 +137,17 @@ def test_sampler_feeds_a_dataloader() -> None:
     loader = DataLoader(dataset, batch_size=2,
                         sampler=DistributedSampler(dataset, 2, 1, shuffle=False))
     assert [batch[0].tolist() for batch in loader] == [[1.0, 3.0], [5.0, 7.0], [9.0]]
+
+
+@pytest.mark.parametrize("length,replicas,drop_last,expected", [
+    (10, 3, False, [[0, 3, 6, 9], [1, 4, 7, 0], [2, 5, 8, 1]]),  # padded with 0, 1
+    (10, 3, True, [[0, 3, 6], [1, 4, 7], [2, 5, 8]]),            # 9 dropped
+    (2, 3, False, [[0], [1], [0]]),
+    (1, 4, False, [[0], [0], [0], [0]]),
+    (7, 2, True, [[0, 2, 4], [1, 3, 5]]),
+])
+def test_sampler_shards(length: int, replicas: int, drop_last: bool,
+                        expected: list[list[int]]) -> None:
+    """What torch.utils.data.DistributedSampler gives (shuffle=False), without torch."""
+    assert [list(DistributedSampler(range(length), replicas, rank, shuffle=False,
+                                    drop_last=drop_last)) for rank in range(replicas)] == expected
