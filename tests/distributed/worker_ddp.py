@@ -159,7 +159,8 @@ def training_matches_single_process_with_small_buckets() -> None:
 def buckets_start_during_backward_in_order() -> None:
     model = MLP()
     ddp = DDP(model, bucket_cap_mb=50 / 2**20)
-    assert [len(b.params) for b in ddp.reducer.buckets] == [2, 1, 1]  # second.*, first.bias, first.w
+    # Buckets: second.bias + second.weight, first.bias, first.weight.
+    assert [len(b.params) for b in ddp.reducer.buckets] == [2, 1, 1]
     group = ddp.process_group
     started: list[tuple[str, int]] = []
     original = group.all_reduce
