@@ -204,8 +204,8 @@ from .ops.shape import movedim as moveaxis
 # (issue 3, linear algebra and nn.functional: add exports right below this line)
 # isort: split
 from . import linalg
-from .ops.einsum import einsum, tensordot
-from .ops.linalg import bmm, dot, ger, inner, mv, outer
+from .ops.einsum import einsum, inner, tensordot
+from .ops.linalg import bmm, dot, ger, mv, outer
 from .ops.matrix import det, inverse, slogdet
 from .ops.nn_ops import layer_norm
 from .ops.softmax import log_softmax, softmax

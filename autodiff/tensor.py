@@ -286,6 +286,32 @@ class Tensor:
             self._accumulator_ref = weakref.ref(node)
         return node
 
+    # ------------------------------------------------------------------------- pickle and copy
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """Pickle as (class, device, host array, requires_grad): the backend and the graph stay
+        behind, as in PyTorch."""
+        data = self._backend.to_numpy(self._data)
+        return (_rebuild, (type(self), str(self._backend.device), data, self._requires_grad))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment."
+            )
+        backend = self._backend
+        out = _new(type(self))
+        out.__dict__.update({k: v for k, v in self.__dict__.items()
+                             if k not in _NOT_COPIED})
+        out._data = backend.asarray(self._data, copy=True)
+        out._version_counter = None
+        memo[id(self)] = out
+        if self._grad is not None:
+            import copy
+
+            out._grad = copy.deepcopy(self._grad, memo)
+        return out
+
     # ------------------------------------------------------------------------- printing
     def __repr__(self) -> str:
         return _printing.tensor_repr(self)
@@ -707,7 +733,7 @@ class Tensor:
         return _linalg.dot(self, other)
 
     def inner(self, other: Tensor) -> Tensor:
-        return _linalg.inner(self, other)
+        return _einsum.inner(self, other)
 
     def outer(self, vec2: Tensor) -> Tensor:
         return _linalg.outer(self, vec2)
@@ -1040,6 +1066,21 @@ def _wrap(data: Any, backend: Backend) -> Tensor:
     return tensor
 
 
+# Per-tensor autograd state that a copy must not share with the original.
+_NOT_COPIED = frozenset({"_grad", "_version_counter", "_base", "_accumulator_ref", "_hooks",
+                         "_post_accumulate_hooks", "_data"})
+
+
+def _rebuild(cls: type, device: str, data: Any, requires_grad: bool) -> Tensor:
+    backend = get_backend(device)
+    out = _new(cls)
+    out._data = backend.from_numpy(data)
+    out._backend = backend
+    if requires_grad:
+        out._requires_grad = True
+    return out
+
+
 def _wrap_dim(dim: int, ndim: int) -> int:
     """A dim in [-ndim, ndim) as a non-negative index, with PyTorch's error otherwise."""
     bound = max(ndim, 1)
@@ -1060,6 +1101,7 @@ _new = object.__new__
 # The op modules build Tensors and Tensor's methods call them, so they are imported here, once
 # the class they need exists (the one deliberate import cycle of the package).
 from . import _printing, function  # noqa: E402, F401
+from .ops import einsum as _einsum  # noqa: E402
 from .ops import elementwise as _elementwise  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+import warnings
 from types import ModuleType
 
 from .base import Backend, broadcast_shapes
@@ -23,6 +24,16 @@ __all__ = [
 # Every backend made so far, by the Devices and strings that name it ("cpu", "cpu:0" and
 # Device("cpu") share one), so the common lookup is one dict access. A bare "cuda" is never a
 # key: it means whichever CUDA device is current, which can change.
+# NumPy warns where PyTorch (and CuPy) silently give inf or nan: log(0), 0/0, exp overflow. For
+# users of a PyTorch-shaped library that is noise, so those warnings are silenced, but only when
+# they come from this package's frames (or array-api-strict's, the test backend computing with
+# NumPy): a user's own NumPy code keeps its warnings.
+for _module in (r"(autodiff|backends)(\.|$)", r"array_api_strict(\.|$)"):
+    warnings.filterwarnings(
+        "ignore", message=r"(divide by zero|invalid value|overflow|underflow) encountered",
+        category=RuntimeWarning, module=_module,
+    )
+
 _backends: dict[object, Backend] = {}
 _lock = threading.Lock()
 _seed = 0

@@ -308,7 +308,7 @@ class Backend:
                             beta2=beta2, eps=eps, weight_decay=weight_decay, step=step,
                             decoupled=decoupled)
 
-    from .linalg import cholesky, det, einsum, inv, slogdet, solve, svd  # linalg.py: methods
+    from .linalg import cholesky, det, einsum, inv, slogdet, solve, svd  # type: ignore[misc]
 
 
 def broadcast_shapes(*shapes: Sequence[int]) -> Shape:

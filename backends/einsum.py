@@ -69,7 +69,8 @@ def _contract(xp: Any, left: tuple[str, Array], right: tuple[str, Array],
     b_only = [x for x in b_letters if x not in a_letters]
     sizes = {x: a.shape[a_letters.index(x)] for x in a_letters}
     for x in b_letters:
-        sizes[x] = max(sizes.get(x, 1), b.shape[b_letters.index(x)])
+        if sizes.get(x, 1) == 1:  # a size of 1 broadcasts against the other's (even 0)
+            sizes[x] = b.shape[b_letters.index(x)]
     a = _arrange(xp, a, a_letters, batch + a_only + inner, sizes)
     b = _arrange(xp, b, b_letters, batch + inner + b_only, sizes)
     batch_shape = [sizes[x] for x in batch]

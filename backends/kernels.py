@@ -126,8 +126,9 @@ def log_softmax_backward(xp: Any, grad: Array, output: Array, axis: int) -> Arra
 def log_softmax_backward_finish(xp: Any, grad: Array, output: Array, grad_sum: Array) -> Array:
     """The elementwise part of log_softmax_backward: grad - exp(output) * grad_sum."""
     out = xp.exp(output)
-    out *= grad_sum
-    return grad - out
+    out *= -grad_sum  # negate the small sum, then add grad in place: no third array
+    out += grad
+    return out
 
 
 # ----------------------------------------------------------------------------- Adam

@@ -25,6 +25,7 @@ class NumpyBackend(Backend):
         self.permute_dims = np.transpose
         self.zeros_like = np.zeros_like
         self.ones_like = np.ones_like
+        self.take_along_axis = np.take_along_axis
         # numpy.linalg takes batches and raises numpy's LinAlgError, made ours here.
         self.inv = translate_errors(np.linalg.inv)
         self.solve = translate_errors(np.linalg.solve)

@@ -329,3 +329,16 @@ def test_second_order_gradients(name: str, device: str) -> None:
         return grad * weights + x * 0  # + x * 0: some first derivatives do not depend on x
 
     assert_gradients_match(gradient, [values])
+
+
+def test_bool_ordering_and_extremes(device: str) -> None:
+    """False < True, max is `or`, min is `and` (the array API orders no bools)."""
+    a = autodiff.tensor([False, False, True, True], device=device)
+    b = autodiff.tensor([False, True, False, True], device=device)
+    assert (a < b).tolist() == [False, True, False, False]
+    assert (a >= True).tolist() == [False, False, True, True]
+    assert autodiff.maximum(a, b).tolist() == [False, True, True, True]
+    assert autodiff.minimum(a, b).dtype is autodiff.bool
+    assert a.clamp(min=b).tolist() == [False, True, True, True]
+    ints = autodiff.tensor([7, -7], device=device)
+    assert autodiff.div(ints, 2, rounding_mode="trunc").tolist() == [3, -3]

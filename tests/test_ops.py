@@ -54,8 +54,11 @@ def test_gradients_match_numerical(info: OpInfo, sample: Sample, device: str) ->
 @pytest.mark.parametrize("info", [i for i in OP_DB if i.grad_fn], ids=lambda i: i.name)
 def test_grad_fn_name(info: OpInfo, device: str) -> None:
     arrays = _inputs(info, info.samples[0])
-    tensors = [autodiff.tensor(a, dtype=autodiff.float64, device=device, requires_grad=True)
-               for a in arrays]
+    count = info.grad_inputs if info.grad_inputs is not None else len(arrays)
+    # Inputs after `grad_inputs` (targets, weights) do not require grad, as in the gradient test.
+    tensors = [autodiff.tensor(a, dtype=autodiff.float64, device=device,
+                               requires_grad=index < count)
+               for index, a in enumerate(arrays)]
     out = info.op(*tensors)
     assert out.grad_fn is not None
     assert out.grad_fn.name() == info.grad_fn

@@ -369,3 +369,12 @@ def first_derivative(out_and_leaf: tuple[autodiff.Tensor, autodiff.Tensor],
     leaf.grad = None  # the second-order check accumulates into the same leaf
     assert grad is not None
     return grad
+
+
+def test_mean_of_nothing_is_nan_without_warnings() -> None:
+    x = autodiff.ones(0, 3, requires_grad=True)
+    with np.errstate(all="raise"):
+        out = x.mean(0)
+        out.sum().backward()
+    assert all(math.isnan(v) for v in out.tolist()) and math.isnan(autodiff.ones(0).mean().item())
+    assert x.grad.shape == (0, 3)

@@ -106,7 +106,7 @@ def test_render_writes_svg_and_png(tmp_path: Path) -> None:
 def test_render_dot_text_needs_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "graphviz", None)
     monkeypatch.setenv("PATH", "")
-    loss, w, b = _seed_graph()
+    loss, w, _ = _seed_graph()
     path = viz.render(loss, tmp_path / "graph.dot", params={"w": w})
     assert Path(path).read_text() == viz.to_dot(loss, params={"w": w})
 

@@ -8,7 +8,7 @@ from ..ops.elementwise import sigmoid, softplus
 from ..ops.loss import binary_cross_entropy_with_logits
 
 # (issue 3, elementwise activations: add imports right below this line)
-from ._activations import elu, gelu, leaky_relu, relu, silu, tanh  # noqa: F401
+from ._activations import elu, gelu, leaky_relu, relu, silu, tanh
 
 # (issue 3, linear algebra and losses: add imports right below this line)
 # isort: split

@@ -18,13 +18,19 @@ def promote(backend: Backend, a: Any, b: Any, elementwise: bool = True) -> tuple
     The common cases (a tensor with a Python number of its category or lower; two tensors of
     one dtype) return at once: this runs for every arithmetic op.
     """
+    # Python bools always take the slow path: array API libraries (array-api-strict, like
+    # PyTorch) refuse `float_array + True`, so they become numbers of the result dtype.
     if type(b) in _SCALARS:
         if type(a) in _SCALARS:
             return a, b  # two Python numbers: the caller's business
-        if a.dtype in backend._floating or (type(b) is not float and a.dtype != backend._bool):
+        if type(b) is not bool and (
+            a.dtype in backend._floating or (type(b) is int and a.dtype != backend._bool)
+        ):
             return a, b
     elif type(a) in _SCALARS:
-        if b.dtype in backend._floating or (type(a) is not float and b.dtype != backend._bool):
+        if type(a) is not bool and (
+            b.dtype in backend._floating or (type(a) is int and b.dtype != backend._bool)
+        ):
             return a, b
     elif a.dtype == b.dtype:
         if elementwise and a.shape != b.shape:
@@ -46,7 +52,7 @@ def cast_operand(backend: Backend, x: Any, dtype: str) -> Any:
     if type(x) in _SCALARS:
         if dtype in ("float16", "float32", "float64"):
             return float(x)
-        return x if dtype != "bool" else bool(x)
+        return bool(x) if dtype == "bool" else int(x)
     if backend.dtype_name(x) == dtype:
         return x
     return backend.astype(x, dtype)

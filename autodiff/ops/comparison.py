@@ -29,7 +29,14 @@ def _operands(input: Tensor, other: Any) -> tuple[Any, Any, Any]:
 def _compare(name: str, input: Tensor, other: Any) -> Tensor:
     backend, a, b = _operands(input, other)
     a, b = promote(backend, a, b)
+    if name not in _EQUALITY and a.dtype == backend._bool:
+        # False < True, as in PyTorch; the array API orders no bools, so compare as integers.
+        a = backend.astype(a, "uint8")
+        b = int(b) if type(b) is bool else backend.astype(b, "uint8")
     return _wrap(getattr(backend, name)(a, b), backend)
+
+
+_EQUALITY = ("equal", "not_equal")
 
 
 def eq(input: Tensor, other: Any) -> Tensor:

@@ -43,7 +43,8 @@ def _divide_rounded(backend: Any, a: Any, b: Any, mode: str) -> Any:
     quotient = backend.floor_divide(a, b)
     if mode == "trunc":  # floor rounds down; undo that where the exact quotient is negative
         inexact = backend.not_equal(backend.remainder(a, b), 0)
-        negative = backend.not_equal(backend.less(a, 0), backend.less(b, 0))
+        b_negative = b < 0 if type(b) in _SCALARS else backend.less(b, 0)
+        negative = backend.not_equal(backend.less(a, 0), b_negative)
         quotient = backend.where(backend.logical_and(inexact, negative), quotient + 1, quotient)
     return quotient
 

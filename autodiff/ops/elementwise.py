@@ -24,10 +24,13 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
-        # A float tensor with a Python number needs no promotion: skip the call (hot path).
-        if type(b) not in _SCALARS or a.dtype not in ctx.backend._floating:
-            a, b = promote(ctx.backend, a, b)
-        return ctx.backend.add(a, b)
+        backend = ctx.backend
+        # A float tensor with a Python float needs no promotion: skip the call (hot path).
+        if type(b) is not float or a.dtype not in backend._floating:
+            a, b = promote(backend, a, b)
+            if a.dtype == backend._bool:  # bool + bool is logical or, as in PyTorch
+                return backend.logical_or(a, b)
+        return backend.add(a, b)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
@@ -111,14 +114,17 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
+        backend = ctx.backend
         if type(b) in _SCALARS:
             ctx.scalar = b  # nothing to save: the gradient is grad * b
-            if a.dtype not in ctx.backend._floating:
-                a, b = promote(ctx.backend, a, b)
+            if type(b) is not bool and a.dtype in backend._floating:
+                return backend.multiply(a, b)  # the hot path: float tensor * number
         else:
             ctx.save_for_backward(a, b)
-            a, b = promote(ctx.backend, a, b)
-        return ctx.backend.multiply(a, b)
+        a, b = promote(backend, a, b)
+        if a.dtype == backend._bool:  # bool * bool is logical and, as in PyTorch
+            return backend.logical_and(a, b)
+        return backend.multiply(a, b)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:

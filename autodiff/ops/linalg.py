@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from .. import dtypes
-from ..function import Function
+from ..function import Function, _raise_device_mismatch
 from ..tensor import Tensor
 from ._util import check_broadcast
 
@@ -103,7 +103,20 @@ class MatrixBatchTransposedView(Matmul):
 
 
 # ----------------------------------------------------------------------------- public functions
+def same_device(*tensors: Tensor | None) -> None:
+    """PyTorch's device mismatch error, before any check that reads two tensors' arrays."""
+    backend = None
+    for tensor in tensors:
+        if tensor is None:
+            continue
+        if backend is None:
+            backend = tensor._backend
+        elif tensor._backend is not backend:
+            _raise_device_mismatch(backend, tensor._backend)
+
+
 def matmul(input: Tensor, other: Tensor) -> Tensor:
+    same_device(input, other)
     a_dims, b_dims = input._data.ndim, other._data.ndim
     if a_dims == 0 or b_dims == 0:
         raise RuntimeError(
@@ -188,6 +201,7 @@ def _pad(shape: tuple[int, ...], other: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    same_device(input, mat2)
     if input._data.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2._data.ndim != 2:
@@ -197,6 +211,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    same_device(input, mat2)
     if input._data.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if mat2._data.ndim != 3:
@@ -212,6 +227,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
+    same_device(input, vec)
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError(
             f"vector + matrix @ vector expected, got 1, {input._data.ndim}, {vec._data.ndim}"
@@ -221,6 +237,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 
 
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    same_device(input, tensor)
     a, b = input._data.shape, tensor._data.shape
     if len(a) != 1 or len(b) != 1:
         raise RuntimeError(f"1D tensors expected, but got {len(a)}D and {len(b)}D tensors")
@@ -235,9 +252,6 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
             f"the same number of elements, but got {a[0]} and {b[0]} elements respectively"
         )
     return Dot.apply(input, tensor)
-
-
-inner = dot  # for 1-D operands
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:

@@ -20,12 +20,15 @@ from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from ._util import check_broadcast, promote
 from .elementwise import clamp, exp, log, sigmoid, softplus, where
+from .linalg import same_device
 
 _REDUCTIONS = ("none", "mean", "sum")
 
 
 def _reduce(backend: Any, loss: Any, reduction: str) -> Any:
     if reduction == "mean":
+        if loss.size == 0:  # PyTorch: the mean of nothing is nan
+            return backend.full((), float("nan"), backend.dtype_name(loss))
         return backend.mean(loss)
     if reduction == "sum":
         return backend.sum(loss)
@@ -35,9 +38,14 @@ def _reduce(backend: Any, loss: Any, reduction: str) -> Any:
 def _legacy_reduction(size_average: Any, reduce: Any) -> str:
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
+    reduction = "none" if not reduce else "mean" if size_average else "sum"
+    warnings.warn(
+        "size_average and reduce args will be deprecated, please use "
+        f"reduction='{reduction}' instead.",
+        UserWarning,
+        stacklevel=4,
+    )
+    return reduction
 
 
 def _reduction(size_average: Any, reduce: Any, reduction: str,
@@ -94,7 +102,7 @@ class PointwiseLoss(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         needs_x, needs_y = ctx.needs_input_grad
-        if ctx.reduction == "mean":
+        if ctx.reduction == "mean" and ctx.count:
             grad = grad / ctx.count
         grad_x = ctx.derivative(x - y, ctx.parameter) * grad
         return (grad_x if needs_x else None), (-grad_x if needs_y else None)
@@ -238,7 +246,7 @@ class BinaryCrossEntropy(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
         x, y, weight = ctx.saved_tensors
         needs_x, needs_y = ctx.needs_input_grad[:2]
-        if ctx.reduction == "mean":
+        if ctx.reduction == "mean" and ctx.count:
             grad = grad / ctx.count
         if weight is not None:
             grad = grad * weight
@@ -262,6 +270,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          reduction: str = "mean") -> Tensor:
     """Binary cross-entropy between probabilities `input` and targets in [0, 1]."""
     reduction = _reduction(size_average, reduce, reduction)
+    same_device(input, target, weight)
     if target._data.shape != input._data.shape:
         raise ValueError(
             f"Using a target size ({target.shape}) that is different to the input size "
@@ -311,7 +320,7 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         z, y, weight, pos_weight = ctx.saved_tensors
         needs_z, needs_y = ctx.needs_input_grad[:2]
-        if ctx.reduction == "mean":
+        if ctx.reduction == "mean" and ctx.count:
             grad = grad / ctx.count
         grad_z = grad_y = None
         if needs_z:

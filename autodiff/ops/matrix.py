@@ -22,6 +22,7 @@ from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap
 from ._util import check_broadcast
+from .linalg import same_device
 
 
 def _check_square(function: str, tensor: Tensor, name: str = "A") -> None:
@@ -130,6 +131,7 @@ def _transpose(backend: Any, array: Any) -> Any:
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """X with A X = B (or X A = B for left=False); B is (..., n) or (..., n, k)."""
+    same_device(A, B)
     a_shape, b_shape = A._data.shape, B._data.shape
     _check_square("linalg.solve", A)
     _check_float("linalg.solve", B)

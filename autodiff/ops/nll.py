@@ -17,7 +17,8 @@ from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from .elementwise import Div
-from .loss import _REDUCTIONS, _legacy_reduction
+from .linalg import same_device
+from .loss import _reduction
 from .softmax import log_softmax
 
 
@@ -31,62 +32,72 @@ class NllLoss(Function):
                 ignore_index: int) -> Any:
         backend = ctx.backend
         axis = 0 if x.ndim == 1 else 1
-        dtype = backend.dtype_name(x)
+        classes = x.shape[axis]
         valid = backend.not_equal(target, ignore_index)
-        safe = backend.where(valid, target, backend.zeros_like(target))
-        picked = backend.take_along_axis(x, backend.expand_dims(safe, axis=axis), axis=axis)
+        safe = backend.where(valid, target, 0)  # ignored targets look up class 0
+        # PyTorch checks the range of the targets it uses (this syncs, as PyTorch on the CPU).
+        if target.size and (backend.item(backend.max(safe)) >= classes
+                            or backend.item(backend.min(safe)) < 0):
+            _raise_out_of_bounds(backend, target, ignore_index, classes)
+        index_shape = list(target.shape)
+        index_shape.insert(axis, 1)
+        picked = backend.take_along_axis(x, backend.reshape(safe, tuple(index_shape)), axis=axis)
         picked = backend.reshape(picked, target.shape)
         if weight is None:
-            scale = backend.astype(valid, dtype)
+            scale = backend.astype(valid, backend.dtype_name(x))
         else:
-            scale = backend.reshape(backend.take(weight, backend.reshape(safe, (-1,)), axis=0),
-                                    target.shape)
-            scale = backend.where(valid, scale, backend.zeros_like(scale))
+            scale = backend.take(weight, backend.reshape(safe, (-1,)), axis=0)
+            scale = backend.where(valid, backend.reshape(scale, target.shape), 0.0)
         loss = backend.multiply(picked, scale)
-        loss = backend.negative(loss)
+        total = None
         if reduction != "none":
             loss = backend.sum(loss)
             if reduction == "mean":
                 total = backend.sum(scale)
-                loss = backend.divide(loss, total)
-                ctx.total = total
-        ctx.reduction, ctx.axis, ctx.classes = reduction, axis, x.shape[axis]
+                if backend.item(total) == 0:  # every target ignored, or none: nan, as PyTorch
+                    total = backend.ones((), backend.dtype_name(x))
+                    loss = backend.full((), float("nan"), backend.dtype_name(x))
+                else:
+                    loss = backend.divide(loss, total)
+        ctx.total, ctx.axis, ctx.shape = total, axis, x.shape
         ctx.save_for_backward(safe, scale)
-        return loss
+        return backend.negative(loss)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None, None]:
         safe, scale = ctx.saved_tensors
-        if ctx.reduction == "mean":
-            grad = grad / _wrap(ctx.total, grad._backend)
-        return NllLossBackward.apply(grad, safe, scale, axis=ctx.axis, classes=ctx.classes,
-                                     reduction=ctx.reduction), None, None
+        return NllLossBackward.apply(grad, safe, scale, axis=ctx.axis, shape=ctx.shape,
+                                     total=ctx.total), None, None
 
 
 class NllLoss2d(NllLoss):
     node_name = "NllLoss2DBackward0"
 
 
+def _raise_out_of_bounds(backend: Any, target: Any, ignore_index: int, classes: int) -> None:
+    for value in backend.tolist(backend.reshape(target, (-1,))):
+        if value != ignore_index and not 0 <= value < classes:
+            raise IndexError(f"Target {value} is out of bounds.")
+
+
 class NllLossBackward(Function):
-    """The input gradient: -grad * scale at each target class, 0 elsewhere (one `where`).
-    `safe` is the target with ignored entries at class 0; `scale` the weight of each target
-    (0 where ignored)."""
+    """The input gradient: -grad * scale / total scattered to each target class, 0 elsewhere.
+    `safe` is the target with ignored entries at class 0, `scale` the weight of each target
+    (0 where ignored), `total` the sum of weights of a 'mean' (else None)."""
 
     node_name = "NllLossBackwardBackward0"
 
     @staticmethod
-    def forward(ctx: Any, grad: Any, safe: Any, scale: Any, *, axis: int, classes: int,
-                reduction: str) -> Any:
+    def forward(ctx: Any, grad: Any, safe: Any, scale: Any, *, axis: int,
+                shape: tuple[int, ...], total: Any) -> Any:
         backend = ctx.backend
-        ctx.reduction = reduction
+        ctx.total, ctx.reduced = total, grad.shape != safe.shape
         ctx.save_for_backward(safe, scale)
-        values = backend.expand_dims(backend.multiply(backend.negative(scale), grad), axis=axis)
-        shape = [1] * (safe.ndim + 1)
-        shape[axis] = classes
-        labels = backend.reshape(backend.arange(0, classes, 1, backend.dtype_name(safe)),
-                                 tuple(shape))
-        hit = backend.equal(backend.expand_dims(safe, axis=axis), labels)
-        return backend.where(hit, values, backend.zeros((), backend.dtype_name(values)))
+        values = backend.multiply(scale, grad)
+        values = backend.negative(values if total is None else backend.divide(values, total))
+        out = backend.zeros(shape, backend.dtype_name(values))
+        # One write per target (an O(N) scatter rather than an O(N C) one-hot).
+        return backend.index_add(out, _scatter_key(backend, safe, axis), values)
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, None, None]:
@@ -94,17 +105,31 @@ class NllLossBackward(Function):
         # This op is the transpose of the (linear) NllLoss, so its gradient is NllLoss again:
         # -scale * outer at the target classes (no index of `safe` is ignored: -1 never is).
         picked = NllLoss.apply(outer, safe, None, reduction="none", ignore_index=-1) * scale
-        return (picked if ctx.reduction == "none" else picked.sum()), None, None
+        if ctx.total is not None:
+            return picked.sum() / _wrap(ctx.total, outer._backend), None, None
+        return (picked.sum() if ctx.reduced else picked), None, None
+
+
+def _scatter_key(backend: Any, safe: Any, axis: int) -> tuple[Any, ...]:
+    """Index arrays that address, for every target position, its class in the input."""
+    if axis == 0:
+        return (safe,)
+    ndim = safe.ndim
+    key = []
+    for dim, size in enumerate(safe.shape):
+        shape = [1] * ndim
+        shape[dim] = size
+        key.append(backend.reshape(backend.arange(0, size, 1, "int64"), tuple(shape)))
+    key.insert(1, safe)
+    return tuple(key)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
              reduction: str = "mean") -> Tensor:
     """The negative log-likelihood of the target classes, given log-probabilities."""
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_reduction(size_average, reduce)
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{reduction} is not a valid value for reduction")
+    reduction = _reduction(size_average, reduce, reduction)
+    same_device(input, target, weight)
     shape, target_shape = input._data.shape, target._data.shape
     if len(shape) < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {len(shape)})")
@@ -141,7 +166,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
                 f"Expected target size {list(expected)}, got {list(target_shape)}")
         if reduction == "none":
             view = expected
-    _check_target(input, target, weight, ignore_index)
+    _check_target(input, target, weight)
     if view is not None:  # PyTorch's nll_loss_nd ends with a view of the unreduced loss
         return op.apply(input, target, weight, reduction=reduction,
                         ignore_index=ignore_index).reshape(view)
@@ -149,8 +174,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
 
 
 def _check_target(input: Tensor, target: Tensor, weight: Tensor | None,
-                  ignore_index: int, function: str = "nll_loss_forward") -> None:
-    """Weight size and dtype, target dtype and range, in PyTorch's order."""
+                  function: str = "nll_loss_forward") -> None:
+    """Weight size and dtype, target dtype, in PyTorch's order (NllLoss checks the range)."""
     classes = input._data.shape[0 if input._data.ndim == 1 else 1]
     if weight is not None:
         if weight._data.ndim != 1 or weight._data.shape[0] != classes:
@@ -173,17 +198,6 @@ def _check_target(input: Tensor, target: Tensor, weight: Tensor | None,
             f"\"nll_loss_out_frame\" not implemented for "
             f"'{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}'"
         )
-    backend = target._backend
-    data = target._data
-    if data.size == 0:
-        return
-    out_of_range = backend.logical_and(
-        backend.not_equal(data, ignore_index),
-        backend.logical_or(backend.less(data, 0), backend.greater_equal(data, classes)))
-    if backend.item(backend.any(out_of_range)):
-        for value in backend.tolist(backend.reshape(data, (-1,))):
-            if value != ignore_index and not 0 <= value < classes:
-                raise IndexError(f"Target {value} is out of bounds.")
 
 
 # ----------------------------------------------------------------------------- cross_entropy
@@ -198,10 +212,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """log_softmax over the class dim, then the negative log-likelihood of `target`: class
     indices (N,), (N, d1, ...) or (), or class probabilities of input's shape."""
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_reduction(size_average, reduce)
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{reduction} is not a valid value for reduction")
+    reduction = _reduction(size_average, reduce, reduction)
     class_dim = 0 if input._data.ndim == 1 else 1
     if input._data.shape == target._data.shape:
         if not target.dtype.is_floating_point:
@@ -254,7 +265,9 @@ def _probabilities(input: Tensor, target: Tensor, weight: Tensor | None, reducti
     if reduction == "sum":
         return total
     count = input.numel() // classes if classes else 0
-    return _DivNumber.apply(total, float(count) if count else float("nan"))
+    if count == 0:  # PyTorch fills the (negated) sum with nan
+        return -(product.sum() * float("nan"))
+    return _DivNumber.apply(total, float(count))
 
 
 def _label_smoothing(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str,

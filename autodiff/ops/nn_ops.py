@@ -9,8 +9,10 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..grad_mode import no_grad
+from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
-from .linalg import _CPP_NAMES, matmul
+from . import inplace as _inplace
+from .linalg import _CPP_NAMES, matmul, same_device
 from .norm import vector_norm
 
 
@@ -71,6 +73,7 @@ class LinearVector(Linear):
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias."""
+    same_device(input, weight, bias)
     w_shape, x_shape = weight._data.shape, input._data.shape
     if len(w_shape) > 2:
         raise RuntimeError(
@@ -117,6 +120,23 @@ def _check_bias(bias: Tensor, weight: Tensor, target: tuple[int, int]) -> None:
 
 
 # ----------------------------------------------------------------------------- dropout
+class DropoutMul(Function):
+    """x * mask for a constant mask (PyTorch's `input * noise`). Only the mask is saved, so
+    dropout in place can overwrite x without invalidating its own node."""
+
+    node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, *, mask: Any) -> Any:
+        ctx.save_for_backward(mask)
+        return ctx.backend.multiply(x, mask)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        mask, = ctx.saved_tensors
+        return grad * mask
+
+
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p); the mask comes
@@ -134,12 +154,13 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     dtype = backend.dtype_name(input._data)
     shape = input._data.shape
     if p == 1.0:
-        noise = backend.zeros(shape, dtype)
+        mask = backend.zeros(shape, dtype)
     else:
         keep = backend.less(backend.rand(shape, dtype), 1.0 - p)
-        noise = backend.multiply(backend.astype(keep, dtype), 1.0 / (1.0 - p))
-    mask = _wrap(noise, backend)
-    return input.mul_(mask) if inplace else input * mask
+        mask = backend.multiply(backend.astype(keep, dtype), 1.0 / (1.0 - p))
+    if inplace:  # ops-shape's in-place machinery: checks, version bump, new history, views
+        return _inplace.apply(input, (), lambda source: DropoutMul.apply(source, mask=mask))
+    return DropoutMul.apply(input, mask=mask)
 
 
 # ----------------------------------------------------------------------------- embedding
@@ -179,26 +200,32 @@ class EmbeddingBackward(Function):
         flat = backend.reshape(indices, (-1,))
         dim = grad.shape[-1]
         values = backend.reshape(grad, (-1, dim))
-        scale = None
+        kept = scale = None
+        if padding_idx is not None:
+            kept = backend.astype(backend.not_equal(flat, padding_idx), dtype)
+            scale = kept
         if scale_grad_by_freq:
             counts = backend.zeros((num_weights,), dtype)
             backend.index_add(counts, flat, backend.ones(flat.shape, dtype))
-            scale = backend.divide(1.0, backend.take(counts, flat, axis=0))
-        if padding_idx is not None:
-            kept = backend.astype(backend.not_equal(flat, padding_idx), dtype)
-            scale = kept if scale is None else backend.multiply(scale, kept)
+            frequency = backend.divide(1.0, backend.take(counts, flat, axis=0))
+            scale = frequency if scale is None else backend.multiply(scale, frequency)
         if scale is not None:
             values = backend.multiply(values, backend.expand_dims(scale, axis=1))
-            scale = backend.reshape(scale, indices.shape)
-        ctx.save_for_backward(indices, scale)
+        ctx.save_for_backward(indices, None if kept is None else backend.reshape(kept,
+                                                                                 indices.shape))
         out = backend.zeros((num_weights, dim), dtype)
-        return backend.index_add(out, flat, values)
+        # Every element addressed by integer arrays (rows x columns): the portable scatter key.
+        columns = backend.reshape(backend.arange(0, dim, 1, "int64"), (1, dim))
+        return backend.index_add(out, (backend.reshape(flat, (-1, 1)), columns), values)
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor, None]:
-        indices, scale = ctx.saved_tensors
+        indices, kept = ctx.saved_tensors
+        # The lookup again, without the padding rows. As in PyTorch, the 1 / count scaling is
+        # not applied here: the path back to the weight goes through Embedding's backward,
+        # which scales once, so this is the derivative of the scaled first gradient.
         rows = Embedding.apply(outer, indices, padding_idx=None, scale_grad_by_freq=False)
-        return (rows if scale is None else rows * scale.unsqueeze(-1)), None
+        return (rows if kept is None else rows * kept.unsqueeze(-1)), None
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
@@ -262,23 +289,26 @@ class NativeLayerNorm(Function):
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, axes: tuple[int, ...],
                 eps: float) -> Any:
         backend = ctx.backend
-        ctx.axes, ctx.eps = axes, eps
+        normalized = x - backend.mean(x, axis=axes, keepdims=True)
+        variance = backend.mean(backend.multiply(normalized, normalized), axis=axes,
+                                keepdims=True)
+        rstd = 1.0 / backend.sqrt(variance + eps)
+        normalized *= rstd
+        ctx.axes, ctx.eps, ctx.normalized, ctx.rstd = axes, eps, normalized, rstd
         ctx.save_for_backward(x, weight)
-        centered = x - backend.mean(x, axis=axes, keepdims=True)
-        variance = backend.mean(backend.multiply(centered, centered), axis=axes, keepdims=True)
-        out = backend.multiply(centered, 1.0 / backend.sqrt(variance + eps))
-        if weight is not None:
-            out *= weight
-        if bias is not None:
-            out += bias
-        return out
+        if weight is None and bias is None:
+            return normalized
+        out = normalized if weight is None else backend.multiply(normalized, weight)
+        return out if bias is None else backend.add(out, bias)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         x, weight = ctx.saved_tensors
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
+        if not _grad_state.enabled:  # a plain backward: the same formulas on arrays
+            return _layer_norm_backward(ctx, grad, weight, needs_x, needs_weight, needs_bias)
+        # create_graph: recomputed from x with Tensor ops, so the gradient is differentiable.
         axes = ctx.axes
-        # Recomputed from x with Tensor ops, so the gradient is differentiable again.
         centered = x - x.mean(axes, keepdim=True)
         rstd = ((centered * centered).mean(axes, keepdim=True) + ctx.eps) ** -0.5
         normalized = centered * rstd
@@ -290,6 +320,28 @@ class NativeLayerNorm(Function):
         if needs_weight:
             grad_weight = grad * normalized  # summed over the batch dims by the base class
         return grad_x, grad_weight, (grad if needs_bias else None)
+
+
+def _layer_norm_backward(ctx: Any, grad: Tensor, weight: Tensor | None, needs_x: bool,
+                         needs_weight: bool, needs_bias: bool) -> tuple[Tensor | None, ...]:
+    """rstd (g - mean(g) - xhat mean(g xhat)) with g = grad * weight, on saved xhat and rstd."""
+    backend, axes = ctx.backend, ctx.axes
+    normalized, g = ctx.normalized, grad._data
+    batch = tuple(range(g.ndim - len(axes)))
+    grad_x = grad_weight = grad_bias = None
+    if needs_weight:
+        grad_weight = _wrap(backend.sum(backend.multiply(g, normalized), axis=batch), backend)
+    if needs_bias:
+        grad_bias = _wrap(backend.sum(g, axis=batch), backend)
+    if needs_x:
+        scaled = g if weight is None else backend.multiply(g, weight._data)
+        projection = backend.mean(backend.multiply(scaled, normalized), axis=axes, keepdims=True)
+        out = backend.multiply(normalized, projection)
+        out -= scaled
+        out += backend.mean(scaled, axis=axes, keepdims=True)
+        out *= -ctx.rstd
+        grad_x = _wrap(out, backend)
+    return grad_x, grad_weight, grad_bias
 
 
 def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
@@ -307,7 +359,7 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         raise RuntimeError(
             f"Given normalized_shape={list(normalized)}, expected input with shape "
             f"[*, {', '.join(str(size) for size in normalized)}], but got input of size"
-            f"{input.shape}"
+            f"{list(shape)}"
         )
     for name, tensor in (("weight", weight), ("bias", bias)):
         if tensor is not None and tensor._data.shape != normalized:

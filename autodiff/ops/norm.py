@@ -184,22 +184,26 @@ class LinalgSvdvals(Function):
     def forward(ctx: Any, a: Any) -> Any:
         u, s, vh = ctx.backend.svd(a)
         ctx.u, ctx.vh = u, vh
+        ctx.save_for_backward(a)
         return s
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        backend = ctx.backend
-        return SvdvalsBackward.apply(grad, _wrap(ctx.u, backend), _wrap(ctx.vh, backend))
+        a, = ctx.saved_tensors
+        return SvdvalsBackward.apply(grad, a, u=ctx.u, vh=ctx.vh)
 
 
 class SvdvalsBackward(Function):
+    """U diag(grad) V^T. It takes A as an input only so that a recorded backward has an edge
+    to A: differentiating it again raises instead of treating U and V as constants."""
+
     node_name = "LinalgSvdBackwardBackward0"
 
     @staticmethod
-    def forward(ctx: Any, grad: Any, u: Any, vh: Any) -> Any:
+    def forward(ctx: Any, grad: Any, a: Any, *, u: Any, vh: Any) -> Any:
         backend = ctx.backend
-        return backend.matmul(backend.multiply(u, backend.expand_dims(grad, axis=grad.ndim - 1)),
-                              vh)
+        scaled = backend.multiply(u, backend.expand_dims(grad, axis=grad.ndim - 1))
+        return backend.matmul(scaled, vh)
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> Any:

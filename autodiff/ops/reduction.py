@@ -99,11 +99,15 @@ class Mean(Function):
         for axis in range(a.ndim) if axes is None else axes:
             count *= a.shape[axis]
         ctx.count = count
+        if count == 0:  # the mean of nothing is nan, as in PyTorch (and without NumPy's warning)
+            reduced = backend.sum(a, axis=axes, keepdims=keepdim)
+            return backend.full(reduced.shape, math.nan, backend.dtype_name(a))
         return backend.mean(a, axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return _restore_dims(grad / ctx.count, ctx.input_shape, ctx.axes, ctx.keepdim)
+        scaled = grad / ctx.count if ctx.count else grad  # no elements: nothing to scale
+        return _restore_dims(scaled, ctx.input_shape, ctx.axes, ctx.keepdim)
 
 
 class MeanDim(Mean):
@@ -367,8 +371,8 @@ class VectorNorm(Function):
         elif ord == -math.inf:
             out = backend.min(magnitude, axis=axes, keepdims=keepdim)
         elif ord == 0:
-            count = backend.sum(backend.not_equal(a, 0), axis=axes, keepdims=keepdim)
-            out = backend.astype(count, backend.dtype_name(a))
+            nonzero = backend.astype(backend.not_equal(a, 0), backend.dtype_name(a))
+            out = backend.sum(nonzero, axis=axes, keepdims=keepdim)
         else:
             powers = backend.sum(backend.pow(magnitude, ord), axis=axes, keepdims=keepdim)
             out = backend.pow(powers, 1.0 / ord)

@@ -53,6 +53,18 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- maximum, minimum
+def _maximum(backend: Any, a: Any, b: Any) -> Any:
+    if a.dtype == backend._bool:  # the array API orders no bools: max is `or`, min is `and`
+        return backend.logical_or(a, b)
+    return backend.maximum(a, b)
+
+
+def _minimum(backend: Any, a: Any, b: Any) -> Any:
+    if a.dtype == backend._bool:
+        return backend.logical_and(a, b)
+    return backend.minimum(a, b)
+
+
 def _require_tensor(name: str, other: Any) -> None:
     if not isinstance(other, Tensor):
         raise TypeError(
@@ -67,7 +79,7 @@ class Maximum(Function):
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         ctx.save_for_backward(a, b)
         a, b = promote(ctx.backend, a, b)
-        return ctx.backend.maximum(a, b)
+        return _maximum(ctx.backend, a, b)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -91,7 +103,7 @@ class Minimum(Function):
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         ctx.save_for_backward(a, b)
         a, b = promote(ctx.backend, a, b)
-        return ctx.backend.minimum(a, b)
+        return _minimum(ctx.backend, a, b)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -133,10 +145,9 @@ class Clamp(Function):
         backend = ctx.backend
         if a.dtype not in backend._floating:
             a = cast_operand(backend, a, _clamp_dtype(backend, a, (min, max)))
-        if min is not None and max is not None:
-            # min > max gives max everywhere, as PyTorch's min(max(x, min), max).
-            return backend.minimum(backend.maximum(a, min), max)
-        return backend.clip(a, min, max)
+        # min(max(x, min), max), as PyTorch: min > max gives max everywhere.
+        out = a if min is None else _maximum(backend, a, min)
+        return out if max is None else _minimum(backend, out, max)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -173,10 +184,8 @@ class ClampTensor(Function):
         kind = _clamp_dtype(backend, a, (low, high))
         a, low, high = (None if x is None else cast_operand(backend, x, kind)
                         for x in (a, low, high))
-        out = a if low is None else backend.maximum(a, low)
-        if high is not None:
-            out = backend.minimum(out, high)
-        return out
+        out = a if low is None else _maximum(backend, a, low)
+        return out if high is None else _minimum(backend, out, high)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:

@@ -47,8 +47,8 @@ def test_clip_grad_norm_edge_cases() -> None:
     assert clip_grad_norm_([nn.Parameter(autodiff.ones(2))], 1.0).item() == 0.0
     p = nn.Parameter(autodiff.ones(2))
     p.grad = autodiff.tensor([float("inf"), 1.0])
-    with pytest.raises(RuntimeError, match="The total norm of order 2.0 for gradients from "
-                       "`parameters` is non-finite, so it cannot be clipped"):
+    with pytest.raises(RuntimeError, match=r"The total norm of order 2\.0 for gradients from "
+                       r"`parameters` is non-finite, so it cannot be clipped"):
         clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
     assert p.grad.tolist() == [float("inf"), 1.0]  # nothing changed before the error
 

@@ -103,7 +103,7 @@ def test_setattr_moves_names_between_registries_and_refuses_wrong_types() -> Non
         module.register_buffer("b", autodiff.zeros(1))
     with pytest.raises(KeyError, match=r"buffer name can.{1,2}t contain"):
         module.register_buffer("a.b", autodiff.zeros(1))
-    with pytest.raises(TypeError, match="cannot assign 'torch.FloatTensor' object to parameter"):
+    with pytest.raises(TypeError, match=r"cannot assign 'torch\.FloatTensor' object to parameter"):
         module.register_parameter("p", autodiff.zeros(1))  # type: ignore[arg-type]
     non_leaf = nn.Parameter(autodiff.ones(2)) * 2
     with pytest.raises(TypeError):
@@ -251,8 +251,8 @@ def test_to_float_double_convert_in_place() -> None:
     net.to(autodiff.float32)
     assert weight.dtype is autodiff.float32 and net.b.dtype is autodiff.float32
     net.float()
-    with pytest.raises(TypeError, match="nn.Module.to only accepts floating point or complex "
-                       "dtypes, but got desired dtype=torch.int64"):
+    with pytest.raises(TypeError, match=r"nn\.Module\.to only accepts floating point or complex "
+                       r"dtypes, but got desired dtype=torch\.int64"):
         net.to(autodiff.int64)
     assert net.to(autodiff.zeros(1, dtype=autodiff.float64)).w.dtype is autodiff.float64
 
@@ -291,12 +291,18 @@ def test_parameter_basics() -> None:
     assert (parameter * 2).grad_fn is not None  # ops on Parameters record as on Tensors
 
 
-def test_deepcopy_of_a_module_with_parameters() -> None:
+def test_deepcopy_of_a_module_and_of_its_state_dict() -> None:
     net = nn.Sequential(Affine(2, 2))
-    del net[0].count, net[0].scratch  # plain Tensors: deepcopy of those is Tensor's business
     clone = copy.deepcopy(net)
-    assert clone[0].w is not net[0].w
+    assert clone[0].w is not net[0].w and isinstance(clone[0].w, nn.Parameter)
+    assert clone[0].count is not net[0].count
     np.testing.assert_array_equal(clone[0].w.detach().numpy(), net[0].w.detach().numpy())
+    best = copy.deepcopy(net.state_dict())  # the usual "keep the best weights" idiom
+    with autodiff.no_grad():
+        net[0].w.add_(1)
+    assert not np.array_equal(best["0.w"].numpy(), net[0].w.detach().numpy())
+    net.load_state_dict(best)
+    np.testing.assert_array_equal(net[0].w.detach().numpy(), clone[0].w.detach().numpy())
 
 
 def test_module_repr_matches_pytorch() -> None:
@@ -376,7 +382,7 @@ def test_sequential_and_module_list_behave_like_lists() -> None:
     assert len(items) == 4 and items[0] is a and items[2] is b and items[-1] is c
     assert [n for n, _ in items.named_parameters()] == ["0.w", "0.b", "3.w", "3.b"]
     assert list(items[1:3]) == [items[1], b]
-    with pytest.raises(TypeError, match="ModuleList.extend should be called with an iterable"):
+    with pytest.raises(TypeError, match=r"ModuleList\.extend should be called with an iterable"):
         items.extend(3)  # type: ignore[arg-type]
     table = nn.ModuleDict({"a": a, "c": c})
     assert list(table) == ["a", "c"] and table["c"] is c and "a" in table

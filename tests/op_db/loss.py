@@ -1,14 +1,120 @@
-"""Op table entries: loss ops."""
+"""Op table entries: activations, losses and layers of autodiff.nn.functional.
+
+Class indices, embedding indices and class weights are constants baked into the op (made on the
+input's device); differentiable targets and weights come after `grad_inputs` where they exist.
+"""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+import autodiff
 import autodiff.nn.functional as F
 
 from . import OpInfo, Sample
+
+TARGET = np.array([1, 0, 3])
+TARGET_IGNORED = np.array([1, -100, 3])
+TARGET_2D = np.array([[0, 2, 3], [1, 1, 0]])  # (N=2, d1=3) for an input (2, 4, 3)
+TARGET_3D = np.array([[[0, 2], [3, 1], [1, 1]], [[2, 0], [0, 3], [3, 2]]])  # (2, 3, 2)
+CLASS_WEIGHT = np.array([0.5, 1.0, 2.0, 1.5])
+INDICES = np.array([[0, 2, 2], [4, 1, 0]])
+
+
+def _const(values: np.ndarray, like: autodiff.Tensor, dtype: Any = None) -> autodiff.Tensor:
+    dtype = like.dtype if dtype is None and values.dtype.kind == "f" else dtype
+    return autodiff.tensor(values, dtype=dtype, device=like.device)
+
+
+def _quiet(function: Callable[..., autodiff.Tensor]) -> Callable[..., autodiff.Tensor]:
+    """Broadcasting losses warn (as PyTorch does); the table means to broadcast."""
+
+    def call(*args: Any) -> autodiff.Tensor:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return function(*args)
+
+    return call
+
+
+def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "mean" and loss.size == 0:
+        return np.array(np.nan)
+    return {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction](loss)
+
+
+# ----------------------------------------------------------------------------- references
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    if x.size == 0:
+        return x
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    return np.exp(_log_softmax(x, axis))
+
+
+def _nll(log_probs: np.ndarray, target: np.ndarray, weight: Any = None, ignore: int = -100,
+         reduction: str = "mean") -> np.ndarray:
+    class_axis = 0 if log_probs.ndim == 1 else 1
+    valid = target != ignore
+    safe = np.where(valid, target, 0)
+    picked = np.take_along_axis(log_probs, np.expand_dims(safe, class_axis), class_axis)
+    picked = picked.squeeze(class_axis)
+    scale = valid * (1.0 if weight is None else weight[safe])
+    loss = -picked * scale
+    if reduction == "mean":
+        return loss.sum() / scale.sum()
+    return _reduce(loss, reduction)
+
+
+def _cross_entropy(x: np.ndarray, target: np.ndarray, weight: Any = None, ignore: int = -100,
+                   reduction: str = "mean", smoothing: float = 0.0) -> np.ndarray:
+    class_axis = 0 if x.ndim == 1 else 1
+    log_probs = _log_softmax(x, class_axis)
+    nll = _nll(log_probs, target, weight, ignore, reduction)
+    if not smoothing:
+        return nll
+    classes = x.shape[class_axis]
+    shape = [1] * x.ndim
+    shape[class_axis] = classes
+    w = np.ones(classes) if weight is None else weight
+    valid = target != ignore
+    smooth = -(log_probs * w.reshape(shape)).sum(class_axis) * valid
+    if reduction == "mean":
+        smooth = smooth.sum() / (valid * w[np.where(valid, target, 0)]).sum()
+    else:
+        smooth = _reduce(smooth, reduction)
+    return (1 - smoothing) * nll + smooth * smoothing / classes
+
+
+def _cross_entropy_probs(x: np.ndarray, p: np.ndarray, weight: Any = None,
+                         reduction: str = "mean", smoothing: float = 0.0) -> np.ndarray:
+    classes = x.shape[1]
+    p = p * (1 - smoothing) + smoothing / classes
+    w = np.ones(classes) if weight is None else weight
+    loss = -(_log_softmax(x, 1) * p * w.reshape(1, -1, *([1] * (x.ndim - 2)))).sum(1)
+    if reduction == "mean":
+        return loss.sum() / (x.size / classes)
+    return _reduce(loss, reduction)
+
+
+def _smooth_l1(d: np.ndarray, beta: float) -> np.ndarray:
+    return np.where(np.abs(d) < beta, 0.5 * d * d / beta, np.abs(d) - 0.5 * beta)
+
+
+def _huber(d: np.ndarray, delta: float) -> np.ndarray:
+    return np.where(np.abs(d) < delta, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
+
+
+def _bce(x: np.ndarray, y: np.ndarray, weight: Any = None) -> np.ndarray:
+    loss = -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log(1 - x), -100))
+    return loss if weight is None else loss * weight
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:
@@ -21,9 +127,117 @@ def _bce_logits(z: np.ndarray, y: np.ndarray, weight: Any = None, pos_weight: An
     loss = (1 - y) * z + log_weight * _softplus(-z)
     if weight is not None:
         loss = loss * weight
-    return {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction](loss)
+    return _reduce(loss, reduction)
+
+
+def _kl(x: np.ndarray, y: np.ndarray, reduction: str, log_target: bool) -> np.ndarray:
+    loss = np.exp(y) * (y - x) if log_target else y * np.log(y) - y * x
+    if reduction == "batchmean":
+        return loss.sum() / x.shape[0]
+    return _reduce(loss, reduction)
+
+
+def _layer_norm(x: np.ndarray, axes: tuple[int, ...], weight: Any = None,
+                bias: Any = None) -> np.ndarray:
+    centered = x - x.mean(axis=axes, keepdims=True)
+    out = centered / np.sqrt((centered ** 2).mean(axis=axes, keepdims=True) + 1e-5)
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
+
+
+# ----------------------------------------------------------------------------- entries
+def _ce(name: str, target: np.ndarray, shapes: tuple[tuple[int, ...], ...], grad_fn: str,
+        **options: Any) -> OpInfo:
+    weight = options.pop("weight", None)
+
+    def op(x: autodiff.Tensor) -> autodiff.Tensor:
+        w = None if weight is None else _const(weight, x)
+        return F.cross_entropy(x, _const(target, x), weight=w, **options)
+
+    def ref(x: np.ndarray) -> np.ndarray:
+        return _cross_entropy(x, target, weight, options.get("ignore_index", -100),
+                              options.get("reduction", "mean"),
+                              options.get("label_smoothing", 0.0))
+
+    return OpInfo(name, op, ref, (Sample(shapes),), grad_fn)
+
 
 LOSS: list[OpInfo] = [
+    # softmax, log_softmax
+    OpInfo("softmax", lambda x: F.softmax(x, 1), lambda x: _softmax(x, 1),
+           (Sample(((3, 4),)), Sample(((2, 3, 2),)), Sample(((0, 3),))), "SoftmaxBackward0"),
+    OpInfo("softmax_dim0", lambda x: autodiff.softmax(x, 0), lambda x: _softmax(x, 0),
+           (Sample(((3, 4),)), Sample(((),)), Sample(((5,),))), "SoftmaxBackward0"),
+    OpInfo("log_softmax", lambda x: F.log_softmax(x, -1), lambda x: _log_softmax(x, -1),
+           (Sample(((3, 4),)), Sample(((),)), Sample(((2, 0),)), Sample(((2, 3, 2),))),
+           "LogSoftmaxBackward0"),
+    OpInfo("log_softmax_method", lambda x: x.log_softmax(0), lambda x: _log_softmax(x, 0),
+           (Sample(((3, 4),)),), "LogSoftmaxBackward0"),
+    # cross_entropy with class indices: every option, every input rank
+    _ce("cross_entropy", TARGET, ((3, 4),), "NllLossBackward0"),
+    _ce("cross_entropy_sum", TARGET, ((3, 4),), "NllLossBackward0", reduction="sum"),
+    _ce("cross_entropy_none", TARGET, ((3, 4),), "NllLossBackward0", reduction="none"),
+    _ce("cross_entropy_weight", TARGET, ((3, 4),), "NllLossBackward0", weight=CLASS_WEIGHT),
+    _ce("cross_entropy_ignore", TARGET_IGNORED, ((3, 4),), "NllLossBackward0",
+        weight=CLASS_WEIGHT),
+    _ce("cross_entropy_ignore_class", TARGET, ((3, 4),), "NllLossBackward0", ignore_index=0,
+        reduction="none"),
+    _ce("cross_entropy_smoothing", TARGET, ((3, 4),), "AddBackward0", label_smoothing=0.2),
+    _ce("cross_entropy_smoothing_weight", TARGET_IGNORED, ((3, 4),), "AddBackward0",
+        label_smoothing=0.3, weight=CLASS_WEIGHT),
+    _ce("cross_entropy_smoothing_none", TARGET, ((3, 4),), "AddBackward0",
+        label_smoothing=0.1, reduction="none", ignore_index=3),
+    _ce("cross_entropy_3d", TARGET_2D, ((2, 4, 3),), "NllLoss2DBackward0"),
+    _ce("cross_entropy_3d_none", TARGET_2D, ((2, 4, 3),), "ViewBackward0", reduction="none"),
+    _ce("cross_entropy_4d", TARGET_3D, ((2, 4, 3, 2),), "NllLoss2DBackward0",
+        weight=CLASS_WEIGHT, label_smoothing=0.0),
+    _ce("cross_entropy_4d_smoothing", TARGET_3D, ((2, 4, 3, 2),), "AddBackward0",
+        label_smoothing=0.25, reduction="sum"),
+    _ce("cross_entropy_unbatched", np.array(2), ((4,),), "NllLossBackward0"),
+    OpInfo("cross_entropy_probs", lambda x, p: F.cross_entropy(x, p),
+           _cross_entropy_probs, (Sample(((3, 4), (3, 4))), Sample(((2, 4, 3), (2, 4, 3)))),
+           "DivBackward1", domain=(0.0, 1.0)),
+    OpInfo("cross_entropy_probs_options",
+           lambda x, p: F.cross_entropy(x, p, weight=_const(CLASS_WEIGHT, x),
+                                        label_smoothing=0.2, reduction="none"),
+           lambda x, p: _cross_entropy_probs(x, p, CLASS_WEIGHT, "none", 0.2),
+           (Sample(((3, 4), (3, 4))),), "NegBackward0", domain=(0.0, 1.0)),
+    OpInfo("nll_loss", lambda x: F.nll_loss(x, _const(TARGET, x)), lambda x: _nll(x, TARGET),
+           (Sample(((3, 4),)),), "NllLossBackward0"),
+    OpInfo("nll_loss_weight_none",
+           lambda x: F.nll_loss(x, _const(TARGET_IGNORED, x), weight=_const(CLASS_WEIGHT, x),
+                                reduction="none"),
+           lambda x: _nll(x, TARGET_IGNORED, CLASS_WEIGHT, reduction="none"),
+           (Sample(((3, 4),)),), "NllLossBackward0"),
+    # regression losses
+    *[OpInfo(f"mse_loss_{reduction}",
+             _quiet(lambda x, y, r=reduction: F.mse_loss(x, y, reduction=r)),
+             lambda x, y, r=reduction: _reduce((x - y) ** 2, r),
+             (Sample(((3, 4), (3, 4))), Sample(((3, 1), (4,))), Sample(((), ())),
+              Sample(((0, 2), (0, 2)))), "MseLossBackward0")
+      for reduction in ("mean", "sum", "none")],
+    OpInfo("l1_loss", _quiet(F.l1_loss), lambda x, y: np.abs(x - y).mean(),
+           (Sample(((3, 4), (3, 4))), Sample(((3, 1), (4,)))), "MeanBackward0"),
+    OpInfo("l1_loss_none", lambda x, y: F.l1_loss(x, y, reduction="none"),
+           lambda x, y: np.abs(x - y), (Sample(((3, 4), (3, 4))),), "AbsBackward0"),
+    OpInfo("smooth_l1_loss", _quiet(lambda x, y: F.smooth_l1_loss(x, y, beta=0.5)),
+           lambda x, y: _smooth_l1(x - y, 0.5).mean(),
+           (Sample(((3, 4), (3, 4))), Sample(((3, 1), (4,)))), "SmoothL1LossBackward0"),
+    OpInfo("smooth_l1_loss_none", lambda x, y: F.smooth_l1_loss(x, y, reduction="none"),
+           lambda x, y: _smooth_l1(x - y, 1.0), (Sample(((3, 4), (3, 4))),),
+           "SmoothL1LossBackward0"),
+    OpInfo("huber_loss", _quiet(lambda x, y: F.huber_loss(x, y, reduction="sum", delta=0.7)),
+           lambda x, y: _huber(x - y, 0.7).sum(),
+           (Sample(((3, 4), (3, 4))), Sample(((3, 1), (4,)))), "HuberLossBackward0"),
+    # binary cross-entropy
+    OpInfo("binary_cross_entropy", F.binary_cross_entropy, lambda x, y: _bce(x, y).mean(),
+           (Sample(((3, 4), (3, 4))), Sample(((), ()))), "BinaryCrossEntropyBackward0",
+           domain=(0.05, 0.95)),
+    OpInfo("binary_cross_entropy_weight",
+           lambda x, y, w: F.binary_cross_entropy(x, y, w, reduction="none"),
+           lambda x, y, w: _bce(x, y, w), (Sample(((3, 4), (3, 4), (4,))),),
+           "BinaryCrossEntropyBackward0", domain=(0.05, 0.95), grad_inputs=2),
     OpInfo("bce_with_logits", lambda z, y: F.binary_cross_entropy_with_logits(z, y),
            _bce_logits, (Sample(((3, 4), (3, 4))), Sample(((5,), (5,)))),
            "BinaryCrossEntropyWithLogitsBackward0", domain=(-4.0, 4.0)),
@@ -35,6 +249,48 @@ LOSS: list[OpInfo] = [
            lambda z, y, w, p: F.binary_cross_entropy_with_logits(
                z, y, weight=w, pos_weight=p, reduction="sum"),
            lambda z, y, w, p: _bce_logits(z, y, w, p, reduction="sum"),
-           (Sample(((3, 4), (3, 4), (4,), (4,))),),
+           (Sample(((3, 4), (3, 4), (4,), (4,))), Sample(((3, 4), (3, 4), (3, 1), (1,)))),
            "BinaryCrossEntropyWithLogitsBackward0", domain=(0.1, 3.0), grad_inputs=2),
+    # kl_div
+    *[OpInfo(f"kl_div_{reduction}{'_log_target' if log_target else ''}",
+             _quiet(lambda x, y, r=reduction, t=log_target: F.kl_div(x, y, reduction=r,
+                                                                     log_target=t)),
+             lambda x, y, r=reduction, t=log_target: _kl(x, y, r, t),
+             (Sample(((3, 4), (3, 4))),), name, domain=(0.1, 1.0))
+      for reduction, log_target, name in (
+          ("batchmean", False, "DivBackward0"), ("sum", True, "SumBackward0"),
+          ("mean", False, "MeanBackward0"), ("none", False, "SubBackward0"),
+          ("none", True, "MulBackward0"))],
+    # layers
+    OpInfo("linear", F.linear, lambda x, w, b: x @ w.T + b,
+           (Sample(((2, 3), (4, 3), (4,))), Sample(((2, 3), (4, 3), (2, 4))),
+            Sample(((0, 3), (4, 3), (4,)))), "AddmmBackward0"),
+    OpInfo("linear_no_bias", F.linear, lambda x, w: x @ w.T,
+           (Sample(((2, 3), (4, 3))),), "MmBackward0"),
+    OpInfo("linear_vector", F.linear, lambda x, w, b: x @ w.T + b,
+           (Sample(((3,), (4, 3), (4,))),), "ViewBackward0"),
+    OpInfo("linear_vector_no_bias", F.linear, lambda x, w: x @ w.T,
+           (Sample(((3,), (4, 3))),), "SqueezeBackward4"),
+    OpInfo("linear_batched", F.linear, lambda x, w, b: x @ w.T + b,
+           (Sample(((5, 2, 3), (4, 3), (4,))), Sample(((2, 1, 2, 3), (4, 3), (1,)))),
+           "ViewBackward0"),
+    OpInfo("linear_batched_no_bias", F.linear, lambda x, w: x @ w.T,
+           (Sample(((5, 2, 3), (4, 3))),), "UnsafeViewBackward0"),
+    OpInfo("layer_norm", lambda x, w, b: F.layer_norm(x, (4,), w, b),
+           lambda x, w, b: _layer_norm(x, (-1,), w, b),
+           (Sample(((3, 4), (4,), (4,))), Sample(((2, 3, 4), (4,), (4,)))),
+           "NativeLayerNormBackward0"),
+    OpInfo("layer_norm_2d", lambda x: F.layer_norm(x, (3, 4)),
+           lambda x: _layer_norm(x, (-2, -1)), (Sample(((2, 3, 4),)), Sample(((3, 4),))),
+           "NativeLayerNormBackward0"),
+    OpInfo("normalize", F.normalize,
+           lambda x: x / np.maximum(np.sqrt((x * x).sum(1, keepdims=True)), 1e-12),
+           (Sample(((3, 4),)), Sample(((2, 3, 2),))), "DivBackward0"),
+    OpInfo("normalize_p1", lambda x: F.normalize(x, p=1.0, dim=0),
+           lambda x: x / np.maximum(np.abs(x).sum(0, keepdims=True), 1e-12),
+           (Sample(((3, 4),)),), "DivBackward0"),
+    OpInfo("embedding", lambda w: F.embedding(_const(INDICES, w), w), lambda w: w[INDICES],
+           (Sample(((5, 3),)),), "EmbeddingBackward0"),
+    OpInfo("dropout_all", lambda x: F.dropout(x, 1.0), lambda x: x * 0.0,
+           (Sample(((3, 4),)),), "MulBackward0"),
 ]

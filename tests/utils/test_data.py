@@ -79,7 +79,8 @@ def test_shuffle_is_deterministic_per_seed_and_new_each_epoch() -> None:
     dataset = TensorDataset(*_tensors())
     seeded = DataLoader(dataset, batch_size=4, shuffle=True, generator=Generator().manual_seed(0))
     first, second = _rows(seeded), _rows(seeded)
-    assert sorted(sum(first, [])) == list(range(N))  # a permutation: every row once
+    # A permutation: every row once.
+    assert sorted(row for batch in first for row in batch) == list(range(N))
     assert first != second  # a new order each epoch
     again = DataLoader(dataset, batch_size=4, shuffle=True, generator=Generator().manual_seed(0))
     assert _rows(again) == first and _rows(again) == second

@@ -170,9 +170,14 @@ class Module:
     register_module = add_module
 
     def __getattr__(self, name: str) -> Any:
-        # Only reached when normal lookup fails: look in the registries.
+        # Only reached when normal lookup fails: look in the registries. On every forward
+        # (self.weight), so the common case is two dict lookups and nothing else.
         state = self.__dict__
-        for registry in ("_parameters", "_buffers", "_modules"):
+        try:
+            return state["_parameters"][name]
+        except KeyError:
+            pass
+        for registry in ("_buffers", "_modules"):
             members = state.get(registry)
             if members is not None and name in members:
                 return members[name]

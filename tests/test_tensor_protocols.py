@@ -1,0 +1,79 @@
+"""Pickling, deepcopy, Python bools in arithmetic, and inf/nan without NumPy's warnings."""
+
+from __future__ import annotations
+
+import copy
+import pathlib
+import pickle
+import subprocess
+import sys
+
+import pytest
+
+import autodiff
+
+
+def test_pickle_round_trip_keeps_values_dtype_device_and_requires_grad(device: str) -> None:
+    x = autodiff.tensor([[1.5, -2.0], [3.0, 4.25]], dtype=autodiff.float64, device=device,
+                        requires_grad=True)
+    y = pickle.loads(pickle.dumps(x))
+    assert y.tolist() == x.tolist()
+    assert (y.dtype, y.device, y.requires_grad, y.is_leaf) == (x.dtype, x.device, True, True)
+    assert y.grad is None
+
+
+def test_deepcopy_copies_data_and_grad(device: str) -> None:
+    x = autodiff.ones(3, device=device, requires_grad=True)
+    (x * 2).sum().backward()
+    y = copy.deepcopy(x)
+    assert y.tolist() == [1.0, 1.0, 1.0] and y.grad.tolist() == [2.0, 2.0, 2.0]
+    with autodiff.no_grad():
+        y.add_(1)
+        y.grad.add_(1)
+    assert x.tolist() == [1.0, 1.0, 1.0] and x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_deepcopy_of_a_non_leaf_raises_like_pytorch() -> None:
+    x = autodiff.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(x * 2)
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda f, b, i: f + True, [2.0, 2.0]),
+        (lambda f, b, i: f * True, [1.0, 1.0]),
+        (lambda f, b, i: b + b, [True, False]),
+        (lambda f, b, i: b * b, [True, False]),
+        (lambda f, b, i: i + True, [2, 3]),
+        (lambda f, b, i: b + 1, [2, 1]),
+        (lambda f, b, i: b * 2.5, [2.5, 0.0]),
+    ],
+)
+def test_python_bools_and_bool_tensors_in_arithmetic(make, expected, device: str) -> None:
+    f = autodiff.ones(2, device=device)
+    b = autodiff.tensor([True, False], device=device)
+    i = autodiff.tensor([1, 2], device=device)
+    assert make(f, b, i).tolist() == expected
+
+
+def test_inf_and_nan_results_raise_no_numpy_warnings(device: str) -> None:
+    """In a user's program (a fresh interpreter with default warning filters), inf and nan
+    results are silent, as in PyTorch, while the user's own NumPy code still warns."""
+    script = f"""
+import numpy as np
+import autodiff
+x = autodiff.tensor([0.0, 1.0], device={device!r})
+assert autodiff.log(x).tolist()[0] == float("-inf")
+out = (x / 0).tolist()
+assert out[1] == float("inf") and out[0] != out[0]
+assert autodiff.exp(autodiff.tensor([1000.0], device={device!r})).tolist() == [float("inf")]
+print("library done", flush=True)
+np.log(np.zeros(1))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=pathlib.Path(__file__).resolve().parent.parent, check=True)
+    assert "library done" in result.stdout
+    warned = [line for line in result.stderr.splitlines() if "RuntimeWarning" in line]
+    assert len(warned) == 1 and "<string>" in warned[0], result.stderr
