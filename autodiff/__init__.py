@@ -185,6 +185,7 @@ from .ops.reduction import (
 )
 
 # (issue 3, shape and indexing: add exports right below this line)
+# isort: off
 from .ops.diagonal import diagonal, trace, tril, triu
 from .ops.indexing import narrow, select
 from .ops.inplace import addcdiv, addcmul
@@ -200,6 +201,7 @@ from .ops.scatter import (
 )
 from .ops.shape import flatten, movedim, swapdims, unflatten
 from .ops.shape import movedim as moveaxis
+# isort: on
 
 # (issue 3, linear algebra and nn.functional: add exports right below this line)
 # isort: split

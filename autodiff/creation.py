@@ -15,7 +15,9 @@ from .tensor import Tensor, _wrap
 def _finish(data: Any, backend: Any, requires_grad: bool) -> Tensor:
     out = _wrap(data, backend)
     if requires_grad:
-        out.requires_grad_(True)
+        # The factories' wording (capital O), not requires_grad_'s.
+        out._set_requires_grad(True, "Only Tensors of floating point and complex dtype can "
+                                     "require gradients")
     return out
 
 

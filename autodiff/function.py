@@ -126,6 +126,9 @@ class Function(Node):
     materialize_grads: bool = True
     # Output shapes and dtypes, kept only by multi-output nodes (to make zeros for unused outputs).
     _output_meta: tuple[tuple[tuple[int, ...], str], ...] | None = None
+    # Set by an in-place op on a view: rebuilds a saved output as a view of the base's new
+    # history (as PyTorch does), so this node never enters a recorded backward on its own.
+    _unpack_output: Callable[[Any, int], Tensor] | None = None
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
@@ -171,6 +174,8 @@ class Function(Node):
             raise RuntimeError(_modified_message(self, entry))
         if kind == _INPUT:
             return value
+        if self._unpack_output is not None:
+            return self._unpack_output(value, output_nr)
         # An output is rebuilt around its array with this node as its grad_fn, so a recorded
         # backward (create_graph) differentiates through this op again.
         tensor = _wrap(value, self.backend)

@@ -8,6 +8,7 @@ previous state on exit, as PyTorch's are.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -36,10 +37,40 @@ class _Mode:
     """Base: subclasses set the state in __enter__; exiting restores what was there before."""
 
     def __call__(self, function: F) -> F:
+        if inspect.isgeneratorfunction(function):
+            return self._wrap_generator(function)
+
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self.clone():
                 return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    def _wrap_generator(self, function: F) -> F:
+        """The mode holds while the generator's body runs, step by step, not while it waits."""
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            generator = function(*args, **kwargs)
+            try:
+                with self.clone():
+                    request = next(generator)
+                while True:
+                    try:
+                        response = yield request
+                    except GeneratorExit:
+                        with self.clone():
+                            generator.close()
+                        raise
+                    except BaseException as error:  # thrown in: pass it to the body
+                        with self.clone():
+                            request = generator.throw(error)
+                    else:
+                        with self.clone():
+                            request = generator.send(response)
+            except StopIteration as stop:
+                return stop.value
 
         return wrapper  # type: ignore[return-value]
 
@@ -57,14 +88,26 @@ class _Mode:
         raise NotImplementedError
 
 
-class no_grad(_Mode):
+class _BareDecorator(_Mode):
+    """A mode that can also decorate without parentheses: `@no_grad` as well as `@no_grad()`."""
+
+    def __new__(cls, function: Any = None) -> Any:
+        if function is None:
+            return super().__new__(cls)
+        return cls()(function)
+
+    def __init__(self, function: Any = None) -> None:
+        pass
+
+
+class no_grad(_BareDecorator):
     """Ops inside do not record the graph; results have requires_grad=False."""
 
     def _set(self) -> None:
         state.enabled = False
 
 
-class enable_grad(_Mode):
+class enable_grad(_BareDecorator):
     """Turn recording back on inside a `no_grad` region."""
 
     def _set(self) -> None:
@@ -96,8 +139,13 @@ class set_grad_enabled(_Mode):
 class inference_mode(_Mode):
     """Like `no_grad` (this library has no separate inference tensors)."""
 
-    def __init__(self, mode: bool = True) -> None:
-        self.mode = bool(mode)
+    def __new__(cls, mode: Any = True) -> Any:
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)  # used bare: @inference_mode
+
+    def __init__(self, mode: Any = True) -> None:
+        self.mode = bool(mode) if isinstance(mode, bool) else True
 
     def clone(self) -> inference_mode:
         return inference_mode(self.mode)

@@ -140,9 +140,15 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        self.requires_grad_(value)
+        self._set_requires_grad(value, "only Tensors of floating point and complex dtype can "
+                                       "require gradients")
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        # PyTorch words this one differently from the attribute and the factories.
+        return self._set_requires_grad(requires_grad,
+                                       "only Tensors of floating point dtype can require gradients")
+
+    def _set_requires_grad(self, requires_grad: bool, integer_message: str) -> Tensor:
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(
@@ -152,9 +158,7 @@ class Tensor:
                 )
             return self
         if requires_grad and not self.dtype.is_floating_point:
-            raise RuntimeError(
-                "only Tensors of floating point and complex dtype can require gradients"
-            )
+            raise RuntimeError(integer_message)
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -317,9 +321,11 @@ class Tensor:
         return _printing.tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0:  # PyTorch formats a 0-d tensor as its Python number
-            return format(self.item(), spec)
-        return format(repr(self), spec)
+        # As in PyTorch: a 0-d tensor formats as its Python number (f"{loss}" prints 0.6044...),
+        # any other tensor as its repr and only with an empty spec.
+        if self._data.ndim == 0:
+            return format(self._backend.item(self._data), spec)
+        return object.__format__(self, spec)
 
     # ------------------------------------------------------------------------- Python protocol
     def __len__(self) -> int:
@@ -760,17 +766,22 @@ class Tensor:
     # (issue 3, shape/indexing: add methods right below this line)
 
     # View bookkeeping (ops/views.py): how a view replays from its base, why it may not be
-    # replayed (made in no_grad mode, or one of several views from one op), and a base's weak
-    # references to its live views.
+    # replayed (made in no_grad mode, or one of several views from one op), and how many times
+    # a base's history was changed by in-place ops (its views follow it).
     _view_chain: tuple[Any, ...] | None = None
     _view_error: tuple[str, Any] | None = None
-    _views: list[Any] | None = None
+    _history = 0
 
     def __getitem__(self, key: Any) -> Tensor:
         return _indexing.getitem(self, key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         _indexing.setitem(self, key, value)
+
+    def __iter__(self) -> Any:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(_joining.unbind(self, 0))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return _shape.flatten(self, start_dim, end_dim)
@@ -913,33 +924,33 @@ class Tensor:
         return _inplace.lerp_(self, end, weight)
 
     def exp_(self) -> Tensor:
-        return _inplace.unary_("exp", self)
+        return _inplace.method_("exp", self)
 
     def neg_(self) -> Tensor:
-        return _inplace.unary_("neg", self)
+        return _inplace.method_("neg", self)
 
     negative_ = neg_
 
     def sqrt_(self) -> Tensor:
-        return _inplace.unary_("sqrt", self)
+        return _inplace.method_("sqrt", self)
 
     def abs_(self) -> Tensor:
-        return _inplace.unary_("abs", self)
+        return _inplace.method_("abs", self)
 
     def sigmoid_(self) -> Tensor:
-        return _inplace.unary_("sigmoid", self)
+        return _inplace.method_("sigmoid", self)
 
     def relu_(self) -> Tensor:
-        return _inplace.unary_("relu", self)
+        return _inplace.method_("relu", self)
 
     def tanh_(self) -> Tensor:
-        return _inplace.unary_("tanh", self)
+        return _inplace.method_("tanh", self)
 
     def log_(self) -> Tensor:
-        return _inplace.unary_("log", self)
+        return _inplace.method_("log", self)
 
     def reciprocal_(self) -> Tensor:
-        return _inplace.unary_("reciprocal", self)
+        return _inplace.method_("reciprocal", self)
 
     def __ipow__(self, exponent: Any) -> Tensor:
         return _inplace.pow_(self, exponent)
@@ -1101,17 +1112,17 @@ _new = object.__new__
 # The op modules build Tensors and Tensor's methods call them, so they are imported here, once
 # the class they need exists (the one deliberate import cycle of the package).
 from . import _printing, function  # noqa: E402, F401
+from .ops import diagonal as _diagonal  # noqa: E402
 from .ops import einsum as _einsum  # noqa: E402
 from .ops import elementwise as _elementwise  # noqa: E402
+from .ops import indexing as _indexing  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
+from .ops import joining as _joining  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import matrix as _matrix  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
+from .ops import scatter as _scatter  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import softmax as _softmax  # noqa: E402
-from .ops import diagonal as _diagonal  # noqa: E402, I001
-from .ops import indexing as _indexing  # noqa: E402
-from .ops import joining as _joining  # noqa: E402
-from .ops import scatter as _scatter  # noqa: E402
 
 __all__ = ["Tensor", "get_backend"]

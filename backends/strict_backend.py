@@ -55,6 +55,36 @@ class StrictBackend(Backend):
         return self.asarray(self._generator.permutation(n), dtype)
 
     # ----------------------------------------------------------------------------- indexing
+    def setitem(self, array: Array, key: Any, value: Any) -> None:
+        """array[key] = value. The array API assigns through slices, ints and one boolean mask,
+        but not through integer arrays; for a key of integer arrays (one per dim, the form the
+        tape passes) the positions are scattered here, the last of repeated positions winning
+        as in NumPy's assignment."""
+        if not (isinstance(key, tuple) and key and all(
+                hasattr(k, "dtype") and xp.isdtype(k.dtype, "integral") for k in key)):
+            array[key] = value
+            return
+        size = _numel(array.shape)
+        grid = xp.reshape(xp.arange(size, dtype=xp.int64, device=self.native_device),
+                          array.shape)
+        selected = grid[key]
+        positions = xp.reshape(selected, (-1,))
+        if positions.shape[0] == 0:
+            return
+        value = xp.asarray(value, dtype=array.dtype, device=self.native_device)
+        values = xp.reshape(xp.broadcast_to(value, selected.shape), (-1,))
+        order = xp.argsort(positions, stable=True)
+        positions, values = xp.take(positions, order), xp.take(values, order)
+        last = xp.concat([positions[1:] != positions[:-1],
+                          xp.ones((1,), dtype=xp.bool, device=self.native_device)])
+        positions, values = positions[last], values[last]
+        dense = xp.zeros((size,), dtype=array.dtype, device=self.native_device)
+        hits = xp.zeros((size,), dtype=xp.int64, device=self.native_device)
+        self.index_add(dense, (positions,), values)
+        self.index_add(hits, (positions,), xp.ones_like(positions))
+        array[...] = xp.where(xp.reshape(hits > 0, array.shape),
+                              xp.reshape(dense, array.shape), array)
+
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         """target[key] += values, summing repeated indices, in place, with array-API calls only.
 

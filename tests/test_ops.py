@@ -61,5 +61,6 @@ def test_grad_fn_name(info: OpInfo, device: str) -> None:
                for index, a in enumerate(arrays)]
     out = info.op(*tensors)
     assert out.grad_fn is not None
-    assert out.grad_fn.name() == info.grad_fn
+    # PyTorch's nodes outside its generated code keep their C++ namespace in name().
+    assert out.grad_fn.name() in (info.grad_fn, f"torch::autograd::{info.grad_fn}")
     assert repr(out.grad_fn).startswith(f"<{info.grad_fn} object at 0x")

@@ -21,7 +21,7 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
     return tuple(value)
 
 
-def _make_grads(outputs: tuple[Tensor, ...], grads: tuple[Any, ...]) -> list[Tensor]:
+def _make_grads(outputs: tuple[Tensor, ...], grads: tuple[Any, ...]) -> list[Any]:
     """The starting gradient of each output: given (checked) or implicit ones for scalars."""
     if len(grads) != len(outputs):
         raise RuntimeError(
@@ -29,9 +29,13 @@ def _make_grads(outputs: tuple[Tensor, ...], grads: tuple[Any, ...]) -> list[Ten
             if not grads else
             f"got {len(grads)} tensors and {len(outputs)} gradients"
         )
-    result = []
+    result: list[Tensor | None] = []
     for index, (output, grad) in enumerate(zip(outputs, grads)):
         if grad is None:
+            if not output._requires_grad:
+                # PyTorch reports "does not require grad" (below) before "only for scalar".
+                result.append(None)
+                continue
             if output.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if not output.dtype.is_floating_point:
@@ -53,11 +57,10 @@ def _make_grads(outputs: tuple[Tensor, ...], grads: tuple[Any, ...]) -> list[Ten
                     f"Mismatch in device: grad_output[{index}] is on {grad.device} and "
                     f"output[{index}] is on {output.device}."
                 )
-            if grad.dtype.is_floating_point != output.dtype.is_floating_point:
-                raise RuntimeError(
-                    f"For real Tensors, grad_output[{index}] and output[{index}] must both be "
-                    f"floating point, but got {grad.dtype} and {output.dtype}."
-                )
+            if grad._data.dtype != output._data.dtype:
+                # PyTorch casts a gradient to its output's dtype (validate_outputs), so a float64
+                # or integer `gradient=` still leaves a float32 leaf's .grad float32.
+                grad = grad.to(output.dtype)
         else:
             raise TypeError(
                 f"gradients can be either Tensors or None, but got {type(grad).__name__}"

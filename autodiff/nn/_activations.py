@@ -1,7 +1,7 @@
 """The activation functions of `autodiff.nn.functional`, with PyTorch's signatures.
 
-`inplace=True` computes the result out of place with the same op (so the node and gradient are
-the same as PyTorch's `relu_`) and writes it back into the input, bumping its version.
+`inplace=True` is an in-place op (ops/inplace.py): the same op out of place on the input's old
+value (so the node and gradient are PyTorch's `relu_`'s), written back into the input.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from ..tensor import Tensor
 def _maybe_inplace(input: Tensor, inplace: bool, op: Callable[..., Tensor], *args: Any) -> Tensor:
     if not inplace:
         return op(input, *args)
-    # ops-shape's in-place machinery (checks, version bump, the new history, views).
     return _inplace.apply(input, (), lambda source: op(source, *args))
 
 

@@ -46,4 +46,5 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     return _log_softmax(input, dim, dtype)
 
 
-from ..ops.padding import pad  # noqa: E402  (issue 3, shape and indexing)
+# (issue 3, shape and indexing)
+from ..ops.padding import pad  # noqa: E402

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
-from .indexing import ViewScatter
+from .indexing import ViewScatter, take_index
 from .shape import view_op
 
 _NOT_VIEWABLE = (ValueError, AttributeError)
@@ -50,12 +50,14 @@ class Diagonal(Function):
                 order = (*range(len(lead)), len(lead) + 1, len(lead))
                 matrix = backend.permute_dims(moved, order)
             try:
-                flat = backend.reshape(matrix, (*lead, rows * cols), copy=False)
+                flat = backend.reshape(matrix, (*lead, rows * cols),
+                                       copy=False if 0 not in moved.shape else None)
             except _NOT_VIEWABLE:
                 continue
             start = k if k >= 0 else -k * width
             step = width + 1
-            return backend.getitem(flat, (..., slice(start, start + length * step, step)))
+            stop = start + (length - 1) * step + 1 if length else start
+            return backend.getitem(flat, (..., slice(start, stop, step)))
         raise ValueError("diagonal: no view of this layout")
 
     @staticmethod
@@ -73,7 +75,7 @@ class DiagonalCopy(Diagonal):
 
     @staticmethod
     def _take(backend: Any, moved: Any, offset: int, length: int) -> Any:
-        return backend.getitem(moved, _diagonal_key(backend, length, offset))
+        return take_index(backend, moved, _diagonal_key(backend, length, offset))
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:

@@ -116,7 +116,8 @@ class Mul(Function):
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
         if type(b) in _SCALARS:
-            ctx.scalar = b  # nothing to save: the gradient is grad * b
+            ctx.scalar = b  # the gradient is grad * b: no array to save...
+            ctx._saved = ()  # ...but, as in PyTorch, a second backward without retain_graph fails
             if type(b) is not bool and a.dtype in backend._floating:
                 return backend.multiply(a, b)  # the hot path: float tensor * number
         else:
@@ -128,7 +129,7 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        if ctx._saved is None:
+        if not ctx._saved:
             return grad * ctx.scalar, None
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
@@ -148,6 +149,7 @@ class Div(Function):
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         if type(b) in _SCALARS:
             ctx.scalar = b
+            ctx._saved = ()  # freed by backward like any saved tensor (see Mul)
         else:
             ctx.save_for_backward(a, b)
         a, b = promote(ctx.backend, a, b)
@@ -159,7 +161,7 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        if ctx._saved is None:
+        if not ctx._saved:
             return grad / ctx.scalar, None
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad

@@ -29,16 +29,15 @@ _INTEGER_DTYPES = ("int64", "int32", "int16", "int8", "uint8")
 def index_array(backend: Any, index: Any) -> Any:
     """A Tensor, array or (nested) list of indices as an array on `backend`."""
     if isinstance(index, Tensor):
+        array = index._data
         if index._backend is not backend:
-            return backend.transfer(index._data, index._backend)
-        return index._data
-    array = backend.asarray(_plain(index))
-    if backend.dtype_name(array) not in (*_INTEGER_DTYPES, "bool"):
-        if array.size == 0:  # `[]` arrives as float64
+            array = backend.transfer(array, index._backend)
+    else:
+        array = backend.asarray(_plain(index))
+        if array.size == 0 and backend.dtype_name(array) == "float64":  # `[]`
             return backend.astype(array, "int64")
-        raise IndexError(
-            "tensors used as indices must be long, int, byte or bool tensors"
-        )
+    if backend.dtype_name(array) not in (*_INTEGER_DTYPES, "bool"):
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     return array
 
 
@@ -69,6 +68,91 @@ def zeros(backend: Any, shape: tuple[int, ...], like: Any) -> Tensor:
     return _wrap(backend.zeros(shape, backend.dtype_name(like)), backend)
 
 
+def full_index_key(backend: Any, shape: tuple[int, ...], key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A key of full slices (or Ellipsis) and index arrays as one integer array per dim, each
+    shaped so that they broadcast to exactly NumPy's result for `key`.
+
+    The array API defines integer-array indexing only for such keys (no slices among the
+    arrays), so every backend takes them; scatter-add and assignment use the same key.
+    """
+    for at, entry in enumerate(key):
+        if entry is Ellipsis:
+            key = (*key[:at], *(_FULL,) * (len(shape) - len(key) + 1), *key[at + 1:])
+            break
+    key = (*key, *(_FULL,) * (len(shape) - len(key)))
+    positions = [axis for axis, entry in enumerate(key) if not isinstance(entry, slice)]
+    if len(positions) == len(shape):
+        return key
+    broadcast = broadcast_shapes(*(key[axis].shape for axis in positions)) if positions else ()
+    adjacent = bool(positions) and positions == list(range(positions[0], positions[-1] + 1))
+    # The index dims go where the first index array was when the arrays are adjacent, else in
+    # front (NumPy's rule); the sliced dims keep their order around them.
+    first = positions[0] if adjacent else 0
+    out_ndim = len(shape) - len(positions) + len(broadcast)
+    sliced = [axis for axis in range(len(shape)) if axis not in positions]
+    place = {axis: rank + (len(broadcast) if axis >= first and positions else 0)
+             for rank, axis in enumerate(sliced)}
+    full = []
+    for axis, size in enumerate(shape):
+        if axis in place:
+            grid_shape = [1] * out_ndim
+            grid_shape[place[axis]] = size
+            full.append(backend.reshape(backend.arange(0, size, 1, "int64"), tuple(grid_shape)))
+        else:
+            array = key[axis]
+            lead = first + len(broadcast) - array.ndim
+            grid_shape = (1,) * lead + tuple(array.shape) + (1,) * (out_ndim - lead - array.ndim)
+            full.append(backend.reshape(array, grid_shape))
+    return tuple(full)
+
+
+def take_index(backend: Any, a: Any, key: tuple[Any, ...]) -> Any:
+    """`a[key]` for a key of full slices and index arrays, with NumPy's result layout, as one
+    `take` along the index dims flattened together (the array API's gather; much faster than
+    indexing with one array per dim)."""
+    shape = a.shape
+    for at, entry in enumerate(key):
+        if entry is Ellipsis:
+            key = (*key[:at], *(_FULL,) * (len(shape) - len(key) + 1), *key[at + 1:])
+            break
+    positions = [axis for axis, entry in enumerate(key) if not isinstance(entry, slice)]
+    arrays = [key[axis] for axis in positions]
+    if positions != list(range(positions[0], positions[-1] + 1)):  # not adjacent: to the front
+        rest = [axis for axis in range(len(shape)) if axis not in positions]
+        a = backend.permute_dims(a, (*positions, *rest))
+        shape = a.shape
+        positions = list(range(len(positions)))
+    first, count = positions[0], len(positions)
+    sizes = shape[first:first + count]
+    linear = arrays[-1]
+    stride = sizes[-1]
+    for array, size in zip(arrays[-2::-1], sizes[-2::-1]):
+        linear = backend.add(backend.multiply(array, stride), linear)
+        stride *= size
+    broadcast = broadcast_shapes(*(array.shape for array in arrays))
+    if linear.shape != broadcast:
+        linear = backend.broadcast_to(linear, broadcast)
+    merged = 1
+    for size in sizes:
+        merged *= size
+    flat = a if count == 1 else backend.reshape(a, (*shape[:first], merged,
+                                                    *shape[first + count:]))
+    out = backend.take(flat, backend.reshape(linear, (-1,)), axis=first)
+    return backend.reshape(out, (*shape[:first], *broadcast, *shape[first + count:]))
+
+
+def _has_arrays(key: tuple[Any, ...]) -> bool:
+    return any(not isinstance(entry, (int, slice)) and entry is not Ellipsis for entry in key)
+
+
+def canonical_key(backend: Any, shape: tuple[int, ...], key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Basic keys (ints, slices) as they are, with a closing Ellipsis; keys with index arrays
+    as one index array per dim (full_index_key)."""
+    if _has_arrays(key):
+        return full_index_key(backend, shape, key)
+    return key if any(entry is Ellipsis for entry in key) else (*key, ...)
+
+
 # ----------------------------------------------------------------------------- view ops
 class ViewScatter(Function):
     """Zeros of `shape` with `grad` written at `key`: the backward of select/slice/diagonal."""
@@ -77,7 +161,7 @@ class ViewScatter(Function):
 
     @staticmethod
     def forward(ctx: Any, grad: Any, *, shape: tuple[int, ...], key: tuple[Any, ...]) -> Any:
-        ctx.key = key
+        ctx.key = key = canonical_key(ctx.backend, shape, key)
         out = ctx.backend.zeros(shape, ctx.backend.dtype_name(grad))
         ctx.backend.setitem(out, key, grad)
         return out
@@ -95,7 +179,9 @@ class ViewGather(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, *, key: tuple[Any, ...]) -> Any:
         ctx.key, ctx.shape = key, a.shape
-        return ctx.backend.getitem(a, key)
+        if _has_arrays(key):
+            return take_index(ctx.backend, a, key)
+        return ctx.backend.getitem(a, canonical_key(ctx.backend, a.shape, key))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -135,7 +221,7 @@ class Slice(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, start: int, stop: int, step: int) -> Any:
-        ctx.key, ctx.shape = (_FULL,) * dim + (slice(start, stop, step),), a.shape
+        ctx.key, ctx.shape = (*(_FULL,) * dim, slice(start, stop, step), ...), a.shape
         return ctx.backend.getitem(a, ctx.key)
 
     @staticmethod
@@ -181,7 +267,7 @@ class Index(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, *, key: tuple[Any, ...]) -> Any:
         ctx.key, ctx.shape = key, a.shape
-        return ctx.backend.getitem(a, key)
+        return take_index(ctx.backend, a, key)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -199,7 +285,8 @@ class IndexPut(Function):
     def forward(ctx: Any, a: Any, values: Any, *, key: tuple[Any, ...], accumulate: bool,
                 inplace: bool = False) -> Any:
         backend = ctx.backend
-        ctx.key, ctx.accumulate = key, accumulate
+        ctx.key = key = full_index_key(backend, a.shape, key)
+        ctx.accumulate = accumulate
         out = a if inplace else backend.asarray(a, copy=True)
         if values.dtype != a.dtype:
             values = backend.astype(values, backend.dtype_name(a))
@@ -334,6 +421,14 @@ def apply_basic(tensor: Tensor, key: Any) -> tuple[Tensor, tuple[Any, ...] | Non
             dim = _add_advanced(result, dim, value, advanced)
     if not advanced:
         return result, None, applied
+    shapes = [array.shape for array in advanced.values()]
+    try:
+        broadcast_shapes(*shapes)
+    except ValueError:
+        raise IndexError(
+            "shape mismatch: indexing tensors could not be broadcast together with shapes "
+            + ", ".join(str(list(shape)) for shape in shapes)
+        ) from None
     last = max(advanced)
     key_out = tuple(advanced.get(axis, _FULL) for axis in range(last + 1))
     return result, key_out, applied
@@ -458,7 +553,7 @@ def index_put_(tensor: Tensor, key: tuple[Any, ...], values: Tensor,
 
 def index_put_key(tensor: Tensor, indices: Any) -> tuple[Any, ...]:
     """index_put_'s `indices` (a tuple of index tensors or None) as an advanced key."""
-    result, key, _ = apply_basic(tensor, tuple(_FULL if i is None else i for i in indices))
+    _, key, _ = apply_basic(tensor, tuple(_FULL if i is None else i for i in indices))
     if key is None:
         return tuple(_FULL for _ in indices)
     return key

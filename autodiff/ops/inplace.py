@@ -26,7 +26,7 @@ from ..function import _OUTPUT, _RELEASED, Function, _new
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from . import elementwise as _elementwise
-from .views import CopySlices, has_overlap, refresh_views, view_error
+from .views import CopySlices, has_overlap, history_changed, own_array, view_error
 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_LEAF = ("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -73,13 +73,15 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
     when given, is tried first outside the graph and returns False when it cannot help."""
     recording = is_recording(tensor, others)
     check_inplace(tensor, recording)
+    if not tensor._data.shape:
+        own_array(tensor)
     if recording:
         return _record(tensor, compute)
     if direct is None or not direct():
         result = compute(tensor)
         _check_result(tensor, result)
         _write(tensor, result._data)
-    tensor._bump_version()
+    _bump(tensor)
     return tensor
 
 
@@ -112,8 +114,7 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
         tensor.grad_fn = node
         tensor._output_nr = result._output_nr
         tensor._requires_grad = True
-        if tensor._views:
-            refresh_views(tensor)
+        history_changed(tensor)
     else:
         _rebase_view(tensor, source, result)
     return tensor
@@ -125,17 +126,18 @@ def _rebase_view(view: Tensor, source: Tensor, result: Tensor) -> None:
     assert base is not None
     base_edge = (base.grad_fn, base._output_nr) if base._requires_grad else (None, 0)
     node = result.grad_fn
+    chain = view._view_chain
+    assert node is not None and chain is not None
     source_edge = (source.grad_fn, source._output_nr) if source._requires_grad else (None, 0)
     first = node.next_functions[0] if node.next_functions else None
     if (isinstance(node, Function) and result._output_nr == 0 and first is not None
             and first[0] is source_edge[0] and first[1] == source_edge[1]):
-        base.grad_fn = CopySlices(base, base_edge, view._view_chain, node)
+        base.grad_fn = CopySlices(base, base_edge, chain, node)
     else:  # an op made of several nodes: take its output as the new values of the slice
-        base.grad_fn = CopySlices(base, base_edge, view._view_chain, None,
-                                  (node, result._output_nr))
+        base.grad_fn = CopySlices(base, base_edge, chain, None, (node, result._output_nr))
     base._output_nr = 0
     base._requires_grad = True
-    refresh_views(base)
+    history_changed(base)
 
 
 def _repoint_saved_output(node: Function, data: Any, tensor: Tensor) -> None:
@@ -248,6 +250,10 @@ def _zeros_like(grad: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------------------- filling and copying
 def zero_(tensor: Tensor) -> Tensor:
+    if _outside_graph(tensor):
+        tensor._backend.setitem(tensor._data, (...,), 0)
+        _bump(tensor)
+        return tensor
     return apply(tensor, (), Zero.apply)
 
 
@@ -260,6 +266,10 @@ def fill_(tensor: Tensor, value: Any) -> Tensor:
             )
         value = _same_device(tensor, value)
         return apply(tensor, (value,), lambda source: FillTensor.apply(source, value))
+    if _outside_graph(tensor):
+        tensor._backend.setitem(tensor._data, (...,), value)
+        _bump(tensor)
+        return tensor
     return apply(tensor, (), lambda source: Fill.apply(source, value=value))
 
 
@@ -315,28 +325,58 @@ _ARRAY_INPLACE = {
 
 
 def _arithmetic_(name: str, tensor: Tensor, other: Any,
-                 out_of_place: Callable[[Tensor, Any], Tensor]) -> Tensor:
-    def direct() -> bool:
-        backend = tensor._backend
-        data = tensor._data
-        if isinstance(other, Tensor):
-            if other._backend is not backend:
-                return False  # the op raises the device error
-            value = other._data
-            if value.dtype != data.dtype:
-                return False
-            if value.shape != data.shape:
-                _check_inplace_shape(data.shape, value.shape)
-        else:
-            value = other
-            if type(value) is float and data.dtype not in backend._floating:
-                return False
-        if data.dtype not in backend._floating and name in ("div", "pow"):
-            return False  # true division and negative powers need PyTorch's checks
-        _ARRAY_INPLACE[name](data, value)
-        return True
+                 out_of_place: Callable[[Tensor, Any], Tensor], alpha: Any = 1) -> Tensor:
+    # The optimizer's case first: outside the graph, not a view (nothing to check), and the
+    # array's own operator writes into the buffer.
+    outside = tensor._base is None and (not _grad_state.enabled or not (
+        tensor._requires_grad or (isinstance(other, Tensor) and other._requires_grad)))
+    if outside and tensor._data.shape and _write_direct(name, tensor, other, alpha):
+        _bump(tensor)
+        return tensor
+    if alpha != 1:
+        other = other * alpha
+    return apply(tensor, (other,), lambda source: out_of_place(source, other),
+                 lambda: _write_direct(name, tensor, other, 1))
 
-    return apply(tensor, (other,), lambda source: out_of_place(source, other), direct)
+
+def _write_direct(name: str, tensor: Tensor, other: Any, alpha: Any) -> bool:
+    """`tensor <op>= alpha * other` with the array's in-place operator; False when PyTorch's
+    rules need the general path (another dtype, a device mismatch, integer division)."""
+    backend = tensor._backend
+    data = tensor._data
+    if isinstance(other, Tensor):
+        if other._backend is not backend:
+            return False  # the op raises the device error
+        value = other._data
+        if alpha != 1:
+            value = backend.multiply(value, alpha)
+        if value.dtype != data.dtype:
+            return False
+        if value.shape != data.shape:
+            _check_inplace_shape(data.shape, value.shape)
+    else:
+        value = other if alpha == 1 else other * alpha
+        if type(value) is float and data.dtype not in backend._floating:
+            return False
+    if data.dtype not in backend._floating and name in ("div", "pow"):
+        return False  # true division and negative powers need PyTorch's checks
+    _ARRAY_INPLACE[name](data, value)
+    return True
+
+
+def _bump(tensor: Tensor) -> None:
+    counter = tensor._version_counter
+    if counter is None:
+        tensor._version_counter = [1]
+    else:
+        counter[0] += 1
+
+
+def _outside_graph(tensor: Tensor) -> bool:
+    """No recording and nothing to check: a tensor that is not a view, with grad mode off or
+    not requiring grad (the fast path of zero_ and fill_)."""
+    return tensor._base is None and bool(tensor._data.shape) and (
+        not _grad_state.enabled or not tensor._requires_grad)
 
 
 def _check_inplace_shape(shape: tuple[int, ...], other: tuple[int, ...]) -> None:
@@ -354,22 +394,16 @@ def _check_inplace_shape(shape: tuple[int, ...], other: tuple[int, ...]) -> None
         )
 
 
-def _scaled(other: Any, alpha: Any) -> Any:
-    if alpha == 1:
-        return other
-    return _elementwise.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
-
-
 def add_(tensor: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
-    return _arithmetic_("add", tensor, _scaled(other, alpha), _elementwise.add)
+    return _arithmetic_("add", tensor, other, Tensor.add, alpha)
 
 
 def sub_(tensor: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
-    return _arithmetic_("sub", tensor, _scaled(other, alpha), _elementwise.sub)
+    return _arithmetic_("sub", tensor, other, Tensor.sub, alpha)
 
 
 def mul_(tensor: Tensor, other: Any) -> Tensor:
-    return _arithmetic_("mul", tensor, other, _elementwise.mul)
+    return _arithmetic_("mul", tensor, other, Tensor.mul)
 
 
 def div_(tensor: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
@@ -378,11 +412,11 @@ def div_(tensor: Tensor, other: Any, *, rounding_mode: str | None = None) -> Ten
 
 
 def pow_(tensor: Tensor, exponent: Any) -> Tensor:
-    return _arithmetic_("pow", tensor, exponent, _elementwise.pow)
+    return _arithmetic_("pow", tensor, exponent, Tensor.pow)
 
 
 def clamp_(tensor: Tensor, min: Any = None, max: Any = None) -> Tensor:
-    return apply(tensor, (min, max), lambda source: _elementwise.clamp(source, min, max))
+    return apply(tensor, (min, max), lambda source: source.clamp(min, max))
 
 
 def addcmul_(tensor: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
@@ -419,19 +453,13 @@ def _same_layout(tensor: Tensor, *others: Tensor) -> bool:
 
 
 def lerp_(tensor: Tensor, end: Tensor, weight: Any) -> Tensor:
-    return call_(tensor, _elementwise_op("lerp"), end, weight)
+    return method_("lerp", tensor, end, weight)
 
 
-def _elementwise_op(name: str) -> Callable[..., Tensor]:
-    function = getattr(_elementwise, name, None)
-    if function is None:
-        raise NotImplementedError(f"{name}_() needs autodiff.{name}, which is not built yet")
-    return function
-
-
-def unary_(name: str, tensor: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    """`tensor.<name>_()` for an elementwise op `<name>` (exp_, sqrt_, neg_, abs_, ...)."""
-    return call_(tensor, _elementwise_op(name), *args, **kwargs)
+def method_(name: str, tensor: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """`tensor.<name>_()` from the out-of-place method `<name>` (exp_, sqrt_, neg_, ...)."""
+    return apply(tensor, (*args, *kwargs.values()),
+                 lambda source: getattr(source, name)(*args, **kwargs))
 
 
 def call_(tensor: Tensor, function: Callable[..., Tensor], *args: Any, **kwargs: Any) -> Tensor:

@@ -129,7 +129,8 @@ class Split(Function):
         pieces = []
         start = 0
         for size in sizes:
-            pieces.append(ctx.backend.getitem(a, (slice(None),) * dim + (slice(start, start + size),)))
+            key = (*(slice(None),) * dim, slice(start, start + size), ...)
+            pieces.append(ctx.backend.getitem(a, key))
             start += size
         return tuple(pieces)
 

@@ -150,6 +150,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             "result type Float can't be cast to the desired output type "
             f"{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}"
         )
+    if inplace:  # refused before the generator moves
+        _inplace.check_inplace(input, _inplace.is_recording(input))
     backend = input._backend
     dtype = backend.dtype_name(input._data)
     shape = input._data.shape
@@ -158,7 +160,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     else:
         keep = backend.less(backend.rand(shape, dtype), 1.0 - p)
         mask = backend.multiply(backend.astype(keep, dtype), 1.0 / (1.0 - p))
-    if inplace:  # ops-shape's in-place machinery: checks, version bump, new history, views
+    if inplace:  # an in-place op (ops/inplace.py): same node, written back into the input
         return _inplace.apply(input, (), lambda source: DropoutMul.apply(source, mask=mask))
     return DropoutMul.apply(input, mask=mask)
 

@@ -15,7 +15,7 @@ from backends import broadcast_shapes
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from .elementwise import where
-from .indexing import index_array, out_of_bounds, zeros
+from .indexing import full_index_key, index_array, out_of_bounds, zeros
 
 # How PyTorch's messages name a mask's C++ element type.
 _CPP_TYPE_NAMES = {
@@ -35,7 +35,8 @@ def _grid_key(backend: Any, index: Any, dim: int) -> tuple[Any, ...]:
         else:
             shape = [1] * ndim
             shape[axis] = index.shape[axis]
-            key.append(backend.reshape(backend.arange(0, index.shape[axis], 1, "int64"), shape))
+            key.append(backend.reshape(backend.arange(0, index.shape[axis], 1, "int64"),
+                                       tuple(shape)))
     return tuple(key)
 
 
@@ -57,7 +58,7 @@ def _check_index(name: str, input: Tensor, dim: int, index: Tensor,
     if array.ndim != len(shape) and not (array.ndim <= 1 and len(shape) <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     if array.ndim != len(shape):
-        array = backend.reshape(array, shape and (-1,) or ())
+        array = backend.reshape(array, (-1,) if shape else ())
     index_shape = array.shape
     for axis, size in enumerate(index_shape):
         too_big = axis != dim and size > shape[axis]
@@ -91,7 +92,7 @@ class Gather(Function):
         backend = ctx.backend
         if a.ndim == 0:
             return backend.asarray(a, copy=True)
-        block = index.shape[:dim] + (a.shape[dim],) + index.shape[dim + 1:]
+        block = (*index.shape[:dim], a.shape[dim], *index.shape[dim + 1:])
         return backend.take_along_axis(_leading(backend, a, block), index, axis=dim)
 
     @staticmethod
@@ -265,7 +266,8 @@ class IndexAdd(Function):
             source = backend.multiply(source, alpha)
         if source.dtype != a.dtype:
             source = backend.astype(source, backend.dtype_name(a))
-        key = (slice(None),) * dim + (index,) if a.ndim else (...,)
+        key = full_index_key(backend, a.shape, (*(slice(None),) * dim, index)) if a.ndim \
+            else (...,)
         backend.index_add(out, key, source)
         return out
 

@@ -11,7 +11,7 @@ from backends import Device, get_backend, parse_device
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
-from .views import as_view
+from .views import as_view, own_array
 
 
 def shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
@@ -23,6 +23,8 @@ def shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
 
 def view_op(op: type[Function], input: Tensor, **options: Any) -> Tensor:
     """Apply a view op and record its output as a view of `input`."""
+    if not input._data.shape:
+        own_array(input)
     return as_view(op.apply(input, **options), input, op, options)
 
 
@@ -34,7 +36,8 @@ class View(Function):
     def forward(ctx: Any, a: Any, *, shape: tuple[int, ...]) -> Any:
         ctx.input_shape = a.shape
         # copy=False: a view or nothing (NumPy raises ValueError, CuPy and strict AttributeError).
-        return ctx.backend.reshape(a, shape, copy=False)
+        # Without elements there is no memory to share (and array-api-strict would refuse).
+        return ctx.backend.reshape(a, shape, copy=False if 0 not in a.shape else None)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -72,7 +75,7 @@ def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
         else:
             known *= size
     if unknown is not None and known != 0 and numel % known == 0:
-        return shape[:unknown] + (numel // known,) + shape[unknown + 1:]
+        return (*shape[:unknown], numel // known, *shape[unknown + 1:])
     if known != numel or unknown is not None:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
     return shape
@@ -110,7 +113,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     merged = 1
     for size in shape[start:end + 1]:
         merged *= size
-    return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
+    return reshape(input, (*shape[:start], merged, *shape[end + 1:]))
 
 
 def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
@@ -187,7 +190,8 @@ class SumToSize(Function):
         ctx.input_shape = a.shape
         lead = a.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(
-            lead + axis for axis, size in enumerate(shape) if size == 1 and a.shape[lead + axis] != 1
+            lead + axis for axis, size in enumerate(shape)
+            if size == 1 and a.shape[lead + axis] != 1
         )
         out = ctx.backend.sum(a, axis=axes, keepdims=True) if axes else a
         return ctx.backend.reshape(out, shape)

@@ -8,13 +8,20 @@ right when memory is shared:
 * An in-place op on a view changes its base too. The base takes a `CopySlices` node: its
   backward replays the view on the incoming gradient, runs the op's backward on that slice, and
   writes the slice's gradient back (the rest of the base passes through unchanged).
-* Whenever a base's history changes, every live view of it is given a fresh node that replays
-  its chain from the base's new history (PyTorch's `AsStridedBackward0`), so a view used after
-  the change differentiates through it.
+* Whenever a base's history changes, its views fall behind: a view made in grad mode is a
+  `TrackedView`, whose node and requires_grad are properties that first catch up, giving the
+  view a node that replays its chain from the base's new history (PyTorch's
+  `AsStridedBackward0`). As in PyTorch this happens lazily, when the view is next used, so an
+  in-place op costs nothing per live view.
 
 Views made in no_grad mode, and the outputs of ops that return several views (split, chunk,
-unbind), cannot be replayed in a well-defined way; PyTorch refuses in-place ops on them and on
-their base with the errors below, and so does this module.
+unbind), cannot be replayed in a well-defined way. As in PyTorch, an in-place op on them that
+would be recorded raises, and so does using a multi-output view after its base's history
+changed. One difference: a view made in no_grad mode is not tracked (the backward pass makes
+many), so after its base's history changes it stays a constant where PyTorch would raise.
+
+Known limit: a diagonal of a layout whose two dims cannot be merged without a copy (a column
+slice such as `x[:, :3].diagonal()`) is a copy, not a view.
 """
 
 from __future__ import annotations
@@ -24,32 +31,122 @@ from typing import Any
 
 from ..function import Function, Node, _new, _sequence, short_name
 from ..grad_mode import state as _grad_state
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 
 # Why a view cannot be replayed: made in no_grad mode, or one output of a multi-view op.
 NO_GRAD_VIEW = "no_grad"
 MULTI_OUTPUT_VIEW = "multi"
 
+
 # ----------------------------------------------------------------------------- making views
+def own_array(tensor: Tensor) -> None:
+    """Make a 0-d tensor's data a real array. NumPy's ops return 0-d results as immutable
+    scalars: in-place writes and views need memory to share."""
+    if not hasattr(tensor._data, "__setitem__"):
+        tensor._data = tensor._backend.asarray(tensor._data)
+
+
 def as_view(output: Tensor, input: Tensor, op: type[Function], options: dict[str, Any]) -> Tensor:
     """Mark `output` (made by `op.apply(input, **options)`) as a view of `input`'s base: it shares
     the version counter, and can be replayed from the base when the base's history changes."""
-    output._version_counter = input._shared_version_counter()
+    counter = input._version_counter
+    if counter is None:
+        counter = input._version_counter = [0]
+    output._version_counter = counter
     base = input._base
     if base is None:
         base = input
         output._view_chain = ((op, options),)
     else:
-        output._view_chain = (*input._view_chain, (op, options))
+        output._view_chain = (*(input._view_chain or ()), (op, options))
         if input._view_error is not None:
             output._view_error = input._view_error
     output._base = base
-    if _grad_state.enabled:
-        _register(base, output)
-    else:
+    if not _grad_state.enabled:
         # Not tracked: the backward pass makes many views of gradients with grad mode off.
         output._view_error = (NO_GRAD_VIEW, None)
+    elif base.grad_fn is not None or not base._requires_grad:
+        # (A leaf that requires grad never changes history: in-place ops on it are refused
+        # while recording, so its views need not follow it.)
+        fields = output.__dict__
+        grad_fn = fields.pop("grad_fn", None)
+        requires_grad = fields.pop("_requires_grad", False)
+        output.__class__ = TrackedView
+        tracked: TrackedView = output  # type: ignore[assignment]
+        tracked._own_grad_fn = grad_fn
+        tracked._own_requires_grad = requires_grad
+        tracked._seen_history = base._history
     return output
+
+
+class TrackedView(Tensor):
+    """A view made in grad mode. Its base's `_history` counts the changes to the base's
+    history; when it has moved on, reading the view's node first regenerates it from the base
+    (and a view that cannot be replayed raises PyTorch's error, as PyTorch does on access)."""
+
+    __slots__ = ()
+    _own_grad_fn: Node | None = None
+    _own_requires_grad = False
+    _seen_history = 0
+
+    @property  # type: ignore[override]
+    def grad_fn(self) -> Node | None:
+        if self._seen_history != self._base._history:  # type: ignore[union-attr]
+            _follow_base(self)
+        return self._own_grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node: Node | None) -> None:
+        self._own_grad_fn = node
+
+    @property  # type: ignore[override]
+    def _requires_grad(self) -> bool:
+        if self._seen_history != self._base._history:  # type: ignore[union-attr]
+            _follow_base(self)
+        return self._own_requires_grad
+
+    @_requires_grad.setter
+    def _requires_grad(self, value: bool) -> None:
+        self._own_requires_grad = value
+
+    # Pickled and deep-copied as a plain tensor, as in PyTorch (the view relation stays behind).
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return Tensor.__reduce_ex__(_plain(self), protocol)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        out = Tensor.__deepcopy__(_plain(self), memo)
+        memo[id(self)] = out
+        return out
+
+
+_TRACKING_FIELDS = ("_own_grad_fn", "_own_requires_grad", "_seen_history")
+
+
+def _plain(view: TrackedView) -> Tensor:
+    """The same tensor (data, node, flags) as a plain Tensor object."""
+    plain = _new(Tensor)
+    plain.__dict__.update({key: value for key, value in view.__dict__.items()
+                           if key not in _TRACKING_FIELDS})
+    plain.grad_fn = view.grad_fn
+    plain._requires_grad = view._requires_grad
+    return plain
+
+
+def _follow_base(view: TrackedView) -> None:
+    if view._view_error is not None:
+        raise RuntimeError(view_error(view, modified_self=False))
+    base = view._base
+    assert base is not None
+    previous = _grad_state.enabled
+    _grad_state.enabled = True  # the view's history is rebuilt whatever the mode now
+    try:
+        node = AsStrided.apply(base, chain=view._view_chain).grad_fn
+    finally:
+        _grad_state.enabled = previous
+    view._own_grad_fn = node
+    view._own_requires_grad = True
+    view._output_nr = 0
+    view._seen_history = base._history
 
 
 def as_multi_output_views(outputs: tuple[Tensor, ...], input: Tensor, op: type[Function],
@@ -64,21 +161,6 @@ def as_multi_output_views(outputs: tuple[Tensor, ...], input: Tensor, op: type[F
     return outputs
 
 
-def _register(base: Tensor, view: Tensor) -> None:
-    """Remember a live view, so its node can be regenerated when the base's history changes.
-    A leaf that requires grad never changes history (in-place ops on it are refused while
-    recording), so its views need no tracking."""
-    if base._requires_grad and base.grad_fn is None:
-        return
-    views = base._views
-    if views is None:
-        base._views = [weakref.ref(view)]
-        return
-    views.append(weakref.ref(view))
-    if len(views) >= 32 and len(views) & (len(views) - 1) == 0:  # now and then, drop dead ones
-        views[:] = [ref for ref in views if ref() is not None]
-
-
 def replay(tensor: Tensor, chain: tuple[Any, ...]) -> Tensor:
     """The view described by `chain`, taken of `tensor` (a view of it, recorded as such)."""
     for op, options in chain:
@@ -89,6 +171,7 @@ def replay(tensor: Tensor, chain: tuple[Any, ...]) -> Tensor:
 def view_error(tensor: Tensor, modified_self: bool) -> str:
     """PyTorch's message for an in-place change that touches a view made in no_grad mode or
     by an op that returns several views."""
+    assert tensor._view_error is not None
     kind, where = tensor._view_error
     modified = ("is being" if modified_self
                 else "its base or another view of its base has been")
@@ -143,45 +226,9 @@ class AsStrided(Function):
         return grad
 
 
-class InvalidatedView(Node):
-    """The node of a view that cannot follow its base's new history: backward raises."""
-
-    node_name = "AsStridedBackward0"
-
-    def __init__(self, message: str) -> None:
-        self._sequence_nr = next(_sequence)
-        self.message = message
-        self._saved = ()  # makes the engine call _check_saved while it discovers the graph
-
-    def _check_saved(self) -> None:
-        raise RuntimeError(self.message)
-
-    def _run_backward(self, grad_outputs: list[Any]) -> tuple[Any, ...]:
-        raise RuntimeError(self.message)
-
-    def _release_saved(self) -> None:
-        pass
-
-
-def refresh_views(base: Tensor) -> None:
-    """Give every live view of `base` a node on the base's new history."""
-    views = base._views
-    if not views:
-        return
-    alive = []
-    for reference in views:
-        view = reference()
-        if view is None:
-            continue
-        alive.append(reference)
-        if view._view_error is None:
-            node = AsStrided.apply(base, chain=view._view_chain).grad_fn
-        else:
-            node = InvalidatedView(view_error(view, modified_self=False))
-        view.grad_fn = node
-        view._output_nr = 0
-        view._requires_grad = True
-    base._views = alive
+def history_changed(base: Tensor) -> None:
+    """Called after an in-place op gave `base` a new node: its views will follow it."""
+    base._history += 1
 
 
 class CopySlices(Node):
@@ -198,7 +245,7 @@ class CopySlices(Node):
     node_name = "CopySlices"
 
     def __init__(self, base: Tensor, base_edge: tuple[Node | None, int], chain: tuple[Any, ...],
-                 fn: Function | None, value_edge: tuple[Node, int] | None = None) -> None:
+                 fn: Function | None, value_edge: tuple[Node | None, int] | None = None) -> None:
         self._sequence_nr = next(_sequence)
         self.fn = fn
         self.chain = chain
@@ -210,9 +257,18 @@ class CopySlices(Node):
             assert value_edge is not None
             self.next_functions = (base_edge, value_edge)
 
+        if fn is not None and fn._saved:
+            fn._unpack_output = _OutputOfView(self)
+
+    # The saved tensors are the op's: the engine checks and frees them through this node.
     @property
     def _saved(self) -> Any:  # type: ignore[override]
         return self.fn._saved if self.fn is not None else None
+
+    @_saved.setter
+    def _saved(self, value: Any) -> None:
+        if self.fn is not None:
+            self.fn._saved = value
 
     def _check_saved(self) -> None:
         if self.fn is not None:
@@ -256,3 +312,20 @@ class CloneLike(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return grad
+
+
+class _OutputOfView:
+    """Unpacks what an in-place op on a view saved of its output as that view of the base's
+    new history. Holds the CopySlices node weakly (it holds the op): no reference cycle, and
+    the op's backward only ever runs from inside CopySlices, which is then alive."""
+
+    def __init__(self, copy_slices: CopySlices) -> None:
+        self.node = weakref.ref(copy_slices)
+
+    def __call__(self, array: Any, output_nr: int) -> Tensor:
+        node = self.node()
+        assert node is not None and node.fn is not None
+        base = _wrap(node.layout, node.fn.backend)
+        base._requires_grad = True
+        base.grad_fn = node
+        return AsStrided.apply(base, chain=node.chain)

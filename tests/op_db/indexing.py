@@ -1,0 +1,214 @@
+"""Op table entries: indexing, assignment, gather/scatter, diagonals and padding.
+
+Index arrays are baked into the lambdas (the table hands ops only random float tensors). A
+random boolean mask is made from an extra float input (`m > 0`), listed after the
+differentiable inputs with `grad_inputs` set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import autodiff
+import autodiff.nn.functional as F
+
+from . import OpInfo, Sample
+
+
+def _index(values: Any) -> autodiff.Tensor:
+    return autodiff.tensor(values, dtype=autodiff.int64)
+
+
+def _assigned(a: autodiff.Tensor, key: Any, value: Any) -> autodiff.Tensor:
+    """`x = a * 1; x[key] = value`: assignment as an op of (a, value)."""
+    out = a * 1
+    out[key] = value
+    return out
+
+
+def _np_assigned(a: np.ndarray, key: Any, value: Any) -> np.ndarray:
+    out = a.copy()
+    out[key] = value
+    return out
+
+
+def _np_accumulated(a: np.ndarray, key: Any, value: Any) -> np.ndarray:
+    out = a.copy()
+    np.add.at(out, key, value)
+    return out
+
+
+def _np_scatter(a: np.ndarray, index: np.ndarray, src: Any, axis: int,
+                add: bool = False) -> np.ndarray:
+    out = a.copy()
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[axis] = index
+    values = src[tuple(slice(0, size) for size in index.shape)] if np.ndim(src) else src
+    if add:
+        np.add.at(out, tuple(grid), values)
+    else:
+        out[tuple(grid)] = values
+    return out
+
+
+def _np_diagonal(a: np.ndarray, offset: int = 0, axis1: int = 0, axis2: int = 1) -> np.ndarray:
+    return np.diagonal(a, offset, axis1, axis2).copy()
+
+
+_GATHER_INDEX = [[0, 3], [2, 2], [1, 0]]
+_SCATTER_INDEX = [[2, 0, 1], [1, 2, 0]]  # no repeats along dim 0 within a column
+_MASK = [[True, False, True, False], [False, False, True, True], [True, True, True, False]]
+
+INDEXING: list[OpInfo] = [
+    # ------------------------------------------------------------------------- basic keys
+    OpInfo("getitem_int", lambda a: a[1], lambda a: a[1],
+           (Sample(((3, 4),)), Sample(((2, 0),)), Sample(((3,),))), "SelectBackward0"),
+    OpInfo("getitem_negative", lambda a: a[-1, 1:], lambda a: a[-1, 1:], (Sample(((3, 4),)),),
+           "SliceBackward0"),
+    OpInfo("getitem_steps", lambda a: a[::2, 1::2], lambda a: a[::2, 1::2],
+           (Sample(((5, 4),)), Sample(((0, 3),))), "SliceBackward0"),
+    OpInfo("getitem_slice", lambda a: a[1:10], lambda a: a[1:10],
+           (Sample(((3, 4),)), Sample(((0, 2),))), "SliceBackward0"),
+    OpInfo("getitem_none_ellipsis", lambda a: a[None, ..., 0], lambda a: a[None, ..., 0],
+           (Sample(((3, 4),)), Sample(((2, 3, 2),))), "SelectBackward0"),
+    OpInfo("getitem_ellipsis", lambda a: a[...], lambda a: a.copy(),
+           (Sample(((3, 4),)), Sample(((),))), "AliasBackward0"),
+    OpInfo("getitem_none_0d", lambda a: a[None], lambda a: a[None], (Sample(((),)),),
+           "UnsqueezeBackward0"),
+    OpInfo("select", lambda a: a.select(1, -1), lambda a: a[:, -1], (Sample(((3, 4),)),),
+           "SelectBackward0"),
+    OpInfo("narrow", lambda a: a.narrow(1, 1, 2), lambda a: a[:, 1:3],
+           (Sample(((3, 4),)), Sample(((0, 3),))), "SliceBackward0"),
+    # ------------------------------------------------------------------------- advanced keys
+    OpInfo("getitem_list", lambda a: a[[0, 2, 0, 0]], lambda a: a[[0, 2, 0, 0]],
+           (Sample(((3, 4),)), Sample(((3,),)), Sample(((3, 0),))), "IndexBackward0"),
+    OpInfo("getitem_tensor_2d", lambda a: a[_index([[0, 1], [1, 1]])],
+           lambda a: a[np.array([[0, 1], [1, 1]])], (Sample(((2, 3),)),), "IndexBackward0"),
+    OpInfo("getitem_broadcast", lambda a: a[[[0], [2]], [1, 1, 3]],
+           lambda a: a[[[0], [2]], [1, 1, 3]], (Sample(((3, 4),)),), "IndexBackward0"),
+    OpInfo("getitem_separated", lambda a: a[[1, 0, 1], :, [3, 3, 0]],
+           lambda a: a[[1, 0, 1], :, [3, 3, 0]], (Sample(((2, 3, 4),)),), "IndexBackward0"),
+    OpInfo("getitem_int_then_array", lambda a: a[0, :, [1, 2, 2]],
+           lambda a: a[0][:, [1, 2, 2]], (Sample(((2, 3, 4),)),), "IndexBackward0"),
+    OpInfo("getitem_slice_array", lambda a: a[1:, [-1, 0]], lambda a: a[1:, [-1, 0]],
+           (Sample(((3, 4),)),), "IndexBackward0"),
+    OpInfo("getitem_mask", lambda a: a[_index(_MASK).bool()], lambda a: a[np.array(_MASK)],
+           (Sample(((3, 4),)),), "IndexBackward0"),
+    OpInfo("getitem_random_mask", lambda a, m: a[m > 0], lambda a, m: a[m > 0],
+           (Sample(((3, 4), (3, 4))), Sample(((4, 3), (4,))), Sample(((0, 2), (0, 2)))),
+           "IndexBackward0", grad_inputs=1),
+    OpInfo("getitem_mask_and_index", lambda a, m: a[:, m > 0, [1]],
+           lambda a, m: a[:, m > 0, [1]], (Sample(((2, 3, 2), (3,))),), "IndexBackward0",
+           grad_inputs=1),
+    OpInfo("getitem_empty_list", lambda a: a[[]], lambda a: a[np.array([], dtype=int)],
+           (Sample(((3, 4),)),), "IndexBackward0"),
+    OpInfo("getitem_true", lambda a: a[True], lambda a: a[None], (Sample(((3,),)),),
+           "IndexBackward0"),
+    # ------------------------------------------------------------------------- assignment
+    OpInfo("setitem_basic", lambda a, b: _assigned(a, (1, slice(None, None, 2)), b),
+           lambda a, b: _np_assigned(a, (1, slice(None, None, 2)), b),
+           (Sample(((3, 4), (2,))), Sample(((3, 4), ()))), "CopySlices"),
+    OpInfo("setitem_number", lambda a: _assigned(a, (slice(1, None), 0), 2.5),
+           lambda a: _np_assigned(a, (slice(1, None), 0), 2.5), (Sample(((3, 4),)),),
+           "CopySlices"),
+    OpInfo("setitem_all", lambda a, b: _assigned(a, ..., b), lambda a, b: _np_assigned(a, ..., b),
+           (Sample(((3, 4), (4,))),), "CopyBackwards"),
+    OpInfo("setitem_advanced", lambda a, b: _assigned(a, [2, 0], b),
+           lambda a, b: _np_assigned(a, [2, 0], b),
+           (Sample(((3, 4), (2, 4))), Sample(((3, 4), (4,))), Sample(((3, 4), ()))),
+           "IndexPutBackward0"),
+    OpInfo("setitem_view_advanced", lambda a, b: _assigned(a, (1, [0, 3]), b),
+           lambda a, b: _np_assigned(a, (1, [0, 3]), b), (Sample(((3, 4), (2,))),),
+           "CopySlices"),
+    OpInfo("setitem_mask", lambda a, m: _assigned(a, m > 0, -1.0),
+           lambda a, m: _np_assigned(a, m > 0, -1.0), (Sample(((3, 4), (3, 4))),),
+           "IndexPutBackward0", grad_inputs=1),
+    OpInfo("index_put_accumulate",
+           lambda a, b: (a * 1).index_put_((_index([0, 2, 0]),), b, accumulate=True),
+           lambda a, b: _np_accumulated(a, ([0, 2, 0],), b),
+           (Sample(((3, 4), (3, 4))), Sample(((3, 4), (4,)))), "IndexPutBackward0"),
+    # ------------------------------------------------------------------------- gather and scatter
+    OpInfo("gather", lambda a: a.gather(1, _index(_GATHER_INDEX)),
+           lambda a: np.take_along_axis(a, np.array(_GATHER_INDEX), 1), (Sample(((3, 4),)),),
+           "GatherBackward0"),
+    OpInfo("gather_smaller", lambda a: a.gather(0, _index([[1, 0]])),
+           lambda a: np.take_along_axis(a[:, :2], np.array([[1, 0]]), 0), (Sample(((3, 4),)),),
+           "GatherBackward0"),
+    OpInfo("take_along_dim", lambda a: autodiff.take_along_dim(a, _index([[0], [3]]), 1),
+           lambda a: np.take_along_axis(a, np.array([[0], [3]]), 1), (Sample(((2, 4),)),),
+           "GatherBackward0"),
+    OpInfo("take_along_dim_broadcast",
+           lambda a: autodiff.take_along_dim(a, _index([[[0, 2, 2]]]), 2),
+           lambda a: np.take_along_axis(np.broadcast_to(a, (2, 1, 4)),
+                                        np.broadcast_to(np.array([[[0, 2, 2]]]), (2, 1, 3)), 2),
+           (Sample(((2, 1, 4),)),), "GatherBackward0"),
+    OpInfo("take_along_dim_flat", lambda a: autodiff.take_along_dim(a, _index([5, 0, 5])),
+           lambda a: a.reshape(-1)[[5, 0, 5]], (Sample(((2, 3),)),), "GatherBackward0"),
+    OpInfo("scatter", lambda a, s: a.scatter(0, _index(_SCATTER_INDEX), s),
+           lambda a, s: _np_scatter(a, np.array(_SCATTER_INDEX), s, 0),
+           (Sample(((3, 3), (2, 3))), Sample(((3, 4), (2, 3)))), "ScatterBackward0"),
+    OpInfo("scatter_value", lambda a: a.scatter(0, _index(_SCATTER_INDEX), 1.5),
+           lambda a: _np_scatter(a, np.array(_SCATTER_INDEX), 1.5, 0), (Sample(((3, 3),)),),
+           "ScatterBackward1"),
+    OpInfo("scatter_add", lambda a, s: a.scatter_add(1, _index([[0, 0, 2], [1, 1, 1]]), s),
+           lambda a, s: _np_scatter(a, np.array([[0, 0, 2], [1, 1, 1]]), s, 1, add=True),
+           (Sample(((2, 3), (2, 3))), Sample(((3, 4), (2, 3)))), "ScatterAddBackward0"),
+    OpInfo("index_select", lambda a: a.index_select(1, _index([3, 0, 3])),
+           lambda a: a[:, [3, 0, 3]], (Sample(((2, 4),)), Sample(((0, 4),))),
+           "IndexSelectBackward0"),
+    OpInfo("index_add", lambda a, s: a.index_add(0, _index([1, 1, 0]), s, alpha=2),
+           lambda a, s: _np_accumulated(a, ([1, 1, 0],), 2 * s), (Sample(((2, 3), (3, 3))),),
+           "IndexAddBackward0"),
+    OpInfo("masked_fill", lambda a, m: a.masked_fill(m > 0, 0.5),
+           lambda a, m: np.where(m > 0, 0.5, a),
+           (Sample(((3, 4), (3, 4))), Sample(((3, 4), (4,))), Sample(((), ())),
+            Sample(((0, 3), (3,)))), "MaskedFillBackward0", grad_inputs=1),
+    OpInfo("masked_fill_tensor", lambda a, v, m: a.masked_fill(m > 0, v),
+           lambda a, v, m: np.where(m > 0, v, a),
+           (Sample(((3, 4), (), (3, 4))), Sample(((2, 3), (), (2, 1)))), "MaskedFillBackward1",
+           grad_inputs=2),
+    # ------------------------------------------------------------------------- matrix structure
+    OpInfo("tril", lambda a: a.tril(), np.tril,
+           (Sample(((3, 4),)), Sample(((2, 3, 3),)), Sample(((0, 3),))), "TrilBackward0"),
+    OpInfo("tril_offset", lambda a: autodiff.tril(a, -1), lambda a: np.tril(a, -1),
+           (Sample(((4, 3),)),), "TrilBackward0"),
+    OpInfo("triu", lambda a: a.triu(1), lambda a: np.triu(a, 1),
+           (Sample(((3, 4),)), Sample(((2, 3, 3),))), "TriuBackward0"),
+    OpInfo("diagonal", lambda a: a.diagonal(), _np_diagonal,
+           (Sample(((3, 4),)), Sample(((4, 3),)), Sample(((0, 3),))), "DiagonalBackward0"),
+    OpInfo("diagonal_offset", lambda a: a.diagonal(1), lambda a: _np_diagonal(a, 1),
+           (Sample(((3, 4),)), Sample(((3, 1),))), "DiagonalBackward0"),
+    OpInfo("diagonal_negative_offset", lambda a: autodiff.diagonal(a, -1),
+           lambda a: _np_diagonal(a, -1), (Sample(((3, 4),)),), "DiagonalBackward0"),
+    OpInfo("diagonal_dims", lambda a: a.diagonal(1, 2, 0), lambda a: _np_diagonal(a, 1, 2, 0),
+           (Sample(((3, 2, 4),)),), "DiagonalBackward0"),
+    OpInfo("diagonal_transposed", lambda a: a.t().diagonal(-1), lambda a: _np_diagonal(a.T, -1),
+           (Sample(((4, 3),)),), "DiagonalBackward0"),
+    OpInfo("diagonal_of_slice", lambda a: a[:, :3].diagonal(), lambda a: _np_diagonal(a[:, :3]),
+           (Sample(((4, 5),)),), "DiagonalBackward0"),
+    OpInfo("trace", lambda a: a.trace(), np.trace, (Sample(((3, 4),)), Sample(((4, 2),))),
+           "TraceBackward0"),
+    # ------------------------------------------------------------------------- padding
+    OpInfo("pad", lambda a: F.pad(a, (1, 2)), lambda a: np.pad(a, [(0, 0), (1, 2)]),
+           (Sample(((3, 4),)), Sample(((2, 0),))), "ConstantPadNdBackward0"),
+    OpInfo("pad_value_2d", lambda a: F.pad(a, (0, 1, 2, 0), value=-1.5),
+           lambda a: np.pad(a, [(0, 0), (2, 0), (0, 1)], constant_values=-1.5),
+           (Sample(((2, 3, 4),)),), "ConstantPadNdBackward0"),
+    OpInfo("pad_negative", lambda a: F.pad(a, (-1, 2)),
+           lambda a: np.pad(a[:, 1:], [(0, 0), (0, 2)]),
+           (Sample(((3, 4),)),), "ConstantPadNdBackward0"),
+    OpInfo("pad_reflect", lambda a: F.pad(a, (2, 1), mode="reflect"),
+           lambda a: np.pad(a, [(0, 0)] * (a.ndim - 1) + [(2, 1)], mode="reflect"),
+           (Sample(((2, 2, 4),)), Sample(((2, 3),))), "ReflectionPad1DBackward0"),
+    OpInfo("pad_reflect_2d", lambda a: F.pad(a, (1, 1, 2, 0), mode="reflect"),
+           lambda a: np.pad(a, [(0, 0), (2, 0), (1, 1)], mode="reflect"),
+           (Sample(((2, 3, 4),)),), "ReflectionPad2DBackward0"),
+    OpInfo("pad_replicate", lambda a: F.pad(a, (3, 1), mode="replicate"),
+           lambda a: np.pad(a, [(0, 0), (0, 0), (3, 1)], mode="edge"),
+           (Sample(((1, 2, 3),)),), "ReplicationPad1DBackward0"),
+    OpInfo("pad_replicate_3d", lambda a: F.pad(a, (1, 0, 0, 1, 1, 1), mode="replicate"),
+           lambda a: np.pad(a, [(0, 0), (1, 1), (0, 1), (1, 0)], mode="edge"),
+           (Sample(((1, 2, 2, 3),)),), "ReplicationPad3DBackward0"),
+]
