@@ -21,7 +21,7 @@ from typing import Any
 
 from backends import comm as backend_comm
 
-from .process_group import DistBackendError, ProcessGroup, Work, poll
+from .process_group import STARTUP_WAIT, DistBackendError, ProcessGroup, Work, poll
 
 INSTALL_HINT = 'pip install "autodiff[distributed]"'
 
@@ -83,8 +83,9 @@ class ProcessGroupMPI(ProcessGroup):
         self._ops = {"sum": MPI.SUM, "product": MPI.PROD, "max": MPI.MAX, "min": MPI.MIN,
                      "lor": MPI.LOR, "land": MPI.LAND}
         self._comm, request = world.Idup()
-        if not poll(request.Test, self.deadline()):
-            raise self.timed_out("init_process_group (duplicating MPI.COMM_WORLD)", self.timeout)
+        if not poll(request.Test, self.startup_deadline()):
+            raise self.timed_out("init_process_group (duplicating MPI.COMM_WORLD)",
+                                 max(self.timeout, STARTUP_WAIT))
         self._previous_excepthook: Any = None
         if abort_on_exception and self.size > 1:
             self._install_abort_hook()

@@ -29,7 +29,7 @@ import backends
 from backends import Device
 from backends import comm as backend_comm
 
-from .process_group import ProcessGroup, Work, poll
+from .process_group import STARTUP_WAIT, ProcessGroup, Work, poll
 
 
 def _import_nccl() -> Any:
@@ -138,8 +138,9 @@ def _rendezvous(init_method: str | None, group: ProcessGroupNCCL
         def share_id() -> bytes:
             buffer = bytearray(group.nccl.unique_id() if world.Get_rank() == 0 else bytes(128))
             request = world.Ibcast(buffer, root=0)
-            if not poll(request.Test, group.deadline()):
-                raise group.timed_out("init_process_group (sharing the NCCL id)", group.timeout)
+            if not poll(request.Test, group.startup_deadline()):
+                raise group.timed_out("init_process_group (sharing the NCCL id)",
+                                      max(group.timeout, STARTUP_WAIT))
             return bytes(buffer)
 
         return world.Get_rank(), world.Get_size(), local_rank, share_id

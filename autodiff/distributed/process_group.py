@@ -21,6 +21,9 @@ from datetime import timedelta
 from typing import Any
 
 DEFAULT_TIMEOUT = timedelta(minutes=30)  # PyTorch's default_pg_timeout
+# Ranks start seconds apart (imports, a busy or remote machine): the first handshake waits at
+# least this long, however short the collectives' timeout.
+STARTUP_WAIT = 60.0
 
 
 class DistError(RuntimeError):
@@ -121,6 +124,9 @@ class ProcessGroup:
     def deadline(self, timeout: timedelta | float | None = None) -> float:
         return time.monotonic() + (self.timeout if timeout is None else seconds(timeout))
 
+    def startup_deadline(self) -> float:
+        return time.monotonic() + max(self.timeout, STARTUP_WAIT)
+
     def check_usable(self) -> None:
         if self._broken is not None:
             raise DistBackendError(
@@ -191,7 +197,8 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     backend: "mpi" (CPU tensors, through mpi4py; the default) or "nccl" (CUDA tensors, one GPU
     per process, through CuPy's NCCL). Under `mpirun -n N`, rank and world size come from MPI.
     timeout: how long a rank waits in one collective for the others before DistTimeoutError
-    (a timedelta or seconds; 30 minutes by default, as PyTorch).
+    (a timedelta or seconds; 30 minutes by default, as PyTorch). Joining the group itself
+    waits at least a minute, since ranks start at different times.
     abort_on_exception (autodiff's own; "mpi" with more than one rank): an uncaught exception
     on any rank prints its traceback and then aborts the whole job (MPI_Abort) instead of
     leaving the other ranks to wait out the timeout.
