@@ -224,6 +224,10 @@ from . import optim, utils, viz
 from .serialization import load, save
 from .utils.data import Generator
 
+# (issue 7, distributed: add exports right below this line)
+# isort: split
+from . import distributed
+
 half = float16
 float = float32
 double = float64

@@ -8,6 +8,15 @@ no download) with the PyTorch training loop, on the CPU, a GPU or the strict tes
 Prints a progress bar per epoch (with the running loss), the test accuracy at the end, saves a
 checkpoint with autodiff.save (model and optimizer state), and with --plot draws the training
 loss and test accuracy per epoch.
+
+Data-parallel over several processes (`pip install -e ".[examples,distributed]"`):
+
+    mpirun -n 2 python examples/train_digits.py --distributed               # MPI, CPU
+    mpirun -n 2 python examples/train_digits.py --distributed --device cuda # NCCL, a GPU per rank
+
+Each rank trains on its own shard (DistributedSampler; --batch-size is per rank) and
+DistributedDataParallel averages the gradients, so all ranks keep the same model; rank 0 prints
+and saves.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from typing import Any
 
 import autodiff as torch
 from autodiff import nn
-from autodiff.utils.data import DataLoader, Generator, TensorDataset
+from autodiff.utils.data import DataLoader, DistributedSampler, Generator, TensorDataset
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -34,6 +43,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--plot", default=None, metavar="PNG",
                         help="draw training loss and test accuracy per epoch to this file")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--distributed", action="store_true",
+                        help="data-parallel over the ranks of `mpirun -n N` (MPI on the CPU, "
+                             "NCCL with --device cuda)")
     return parser.parse_args(argv)
 
 
@@ -87,41 +99,66 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
+    rank, world_size = 0, 1
+    if args.distributed:
+        import autodiff.distributed as dist
+
+        dist.init_process_group("nccl" if device.type == "cuda" else "mpi")
+        rank, world_size = dist.get_rank(), dist.get_world_size()
+        if device.type == "cuda":
+            device = torch.device(f"cuda:{torch.cuda.current_device()}")  # this rank's GPU
     x_train, x_test, y_train, y_test = load_digits(args.seed, device)
-    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size,
-                        shuffle=True, generator=Generator().manual_seed(args.seed))
+    dataset = TensorDataset(x_train, y_train)
+    if args.distributed:
+        sampler = DistributedSampler(dataset, seed=args.seed)
+        loader = DataLoader(dataset, batch_size=args.batch_size, sampler=sampler)
+    else:
+        loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True,
+                            generator=Generator().manual_seed(args.seed))
     model = build_model().to(device)
+    # DDP broadcasts rank 0's initial parameters and averages the gradients in backward.
+    trained = nn.parallel.DistributedDataParallel(model) if args.distributed else model
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     loss_fn = nn.CrossEntropyLoss()
+    talk = rank == 0 and not args.quiet
 
     losses: list[float] = []
     accuracies: list[float] = []
     for epoch in range(1, args.epochs + 1):
+        if args.distributed:
+            sampler.set_epoch(epoch)  # a new shuffle each epoch, the same on every rank
         total = torch.zeros((), device=device)  # summed on the device: no sync per batch
         progress = tqdm(loader, desc=f"epoch {epoch:2d}/{args.epochs}", leave=False,
-                        disable=args.quiet, file=sys.stdout)
+                        disable=not talk, file=sys.stdout)
         for batch, (x, y) in enumerate(progress, 1):
-            loss = loss_fn(model(x), y)
+            loss = loss_fn(trained(x), y)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total += loss.detach() * len(y)
-            if batch % 5 == 0:
+            if batch % 5 == 0 and talk:
                 progress.set_postfix(loss=f"{loss.item():.4f}")
-        losses.append(total.item() / len(y_train))
+        if args.distributed:
+            dist.all_reduce(total)
+        losses.append(total.item() / (len(loader.sampler) * world_size))
         accuracies.append(accuracy(model, x_test, y_test))
-        if not args.quiet:
+        if talk:
             print(f"epoch {epoch:2d}  loss {losses[-1]:.4f}  test accuracy "
                   f"{accuracies[-1]:.2%}")
 
-    print(f"test accuracy: {accuracies[-1]:.2%}")
-    if args.checkpoint:
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "epochs": args.epochs, "test_accuracy": accuracies[-1]}, args.checkpoint)
-        print(f"checkpoint saved to {args.checkpoint}")
-    if args.plot:
-        plot(args.plot, losses, accuracies)
-        print(f"curves saved to {args.plot}")
+    if rank == 0:
+        ranks = f" ({world_size} ranks)" if args.distributed else ""
+        print(f"test accuracy: {accuracies[-1]:.2%}{ranks}")
+        if args.checkpoint:
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "epochs": args.epochs, "test_accuracy": accuracies[-1]},
+                       args.checkpoint)
+            print(f"checkpoint saved to {args.checkpoint}")
+        if args.plot:
+            plot(args.plot, losses, accuracies)
+            print(f"curves saved to {args.plot}")
+    if args.distributed:
+        dist.destroy_process_group()
     return {"model": model, "losses": losses, "accuracies": accuracies,
             "test": (x_test, y_test), "checkpoint": args.checkpoint}
 

@@ -30,3 +30,7 @@ from .modules import (
     Tanh,
 )
 from .parameter import Parameter
+
+# (issue 7, distributed: add imports right below this line)
+# isort: split
+from . import parallel

@@ -379,3 +379,10 @@ class DataLoader:
             end = min(start + batch_size, stop)
             yield dataset._gather({backend: indices[start:end]
                                    for backend, indices in on_device.items()})
+
+
+# (issue 7, distributed: DistributedSampler, in its own file; imported last since it needs
+# Sampler and Generator from here)
+from .distributed_sampler import DistributedSampler  # noqa: E402
+
+__all__ += ["DistributedSampler"]
