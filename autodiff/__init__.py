@@ -224,6 +224,14 @@ from .autograd.anomaly_mode import (
 from . import cuda
 
 # (issue 6, nn / optim / save / utils / viz: add exports right below this line)
+# isort: split
+from . import optim, utils, viz
+from .serialization import load, save
+from .utils.data import Generator
+
+# (issue 7, distributed: add exports right below this line)
+# isort: split
+from . import distributed
 
 half = float16
 float = float32

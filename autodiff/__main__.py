@@ -3,6 +3,7 @@
     python -m autodiff                      # the tutorial sizes on the CPU
     python -m autodiff --device cuda        # the same graph through CuPy
     python -m autodiff --batch 64 --in-features 256 --out-features 256 --steps 20
+    python -m autodiff --graph graph.svg    # also draw the backward graph (.svg/.png/.dot)
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="gradient-descent steps to run after the first backward")
     parser.add_argument("--lr", type=float, default=0.5, help="learning rate for --steps")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--graph", metavar="PATH", default=None,
+                        help="draw the backward graph of the loss to PATH (.svg, .png, .pdf "
+                             "need the graphviz package and program; .dot needs nothing)")
     return parser.parse_args(argv)
 
 
@@ -50,6 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Gradient function for z = {z.grad_fn}")
     print(f"Gradient function for loss = {loss.grad_fn}")
     print("loss =", loss)
+    if args.graph is not None:
+        try:
+            path = torch.viz.render(loss, args.graph, params={"w": w, "b": b})
+        except (RuntimeError, OSError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"graph written to {path}")
     loss.backward()
     print(f"w.grad =\n{w.grad}")
     print(f"b.grad =\n{b.grad}")

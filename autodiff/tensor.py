@@ -248,9 +248,7 @@ class Tensor:
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
         """Add the gradient of this tensor w.r.t. each leaf into the leaf's `.grad`."""
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # (issue 4, autograd API: add methods right below this line)
     @property
@@ -290,9 +288,7 @@ class Tensor:
         reference = self._accumulator_ref
         node = reference() if reference is not None else None
         if node is None:
-            from .function import AccumulateGrad
-
-            node = AccumulateGrad(self)
+            node = function.AccumulateGrad(self)
             self._accumulator_ref = weakref.ref(node)
         return node
 
@@ -1117,7 +1113,8 @@ _new = object.__new__
 
 # The op modules build Tensors and Tensor's methods call them, so they are imported here, once
 # the class they need exists (the one deliberate import cycle of the package).
-from . import _printing, function  # noqa: E402, F401
+from . import _printing, function  # noqa: E402
+from . import autograd  # noqa: E402
 from .ops import diagonal as _diagonal  # noqa: E402
 from .ops import einsum as _einsum  # noqa: E402
 from .ops import elementwise as _elementwise  # noqa: E402

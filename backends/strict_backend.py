@@ -96,11 +96,12 @@ class StrictBackend(Backend):
         size = _numel(target.shape)
         grid = xp.reshape(xp.arange(size, dtype=xp.int64, device=self.native_device),
                           target.shape)
-        positions = xp.reshape(grid[key], (-1,))
+        selected = _select_rows(grid, key)
+        positions = xp.reshape(selected, (-1,))
         count = positions.shape[0]
         if count == 0 or size == 0:
             return target
-        selected_shape = grid[key].shape
+        selected_shape = selected.shape
         values = xp.reshape(xp.broadcast_to(xp.astype(values, target.dtype), selected_shape),
                             (-1,))
         order = xp.argsort(positions, stable=True)
@@ -144,3 +145,13 @@ def _numel(shape: Shape) -> int:
     for size in shape:
         total *= size
     return total
+
+
+def _select_rows(grid: Array, key: Any) -> Array:
+    """grid[key] with NumPy's meaning. A lone integer array indexes the first axis (embedding
+    gradients pass one); array-api-strict only takes that through `take`."""
+    if (not isinstance(key, tuple) and hasattr(key, "shape") and grid.ndim > 1
+            and xp.isdtype(key.dtype, "integral")):
+        rows = xp.take(grid, xp.reshape(key, (-1,)), axis=0)
+        return xp.reshape(rows, (*key.shape, *grid.shape[1:]))
+    return grid[key]

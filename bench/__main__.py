@@ -5,6 +5,7 @@
     python -m bench --suite seed --sizes tutorial,64x256x256 --rounds 11
     python -m bench --device cuda                # CuPy is the limit; timings synchronise
     python -m bench --threads 1                  # one BLAS / PyTorch thread (busy machines)
+    python -m bench --suite nn                   # digits MLP epoch + deep-MLP backward memory
 
 Each round times every engine once, back to back in a rotating order; the table shows each
 engine's median seconds per call and the median over rounds of its time divided by the limit's
@@ -16,18 +17,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import per_op, seed_graph
+from bench import nn_bench, per_op, seed_graph
 from bench._setup import DeviceUnavailable, make_setup
 from bench.seed_graph import Row
 
-SUITES = ("seed", "per_op")
+SUITES = ("seed", "per_op", "nn")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     parser.add_argument("--suite", default="seed,per_op",
-                        help=f"comma-separated suites: {', '.join(SUITES)} (default: both)")
+                        help=f"comma-separated suites: {', '.join(SUITES)} (default: seed,per_op)")
     parser.add_argument("--sizes", default=None,
                         help="seed-graph sizes, comma-separated: "
                              f"{', '.join(seed_graph.SIZES)} (default: all; --quick: not 2048)")
@@ -103,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"# per_op: {per_op.STEPS} x (y * 1.0001 + 0.0001) = {per_op.OPS} ops, then "
               "sum().backward(); us/op = median / 200", flush=True)
         rows += per_op.run(setup, args.rounds, args.quick)
+    if "nn" in args.suites:
+        print("# nn: digits MLP (64-128-ReLU-10) epoch, cross-entropy + SGD momentum 0.9, vs the "
+              "same loop with hand-written NumPy gradients (CPU time on the CPU)", flush=True)
+        rows += nn_bench.run(setup, args.rounds, args.quick)
     print(format_table(rows))
     return 0
 

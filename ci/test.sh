@@ -7,5 +7,8 @@ python3 -m venv "$venv"
 # shellcheck disable=SC1091
 . "$venv/bin/activate"
 python -m pip install --quiet --upgrade pip
+# mpi4py and MPICH first, so the distributed tests (tests/distributed, under mpiexec) run too;
+# without them they skip, saying why.
+pip install -e ".[distributed]"
 # The README's second command, verbatim:
 pip install -e ".[test]" && pytest

@@ -80,16 +80,40 @@ class Bmm(Matmul):
         return (bmm(grad, b.mT) if needs_a else None), (bmm(a.mT, grad) if needs_b else None)
 
 
+# The 1-D cases get backward formulas of their own: one op per gradient instead of the general
+# unsqueeze / transpose / matmul / squeeze chain (the tutorial's x @ w is one of them).
 class Mv(Matmul):
     node_name = "MvBackward0"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors  # (m, k) @ (k,) -> (m,)
+        needs_a, needs_b = ctx.needs_input_grad
+        grad_a = grad.unsqueeze(1) * b if needs_a else None  # outer(grad, b)
+        grad_b = VectorMatrix.apply(grad, a) if needs_b else None  # grad @ a
+        return grad_a, grad_b
 
 
 class Dot(Matmul):
     node_name = "DotBackward0"
 
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        return (grad * b if needs_a else None), (grad * a if needs_b else None)
+
 
 class VectorMatrix(Matmul):
     node_name = "SqueezeBackward4"  # PyTorch: unsqueeze(0), mm, squeeze_(0)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors  # (k,) @ (k, n) -> (n,)
+        needs_a, needs_b = ctx.needs_input_grad
+        grad_a = Mv.apply(b, grad) if needs_a else None  # b @ grad
+        grad_b = a.unsqueeze(1) * grad if needs_b else None  # outer(a, grad)
+        return grad_a, grad_b
 
 
 class MatrixBatchTransposed(Matmul):

@@ -1,0 +1,47 @@
+"""`Parameter`: a Tensor that a Module registers as one of its parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A leaf Tensor that requires grad by default and is picked up by `Module.parameters()`.
+
+    `Parameter(t)` shares `t`'s array (no copy), as PyTorch's does.
+    """
+
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Parameter:
+        if data is None:
+            from ..creation import empty
+
+            data = empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(
+                f"Parameter(): argument 'data' must be Tensor, not {type(data).__name__}"
+            )
+        parameter = object.__new__(cls)
+        parameter._data = data._data
+        parameter._backend = data._backend
+        if requires_grad:
+            parameter.requires_grad_(True)  # refuses integer dtypes with PyTorch's message
+        return parameter
+
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
+        pass  # all done in __new__ (Tensor.__init__ would build a new array)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
+        if id(self) in memo:
+            return memo[id(self)]
+        backend = self._backend
+        copy = Tensor.__new__(Tensor)
+        copy._data = backend.asarray(self._data, copy=True)
+        copy._backend = backend
+        result = type(self)(copy, self._requires_grad)
+        memo[id(self)] = result
+        return result

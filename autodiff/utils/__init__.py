@@ -1,0 +1,3 @@
+"""`autodiff.utils`: data loading (`autodiff.utils.data`)."""
+
+from . import data

@@ -1,0 +1,114 @@
+"""nn.init: PyTorch's bounds and gains, in-place writes, the device's own generator."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import autodiff
+from autodiff import nn
+from autodiff.nn import init
+
+
+def test_calculate_gain_table() -> None:
+    assert init.calculate_gain("linear") == 1 and init.calculate_gain("sigmoid") == 1
+    assert init.calculate_gain("conv2d") == 1
+    assert init.calculate_gain("tanh") == pytest.approx(5 / 3)
+    assert init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
+    assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
+    assert init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
+    assert init.calculate_gain("selu") == 0.75
+    with pytest.raises(ValueError, match="Unsupported nonlinearity foo"):
+        init.calculate_gain("foo")
+    with pytest.raises(ValueError, match="negative_slope True not a valid number"):
+        init.calculate_gain("leaky_relu", True)
+
+
+@pytest.mark.parametrize("dtype", [autodiff.float32, autodiff.float64])
+def test_uniform_and_normal_statistics(device: str, dtype: autodiff.dtype) -> None:
+    autodiff.manual_seed(0)
+    t = autodiff.empty(200, 300, device=device, dtype=dtype)
+    data_before = t._data
+    assert init.uniform_(t, -2.0, 3.0) is t and t._data is data_before  # written in place
+    values = t.cpu().numpy()
+    assert values.dtype == np.dtype(dtype.name)
+    assert values.min() >= -2.0 and values.max() < 3.0
+    assert abs(values.mean() - 0.5) < 0.05 and abs(values.std() - 5 / math.sqrt(12)) < 0.05
+    init.normal_(t, mean=1.0, std=0.5)
+    values = t.cpu().numpy()
+    assert abs(values.mean() - 1.0) < 0.01 and abs(values.std() - 0.5) < 0.01
+    init.constant_(t, 0.25)
+    assert np.all(t.cpu().numpy() == 0.25)
+    init.zeros_(t)
+    assert np.all(t.cpu().numpy() == 0)
+    init.ones_(t)
+    assert np.all(t.cpu().numpy() == 1)
+
+
+def test_fans_and_bounds_of_xavier_and_kaiming(device: str) -> None:
+    autodiff.manual_seed(1)
+    w = autodiff.empty(400, 250, device=device)  # fan_in 250, fan_out 400
+    init.xavier_uniform_(w, gain=2.0)
+    bound = 2.0 * math.sqrt(6 / 650)
+    values = w.cpu().numpy()
+    assert values.max() <= bound and values.min() >= -bound and values.max() > 0.98 * bound
+    init.xavier_normal_(w)
+    assert abs(w.cpu().numpy().std() - math.sqrt(2 / 650)) < 0.002
+    init.kaiming_uniform_(w, a=0, nonlinearity="relu")
+    bound = math.sqrt(2) * math.sqrt(3 / 250)
+    values = w.cpu().numpy()
+    assert values.max() <= bound and values.max() > 0.98 * bound
+    init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu")
+    assert abs(w.cpu().numpy().std() - math.sqrt(2 / 400)) < 0.002
+    with pytest.raises(ValueError, match=r"Mode fan_avg not supported, please use one of "
+                       r"\['fan_in', 'fan_out'\]"):
+        init.kaiming_uniform_(w, mode="fan_avg")
+    with pytest.raises(ValueError, match="Fan in and fan out can not be computed for tensor "
+                       "with fewer than 2 dimensions"):
+        init.xavier_uniform_(autodiff.empty(3))
+    conv = autodiff.empty(8, 4, 3, 3)  # receptive field 9: fan_in 36, fan_out 72
+    assert init._calculate_fan_in_and_fan_out(conv) == (36, 72)
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        init.kaiming_uniform_(autodiff.empty(0, 3))
+
+
+def test_init_follows_manual_seed_and_touches_no_graph() -> None:
+    autodiff.manual_seed(7)
+    first = nn.Linear(5, 3)
+    autodiff.manual_seed(7)
+    second = nn.Linear(5, 3)
+    np.testing.assert_array_equal(first.weight.detach().numpy(), second.weight.detach().numpy())
+    np.testing.assert_array_equal(first.bias.detach().numpy(), second.bias.detach().numpy())
+    assert first.weight.is_leaf and first.weight.grad_fn is None
+
+
+def test_linear_default_initialisation_bounds() -> None:
+    """PyTorch's default: weight and bias both U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    autodiff.manual_seed(3)
+    layer = nn.Linear(64, 512)
+    bound = 1 / math.sqrt(64)
+    weight = layer.weight.detach().numpy()
+    bias = layer.bias.detach().numpy()
+    assert weight.shape == (512, 64) and bias.shape == (512,)
+    assert np.abs(weight).max() <= bound and np.abs(weight).max() > 0.99 * bound
+    assert np.abs(bias).max() <= bound and np.abs(bias).max() > 0.95 * bound
+    assert abs(weight.std() - bound / math.sqrt(3)) < 0.002
+    assert nn.Linear(3, 2, bias=False).bias is None
+
+
+def test_embedding_and_layer_norm_initialisation() -> None:
+    autodiff.manual_seed(0)
+    embedding = nn.Embedding(1000, 16, padding_idx=3)
+    weight = embedding.weight.detach().numpy()
+    assert np.all(weight[3] == 0) and abs(weight.std() - 1) < 0.02
+    assert nn.Embedding(5, 2, padding_idx=-1).padding_idx == 4
+    with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
+        nn.Embedding(5, 2, padding_idx=5)
+    norm = nn.LayerNorm((2, 3))
+    assert np.all(norm.weight.detach().numpy() == 1) and np.all(norm.bias.detach().numpy() == 0)
+    assert nn.LayerNorm(3, elementwise_affine=False).weight is None
+    assert nn.LayerNorm(3, bias=False).bias is None
+    frozen = nn.Embedding.from_pretrained(autodiff.ones(4, 2))
+    assert not frozen.weight.requires_grad and frozen.num_embeddings == 4

@@ -1,0 +1,272 @@
+"""autodiff.save / autodiff.load: round trips, and refusal (with nothing executed) of
+truncated, altered, foreign and malicious files."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import pickle
+import zipfile
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import autodiff
+from autodiff import nn
+from autodiff.serialization import CheckpointError
+
+DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+
+
+def test_round_trip_of_nested_structures(tmp_path: Path) -> None:
+    shared = autodiff.randn(3, 2)
+    obj = {
+        "tensor": shared,
+        "again": shared,  # the same object twice: one tensor in the file, one object back
+        "scalar": autodiff.tensor(3.5),
+        "empty": autodiff.zeros(0, 4),
+        "list": [1, -2, 2.5, float("inf"), float("-inf"), "text", None, True, False],
+        "tuple": (1, (2, "x"), []),
+        "ordered": OrderedDict([("b", 1), ("a", 2)]),
+        "int_keys": {0: "zero", 5: "five", (1, 2): "pair", None: "none", 1.5: "float"},
+        "size": autodiff.Size([2, 3]),
+        "dtype": autodiff.float16,
+        "device": autodiff.device("cpu"),
+        "big": 2**70,
+    }
+    autodiff.save(obj, tmp_path / "obj.pt")
+    loaded = autodiff.load(tmp_path / "obj.pt")
+    assert loaded["tensor"] is loaded["again"]
+    np.testing.assert_array_equal(loaded["tensor"].numpy(), shared.numpy())
+    assert loaded["scalar"].shape == () and loaded["scalar"].item() == 3.5
+    assert loaded["empty"].shape == (0, 4)
+    assert loaded["list"] == obj["list"]
+    assert loaded["tuple"] == (1, (2, "x"), [])
+    assert isinstance(loaded["ordered"], OrderedDict) and list(loaded["ordered"]) == ["b", "a"]
+    assert type(loaded["int_keys"]) is dict and loaded["int_keys"] == obj["int_keys"]
+    assert isinstance(loaded["size"], autodiff.Size) and loaded["size"] == (2, 3)
+    assert loaded["dtype"] is autodiff.float16
+    assert loaded["device"] == autodiff.device("cpu")
+    assert loaded["big"] == 2**70
+    nan = autodiff.load(_save_bytes(float("nan")))
+    assert math.isnan(nan)
+
+
+def _save_bytes(obj: Any) -> io.BytesIO:
+    buffer = io.BytesIO()
+    autodiff.save(obj, buffer)
+    buffer.seek(0)
+    return buffer
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_every_dtype_round_trips_exactly(dtype: str, device: str) -> None:
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal((4, 3)) * 50
+    if dtype == "bool":
+        values = values > 0
+    tensor = autodiff.tensor(values, device="cpu").to(getattr(autodiff, dtype))
+    try:
+        tensor = tensor.to(device)
+    except (RuntimeError, KeyError, TypeError):
+        pytest.skip(f"{device} has no {dtype}")
+    loaded = autodiff.load(_save_bytes(tensor))
+    assert loaded.dtype is tensor.dtype and loaded.device == tensor.device
+    np.testing.assert_array_equal(loaded.cpu().numpy(), tensor.cpu().numpy())
+
+
+def test_requires_grad_and_parameters_are_restored() -> None:
+    leaf = autodiff.ones(2, requires_grad=True)
+    parameter = nn.Parameter(autodiff.zeros(3))
+    frozen = nn.Parameter(autodiff.zeros(1), requires_grad=False)
+    loaded = autodiff.load(_save_bytes([leaf, parameter, frozen, leaf * 2]))
+    assert loaded[0].requires_grad and loaded[0].is_leaf and type(loaded[0]) is autodiff.Tensor
+    assert isinstance(loaded[1], nn.Parameter) and loaded[1].requires_grad
+    assert isinstance(loaded[2], nn.Parameter) and not loaded[2].requires_grad
+    assert loaded[3].requires_grad and loaded[3].is_leaf  # saved detached, as torch.save does
+
+
+class _Affine(nn.Module):
+    def __init__(self, n_in: int, n_out: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(autodiff.randn(n_in, n_out))
+        self.bias = nn.Parameter(autodiff.randn(n_out))
+
+    def forward(self, x: autodiff.Tensor) -> autodiff.Tensor:
+        return x @ self.weight + self.bias
+
+
+def test_model_state_dict_round_trip_gives_the_same_outputs(tmp_path: Path) -> None:
+    autodiff.manual_seed(0)
+    model = nn.Sequential(_Affine(4, 8), _Affine(8, 2))
+    autodiff.save(model.state_dict(), tmp_path / "model.pt")
+    other = nn.Sequential(_Affine(4, 8), _Affine(8, 2))
+    state = autodiff.load(tmp_path / "model.pt")
+    assert isinstance(state, OrderedDict) and list(state) == list(model.state_dict())
+    other.load_state_dict(state)
+    x = autodiff.randn(5, 4)
+    np.testing.assert_array_equal(other(x).detach().numpy(), model(x).detach().numpy())
+
+
+def test_map_location(device: str) -> None:
+    tensor = autodiff.arange(6.0).reshape(2, 3)
+    buffer = _save_bytes({"t": tensor})
+    for target in (device, autodiff.device(device) if ":" in device else device,
+                   {"cpu": device}):
+        buffer.seek(0)
+        loaded = autodiff.load(buffer, map_location=target)["t"]
+        assert loaded.device == autodiff.zeros(1, device=device).device
+        np.testing.assert_array_equal(loaded.cpu().numpy(), tensor.numpy())
+    buffer.seek(0)
+    seen = []
+    loaded = autodiff.load(buffer, map_location=lambda t, where: seen.append(where) or t * 2)
+    assert seen == ["cpu"] and loaded["t"].tolist() == (tensor * 2).tolist()
+    # Saved on the device, loaded back there by default, or moved to the CPU on request.
+    on_device = _save_bytes(tensor.to(device))
+    assert autodiff.load(on_device).device == autodiff.zeros(1, device=device).device
+    on_device.seek(0)
+    assert autodiff.load(on_device, map_location="cpu").device == autodiff.device("cpu")
+
+
+def test_unsupported_objects_are_refused_and_no_file_is_left(tmp_path: Path) -> None:
+    class Thing:
+        pass
+
+    target = tmp_path / "bad.pt"
+    for bad in (Thing(), {1, 2}, {"key": lambda: None}, {object(): 1}):
+        with pytest.raises(TypeError, match=r"autodiff\.save: cannot save"):
+            autodiff.save(bad, target)
+    assert os.listdir(tmp_path) == []  # neither the target nor a temporary file
+
+
+def test_truncated_files_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "model.pt"
+    autodiff.save({"w": autodiff.randn(50, 50), "b": autodiff.randn(50)}, path)
+    data = path.read_bytes()
+    for size in (0, 10, len(data) // 3, len(data) // 2, len(data) - 30, len(data) - 1):
+        path.write_bytes(data[:size])
+        with pytest.raises(CheckpointError, match="is not a valid autodiff checkpoint"):
+            autodiff.load(path)
+
+
+def test_altered_bytes_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "model.pt"
+    autodiff.save({"w": autodiff.randn(20, 20)}, path)
+    data = path.read_bytes()
+    header_at = data.index(b'{"format"')
+    tensor_at = data.index(b"autodiff/data/0") + len("autodiff/data/0") + 10
+    for position in (header_at + 3, header_at + 40, tensor_at, tensor_at + 700):
+        altered = bytearray(data)
+        altered[position] ^= 0xFF
+        path.write_bytes(bytes(altered))
+        with pytest.raises(CheckpointError, match="is not a valid autodiff checkpoint"):
+            autodiff.load(path)
+
+
+class _Payload:
+    """A pickle that would create a marker file when unpickled."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> Any:
+        return (open, (self.marker, "w"))
+
+
+def test_pickle_payloads_are_never_executed(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(_Payload(str(marker)))
+    # A bare pickle file.
+    (tmp_path / "plain.pt").write_bytes(payload)
+    # A zip laid out like torch.save's, with the pickle inside.
+    with zipfile.ZipFile(tmp_path / "torchlike.pt", "w") as archive:
+        archive.writestr("archive/data.pkl", payload)
+        archive.writestr("archive/version", "3\n")
+    # Our own layout, with the pickle where the header belongs and where tensor bytes go.
+    with zipfile.ZipFile(tmp_path / "header.pt", "w") as archive:
+        archive.writestr("autodiff/header.json", payload)
+    header = {"format": "autodiff.save", "version": 1, "root": {"tensor": 0},
+              "tensors": [{"dtype": "float32", "shape": [4], "device": "cpu",
+                           "requires_grad": False, "parameter": False}]}
+    with zipfile.ZipFile(tmp_path / "data.pt", "w") as archive:
+        archive.writestr("autodiff/header.json", json.dumps(header))
+        archive.writestr("autodiff/data/0", payload)
+    for name in ("plain.pt", "torchlike.pt", "header.pt", "data.pt"):
+        with pytest.raises(CheckpointError, match="is not a valid autodiff checkpoint"):
+            autodiff.load(tmp_path / name)
+        with pytest.raises(CheckpointError):
+            autodiff.load(tmp_path / name, weights_only=False)
+    assert not marker.exists()
+    torch = pytest.importorskip("torch")
+    torch.save({"w": torch.ones(2)}, tmp_path / "real_torch.pt")
+    with pytest.raises(CheckpointError, match=r"no autodiff/header\.json"):
+        autodiff.load(tmp_path / "real_torch.pt")
+
+
+def _write_archive(path: Path, header: Any, data: dict[str, bytes] | None = None) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("autodiff/header.json",
+                         header if isinstance(header, str) else json.dumps(header))
+        for name, blob in (data or {}).items():
+            archive.writestr(name, blob)
+
+
+@pytest.mark.parametrize("header, data, message", [
+    ({"format": "other", "version": 1, "root": None, "tensors": []}, {},
+     "does not name the autodiff.save format"),
+    ({"format": "autodiff.save", "version": 99, "root": None, "tensors": []}, {},
+     "format version 99 is not supported"),
+    ({"format": "autodiff.save", "version": 1, "root": {"tensor": 3}, "tensors": []}, {},
+     "tensor reference 3 out of range"),
+    ({"format": "autodiff.save", "version": 1, "root": {"__reduce__": ["os.system", "ls"]},
+      "tensors": []}, {}, "unknown node kind '__reduce__'"),
+    ({"format": "autodiff.save", "version": 1, "root": {"float": "1e9999"}, "tensors": []}, {},
+     "invalid float"),
+    ({"format": "autodiff.save", "version": 1, "root": {"tensor": 0},
+      "tensors": [{"dtype": "object", "shape": [1]}]}, {}, "invalid tensor entry"),
+    ({"format": "autodiff.save", "version": 1, "root": {"tensor": 0},
+      "tensors": [{"dtype": "float32", "shape": [4]}]}, {}, "data .* is missing"),
+    ({"format": "autodiff.save", "version": 1, "root": {"tensor": 0},
+      "tensors": [{"dtype": "float32", "shape": [4]}]}, {"autodiff/data/0": b"\0" * 15},
+     "15 bytes of data for a float32 array of shape \\[4\\]"),
+    ({"format": "autodiff.save", "version": 1, "root": {"tensor": 0},
+      "tensors": [{"dtype": "float32", "shape": [-4]}]}, {"autodiff/data/0": b""},
+     "invalid shape"),
+    ({"format": "autodiff.save", "version": 1, "root": {"tensor": 0},
+      "tensors": [{"dtype": "bool", "shape": [2]}]}, {"autodiff/data/0": b"\x01\x07"},
+     "bool data holds bytes other than 0 and 1"),
+    ('{"format": "autodiff.save", "version": 1, "root": NaN, "tensors": []}', {},
+     "non-standard JSON constant NaN"),
+    ("[" * 100000 + "]" * 100000, {}, "corrupted"),
+])
+def test_malformed_archives_are_refused_with_the_reason(tmp_path: Path, header: Any,
+                                                        data: dict[str, bytes],
+                                                        message: str) -> None:
+    path = tmp_path / "crafted.pt"
+    _write_archive(path, header, data)
+    with pytest.raises(CheckpointError, match=message):
+        autodiff.load(path)
+
+
+def test_deeply_nested_structures() -> None:
+    nested: Any = []
+    for _ in range(90):
+        nested = [nested]
+    assert autodiff.load(_save_bytes(nested)) == nested
+    for _ in range(20):
+        nested = [nested]
+    with pytest.raises(ValueError, match="nested deeper than"):
+        autodiff.save(nested, io.BytesIO())
+
+
+def test_save_to_a_path_replaces_the_file_atomically(tmp_path: Path) -> None:
+    path = tmp_path / "ck.pt"
+    autodiff.save({"v": 1}, str(path))
+    autodiff.save({"v": 2}, path)
+    assert autodiff.load(str(path)) == {"v": 2}
+    assert os.listdir(tmp_path) == ["ck.pt"]
