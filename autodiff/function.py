@@ -126,18 +126,10 @@ class AccumulateGrad(Node):
         # Leaves run as soon as they are ready: their gradient is final then (PyTorch does the
         # same). Distinct numbers keep the engine's heap from ever comparing two nodes.
         self._sequence_nr = (1 << 62) + next(_sequence)
-
-    # A leaf's own hooks (Tensor.register_hook) live on the Tensor, which may have been given
-    # them before this node existed: they are this node's tensor pre-hooks, as in PyTorch.
-    @property  # type: ignore[override]
-    def _hooked(self) -> bool:
-        return self._node_hooked or self.variable._hooks is not None
-
-    @_hooked.setter
-    def _hooked(self, value: bool) -> None:
-        self._node_hooked = value
-
-    _node_hooked = False
+        # A leaf's own hooks (Tensor.register_hook) live on the Tensor and are this node's
+        # tensor pre-hooks, as in PyTorch; registering one later sets the flag too.
+        if variable._hooks is not None:
+            self._hooked = True
 
 
 class Function(Node):
@@ -305,7 +297,7 @@ class Function(Node):
             self._saved = tuple([self._saved_entry(item, args, arrays, result, outputs)
                                  for item in to_save])
             self._to_save = None
-            if _saved_tensors_hooks.stack:
+            if _saved_tensors_hooks.open and _saved_tensors_hooks.state.stack:
                 self._pack_saved(outputs)
         return outputs
 
@@ -322,7 +314,7 @@ class Function(Node):
         """saved_tensors_hooks is active: hand each saved Tensor to its pack hook (with grad
         mode off, as PyTorch) and keep what it returns, plus what is needed to rebuild the
         Tensor's place in the graph on unpack (not the Tensor itself: freeing it is the point)."""
-        pack_hook, unpack_hook = _saved_tensors_hooks.stack[-1]
+        pack_hook, unpack_hook = _saved_tensors_hooks.state.stack[-1]
         output_tensors = outputs if type(outputs) is tuple else (outputs,)
         packed_entries: list[Any] = []
         previous = _grad_state.enabled
@@ -541,14 +533,20 @@ class _AnomalyState:
 _anomaly_state = _AnomalyState()
 
 
-class _SavedTensorsHooksState(threading.local):
-    """The (pack, unpack) pairs of the saved_tensors_hooks contexts open in this thread;
-    the innermost applies."""
-
+class _HooksOfThisThread(threading.local):
     def __init__(self) -> None:
         self.stack: list[tuple[Callable[[Tensor], Any], Callable[[Any], Tensor]]] = []
 
 
-_saved_tensors_hooks = _SavedTensorsHooksState()
+class _SavedTensorsHooks:
+    """The (pack, unpack) pairs of the saved_tensors_hooks contexts open in each thread (the
+    innermost applies). `open` counts them over all threads: recording an op reads only it
+    (a plain attribute) unless some thread has a context open."""
+
+    open = 0
+    state = _HooksOfThisThread()
+
+
+_saved_tensors_hooks = _SavedTensorsHooks()
 
 _new = object.__new__

@@ -220,6 +220,9 @@ class Tensor:
             if self._hooks is None:
                 self._hooks = []
             hooks: list[Any] = self._hooks
+            accumulator = self._accumulator_ref() if self._accumulator_ref is not None else None
+            if accumulator is not None:
+                accumulator._hooked = True  # the engine looks for hooks on hooked nodes only
         else:
             node = self.grad_fn
             if node._tensor_hooks is None:

@@ -8,11 +8,14 @@ the graph. `save_on_cpu()` is such a pair that keeps saved activations in host m
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from ..function import Node, _saved_tensors_hooks
 from ..tensor import Tensor
+
+_lock = threading.Lock()  # `open` is shared by all threads
 
 
 class saved_tensors_hooks:
@@ -25,10 +28,14 @@ class saved_tensors_hooks:
         self.unpack_hook = unpack_hook
 
     def __enter__(self) -> None:
-        _saved_tensors_hooks.stack.append((self.pack_hook, self.unpack_hook))
+        _saved_tensors_hooks.state.stack.append((self.pack_hook, self.unpack_hook))
+        with _lock:
+            _saved_tensors_hooks.open += 1
 
     def __exit__(self, *exc_info: object) -> None:
-        _saved_tensors_hooks.stack.pop()
+        _saved_tensors_hooks.state.stack.pop()
+        with _lock:
+            _saved_tensors_hooks.open -= 1
 
 
 class save_on_cpu(saved_tensors_hooks):
