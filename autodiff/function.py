@@ -6,7 +6,12 @@ Built-in ops subclass `Function` with `forward(ctx, *arrays)` on backend arrays 
 `backward(ctx, *grad_outputs)` written with Tensor ops, so a backward run under
 `create_graph=True` is itself recorded and can be differentiated again. Tensor-valued arguments
 are positional (one edge each, as PyTorch lists them in `next_functions`); options such as `dim`
-are keyword arguments.
+are keyword arguments. User-defined ops (`autograd.Function`) are this class with forward called
+on Tensors instead of arrays; everything else here is shared.
+
+Two switches hook in at `_record`, each one attribute test while off: anomaly mode (keeps the
+forward traceback) and saved_tensors_hooks (saved entries go through the pack hook and come back
+through the unpack hook, in the saved tensor's place in the graph).
 """
 
 from __future__ import annotations
