@@ -17,6 +17,7 @@ from typing import Any
 from ..creation import zeros_like
 from ..grad_mode import enable_grad, set_grad_enabled
 from ..grad_mode import state as _grad_state
+from ..ops.joining import stack
 from ..tensor import Tensor, _wrap
 from . import grad as _grad
 
@@ -346,7 +347,7 @@ def _jacobian_of_output(index: int, out: Tensor, inputs: tuple[Tensor, ...],
                     f"{index}. This is not allowed in strict mode when create_graph=True."
                 )
             rows[input_index].append(grad)
-    return tuple(_assemble(rows[i], inp, tuple(out.shape) + tuple(inp.shape), create_graph)
+    return tuple(_assemble(rows[i], inp, (*out.shape, *inp.shape))
                  for i, inp in enumerate(inputs))
 
 
@@ -355,29 +356,13 @@ def _basis(out: Tensor, size: int) -> Any:
     return backend.eye(size, None, backend.dtype_name(out._data))
 
 
-def _assemble(rows: list[Tensor], inp: Tensor, shape: tuple[int, ...], create_graph: bool
-              ) -> Tensor:
-    """Stack the rows into one Tensor of `shape`, differentiably when create_graph."""
-    if len(rows) == 1:
-        return rows[0].reshape(shape)
+def _assemble(rows: list[Tensor], inp: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """The rows stacked into one Tensor of `shape` (differentiably: a recorded Jacobian stays
+    connected to the graph), as PyTorch's stack(...).view(...)."""
     if not rows:  # an output without elements
         backend = inp._backend
         return _wrap(backend.zeros(shape, backend.dtype_name(inp._data)), backend)
-    if not create_graph or not any(row.requires_grad for row in rows):
-        backend = rows[0]._backend
-        stacked = backend.stack([row._data for row in rows], axis=0)
-        return _wrap(backend.reshape(stacked, shape), backend)
-    # Recorded: sum_k e_k (outer) row_k, built from differentiable ops.
-    count = len(rows)
-    backend = rows[0]._backend
-    eye = backend.eye(count, None, backend.dtype_name(rows[0]._data))
-    total = None
-    for position, row in enumerate(rows):
-        unit = _wrap(backend.getitem(eye, (position, ...)), backend)
-        term = unit.reshape((count,) + (1,) * row.dim()) * row.unsqueeze(0)
-        total = term if total is None else total + term
-    assert total is not None
-    return total.reshape(shape)
+    return stack(rows, 0).reshape(shape)
 
 
 def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
