@@ -17,7 +17,7 @@ from backends import Device as device
 from . import autograd, nn
 from ._printing import set_printoptions
 from .creation import (
-    arange, is_tensor, numel,
+    arange,
     as_tensor,
     empty,
     empty_like,
@@ -25,8 +25,10 @@ from .creation import (
     from_numpy,
     full,
     full_like,
+    is_tensor,
     linspace,
     manual_seed,
+    numel,
     ones,
     ones_like,
     rand,
@@ -213,6 +215,7 @@ from .ops.nn_ops import layer_norm
 from .ops.softmax import log_softmax, softmax
 
 # (issue 4, autograd: add exports right below this line)
+# isort: split
 from .autograd.anomaly_mode import (
     is_anomaly_check_nan_enabled,
     is_anomaly_enabled,

@@ -42,6 +42,10 @@ def _float_dtype(dtype: Any) -> str:
     return kind.name
 
 
+def _device_backend(device: Any) -> Any:
+    return get_backend("cpu" if device is None else device)
+
+
 def tensor(data: Any, dtype: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of `data` (nested lists, numbers, arrays or a Tensor)."""
@@ -51,7 +55,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
         array = backend.transfer(source._data, source._backend) if backend is not data._backend \
             else backend.asarray(source._data, copy=True)
     else:
-        backend = get_backend("cpu" if device is None else device)
+        backend = _device_backend(device)
         data = _unwrap_nested(data)
         array = backend.asarray(data, copy=True) if _is_array(data) else backend.asarray(data)
         # Python floats arrive as float64; PyTorch gives them the default float dtype.
@@ -89,27 +93,32 @@ def from_numpy(array: Any) -> Tensor:
     return _wrap(backend.from_numpy(array), backend)
 
 
+def _factory(kernel: str, size: tuple[Any, ...], dtype: Any, device: Any,
+             requires_grad: bool) -> Tensor:
+    """zeros, ones, empty, rand, randn: `backend.<kernel>(shape, dtype)`, default float."""
+    backend = _device_backend(device)
+    array = getattr(backend, kernel)(_size(size), _float_dtype(dtype))
+    return _finish(array, backend, requires_grad)
+
+
 def zeros(*size: Any, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
-    backend = get_backend("cpu" if device is None else device)
-    return _finish(backend.zeros(_size(size), _float_dtype(dtype)), backend, requires_grad)
+    return _factory("zeros", size, dtype, device, requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
-    backend = get_backend("cpu" if device is None else device)
-    return _finish(backend.ones(_size(size), _float_dtype(dtype)), backend, requires_grad)
+    return _factory("ones", size, dtype, device, requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
-    backend = get_backend("cpu" if device is None else device)
-    return _finish(backend.empty(_size(size), _float_dtype(dtype)), backend, requires_grad)
+    return _factory("empty", size, dtype, device, requires_grad)
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
-    backend = get_backend("cpu" if device is None else device)
+    backend = _device_backend(device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()  # a number: any device's full() takes one
     kind = dtypes.scalar_dtype(fill_value) if dtype is None else dtypes.to_dtype(dtype)
@@ -119,7 +128,7 @@ def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
-    backend = get_backend("cpu" if device is None else device)
+    backend = _device_backend(device)
     return _finish(backend.eye(n, m, _float_dtype(dtype)), backend, requires_grad)
 
 
@@ -136,7 +145,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
         kind = dtypes.get_default_dtype() if is_float else dtypes.int64
     else:
         kind = dtypes.to_dtype(dtype)
-    backend = get_backend("cpu" if device is None else device)
+    backend = _device_backend(device)
     # PyTorch counts ceil((end - start) / step) elements, computed in double precision.
     count = max(math.ceil((end - start) / step), 0)
     if kind.is_floating_point:
@@ -150,7 +159,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-    backend = get_backend("cpu" if device is None else device)
+    backend = _device_backend(device)
     return _finish(backend.linspace(start, end, steps, _float_dtype(dtype)), backend,
                    requires_grad)
 
@@ -158,73 +167,69 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
 def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
          generator: Any = None) -> Tensor:
     """Uniform on [0, 1) from the device's generator (seeded by `manual_seed`)."""
-    backend = get_backend("cpu" if device is None else device)
-    return _finish(backend.rand(_size(size), _float_dtype(dtype)), backend, requires_grad)
+    return _factory("rand", size, dtype, device, requires_grad)
 
 
 def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           generator: Any = None) -> Tensor:
     """Standard normal from the device's generator (seeded by `manual_seed`)."""
-    backend = get_backend("cpu" if device is None else device)
-    return _finish(backend.randn(_size(size), _float_dtype(dtype)), backend, requires_grad)
+    return _factory("randn", size, dtype, device, requires_grad)
 
 
 def randint(low: int, high: Any = None, size: Any = None, *, dtype: Any = None,
             device: Any = None, requires_grad: bool = False) -> Tensor:
     if size is None:
         low, high, size = 0, low, high
-    backend = get_backend("cpu" if device is None else device)
+    backend = _device_backend(device)
     kind = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
-    return _finish(backend.randint(low, high, _size((size,) if isinstance(size, int) else tuple(size)), kind.name),
-                   backend, requires_grad)
+    shape = _size((size,) if isinstance(size, int) else tuple(size))
+    return _finish(backend.randint(low, high, shape, kind.name), backend, requires_grad)
 
 
 def randperm(n: int, *, dtype: Any = None, device: Any = None) -> Tensor:
-    backend = get_backend("cpu" if device is None else device)
+    backend = _device_backend(device)
     kind = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
     return _wrap(backend.randperm(n, kind.name), backend)
 
 
-def _like(input: Tensor, dtype: Any, device: Any) -> tuple[Any, str]:
+def _like(kernel: str, input: Tensor, dtype: Any, device: Any, requires_grad: bool,
+          *fill: Any) -> Tensor:
+    """The ..._like functions: `backend.<kernel>(input's shape, *fill, dtype)` with input's
+    dtype and device unless given."""
     backend = input._backend if device is None else get_backend(device)
     kind = input.dtype if dtype is None else dtypes.to_dtype(dtype)
-    return backend, kind.name
+    array = getattr(backend, kernel)(input._data.shape, *fill, kind.name)
+    return _finish(array, backend, requires_grad)
 
 
 def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
-    backend, name = _like(input, dtype, device)
-    return _finish(backend.zeros(input._data.shape, name), backend, requires_grad)
+    return _like("zeros", input, dtype, device, requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    backend, name = _like(input, dtype, device)
-    return _finish(backend.ones(input._data.shape, name), backend, requires_grad)
+    return _like("ones", input, dtype, device, requires_grad)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    backend, name = _like(input, dtype, device)
-    return _finish(backend.full(input._data.shape, fill_value, name), backend, requires_grad)
+    return _like("full", input, dtype, device, requires_grad, fill_value)
 
 
 def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
-    backend, name = _like(input, dtype, device)
-    return _finish(backend.empty(input._data.shape, name), backend, requires_grad)
+    return _like("empty", input, dtype, device, requires_grad)
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    backend, name = _like(input, dtype, device)
-    return _finish(backend.rand(input._data.shape, name), backend, requires_grad)
+    return _like("rand", input, dtype, device, requires_grad)
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
-    backend, name = _like(input, dtype, device)
-    return _finish(backend.randn(input._data.shape, name), backend, requires_grad)
+    return _like("randn", input, dtype, device, requires_grad)
 
 
 def manual_seed(seed: int) -> None:

@@ -1116,8 +1116,7 @@ _new = object.__new__
 
 # The op modules build Tensors and Tensor's methods call them, so they are imported here, once
 # the class they need exists (the one deliberate import cycle of the package).
-from . import _printing, function  # noqa: E402
-from . import autograd  # noqa: E402
+from . import _printing, autograd, function  # noqa: E402
 from .ops import diagonal as _diagonal  # noqa: E402
 from .ops import einsum as _einsum  # noqa: E402
 from .ops import elementwise as _elementwise  # noqa: E402

@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable
 
 
-def time_once(function: Callable[[], object], number: int, sync: Callable[[], None] | None = None) -> float:
+def time_once(function: Callable[[], object], number: int,
+              sync: Callable[[], None] | None = None) -> float:
     """Seconds per call, averaged over `number` back-to-back calls."""
     if sync is not None:
         sync()

@@ -21,7 +21,8 @@ def numerical_jacobian(function: Callable[..., autodiff.Tensor], inputs: Sequenc
     device = inputs[index].device
 
     def evaluate(values: np.ndarray) -> np.ndarray:
-        args = [autodiff.tensor(b, dtype=autodiff.float64, device=t.device) for b, t in zip(base, inputs)]
+        args = [autodiff.tensor(b, dtype=autodiff.float64, device=t.device)
+                for b, t in zip(base, inputs)]
         args[index] = autodiff.tensor(values, dtype=autodiff.float64, device=device)
         with autodiff.no_grad():
             out = function(*args)
