@@ -291,6 +291,11 @@ LINALG_ERRORS = [
     ("matrix_norm_1d", lambda lib: lib.linalg.matrix_norm(lib.ones(3))),
     ("matrix_norm_order", lambda lib: lib.linalg.matrix_norm(lib.ones(3, 3), 3)),
     ("matrix_norm_order_str", lambda lib: lib.linalg.matrix_norm(lib.ones(3, 3), "abc")),
+    ("matrix_norm_order_first", lambda lib: lib.linalg.matrix_norm(lib.ones(3), "abc")),
+    ("matrix_norm_dim_3", lambda lib: lib.linalg.matrix_norm(lib.ones(3, 3, 3), dim=(0, 1, 2))),
+    ("matrix_norm_same_dims", lambda lib: lib.linalg.matrix_norm(lib.ones(3, 3, 3), dim=(0, -3))),
+    ("vector_norm_empty_negative", lambda lib: lib.linalg.vector_norm(lib.ones(2, 0), -1, 1)),
+    ("torch_norm_3_dims_fro", lambda lib: lib.norm(lib.ones(3, 3, 3), "fro", dim=(0, 1, 2))),
     ("norm_3d_ord", lambda lib: lib.linalg.norm(lib.ones(3, 3, 3), 2)),
     ("norm_1d_fro", lambda lib: lib.linalg.norm(lib.ones(3), "fro")),
     ("norm_dims", lambda lib: lib.linalg.norm(lib.ones(3, 3, 3), dim=(0, 1, 2))),
@@ -375,6 +380,22 @@ def test_norm_matches_torch(order: Any, dim: Any) -> None:
     compare(torch, lambda x: LA.norm(x, order, dim), lambda x: torch.linalg.norm(x, order, dim),
             [randn(*shape)], atol=1e-8)
     compare(torch, lambda x: LA.norm(x, 1), lambda x: torch.linalg.norm(x, 1), [randn(4)])
+
+
+@pytest.mark.parametrize(("p", "dim"), [
+    ("fro", None), ("fro", (0, 2)), ("nuc", None), ("nuc", (2, 0)), (None, 1), (0, None),
+    (-1, 2), (math.inf, (0, 1)),
+], ids=str)
+def test_torch_norm_dispatches_like_torch(p: Any, dim: Any) -> None:
+    shape = (3, 4) if p == "nuc" and dim is None else (2, 3, 4)
+    compare(torch, lambda x: autodiff.norm(x, p, dim), lambda x: torch.norm(x, p, dim),
+            [randn(*shape)], atol=1e-8)
+
+
+def test_vector_norm_order_0_has_no_gradient() -> None:
+    x = autodiff.tensor([0.0, 2.0], requires_grad=True)
+    LA.vector_norm(x, 0).backward()
+    assert x.grad is None  # as PyTorch's norm_backward: an undefined gradient
 
 
 # ----------------------------------------------------------------------------- generic backends

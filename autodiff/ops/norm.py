@@ -13,37 +13,20 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..tensor import Tensor, _wrap
-from ._util import normalize_dims
-from .elementwise import where
+from ..tensor import Tensor, _wrap_dim
+from .minmax import Amax, Amin
+from .reduction import keep_dims, reduction_axes
+from .selection import where
+from .unary import sign
 
 _INF = math.inf
 
 
-def _constant(tensor: Tensor, array: Any) -> Tensor:
-    return _wrap(array, tensor._backend)
-
-
-def _sign(tensor: Tensor) -> Tensor:
-    """sign(x) as a constant: its derivative is zero wherever it exists."""
-    return _constant(tensor, tensor._backend.sign(tensor._data))
-
-
-def _abs(tensor: Tensor) -> Tensor:
-    return tensor * _sign(tensor)
-
-
-def _keep_dims(tensor: Tensor, shape: tuple[int, ...], axes: tuple[int, ...] | None,
-               keepdim: bool) -> Tensor:
-    """A reduced tensor reshaped so it broadcasts against the input of `shape` again."""
-    if keepdim:
-        return tensor
-    axes = tuple(range(len(shape))) if axes is None else axes
-    return tensor.reshape([1 if axis in axes else size for axis, size in enumerate(shape)])
-
-
 # ----------------------------------------------------------------------------- vector norm
 class LinalgVectorNorm(Function):
+    """The ord-norm of the elements over `axes` (all when None): linalg.vector_norm, which
+    torch.norm, linalg.norm and matrix_norm('fro') call too."""
+
     node_name = "LinalgVectorNormBackward0"
 
     @staticmethod
@@ -71,33 +54,31 @@ class LinalgVectorNorm(Function):
         return out
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
+    def backward(ctx: Any, grad: Tensor) -> Tensor | None:
         x, norm = ctx.saved_tensors
         p, shape = ctx.ord, x._data.shape
-        grad = _keep_dims(grad, shape, ctx.axes, ctx.keepdim)
-        norm = _keep_dims(norm, shape, ctx.axes, ctx.keepdim)
-        # PyTorch's norm_backward, case by case; where the norm is 0 the gradient is 0.
+        grad = keep_dims(grad, shape, ctx.axes, ctx.keepdim)
+        norm = keep_dims(norm, shape, ctx.axes, ctx.keepdim)
+        # PyTorch's norm_backward, case by case, with the same choices at 0.
         if p == 0:
-            return _constant(x, x._backend.zeros_like(x._data))
+            return None
         if p == 1:
-            return _sign(x) * grad
-        if p in (_INF, -_INF):
-            backend = x._backend
-            mask = backend.equal(backend.abs(x._data), norm._data)
-            mask = backend.astype(mask, backend.dtype_name(x._data))
-            count = backend.sum(mask, axis=ctx.axes, keepdims=True)
-            return _sign(x) * _constant(x, backend.divide(mask, count)) * grad
-        is_zero = norm == 0
-        safe_norm = where(is_zero, 1.0, norm)
+            return grad * sign(x)
+        norm_is_zero = norm == 0
         if p == 2:
-            return x * where(is_zero, 0.0, grad / safe_norm)
-        magnitude = _abs(x)
+            return grad * where(norm_is_zero, 0.0, x / where(norm_is_zero, 1.0, norm))
+        magnitude = x.abs()
+        if math.isinf(p):  # the gradient of amax(|x|), split between ties; NaN takes it all
+            mask = (magnitude == norm) | magnitude.isnan()
+            count = mask.sum(ctx.axes, keepdim=True) if ctx.axes else mask.sum()
+            return sign(x) * where(mask, grad / count, 0.0)
+        x_is_zero = x == 0
         if p < 1:
-            scaled = _sign(x) * where(x == 0, 0.0, where(x == 0, 1.0, magnitude) ** (p - 1))
-            return scaled * grad * norm ** (1 - p)
-        scale = where(is_zero, 0.0, grad / safe_norm ** (p - 1))
+            powered = where(x_is_zero, 1.0, magnitude) ** (p - 1)
+            return sign(x) * where(x_is_zero, 0.0, powered) * grad * norm ** (1 - p)
+        scale = where(norm_is_zero, 0.0, grad / where(norm_is_zero, 1.0, norm) ** (p - 1))
         if p < 2:
-            return _sign(x) * magnitude ** (p - 1) * scale
+            return sign(x) * magnitude ** (p - 1) * scale
         return x * magnitude ** (p - 2) * scale
 
 
@@ -112,11 +93,12 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
     if dtype is not None:
         x = x.to(dtypes.to_dtype(dtype))
     _check_floating("linalg.vector_norm", x)
+    ord = float(ord)
     shape = x._data.shape
-    axes = normalize_dims(dim, len(shape))
-    if ord in (_INF, -_INF):
-        _check_not_empty(shape, axes, dim)
-    return LinalgVectorNorm.apply(x, ord=float(ord), axes=axes, keepdim=keepdim)
+    axes = reduction_axes(dim, len(shape))
+    if ord < 0 or math.isinf(ord):  # min/max-like norms: nothing to return for no elements
+        _check_not_empty(shape, axes, ord)
+    return LinalgVectorNorm.apply(x, ord=ord, axes=axes, keepdim=keepdim)
 
 
 def _check_floating(function: str, x: Tensor) -> None:
@@ -127,54 +109,25 @@ def _check_floating(function: str, x: Tensor) -> None:
         )
 
 
-def _check_not_empty(shape: tuple[int, ...], axes: tuple[int, ...] | None, dim: Any) -> None:
-    """max/min have no identity: PyTorch refuses the inf norms of empty slices."""
-    if axes is None or dim is None:
-        if math.prod(shape) == 0:
+def _check_not_empty(shape: tuple[int, ...], axes: tuple[int, ...] | None, ord: float) -> None:
+    name = {_INF: "inf", -_INF: "-inf"}.get(ord, f"{ord:g}")
+    if axes is None:
+        if 0 in shape:
             raise RuntimeError(
-                "linalg.vector_norm cannot compute the inf norm on an empty tensor because the "
-                "operation does not have an identity"
+                f"linalg.vector_norm cannot compute the {name} norm on an empty tensor because "
+                "the operation does not have an identity"
             )
         return
     for axis in axes:
         if shape[axis] == 0:
+            # (sic: PyTorch's message has no space before "because")
             raise RuntimeError(
-                f"linalg.vector_norm cannot compute the inf norm on the dimension {axis}because "
-                "this dimension is empty and the operation does not have an identity"
+                f"linalg.vector_norm cannot compute the {name} norm on the dimension {axis}"
+                "because this dimension is empty and the operation does not have an identity"
             )
 
 
 # ----------------------------------------------------------------------------- matrix norms
-class Amax(Function):
-    """max over dims; the gradient goes to the maxima, split evenly between ties."""
-
-    node_name = "AmaxBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
-        ctx.axes, ctx.keepdim = axes, keepdim
-        out = ctx.backend.max(x, axis=axes, keepdims=True)
-        backend = ctx.backend
-        mask = backend.astype(backend.equal(x, out), backend.dtype_name(x))
-        ctx.save_for_backward(backend.divide(mask, backend.sum(mask, axis=axes, keepdims=True)))
-        return out if keepdim else backend.squeeze(out, axis=axes)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        share, = ctx.saved_tensors
-        return share * _keep_dims(grad, share._data.shape, ctx.axes, ctx.keepdim)
-
-
-class Amin(Amax):
-    node_name = "AminBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
-        backend = ctx.backend
-        return backend.negative(Amax.forward(ctx, backend.negative(x), axes=axes,
-                                             keepdim=keepdim))
-
-
 class LinalgSvdvals(Function):
     """Singular values; the gradient is U diag(grad) V^T (first order: see the module doc)."""
 
@@ -216,23 +169,30 @@ class SvdvalsBackward(Function):
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """A norm of each matrix over the two dims `dim`: 'fro', 'nuc', 1, -1, 2, -2, inf, -inf."""
-    if A._data.ndim < 2:
+    # PyTorch's checks, in its order.
+    if not (ord in ("fro", "nuc") if isinstance(ord, str) else ord in (1, -1, 2, -2, _INF, -_INF)):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    ndim = A._data.ndim
+    if ndim < 2:
         raise RuntimeError(
             "linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
     if dtype is not None:
         A = A.to(dtypes.to_dtype(dtype))
     _check_floating("linalg.matrix_norm", A)
-    ndim = A._data.ndim
-    rows, cols = (_wrap_dim(d, ndim) for d in dim)
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dims) != 2:
+        raise RuntimeError(
+            f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
+    rows, cols = (_wrap_dim(d, ndim) for d in dims)
+    if rows == cols:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({rows}, {cols})")
     if ord == "fro":
         return vector_norm(A, 2, (rows, cols), keepdim)
     if ord == "nuc" or ord in (2, -2):
         return _singular_value_norm(A, ord, rows, cols, keepdim)
-    if ord not in (1, -1, _INF, -_INF):
-        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     # 1: the largest column sum of |A|; inf: the largest row sum (-1, -inf: the smallest).
     summed, other = (rows, cols) if ord in (1, -1) else (cols, rows)
-    sums = _abs(A).sum(summed, keepdim=keepdim)
+    sums = A.abs().sum(summed, keepdim=keepdim)
     if not keepdim and other > summed:
         other -= 1
     return (Amax if ord > 0 else Amin).apply(sums, axes=(other,), keepdim=keepdim)
@@ -283,9 +243,3 @@ def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
     if len(dims) == 2:
         return matrix_norm(A, ord, dims, keepdim, dtype=dtype)
     return vector_norm(A, ord, dims, keepdim, dtype=dtype)
-
-
-def _wrap_dim(dim: int, ndim: int) -> int:
-    from ..tensor import _wrap_dim as wrap
-
-    return wrap(dim, ndim)

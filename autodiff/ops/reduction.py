@@ -349,113 +349,19 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     return Logsumexp.apply(input, axes=axes, keepdim=keepdim)
 
 
-# ----------------------------------------------------------------------------- norms
-class VectorNorm(Function):
-    """The p-norm of the elements over `axes` (torch.linalg.vector_norm, which torch.norm
-    calls for vectors and for p='fro')."""
-
-    node_name = "LinalgVectorNormBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any, *, ord: float, axes: tuple[int, ...] | None,
-                keepdim: bool) -> Any:
-        backend = ctx.backend
-        ctx.input_shape, ctx.axes, ctx.keepdim, ctx.ord = a.shape, axes, keepdim, ord
-        magnitude = backend.abs(a)
-        if ord == 2:
-            out = backend.sqrt(backend.sum(backend.multiply(a, a), axis=axes, keepdims=keepdim))
-        elif ord == 1:
-            out = backend.sum(magnitude, axis=axes, keepdims=keepdim)
-        elif ord == math.inf:
-            out = backend.max(magnitude, axis=axes, keepdims=keepdim)
-        elif ord == -math.inf:
-            out = backend.min(magnitude, axis=axes, keepdims=keepdim)
-        elif ord == 0:
-            nonzero = backend.astype(backend.not_equal(a, 0), backend.dtype_name(a))
-            out = backend.sum(nonzero, axis=axes, keepdims=keepdim)
-        else:
-            powers = backend.sum(backend.pow(magnitude, ord), axis=axes, keepdims=keepdim)
-            out = backend.pow(powers, 1.0 / ord)
-        ctx.save_for_backward(a, out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor | None:
-        a, norm = ctx.saved_tensors
-        p = ctx.ord
-        grad = keep_dims(grad, ctx.input_shape, ctx.axes, ctx.keepdim)
-        norm = keep_dims(norm, ctx.input_shape, ctx.axes, ctx.keepdim)
-        # PyTorch's norm_backward, with the same choices at 0.
-        if p == 0:
-            return None
-        if p == 1:
-            return grad * sign(a)
-        norm_is_zero = norm == 0
-        if p == 2:
-            return grad * _where(norm_is_zero, 0.0, a / _where(norm_is_zero, 1.0, norm))
-        if math.isinf(p):
-            magnitude = tensor_abs(a)
-            mask = (magnitude == norm) | magnitude.isnan()
-            count = mask.sum(ctx.axes, keepdim=True) if ctx.axes else mask.sum()
-            return sign(a) * _where(mask, grad / count, 0.0)
-        magnitude = tensor_abs(a)
-        a_is_zero = a == 0
-        if p < 1:
-            powered = _where(a_is_zero, 1.0, magnitude) ** (p - 1)
-            return sign(a) * _where(a_is_zero, 0.0, powered) * grad * norm ** (1 - p)
-        scale = _where(norm_is_zero, 0.0, grad / _where(norm_is_zero, 1.0, norm) ** (p - 1))
-        if p < 2:
-            return sign(a) * magnitude ** (p - 1) * scale
-        return a * magnitude ** (p - 2) * scale
-
-
-def vector_norm(input: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
-                dtype: Any = None) -> Tensor:
-    if dtype is not None:
-        input = input.to(dtypes.to_dtype(dtype))
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(
-            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-            f"{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}"
-        )
-    ord = float(ord)
-    shape = input._data.shape
-    axes = reduction_axes(dim, input._data.ndim)
-    if ord < 0 or math.isinf(ord):  # min/max-like norms: nothing to return for no elements
-        _check_not_empty(shape, axes, _ord_name(ord))
-    return VectorNorm.apply(input, ord=ord, axes=axes, keepdim=keepdim)
-
-
-def _check_not_empty(shape: tuple[int, ...], axes: tuple[int, ...] | None, name: str) -> None:
-    if axes is None:
-        if 0 in shape:
-            raise RuntimeError(
-                f"linalg.vector_norm cannot compute the {name} norm on an empty tensor because "
-                "the operation does not have an identity"
-            )
-        return
-    for axis in axes:
-        if shape[axis] == 0:
-            # (sic: PyTorch's message has no space before "because")
-            raise RuntimeError(
-                f"linalg.vector_norm cannot compute the {name} norm on the dimension {axis}"
-                "because this dimension is empty and the operation does not have an identity"
-            )
-
-
-def _ord_name(ord: float) -> str:
-    return {math.inf: "inf", -math.inf: "-inf"}.get(ord, f"{ord:g}")
-
-
+# ----------------------------------------------------------------------------- norm
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
          dtype: Any = None) -> Tensor:
-    """torch.norm: a vector norm for every number `p` and for 'fro' (over all elements or over
-    `dim`). Matrix norms ('nuc') are linear algebra's (`autodiff.linalg`)."""
+    """torch.norm, dispatched as PyTorch does: linalg.vector_norm for a number `p` and for
+    'fro' over at most two dims, linalg.matrix_norm for the other strings ('nuc')."""
+    dims = [dim] if isinstance(dim, int) else dim
     if isinstance(p, str):
-        if p != "fro":
-            raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
-        p = 2
-    return vector_norm(input, 2 if p is None else p, dim, keepdim, dtype=dtype)
+        if p == "fro" and (dims is None or len(dims) <= 2):
+            return vector_norm(input, 2, dims, keepdim, dtype=dtype)
+        if dims is None:
+            dims = list(range(input._data.ndim))
+        return matrix_norm(input, p, dims, keepdim, dtype=dtype)
+    return vector_norm(input, 2.0 if p is None else p, dims, keepdim, dtype=dtype)
 
 
 # ----------------------------------------------------------------------------- any, all
@@ -485,7 +391,6 @@ def _wrap_bool(backend: Any, array: Any, input: Tensor) -> Tensor:
 # use, and the other reduction families, re-exported (Tensor's methods reach every reduction
 # through this module).
 from .minmax import amax, amin, argmax, argmin, max, min  # noqa: E402, F401
+from .norm import matrix_norm, vector_norm  # noqa: E402
 from .scan import cumprod, cumsum  # noqa: E402, F401
 from .selection import where as _where  # noqa: E402
-from .unary import abs as tensor_abs  # noqa: E402
-from .unary import sign  # noqa: E402
