@@ -1,11 +1,14 @@
-"""Small helpers the elementwise and reduction families share (beside the lead's `_util`)."""
+"""What the op families share beside the lead's `_util`: the base classes of elementwise
+functions of one tensor, and small helpers for gradients and errors."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from .. import dtypes
+from ..function import Function
 from ..tensor import Tensor, _wrap
+from ._util import default_float
 
 
 def zeros_like_grad(grad: Tensor) -> Tensor:
@@ -13,8 +16,42 @@ def zeros_like_grad(grad: Tensor) -> Tensor:
     return _wrap(grad._backend.zeros_like(grad._data), grad._backend)
 
 
-def not_implemented_for(kernel: str, backend: Any, array: Any) -> NotImplementedError:
+def not_implemented_for(kernel: str, backend: Any, array: Any, *,
+                        on_device: bool = True) -> NotImplementedError:
     """PyTorch's error for a dtype a kernel has no implementation for, e.g.
-    `"abs_cpu" not implemented for 'Bool'`."""
+    `"abs_cpu" not implemented for 'Bool'` (some kernels' names carry no device)."""
     name = dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(array)]
-    return NotImplementedError(f'"{kernel}_{backend.device.type}" not implemented for \'{name}\'')
+    if on_device:
+        kernel = f"{kernel}_{backend.device.type}"
+    return NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
+
+
+def require_floating(kernel: str, backend: Any, array: Any) -> None:
+    if array.dtype not in backend._floating:
+        raise not_implemented_for(kernel, backend, array)
+
+
+class UnaryOfInput(Function):
+    """An elementwise function `backend.<kernel>` of one tensor, computed in a floating dtype
+    (integers and bools in the default one), whose backward is written with its input.
+    Subclasses set `node_name` and `kernel` and write `backward`."""
+
+    kernel: ClassVar[str]
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        return getattr(ctx.backend, ctx.kernel)(default_float(ctx.backend, a))
+
+
+class UnaryOfOutput(Function):
+    """As `UnaryOfInput`, for functions whose backward is written with their output (exp,
+    sqrt, tanh, ...)."""
+
+    kernel: ClassVar[str]
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        out = getattr(ctx.backend, ctx.kernel)(default_float(ctx.backend, a))
+        ctx.save_for_backward(out)
+        return out

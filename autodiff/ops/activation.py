@@ -11,10 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..dtypes import SCALAR_TYPE_NAMES
 from ..function import Function
 from ..tensor import Tensor
-from ._common import not_implemented_for
+from ._common import not_implemented_for, require_floating
 from .elementwise import exp, sigmoid
 from .selection import clamp, where
 from .unary import erf, tanh
@@ -23,15 +22,6 @@ _SQRT1_2 = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TANH_BETA = math.sqrt(2.0 / math.pi)  # gelu(approximate="tanh") constants, as PyTorch's
 _TANH_KAPPA = 0.044715
-
-
-def _scalar_type_name(backend: Any, a: Any) -> str:
-    return SCALAR_TYPE_NAMES[backend.dtype_name(a)]
-
-
-def _require_floating(kernel: str, backend: Any, a: Any) -> None:
-    if a.dtype not in backend._floating:
-        raise not_implemented_for(kernel, backend, a)
 
 
 class Relu(Function):
@@ -62,7 +52,7 @@ class LeakyRelu(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, *, negative_slope: float) -> Any:
         backend = ctx.backend
-        _require_floating("leaky_relu", backend, a)
+        require_floating("leaky_relu", backend, a)
         ctx.save_for_backward(a)
         ctx.negative_slope = negative_slope
         return backend.where(backend.greater(a, 0), a, backend.multiply(a, negative_slope))
@@ -84,8 +74,7 @@ class Gelu(Function):
     def forward(ctx: Any, a: Any, *, approximate: str) -> Any:
         backend = ctx.backend
         if a.dtype not in backend._floating:  # PyTorch names this kernel without a device
-            raise NotImplementedError(
-                f"\"GeluKernelImpl\" not implemented for '{_scalar_type_name(backend, a)}'")
+            raise not_implemented_for("GeluKernelImpl", backend, a, on_device=False)
         ctx.save_for_backward(a)
         ctx.approximate = approximate
         half = backend.dtype_name(a) == "float16"
@@ -127,7 +116,7 @@ class Elu(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, *, alpha: float) -> Any:
         backend = ctx.backend
-        _require_floating("elu", backend, a)
+        require_floating("elu", backend, a)
         ctx.save_for_backward(a)
         ctx.alpha = alpha
         # expm1 of min(x, 0): accurate near 0 and no overflow for large x (that branch is x).
@@ -151,7 +140,7 @@ class Silu(Function):
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
-        _require_floating("silu", backend, a)
+        require_floating("silu", backend, a)
         ctx.save_for_backward(a)
         return backend.multiply(a, backend.sigmoid(a))
 

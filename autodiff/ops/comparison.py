@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import dtypes
 from ..tensor import Tensor, _wrap
+from ._common import not_implemented_for
 from ._util import check_broadcast, promote
 
 
@@ -104,10 +105,7 @@ def _bitwise(name: str, input: Tensor, other: Any) -> Tensor:
     a, b = promote(backend, a, b)
     array = a if hasattr(a, "dtype") else b
     if array.dtype in backend._floating:
-        kind = dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(array)]
-        raise NotImplementedError(
-            f'"{name}_{backend.device.type}" not implemented for \'{kind}\''
-        )
+        raise not_implemented_for(name, backend, array)
     return _wrap(getattr(backend, name)(a, b), backend)
 
 
@@ -126,10 +124,7 @@ def bitwise_xor(input: Tensor, other: Any) -> Tensor:
 def bitwise_not(input: Tensor) -> Tensor:
     backend, a = input._backend, input._data
     if a.dtype in backend._floating:
-        kind = dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(a)]
-        raise NotImplementedError(
-            f'"bitwise_not_{backend.device.type}" not implemented for \'{kind}\''
-        )
+        raise not_implemented_for("bitwise_not", backend, a)
     if a.dtype == backend._bool:
         return _wrap(backend.logical_not(a), backend)
     return _wrap(backend.bitwise_invert(a), backend)

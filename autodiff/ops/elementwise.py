@@ -11,7 +11,7 @@ from typing import Any
 
 from ..function import Function
 from ..tensor import Tensor
-from ._common import not_implemented_for, zeros_like_grad
+from ._common import UnaryOfInput, UnaryOfOutput, require_floating, zeros_like_grad
 from ._util import default_float, promote
 from .selection import where
 
@@ -355,14 +355,9 @@ def square(input: Tensor) -> Tensor:
     return PowScalar.apply(input, 2)
 
 
-class Sqrt(Function):
+class Sqrt(UnaryOfOutput):
     node_name = "SqrtBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        out = ctx.backend.sqrt(default_float(ctx.backend, a))
-        ctx.save_for_backward(out)
-        return out
+    kernel = "sqrt"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -394,14 +389,9 @@ def rsqrt(input: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- exp and log
-class Exp(Function):
+class Exp(UnaryOfOutput):
     node_name = "ExpBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        out = ctx.backend.exp(default_float(ctx.backend, a))
-        ctx.save_for_backward(out)
-        return out
+    kernel = "exp"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -413,13 +403,9 @@ def exp(input: Tensor) -> Tensor:
     return Exp.apply(input)
 
 
-class Log(Function):
+class Log(UnaryOfInput):
     node_name = "LogBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        ctx.save_for_backward(a)
-        return ctx.backend.log(default_float(ctx.backend, a))
+    kernel = "log"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -432,13 +418,9 @@ def log(input: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- trigonometry
-class Sin(Function):
+class Sin(UnaryOfInput):
     node_name = "SinBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        ctx.save_for_backward(a)
-        return ctx.backend.sin(default_float(ctx.backend, a))
+    kernel = "sin"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -450,13 +432,9 @@ def sin(input: Tensor) -> Tensor:
     return Sin.apply(input)
 
 
-class Cos(Function):
+class Cos(UnaryOfInput):
     node_name = "CosBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        ctx.save_for_backward(a)
-        return ctx.backend.cos(default_float(ctx.backend, a))
+    kernel = "cos"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -469,14 +447,9 @@ def cos(input: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- activations
-class Sigmoid(Function):
+class Sigmoid(UnaryOfOutput):
     node_name = "SigmoidBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        out = ctx.backend.sigmoid(default_float(ctx.backend, a))
-        ctx.save_for_backward(out)
-        return out
+    kernel = "sigmoid"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -493,8 +466,7 @@ class Softplus(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, beta: float, threshold: float) -> Any:
-        if a.dtype not in ctx.backend._floating:
-            raise not_implemented_for("softplus", ctx.backend, a)
+        require_floating("softplus", ctx.backend, a)
         ctx.save_for_backward(a)
         ctx.beta, ctx.threshold = beta, threshold
         backend = ctx.backend

@@ -44,10 +44,10 @@ class MaxAll(Function):
     node_name = "MaxBackward1"
     reduce = "max"
 
-    @classmethod
-    def forward(cls, ctx: Any, a: Any) -> Any:  # type: ignore[override]
-        _check_full_reduction(cls.reduce, a)
-        out = getattr(ctx.backend, cls.reduce)(a)
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        _check_full_reduction(ctx.reduce, a)
+        out = getattr(ctx.backend, ctx.reduce)(a)
         ctx.save_for_backward(a, out)
         return out
 
@@ -70,8 +70,8 @@ class MaxDim(Function):
     node_name = "MaxBackward0"
     reduce, arg_reduce = "max", "argmax"
 
-    @classmethod
-    def forward(cls, ctx: Any, a: Any, *, dim: int, keepdim: bool) -> Any:  # type: ignore[override]
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dim: int, keepdim: bool) -> Any:
         backend = ctx.backend
         ctx.set_materialize_grads(False)  # the indices never get a gradient
         ctx.input_shape, ctx.dim, ctx.keepdim = a.shape, dim, keepdim
@@ -79,9 +79,9 @@ class MaxDim(Function):
             values = backend.asarray(a, copy=True)
             indices = backend.zeros((), "int64")
         else:
-            _check_dims_not_empty(cls.reduce, a, (dim,))
-            values = getattr(backend, cls.reduce)(a, axis=dim, keepdims=keepdim)
-            indices = getattr(backend, cls.arg_reduce)(a, axis=dim, keepdims=keepdim)
+            _check_dims_not_empty(ctx.reduce, a, (dim,))
+            values = getattr(backend, ctx.reduce)(a, axis=dim, keepdims=keepdim)
+            indices = getattr(backend, ctx.arg_reduce)(a, axis=dim, keepdims=keepdim)
             if backend.dtype_name(indices) != "int64":
                 indices = backend.astype(indices, "int64")
         ctx.indices = indices
@@ -143,12 +143,11 @@ class Amax(Function):
     node_name = "AmaxBackward0"
     reduce = "amax"
 
-    @classmethod
-    def forward(cls, ctx: Any, a: Any, *, axes: tuple[int, ...] | None,  # type: ignore[override]
-                keepdim: bool) -> Any:
-        _check_dims_not_empty(cls.reduce, a, axes)
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, keepdim: bool) -> Any:
+        _check_dims_not_empty(ctx.reduce, a, axes)
         ctx.input_shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        out = getattr(ctx.backend, cls.reduce[1:])(a, axis=axes, keepdims=keepdim)
+        out = getattr(ctx.backend, ctx.reduce[1:])(a, axis=axes, keepdims=keepdim)
         ctx.save_for_backward(a, out)
         return out
 

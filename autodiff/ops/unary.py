@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import builtins
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 from ..function import Function
 from ..tensor import Tensor
-from ._common import not_implemented_for, zeros_like_grad
+from ._common import (
+    UnaryOfInput,
+    UnaryOfOutput,
+    not_implemented_for,
+    require_floating,
+    zeros_like_grad,
+)
 from ._util import default_float, promote
 from .elementwise import exp, rsqrt, where
 
@@ -24,14 +30,9 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
 # ----------------------------------------------------------------------------- exp and log
-class Expm1(Function):
+class Expm1(UnaryOfOutput):
     node_name = "Expm1Backward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        out = ctx.backend.expm1(default_float(ctx.backend, a))
-        ctx.save_for_backward(out)
-        return out
+    kernel = "expm1"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -43,13 +44,9 @@ def expm1(input: Tensor) -> Tensor:
     return Expm1.apply(input)
 
 
-class Log1p(Function):
+class Log1p(UnaryOfInput):
     node_name = "Log1PBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        ctx.save_for_backward(a)
-        return ctx.backend.log1p(default_float(ctx.backend, a))
+    kernel = "log1p"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -61,13 +58,9 @@ def log1p(input: Tensor) -> Tensor:
     return Log1p.apply(input)
 
 
-class Log2(Function):
+class Log2(UnaryOfInput):
     node_name = "Log2Backward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        ctx.save_for_backward(a)
-        return ctx.backend.log2(default_float(ctx.backend, a))
+    kernel = "log2"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -79,13 +72,9 @@ def log2(input: Tensor) -> Tensor:
     return Log2.apply(input)
 
 
-class Log10(Function):
+class Log10(UnaryOfInput):
     node_name = "Log10Backward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        ctx.save_for_backward(a)
-        return ctx.backend.log10(default_float(ctx.backend, a))
+    kernel = "log10"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -169,19 +158,15 @@ def sign(input: Tensor) -> Tensor:
 class _Rounding(Function):
     """floor/ceil/round/trunc: integers pass through unchanged; the gradient is zero."""
 
-    kernel = ""
+    kernel: ClassVar[str]
 
-    @classmethod
-    def _round(cls, backend: Any, a: Any) -> Any:
-        return getattr(backend, cls.kernel)(a)
-
-    @classmethod
-    def forward(cls, ctx: Any, a: Any) -> Any:  # type: ignore[override]
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
         if a.dtype in backend._floating:
-            return cls._round(backend, a)
+            return getattr(backend, ctx.kernel)(a)
         if a.dtype == backend._bool:
-            raise not_implemented_for(f"{cls.kernel}_vml", backend, a)
+            raise not_implemented_for(f"{ctx.kernel}_vml", backend, a)
         return backend.asarray(a, copy=True)
 
     @staticmethod
@@ -215,8 +200,7 @@ class RoundDecimals(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, *, decimals: int) -> Any:
         backend = ctx.backend
-        if a.dtype not in backend._floating:
-            raise not_implemented_for("round", backend, a)
+        require_floating("round", backend, a)
         # PyTorch's formula: scale by 10**|decimals|, round half to even, scale back.
         scale = 10.0 ** builtins.abs(decimals)
         if decimals > 0:
@@ -250,14 +234,9 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- trigonometry
-class Tan(Function):
+class Tan(UnaryOfOutput):
     node_name = "TanBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        out = ctx.backend.tan(default_float(ctx.backend, a))
-        ctx.save_for_backward(out)
-        return out
+    kernel = "tan"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -269,13 +248,9 @@ def tan(input: Tensor) -> Tensor:
     return Tan.apply(input)
 
 
-class Asin(Function):
+class Asin(UnaryOfInput):
     node_name = "AsinBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        ctx.save_for_backward(a)
-        return ctx.backend.asin(default_float(ctx.backend, a))
+    kernel = "asin"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -290,13 +265,9 @@ def asin(input: Tensor) -> Tensor:
 arcsin = asin
 
 
-class Acos(Function):
+class Acos(UnaryOfInput):
     node_name = "AcosBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        ctx.save_for_backward(a)
-        return ctx.backend.acos(default_float(ctx.backend, a))
+    kernel = "acos"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -311,13 +282,9 @@ def acos(input: Tensor) -> Tensor:
 arccos = acos
 
 
-class Atan(Function):
+class Atan(UnaryOfInput):
     node_name = "AtanBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        ctx.save_for_backward(a)
-        return ctx.backend.atan(default_float(ctx.backend, a))
+    kernel = "atan"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -361,14 +328,9 @@ arctan2 = atan2
 
 
 # ----------------------------------------------------------------------------- hyperbolic
-class Tanh(Function):
+class Tanh(UnaryOfOutput):
     node_name = "TanhBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        out = ctx.backend.tanh(default_float(ctx.backend, a))
-        ctx.save_for_backward(out)
-        return out
+    kernel = "tanh"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -380,13 +342,9 @@ def tanh(input: Tensor) -> Tensor:
     return Tanh.apply(input)
 
 
-class Sinh(Function):
+class Sinh(UnaryOfInput):
     node_name = "SinhBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        ctx.save_for_backward(a)
-        return ctx.backend.sinh(default_float(ctx.backend, a))
+    kernel = "sinh"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -398,13 +356,9 @@ def sinh(input: Tensor) -> Tensor:
     return Sinh.apply(input)
 
 
-class Cosh(Function):
+class Cosh(UnaryOfInput):
     node_name = "CoshBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        ctx.save_for_backward(a)
-        return ctx.backend.cosh(default_float(ctx.backend, a))
+    kernel = "cosh"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
