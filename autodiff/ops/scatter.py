@@ -12,16 +12,11 @@ from typing import Any
 
 from backends import broadcast_shapes
 
+from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from .elementwise import where
 from .indexing import full_index_key, index_array, out_of_bounds, zeros
-
-# How PyTorch's messages name a mask's C++ element type.
-_CPP_TYPE_NAMES = {
-    "uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
-    "int64": "long int", "float16": "c10::Half", "float32": "float", "float64": "double",
-}
 
 
 def _grid_key(backend: Any, index: Any, dim: int) -> tuple[Any, ...]:
@@ -136,6 +131,7 @@ class Scatter(Function):
     """scatter with a source tensor: out = input, then out[index positions] = src."""
 
     node_name = "ScatterBackward0"
+    write = "setitem"  # how src's values go in (ScatterAdd adds them)
 
     @staticmethod
     def forward(ctx: Any, a: Any, src: Any, *, dim: int, index: Any) -> Any:
@@ -146,7 +142,7 @@ class Scatter(Function):
         if values.dtype != a.dtype:
             values = backend.astype(values, backend.dtype_name(a))
         key = _grid_key(backend, index, dim) if a.ndim else (...,)
-        backend.setitem(out, key, values)
+        getattr(backend, ctx.write)(out, key, values)
         return out
 
     @staticmethod
@@ -156,6 +152,17 @@ class Scatter(Function):
             if needs_input else None
         grad_src = Gather.apply(grad, dim=ctx.dim, index=ctx.index) if needs_src else None
         return grad_input, grad_src
+
+
+class ScatterAdd(Scatter):
+    node_name = "ScatterAddBackward0"
+    write = "index_add"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_input, needs_src = ctx.needs_input_grad
+        grad_src = Gather.apply(grad, dim=ctx.dim, index=ctx.index) if needs_src else None
+        return (grad if needs_input else None), grad_src
 
 
 class ScatterValue(Function):
@@ -175,28 +182,6 @@ class ScatterValue(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return ScatterValue.apply(grad, dim=ctx.dim, index=ctx.index, value=0)
-
-
-class ScatterAdd(Function):
-    node_name = "ScatterAddBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any, src: Any, *, dim: int, index: Any) -> Any:
-        backend = ctx.backend
-        ctx.dim, ctx.index = dim, index
-        out = backend.asarray(a, copy=True)
-        values = _leading(backend, src, index.shape)
-        if values.dtype != a.dtype:
-            values = backend.astype(values, backend.dtype_name(a))
-        key = _grid_key(backend, index, dim) if a.ndim else (...,)
-        backend.index_add(out, key, values)
-        return out
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        needs_input, needs_src = ctx.needs_input_grad
-        grad_src = Gather.apply(grad, dim=ctx.dim, index=ctx.index) if needs_src else None
-        return (grad if needs_input else None), grad_src
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
@@ -347,7 +332,7 @@ class MaskedFillTensor(Function):
 def mask_array(input: Tensor, mask: Tensor, value: Any) -> Any:
     """The mask's array after PyTorch's checks (bool dtype, 0-d tensor value, broadcast)."""
     if not isinstance(mask, Tensor) or mask.dtype.name != "bool":
-        name = _CPP_TYPE_NAMES.get(mask.dtype.name, mask.dtype.name) \
+        name = dtypes.CPP_TYPE_NAMES[mask.dtype.name] \
             if isinstance(mask, Tensor) else type(mask).__name__
         raise RuntimeError(
             f"masked_fill_ only supports boolean masks, but got mask with dtype {name}"

@@ -12,6 +12,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
+from ._common import not_implemented_for
 from ._util import cast_operand, promote
 
 _SCALARS = (bool, int, float)
@@ -72,6 +73,15 @@ def _require_tensor(name: str, other: Any) -> None:
         )
 
 
+def _split_ties(ctx: Any, grad: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor | None, ...]:
+    """The gradients of maximum(a, b) (minimum's, with a and b swapped in the comparisons):
+    as PyTorch, ties split the gradient evenly and NaNs (no order) pass it to both."""
+    shared = where(a == b, grad / 2, grad)
+    needs_a, needs_b = ctx.needs_input_grad
+    return (where(a < b, 0.0, shared) if needs_a else None,
+            where(a > b, 0.0, shared) if needs_b else None)
+
+
 class Maximum(Function):
     node_name = "MaximumBackward0"
 
@@ -82,13 +92,9 @@ class Maximum(Function):
         return _maximum(ctx.backend, a, b)
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         a, b = ctx.saved_tensors
-        # PyTorch: ties split the gradient evenly; NaNs (no order) pass it to both.
-        shared = where(a == b, grad / 2, grad)
-        needs_a, needs_b = ctx.needs_input_grad
-        return (where(a < b, 0.0, shared) if needs_a else None,
-                where(a > b, 0.0, shared) if needs_b else None)
+        return _split_ties(ctx, grad, a, b)
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
@@ -106,12 +112,9 @@ class Minimum(Function):
         return _minimum(ctx.backend, a, b)
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         a, b = ctx.saved_tensors
-        shared = where(a == b, grad / 2, grad)
-        needs_a, needs_b = ctx.needs_input_grad
-        return (where(a > b, 0.0, shared) if needs_a else None,
-                where(a < b, 0.0, shared) if needs_b else None)
+        return _split_ties(ctx, grad, b, a)  # a loses where a > b: maximum's rule, mirrored
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
@@ -133,6 +136,15 @@ def _clamp_dtype(backend: Any, a: Any, bounds: tuple[Any, ...]) -> str:
     return dtypes.result_type(*operands).name
 
 
+def _inside(a: Tensor, low: Any, high: Any) -> Tensor:
+    """Where low <= a <= high (a bound may be None): there the input gets clamp's gradient."""
+    if low is None:
+        return a <= high
+    if high is None:
+        return a >= low
+    return (a >= low) & (a <= high)
+
+
 class Clamp(Function):
     """clamp with number bounds; the gradient passes where min <= x <= max."""
 
@@ -152,14 +164,7 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, = ctx.saved_tensors
-        low, high = ctx.bounds
-        if low is None:
-            inside = a <= high
-        elif high is None:
-            inside = a >= low
-        else:
-            inside = (a >= low) & (a <= high)
-        return where(inside, grad, 0.0)
+        return where(_inside(a, *ctx.bounds), grad, 0.0)
 
 
 class ClampMin(Clamp):
@@ -193,13 +198,7 @@ class ClampTensor(Function):
         needs_a, needs_low, needs_high = ctx.needs_input_grad
         grad_a = grad_low = grad_high = None
         if needs_a:
-            if low is None:
-                inside = a <= high
-            elif high is None:
-                inside = a >= low
-            else:
-                inside = (a >= low) & (a <= high)
-            grad_a = where(inside, grad, 0.0)
+            grad_a = where(_inside(a, low, high), grad, 0.0)
         if needs_low:
             below = a < low if high is None else (a < low) & (low < high)
             grad_low = where(below, grad, 0.0)
@@ -251,22 +250,9 @@ def clamp_max(input: Tensor, max: Any) -> Tensor:
 def _check_lerp(backend: Any, a: Any, other: Any, name: str, allow_0d: bool) -> None:
     if other.dtype != a.dtype and not (allow_0d and other.ndim == 0):
         raise RuntimeError(
-            f"expected dtype {_torch_dtype_word(backend, a)} for `{name}` but got dtype "
-            f"{_torch_dtype_word(backend, other)}"
+            f"expected dtype {dtypes.CPP_TYPE_NAMES[backend.dtype_name(a)]} for `{name}` but "
+            f"got dtype {dtypes.CPP_TYPE_NAMES[backend.dtype_name(other)]}"
         )
-
-
-def _torch_dtype_word(backend: Any, array: Any) -> str:
-    """dtype names as PyTorch's messages print them (C++ type names: "float", "long int")."""
-    name = backend.dtype_name(array)
-    return {"float32": "float", "float64": "double", "float16": "c10::Half",
-            "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char"}.get(name, name)
-
-
-def _lerp_not_implemented(kernel: str, backend: Any, array: Any) -> NotImplementedError:
-    name = dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(array)]
-    return NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')  # no device
 
 
 class Lerp(Function):
@@ -279,7 +265,7 @@ class Lerp(Function):
         backend = ctx.backend
         _check_lerp(backend, start, end, "end", allow_0d=False)
         if start.dtype not in backend._floating:
-            raise _lerp_not_implemented("lerp_kernel_scalar", backend, start)
+            raise not_implemented_for("lerp_kernel_scalar", backend, start, on_device=False)
         ctx.weight = weight
         difference = backend.subtract(end, start)
         # PyTorch's form: exact at both ends (weight 0 gives start, weight 1 gives end).
@@ -306,7 +292,7 @@ class LerpTensor(Function):
         _check_lerp(backend, start, end, "end", allow_0d=False)
         _check_lerp(backend, start, weight, "weight", allow_0d=True)
         if start.dtype not in backend._floating:
-            raise _lerp_not_implemented("lerp_kernel_tensor", backend, start)
+            raise not_implemented_for("lerp_kernel_tensor", backend, start, on_device=False)
         ctx.save_for_backward(start, end, weight)
         if weight.dtype != start.dtype:
             weight = backend.astype(weight, backend.dtype_name(start))
