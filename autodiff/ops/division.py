@@ -37,9 +37,7 @@ def _divide_rounded(backend: Any, a: Any, b: Any, mode: str) -> Any:
         return backend.trunc(backend.divide(a, b))
     if array.dtype == backend._bool:
         raise not_implemented_for(f"div_{mode}", backend, array)
-    divisor_is_zero = b == 0 if type(b) in _SCALARS else bool(backend.any(backend.equal(b, 0)))
-    if divisor_is_zero:
-        raise RuntimeError("ZeroDivisionError")
+    _check_integer_divisor(backend, b)
     quotient = backend.floor_divide(a, b)
     if mode == "trunc":  # floor rounds down; undo that where the exact quotient is negative
         inexact = backend.not_equal(backend.remainder(a, b), 0)
@@ -47,6 +45,12 @@ def _divide_rounded(backend: Any, a: Any, b: Any, mode: str) -> Any:
         negative = backend.not_equal(backend.less(a, 0), b_negative)
         quotient = backend.where(backend.logical_and(inexact, negative), quotient + 1, quotient)
     return quotient
+
+
+def _check_integer_divisor(backend: Any, b: Any) -> None:
+    """Integer division by zero raises, as in PyTorch (NumPy would give 0 and warn)."""
+    if b == 0 if type(b) in _SCALARS else bool(backend.any(backend.equal(b, 0))):
+        raise RuntimeError("ZeroDivisionError")
 
 
 class DivMode(Function):
@@ -97,10 +101,7 @@ class Remainder(Function):
         if array.dtype == backend._bool:
             raise not_implemented_for("remainder", backend, array)
         if array.dtype not in backend._floating:
-            divisor_is_zero = b == 0 if type(b) in _SCALARS else bool(
-                backend.any(backend.equal(b, 0)))
-            if divisor_is_zero:
-                raise RuntimeError("ZeroDivisionError")
+            _check_integer_divisor(backend, b)
         return backend.remainder(a, b)
 
     @staticmethod

@@ -21,11 +21,15 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from backends import broadcast_shapes
+
 from .. import dtypes
 from ..function import _OUTPUT, _RELEASED, Function, _new
 from ..grad_mode import state as _grad_state
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor
 from . import elementwise as _elementwise
+from ._common import zeros_like_grad
+from ._util import check_broadcast
 from .views import CopySlices, has_overlap, history_changed, own_array, view_error
 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -158,8 +162,6 @@ def _repoint_saved_output(node: Function, data: Any, tensor: Tensor) -> None:
 def _check_result(tensor: Tensor, result: Tensor) -> None:
     shape, result_shape = tensor._data.shape, result._data.shape
     if result_shape != shape:
-        from backends import broadcast_shapes
-
         raise RuntimeError(
             f"output with shape {list(shape)} doesn't match the broadcast shape "
             f"{list(broadcast_shapes(shape, result_shape))}"
@@ -192,7 +194,7 @@ class Zero(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return _zeros_like(grad)
+        return zeros_like_grad(grad)
 
 
 class Fill(Function):
@@ -205,7 +207,7 @@ class Fill(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return _zeros_like(grad)
+        return zeros_like_grad(grad)
 
 
 class FillTensor(Function):
@@ -219,7 +221,8 @@ class FillTensor(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         needs_input, needs_value = ctx.needs_input_grad
-        return (_zeros_like(grad) if needs_input else None), (grad.sum() if needs_value else None)
+        return ((zeros_like_grad(grad) if needs_input else None),
+                (grad.sum() if needs_value else None))
 
 
 class Copy(Function):
@@ -240,19 +243,12 @@ class Copy(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor]:
-        return (_zeros_like(grad) if ctx.needs_input_grad[0] else None), grad
-
-
-def _zeros_like(grad: Tensor) -> Tensor:
-    backend = grad._backend
-    return _wrap(backend.zeros(grad._data.shape, backend.dtype_name(grad._data)), backend)
+        return (zeros_like_grad(grad) if ctx.needs_input_grad[0] else None), grad
 
 
 # ----------------------------------------------------------------------------- filling and copying
 def zero_(tensor: Tensor) -> Tensor:
-    if _outside_graph(tensor):
-        tensor._backend.setitem(tensor._data, (...,), 0)
-        _bump(tensor)
+    if _fill_outside_graph(tensor, 0):
         return tensor
     return apply(tensor, (), Zero.apply)
 
@@ -266,9 +262,7 @@ def fill_(tensor: Tensor, value: Any) -> Tensor:
             )
         value = _same_device(tensor, value)
         return apply(tensor, (value,), lambda source: FillTensor.apply(source, value))
-    if _outside_graph(tensor):
-        tensor._backend.setitem(tensor._data, (...,), value)
-        _bump(tensor)
+    if _fill_outside_graph(tensor, value):
         return tensor
     return apply(tensor, (), lambda source: Fill.apply(source, value=value))
 
@@ -276,8 +270,6 @@ def fill_(tensor: Tensor, value: Any) -> Tensor:
 def copy_(tensor: Tensor, src: Any) -> Tensor:
     if not isinstance(src, Tensor):
         return fill_(tensor, src)
-    from ._util import check_broadcast
-
     shape, src_shape = tensor._data.shape, src._data.shape
     if src_shape != shape:
         check_broadcast(shape, src_shape)
@@ -300,8 +292,6 @@ def masked_fill_(tensor: Tensor, mask: Tensor, value: Any) -> Tensor:
 
     array = mask_array(tensor, mask, value)
     if array.shape != tensor._data.shape:
-        from backends import broadcast_shapes
-
         full = broadcast_shapes(tensor._data.shape, array.shape)
         if full != tensor._data.shape:
             raise RuntimeError(
@@ -372,18 +362,18 @@ def _bump(tensor: Tensor) -> None:
         counter[0] += 1
 
 
-def _outside_graph(tensor: Tensor) -> bool:
-    """No recording and nothing to check: a tensor that is not a view, with grad mode off or
-    not requiring grad (the fast path of zero_ and fill_)."""
-    return tensor._base is None and bool(tensor._data.shape) and (
-        not _grad_state.enabled or not tensor._requires_grad)
+def _fill_outside_graph(tensor: Tensor, value: Any) -> bool:
+    """zero_'s and fill_'s fast path: with nothing to record or check (not a view; grad mode
+    off or no grad required), write the value straight into the buffer."""
+    if tensor._base is None and tensor._data.shape and (
+            not _grad_state.enabled or not tensor._requires_grad):
+        tensor._backend.setitem(tensor._data, (...,), value)
+        _bump(tensor)
+        return True
+    return False
 
 
 def _check_inplace_shape(shape: tuple[int, ...], other: tuple[int, ...]) -> None:
-    from backends import broadcast_shapes
-
-    from ._util import check_broadcast
-
     check_broadcast(shape, other)
     if len(other) > len(shape) or any(
         o != s and o != 1 for o, s in zip(other[::-1], shape[::-1])
@@ -420,27 +410,26 @@ def clamp_(tensor: Tensor, min: Any = None, max: Any = None) -> Tensor:
 
 
 def addcmul_(tensor: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-    def direct() -> bool:
-        if not _same_layout(tensor, tensor1, tensor2):
-            return False
-        product = tensor1._data * tensor2._data
-        operator.iadd(tensor._data, product * value if value != 1 else product)
-        return True
-
-    return apply(tensor, (tensor1, tensor2),
-                 lambda source: Addcmul.apply(source, tensor1, tensor2, value=value), direct)
+    return _addc_(Addcmul, operator.mul, tensor, tensor1, tensor2, value)
 
 
 def addcdiv_(tensor: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    return _addc_(Addcdiv, operator.truediv, tensor, tensor1, tensor2, value)
+
+
+def _addc_(op: type[Function], combine: Callable[[Any, Any], Any], tensor: Tensor,
+           tensor1: Tensor, tensor2: Tensor, value: Any) -> Tensor:
+    """`tensor += value * combine(tensor1, tensor2)`: outside the graph on the arrays, with
+    one temporary; recorded as the op `op` otherwise."""
     def direct() -> bool:
         if not _same_layout(tensor, tensor1, tensor2):
             return False
-        quotient = tensor1._data / tensor2._data
-        operator.iadd(tensor._data, quotient * value if value != 1 else quotient)
+        combined = combine(tensor1._data, tensor2._data)
+        operator.iadd(tensor._data, combined * value if value != 1 else combined)
         return True
 
     return apply(tensor, (tensor1, tensor2),
-                 lambda source: Addcdiv.apply(source, tensor1, tensor2, value=value), direct)
+                 lambda source: op.apply(source, tensor1, tensor2, value=value), direct)
 
 
 def _same_layout(tensor: Tensor, *others: Tensor) -> bool:
@@ -473,16 +462,17 @@ class Addcmul(Function):
     """input + value * tensor1 * tensor2 (the Adam-style update, and its in-place form)."""
 
     node_name = "AddcmulBackward0"
+    combine = "multiply"  # Addcdiv divides
 
     @staticmethod
     def forward(ctx: Any, a: Any, t1: Any, t2: Any, *, value: Any) -> Any:
         backend = ctx.backend
         ctx.value = value
         ctx.save_for_backward(t1, t2)
-        product = backend.multiply(t1, t2)
+        combined = getattr(backend, ctx.combine)(t1, t2)
         if value != 1:
-            product = backend.multiply(product, value)
-        return backend.add(a, product)
+            combined = backend.multiply(combined, value)
+        return backend.add(a, combined)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
@@ -497,20 +487,11 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
     return Addcmul.apply(input, tensor1, tensor2, value=value)
 
 
-class Addcdiv(Function):
+class Addcdiv(Addcmul):
     """input + value * tensor1 / tensor2."""
 
     node_name = "AddcdivBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any, t1: Any, t2: Any, *, value: Any) -> Any:
-        backend = ctx.backend
-        ctx.value = value
-        ctx.save_for_backward(t1, t2)
-        quotient = backend.divide(t1, t2)
-        if value != 1:
-            quotient = backend.multiply(quotient, value)
-        return backend.add(a, quotient)
+    combine = "divide"
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
