@@ -16,6 +16,17 @@ def zeros_like_grad(grad: Tensor) -> Tensor:
     return _wrap(grad._backend.zeros_like(grad._data), grad._backend)
 
 
+def cast_for_accumulation(input: Tensor, dtype: Any) -> Tensor:
+    """How sums and products over elements (prod, cumsum, cumprod) take their input, as
+    PyTorch: cast to `dtype=` first (differentiably); without it integers and bools become
+    int64."""
+    if dtype is not None:
+        return input.to(dtypes.to_dtype(dtype))
+    if not input.dtype.is_floating_point and input.dtype is not dtypes.int64:
+        return input.to(dtypes.int64)
+    return input
+
+
 def not_implemented_for(kernel: str, backend: Any, array: Any, *,
                         on_device: bool = True) -> NotImplementedError:
     """PyTorch's error for a dtype a kernel has no implementation for, e.g.

@@ -14,7 +14,8 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..tensor import Tensor, _wrap_dim
+from ..tensor import Tensor, _wrap, _wrap_dim
+from ._common import cast_for_accumulation
 from ._util import default_float, normalize_dims
 
 
@@ -95,10 +96,7 @@ class Mean(Function):
         ctx.input_shape = a.shape
         ctx.axes = axes
         ctx.keepdim = keepdim
-        count = 1
-        for axis in range(a.ndim) if axes is None else axes:
-            count *= a.shape[axis]
-        ctx.count = count
+        ctx.count = count = reduced_count(a.shape, axes)
         if count == 0:  # the mean of nothing is nan, as in PyTorch (and without NumPy's warning)
             reduced = backend.sum(a, axis=axes, keepdims=keepdim)
             return backend.full(reduced.shape, math.nan, backend.dtype_name(a))
@@ -182,20 +180,11 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
             "but expected one of: (*, torch.dtype dtype = None) or (int dim, bool keepdim = "
             "False, *, torch.dtype dtype = None)"
         )
-    input = _cast_for_accumulation(input, dtype)
+    input = cast_for_accumulation(input, dtype)
     if dim is None:
         return Prod.apply(input, axis=None, keepdim=False)
     axis = _wrap_dim(dim, input._data.ndim)
     return ProdDim.apply(input, axis=axis if input._data.ndim else None, keepdim=keepdim)
-
-
-def _cast_for_accumulation(input: Tensor, dtype: Any) -> Tensor:
-    """`dtype=` casts first (differentiably); without it integers and bools become int64."""
-    if dtype is not None:
-        return input.to(dtypes.to_dtype(dtype))
-    if not input.dtype.is_floating_point and input.dtype is not dtypes.int64:
-        return input.to(dtypes.int64)
-    return input
 
 
 # ----------------------------------------------------------------------------- var, std
@@ -210,10 +199,14 @@ def _correction(name: str, unbiased: Any, correction: Any) -> float:
     return 1 if unbiased is None or unbiased else 0
 
 
-def _variance(backend: Any, a: Any, axes: tuple[int, ...] | None, correction: float,
-              keepdim: bool, count: int) -> Any:
-    """The variance on arrays, with PyTorch's values where degrees of freedom are <= 0."""
-    dof = count - correction
+def _variance(ctx: Any, a: Any, axes: tuple[int, ...] | None, correction: float,
+              keepdim: bool) -> Any:
+    """Var's and Std's forward: the variance on arrays, with PyTorch's values where degrees of
+    freedom are <= 0; keeps on ctx what `_var_backward` needs."""
+    backend = ctx.backend
+    count = reduced_count(a.shape, axes)
+    ctx.input_shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+    ctx.dof = dof = count - correction
     if dof > 0:
         return backend.var(a, axis=axes, correction=correction, keepdims=keepdim)
     if count == 0:
@@ -257,11 +250,8 @@ class Var(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
                 keepdim: bool) -> Any:
-        count = reduced_count(a.shape, axes)
-        ctx.input_shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        ctx.dof = count - correction
         ctx.save_for_backward(a)
-        return _variance(ctx.backend, a, axes, correction, keepdim, count)
+        return _variance(ctx, a, axes, correction, keepdim)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -275,10 +265,7 @@ class Std(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
                 keepdim: bool) -> Any:
-        count = reduced_count(a.shape, axes)
-        ctx.input_shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        ctx.dof = count - correction
-        out = ctx.backend.sqrt(_variance(ctx.backend, a, axes, correction, keepdim, count))
+        out = ctx.backend.sqrt(_variance(ctx, a, axes, correction, keepdim))
         ctx.save_for_backward(a, out)
         return out
 
@@ -380,8 +367,6 @@ def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def _wrap_bool(backend: Any, array: Any, input: Tensor) -> Tensor:
-    from ..tensor import _wrap
-
     if input.dtype is dtypes.uint8:  # PyTorch keeps uint8 for any/all of uint8
         array = backend.astype(array, "uint8")
     return _wrap(array, backend)

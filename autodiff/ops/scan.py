@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
+from ._common import cast_for_accumulation
 from .selection import where
 
 
@@ -35,11 +35,7 @@ class Cumsum(Function):
 
 
 def _prepare(input: Tensor, dim: int, dtype: Any) -> tuple[Tensor, int]:
-    """Cast as PyTorch does (`dtype=` first, differentiably; integers and bools to int64)."""
-    if dtype is not None:
-        input = input.to(dtypes.to_dtype(dtype))
-    elif not input.dtype.is_floating_point and input.dtype is not dtypes.int64:
-        input = input.to(dtypes.int64)
+    input = cast_for_accumulation(input, dtype)
     return input, _wrap_dim(dim, input._data.ndim)
 
 
