@@ -196,22 +196,44 @@ def _scalar_output(outputs: tuple[Tensor, ...], is_tuple: bool, fn_name: str) ->
         )
 
 
+def _inputs(inputs: Any, fn_name: str, create_graph: bool) -> tuple[bool, tuple[Tensor, ...]]:
+    is_tuple, values = _as_tuple(inputs, "inputs", fn_name)
+    return is_tuple, _preprocess(values, create_graph, need_graph=True)
+
+
+def _outputs(func: Callable[..., Any], inputs: tuple[Tensor, ...], fn_name: str,
+             strict: bool) -> tuple[bool, tuple[Tensor, ...]]:
+    is_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", fn_name)
+    _check_requires_grad(outputs, "outputs", strict)
+    return is_tuple, outputs
+
+
+def _last_pass(outputs: tuple[Any, ...], inputs: tuple[Tensor, ...], v: Any,
+               refs: tuple[Tensor, ...], strict: bool, create_graph: bool,
+               stage: str) -> tuple[Tensor, ...]:
+    """The final backward pass (recorded only under create_graph), with zeros for the inputs
+    it does not reach (shaped like `refs`)."""
+    with set_grad_enabled(True if create_graph else _grad_state.enabled):
+        grads = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
+        return _fill_in_zeros(grads, refs, strict, create_graph, stage)
+
+
+def _results(outputs: tuple[Tensor, ...], is_outputs_tuple: bool, result: tuple[Tensor, ...],
+             is_result_tuple: bool, create_graph: bool) -> tuple[Any, Any]:
+    return (_untuple(_postprocess(outputs, create_graph), is_outputs_tuple),
+            _untuple(_postprocess(result, create_graph), is_result_tuple))
+
+
 # ----------------------------------------------------------------------------- vector products
 def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """(func(*inputs), v^T J): one backward pass."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
-        inputs = _preprocess(inputs, create_graph, need_graph=True)
-        is_outputs_tuple, outputs = _as_tuple(
-            func(*inputs), "outputs of the user-provided function", "vjp")
-        _check_requires_grad(outputs, "outputs", strict)
+        is_inputs_tuple, inputs = _inputs(inputs, "vjp", create_graph)
+        is_outputs_tuple, outputs = _outputs(func, inputs, "vjp", strict)
         v_tuple = _need_v(v, outputs, create_graph, is_outputs_tuple, "vjp", _V_FOR_OUTPUT)
-    with set_grad_enabled(True if create_graph else _grad_state.enabled):
-        grads = _autograd_grad(outputs, inputs, v_tuple, create_graph=create_graph)
-        result = _fill_in_zeros(grads, inputs, strict, create_graph, "back")
-    return (_untuple(_postprocess(outputs, create_graph), is_outputs_tuple),
-            _untuple(_postprocess(result, create_graph), is_inputs_tuple))
+    result = _last_pass(outputs, inputs, v_tuple, inputs, strict, create_graph, "back")
+    return _results(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
 def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
@@ -219,41 +241,30 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     """(func(*inputs), J v) by the double-backward trick: the backward is linear in its
     grad_outputs, so differentiating it w.r.t. them gives J v (two backward passes)."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-        inputs = _preprocess(inputs, create_graph, need_graph=True)
+        is_inputs_tuple, inputs = _inputs(inputs, "jvp", create_graph)
         v_tuple = _need_v(v, inputs, create_graph, is_inputs_tuple, "jvp", _V_FOR_INPUT)
-        is_outputs_tuple, outputs = _as_tuple(
-            func(*inputs), "outputs of the user-provided function", "jvp")
-        _check_requires_grad(outputs, "outputs", strict)
+        is_outputs_tuple, outputs = _outputs(func, inputs, "jvp", strict)
         # Any finite value will do: it does not appear in the double-backward graph.
         grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
         grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict)
-    with set_grad_enabled(True if create_graph else _grad_state.enabled):
-        grads = _autograd_grad(grad_inputs, grad_outputs, v_tuple, create_graph=create_graph)
-        result = _fill_in_zeros(grads, outputs, strict, create_graph, "back_trick")
-    return (_untuple(_postprocess(outputs, create_graph), is_outputs_tuple),
-            _untuple(_postprocess(result, create_graph), is_outputs_tuple))
+    result = _last_pass(grad_inputs, grad_outputs, v_tuple, outputs, strict, create_graph,
+                        "back_trick")
+    return _results(outputs, is_outputs_tuple, result, is_outputs_tuple, create_graph)
 
 
 def vhp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """(func(*inputs), v^T H) for a scalar func: a backward, then a backward of it."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
-        inputs = _preprocess(inputs, create_graph, need_graph=True)
+        is_inputs_tuple, inputs = _inputs(inputs, "vhp", create_graph)
         v_tuple = _need_v(v, inputs, create_graph, is_inputs_tuple, "vhp", _V_FOR_INPUT)
-        is_outputs_tuple, outputs = _as_tuple(
-            func(*inputs), "outputs of the user-provided function", "vhp")
-        _check_requires_grad(outputs, "outputs", strict)
+        is_outputs_tuple, outputs = _outputs(func, inputs, "vhp", strict)
         _scalar_output(outputs, is_outputs_tuple, "vhp")
         jac = _autograd_grad(outputs, inputs, create_graph=True)
         _check_requires_grad(jac, "jacobian", strict)
-    with set_grad_enabled(True if create_graph else _grad_state.enabled):
-        grads = _autograd_grad(jac, inputs, v_tuple, create_graph=create_graph)
-        result = _fill_in_zeros(grads, inputs, strict, create_graph, "double_back")
-    return (_untuple(_postprocess(outputs, create_graph), is_outputs_tuple),
-            _untuple(_postprocess(result, create_graph), is_inputs_tuple))
+    result = _last_pass(jac, inputs, v_tuple, inputs, strict, create_graph, "double_back")
+    return _results(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
 def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
@@ -261,23 +272,18 @@ def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     """(func(*inputs), H v) for a scalar func, by the double-backward trick (slower than vhp;
     equal to it when the Hessian is symmetric)."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
-        inputs = _preprocess(inputs, create_graph, need_graph=True)
+        is_inputs_tuple, inputs = _inputs(inputs, "hvp", create_graph)
         v_tuple = _need_v(v, inputs, create_graph, is_inputs_tuple, "hvp", _V_FOR_INPUT)
-        is_outputs_tuple, outputs = _as_tuple(
-            func(*inputs), "outputs of the user-provided function", "hvp")
-        _check_requires_grad(outputs, "outputs", strict)
+        is_outputs_tuple, outputs = _outputs(func, inputs, "hvp", strict)
         _scalar_output(outputs, is_outputs_tuple, "hvp")
         jac = _autograd_grad(outputs, inputs, create_graph=True)
         _check_requires_grad(jac, "jacobian", strict)
         grad_jac = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict)
-    with set_grad_enabled(True if create_graph else _grad_state.enabled):
-        grads = _autograd_grad(double_back, grad_jac, v_tuple, create_graph=create_graph)
-        result = _fill_in_zeros(grads, inputs, strict, create_graph, "double_back_trick")
-    return (_untuple(_postprocess(outputs, create_graph), is_outputs_tuple),
-            _untuple(_postprocess(result, create_graph), is_inputs_tuple))
+    result = _last_pass(double_back, grad_jac, v_tuple, inputs, strict, create_graph,
+                        "double_back_trick")
+    return _results(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
 # ----------------------------------------------------------------------------- jacobian, hessian
@@ -307,11 +313,8 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
             "supported together. Please either set `strict=False` or `vectorize=False`."
         )
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-        inputs = _preprocess(inputs, create_graph, need_graph=True)
-        is_outputs_tuple, outputs = _as_tuple(
-            func(*inputs), "outputs of the user-provided function", "jacobian")
-        _check_requires_grad(outputs, "outputs", strict)
+        is_inputs_tuple, inputs = _inputs(inputs, "jacobian", create_graph)
+        is_outputs_tuple, outputs = _outputs(func, inputs, "jacobian", strict)
         result = tuple(
             _jacobian_of_output(index, out, inputs, create_graph, strict)
             for index, out in enumerate(outputs)
