@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, lerp_
 
 
 class Adam(Optimizer):
@@ -98,13 +98,7 @@ def _amsgrad_update(backend: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_s
             param *= 1 - lr * weight_decay
         else:
             grad = grad + weight_decay * param
-    weight = 1 - beta1
-    if abs(weight) < 0.5:  # exp_avg.lerp_(grad, weight), from the nearer end as PyTorch does
-        exp_avg += weight * (grad - exp_avg)
-    else:
-        exp_avg -= grad
-        exp_avg *= 1 - weight
-        exp_avg += grad
+    lerp_(exp_avg, grad, 1 - beta1)
     exp_avg_sq *= beta2
     exp_avg_sq += (1 - beta2) * grad * grad  # addcmul_(grad, grad, value=1 - beta2)
     step_size = lr / (1 - beta1**step)

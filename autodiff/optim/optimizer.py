@@ -176,6 +176,27 @@ class Optimizer:
         return text + ")"
 
 
+def gradient_with_decay(grad: Any, param: Any, maximize: bool, weight_decay: float) -> Any:
+    """The gradient array a step uses: negated to maximize, plus L2 weight decay (a new
+    array when either applies: the parameter's .grad is never changed)."""
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    return grad
+
+
+def lerp_(start: Any, end: Any, weight: float) -> None:
+    """start.lerp_(end, weight) on arrays, in place, from the nearer end as PyTorch computes
+    it."""
+    if abs(weight) < 0.5:
+        start += weight * (end - start)
+    else:
+        start -= end
+        start *= 1 - weight
+        start += end
+
+
 def _cast_state(param: Tensor, value: Any, key: Any) -> Any:
     """A copy of a saved state value placed like `param` (PyTorch's policy)."""
     if isinstance(value, Tensor):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, gradient_with_decay, lerp_
 
 
 class RMSprop(Optimizer):
@@ -56,17 +56,14 @@ class RMSprop(Optimizer):
                 param_state["step"]._data += 1
                 backend = param._backend
                 data = param._data
-                grad = grad_tensor._data
-                if group["maximize"]:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * data
+                grad = gradient_with_decay(grad_tensor._data, data, group["maximize"],
+                                           weight_decay)
                 square_avg = param_state["square_avg"]._data
                 square_avg *= alpha
                 square_avg += (1 - alpha) * grad * grad
                 if centered:
                     grad_avg = param_state["grad_avg"]._data
-                    _lerp_(grad_avg, grad, 1 - alpha)
+                    lerp_(grad_avg, grad, 1 - alpha)
                     avg = backend.sqrt(square_avg - grad_avg * grad_avg)
                 else:
                     avg = backend.sqrt(square_avg)
@@ -81,12 +78,3 @@ class RMSprop(Optimizer):
                 param._bump_version()
         return loss
 
-
-def _lerp_(start: Any, end: Any, weight: float) -> None:
-    """start.lerp_(end, weight) in place, from the nearer end as PyTorch computes it."""
-    if abs(weight) < 0.5:
-        start += weight * (end - start)
-    else:
-        start -= end
-        start *= 1 - weight
-        start += end

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..tensor import _wrap
-from .optimizer import Optimizer
+from .optimizer import Optimizer, gradient_with_decay
 
 
 class SGD(Optimizer):
@@ -46,11 +46,7 @@ class SGD(Optimizer):
                 if grad_tensor is None:
                     continue
                 data = param._data
-                grad = grad_tensor._data
-                if maximize:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * data
+                grad = gradient_with_decay(grad_tensor._data, data, maximize, weight_decay)
                 if momentum != 0:
                     param_state = state[param]
                     buffer_tensor = param_state.get("momentum_buffer")
