@@ -3,6 +3,7 @@ graph. Every method is a one-line call into `autodiff/ops`; no math happens here
 
 from __future__ import annotations
 
+import copy
 import warnings
 import weakref
 from collections.abc import Callable
@@ -98,6 +99,15 @@ class Tensor:
     @property
     def is_cuda(self) -> bool:
         return self._backend.device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self._backend.device.type == "cpu"
+
+    def get_device(self) -> int:
+        """The device index (-1 on the CPU), as `torch.Tensor.get_device`."""
+        index = self._backend.device.index
+        return -1 if index is None else index
 
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
@@ -211,8 +221,6 @@ class Tensor:
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call `hook(grad)` when this tensor's gradient is computed; it may return a new one."""
-        from .function import RemovableHandle
-
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         entry: Any = hook
@@ -231,14 +239,12 @@ class Tensor:
             entry = (self._output_nr, hook)  # one list per node: registration order is kept
             node._hooked = True
         hooks.append(entry)
-        return RemovableHandle(hooks, entry)
+        return function.RemovableHandle(hooks, entry)
 
     def register_post_accumulate_grad_hook(
         self, hook: Callable[[Tensor], None]
     ) -> RemovableHandle:
         """Call `hook(tensor)` after a backward has added into this leaf's `.grad`."""
-        from .function import RemovableHandle
-
         if self.grad_fn is not None:
             raise RuntimeError(
                 "post accumulate grad hooks cannot be registered on non-leaf tensors"
@@ -246,7 +252,7 @@ class Tensor:
         if self._post_accumulate_hooks is None:
             self._post_accumulate_hooks = []
         self._post_accumulate_hooks.append(hook)
-        return RemovableHandle(self._post_accumulate_hooks, hook)
+        return function.RemovableHandle(self._post_accumulate_hooks, hook)
 
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
@@ -316,8 +322,6 @@ class Tensor:
         out._version_counter = None
         memo[id(self)] = out
         if self._grad is not None:
-            import copy
-
             out._grad = copy.deepcopy(self._grad, memo)
         return out
 
@@ -360,8 +364,7 @@ class Tensor:
     def __add__(self, other: Any) -> Tensor:
         return _elementwise.Add.apply(self, other)
 
-    def __radd__(self, other: Any) -> Tensor:
-        return _elementwise.Add.apply(self, other)
+    __radd__ = __add__  # addition and multiplication commute
 
     def __sub__(self, other: Any) -> Tensor:
         return _elementwise.Sub.apply(self, other)
@@ -372,8 +375,7 @@ class Tensor:
     def __mul__(self, other: Any) -> Tensor:
         return _elementwise.Mul.apply(self, other)
 
-    def __rmul__(self, other: Any) -> Tensor:
-        return _elementwise.Mul.apply(self, other)
+    __rmul__ = __mul__
 
     def __truediv__(self, other: Any) -> Tensor:
         return _elementwise.Div.apply(self, other)
@@ -488,17 +490,9 @@ class Tensor:
     def __xor__(self, other: Any) -> Tensor:
         return _elementwise.bitwise_xor(self, other)
 
-    def __rand__(self, other: Any) -> Tensor:
-        return _elementwise.bitwise_and(self, other)
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
-    def __ror__(self, other: Any) -> Tensor:
-        return _elementwise.bitwise_or(self, other)
-
-    def __rxor__(self, other: Any) -> Tensor:
-        return _elementwise.bitwise_xor(self, other)
-
-    def divide(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-        return _elementwise.div(self, other, rounding_mode=rounding_mode)
+    divide = div
 
     def true_divide(self, other: Any) -> Tensor:
         return _elementwise.div(self, other)
@@ -509,8 +503,7 @@ class Tensor:
     def remainder(self, other: Any) -> Tensor:
         return _elementwise.remainder(self, other)
 
-    def negative(self) -> Tensor:
-        return _elementwise.neg(self)
+    negative = neg
 
     def reciprocal(self) -> Tensor:
         return _elementwise.reciprocal(self)
@@ -766,7 +759,6 @@ class Tensor:
     def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
         return _softmax.log_softmax(self, dim, dtype)
 
-
     # ------------------------------------------------------------------------- indexing
     # (issue 3, shape/indexing: add methods right below this line)
 
@@ -810,11 +802,6 @@ class Tensor:
         return _shape.movedim(self, source, destination)
 
     moveaxis = movedim
-
-    def swapaxes(self, dim0: int, dim1: int) -> Tensor:
-        return _shape.transpose(self, dim0, dim1)
-
-    swapdims = swapaxes
 
     def repeat(self, *sizes: Any) -> Tensor:
         return _joining.repeat(self, *sizes)
@@ -871,11 +858,10 @@ class Tensor:
         return _inplace.call_(self, _scatter.index_add, dim, index, source, alpha=alpha)
 
     def index_put_(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
-        return _indexing.index_put_(self, _indexing.index_put_key(self, indices), values,
-                                    accumulate)
+        return _indexing.index_put_(self, indices, values, accumulate)
 
     def index_put(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
-        return _shape.clone(self).index_put_(indices, values, accumulate)
+        return _indexing.index_put(self, indices, values, accumulate)
 
     def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
         return _scatter.masked_fill(self, mask, value)
@@ -957,8 +943,7 @@ class Tensor:
     def reciprocal_(self) -> Tensor:
         return _inplace.method_("reciprocal", self)
 
-    def __ipow__(self, exponent: Any) -> Tensor:
-        return _inplace.pow_(self, exponent)
+    __ipow__ = pow_
 
     # ------------------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:
@@ -975,6 +960,8 @@ class Tensor:
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         return _shape.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims = transpose
 
     def t(self) -> Tensor:
         return _shape.t(self)
@@ -1033,14 +1020,6 @@ class Tensor:
 
     # ------------------------------------------------------------------------- devices
     # (issue 5, devices: add methods right below this line)
-    @property
-    def is_cpu(self) -> bool:
-        return self._backend.device.type == "cpu"
-
-    def get_device(self) -> int:
-        """The device index (-1 on the CPU), as `torch.Tensor.get_device`."""
-        index = self._backend.device.index
-        return -1 if index is None else index
 
     # ------------------------------------------------------------------------- in place
     def zero_(self) -> Tensor:
@@ -1058,20 +1037,10 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         return _inplace.mul_(self, other)
 
-    def div_(self, other: Any) -> Tensor:
-        return _inplace.div_(self, other)
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return _inplace.div_(self, other, rounding_mode=rounding_mode)
 
-    def __iadd__(self, other: Any) -> Tensor:
-        return _inplace.add_(self, other)
-
-    def __isub__(self, other: Any) -> Tensor:
-        return _inplace.sub_(self, other)
-
-    def __imul__(self, other: Any) -> Tensor:
-        return _inplace.mul_(self, other)
-
-    def __itruediv__(self, other: Any) -> Tensor:
-        return _inplace.div_(self, other)
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
 
 def _wrap(data: Any, backend: Backend) -> Tensor:
@@ -1089,7 +1058,7 @@ _NOT_COPIED = frozenset({"_grad", "_version_counter", "_base", "_accumulator_ref
 
 def _rebuild(cls: type, device: str, data: Any, requires_grad: bool) -> Tensor:
     backend = get_backend(device)
-    out = _new(cls)
+    out: Tensor = _new(cls)
     out._data = backend.from_numpy(data)
     out._backend = backend
     if requires_grad:
@@ -1130,4 +1099,4 @@ from .ops import scatter as _scatter  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import softmax as _softmax  # noqa: E402
 
-__all__ = ["Tensor", "get_backend"]
+__all__ = ["Tensor"]

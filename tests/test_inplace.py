@@ -476,3 +476,11 @@ def test_views_pickle_and_deepcopy_as_plain_tensors(device: str) -> None:
     a = autodiff.ones(2, device=device, requires_grad=True)
     restored = pickle.loads(pickle.dumps((a * 2)[0]))
     assert restored.is_leaf and restored.requires_grad and restored.item() == 2.0
+
+
+def test_div_in_place_takes_a_rounding_mode(device: str) -> None:
+    x = autodiff.tensor([7.0, -7.0], device=device)
+    assert x.div_(2, rounding_mode="floor") is x
+    assert x.tolist() == [3.0, -4.0]
+    x /= 2
+    assert x.tolist() == [1.5, -2.0]

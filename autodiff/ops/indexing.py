@@ -19,7 +19,7 @@ from backends import broadcast_shapes
 
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
-from .shape import alias, unsqueeze, view_op
+from .shape import alias, clone, unsqueeze, view_op
 
 _FULL = slice(None)
 _INTEGER_DTYPES = ("int64", "int32", "int16", "int8", "uint8")
@@ -501,7 +501,7 @@ def setitem(tensor: Tensor, key: Any, value: Any) -> None:
     if advanced is None:
         inplace.copy_(target, _expand_value(value, target._data.shape))
     else:
-        index_put_(target, advanced, value)
+        put_(target, advanced, value)
 
 
 def _value_tensor(tensor: Tensor, value: Any) -> Tensor:
@@ -525,8 +525,8 @@ def _expand_value(value: Tensor, shape: tuple[int, ...]) -> Tensor:
     return value.expand(shape) if value._data.shape != shape else value
 
 
-def index_put_(tensor: Tensor, key: tuple[Any, ...], values: Tensor,
-               accumulate: bool = False) -> Tensor:
+def put_(tensor: Tensor, key: tuple[Any, ...], values: Tensor,
+         accumulate: bool = False) -> Tensor:
     """`tensor[key] = values` in place, for a key of full slices and index arrays."""
     from . import inplace
 
@@ -551,9 +551,13 @@ def index_put_(tensor: Tensor, key: tuple[Any, ...], values: Tensor,
     )
 
 
-def index_put_key(tensor: Tensor, indices: Any) -> tuple[Any, ...]:
-    """index_put_'s `indices` (a tuple of index tensors or None) as an advanced key."""
+def index_put_(tensor: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+    """Tensor.index_put_: `indices` is a tuple of index tensors (None for a whole dim)."""
     _, key, _ = apply_basic(tensor, tuple(_FULL if i is None else i for i in indices))
     if key is None:
-        return tuple(_FULL for _ in indices)
-    return key
+        key = tuple(_FULL for _ in indices)
+    return put_(tensor, key, values, accumulate)
+
+
+def index_put(tensor: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+    return index_put_(clone(tensor), indices, values, accumulate)

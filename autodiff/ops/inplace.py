@@ -397,8 +397,9 @@ def mul_(tensor: Tensor, other: Any) -> Tensor:
 
 
 def div_(tensor: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-    return _arithmetic_("div", tensor, other,
-                        lambda a, b: _elementwise.div(a, b, rounding_mode=rounding_mode))
+    if rounding_mode is not None:  # no array operator rounds: always the general path
+        return call_(tensor, _elementwise.div, other, rounding_mode=rounding_mode)
+    return _arithmetic_("div", tensor, other, _elementwise.div)
 
 
 def pow_(tensor: Tensor, exponent: Any) -> Tensor:
