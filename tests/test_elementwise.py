@@ -8,8 +8,6 @@ cases against torch itself when it is installed).
 from __future__ import annotations
 
 import math
-import re
-from typing import Any
 
 import numpy as np
 import pytest
@@ -17,26 +15,13 @@ import pytest
 import autodiff
 import autodiff.nn.functional as F
 from tests.gradcheck import assert_gradients_match
+from tests.helpers import leaf, raises, raises_containing, raises_starting
 
 INF, NAN = math.inf, math.nan
 
 
-def raises(error: type[BaseException], message: str) -> Any:
-    """pytest.raises for exactly this message (PyTorch's wording, character for character)."""
-    return pytest.raises(error, match=f"^{re.escape(message)}$")
-
-
-def raises_starting(error: type[BaseException], message: str) -> Any:
-    return pytest.raises(error, match=f"^{re.escape(message)}")
-
-
-def raises_containing(error: type[BaseException], message: str) -> Any:
-    return pytest.raises(error, match=re.escape(message))
-
-
 def leaves(*values: object, device: str = "cpu") -> list[autodiff.Tensor]:
-    return [autodiff.tensor(v, dtype=autodiff.float64, device=device, requires_grad=True)
-            for v in values]
+    return [leaf(v, device) for v in values]
 
 
 def grads(function: object, *values: object, device: str = "cpu") -> list[list[float]]:

@@ -1,7 +1,9 @@
-"""Every exported elementwise and reduction function has an op-table entry.
+"""Every exported elementwise, reduction, shape, indexing and in-place function has an
+op-table entry.
 
 An entry covers an export when its name is the export's name or starts with it followed by
-"_" (`pow_scalar` covers `pow`); `autodiff.nn.functional.relu` needs an entry named
+"_" (`pow_scalar` covers `pow`, `split_sizes` covers `split`); aliases of the shape family are
+covered by their target's entries. `autodiff.nn.functional.relu` needs an entry named
 "F.relu". A new export from these families without an entry fails here.
 """
 
@@ -14,12 +16,17 @@ import autodiff.nn.functional as F
 from tests.op_db import OP_DB
 
 # The modules of the elementwise and reduction families.
-FAMILY_MODULES = {
+ELEMENTWISE_MODULES = {
     f"autodiff.ops.{name}" for name in (
         "elementwise", "unary", "selection", "comparison", "division", "activation",
         "reduction", "minmax", "scan",
     )
 } | {"autodiff.nn._activations"}
+SHAPE_MODULES = {
+    f"autodiff.ops.{name}" for name in (
+        "shape", "indexing", "joining", "scatter", "diagonal", "padding", "inplace",
+    )
+}
 
 # Exports that return Python values, not tensors; tested in test_elementwise.py.
 NOT_TENSOR_OPS = {"allclose", "equal"}
@@ -31,18 +38,18 @@ def _covered(name: str) -> bool:
     return name in ENTRY_NAMES or any(entry.startswith(f"{name}_") for entry in ENTRY_NAMES)
 
 
-def _family_exports(namespace: object) -> list[str]:
+def _family_exports(namespace: object, modules: set[str]) -> list[str]:
     return sorted(
         name for name in dir(namespace)
         if not name.startswith("_")
-        and getattr(getattr(namespace, name), "__module__", None) in FAMILY_MODULES
+        and getattr(getattr(namespace, name), "__module__", None) in modules
         and callable(getattr(namespace, name))
         and name not in NOT_TENSOR_OPS
     )
 
 
-TORCH_EXPORTS = _family_exports(autodiff)
-FUNCTIONAL_EXPORTS = _family_exports(F)
+TORCH_EXPORTS = _family_exports(autodiff, ELEMENTWISE_MODULES)
+FUNCTIONAL_EXPORTS = _family_exports(F, ELEMENTWISE_MODULES)
 
 
 def test_the_families_export_what_the_issue_lists() -> None:
@@ -69,6 +76,29 @@ def test_export_has_an_op_table_entry(name: str) -> None:
 @pytest.mark.parametrize("name", FUNCTIONAL_EXPORTS)
 def test_functional_export_has_an_op_table_entry(name: str) -> None:
     assert _covered(f"F.{name}"), f"autodiff.nn.functional.{name} has no 'F.{name}' entry"
+
+
+def test_the_shape_issue_lists_are_exported() -> None:
+    listed = {
+        "reshape", "flatten", "squeeze", "unsqueeze", "transpose", "permute", "t", "expand",
+        "broadcast_to", "flip", "roll", "cat", "concat", "concatenate", "stack", "split",
+        "chunk", "unbind", "narrow", "gather", "scatter", "scatter_add", "index_select",
+        "masked_fill", "take_along_dim", "tril", "triu", "diagonal", "trace", "tile",
+    }
+    assert listed <= set(dir(autodiff))
+    assert callable(F.pad)
+
+
+@pytest.mark.parametrize("name", _family_exports(autodiff, SHAPE_MODULES))
+def test_shape_export_has_an_op_table_entry(name: str) -> None:
+    function = getattr(autodiff, name)
+    assert _covered(name) or _covered(function.__name__), \
+        f"autodiff.{name} has no entry in tests/op_db/"
+
+
+@pytest.mark.parametrize("name", _family_exports(F, SHAPE_MODULES))
+def test_shape_functional_export_has_an_op_table_entry(name: str) -> None:
+    assert _covered(name), f"autodiff.nn.functional.{name} has no entry in tests/op_db/"
 
 
 def test_the_coverage_rule_catches_a_missing_entry() -> None:

@@ -9,38 +9,13 @@ from __future__ import annotations
 
 import math
 import pickle
-import re
-from typing import Any
 
 import numpy as np
 import pytest
 
 import autodiff
 from tests.gradcheck import assert_gradients_match
-
-
-def raises(error: type[BaseException], message: str) -> Any:
-    """pytest.raises for exactly this message (PyTorch's wording, character for character)."""
-    return pytest.raises(error, match=f"^{re.escape(message)}$")
-
-
-def raises_starting(error: type[BaseException], message: str) -> Any:
-    return pytest.raises(error, match=f"^{re.escape(message)}")
-
-
-def raises_containing(error: type[BaseException], message: str) -> Any:
-    return pytest.raises(error, match=re.escape(message))
-
-
-def leaf(values: object, device: str = "cpu") -> autodiff.Tensor:
-    return autodiff.tensor(values, dtype=autodiff.float64, device=device, requires_grad=True)
-
-
-def grad_of(function: object, values: object, device: str = "cpu") -> list[float]:
-    x = leaf(values, device)
-    function(x).sum().backward()  # type: ignore[operator]
-    assert x.grad is not None
-    return x.grad.tolist()
+from tests.helpers import grad_of, leaf, raises, raises_containing
 
 
 # ----------------------------------------------------------------------------- prod with zeros

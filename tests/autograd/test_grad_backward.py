@@ -12,10 +12,7 @@ import pytest
 import autodiff
 from autodiff import autograd
 from tests.autograd._compare import error_of, same_as_torch
-
-
-def _leaf(values: Any, device: str) -> autodiff.Tensor:
-    return autodiff.tensor(values, dtype=autodiff.float64, device=device, requires_grad=True)
+from tests.helpers import leaf
 
 
 def _close(tensor: autodiff.Tensor, expected: list[float], tol: float = 1e-12) -> None:
@@ -26,8 +23,8 @@ def _close(tensor: autodiff.Tensor, expected: list[float], tol: float = 1e-12) -
 
 
 def test_grad_returns_gradients_and_touches_no_grad(device: str) -> None:
-    x = _leaf([0.5, -1.0, 2.0], device)
-    w = _leaf([1.5, 0.25, -0.75], device)
+    x = leaf([0.5, -1.0, 2.0], device)
+    w = leaf([1.5, 0.25, -0.75], device)
     y = (x * w).sin().sum()
     gx, gw = autograd.grad(y, [x, w])
     xs, ws = [0.5, -1.0, 2.0], [1.5, 0.25, -0.75]
@@ -38,8 +35,8 @@ def test_grad_returns_gradients_and_touches_no_grad(device: str) -> None:
 
 
 def test_grad_of_one_input_leaves_the_other_alone(device: str) -> None:
-    x = _leaf([1.0, 2.0], device)
-    w = _leaf([3.0, 4.0], device)
+    x = leaf([1.0, 2.0], device)
+    w = leaf([3.0, 4.0], device)
     w.grad = autodiff.tensor([10.0, 10.0], dtype=autodiff.float64, device=device)
     (gx,) = autograd.grad((x * w).sum(), x)
     _close(gx, [3.0, 4.0])
@@ -47,8 +44,8 @@ def test_grad_of_one_input_leaves_the_other_alone(device: str) -> None:
     assert x.grad is None
 
 
-def test_grad_with_respect_to_non_leaf(device: str) -> None:
-    x = _leaf([1.0, 2.0], device)
+def test_grad_with_respect_to_nonleaf(device: str) -> None:
+    x = leaf([1.0, 2.0], device)
     h = x * 2
     y = (h ** 3).sum()
     (gh,) = autograd.grad(y, h, retain_graph=True)
@@ -60,22 +57,22 @@ def test_grad_with_respect_to_non_leaf(device: str) -> None:
 
 
 def test_grad_of_output_with_respect_to_itself(device: str) -> None:
-    x = _leaf([1.0, 2.0], device)
+    x = leaf([1.0, 2.0], device)
     y = (x * x).sum()
     (g,) = autograd.grad(y, y)
     _close(g, [1.0])
 
 
 def test_same_input_twice(device: str) -> None:
-    x = _leaf([1.0, 2.0], device)
+    x = leaf([1.0, 2.0], device)
     g1, g2 = autograd.grad((x * x).sum(), [x, x])
     _close(g1, [2.0, 4.0])
     _close(g2, [2.0, 4.0])
 
 
 def test_unused_input(device: str) -> None:
-    x = _leaf([1.0, 2.0], device)
-    z = _leaf([5.0], device)
+    x = leaf([1.0, 2.0], device)
+    z = leaf([5.0], device)
     y = (x * x).sum()
     with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
         autograd.grad(y, [x, z], retain_graph=True)
@@ -90,7 +87,7 @@ def test_unused_input(device: str) -> None:
 
 
 def test_grad_with_grad_outputs_and_several_outputs(device: str) -> None:
-    x = _leaf([1.0, 2.0], device)
+    x = leaf([1.0, 2.0], device)
     a, b = x * 3, x * x
     v = autodiff.tensor([1.0, -1.0], dtype=autodiff.float64, device=device)
     u = autodiff.tensor([0.5, 2.0], dtype=autodiff.float64, device=device)
@@ -99,7 +96,7 @@ def test_grad_with_grad_outputs_and_several_outputs(device: str) -> None:
 
 
 def test_create_graph_gives_differentiable_gradients(device: str) -> None:
-    x = _leaf([0.3, 1.1], device)
+    x = leaf([0.3, 1.1], device)
     y = (x ** 4).sum()
     (g,) = autograd.grad(y, x, create_graph=True)
     assert g.requires_grad and g.grad_fn is not None
@@ -108,8 +105,8 @@ def test_create_graph_gives_differentiable_gradients(device: str) -> None:
 
 
 def test_backward_inputs_accumulate_only_there(device: str) -> None:
-    x = _leaf([1.0, 2.0], device)
-    w = _leaf([3.0, 4.0], device)
+    x = leaf([1.0, 2.0], device)
+    w = leaf([3.0, 4.0], device)
     y = (x * w).sum()
     y.backward(inputs=[w], retain_graph=True)
     _close(w.grad, [1.0, 2.0])
@@ -120,7 +117,7 @@ def test_backward_inputs_accumulate_only_there(device: str) -> None:
 
 
 def test_backward_accumulates_and_frees_the_graph(device: str) -> None:
-    x = _leaf([1.0, 2.0], device)
+    x = leaf([1.0, 2.0], device)
     y = (x.exp() * x).sum()
     y.backward(retain_graph=True)
     y.backward()
@@ -130,7 +127,7 @@ def test_backward_accumulates_and_frees_the_graph(device: str) -> None:
 
 
 def test_backward_several_roots_with_grad_tensors(device: str) -> None:
-    x = _leaf([1.0, 2.0], device)
+    x = leaf([1.0, 2.0], device)
     a, b = x * 2, (x * x).sum()
     autograd.backward([a, b], [autodiff.tensor([1.0, 3.0], dtype=autodiff.float64,
                                                device=device), None])
@@ -138,8 +135,8 @@ def test_backward_several_roots_with_grad_tensors(device: str) -> None:
 
 
 def test_failed_backward_leaves_grad_as_it_was(device: str) -> None:
-    x = _leaf([1.0, 2.0], device)
-    w = _leaf([3.0, 4.0], device)
+    x = leaf([1.0, 2.0], device)
+    w = leaf([3.0, 4.0], device)
     w.grad = autodiff.tensor([1.0, 1.0], dtype=autodiff.float64, device=device)
     y = (x * w).sum() + (w * 2).sum()
 
@@ -169,8 +166,8 @@ def test_pruning_skips_branches_that_lead_to_no_input(device: str) -> None:
             calls.append("called")
             return grad
 
-    x = _leaf([1.0, 2.0], device)
-    w = _leaf([3.0, 4.0], device)
+    x = leaf([1.0, 2.0], device)
+    w = leaf([3.0, 4.0], device)
     y = (x * 2).sum() + Record.apply(w).sum()
     (g,) = autograd.grad(y, x)
     _close(g, [2.0, 2.0])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable
+from typing import Any
 
 import autodiff.distributed as dist
 
@@ -53,3 +54,23 @@ def report(line: str) -> None:
 
 def expected_size() -> int | None:
     return int(sys.argv[1]) if len(sys.argv) > 1 else None
+
+
+def rank() -> int:
+    return dist.get_rank()
+
+
+def size() -> int:
+    return dist.get_world_size()
+
+
+def raises(kind: type[BaseException], match: str, function: Callable[..., Any], *args: Any,
+           **kwargs: Any) -> str:
+    """The message of the `kind` error that `function(*args, **kwargs)` raises; it must
+    contain `match`."""
+    try:
+        function(*args, **kwargs)
+    except kind as error:
+        assert match in str(error), f"{match!r} not in {str(error)!r}"
+        return str(error)
+    raise AssertionError(f"{kind.__name__} was not raised")

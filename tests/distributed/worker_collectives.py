@@ -8,7 +8,7 @@ other rank's data, and with it the NumPy reference.
 from __future__ import annotations
 
 import numpy as np
-from harness import check, expected_size, run_checks
+from harness import check, expected_size, raises, rank, run_checks, size
 
 import autodiff as torch
 import autodiff.distributed as dist
@@ -17,14 +17,6 @@ from autodiff.distributed import ReduceOp
 SHAPE = (3, 5)
 FLOATS = (torch.float32, torch.float64)
 INTS = (torch.int32, torch.int64)
-
-
-def rank() -> int:
-    return dist.get_rank()
-
-
-def size() -> int:
-    return dist.get_world_size()
 
 
 def data(of_rank: int, dtype: torch.dtype, shape: tuple[int, ...] = SHAPE,
@@ -52,16 +44,6 @@ def assert_close(actual: torch.Tensor, expected: np.ndarray) -> None:
     assert actual.numpy().dtype == expected.dtype, (actual.numpy().dtype, expected.dtype)
     tolerance = 1e-6 if expected.dtype == np.float32 else 1e-12
     np.testing.assert_allclose(actual.numpy(), expected, rtol=tolerance, atol=0)
-
-
-def raises(kind: type[BaseException], match: str, function: object, *args: object,
-           **kwargs: object) -> str:
-    try:
-        function(*args, **kwargs)  # type: ignore[operator]
-    except kind as error:
-        assert match in str(error), f"{match!r} not in {str(error)!r}"
-        return str(error)
-    raise AssertionError(f"{kind.__name__} was not raised")
 
 
 # ----------------------------------------------------------------------------- state

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from harness import check, expected_size, run_checks
+from harness import check, expected_size, raises, rank, run_checks, size
 
 import autodiff as torch
 import autodiff.distributed as dist
@@ -21,14 +21,6 @@ from autodiff.nn.parallel import DistributedDataParallel as DDP
 from autodiff.utils.data import DistributedSampler
 
 ROWS = 4  # per rank
-
-
-def rank() -> int:
-    return dist.get_rank()
-
-
-def size() -> int:
-    return dist.get_world_size()
 
 
 class MLP(nn.Module):
@@ -84,16 +76,6 @@ def same_on_every_rank(values: np.ndarray) -> None:
     dist.all_gather(gathered, mine_tensor)
     for other, theirs in enumerate(gathered):
         np.testing.assert_array_equal(theirs.numpy(), values, err_msg=f"rank {other} differs")
-
-
-def raises(kind: type[BaseException], match: str, function: Callable[..., Any], *args: Any
-           ) -> str:
-    try:
-        function(*args)
-    except kind as error:
-        assert match in str(error), f"{match!r} not in {str(error)!r}"
-        return str(error)
-    raise AssertionError(f"{kind.__name__} was not raised")
 
 
 # ----------------------------------------------------------------------------- construction
