@@ -37,25 +37,10 @@ def limit_chain(xp: Any, x: Any, backward: bool) -> Any:
     return total, grad
 
 
-def autodiff_chain(x: autodiff.Tensor, backward: bool) -> Any:
+def chain(lib: Any, x: Any, backward: bool) -> Any:
+    """The chain on autodiff or PyTorch (`lib` is the module; the code is the same)."""
     if not backward:
-        with autodiff.no_grad():
-            y = x
-            for _ in range(STEPS):
-                y = y * 1.0001 + 0.0001
-            return y.sum()
-    x.grad = None
-    y = x
-    for _ in range(STEPS):
-        y = y * 1.0001 + 0.0001
-    total = y.sum()
-    total.backward()
-    return total, x.grad
-
-
-def torch_chain(torch: Any, x: Any, backward: bool) -> Any:
-    if not backward:
-        with torch.no_grad():
+        with lib.no_grad():
             y = x
             for _ in range(STEPS):
                 y = y * 1.0001 + 0.0001
@@ -78,12 +63,12 @@ def make_engines(size: int, backward: bool, setup: Setup
     ax = autodiff.tensor(start, device=setup.device, requires_grad=True)
     engines: dict[str, Callable[[], Any]] = {
         limit_name: lambda: limit_chain(xp, lx, backward),
-        "autodiff": lambda: autodiff_chain(ax, backward),
+        "autodiff": lambda: chain(autodiff, ax, backward),
     }
     if setup.torch is not None:
         torch = setup.torch
         tx = torch.tensor(start, device=setup.torch_device, requires_grad=True)
-        engines["torch"] = lambda: torch_chain(torch, tx, backward)
+        engines["torch"] = lambda: chain(torch, tx, backward)
     return engines, limit_name
 
 

@@ -88,41 +88,25 @@ def make_engines(problem: Problem, setup: Setup) -> tuple[dict[str, Callable[[],
     lx, ly, lw, lb = (xp.asarray(a) for a in (problem.x, problem.y, problem.w, problem.b))
     engines: dict[str, Callable[[], Any]] = {
         limit_name: lambda: limit_step(xp, lx, ly, lw, lb),
-        "autodiff": autodiff_step(problem, setup.device),
+        "autodiff": step_of(autodiff, problem, setup.device),
     }
     if setup.torch is not None:
-        engines["torch"] = torch_step(problem, setup.torch, setup.torch_device)
+        engines["torch"] = step_of(setup.torch, problem, setup.torch_device)
     return engines, limit_name
 
 
-def autodiff_step(problem: Problem, device: str) -> Callable[[], Any]:
-    x = autodiff.tensor(problem.x, device=device)
-    y = autodiff.tensor(problem.y, device=device)
-    w = autodiff.tensor(problem.w, device=device, requires_grad=True)
-    b = autodiff.tensor(problem.b, device=device, requires_grad=True)
-    bce = autodiff.nn.functional.binary_cross_entropy_with_logits
+def step_of(lib: Any, problem: Problem, device: Any) -> Callable[[], Any]:
+    """One training step on autodiff or PyTorch (`lib` is the module; the code is the same)."""
+    x = lib.tensor(problem.x, device=device)
+    y = lib.tensor(problem.y, device=device)
+    w = lib.tensor(problem.w, device=device, requires_grad=True)
+    b = lib.tensor(problem.b, device=device, requires_grad=True)
+    bce = lib.nn.functional.binary_cross_entropy_with_logits
 
     def step() -> Any:
         w.grad = None  # zero_grad(set_to_none=True), PyTorch's default
         b.grad = None
-        loss = bce(autodiff.matmul(x, w) + b, y)
-        loss.backward()
-        return loss, w, b
-
-    return step
-
-
-def torch_step(problem: Problem, torch: Any, device: str | None) -> Callable[[], Any]:
-    x = torch.tensor(problem.x, device=device)
-    y = torch.tensor(problem.y, device=device)
-    w = torch.tensor(problem.w, device=device, requires_grad=True)
-    b = torch.tensor(problem.b, device=device, requires_grad=True)
-    bce = torch.nn.functional.binary_cross_entropy_with_logits
-
-    def step() -> Any:
-        w.grad = None
-        b.grad = None
-        loss = bce(torch.matmul(x, w) + b, y)
+        loss = bce(lib.matmul(x, w) + b, y)
         loss.backward()
         return loss, w, b
 
