@@ -35,11 +35,6 @@ def check_dense(array: Any, writable: bool = True) -> Any:
     return array
 
 
-def flat_view(array: Any) -> Any:
-    """A 1-d view of a contiguous array (no copy): what a collective over "count" elements sees."""
-    return array.reshape(-1)
-
-
 def divide_(array: Any, divisor: int) -> None:
     """array /= divisor in place (ReduceOp.AVG after a sum); on CuPy, queued on the current
     stream."""

@@ -42,7 +42,7 @@ def _diagonals(xp: Any, letters: str, array: Array) -> tuple[str, Array]:
         size = array.shape[-1]
         array = xp.reshape(array, (*array.shape[:-2], size * size))
         # Element (i, i) of an n x n block sits at i * (n + 1) once the block is flattened.
-        positions = xp.arange(0, size * size, size + 1, device=_device(xp, array))
+        positions = xp.arange(0, size * size, size + 1, device=_device(array))
         array = xp.take(array, positions, axis=array.ndim - 1)
         letters = "".join(letters[axis] for axis in rest) + letter
     return letters, array
@@ -94,5 +94,5 @@ def _arrange(xp: Any, array: Array, letters: str, order: list[str],
     return array
 
 
-def _device(xp: Any, array: Array) -> Any:
+def _device(array: Array) -> Any:
     return getattr(array, "device", None)
