@@ -159,7 +159,7 @@ def result_type(*operands: tuple[dtype, int] | dtype | bool | int | float) -> dt
     return result
 
 
-class Size(tuple):  # type: ignore[type-arg]
+class Size(tuple):
     """A shape: a tuple printed as `torch.Size([2, 3])`."""
 
     __slots__ = ()

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 
-class _ReturnType(tuple):  # type: ignore[type-arg]
+class _ReturnType(tuple):
     """A tuple with named fields, printed as PyTorch prints its return types."""
 
     __slots__ = ()

@@ -17,7 +17,23 @@ def _index(index: Any, length: int) -> int:
     return index % length
 
 
-class Sequential(Module):
+class _Numbered(Module):
+    """What Sequential and ModuleList share: children registered as "0", "1", ... (never
+    None), kept contiguous when one is deleted, as in PyTorch."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())  # type: ignore[arg-type]  # (no None here)
+
+    def _renumber(self) -> None:
+        modules = list(self._modules.values())
+        self._modules.clear()
+        self._modules.update((str(i), module) for i, module in enumerate(modules))
+
+
+class Sequential(_Numbered):
     """Modules run one after another: `Sequential(a, b, c)(x) == c(b(a(x)))`.
 
     Also takes one OrderedDict of name -> module.
@@ -33,8 +49,8 @@ class Sequential(Module):
                 self.add_module(str(position), module)
 
     def forward(self, input: Any) -> Any:
-        for module in self._modules.values():
-            input = module(input)  # type: ignore[misc]  # (Sequential holds no None)
+        for module in self:
+            input = module(input)
         return input
 
     def __getitem__(self, index: Any) -> Any:
@@ -54,16 +70,7 @@ class Sequential(Module):
                 delattr(self, key)
         else:
             delattr(self, keys[_index(index, len(keys))])
-        # Keep the numbering contiguous, as PyTorch does.
-        items = list(self._modules.items())
-        self._modules.clear()
-        self._modules.update((str(i), module) for i, (_, module) in enumerate(items))
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())  # type: ignore[arg-type]
+        self._renumber()
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
@@ -88,7 +95,7 @@ class Sequential(Module):
         return self
 
 
-class ModuleList(Module):
+class ModuleList(_Numbered):
     """A list of modules, registered so that their parameters are found; has no forward."""
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
@@ -98,7 +105,7 @@ class ModuleList(Module):
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
-            return type(self)(list(self._modules.values())[index])  # type: ignore[arg-type]
+            return type(self)(list(self)[index])
         return self._modules[str(_index(index, len(self)))]
 
     def __setitem__(self, index: int, module: Module) -> None:
@@ -110,15 +117,7 @@ class ModuleList(Module):
                 delattr(self, key)
         else:
             delattr(self, str(_index(index, len(self))))
-        modules = list(self._modules.values())
-        self._modules.clear()
-        self._modules.update((str(i), module) for i, module in enumerate(modules))
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())  # type: ignore[arg-type]
+        self._renumber()
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
