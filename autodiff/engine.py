@@ -103,8 +103,16 @@ def run_backward(
     grad_state.enabled = create_graph
     node: Node | None = None  # the node running, for anomaly mode's report
     try:
-        while heap:
-            node = heappop(heap)[1]
+        # `ready`: the one node the last node made ready while nothing else waited. Taking it
+        # straight away is what the heap would do, without the push and pop (a chain's case).
+        ready: Node | None = None
+        while True:
+            if ready is not None:
+                node, ready = ready, None
+            elif heap:
+                node = heappop(heap)[1]
+            else:
+                break
             grads = buffers.pop(node)
             if not everything:
                 if node not in needed:  # only captured: Tensor hooks, then the capture
@@ -163,7 +171,13 @@ def run_backward(
                 if count == 1:
                     if child not in buffers:  # every gradient into it was None
                         buffers[child] = [None] * child._num_outputs
-                    heappush(heap, (-child._sequence_nr, child))
+                    if ready is None and not heap:
+                        ready = child
+                    else:
+                        if ready is not None:
+                            heappush(heap, (-ready._sequence_nr, ready))
+                            ready = None
+                        heappush(heap, (-child._sequence_nr, child))
                 dependencies[child] = count - 1
     except BaseException:
         for tensor, old_grad, old_data in reversed(undo):

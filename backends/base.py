@@ -135,9 +135,13 @@ class Backend:
         self.xp = xp
         self.device = device
         self.native_device = native_device
+        # A subclass's own method wins over the namespace's function (an instance attribute
+        # would shadow it).
+        overridden = {name for klass in type(self).__mro__[:-1] if klass is not Backend
+                      for name in vars(klass)}
         for function_name in DIRECT_FUNCTIONS:
             function = getattr(xp, function_name, None)
-            if function is not None:
+            if function is not None and function_name not in overridden:
                 setattr(self, function_name, function)
         # The dtype objects arrays actually carry (NumPy's xp.float32 is a scalar type, and
         # np.dtype("float32") hashes differently), read off an empty array of each.

@@ -90,6 +90,15 @@ def backward(
     inputs: Any = None,
 ) -> None:
     """Add d(tensors)/d(leaf) into each leaf's `.grad` (only those in `inputs`, when given)."""
+    if (type(tensors) is Tensor and grad_tensors is None and grad_variables is None
+            and inputs is None and not create_graph and tensors._requires_grad
+            and tensors.numel() == 1 and tensors.dtype.is_floating_point):
+        # `loss.backward()`, the common call: the checks below would all pass.
+        backend = tensors._backend
+        data = tensors._data
+        ones = _wrap(backend.ones(data.shape, backend.dtype_name(data)), backend)
+        run_backward((tensors,), (ones,), bool(retain_graph), False)
+        return
     outputs = _as_tuple(tensors)
     if grad_variables is not None:
         grad_tensors = grad_variables

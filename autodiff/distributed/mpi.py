@@ -149,6 +149,9 @@ class ProcessGroupMPI(ProcessGroup):
             previous(kind, value, traceback)
             sys.stderr.flush()
             sys.stdout.flush()
+            # The launcher forwards each rank's output asynchronously and MPI_Abort kills the
+            # forwarders: a moment's grace lets the traceback reach the user in full.
+            time.sleep(1.0)
             world.Abort(1)
 
         self._previous_excepthook = previous

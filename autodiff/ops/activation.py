@@ -39,7 +39,26 @@ class Relu(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         out, = ctx.saved_tensors
-        return where(out <= 0, 0.0, grad)  # PyTorch's threshold_backward: NaN passes grad
+        return ThresholdBackward.apply(grad, out)
+
+
+class ThresholdBackward(Function):
+    """ReLU's gradient, `where(out <= 0, 0, grad)`, as one op (PyTorch's threshold_backward):
+    NaN outputs pass the gradient, and a dead unit gives exactly 0 even for an infinite grad."""
+
+    node_name = "ThresholdBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, grad: Any, out: Any) -> Any:
+        backend = ctx.backend
+        dead = backend.less_equal(out, 0)
+        ctx.save_for_backward(dead)
+        return backend.where(dead, backend.zeros_like(grad), grad)
+
+    @staticmethod
+    def backward(ctx: Any, outer: Tensor) -> tuple[Tensor, None]:
+        dead, = ctx.saved_tensors
+        return where(dead, 0.0, outer), None  # linear in grad; nothing flows to `out`
 
 
 def relu(input: Tensor) -> Tensor:

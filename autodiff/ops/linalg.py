@@ -89,7 +89,7 @@ class Mv(Matmul):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors  # (m, k) @ (k,) -> (m,)
         needs_a, needs_b = ctx.needs_input_grad
-        grad_a = grad.unsqueeze(1) * b if needs_a else None  # outer(grad, b)
+        grad_a = Outer.apply(grad, b) if needs_a else None
         grad_b = VectorMatrix.apply(grad, a) if needs_b else None  # grad @ a
         return grad_a, grad_b
 
@@ -112,8 +112,28 @@ class VectorMatrix(Matmul):
         a, b = ctx.saved_tensors  # (k,) @ (k, n) -> (n,)
         needs_a, needs_b = ctx.needs_input_grad
         grad_a = Mv.apply(b, grad) if needs_a else None  # b @ grad
-        grad_b = a.unsqueeze(1) * grad if needs_b else None  # outer(a, grad)
+        grad_b = Outer.apply(a, grad) if needs_b else None
         return grad_a, grad_b
+
+
+class Outer(Function):
+    """a[i] * b[j]: the gradient of the 1-D matmul cases, one op (public `outer` is composed as
+    in PyTorch, a reshape and a broadcast product, for its node names)."""
+
+    node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        backend = ctx.backend
+        return backend.multiply(backend.expand_dims(a, 1), b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        return (Mv.apply(grad, b) if needs_a else None), (VectorMatrix.apply(a, grad)
+                                                          if needs_b else None)
 
 
 class MatrixBatchTransposed(Matmul):

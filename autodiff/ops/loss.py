@@ -320,11 +320,13 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         z, y, weight, pos_weight = ctx.saved_tensors
         needs_z, needs_y = ctx.needs_input_grad[:2]
-        if ctx.reduction == "mean" and ctx.count:
-            grad = grad / ctx.count
+        scale = 1.0 / ctx.count if ctx.reduction == "mean" and ctx.count else 1.0
         grad_z = grad_y = None
-        if needs_z:
-            grad_z = BinaryCrossEntropyWithLogitsGrad.apply(grad, z, y, weight, pos_weight)
+        if needs_z:  # the mean's 1/n rides along into the fused kernel
+            grad_z = BinaryCrossEntropyWithLogitsGrad.apply(grad, z, y, weight, pos_weight,
+                                                            scale=scale)
+        if scale != 1.0 and needs_y:
+            grad = grad * scale
         if needs_y:
             # d/dy [(1 - y) z + l softplus(-z)], l = 1 + (pos_weight - 1) y
             grad_y = -z if pos_weight is None else (pos_weight - 1) * softplus(-z) - z
@@ -340,26 +342,35 @@ class BinaryCrossEntropyWithLogitsGrad(Function):
     node_name = "BinaryCrossEntropyWithLogitsBackwardBackward0"
 
     @staticmethod
-    def forward(ctx: Any, grad: Any, z: Any, y: Any, weight: Any, pos_weight: Any) -> Any:
+    def forward(ctx: Any, grad: Any, z: Any, y: Any, weight: Any, pos_weight: Any, *,
+                scale: float = 1.0) -> Any:
         ctx.save_for_backward(grad, z, y, weight, pos_weight)
+        ctx.scale = scale
+        if scale != 1.0:
+            grad = ctx.backend.multiply(grad, scale)
         return ctx.backend.bce_with_logits_backward(grad, z, y, weight, pos_weight)
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, ...]:
         grad, z, y, weight, pos_weight = ctx.saved_tensors
         needs_grad, needs_z, needs_y = ctx.needs_input_grad[:3]
+        if ctx.scale != 1.0:
+            outer = outer * ctx.scale
+        if weight is not None:
+            outer = outer * weight
         s = sigmoid(z)
-        log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
-        weight = 1 if weight is None else weight
         result_grad = result_z = result_y = None
         if needs_grad:
-            factor = (s - y) if pos_weight is None else log_weight * s - pos_weight * y
-            result_grad = outer * factor * weight
+            result_grad = outer * ((s - y) if pos_weight is None
+                                   else (1 + (pos_weight - 1) * y) * s - pos_weight * y)
         if needs_z:
-            result_z = outer * grad * weight * log_weight * s * (1 - s)
+            slope = s * (1 - s)
+            if pos_weight is not None:
+                slope = slope * (1 + (pos_weight - 1) * y)
+            result_z = outer * grad * slope
         if needs_y:
-            factor = -1 if pos_weight is None else (pos_weight - 1) * s - pos_weight
-            result_y = outer * grad * weight * factor
+            result_y = (-(outer * grad) if pos_weight is None
+                        else outer * grad * ((pos_weight - 1) * s - pos_weight))
         return result_grad, result_z, result_y, None, None
 
 

@@ -51,8 +51,14 @@ class Linear(Function):
             else:
                 features = x._data.shape[-1]
                 grad_w = grad.reshape(-1, grad._data.shape[-1]).mT @ x.reshape(-1, features)
-        # The bias gradient is grad, summed over the rows by the Function base class.
-        return grad_x, grad_w, (grad if needs_b else None)
+        grad_b = None
+        if needs_b:
+            grad_b = grad
+            if grad._data.ndim > 1 and len(ctx._input_meta[2][0]) == 1:
+                # A 1-D bias, the usual case, is summed over the rows here: the base class's
+                # general broadcast fitting would do it too, more slowly (other biases get it).
+                grad_b = grad.sum(tuple(range(grad._data.ndim - 1)))
+        return grad_x, grad_w, grad_b
 
 
 class LinearMm(Linear):
