@@ -13,6 +13,13 @@ from .base import Array, Backend, Shape
 from .device import Device
 from .linalg import translate_errors
 
+# The ufunc reductions the backend calls (typed Any: NumPy's stubs overload them on a literal
+# keepdims, and ours is a plain bool).
+_add_reduce: Any = np.add.reduce
+_multiply_reduce: Any = np.multiply.reduce
+_maximum_reduce: Any = np.maximum.reduce
+_minimum_reduce: Any = np.minimum.reduce
+
 
 class NumpyBackend(Backend):
     name = "numpy"
@@ -71,19 +78,21 @@ class NumpyBackend(Backend):
     def expand_dims(self, array: Array, axis: int) -> Array:
         shape = array.shape
         axis = axis if axis >= 0 else axis + len(shape) + 1
-        return array.reshape(shape[:axis] + (1,) + shape[axis:])
+        return array.reshape((*shape[:axis], 1, *shape[axis:]))
 
-    def sum(self, array: Array, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Array:
-        return np.add.reduce(array, axis=axis, keepdims=keepdims, dtype=dtype)
+    def sum(self, array: Array, axis: Any = None, keepdims: bool = False,
+            dtype: Any = None) -> Array:
+        return _add_reduce(array, axis=axis, keepdims=keepdims, dtype=dtype)
 
-    def prod(self, array: Array, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Array:
-        return np.multiply.reduce(array, axis=axis, keepdims=keepdims, dtype=dtype)
+    def prod(self, array: Array, axis: Any = None, keepdims: bool = False,
+             dtype: Any = None) -> Array:
+        return _multiply_reduce(array, axis=axis, keepdims=keepdims, dtype=dtype)
 
     def max(self, array: Array, axis: Any = None, keepdims: bool = False) -> Array:
-        return np.maximum.reduce(array, axis=axis, keepdims=keepdims)
+        return _maximum_reduce(array, axis=axis, keepdims=keepdims)
 
     def min(self, array: Array, axis: Any = None, keepdims: bool = False) -> Array:
-        return np.minimum.reduce(array, axis=axis, keepdims=keepdims)
+        return _minimum_reduce(array, axis=axis, keepdims=keepdims)
 
     def mean(self, array: Array, axis: Any = None, keepdims: bool = False) -> Array:
         dtype = array.dtype
@@ -97,8 +106,8 @@ class NumpyBackend(Backend):
             count = 1
             for a in (axis,) if isinstance(axis, int) else axis:
                 count *= shape[a]
-        total = np.add.reduce(array, axis=axis, keepdims=keepdims,
-                              dtype=np.float32 if dtype == np.float16 else None)
+        total = _add_reduce(array, axis=axis, keepdims=keepdims,
+                            dtype=np.float32 if dtype == np.float16 else None)
         return np.true_divide(total, count, dtype=dtype)
 
     def seed_generator(self, seed: int) -> None:
