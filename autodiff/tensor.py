@@ -441,11 +441,7 @@ class Tensor:
     def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         return _elementwise.div(self, other, rounding_mode=rounding_mode)
 
-    def neg(self) -> Tensor:
-        return _elementwise.neg(self)
-
-    def pow(self, exponent: Any) -> Tensor:
-        return _elementwise.pow(self, exponent)
+    neg, pow = __neg__, __pow__
 
     def exp(self) -> Tensor:
         return _elementwise.exp(self)
@@ -467,14 +463,10 @@ class Tensor:
 
     clip = clamp
 
-    def matmul(self, other: Tensor) -> Tensor:
-        return _linalg.matmul(self, other)
+    matmul = __matmul__
 
     # ------------------------------------------------------------------------- more elementwise
     # (issue 3, elementwise: add methods right below this line)
-    def __abs__(self) -> Tensor:
-        return _elementwise.abs(self)
-
     def __floordiv__(self, other: Any) -> Tensor:
         return _elementwise.floor_divide(self, other)
 
@@ -497,11 +489,7 @@ class Tensor:
     def true_divide(self, other: Any) -> Tensor:
         return _elementwise.div(self, other)
 
-    def floor_divide(self, other: Any) -> Tensor:
-        return _elementwise.floor_divide(self, other)
-
-    def remainder(self, other: Any) -> Tensor:
-        return _elementwise.remainder(self, other)
+    floor_divide, remainder = __floordiv__, __mod__
 
     negative = neg
 
@@ -535,7 +523,7 @@ class Tensor:
     def abs(self) -> Tensor:
         return _elementwise.abs(self)
 
-    absolute = abs
+    absolute = __abs__ = abs
 
     def sign(self) -> Tensor:
         return _elementwise.sign(self)
@@ -601,24 +589,7 @@ class Tensor:
     def where(self, condition: Tensor, other: Any) -> Tensor:
         return _elementwise.where(condition, self, other)
 
-    def eq(self, other: Any) -> Tensor:
-        return _elementwise.eq(self, other)
-
-    def ne(self, other: Any) -> Tensor:
-        return _elementwise.ne(self, other)
-
-    def lt(self, other: Any) -> Tensor:
-        return _elementwise.lt(self, other)
-
-    def le(self, other: Any) -> Tensor:
-        return _elementwise.le(self, other)
-
-    def gt(self, other: Any) -> Tensor:
-        return _elementwise.gt(self, other)
-
-    def ge(self, other: Any) -> Tensor:
-        return _elementwise.ge(self, other)
-
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
     not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
 
     def logical_and(self, other: Tensor) -> Tensor:
@@ -633,14 +604,7 @@ class Tensor:
     def logical_not(self) -> Tensor:
         return _elementwise.logical_not(self)
 
-    def bitwise_and(self, other: Any) -> Tensor:
-        return _elementwise.bitwise_and(self, other)
-
-    def bitwise_or(self, other: Any) -> Tensor:
-        return _elementwise.bitwise_or(self, other)
-
-    def bitwise_xor(self, other: Any) -> Tensor:
-        return _elementwise.bitwise_xor(self, other)
+    bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
 
     def bitwise_not(self) -> Tensor:
         return _elementwise.bitwise_not(self)

@@ -61,25 +61,22 @@ def log1p(input: Tensor) -> Tensor:
 class Log2(UnaryOfInput):
     node_name = "Log2Backward0"
     kernel = "log2"
+    log_of_base = _LN2
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, = ctx.saved_tensors
-        return grad / (a * _LN2)
+        return grad / (a * ctx.log_of_base)
 
 
 def log2(input: Tensor) -> Tensor:
     return Log2.apply(input)
 
 
-class Log10(UnaryOfInput):
+class Log10(Log2):
     node_name = "Log10Backward0"
     kernel = "log10"
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        a, = ctx.saved_tensors
-        return grad / (a * _LN10)
+    log_of_base = _LN10
 
 
 def log10(input: Tensor) -> Tensor:
