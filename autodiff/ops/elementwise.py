@@ -1,4 +1,6 @@
-"""Elementwise ops: arithmetic, powers, exponentials, trigonometry, activations, comparisons.
+"""Elementwise ops: arithmetic, powers, exp and log, sin and cos, sigmoid and softplus. The other
+elementwise families (unary, activation, comparison, selection, division) are re-exported at the
+end: Tensor's methods reach them all through this module.
 
 Broadcasting is undone by the `Function` base class, so each backward returns the gradient at
 the broadcast shape. Python scalars take part as PyTorch's "wrapped numbers" (see _util.promote).
