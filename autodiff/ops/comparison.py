@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
+from ..function import _raise_device_mismatch
 from ..tensor import Tensor, _wrap
 from ._common import not_implemented_for
 from ._util import check_broadcast, promote
@@ -20,8 +21,6 @@ def _operands(input: Tensor, other: Any) -> tuple[Any, Any, Any]:
     backend = input._backend
     if isinstance(other, Tensor):
         if other._backend is not backend:
-            from ..function import _raise_device_mismatch
-
             _raise_device_mismatch(backend, other._backend)
         other = other._data
     return backend, input._data, other

@@ -15,7 +15,7 @@ import string
 from typing import Any
 
 from ..function import Function
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor, _wrap, _wrap_dim
 from .linalg import _scalar_name, same_device
 
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase  # PyTorch's label order
@@ -279,7 +279,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     seen_a: set[int] = set()
     seen_b: set[int] = set()
     for dim_a, dim_b in zip(dims_a, dims_b):
-        axis_a, axis_b = _wrap_axis(dim_a, a_dims), _wrap_axis(dim_b, b_dims)
+        axis_a, axis_b = _wrap_dim(dim_a, a_dims), _wrap_dim(dim_b, b_dims)
         for axis, seen in ((axis_a, seen_a), (axis_b, seen_b)):
             if axis in seen:
                 raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
@@ -291,7 +291,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
                 f"{dim_a} and second has size {size_b} in dim {dim_b}"
             )
         letters_b[axis_b] = letters_a[axis_a]
-    contracted = {letters_a[_wrap_axis(d, a_dims)] for d in dims_a}
+    contracted = {letters_a[_wrap_dim(d, a_dims)] for d in dims_a}
     output = [x for x in letters_a if x not in contracted] + \
         [x for x in letters_b if x not in contracted]
     equation = "".join(letters_a) + "," + "".join(letters_b) + "->" + "".join(output)
@@ -299,12 +299,6 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     if broadcast:
         a, b = a.expand(broadcast[0]), b.expand(broadcast[1])
     return Tensordot.apply(a, b, equation=full)
-
-
-def _wrap_axis(dim: int, ndim: int) -> int:
-    from ..tensor import _wrap_dim
-
-    return _wrap_dim(dim, ndim)
 
 
 def inner(input: Tensor, other: Tensor) -> Tensor:

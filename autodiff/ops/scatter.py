@@ -15,6 +15,7 @@ from backends import broadcast_shapes
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ._util import check_broadcast
 from .elementwise import where
 from .indexing import full_index_key, index_array, out_of_bounds, zeros
 
@@ -342,8 +343,6 @@ def mask_array(input: Tensor, mask: Tensor, value: Any) -> Any:
             "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
             f"{value.ndim} dimension(s)."
         )
-    from ._util import check_broadcast
-
     check_broadcast(input._data.shape, mask._data.shape)
     return index_array(input._backend, mask)
 
