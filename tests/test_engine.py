@@ -263,10 +263,6 @@ def test_gradients_accumulate_across_backward_calls(device: str) -> None:
     assert w.grad is not grad and values(w.grad).tolist() == [3.0] * 3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "autodiff/engine.py _accumulate adds out of place and swaps the new array into the .grad "
-    "Tensor (for rollback), so arrays and views taken from .grad before a second backward "
-    "keep the old values; PyTorch accumulates in place (variable_grad += new_grad)"))
 def test_accumulation_is_seen_through_views_of_grad() -> None:
     x = autodiff.ones(2, requires_grad=True)
     (x * 2).sum().backward()
