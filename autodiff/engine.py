@@ -182,7 +182,9 @@ def run_backward(
     except BaseException:
         for tensor, old_grad, old_data in reversed(undo):
             tensor._grad = old_grad
-            if old_grad is not None and old_data is not None:
+            if isinstance(old_data, _Restore):
+                old_data()
+            elif old_grad is not None and old_data is not None:
                 old_grad._data = old_data
         if anomaly and node is not None:
             _warn_anomaly(node)
@@ -390,14 +392,31 @@ def _accumulate(variable: Tensor, grad: Tensor | None, create_graph: bool,
         variable._grad = old + grad
         undo.append((variable, old, None))
     else:
-        # Out of place, then swapped into the same Tensor: users holding `.grad` see the sum,
-        # and a failed backward can put the old array back.
-        undo.append((variable, old, old._data))
-        old._data = old._backend.add(old._data, grad._data)
+        # In place, as PyTorch (arrays and views taken from `.grad` see the sum). A copy of the
+        # old values lets a failed backward put them back: the same cost as adding out of place.
+        backend, data = old._backend, old._data
+        saved = backend.asarray(data, copy=True)
+        try:
+            data += grad._data
+        except (ValueError, TypeError):  # a read-only `.grad` a user assigned: out of place
+            old._data = backend.add(data, grad._data)
+            undo.append((variable, old, data))
+        else:
+            undo.append((variable, old, _Restore(backend, data, saved)))
         old._bump_version()
     if variable._post_accumulate_hooks:
         for hook in list(variable._post_accumulate_hooks):
             hook(variable)
+
+
+class _Restore:
+    """Undo of an in-place accumulation: write the saved values back into the same array."""
+
+    def __init__(self, backend: Any, data: Any, saved: Any) -> None:
+        self.backend, self.data, self.saved = backend, data, saved
+
+    def __call__(self) -> None:
+        self.backend.setitem(self.data, (...,), self.saved)
 
 
 def _store_grad(tensor: Tensor, grad: Tensor, undo: list[Any]) -> None:

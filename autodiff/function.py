@@ -126,6 +126,9 @@ class AccumulateGrad(Node):
 
     node_name = "AccumulateGrad"
 
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"  # PyTorch's C++ name (the repr is short)
+
     def __init__(self, variable: Tensor) -> None:
         self.variable = variable
         # Leaves run as soon as they are ready: their gradient is final then (PyTorch does the

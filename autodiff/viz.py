@@ -75,7 +75,7 @@ def to_dot(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
     if root is None:
         return "\n".join([*dot.lines, "}"]) + "\n"
 
-    root_id, _ = dot.node(root, root.name())
+    root_id, _ = dot.node(root, _label(root))
     dot.edge(root_id, output_id)
     stack = [root]  # iterative depth-first walk: graphs can be deeper than Python's stack
     while stack:
@@ -93,7 +93,7 @@ def to_dot(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
         for child, _ in node.next_functions:
             if child is None:
                 continue
-            child_id, new = dot.node(child, child.name())
+            child_id, new = dot.node(child, _label(child))
             dot.edge(child_id, node_id)
             if new:
                 stack.append(child)
@@ -150,3 +150,9 @@ def render(tensor: Tensor, path: str | os.PathLike[str], params: Mapping[str, Te
     with open(path, "wb") as stream:
         stream.write(data)
     return path
+
+
+def _label(node: Any) -> str:
+    """The node's name without PyTorch's C++ namespace (AccumulateGrad, CopySlices), as
+    torchviz draws them."""
+    return node.name().rpartition("::")[2]
