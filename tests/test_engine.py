@@ -485,6 +485,7 @@ def test_graph_nodes_and_next_functions(device: str) -> None:
     (mul_node, _), (none_node, _) = add_node.next_functions
     assert mul_node.name() == "MulBackward0" and none_node is None
     (accumulate, _), (none_node, _) = mul_node.next_functions
-    assert accumulate.name() == "torch::autograd::AccumulateGrad" and accumulate.variable is a and none_node is None
+    assert accumulate.name() == "torch::autograd::AccumulateGrad"
+    assert accumulate.variable is a and none_node is None
     assert (a * 3).grad_fn.next_functions[0][0] is accumulate  # one AccumulateGrad per leaf
     assert a.grad_fn is None and a.is_leaf and not y.is_leaf

@@ -58,7 +58,8 @@ def check_grad_fn_cell(notebook: Notebook, label: str) -> None:
     assert loss.grad_fn.next_functions[0][0] is z.grad_fn
     matmul_node, bias_edge = z.grad_fn.next_functions
     assert matmul_node[0].name() == "SqueezeBackward4"  # PyTorch's node for vector @ matrix
-    assert bias_edge[0].name() == "torch::autograd::AccumulateGrad" and bias_edge[0].variable is notebook["b"]
+    assert bias_edge[0].name() == "torch::autograd::AccumulateGrad"
+    assert bias_edge[0].variable is notebook["b"]
 
 
 def check_backward_cell(notebook: Notebook, label: str) -> None:
