@@ -242,7 +242,7 @@ class Function(Node):
                 if backend is None:
                     backend = arg._backend
                 elif arg._backend is not backend:
-                    _raise_device_mismatch(backend, arg._backend)
+                    return cls._apply_across_devices(args, kwargs)
                 if arg._requires_grad:
                     requires_grad = True
                 arrays.append(arg._data)
@@ -262,6 +262,23 @@ class Function(Node):
         output._data = result
         output._backend = backend
         return output
+
+    @classmethod
+    def _apply_across_devices(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Tensors on two devices. PyTorch lets a 0-d CPU tensor join an op on another device,
+        as a Python number would: it is moved there (differentiably, so its gradient comes
+        back to the CPU). Anything else is PyTorch's mismatch error."""
+        tensors = [arg for arg in args if isinstance(arg, Tensor)]
+        anchored = [t._backend for t in tensors
+                    if t._data.ndim != 0 or t._backend.device.type != "cpu"]
+        target = anchored[0] if anchored else None
+        if target is None or any(backend is not target for backend in anchored):
+            first = tensors[0]._backend
+            second = next(t._backend for t in tensors if t._backend is not first)
+            _raise_device_mismatch(first, second)
+        moved = tuple(arg.to(target.device) if isinstance(arg, Tensor) and arg._backend
+                      is not target else arg for arg in args)
+        return cls.apply(*moved, **kwargs)
 
     def _record(self, args: tuple[Any, ...], arrays: list[Any], result: Any) -> Any:
         """Make this ctx a node of the graph: edges, input metadata, outputs, saved tensors."""
