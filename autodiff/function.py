@@ -477,7 +477,6 @@ class Function(Node):
 
     def _fit(self, index: int, grad: Any, shape: tuple[int, ...], native_dtype: Any) -> Tensor:
         """Sum a broadcast gradient back to its input's shape and cast it to the input's dtype."""
-        from .ops.shape import sum_to_size  # only reached when a gradient needs fitting
 
         if not isinstance(grad, Tensor):
             raise RuntimeError(f"expected Variable or None (got {type(grad).__name__})")
@@ -488,7 +487,7 @@ class Function(Node):
                     f"got {list(grad._data.shape)} but expected shape compatible with "
                     f"{list(shape)}"
                 )
-            grad = sum_to_size(grad, shape)
+            grad = _sum_to_size(grad, shape)
         if grad._data.dtype != native_dtype:
             grad = grad.to(dtypes.BY_NAME[self.backend._dtype_names[native_dtype]])
         return grad
@@ -575,3 +574,7 @@ class _SavedTensorsHooks:
 _saved_tensors_hooks = _SavedTensorsHooks()
 
 _new = object.__new__
+
+# Fitting a broadcast gradient uses an op; the op modules import this one, so the reference is
+# taken once everything above exists (a function-local import would cost microseconds a call).
+from .ops.shape import sum_to_size as _sum_to_size  # noqa: E402
