@@ -242,7 +242,7 @@ class Function(Node):
                 if backend is None:
                     backend = arg._backend
                 elif arg._backend is not backend:
-                    _raise_device_mismatch(backend, arg._backend)
+                    return cls._apply_across_devices(args, kwargs)
                 if arg._requires_grad:
                     requires_grad = True
                 arrays.append(arg._data)
@@ -262,6 +262,23 @@ class Function(Node):
         output._data = result
         output._backend = backend
         return output
+
+    @classmethod
+    def _apply_across_devices(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Tensors on two devices. PyTorch lets a 0-d CPU tensor join an op on another device,
+        as a Python number would: it is moved there (differentiably, so its gradient comes
+        back to the CPU). Anything else is PyTorch's mismatch error."""
+        tensors = [arg for arg in args if isinstance(arg, Tensor)]
+        anchored = [t._backend for t in tensors
+                    if t._data.ndim != 0 or t._backend.device.type != "cpu"]
+        target = anchored[0] if anchored else None
+        if target is None or any(backend is not target for backend in anchored):
+            first = tensors[0]._backend
+            second = next(t._backend for t in tensors if t._backend is not first)
+            _raise_device_mismatch(first, second)
+        moved = tuple(arg.to(target.device) if isinstance(arg, Tensor) and arg._backend
+                      is not target else arg for arg in args)
+        return cls.apply(*moved, **kwargs)
 
     def _record(self, args: tuple[Any, ...], arrays: list[Any], result: Any) -> Any:
         """Make this ctx a node of the graph: edges, input metadata, outputs, saved tensors."""
@@ -460,7 +477,6 @@ class Function(Node):
 
     def _fit(self, index: int, grad: Any, shape: tuple[int, ...], native_dtype: Any) -> Tensor:
         """Sum a broadcast gradient back to its input's shape and cast it to the input's dtype."""
-        from .ops.shape import sum_to_size  # only reached when a gradient needs fitting
 
         if not isinstance(grad, Tensor):
             raise RuntimeError(f"expected Variable or None (got {type(grad).__name__})")
@@ -471,7 +487,7 @@ class Function(Node):
                     f"got {list(grad._data.shape)} but expected shape compatible with "
                     f"{list(shape)}"
                 )
-            grad = sum_to_size(grad, shape)
+            grad = _sum_to_size(grad, shape)
         if grad._data.dtype != native_dtype:
             grad = grad.to(dtypes.BY_NAME[self.backend._dtype_names[native_dtype]])
         return grad
@@ -558,3 +574,7 @@ class _SavedTensorsHooks:
 _saved_tensors_hooks = _SavedTensorsHooks()
 
 _new = object.__new__
+
+# Fitting a broadcast gradient uses an op; the op modules import this one, so the reference is
+# taken once everything above exists (a function-local import would cost microseconds a call).
+from .ops.shape import sum_to_size as _sum_to_size  # noqa: E402

@@ -490,3 +490,22 @@ def test_cuda_api_on_a_gpu() -> None:
     assert isinstance(autodiff.cuda.get_device_name(), str)
     with pytest.raises(TypeError, match="can't convert cuda:"):
         autodiff.ones(2, device="cuda").numpy()
+
+
+def test_a_zero_dim_cpu_tensor_joins_an_op_on_another_device_like_a_number() -> None:
+    """PyTorch lets a 0-d CPU tensor take part in a CUDA op; the strict backend's second device
+    stands in for CUDA here. The CPU scalar's gradient comes back to the CPU."""
+    a = autodiff.ones(3, device="strict:1", requires_grad=True)
+    scale = autodiff.tensor(2.0, requires_grad=True)
+    out = a * scale
+    assert out.device == autodiff.device("strict:1")
+    out.sum().backward()
+    assert a.grad.tolist() == [2.0, 2.0, 2.0] and a.grad.device == autodiff.device("strict:1")
+    assert scale.grad.item() == 3.0 and scale.grad.device == autodiff.device("cpu")
+
+
+def test_tensors_with_dimensions_on_two_devices_still_raise() -> None:
+    with pytest.raises(RuntimeError, match="found at least two devices, strict:1 and cpu!"):
+        autodiff.ones(3, device="strict:1") + autodiff.ones(3)
+    with pytest.raises(RuntimeError, match="found at least two devices, strict:1 and strict:0!"):
+        autodiff.ones(3, device="strict:1") + autodiff.ones((), device="strict:0")

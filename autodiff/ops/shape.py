@@ -188,13 +188,14 @@ class SumToSize(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, *, shape: tuple[int, ...]) -> Any:
         ctx.input_shape = a.shape
+        backend = ctx.backend
         lead = a.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + axis for axis, size in enumerate(shape)
-            if size == 1 and a.shape[lead + axis] != 1
-        )
-        out = ctx.backend.sum(a, axis=axes, keepdims=True) if axes else a
-        return ctx.backend.reshape(out, shape)
+        kept = tuple(lead + axis for axis, size in enumerate(shape)
+                     if size == 1 and a.shape[lead + axis] != 1)
+        if not kept:  # only leading dims to drop (a bias's gradient): one fresh array, no view
+            return backend.sum(a, axis=tuple(range(lead))) if lead else a
+        out = backend.sum(a, axis=tuple(range(lead)) + kept, keepdims=True)
+        return backend.reshape(out, shape)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
