@@ -21,7 +21,7 @@ import re
 import threading
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from . import dtypes
 from .grad_mode import state as _grad_state
@@ -531,7 +531,7 @@ def short_name(node: Node) -> str:
     return stem + ("" if number == "0" else number)
 
 
-def _raise_device_mismatch(first: Backend, second: Backend) -> None:
+def _raise_device_mismatch(first: Backend, second: Backend) -> NoReturn:
     raise RuntimeError(
         "Expected all tensors to be on the same device, but found at least two devices, "
         f"{first.device} and {second.device}!"

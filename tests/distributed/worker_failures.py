@@ -24,7 +24,9 @@ def fail_on_rank_1() -> None:
 
 
 def timeout() -> None:
-    dist.init_process_group("mpi", timeout=1.0, abort_on_exception=False)
+    # Short enough to keep the test quick, long enough that a busy machine does not time out
+    # the collectives that are meant to succeed.
+    dist.init_process_group("mpi", timeout=4.0, abort_on_exception=False)
     rank = dist.get_rank()
     fail_on_rank_1()  # uncaught on rank 1: its process ends, the others wait for it
     try:
@@ -52,7 +54,9 @@ def abort() -> None:
 
 
 def backward() -> None:
-    dist.init_process_group("mpi", timeout=1.0, abort_on_exception=False)
+    # Short enough to keep the test quick, long enough that a busy machine does not time out
+    # the collectives that are meant to succeed.
+    dist.init_process_group("mpi", timeout=4.0, abort_on_exception=False)
     rank = dist.get_rank()
     model = nn.parallel.DistributedDataParallel(nn.Linear(4, 2))
     loss = model(torch.ones(3, 4)).sum()
