@@ -269,6 +269,7 @@ def test_gradient_flows_through_a_chain_of_devices_with_dtype_changes() -> None:
     np.testing.assert_allclose(_values(w.grad), [9.0, -18.0])
 
 
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")
 def test_double_backward_across_devices() -> None:
     w = autodiff.tensor([1.0, 2.0], dtype=autodiff.float64, device="strict:1",
                         requires_grad=True)
