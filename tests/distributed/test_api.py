@@ -4,7 +4,6 @@ messages that name the fix when a backend is missing, and DistributedSampler aga
 from __future__ import annotations
 
 import datetime
-
 import importlib.util
 import subprocess
 import sys
