@@ -226,10 +226,6 @@ class Function(Node):
             if entry is not None and entry[0] != _CONSTANT and entry[3][0] != entry[2]:
                 raise RuntimeError(_modified_message(self, entry))
 
-    def _release_saved(self) -> None:
-        if self._saved is not None:
-            self._saved = _RELEASED
-
     # --------------------------------------------------------------------------- applying
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:

@@ -274,10 +274,6 @@ class CopySlices(Node):
         if self.fn is not None:
             self.fn._check_saved()
 
-    def _release_saved(self) -> None:
-        if self.fn is not None:
-            self.fn._release_saved()
-
     def name(self) -> str:
         return f"torch::autograd::{self.node_name}"
 
