@@ -158,6 +158,13 @@ class Backend:
             native for name, native in self._native_dtypes.items() if name.startswith("float")
         )
         self._bool = self._native_dtypes["bool"]
+        # The floating dtypes whose arithmetic with a Python number the library does as PyTorch:
+        # not float16, which PyTorch computes in float32 with the number rounded to float32
+        # (NumPy rounds the number to float16 first: 0.1 -> 0.09998, 70000 -> inf).
+        self.full_precision_floating = frozenset(
+            native for name, native in self._native_dtypes.items()
+            if name in ("float32", "float64")
+        )
         self.seed_generator(0)
 
     def __repr__(self) -> str:

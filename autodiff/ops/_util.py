@@ -48,6 +48,18 @@ def promote(backend: Backend, a: Any, b: Any, elementwise: bool = True) -> tuple
     return a, b
 
 
+def with_number(backend: Backend, function: Any, a: Any, b: Any) -> Any:
+    """`function(a, b)` for promoted operands of which one is a Python number. A float16 array
+    meets the number as in PyTorch: in float32 (its "opmath" type, the number rounded to
+    float32), the result rounded to float16 once. Other arrays meet it as they are."""
+    array = b if type(a) in _SCALARS else a
+    if array.dtype in backend.full_precision_floating or array.dtype not in backend._floating:
+        return function(a, b)
+    wide = backend.astype(array, "float32")
+    result = function(a, wide) if array is b else function(wide, b)
+    return backend.astype(result, backend.dtype_name(array))
+
+
 def cast_operand(backend: Backend, x: Any, dtype: str) -> Any:
     if type(x) in _SCALARS:
         if dtype in ("float16", "float32", "float64"):

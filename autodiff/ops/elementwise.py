@@ -14,7 +14,7 @@ from typing import Any
 from ..function import Function
 from ..tensor import Tensor
 from ._common import UnaryOfInput, UnaryOfOutput, require_floating, zeros_like_grad
-from ._util import default_float, promote
+from ._util import default_float, promote, with_number
 from .selection import where
 
 _SCALARS = (bool, int, float)
@@ -28,10 +28,12 @@ class Add(Function):
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
         # A float tensor with a Python float needs no promotion: skip the call (hot path).
-        if type(b) is not float or a.dtype not in backend._floating:
+        if type(b) is not float or a.dtype not in backend.full_precision_floating:
             a, b = promote(backend, a, b)
             if a.dtype == backend._bool:  # bool + bool is logical or, as in PyTorch
                 return backend.logical_or(a, b)
+            if type(b) in _SCALARS:
+                return with_number(backend, backend.add, a, b)
         return backend.add(a, b)
 
     @staticmethod
@@ -54,9 +56,11 @@ class Sub(Function):
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
         # The hot path (a float tensor minus a float) needs neither promotion nor bool checks.
-        if type(b) is not float or a.dtype not in backend._floating:
+        if type(b) is not float or a.dtype not in backend.full_precision_floating:
             _check_bool_subtraction(backend, a, b)  # before promotion turns bools into numbers
             a, b = promote(backend, a, b)
+            if type(b) in _SCALARS:
+                return with_number(backend, backend.subtract, a, b)
         return backend.subtract(a, b)
 
     @staticmethod
@@ -82,7 +86,7 @@ class Rsub(Function):
         if type(number) is bool or a.dtype == ctx.backend._bool:
             _check_bool_subtraction(ctx.backend, number, a)
         a, number = promote(ctx.backend, a, number)
-        return ctx.backend.subtract(number, a)
+        return with_number(ctx.backend, ctx.backend.subtract, number, a)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
@@ -120,13 +124,15 @@ class Mul(Function):
         if type(b) in _SCALARS:
             ctx.scalar = b  # the gradient is grad * b: no array to save...
             ctx._saved = ()  # ...but, as in PyTorch, a second backward without retain_graph fails
-            if type(b) is not bool and a.dtype in backend._floating:
+            if type(b) is not bool and a.dtype in backend.full_precision_floating:
                 return backend.multiply(a, b)  # the hot path: float tensor * number
         else:
             ctx.save_for_backward(a, b)
         a, b = promote(backend, a, b)
         if a.dtype == backend._bool:  # bool * bool is logical and, as in PyTorch
             return backend.logical_and(a, b)
+        if type(b) in _SCALARS:
+            return with_number(backend, backend.multiply, a, b)
         return backend.multiply(a, b)
 
     @staticmethod
@@ -159,6 +165,8 @@ class Div(Function):
             a = default_float(ctx.backend, a)
             if type(b) not in _SCALARS:
                 b = default_float(ctx.backend, b)
+        if type(b) in _SCALARS:
+            return with_number(ctx.backend, ctx.backend.divide, a, b)
         return ctx.backend.divide(a, b)
 
     @staticmethod
@@ -168,7 +176,9 @@ class Div(Function):
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
         grad_a = grad / b if needs_a else None
-        grad_b = -grad * a / (b * b) if needs_b else None
+        # PyTorch's -grad * ((a / b) / b): it overflows only where the result does (b * b
+        # leaves float32's range for |b| beyond 1e19 or below 1e-19).
+        grad_b = -grad * ((a / b) / b) if needs_b else None
         return grad_a, grad_b
 
 
