@@ -19,6 +19,7 @@ _add_reduce: Any = np.add.reduce
 _multiply_reduce: Any = np.multiply.reduce
 _maximum_reduce: Any = np.maximum.reduce
 _minimum_reduce: Any = np.minimum.reduce
+_FLOAT16 = np.dtype(np.float16)
 
 
 class NumpyBackend(Backend):
@@ -80,12 +81,20 @@ class NumpyBackend(Backend):
         axis = axis if axis >= 0 else axis + len(shape) + 1
         return array.reshape((*shape[:axis], 1, *shape[axis:]))
 
+    # float16 sums and products accumulate in float32 and round once, as PyTorch's (NumPy
+    # accumulates in float16 along any axis but the last: 70000 halves sum to 1024 there).
     def sum(self, array: Array, axis: Any = None, keepdims: bool = False,
             dtype: Any = None) -> Array:
+        if dtype is None and array.dtype is _FLOAT16:
+            total = _add_reduce(array, axis=axis, keepdims=keepdims, dtype=np.float32)
+            return total.astype(_FLOAT16)
         return _add_reduce(array, axis=axis, keepdims=keepdims, dtype=dtype)
 
     def prod(self, array: Array, axis: Any = None, keepdims: bool = False,
              dtype: Any = None) -> Array:
+        if dtype is None and array.dtype is _FLOAT16:
+            total = _multiply_reduce(array, axis=axis, keepdims=keepdims, dtype=np.float32)
+            return total.astype(_FLOAT16)
         return _multiply_reduce(array, axis=axis, keepdims=keepdims, dtype=dtype)
 
     def max(self, array: Array, axis: Any = None, keepdims: bool = False) -> Array:
@@ -98,7 +107,8 @@ class NumpyBackend(Backend):
         dtype = array.dtype
         if dtype not in self._floating or not array.size:
             return np.mean(array, axis=axis, keepdims=keepdims)  # ints; nan for no elements
-        # As np.mean computes it: float16 accumulates in float32, then one true division.
+        # One true division of the sum; float16 accumulates and divides in float32 and rounds
+        # once, as in PyTorch (the count itself would overflow float16 past 65504).
         if axis is None:
             count = array.size
         else:
@@ -106,8 +116,10 @@ class NumpyBackend(Backend):
             count = 1
             for a in (axis,) if isinstance(axis, int) else axis:
                 count *= shape[a]
-        total = _add_reduce(array, axis=axis, keepdims=keepdims,
-                            dtype=np.float32 if dtype == np.float16 else None)
+        if dtype is _FLOAT16:
+            total = _add_reduce(array, axis=axis, keepdims=keepdims, dtype=np.float32)
+            return np.true_divide(total, count, dtype=np.float32).astype(_FLOAT16)
+        total = _add_reduce(array, axis=axis, keepdims=keepdims)
         return np.true_divide(total, count, dtype=dtype)
 
     def seed_generator(self, seed: int) -> None:

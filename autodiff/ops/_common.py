@@ -27,6 +27,32 @@ def cast_for_accumulation(input: Tensor, dtype: Any) -> Tensor:
     return input
 
 
+# PyTorch's CPU kernels compute float16 in float32 ("opmath": softmax, layer_norm, norms) and
+# accumulate cumulative sums and products and variances one level up (`acc_type`: float16 in
+# float32, float32 in float64), rounding the result once.
+_OPMATH = {"float16": "float32"}
+_ACCUMULATE = {"float16": "float32", "float32": "float64"}
+
+
+def opmath(backend: Any, array: Any) -> tuple[Any, str | None]:
+    """`array` in the dtype PyTorch computes it in (float16 as float32), and the dtype to round
+    the result to (None when the array is unchanged)."""
+    name = backend.dtype_name(array)
+    wide = _OPMATH.get(name)
+    return (array, None) if wide is None else (backend.astype(array, wide), name)
+
+
+def accumulation_dtype(backend: Any, array: Any) -> str | None:
+    """The dtype PyTorch's CPU kernels accumulate `array`'s cumulative sums and products and
+    its variance in, when wider than its own (float16: float32, float32: float64)."""
+    return _ACCUMULATE.get(backend.dtype_name(array))
+
+
+def rounded(backend: Any, array: Any, dtype: str | None) -> Any:
+    """`array` rounded to `dtype` (unchanged for None): the end of an `opmath` computation."""
+    return array if dtype is None else backend.astype(array, dtype)
+
+
 def not_implemented_for(kernel: str, backend: Any, array: Any, *,
                         on_device: bool = True) -> NotImplementedError:
     """PyTorch's error for a dtype a kernel has no implementation for, e.g.

@@ -346,8 +346,9 @@ def _write_direct(name: str, tensor: Tensor, other: Any, alpha: Any) -> bool:
             _check_inplace_shape(data.shape, value.shape)
     else:
         value = other if alpha == 1 else other * alpha
-        if type(value) is float and data.dtype not in backend._floating:
-            return False
+        if data.dtype not in backend.full_precision_floating and (
+                type(value) is float or data.dtype in backend._floating):
+            return False  # an integer meeting a float; float16 (computed in float32) meeting a number
     if data.dtype not in backend._floating and name in ("div", "pow"):
         return False  # true division and negative powers need PyTorch's checks
     _ARRAY_INPLACE[name](data, value)
