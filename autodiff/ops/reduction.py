@@ -15,7 +15,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
-from ._common import accumulation_dtype, cast_for_accumulation
+from ._common import accumulation_dtype, cast_for_accumulation, opmath, rounded
 from ._util import default_float, normalize_dims
 
 
@@ -332,7 +332,8 @@ class Logsumexp(Function):
             reduced = backend.sum(a, axis=axes, keepdims=keepdim)
             out = backend.full(reduced.shape, -math.inf, backend.dtype_name(a))
         else:
-            out = backend.logsumexp(a, axis=axes, keepdims=keepdim)
+            wide, dtype = opmath(backend, a)  # float16 in float32, as PyTorch
+            out = rounded(backend, backend.logsumexp(wide, axis=axes, keepdims=keepdim), dtype)
         ctx.save_for_backward(a, out)
         return out
 
