@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backends import Backend
+from backends import Backend, broadcast_shapes
 
 from .. import dtypes
 
@@ -26,11 +26,15 @@ def promote(backend: Backend, a: Any, b: Any, elementwise: bool = True) -> tuple
         if type(b) is not bool and (
             a.dtype in backend._floating or (type(b) is int and a.dtype != backend._bool)
         ):
+            if type(b) is int and not 0 <= b <= 127 and a.dtype not in backend._floating:
+                b = wrap_integer(b, backend.dtype_name(a))
             return a, b
     elif type(a) in _SCALARS:
         if type(a) is not bool and (
             b.dtype in backend._floating or (type(a) is int and b.dtype != backend._bool)
         ):
+            if type(a) is int and not 0 <= a <= 127 and b.dtype not in backend._floating:
+                a = wrap_integer(a, backend.dtype_name(b))
             return a, b
     elif a.dtype == b.dtype:
         if elementwise and a.shape != b.shape:
@@ -46,6 +50,40 @@ def promote(backend: Backend, a: Any, b: Any, elementwise: bool = True) -> tuple
     if elementwise and type(a) not in _SCALARS and type(b) not in _SCALARS and a.shape != b.shape:
         check_broadcast(a.shape, b.shape)
     return a, b
+
+
+# Each integer dtype's range, and the C++ type PyTorch's overflow message names.
+_INTEGER_BOUNDS = {
+    "uint8": (0, 2 ** 8 - 1), "int8": (-2 ** 7, 2 ** 7 - 1), "int16": (-2 ** 15, 2 ** 15 - 1),
+    "int32": (-2 ** 31, 2 ** 31 - 1), "int64": (-2 ** 63, 2 ** 63 - 1),
+}
+_CHECKED_TYPES = {
+    "uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+}
+
+
+def wrap_integer(value: int, dtype: str) -> int:
+    """A Python int meeting an integer tensor of `dtype` in arithmetic or a comparison, cast as
+    PyTorch casts it: wrapped around into the dtype's range (uint8 + 300 adds 44, + -1 adds
+    255). NumPy raises OverflowError instead."""
+    low, high = _INTEGER_BOUNDS[dtype]
+    if low <= value <= high:
+        return value
+    return (value - low) % (high - low + 1) + low
+
+
+def checked_number(value: Any, dtype: str, type_name: str | None = None) -> Any:
+    """A Python number to be stored in a tensor of `dtype` (full, fill_, masked_fill, where,
+    clamp, pow): PyTorch's RuntimeError where it does not fit an integer dtype (an unsigned one
+    also takes negatives down to -max, wrapped around), NumPy's OverflowError never."""
+    bounds = _INTEGER_BOUNDS.get(dtype)
+    if bounds is None or type(value) is bool or type(value) not in _SCALARS:
+        return value
+    low, high = bounds
+    if not (-high if low == 0 else low) <= value <= high:  # nan fails too
+        name = _CHECKED_TYPES[dtype] if type_name is None else type_name
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+    return wrap_integer(value, dtype) if type(value) is int else value
 
 
 def with_number(backend: Backend, function: Any, a: Any, b: Any) -> Any:
@@ -64,7 +102,9 @@ def cast_operand(backend: Backend, x: Any, dtype: str) -> Any:
     if type(x) in _SCALARS:
         if dtype in ("float16", "float32", "float64"):
             return float(x)
-        return bool(x) if dtype == "bool" else int(x)
+        if dtype == "bool":
+            return bool(x)
+        return wrap_integer(int(x), dtype)
     if backend.dtype_name(x) == dtype:
         return x
     return backend.astype(x, dtype)
@@ -79,6 +119,16 @@ def check_broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> None:
                 f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
                 f"at non-singleton dimension {max(len(a), len(b)) - axis}"
             )
+
+
+def check_broadcast_all(*shapes: tuple[int, ...]) -> None:
+    """Raise PyTorch's message when shapes do not broadcast, folding them left to right as its
+    TensorIterator does ("tensor a" is the shape of the operands so far)."""
+    shape = shapes[0]
+    for other in shapes[1:]:
+        if other != shape:
+            check_broadcast(shape, other)
+            shape = broadcast_shapes(shape, other)
 
 
 def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...] | None:

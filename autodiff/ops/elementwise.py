@@ -14,7 +14,7 @@ from typing import Any
 from ..function import Function
 from ..tensor import Tensor
 from ._common import UnaryOfInput, UnaryOfOutput, require_floating, zeros_like_grad
-from ._util import default_float, promote, with_number
+from ._util import checked_number, default_float, promote, with_number
 from .selection import where
 
 _SCALARS = (bool, int, float)
@@ -158,6 +158,9 @@ class Div(Function):
         if type(b) in _SCALARS:
             ctx.scalar = b
             ctx._saved = ()  # freed by backward like any saved tensor (see Mul)
+            # An integer tensor over a number divides in the default float dtype (before
+            # promotion, which would wrap the number into the integer dtype's range).
+            a = default_float(ctx.backend, a)
         else:
             ctx.save_for_backward(a, b)
         a, b = promote(ctx.backend, a, b)
@@ -266,6 +269,10 @@ class PowScalar(Function):
         ctx.save_for_backward(a)
         ctx.exponent = exponent
         backend = ctx.backend
+        if type(exponent) is int and a.dtype not in backend._floating and a.dtype != backend._bool:
+            if exponent < 0:  # checked on the number as given (promotion would wrap it)
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
+            exponent = checked_number(exponent, backend.dtype_name(a))
         a, exponent = promote(backend, a, exponent)
         if a.dtype not in backend._floating:
             if type(exponent) is int and exponent < 0:
@@ -290,10 +297,11 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
-        a, b = promote(ctx.backend, a, b)
-        if a.dtype == ctx.backend._bool:
+        backend = ctx.backend
+        a, b = promote(backend, a, b)
+        if a.dtype == backend._bool:
             raise _pow_bool_error()
-        out = ctx.backend.pow(a, b)
+        out = backend.pow(a, b) if a.dtype in backend._floating else _integer_pow(backend, a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -326,7 +334,8 @@ class RPow(Function):
         if a.dtype == ctx.backend._bool:
             raise _pow_bool_error()
         if type(base) is int and a.dtype not in ctx.backend._floating:
-            out = ctx.backend.pow(ctx.backend.full(a.shape, base, ctx.backend.dtype_name(a)), a)
+            backend = ctx.backend
+            out = _integer_pow(backend, backend.full(a.shape, base, backend.dtype_name(a)), a)
         else:
             out = ctx.backend.pow(base, a)
         ctx.save_for_backward(out)
@@ -341,6 +350,22 @@ class RPow(Function):
             # negative (out is inf there).
             return grad * where(out == 0, 0.0, where(out == 1, 0.0, -math.inf)), None
         return grad * (out * (math.log(base) if base > 0 else math.nan)), None
+
+
+def _integer_pow(backend: Any, a: Any, b: Any) -> Any:
+    """a ** b for integer arrays as PyTorch computes it: a negative exponent gives what integer
+    arithmetic would (1 for a base of 1, -1 or 1 for -1 by the exponent's parity, 0 for every
+    other base, 0 included), where NumPy raises a ValueError."""
+    negative = backend.less(b, 0)
+    if not bool(backend.any(negative)):
+        return backend.pow(a, b)
+    out = backend.pow(a, backend.where(negative, backend.zeros_like(b), b))
+    dtype = backend.dtype_name(out)
+    odd = backend.astype(backend.not_equal(backend.remainder(b, 2), 0), dtype)
+    is_one = backend.astype(backend.equal(a, 1), dtype)
+    is_minus_one = backend.astype(backend.equal(a, -1), dtype)
+    reciprocal = is_one + is_minus_one * (1 - 2 * odd)  # 1 / a where that is an integer
+    return backend.where(negative, reciprocal, out)
 
 
 def _pow_bool_error() -> NotImplementedError:

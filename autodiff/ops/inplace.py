@@ -29,7 +29,7 @@ from ..grad_mode import state as _grad_state
 from ..tensor import Tensor
 from . import elementwise as _elementwise
 from ._common import zeros_like_grad
-from ._util import check_broadcast
+from ._util import check_broadcast, checked_number, wrap_integer
 from .views import CopySlices, has_overlap, history_changed, own_array, view_error
 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -262,6 +262,7 @@ def fill_(tensor: Tensor, value: Any) -> Tensor:
             )
         value = _same_device(tensor, value)
         return apply(tensor, (value,), lambda source: FillTensor.apply(source, value))
+    value = checked_number(value, tensor.dtype.name)
     if _fill_outside_graph(tensor, value):
         return tensor
     return apply(tensor, (), lambda source: Fill.apply(source, value=value))
@@ -347,8 +348,14 @@ def _write_direct(name: str, tensor: Tensor, other: Any, alpha: Any) -> bool:
     else:
         value = other if alpha == 1 else other * alpha
         if data.dtype not in backend.full_precision_floating and (
-                type(value) is float or data.dtype in backend._floating):
-            return False  # an integer meeting a float; float16 (computed in float32) meeting a number
+                type(value) is float or data.dtype in backend._floating or (
+                    data.dtype == backend._bool and type(value) is not bool)):
+            # Ints meeting a float, float16 meeting any number (PyTorch computes it in
+            # float32), bools meeting a number: PyTorch's rules, on the general path.
+            return False
+        if type(value) is int and not 0 <= value <= 127 and data.dtype != backend._bool and (
+                data.dtype not in backend._floating):
+            value = wrap_integer(value, backend.dtype_name(data))
     if data.dtype not in backend._floating and name in ("div", "pow"):
         return False  # true division and negative powers need PyTorch's checks
     _ARRAY_INPLACE[name](data, value)

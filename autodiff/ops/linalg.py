@@ -295,6 +295,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
             f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have "
             f"the same number of elements, but got {a[0]} and {b[0]} elements respectively"
         )
+    refuse_bool("dot", input)
     return Dot.apply(input, tensor)
 
 
@@ -323,6 +324,7 @@ def _check_mm(a: tuple[int, ...], b: tuple[int, ...], left: Tensor, right: Tenso
             "expected m1 and m2 to have the same dtype, but got: "
             f"{_CPP_NAMES[_name(left)]} != {_CPP_NAMES[_name(right)]}"
         )
+    refuse_bool("addmm_impl_cpu_", left)
 
 
 def _check_mv(mat: tuple[int, ...], vec: tuple[int, ...], matrix: Tensor, vector: Tensor) -> None:
@@ -336,6 +338,7 @@ def _check_mv(mat: tuple[int, ...], vec: tuple[int, ...], matrix: Tensor, vector
             "addmv input tensors must have the same dtype, but got "
             f"{vec_name}, {_scalar_name(matrix)}, and {vec_name}"
         )
+    refuse_bool("addmv_impl_cpu", matrix)
 
 
 def _check_same_dtype_bmm(input: Tensor, other: Tensor) -> None:
@@ -343,6 +346,13 @@ def _check_same_dtype_bmm(input: Tensor, other: Tensor) -> None:
         raise RuntimeError(
             f"expected scalar type {_scalar_name(input)} but found {_scalar_name(other)}"
         )
+    refuse_bool("bmm", input)
+
+
+def refuse_bool(kernel: str, tensor: Tensor) -> None:
+    """PyTorch has no bool kernel for mm, mv, bmm or dot (NumPy would compute or/and)."""
+    if tensor.dtype is dtypes.bool_:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
 def _name(tensor: Tensor) -> str:

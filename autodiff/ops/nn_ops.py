@@ -12,7 +12,7 @@ from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from . import inplace as _inplace
-from .linalg import _CPP_NAMES, matmul, same_device
+from .linalg import _CPP_NAMES, matmul, refuse_bool, same_device
 from ._common import opmath, rounded
 from .norm import vector_norm
 
@@ -100,10 +100,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{_CPP_NAMES[input.dtype.name]} != {_CPP_NAMES[weight.dtype.name]}"
         )
     if bias is None:
+        refuse_bool("addmm_impl_cpu_", input)
         op: type[Linear] = (LinearMm if len(x_shape) == 2 else
                             LinearVector if len(x_shape) == 1 else LinearFoldedNoBias)
         return op.apply(input, weight, None)
     _check_bias(bias, weight, (rows, w_shape[0]))
+    refuse_bool("addmm_impl_cpu_", input)
     op = Linear if len(x_shape) == 2 else LinearFolded
     return op.apply(input, weight, bias)
 

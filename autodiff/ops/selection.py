@@ -13,7 +13,7 @@ from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
 from ._common import not_implemented_for
-from ._util import cast_operand, promote
+from ._util import cast_operand, check_broadcast_all, checked_number, promote
 
 _SCALARS = (bool, int, float)
 
@@ -31,6 +31,8 @@ class Where(Function):
                 f"{dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(condition)]}"
             )
         ctx.save_for_backward(condition)
+        a, b = _checked_against(backend, a, b), _checked_against(backend, b, a)
+        check_broadcast_all(condition.shape, *(x.shape for x in (a, b) if type(x) not in _SCALARS))
         a, b = promote(backend, a, b)
         if type(a) in _SCALARS and type(b) in _SCALARS:
             # Two numbers: the result takes their promoted dtype (bool, int64 or default float).
@@ -47,6 +49,13 @@ class Where(Function):
             where(condition, grad, 0.0) if needs_a else None,
             where(condition, 0.0, grad) if needs_b else None,
         )
+
+
+def _checked_against(backend: Any, value: Any, other: Any) -> Any:
+    """A Python int `value` beside an integer array `other` must fit its dtype (PyTorch)."""
+    if type(value) is int and type(other) not in _SCALARS and other.dtype != backend._bool:
+        return checked_number(value, backend.dtype_name(other))
+    return value
 
 
 def where(condition: Tensor, input: Any, other: Any) -> Tensor:
@@ -156,7 +165,12 @@ class Clamp(Function):
         ctx.bounds = (min, max)
         backend = ctx.backend
         if a.dtype not in backend._floating:
-            a = cast_operand(backend, a, _clamp_dtype(backend, a, (min, max)))
+            dtype = _clamp_dtype(backend, a, (min, max))
+            if dtype == "bool":  # bools clamped by bools: PyTorch has no kernel
+                kernel = "clamp_scalar" if min is not None and max is not None else \
+                    "clamp_min_scalar" if min is not None else "clamp_max_scalar"
+                raise not_implemented_for(kernel, backend, a)
+            a = cast_operand(backend, a, dtype)
         # min(max(x, min), max), as PyTorch: min > max gives max everywhere.
         out = a if min is None else _maximum(backend, a, min)
         return out if max is None else _minimum(backend, out, max)
@@ -220,7 +234,14 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
                 "Tensors or both be numbers"
             )
         return ClampTensor.apply(input, min, max)
-    return Clamp.apply(input, min=min, max=max)
+    return Clamp.apply(input, min=_bound(input, min), max=_bound(input, max))
+
+
+def _bound(input: Tensor, bound: Any) -> Any:
+    """An int bound of an integer input must fit its dtype (PyTorch's check)."""
+    if type(bound) is int and not input.dtype.is_floating_point and input.dtype is not dtypes.bool_:
+        return checked_number(bound, input.dtype.name)
+    return bound
 
 
 clip = clamp
@@ -237,13 +258,13 @@ class ClampMaxTensor(ClampTensor):
 def clamp_min(input: Tensor, min: Any) -> Tensor:
     if isinstance(min, Tensor):
         return ClampMinTensor.apply(input, min, None)
-    return ClampMin.apply(input, min=min, max=None)
+    return ClampMin.apply(input, min=_bound(input, min), max=None)
 
 
 def clamp_max(input: Tensor, max: Any) -> Tensor:
     if isinstance(max, Tensor):
         return ClampMaxTensor.apply(input, None, max)
-    return ClampMax.apply(input, min=None, max=max)
+    return ClampMax.apply(input, min=None, max=_bound(input, max))
 
 
 # ----------------------------------------------------------------------------- lerp
@@ -264,6 +285,7 @@ class Lerp(Function):
     def forward(ctx: Any, start: Any, end: Any, *, weight: float) -> Any:
         backend = ctx.backend
         _check_lerp(backend, start, end, "end", allow_0d=False)
+        check_broadcast_all(start.shape, end.shape)
         if start.dtype not in backend._floating:
             raise not_implemented_for("lerp_kernel_scalar", backend, start, on_device=False)
         ctx.weight = weight
@@ -291,6 +313,7 @@ class LerpTensor(Function):
         backend = ctx.backend
         _check_lerp(backend, start, end, "end", allow_0d=False)
         _check_lerp(backend, start, weight, "weight", allow_0d=True)
+        check_broadcast_all(start.shape, end.shape, weight.shape)
         if start.dtype not in backend._floating:
             raise not_implemented_for("lerp_kernel_tensor", backend, start, on_device=False)
         ctx.save_for_backward(start, end, weight)
