@@ -63,6 +63,15 @@ def not_implemented_for(kernel: str, backend: Any, array: Any, *,
     return NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
 
 
+def require_tensors(function: str, *arguments: tuple[str, Any]) -> None:
+    """PyTorch's argument parser: each (name, value), in position order from 1, must be a
+    Tensor (a number there would otherwise fail deep inside with an AttributeError)."""
+    for position, (name, value) in enumerate(arguments, start=1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{function}(): argument '{name}' (position {position}) must be "
+                            f"Tensor, not {type(value).__name__}")
+
+
 def require_floating(kernel: str, backend: Any, array: Any) -> None:
     if array.dtype not in backend._floating:
         raise not_implemented_for(kernel, backend, array)

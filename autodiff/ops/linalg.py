@@ -15,6 +15,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function, _raise_device_mismatch
 from ..tensor import Tensor
+from ._common import require_tensors
 from ._util import check_broadcast
 
 # C++ type names, as PyTorch's mm prints them ("expected m1 and m2 to have the same dtype").
@@ -160,6 +161,7 @@ def same_device(*tensors: Tensor | None) -> None:
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
+    require_tensors("matmul", ("input", input), ("other", other))
     same_device(input, other)
     a_dims, b_dims = input._data.ndim, other._data.ndim
     if a_dims == 0 or b_dims == 0:
@@ -245,6 +247,7 @@ def _pad(shape: tuple[int, ...], other: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    require_tensors("mm", ("input", input), ("mat2", mat2))
     same_device(input, mat2)
     if input._data.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -255,6 +258,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    require_tensors("bmm", ("input", input), ("mat2", mat2))
     same_device(input, mat2)
     if input._data.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -271,6 +275,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
+    require_tensors("mv", ("input", input), ("vec", vec))
     same_device(input, vec)
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError(
@@ -281,6 +286,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 
 
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    require_tensors("dot", ("input", input), ("tensor", tensor))
     same_device(input, tensor)
     a, b = input._data.shape, tensor._data.shape
     if len(a) != 1 or len(b) != 1:
@@ -295,12 +301,13 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
             f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have "
             f"the same number of elements, but got {a[0]} and {b[0]} elements respectively"
         )
-    refuse_bool("dot", input)
+    refuse_bool("dot", input, tensor)
     return Dot.apply(input, tensor)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """input[i] * vec2[j]; PyTorch computes it as a broadcast product (MulBackward0)."""
+    require_tensors("outer", ("input", input), ("vec2", vec2))
     for name, tensor in (("self", input), ("vec2", vec2)):
         if tensor._data.ndim != 1:
             raise RuntimeError(
@@ -324,7 +331,7 @@ def _check_mm(a: tuple[int, ...], b: tuple[int, ...], left: Tensor, right: Tenso
             "expected m1 and m2 to have the same dtype, but got: "
             f"{_CPP_NAMES[_name(left)]} != {_CPP_NAMES[_name(right)]}"
         )
-    refuse_bool("addmm_impl_cpu_", left)
+    refuse_bool("addmm_impl_cpu_", left, right)
 
 
 def _check_mv(mat: tuple[int, ...], vec: tuple[int, ...], matrix: Tensor, vector: Tensor) -> None:
@@ -338,7 +345,7 @@ def _check_mv(mat: tuple[int, ...], vec: tuple[int, ...], matrix: Tensor, vector
             "addmv input tensors must have the same dtype, but got "
             f"{vec_name}, {_scalar_name(matrix)}, and {vec_name}"
         )
-    refuse_bool("addmv_impl_cpu", matrix)
+    refuse_bool("addmv_impl_cpu", matrix, vector)
 
 
 def _check_same_dtype_bmm(input: Tensor, other: Tensor) -> None:
@@ -346,12 +353,13 @@ def _check_same_dtype_bmm(input: Tensor, other: Tensor) -> None:
         raise RuntimeError(
             f"expected scalar type {_scalar_name(input)} but found {_scalar_name(other)}"
         )
-    refuse_bool("bmm", input)
+    refuse_bool("bmm", input, other)
 
 
-def refuse_bool(kernel: str, tensor: Tensor) -> None:
-    """PyTorch has no bool kernel for mm, mv, bmm or dot (NumPy would compute or/and)."""
-    if tensor.dtype is dtypes.bool_:
+def refuse_bool(kernel: str, left: Tensor, right: Tensor) -> None:
+    """PyTorch has no bool kernel for mm, mv, bmm or dot (NumPy would compute or/and); only
+    dot reaches it with an empty operand."""
+    if left.dtype is dtypes.bool_ and (kernel == "dot" or (left.numel() and right.numel())):
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 

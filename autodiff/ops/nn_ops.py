@@ -100,12 +100,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{_CPP_NAMES[input.dtype.name]} != {_CPP_NAMES[weight.dtype.name]}"
         )
     if bias is None:
-        refuse_bool("addmm_impl_cpu_", input)
+        refuse_bool("addmm_impl_cpu_", input, weight)
         op: type[Linear] = (LinearMm if len(x_shape) == 2 else
                             LinearVector if len(x_shape) == 1 else LinearFoldedNoBias)
         return op.apply(input, weight, None)
     _check_bias(bias, weight, (rows, w_shape[0]))
-    refuse_bool("addmm_impl_cpu_", input)
+    refuse_bool("addmm_impl_cpu_", input, weight)
     op = Linear if len(x_shape) == 2 else LinearFolded
     return op.apply(input, weight, bias)
 

@@ -12,7 +12,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
-from ._common import not_implemented_for
+from ._common import not_implemented_for, require_tensors
 from ._util import cast_operand, check_broadcast_all, checked_number, promote
 
 _SCALARS = (bool, int, float)
@@ -75,13 +75,6 @@ def _minimum(backend: Any, a: Any, b: Any) -> Any:
     return backend.minimum(a, b)
 
 
-def _require_tensor(name: str, other: Any) -> None:
-    if not isinstance(other, Tensor):
-        raise TypeError(
-            f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}"
-        )
-
-
 def _split_ties(ctx: Any, grad: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor | None, ...]:
     """The gradients of maximum(a, b) (minimum's, with a and b swapped in the comparisons):
     as PyTorch, ties split the gradient evenly and NaNs (no order) pass it to both."""
@@ -107,7 +100,7 @@ class Maximum(Function):
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
-    _require_tensor("maximum", other)
+    require_tensors("maximum", ("input", input), ("other", other))
     return Maximum.apply(input, other)
 
 
@@ -127,7 +120,7 @@ class Minimum(Function):
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
-    _require_tensor("minimum", other)
+    require_tensors("minimum", ("input", input), ("other", other))
     return Minimum.apply(input, other)
 
 
@@ -200,6 +193,7 @@ class ClampTensor(Function):
     def forward(ctx: Any, a: Any, low: Any, high: Any) -> Any:
         ctx.save_for_backward(a, low, high)
         backend = ctx.backend
+        check_broadcast_all(*(x.shape for x in (a, low, high) if x is not None))
         kind = _clamp_dtype(backend, a, (low, high))
         a, low, high = (None if x is None else cast_operand(backend, x, kind)
                         for x in (a, low, high))

@@ -19,6 +19,7 @@ from ._common import (
     UnaryOfOutput,
     not_implemented_for,
     require_floating,
+    require_tensors,
     zeros_like_grad,
 )
 from ._util import default_float, promote
@@ -327,6 +328,7 @@ class Atan2(Function):
 
 
 def atan2(input: Tensor, other: Tensor) -> Tensor:
+    require_tensors("atan2", ("input", input), ("other", other))
     return Atan2.apply(input, other)
 
 
