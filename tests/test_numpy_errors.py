@@ -32,7 +32,8 @@ def _assign(t: Any, dtype: str, index: int, value: Any) -> Any:
 # name, case, expected result (a list) or (exception type, message)
 CASES: list[tuple[str, Callable[[Any], Any], Any]] = [
     # Integer powers with negative exponents: integer arithmetic, as PyTorch (NumPy raises).
-    ("int_pow_tensor", lambda t: t.tensor([0, 1, -1, 2, -2, 3]) ** t.tensor([-1, -2, -3, -1, -1, -2]),
+    ("int_pow_tensor",
+     lambda t: t.tensor([0, 1, -1, 2, -2, 3]) ** t.tensor([-1, -2, -3, -1, -1, -2]),
      [0, 1, -1, 0, 0, 0]),
     ("int_rpow", lambda t: 2 ** t.tensor([1, -2]), [2, 0]),
     ("minus_one_rpow", lambda t: (-1) ** t.tensor([-3, -2, 3]), [-1, 1, -1]),

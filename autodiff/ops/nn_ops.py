@@ -12,8 +12,8 @@ from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from . import inplace as _inplace
-from .linalg import _CPP_NAMES, matmul, refuse_bool, same_device
 from ._common import opmath, rounded
+from .linalg import _CPP_NAMES, matmul, refuse_bool, same_device
 from .norm import vector_norm
 
 
