@@ -83,7 +83,7 @@ def _vector_norm(backend: Any, x: Any, ord: float, axes: tuple[int, ...] | None,
     if ord == 0:
         nonzero = backend.astype(backend.not_equal(x, 0), backend.dtype_name(x))
         return backend.sum(nonzero, axis=axes, keepdims=keepdim)
-    magnitude = backend.abs(x)
+    magnitude = x if ord == 2 else backend.abs(x)  # x * x needs no abs
     if ord == _INF:
         return backend.max(magnitude, axis=axes, keepdims=keepdim)
     if ord == -_INF:
@@ -96,6 +96,7 @@ def _vector_norm(backend: Any, x: Any, ord: float, axes: tuple[int, ...] | None,
                                    backend.dtype_name(x)]))
     if magnitude.size == 0 or bool(backend.all(safe)):
         return _root(backend, total, ord)
+    magnitude = backend.abs(x)
     extreme = backend.max if ord > 0 else backend.min
     scale = extreme(magnitude, axis=axes, keepdims=True)
     usable = backend.logical_and(backend.isfinite(scale), backend.greater(scale, 0))
