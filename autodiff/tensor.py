@@ -362,104 +362,104 @@ class Tensor:
 
     # ------------------------------------------------------------------------- arithmetic
     def __add__(self, other: Any) -> Tensor:
-        return _elementwise.Add.apply(self, other)
+        return _arithmetic.Add.apply(self, other)
 
     __radd__ = __add__  # addition and multiplication commute
 
     def __sub__(self, other: Any) -> Tensor:
-        return _elementwise.Sub.apply(self, other)
+        return _arithmetic.Sub.apply(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _elementwise.rsub(self, other)
+        return _arithmetic.rsub(self, other)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _elementwise.Mul.apply(self, other)
+        return _arithmetic.Mul.apply(self, other)
 
     __rmul__ = __mul__
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _elementwise.Div.apply(self, other)
+        return _arithmetic.Div.apply(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _elementwise.rdiv(self, other)
+        return _arithmetic.rdiv(self, other)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        return _elementwise.pow(self, exponent)
+        return _arithmetic.pow(self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
-        return _elementwise.rpow(self, base)
+        return _arithmetic.rpow(self, base)
 
     def __neg__(self) -> Tensor:
-        return _elementwise.neg(self)
+        return _arithmetic.neg(self)
 
     def __pos__(self) -> Tensor:
         return self
 
     def __matmul__(self, other: Tensor) -> Tensor:
-        return _linalg.matmul(self, other)
+        return _matmul.matmul(self, other)
 
     def __rmatmul__(self, other: Tensor) -> Tensor:
-        return _linalg.matmul(other, self)
+        return _matmul.matmul(other, self)
 
     # Comparisons and logic return bool tensors outside the graph.
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _elementwise.eq(self, other)
+        return _comparison.eq(self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _elementwise.ne(self, other)
+        return _comparison.ne(self, other)
 
     def __lt__(self, other: Any) -> Tensor:
-        return _elementwise.lt(self, other)
+        return _comparison.lt(self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return _elementwise.le(self, other)
+        return _comparison.le(self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return _elementwise.gt(self, other)
+        return _comparison.gt(self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return _elementwise.ge(self, other)
+        return _comparison.ge(self, other)
 
     def __and__(self, other: Any) -> Tensor:
-        return _elementwise.bitwise_and(self, other)
+        return _comparison.bitwise_and(self, other)
 
     def __or__(self, other: Any) -> Tensor:
-        return _elementwise.bitwise_or(self, other)
+        return _comparison.bitwise_or(self, other)
 
     def __invert__(self) -> Tensor:
-        return _elementwise.invert(self)
+        return _comparison.invert(self)
 
     def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return _elementwise.add(self, other, alpha=alpha)
+        return _arithmetic.add(self, other, alpha=alpha)
 
     def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return _elementwise.sub(self, other, alpha=alpha)
+        return _arithmetic.sub(self, other, alpha=alpha)
 
     def mul(self, other: Any) -> Tensor:
-        return _elementwise.mul(self, other)
+        return _arithmetic.mul(self, other)
 
     def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-        return _elementwise.div(self, other, rounding_mode=rounding_mode)
+        return _arithmetic.div(self, other, rounding_mode=rounding_mode)
 
     neg, pow = __neg__, __pow__
 
     def exp(self) -> Tensor:
-        return _elementwise.exp(self)
+        return _unary.exp(self)
 
     def log(self) -> Tensor:
-        return _elementwise.log(self)
+        return _unary.log(self)
 
     def sin(self) -> Tensor:
-        return _elementwise.sin(self)
+        return _unary.sin(self)
 
     def cos(self) -> Tensor:
-        return _elementwise.cos(self)
+        return _unary.cos(self)
 
     def sigmoid(self) -> Tensor:
-        return _elementwise.sigmoid(self)
+        return _activation.sigmoid(self)
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
-        return _elementwise.clamp(self, min, max)
+        return _selection.clamp(self, min, max)
 
     clip = clamp
 
@@ -468,166 +468,166 @@ class Tensor:
     # ------------------------------------------------------------------------- more elementwise
     # (issue 3, elementwise: add methods right below this line)
     def __floordiv__(self, other: Any) -> Tensor:
-        return _elementwise.floor_divide(self, other)
+        return _division.floor_divide(self, other)
 
     def __rfloordiv__(self, other: Any) -> Tensor:
-        return _elementwise.floor_divide(other, self)
+        return _division.floor_divide(other, self)
 
     def __mod__(self, other: Any) -> Tensor:
-        return _elementwise.remainder(self, other)
+        return _division.remainder(self, other)
 
     def __rmod__(self, other: Any) -> Tensor:
-        return _elementwise.remainder(other, self)
+        return _division.remainder(other, self)
 
     def __xor__(self, other: Any) -> Tensor:
-        return _elementwise.bitwise_xor(self, other)
+        return _comparison.bitwise_xor(self, other)
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
     divide = div
 
     def true_divide(self, other: Any) -> Tensor:
-        return _elementwise.div(self, other)
+        return _arithmetic.div(self, other)
 
     floor_divide, remainder = __floordiv__, __mod__
 
     negative = neg
 
     def reciprocal(self) -> Tensor:
-        return _elementwise.reciprocal(self)
+        return _arithmetic.reciprocal(self)
 
     def square(self) -> Tensor:
-        return _elementwise.square(self)
+        return _arithmetic.square(self)
 
     def sqrt(self) -> Tensor:
-        return _elementwise.sqrt(self)
+        return _unary.sqrt(self)
 
     def rsqrt(self) -> Tensor:
-        return _elementwise.rsqrt(self)
+        return _unary.rsqrt(self)
 
     def expm1(self) -> Tensor:
-        return _elementwise.expm1(self)
+        return _unary.expm1(self)
 
     def log1p(self) -> Tensor:
-        return _elementwise.log1p(self)
+        return _unary.log1p(self)
 
     def log2(self) -> Tensor:
-        return _elementwise.log2(self)
+        return _unary.log2(self)
 
     def log10(self) -> Tensor:
-        return _elementwise.log10(self)
+        return _unary.log10(self)
 
     def erf(self) -> Tensor:
-        return _elementwise.erf(self)
+        return _unary.erf(self)
 
     def abs(self) -> Tensor:
-        return _elementwise.abs(self)
+        return _unary.abs(self)
 
     absolute = __abs__ = abs
 
     def sign(self) -> Tensor:
-        return _elementwise.sign(self)
+        return _unary.sign(self)
 
     def floor(self) -> Tensor:
-        return _elementwise.floor(self)
+        return _unary.floor(self)
 
     def ceil(self) -> Tensor:
-        return _elementwise.ceil(self)
+        return _unary.ceil(self)
 
     def round(self, *, decimals: int = 0) -> Tensor:
-        return _elementwise.round(self, decimals=decimals)
+        return _unary.round(self, decimals=decimals)
 
     def trunc(self) -> Tensor:
-        return _elementwise.trunc(self)
+        return _unary.trunc(self)
 
     fix = trunc
 
     def tan(self) -> Tensor:
-        return _elementwise.tan(self)
+        return _unary.tan(self)
 
     def tanh(self) -> Tensor:
-        return _elementwise.tanh(self)
+        return _unary.tanh(self)
 
     def sinh(self) -> Tensor:
-        return _elementwise.sinh(self)
+        return _unary.sinh(self)
 
     def cosh(self) -> Tensor:
-        return _elementwise.cosh(self)
+        return _unary.cosh(self)
 
     def asin(self) -> Tensor:
-        return _elementwise.asin(self)
+        return _unary.asin(self)
 
     def acos(self) -> Tensor:
-        return _elementwise.acos(self)
+        return _unary.acos(self)
 
     def atan(self) -> Tensor:
-        return _elementwise.atan(self)
+        return _unary.atan(self)
 
     def atan2(self, other: Tensor) -> Tensor:
-        return _elementwise.atan2(self, other)
+        return _unary.atan2(self, other)
 
     arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 
     def relu(self) -> Tensor:
-        return _elementwise.relu(self)
+        return _activation.relu(self)
 
     def clamp_min(self, min: Any) -> Tensor:
-        return _elementwise.clamp_min(self, min)
+        return _selection.clamp_min(self, min)
 
     def clamp_max(self, max: Any) -> Tensor:
-        return _elementwise.clamp_max(self, max)
+        return _selection.clamp_max(self, max)
 
     def maximum(self, other: Tensor) -> Tensor:
-        return _elementwise.maximum(self, other)
+        return _selection.maximum(self, other)
 
     def minimum(self, other: Tensor) -> Tensor:
-        return _elementwise.minimum(self, other)
+        return _selection.minimum(self, other)
 
     def lerp(self, end: Tensor, weight: Any) -> Tensor:
-        return _elementwise.lerp(self, end, weight)
+        return _selection.lerp(self, end, weight)
 
     def where(self, condition: Tensor, other: Any) -> Tensor:
-        return _elementwise.where(condition, self, other)
+        return _selection.where(condition, self, other)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
     not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
 
     def logical_and(self, other: Tensor) -> Tensor:
-        return _elementwise.logical_and(self, other)
+        return _comparison.logical_and(self, other)
 
     def logical_or(self, other: Tensor) -> Tensor:
-        return _elementwise.logical_or(self, other)
+        return _comparison.logical_or(self, other)
 
     def logical_xor(self, other: Tensor) -> Tensor:
-        return _elementwise.logical_xor(self, other)
+        return _comparison.logical_xor(self, other)
 
     def logical_not(self) -> Tensor:
-        return _elementwise.logical_not(self)
+        return _comparison.logical_not(self)
 
     bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
 
     def bitwise_not(self) -> Tensor:
-        return _elementwise.bitwise_not(self)
+        return _comparison.bitwise_not(self)
 
     def isnan(self) -> Tensor:
-        return _elementwise.isnan(self)
+        return _comparison.isnan(self)
 
     def isinf(self) -> Tensor:
-        return _elementwise.isinf(self)
+        return _comparison.isinf(self)
 
     def isfinite(self) -> Tensor:
-        return _elementwise.isfinite(self)
+        return _comparison.isfinite(self)
 
     def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
                 equal_nan: bool = False) -> Tensor:
-        return _elementwise.isclose(self, other, rtol, atol, equal_nan)
+        return _comparison.isclose(self, other, rtol, atol, equal_nan)
 
     def allclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
                  equal_nan: bool = False) -> bool:
-        return _elementwise.allclose(self, other, rtol, atol, equal_nan)
+        return _comparison.allclose(self, other, rtol, atol, equal_nan)
 
     def equal(self, other: Tensor) -> bool:
-        return _elementwise.equal(self, other)
+        return _comparison.equal(self, other)
 
     # ------------------------------------------------------------------------- reductions
     def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -642,22 +642,22 @@ class Tensor:
         return _reduction.prod(self, dim, keepdim, dtype=dtype)
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return _reduction.max(self, dim, keepdim)
+        return _minmax.max(self, dim, keepdim)
 
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return _reduction.min(self, dim, keepdim)
+        return _minmax.min(self, dim, keepdim)
 
     def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
-        return _reduction.amax(self, dim, keepdim)
+        return _minmax.amax(self, dim, keepdim)
 
     def amin(self, dim: Any = (), keepdim: bool = False) -> Tensor:
-        return _reduction.amin(self, dim, keepdim)
+        return _minmax.amin(self, dim, keepdim)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _reduction.argmax(self, dim, keepdim)
+        return _minmax.argmax(self, dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _reduction.argmin(self, dim, keepdim)
+        return _minmax.argmin(self, dim, keepdim)
 
     def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
             correction: Any = None) -> Tensor:
@@ -675,10 +675,10 @@ class Tensor:
         return _reduction.norm(self, p, dim, keepdim, dtype)
 
     def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
-        return _reduction.cumsum(self, dim, dtype=dtype)
+        return _cumulative.cumsum(self, dim, dtype=dtype)
 
     def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
-        return _reduction.cumprod(self, dim, dtype=dtype)
+        return _cumulative.cumprod(self, dim, dtype=dtype)
 
     def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _reduction.any(self, dim, keepdim)
@@ -689,33 +689,33 @@ class Tensor:
     # ------------------------------------------------------------------------- linear algebra
     # (issue 3, linear algebra: add methods right below this line)
     def mm(self, mat2: Tensor) -> Tensor:
-        return _linalg.mm(self, mat2)
+        return _matmul.mm(self, mat2)
 
     def bmm(self, mat2: Tensor) -> Tensor:
-        return _linalg.bmm(self, mat2)
+        return _matmul.bmm(self, mat2)
 
     def mv(self, vec: Tensor) -> Tensor:
-        return _linalg.mv(self, vec)
+        return _matmul.mv(self, vec)
 
     def dot(self, other: Tensor) -> Tensor:
-        return _linalg.dot(self, other)
+        return _matmul.dot(self, other)
 
     def inner(self, other: Tensor) -> Tensor:
         return _einsum.inner(self, other)
 
     def outer(self, vec2: Tensor) -> Tensor:
-        return _linalg.outer(self, vec2)
+        return _matmul.outer(self, vec2)
 
     ger = outer
 
     def det(self) -> Tensor:
-        return _matrix.det(self)
+        return _decompositions.det(self)
 
     def inverse(self) -> Tensor:
-        return _matrix.inv(self)
+        return _decompositions.inv(self)
 
     def slogdet(self) -> Any:
-        return _matrix.slogdet(self)
+        return _decompositions.slogdet(self)
 
     def softmax(self, dim: int, dtype: Any = None) -> Tensor:
         return _softmax.softmax(self, dim, dtype)
@@ -864,13 +864,13 @@ class Tensor:
     clip_ = clamp_
 
     def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-        return _inplace.addcmul(self, tensor1, tensor2, value=value)
+        return _arithmetic.addcmul(self, tensor1, tensor2, value=value)
 
     def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
         return _inplace.addcmul_(self, tensor1, tensor2, value=value)
 
     def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-        return _inplace.addcdiv(self, tensor1, tensor2, value=value)
+        return _arithmetic.addcdiv(self, tensor1, tensor2, value=value)
 
     def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
         return _inplace.addcdiv_(self, tensor1, tensor2, value=value)
@@ -949,38 +949,38 @@ class Tensor:
 
     # ------------------------------------------------------------------------- copies and dtypes
     def clone(self) -> Tensor:
-        return _shape.clone(self)
+        return _conversion.clone(self)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`."""
-        return _shape.to(self, *args, **kwargs)
+        return _conversion.to(self, *args, **kwargs)
 
     def type_as(self, other: Tensor) -> Tensor:
-        return _shape.to(self, other.dtype)
+        return _conversion.to(self, other.dtype)
 
     def float(self) -> Tensor:
-        return _shape.to(self, dtypes.float32)
+        return _conversion.to(self, dtypes.float32)
 
     def double(self) -> Tensor:
-        return _shape.to(self, dtypes.float64)
+        return _conversion.to(self, dtypes.float64)
 
     def half(self) -> Tensor:
-        return _shape.to(self, dtypes.float16)
+        return _conversion.to(self, dtypes.float16)
 
     def long(self) -> Tensor:
-        return _shape.to(self, dtypes.int64)
+        return _conversion.to(self, dtypes.int64)
 
     def int(self) -> Tensor:
-        return _shape.to(self, dtypes.int32)
+        return _conversion.to(self, dtypes.int32)
 
     def bool(self) -> Tensor:
-        return _shape.to(self, dtypes.bool_)
+        return _conversion.to(self, dtypes.bool_)
 
     def cpu(self) -> Tensor:
-        return _shape.to(self, "cpu")
+        return _conversion.to(self, "cpu")
 
     def cuda(self, device: Any = None) -> Tensor:
-        return _shape.to(self, "cuda" if device is None else _cuda_device(device))
+        return _conversion.to(self, "cuda" if device is None else _cuda_device(device))
 
     # ------------------------------------------------------------------------- devices
     # (issue 5, devices: add methods right below this line)
@@ -1050,17 +1050,25 @@ _new = object.__new__
 # The op modules build Tensors and Tensor's methods call them, so they are imported here, once
 # the class they need exists (the one deliberate import cycle of the package).
 from . import _printing, autograd, function  # noqa: E402
+from .ops import activation as _activation  # noqa: E402
+from .ops import arithmetic as _arithmetic  # noqa: E402
+from .ops import comparison as _comparison  # noqa: E402
+from .ops import conversion as _conversion  # noqa: E402
+from .ops import cumulative as _cumulative  # noqa: E402
+from .ops import decompositions as _decompositions  # noqa: E402
 from .ops import diagonal as _diagonal  # noqa: E402
+from .ops import division as _division  # noqa: E402
 from .ops import einsum as _einsum  # noqa: E402
-from .ops import elementwise as _elementwise  # noqa: E402
 from .ops import indexing as _indexing  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
 from .ops import joining as _joining  # noqa: E402
-from .ops import linalg as _linalg  # noqa: E402
-from .ops import matrix as _matrix  # noqa: E402
+from .ops import matmul as _matmul  # noqa: E402
+from .ops import minmax as _minmax  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
 from .ops import scatter as _scatter  # noqa: E402
+from .ops import selection as _selection  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import softmax as _softmax  # noqa: E402
+from .ops import unary as _unary  # noqa: E402
 
 __all__ = ["Tensor"]

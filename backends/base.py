@@ -312,7 +312,8 @@ class Backend:
                             beta2=beta2, eps=eps, weight_decay=weight_decay, step=step,
                             decoupled=decoupled)
 
-    from .linalg import cholesky, det, einsum, inv, slogdet, solve, svd  # type: ignore[misc]
+    from .decompositions import cholesky, det, inv, slogdet, solve, svd  # type: ignore[misc]
+    from .einsum import einsum  # type: ignore[misc]
 
 
 def broadcast_shapes(*shapes: Sequence[int]) -> Shape:

@@ -10,8 +10,8 @@ import numpy as np
 
 from . import kernels
 from .base import Array, Backend, Shape
+from .decompositions import translate_errors
 from .device import Device
-from .linalg import translate_errors
 
 # The ufunc reductions the backend calls (typed Any: NumPy's stubs overload them on a literal
 # keepdims, and ours is a plain bool).

@@ -12,8 +12,8 @@ from typing import Any
 from .. import dtypes
 from ..function import _raise_device_mismatch
 from ..tensor import Tensor, _wrap
-from ._common import not_implemented_for
-from ._util import check_broadcast, promote
+from ._checks import not_implemented_for
+from ._promotion import check_broadcast, promote
 
 
 def _operands(input: Tensor, other: Any) -> tuple[Any, Any, Any]:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..creation import zeros_like
 from ..dtypes import scalar_dtype
 from ..function import Function
 from ..tensor import Tensor, _wrap
-from ._common import not_implemented_for, zeros_like_grad
-from ._util import promote
+from ._checks import not_implemented_for
+from ._promotion import promote
 
 _SCALARS = (bool, int, float)
 
@@ -65,7 +66,7 @@ class DivMode(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         needs_a, needs_b = ctx.needs_input_grad
-        zeros = zeros_like_grad(grad)
+        zeros = zeros_like(grad)
         return (zeros if needs_a else None), (zeros if needs_b else None)
 
 

@@ -19,7 +19,8 @@ from backends import broadcast_shapes
 
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
-from .shape import alias, clone, unsqueeze, view_op
+from .conversion import clone
+from .shape import alias, unsqueeze, view_op
 
 _FULL = slice(None)
 _INTEGER_DTYPES = ("int64", "int32", "int16", "int8", "uint8")

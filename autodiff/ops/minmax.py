@@ -13,7 +13,7 @@ from typing import Any
 from .. import return_types
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
-from .reduction import keep_dims, reduction_axes
+from ._dims import keep_dims, reduction_axes
 from .selection import maximum, minimum, where
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
-from ._common import not_implemented_for
-from ._util import cast_operand, promote
+from ._checks import not_implemented_for
+from ._promotion import cast_operand, promote
 
 _SCALARS = (bool, int, float)
 

@@ -278,7 +278,7 @@ class CopySlices(Node):
         return f"torch::autograd::{self.node_name}"
 
     def _run_backward(self, grad_outputs: list[Any]) -> tuple[Any, ...]:
-        from .shape import clone
+        from .conversion import clone
 
         result = CloneLike.apply(grad_outputs[0], like=self.layout)
         grad_slice = replay(result, self.chain)

@@ -1,9 +1,9 @@
-"""Elementwise ops: arithmetic, powers, exp and log, sin and cos, sigmoid and softplus. The other
-elementwise families (unary, activation, comparison, selection, division) are re-exported at the
-end: Tensor's methods reach them all through this module.
+"""Arithmetic: add, sub, mul, div (true division; the rounding modes are in `division`), neg,
+reciprocal, pow and square, addcmul and addcdiv.
 
 Broadcasting is undone by the `Function` base class, so each backward returns the gradient at
-the broadcast shape. Python scalars take part as PyTorch's "wrapped numbers" (see _util.promote).
+the broadcast shape. Python scalars take part as PyTorch's "wrapped numbers" (see
+_promotion.promote).
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor
-from ._common import UnaryOfInput, UnaryOfOutput, require_floating, zeros_like_grad
-from ._util import default_float, promote
+from . import division
+from ._promotion import default_float, promote
 from .selection import where
+from .unary import log
 
 _SCALARS = (bool, int, float)
 
@@ -179,7 +181,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
                 "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                 f"'{rounding_mode}'"
             )
-        return _division.div_rounded(input, other, rounding_mode)
+        return division.div_rounded(input, other, rounding_mode)
     if not isinstance(input, Tensor):
         return rdiv(other, input)
     return Div.apply(input, other)
@@ -269,7 +271,7 @@ class PowScalar(Function):
         a, = ctx.saved_tensors
         exponent = ctx.exponent
         if exponent == 0:  # PyTorch: zeros, even where a ** -1 is infinite
-            return zeros_like_grad(grad), None
+            return zeros_like(grad), None
         return grad * (exponent * a ** (exponent - 1)), None
 
 
@@ -357,197 +359,50 @@ def square(input: Tensor) -> Tensor:
     return PowScalar.apply(input, 2)
 
 
-class Sqrt(UnaryOfOutput):
-    node_name = "SqrtBackward0"
-    kernel = "sqrt"
+# ----------------------------------------------------------------------------- addcmul, addcdiv
+class Addcmul(Function):
+    """input + value * tensor1 * tensor2 (the Adam-style update, and its in-place form)."""
+
+    node_name = "AddcmulBackward0"
+    combine = "multiply"  # Addcdiv divides
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        out, = ctx.saved_tensors
-        return grad / (2 * out)
-
-
-def sqrt(input: Tensor) -> Tensor:
-    return Sqrt.apply(input)
-
-
-class Rsqrt(Function):
-    node_name = "RsqrtBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        out = ctx.backend.divide(1.0, ctx.backend.sqrt(default_float(ctx.backend, a)))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        out, = ctx.saved_tensors
-        return grad * (out * out * out * -0.5)
-
-
-def rsqrt(input: Tensor) -> Tensor:
-    return Rsqrt.apply(input)
-
-
-# ----------------------------------------------------------------------------- exp and log
-class Exp(UnaryOfOutput):
-    node_name = "ExpBackward0"
-    kernel = "exp"
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        out, = ctx.saved_tensors
-        return grad * out
-
-
-def exp(input: Tensor) -> Tensor:
-    return Exp.apply(input)
-
-
-class Log(UnaryOfInput):
-    node_name = "LogBackward0"
-    kernel = "log"
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        a, = ctx.saved_tensors
-        return grad / a
-
-
-def log(input: Tensor) -> Tensor:
-    return Log.apply(input)
-
-
-# ----------------------------------------------------------------------------- trigonometry
-class Sin(UnaryOfInput):
-    node_name = "SinBackward0"
-    kernel = "sin"
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        a, = ctx.saved_tensors
-        return grad * cos(a)
-
-
-def sin(input: Tensor) -> Tensor:
-    return Sin.apply(input)
-
-
-class Cos(UnaryOfInput):
-    node_name = "CosBackward0"
-    kernel = "cos"
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        a, = ctx.saved_tensors
-        return grad * -sin(a)
-
-
-def cos(input: Tensor) -> Tensor:
-    return Cos.apply(input)
-
-
-# ----------------------------------------------------------------------------- activations
-class Sigmoid(UnaryOfOutput):
-    node_name = "SigmoidBackward0"
-    kernel = "sigmoid"
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        out, = ctx.saved_tensors
-        return grad * out * (1 - out)
-
-
-def sigmoid(input: Tensor) -> Tensor:
-    return Sigmoid.apply(input)
-
-
-class Softplus(Function):
-    node_name = "SoftplusBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any, *, beta: float, threshold: float) -> Any:
-        require_floating("softplus", ctx.backend, a)
-        ctx.save_for_backward(a)
-        ctx.beta, ctx.threshold = beta, threshold
+    def forward(ctx: Any, a: Any, t1: Any, t2: Any, *, value: Any) -> Any:
         backend = ctx.backend
-        if beta == 1:
-            out = backend.softplus(a)
-        else:
-            out = backend.divide(backend.softplus(backend.multiply(a, beta)), beta)
-        # Above the threshold softplus is the identity (PyTorch's linear region).
-        return backend.where(backend.greater(backend.multiply(a, beta), threshold), a, out)
+        ctx.value = value
+        ctx.save_for_backward(t1, t2)
+        combined = getattr(backend, ctx.combine)(t1, t2)
+        if value != 1:
+            combined = backend.multiply(combined, value)
+        return backend.add(a, combined)
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        a, = ctx.saved_tensors
-        scaled = a * ctx.beta
-        return where(scaled > ctx.threshold, grad, grad * sigmoid(scaled))
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        t1, t2 = ctx.saved_tensors
+        needs_a, needs_t1, needs_t2 = ctx.needs_input_grad
+        scaled = grad * ctx.value if ctx.value != 1 else grad
+        return ((grad if needs_a else None), (scaled * t2 if needs_t1 else None),
+                (scaled * t1 if needs_t2 else None))
 
 
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    return Softplus.apply(input, beta=beta, threshold=threshold)
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    return Addcmul.apply(input, tensor1, tensor2, value=value)
 
 
-# The other elementwise families, re-exported: Tensor's methods reach every elementwise op
-# through this module. (Imported last: they build on the ops above.)
-from . import division as _division  # noqa: E402
-from .activation import elu, gelu, leaky_relu, relu, silu  # noqa: E402, F401
-from .comparison import (  # noqa: E402, F401
-    allclose,
-    bitwise_and,
-    bitwise_not,
-    bitwise_or,
-    bitwise_xor,
-    eq,
-    equal,
-    ge,
-    greater,
-    greater_equal,
-    gt,
-    invert,
-    isclose,
-    isfinite,
-    isinf,
-    isnan,
-    le,
-    less,
-    less_equal,
-    logical_and,
-    logical_not,
-    logical_or,
-    logical_xor,
-    lt,
-    ne,
-    not_equal,
-)
-from .division import floor_divide, remainder  # noqa: E402, F401
-from .selection import clamp, clamp_max, clamp_min, clip, lerp, maximum, minimum  # noqa: E402, F401
-from .unary import (  # noqa: E402, F401
-    abs,
-    absolute,
-    acos,
-    arccos,
-    arcsin,
-    arctan,
-    arctan2,
-    asin,
-    atan,
-    atan2,
-    ceil,
-    cosh,
-    erf,
-    expm1,
-    fix,
-    floor,
-    log1p,
-    log2,
-    log10,
-    round,
-    sign,
-    sinh,
-    tan,
-    tanh,
-    trunc,
-)
+class Addcdiv(Addcmul):
+    """input + value * tensor1 / tensor2."""
+
+    node_name = "AddcdivBackward0"
+    combine = "divide"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        t1, t2 = ctx.saved_tensors
+        needs_a, needs_t1, needs_t2 = ctx.needs_input_grad
+        scaled = grad * ctx.value if ctx.value != 1 else grad
+        return ((grad if needs_a else None), (scaled / t2 if needs_t1 else None),
+                (-scaled * t1 / (t2 * t2) if needs_t2 else None))
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    return Addcdiv.apply(input, tensor1, tensor2, value=value)
