@@ -29,6 +29,10 @@ _NON_LEAF_GRAD_WARNING = (
 class Tensor:
     """An n-dimensional array on a device that can record the ops applied to it."""
 
+    _data: Any
+    _backend: Backend
+    __hash__ = object.__hash__  # == is elementwise; tensors hash by identity, as in PyTorch
+
     # Defaults live on the class, so making a Tensor sets only what differs (the hot path).
     _requires_grad = False
     grad_fn: Node | None = None
@@ -40,10 +44,13 @@ class Tensor:
     _hooks: list[Callable[..., Any]] | None = None
     _post_accumulate_hooks: list[Callable[..., Any]] | None = None
     _retains_grad = False
-    _data: Any
-    _backend: Backend
 
-    __hash__ = object.__hash__  # == is elementwise; tensors hash by identity, as in PyTorch
+    # View bookkeeping (ops/views.py): how a view replays from its base, why it may not be
+    # replayed (made in no_grad mode, or one of several views from one op), and how many times
+    # a base's history was changed by in-place ops (its views follow it).
+    _view_chain: tuple[Any, ...] | None = None
+    _view_error: tuple[str, Any] | None = None
+    _history = 0
 
     def __init__(self, data: Any = (), dtype: Any = None, device: Any = None) -> None:
         """`Tensor(data)` builds a float tensor, like `torch.Tensor`; prefer `autodiff.tensor`."""
@@ -53,7 +60,7 @@ class Tensor:
         self._data = made._data
         self._backend = made._backend
 
-    # ------------------------------------------------------------------------- data and metadata
+    # ------------------------------------------------------------------------- metadata
     @property
     def data(self) -> Tensor:
         """The same values, detached from the graph (and from in-place checks: use with care)."""
@@ -115,35 +122,7 @@ class Tensor:
     def element_size(self) -> int:
         return self.dtype.itemsize
 
-    def item(self) -> Any:
-        if self.numel() != 1:
-            raise RuntimeError(
-                f"a Tensor with {self.numel()} elements cannot be converted to Scalar"
-            )
-        return self._backend.item(self._data)
-
-    def tolist(self) -> Any:
-        return self._backend.tolist(self._data)
-
-    def numpy(self, *, force: bool = False) -> Any:
-        """The values as a NumPy array (sharing memory on the CPU)."""
-        if self._requires_grad and not force:
-            raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                "instead."
-            )
-        if self._backend.device.type != "cpu" and not force:
-            raise TypeError(
-                f"can't convert {self._backend.device} device type tensor to numpy. Use "
-                "Tensor.cpu() to copy the tensor to host memory first."
-            )
-        return self._backend.to_numpy(self._data)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        array = self.numpy()
-        return array if dtype is None else array.astype(dtype)
-
-    # ------------------------------------------------------------------------- autograd state
+    # ------------------------------------------------------------------------- autograd
     @property
     def requires_grad(self) -> bool:
         return self._requires_grad
@@ -259,7 +238,6 @@ class Tensor:
         """Add the gradient of this tensor w.r.t. each leaf into the leaf's `.grad`."""
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
-    # (issue 4, autograd API: add methods right below this line)
     @property
     def output_nr(self) -> int:
         """Which output of its grad_fn this tensor is."""
@@ -301,70 +279,17 @@ class Tensor:
             self._accumulator_ref = weakref.ref(node)
         return node
 
-    # ------------------------------------------------------------------------- pickle and copy
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        """Pickle as (class, device, host array, requires_grad): the backend and the graph stay
-        behind, as in PyTorch."""
-        data = self._backend.to_numpy(self._data)
-        return (_rebuild, (type(self), str(self._backend.device), data, self._requires_grad))
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
-        if self.grad_fn is not None:
-            raise RuntimeError(
-                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
-                "protocol at the moment."
-            )
-        backend = self._backend
-        out = _new(type(self))
-        out.__dict__.update({k: v for k, v in self.__dict__.items()
-                             if k not in _NOT_COPIED})
-        out._data = backend.asarray(self._data, copy=True)
-        out._version_counter = None
-        memo[id(self)] = out
-        if self._grad is not None:
-            out._grad = copy.deepcopy(self._grad, memo)
-        return out
-
-    # ------------------------------------------------------------------------- printing
-    def __repr__(self) -> str:
-        return _printing.tensor_repr(self)
-
-    def __format__(self, spec: str) -> str:
-        # As in PyTorch: a 0-d tensor formats as its Python number (f"{loss}" prints 0.6044...),
-        # any other tensor as its repr and only with an empty spec.
-        if self._data.ndim == 0:
-            return format(self._backend.item(self._data), spec)
-        return object.__format__(self, spec)
-
-    # ------------------------------------------------------------------------- Python protocol
-    def __len__(self) -> int:
-        if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return int(self._data.shape[0])
-
-    def __bool__(self) -> bool:
-        if self.numel() != 1:
-            raise RuntimeError(
-                "Boolean value of Tensor with more than one value is ambiguous"
-            )
-        return bool(self.item())
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
-
-    def __index__(self) -> int:
-        if self.dtype.is_floating_point or self.numel() != 1:
-            raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.item())
-
-    # ------------------------------------------------------------------------- arithmetic
+    # --------------------------- arithmetic and its operators (each in-place form beside its twin)
     def __add__(self, other: Any) -> Tensor:
         return _arithmetic.Add.apply(self, other)
 
     __radd__ = __add__  # addition and multiplication commute
+
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _arithmetic.add(self, other, alpha=alpha)
+
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _inplace.add_(self, other, alpha=alpha)
 
     def __sub__(self, other: Any) -> Tensor:
         return _arithmetic.Sub.apply(self, other)
@@ -372,16 +297,55 @@ class Tensor:
     def __rsub__(self, other: Any) -> Tensor:
         return _arithmetic.rsub(self, other)
 
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _arithmetic.sub(self, other, alpha=alpha)
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _inplace.sub_(self, other, alpha=alpha)
+
     def __mul__(self, other: Any) -> Tensor:
         return _arithmetic.Mul.apply(self, other)
 
     __rmul__ = __mul__
+
+    def mul(self, other: Any) -> Tensor:
+        return _arithmetic.mul(self, other)
+
+    def mul_(self, other: Any) -> Tensor:
+        return _inplace.mul_(self, other)
 
     def __truediv__(self, other: Any) -> Tensor:
         return _arithmetic.Div.apply(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return _arithmetic.rdiv(self, other)
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return _arithmetic.div(self, other, rounding_mode=rounding_mode)
+
+    divide = div
+
+    def true_divide(self, other: Any) -> Tensor:
+        return _arithmetic.div(self, other)
+
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return _inplace.div_(self, other, rounding_mode=rounding_mode)
+
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _division.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _division.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _division.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _division.remainder(other, self)
+
+    floor_divide, remainder = __floordiv__, __mod__
 
     def __pow__(self, exponent: Any) -> Tensor:
         return _arithmetic.pow(self, exponent)
@@ -395,115 +359,52 @@ class Tensor:
     def __pos__(self) -> Tensor:
         return self
 
-    def __matmul__(self, other: Tensor) -> Tensor:
-        return _matmul.matmul(self, other)
-
-    def __rmatmul__(self, other: Tensor) -> Tensor:
-        return _matmul.matmul(other, self)
-
-    # Comparisons and logic return bool tensors outside the graph.
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _comparison.eq(self, other)
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _comparison.ne(self, other)
-
-    def __lt__(self, other: Any) -> Tensor:
-        return _comparison.lt(self, other)
-
-    def __le__(self, other: Any) -> Tensor:
-        return _comparison.le(self, other)
-
-    def __gt__(self, other: Any) -> Tensor:
-        return _comparison.gt(self, other)
-
-    def __ge__(self, other: Any) -> Tensor:
-        return _comparison.ge(self, other)
-
-    def __and__(self, other: Any) -> Tensor:
-        return _comparison.bitwise_and(self, other)
-
-    def __or__(self, other: Any) -> Tensor:
-        return _comparison.bitwise_or(self, other)
-
-    def __invert__(self) -> Tensor:
-        return _comparison.invert(self)
-
-    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return _arithmetic.add(self, other, alpha=alpha)
-
-    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return _arithmetic.sub(self, other, alpha=alpha)
-
-    def mul(self, other: Any) -> Tensor:
-        return _arithmetic.mul(self, other)
-
-    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-        return _arithmetic.div(self, other, rounding_mode=rounding_mode)
-
     neg, pow = __neg__, __pow__
 
-    def exp(self) -> Tensor:
-        return _unary.exp(self)
+    def pow_(self, exponent: Any) -> Tensor:
+        return _inplace.pow_(self, exponent)
 
-    def log(self) -> Tensor:
-        return _unary.log(self)
-
-    def sin(self) -> Tensor:
-        return _unary.sin(self)
-
-    def cos(self) -> Tensor:
-        return _unary.cos(self)
-
-    def sigmoid(self) -> Tensor:
-        return _activation.sigmoid(self)
-
-    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
-        return _selection.clamp(self, min, max)
-
-    clip = clamp
-
-    matmul = __matmul__
-
-    # ------------------------------------------------------------------------- more elementwise
-    # (issue 3, elementwise: add methods right below this line)
-    def __floordiv__(self, other: Any) -> Tensor:
-        return _division.floor_divide(self, other)
-
-    def __rfloordiv__(self, other: Any) -> Tensor:
-        return _division.floor_divide(other, self)
-
-    def __mod__(self, other: Any) -> Tensor:
-        return _division.remainder(self, other)
-
-    def __rmod__(self, other: Any) -> Tensor:
-        return _division.remainder(other, self)
-
-    def __xor__(self, other: Any) -> Tensor:
-        return _comparison.bitwise_xor(self, other)
-
-    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
-
-    divide = div
-
-    def true_divide(self, other: Any) -> Tensor:
-        return _arithmetic.div(self, other)
-
-    floor_divide, remainder = __floordiv__, __mod__
-
+    __ipow__ = pow_
     negative = neg
+
+    def neg_(self) -> Tensor:
+        return _inplace.method_("neg", self)
+
+    negative_ = neg_
 
     def reciprocal(self) -> Tensor:
         return _arithmetic.reciprocal(self)
 
+    def reciprocal_(self) -> Tensor:
+        return _inplace.method_("reciprocal", self)
+
     def square(self) -> Tensor:
         return _arithmetic.square(self)
 
-    def sqrt(self) -> Tensor:
-        return _unary.sqrt(self)
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return _arithmetic.addcmul(self, tensor1, tensor2, value=value)
 
-    def rsqrt(self) -> Tensor:
-        return _unary.rsqrt(self)
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return _inplace.addcmul_(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return _arithmetic.addcdiv(self, tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return _inplace.addcdiv_(self, tensor1, tensor2, value=value)
+
+    # ------------------------------------------------------------------------- unary math
+    def exp(self) -> Tensor:
+        return _unary.exp(self)
+
+    def exp_(self) -> Tensor:
+        return _inplace.method_("exp", self)
+
+    def log(self) -> Tensor:
+        return _unary.log(self)
+
+    def log_(self) -> Tensor:
+        return _inplace.method_("log", self)
 
     def expm1(self) -> Tensor:
         return _unary.expm1(self)
@@ -520,10 +421,22 @@ class Tensor:
     def erf(self) -> Tensor:
         return _unary.erf(self)
 
+    def sqrt(self) -> Tensor:
+        return _unary.sqrt(self)
+
+    def sqrt_(self) -> Tensor:
+        return _inplace.method_("sqrt", self)
+
+    def rsqrt(self) -> Tensor:
+        return _unary.rsqrt(self)
+
     def abs(self) -> Tensor:
         return _unary.abs(self)
 
     absolute = __abs__ = abs
+
+    def abs_(self) -> Tensor:
+        return _inplace.method_("abs", self)
 
     def sign(self) -> Tensor:
         return _unary.sign(self)
@@ -542,17 +455,14 @@ class Tensor:
 
     fix = trunc
 
+    def sin(self) -> Tensor:
+        return _unary.sin(self)
+
+    def cos(self) -> Tensor:
+        return _unary.cos(self)
+
     def tan(self) -> Tensor:
         return _unary.tan(self)
-
-    def tanh(self) -> Tensor:
-        return _unary.tanh(self)
-
-    def sinh(self) -> Tensor:
-        return _unary.sinh(self)
-
-    def cosh(self) -> Tensor:
-        return _unary.cosh(self)
 
     def asin(self) -> Tensor:
         return _unary.asin(self)
@@ -568,26 +478,55 @@ class Tensor:
 
     arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 
+    def tanh(self) -> Tensor:
+        return _unary.tanh(self)
+
+    def tanh_(self) -> Tensor:
+        return _inplace.method_("tanh", self)
+
+    def sinh(self) -> Tensor:
+        return _unary.sinh(self)
+
+    def cosh(self) -> Tensor:
+        return _unary.cosh(self)
+
+    # --------------------------------------------------------------------- activations and softmax
+    def sigmoid(self) -> Tensor:
+        return _activation.sigmoid(self)
+
+    def sigmoid_(self) -> Tensor:
+        return _inplace.method_("sigmoid", self)
+
     def relu(self) -> Tensor:
         return _activation.relu(self)
 
-    def clamp_min(self, min: Any) -> Tensor:
-        return _selection.clamp_min(self, min)
+    def relu_(self) -> Tensor:
+        return _inplace.method_("relu", self)
 
-    def clamp_max(self, max: Any) -> Tensor:
-        return _selection.clamp_max(self, max)
+    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return _softmax.softmax(self, dim, dtype)
 
-    def maximum(self, other: Tensor) -> Tensor:
-        return _selection.maximum(self, other)
+    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return _softmax.log_softmax(self, dim, dtype)
 
-    def minimum(self, other: Tensor) -> Tensor:
-        return _selection.minimum(self, other)
+    # ------------------------ comparisons, logic and bitwise ops (bool tensors, outside the graph)
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _comparison.eq(self, other)
 
-    def lerp(self, end: Tensor, weight: Any) -> Tensor:
-        return _selection.lerp(self, end, weight)
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _comparison.ne(self, other)
 
-    def where(self, condition: Tensor, other: Any) -> Tensor:
-        return _selection.where(condition, self, other)
+    def __lt__(self, other: Any) -> Tensor:
+        return _comparison.lt(self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _comparison.le(self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _comparison.gt(self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _comparison.ge(self, other)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
     not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
@@ -604,7 +543,20 @@ class Tensor:
     def logical_not(self) -> Tensor:
         return _comparison.logical_not(self)
 
+    def __and__(self, other: Any) -> Tensor:
+        return _comparison.bitwise_and(self, other)
+
+    def __or__(self, other: Any) -> Tensor:
+        return _comparison.bitwise_or(self, other)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _comparison.bitwise_xor(self, other)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
     bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
+
+    def __invert__(self) -> Tensor:
+        return _comparison.invert(self)
 
     def bitwise_not(self) -> Tensor:
         return _comparison.bitwise_not(self)
@@ -629,6 +581,38 @@ class Tensor:
     def equal(self, other: Tensor) -> bool:
         return _comparison.equal(self, other)
 
+    # ---------------------------------------------- selection: clamp, maximum/minimum, lerp, where
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        return _selection.clamp(self, min, max)
+
+    clip = clamp
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        return _inplace.clamp_(self, min, max)
+
+    clip_ = clamp_
+
+    def clamp_min(self, min: Any) -> Tensor:
+        return _selection.clamp_min(self, min)
+
+    def clamp_max(self, max: Any) -> Tensor:
+        return _selection.clamp_max(self, max)
+
+    def maximum(self, other: Tensor) -> Tensor:
+        return _selection.maximum(self, other)
+
+    def minimum(self, other: Tensor) -> Tensor:
+        return _selection.minimum(self, other)
+
+    def lerp(self, end: Tensor, weight: Any) -> Tensor:
+        return _selection.lerp(self, end, weight)
+
+    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
+        return _inplace.lerp_(self, end, weight)
+
+    def where(self, condition: Tensor, other: Any) -> Tensor:
+        return _selection.where(condition, self, other)
+
     # ------------------------------------------------------------------------- reductions
     def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         return _reduction.sum(self, dim, keepdim, dtype=dtype)
@@ -636,8 +620,6 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         return _reduction.mean(self, dim, keepdim, dtype=dtype)
 
-    # ------------------------------------------------------------------------- more reductions
-    # (issue 3, reductions: add methods right below this line)
     def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         return _reduction.prod(self, dim, keepdim, dtype=dtype)
 
@@ -686,63 +668,18 @@ class Tensor:
     def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _reduction.all(self, dim, keepdim)
 
-    # ------------------------------------------------------------------------- linear algebra
-    # (issue 3, linear algebra: add methods right below this line)
-    def mm(self, mat2: Tensor) -> Tensor:
-        return _matmul.mm(self, mat2)
+    # ------------------------------------------------------------------------- shape and views
+    def reshape(self, *shape: Any) -> Tensor:
+        return _shape.reshape(self, *shape)
 
-    def bmm(self, mat2: Tensor) -> Tensor:
-        return _matmul.bmm(self, mat2)
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return _shape.reshape(self, other._data.shape)
 
-    def mv(self, vec: Tensor) -> Tensor:
-        return _matmul.mv(self, vec)
+    def view(self, *shape: Any) -> Tensor:
+        return _shape.view(self, *shape)
 
-    def dot(self, other: Tensor) -> Tensor:
-        return _matmul.dot(self, other)
-
-    def inner(self, other: Tensor) -> Tensor:
-        return _einsum.inner(self, other)
-
-    def outer(self, vec2: Tensor) -> Tensor:
-        return _matmul.outer(self, vec2)
-
-    ger = outer
-
-    def det(self) -> Tensor:
-        return _decompositions.det(self)
-
-    def inverse(self) -> Tensor:
-        return _decompositions.inv(self)
-
-    def slogdet(self) -> Any:
-        return _decompositions.slogdet(self)
-
-    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
-        return _softmax.softmax(self, dim, dtype)
-
-    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
-        return _softmax.log_softmax(self, dim, dtype)
-
-    # ------------------------------------------------------------------------- indexing
-    # (issue 3, shape/indexing: add methods right below this line)
-
-    # View bookkeeping (ops/views.py): how a view replays from its base, why it may not be
-    # replayed (made in no_grad mode, or one of several views from one op), and how many times
-    # a base's history was changed by in-place ops (its views follow it).
-    _view_chain: tuple[Any, ...] | None = None
-    _view_error: tuple[str, Any] | None = None
-    _history = 0
-
-    def __getitem__(self, key: Any) -> Tensor:
-        return _indexing.getitem(self, key)
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        _indexing.setitem(self, key, value)
-
-    def __iter__(self) -> Any:
-        if self._data.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return iter(_joining.unbind(self, 0))
+    def view_as(self, other: Tensor) -> Tensor:
+        return _shape.view(self, other._data.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return _shape.flatten(self, start_dim, end_dim)
@@ -750,11 +687,8 @@ class Tensor:
     def unflatten(self, dim: int, sizes: Any) -> Tensor:
         return _shape.unflatten(self, dim, sizes)
 
-    def view_as(self, other: Tensor) -> Tensor:
-        return _shape.view(self, other._data.shape)
-
-    def reshape_as(self, other: Tensor) -> Tensor:
-        return _shape.reshape(self, other._data.shape)
+    def expand(self, *sizes: Any) -> Tensor:
+        return _shape.expand(self, *sizes)
 
     def expand_as(self, other: Tensor) -> Tensor:
         return _shape.expand_as(self, other)
@@ -762,10 +696,38 @@ class Tensor:
     def broadcast_to(self, size: Any) -> Tensor:
         return _shape.broadcast_to(self, size)
 
+    def permute(self, *dims: Any) -> Tensor:
+        return _shape.permute(self, *dims)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return _shape.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims = transpose
+
+    def t(self) -> Tensor:
+        return _shape.t(self)
+
+    @property
+    def T(self) -> Tensor:
+        return _shape.numpy_T(self)
+
+    @property
+    def mT(self) -> Tensor:
+        return _shape.matrix_T(self)
+
     def movedim(self, source: Any, destination: Any) -> Tensor:
         return _shape.movedim(self, source, destination)
 
     moveaxis = movedim
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _shape.unsqueeze(self, dim)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        return _shape.squeeze(self, dim)
+
+    def sum_to_size(self, *size: Any) -> Tensor:
+        return _shape.sum_to_size(self, _shape.shape_arg(size))
 
     def repeat(self, *sizes: Any) -> Tensor:
         return _joining.repeat(self, *sizes)
@@ -787,6 +749,13 @@ class Tensor:
 
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
         return _joining.unbind(self, dim)
+
+    # ----------------------------------------------------- indexing, gather and scatter, diagonals
+    def __getitem__(self, key: Any) -> Tensor:
+        return _indexing.getitem(self, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _indexing.setitem(self, key, value)
 
     def narrow(self, dim: int, start: Any, length: int) -> Tensor:
         return _indexing.narrow(self, dim, start, length)
@@ -821,17 +790,23 @@ class Tensor:
     def index_add_(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
         return _inplace.call_(self, _scatter.index_add, dim, index, source, alpha=alpha)
 
-    def index_put_(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
-        return _indexing.index_put_(self, indices, values, accumulate)
-
     def index_put(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
         return _indexing.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+        return _indexing.index_put_(self, indices, values, accumulate)
 
     def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
         return _scatter.masked_fill(self, mask, value)
 
     def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
         return _inplace.masked_fill_(self, mask, value)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return _diagonal.diagonal(self, offset, dim1, dim2)
+
+    def trace(self) -> Tensor:
+        return _diagonal.trace(self)
 
     def tril(self, diagonal: int = 0) -> Tensor:
         return _diagonal.tril(self, diagonal)
@@ -845,109 +820,55 @@ class Tensor:
     def triu_(self, diagonal: int = 0) -> Tensor:
         return _inplace.call_(self, _diagonal.triu, diagonal)
 
-    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-        return _diagonal.diagonal(self, offset, dim1, dim2)
+    # ---------------------------------------------------------------- filling and copying in place
+    def zero_(self) -> Tensor:
+        return _inplace.zero_(self)
 
-    def trace(self) -> Tensor:
-        return _diagonal.trace(self)
+    def fill_(self, value: Any) -> Tensor:
+        return _inplace.fill_(self, value)
 
-    # In place (the rest of the family is in the "in place" section below).
     def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
         return _inplace.copy_(self, src)
 
-    def pow_(self, exponent: Any) -> Tensor:
-        return _inplace.pow_(self, exponent)
+    # ------------------------------------------------------------------------- linear algebra
+    def __matmul__(self, other: Tensor) -> Tensor:
+        return _matmul.matmul(self, other)
 
-    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
-        return _inplace.clamp_(self, min, max)
+    def __rmatmul__(self, other: Tensor) -> Tensor:
+        return _matmul.matmul(other, self)
 
-    clip_ = clamp_
+    matmul = __matmul__
 
-    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-        return _arithmetic.addcmul(self, tensor1, tensor2, value=value)
+    def mm(self, mat2: Tensor) -> Tensor:
+        return _matmul.mm(self, mat2)
 
-    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-        return _inplace.addcmul_(self, tensor1, tensor2, value=value)
+    def bmm(self, mat2: Tensor) -> Tensor:
+        return _matmul.bmm(self, mat2)
 
-    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-        return _arithmetic.addcdiv(self, tensor1, tensor2, value=value)
+    def mv(self, vec: Tensor) -> Tensor:
+        return _matmul.mv(self, vec)
 
-    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-        return _inplace.addcdiv_(self, tensor1, tensor2, value=value)
+    def dot(self, other: Tensor) -> Tensor:
+        return _matmul.dot(self, other)
 
-    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
-        return _inplace.lerp_(self, end, weight)
+    def inner(self, other: Tensor) -> Tensor:
+        return _einsum.inner(self, other)
 
-    def exp_(self) -> Tensor:
-        return _inplace.method_("exp", self)
+    def outer(self, vec2: Tensor) -> Tensor:
+        return _matmul.outer(self, vec2)
 
-    def neg_(self) -> Tensor:
-        return _inplace.method_("neg", self)
+    ger = outer
 
-    negative_ = neg_
+    def det(self) -> Tensor:
+        return _decompositions.det(self)
 
-    def sqrt_(self) -> Tensor:
-        return _inplace.method_("sqrt", self)
+    def inverse(self) -> Tensor:
+        return _decompositions.inv(self)
 
-    def abs_(self) -> Tensor:
-        return _inplace.method_("abs", self)
+    def slogdet(self) -> Any:
+        return _decompositions.slogdet(self)
 
-    def sigmoid_(self) -> Tensor:
-        return _inplace.method_("sigmoid", self)
-
-    def relu_(self) -> Tensor:
-        return _inplace.method_("relu", self)
-
-    def tanh_(self) -> Tensor:
-        return _inplace.method_("tanh", self)
-
-    def log_(self) -> Tensor:
-        return _inplace.method_("log", self)
-
-    def reciprocal_(self) -> Tensor:
-        return _inplace.method_("reciprocal", self)
-
-    __ipow__ = pow_
-
-    # ------------------------------------------------------------------------- shape
-    def reshape(self, *shape: Any) -> Tensor:
-        return _shape.reshape(self, *shape)
-
-    def view(self, *shape: Any) -> Tensor:
-        return _shape.view(self, *shape)
-
-    def expand(self, *sizes: Any) -> Tensor:
-        return _shape.expand(self, *sizes)
-
-    def permute(self, *dims: Any) -> Tensor:
-        return _shape.permute(self, *dims)
-
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
-        return _shape.transpose(self, dim0, dim1)
-
-    swapaxes = swapdims = transpose
-
-    def t(self) -> Tensor:
-        return _shape.t(self)
-
-    @property
-    def T(self) -> Tensor:
-        return _shape.numpy_T(self)
-
-    @property
-    def mT(self) -> Tensor:
-        return _shape.matrix_T(self)
-
-    def unsqueeze(self, dim: int) -> Tensor:
-        return _shape.unsqueeze(self, dim)
-
-    def squeeze(self, dim: Any = None) -> Tensor:
-        return _shape.squeeze(self, dim)
-
-    def sum_to_size(self, *size: Any) -> Tensor:
-        return _shape.sum_to_size(self, _shape.shape_arg(size))
-
-    # ------------------------------------------------------------------------- copies and dtypes
+    # ------------------------------------------------------------------------- devices and dtypes
     def clone(self) -> Tensor:
         return _conversion.clone(self)
 
@@ -982,29 +903,97 @@ class Tensor:
     def cuda(self, device: Any = None) -> Tensor:
         return _conversion.to(self, "cuda" if device is None else _cuda_device(device))
 
-    # ------------------------------------------------------------------------- devices
-    # (issue 5, devices: add methods right below this line)
+    # -------------------------------------------------------------- conversion to Python and NumPy
+    def item(self) -> Any:
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"a Tensor with {self.numel()} elements cannot be converted to Scalar"
+            )
+        return self._backend.item(self._data)
 
-    # ------------------------------------------------------------------------- in place
-    def zero_(self) -> Tensor:
-        return _inplace.zero_(self)
+    def tolist(self) -> Any:
+        return self._backend.tolist(self._data)
 
-    def fill_(self, value: Any) -> Tensor:
-        return _inplace.fill_(self, value)
+    def numpy(self, *, force: bool = False) -> Any:
+        """The values as a NumPy array (sharing memory on the CPU)."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        if self._backend.device.type != "cpu" and not force:
+            raise TypeError(
+                f"can't convert {self._backend.device} device type tensor to numpy. Use "
+                "Tensor.cpu() to copy the tensor to host memory first."
+            )
+        return self._backend.to_numpy(self._data)
 
-    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return _inplace.add_(self, other, alpha=alpha)
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
 
-    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return _inplace.sub_(self, other, alpha=alpha)
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return int(self._data.shape[0])
 
-    def mul_(self, other: Any) -> Tensor:
-        return _inplace.mul_(self, other)
+    def __iter__(self) -> Any:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(_joining.unbind(self, 0))
 
-    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-        return _inplace.div_(self, other, rounding_mode=rounding_mode)
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(
+                "Boolean value of Tensor with more than one value is ambiguous"
+            )
+        return bool(self.item())
 
-    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    # ------------------------------------------------------------------------- pickle and copy
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """Pickle as (class, device, host array, requires_grad): the backend and the graph stay
+        behind, as in PyTorch."""
+        data = self._backend.to_numpy(self._data)
+        return (_rebuild, (type(self), str(self._backend.device), data, self._requires_grad))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment."
+            )
+        backend = self._backend
+        out = _new(type(self))
+        out.__dict__.update({k: v for k, v in self.__dict__.items()
+                             if k not in _NOT_COPIED})
+        out._data = backend.asarray(self._data, copy=True)
+        out._version_counter = None
+        memo[id(self)] = out
+        if self._grad is not None:
+            out._grad = copy.deepcopy(self._grad, memo)
+        return out
+
+    # ------------------------------------------------------------------------- printing
+    def __repr__(self) -> str:
+        return _printing.tensor_repr(self)
+
+    def __format__(self, spec: str) -> str:
+        # As in PyTorch: a 0-d tensor formats as its Python number (f"{loss}" prints 0.6044...),
+        # any other tensor as its repr and only with an empty spec.
+        if self._data.ndim == 0:
+            return format(self._backend.item(self._data), spec)
+        return object.__format__(self, spec)
 
 
 def _wrap(data: Any, backend: Backend) -> Tensor:
