@@ -868,41 +868,6 @@ class Tensor:
     def slogdet(self) -> Any:
         return _decompositions.slogdet(self)
 
-    # ------------------------------------------------------------------------- devices and dtypes
-    def clone(self) -> Tensor:
-        return _conversion.clone(self)
-
-    def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`."""
-        return _conversion.to(self, *args, **kwargs)
-
-    def type_as(self, other: Tensor) -> Tensor:
-        return _conversion.to(self, other.dtype)
-
-    def float(self) -> Tensor:
-        return _conversion.to(self, dtypes.float32)
-
-    def double(self) -> Tensor:
-        return _conversion.to(self, dtypes.float64)
-
-    def half(self) -> Tensor:
-        return _conversion.to(self, dtypes.float16)
-
-    def long(self) -> Tensor:
-        return _conversion.to(self, dtypes.int64)
-
-    def int(self) -> Tensor:
-        return _conversion.to(self, dtypes.int32)
-
-    def bool(self) -> Tensor:
-        return _conversion.to(self, dtypes.bool_)
-
-    def cpu(self) -> Tensor:
-        return _conversion.to(self, "cpu")
-
-    def cuda(self, device: Any = None) -> Tensor:
-        return _conversion.to(self, "cuda" if device is None else _cuda_device(device))
-
     # -------------------------------------------------------------- conversion to Python and NumPy
     def item(self) -> Any:
         if self.numel() != 1:
@@ -994,6 +959,43 @@ class Tensor:
         if self._data.ndim == 0:
             return format(self._backend.item(self._data), spec)
         return object.__format__(self, spec)
+
+    # ------------------------------------------------------------------------- devices and dtypes
+    # (Last in the class: from here on `int`, `float` and `bool` in annotations would name these
+    # methods.)
+    def clone(self) -> Tensor:
+        return _conversion.clone(self)
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`."""
+        return _conversion.to(self, *args, **kwargs)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return _conversion.to(self, other.dtype)
+
+    def float(self) -> Tensor:
+        return _conversion.to(self, dtypes.float32)
+
+    def double(self) -> Tensor:
+        return _conversion.to(self, dtypes.float64)
+
+    def half(self) -> Tensor:
+        return _conversion.to(self, dtypes.float16)
+
+    def long(self) -> Tensor:
+        return _conversion.to(self, dtypes.int64)
+
+    def int(self) -> Tensor:
+        return _conversion.to(self, dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return _conversion.to(self, dtypes.bool_)
+
+    def cpu(self) -> Tensor:
+        return _conversion.to(self, "cpu")
+
+    def cuda(self, device: Any = None) -> Tensor:
+        return _conversion.to(self, "cuda" if device is None else _cuda_device(device))
 
 
 def _wrap(data: Any, backend: Backend) -> Tensor:
