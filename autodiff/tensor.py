@@ -97,7 +97,7 @@ class Tensor:
 
     @property
     def dtype(self) -> dtypes.dtype:
-        return dtypes.BY_NAME[self._backend._dtype_names[self._data.dtype]]
+        return dtypes.BY_NAME[self._backend.dtype_name(self._data)]
 
     @property
     def device(self) -> Device:

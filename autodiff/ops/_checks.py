@@ -28,7 +28,7 @@ def not_implemented_for(kernel: str, backend: Any, array: Any, *,
 
 
 def require_floating(kernel: str, backend: Any, array: Any) -> None:
-    if array.dtype not in backend._floating:
+    if not backend.is_floating(array.dtype):
         raise not_implemented_for(kernel, backend, array)
 
 

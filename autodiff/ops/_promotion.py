@@ -23,16 +23,17 @@ def promote(backend: Backend, a: Any, b: Any, elementwise: bool = True) -> tuple
     """
     # Python bools always take the slow path: array API libraries (array-api-strict, like
     # PyTorch) refuse `float_array + True`, so they become numbers of the result dtype.
+    # (The backend's dtype sets are read directly, not through its predicates: the hot path.)
     if type(b) in _SCALARS:
         if type(a) in _SCALARS:
             return a, b  # two Python numbers: the caller's business
         if type(b) is not bool and (
-            a.dtype in backend._floating or (type(b) is int and a.dtype != backend._bool)
+            a.dtype in backend.floating_dtypes or (type(b) is int and a.dtype != backend.bool_dtype)
         ):
             return a, b
     elif type(a) in _SCALARS:
         if type(a) is not bool and (
-            b.dtype in backend._floating or (type(a) is int and b.dtype != backend._bool)
+            b.dtype in backend.floating_dtypes or (type(a) is int and b.dtype != backend.bool_dtype)
         ):
             return a, b
     elif a.dtype == b.dtype:
@@ -74,7 +75,7 @@ def check_broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> None:
 
 def default_float(backend: Backend, x: Any) -> Any:
     """Integers and bools become the default float dtype (true division, mean of ints...)."""
-    if x.dtype in backend._floating:
+    if x.dtype in backend.floating_dtypes:  # every unary op's forward: the set, not the call
         return x
     return backend.astype(x, dtypes.get_default_dtype().name)
 

@@ -70,7 +70,7 @@ class Relu(Function):
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
-        if a.dtype == backend._bool:
+        if backend.is_bool(a.dtype):
             raise RuntimeError("Boolean inputs not supported for relu")
         out = backend.maximum(a, 0)  # keeps NaN, as PyTorch
         ctx.save_for_backward(out)
@@ -132,7 +132,7 @@ class Gelu(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, *, approximate: str) -> Any:
         backend = ctx.backend
-        if a.dtype not in backend._floating:  # PyTorch names this kernel without a device
+        if not backend.is_floating(a.dtype):  # PyTorch names this kernel without a device
             raise not_implemented_for("GeluKernelImpl", backend, a, on_device=False)
         ctx.save_for_backward(a)
         ctx.approximate = approximate

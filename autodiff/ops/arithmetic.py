@@ -29,10 +29,11 @@ class Add(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
-        # A float tensor with a Python float needs no promotion: skip the call (hot path).
-        if type(b) is not float or a.dtype not in backend._floating:
+        # A float tensor with a Python float needs no promotion: skip the call (hot path). The
+        # arithmetic forwards read the backend's dtype sets, not its predicates: one call less.
+        if type(b) is not float or a.dtype not in backend.floating_dtypes:
             a, b = promote(backend, a, b)
-            if a.dtype == backend._bool:  # bool + bool is logical or, as in PyTorch
+            if a.dtype == backend.bool_dtype:  # bool + bool is logical or, as in PyTorch
                 return backend.logical_or(a, b)
         return backend.add(a, b)
 
@@ -56,7 +57,7 @@ class Sub(Function):
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
         # The hot path (a float tensor minus a float) needs neither promotion nor bool checks.
-        if type(b) is not float or a.dtype not in backend._floating:
+        if type(b) is not float or a.dtype not in backend.floating_dtypes:
             _check_bool_subtraction(backend, a, b)  # before promotion turns bools into numbers
             a, b = promote(backend, a, b)
         return backend.subtract(a, b)
@@ -81,7 +82,7 @@ class Rsub(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, number: Any) -> Any:
-        if type(number) is bool or a.dtype == ctx.backend._bool:
+        if type(number) is bool or ctx.backend.is_bool(a.dtype):
             _check_bool_subtraction(ctx.backend, number, a)
         a, number = promote(ctx.backend, a, number)
         return ctx.backend.subtract(number, a)
@@ -99,8 +100,8 @@ def rsub(input: Tensor, other: Any) -> Tensor:
 
 
 def _check_bool_subtraction(backend: Any, a: Any, b: Any) -> None:
-    a_is_bool = type(a) is bool or (type(a) not in _SCALARS and a.dtype == backend._bool)
-    b_is_bool = type(b) is bool or (type(b) not in _SCALARS and b.dtype == backend._bool)
+    a_is_bool = type(a) is bool or (type(a) not in _SCALARS and a.dtype == backend.bool_dtype)
+    b_is_bool = type(b) is bool or (type(b) not in _SCALARS and b.dtype == backend.bool_dtype)
     if a_is_bool and b_is_bool:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
@@ -122,12 +123,12 @@ class Mul(Function):
         if type(b) in _SCALARS:
             ctx.scalar = b  # the gradient is grad * b: no array to save...
             ctx._saved = ()  # ...but, as in PyTorch, a second backward without retain_graph fails
-            if type(b) is not bool and a.dtype in backend._floating:
+            if type(b) is not bool and a.dtype in backend.floating_dtypes:
                 return backend.multiply(a, b)  # the hot path: float tensor * number
         else:
             ctx.save_for_backward(a, b)
         a, b = promote(backend, a, b)
-        if a.dtype == backend._bool:  # bool * bool is logical and, as in PyTorch
+        if a.dtype == backend.bool_dtype:  # bool * bool is logical and, as in PyTorch
             return backend.logical_and(a, b)
         return backend.multiply(a, b)
 
@@ -157,7 +158,7 @@ class Div(Function):
         else:
             ctx.save_for_backward(a, b)
         a, b = promote(ctx.backend, a, b)
-        if a.dtype not in ctx.backend._floating:  # true division of integers (a is an array)
+        if a.dtype not in ctx.backend.floating_dtypes:  # true division of integers (an array)
             a = default_float(ctx.backend, a)
             if type(b) not in _SCALARS:
                 b = default_float(ctx.backend, b)
@@ -209,7 +210,7 @@ class Neg(Function):
         try:
             return ctx.backend.negative(a)
         except TypeError:
-            if a.dtype == ctx.backend._bool:
+            if ctx.backend.is_bool(a.dtype):
                 raise RuntimeError(
                     "Negation, the `-` operator, on a bool tensor is not supported. If you are "
                     "trying to invert a mask, use the `~` or `logical_not()` operator instead."
@@ -259,10 +260,10 @@ class PowScalar(Function):
         ctx.exponent = exponent
         backend = ctx.backend
         a, exponent = promote(backend, a, exponent)
-        if a.dtype not in backend._floating:
+        if not backend.is_floating(a.dtype):
             if type(exponent) is int and exponent < 0:
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
-            if a.dtype == backend._bool:  # bool ** bool: a when True, all True when False
+            if backend.is_bool(a.dtype):  # bool ** bool: a when True, all True when False
                 return backend.logical_or(a, not exponent)
         return backend.pow(a, exponent)
 
@@ -283,7 +284,7 @@ class Pow(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         a, b = promote(ctx.backend, a, b)
-        if a.dtype == ctx.backend._bool:
+        if ctx.backend.is_bool(a.dtype):
             raise _pow_bool_error()
         out = ctx.backend.pow(a, b)
         ctx.save_for_backward(a, b, out)
@@ -315,9 +316,9 @@ class RPow(Function):
     def forward(ctx: Any, a: Any, base: Any) -> Any:
         ctx.base = base
         a, base = promote(ctx.backend, a, base)
-        if a.dtype == ctx.backend._bool:
+        if ctx.backend.is_bool(a.dtype):
             raise _pow_bool_error()
-        if type(base) is int and a.dtype not in ctx.backend._floating:
+        if type(base) is int and not ctx.backend.is_floating(a.dtype):
             out = ctx.backend.pow(ctx.backend.full(a.shape, base, ctx.backend.dtype_name(a)), a)
         else:
             out = ctx.backend.pow(base, a)

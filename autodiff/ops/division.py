@@ -32,11 +32,11 @@ def _divide_rounded(backend: Any, a: Any, b: Any, mode: str) -> Any:
     """a / b rounded towards zero ("trunc") or down ("floor"), in the promoted dtype."""
     a, b = promote(backend, a, b)
     array = a if type(a) not in _SCALARS else b
-    if array.dtype in backend._floating:
+    if backend.is_floating(array.dtype):
         if mode == "floor":  # Python's floor division, as PyTorch (exact, unlike floor(a / b))
             return backend.floor_divide(a, b)
         return backend.trunc(backend.divide(a, b))
-    if array.dtype == backend._bool:
+    if backend.is_bool(array.dtype):
         raise not_implemented_for(f"div_{mode}", backend, array)
     _check_integer_divisor(backend, b)
     quotient = backend.floor_divide(a, b)
@@ -99,9 +99,9 @@ class Remainder(Function):
         backend = ctx.backend
         a, b = promote(backend, a, b)
         array = a if type(a) not in _SCALARS else b
-        if array.dtype == backend._bool:
+        if backend.is_bool(array.dtype):
             raise not_implemented_for("remainder", backend, array)
-        if array.dtype not in backend._floating:
+        if not backend.is_floating(array.dtype):
             _check_integer_divisor(backend, b)
         return backend.remainder(a, b)
 

@@ -23,7 +23,6 @@ from .conversion import clone
 from .shape import alias, unsqueeze, view_op
 
 _FULL = slice(None)
-_INTEGER_DTYPES = ("int64", "int32", "int16", "int8", "uint8")
 
 
 # ----------------------------------------------------------------------------- index arrays
@@ -37,7 +36,7 @@ def index_array(backend: Any, index: Any) -> Any:
         array = backend.asarray(_plain(index))
         if array.size == 0 and backend.dtype_name(array) == "float64":  # `[]`
             return backend.astype(array, "int64")
-    if backend.dtype_name(array) not in (*_INTEGER_DTYPES, "bool"):
+    if not (backend.is_integer(array.dtype) or backend.is_bool(array.dtype)):
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     return array
 

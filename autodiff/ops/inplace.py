@@ -346,9 +346,9 @@ def _write_direct(name: str, tensor: Tensor, other: Any, alpha: Any) -> bool:
             _check_inplace_shape(data.shape, value.shape)
     else:
         value = other if alpha == 1 else other * alpha
-        if type(value) is float and data.dtype not in backend._floating:
+        if type(value) is float and not backend.is_floating(data.dtype):
             return False
-    if data.dtype not in backend._floating and name in ("div", "pow"):
+    if not backend.is_floating(data.dtype) and name in ("div", "pow"):
         return False  # true division and negative powers need PyTorch's checks
     _ARRAY_INPLACE[name](data, value)
     return True
@@ -436,7 +436,7 @@ def _addc_(op: type[Function], combine: Callable[[Any, Any], Any], tensor: Tenso
 def _same_layout(tensor: Tensor, *others: Tensor) -> bool:
     """Same backend, dtype and shape (floating): the no-temporary path applies."""
     data = tensor._data
-    if data.dtype not in tensor._backend._floating:
+    if not tensor._backend.is_floating(data.dtype):
         return False
     return all(isinstance(o, Tensor) and o._backend is tensor._backend
                and o._data.dtype == data.dtype and o._data.shape == data.shape for o in others)

@@ -91,7 +91,7 @@ class PointwiseLoss(Function):
         backend = ctx.backend
         ctx.save_for_backward(x, y)
         x, y = promote(backend, x, y)
-        if x.dtype not in backend._floating:
+        if not backend.is_floating(x.dtype):
             raise NotImplementedError(
                 f'"{ctx.kernel_name}_cpu" not implemented for '
                 f"'{dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(x)]}'"

@@ -178,7 +178,7 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 # ----------------------------------------------------------------------------- argmax, argmin
 def _arg_reduce(name: str, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
     backend, a = input._backend, input._data
-    if a.dtype == backend._bool:
+    if backend.is_bool(a.dtype):
         raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         if 0 in a.shape:

@@ -40,7 +40,7 @@ class Sum(Function):
         backend = ctx.backend
         if dtype is not None:
             a = backend.astype(a, dtype)
-        elif a.dtype not in backend._floating:
+        elif not backend.is_floating(a.dtype):
             a = backend.astype(a, "int64")  # PyTorch sums bools and integers as int64
         return backend.sum(a, axis=axes, keepdims=keepdim)
 

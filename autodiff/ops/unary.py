@@ -194,7 +194,7 @@ class Abs(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
-        if a.dtype == ctx.backend._bool:
+        if ctx.backend.is_bool(a.dtype):
             raise not_implemented_for("abs", ctx.backend, a)
         ctx.save_for_backward(a)
         return ctx.backend.abs(a)
@@ -218,10 +218,10 @@ class Sign(Function):
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
-        if a.dtype == backend._bool:
+        if backend.is_bool(a.dtype):
             return backend.asarray(a, copy=True)  # sign of a bool is the bool
         out = backend.sign(a)
-        if a.dtype in backend._floating:  # PyTorch's sign of NaN is 0 (NumPy's is NaN)
+        if backend.is_floating(a.dtype):  # PyTorch's sign of NaN is 0 (NumPy's is NaN)
             out = backend.where(backend.isnan(out), backend.zeros_like(out), out)
         return out
 
@@ -243,9 +243,9 @@ class _Rounding(Function):
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
-        if a.dtype in backend._floating:
+        if backend.is_floating(a.dtype):
             return getattr(backend, ctx.kernel)(a)
-        if a.dtype == backend._bool:
+        if backend.is_bool(a.dtype):
             raise not_implemented_for(f"{ctx.kernel}_vml", backend, a)
         return backend.asarray(a, copy=True)
 
