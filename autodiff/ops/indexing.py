@@ -19,6 +19,7 @@ from backends import broadcast_shapes
 
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
+from . import inplace
 from .conversion import clone
 from .shape import alias, unsqueeze, view_op
 
@@ -488,8 +489,6 @@ def select_index(tensor: Tensor, index: int) -> Tensor:
 
 # ----------------------------------------------------------------------------- assignment
 def setitem(tensor: Tensor, key: Any, value: Any) -> None:
-    from . import inplace
-
     value = _value_tensor(tensor, value)
     if key is Ellipsis:
         inplace.copy_(tensor, value)
@@ -528,8 +527,6 @@ def _expand_value(value: Tensor, shape: tuple[int, ...]) -> Tensor:
 def put_(tensor: Tensor, key: tuple[Any, ...], values: Tensor,
          accumulate: bool = False) -> Tensor:
     """`tensor[key] = values` in place, for a key of full slices and index arrays."""
-    from . import inplace
-
     result_shape = index_result_shape(tensor._data.shape, key)
     values_shape = values._data.shape
     trimmed = values_shape
