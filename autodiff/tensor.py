@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from backends import Backend, Device, get_backend
 
-from . import dtypes
+from . import _printing, dtypes
 from .dtypes import Size
 
 if TYPE_CHECKING:
@@ -961,8 +961,8 @@ class Tensor:
         return object.__format__(self, spec)
 
     # ------------------------------------------------------------------------- devices and dtypes
-    # (Last in the class: from here on `int`, `float` and `bool` in annotations would name these
-    # methods.)
+    # Last in the class: below these, `int`, `float` and `bool` in an annotation would name the
+    # methods (mypy).
     def clone(self) -> Tensor:
         return _conversion.clone(self)
 
@@ -1038,9 +1038,10 @@ def _cuda_device(device: Any) -> Any:
 
 _new = object.__new__
 
-# The op modules build Tensors and Tensor's methods call them, so they are imported here, once
-# the class they need exists (the one deliberate import cycle of the package).
-from . import _printing, autograd, function  # noqa: E402
+# The op modules (and `function`, their base, and `autograd`) build Tensors and Tensor's methods
+# call them, so they are imported here, once the class they need exists (the one deliberate
+# import cycle of the package).
+from . import autograd, function  # noqa: E402
 from .ops import activation as _activation  # noqa: E402
 from .ops import arithmetic as _arithmetic  # noqa: E402
 from .ops import comparison as _comparison  # noqa: E402
