@@ -9,7 +9,7 @@ import backends
 from backends import get_backend
 
 from . import dtypes
-from .ops._util import checked_number
+from .ops._promotion import checked_number
 from .tensor import Tensor, _wrap
 
 

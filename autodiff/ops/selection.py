@@ -12,8 +12,8 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
-from ._common import not_implemented_for, require_tensors
-from ._util import cast_operand, check_broadcast_all, checked_number, promote
+from ._checks import not_implemented_for, require_tensors
+from ._promotion import cast_operand, check_broadcast_all, checked_number, promote
 
 _SCALARS = (bool, int, float)
 
@@ -25,7 +25,7 @@ class Where(Function):
     @staticmethod
     def forward(ctx: Any, condition: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
-        if condition.dtype != backend._bool:
+        if not backend.is_bool(condition.dtype):
             raise RuntimeError(
                 "where expected condition to be a boolean tensor, but got a tensor with dtype "
                 f"{dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(condition)]}"
@@ -53,7 +53,7 @@ class Where(Function):
 
 def _checked_against(backend: Any, value: Any, other: Any) -> Any:
     """A Python int `value` beside an integer array `other` must fit its dtype (PyTorch)."""
-    if type(value) is int and type(other) not in _SCALARS and other.dtype != backend._bool:
+    if type(value) is int and type(other) not in _SCALARS and backend.is_integer(other.dtype):
         return checked_number(value, backend.dtype_name(other))
     return value
 
@@ -64,13 +64,13 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
 
 # ----------------------------------------------------------------------------- maximum, minimum
 def _maximum(backend: Any, a: Any, b: Any) -> Any:
-    if a.dtype == backend._bool:  # the array API orders no bools: max is `or`, min is `and`
+    if backend.is_bool(a.dtype):  # the array API orders no bools: max is `or`, min is `and`
         return backend.logical_or(a, b)
     return backend.maximum(a, b)
 
 
 def _minimum(backend: Any, a: Any, b: Any) -> Any:
-    if a.dtype == backend._bool:
+    if backend.is_bool(a.dtype):
         return backend.logical_and(a, b)
     return backend.minimum(a, b)
 
@@ -157,7 +157,7 @@ class Clamp(Function):
         ctx.save_for_backward(a)
         ctx.bounds = (min, max)
         backend = ctx.backend
-        if a.dtype not in backend._floating:
+        if not backend.is_floating(a.dtype):
             dtype = _clamp_dtype(backend, a, (min, max))
             if dtype == "bool":  # bools clamped by bools: PyTorch has no kernel
                 kernel = "clamp_scalar" if min is not None and max is not None else \
@@ -280,7 +280,7 @@ class Lerp(Function):
         backend = ctx.backend
         _check_lerp(backend, start, end, "end", allow_0d=False)
         check_broadcast_all(start.shape, end.shape)
-        if start.dtype not in backend._floating:
+        if not backend.is_floating(start.dtype):
             raise not_implemented_for("lerp_kernel_scalar", backend, start, on_device=False)
         ctx.weight = weight
         difference = backend.subtract(end, start)
@@ -308,7 +308,7 @@ class LerpTensor(Function):
         _check_lerp(backend, start, end, "end", allow_0d=False)
         _check_lerp(backend, start, weight, "weight", allow_0d=True)
         check_broadcast_all(start.shape, end.shape, weight.shape)
-        if start.dtype not in backend._floating:
+        if not backend.is_floating(start.dtype):
             raise not_implemented_for("lerp_kernel_tensor", backend, start, on_device=False)
         ctx.save_for_backward(start, end, weight)
         if weight.dtype != start.dtype:

@@ -13,8 +13,8 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
-from ._common import opmath, rounded
-from .elementwise import exp
+from ._promotion import opmath, rounded
+from .unary import exp
 
 
 def _as_vector(backend: Any, x: Any) -> Any:

@@ -1,11 +1,12 @@
-"""Differentiable matrix functions of `autodiff.linalg`: inv, solve, det, slogdet, cholesky.
+"""inv, solve, det, slogdet and cholesky: the functions of `autodiff.linalg` computed from a
+matrix factorization (LU or Cholesky; an SVD for det's gradient at singular matrices).
 
 Forwards are the backend's LAPACK-style primitives (`backend.inv`, ...), batched over leading
 dims. Backwards are PyTorch's formulas written with matmul, solve and inv themselves, so every
 one of them can be differentiated again. det's gradient is the cofactor matrix adj(A)^T:
 det(A) A^{-T} for invertible matrices, and from an SVD for singular ones (twice
-differentiable there), where PyTorch 2.13 returns zeros.
-cholesky's gradient assumes a symmetric A, as its forward reads only the lower triangle.
+differentiable there), where PyTorch 2.13 returns zeros. cholesky's gradient assumes a
+symmetric A, as its forward reads only the lower triangle.
 
 A matrix the factorization cannot handle raises `LinAlgError` with PyTorch's message; the
 detail (which batch element, which pivot) is found again, on the host, only on that path.
@@ -17,14 +18,14 @@ import math
 from typing import Any, NamedTuple
 
 from backends import broadcast_shapes
-from backends.linalg import LinAlgError
+from backends.decompositions import LinAlgError
 
 from .. import dtypes
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
-from ._util import check_broadcast
-from .linalg import same_device
+from ._checks import same_device
+from ._promotion import check_broadcast
 
 
 def _check_square(function: str, tensor: Tensor, name: str = "A") -> None:

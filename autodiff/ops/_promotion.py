@@ -1,4 +1,8 @@
-"""Helpers the op families share: PyTorch's type promotion and broadcasting checks on arrays."""
+"""PyTorch's type promotion and broadcasting checks, shared by the op families: on arrays
+(`promote`, `cast_operand`, `check_broadcast`, `default_float`), Python numbers meeting arrays
+(`with_number`, `wrap_integer`, `checked_number`), the dtypes PyTorch computes and accumulates
+in (`opmath`, `accumulation_dtype`), and the Tensors that sums and products over elements take
+(`cast_for_accumulation`)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 from backends import Backend, broadcast_shapes
 
 from .. import dtypes
+from ..tensor import Tensor
 
 _SCALARS = (bool, int, float)
 
@@ -20,20 +25,21 @@ def promote(backend: Backend, a: Any, b: Any, elementwise: bool = True) -> tuple
     """
     # Python bools always take the slow path: array API libraries (array-api-strict, like
     # PyTorch) refuse `float_array + True`, so they become numbers of the result dtype.
+    # (The backend's dtype sets are read directly, not through its predicates: the hot path.)
     if type(b) in _SCALARS:
         if type(a) in _SCALARS:
             return a, b  # two Python numbers: the caller's business
         if type(b) is not bool and (
-            a.dtype in backend._floating or (type(b) is int and a.dtype != backend._bool)
+            a.dtype in backend.floating_dtypes or (type(b) is int and a.dtype != backend.bool_dtype)
         ):
-            if type(b) is int and not 0 <= b <= 127 and a.dtype not in backend._floating:
+            if type(b) is int and not 0 <= b <= 127 and a.dtype not in backend.floating_dtypes:
                 b = wrap_integer(b, backend.dtype_name(a))
             return a, b
     elif type(a) in _SCALARS:
         if type(a) is not bool and (
-            b.dtype in backend._floating or (type(a) is int and b.dtype != backend._bool)
+            b.dtype in backend.floating_dtypes or (type(a) is int and b.dtype != backend.bool_dtype)
         ):
-            if type(a) is int and not 0 <= a <= 127 and b.dtype not in backend._floating:
+            if type(a) is int and not 0 <= a <= 127 and b.dtype not in backend.floating_dtypes:
                 a = wrap_integer(a, backend.dtype_name(b))
             return a, b
     elif a.dtype == b.dtype:
@@ -91,7 +97,8 @@ def with_number(backend: Backend, function: Any, a: Any, b: Any) -> Any:
     meets the number as in PyTorch: in float32 (its "opmath" type, the number rounded to
     float32), the result rounded to float16 once. Other arrays meet it as they are."""
     array = b if type(a) in _SCALARS else a
-    if array.dtype in backend.full_precision_floating or array.dtype not in backend._floating:
+    dtype = array.dtype
+    if dtype in backend.full_precision_floating or dtype not in backend.floating_dtypes:
         return function(a, b)
     wide = backend.astype(array, "float32")
     result = function(a, wide) if array is b else function(wide, b)
@@ -131,28 +138,45 @@ def check_broadcast_all(*shapes: tuple[int, ...]) -> None:
             shape = broadcast_shapes(shape, other)
 
 
-def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...] | None:
-    """`dim` (None, an int, or a sequence) as sorted non-negative axes; None means all."""
-    if dim is None:
-        return None
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    bound = max(ndim, 1)
-    result = []
-    for d in dims:
-        if not -bound <= d < bound:
-            raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-bound}, {bound - 1}], "
-                f"but got {d})"
-            )
-        d %= bound
-        if d in result:
-            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-        result.append(d)
-    return tuple(sorted(result)) if ndim else ()
-
-
 def default_float(backend: Backend, x: Any) -> Any:
     """Integers and bools become the default float dtype (true division, mean of ints...)."""
-    if x.dtype in backend._floating:
+    if x.dtype in backend.floating_dtypes:  # every unary op's forward: the set, not the call
         return x
     return backend.astype(x, dtypes.get_default_dtype().name)
+
+
+# PyTorch's CPU kernels compute float16 in float32 ("opmath": softmax, layer_norm, norms) and
+# accumulate cumulative sums and products and variances one level up (`acc_type`: float16 in
+# float32, float32 in float64), rounding the result once.
+_OPMATH = {"float16": "float32"}
+_ACCUMULATE = {"float16": "float32", "float32": "float64"}
+
+
+def opmath(backend: Backend, array: Any) -> tuple[Any, str | None]:
+    """`array` in the dtype PyTorch computes it in (float16 as float32), and the dtype to round
+    the result to (None when the array is unchanged)."""
+    name = backend.dtype_name(array)
+    wide = _OPMATH.get(name)
+    return (array, None) if wide is None else (backend.astype(array, wide), name)
+
+
+def accumulation_dtype(backend: Backend, array: Any) -> str | None:
+    """The dtype PyTorch's CPU kernels accumulate `array`'s cumulative sums and products and
+    its variance in, when wider than its own (float16: float32, float32: float64)."""
+    return _ACCUMULATE.get(backend.dtype_name(array))
+
+
+def rounded(backend: Backend, array: Any, dtype: str | None) -> Any:
+    """`array` rounded to `dtype` (unchanged for None): the end of an `opmath` computation."""
+    return array if dtype is None else backend.astype(array, dtype)
+
+
+def cast_for_accumulation(input: Tensor, dtype: Any) -> Tensor:
+    """How sums and products over elements (prod, cumsum, cumprod) take their input, as
+    PyTorch: cast to `dtype=` first (differentiably); without it integers and bools become
+    int64."""
+    if dtype is not None:
+        return input.to(dtypes.to_dtype(dtype))
+    if not input.dtype.is_floating_point and input.dtype is not dtypes.int64:
+        return input.to(dtypes.int64)
+    return input
