@@ -19,10 +19,12 @@ from ._printing import set_printoptions
 from .creation import (
     arange,
     as_tensor,
+    asarray,
     empty,
     empty_like,
     eye,
     from_numpy,
+    frombuffer,
     full,
     full_like,
     is_tensor,
@@ -228,8 +230,9 @@ from . import cuda
 
 # (issue 6, nn / optim / save / utils / viz: add exports right below this line)
 # isort: split
-from . import optim, utils, viz
+from . import optim, serialization, utils, viz
 from .serialization import load, save
+from .utils.dlpack import from_dlpack
 from .utils.data import Generator
 
 # (issue 7, distributed: add exports right below this line)
