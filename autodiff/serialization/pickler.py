@@ -50,6 +50,7 @@ _REBUILD_TENSOR = TorchName("torch._utils", "_rebuild_tensor_v2")
 _REBUILD_PARAMETER = TorchName("torch._utils", "_rebuild_parameter")
 _REBUILD_PARAMETER_WITH_STATE = TorchName("torch._utils", "_rebuild_parameter_with_state")
 _REBUILD_FROM_TYPE = TorchName("torch._tensor", "_rebuild_from_type_v2")
+_TENSOR = TorchName("torch", "Tensor")
 _SIZE = TorchName("torch", "Size")
 _DEVICE = TorchName("torch", "device")
 _STORAGE_CLASSES = {dtype: TorchName("torch", name) for dtype, name in STORAGE_CLASS_OF.items()}
@@ -156,4 +157,5 @@ class TorchPickler(pickle._Pickler):
                 return (_REBUILD_PARAMETER_WITH_STATE,
                         (data, tensor.requires_grad, OrderedDict(), state))
             return (_REBUILD_PARAMETER, (data, tensor.requires_grad, OrderedDict()))
-        return (_REBUILD_FROM_TYPE, (_REBUILD_TENSOR, kind, args, state))
+        return (_REBUILD_FROM_TYPE, (_REBUILD_TENSOR, _TENSOR if kind is Tensor else kind, args,
+                                     state))

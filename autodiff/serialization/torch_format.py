@@ -84,6 +84,8 @@ class LoadOptions:
         self.pickle_module = pickle_module
         self.pickle_load_args = pickle_load_args
         self.names = TorchGlobals(self.restore_tensor)
+        # Read now, so a malformed allowlist is reported as itself, not as a damaged file.
+        self.user_globals = user_allowed_globals() if weights_only else {}
 
     # ------------------------------------------------------------------------- placement
     def place(self, storage: Any, dtype: str, location: str) -> Storage:
@@ -101,8 +103,13 @@ class LoadOptions:
             backend = restore_backend(location, None)
         else:
             backend = restore_backend(location, self.map_location)
-        array = storage if backend is cpu else backend.transfer(storage, cpu)
-        return Storage(array, backend, dtype)
+        if backend is cpu:
+            return Storage(storage, cpu, dtype)
+        try:
+            return Storage(backend.transfer(storage, cpu), backend, dtype)
+        except (TypeError, ValueError, KeyError) as error:  # not the file's fault
+            raise RuntimeError(f"cannot put a {dtype} storage on {backend.device}: "
+                               f"{error}") from None
 
     def restore_tensor(self, tensor: Tensor, location: str) -> Tensor:
         """A whole CPU tensor moved where a storage tagged `location` would go."""
@@ -115,7 +122,7 @@ class LoadOptions:
         table = self.names.table
         unsupported = TorchGlobals.unsupported()
         if self.weights_only:
-            allowed = {**user_allowed_globals(), **table}
+            allowed = {**self.user_globals, **table}
             encoding = self.pickle_load_args.get("encoding", "utf-8")
             return Unpickler(stream, allowed, unsupported, persistent_load,
                              encoding=encoding).load()
