@@ -232,8 +232,8 @@ from . import cuda
 # isort: split
 from . import optim, serialization, utils, viz
 from .serialization import load, save
-from .utils.dlpack import from_dlpack
 from .utils.data import Generator
+from .utils.dlpack import from_dlpack
 
 # (issue 7, distributed: add exports right below this line)
 # isort: split

@@ -69,11 +69,11 @@ def device_for(code: int, index: int) -> Device:
 
 def producer_device(obj: Any) -> Device:
     """The device whose memory `obj` (an object with `__dlpack__`) holds."""
-    strict = sys.modules.get("array_api_strict")
-    if strict is not None and isinstance(obj, strict.Array):
-        from .strict_backend import device_of
+    if "array_api_strict" in sys.modules:  # else no array-api-strict array exists
+        from . import strict_backend
 
-        return device_of(obj)
+        if strict_backend.is_strict_array(obj):
+            return strict_backend.device_of(obj)
     code, index = obj.__dlpack_device__()
     return device_for(int(code), int(index))
 

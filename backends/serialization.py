@@ -164,7 +164,8 @@ def storage_view(array: Any) -> StorageView | None:
 
 def contiguous_host(backend: Backend, array: Any) -> Any:
     """A C-contiguous host copy of any backend's array (the array itself when it already is)."""
-    return np.ascontiguousarray(backend.to_numpy(array))
+    host = np.asarray(backend.to_numpy(array))
+    return host if host.flags.c_contiguous else host.copy(order="C")  # keeps 0-d arrays 0-d
 
 
 def storage_bytes(root: Any) -> memoryview:

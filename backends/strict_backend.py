@@ -140,6 +140,13 @@ class StrictBackend(Backend):
         return self.from_numpy(source.to_numpy(array))
 
 
+_ARRAY_TYPE = type(xp.empty((0,)))
+
+
+def is_strict_array(obj: Any) -> bool:
+    return isinstance(obj, _ARRAY_TYPE)
+
+
 def device_of(array: Array) -> Device:
     """The strict device an array-api-strict array lives on."""
     for index, native in _NATIVE_DEVICES.items():

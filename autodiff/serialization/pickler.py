@@ -103,7 +103,11 @@ def _contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(reversed(strides))
 
 
-class TorchPickler(pickle._Pickler):
+# The standard library's pickler written in Python (typeshed declares few of its methods).
+_PythonPickler: Any = pickle._Pickler
+
+
+class TorchPickler(_PythonPickler):
     """`pickle` as torch.save uses it: storages as persistent ids, PyTorch's names for tensors,
     dtypes, devices and sizes."""
 
@@ -132,7 +136,7 @@ class TorchPickler(pickle._Pickler):
         elif isinstance(obj, dtypes.dtype):
             module, name = "torch", obj.name
         else:
-            qualified = name or getattr(obj, "__qualname__", "")
+            qualified = str(name or getattr(obj, "__qualname__", ""))
             if "<locals>" in qualified:  # the C pickler's (and so torch.save's) error
                 raise AttributeError(f"Can't pickle local object {qualified!r}")
             super().save_global(obj, name)
@@ -143,7 +147,8 @@ class TorchPickler(pickle._Pickler):
     def _reduce_tensor(self, tensor: Tensor) -> Any:
         record, offset, strides = self.storages.add(tensor)
         # A tensor inside a graph is saved as the leaf it would load as (as torch.save does).
-        args = (record, offset, tuple(tensor.shape), strides, tensor.requires_grad, OrderedDict())
+        args: tuple[Any, ...] = (record, offset, tuple(tensor.shape), strides,
+                                 tensor.requires_grad, OrderedDict())
         state = {name: value for name, value in vars(tensor).items()
                  if not is_tensor_internal(name)}
         kind = type(tensor)

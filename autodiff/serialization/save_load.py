@@ -140,8 +140,8 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *,
     if is_path:
         with open(f, "rb") as stream:
             return _load_stream(stream, name, options, os.fspath(f) if mmap else None)
-    stream = f if hasattr(f, "seek") and hasattr(f, "tell") else io.BytesIO(f.read())
-    return _load_stream(stream, name, options, None)
+    seekable = f if hasattr(f, "seek") and hasattr(f, "tell") else io.BytesIO(f.read())
+    return _load_stream(seekable, name, options, None)
 
 
 def _load_stream(stream: Any, name: str, options: torch_format.LoadOptions,

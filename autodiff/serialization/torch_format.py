@@ -127,7 +127,7 @@ class LoadOptions:
             return Unpickler(stream, allowed, unsupported, persistent_load,
                              encoding=encoding).load()
 
-        class FullUnpickler(self.pickle_module.Unpickler):  # type: ignore[name-defined, misc]
+        class FullUnpickler(self.pickle_module.Unpickler):  # type: ignore[name-defined]
             def find_class(self, module: str, name: str) -> Any:
                 module, name = python3_name(module, name)
                 full_path = f"{module}.{name}"

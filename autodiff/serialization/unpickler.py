@@ -120,7 +120,7 @@ class _Placeholder:
     """What a global, and anything made from one, is while scanning."""
 
 
-class _Stop(Exception):  # noqa: N818 (a signal, not an error)
+class _Stop(Exception):
     pass
 
 
