@@ -26,17 +26,20 @@ class _Native:
         self.device = device
         kind = device.split(":")[0]
         if kind == "cpu":
-            self.lib = np
             self.make = lambda values: np.array(values, dtype=np.float32)
             self.read = lambda native: np.asarray(native).tolist()
             self.import_ = np.from_dlpack
         elif kind == "cuda":
             cupy = pytest.importorskip("cupy")
             index = autodiff.zeros(1, device=device).device.index
-            self.make = lambda values: cupy.array(values, dtype=cupy.float32)
+
+            def make(values: Any) -> Any:
+                with cupy.cuda.Device(index):
+                    return cupy.array(values, dtype=cupy.float32)
+
+            self.make = make
             self.read = lambda native: cupy.asnumpy(native).tolist()
             self.import_ = cupy.from_dlpack
-            self._cuda = cupy.cuda.Device(index)
         else:
             xp = pytest.importorskip("array_api_strict")
             native_device = autodiff.zeros(1, device=device)._backend.native_device

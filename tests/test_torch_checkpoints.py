@@ -496,6 +496,20 @@ def test_damaged_torch_files_are_refused_with_the_reason(tmp_path: Path, pickled
         autodiff.load(path)
 
 
+def test_a_big_endian_checkpoint_is_swapped(tmp_path: Path) -> None:
+    values = np.array([1.5, -2.0, 3.25], dtype=">f4")
+    pickled = _tensor_pickle("0", 3, 0, (3,), (1,))
+    members = [("archive/data.pkl", pickled, 0, _crc(pickled), len(pickled)),
+               ("archive/byteorder", b"big", 0, _crc(b"big"), 3),
+               ("archive/data/0", values.tobytes(), 0, _crc(values.tobytes()), 12)]
+    (tmp_path / "big.pt").write_bytes(zip_bytes(members))
+    assert autodiff.load(tmp_path / "big.pt").tolist() == [1.5, -2.0, 3.25]
+    members[1] = ("archive/byteorder", b"middle", 0, _crc(b"middle"), 6)
+    (tmp_path / "odd.pt").write_bytes(zip_bytes(members))
+    with pytest.raises(CheckpointError, match="Unknown endianness type: middle"):
+        autodiff.load(tmp_path / "odd.pt")
+
+
 def test_compressed_torch_members_are_checked_before_they_are_inflated(tmp_path: Path) -> None:
     pickled = _tensor_pickle("0", 4, 0, (4,), (1,))
     bomb, bomb_crc = deflated(b"", 80 << 20)
