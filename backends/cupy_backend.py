@@ -79,62 +79,40 @@ class _Fused:
             return result
 
 
-def _sigmoid(x: Array) -> Array:
-    return kernels.sigmoid(cupy, x)
+class _Compiled:
+    """A `@kernel` of kernels.py compiled for CuPy: one `_Fused` per combination of its static
+    keyword options (which the kernel reads at trace time), made on first use.
+
+    Fusion caches one kernel per argument dtypes/ndims (None-ness included) and CuPy compiles
+    each for every device it runs on, so one object per kernel serves all devices."""
+
+    def __init__(self, declared: kernels.Kernel[..., Any]) -> None:
+        self.declared = declared
+        self.variants: dict[tuple[Any, ...], _Fused] = {}
+
+    def __call__(self, *arrays: Any, **static: Any) -> Any:
+        key = tuple(static.items()) if static else ()
+        fused = self.variants.get(key)
+        if fused is None:
+            fused = self.variants[key] = self._variant(static)
+        return fused(*arrays)
+
+    def _variant(self, static: dict[str, Any]) -> _Fused:
+        unknown = set(static) - set(self.declared.static)
+        if unknown:  # a keyword the compiled kernel would silently bake in or drop
+            raise TypeError(f"kernel '{self.declared.name}' got unexpected keyword arguments "
+                            f"{sorted(unknown)}")
+        function = self.declared.function
+
+        def traced(*arrays: Any) -> Any:
+            return function(cupy, *arrays, **static)
+
+        return _Fused(self.declared.name, traced)
 
 
-def _softplus(x: Array) -> Array:
-    return kernels.softplus(cupy, x)
-
-
-def _bce_with_logits(z: Array, y: Array, weight: Array | None,
-                     pos_weight: Array | None) -> Array:
-    return kernels.bce_with_logits(cupy, z, y, weight, pos_weight)
-
-
-def _bce_with_logits_backward(grad: Array, z: Array, y: Array, weight: Array | None,
-                              pos_weight: Array | None) -> Array:
-    return kernels.bce_with_logits_backward(cupy, grad, z, y, weight, pos_weight)
-
-
-def _log_softmax_finish(x: Array, peak: Array, total: Array) -> Array:
-    return kernels.log_softmax_finish(cupy, x, peak, total)
-
-
-def _log_softmax_backward_finish(grad: Array, output: Array, grad_sum: Array) -> Array:
-    return kernels.log_softmax_backward_finish(cupy, grad, output, grad_sum)
-
-
-# Fusion caches one kernel per argument dtypes/ndims (None-ness included), and CuPy compiles each
-# for every device it runs on, so one object per kernel serves all devices.
-_SIGMOID = _Fused("sigmoid", _sigmoid)
-_SOFTPLUS = _Fused("softplus", _softplus)
-_BCE = _Fused("bce_with_logits", _bce_with_logits)
-_BCE_BACKWARD = _Fused("bce_with_logits_backward", _bce_with_logits_backward)
-_LOG_SOFTMAX_FINISH = _Fused("log_softmax_finish", _log_softmax_finish)
-_LOG_SOFTMAX_BACKWARD_FINISH = _Fused("log_softmax_backward_finish",
-                                      _log_softmax_backward_finish)
-
-
-@functools.cache
-def _log_softmax_sum(axis: int) -> _Fused:
-    """sum(exp(x - peak)) along `axis` as one reduction kernel (the axis is part of the kernel,
-    so there is one per axis)."""
-    def log_softmax_sum(x: Array, peak: Array) -> Array:
-        return kernels.log_softmax_sum(cupy, x, peak, axis)
-
-    return _Fused("log_softmax_sum", log_softmax_sum)
-
-
-@functools.cache
-def _adam_step(l2: bool, decay: bool, lerp_from_start: bool) -> _Fused:
-    """The Adam update as one in-place kernel; the flags pick its variant at trace time."""
-    def adam_step(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array,
-                  *scalars: float) -> None:
-        kernels.adam_step(cupy, param, grad, exp_avg, exp_avg_sq, *scalars, l2=l2, decay=decay,
-                          lerp_from_start=lerp_from_start)
-
-    return _Fused("adam_step", adam_step)
+# Every elementwise kernel, compiled lazily per variant; composites run as Python.
+_COMPILED = {name: _Compiled(declared) for name, declared in kernels.KERNELS.items()
+             if isinstance(declared, kernels.Kernel)}
 
 
 # ----------------------------------------------------------------------------- the backend
@@ -176,7 +154,7 @@ class CupyBackend(Backend):
         for name in dir(self):
             if name.startswith("_") or name in _DEVICE_FREE:
                 continue
-            attribute = getattr(self, name)
+            attribute = getattr(self, name, None)  # None: a primitive CuPy's namespace lacks
             if callable(attribute) and not isinstance(attribute, type):
                 setattr(self, name, guard(attribute))
 
@@ -267,38 +245,11 @@ class CupyBackend(Backend):
             return int(cupy.get_default_memory_pool().used_bytes())
 
     # ----------------------------------------------------------------------------- fused kernels
-    def sigmoid(self, x: Array) -> Array:
-        return _SIGMOID(x)
+    compiles_kernels = True
 
-    def softplus(self, x: Array) -> Array:
-        return _SOFTPLUS(x)
-
-    def bce_with_logits(self, z: Array, y: Array, weight: Array | None,
-                        pos_weight: Array | None) -> Array:
-        return _BCE(z, y, weight, pos_weight)
-
-    def bce_with_logits_backward(self, grad: Array, z: Array, y: Array, weight: Array | None,
-                                 pos_weight: Array | None) -> Array:
-        return _BCE_BACKWARD(grad, z, y, weight, pos_weight)
-
-    def log_softmax(self, x: Array, axis: int) -> Array:
-        if x.ndim == 0 or x.size == 0:
-            return kernels.log_softmax(cupy, x, axis)
-        axis %= x.ndim
-        # Three launches: the max, exp-and-sum fused into one reduction, the elementwise rest.
-        peak = cupy.max(x, axis=axis, keepdims=True)
-        total = cupy.expand_dims(_log_softmax_sum(axis)(x, peak), axis)
-        return _LOG_SOFTMAX_FINISH(x, peak, total)
-
-    def log_softmax_backward(self, grad: Array, output: Array, axis: int) -> Array:
-        grad_sum = cupy.sum(grad, axis=axis, keepdims=True)
-        return _LOG_SOFTMAX_BACKWARD_FINISH(grad, output, grad_sum)
-
-    def adam_update(self, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *,
-                    lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
-                    step: int, decoupled: bool) -> None:
-        scalars, flags = kernels.adam_scalars(lr=lr, beta1=beta1, beta2=beta2,
-                                              weight_decay=weight_decay, step=step,
-                                              decoupled=decoupled)
-        _adam_step(flags["l2"], flags["decay"], flags["lerp_from_start"])(
-            param, grad, exp_avg, exp_avg_sq, eps, *scalars)
+    def bind_kernel(self, declared: kernels.Kernel[..., Any] | kernels.Composite[..., Any]
+                    ) -> Callable[..., Any]:
+        """An elementwise kernel compiled with cupy.fuse; a composite as Python (calling the
+        compiled kernels)."""
+        compiled = _COMPILED.get(declared.name)
+        return compiled if compiled is not None else declared.bind(self)

@@ -8,9 +8,9 @@ from typing import Any
 import array_api_compat.numpy as xp
 import numpy as np
 
-from . import kernels
 from .base import Array, Backend, Shape
 from .device import Device
+from .kernels import Kernels
 from .linalg import translate_errors
 
 # The ufunc reductions the backend calls (typed Any: NumPy's stubs overload them on a literal
@@ -64,7 +64,7 @@ class NumpyBackend(Backend):
         # exp(-x) = inf for very negative x gives the right 0; without errstate a user's
         # np.seterr(over="raise") would make sigmoid raise where PyTorch does not.
         with np.errstate(over="ignore"):
-            return kernels.sigmoid(xp, x)
+            return Kernels.sigmoid(xp, x)
 
     # Shape functions and reductions through NumPy's methods and ufunc reductions: np.reshape,
     # np.sum, np.mean, np.max... spend 0.5-3 us each in Python argument handling, more than the
