@@ -27,7 +27,6 @@ from .creation import (
     full_like,
     is_tensor,
     linspace,
-    manual_seed,
     numel,
     ones,
     ones_like,
@@ -57,6 +56,7 @@ from .dtypes import (
 )
 from .dtypes import bool_ as bool
 from .function import Function
+from .generator import Generator
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -224,13 +224,20 @@ from .autograd.anomaly_mode import (
 
 # (issue 5, devices: add exports right below this line)
 # isort: split
-from . import cuda
+from . import cuda, random
+from .random import (
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 
 # (issue 6, nn / optim / save / utils / viz: add exports right below this line)
 # isort: split
 from . import optim, utils, viz
 from .serialization import load, save
-from .utils.data import Generator
 
 # (issue 7, distributed: add exports right below this line)
 # isort: split

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from .device import Device
 from .kernels import KERNELS, Composite, Kernel, Kernels
@@ -26,6 +26,24 @@ Shape = tuple[int, ...]
 DTYPE_NAMES = (
     "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
 )
+
+DEFAULT_SEED = 67280421310721  # PyTorch's: the initial seed of a generator nobody seeded
+
+
+class RandomGenerator(Protocol):
+    """A backend's stream of random numbers (`Backend.new_generator`). Its state is bytes: the
+    initial seed and wherever the stream has got to."""
+
+    initial_seed: int
+
+    @property
+    def kind(self) -> str: ...  # the algorithm, named in errors ("PCG64")
+    @property
+    def state_size(self) -> int: ...  # len(get_state())
+
+    def manual_seed(self, seed: int) -> None: ...
+    def get_state(self) -> bytes: ...
+    def set_state(self, state: bytes) -> None: ...
 
 
 class Backend(Primitives, Kernels):
@@ -64,7 +82,7 @@ class Backend(Primitives, Kernels):
             native for name, native in self._native_dtypes.items() if name.startswith("float")
         )
         self._bool = self._native_dtypes["bool"]
-        self.seed_generator(0)
+        self.default_generator = self.new_generator(DEFAULT_SEED)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} device='{self.device}'>"
@@ -112,23 +130,32 @@ class Backend(Primitives, Kernels):
         )
 
     # ----------------------------------------------------------------------------- random
-    # The array API has no random numbers: each backend brings a generator.
-    def seed_generator(self, seed: int) -> None:
+    # The array API has no random numbers: each backend brings a generator class. Every draw
+    # takes one of this backend's generators, or the device's default one when given None.
+    default_generator: RandomGenerator
+
+    def new_generator(self, seed: int) -> RandomGenerator:
+        """A new stream of random numbers on this device, started from `seed`."""
         raise NotImplementedError
 
-    def rand(self, shape: Shape, dtype: str) -> Array:
+    def seed_generator(self, seed: int) -> None:
+        """Restart the device's default generator from `seed`."""
+        self.default_generator.manual_seed(seed)
+
+    def rand(self, shape: Shape, dtype: str, generator: RandomGenerator | None = None) -> Array:
         """Uniform on [0, 1)."""
         raise NotImplementedError
 
-    def randn(self, shape: Shape, dtype: str) -> Array:
+    def randn(self, shape: Shape, dtype: str, generator: RandomGenerator | None = None) -> Array:
         """Standard normal."""
         raise NotImplementedError
 
-    def randint(self, low: int, high: int, shape: Shape, dtype: str) -> Array:
+    def randint(self, low: int, high: int, shape: Shape, dtype: str,
+                generator: RandomGenerator | None = None) -> Array:
         raise NotImplementedError
 
-    def randperm(self, n: int, dtype: str) -> Array:
-        return self.astype(self.argsort(self.rand((n,), "float64")), dtype)
+    def randperm(self, n: int, dtype: str, generator: RandomGenerator | None = None) -> Array:
+        return self.astype(self.argsort(self.rand((n,), "float64", generator)), dtype)
 
     # ----------------------------------------------------------------------------- reductions
     def var(self, array: Array, axis: Any = None, correction: float = 1,

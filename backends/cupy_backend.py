@@ -22,10 +22,12 @@ from typing import Any
 import array_api_compat.cupy as compat_xp
 import cupy
 import cupyx
+import numpy
 
 from . import kernels
 from .base import Array, Backend, Shape
 from .device import Device
+from .host_random import check_state_size
 
 
 # ----------------------------------------------------------------------------- the runtime
@@ -115,6 +117,43 @@ _COMPILED = {name: _Compiled(declared) for name, declared in kernels.KERNELS.ite
              if isinstance(declared, kernels.Kernel)}
 
 
+# ----------------------------------------------------------------------------- random
+class CupyGenerator:
+    """A stream of random numbers on one GPU: CuPy's `Generator` over cuRAND's XORWOW. Its
+    state is the initial seed (8 bytes, little-endian) and cuRAND's per-thread states, copied
+    from the device (megabytes on a large GPU; PyTorch's Philox state is 16 bytes)."""
+
+    kind = "XORWOW"
+
+    def __init__(self, device: Any, seed: int) -> None:
+        self.device = device
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed: int) -> None:
+        self.initial_seed = seed
+        with self.device:  # the cuRAND states are allocated and initialised on this GPU
+            self.cupy: Any = cupy.random.default_rng(seed)
+
+    @property
+    def _states(self) -> Any:
+        # CuPy keeps cuRAND's states in a device array of bytes; it has no public accessor.
+        return self.cupy.bit_generator._state
+
+    @property
+    def state_size(self) -> int:
+        return 8 + int(self._states.nbytes)
+
+    def get_state(self) -> bytes:
+        with self.device:
+            return self.initial_seed.to_bytes(8, "little") + cupy.asnumpy(self._states).tobytes()
+
+    def set_state(self, state: bytes) -> None:
+        check_state_size(self, state)
+        with self.device:
+            self._states[...] = cupy.asarray(numpy.frombuffer(state[8:], dtype=numpy.int8))
+        self.initial_seed = int.from_bytes(state[:8], "little")
+
+
 # ----------------------------------------------------------------------------- the backend
 # Methods that touch no device (pure Python on dtypes): never wrapped in the device guard.
 _DEVICE_FREE = frozenset({"native_dtype", "dtype_name"})
@@ -182,20 +221,28 @@ class CupyBackend(Backend):
         return array.astype(self._native_dtypes[dtype], copy=copy)
 
     # ----------------------------------------------------------------------------- random
-    def seed_generator(self, seed: int) -> None:
-        with self._cuda_device:  # the generator's state lives on this device
-            self._generator = cupy.random.default_rng(seed)
+    default_generator: CupyGenerator
 
-    def rand(self, shape: Shape, dtype: str) -> Array:
-        return self._generator.random(shape, dtype=self._float_dtype(dtype)).astype(
+    def _generator(self, generator: CupyGenerator | None) -> CupyGenerator:
+        return self.default_generator if generator is None else generator
+
+    def new_generator(self, seed: int) -> CupyGenerator:
+        return CupyGenerator(self._cuda_device, seed)
+
+    def rand(self, shape: Shape, dtype: str, generator: Any = None) -> Array:
+        cupy_generator = self._generator(generator).cupy
+        return cupy_generator.random(shape, dtype=self._float_dtype(dtype)).astype(
             self._native_dtypes[dtype], copy=False)
 
-    def randn(self, shape: Shape, dtype: str) -> Array:
-        return self._generator.standard_normal(shape, dtype=self._float_dtype(dtype)).astype(
+    def randn(self, shape: Shape, dtype: str, generator: Any = None) -> Array:
+        cupy_generator = self._generator(generator).cupy
+        return cupy_generator.standard_normal(shape, dtype=self._float_dtype(dtype)).astype(
             self._native_dtypes[dtype], copy=False)
 
-    def randint(self, low: int, high: int, shape: Shape, dtype: str) -> Array:
-        return self._generator.integers(low, high, shape, dtype=self._native_dtypes[dtype])
+    def randint(self, low: int, high: int, shape: Shape, dtype: str,
+                generator: Any = None) -> Array:
+        cupy_generator = self._generator(generator).cupy
+        return cupy_generator.integers(low, high, shape, dtype=self._native_dtypes[dtype])
 
     def _float_dtype(self, dtype: str) -> Any:
         # CuPy's generator draws float32 and float64; float16 is drawn as float32 and cast.

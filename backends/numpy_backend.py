@@ -10,6 +10,7 @@ import numpy as np
 
 from .base import Array, Backend, Shape
 from .device import Device
+from .host_random import HostGenerator
 from .kernels import Kernels
 from .linalg import translate_errors
 
@@ -110,24 +111,34 @@ class NumpyBackend(Backend):
                             dtype=np.float32 if dtype == np.float16 else None)
         return np.true_divide(total, count, dtype=dtype)
 
-    def seed_generator(self, seed: int) -> None:
-        self._generator = np.random.default_rng(seed)
+    default_generator: HostGenerator
 
-    def rand(self, shape: Shape, dtype: str) -> Array:
-        return self._generator.random(shape, dtype=self._float_dtype(dtype)).astype(
+    def _generator(self, generator: HostGenerator | None) -> HostGenerator:
+        return self.default_generator if generator is None else generator
+
+    def new_generator(self, seed: int) -> HostGenerator:
+        return HostGenerator(seed)
+
+    def rand(self, shape: Shape, dtype: str, generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return numpy.random(shape, dtype=self._float_dtype(dtype)).astype(
             self._native_dtypes[dtype], copy=False
         )
 
-    def randn(self, shape: Shape, dtype: str) -> Array:
-        return self._generator.standard_normal(shape, dtype=self._float_dtype(dtype)).astype(
+    def randn(self, shape: Shape, dtype: str, generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return numpy.standard_normal(shape, dtype=self._float_dtype(dtype)).astype(
             self._native_dtypes[dtype], copy=False
         )
 
-    def randint(self, low: int, high: int, shape: Shape, dtype: str) -> Array:
-        return self._generator.integers(low, high, shape, dtype=self._native_dtypes[dtype])
+    def randint(self, low: int, high: int, shape: Shape, dtype: str,
+                generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return numpy.integers(low, high, shape, dtype=self._native_dtypes[dtype])
 
-    def randperm(self, n: int, dtype: str) -> Array:
-        return self._generator.permutation(n).astype(self._native_dtypes[dtype])
+    def randperm(self, n: int, dtype: str, generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return numpy.permutation(n).astype(self._native_dtypes[dtype])
 
     def _float_dtype(self, dtype: str) -> Any:
         # NumPy's generator draws float32 and float64 only; float16 is drawn as float32 and cast.

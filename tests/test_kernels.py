@@ -7,6 +7,7 @@ the kernels CuPy compiles (cupy.fuse) against the Python they were compiled from
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 import types
@@ -312,6 +313,15 @@ def test_adam_update_on_device(beta1: float, weight_decay: float, decoupled: boo
 
 
 # ----------------------------------------------------------------------------- the CuPy backend
+class _FakeCurand:
+    """CuPy's Generator as far as the backend uses it: cuRAND's states are a device array of
+    bytes (here 48 bytes derived from the seed)."""
+
+    def __init__(self, seed: int) -> None:
+        states = np.random.default_rng(seed).integers(-128, 128, 48, dtype=np.int8)
+        self.bit_generator = types.SimpleNamespace(_state=states)
+
+
 # Its module imported over a stand-in `cupy` that is NumPy with a recording, identity `fuse`: the
 # code that turns every declared kernel into a compiled one runs without CuPy or a GPU, and the
 # "compiled" kernels (the traced Python, run by NumPy) are checked against the Python ones.
@@ -326,6 +336,8 @@ def cupy_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     fake = types.ModuleType("cupy")
     fake.__getattr__ = lambda name: getattr(np, name)  # type: ignore[method-assign]
     fake.fuse = fuse  # type: ignore[attr-defined]
+    fake.asnumpy = np.asarray  # type: ignore[attr-defined]
+    fake.random = types.SimpleNamespace(default_rng=_FakeCurand)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "cupy", fake)
     monkeypatch.setitem(sys.modules, "cupyx", types.ModuleType("cupyx"))
     monkeypatch.setitem(sys.modules, "array_api_compat.cupy", npx)
@@ -390,6 +402,22 @@ def test_composites_take_the_compiled_form_on_a_compiling_backend(cupy_backend: 
     Kernels.adam_update.function(backend, param, grad, states[0], states[1], **options)
     CPU.adam_update(expected, grad, states[2], states[3], **options)
     np.testing.assert_array_equal(param, expected)
+
+
+def test_the_cuda_generator_state_is_its_seed_and_curands_states(cupy_backend: Any) -> None:
+    device = contextlib.nullcontext()
+    generator = cupy_backend.CupyGenerator(device, 7)
+    state = generator.get_state()
+    assert generator.kind == "XORWOW" and generator.state_size == len(state) == 8 + 48
+    assert state[:8] == (7).to_bytes(8, "little")
+    assert state[8:] == generator.cupy.bit_generator._state.tobytes()
+    other = cupy_backend.CupyGenerator(device, 9)
+    other.set_state(state)
+    assert other.initial_seed == 7 and other.get_state() == state
+    with pytest.raises(RuntimeError, match=r"^Expected a XORWOW generator state of size 56 but "
+                                           r"found the input RNG state size to be 3$"):
+        other.set_state(b"abc")
+    assert other.get_state() == state
 
 
 def test_a_kernel_cupy_cannot_fuse_runs_unfused_after_one_warning(cupy_backend: Any) -> None:
