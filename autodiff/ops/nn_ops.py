@@ -12,6 +12,7 @@ from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from . import inplace as _inplace
+from .indexing import same_device_index
 from .linalg import _CPP_NAMES, matmul, same_device
 from .norm import vector_norm
 
@@ -259,6 +260,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise RuntimeError("'weight' must be 2-D")
     if sparse:
         raise NotImplementedError("embedding(sparse=True): sparse gradients are not supported")
+    same_device_index("embedding", weight, input)  # PyTorch's embedding is an index_select
     backend = input._backend
     indices = input._data
     if indices.size:
