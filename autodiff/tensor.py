@@ -140,8 +140,16 @@ class Tensor:
         return self._backend.to_numpy(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        # NumPy's protocol: copy=True asks for a copy, copy=False refuses to make one.
         array = self.numpy()
-        return array if dtype is None else array.astype(dtype)
+        if dtype is not None:
+            converted = array.astype(dtype, copy=False)
+            if converted is not array:
+                if copy is False:
+                    raise ValueError(
+                        "Unable to avoid copy while creating an array as requested.")
+                return converted
+        return array.copy() if copy else array
 
     # ------------------------------------------------------------------------- autograd state
     @property

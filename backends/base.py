@@ -198,6 +198,11 @@ class Backend(Primitives, Kernels):
     def item(self, array: Array) -> Any:
         return self.to_numpy(array).item()
 
+    def host_copy(self, array: Array, pinned: bool = False) -> Any:
+        """A NumPy copy of `array`; `pinned`: in page-locked memory, where the backend has
+        such memory (faster, asynchronous transfers back to the device)."""
+        return self.to_numpy(array).copy()
+
     def transfer(self, array: Array, source: Backend) -> Array:
         """Copy an array of another backend onto this one (through the host by default)."""
         return self.from_numpy(source.to_numpy(array))

@@ -263,6 +263,13 @@ class CupyBackend(Backend):
     def tolist(self, array: Array) -> Any:
         return cupy.asnumpy(array).tolist()
 
+    def host_copy(self, array: Array, pinned: bool = False) -> Any:
+        if not pinned:
+            return cupy.asnumpy(array)
+        host = cupyx.empty_pinned(array.shape, dtype=array.dtype)
+        cupy.ascontiguousarray(array).get(out=host)
+        return host
+
     def item(self, array: Array) -> Any:
         return array.item()
 
