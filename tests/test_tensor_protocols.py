@@ -81,6 +81,8 @@ np.log(np.zeros(1))
     assert len(warned) == 1 and "<string>" in warned[0], result.stderr
 
 
+# PyTorch's own __array__ takes no copy keyword: NumPy warns about it (not about ours).
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
 def test_numpy_array_protocol_honours_copy() -> None:
     """np.asarray shares the CPU tensor's memory, np.array(copy=True) copies, a conversion
     that needs a copy is refused under copy=False: as with PyTorch under NumPy 2."""

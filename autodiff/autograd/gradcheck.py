@@ -27,7 +27,7 @@ from ..creation import rand, tensor, zeros_like
 from ..function import Function
 from ..generator import Generator
 from ..tensor import Tensor, _wrap
-from . import grad as _grad
+from .gradients import grad as _grad
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
 
