@@ -49,7 +49,7 @@ class Generator:
 
     @property
     def device(self) -> Device:
-        return self._backend.device  # type: ignore[no-any-return]
+        return self._backend.device
 
     def manual_seed(self, seed: Any) -> Generator:
         """Restart the stream from `seed`: an integer in [-2^63, 2^64) (negative seeds wrap

@@ -30,7 +30,7 @@ def _generator_from_global() -> Generator:
 
 
 def _permutation(generator: Generator, n: int) -> list[int]:
-    return creation.randperm(n, generator=generator).tolist()  # type: ignore[no-any-return]
+    return creation.randperm(n, generator=generator).tolist()
 
 
 def _as_generator(generator: Any) -> Generator:
