@@ -21,6 +21,7 @@ from . import (
     linalg,
     nn,
     optim,
+    random,
     return_types,
     serialization,
     utils,
@@ -65,7 +66,6 @@ from .creation import (
     full_like,
     is_tensor,
     linspace,
-    manual_seed,
     numel,
     ones,
     ones_like,
@@ -79,7 +79,15 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .utils.data import Generator
+from .generator import Generator
+from .random import (
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from .utils.dlpack import from_dlpack
 
 # Grad modes and anomaly detection

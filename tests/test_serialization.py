@@ -405,3 +405,15 @@ def test_mmap_loads_the_autodiff_format(tmp_path: Path) -> None:
     np.testing.assert_array_equal(autodiff.load(path)["w"].numpy(), weights.numpy())
     with pytest.raises(ValueError, match="f must be a file path in order to use the mmap"):
         autodiff.load(io.BytesIO(path.read_bytes()), mmap=True)
+
+
+def test_pytorch_load_options_on_the_autodiff_format(tmp_path: Any) -> None:
+    path = tmp_path / "t.pt"
+    autodiff.save({"w": autodiff.ones(2)}, path)
+    assert autodiff.load(path, weights_only=False)["w"].tolist() == [1.0, 1.0]
+    assert autodiff.load(path, mmap=False)["w"].tolist() == [1.0, 1.0]
+    # A pickle module makes the load a weights_only=False one, as in PyTorch; the format has no
+    # pickle, so the file loads the same.
+    assert autodiff.load(path, None, pickle)["w"].tolist() == [1.0, 1.0]
+    with pytest.warns(UserWarning, match=r"pickle_load_args only works if `weights_only=False`"):
+        autodiff.load(path, encoding="latin1")
