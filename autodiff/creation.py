@@ -76,6 +76,9 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
 
 def _check_fits(backend: Any, array: Any, name: str) -> None:
     """Python numbers given for an integer dtype must fit it, as PyTorch checks them."""
+    kind = dtypes.BY_NAME[name]
+    if kind.is_floating_point or kind is dtypes.bool_ or backend.is_bool(array.dtype):
+        return
     for extreme in (backend.min(array), backend.max(array)):
         checked_number(backend.item(extreme), name, type_name=name)
 
