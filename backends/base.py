@@ -11,6 +11,7 @@ onto the instance (`self.exp = xp.exp`): one attribute lookup and no extra Pytho
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -304,13 +305,39 @@ class Backend:
     def log_softmax_backward(self, grad: Array, output: Array, axis: int) -> Array:
         return kernels.log_softmax_backward(self.xp, grad, output, axis)
 
+    def optimizer_kernel(self, name: str, flags: dict[str, bool]) -> Callable[..., None]:
+        """The in-place update `kernels.<name>_step` ("adam", "nadam", "radam") for `flags`,
+        called as (param, grad, exp_avg, exp_avg_sq, eps, *scalars)."""
+        return functools.partial(getattr(kernels, f"{name}_step"), self.xp, **flags)
+
     def adam_update(self, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *,
                     lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
                     step: int, decoupled: bool) -> None:
         """One Adam step (AdamW's when `decoupled`), in place on param, exp_avg, exp_avg_sq."""
-        kernels.adam_update(self.xp, param, grad, exp_avg, exp_avg_sq, lr=lr, beta1=beta1,
-                            beta2=beta2, eps=eps, weight_decay=weight_decay, step=step,
-                            decoupled=decoupled)
+        scalars, flags = kernels.adam_scalars(lr=lr, beta1=beta1, beta2=beta2,
+                                              weight_decay=weight_decay, step=step,
+                                              decoupled=decoupled)
+        self.optimizer_kernel("adam", flags)(param, grad, exp_avg, exp_avg_sq, eps, *scalars)
+
+    def nadam_update(self, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *,
+                     lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
+                     step: float, decoupled: bool, mu: float, mu_next: float,
+                     mu_product: float) -> None:
+        """One NAdam step, in place (`mu_product` already includes this step's `mu`)."""
+        scalars, flags = kernels.nadam_scalars(lr=lr, beta1=beta1, beta2=beta2,
+                                               weight_decay=weight_decay, step=step,
+                                               decoupled=decoupled, mu=mu, mu_next=mu_next,
+                                               mu_product=mu_product)
+        self.optimizer_kernel("nadam", flags)(param, grad, exp_avg, exp_avg_sq, eps, *scalars)
+
+    def radam_update(self, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *,
+                     lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
+                     step: float, decoupled: bool) -> None:
+        """One RAdam step, in place on param, exp_avg, exp_avg_sq."""
+        scalars, flags = kernels.radam_scalars(lr=lr, beta1=beta1, beta2=beta2,
+                                               weight_decay=weight_decay, step=step,
+                                               decoupled=decoupled)
+        self.optimizer_kernel("radam", flags)(param, grad, exp_avg, exp_avg_sq, eps, *scalars)
 
     from .linalg import cholesky, det, einsum, inv, slogdet, solve, svd  # type: ignore[misc]
 

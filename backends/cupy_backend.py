@@ -127,14 +127,16 @@ def _log_softmax_sum(axis: int) -> _Fused:
 
 
 @functools.cache
-def _adam_step(l2: bool, decay: bool, lerp_from_start: bool) -> _Fused:
-    """The Adam update as one in-place kernel; the flags pick its variant at trace time."""
-    def adam_step(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array,
-                  *scalars: float) -> None:
-        kernels.adam_step(cupy, param, grad, exp_avg, exp_avg_sq, *scalars, l2=l2, decay=decay,
-                          lerp_from_start=lerp_from_start)
+def _optimizer_kernel(name: str, flags: tuple[tuple[str, bool], ...]) -> _Fused:
+    """kernels.<name>_step as one in-place kernel; the flags pick its variant at trace time."""
+    step = getattr(kernels, f"{name}_step")
+    options = dict(flags)
 
-    return _Fused("adam_step", adam_step)
+    def optimizer_step(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array,
+                       *scalars: float) -> None:
+        step(cupy, param, grad, exp_avg, exp_avg_sq, *scalars, **options)
+
+    return _Fused(f"{name}_step", optimizer_step)
 
 
 # ----------------------------------------------------------------------------- the backend
@@ -294,11 +296,5 @@ class CupyBackend(Backend):
         grad_sum = cupy.sum(grad, axis=axis, keepdims=True)
         return _LOG_SOFTMAX_BACKWARD_FINISH(grad, output, grad_sum)
 
-    def adam_update(self, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *,
-                    lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
-                    step: int, decoupled: bool) -> None:
-        scalars, flags = kernels.adam_scalars(lr=lr, beta1=beta1, beta2=beta2,
-                                              weight_decay=weight_decay, step=step,
-                                              decoupled=decoupled)
-        _adam_step(flags["l2"], flags["decay"], flags["lerp_from_start"])(
-            param, grad, exp_avg, exp_avg_sq, eps, *scalars)
+    def optimizer_kernel(self, name: str, flags: dict[str, bool]) -> Callable[..., None]:
+        return _optimizer_kernel(name, tuple(sorted(flags.items())))

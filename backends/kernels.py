@@ -131,7 +131,12 @@ def log_softmax_backward_finish(xp: Any, grad: Array, output: Array, grad_sum: A
     return out
 
 
-# ----------------------------------------------------------------------------- Adam
+# ----------------------------------------------------------------------------- Adam family
+# Adam, NAdam and RAdam share their first half (weight decay and the two moments); each ends in
+# its own update of param. Every scalar-only expression is worked out on the host, in double
+# precision, by the *_scalars functions: inside a compiled kernel an expression of scalars alone
+# may be given the smallest type that holds them. Each scalar then meets an array directly, so it
+# takes the arrays' precision, as in PyTorch.
 def adam_update(
     xp: Any, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *, lr: float,
     beta1: float, beta2: float, eps: float, weight_decay: float, step: int, decoupled: bool,
@@ -146,20 +151,13 @@ def adam_update(
     adam_step(xp, param, grad, exp_avg, exp_avg_sq, eps, *scalars, **flags)
 
 
-def adam_scalars(*, lr: float, beta1: float, beta2: float, weight_decay: float, step: int,
-                 decoupled: bool) -> tuple[tuple[float, ...], dict[str, bool]]:
-    """adam_step's scalar arguments (after eps) and its flags, which pick the kernel variant.
-
-    Every scalar-only expression is evaluated here, in double precision: inside a compiled
-    kernel an expression of scalars alone may be given the smallest type that holds them.
-    """
-    bias_correction1 = 1 - beta1 ** step
-    bias_correction2 = 1 - beta2 ** step
+def moment_scalars(*, lr: float, beta1: float, beta2: float, weight_decay: float,
+                   decoupled: bool) -> tuple[tuple[float, ...], dict[str, bool]]:
+    """The scalars and flags of `decay_and_moments`, which open every Adam-family kernel's
+    arguments: (lerp weight, its complement, beta2, 1 - beta2, weight_decay, 1 - lr * wd)."""
     lerp_weight = 1 - beta1
-    scalars = (
-        lerp_weight, 1 - lerp_weight, beta2, 1 - beta2, lr / bias_correction1,
-        math.sqrt(bias_correction2), weight_decay, 1 - lr * weight_decay,
-    )
+    scalars = (lerp_weight, 1 - lerp_weight, beta2, 1 - beta2, weight_decay,
+               1 - lr * weight_decay)
     flags = {
         "l2": weight_decay != 0 and not decoupled,
         "decay": weight_decay != 0 and decoupled,
@@ -169,33 +167,149 @@ def adam_scalars(*, lr: float, beta1: float, beta2: float, weight_decay: float, 
     return scalars, flags
 
 
-def adam_step(
-    xp: Any, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, eps: Any,
-    lerp_weight: Any, lerp_complement: Any, beta2: Any, one_minus_beta2: Any, step_size: Any,
-    bias_correction2_sqrt: Any, weight_decay: Any, decay_factor: Any, *, l2: bool,
-    decay: bool, lerp_from_start: bool,
-) -> None:
-    """The elementwise Adam update, in place (no return value: one kernel, no output array).
-    Each scalar meets an array directly, so it takes the arrays' precision, as in PyTorch."""
+def decay_and_moments(
+    xp: Any, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, lerp_weight: Any,
+    lerp_complement: Any, beta2: Any, one_minus_beta2: Any, weight_decay: Any,
+    decay_factor: Any, *, l2: bool, decay: bool, lerp_from_start: bool,
+) -> Array:
+    """Weight decay (decoupled: param.mul_(1 - lr * wd); L2: grad + wd * param), then
+    exp_avg.lerp_(grad, 1 - beta1) and exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2).
+    Returns the gradient the update uses."""
     if decay:
-        param *= decay_factor  # AdamW: param.mul_(1 - lr * weight_decay)
+        param *= decay_factor
     if l2:
         grad = grad + weight_decay * param  # grad.add(param, alpha=weight_decay)
-    # exp_avg.lerp_(grad, 1 - beta1)
     if lerp_from_start:
         exp_avg += lerp_weight * (grad - exp_avg)
     else:  # grad - (grad - exp_avg) * (1 - weight), rounded the same way
         exp_avg -= grad
         exp_avg *= lerp_complement
         exp_avg += grad
-    # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
     exp_avg_sq *= beta2
     exp_avg_sq += one_minus_beta2 * grad * grad
+    return grad
+
+
+def adam_scalars(*, lr: float, beta1: float, beta2: float, weight_decay: float, step: int,
+                 decoupled: bool) -> tuple[tuple[float, ...], dict[str, bool]]:
+    """adam_step's scalar arguments (after eps) and its flags, which pick the kernel variant."""
+    scalars, flags = moment_scalars(lr=lr, beta1=beta1, beta2=beta2,
+                                    weight_decay=weight_decay, decoupled=decoupled)
+    step_size = lr / (1 - beta1 ** step)
+    bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+    return (*scalars, step_size, bias_correction2_sqrt), flags
+
+
+def adam_step(
+    xp: Any, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, eps: Any,
+    lerp_weight: Any, lerp_complement: Any, beta2: Any, one_minus_beta2: Any, weight_decay: Any,
+    decay_factor: Any, step_size: Any, bias_correction2_sqrt: Any, *, l2: bool, decay: bool,
+    lerp_from_start: bool,
+) -> None:
+    """The elementwise Adam update, in place (no return value: one kernel, no output array)."""
+    decay_and_moments(xp, param, grad, exp_avg, exp_avg_sq, lerp_weight, lerp_complement, beta2,
+                      one_minus_beta2, weight_decay, decay_factor, l2=l2, decay=decay,
+                      lerp_from_start=lerp_from_start)
     # denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
     denom = xp.sqrt(exp_avg_sq) / bias_correction2_sqrt
     denom += eps
     # param.addcdiv_(exp_avg, denom, value=-step_size): p + (-s m) / d, which is p - (s m) / d
     param -= step_size * exp_avg / denom
+
+
+def nadam_update(
+    xp: Any, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *, lr: float,
+    beta1: float, beta2: float, eps: float, weight_decay: float, step: float, decoupled: bool,
+    mu: float, mu_next: float, mu_product: float,
+) -> None:
+    """One NAdam step, in place on param, exp_avg and exp_avg_sq (PyTorch's single-tensor
+    NAdam; `mu_product` already includes this step's `mu`)."""
+    scalars, flags = nadam_scalars(lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay,
+                                   step=step, decoupled=decoupled, mu=mu, mu_next=mu_next,
+                                   mu_product=mu_product)
+    nadam_step(xp, param, grad, exp_avg, exp_avg_sq, eps, *scalars, **flags)
+
+
+def nadam_scalars(*, lr: float, beta1: float, beta2: float, weight_decay: float, step: float,
+                  decoupled: bool, mu: float, mu_next: float, mu_product: float,
+                  ) -> tuple[tuple[float, ...], dict[str, bool]]:
+    """nadam_step's scalars (after eps). `mu_product` is the product of the momentum
+    coefficients up to this step's `mu` (the state, already multiplied)."""
+    scalars, flags = moment_scalars(lr=lr, beta1=beta1, beta2=beta2,
+                                    weight_decay=weight_decay, decoupled=decoupled)
+    bias_correction2 = 1 - beta2 ** step
+    mu_product_next = mu_product * mu_next
+    grad_value = -lr * (1.0 - mu) / (1.0 - mu_product)
+    exp_avg_value = (-lr * mu_next) / (1.0 - mu_product_next)
+    return (*scalars, bias_correction2, grad_value, exp_avg_value), flags
+
+
+def nadam_step(
+    xp: Any, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, eps: Any,
+    lerp_weight: Any, lerp_complement: Any, beta2: Any, one_minus_beta2: Any, weight_decay: Any,
+    decay_factor: Any, bias_correction2: Any, grad_value: Any, exp_avg_value: Any, *, l2: bool,
+    decay: bool, lerp_from_start: bool,
+) -> None:
+    """The elementwise NAdam update (Dozat, 2016), in place: the Nesterov step mixes this step's
+    gradient and the next step's momentum, each with its own coefficient."""
+    grad = decay_and_moments(xp, param, grad, exp_avg, exp_avg_sq, lerp_weight, lerp_complement,
+                             beta2, one_minus_beta2, weight_decay, decay_factor, l2=l2,
+                             decay=decay, lerp_from_start=lerp_from_start)
+    # denom = exp_avg_sq.div(bias_correction2).sqrt().add_(eps)
+    denom = xp.sqrt(exp_avg_sq / bias_correction2)
+    denom += eps
+    param += grad_value * grad / denom  # param.addcdiv_(grad, denom, value=grad_value)
+    param += exp_avg_value * exp_avg / denom  # param.addcdiv_(exp_avg, denom, value=...)
+
+
+def radam_update(
+    xp: Any, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *, lr: float,
+    beta1: float, beta2: float, eps: float, weight_decay: float, step: float, decoupled: bool,
+) -> None:
+    """One RAdam step, in place on param, exp_avg and exp_avg_sq (PyTorch's single-tensor
+    RAdam)."""
+    scalars, flags = radam_scalars(lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay,
+                                   step=step, decoupled=decoupled)
+    radam_step(xp, param, grad, exp_avg, exp_avg_sq, eps, *scalars, **flags)
+
+
+def radam_scalars(*, lr: float, beta1: float, beta2: float, weight_decay: float, step: float,
+                  decoupled: bool) -> tuple[tuple[float, ...], dict[str, bool]]:
+    """radam_step's scalars (after eps) and flags; `rectify` is False while the variance of
+    the adaptive rate is intractable (rho_t <= 5: a plain momentum step)."""
+    scalars, flags = moment_scalars(lr=lr, beta1=beta1, beta2=beta2,
+                                    weight_decay=weight_decay, decoupled=decoupled)
+    bias_correction1 = 1 - beta1 ** step
+    bias_correction2 = 1 - beta2 ** step
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+    rectify = rho_t > 5.0
+    rect = (((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            ** 0.5 if rectify else 1.0)
+    return ((*scalars, bias_correction1, lr, bias_correction2 ** 0.5, rect),
+            {**flags, "rectify": rectify})
+
+
+def radam_step(
+    xp: Any, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, eps: Any,
+    lerp_weight: Any, lerp_complement: Any, beta2: Any, one_minus_beta2: Any, weight_decay: Any,
+    decay_factor: Any, bias_correction1: Any, lr: Any, bias_correction2_sqrt: Any, rect: Any, *,
+    l2: bool, decay: bool, lerp_from_start: bool, rectify: bool,
+) -> None:
+    """The elementwise RAdam update (Liu et al., 2020), in place: Adam's step scaled by the
+    rectification term, or plain bias-corrected momentum before the variance is tractable."""
+    decay_and_moments(xp, param, grad, exp_avg, exp_avg_sq, lerp_weight, lerp_complement, beta2,
+                      one_minus_beta2, weight_decay, decay_factor, l2=l2, decay=decay,
+                      lerp_from_start=lerp_from_start)
+    update = exp_avg / bias_correction1
+    update *= lr
+    if rectify:
+        # adaptive lr = bias_correction2 ** 0.5 / (exp_avg_sq.sqrt() + eps)
+        adaptive = xp.sqrt(exp_avg_sq)
+        adaptive += eps
+        update *= bias_correction2_sqrt / adaptive
+        update *= rect
+    param -= update  # param.add_(update, alpha=-1)
 
 
 def erf(xp: Any, x: Array) -> Array:

@@ -3,12 +3,14 @@ scatter-add, random generator and zero-copy host transfer."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import array_api_compat.numpy as xp
 import numpy as np
 
-from . import kernels
+from . import kernels, numpy_kernels
 from .base import Array, Backend, Shape
 from .device import Device
 from .linalg import translate_errors
@@ -65,6 +67,11 @@ class NumpyBackend(Backend):
         # np.seterr(over="raise") would make sigmoid raise where PyTorch does not.
         with np.errstate(over="ignore"):
             return kernels.sigmoid(xp, x)
+
+    def optimizer_kernel(self, name: str, flags: dict[str, bool]) -> Callable[..., None]:
+        # NumPy cannot fuse: the in-place versions write into a reused workspace instead of
+        # making a full-size temporary per expression (numpy_kernels.py).
+        return functools.partial(_quiet, getattr(numpy_kernels, f"{name}_step"), flags)
 
     # Shape functions and reductions through NumPy's methods and ufunc reductions: np.reshape,
     # np.sum, np.mean, np.max... spend 0.5-3 us each in Python argument handling, more than the
@@ -166,3 +173,10 @@ class NumpyBackend(Backend):
     def is_exclusive(self, array: Array) -> bool:
         # A fresh result owns its buffer; views (reshape, broadcast_to, slices) have a base.
         return array.base is None and array.flags.writeable
+
+
+def _quiet(kernel: Callable[..., None], flags: dict[str, bool], *args: Any) -> None:
+    """Run an optimizer kernel without NumPy's floating-point warnings (PyTorch gives inf and
+    nan silently, e.g. 0 / 0 with eps=0)."""
+    with np.errstate(all="ignore"):
+        kernel(*args, **flags)

@@ -1,0 +1,84 @@
+"""Averaged SGD (Polyak & Juditsky, 1992; Bottou's schedule): SGD with a decaying step
+eta_t = lr / (1 + lambd lr t)^alpha and a running average `ax` of the iterates after t0."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..tensor import Tensor
+from .optimizer import (
+    Optimizer,
+    bump_versions,
+    check_differentiable_hyperparameters,
+    check_tensor_lr,
+    gradient_with_decay,
+    hyperparameter,
+    increment_step,
+    operands,
+    refuse_capturable,
+    use_grad_for_differentiable,
+)
+
+
+class ASGD(Optimizer):
+    _option_defaults_on_load = {"foreach": None, "maximize": False, "differentiable": False,
+                                "capturable": False}
+
+    def __init__(self, params: Iterable[Any], lr: Any = 1e-2, lambd: float = 1e-4,
+                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0,
+                 foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False) -> None:
+        check_tensor_lr(lr)
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        refuse_capturable(capturable)
+        defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
+                        foreach=foreach, maximize=maximize, differentiable=differentiable,
+                        capturable=capturable)
+        super().__init__(params, defaults)
+
+    @use_grad_for_differentiable
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """p = p (1 - lambd eta) - eta g;  ax += (p - ax) mu (ax = p while mu is 1);
+        then eta = lr / (1 + lambd lr t)^alpha and mu = 1 / max(1, t - t0)."""
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            refuse_capturable(group["capturable"])
+            check_differentiable_hyperparameters(group, "lr")
+            lr, lambd = hyperparameter(group["lr"]), group["lambd"]
+            differentiable = group["differentiable"]
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                state = self.state[param]
+                if not state:
+                    # ASGD's scalar state lives on the parameter's device, in the scalar dtype.
+                    state["step"] = self._step_tensor(0.0, param)
+                    state["eta"] = self._step_tensor(lr, param)
+                    state["mu"] = self._step_tensor(1.0, param)
+                    state["ax"] = self._zeros_like(param)
+                step = increment_step(state["step"])
+                eta, mu = state["eta"].item(), state["mu"].item()
+                xp, data, grad, ax = operands(differentiable, param, param.grad, state["ax"])
+                grad = gradient_with_decay(xp, grad, data, group["maximize"],
+                                           group["weight_decay"])
+                data *= 1 - lambd * eta  # decay term
+                data -= eta * grad  # add_(grad, alpha=-eta)
+                if mu != 1:
+                    ax += (data - ax) * mu
+                else:
+                    ax[...] = data
+                _set(state["eta"], lr / ((1 + lambd * lr * step) ** group["alpha"]))
+                _set(state["mu"], 1 / max(1, step - group["t0"]))
+                if not differentiable:
+                    bump_versions(param, state["ax"])
+        return loss
+
+
+def _set(scalar: Tensor, value: float) -> None:
+    """Write a Python number into a 0-d state tensor (rounded to its dtype, as copy_ does)."""
+    scalar._backend.setitem(scalar._data, (), value)
+    scalar._bump_version()

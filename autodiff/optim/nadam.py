@@ -1,0 +1,101 @@
+"""NAdam (Dozat, 2016): Adam with Nesterov momentum and the momentum decay schedule
+mu_t = β1 (1 - 0.5 * 0.96^(t ψ)); decoupled weight decay makes it NAdamW."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from backends import kernels
+
+from . import _tensor_xp
+from .optimizer import (
+    Optimizer,
+    bump_versions,
+    check_differentiable_hyperparameters,
+    check_tensor_lr,
+    hyperparameter,
+    increment_step,
+    operands,
+    refuse_capturable,
+    use_grad_for_differentiable,
+)
+
+
+def check_betas_eps(lr: Any, betas: tuple[float, float], eps: float,
+                    weight_decay: float) -> None:
+    """The argument checks NAdam, RAdam and Adamax share with Adam, in PyTorch's words."""
+    check_tensor_lr(lr)
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+class NAdam(Optimizer):
+    _option_defaults_on_load = {"maximize": False, "foreach": None, "capturable": False,
+                                "differentiable": False, "decoupled_weight_decay": False}
+
+    def __init__(self, params: Iterable[Any], lr: Any = 2e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False) -> None:
+        check_betas_eps(lr, betas, eps, weight_decay)
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        refuse_capturable(capturable)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        momentum_decay=momentum_decay,
+                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+                        foreach=foreach, capturable=capturable, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    @use_grad_for_differentiable
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """m and v as Adam's; p -= lr (1 - μ_t) / (1 - Π μ) g / d + lr μ_{t+1} / (1 - Π μ ·
+        μ_{t+1}) m / d, d = sqrt(v / (1 - β2^t)) + eps."""
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            refuse_capturable(group["capturable"])
+            check_differentiable_hyperparameters(group, "lr")
+            beta1, beta2 = group["betas"]
+            momentum_decay = group["momentum_decay"]
+            differentiable = group["differentiable"]
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                state = self.state[param]
+                if not state:
+                    state["step"] = self._step_tensor()
+                    state["mu_product"] = self._step_tensor(1.0)
+                    state["exp_avg"] = self._zeros_like(param)
+                    state["exp_avg_sq"] = self._zeros_like(param)
+                step = increment_step(state["step"])
+                mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+                mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
+                # The product is kept in the state's own (scalar) precision, as PyTorch does.
+                mu_product = state["mu_product"]
+                mu_product._data *= mu
+                mu_product._bump_version()
+                xp, data, grad, exp_avg, exp_avg_sq = operands(
+                    differentiable, param, param.grad, state["exp_avg"], state["exp_avg_sq"])
+                if group["maximize"]:
+                    grad = -grad
+                options = dict(lr=hyperparameter(group["lr"]), beta1=beta1, beta2=beta2,
+                               eps=group["eps"], weight_decay=group["weight_decay"],
+                               step=step, decoupled=group["decoupled_weight_decay"], mu=mu,
+                               mu_next=mu_next, mu_product=mu_product.item())
+                if differentiable:
+                    kernels.nadam_update(_tensor_xp, data, grad, exp_avg, exp_avg_sq, **options)
+                else:  # the backend's kernel (one launch on a GPU)
+                    param._backend.nadam_update(data, grad, exp_avg, exp_avg_sq, **options)
+                    bump_versions(param, state["exp_avg"], state["exp_avg_sq"])
+        return loss
