@@ -339,7 +339,7 @@ class Backend:
                                                decoupled=decoupled)
         self.optimizer_kernel("radam", flags)(param, grad, exp_avg, exp_avg_sq, eps, *scalars)
 
-    from .linalg import cholesky, det, einsum, inv, slogdet, solve, svd  # type: ignore[misc]
+    from .linalg import cholesky, det, einsum, inv, qr, slogdet, solve, svd  # type: ignore[misc]
 
 
 def broadcast_shapes(*shapes: Sequence[int]) -> Shape:

@@ -15,7 +15,7 @@ from .einsum import einsum
 
 Array = Any
 
-__all__ = ["LinAlgError", "cholesky", "det", "einsum", "inv", "slogdet", "solve", "svd",
+__all__ = ["LinAlgError", "cholesky", "det", "einsum", "inv", "qr", "slogdet", "solve", "svd",
            "translate_errors"]
 
 
@@ -67,3 +67,10 @@ def svd(self: Any, a: Array) -> tuple[Array, Array, Array]:
     """u, s, vh with full_matrices=False."""
     u, s, vh = self.xp.linalg.svd(a, full_matrices=False)
     return u, s, vh
+
+
+def qr(self: Any, a: Array) -> tuple[Array, Array]:
+    """q, r of a = q r for a matrix or a batch (mode 'reduced': q is (..., m, k), r is
+    (..., k, n), k = min(m, n)); Householder, as LAPACK's geqrf."""
+    q, r = self.xp.linalg.qr(a, mode="reduced")
+    return q, r
