@@ -256,8 +256,8 @@ def nadam_step(
                              beta2, one_minus_beta2, weight_decay, decay_factor, l2=l2,
                              decay=decay, lerp_from_start=lerp_from_start)
     # denom = exp_avg_sq.div(bias_correction2).sqrt().add_(eps)
-    denom = xp.sqrt(exp_avg_sq / bias_correction2)
-    denom += eps
+    # Out of place: with differentiable=True this runs on Tensors, and sqrt saves its output.
+    denom = xp.sqrt(exp_avg_sq / bias_correction2) + eps
     param += grad_value * grad / denom  # param.addcdiv_(grad, denom, value=grad_value)
     param += exp_avg_value * exp_avg / denom  # param.addcdiv_(exp_avg, denom, value=...)
 
@@ -305,8 +305,7 @@ def radam_step(
     update *= lr
     if rectify:
         # adaptive lr = bias_correction2 ** 0.5 / (exp_avg_sq.sqrt() + eps)
-        adaptive = xp.sqrt(exp_avg_sq)
-        adaptive += eps
+        adaptive = xp.sqrt(exp_avg_sq) + eps
         update *= bias_correction2_sqrt / adaptive
         update *= rect
     param -= update  # param.add_(update, alpha=-1)

@@ -53,7 +53,7 @@ class Adadelta(Optimizer):
             lr, rho, eps = hyperparameter(group["lr"]), group["rho"], group["eps"]
             differentiable = group["differentiable"]
             for param in group["params"]:
-                if param.grad is None:
+                if param._grad is None:
                     continue
                 state = self.state[param]
                 if not state:
@@ -62,15 +62,13 @@ class Adadelta(Optimizer):
                     state["acc_delta"] = self._zeros_like(param)
                 increment_step(state["step"])
                 xp, data, grad, square_avg, acc_delta = operands(
-                    differentiable, param, param.grad, state["square_avg"], state["acc_delta"])
+                    differentiable, param, param._grad, state["square_avg"], state["acc_delta"])
                 grad = gradient_with_decay(xp, grad, data, group["maximize"],
                                            group["weight_decay"])
                 square_avg *= rho
                 square_avg += (1 - rho) * grad * grad  # addcmul_(grad, grad, value=1 - rho)
                 std = xp.sqrt(square_avg + eps)
-                delta = xp.sqrt(acc_delta + eps)
-                delta /= std
-                delta *= grad
+                delta = xp.sqrt(acc_delta + eps) / std * grad
                 acc_delta *= rho
                 acc_delta += (1 - rho) * delta * delta
                 data -= lr * delta  # add_(delta, alpha=-lr)

@@ -54,18 +54,18 @@ class Adafactor(Optimizer):
             lr = hyperparameter(group["lr"])
             eps1, eps2 = group["eps"]
             for param in group["params"]:
-                if param.grad is None:
+                if param._grad is None:
                     continue
                 state = self.state[param]
                 if not state:
                     state["step"] = self._step_tensor()
-                    shape = param.grad.shape
-                    if param.grad.dim() > 1:
-                        state["row_var"] = self._zeros_of(param.grad, (*shape[:-1], 1))
-                        state["col_var"] = self._zeros_of(param.grad,
+                    shape = param._grad.shape
+                    if param._grad.dim() > 1:
+                        state["row_var"] = self._zeros_of(param._grad, (*shape[:-1], 1))
+                        state["col_var"] = self._zeros_of(param._grad,
                                                           (*shape[:-2], 1, shape[-1]))
                     else:
-                        state["variance"] = self._zeros_like(param.grad)
+                        state["variance"] = self._zeros_like(param._grad)
                 step = increment_step(state["step"])
                 self._update(param, state, step, lr=lr, eps1=eps1, eps2=eps2,
                              beta2_decay=group["beta2_decay"], d=group["d"],
@@ -86,7 +86,7 @@ class Adafactor(Optimizer):
         """One Adafactor step on the backend arrays, in PyTorch's order of operations."""
         xp = param._backend
         data = param._data
-        grad = -param.grad._data if maximize else param.grad._data  # type: ignore[union-attr]
+        grad = -param._grad._data if maximize else param._grad._data  # type: ignore[union-attr]
         if eps1 is None:
             eps1 = float(xp.xp.finfo(data.dtype).eps)
         numel = math.prod(data.shape)

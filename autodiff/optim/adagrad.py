@@ -67,7 +67,7 @@ class Adagrad(Optimizer):
             lr = hyperparameter(group["lr"])
             differentiable = group["differentiable"]
             for param in group["params"]:
-                if param.grad is None:
+                if param._grad is None:
                     continue
                 if group["fused"]:
                     check_fused_param(param)
@@ -75,14 +75,13 @@ class Adagrad(Optimizer):
                 if not state:  # a parameter added with add_param_group
                     self._init_state(param, bool(group["fused"]))
                 step = increment_step(state["step"])
-                xp, data, grad, state_sum = operands(differentiable, param, param.grad,
+                xp, data, grad, state_sum = operands(differentiable, param, param._grad,
                                                      state["sum"])
                 grad = gradient_with_decay(xp, grad, data, group["maximize"],
                                            group["weight_decay"])
                 clr = lr / (1 + (step - 1) * group["lr_decay"])
                 state_sum += grad * grad  # addcmul_(grad, grad, value=1)
-                std = xp.sqrt(state_sum)
-                std += group["eps"]
+                std = xp.sqrt(state_sum) + group["eps"]
                 data -= clr * grad / std  # addcdiv_(grad, std, value=-clr)
                 if not differentiable:
                     bump_versions(param, state["sum"])

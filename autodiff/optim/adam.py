@@ -25,6 +25,7 @@ from .optimizer import (
     increment_step,
     operands,
     refuse_capturable,
+    saved,
     use_grad_for_differentiable,
 )
 
@@ -95,7 +96,7 @@ class Adam(Optimizer):
             amsgrad = group["amsgrad"]
             differentiable = group["differentiable"]
             for param in group["params"]:
-                if param.grad is None:
+                if param._grad is None:
                     continue
                 state = self.state[param]
                 if not state:
@@ -112,7 +113,7 @@ class Adam(Optimizer):
                 moments = (state["exp_avg"], state["exp_avg_sq"])
                 maximum = state["max_exp_avg_sq"] if amsgrad else None
                 xp, data, grad, exp_avg, exp_avg_sq, max_exp_avg_sq = operands(
-                    differentiable, param, param.grad, *moments, maximum)
+                    differentiable, param, param._grad, *moments, maximum)
                 if group["maximize"]:
                     grad = -grad
                 if amsgrad:
@@ -156,7 +157,8 @@ def amsgrad_update(xp: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any
     kernels.decay_and_moments(xp, param, grad, exp_avg, exp_avg_sq, *scalars, **flags)
     step_size = lr / (1 - beta1**step)
     bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-    max_exp_avg_sq[...] = xp.maximum(max_exp_avg_sq, exp_avg_sq)
-    denom = xp.sqrt(max_exp_avg_sq) / bias_correction2_sqrt
+    maximum = xp.maximum(saved(max_exp_avg_sq), saved(exp_avg_sq))
+    max_exp_avg_sq[...] = maximum
+    denom = xp.sqrt(maximum) / bias_correction2_sqrt
     denom += eps
     param -= step_size * exp_avg / denom  # addcdiv_(exp_avg, denom, value=-step_size)

@@ -58,7 +58,7 @@ class Adamax(Optimizer):
             beta1, beta2 = group["betas"]
             differentiable = group["differentiable"]
             for param in group["params"]:
-                if param.grad is None:
+                if param._grad is None:
                     continue
                 state = self.state[param]
                 if not state:
@@ -67,16 +67,15 @@ class Adamax(Optimizer):
                     state["exp_inf"] = self._zeros_like(param)
                 step = increment_step(state["step"])
                 xp, data, grad, exp_avg, exp_inf = operands(
-                    differentiable, param, param.grad, state["exp_avg"], state["exp_inf"])
+                    differentiable, param, param._grad, state["exp_avg"], state["exp_inf"])
                 grad = gradient_with_decay(xp, grad, data, group["maximize"],
                                            group["weight_decay"])
                 lerp_(exp_avg, grad, 1 - beta1)
-                exp_inf *= beta2
-                norm = xp.abs(grad)
-                norm += group["eps"]
-                exp_inf[...] = xp.maximum(exp_inf, norm)
+                # exp_inf = max(exp_inf * beta2, |grad| + eps), in place
+                norm = xp.maximum(exp_inf * beta2, xp.abs(grad) + group["eps"])
+                exp_inf[...] = norm
                 clr = lr / (1 - beta1 ** step)
-                data -= clr * exp_avg / exp_inf  # addcdiv_(exp_avg, exp_inf, value=-clr)
+                data -= clr * exp_avg / norm  # addcdiv_(exp_avg, exp_inf, value=-clr)
                 if not differentiable:
                     bump_versions(param, state["exp_avg"], state["exp_inf"])
         return loss

@@ -51,7 +51,7 @@ class ASGD(Optimizer):
             lr, lambd = hyperparameter(group["lr"]), group["lambd"]
             differentiable = group["differentiable"]
             for param in group["params"]:
-                if param.grad is None:
+                if param._grad is None:
                     continue
                 state = self.state[param]
                 if not state:
@@ -62,7 +62,7 @@ class ASGD(Optimizer):
                     state["ax"] = self._zeros_like(param)
                 step = increment_step(state["step"])
                 eta, mu = state["eta"].item(), state["mu"].item()
-                xp, data, grad, ax = operands(differentiable, param, param.grad, state["ax"])
+                xp, data, grad, ax = operands(differentiable, param, param._grad, state["ax"])
                 grad = gradient_with_decay(xp, grad, data, group["maximize"],
                                            group["weight_decay"])
                 data *= 1 - lambd * eta  # decay term

@@ -167,10 +167,10 @@ class LBFGS(Optimizer):
     def _gather_flat_grad(self) -> Tensor:
         views = []
         for param in self._params:
-            if param.grad is None:
+            if param._grad is None:
                 views.append(zeros(param.numel(), dtype=param.dtype, device=param.device))
             else:
-                views.append(param.grad.reshape(-1))
+                views.append(param._grad.reshape(-1))
         return cat(views, 0)
 
     def _add_grad(self, step_size: Any, update: Tensor) -> None:

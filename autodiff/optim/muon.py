@@ -56,12 +56,12 @@ class Muon(Optimizer):
             lr = hyperparameter(group["lr"])
             momentum = group["momentum"]
             for param in group["params"]:
-                if param.grad is None:
+                if param._grad is None:
                     continue
                 state = self.state[param]
                 if "momentum_buffer" not in state:
-                    state["momentum_buffer"] = self._zeros_like(param.grad)
-                xp, data, grad = param._backend, param._data, param.grad._data
+                    state["momentum_buffer"] = self._zeros_like(param._grad)
+                xp, data, grad = param._backend, param._data, param._grad._data
                 if grad.ndim != 2:
                     raise ValueError("Param gradient must be a 2D matrix")
                 buffer = state["momentum_buffer"]._data

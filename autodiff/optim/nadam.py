@@ -70,7 +70,7 @@ class NAdam(Optimizer):
             momentum_decay = group["momentum_decay"]
             differentiable = group["differentiable"]
             for param in group["params"]:
-                if param.grad is None:
+                if param._grad is None:
                     continue
                 state = self.state[param]
                 if not state:
@@ -86,7 +86,7 @@ class NAdam(Optimizer):
                 mu_product._data *= mu
                 mu_product._bump_version()
                 xp, data, grad, exp_avg, exp_avg_sq = operands(
-                    differentiable, param, param.grad, state["exp_avg"], state["exp_avg_sq"])
+                    differentiable, param, param._grad, state["exp_avg"], state["exp_avg_sq"])
                 if group["maximize"]:
                     grad = -grad
                 options = dict(lr=hyperparameter(group["lr"]), beta1=beta1, beta2=beta2,

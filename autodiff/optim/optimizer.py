@@ -456,6 +456,13 @@ def gradient_with_decay(xp: Any, grad: Any, param: Any, maximize: bool,
     return grad
 
 
+def saved(value: Any) -> Any:
+    """`value` for an operation that saves its inputs for backward: with differentiable=True a
+    copy, because the rule later writes that state tensor in place (which would invalidate
+    what the graph saved); on arrays the array itself."""
+    return value.clone() if isinstance(value, Tensor) else value
+
+
 def lerp_(start: Any, end: Any, weight: float) -> None:
     """start.lerp_(end, weight) on arrays (or Tensors), in place, from the nearer end as
     PyTorch computes it."""

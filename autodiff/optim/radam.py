@@ -51,7 +51,7 @@ class RAdam(Optimizer):
             beta1, beta2 = group["betas"]
             differentiable = group["differentiable"]
             for param in group["params"]:
-                if param.grad is None:
+                if param._grad is None:
                     continue
                 state = self.state[param]
                 if not state:
@@ -60,7 +60,7 @@ class RAdam(Optimizer):
                     state["exp_avg_sq"] = self._zeros_like(param)
                 step = increment_step(state["step"])
                 xp, data, grad, exp_avg, exp_avg_sq = operands(
-                    differentiable, param, param.grad, state["exp_avg"], state["exp_avg_sq"])
+                    differentiable, param, param._grad, state["exp_avg"], state["exp_avg_sq"])
                 if group["maximize"]:
                     grad = -grad
                 options = dict(lr=hyperparameter(group["lr"]), beta1=beta1, beta2=beta2,

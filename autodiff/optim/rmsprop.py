@@ -16,6 +16,7 @@ from .optimizer import (
     increment_step,
     lerp_,
     operands,
+    saved,
     refuse_capturable,
     use_grad_for_differentiable,
 )
@@ -58,7 +59,7 @@ class RMSprop(Optimizer):
             centered = group["centered"]
             differentiable = group["differentiable"]
             for param in group["params"]:
-                if param.grad is None:
+                if param._grad is None:
                     continue
                 state = self.state[param]
                 if not state:
@@ -72,7 +73,7 @@ class RMSprop(Optimizer):
                 square_avg, buffer, grad_avg = (state["square_avg"],
                                                 state.get("momentum_buffer"),
                                                 state.get("grad_avg"))
-                xp, *arrays = operands(differentiable, param, param.grad, square_avg,
+                xp, *arrays = operands(differentiable, param, param._grad, square_avg,
                                        buffer if momentum > 0 else None,
                                        grad_avg if centered else None)
                 rmsprop_update(xp, *arrays, lr=hyperparameter(group["lr"]),
@@ -94,10 +95,11 @@ def rmsprop_update(xp: Any, param: Any, grad: Any, square_avg: Any, momentum_buf
     square_avg += (1 - alpha) * grad * grad  # addcmul_(grad, grad, value=1 - alpha)
     if grad_avg is not None:
         lerp_(grad_avg, grad, 1 - alpha)
-        avg = xp.sqrt(square_avg + -1 * grad_avg * grad_avg)  # addcmul(.., value=-1).sqrt_()
+        mean = saved(grad_avg)
+        avg = xp.sqrt(square_avg + -1 * mean * mean)  # addcmul(.., value=-1).sqrt_()
     else:
         avg = xp.sqrt(square_avg)
-    avg += eps
+    avg = avg + eps
     if momentum > 0:
         momentum_buffer *= momentum
         momentum_buffer += grad / avg  # addcdiv_(grad, avg)

@@ -15,6 +15,7 @@ from .optimizer import (
     increment_step,
     operands,
     refuse_capturable,
+    saved,
     use_grad_for_differentiable,
 )
 
@@ -49,7 +50,7 @@ class Rprop(Optimizer):
             step_size_min, step_size_max = group["step_sizes"]
             differentiable = group["differentiable"]
             for param in group["params"]:
-                if param.grad is None:
+                if param._grad is None:
                     continue
                 state = self.state[param]
                 if not state:
@@ -58,17 +59,19 @@ class Rprop(Optimizer):
                     state["step_size"] = self._full_like(param, hyperparameter(group["lr"]))
                 increment_step(state["step"])
                 xp, data, grad, prev, step_size = operands(
-                    differentiable, param, param.grad, state["prev"], state["step_size"])
+                    differentiable, param, param._grad, state["prev"], state["step_size"])
                 if group["maximize"]:
                     grad = -grad
-                sign = xp.sign(grad * prev)
+                sign = xp.sign(grad * saved(prev))
                 flipped = sign < 0
                 factor = xp.where(sign > 0, etaplus,
                                   xp.where(flipped, etaminus, xp.where(sign == 0, 1.0, sign)))
-                step_size *= factor
-                step_size[...] = xp.clip(step_size, step_size_min, step_size_max)
+                # step_size.mul_(sign).clamp_(min, max)
+                new_step_size = xp.clip(saved(step_size) * factor, step_size_min, step_size_max)
+                step_size[...] = new_step_size
                 grad = xp.where(flipped, 0.0, grad)  # grad.clone()[sign.eq(etaminus)] = 0
-                data -= xp.sign(grad) * step_size  # addcmul_(grad.sign(), step_size, value=-1)
+                # param.addcmul_(grad.sign(), step_size, value=-1)
+                data -= xp.sign(grad) * new_step_size
                 prev[...] = grad
                 if not differentiable:
                     bump_versions(param, state["prev"], state["step_size"])

@@ -56,13 +56,13 @@ class SGD(Optimizer):
             momentum = group["momentum"]
             differentiable = group["differentiable"]
             for param in group["params"]:
-                if param.grad is None:
+                if param._grad is None:
                     continue
                 if group["fused"]:
                     check_fused_param(param)
                 state = self.state[param]
                 buffer = state.get("momentum_buffer") if momentum != 0 else None
-                xp, data, grad, buffer_data = operands(differentiable, param, param.grad, buffer)
+                xp, data, grad, buffer_data = operands(differentiable, param, param._grad, buffer)
                 grad = gradient_with_decay(xp, grad, data, group["maximize"],
                                            group["weight_decay"])
                 if momentum != 0:

@@ -44,7 +44,7 @@ class SparseAdam(Optimizer):
             beta1, beta2 = group["betas"]
             lr = hyperparameter(group["lr"])
             for param in group["params"]:
-                if param.grad is None:
+                if param._grad is None:
                     continue
                 state = self.state[param]
                 if not state:
@@ -53,7 +53,7 @@ class SparseAdam(Optimizer):
                     state["exp_avg_sq"] = self._zeros_like(param)
                 state["step"] += 1
                 xp, data = param._backend, param._data
-                grad = param.grad._data
+                grad = param._grad._data
                 if group.get("maximize", False):
                     grad = -grad
                 touched = _touched_rows(xp, grad)
