@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..creation import tensor as _tensor
 from ..tensor import Tensor
 from .optimizer import (
     Optimizer,
@@ -79,6 +80,8 @@ class ASGD(Optimizer):
 
 
 def _set(scalar: Tensor, value: float) -> None:
-    """Write a Python number into a 0-d state tensor (rounded to its dtype, as copy_ does)."""
-    scalar._backend.setitem(scalar._data, (), value)
+    """eta.copy_(torch.as_tensor(value)), as PyTorch writes eta and mu: the number is rounded
+    to the default dtype first (so a float64 state loaded from a checkpoint still holds
+    float32-rounded values while the default dtype is float32), then to the state's dtype."""
+    scalar._backend.setitem(scalar._data, (), _tensor(value).item())
     scalar._bump_version()
