@@ -156,13 +156,13 @@ class LBFGSReference:
                     self.pairs.append((y, s))
                     self.h0 = (y @ s) / (y @ y)
                 q, alphas = -g, []
-                for y_i, s_i in reversed(self.pairs):
-                    alpha = (s_i @ q) / (y_i @ s_i)
+                for y_i, s_i in reversed(self.pairs):  # rho_i = 1 / y_i's_i
+                    alpha = (s_i @ q) * (1.0 / (y_i @ s_i))
                     alphas.append(alpha)
                     q = q - alpha * y_i
                 d = q * self.h0
                 for (y_i, s_i), alpha in zip(self.pairs, reversed(alphas)):
-                    beta = (y_i @ d) / (y_i @ s_i)
+                    beta = (y_i @ d) * (1.0 / (y_i @ s_i))
                     d = d + (alpha - beta) * s_i
             self.previous_grad, previous_loss = g.copy(), loss
             self.direction = d
