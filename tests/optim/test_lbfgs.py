@@ -69,7 +69,7 @@ def _run(module: Any, steps: int = 4, device: str = "cpu", function: Any = bowl,
             loss.backward()
             return loss
 
-        losses.append(float(optimizer.step(closure)))
+        losses.append(float(optimizer.step(closure).detach()))
         trajectory.append(np.concatenate([head.detach().cpu().numpy(),
                                           tail.detach().cpu().numpy()]))
     return np.array(losses), np.array(trajectory), optimizer, head
