@@ -312,7 +312,7 @@ class Backend:
 
     def adam_update(self, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *,
                     lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
-                    step: int, decoupled: bool) -> None:
+                    step: float, decoupled: bool) -> None:
         """One Adam step (AdamW's when `decoupled`), in place on param, exp_avg, exp_avg_sq."""
         scalars, flags = kernels.adam_scalars(lr=lr, beta1=beta1, beta2=beta2,
                                               weight_decay=weight_decay, step=step,

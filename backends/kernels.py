@@ -139,7 +139,7 @@ def log_softmax_backward_finish(xp: Any, grad: Array, output: Array, grad_sum: A
 # takes the arrays' precision, as in PyTorch.
 def adam_update(
     xp: Any, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *, lr: float,
-    beta1: float, beta2: float, eps: float, weight_decay: float, step: int, decoupled: bool,
+    beta1: float, beta2: float, eps: float, weight_decay: float, step: float, decoupled: bool,
 ) -> None:
     """One Adam step (AdamW's when `decoupled`), in place on param, exp_avg and exp_avg_sq.
 
@@ -190,7 +190,7 @@ def decay_and_moments(
     return grad
 
 
-def adam_scalars(*, lr: float, beta1: float, beta2: float, weight_decay: float, step: int,
+def adam_scalars(*, lr: float, beta1: float, beta2: float, weight_decay: float, step: float,
                  decoupled: bool) -> tuple[tuple[float, ...], dict[str, bool]]:
     """adam_step's scalar arguments (after eps) and its flags, which pick the kernel variant."""
     scalars, flags = moment_scalars(lr=lr, beta1=beta1, beta2=beta2,

@@ -7,9 +7,9 @@ every allocation above 32 MiB afresh). These versions make the same updates with
 needs and nothing more. The scratch arrays are views of one workspace per thread and dtype,
 kept between calls and grown to the largest request (two parameter-sized arrays at most), as
 GPU libraries keep theirs: a new one each step would add a page-faulting pass per step.
-`release_workspace()` gives the memory back. The operations are kernels.py's, in its order, except where one scratch
-array forces a reordering of a product and a quotient (noted below): the results agree with the
-generic kernels to the last bit or to one rounding.
+`release_workspace()` gives the memory back. The operations are kernels.py's, in its order,
+except where one scratch array forces a reordering of a product and a quotient (noted below):
+the results agree with the generic kernels to the last bit or to one rounding.
 """
 
 from __future__ import annotations

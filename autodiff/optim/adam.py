@@ -9,7 +9,7 @@ amsgrad keeps a running maximum of the second moment and runs the same operation
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from backends import kernels
 
@@ -39,15 +39,15 @@ def check_adam_options(lr: Any, betas: tuple[Any, Any], eps: float, weight_decay
                 "lr as a Tensor is not supported for capturable=False and foreach=True")
         if lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
-    if not 0.0 <= lr:
+    if not lr >= 0.0:
         raise ValueError(f"Invalid learning rate: {lr}")
-    if not 0.0 <= eps:
+    if not eps >= 0.0:
         raise ValueError(f"Invalid epsilon value: {eps}")
     if not 0.0 <= betas[0] < 1.0:
         raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
     if not 0.0 <= betas[1] < 1.0:
         raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not 0.0 <= weight_decay:
+    if not weight_decay >= 0.0:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
     if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
             or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
@@ -63,9 +63,9 @@ def check_adam_options(lr: Any, betas: tuple[Any, Any], eps: float, weight_decay
 
 
 class Adam(Optimizer):
-    _option_defaults_on_load = {"amsgrad": False, "maximize": False, "foreach": None,
-                                "capturable": False, "differentiable": False, "fused": None,
-                                "decoupled_weight_decay": False}
+    _option_defaults_on_load: ClassVar[dict[str, Any]] = {
+        "amsgrad": False, "maximize": False, "foreach": None, "capturable": False, "differentiable":
+        False, "fused": None, "decoupled_weight_decay": False}
 
     def __init__(self, params: Iterable[Any], lr: Any = 1e-3,
                  betas: tuple[Any, Any] = (0.9, 0.999), eps: float = 1e-8,
@@ -133,9 +133,8 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay: p *= 1 - lr * weight_decay before the Adam step."""
 
-    _option_defaults_on_load = {"amsgrad": False, "maximize": False, "foreach": None,
-                                "capturable": False, "differentiable": False, "fused": None,
-                                "decoupled_weight_decay": True}
+    _option_defaults_on_load: ClassVar[dict[str, Any]] = {
+        **Adam._option_defaults_on_load, "decoupled_weight_decay": True}
 
     def __init__(self, params: Iterable[Any], lr: Any = 1e-3,
                  betas: tuple[Any, Any] = (0.9, 0.999), eps: float = 1e-8,

@@ -4,7 +4,7 @@ eta_t = lr / (1 + lambd lr t)^alpha and a running average `ax` of the iterates a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from ..creation import tensor as _tensor
 from ..tensor import Tensor
@@ -23,17 +23,17 @@ from .optimizer import (
 
 
 class ASGD(Optimizer):
-    _option_defaults_on_load = {"foreach": None, "maximize": False, "differentiable": False,
-                                "capturable": False}
+    _option_defaults_on_load: ClassVar[dict[str, Any]] = {
+        "foreach": None, "maximize": False, "differentiable": False, "capturable": False}
 
     def __init__(self, params: Iterable[Any], lr: Any = 1e-2, lambd: float = 1e-4,
                  alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0,
                  foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False) -> None:
         check_tensor_lr(lr)
-        if not 0.0 <= lr:
+        if not lr >= 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= weight_decay:
+        if not weight_decay >= 0.0:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         refuse_capturable(capturable)
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,

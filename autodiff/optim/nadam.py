@@ -4,7 +4,7 @@ mu_t = β1 (1 - 0.5 * 0.96^(t ψ)); decoupled weight decay makes it NAdamW."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from backends import kernels
 
@@ -26,21 +26,22 @@ def check_betas_eps(lr: Any, betas: tuple[float, float], eps: float,
                     weight_decay: float) -> None:
     """The argument checks NAdam, RAdam and Adamax share with Adam, in PyTorch's words."""
     check_tensor_lr(lr)
-    if not 0.0 <= lr:
+    if not lr >= 0.0:
         raise ValueError(f"Invalid learning rate: {lr}")
-    if not 0.0 <= eps:
+    if not eps >= 0.0:
         raise ValueError(f"Invalid epsilon value: {eps}")
     if not 0.0 <= betas[0] < 1.0:
         raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
     if not 0.0 <= betas[1] < 1.0:
         raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not 0.0 <= weight_decay:
+    if not weight_decay >= 0.0:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
 
 class NAdam(Optimizer):
-    _option_defaults_on_load = {"maximize": False, "foreach": None, "capturable": False,
-                                "differentiable": False, "decoupled_weight_decay": False}
+    _option_defaults_on_load: ClassVar[dict[str, Any]] = {
+        "maximize": False, "foreach": None, "capturable": False, "differentiable": False,
+        "decoupled_weight_decay": False}
 
     def __init__(self, params: Iterable[Any], lr: Any = 2e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -49,7 +50,7 @@ class NAdam(Optimizer):
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
         check_betas_eps(lr, betas, eps, weight_decay)
-        if not 0.0 <= momentum_decay:
+        if not momentum_decay >= 0.0:
             raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
         refuse_capturable(capturable)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
@@ -85,7 +86,7 @@ class NAdam(Optimizer):
                 mu_product = state["mu_product"]
                 mu_product._data *= mu
                 mu_product._bump_version()
-                xp, data, grad, exp_avg, exp_avg_sq = operands(
+                _, data, grad, exp_avg, exp_avg_sq = operands(
                     differentiable, param, param._grad, state["exp_avg"], state["exp_avg_sq"])
                 if group["maximize"]:
                     grad = -grad

@@ -16,7 +16,7 @@ import functools
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from .. import dtypes
 from ..creation import tensor as _tensor
@@ -120,7 +120,7 @@ class Optimizer:
                 group.setdefault(name, value)
 
     # Keys that older state dicts may lack, and the value that keeps their old behaviour.
-    _option_defaults_on_load: dict[str, Any] = {}
+    _option_defaults_on_load: ClassVar[dict[str, Any]] = {}
 
     def __repr__(self) -> str:
         text = type(self).__name__ + " ("

@@ -5,7 +5,7 @@ weight decay makes it RAdamW."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from backends import kernels
 
@@ -24,8 +24,9 @@ from .optimizer import (
 
 
 class RAdam(Optimizer):
-    _option_defaults_on_load = {"foreach": None, "maximize": False, "differentiable": False,
-                                "capturable": False, "decoupled_weight_decay": False}
+    _option_defaults_on_load: ClassVar[dict[str, Any]] = {
+        "foreach": None, "maximize": False, "differentiable": False, "capturable": False,
+        "decoupled_weight_decay": False}
 
     def __init__(self, params: Iterable[Any], lr: Any = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -59,7 +60,7 @@ class RAdam(Optimizer):
                     state["exp_avg"] = self._zeros_like(param)
                     state["exp_avg_sq"] = self._zeros_like(param)
                 step = increment_step(state["step"])
-                xp, data, grad, exp_avg, exp_avg_sq = operands(
+                _, data, grad, exp_avg, exp_avg_sq = operands(
                     differentiable, param, param._grad, state["exp_avg"], state["exp_avg_sq"])
                 if group["maximize"]:
                     grad = -grad

@@ -4,7 +4,7 @@ formulation (eps added outside the square root)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from .optimizer import (
     Optimizer,
@@ -16,30 +16,31 @@ from .optimizer import (
     increment_step,
     lerp_,
     operands,
-    saved,
     refuse_capturable,
+    saved,
     use_grad_for_differentiable,
 )
 
 
 class RMSprop(Optimizer):
-    _option_defaults_on_load = {"momentum": 0, "centered": False, "foreach": None,
-                                "maximize": False, "differentiable": False, "capturable": False}
+    _option_defaults_on_load: ClassVar[dict[str, Any]] = {
+        "momentum": 0, "centered": False, "foreach": None, "maximize": False, "differentiable":
+        False, "capturable": False}
 
     def __init__(self, params: Iterable[Any], lr: Any = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
                  centered: bool = False, capturable: bool = False, foreach: bool | None = None,
                  maximize: bool = False, differentiable: bool = False) -> None:
         check_tensor_lr(lr)
-        if not 0.0 <= lr:
+        if not lr >= 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
+        if not eps >= 0.0:
             raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
+        if not momentum >= 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
+        if not weight_decay >= 0.0:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
+        if not alpha >= 0.0:
             raise ValueError(f"Invalid alpha value: {alpha}")
         refuse_capturable(capturable)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,

@@ -5,7 +5,7 @@ skips that coordinate's update and forgets its gradient)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from .optimizer import (
     Optimizer,
@@ -21,8 +21,8 @@ from .optimizer import (
 
 
 class Rprop(Optimizer):
-    _option_defaults_on_load = {"foreach": None, "maximize": False, "differentiable": False,
-                                "capturable": False}
+    _option_defaults_on_load: ClassVar[dict[str, Any]] = {
+        "foreach": None, "maximize": False, "differentiable": False, "capturable": False}
 
     def __init__(self, params: Iterable[Any], lr: Any = 1e-2,
                  etas: tuple[float, float] = (0.5, 1.2),
@@ -30,7 +30,7 @@ class Rprop(Optimizer):
                  foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False) -> None:
         check_tensor_lr(lr)
-        if not 0.0 <= lr:
+        if not lr >= 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")

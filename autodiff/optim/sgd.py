@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from ..tensor import _wrap
 from .optimizer import (
@@ -22,8 +22,9 @@ from .optimizer import (
 
 
 class SGD(Optimizer):
-    _option_defaults_on_load = {"nesterov": False, "maximize": False, "foreach": None,
-                                "differentiable": False, "fused": False}
+    _option_defaults_on_load: ClassVar[dict[str, Any]] = {
+        "nesterov": False, "maximize": False, "foreach": None, "differentiable": False, "fused":
+        False}
 
     def __init__(self, params: Iterable[Any], lr: Any = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,

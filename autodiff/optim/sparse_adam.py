@@ -24,9 +24,9 @@ class SparseAdam(Optimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  maximize: bool = False) -> None:
         check_tensor_lr(lr)
-        if not 0.0 < lr:
+        if not lr > 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 < eps:
+        if not eps > 0.0:
             raise ValueError(f"Invalid epsilon value: {eps}")
         if not 0.0 <= betas[0] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
@@ -83,10 +83,8 @@ def _touched_rows(xp: Any, grad: Any) -> Any:
     if grad.size == 0:
         return None
     nonzero = grad != 0
-    if grad.ndim == 0:
-        rows = nonzero
-    else:
-        rows = xp.any(xp.reshape(nonzero, (grad.shape[0], -1)), axis=1)
+    rows = (nonzero if grad.ndim == 0
+            else xp.any(xp.reshape(nonzero, (grad.shape[0], -1)), axis=1))
     if not bool(xp.any(rows)):
         return None
     return xp.reshape(rows, rows.shape + (1,) * max(grad.ndim - 1, 0))

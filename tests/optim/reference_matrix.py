@@ -36,8 +36,8 @@ class AdafactorReference:
         theta = theta * (1 - self.lr * self.weight_decay)
         if g.ndim > 1:
             if self.row is None:
-                self.row = np.zeros(g.shape[:-1] + (1,))
-                self.col = np.zeros(g.shape[:-2] + (1, g.shape[-1]))
+                self.row = np.zeros((*g.shape[:-1], 1))
+                self.col = np.zeros((*g.shape[:-2], 1, g.shape[-1]))
             self.row = beta2_t * self.row + (1 - beta2_t) * np.mean(g * g, axis=-1,
                                                                     keepdims=True)
             self.col = beta2_t * self.col + (1 - beta2_t) * np.mean(g * g, axis=-2,

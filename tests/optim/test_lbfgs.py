@@ -55,7 +55,7 @@ def rosenbrock(x: Any) -> Any:
 def _run(module: Any, steps: int = 4, device: str = "cpu", function: Any = bowl,
          start: np.ndarray = START, **options: Any) -> tuple[Any, ...]:
     """Two parameters (the first 2 and the last 3 coordinates), `steps` step() calls."""
-    tensor = module.tensor if module is autodiff else module.tensor
+    tensor = module.tensor
     parameter = nn.Parameter if module is autodiff else module.nn.Parameter
     kwargs = {"device": device} if module is autodiff else {}
     head = parameter(tensor(start[:2], **kwargs))

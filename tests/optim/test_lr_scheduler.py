@@ -161,7 +161,7 @@ def test_one_cycle_follows_its_phases() -> None:
             m_start, m_end = 0.85, 0.95
         assert lrs[0] == pytest.approx(start + (end - start) * pct, rel=1e-12)
         assert momenta[0] == pytest.approx(m_start + (m_end - m_start) * pct, rel=1e-12)
-    with pytest.raises(ValueError, match="Tried to step 22 times. The specified number of "
+    with pytest.raises(ValueError, match=r"Tried to step 22 times. The specified number of "
                                          "total steps is 21"):
         optimizer.step()
         scheduler.step()

@@ -148,8 +148,8 @@ def test_a_torch_state_dict_loads_and_continues_identically(name: str) -> None:
     _torch_steps(torch, name, back, back_params, GRADS[:2])
     _our_steps(ours, params, GRADS[:2])
     for param, torch_param in zip(params, back_params):
-        np.testing.assert_allclose(param.detach().numpy(), torch_param.detach().numpy(), rtol=tolerance,
-                                   atol=tolerance)
+        np.testing.assert_allclose(param.detach().numpy(), torch_param.detach().numpy(),
+                                   rtol=tolerance, atol=tolerance)
 
 
 def test_load_state_dict_casts_as_pytorch(device: str) -> None:
@@ -165,7 +165,8 @@ def test_load_state_dict_casts_as_pytorch(device: str) -> None:
         saved["param_groups"][0]["fused"] = fused
         optimizer.load_state_dict(saved)
         state = optimizer.state[param]
-        assert state["exp_avg"].dtype == autodiff.float32 and state["exp_avg"].device == param.device
+        assert state["exp_avg"].dtype == autodiff.float32
+        assert state["exp_avg"].device == param.device
         # An integer value is cast to the parameter's floating dtype too (PyTorch's policy).
         assert state["exp_avg_sq"].dtype == autodiff.float32
         if fused:
@@ -182,7 +183,7 @@ def test_named_parameters_are_kept_in_groups_and_state_dicts() -> None:
     assert optimizer.param_groups[0]["param_names"] == ["weight", "bias"]
     assert optimizer.param_groups[0]["params"] == [model.weight, model.bias]
     assert optimizer.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
-    with pytest.raises(ValueError, match="all optimizer param groups should be with/without "
+    with pytest.raises(ValueError, match=r"all optimizer param groups should be with/without "
                                          "names. cannot add param group without names"):
         optimizer.add_param_group({"params": [nn.Parameter(autodiff.ones(1))]})
     with pytest.raises(ValueError, match="Some param names are missing"):
@@ -287,7 +288,7 @@ def test_fused_runs_the_same_update_and_checks_as_pytorch(name: str) -> None:
         assert step.dtype == autodiff.float32 and step.item() == 3
     with pytest.raises(RuntimeError, match="`fused` does not support `differentiable`"):
         getattr(optim, name)([nn.Parameter(autodiff.ones(2))], fused=True, differentiable=True)
-    with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together."):
+    with pytest.raises(RuntimeError, match=r"`fused` and `foreach` cannot be `True` together\."):
         getattr(optim, name)([nn.Parameter(autodiff.ones(2))], fused=True, foreach=True)
     integer = nn.Parameter(autodiff.ones(2, dtype=autodiff.int64), requires_grad=False)
     integer.grad = autodiff.ones(2, dtype=autodiff.int64)
@@ -419,9 +420,12 @@ ERRORS = [
     (lambda lib, p: lib.optim.Adadelta([p], rho=1.5), "Invalid rho value: 1.5"),
     (lambda lib, p: lib.optim.Adadelta([p], eps=-1.0), "Invalid epsilon value: -1.0"),
     (lambda lib, p: lib.optim.Adadelta([p], weight_decay=-1.0), "Invalid weight_decay value: -1.0"),
-    (lambda lib, p: lib.optim.Adamax([p], betas=(1.0, 0.9)), "Invalid beta parameter at index 0: 1.0"),
-    (lambda lib, p: lib.optim.Adamax([p], betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
-    (lambda lib, p: lib.optim.NAdam([p], momentum_decay=-1.0), "Invalid momentum_decay value: -1.0"),
+    (lambda lib, p: lib.optim.Adamax([p], betas=(1.0, 0.9)),
+     "Invalid beta parameter at index 0: 1.0"),
+    (lambda lib, p: lib.optim.Adamax([p], betas=(0.9, -0.1)),
+     "Invalid beta parameter at index 1: -0.1"),
+    (lambda lib, p: lib.optim.NAdam([p], momentum_decay=-1.0),
+     "Invalid momentum_decay value: -1.0"),
     (lambda lib, p: lib.optim.NAdam([p], lr=-1.0), "Invalid learning rate: -1.0"),
     (lambda lib, p: lib.optim.RAdam([p], eps=-1.0), "Invalid epsilon value: -1.0"),
     (lambda lib, p: lib.optim.RAdam([p], weight_decay=-1.0), "Invalid weight_decay value: -1.0"),
@@ -433,24 +437,31 @@ ERRORS = [
     (lambda lib, p: lib.optim.LBFGS([{"params": [p]}, {"params": [lib.nn.Parameter(lib.ones(1))]}]),
      "LBFGS doesn't support per-parameter options (parameter groups)"),
     (lambda lib, p: lib.optim.Adafactor([p], lr=-1.0), "Learning rate should be >= 0 but is: -1.0"),
-    (lambda lib, p: lib.optim.Adafactor([p], beta2_decay=0.5), "beta2_decay should be <= 0 but is: 0.5"),
-    (lambda lib, p: lib.optim.Adafactor([p], eps=(-1.0, 1e-3)), "epsilon1 should be >= 0 but is: -1.0"),
-    (lambda lib, p: lib.optim.Adafactor([p], eps=(None, -1.0)), "epsilon2 should be >= 0 but is: -1.0"),
-    (lambda lib, p: lib.optim.Adafactor([p], d=0.5), "Clipping threshold d should be >= 1 but is: 0.5"),
+    (lambda lib, p: lib.optim.Adafactor([p], beta2_decay=0.5),
+     "beta2_decay should be <= 0 but is: 0.5"),
+    (lambda lib, p: lib.optim.Adafactor([p], eps=(-1.0, 1e-3)),
+     "epsilon1 should be >= 0 but is: -1.0"),
+    (lambda lib, p: lib.optim.Adafactor([p], eps=(None, -1.0)),
+     "epsilon2 should be >= 0 but is: -1.0"),
+    (lambda lib, p: lib.optim.Adafactor([p], d=0.5),
+     "Clipping threshold d should be >= 1 but is: 0.5"),
     (lambda lib, p: lib.optim.Adafactor([p], weight_decay=-1.0),
      "weight_decay should be >= 0 but is: -1.0"),
     (lambda lib, p: lib.optim.SparseAdam([p], lr=0.0), "Invalid learning rate: 0.0"),
     (lambda lib, p: lib.optim.SparseAdam([p], eps=0.0), "Invalid epsilon value: 0.0"),
-    (lambda lib, p: lib.optim.SparseAdam([p], betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0"),
+    (lambda lib, p: lib.optim.SparseAdam([p], betas=(0.9, 1.0)),
+     "Invalid beta parameter at index 1: 1.0"),
     (lambda lib, p: lib.optim.Muon([p], lr=-1.0), "Learning rate should be >= 0 but is: -1.0"),
     (lambda lib, p: lib.optim.Muon([p], momentum=-1.0), "momentum should be >= 0 but is: -1.0"),
-    (lambda lib, p: lib.optim.Muon([p], weight_decay=-1.0), "weight decay should be >= 0 but is: -1.0"),
+    (lambda lib, p: lib.optim.Muon([p], weight_decay=-1.0),
+     "weight decay should be >= 0 but is: -1.0"),
     (lambda lib, p: lib.optim.Muon([p], adjust_lr_fn="other"),
      "Adjust learning rate function other is not supported"),
     (lambda lib, p: lib.optim.Muon([lib.nn.Parameter(lib.ones(3))]),
      "Muon only supports 2D parameters whereas we found a parameter with size: "
      "torch.Size([3])"),
-    (lambda lib, p: lib.optim.Adam([p], betas=(0, 0.9)), "betas must be either both floats or both Tensors"),
+    (lambda lib, p: lib.optim.Adam([p], betas=(0, 0.9)),
+     "betas must be either both floats or both Tensors"),
     (lambda lib, p: lib.optim.Adam([p], lr=lib.tensor(0.1), foreach=True),
      "lr as a Tensor is not supported for capturable=False and foreach=True"),
 ]

@@ -154,7 +154,7 @@ class CyclicLR(LRScheduler):
         function = state_dict.pop("_scale_fn_custom")
         super().load_state_dict(state_dict)
         if function is not None:
-            self._scale_fn_custom.__dict__.update(function)  # type: ignore[union-attr]
+            self._scale_fn_custom.__dict__.update(function)
         self._init_scale_fn()
 
 
