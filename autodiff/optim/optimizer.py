@@ -118,9 +118,19 @@ class Optimizer:
         for group in self.param_groups:
             for name, value in self._option_defaults_on_load.items():
                 group.setdefault(name, value)
+            # Checkpoints from before 'step' was a tensor hold a number there.
+            for param in group["params"]:
+                param_state = self.state.get(param)
+                if (self._step_is_tensor and param_state and "step" in param_state
+                        and not isinstance(param_state["step"], Tensor)):
+                    fused = bool(group.get("fused")) or bool(group.get("capturable"))
+                    param_state["step"] = self._step_tensor(
+                        float(param_state["step"]), param if fused else None, fused=fused)
 
     # Keys that older state dicts may lack, and the value that keeps their old behaviour.
     _option_defaults_on_load: ClassVar[dict[str, Any]] = {}
+    # state['step'] is a 0-d tensor (SparseAdam keeps a Python int, as PyTorch's).
+    _step_is_tensor: ClassVar[bool] = True
 
     def __repr__(self) -> str:
         text = type(self).__name__ + " ("

@@ -20,6 +20,8 @@ from .optimizer import Optimizer, bump_versions, check_tensor_lr, hyperparameter
 
 
 class SparseAdam(Optimizer):
+    _step_is_tensor = False
+
     def __init__(self, params: Iterable[Any], lr: Any = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  maximize: bool = False) -> None:

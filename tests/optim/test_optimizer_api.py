@@ -503,3 +503,45 @@ def test_adagrad_makes_its_state_up_front_and_for_added_groups() -> None:
     optimizer.step()
     assert optimizer.state[second]["sum"].tolist() == [1.5] * 3
     assert first not in {p for p, s in optimizer.state.items() if s["step"].item() > 0}
+
+
+def test_old_checkpoints_get_the_options_and_step_tensors_they_lack() -> None:
+    """A state dict from before an option existed (or from when 'step' was a number) loads
+    with the option's old behaviour and a tensor step, as PyTorch's __setstate__ does."""
+    param = nn.Parameter(autodiff.ones(2))
+    optimizer = optim.Adam([param], lr=0.1)
+    param.grad = autodiff.ones(2)
+    optimizer.step()
+    state = optimizer.state_dict()
+    old = {"state": {0: {**state["state"][0], "step": 1}},
+           "param_groups": [{key: value for key, value in state["param_groups"][0].items()
+                             if key not in ("maximize", "foreach", "decoupled_weight_decay")}]}
+    fresh = optim.Adam([param], lr=0.5)
+    fresh.load_state_dict(old)
+    group = fresh.param_groups[0]
+    assert (group["maximize"], group["foreach"], group["decoupled_weight_decay"]) == (
+        False, None, False)
+    step = fresh.state[param]["step"]
+    assert isinstance(step, autodiff.Tensor) and step.item() == 1.0
+    assert step.dtype == autodiff.float32
+    param.grad = autodiff.ones(2)
+    fresh.step()
+    assert fresh.state[param]["step"].item() == 2.0
+
+
+def test_an_optimizer_copies_and_pickles_without_its_hooks() -> None:
+    import copy
+    import pickle
+
+    param = nn.Parameter(autodiff.ones(2))
+    optimizer = optim.SGD([param], lr=0.1, momentum=0.9)
+    optimizer.register_step_post_hook(lambda *args: None)  # a lambda: not picklable
+    param.grad = autodiff.ones(2)
+    optimizer.step()
+    for clone in (copy.deepcopy(optimizer), pickle.loads(pickle.dumps(optimizer))):
+        assert clone._optimizer_step_post_hooks == []
+        assert clone.param_groups[0]["lr"] == 0.1
+        clone_param = clone.param_groups[0]["params"][0]
+        assert clone.state[clone_param]["momentum_buffer"].tolist() == [1.0, 1.0]
+        clone_param.grad = autodiff.ones(2)
+        clone.step()  # still a working optimizer
