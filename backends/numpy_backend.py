@@ -69,9 +69,10 @@ class NumpyBackend(Backend):
             return kernels.sigmoid(xp, x)
 
     def optimizer_kernel(self, name: str, flags: dict[str, bool]) -> Callable[..., None]:
-        # NumPy cannot fuse: the in-place versions write into a reused workspace instead of
-        # making a full-size temporary per expression (numpy_kernels.py).
-        return functools.partial(_quiet, getattr(numpy_kernels, f"{name}_step"), flags)
+        # NumPy cannot fuse: on large parameters the in-place versions write into a reused
+        # workspace instead of making a full-size temporary per expression (numpy_kernels.py);
+        # on small ones kernels.py's expressions make fewer calls, and temporaries are cheap.
+        return functools.partial(_optimizer_step, name, flags)
 
     # Shape functions and reductions through NumPy's methods and ufunc reductions: np.reshape,
     # np.sum, np.mean, np.max... spend 0.5-3 us each in Python argument handling, more than the
@@ -175,8 +176,11 @@ class NumpyBackend(Backend):
         return array.base is None and array.flags.writeable
 
 
-def _quiet(kernel: Callable[..., None], flags: dict[str, bool], *args: Any) -> None:
-    """Run an optimizer kernel without NumPy's floating-point warnings (PyTorch gives inf and
-    nan silently, e.g. 0 / 0 with eps=0)."""
+def _optimizer_step(name: str, flags: dict[str, bool], param: Array, *args: Any) -> None:
+    """Run optimizer kernel `name` without NumPy's floating-point warnings (PyTorch gives inf
+    and nan silently, e.g. 0 / 0 with eps=0)."""
     with np.errstate(all="ignore"):
-        kernel(*args, **flags)
+        if param.size >= numpy_kernels.IN_PLACE_FROM:
+            getattr(numpy_kernels, f"{name}_step")(param, *args, **flags)
+        else:
+            getattr(kernels, f"{name}_step")(xp, param, *args, **flags)

@@ -21,6 +21,10 @@ import numpy as np
 
 Array = Any
 
+# From this many elements on, the backend runs these in-place versions (below it, kernels.py's
+# expressions: a temporary of a small array costs less than the extra ufunc calls).
+IN_PLACE_FROM = 1 << 16
+
 _workspaces = threading.local()
 
 

@@ -54,8 +54,8 @@ def test_numpy_in_place_kernels_match_the_generic_ones(name: str, options: dict[
     in_place = [param.copy(), np.zeros_like(param), np.zeros_like(param)]
     generic_update = getattr(kernels, f"{name}_update")
     _update(name, lambda *a, **k: generic_update(npx, *a, **k), generic, grads, **options)
-    _update(name, getattr(backends.get_backend("cpu"), f"{name}_update"), in_place, grads,
-            **options)
+    in_place_update = getattr(_InPlace(), f"{name}_update")  # numpy_kernels at every size
+    _update(name, in_place_update, in_place, grads, **options)
     for ours, expected in zip(in_place, generic):
         assert ours.dtype == expected.dtype
         # The moments are the same operations; param may differ by a rounding or two where
@@ -64,8 +64,33 @@ def test_numpy_in_place_kernels_match_the_generic_ones(name: str, options: dict[
                                    atol=8 * np.finfo(dtype).eps * np.abs(expected).max())
 
 
+class _InPlace(backends.get_backend("cpu").__class__):  # type: ignore[misc]
+    """The NumPy backend with its in-place kernels at every size (the backend itself uses
+    them from numpy_kernels.IN_PLACE_FROM elements on)."""
+
+    def optimizer_kernel(self, name: str, flags: dict[str, bool]) -> Any:
+        kernel = getattr(numpy_kernels, f"{name}_step")
+        return lambda *args: kernel(*args, **flags)
+
+
+def test_the_backend_runs_the_in_place_kernels_on_large_parameters() -> None:
+    size = numpy_kernels.IN_PLACE_FROM
+    rng = np.random.default_rng(0)
+    param, grad = rng.standard_normal(size), rng.standard_normal(size)
+    generic = [param.copy(), np.zeros(size), np.zeros(size)]
+    backend_state = [param.copy(), np.zeros(size), np.zeros(size)]
+    options = dict(lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=0.0, step=1,
+                   decoupled=False)
+    kernels.adam_update(npx, generic[0], grad, generic[1], generic[2], **options)
+    backends.get_backend("cpu").adam_update(backend_state[0], grad, backend_state[1],
+                                            backend_state[2], **options)
+    # The in-place version's s * (m / d) against the expression's (s * m) / d: a rounding.
+    assert not np.array_equal(backend_state[0], generic[0])
+    np.testing.assert_allclose(backend_state[0], generic[0], rtol=1e-15, atol=1e-16)
+
+
 def test_numpy_kernels_reuse_one_workspace_and_release_it() -> None:
-    backend = backends.get_backend("cpu")
+    backend = _InPlace()
     results = []
     for shape in [(7,), (3, 11), (7,)]:  # a larger call between two equal ones
         param, grad = _arrays("float64", shape)[:2]
@@ -79,14 +104,16 @@ def test_numpy_kernels_reuse_one_workspace_and_release_it() -> None:
     numpy_kernels.release_workspace()  # nothing to release: fine
 
 
-def test_numpy_kernels_are_silent_on_zero_over_zero() -> None:
+@pytest.mark.parametrize("size", [3, numpy_kernels.IN_PLACE_FROM])
+def test_numpy_kernels_are_silent_on_zero_over_zero(size: int) -> None:
     """eps=0 with a zero gradient gives 0 / 0 = nan, silently, as in PyTorch."""
     backend = backends.get_backend("cpu")
-    param = np.ones(3)
+    param = np.ones(size)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        backend.adam_update(param, np.zeros(3), np.zeros(3), np.zeros(3), lr=0.1, beta1=0.9,
-                            beta2=0.99, eps=0.0, weight_decay=0.0, step=1, decoupled=False)
+        backend.adam_update(param, np.zeros(size), np.zeros(size), np.zeros(size), lr=0.1,
+                            beta1=0.9, beta2=0.99, eps=0.0, weight_decay=0.0, step=1,
+                            decoupled=False)
     assert np.all(np.isnan(param))
 
 
