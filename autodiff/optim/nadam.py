@@ -12,30 +12,14 @@ from . import _tensor_xp
 from .optimizer import (
     Optimizer,
     bump_versions,
+    check_betas_eps,
     check_differentiable_hyperparameters,
-    check_tensor_lr,
     hyperparameter,
     increment_step,
     operands,
     refuse_capturable,
     use_grad_for_differentiable,
 )
-
-
-def check_betas_eps(lr: Any, betas: tuple[float, float], eps: float,
-                    weight_decay: float) -> None:
-    """The argument checks NAdam, RAdam and Adamax share with Adam, in PyTorch's words."""
-    check_tensor_lr(lr)
-    if not lr >= 0.0:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if not eps >= 0.0:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not weight_decay >= 0.0:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
 
 class NAdam(Optimizer):

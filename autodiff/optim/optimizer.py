@@ -412,6 +412,22 @@ def check_tensor_lr(lr: Any) -> None:
         raise ValueError("Tensor lr must be 1-element")
 
 
+def check_betas_eps(lr: Any, betas: tuple[float, float], eps: float,
+                    weight_decay: float) -> None:
+    """The argument checks NAdam, RAdam and Adamax share with Adam, in PyTorch's words."""
+    check_tensor_lr(lr)
+    if not lr >= 0.0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not eps >= 0.0:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not weight_decay >= 0.0:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
 def refuse_capturable(capturable: bool) -> None:
     """capturable=True makes a step safe to capture in a CUDA graph (torch.cuda.graphs,
     torch.compile); autodiff has no graph capture, so the option has nothing to do."""

@@ -10,10 +10,10 @@ from typing import Any, ClassVar
 from backends import kernels
 
 from . import _tensor_xp
-from .nadam import check_betas_eps
 from .optimizer import (
     Optimizer,
     bump_versions,
+    check_betas_eps,
     check_differentiable_hyperparameters,
     hyperparameter,
     increment_step,
