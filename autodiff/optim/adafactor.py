@@ -10,14 +10,9 @@ from typing import Any, ClassVar
 
 from ..grad_mode import no_grad
 from ..tensor import Tensor, _wrap
-from .optimizer import (
-    Optimizer,
-    bump_versions,
-    check_tensor_lr,
-    hyperparameter,
-    increment_step,
-    lerp_,
-)
+from .checks import check_tensor_lr
+from .optimizer import Optimizer
+from .update import bump_versions, hyperparameter, increment_step, lerp_
 
 
 class Adafactor(Optimizer):

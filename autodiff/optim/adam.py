@@ -15,16 +15,18 @@ from backends import kernels
 
 from ..tensor import Tensor
 from . import _tensor_xp
-from .optimizer import (
-    Optimizer,
-    bump_versions,
+from .checks import (
     check_differentiable_hyperparameters,
     check_fused,
     check_fused_param,
+    refuse_capturable,
+)
+from .optimizer import Optimizer
+from .update import (
+    bump_versions,
     hyperparameter,
     increment_step,
     operands,
-    refuse_capturable,
     saved,
     use_grad_for_differentiable,
 )

@@ -6,17 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
-from .optimizer import (
-    Optimizer,
+from .checks import check_betas_eps, check_differentiable_hyperparameters, refuse_capturable
+from .optimizer import Optimizer
+from .update import (
     bump_versions,
-    check_betas_eps,
-    check_differentiable_hyperparameters,
     gradient_with_decay,
     hyperparameter,
     increment_step,
     lerp_,
     operands,
-    refuse_capturable,
     use_grad_for_differentiable,
 )
 

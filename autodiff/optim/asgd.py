@@ -8,16 +8,14 @@ from typing import Any, ClassVar
 
 from ..creation import tensor as _tensor
 from ..tensor import Tensor
-from .optimizer import (
-    Optimizer,
+from .checks import check_differentiable_hyperparameters, check_tensor_lr, refuse_capturable
+from .optimizer import Optimizer
+from .update import (
     bump_versions,
-    check_differentiable_hyperparameters,
-    check_tensor_lr,
     gradient_with_decay,
     hyperparameter,
     increment_step,
     operands,
-    refuse_capturable,
     use_grad_for_differentiable,
 )
 

@@ -16,7 +16,9 @@ from ..creation import zeros
 from ..grad_mode import enable_grad, no_grad
 from ..ops.joining import cat
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_tensor_lr, hyperparameter
+from .checks import check_tensor_lr
+from .optimizer import Optimizer
+from .update import hyperparameter
 
 
 def _cubic_interpolate(x1: Any, f1: Any, g1: Any, x2: Any, f2: Any, g2: Any,

@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..grad_mode import no_grad
-from .optimizer import Optimizer, bump_versions, check_tensor_lr, hyperparameter, lerp_
+from .checks import check_tensor_lr
+from .optimizer import Optimizer
+from .update import bump_versions, hyperparameter, lerp_
 
 DEFAULT_A, DEFAULT_B, DEFAULT_C = 3.4445, -4.775, 2.0315
 DEFAULT_NS_STEPS = 5

@@ -9,15 +9,13 @@ from typing import Any, ClassVar
 from backends import kernels
 
 from . import _tensor_xp
-from .optimizer import (
-    Optimizer,
+from .checks import check_betas_eps, check_differentiable_hyperparameters, refuse_capturable
+from .optimizer import Optimizer
+from .update import (
     bump_versions,
-    check_betas_eps,
-    check_differentiable_hyperparameters,
     hyperparameter,
     increment_step,
     operands,
-    refuse_capturable,
     use_grad_for_differentiable,
 )
 

@@ -6,7 +6,8 @@ Subclasses update the parameters in `step()` directly on their backend arrays, i
 the parameters' own device: no graph is recorded and no temporary Tensor objects are made. Each
 update rule is written once over an array namespace `xp` (operators plus `xp.sqrt` and a few
 more): with `differentiable=True` the same rule runs on the Tensors themselves, with grad mode
-on, so autograd records the step (`operands`).
+on, so autograd records the step (`update.operands`). `checks.py` holds the argument checks
+they share.
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ from typing import Any, ClassVar
 from .. import dtypes
 from ..creation import tensor as _tensor
 from ..function import RemovableHandle
-from ..grad_mode import enable_grad, set_grad_enabled
+from ..grad_mode import enable_grad
 from ..nn.modules.module import _zero_grad, typename
 from ..tensor import Tensor, _wrap
-from . import _tensor_xp
 
 
 class _RequiredParameter:
@@ -61,17 +61,6 @@ def _register(hooks: list[Callable[..., Any]], hook: Callable[..., Any],
     else:
         hooks.append(hook)
     return RemovableHandle(hooks, hook)
-
-
-def use_grad_for_differentiable(step: Callable[..., Any]) -> Callable[..., Any]:
-    """Run `step` with grad mode set to the optimizer's `differentiable` default, as PyTorch's
-    optimizers do (off unless the step itself is to be differentiated)."""
-    @functools.wraps(step)
-    def wrapper(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
-        with set_grad_enabled(bool(self.defaults.get("differentiable", False))):
-            return step(self, *args, **kwargs)
-
-    return wrapper
 
 
 class Optimizer:
@@ -375,130 +364,6 @@ class Optimizer:
                             else dtypes.float32)
         device = None if param is None else param.device
         return _tensor(value, dtype=scalar_dtype, device=device)
-
-def operands(differentiable: bool, param: Tensor, *tensors: Tensor | None) -> tuple[Any, ...]:
-    """(xp, param, *others) for an update rule: the parameter's backend and the backend
-    arrays, or with `differentiable` the Tensors and their functions (`_tensor_xp`), so the
-    rule's operations are recorded by autograd. None stays None."""
-    if differentiable:
-        return (_tensor_xp, param, *tensors)
-    return (param._backend, param._data,
-            *(None if tensor is None else tensor._data for tensor in tensors))
-
-
-def bump_versions(*tensors: Tensor | None) -> None:
-    """Record that an array rule changed these tensors in place (a graph that saved one of
-    them before the step then refuses to backward through it)."""
-    for tensor in tensors:
-        if tensor is not None:
-            tensor._bump_version()
-
-
-def increment_step(step: Tensor) -> float:
-    """state['step'] += 1 on its 0-d tensor; the new count as a Python float."""
-    step._data += 1
-    step._bump_version()
-    return float(step._backend.item(step._data))
-
-
-def hyperparameter(value: Any) -> Any:
-    """A 1-element Tensor hyperparameter (lr, betas) as its Python number, for the host-side
-    scalar arithmetic; numbers pass through."""
-    return value.item() if isinstance(value, Tensor) else value
-
-
-def check_tensor_lr(lr: Any) -> None:
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
-
-
-def check_betas_eps(lr: Any, betas: tuple[float, float], eps: float,
-                    weight_decay: float) -> None:
-    """The argument checks NAdam, RAdam and Adamax share with Adam, in PyTorch's words."""
-    check_tensor_lr(lr)
-    if not lr >= 0.0:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if not eps >= 0.0:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not weight_decay >= 0.0:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-
-
-def refuse_capturable(capturable: bool) -> None:
-    """capturable=True makes a step safe to capture in a CUDA graph (torch.cuda.graphs,
-    torch.compile); autodiff has no graph capture, so the option has nothing to do."""
-    if capturable:
-        raise ValueError(
-            "capturable=True is not supported: autodiff has no CUDA graph capture "
-            "(the option only makes a step capturable by torch.cuda.graph or torch.compile); "
-            "use capturable=False"
-        )
-
-
-def check_fused(fused: bool | None, foreach: bool | None, differentiable: bool) -> None:
-    """PyTorch's checks of fused=True (which runs the backend's fused update kernel)."""
-    if fused:
-        if differentiable:
-            raise RuntimeError("`fused` does not support `differentiable`")
-        if foreach:
-            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-
-
-def check_fused_param(param: Tensor) -> None:
-    if not param.is_floating_point():
-        raise RuntimeError(
-            "`fused=True` requires all the params to be floating point Tensors of supported "
-            f"devices: ['cpu', 'cuda'] but {param.dtype} and {param.device.type}"
-        )
-
-
-def check_differentiable_hyperparameters(group: dict[str, Any], *names: str) -> None:
-    """Hyperparameter Tensors enter the host-side scalar arithmetic as numbers, so a gradient
-    with respect to one cannot be recorded: refused rather than silently dropped."""
-    if not group.get("differentiable"):
-        return
-    for name in names:
-        values = group[name] if isinstance(group[name], tuple) else (group[name],)
-        if any(isinstance(value, Tensor) and value.requires_grad for value in values):
-            raise RuntimeError(
-                f"autodiff: differentiable=True with a {name} Tensor that requires grad is not "
-                f"supported (the step is differentiated with respect to the parameters, "
-                f"gradients and state, not to {name})"
-            )
-
-
-def gradient_with_decay(xp: Any, grad: Any, param: Any, maximize: bool,
-                        weight_decay: float) -> Any:
-    """The gradient a step uses: negated to maximize, plus L2 weight decay (a new array when
-    either applies: the parameter's .grad is never changed)."""
-    if maximize:
-        grad = -grad
-    if weight_decay != 0:
-        grad = grad + weight_decay * param  # grad.add(param, alpha=weight_decay)
-    return grad
-
-
-def saved(value: Any) -> Any:
-    """`value` for an operation that saves its inputs for backward: with differentiable=True a
-    copy, because the rule later writes that state tensor in place (which would invalidate
-    what the graph saved); on arrays the array itself."""
-    return value.clone() if isinstance(value, Tensor) else value
-
-
-def lerp_(start: Any, end: Any, weight: float) -> None:
-    """start.lerp_(end, weight) on arrays (or Tensors), in place, from the nearer end as
-    PyTorch computes it."""
-    if abs(weight) < 0.5:
-        start += weight * (end - start)
-    else:
-        start -= end
-        start *= 1 - weight
-        start += end
-
 
 def _cast_state(param: Tensor, value: Any, key: Any, fused: bool) -> Any:
     """A copy of a saved state value placed like `param` (PyTorch's policy)."""

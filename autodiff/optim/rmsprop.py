@@ -6,17 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
-from .optimizer import (
-    Optimizer,
+from .checks import check_differentiable_hyperparameters, check_tensor_lr, refuse_capturable
+from .optimizer import Optimizer
+from .update import (
     bump_versions,
-    check_differentiable_hyperparameters,
-    check_tensor_lr,
     gradient_with_decay,
     hyperparameter,
     increment_step,
     lerp_,
     operands,
-    refuse_capturable,
     saved,
     use_grad_for_differentiable,
 )

@@ -7,14 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
-from .optimizer import (
-    Optimizer,
+from .checks import check_tensor_lr, refuse_capturable
+from .optimizer import Optimizer
+from .update import (
     bump_versions,
-    check_tensor_lr,
     hyperparameter,
     increment_step,
     operands,
-    refuse_capturable,
     saved,
     use_grad_for_differentiable,
 )

@@ -7,13 +7,15 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from ..tensor import _wrap
-from .optimizer import (
-    Optimizer,
-    bump_versions,
+from .checks import (
     check_differentiable_hyperparameters,
     check_fused,
     check_fused_param,
     check_tensor_lr,
+)
+from .optimizer import Optimizer
+from .update import (
+    bump_versions,
     gradient_with_decay,
     hyperparameter,
     operands,

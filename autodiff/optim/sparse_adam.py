@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..grad_mode import no_grad
-from .optimizer import Optimizer, bump_versions, check_tensor_lr, hyperparameter
+from .checks import check_tensor_lr
+from .optimizer import Optimizer
+from .update import bump_versions, hyperparameter
 
 
 class SparseAdam(Optimizer):
