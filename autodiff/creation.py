@@ -1,14 +1,15 @@
-"""Creation functions: tensor, zeros, ones, full, eye, arange, rand, randn, ..._like."""
+"""Creation functions: tensor, zeros, ones, full, eye, arange, rand, randn, randint, randperm,
+..._like."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-import backends
 from backends import get_backend
 
 from . import dtypes
+from .generator import draw
 from .tensor import Tensor, _wrap
 
 
@@ -95,7 +96,7 @@ def from_numpy(array: Any) -> Tensor:
 
 def _factory(kernel: str, size: tuple[Any, ...], dtype: Any, device: Any,
              requires_grad: bool) -> Tensor:
-    """zeros, ones, empty, rand, randn: `backend.<kernel>(shape, dtype)`, default float."""
+    """zeros, ones, empty: `backend.<kernel>(shape, dtype)`, default float."""
     backend = _device_backend(device)
     array = getattr(backend, kernel)(_size(size), _float_dtype(dtype))
     return _finish(array, backend, requires_grad)
@@ -164,32 +165,45 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
                    requires_grad)
 
 
-def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-         generator: Any = None) -> Tensor:
-    """Uniform on [0, 1) from the device's generator (seeded by `manual_seed`)."""
-    return _factory("rand", size, dtype, device, requires_grad)
+def _draw(function: str, kind: str, size: tuple[Any, ...], dtype: Any, device: Any,
+          requires_grad: bool, generator: Any) -> Tensor:
+    """rand, randn: `backend.<kind>(shape, dtype)` from `generator`, default float."""
+    backend = _device_backend(device)
+    array = draw(function, backend, generator, kind, _size(size), _float_dtype(dtype))
+    return _finish(array, backend, requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          generator: Any = None) -> Tensor:
-    """Standard normal from the device's generator (seeded by `manual_seed`)."""
-    return _factory("randn", size, dtype, device, requires_grad)
+def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1), from `generator` or the device's default generator."""
+    return _draw("rand", "rand", size, dtype, device, requires_grad, generator)
 
 
-def randint(low: int, high: Any = None, size: Any = None, *, dtype: Any = None,
-            device: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal, from `generator` or the device's default generator."""
+    return _draw("randn", "randn", size, dtype, device, requires_grad, generator)
+
+
+def randint(low: int, high: Any = None, size: Any = None, *, generator: Any = None,
+            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers drawn uniformly from [low, high) (`randint(high, size)`: from [0, high))."""
     if size is None:
         low, high, size = 0, low, high
     backend = _device_backend(device)
     kind = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
     shape = _size((size,) if isinstance(size, int) else tuple(size))
-    return _finish(backend.randint(low, high, shape, kind.name), backend, requires_grad)
+    array = draw("randint", backend, generator, "randint", low, high, shape, kind.name)
+    return _finish(array, backend, requires_grad)
 
 
-def randperm(n: int, *, dtype: Any = None, device: Any = None) -> Tensor:
+def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """0 .. n-1 in random order."""
     backend = _device_backend(device)
     kind = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
-    return _wrap(backend.randperm(n, kind.name), backend)
+    array = draw("randperm", backend, generator, "randperm", n, kind.name)
+    return _finish(array, backend, requires_grad)
 
 
 def _like(kernel: str, input: Tensor, dtype: Any, device: Any, requires_grad: bool,
@@ -222,19 +236,22 @@ def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
     return _like("empty", input, dtype, device, requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+def rand_like(input: Tensor, *, generator: Any = None, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    return _like("rand", input, dtype, device, requires_grad)
+    return _draw_like("rand_like", "rand", input, dtype, device, requires_grad, generator)
 
 
-def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-               requires_grad: bool = False) -> Tensor:
-    return _like("randn", input, dtype, device, requires_grad)
+def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None,
+               device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _draw_like("randn_like", "randn", input, dtype, device, requires_grad, generator)
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the generator of every device, now and for devices first used later."""
-    backends.seed_all(int(seed))
+def _draw_like(function: str, kind: str, input: Tensor, dtype: Any, device: Any,
+               requires_grad: bool, generator: Any) -> Tensor:
+    backend = input._backend if device is None else get_backend(device)
+    kind_dtype = input.dtype if dtype is None else dtypes.to_dtype(dtype)
+    array = draw(function, backend, generator, kind, input._data.shape, kind_dtype.name)
+    return _finish(array, backend, requires_grad)
 
 
 def is_tensor(obj: object) -> bool:

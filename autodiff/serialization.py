@@ -145,16 +145,25 @@ def _encode_key(key: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- loading
-def load(f: str | os.PathLike[str] | Any, map_location: Any = None, weights_only: bool = True,
-         **kwargs: Any) -> Any:
+def load(f: str | os.PathLike[str] | Any, map_location: Any = None, pickle_module: Any = None,
+         *, weights_only: bool | None = None, mmap: bool | None = None,
+         **pickle_load_args: Any) -> Any:
     """Read an object written by `autodiff.save`.
 
     map_location: None (each tensor back on the device it was saved from), a device or device
     string (everything there), a dict {saved device: device} (e.g. {"cuda:0": "cpu"}), or a
     callable(tensor_on_cpu, saved_device_string) returning a Tensor.
-    weights_only is accepted for PyTorch compatibility; the format never holds code, so loading
-    is always as safe as PyTorch's weights_only=True.
+    weights_only: either value loads the same way: the format never holds code, so loading is
+    always as safe as PyTorch's weights_only=True. There is no pickle, and tensors are read into
+    memory: pickle_module, pickle_load_args and mmap=True are refused.
     """
+    if pickle_module is not None or pickle_load_args:
+        given = ["pickle_module"] if pickle_module is not None else []
+        raise TypeError(f"autodiff.load: {', '.join(given + sorted(pickle_load_args))} not "
+                        "supported: autodiff checkpoints are not pickles")
+    if mmap:
+        raise ValueError("autodiff.load: mmap=True is not supported: tensors are read into "
+                         "memory")
     name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", "<stream>")
     try:
         if isinstance(f, (str, os.PathLike)):

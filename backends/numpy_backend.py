@@ -3,17 +3,17 @@ scatter-add, random generator and zero-copy host transfer."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import array_api_compat.numpy as xp
 import numpy as np
 
-from . import kernels, numpy_kernels
+from . import numpy_kernels
 from .base import Array, Backend, Shape
+from .decompositions import translate_errors
 from .device import Device
-from .linalg import translate_errors
+from .host_random import HostGenerator
+from .kernels import Kernels
 
 # The ufunc reductions the backend calls (typed Any: NumPy's stubs overload them on a literal
 # keepdims, and ours is a plain bool).
@@ -66,13 +66,33 @@ class NumpyBackend(Backend):
         # exp(-x) = inf for very negative x gives the right 0; without errstate a user's
         # np.seterr(over="raise") would make sigmoid raise where PyTorch does not.
         with np.errstate(over="ignore"):
-            return kernels.sigmoid(xp, x)
+            return Kernels.sigmoid(xp, x)
 
-    def optimizer_kernel(self, name: str, flags: dict[str, bool]) -> Callable[..., None]:
-        # NumPy cannot fuse: on large parameters the in-place versions write into a reused
-        # workspace instead of making a full-size temporary per expression (numpy_kernels.py);
-        # on small ones kernels.py's expressions make fewer calls, and temporaries are cheap.
-        return functools.partial(_optimizer_step, name, flags)
+    # The optimizer kernels. NumPy cannot fuse: on large parameters the in-place versions write
+    # into a reused workspace instead of making a full-size temporary per expression
+    # (numpy_kernels.py); on small ones kernels.py's expressions make fewer calls, and their
+    # temporaries are cheap. Both without floating-point warnings: PyTorch gives inf and nan
+    # silently (0 / 0 with eps=0, say).
+    def adam_step(self, param: Array, *args: Any, **flags: bool) -> None:
+        with np.errstate(all="ignore"):
+            if param.size >= numpy_kernels.IN_PLACE_FROM:
+                numpy_kernels.adam_step(param, *args, **flags)
+            else:
+                Kernels.adam_step(xp, param, *args, **flags)
+
+    def nadam_step(self, param: Array, *args: Any, **flags: bool) -> None:
+        with np.errstate(all="ignore"):
+            if param.size >= numpy_kernels.IN_PLACE_FROM:
+                numpy_kernels.nadam_step(param, *args, **flags)
+            else:
+                Kernels.nadam_step(xp, param, *args, **flags)
+
+    def radam_step(self, param: Array, *args: Any, **flags: bool) -> None:
+        with np.errstate(all="ignore"):
+            if param.size >= numpy_kernels.IN_PLACE_FROM:
+                numpy_kernels.radam_step(param, *args, **flags)
+            else:
+                Kernels.radam_step(xp, param, *args, **flags)
 
     # Shape functions and reductions through NumPy's methods and ufunc reductions: np.reshape,
     # np.sum, np.mean, np.max... spend 0.5-3 us each in Python argument handling, more than the
@@ -104,7 +124,7 @@ class NumpyBackend(Backend):
 
     def mean(self, array: Array, axis: Any = None, keepdims: bool = False) -> Array:
         dtype = array.dtype
-        if dtype not in self._floating or not array.size:
+        if dtype not in self.floating_dtypes or not array.size:
             return np.mean(array, axis=axis, keepdims=keepdims)  # ints; nan for no elements
         # As np.mean computes it: float16 accumulates in float32, then one true division.
         if axis is None:
@@ -118,24 +138,34 @@ class NumpyBackend(Backend):
                             dtype=np.float32 if dtype == np.float16 else None)
         return np.true_divide(total, count, dtype=dtype)
 
-    def seed_generator(self, seed: int) -> None:
-        self._generator = np.random.default_rng(seed)
+    default_generator: HostGenerator
 
-    def rand(self, shape: Shape, dtype: str) -> Array:
-        return self._generator.random(shape, dtype=self._float_dtype(dtype)).astype(
+    def _generator(self, generator: HostGenerator | None) -> HostGenerator:
+        return self.default_generator if generator is None else generator
+
+    def new_generator(self, seed: int) -> HostGenerator:
+        return HostGenerator(seed)
+
+    def rand(self, shape: Shape, dtype: str, generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return numpy.random(shape, dtype=self._float_dtype(dtype)).astype(
             self._native_dtypes[dtype], copy=False
         )
 
-    def randn(self, shape: Shape, dtype: str) -> Array:
-        return self._generator.standard_normal(shape, dtype=self._float_dtype(dtype)).astype(
+    def randn(self, shape: Shape, dtype: str, generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return numpy.standard_normal(shape, dtype=self._float_dtype(dtype)).astype(
             self._native_dtypes[dtype], copy=False
         )
 
-    def randint(self, low: int, high: int, shape: Shape, dtype: str) -> Array:
-        return self._generator.integers(low, high, shape, dtype=self._native_dtypes[dtype])
+    def randint(self, low: int, high: int, shape: Shape, dtype: str,
+                generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return numpy.integers(low, high, shape, dtype=self._native_dtypes[dtype])
 
-    def randperm(self, n: int, dtype: str) -> Array:
-        return self._generator.permutation(n).astype(self._native_dtypes[dtype])
+    def randperm(self, n: int, dtype: str, generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return numpy.permutation(n).astype(self._native_dtypes[dtype])
 
     def _float_dtype(self, dtype: str) -> Any:
         # NumPy's generator draws float32 and float64 only; float16 is drawn as float32 and cast.
@@ -174,13 +204,3 @@ class NumpyBackend(Backend):
     def is_exclusive(self, array: Array) -> bool:
         # A fresh result owns its buffer; views (reshape, broadcast_to, slices) have a base.
         return array.base is None and array.flags.writeable
-
-
-def _optimizer_step(name: str, flags: dict[str, bool], param: Array, *args: Any) -> None:
-    """Run optimizer kernel `name` without NumPy's floating-point warnings (PyTorch gives inf
-    and nan silently, e.g. 0 / 0 with eps=0)."""
-    with np.errstate(all="ignore"):
-        if param.size >= numpy_kernels.IN_PLACE_FROM:
-            getattr(numpy_kernels, f"{name}_step")(param, *args, **flags)
-        else:
-            getattr(kernels, f"{name}_step")(xp, param, *args, **flags)

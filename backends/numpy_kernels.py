@@ -74,8 +74,9 @@ def _decay_and_moments(
 
 def adam_step(
     param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, eps: Any, lerp_weight: Any,
-    lerp_complement: Any, beta2: Any, one_minus_beta2: Any, weight_decay: Any, decay_factor: Any,
-    step_size: Any, bias_correction2_sqrt: Any, *, l2: bool, decay: bool, lerp_from_start: bool,
+    lerp_complement: Any, beta2: Any, one_minus_beta2: Any, step_size: Any,
+    bias_correction2_sqrt: Any, weight_decay: Any, decay_factor: Any, *, l2: bool, decay: bool,
+    lerp_from_start: bool,
 ) -> None:
     (scratch,) = _scratch(param)
     _decay_and_moments(param, grad, exp_avg, exp_avg_sq, scratch, lerp_weight, lerp_complement,

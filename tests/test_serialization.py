@@ -270,3 +270,16 @@ def test_save_to_a_path_replaces_the_file_atomically(tmp_path: Path) -> None:
     autodiff.save({"v": 2}, path)
     assert autodiff.load(str(path)) == {"v": 2}
     assert os.listdir(tmp_path) == ["ck.pt"]
+
+
+def test_pytorch_load_options_without_meaning_here_are_refused(tmp_path: Any) -> None:
+    path = tmp_path / "t.pt"
+    autodiff.save({"w": autodiff.ones(2)}, path)
+    assert autodiff.load(path, weights_only=False)["w"].tolist() == [1.0, 1.0]
+    assert autodiff.load(path, mmap=False)["w"].tolist() == [1.0, 1.0]
+    with pytest.raises(TypeError, match=r"^autodiff\.load: pickle_module not supported"):
+        autodiff.load(path, None, object())
+    with pytest.raises(TypeError, match=r"^autodiff\.load: encoding not supported"):
+        autodiff.load(path, encoding="latin1")
+    with pytest.raises(ValueError, match=r"^autodiff\.load: mmap=True is not supported"):
+        autodiff.load(path, mmap=True)

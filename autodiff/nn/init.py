@@ -1,5 +1,6 @@
-"""`autodiff.nn.init`: fill a tensor in place, outside the graph, with values drawn from the
-random generator of the tensor's own device (seeded by `autodiff.manual_seed`)."""
+"""`autodiff.nn.init`: fill a tensor in place, outside the graph, with values drawn from
+`generator` or the default generator of the tensor's own device (seeded by
+`autodiff.manual_seed`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..generator import draw
 from ..tensor import Tensor
 
 _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -43,13 +45,6 @@ def _write(tensor: Tensor, array: Any) -> Tensor:
     return tensor
 
 
-def _no_generator(generator: Any) -> None:
-    if generator is not None:
-        raise NotImplementedError(
-            "autodiff.nn.init: generator= is not supported; seed with autodiff.manual_seed()"
-        )
-
-
 def _float_dtype(tensor: Tensor, kernel: str) -> str:
     """The tensor's dtype name; PyTorch's error from its random kernel for other dtypes."""
     name = tensor._backend.dtype_name(tensor._data)
@@ -65,9 +60,9 @@ def _normal_kernel(tensor: Tensor) -> str:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with values drawn from U(a, b)."""
-    _no_generator(generator)
     backend = tensor._backend
-    values = backend.rand(tensor._data.shape, _float_dtype(tensor, "check_uniform_bounds"))
+    values = draw("uniform_", backend, generator, "rand", tensor._data.shape,
+                  _float_dtype(tensor, "check_uniform_bounds"))
     values *= b - a
     values += a
     return _write(tensor, values)
@@ -75,9 +70,9 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = No
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with values drawn from N(mean, std²)."""
-    _no_generator(generator)
     backend = tensor._backend
-    values = backend.randn(tensor._data.shape, _float_dtype(tensor, _normal_kernel(tensor)))
+    values = draw("normal_", backend, generator, "randn", tensor._data.shape,
+                  _float_dtype(tensor, _normal_kernel(tensor)))
     values *= std
     values += mean
     return _write(tensor, values)
@@ -167,7 +162,6 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     """Fill with values drawn from N(mean, std²) truncated to [a, b], by rejection (PyTorch's
     two regimes: redraw normals outside [a, b] when [a, b] holds over 30% of the mass; else
     uniform proposals on [a, b] accepted with probability pdf(x) / pdf(mode))."""
-    _no_generator(generator)
     dtype = _float_dtype(tensor, _normal_kernel(tensor))
     if (mean < a - 2 * std) or (mean > b + 2 * std):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
@@ -179,7 +173,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     def uniform(low: float, high: float) -> Any:
-        values = backend.rand(shape, dtype)
+        values = draw("uniform_", backend, generator, "rand", shape, dtype)
         values *= high - low
         values += low
         return values
@@ -191,7 +185,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         high = float(backend.item(backend.asarray(b, dtype)))
 
         def normal() -> Any:
-            values = backend.randn(shape, dtype)
+            values = draw("normal_", backend, generator, "randn", shape, dtype)
             values *= std
             values += mean
             return values
@@ -209,7 +203,8 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         def pending_of(candidates: Any) -> Any:
             log_ratio = (candidates - mean) / std
             log_ratio = log_ratio * log_ratio * -0.5 - log_peak
-            return backend.log(backend.rand(shape, dtype)) > log_ratio
+            accept = draw("uniform_", backend, generator, "rand", shape, dtype)
+            return backend.log(accept) > log_ratio
 
         result = uniform(a, b)
         pending = pending_of(result)
@@ -245,7 +240,6 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tenso
     """Fill with a (semi-)orthogonal matrix (Saxe et al., 2013), dimensions after the first
     flattened: the Q of the QR factorisation of a standard normal matrix, its columns' signs
     fixed by R's diagonal so Q is uniform (Mezzadri, 2007), times `gain`."""
-    _no_generator(generator)
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
@@ -254,7 +248,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tenso
     dtype = _float_dtype(tensor, _normal_kernel(tensor))
     rows = tensor._data.shape[0]
     cols = tensor.numel() // rows
-    flattened = backend.randn((rows, cols), dtype)
+    flattened = draw("normal_", backend, generator, "randn", (rows, cols), dtype)
     if rows < cols:
         flattened = backend.permute_dims(flattened, (1, 0))
     q, r = backend.qr(flattened)  # r is (cols, cols): the flattened matrix is now tall
@@ -270,15 +264,15 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tenso
 def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any = None) -> Tensor:
     """Fill a 2-D tensor from N(0, std²), then zero ceil(sparsity * rows) randomly chosen
     entries in each column (Martens, 2010)."""
-    _no_generator(generator)
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor._data.shape
     num_zeros = math.ceil(sparsity * rows)
-    normal_(tensor, 0, std)
+    normal_(tensor, 0, std, generator)
     backend = tensor._backend
     # A random permutation of the rows of each column: a row is zeroed when its rank among
-    # the column's uniform draws is below num_zeros.
-    ranks = backend.argsort(backend.argsort(backend.rand((rows, cols), "float64"), axis=0),
-                            axis=0)
+    # the column's uniform draws is below num_zeros. (PyTorch draws these permutations from
+    # the global generator whatever `generator` is; here a generator gives all the numbers.)
+    order = draw("sparse_", backend, generator, "rand", (rows, cols), "float64")
+    ranks = backend.argsort(backend.argsort(order, axis=0), axis=0)
     return _write(tensor, backend.where(ranks < num_zeros, 0.0, tensor._data))

@@ -8,9 +8,7 @@ recorded op and the step can be differentiated (PyTorch's `differentiable` optim
 
 from __future__ import annotations
 
-from ..ops.elementwise import sqrt
-from ..ops.selection import clamp as clip
-from ..ops.selection import maximum, where
-from ..ops.unary import abs, sign
+from ..ops.selection import clip, maximum, where
+from ..ops.unary import abs, sign, sqrt
 
 __all__ = ["abs", "clip", "maximum", "sign", "sqrt", "where"]

@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 from backends import kernels
 
 from ..tensor import Tensor
-from . import _tensor_xp
 from .checks import (
     check_differentiable_hyperparameters,
     check_fused,
@@ -28,6 +27,7 @@ from .update import (
     increment_step,
     operands,
     saved,
+    update_on_tensors,
     use_grad_for_differentiable,
 )
 
@@ -122,8 +122,8 @@ class Adam(Optimizer):
                     amsgrad_update(xp, data, grad, exp_avg, exp_avg_sq, max_exp_avg_sq,
                                    eps=group["eps"], step=step, **options)
                 elif differentiable:
-                    kernels.adam_update(_tensor_xp, data, grad, exp_avg, exp_avg_sq,
-                                        eps=group["eps"], step=step, **options)
+                    update_on_tensors("adam", data, grad, exp_avg, exp_avg_sq,
+                                      eps=group["eps"], step=step, **options)
                 else:  # the backend's kernel (one launch on a GPU)
                     param._backend.adam_update(data, grad, exp_avg, exp_avg_sq,
                                                eps=group["eps"], step=step, **options)
@@ -153,9 +153,11 @@ def amsgrad_update(xp: Any, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any
                    weight_decay: float, step: float, decoupled: bool) -> None:
     """One amsgrad Adam step, in place: Adam's operations with the running maximum of the
     second moment in the denominator (PyTorch's single-tensor Adam, in its order)."""
-    scalars, flags = kernels.moment_scalars(lr=lr, beta1=beta1, beta2=beta2,
-                                            weight_decay=weight_decay, decoupled=decoupled)
-    kernels.decay_and_moments(xp, param, grad, exp_avg, exp_avg_sq, *scalars, **flags)
+    (lerp_weight, lerp_complement, _, one_minus_beta2), flags = kernels.moment_scalars(
+        lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, decoupled=decoupled)
+    kernels.decay_and_moments(param, grad, exp_avg, exp_avg_sq, lerp_weight, lerp_complement,
+                              beta2, one_minus_beta2, weight_decay, 1 - lr * weight_decay,
+                              **flags)
     step_size = lr / (1 - beta1**step)
     bias_correction2_sqrt = (1 - beta2**step) ** 0.5
     maximum = xp.maximum(saved(max_exp_avg_sq), saved(exp_avg_sq))

@@ -6,9 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
-from backends import kernels
-
-from . import _tensor_xp
 from .checks import check_betas_eps, check_differentiable_hyperparameters, refuse_capturable
 from .optimizer import Optimizer
 from .update import (
@@ -16,6 +13,7 @@ from .update import (
     hyperparameter,
     increment_step,
     operands,
+    update_on_tensors,
     use_grad_for_differentiable,
 )
 
@@ -77,7 +75,7 @@ class NAdam(Optimizer):
                                step=step, decoupled=group["decoupled_weight_decay"], mu=mu,
                                mu_next=mu_next, mu_product=mu_product.item())
                 if differentiable:
-                    kernels.nadam_update(_tensor_xp, data, grad, exp_avg, exp_avg_sq, **options)
+                    update_on_tensors("nadam", data, grad, exp_avg, exp_avg_sq, **options)
                 else:  # the backend's kernel (one launch on a GPU)
                     param._backend.nadam_update(data, grad, exp_avg, exp_avg_sq, **options)
                     bump_versions(param, state["exp_avg"], state["exp_avg_sq"])

@@ -8,6 +8,9 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from backends import kernels
+from backends.kernels import Kernels
+
 from ..grad_mode import set_grad_enabled
 from ..tensor import Tensor
 from . import _tensor_xp
@@ -85,3 +88,13 @@ def lerp_(start: Any, end: Any, weight: float) -> None:
         start -= end
         start *= 1 - weight
         start += end
+
+
+def update_on_tensors(name: str, param: Tensor, grad: Tensor, exp_avg: Tensor,
+                      exp_avg_sq: Tensor, *, eps: float, **options: Any) -> None:
+    """What the backend's `<name>_update` ("adam", "nadam", "radam") does, on Tensors: the
+    scalars of `kernels.<name>_scalars`, then the kernel `Kernels.<name>_step` run over
+    `_tensor_xp`, so autograd records each of its operations (differentiable=True)."""
+    scalars, flags = getattr(kernels, f"{name}_scalars")(**options)
+    step = getattr(Kernels, f"{name}_step")
+    step(_tensor_xp, param, grad, exp_avg, exp_avg_sq, eps, *scalars, **flags)

@@ -205,7 +205,7 @@ def test_sparse_zeroes_a_fraction_of_each_column(device: str) -> None:
         init.sparse_(autodiff.empty(3), 0.1)
 
 
-def test_random_fills_refuse_integer_tensors_and_generators_as_pytorch() -> None:
+def test_random_fills_refuse_integer_tensors_as_pytorch() -> None:
     integer = autodiff.zeros(3, 3, dtype=autodiff.int64)
     for fill in (init.normal_, init.trunc_normal_, init.orthogonal_,
                  lambda t: init.sparse_(t, 0.5)):
@@ -215,8 +215,53 @@ def test_random_fills_refuse_integer_tensors_and_generators_as_pytorch() -> None
     with pytest.raises(NotImplementedError,
                        match="\"check_uniform_bounds\" not implemented for 'Long'"):
         init.uniform_(integer)
-    # autodiff has no tensor-generating Generator yet: generator= is refused by name.
-    for fill in (init.uniform_, init.normal_, init.trunc_normal_, init.orthogonal_,
-                 lambda t, generator: init.sparse_(t, 0.5, generator=generator)):
-        with pytest.raises(NotImplementedError, match="generator= is not supported"):
-            fill(autodiff.empty(3, 3), generator=autodiff.Generator())
+    torch = pytest.importorskip("torch")
+    for name in ("normal_", "trunc_normal_", "orthogonal_", "uniform_"):
+        with pytest.raises(NotImplementedError) as ours:
+            getattr(init, name)(integer)
+        with pytest.raises(NotImplementedError) as theirs:
+            getattr(torch.nn.init, name)(torch.zeros(3, 3, dtype=torch.int64))
+        assert str(ours.value) == str(theirs.value)
+
+
+FILLS = {
+    "trunc_normal_": lambda t, g: init.trunc_normal_(t, 0.5, 1.0, -1.0, 1.5, generator=g),
+    "trunc_normal_ tail": lambda t, g: init.trunc_normal_(t, 0.0, 1.0, 2.0, 3.0, generator=g),
+    "orthogonal_": lambda t, g: init.orthogonal_(t, generator=g),
+    "sparse_": lambda t, g: init.sparse_(t, 0.3, generator=g),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FILLS))
+def test_a_generator_repeats_the_fill_and_leaves_the_default_alone(name: str,
+                                                                   device: str) -> None:
+    fill = FILLS[name]
+    generator = autodiff.Generator(device).manual_seed(5)
+    default = autodiff.Generator._default(autodiff.empty(0, device=device)._backend)
+    before = default.get_state().tolist()
+    first = fill(autodiff.empty(6, 4, device=device), generator).cpu().numpy()
+    assert default.get_state().tolist() == before  # the default stream did not move
+    second = fill(autodiff.empty(6, 4, device=device), generator).cpu().numpy()
+    assert not np.array_equal(first, second)
+    again = fill(autodiff.empty(6, 4, device=device), generator.manual_seed(5)).cpu().numpy()
+    np.testing.assert_array_equal(again, first)
+
+
+def test_a_generator_argument_is_checked_as_pytorch() -> None:
+    with pytest.raises(TypeError, match=r"^normal_\(\): argument 'generator' must be "
+                                        r"torch\.Generator, not int$"):
+        init.orthogonal_(autodiff.empty(3, 3), generator=3)
+    target = autodiff.zeros(3, 3, device="strict:1")
+    for fill in FILLS.values():
+        with pytest.raises(RuntimeError, match="Expected a 'strict' device type for generator "
+                                               "but found 'cpu'"):
+            fill(target, autodiff.Generator("cpu"))
+    assert target.tolist() == [[0.0] * 3] * 3  # refused before anything was written
+    torch = pytest.importorskip("torch")
+    for name in ("trunc_normal_", "orthogonal_", "sparse_"):
+        args = (0.5,) if name == "sparse_" else ()
+        with pytest.raises(TypeError) as ours:
+            getattr(init, name)(autodiff.empty(3, 3), *args, generator=3)
+        with pytest.raises(TypeError) as theirs:
+            getattr(torch.nn.init, name)(torch.empty(3, 3), *args, generator=3)
+        assert str(ours.value) == str(theirs.value)

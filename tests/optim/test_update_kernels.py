@@ -4,7 +4,9 @@ generic kernel run on NumPy."""
 
 from __future__ import annotations
 
+import functools
 import itertools
+import types
 import warnings
 from typing import Any
 
@@ -13,12 +15,26 @@ import numpy as np
 import pytest
 
 import backends
-from backends import kernels, numpy_kernels
+from backends import numpy_kernels
+from backends.kernels import Kernels
+from tests.test_kernels import cupy_backend  # noqa: F401  (the stand-in CuPy, a fixture)
 
 OPTIONS = [dict(beta1=beta1, weight_decay=weight_decay, decoupled=decoupled)
            for beta1, weight_decay, decoupled in itertools.product(
                (0.9, 0.3), (0.0, 0.1), (False, True)) if weight_decay or not decoupled]
 NAMES = ["adam", "nadam", "radam"]
+# Stand-ins for a backend that the composites (`Kernels.<name>_update`) run their kernel on: the
+# generic kernels over NumPy, and NumPy's in-place versions at every size (the NumPy backend
+# uses those from numpy_kernels.IN_PLACE_FROM elements on).
+GENERIC = types.SimpleNamespace(**{f"{name}_step": functools.partial(
+    getattr(Kernels, f"{name}_step"), npx) for name in NAMES})
+IN_PLACE = types.SimpleNamespace(**{f"{name}_step": getattr(numpy_kernels, f"{name}_step")
+                                    for name in NAMES})
+
+
+def _composite(name: str, backend: Any) -> Any:
+    """`Kernels.<name>_update` run on `backend`."""
+    return functools.partial(getattr(Kernels, f"{name}_update").function, backend)
 
 
 def _arrays(dtype: str, shape: tuple[int, ...] = (5, 4)) -> list[np.ndarray]:
@@ -52,25 +68,14 @@ def test_numpy_in_place_kernels_match_the_generic_ones(name: str, options: dict[
     param, *grads = _arrays(dtype)
     generic = [param.copy(), np.zeros_like(param), np.zeros_like(param)]
     in_place = [param.copy(), np.zeros_like(param), np.zeros_like(param)]
-    generic_update = getattr(kernels, f"{name}_update")
-    _update(name, lambda *a, **k: generic_update(npx, *a, **k), generic, grads, **options)
-    in_place_update = getattr(_InPlace(), f"{name}_update")  # numpy_kernels at every size
-    _update(name, in_place_update, in_place, grads, **options)
+    _update(name, _composite(name, GENERIC), generic, grads, **options)
+    _update(name, _composite(name, IN_PLACE), in_place, grads, **options)
     for ours, expected in zip(in_place, generic):
         assert ours.dtype == expected.dtype
         # The moments are the same operations; param may differ by a rounding or two where
         # the in-place form reorders a product and a quotient.
         np.testing.assert_allclose(ours, expected, rtol=8 * np.finfo(dtype).eps,
                                    atol=8 * np.finfo(dtype).eps * np.abs(expected).max())
-
-
-class _InPlace(backends.get_backend("cpu").__class__):  # type: ignore[misc]
-    """The NumPy backend with its in-place kernels at every size (the backend itself uses
-    them from numpy_kernels.IN_PLACE_FROM elements on)."""
-
-    def optimizer_kernel(self, name: str, flags: dict[str, bool]) -> Any:
-        kernel = getattr(numpy_kernels, f"{name}_step")
-        return lambda *args: kernel(*args, **flags)
 
 
 def test_the_backend_runs_the_in_place_kernels_on_large_parameters() -> None:
@@ -81,7 +86,7 @@ def test_the_backend_runs_the_in_place_kernels_on_large_parameters() -> None:
     backend_state = [param.copy(), np.zeros(size), np.zeros(size)]
     options = dict(lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=0.0, step=1,
                    decoupled=False)
-    kernels.adam_update(npx, generic[0], grad, generic[1], generic[2], **options)
+    _composite("adam", GENERIC)(generic[0], grad, generic[1], generic[2], **options)
     backends.get_backend("cpu").adam_update(backend_state[0], grad, backend_state[1],
                                             backend_state[2], **options)
     # The in-place version's s * (m / d) against the expression's (s * m) / d: a rounding.
@@ -90,14 +95,14 @@ def test_the_backend_runs_the_in_place_kernels_on_large_parameters() -> None:
 
 
 def test_numpy_kernels_reuse_one_workspace_and_release_it() -> None:
-    backend = _InPlace()
+    nadam_update = _composite("nadam", IN_PLACE)
     results = []
     for shape in [(7,), (3, 11), (7,)]:  # a larger call between two equal ones
         param, grad = _arrays("float64", shape)[:2]
         state = [param.copy(), np.zeros_like(param), np.zeros_like(param)]
-        backend.nadam_update(state[0], grad, state[1], state[2], lr=0.1, beta1=0.9,
-                             beta2=0.99, eps=1e-8, weight_decay=0.0, step=1.0,
-                             decoupled=False, mu=0.9, mu_next=0.9, mu_product=0.9)
+        nadam_update(state[0], grad, state[1], state[2], lr=0.1, beta1=0.9, beta2=0.99,
+                     eps=1e-8, weight_decay=0.0, step=1.0, decoupled=False, mu=0.9,
+                     mu_next=0.9, mu_product=0.9)
         results.append(state[0])
     np.testing.assert_array_equal(results[0], results[2])
     numpy_kernels.release_workspace()
@@ -125,8 +130,7 @@ def test_update_on_device_matches_the_generic_kernel(name: str, options: dict[st
     backend = backends.get_backend(device)
     param, *grads = _arrays(dtype)
     expected = [param.copy(), np.zeros_like(param), np.zeros_like(param)]
-    generic_update = getattr(kernels, f"{name}_update")
-    _update(name, lambda *a, **k: generic_update(npx, *a, **k), expected, grads, **options)
+    _update(name, _composite(name, GENERIC), expected, grads, **options)
     state = [backend.asarray(a, dtype) for a in (param, np.zeros_like(param),
                                                  np.zeros_like(param))]
     _update(name, getattr(backend, f"{name}_update"), state,
@@ -136,3 +140,22 @@ def test_update_on_device_matches_the_generic_kernel(name: str, options: dict[st
         np.testing.assert_allclose(backend.to_numpy(actual), wanted,
                                    rtol=8 * np.finfo(dtype).eps,
                                    atol=8 * np.finfo(dtype).eps * np.abs(wanted).max())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_cupy_backend_compiles_the_adam_family(name: str,
+                                                   cupy_backend: Any) -> None:  # noqa: F811
+    """Over the stand-in CuPy (NumPy with an identity `fuse`, tests/test_kernels.py): each
+    kernel is compiled once per static variant, and the composite run on the compiled kernel
+    gives the Python kernel's results."""
+    compiled = cupy_backend._COMPILED[f"{name}_step"]
+    backend = types.SimpleNamespace(**{f"{name}_step": compiled})
+    for options in OPTIONS:
+        param, *grads = _arrays("float64")
+        ours = [param.copy(), np.zeros_like(param), np.zeros_like(param)]
+        expected = [param.copy(), np.zeros_like(param), np.zeros_like(param)]
+        _update(name, _composite(name, backend), ours, grads, **options)
+        _update(name, _composite(name, GENERIC), expected, grads, **options)
+        for actual, wanted in zip(ours, expected):
+            np.testing.assert_array_equal(actual, wanted)
+    assert f"{name}_step" in cupy_backend.fused_names
