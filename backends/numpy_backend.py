@@ -8,7 +8,7 @@ from typing import Any
 import array_api_compat.numpy as xp
 import numpy as np
 
-from . import numpy_kernels
+from . import dlpack, numpy_kernels
 from .base import Array, Backend, Shape
 from .decompositions import translate_errors
 from .device import Device
@@ -204,3 +204,16 @@ class NumpyBackend(Backend):
     def is_exclusive(self, array: Array) -> bool:
         # A fresh result owns its buffer; views (reshape, broadcast_to, slices) have a base.
         return array.base is None and array.flags.writeable
+
+    def from_dlpack(self, obj: Any, copy: bool | None = None) -> Array:
+        if dlpack.is_capsule(obj):
+            array = dlpack.capsule_to_numpy(obj)
+            return array.copy() if copy else array
+        if copy is None:  # NumPy before 2.1 has no `copy` argument
+            return np.from_dlpack(obj)
+        return np.from_dlpack(obj, copy=copy)
+
+    def as_strided(self, storage: Array, shape: Shape, strides: Shape, offset: int) -> Array:
+        itemsize = storage.itemsize
+        return np.lib.stride_tricks.as_strided(
+            storage[offset:], shape, tuple(stride * itemsize for stride in strides))
