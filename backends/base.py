@@ -11,6 +11,7 @@ onto the instance (`self.exp = xp.exp`): one attribute lookup and no extra Pytho
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -251,6 +252,58 @@ class Backend:
         """
         raise NotImplementedError
 
+    # ----------------------------------------------------------------------------- windows
+    def sliding_windows(self, array: Array, window_shape: Shape, stride: Shape,
+                        dilation: Shape) -> Array:
+        """The windows of `array` over its trailing len(window_shape) dims, shaped
+        (*leading, *positions, *window): element [..., o, k] is array[..., o * stride +
+        k * dilation] per windowed dim (convolution's im2col, pooling's windows).
+
+        The array API has no strides, so this gathers the windows (a copy, one `take` per
+        windowed dim); NumPy and CuPy return a read-only strided view instead.
+        """
+        count = len(window_shape)
+        first = array.ndim - count
+        out = array
+        # Last windowed dim first: splitting it in two leaves the earlier axes where they are.
+        for axis in reversed(range(first, array.ndim)):
+            window, step, spacing = (window_shape[axis - first], stride[axis - first],
+                                     dilation[axis - first])
+            positions = window_positions(array.shape[axis], window, step, spacing)
+            starts = self.arange(0, positions * step, step, "int64")
+            offsets = self.arange(0, window * spacing, spacing, "int64")
+            index = self.reshape(self.add(self.reshape(starts, (-1, 1)), offsets), (-1,))
+            out = self.take(out, index, axis=axis)
+            shape = out.shape
+            out = self.reshape(out, (*shape[:axis], positions, window, *shape[axis + 1:]))
+        # (*leading, o0, k0, o1, k1, ...) -> (*leading, o0, o1, ..., k0, k1, ...)
+        order = (*range(first), *range(first, first + 2 * count, 2),
+                 *range(first + 1, first + 2 * count, 2))
+        return self.permute_dims(out, order)
+
+    def fold_windows(self, windows: Array, spatial_shape: Shape, stride: Shape,
+                     dilation: Shape) -> Array:
+        """The adjoint of `sliding_windows` (col2im): a zero array of shape
+        (*leading, *spatial_shape) into which every window of `windows` (shaped as
+        `sliding_windows` returns them) is added back where it was taken from. One strided
+        add per window element (kernel tap), never a loop over positions."""
+        count = len(spatial_shape)
+        lead = windows.shape[:windows.ndim - 2 * count]
+        positions = windows.shape[len(lead):len(lead) + count]
+        window = windows.shape[len(lead) + count:]
+        out = self.zeros((*lead, *spatial_shape), self.dtype_name(windows))
+        if 0 in positions:
+            return out
+        for tap in itertools.product(*(range(size) for size in window)):
+            key = (..., *(slice(k * spacing, k * spacing + step * (o - 1) + 1, step)
+                          for k, o, step, spacing in zip(tap, positions, stride, dilation)))
+            self._add_slice(out, key, windows[(..., *tap)])
+        return out
+
+    def _add_slice(self, out: Array, key: Any, values: Array) -> None:
+        """out[key] += values for a key of slices (NumPy adds through the view in place)."""
+        self.setitem(out, key, self.add(self.getitem(out, key), values))
+
     # ----------------------------------------------------------------------------- host, devices
     def to_numpy(self, array: Array) -> Any:
         """A NumPy array with the same values (shares memory where the backend allows)."""
@@ -331,3 +384,8 @@ def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
 
 def numel(shape: Sequence[int]) -> int:
     return math.prod(shape)
+
+
+def window_positions(size: int, window: int, stride: int, dilation: int) -> int:
+    """How many windows of `window` elements `dilation` apart fit in `size`, `stride` apart."""
+    return max((size - dilation * (window - 1) - 1) // stride + 1, 0)

@@ -48,3 +48,13 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
 
 # (issue 3, shape and indexing)
 from ..ops.padding import pad  # noqa: E402
+
+# isort: split
+from ..ops.conv import (  # noqa: E402
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
