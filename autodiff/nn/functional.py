@@ -58,3 +58,4 @@ from ..ops.conv import (  # noqa: E402
     conv_transpose2d,
     conv_transpose3d,
 )
+from ..ops.fold import fold, unfold  # noqa: E402

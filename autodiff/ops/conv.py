@@ -40,8 +40,8 @@ class ConvGeometry:
 
 
 # ----------------------------------------------------------------------------- array kernels
-def _columns(backend: Backend, x: Any, kernel: Sequence[int], geometry: ConvGeometry,
-             positions: Sequence[int]) -> Any:
+def columns_of(backend: Backend, x: Any, kernel: Sequence[int], geometry: ConvGeometry,
+            positions: Sequence[int]) -> Any:
     """im2col: (N, groups, C/groups * prod(kernel), prod(positions)), the first `positions`
     windows of the padded input per dim."""
     count = len(kernel)
@@ -63,7 +63,7 @@ def convolve(backend: Backend, x: Any, weight: Any, geometry: ConvGeometry,
     """The convolution of x (N, C, *spatial) with weight (C_out, C/groups, *kernel)."""
     groups = geometry.groups
     out_channels = weight.shape[0]
-    columns = _columns(backend, x, weight.shape[2:], geometry, positions)
+    columns = columns_of(backend, x, weight.shape[2:], geometry, positions)
     matrix = backend.reshape(weight, (groups, out_channels // groups, -1))
     out = backend.matmul(matrix, columns)  # (N, groups, C_out/groups, positions)
     return backend.reshape(out, (x.shape[0], out_channels, *positions))
@@ -76,13 +76,22 @@ def convolve_transpose(backend: Backend, g: Any, weight: Any, geometry: ConvGeom
     groups = geometry.groups
     out_channels, group_channels = weight.shape[:2]
     kernel = weight.shape[2:]
-    count = len(kernel)
     positions = g.shape[2:]
     batch = g.shape[0]
     matrix = backend.reshape(weight, (groups, out_channels // groups, -1))
     grads = backend.reshape(g, (batch, groups, out_channels // groups, math.prod(positions)))
     columns = backend.matmul(backend.permute_dims(matrix, (0, 2, 1)), grads)
-    windows = backend.reshape(columns, (batch, groups * group_channels, *kernel, *positions))
+    return fold_columns(backend, columns, groups * group_channels, kernel, positions, geometry,
+                        spatial)
+
+
+def fold_columns(backend: Backend, columns: Any, channels: int, kernel: Sequence[int],
+                 positions: Sequence[int], geometry: ConvGeometry,
+                 spatial: Sequence[int]) -> Any:
+    """col2im, the adjoint of `columns`: columns (N, ..., C * prod(kernel), prod(positions))
+    added back into an array (N, C, *spatial)."""
+    count = len(kernel)
+    windows = backend.reshape(columns, (columns.shape[0], channels, *kernel, *positions))
     order = (0, 1, *range(2 + count, 2 + 2 * count), *range(2, 2 + count))
     padded = tuple(size + before + after
                    for size, (before, after) in zip(spatial, geometry.padding))
@@ -98,7 +107,7 @@ def convolve_weight_grad(backend: Backend, x: Any, g: Any, geometry: ConvGeometr
     groups = geometry.groups
     out_channels = g.shape[1]
     positions = g.shape[2:]
-    columns = _columns(backend, x, kernel, geometry, positions)
+    columns = columns_of(backend, x, kernel, geometry, positions)
     grads = backend.reshape(g, (g.shape[0], groups, out_channels // groups,
                                 math.prod(positions)))
     per_sample = backend.matmul(grads, backend.permute_dims(columns, (0, 1, 3, 2)))
