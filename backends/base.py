@@ -171,6 +171,10 @@ class Backend:
     def dtype_name(self, array: Array) -> str:
         return self._dtype_names[array.dtype]
 
+    def is_floating(self, dtype: Any) -> bool:
+        """Whether a native dtype (an array's `.dtype`) is a floating-point one."""
+        return dtype in self._floating
+
     def astype(self, array: Array, dtype: str, copy: bool = False) -> Array:
         return self.xp.astype(array, self._native_dtypes[dtype], copy=copy)
 

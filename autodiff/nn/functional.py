@@ -59,3 +59,12 @@ from ..ops.conv import (  # noqa: E402
     conv_transpose3d,
 )
 from ..ops.fold import fold, unfold  # noqa: E402
+from ..ops.max_pool import max_pool1d, max_pool2d, max_pool3d  # noqa: E402
+from ..ops.avg_pool import (  # noqa: E402
+    avg_pool1d,
+    avg_pool2d,
+    avg_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+)
