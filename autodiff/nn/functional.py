@@ -68,3 +68,12 @@ from ..ops.avg_pool import (  # noqa: E402
     lp_pool2d,
     lp_pool3d,
 )
+from ..ops.max_unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: E402
+from ..ops.adaptive_pool import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
+)
