@@ -50,6 +50,22 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
 from ..ops.padding import pad  # noqa: E402
 
 # isort: split
+from ..ops.adaptive_pool import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
+)
+from ..ops.avg_pool import (  # noqa: E402
+    avg_pool1d,
+    avg_pool2d,
+    avg_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+)
 from ..ops.conv import (  # noqa: E402
     conv1d,
     conv2d,
@@ -60,20 +76,4 @@ from ..ops.conv import (  # noqa: E402
 )
 from ..ops.fold import fold, unfold  # noqa: E402
 from ..ops.max_pool import max_pool1d, max_pool2d, max_pool3d  # noqa: E402
-from ..ops.avg_pool import (  # noqa: E402
-    avg_pool1d,
-    avg_pool2d,
-    avg_pool3d,
-    lp_pool1d,
-    lp_pool2d,
-    lp_pool3d,
-)
 from ..ops.max_unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: E402
-from ..ops.adaptive_pool import (  # noqa: E402
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_avg_pool3d,
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
-    adaptive_max_pool3d,
-)
