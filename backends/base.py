@@ -301,7 +301,7 @@ class Backend:
         for tap in itertools.product(*(range(size) for size in window)):
             key = (..., *(slice(k * spacing, k * spacing + step * (o - 1) + 1, step)
                           for k, o, step, spacing in zip(tap, positions, stride, dilation)))
-            self._add_slice(out, key, windows[(..., *tap)])
+            self._add_slice(out, key, self.getitem(windows, (Ellipsis, *tap)))
         return out
 
     def _add_slice(self, out: Array, key: Any, values: Array) -> None:
