@@ -77,3 +77,9 @@ from ..ops.conv import (  # noqa: E402
 from ..ops.fold import fold, unfold  # noqa: E402
 from ..ops.max_pool import max_pool1d, max_pool2d, max_pool3d  # noqa: E402
 from ..ops.max_unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: E402
+from ..ops.normalization import (  # noqa: E402
+    batch_norm,
+    group_norm,
+    instance_norm,
+    local_response_norm,
+)
