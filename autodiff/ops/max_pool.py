@@ -224,8 +224,8 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                 f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional tensor for "
                 "argument #1 'self' (while checking arguments for max_pool1d)")
         kernel = _one(kernel_size, "kernel_size", "max_pool1d")
-        steps: tuple[int, ...] = () if stride is None or (not isinstance(stride, int) and not list(stride)) \
-            else (_one(stride, "stride", "max_pool1d"),)
+        omitted = stride is None or (not isinstance(stride, int) and not list(stride))
+        steps: tuple[int, ...] = () if omitted else (_one(stride, "stride", "max_pool1d"),)
         pad = _one(padding, "padding", "max_pool1d")
         spacing = _one(dilation, "dilation", "max_pool1d")
     else:
