@@ -104,3 +104,16 @@ def test_shape_functional_export_has_an_op_table_entry(name: str) -> None:
 def test_the_coverage_rule_catches_a_missing_entry() -> None:
     assert not _covered("no_such_op")
     assert _covered("pow") and not _covered("po")
+
+
+# The vision layers of nn.functional (convolution, pooling, normalization, resampling, ...).
+VISION_MODULES = {
+    f"autodiff.ops.{name}" for name in (
+        "conv", "fold", "max_pool", "avg_pool", "adaptive_pool", "max_unpool", "normalization",
+    )
+}
+
+
+@pytest.mark.parametrize("name", _family_exports(F, VISION_MODULES))
+def test_vision_functional_export_has_an_op_table_entry(name: str) -> None:
+    assert _covered(f"F.{name}"), f"autodiff.nn.functional.{name} has no 'F.{name}' entry"

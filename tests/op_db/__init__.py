@@ -51,14 +51,18 @@ UNARY_SHAPES = (Sample(((3, 4),)), Sample(((),)), Sample(((2, 0),)), Sample(((2,
 
 # The family modules import the names above, so they are imported after them.
 from .activation import ACTIVATION  # noqa: E402
+from .conv import CONV  # noqa: E402
 from .elementwise import ELEMENTWISE  # noqa: E402
 from .indexing import INDEXING  # noqa: E402
 from .inplace import INPLACE  # noqa: E402
 from .linalg import LINALG  # noqa: E402
 from .loss import LOSS  # noqa: E402
+from .normalization import NORMALIZATION  # noqa: E402
+from .pooling import POOLING  # noqa: E402
 from .reduction import REDUCTION  # noqa: E402
 from .shape import SHAPE  # noqa: E402
 
 OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
+    *CONV, *POOLING, *NORMALIZATION,
 ]
