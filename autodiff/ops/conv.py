@@ -191,9 +191,10 @@ class ConvolutionWeight(Function):
 
 
 # ----------------------------------------------------------------------------- arguments
-def _expand(value: Any, count: int, name: str) -> tuple[int, ...]:
-    """An int or a sequence of 1 or `count` ints as `count` ints (PyTorch's expand_param)."""
-    values = [value] if isinstance(value, int) else list(value)
+def _expand(value: Any, count: int, name: str, dims: int) -> tuple[int, ...]:
+    """PyTorch's argument parsing then expand_param_if_needed: an int is `dims` ints (the
+    function's spatial dims), then a list of 1 int is `count` ints (the weight's)."""
+    values = [value] * dims if isinstance(value, int) else list(value)
     if len(values) == 1:
         values = values * count
     if len(values) != count:
@@ -265,8 +266,8 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
                           transposed, output_padding, groups, dims, name)
         return out.squeeze(0)
     count = weight.dim() - 2
-    stride = _expand(stride, count, "stride")
-    dilation = _expand(dilation, count, "dilation")
+    stride = _expand(stride, count, "stride", dims)
+    dilation = _expand(dilation, count, "dilation", dims)
     kernel = tuple(weight._data.shape[2:])
     same = False
     if isinstance(padding, str):
@@ -277,18 +278,23 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
         same = padding == "same"
         pads: tuple[int, ...] = (0,) * count
     else:
-        pads = _expand(padding, count, "padding")
-    output_padding = _expand(output_padding, count, "output_padding")
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("non-positive stride is not supported")
+        pads = _expand(padding, count, "padding", dims)
+    output_padding = _expand(output_padding, count, "output_padding", dims)
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
     if any(p < 0 for p in pads):
         raise RuntimeError("negative padding is not supported")
     if any(p < 0 for p in output_padding):
         raise RuntimeError("negative output_padding is not supported")
-    if any(d <= 0 for d in dilation):
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d < 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    if any(d == 0 for d in dilation):
+        # PyTorch's autograd path checks this before its kernels do, in other words.
+        if input.requires_grad or weight.requires_grad:
+            raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
         raise RuntimeError("non-positive dilation is not supported")
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
     if transposed:
         for op, s, d in zip(output_padding, stride, dilation):
             if op >= s and op >= d:

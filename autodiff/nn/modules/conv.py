@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...creation import empty
+from ...dtypes import Size
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -200,7 +201,7 @@ class _ConvTransposeNd(_ConvNd):
             if size < low or size > high:
                 raise ValueError(
                     f"requested an output size of {sizes}, but valid sizes range from "
-                    f"{minimum} to {maximum} (for an input of {input.size()[2:]})")
+                    f"{minimum} to {maximum} (for an input of {Size(input.size()[2:])})")
         return tuple(size - low for size, low in zip(sizes, minimum))
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
