@@ -125,12 +125,14 @@ def _unpool(input: Tensor, indices: Tensor, spatial: tuple[int, ...],
         outside = backend.logical_or(backend.less(index, 0),
                                      backend.greater_equal(index, plane))
         if backend.item(backend.any(outside)):
+            # PyTorch's kernel reports the last invalid index it meets (one thread's order).
             flat = backend.reshape(index, (-1,))
-            first = backend.argmax(backend.reshape(outside, (-1,)))
-            bad = backend.item(backend.take(flat, backend.reshape(first, (1,))))
+            last = flat.shape[0] - 1 - backend.argmax(
+                backend.flip(backend.reshape(outside, (-1,)), axis=0))
+            bad = backend.item(backend.take(flat, backend.reshape(last, (1,))))
             sizes = "x".join(str(size) for size in spatial)
             raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
-                               f"{sizes}")
+                               f"{sizes})")
     op = MaxUnpool3D if count == 3 else MaxUnpool2D
     return op.apply(input, indices=index, spatial=spatial)
 

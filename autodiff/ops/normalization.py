@@ -29,6 +29,16 @@ def _channel_shape(ndim: int, channels: int) -> tuple[int, ...]:
     return (1, channels, *(1,) * (ndim - 2))
 
 
+def accurate_mean(backend: Backend, x: Any, axis: Any) -> Any:
+    """The mean over `axis` (kept), accumulated in float64 and rounded once to x's dtype, so a
+    constant slice's mean is the constant itself and its deviations are exactly zero."""
+    if backend.dtype_name(x) == "float64":
+        return backend.mean(x, axis=axis, keepdims=True)
+    total = backend.sum(x, axis=axis, keepdims=True, dtype=backend.native_dtype("float64"))
+    count = math.prod(x.shape[a] for a in ((axis,) if isinstance(axis, int) else axis))
+    return backend.astype(backend.divide(total, max(count, 1)), backend.dtype_name(x))
+
+
 def _affine(backend: Backend, normalized: Any, weight: Any, bias: Any) -> Any:
     shape = _channel_shape(normalized.ndim, normalized.shape[1])
     out = normalized if weight is None else backend.multiply(normalized,
@@ -52,7 +62,7 @@ class NativeBatchNorm(Function):
         axes = (0, *range(2, x.ndim))
         compute = x if backend.dtype_name(x) != "float16" else backend.astype(x, "float32")
         if training:
-            mean = backend.mean(compute, axis=axes, keepdims=True)
+            mean = accurate_mean(backend, compute, axes)
             centered = backend.subtract(compute, mean)
             variance = backend.mean(backend.multiply(centered, centered), axis=axes,
                                     keepdims=True)
@@ -248,7 +258,7 @@ class NativeGroupNorm(Function):
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, groups: int, eps: float) -> Any:
         backend = ctx.backend
         grouped = backend.reshape(x, (x.shape[0], groups, -1))
-        mean = backend.mean(grouped, axis=2, keepdims=True)
+        mean = accurate_mean(backend, grouped, 2)
         centered = backend.subtract(grouped, mean)
         variance = backend.mean(backend.multiply(centered, centered), axis=2, keepdims=True)
         rstd = backend.divide(1.0, backend.sqrt(backend.add(variance, eps)))
