@@ -248,6 +248,18 @@ class Backend:
     def setitem(self, array: Array, key: Any, value: Any) -> None:
         array[key] = value
 
+    def put_along_axis(self, target: Array, indices: Array, values: Array, axis: int) -> None:
+        """target[..., indices[...], ...] = values along `axis`, in place (the inverse of
+        `take_along_axis`; indices has size 1 along `axis`). The array API has none: this
+        compares every position with the index and selects."""
+        size = target.shape[axis]
+        shape = [1] * target.ndim
+        shape[axis] = size
+        positions = self.reshape(self.arange(0, size, 1, "int64"), tuple(shape))
+        chosen = self.equal(positions, indices)
+        values = self.astype(values, self.dtype_name(target))
+        self.setitem(target, (...,), self.where(chosen, values, target))
+
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         """target[key] += values, accumulating over repeated indices (scatter-add), in place.
 

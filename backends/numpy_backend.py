@@ -164,6 +164,9 @@ class NumpyBackend(Backend):
     def _add_slice(self, out: Array, key: Any, values: Array) -> None:
         out[key] += values
 
+    def put_along_axis(self, target: Array, indices: Array, values: Array, axis: int) -> None:
+        np.put_along_axis(target, indices, values, axis)
+
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         np.add.at(target, key, values)
         return target

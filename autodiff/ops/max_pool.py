@@ -99,10 +99,9 @@ class MaxPoolScatter(Function):
         backend = ctx.backend
         ctx.geometry, ctx.arg = geometry, arg
         size = math.prod(geometry.kernel)
-        hot = backend.equal(backend.expand_dims(arg, axis=-1),
-                            backend.arange(0, size, 1, "int64"))
-        zero = backend.zeros((), backend.dtype_name(grad))
-        columns = backend.where(hot, backend.expand_dims(grad, axis=-1), zero)
+        columns = backend.zeros((*grad.shape, size), backend.dtype_name(grad))
+        backend.put_along_axis(columns, backend.expand_dims(arg, axis=-1),
+                               backend.expand_dims(grad, axis=-1), axis=-1)
         windows = backend.reshape(columns, (*grad.shape, *geometry.kernel))
         return fold_into(backend, windows, geometry, spatial)
 

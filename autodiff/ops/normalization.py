@@ -41,9 +41,12 @@ def accurate_mean(backend: Backend, x: Any, axis: Any) -> Any:
 
 def _affine(backend: Backend, normalized: Any, weight: Any, bias: Any) -> Any:
     shape = _channel_shape(normalized.ndim, normalized.shape[1])
-    out = normalized if weight is None else backend.multiply(normalized,
-                                                              backend.reshape(weight, shape))
-    return out if bias is None else backend.add(out, backend.reshape(bias, shape))
+    if weight is not None:
+        out = backend.multiply(normalized, backend.reshape(weight, shape))
+        if bias is not None:
+            out += backend.reshape(bias, shape)  # a fresh array: in place
+        return out
+    return normalized if bias is None else backend.add(normalized, backend.reshape(bias, shape))
 
 
 # ----------------------------------------------------------------------------- batch_norm
@@ -67,7 +70,8 @@ class NativeBatchNorm(Function):
             variance = backend.mean(backend.multiply(centered, centered), axis=axes,
                                     keepdims=True)
             rstd = backend.divide(1.0, backend.sqrt(backend.add(variance, eps)))
-            normalized = backend.multiply(centered, rstd)
+            centered *= rstd  # a fresh array: normalized in place
+            normalized = centered
             if running_mean is not None and running_var is not None:
                 count = x.size // x.shape[1]
                 unbiased = backend.multiply(variance, count / max(count - 1, 1)) if count > 1 \
@@ -135,11 +139,12 @@ def _backward_arrays(ctx: Any, grad: Tensor, weight: Tensor | None,
         scale = ctx.rstd if weight is None else backend.multiply(
             ctx.rstd, backend.reshape(weight._data, channels))
         if training:
+            # (g - (gb + xhat * gw) / count) * scale, in one fresh array.
             count = g.size // g.shape[1]
-            correction = backend.multiply(normalized, grad_weight_sum)
-            correction += grad_bias_sum
-            out = backend.subtract(g, backend.divide(correction, count))
-            out *= scale
+            out = backend.multiply(normalized, backend.divide(grad_weight_sum, count))
+            out += backend.divide(grad_bias_sum, count)
+            out -= g
+            out *= backend.negative(scale)
         else:
             out = backend.multiply(g, scale)
         grad_x = _wrap(backend.astype(out, dtype), backend)

@@ -234,9 +234,15 @@ def test_max_unpool_errors_match_torch(torch: Any) -> None:
     values, indices = torch.nn.functional.max_pool2d(torch.randn(2, 3, 4, 4), 2,
                                                      return_indices=True)
     ours_values, ours_indices = autodiff.tensor(values.numpy()), autodiff.tensor(indices.numpy())
+    # One invalid index (PyTorch's threads report whichever invalid index they meet last).
+    bad = indices.clone()
+    bad[1, 2, 0, 1] = 40
+    negative = indices.clone()
+    negative[0, 1, 1, 0] = -3
+    ours_bad, ours_negative = autodiff.tensor(bad.numpy()), autodiff.tensor(negative.numpy())
     cases = [
-        ((ours_values, ours_indices * 10, 2), (values, indices * 10, 2), {}),
-        ((ours_values, -ours_indices - 1, 2), (values, -indices - 1, 2), {}),
+        ((ours_values, ours_bad, 2), (values, bad, 2), {}),
+        ((ours_values, ours_negative, 2), (values, negative, 2), {}),
         ((ours_values, ours_indices.int(), 2), (values, indices.int(), 2), {}),
         ((ours_values, ours_indices[:1], 2), (values, indices[:1], 2), {}),
         ((ours_values[0, 0], ours_indices[0, 0], 2), (values[0, 0], indices[0, 0], 2), {}),
