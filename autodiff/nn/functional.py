@@ -74,6 +74,13 @@ from ..ops.conv import (  # noqa: E402
     conv_transpose2d,
     conv_transpose3d,
 )
+from ..ops.dropout import (  # noqa: E402
+    alpha_dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
 from ..ops.fold import fold, unfold  # noqa: E402
 from ..ops.max_pool import max_pool1d, max_pool2d, max_pool3d  # noqa: E402
 from ..ops.max_unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: E402
@@ -83,3 +90,4 @@ from ..ops.normalization import (  # noqa: E402
     instance_norm,
     local_response_norm,
 )
+from ..ops.pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: E402

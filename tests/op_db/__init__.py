@@ -60,9 +60,10 @@ from .loss import LOSS  # noqa: E402
 from .normalization import NORMALIZATION  # noqa: E402
 from .pooling import POOLING  # noqa: E402
 from .reduction import REDUCTION  # noqa: E402
+from .resampling import RESAMPLING  # noqa: E402
 from .shape import SHAPE  # noqa: E402
 
 OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
-    *CONV, *POOLING, *NORMALIZATION,
+    *CONV, *POOLING, *NORMALIZATION, *RESAMPLING,
 ]
