@@ -66,7 +66,7 @@ RESAMPLING = [
            lambda x: channel_shuffle_ref(x, 3),
            (Sample(((2, 6, 3, 2),)), Sample(((2, 3, 4),))), "ChannelShuffleBackward0"),
     OpInfo("pad_circular", lambda x: F.pad(x, (1, 2, 2, 0), mode="circular"),
-           lambda x: np.pad(x, [(0, 0), (2, 0), (1, 2)], mode="wrap"),
+           lambda x: np.pad(x, [(0, 0)] * (x.ndim - 2) + [(2, 0), (1, 2)], mode="wrap"),
            (Sample(((2, 3, 4),)), Sample(((1, 2, 3, 4),))), "CopySlices"),
     OpInfo("pad_circular_3d", lambda x: F.pad(x, (1, 1, 0, 2, 1, 0), mode="circular"),
            lambda x: np.pad(x, [(0, 0), (0, 0), (1, 0), (0, 2), (1, 1)], mode="wrap"),
