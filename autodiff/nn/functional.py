@@ -82,6 +82,12 @@ from ..ops.dropout import (  # noqa: E402
     feature_alpha_dropout,
 )
 from ..ops.fold import fold, unfold  # noqa: E402
+from ..ops.interpolate import (  # noqa: E402
+    interpolate,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 from ..ops.max_pool import max_pool1d, max_pool2d, max_pool3d  # noqa: E402
 from ..ops.max_unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: E402
 from ..ops.normalization import (  # noqa: E402

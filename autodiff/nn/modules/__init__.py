@@ -61,6 +61,7 @@ from .pooling import (
     MaxUnpool2d,
     MaxUnpool3d,
 )
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ += [
     "AdaptiveAvgPool1d",
