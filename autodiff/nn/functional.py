@@ -82,6 +82,7 @@ from ..ops.dropout import (  # noqa: E402
     feature_alpha_dropout,
 )
 from ..ops.fold import fold, unfold  # noqa: E402
+from ..ops.grid_sample import affine_grid, grid_sample  # noqa: E402
 from ..ops.interpolate import (  # noqa: E402
     interpolate,
     upsample,
