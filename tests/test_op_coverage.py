@@ -110,7 +110,7 @@ def test_the_coverage_rule_catches_a_missing_entry() -> None:
 VISION_MODULES = {
     f"autodiff.ops.{name}" for name in (
         "conv", "fold", "max_pool", "avg_pool", "adaptive_pool", "max_unpool", "normalization",
-        "dropout", "pixel_shuffle",
+        "dropout", "pixel_shuffle", "interpolate", "grid_sample",
     )
 }
 
