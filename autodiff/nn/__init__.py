@@ -1,42 +1,8 @@
 """`autodiff.nn`: layers and losses (see `functional` for the function forms)."""
 
-from . import functional
-
-# (issue 6, nn modules: add imports right below this line)
-# isort: split
-from . import init, utils
+from . import functional, init, parallel, utils
 from .modules import (
     GELU,
-    BCELoss,
-    BCEWithLogitsLoss,
-    CrossEntropyLoss,
-    Dropout,
-    Embedding,
-    Flatten,
-    Identity,
-    L1Loss,
-    LayerNorm,
-    Linear,
-    LogSoftmax,
-    Module,
-    ModuleDict,
-    ModuleList,
-    MSELoss,
-    NLLLoss,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    Softmax,
-    Tanh,
-)
-from .parameter import Parameter
-
-# (issue 7, distributed: add imports right below this line)
-# isort: split
-from . import parallel
-
-# isort: split
-from .modules import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
     AdaptiveAvgPool3d,
@@ -50,6 +16,8 @@ from .modules import (
     BatchNorm1d,
     BatchNorm2d,
     BatchNorm3d,
+    BCELoss,
+    BCEWithLogitsLoss,
     ChannelShuffle,
     CircularPad1d,
     CircularPad2d,
@@ -63,16 +31,25 @@ from .modules import (
     ConvTranspose1d,
     ConvTranspose2d,
     ConvTranspose3d,
+    CrossEntropyLoss,
+    Dropout,
     Dropout1d,
     Dropout2d,
     Dropout3d,
+    Embedding,
     FeatureAlphaDropout,
+    Flatten,
     Fold,
     GroupNorm,
+    Identity,
     InstanceNorm1d,
     InstanceNorm2d,
     InstanceNorm3d,
+    L1Loss,
+    LayerNorm,
+    Linear,
     LocalResponseNorm,
+    LogSoftmax,
     LPPool1d,
     LPPool2d,
     LPPool3d,
@@ -82,14 +59,24 @@ from .modules import (
     MaxUnpool1d,
     MaxUnpool2d,
     MaxUnpool3d,
+    Module,
+    ModuleDict,
+    ModuleList,
+    MSELoss,
+    NLLLoss,
     PixelShuffle,
     PixelUnshuffle,
     ReflectionPad1d,
     ReflectionPad2d,
     ReflectionPad3d,
+    ReLU,
     ReplicationPad1d,
     ReplicationPad2d,
     ReplicationPad3d,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
     Unfold,
     Upsample,
     UpsamplingBilinear2d,
@@ -98,3 +85,4 @@ from .modules import (
     ZeroPad2d,
     ZeroPad3d,
 )
+from .parameter import Parameter

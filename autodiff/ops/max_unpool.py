@@ -12,7 +12,7 @@ from backends import Backend
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
-from .linalg import same_device
+from ._checks import same_device
 from .scatter import Gather
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import autodiff
 import autodiff.nn.functional as F
 
-from . import OpInfo, Sample
+from .info import OpInfo, Sample
 
 RUNNING_MEAN = np.array([0.5, -0.25, 1.0])
 RUNNING_VAR = np.array([2.0, 0.5, 1.5])

@@ -16,7 +16,7 @@ import numpy as np
 import autodiff
 import autodiff.nn.functional as F
 
-from . import OpInfo, Sample
+from .info import OpInfo, Sample
 
 
 def _expand(value: Any, count: int) -> tuple[int, ...]:

@@ -13,7 +13,7 @@ import numpy as np
 import autodiff
 import autodiff.nn.functional as F
 
-from . import OpInfo, Sample
+from .info import OpInfo, Sample
 
 
 def _quiet(function: Callable[..., autodiff.Tensor]) -> Callable[..., autodiff.Tensor]:
