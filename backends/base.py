@@ -318,22 +318,36 @@ class Backend:
         return self.permute_dims(out, order)
 
     def fold_windows(self, windows: Array, spatial_shape: Shape, stride: Shape,
-                     dilation: Shape) -> Array:
+                     dilation: Shape, offset: Shape | None = None) -> Array:
         """The adjoint of `sliding_windows` (col2im): a zero array of shape
         (*leading, *spatial_shape) into which every window of `windows` (shaped as
         `sliding_windows` returns them) is added back where it was taken from. One strided
-        add per window element (kernel tap), never a loop over positions."""
+        add per window element (kernel tap), never a loop over positions.
+
+        `offset` (per dim) is the padding the windows were taken from: window element o, k
+        lands at o * stride + k * dilation - offset, and what lands outside the array (in the
+        padding) is dropped, so no padded buffer is made and cropped."""
         count = len(spatial_shape)
+        offset = offset or (0,) * count
         lead = windows.shape[:windows.ndim - 2 * count]
         positions = windows.shape[len(lead):len(lead) + count]
         window = windows.shape[len(lead) + count:]
         out = self.zeros((*lead, *spatial_shape), self.dtype_name(windows))
-        if 0 in positions:
-            return out
         for tap in itertools.product(*(range(size) for size in window)):
-            key = (..., *(slice(k * spacing, k * spacing + step * (o - 1) + 1, step)
-                          for k, o, step, spacing in zip(tap, positions, stride, dilation)))
-            self._add_slice(out, key, self.getitem(windows, (Ellipsis, *tap)))
+            target, source = [], []
+            for k, o, step, spacing, pad, size in zip(tap, positions, stride, dilation, offset,
+                                                      spatial_shape):
+                shift = k * spacing - pad  # where window position 0 lands for this tap
+                first = max(0, -(shift // step) if shift < 0 else 0)  # first position inside
+                last = min(o, (size - 1 - shift) // step + 1) if size - 1 - shift >= 0 else 0
+                if last <= first:
+                    break
+                start = first * step + shift
+                target.append(slice(start, start + step * (last - first - 1) + 1, step))
+                source.append(slice(first, last))
+            else:
+                values = self.getitem(windows, (Ellipsis, *source, *tap))
+                self._add_slice(out, (Ellipsis, *target), values)
         return out
 
     def _add_slice(self, out: Array, key: Any, values: Array) -> None:

@@ -26,7 +26,8 @@ def pad_array(backend: Backend, array: Any, padding: Pairs, value: Any = 0) -> A
     shape = (*array.shape[:lead],
              *(size + before + after for size, (before, after) in
                zip(array.shape[lead:], padding)))
-    out = backend.full(shape, value, backend.dtype_name(array))
+    dtype = backend.dtype_name(array)
+    out = backend.zeros(shape, dtype) if value == 0 else backend.full(shape, value, dtype)
     backend.setitem(out, interior(padding, array.shape[lead:]), array)
     return out
 
@@ -34,14 +35,6 @@ def pad_array(backend: Backend, array: Any, padding: Pairs, value: Any = 0) -> A
 def interior(padding: Pairs, spatial: Sequence[int]) -> tuple[Any, ...]:
     """The key of the unpadded region inside a padded array."""
     return (..., *(slice(before, before + size) for (before, _), size in zip(padding, spatial)))
-
-
-def crop(backend: Backend, array: Any, padding: Pairs, spatial: Sequence[int]) -> Any:
-    """The region of `array` that `pad_array` filled from an array of shape `spatial`."""
-    if not any(before or after for before, after in padding) and \
-            tuple(array.shape[array.ndim - len(spatial):]) == tuple(spatial):
-        return array
-    return backend.getitem(array, interior(padding, spatial))
 
 
 # ----------------------------------------------------------------------------- pooling
@@ -73,10 +66,8 @@ def windows_of(backend: Backend, x: Any, geometry: PoolGeometry, fill: Any) -> A
 def fold_into(backend: Backend, windows: Any, geometry: PoolGeometry,
               spatial: Sequence[int]) -> Any:
     """The adjoint of `windows_of`: windows added back into an array of the input's shape."""
-    padded = tuple(size + before + after
-                   for size, (before, after) in zip(spatial, geometry.padding))
-    out = backend.fold_windows(windows, padded, geometry.stride, geometry.dilation)
-    return crop(backend, out, geometry.padding, spatial)
+    return backend.fold_windows(windows, tuple(spatial), geometry.stride, geometry.dilation,
+                                tuple(before for before, _ in geometry.padding))
 
 
 def pooling_output_size(size: int, kernel: int, pad: int, stride: int, dilation: int,

@@ -26,7 +26,7 @@ from backends import Backend
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
-from ._windows import Pairs, crop, pad_array, symmetric
+from ._windows import Pairs, pad_array, symmetric
 
 
 @dataclass(frozen=True)
@@ -93,11 +93,9 @@ def fold_columns(backend: Backend, columns: Any, channels: int, kernel: Sequence
     count = len(kernel)
     windows = backend.reshape(columns, (columns.shape[0], channels, *kernel, *positions))
     order = (0, 1, *range(2 + count, 2 + 2 * count), *range(2, 2 + count))
-    padded = tuple(size + before + after
-                   for size, (before, after) in zip(spatial, geometry.padding))
-    out = backend.fold_windows(backend.permute_dims(windows, order), padded, geometry.stride,
-                               geometry.dilation)
-    return crop(backend, out, geometry.padding, spatial)
+    return backend.fold_windows(backend.permute_dims(windows, order), tuple(spatial),
+                                geometry.stride, geometry.dilation,
+                                tuple(before for before, _ in geometry.padding))
 
 
 def convolve_weight_grad(backend: Backend, x: Any, g: Any, geometry: ConvGeometry,
