@@ -52,8 +52,9 @@ class NativeBatchNorm(Function):
                 _update_running(running_var, backend.reshape(unbiased, (-1,)), momentum)
         else:
             shape = channel_shape(x.ndim, x.shape[1])
-            mean = backend.reshape(running_mean._data, shape)  # type: ignore[union-attr]
-            variance = backend.reshape(running_var._data, shape)  # type: ignore[union-attr]
+            assert running_mean is not None and running_var is not None  # checked by batch_norm
+            mean = backend.reshape(running_mean._data, shape)
+            variance = backend.reshape(running_var._data, shape)
             rstd = backend.divide(1.0, backend.sqrt(backend.add(variance, eps)))
             normalized = backend.multiply(backend.subtract(compute, mean), rstd)
         ctx.training, ctx.eps, ctx.axes = training, eps, axes

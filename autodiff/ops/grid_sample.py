@@ -306,7 +306,7 @@ class _Sampler:
             seen = (flat_grad * values).sum(1)  # (N, P): summed over channels
             for axis in range(count):
                 factors = [derivatives[axis] if d == axis else w for d, w in enumerate(weights)]
-                term = seen * _product(factors).reshape(self.batch, -1)  # type: ignore[union-attr]
+                term = seen * _product(factors).reshape(self.batch, -1)
                 current = per_axis[axis]
                 per_axis[axis] = term if current is None else current + term
         components = []
@@ -318,7 +318,7 @@ class _Sampler:
         return stack(components, -1)
 
 
-def _product(factors: list[Any]) -> Any:
+def _product(factors: list[Any]) -> Any:  # Tensor, number or None
     """The product of weights (Tensors or numbers); None when there is none."""
     out: Any = None
     for factor in factors:
