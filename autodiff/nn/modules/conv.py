@@ -194,8 +194,9 @@ class _ConvTransposeNd(_ConvNd):
                 f"ConvTranspose{count}D: for {input.dim()}D input, output_size must have "
                 f"{count} or {non_spatial + count} elements (got {len(sizes)})")
         spatial = input.size()[non_spatial:]
-        padding = tuple(self.padding)  # a transposed convolution's padding is never a string
-        minimum = [(spatial[d] - 1) * self.stride[d] - 2 * int(padding[d])
+        padding = self.padding
+        assert not isinstance(padding, str)  # a transposed convolution's padding is ints
+        minimum = [(spatial[d] - 1) * self.stride[d] - 2 * padding[d]
                    + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(count)]
         maximum = [low + self.stride[d] - 1 for d, low in enumerate(minimum)]
         for size, low, high in zip(sizes, minimum, maximum):
