@@ -358,7 +358,7 @@ class Backend(Primitives, Kernels):
         Python over `xp`."""
         return declared.bind(self)
 
-    from .decompositions import cholesky, det, inv, slogdet, solve, svd  # type: ignore[misc]
+    from .decompositions import cholesky, det, inv, qr, slogdet, solve, svd  # type: ignore[misc]
     from .einsum import einsum  # type: ignore[misc]
 
 
