@@ -329,8 +329,12 @@ def _resample(input: Tensor, mode: str, output_size: list[int] | None,
         raise RuntimeError(f"Non-empty {dim + 2}D data tensor expected but got a tensor with "
                            f"sizes {list(shape)}")
     name = input.dtype.name
-    if not input.dtype.is_floating_point and not (name == "uint8" and
-                                                  mode in ("nearest", "nearest-exact")):
+    if name == "uint8" and mode not in ("nearest", "nearest-exact"):
+        # PyTorch has a uint8 image path with its own rounding for these modes.
+        raise NotImplementedError(
+            f"interpolate(mode='{mode}') of uint8 tensors is not supported: convert to a float "
+            "dtype first")
+    if not input.dtype.is_floating_point and name != "uint8":
         kernel = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact",
                   "linear": "upsample_linear", "bilinear": "upsample_bilinear",
                   "bicubic": "upsample_bicubic", "trilinear": "upsample_trilinear",
