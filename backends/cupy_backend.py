@@ -25,7 +25,7 @@ import cupyx
 import numpy
 
 from . import kernels
-from .base import Array, Backend, Shape
+from .base import Array, Backend, Shape, window_positions
 from .device import Device
 from .host_random import check_state_size
 
@@ -249,6 +249,22 @@ class CupyBackend(Backend):
         return cupy.float32 if dtype in ("float16", "float32") else cupy.float64
 
     # ----------------------------------------------------------------------------- indexing
+    def sliding_windows(self, array: Array, window_shape: Shape, stride: Shape,
+                        dilation: Shape) -> Array:
+        # A strided view, as on NumPy (windows are only read: no write goes through it).
+        lead = array.ndim - len(window_shape)
+        strides = array.strides[lead:]
+        positions = tuple(window_positions(size, *geometry) for size, *geometry in
+                          zip(array.shape[lead:], window_shape, stride, dilation))
+        return cupy.lib.stride_tricks.as_strided(
+            array, (*array.shape[:lead], *positions, *window_shape),
+            (*array.strides[:lead], *(s * step for s, step in zip(strides, stride)),
+             *(s * spacing for s, spacing in zip(strides, dilation))),
+        )
+
+    def _add_slice(self, out: Array, key: Any, values: Array) -> None:
+        out[key] += values
+
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         cupyx.scatter_add(target, key, values)  # atomics: repeated indices accumulate
         return target
