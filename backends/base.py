@@ -224,6 +224,14 @@ class Backend:
     def randperm(self, n: int, dtype: str) -> Array:
         return self.astype(self.argsort(self.rand((n,), "float64")), dtype)
 
+    def get_rng_state(self) -> Any:
+        """A snapshot of this device's generator that `set_rng_state` restores, so a replayed
+        computation (activation checkpointing) draws the same random numbers again."""
+        raise NotImplementedError
+
+    def set_rng_state(self, state: Any) -> None:
+        raise NotImplementedError
+
     # ----------------------------------------------------------------------------- reductions
     def var(self, array: Array, axis: Any = None, correction: float = 1,
             keepdims: bool = False) -> Array:
@@ -274,6 +282,16 @@ class Backend:
 
         The default is the safe answer: False makes the engine copy before storing a gradient.
         """
+        return False
+
+    def pinned_host_copy(self, host_array: Any) -> Any:
+        """A copy of a host (NumPy) array in page-locked memory, which this device reads by DMA
+        without a staging copy: what `pin_memory` gives. Only devices that copy from the host
+        asynchronously have such memory."""
+        raise RuntimeError(f"{self.device.type} devices have no page-locked host memory")
+
+    def is_pinned_host(self, host_array: Any) -> bool:
+        """Whether a host array lies in memory this device has page-locked."""
         return False
 
     def synchronize(self) -> None:

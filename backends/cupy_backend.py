@@ -219,6 +219,17 @@ class CupyBackend(Backend):
     def randint(self, low: int, high: int, shape: Shape, dtype: str) -> Array:
         return self._generator.integers(low, high, shape, dtype=self._native_dtypes[dtype])
 
+    # CuPy's Generator has no public state API. Its whole state is the bit generator's block of
+    # cuRAND states, one device array: a copy of it is an exact snapshot, and copying it back
+    # (in place: the generator keeps its pointer) restores it.
+    def get_rng_state(self) -> Any:
+        with self._cuda_device:
+            return self._generator.bit_generator._state.copy()
+
+    def set_rng_state(self, state: Any) -> None:
+        with self._cuda_device:
+            self._generator.bit_generator._state[...] = state
+
     def _float_dtype(self, dtype: str) -> Any:
         # CuPy's generator draws float32 and float64; float16 is drawn as float32 and cast.
         return cupy.float32 if dtype in ("float16", "float32") else cupy.float64
@@ -254,6 +265,18 @@ class CupyBackend(Backend):
 
     def synchronize(self) -> None:
         self._cuda_device.synchronize()
+
+    def pinned_host_copy(self, host_array: Any) -> Any:
+        with self._cuda_device:
+            pinned = cupyx.empty_pinned(host_array.shape, host_array.dtype)
+        pinned[...] = host_array
+        return pinned
+
+    def is_pinned_host(self, host_array: Any) -> bool:
+        if host_array.size == 0:
+            return False
+        attributes = cupy.cuda.runtime.pointerGetAttributes(host_array.ctypes.data)
+        return bool(attributes.type == cupy.cuda.runtime.memoryTypeHost)
 
     def empty_cache(self) -> None:
         """Give this device's cached, unused memory-pool blocks back to the driver."""

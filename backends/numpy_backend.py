@@ -129,6 +129,12 @@ class NumpyBackend(Backend):
     def randperm(self, n: int, dtype: str) -> Array:
         return self._generator.permutation(n).astype(self._native_dtypes[dtype])
 
+    def get_rng_state(self) -> Any:
+        return self._generator.bit_generator.state  # a new dict on every read
+
+    def set_rng_state(self, state: Any) -> None:
+        self._generator.bit_generator.state = state
+
     def _float_dtype(self, dtype: str) -> Any:
         # NumPy's generator draws float32 and float64 only; float16 is drawn as float32 and cast.
         return np.float32 if dtype in ("float16", "float32") else np.float64

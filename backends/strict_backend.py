@@ -54,6 +54,12 @@ class StrictBackend(Backend):
     def randperm(self, n: int, dtype: str) -> Array:
         return self.asarray(self._generator.permutation(n), dtype)
 
+    def get_rng_state(self) -> Any:
+        return self._generator.bit_generator.state  # a new dict on every read
+
+    def set_rng_state(self, state: Any) -> None:
+        self._generator.bit_generator.state = state
+
     # ----------------------------------------------------------------------------- indexing
     def setitem(self, array: Array, key: Any, value: Any) -> None:
         """array[key] = value. The array API assigns through slices, ints and one boolean mask,

@@ -1,3 +1,4 @@
-"""`autodiff.utils`: data loading (`autodiff.utils.data`)."""
+"""`autodiff.utils` (torch.utils): data loading (`autodiff.utils.data`) and activation
+checkpointing (`autodiff.utils.checkpoint`)."""
 
-from . import data
+from . import checkpoint, data
