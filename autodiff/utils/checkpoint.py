@@ -22,8 +22,9 @@ import contextlib
 import traceback
 import warnings
 import weakref
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, ContextManager, NoReturn
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import AbstractContextManager as ContextManager
+from typing import Any, NoReturn
 
 import backends
 from backends import Backend, Device
@@ -394,9 +395,11 @@ class _recomputation_hook(saved_tensors_hooks):
         # output refers to itself through its saved entries; it waits for the cycle collector,
         # which must not keep activations alive meanwhile.)
         def pack_hook(x: Tensor) -> None:
-            x = x.detach() if x.requires_grad else x
             frame = target_frame_ref()
             assert frame is not None
+            if frame.debug_log is not None:
+                frame.debug_log.record("recompute", x)
+            x = x.detach() if x.requires_grad else x
             position = frame.recomp_counter[gid]
             frame.recomp_counter[gid] += 1
             if position >= len(frame.weak_holders):
@@ -406,8 +409,6 @@ class _recomputation_hook(saved_tensors_hooks):
                 raise CheckpointError(
                     "torch.utils.checkpoint: trying to save more tensors during recomputation "
                     f"than during the original forward pass.\n{_debug_tip_msg}")
-            if frame.debug_log is not None:
-                frame.debug_log.record("recompute", x)
             holder = frame.weak_holders[position]()
             if holder is not None:  # else that part of the graph has already run backward
                 handle = holder.handles[gid] = _Handle()
@@ -507,7 +508,7 @@ def _checkpoint_without_reentrant_generator(
         fn: Callable[..., Any], preserve_rng_state: bool,
         context_fn: Callable[[], tuple[ContextManager[Any], ContextManager[Any]]],
         determinism_check: str, debug: bool, early_stop: bool, *args: Any,
-        **kwargs: Any) -> Iterator[None]:
+        **kwargs: Any) -> Generator[None, None, None]:
     """Set up around the forward (first yield), finish after it (second)."""
     debug_log = None
     if _checkpoint_debug_enabled if _checkpoint_debug_enabled is not None else debug:

@@ -153,7 +153,7 @@ def test_cuda_tensors_are_refused_at_the_worker_boundary() -> None:
 
 
 def test_timeout() -> None:
-    loader = DataLoader(datasets.Slow(2, 3.0), batch_size=1, num_workers=1, timeout=0.5)
+    loader = DataLoader(datasets.Slow(2, 1.5), batch_size=1, num_workers=1, timeout=0.5)
     with pytest.raises(RuntimeError, match=r"DataLoader timed out after 0\.5 seconds"):
         list(loader)
     assert [batch.item() for batch in DataLoader(datasets.Slow(2, 0.2), batch_size=1,
@@ -236,8 +236,8 @@ def test_other_start_methods(method: str) -> None:
 
 def test_option_errors_and_warnings() -> None:
     dataset = datasets.Squares()
-    with pytest.raises(ValueError, match="prefetch_factor option could only be specified in "
-                       "multiprocessing.let num_workers > 0"):
+    with pytest.raises(ValueError, match=r"prefetch_factor option could only be specified in "
+                       r"multiprocessing\.let num_workers > 0"):
         DataLoader(dataset, prefetch_factor=2)
     with pytest.raises(ValueError, match="persistent_workers option needs num_workers > 0"):
         DataLoader(dataset, persistent_workers=True)

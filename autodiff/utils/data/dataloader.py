@@ -25,16 +25,6 @@ from typing import Any, Generic, TypeVar
 
 import backends
 
-from .datapipes.datapipe import (
-    IterDataPipe,
-    MapDataPipe,
-    _IterDataPipeSerializationWrapper,
-    _MapDataPipeSerializationWrapper,
-)
-from .dataset import Dataset, IterableDataset
-from .generator import Generator, as_generator, default_generator
-from .graph_settings import apply_random_seed, apply_sharding, apply_shuffle_settings
-from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 from ._utils import exiting
 from ._utils.collate import default_collate, default_convert
 from ._utils.fetch import _DatasetKind
@@ -47,6 +37,16 @@ from ._utils.worker import (
     _worker_loop,
     get_worker_info,
 )
+from .datapipes.datapipe import (
+    IterDataPipe,
+    MapDataPipe,
+    _IterDataPipeSerializationWrapper,
+    _MapDataPipeSerializationWrapper,
+)
+from .dataset import Dataset, IterableDataset
+from .generator import Generator, as_generator, default_generator
+from .graph_settings import apply_random_seed, apply_sharding, apply_shuffle_settings
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
 
@@ -500,7 +500,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 try:
                     return True, self._receive(worker_id)
                 except EOFError:
-                    handle.close()
+                    self._connections[worker_id].close()
                     if self._workers_status[worker_id]:
                         failed.append(worker_id)
         if failed:

@@ -30,7 +30,7 @@ class Dataset(Generic[T_co]):
     def __getitem__(self, index: Any) -> T_co:
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
 
-    def __add__(self, other: Dataset[Any]) -> ConcatDataset[Any]:
+    def __add__(self, other: Dataset[Any]) -> Dataset[Any]:
         return ConcatDataset([self, other])
 
 
@@ -41,7 +41,7 @@ class IterableDataset(Dataset[T_co], Iterable[T_co]):
     `__iter__` (or a `worker_init_fn`) to give each worker its own share, or every sample
     comes once per worker."""
 
-    def __add__(self, other: Dataset[Any]) -> ChainDataset:
+    def __add__(self, other: Dataset[Any]) -> Dataset[Any]:
         return ChainDataset([self, other])
 
 
@@ -213,13 +213,13 @@ class Subset(Dataset[T_co]):
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, list):
-            return self.dataset[[self.indices[i] for i in index]]  # type: ignore[index]
+            return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
 
     def __getitems__(self, indices: list[int]) -> list[Any]:
         getitems = getattr(self.dataset, "__getitems__", None)
         if callable(getitems):
-            return getitems([self.indices[index] for index in indices])  # type: ignore[no-any-return]
+            return getitems([self.indices[index] for index in indices])
         return [self.dataset[self.indices[index]] for index in indices]
 
     def __len__(self) -> int:

@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any, Union
+from typing import Any
 
-from .datapipes.datapipe import IterDataPipe, MapDataPipe
+from .datapipes.datapipe import IterDataPipe, MapDataPipe, _DataPipeSerializationWrapper
 
 __all__ = ["traverse", "traverse_dps"]
 
-DataPipe = Union[IterDataPipe[Any], MapDataPipe[Any]]
+DataPipe = IterDataPipe[Any] | MapDataPipe[Any]
 DataPipeGraph = dict[int, tuple[Any, "DataPipeGraph"]]
 
 
 def _sources(datapipe: Any) -> list[Any]:
     """The DataPipes a DataPipe holds in its state (what its pickling carries), directly or
     inside lists, tuples, sets and dicts, in the order pickling meets them."""
-    state = datapipe.__getstate__()
+    # The DataLoader's wrapper pickles its DataPipe into bytes: look at the DataPipe itself.
+    state = datapipe._datapipe if isinstance(datapipe, _DataPipeSerializationWrapper) \
+        else datapipe.__getstate__()
     found: list[Any] = []
     seen: set[int] = set()
 

@@ -136,11 +136,11 @@ class WeightedRandomSampler(Sampler[int]):
         return self.num_samples
 
 
-class BatchSampler(Sampler[list[int]]):
+class BatchSampler(Sampler[list[Any]]):
     """Groups the indices of `sampler` into lists of `batch_size` (the last one shorter,
     unless `drop_last`)."""
 
-    def __init__(self, sampler: Sampler[int] | Iterable[int], batch_size: int,
+    def __init__(self, sampler: Sampler[Any] | Iterable[Any], batch_size: int,
                  drop_last: bool) -> None:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError("batch_size should be a positive integer value, but got "
@@ -151,7 +151,7 @@ class BatchSampler(Sampler[list[int]]):
         self.batch_size = batch_size
         self.drop_last = drop_last
 
-    def __iter__(self) -> Iterator[list[int]]:
+    def __iter__(self) -> Iterator[list[Any]]:
         iterator = iter(self.sampler)
         while True:
             batch = list(itertools.islice(iterator, self.batch_size))

@@ -82,7 +82,7 @@ def default_convert(data: Any) -> Any:
                 for index, item in enumerate(data):
                     clone_sequence[index] = default_convert(item)
                 return clone_sequence
-            return kind([default_convert(item) for item in data])  # type: ignore[call-arg]
+            return kind([default_convert(item) for item in data])
         except TypeError:
             return [default_convert(item) for item in data]
     return data
@@ -126,7 +126,7 @@ def collate(batch: Any, *, collate_fn_map: CollateFnMap | None = None) -> Any:
                 for index, samples in enumerate(transposed):
                     clone_sequence[index] = collate(samples, collate_fn_map=collate_fn_map)
                 return clone_sequence
-            return elem_type([collate(samples, collate_fn_map=collate_fn_map)  # type: ignore[call-arg]
+            return elem_type([collate(samples, collate_fn_map=collate_fn_map)
                               for samples in transposed])
         except TypeError:  # the sequence type cannot be made from a list (e.g. range)
             return [collate(samples, collate_fn_map=collate_fn_map) for samples in transposed]

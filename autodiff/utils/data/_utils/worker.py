@@ -35,6 +35,12 @@ from .fetch import _DatasetKind
 # Seconds between checks that the other side is still alive, while waiting.
 MP_STATUS_CHECK_INTERVAL = 5.0
 
+# Seconds an idle worker waits for an index before it looks at the done event. A loader that
+# the cycle collector finalizes together with its index queues sends its final None after the
+# queues' feeder threads were told to stop (their finalizers run first), so that None never
+# arrives; the done event still does.
+_POLL_INTERVAL = 0.1
+
 __all__ = ["ExceptionWrapper", "WorkerInfo", "get_worker_info"]
 
 
@@ -237,8 +243,10 @@ def _worker_loop(dataset_kind: int, dataset: Any, index_queue: Any, result_conne
         watchdog = ManagerWatchdog()
         while watchdog.is_alive():
             try:
-                request = index_queue.get(timeout=MP_STATUS_CHECK_INTERVAL)
+                request = index_queue.get(timeout=_POLL_INTERVAL)
             except queue.Empty:
+                if done_event.is_set():
+                    break  # shut down, though our None was lost (see _POLL_INTERVAL)
                 continue
             if isinstance(request, _ResumeIteration):
                 _send(result_connection, request, None, worker_id)

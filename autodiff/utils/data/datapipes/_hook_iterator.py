@@ -84,7 +84,7 @@ def _set_datapipe_valid_iterator_id(datapipe: Any) -> int:
         datapipe._valid_iterator_id = (0 if datapipe._valid_iterator_id is None
                                        else datapipe._valid_iterator_id + 1)
         datapipe.reset()
-    return datapipe._valid_iterator_id  # type: ignore[no-any-return]
+    return datapipe._valid_iterator_id
 
 
 class _IteratorDecorator:
@@ -121,7 +121,7 @@ def _annotate(error: Exception, datapipe: Any) -> None:
         error.args = (f"\nThis exception is {full}",)
     elif marker not in error.args[0] and \
             "single iterator per IterDataPipe constraint" not in error.args[0]:
-        error.args = (error.args[0] + f"\nThis exception is {full}",) + error.args[1:]
+        error.args = (error.args[0] + f"\nThis exception is {full}", *error.args[1:])
 
 
 def hook_iterator(namespace: dict[str, Any]) -> None:

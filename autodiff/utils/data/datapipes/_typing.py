@@ -10,6 +10,7 @@ PyTorch 2.13 declares the same idea, but its code that would set `type` is unrea
 
 from __future__ import annotations
 
+import builtins
 import functools
 import numbers
 from abc import ABCMeta
@@ -171,7 +172,7 @@ class _DataPipeMeta(ABCMeta):
 
     type: _DataPipeType
 
-    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any],
+    def __new__(mcs, name: str, bases: tuple[builtins.type, ...], namespace: dict[str, Any],
                 **kwargs: Any) -> Any:
         cls = super().__new__(mcs, name, bases, namespace, **kwargs)
         if "type" not in namespace:
@@ -183,7 +184,7 @@ class _IterDataPipeMeta(_DataPipeMeta):
     """Metaclass of IterDataPipes: hooks `__iter__` and makes `reset` run only when a new
     iterator should start from scratch (not right after a state was restored)."""
 
-    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any],
+    def __new__(mcs, name: str, bases: tuple[builtins.type, ...], namespace: dict[str, Any],
                 **kwargs: Any) -> Any:
         if "reset" in namespace:
             reset_function = namespace["reset"]

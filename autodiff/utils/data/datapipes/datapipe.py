@@ -70,7 +70,7 @@ class IterDataPipe(IterableDataset[T_co], metaclass=_IterDataPipeMeta):
     _fast_forward_iterator: Iterator[Any] | None = None
 
     def __iter__(self) -> Iterator[T_co]:
-        return self  # type: ignore[return-value]
+        return self
 
     def __getattr__(self, attribute_name: str) -> Any:
         return _registered(IterDataPipe.functions, self, attribute_name)
@@ -133,12 +133,12 @@ class IterDataPipe(IterableDataset[T_co], metaclass=_IterDataPipeMeta):
 
     def __repr__(self) -> str:
         if self.repr_hook is not None:
-            return self.repr_hook(self)  # type: ignore[no-any-return]
+            return self.repr_hook(self)
         return str(self.__class__.__qualname__)
 
     def __str__(self) -> str:
         if self.str_hook is not None:
-            return self.str_hook(self)  # type: ignore[no-any-return]
+            return self.str_hook(self)
         return str(self.__class__.__qualname__)
 
     def __dir__(self) -> list[str]:
@@ -213,12 +213,12 @@ class MapDataPipe(Dataset[T_co], metaclass=_DataPipeMeta):
 
     def __repr__(self) -> str:
         if self.repr_hook is not None:
-            return self.repr_hook(self)  # type: ignore[no-any-return]
+            return self.repr_hook(self)
         return str(self.__class__.__qualname__)
 
     def __str__(self) -> str:
         if self.str_hook is not None:
-            return self.str_hook(self)  # type: ignore[no-any-return]
+            return self.str_hook(self)
         return str(self.__class__.__qualname__)
 
     def __dir__(self) -> list[str]:

@@ -29,7 +29,7 @@ class ConcaterIterDataPipe(IterDataPipe[Any]):
 
     def __len__(self) -> int:
         if all(isinstance(datapipe, Sized) for datapipe in self.datapipes):
-            return sum(len(datapipe) for datapipe in self.datapipes)  # type: ignore[arg-type]
+            return sum(len(datapipe) for datapipe in self.datapipes)
         raise _no_length(self)
 
 
@@ -47,7 +47,7 @@ class ZipperIterDataPipe(IterDataPipe[tuple[Any, ...]]):
 
     def __len__(self) -> int:
         if all(isinstance(datapipe, Sized) for datapipe in self.datapipes):
-            return min(len(datapipe) for datapipe in self.datapipes)  # type: ignore[arg-type]
+            return min(len(datapipe) for datapipe in self.datapipes)
         raise _no_length(self)
 
 
@@ -74,7 +74,7 @@ class MultiplexerIterDataPipe(IterDataPipe[Any]):
 
     def __len__(self) -> int:
         if all(isinstance(datapipe, Sized) for datapipe in self.datapipes):
-            return min(len(dp) for dp in self.datapipes) * len(self.datapipes)  # type: ignore[arg-type]
+            return min(len(dp) for dp in self.datapipes) * len(self.datapipes)
         raise _no_length(self)
 
     def reset(self) -> None:

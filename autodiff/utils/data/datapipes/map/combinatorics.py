@@ -18,7 +18,7 @@ class ShufflerIterDataPipe(IterDataPipe[Any]):
 
     def __init__(self, datapipe: MapDataPipe[Any], *, indices: list[Any] | None = None) -> None:
         self.datapipe = datapipe
-        self.indices = list(range(len(datapipe))) if indices is None else indices  # type: ignore[arg-type]
+        self.indices = list(range(len(datapipe))) if indices is None else indices
         self._enabled = True
         self._seed: int | None = None
         self._rng = random.Random()
@@ -48,7 +48,7 @@ class ShufflerIterDataPipe(IterDataPipe[Any]):
         self._shuffled_indices = self._rng.sample(self.indices, len(self.indices))
 
     def __len__(self) -> int:
-        return len(self.datapipe)  # type: ignore[arg-type]
+        return len(self.datapipe)
 
     def __getstate__(self) -> Any:
         state = (self.datapipe, self.indices, self._enabled, self._seed, self._rng.getstate(),

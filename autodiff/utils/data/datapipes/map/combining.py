@@ -31,13 +31,13 @@ class ConcaterMapDataPipe(MapDataPipe[Any]):
     def __getitem__(self, index: int) -> Any:
         offset = 0
         for datapipe in self.datapipes:
-            if index - offset < len(datapipe):  # type: ignore[arg-type]
+            if index - offset < len(datapipe):
                 return datapipe[index - offset]
-            offset += len(datapipe)  # type: ignore[arg-type]
+            offset += len(datapipe)
         raise IndexError(f"Index {index} is out of range.")
 
     def __len__(self) -> int:
-        return sum(len(datapipe) for datapipe in self.datapipes)  # type: ignore[arg-type]
+        return sum(len(datapipe) for datapipe in self.datapipes)
 
 
 @functional_datapipe("zip")
@@ -59,4 +59,4 @@ class ZipperMapDataPipe(MapDataPipe[tuple[Any, ...]]):
         return tuple(items)
 
     def __len__(self) -> int:
-        return min(len(datapipe) for datapipe in self.datapipes)  # type: ignore[arg-type]
+        return min(len(datapipe) for datapipe in self.datapipes)
