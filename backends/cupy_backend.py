@@ -137,6 +137,10 @@ def _adam_step(l2: bool, decay: bool, lerp_from_start: bool) -> _Fused:
     return _Fused("adam_step", adam_step)
 
 
+# cudaMemoryTypeHost in CUDA's cudaMemoryType enum: host memory the driver has page-locked.
+_CUDA_MEMORY_TYPE_HOST = 1
+
+
 # ----------------------------------------------------------------------------- the backend
 # Methods that touch no device (pure Python on dtypes): never wrapped in the device guard.
 _DEVICE_FREE = frozenset({"native_dtype", "dtype_name"})
@@ -276,7 +280,7 @@ class CupyBackend(Backend):
         if host_array.size == 0:
             return False
         attributes = cupy.cuda.runtime.pointerGetAttributes(host_array.ctypes.data)
-        return bool(attributes.type == cupy.cuda.runtime.memoryTypeHost)
+        return bool(attributes.type == _CUDA_MEMORY_TYPE_HOST)
 
     def empty_cache(self) -> None:
         """Give this device's cached, unused memory-pool blocks back to the driver."""

@@ -6,6 +6,7 @@
     python -m bench --device cuda                # CuPy is the limit; timings synchronise
     python -m bench --threads 1                  # one BLAS / PyTorch thread (busy machines)
     python -m bench --suite nn                   # digits MLP epoch + deep-MLP backward memory
+    python -m bench --suite data,checkpoint      # DataLoader workers; activation checkpointing
 
 Each round times every engine once, back to back in a rotating order; the table shows each
 engine's median seconds per call and the median over rounds of its time divided by the limit's
@@ -17,11 +18,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import nn_bench, per_op, seed_graph
+from bench import checkpoint_bench, dataloader_bench, nn_bench, per_op, seed_graph
 from bench._setup import DeviceUnavailable, make_setup
 from bench.seed_graph import Row
 
-SUITES = ("seed", "per_op", "nn")
+SUITES = ("seed", "per_op", "nn", "data", "checkpoint")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -108,6 +109,14 @@ def main(argv: list[str] | None = None) -> int:
         print("# nn: digits MLP (64-128-ReLU-10) epoch, cross-entropy + SGD momentum 0.9, vs the "
               "same loop with hand-written NumPy gradients (CPU time on the CPU)", flush=True)
         rows += nn_bench.run(setup, args.rounds, args.quick)
+    if "data" in args.suites:
+        print("# data: DataLoader epoch of a CPU-bound per-sample transform, num_workers 0 and 2 "
+              "(wall clock)", flush=True)
+        rows += dataloader_bench.run(setup, args.rounds, args.quick)
+    if "checkpoint" in args.suites:
+        print("# checkpoint: W4 (16 x Linear(2048) + ReLU, batch 512) forward + backward, "
+              "unchecked vs checkpoint_sequential in 4 segments (CPU only)", flush=True)
+        rows += checkpoint_bench.run(setup, args.rounds, args.quick)
     print(format_table(rows))
     return 0
 
