@@ -325,7 +325,8 @@ class _BaseDataLoaderIter:
             warnings.warn("pin_memory_device is deprecated, the current accelerator will be used "
                           f"as the device,ignore pin_memory_device='{loader.pin_memory_device}'.",
                           stacklevel=2)
-        accelerator = backends.cuda_device_count() > 0
+        # Only asked when pinning: without CuPy, the answer costs a failed import each time.
+        accelerator = loader.pin_memory and backends.cuda_device_count() > 0
         if loader.pin_memory and not accelerator:
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "then device pinned memory won't be used.", stacklevel=2)

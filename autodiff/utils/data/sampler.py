@@ -40,6 +40,9 @@ class SequentialSampler(Sampler[int]):
     def __iter__(self) -> Iterator[int]:
         return iter(range(len(self.data_source)))
 
+    def _chunks(self) -> Iterator[list[int]]:
+        yield list(range(len(self.data_source)))
+
     def __len__(self) -> int:
         return len(self.data_source)
 
@@ -74,16 +77,22 @@ class RandomSampler(Sampler[int]):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
+        for chunk in self._chunks():
+            yield from chunk
+
+    def _chunks(self) -> Iterator[list[int]]:
+        """The epoch's indices as they are drawn: 32 at a time with replacement, a permutation
+        at a time without."""
         n = len(self.data_source)
         generator = _epoch_generator(self.generator)
         if self.replacement:
             for _ in range(self.num_samples // _CHUNK):
-                yield from generator.integers(n, _CHUNK).tolist()
-            yield from generator.integers(n, self.num_samples % _CHUNK).tolist()
+                yield generator.integers(n, _CHUNK).tolist()
+            yield generator.integers(n, self.num_samples % _CHUNK).tolist()
         else:
             for _ in range(self.num_samples // n):
-                yield from generator.permutation(n).tolist()
-            yield from generator.permutation(n).tolist()[:self.num_samples % n]
+                yield generator.permutation(n).tolist()
+            yield generator.permutation(n).tolist()[:self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -136,6 +145,15 @@ class WeightedRandomSampler(Sampler[int]):
         return self.num_samples
 
 
+def _draws_in_chunks(sampler: Any) -> bool:
+    """A built-in sampler whose iteration is exactly the concatenation of its `_chunks()`."""
+    kind = type(sampler)
+    return (kind in (SequentialSampler, RandomSampler)
+            or (isinstance(sampler, (SequentialSampler, RandomSampler))
+                and kind.__iter__ in (SequentialSampler.__iter__, RandomSampler.__iter__)
+                and kind._chunks in (SequentialSampler._chunks, RandomSampler._chunks)))
+
+
 class BatchSampler(Sampler[list[Any]]):
     """Groups the indices of `sampler` into lists of `batch_size` (the last one shorter,
     unless `drop_last`)."""
@@ -152,12 +170,29 @@ class BatchSampler(Sampler[list[Any]]):
         self.drop_last = drop_last
 
     def __iter__(self) -> Iterator[list[Any]]:
+        if _draws_in_chunks(self.sampler):
+            yield from self._batches_from_chunks()
+            return
         iterator = iter(self.sampler)
         while True:
             batch = list(itertools.islice(iterator, self.batch_size))
             if not batch or (self.drop_last and len(batch) < self.batch_size):
                 return
             yield batch
+
+    def _batches_from_chunks(self) -> Iterator[list[Any]]:
+        """The same batches, cut from the sampler's chunks of indices by slicing instead of
+        pulling every index through a generator."""
+        pending: list[Any] = []
+        for chunk in self.sampler._chunks():  # type: ignore[union-attr]
+            pending.extend(chunk)
+            start = 0
+            while len(pending) - start >= self.batch_size:
+                yield pending[start:start + self.batch_size]
+                start += self.batch_size
+            del pending[:start]
+        if pending and not self.drop_last:
+            yield pending
 
     def __len__(self) -> int:
         length = len(self.sampler)  # type: ignore[arg-type]
