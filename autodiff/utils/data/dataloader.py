@@ -402,9 +402,9 @@ class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
 class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     """One epoch (or, with persistent workers, every epoch) of loading by worker processes.
 
-    Bookkeeping, as PyTorch's: task `i` is the i-th batch of indices sent; `_task_info[i]` is
-    `(worker_id,)` while outstanding and `(worker_id, data)` once it arrived early;
-    `_rcvd_idx` is the next task to hand out, `_send_idx` the next to send.
+    Bookkeeping, as PyTorch's: task `i` is the i-th batch of indices sent; `_task_info[i]` says
+    which worker has it and holds its data if it arrived before its turn; `_rcvd_idx` is the
+    next task to hand out, `_send_idx` the next to send.
     """
 
     def __init__(self, loader: DataLoader[Any]) -> None:
@@ -462,7 +462,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         super()._reset(loader, first_iter)
         self._send_idx = 0
         self._rcvd_idx = 0
-        self._task_info: dict[int, tuple[Any, ...]] = {}
+        self._task_info: dict[int, _Task] = {}
         self._tasks_outstanding = 0
         self._workers_status = [True] * self._num_workers
         self._workers_num_tasks = [0] * self._num_workers
@@ -538,9 +538,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             # Skip tasks whose worker has finished its stream (an IterableDataset's end).
             while self._rcvd_idx < self._send_idx:
                 info = self._task_info.get(self._rcvd_idx)
-                if info:
-                    worker_id = info[0]
-                    if len(info) == 2 or self._workers_status[worker_id]:
+                if info is not None:
+                    if info.arrived or self._workers_status[info.worker_id]:
                         break
                     del self._task_info[self._rcvd_idx]
                 self._rcvd_idx += 1
@@ -548,10 +547,10 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 if not self._persistent_workers:
                     self._shutdown_workers()
                 raise StopIteration
-            if len(self._task_info[self._rcvd_idx]) == 2:  # arrived early, kept until now
-                worker_id, data = self._task_info.pop(self._rcvd_idx)
+            if self._task_info[self._rcvd_idx].arrived:  # arrived early, kept until now
+                info = self._task_info.pop(self._rcvd_idx)
                 self._rcvd_idx += 1
-                return self._process_data(data, worker_id)
+                return self._process_data(info.data, info.worker_id)
             assert not self._shutdown and self._tasks_outstanding > 0
             task, data = self._get_data()
             self._tasks_outstanding -= 1
@@ -565,13 +564,11 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 continue
             if task != self._rcvd_idx:
                 if not self._in_order:
-                    worker_id = self._task_info.pop(task)[0]
-                    return self._process_data(data, worker_id)
-                self._task_info[task] += (data,)
+                    return self._process_data(data, self._task_info.pop(task).worker_id)
+                self._task_info[task].keep(data)
             else:
-                worker_id = self._task_info.pop(task)[0]
                 self._rcvd_idx += 1
-                return self._process_data(data, worker_id)
+                return self._process_data(data, self._task_info.pop(task).worker_id)
 
     # ------------------------------------------------------------------------- sending
     def _try_put_index(self) -> None:
@@ -591,7 +588,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         else:
             return
         self._index_queues[worker_id].put((self._send_idx, index))
-        self._task_info[self._send_idx] = (worker_id,)
+        self._task_info[self._send_idx] = _Task(worker_id)
         self._workers_num_tasks[worker_id] += 1
         self._tasks_outstanding += 1
         self._send_idx += 1
@@ -635,6 +632,22 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     def __del__(self) -> None:
         if hasattr(self, "_workers"):
             self._shutdown_workers()
+
+
+class _Task:
+    """A batch of indices sent to a worker: which worker has it, and its data once it arrived
+    before its turn."""
+
+    __slots__ = ("arrived", "data", "worker_id")
+
+    def __init__(self, worker_id: int) -> None:
+        self.worker_id = worker_id
+        self.arrived = False
+        self.data: Any = None
+
+    def keep(self, data: Any) -> None:
+        self.data = data
+        self.arrived = True
 
 
 def _exit_reason(worker: Any) -> str:
