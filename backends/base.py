@@ -44,6 +44,9 @@ class Backend:
     """One object per device; methods are the array primitives of the tape."""
 
     name = "generic"
+    floating_dtypes: frozenset[Any]
+    integer_dtypes: frozenset[Any]
+    bool_dtype: Any
 
     # Bound in __init__ from DIRECT_FUNCTIONS (typed here for readers and mypy).
     add: Callable[..., Array]
@@ -153,22 +156,43 @@ class Backend:
         }
         # Keyed by the native dtype object: one dict lookup answers `Tensor.dtype`.
         self._dtype_names = {native: name for name, native in self._native_dtypes.items()}
-        # For the type-promotion fast path: is this native dtype floating? boolean?
-        self._floating = frozenset(
+        # The native dtypes of each kind, read by the predicates below. Hot paths (an op's
+        # forward on a float tensor and a Python number) test `dtype in backend.floating_dtypes`
+        # directly: the same set lookup without the call.
+        self.floating_dtypes = frozenset(
             native for name, native in self._native_dtypes.items() if name.startswith("float")
         )
-        self._bool = self._native_dtypes["bool"]
+        self.integer_dtypes = frozenset(
+            native for name, native in self._native_dtypes.items() if "int" in name
+        )
+        self.bool_dtype = self._native_dtypes["bool"]
         self.seed_generator(0)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} device='{self.device}'>"
 
     # ----------------------------------------------------------------------------- dtypes
+    # The tape asks about dtypes only through these: a native dtype is what `array.dtype` gives.
     def native_dtype(self, name: str) -> Any:
         return self._native_dtypes[name]
 
     def dtype_name(self, array: Array) -> str:
+        """The name ("float32", "int64", "bool", ...) of an array's dtype."""
         return self._dtype_names[array.dtype]
+
+    def name_of_dtype(self, dtype: Any) -> str:
+        """The name of a native dtype."""
+        return self._dtype_names[dtype]
+
+    def is_floating(self, dtype: Any) -> bool:
+        return dtype in self.floating_dtypes
+
+    def is_integer(self, dtype: Any) -> bool:
+        """Signed or unsigned integers; bool is not one (as in PyTorch)."""
+        return dtype in self.integer_dtypes
+
+    def is_bool(self, dtype: Any) -> bool:
+        return dtype == self.bool_dtype
 
     def astype(self, array: Array, dtype: str, copy: bool = False) -> Array:
         return self.xp.astype(array, self._native_dtypes[dtype], copy=copy)
@@ -330,7 +354,8 @@ class Backend:
                             beta2=beta2, eps=eps, weight_decay=weight_decay, step=step,
                             decoupled=decoupled)
 
-    from .linalg import cholesky, det, einsum, inv, slogdet, solve, svd  # type: ignore[misc]
+    from .decompositions import cholesky, det, inv, slogdet, solve, svd  # type: ignore[misc]
+    from .einsum import einsum  # type: ignore[misc]
 
 
 def broadcast_shapes(*shapes: Sequence[int]) -> Shape:

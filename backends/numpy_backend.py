@@ -10,8 +10,8 @@ import numpy as np
 
 from . import kernels
 from .base import Array, Backend, Shape
+from .decompositions import translate_errors
 from .device import Device
-from .linalg import translate_errors
 
 # The ufunc reductions the backend calls (typed Any: NumPy's stubs overload them on a literal
 # keepdims, and ours is a plain bool).
@@ -96,7 +96,7 @@ class NumpyBackend(Backend):
 
     def mean(self, array: Array, axis: Any = None, keepdims: bool = False) -> Array:
         dtype = array.dtype
-        if dtype not in self._floating or not array.size:
+        if dtype not in self.floating_dtypes or not array.size:
             return np.mean(array, axis=axis, keepdims=keepdims)  # ints; nan for no elements
         # As np.mean computes it: float16 accumulates in float32, then one true division.
         if axis is None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..creation import rand, tensor
 from ..tensor import Tensor, _wrap
-from . import grad as _grad
+from .gradients import grad as _grad
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
 

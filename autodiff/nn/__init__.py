@@ -1,10 +1,6 @@
 """`autodiff.nn`: layers and losses (see `functional` for the function forms)."""
 
-from . import functional
-
-# (issue 6, nn modules: add imports right below this line)
-# isort: split
-from . import init, utils
+from . import functional, init, parallel, utils
 from .modules import (
     GELU,
     BCELoss,
@@ -30,7 +26,3 @@ from .modules import (
     Tanh,
 )
 from .parameter import Parameter
-
-# (issue 7, distributed: add imports right below this line)
-# isort: split
-from . import parallel

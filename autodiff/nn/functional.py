@@ -1,33 +1,32 @@
-"""`autodiff.nn.functional`: activations and losses as functions."""
+"""`autodiff.nn.functional`: activations, losses and the other layers as functions."""
 
 # ruff: noqa: F401 (a namespace of re-exported functions)
 
 from __future__ import annotations
 
-from ..ops.elementwise import sigmoid, softplus
-from ..ops.loss import binary_cross_entropy_with_logits
-
-# (issue 3, elementwise activations: add imports right below this line)
-from ._activations import elu, gelu, leaky_relu, relu, silu, tanh
-
-# (issue 3, linear algebra and losses: add imports right below this line)
-# isort: split
 from typing import Any
 
+from ..ops.activation import sigmoid, softplus
+from ..ops.cross_entropy import cross_entropy, nll_loss
+from ..ops.dropout import dropout
+from ..ops.linear import linear
 from ..ops.loss import (
     binary_cross_entropy,
+    binary_cross_entropy_with_logits,
     huber_loss,
     kl_div,
     l1_loss,
     mse_loss,
     smooth_l1_loss,
 )
-from ..ops.nll import cross_entropy, nll_loss
-from ..ops.nn_ops import dropout, embedding, layer_norm, linear, normalize, one_hot
+from ..ops.normalization import layer_norm, normalize
+from ..ops.padding import pad
 from ..ops.softmax import implicit_dim as _implicit_dim
 from ..ops.softmax import log_softmax as _log_softmax
 from ..ops.softmax import softmax as _softmax
+from ..ops.sparse import embedding, one_hot
 from ..tensor import Tensor
+from ._activations import elu, gelu, leaky_relu, relu, silu, tanh
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
@@ -44,7 +43,3 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     if dim is None:
         dim = _implicit_dim("log_softmax", input.dim(), _stacklevel)
     return _log_softmax(input, dim, dtype)
-
-
-# (issue 3, shape and indexing)
-from ..ops.padding import pad  # noqa: E402

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..creation import zeros_like
 from ..dtypes import scalar_dtype
 from ..function import Function
 from ..tensor import Tensor, _wrap
-from ._common import not_implemented_for, zeros_like_grad
-from ._util import promote
+from ._checks import not_implemented_for
+from ._promotion import promote
 
 _SCALARS = (bool, int, float)
 
@@ -31,11 +32,11 @@ def _divide_rounded(backend: Any, a: Any, b: Any, mode: str) -> Any:
     """a / b rounded towards zero ("trunc") or down ("floor"), in the promoted dtype."""
     a, b = promote(backend, a, b)
     array = a if type(a) not in _SCALARS else b
-    if array.dtype in backend._floating:
+    if backend.is_floating(array.dtype):
         if mode == "floor":  # Python's floor division, as PyTorch (exact, unlike floor(a / b))
             return backend.floor_divide(a, b)
         return backend.trunc(backend.divide(a, b))
-    if array.dtype == backend._bool:
+    if backend.is_bool(array.dtype):
         raise not_implemented_for(f"div_{mode}", backend, array)
     _check_integer_divisor(backend, b)
     quotient = backend.floor_divide(a, b)
@@ -65,7 +66,7 @@ class DivMode(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         needs_a, needs_b = ctx.needs_input_grad
-        zeros = zeros_like_grad(grad)
+        zeros = zeros_like(grad)
         return (zeros if needs_a else None), (zeros if needs_b else None)
 
 
@@ -98,9 +99,9 @@ class Remainder(Function):
         backend = ctx.backend
         a, b = promote(backend, a, b)
         array = a if type(a) not in _SCALARS else b
-        if array.dtype == backend._bool:
+        if backend.is_bool(array.dtype):
             raise not_implemented_for("remainder", backend, array)
-        if array.dtype not in backend._floating:
+        if not backend.is_floating(array.dtype):
             _check_integer_divisor(backend, b)
         return backend.remainder(a, b)
 

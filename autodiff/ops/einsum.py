@@ -16,7 +16,7 @@ from typing import Any
 
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
-from .linalg import _scalar_name, same_device
+from ._checks import same_device, scalar_type_name
 
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase  # PyTorch's label order
 
@@ -110,8 +110,8 @@ def einsum(*args: Any) -> Tensor:
     for operand in operands[1:]:
         if operand._data.dtype != operands[0]._data.dtype:
             raise RuntimeError(
-                f"expected scalar type {_scalar_name(operands[0])} but found "
-                f"{_scalar_name(operand)}"
+                f"expected scalar type {scalar_type_name(operands[0])} but found "
+                f"{scalar_type_name(operand)}"
             )
     if broadcast:  # size-1 dims against size-n ones: expand them (views), as PyTorch does
         operands = [operand.expand(shape) for operand, shape in zip(operands, broadcast)]

@@ -19,10 +19,11 @@ from backends import broadcast_shapes
 
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
-from .shape import alias, clone, unsqueeze, view_op
+from . import inplace
+from .conversion import clone
+from .shape import alias, unsqueeze, view_op
 
 _FULL = slice(None)
-_INTEGER_DTYPES = ("int64", "int32", "int16", "int8", "uint8")
 
 
 # ----------------------------------------------------------------------------- index arrays
@@ -36,7 +37,7 @@ def index_array(backend: Any, index: Any) -> Any:
         array = backend.asarray(_plain(index))
         if array.size == 0 and backend.dtype_name(array) == "float64":  # `[]`
             return backend.astype(array, "int64")
-    if backend.dtype_name(array) not in (*_INTEGER_DTYPES, "bool"):
+    if not (backend.is_integer(array.dtype) or backend.is_bool(array.dtype)):
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     return array
 
@@ -488,8 +489,6 @@ def select_index(tensor: Tensor, index: int) -> Tensor:
 
 # ----------------------------------------------------------------------------- assignment
 def setitem(tensor: Tensor, key: Any, value: Any) -> None:
-    from . import inplace
-
     value = _value_tensor(tensor, value)
     if key is Ellipsis:
         inplace.copy_(tensor, value)
@@ -528,8 +527,6 @@ def _expand_value(value: Tensor, shape: tuple[int, ...]) -> Tensor:
 def put_(tensor: Tensor, key: tuple[Any, ...], values: Tensor,
          accumulate: bool = False) -> Tensor:
     """`tensor[key] = values` in place, for a key of full slices and index arrays."""
-    from . import inplace
-
     result_shape = index_result_shape(tensor._data.shape, key)
     values_shape = values._data.shape
     trimmed = values_shape

@@ -1,5 +1,5 @@
 """Losses between an input and a target: mse, l1, smooth_l1, huber, binary cross-entropy (on
-probabilities and on logits) and kl_div. (nll_loss and cross_entropy are in nll.py.)
+probabilities and on logits) and kl_div. (nll_loss and cross_entropy are in cross_entropy.py.)
 
 Where PyTorch has a node of its own (MseLossBackward0, ...) the loss is one op whose backward
 is written with Tensor ops; where PyTorch composes (l1_loss, kl_div), so do we. BCE-with-logits
@@ -18,9 +18,11 @@ from .. import dtypes
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
-from ._util import check_broadcast, promote
-from .elementwise import clamp, exp, log, sigmoid, softplus, where
-from .linalg import same_device
+from ._checks import same_device
+from ._promotion import check_broadcast, promote
+from .activation import sigmoid, softplus
+from .selection import clamp, where
+from .unary import exp, log
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -89,7 +91,7 @@ class PointwiseLoss(Function):
         backend = ctx.backend
         ctx.save_for_backward(x, y)
         x, y = promote(backend, x, y)
-        if x.dtype not in backend._floating:
+        if not backend.is_floating(x.dtype):
             raise NotImplementedError(
                 f'"{ctx.kernel_name}_cpu" not implemented for '
                 f"'{dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(x)]}'"

@@ -14,8 +14,8 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
+from ._dims import keep_dims, reduction_axes
 from .minmax import Amax, Amin
-from .reduction import keep_dims, reduction_axes
 from .selection import where
 from .unary import sign
 

@@ -1,6 +1,7 @@
-"""Reductions: sum, mean, prod, var/std, logsumexp, norm, any/all. (max/min and their kin are
-in `minmax`, cumsum/cumprod in `scan`.) `dim` is an int or a tuple of ints (negative counts from
-the end; an empty tuple means every dim, as PyTorch); `keepdim` keeps reduced dims as size 1.
+"""Reductions: sum, mean, prod, var/std, logsumexp, norm (torch.norm), any/all. (max/min and
+their kin are in `minmax`, cumsum/cumprod in `cumulative`, the linalg norms in `norm`.) `dim` is
+an int or a tuple of ints (negative counts from the end; an empty tuple means every dim, as
+PyTorch); `keepdim` keeps reduced dims as size 1.
 
 A reduction's backward puts the removed dims back (`keep_dims`) so its gradient broadcasts
 against the input.
@@ -15,34 +16,10 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
-from ._common import cast_for_accumulation
-from ._util import default_float, normalize_dims
-
-
-def reduction_axes(dim: Any, ndim: int) -> tuple[int, ...] | None:
-    """`dim` as sorted non-negative axes; None (and an empty tuple, as PyTorch) mean all dims."""
-    return normalize_dims(dim, ndim) or None
-
-
-def reduced_count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
-    """How many elements each output element of a reduction over `axes` combines."""
-    count = 1
-    for axis in range(len(shape)) if axes is None else axes:
-        count *= shape[axis]
-    return count
-
-
-def keep_dims(tensor: Tensor, input_shape: tuple[int, ...], axes: tuple[int, ...] | None,
-              keepdim: bool) -> Tensor:
-    """A reduced tensor reshaped with its reduced dims back as size 1 (it then broadcasts
-    against the input)."""
-    if keepdim:
-        return tensor
-    if axes is None:
-        axes = tuple(range(len(input_shape)))
-    if not axes:
-        return tensor
-    return tensor.reshape([1 if axis in axes else size for axis, size in enumerate(input_shape)])
+from ._dims import keep_dims, reduced_count, reduction_axes
+from ._promotion import cast_for_accumulation, default_float
+from .norm import matrix_norm, vector_norm
+from .selection import where
 
 
 def _restore_dims(grad: Tensor, input_shape: tuple[int, ...], axes: tuple[int, ...] | None,
@@ -63,7 +40,7 @@ class Sum(Function):
         backend = ctx.backend
         if dtype is not None:
             a = backend.astype(a, dtype)
-        elif a.dtype not in backend._floating:
+        elif not backend.is_floating(a.dtype):
             a = backend.astype(a, "int64")  # PyTorch sums bools and integers as int64
         return backend.sum(a, axis=axes, keepdims=keepdim)
 
@@ -154,10 +131,10 @@ class Prod(Function):
         # With zeros the product of the others is 0, except at a slice's only zero, where it is
         # the product of the slice's nonzero elements.
         is_zero = a == 0
-        nonzero = _where(is_zero, 1.0, a)
-        others_at_zero = _where(is_zero.sum(ctx.axes, keepdim=True) == 1,
+        nonzero = where(is_zero, 1.0, a)
+        others_at_zero = where(is_zero.sum(ctx.axes, keepdim=True) == 1,
                                 _prod_keepdim(nonzero, axes), 0.0)
-        return grad * _where(is_zero, others_at_zero, out / nonzero)
+        return grad * where(is_zero, others_at_zero, out / nonzero)
 
 
 class ProdDim(Prod):
@@ -274,7 +251,7 @@ class Std(Function):
         a, out = ctx.saved_tensors
         # d std = d var / (2 std); PyTorch takes 0 where std == 0.
         at_zero = out == 0
-        grad_var = _where(at_zero, 0.0, grad / (_where(at_zero, 1.0, out) * 2))
+        grad_var = where(at_zero, 0.0, grad / (where(at_zero, 1.0, out) * 2))
         return _var_backward(grad_var, a, ctx)
 
 
@@ -371,11 +348,3 @@ def _wrap_bool(backend: Any, array: Any, input: Tensor) -> Tensor:
         array = backend.astype(array, "uint8")
     return _wrap(array, backend)
 
-
-# Imported last, as they build on the helpers above: the elementwise ops the backward formulas
-# use, and the other reduction families, re-exported (Tensor's methods reach every reduction
-# through this module).
-from .minmax import amax, amin, argmax, argmin, max, min  # noqa: E402, F401
-from .norm import matrix_norm, vector_norm  # noqa: E402
-from .scan import cumprod, cumsum  # noqa: E402, F401
-from .selection import where as _where  # noqa: E402

@@ -15,9 +15,9 @@ from backends import broadcast_shapes
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
-from ._util import check_broadcast
-from .elementwise import where
+from ._promotion import check_broadcast
 from .indexing import full_index_key, index_array, out_of_bounds, zeros
+from .selection import where
 
 
 def _grid_key(backend: Any, index: Any, dim: int) -> tuple[Any, ...]:

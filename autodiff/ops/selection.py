@@ -12,8 +12,8 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
-from ._common import not_implemented_for
-from ._util import cast_operand, promote
+from ._checks import not_implemented_for
+from ._promotion import cast_operand, promote
 
 _SCALARS = (bool, int, float)
 
@@ -25,7 +25,7 @@ class Where(Function):
     @staticmethod
     def forward(ctx: Any, condition: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
-        if condition.dtype != backend._bool:
+        if not backend.is_bool(condition.dtype):
             raise RuntimeError(
                 "where expected condition to be a boolean tensor, but got a tensor with dtype "
                 f"{dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(condition)]}"
@@ -55,13 +55,13 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
 
 # ----------------------------------------------------------------------------- maximum, minimum
 def _maximum(backend: Any, a: Any, b: Any) -> Any:
-    if a.dtype == backend._bool:  # the array API orders no bools: max is `or`, min is `and`
+    if backend.is_bool(a.dtype):  # the array API orders no bools: max is `or`, min is `and`
         return backend.logical_or(a, b)
     return backend.maximum(a, b)
 
 
 def _minimum(backend: Any, a: Any, b: Any) -> Any:
-    if a.dtype == backend._bool:
+    if backend.is_bool(a.dtype):
         return backend.logical_and(a, b)
     return backend.minimum(a, b)
 
@@ -155,7 +155,7 @@ class Clamp(Function):
         ctx.save_for_backward(a)
         ctx.bounds = (min, max)
         backend = ctx.backend
-        if a.dtype not in backend._floating:
+        if not backend.is_floating(a.dtype):
             a = cast_operand(backend, a, _clamp_dtype(backend, a, (min, max)))
         # min(max(x, min), max), as PyTorch: min > max gives max everywhere.
         out = a if min is None else _maximum(backend, a, min)
@@ -264,7 +264,7 @@ class Lerp(Function):
     def forward(ctx: Any, start: Any, end: Any, *, weight: float) -> Any:
         backend = ctx.backend
         _check_lerp(backend, start, end, "end", allow_0d=False)
-        if start.dtype not in backend._floating:
+        if not backend.is_floating(start.dtype):
             raise not_implemented_for("lerp_kernel_scalar", backend, start, on_device=False)
         ctx.weight = weight
         difference = backend.subtract(end, start)
@@ -291,7 +291,7 @@ class LerpTensor(Function):
         backend = ctx.backend
         _check_lerp(backend, start, end, "end", allow_0d=False)
         _check_lerp(backend, start, weight, "weight", allow_0d=True)
-        if start.dtype not in backend._floating:
+        if not backend.is_floating(start.dtype):
             raise not_implemented_for("lerp_kernel_tensor", backend, start, on_device=False)
         ctx.save_for_backward(start, end, weight)
         if weight.dtype != start.dtype:

@@ -13,7 +13,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
-from .elementwise import exp
+from .unary import exp
 
 
 def _as_vector(backend: Any, x: Any) -> Any:

@@ -225,7 +225,7 @@ def test_grad_argument_errors_match_torch() -> None:
 
 
 def test_backward_with_create_graph_warns_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    import autodiff.autograd as package
+    import autodiff.autograd.gradients as package
 
     monkeypatch.setattr(package, "_warned", [])
     x = autodiff.tensor([1.0], requires_grad=True)

@@ -14,7 +14,7 @@ import numpy as np
 import autodiff
 import autodiff.nn.functional as F
 
-from . import OpInfo, Sample
+from .info import OpInfo, Sample
 
 
 def _index(values: Any) -> autodiff.Tensor:

@@ -14,7 +14,7 @@ import numpy as np
 
 import autodiff
 
-from . import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
+from .info import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
 
 
 def _on_copy(method: str, *args: Any, **kwargs: Any) -> Callable[..., autodiff.Tensor]:

@@ -16,8 +16,8 @@ from .. import dtypes
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
-from .elementwise import Div
-from .linalg import same_device
+from ._checks import same_device
+from .arithmetic import Div
 from .loss import _reduction
 from .softmax import log_softmax
 

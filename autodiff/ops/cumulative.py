@@ -11,7 +11,7 @@ from typing import Any
 
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
-from ._common import cast_for_accumulation
+from ._promotion import cast_for_accumulation
 from .selection import where
 
 

@@ -1,4 +1,5 @@
-"""Differentiable matrix functions of `autodiff.linalg`: inv, solve, det, slogdet, cholesky.
+"""inv, solve, det, slogdet and cholesky: the functions of `autodiff.linalg` computed from a
+matrix factorization (LU or Cholesky).
 
 Forwards are the backend's LAPACK-style primitives (`backend.inv`, ...), batched over leading
 dims. Backwards are PyTorch's formulas written with matmul, solve and inv themselves, so every
@@ -16,13 +17,13 @@ import math
 from typing import Any, NamedTuple
 
 from backends import broadcast_shapes
-from backends.linalg import LinAlgError
+from backends.decompositions import LinAlgError
 
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap
-from ._util import check_broadcast
-from .linalg import same_device
+from ._checks import same_device
+from ._promotion import check_broadcast
 
 
 def _check_square(function: str, tensor: Tensor, name: str = "A") -> None:

@@ -12,17 +12,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import dtypes
-from ..function import Function, _raise_device_mismatch
+from ..function import Function
 from ..tensor import Tensor
-from ._util import check_broadcast
-
-# C++ type names, as PyTorch's mm prints them ("expected m1 and m2 to have the same dtype").
-_CPP_NAMES = {
-    "bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
-    "int32": "int", "int64": "long int", "float16": "c10::Half", "float32": "float",
-    "float64": "double",
-}
+from ._checks import cpp_type_name, same_device, scalar_type_name
+from ._promotion import check_broadcast
 
 
 class Matmul(Function):
@@ -147,18 +140,6 @@ class MatrixBatchTransposedView(Matmul):
 
 
 # ----------------------------------------------------------------------------- public functions
-def same_device(*tensors: Tensor | None) -> None:
-    """PyTorch's device mismatch error, before any check that reads two tensors' arrays."""
-    backend = None
-    for tensor in tensors:
-        if tensor is None:
-            continue
-        if backend is None:
-            backend = tensor._backend
-        elif tensor._backend is not backend:
-            _raise_device_mismatch(backend, tensor._backend)
-
-
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     same_device(input, other)
     a_dims, b_dims = input._data.ndim, other._data.ndim
@@ -288,7 +269,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
     if input._data.dtype != tensor._data.dtype:
         raise RuntimeError(
             "dot : expected both vectors to have same dtype, but found "
-            f"{_scalar_name(input)} and {_scalar_name(tensor)}"
+            f"{scalar_type_name(input)} and {scalar_type_name(tensor)}"
         )
     if a[0] != b[0]:
         raise RuntimeError(
@@ -321,7 +302,7 @@ def _check_mm(a: tuple[int, ...], b: tuple[int, ...], left: Tensor, right: Tenso
     if left._data.dtype != right._data.dtype:
         raise RuntimeError(
             "expected m1 and m2 to have the same dtype, but got: "
-            f"{_CPP_NAMES[_name(left)]} != {_CPP_NAMES[_name(right)]}"
+            f"{cpp_type_name(left)} != {cpp_type_name(right)}"
         )
 
 
@@ -331,23 +312,15 @@ def _check_mv(mat: tuple[int, ...], vec: tuple[int, ...], matrix: Tensor, vector
             f"size mismatch, got input ({mat[0]}), mat ({mat[0]}x{mat[1]}), vec ({vec[0]})"
         )
     if matrix._data.dtype != vector._data.dtype:
-        vec_name = _scalar_name(vector)
+        vec_name = scalar_type_name(vector)
         raise RuntimeError(
             "addmv input tensors must have the same dtype, but got "
-            f"{vec_name}, {_scalar_name(matrix)}, and {vec_name}"
+            f"{vec_name}, {scalar_type_name(matrix)}, and {vec_name}"
         )
 
 
 def _check_same_dtype_bmm(input: Tensor, other: Tensor) -> None:
     if input._data.dtype != other._data.dtype:
         raise RuntimeError(
-            f"expected scalar type {_scalar_name(input)} but found {_scalar_name(other)}"
+            f"expected scalar type {scalar_type_name(input)} but found {scalar_type_name(other)}"
         )
-
-
-def _name(tensor: Tensor) -> str:
-    return tensor._backend.dtype_name(tensor._data)
-
-
-def _scalar_name(tensor: Tensor) -> str:
-    return dtypes.SCALAR_TYPE_NAMES[_name(tensor)]

@@ -1,9 +1,9 @@
-"""Elementwise ops: arithmetic, powers, exp and log, sin and cos, sigmoid and softplus. The other
-elementwise families (unary, activation, comparison, selection, division) are re-exported at the
-end: Tensor's methods reach them all through this module.
+"""Arithmetic: add, sub, mul, div (true division; the rounding modes are in `division`), neg,
+reciprocal, pow and square, addcmul and addcdiv.
 
 Broadcasting is undone by the `Function` base class, so each backward returns the gradient at
-the broadcast shape. Python scalars take part as PyTorch's "wrapped numbers" (see _util.promote).
+the broadcast shape. Python scalars take part as PyTorch's "wrapped numbers" (see
+_promotion.promote).
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor
-from ._common import UnaryOfInput, UnaryOfOutput, require_floating, zeros_like_grad
-from ._util import default_float, promote
+from . import division
+from ._promotion import default_float, promote
 from .selection import where
+from .unary import log
 
 _SCALARS = (bool, int, float)
 
@@ -27,10 +29,11 @@ class Add(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
-        # A float tensor with a Python float needs no promotion: skip the call (hot path).
-        if type(b) is not float or a.dtype not in backend._floating:
+        # A float tensor with a Python float needs no promotion: skip the call (hot path). The
+        # arithmetic forwards read the backend's dtype sets, not its predicates: one call less.
+        if type(b) is not float or a.dtype not in backend.floating_dtypes:
             a, b = promote(backend, a, b)
-            if a.dtype == backend._bool:  # bool + bool is logical or, as in PyTorch
+            if a.dtype == backend.bool_dtype:  # bool + bool is logical or, as in PyTorch
                 return backend.logical_or(a, b)
         return backend.add(a, b)
 
@@ -54,7 +57,7 @@ class Sub(Function):
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
         # The hot path (a float tensor minus a float) needs neither promotion nor bool checks.
-        if type(b) is not float or a.dtype not in backend._floating:
+        if type(b) is not float or a.dtype not in backend.floating_dtypes:
             _check_bool_subtraction(backend, a, b)  # before promotion turns bools into numbers
             a, b = promote(backend, a, b)
         return backend.subtract(a, b)
@@ -79,7 +82,7 @@ class Rsub(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, number: Any) -> Any:
-        if type(number) is bool or a.dtype == ctx.backend._bool:
+        if type(number) is bool or ctx.backend.is_bool(a.dtype):
             _check_bool_subtraction(ctx.backend, number, a)
         a, number = promote(ctx.backend, a, number)
         return ctx.backend.subtract(number, a)
@@ -97,8 +100,8 @@ def rsub(input: Tensor, other: Any) -> Tensor:
 
 
 def _check_bool_subtraction(backend: Any, a: Any, b: Any) -> None:
-    a_is_bool = type(a) is bool or (type(a) not in _SCALARS and a.dtype == backend._bool)
-    b_is_bool = type(b) is bool or (type(b) not in _SCALARS and b.dtype == backend._bool)
+    a_is_bool = type(a) is bool or (type(a) not in _SCALARS and a.dtype == backend.bool_dtype)
+    b_is_bool = type(b) is bool or (type(b) not in _SCALARS and b.dtype == backend.bool_dtype)
     if a_is_bool and b_is_bool:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
@@ -120,12 +123,12 @@ class Mul(Function):
         if type(b) in _SCALARS:
             ctx.scalar = b  # the gradient is grad * b: no array to save...
             ctx._saved = ()  # ...but, as in PyTorch, a second backward without retain_graph fails
-            if type(b) is not bool and a.dtype in backend._floating:
+            if type(b) is not bool and a.dtype in backend.floating_dtypes:
                 return backend.multiply(a, b)  # the hot path: float tensor * number
         else:
             ctx.save_for_backward(a, b)
         a, b = promote(backend, a, b)
-        if a.dtype == backend._bool:  # bool * bool is logical and, as in PyTorch
+        if a.dtype == backend.bool_dtype:  # bool * bool is logical and, as in PyTorch
             return backend.logical_and(a, b)
         return backend.multiply(a, b)
 
@@ -155,7 +158,7 @@ class Div(Function):
         else:
             ctx.save_for_backward(a, b)
         a, b = promote(ctx.backend, a, b)
-        if a.dtype not in ctx.backend._floating:  # true division of integers (a is an array)
+        if a.dtype not in ctx.backend.floating_dtypes:  # true division of integers (an array)
             a = default_float(ctx.backend, a)
             if type(b) not in _SCALARS:
                 b = default_float(ctx.backend, b)
@@ -179,7 +182,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
                 "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                 f"'{rounding_mode}'"
             )
-        return _division.div_rounded(input, other, rounding_mode)
+        return division.div_rounded(input, other, rounding_mode)
     if not isinstance(input, Tensor):
         return rdiv(other, input)
     return Div.apply(input, other)
@@ -207,7 +210,7 @@ class Neg(Function):
         try:
             return ctx.backend.negative(a)
         except TypeError:
-            if a.dtype == ctx.backend._bool:
+            if ctx.backend.is_bool(a.dtype):
                 raise RuntimeError(
                     "Negation, the `-` operator, on a bool tensor is not supported. If you are "
                     "trying to invert a mask, use the `~` or `logical_not()` operator instead."
@@ -257,10 +260,10 @@ class PowScalar(Function):
         ctx.exponent = exponent
         backend = ctx.backend
         a, exponent = promote(backend, a, exponent)
-        if a.dtype not in backend._floating:
+        if not backend.is_floating(a.dtype):
             if type(exponent) is int and exponent < 0:
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
-            if a.dtype == backend._bool:  # bool ** bool: a when True, all True when False
+            if backend.is_bool(a.dtype):  # bool ** bool: a when True, all True when False
                 return backend.logical_or(a, not exponent)
         return backend.pow(a, exponent)
 
@@ -269,7 +272,7 @@ class PowScalar(Function):
         a, = ctx.saved_tensors
         exponent = ctx.exponent
         if exponent == 0:  # PyTorch: zeros, even where a ** -1 is infinite
-            return zeros_like_grad(grad), None
+            return zeros_like(grad), None
         return grad * (exponent * a ** (exponent - 1)), None
 
 
@@ -281,7 +284,7 @@ class Pow(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         a, b = promote(ctx.backend, a, b)
-        if a.dtype == ctx.backend._bool:
+        if ctx.backend.is_bool(a.dtype):
             raise _pow_bool_error()
         out = ctx.backend.pow(a, b)
         ctx.save_for_backward(a, b, out)
@@ -313,9 +316,9 @@ class RPow(Function):
     def forward(ctx: Any, a: Any, base: Any) -> Any:
         ctx.base = base
         a, base = promote(ctx.backend, a, base)
-        if a.dtype == ctx.backend._bool:
+        if ctx.backend.is_bool(a.dtype):
             raise _pow_bool_error()
-        if type(base) is int and a.dtype not in ctx.backend._floating:
+        if type(base) is int and not ctx.backend.is_floating(a.dtype):
             out = ctx.backend.pow(ctx.backend.full(a.shape, base, ctx.backend.dtype_name(a)), a)
         else:
             out = ctx.backend.pow(base, a)
@@ -357,197 +360,50 @@ def square(input: Tensor) -> Tensor:
     return PowScalar.apply(input, 2)
 
 
-class Sqrt(UnaryOfOutput):
-    node_name = "SqrtBackward0"
-    kernel = "sqrt"
+# ----------------------------------------------------------------------------- addcmul, addcdiv
+class Addcmul(Function):
+    """input + value * tensor1 * tensor2 (the Adam-style update, and its in-place form)."""
+
+    node_name = "AddcmulBackward0"
+    combine = "multiply"  # Addcdiv divides
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        out, = ctx.saved_tensors
-        return grad / (2 * out)
-
-
-def sqrt(input: Tensor) -> Tensor:
-    return Sqrt.apply(input)
-
-
-class Rsqrt(Function):
-    node_name = "RsqrtBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        out = ctx.backend.divide(1.0, ctx.backend.sqrt(default_float(ctx.backend, a)))
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        out, = ctx.saved_tensors
-        return grad * (out * out * out * -0.5)
-
-
-def rsqrt(input: Tensor) -> Tensor:
-    return Rsqrt.apply(input)
-
-
-# ----------------------------------------------------------------------------- exp and log
-class Exp(UnaryOfOutput):
-    node_name = "ExpBackward0"
-    kernel = "exp"
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        out, = ctx.saved_tensors
-        return grad * out
-
-
-def exp(input: Tensor) -> Tensor:
-    return Exp.apply(input)
-
-
-class Log(UnaryOfInput):
-    node_name = "LogBackward0"
-    kernel = "log"
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        a, = ctx.saved_tensors
-        return grad / a
-
-
-def log(input: Tensor) -> Tensor:
-    return Log.apply(input)
-
-
-# ----------------------------------------------------------------------------- trigonometry
-class Sin(UnaryOfInput):
-    node_name = "SinBackward0"
-    kernel = "sin"
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        a, = ctx.saved_tensors
-        return grad * cos(a)
-
-
-def sin(input: Tensor) -> Tensor:
-    return Sin.apply(input)
-
-
-class Cos(UnaryOfInput):
-    node_name = "CosBackward0"
-    kernel = "cos"
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        a, = ctx.saved_tensors
-        return grad * -sin(a)
-
-
-def cos(input: Tensor) -> Tensor:
-    return Cos.apply(input)
-
-
-# ----------------------------------------------------------------------------- activations
-class Sigmoid(UnaryOfOutput):
-    node_name = "SigmoidBackward0"
-    kernel = "sigmoid"
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        out, = ctx.saved_tensors
-        return grad * out * (1 - out)
-
-
-def sigmoid(input: Tensor) -> Tensor:
-    return Sigmoid.apply(input)
-
-
-class Softplus(Function):
-    node_name = "SoftplusBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any, *, beta: float, threshold: float) -> Any:
-        require_floating("softplus", ctx.backend, a)
-        ctx.save_for_backward(a)
-        ctx.beta, ctx.threshold = beta, threshold
+    def forward(ctx: Any, a: Any, t1: Any, t2: Any, *, value: Any) -> Any:
         backend = ctx.backend
-        if beta == 1:
-            out = backend.softplus(a)
-        else:
-            out = backend.divide(backend.softplus(backend.multiply(a, beta)), beta)
-        # Above the threshold softplus is the identity (PyTorch's linear region).
-        return backend.where(backend.greater(backend.multiply(a, beta), threshold), a, out)
+        ctx.value = value
+        ctx.save_for_backward(t1, t2)
+        combined = getattr(backend, ctx.combine)(t1, t2)
+        if value != 1:
+            combined = backend.multiply(combined, value)
+        return backend.add(a, combined)
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        a, = ctx.saved_tensors
-        scaled = a * ctx.beta
-        return where(scaled > ctx.threshold, grad, grad * sigmoid(scaled))
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        t1, t2 = ctx.saved_tensors
+        needs_a, needs_t1, needs_t2 = ctx.needs_input_grad
+        scaled = grad * ctx.value if ctx.value != 1 else grad
+        return ((grad if needs_a else None), (scaled * t2 if needs_t1 else None),
+                (scaled * t1 if needs_t2 else None))
 
 
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    return Softplus.apply(input, beta=beta, threshold=threshold)
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    return Addcmul.apply(input, tensor1, tensor2, value=value)
 
 
-# The other elementwise families, re-exported: Tensor's methods reach every elementwise op
-# through this module. (Imported last: they build on the ops above.)
-from . import division as _division  # noqa: E402
-from .activation import elu, gelu, leaky_relu, relu, silu  # noqa: E402, F401
-from .comparison import (  # noqa: E402, F401
-    allclose,
-    bitwise_and,
-    bitwise_not,
-    bitwise_or,
-    bitwise_xor,
-    eq,
-    equal,
-    ge,
-    greater,
-    greater_equal,
-    gt,
-    invert,
-    isclose,
-    isfinite,
-    isinf,
-    isnan,
-    le,
-    less,
-    less_equal,
-    logical_and,
-    logical_not,
-    logical_or,
-    logical_xor,
-    lt,
-    ne,
-    not_equal,
-)
-from .division import floor_divide, remainder  # noqa: E402, F401
-from .selection import clamp, clamp_max, clamp_min, clip, lerp, maximum, minimum  # noqa: E402, F401
-from .unary import (  # noqa: E402, F401
-    abs,
-    absolute,
-    acos,
-    arccos,
-    arcsin,
-    arctan,
-    arctan2,
-    asin,
-    atan,
-    atan2,
-    ceil,
-    cosh,
-    erf,
-    expm1,
-    fix,
-    floor,
-    log1p,
-    log2,
-    log10,
-    round,
-    sign,
-    sinh,
-    tan,
-    tanh,
-    trunc,
-)
+class Addcdiv(Addcmul):
+    """input + value * tensor1 / tensor2."""
+
+    node_name = "AddcdivBackward0"
+    combine = "divide"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        t1, t2 = ctx.saved_tensors
+        needs_a, needs_t1, needs_t2 = ctx.needs_input_grad
+        scaled = grad * ctx.value if ctx.value != 1 else grad
+        return ((grad if needs_a else None), (scaled / t2 if needs_t1 else None),
+                (-scaled * t1 / (t2 * t2) if needs_t2 else None))
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    return Addcdiv.apply(input, tensor1, tensor2, value=value)

@@ -1,6 +1,6 @@
-"""Linear-algebra primitives of the generic `Backend`, from the array API's `linalg` extension
-(`xp.linalg`), plus `einsum` (the standard has none; see einsum.py). `Backend` binds these
-functions as methods; NumPy's backend binds `numpy.linalg`'s own instead.
+"""The matrix factorizations of the generic `Backend` and what is computed from them (inv, solve,
+det, slogdet, cholesky, svd), from the array API's `linalg` extension (`xp.linalg`). `Backend`
+binds these functions as methods; NumPy's backend binds `numpy.linalg`'s own instead.
 
 A factorization that fails (a singular matrix, a matrix that is not positive-definite) raises
 `LinAlgError`, whatever the library raised, so the tape catches one exception type. Libraries
@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .einsum import einsum
-
 Array = Any
 
-__all__ = ["LinAlgError", "cholesky", "det", "einsum", "inv", "slogdet", "solve", "svd",
-           "translate_errors"]
+__all__ = ["LinAlgError", "cholesky", "det", "inv", "slogdet", "solve", "svd", "translate_errors"]
 
 
 class LinAlgError(RuntimeError):

@@ -1,4 +1,6 @@
-"""Helpers the op families share: PyTorch's type promotion and broadcasting checks on arrays."""
+"""PyTorch's type promotion and broadcasting checks, shared by the op families: on arrays
+(`promote`, `cast_operand`, `check_broadcast`, `default_float`) and on the Tensors that sums and
+products over elements take (`cast_for_accumulation`)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any
 from backends import Backend
 
 from .. import dtypes
+from ..tensor import Tensor
 
 _SCALARS = (bool, int, float)
 
@@ -20,16 +23,17 @@ def promote(backend: Backend, a: Any, b: Any, elementwise: bool = True) -> tuple
     """
     # Python bools always take the slow path: array API libraries (array-api-strict, like
     # PyTorch) refuse `float_array + True`, so they become numbers of the result dtype.
+    # (The backend's dtype sets are read directly, not through its predicates: the hot path.)
     if type(b) in _SCALARS:
         if type(a) in _SCALARS:
             return a, b  # two Python numbers: the caller's business
         if type(b) is not bool and (
-            a.dtype in backend._floating or (type(b) is int and a.dtype != backend._bool)
+            a.dtype in backend.floating_dtypes or (type(b) is int and a.dtype != backend.bool_dtype)
         ):
             return a, b
     elif type(a) in _SCALARS:
         if type(a) is not bool and (
-            b.dtype in backend._floating or (type(a) is int and b.dtype != backend._bool)
+            b.dtype in backend.floating_dtypes or (type(a) is int and b.dtype != backend.bool_dtype)
         ):
             return a, b
     elif a.dtype == b.dtype:
@@ -69,28 +73,19 @@ def check_broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> None:
             )
 
 
-def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...] | None:
-    """`dim` (None, an int, or a sequence) as sorted non-negative axes; None means all."""
-    if dim is None:
-        return None
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    bound = max(ndim, 1)
-    result = []
-    for d in dims:
-        if not -bound <= d < bound:
-            raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-bound}, {bound - 1}], "
-                f"but got {d})"
-            )
-        d %= bound
-        if d in result:
-            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-        result.append(d)
-    return tuple(sorted(result)) if ndim else ()
-
-
 def default_float(backend: Backend, x: Any) -> Any:
     """Integers and bools become the default float dtype (true division, mean of ints...)."""
-    if x.dtype in backend._floating:
+    if x.dtype in backend.floating_dtypes:  # every unary op's forward: the set, not the call
         return x
     return backend.astype(x, dtypes.get_default_dtype().name)
+
+
+def cast_for_accumulation(input: Tensor, dtype: Any) -> Tensor:
+    """How sums and products over elements (prod, cumsum, cumprod) take their input, as
+    PyTorch: cast to `dtype=` first (differentiably); without it integers and bools become
+    int64."""
+    if dtype is not None:
+        return input.to(dtypes.to_dtype(dtype))
+    if not input.dtype.is_floating_point and input.dtype is not dtypes.int64:
+        return input.to(dtypes.int64)
+    return input
