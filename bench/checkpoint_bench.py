@@ -16,7 +16,9 @@ Memory (tracemalloc, which sees NumPy's buffers; bytes above the starting point)
       and checkpointing cannot shrink them: this ratio stays near 1 by construction.
 Target: peak backward memory <= 0.45x the unchecked run.
 Time: forward + backward (gradients set to None before each run), paired round-robin in one
-process (bench/_timing.paired), one BLAS thread; target <= 1.4x the unchecked run.
+process, in this process's CPU time (bench/nn_bench.py's paired_cpu_time: the machines are
+shared, and wall time would count other people's processes), one BLAS thread; target <= 1.4x
+the unchecked run.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import autodiff  # noqa: E402
 from autodiff import nn  # noqa: E402
 from autodiff.utils.checkpoint import checkpoint_sequential  # noqa: E402
 
-from . import _timing  # noqa: E402
+from .nn_bench import paired_cpu_time  # noqa: E402
 
 LAYERS, WIDTH, BATCH, SEGMENTS = 16, 2048, 512, 4
 MIB = 2**20
@@ -110,7 +112,7 @@ def timing(rounds: int) -> dict[str, dict[str, float]]:
 
     engines = {name: (lambda forward=forward: step(forward))
                for name, forward in forwards(model, x).items()}
-    return _timing.paired(engines, "unchecked", rounds=rounds, number=1, warmup=1)
+    return paired_cpu_time(engines, "unchecked", rounds=rounds, number=1, warmup=1)
 
 
 def run(setup: Any, rounds: int | None = None, quick: bool = False) -> list[Any]:
@@ -146,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     print_memory()
     results = timing(args.rounds)
-    print(f"forward + backward, {args.rounds} rounds (wall clock, load average "
+    print(f"forward + backward, {args.rounds} rounds (CPU time; load average "
           f"{os.getloadavg()[0]:.2f})")
     print(f"    {'':<34} {'s/step':>8} {'x unchecked':>12}")
     for name, result in results.items():
