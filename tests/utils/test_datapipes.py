@@ -155,12 +155,16 @@ def test_functional_datapipe_registration() -> None:
 
 
 def test_dataframe_pipes_refuse_tracing_clearly() -> None:
+    with pytest.raises(RuntimeError, match="Collator with a dict of per-column conversions "
+                       "collates DataFrames"):
+        IterableWrapper([1]).collate({"a": add_one})
+
     class Frames(DFIterDataPipe):
         def __iter__(self) -> Iterator[Any]:
             yield from ()
 
     assert Frames()._is_dfpipe()
-    with pytest.raises(NotImplementedError, match="autodiff has no DataFrame tracing"):
+    with pytest.raises(RuntimeError, match="autodiff has no DataFrame tracing"):
         Frames().map(add_one)
     assert isinstance(Frames().batch(2), IterDataPipe)  # batch is never traced
 

@@ -95,7 +95,7 @@ class IterDataPipe(IterableDataset[T_co], metaclass=_IterDataPipeMeta):
                     function_name not in UNTRACABLE_DATAFRAME_PIPES:
                 # PyTorch traces such results as DataFrame pipes through its dataframe
                 # module (pandas-based), which autodiff does not have.
-                raise NotImplementedError(
+                raise RuntimeError(
                     f"the result of `{function_name}` would be traced as a DataFrame pipe "
                     "(enable_df_api_tracing, or a DFIterDataPipe source): autodiff has no "
                     "DataFrame tracing (torch.utils.data.datapipes.dataframe)")

@@ -82,6 +82,6 @@ class CollatorIterDataPipe(MapperIterDataPipe):
             super().__init__(datapipe, fn=conversion)
         else:
             # PyTorch collates DataFrame batches by column here (through TorchArrow).
-            raise NotImplementedError(
+            raise RuntimeError(
                 "Collator with a dict of per-column conversions collates DataFrames, which "
                 "autodiff does not have: pass a callable (or collate_fn)")
