@@ -39,7 +39,7 @@ def test_pin_memory_keeps_structure_and_refuses_device_tensors() -> None:
     cuda = backends.get_backend("cuda")
     assert pinned["a"][1] == "s" and isinstance(pinned["b"], tuple)
     assert cuda.is_pinned_host(pinned["a"][0]._data)
-    with pytest.raises(RuntimeError, match="cannot pin 'torch.cuda.FloatTensor' only dense CPU "
+    with pytest.raises(RuntimeError, match=r"cannot pin 'torch\.cuda\.FloatTensor' only dense CPU "
                        "tensors can be pinned"):
         pin_memory(autodiff.ones(2, device="cuda"))
 
