@@ -78,6 +78,21 @@ def epoch(num_workers: int) -> Any:
     return count
 
 
+def cpu_seconds(num_workers: int, epochs: int = 3) -> tuple[float, float]:
+    """Median CPU seconds per epoch of this process and of its (finished) workers: what the
+    work costs whatever else the machine runs. On k free cores an epoch takes about
+    max(main, workers / k) of wall time."""
+    own, children = [], []
+    for _ in range(epochs):
+        before = os.times()
+        epoch(num_workers)
+        after = os.times()
+        own.append(after.user - before.user + after.system - before.system)
+        children.append(after.children_user - before.children_user
+                        + after.children_system - before.children_system)
+    return sorted(own)[len(own) // 2], sorted(children)[len(children) // 2]
+
+
 def bench(workers: list[int], rounds: int) -> dict[str, dict[str, float]]:
     engines = {f"num_workers={n}": (lambda n=n: epoch(n)) for n in workers}
     return _timing.paired(engines, f"num_workers={workers[0]}", rounds=rounds, number=1,
@@ -114,6 +129,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"    {name:<16} {result['median']:8.3f} {SAMPLES / result['median']:10.1f} "
               f"{1 / result['ratio']:13.2f}")
     print("    target: num_workers=2 at least 1.70x the throughput of num_workers=0")
+    print("CPU seconds per epoch (median of 3):")
+    for n in workers:
+        own, children = cpu_seconds(n)
+        print(f"    num_workers={n:<3} main {own:6.3f}  workers {children:6.3f}  total "
+              f"{own + children:6.3f}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import multiprocessing
 import pickle
 import random
 import re
+import threading
 import warnings
 
 import numpy as np
@@ -16,7 +17,8 @@ import pytest
 import autodiff
 import backends
 from autodiff.utils.data import DataLoader, Generator, TensorDataset, get_worker_info
-from autodiff.utils.data._utils.worker import WorkerInfo, _dumps, _generate_state
+from autodiff.utils.data._utils import transport
+from autodiff.utils.data._utils.worker import WorkerInfo, _generate_state
 
 from . import worker_datasets as datasets
 
@@ -57,6 +59,8 @@ def test_tensor_dataset_with_workers_and_drop_last() -> None:
     assert len(batches) == 2
     np.testing.assert_array_equal(batches[1][0].numpy(), np.arange(12.0, 24.0).reshape(4, 3))
     assert batches[1][1].tolist() == [4, 5, 6, 7] and batches[0][0].dtype is autodiff.float32
+    batches[1][0].add_(1)  # batches rebuilt from worker bytes are ordinary, writable tensors
+    assert batches[1][0][0].tolist() == [13.0, 14.0, 15.0] and x[4].tolist() == [12, 13, 14]
 
 
 def test_tensors_cross_to_the_device_of_the_dataset(device: str) -> None:
@@ -138,9 +142,31 @@ def test_a_batch_that_cannot_be_pickled_is_an_error_not_a_hang() -> None:
         list(DataLoader(datasets.Unpicklable(), batch_size=None, num_workers=2))
 
 
+@pytest.mark.parametrize("raw", [True, False])
+def test_transport_round_trip(raw: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transport, "_RAW", raw)  # False: the framing used where there is no readv
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    transport.enlarge(reader)
+    batch = {"x": autodiff.arange(300000.0).reshape(1000, 300), "empty": autodiff.zeros(0),
+             "strided": autodiff.arange(10).reshape(2, 5).t(), "name": "b", "n": 3}
+    sender = threading.Thread(target=lambda: transport.dumps((7, batch), 0).send(writer))
+    sender.start()
+    task, received = transport.receive(reader)
+    sender.join()
+    assert task == 7 and received["name"] == "b" and received["n"] == 3
+    np.testing.assert_array_equal(received["x"].numpy(), batch["x"].numpy())
+    assert received["empty"].shape == (0,) and received["strided"].tolist() == \
+        batch["strided"].tolist()
+    received["x"].add_(1)  # writable, and not the sender's memory
+    assert batch["x"][0, 0].item() == 0.0
+    writer.close()
+    with pytest.raises(EOFError):
+        transport.receive(reader)
+
+
 def test_cuda_tensors_are_refused_at_the_worker_boundary() -> None:
     tensor = autodiff.ones(2)
-    assert pickle.loads(_dumps((0, tensor), worker_id=0))[1].tolist() == [1.0, 1.0]
+    assert transport.dumps((0, tensor), worker_id=0).loads()[1].tolist() == [1.0, 1.0]
 
     class FakeCuda:  # stands in for a CUDA backend on machines without one
         device = backends.Device("cuda", 0)
@@ -149,7 +175,7 @@ def test_cuda_tensors_are_refused_at_the_worker_boundary() -> None:
     with pytest.raises(RuntimeError, match="DataLoader worker process 1 returned a tensor on "
                        "cuda:0: batches cross from workers to the main process through host "
                        "memory"):
-        _dumps((0, [tensor]), worker_id=1)
+        transport.dumps((0, [tensor]), worker_id=1)
 
 
 def test_timeout() -> None:

@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 
 import backends
 
-from ._utils import exiting
+from ._utils import exiting, transport
 from ._utils.collate import default_collate, default_convert
 from ._utils.fetch import _DatasetKind
 from ._utils.pin_memory import pin_memory
@@ -430,6 +430,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             index_queue = context.Queue()
             index_queue.cancel_join_thread()  # never wait at exit for unread indices
             reader, writer = context.Pipe(duplex=False)
+            transport.enlarge(reader)
             worker = context.Process(
                 target=_worker_loop,
                 args=(self._dataset_kind, self._dataset, index_queue, writer,
@@ -509,7 +510,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         return False, None
 
     def _receive(self, worker_id: int) -> Any:
-        return pickle.loads(self._connections[worker_id].recv_bytes())
+        return transport.receive(self._connections[worker_id])
 
     def _report_failed(self, worker_ids: list[int]) -> None:
         reasons = []

@@ -51,6 +51,18 @@ def _is_numpy_scalar(obj: Any) -> bool:
             and not isinstance(obj, (str, bytes)))
 
 
+def _from_numpy(array: Any) -> Tensor:
+    """A CPU tensor sharing the memory of a NumPy array, as torch.as_tensor gives (a copy only
+    where autodiff cannot hold the array as it is, e.g. a dtype it lacks: then as_tensor's
+    conversion and errors)."""
+    tensor = creation.from_numpy(array)
+    try:
+        tensor.dtype  # noqa: B018 - a dtype autodiff has?
+    except KeyError:
+        return creation.as_tensor(array)
+    return tensor
+
+
 def default_convert(data: Any) -> Any:
     """NumPy arrays and scalars inside `data` become tensors (string and object arrays stay);
     mappings, namedtuples and sequences are converted element by element (tuples become
@@ -59,8 +71,10 @@ def default_convert(data: Any) -> Any:
         return data
     kind = type(data)
     if kind.__module__ == "numpy" and not isinstance(data, (str, bytes)):
-        if _is_numpy_array(data) and np_str_obj_array_pattern.search(data.dtype.str) is not None:
-            return data
+        if _is_numpy_array(data):
+            if np_str_obj_array_pattern.search(data.dtype.str) is not None:
+                return data
+            return _from_numpy(data)
         return creation.as_tensor(data)
     if isinstance(data, collections.abc.Mapping):
         try:
@@ -161,7 +175,7 @@ def collate_numpy_array_fn(batch: Any, *, collate_fn_map: CollateFnMap | None = 
     elem = batch[0]
     if np_str_obj_array_pattern.search(elem.dtype.str) is not None:
         raise TypeError(default_collate_err_msg_format.format(elem.dtype))
-    return collate([creation.as_tensor(item) for item in batch], collate_fn_map=collate_fn_map)
+    return collate([_from_numpy(item) for item in batch], collate_fn_map=collate_fn_map)
 
 
 def collate_numpy_scalar_fn(batch: Any, *, collate_fn_map: CollateFnMap | None = None) -> Any:

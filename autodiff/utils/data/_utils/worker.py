@@ -1,5 +1,6 @@
 """The DataLoader worker process (torch.utils.data._utils.worker): its loop, `get_worker_info`,
-the seeding of its random generators, and how its results and errors reach the main process.
+the seeding of its random generators, and how its results and errors reach the main process
+(pickled by the worker itself: see `transport`).
 
 Protocol. The main process sends `(task_index, indices)` on the worker's index queue (or a
 `_ResumeIteration` to start a new epoch with persistent workers, or None to stop). The worker
@@ -12,9 +13,7 @@ message and a hang. Tensors cross as their host arrays and are rebuilt on the ma
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
 import queue
 import random
 import sys
@@ -26,10 +25,10 @@ from typing import Any
 import backends
 from backends.host_random import seed_legacy_global
 
-from ....tensor import Tensor
 from ..datapipes.datapipe import IterDataPipe
 from ..generator import Generator
 from ..graph_settings import apply_random_seed
+from . import transport
 from .fetch import _DatasetKind
 
 # Seconds between checks that the other side is still alive, while waiting.
@@ -171,40 +170,14 @@ class ManagerWatchdog:
         return not self.manager_dead
 
 
-class _BatchPickler(pickle.Pickler):
-    """Pickles a worker's answer. Tensors reduce to their host arrays (Tensor.__reduce_ex__);
-    a CUDA tensor is refused: a CUDA context does not survive fork, and batches cross through
-    host memory anyway."""
-
-    def __init__(self, file: io.BytesIO, worker_id: int) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.worker_id = worker_id
-
-    def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, Tensor) and obj._backend.device.type == "cuda":
-            raise RuntimeError(
-                f"DataLoader worker process {self.worker_id} returned a tensor on "
-                f"{obj._backend.device}: batches cross from workers to the main process through "
-                "host memory, so workers must return CPU tensors. Move each batch to the GPU in "
-                "the main process (pin_memory=True makes that copy faster)."
-            )
-        return NotImplemented
-
-
-def _dumps(message: Any, worker_id: int) -> bytes:
-    buffer = io.BytesIO()
-    _BatchPickler(buffer, worker_id).dump(message)
-    return buffer.getvalue()
-
-
 def _send(connection: Any, task: Any, data: Any, worker_id: int) -> None:
     """Send (task, data); if `data` cannot be pickled, send that error instead."""
     try:
-        payload = _dumps((task, data), worker_id)
+        message = transport.dumps((task, data), worker_id)
     except Exception:
         error = ExceptionWrapper(where=f"in DataLoader worker process {worker_id}")
-        payload = _dumps((task, error), worker_id)
-    connection.send_bytes(payload)
+        message = transport.dumps((task, error), worker_id)
+    message.send(connection)
 
 
 def _worker_loop(dataset_kind: int, dataset: Any, index_queue: Any, result_connection: Any,
