@@ -16,7 +16,7 @@ from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._promotion import check_broadcast
-from .indexing import full_index_key, index_array, out_of_bounds, zeros
+from .indexing import full_index_key, index_array, out_of_bounds, same_device_index, zeros
 from .selection import where
 
 
@@ -46,6 +46,7 @@ def _leading(backend: Any, array: Any, shape: tuple[int, ...]) -> Any:
 def _check_index(name: str, input: Tensor, dim: int, index: Tensor,
                  src: Tensor | None = None) -> Any:
     """PyTorch's checks for gather/scatter; returns the index array (negatives refused)."""
+    same_device_index(name, input, index)
     backend = input._backend
     if index.dtype.name not in ("int64", "int32"):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
@@ -103,6 +104,7 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    same_device_index("take_along_dim", input, indices)
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     ndim = input._data.ndim
@@ -193,6 +195,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
     if isinstance(src, Tensor):
         array = _check_index("scatter", input, dim, index, src)
         return Scatter.apply(input, src, dim=dim, index=array)
+    same_device_index("scatter_value", input, index)
     array = _check_index("scatter", input, dim, index)
     return ScatterValue.apply(input, dim=dim, index=array, value=src)
 
@@ -205,6 +208,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------------------- index_select
 def _vector_index(name: str, input: Tensor, dim: int, index: Tensor) -> Any:
+    same_device_index(name, input, index)
     backend = input._backend
     if index.dtype.name not in ("int64", "int32"):
         raise RuntimeError(f"{name}(): Expected dtype int32 or int64 for index")
@@ -331,7 +335,9 @@ class MaskedFillTensor(Function):
 
 
 def mask_array(input: Tensor, mask: Tensor, value: Any) -> Any:
-    """The mask's array after PyTorch's checks (bool dtype, 0-d tensor value, broadcast)."""
+    """The mask's array after PyTorch's checks (device, bool dtype, 0-d tensor value,
+    broadcast)."""
+    same_device_index("masked_fill", input, mask)
     if not isinstance(mask, Tensor) or mask.dtype.name != "bool":
         name = dtypes.CPP_TYPE_NAMES[mask.dtype.name] \
             if isinstance(mask, Tensor) else type(mask).__name__

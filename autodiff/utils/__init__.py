@@ -1,4 +1,4 @@
-"""`autodiff.utils` (torch.utils): data loading (`autodiff.utils.data`) and activation
-checkpointing (`autodiff.utils.checkpoint`)."""
+"""`autodiff.utils` (torch.utils): data loading (`data`), activation checkpointing
+(`checkpoint`), DLPack (`dlpack`), safetensors (`safetensors`)."""
 
-from . import checkpoint, data
+from . import checkpoint, data, dlpack, safetensors

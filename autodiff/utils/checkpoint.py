@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 import backends
 from backends import Backend, Device
 
-from .. import autograd
+from .. import autograd, creation
 from ..autograd.graph import saved_tensors_hooks
 from ..grad_mode import enable_grad, no_grad
 from ..grad_mode import state as grad_state
@@ -121,29 +121,33 @@ def _infer_device_type(*args: Any) -> str:
     return "cuda" if "cuda" in distinct else device_types[0]
 
 
-def get_device_states(*args: Any) -> tuple[list[int], list[Any]]:
-    """The indices of the devices (of one type) that the tensors of `args` are on, and a
-    snapshot of each one's random generator."""
+def get_device_states(*args: Any) -> tuple[list[int], list[Tensor]]:
+    """The indices of the devices (of one type) that the tensors of `args` are on, and the
+    state of each one's default generator (a uint8 tensor, as `get_rng_state` gives)."""
     device_type = _infer_device_type(*args)
     indices = [t.device.index or 0 for t in _tensors_in(args) if t.device.type == device_type
                and device_type != "cpu"]
-    states = [backends.get_backend(Device(device_type, index)).get_rng_state()
-              for index in indices]
+    states = []
+    for index in indices:
+        state = backends.get_backend(Device(device_type, index)).default_generator.get_state()
+        states.append(creation.tensor(list(state), dtype="uint8"))
     return indices, states
 
 
-def set_device_states(devices: list[int], states: list[Any], *,
+def set_device_states(devices: list[int], states: list[Tensor], *,
                       device_type: str | None = None) -> None:
-    """Put back the generator snapshots `get_device_states` took."""
+    """Put back the generator states `get_device_states` took."""
     if device_type is None:
         device_type = DefaultDeviceType.get_device_type()
     for index, state in zip(devices, states):
-        backends.get_backend(Device(device_type, index)).set_rng_state(state)
+        backend = backends.get_backend(Device(device_type, index))
+        backend.default_generator.set_state(bytes(state.tolist()))
 
 
 class _RngSnapshot:
-    """The generators of the CPU and of the devices of the tensor arguments, as they were when
-    the checkpointed forward began."""
+    """The default generators of the CPU and of the devices of the tensor arguments, as they
+    were when the checkpointed forward began (what torch.random.fork_rng and set_rng_state do
+    for PyTorch's checkpoint, for every device type)."""
 
     def __init__(self, args: tuple[Any, ...]) -> None:
         device_type = _infer_device_type(*args)
@@ -152,20 +156,21 @@ class _RngSnapshot:
             backend = tensor._backend
             if backend.device.type == device_type and backend not in chosen:
                 chosen.append(backend)
-        self.states = [(backend, backend.get_rng_state()) for backend in chosen]
+        self.states = [(backend, backend.default_generator.get_state()) for backend in chosen]
 
     @contextlib.contextmanager
     def replayed(self) -> Iterator[None]:
         """Inside: the generators as they were at the snapshot. After: as they were before
         (the recomputation draws the same numbers and moves no stream on)."""
-        current = [(backend, backend.get_rng_state()) for backend, _ in self.states]
+        current = [(backend, backend.default_generator.get_state())
+                   for backend, _ in self.states]
         for backend, state in self.states:
-            backend.set_rng_state(state)
+            backend.default_generator.set_state(state)
         try:
             yield
         finally:
             for backend, state in current:
-                backend.set_rng_state(state)
+                backend.default_generator.set_state(state)
 
 
 def noop_context_fn() -> tuple[ContextManager[Any], ContextManager[Any]]:

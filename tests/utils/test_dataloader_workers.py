@@ -19,6 +19,7 @@ import backends
 from autodiff.utils.data import DataLoader, Generator, TensorDataset, get_worker_info
 from autodiff.utils.data._utils import transport
 from autodiff.utils.data._utils.worker import WorkerInfo, _generate_state
+from autodiff.utils.data.sampler import random_seed
 
 from . import worker_datasets as datasets
 
@@ -72,7 +73,7 @@ def test_tensors_cross_to_the_device_of_the_dataset(device: str) -> None:
 
 def test_worker_seeds_follow_the_base_seed_as_pytorch() -> None:
     generator = Generator().manual_seed(123)
-    base_seed = Generator().manual_seed(123).random_int64()  # what the loader draws first
+    base_seed = random_seed(Generator().manual_seed(123))  # what the loader draws first
     samples = [sample for batch in DataLoader(datasets.RandomDraws(), batch_size=None,
                                               num_workers=2, generator=generator)
                for sample in [batch]]

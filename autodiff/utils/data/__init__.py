@@ -4,8 +4,8 @@ processes, collation, and DataPipes.
 Where each lives, as in PyTorch: `dataset` (Dataset, IterableDataset, TensorDataset,
 StackDataset, ConcatDataset, ChainDataset, Subset, random_split), `sampler`, `distributed`
 (DistributedSampler), `dataloader` (DataLoader, get_worker_info), `_utils` (collate, fetch,
-worker, pin_memory), `datapipes`, `graph` and `graph_settings`. `Generator` (the seeded source
-of shuffles, torch.Generator's role here) is in `generator`.
+worker, pin_memory, transport), `datapipes`, `graph` and `graph_settings`. `Generator` is
+autodiff's (torch.Generator), exported here too for older code.
 """
 
 from ._utils.collate import default_collate, default_convert
@@ -30,7 +30,7 @@ from .dataset import (
     random_split,
 )
 from .distributed import DistributedSampler
-from .generator import Generator
+from ...generator import Generator
 from .sampler import (
     BatchSampler,
     RandomSampler,

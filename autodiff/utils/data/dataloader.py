@@ -44,9 +44,16 @@ from .datapipes.datapipe import (
     _MapDataPipeSerializationWrapper,
 )
 from .dataset import Dataset, IterableDataset
-from .generator import Generator, as_generator, default_generator
+from ...generator import Generator
 from .graph_settings import apply_random_seed, apply_sharding, apply_shuffle_settings
-from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from .sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    as_generator,
+    random_seed,
+)
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
 
@@ -85,7 +92,7 @@ def _sharding_worker_init_fn(worker_init_fn: Callable[[int], None] | None, world
 
 def _share_dist_seed(generator: Generator | None) -> int:
     """A seed drawn on rank 0 and shared by every rank (DataPipe shufflers must agree)."""
-    seed = (generator or default_generator()).random_int64()
+    seed = random_seed(generator)
     world_size, _ = _get_distributed_settings()
     if world_size > 1:
         from ... import creation
@@ -335,7 +342,7 @@ class _BaseDataLoaderIter:
         self._collate_fn = loader.collate_fn
         self._sampler_iter: Iterator[Any] | None = iter(self._index_sampler)
         # Drawn for every epoch, with or without workers (as PyTorch draws it).
-        self._base_seed = (loader.generator or default_generator()).random_int64()
+        self._base_seed = random_seed(loader.generator)
         self._persistent_workers = loader.persistent_workers
         self._num_yielded = 0
 

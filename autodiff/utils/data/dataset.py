@@ -11,7 +11,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 from ...tensor import Tensor, _wrap
-from .generator import as_generator, default_generator
+from ... import creation
+from .sampler import as_generator
 
 __all__ = [
     "ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "StackDataset", "Subset",
@@ -229,7 +230,8 @@ class Subset(Dataset[T_co]):
 def random_split(dataset: Any, lengths: Sequence[int | float],
                  generator: Any = None) -> list[Subset[Any]]:
     """Split into non-overlapping Subsets of the given lengths, or of fractions summing to 1
-    (the remainder of the rounding is spread one by one from the first split)."""
+    (the remainder of the rounding is spread one by one from the first split); the order is
+    drawn from `generator`, by default the CPU's default generator."""
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         counts: list[int] = []
         for index, fraction in enumerate(lengths):
@@ -245,7 +247,6 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
                               "empty dataset.", stacklevel=2)
     if sum(lengths) != len(dataset):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    source = as_generator(generator) or default_generator()
-    order = source.permutation(int(sum(lengths))).tolist()
+    order = creation.randperm(int(sum(lengths)), generator=as_generator(generator)).tolist()
     return [Subset(dataset, order[offset - int(length):offset])
             for offset, length in zip(itertools.accumulate(int(n) for n in lengths), lengths)]

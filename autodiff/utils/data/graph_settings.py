@@ -9,6 +9,7 @@ from typing import Any
 
 from .datapipes.iter.sharding import SHARDING_PRIORITIES, _ShardingIterDataPipe
 from .graph import DataPipeGraph, traverse_dps
+from .sampler import random_seed
 
 __all__ = [
     "apply_random_seed", "apply_sharding", "apply_shuffle_seed", "apply_shuffle_settings",
@@ -104,5 +105,5 @@ def apply_random_seed(datapipe: Any, rng: Any) -> Any:
     for pipe in get_all_graph_pipes(traverse_dps(datapipe)):
         if id(pipe) not in seen and _is_random_datapipe(pipe):
             seen.add(id(pipe))
-            pipe.set_seed(rng.random_int64())
+            pipe.set_seed(random_seed(rng))
     return datapipe

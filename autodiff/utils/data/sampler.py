@@ -5,12 +5,14 @@ is fine."""
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import math
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Any, Generic, TypeVar
 
 from ... import creation
-from .generator import Generator, as_generator, default_generator
+from ...generator import Generator
 
 __all__ = [
     "BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
@@ -47,10 +49,30 @@ class SequentialSampler(Sampler[int]):
         return len(self.data_source)
 
 
+def as_generator(generator: Any) -> Generator | None:
+    """What a `generator=` of the data classes may be: None (draw from the default generator
+    when needed), a Generator, an int seed (a Generator seeded with it), or a torch.Generator
+    (one seeded with its initial seed)."""
+    if generator is None or isinstance(generator, Generator):
+        return generator
+    if isinstance(generator, int) and not isinstance(generator, bool):
+        return Generator().manual_seed(generator)
+    if hasattr(generator, "initial_seed"):  # e.g. a torch.Generator
+        return Generator().manual_seed(generator.initial_seed())
+    raise TypeError(f"generator must be an autodiff Generator or an int seed, got "
+                    f"{type(generator).__name__}")
+
+
+def random_seed(generator: Generator | None = None) -> int:
+    """A seed drawn from `generator` (default: the CPU's default generator), as PyTorch draws
+    one with `torch.empty((), dtype=torch.int64).random_(generator=generator)`: in [0, 2^63)."""
+    return int(creation.randint(0, 2**63 - 1, (1,), generator=generator).item())
+
+
 def _epoch_generator(generator: Generator | None) -> Generator:
-    # Without a generator, each epoch seeds its own from autodiff's generator (as PyTorch seeds
-    # a fresh torch.Generator from its default generator).
-    return default_generator() if generator is None else generator
+    # Without a generator, each epoch seeds a new one from the default generator (as PyTorch's
+    # RandomSampler does).
+    return Generator().manual_seed(random_seed()) if generator is None else generator
 
 
 class RandomSampler(Sampler[int]):
@@ -87,12 +109,13 @@ class RandomSampler(Sampler[int]):
         generator = _epoch_generator(self.generator)
         if self.replacement:
             for _ in range(self.num_samples // _CHUNK):
-                yield generator.integers(n, _CHUNK).tolist()
-            yield generator.integers(n, self.num_samples % _CHUNK).tolist()
+                yield creation.randint(0, n, (_CHUNK,), generator=generator).tolist()
+            yield creation.randint(0, n, (self.num_samples % _CHUNK,),
+                                   generator=generator).tolist()
         else:
             for _ in range(self.num_samples // n):
-                yield generator.permutation(n).tolist()
-            yield generator.permutation(n).tolist()[:self.num_samples % n]
+                yield creation.randperm(n, generator=generator).tolist()
+            yield creation.randperm(n, generator=generator).tolist()[:self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -106,8 +129,7 @@ class SubsetRandomSampler(Sampler[int]):
         self.generator = as_generator(generator)
 
     def __iter__(self) -> Iterator[int]:
-        generator = _epoch_generator(self.generator)
-        for position in generator.permutation(len(self.indices)).tolist():
+        for position in creation.randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[position]
 
     def __len__(self) -> int:
@@ -137,9 +159,8 @@ class WeightedRandomSampler(Sampler[int]):
         self.generator = as_generator(generator)
 
     def __iter__(self) -> Iterator[int]:
-        generator = _epoch_generator(self.generator)
-        yield from generator.multinomial(self.weights.tolist(), self.num_samples,
-                                         self.replacement)
+        yield from _multinomial(self.weights.tolist(), self.num_samples, self.replacement,
+                                self.generator)
 
     def __len__(self) -> int:
         return self.num_samples
@@ -152,6 +173,38 @@ def _draws_in_chunks(sampler: Any) -> bool:
             or (isinstance(sampler, (SequentialSampler, RandomSampler))
                 and kind.__iter__ in (SequentialSampler.__iter__, RandomSampler.__iter__)
                 and kind._chunks in (SequentialSampler._chunks, RandomSampler._chunks)))
+
+
+def _multinomial(weights: list[float], num_samples: int, replacement: bool,
+                 generator: Generator | None) -> list[int]:
+    """torch.multinomial of one row of weights, with its checks and messages. With replacement,
+    each draw inverts the cumulative weights at a uniform number; without, the indices with
+    the largest keys weight / Exp(1) (Efraimidis and Spirakis: each draw proportional to the
+    weights left), so indices of zero weight come after all the others."""
+    if not replacement and num_samples > len(weights):
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    for weight in weights:
+        if math.isinf(weight) or math.isnan(weight):
+            raise RuntimeError("invalid multinomial distribution (encountering probability "
+                               "entry = infinity or NaN)")
+        if weight < 0:
+            raise RuntimeError("invalid multinomial distribution (encountering probability "
+                               "entry < 0)")
+    cumulative = list(itertools.accumulate(weights))
+    total = cumulative[-1] if cumulative else 0.0
+    if total <= 0:
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if replacement:
+        uniforms = creation.rand(num_samples, dtype="float64", generator=generator).tolist()
+        last = len(weights) - 1
+        # A draw never lands on an index of zero weight: bisect_right skips equal sums.
+        return [min(bisect.bisect_right(cumulative, u * total), last) for u in uniforms]
+    uniforms = creation.rand(len(weights), dtype="float64", generator=generator).tolist()
+    keys = [weight / -math.log1p(-u) if weight > 0 else 0.0
+            for weight, u in zip(weights, uniforms)]
+    order = sorted(range(len(weights)), key=lambda index: -keys[index])
+    return order[:num_samples]
 
 
 class BatchSampler(Sampler[list[Any]]):

@@ -26,7 +26,7 @@ import backends
 from backends.host_random import seed_legacy_global
 
 from ..datapipes.datapipe import IterDataPipe
-from ..generator import Generator
+from ....generator import Generator
 from ..graph_settings import apply_random_seed
 from . import transport
 from .fetch import _DatasetKind

@@ -6,8 +6,7 @@ import random
 from collections.abc import Iterator, Sized
 from typing import Any
 
-from ...generator import default_generator
-from ...sampler import Sampler, SequentialSampler
+from ...sampler import Sampler, SequentialSampler, random_seed
 from .._decorator import functional_datapipe
 from ..datapipe import IterDataPipe
 from ..utils.common import _no_length
@@ -88,7 +87,7 @@ class ShufflerIterDataPipe(IterDataPipe[Any]):
         self._buffer = []
         if self._enabled:
             if self._seed is None:
-                self._seed = default_generator().random_int64()
+                self._seed = random_seed()
             self._rng.seed(self._seed)
             self._seed = None
 

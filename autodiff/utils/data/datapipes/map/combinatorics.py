@@ -6,7 +6,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from ...generator import default_generator
+from ...sampler import random_seed
 from ..datapipe import IterDataPipe, MapDataPipe
 
 __all__ = ["ShufflerIterDataPipe"]
@@ -42,7 +42,7 @@ class ShufflerIterDataPipe(IterDataPipe[Any]):
 
     def reset(self) -> None:
         if self._enabled and self._seed is None:
-            self._seed = default_generator().random_int64()
+            self._seed = random_seed()
         self._rng.seed(self._seed)
         self._seed = None
         self._shuffled_indices = self._rng.sample(self.indices, len(self.indices))
