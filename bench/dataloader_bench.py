@@ -5,7 +5,7 @@
 
 Each sample is a 96x96 float32 "image" put through a transform written in NumPy (three box
 blurs by cumulative sums, a random crop and flip, normalisation): about 1-2 ms of one core per
-sample, with nothing the loader itself could batch. An epoch is 384 samples in batches of 32,
+sample, with nothing the loader itself could batch. An epoch is 1536 samples in batches of 32,
 collated by the default collate into one tensor per batch. Timed round-robin in the same run
 (bench/_timing.paired's method), wall clock (workers run in other processes, so this process's
 CPU time would miss them); each epoch starts and stops its workers, as a DataLoader without
@@ -31,7 +31,7 @@ from autodiff.utils.data import DataLoader, Dataset, Generator  # noqa: E402
 
 from . import _timing  # noqa: E402
 
-SAMPLES, BATCH, SIDE, CROP = 384, 32, 96, 80
+SAMPLES, BATCH, SIDE, CROP = 1536, 32, 96, 80
 
 
 class AugmentedImages(Dataset):

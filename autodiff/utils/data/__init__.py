@@ -8,6 +8,7 @@ worker, pin_memory, transport), `datapipes`, `graph` and `graph_settings`. `Gene
 autodiff's (torch.Generator), exported here too for older code.
 """
 
+from ...generator import Generator
 from ._utils.collate import default_collate, default_convert
 from .dataloader import DataLoader, _DatasetKind, get_worker_info
 from .datapipes._decorator import (
@@ -30,7 +31,6 @@ from .dataset import (
     random_split,
 )
 from .distributed import DistributedSampler
-from ...generator import Generator
 from .sampler import (
     BatchSampler,
     RandomSampler,

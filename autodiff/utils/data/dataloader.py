@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar
 
 import backends
 
+from ...generator import Generator
 from ._utils import exiting, transport
 from ._utils.collate import default_collate, default_convert
 from ._utils.fetch import _DatasetKind
@@ -44,7 +45,6 @@ from .datapipes.datapipe import (
     _MapDataPipeSerializationWrapper,
 )
 from .dataset import Dataset, IterableDataset
-from ...generator import Generator
 from .graph_settings import apply_random_seed, apply_sharding, apply_shuffle_settings
 from .sampler import (
     BatchSampler,

@@ -10,8 +10,8 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
-from ...tensor import Tensor, _wrap
 from ... import creation
+from ...tensor import Tensor, _wrap
 from .sampler import as_generator
 
 __all__ = [

@@ -25,8 +25,8 @@ from typing import Any
 import backends
 from backends.host_random import seed_legacy_global
 
-from ..datapipes.datapipe import IterDataPipe
 from ....generator import Generator
+from ..datapipes.datapipe import IterDataPipe
 from ..graph_settings import apply_random_seed
 from . import transport
 from .fetch import _DatasetKind
