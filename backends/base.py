@@ -313,6 +313,16 @@ class Backend(Primitives, Kernels):
         such memory (faster, asynchronous transfers back to the device)."""
         return self.to_numpy(array).copy()
 
+    def pinned_host_copy(self, host_array: Any) -> Any:
+        """A copy of a host (NumPy) array in page-locked memory, which this device reads by DMA
+        without a staging copy: what `pin_memory` gives a CPU tensor. Only devices that copy
+        from the host asynchronously have such memory."""
+        raise RuntimeError(f"{self.device.type} devices have no page-locked host memory")
+
+    def is_pinned_host(self, host_array: Any) -> bool:
+        """Whether a host array lies in memory this device has page-locked."""
+        return False
+
     def transfer(self, array: Array, source: Backend) -> Array:
         """Copy an array of another backend onto this one (through the host by default)."""
         return self.from_numpy(source.to_numpy(array))

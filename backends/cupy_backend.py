@@ -159,6 +159,10 @@ class CupyGenerator:
 _DEVICE_FREE = frozenset({"native_dtype", "dtype_name"})
 
 
+# cudaMemoryTypeHost in CUDA's cudaMemoryType enum: host memory the driver has page-locked.
+_CUDA_MEMORY_TYPE_HOST = 1
+
+
 class CupyBackend(Backend):
     name = "cupy"
 
@@ -302,6 +306,18 @@ class CupyBackend(Backend):
 
     def synchronize(self) -> None:
         self._cuda_device.synchronize()
+
+    def pinned_host_copy(self, host_array: Any) -> Any:
+        with self._cuda_device:
+            pinned = cupyx.empty_pinned(host_array.shape, host_array.dtype)
+        pinned[...] = host_array
+        return pinned
+
+    def is_pinned_host(self, host_array: Any) -> bool:
+        if host_array.size == 0:
+            return False
+        attributes = cupy.cuda.runtime.pointerGetAttributes(host_array.ctypes.data)
+        return bool(attributes.type == _CUDA_MEMORY_TYPE_HOST)
 
     def from_dlpack(self, obj: Any, copy: bool | None = None) -> Array:
         # CuPy takes `__dlpack__` producers and bare capsules alike.
