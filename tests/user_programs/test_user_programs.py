@@ -1,0 +1,197 @@
+"""PyTorch's own tutorials and examples, shrunk to run offline, run with `import autodiff as torch`.
+
+Each program in this folder is a PyTorch tutorial or example as a user meets it, changed only
+where it must be (the import, synthetic or scikit-learn data instead of downloads, a few
+iterations) and ending with assertions that it did what it should. Each runs in a subprocess
+(`_runner.py`) with a timeout; all selected programs start at once on a pool of processes, so the
+folder takes about as long as its slowest programs, not their sum.
+
+A program that stops today on a missing feature is an xfail, strict, whose reason names the
+feature and whose `error` is the text the program stops with: when the feature lands the
+program passes and the strict xfail fails, so the marker must go; when the program stops
+somewhere else, that is a failure too, so the marker always names the first missing feature.
+
+Where PyTorch is installed every program also runs on it (the same text; `_runner.py` makes
+`autodiff` mean `torch`), which shows the shrunk program is right, and programs whose numbers do
+not depend on the random stream compare their `CHECK name value` lines with PyTorch's.
+AUTODIFF_USER_PROGRAMS_TORCH=0 leaves PyTorch out.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import importlib.util
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+TIMEOUT_S = 120  # per program; the slowest takes a few seconds on an idle machine
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Where a program stops today: the missing feature, and the text of the error it raises."""
+
+    feature: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Program:
+    name: str
+    stop: Stop | None = None
+    compare: bool = False  # its CHECK lines are the same numbers under PyTorch
+
+
+PROGRAMS = [
+    Program("basics_tensorqs", compare=True),
+]
+
+
+class ProgramStopped(Exception):
+    """The program stopped where its xfail says it does."""
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool
+
+    @property
+    def error(self) -> str:
+        """The traceback's last line: the exception the program stopped with."""
+        lines = [line for line in self.stderr.splitlines() if line.strip()]
+        return lines[-1] if lines else f"exit status {self.returncode}"
+
+    def checks(self) -> dict[str, float]:
+        found = {}
+        for line in self.stdout.splitlines():
+            if line.startswith("CHECK "):
+                _, name, value = line.split()
+                found[name] = float(value)
+        return found
+
+    def describe(self) -> str:
+        return (f"exit status {self.returncode}\n--- stdout (tail) ---\n{self.stdout[-3000:]}"
+                f"\n--- stderr (tail) ---\n{self.stderr[-6000:]}")
+
+
+def torch_runs_wanted() -> bool:
+    return (os.environ.get("AUTODIFF_USER_PROGRAMS_TORCH", "1") != "0"
+            and importlib.util.find_spec("torch") is not None)
+
+
+def run_program(name: str, library: str) -> Run:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               OPENBLAS_NUM_THREADS="1", PYTHONHASHSEED="0")
+    with tempfile.TemporaryDirectory(prefix=f"{name}-{library}-") as cwd:  # files it saves
+        try:
+            done = subprocess.run(
+                [sys.executable, str(HERE / "_runner.py"), str(HERE / f"{name}.py"), library],
+                capture_output=True, text=True, env=env, cwd=cwd, timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired as expired:
+            return Run(-1, _text(expired.stdout), _text(expired.stderr), timed_out=True)
+    return Run(done.returncode, done.stdout, done.stderr, timed_out=False)
+
+
+def _text(output: bytes | str | None) -> str:
+    if isinstance(output, bytes):
+        return output.decode(errors="replace")
+    return output or ""
+
+
+class Runs:
+    """Every (program, library) run the session's selected tests need, started together."""
+
+    def __init__(self, wanted: list[tuple[str, str]]) -> None:
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2))
+        self.futures = {key: self.pool.submit(run_program, *key) for key in wanted}
+
+    def get(self, name: str, library: str) -> Run:
+        key = (name, library)
+        if key not in self.futures:
+            self.futures[key] = self.pool.submit(run_program, name, library)
+        return self.futures[key].result()
+
+
+LIBRARIES = {"test_program": ("autodiff",), "test_program_under_torch": ("torch",),
+             "test_program_matches_torch": ("autodiff", "torch")}
+
+
+@pytest.fixture(scope="session")
+def runs(request: pytest.FixtureRequest) -> Runs:
+    wanted: list[tuple[str, str]] = []
+    for item in request.session.items:
+        callspec = getattr(item, "callspec", None)
+        function = getattr(item, "originalname", None)
+        if callspec is None or function not in LIBRARIES or "program" not in callspec.params:
+            continue
+        program: Program = callspec.params["program"]
+        for library in LIBRARIES[function]:
+            if library == "torch" and not torch_runs_wanted():
+                continue
+            if (program.name, library) not in wanted:
+                wanted.append((program.name, library))
+    pool = Runs(wanted)
+    yield pool
+    pool.pool.shutdown(cancel_futures=True)
+
+
+def _params(programs: list[Program], *, stops_apply: bool) -> list[object]:
+    params = []
+    for program in programs:
+        marks = []
+        if stops_apply and program.stop is not None:
+            marks.append(pytest.mark.xfail(strict=True, raises=ProgramStopped,
+                                           reason=program.stop.feature))
+        params.append(pytest.param(program, marks=marks, id=program.name))
+    return params
+
+
+@pytest.mark.parametrize("program", _params(PROGRAMS, stops_apply=True))
+def test_program(program: Program, runs: Runs) -> None:
+    run = runs.get(program.name, "autodiff")
+    if run.timed_out:
+        pytest.fail(f"{program.name} ran past {TIMEOUT_S} s\n{run.describe()}")
+    if run.returncode == 0:
+        return
+    if program.stop is not None and program.stop.error in run.error:
+        raise ProgramStopped(f"{program.name} stops at {program.stop.feature}: {run.error}")
+    expected = f" (its xfail expects {program.stop.error!r})" if program.stop else ""
+    pytest.fail(f"{program.name} stopped{expected}: {run.error}\n{run.describe()}")
+
+
+@pytest.mark.parametrize("program", _params(PROGRAMS, stops_apply=False))
+def test_program_under_torch(program: Program, runs: Runs) -> None:
+    """The shrunk program itself is right: it runs, assertions and all, on PyTorch."""
+    if not torch_runs_wanted():
+        pytest.skip("PyTorch is not installed (or AUTODIFF_USER_PROGRAMS_TORCH=0)")
+    run = runs.get(program.name, "torch")
+    assert not run.timed_out and run.returncode == 0, run.describe()
+
+
+COMPARED = [program for program in PROGRAMS if program.compare and program.stop is None]
+
+
+@pytest.mark.parametrize("program", _params(COMPARED, stops_apply=False))
+def test_program_matches_torch(program: Program, runs: Runs) -> None:
+    """The numbers a deterministic program checks are PyTorch's."""
+    if not torch_runs_wanted():
+        pytest.skip("PyTorch is not installed (or AUTODIFF_USER_PROGRAMS_TORCH=0)")
+    ours, theirs = runs.get(program.name, "autodiff"), runs.get(program.name, "torch")
+    assert ours.returncode == 0 and theirs.returncode == 0, ours.describe() + theirs.describe()
+    expected = theirs.checks()
+    assert expected and ours.checks().keys() == expected.keys()
+    for name, value in ours.checks().items():
+        assert math.isclose(value, expected[name], rel_tol=1e-5, abs_tol=1e-6), (
+            f"{name}: autodiff {value}, torch {expected[name]}")
