@@ -1,4 +1,4 @@
-"""Run one user program: `python _runner.py PROGRAM.py [autodiff|torch]`.
+"""Run one user program: `python _runner.py PROGRAM.py autodiff|torch [ARGUMENTS...]`.
 
 The programs say `import autodiff as torch` (and `from autodiff import nn`, ...). Run as
 "autodiff" they import this checkout's autodiff. Run as "torch", every `autodiff` and
@@ -35,12 +35,12 @@ class TorchAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def main(argv: list[str]) -> None:
-    program, library = argv[0], argv[1] if len(argv) > 1 else "autodiff"
+    program, library, arguments = argv[0], argv[1], argv[2:]
     if library == "torch":
         sys.meta_path.insert(0, TorchAlias())
     elif library != "autodiff":
         raise SystemExit(f"unknown library {library!r}: autodiff or torch")
-    sys.argv = [program]
+    sys.argv = [program, *arguments]
     del sys.path[0]  # this folder: a program's name must not shadow a module (regression, vae)
     runpy.run_path(program, run_name="__main__")
 

@@ -49,10 +49,57 @@ class Program:
     name: str
     stop: Stop | None = None
     compare: bool = False  # its CHECK lines are the same numbers under PyTorch
+    file: str = ""  # the program's file, without .py, when it differs from the name
+    argv: tuple[str, ...] = ()  # its command-line arguments
+
+    @property
+    def path(self) -> Path:
+        return HERE / f"{self.file or self.name}.py"
 
 
 PROGRAMS = [
-    Program("basics_tensorqs", compare=True),
+    Program("basics_tensorqs"),
+    Program("basics_autogradqs"),
+    Program("basics_buildmodel"),
+    Program("basics_quickstart"),
+    Program("basics_optimization"),
+    Program("basics_saveloadrun"),
+    Program("introyt_tensors_deeper"),
+    Program("blitz_autograd"),
+    Program("blitz_neural_networks"),
+    Program("blitz_cifar10"),
+    Program("nn_tutorial"),
+    Program("polynomial_tensor"),
+    Program("polynomial_autograd"),
+    Program("polynomial_custom_function"),
+    Program("polynomial_nn"),
+    Program("polynomial_optim"),
+    Program("polynomial_module"),
+    Program("dynamic_net"),
+    Program("char_rnn_classification"),
+    Program("char_rnn_generation"),
+    Program("seq2seq_translation"),
+    Program("per_sample_grads"),
+    Program("ensembling"),
+    Program("neural_tangent_kernels"),
+    Program("jacobians_hessians"),
+    Program("forward_ad_usage"),
+    Program("mnist"),
+    Program("mnist_rnn"),
+    Program("mnist_forward_forward"),
+    Program("vae"),
+    Program("word_language_model"),
+    Program("word_language_model_transformer", file="word_language_model",
+            argv=("--model", "Transformer", "--use-optimizer", "--lr", "0.005")),
+    Program("reinforce"),
+    Program("actor_critic"),
+    Program("regression"),
+    Program("time_sequence_prediction"),
+    Program("siamese_network"),
+    Program("super_resolution"),
+    Program("dcgan"),
+    Program("fast_neural_style"),
+    Program("gcn"),
 ]
 
 
@@ -91,13 +138,14 @@ def torch_runs_wanted() -> bool:
             and importlib.util.find_spec("torch") is not None)
 
 
-def run_program(name: str, library: str) -> Run:
+def run_program(program: Program, library: str) -> Run:
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1", PYTHONHASHSEED="0")
-    with tempfile.TemporaryDirectory(prefix=f"{name}-{library}-") as cwd:  # files it saves
+    with tempfile.TemporaryDirectory(prefix=f"{program.name}-{library}-") as cwd:  # its files
         try:
             done = subprocess.run(
-                [sys.executable, str(HERE / "_runner.py"), str(HERE / f"{name}.py"), library],
+                [sys.executable, str(HERE / "_runner.py"), str(program.path), library,
+                 *program.argv],
                 capture_output=True, text=True, env=env, cwd=cwd, timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired as expired:
             return Run(-1, _text(expired.stdout), _text(expired.stderr), timed_out=True)
@@ -113,14 +161,14 @@ def _text(output: bytes | str | None) -> str:
 class Runs:
     """Every (program, library) run the session's selected tests need, started together."""
 
-    def __init__(self, wanted: list[tuple[str, str]]) -> None:
+    def __init__(self, wanted: list[tuple[Program, str]]) -> None:
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2))
         self.futures = {key: self.pool.submit(run_program, *key) for key in wanted}
 
-    def get(self, name: str, library: str) -> Run:
-        key = (name, library)
+    def get(self, program: Program, library: str) -> Run:
+        key = (program, library)
         if key not in self.futures:
-            self.futures[key] = self.pool.submit(run_program, name, library)
+            self.futures[key] = self.pool.submit(run_program, program, library)
         return self.futures[key].result()
 
 
@@ -130,7 +178,7 @@ LIBRARIES = {"test_program": ("autodiff",), "test_program_under_torch": ("torch"
 
 @pytest.fixture(scope="session")
 def runs(request: pytest.FixtureRequest) -> Runs:
-    wanted: list[tuple[str, str]] = []
+    wanted: list[tuple[Program, str]] = []
     for item in request.session.items:
         callspec = getattr(item, "callspec", None)
         function = getattr(item, "originalname", None)
@@ -140,8 +188,8 @@ def runs(request: pytest.FixtureRequest) -> Runs:
         for library in LIBRARIES[function]:
             if library == "torch" and not torch_runs_wanted():
                 continue
-            if (program.name, library) not in wanted:
-                wanted.append((program.name, library))
+            if (program, library) not in wanted:
+                wanted.append((program, library))
     pool = Runs(wanted)
     yield pool
     pool.pool.shutdown(cancel_futures=True)
@@ -160,7 +208,7 @@ def _params(programs: list[Program], *, stops_apply: bool) -> list[object]:
 
 @pytest.mark.parametrize("program", _params(PROGRAMS, stops_apply=True))
 def test_program(program: Program, runs: Runs) -> None:
-    run = runs.get(program.name, "autodiff")
+    run = runs.get(program, "autodiff")
     if run.timed_out:
         pytest.fail(f"{program.name} ran past {TIMEOUT_S} s\n{run.describe()}")
     if run.returncode == 0:
@@ -176,7 +224,7 @@ def test_program_under_torch(program: Program, runs: Runs) -> None:
     """The shrunk program itself is right: it runs, assertions and all, on PyTorch."""
     if not torch_runs_wanted():
         pytest.skip("PyTorch is not installed (or AUTODIFF_USER_PROGRAMS_TORCH=0)")
-    run = runs.get(program.name, "torch")
+    run = runs.get(program, "torch")
     assert not run.timed_out and run.returncode == 0, run.describe()
 
 
@@ -188,10 +236,25 @@ def test_program_matches_torch(program: Program, runs: Runs) -> None:
     """The numbers a deterministic program checks are PyTorch's."""
     if not torch_runs_wanted():
         pytest.skip("PyTorch is not installed (or AUTODIFF_USER_PROGRAMS_TORCH=0)")
-    ours, theirs = runs.get(program.name, "autodiff"), runs.get(program.name, "torch")
+    ours, theirs = runs.get(program, "autodiff"), runs.get(program, "torch")
     assert ours.returncode == 0 and theirs.returncode == 0, ours.describe() + theirs.describe()
     expected = theirs.checks()
     assert expected and ours.checks().keys() == expected.keys()
     for name, value in ours.checks().items():
         assert math.isclose(value, expected[name], rel_tol=1e-5, abs_tol=1e-6), (
             f"{name}: autodiff {value}, torch {expected[name]}")
+
+
+def main() -> None:
+    """`python tests/user_programs/test_user_programs.py [torch]`: each program's status now."""
+    library = sys.argv[1] if len(sys.argv) > 1 else "autodiff"
+    runs = Runs([(program, library) for program in PROGRAMS])
+    for program in PROGRAMS:
+        run = runs.get(program, library)
+        status = "passes" if run.returncode == 0 else f"stops: {run.error}"
+        print(f"{program.name:34} {status}", flush=True)
+    runs.pool.shutdown()
+
+
+if __name__ == "__main__":
+    main()
