@@ -175,8 +175,15 @@ from .ops.selection import clamp, clamp_max, clamp_min, clip, lerp, maximum, min
 
 # Reductions
 from .ops.reduction import all, any, logsumexp, mean, norm, prod, std, sum, var
-from .ops.minmax import amax, amin, argmax, argmin, max, min
-from .ops.cumulative import cumprod, cumsum
+from .ops.minmax import amax, amin, aminmax, argmax, argmin, max, min
+from .ops.cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
+
+# Sorting, order statistics, unique values, searching and histograms
+from .ops.sorting import argsort, msort, sort, topk
+from .ops.order_statistics import kthvalue, median, mode, nanmedian, nanquantile, quantile
+from .ops.unique import unique, unique_consecutive
+from .ops.searching import argwhere, bucketize, count_nonzero, nonzero, searchsorted
+from .ops.histogram import bincount, histc, histogram, histogramdd
 
 # Shape, views and copies
 from .ops.shape import (
@@ -209,6 +216,7 @@ from .ops.scatter import (
     scatter_add,
     take_along_dim,
 )
+from .ops.flat_indexing import masked_scatter, masked_select, put, take, unravel_index
 from .ops.diagonal import diagonal, trace, tril, triu
 
 # Linear algebra

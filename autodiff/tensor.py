@@ -668,6 +668,78 @@ class Tensor:
     def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _reduction.all(self, dim, keepdim)
 
+    def cummax(self, dim: int) -> Any:
+        return _cumulative.cummax(self, dim)
+
+    def cummin(self, dim: int) -> Any:
+        return _cumulative.cummin(self, dim)
+
+    def logcumsumexp(self, dim: int) -> Tensor:
+        return _cumulative.logcumsumexp(self, dim)
+
+    def aminmax(self, *, dim: int | None = None, keepdim: bool = False) -> Any:
+        return _minmax.aminmax(self, dim=dim, keepdim=keepdim)
+
+    # ------------------------------------------------- sorting, order statistics and searching
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: Any = None) -> Any:
+        return _sorting.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+        return _sorting.argsort(self, dim, descending, stable=stable)
+
+    def msort(self) -> Tensor:
+        return _sorting.msort(self)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return _sorting.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+        return _order_statistics.kthvalue(self, k, dim, keepdim)
+
+    def median(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return _order_statistics.median(self, dim, keepdim)
+
+    def nanmedian(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return _order_statistics.nanmedian(self, dim, keepdim)
+
+    def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
+        return _order_statistics.mode(self, dim, keepdim)
+
+    def quantile(self, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                 interpolation: str = "linear") -> Tensor:
+        return _order_statistics.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(self, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                    interpolation: str = "linear") -> Tensor:
+        return _order_statistics.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def unique(self, sorted: bool = True, return_inverse: bool = False,
+               return_counts: bool = False, dim: int | None = None) -> Any:
+        return _unique.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse: bool = False, return_counts: bool = False,
+                           dim: int | None = None) -> Any:
+        return _unique.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        return _searching.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self) -> Tensor:
+        return _searching.argwhere(self)
+
+    def count_nonzero(self, dim: Any = None) -> Tensor:
+        return _searching.count_nonzero(self, dim)
+
+    def bincount(self, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+        return _histogram.bincount(self, weights, minlength)
+
+    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+        return _histogram.histc(self, bins, min, max)
+
+    def histogram(self, bins: Any, *, range: Any = None, weight: Tensor | None = None,
+                  density: bool = False) -> Any:
+        return _histogram.histogram(self, bins, range=range, weight=weight, density=density)
+
     # ------------------------------------------------------------------------- shape and views
     def reshape(self, *shape: Any) -> Tensor:
         return _shape.reshape(self, *shape)
@@ -801,6 +873,24 @@ class Tensor:
 
     def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
         return _inplace.masked_fill_(self, mask, value)
+
+    def masked_select(self, mask: Tensor) -> Tensor:
+        return _flat_indexing.masked_select(self, mask)
+
+    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
+        return _flat_indexing.masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
+        return _flat_indexing.masked_scatter_(self, mask, source)
+
+    def take(self, index: Tensor) -> Tensor:
+        return _flat_indexing.take(self, index)
+
+    def put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        return _flat_indexing.put(self, index, source, accumulate)
+
+    def put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        return _flat_indexing.put_(self, index, source, accumulate)
 
     def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
         return _diagonal.diagonal(self, offset, dim1, dim2)
@@ -1051,16 +1141,22 @@ from .ops import decompositions as _decompositions  # noqa: E402
 from .ops import diagonal as _diagonal  # noqa: E402
 from .ops import division as _division  # noqa: E402
 from .ops import einsum as _einsum  # noqa: E402
+from .ops import flat_indexing as _flat_indexing  # noqa: E402
+from .ops import histogram as _histogram  # noqa: E402
 from .ops import indexing as _indexing  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
 from .ops import joining as _joining  # noqa: E402
 from .ops import matmul as _matmul  # noqa: E402
 from .ops import minmax as _minmax  # noqa: E402
+from .ops import order_statistics as _order_statistics  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
 from .ops import scatter as _scatter  # noqa: E402
+from .ops import searching as _searching  # noqa: E402
 from .ops import selection as _selection  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import softmax as _softmax  # noqa: E402
+from .ops import sorting as _sorting  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
+from .ops import unique as _unique  # noqa: E402
 
 __all__ = ["Tensor"]

@@ -225,9 +225,32 @@ class Backend:
         )
 
     def linspace(self, start: Any, stop: Any, num: int, dtype: str) -> Array:
-        return self.xp.linspace(
-            start, stop, num, dtype=self._native_dtypes[dtype], device=self.native_device
-        )
+        """`num` evenly spaced values from start to stop, computed as PyTorch computes them:
+        the first half as start + step * i, the second as stop - step * (num - 1 - i), in the
+        dtype itself (in double for integers, then truncated), so both ends are exact."""
+        return self.astype(self._spaced(start, stop, num, dtype), dtype)
+
+    def logspace(self, start: Any, stop: Any, num: int, base: float, dtype: str) -> Array:
+        """base ** linspace(start, stop, num): the exponents in the dtype, the powers in
+        double, then cast (PyTorch's order of operations)."""
+        exponents = self.astype(self._spaced(start, stop, num, dtype), "float64")
+        powers = self.pow(self.full((), float(base), "float64"), exponents)
+        return self.astype(powers, dtype)
+
+    def _spaced(self, start: Any, stop: Any, num: int, dtype: str) -> Array:
+        work = dtype if dtype.startswith("float") else "float64"
+        if not dtype.startswith("float"):  # the ends are first converted to the integer type
+            start, stop = int(start), int(stop)
+        if num <= 1:
+            return self.full((num,), start, work)
+        first = self.full((), start, work)
+        last = self.full((), stop, work)
+        step = self.divide(self.subtract(last, first), self.full((), num - 1, work))
+        index = self.arange(0, num, 1, "int64")
+        lower = self.add(first, self.multiply(step, self.astype(index, work)))
+        upper = self.subtract(last, self.multiply(step, self.astype(
+            self.subtract(num - 1, index), work)))
+        return self.where(self.less(index, num // 2), lower, upper)
 
     # ----------------------------------------------------------------------------- random
     # The array API has no random numbers: each backend brings a generator.
@@ -338,6 +361,18 @@ class Backend:
 
     from .decompositions import cholesky, det, inv, slogdet, solve, svd  # type: ignore[misc]
     from .einsum import einsum  # type: ignore[misc]
+    from .sorting import (  # type: ignore[misc]
+        bincount,
+        cumulative_extreme,
+        inverse_permutation,
+        logcumsumexp,
+        searchsorted,
+        sort_order,
+        topk,
+        unique,
+        unique_consecutive,
+        unique_rows,
+    )
 
 
 def broadcast_shapes(*shapes: Sequence[int]) -> Shape:

@@ -19,6 +19,7 @@ _add_reduce: Any = np.add.reduce
 _multiply_reduce: Any = np.multiply.reduce
 _maximum_reduce: Any = np.maximum.reduce
 _minimum_reduce: Any = np.minimum.reduce
+_unique: Any = np.unique
 
 
 class NumpyBackend(Backend):
@@ -146,6 +147,61 @@ class NumpyBackend(Backend):
     def svd(self, a: Array) -> tuple[Array, Array, Array]:
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         return u, s, vh
+
+    # Sorting and scans: NumPy's partial sort, unique and ufunc accumulations, one pass each
+    # where the generic backend sorts fully or scans in log2(n) steps.
+    def topk(self, a: Array, k: int, axis: int, largest: bool) -> tuple[Array, Array]:
+        size = a.shape[axis]
+        if k == 0 or k == size or a.dtype == np.bool_:
+            return super().topk(a, k, axis, largest)
+        # argpartition orders NaN after every number, as the tape wants.
+        lead = (slice(None),) * axis
+        if largest:
+            key = (*lead, slice(size - k, None))
+            chosen = np.argpartition(a, size - k, axis=axis)[key]
+        else:
+            key = (*lead, slice(0, k))
+            chosen = np.argpartition(a, k - 1, axis=axis)[key]
+        values = np.take_along_axis(a, chosen, axis=axis)
+        order = self.sort_order(values, axis, descending=largest)
+        return (np.take_along_axis(values, order, axis=axis),
+                np.take_along_axis(chosen, order, axis=axis))
+
+    def inverse_permutation(self, order: Array) -> Array:
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(order.shape[0], dtype=order.dtype)
+        return inverse
+
+    def unique(self, a: Array, return_inverse: bool = False,
+               return_counts: bool = False) -> tuple[Array, Array | None, Array | None]:
+        result = _unique(a, return_inverse=return_inverse, return_counts=return_counts,
+                           equal_nan=False)
+        if not (return_inverse or return_counts):
+            return result, None, None
+        values, *rest = result
+        inverse = rest.pop(0).reshape(-1).astype(np.int64, copy=False) if return_inverse \
+            else None
+        counts = rest.pop(0).astype(np.int64, copy=False) if return_counts else None
+        return values, inverse, counts
+
+    def cumulative_extreme(self, a: Array, axis: int, largest: bool) -> tuple[Array, Array]:
+        if a.dtype == np.bool_ or a.shape[axis] == 0:
+            return super().cumulative_extreme(a, axis, largest)
+        values = (np.maximum if largest else np.minimum).accumulate(a, axis=axis)
+        # The extreme was (re)reached where the element equals it; a NaN is reached where it
+        # is. The latest such position so far is the index.
+        shape = tuple(-1 if d == axis else 1 for d in range(a.ndim))
+        positions = np.arange(a.shape[axis], dtype=np.int64).reshape(shape)
+        reached = a == values
+        if a.dtype.kind == "f":
+            reached |= np.isnan(a)
+        indices = np.maximum.accumulate(np.where(reached, positions, 0), axis=axis)
+        return values, indices
+
+    def logcumsumexp(self, a: Array, axis: int) -> Array:
+        if a.shape[axis] == 0:
+            return a.copy()
+        return np.logaddexp.accumulate(a, axis=axis)
 
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         np.add.at(target, key, values)

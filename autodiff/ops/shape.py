@@ -359,6 +359,13 @@ class SqueezeDims(Squeeze):
     node_name = "SqueezeBackward2"
 
 
+class SqueezeDimInplace(Squeeze):
+    """squeeze_(dim): PyTorch numbers the in-place form's node apart (composite ops such as
+    quantile end with it)."""
+
+    node_name = "SqueezeBackward4"
+
+
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     shape = input._data.shape
     if dim is None:

@@ -17,9 +17,11 @@ from .linalg import LINALG
 from .loss import LOSS
 from .reduction import REDUCTION
 from .shape import SHAPE
+from .sorting import SORTING_TABLE
 
 OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
+    *SORTING_TABLE,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]

@@ -57,6 +57,24 @@ def _np_diagonal(a: np.ndarray, offset: int = 0, axis1: int = 0, axis2: int = 1)
     return np.diagonal(a, offset, axis1, axis2).copy()
 
 
+def _np_put(a: np.ndarray, index: Any, source: np.ndarray,
+            accumulate: bool = False) -> np.ndarray:
+    out = a.copy().reshape(-1)
+    if accumulate:
+        np.add.at(out, index, source.reshape(-1))
+    else:
+        out[index] = source.reshape(-1)
+    return out.reshape(a.shape)
+
+
+def _np_masked_scatter(a: np.ndarray, mask: np.ndarray, source: np.ndarray) -> np.ndarray:
+    shape = np.broadcast_shapes(a.shape, mask.shape)
+    out = np.broadcast_to(a, shape).copy()
+    mask = np.broadcast_to(mask, shape)
+    out[mask] = source.reshape(-1)[:int(mask.sum())]
+    return out
+
+
 _GATHER_INDEX = [[0, 3], [2, 2], [1, 0]]
 _SCATTER_INDEX = [[2, 0, 1], [1, 2, 0]]  # no repeats along dim 0 within a column
 _MASK = [[True, False, True, False], [False, False, True, True], [True, True, True, False]]
@@ -169,6 +187,35 @@ INDEXING: list[OpInfo] = [
            lambda a, v, m: np.where(m > 0, v, a),
            (Sample(((3, 4), (), (3, 4))), Sample(((2, 3), (), (2, 1)))), "MaskedFillBackward1",
            grad_inputs=2),
+    # ------------------------------------------------------------------------- flat positions
+    OpInfo("take", lambda a: a.take(_index([[0, -1], [5, 2]])),
+           lambda a: a.reshape(-1)[[[0, -1], [5, 2]]], (Sample(((2, 3),)), Sample(((6,),))),
+           "TakeBackward0"),
+    OpInfo("take_repeated", lambda a: autodiff.take(a, _index([3, 3, 0])),
+           lambda a: a.reshape(-1)[[3, 3, 0]], (Sample(((2, 2),)),), "TakeBackward0"),
+    OpInfo("put", lambda a, s: a.put(_index([4, 0, -1]), s),
+           lambda a, s: _np_put(a, [4, 0, -1], s), (Sample(((2, 3), (3,))),), "PutBackward0"),
+    OpInfo("put_accumulate", lambda a, s: autodiff.put(a, _index([[1, 1], [0, 1]]), s, True),
+           lambda a, s: _np_put(a, [1, 1, 0, 1], s, accumulate=True),
+           (Sample(((3, 2), (2, 2))),), "PutBackward0"),
+    OpInfo("put_", lambda a, s: (a * 1).put_(_index([2, 1]), s),
+           lambda a, s: _np_put(a, [2, 1], s), (Sample(((4,), (2,))),), "PutBackward0"),
+    OpInfo("masked_select", lambda a, m: a.masked_select(m > 0),
+           lambda a, m: np.broadcast_to(a, np.broadcast_shapes(a.shape, m.shape))[
+               np.broadcast_to(m > 0, np.broadcast_shapes(a.shape, m.shape))],
+           (Sample(((3, 4), (3, 4))), Sample(((3, 1), (4,))), Sample(((), ())),
+            Sample(((0, 3), (3,)))), "MaskedSelectBackward0", grad_inputs=1),
+    OpInfo("masked_scatter", lambda a, s, m: a.masked_scatter(m > 0, s),
+           lambda a, s, m: _np_masked_scatter(a, m > 0, s),
+           (Sample(((3, 4), (3, 5), (3, 4))), Sample(((2, 3), (7,), (3,))),
+            Sample(((2, 1), (9,), (2, 3)))), "MaskedScatterBackward0", grad_inputs=2),
+    OpInfo("masked_scatter_", lambda a, s, m: (a * 1).masked_scatter_(m > 0, s),
+           lambda a, s, m: _np_masked_scatter(a, m > 0, s), (Sample(((3, 4), (12,), (4,))),),
+           "MaskedScatterBackward0", grad_inputs=2),
+    OpInfo("unravel_index", lambda a: autodiff.unravel_index(
+        _index([[7, -1], [0, 11]]).to(a.device), (3, 4))[1] * a,
+           lambda a: np.unravel_index([[7, 11], [0, 11]], (3, 4))[1] * a, (Sample(((2, 2),)),),
+           "MulBackward0"),
     # ------------------------------------------------------------------------- matrix structure
     OpInfo("tril", lambda a: a.tril(), np.tril,
            (Sample(((3, 4),)), Sample(((2, 3, 3),)), Sample(((0, 3),))), "TrilBackward0"),
