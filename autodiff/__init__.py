@@ -187,6 +187,9 @@ from .ops.histogram import bincount, histc, histogram, histogramdd
 
 # Shape, views and copies
 from .ops.shape import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
     broadcast_to,
     expand,
     flatten,
@@ -203,21 +206,67 @@ from .ops.shape import (
 )
 from .ops.shape import movedim as moveaxis
 from .ops.conversion import clone
-from .ops.joining import cat, chunk, concat, concatenate, flip, roll, split, stack, tile, unbind
+from .ops.joining import (
+    cat,
+    chunk,
+    column_stack,
+    concat,
+    concatenate,
+    dsplit,
+    dstack,
+    flip,
+    fliplr,
+    flipud,
+    hsplit,
+    hstack,
+    repeat_interleave,
+    roll,
+    rot90,
+    row_stack,
+    split,
+    split_with_sizes,
+    stack,
+    tensor_split,
+    tile,
+    unbind,
+    vsplit,
+    vstack,
+)
+from .ops.combining import (
+    broadcast_shapes,
+    broadcast_tensors,
+    cartesian_prod,
+    combinations,
+    meshgrid,
+)
 
 # Indexing, gather and scatter, diagonals
-from .ops.indexing import narrow, select
+from .ops.indexing import narrow, narrow_copy, select
 from .ops.scatter import (
     gather,
     index_add,
+    index_copy,
+    index_fill,
     index_select,
     masked_fill,
     scatter,
     scatter_add,
     take_along_dim,
 )
+from .ops.scatter_reduce import index_reduce, scatter_reduce
+from .ops.view_scatter import select_scatter, slice_scatter
 from .ops.flat_indexing import masked_scatter, masked_select, put, take, unravel_index
-from .ops.diagonal import diagonal, trace, tril, triu
+from .ops.diagonal import (
+    block_diag,
+    diag,
+    diag_embed,
+    diagflat,
+    diagonal,
+    diagonal_scatter,
+    trace,
+    tril,
+    triu,
+)
 
 # Linear algebra
 from .ops.matmul import bmm, dot, ger, matmul, mm, mv, outer

@@ -822,6 +822,37 @@ class Tensor:
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
         return _joining.unbind(self, dim)
 
+    def split_with_sizes(self, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.split_with_sizes(self, split_sizes, dim)
+
+    def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return _joining.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return _joining.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return _joining.dsplit(self, indices_or_sections)
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None, *,
+                          output_size: int | None = None) -> Tensor:
+        return _joining.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def fliplr(self) -> Tensor:
+        return _joining.fliplr(self)
+
+    def flipud(self) -> Tensor:
+        return _joining.flipud(self)
+
+    def rot90(self, k: int = 1, dims: Any = (0, 1)) -> Tensor:
+        return _joining.rot90(self, k, dims)
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        return _shape.unfold(self, dimension, size, step)
+
     # ----------------------------------------------------- indexing, gather and scatter, diagonals
     def __getitem__(self, key: Any) -> Tensor:
         return _indexing.getitem(self, key)
@@ -834,6 +865,9 @@ class Tensor:
 
     def select(self, dim: int, index: int) -> Tensor:
         return _indexing.select(self, dim, index)
+
+    def narrow_copy(self, dim: int, start: Any, length: int) -> Tensor:
+        return _indexing.narrow_copy(self, dim, start, length)
 
     def gather(self, dim: int, index: Tensor) -> Tensor:
         return _scatter.gather(self, dim, index)
@@ -861,6 +895,45 @@ class Tensor:
 
     def index_add_(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
         return _inplace.call_(self, _scatter.index_add, dim, index, source, alpha=alpha)
+
+    def index_copy(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+        return _scatter.index_copy(self, dim, index, source)
+
+    def index_copy_(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+        return _inplace.call_(self, _scatter.index_copy, dim, index, source)
+
+    def index_fill(self, dim: int, index: Tensor, value: Any) -> Tensor:
+        return _scatter.index_fill(self, dim, index, value)
+
+    def index_fill_(self, dim: int, index: Tensor, value: Any) -> Tensor:
+        return _inplace.call_(self, _scatter.index_fill, dim, index, value)
+
+    def index_reduce(self, dim: int, index: Tensor, source: Tensor, reduce: str, *,
+                     include_self: bool = True) -> Tensor:
+        return _scatter_reduce.index_reduce(self, dim, index, source, reduce,
+                                            include_self=include_self)
+
+    def index_reduce_(self, dim: int, index: Tensor, source: Tensor, reduce: str, *,
+                      include_self: bool = True) -> Tensor:
+        return _inplace.call_(self, _scatter_reduce.index_reduce, dim, index, source, reduce,
+                              include_self=include_self)
+
+    def scatter_reduce(self, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                       include_self: bool = True) -> Tensor:
+        return _scatter_reduce.scatter_reduce(self, dim, index, src, reduce,
+                                              include_self=include_self)
+
+    def scatter_reduce_(self, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                        include_self: bool = True) -> Tensor:
+        return _inplace.call_(self, _scatter_reduce.scatter_reduce, dim, index, src, reduce,
+                              include_self=include_self)
+
+    def select_scatter(self, src: Tensor, dim: int, index: int) -> Tensor:
+        return _view_scatter.select_scatter(self, src, dim, index)
+
+    def slice_scatter(self, src: Tensor, dim: int = 0, start: int | None = None,
+                      end: int | None = None, step: int = 1) -> Tensor:
+        return _view_scatter.slice_scatter(self, src, dim, start, end, step)
 
     def index_put(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
         return _indexing.index_put(self, indices, values, accumulate)
@@ -909,6 +982,19 @@ class Tensor:
 
     def triu_(self, diagonal: int = 0) -> Tensor:
         return _inplace.call_(self, _diagonal.triu, diagonal)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        return _diagonal.diag(self, diagonal)
+
+    def diagflat(self, offset: int = 0) -> Tensor:
+        return _diagonal.diagflat(self, offset)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+        return _diagonal.diag_embed(self, offset, dim1, dim2)
+
+    def diagonal_scatter(self, src: Tensor, offset: int = 0, dim1: int = 0,
+                         dim2: int = 1) -> Tensor:
+        return _diagonal.diagonal_scatter(self, src, offset, dim1, dim2)
 
     # ---------------------------------------------------------------- filling and copying in place
     def zero_(self) -> Tensor:
@@ -1151,6 +1237,7 @@ from .ops import minmax as _minmax  # noqa: E402
 from .ops import order_statistics as _order_statistics  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
 from .ops import scatter as _scatter  # noqa: E402
+from .ops import scatter_reduce as _scatter_reduce  # noqa: E402
 from .ops import searching as _searching  # noqa: E402
 from .ops import selection as _selection  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
@@ -1158,5 +1245,6 @@ from .ops import softmax as _softmax  # noqa: E402
 from .ops import sorting as _sorting  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
 from .ops import unique as _unique  # noqa: E402
+from .ops import view_scatter as _view_scatter  # noqa: E402
 
 __all__ = ["Tensor"]

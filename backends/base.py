@@ -290,6 +290,24 @@ class Backend:
     def setitem(self, array: Array, key: Any, value: Any) -> None:
         array[key] = value
 
+    def windows(self, array: Array, axis: int, size: int, step: int) -> Array:
+        """Every window of `size` elements, `step` apart, along `axis`: the windows' index in
+        place of `axis`, each window's elements along a new last axis (a copy)."""
+        shape = array.shape
+        count = (shape[axis] - size) // step + 1
+        starts = self.reshape(self.arange(0, count * step, step, "int64"), (count, 1))
+        offsets = self.reshape(self.arange(0, size, 1, "int64"), (1, size))
+        positions = self.reshape(self.add(starts, offsets), (-1,))
+        taken = self.take(array, positions, axis=axis)
+        taken = self.reshape(taken, (*shape[:axis], count, size, *shape[axis + 1:]))
+        order = [d for d in range(taken.ndim) if d != axis + 1]
+        return self.permute_dims(taken, (*order, axis + 1))
+
+    def window_view(self, array: Array, axis: int, size: int, step: int) -> Array:
+        """`windows` as a view of `array`'s memory. The array API has no strided views: a
+        backend that can make one overrides this; ValueError says it cannot."""
+        raise ValueError("this backend makes no strided views")
+
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         """target[key] += values, accumulating over repeated indices (scatter-add), in place.
 
@@ -364,6 +382,7 @@ class Backend:
     from .sorting import (  # type: ignore[misc]
         bincount,
         cumulative_extreme,
+        index_reduce,
         inverse_permutation,
         logcumsumexp,
         searchsorted,

@@ -203,8 +203,24 @@ class NumpyBackend(Backend):
             return a.copy()
         return np.logaddexp.accumulate(a, axis=axis)
 
+    def window_view(self, array: Array, axis: int, size: int, step: int) -> Array:
+        shape, strides = array.shape, array.strides
+        count = (shape[axis] - size) // step + 1
+        return np.lib.stride_tricks.as_strided(
+            array, (*shape[:axis], count, *shape[axis + 1:], size),
+            (*strides[:axis], strides[axis] * step, *strides[axis + 1:], strides[axis]))
+
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         np.add.at(target, key, values)
+        return target
+
+    def index_reduce(self, target: Array, key: Any, values: Array, reduce: str) -> Array:
+        ufunc: Any
+        if target.dtype == np.bool_:
+            ufunc = np.logical_and if reduce in ("prod", "amin") else np.logical_or
+        else:  # np.maximum/minimum propagate NaN, as PyTorch's amax/amin do
+            ufunc = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce]
+        ufunc.at(target, key, values)
         return target
 
     def to_numpy(self, array: Array) -> Any:

@@ -1,6 +1,7 @@
 """Sorting, selection and scans of the generic `Backend`, written once over the array API:
 stable sorts (NaN last, as PyTorch orders it), top-k, unique values and slices, binary search,
-bincount, cumulative max/min with their indices, and logcumsumexp.
+bincount, cumulative max/min with their indices, logcumsumexp, and scatters that multiply or
+keep the max/min (index_reduce).
 
 `Backend` binds these functions as methods. The array API has no partial sort, no scan other
 than sums and products and no scatter to a permutation, so the generic versions sort fully and
@@ -15,7 +16,8 @@ from typing import Any
 Array = Any
 
 __all__ = [
-    "bincount", "cumulative_extreme", "inverse_permutation", "logcumsumexp", "searchsorted",
+    "bincount", "cumulative_extreme", "index_reduce", "inverse_permutation", "logcumsumexp",
+    "searchsorted",
     "sort_order", "topk", "unique", "unique_consecutive", "unique_rows",
 ]
 
@@ -221,3 +223,75 @@ def logcumsumexp(self: Any, a: Array, axis: int) -> Array:
         return (self.where(self.logical_and(same, self.isinf(high)), high, total),)
 
     return _prefix_scan(self, (a,), axis, combine)[0]
+
+
+def index_reduce(self: Any, target: Array, key: Any, values: Array, reduce: str) -> Array:
+    """target[key] = reduce(target[key], values) in place, combining repeated positions with
+    `reduce` ("prod", "amax" or "amin"; NaN wins amax and amin): the elements `key` selects
+    are sorted by position and each run reduced by a segmented scan."""
+    size = _count(target.shape)
+    grid = self.reshape(self.arange(0, size, 1, "int64"), target.shape)
+    selected = grid[key]
+    positions = self.reshape(selected, (-1,))
+    count = positions.shape[0]
+    if count == 0 or size == 0:
+        return target
+    values = self.reshape(self.broadcast_to(self.astype(values, self.dtype_name(target)),
+                                            selected.shape), (-1,))
+    order = sort_order(self, positions)
+    positions = self.take(positions, order, axis=0)
+    values = self.take(values, order, axis=0)
+    combine = _REDUCERS[reduce]
+
+    def step(earlier: tuple[Array, Array], later: tuple[Array, Array]) -> tuple[Array, Array]:
+        same = self.equal(earlier[0], later[0])
+        merged = combine(self, earlier[1], later[1])
+        return later[0], self.where(same, merged, later[1])
+
+    positions, totals = _prefix_scan(self, (positions, values), 0, step)
+    # The last element of each run holds the run's reduction; write it into its position.
+    last = self.concat([self.not_equal(positions[1:], positions[:-1]),
+                        self.ones((1,), "bool")], axis=0)
+    ends = _int64(self, self.nonzero(last)[0])
+    written = self.take(positions, ends, axis=0)
+    flat = self.reshape(target, (-1,))
+    current = self.take(flat, written, axis=0)
+    updated = combine(self, current, self.take(totals, ends, axis=0))
+    result = self.asarray(flat, copy=True)
+    self.setitem(result, (written,), updated)
+    self.setitem(target, (...,), self.reshape(result, target.shape))
+    return target
+
+
+def _count(shape: tuple[int, ...]) -> int:
+    total = 1
+    for size in shape:
+        total *= size
+    return total
+
+
+def _maximum(self: Any, a: Array, b: Array) -> Array:
+    if self.is_bool(a.dtype):
+        return self.logical_or(a, b)
+    out = self.maximum(a, b)
+    if self.is_floating(a.dtype):  # NaN wins, whichever side it is on
+        out = self.where(self.isnan(a), a, out)
+    return out
+
+
+def _minimum(self: Any, a: Array, b: Array) -> Array:
+    if self.is_bool(a.dtype):
+        return self.logical_and(a, b)
+    out = self.minimum(a, b)
+    if self.is_floating(a.dtype):
+        out = self.where(self.isnan(a), a, out)
+    return out
+
+
+def _product(self: Any, a: Array, b: Array) -> Array:
+    if self.is_bool(a.dtype):
+        return self.logical_and(a, b)
+    return self.multiply(a, b)
+
+
+_REDUCERS = {"prod": _product, "amax": _maximum, "amin": _minimum}

@@ -42,6 +42,7 @@ NAMESPACES: tuple[tuple[str, ModuleType], ...] = (
 NOT_TABLE_OPS = {
     "allclose": "returns a Python bool, not a tensor (tested in test_elementwise.py)",
     "equal": "returns a Python bool, not a tensor (tested in test_elementwise.py)",
+    "broadcast_shapes": "returns a torch.Size, not a tensor (tested in test_shape_ops.py)",
 }
 # Modules of ops/ whose public functions are reached only through Tensor methods or other ops.
 NO_EXPORTS = {

@@ -1,21 +1,26 @@
-"""Joining and splitting: cat, stack, split, chunk, unbind; and the copies that rearrange
-elements: repeat, tile, flip, roll.
+"""Joining and splitting: cat, stack and their by-dim forms (hstack, vstack, dstack,
+column_stack); split, chunk, unbind, split_with_sizes, tensor_split and hsplit/vsplit/dsplit;
+and the copies that rearrange elements: repeat, repeat_interleave, tile, flip, fliplr, flipud,
+rot90, roll.
 
 split, chunk and unbind return views of their input from one node with several outputs (as in
-PyTorch, those views may not be modified in place; see views.py).
+PyTorch, those views may not be modified in place; see views.py); tensor_split's pieces are
+slices (one SliceBackward0 each), as PyTorch's are.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..tensor import Tensor, _wrap_dim
+from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import normalize_dims
 from .indexing import narrow, select
-from .shape import shape_arg
+from .scatter import index_select
+from .shape import atleast_1d, atleast_2d, atleast_3d, shape_arg
 from .views import as_multi_output_views
 
 
@@ -307,3 +312,249 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         )
     ndim = input._data.ndim
     return Roll.apply(input, shifts=shift_list, dims=tuple(_wrap_dim(d, ndim) for d in dim_list))
+
+
+def split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of the given sizes along `dim` (views; they must add up to its size)."""
+    return split(input, [int(size) for size in split_sizes], dim)
+
+
+# ----------------------------------------------------------------------------- tensor_split
+def _sections_or_indices(value: Any) -> Any:
+    """tensor_split's second argument as an int (sections) or a list of ints (indices)."""
+    if isinstance(value, Tensor):
+        if value.dtype is not dtypes.int64:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to have dtype of long, but "
+                f"got {dtypes.SCALAR_TYPE_NAMES[value.dtype.name]}"
+            )
+        if value.ndim > 1:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                f"one-dimensional tensor, but got a tensor with {value.ndim} dims"
+            )
+        return int(value.item()) if value.ndim == 0 else [int(v) for v in value.tolist()]
+    if isinstance(value, int):
+        return value
+    return [int(v) for v in value]
+
+
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Views along `dim`: `n` near-equal sections (the first size % n one longer), or the
+    pieces between the given indices (each slice clamped, as Python's slicing is)."""
+    shape = input._data.shape
+    if not shape:
+        raise RuntimeError(
+            "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims"
+        )
+    dim = _wrap_dim(dim, len(shape))
+    size = shape[dim]
+    split_at = _sections_or_indices(indices_or_sections)
+    if isinstance(split_at, int):
+        if split_at <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {split_at}")
+        base, longer = divmod(size, split_at)
+        bounds, start = [], 0
+        for section in range(split_at):
+            length = base + (1 if section < longer else 0)
+            bounds.append((start, start + length))
+            start += length
+    else:
+        edges = [0, *split_at, size]
+        bounds = []
+        for start, stop in itertools.pairwise(edges):
+            first, last, _ = slice(start, stop).indices(size)
+            bounds.append((first, max(last, first)))
+    return tuple(narrow(input, dim, start, stop - start) for start, stop in bounds)
+
+
+def _split_along(name: str, dim: int, minimum: int, input: Tensor,
+                 indices_or_sections: Any) -> tuple[Tensor, ...]:
+    ndim = input._data.ndim
+    if ndim < minimum:
+        raise RuntimeError(
+            f"torch.{name} requires a tensor with at least {minimum} dimension, but got a "
+            f"tensor with {ndim} dimensions!"
+        )
+    split_at = _sections_or_indices(indices_or_sections)
+    if isinstance(split_at, int):
+        size = input._data.shape[dim]
+        if split_at == 0 or size % split_at:
+            raise RuntimeError(
+                f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                f"dimension {size} is not divisible by the split_size {split_at}!"
+            )
+    return tensor_split(input, split_at, dim)
+
+
+def hsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """tensor_split along dim 1 (dim 0 of a 1-d tensor); sections must divide it evenly."""
+    ndim = input._data.ndim
+    if ndim < 1:
+        raise RuntimeError(
+            "torch.hsplit requires a tensor with at least 1 dimension, but got a tensor with 0 "
+            "dimensions!"
+        )
+    return _split_along("hsplit", 1 if ndim > 1 else 0, 1, input, indices_or_sections)
+
+
+def vsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """tensor_split along dim 0 of a tensor of 2 or more dims."""
+    return _split_along("vsplit", 0, 2, input, indices_or_sections)
+
+
+def dsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """tensor_split along dim 2 of a tensor of 3 or more dims."""
+    return _split_along("dsplit", 2, 3, input, indices_or_sections)
+
+
+# ----------------------------------------------------------------------------- stacking by dims
+def _tensor_list(name: str, tensors: Sequence[Tensor]) -> list[Tensor]:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    return tensors
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenated along dim 1 (along dim 0 when they are 1-d); 0-d tensors count as 1-d."""
+    tensors = [atleast_1d(t) for t in _tensor_list("hstack", tensors)]
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenated along dim 0, each made at least 2-d (a vector becomes a row)."""
+    return cat([atleast_2d(t) for t in _tensor_list("vstack", tensors)], 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenated along dim 2, each made at least 3-d."""
+    return cat([atleast_3d(t) for t in _tensor_list("dstack", tensors)], 2)
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenated along dim 1, with 0-d and 1-d tensors as columns."""
+    tensors = _tensor_list("column_stack", tensors)
+    columns = [t.reshape(t.numel(), 1) if t._data.ndim <= 1 else t for t in tensors]
+    return cat(columns, 1)
+
+
+# ----------------------------------------------------------------------------- flips, rotations
+def fliplr(input: Tensor) -> Tensor:
+    """Columns in reverse order (dim 1)."""
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, 1)
+
+
+def flipud(input: Tensor) -> Tensor:
+    """Rows in reverse order (dim 0)."""
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, 0)
+
+
+class Rot90(Function):
+    """Rotation by k quarter turns in the plane of `dims`, from the first towards the second."""
+
+    node_name = "Rot90Backward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, k: int, dims: tuple[int, int]) -> Any:
+        backend = ctx.backend
+        ctx.k, ctx.dims = k, dims
+        first, second = dims
+        order = list(range(a.ndim))
+        order[first], order[second] = order[second], order[first]
+        if k == 1:
+            out = backend.permute_dims(backend.flip(a, axis=second), tuple(order))
+        elif k == 2:
+            out = backend.flip(a, axis=dims)
+        elif k == 3:
+            out = backend.flip(backend.permute_dims(a, tuple(order)), axis=second)
+        else:
+            out = a
+        return backend.asarray(out, copy=True)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return Rot90.apply(grad, k=(4 - ctx.k) % 4, dims=ctx.dims)
+
+
+def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+    """`input` rotated by 90 degrees `k` times, from the first of `dims` towards the second."""
+    dims = list(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    ndim = input._data.ndim
+    if ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {ndim}")
+    first, second = _wrap_dim(dims[0], ndim), _wrap_dim(dims[1], ndim)
+    if first == second:
+        raise RuntimeError(
+            f"expected rotation dims to be different, but got dim0 = {first} and dim1 = {second}"
+        )
+    return Rot90.apply(input, k=int(k) % 4, dims=(first, second))
+
+
+# ----------------------------------------------------------------------------- repeat_interleave
+def _repeat_indices(repeats: Tensor, output_size: int | None) -> Tensor:
+    """torch.repeat_interleave(repeats): each index i, repeats[i] times."""
+    backend = repeats._backend
+    if repeats.ndim != 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    if repeats.dtype not in (dtypes.int64, dtypes.int32):
+        raise NotImplementedError(
+            f'"repeat_interleave_{"cuda" if backend.device.type == "cuda" else "cpu"}" not '
+            f"implemented for '{dtypes.SCALAR_TYPE_NAMES[repeats.dtype.name]}'"
+        )
+    counts = repeats._data
+    if counts.shape[0] and backend.item(backend.any(backend.less(counts, 0))):
+        raise RuntimeError("repeats can not be negative")
+    total = int(backend.item(backend.sum(counts))) if counts.shape[0] else 0
+    if output_size is not None and output_size != total:
+        raise RuntimeError("allocated size does not match required size")
+    positions = backend.arange(0, counts.shape[0], 1, "int64")
+    return _wrap(backend.repeat(positions, backend.astype(counts, "int64")), backend)
+
+
+def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Each element (or slice along `dim`) repeated `repeats` times in place; the flattened
+    input when `dim` is None. With only a tensor of counts: the index of each, repeated."""
+    if repeats is None:
+        return _repeat_indices(input, output_size)
+    if dim is None:
+        input, dim = input.flatten(), 0
+    shape = input._data.shape
+    if not shape:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    dim = _wrap_dim(dim, len(shape))
+    if not isinstance(repeats, Tensor):
+        repeats = int(repeats)
+        if repeats < 0:
+            raise RuntimeError("Repeats must be non-negative")
+        if output_size is not None and output_size != shape[dim] * repeats:
+            raise RuntimeError(
+                "repeat_interleave: Invalid output_size, expected "
+                f"{shape[dim] * repeats} but got {output_size}"
+            )
+        expanded = list(shape)
+        expanded.insert(dim + 1, repeats)
+        copies = input.unsqueeze(dim + 1).expand(expanded).clone()
+        return copies.flatten(dim, dim + 1)
+    if repeats.ndim == 0 or (repeats.ndim == 1 and repeats._data.shape[0] == 1):
+        repeats = repeats.reshape(1).expand(shape[dim])
+    elif repeats.ndim == 1:
+        if repeats._data.shape[0] != shape[dim]:
+            raise RuntimeError(
+                "repeats must have the same size as input along dim, but got repeats.size(0) = "
+                f"{repeats._data.shape[0]} and input.size({dim}) = {shape[dim]}"
+            )
+    else:
+        raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+    indices = _repeat_indices(repeats, output_size)
+    return index_select(input, dim, indices)
