@@ -14,7 +14,19 @@ from .tensor import Tensor
 # The rest is grouped by family, as torch's namespace is documented, not sorted by module.
 
 # Namespaces (torch.autograd, torch.nn, torch.linalg, ...)
-from . import autograd, cuda, distributed, linalg, nn, optim, return_types, utils, viz
+from . import (
+    autograd,
+    cuda,
+    distributed,
+    linalg,
+    nn,
+    optim,
+    random,
+    return_types,
+    serialization,
+    utils,
+    viz,
+)
 
 # Devices and dtypes
 from backends import Device as device
@@ -44,15 +56,16 @@ from .dtypes import int64 as long
 from .creation import (
     arange,
     as_tensor,
+    asarray,
     empty,
     empty_like,
     eye,
     from_numpy,
+    frombuffer,
     full,
     full_like,
     is_tensor,
     linspace,
-    manual_seed,
     numel,
     ones,
     ones_like,
@@ -66,7 +79,16 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .utils.data import Generator
+from .generator import Generator
+from .random import (
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+from .utils.dlpack import from_dlpack
 
 # Grad modes and anomaly detection
 from .grad_mode import (

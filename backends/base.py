@@ -5,18 +5,20 @@ A subclass per library (NumPy, CuPy, array-api-strict) overrides only what the l
 differently: scatter-add, random numbers, host transfer, fused kernels, synchronisation. The tape
 (`autodiff/`) calls nothing else, so a new backend is one subclass of this class.
 
-Elementwise functions whose array-API signature is already what the tape needs are bound straight
-onto the instance (`self.exp = xp.exp`): one attribute lookup and no extra Python frame per op.
+Its two base classes declare the rest once each: `Primitives` (`primitives.py`), the namespace's
+functions bound straight onto the instance (`self.exp = xp.exp`), and `Kernels` (`kernels.py`),
+the fused kernels, which a backend runs as Python or compiles (`bind_kernel`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from . import kernels
 from .device import Device
+from .kernels import KERNELS, Composite, Kernel, Kernels
+from .primitives import PRIMITIVES, Primitives
 
 Array = Any
 Shape = tuple[int, ...]
@@ -25,22 +27,26 @@ DTYPE_NAMES = (
     "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
 )
 
-# Taken from the namespace as they are: same name, same signature as the tape calls them.
-DIRECT_FUNCTIONS = (
-    "add", "subtract", "multiply", "divide", "negative", "pow", "exp", "expm1", "log", "log1p",
-    "log2", "log10", "sqrt", "abs", "sign", "sin", "cos", "tan", "tanh", "sinh", "cosh", "asin",
-    "acos", "atan", "atan2", "floor", "ceil", "round", "trunc", "maximum", "minimum", "where",
-    "equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "logical_and",
-    "logical_or", "logical_not", "logical_xor", "isnan", "isinf", "isfinite", "square", "clip",
-    "sum", "prod", "max", "min", "mean", "argmax", "argmin", "matmul", "tensordot", "reshape",
-    "permute_dims", "broadcast_to", "expand_dims", "squeeze", "concat", "stack", "flip", "roll",
-    "take", "take_along_axis", "sort", "argsort", "nonzero", "tile", "repeat", "floor_divide",
-    "remainder", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_invert", "any", "all",
-    "zeros_like", "ones_like", "cumulative_sum", "cumulative_prod",
-)
+DEFAULT_SEED = 67280421310721  # PyTorch's: the initial seed of a generator nobody seeded
 
 
-class Backend:
+class RandomGenerator(Protocol):
+    """A backend's stream of random numbers (`Backend.new_generator`). Its state is bytes: the
+    initial seed and wherever the stream has got to."""
+
+    initial_seed: int
+
+    @property
+    def kind(self) -> str: ...  # the algorithm, named in errors ("PCG64")
+    @property
+    def state_size(self) -> int: ...  # len(get_state())
+
+    def manual_seed(self, seed: int) -> None: ...
+    def get_state(self) -> bytes: ...
+    def set_state(self, state: bytes) -> None: ...
+
+
+class Backend(Primitives, Kernels):
     """One object per device; methods are the array primitives of the tape."""
 
     name = "generic"
@@ -48,104 +54,22 @@ class Backend:
     integer_dtypes: frozenset[Any]
     bool_dtype: Any
 
-    # Bound in __init__ from DIRECT_FUNCTIONS (typed here for readers and mypy).
-    add: Callable[..., Array]
-    subtract: Callable[..., Array]
-    multiply: Callable[..., Array]
-    divide: Callable[..., Array]
-    negative: Callable[..., Array]
-    pow: Callable[..., Array]
-    exp: Callable[..., Array]
-    expm1: Callable[..., Array]
-    log: Callable[..., Array]
-    log1p: Callable[..., Array]
-    log2: Callable[..., Array]
-    log10: Callable[..., Array]
-    sqrt: Callable[..., Array]
-    abs: Callable[..., Array]
-    sign: Callable[..., Array]
-    sin: Callable[..., Array]
-    cos: Callable[..., Array]
-    tan: Callable[..., Array]
-    tanh: Callable[..., Array]
-    sinh: Callable[..., Array]
-    cosh: Callable[..., Array]
-    asin: Callable[..., Array]
-    acos: Callable[..., Array]
-    atan: Callable[..., Array]
-    atan2: Callable[..., Array]
-    floor: Callable[..., Array]
-    ceil: Callable[..., Array]
-    round: Callable[..., Array]
-    trunc: Callable[..., Array]
-    maximum: Callable[..., Array]
-    minimum: Callable[..., Array]
-    where: Callable[..., Array]
-    equal: Callable[..., Array]
-    not_equal: Callable[..., Array]
-    greater: Callable[..., Array]
-    greater_equal: Callable[..., Array]
-    less: Callable[..., Array]
-    less_equal: Callable[..., Array]
-    logical_and: Callable[..., Array]
-    logical_or: Callable[..., Array]
-    logical_not: Callable[..., Array]
-    logical_xor: Callable[..., Array]
-    isnan: Callable[..., Array]
-    isinf: Callable[..., Array]
-    isfinite: Callable[..., Array]
-    square: Callable[..., Array]
-    clip: Callable[..., Array]
-    sum: Callable[..., Array]
-    prod: Callable[..., Array]
-    max: Callable[..., Array]
-    min: Callable[..., Array]
-    mean: Callable[..., Array]
-    argmax: Callable[..., Array]
-    argmin: Callable[..., Array]
-    matmul: Callable[..., Array]
-    tensordot: Callable[..., Array]
-    reshape: Callable[..., Array]
-    permute_dims: Callable[..., Array]
-    broadcast_to: Callable[..., Array]
-    expand_dims: Callable[..., Array]
-    squeeze: Callable[..., Array]
-    concat: Callable[..., Array]
-    stack: Callable[..., Array]
-    flip: Callable[..., Array]
-    roll: Callable[..., Array]
-    take: Callable[..., Array]
-    take_along_axis: Callable[..., Array]
-    sort: Callable[..., Array]
-    argsort: Callable[..., Array]
-    nonzero: Callable[..., Array]
-    tile: Callable[..., Array]
-    repeat: Callable[..., Array]
-    floor_divide: Callable[..., Array]
-    remainder: Callable[..., Array]
-    bitwise_and: Callable[..., Array]
-    bitwise_or: Callable[..., Array]
-    bitwise_xor: Callable[..., Array]
-    bitwise_invert: Callable[..., Array]
-    any: Callable[..., Array]
-    all: Callable[..., Array]
-    zeros_like: Callable[..., Array]
-    ones_like: Callable[..., Array]
-    cumulative_sum: Callable[..., Array]
-    cumulative_prod: Callable[..., Array]
-
     def __init__(self, xp: Any, device: Device, native_device: Any = None) -> None:
         self.xp = xp
         self.device = device
         self.native_device = native_device
-        # A subclass's own method wins over the namespace's function (an instance attribute
-        # would shadow it).
-        overridden = {name for klass in type(self).__mro__[:-1] if klass is not Backend
+        # Primitives and kernels become instance attributes (one lookup, no extra frame per
+        # call), except where a backend class defines its own method of that name.
+        overridden = {name for klass in type(self).__mro__
+                      if issubclass(klass, Backend) and klass is not Backend
                       for name in vars(klass)}
-        for function_name in DIRECT_FUNCTIONS:
-            function = getattr(xp, function_name, None)
-            if function is not None and function_name not in overridden:
-                setattr(self, function_name, function)
+        for name in PRIMITIVES:
+            function = getattr(xp, name, None)
+            if function is not None and name not in overridden:
+                setattr(self, name, function)
+        for name, declared in KERNELS.items():
+            if name not in overridden:
+                setattr(self, name, self.bind_kernel(declared))
         # The dtype objects arrays actually carry (NumPy's xp.float32 is a scalar type, and
         # np.dtype("float32") hashes differently), read off an empty array of each.
         # A namespace may lack some (array-api-strict has no float16): those dtypes are absent.
@@ -166,7 +90,7 @@ class Backend:
             native for name, native in self._native_dtypes.items() if "int" in name
         )
         self.bool_dtype = self._native_dtypes["bool"]
-        self.seed_generator(0)
+        self.default_generator = self.new_generator(DEFAULT_SEED)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} device='{self.device}'>"
@@ -253,23 +177,32 @@ class Backend:
         return self.where(self.less(index, num // 2), lower, upper)
 
     # ----------------------------------------------------------------------------- random
-    # The array API has no random numbers: each backend brings a generator.
-    def seed_generator(self, seed: int) -> None:
+    # The array API has no random numbers: each backend brings a generator class. Every draw
+    # takes one of this backend's generators, or the device's default one when given None.
+    default_generator: RandomGenerator
+
+    def new_generator(self, seed: int) -> RandomGenerator:
+        """A new stream of random numbers on this device, started from `seed`."""
         raise NotImplementedError
 
-    def rand(self, shape: Shape, dtype: str) -> Array:
+    def seed_generator(self, seed: int) -> None:
+        """Restart the device's default generator from `seed`."""
+        self.default_generator.manual_seed(seed)
+
+    def rand(self, shape: Shape, dtype: str, generator: RandomGenerator | None = None) -> Array:
         """Uniform on [0, 1)."""
         raise NotImplementedError
 
-    def randn(self, shape: Shape, dtype: str) -> Array:
+    def randn(self, shape: Shape, dtype: str, generator: RandomGenerator | None = None) -> Array:
         """Standard normal."""
         raise NotImplementedError
 
-    def randint(self, low: int, high: int, shape: Shape, dtype: str) -> Array:
+    def randint(self, low: int, high: int, shape: Shape, dtype: str,
+                generator: RandomGenerator | None = None) -> Array:
         raise NotImplementedError
 
-    def randperm(self, n: int, dtype: str) -> Array:
-        return self.astype(self.argsort(self.rand((n,), "float64")), dtype)
+    def randperm(self, n: int, dtype: str, generator: RandomGenerator | None = None) -> Array:
+        return self.astype(self.argsort(self.rand((n,), "float64", generator)), dtype)
 
     # ----------------------------------------------------------------------------- reductions
     def var(self, array: Array, axis: Any = None, correction: float = 1,
@@ -330,6 +263,11 @@ class Backend:
     def item(self, array: Array) -> Any:
         return self.to_numpy(array).item()
 
+    def host_copy(self, array: Array, pinned: bool = False) -> Any:
+        """A NumPy copy of `array`; `pinned`: in page-locked memory, where the backend has
+        such memory (faster, asynchronous transfers back to the device)."""
+        return self.to_numpy(array).copy()
+
     def transfer(self, array: Array, source: Backend) -> Array:
         """Copy an array of another backend onto this one (through the host by default)."""
         return self.from_numpy(source.to_numpy(array))
@@ -344,38 +282,43 @@ class Backend:
     def synchronize(self) -> None:
         """Wait for queued work; a no-op for synchronous backends."""
 
+    # ----------------------------------------------------------------------------- interop
+    def from_dlpack(self, obj: Any, copy: bool | None = None) -> Array:
+        """An array of this device over the memory of `obj` (a `__dlpack__` producer whose memory
+        is on this device); `copy=True` copies, `copy=False` refuses to."""
+        kwargs = {} if copy is None else {"copy": copy}
+        return self.xp.from_dlpack(obj, device=self.native_device, **kwargs)
+
+    def to_dlpack(self, array: Array, **kwargs: Any) -> Any:
+        """`array.__dlpack__(**kwargs)`: a capsule sharing the array's memory."""
+        return array.__dlpack__(**kwargs)
+
+    def dlpack_device(self, array: Array) -> tuple[int, int]:
+        code, index = array.__dlpack_device__()
+        return int(code), int(index)
+
+    def as_strided(self, storage: Array, shape: Shape, strides: Shape, offset: int) -> Array:
+        """The elements of the 1-D `storage` at `offset + sum(i * stride)`, as an array of
+        `shape` (a view where the library has strided views; the caller checks the bounds).
+
+        The array API has no strided views, so this default gathers (a copy)."""
+        xp = self.xp
+        index = xp.full((), offset, dtype=xp.int64, device=self.native_device)
+        for size, stride in zip(shape, strides):
+            step = xp.arange(size, dtype=xp.int64, device=self.native_device) * stride
+            index = index[..., None] + step
+        return xp.reshape(xp.take(storage, xp.reshape(index, (-1,))), shape)
+
     # ----------------------------------------------------------------------------- fused kernels
-    def sigmoid(self, x: Array) -> Array:
-        return kernels.sigmoid(self.xp, x)
+    # True where `bind_kernel` makes one launch of each elementwise kernel (composites use
+    # this to pick the form that suits a compiler).
+    compiles_kernels = False
 
-    def softplus(self, x: Array) -> Array:
-        return kernels.softplus(self.xp, x)
-
-    def erf(self, x: Array) -> Array:
-        # The array API has no erf; a backend with a native one (CuPy) may override this.
-        return kernels.erf(self.xp, x)
-
-    def bce_with_logits(self, z: Array, y: Array, weight: Array | None,
-                        pos_weight: Array | None) -> Array:
-        return kernels.bce_with_logits(self.xp, z, y, weight, pos_weight)
-
-    def bce_with_logits_backward(self, grad: Array, z: Array, y: Array, weight: Array | None,
-                                 pos_weight: Array | None) -> Array:
-        return kernels.bce_with_logits_backward(self.xp, grad, z, y, weight, pos_weight)
-
-    def log_softmax(self, x: Array, axis: int) -> Array:
-        return kernels.log_softmax(self.xp, x, axis)
-
-    def log_softmax_backward(self, grad: Array, output: Array, axis: int) -> Array:
-        return kernels.log_softmax_backward(self.xp, grad, output, axis)
-
-    def adam_update(self, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *,
-                    lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
-                    step: int, decoupled: bool) -> None:
-        """One Adam step (AdamW's when `decoupled`), in place on param, exp_avg, exp_avg_sq."""
-        kernels.adam_update(self.xp, param, grad, exp_avg, exp_avg_sq, lr=lr, beta1=beta1,
-                            beta2=beta2, eps=eps, weight_decay=weight_decay, step=step,
-                            decoupled=decoupled)
+    def bind_kernel(self, declared: Kernel[..., Any] | Composite[..., Any]
+                       ) -> Callable[..., Any]:
+        """The callable that runs a kernel of `kernels.KERNELS` on this backend: by default its
+        Python over `xp`."""
+        return declared.bind(self)
 
     from .decompositions import cholesky, det, inv, slogdet, solve, svd  # type: ignore[misc]
     from .einsum import einsum  # type: ignore[misc]

@@ -8,10 +8,12 @@ from typing import Any
 import array_api_compat.numpy as xp
 import numpy as np
 
-from . import kernels
+from . import dlpack
 from .base import Array, Backend, Shape
 from .decompositions import translate_errors
 from .device import Device
+from .host_random import HostGenerator
+from .kernels import Kernels
 
 # The ufunc reductions the backend calls (typed Any: NumPy's stubs overload them on a literal
 # keepdims, and ours is a plain bool).
@@ -65,7 +67,7 @@ class NumpyBackend(Backend):
         # exp(-x) = inf for very negative x gives the right 0; without errstate a user's
         # np.seterr(over="raise") would make sigmoid raise where PyTorch does not.
         with np.errstate(over="ignore"):
-            return kernels.sigmoid(xp, x)
+            return Kernels.sigmoid(xp, x)
 
     # Shape functions and reductions through NumPy's methods and ufunc reductions: np.reshape,
     # np.sum, np.mean, np.max... spend 0.5-3 us each in Python argument handling, more than the
@@ -111,24 +113,34 @@ class NumpyBackend(Backend):
                             dtype=np.float32 if dtype == np.float16 else None)
         return np.true_divide(total, count, dtype=dtype)
 
-    def seed_generator(self, seed: int) -> None:
-        self._generator = np.random.default_rng(seed)
+    default_generator: HostGenerator
 
-    def rand(self, shape: Shape, dtype: str) -> Array:
-        return self._generator.random(shape, dtype=self._float_dtype(dtype)).astype(
+    def _generator(self, generator: HostGenerator | None) -> HostGenerator:
+        return self.default_generator if generator is None else generator
+
+    def new_generator(self, seed: int) -> HostGenerator:
+        return HostGenerator(seed)
+
+    def rand(self, shape: Shape, dtype: str, generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return numpy.random(shape, dtype=self._float_dtype(dtype)).astype(
             self._native_dtypes[dtype], copy=False
         )
 
-    def randn(self, shape: Shape, dtype: str) -> Array:
-        return self._generator.standard_normal(shape, dtype=self._float_dtype(dtype)).astype(
+    def randn(self, shape: Shape, dtype: str, generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return numpy.standard_normal(shape, dtype=self._float_dtype(dtype)).astype(
             self._native_dtypes[dtype], copy=False
         )
 
-    def randint(self, low: int, high: int, shape: Shape, dtype: str) -> Array:
-        return self._generator.integers(low, high, shape, dtype=self._native_dtypes[dtype])
+    def randint(self, low: int, high: int, shape: Shape, dtype: str,
+                generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return numpy.integers(low, high, shape, dtype=self._native_dtypes[dtype])
 
-    def randperm(self, n: int, dtype: str) -> Array:
-        return self._generator.permutation(n).astype(self._native_dtypes[dtype])
+    def randperm(self, n: int, dtype: str, generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return numpy.permutation(n).astype(self._native_dtypes[dtype])
 
     def _float_dtype(self, dtype: str) -> Any:
         # NumPy's generator draws float32 and float64 only; float16 is drawn as float32 and cast.
@@ -238,3 +250,16 @@ class NumpyBackend(Backend):
     def is_exclusive(self, array: Array) -> bool:
         # A fresh result owns its buffer; views (reshape, broadcast_to, slices) have a base.
         return array.base is None and array.flags.writeable
+
+    def from_dlpack(self, obj: Any, copy: bool | None = None) -> Array:
+        if dlpack.is_capsule(obj):
+            array = dlpack.capsule_to_numpy(obj)
+            return array.copy() if copy else array
+        if copy is None:  # NumPy before 2.1 has no `copy` argument
+            return np.from_dlpack(obj)
+        return np.from_dlpack(obj, copy=copy)
+
+    def as_strided(self, storage: Array, shape: Shape, strides: Shape, offset: int) -> Array:
+        itemsize = storage.itemsize
+        return np.lib.stride_tricks.as_strided(
+            storage[offset:], shape, tuple(stride * itemsize for stride in strides))

@@ -446,11 +446,18 @@ def test_cuda_without_cupy_names_the_fix() -> None:
     assert autodiff.cuda.device_count() == 0
     for call in (autodiff.cuda.current_device, autodiff.cuda.synchronize,
                  autodiff.cuda.memory_allocated, lambda: autodiff.cuda.set_device(0),
-                 lambda: autodiff.cuda.manual_seed(0)):
+                 autodiff.cuda.initial_seed, autodiff.cuda.get_rng_state,
+                 lambda: autodiff.cuda.set_rng_state(autodiff.get_rng_state())):
         with pytest.raises(RuntimeError, match=r"^CUDA backend requires CuPy"):
             call()
     autodiff.cuda.empty_cache()  # nothing cached, nothing to do: no error (as in PyTorch)
+    # Seeding is safe without CUDA, as PyTorch documents: nothing to seed.
+    autodiff.cuda.manual_seed(0)
+    autodiff.cuda.seed()
+    autodiff.cuda.seed_all()
     autodiff.cuda.manual_seed_all(0)  # seeds CUDA devices made later: none here
+    assert autodiff.cuda.default_generators == ()
+    assert autodiff.cuda.get_rng_state_all() == []
 
 
 @pytest.mark.usefixtures("no_cuda_backends")

@@ -144,9 +144,16 @@ def grad(
     is_grads_batched: bool = False,
     materialize_grads: bool = False,
 ) -> tuple[Tensor | None, ...]:
-    """The gradients of `outputs` w.r.t. `inputs`, returned; no `.grad` is touched."""
+    """The gradients of `outputs` w.r.t. `inputs`, returned; no `.grad` is touched.
+    `only_inputs` is deprecated and ignored in PyTorch; False warns as there."""
     if is_grads_batched:
-        raise NotImplementedError("is_grads_batched=True is not supported")
+        raise RuntimeError("grad(is_grads_batched=True) is not supported: it needs vmap, "
+                           "which autodiff does not have")
+    if not only_inputs:
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To "
+            "accumulate gradient for other parts of the graph, please use "
+            "torch.autograd.backward.", FutureWarning, stacklevel=2)
     if allow_unused is None:
         allow_unused = materialize_grads
     if materialize_grads and allow_unused is False:

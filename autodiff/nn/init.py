@@ -1,5 +1,6 @@
-"""`autodiff.nn.init`: fill a tensor in place, outside the graph, with values drawn from the
-random generator of the tensor's own device (seeded by `autodiff.manual_seed`)."""
+"""`autodiff.nn.init`: fill a tensor in place, outside the graph, with values drawn from
+`generator` or the default generator of the tensor's own device (seeded by
+`autodiff.manual_seed`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..generator import draw
 from ..tensor import Tensor
 
 _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -43,13 +45,6 @@ def _write(tensor: Tensor, array: Any) -> Tensor:
     return tensor
 
 
-def _no_generator(generator: Any) -> None:
-    if generator is not None:
-        raise NotImplementedError(
-            "autodiff.nn.init: generator= is not supported; seed with autodiff.manual_seed()"
-        )
-
-
 def _float_dtype(tensor: Tensor, function: str) -> str:
     name = tensor._backend.dtype_name(tensor._data)
     if not name.startswith("float"):
@@ -60,9 +55,9 @@ def _float_dtype(tensor: Tensor, function: str) -> str:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with values drawn from U(a, b)."""
-    _no_generator(generator)
     backend = tensor._backend
-    values = backend.rand(tensor._data.shape, _float_dtype(tensor, "uniform_"))
+    values = draw("uniform_", backend, generator, "rand", tensor._data.shape,
+                  _float_dtype(tensor, "uniform_"))
     values *= b - a
     values += a
     return _write(tensor, values)
@@ -70,9 +65,9 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = No
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with values drawn from N(mean, std²)."""
-    _no_generator(generator)
     backend = tensor._backend
-    values = backend.randn(tensor._data.shape, _float_dtype(tensor, "normal_"))
+    values = draw("normal_", backend, generator, "randn", tensor._data.shape,
+                  _float_dtype(tensor, "normal_"))
     values *= std
     values += mean
     return _write(tensor, values)

@@ -16,9 +16,9 @@ from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap
 from . import inplace
-from ._checks import scalar_type_name
+from ._checks import same_device, scalar_type_name
 from ._promotion import check_broadcast
-from .indexing import index_array
+from .indexing import same_device_index
 from .joining import cat
 
 
@@ -27,8 +27,9 @@ def _flat_index(name: str, input: Tensor, index: Tensor) -> Any:
     if index.dtype is not dtypes.int64:
         raise RuntimeError(
             f"{name}(): Expected a long tensor for index, but got {scalar_type_name(index)}")
+    same_device_index(name, input, index)
     backend = input._backend
-    array = index_array(backend, index)
+    array = index._data
     count = input.numel()
     if array.size:
         bad = backend.logical_or(backend.less(array, -count),
@@ -137,8 +138,9 @@ def _mask_array(name: str, input: Tensor, mask: Tensor) -> Any:
         found = scalar_type_name(mask) if isinstance(mask, Tensor) else type(mask).__name__
         raise RuntimeError(
             f"masked_scatter_ only supports boolean masks, but got mask with dtype {found}")
+    same_device(input, mask)
     check_broadcast(input._data.shape, mask._data.shape)
-    return index_array(input._backend, mask)
+    return mask._data
 
 
 class MaskedSelect(Function):

@@ -27,12 +27,13 @@ _FULL = slice(None)
 
 
 # ----------------------------------------------------------------------------- index arrays
-def index_array(backend: Any, index: Any) -> Any:
-    """A Tensor, array or (nested) list of indices as an array on `backend`."""
+def index_array(backend: Any, index: Any, op: str = "index") -> Any:
+    """A Tensor, array or (nested) list of indices as an array on `backend`; an index Tensor
+    of another device follows `op`'s device rule (`index_on_device`)."""
     if isinstance(index, Tensor):
         array = index._data
         if index._backend is not backend:
-            array = backend.transfer(array, index._backend)
+            array = index_on_device(op, backend, index)
     else:
         array = backend.asarray(_plain(index))
         if array.size == 0 and backend.dtype_name(array) == "float64":  # `[]`
@@ -40,6 +41,60 @@ def index_array(backend: Any, index: Any) -> Any:
     if not (backend.is_integer(array.dtype) or backend.is_bool(array.dtype)):
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     return array
+
+
+# The method PyTorch's generated device check names, for the ops that want the input's device.
+_CHECKED_METHODS = {
+    "index_select": "_index_select", "embedding": "_index_select", "gather": "gather",
+    "scatter": "scatter_src", "scatter_value": "scatter_value", "scatter_add": "scatter_add",
+    "index_add": "index_add", "take": "_take", "put_": "_put_", "index_copy_": "index_copy",
+    "scatter_reduce": "scatter_reduce_two", "index_reduce": "index_reduce",
+}
+
+
+def index_on_device(op: str, backend: Any, index: Tensor) -> Any:
+    """The array of `index`, a Tensor of another device than the input's (on `backend`),
+    under PyTorch's device rule, with PyTorch's message where it refuses:
+
+    - advanced indexing (`op` "index": `x[i]`, `x[i] = v`, `index_put_`) takes an index on the
+      CPU, which is moved to the input's device, and a 0-d index from any device (PyTorch
+      reads it as a number);
+    - every other op ("gather", "index_select", "scatter", "take_along_dim", "masked_fill",
+      ...) takes only indices on the input's own device.
+
+    One difference: PyTorch's `index_put_` (so `x[i] = v`) moves an index from any device
+    without a check; here it follows the indexing rule, as `x[i]` does."""
+    source = index._backend.device
+    if op == "index" and (source.type == "cpu" or index._data.ndim == 0):
+        return backend.transfer(index._data, index._backend)
+    raise _device_error(op, backend.device, source)
+
+
+def same_device_index(op: str, input: Tensor, index: Any) -> None:
+    """Refuse, with `op`'s message, an index Tensor that is not on `input`'s device."""
+    if isinstance(index, Tensor) and index._backend is not input._backend:
+        raise _device_error(op, input._backend.device, index._backend.device)
+
+
+def _device_error(op: str, target: Any, source: Any) -> RuntimeError:
+    """PyTorch's error for an index of `op` on device `source`, the input being on `target`."""
+    if op == "index":
+        return RuntimeError("indices should be either on cpu or on the same device as the "
+                            f"indexed tensor ({target})")
+    if op == "take_along_dim":
+        return RuntimeError(f"Expected tensor to have {target} Device, but got tensor with "
+                            f"{source} Device (while checking arguments for "
+                            "torch.take_along_dim():)")
+    if op == "masked_fill":
+        return RuntimeError("expected self and mask to be on the same device, but got mask on "
+                            f"{source} and self on {target}")
+    # The dispatcher picks the kernel of the non-CPU device, whose wrapper checks devices.
+    key = (target if target.type != "cpu" else source).type.upper()
+    return RuntimeError(
+        f"Expected all tensors to be on the same device, but got index is on {source}, "
+        f"different from other tensors on {target} (when checking argument in method "
+        f"wrapper_{key}_{_CHECKED_METHODS[op]})"
+    )
 
 
 def _plain(index: Any) -> Any:

@@ -15,8 +15,16 @@ from backends import broadcast_shapes
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ._checks import same_device
 from ._promotion import check_broadcast
-from .indexing import full_index_key, index_array, out_of_bounds, wrap_negative, zeros
+from .indexing import (
+    full_index_key,
+    index_array,
+    out_of_bounds,
+    same_device_index,
+    wrap_negative,
+    zeros,
+)
 from .selection import where
 
 
@@ -46,6 +54,7 @@ def leading_block(backend: Any, array: Any, shape: tuple[int, ...]) -> Any:
 def _check_index(name: str, input: Tensor, dim: int, index: Tensor,
                  src: Tensor | None = None) -> Any:
     """PyTorch's checks for gather/scatter; returns the index array (negatives refused)."""
+    same_device_index(name, input, index)
     backend = input._backend
     if index.dtype.name not in ("int64", "int32"):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
@@ -103,6 +112,7 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    same_device_index("take_along_dim", input, indices)
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     ndim = input._data.ndim
@@ -193,6 +203,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
     if isinstance(src, Tensor):
         array = _check_index("scatter", input, dim, index, src)
         return Scatter.apply(input, src, dim=dim, index=array)
+    same_device_index("scatter_value", input, index)
     array = _check_index("scatter", input, dim, index)
     return ScatterValue.apply(input, dim=dim, index=array, value=src)
 
@@ -205,6 +216,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------------------- index_select
 def _vector_index(name: str, input: Tensor, dim: int, index: Tensor) -> Any:
+    same_device_index(name, input, index)
     backend = input._backend
     if index.dtype.name not in ("int64", "int32"):
         raise RuntimeError(f"{name}(): Expected dtype int32 or int64 for index")
@@ -331,7 +343,9 @@ class MaskedFillTensor(Function):
 
 
 def mask_array(input: Tensor, mask: Tensor, value: Any) -> Any:
-    """The mask's array after PyTorch's checks (bool dtype, 0-d tensor value, broadcast)."""
+    """The mask's array after PyTorch's checks (device, bool dtype, 0-d tensor value,
+    broadcast)."""
+    same_device_index("masked_fill", input, mask)
     if not isinstance(mask, Tensor) or mask.dtype.name != "bool":
         name = dtypes.CPP_TYPE_NAMES[mask.dtype.name] \
             if isinstance(mask, Tensor) else type(mask).__name__
@@ -369,7 +383,11 @@ def _index_vector(name: str, input: Tensor, dim: int, index: Tensor) -> Any:
         if name == "index_fill_":
             raise RuntimeError("Index has to be a vector/scalar")
         raise IndexError(f"{name}(): Index should have dimension 1 or 0 (got {index.ndim})")
-    array = backend.reshape(index_array(backend, index), (-1,))
+    if name == "index_fill_":
+        same_device(input, index)
+    else:
+        same_device_index(name, input, index)
+    array = backend.reshape(index._data, (-1,))
     size = input._data.shape[dim] if input._data.ndim else 1
     bad = out_of_bounds(backend, array, size, allow_negative=name == "index_fill_")
     if bad is not None:

@@ -19,7 +19,7 @@ from ..creation import ones_like, zeros_like
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import scalar_type_name
-from .indexing import full_index_key, index_array
+from .indexing import full_index_key, same_device_index
 from .scatter import (
     Gather,
     IndexAdd,
@@ -295,8 +295,9 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
             "index_reduce_(): self and source expected to have the same dtype, but got (self) "
             f"{scalar_type_name(input)} and (source) {scalar_type_name(source)}"
         )
+    same_device_index("index_reduce", input, index)
     backend = input._backend
-    array = backend.reshape(index_array(backend, index), (-1,))
+    array = backend.reshape(index._data, (-1,))
     if shape:
         expected = list(shape)
         expected[dim] = array.shape[0]

@@ -108,6 +108,18 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
             f"tensor {list(seq_shape)} and input value tensor {list(value_shape)}"
         )
     backend = sorted_sequence._backend
+    if values._backend is not backend:
+        raise RuntimeError(
+            f"{name}: boundaries and input value tensors should have same device type, but got "
+            f"boundaries tensor device type {backend.device.type} and input value tensor "
+            f"device type {values._backend.device.type}"
+        )
+    if sorter is not None and sorter._backend is not backend:
+        raise RuntimeError(
+            f"{name}: sorter and boundary tensors should have same device type, but got sorter "
+            f"tensor device type {sorter._backend.device.type} and input value tensor device "
+            f"type {backend.device.type}"
+        )
     if backend.is_bool(sorted_sequence._data.dtype):
         raise NotImplementedError(
             f'"searchsorted_out_{_device_kind(backend)}" not implemented for '

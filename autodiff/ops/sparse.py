@@ -9,6 +9,7 @@ from .. import dtypes
 from ..function import Function
 from ..grad_mode import no_grad
 from ..tensor import Tensor, _wrap
+from .indexing import same_device_index
 from .norm import vector_norm
 
 
@@ -99,6 +100,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise RuntimeError("'weight' must be 2-D")
     if sparse:
         raise NotImplementedError("embedding(sparse=True): sparse gradients are not supported")
+    same_device_index("embedding", weight, input)  # PyTorch's embedding is an index_select
     backend = input._backend
     indices = input._data
     if indices.size:

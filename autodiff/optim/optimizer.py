@@ -76,6 +76,11 @@ class Optimizer:
                     + name
                 )
             param_group.setdefault(name, default)
+        if param_group.get("differentiable"):
+            raise RuntimeError(
+                f"{type(self).__name__}(differentiable=True) is not supported: autodiff's "
+                "optimizers update the parameters in place outside the graph, so a step cannot "
+                "be differentiated")
         ids = [id(param) for param in param_group["params"]]
         if len(ids) != len(set(ids)):
             warnings.warn(

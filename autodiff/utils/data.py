@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import itertools
 import math
-import random
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from backends.host_random import HostGenerator
-
 from .. import creation
+from ..generator import Generator
 from ..tensor import Tensor, _wrap
 
 __all__ = [
@@ -24,43 +22,15 @@ __all__ = [
     "SequentialSampler", "Subset", "TensorDataset", "default_collate", "random_split",
 ]
 
-_DEFAULT_SEED = 67280421310721  # torch.Generator's default seed
-
-
-class Generator:
-    """A seeded source of shuffles for samplers and `random_split` (`Generator().manual_seed(0)`
-    as with torch.Generator). Tensor random numbers come from `autodiff.manual_seed` instead."""
-
-    def __init__(self, device: Any = "cpu") -> None:
-        self.device = device
-        self.manual_seed(_DEFAULT_SEED)
-
-    def manual_seed(self, seed: int) -> Generator:
-        self._seed = int(seed)
-        self._host = HostGenerator(self._seed)
-        return self
-
-    def initial_seed(self) -> int:
-        return self._seed
-
-    def seed(self) -> int:
-        """Reseed from system entropy; returns the new seed."""
-        self.manual_seed(random.SystemRandom().getrandbits(63))
-        return self._seed
-
-    def permutation(self, n: int) -> Any:
-        """0..n-1 in random order (a host int64 array: `.tolist()` gives Python ints)."""
-        return self._host.permutation(n)
-
-    def integers(self, high: int, size: int) -> Any:
-        return self._host.integers(high, size)
-
-
 def _generator_from_global() -> Generator:
     """A Generator seeded from autodiff's own CPU generator, so `autodiff.manual_seed` makes
     unseeded shuffling reproducible (as torch's default generator does)."""
     seed = int(creation.randint(0, 2**62, (1,)).item())
     return Generator().manual_seed(seed)
+
+
+def _permutation(generator: Generator, n: int) -> list[int]:
+    return creation.randperm(n, generator=generator).tolist()
 
 
 def _as_generator(generator: Any) -> Generator:
@@ -143,7 +113,7 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
         lengths = counts
     if sum(lengths) != total:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    order = _as_generator(generator).permutation(total).tolist()
+    order = _permutation(_as_generator(generator), total)
     subsets = []
     offset = 0
     for length in lengths:
@@ -192,21 +162,20 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
-        order = self._order()
-        return iter(order if isinstance(order, list) else order.tolist())
+        return iter(self._order())
 
     def _order(self) -> Any:
-        """This epoch's indices: a host int64 array (or a list when longer than the data)."""
+        """This epoch's indices, as a list."""
         n = len(self.data_source)
         # Without a generator, each epoch draws its own seed from autodiff's generator.
         generator = _as_generator(self.generator)
         if self.replacement:
-            return generator.integers(n, self.num_samples)
+            return creation.randint(0, n, (self.num_samples,), generator=generator).tolist()
         if self.num_samples <= n:
-            return generator.permutation(n)[:self.num_samples]
+            return _permutation(generator, n)[:self.num_samples]
         order: list[int] = []
         while len(order) < self.num_samples:
-            order.extend(generator.permutation(n).tolist())
+            order.extend(_permutation(generator, n))
         return order[:self.num_samples]
 
     def __len__(self) -> int:

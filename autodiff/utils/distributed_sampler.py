@@ -6,7 +6,9 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from .data import Generator, Sampler
+from .. import creation
+from ..generator import Generator
+from .data import Sampler
 
 __all__ = ["DistributedSampler"]
 
@@ -51,7 +53,8 @@ class DistributedSampler(Sampler):
     def __iter__(self) -> Iterator[int]:
         length = len(self.dataset)
         if self.shuffle:
-            order = Generator().manual_seed(self.seed + self.epoch).permutation(length).tolist()
+            generator = Generator().manual_seed(self.seed + self.epoch)
+            order = creation.randperm(length, generator=generator).tolist()
         else:
             order = list(range(length))
         if self.drop_last:

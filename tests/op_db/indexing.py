@@ -17,8 +17,10 @@ import autodiff.nn.functional as F
 from .info import OpInfo, Sample
 
 
-def _index(values: Any) -> autodiff.Tensor:
-    return autodiff.tensor(values, dtype=autodiff.int64)
+def _index(values: Any, like: autodiff.Tensor) -> autodiff.Tensor:
+    """An int64 index tensor on `like`'s device (the device under test: gather, scatter and the
+    like refuse an index on another device, and CPU indices index any device)."""
+    return autodiff.tensor(values, dtype=autodiff.int64, device=like.device)
 
 
 def _assigned(a: autodiff.Tensor, key: Any, value: Any) -> autodiff.Tensor:
@@ -156,7 +158,7 @@ INDEXING: list[OpInfo] = [
     # ------------------------------------------------------------------------- advanced keys
     OpInfo("getitem_list", lambda a: a[[0, 2, 0, 0]], lambda a: a[[0, 2, 0, 0]],
            (Sample(((3, 4),)), Sample(((3,),)), Sample(((3, 0),))), "IndexBackward0"),
-    OpInfo("getitem_tensor_2d", lambda a: a[_index([[0, 1], [1, 1]])],
+    OpInfo("getitem_tensor_2d", lambda a: a[_index([[0, 1], [1, 1]], a)],
            lambda a: a[np.array([[0, 1], [1, 1]])], (Sample(((2, 3),)),), "IndexBackward0"),
     OpInfo("getitem_broadcast", lambda a: a[[[0], [2]], [1, 1, 3]],
            lambda a: a[[[0], [2]], [1, 1, 3]], (Sample(((3, 4),)),), "IndexBackward0"),
@@ -166,7 +168,7 @@ INDEXING: list[OpInfo] = [
            lambda a: a[0][:, [1, 2, 2]], (Sample(((2, 3, 4),)),), "IndexBackward0"),
     OpInfo("getitem_slice_array", lambda a: a[1:, [-1, 0]], lambda a: a[1:, [-1, 0]],
            (Sample(((3, 4),)),), "IndexBackward0"),
-    OpInfo("getitem_mask", lambda a: a[_index(_MASK).bool()], lambda a: a[np.array(_MASK)],
+    OpInfo("getitem_mask", lambda a: a[_index(_MASK, a).bool()], lambda a: a[np.array(_MASK)],
            (Sample(((3, 4),)),), "IndexBackward0"),
     OpInfo("getitem_random_mask", lambda a, m: a[m > 0], lambda a, m: a[m > 0],
            (Sample(((3, 4), (3, 4))), Sample(((4, 3), (4,))), Sample(((0, 2), (0, 2)))),
@@ -198,39 +200,39 @@ INDEXING: list[OpInfo] = [
            lambda a, m: _np_assigned(a, m > 0, -1.0), (Sample(((3, 4), (3, 4))),),
            "IndexPutBackward0", grad_inputs=1),
     OpInfo("index_put_accumulate",
-           lambda a, b: (a * 1).index_put_((_index([0, 2, 0]),), b, accumulate=True),
+           lambda a, b: (a * 1).index_put_((_index([0, 2, 0], a),), b, accumulate=True),
            lambda a, b: _np_accumulated(a, ([0, 2, 0],), b),
            (Sample(((3, 4), (3, 4))), Sample(((3, 4), (4,)))), "IndexPutBackward0"),
     # ------------------------------------------------------------------------- gather and scatter
-    OpInfo("gather", lambda a: a.gather(1, _index(_GATHER_INDEX)),
+    OpInfo("gather", lambda a: a.gather(1, _index(_GATHER_INDEX, a)),
            lambda a: np.take_along_axis(a, np.array(_GATHER_INDEX), 1), (Sample(((3, 4),)),),
            "GatherBackward0"),
-    OpInfo("gather_smaller", lambda a: a.gather(0, _index([[1, 0]])),
+    OpInfo("gather_smaller", lambda a: a.gather(0, _index([[1, 0]], a)),
            lambda a: np.take_along_axis(a[:, :2], np.array([[1, 0]]), 0), (Sample(((3, 4),)),),
            "GatherBackward0"),
-    OpInfo("take_along_dim", lambda a: autodiff.take_along_dim(a, _index([[0], [3]]), 1),
+    OpInfo("take_along_dim", lambda a: autodiff.take_along_dim(a, _index([[0], [3]], a), 1),
            lambda a: np.take_along_axis(a, np.array([[0], [3]]), 1), (Sample(((2, 4),)),),
            "GatherBackward0"),
     OpInfo("take_along_dim_broadcast",
-           lambda a: autodiff.take_along_dim(a, _index([[[0, 2, 2]]]), 2),
+           lambda a: autodiff.take_along_dim(a, _index([[[0, 2, 2]]], a), 2),
            lambda a: np.take_along_axis(np.broadcast_to(a, (2, 1, 4)),
                                         np.broadcast_to(np.array([[[0, 2, 2]]]), (2, 1, 3)), 2),
            (Sample(((2, 1, 4),)),), "GatherBackward0"),
-    OpInfo("take_along_dim_flat", lambda a: autodiff.take_along_dim(a, _index([5, 0, 5])),
+    OpInfo("take_along_dim_flat", lambda a: autodiff.take_along_dim(a, _index([5, 0, 5], a)),
            lambda a: a.reshape(-1)[[5, 0, 5]], (Sample(((2, 3),)),), "GatherBackward0"),
-    OpInfo("scatter", lambda a, s: a.scatter(0, _index(_SCATTER_INDEX), s),
+    OpInfo("scatter", lambda a, s: a.scatter(0, _index(_SCATTER_INDEX, a), s),
            lambda a, s: _np_scatter(a, np.array(_SCATTER_INDEX), s, 0),
            (Sample(((3, 3), (2, 3))), Sample(((3, 4), (2, 3)))), "ScatterBackward0"),
-    OpInfo("scatter_value", lambda a: a.scatter(0, _index(_SCATTER_INDEX), 1.5),
+    OpInfo("scatter_value", lambda a: a.scatter(0, _index(_SCATTER_INDEX, a), 1.5),
            lambda a: _np_scatter(a, np.array(_SCATTER_INDEX), 1.5, 0), (Sample(((3, 3),)),),
            "ScatterBackward1"),
-    OpInfo("scatter_add", lambda a, s: a.scatter_add(1, _index([[0, 0, 2], [1, 1, 1]]), s),
+    OpInfo("scatter_add", lambda a, s: a.scatter_add(1, _index([[0, 0, 2], [1, 1, 1]], a), s),
            lambda a, s: _np_scatter(a, np.array([[0, 0, 2], [1, 1, 1]]), s, 1, add=True),
            (Sample(((2, 3), (2, 3))), Sample(((3, 4), (2, 3)))), "ScatterAddBackward0"),
-    OpInfo("index_select", lambda a: a.index_select(1, _index([3, 0, 3])),
+    OpInfo("index_select", lambda a: a.index_select(1, _index([3, 0, 3], a)),
            lambda a: a[:, [3, 0, 3]], (Sample(((2, 4),)), Sample(((0, 4),))),
            "IndexSelectBackward0"),
-    OpInfo("index_add", lambda a, s: a.index_add(0, _index([1, 1, 0]), s, alpha=2),
+    OpInfo("index_add", lambda a, s: a.index_add(0, _index([1, 1, 0], a), s, alpha=2),
            lambda a, s: _np_accumulated(a, ([1, 1, 0],), 2 * s), (Sample(((2, 3), (3, 3))),),
            "IndexAddBackward0"),
     OpInfo("masked_fill", lambda a, m: a.masked_fill(m > 0, 0.5),
@@ -241,18 +243,18 @@ INDEXING: list[OpInfo] = [
            lambda a, v, m: np.where(m > 0, v, a),
            (Sample(((3, 4), (), (3, 4))), Sample(((2, 3), (), (2, 1)))), "MaskedFillBackward1",
            grad_inputs=2),
-    OpInfo("index_copy", lambda a, s: a.index_copy(1, _index([3, 0]), s),
+    OpInfo("index_copy", lambda a, s: a.index_copy(1, _index([3, 0], a), s),
            lambda a, s: _np_assigned(a, (slice(None), [3, 0]), s),
            (Sample(((2, 4), (2, 2))),), "IndexCopyBackward0"),
-    OpInfo("index_copy_", lambda a, s: (a * 1).index_copy_(0, _index([1]), s),
+    OpInfo("index_copy_", lambda a, s: (a * 1).index_copy_(0, _index([1], a), s),
            lambda a, s: _np_assigned(a, [1], s), (Sample(((3, 2), (1, 2))),),
            "IndexCopyBackward0"),
-    OpInfo("index_fill", lambda a: a.index_fill(0, _index([2, -3]), -1.5),
+    OpInfo("index_fill", lambda a: a.index_fill(0, _index([2, -3], a), -1.5),
            lambda a: _np_assigned(a, [2, 0], -1.5), (Sample(((3, 4),)),), "IndexFillBackward0"),
-    OpInfo("index_fill_tensor", lambda a, v: autodiff.index_fill(a, -1, _index([1]), v),
+    OpInfo("index_fill_tensor", lambda a, v: autodiff.index_fill(a, -1, _index([1], a), v),
            lambda a, v: _np_assigned(a, (Ellipsis, [1]), v), (Sample(((2, 3), ())),),
            "IndexFillBackward1"),
-    OpInfo("index_fill_", lambda a: (a * 1).index_fill_(1, _index([0]), 2.0),
+    OpInfo("index_fill_", lambda a: (a * 1).index_fill_(1, _index([0], a), 2.0),
            lambda a: _np_assigned(a, (slice(None), [0]), 2.0), (Sample(((2, 2),)),),
            "IndexFillBackward0"),
     # ------------------------------------------------------------------------- scatters that reduce
@@ -265,18 +267,18 @@ INDEXING: list[OpInfo] = [
              domain=(0.5, 2.0) if reduce == "prod" else (-2.0, 2.0))
       for reduce in ("sum", "prod", "mean", "amax", "amin") for include_self in (True, False)],
     OpInfo("scatter_reduce_", lambda a, s: (a * 1).scatter_reduce_(
-        1, _index([[0, 0, 1]]), s, "amax"),
+        1, _index([[0, 0, 1]], a), s, "amax"),
         lambda a, s: _np_scatter_reduce(a.T, np.array([[0], [0], [1]]), s.T, "amax", True).T,
         (Sample(((1, 3), (1, 3))),), "ScatterReduceBackward0"),
     *[OpInfo(f"index_reduce_{reduce}{'' if include_self else '_exclude_self'}",
              lambda a, s, reduce=reduce, include_self=include_self: a.index_reduce(
-                 0, _index([2, 0, 2]), s, reduce, include_self=include_self),
+                 0, _index([2, 0, 2], a), s, reduce, include_self=include_self),
              lambda a, s, reduce=reduce, include_self=include_self: _np_index_reduce(
                  a, [2, 0, 2], s, reduce, include_self),
              (Sample(((3, 2), (3, 2))),), "IndexReduceBackward0",
              domain=(0.5, 2.0) if reduce == "prod" else (-2.0, 2.0))
       for reduce in ("prod", "mean", "amax", "amin") for include_self in (True, False)],
-    OpInfo("index_reduce_", lambda a, s: (a * 1).index_reduce_(1, _index([1, 1]), s, "mean"),
+    OpInfo("index_reduce_", lambda a, s: (a * 1).index_reduce_(1, _index([1, 1], a), s, "mean"),
            lambda a, s: _np_index_reduce(a.T, [1, 1], s.T, "mean", True).T,
            (Sample(((2, 3), (2, 2))),), "IndexReduceBackward0"),
     # ------------------------------------------------------------------------- writes through views
@@ -291,17 +293,17 @@ INDEXING: list[OpInfo] = [
     OpInfo("narrow_copy", lambda a: a.narrow_copy(0, 1, 2), lambda a: a[1:3].copy(),
            (Sample(((3, 4),)),), "NarrowCopyBackward0"),
     # ------------------------------------------------------------------------- flat positions
-    OpInfo("take", lambda a: a.take(_index([[0, -1], [5, 2]])),
+    OpInfo("take", lambda a: a.take(_index([[0, -1], [5, 2]], a)),
            lambda a: a.reshape(-1)[[[0, -1], [5, 2]]], (Sample(((2, 3),)), Sample(((6,),))),
            "TakeBackward0"),
-    OpInfo("take_repeated", lambda a: autodiff.take(a, _index([3, 3, 0])),
+    OpInfo("take_repeated", lambda a: autodiff.take(a, _index([3, 3, 0], a)),
            lambda a: a.reshape(-1)[[3, 3, 0]], (Sample(((2, 2),)),), "TakeBackward0"),
-    OpInfo("put", lambda a, s: a.put(_index([4, 0, -1]), s),
+    OpInfo("put", lambda a, s: a.put(_index([4, 0, -1], a), s),
            lambda a, s: _np_put(a, [4, 0, -1], s), (Sample(((2, 3), (3,))),), "PutBackward0"),
-    OpInfo("put_accumulate", lambda a, s: autodiff.put(a, _index([[1, 1], [0, 1]]), s, True),
+    OpInfo("put_accumulate", lambda a, s: autodiff.put(a, _index([[1, 1], [0, 1]], a), s, True),
            lambda a, s: _np_put(a, [1, 1, 0, 1], s, accumulate=True),
            (Sample(((3, 2), (2, 2))),), "PutBackward0"),
-    OpInfo("put_", lambda a, s: (a * 1).put_(_index([2, 1]), s),
+    OpInfo("put_", lambda a, s: (a * 1).put_(_index([2, 1], a), s),
            lambda a, s: _np_put(a, [2, 1], s), (Sample(((4,), (2,))),), "PutBackward0"),
     OpInfo("masked_select", lambda a, m: a.masked_select(m > 0),
            lambda a, m: np.broadcast_to(a, np.broadcast_shapes(a.shape, m.shape))[
@@ -316,7 +318,7 @@ INDEXING: list[OpInfo] = [
            lambda a, s, m: _np_masked_scatter(a, m > 0, s), (Sample(((3, 4), (12,), (4,))),),
            "MaskedScatterBackward0", grad_inputs=2),
     OpInfo("unravel_index", lambda a: autodiff.unravel_index(
-        _index([[7, -1], [0, 11]]).to(a.device), (3, 4))[1] * a,
+        _index([[7, -1], [0, 11]], a), (3, 4))[1] * a,
            lambda a: np.unravel_index([[7, 11], [0, 11]], (3, 4))[1] * a, (Sample(((2, 2),)),),
            "MulBackward0"),
     # ------------------------------------------------------------------------- matrix structure
