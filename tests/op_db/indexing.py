@@ -260,7 +260,7 @@ INDEXING: list[OpInfo] = [
     # ------------------------------------------------------------------------- scatters that reduce
     *[OpInfo(f"scatter_reduce_{reduce}{'' if include_self else '_exclude_self'}",
              lambda a, s, reduce=reduce, include_self=include_self: a.scatter_reduce(
-                 0, _index(_REDUCE_INDEX), s, reduce, include_self=include_self),
+                 0, _index(_REDUCE_INDEX, a), s, reduce, include_self=include_self),
              lambda a, s, reduce=reduce, include_self=include_self: _np_scatter_reduce(
                  a, np.array(_REDUCE_INDEX), s, reduce, include_self),
              (Sample(((3, 3), (2, 3))), Sample(((3, 4), (2, 4)))), "ScatterReduceBackward0",
