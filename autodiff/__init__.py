@@ -66,6 +66,7 @@ from .creation import (
     full_like,
     is_tensor,
     linspace,
+    logspace,
     numel,
     ones,
     ones_like,
@@ -76,6 +77,8 @@ from .creation import (
     randn_like,
     randperm,
     tensor,
+    tril_indices,
+    triu_indices,
     zeros,
     zeros_like,
 )

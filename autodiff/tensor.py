@@ -123,6 +123,29 @@ class Tensor:
     def element_size(self) -> int:
         return self.dtype.itemsize
 
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the elements take (numel * itemsize)."""
+        return self.numel() * self.dtype.itemsize
+
+    def data_ptr(self) -> int:
+        """The address of the first element in device memory."""
+        return self._backend.data_ptr(self._data)
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """Without `dtype`: the legacy type name ('torch.FloatTensor', 'torch.cuda.LongTensor');
+        with a dtype or such a name: this tensor converted to it (itself when it already is)."""
+        if dtype is None:
+            legacy = dtypes.LEGACY_NAMES[self.dtype.name]
+            device = self._backend.device.type
+            return f"torch.{legacy}" if device == "cpu" else f"torch.{device}.{legacy}"
+        return _conversion.to_type(self, dtype)
+
     # ------------------------------------------------------------------------- autograd
     @property
     def requires_grad(self) -> bool:
@@ -1159,6 +1182,30 @@ class Tensor:
         """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`."""
         return _conversion.to(self, *args, **kwargs)
 
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> Tensor:
+        return _creation.new_tensor(self, data, dtype, device, requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return _creation.new_zeros(self, *size, dtype=dtype, device=device,
+                                   requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return _creation.new_ones(self, *size, dtype=dtype, device=device,
+                                  requires_grad=requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return _creation.new_empty(self, *size, dtype=dtype, device=device,
+                                   requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return _creation.new_full(self, size, fill_value, dtype=dtype, device=device,
+                                  requires_grad=requires_grad)
+
     def type_as(self, other: Tensor) -> Tensor:
         return _conversion.to(self, other.dtype)
 
@@ -1231,6 +1278,7 @@ _new = object.__new__
 # call them, so they are imported here, once the class they need exists (the one deliberate
 # import cycle of the package).
 from . import autograd, function  # noqa: E402
+from . import creation as _creation  # noqa: E402
 from .ops import activation as _activation  # noqa: E402
 from .ops import arithmetic as _arithmetic  # noqa: E402
 from .ops import comparison as _comparison  # noqa: E402

@@ -268,6 +268,11 @@ class Backend(Primitives, Kernels):
         such memory (faster, asynchronous transfers back to the device)."""
         return self.to_numpy(array).copy()
 
+    def data_ptr(self, array: Array) -> int:
+        """The address of the array's first element. The array API has no way to ask: each
+        backend answers from its library."""
+        raise RuntimeError(f"{type(self).__name__} cannot give the address of its arrays")
+
     def transfer(self, array: Array, source: Backend) -> Array:
         """Copy an array of another backend onto this one (through the host by default)."""
         return self.from_numpy(source.to_numpy(array))

@@ -254,6 +254,9 @@ class CupyBackend(Backend):
         return target
 
     # ----------------------------------------------------------------------------- host, devices
+    def data_ptr(self, array: Array) -> int:
+        return int(array.data.ptr)
+
     def to_numpy(self, array: Array) -> Any:
         return cupy.asnumpy(array)
 

@@ -215,6 +215,9 @@ class NumpyBackend(Backend):
             return a.copy()
         return np.logaddexp.accumulate(a, axis=axis)
 
+    def data_ptr(self, array: Array) -> int:
+        return int(array.__array_interface__["data"][0])
+
     def window_view(self, array: Array, axis: int, size: int, step: int) -> Array:
         shape, strides = array.shape, array.strides
         count = (shape[axis] - size) // step + 1

@@ -137,6 +137,10 @@ class StrictBackend(Backend):
         return target
 
     # ----------------------------------------------------------------------------- host
+    def data_ptr(self, array: Array) -> int:
+        # Test backend: the address of the NumPy array array-api-strict wraps.
+        return int(array._array.__array_interface__["data"][0])
+
     def to_numpy(self, array: Array) -> Any:
         # Test backend: it may reach the NumPy array array-api-strict wraps (`_array`), which the
         # public API refuses off its default device, as a GPU library would. A copy, so the
