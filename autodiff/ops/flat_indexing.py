@@ -139,7 +139,7 @@ def _mask_array(name: str, input: Tensor, mask: Tensor) -> Any:
         raise RuntimeError(
             f"masked_scatter_ only supports boolean masks, but got mask with dtype {found}")
     same_device(input, mask)
-    check_broadcast(input._data.shape, mask._data.shape)
+    check_broadcast(mask._data.shape, input._data.shape)
     return mask._data
 
 
@@ -240,8 +240,8 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
 
 
 def masked_scatter_(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
-    _mask_array("masked_scatter", input, mask)
-    mask.expand(input._data.shape)  # PyTorch's error when the mask does not expand to input
+    if isinstance(mask, Tensor) and mask.dtype is dtypes.bool_:
+        mask.expand(input._data.shape)  # PyTorch's error when the mask does not expand to input
     return inplace.call_(input, masked_scatter, mask, source)
 
 

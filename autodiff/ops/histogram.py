@@ -151,43 +151,71 @@ def _number(value: float, nan: str = "nan") -> str:
 
 
 # ----------------------------------------------------------------------------- histogramdd
-class Histogramdd(Function):
-    """(hist, *edges) of points (M, N) in N dims; input and weight have no derivative."""
+def _histogram_array(backend: Any, points: Any, weight: Any, edges: tuple[Any, ...],
+                     density: bool) -> Any:
+    """The histogram of points (M, N) over one edge array per dim."""
+    kind = backend.dtype_name(points)
+    positions, inside = [], None
+    for dim, edge in enumerate(edges):
+        position, valid = _bin_of(backend, points[:, dim], edge)
+        positions.append(position)
+        inside = valid if inside is None else backend.logical_and(inside, valid)
+    sizes = [edge.shape[0] - 1 for edge in edges]
+    if inside is None:
+        hist = backend.zeros(tuple(sizes), kind)
+    else:
+        flat_weight = None if weight is None else backend.reshape(weight, (-1,))
+        hist = _count(backend, positions, inside, sizes, flat_weight, kind)
+    return _density(backend, hist, list(edges)) if density else hist
+
+
+class _NoDerivative(Function):
+    """A node whose backward raises PyTorch's "derivative ... is not implemented"."""
 
     node_name = _NOT_IMPLEMENTED
-
-    @staticmethod
-    def forward(ctx: Any, points: Any, weight: Any = None, *, edges: tuple[Any, ...],
-                density: bool) -> Any:
-        backend = ctx.backend
-        kind = backend.dtype_name(points)
-        positions, inside = [], None
-        for dim, edge in enumerate(edges):
-            column = points[:, dim]
-            position, valid = _bin_of(backend, column, edge)
-            positions.append(position)
-            inside = valid if inside is None else backend.logical_and(inside, valid)
-        sizes = [edge.shape[0] - 1 for edge in edges]
-        if inside is None:
-            hist = backend.zeros(tuple(sizes), kind)
-        else:
-            flat_weight = None if weight is None else backend.reshape(weight, (-1,))
-            hist = _count(backend, positions, inside, sizes, flat_weight, kind)
-        if density:
-            hist = _density(backend, hist, list(edges))
-        copies = tuple(backend.asarray(edge, copy=True) for edge in edges)
-        ctx.mark_non_differentiable(*copies)
-        return (hist, *copies)
+    derivative = ""
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> Any:
         raise RuntimeError(f"derivative for aten::{ctx.derivative} is not implemented")
 
-    derivative = "histogramdd"
 
+class Histogram(_NoDerivative):
+    """torch.histogram: (hist, bin_edges) from one node."""
 
-class Histogram(Histogramdd):
     derivative = "histogram"
+
+    @staticmethod
+    def forward(ctx: Any, points: Any, weight: Any = None, *, edges: tuple[Any, ...],
+                density: bool) -> Any:
+        backend = ctx.backend
+        hist = _histogram_array(backend, points, weight, edges, density)
+        return hist, backend.asarray(edges[0], copy=True)
+
+
+class HistogramddFromBins(_NoDerivative):
+    """histogramdd's histogram over edges already made (PyTorch's _histogramdd_from_bin_cts,
+    or _from_bin_tensors for edges the caller gave)."""
+
+    derivative = "_histogramdd_from_bin_cts"
+
+    @staticmethod
+    def forward(ctx: Any, points: Any, weight: Any = None, *, edges: tuple[Any, ...],
+                density: bool, given: bool = False) -> Any:
+        if given:
+            ctx.derivative = "_histogramdd_from_bin_tensors"
+        return _histogram_array(ctx.backend, points, weight, edges, density)
+
+
+class HistogramddBinEdges(_NoDerivative):
+    """histogramdd's equal-width edges, one array per dim (PyTorch's _histogramdd_bin_edges,
+    a node of its own)."""
+
+    derivative = "_histogramdd_bin_edges"
+
+    @staticmethod
+    def forward(ctx: Any, points: Any, weight: Any = None, *, edges: tuple[Any, ...]) -> Any:
+        return tuple(ctx.backend.asarray(edge, copy=True) for edge in edges)
 
 
 def _points(name: str, input: Tensor) -> Tensor:
@@ -232,8 +260,8 @@ def _outer_edges(backend: Any, points: Any, count: int,
     return low, high
 
 
-def _histogramdd(name: str, op: type[Histogramdd], input: Tensor, bins: Any, bounds: Any,
-                 weight: Tensor | None, density: bool) -> tuple[Tensor, tuple[Tensor, ...]]:
+def _histogramdd(name: str, input: Tensor, bins: Any, bounds: Any, weight: Tensor | None,
+                 density: bool) -> tuple[Tensor, tuple[Tensor, ...]]:
     backend = input._backend
     count = input._data.shape[-1]
     points = input.reshape(-1, count)
@@ -295,8 +323,16 @@ def _histogramdd(name: str, op: type[Histogramdd], input: Tensor, bins: Any, bou
                 f"{list(weight._data.shape)}"
             )
         arguments.append(weight)
-    hist, *made = op.apply(*arguments, edges=tuple(edges), density=bool(density))
-    return hist, tuple(made)
+    given = not isinstance(bins, int) and not all(isinstance(b, int) for b in bins)
+    if name == "histogram":
+        hist, edge = Histogram.apply(*arguments, edges=tuple(edges), density=bool(density))
+        return hist, (edge,)
+    hist = HistogramddFromBins.apply(*arguments, edges=tuple(edges), density=bool(density),
+                                     given=given)
+    if given:
+        return hist, tuple(bins)
+    made = HistogramddBinEdges.apply(*arguments, edges=tuple(edges))
+    return hist, tuple(made) if isinstance(made, tuple) else (made,)
 
 
 def histogramdd(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor | None = None,
@@ -304,7 +340,7 @@ def histogramdd(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor |
     """The histogram of points (..., N) in N dims: `bins` an int or one int per dim (equal
     bins over `range`, [min0, max0, min1, ...], or the data's), or one edge tensor per dim."""
     _points("histogramdd", input)
-    hist, edges = _histogramdd("histogramdd", Histogramdd, input, bins, range, weight, density)
+    hist, edges = _histogramdd("histogramdd", input, bins, range, weight, density)
     return return_types.histogramdd((hist, edges))
 
 
@@ -331,5 +367,5 @@ def histogram(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor | N
             f"{[points.shape[0], 1]} and weight with shape {list(weight.shape)}"
         )
     bounds = None if range is None else tuple(range)
-    hist, edges = _histogramdd("histogram", Histogram, points, bins, bounds, weight, density)
+    hist, edges = _histogramdd("histogram", points, bins, bounds, weight, density)
     return return_types.histogram((hist, edges[0]))

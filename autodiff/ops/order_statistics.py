@@ -263,7 +263,6 @@ def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolati
                 "quantile() q tensor must be on the same device as the input tensor")
         if not bool(((q >= 0) & (q <= 1)).all()):
             raise RuntimeError("quantile() q values must be in the range [0, 1]")
-        q = q.detach()
     else:
         q = float(q)
         if not 0 <= q <= 1:

@@ -2,9 +2,9 @@
 
 Sorts are stable and order NaN after every number (first when descending), as PyTorch's. The
 values' gradient goes back to the positions the indices name (a scatter into zeros, PyTorch's
-`value_selecting_reduction_backward`), so it is differentiable again. Ties in topk come lowest
-index first; PyTorch leaves their order unspecified (its CPU kernel's partial sort may return
-another of the tied indices).
+`value_selecting_reduction_backward`), so it is differentiable again. Which of several tied
+elements topk returns is unspecified, as in PyTorch (NumPy's backend selects with a partial
+sort, the others with a stable sort: lowest index first).
 """
 
 from __future__ import annotations
@@ -58,12 +58,19 @@ class Sort(Function):
         return value_selecting_backward(grad, ctx.dim, ctx.indices, ctx.shape, keepdim=True)
 
 
+class SortStable(Sort):
+    """sort called with `stable=` (PyTorch's sort.stable overload, its own node name)."""
+
+    node_name = "SortBackward1"
+
+
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *,
          stable: bool | None = None) -> Any:
     """(values, indices) of `input` sorted along `dim`. Always stable (PyTorch's `stable=False`
     allows any order of ties; the stable one is among them)."""
     dim = _wrap_dim(dim, input._data.ndim)
-    values, indices = Sort.apply(input, dim=dim, descending=bool(descending))
+    op = Sort if stable is None else SortStable
+    values, indices = op.apply(input, dim=dim, descending=bool(descending))
     return return_types.sort((values, indices))
 
 

@@ -53,6 +53,8 @@ SORTING: list[OpInfo] = [
            (MATRIX, CUBE, SCALAR, EMPTY_ROWS), "SortBackward0"),
     OpInfo("sort_descending", lambda a: autodiff.sort(a, 0, descending=True).values,
            lambda a: -np.sort(-a, 0), (MATRIX, CUBE), "SortBackward0"),
+    OpInfo("sort_stable", lambda a: a.sort(dim=1, stable=True).values,
+           lambda a: np.sort(a, 1), (MATRIX, CUBE), "SortBackward1"),
     OpInfo("sort_indices", lambda a: a.sort(1, stable=True).indices,
            lambda a: _stable_order(a, 1), (MATRIX, CUBE), differentiable=False,
            out_dtype=autodiff.int64),
