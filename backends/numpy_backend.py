@@ -179,6 +179,38 @@ class NumpyBackend(Backend):
         return (np.take_along_axis(values, order, axis=axis),
                 np.take_along_axis(chosen, order, axis=axis))
 
+    def sort_order(self, a: Array, axis: int = -1, descending: bool = False) -> Array:
+        # NumPy's default argsort (a vectorised quicksort) is up to 3x faster than its stable
+        # one, but orders tied elements arbitrarily. The order it gives is made stable after:
+        # the positions of each run of equal values (-0.0 and 0.0, and the NaNs at the end,
+        # included) get their indices back in increasing order, by one lexsort of just the
+        # tied elements (few, for most data).
+        size = a.shape[axis] if a.ndim else 0
+        if size < 2 or a.dtype == np.bool_:
+            return super().sort_order(a, axis, descending)
+        if descending:  # stable descending = reversed stable ascending of the reversed array
+            flipped = self.sort_order(np.flip(a, axis), axis)
+            return np.flip(size - 1 - flipped, axis).copy()
+        order = np.moveaxis(np.argsort(a, axis=axis), axis, -1)
+        ordered = np.take_along_axis(np.moveaxis(a, axis, -1), order, -1)
+        tied = ordered[..., 1:] == ordered[..., :-1]
+        if a.dtype.kind == "f":
+            nan = np.isnan(ordered)
+            tied |= nan[..., 1:] & nan[..., :-1]
+        if tied.any():
+            order = np.ascontiguousarray(order).reshape(-1, size)
+            tied = tied.reshape(-1, size - 1)
+            involved = np.zeros(order.shape, dtype=bool)
+            involved[:, 1:] |= tied
+            involved[:, :-1] |= tied
+            runs = np.cumsum(np.concatenate([np.ones((order.shape[0], 1), dtype=bool), ~tied],
+                                            axis=1), axis=1)
+            rows, columns = np.nonzero(involved)
+            indices = order[rows, columns]
+            order[rows, columns] = indices[np.lexsort((indices, runs[rows, columns], rows))]
+            order = order.reshape(ordered.shape)
+        return np.moveaxis(order, -1, axis).astype(np.int64, copy=False)
+
     def inverse_permutation(self, order: Array) -> Array:
         inverse = np.empty_like(order)
         inverse[order] = np.arange(order.shape[0], dtype=order.dtype)

@@ -21,14 +21,15 @@ class Unique(Function):
     derivative = "_unique2"
 
     @staticmethod
-    def forward(ctx: Any, a: Any, *, consecutive: bool) -> Any:
+    def forward(ctx: Any, a: Any, *, consecutive: bool, return_inverse: bool,
+                return_counts: bool) -> Any:
         backend = ctx.backend
         flat = backend.reshape(a, (-1,))
         kernel = backend.unique_consecutive if consecutive else backend.unique
-        values, inverse, counts = kernel(flat, True, True)
-        inverse = backend.reshape(inverse, a.shape)
-        ctx.mark_non_differentiable(inverse, counts)
-        return values, inverse, counts
+        values, inverse, counts = kernel(flat, return_inverse, return_counts)
+        if inverse is not None:
+            inverse = backend.reshape(inverse, a.shape)
+        return _outputs(ctx, values, inverse, counts)
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> Any:
@@ -48,18 +49,28 @@ class UniqueDim(Unique):
     derivative = "unique_dim"
 
     @staticmethod
-    def forward(ctx: Any, a: Any, *, consecutive: bool, dim: int) -> Any:  # type: ignore[override]
+    def forward(ctx: Any, a: Any, *, consecutive: bool, return_inverse: bool,  # type: ignore[override]
+                return_counts: bool, dim: int) -> Any:
         backend = ctx.backend
         moved = backend.permute_dims(a, (dim, *(d for d in range(a.ndim) if d != dim)))
         rest = moved.shape[1:]
         rows = backend.reshape(moved, (moved.shape[0], -1) if moved.shape[0] else (0, 0))
-        values, inverse, counts = backend.unique_rows(rows, True, True, consecutive)
+        values, inverse, counts = backend.unique_rows(rows, return_inverse, return_counts,
+                                                      consecutive)
         values = backend.reshape(values, (values.shape[0], *rest))
         order = list(range(1, a.ndim))
         order.insert(dim, 0)
         values = backend.asarray(backend.permute_dims(values, tuple(order)), copy=True)
-        ctx.mark_non_differentiable(inverse, counts)
-        return values, inverse, counts
+        return _outputs(ctx, values, inverse, counts)
+
+
+def _outputs(ctx: Any, values: Any, inverse: Any, counts: Any) -> Any:
+    """values alone, or (values, inverse and/or counts) with those not differentiable."""
+    extras = tuple(array for array in (inverse, counts) if array is not None)
+    if not extras:
+        return values
+    ctx.mark_non_differentiable(*extras)
+    return (values, *extras)
 
 
 class UniqueDimConsecutive(UniqueDim):
@@ -67,19 +78,11 @@ class UniqueDimConsecutive(UniqueDim):
     derivative = "unique_consecutive"
 
 
-def _result(values: Tensor, inverse: Tensor, counts: Tensor, return_inverse: bool,
-            return_counts: bool) -> Any:
-    if not (return_inverse or return_counts):
-        return values
-    return (values, *((inverse,) if return_inverse else ()), *((counts,) if return_counts
-                                                                 else ()))
-
-
 def _unique(op: type[Unique], dim_op: type[UniqueDim], input: Tensor, return_inverse: bool,
             return_counts: bool, dim: int | None) -> Any:
+    flags = {"return_inverse": bool(return_inverse), "return_counts": bool(return_counts)}
     if dim is None:
-        values, inverse, counts = op.apply(input, consecutive=op is UniqueConsecutive)
-        return _result(values, inverse, counts, return_inverse, return_counts)
+        return op.apply(input, consecutive=op is UniqueConsecutive, **flags)
     shape = input._data.shape
     if not shape:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
@@ -88,9 +91,7 @@ def _unique(op: type[Unique], dim_op: type[UniqueDim], input: Tensor, return_inv
         raise RuntimeError(
             "There are 0 sized dimensions, and they aren't selected, so unique cannot be applied"
         )
-    values, inverse, counts = dim_op.apply(input, consecutive=dim_op is UniqueDimConsecutive,
-                                           dim=dim)
-    return _result(values, inverse, counts, return_inverse, return_counts)
+    return dim_op.apply(input, consecutive=dim_op is UniqueDimConsecutive, dim=dim, **flags)
 
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
