@@ -240,13 +240,9 @@ from .ops.joining import (
     dsplit,
     dstack,
     flip,
-    fliplr,
-    flipud,
     hsplit,
     hstack,
-    repeat_interleave,
     roll,
-    rot90,
     row_stack,
     split,
     split_with_sizes,
@@ -257,6 +253,7 @@ from .ops.joining import (
     vsplit,
     vstack,
 )
+from .ops.rearranging import fliplr, flipud, repeat_interleave, rot90
 from .ops.combining import (
     broadcast_shapes,
     broadcast_tensors,

@@ -863,16 +863,16 @@ class Tensor:
 
     def repeat_interleave(self, repeats: Any, dim: int | None = None, *,
                           output_size: int | None = None) -> Tensor:
-        return _joining.repeat_interleave(self, repeats, dim, output_size=output_size)
+        return _rearranging.repeat_interleave(self, repeats, dim, output_size=output_size)
 
     def fliplr(self) -> Tensor:
-        return _joining.fliplr(self)
+        return _rearranging.fliplr(self)
 
     def flipud(self) -> Tensor:
-        return _joining.flipud(self)
+        return _rearranging.flipud(self)
 
     def rot90(self, k: int = 1, dims: Any = (0, 1)) -> Tensor:
-        return _joining.rot90(self, k, dims)
+        return _rearranging.rot90(self, k, dims)
 
     def unfold(self, dimension: int, size: int, step: int) -> Tensor:
         return _shape.unfold(self, dimension, size, step)
@@ -1296,6 +1296,7 @@ from .ops import joining as _joining  # noqa: E402
 from .ops import matmul as _matmul  # noqa: E402
 from .ops import minmax as _minmax  # noqa: E402
 from .ops import order_statistics as _order_statistics  # noqa: E402
+from .ops import rearranging as _rearranging  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
 from .ops import scatter as _scatter  # noqa: E402
 from .ops import scatter_reduce as _scatter_reduce  # noqa: E402
