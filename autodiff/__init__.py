@@ -73,6 +73,7 @@ from .creation import (
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
@@ -82,6 +83,8 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .ops.sampling import bernoulli, multinomial, normal, poisson
+from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 from .generator import Generator
 from .random import (
     default_generator,

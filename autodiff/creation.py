@@ -454,6 +454,19 @@ def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None,
     return _draw_like("randn_like", "randn", input, dtype, device, requires_grad, generator)
 
 
+def randint_like(input: Tensor, low: int = 0, high: Any = None, *, generator: Any = None,
+                 dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers drawn uniformly from [low, high) (`randint_like(input, high)`: from [0, high)),
+    in a tensor of input's shape, dtype and device unless given."""
+    if high is None:
+        low, high = 0, low
+    backend = input._backend if device is None else get_backend(device)
+    kind = input.dtype if dtype is None else dtypes.to_dtype(dtype)
+    array = draw("randint_like", backend, generator, "randint", int(low), int(high),
+                 input._data.shape, "int64")
+    return _finish(backend.astype(array, kind.name), backend, requires_grad)
+
+
 def _draw_like(function: str, kind: str, input: Tensor, dtype: Any, device: Any,
                requires_grad: bool, generator: Any) -> Tensor:
     backend = input._backend if device is None else get_backend(device)

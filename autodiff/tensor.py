@@ -1030,6 +1030,40 @@ class Tensor:
     def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
         return _inplace.copy_(self, src)
 
+    # ------------------------------------------------------------------------- sampling in place
+    def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator: Any = None) -> Tensor:
+        return _sampling.uniform_(self, from_, to, generator=generator)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+        return _sampling.normal_(self, mean, std, generator=generator)
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+        return _sampling.exponential_(self, lambd, generator=generator)
+
+    def geometric_(self, p: float, *, generator: Any = None) -> Tensor:
+        return _sampling.geometric_(self, p, generator=generator)
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *,
+                generator: Any = None) -> Tensor:
+        return _sampling.cauchy_(self, median, sigma, generator=generator)
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *,
+                    generator: Any = None) -> Tensor:
+        return _sampling.log_normal_(self, mean, std, generator=generator)
+
+    def random_(self, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
+        return _sampling.random_(self, *args, generator=generator, **kwargs)
+
+    def bernoulli(self, p: float | None = None, *, generator: Any = None) -> Tensor:
+        return _sampling.bernoulli(self, p, generator=generator)
+
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+        return _sampling.bernoulli_(self, p, generator=generator)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> Tensor:
+        return _sampling.multinomial(self, num_samples, replacement, generator=generator)
+
     # ------------------------------------------------------------------------- linear algebra
     def __matmul__(self, other: Tensor) -> Tensor:
         return _matmul.matmul(self, other)
@@ -1298,6 +1332,7 @@ from .ops import minmax as _minmax  # noqa: E402
 from .ops import order_statistics as _order_statistics  # noqa: E402
 from .ops import rearranging as _rearranging  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
+from .ops import sampling as _sampling  # noqa: E402
 from .ops import scatter as _scatter  # noqa: E402
 from .ops import scatter_reduce as _scatter_reduce  # noqa: E402
 from .ops import searching as _searching  # noqa: E402

@@ -204,6 +204,11 @@ class Backend(Primitives, Kernels):
     def randperm(self, n: int, dtype: str, generator: RandomGenerator | None = None) -> Array:
         return self.astype(self.argsort(self.rand((n,), "float64", generator)), dtype)
 
+    def poisson(self, rates: Array, generator: RandomGenerator | None = None) -> Array:
+        """Poisson counts with the given rates (float64). The array API has no sampler but
+        uniform numbers: each backend brings its library's."""
+        raise RuntimeError(f"{type(self).__name__} has no Poisson sampler")
+
     # ----------------------------------------------------------------------------- reductions
     def var(self, array: Array, axis: Any = None, correction: float = 1,
             keepdims: bool = False) -> Array:

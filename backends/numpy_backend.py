@@ -142,6 +142,9 @@ class NumpyBackend(Backend):
         numpy = self._generator(generator).numpy
         return numpy.permutation(n).astype(self._native_dtypes[dtype])
 
+    def poisson(self, rates: Array, generator: Any = None) -> Array:
+        return self._generator(generator).numpy.poisson(rates).astype(np.float64)
+
     def _float_dtype(self, dtype: str) -> Any:
         # NumPy's generator draws float32 and float64 only; float16 is drawn as float32 and cast.
         return np.float32 if dtype in ("float16", "float32") else np.float64

@@ -62,6 +62,10 @@ class StrictBackend(Backend):
         numpy = self._generator(generator).numpy
         return self.asarray(numpy.integers(low, high, shape), dtype)
 
+    def poisson(self, rates: Array, generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return self.asarray(numpy.poisson(self.to_numpy(rates)), "float64")
+
     def randperm(self, n: int, dtype: str, generator: Any = None) -> Array:
         numpy = self._generator(generator).numpy
         return self.asarray(numpy.permutation(n), dtype)

@@ -229,4 +229,22 @@ HISTOGRAMS: list[OpInfo] = [
            lambda a: np.histogramdd(a, [3, 2])[0], (Sample(((12, 2),)),), differentiable=False),
 ]
 
-SORTING_TABLE: list[OpInfo] = [*SORTING, *ORDER_STATISTICS, *UNIQUE, *SEARCHING, *HISTOGRAMS]
+# Draws whose outcome is certain (std 0, probabilities 0 and 1, zero rates, one category): the
+# forward on every device and dtype. The statistics are in test_sampling.py.
+SAMPLING: list[OpInfo] = [
+    OpInfo("normal_zero_std", lambda m: autodiff.normal(m, 0.0), lambda m: m,
+           (MATRIX, SCALAR), differentiable=False),
+    OpInfo("normal_tensors", lambda m, s: autodiff.normal(m, s * 0), lambda m, s: m + 0 * s,
+           (Sample(((3, 1), (4,))),), differentiable=False),
+    OpInfo("bernoulli", lambda p: autodiff.bernoulli((p > 0).to(p.dtype)),
+           lambda p: (p > 0).astype(float), (MATRIX, EMPTY_ROWS), differentiable=False),
+    OpInfo("poisson", lambda r: autodiff.poisson(r * 0), lambda r: r * 0, (MATRIX,),
+           differentiable=False),
+    OpInfo("multinomial", lambda w: autodiff.multinomial(
+        autodiff.nn.functional.one_hot(w.argmax(1), 4).to(w.dtype), 3, replacement=True),
+           lambda w: np.repeat(w.argmax(1)[:, None], 3, 1), (MATRIX,), differentiable=False,
+           out_dtype=autodiff.int64),
+]
+
+SORTING_TABLE: list[OpInfo] = [*SORTING, *ORDER_STATISTICS, *UNIQUE, *SEARCHING, *HISTOGRAMS,
+                               *SAMPLING]
