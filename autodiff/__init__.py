@@ -280,6 +280,7 @@ from .ops.scatter import (
 )
 from .ops.scatter_reduce import index_reduce, scatter_reduce
 from .ops.view_scatter import select_scatter, slice_scatter
+from .ops.strides import as_strided, as_strided_scatter, empty_strided
 from .ops.flat_indexing import masked_scatter, masked_select, put, take, unravel_index
 from .ops.diagonal import (
     block_diag,

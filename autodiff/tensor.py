@@ -123,6 +123,18 @@ class Tensor:
     def element_size(self) -> int:
         return self.dtype.itemsize
 
+    def stride(self, dim: int | None = None) -> Any:
+        return _strides.stride(self, dim)
+
+    def storage_offset(self) -> int:
+        return _strides.storage_offset(self)
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        return _strides.is_contiguous(self, memory_format)
+
+    def contiguous(self, memory_format: Any = None) -> Tensor:
+        return _strides.contiguous(self, memory_format)
+
     @property
     def itemsize(self) -> int:
         """Bytes per element."""
@@ -874,6 +886,13 @@ class Tensor:
     def rot90(self, k: int = 1, dims: Any = (0, 1)) -> Tensor:
         return _rearranging.rot90(self, k, dims)
 
+    def as_strided(self, size: Any, stride: Any, storage_offset: int | None = None) -> Tensor:
+        return _strides.as_strided(self, size, stride, storage_offset)
+
+    def as_strided_scatter(self, src: Tensor, size: Any, stride: Any,
+                           storage_offset: int | None = None) -> Tensor:
+        return _strides.as_strided_scatter(self, src, size, stride, storage_offset)
+
     def unfold(self, dimension: int, size: int, step: int) -> Tensor:
         return _shape.unfold(self, dimension, size, step)
 
@@ -1240,6 +1259,11 @@ class Tensor:
         return _creation.new_full(self, size, fill_value, dtype=dtype, device=device,
                                   requires_grad=requires_grad)
 
+    def new_empty_strided(self, size: Any, stride: Any, *, dtype: Any = None,
+                          device: Any = None, requires_grad: bool = False) -> Tensor:
+        return _strides.new_empty_strided(self, size, stride, dtype=dtype, device=device,
+                                          requires_grad=requires_grad)
+
     def type_as(self, other: Tensor) -> Tensor:
         return _conversion.to(self, other.dtype)
 
@@ -1340,6 +1364,7 @@ from .ops import selection as _selection  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import softmax as _softmax  # noqa: E402
 from .ops import sorting as _sorting  # noqa: E402
+from .ops import strides as _strides  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
 from .ops import unique as _unique  # noqa: E402
 from .ops import view_scatter as _view_scatter  # noqa: E402

@@ -307,6 +307,34 @@ class Backend(Primitives, Kernels):
         code, index = array.__dlpack_device__()
         return int(code), int(index)
 
+    # ----------------------------------------------------------------------------- memory layout
+    # The array API has no memory layout: the generic answers describe every array as a fresh,
+    # C-contiguous one, and there are no strided views. NumPy and CuPy answer from the array.
+    def strides(self, array: Array) -> Shape:
+        """The array's strides, in elements."""
+        return contiguous_strides(array.shape)
+
+    def storage_offset(self, array: Array) -> int:
+        """Where the array's first element is in the memory it views, in elements."""
+        return 0
+
+    def storage_size(self, array: Array) -> int:
+        """How many elements the memory the array views holds."""
+        return math.prod(array.shape)
+
+    def storage(self, array: Array) -> Array:
+        """The elements of the memory `array` views, 1-d, in memory order."""
+        return self.reshape(array, (-1,))
+
+    def strided_view(self, array: Array, shape: Shape, strides: Shape, offset: int) -> Array:
+        """The elements `offset + sum(i * stride)` of `storage(array)`, as a view of `shape`;
+        ValueError where the backend makes no strided views (`as_strided` copies them)."""
+        raise ValueError("this backend makes no strided views")
+
+    def contiguous_copy(self, array: Array) -> Array:
+        """A copy laid out C-contiguously."""
+        return self.xp.asarray(array, copy=True)
+
     def as_strided(self, storage: Array, shape: Shape, strides: Shape, offset: int) -> Array:
         """The elements of the 1-D `storage` at `offset + sum(i * stride)`, as an array of
         `shape` (a view where the library has strided views; the caller checks the bounds).
@@ -359,6 +387,16 @@ def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
                 raise ValueError(f"shapes {[tuple(s) for s in shapes]} cannot be broadcast")
             result[axis] = size
     return tuple(result)
+
+
+def contiguous_strides(shape: Sequence[int]) -> Shape:
+    """The strides, in elements, of a C-contiguous array of `shape`."""
+    strides = []
+    step = 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
 
 
 def numel(shape: Sequence[int]) -> int:

@@ -297,7 +297,48 @@ class NumpyBackend(Backend):
             return np.from_dlpack(obj)
         return np.from_dlpack(obj, copy=copy)
 
+    # The memory an array views is its owner's: the array at the end of its `.base` chain.
+    def strides(self, array: Array) -> Shape:
+        itemsize = array.itemsize
+        return tuple(stride // itemsize for stride in np.asarray(array).strides)
+
+    def storage_offset(self, array: Array) -> int:
+        array = np.asarray(array)
+        owner = _owner(array)
+        return (array.__array_interface__["data"][0]
+                - owner.__array_interface__["data"][0]) // array.itemsize
+
+    def storage_size(self, array: Array) -> int:
+        return int(_owner(np.asarray(array)).size)
+
+    def storage(self, array: Array) -> Array:
+        owner = _owner(np.asarray(array))
+        if not (owner.flags.c_contiguous or owner.flags.f_contiguous):
+            raise ValueError("the memory is not one block")  # an owner always is
+        return owner.reshape(-1, order="A")
+
+    def strided_view(self, array: Array, shape: Shape, strides: Shape, offset: int) -> Array:
+        flat = self.storage(array)
+        itemsize = flat.itemsize
+        return np.lib.stride_tricks.as_strided(
+            flat[offset:], shape, tuple(stride * itemsize for stride in strides))
+
+    def contiguous_copy(self, array: Array) -> Array:
+        return np.array(array, order="C", copy=True)
+
     def as_strided(self, storage: Array, shape: Shape, strides: Shape, offset: int) -> Array:
         itemsize = storage.itemsize
         return np.lib.stride_tricks.as_strided(
             storage[offset:], shape, tuple(stride * itemsize for stride in strides))
+
+
+def _owner(array: Any) -> Any:
+    """The array that owns the memory `array` views (itself when it owns it). The views
+    np.lib.stride_tricks.as_strided makes keep their source behind a holder object."""
+    while True:
+        base = array.base
+        if not isinstance(base, np.ndarray):
+            base = getattr(base, "base", None)
+        if not isinstance(base, np.ndarray):
+            return array
+        array = base

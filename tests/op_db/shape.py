@@ -227,4 +227,37 @@ REARRANGING: list[OpInfo] = [
 ]
 
 
-SHAPE += [*SPLITTING, *STACKING, *REARRANGING]
+def _np_as_strided(a: np.ndarray, size: tuple[int, ...], stride: tuple[int, ...],
+                   offset: int = 0) -> np.ndarray:
+    flat = np.ascontiguousarray(a).reshape(-1)
+    return np.lib.stride_tricks.as_strided(
+        flat[offset:], size, tuple(s * flat.itemsize for s in stride)).copy()
+
+
+def _np_as_strided_scatter(a: np.ndarray, src: np.ndarray, size: tuple[int, ...],
+                           stride: tuple[int, ...], offset: int = 0) -> np.ndarray:
+    out = a.copy().reshape(-1)
+    positions = offset + sum(np.arange(n).reshape([-1 if d == k else 1 for d in range(len(size))])
+                             * s for k, (n, s) in enumerate(zip(size, stride)))
+    out[np.broadcast_to(positions, size).reshape(-1)] = src.reshape(-1)
+    return out.reshape(a.shape)
+
+
+STRIDED: list[OpInfo] = [
+    OpInfo("as_strided", lambda a: a.as_strided((2, 2), (1, 2)),
+           lambda a: _np_as_strided(a, (2, 2), (1, 2)), (Sample(((3, 4),)),),
+           "AsStridedBackward0"),
+    OpInfo("as_strided_overlapping", lambda a: autodiff.as_strided(a, (3, 2), (1, 1), 1),
+           lambda a: _np_as_strided(a, (3, 2), (1, 1), 1), (Sample(((6,),)),),
+           "AsStridedBackward0"),
+    OpInfo("as_strided_of_a_view", lambda a: a[1:].as_strided((2, 3), (4, 1)),
+           lambda a: _np_as_strided(a, (2, 3), (4, 1), 4), (Sample(((3, 4),)),),
+           "AsStridedBackward0"),
+    OpInfo("as_strided_scatter", lambda a, s: autodiff.as_strided_scatter(a, s, (2, 2), (1, 3)),
+           lambda a, s: _np_as_strided_scatter(a, s, (2, 2), (1, 3)),
+           (Sample(((2, 3), (2, 2))),), "AsStridedScatterBackward0"),
+    OpInfo("contiguous", lambda a: a.t().contiguous(), lambda a: a.T.copy(),
+           (Sample(((3, 4),)),), "CloneBackward0"),
+]
+
+SHAPE += [*SPLITTING, *STACKING, *REARRANGING, *STRIDED]
