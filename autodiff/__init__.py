@@ -253,6 +253,9 @@ from .ops.joining import (
     tensor_split,
     tile,
     unbind,
+    unsafe_chunk,
+    unsafe_split,
+    unsafe_split_with_sizes,
     vsplit,
     vstack,
 )
@@ -280,7 +283,7 @@ from .ops.scatter import (
 )
 from .ops.scatter_reduce import index_reduce, scatter_reduce
 from .ops.view_scatter import select_scatter, slice_scatter
-from .ops.strides import as_strided, as_strided_scatter, empty_strided
+from .ops.strides import as_strided, as_strided_scatter, empty_strided, ravel
 from .ops.flat_indexing import masked_scatter, masked_select, put, take, unravel_index
 from .ops.diagonal import (
     block_diag,

@@ -858,6 +858,15 @@ class Tensor:
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
         return _joining.unbind(self, dim)
 
+    def unsafe_split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.unsafe_split(self, split_size, dim)
+
+    def unsafe_split_with_sizes(self, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.unsafe_split_with_sizes(self, split_sizes, dim)
+
+    def unsafe_chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.unsafe_chunk(self, chunks, dim)
+
     def split_with_sizes(self, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:
         return _joining.split_with_sizes(self, split_sizes, dim)
 
@@ -885,6 +894,9 @@ class Tensor:
 
     def rot90(self, k: int = 1, dims: Any = (0, 1)) -> Tensor:
         return _rearranging.rot90(self, k, dims)
+
+    def ravel(self) -> Tensor:
+        return _strides.ravel(self)
 
     def as_strided(self, size: Any, stride: Any, storage_offset: int | None = None) -> Tensor:
         return _strides.as_strided(self, size, stride, storage_offset)
@@ -1025,6 +1037,9 @@ class Tensor:
 
     def triu_(self, diagonal: int = 0) -> Tensor:
         return _inplace.call_(self, _diagonal.triu, diagonal)
+
+    def fill_diagonal_(self, fill_value: Any, wrap: bool = False) -> Tensor:
+        return _diagonal.fill_diagonal_(self, fill_value, wrap)
 
     def diag(self, diagonal: int = 0) -> Tensor:
         return _diagonal.diag(self, diagonal)

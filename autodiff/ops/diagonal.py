@@ -1,16 +1,21 @@
 """Matrix-structure ops: diagonal (a view), trace, tril and triu; diag, diagflat, diag_embed
-and diagonal_scatter; block_diag."""
+and diagonal_scatter; block_diag; fill_diagonal_."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+from backends import contiguous_strides
 
 from .. import dtypes
 from ..creation import zeros, zeros_like
 from ..function import Function
-from ..tensor import Tensor, _wrap_dim
+from ..tensor import Tensor, _wrap, _wrap_dim
+from .flat_indexing import unravel_index
 from .indexing import ViewScatter, canonical_key, take_index
 from .shape import view_op
+from .strides import as_strided, is_contiguous, storage_offset
 
 _NOT_VIEWABLE = (ValueError, AttributeError)
 
@@ -328,3 +333,29 @@ def block_diag(*tensors: Tensor) -> Tensor:
     if not tensors:
         return zeros(1, 0)
     return BlockDiag.apply(*tensors)
+
+
+# ----------------------------------------------------------------------------- fill_diagonal_
+def fill_diagonal_(input: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
+    """Write `fill_value` on the main diagonal (all dims of equal size, or a matrix), in place.
+    The diagonal is every (sum of strides)-th element of the tensor read in row-major order;
+    with `wrap` a tall matrix's diagonal goes on below each square block, as in PyTorch. On a
+    contiguous tensor of a backend with strided views it is a fill through an as_strided view
+    (the base's node is CopySlices, as in PyTorch's); elsewhere an index_put_ at the positions."""
+    shape = input._data.shape
+    if len(shape) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and len(set(shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    step = sum(contiguous_strides(shape))
+    count = len(range(0, math.prod(shape), step)) if wrap and len(shape) == 2 else min(shape)
+    if is_contiguous(input):
+        view = as_strided(input, (count,), (step,), storage_offset(input))
+        if view._base is not None:  # a real view: the fill reaches the input
+            view.fill_(fill_value)
+            return input
+    backend = input._backend
+    positions = backend.multiply(backend.arange(0, count, 1, "int64"), step)
+    coordinates = unravel_index(_wrap(positions, backend), shape)
+    value = _wrap(backend.full((), fill_value, backend.dtype_name(input._data)), backend)
+    return input.index_put_(coordinates, value)

@@ -152,7 +152,9 @@ def _split(op: type[Split], input: Tensor, dim: int, sizes: tuple[int, ...]) -> 
     return as_multi_output_views(op.apply(input, **options), input, op, options)
 
 
-def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+def _split_sizes(input: Tensor, split_size_or_sections: Any, dim: int,
+                 ) -> tuple[type[Split], int, tuple[int, ...]]:
+    """split's op (by size or by sections), wrapped dim and piece sizes, after its checks."""
     shape = input._data.shape
     if not shape:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
@@ -166,7 +168,7 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
                 f"{size} (input tensor's size at dimension {dim}), but got "
                 f"split_sizes={list(sizes)}"
             )
-        return _split(SplitWithSizes, input, dim, sizes)
+        return SplitWithSizes, dim, sizes
     piece = split_size_or_sections
     if piece < 0:
         raise RuntimeError(
@@ -178,20 +180,58 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
             f"{size}"
         )
     count = max(-(-size // piece), 1) if piece else 1
-    sizes = tuple(min(piece, size - index * piece) for index in range(count))
-    return _split(Split, input, dim, sizes)
+    return Split, dim, tuple(min(piece, size - index * piece) for index in range(count))
 
 
-def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    op, dim, sizes = _split_sizes(input, split_size_or_sections, dim)
+    return _split(op, input, dim, sizes)
+
+
+def _chunk_size(input: Tensor, chunks: int, dim: int) -> tuple[int, int]:
+    """(dim, piece size) of chunk, after its checks; size -1: every chunk empty."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     shape = input._data.shape
     if not shape:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     dim = _wrap_dim(dim, len(shape))
-    if shape[dim] == 0:
+    return dim, (-1 if shape[dim] == 0 else -(-shape[dim] // chunks))
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    dim, piece = _chunk_size(input, chunks, dim)
+    if piece < 0:
         return _split(Split, input, dim, (0,) * chunks)
-    return split(input, -(-shape[dim] // chunks), dim)
+    return split(input, piece, dim)
+
+
+class UnsafeSplit(Split):
+    """split whose pieces share the input's memory without being tracked as its views (no
+    shared version counter, no in-place restrictions): PyTorch's unsafe_split."""
+
+    node_name = "UnsafeSplitBackward0"
+
+
+class UnsafeSplitWithSizes(Split):
+    node_name = "UnsafeSplitWithSizesBackward0"
+
+
+def unsafe_split(input: Tensor, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    op, dim, sizes = _split_sizes(input, split_size, dim)
+    unsafe = UnsafeSplitWithSizes if op is SplitWithSizes else UnsafeSplit
+    return tuple(unsafe.apply(input, dim=dim, sizes=sizes))
+
+
+def unsafe_split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    return unsafe_split(input, [int(size) for size in split_sizes], dim)
+
+
+def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    dim, piece = _chunk_size(input, chunks, dim)
+    if piece < 0:
+        return tuple(UnsafeSplit.apply(input, dim=dim, sizes=(0,) * chunks))
+    return unsafe_split(input, piece, dim)
 
 
 class Unbind(Function):

@@ -1,5 +1,5 @@
-"""Memory layout: stride(), storage_offset(), is_contiguous() and contiguous(), as the backend
-reports its arrays; as_strided (a view of the memory a tensor views, with any sizes and
+"""Memory layout: stride(), storage_offset(), is_contiguous(), contiguous() and ravel, as the
+backend reports its arrays; as_strided (a view of the memory a tensor views, with any sizes and
 strides), as_strided_scatter, empty_strided and new_empty_strided.
 
 NumPy (and CuPy) arrays carry real strides, so a view's strides and offset are what PyTorch
@@ -85,6 +85,12 @@ def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
     if is_contiguous(input, memory_format):
         return input
     return Contiguous.apply(input)
+
+
+def ravel(input: Tensor) -> Tensor:
+    """The elements in row-major order, 1-d: a view of a contiguous tensor, else of a
+    contiguous copy (PyTorch's contiguous().view(-1))."""
+    return contiguous(input).view(-1)
 
 
 # ----------------------------------------------------------------------------- as_strided

@@ -154,6 +154,15 @@ SPLITTING: list[OpInfo] = [
            lambda a: _np_tensor_split(a, [1], 0), (Sample(((3, 4),)),), "CatBackward0"),
     OpInfo("dsplit", lambda a: _weighted_pieces(a.dsplit(2), 2),
            lambda a: _np_tensor_split(a, 2, 2), (Sample(((2, 1, 4),)),), "CatBackward0"),
+    OpInfo("unsafe_split", lambda a: _weighted_pieces(autodiff.unsafe_split(a, 3, 1), 1),
+           lambda a: _np_weighted_split(a, [3, 1], 1), (Sample(((2, 4),)),), "CatBackward0"),
+    OpInfo("unsafe_split_with_sizes",
+           lambda a: _weighted_pieces(a.unsafe_split_with_sizes([1, 2]), 0),
+           lambda a: _np_weighted_split(a, [1, 2], 0), (Sample(((3, 2),)),), "CatBackward0"),
+    OpInfo("unsafe_chunk", lambda a: _weighted_pieces(autodiff.unsafe_chunk(a, 2, -1), 1),
+           lambda a: _np_weighted_split(a, [2, 1], 1), (Sample(((2, 3),)),), "CatBackward0"),
+    OpInfo("unsafe_split_node", lambda a: a.unsafe_split(2)[1],
+           lambda a: a[2:], (Sample(((4, 2),)),), "UnsafeSplitBackward0"),
 ]
 
 STACKING: list[OpInfo] = [
@@ -243,6 +252,12 @@ def _np_as_strided_scatter(a: np.ndarray, src: np.ndarray, size: tuple[int, ...]
     return out.reshape(a.shape)
 
 
+def _np_fill_diagonal(a: np.ndarray, value: float, wrap: bool = False) -> np.ndarray:
+    out = a.copy()
+    np.fill_diagonal(out, value, wrap=wrap)
+    return out
+
+
 STRIDED: list[OpInfo] = [
     OpInfo("as_strided", lambda a: a.as_strided((2, 2), (1, 2)),
            lambda a: _np_as_strided(a, (2, 2), (1, 2)), (Sample(((3, 4),)),),
@@ -258,6 +273,14 @@ STRIDED: list[OpInfo] = [
            (Sample(((2, 3), (2, 2))),), "AsStridedScatterBackward0"),
     OpInfo("contiguous", lambda a: a.t().contiguous(), lambda a: a.T.copy(),
            (Sample(((3, 4),)),), "CloneBackward0"),
+    OpInfo("ravel", lambda a: autodiff.ravel(a.t()), lambda a: a.T.reshape(-1),
+           (Sample(((3, 4),)), Sample(((),))), "ViewBackward0"),
+    # CopySlices where the backend has strided views, IndexPutBackward0 elsewhere: the node
+    # is checked in test_shape_ops.py.
+    OpInfo("fill_diagonal_", lambda a: (a * 1).fill_diagonal_(0.5),
+           lambda a: _np_fill_diagonal(a, 0.5), (Sample(((3, 4),)), Sample(((3, 3, 3),)))),
+    OpInfo("fill_diagonal_wrap", lambda a: (a * 1).fill_diagonal_(-1.0, wrap=True),
+           lambda a: _np_fill_diagonal(a, -1.0, wrap=True), (Sample(((7, 3),)),)),
 ]
 
 SHAPE += [*SPLITTING, *STACKING, *REARRANGING, *STRIDED]
