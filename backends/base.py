@@ -90,6 +90,13 @@ class Backend(Primitives, Kernels):
             native for name, native in self._native_dtypes.items() if "int" in name
         )
         self.bool_dtype = self._native_dtypes["bool"]
+        # The floating dtypes whose arithmetic with a Python number the library does as PyTorch:
+        # not float16, which PyTorch computes in float32 with the number rounded to float32
+        # (NumPy rounds the number to float16 first: 0.1 -> 0.09998, 70000 -> inf).
+        self.full_precision_floating = frozenset(
+            native for name, native in self._native_dtypes.items()
+            if name in ("float32", "float64")
+        )
         self.default_generator = self.new_generator(DEFAULT_SEED)
 
     def __repr__(self) -> str:
@@ -358,7 +365,7 @@ class Backend(Primitives, Kernels):
         Python over `xp`."""
         return declared.bind(self)
 
-    from .decompositions import cholesky, det, inv, slogdet, solve, svd  # type: ignore[misc]
+    from .decompositions import cholesky, det, inv, qr, slogdet, solve, svd  # type: ignore[misc]
     from .einsum import einsum  # type: ignore[misc]
     from .sorting import (  # type: ignore[misc]
         bincount,

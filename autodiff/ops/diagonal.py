@@ -114,6 +114,8 @@ class Trace(Function):
 
 
 def trace(input: Tensor) -> Tensor:
+    if input.dtype is dtypes.bool_:
+        raise NotImplementedError('"trace" not implemented for \'Bool\'')
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
     return Trace.apply(input)

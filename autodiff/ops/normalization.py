@@ -8,6 +8,7 @@ from typing import Any
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
+from ._promotion import opmath, rounded
 from .norm import vector_norm
 
 
@@ -20,17 +21,21 @@ class NativeLayerNorm(Function):
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, axes: tuple[int, ...],
                 eps: float) -> Any:
         backend = ctx.backend
+        ctx.save_for_backward(x, weight)
+        x, dtype = opmath(backend, x)  # float16 in float32, rounded once at the end
         normalized = x - backend.mean(x, axis=axes, keepdims=True)
+        # A second pass takes out the mean's own rounding error, which is all that is left in
+        # a constant row: [1000.1] * 3 would normalize to 0.0193 (PyTorch's Welford: 0).
+        normalized -= backend.mean(normalized, axis=axes, keepdims=True)
         variance = backend.mean(backend.multiply(normalized, normalized), axis=axes,
                                 keepdims=True)
         rstd = 1.0 / backend.sqrt(variance + eps)
         normalized *= rstd
         ctx.axes, ctx.eps, ctx.normalized, ctx.rstd = axes, eps, normalized, rstd
-        ctx.save_for_backward(x, weight)
         if weight is None and bias is None:
-            return normalized
+            return rounded(backend, normalized, dtype)
         out = normalized if weight is None else backend.multiply(normalized, weight)
-        return out if bias is None else backend.add(out, bias)
+        return rounded(backend, out if bias is None else backend.add(out, bias), dtype)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
@@ -41,6 +46,7 @@ class NativeLayerNorm(Function):
         # create_graph: recomputed from x with Tensor ops, so the gradient is differentiable.
         axes = ctx.axes
         centered = x - x.mean(axes, keepdim=True)
+        centered = centered - centered.mean(axes, keepdim=True)  # as the forward's second pass
         rstd = ((centered * centered).mean(axes, keepdim=True) + ctx.eps) ** -0.5
         normalized = centered * rstd
         grad_x = grad_weight = None
@@ -57,7 +63,8 @@ def _layer_norm_backward(ctx: Any, grad: Tensor, weight: Tensor | None, needs_x:
                          needs_weight: bool, needs_bias: bool) -> tuple[Tensor | None, ...]:
     """rstd (g - mean(g) - xhat mean(g xhat)) with g = grad * weight, on saved xhat and rstd."""
     backend, axes = ctx.backend, ctx.axes
-    normalized, g = ctx.normalized, grad._data
+    # float16 in float32, as the forward (the engine rounds each gradient to its input's dtype)
+    normalized, (g, _) = ctx.normalized, opmath(backend, grad._data)
     batch = tuple(range(g.ndim - len(axes)))
     grad_x = grad_weight = grad_bias = None
     if needs_weight:
