@@ -266,6 +266,7 @@ class BernoulliTensor(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, p: Any, *, generator: Any) -> Any:
         backend = ctx.backend
+        ctx.inputs = [(p.shape, backend.dtype_name(p))]
         u = _uniform(backend, generator, a.shape, "float64", "bernoulli_")
         chosen = backend.less(u, backend.astype(backend.broadcast_to(p, a.shape), "float64"))
         return backend.astype(chosen, backend.dtype_name(a))
@@ -273,12 +274,13 @@ class BernoulliTensor(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         needs_input, needs_p = ctx.needs_input_grad
-        grad_p = None
-        if needs_p:
-            shape, dtype = ctx._input_meta[1]
-            grad_p = _wrap(grad._backend.zeros(shape, grad._backend.name_of_dtype(dtype)),
-                           grad._backend)
+        grad_p = _zeros(grad, *ctx.inputs[0]) if needs_p else None
         return (zeros_like(grad) if needs_input else None), grad_p
+
+
+def _zeros(like: Tensor, shape: tuple[int, ...], dtype: str) -> Tensor:
+    """Zeros of `shape` and `dtype` on `like`'s device (a parameter's zero gradient)."""
+    return _wrap(like._backend.zeros(shape, dtype), like._backend)
 
 
 class Bernoulli(Function):
@@ -363,6 +365,7 @@ class Normal(Function):
     def forward(ctx: Any, *arrays: Any, mean: Any, std: Any, shape: tuple[int, ...],
                 generator: Any) -> Any:
         backend = ctx.backend
+        ctx.inputs = [(array.shape, backend.dtype_name(array)) for array in arrays]
         tensors = iter(arrays)
         mean_array = next(tensors) if mean is None else mean
         std_array = next(tensors) if std is None else std
@@ -371,11 +374,10 @@ class Normal(Function):
         return backend.add(backend.multiply(z, std_array), mean_array)
 
     @staticmethod
-    def backward(ctx: Any, *grads: Any) -> Any:
-        grad = grads[0]
-        return tuple(_wrap(grad._backend.zeros(meta[0], grad._backend.name_of_dtype(meta[1])),
-                           grad._backend) if meta is not None else None
-                     for meta in ctx._input_meta)
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        zeros = tuple(_zeros(grad, shape, dtype) if needed else None
+                      for (shape, dtype), needed in zip(ctx.inputs, ctx.needs_input_grad))
+        return zeros if len(zeros) > 1 else zeros[0]
 
 
 class NormalMeanTensor(Normal):
