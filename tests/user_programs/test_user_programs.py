@@ -1,20 +1,22 @@
 """PyTorch's own tutorials and examples, shrunk to run offline, run with `import autodiff as torch`.
 
-Each program in this folder is a PyTorch tutorial or example as a user meets it, changed only
+Each program in `programs/` is a PyTorch tutorial or example as a user meets it, changed only
 where it must be (the import, synthetic or scikit-learn data instead of downloads, a few
 iterations) and ending with assertions that it did what it should. Each runs in a subprocess
-(`_runner.py`) with a timeout; all selected programs start at once on a pool of processes, so the
-folder takes about as long as its slowest programs, not their sum.
+(`_runner.py`) with a timeout, in a temporary working folder; the selected programs are all
+queued at once on a pool as wide as the machine.
 
 A program that stops today on a missing feature is an xfail, strict, whose reason names the
 feature and whose `error` is the text the program stops with: when the feature lands the
 program passes and the strict xfail fails, so the marker must go; when the program stops
 somewhere else, that is a failure too, so the marker always names the first missing feature.
 
-Where PyTorch is installed every program also runs on it (the same text; `_runner.py` makes
-`autodiff` mean `torch`), which shows the shrunk program is right, and programs whose numbers do
-not depend on the random stream compare their `CHECK name value` lines with PyTorch's.
-AUTODIFF_USER_PROGRAMS_TORCH=0 leaves PyTorch out.
+Where PyTorch is installed the same text runs on it too (`_runner.py` makes `autodiff` mean
+`torch`), which shows the shrunk program itself is right: programs whose numbers do not depend
+on the random stream do so in every run and compare their `CHECK name value` lines with
+PyTorch's; AUTODIFF_USER_PROGRAMS_TORCH=all runs every program on PyTorch (a minute more), =0
+none. `python tests/user_programs/test_user_programs.py [autodiff|torch]` prints where each
+program stops today, without the markers.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,52 +57,80 @@ class Program:
 
     @property
     def path(self) -> Path:
-        return HERE / f"{self.file or self.name}.py"
+        return HERE / "programs" / f"{self.file or self.name}.py"
 
+
+# What stops programs today. The reason names the missing feature; the error is the text the
+# program stops with (the last line of its traceback must contain it).
+ACCELERATOR = Stop("torch.accelerator (is_available, current_accelerator)",
+                   "module 'autodiff' has no attribute 'accelerator'")
+SET_DEFAULT_DEVICE = Stop("torch.set_default_device / get_default_device",
+                          "module 'autodiff' has no attribute 'set_default_device'")
+LEGACY_CONSTRUCTORS = Stop("legacy tensor constructors (torch.LongTensor, torch.Tensor(...))",
+                           "module 'autodiff' has no attribute 'LongTensor'")
+RANGE_INDEX = Stop("indexing with a Python range (x[range(n), y])",
+                   "are valid indices (got range)")
+FUNC = Stop("torch.func (grad, vmap, vjp, jvp, jacrev, jacfwd, hessian, functional_call)",
+            "No module named 'autodiff.func'")
+FORWARD_AD = Stop("torch.autograd.forward_ad (dual_level, make_dual, unpack_dual)",
+                  "No module named 'autodiff.autograd.forward_ad'")
+DISTRIBUTIONS = Stop("torch.distributions (Categorical)",
+                     "No module named 'autodiff.distributions'")
+LSTM = Stop("nn.LSTM", "module 'autodiff.nn' has no attribute 'LSTM'")
+LSTM_CELL = Stop("nn.LSTMCell", "module 'autodiff.nn' has no attribute 'LSTMCell'")
+TRANSFORMER = Stop("nn.Transformer (TransformerEncoder, MultiheadAttention)",
+                   "module 'autodiff.nn' has no attribute 'Transformer'")
+BACKENDS = Stop("torch.backends (cudnn.benchmark)", "No module named 'autodiff.backends'")
+CROSS = Stop("torch.cross", "module 'autodiff' has no attribute 'cross'")
 
 PROGRAMS = [
-    Program("basics_tensorqs"),
-    Program("basics_autogradqs"),
-    Program("basics_buildmodel"),
-    Program("basics_quickstart"),
+    # pytorch/tutorials, beginner_source/basics
+    Program("basics_tensorqs", ACCELERATOR, compare=True),
+    Program("basics_autogradqs", compare=True),
+    Program("basics_buildmodel", ACCELERATOR),
+    Program("basics_quickstart", ACCELERATOR),
     Program("basics_optimization"),
     Program("basics_saveloadrun"),
-    Program("introyt_tensors_deeper"),
+    # beginner_source/introyt, blitz, nn_tutorial
+    Program("introyt_tensors_deeper", CROSS, compare=True),
     Program("blitz_autograd"),
     Program("blitz_neural_networks"),
     Program("blitz_cifar10"),
-    Program("nn_tutorial"),
+    Program("nn_tutorial", RANGE_INDEX),
+    # beginner_source/examples_*: Learning PyTorch with Examples
     Program("polynomial_tensor"),
-    Program("polynomial_autograd"),
-    Program("polynomial_custom_function"),
+    Program("polynomial_autograd", ACCELERATOR),
+    Program("polynomial_custom_function", compare=True),
     Program("polynomial_nn"),
     Program("polynomial_optim"),
     Program("polynomial_module"),
     Program("dynamic_net"),
-    Program("char_rnn_classification"),
-    Program("char_rnn_generation"),
-    Program("seq2seq_translation"),
-    Program("per_sample_grads"),
-    Program("ensembling"),
-    Program("neural_tangent_kernels"),
-    Program("jacobians_hessians"),
-    Program("forward_ad_usage"),
-    Program("mnist"),
-    Program("mnist_rnn"),
-    Program("mnist_forward_forward"),
-    Program("vae"),
-    Program("word_language_model"),
-    Program("word_language_model_transformer", file="word_language_model",
+    # intermediate_source
+    Program("char_rnn_classification", SET_DEFAULT_DEVICE),
+    Program("char_rnn_generation", LEGACY_CONSTRUCTORS),
+    Program("seq2seq_translation", LEGACY_CONSTRUCTORS),
+    Program("per_sample_grads", FUNC),
+    Program("ensembling", FUNC),
+    Program("neural_tangent_kernels", FUNC),
+    Program("jacobians_hessians", FUNC),
+    Program("forward_ad_usage", FORWARD_AD),
+    # pytorch/examples
+    Program("mnist", ACCELERATOR),
+    Program("mnist_rnn", LSTM),
+    Program("mnist_forward_forward", ACCELERATOR),
+    Program("vae", ACCELERATOR),
+    Program("word_language_model", TRANSFORMER),
+    Program("word_language_model_transformer", TRANSFORMER, file="word_language_model",
             argv=("--model", "Transformer", "--use-optimizer", "--lr", "0.005")),
-    Program("reinforce"),
-    Program("actor_critic"),
+    Program("reinforce", DISTRIBUTIONS),
+    Program("actor_critic", DISTRIBUTIONS),
     Program("regression"),
-    Program("time_sequence_prediction"),
-    Program("siamese_network"),
+    Program("time_sequence_prediction", LSTM_CELL),
+    Program("siamese_network", ACCELERATOR),
     Program("super_resolution"),
-    Program("dcgan"),
+    Program("dcgan", BACKENDS),
     Program("fast_neural_style"),
-    Program("gcn"),
+    Program("gcn", ACCELERATOR),
 ]
 
 
@@ -133,9 +164,16 @@ class Run:
                 f"\n--- stderr (tail) ---\n{self.stderr[-6000:]}")
 
 
-def torch_runs_wanted() -> bool:
-    return (os.environ.get("AUTODIFF_USER_PROGRAMS_TORCH", "1") != "0"
-            and importlib.util.find_spec("torch") is not None)
+def torch_run_skipped(program: Program) -> str | None:
+    """Why `program` does not run on PyTorch in this session, or None when it does."""
+    wanted = os.environ.get("AUTODIFF_USER_PROGRAMS_TORCH", "compared")
+    if importlib.util.find_spec("torch") is None:
+        return "PyTorch is not installed"
+    if wanted == "0":
+        return "AUTODIFF_USER_PROGRAMS_TORCH=0"
+    if wanted != "all" and not program.compare:
+        return "runs on PyTorch with AUTODIFF_USER_PROGRAMS_TORCH=all"
+    return None
 
 
 def run_program(program: Program, library: str) -> Run:
@@ -177,7 +215,7 @@ LIBRARIES = {"test_program": ("autodiff",), "test_program_under_torch": ("torch"
 
 
 @pytest.fixture(scope="session")
-def runs(request: pytest.FixtureRequest) -> Runs:
+def runs(request: pytest.FixtureRequest) -> Iterator[Runs]:
     wanted: list[tuple[Program, str]] = []
     for item in request.session.items:
         callspec = getattr(item, "callspec", None)
@@ -186,7 +224,7 @@ def runs(request: pytest.FixtureRequest) -> Runs:
             continue
         program: Program = callspec.params["program"]
         for library in LIBRARIES[function]:
-            if library == "torch" and not torch_runs_wanted():
+            if library == "torch" and torch_run_skipped(program):
                 continue
             if (program, library) not in wanted:
                 wanted.append((program, library))
@@ -222,8 +260,9 @@ def test_program(program: Program, runs: Runs) -> None:
 @pytest.mark.parametrize("program", _params(PROGRAMS, stops_apply=False))
 def test_program_under_torch(program: Program, runs: Runs) -> None:
     """The shrunk program itself is right: it runs, assertions and all, on PyTorch."""
-    if not torch_runs_wanted():
-        pytest.skip("PyTorch is not installed (or AUTODIFF_USER_PROGRAMS_TORCH=0)")
+    reason = torch_run_skipped(program)
+    if reason:
+        pytest.skip(reason)
     run = runs.get(program, "torch")
     assert not run.timed_out and run.returncode == 0, run.describe()
 
@@ -234,8 +273,9 @@ COMPARED = [program for program in PROGRAMS if program.compare and program.stop 
 @pytest.mark.parametrize("program", _params(COMPARED, stops_apply=False))
 def test_program_matches_torch(program: Program, runs: Runs) -> None:
     """The numbers a deterministic program checks are PyTorch's."""
-    if not torch_runs_wanted():
-        pytest.skip("PyTorch is not installed (or AUTODIFF_USER_PROGRAMS_TORCH=0)")
+    reason = torch_run_skipped(program)
+    if reason:
+        pytest.skip(reason)
     ours, theirs = runs.get(program, "autodiff"), runs.get(program, "torch")
     assert ours.returncode == 0 and theirs.returncode == 0, ours.describe() + theirs.describe()
     expected = theirs.checks()

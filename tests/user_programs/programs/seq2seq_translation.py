@@ -92,7 +92,7 @@ def readLangs(lang1, lang2, reverse=False):
     lines = ENG_FRA.strip().split('\n')
 
     # Split every line into pairs and normalize
-    pairs = [[normalizeString(s) for s in l.split('\t')] for l in lines]  # noqa: E741
+    pairs = [[normalizeString(s) for s in l.split('\t')] for l in lines]
 
     # Reverse pairs, make Lang instances
     if reverse:

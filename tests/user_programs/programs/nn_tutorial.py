@@ -14,7 +14,7 @@ x_all, y_all = (digits.data / 16.0).astype(np.float32), digits.target.astype(np.
 x_train, y_train, x_valid, y_valid = x_all[:1400], y_all[:1400], x_all[1400:], y_all[1400:]
 print(x_train.shape)
 
-import autodiff as torch  # noqa: E402  (the tutorial imports as it goes)
+import autodiff as torch  # the tutorial imports as it goes
 
 x_train, y_train, x_valid, y_valid = map(
     torch.tensor, (x_train, y_train, x_valid, y_valid)
@@ -86,7 +86,7 @@ print(loss_func(model(xb), yb), accuracy(model(xb), yb))
 scratch_loss = loss_func(model(xb), yb).item()
 
 # Using torch.nn.functional
-import autodiff.nn.functional as F  # noqa: E402
+import autodiff.nn.functional as F
 
 loss_func = F.cross_entropy
 
@@ -99,7 +99,7 @@ print(loss_func(model(xb), yb), accuracy(model(xb), yb))
 assert abs(loss_func(model(xb), yb).item() - scratch_loss) < 1e-5
 
 # Refactor using nn.Module
-from autodiff import nn  # noqa: E402
+from autodiff import nn
 
 
 class Mnist_Logistic(nn.Module):
@@ -153,7 +153,7 @@ fit()
 print(loss_func(model(xb), yb))
 
 # Refactor using optim
-from autodiff import optim  # noqa: E402
+from autodiff import optim
 
 
 def get_model():
@@ -180,7 +180,7 @@ for epoch in range(epochs):
 print(loss_func(model(xb), yb))
 
 # Refactor using Dataset
-from autodiff.utils.data import TensorDataset  # noqa: E402
+from autodiff.utils.data import TensorDataset
 
 train_ds = TensorDataset(x_train, y_train)
 
@@ -199,7 +199,7 @@ for epoch in range(epochs):
 print(loss_func(model(xb), yb))
 
 # Refactor using DataLoader
-from autodiff.utils.data import DataLoader  # noqa: E402
+from autodiff.utils.data import DataLoader
 
 train_ds = TensorDataset(x_train, y_train)
 train_dl = DataLoader(train_ds, batch_size=bs)

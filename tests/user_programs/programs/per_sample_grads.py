@@ -73,7 +73,7 @@ per_sample_grads = compute_sample_grads(data, targets)
 
 print(per_sample_grads[0].shape)
 
-from autodiff.func import functional_call, grad, vmap  # noqa: E402
+from autodiff.func import functional_call, grad, vmap
 
 params = {k: v.detach() for k, v in model.named_parameters()}
 buffers = {k: v.detach() for k, v in model.named_buffers()}

@@ -56,8 +56,8 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-class torchvision:  # noqa: N801  (in place of `import torchvision`)
-    class models:  # noqa: N801
+class torchvision:  # in place of `import torchvision`
+    class models:
         @staticmethod
         def resnet18(weights=None):
             return ResNet()

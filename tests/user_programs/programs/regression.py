@@ -75,4 +75,5 @@ print('==> Actual function:\t' + poly_desc(W_target.view(-1), b_target))
 # -- checks (added for the tests) --
 assert loss < 1e-3, (loss, batch_idx)
 assert torch.allclose(fc.weight.view(-1), W_target.view(-1), atol=0.1)
-assert poly_desc(torch.tensor([1.0, -2.5]), torch.tensor([0.125])) == 'y = +1.00 x^1 -2.50 x^2 +0.12'
+described = poly_desc(torch.tensor([1.0, -2.5]), torch.tensor([0.125]))
+assert described == 'y = +1.00 x^1 -2.50 x^2 +0.12', described

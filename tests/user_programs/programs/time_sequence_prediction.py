@@ -34,7 +34,7 @@ class Sequence(nn.Module):
         self.lstm2 = nn.LSTMCell(51, 51)
         self.linear = nn.Linear(51, 1)
 
-    def forward(self, input, future = 0):  # noqa: E251
+    def forward(self, input, future = 0):
         outputs = []
         h_t = torch.zeros(input.size(0), 51, dtype=torch.double)
         c_t = torch.zeros(input.size(0), 51, dtype=torch.double)

@@ -51,7 +51,7 @@ assert fwAD.unpack_dual(dual_output).tangent is None
 assert torch.allclose(jvp, 2 * primal * tangent)
 
 # Usage with Modules
-import autodiff.nn as nn  # noqa: E402
+import autodiff.nn as nn
 
 model = nn.Linear(5, 5)
 input = torch.randn(16, 5)
@@ -70,7 +70,7 @@ with fwAD.dual_level():
 module_jvp = jvp
 
 # Using the functional Module API (beta)
-from autodiff.func import functional_call  # noqa: E402
+from autodiff.func import functional_call
 
 # We need a fresh module because the functional call requires the
 # the model to have parameters registered.
@@ -132,7 +132,7 @@ assert torch.autograd.gradcheck(Fn.apply, (primal,), check_forward_ad=True,
                                 check_batched_grad=False)
 
 # Functional API (beta)
-import autodiff.func as ft  # noqa: E402
+import autodiff.func as ft
 
 primal0 = torch.randn(10, 10)
 tangent0 = torch.randn(10, 10)
@@ -157,7 +157,7 @@ primal = torch.randn(10, 10)
 tangent = torch.randn(10, 10)
 y = torch.randn(10, 10)
 
-import functools  # noqa: E402
+import functools
 
 new_fn = functools.partial(fn, y=y)
 primal_out, tangent_out = ft.jvp(new_fn, (primal,), (tangent,))

@@ -35,7 +35,7 @@ jacobian = compute_jac(xp)
 print(jacobian.shape)
 print(jacobian[0])  # show first row
 
-from autodiff.func import vjp, vmap  # noqa: E402
+from autodiff.func import vjp, vmap
 
 _, vjp_fn = vjp(partial(predict, weight, bias), x)
 
@@ -44,7 +44,7 @@ ft_jacobian, = vmap(vjp_fn)(unit_vectors)
 # let's confirm both methods compute the same result
 assert torch.allclose(ft_jacobian, jacobian)
 
-from autodiff.func import jacrev  # noqa: E402
+from autodiff.func import jacrev
 
 ft_jacobian = jacrev(predict, argnums=2)(weight, bias, x)
 
@@ -55,7 +55,7 @@ assert torch.allclose(ft_jacobian, jacobian)
 ft_jac_weight, ft_jac_bias = jacrev(predict, argnums=(0, 1))(weight, bias, x)
 
 # Reverse-mode Jacobian (``jacrev``) vs forward-mode Jacobian (``jacfwd``)
-from autodiff.func import jacfwd  # noqa: E402
+from autodiff.func import jacfwd
 
 Din = 32
 Dout = 64
@@ -72,7 +72,7 @@ jac_rev = jacrev(predict, argnums=2)(weight, bias, x)
 assert torch.allclose(jac_fwd, jac_rev, atol=1e-6)
 
 # Hessian computation with functorch.hessian
-from autodiff.func import hessian  # noqa: E402
+from autodiff.func import hessian
 
 # lets reduce the size in order not to overwhelm Colab. Hessians require
 # significant memory:
@@ -118,7 +118,7 @@ batch_hess = compute_batch_hessian(weight, bias, x)
 print(batch_hess.shape)
 
 # Computing Hessian-vector products
-from autodiff.func import grad, jvp  # noqa: E402
+from autodiff.func import grad, jvp
 
 
 def hvp(f, primals, tangents):

@@ -68,7 +68,7 @@ class RNN(nn.Module):
 
 
 # Random item from a list
-def randomChoice(l):  # noqa: E741
+def randomChoice(l):
     return l[random.randint(0, len(l) - 1)]
 
 
@@ -127,7 +127,7 @@ def train(category_tensor, input_line_tensor, target_line_tensor):
 
     for i in range(input_line_tensor.size(0)):
         output, hidden = rnn(category_tensor, input_line_tensor[i], hidden)
-        l = criterion(output, target_line_tensor[i])  # noqa: E741
+        l = criterion(output, target_line_tensor[i])
         loss += l
 
     loss.backward()

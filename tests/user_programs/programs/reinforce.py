@@ -21,7 +21,7 @@ from autodiff.distributions import Categorical
 class CartPoleEnv:
     """gymnasium's CartPole-v1: the same dynamics, observations, rewards and episode limit."""
 
-    class spec:  # noqa: N801
+    class spec:
         reward_threshold = 475.0
 
     def __init__(self):
@@ -57,7 +57,7 @@ class CartPoleEnv:
         pass
 
 
-class gym:  # noqa: N801  (in place of `import gymnasium as gym`)
+class gym:  # in place of `import gymnasium as gym`
     @staticmethod
     def make(name, render_mode=None):
         assert name == 'CartPole-v1'

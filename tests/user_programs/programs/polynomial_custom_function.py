@@ -85,7 +85,8 @@ print(f'Result: y = {a.item()} + {b.item()} * P3({c.item()} + {d.item()} x)')
 
 # -- checks (added for the tests) --
 assert losses[-1] < losses[0] / 5, (losses[0], losses[-1])
-assert y_pred.grad_fn.next_functions[1][0].next_functions[1][0].name() == "LegendrePolynomial3Backward"
+p3_node = y_pred.grad_fn.next_functions[1][0].next_functions[1][0]
+assert p3_node.name() == "LegendrePolynomial3Backward"
 print("CHECK loss_first", losses[0])
 print("CHECK loss_last", losses[-1])
 print("CHECK a", a.item())

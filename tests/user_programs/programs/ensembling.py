@@ -46,11 +46,11 @@ predictions_diff_minibatch_loop = [model(minibatch)
 minibatch = data[0]
 predictions2 = [model(minibatch) for model in models]
 
-from autodiff.func import stack_module_state  # noqa: E402
+from autodiff.func import stack_module_state
 
 params, buffers = stack_module_state(models)
 
-from autodiff.func import functional_call  # noqa: E402
+from autodiff.func import functional_call
 
 # Construct a "stateless" version of one of the models. It is "stateless" in
 # the sense that the parameters are meta Tensors and do not have storage.
@@ -67,7 +67,7 @@ print([p.size(0) for p in params.values()])  # show the leading 'num_models' dim
 # verify minibatch has leading dimension of size 'num_models'
 assert minibatches.shape == (num_models, 16, 1, 8, 8)
 
-from autodiff import vmap  # noqa: E402
+from autodiff import vmap
 
 predictions1_vmap = vmap(fmodel)(params, buffers, minibatches)
 
@@ -79,7 +79,7 @@ predictions2_vmap = vmap(fmodel, in_dims=(0, 0, None))(params, buffers, minibatc
 
 assert torch.allclose(predictions2_vmap, torch.stack(predictions2), atol=1e-3, rtol=1e-5)
 
-from autodiff.utils.benchmark import Timer  # noqa: E402
+from autodiff.utils.benchmark import Timer
 
 without_vmap = Timer(
     stmt="[model(minibatch) for model, minibatch in zip(models, minibatches)]",

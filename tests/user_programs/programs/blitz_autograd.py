@@ -84,7 +84,7 @@ b = x + z
 print(f"Does `b` require gradients?: {b.requires_grad}")
 assert not a.requires_grad and b.requires_grad
 
-from autodiff import nn, optim  # noqa: E402  (imported here, as in the tutorial)
+from autodiff import nn, optim  # imported here, as in the tutorial
 
 model = resnet18(weights="DEFAULT")
 

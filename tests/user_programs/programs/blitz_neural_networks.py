@@ -89,7 +89,7 @@ learning_rate = 0.01
 for f in net.parameters():
     f.data.sub_(f.grad.data * learning_rate)
 
-import autodiff.optim as optim  # noqa: E402  (imported here, as in the tutorial)
+import autodiff.optim as optim  # imported here, as in the tutorial
 
 # create your optimizer
 optimizer = optim.SGD(net.parameters(), lr=0.01)
