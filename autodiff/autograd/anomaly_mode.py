@@ -10,30 +10,13 @@ The switch is global, as PyTorch's is. Off, it costs one attribute test per op.
 from __future__ import annotations
 
 import functools
-import os
-import traceback
 import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..function import Node, _anomaly_state
+from ..node import anomaly_state as _anomaly_state
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# Frames inside the package are not the user's code: the recorded trace stops before them.
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-def _record(node: Node) -> None:
-    stack = traceback.extract_stack()
-    end = len(stack)
-    while end > 0 and stack[end - 1].filename.startswith(_PACKAGE_DIR):
-        end -= 1
-    node._anomaly_trace = traceback.format_list(stack[:end])
-    node._anomaly_parent = _anomaly_state.parent
-
-
-_anomaly_state.record = _record  # type: ignore[method-assign]
 
 
 def is_anomaly_enabled() -> bool:
