@@ -138,10 +138,10 @@ def run_backward(
                 input_grads = _run_post_hooks(node, input_grads, grads)
             if anomaly and anomaly_state.check_nan:
                 _check_nan(node, input_grads)
-            if not retain_graph and node._saved is not None:
-                node._saved = RELEASED
             ready = _pass_on(node, grads, input_grads, buffers, dependencies, heap,
                              None if create_graph else owned)
+            if not retain_graph and node._saved is not None:
+                node._saved = RELEASED
     except BaseException:
         for put_back in reversed(undo):
             put_back()

@@ -549,6 +549,30 @@ def test_a_saved_tensor_returned_as_gradient_is_copied(kind: str, device: str) -
     np.testing.assert_allclose(values(w.grad), 3 * np.exp([0.0, 1.0]), rtol=1e-12)
 
 
+def test_a_saved_input_returned_as_gradient_is_copied(device: str) -> None:
+    """Without retain_graph too (the node frees what it saved after its backward, but the
+    caller still holds the input): `.grad` must not become the input's memory."""
+    from autodiff.function import Function as BuiltinFunction
+
+    class Scale(BuiltinFunction):  # w * x, whose gradient w.r.t. w is x itself
+        @staticmethod
+        def forward(ctx: Any, w: Any, x: Any) -> Any:
+            ctx.save_for_backward(x)
+            return ctx.backend.multiply(w, x)
+
+        @staticmethod
+        def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+            (x,) = ctx.saved_tensors
+            return x, None
+
+    w = autodiff.ones(2, dtype=autodiff.float64, device=device, requires_grad=True)
+    x = autodiff.tensor([2.0, 3.0], dtype=autodiff.float64, device=device)
+    Scale.apply(w, x).sum().backward()
+    w.grad.add_(10)
+    assert values(x).tolist() == [2.0, 3.0]
+    assert values(w.grad).tolist() == [12.0, 13.0]
+
+
 # ----------------------------------------------------------------------------- non-leaf .grad
 NON_LEAF_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
