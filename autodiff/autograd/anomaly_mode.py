@@ -4,7 +4,8 @@ While it is on, every node records the traceback of the user's code that created
 nodes made by a `create_graph` backward, the node whose backward made them); backward checks
 each node's results for NaN and raises PyTorch's "Function 'LogBackward0' returned nan values
 in its 0th output.", and an error inside a node warns with the recorded traceback first.
-The switch is global, as PyTorch's is. Off, it costs one attribute test per op.
+The switch is global, as PyTorch's is. Off, it costs one attribute test per op. The state, and
+the recording of each node's trace, live with the graph node (`node.anomaly_state`).
 """
 
 from __future__ import annotations
