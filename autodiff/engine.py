@@ -94,7 +94,6 @@ def run_backward(
     captured: list[Tensor | None] = [None] * (len(inputs) if inputs is not None else 0)
     undo: list[Callable[[], None]] = []
 
-    heappop = heapq.heappop
     everything = should_execute is None
     anomaly = anomaly_state.enabled
     previous_parent = anomaly_state.parent
@@ -109,7 +108,7 @@ def run_backward(
             if ready is not None:
                 node, ready = ready, None
             elif heap:
-                node = heappop(heap)[1]
+                node = heapq.heappop(heap)[1]
             else:
                 break
             grads = buffers.pop(node)
@@ -133,7 +132,13 @@ def run_backward(
                 continue
             if anomaly:
                 anomaly_state.parent = node  # nodes made by a recorded backward point here
-            input_grads = _call_backward(node, grads, should_execute)
+            if (grads[0] is None and (len(grads) == 1 or all(g is None for g in grads))
+                    and not node._custom):  # no gradient reached a built-in op: skip it
+                input_grads = (None,) * len(node.next_functions)
+            elif should_execute is None or node._custom:  # a custom backward always runs
+                input_grads = node._run_backward(grads)
+            else:
+                input_grads = _run_pruned(node, grads, should_execute)
             if hooked and node._post_hooks is not None:
                 input_grads = _run_post_hooks(node, input_grads, grads)
             if anomaly and anomaly_state.check_nan:
@@ -312,18 +317,6 @@ def _made_here(node: Node, grad: Tensor, grads: list[Any], input_grads: tuple[An
 
 
 # ------------------------------------------------------------------------------- running a node
-def _call_backward(node: Node, grads: list[Any], should_execute: set[Node] | None
-                   ) -> tuple[Any, ...]:
-    """The node's gradients w.r.t. its inputs. A built-in op that no gradient reached is not
-    called (all Nones); a custom Function's backward always runs, as in PyTorch."""
-    if (grads[0] is None and (len(grads) == 1 or all(g is None for g in grads))
-            and not node._custom):
-        return (None,) * len(node.next_functions)
-    if should_execute is None or node._custom:
-        return node._run_backward(grads)
-    return _run_pruned(node, grads, should_execute)
-
-
 def _run_pruned(node: Node, grads: list[Any], should_execute: set[Node]) -> tuple[Any, ...]:
     """A built-in node's backward with only the edges that lead somewhere asked for: its
     formula skips the rest (PyTorch's task_should_compute_output), and the rest are None."""
