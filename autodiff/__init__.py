@@ -10,37 +10,26 @@ from __future__ import annotations
 # Tensor first: tensor.py loads `function` and the op modules once the class exists, and every
 # other module needs that done (see the end of tensor.py).
 from .tensor import Tensor
-# isort: on
 
-from backends import Device as device
+# The rest is grouped by family, as torch's namespace is documented, not sorted by module.
 
-from . import autograd, nn
-from ._printing import set_printoptions
-from .creation import (
-    arange,
-    as_tensor,
-    empty,
-    empty_like,
-    eye,
-    from_numpy,
-    full,
-    full_like,
-    is_tensor,
-    linspace,
-    manual_seed,
-    numel,
-    ones,
-    ones_like,
-    rand,
-    rand_like,
-    randint,
-    randn,
-    randn_like,
-    randperm,
-    tensor,
-    zeros,
-    zeros_like,
+# Namespaces (torch.autograd, torch.nn, torch.linalg, ...)
+from . import (
+    autograd,
+    cuda,
+    distributed,
+    linalg,
+    nn,
+    optim,
+    random,
+    return_types,
+    serialization,
+    utils,
+    viz,
 )
+
+# Devices and dtypes
+from backends import Device as device
 from .dtypes import (
     Size,
     dtype,
@@ -56,7 +45,52 @@ from .dtypes import (
     uint8,
 )
 from .dtypes import bool_ as bool
-from .function import Function
+from .dtypes import float16 as half
+from .dtypes import float32 as float
+from .dtypes import float64 as double
+from .dtypes import int16 as short
+from .dtypes import int32 as int
+from .dtypes import int64 as long
+
+# Creation and random numbers
+from .creation import (
+    arange,
+    as_tensor,
+    asarray,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    frombuffer,
+    full,
+    full_like,
+    is_tensor,
+    linspace,
+    numel,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .generator import Generator
+from .random import (
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+from .utils.dlpack import from_dlpack
+
+# Grad modes and anomaly detection
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -65,61 +99,36 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from .ops.elementwise import (
+from .autograd.anomaly_mode import (
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_anomaly_enabled,
+)
+
+# Arithmetic
+from .ops.arithmetic import (
     add,
-    clamp,
-    clip,
-    cos,
+    addcdiv,
+    addcmul,
     div,
-    eq,
-    exp,
-    ge,
-    gt,
-    isnan,
-    le,
-    log,
-    logical_and,
-    logical_not,
-    logical_or,
-    lt,
-    maximum,
-    minimum,
+    divide,
     mul,
-    ne,
     neg,
     negative,
     pow,
     reciprocal,
     rsub,
-    sigmoid,
-    sin,
-    softplus,
+    square,
     sub,
-    where,
+    true_divide,
 )
-from .ops.linalg import matmul, mm
-from .ops.reduction import mean, sum
-from .ops.shape import (
-    broadcast_to,
-    clone,
-    expand,
-    permute,
-    reshape,
-    squeeze,
-    swapaxes,
-    t,
-    transpose,
-    unsqueeze,
-)
+from .ops.division import floor_divide, remainder
 
-# (issue 3, elementwise and reductions: add exports right below this line)
-# isort: split
-from . import return_types
-from .ops.elementwise import (
+# Unary math
+from .ops.unary import (
     abs,
     absolute,
     acos,
-    allclose,
     arccos,
     arcsin,
     arctan,
@@ -127,71 +136,92 @@ from .ops.elementwise import (
     asin,
     atan,
     atan2,
+    ceil,
+    cos,
+    cosh,
+    erf,
+    exp,
+    expm1,
+    fix,
+    floor,
+    log,
+    log1p,
+    log2,
+    log10,
+    round,
+    rsqrt,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    tan,
+    tanh,
+    trunc,
+)
+
+# Activations and softmax
+from .ops.activation import relu, sigmoid, softplus
+from .ops.softmax import log_softmax, softmax
+
+# Comparisons, logic and bitwise ops
+from .ops.comparison import (
+    allclose,
     bitwise_and,
     bitwise_not,
     bitwise_or,
     bitwise_xor,
-    ceil,
-    clamp_max,
-    clamp_min,
-    cosh,
-    divide,
+    eq,
     equal,
-    erf,
-    expm1,
-    fix,
-    floor,
-    floor_divide,
+    ge,
     greater,
     greater_equal,
+    gt,
     isclose,
     isfinite,
     isinf,
-    lerp,
+    isnan,
+    le,
     less,
     less_equal,
-    log1p,
-    log2,
-    log10,
+    logical_and,
+    logical_not,
+    logical_or,
     logical_xor,
+    lt,
+    ne,
     not_equal,
-    relu,
-    remainder,
-    round,
-    rsqrt,
-    sign,
-    sinh,
-    sqrt,
-    square,
-    tan,
-    tanh,
-    true_divide,
-    trunc,
-)
-from .ops.reduction import (
-    all,
-    amax,
-    amin,
-    any,
-    argmax,
-    argmin,
-    cumprod,
-    cumsum,
-    logsumexp,
-    max,
-    min,
-    norm,
-    prod,
-    std,
-    var,
 )
 
-# (issue 3, shape and indexing: add exports right below this line)
-# isort: off
-from .ops.diagonal import diagonal, trace, tril, triu
-from .ops.indexing import narrow, select
-from .ops.inplace import addcdiv, addcmul
+# Selection: where, maximum/minimum, clamp, lerp
+from .ops.selection import clamp, clamp_max, clamp_min, clip, lerp, maximum, minimum, where
+
+# Reductions
+from .ops.reduction import all, any, logsumexp, mean, norm, prod, std, sum, var
+from .ops.minmax import amax, amin, argmax, argmin, max, min
+from .ops.cumulative import cumprod, cumsum
+
+# Shape, views and copies
+from .ops.shape import (
+    broadcast_to,
+    expand,
+    flatten,
+    movedim,
+    permute,
+    reshape,
+    squeeze,
+    swapaxes,
+    swapdims,
+    t,
+    transpose,
+    unflatten,
+    unsqueeze,
+)
+from .ops.shape import movedim as moveaxis
+from .ops.conversion import clone
 from .ops.joining import cat, chunk, concat, concatenate, flip, roll, split, stack, tile, unbind
+
+# Indexing, gather and scatter, diagonals
+from .ops.indexing import narrow, select
 from .ops.scatter import (
     gather,
     index_add,
@@ -201,47 +231,19 @@ from .ops.scatter import (
     scatter_add,
     take_along_dim,
 )
-from .ops.shape import flatten, movedim, swapdims, unflatten
-from .ops.shape import movedim as moveaxis
+from .ops.diagonal import diagonal, trace, tril, triu
+
+# Linear algebra
+from .ops.matmul import bmm, dot, ger, matmul, mm, mv, outer
+from .ops.einsum import einsum, inner, tensordot
+from .ops.decompositions import det, inverse, slogdet
+
+# nn functions torch exposes at the top level
+from .ops.normalization import layer_norm
+
+# Saving and printing
+from .serialization import load, save
+from ._printing import set_printoptions
 # isort: on
 
-# (issue 3, linear algebra and nn.functional: add exports right below this line)
-# isort: split
-from . import linalg
-from .ops.einsum import einsum, inner, tensordot
-from .ops.linalg import bmm, dot, ger, mv, outer
-from .ops.matrix import det, inverse, slogdet
-from .ops.nn_ops import layer_norm
-from .ops.softmax import log_softmax, softmax
-
-# (issue 4, autograd: add exports right below this line)
-# isort: split
-from .autograd.anomaly_mode import (
-    is_anomaly_check_nan_enabled,
-    is_anomaly_enabled,
-    set_anomaly_enabled,
-)
-
-# (issue 5, devices: add exports right below this line)
-# isort: split
-from . import cuda
-
-# (issue 6, nn / optim / save / utils / viz: add exports right below this line)
-# isort: split
-from . import optim, utils, viz
-from .serialization import load, save
-from .utils.data import Generator
-
-# (issue 7, distributed: add exports right below this line)
-# isort: split
-from . import distributed
-
-half = float16
-float = float32
-double = float64
-short = int16
-int = int32
-long = int64
-
 __version__ = "0.1.0"
-

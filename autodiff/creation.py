@@ -1,14 +1,18 @@
-"""Creation functions: tensor, zeros, ones, full, eye, arange, rand, randn, ..._like."""
+"""Creation functions: tensor, zeros, ones, full, eye, arange, rand, randn, randint, randperm,
+..._like."""
 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
-import backends
-from backends import get_backend
+from backends import get_backend, interop
+from backends.dlpack import is_capsule
 
 from . import dtypes
+from .generator import draw
+from .ops._promotion import checked_number
 from .tensor import Tensor, _wrap
 
 
@@ -64,8 +68,19 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
     if dtype is not None:
         name = dtypes.to_dtype(dtype).name
         if backend.dtype_name(array) != name:
+            if not isinstance(data, Tensor) and not _is_array(data) and array.size:
+                _check_fits(backend, array, name)
             array = backend.astype(array, name)
     return _finish(array, backend, requires_grad)
+
+
+def _check_fits(backend: Any, array: Any, name: str) -> None:
+    """Python numbers given for an integer dtype must fit it, as PyTorch checks them."""
+    kind = dtypes.BY_NAME[name]
+    if kind.is_floating_point or kind is dtypes.bool_ or backend.is_bool(array.dtype):
+        return
+    for extreme in (backend.min(array), backend.max(array)):
+        checked_number(backend.item(extreme), name, type_name=name)
 
 
 def _is_array(data: Any) -> bool:
@@ -82,20 +97,115 @@ def _unwrap_nested(data: Any) -> Any:
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    if isinstance(data, Tensor) and dtype is None and device is None:
-        return data
+    """`data` as a tensor, sharing memory where it can: a Tensor is returned itself (or
+    converted with `to`, recording the conversion), a NumPy array or DLPack producer is wrapped
+    without a copy unless `dtype`/`device` ask for another; anything else is copied."""
+    if isinstance(data, Tensor):
+        return _converted(data, dtype, device)
+    if interop.is_numpy_array(data):
+        return _converted(from_numpy(data), dtype, device)
+    if hasattr(data, "__dlpack__"):
+        from .utils.dlpack import from_dlpack  # utils imports this module
+
+        return _converted(from_dlpack(data), dtype, device)
     return tensor(data, dtype=dtype, device=device)
 
 
-def from_numpy(array: Any) -> Tensor:
-    """A CPU tensor sharing memory with a NumPy array."""
+def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
+            requires_grad: bool | None = None) -> Tensor:
+    """`torch.asarray`: `obj` (a tensor, NumPy array or scalar, DLPack capsule or producer,
+    buffer, scalar or sequence) as a tensor, sharing its memory unless `dtype`/`device` differ
+    or `copy=True`; `copy=False` refuses to copy. requires_grad=None keeps a tensor's (and its
+    history); when the result is `obj` itself, requires_grad=True/False sets obj's flag, as in
+    PyTorch."""
+    if isinstance(obj, Tensor):
+        result = obj
+    elif interop.is_numpy_array(obj):
+        result = from_numpy(obj)
+    elif interop.is_numpy_scalar(obj):
+        if copy is False:
+            raise RuntimeError("can't alias NumPy scalars. Either remove copy=False or transform "
+                               "it in a ndarray. ")
+        cpu = get_backend("cpu")
+        result = _wrap(cpu.from_numpy(interop.scalar_array(obj)), cpu)
+        copy = None  # already a copy
+    elif is_capsule(obj) or hasattr(obj, "__dlpack__"):
+        from .utils.dlpack import from_dlpack  # utils imports this module
+
+        result = from_dlpack(obj)
+    elif interop.is_buffer(obj):
+        result = frombuffer(obj, dtype=dtypes.get_default_dtype() if dtype is None else dtype)
+    else:
+        if copy is False:
+            raise ValueError("can't alias arbitrary sequence into a tensor.")
+        return tensor(obj, dtype=dtype, device=device, requires_grad=bool(requires_grad))
+    kind = result.dtype if dtype is None else dtypes.to_dtype(dtype)
+    backend = result._backend if device is None else get_backend(_full_device(device))
+    if kind is not result.dtype or backend is not result._backend:
+        if copy is False:
+            if kind is not result.dtype:
+                raise ValueError(
+                    f"can't alias tensor with dtype '{dtypes.SCALAR_TYPE_NAMES[result.dtype.name]}'"
+                    f" into dtype '{dtypes.SCALAR_TYPE_NAMES[kind.name]}'.")
+            raise ValueError(f"can't alias tensor from device '{result.device}' to "
+                             f"'{backend.device}'.")
+        result = result.to(backend.device, kind)
+    elif copy:
+        result = result.clone()
+    if not isinstance(obj, Tensor):
+        if requires_grad:
+            result._set_requires_grad(True, "Only Tensors of floating point and complex dtype "
+                                            "can require gradients")
+        return result
+    if requires_grad is None:
+        if obj.requires_grad:
+            warnings.warn(
+                "torch.asarray: unspecified requires_grad now defaults to obj.requires_grad "
+                "instead of False. Pass requires_grad=False explicitly to get the old behavior "
+                "and silence this warning.", UserWarning, stacklevel=2)
+    elif requires_grad and not result.requires_grad:
+        result._set_requires_grad(True, "Only Tensors of floating point and complex dtype can "
+                                        "require gradients")
+    elif not requires_grad and result.requires_grad:
+        result = result.requires_grad_(False) if result.is_leaf else result.detach()
+    return result
+
+
+def _converted(data: Tensor, dtype: Any, device: Any) -> Tensor:
+    """`data` itself, or converted to `dtype`/`device` (recorded, like `to`)."""
+    kind = data.dtype if dtype is None else dtypes.to_dtype(dtype)
+    backend = data._backend if device is None else get_backend(_full_device(device))
+    if kind is data.dtype and backend is data._backend:
+        return data
+    return data.to(backend.device, kind)
+
+
+def _full_device(device: Any) -> Any:
+    """A device with its index ("cuda" is the current CUDA device, as `to` resolves it)."""
+    return get_backend(device).device
+
+
+def from_numpy(ndarray: Any) -> Tensor:
+    """A CPU tensor over a NumPy array's memory (no copy), with torch.from_numpy's checks: a
+    dtype autodiff has, no negative strides, native byte order."""
     backend = get_backend("cpu")
-    return _wrap(backend.from_numpy(array), backend)
+    return _wrap(backend.from_numpy(interop.shareable_array(ndarray)), backend)
+
+
+def frombuffer(buffer: Any, *, dtype: Any = None, count: int = -1, offset: int = 0,
+               requires_grad: bool = False) -> Tensor:
+    """A 1-D CPU tensor over an object's buffer (bytes, bytearray, memoryview, array.array...),
+    `count` elements of `dtype` from byte `offset`, without copying."""
+    if dtype is None:
+        raise TypeError('frombuffer() missing 1 required positional arguments: "dtype"')
+    backend = get_backend("cpu")
+    array = interop.buffer_array(buffer, dtypes.to_dtype(dtype).name, count, offset)
+    return _finish(array, backend, requires_grad)
 
 
 def _factory(kernel: str, size: tuple[Any, ...], dtype: Any, device: Any,
              requires_grad: bool) -> Tensor:
-    """zeros, ones, empty, rand, randn: `backend.<kernel>(shape, dtype)`, default float."""
+    """zeros, ones, empty: `backend.<kernel>(shape, dtype)`, default float."""
     backend = _device_backend(device)
     array = getattr(backend, kernel)(_size(size), _float_dtype(dtype))
     return _finish(array, backend, requires_grad)
@@ -122,6 +232,7 @@ def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()  # a number: any device's full() takes one
     kind = dtypes.scalar_dtype(fill_value) if dtype is None else dtypes.to_dtype(dtype)
+    fill_value = checked_number(fill_value, kind.name)
     shape = _size((size,) if isinstance(size, int) else tuple(size))
     return _finish(backend.full(shape, fill_value, kind.name), backend, requires_grad)
 
@@ -164,32 +275,45 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
                    requires_grad)
 
 
-def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-         generator: Any = None) -> Tensor:
-    """Uniform on [0, 1) from the device's generator (seeded by `manual_seed`)."""
-    return _factory("rand", size, dtype, device, requires_grad)
+def _draw(function: str, kind: str, size: tuple[Any, ...], dtype: Any, device: Any,
+          requires_grad: bool, generator: Any) -> Tensor:
+    """rand, randn: `backend.<kind>(shape, dtype)` from `generator`, default float."""
+    backend = _device_backend(device)
+    array = draw(function, backend, generator, kind, _size(size), _float_dtype(dtype))
+    return _finish(array, backend, requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          generator: Any = None) -> Tensor:
-    """Standard normal from the device's generator (seeded by `manual_seed`)."""
-    return _factory("randn", size, dtype, device, requires_grad)
+def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1), from `generator` or the device's default generator."""
+    return _draw("rand", "rand", size, dtype, device, requires_grad, generator)
 
 
-def randint(low: int, high: Any = None, size: Any = None, *, dtype: Any = None,
-            device: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal, from `generator` or the device's default generator."""
+    return _draw("randn", "randn", size, dtype, device, requires_grad, generator)
+
+
+def randint(low: int, high: Any = None, size: Any = None, *, generator: Any = None,
+            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers drawn uniformly from [low, high) (`randint(high, size)`: from [0, high))."""
     if size is None:
         low, high, size = 0, low, high
     backend = _device_backend(device)
     kind = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
     shape = _size((size,) if isinstance(size, int) else tuple(size))
-    return _finish(backend.randint(low, high, shape, kind.name), backend, requires_grad)
+    array = draw("randint", backend, generator, "randint", low, high, shape, kind.name)
+    return _finish(array, backend, requires_grad)
 
 
-def randperm(n: int, *, dtype: Any = None, device: Any = None) -> Tensor:
+def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """0 .. n-1 in random order."""
     backend = _device_backend(device)
     kind = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
-    return _wrap(backend.randperm(n, kind.name), backend)
+    array = draw("randperm", backend, generator, "randperm", n, kind.name)
+    return _finish(array, backend, requires_grad)
 
 
 def _like(kernel: str, input: Tensor, dtype: Any, device: Any, requires_grad: bool,
@@ -222,19 +346,22 @@ def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
     return _like("empty", input, dtype, device, requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+def rand_like(input: Tensor, *, generator: Any = None, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    return _like("rand", input, dtype, device, requires_grad)
+    return _draw_like("rand_like", "rand", input, dtype, device, requires_grad, generator)
 
 
-def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-               requires_grad: bool = False) -> Tensor:
-    return _like("randn", input, dtype, device, requires_grad)
+def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None,
+               device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _draw_like("randn_like", "randn", input, dtype, device, requires_grad, generator)
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the generator of every device, now and for devices first used later."""
-    backends.seed_all(int(seed))
+def _draw_like(function: str, kind: str, input: Tensor, dtype: Any, device: Any,
+               requires_grad: bool, generator: Any) -> Tensor:
+    backend = input._backend if device is None else get_backend(device)
+    kind_dtype = input.dtype if dtype is None else dtypes.to_dtype(dtype)
+    array = draw(function, backend, generator, kind, input._data.shape, kind_dtype.name)
+    return _finish(array, backend, requires_grad)
 
 
 def is_tensor(obj: object) -> bool:

@@ -6,10 +6,14 @@ False and 0. The rest raise the backend's message naming what is missing and how
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import backends
 from backends import Device
+
+from .generator import Generator, _check_seed
+from .tensor import Tensor
 
 
 def is_available() -> bool:
@@ -51,18 +55,70 @@ def memory_allocated(device: Any = None) -> int:
     return backends.cuda_memory_allocated(device)
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the generator of the current CUDA device."""
-    backends.get_backend("cuda").seed_generator(int(seed))
+# ----------------------------------------------------------------------------- random numbers
+# Seeding is safe without CUDA (nothing to seed, as in PyTorch); reading or setting a state needs
+# the device.
+def manual_seed(seed: Any) -> None:
+    """Seed the default generator of the current CUDA device."""
+    seed = _check_seed(int(seed))
+    if is_available():
+        _default_generator(None).manual_seed(seed)
 
 
-def manual_seed_all(seed: int) -> None:
-    """Seed the generators of every CUDA device, now and for devices first used later."""
-    backends.seed_all(int(seed), device_type="cuda")
+def manual_seed_all(seed: Any) -> None:
+    """Seed the default generators of every CUDA device, now and for devices first used
+    later."""
+    backends.seed_all(_check_seed(int(seed)), device_type="cuda")
+
+
+def seed() -> None:
+    """Seed the current CUDA device's default generator from the operating system."""
+    if is_available():
+        _default_generator(None).seed()
+
+
+def seed_all() -> None:
+    """Seed every CUDA device's default generator with one seed from the operating system."""
+    if is_available():
+        manual_seed_all(_default_generator(0).seed())
+
+
+def initial_seed() -> int:
+    """The seed the current CUDA device's default generator started from."""
+    return _default_generator(None).initial_seed()
+
+
+def get_rng_state(device: Any = "cuda") -> Tensor:
+    """The state of `device`'s default generator (a CPU uint8 tensor)."""
+    return _default_generator(device).get_state()
+
+
+def get_rng_state_all() -> list[Tensor]:
+    return [get_rng_state(index) for index in range(device_count())]
+
+
+def set_rng_state(new_state: Tensor, device: Any = "cuda") -> None:
+    """Restore `device`'s default generator to a state `get_rng_state` returned."""
+    _default_generator(device).set_state(new_state)
+
+
+def set_rng_state_all(new_states: Iterable[Tensor]) -> None:
+    for index, state in enumerate(new_states):
+        set_rng_state(state, index)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "default_generators":  # as in PyTorch, one per device; empty without CUDA
+        return tuple(_default_generator(index) for index in range(device_count()))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _default_generator(device: Any) -> Generator:
+    return Generator._default(backends.get_backend(_cuda(device)))
 
 
 def _cuda(device: Any) -> Any:
-    if device is None:
+    if device is None or device == "cuda":
         return "cuda"
     parsed = Device(device)  # a bare int is a CUDA ordinal
     if parsed.type != "cuda":

@@ -11,10 +11,10 @@ falls back to an SVD for singular ones). A singular or not positive-definite inp
 
 from __future__ import annotations
 
-from backends.linalg import LinAlgError
+from backends.decompositions import LinAlgError
 
-from .ops.linalg import matmul
-from .ops.matrix import SlogdetResult, cholesky, det, inv, slogdet, solve
+from .ops.decompositions import SlogdetResult, cholesky, det, inv, slogdet, solve
+from .ops.matmul import matmul
 from .ops.norm import matrix_norm, norm, vector_norm
 
 __all__ = [

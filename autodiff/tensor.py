@@ -9,8 +9,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from backends import Backend, Device, get_backend
+from backends.interop import array_protocol
 
-from . import dtypes
+from . import _printing, dtypes
 from .dtypes import Size
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RemovableHandle
@@ -30,6 +31,10 @@ _NON_LEAF_GRAD_WARNING = (
 class Tensor:
     """An n-dimensional array on a device that can record the ops applied to it."""
 
+    _data: Any
+    _backend: Backend
+    __hash__ = object.__hash__  # == is elementwise; tensors hash by identity, as in PyTorch
+
     # Defaults live on the class, so making a Tensor sets only what differs (the hot path).
     _requires_grad = False
     grad_fn: Node | None = None
@@ -42,10 +47,13 @@ class Tensor:
     _hooks: list[Callable[..., Any]] | None = None
     _post_accumulate_hooks: list[Callable[..., Any]] | None = None
     _retains_grad = False
-    _data: Any
-    _backend: Backend
 
-    __hash__ = object.__hash__  # == is elementwise; tensors hash by identity, as in PyTorch
+    # View bookkeeping (ops/views.py): how a view replays from its base, why it may not be
+    # replayed (made in no_grad mode, or one of several views from one op), and how many times
+    # a base's history was changed by in-place ops (its views follow it).
+    _view_chain: tuple[Any, ...] | None = None
+    _view_error: tuple[str, Any] | None = None
+    _history = 0
 
     def __init__(self, data: Any = (), dtype: Any = None, device: Any = None) -> None:
         """`Tensor(data)` builds a float tensor, like `torch.Tensor`; prefer `autodiff.tensor`."""
@@ -55,7 +63,7 @@ class Tensor:
         self._data = made._data
         self._backend = made._backend
 
-    # ------------------------------------------------------------------------- data and metadata
+    # ------------------------------------------------------------------------- metadata
     @property
     def data(self) -> Tensor:
         """The same values, detached from the graph (and from in-place checks: use with care)."""
@@ -92,7 +100,7 @@ class Tensor:
 
     @property
     def dtype(self) -> dtypes.dtype:
-        return dtypes.BY_NAME[self._backend._dtype_names[self._data.dtype]]
+        return dtypes.BY_NAME[self._backend.dtype_name(self._data)]
 
     @property
     def device(self) -> Device:
@@ -117,35 +125,7 @@ class Tensor:
     def element_size(self) -> int:
         return self.dtype.itemsize
 
-    def item(self) -> Any:
-        if self.numel() != 1:
-            raise RuntimeError(
-                f"a Tensor with {self.numel()} elements cannot be converted to Scalar"
-            )
-        return self._backend.item(self._data)
-
-    def tolist(self) -> Any:
-        return self._backend.tolist(self._data)
-
-    def numpy(self, *, force: bool = False) -> Any:
-        """The values as a NumPy array (sharing memory on the CPU)."""
-        if self._requires_grad and _grad_state.enabled and not force:
-            raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                "instead."
-            )
-        if self._backend.device.type != "cpu" and not force:
-            raise TypeError(
-                f"can't convert {self._backend.device} device type tensor to numpy. Use "
-                "Tensor.cpu() to copy the tensor to host memory first."
-            )
-        return self._backend.to_numpy(self._data)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        array = self.numpy()
-        return array if dtype is None else array.astype(dtype)
-
-    # ------------------------------------------------------------------------- autograd state
+    # ------------------------------------------------------------------------- autograd
     @property
     def requires_grad(self) -> bool:
         return self._requires_grad
@@ -242,7 +222,6 @@ class Tensor:
         """Add the gradient of this tensor w.r.t. each leaf into the leaf's `.grad`."""
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
-    # (issue 4, autograd API: add methods right below this line)
     @property
     def output_nr(self) -> int:
         """Which output of its grad_fn this tensor is."""
@@ -279,6 +258,664 @@ class Tensor:
         """This leaf's AccumulateGrad node, made once and shared while a graph holds it."""
         return AccumulateGrad.of(self)
 
+    # --------------------------- arithmetic and its operators (each in-place form beside its twin)
+    def __add__(self, other: Any) -> Tensor:
+        return _arithmetic.Add.apply(self, other)
+
+    __radd__ = __add__  # addition and multiplication commute
+
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _arithmetic.add(self, other, alpha=alpha)
+
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _inplace.add_(self, other, alpha=alpha)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _arithmetic.Sub.apply(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _arithmetic.rsub(self, other)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _arithmetic.sub(self, other, alpha=alpha)
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _inplace.sub_(self, other, alpha=alpha)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _arithmetic.Mul.apply(self, other)
+
+    __rmul__ = __mul__
+
+    def mul(self, other: Any) -> Tensor:
+        return _arithmetic.mul(self, other)
+
+    def mul_(self, other: Any) -> Tensor:
+        return _inplace.mul_(self, other)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _arithmetic.Div.apply(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _arithmetic.rdiv(self, other)
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return _arithmetic.div(self, other, rounding_mode=rounding_mode)
+
+    divide = div
+
+    def true_divide(self, other: Any) -> Tensor:
+        return _arithmetic.div(self, other)
+
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return _inplace.div_(self, other, rounding_mode=rounding_mode)
+
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _division.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _division.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _division.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _division.remainder(other, self)
+
+    floor_divide, remainder = __floordiv__, __mod__
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return _arithmetic.pow(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return _arithmetic.rpow(self, base)
+
+    def __neg__(self) -> Tensor:
+        return _arithmetic.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    neg, pow = __neg__, __pow__
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return _inplace.pow_(self, exponent)
+
+    __ipow__ = pow_
+    negative = neg
+
+    def neg_(self) -> Tensor:
+        return _inplace.method_("neg", self)
+
+    negative_ = neg_
+
+    def reciprocal(self) -> Tensor:
+        return _arithmetic.reciprocal(self)
+
+    def reciprocal_(self) -> Tensor:
+        return _inplace.method_("reciprocal", self)
+
+    def square(self) -> Tensor:
+        return _arithmetic.square(self)
+
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return _arithmetic.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return _inplace.addcmul_(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return _arithmetic.addcdiv(self, tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return _inplace.addcdiv_(self, tensor1, tensor2, value=value)
+
+    # ------------------------------------------------------------------------- unary math
+    def exp(self) -> Tensor:
+        return _unary.exp(self)
+
+    def exp_(self) -> Tensor:
+        return _inplace.method_("exp", self)
+
+    def log(self) -> Tensor:
+        return _unary.log(self)
+
+    def log_(self) -> Tensor:
+        return _inplace.method_("log", self)
+
+    def expm1(self) -> Tensor:
+        return _unary.expm1(self)
+
+    def log1p(self) -> Tensor:
+        return _unary.log1p(self)
+
+    def log2(self) -> Tensor:
+        return _unary.log2(self)
+
+    def log10(self) -> Tensor:
+        return _unary.log10(self)
+
+    def erf(self) -> Tensor:
+        return _unary.erf(self)
+
+    def sqrt(self) -> Tensor:
+        return _unary.sqrt(self)
+
+    def sqrt_(self) -> Tensor:
+        return _inplace.method_("sqrt", self)
+
+    def rsqrt(self) -> Tensor:
+        return _unary.rsqrt(self)
+
+    def abs(self) -> Tensor:
+        return _unary.abs(self)
+
+    absolute = __abs__ = abs
+
+    def abs_(self) -> Tensor:
+        return _inplace.method_("abs", self)
+
+    def sign(self) -> Tensor:
+        return _unary.sign(self)
+
+    def floor(self) -> Tensor:
+        return _unary.floor(self)
+
+    def ceil(self) -> Tensor:
+        return _unary.ceil(self)
+
+    def round(self, *, decimals: int = 0) -> Tensor:
+        return _unary.round(self, decimals=decimals)
+
+    def trunc(self) -> Tensor:
+        return _unary.trunc(self)
+
+    fix = trunc
+
+    def sin(self) -> Tensor:
+        return _unary.sin(self)
+
+    def cos(self) -> Tensor:
+        return _unary.cos(self)
+
+    def tan(self) -> Tensor:
+        return _unary.tan(self)
+
+    def asin(self) -> Tensor:
+        return _unary.asin(self)
+
+    def acos(self) -> Tensor:
+        return _unary.acos(self)
+
+    def atan(self) -> Tensor:
+        return _unary.atan(self)
+
+    def atan2(self, other: Tensor) -> Tensor:
+        return _unary.atan2(self, other)
+
+    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+
+    def tanh(self) -> Tensor:
+        return _unary.tanh(self)
+
+    def tanh_(self) -> Tensor:
+        return _inplace.method_("tanh", self)
+
+    def sinh(self) -> Tensor:
+        return _unary.sinh(self)
+
+    def cosh(self) -> Tensor:
+        return _unary.cosh(self)
+
+    # --------------------------------------------------------------------- activations and softmax
+    def sigmoid(self) -> Tensor:
+        return _activation.sigmoid(self)
+
+    def sigmoid_(self) -> Tensor:
+        return _inplace.method_("sigmoid", self)
+
+    def relu(self) -> Tensor:
+        return _activation.relu(self)
+
+    def relu_(self) -> Tensor:
+        return _inplace.method_("relu", self)
+
+    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return _softmax.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return _softmax.log_softmax(self, dim, dtype)
+
+    # ------------------------ comparisons, logic and bitwise ops (bool tensors, outside the graph)
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _comparison.eq(self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _comparison.ne(self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _comparison.lt(self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _comparison.le(self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _comparison.gt(self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _comparison.ge(self, other)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
+
+    def logical_and(self, other: Tensor) -> Tensor:
+        return _comparison.logical_and(self, other)
+
+    def logical_or(self, other: Tensor) -> Tensor:
+        return _comparison.logical_or(self, other)
+
+    def logical_xor(self, other: Tensor) -> Tensor:
+        return _comparison.logical_xor(self, other)
+
+    def logical_not(self) -> Tensor:
+        return _comparison.logical_not(self)
+
+    def __and__(self, other: Any) -> Tensor:
+        return _comparison.bitwise_and(self, other)
+
+    def __or__(self, other: Any) -> Tensor:
+        return _comparison.bitwise_or(self, other)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _comparison.bitwise_xor(self, other)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+    bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
+
+    def __invert__(self) -> Tensor:
+        return _comparison.invert(self)
+
+    def bitwise_not(self) -> Tensor:
+        return _comparison.bitwise_not(self)
+
+    def isnan(self) -> Tensor:
+        return _comparison.isnan(self)
+
+    def isinf(self) -> Tensor:
+        return _comparison.isinf(self)
+
+    def isfinite(self) -> Tensor:
+        return _comparison.isfinite(self)
+
+    def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> Tensor:
+        return _comparison.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:
+        return _comparison.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other: Tensor) -> bool:
+        return _comparison.equal(self, other)
+
+    # ---------------------------------------------- selection: clamp, maximum/minimum, lerp, where
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        return _selection.clamp(self, min, max)
+
+    clip = clamp
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        return _inplace.clamp_(self, min, max)
+
+    clip_ = clamp_
+
+    def clamp_min(self, min: Any) -> Tensor:
+        return _selection.clamp_min(self, min)
+
+    def clamp_max(self, max: Any) -> Tensor:
+        return _selection.clamp_max(self, max)
+
+    def maximum(self, other: Tensor) -> Tensor:
+        return _selection.maximum(self, other)
+
+    def minimum(self, other: Tensor) -> Tensor:
+        return _selection.minimum(self, other)
+
+    def lerp(self, end: Tensor, weight: Any) -> Tensor:
+        return _selection.lerp(self, end, weight)
+
+    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
+        return _inplace.lerp_(self, end, weight)
+
+    def where(self, condition: Tensor, other: Any) -> Tensor:
+        return _selection.where(condition, self, other)
+
+    # ------------------------------------------------------------------------- reductions
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return _reduction.sum(self, dim, keepdim, dtype=dtype)
+
+    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return _reduction.mean(self, dim, keepdim, dtype=dtype)
+
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return _reduction.prod(self, dim, keepdim, dtype=dtype)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return _minmax.max(self, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return _minmax.min(self, dim, keepdim)
+
+    def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        return _minmax.amax(self, dim, keepdim)
+
+    def amin(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        return _minmax.amin(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _minmax.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _minmax.argmin(self, dim, keepdim)
+
+    def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+            correction: Any = None) -> Tensor:
+        return _reduction.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+            correction: Any = None) -> Tensor:
+        return _reduction.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        return _reduction.logsumexp(self, dim, keepdim)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+             dtype: Any = None) -> Tensor:
+        return _reduction.norm(self, p, dim, keepdim, dtype)
+
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return _cumulative.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return _cumulative.cumprod(self, dim, dtype=dtype)
+
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _reduction.any(self, dim, keepdim)
+
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _reduction.all(self, dim, keepdim)
+
+    # ------------------------------------------------------------------------- shape and views
+    def reshape(self, *shape: Any) -> Tensor:
+        return _shape.reshape(self, *shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return _shape.reshape(self, other._data.shape)
+
+    def view(self, *shape: Any) -> Tensor:
+        return _shape.view(self, *shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return _shape.view(self, other._data.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim: int, sizes: Any) -> Tensor:
+        return _shape.unflatten(self, dim, sizes)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        return _shape.expand(self, *sizes)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return _shape.expand_as(self, other)
+
+    def broadcast_to(self, size: Any) -> Tensor:
+        return _shape.broadcast_to(self, size)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return _shape.permute(self, *dims)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return _shape.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims = transpose
+
+    def t(self) -> Tensor:
+        return _shape.t(self)
+
+    @property
+    def T(self) -> Tensor:
+        return _shape.numpy_T(self)
+
+    @property
+    def mT(self) -> Tensor:
+        return _shape.matrix_T(self)
+
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        return _shape.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _shape.unsqueeze(self, dim)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        return _shape.squeeze(self, dim)
+
+    def sum_to_size(self, *size: Any) -> Tensor:
+        return _shape.sum_to_size(self, _shape.shape_arg(size))
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return _joining.repeat(self, *sizes)
+
+    def tile(self, *dims: Any) -> Tensor:
+        return _joining.tile(self, _shape.shape_arg(dims))
+
+    def flip(self, *dims: Any) -> Tensor:
+        return _joining.flip(self, *dims)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        return _joining.roll(self, shifts, dims)
+
+    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.split(self, split_size, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.unbind(self, dim)
+
+    # ----------------------------------------------------- indexing, gather and scatter, diagonals
+    def __getitem__(self, key: Any) -> Tensor:
+        return _indexing.getitem(self, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _indexing.setitem(self, key, value)
+
+    def narrow(self, dim: int, start: Any, length: int) -> Tensor:
+        return _indexing.narrow(self, dim, start, length)
+
+    def select(self, dim: int, index: int) -> Tensor:
+        return _indexing.select(self, dim, index)
+
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        return _scatter.gather(self, dim, index)
+
+    def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
+        return _scatter.take_along_dim(self, indices, dim)
+
+    def scatter(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+        return _scatter.scatter(self, dim, index, src, value=value)
+
+    def scatter_(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+        return _inplace.call_(self, _scatter.scatter, dim, index, src, value=value)
+
+    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return _scatter.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return _inplace.call_(self, _scatter.scatter_add, dim, index, src)
+
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        return _scatter.index_select(self, dim, index)
+
+    def index_add(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        return _scatter.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_add_(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        return _inplace.call_(self, _scatter.index_add, dim, index, source, alpha=alpha)
+
+    def index_put(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+        return _indexing.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+        return _indexing.index_put_(self, indices, values, accumulate)
+
+    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
+        return _scatter.masked_fill(self, mask, value)
+
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        return _inplace.masked_fill_(self, mask, value)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return _diagonal.diagonal(self, offset, dim1, dim2)
+
+    def trace(self) -> Tensor:
+        return _diagonal.trace(self)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return _diagonal.tril(self, diagonal)
+
+    def tril_(self, diagonal: int = 0) -> Tensor:
+        return _inplace.call_(self, _diagonal.tril, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return _diagonal.triu(self, diagonal)
+
+    def triu_(self, diagonal: int = 0) -> Tensor:
+        return _inplace.call_(self, _diagonal.triu, diagonal)
+
+    # ---------------------------------------------------------------- filling and copying in place
+    def zero_(self) -> Tensor:
+        return _inplace.zero_(self)
+
+    def fill_(self, value: Any) -> Tensor:
+        return _inplace.fill_(self, value)
+
+    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        return _inplace.copy_(self, src)
+
+    # ------------------------------------------------------------------------- linear algebra
+    def __matmul__(self, other: Tensor) -> Tensor:
+        return _matmul.matmul(self, other)
+
+    def __rmatmul__(self, other: Tensor) -> Tensor:
+        return _matmul.matmul(other, self)
+
+    matmul = __matmul__
+
+    def mm(self, mat2: Tensor) -> Tensor:
+        return _matmul.mm(self, mat2)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        return _matmul.bmm(self, mat2)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        return _matmul.mv(self, vec)
+
+    def dot(self, other: Tensor) -> Tensor:
+        return _matmul.dot(self, other)
+
+    def inner(self, other: Tensor) -> Tensor:
+        return _einsum.inner(self, other)
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        return _matmul.outer(self, vec2)
+
+    ger = outer
+
+    def det(self) -> Tensor:
+        return _decompositions.det(self)
+
+    def inverse(self) -> Tensor:
+        return _decompositions.inv(self)
+
+    def slogdet(self) -> Any:
+        return _decompositions.slogdet(self)
+
+    # -------------------------------------------------------------- conversion to Python and NumPy
+    def item(self) -> Any:
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"a Tensor with {self.numel()} elements cannot be converted to Scalar"
+            )
+        return self._backend.item(self._data)
+
+    def tolist(self) -> Any:
+        return self._backend.tolist(self._data)
+
+    def numpy(self, *, force: bool = False) -> Any:
+        """The values as a NumPy array (sharing memory on the CPU)."""
+        if self._requires_grad and _grad_state.enabled and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        if self._backend.device.type != "cpu" and not force:
+            raise TypeError(
+                f"can't convert {self._backend.device} device type tensor to numpy. Use "
+                "Tensor.cpu() to copy the tensor to host memory first."
+            )
+        return self._backend.to_numpy(self._data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        """NumPy's array protocol: the tensor's memory (CPU), copied only when asked or needed."""
+        return array_protocol(self.numpy(), dtype, copy)
+
+    def __dlpack__(self, *, stream: Any = -1, max_version: Any = None, dl_device: Any = None,
+                   copy: Any = None) -> Any:
+        """A DLPack capsule sharing this tensor's memory (see `autodiff.utils.dlpack`)."""
+        from .utils import dlpack
+
+        return dlpack.export(self, stream, max_version, dl_device, copy)
+
+    def __dlpack_device__(self) -> tuple[Any, int]:
+        from .utils import dlpack
+
+        return dlpack.device_of(self)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return int(self._data.shape[0])
+
+    def __iter__(self) -> Any:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(_joining.unbind(self, 0))
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(
+                "Boolean value of Tensor with more than one value is ambiguous"
+            )
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
     # ------------------------------------------------------------------------- pickle and copy
     def __reduce_ex__(self, protocol: Any) -> Any:
         """Pickle as (class, device, host array, requires_grad): the backend and the graph stay
@@ -314,675 +951,42 @@ class Tensor:
             return format(self._backend.item(self._data), spec)
         return object.__format__(self, spec)
 
-    # ------------------------------------------------------------------------- Python protocol
-    def __len__(self) -> int:
-        if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return int(self._data.shape[0])
-
-    def __bool__(self) -> bool:
-        if self.numel() != 1:
-            raise RuntimeError(
-                "Boolean value of Tensor with more than one value is ambiguous"
-            )
-        return bool(self.item())
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
-
-    def __index__(self) -> int:
-        if self.dtype.is_floating_point or self.numel() != 1:
-            raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.item())
-
-    # ------------------------------------------------------------------------- arithmetic
-    def __add__(self, other: Any) -> Tensor:
-        return _elementwise.Add.apply(self, other)
-
-    __radd__ = __add__  # addition and multiplication commute
-
-    def __sub__(self, other: Any) -> Tensor:
-        return _elementwise.Sub.apply(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _elementwise.rsub(self, other)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return _elementwise.Mul.apply(self, other)
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return _elementwise.Div.apply(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _elementwise.rdiv(self, other)
-
-    def __pow__(self, exponent: Any) -> Tensor:
-        return _elementwise.pow(self, exponent)
-
-    def __rpow__(self, base: Any) -> Tensor:
-        return _elementwise.rpow(self, base)
-
-    def __neg__(self) -> Tensor:
-        return _elementwise.neg(self)
-
-    def __pos__(self) -> Tensor:
-        return self
-
-    def __matmul__(self, other: Tensor) -> Tensor:
-        return _linalg.matmul(self, other)
-
-    def __rmatmul__(self, other: Tensor) -> Tensor:
-        return _linalg.matmul(other, self)
-
-    # Comparisons and logic return bool tensors outside the graph.
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _elementwise.eq(self, other)
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _elementwise.ne(self, other)
-
-    def __lt__(self, other: Any) -> Tensor:
-        return _elementwise.lt(self, other)
-
-    def __le__(self, other: Any) -> Tensor:
-        return _elementwise.le(self, other)
-
-    def __gt__(self, other: Any) -> Tensor:
-        return _elementwise.gt(self, other)
-
-    def __ge__(self, other: Any) -> Tensor:
-        return _elementwise.ge(self, other)
-
-    def __and__(self, other: Any) -> Tensor:
-        return _elementwise.bitwise_and(self, other)
-
-    def __or__(self, other: Any) -> Tensor:
-        return _elementwise.bitwise_or(self, other)
-
-    def __invert__(self) -> Tensor:
-        return _elementwise.invert(self)
-
-    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return _elementwise.add(self, other, alpha=alpha)
-
-    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return _elementwise.sub(self, other, alpha=alpha)
-
-    def mul(self, other: Any) -> Tensor:
-        return _elementwise.mul(self, other)
-
-    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-        return _elementwise.div(self, other, rounding_mode=rounding_mode)
-
-    neg, pow = __neg__, __pow__
-
-    def exp(self) -> Tensor:
-        return _elementwise.exp(self)
-
-    def log(self) -> Tensor:
-        return _elementwise.log(self)
-
-    def sin(self) -> Tensor:
-        return _elementwise.sin(self)
-
-    def cos(self) -> Tensor:
-        return _elementwise.cos(self)
-
-    def sigmoid(self) -> Tensor:
-        return _elementwise.sigmoid(self)
-
-    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
-        return _elementwise.clamp(self, min, max)
-
-    clip = clamp
-
-    matmul = __matmul__
-
-    # ------------------------------------------------------------------------- more elementwise
-    # (issue 3, elementwise: add methods right below this line)
-    def __floordiv__(self, other: Any) -> Tensor:
-        return _elementwise.floor_divide(self, other)
-
-    def __rfloordiv__(self, other: Any) -> Tensor:
-        return _elementwise.floor_divide(other, self)
-
-    def __mod__(self, other: Any) -> Tensor:
-        return _elementwise.remainder(self, other)
-
-    def __rmod__(self, other: Any) -> Tensor:
-        return _elementwise.remainder(other, self)
-
-    def __xor__(self, other: Any) -> Tensor:
-        return _elementwise.bitwise_xor(self, other)
-
-    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
-
-    divide = div
-
-    def true_divide(self, other: Any) -> Tensor:
-        return _elementwise.div(self, other)
-
-    floor_divide, remainder = __floordiv__, __mod__
-
-    negative = neg
-
-    def reciprocal(self) -> Tensor:
-        return _elementwise.reciprocal(self)
-
-    def square(self) -> Tensor:
-        return _elementwise.square(self)
-
-    def sqrt(self) -> Tensor:
-        return _elementwise.sqrt(self)
-
-    def rsqrt(self) -> Tensor:
-        return _elementwise.rsqrt(self)
-
-    def expm1(self) -> Tensor:
-        return _elementwise.expm1(self)
-
-    def log1p(self) -> Tensor:
-        return _elementwise.log1p(self)
-
-    def log2(self) -> Tensor:
-        return _elementwise.log2(self)
-
-    def log10(self) -> Tensor:
-        return _elementwise.log10(self)
-
-    def erf(self) -> Tensor:
-        return _elementwise.erf(self)
-
-    def abs(self) -> Tensor:
-        return _elementwise.abs(self)
-
-    absolute = __abs__ = abs
-
-    def sign(self) -> Tensor:
-        return _elementwise.sign(self)
-
-    def floor(self) -> Tensor:
-        return _elementwise.floor(self)
-
-    def ceil(self) -> Tensor:
-        return _elementwise.ceil(self)
-
-    def round(self, *, decimals: int = 0) -> Tensor:
-        return _elementwise.round(self, decimals=decimals)
-
-    def trunc(self) -> Tensor:
-        return _elementwise.trunc(self)
-
-    fix = trunc
-
-    def tan(self) -> Tensor:
-        return _elementwise.tan(self)
-
-    def tanh(self) -> Tensor:
-        return _elementwise.tanh(self)
-
-    def sinh(self) -> Tensor:
-        return _elementwise.sinh(self)
-
-    def cosh(self) -> Tensor:
-        return _elementwise.cosh(self)
-
-    def asin(self) -> Tensor:
-        return _elementwise.asin(self)
-
-    def acos(self) -> Tensor:
-        return _elementwise.acos(self)
-
-    def atan(self) -> Tensor:
-        return _elementwise.atan(self)
-
-    def atan2(self, other: Tensor) -> Tensor:
-        return _elementwise.atan2(self, other)
-
-    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
-
-    def relu(self) -> Tensor:
-        return _elementwise.relu(self)
-
-    def clamp_min(self, min: Any) -> Tensor:
-        return _elementwise.clamp_min(self, min)
-
-    def clamp_max(self, max: Any) -> Tensor:
-        return _elementwise.clamp_max(self, max)
-
-    def maximum(self, other: Tensor) -> Tensor:
-        return _elementwise.maximum(self, other)
-
-    def minimum(self, other: Tensor) -> Tensor:
-        return _elementwise.minimum(self, other)
-
-    def lerp(self, end: Tensor, weight: Any) -> Tensor:
-        return _elementwise.lerp(self, end, weight)
-
-    def where(self, condition: Tensor, other: Any) -> Tensor:
-        return _elementwise.where(condition, self, other)
-
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
-    not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
-
-    def logical_and(self, other: Tensor) -> Tensor:
-        return _elementwise.logical_and(self, other)
-
-    def logical_or(self, other: Tensor) -> Tensor:
-        return _elementwise.logical_or(self, other)
-
-    def logical_xor(self, other: Tensor) -> Tensor:
-        return _elementwise.logical_xor(self, other)
-
-    def logical_not(self) -> Tensor:
-        return _elementwise.logical_not(self)
-
-    bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
-
-    def bitwise_not(self) -> Tensor:
-        return _elementwise.bitwise_not(self)
-
-    def isnan(self) -> Tensor:
-        return _elementwise.isnan(self)
-
-    def isinf(self) -> Tensor:
-        return _elementwise.isinf(self)
-
-    def isfinite(self) -> Tensor:
-        return _elementwise.isfinite(self)
-
-    def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
-                equal_nan: bool = False) -> Tensor:
-        return _elementwise.isclose(self, other, rtol, atol, equal_nan)
-
-    def allclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
-                 equal_nan: bool = False) -> bool:
-        return _elementwise.allclose(self, other, rtol, atol, equal_nan)
-
-    def equal(self, other: Tensor) -> bool:
-        return _elementwise.equal(self, other)
-
-    # ------------------------------------------------------------------------- reductions
-    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-        return _reduction.sum(self, dim, keepdim, dtype=dtype)
-
-    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-        return _reduction.mean(self, dim, keepdim, dtype=dtype)
-
-    # ------------------------------------------------------------------------- more reductions
-    # (issue 3, reductions: add methods right below this line)
-    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-        return _reduction.prod(self, dim, keepdim, dtype=dtype)
-
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return _reduction.max(self, dim, keepdim)
-
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return _reduction.min(self, dim, keepdim)
-
-    def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
-        return _reduction.amax(self, dim, keepdim)
-
-    def amin(self, dim: Any = (), keepdim: bool = False) -> Tensor:
-        return _reduction.amin(self, dim, keepdim)
-
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _reduction.argmax(self, dim, keepdim)
-
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _reduction.argmin(self, dim, keepdim)
-
-    def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-            correction: Any = None) -> Tensor:
-        return _reduction.var(self, dim, unbiased, keepdim, correction=correction)
-
-    def std(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-            correction: Any = None) -> Tensor:
-        return _reduction.std(self, dim, unbiased, keepdim, correction=correction)
-
-    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
-        return _reduction.logsumexp(self, dim, keepdim)
-
-    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False,
-             dtype: Any = None) -> Tensor:
-        return _reduction.norm(self, p, dim, keepdim, dtype)
-
-    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
-        return _reduction.cumsum(self, dim, dtype=dtype)
-
-    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
-        return _reduction.cumprod(self, dim, dtype=dtype)
-
-    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _reduction.any(self, dim, keepdim)
-
-    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _reduction.all(self, dim, keepdim)
-
-    # ------------------------------------------------------------------------- linear algebra
-    # (issue 3, linear algebra: add methods right below this line)
-    def mm(self, mat2: Tensor) -> Tensor:
-        return _linalg.mm(self, mat2)
-
-    def bmm(self, mat2: Tensor) -> Tensor:
-        return _linalg.bmm(self, mat2)
-
-    def mv(self, vec: Tensor) -> Tensor:
-        return _linalg.mv(self, vec)
-
-    def dot(self, other: Tensor) -> Tensor:
-        return _linalg.dot(self, other)
-
-    def inner(self, other: Tensor) -> Tensor:
-        return _einsum.inner(self, other)
-
-    def outer(self, vec2: Tensor) -> Tensor:
-        return _linalg.outer(self, vec2)
-
-    ger = outer
-
-    def det(self) -> Tensor:
-        return _matrix.det(self)
-
-    def inverse(self) -> Tensor:
-        return _matrix.inv(self)
-
-    def slogdet(self) -> Any:
-        return _matrix.slogdet(self)
-
-    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
-        return _softmax.softmax(self, dim, dtype)
-
-    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
-        return _softmax.log_softmax(self, dim, dtype)
-
-    # ------------------------------------------------------------------------- indexing
-    # (issue 3, shape/indexing: add methods right below this line)
-
-    # View bookkeeping (ops/views.py): how a view replays from its base, why it may not be
-    # replayed (made in no_grad mode, or one of several views from one op), and how many times
-    # a base's history was changed by in-place ops (its views follow it).
-    _view_chain: tuple[Any, ...] | None = None
-    _view_error: tuple[str, Any] | None = None
-    _history = 0
-
-    def __getitem__(self, key: Any) -> Tensor:
-        return _indexing.getitem(self, key)
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        _indexing.setitem(self, key, value)
-
-    def __iter__(self) -> Any:
-        if self._data.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return iter(_joining.unbind(self, 0))
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return _shape.flatten(self, start_dim, end_dim)
-
-    def unflatten(self, dim: int, sizes: Any) -> Tensor:
-        return _shape.unflatten(self, dim, sizes)
-
-    def view_as(self, other: Tensor) -> Tensor:
-        return _shape.view(self, other._data.shape)
-
-    def reshape_as(self, other: Tensor) -> Tensor:
-        return _shape.reshape(self, other._data.shape)
-
-    def expand_as(self, other: Tensor) -> Tensor:
-        return _shape.expand_as(self, other)
-
-    def broadcast_to(self, size: Any) -> Tensor:
-        return _shape.broadcast_to(self, size)
-
-    def movedim(self, source: Any, destination: Any) -> Tensor:
-        return _shape.movedim(self, source, destination)
-
-    moveaxis = movedim
-
-    def repeat(self, *sizes: Any) -> Tensor:
-        return _joining.repeat(self, *sizes)
-
-    def tile(self, *dims: Any) -> Tensor:
-        return _joining.tile(self, _shape.shape_arg(dims))
-
-    def flip(self, *dims: Any) -> Tensor:
-        return _joining.flip(self, *dims)
-
-    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
-        return _joining.roll(self, shifts, dims)
-
-    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        return _joining.split(self, split_size, dim)
-
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        return _joining.chunk(self, chunks, dim)
-
-    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
-        return _joining.unbind(self, dim)
-
-    def narrow(self, dim: int, start: Any, length: int) -> Tensor:
-        return _indexing.narrow(self, dim, start, length)
-
-    def select(self, dim: int, index: int) -> Tensor:
-        return _indexing.select(self, dim, index)
-
-    def gather(self, dim: int, index: Tensor) -> Tensor:
-        return _scatter.gather(self, dim, index)
-
-    def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
-        return _scatter.take_along_dim(self, indices, dim)
-
-    def scatter(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
-        return _scatter.scatter(self, dim, index, src, value=value)
-
-    def scatter_(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
-        return _inplace.call_(self, _scatter.scatter, dim, index, src, value=value)
-
-    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
-        return _scatter.scatter_add(self, dim, index, src)
-
-    def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
-        return _inplace.call_(self, _scatter.scatter_add, dim, index, src)
-
-    def index_select(self, dim: int, index: Tensor) -> Tensor:
-        return _scatter.index_select(self, dim, index)
-
-    def index_add(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
-        return _scatter.index_add(self, dim, index, source, alpha=alpha)
-
-    def index_add_(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
-        return _inplace.call_(self, _scatter.index_add, dim, index, source, alpha=alpha)
-
-    def index_put_(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
-        return _indexing.index_put_(self, indices, values, accumulate)
-
-    def index_put(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
-        return _indexing.index_put(self, indices, values, accumulate)
-
-    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
-        return _scatter.masked_fill(self, mask, value)
-
-    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
-        return _inplace.masked_fill_(self, mask, value)
-
-    def tril(self, diagonal: int = 0) -> Tensor:
-        return _diagonal.tril(self, diagonal)
-
-    def tril_(self, diagonal: int = 0) -> Tensor:
-        return _inplace.call_(self, _diagonal.tril, diagonal)
-
-    def triu(self, diagonal: int = 0) -> Tensor:
-        return _diagonal.triu(self, diagonal)
-
-    def triu_(self, diagonal: int = 0) -> Tensor:
-        return _inplace.call_(self, _diagonal.triu, diagonal)
-
-    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-        return _diagonal.diagonal(self, offset, dim1, dim2)
-
-    def trace(self) -> Tensor:
-        return _diagonal.trace(self)
-
-    # In place (the rest of the family is in the "in place" section below).
-    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
-        return _inplace.copy_(self, src)
-
-    def pow_(self, exponent: Any) -> Tensor:
-        return _inplace.pow_(self, exponent)
-
-    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
-        return _inplace.clamp_(self, min, max)
-
-    clip_ = clamp_
-
-    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-        return _inplace.addcmul(self, tensor1, tensor2, value=value)
-
-    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-        return _inplace.addcmul_(self, tensor1, tensor2, value=value)
-
-    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-        return _inplace.addcdiv(self, tensor1, tensor2, value=value)
-
-    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-        return _inplace.addcdiv_(self, tensor1, tensor2, value=value)
-
-    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
-        return _inplace.lerp_(self, end, weight)
-
-    def exp_(self) -> Tensor:
-        return _inplace.method_("exp", self)
-
-    def neg_(self) -> Tensor:
-        return _inplace.method_("neg", self)
-
-    negative_ = neg_
-
-    def sqrt_(self) -> Tensor:
-        return _inplace.method_("sqrt", self)
-
-    def abs_(self) -> Tensor:
-        return _inplace.method_("abs", self)
-
-    def sigmoid_(self) -> Tensor:
-        return _inplace.method_("sigmoid", self)
-
-    def relu_(self) -> Tensor:
-        return _inplace.method_("relu", self)
-
-    def tanh_(self) -> Tensor:
-        return _inplace.method_("tanh", self)
-
-    def log_(self) -> Tensor:
-        return _inplace.method_("log", self)
-
-    def reciprocal_(self) -> Tensor:
-        return _inplace.method_("reciprocal", self)
-
-    __ipow__ = pow_
-
-    # ------------------------------------------------------------------------- shape
-    def reshape(self, *shape: Any) -> Tensor:
-        return _shape.reshape(self, *shape)
-
-    def view(self, *shape: Any) -> Tensor:
-        return _shape.view(self, *shape)
-
-    def expand(self, *sizes: Any) -> Tensor:
-        return _shape.expand(self, *sizes)
-
-    def permute(self, *dims: Any) -> Tensor:
-        return _shape.permute(self, *dims)
-
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
-        return _shape.transpose(self, dim0, dim1)
-
-    swapaxes = swapdims = transpose
-
-    def t(self) -> Tensor:
-        return _shape.t(self)
-
-    @property
-    def T(self) -> Tensor:
-        return _shape.numpy_T(self)
-
-    @property
-    def mT(self) -> Tensor:
-        return _shape.matrix_T(self)
-
-    def unsqueeze(self, dim: int) -> Tensor:
-        return _shape.unsqueeze(self, dim)
-
-    def squeeze(self, dim: Any = None) -> Tensor:
-        return _shape.squeeze(self, dim)
-
-    def sum_to_size(self, *size: Any) -> Tensor:
-        return _shape.sum_to_size(self, _shape.shape_arg(size))
-
-    # ------------------------------------------------------------------------- copies and dtypes
+    # ------------------------------------------------------------------------- devices and dtypes
+    # Last in the class: below these, `int`, `float` and `bool` in an annotation would name the
+    # methods (mypy).
     def clone(self) -> Tensor:
-        return _shape.clone(self)
+        return _conversion.clone(self)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`."""
-        return _shape.to(self, *args, **kwargs)
+        return _conversion.to(self, *args, **kwargs)
 
     def type_as(self, other: Tensor) -> Tensor:
-        return _shape.to(self, other.dtype)
+        return _conversion.to(self, other.dtype)
 
     def float(self) -> Tensor:
-        return _shape.to(self, dtypes.float32)
+        return _conversion.to(self, dtypes.float32)
 
     def double(self) -> Tensor:
-        return _shape.to(self, dtypes.float64)
+        return _conversion.to(self, dtypes.float64)
 
     def half(self) -> Tensor:
-        return _shape.to(self, dtypes.float16)
+        return _conversion.to(self, dtypes.float16)
 
     def long(self) -> Tensor:
-        return _shape.to(self, dtypes.int64)
+        return _conversion.to(self, dtypes.int64)
 
     def int(self) -> Tensor:
-        return _shape.to(self, dtypes.int32)
+        return _conversion.to(self, dtypes.int32)
 
     def bool(self) -> Tensor:
-        return _shape.to(self, dtypes.bool_)
+        return _conversion.to(self, dtypes.bool_)
 
     def cpu(self) -> Tensor:
-        return _shape.to(self, "cpu")
+        return _conversion.to(self, "cpu")
 
     def cuda(self, device: Any = None) -> Tensor:
-        return _shape.to(self, "cuda" if device is None else _cuda_device(device))
-
-    # ------------------------------------------------------------------------- devices
-    # (issue 5, devices: add methods right below this line)
-
-    # ------------------------------------------------------------------------- in place
-    def zero_(self) -> Tensor:
-        return _inplace.zero_(self)
-
-    def fill_(self, value: Any) -> Tensor:
-        return _inplace.fill_(self, value)
-
-    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return _inplace.add_(self, other, alpha=alpha)
-
-    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return _inplace.sub_(self, other, alpha=alpha)
-
-    def mul_(self, other: Any) -> Tensor:
-        return _inplace.mul_(self, other)
-
-    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-        return _inplace.div_(self, other, rounding_mode=rounding_mode)
-
-    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+        return _conversion.to(self, "cuda" if device is None else _cuda_device(device))
 
 
 def _wrap(data: Any, backend: Backend) -> Tensor:
@@ -1025,20 +1029,29 @@ def _cuda_device(device: Any) -> Any:
 
 _new = object.__new__
 
-# The op modules build Tensors and Tensor's methods call them, so they are imported here, once
-# the class they need exists (the one deliberate import cycle of the package).
-from . import _printing, autograd  # noqa: E402
+# The op modules (and `autograd`) build Tensors and Tensor's methods call them, so they are
+# imported here, once the class they need exists (the one deliberate import cycle of the
+# package).
+from . import autograd  # noqa: E402
+from .ops import activation as _activation  # noqa: E402
+from .ops import arithmetic as _arithmetic  # noqa: E402
+from .ops import comparison as _comparison  # noqa: E402
+from .ops import conversion as _conversion  # noqa: E402
+from .ops import cumulative as _cumulative  # noqa: E402
+from .ops import decompositions as _decompositions  # noqa: E402
 from .ops import diagonal as _diagonal  # noqa: E402
+from .ops import division as _division  # noqa: E402
 from .ops import einsum as _einsum  # noqa: E402
-from .ops import elementwise as _elementwise  # noqa: E402
 from .ops import indexing as _indexing  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
 from .ops import joining as _joining  # noqa: E402
-from .ops import linalg as _linalg  # noqa: E402
-from .ops import matrix as _matrix  # noqa: E402
+from .ops import matmul as _matmul  # noqa: E402
+from .ops import minmax as _minmax  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
 from .ops import scatter as _scatter  # noqa: E402
+from .ops import selection as _selection  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import softmax as _softmax  # noqa: E402
+from .ops import unary as _unary  # noqa: E402
 
 __all__ = ["Tensor"]

@@ -8,17 +8,19 @@ install never touches them. The `cuda_*` functions are what `autodiff.cuda` is m
 from __future__ import annotations
 
 import importlib
+import secrets
 import threading
 import warnings
 from types import ModuleType
 
-from .base import Backend, broadcast_shapes
+from .base import DEFAULT_SEED, Backend, broadcast_shapes
 from .device import DEVICE_TYPES, Device, parse_device
 
 __all__ = [
-    "DEVICE_TYPES", "Backend", "Device", "broadcast_shapes", "cuda_current_device",
-    "cuda_device_count", "cuda_device_name", "cuda_empty_cache", "cuda_memory_allocated",
-    "cuda_set_device", "get_backend", "parse_device", "seed_all",
+    "DEFAULT_SEED", "DEVICE_TYPES", "Backend", "Device", "broadcast_shapes",
+    "cuda_current_device", "cuda_device_count", "cuda_device_name", "cuda_empty_cache",
+    "cuda_memory_allocated", "cuda_set_device", "device_count", "get_backend",
+    "nondeterministic_seed", "parse_device", "seed_all", "seed_all_in_child",
 ]
 
 # Every backend made so far, by the Devices and strings that name it ("cpu", "cpu:0" and
@@ -36,7 +38,7 @@ for _module in (r"(autodiff|backends)(\.|$)", r"array_api_strict(\.|$)"):
 
 _backends: dict[object, Backend] = {}
 _lock = threading.Lock()
-_seed = 0
+_seed: int | None = None  # set by seed_all(seed): every generator made later starts from it
 _seed_by_type: dict[str, int] = {}  # set by seed_all(seed, device_type) for one device type
 
 _NO_CUPY = (
@@ -46,8 +48,9 @@ _NO_CUPY = (
 
 
 def seed_all(seed: int, device_type: str | None = None) -> None:
-    """Reseed every backend's generator (or only those of `device_type`); backends made later
-    start from the same seed."""
+    """Reseed every backend's default generator (or only those of `device_type`); backends made
+    later start from the same seed. Until then, as in PyTorch, the CPU's starts from a random
+    seed and every other device's from `DEFAULT_SEED`."""
     global _seed
     if device_type is None:
         _seed = seed
@@ -57,6 +60,36 @@ def seed_all(seed: int, device_type: str | None = None) -> None:
     for backend in set(_backends.values()):
         if device_type is None or backend.device.type == device_type:
             backend.seed_generator(seed)
+
+
+def seed_all_in_child(seed: int) -> None:
+    """seed_all for a process made by fork (a DataLoader worker): CUDA backends inherited from
+    the parent are left alone, as a CUDA context does not survive fork and touching one there
+    fails; every other backend is reseeded, and backends made later start from `seed`."""
+    global _seed
+    _seed = seed
+    _seed_by_type.clear()
+    for backend in set(_backends.values()):
+        if backend.device.type != "cuda":
+            backend.seed_generator(seed)
+
+
+def nondeterministic_seed() -> int:
+    """A seed from the operating system's entropy (an unsigned 64-bit integer)."""
+    return secrets.randbits(64)
+
+
+def device_count(device_type: str) -> int:
+    """How many devices of `device_type` there are (0 when none can be had). Never raises."""
+    if device_type == "cpu":
+        return 1
+    if device_type == "cuda":
+        return cuda_device_count()
+    try:
+        from .strict_backend import DEVICE_COUNT
+    except ImportError:
+        return 0
+    return DEVICE_COUNT
 
 
 def get_backend(device: object = "cpu") -> Backend:
@@ -77,7 +110,11 @@ def _get_backend_slow(name: object) -> Backend:
             backend = _backends.get(canonical)
             if backend is None:
                 backend = _create_backend(canonical)
-                backend.seed_generator(_seed_by_type.get(canonical.type, _seed))
+                seed = _seed_by_type.get(canonical.type, _seed)
+                if seed is None and canonical.type == "cpu":
+                    seed = nondeterministic_seed()
+                if seed is not None:
+                    backend.seed_generator(seed)
                 _backends[canonical] = backend
     if not (device.type == "cuda" and device.index is None):
         _backends[device] = backend

@@ -5,18 +5,21 @@ A subclass per library (NumPy, CuPy, array-api-strict) overrides only what the l
 differently: scatter-add, random numbers, host transfer, fused kernels, synchronisation. The tape
 (`autodiff/`) calls nothing else, so a new backend is one subclass of this class.
 
-Elementwise functions whose array-API signature is already what the tape needs are bound straight
-onto the instance (`self.exp = xp.exp`): one attribute lookup and no extra Python frame per op.
+Its two base classes declare the rest once each: `Primitives` (`primitives.py`), the namespace's
+functions bound straight onto the instance (`self.exp = xp.exp`), and `Kernels` (`kernels.py`),
+the fused kernels, which a backend runs as Python or compiles (`bind_kernel`).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from . import kernels
 from .device import Device
+from .kernels import KERNELS, Composite, Kernel, Kernels
+from .primitives import PRIMITIVES, Primitives
 
 Array = Any
 Shape = tuple[int, ...]
@@ -25,124 +28,49 @@ DTYPE_NAMES = (
     "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
 )
 
-# Taken from the namespace as they are: same name, same signature as the tape calls them.
-DIRECT_FUNCTIONS = (
-    "add", "subtract", "multiply", "divide", "negative", "pow", "exp", "expm1", "log", "log1p",
-    "log2", "log10", "sqrt", "abs", "sign", "sin", "cos", "tan", "tanh", "sinh", "cosh", "asin",
-    "acos", "atan", "atan2", "floor", "ceil", "round", "trunc", "maximum", "minimum", "where",
-    "equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "logical_and",
-    "logical_or", "logical_not", "logical_xor", "isnan", "isinf", "isfinite", "square", "clip",
-    "sum", "prod", "max", "min", "mean", "argmax", "argmin", "matmul", "tensordot", "reshape",
-    "permute_dims", "broadcast_to", "expand_dims", "squeeze", "concat", "stack", "flip", "roll",
-    "take", "take_along_axis", "sort", "argsort", "nonzero", "tile", "repeat", "floor_divide",
-    "remainder", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_invert", "any", "all",
-    "zeros_like", "ones_like", "cumulative_sum", "cumulative_prod",
-)
+DEFAULT_SEED = 67280421310721  # PyTorch's: the initial seed of a generator nobody seeded
 
 
-class Backend:
+class RandomGenerator(Protocol):
+    """A backend's stream of random numbers (`Backend.new_generator`). Its state is bytes: the
+    initial seed and wherever the stream has got to."""
+
+    initial_seed: int
+
+    @property
+    def kind(self) -> str: ...  # the algorithm, named in errors ("PCG64")
+    @property
+    def state_size(self) -> int: ...  # len(get_state())
+
+    def manual_seed(self, seed: int) -> None: ...
+    def get_state(self) -> bytes: ...
+    def set_state(self, state: bytes) -> None: ...
+
+
+class Backend(Primitives, Kernels):
     """One object per device; methods are the array primitives of the tape."""
 
     name = "generic"
-
-    # Bound in __init__ from DIRECT_FUNCTIONS (typed here for readers and mypy).
-    add: Callable[..., Array]
-    subtract: Callable[..., Array]
-    multiply: Callable[..., Array]
-    divide: Callable[..., Array]
-    negative: Callable[..., Array]
-    pow: Callable[..., Array]
-    exp: Callable[..., Array]
-    expm1: Callable[..., Array]
-    log: Callable[..., Array]
-    log1p: Callable[..., Array]
-    log2: Callable[..., Array]
-    log10: Callable[..., Array]
-    sqrt: Callable[..., Array]
-    abs: Callable[..., Array]
-    sign: Callable[..., Array]
-    sin: Callable[..., Array]
-    cos: Callable[..., Array]
-    tan: Callable[..., Array]
-    tanh: Callable[..., Array]
-    sinh: Callable[..., Array]
-    cosh: Callable[..., Array]
-    asin: Callable[..., Array]
-    acos: Callable[..., Array]
-    atan: Callable[..., Array]
-    atan2: Callable[..., Array]
-    floor: Callable[..., Array]
-    ceil: Callable[..., Array]
-    round: Callable[..., Array]
-    trunc: Callable[..., Array]
-    maximum: Callable[..., Array]
-    minimum: Callable[..., Array]
-    where: Callable[..., Array]
-    equal: Callable[..., Array]
-    not_equal: Callable[..., Array]
-    greater: Callable[..., Array]
-    greater_equal: Callable[..., Array]
-    less: Callable[..., Array]
-    less_equal: Callable[..., Array]
-    logical_and: Callable[..., Array]
-    logical_or: Callable[..., Array]
-    logical_not: Callable[..., Array]
-    logical_xor: Callable[..., Array]
-    isnan: Callable[..., Array]
-    isinf: Callable[..., Array]
-    isfinite: Callable[..., Array]
-    square: Callable[..., Array]
-    clip: Callable[..., Array]
-    sum: Callable[..., Array]
-    prod: Callable[..., Array]
-    max: Callable[..., Array]
-    min: Callable[..., Array]
-    mean: Callable[..., Array]
-    argmax: Callable[..., Array]
-    argmin: Callable[..., Array]
-    matmul: Callable[..., Array]
-    tensordot: Callable[..., Array]
-    reshape: Callable[..., Array]
-    permute_dims: Callable[..., Array]
-    broadcast_to: Callable[..., Array]
-    expand_dims: Callable[..., Array]
-    squeeze: Callable[..., Array]
-    concat: Callable[..., Array]
-    stack: Callable[..., Array]
-    flip: Callable[..., Array]
-    roll: Callable[..., Array]
-    take: Callable[..., Array]
-    take_along_axis: Callable[..., Array]
-    sort: Callable[..., Array]
-    argsort: Callable[..., Array]
-    nonzero: Callable[..., Array]
-    tile: Callable[..., Array]
-    repeat: Callable[..., Array]
-    floor_divide: Callable[..., Array]
-    remainder: Callable[..., Array]
-    bitwise_and: Callable[..., Array]
-    bitwise_or: Callable[..., Array]
-    bitwise_xor: Callable[..., Array]
-    bitwise_invert: Callable[..., Array]
-    any: Callable[..., Array]
-    all: Callable[..., Array]
-    zeros_like: Callable[..., Array]
-    ones_like: Callable[..., Array]
-    cumulative_sum: Callable[..., Array]
-    cumulative_prod: Callable[..., Array]
+    floating_dtypes: frozenset[Any]
+    integer_dtypes: frozenset[Any]
+    bool_dtype: Any
 
     def __init__(self, xp: Any, device: Device, native_device: Any = None) -> None:
         self.xp = xp
         self.device = device
         self.native_device = native_device
-        # A subclass's own method wins over the namespace's function (an instance attribute
-        # would shadow it).
-        overridden = {name for klass in type(self).__mro__[:-1] if klass is not Backend
+        # Primitives and kernels become instance attributes (one lookup, no extra frame per
+        # call), except where a backend class defines its own method of that name.
+        overridden = {name for klass in type(self).__mro__
+                      if issubclass(klass, Backend) and klass is not Backend
                       for name in vars(klass)}
-        for function_name in DIRECT_FUNCTIONS:
-            function = getattr(xp, function_name, None)
-            if function is not None and function_name not in overridden:
-                setattr(self, function_name, function)
+        for name in PRIMITIVES:
+            function = getattr(xp, name, None)
+            if function is not None and name not in overridden:
+                setattr(self, name, function)
+        for name, declared in KERNELS.items():
+            if name not in overridden:
+                setattr(self, name, self.bind_kernel(declared))
         # The dtype objects arrays actually carry (NumPy's xp.float32 is a scalar type, and
         # np.dtype("float32") hashes differently), read off an empty array of each.
         # A namespace may lack some (array-api-strict has no float16): those dtypes are absent.
@@ -153,22 +81,50 @@ class Backend:
         }
         # Keyed by the native dtype object: one dict lookup answers `Tensor.dtype`.
         self._dtype_names = {native: name for name, native in self._native_dtypes.items()}
-        # For the type-promotion fast path: is this native dtype floating? boolean?
-        self._floating = frozenset(
+        # The native dtypes of each kind, read by the predicates below. Hot paths (an op's
+        # forward on a float tensor and a Python number) test `dtype in backend.floating_dtypes`
+        # directly: the same set lookup without the call.
+        self.floating_dtypes = frozenset(
             native for name, native in self._native_dtypes.items() if name.startswith("float")
         )
-        self._bool = self._native_dtypes["bool"]
-        self.seed_generator(0)
+        self.integer_dtypes = frozenset(
+            native for name, native in self._native_dtypes.items() if "int" in name
+        )
+        self.bool_dtype = self._native_dtypes["bool"]
+        # The floating dtypes whose arithmetic with a Python number the library does as PyTorch:
+        # not float16, which PyTorch computes in float32 with the number rounded to float32
+        # (NumPy rounds the number to float16 first: 0.1 -> 0.09998, 70000 -> inf).
+        self.full_precision_floating = frozenset(
+            native for name, native in self._native_dtypes.items()
+            if name in ("float32", "float64")
+        )
+        self.default_generator = self.new_generator(DEFAULT_SEED)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} device='{self.device}'>"
 
     # ----------------------------------------------------------------------------- dtypes
+    # The tape asks about dtypes only through these: a native dtype is what `array.dtype` gives.
     def native_dtype(self, name: str) -> Any:
         return self._native_dtypes[name]
 
     def dtype_name(self, array: Array) -> str:
+        """The name ("float32", "int64", "bool", ...) of an array's dtype."""
         return self._dtype_names[array.dtype]
+
+    def name_of_dtype(self, dtype: Any) -> str:
+        """The name of a native dtype."""
+        return self._dtype_names[dtype]
+
+    def is_floating(self, dtype: Any) -> bool:
+        return dtype in self.floating_dtypes
+
+    def is_integer(self, dtype: Any) -> bool:
+        """Signed or unsigned integers; bool is not one (as in PyTorch)."""
+        return dtype in self.integer_dtypes
+
+    def is_bool(self, dtype: Any) -> bool:
+        return dtype == self.bool_dtype
 
     def astype(self, array: Array, dtype: str, copy: bool = False) -> Array:
         return self.xp.astype(array, self._native_dtypes[dtype], copy=copy)
@@ -206,23 +162,32 @@ class Backend:
         )
 
     # ----------------------------------------------------------------------------- random
-    # The array API has no random numbers: each backend brings a generator.
-    def seed_generator(self, seed: int) -> None:
+    # The array API has no random numbers: each backend brings a generator class. Every draw
+    # takes one of this backend's generators, or the device's default one when given None.
+    default_generator: RandomGenerator
+
+    def new_generator(self, seed: int) -> RandomGenerator:
+        """A new stream of random numbers on this device, started from `seed`."""
         raise NotImplementedError
 
-    def rand(self, shape: Shape, dtype: str) -> Array:
+    def seed_generator(self, seed: int) -> None:
+        """Restart the device's default generator from `seed`."""
+        self.default_generator.manual_seed(seed)
+
+    def rand(self, shape: Shape, dtype: str, generator: RandomGenerator | None = None) -> Array:
         """Uniform on [0, 1)."""
         raise NotImplementedError
 
-    def randn(self, shape: Shape, dtype: str) -> Array:
+    def randn(self, shape: Shape, dtype: str, generator: RandomGenerator | None = None) -> Array:
         """Standard normal."""
         raise NotImplementedError
 
-    def randint(self, low: int, high: int, shape: Shape, dtype: str) -> Array:
+    def randint(self, low: int, high: int, shape: Shape, dtype: str,
+                generator: RandomGenerator | None = None) -> Array:
         raise NotImplementedError
 
-    def randperm(self, n: int, dtype: str) -> Array:
-        return self.astype(self.argsort(self.rand((n,), "float64")), dtype)
+    def randperm(self, n: int, dtype: str, generator: RandomGenerator | None = None) -> Array:
+        return self.astype(self.argsort(self.rand((n,), "float64", generator)), dtype)
 
     # ----------------------------------------------------------------------------- reductions
     def var(self, array: Array, axis: Any = None, correction: float = 1,
@@ -243,6 +208,18 @@ class Backend:
     def setitem(self, array: Array, key: Any, value: Any) -> None:
         array[key] = value
 
+    def put_along_axis(self, target: Array, indices: Array, values: Array, axis: int) -> None:
+        """target[..., indices[...], ...] = values along `axis`, in place (the inverse of
+        `take_along_axis`; indices has size 1 along `axis`). The array API has none: this
+        compares every position with the index and selects."""
+        size = target.shape[axis]
+        shape = [1] * target.ndim
+        shape[axis] = size
+        positions = self.reshape(self.arange(0, size, 1, "int64"), tuple(shape))
+        chosen = self.equal(positions, indices)
+        values = self.astype(values, self.dtype_name(target))
+        self.setitem(target, (...,), self.where(chosen, values, target))
+
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         """target[key] += values, accumulating over repeated indices (scatter-add), in place.
 
@@ -250,6 +227,72 @@ class Backend:
         `cupyx.scatter_add`).
         """
         raise NotImplementedError
+
+    # ----------------------------------------------------------------------------- windows
+    def sliding_windows(self, array: Array, window_shape: Shape, stride: Shape,
+                        dilation: Shape) -> Array:
+        """The windows of `array` over its trailing len(window_shape) dims, shaped
+        (*leading, *positions, *window): element [..., o, k] is array[..., o * stride +
+        k * dilation] per windowed dim (convolution's im2col, pooling's windows).
+
+        The array API has no strides, so this gathers the windows (a copy, one `take` per
+        windowed dim); NumPy and CuPy return a read-only strided view instead.
+        """
+        count = len(window_shape)
+        first = array.ndim - count
+        out = array
+        # Last windowed dim first: splitting it in two leaves the earlier axes where they are.
+        for axis in reversed(range(first, array.ndim)):
+            window, step, spacing = (window_shape[axis - first], stride[axis - first],
+                                     dilation[axis - first])
+            positions = window_positions(array.shape[axis], window, step, spacing)
+            starts = self.arange(0, positions * step, step, "int64")
+            offsets = self.arange(0, window * spacing, spacing, "int64")
+            index = self.reshape(self.add(self.reshape(starts, (-1, 1)), offsets), (-1,))
+            out = self.take(out, index, axis=axis)
+            shape = out.shape
+            out = self.reshape(out, (*shape[:axis], positions, window, *shape[axis + 1:]))
+        # (*leading, o0, k0, o1, k1, ...) -> (*leading, o0, o1, ..., k0, k1, ...)
+        order = (*range(first), *range(first, first + 2 * count, 2),
+                 *range(first + 1, first + 2 * count, 2))
+        return self.permute_dims(out, order)
+
+    def fold_windows(self, windows: Array, spatial_shape: Shape, stride: Shape,
+                     dilation: Shape, offset: Shape | None = None) -> Array:
+        """The adjoint of `sliding_windows` (col2im): a zero array of shape
+        (*leading, *spatial_shape) into which every window of `windows` (shaped as
+        `sliding_windows` returns them) is added back where it was taken from. One strided
+        add per window element (kernel tap), never a loop over positions.
+
+        `offset` (per dim) is the padding the windows were taken from: window element o, k
+        lands at o * stride + k * dilation - offset, and what lands outside the array (in the
+        padding) is dropped, so no padded buffer is made and cropped."""
+        count = len(spatial_shape)
+        offset = offset or (0,) * count
+        lead = windows.shape[:windows.ndim - 2 * count]
+        positions = windows.shape[len(lead):len(lead) + count]
+        window = windows.shape[len(lead) + count:]
+        out = self.zeros((*lead, *spatial_shape), self.dtype_name(windows))
+        for tap in itertools.product(*(range(size) for size in window)):
+            target, source = [], []
+            for k, o, step, spacing, pad, size in zip(tap, positions, stride, dilation, offset,
+                                                      spatial_shape):
+                shift = k * spacing - pad  # where window position 0 lands for this tap
+                first = max(0, -(shift // step) if shift < 0 else 0)  # first position inside
+                last = min(o, (size - 1 - shift) // step + 1) if size - 1 - shift >= 0 else 0
+                if last <= first:
+                    break
+                start = first * step + shift
+                target.append(slice(start, start + step * (last - first - 1) + 1, step))
+                source.append(slice(first, last))
+            else:
+                values = self.getitem(windows, (Ellipsis, *source, *tap))
+                self._add_slice(out, (Ellipsis, *target), values)
+        return out
+
+    def _add_slice(self, out: Array, key: Any, values: Array) -> None:
+        """out[key] += values for a key of slices (NumPy adds through the view in place)."""
+        self.setitem(out, key, self.add(self.getitem(out, key), values))
 
     # ----------------------------------------------------------------------------- host, devices
     def to_numpy(self, array: Array) -> Any:
@@ -265,6 +308,21 @@ class Backend:
     def item(self, array: Array) -> Any:
         return self.to_numpy(array).item()
 
+    def host_copy(self, array: Array, pinned: bool = False) -> Any:
+        """A NumPy copy of `array`; `pinned`: in page-locked memory, where the backend has
+        such memory (faster, asynchronous transfers back to the device)."""
+        return self.to_numpy(array).copy()
+
+    def pinned_host_copy(self, host_array: Any) -> Any:
+        """A copy of a host (NumPy) array in page-locked memory, which this device reads by DMA
+        without a staging copy: what `pin_memory` gives a CPU tensor. Only devices that copy
+        from the host asynchronously have such memory."""
+        raise RuntimeError(f"{self.device.type} devices have no page-locked host memory")
+
+    def is_pinned_host(self, host_array: Any) -> bool:
+        """Whether a host array lies in memory this device has page-locked."""
+        return False
+
     def transfer(self, array: Array, source: Backend) -> Array:
         """Copy an array of another backend onto this one (through the host by default)."""
         return self.from_numpy(source.to_numpy(array))
@@ -279,40 +337,46 @@ class Backend:
     def synchronize(self) -> None:
         """Wait for queued work; a no-op for synchronous backends."""
 
+    # ----------------------------------------------------------------------------- interop
+    def from_dlpack(self, obj: Any, copy: bool | None = None) -> Array:
+        """An array of this device over the memory of `obj` (a `__dlpack__` producer whose memory
+        is on this device); `copy=True` copies, `copy=False` refuses to."""
+        kwargs = {} if copy is None else {"copy": copy}
+        return self.xp.from_dlpack(obj, device=self.native_device, **kwargs)
+
+    def to_dlpack(self, array: Array, **kwargs: Any) -> Any:
+        """`array.__dlpack__(**kwargs)`: a capsule sharing the array's memory."""
+        return array.__dlpack__(**kwargs)
+
+    def dlpack_device(self, array: Array) -> tuple[int, int]:
+        code, index = array.__dlpack_device__()
+        return int(code), int(index)
+
+    def as_strided(self, storage: Array, shape: Shape, strides: Shape, offset: int) -> Array:
+        """The elements of the 1-D `storage` at `offset + sum(i * stride)`, as an array of
+        `shape` (a view where the library has strided views; the caller checks the bounds).
+
+        The array API has no strided views, so this default gathers (a copy)."""
+        xp = self.xp
+        index = xp.full((), offset, dtype=xp.int64, device=self.native_device)
+        for size, stride in zip(shape, strides):
+            step = xp.arange(size, dtype=xp.int64, device=self.native_device) * stride
+            index = index[..., None] + step
+        return xp.reshape(xp.take(storage, xp.reshape(index, (-1,))), shape)
+
     # ----------------------------------------------------------------------------- fused kernels
-    def sigmoid(self, x: Array) -> Array:
-        return kernels.sigmoid(self.xp, x)
+    # True where `bind_kernel` makes one launch of each elementwise kernel (composites use
+    # this to pick the form that suits a compiler).
+    compiles_kernels = False
 
-    def softplus(self, x: Array) -> Array:
-        return kernels.softplus(self.xp, x)
+    def bind_kernel(self, declared: Kernel[..., Any] | Composite[..., Any]
+                       ) -> Callable[..., Any]:
+        """The callable that runs a kernel of `kernels.KERNELS` on this backend: by default its
+        Python over `xp`."""
+        return declared.bind(self)
 
-    def erf(self, x: Array) -> Array:
-        # The array API has no erf; a backend with a native one (CuPy) may override this.
-        return kernels.erf(self.xp, x)
-
-    def bce_with_logits(self, z: Array, y: Array, weight: Array | None,
-                        pos_weight: Array | None) -> Array:
-        return kernels.bce_with_logits(self.xp, z, y, weight, pos_weight)
-
-    def bce_with_logits_backward(self, grad: Array, z: Array, y: Array, weight: Array | None,
-                                 pos_weight: Array | None) -> Array:
-        return kernels.bce_with_logits_backward(self.xp, grad, z, y, weight, pos_weight)
-
-    def log_softmax(self, x: Array, axis: int) -> Array:
-        return kernels.log_softmax(self.xp, x, axis)
-
-    def log_softmax_backward(self, grad: Array, output: Array, axis: int) -> Array:
-        return kernels.log_softmax_backward(self.xp, grad, output, axis)
-
-    def adam_update(self, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *,
-                    lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
-                    step: int, decoupled: bool) -> None:
-        """One Adam step (AdamW's when `decoupled`), in place on param, exp_avg, exp_avg_sq."""
-        kernels.adam_update(self.xp, param, grad, exp_avg, exp_avg_sq, lr=lr, beta1=beta1,
-                            beta2=beta2, eps=eps, weight_decay=weight_decay, step=step,
-                            decoupled=decoupled)
-
-    from .linalg import cholesky, det, einsum, inv, slogdet, solve, svd  # type: ignore[misc]
+    from .decompositions import cholesky, det, inv, qr, slogdet, solve, svd  # type: ignore[misc]
+    from .einsum import einsum  # type: ignore[misc]
 
 
 def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
@@ -331,3 +395,8 @@ def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
 
 def numel(shape: Sequence[int]) -> int:
     return math.prod(shape)
+
+
+def window_positions(size: int, window: int, stride: int, dilation: int) -> int:
+    """How many windows of `window` elements `dilation` apart fit in `size`, `stride` apart."""
+    return max((size - dilation * (window - 1) - 1) // stride + 1, 0)

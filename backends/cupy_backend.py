@@ -22,10 +22,12 @@ from typing import Any
 import array_api_compat.cupy as compat_xp
 import cupy
 import cupyx
+import numpy
 
 from . import kernels
-from .base import Array, Backend, Shape
+from .base import Array, Backend, Shape, window_positions
 from .device import Device
+from .host_random import check_state_size
 
 
 # ----------------------------------------------------------------------------- the runtime
@@ -79,67 +81,86 @@ class _Fused:
             return result
 
 
-def _sigmoid(x: Array) -> Array:
-    return kernels.sigmoid(cupy, x)
+class _Compiled:
+    """A `@kernel` of kernels.py compiled for CuPy: one `_Fused` per combination of its static
+    keyword options (which the kernel reads at trace time), made on first use.
+
+    Fusion caches one kernel per argument dtypes/ndims (None-ness included) and CuPy compiles
+    each for every device it runs on, so one object per kernel serves all devices."""
+
+    def __init__(self, declared: kernels.Kernel[..., Any]) -> None:
+        self.declared = declared
+        self.variants: dict[tuple[Any, ...], _Fused] = {}
+
+    def __call__(self, *arrays: Any, **static: Any) -> Any:
+        key = tuple(static.items()) if static else ()
+        fused = self.variants.get(key)
+        if fused is None:
+            fused = self.variants[key] = self._variant(static)
+        return fused(*arrays)
+
+    def _variant(self, static: dict[str, Any]) -> _Fused:
+        unknown = set(static) - set(self.declared.static)
+        if unknown:  # a keyword the compiled kernel would silently bake in or drop
+            raise TypeError(f"kernel '{self.declared.name}' got unexpected keyword arguments "
+                            f"{sorted(unknown)}")
+        function = self.declared.function
+
+        def traced(*arrays: Any) -> Any:
+            return function(cupy, *arrays, **static)
+
+        return _Fused(self.declared.name, traced)
 
 
-def _softplus(x: Array) -> Array:
-    return kernels.softplus(cupy, x)
+# Every elementwise kernel, compiled lazily per variant; composites run as Python.
+_COMPILED = {name: _Compiled(declared) for name, declared in kernels.KERNELS.items()
+             if isinstance(declared, kernels.Kernel)}
 
 
-def _bce_with_logits(z: Array, y: Array, weight: Array | None,
-                     pos_weight: Array | None) -> Array:
-    return kernels.bce_with_logits(cupy, z, y, weight, pos_weight)
+# ----------------------------------------------------------------------------- random
+class CupyGenerator:
+    """A stream of random numbers on one GPU: CuPy's `Generator` over cuRAND's XORWOW. Its
+    state is the initial seed (8 bytes, little-endian) and cuRAND's per-thread states, copied
+    from the device (megabytes on a large GPU; PyTorch's Philox state is 16 bytes)."""
 
+    kind = "XORWOW"
 
-def _bce_with_logits_backward(grad: Array, z: Array, y: Array, weight: Array | None,
-                              pos_weight: Array | None) -> Array:
-    return kernels.bce_with_logits_backward(cupy, grad, z, y, weight, pos_weight)
+    def __init__(self, device: Any, seed: int) -> None:
+        self.device = device
+        self.manual_seed(seed)
 
+    def manual_seed(self, seed: int) -> None:
+        self.initial_seed = seed
+        with self.device:  # the cuRAND states are allocated and initialised on this GPU
+            self.cupy: Any = cupy.random.default_rng(seed)
 
-def _log_softmax_finish(x: Array, peak: Array, total: Array) -> Array:
-    return kernels.log_softmax_finish(cupy, x, peak, total)
+    @property
+    def _states(self) -> Any:
+        # CuPy keeps cuRAND's states in a device array of bytes; it has no public accessor.
+        return self.cupy.bit_generator._state
 
+    @property
+    def state_size(self) -> int:
+        return 8 + int(self._states.nbytes)
 
-def _log_softmax_backward_finish(grad: Array, output: Array, grad_sum: Array) -> Array:
-    return kernels.log_softmax_backward_finish(cupy, grad, output, grad_sum)
+    def get_state(self) -> bytes:
+        with self.device:
+            return self.initial_seed.to_bytes(8, "little") + cupy.asnumpy(self._states).tobytes()
 
-
-# Fusion caches one kernel per argument dtypes/ndims (None-ness included), and CuPy compiles each
-# for every device it runs on, so one object per kernel serves all devices.
-_SIGMOID = _Fused("sigmoid", _sigmoid)
-_SOFTPLUS = _Fused("softplus", _softplus)
-_BCE = _Fused("bce_with_logits", _bce_with_logits)
-_BCE_BACKWARD = _Fused("bce_with_logits_backward", _bce_with_logits_backward)
-_LOG_SOFTMAX_FINISH = _Fused("log_softmax_finish", _log_softmax_finish)
-_LOG_SOFTMAX_BACKWARD_FINISH = _Fused("log_softmax_backward_finish",
-                                      _log_softmax_backward_finish)
-
-
-@functools.cache
-def _log_softmax_sum(axis: int) -> _Fused:
-    """sum(exp(x - peak)) along `axis` as one reduction kernel (the axis is part of the kernel,
-    so there is one per axis)."""
-    def log_softmax_sum(x: Array, peak: Array) -> Array:
-        return kernels.log_softmax_sum(cupy, x, peak, axis)
-
-    return _Fused("log_softmax_sum", log_softmax_sum)
-
-
-@functools.cache
-def _adam_step(l2: bool, decay: bool, lerp_from_start: bool) -> _Fused:
-    """The Adam update as one in-place kernel; the flags pick its variant at trace time."""
-    def adam_step(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array,
-                  *scalars: float) -> None:
-        kernels.adam_step(cupy, param, grad, exp_avg, exp_avg_sq, *scalars, l2=l2, decay=decay,
-                          lerp_from_start=lerp_from_start)
-
-    return _Fused("adam_step", adam_step)
+    def set_state(self, state: bytes) -> None:
+        check_state_size(self, state)
+        with self.device:
+            self._states[...] = cupy.asarray(numpy.frombuffer(state[8:], dtype=numpy.int8))
+        self.initial_seed = int.from_bytes(state[:8], "little")
 
 
 # ----------------------------------------------------------------------------- the backend
 # Methods that touch no device (pure Python on dtypes): never wrapped in the device guard.
 _DEVICE_FREE = frozenset({"native_dtype", "dtype_name"})
+
+
+# cudaMemoryTypeHost in CUDA's cudaMemoryType enum: host memory the driver has page-locked.
+_CUDA_MEMORY_TYPE_HOST = 1
 
 
 class CupyBackend(Backend):
@@ -176,7 +197,7 @@ class CupyBackend(Backend):
         for name in dir(self):
             if name.startswith("_") or name in _DEVICE_FREE:
                 continue
-            attribute = getattr(self, name)
+            attribute = getattr(self, name, None)  # None: a primitive CuPy's namespace lacks
             if callable(attribute) and not isinstance(attribute, type):
                 setattr(self, name, guard(attribute))
 
@@ -204,26 +225,50 @@ class CupyBackend(Backend):
         return array.astype(self._native_dtypes[dtype], copy=copy)
 
     # ----------------------------------------------------------------------------- random
-    def seed_generator(self, seed: int) -> None:
-        with self._cuda_device:  # the generator's state lives on this device
-            self._generator = cupy.random.default_rng(seed)
+    default_generator: CupyGenerator
 
-    def rand(self, shape: Shape, dtype: str) -> Array:
-        return self._generator.random(shape, dtype=self._float_dtype(dtype)).astype(
+    def _generator(self, generator: CupyGenerator | None) -> CupyGenerator:
+        return self.default_generator if generator is None else generator
+
+    def new_generator(self, seed: int) -> CupyGenerator:
+        return CupyGenerator(self._cuda_device, seed)
+
+    def rand(self, shape: Shape, dtype: str, generator: Any = None) -> Array:
+        cupy_generator = self._generator(generator).cupy
+        return cupy_generator.random(shape, dtype=self._float_dtype(dtype)).astype(
             self._native_dtypes[dtype], copy=False)
 
-    def randn(self, shape: Shape, dtype: str) -> Array:
-        return self._generator.standard_normal(shape, dtype=self._float_dtype(dtype)).astype(
+    def randn(self, shape: Shape, dtype: str, generator: Any = None) -> Array:
+        cupy_generator = self._generator(generator).cupy
+        return cupy_generator.standard_normal(shape, dtype=self._float_dtype(dtype)).astype(
             self._native_dtypes[dtype], copy=False)
 
-    def randint(self, low: int, high: int, shape: Shape, dtype: str) -> Array:
-        return self._generator.integers(low, high, shape, dtype=self._native_dtypes[dtype])
+    def randint(self, low: int, high: int, shape: Shape, dtype: str,
+                generator: Any = None) -> Array:
+        cupy_generator = self._generator(generator).cupy
+        return cupy_generator.integers(low, high, shape, dtype=self._native_dtypes[dtype])
 
     def _float_dtype(self, dtype: str) -> Any:
         # CuPy's generator draws float32 and float64; float16 is drawn as float32 and cast.
         return cupy.float32 if dtype in ("float16", "float32") else cupy.float64
 
     # ----------------------------------------------------------------------------- indexing
+    def sliding_windows(self, array: Array, window_shape: Shape, stride: Shape,
+                        dilation: Shape) -> Array:
+        # A strided view, as on NumPy (windows are only read: no write goes through it).
+        lead = array.ndim - len(window_shape)
+        strides = array.strides[lead:]
+        positions = tuple(window_positions(size, *geometry) for size, *geometry in
+                          zip(array.shape[lead:], window_shape, stride, dilation))
+        return cupy.lib.stride_tricks.as_strided(
+            array, (*array.shape[:lead], *positions, *window_shape),
+            (*array.strides[:lead], *(s * step for s, step in zip(strides, stride)),
+             *(s * spacing for s, spacing in zip(strides, dilation))),
+        )
+
+    def _add_slice(self, out: Array, key: Any, values: Array) -> None:
+        out[key] += values
+
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         cupyx.scatter_add(target, key, values)  # atomics: repeated indices accumulate
         return target
@@ -237,6 +282,13 @@ class CupyBackend(Backend):
 
     def tolist(self, array: Array) -> Any:
         return cupy.asnumpy(array).tolist()
+
+    def host_copy(self, array: Array, pinned: bool = False) -> Any:
+        if not pinned:
+            return cupy.asnumpy(array)
+        host = cupyx.empty_pinned(array.shape, dtype=array.dtype)
+        cupy.ascontiguousarray(array).get(out=host)
+        return host
 
     def item(self, array: Array) -> Any:
         return array.item()
@@ -255,6 +307,29 @@ class CupyBackend(Backend):
     def synchronize(self) -> None:
         self._cuda_device.synchronize()
 
+    def pinned_host_copy(self, host_array: Any) -> Any:
+        with self._cuda_device:
+            pinned = cupyx.empty_pinned(host_array.shape, host_array.dtype)
+        pinned[...] = host_array
+        return pinned
+
+    def is_pinned_host(self, host_array: Any) -> bool:
+        if host_array.size == 0:
+            return False
+        attributes = cupy.cuda.runtime.pointerGetAttributes(host_array.ctypes.data)
+        return bool(attributes.type == _CUDA_MEMORY_TYPE_HOST)
+
+    def from_dlpack(self, obj: Any, copy: bool | None = None) -> Array:
+        # CuPy takes `__dlpack__` producers and bare capsules alike.
+        with self._cuda_device:
+            array = cupy.from_dlpack(obj)
+            return array.copy() if copy else array
+
+    def as_strided(self, storage: Array, shape: Shape, strides: Shape, offset: int) -> Array:
+        itemsize = storage.itemsize
+        return cupy.lib.stride_tricks.as_strided(
+            storage[offset:], shape, tuple(stride * itemsize for stride in strides))
+
     def empty_cache(self) -> None:
         """Give this device's cached, unused memory-pool blocks back to the driver."""
         with self._cuda_device:
@@ -267,38 +342,11 @@ class CupyBackend(Backend):
             return int(cupy.get_default_memory_pool().used_bytes())
 
     # ----------------------------------------------------------------------------- fused kernels
-    def sigmoid(self, x: Array) -> Array:
-        return _SIGMOID(x)
+    compiles_kernels = True
 
-    def softplus(self, x: Array) -> Array:
-        return _SOFTPLUS(x)
-
-    def bce_with_logits(self, z: Array, y: Array, weight: Array | None,
-                        pos_weight: Array | None) -> Array:
-        return _BCE(z, y, weight, pos_weight)
-
-    def bce_with_logits_backward(self, grad: Array, z: Array, y: Array, weight: Array | None,
-                                 pos_weight: Array | None) -> Array:
-        return _BCE_BACKWARD(grad, z, y, weight, pos_weight)
-
-    def log_softmax(self, x: Array, axis: int) -> Array:
-        if x.ndim == 0 or x.size == 0:
-            return kernels.log_softmax(cupy, x, axis)
-        axis %= x.ndim
-        # Three launches: the max, exp-and-sum fused into one reduction, the elementwise rest.
-        peak = cupy.max(x, axis=axis, keepdims=True)
-        total = cupy.expand_dims(_log_softmax_sum(axis)(x, peak), axis)
-        return _LOG_SOFTMAX_FINISH(x, peak, total)
-
-    def log_softmax_backward(self, grad: Array, output: Array, axis: int) -> Array:
-        grad_sum = cupy.sum(grad, axis=axis, keepdims=True)
-        return _LOG_SOFTMAX_BACKWARD_FINISH(grad, output, grad_sum)
-
-    def adam_update(self, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *,
-                    lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
-                    step: int, decoupled: bool) -> None:
-        scalars, flags = kernels.adam_scalars(lr=lr, beta1=beta1, beta2=beta2,
-                                              weight_decay=weight_decay, step=step,
-                                              decoupled=decoupled)
-        _adam_step(flags["l2"], flags["decay"], flags["lerp_from_start"])(
-            param, grad, exp_avg, exp_avg_sq, eps, *scalars)
+    def bind_kernel(self, declared: kernels.Kernel[..., Any] | kernels.Composite[..., Any]
+                    ) -> Callable[..., Any]:
+        """An elementwise kernel compiled with cupy.fuse; a composite as Python (calling the
+        compiled kernels)."""
+        compiled = _COMPILED.get(declared.name)
+        return compiled if compiled is not None else declared.bind(self)

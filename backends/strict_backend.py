@@ -19,9 +19,11 @@ import numpy as np
 
 from .base import Array, Backend, Shape
 from .device import Device
+from .host_random import HostGenerator
 
 # strict:N -> the array-api-strict device it runs on. Index 0 is the library's default device.
 _NATIVE_DEVICES = {0: xp.Device("CPU_DEVICE"), 1: xp.Device("device1")}
+DEVICE_COUNT = len(_NATIVE_DEVICES)
 
 
 class StrictBackend(Backend):
@@ -39,20 +41,30 @@ class StrictBackend(Backend):
     # ----------------------------------------------------------------------------- random
     # Drawn on the host with NumPy's generator, then moved to the device: a test backend needs
     # reproducible numbers, not a device-side generator.
-    def seed_generator(self, seed: int) -> None:
-        self._generator = np.random.default_rng(seed)
+    default_generator: HostGenerator
 
-    def rand(self, shape: Shape, dtype: str) -> Array:
-        return self.asarray(self._generator.random(shape), dtype)
+    def _generator(self, generator: HostGenerator | None) -> HostGenerator:
+        return self.default_generator if generator is None else generator
 
-    def randn(self, shape: Shape, dtype: str) -> Array:
-        return self.asarray(self._generator.standard_normal(shape), dtype)
+    def new_generator(self, seed: int) -> HostGenerator:
+        return HostGenerator(seed)
 
-    def randint(self, low: int, high: int, shape: Shape, dtype: str) -> Array:
-        return self.asarray(self._generator.integers(low, high, shape), dtype)
+    def rand(self, shape: Shape, dtype: str, generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return self.asarray(numpy.random(shape), dtype)
 
-    def randperm(self, n: int, dtype: str) -> Array:
-        return self.asarray(self._generator.permutation(n), dtype)
+    def randn(self, shape: Shape, dtype: str, generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return self.asarray(numpy.standard_normal(shape), dtype)
+
+    def randint(self, low: int, high: int, shape: Shape, dtype: str,
+                generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return self.asarray(numpy.integers(low, high, shape), dtype)
+
+    def randperm(self, n: int, dtype: str, generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return self.asarray(numpy.permutation(n), dtype)
 
     # ----------------------------------------------------------------------------- indexing
     def setitem(self, array: Array, key: Any, value: Any) -> None:
@@ -138,6 +150,21 @@ class StrictBackend(Backend):
         if isinstance(source, StrictBackend):
             return array.to_device(self.native_device)  # a copy on the target device
         return self.from_numpy(source.to_numpy(array))
+
+
+_ARRAY_TYPE = type(xp.empty((0,)))
+
+
+def is_strict_array(obj: Any) -> bool:
+    return isinstance(obj, _ARRAY_TYPE)
+
+
+def device_of(array: Array) -> Device:
+    """The strict device an array-api-strict array lives on."""
+    for index, native in _NATIVE_DEVICES.items():
+        if array.device == native:
+            return Device("strict", index)
+    raise BufferError(f"array-api-strict array on an unknown device {array.device!r}")
 
 
 def _numel(shape: Shape) -> int:

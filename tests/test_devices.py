@@ -167,6 +167,28 @@ def test_creation_values_are_the_same_on_every_device(device: str) -> None:
     assert values.min() >= 3 and values.max() < 7
 
 
+def test_backend_dtype_predicates_agree_with_the_dtypes(device: str) -> None:
+    """The tape asks a backend about dtypes only through these (never its private tables)."""
+    backend = backends.get_backend(device)
+    names = [name for name in backends.base.DTYPE_NAMES if name in autodiff.dtypes.BY_NAME]
+    present = []
+    for name in names:
+        try:
+            native = backend.native_dtype(name)
+        except KeyError:
+            continue  # array-api-strict has no float16
+        present.append(name)
+        kind = autodiff.dtypes.BY_NAME[name]
+        assert backend.name_of_dtype(native) == name
+        assert backend.dtype_name(backend.zeros((1,), name)) == name
+        assert backend.is_floating(native) is kind.is_floating_point
+        assert backend.is_bool(native) is (name == "bool")
+        assert backend.is_integer(native) is (not kind.is_floating_point and name != "bool")
+        assert (native in backend.floating_dtypes) is kind.is_floating_point
+        assert (native == backend.bool_dtype) is (name == "bool")
+    assert {"bool", "uint8", "int64", "float32", "float64"} <= set(present)
+
+
 def test_manual_seed_reproduces_random_numbers(device: str) -> None:
     autodiff.manual_seed(7)
     first = _values(autodiff.randn(5, device=device))
@@ -424,11 +446,18 @@ def test_cuda_without_cupy_names_the_fix() -> None:
     assert autodiff.cuda.device_count() == 0
     for call in (autodiff.cuda.current_device, autodiff.cuda.synchronize,
                  autodiff.cuda.memory_allocated, lambda: autodiff.cuda.set_device(0),
-                 lambda: autodiff.cuda.manual_seed(0)):
+                 autodiff.cuda.initial_seed, autodiff.cuda.get_rng_state,
+                 lambda: autodiff.cuda.set_rng_state(autodiff.get_rng_state())):
         with pytest.raises(RuntimeError, match=r"^CUDA backend requires CuPy"):
             call()
     autodiff.cuda.empty_cache()  # nothing cached, nothing to do: no error (as in PyTorch)
+    # Seeding is safe without CUDA, as PyTorch documents: nothing to seed.
+    autodiff.cuda.manual_seed(0)
+    autodiff.cuda.seed()
+    autodiff.cuda.seed_all()
     autodiff.cuda.manual_seed_all(0)  # seeds CUDA devices made later: none here
+    assert autodiff.cuda.default_generators == ()
+    assert autodiff.cuda.get_rng_state_all() == []
 
 
 @pytest.mark.usefixtures("no_cuda_backends")

@@ -1,4 +1,5 @@
-"""House rule: the tape (`autodiff/`) never imports numpy or cupy; only `backends/` does."""
+"""House rules: the tape (`autodiff/`) never imports numpy or cupy, only `backends/` does; and it
+reads no private attribute of a backend (it asks `Backend`'s public predicates instead)."""
 
 from __future__ import annotations
 
@@ -42,3 +43,37 @@ def test_importing_autodiff_does_not_import_cupy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
+
+
+# Private backend attributes still read, each with its reason (none should be added).
+PRIVATE_READS_ALLOWED = {
+    # Until function.py calls `backend.name_of_dtype` (its gradient-cast line).
+    ("autodiff/function.py", "_dtype_names"),
+}
+
+
+def _backend_private_reads(source: str, label: str) -> set[tuple[str, str]]:
+    """(label, attribute) for every `<...backend>._name` read, e.g. `ctx.backend._floating`."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Attribute) and node.attr.startswith("_")
+                and not node.attr.startswith("__")):
+            continue
+        owner = node.value
+        name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+        if name in ("backend", "_backend"):
+            found.add((label, node.attr))
+    return found
+
+
+def test_autodiff_reads_no_backend_privates() -> None:
+    found = set()
+    for path in (ROOT / "autodiff").rglob("*.py"):
+        found |= _backend_private_reads(path.read_text(), str(path.relative_to(ROOT)))
+    assert found <= PRIVATE_READS_ALLOWED, sorted(found - PRIVATE_READS_ALLOWED)
+
+
+def test_the_privates_check_sees_a_read() -> None:
+    source = ("a = ctx.backend._floating\nb = tensor._backend._bool\n"
+              "c = backend.is_floating(x.dtype)\nd = tensor._data\n")
+    assert _backend_private_reads(source, "probe") == {("probe", "_floating"), ("probe", "_bool")}

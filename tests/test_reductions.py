@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import autodiff
-from tests.gradcheck import assert_gradients_match
+from autodiff import autograd
 from tests.helpers import grad_of, leaf, raises, raises_containing
 
 
@@ -41,8 +41,8 @@ def test_prod_dim_gradient_with_zeros(device: str) -> None:
 @pytest.mark.parametrize("dim", [None, 0, 1])
 def test_prod_with_zeros_matches_numerical_gradient(dim: int | None, device: str) -> None:
     values = autodiff.tensor([[0.0, 1.5, -2.0, 0.0], [0.5, 0.0, 3.0, 1.0], [2.0, -1.0, 0.5, 0.0]],
-                             dtype=autodiff.float64, device=device)
-    assert_gradients_match(lambda x: x.prod() if dim is None else x.prod(dim), [values])
+                             dtype=autodiff.float64, device=device, requires_grad=True)
+    assert autograd.gradcheck(lambda x: x.prod() if dim is None else x.prod(dim), (values,))
 
 
 # ----------------------------------------------------------------------------- cumprod, cumsum
@@ -55,10 +55,10 @@ def test_cumprod_gradient_with_zeros(device: str) -> None:
 @pytest.mark.parametrize("dim", [0, 1, -1])
 def test_cumprod_with_zeros_matches_numerical_gradient(dim: int, device: str) -> None:
     values = autodiff.tensor([[0.0, 1.5, -2.0, 0.0], [0.5, 0.0, 3.0, 1.0], [2.0, -1.0, 0.0, 0.0]],
-                             dtype=autodiff.float64, device=device)
+                             dtype=autodiff.float64, device=device, requires_grad=True)
     weights = autodiff.tensor(np.linspace(-1, 2, 12).reshape(3, 4), dtype=autodiff.float64,
                               device=device)
-    assert_gradients_match(lambda x: x.cumprod(dim) * weights, [values])
+    assert autograd.gradcheck(lambda x: x.cumprod(dim) * weights, (values,))
 
 
 def test_cumsum_and_cumprod_keep_integer_semantics() -> None:
@@ -315,35 +315,11 @@ def test_any_all() -> None:
 def test_second_order_gradients(reduce: object, device: str) -> None:
     """The backward formulas are Tensor ops, so differentiating them again is exact."""
     values = autodiff.tensor([[0.5, -1.2, 2.0], [1.5, 0.7, -0.4]], dtype=autodiff.float64,
-                             device=device)
-    weights = autodiff.tensor([[1.0, -2.0, 0.5], [0.3, 1.2, -0.7]], dtype=autodiff.float64,
-                              device=device)
-
-    def gradient(x: autodiff.Tensor) -> autodiff.Tensor:
-        out = reduce_with_grad(x)
-        scale = autodiff.tensor(np.linspace(-1.0, 1.5, out[0].numel()).reshape(out[0].shape),
-                                dtype=autodiff.float64, device=device)
-        # `+ x * 0`: for (piecewise) linear ops the first derivative is constant in x.
-        return first_derivative(out, scale) * weights + x * 0
-
-    def reduce_with_grad(x: autodiff.Tensor) -> tuple[autodiff.Tensor, autodiff.Tensor]:
-        with autodiff.enable_grad():  # the numerical check calls this under no_grad
-            leaf = x if x.requires_grad else x.detach().requires_grad_()
-            return reduce(leaf), leaf  # type: ignore[operator]
-
-    assert_gradients_match(gradient, [values])
-
-
-def first_derivative(out_and_leaf: tuple[autodiff.Tensor, autodiff.Tensor],
-                     scale: autodiff.Tensor) -> autodiff.Tensor:
-    """d (out * scale).sum() / d leaf, recorded (create_graph) so it can be differentiated."""
-    out, leaf = out_and_leaf
-    with autodiff.enable_grad():
-        (out * scale).sum().backward(create_graph=True)
-    grad = leaf.grad
-    leaf.grad = None  # the second-order check accumulates into the same leaf
-    assert grad is not None
-    return grad
+                             device=device, requires_grad=True)
+    shape = tuple(reduce(values).shape)  # type: ignore[operator]
+    scale = autodiff.tensor(np.linspace(-1.0, 1.5, math.prod(shape)).reshape(shape),
+                            dtype=autodiff.float64, device=device)
+    assert autograd.gradgradcheck(reduce, (values,), (scale,))  # type: ignore[arg-type]
 
 
 def test_mean_of_nothing_is_nan_without_warnings() -> None:

@@ -7,7 +7,9 @@ import pathlib
 import pickle
 import subprocess
 import sys
+from typing import Any
 
+import numpy as np
 import pytest
 
 import autodiff
@@ -77,3 +79,28 @@ np.log(np.zeros(1))
     assert "library done" in result.stdout
     warned = [line for line in result.stderr.splitlines() if "RuntimeWarning" in line]
     assert len(warned) == 1 and "<string>" in warned[0], result.stderr
+
+
+# PyTorch's own __array__ takes no copy keyword: NumPy warns about it (not about ours).
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+def test_numpy_array_protocol_honours_copy() -> None:
+    """np.asarray shares the CPU tensor's memory, np.array(copy=True) copies, a conversion
+    that needs a copy is refused under copy=False: as with PyTorch under NumPy 2."""
+    def scenario(lib: Any) -> Any:
+        t = lib.ones(2)
+        shared = np.asarray(t)
+        shared[0] = 5
+        copied = np.array(t, copy=True)
+        copied[1] = 7
+        converted = np.asarray(t, dtype=np.float64)
+        try:
+            np.asarray(t, dtype=np.float64, copy=False)
+            refused = None
+        except ValueError as error:
+            refused = str(error).splitlines()[0]
+        return [t.tolist(), converted.dtype.name, refused]
+
+    assert scenario(autodiff) == [[5.0, 1.0], "float64",
+                                  "Unable to avoid copy while creating an array as requested."]
+    torch = pytest.importorskip("torch")
+    assert scenario(torch) == scenario(autodiff)

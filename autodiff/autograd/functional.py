@@ -19,7 +19,7 @@ from ..grad_mode import enable_grad, set_grad_enabled
 from ..grad_mode import state as _grad_state
 from ..ops.joining import stack
 from ..tensor import Tensor, _wrap
-from . import grad as _grad
+from .gradients import grad as _grad
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 

@@ -1,22 +1,33 @@
-"""`gradcheck` and `gradgradcheck`: analytic gradients against central differences.
+"""`gradcheck` and `gradgradcheck`: analytic gradients against central differences, with
+PyTorch's options, checks, order of checks and messages.
 
 Everything goes through Tensors and their backend (perturbations are backend ops, values reach
 Python through `tolist`), so the checks run on every device. Use float64 inputs: in float32
 the central differences are too coarse for the default tolerances.
 
-Jacobians are laid out as PyTorch's gradcheck prints them: one row per input element, one
-column per output element.
+Slow mode compares whole Jacobians, laid out as PyTorch prints them: one row per input element,
+one column per output element. Fast mode compares v^T J u for a random vector u per input and v
+per output (numerically: a directional difference along u; analytically: one backward pass
+with grad_output v), and on a mismatch recomputes the slow Jacobians for the message.
+
+Then, as PyTorch does, backward must give zero gradients for zero grad_outputs, and (with
+`check_undefined_grad`) must cope with an output whose gradient is undefined (None here).
+Options that need vmap or forward-mode AD, which autodiff does not have, are refused.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..creation import rand, tensor
+from .. import dtypes
+from ..creation import rand, tensor, zeros_like
+from ..function import Function
+from ..generator import Generator
 from ..tensor import Tensor, _wrap
-from . import grad as _grad
+from .gradients import grad as _grad
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
 
@@ -29,16 +40,35 @@ class GradcheckError(RuntimeError):
 
 def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5,
               rtol: float = 1e-3, raise_exception: bool = True, nondet_tol: float = 0.0,
-              check_grad_dtypes: bool = False) -> bool:
+              check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
+              check_batched_grad: bool = False, check_batched_forward_grad: bool = False,
+              check_forward_ad: bool = False, check_backward_ad: bool = True,
+              fast_mode: bool = False, masked: bool | None = None) -> bool:
     """Check the gradients of `func` w.r.t. every input that requires grad against central
     differences: |analytical - numerical| <= atol + rtol * |numerical| elementwise, for every
-    (output, input) pair. Backward also runs twice and must agree within `nondet_tol`.
+    (output, input) pair (or for v^T J u, with atol scaled by sum(u) sum(v), in `fast_mode`).
+    Backward also runs twice and must agree within `nondet_tol`.
 
-    Returns True, or raises GradcheckError naming the first pair that differs, with both
-    Jacobians (returns False instead with raise_exception=False).
+    Returns True, or raises GradcheckError naming the first pair that differs (returns False
+    instead with raise_exception=False). `masked` concerns sparse inputs, which autodiff does
+    not have. check_batched_grad, check_batched_forward_grad and check_forward_ad need vmap or
+    forward-mode AD: autodiff has neither, so True is refused with a RuntimeError.
     """
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError(
+            "Expected at least one of check_forward_ad or check_backward_ad to be True")
+    if check_batched_grad and not check_backward_ad:
+        raise AssertionError(
+            "Setting check_batched_grad=True requires check_backward_ad to be True")
+    if check_batched_forward_grad and not check_forward_ad:
+        raise AssertionError(
+            "Setting check_batched_forward_grad=True requires check_forward_ad to be True")
+    _refuse("gradcheck", check_forward_ad=check_forward_ad,
+            check_batched_grad=check_batched_grad,
+            check_batched_forward_grad=check_batched_forward_grad)
     try:
-        _check(func, _as_tuple(inputs), eps, atol, rtol, nondet_tol, check_grad_dtypes)
+        _check(func, _as_tuple(inputs), eps, atol, rtol, nondet_tol, check_undefined_grad,
+               check_grad_dtypes, fast_mode)
     except GradcheckError:
         if raise_exception:
             raise
@@ -48,19 +78,34 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol:
 
 def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = None, *,
                   eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-                  raise_exception: bool = True, nondet_tol: float = 0.0,
-                  check_grad_dtypes: bool = False) -> bool:
+                  gen_non_contig_grad_outputs: bool = False, raise_exception: bool = True,
+                  nondet_tol: float = 0.0, check_undefined_grad: bool = True,
+                  check_grad_dtypes: bool = False, check_batched_grad: bool = False,
+                  check_fwd_over_rev: bool = False, check_rev_over_rev: bool = True,
+                  fast_mode: bool = False, masked: bool = False) -> bool:
     """gradcheck of the gradient: the function (inputs, grad_outputs) -> autograd.grad(func(
     inputs), inputs, grad_outputs, create_graph=True), so second derivatives are checked
     against central differences of first derivatives. grad_outputs default to random values
-    in [-1, 1) that require grad (so the check covers the backward's dependence on them too).
+    in [-1, 1) that require grad (so the check covers the backward's dependence on them too);
+    non-contiguous ones with `gen_non_contig_grad_outputs`. check_fwd_over_rev needs
+    forward-mode AD and is refused.
     """
+    if not (check_fwd_over_rev or check_rev_over_rev):
+        raise AssertionError(
+            "Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True")
+    if check_undefined_grad and not check_rev_over_rev:
+        raise AssertionError(
+            "Setting check_undefined_grad=True requires check_rev_over_rev to be True")
+    if check_batched_grad and not check_rev_over_rev:
+        raise AssertionError(
+            "Setting check_batched_grad=True requires check_rev_over_rev to be True")
+    _refuse("gradgradcheck", check_fwd_over_rev=check_fwd_over_rev,
+            check_batched_grad=check_batched_grad)
     input_tuple = _as_tuple(inputs)
     if grad_outputs is None:
         outputs = _differentiable_outputs(func(*input_tuple))
-        grad_output_tuple = tuple(
-            (rand(tuple(out.shape), dtype=out.dtype, device=out.device) * 2 - 1)
-            .requires_grad_() for out in outputs)
+        grad_output_tuple = tuple(_random_grad_output(out, gen_non_contig_grad_outputs)
+                                  for out in outputs)
     else:
         grad_output_tuple = _as_tuple(grad_outputs)
     count = len(grad_output_tuple)
@@ -82,59 +127,309 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
 
     return gradcheck(gradient_function, input_tuple + grad_output_tuple, eps=eps, atol=atol,
                      rtol=rtol, raise_exception=raise_exception, nondet_tol=nondet_tol,
-                     check_grad_dtypes=check_grad_dtypes)
+                     check_undefined_grad=check_undefined_grad,
+                     check_grad_dtypes=check_grad_dtypes, fast_mode=fast_mode, masked=masked)
+
+
+def _refuse(function: str, **options: bool) -> None:
+    for option, value in options.items():
+        if value:
+            needs = "vmap" if "batched" in option else "forward-mode AD"
+            raise RuntimeError(f"{function}({option}=True) is not supported: it needs {needs}, "
+                               "which autodiff does not have")
+
+
+def _random_grad_output(out: Tensor, non_contiguous: bool) -> Tensor:
+    """Uniform on [-1, 1) like `out`, requiring grad; optionally a strided (non-contiguous)
+    view of a larger buffer, as PyTorch's make_tensor(noncontiguous=True) makes it."""
+    dtype = out.dtype if out.dtype.is_floating_point else dtypes.float64
+    shape = tuple(out.shape)
+    values = rand(shape, dtype=dtype, device=out.device) * 2 - 1
+    if non_contiguous and values.numel() > 1:
+        buffer = rand((*shape, 2), dtype=dtype, device=out.device)
+        buffer[..., 0] = values
+        values = buffer[..., 0]  # every other element of the buffer
+    return values.detach().requires_grad_()
 
 
 # ----------------------------------------------------------------------------- the check
 def _check(func: Callable[..., Any], inputs: tuple[Any, ...], eps: float, atol: float,
-           rtol: float, nondet_tol: float, check_grad_dtypes: bool) -> None:
+           rtol: float, nondet_tol: float, check_undefined_grad: bool,
+           check_grad_dtypes: bool, fast_mode: bool) -> None:
+    wrt = _check_inputs(inputs)
+    func_out = func(*inputs)
+    tensors = [out for out in _as_tuple(func_out) if isinstance(out, Tensor)]
+    # Outputs and inputs are numbered among those that take part, as PyTorch numbers them.
+    positions = [position for position, out in enumerate(tensors) if out.requires_grad]
+    outputs = tuple(tensors[position] for position in positions)
+    if fast_mode:
+        _fast_check(func, inputs, wrt, outputs, positions, eps, atol, rtol, nondet_tol,
+                    check_grad_dtypes)
+    else:
+        _slow_check(func, inputs, wrt, outputs, positions, eps, atol, rtol, nondet_tol,
+                    check_grad_dtypes)
+    _check_backward_multiplies_by_grad_output(outputs, inputs, wrt)
+    if check_undefined_grad:
+        _check_undefined_grad(func, outputs, inputs, wrt)
+
+
+def _check_inputs(inputs: tuple[Any, ...]) -> list[int]:
+    """The positions of the inputs that require grad; PyTorch's warning for each that is not
+    float64, and its error when there are none."""
     wrt = [index for index, value in enumerate(inputs)
            if isinstance(value, Tensor) and value.requires_grad]
-    if not wrt:
-        raise ValueError(
-            "gradcheck expects at least one input tensor to require gradient, but none of "
-            "them have requires_grad=True."
-        )
     for index in wrt:
         if inputs[index].dtype.name != "float64":
             warnings.warn(
                 f"Input #{index} requires gradient and is not a double precision floating "
                 "point or complex. This check will likely fail if all the inputs are not of "
                 "double precision floating point or complex. ",
-                stacklevel=3,
+                stacklevel=4,
             )
-    tensors = [out for out in _as_tuple(func(*inputs)) if isinstance(out, Tensor)]
-    # Outputs and inputs are numbered among those that take part, as PyTorch numbers them.
-    positions = [position for position, out in enumerate(tensors) if out.requires_grad]
+    if not wrt:
+        raise ValueError(
+            "gradcheck expects at least one input tensor to require gradient, but none of "
+            "them have requires_grad=True."
+        )
+    return wrt
+
+
+def _slow_check(func: Callable[..., Any], inputs: tuple[Any, ...], wrt: list[int],
+                outputs: tuple[Tensor, ...], positions: list[int], eps: float, atol: float,
+                rtol: float, nondet_tol: float, check_grad_dtypes: bool) -> None:
     numerical = [_numerical_jacobian(func, inputs, index, eps) for index in wrt]
-    if not positions:
-        for per_output in numerical:  # nothing needs grad: every derivative must be zero
+    if not outputs:  # nothing needs grad: every derivative must be zero
+        for per_output in numerical:
             for matrix in per_output:
-                if not _allclose(matrix, [[0.0] * len(row) for row in matrix], atol, 0.0):
+                if not _allclose(matrix, [[0.0] * len(row) for row in matrix], 0.0, 0.0):
                     raise GradcheckError("Numerical gradient for function expected to be zero")
         return
-    outputs = tuple(tensors[position] for position in positions)
-    analytical = _analytical_jacobian(outputs, inputs, wrt, check_grad_dtypes)
-    repeated = _analytical_jacobian(outputs, inputs, wrt, check_grad_dtypes)
-    for input_number, index in enumerate(wrt):
-        for output_number, position in enumerate(positions):
+    for output_number, (out, position) in enumerate(zip(outputs, positions)):
+        analytical = _analytical_rows(out, inputs, wrt, nondet_tol, check_grad_dtypes,
+                                      basis=None)
+        for input_number, index in enumerate(wrt):
             expected = numerical[input_number][position]
-            actual = analytical[input_number][output_number]
+            actual = analytical[input_number]
             if not _allclose(actual, expected, atol, rtol):
                 raise GradcheckError(
                     f"Jacobian mismatch for output {output_number} with respect to input "
                     f"{input_number},\nnumerical:{_show(expected, inputs[index])}\n"
                     f"analytical:{_show(actual, inputs[index])}\n"
                 )
-            if not _allclose(repeated[input_number][output_number], actual, nondet_tol, 0.0):
+
+
+def _fast_check(func: Callable[..., Any], inputs: tuple[Any, ...], wrt: list[int],
+                outputs: tuple[Tensor, ...], positions: list[int], eps: float, atol: float,
+                rtol: float, nondet_tol: float, check_grad_dtypes: bool) -> None:
+    generator = Generator()  # its own, so the user's random numbers are not disturbed
+    all_u = [_unit_vector(inputs[index], generator) for index in wrt]
+    all_v = [_unit_vector(out, generator) for out in outputs]
+    if not outputs:
+        for index, u in zip(wrt, all_u):
+            for jvp in _numerical_jvp(func, inputs, index, u, eps):
+                if jvp and max(abs(value) for value in jvp) > nondet_tol:
+                    raise GradcheckError("Numerical gradient for function expected to be zero")
+        return
+    # numerical[i][j] = v_j . (J_ji u_i), by a directional difference along u_i.
+    numerical = []
+    for index, u in zip(wrt, all_u):
+        jvps = _numerical_jvp(func, inputs, index, u, eps)
+        numerical.append([_dot(v, jvps[position]) for v, position in zip(all_v, positions)])
+    for output_number, (out, v) in enumerate(zip(outputs, all_v)):
+        rows = _analytical_rows(out, inputs, wrt, nondet_tol, check_grad_dtypes, basis=v)
+        for input_number, u in enumerate(all_u):
+            actual = _dot([row[0] for row in rows[input_number]], u)  # v^T J, one column
+            expected = numerical[input_number][output_number]
+            scaled_atol = atol * math.fsum(u) * math.fsum(v)
+            if not abs(actual - expected) <= scaled_atol + rtol * abs(expected):
                 raise GradcheckError(
-                    "Backward is not reentrant, i.e., running backward with same input and "
-                    "grad_output multiple times gives different values, although analytical "
-                    "gradient matches numerical gradient.The tolerance for nondeterminism was "
-                    f"{nondet_tol}."
+                    f"Jacobian mismatch for output {output_number} with respect to input "
+                    f"{input_number},\nnumerical:{expected!r}\nanalytical:{actual!r}\n"
+                    + _slow_report(func, inputs, wrt[input_number], out, positions[
+                        output_number], eps, atol, rtol)
                 )
 
 
+_FAST_FAIL_SLOW_OK = """
+Fast gradcheck failed but element-wise differences are small. This means that the
+test might've passed in slow_mode!
+
+If you are adding a new operator, please file an issue and then use one of the
+workarounds. The workaround depends on how your test invokes gradcheck/gradgradcheck:
+
+If the test
+- manually invokes gradcheck/gradgradcheck, then call gradcheck/gradgradcheck
+  with `fast_mode=False` as a keyword argument.
+- is OpInfo-based (e.g., in test_ops_gradients.py), then modify the OpInfo for the test
+  to have `gradcheck_fast_mode=False`
+- is a Module test (e.g., in common_nn.py), then modify the corresponding
+  module_test entry to have `gradcheck_fast_mode=False`
+""".strip()
+
+
+def _slow_report(func: Callable[..., Any], inputs: tuple[Any, ...], index: int, out: Tensor,
+                 position: int, eps: float, atol: float, rtol: float) -> str:
+    """Fast mode's mismatch, recomputed in slow mode for the message (PyTorch's wording)."""
+    numerical = _numerical_jacobian(func, inputs, index, eps)[position]
+    analytical = _analytical_rows(out, inputs, [index], math.inf, False, basis=None)[0]
+    difference = max((abs(a - n) for row_a, row_n in zip(analytical, numerical)
+                      for a, n in zip(row_a, row_n)), default=0.0)
+    message = (
+        "\nThe above quantities relating the numerical and analytical jacobians are computed \n"
+        "in fast mode. See: https://github.com/pytorch/pytorch/issues/53876 for more "
+        "background \nabout fast mode. Below, we recompute numerical and analytical jacobians "
+        "in slow mode:\n\n"
+        f"Numerical:\n {_show(numerical, inputs[index])}\n"
+        f"Analytical:\n{_show(analytical, inputs[index])}\n\n"
+        f"The max per-element difference (slow mode) is: {difference!r}.\n"
+    )
+    if _allclose(analytical, numerical, atol, rtol):
+        message += _FAST_FAIL_SLOW_OK
+    return message
+
+
+_NONDETERMINISM_NOTE = """\n
+NOTE: If your op relies on non-deterministic operations i.e., it is listed here:
+https://pytorch.org/docs/stable/generated/torch.use_deterministic_algorithms.html
+this failure might be expected.
+
+If you are adding a new operator, please file an issue and then use one of the
+workarounds. The workaround depends on how your test invokes gradcheck/gradgradcheck.
+If the test
+- manually invokes gradcheck/gradgradcheck, then call gradcheck/gradgradcheck
+  with `nondet_tol=<tol>` as a keyword argument.
+- is OpInfo-based (e.g., in test_ops_gradients.py), then modify the OpInfo for the test
+  to have `gradcheck_nondet_tol=<tol>`.
+- is a Module test (e.g., in common_nn.py), then modify the corresponding
+  module_test entry to have `gradcheck_nondet_tol=<tol>`
+"""
+
+
+def _analytical_rows(out: Tensor, inputs: tuple[Any, ...], wrt: Sequence[int],
+                     nondet_tol: float, check_grad_dtypes: bool, basis: Any) -> list[Matrix]:
+    """Per input: rows = input elements, columns = output elements, one backward pass per
+    output element (`basis` None), or one column, the vector-Jacobian product with `basis`.
+    Computed twice: the two must agree within nondet_tol (PyTorch's "reentrant" check)."""
+    first = _vector_jacobian_products(out, inputs, wrt, check_grad_dtypes, basis)
+    second = _vector_jacobian_products(out, inputs, wrt, check_grad_dtypes, basis)
+    for matrix_a, matrix_b in zip(first, second):
+        if any(abs(a - b) > nondet_tol for row_a, row_b in zip(matrix_a, matrix_b)
+               for a, b in zip(row_a, row_b)):
+            raise GradcheckError(
+                "Backward is not reentrant, i.e., running backward with same input and "
+                "grad_output multiple times gives different values, although analytical "
+                "gradient matches numerical gradient.The tolerance for nondeterminism was "
+                f"{nondet_tol}." + _NONDETERMINISM_NOTE
+            )
+    return first
+
+
+def _vector_jacobian_products(out: Tensor, inputs: tuple[Any, ...], wrt: Sequence[int],
+                              check_grad_dtypes: bool, basis: Any) -> list[Matrix]:
+    targets = tuple(inputs[index] for index in wrt)
+    backend = out._backend
+    if basis is None:
+        size = out.numel()
+        eye = backend.eye(size, None, backend.dtype_name(out._data)) if size else None
+        seeds = [backend.getitem(eye, (element, ...)) for element in range(size)]
+    else:
+        seeds = [backend.asarray(basis, dtype=backend.dtype_name(out._data))]
+    columns: list[list[list[float]]] = [[] for _ in wrt]
+    for seed in seeds:
+        grad_output = _wrap(backend.reshape(seed, out._data.shape), backend)
+        grads = _grad((out,), targets, (grad_output,), retain_graph=True, allow_unused=True)
+        for number, (grad, target) in enumerate(zip(grads, targets)):
+            if grad is None:
+                columns[number].append([0.0] * target.numel())
+                continue
+            if grad.shape != target.shape:
+                raise GradcheckError("Analytical gradient has incorrect size")
+            if check_grad_dtypes and grad.dtype != target.dtype:
+                raise GradcheckError("Gradient has dtype mismatch")
+            columns[number].append(_flat(grad))
+    # Transpose: one row per input element.
+    return [[[column[row] for column in columns[number]] for row in range(target.numel())]
+            for number, target in enumerate(targets)]
+
+
+def _check_backward_multiplies_by_grad_output(outputs: tuple[Tensor, ...],
+                                              inputs: tuple[Any, ...], wrt: list[int]) -> None:
+    """Zero grad_outputs must give zero gradients of the inputs' dtype, device and size."""
+    if not outputs:
+        return
+    targets = tuple(inputs[index] for index in wrt)
+    grads = _grad(outputs, targets, tuple(zeros_like(out) for out in outputs),
+                  allow_unused=True)
+    for grad, target in zip(grads, targets):
+        if grad is None:
+            continue
+        if any(value != 0 for value in _flat(grad)):
+            raise GradcheckError("backward not multiplied by grad_output")
+        if grad.dtype != target.dtype:
+            raise GradcheckError("grad is incorrect type")
+        if grad.device != target.device:
+            raise GradcheckError("grad is incorrect device")
+        if grad.shape != target.shape:
+            raise GradcheckError("grad is incorrect size")
+
+
+class _UndefinedGrad(Function):
+    """A copy of its input whose backward passes no gradient (None, PyTorch's undefined
+    gradient) to the node that made it."""
+
+    node_name = "UndefinedGradBackward"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        return ctx.backend.asarray(a, copy=True)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> None:
+        return None
+
+
+_UNDEFINED_NOTES = 'Please look at "Notes about undefined output gradients" in ' \
+                   '"tools/autograd/derivatives.yaml"'
+
+
+def _check_undefined_grad(func: Callable[..., Any], outputs: tuple[Tensor, ...],
+                          inputs: tuple[Any, ...], wrt: list[int]) -> None:
+    """Every backward must cope with outputs whose gradient is undefined: all of them at once,
+    and, for several outputs, each one in turn; the inputs' gradients must then be undefined
+    or zero."""
+    targets = tuple(inputs[index] for index in wrt)
+    cases = [tuple(_UndefinedGrad.apply(out) for out in _differentiable_outputs(
+        func(*inputs)))]
+    if len(cases[0]) > 1:
+        for undefined in range(len(outputs)):
+            fresh = _differentiable_outputs(func(*inputs))
+            cases.append(tuple(_UndefinedGrad.apply(out) if number == undefined else out
+                               for number, out in enumerate(fresh)))
+    for case in cases:
+        try:
+            grads = _grad(case, targets, tuple(zeros_like(out) for out in case),
+                          allow_unused=True)
+        except RuntimeError as error:
+            _warn_undefined_grad_check()
+            raise GradcheckError("Expected backward function to handle undefined output "
+                                 f"grads. {_UNDEFINED_NOTES}") from error
+        for grad in grads:
+            if grad is not None and any(value != 0 for value in _flat(grad)):
+                _warn_undefined_grad_check()
+                raise GradcheckError("Expected all input grads to be undefined or zero when "
+                                     "all output grads are undefined or zero. "
+                                     f"{_UNDEFINED_NOTES}")
+
+
+def _warn_undefined_grad_check() -> None:
+    warnings.warn(
+        "Backwards compatibility: New undefined gradient support checking feature is enabled "
+        "by default, but it may break existing callers of this function. If this is true for "
+        'you, you can call this function with "check_undefined_grad=False" to disable the '
+        "feature", stacklevel=4)
+
+
+# ----------------------------------------------------------------------------- numerics
 def _as_tuple(value: Any) -> tuple[Any, ...]:
     if isinstance(value, tuple):
         return value
@@ -151,30 +446,63 @@ def _flat(value: Tensor) -> list[float]:
     return [float(item) for item in value.detach().reshape(-1).tolist()]
 
 
+def _dot(a: Sequence[float], b: Sequence[float]) -> float:
+    return math.fsum(x * y for x, y in zip(a, b))
+
+
+def _unit_vector(like: Tensor, generator: Generator) -> list[float]:
+    """PyTorch's fast-mode vector: uniform [0, 1) float32 draws, in `like`'s dtype, scaled to
+    unit norm."""
+    values = rand(like.numel(), generator=generator).to(like.dtype)
+    return _flat(values / values.norm())
+
+
+def _perturbed(func: Callable[..., Any], inputs: tuple[Any, ...], index: int,
+               step: Any) -> list[list[float]]:
+    """The Tensor outputs of func with inputs[index] + step (a backend array), flattened."""
+    source = inputs[index]
+    backend = source._backend
+    moved = _wrap(backend.add(source._data, step), backend)
+    moved.requires_grad_(source.requires_grad)
+    args = list(inputs)
+    args[index] = moved
+    return [_flat(out) for out in _as_tuple(func(*args)) if isinstance(out, Tensor)]
+
+
+def _central_difference(func: Callable[..., Any], inputs: tuple[Any, ...], index: int,
+                        step: Any, eps: float) -> list[list[float]]:
+    backend = inputs[index]._backend
+    plus = _perturbed(func, inputs, index, step)
+    minus = _perturbed(func, inputs, index, backend.negative(step))
+    return [[(high - low) / (2 * eps) for high, low in zip(up, down)]
+            for up, down in zip(plus, minus)]
+
+
+def _numerical_jvp(func: Callable[..., Any], inputs: tuple[Any, ...], index: int,
+                   u: list[float], eps: float) -> list[list[float]]:
+    """For each Tensor output, J u by (f(x + eps u) - f(x - eps u)) / (2 eps)."""
+    source = inputs[index]
+    backend = source._backend
+    step = backend.reshape(backend.asarray([value * eps for value in u],
+                                           dtype=backend.dtype_name(source._data)),
+                           source._data.shape)
+    return _central_difference(func, inputs, index, step, eps)
+
+
 def _numerical_jacobian(func: Callable[..., Any], inputs: tuple[Any, ...], index: int,
                         eps: float) -> list[Matrix]:
     """For each Tensor output: rows = elements of inputs[index], columns = output elements,
     by (f(x + eps e_k) - f(x - eps e_k)) / (2 eps) in the input's dtype."""
     source = inputs[index]
     backend = source._backend
-    flat = backend.reshape(source._data, (-1,))
-    size = flat.shape[0]
-    basis = backend.multiply(backend.eye(size, None, backend.dtype_name(flat)), eps) \
+    shape = source._data.shape
+    size = source.numel()
+    basis = backend.multiply(backend.eye(size, None, backend.dtype_name(source._data)), eps) \
         if size else None
     columns_per_output: list[Matrix] | None = None
     for element in range(size):
-        step = backend.getitem(basis, (element, ...))
-        values = []
-        for shifted in (backend.add(flat, step), backend.subtract(flat, step)):
-            moved = _wrap(backend.reshape(shifted, source._data.shape), backend)
-            moved.requires_grad_(source.requires_grad)
-            args = list(inputs)
-            args[index] = moved
-            values.append([_flat(out) for out in _as_tuple(func(*args))
-                           if isinstance(out, Tensor)])
-        plus, minus = values
-        rows = [[(high - low) / (2 * eps) for high, low in zip(up, down)]
-                for up, down in zip(plus, minus)]
+        step = backend.reshape(backend.getitem(basis, (element, ...)), shape)
+        rows = _central_difference(func, inputs, index, step, eps)
         if columns_per_output is None:
             columns_per_output = [[] for _ in rows]
         for output_number, row in enumerate(rows):
@@ -183,37 +511,6 @@ def _numerical_jacobian(func: Callable[..., Any], inputs: tuple[Any, ...], index
         columns_per_output = [[] for out in _as_tuple(func(*inputs))
                               if isinstance(out, Tensor)]
     return columns_per_output
-
-
-def _analytical_jacobian(outputs: tuple[Tensor, ...], inputs: tuple[Any, ...],
-                         wrt: Sequence[int], check_grad_dtypes: bool) -> list[list[Matrix]]:
-    """[input][output] -> rows = input elements, columns = output elements, one backward
-    pass per output element."""
-    targets = tuple(inputs[index] for index in wrt)
-    result: list[list[Matrix]] = [[] for _ in wrt]
-    for out in outputs:
-        size = out.numel()
-        backend = out._backend
-        columns: list[list[list[float]]] = [[] for _ in wrt]
-        basis = backend.eye(size, None, backend.dtype_name(out._data)) if size else None
-        for element in range(size):
-            seed = _wrap(backend.reshape(backend.getitem(basis, (element, ...)), out._data.shape),
-                         backend)
-            grads = _grad((out,), targets, (seed,), retain_graph=True, allow_unused=True)
-            for number, (grad, target) in enumerate(zip(grads, targets)):
-                if grad is None:
-                    columns[number].append([0.0] * target.numel())
-                    continue
-                if grad.shape != target.shape:
-                    raise GradcheckError("Gradient has shape mismatch")
-                if check_grad_dtypes and grad.dtype != target.dtype:
-                    raise GradcheckError("Gradient has dtype mismatch")
-                columns[number].append(_flat(grad))
-        for number, target in enumerate(targets):
-            # Transpose: one row per input element.
-            result[number].append([[column[row] for column in columns[number]]
-                                   for row in range(target.numel())])
-    return result
 
 
 def _allclose(actual: Matrix, expected: Matrix, atol: float, rtol: float) -> bool:

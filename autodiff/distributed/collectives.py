@@ -156,8 +156,18 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: Any = ReduceOp.SUM,
 
 
 def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -> Work | None:
-    """Return once every rank has called barrier (DistTimeoutError past the group's timeout)."""
+    """Return once every rank has called barrier (DistTimeoutError past the group's timeout).
+
+    device_ids: [index], the GPU a "nccl" barrier runs on; it must be the group's own (one
+    GPU per process here). The "mpi" barrier runs on no device, as in PyTorch."""
     pg = _default_group(group)
+    if device_ids is not None:
+        if not isinstance(device_ids, list):
+            raise TypeError("Invalid function argument: device_ids type should be List[int]")
+        device = getattr(pg, "device", None)  # the "nccl" group's GPU
+        if device is not None and device_ids and device_ids[0] != device.index:
+            raise ValueError(f"barrier(device_ids={device_ids}): this process's 'nccl' group "
+                             f"runs on {device} only")
     _agreed(pg, _BARRIER, 0, None, lambda: None)
     return _DoneWork() if async_op else None
 

@@ -202,12 +202,17 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     abort_on_exception (autodiff's own; "mpi" with more than one rank): an uncaught exception
     on any rank prints its traceback and then aborts the whole job (MPI_Abort) instead of
     leaving the other ranks to wait out the timeout.
+    group_name is deprecated and ignored, as in PyTorch; pg_options (backend options, e.g.
+    NCCL's) is refused: neither backend here takes any.
     """
     global _world
     if _world is not None:
         raise ValueError("trying to initialize the default process group twice!")
     if store is not None:
         raise ValueError("store= is not supported: the rendezvous is MPI's (or env:// for nccl)")
+    if pg_options is not None:
+        raise ValueError("pg_options= is not supported: autodiff's 'mpi' and 'nccl' process "
+                         "groups take no backend options")
     name = "mpi" if backend is None else str(backend).lower()
     if name not in _BACKENDS:
         raise ValueError(f"Invalid backend: '{backend}'; autodiff.distributed supports 'mpi' "

@@ -1,33 +1,63 @@
-"""`autodiff.nn.functional`: activations and losses as functions."""
+"""`autodiff.nn.functional`: activations, losses and the other layers as functions."""
 
 # ruff: noqa: F401 (a namespace of re-exported functions)
 
 from __future__ import annotations
 
-from ..ops.elementwise import sigmoid, softplus
-from ..ops.loss import binary_cross_entropy_with_logits
-
-# (issue 3, elementwise activations: add imports right below this line)
-from ._activations import elu, gelu, leaky_relu, relu, silu, tanh
-
-# (issue 3, linear algebra and losses: add imports right below this line)
-# isort: split
 from typing import Any
 
+from ..ops.activation import sigmoid, softplus
+from ..ops.adaptive_pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
+)
+from ..ops.avg_pool import avg_pool1d, avg_pool2d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d
+from ..ops.batch_norm import batch_norm, instance_norm
+from ..ops.conv import (
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
+from ..ops.cross_entropy import cross_entropy, nll_loss
+from ..ops.dropout import (
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
+from ..ops.fold import fold, unfold
+from ..ops.grid_sample import affine_grid, grid_sample
+from ..ops.interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest
+from ..ops.linear import linear
 from ..ops.loss import (
     binary_cross_entropy,
+    binary_cross_entropy_with_logits,
     huber_loss,
     kl_div,
     l1_loss,
     mse_loss,
     smooth_l1_loss,
 )
-from ..ops.nll import cross_entropy, nll_loss
-from ..ops.nn_ops import dropout, embedding, layer_norm, linear, normalize, one_hot
+from ..ops.max_pool import max_pool1d, max_pool2d, max_pool3d
+from ..ops.max_unpool import max_unpool1d, max_unpool2d, max_unpool3d
+from ..ops.normalization import group_norm, layer_norm, local_response_norm, normalize
+from ..ops.padding import pad
+from ..ops.pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from ..ops.softmax import implicit_dim as _implicit_dim
 from ..ops.softmax import log_softmax as _log_softmax
 from ..ops.softmax import softmax as _softmax
+from ..ops.sparse import embedding, one_hot
 from ..tensor import Tensor
+from ._activations import elu, gelu, leaky_relu, relu, silu, tanh
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
@@ -44,7 +74,3 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     if dim is None:
         dim = _implicit_dim("log_softmax", input.dim(), _stacklevel)
     return _log_softmax(input, dim, dtype)
-
-
-# (issue 3, shape and indexing)
-from ..ops.padding import pad  # noqa: E402

@@ -8,8 +8,8 @@ they are copied into one flat buffer and a non-blocking all-reduce of it starts,
 goes on with the earlier layers. Buckets start in index order on every rank (collectives must
 match across ranks). The hook that completes the last bucket waits for all of them, divides by
 the world size (an average, as PyTorch) and points each `.grad` at its slice of the reduced
-buffer (a view: PyTorch's `gradient_as_bucket_view=True`; clone a `.grad` you keep across
-steps). After `optimizer.step()` every rank holds the same parameters.
+buffer (`gradient_as_bucket_view=True`: clone a `.grad` you keep across steps) or copies it
+into each `.grad` (the default). After `optimizer.step()` every rank holds the same parameters.
 
 The engine has no "backward finished" callback (PyTorch's queue_callback); the end of the
 gradient sync is the last expected parameter hook instead. So every parameter that requires
@@ -19,10 +19,12 @@ say which did not (found by walking the graph from the forward's outputs).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from backends import Device
 from backends import comm as backend_comm
 
 from .. import distributed as dist
@@ -70,17 +72,24 @@ class _Bucket:
                   else backend.zeros(param._data.shape, self.dtype) for param in self.params]
         return backend_comm.flatten_concat(backend, pieces)  # a copy: the bucket owns it
 
-    def scatter(self, used: list[bool] | None, positions: list[int]) -> None:
-        """Point each parameter's .grad at its slice of the reduced buffer."""
+    def scatter(self, used: list[bool] | None, positions: list[int], as_views: bool) -> None:
+        """Hand each parameter its slice of the reduced buffer: as its .grad (a view of the
+        buffer, `gradient_as_bucket_view=True`) or copied into its .grad (a new one where it
+        had none), as PyTorch's reducer does."""
+        backend = self.backend
         views = backend_comm.split_views(self.flat, self.slices, self.shapes)
         for param, view, position in zip(self.params, views, positions):
             if used is not None and not used[position]:
                 continue  # no rank gave it a gradient: leave .grad as it is (None)
             grad = param._grad
             if grad is None:
-                param._grad = _wrap(view, self.backend)
+                param._grad = _wrap(view if as_views else backend.asarray(view, copy=True),
+                                    backend)
             else:
-                grad._data = view
+                if as_views:
+                    grad._data = view
+                else:
+                    backend.setitem(grad._data, (...,), view)
                 grad._bump_version()
 
 
@@ -95,11 +104,21 @@ class DistributedDataParallel(Module):
                  check_reduction: bool = False, gradient_as_bucket_view: bool = False,
                  static_graph: bool = False) -> None:
         super().__init__()
+        if static_graph:
+            raise RuntimeError(_STATIC_GRAPH)
         group = dist.process_group._default_group(process_group)
         self.module = module
         self.process_group = group
+        self.device_type, self.device_ids, self.output_device = _placement(
+            module, device_ids, output_device)
+        self.dim = dim  # as in PyTorch, used only by `scatter`/`gather` of multi-device input
+        if check_reduction:
+            # PyTorch's reducer (and this one) always makes sure the reduction completes.
+            warnings.warn("The `check_reduction` argument in `DistributedDataParallel` module "
+                          "is deprecated. Please avoid using it.", FutureWarning, stacklevel=2)
         self.broadcast_buffers = broadcast_buffers
         self.find_unused_parameters = find_unused_parameters
+        self.gradient_as_bucket_view = gradient_as_bucket_view
         self.require_backward_grad_sync = True
         self.bucket_bytes_cap = int((25 if bucket_cap_mb is None else bucket_cap_mb) * 2**20)
         _verify_same_model(group, module)
@@ -110,7 +129,11 @@ class DistributedDataParallel(Module):
             _broadcast_coalesced(group, list(module.parameters()), self.bucket_bytes_cap)
             _broadcast_coalesced(group, self._module_buffers, self.bucket_bytes_cap)
         params: list[Tensor] = [param for param in module.parameters() if param.requires_grad]
-        self.reducer = _Reducer(group, params, self.bucket_bytes_cap, find_unused_parameters)
+        self.reducer = _Reducer(group, params, self.bucket_bytes_cap, find_unused_parameters,
+                                gradient_as_bucket_view)
+
+    def _set_static_graph(self) -> None:
+        raise RuntimeError(_STATIC_GRAPH)
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         reducer = self.reducer
@@ -119,6 +142,9 @@ class DistributedDataParallel(Module):
             with no_grad():
                 _broadcast_coalesced(self.process_group, self._module_buffers,
                                      self.bucket_bytes_cap)
+        if self.device_ids:  # PyTorch moves the inputs to the module's device first
+            target = Device(self.device_type, self.device_ids[0])
+            inputs, kwargs = _to_device(inputs, target), _to_device(kwargs, target)
         output = self.module(*inputs, **kwargs)
         if is_grad_enabled() and self.require_backward_grad_sync:
             reducer.prepare_for_backward(output)
@@ -144,10 +170,12 @@ class _Reducer:
     Per-iteration state lives here, in a plain object: a forward and a backward change it
     without going through Module.__setattr__."""
 
-    def __init__(self, group: Any, params: list[Tensor], cap: int, find_unused: bool) -> None:
+    def __init__(self, group: Any, params: list[Tensor], cap: int, find_unused: bool,
+                 as_bucket_view: bool) -> None:
         self.group = group
         self.params = params
         self.find_unused = find_unused
+        self.as_bucket_view = as_bucket_view
         self.position = {id(param): position for position, param in enumerate(params)}
         self.buckets = _assign_buckets(params, cap)
         self.bucket_of = {id(param): bucket for bucket in self.buckets for param in bucket.params}
@@ -240,7 +268,7 @@ class _Reducer:
         for bucket, positions in zip(self.buckets, self.bucket_positions):
             bucket.work.wait()  # type: ignore[union-attr]
             backend_comm.divide_(bucket.flat, size)
-            bucket.scatter(used, positions)
+            bucket.scatter(used, positions, self.as_bucket_view)
         self.reset()
 
 
@@ -328,3 +356,55 @@ def _unused_positions(output: Any, params: list[Tensor], position: dict[int, int
             if child is not None:
                 stack.append(child)
     return [position[id(param)] for param in params if id(param) not in reached]
+
+
+def _placement(module: Module, device_ids: Any, output_device: Any
+               ) -> tuple[str, list[int] | None, int | None]:
+    """The module's device type and, for a module on one accelerator, device_ids and
+    output_device as indices; PyTorch's errors for the combinations it refuses."""
+    if device_ids is not None and len(device_ids) > 1:
+        raise ValueError("device_ids can only be None or contain a single element.")
+    devices = {param.device for param in module.parameters()}
+    types = {device.type for device in devices}
+    if len(types) != 1:
+        raise ValueError("DistributedDataParallel's input module must be on the same type of "
+                         f"devices, but input module parameters locate in {types}.")
+    device_type = next(iter(types))
+    if not device_ids or device_type == "cpu" or len(devices) > 1:
+        if device_ids or output_device:
+            raise ValueError(
+                "DistributedDataParallel device_ids and output_device arguments only work with "
+                "single-device/multiple-device GPU modules or CPU modules, but got device_ids "
+                f"{device_ids}, output_device {output_device}, and module parameters "
+                f"{devices}.")
+        return device_type, None, None
+    indices = [_device_index(device_type, device) for device in device_ids]
+    output = indices[0] if output_device is None else _device_index(device_type, output_device)
+    return device_type, indices, output
+
+
+def _device_index(device_type: str, device: Any) -> int:
+    parsed = Device(device_type, device) if isinstance(device, int) else Device(device)
+    return 0 if parsed.index is None else parsed.index
+
+
+def _to_device(value: Any, device: Device) -> Any:
+    """`value` with every Tensor in it (in tuples, lists and dicts) moved to `device`."""
+    if isinstance(value, Tensor):
+        return value.to(device)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a namedtuple
+        return type(value)(*(_to_device(item, device) for item in value))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_device(item, device) for item in value)
+    if isinstance(value, dict):
+        return {key: _to_device(item, device) for key, item in value.items()}
+    return value
+
+
+_STATIC_GRAPH = (
+    "DistributedDataParallel(static_graph=True) is not supported: it relies on running the "
+    "gradient sync at the end of backward (to learn, in the first iteration, which parameters "
+    "get no gradient and how often reentrant backwards touch each), and autodiff's engine has "
+    "no end-of-backward callback. Parameters that get no gradient are handled by "
+    "find_unused_parameters=True."
+)

@@ -1,6 +1,6 @@
-"""Activations: relu, leaky_relu, gelu (exact and tanh), elu, silu. (sigmoid and softplus live
-in `elementwise`, tanh in `unary`.) `autodiff.nn.functional` exposes them with PyTorch's
-signatures, including `inplace=`.
+"""Activations: sigmoid, softplus, relu, leaky_relu, gelu (exact and tanh), elu, silu. (tanh
+lives in `unary`.) `autodiff.nn.functional` exposes them with PyTorch's signatures, including
+`inplace=`.
 
 Kinks take PyTorch's side: relu's gradient at 0 is 0, leaky_relu's and elu's are the negative
 slope's.
@@ -13,15 +13,55 @@ from typing import Any
 
 from ..function import Function
 from ..tensor import Tensor
-from ._common import not_implemented_for, require_floating
-from .elementwise import exp, sigmoid
+from ._checks import not_implemented_for, require_floating
 from .selection import clamp, where
-from .unary import erf, tanh
+from .unary import UnaryOfOutput, erf, exp, tanh
 
 _SQRT1_2 = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TANH_BETA = math.sqrt(2.0 / math.pi)  # gelu(approximate="tanh") constants, as PyTorch's
 _TANH_KAPPA = 0.044715
+
+
+class Sigmoid(UnaryOfOutput):
+    node_name = "SigmoidBackward0"
+    kernel = "sigmoid"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return Sigmoid.apply(input)
+
+
+class Softplus(Function):
+    node_name = "SoftplusBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, beta: float, threshold: float) -> Any:
+        require_floating("softplus", ctx.backend, a)
+        ctx.save_for_backward(a)
+        ctx.beta, ctx.threshold = beta, threshold
+        backend = ctx.backend
+        if beta == 1:
+            out = backend.softplus(a)
+        else:
+            out = backend.divide(backend.softplus(backend.multiply(a, beta)), beta)
+        # Above the threshold softplus is the identity (PyTorch's linear region).
+        return backend.where(backend.greater(backend.multiply(a, beta), threshold), a, out)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        scaled = a * ctx.beta
+        return where(scaled > ctx.threshold, grad, grad * sigmoid(scaled))
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 class Relu(Function):
@@ -30,7 +70,7 @@ class Relu(Function):
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
-        if a.dtype == backend._bool:
+        if backend.is_bool(a.dtype):
             raise RuntimeError("Boolean inputs not supported for relu")
         out = backend.maximum(a, 0)  # keeps NaN, as PyTorch
         ctx.save_for_backward(out)
@@ -92,7 +132,7 @@ class Gelu(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, *, approximate: str) -> Any:
         backend = ctx.backend
-        if a.dtype not in backend._floating:  # PyTorch names this kernel without a device
+        if not backend.is_floating(a.dtype):  # PyTorch names this kernel without a device
             raise not_implemented_for("GeluKernelImpl", backend, a, on_device=False)
         ctx.save_for_backward(a)
         ctx.approximate = approximate

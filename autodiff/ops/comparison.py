@@ -12,8 +12,8 @@ from typing import Any
 from .. import dtypes
 from ..function import _raise_device_mismatch
 from ..tensor import Tensor, _wrap
-from ._common import not_implemented_for
-from ._util import check_broadcast, promote
+from ._checks import not_implemented_for, require_tensors
+from ._promotion import check_broadcast, promote
 
 
 def _operands(input: Tensor, other: Any) -> tuple[Any, Any, Any]:
@@ -29,7 +29,7 @@ def _operands(input: Tensor, other: Any) -> tuple[Any, Any, Any]:
 def _compare(name: str, input: Tensor, other: Any) -> Tensor:
     backend, a, b = _operands(input, other)
     a, b = promote(backend, a, b)
-    if name not in _EQUALITY and a.dtype == backend._bool:
+    if name not in _EQUALITY and backend.is_bool(a.dtype):
         # False < True, as in PyTorch; the array API orders no bools, so compare as integers.
         a = backend.astype(a, "uint8")
         b = int(b) if type(b) is bool else backend.astype(b, "uint8")
@@ -69,7 +69,7 @@ not_equal, greater, greater_equal, less, less_equal = ne, gt, ge, lt, le
 # ----------------------------------------------------------------------------- logical
 def _truth(backend: Any, x: Any) -> Any:
     """Any dtype as bool: nonzero is True (PyTorch's logical ops accept every dtype)."""
-    return x if x.dtype == backend._bool else backend.not_equal(x, 0)
+    return x if backend.is_bool(x.dtype) else backend.not_equal(x, 0)
 
 
 def _logical(name: str, input: Tensor, other: Tensor) -> Tensor:
@@ -103,7 +103,7 @@ def _bitwise(name: str, input: Tensor, other: Any) -> Tensor:
     backend, a, b = _operands(input, other)
     a, b = promote(backend, a, b)
     array = a if hasattr(a, "dtype") else b
-    if array.dtype in backend._floating:
+    if backend.is_floating(array.dtype):
         raise not_implemented_for(name, backend, array)
     return _wrap(getattr(backend, name)(a, b), backend)
 
@@ -122,9 +122,9 @@ def bitwise_xor(input: Tensor, other: Any) -> Tensor:
 
 def bitwise_not(input: Tensor) -> Tensor:
     backend, a = input._backend, input._data
-    if a.dtype in backend._floating:
+    if backend.is_floating(a.dtype):
         raise not_implemented_for("bitwise_not", backend, a)
-    if a.dtype == backend._bool:
+    if backend.is_bool(a.dtype):
         return _wrap(backend.logical_not(a), backend)
     return _wrap(backend.bitwise_invert(a), backend)
 
@@ -154,6 +154,7 @@ def isfinite(input: Tensor) -> Tensor:
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """|input - other| <= atol + rtol * |other|, elementwise (equal infinities are close)."""
+    require_tensors("isclose", ("input", input), ("other", other))
     backend, a, b = _operands(input, other)
     if input.dtype is not other.dtype:
         raise RuntimeError(
@@ -163,9 +164,9 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     if a.shape != b.shape:
         check_broadcast(a.shape, b.shape)
     close = backend.equal(a, b)  # also equal infinities
-    if a.dtype == backend._bool:
+    if backend.is_bool(a.dtype):
         return _wrap(close, backend)
-    if a.dtype not in backend._floating:  # integers: the tolerance is computed in float64
+    if not backend.is_floating(a.dtype):  # integers: the tolerance is computed in float64
         a, b = backend.astype(a, "float64"), backend.astype(b, "float64")
     # Infinities and NaNs are replaced before subtracting (no inf - inf): they are close
     # only when equal, which `close` already says.
@@ -184,12 +185,14 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> bool:
+    require_tensors("allclose", ("input", input), ("other", other))
     close = isclose(input, other, rtol, atol, equal_nan)
     return bool(close._backend.all(close._data))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
     """True when both have the same shape and the same values."""
+    require_tensors("equal", ("input", input), ("other", other))
     backend, a, b = _operands(input, other)
     if a.shape != b.shape:
         return False

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..creation import zeros_like
 from ..dtypes import scalar_dtype
 from ..function import Function
 from ..tensor import Tensor, _wrap
-from ._common import not_implemented_for, zeros_like_grad
-from ._util import promote
+from ._checks import not_implemented_for
+from ._promotion import promote
 
 _SCALARS = (bool, int, float)
 
@@ -31,13 +32,13 @@ def _divide_rounded(backend: Any, a: Any, b: Any, mode: str) -> Any:
     """a / b rounded towards zero ("trunc") or down ("floor"), in the promoted dtype."""
     a, b = promote(backend, a, b)
     array = a if type(a) not in _SCALARS else b
-    if array.dtype in backend._floating:
+    if backend.is_floating(array.dtype):
         if mode == "floor":  # Python's floor division, as PyTorch (exact, unlike floor(a / b))
             return backend.floor_divide(a, b)
         return backend.trunc(backend.divide(a, b))
-    if array.dtype == backend._bool:
+    if backend.is_bool(array.dtype):
         raise not_implemented_for(f"div_{mode}", backend, array)
-    _check_integer_divisor(backend, b)
+    _check_integer_divisor(backend, a, b)
     quotient = backend.floor_divide(a, b)
     if mode == "trunc":  # floor rounds down; undo that where the exact quotient is negative
         inexact = backend.not_equal(backend.remainder(a, b), 0)
@@ -47,8 +48,11 @@ def _divide_rounded(backend: Any, a: Any, b: Any, mode: str) -> Any:
     return quotient
 
 
-def _check_integer_divisor(backend: Any, b: Any) -> None:
-    """Integer division by zero raises, as in PyTorch (NumPy would give 0 and warn)."""
+def _check_integer_divisor(backend: Any, a: Any, b: Any) -> None:
+    """Integer division by zero raises, as in PyTorch (NumPy would give 0 and warn); nothing
+    is divided when either operand is empty."""
+    if any(type(x) not in _SCALARS and x.size == 0 for x in (a, b)):
+        return
     if b == 0 if type(b) in _SCALARS else bool(backend.any(backend.equal(b, 0))):
         raise RuntimeError("ZeroDivisionError")
 
@@ -65,7 +69,7 @@ class DivMode(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         needs_a, needs_b = ctx.needs_input_grad
-        zeros = zeros_like_grad(grad)
+        zeros = zeros_like(grad)
         return (zeros if needs_a else None), (zeros if needs_b else None)
 
 
@@ -98,10 +102,10 @@ class Remainder(Function):
         backend = ctx.backend
         a, b = promote(backend, a, b)
         array = a if type(a) not in _SCALARS else b
-        if array.dtype == backend._bool:
+        if backend.is_bool(array.dtype):
             raise not_implemented_for("remainder", backend, array)
-        if array.dtype not in backend._floating:
-            _check_integer_divisor(backend, b)
+        if not backend.is_floating(array.dtype):
+            _check_integer_divisor(backend, a, b)
         return backend.remainder(a, b)
 
     @staticmethod

@@ -17,28 +17,85 @@ from typing import Any
 
 from backends import broadcast_shapes
 
+from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
-from .shape import alias, clone, unsqueeze, view_op
+from . import inplace
+from ._promotion import checked_number
+from .conversion import clone
+from .shape import alias, unsqueeze, view_op
 
 _FULL = slice(None)
-_INTEGER_DTYPES = ("int64", "int32", "int16", "int8", "uint8")
 
 
 # ----------------------------------------------------------------------------- index arrays
-def index_array(backend: Any, index: Any) -> Any:
-    """A Tensor, array or (nested) list of indices as an array on `backend`."""
+def index_array(backend: Any, index: Any, op: str = "index") -> Any:
+    """A Tensor, array or (nested) list of indices as an array on `backend`; an index Tensor
+    of another device follows `op`'s device rule (`index_on_device`)."""
     if isinstance(index, Tensor):
         array = index._data
         if index._backend is not backend:
-            array = backend.transfer(array, index._backend)
+            array = index_on_device(op, backend, index)
     else:
         array = backend.asarray(_plain(index))
         if array.size == 0 and backend.dtype_name(array) == "float64":  # `[]`
             return backend.astype(array, "int64")
-    if backend.dtype_name(array) not in (*_INTEGER_DTYPES, "bool"):
+    if not (backend.is_integer(array.dtype) or backend.is_bool(array.dtype)):
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     return array
+
+
+# The method PyTorch's generated device check names, for the ops that want the input's device.
+_CHECKED_METHODS = {
+    "index_select": "_index_select", "embedding": "_index_select", "gather": "gather",
+    "scatter": "scatter_src", "scatter_value": "scatter_value", "scatter_add": "scatter_add",
+    "index_add": "index_add",
+}
+
+
+def index_on_device(op: str, backend: Any, index: Tensor) -> Any:
+    """The array of `index`, a Tensor of another device than the input's (on `backend`),
+    under PyTorch's device rule, with PyTorch's message where it refuses:
+
+    - advanced indexing (`op` "index": `x[i]`, `x[i] = v`, `index_put_`) takes an index on the
+      CPU, which is moved to the input's device, and a 0-d index from any device (PyTorch
+      reads it as a number);
+    - every other op ("gather", "index_select", "scatter", "take_along_dim", "masked_fill",
+      ...) takes only indices on the input's own device.
+
+    One difference: PyTorch's `index_put_` (so `x[i] = v`) moves an index from any device
+    without a check; here it follows the indexing rule, as `x[i]` does."""
+    source = index._backend.device
+    if op == "index" and (source.type == "cpu" or index._data.ndim == 0):
+        return backend.transfer(index._data, index._backend)
+    raise _device_error(op, backend.device, source)
+
+
+def same_device_index(op: str, input: Tensor, index: Any) -> None:
+    """Refuse, with `op`'s message, an index Tensor that is not on `input`'s device."""
+    if isinstance(index, Tensor) and index._backend is not input._backend:
+        raise _device_error(op, input._backend.device, index._backend.device)
+
+
+def _device_error(op: str, target: Any, source: Any) -> RuntimeError:
+    """PyTorch's error for an index of `op` on device `source`, the input being on `target`."""
+    if op == "index":
+        return RuntimeError("indices should be either on cpu or on the same device as the "
+                            f"indexed tensor ({target})")
+    if op == "take_along_dim":
+        return RuntimeError(f"Expected tensor to have {target} Device, but got tensor with "
+                            f"{source} Device (while checking arguments for "
+                            "torch.take_along_dim():)")
+    if op == "masked_fill":
+        return RuntimeError("expected self and mask to be on the same device, but got mask on "
+                            f"{source} and self on {target}")
+    # The dispatcher picks the kernel of the non-CPU device, whose wrapper checks devices.
+    key = (target if target.type != "cpu" else source).type.upper()
+    return RuntimeError(
+        f"Expected all tensors to be on the same device, but got index is on {source}, "
+        f"different from other tensors on {target} (when checking argument in method "
+        f"wrapper_{key}_{_CHECKED_METHODS[op]})"
+    )
 
 
 def _plain(index: Any) -> Any:
@@ -488,8 +545,7 @@ def select_index(tensor: Tensor, index: int) -> Tensor:
 
 # ----------------------------------------------------------------------------- assignment
 def setitem(tensor: Tensor, key: Any, value: Any) -> None:
-    from . import inplace
-
+    source = value if isinstance(value, Tensor) else None
     value = _value_tensor(tensor, value)
     if key is Ellipsis:
         inplace.copy_(tensor, value)
@@ -501,7 +557,33 @@ def setitem(tensor: Tensor, key: Any, value: Any) -> None:
     if advanced is None:
         inplace.copy_(target, _expand_value(value, target._data.shape))
     else:
+        if source is not None:
+            _check_put_dtype(tensor, key, source)
         put_(target, advanced, value)
+
+
+def _check_put_dtype(tensor: Tensor, key: Any, source: Tensor,
+                     accumulate: bool = False) -> None:
+    """PyTorch's index_put_ takes a source of the destination's dtype only, unless it becomes
+    masked_fill_ (not accumulating, a one-element source, one boolean mask as the only index
+    tensor beside ints, slices and ellipses)."""
+    if source.dtype is tensor.dtype:
+        return
+    items = key if isinstance(key, tuple) else (key,)
+    indices = [item for item in items if isinstance(item, (Tensor, list))]
+    if not accumulate and source.numel() == 1 and len(indices) == 1 and _is_mask(indices[0]):
+        return
+    raise RuntimeError(
+        "Index put requires the source and destination dtypes match, got "
+        f"{dtypes.SCALAR_TYPE_NAMES[tensor.dtype.name]} for the destination and "
+        f"{dtypes.SCALAR_TYPE_NAMES[source.dtype.name]} for the source."
+    )
+
+
+def _is_mask(index: Any) -> bool:
+    if isinstance(index, Tensor):
+        return index.dtype in (dtypes.bool_, dtypes.uint8)
+    return bool(index) and all(type(item) is bool for item in index)
 
 
 def _value_tensor(tensor: Tensor, value: Any) -> Tensor:
@@ -511,6 +593,7 @@ def _value_tensor(tensor: Tensor, value: Any) -> Tensor:
             return value.to(tensor._backend.device, tensor.dtype)
         return value
     backend = tensor._backend
+    value = checked_number(value, tensor.dtype.name)
     return _wrap(backend.asarray(value, dtype=backend.dtype_name(tensor._data)), backend)
 
 
@@ -528,8 +611,6 @@ def _expand_value(value: Tensor, shape: tuple[int, ...]) -> Tensor:
 def put_(tensor: Tensor, key: tuple[Any, ...], values: Tensor,
          accumulate: bool = False) -> Tensor:
     """`tensor[key] = values` in place, for a key of full slices and index arrays."""
-    from . import inplace
-
     result_shape = index_result_shape(tensor._data.shape, key)
     values_shape = values._data.shape
     trimmed = values_shape
@@ -553,6 +634,7 @@ def put_(tensor: Tensor, key: tuple[Any, ...], values: Tensor,
 
 def index_put_(tensor: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
     """Tensor.index_put_: `indices` is a tuple of index tensors (None for a whole dim)."""
+    _check_put_dtype(tensor, tuple(indices), values, accumulate)
     _, key, _ = apply_basic(tensor, tuple(_FULL if i is None else i for i in indices))
     if key is None:
         key = tuple(_FULL for _ in indices)

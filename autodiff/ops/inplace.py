@@ -25,13 +25,13 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..creation import zeros_like
 from ..function import Function, _new
 from ..grad_mode import state as _grad_state
 from ..node import move_retains_grad, sequence_nrs
 from ..tensor import Tensor
-from . import elementwise as _elementwise
-from ._common import zeros_like_grad
-from ._util import check_broadcast
+from ._promotion import check_broadcast, checked_number, wrap_integer
+from .arithmetic import Addcdiv, Addcmul, div
 from .views import CopySlices, has_overlap, history_changed, own_array, view_error
 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -206,7 +206,7 @@ class Zero(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return zeros_like_grad(grad)
+        return zeros_like(grad)
 
 
 class Fill(Function):
@@ -219,7 +219,7 @@ class Fill(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return zeros_like_grad(grad)
+        return zeros_like(grad)
 
 
 class FillTensor(Function):
@@ -233,7 +233,7 @@ class FillTensor(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         needs_input, needs_value = ctx.needs_input_grad
-        return ((zeros_like_grad(grad) if needs_input else None),
+        return ((zeros_like(grad) if needs_input else None),
                 (grad.sum() if needs_value else None))
 
 
@@ -255,7 +255,7 @@ class Copy(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor]:
-        return (zeros_like_grad(grad) if ctx.needs_input_grad[0] else None), grad
+        return (zeros_like(grad) if ctx.needs_input_grad[0] else None), grad
 
 
 # ----------------------------------------------------------------------------- filling and copying
@@ -274,6 +274,7 @@ def fill_(tensor: Tensor, value: Any) -> Tensor:
             )
         value = _same_device(tensor, value)
         return apply(tensor, (value,), lambda source: FillTensor.apply(source, value))
+    value = checked_number(value, tensor.dtype.name)
     if _fill_outside_graph(tensor, value):
         return tensor
     return apply(tensor, (), lambda source: Fill.apply(source, value=value))
@@ -358,9 +359,15 @@ def _write_direct(name: str, tensor: Tensor, other: Any, alpha: Any) -> bool:
             _check_inplace_shape(data.shape, value.shape)
     else:
         value = other if alpha == 1 else other * alpha
-        if type(value) is float and data.dtype not in backend._floating:
+        if data.dtype not in backend.full_precision_floating and (
+                type(value) is float or backend.is_floating(data.dtype) or (
+                    backend.is_bool(data.dtype) and type(value) is not bool)):
+            # Ints meeting a float, float16 meeting any number (PyTorch computes it in
+            # float32), bools meeting a number: PyTorch's rules, on the general path.
             return False
-    if data.dtype not in backend._floating and name in ("div", "pow"):
+        if type(value) is int and not 0 <= value <= 127 and backend.is_integer(data.dtype):
+            value = wrap_integer(value, backend.dtype_name(data))
+    if not backend.is_floating(data.dtype) and name in ("div", "pow"):
         return False  # true division and negative powers need PyTorch's checks
     _ARRAY_INPLACE[name](data, value)
     return True
@@ -410,8 +417,8 @@ def mul_(tensor: Tensor, other: Any) -> Tensor:
 
 def div_(tensor: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode is not None:  # no array operator rounds: always the general path
-        return call_(tensor, _elementwise.div, other, rounding_mode=rounding_mode)
-    return _arithmetic_("div", tensor, other, _elementwise.div)
+        return call_(tensor, div, other, rounding_mode=rounding_mode)
+    return _arithmetic_("div", tensor, other, div)
 
 
 def pow_(tensor: Tensor, exponent: Any) -> Tensor:
@@ -448,7 +455,7 @@ def _addc_(op: type[Function], combine: Callable[[Any, Any], Any], tensor: Tenso
 def _same_layout(tensor: Tensor, *others: Tensor) -> bool:
     """Same backend, dtype and shape (floating): the no-temporary path applies."""
     data = tensor._data
-    if data.dtype not in tensor._backend._floating:
+    if not tensor._backend.is_floating(data.dtype):
         return False
     return all(isinstance(o, Tensor) and o._backend is tensor._backend
                and o._data.dtype == data.dtype and o._data.shape == data.shape for o in others)
@@ -468,52 +475,3 @@ def call_(tensor: Tensor, function: Callable[..., Tensor], *args: Any, **kwargs:
     """The in-place form of `function(tensor, *args, **kwargs)` (scatter_, tril_, exp_, ...)."""
     others = (*args, *kwargs.values())
     return apply(tensor, others, lambda source: function(source, *args, **kwargs))
-
-
-# ----------------------------------------------------------------------------- addcmul, addcdiv
-class Addcmul(Function):
-    """input + value * tensor1 * tensor2 (the Adam-style update, and its in-place form)."""
-
-    node_name = "AddcmulBackward0"
-    combine = "multiply"  # Addcdiv divides
-
-    @staticmethod
-    def forward(ctx: Any, a: Any, t1: Any, t2: Any, *, value: Any) -> Any:
-        backend = ctx.backend
-        ctx.value = value
-        ctx.save_for_backward(t1, t2)
-        combined = getattr(backend, ctx.combine)(t1, t2)
-        if value != 1:
-            combined = backend.multiply(combined, value)
-        return backend.add(a, combined)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
-        t1, t2 = ctx.saved_tensors
-        needs_a, needs_t1, needs_t2 = ctx.needs_input_grad
-        scaled = grad * ctx.value if ctx.value != 1 else grad
-        return ((grad if needs_a else None), (scaled * t2 if needs_t1 else None),
-                (scaled * t1 if needs_t2 else None))
-
-
-def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-    return Addcmul.apply(input, tensor1, tensor2, value=value)
-
-
-class Addcdiv(Addcmul):
-    """input + value * tensor1 / tensor2."""
-
-    node_name = "AddcdivBackward0"
-    combine = "divide"
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
-        t1, t2 = ctx.saved_tensors
-        needs_a, needs_t1, needs_t2 = ctx.needs_input_grad
-        scaled = grad * ctx.value if ctx.value != 1 else grad
-        return ((grad if needs_a else None), (scaled / t2 if needs_t1 else None),
-                (-scaled * t1 / (t2 * t2) if needs_t2 else None))
-
-
-def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-    return Addcdiv.apply(input, tensor1, tensor2, value=value)

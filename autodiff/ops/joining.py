@@ -13,7 +13,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
-from ._util import normalize_dims
+from ._dims import normalize_dims
 from .indexing import narrow, select
 from .shape import shape_arg
 from .views import as_multi_output_views

@@ -13,7 +13,7 @@ from typing import Any
 from .. import return_types
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
-from .reduction import keep_dims, reduction_axes
+from ._dims import keep_dims, reduction_axes
 from .selection import maximum, minimum, where
 
 
@@ -178,7 +178,7 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 # ----------------------------------------------------------------------------- argmax, argmin
 def _arg_reduce(name: str, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
     backend, a = input._backend, input._data
-    if a.dtype == backend._bool:
+    if backend.is_bool(a.dtype):
         raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         if 0 in a.shape:

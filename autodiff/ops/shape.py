@@ -1,16 +1,15 @@
-"""Shape ops that are views in PyTorch (they share data and the version counter with their
-input: see views.py), copies, and dtype/device conversion."""
+"""Shape ops: the views of PyTorch (they share data and the version counter with their input:
+see views.py) and sum_to_size."""
 
 from __future__ import annotations
 
 import warnings
 from typing import Any
 
-from backends import Device, get_backend, parse_device
-
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
+from .conversion import clone
 from .views import as_view, own_array
 
 
@@ -241,16 +240,25 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
 
 
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    """Move the dims `source` to the places `destination`, the others keeping their order (a
+    permute; on a 0-d tensor an alias, as in PyTorch). PyTorch's checks, in its order."""
     ndim = input._data.ndim
-    sources = [_wrap_dim(d, ndim) for d in ((source,) if isinstance(source, int) else source)]
-    targets = [_wrap_dim(d, ndim) for d in
-               ((destination,) if isinstance(destination, int) else destination)]
-    if len(sources) != len(targets):
+    source = [source] if isinstance(source, int) else list(source)
+    destination = [destination] if isinstance(destination, int) else list(destination)
+    if len(source) != len(destination):
         raise RuntimeError(
             "movedim: Invalid source or destination dims: source "
-            f"({sources} dims) should contain the same number of dims as destination "
-            f"({targets} dims)"
+            f"({source} dims) should contain the same number of dims as destination "
+            f"({destination} dims)"
         )
+    sources = [_wrap_dim(d, ndim) for d in source]
+    targets = [_wrap_dim(d, ndim) for d in destination]
+    for name, given, wrapped in (("source", source, sources),
+                                 ("destination", destination, targets)):
+        if len(set(wrapped)) != len(wrapped):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({given})")
+    if ndim == 0:
+        return alias(input)
     order: list[int | None] = [None] * ndim
     for src, dst in zip(sources, targets):
         order[dst] = src
@@ -391,75 +399,3 @@ class Alias(Function):
 
 def alias(input: Tensor) -> Tensor:
     return view_op(Alias, input)
-
-
-# ----------------------------------------------------------------------------- copies
-class Clone(Function):
-    node_name = "CloneBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        return ctx.backend.asarray(a, copy=True)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad
-
-
-def clone(input: Tensor) -> Tensor:
-    return Clone.apply(input)
-
-
-class ToCopy(Function):
-    """A copy to another dtype and/or device; the gradient goes back to the source's."""
-
-    node_name = "ToCopyBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any, *, dtype: str, target: Any) -> Any:
-        source = ctx.backend
-        ctx.source_device = source.device
-        ctx.source_dtype = source.dtype_name(a)
-        if target is not source:
-            a = target.transfer(a, source)
-            ctx.backend = target  # the output lives on the target device
-        if target.dtype_name(a) != dtype:
-            return target.astype(a, dtype, copy=False)
-        # Same device and dtype only with to(copy=True): a transfer above already copied.
-        return target.asarray(a, copy=True) if target is source else a
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad.to(ctx.source_device, dtypes.BY_NAME[ctx.source_dtype])
-
-
-def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    """Tensor.to(dtype) / to(device, dtype=None) / to(other) with copy=False like PyTorch."""
-    device: Any = kwargs.pop("device", None)
-    dtype: Any = kwargs.pop("dtype", None)
-    copy = kwargs.pop("copy", False)
-    kwargs.pop("non_blocking", None)
-    if kwargs:
-        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-    for arg in args:
-        if isinstance(arg, Tensor):
-            device, dtype = arg.device, arg.dtype
-        elif isinstance(arg, (dtypes.dtype, type)) and arg is not str:
-            dtype = arg
-        else:
-            device = arg
-    backend = input._backend if device is None else get_backend(_full_device(device))
-    kind = input.dtype if dtype is None else dtypes.to_dtype(dtype)
-    if backend is input._backend and kind is input.dtype and not copy:
-        return input
-    if input._requires_grad and not kind.is_floating_point:
-        out = ToCopy.apply(input.detach(), dtype=kind.name, target=backend)
-        return out
-    return ToCopy.apply(input, dtype=kind.name, target=backend)
-
-
-def _full_device(device: Any) -> Device:
-    parsed = parse_device(device)
-    if parsed.type == "cuda" and parsed.index is None:
-        return get_backend(parsed).device
-    return parsed

@@ -1,5 +1,5 @@
-"""Unary math: exp and log variants, erf, abs and sign, rounding, trigonometric and hyperbolic
-functions (with atan2).
+"""Unary math: exp and log (with their variants), erf, sqrt and rsqrt, abs and sign, rounding,
+trigonometric and hyperbolic functions (with atan2).
 
 Integer and bool inputs compute in the default float dtype, as in PyTorch, except abs, sign and
 the rounding functions, which keep integer dtypes. Gradients follow PyTorch's formulas
@@ -12,24 +12,73 @@ import builtins
 import math
 from typing import Any, ClassVar
 
+from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor
-from ._common import (
-    UnaryOfInput,
-    UnaryOfOutput,
-    not_implemented_for,
-    require_floating,
-    zeros_like_grad,
-)
-from ._util import default_float, promote
-from .elementwise import exp, rsqrt, where
+from ._checks import not_implemented_for, require_floating, require_tensors
+from ._promotion import default_float, promote
+from .selection import maximum, where
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
+class UnaryOfInput(Function):
+    """An elementwise function `backend.<kernel>` of one tensor, computed in a floating dtype
+    (integers and bools in the default one), whose backward is written with its input.
+    Subclasses set `node_name` and `kernel` and write `backward`."""
+
+    kernel: ClassVar[str]
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        return getattr(ctx.backend, ctx.kernel)(default_float(ctx.backend, a))
+
+
+class UnaryOfOutput(Function):
+    """As `UnaryOfInput`, for functions whose backward is written with their output (exp,
+    sqrt, tanh, ...)."""
+
+    kernel: ClassVar[str]
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        out = getattr(ctx.backend, ctx.kernel)(default_float(ctx.backend, a))
+        ctx.save_for_backward(out)
+        return out
+
+
 # ----------------------------------------------------------------------------- exp and log
+class Exp(UnaryOfOutput):
+    node_name = "ExpBackward0"
+    kernel = "exp"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return grad * out
+
+
+def exp(input: Tensor) -> Tensor:
+    return Exp.apply(input)
+
+
+class Log(UnaryOfInput):
+    node_name = "LogBackward0"
+    kernel = "log"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return grad / a
+
+
+def log(input: Tensor) -> Tensor:
+    return Log.apply(input)
+
+
 class Expm1(UnaryOfOutput):
     node_name = "Expm1Backward0"
     kernel = "expm1"
@@ -105,13 +154,47 @@ def erf(input: Tensor) -> Tensor:
     return Erf.apply(input)
 
 
+# ----------------------------------------------------------------------------- roots
+class Sqrt(UnaryOfOutput):
+    node_name = "SqrtBackward0"
+    kernel = "sqrt"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return grad / (2 * out)
+
+
+def sqrt(input: Tensor) -> Tensor:
+    return Sqrt.apply(input)
+
+
+class Rsqrt(Function):
+    node_name = "RsqrtBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        out = ctx.backend.divide(1.0, ctx.backend.sqrt(default_float(ctx.backend, a)))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return grad * (out * out * out * -0.5)
+
+
+def rsqrt(input: Tensor) -> Tensor:
+    return Rsqrt.apply(input)
+
+
 # ----------------------------------------------------------------------------- abs and sign
 class Abs(Function):
     node_name = "AbsBackward0"
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
-        if a.dtype == ctx.backend._bool:
+        if ctx.backend.is_bool(a.dtype):
             raise not_implemented_for("abs", ctx.backend, a)
         ctx.save_for_backward(a)
         return ctx.backend.abs(a)
@@ -135,16 +218,16 @@ class Sign(Function):
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
-        if a.dtype == backend._bool:
+        if backend.is_bool(a.dtype):
             return backend.asarray(a, copy=True)  # sign of a bool is the bool
         out = backend.sign(a)
-        if a.dtype in backend._floating:  # PyTorch's sign of NaN is 0 (NumPy's is NaN)
+        if backend.is_floating(a.dtype):  # PyTorch's sign of NaN is 0 (NumPy's is NaN)
             out = backend.where(backend.isnan(out), backend.zeros_like(out), out)
         return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return zeros_like_grad(grad)
+        return zeros_like(grad)
 
 
 def sign(input: Tensor) -> Tensor:
@@ -160,15 +243,15 @@ class _Rounding(Function):
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
-        if a.dtype in backend._floating:
+        if backend.is_floating(a.dtype):
             return getattr(backend, ctx.kernel)(a)
-        if a.dtype == backend._bool:
+        if backend.is_bool(a.dtype):
             raise not_implemented_for(f"{ctx.kernel}_vml", backend, a)
         return backend.asarray(a, copy=True)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return zeros_like_grad(grad)
+        return zeros_like(grad)
 
 
 class Floor(_Rounding):
@@ -206,7 +289,7 @@ class RoundDecimals(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return zeros_like_grad(grad)
+        return zeros_like(grad)
 
 
 def floor(input: Tensor) -> Tensor:
@@ -231,6 +314,34 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- trigonometry
+class Sin(UnaryOfInput):
+    node_name = "SinBackward0"
+    kernel = "sin"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return grad * cos(a)
+
+
+def sin(input: Tensor) -> Tensor:
+    return Sin.apply(input)
+
+
+class Cos(UnaryOfInput):
+    node_name = "CosBackward0"
+    kernel = "cos"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return grad * -sin(a)
+
+
+def cos(input: Tensor) -> Tensor:
+    return Cos.apply(input)
+
+
 class Tan(UnaryOfOutput):
     node_name = "TanBackward0"
     kernel = "tan"
@@ -309,15 +420,24 @@ class Atan2(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
-        # 1 / (a^2 + b^2), taken as 0 at the origin (PyTorch gives a zero gradient there).
-        denominator = a * a + b * b
-        origin = denominator == 0
-        scale = where(origin, 0.0, grad / where(origin, 1.0, denominator))
+        # PyTorch's grad (b, -a) / (a^2 + b^2), with a and b first divided by a power of two
+        # near max(|a|, |b|): a^2 + b^2 leaves float32's range below 1e-19 and above 1e19,
+        # where PyTorch gives 0 or inf although the gradient is finite. Dividing by a power of
+        # two is exact, so elsewhere the result is PyTorch's to the bit. The gradient is 0 at
+        # the origin (as in PyTorch); infinities and NaNs are left unscaled.
+        magnitude = maximum(a.abs(), b.abs())
+        origin = magnitude == 0
+        scaled = ~origin & magnitude.isfinite()
+        power = where(scaled, 2.0 ** where(scaled, magnitude, 1.0).log2().floor(), 1.0)
+        a, b = a / power, b / power
+        reciprocal = where(origin, 0.0, 1 / where(origin, 1.0, a * a + b * b))
         needs_a, needs_b = ctx.needs_input_grad
-        return (scale * b if needs_a else None), (scale * -a if needs_b else None)
+        return ((grad * b * reciprocal / power if needs_a else None),
+                (grad * -a * reciprocal / power if needs_b else None))
 
 
 def atan2(input: Tensor, other: Tensor) -> Tensor:
+    require_tensors("atan2", ("input", input), ("other", other))
     return Atan2.apply(input, other)
 
 

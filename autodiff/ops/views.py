@@ -33,6 +33,7 @@ from ..function import Function, _new
 from ..grad_mode import state as _grad_state
 from ..node import Node, move_retains_grad, sequence_nrs, short_name
 from ..tensor import Tensor, _wrap
+from .conversion import clone
 
 # Why a view cannot be replayed: made in no_grad mode, or one output of a multi-view op.
 NO_GRAD_VIEW = "no_grad"
@@ -289,8 +290,6 @@ class CopySlices(Node):
         return f"torch::autograd::{self.node_name}"
 
     def _run_backward(self, grad_outputs: list[Any]) -> tuple[Any, ...]:
-        from .shape import clone
-
         result = CloneLike.apply(grad_outputs[0], like=self.layout)
         grad_slice = replay(result, self.chain)
         if self.fn is None:

@@ -1,3 +1,4 @@
-"""`autodiff.utils`: data loading (`autodiff.utils.data`)."""
+"""`autodiff.utils` (torch.utils): data loading (`data`), activation checkpointing
+(`checkpoint`), DLPack (`dlpack`), safetensors (`safetensors`)."""
 
-from . import data
+from . import checkpoint, data, dlpack, safetensors

@@ -139,6 +139,24 @@ def test_one_mechanism_with_builtin_ops() -> None:
         assert getattr(autograd.Function, name) is getattr(BuiltinFunction, name)
 
 
+def test_the_array_level_op_base_is_not_a_top_level_name() -> None:
+    """As in PyTorch (no `torch.Function`), custom ops subclass `autograd.Function` only: the
+    built-in base runs forward on backend arrays, so a subclass written for Tensors would fail
+    later with "'numpy.ndarray' object has no attribute 'exp'"."""
+    assert "Function" not in vars(autodiff)
+    with pytest.raises(AttributeError, match="Function"):
+        autodiff.Function  # noqa: B018
+    ops = _define(autodiff)
+    x = autodiff.tensor([0.5], requires_grad=True)
+    assert ops["Exp"].apply(x).grad_fn.name() == "ExpBackward"
+
+
+def test_torch_has_no_top_level_function_either() -> None:
+    torch = pytest.importorskip("torch")
+    assert not hasattr(torch, "Function")
+    assert hasattr(torch.autograd, "Function")
+
+
 def test_second_order_through_a_saved_output(device: str) -> None:
     ops = _define(autodiff)
     x = autodiff.tensor([0.5], dtype=autodiff.float64, device=device, requires_grad=True)

@@ -225,7 +225,7 @@ def test_grad_argument_errors_match_torch() -> None:
 
 
 def test_backward_with_create_graph_warns_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    import autodiff.autograd as package
+    import autodiff.autograd.gradients as package
 
     monkeypatch.setattr(package, "_warned", [])
     x = autodiff.tensor([1.0], requires_grad=True)
@@ -234,3 +234,13 @@ def test_backward_with_create_graph_warns_once(monkeypatch: pytest.MonkeyPatch) 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         (x * x).sum().backward(create_graph=True)  # PyTorch's TORCH_WARN_ONCE: not again
+
+
+def test_grad_options_pytorch_deprecates_or_refuses() -> None:
+    x = autodiff.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.warns(FutureWarning, match="only_inputs argument is deprecated"):
+        (grad,) = autograd.grad((x * x).sum(), [x], only_inputs=False)
+    assert grad.tolist() == [2.0, 4.0]
+    with pytest.raises(RuntimeError, match=r"is_grads_batched=True\) is not supported: it needs "
+                                           r"vmap"):
+        autograd.grad((x * x).sum(), [x], is_grads_batched=True)

@@ -3,6 +3,8 @@ derivatives, and report like PyTorch (same message, same Jacobians, same numberi
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -131,3 +133,129 @@ def test_outputs_that_need_no_grad() -> None:
     assert autograd.gradcheck(lambda a: (a * 0).detach(), (x,))
     with pytest.raises(autograd.GradcheckError, match="expected to be zero"):
         autograd.gradcheck(lambda a: (a * 3).detach(), (x,))
+
+
+# ----------------------------------------------------------------------------- fast mode
+def test_fast_mode_passes_correct_gradients(device: str) -> None:
+    x = autodiff.tensor([[0.3, -1.2], [2.0, 0.7]], dtype=autodiff.float64, device=device,
+                        requires_grad=True)
+    y = autodiff.tensor([0.5, 1.5], dtype=autodiff.float64, device=device, requires_grad=True)
+    assert autograd.gradcheck(lambda a, b: ((a * b).sin(), a.exp() / b), (x, y), fast_mode=True)
+    assert autograd.gradgradcheck(lambda a, b: (a * b).sin() + a.exp() / b, (x, y),
+                                  fast_mode=True)
+    assert autograd.gradcheck(lambda a: (a * 0).detach(), (x,), fast_mode=True)
+
+
+def test_fast_mode_reports_like_torch() -> None:
+    """The fast-mode quantities come from random vectors (other ones than PyTorch's); the
+    message around them, and the slow-mode Jacobians it recomputes, are PyTorch's."""
+    def scenario(lib: Any) -> Any:
+        square = _wrong_backward(lib, 3.0)
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        kind, message = error_of(lambda: lib.autograd.gradcheck(square.apply, (x,),
+                                                                fast_mode=True))
+        head, slow = message.split("\nThe above quantities", 1)
+        numbers = head.split("\n")
+        return [kind, numbers[0], numbers[1].split(":")[0], numbers[2].split(":")[0], slow,
+                lib.autograd.gradcheck(square.apply, (x,), fast_mode=True, atol=10.0),
+                error_of(lambda: lib.autograd.gradcheck(lambda a: (a * 3).detach(), (x,),
+                                                        fast_mode=True))]
+
+    log = same_as_torch(scenario)
+    assert log[1] == "Jacobian mismatch for output 0 with respect to input 0,"
+    assert "Numerical:\n tensor([[2.0000, 0.0000]," in log[4]
+
+
+# ----------------------------------------------------------------------------- backward's contract
+def _two_outputs(lib: Any, backward: Callable[[Any, Any, Any], Any]) -> Any:
+    """x -> (2x, 3x) whose backward is `backward(lib, g1, g2)`, grads not materialized."""
+
+    class Pair(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            ctx.set_materialize_grads(False)
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx: Any, g1: Any, g2: Any) -> Any:
+            return backward(lib, g1, g2)
+
+    return Pair
+
+
+# Each handles one undefined gradient (gradcheck differentiates one output at a time) but
+# fails a check of its own.
+def _refuse_undefined(lib: Any, g1: Any, g2: Any) -> Any:
+    if g1 is None and g2 is None:
+        raise RuntimeError("no gradient at all")
+    return (0 if g1 is None else g1 * 2) + (0 if g2 is None else g2 * 3)
+
+
+def _invent_when_undefined(lib: Any, g1: Any, g2: Any) -> Any:
+    if g1 is None and g2 is None:
+        return lib.ones(2, dtype=lib.float64)  # a gradient out of nothing
+    return (0 if g1 is None else g1 * 2) + (0 if g2 is None else g2 * 3)
+
+
+def _offset(lib: Any, g1: Any, g2: Any) -> Any:
+    # Within atol, but not zero for zero grad_outputs.
+    return (0 if g1 is None else g1 * 2) + (0 if g2 is None else g2 * 3) + 1e-9
+
+
+@pytest.mark.parametrize(("backward", "message"), [
+    (_refuse_undefined, "Expected backward function to handle undefined output grads."),
+    (_invent_when_undefined, "Expected all input grads to be undefined or zero when all "
+                             "output grads are undefined or zero."),
+    (_offset, "backward not multiplied by grad_output")])
+def test_backward_contract_checks_match_torch(backward: Callable[[Any, Any, Any], Any],
+                                              message: str) -> None:
+    def scenario(lib: Any) -> Any:
+        pair = _two_outputs(lib, backward)
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            failure = error_of(lambda: lib.autograd.gradcheck(pair.apply, (x,)))
+        relaxed = (lib.autograd.gradcheck(pair.apply, (x,), check_undefined_grad=False)
+                   if backward is not _offset else None)
+        return [failure, [str(w.message) for w in warned], relaxed]
+
+    log = same_as_torch(scenario)
+    assert log[0][0] == "GradcheckError" and log[0][1].startswith(message)
+
+
+# ----------------------------------------------------------------------------- options
+def test_option_checks_match_torch() -> None:
+    def scenario(lib: Any) -> Any:
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        check, gradgrad = lib.autograd.gradcheck, lib.autograd.gradgradcheck
+        return [error_of(lambda: check(lambda a: a * 2, (x,), check_backward_ad=False)),
+                error_of(lambda: check(lambda a: a * 2, (x,), check_batched_forward_grad=True)),
+                error_of(lambda: gradgrad(lambda a: a * 2, (x,), check_rev_over_rev=False)),
+                error_of(lambda: gradgrad(lambda a: a * 2, (x,), check_rev_over_rev=False,
+                                          check_fwd_over_rev=True)),
+                check(lambda a: a.sin(), (x,), masked=True),
+                gradgrad(lambda a: (a * a).sin(), (x,), gen_non_contig_grad_outputs=True)]
+
+    same_as_torch(scenario)
+
+
+@pytest.mark.parametrize(("call", "option", "needs"), [
+    (lambda x: autograd.gradcheck(lambda a: a * 2, (x,), check_batched_grad=True),
+     "gradcheck(check_batched_grad=True)", "vmap"),
+    (lambda x: autograd.gradcheck(lambda a: a * 2, (x,), check_forward_ad=True),
+     "gradcheck(check_forward_ad=True)", "forward-mode AD"),
+    (lambda x: autograd.gradcheck(lambda a: a * 2, (x,), check_forward_ad=True,
+                                  check_batched_forward_grad=True),
+     "gradcheck(check_forward_ad=True)", "forward-mode AD"),
+    (lambda x: autograd.gradgradcheck(lambda a: a * 2, (x,), check_fwd_over_rev=True),
+     "gradgradcheck(check_fwd_over_rev=True)", "forward-mode AD"),
+    (lambda x: autograd.gradgradcheck(lambda a: a * 2, (x,), check_batched_grad=True),
+     "gradgradcheck(check_batched_grad=True)", "vmap"),
+])
+def test_options_that_need_vmap_or_forward_ad_are_refused(call: Callable[[Any], Any],
+                                                          option: str, needs: str) -> None:
+    x = autodiff.tensor([1.0, 2.0], dtype=autodiff.float64, requires_grad=True)
+    with pytest.raises(RuntimeError) as raised:
+        call(x)
+    assert str(raised.value) == (f"{option} is not supported: it needs {needs}, which "
+                                 "autodiff does not have")

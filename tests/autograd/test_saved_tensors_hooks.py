@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
+
 import autodiff
 from autodiff import autograd
 from autodiff.autograd.graph import save_on_cpu, saved_tensors_hooks
@@ -148,6 +150,25 @@ def test_save_on_cpu_round_trips_to_the_device(device: str) -> None:
     assert packed[1].device.type == "cpu"
     restored = hooks.unpack_hook(packed)
     assert restored.device == x.device and restored.tolist() == x.tolist()
+
+
+@pytest.mark.parametrize("device_type", ["cuda", "strict", "no-such-device"])
+def test_save_on_cpu_with_pinned_memory_packs_a_host_copy(device: str, device_type: str) -> None:
+    """pin_memory=True packs a copy (page-locked where the accelerator is there to use it):
+    what backward gets back is the same, and changing the tensor later leaves the copy."""
+    x = autodiff.tensor([0.5, 1.5], dtype=autodiff.float64, device=device, requires_grad=True)
+    hooks = save_on_cpu(pin_memory=True, device_type=device_type)
+    with hooks:
+        loss = (x.exp() * x).sum()
+    (grad,) = autograd.grad(loss, [x])
+    expected = (x.detach().exp() * (x.detach() + 1)).tolist()
+    assert grad.tolist() == pytest.approx(expected, rel=1e-15) and grad.device == x.device
+    source = x.detach() * 1
+    device_of, packed = hooks.pack_hook(source)
+    assert device_of == source.device and packed.device.type == "cpu"
+    source.add_(1)
+    assert packed.tolist() == [0.5, 1.5]
+    assert hooks.unpack_hook((device_of, packed)).device == x.device
 
 
 def test_inplace_op_whose_input_is_packed_keeps_the_old_values() -> None:

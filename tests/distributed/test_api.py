@@ -48,6 +48,8 @@ def test_bad_arguments_fail_before_mpi_starts() -> None:
         dist.init_process_group("gloo")
     with pytest.raises(ValueError, match="store= is not supported"):
         dist.init_process_group("mpi", store=object())
+    with pytest.raises(ValueError, match="pg_options= is not supported"):
+        dist.init_process_group("mpi", pg_options=object())
     with pytest.raises(TypeError, match=r"timeout must be a datetime\.timedelta"):
         dist.init_process_group("mpi", timeout=-1)
     assert not dist.is_initialized()
@@ -152,3 +154,19 @@ def test_sampler_shards(length: int, replicas: int, drop_last: bool,
     """What torch.utils.data.DistributedSampler gives (shuffle=False), without torch."""
     assert [list(DistributedSampler(range(length), replicas, rank, shuffle=False,
                                     drop_last=drop_last)) for rank in range(replicas)] == expected
+
+
+def test_ddp_device_ids_place_the_inputs_on_the_modules_accelerator() -> None:
+    """What DDP's forward does with device_ids (a group is needed for the rest): a module on
+    one accelerator gets its inputs moved there, nested in tuples, lists and dicts."""
+    from autodiff.nn.parallel import _placement, _to_device
+
+    module = nn.Linear(2, 2).to("strict:1")
+    assert _placement(module, [1], None) == ("strict", [1], 1)
+    assert _placement(module, [torch.device("strict:1")], "strict:0") == ("strict", [1], 0)
+    assert _placement(module, None, None) == ("strict", None, None)
+    inputs = (torch.ones(2), [torch.zeros(1)], {"x": torch.ones(1)}, 3)
+    moved = _to_device(inputs, torch.device("strict:1"))
+    assert moved[0].device == moved[1][0].device == moved[2]["x"].device == \
+        torch.device("strict:1")
+    assert moved[3] == 3 and isinstance(moved[1], list)

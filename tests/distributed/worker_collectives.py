@@ -158,6 +158,9 @@ def barrier_and_async_barrier() -> None:
     assert dist.barrier() is None
     work = dist.barrier(async_op=True)
     assert work is not None and work.wait()
+    assert dist.barrier(device_ids=[0]) is None  # the "mpi" barrier runs on no device
+    raises(TypeError, "Invalid function argument: device_ids type should be List[int]",
+           dist.barrier, device_ids=0)
 
 
 # ----------------------------------------------------------------------------- agreement

@@ -167,7 +167,7 @@ def buckets_start_during_backward_in_order() -> None:
 @check
 def gradients_are_averaged_views_of_the_bucket() -> None:
     model = MLP()
-    ddp = DDP(model)
+    ddp = DDP(model, gradient_as_bucket_view=True)
     reference = copy_of(model, MLP)
     x, y = batch()
     nn.MSELoss()(ddp(mine(x)), mine(y)).backward()
@@ -179,6 +179,48 @@ def gradients_are_averaged_views_of_the_bucket() -> None:
     assert buffer.flat is None  # released after the step: the grads hold it
     bases = {id(param.grad.numpy().base) for param in model.parameters()}
     assert len(bases) == 1  # one bucket: every .grad is a view of the same reduced buffer
+
+
+@check
+def gradients_are_copied_out_of_the_bucket_by_default() -> None:
+    model = MLP()
+    ddp = DDP(model)
+    reference = copy_of(model, MLP)
+    x, y = batch()
+    for step in range(2):  # the second backward finds .grad there: its object is kept
+        held = [param.grad for param in model.parameters()]
+        nn.MSELoss()(ddp(mine(x)), mine(y)).backward()
+        nn.MSELoss()(reference(torch.tensor(x)), torch.tensor(y)).backward()
+        for param, expected, before in zip(model.parameters(), reference.parameters(), held):
+            np.testing.assert_allclose(param.grad.numpy(), expected.grad.numpy(), rtol=1e-12,
+                                       atol=1e-14)
+            assert param.grad.numpy().base is None  # its own memory, not the bucket's
+            assert step == 0 or param.grad is before
+
+
+@check
+def arguments_pytorch_refuses_or_warns_about() -> None:
+    model = MLP()
+    raises(ValueError, "device_ids can only be None or contain a single element.", DDP,
+           model, device_ids=[0, 1])
+    message = raises(ValueError, "DistributedDataParallel device_ids and output_device "
+                     "arguments only work with single-device/multiple-device GPU modules or CPU "
+                     "modules, but got device_ids [0], output_device None, and module "
+                     "parameters {device(type='cpu')}.", DDP, model, device_ids=[0])
+    assert message.endswith("{device(type='cpu')}."), message
+    raises(RuntimeError, "DistributedDataParallel(static_graph=True) is not supported", DDP,
+           model, static_graph=True)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        ddp = DDP(model, check_reduction=True, dim=1)
+    assert [str(w.message) for w in warned] == [
+        "The `check_reduction` argument in `DistributedDataParallel` module is deprecated. "
+        "Please avoid using it."]
+    assert ddp.dim == 1 and ddp.device_ids is None and ddp.output_device is None
+    raises(RuntimeError, "DistributedDataParallel(static_graph=True) is not supported",
+           ddp._set_static_graph)
 
 
 @check

@@ -9,7 +9,7 @@ import numpy as np
 import autodiff
 import autodiff.nn.functional as F
 
-from . import UNARY_SHAPES, OpInfo
+from .info import UNARY_SHAPES, OpInfo
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 

@@ -12,7 +12,7 @@ import numpy as np
 
 import autodiff
 
-from . import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
+from .info import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 

@@ -14,11 +14,13 @@ import numpy as np
 import autodiff
 import autodiff.nn.functional as F
 
-from . import OpInfo, Sample
+from .info import OpInfo, Sample
 
 
-def _index(values: Any) -> autodiff.Tensor:
-    return autodiff.tensor(values, dtype=autodiff.int64)
+def _index(values: Any, like: autodiff.Tensor) -> autodiff.Tensor:
+    """An int64 index tensor on `like`'s device (the device under test: gather, scatter and the
+    like refuse an index on another device, and CPU indices index any device)."""
+    return autodiff.tensor(values, dtype=autodiff.int64, device=like.device)
 
 
 def _assigned(a: autodiff.Tensor, key: Any, value: Any) -> autodiff.Tensor:
@@ -84,7 +86,7 @@ INDEXING: list[OpInfo] = [
     # ------------------------------------------------------------------------- advanced keys
     OpInfo("getitem_list", lambda a: a[[0, 2, 0, 0]], lambda a: a[[0, 2, 0, 0]],
            (Sample(((3, 4),)), Sample(((3,),)), Sample(((3, 0),))), "IndexBackward0"),
-    OpInfo("getitem_tensor_2d", lambda a: a[_index([[0, 1], [1, 1]])],
+    OpInfo("getitem_tensor_2d", lambda a: a[_index([[0, 1], [1, 1]], a)],
            lambda a: a[np.array([[0, 1], [1, 1]])], (Sample(((2, 3),)),), "IndexBackward0"),
     OpInfo("getitem_broadcast", lambda a: a[[[0], [2]], [1, 1, 3]],
            lambda a: a[[[0], [2]], [1, 1, 3]], (Sample(((3, 4),)),), "IndexBackward0"),
@@ -94,7 +96,7 @@ INDEXING: list[OpInfo] = [
            lambda a: a[0][:, [1, 2, 2]], (Sample(((2, 3, 4),)),), "IndexBackward0"),
     OpInfo("getitem_slice_array", lambda a: a[1:, [-1, 0]], lambda a: a[1:, [-1, 0]],
            (Sample(((3, 4),)),), "IndexBackward0"),
-    OpInfo("getitem_mask", lambda a: a[_index(_MASK).bool()], lambda a: a[np.array(_MASK)],
+    OpInfo("getitem_mask", lambda a: a[_index(_MASK, a).bool()], lambda a: a[np.array(_MASK)],
            (Sample(((3, 4),)),), "IndexBackward0"),
     OpInfo("getitem_random_mask", lambda a, m: a[m > 0], lambda a, m: a[m > 0],
            (Sample(((3, 4), (3, 4))), Sample(((4, 3), (4,))), Sample(((0, 2), (0, 2)))),
@@ -126,39 +128,39 @@ INDEXING: list[OpInfo] = [
            lambda a, m: _np_assigned(a, m > 0, -1.0), (Sample(((3, 4), (3, 4))),),
            "IndexPutBackward0", grad_inputs=1),
     OpInfo("index_put_accumulate",
-           lambda a, b: (a * 1).index_put_((_index([0, 2, 0]),), b, accumulate=True),
+           lambda a, b: (a * 1).index_put_((_index([0, 2, 0], a),), b, accumulate=True),
            lambda a, b: _np_accumulated(a, ([0, 2, 0],), b),
            (Sample(((3, 4), (3, 4))), Sample(((3, 4), (4,)))), "IndexPutBackward0"),
     # ------------------------------------------------------------------------- gather and scatter
-    OpInfo("gather", lambda a: a.gather(1, _index(_GATHER_INDEX)),
+    OpInfo("gather", lambda a: a.gather(1, _index(_GATHER_INDEX, a)),
            lambda a: np.take_along_axis(a, np.array(_GATHER_INDEX), 1), (Sample(((3, 4),)),),
            "GatherBackward0"),
-    OpInfo("gather_smaller", lambda a: a.gather(0, _index([[1, 0]])),
+    OpInfo("gather_smaller", lambda a: a.gather(0, _index([[1, 0]], a)),
            lambda a: np.take_along_axis(a[:, :2], np.array([[1, 0]]), 0), (Sample(((3, 4),)),),
            "GatherBackward0"),
-    OpInfo("take_along_dim", lambda a: autodiff.take_along_dim(a, _index([[0], [3]]), 1),
+    OpInfo("take_along_dim", lambda a: autodiff.take_along_dim(a, _index([[0], [3]], a), 1),
            lambda a: np.take_along_axis(a, np.array([[0], [3]]), 1), (Sample(((2, 4),)),),
            "GatherBackward0"),
     OpInfo("take_along_dim_broadcast",
-           lambda a: autodiff.take_along_dim(a, _index([[[0, 2, 2]]]), 2),
+           lambda a: autodiff.take_along_dim(a, _index([[[0, 2, 2]]], a), 2),
            lambda a: np.take_along_axis(np.broadcast_to(a, (2, 1, 4)),
                                         np.broadcast_to(np.array([[[0, 2, 2]]]), (2, 1, 3)), 2),
            (Sample(((2, 1, 4),)),), "GatherBackward0"),
-    OpInfo("take_along_dim_flat", lambda a: autodiff.take_along_dim(a, _index([5, 0, 5])),
+    OpInfo("take_along_dim_flat", lambda a: autodiff.take_along_dim(a, _index([5, 0, 5], a)),
            lambda a: a.reshape(-1)[[5, 0, 5]], (Sample(((2, 3),)),), "GatherBackward0"),
-    OpInfo("scatter", lambda a, s: a.scatter(0, _index(_SCATTER_INDEX), s),
+    OpInfo("scatter", lambda a, s: a.scatter(0, _index(_SCATTER_INDEX, a), s),
            lambda a, s: _np_scatter(a, np.array(_SCATTER_INDEX), s, 0),
            (Sample(((3, 3), (2, 3))), Sample(((3, 4), (2, 3)))), "ScatterBackward0"),
-    OpInfo("scatter_value", lambda a: a.scatter(0, _index(_SCATTER_INDEX), 1.5),
+    OpInfo("scatter_value", lambda a: a.scatter(0, _index(_SCATTER_INDEX, a), 1.5),
            lambda a: _np_scatter(a, np.array(_SCATTER_INDEX), 1.5, 0), (Sample(((3, 3),)),),
            "ScatterBackward1"),
-    OpInfo("scatter_add", lambda a, s: a.scatter_add(1, _index([[0, 0, 2], [1, 1, 1]]), s),
+    OpInfo("scatter_add", lambda a, s: a.scatter_add(1, _index([[0, 0, 2], [1, 1, 1]], a), s),
            lambda a, s: _np_scatter(a, np.array([[0, 0, 2], [1, 1, 1]]), s, 1, add=True),
            (Sample(((2, 3), (2, 3))), Sample(((3, 4), (2, 3)))), "ScatterAddBackward0"),
-    OpInfo("index_select", lambda a: a.index_select(1, _index([3, 0, 3])),
+    OpInfo("index_select", lambda a: a.index_select(1, _index([3, 0, 3], a)),
            lambda a: a[:, [3, 0, 3]], (Sample(((2, 4),)), Sample(((0, 4),))),
            "IndexSelectBackward0"),
-    OpInfo("index_add", lambda a, s: a.index_add(0, _index([1, 1, 0]), s, alpha=2),
+    OpInfo("index_add", lambda a, s: a.index_add(0, _index([1, 1, 0], a), s, alpha=2),
            lambda a, s: _np_accumulated(a, ([1, 1, 0],), 2 * s), (Sample(((2, 3), (3, 3))),),
            "IndexAddBackward0"),
     OpInfo("masked_fill", lambda a, m: a.masked_fill(m > 0, 0.5),

@@ -14,7 +14,7 @@ import numpy as np
 
 import autodiff
 
-from . import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
+from .info import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
 
 
 def _on_copy(method: str, *args: Any, **kwargs: Any) -> Callable[..., autodiff.Tensor]:
@@ -86,11 +86,13 @@ INPLACE: list[OpInfo] = [
     OpInfo("neg_", _on_copy("neg_"), np.negative, UNARY_SHAPES, "NegBackward0"),
     OpInfo("sigmoid_", _on_copy("sigmoid_"), lambda a: 1 / (1 + np.exp(-a)), UNARY_SHAPES,
            "SigmoidBackward0"),
-    OpInfo("scatter_", lambda a, s: (a * 1).scatter_(1, autodiff.tensor([[2, 0]]), s),
+    OpInfo("scatter_",
+           lambda a, s: (a * 1).scatter_(1, autodiff.tensor([[2, 0]], device=a.device), s),
            lambda a, s: np.concatenate([np.stack([s[0, 1], a[0, 1], s[0, 0], *a[0, 3:]])[None],
                                         a[1:]]),
            (Sample(((2, 4), (1, 2))),), "ScatterBackward0"),
-    OpInfo("index_add_", lambda a, s: (a * 1).index_add_(0, autodiff.tensor([1, 1]), s),
+    OpInfo("index_add_",
+           lambda a, s: (a * 1).index_add_(0, autodiff.tensor([1, 1], device=a.device), s),
            lambda a, s: a + np.stack([np.zeros_like(s[0]), s[0] + s[1]]),
            (Sample(((2, 3), (2, 3))),), "IndexAddBackward0"),
     OpInfo("tril_", _on_copy("tril_"), np.tril, (Sample(((3, 4),)),), "TrilBackward0"),

@@ -13,7 +13,7 @@ import numpy as np
 import autodiff
 import autodiff.linalg as LA
 
-from . import OpInfo, Sample
+from .info import OpInfo, Sample
 
 
 def _eye(like: autodiff.Tensor, n: int) -> autodiff.Tensor:

@@ -15,7 +15,7 @@ import numpy as np
 import autodiff
 import autodiff.nn.functional as F
 
-from . import OpInfo, Sample
+from .info import OpInfo, Sample
 
 TARGET = np.array([1, 0, 3])
 TARGET_IGNORED = np.array([1, -100, 3])
@@ -165,11 +165,11 @@ def _ce(name: str, target: np.ndarray, shapes: tuple[tuple[int, ...], ...], grad
 
 LOSS: list[OpInfo] = [
     # softmax, log_softmax
-    OpInfo("softmax", lambda x: F.softmax(x, 1), lambda x: _softmax(x, 1),
+    OpInfo("F.softmax", lambda x: F.softmax(x, 1), lambda x: _softmax(x, 1),
            (Sample(((3, 4),)), Sample(((2, 3, 2),)), Sample(((0, 3),))), "SoftmaxBackward0"),
     OpInfo("softmax_dim0", lambda x: autodiff.softmax(x, 0), lambda x: _softmax(x, 0),
            (Sample(((3, 4),)), Sample(((),)), Sample(((5,),))), "SoftmaxBackward0"),
-    OpInfo("log_softmax", lambda x: F.log_softmax(x, -1), lambda x: _log_softmax(x, -1),
+    OpInfo("F.log_softmax", lambda x: F.log_softmax(x, -1), lambda x: _log_softmax(x, -1),
            (Sample(((3, 4),)), Sample(((),)), Sample(((2, 0),)), Sample(((2, 3, 2),))),
            "LogSoftmaxBackward0"),
     OpInfo("log_softmax_method", lambda x: x.log_softmax(0), lambda x: _log_softmax(x, 0),
@@ -238,14 +238,15 @@ LOSS: list[OpInfo] = [
            lambda x, y, w: F.binary_cross_entropy(x, y, w, reduction="none"),
            lambda x, y, w: _bce(x, y, w), (Sample(((3, 4), (3, 4), (4,))),),
            "BinaryCrossEntropyBackward0", domain=(0.05, 0.95), grad_inputs=2),
-    OpInfo("bce_with_logits", lambda z, y: F.binary_cross_entropy_with_logits(z, y),
+    OpInfo("binary_cross_entropy_with_logits",
+           lambda z, y: F.binary_cross_entropy_with_logits(z, y),
            _bce_logits, (Sample(((3, 4), (3, 4))), Sample(((5,), (5,)))),
            "BinaryCrossEntropyWithLogitsBackward0", domain=(-4.0, 4.0)),
-    OpInfo("bce_with_logits_none",
+    OpInfo("binary_cross_entropy_with_logits_none",
            lambda z, y: F.binary_cross_entropy_with_logits(z, y, reduction="none"),
            lambda z, y: _bce_logits(z, y, reduction="none"), (Sample(((3, 4), (3, 4))),),
            "BinaryCrossEntropyWithLogitsBackward0", domain=(-4.0, 4.0)),
-    OpInfo("bce_with_logits_weights",
+    OpInfo("binary_cross_entropy_with_logits_weights",
            lambda z, y, w, p: F.binary_cross_entropy_with_logits(
                z, y, weight=w, pos_weight=p, reduction="sum"),
            lambda z, y, w, p: _bce_logits(z, y, w, p, reduction="sum"),
@@ -291,6 +292,9 @@ LOSS: list[OpInfo] = [
            (Sample(((3, 4),)),), "DivBackward0"),
     OpInfo("embedding", lambda w: F.embedding(_const(INDICES, w), w), lambda w: w[INDICES],
            (Sample(((5, 3),)),), "EmbeddingBackward0"),
+    OpInfo("one_hot", lambda x: F.one_hot(x.long(), 4), lambda x: np.eye(4)[x.astype(np.int64)],
+           (Sample(((3,),)), Sample(((2, 3),)), Sample(((0,),))), domain=(0.0, 3.99),
+           differentiable=False, out_dtype=autodiff.int64),
     OpInfo("dropout_all", lambda x: F.dropout(x, 1.0), lambda x: x * 0.0,
            (Sample(((3, 4),)),), "MulBackward0"),
 ]

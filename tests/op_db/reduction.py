@@ -6,7 +6,7 @@ import numpy as np
 
 import autodiff
 
-from . import UNARY_SHAPES, OpInfo, Sample
+from .info import UNARY_SHAPES, OpInfo, Sample
 
 # Shapes for a reduction over dims: a matrix, a 3-d tensor, a 0-d tensor.
 MATRIX = Sample(((3, 4),))

@@ -6,7 +6,7 @@ import numpy as np
 
 import autodiff
 
-from . import UNARY_SHAPES, OpInfo, Sample
+from .info import UNARY_SHAPES, OpInfo, Sample
 
 
 def _weighted_pieces(pieces: tuple[autodiff.Tensor, ...], dim: int) -> autodiff.Tensor:

@@ -1,0 +1,71 @@
+"""Argument checks the op families share, with PyTorch's messages: a dtype a kernel does not
+implement, tensors where numbers were passed, tensors on one device, and dtype names as PyTorch
+prints them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import dtypes
+from ..function import _raise_device_mismatch
+from ..tensor import Tensor
+
+# C++ type names, as PyTorch's mm prints them ("expected m1 and m2 to have the same dtype").
+_CPP_TYPE_NAMES = {
+    "bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+    "int32": "int", "int64": "long int", "float16": "c10::Half", "float32": "float",
+    "float64": "double",
+}
+
+
+def not_implemented_for(kernel: str, backend: Any, array: Any, *,
+                        on_device: bool = True) -> NotImplementedError:
+    """PyTorch's error for a dtype a kernel has no implementation for, e.g.
+    `"abs_cpu" not implemented for 'Bool'` (some kernels' names carry no device)."""
+    name = dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(array)]
+    if on_device:
+        kernel = f"{kernel}_{backend.device.type}"
+    return NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
+
+
+def require_tensors(function: str, *arguments: tuple[str, Any]) -> None:
+    """PyTorch's argument parser: each (name, value), in position order from 1, must be a
+    Tensor (a number there would otherwise fail deep inside with an AttributeError)."""
+    for position, (name, value) in enumerate(arguments, start=1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{function}(): argument '{name}' (position {position}) must be "
+                            f"Tensor, not {type(value).__name__}")
+
+
+def require_floating(kernel: str, backend: Any, array: Any) -> None:
+    if not backend.is_floating(array.dtype):
+        raise not_implemented_for(kernel, backend, array)
+
+
+def refuse_bool(kernel: str, left: Tensor, right: Tensor) -> None:
+    """PyTorch has no bool kernel for mm, mv, bmm or dot (NumPy would compute or/and); only
+    dot reaches it with an empty operand."""
+    if left.dtype is dtypes.bool_ and (kernel == "dot" or (left.numel() and right.numel())):
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
+def same_device(*tensors: Tensor | None) -> None:
+    """PyTorch's device mismatch error, before any check that reads two tensors' arrays."""
+    backend = None
+    for tensor in tensors:
+        if tensor is None:
+            continue
+        if backend is None:
+            backend = tensor._backend
+        elif tensor._backend is not backend:
+            _raise_device_mismatch(backend, tensor._backend)
+
+
+def scalar_type_name(tensor: Tensor) -> str:
+    """The dtype as PyTorch's messages name it: "Float", "Long", "Bool", ..."""
+    return dtypes.SCALAR_TYPE_NAMES[tensor._backend.dtype_name(tensor._data)]
+
+
+def cpp_type_name(tensor: Tensor) -> str:
+    """The dtype as C++ names it ("float", "long int"), as some of PyTorch's messages do."""
+    return _CPP_TYPE_NAMES[tensor._backend.dtype_name(tensor._data)]

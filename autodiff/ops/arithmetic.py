@@ -1,0 +1,445 @@
+"""Arithmetic: add, sub, mul, div (true division; the rounding modes are in `division`), neg,
+reciprocal, pow and square, addcmul and addcdiv.
+
+Broadcasting is undone by the `Function` base class, so each backward returns the gradient at
+the broadcast shape. Python scalars take part as PyTorch's "wrapped numbers" (see
+_promotion.promote).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..creation import zeros_like
+from ..function import Function
+from ..tensor import Tensor
+from . import division
+from ._promotion import checked_number, default_float, promote, with_number
+from .selection import where
+from .unary import log
+
+_SCALARS = (bool, int, float)
+
+
+# ----------------------------------------------------------------------------- arithmetic
+class Add(Function):
+    node_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        backend = ctx.backend
+        # A float tensor with a Python float needs no promotion: skip the call (hot path). The
+        # arithmetic forwards read the backend's dtype sets, not its predicates: one call less.
+        # float16 is not on it: PyTorch computes it with a number in float32 (`with_number`).
+        if type(b) is not float or a.dtype not in backend.full_precision_floating:
+            a, b = promote(backend, a, b)
+            if a.dtype == backend.bool_dtype:  # bool + bool is logical or, as in PyTorch
+                return backend.logical_or(a, b)
+            if type(b) in _SCALARS:
+                return with_number(backend, backend.add, a, b)
+        return backend.add(a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
+        return grad, grad
+
+
+def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
+    if alpha != 1:
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+    if not isinstance(input, Tensor):
+        input, other = other, input  # a Python number first: addition commutes
+    return Add.apply(input, other)
+
+
+class Sub(Function):
+    node_name = "SubBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        backend = ctx.backend
+        # The hot path (a float tensor minus a float) needs neither promotion nor bool checks.
+        if type(b) is not float or a.dtype not in backend.full_precision_floating:
+            _check_bool_subtraction(backend, a, b)  # before promotion turns bools into numbers
+            a, b = promote(backend, a, b)
+            if type(b) in _SCALARS:
+                return with_number(backend, backend.subtract, a, b)
+        return backend.subtract(a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor | None]:
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
+    if alpha != 1:
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+    if not isinstance(input, Tensor):
+        return rsub(other, input)
+    return Sub.apply(input, other)
+
+
+class Rsub(Function):
+    """`number - tensor`."""
+
+    node_name = "RsubBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, number: Any) -> Any:
+        if type(number) is bool or ctx.backend.is_bool(a.dtype):
+            _check_bool_subtraction(ctx.backend, number, a)
+        a, number = promote(ctx.backend, a, number)
+        return with_number(ctx.backend, ctx.backend.subtract, number, a)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return -grad, None
+
+
+def rsub(input: Tensor, other: Any) -> Tensor:
+    """other - input."""
+    if isinstance(other, Tensor):
+        return Sub.apply(other, input)
+    return Rsub.apply(input, other)
+
+
+def _check_bool_subtraction(backend: Any, a: Any, b: Any) -> None:
+    a_is_bool = type(a) is bool or (type(a) not in _SCALARS and a.dtype == backend.bool_dtype)
+    b_is_bool = type(b) is bool or (type(b) not in _SCALARS and b.dtype == backend.bool_dtype)
+    if a_is_bool and b_is_bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+            "or `logical_xor()` operator instead."
+        )
+    if a_is_bool or b_is_bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+
+
+class Mul(Function):
+    node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        backend = ctx.backend
+        if type(b) in _SCALARS:
+            ctx.scalar = b  # the gradient is grad * b: no array to save...
+            ctx._saved = ()  # ...but, as in PyTorch, a second backward without retain_graph fails
+            if type(b) is not bool and a.dtype in backend.full_precision_floating:
+                return backend.multiply(a, b)  # the hot path: float tensor * number
+        else:
+            ctx.save_for_backward(a, b)
+        a, b = promote(backend, a, b)
+        if a.dtype == backend.bool_dtype:  # bool * bool is logical and, as in PyTorch
+            return backend.logical_and(a, b)
+        if type(b) in _SCALARS:
+            return with_number(backend, backend.multiply, a, b)
+        return backend.multiply(a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        if not ctx._saved:
+            return grad * ctx.scalar, None
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        return (grad * b if needs_a else None), (grad * a if needs_b else None)
+
+
+def mul(input: Any, other: Any) -> Tensor:
+    if not isinstance(input, Tensor):
+        input, other = other, input
+    return Mul.apply(input, other)
+
+
+class Div(Function):
+    node_name = "DivBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        if type(b) in _SCALARS:
+            ctx.scalar = b
+            ctx._saved = ()  # freed by backward like any saved tensor (see Mul)
+            # An integer tensor over a number divides in the default float dtype (before
+            # promotion, which would wrap the number into the integer dtype's range).
+            a = default_float(ctx.backend, a)
+        else:
+            ctx.save_for_backward(a, b)
+        a, b = promote(ctx.backend, a, b)
+        if a.dtype not in ctx.backend.floating_dtypes:  # true division of integers (an array)
+            a = default_float(ctx.backend, a)
+            if type(b) not in _SCALARS:
+                b = default_float(ctx.backend, b)
+        if type(b) in _SCALARS:
+            return with_number(ctx.backend, ctx.backend.divide, a, b)
+        return ctx.backend.divide(a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        if not ctx._saved:
+            return grad / ctx.scalar, None
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        grad_a = grad / b if needs_a else None
+        # PyTorch's -grad * ((a / b) / b): it overflows only where the result does (b * b
+        # leaves float32's range for |b| beyond 1e19 or below 1e-19).
+        grad_b = -grad * ((a / b) / b) if needs_b else None
+        return grad_a, grad_b
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    if rounding_mode is not None:
+        if rounding_mode not in ("trunc", "floor"):
+            raise RuntimeError(
+                "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                f"'{rounding_mode}'"
+            )
+        return division.div_rounded(input, other, rounding_mode)
+    if not isinstance(input, Tensor):
+        return rdiv(other, input)
+    return Div.apply(input, other)
+
+
+divide = div
+
+
+def true_divide(input: Any, other: Any) -> Tensor:
+    return div(input, other)
+
+
+def rdiv(input: Tensor, other: Any) -> Tensor:
+    """other / input; a number over a tensor is `reciprocal(input) * number`, as in PyTorch."""
+    if isinstance(other, Tensor):
+        return Div.apply(other, input)
+    return mul(reciprocal(input), other)
+
+
+class Neg(Function):
+    node_name = "NegBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        try:
+            return ctx.backend.negative(a)
+        except TypeError:
+            if ctx.backend.is_bool(a.dtype):
+                raise RuntimeError(
+                    "Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                    "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+                ) from None
+            raise
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return -grad
+
+
+def neg(input: Tensor) -> Tensor:
+    return Neg.apply(input)
+
+
+negative = neg
+
+
+class Reciprocal(Function):
+    node_name = "ReciprocalBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        out = ctx.backend.divide(1.0, default_float(ctx.backend, a))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return -grad * out * out
+
+
+def reciprocal(input: Tensor) -> Tensor:
+    return Reciprocal.apply(input)
+
+
+# ----------------------------------------------------------------------------- powers
+class PowScalar(Function):
+    """tensor ** number."""
+
+    node_name = "PowBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, exponent: Any) -> Any:
+        ctx.save_for_backward(a)
+        ctx.exponent = exponent
+        backend = ctx.backend
+        if type(exponent) is int and backend.is_integer(a.dtype):
+            if exponent < 0:  # checked on the number as given (promotion would wrap it)
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
+            exponent = checked_number(exponent, backend.dtype_name(a))
+        a, exponent = promote(backend, a, exponent)
+        if not backend.is_floating(a.dtype):
+            if type(exponent) is int and exponent < 0:
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
+            if backend.is_bool(a.dtype):  # bool ** bool: a when True, all True when False
+                return backend.logical_or(a, not exponent)
+        return backend.pow(a, exponent)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        a, = ctx.saved_tensors
+        exponent = ctx.exponent
+        if exponent == 0:  # PyTorch: zeros, even where a ** -1 is infinite
+            return zeros_like(grad), None
+        return grad * (exponent * a ** (exponent - 1)), None
+
+
+class Pow(Function):
+    """tensor ** tensor."""
+
+    node_name = "PowBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        backend = ctx.backend
+        a, b = promote(backend, a, b)
+        if backend.is_bool(a.dtype):
+            raise _pow_bool_error()
+        out = backend.pow(a, b) if backend.is_floating(a.dtype) else _integer_pow(backend, a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b, out = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        grad_a = grad_b = None
+        if needs_a:  # PyTorch takes 0 where b == 0 (not 0 * inf at a == 0)
+            grad_a = where(b == 0, 0.0, grad * (b * a ** (b - 1)))
+        if needs_b:
+            # d/db a**b = a**b log(a). At a == 0 PyTorch takes 0 where b >= 0 and
+            # inf * log(0) = -inf where b < 0; log(1) stands in for log(0) so nothing warns.
+            at_zero = a == 0
+            factor = where(at_zero, where(b >= 0, 0.0, -math.inf),
+                           out * log(where(at_zero, 1.0, a)))
+            grad_b = grad * factor
+        return grad_a, grad_b
+
+
+class RPow(Function):
+    """number ** tensor."""
+
+    node_name = "PowBackward2"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, base: Any) -> Any:
+        ctx.base = base
+        a, base = promote(ctx.backend, a, base)
+        if ctx.backend.is_bool(a.dtype):
+            raise _pow_bool_error()
+        if type(base) is int and not ctx.backend.is_floating(a.dtype):
+            backend = ctx.backend
+            out = _integer_pow(backend, backend.full(a.shape, base, backend.dtype_name(a)), a)
+        else:
+            out = ctx.backend.pow(base, a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        out, = ctx.saved_tensors
+        base = ctx.base
+        if base == 0:
+            # out * log(0): 0 where the exponent is >= 0 (PyTorch's choice), -inf where it is
+            # negative (out is inf there).
+            return grad * where(out == 0, 0.0, where(out == 1, 0.0, -math.inf)), None
+        return grad * (out * (math.log(base) if base > 0 else math.nan)), None
+
+
+def _integer_pow(backend: Any, a: Any, b: Any) -> Any:
+    """a ** b for integer arrays as PyTorch computes it: a negative exponent gives what integer
+    arithmetic would (1 for a base of 1, -1 or 1 for -1 by the exponent's parity, 0 for every
+    other base, 0 included), where NumPy raises a ValueError."""
+    negative = backend.less(b, 0)
+    if not bool(backend.any(negative)):
+        return backend.pow(a, b)
+    out = backend.pow(a, backend.where(negative, backend.zeros_like(b), b))
+    dtype = backend.dtype_name(out)
+    odd = backend.astype(backend.not_equal(backend.remainder(b, 2), 0), dtype)
+    is_one = backend.astype(backend.equal(a, 1), dtype)
+    is_minus_one = backend.astype(backend.equal(a, -1), dtype)
+    reciprocal = is_one + is_minus_one * (1 - 2 * odd)  # 1 / a where that is an integer
+    return backend.where(negative, reciprocal, out)
+
+
+def _pow_bool_error() -> NotImplementedError:
+    return NotImplementedError('"pow" not implemented for \'Bool\'')
+
+
+def pow(input: Any, exponent: Any) -> Tensor:
+    if not isinstance(input, Tensor):
+        return rpow(exponent, input)
+    if isinstance(exponent, Tensor):
+        return Pow.apply(input, exponent)
+    return PowScalar.apply(input, exponent)
+
+
+def rpow(input: Tensor, base: Any) -> Tensor:
+    """base ** input."""
+    if isinstance(base, Tensor):
+        return Pow.apply(base, input)
+    return RPow.apply(input, base)
+
+
+def square(input: Tensor) -> Tensor:
+    """input ** 2 (PyTorch records it as PowBackward0; a bool squares to int64)."""
+    return PowScalar.apply(input, 2)
+
+
+# ----------------------------------------------------------------------------- addcmul, addcdiv
+class Addcmul(Function):
+    """input + value * tensor1 * tensor2 (the Adam-style update, and its in-place form)."""
+
+    node_name = "AddcmulBackward0"
+    combine = "multiply"  # Addcdiv divides
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, t1: Any, t2: Any, *, value: Any) -> Any:
+        backend = ctx.backend
+        ctx.value = value
+        ctx.save_for_backward(t1, t2)
+        combined = getattr(backend, ctx.combine)(t1, t2)
+        if value != 1:
+            combined = backend.multiply(combined, value)
+        return backend.add(a, combined)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        t1, t2 = ctx.saved_tensors
+        needs_a, needs_t1, needs_t2 = ctx.needs_input_grad
+        scaled = grad * ctx.value if ctx.value != 1 else grad
+        return ((grad if needs_a else None), (scaled * t2 if needs_t1 else None),
+                (scaled * t1 if needs_t2 else None))
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    return Addcmul.apply(input, tensor1, tensor2, value=value)
+
+
+class Addcdiv(Addcmul):
+    """input + value * tensor1 / tensor2."""
+
+    node_name = "AddcdivBackward0"
+    combine = "divide"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        t1, t2 = ctx.saved_tensors
+        needs_a, needs_t1, needs_t2 = ctx.needs_input_grad
+        scaled = grad * ctx.value if ctx.value != 1 else grad
+        return ((grad if needs_a else None), (scaled / t2 if needs_t1 else None),
+                (-scaled * t1 / (t2 * t2) if needs_t2 else None))
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    return Addcdiv.apply(input, tensor1, tensor2, value=value)

@@ -1,0 +1,305 @@
+"""nll_loss and cross_entropy.
+
+cross_entropy with class indices is PyTorch's `nll_loss(log_softmax(x, 1), target)`: two nodes,
+each a few array passes (the fused log_softmax kernel; a gather; a one-hot `where` in the
+backward). NllLoss is linear in its input, so the op that computes its gradient has NllLoss
+itself as its gradient: double backward costs nothing extra. Label smoothing and class
+probabilities are compositions of Tensor ops, exactly as PyTorch composes them (so their node
+names match).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import dtypes
+from ..function import Function
+from ..grad_mode import state as _grad_state
+from ..tensor import Tensor, _wrap
+from ._checks import same_device
+from .arithmetic import Div
+from .loss import _reduction
+from .selection import where
+from .softmax import log_softmax
+
+
+class NllLoss(Function):
+    """-weight[t] * x[t] along the class dim (1, or 0 for a (C,) input), then reduced."""
+
+    node_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, target: Any, weight: Any, *, reduction: str,
+                ignore_index: int) -> Any:
+        backend = ctx.backend
+        axis = 0 if x.ndim == 1 else 1
+        classes = x.shape[axis]
+        valid = backend.not_equal(target, ignore_index)
+        safe = backend.where(valid, target, 0)  # ignored targets look up class 0
+        # PyTorch checks the range of the targets it uses (this syncs, as PyTorch on the CPU).
+        if target.size and (backend.item(backend.max(safe)) >= classes
+                            or backend.item(backend.min(safe)) < 0):
+            _raise_out_of_bounds(backend, target, ignore_index, classes)
+        index_shape = list(target.shape)
+        index_shape.insert(axis, 1)
+        picked = backend.take_along_axis(x, backend.reshape(safe, tuple(index_shape)), axis=axis)
+        picked = backend.reshape(picked, target.shape)
+        if weight is None:
+            scale = backend.astype(valid, backend.dtype_name(x))
+        else:
+            scale = backend.take(weight, backend.reshape(safe, (-1,)), axis=0)
+            scale = backend.where(valid, backend.reshape(scale, target.shape), 0.0)
+        # Ignored targets give (+)0 whatever their input (PyTorch skips them: a row of -inf
+        # logits must not make the loss nan).
+        loss = backend.where(valid, backend.negative(backend.multiply(picked, scale)), 0.0)
+        total = None
+        if reduction != "none":
+            loss = backend.sum(loss)
+            if reduction == "mean":
+                total = backend.sum(scale)
+                if backend.item(total) == 0:  # every target ignored, or none: nan, as PyTorch
+                    total = backend.ones((), backend.dtype_name(x))
+                    loss = backend.full((), float("nan"), backend.dtype_name(x))
+                else:
+                    loss = backend.divide(loss, total)
+        ctx.total, ctx.axis, ctx.shape, ctx.valid = total, axis, x.shape, valid
+        ctx.save_for_backward(safe, scale)
+        return loss
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None, None]:
+        safe, scale = ctx.saved_tensors
+        return NllLossBackward.apply(grad, safe, scale, axis=ctx.axis, shape=ctx.shape,
+                                     total=ctx.total, valid=ctx.valid), None, None
+
+
+class NllLoss2d(NllLoss):
+    node_name = "NllLoss2DBackward0"
+
+
+def _raise_out_of_bounds(backend: Any, target: Any, ignore_index: int, classes: int) -> None:
+    for value in backend.tolist(backend.reshape(target, (-1,))):
+        if value != ignore_index and not 0 <= value < classes:
+            raise IndexError(f"Target {value} is out of bounds.")
+
+
+class NllLossBackward(Function):
+    """The input gradient: -grad * scale / total scattered to each target class, 0 elsewhere.
+    `safe` is the target with ignored entries at class 0, `scale` the weight of each target
+    (0 where ignored), `total` the sum of weights of a 'mean' (else None), `valid` False where
+    the target is ignored (its gradient is 0 even where grad is not finite)."""
+
+    node_name = "NllLossBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, grad: Any, safe: Any, scale: Any, *, axis: int,
+                shape: tuple[int, ...], total: Any, valid: Any) -> Any:
+        backend = ctx.backend
+        ctx.total, ctx.reduced, ctx.valid = total, grad.shape != safe.shape, valid
+        ctx.save_for_backward(safe, scale)
+        values = backend.where(valid, backend.multiply(scale, grad), 0.0)
+        values = backend.negative(values if total is None else backend.divide(values, total))
+        out = backend.zeros(shape, backend.dtype_name(values))
+        # One write per target (an O(N) scatter rather than an O(N C) one-hot).
+        return backend.index_add(out, _scatter_key(backend, safe, axis), values)
+
+    @staticmethod
+    def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, None, None]:
+        safe, scale = ctx.saved_tensors
+        # This op is the transpose of the (linear) NllLoss, so its gradient is NllLoss again:
+        # -scale * outer at the target classes (no index of `safe` is ignored: -1 never is).
+        picked = NllLoss.apply(outer, safe, None, reduction="none", ignore_index=-1) * scale
+        picked = where(_wrap(ctx.valid, outer._backend), picked, 0.0)
+        if ctx.total is not None:
+            return picked.sum() / _wrap(ctx.total, outer._backend), None, None
+        return (picked.sum() if ctx.reduced else picked), None, None
+
+
+def _scatter_key(backend: Any, safe: Any, axis: int) -> tuple[Any, ...]:
+    """Index arrays that address, for every target position, its class in the input."""
+    if axis == 0:
+        return (safe,)
+    ndim = safe.ndim
+    key = []
+    for dim, size in enumerate(safe.shape):
+        shape = [1] * ndim
+        shape[dim] = size
+        key.append(backend.reshape(backend.arange(0, size, 1, "int64"), tuple(shape)))
+    key.insert(1, safe)
+    return tuple(key)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+             reduction: str = "mean") -> Tensor:
+    """The negative log-likelihood of the target classes, given log-probabilities."""
+    reduction = _reduction(size_average, reduce, reduction)
+    same_device(input, target, weight)
+    shape, target_shape = input._data.shape, target._data.shape
+    if len(shape) < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {len(shape)})")
+    if len(shape) != 1 and shape[0] != (target_shape[0] if target_shape else 0):
+        raise ValueError(
+            f"Expected input batch_size ({shape[0]}) to match target batch_size "
+            f"({target_shape[0] if target_shape else 0})."
+        )
+    op: type[NllLoss] = NllLoss
+    view = None
+    if len(shape) <= 2:
+        if len(target_shape) > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if len(shape) == 1 and target_shape:
+            if target_shape[0] != 1:
+                raise RuntimeError(
+                    f"size mismatch (got input: {list(shape)}, target: {list(target_shape)})")
+            target = target.reshape(())  # one class index, as PyTorch accepts it
+    elif len(shape) == 4:
+        op = NllLoss2d
+        if len(target_shape) != 3:
+            raise RuntimeError(
+                "only batches of spatial targets supported (3D tensors) but got targets of "
+                f"dimension: {len(target_shape)}"
+            )
+        if target_shape != (shape[0], *shape[2:]):
+            raise RuntimeError(
+                f"size mismatch (got input: {list(shape)} , target: {list(target_shape)}")
+    else:  # 3-D or 5-D and up: PyTorch views them as 4-D for nll_loss2d
+        op = NllLoss2d
+        expected = (shape[0], *shape[2:])
+        if target_shape != expected:
+            raise RuntimeError(
+                f"Expected target size {list(expected)}, got {list(target_shape)}")
+        if reduction == "none":
+            view = expected
+    _check_target(input, target, weight)
+    if view is not None:  # PyTorch's nll_loss_nd ends with a view of the unreduced loss
+        return op.apply(input, target, weight, reduction=reduction,
+                        ignore_index=ignore_index).reshape(view)
+    return op.apply(input, target, weight, reduction=reduction, ignore_index=ignore_index)
+
+
+def _check_target(input: Tensor, target: Tensor, weight: Tensor | None,
+                  function: str = "nll_loss_forward") -> None:
+    """Weight size and dtype, target dtype, in PyTorch's order (NllLoss checks the range)."""
+    classes = input._data.shape[0 if input._data.ndim == 1 else 1]
+    if weight is not None:
+        if weight._data.ndim != 1 or weight._data.shape[0] != classes:
+            raise RuntimeError(
+                f"weight tensor should be defined either for all {classes} classes or no "
+                f"classes but got weight tensor of shape: {list(weight._data.shape)}"
+            )
+        if weight._requires_grad and _grad_state.enabled:
+            raise RuntimeError(
+                f"The function '{function}' is not differentiable with respect to argument "
+                "'weight'. This input cannot have requires_grad True."
+            )
+    if target.dtype not in (dtypes.int64, dtypes.uint8):
+        raise RuntimeError(
+            "expected target dtype to be Long or Byte, but got "
+            f"{dtypes.SCALAR_TYPE_NAMES[target.dtype.name]}"
+        )
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(
+            f"\"nll_loss_out_frame\" not implemented for "
+            f"'{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}'"
+        )
+
+
+# ----------------------------------------------------------------------------- cross_entropy
+class _DivNumber(Div):
+    """tensor / Python number inside a C++ composite: PyTorch's Scalar overload."""
+
+    node_name = "DivBackward1"
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax over the class dim, then the negative log-likelihood of `target`: class
+    indices (N,), (N, d1, ...) or (), or class probabilities of input's shape."""
+    reduction = _reduction(size_average, reduce, reduction)
+    class_dim = 0 if input._data.ndim == 1 else 1
+    if input._data.shape == target._data.shape:
+        if not target.dtype.is_floating_point:
+            raise RuntimeError(
+                "Expected floating point type for target with class probabilities, got "
+                f"{dtypes.SCALAR_TYPE_NAMES[target.dtype.name]}"
+            )
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        return _probabilities(input, target, weight, reduction, label_smoothing, class_dim)
+    if label_smoothing > 0.0:
+        _check_smoothing(label_smoothing)
+        return _label_smoothing(input, target, weight, reduction, ignore_index, label_smoothing,
+                                class_dim)
+    return nll_loss(log_softmax(input, class_dim), target, weight, ignore_index=ignore_index,
+                    reduction=reduction)
+
+
+def _check_smoothing(label_smoothing: float) -> None:
+    if label_smoothing > 1.0:
+        raise RuntimeError(
+            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+
+
+def _class_weight(weight: Tensor, ndim: int, class_dim: int) -> Tensor:
+    shape = [1] * ndim
+    shape[class_dim] = weight._data.shape[0]
+    return weight.reshape(shape)
+
+
+def _probabilities(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
+                   label_smoothing: float, class_dim: int) -> Tensor:
+    """PyTorch's cross_entropy_loss_prob_target."""
+    classes = input._data.shape[class_dim]
+    if weight is not None and (weight._data.ndim != 1 or weight._data.shape[0] != classes):
+        raise RuntimeError(
+            f"cross_entropy: weight tensor should be defined either for all {classes} classes "
+            f"or no classes but got weight tensor of shape: {list(weight._data.shape)}"
+        )
+    log_probs = log_softmax(input, class_dim)
+    if label_smoothing > 0.0:
+        _check_smoothing(label_smoothing)
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    product = log_probs * target
+    if weight is not None:
+        product = product * _class_weight(weight, input._data.ndim, class_dim)
+    if reduction == "none":
+        return -product.sum(class_dim)
+    total = -product.sum()
+    if reduction == "sum":
+        return total
+    count = input.numel() // classes if classes else 0
+    if count == 0:  # PyTorch fills the (negated) sum with nan
+        return -(product.sum() * float("nan"))
+    return _DivNumber.apply(total, float(count))
+
+
+def _label_smoothing(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
+                     ignore_index: int, label_smoothing: float, class_dim: int) -> Tensor:
+    """PyTorch's cross_entropy_loss_label_smoothing: (1 - e) nll + e / C * smooth loss."""
+    log_probs = log_softmax(input, class_dim)
+    nll = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
+    classes = log_probs._data.shape[class_dim]
+    if weight is not None:
+        smooth = -(log_probs * _class_weight(weight, input._data.ndim, class_dim)).sum(class_dim)
+    else:
+        smooth = -log_probs.sum(class_dim)
+    kept = target != ignore_index
+    smooth = smooth.masked_fill(~kept, 0.0)  # PyTorch's masked_fill_: nan rows become 0 too
+    if reduction == "mean":
+        if weight is not None:
+            # Ignored targets look up class 0, then count for nothing.
+            smooth = smooth.sum() / (_take(weight, target * kept) * kept).sum()
+        else:
+            smooth = smooth.sum() / kept.sum()
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return (1 - label_smoothing) * nll + smooth * (label_smoothing / classes)
+
+
+def _take(weight: Tensor, index: Tensor) -> Tensor:
+    """weight[index] as a constant (weights take no gradient here)."""
+    backend = weight._backend
+    flat = backend.take(weight._data, backend.reshape(index._data, (-1,)), axis=0)
+    return _wrap(backend.reshape(flat, index._data.shape), backend)

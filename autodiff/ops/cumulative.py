@@ -1,0 +1,101 @@
+"""Cumulative ops: cumsum and cumprod along one dim.
+
+cumsum's adjoint is the reversed cumulative sum, itself a Cumsum (`reverse=True`), so gradients
+of any order stay exact. cumprod's gradient is PyTorch's result with zeros: the product of the
+other factors, computed without dividing by zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..function import Function
+from ..tensor import Tensor, _wrap_dim
+from ._promotion import accumulation_dtype, cast_for_accumulation
+from .selection import where
+
+
+def _accumulate(backend: Any, scan: Any, a: Any, dim: int) -> Any:
+    """A cumulative sum or product along dim, accumulated as PyTorch's CPU kernels do: float32
+    in float64 and float16 in float32, each result rounded once. (In float32 the relative
+    error of a running sum grows with its length: 5e-6 after 1e7 values, 2e-8 this way.)"""
+    wide = accumulation_dtype(backend, a)
+    if wide is None:
+        return scan(a, axis=dim)
+    out = scan(a, axis=dim, dtype=backend.native_dtype(wide))
+    return backend.astype(out, backend.dtype_name(a))
+
+
+class Cumsum(Function):
+    node_name = "CumsumBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dim: int, reverse: bool = False) -> Any:
+        backend = ctx.backend
+        ctx.dim, ctx.reverse = dim, reverse
+        if a.ndim == 0:
+            return backend.asarray(a, copy=True)
+        if reverse:
+            flipped = backend.flip(a, axis=dim)
+            return backend.flip(_accumulate(backend, backend.cumulative_sum, flipped, dim),
+                                axis=dim)
+        return _accumulate(backend, backend.cumulative_sum, a, dim)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return Cumsum.apply(grad, dim=ctx.dim, reverse=not ctx.reverse)
+
+
+def _prepare(input: Tensor, dim: int, dtype: Any) -> tuple[Tensor, int]:
+    input = cast_for_accumulation(input, dtype)
+    return input, _wrap_dim(dim, input._data.ndim)
+
+
+def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    input, dim = _prepare(input, dim, dtype)
+    return Cumsum.apply(input, dim=dim)
+
+
+def _reverse_cumsum(tensor: Tensor, dim: int) -> Tensor:
+    """sum over positions >= i along dim, for every i."""
+    return Cumsum.apply(tensor, dim=dim, reverse=True)
+
+
+class Cumprod(Function):
+    node_name = "CumprodBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dim: int) -> Any:
+        backend = ctx.backend
+        ctx.dim = dim
+        out = backend.asarray(a, copy=True) if a.ndim == 0 else \
+            _accumulate(backend, backend.cumulative_prod, a, dim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, out = ctx.saved_tensors
+        dim = ctx.dim
+        # d out_k / d a_i = prod_{j <= k, j != i} a_j for k >= i. Without zeros that is
+        # out_k / a_i, so the gradient is a reversed cumulative sum of grad * out over a_i.
+        backend = ctx.backend
+        if not bool(backend.any(backend.equal(a._data, 0))):
+            return _reverse_cumsum(grad * out, dim) / a
+        # With zeros: before a slice's first zero the formula above still holds (no division
+        # by zero there); at the first zero, the product of the others is the cumulative
+        # product with that zero replaced by 1; after it, every product has a zero factor.
+        is_zero = a == 0
+        zeros_so_far = cumsum(is_zero, dim)
+        before_first = zeros_so_far == 0
+        first = is_zero & (zeros_so_far == 1)
+        safe = where(before_first, a, 1.0)
+        grad_before = where(before_first, _reverse_cumsum(grad * out, dim) / safe, 0.0)
+        out_without_first = cumprod(where(first, 1.0, a), dim)
+        grad_first = where(first, _reverse_cumsum(grad * out_without_first, dim), 0.0)
+        return grad_before + grad_first
+
+
+def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    input, dim = _prepare(input, dim, dtype)
+    return Cumprod.apply(input, dim=dim)

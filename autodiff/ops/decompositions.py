@@ -1,0 +1,470 @@
+"""inv, solve, det, slogdet and cholesky: the functions of `autodiff.linalg` computed from a
+matrix factorization (LU or Cholesky; an SVD for det's gradient at singular matrices).
+
+Forwards are the backend's LAPACK-style primitives (`backend.inv`, ...), batched over leading
+dims. Backwards are PyTorch's formulas written with matmul, solve and inv themselves, so every
+one of them can be differentiated again. det's gradient is the cofactor matrix adj(A)^T:
+det(A) A^{-T} for invertible matrices, and from an SVD for singular ones (twice
+differentiable there), where PyTorch 2.13 returns zeros. cholesky's gradient assumes a
+symmetric A, as its forward reads only the lower triangle.
+
+A matrix the factorization cannot handle raises `LinAlgError` with PyTorch's message; the
+detail (which batch element, which pivot) is found again, on the host, only on that path.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+from backends import broadcast_shapes
+from backends.decompositions import LinAlgError
+
+from .. import dtypes
+from ..function import Function
+from ..grad_mode import state as _grad_state
+from ..tensor import Tensor, _wrap
+from ._checks import same_device
+from ._promotion import check_broadcast
+
+
+def _check_square(function: str, tensor: Tensor, name: str = "A") -> None:
+    shape = tensor._data.shape
+    if len(shape) < 2:
+        raise RuntimeError(
+            f"{function}: The input tensor {name} must have at least 2 dimensions.")
+    _check_float(function, tensor)
+    if shape[-1] != shape[-2]:
+        raise RuntimeError(
+            f"{function}: {name} must be batches of square matrices, but they are "
+            f"{shape[-2]} by {shape[-1]} matrices"
+        )
+
+
+def _check_float(function: str, tensor: Tensor) -> None:
+    name = tensor._backend.dtype_name(tensor._data)
+    if name == "float16":
+        raise RuntimeError(f"{function}: Low precision dtypes not supported. Got Half")
+    if name not in ("float32", "float64"):
+        raise RuntimeError(
+            f"{function}: Expected a floating point or complex tensor as input. Got "
+            f"{dtypes.SCALAR_TYPE_NAMES[name]}"
+        )
+
+
+# ----------------------------------------------------------------------------- inv
+class LinalgInv(Function):
+    node_name = "LinalgInvExBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        try:
+            out = ctx.backend.inv(a)
+        except LinAlgError:
+            raise LinAlgError(_singular_message(ctx.backend, a, "linalg.inv")) from None
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        inverse_t = out.mT
+        return -(inverse_t @ grad @ inverse_t)
+
+
+def inv(A: Tensor) -> Tensor:
+    """The inverse of each square matrix in A (..., n, n)."""
+    _check_square("linalg.inv", A)
+    return LinalgInv.apply(A)
+
+
+inverse = inv
+
+
+# ----------------------------------------------------------------------------- solve
+class LinalgSolve(Function):
+    """X with A X = B (left) or X A = B; `vector` when B is a (batch of) vector(s)."""
+
+    node_name = "LinalgSolveExBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any, *, vector: bool, left: bool = True) -> Any:
+        backend = ctx.backend
+        ctx.vector, ctx.left = vector, left
+        rhs = backend.expand_dims(b, axis=b.ndim) if vector else b
+        if not left:  # X A = B  <=>  A^T X^T = B^T
+            rhs = _transpose(backend, rhs)
+        batch = broadcast_shapes(a.shape[:-2], rhs.shape[:-2])
+        a_full = backend.broadcast_to(_transpose(backend, a) if not left else a,
+                                      batch + a.shape[-2:])
+        rhs = backend.broadcast_to(rhs, batch + rhs.shape[-2:])
+        try:
+            out = backend.solve(a_full, rhs)
+        except LinAlgError:
+            raise LinAlgError(_singular_message(backend, a_full, "torch.linalg.solve")) from None
+        if vector:
+            out = backend.squeeze(out, axis=out.ndim - 1)
+        elif not left:
+            out = _transpose(backend, out)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, out = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        # left: X = A^{-1} B, so gB = A^{-T} grad and gA = -gB X^T;
+        # right: X = B A^{-1}, so gB = grad A^{-T} and gA = -X^T gB.
+        grad_b = LinalgSolve.apply(a.mT, grad, vector=ctx.vector, left=ctx.left)
+        grad_a = None
+        if needs_a:  # summed over broadcast batch dims by the base class
+            if ctx.vector:
+                grad_a = -(grad_b.unsqueeze(-1) * out.unsqueeze(-2))
+            elif ctx.left:
+                grad_a = -(grad_b @ out.mT)
+            else:
+                grad_a = -(out.mT @ grad_b)
+        return grad_a, (grad_b if needs_b else None)
+
+
+def _transpose(backend: Any, array: Any) -> Any:
+    axes = tuple(range(array.ndim))
+    return backend.permute_dims(array, (*axes[:-2], axes[-1], axes[-2]))
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """X with A X = B (or X A = B for left=False); B is (..., n) or (..., n, k)."""
+    same_device(A, B)
+    a_shape, b_shape = A._data.shape, B._data.shape
+    _check_square("linalg.solve", A)
+    _check_float("linalg.solve", B)
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(
+            "linalg.solve: Expected A and B to have the same dtype, but found A of type "
+            f"{dtypes.SCALAR_TYPE_NAMES[A.dtype.name]} and B of type "
+            f"{dtypes.SCALAR_TYPE_NAMES[B.dtype.name]} instead"
+        )
+    # PyTorch's rule: B is a vector (batch) when 1-D, or when it is A's shape minus one dim.
+    vector = len(b_shape) == 1 or (len(b_shape) == len(a_shape) - 1
+                                   and b_shape == a_shape[:-1])
+    if not vector and len(b_shape) < 2:
+        raise RuntimeError("linalg.solve: The input tensor B must have at least 2 dimensions.")
+    n = a_shape[-1]
+    # (PyTorch takes no vector B with left=False: a (n,) B reads as n x 1 and cannot fit.)
+    fits = (b_shape[-1] == n and left) if vector else \
+        (b_shape[-2] == n if left else b_shape[-1] == n)
+    if not fits:
+        shown = f"{b_shape[-1]}x1" if vector else f"{b_shape[-2]}x{b_shape[-1]}"
+        raise RuntimeError(
+            "linalg.solve: Incompatible shapes of A and B for the equation "
+            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {shown})"
+        )
+    check_broadcast(a_shape[:-2], b_shape[:-1] if vector else b_shape[:-2])
+    return LinalgSolve.apply(A, B, vector=vector, left=left)
+
+
+# ----------------------------------------------------------------------------- det, slogdet
+class LinalgDet(Function):
+    node_name = "LinalgDetBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        out = ctx.backend.det(a)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, out = ctx.saved_tensors
+        # d det(A) / dA is the cofactor matrix adj(A)^T, which every square matrix has.
+        return grad.unsqueeze(-1).unsqueeze(-1) * _cofactors(a, out)
+
+
+def det(A: Tensor) -> Tensor:
+    """The determinant of each square matrix in A. Its gradient is the cofactor matrix
+    adj(A)^T, singular A included: det([[1, 2], [2, 4]]) has gradient [[4, -2], [-2, 1]]
+    (PyTorch 2.13 returns zeros there)."""
+    _check_square("linalg.det", A)
+    return LinalgDet.apply(A)
+
+
+def _cofactors(a: Tensor, determinant: Tensor) -> Tensor:
+    """adj(A)^T in recorded ops. det(A) A^{-T} while every matrix is invertible: accurate to
+    rounding even near singular matrices, and differentiable to any order through inv and
+    det. Its own derivative cancels terms of size cond(A) times the result, though, so a
+    recorded backward (create_graph) takes it only for well-conditioned matrices, as PyTorch
+    does; otherwise (and for singular matrices) it is the SVD formula of `Cofactors`."""
+    backend = a._backend
+    if bool(backend.all(backend.not_equal(determinant._data, 0))) and (
+            not _grad_state.enabled or _well_conditioned(backend, a._data)):
+        return determinant.unsqueeze(-1).unsqueeze(-1) * inv(a).mT
+    return Cofactors.apply(a)
+
+
+def _well_conditioned(backend: Any, a: Any) -> bool:
+    """Every matrix's condition number below 1 / sqrt(eps) of its dtype."""
+    if a.size == 0:
+        return True
+    _, s, _ = backend.svd(a)
+    largest = backend.getitem(s, (..., 0))
+    smallest = backend.getitem(s, (..., -1))
+    limit = _INVERSE_SQRT_EPSILON[backend.dtype_name(a)]
+    return bool(backend.all(backend.less(largest, backend.multiply(smallest, limit))))
+
+
+_INVERSE_SQRT_EPSILON = {"float32": 2.0 ** 11.5, "float64": 2.0 ** 26}
+
+
+class Cofactors(Function):
+    """The cofactor matrix adj(A)^T of each square matrix, singular ones included, from an SVD
+    A = U diag(s) V^T: adj(A)^T = det(U) det(V) U diag(prod_{j != i} s_j) V^T, the products
+    taken without division (no inverse, no division by a zero singular value)."""
+
+    node_name = "LinalgCofactorsBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        backend = ctx.backend
+        if a.shape[-1] == 0:
+            return backend.asarray(a, copy=True)
+        u, s, vh, alpha = _svd_with_sign(backend, a)
+        others = backend.multiply(_products_of_others(backend, s),
+                                  backend.expand_dims(alpha, axis=alpha.ndim))
+        return backend.matmul(backend.multiply(u, backend.expand_dims(others, axis=s.ndim - 1)),
+                              vh)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return CofactorsBackward.apply(grad, a)
+
+
+class CofactorsBackward(Function):
+    """d <W, adj(A)^T> / dA, the Hessian of det(A) applied to W, also from the SVD: in its
+    coordinates (W' = U^T W V) it is G with G_kk = sum_{i != k} W'_ii P_ik and
+    G_kl = -W'_lk P_kl, P_kl the product of the singular values other than s_k and s_l; the
+    gradient is det(U) det(V) U G V^T. Linear in W; a further derivative raises."""
+
+    node_name = "LinalgCofactorsBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, w: Any, a: Any) -> Any:
+        backend = ctx.backend
+        n = a.shape[-1]
+        if n < 2:  # adj of a 1 x 1 matrix is constant
+            return backend.zeros(backend.broadcast_to(a, w.shape).shape, backend.dtype_name(a))
+        u, s, vh, alpha = _svd_with_sign(backend, a)
+        rotated = backend.matmul(backend.matmul(_transpose(backend, u), w), _transpose(backend, vh))
+        pairs = _products_of_other_pairs(backend, s)
+        diagonal = _diagonal(backend, rotated)
+        g = backend.multiply(_transpose(backend, rotated), pairs)
+        g = backend.negative(g)
+        eye = backend.eye(n, None, backend.dtype_name(a))
+        weights = backend.matmul(pairs, backend.expand_dims(diagonal, axis=diagonal.ndim))
+        g = backend.add(g, backend.multiply(eye, weights))  # weights (..., n, 1) on the diagonal
+        g = backend.multiply(g, backend.expand_dims(backend.expand_dims(alpha, axis=alpha.ndim),
+                                                    axis=alpha.ndim + 1))
+        return backend.matmul(backend.matmul(u, g), vh)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        raise RuntimeError(
+            "the third derivative of linalg.det (and of linalg.slogdet) at a singular matrix is "
+            "not implemented"
+        )
+
+
+def _svd_with_sign(backend: Any, a: Any) -> tuple[Any, Any, Any, Any]:
+    """u, s, vh of a, and det(u) det(vh) (+1 or -1 per matrix)."""
+    u, s, vh = backend.svd(a)
+    return u, s, vh, backend.multiply(backend.det(u), backend.det(vh))
+
+
+def _products_of_others(backend: Any, s: Any) -> Any:
+    """prod_{j != i} s_j for each i along the last axis: an exclusive prefix product times an
+    exclusive suffix product, so a zero s_i leaves its own entry nonzero."""
+    axis = s.ndim - 1
+    ones = backend.ones((*s.shape[:-1], 1), backend.dtype_name(s))
+    before = backend.concat([ones, backend.getitem(s, (..., slice(None, -1)))], axis=axis)
+    after = backend.concat([backend.getitem(s, (..., slice(1, None))), ones], axis=axis)
+    prefix = backend.cumulative_prod(before, axis=axis)
+    suffix = backend.flip(backend.cumulative_prod(backend.flip(after, axis=axis), axis=axis),
+                          axis=axis)
+    return backend.multiply(prefix, suffix)
+
+
+def _products_of_other_pairs(backend: Any, s: Any) -> Any:
+    """P_kl = prod_{m not in {k, l}} s_m for k != l (0 on the diagonal), without division:
+    (prod_{m < k} s_m) (prod_{k < m < l} s_m) (prod_{m > l} s_m) for k < l, symmetric."""
+    n = s.shape[-1]
+    dtype = backend.dtype_name(s)
+    axis = s.ndim  # the last axis of the (..., n, n) arrays below
+    index = backend.arange(0, n, 1, "int64")
+    later = backend.greater(backend.expand_dims(index, axis=0), backend.expand_dims(index, axis=1))
+    row = backend.expand_dims(s, axis=s.ndim - 1)  # (..., 1, n): s_m along m
+    # between[k, m] = prod_{k < m' <= m} s_m'; shifted one place right it is prod_{k < m' < l}.
+    between = backend.cumulative_prod(backend.where(later, row, backend.ones_like(row)), axis=axis)
+    ones = backend.ones((*between.shape[:-1], 1), dtype)
+    between = backend.concat([ones, backend.getitem(between, (..., slice(None, -1)))], axis=axis)
+    ones = backend.ones((*s.shape[:-1], 1), dtype)
+    prefix = backend.cumulative_prod(
+        backend.concat([ones, backend.getitem(s, (..., slice(None, -1)))], axis=axis - 1),
+        axis=axis - 1)
+    after = backend.concat([backend.getitem(s, (..., slice(1, None))), ones], axis=axis - 1)
+    suffix = backend.flip(backend.cumulative_prod(backend.flip(after, axis=axis - 1),
+                                                  axis=axis - 1), axis=axis - 1)
+    upper = backend.multiply(backend.multiply(backend.expand_dims(prefix, axis=axis), between),
+                             backend.expand_dims(suffix, axis=axis - 1))
+    upper = backend.where(later, upper, backend.zeros_like(upper))
+    return backend.add(upper, _transpose(backend, upper))
+
+
+def _diagonal(backend: Any, matrices: Any) -> Any:
+    """The diagonals of a batch of square matrices, (..., n)."""
+    n = matrices.shape[-1]
+    eye = backend.eye(n, None, backend.dtype_name(matrices))
+    return backend.sum(backend.multiply(matrices, eye), axis=matrices.ndim - 1)
+
+
+class SlogdetResult(NamedTuple):
+    sign: Tensor
+    logabsdet: Tensor
+
+
+class LinalgSlogdet(Function):
+    node_name = "LinalgSlogdetBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        sign, logabsdet = ctx.backend.slogdet(a)
+        ctx.save_for_backward(a, sign)
+        return sign, logabsdet
+
+    @staticmethod
+    def backward(ctx: Any, grad_sign: Tensor, grad_logabsdet: Tensor) -> Tensor:
+        a, sign = ctx.saved_tensors
+        # The sign is piecewise constant: only log|det A| has a gradient, A^{-T}. For a
+        # singular A that is adj(A)^T / det(A): inf where a cofactor is nonzero, nan where it
+        # is zero (PyTorch solves against the zero pivot of an LU factorization: infinities
+        # and nans in a pattern that depends on the factorization).
+        scale = grad_logabsdet.unsqueeze(-1).unsqueeze(-1)
+        backend = a._backend
+        if bool(backend.all(backend.not_equal(sign._data, 0))):
+            return scale * inv(a).mT
+        return scale * Cofactors.apply(a) / det(a).unsqueeze(-1).unsqueeze(-1)
+
+
+def slogdet(A: Tensor) -> SlogdetResult:
+    """(sign, log|det A|) of each square matrix in A; a singular matrix gives (0, -inf)."""
+    _check_square("linalg.slogdet", A)
+    return SlogdetResult(*LinalgSlogdet.apply(A))
+
+
+# ----------------------------------------------------------------------------- cholesky
+class LinalgCholesky(Function):
+    node_name = "LinalgCholeskyExBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, upper: bool) -> Any:
+        backend = ctx.backend
+        try:
+            out = backend.cholesky(a)
+        except LinAlgError:
+            raise LinAlgError(_not_positive_definite_message(backend, a)) from None
+        if upper:
+            out = _transpose(backend, out)
+        ctx.upper = upper
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        factor, = ctx.saved_tensors
+        lower, grad_lower = (factor.mT, grad.mT) if ctx.upper else (factor, grad)
+        # PyTorch's cholesky_backward: with Phi = tril(L^T gL),
+        # gA = L^{-T} (Phi + tril(Phi, -1)^T) / 2 L^{-1}  (symmetric).
+        n = lower._data.shape[-1]
+        phi = (lower.mT @ grad_lower) * _tril_mask(lower, n, 0)
+        phi = 0.5 * (phi + (phi * _tril_mask(lower, n, -1)).mT)
+        left = LinalgSolve.apply(lower.mT, phi, vector=False)  # L^{-T} Phi
+        return LinalgSolve.apply(lower.mT, left.mT, vector=False).mT  # (...) L^{-1}
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """L (lower, A = L L^T) or, with upper=True, U = L^T of each symmetric positive-definite A."""
+    _check_square("linalg.cholesky", A)
+    return LinalgCholesky.apply(A, upper=upper)
+
+
+def _tril_mask(like: Tensor, n: int, diagonal: int) -> Tensor:
+    """1 on and below the `diagonal`-th diagonal, 0 above, as a constant of like's dtype."""
+    backend = like._backend
+    rows = backend.expand_dims(backend.arange(0, n, 1, "int64"), axis=1)
+    cols = backend.arange(-diagonal, n - diagonal, 1, "int64")
+    mask = backend.greater_equal(rows, cols)
+    return _wrap(backend.astype(mask, backend.dtype_name(like._data)), backend)
+
+
+# ----------------------------------------------------------------------------- error details
+def _first_failure(backend: Any, a: Any, find: Any) -> tuple[int, int]:
+    """(batch element, detail) of the first matrix in `a` for which `find` reports a detail."""
+    n = a.shape[-1]
+    for index, matrix in enumerate(backend.tolist(backend.reshape(a, (-1, n, n)))):
+        detail = find(matrix)
+        if detail is not None:
+            return index, detail
+    return 0, n  # the library saw a failure our float64 recomputation did not
+
+
+def _singular_message(backend: Any, a: Any, function: str) -> str:
+    """PyTorch's message for a singular matrix, naming the batch element and the first zero
+    pivot of an LU factorization with partial pivoting (LAPACK getrf's info)."""
+    index, pivot = _first_failure(backend, a, _zero_pivot)
+    where = f"(Batch element {index}): " if a.ndim > 2 else ""
+    if function == "torch.linalg.solve":
+        return f"{function}: {where}The solver failed because the input matrix is singular."
+    return (
+        f"{function}: {where}The diagonal element {pivot} is zero, the inversion could not be "
+        "completed because the input matrix is singular."
+    )
+
+
+def _zero_pivot(matrix: list[list[float]]) -> int | None:
+    rows = [list(row) for row in matrix]
+    n = len(rows)
+    for k in range(n):
+        pivot = max(range(k, n), key=lambda i: abs(rows[i][k]))
+        if rows[pivot][k] == 0:
+            return k + 1
+        rows[k], rows[pivot] = rows[pivot], rows[k]
+        for i in range(k + 1, n):
+            factor = rows[i][k] / rows[k][k]
+            for j in range(k + 1, n):
+                rows[i][j] -= factor * rows[k][j]
+    return None
+
+
+def _not_positive_definite_message(backend: Any, a: Any) -> str:
+    index, order = _first_failure(backend, a, _failing_minor)
+    where = f"(Batch element {index}): " if a.ndim > 2 else ""
+    return (
+        f"linalg.cholesky: {where}The factorization could not be completed because the input "
+        f"is not positive-definite (the leading minor of order {order} is not "
+        "positive-definite)."
+    )
+
+
+def _failing_minor(matrix: list[list[float]]) -> int | None:
+    """The order of the first leading minor whose Cholesky pivot is not positive."""
+    n = len(matrix)
+    lower = [[0.0] * n for _ in range(n)]
+    for j in range(n):
+        pivot = matrix[j][j] - sum(lower[j][k] ** 2 for k in range(j))
+        if not pivot > 0:
+            return j + 1
+        lower[j][j] = math.sqrt(pivot)
+        for i in range(j + 1, n):
+            lower[i][j] = (matrix[i][j] - sum(lower[i][k] * lower[j][k] for k in range(j))) \
+                / lower[j][j]
+    return None

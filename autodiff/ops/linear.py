@@ -1,0 +1,122 @@
+"""`nn.functional.linear`: x @ W^T + b as one node, named as PyTorch's dispatch names it."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import dtypes
+from ..function import Function
+from ..tensor import Tensor
+from ._checks import cpp_type_name, refuse_bool, same_device
+from .matmul import matmul
+
+
+class Linear(Function):
+    """x @ W^T + b in one node. PyTorch's node depends on the shapes (addmm for a batch of
+    rows with a bias, mm without, a view or unsafe view of a folded addmm/mm for more dims);
+    subclasses carry those names."""
+
+    node_name = "AddmmBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, w: Any, b: Any) -> Any:
+        backend = ctx.backend
+        ctx.save_for_backward(x, w)
+        out = backend.matmul(x, backend.permute_dims(w, (1, 0)))
+        if b is not None:
+            if b.ndim <= 1:
+                out += b  # a fresh result: add the bias in place
+            else:
+                out = backend.add(out, b)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        x, w = ctx.saved_tensors
+        needs_x, needs_w, needs_b = ctx.needs_input_grad
+        grad_x = grad_w = None
+        if needs_x:
+            grad_x = grad @ w
+        if needs_w:
+            if x._data.ndim == 1:
+                grad_w = grad.unsqueeze(1) * x
+            elif x._data.ndim == 2:
+                grad_w = grad.mT @ x
+            else:
+                features = x._data.shape[-1]
+                grad_w = grad.reshape(-1, grad._data.shape[-1]).mT @ x.reshape(-1, features)
+        grad_b = None
+        if needs_b:
+            grad_b = grad
+            if grad._data.ndim > 1 and len(ctx._input_meta[2][0]) == 1:
+                # A 1-D bias, the usual case, is summed over the rows here: the base class's
+                # general broadcast fitting would do it too, more slowly (other biases get it).
+                grad_b = grad.sum(tuple(range(grad._data.ndim - 1)))
+        return grad_x, grad_w, grad_b
+
+
+class LinearMm(Linear):
+    node_name = "MmBackward0"
+
+
+class LinearFolded(Linear):
+    node_name = "ViewBackward0"  # PyTorch flattens the rows, calls addmm and views the result
+
+
+class LinearFoldedNoBias(Linear):
+    node_name = "UnsafeViewBackward0"
+
+
+class LinearVector(Linear):
+    node_name = "SqueezeBackward4"
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight.T + bias."""
+    same_device(input, weight, bias)
+    w_shape, x_shape = weight._data.shape, input._data.shape
+    if len(w_shape) > 2:
+        raise RuntimeError(
+            f"t() expects a tensor with <= 2 dimensions, but self is {len(w_shape)}D")
+    if len(w_shape) < 2 or len(x_shape) == 0:  # rare shapes: compose as PyTorch does
+        out = matmul(input, weight.t())
+        return out if bias is None else out + bias
+    rows = math.prod(x_shape[:-1])
+    if x_shape[-1] != w_shape[1]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x_shape[-1]} and "
+            f"{w_shape[1]}x{w_shape[0]})"
+        )
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{cpp_type_name(input)} != {cpp_type_name(weight)}"
+        )
+    if bias is None:
+        refuse_bool("addmm_impl_cpu_", input, weight)
+        op: type[Linear] = (LinearMm if len(x_shape) == 2 else
+                            LinearVector if len(x_shape) == 1 else LinearFoldedNoBias)
+        return op.apply(input, weight, None)
+    _check_bias(bias, weight, (rows, w_shape[0]))
+    refuse_bool("addmm_impl_cpu_", input, weight)
+    op = Linear if len(x_shape) == 2 else LinearFolded
+    return op.apply(input, weight, bias)
+
+
+def _check_bias(bias: Tensor, weight: Tensor, target: tuple[int, int]) -> None:
+    shape = bias._data.shape
+    for offset in range(1, len(shape) + 1):
+        size, wanted = shape[-offset], target[-offset] if offset <= 2 else 1
+        if size != wanted and size != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({wanted}) must match the existing size "
+                f"({size}) at non-singleton dimension {2 - offset}.  Target sizes: "
+                f"{list(target)}.  Tensor sizes: {list(shape)}"
+            )
+    if bias._data.dtype != weight._data.dtype:
+        raise RuntimeError(
+            "self and mat2 must have the same dtype, but got "
+            f"{dtypes.SCALAR_TYPE_NAMES[bias.dtype.name]} and "
+            f"{dtypes.SCALAR_TYPE_NAMES[weight.dtype.name]}"
+        )

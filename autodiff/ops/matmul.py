@@ -1,0 +1,336 @@
+"""Matrix products: matmul (every PyTorch shape rule, broadcast batch dims included), mm, bmm,
+mv, dot, outer.
+
+`matmul` is one node per call. PyTorch builds it from mm/mv/bmm plus reshapes, so its outermost
+node depends on the shapes (and, for a 2-D or 1-D operand against a batch, on which operand
+requires grad); each case below is a subclass that only carries that name. Shape and dtype
+errors are PyTorch's, in the order its dispatch raises them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..function import Function
+from ..tensor import Tensor
+from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, scalar_type_name
+from ._promotion import check_broadcast
+
+
+class Matmul(Function):
+    """matmul for any shapes; subclasses only carry PyTorch's node name for the shape case."""
+
+    node_name = "UnsafeViewBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        return ctx.backend.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        # 1-D operands take part as a row (a) or a column (b) that matmul then drops.
+        a_vector, b_vector = a.ndim == 1, b.ndim == 1
+        if b_vector:  # the result lost b's column dim (the last)...
+            grad = grad.unsqueeze(-1)
+            b = b.unsqueeze(1)
+        if a_vector:  # ...and a's row dim (the one before it)
+            grad = grad.unsqueeze(-2)
+            a = a.unsqueeze(0)
+        grad_a = grad_b = None
+        if needs_a:
+            grad_a = grad @ b.mT
+            if a_vector:
+                grad_a = grad_a.squeeze(-2)
+        if needs_b:
+            grad_b = a.mT @ grad
+            if b_vector:
+                grad_b = grad_b.squeeze(-1)
+        # Broadcast batch dims are summed away by the Function base class.
+        return grad_a, grad_b
+
+
+class Mm(Matmul):
+    node_name = "MmBackward0"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        return (mm(grad, b.mT) if needs_a else None), (mm(a.mT, grad) if needs_b else None)
+
+
+class Bmm(Matmul):
+    node_name = "BmmBackward0"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        return (bmm(grad, b.mT) if needs_a else None), (bmm(a.mT, grad) if needs_b else None)
+
+
+# The 1-D cases get backward formulas of their own: one op per gradient instead of the general
+# unsqueeze / transpose / matmul / squeeze chain (the tutorial's x @ w is one of them).
+class Mv(Matmul):
+    node_name = "MvBackward0"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors  # (m, k) @ (k,) -> (m,)
+        needs_a, needs_b = ctx.needs_input_grad
+        grad_a = Outer.apply(grad, b) if needs_a else None
+        grad_b = VectorMatrix.apply(grad, a) if needs_b else None  # grad @ a
+        return grad_a, grad_b
+
+
+class Dot(Matmul):
+    node_name = "DotBackward0"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        return (grad * b if needs_a else None), (grad * a if needs_b else None)
+
+
+class VectorMatrix(Matmul):
+    node_name = "SqueezeBackward4"  # PyTorch: unsqueeze(0), mm, squeeze_(0)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors  # (k,) @ (k, n) -> (n,)
+        needs_a, needs_b = ctx.needs_input_grad
+        grad_a = Mv.apply(b, grad) if needs_a else None  # b @ grad
+        grad_b = Outer.apply(a, grad) if needs_b else None
+        return grad_a, grad_b
+
+
+class Outer(Function):
+    """a[i] * b[j]: the gradient of the 1-D matmul cases, one op (public `outer` is composed as
+    in PyTorch, a reshape and a broadcast product, for its node names)."""
+
+    node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        backend = ctx.backend
+        return backend.multiply(backend.expand_dims(a, 1), b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        return (Mv.apply(grad, b) if needs_a else None), (VectorMatrix.apply(a, grad)
+                                                          if needs_b else None)
+
+
+class MatrixBatchTransposed(Matmul):
+    """A matrix against a batch: PyTorch computes (b.mT @ a.mT).mT and copies it contiguous."""
+
+    node_name = "CloneBackward0"
+
+
+class MatrixBatchTransposedView(Matmul):
+    node_name = "TransposeBackward0"  # the same, where the transposed result is contiguous
+
+
+# ----------------------------------------------------------------------------- public functions
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    require_tensors("matmul", ("input", input), ("other", other))
+    same_device(input, other)
+    a_dims, b_dims = input._data.ndim, other._data.ndim
+    if a_dims == 0 or b_dims == 0:
+        raise RuntimeError(
+            "both arguments to matmul need to be at least 1D, but they are "
+            f"{a_dims}D and {b_dims}D"
+        )
+    if a_dims == 2 and b_dims == 2:
+        return mm(input, other)
+    if a_dims == 1 and b_dims == 1:
+        return dot(input, other)
+    if a_dims == 2 and b_dims == 1:
+        return mv(input, other)
+    if a_dims == 1 and b_dims == 2:
+        a_shape, b_shape = input._data.shape, other._data.shape
+        _check_mm((1, a_shape[0]), b_shape, input, other)
+        return VectorMatrix.apply(input, other)
+    return _matmul_batched(input, other)
+
+
+def _matmul_batched(input: Tensor, other: Tensor) -> Tensor:
+    """At least one operand has batch dims: PyTorch folds a <= 2-D operand into mm/mv against
+    the batch flattened, or broadcasts the batch dims and calls bmm."""
+    a, b = input._data.shape, other._data.shape
+    if _should_fold(input, other):
+        if len(a) >= len(b):  # a batch against a matrix or vector: fold a's rows
+            rows = math.prod(a[:-1])
+            if len(b) == 2:
+                _check_mm((rows, a[-1]), b, input, other)
+            else:
+                _check_mv((rows, a[-1]), b, input, other)
+            return Matmul.apply(input, other)
+        # A matrix or vector against a batch: PyTorch folds b.mT and transposes back.
+        rows = math.prod(b[:-2]) * b[-1]
+        if len(a) == 1:
+            _check_mv((rows, b[-2]), a, other, input)
+            return Matmul.apply(input, other)
+        _check_mm((rows, b[-2]), (a[1], a[0]), other, input)
+        contiguous = a[0] == 1 or b[-1] == 1 or math.prod(b[:-2]) * a[0] * b[-1] == 0
+        op = MatrixBatchTransposedView if contiguous else MatrixBatchTransposed
+        return op.apply(input, other)
+    if len(a) == 3 and len(b) == 3 and a[0] != b[0]:
+        # PyTorch drops a batch of 1 from an operand that requires grad, then folds.
+        if a[0] == 1 and input._requires_grad:
+            return matmul(input.squeeze(0), other)
+        if b[0] == 1 and other._requires_grad:
+            return matmul(input, other.squeeze(0))
+    batch_a, batch_b = a[:-2], b[:-2]
+    check_broadcast(batch_a, batch_b)
+    batch = math.prod(max(x, y) for x, y in zip(_pad(batch_a, batch_b), _pad(batch_b, batch_a)))
+    inner_a = a[-1]
+    inner_b = b[-2] if len(b) > 1 else b[0]
+    if inner_a != inner_b:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, "
+            f"{inner_a}] but got: [{batch}, {inner_b}]."
+        )
+    _check_same_dtype_bmm(input, other)
+    return Matmul.apply(input, other)
+
+
+def _should_fold(input: Tensor, other: Tensor) -> bool:
+    """PyTorch's should_fold: a >= 3-D operand against a <= 2-D one is folded into mm/mv when
+    the small one requires grad, or when the big one folds without a copy."""
+    a_dims, b_dims = input._data.ndim, other._data.ndim
+    larger = a_dims >= b_dims
+    big, small = (a_dims, b_dims) if larger else (b_dims, a_dims)
+    if not (big >= 3 and small <= 2):
+        return False
+    if (other if larger else input)._requires_grad:
+        return True
+    if a_dims == 2:
+        return False
+    if larger:
+        return True
+    # b.mT of a contiguous b folds without a copy only when its rows are a single one.
+    b = other._data.shape
+    return math.prod(b) == 0 or b[-2] == 1
+
+
+def _pad(shape: tuple[int, ...], other: tuple[int, ...]) -> tuple[int, ...]:
+    return (1,) * (len(other) - len(shape)) + tuple(shape)
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    require_tensors("mm", ("input", input), ("mat2", mat2))
+    same_device(input, mat2)
+    if input._data.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2._data.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    _check_mm(input._data.shape, mat2._data.shape, input, mat2)
+    return Mm.apply(input, mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    require_tensors("bmm", ("input", input), ("mat2", mat2))
+    same_device(input, mat2)
+    if input._data.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2._data.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    a, b = input._data.shape, mat2._data.shape
+    if b[:2] != (a[0], a[2]):
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{a[0]}, {a[2]}] "
+            f"but got: [{b[0]}, {b[1]}]."
+        )
+    _check_same_dtype_bmm(input, mat2)
+    return Bmm.apply(input, mat2)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    require_tensors("mv", ("input", input), ("vec", vec))
+    same_device(input, vec)
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(
+            f"vector + matrix @ vector expected, got 1, {input._data.ndim}, {vec._data.ndim}"
+        )
+    _check_mv(input._data.shape, vec._data.shape, input, vec)
+    return Mv.apply(input, vec)
+
+
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    require_tensors("dot", ("input", input), ("tensor", tensor))
+    same_device(input, tensor)
+    a, b = input._data.shape, tensor._data.shape
+    if len(a) != 1 or len(b) != 1:
+        raise RuntimeError(f"1D tensors expected, but got {len(a)}D and {len(b)}D tensors")
+    if input._data.dtype != tensor._data.dtype:
+        raise RuntimeError(
+            "dot : expected both vectors to have same dtype, but found "
+            f"{scalar_type_name(input)} and {scalar_type_name(tensor)}"
+        )
+    if a[0] != b[0]:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have "
+            f"the same number of elements, but got {a[0]} and {b[0]} elements respectively"
+        )
+    refuse_bool("dot", input, tensor)
+    return Dot.apply(input, tensor)
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """input[i] * vec2[j]; PyTorch computes it as a broadcast product (MulBackward0)."""
+    require_tensors("outer", ("input", input), ("vec2", vec2))
+    for name, tensor in (("self", input), ("vec2", vec2)):
+        if tensor._data.ndim != 1:
+            raise RuntimeError(
+                f"outer: Expected 1-D argument {name}, but got {tensor._data.ndim}-D"
+            )
+    return input.reshape(input._data.shape[0], 1) * vec2
+
+
+ger = outer
+
+
+# ----------------------------------------------------------------------------- checks
+def _check_mm(a: tuple[int, ...], b: tuple[int, ...], left: Tensor, right: Tensor) -> None:
+    """mm of an (a) and a (b) matrix: the shapes, then the dtypes, as PyTorch checks them."""
+    if a[1] != b[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({a[0]}x{a[1]} and {b[0]}x{b[1]})"
+        )
+    if left._data.dtype != right._data.dtype:
+        raise RuntimeError(
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{cpp_type_name(left)} != {cpp_type_name(right)}"
+        )
+    refuse_bool("addmm_impl_cpu_", left, right)
+
+
+def _check_mv(mat: tuple[int, ...], vec: tuple[int, ...], matrix: Tensor, vector: Tensor) -> None:
+    if mat[1] != vec[0]:
+        raise RuntimeError(
+            f"size mismatch, got input ({mat[0]}), mat ({mat[0]}x{mat[1]}), vec ({vec[0]})"
+        )
+    if matrix._data.dtype != vector._data.dtype:
+        vec_name = scalar_type_name(vector)
+        raise RuntimeError(
+            "addmv input tensors must have the same dtype, but got "
+            f"{vec_name}, {scalar_type_name(matrix)}, and {vec_name}"
+        )
+    refuse_bool("addmv_impl_cpu", matrix, vector)
+
+
+def _check_same_dtype_bmm(input: Tensor, other: Tensor) -> None:
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(
+            f"expected scalar type {scalar_type_name(input)} but found {scalar_type_name(other)}"
+        )
+    refuse_bool("bmm", input, other)

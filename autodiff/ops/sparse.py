@@ -1,0 +1,149 @@
+"""Index-based functions of `nn.functional` (PyTorch's "sparse functions"): embedding, with its
+twice-differentiable backward, and one_hot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import dtypes
+from ..function import Function
+from ..grad_mode import no_grad
+from ..tensor import Tensor, _wrap
+from .indexing import same_device_index
+from .norm import vector_norm
+
+
+class Embedding(Function):
+    """Rows of weight at the indices; the gradient adds into those rows (repeats accumulate)."""
+
+    node_name = "EmbeddingBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, weight: Any, indices: Any, *, padding_idx: int | None,
+                scale_grad_by_freq: bool) -> Any:
+        backend = ctx.backend
+        ctx.options = (weight.shape[0], padding_idx, scale_grad_by_freq)
+        ctx.save_for_backward(indices)
+        rows = backend.take(weight, backend.reshape(indices, (-1,)), axis=0)
+        return backend.reshape(rows, (*indices.shape, weight.shape[1]))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        indices, = ctx.saved_tensors
+        num_weights, padding_idx, by_freq = ctx.options
+        return EmbeddingBackward.apply(grad, indices, num_weights=num_weights,
+                                       padding_idx=padding_idx, scale_grad_by_freq=by_freq), None
+
+
+class EmbeddingBackward(Function):
+    """Scatter-add grad's rows into a (num_weights, dim) zero matrix, each row first scaled by
+    0 (the padding index) or 1 / its count (scale_grad_by_freq)."""
+
+    node_name = "EmbeddingDenseBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, grad: Any, indices: Any, *, num_weights: int,
+                padding_idx: int | None, scale_grad_by_freq: bool) -> Any:
+        backend = ctx.backend
+        dtype = backend.dtype_name(grad)
+        flat = backend.reshape(indices, (-1,))
+        dim = grad.shape[-1]
+        values = backend.reshape(grad, (-1, dim))
+        kept = scale = None
+        if padding_idx is not None:
+            kept = backend.astype(backend.not_equal(flat, padding_idx), dtype)
+            scale = kept
+        if scale_grad_by_freq:
+            counts = backend.zeros((num_weights,), dtype)
+            backend.index_add(counts, flat, backend.ones(flat.shape, dtype))
+            frequency = backend.divide(1.0, backend.take(counts, flat, axis=0))
+            scale = frequency if scale is None else backend.multiply(scale, frequency)
+        if scale is not None:
+            values = backend.multiply(values, backend.expand_dims(scale, axis=1))
+        ctx.save_for_backward(indices, None if kept is None else backend.reshape(kept,
+                                                                                 indices.shape))
+        out = backend.zeros((num_weights, dim), dtype)
+        # Every element addressed by integer arrays (rows x columns): the portable scatter key.
+        columns = backend.reshape(backend.arange(0, dim, 1, "int64"), (1, dim))
+        return backend.index_add(out, (backend.reshape(flat, (-1, 1)), columns), values)
+
+    @staticmethod
+    def backward(ctx: Any, outer: Tensor) -> tuple[Tensor, None]:
+        indices, kept = ctx.saved_tensors
+        # The lookup again, without the padding rows. As in PyTorch, the 1 / count scaling is
+        # not applied here: the path back to the weight goes through Embedding's backward,
+        # which scales once, so this is the derivative of the scaled first gradient.
+        rows = Embedding.apply(outer, indices, padding_idx=None, scale_grad_by_freq=False)
+        return (rows if kept is None else rows * kept.unsqueeze(-1)), None
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """weight[input]: a lookup table of rows; padding_idx's row gets no gradient."""
+    num_weights = weight._data.shape[0] if weight._data.ndim else 0
+    if padding_idx is not None:
+        if padding_idx > 0:
+            if padding_idx >= num_weights:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+        elif padding_idx < 0:
+            if padding_idx < -num_weights:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx += num_weights
+    if input.dtype not in (dtypes.int64, dtypes.int32):
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got torch.{dtypes.LEGACY_NAMES[input.dtype.name]} instead "
+            "(while checking arguments for embedding)"
+        )
+    if weight._data.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    if sparse:
+        raise NotImplementedError("embedding(sparse=True): sparse gradients are not supported")
+    same_device_index("embedding", weight, input)  # PyTorch's embedding is an index_select
+    backend = input._backend
+    indices = input._data
+    if indices.size:
+        outside = backend.logical_or(backend.less(indices, 0),
+                                     backend.greater_equal(indices, num_weights))
+        if backend.item(backend.any(outside)):
+            raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _renorm_(weight, indices, max_norm, norm_type)
+    return Embedding.apply(weight, input, padding_idx=padding_idx,
+                           scale_grad_by_freq=scale_grad_by_freq)
+
+
+def _renorm_(weight: Tensor, indices: Any, max_norm: float, norm_type: float) -> None:
+    """Scale the looked-up rows whose norm exceeds max_norm down to it, in place (PyTorch's
+    embedding_renorm_, outside the graph)."""
+    with no_grad():
+        backend = weight._backend
+        flat = backend.reshape(indices, (-1,))
+        rows = _wrap(backend.take(weight._data, flat, axis=0), backend)
+        norms = vector_norm(rows, norm_type, 1)._data
+        factor = backend.where(backend.greater(norms, max_norm),
+                               backend.divide(max_norm, norms + 1e-7), 1.0)
+        factor = backend.astype(backend.expand_dims(factor, axis=1), backend.dtype_name(rows._data))
+        backend.setitem(weight._data, flat, backend.multiply(rows._data, factor))
+        weight._bump_version()
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot vectors along a new last dim (not differentiable)."""
+    if tensor.dtype is not dtypes.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    backend = tensor._backend
+    data = tensor._data
+    if num_classes == -1:
+        if data.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(backend.item(backend.max(data))) + 1
+    if data.size:
+        if backend.item(backend.min(data)) < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if backend.item(backend.max(data)) >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    classes = backend.arange(0, num_classes, 1, "int64")
+    hot = backend.equal(backend.expand_dims(data, axis=data.ndim), classes)
+    return _wrap(backend.astype(hot, "int64"), backend)

@@ -1,0 +1,266 @@
+"""autodiff's own checkpoint format: tensors, state dicts and nested containers, with no code.
+
+A checkpoint is a zip archive (stored, not compressed) holding
+    autodiff/header.json   the structure of the saved object, as tagged JSON, and one entry per
+                           tensor: dtype, shape, device, requires_grad, Parameter or not;
+    autodiff/data/<n>      each tensor's raw little-endian bytes.
+Loading reads JSON and raw numbers only: no pickle, no imports, no code of any kind runs, so a
+checkpoint from an untrusted source can at worst fail to load. Zip's CRC-32 of every member is
+checked, so truncated or altered files are refused with `CheckpointError`; a member's declared
+size is checked before it is read (`members.py`).
+
+What can be saved: Tensors (and Parameters), dict/OrderedDict (str, int, float, bool, None or
+tuple keys), list, tuple, torch.Size, int, float (inf and nan included), bool, None, str, dtypes
+and devices. The same Tensor object saved twice loads as one object (tied weights stay tied).
+Anything else raises `NotRepresentable`; `autodiff.save` then writes PyTorch's format instead.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zipfile
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from backends import Device, get_backend, parse_device
+from backends import serialization as host
+
+from .. import dtypes
+from ..dtypes import Size
+from ..nn.parameter import Parameter
+from ..tensor import Tensor, _wrap
+from .errors import CheckpointError
+from .locations import restore_backend
+from .members import MemberReader
+
+FORMAT_NAME = "autodiff.save"
+FORMAT_VERSION = 1
+HEADER = "autodiff/header.json"
+_DATA = "autodiff/data/"
+_MAX_DEPTH = 100  # containers nested deeper than this are refused on save and on load
+
+
+class NotRepresentable(TypeError):
+    """An object the format cannot hold (it stores no objects, so it never runs code)."""
+
+
+# ----------------------------------------------------------------------------- saving
+class Prepared:
+    """An object encoded for the format: its header and the tensors it refers to."""
+
+    def __init__(self, obj: Any) -> None:
+        self.tensors: list[Tensor] = []
+        root = _encode(obj, self.tensors, {}, 0)
+        self.header = {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "root": root,
+            "tensors": [_tensor_entry(tensor) for tensor in self.tensors],
+        }
+
+    def write(self, stream: Any) -> None:
+        with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:
+            archive.writestr(HEADER, json.dumps(self.header, allow_nan=False))
+            for index, tensor in enumerate(self.tensors):
+                archive.writestr(_DATA + str(index),
+                                 host.array_to_buffer(tensor._backend, tensor._data))
+
+
+def _tensor_entry(tensor: Tensor) -> dict[str, Any]:
+    return {
+        "dtype": tensor._backend.dtype_name(tensor._data),
+        "shape": list(tensor._data.shape),
+        "device": str(tensor._backend.device),
+        "requires_grad": tensor._requires_grad,
+        "parameter": isinstance(tensor, Parameter),
+    }
+
+
+def _encode(obj: Any, tensors: list[Tensor], seen: dict[int, int], depth: int) -> Any:
+    """Tagged JSON for `obj`. Plain JSON values stand for themselves; everything else is a
+    one-key object naming its kind."""
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"autodiff.save: containers nested deeper than {_MAX_DEPTH} levels")
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, int):
+        return int(obj)
+    if isinstance(obj, float):
+        if math.isfinite(obj):
+            return float(obj)
+        return {"float": repr(float(obj))}  # 'inf', '-inf', 'nan'
+    if isinstance(obj, Tensor):
+        index = seen.get(id(obj))
+        if index is None:
+            index = seen[id(obj)] = len(tensors)
+            tensors.append(obj)
+        return {"tensor": index}
+    depth += 1
+    if isinstance(obj, dict):
+        kind = "odict" if isinstance(obj, OrderedDict) else "dict"
+        return {kind: [[_encode_key(key), _encode(value, tensors, seen, depth)]
+                       for key, value in obj.items()]}
+    if isinstance(obj, Size):
+        return {"size": [int(size) for size in obj]}
+    if isinstance(obj, list):
+        return {"list": [_encode(item, tensors, seen, depth) for item in obj]}
+    if isinstance(obj, tuple):
+        return {"tuple": [_encode(item, tensors, seen, depth) for item in obj]}
+    if isinstance(obj, dtypes.dtype):
+        return {"dtype": obj.name}
+    if isinstance(obj, Device):
+        return {"device": str(obj)}
+    raise NotRepresentable(
+        f"autodiff.save: cannot save an object of type {type(obj).__module__}."
+        f"{type(obj).__qualname__}; the format holds tensors, dicts, lists, tuples, numbers, "
+        "strings, None, dtypes and devices (it runs no code on load, so it stores no objects)"
+    )
+
+
+def _encode_key(key: Any) -> Any:
+    if key is None or isinstance(key, (bool, int, str)):
+        return _encode(key, [], {}, 0)
+    if isinstance(key, float):
+        return _encode(key, [], {}, 0)
+    if isinstance(key, tuple):
+        return {"tuple": [_encode_key(item) for item in key]}
+    raise NotRepresentable(
+        f"autodiff.save: cannot save a dict key of type {type(key).__name__}")
+
+
+# ----------------------------------------------------------------------------- loading
+def read(members: MemberReader, map_location: Any) -> Any:
+    """The object saved in an archive that holds autodiff/header.json."""
+    try:
+        header = _parse_header(members.read_small(HEADER))
+        tensors = [_read_tensor(members, index, entry, map_location)
+                   for index, entry in enumerate(header["tensors"])]
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, TypeError,
+            RecursionError) as error:
+        raise CheckpointError(f"corrupted or truncated ({type(error).__name__}: "
+                              f"{error})") from None
+    try:
+        return _decode(header["root"], tensors, 0)
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as error:
+        raise CheckpointError(f"malformed structure ({type(error).__name__}: {error})") from None
+
+
+def _parse_header(raw: bytes) -> dict[str, Any]:
+    def refuse_constant(name: str) -> Any:
+        raise ValueError(f"non-standard JSON constant {name}")
+
+    header = json.loads(raw.decode("utf-8"), parse_constant=refuse_constant)
+    if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
+        raise CheckpointError("the header does not name the autodiff.save format")
+    if header.get("version") != FORMAT_VERSION:
+        raise CheckpointError(f"format version {header.get('version')!r} is not supported "
+                              f"(this autodiff reads version {FORMAT_VERSION})")
+    if not isinstance(header.get("tensors"), list) or "root" not in header:
+        raise CheckpointError("the header lacks its tensor table or root")
+    for entry in header["tensors"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("shape"), list) or \
+                entry.get("dtype") not in dtypes.BY_NAME:
+            raise CheckpointError(f"invalid tensor entry {entry!r}")
+    return header
+
+
+def _read_tensor(members: MemberReader, index: int, entry: dict[str, Any],
+                 map_location: Any) -> Tensor:
+    """Tensor `index`: its bytes read straight into an array, checked against its entry, then
+    put on its device."""
+    dtype = entry["dtype"]
+    shape = tuple(entry["shape"])
+    try:
+        host.check_shape(dtype, shape)
+    except ValueError as error:
+        raise CheckpointError(str(error)) from None
+    storage = members.read_storage(_DATA + str(index), dtype, math.prod(shape))
+    host.to_native_order(storage, big_endian=False)
+    try:
+        host.check_bool(storage)
+    except ValueError as error:
+        raise CheckpointError(str(error)) from None
+    saved_device = _saved_device(entry.get("device", "cpu"))
+    requires_grad = entry.get("requires_grad", False)
+    parameter = entry.get("parameter", False)
+    if not isinstance(requires_grad, bool) or not isinstance(parameter, bool):
+        raise CheckpointError(f"invalid tensor entry {entry!r}")
+    if requires_grad and not dtypes.BY_NAME[dtype].is_floating_point:
+        raise CheckpointError(f"a tensor of dtype {dtype} is marked requires_grad (only "
+                              "floating point tensors can require gradients)")
+    cpu = get_backend("cpu")
+    array = cpu.reshape(storage, shape)
+    if callable(map_location) and not isinstance(map_location, (dict, str, Device, Tensor)):
+        mapped: Callable[..., Any] = map_location
+        tensor = _wrap(array, cpu)
+        result = mapped(tensor, saved_device)
+        tensor = tensor if result is None else result
+    else:
+        backend = restore_backend(saved_device, map_location)
+        if backend is not cpu:
+            array = backend.transfer(array, cpu)
+        tensor = _wrap(array, backend)
+    if parameter:
+        return Parameter(tensor, requires_grad=requires_grad)
+    if requires_grad:
+        tensor.requires_grad_(True)
+    return tensor
+
+
+def _saved_device(saved: Any) -> str:
+    """The device a tensor was saved from, as written in the header (a valid device name)."""
+    try:
+        if not isinstance(saved, str):
+            raise TypeError(f"expected a string, got {type(saved).__name__}")
+        return str(parse_device(saved))
+    except (RuntimeError, TypeError) as error:
+        raise CheckpointError(f"invalid device {saved!r} ({error})") from None
+
+
+def _decode(node: Any, tensors: list[Tensor], depth: int) -> Any:
+    if node is None or isinstance(node, (bool, int, float, str)):
+        return node
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"containers nested deeper than {_MAX_DEPTH} levels")
+    if not isinstance(node, dict) or len(node) != 1:
+        raise ValueError(f"unexpected node {str(node)[:80]}")
+    (kind, value), = node.items()
+    depth += 1
+    if kind == "tensor":
+        if not isinstance(value, int) or isinstance(value, bool) or not \
+                0 <= value < len(tensors):
+            raise ValueError(f"tensor reference {value!r} out of range")
+        return tensors[value]
+    if kind in ("dict", "odict"):
+        pairs = [(_decode_key(key, depth), _decode(item, tensors, depth)) for key, item in value]
+        return OrderedDict(pairs) if kind == "odict" else dict(pairs)
+    if kind == "list":
+        return [_decode(item, tensors, depth) for item in _as_list(value)]
+    if kind == "tuple":
+        return tuple(_decode(item, tensors, depth) for item in _as_list(value))
+    if kind == "size":
+        return Size(int(size) for size in _as_list(value))
+    if kind == "float":
+        if value not in ("inf", "-inf", "nan"):
+            raise ValueError(f"invalid float {value!r}")
+        return float(value)
+    if kind == "dtype":
+        return dtypes.BY_NAME[value]
+    if kind == "device":
+        return parse_device(value)
+    raise ValueError(f"unknown node kind {kind!r}")
+
+
+def _decode_key(node: Any, depth: int) -> Any:
+    key = _decode(node, [], depth)
+    if isinstance(key, (list, dict)):
+        raise ValueError("a dict key must be hashable")
+    return key
+
+
+def _as_list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list, got {type(value).__name__}")
+    return value
