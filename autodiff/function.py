@@ -326,7 +326,7 @@ class Function(Node):
                 )
             grad = grad.sum_to_size(shape)
         if grad._data.dtype != native_dtype:
-            grad = grad.to(dtypes.BY_NAME[self.backend._dtype_names[native_dtype]])
+            grad = grad.to(dtypes.BY_NAME[self.backend.name_of_dtype(native_dtype)])
         return grad
 
 
