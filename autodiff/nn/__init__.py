@@ -22,6 +22,7 @@ from .modules import (
     ModuleDict,
     ModuleList,
     MSELoss,
+    MultiheadAttention,
     NLLLoss,
     ReLU,
     RNN,
@@ -32,5 +33,10 @@ from .modules import (
     Sigmoid,
     Softmax,
     Tanh,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
 )
 from .parameter import Parameter

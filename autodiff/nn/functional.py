@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..ops.activation import sigmoid, softplus
+from ..ops.attention import scaled_dot_product_attention
 from ..ops.cross_entropy import cross_entropy, nll_loss
 from ..ops.dropout import dropout
 from ..ops.linear import linear
@@ -19,6 +20,9 @@ from ..ops.loss import (
     mse_loss,
     smooth_l1_loss,
 )
+from ..ops.multi_head_attention import canonical_mask as _canonical_mask
+from ..ops.multi_head_attention import multi_head_attention_forward
+from ..ops.multi_head_attention import none_or_dtype as _none_or_dtype
 from ..ops.normalization import layer_norm, normalize
 from ..ops.padding import pad
 from ..ops.softmax import implicit_dim as _implicit_dim
