@@ -44,7 +44,7 @@ class PackPaddedSequence(Function):
         ctx.batch_sizes, ctx.batch_first = batch_sizes, batch_first
         ctx.padded_shape = padded.shape
         time_major = _time_major(backend, padded, batch_first)
-        blocks = [backend.getitem(time_major, (t, slice(0, size)))
+        blocks = [backend.getitem(time_major, (t, slice(0, size), ...))
                   for t, size in enumerate(batch_sizes)]
         if not blocks:
             return backend.empty((0, *padded.shape[2:]), backend.dtype_name(padded))
@@ -73,8 +73,8 @@ class PadPackedSequence(Function):
                               backend.dtype_name(data))
         start = 0
         for t, size in enumerate(batch_sizes):
-            backend.setitem(padded, (t, slice(0, size)),
-                            backend.getitem(data, (slice(start, start + size),)))
+            backend.setitem(padded, (t, slice(0, size), ...),
+                            backend.getitem(data, (slice(start, start + size), ...)))
             start += size
         return _time_major(backend, padded, batch_first)
 
@@ -111,7 +111,7 @@ class PadSequence(Function):
             length = sequence.shape[0]
             rows = slice(longest - length, longest) if left else slice(0, length)
             ctx.spans.append(rows)
-            key = (index, rows) if batch_first else (rows, index)
+            key = (index, rows, ...) if batch_first else (rows, index, ...)
             backend.setitem(padded, key, backend.broadcast_to(sequence, (length, *trailing)))
         ctx.batch_first = batch_first
         return padded

@@ -5,7 +5,7 @@
 The input projection of all time steps is one GEMM per layer and direction, made before the op
 (`linear(x, W_ih, b)` over the whole sequence). The op's forward is a Python loop over the time
 steps on backend arrays: one GEMM per step (h @ W_hh^T, the hidden state's gates) and the gate
-arithmetic (`rnn_cells`). Its backward runs the loop in reverse the same way and makes each
+arithmetic (`_rnn_pointwise`). Its backward runs the loop in reverse the same way and makes each
 weight gradient one GEMM over all steps at the end (dW_hh = dgates^T @ h_prev). When the
 backward is itself recorded (create_graph), it is instead the recorded gradient of the layer's
 twin in elementary ops (`_recorded`), so double backward works.
@@ -29,7 +29,7 @@ from ._recorded import recorded_gradients
 from .dropout import dropout as _dropout
 from .joining import cat, stack
 from .linear import linear
-from .rnn_pointwise import (
+from ._rnn_pointwise import (
     LSTMActivations,
     elman_pointwise,
     elman_pointwise_backward,

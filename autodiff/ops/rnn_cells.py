@@ -2,7 +2,7 @@
 `gru_cell` (what nn.RNNCell, LSTMCell and GRUCell call).
 
 The gates are two linear layers (input and hidden, each one GEMM with its bias). The LSTM and
-GRU gate arithmetic is then one op each, on arrays (`rnn_pointwise`), with PyTorch's node names
+GRU gate arithmetic is then one op each, on arrays (`_rnn_pointwise`), with PyTorch's node names
 for it (`ThnnFusedLstmCellBackward0`, `ThnnFusedGruCellBackward0`); under create_graph their
 backward is the recorded gradient of the elementary-op twin. The Elman cell is composed, as in
 PyTorch (tanh or relu of the sum).
@@ -19,7 +19,7 @@ from ._checks import scalar_type_name
 from ._recorded import recorded_gradients
 from .activation import relu
 from .linear import linear
-from .rnn_pointwise import (
+from ._rnn_pointwise import (
     LSTMActivations,
     gru_pointwise,
     gru_pointwise_backward,

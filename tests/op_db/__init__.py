@@ -9,6 +9,7 @@ inputs as float64 NumPy arrays. Entries live in one module per op family, like t
 from __future__ import annotations
 
 from .activation import ACTIVATION
+from .attention import ATTENTION
 from .elementwise import ELEMENTWISE
 from .indexing import INDEXING
 from .info import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
@@ -16,10 +17,12 @@ from .inplace import INPLACE
 from .linalg import LINALG
 from .loss import LOSS
 from .reduction import REDUCTION
+from .rnn import RNN
 from .shape import SHAPE
 
 OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
+    *ATTENTION, *RNN,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]
