@@ -18,7 +18,9 @@ works.
 As PyTorch's math path: a bool mask marks the positions that take part; a float mask is
 added; is_causal masks above the diagonal (top-left aligned); rows with nothing to attend to
 give 0 (PyTorch's _safe_softmax). PyTorch's node is its final matmul's (UnsafeViewBackward0,
-MmBackward0 for 2-D inputs).
+MmBackward0 for 2-D inputs; for some shapes PyTorch runs its CPU flash kernel instead, whose node
+is ScaledDotProductFlashAttentionForCpuBackward0). Shapes are checked as its math path checks
+them: its flash kernel accepts values of another length than the keys, which is refused here.
 """
 
 from __future__ import annotations
