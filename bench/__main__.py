@@ -6,6 +6,7 @@
     python -m bench --device cuda                # CuPy is the limit; timings synchronise
     python -m bench --threads 1                  # one BLAS / PyTorch thread (busy machines)
     python -m bench --suite nn                   # digits MLP epoch + deep-MLP backward memory
+    python -m bench --suite rnn,attention        # LSTM, attention (time, memory), char model
 
 Each round times every engine once, back to back in a rotating order; the table shows each
 engine's median seconds per call and the median over rounds of its time divided by the limit's
@@ -17,11 +18,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import nn_bench, per_op, seed_graph
+from bench import attention_bench, nn_bench, per_op, rnn_bench, seed_graph
 from bench._setup import DeviceUnavailable, make_setup
 from bench.seed_graph import Row
 
-SUITES = ("seed", "per_op", "nn")
+SUITES = ("seed", "per_op", "nn", "rnn", "attention")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -108,6 +109,14 @@ def main(argv: list[str] | None = None) -> int:
         print("# nn: digits MLP (64-128-ReLU-10) epoch, cross-entropy + SGD momentum 0.9, vs the "
               "same loop with hand-written NumPy gradients (CPU time on the CPU)", flush=True)
         rows += nn_bench.run(setup, args.rounds, args.quick)
+    if "rnn" in args.suites:
+        print("# rnn: LSTM 2 layers x 256, T=64, B=32, forward + backward, vs a hand-written NumPy "
+              "LSTM with analytic backward (CPU time on the CPU)", flush=True)
+        rows += rnn_bench.run(setup, args.rounds, args.quick)
+    if "attention" in args.suites:
+        print("# attention: SDPA causal B=8 H=8 L=256 D=64 forward + backward vs hand-written "
+              "NumPy; the char transformer's training step vs PyTorch", flush=True)
+        rows += attention_bench.run(setup, args.rounds, args.quick)
     print(format_table(rows))
     return 0
 

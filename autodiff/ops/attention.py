@@ -5,8 +5,9 @@ last are walked one index at a time; the last, the heads, is cut into chunks of 
 For each chunk the scores are one GEMM, then scaled, masked and soft-maxed in place; the
 probabilities are kept for backward, and they are the only buffer of L x S per head that
 outlives its chunk. The backward needs no second such buffer either: per chunk,
-dP = dO v^T is made in place into dS = P * (dP - rowsum(dO * O)) (the softmax backward fused
-into it), then dq = dS k * scale, dk = dS^T q * scale, dv = P^T dO.
+dP = dO v^T is made in place into dS = P * (dP - rowsum(dP * P)) (the softmax backward fused
+into it), then dq = dS k * scale, dk = dS^T q * scale, dv = P^T dO. Nothing else is kept (not
+the output: it may be changed in place without harm, as in PyTorch).
 
 Dropout draws its mask per chunk from a generator of its own, seeded from the default
 generator of the device: the backward (and the twin) replays the same draws, so the mask is
@@ -159,8 +160,7 @@ class ScaledDotProductAttention(Function):
             values = backend.getitem(inputs.v, _index(inputs.v.shape, outer, heads))
             backend.setitem(out, (*outer, heads, ...), backend.matmul(weights, values))
         out = backend.reshape(out, output_shape)
-        ctx.save_for_backward(q, k, v, float_mask, bool_mask, backend.asarray(out, copy=True),
-                              *probabilities)
+        ctx.save_for_backward(q, k, v, float_mask, bool_mask, *probabilities)
         return out
 
     @staticmethod
@@ -247,10 +247,8 @@ def _attention_backward(ctx: Any, grad: Tensor, saved: tuple[Any, ...]
     grad_mask = (backend.zeros((*batch[:-1], batch[-1] * group, length, source), dtype)
                  if needs[3] else None)
     if length and source:
-        rows = (*batch, group * length, v.shape[-1])
-        grad_out = backend.reshape(grad._data, rows)
-        out = backend.reshape(saved[5]._data, rows)
-        probabilities = [p._data for p in saved[6:]]
+        grad_out = backend.reshape(grad._data, (*batch, group * length, v.shape[-1]))
+        probabilities = [p._data for p in saved[5:]]
         inputs = AttentionInputs(backend, q, k, v, None, plan)
         generator = None if seed is None else backend.new_generator(seed)
         for (outer, heads), probs in zip(plan.chunks(), probabilities):
@@ -259,7 +257,6 @@ def _attention_backward(ctx: Any, grad: Tensor, saved: tuple[Any, ...]
             query = backend.getitem(inputs.q, _index(inputs.q.shape, outer, heads))
             key = backend.getitem(inputs.k, _index(inputs.k.shape, outer, heads))
             values = backend.getitem(inputs.v, _index(inputs.v.shape, outer, heads))
-            delta = backend.sum(grad_chunk * backend.getitem(out, at), axis=-1, keepdims=True)
             grad_probs = backend.matmul(grad_chunk, backend.permute_dims(values, (0, 2, 1)))
             weights = probs
             if generator is not None:
@@ -268,11 +265,13 @@ def _attention_backward(ctx: Any, grad: Tensor, saved: tuple[Any, ...]
                 weights = probs * keep
             backend.setitem(grad_v, at, backend.matmul(backend.permute_dims(weights, (0, 2, 1)),
                                                        grad_chunk))
-            grad_probs -= delta  # dS = P * (dP - rowsum(dO * O)), in dP's buffer
+            # dS = P * (dP - rowsum(dP * P)), in dP's buffer
+            grad_probs -= backend.sum(grad_probs * probs, axis=-1, keepdims=True)
             grad_probs *= probs
             if grad_mask is not None:
                 count = heads.stop - heads.start
-                backend.setitem(grad_mask, (*outer, slice(heads.start * group, heads.stop * group), ...),
+                rows = slice(heads.start * group, heads.stop * group)
+                backend.setitem(grad_mask, (*outer, rows, ...),
                                 backend.reshape(grad_probs, (count * group, length, source)))
             grad_probs *= scale
             backend.setitem(grad_q, at, backend.matmul(grad_probs, key))

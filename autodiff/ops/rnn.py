@@ -26,9 +26,6 @@ from ..function import Function
 from ..grad_mode import is_grad_enabled
 from ..tensor import Tensor, _wrap
 from ._recorded import recorded_gradients
-from .dropout import dropout as _dropout
-from .joining import cat, stack
-from .linear import linear
 from ._rnn_pointwise import (
     LSTMActivations,
     elman_pointwise,
@@ -41,6 +38,9 @@ from ._rnn_pointwise import (
     lstm_pointwise_backward,
     lstm_twin,
 )
+from .dropout import dropout as _dropout
+from .joining import cat, stack
+from .linear import linear
 
 Array = Any
 _ALL = slice(None)
@@ -203,13 +203,13 @@ def _tape_widths(mode: str, hidden: int, gates: int) -> dict[str, int]:
 def _layer_backward(ctx: Any, grads: list[Array | None]) -> tuple[Tensor | None, ...]:
     """The fast backward, on arrays: the time loop in reverse, then one GEMM per weight."""
     backend = ctx.backend
-    saved = [None if t is None else t._data for t in ctx.saved_tensors]
+    saved: list[Any] = [None if t is None else t._data for t in ctx.saved_tensors]
     projection, _, _, w_hh, _, w_hr = saved[:6]
     tape_h_prev, tape_c_prev, activations, extra, unprojected = saved[6:]
     mode = ctx.mode
     rows, gates = tape_h_prev.shape[0], w_hh.shape[0]
     dtype = backend.dtype_name(w_hh)
-    grad_out = grads[0]
+    grad_out: Any = grads[0]
     grad_out = backend.reshape(grad_out, (rows, grad_out.shape[-1]))
     grad_h = backend.asarray(grads[1], copy=True)
     grad_c = backend.asarray(grads[2], copy=True) if mode == "LSTM" else None

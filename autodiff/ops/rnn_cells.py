@@ -17,8 +17,6 @@ from ..grad_mode import is_grad_enabled
 from ..tensor import Tensor, _wrap
 from ._checks import scalar_type_name
 from ._recorded import recorded_gradients
-from .activation import relu
-from .linear import linear
 from ._rnn_pointwise import (
     LSTMActivations,
     gru_pointwise,
@@ -28,6 +26,8 @@ from ._rnn_pointwise import (
     lstm_pointwise_backward,
     lstm_twin,
 )
+from .activation import relu
+from .linear import linear
 from .unary import tanh
 
 

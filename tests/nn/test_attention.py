@@ -260,7 +260,8 @@ MHA_CONFIGS = [{}, {"batch_first": True}, {"kdim": 5, "vdim": 3},
                {"dropout": 0.2}]
 MHA_CALLS: list[dict[str, Any]] = [
     {}, {"need_weights": False}, {"average_attn_weights": False},
-    {"key_padding_mask": np.array([[False] * 4 + [True], [False] * 5, [False, True] + [False] * 3])},
+    {"key_padding_mask": np.array([[False] * 4 + [True], [False] * 5,
+                                   [False, True] + [False] * 3])},
     {"key_padding_mask": np.array([[0.0] * 4 + [-np.inf], [0.0] * 5, [0.0, -2.0, 0.0, 0.0, 0.0]]),
      "need_weights": False},
     {"attn_mask": np.random.default_rng(0).random((4, 5)) > 0.7, "need_weights": False},

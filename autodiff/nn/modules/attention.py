@@ -27,6 +27,9 @@ from .module import Module
 class MultiheadAttention(Module):
     """Attention over num_heads heads of embed_dim // num_heads features each."""
 
+    bias_k: Parameter | None
+    bias_v: Parameter | None
+
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
                  vdim: int | None = None, batch_first: bool = False, device: Any = None,

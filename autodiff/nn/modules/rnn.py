@@ -52,7 +52,7 @@ class RNNBase(Module):
         self.proj_size = proj_size
         num_directions = 2 if bidirectional else 1
         if (not isinstance(dropout, numbers.Number) or isinstance(dropout, bool)
-                or not 0 <= dropout <= 1):  # type: ignore[operator]
+                or not 0 <= dropout <= 1):
             raise ValueError("dropout should be a number in range [0, 1] representing the "
                              "probability of an element being zeroed")
         if dropout > 0 and num_layers == 1:
@@ -92,8 +92,9 @@ class RNNBase(Module):
             for direction in range(num_directions):
                 layer_input_size = input_size if layer == 0 else real_hidden_size * num_directions
                 suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
-                shapes = {"weight_ih": (gate_size, layer_input_size),
-                          "weight_hh": (gate_size, real_hidden_size)}
+                shapes: dict[str, tuple[int, ...]] = {
+                    "weight_ih": (gate_size, layer_input_size),
+                    "weight_hh": (gate_size, real_hidden_size)}
                 if bias:
                     shapes["bias_ih"] = (gate_size,)
                     shapes["bias_hh"] = (gate_size,)
@@ -110,7 +111,7 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def _init_flat_weights(self) -> None:
-        self._flat_weights = [getattr(self, name) if hasattr(self, name) else None
+        self._flat_weights: list[Any] = [getattr(self, name) if hasattr(self, name) else None
                               for name in self._flat_weights_names]
 
     def __setattr__(self, attr: str, value: Any) -> None:
@@ -313,7 +314,7 @@ class LSTM(RNNBase):
         num_directions = 2 if self.bidirectional else 1
         return (self.num_layers * num_directions, mini_batch, self.hidden_size)
 
-    def check_forward_args(self, input: Tensor, hidden: Any,  # type: ignore[override]
+    def check_forward_args(self, input: Tensor, hidden: Any,
                            batch_sizes: Any) -> None:
         self.check_input(input, batch_sizes)
         self.check_hidden_size(hidden[0], self.get_expected_hidden_size(input, batch_sizes),

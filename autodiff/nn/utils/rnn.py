@@ -11,14 +11,15 @@ sequence (PyTorch builds a PackedSequence whose batch sizes count rows its data 
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from ... import dtypes
 from ...creation import arange, as_tensor, empty_like, tensor
-from ...tensor import Tensor
 from ...ops import packed_sequence as _ops
+from ...tensor import Tensor
 
 __all__ = [
     "PackedSequence", "invert_permutation", "pack_padded_sequence", "pack_sequence",
@@ -147,7 +148,7 @@ def pack_padded_sequence(input: Tensor, lengths: Tensor | list[int], batch_first
         raise RuntimeError(
             "Length of all samples has to be greater than 0, but found an element in 'lengths' "
             "that is <= 0")
-    if any(a < b for a, b in zip(values, values[1:])):
+    if any(a < b for a, b in itertools.pairwise(values)):
         raise RuntimeError(
             "`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. "
             "You can pass `enforce_sorted=False` to pack_padded_sequence and/or pack_sequence "
