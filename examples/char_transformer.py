@@ -11,8 +11,8 @@ The model: token and position embeddings, `--layers` nn.TransformerEncoderLayer 
 Training shows a progress bar with the running loss, evaluates on a held-out tenth of the text
 every `--eval-every` steps, and prints the validation loss next to the text's unigram entropy
 (the loss of a model that knows only how often each character occurs, about 3.3 nats); then it
-samples some text. The default run ends near 1.9 nats per character: the model has learned
-words, spacing and docstring phrasing, well beyond character frequencies.
+samples some text. The default run (800 steps) ends near 1.95 nats per character, 59% of the
+unigram entropy: the model has learned words, spacing and docstring phrasing.
 """
 
 from __future__ import annotations
