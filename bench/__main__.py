@@ -6,6 +6,9 @@
     python -m bench --device cuda                # CuPy is the limit; timings synchronise
     python -m bench --threads 1                  # one BLAS / PyTorch thread (busy machines)
     python -m bench --suite nn                   # digits MLP epoch + deep-MLP backward memory
+    python -m bench --suite vision               # conv, max-pool, batch-norm, CNN epoch, memory
+    python -m bench --suite optim                # Adam/AdamW/NAdam/RAdam step, 10M float32
+    python -m bench --suite data,checkpoint      # DataLoader workers; activation checkpointing
     python -m bench --suite rnn,attention        # LSTM, attention (time, memory), char model
 
 Each round times every engine once, back to back in a rotating order; the table shows each
@@ -18,11 +21,22 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import attention_bench, nn_bench, per_op, rnn_bench, seed_graph
+from bench import (
+    attention_bench,
+    checkpoint_bench,
+    conv_bench,
+    dataloader_bench,
+    nn_bench,
+    optim_bench,
+    per_op,
+    rnn_bench,
+    seed_graph,
+)
 from bench._setup import DeviceUnavailable, make_setup
 from bench.seed_graph import Row
 
-SUITES = ("seed", "per_op", "nn", "rnn", "attention")
+SUITES = ("seed", "per_op", "nn", "optim", "vision", "data", "checkpoint", "rnn",
+          "attention")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -109,6 +123,22 @@ def main(argv: list[str] | None = None) -> int:
         print("# nn: digits MLP (64-128-ReLU-10) epoch, cross-entropy + SGD momentum 0.9, vs the "
               "same loop with hand-written NumPy gradients (CPU time on the CPU)", flush=True)
         rows += nn_bench.run(setup, args.rounds, args.quick)
+    if "optim" in args.suites:
+        print(f"# optim: one optimizer.step() on {optim_bench.SIZE / 1e6:g}M float32 parameters "
+              "vs a hand-written in-place update (scratch arrays preallocated)", flush=True)
+        rows += optim_bench.run(setup, args.rounds, args.quick)
+    if "vision" in args.suites:
+        print("# vision: conv2d / max_pool2d / batch_norm fwd+bwd on (32, 64, 32, 32) float32 vs "
+              "hand-written NumPy, the CNN example's epoch vs PyTorch (CPU time)", flush=True)
+        rows += conv_bench.run(setup, args.rounds, args.quick)
+    if "data" in args.suites:
+        print("# data: DataLoader epoch of a CPU-bound per-sample transform, num_workers 0 and 2 "
+              "(wall clock)", flush=True)
+        rows += dataloader_bench.run(setup, args.rounds, args.quick)
+    if "checkpoint" in args.suites:
+        print("# checkpoint: W4 (16 x Linear(2048) + ReLU, batch 512) forward + backward, "
+              "unchecked vs checkpoint_sequential in 4 segments (CPU only)", flush=True)
+        rows += checkpoint_bench.run(setup, args.rounds, args.quick)
     if "rnn" in args.suites:
         print("# rnn: LSTM 2 layers x 256, T=64, B=32, forward + backward, vs a hand-written NumPy "
               "LSTM with analytic backward (CPU time on the CPU)", flush=True)

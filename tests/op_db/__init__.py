@@ -10,19 +10,23 @@ from __future__ import annotations
 
 from .activation import ACTIVATION
 from .attention import ATTENTION
+from .conv import CONV
 from .elementwise import ELEMENTWISE
 from .indexing import INDEXING
 from .info import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
 from .inplace import INPLACE
 from .linalg import LINALG
 from .loss import LOSS
+from .normalization import NORMALIZATION
+from .pooling import POOLING
 from .reduction import REDUCTION
+from .resampling import RESAMPLING
 from .rnn import RNN
 from .shape import SHAPE
 
 OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
-    *ATTENTION, *RNN,
+    *CONV, *POOLING, *NORMALIZATION, *RESAMPLING, *ATTENTION, *RNN,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]
