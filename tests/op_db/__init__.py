@@ -23,9 +23,11 @@ from .reduction import REDUCTION
 from .resampling import RESAMPLING
 from .rnn import RNN
 from .shape import SHAPE
+from .sorting import SORTING_TABLE
 
 OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
+    *SORTING_TABLE,
     *CONV, *POOLING, *NORMALIZATION, *RESAMPLING, *ATTENTION, *RNN,
 ]
 
