@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ops.activation import sigmoid, softplus
+from ..ops.activation import glu, logsigmoid, sigmoid, softplus, softsign, tanhshrink
 from ..ops.cross_entropy import cross_entropy, nll_loss
 from ..ops.dropout import dropout
 from ..ops.linear import linear
@@ -21,12 +21,39 @@ from ..ops.loss import (
 )
 from ..ops.normalization import layer_norm, normalize
 from ..ops.padding import pad
+from ..ops.piecewise import hardshrink, prelu, softshrink
+from ..ops.softmax import gumbel_softmax
 from ..ops.softmax import implicit_dim as _implicit_dim
 from ..ops.softmax import log_softmax as _log_softmax
 from ..ops.softmax import softmax as _softmax
+from ..ops.softmax import softmin as _softmin
 from ..ops.sparse import embedding, one_hot
 from ..tensor import Tensor
-from ._activations import elu, gelu, leaky_relu, relu, silu, tanh
+from ._activations import (
+    celu,
+    celu_,
+    elu,
+    elu_,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu,
+    leaky_relu_,
+    mish,
+    relu,
+    relu6,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    silu,
+    tanh,
+    threshold,
+    threshold_,
+)
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
@@ -43,3 +70,11 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     if dim is None:
         dim = _implicit_dim("log_softmax", input.dim(), _stacklevel)
     return _log_softmax(input, dim, dtype)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype: Any = None) -> Tensor:
+    """softmax(-x) along dim."""
+    if dim is None:
+        dim = _implicit_dim("softmin", input.dim(), _stacklevel)
+    return _softmin(input, dim, dtype)
