@@ -8,7 +8,10 @@ from typing import Any
 
 from ..ops.activation import glu, logsigmoid, sigmoid, softplus, softsign, tanhshrink
 from ..ops.cross_entropy import cross_entropy, nll_loss
+from ..ops.ctc import ctc_loss
+from ..ops.distance import cosine_similarity, pairwise_distance, pdist
 from ..ops.dropout import dropout
+from ..ops.likelihood_loss import gaussian_nll_loss, poisson_nll_loss
 from ..ops.linear import linear
 from ..ops.loss import (
     binary_cross_entropy,
@@ -18,6 +21,17 @@ from ..ops.loss import (
     l1_loss,
     mse_loss,
     smooth_l1_loss,
+)
+from ..ops.margin_loss import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
 )
 from ..ops.normalization import layer_norm, normalize
 from ..ops.padding import pad
