@@ -20,6 +20,7 @@ from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
+from ._promotion import check_broadcast
 from .activation import logsigmoid, sigmoid
 from .arithmetic import AddNumber, SubNumber
 from .distance import pairwise_distance
@@ -56,6 +57,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
                          reduction: str = "mean") -> Tensor:
     """input where target is 1, max(0, margin - input) where it is -1 (both elsewhere)."""
     reduction = _reduction(size_average, reduce, reduction)
+    check_broadcast(target._data.shape, input._data.shape)
     zeros = zeros_like(input)
     margin_clamp = (margin - input).clamp_min(0)
     output_margin = where(target != 1, margin_clamp, zeros)
@@ -187,6 +189,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
     """The two-class logistic loss log(1 + exp(-target * input)), target in {-1, 1}."""
     reduction = _reduction(size_average, reduce, reduction)
     same_device(input, target)
+    check_broadcast(input._data.shape, target._data.shape)
     _check_not_differentiable("soft_margin_loss", "target", target)
     if not input.dtype.is_floating_point:
         raise RuntimeError(
