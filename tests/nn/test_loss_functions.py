@@ -70,17 +70,18 @@ def test_gaussian_nll_loss_matches_torch(var_shape: Any, reduction: str) -> None
     torch = _torch()
     for full in (False, True):
         if var_shape is None:  # a float variance
-            compare(torch, lambda x, y: F.gaussian_nll_loss(x, y, 0.7, full,
-                                                            reduction=reduction),
-                    lambda x, y: torch.nn.functional.gaussian_nll_loss(x, y, 0.7, full,
-                                                                       reduction=reduction),
+            compare(torch, lambda x, y, f=full: F.gaussian_nll_loss(x, y, 0.7, f,
+                                                                    reduction=reduction),
+                    lambda x, y, f=full: torch.nn.functional.gaussian_nll_loss(
+                        x, y, 0.7, f, reduction=reduction),
                     [randn(3, 4), randn(3, 4)], second_order=True)
             continue
         var = RNG.random(var_shape) + 0.1
         var.flat[0] = 1e-9  # clamped at eps: the gradient still reaches var
-        compare(torch, lambda x, y, v: F.gaussian_nll_loss(x, y, v, full, reduction=reduction),
-                lambda x, y, v: torch.nn.functional.gaussian_nll_loss(x, y, v, full,
-                                                                      reduction=reduction),
+        compare(torch, lambda x, y, v, f=full: F.gaussian_nll_loss(x, y, v, f,
+                                                                   reduction=reduction),
+                lambda x, y, v, f=full: torch.nn.functional.gaussian_nll_loss(
+                    x, y, v, f, reduction=reduction),
                 [randn(3, 4), randn(3, 4), var], second_order=True)
 
 
@@ -130,7 +131,7 @@ def test_margin_losses_match_torch(name: str, reduction: str) -> None:
     call, inputs = MARGIN_CASES[name]
     arrays = inputs()
     # The targets (±1, 0/1 and class weights) take no gradient.
-    grad = [not (np.all(np.isin(a, (-1.0, 0.0, 1.0))) or name.endswith("weight") and i == 2)
+    grad = [not (np.all(np.isin(a, (-1.0, 0.0, 1.0))) or (name.endswith("weight") and i == 2))
             for i, a in enumerate(arrays)]
     compare(torch, lambda *xs: call(F, *xs, reduction),
             lambda *xs: call(torch.nn.functional, *xs, reduction), arrays, grad=grad,
@@ -490,7 +491,7 @@ def test_loss_module_checks_as_pytorch() -> None:
                  lambda n, t: n.TripletMarginLoss(margin=0.0),
                  lambda n, t: n.TripletMarginWithDistanceLoss(margin=-1.0),
                  lambda n, t: n.HuberLoss(delta="1")):
-        same_error(lambda: call(nn, autodiff), lambda: call(torch.nn, torch))
+        same_error(lambda c=call: c(nn, autodiff), lambda c=call: c(torch.nn, torch))
 
 
 def test_loss_modules_call_their_functions(device: str) -> None:
