@@ -228,7 +228,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
 def _check_smoothing(label_smoothing: float) -> None:
     if label_smoothing > 1.0:
         raise RuntimeError(
-            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
 
 
 def _class_weight(weight: Tensor, ndim: int, class_dim: int) -> Tensor:

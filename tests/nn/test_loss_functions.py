@@ -513,3 +513,44 @@ def test_loss_modules_call_their_functions(device: str) -> None:
     ]
     for ours, expected in pairs:
         np.testing.assert_allclose(ours.cpu().numpy(), expected.cpu().numpy(), rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- cross_entropy
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(("shape", "target"), [
+    ((5, 4), [1, 0, 3, 0, 2]), ((2, 4, 3), [[0, 2, 3], [1, 3, 0]]), ((4,), 2),
+    ((3, 4, 2, 2), [[[0, 1], [2, 3]], [[3, 3], [0, 0]], [[1, 2], [0, 3]]]),
+], ids=["2d", "3d", "unbatched", "4d"])
+def test_cross_entropy_smoothing_weight_and_ignore_index_as_pytorch(
+        shape: Any, target: Any, reduction: str) -> None:
+    """label_smoothing with a class weight and an ignored class: the smoothing term and the
+    'mean' divisor count only kept targets, weighted (PyTorch's composition)."""
+    torch = _torch()
+    weight = RNG.random(4)
+    for smoothing in (0.0, 0.2, 1.0):
+        for weighted in (False, True):
+            for ignore_index in (-100, 0, 3):
+                def run(functional: Any, library: Any, s: float = smoothing,
+                        w: bool = weighted, i: int = ignore_index) -> Any:
+                    return lambda x: functional.cross_entropy(
+                        x, library.tensor(target), library.tensor(weight) if w else None,
+                        ignore_index=i, reduction=reduction, label_smoothing=s)
+                compare(torch, run(F, autodiff), run(torch.nn.functional, torch),
+                        [randn(*shape)], second_order=True)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_probability_targets_as_pytorch(reduction: str) -> None:
+    torch = _torch()
+    for shape in ((5, 4), (2, 4, 3), (4,)):
+        probabilities = RNG.random(shape)
+        probabilities /= probabilities.sum(0 if len(shape) == 1 else 1, keepdims=True)
+        for smoothing in (0.0, 0.3):
+            for weight in (None, RNG.random(4)):
+                def run(functional: Any, library: Any, s: float = smoothing,
+                        w: Any = weight) -> Any:
+                    return lambda x, p: functional.cross_entropy(
+                        x, p, None if w is None else library.tensor(w), reduction=reduction,
+                        label_smoothing=s)
+                compare(torch, run(F, autodiff), run(torch.nn.functional, torch),
+                        [randn(*shape), probabilities], second_order=True)
