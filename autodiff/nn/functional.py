@@ -11,8 +11,9 @@ from ..ops.cross_entropy import cross_entropy, nll_loss
 from ..ops.ctc import ctc_loss
 from ..ops.distance import cosine_similarity, pairwise_distance, pdist
 from ..ops.dropout import dropout
+from ..ops.embedding_bag import embedding_bag
 from ..ops.likelihood_loss import gaussian_nll_loss, poisson_nll_loss
-from ..ops.linear import linear
+from ..ops.linear import bilinear, linear
 from ..ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -33,7 +34,7 @@ from ..ops.margin_loss import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from ..ops.normalization import layer_norm, normalize
+from ..ops.normalization import layer_norm, normalize, rms_norm
 from ..ops.padding import pad
 from ..ops.piecewise import hardshrink, prelu, softshrink
 from ..ops.softmax import gumbel_softmax

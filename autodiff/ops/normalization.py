@@ -1,10 +1,11 @@
 """Normalization functions of `nn.functional`: layer_norm (one node, with a plain backward on
-arrays and a recorded one under create_graph) and normalize."""
+arrays and a recorded one under create_graph), rms_norm and normalize."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from .. import dtypes
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
@@ -109,3 +110,48 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
         raise NotImplementedError("normalize(out=...) is not supported")
     denominator = vector_norm(input, p, dim, keepdim=True).clamp(min=eps)
     return input / denominator.expand(input._data.shape)
+
+
+_EPSILON = {"float16": 1.1920928955078125e-07, "float32": 1.1920928955078125e-07,
+            "float64": 2.220446049250313e-16}  # the machine epsilon of each compute dtype
+
+
+def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x^2) + eps) over the trailing dims `normalized_shape`, times weight;
+    eps defaults to the machine epsilon of the compute dtype (float32 for float16). Composed
+    as PyTorch composes it (x * rsqrt(...), a MulBackward0 node)."""
+    if isinstance(normalized_shape, int):
+        raise TypeError(
+            "rms_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int")
+    normalized = tuple(int(size) for size in normalized_shape)
+    shape = input._data.shape
+    if not normalized:
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least "
+            "one element, but got normalized_shape = []")
+    if len(normalized) > len(shape):
+        raise ValueError(
+            f"Input tensor must have at least {len(normalized)} dimensions, but got "
+            f"{len(shape)}")
+    if shape[len(shape) - len(normalized):] != normalized:
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized)}, expected input with shape "
+            f"[*{', '.join(str(size) for size in normalized)}], but got input of size"
+            f"{list(shape)}")
+    if weight is not None and weight._data.shape != normalized:
+        raise RuntimeError(
+            "Expected weight to be of same shape as normalized_shape, but got weight of shape "
+            f"{list(weight._data.shape)} and normalized_shape = {list(normalized)}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(
+            f"\"rms_norm\" not implemented for '{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}'")
+    half = input.dtype is dtypes.float16
+    upcast = input.float() if half else input
+    if eps is None:
+        eps = _EPSILON[upcast.dtype.name]
+    dims = tuple(range(len(shape) - len(normalized), len(shape)))
+    result = upcast * (upcast.pow(2).mean(dims, keepdim=True) + eps).rsqrt()
+    if weight is not None:
+        result = result * weight
+    return result.to(input.dtype) if result.dtype is not input.dtype else result

@@ -527,3 +527,62 @@ LOSS += [
              (Sample(((4, 3),)), Sample(((1, 3),)), Sample(((5, 2),))), "PdistBackward0")
       for p in (2.0, 1.0, 0.5, 3.0, float("inf"))],
 ]
+
+
+# ----------------------------------------------------------------------------- layers
+BAG_INDICES = np.array([1, 2, 4, 4, 3, 0])
+BAG_OFFSETS = np.array([0, 2, 2, 5])
+
+
+def _rms_norm(x: np.ndarray, axes: tuple[int, ...], weight: Any = None,
+              eps: float = 2.220446049250313e-16) -> np.ndarray:
+    out = x / np.sqrt((x * x).mean(axis=axes, keepdims=True) + eps)
+    return out if weight is None else out * weight
+
+
+def _embedding_bag(weight: np.ndarray, mode: str, per_sample: Any = None,
+                   padding_idx: Any = None) -> np.ndarray:
+    bags = []
+    ends = [*BAG_OFFSETS[1:], len(BAG_INDICES)]
+    for start, end in zip(BAG_OFFSETS, ends):
+        picked = [k for k in range(start, end) if BAG_INDICES[k] != padding_idx]
+        rows = weight[BAG_INDICES[picked]]
+        if per_sample is not None:
+            rows = rows * per_sample[picked][:, None]
+        if not picked:
+            bags.append(np.zeros(weight.shape[1]))
+        else:
+            bags.append({"sum": rows.sum(0), "mean": rows.mean(0), "max": rows.max(0)}[mode])
+    return np.array(bags)
+
+
+LOSS += [
+    OpInfo("bilinear", F.bilinear, lambda a, b, w, c: np.einsum("...i,oij,...j->...o", a, w, b) + c,
+           (Sample(((3, 4), (3, 5), (6, 4, 5), (6,))), Sample(((2, 3, 4), (2, 3, 5), (2, 4, 5),
+                                                                  (2,)))), "AddBackward0"),
+    OpInfo("bilinear_no_bias", F.bilinear, lambda a, b, w: np.einsum("...i,oij,...j->...o", a, w,
+                                                                       b),
+           (Sample(((3, 4), (3, 5), (6, 4, 5))), Sample(((4,), (5,), (2, 4, 5)))),
+           "ViewBackward0"),
+    OpInfo("rms_norm", lambda x: F.rms_norm(x, (4,)), lambda x: _rms_norm(x, (-1,)),
+           (Sample(((3, 4),)), Sample(((2, 3, 4),))), "MulBackward0", domain=(0.2, 2.0)),
+    OpInfo("rms_norm_weight", lambda x, w: F.rms_norm(x, (3, 4), w, eps=1e-3),
+           lambda x, w: _rms_norm(x, (-2, -1), w, 1e-3), (Sample(((2, 3, 4), (3, 4))),),
+           "MulBackward0"),
+    *[OpInfo(f"embedding_bag_{mode}",
+             lambda w, m=mode, p=padding: F.embedding_bag(_const(BAG_INDICES, w), w,
+                                                          _const(BAG_OFFSETS, w), mode=m,
+                                                          padding_idx=p),
+             lambda w, m=mode, p=padding: _embedding_bag(w, m, padding_idx=p),
+             (Sample(((5, 3),)),), "EmbeddingBagBackward0")
+      for mode, padding in (("sum", None), ("mean", 4), ("max", None), ("max", 4))],
+    OpInfo("embedding_bag_per_sample_weights",
+           lambda w, p: F.embedding_bag(_const(BAG_INDICES, w), w, _const(BAG_OFFSETS, w),
+                                        mode="sum", per_sample_weights=p),
+           lambda w, p: _embedding_bag(w, "sum", p), (Sample(((5, 3), (6,))),),
+           "EmbeddingBagBackward0"),
+    OpInfo("embedding_bag_2d", lambda w: F.embedding_bag(_const(INDICES, w), w),
+           lambda w: w[INDICES].mean(1), (Sample(((5, 3),)),), "EmbeddingBagBackward0"),
+    OpInfo("embedding_sparse", lambda w: F.embedding(_const(INDICES, w), w, sparse=True),
+           lambda w: w[INDICES], (Sample(((5, 3),)),), "EmbeddingBackward0"),
+]

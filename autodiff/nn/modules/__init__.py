@@ -33,8 +33,8 @@ from .activation import (
 from .container import ModuleDict, ModuleList, Sequential
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout
-from .flatten import Flatten
-from .linear import Identity, Linear
+from .flatten import Flatten, Unflatten
+from .linear import Bilinear, Identity, Linear
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -59,8 +59,8 @@ from .loss import (
     TripletMarginWithDistanceLoss,
 )
 from .module import Module
-from .normalization import LayerNorm
-from .sparse import Embedding
+from .normalization import LayerNorm, RMSNorm
+from .sparse import Embedding, EmbeddingBag
 
 __all__ = [
     "CELU",
@@ -70,12 +70,14 @@ __all__ = [
     "SELU",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "Bilinear",
     "CTCLoss",
     "CosineEmbeddingLoss",
     "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
+    "EmbeddingBag",
     "Flatten",
     "GaussianNLLLoss",
     "Hardshrink",
@@ -105,6 +107,7 @@ __all__ = [
     "PReLU",
     "PairwiseDistance",
     "PoissonNLLLoss",
+    "RMSNorm",
     "RReLU",
     "ReLU",
     "ReLU6",
@@ -124,4 +127,5 @@ __all__ = [
     "Threshold",
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
+    "Unflatten",
 ]
