@@ -7,11 +7,39 @@ from __future__ import annotations
 from typing import Any
 
 from ..ops.activation import glu, logsigmoid, sigmoid, softplus, softsign, tanhshrink
+from ..ops.adaptive_pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
+)
+from ..ops.avg_pool import avg_pool1d, avg_pool2d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d
+from ..ops.batch_norm import batch_norm, instance_norm
+from ..ops.conv import (
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
 from ..ops.cross_entropy import cross_entropy, nll_loss
 from ..ops.ctc import ctc_loss
 from ..ops.distance import cosine_similarity, pairwise_distance, pdist
-from ..ops.dropout import dropout
+from ..ops.dropout import (
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
 from ..ops.embedding_bag import embedding_bag
+from ..ops.fold import fold, unfold
+from ..ops.grid_sample import affine_grid, grid_sample
+from ..ops.interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest
 from ..ops.likelihood_loss import gaussian_nll_loss, poisson_nll_loss
 from ..ops.linear import bilinear, linear
 from ..ops.loss import (
@@ -34,9 +62,12 @@ from ..ops.margin_loss import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from ..ops.normalization import layer_norm, normalize, rms_norm
+from ..ops.max_pool import max_pool1d, max_pool2d, max_pool3d
+from ..ops.max_unpool import max_unpool1d, max_unpool2d, max_unpool3d
+from ..ops.normalization import group_norm, layer_norm, local_response_norm, normalize, rms_norm
 from ..ops.padding import pad
 from ..ops.piecewise import hardshrink, prelu, softshrink
+from ..ops.pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from ..ops.softmax import gumbel_softmax
 from ..ops.softmax import implicit_dim as _implicit_dim
 from ..ops.softmax import log_softmax as _log_softmax
