@@ -89,6 +89,8 @@ from .modules import (
     MultiMarginLoss,
     NLLLoss,
     PairwiseDistance,
+    ParameterDict,
+    ParameterList,
     PixelShuffle,
     PixelUnshuffle,
     PoissonNLLLoss,
@@ -128,4 +130,4 @@ from .modules import (
     ZeroPad2d,
     ZeroPad3d,
 )
-from .parameter import Parameter
+from .parameter import Buffer, Parameter

@@ -21,15 +21,9 @@ from ..tensor import Tensor, _wrap
 from ._dims import reduction_axes
 from ._promotion import check_broadcast
 from .arithmetic import AddNumber
-from .norm import LinalgVectorNorm, vector_norm
+from .norm import NormDims, vector_norm
 from .selection import where
 from .unary import sign
-
-
-class Norm(LinalgVectorNorm):
-    """`at::norm(x, p, dim, keepdim)`: the vector norm under its own node name."""
-
-    node_name = "NormBackward1"
 
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
@@ -38,7 +32,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     ndim = max(x1._data.ndim, x2._data.ndim)
     difference = AddNumber.apply(x1 - x2, float(eps))  # integers become floats here
     axes = reduction_axes(ndim - 1 if ndim else -1, difference._data.ndim)
-    return Norm.apply(difference, ord=float(p), axes=axes, keepdim=keepdim)
+    return NormDims.apply(difference, ord=float(p), axes=axes, keepdim=keepdim)
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
