@@ -119,8 +119,10 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
 
 
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
-           training: bool = False) -> Tensor:
-    return rrelu(input, lower, upper, training, inplace=True)
+           training: bool = False, generator: Any = None) -> Tensor:
+    """rrelu in place; as torch.rrelu_ it also takes the `generator` of the slopes."""
+    return _maybe_inplace(input, True, piecewise.rrelu, lower, upper, training, generator,
+                          inplace_op=piecewise.rrelu_result)
 
 
 __all__ = [

@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..generator import draw
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating
 from .activation import _FILE_AN_ISSUE, _NEGATIVE_SLOPE_IN_PLACE, ThresholdBackward
@@ -298,14 +299,15 @@ class RreluWithNoiseResult(RreluWithNoise):
 
 
 def _rrelu(op: type[RreluWithNoise], input: Tensor, lower: float, upper: float,
-           training: bool) -> Tensor:
+           training: bool, generator: Any) -> Tensor:
     if not lower <= upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     backend, data = input._backend, input._data
     noise = None
     if training:
         require_floating("rrelu_with_noise_out", backend, data)
-        draws = backend.rand(data.shape, backend.dtype_name(data))
+        draws = draw("rrelu_with_noise", backend, generator, "rand", data.shape,
+                     backend.dtype_name(data))
         slopes = backend.add(backend.multiply(draws, upper - lower), lower)
         noise = backend.where(backend.greater(data, 0), backend.ones_like(data), slopes)
     else:
@@ -315,13 +317,13 @@ def _rrelu(op: type[RreluWithNoise], input: Tensor, lower: float, upper: float,
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
-          training: bool = False) -> Tensor:
-    """Randomized leaky ReLU: a random negative slope per element in training, the mean slope
-    (lower + upper) / 2 otherwise."""
-    return _rrelu(RreluWithNoise, input, lower, upper, training)
+          training: bool = False, generator: Any = None) -> Tensor:
+    """Randomized leaky ReLU: a random negative slope per element in training (drawn from
+    `generator`, or the device's default one), the mean slope (lower + upper) / 2 otherwise."""
+    return _rrelu(RreluWithNoise, input, lower, upper, training, generator)
 
 
 def rrelu_result(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
-                 training: bool = False) -> Tensor:
+                 training: bool = False, generator: Any = None) -> Tensor:
     """rrelu as its in-place form records it (`RreluWithNoiseBackward1`)."""
-    return _rrelu(RreluWithNoiseResult, input, lower, upper, training)
+    return _rrelu(RreluWithNoiseResult, input, lower, upper, training, generator)

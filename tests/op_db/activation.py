@@ -103,6 +103,13 @@ def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
+def _generator_noise(shape: tuple[int, ...], lower: float, upper: float) -> np.ndarray:
+    """The slopes rrelu draws from a CPU Generator seeded with 0, in float64."""
+    draws = autodiff.rand(shape, dtype=autodiff.float64,
+                          generator=autodiff.Generator().manual_seed(0)).numpy()
+    return draws * (upper - lower) + lower
+
+
 def _in_place(function: Callable[..., autodiff.Tensor]) -> Callable[..., autodiff.Tensor]:
     """function applied in place to a copy of the input (so the leaf is never modified)."""
 
@@ -227,4 +234,20 @@ ACTIVATION: list[OpInfo] = [
     OpInfo("F.gumbel_softmax_hard", _seeded(lambda a: F.gumbel_softmax(a, hard=True, dim=0)),
            lambda a: _gumbel_softmax(a, 1.0, hard=True, axis=0), (Sample(((3, 4),)),),
            "AddBackward0", differentiable=False),
+    # the torch.* forms (no inplace=)
+    OpInfo("selu", autodiff.selu, lambda a: _SELU_SCALE * _elu(a, _SELU_ALPHA), UNARY_SHAPES[:2],
+           "EluBackward0"),
+    OpInfo("celu", lambda a: autodiff.celu(a, 0.8),
+           lambda a: np.where(a > 0, a, 0.8 * np.expm1(a / 0.8)), UNARY_SHAPES[:2],
+           "CeluBackward0"),
+    OpInfo("threshold", lambda a: autodiff.threshold(a, -0.2, 3.0),
+           lambda a: np.where(a > -0.2, a, 3.0), UNARY_SHAPES[:2], "ThresholdBackward0"),
+    OpInfo("rrelu", _seeded(lambda a: autodiff.rrelu(
+               a, 0.1, 0.6, training=True, generator=autodiff.Generator(a.device).manual_seed(0))),
+           lambda a: np.where(a > 0, a, a * _generator_noise(a.shape, 0.1, 0.6)), UNARY_SHAPES[:2],
+           "RreluWithNoiseBackward0"),
+    OpInfo("hardshrink_method", lambda a: a.hardshrink(0.25),
+           lambda a: np.where(np.abs(a) > 0.25, a, 0.0), UNARY_SHAPES[:1], "HardshrinkBackward0"),
+    OpInfo("prelu_method", lambda a, w: a.prelu(w), _prelu, (Sample(((3, 4), (4,))),),
+           "PreluKernelBackward0"),
 ]

@@ -14,6 +14,7 @@ import numpy as np
 
 import autodiff
 import autodiff.nn.functional as F
+from autodiff.ops.normalization import weight_norm as _weight_norm
 
 from .info import OpInfo, Sample
 
@@ -540,6 +541,13 @@ def _rms_norm(x: np.ndarray, axes: tuple[int, ...], weight: Any = None,
     return out if weight is None else out * weight
 
 
+def _norm_except_dim(v: np.ndarray, dim: int) -> np.ndarray:
+    if dim == -1:
+        return np.sqrt((v * v).sum())
+    axes = tuple(axis for axis in range(v.ndim) if axis != dim)
+    return np.sqrt((v * v).sum(axis=axes, keepdims=True))
+
+
 def _embedding_bag(weight: np.ndarray, mode: str, per_sample: Any = None,
                    padding_idx: Any = None) -> np.ndarray:
     bags = []
@@ -585,4 +593,15 @@ LOSS += [
            lambda w: w[INDICES].mean(1), (Sample(((5, 3),)),), "EmbeddingBagBackward0"),
     OpInfo("embedding_sparse", lambda w: F.embedding(_const(INDICES, w), w, sparse=True),
            lambda w: w[INDICES], (Sample(((5, 3),)),), "EmbeddingBackward0"),
+    *[OpInfo(f"norm_except_dim_{dim}", lambda v, d=dim: autodiff.norm_except_dim(v, 2, d),
+             lambda v, d=dim: _norm_except_dim(v, d), (Sample(((2, 3, 4),)),), grad_fn)
+      for dim, grad_fn in ((0, "ViewBackward0"), (1, "TransposeBackward0"),
+                           (2, "ViewBackward0"), (-1, "NormBackward0"))],
+    # PyTorch's _weight_norm: its fused node for dims 0 and -1 of v, composed otherwise
+    *[OpInfo(f"weight_norm[{dim}]", lambda v, g, d=dim: _weight_norm(v, g, d),
+             lambda v, g, d=dim: v * g / _norm_except_dim(v, d),
+             (Sample(((2, 3, 4), g_shape)),), grad_fn)
+      for dim, g_shape, grad_fn in ((0, (2, 1, 1), "WeightNormInterfaceBackward0"),
+                                    (2, (1, 1, 4), "WeightNormInterfaceBackward0"),
+                                    (1, (1, 3, 1), "MulBackward0"), (-1, (), "MulBackward0"))],
 ]
