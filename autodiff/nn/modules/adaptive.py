@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 from collections import namedtuple
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from ...creation import tensor, zeros
 from ...ops.joining import cat
@@ -26,6 +26,9 @@ class AdaptiveLogSoftmaxWithLoss(Module):
     """Returns (output, loss): each row's log-probability of its target and the mean negative
     log-likelihood. `log_prob` gives every class's log-probability, `predict` the most likely
     class."""
+
+    head: Linear
+    tail: ModuleList
 
     def __init__(self, in_features: int, n_classes: int, cutoffs: Sequence[int],
                  div_value: float = 4.0, head_bias: bool = False, device: Any = None,
@@ -59,9 +62,9 @@ class AdaptiveLogSoftmaxWithLoss(Module):
 
     def reset_parameters(self) -> None:
         self.head.reset_parameters()
-        for to_hidden, to_output in self.tail:
-            to_hidden.reset_parameters()
-            to_output.reset_parameters()
+        for projection in self.tail:
+            for layer in projection.children():
+                cast(Linear, layer).reset_parameters()
 
     def forward(self, input_: Tensor, target_: Tensor) -> _ASMoutput:
         target_dim = target_.dim()

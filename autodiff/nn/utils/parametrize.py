@@ -85,24 +85,25 @@ class ParametrizationList(ModuleList):
             raise ValueError(
                 "'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
                 f"Got {type(new).__name__}")
-        self.is_tensor = isinstance(new, Tensor)
-        self.ntensors = 1 if self.is_tensor else len(new)
+        inverse: Any = new  # a Tensor or a sequence of them: each branch below knows which
+        self.is_tensor = isinstance(inverse, Tensor)
+        self.ntensors = 1 if self.is_tensor else len(inverse)
         if self.is_tensor:
-            if original.dtype != new.dtype:
+            if original.dtype != inverse.dtype:
                 raise ValueError(
                     "When `right_inverse` outputs one tensor, it may not change the dtype.\n"
                     f"original.dtype: {original.dtype}\n"
-                    f"right_inverse(original).dtype: {new.dtype}")
-            if original.device != new.device:
+                    f"right_inverse(original).dtype: {inverse.dtype}")
+            if original.device != inverse.device:
                 raise ValueError(
                     "When `right_inverse` outputs one tensor, it may not change the device.\n"
                     f"original.device: {original.device}\n"
-                    f"right_inverse(original).device: {new.device}")
+                    f"right_inverse(original).device: {inverse.device}")
             with no_grad():
-                _set(original, new)
+                _set(original, inverse)
             _register_parameter_or_buffer(self, "original", original)
         else:
-            for index, piece in enumerate(new):
+            for index, piece in enumerate(inverse):
                 if not isinstance(piece, Tensor):
                     raise ValueError(
                         "'right_inverse' must return a Tensor or a Sequence of tensors (list, "
