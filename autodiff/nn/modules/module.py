@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ... import dtypes
 from ...grad_mode import no_grad
-from ...node import RemovableHandle
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
 
