@@ -94,9 +94,10 @@ def _shift(backend: Any, array: Any, by: int) -> Any:
 def _alpha(backend: Any, emissions: Any, lattice: _Lattice) -> Any:
     """The forward variables, (T, N, S)."""
     frames = emissions.shape[0]
-    first = backend.where(backend.logical_and(
-        lattice.valid, backend.less(backend.reshape(backend.arange(
-            0, lattice.size, 1, "int64"), (1, -1)), 2)), emissions[0, ...], _NEG_INF)
+    # A path starts with the blank or with the first label (positions 0 and 1).
+    positions = backend.reshape(backend.arange(0, lattice.size, 1, "int64"), (1, -1))
+    starts = backend.logical_and(lattice.valid, backend.less(positions, 2))
+    first = backend.where(starts, emissions[0, ...], _NEG_INF)
     steps = [first]
     previous = first
     for t in range(1, frames):

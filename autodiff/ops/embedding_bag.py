@@ -26,7 +26,7 @@ from ..tensor import Tensor, _wrap
 from .indexing import same_device_index
 from .sparse import embedding_renorm_
 
-_MODES = {"sum": 0, "mean": 1, "max": 2}
+_MODES = ("sum", "mean", "max")
 
 
 class _Bags:
