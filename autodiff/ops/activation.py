@@ -14,6 +14,7 @@ from typing import Any
 from ..function import Function
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating
+from .out import CAST, takes_out
 from .selection import clamp, where
 from .unary import UnaryOfOutput, erf, exp, tanh
 
@@ -33,6 +34,7 @@ class Sigmoid(UnaryOfOutput):
         return grad * out * (1 - out)
 
 
+@takes_out(CAST)
 def sigmoid(input: Tensor) -> Tensor:
     return Sigmoid.apply(input)
 

@@ -16,6 +16,7 @@ from ..function import Function
 from ..tensor import Tensor
 from . import division
 from ._promotion import checked_number, default_float, promote, with_number
+from .out import CAST, SAME, takes_out
 from .selection import where
 from .unary import log
 
@@ -45,6 +46,7 @@ class Add(Function):
         return grad, grad
 
 
+@takes_out(CAST)
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
@@ -72,6 +74,7 @@ class Sub(Function):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
+@takes_out(CAST)
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
@@ -148,6 +151,7 @@ class Mul(Function):
         return (grad * b if needs_a else None), (grad * a if needs_b else None)
 
 
+@takes_out(CAST)
 def mul(input: Any, other: Any) -> Tensor:
     if not isinstance(input, Tensor):
         input, other = other, input
@@ -189,6 +193,7 @@ class Div(Function):
         return grad_a, grad_b
 
 
+@takes_out(CAST)
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode is not None:
         if rounding_mode not in ("trunc", "floor"):
@@ -205,6 +210,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
 divide = div
 
 
+@takes_out(CAST)
 def true_divide(input: Any, other: Any) -> Tensor:
     return div(input, other)
 
@@ -236,6 +242,7 @@ class Neg(Function):
         return -grad
 
 
+@takes_out(SAME)
 def neg(input: Tensor) -> Tensor:
     return Neg.apply(input)
 
@@ -258,6 +265,7 @@ class Reciprocal(Function):
         return -grad * out * out
 
 
+@takes_out(CAST)
 def reciprocal(input: Tensor) -> Tensor:
     return Reciprocal.apply(input)
 
@@ -376,6 +384,7 @@ def _pow_bool_error() -> NotImplementedError:
     return NotImplementedError('"pow" not implemented for \'Bool\'')
 
 
+@takes_out(CAST)
 def pow(input: Any, exponent: Any) -> Tensor:
     if not isinstance(input, Tensor):
         return rpow(exponent, input)
@@ -391,6 +400,7 @@ def rpow(input: Tensor, base: Any) -> Tensor:
     return RPow.apply(input, base)
 
 
+@takes_out(CAST)
 def square(input: Tensor) -> Tensor:
     """input ** 2 (PyTorch records it as PowBackward0; a bool squares to int64)."""
     return PowScalar.apply(input, 2)
@@ -422,6 +432,7 @@ class Addcmul(Function):
                 (scaled * t1 if needs_t2 else None))
 
 
+@takes_out(CAST)
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     return Addcmul.apply(input, tensor1, tensor2, value=value)
 
@@ -441,5 +452,6 @@ class Addcdiv(Addcmul):
                 (-scaled * t1 / (t2 * t2) if needs_t2 else None))
 
 
+@takes_out(CAST)
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     return Addcdiv.apply(input, tensor1, tensor2, value=value)

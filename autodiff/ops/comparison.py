@@ -14,6 +14,7 @@ from ..function import _raise_device_mismatch
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, require_tensors
 from ._promotion import check_broadcast, promote
+from .out import CAST, SAME, takes_out
 
 
 def _operands(input: Tensor, other: Any) -> tuple[Any, Any, Any]:
@@ -39,26 +40,32 @@ def _compare(name: str, input: Tensor, other: Any) -> Tensor:
 _EQUALITY = ("equal", "not_equal")
 
 
+@takes_out(CAST)
 def eq(input: Tensor, other: Any) -> Tensor:
     return _compare("equal", input, other)
 
 
+@takes_out(CAST)
 def ne(input: Tensor, other: Any) -> Tensor:
     return _compare("not_equal", input, other)
 
 
+@takes_out(CAST)
 def gt(input: Tensor, other: Any) -> Tensor:
     return _compare("greater", input, other)
 
 
+@takes_out(CAST)
 def ge(input: Tensor, other: Any) -> Tensor:
     return _compare("greater_equal", input, other)
 
 
+@takes_out(CAST)
 def lt(input: Tensor, other: Any) -> Tensor:
     return _compare("less", input, other)
 
 
+@takes_out(CAST)
 def le(input: Tensor, other: Any) -> Tensor:
     return _compare("less_equal", input, other)
 
@@ -81,18 +88,22 @@ def _logical(name: str, input: Tensor, other: Tensor) -> Tensor:
     return _wrap(getattr(backend, name)(_truth(backend, a), _truth(backend, b)), backend)
 
 
+@takes_out(CAST)
 def logical_and(input: Tensor, other: Tensor) -> Tensor:
     return _logical("logical_and", input, other)
 
 
+@takes_out(CAST)
 def logical_or(input: Tensor, other: Tensor) -> Tensor:
     return _logical("logical_or", input, other)
 
 
+@takes_out(CAST)
 def logical_xor(input: Tensor, other: Tensor) -> Tensor:
     return _logical("logical_xor", input, other)
 
 
+@takes_out(CAST)
 def logical_not(input: Tensor) -> Tensor:
     backend = input._backend
     return _wrap(backend.logical_not(_truth(backend, input._data)), backend)
@@ -108,18 +119,22 @@ def _bitwise(name: str, input: Tensor, other: Any) -> Tensor:
     return _wrap(getattr(backend, name)(a, b), backend)
 
 
+@takes_out(CAST)
 def bitwise_and(input: Tensor, other: Any) -> Tensor:
     return _bitwise("bitwise_and", input, other)
 
 
+@takes_out(CAST)
 def bitwise_or(input: Tensor, other: Any) -> Tensor:
     return _bitwise("bitwise_or", input, other)
 
 
+@takes_out(CAST)
 def bitwise_xor(input: Tensor, other: Any) -> Tensor:
     return _bitwise("bitwise_xor", input, other)
 
 
+@takes_out(SAME)
 def bitwise_not(input: Tensor) -> Tensor:
     backend, a = input._backend, input._data
     if backend.is_floating(a.dtype):

@@ -8,6 +8,7 @@ from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 from .indexing import ViewScatter, take_index
+from .out import EXACT, takes_out
 from .shape import view_op
 
 _NOT_VIEWABLE = (ValueError, AttributeError)
@@ -146,9 +147,11 @@ def _triangle(op: type[Tril], name: str, input: Tensor, diagonal: int) -> Tensor
     return op.apply(input, diagonal=int(diagonal))
 
 
+@takes_out(EXACT)
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     return _triangle(Tril, "tril", input, diagonal)
 
 
+@takes_out(EXACT)
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     return _triangle(Triu, "triu", input, diagonal)

@@ -12,6 +12,7 @@ from ..function import Function
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for
 from ._promotion import promote
+from .out import CAST, takes_out
 
 _SCALARS = (bool, int, float)
 
@@ -87,6 +88,7 @@ class FloorDivide(Function):
         raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
+@takes_out(CAST)
 def floor_divide(input: Any, other: Any) -> Tensor:
     return FloorDivide.apply(_as_tensor(input, other), other)
 
@@ -133,6 +135,7 @@ class RemainderNumber(FloorDivide):
         raise RuntimeError("derivative for aten::remainder is not implemented")
 
 
+@takes_out(CAST)
 def remainder(input: Any, other: Any) -> Tensor:
     if not isinstance(input, Tensor):
         return RemainderNumber.apply(_as_tensor(input, other), other)

@@ -17,6 +17,7 @@ from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._promotion import check_broadcast, checked_number
 from .indexing import full_index_key, index_array, out_of_bounds, same_device_index, zeros
+from .out import EXACT, same, takes_out
 from .selection import where
 
 
@@ -117,11 +118,13 @@ class Gather(Function):
         return ScatterAdd.apply(target, grad, dim=ctx.dim, index=ctx.index)
 
 
+@takes_out(EXACT)
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     dim = _wrap_dim(dim, input._data.ndim)
     return Gather.apply(input, dim=dim, index=_check_index("gather", input, dim, index))
 
 
+@takes_out(EXACT)
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     same_device_index("take_along_dim", input, indices)
     if dim is None:
@@ -211,6 +214,7 @@ class ScatterValue(Function):
         return ScatterValue.apply(grad, dim=ctx.dim, index=ctx.index, value=0)
 
 
+@takes_out(EXACT)
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
             value: Any = None) -> Tensor:
     if src is None:
@@ -225,6 +229,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
                               value=checked_number(src, input.dtype.name))
 
 
+@takes_out(EXACT)
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     dim = _wrap_dim(dim, input._data.ndim)
     array = _check_index("scatter_add", input, dim, index, src)
@@ -262,6 +267,7 @@ class IndexSelect(Function):
         return IndexAdd.apply(target, grad, dim=ctx.dim, index=ctx.index, alpha=1)
 
 
+@takes_out(same("index_select(): self and result must have the same scalar type"))
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     dim = _wrap_dim(dim, input._data.ndim)
     return IndexSelect.apply(input, dim=dim, index=_vector_index("index_select", input, dim, index))
@@ -297,6 +303,7 @@ class IndexAdd(Function):
         return (grad if needs_input else None), grad_source
 
 
+@takes_out(EXACT)
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
               alpha: Any = 1) -> Tensor:
     dim = _wrap_dim(dim, input._data.ndim)

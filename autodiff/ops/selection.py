@@ -14,6 +14,7 @@ from ..function import Function
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_tensors
 from ._promotion import cast_operand, check_broadcast_all, checked_number, promote
+from .out import CAST, SAME, same, takes_out
 
 _SCALARS = (bool, int, float)
 
@@ -58,6 +59,7 @@ def _checked_against(backend: Any, value: Any, other: Any) -> Any:
     return value
 
 
+@takes_out(same("Expected out type to be {result} but got {out}"))
 def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     return Where.apply(condition, input, other)
 
@@ -99,6 +101,7 @@ class Maximum(Function):
         return _split_ties(ctx, grad, a, b)
 
 
+@takes_out(CAST)
 def maximum(input: Tensor, other: Tensor) -> Tensor:
     require_tensors("maximum", ("input", input), ("other", other))
     return Maximum.apply(input, other)
@@ -119,6 +122,7 @@ class Minimum(Function):
         return _split_ties(ctx, grad, b, a)  # a loses where a > b: maximum's rule, mirrored
 
 
+@takes_out(CAST)
 def minimum(input: Tensor, other: Tensor) -> Tensor:
     require_tensors("minimum", ("input", input), ("other", other))
     return Minimum.apply(input, other)
@@ -216,6 +220,7 @@ class ClampTensor(Function):
         return grad_a, grad_low, grad_high
 
 
+@takes_out(SAME)
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -249,12 +254,14 @@ class ClampMaxTensor(ClampTensor):
     node_name = "ClampMaxBackward1"
 
 
+@takes_out(SAME)
 def clamp_min(input: Tensor, min: Any) -> Tensor:
     if isinstance(min, Tensor):
         return ClampMinTensor.apply(input, min, None)
     return ClampMin.apply(input, min=_bound(input, min), max=None)
 
 
+@takes_out(SAME)
 def clamp_max(input: Tensor, max: Any) -> Tensor:
     if isinstance(max, Tensor):
         return ClampMaxTensor.apply(input, None, max)
@@ -327,6 +334,7 @@ class LerpTensor(Function):
                 grad * (end - start) if needs_weight else None)
 
 
+@takes_out(CAST)
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     if isinstance(weight, Tensor):
         return LerpTensor.apply(input, end, weight)

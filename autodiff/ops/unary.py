@@ -17,6 +17,7 @@ from ..function import Function
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating, require_tensors
 from ._promotion import default_float, promote
+from .out import CAST, SAME, takes_out
 from .selection import maximum, where
 
 _LN2 = math.log(2.0)
@@ -61,6 +62,7 @@ class Exp(UnaryOfOutput):
         return grad * out
 
 
+@takes_out(CAST)
 def exp(input: Tensor) -> Tensor:
     return Exp.apply(input)
 
@@ -75,6 +77,7 @@ class Log(UnaryOfInput):
         return grad / a
 
 
+@takes_out(CAST)
 def log(input: Tensor) -> Tensor:
     return Log.apply(input)
 
@@ -89,6 +92,7 @@ class Expm1(UnaryOfOutput):
         return grad * (out + 1)
 
 
+@takes_out(CAST)
 def expm1(input: Tensor) -> Tensor:
     return Expm1.apply(input)
 
@@ -103,6 +107,7 @@ class Log1p(UnaryOfInput):
         return grad / (a + 1)
 
 
+@takes_out(CAST)
 def log1p(input: Tensor) -> Tensor:
     return Log1p.apply(input)
 
@@ -118,6 +123,7 @@ class Log2(UnaryOfInput):
         return grad / (a * ctx.log_of_base)
 
 
+@takes_out(CAST)
 def log2(input: Tensor) -> Tensor:
     return Log2.apply(input)
 
@@ -128,6 +134,7 @@ class Log10(Log2):
     log_of_base = _LN10
 
 
+@takes_out(CAST)
 def log10(input: Tensor) -> Tensor:
     return Log10.apply(input)
 
@@ -150,6 +157,7 @@ class Erf(Function):
         return grad * (exp(-(a * a)) * _TWO_OVER_SQRT_PI)
 
 
+@takes_out(CAST)
 def erf(input: Tensor) -> Tensor:
     return Erf.apply(input)
 
@@ -165,6 +173,7 @@ class Sqrt(UnaryOfOutput):
         return grad / (2 * out)
 
 
+@takes_out(CAST)
 def sqrt(input: Tensor) -> Tensor:
     return Sqrt.apply(input)
 
@@ -184,6 +193,7 @@ class Rsqrt(Function):
         return grad * (out * out * out * -0.5)
 
 
+@takes_out(CAST)
 def rsqrt(input: Tensor) -> Tensor:
     return Rsqrt.apply(input)
 
@@ -205,6 +215,7 @@ class Abs(Function):
         return grad * sign(a)
 
 
+@takes_out(SAME)
 def abs(input: Tensor) -> Tensor:
     return Abs.apply(input)
 
@@ -230,6 +241,7 @@ class Sign(Function):
         return zeros_like(grad)
 
 
+@takes_out(SAME)
 def sign(input: Tensor) -> Tensor:
     return Sign.apply(input)
 
@@ -292,14 +304,17 @@ class RoundDecimals(Function):
         return zeros_like(grad)
 
 
+@takes_out(SAME)
 def floor(input: Tensor) -> Tensor:
     return Floor.apply(input)
 
 
+@takes_out(SAME)
 def ceil(input: Tensor) -> Tensor:
     return Ceil.apply(input)
 
 
+@takes_out(SAME)
 def trunc(input: Tensor) -> Tensor:
     return Trunc.apply(input)
 
@@ -307,6 +322,7 @@ def trunc(input: Tensor) -> Tensor:
 fix = trunc
 
 
+@takes_out(SAME)
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     if decimals == 0:
         return Round.apply(input)
@@ -324,6 +340,7 @@ class Sin(UnaryOfInput):
         return grad * cos(a)
 
 
+@takes_out(CAST)
 def sin(input: Tensor) -> Tensor:
     return Sin.apply(input)
 
@@ -338,6 +355,7 @@ class Cos(UnaryOfInput):
         return grad * -sin(a)
 
 
+@takes_out(CAST)
 def cos(input: Tensor) -> Tensor:
     return Cos.apply(input)
 
@@ -352,6 +370,7 @@ class Tan(UnaryOfOutput):
         return grad * (out * out + 1)
 
 
+@takes_out(CAST)
 def tan(input: Tensor) -> Tensor:
     return Tan.apply(input)
 
@@ -366,6 +385,7 @@ class Asin(UnaryOfInput):
         return grad * rsqrt(1 - a * a)
 
 
+@takes_out(CAST)
 def asin(input: Tensor) -> Tensor:
     return Asin.apply(input)
 
@@ -383,6 +403,7 @@ class Acos(UnaryOfInput):
         return grad * -rsqrt(1 - a * a)
 
 
+@takes_out(CAST)
 def acos(input: Tensor) -> Tensor:
     return Acos.apply(input)
 
@@ -400,6 +421,7 @@ class Atan(UnaryOfInput):
         return grad / (a * a + 1)
 
 
+@takes_out(CAST)
 def atan(input: Tensor) -> Tensor:
     return Atan.apply(input)
 
@@ -436,6 +458,7 @@ class Atan2(Function):
                 (grad * -a * reciprocal / power if needs_b else None))
 
 
+@takes_out(CAST)
 def atan2(input: Tensor, other: Tensor) -> Tensor:
     require_tensors("atan2", ("input", input), ("other", other))
     return Atan2.apply(input, other)
@@ -455,6 +478,7 @@ class Tanh(UnaryOfOutput):
         return grad * (1 - out * out)
 
 
+@takes_out(CAST)
 def tanh(input: Tensor) -> Tensor:
     return Tanh.apply(input)
 
@@ -469,6 +493,7 @@ class Sinh(UnaryOfInput):
         return grad * cosh(a)
 
 
+@takes_out(CAST)
 def sinh(input: Tensor) -> Tensor:
     return Sinh.apply(input)
 
@@ -483,5 +508,6 @@ class Cosh(UnaryOfInput):
         return grad * sinh(a)
 
 
+@takes_out(CAST)
 def cosh(input: Tensor) -> Tensor:
     return Cosh.apply(input)
