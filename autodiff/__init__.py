@@ -28,8 +28,18 @@ from . import (
     viz,
 )
 
-# Devices and dtypes
+# Devices, dtypes, layouts and defaults
 from backends import Device as device
+from .defaults import get_default_device, set_default_device, set_default_tensor_type
+from .layouts import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    layout,
+    memory_format,
+    preserve_format,
+    strided,
+)
 from .dtypes import (
     Size,
     dtype,
@@ -51,6 +61,19 @@ from .dtypes import float64 as double
 from .dtypes import int16 as short
 from .dtypes import int32 as int
 from .dtypes import int64 as long
+
+# The legacy tensor types: torch.FloatTensor(2, 3), isinstance(t, torch.LongTensor)
+from .legacy import CPU_TYPES as _LEGACY_TYPES
+
+BoolTensor = _LEGACY_TYPES["BoolTensor"]
+ByteTensor = _LEGACY_TYPES["ByteTensor"]
+CharTensor = _LEGACY_TYPES["CharTensor"]
+ShortTensor = _LEGACY_TYPES["ShortTensor"]
+IntTensor = _LEGACY_TYPES["IntTensor"]
+LongTensor = _LEGACY_TYPES["LongTensor"]
+HalfTensor = _LEGACY_TYPES["HalfTensor"]
+FloatTensor = _LEGACY_TYPES["FloatTensor"]
+DoubleTensor = _LEGACY_TYPES["DoubleTensor"]
 
 # Creation and random numbers
 from .creation import (

@@ -53,13 +53,14 @@ class Tensor:
     _view_error: tuple[str, Any] | None = None
     _history = 0
 
-    def __init__(self, data: Any = (), dtype: Any = None, device: Any = None) -> None:
-        """`Tensor(data)` builds a float tensor, like `torch.Tensor`; prefer `autodiff.tensor`."""
-        from .creation import tensor as make_tensor
+    def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
+        """PyTorch's legacy constructor: `Tensor(2, 3)` (uninitialised, by sizes),
+        `Tensor([1, 2])` (data, in the default dtype), `Tensor()` (empty), `Tensor(other)` (an
+        alias of it); prefer `autodiff.tensor` and the factories."""
+        return _legacy.construct(cls, args, kwargs)
 
-        made = make_tensor(data, dtype=dtype or dtypes.get_default_dtype(), device=device)
-        self._data = made._data
-        self._backend = made._backend
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass  # all done in __new__
 
     # ------------------------------------------------------------------------- metadata
     @property
@@ -979,6 +980,11 @@ class Tensor:
     def clone(self) -> Tensor:
         return _conversion.clone(self)
 
+    def new(self, *args: Any, **kwargs: Any) -> Tensor:
+        """The legacy constructor of this tensor's type and device: `x.new(2, 3)`,
+        `x.new([1, 2])`, `x.new()`; prefer `new_empty`/`new_tensor`."""
+        return _legacy.tensor_new(self, args, kwargs)
+
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`."""
         return _conversion.to(self, *args, **kwargs)
@@ -1055,6 +1061,7 @@ _new = object.__new__
 # call them, so they are imported here, once the class they need exists (the one deliberate
 # import cycle of the package).
 from . import autograd, function  # noqa: E402
+from . import legacy as _legacy  # noqa: E402
 from .ops import activation as _activation  # noqa: E402
 from .ops import arithmetic as _arithmetic  # noqa: E402
 from .ops import comparison as _comparison  # noqa: E402

@@ -14,13 +14,22 @@ import warnings
 from types import ModuleType
 
 from .base import DEFAULT_SEED, Backend, broadcast_shapes
-from .device import DEVICE_TYPES, Device, parse_device
+from .device import (
+    DEVICE_TYPES,
+    Device,
+    default_device,
+    legacy_type_device,
+    parse_device,
+    set_default_device,
+    set_legacy_type_device,
+)
 
 __all__ = [
     "DEFAULT_SEED", "DEVICE_TYPES", "Backend", "Device", "broadcast_shapes",
     "cuda_current_device", "cuda_device_count", "cuda_device_name", "cuda_empty_cache",
-    "cuda_memory_allocated", "cuda_set_device", "device_count", "get_backend",
-    "nondeterministic_seed", "parse_device", "seed_all",
+    "cuda_memory_allocated", "cuda_set_device", "default_device", "device_count", "get_backend",
+    "is_pinned", "legacy_type_device", "nondeterministic_seed", "parse_device", "pinned",
+    "seed_all", "set_default_device", "set_legacy_type_device",
 ]
 
 # Every backend made so far, by the Devices and strings that name it ("cpu", "cpu:0" and
@@ -177,6 +186,25 @@ def _check_cuda_ordinal(index: int | None) -> int:
             f"has {count} CUDA device{'s' if count > 1 else ''} ({available})"
         )
     return int(ordinal)
+
+
+_NO_PINNED = ("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
+              "allocator is available on this system.")
+
+
+def pinned(array: object) -> object:
+    """A copy of a CPU (NumPy) array in page-locked memory, which CUDA copies from faster.
+    Needs CuPy and a GPU (PyTorch's error otherwise)."""
+    if cuda_device_count() == 0:
+        raise RuntimeError(_NO_PINNED)
+    return _cupy_backend().pinned_copy(array)
+
+
+def is_pinned(array: object) -> bool:
+    """Whether a CPU array lives in page-locked memory (never without CUDA)."""
+    if cuda_device_count() == 0:
+        return False
+    return bool(_cupy_backend().is_pinned(array))
 
 
 def cuda_device_count() -> int:

@@ -50,6 +50,24 @@ def device_name(index: int) -> str:
     return name.decode() if isinstance(name, bytes) else str(name)
 
 
+def pinned_copy(array: Any) -> Any:
+    """A copy of a NumPy array in page-locked host memory (a NumPy array over it)."""
+    host = cupyx.empty_pinned(array.shape, dtype=array.dtype)
+    numpy.copyto(host, array)
+    return host
+
+
+def is_pinned(array: Any) -> bool:
+    """Whether a NumPy array's memory is page-locked (registered with the CUDA runtime)."""
+    if array.size == 0:
+        return False
+    try:
+        attributes = cupy.cuda.runtime.pointerGetAttributes(array.ctypes.data)
+    except cupy.cuda.runtime.CUDARuntimeError:
+        return False
+    return int(attributes.type) == cupy.cuda.runtime.memoryTypeHost
+
+
 # ----------------------------------------------------------------------------- fused kernels
 class _Fused:
     """A kernels.py function compiled by `cupy.fuse` into one kernel (an elementwise one, or an

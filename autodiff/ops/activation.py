@@ -14,7 +14,7 @@ from typing import Any
 from ..function import Function
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating
-from .out import CAST, takes_out
+from ._out import CAST, takes_out
 from .selection import clamp, where
 from .unary import UnaryOfOutput, erf, exp, tanh
 

@@ -16,7 +16,7 @@ from ..function import Function
 from ..tensor import Tensor
 from . import division
 from ._promotion import checked_number, default_float, promote, with_number
-from .out import CAST, SAME, takes_out
+from ._out import CAST, SAME, takes_out
 from .selection import where
 from .unary import log
 

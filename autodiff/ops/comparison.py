@@ -14,7 +14,7 @@ from ..function import _raise_device_mismatch
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, require_tensors
 from ._promotion import check_broadcast, promote
-from .out import CAST, SAME, takes_out
+from ._out import CAST, SAME, takes_out
 
 
 def _operands(input: Tensor, other: Any) -> tuple[Any, Any, Any]:

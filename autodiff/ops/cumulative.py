@@ -13,7 +13,7 @@ from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 from ._promotion import accumulation_dtype, cast_for_accumulation
-from .out import INTO, takes_out
+from ._out import INTO, takes_out
 from .selection import where
 
 

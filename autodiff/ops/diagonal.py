@@ -8,7 +8,7 @@ from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 from .indexing import ViewScatter, take_index
-from .out import EXACT, takes_out
+from ._out import EXACT, takes_out
 from .shape import view_op
 
 _NOT_VIEWABLE = (ValueError, AttributeError)

@@ -12,7 +12,7 @@ from ..function import Function
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for
 from ._promotion import promote
-from .out import CAST, takes_out
+from ._out import CAST, takes_out
 
 _SCALARS = (bool, int, float)
 

@@ -17,7 +17,7 @@ from typing import Any
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import refuse_bool, require_tensors, same_device, scalar_type_name
-from .out import same, takes_out
+from ._out import same, takes_out
 
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase  # PyTorch's label order
 

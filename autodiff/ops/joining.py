@@ -15,7 +15,7 @@ from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 from ._dims import normalize_dims
 from .indexing import narrow, select
-from .out import castable, takes_out
+from ._out import castable, takes_out
 from .shape import shape_arg
 from .views import as_multi_output_views
 

@@ -17,7 +17,7 @@ from ..function import Function
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, scalar_type_name
 from ._promotion import check_broadcast
-from .out import CAST, EXACT, same, takes_out
+from ._out import CAST, EXACT, same, takes_out
 
 
 class Matmul(Function):

@@ -14,7 +14,7 @@ from .. import return_types
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduction_axes
-from .out import CAST, EXACT, OutRule, same, takes_out
+from ._out import CAST, EXACT, OutRule, same, takes_out
 from .selection import maximum, minimum, where
 
 

@@ -20,7 +20,7 @@ from ._checks import invalid_arguments
 from ._dims import keep_dims, reduced_count, reduction_axes
 from ._promotion import accumulation_dtype, cast_for_accumulation, default_float, opmath, rounded
 from .norm import matrix_norm, vector_norm
-from .out import CAST, EXACT, INTO, INTO_FLOAT, OutRule, floating, only, takes_out
+from ._out import CAST, EXACT, INTO, INTO_FLOAT, OutRule, floating, only, takes_out
 from .selection import where
 
 

@@ -17,7 +17,7 @@ from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._promotion import check_broadcast, checked_number
 from .indexing import full_index_key, index_array, out_of_bounds, same_device_index, zeros
-from .out import EXACT, same, takes_out
+from ._out import EXACT, same, takes_out
 from .selection import where
 
 

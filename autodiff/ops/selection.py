@@ -14,7 +14,7 @@ from ..function import Function
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_tensors
 from ._promotion import cast_operand, check_broadcast_all, checked_number, promote
-from .out import CAST, SAME, same, takes_out
+from ._out import CAST, SAME, same, takes_out
 
 _SCALARS = (bool, int, float)
 

@@ -14,7 +14,7 @@ from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 from ._promotion import opmath, rounded
-from .out import EXACT, takes_out
+from ._out import EXACT, takes_out
 from .unary import exp
 
 

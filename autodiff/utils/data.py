@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from .. import creation
+from .. import creation, dtypes
 from ..generator import Generator
 from ..tensor import Tensor, _wrap
 
@@ -238,7 +238,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
     if hasattr(elem, "__array__") and hasattr(elem, "shape") and hasattr(elem, "dtype"):
         return _stack([creation.tensor(item) for item in batch])
     if isinstance(elem, float):
-        return creation.tensor(batch, dtype="float64")
+        return creation.tensor(batch, dtype=dtypes.float64)
     if isinstance(elem, int):
         return creation.tensor(batch)
     if isinstance(elem, str):
