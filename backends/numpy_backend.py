@@ -9,7 +9,7 @@ import array_api_compat.numpy as xp
 import numpy as np
 
 from . import dlpack, numpy_kernels
-from .base import Array, Backend, Shape
+from .base import Array, Backend, Shape, window_positions
 from .decompositions import translate_errors
 from .device import Device
 from .host_random import HostGenerator
@@ -196,6 +196,26 @@ class NumpyBackend(Backend):
     def svd(self, a: Array) -> tuple[Array, Array, Array]:
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         return u, s, vh
+
+    def sliding_windows(self, array: Array, window_shape: Shape, stride: Shape,
+                        dilation: Shape) -> Array:
+        # A read-only view: the windows share the array's memory (no copy until reshaped).
+        lead = array.ndim - len(window_shape)
+        strides = array.strides[lead:]
+        positions = tuple(window_positions(size, *geometry) for size, *geometry in
+                          zip(array.shape[lead:], window_shape, stride, dilation))
+        return np.lib.stride_tricks.as_strided(
+            array, (*array.shape[:lead], *positions, *window_shape),
+            (*array.strides[:lead], *(s * step for s, step in zip(strides, stride)),
+             *(s * spacing for s, spacing in zip(strides, dilation))),
+            writeable=False,
+        )
+
+    def _add_slice(self, out: Array, key: Any, values: Array) -> None:
+        out[key] += values
+
+    def put_along_axis(self, target: Array, indices: Array, values: Array, axis: int) -> None:
+        np.put_along_axis(target, indices, values, axis)
 
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         np.add.at(target, key, values)

@@ -9,17 +9,22 @@ inputs as float64 NumPy arrays. Entries live in one module per op family, like t
 from __future__ import annotations
 
 from .activation import ACTIVATION
+from .conv import CONV
 from .elementwise import ELEMENTWISE
 from .indexing import INDEXING
 from .info import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
 from .inplace import INPLACE
 from .linalg import LINALG
 from .loss import LOSS
+from .normalization import NORMALIZATION
+from .pooling import POOLING
 from .reduction import REDUCTION
+from .resampling import RESAMPLING
 from .shape import SHAPE
 
 OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
+    *CONV, *POOLING, *NORMALIZATION, *RESAMPLING,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]
