@@ -63,17 +63,17 @@ from .dtypes import int32 as int
 from .dtypes import int64 as long
 
 # The legacy tensor types: torch.FloatTensor(2, 3), isinstance(t, torch.LongTensor)
-from .legacy import CPU_TYPES as _LEGACY_TYPES
-
-BoolTensor = _LEGACY_TYPES["BoolTensor"]
-ByteTensor = _LEGACY_TYPES["ByteTensor"]
-CharTensor = _LEGACY_TYPES["CharTensor"]
-ShortTensor = _LEGACY_TYPES["ShortTensor"]
-IntTensor = _LEGACY_TYPES["IntTensor"]
-LongTensor = _LEGACY_TYPES["LongTensor"]
-HalfTensor = _LEGACY_TYPES["HalfTensor"]
-FloatTensor = _LEGACY_TYPES["FloatTensor"]
-DoubleTensor = _LEGACY_TYPES["DoubleTensor"]
+from .legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 
 # Creation and random numbers
 from .creation import (

@@ -16,9 +16,9 @@ from .generator import draw
 from .grad_mode import state as _grad_state
 from .layouts import CHANNELS_LAST_ORDER, check_layout, check_memory_format
 from .ops._checks import invalid_arguments
-from .ops._promotion import checked_number, integer_bounds
 from .ops._out import resize as resize_out
 from .ops._out import write as write_out
+from .ops._promotion import checked_number, integer_bounds
 from .tensor import Tensor, _wrap
 
 
@@ -76,6 +76,8 @@ def _size(size: tuple[Any, ...], function: str = "zeros",
     shape = tuple(operator.index(value) for value in values)
     for extent in shape:
         if extent < 0:
+            if function == "zeros":  # PyTorch's zeros checks sizes itself
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
             raise RuntimeError(
                 f"Trying to create tensor with negative dimension {extent}: {list(shape)}"
             )
@@ -257,7 +259,7 @@ def _refuse_data(data: Any, sizes: list[int], dim: int = 0) -> None:
                             "integer")
         if isinstance(data, str):
             raise TypeError("new(): invalid data type 'str'")
-        if isinstance(data, bool) or isinstance(data, (float, complex)):
+        if isinstance(data, (bool, float, complex)):
             return
         if isinstance(data, int):
             if not -2**63 <= data < 2**63:
@@ -602,7 +604,7 @@ def _draw(function: str, kernel: str, size: tuple[Any, ...], keywords: dict[str,
     call = {"generator": generator, "out": out, "dtype": dtype, "layout": layout,
             "device": device, "pin_memory": pin_memory, "requires_grad": requires_grad}
     unknown = set(keywords) - {"size"}
-    if not size and "size" not in keywords or unknown:
+    if (not size and "size" not in keywords) or unknown:
         given = {key: value for key, value in {**call, **keywords}.items()
                  if value is not None and value is not False}
         raise invalid_arguments(function, size, given, _SIZE_SIGNATURES)

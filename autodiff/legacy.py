@@ -75,6 +75,17 @@ def _legacy_types(device_type: str, module: str) -> dict[str, _LegacyType]:
 CPU_TYPES = _legacy_types("cpu", "torch")
 CUDA_TYPES = _legacy_types("cuda", "torch.cuda")
 
+# torch.FloatTensor & co. (autodiff exports these; autodiff.cuda the CUDA_TYPES)
+BoolTensor = CPU_TYPES["BoolTensor"]
+ByteTensor = CPU_TYPES["ByteTensor"]
+CharTensor = CPU_TYPES["CharTensor"]
+ShortTensor = CPU_TYPES["ShortTensor"]
+IntTensor = CPU_TYPES["IntTensor"]
+LongTensor = CPU_TYPES["LongTensor"]
+HalfTensor = CPU_TYPES["HalfTensor"]
+FloatTensor = CPU_TYPES["FloatTensor"]
+DoubleTensor = CPU_TYPES["DoubleTensor"]
+
 
 def tensor_type(value: Any) -> _LegacyType:
     """A legacy type, given as itself or by name ('torch.FloatTensor',

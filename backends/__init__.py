@@ -13,6 +13,7 @@ import threading
 import warnings
 from types import ModuleType
 
+from . import settings
 from .base import DEFAULT_SEED, Backend, broadcast_shapes
 from .device import (
     DEVICE_TYPES,
@@ -25,11 +26,32 @@ from .device import (
 )
 
 __all__ = [
-    "DEFAULT_SEED", "DEVICE_TYPES", "Backend", "Device", "broadcast_shapes",
-    "cuda_current_device", "cuda_device_count", "cuda_device_name", "cuda_empty_cache",
-    "cuda_memory_allocated", "cuda_set_device", "default_device", "device_count", "get_backend",
-    "is_pinned", "legacy_type_device", "nondeterministic_seed", "parse_device", "pinned",
-    "seed_all", "seed_all_in_child", "set_default_device", "set_legacy_type_device",
+    "DEFAULT_SEED",
+    "DEVICE_TYPES",
+    "Backend",
+    "Device",
+    "broadcast_shapes",
+    "cuda_current_device",
+    "cuda_device_count",
+    "cuda_device_name",
+    "cuda_empty_cache",
+    "cuda_memory_allocated",
+    "cuda_set_device",
+    "default_device",
+    "device_count",
+    "float32_matmul_precision",
+    "get_backend",
+    "is_pinned",
+    "legacy_type_device",
+    "nondeterministic_seed",
+    "parse_device",
+    "pinned",
+    "seed_all",
+    "seed_all_in_child",
+    "set_default_device",
+    "set_deterministic",
+    "set_float32_matmul_precision",
+    "set_legacy_type_device",
 ]
 
 # Every backend made so far, by the Devices and strings that name it ("cpu", "cpu:0" and
@@ -151,7 +173,10 @@ def _create_backend(device: Device) -> Backend:
 
         return NumpyBackend()
     if device.type == "cuda":
-        return _cupy_backend().CupyBackend(device.index)
+        module = _cupy_backend()
+        if settings.float32_matmul_precision != "highest":
+            module.set_tf32_matmul(True)
+        return module.CupyBackend(device.index)
     try:
         from .strict_backend import StrictBackend
     except ImportError as error:
@@ -198,6 +223,22 @@ def _check_cuda_ordinal(index: int | None) -> int:
             f"has {count} CUDA device{'s' if count > 1 else ''} ({available})"
         )
     return int(ordinal)
+
+
+def set_deterministic(mode: bool) -> None:
+    """Sum scatter-adds in a fixed order on every device (CUDA's atomics do not)."""
+    settings.deterministic = bool(mode)
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """"highest", "high" or "medium": whether CUDA may multiply float32 in TensorFloat-32."""
+    settings.float32_matmul_precision = precision
+    if any(backend.device.type == "cuda" for backend in _backends.values()):
+        _cupy_backend().set_tf32_matmul(precision != "highest")
+
+
+def float32_matmul_precision() -> str:
+    return settings.float32_matmul_precision
 
 
 _NO_PINNED = ("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "

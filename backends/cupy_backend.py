@@ -24,7 +24,7 @@ import cupy
 import cupyx
 import numpy
 
-from . import kernels
+from . import kernels, settings
 from .base import Array, Backend, Shape, window_positions
 from .device import Device
 from .host_random import check_state_size
@@ -48,6 +48,15 @@ def set_device(index: int) -> None:
 def device_name(index: int) -> str:
     name = cupy.cuda.runtime.getDeviceProperties(index)["name"]
     return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def set_tf32_matmul(allowed: bool) -> None:
+    """Let cuBLAS compute float32 products in TensorFloat-32 (GPUs of compute capability 8.0
+    and up; CuPy warns and keeps float32 elsewhere)."""
+    from cupy._core import _routines_linalg as linalg
+
+    linalg.set_compute_type(numpy.float32, linalg.COMPUTE_TYPE_TF32 if allowed
+                            else linalg.COMPUTE_TYPE_DEFAULT)
 
 
 def pinned_copy(array: Any) -> Any:
@@ -288,6 +297,9 @@ class CupyBackend(Backend):
         out[key] += values
 
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
+        if settings.deterministic and target.dtype.kind in "fc":
+            # Atomic float adds land in a varying order; the sorted sum's order is fixed.
+            return self.sorted_index_add(target, key, values)
         cupyx.scatter_add(target, key, values)  # atomics: repeated indices accumulate
         return target
 

@@ -15,8 +15,8 @@ from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor
 from . import division
-from ._promotion import checked_number, default_float, promote, with_number
 from ._out import CAST, SAME, takes_out
+from ._promotion import checked_number, default_float, promote, with_number
 from .selection import where
 from .unary import log
 

@@ -13,8 +13,8 @@ from .. import dtypes
 from ..function import _raise_device_mismatch
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, require_tensors
-from ._promotion import check_broadcast, promote
 from ._out import CAST, SAME, takes_out
+from ._promotion import check_broadcast, promote
 
 
 def _operands(input: Tensor, other: Any) -> tuple[Any, Any, Any]:

@@ -12,8 +12,8 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
-from ._promotion import accumulation_dtype, cast_for_accumulation
 from ._out import INTO, takes_out
+from ._promotion import accumulation_dtype, cast_for_accumulation
 from .selection import where
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
-from .indexing import ViewScatter, take_index
 from ._out import EXACT, takes_out
+from .indexing import ViewScatter, take_index
 from .shape import view_op
 
 _NOT_VIEWABLE = (ValueError, AttributeError)

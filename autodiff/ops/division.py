@@ -11,8 +11,8 @@ from ..dtypes import scalar_dtype
 from ..function import Function
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for
-from ._promotion import promote
 from ._out import CAST, takes_out
+from ._promotion import promote
 
 _SCALARS = (bool, int, float)
 

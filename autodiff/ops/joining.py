@@ -14,8 +14,8 @@ from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 from ._dims import normalize_dims
-from .indexing import narrow, select
 from ._out import castable, takes_out
+from .indexing import narrow, select
 from .shape import shape_arg
 from .views import as_multi_output_views
 

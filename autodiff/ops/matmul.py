@@ -16,8 +16,8 @@ from typing import Any
 from ..function import Function
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, scalar_type_name
-from ._promotion import check_broadcast
 from ._out import CAST, EXACT, same, takes_out
+from ._promotion import check_broadcast
 
 
 class Matmul(Function):

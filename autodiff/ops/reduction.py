@@ -18,9 +18,9 @@ from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import invalid_arguments
 from ._dims import keep_dims, reduced_count, reduction_axes
+from ._out import CAST, EXACT, INTO, INTO_FLOAT, OutRule, floating, only, takes_out
 from ._promotion import accumulation_dtype, cast_for_accumulation, default_float, opmath, rounded
 from .norm import matrix_norm, vector_norm
-from ._out import CAST, EXACT, INTO, INTO_FLOAT, OutRule, floating, only, takes_out
 from .selection import where
 
 
@@ -44,6 +44,8 @@ class Sum(Function):
             a = backend.astype(a, dtype)
         elif not backend.is_floating(a.dtype):
             a = backend.astype(a, "int64")  # PyTorch sums bools and integers as int64
+        if backend.is_bool(a.dtype):  # a sum in bool (dtype=bool): whether any is nonzero
+            return backend.any(a, axis=axes, keepdims=keepdim)
         return backend.sum(a, axis=axes, keepdims=keepdim)
 
     @staticmethod
@@ -130,6 +132,8 @@ class Prod(Function):
         backend = ctx.backend
         if a.ndim == 0:
             out = backend.asarray(a, copy=True)
+        elif backend.is_bool(a.dtype):  # a product in bool (dtype=bool): whether all are
+            out = backend.all(a, axis=axis, keepdims=keepdim)
         else:
             out = backend.prod(a, axis=axis, keepdims=keepdim)
         ctx.save_for_backward(a, out)

@@ -15,9 +15,9 @@ from backends import broadcast_shapes
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ._out import EXACT, same, takes_out
 from ._promotion import check_broadcast, checked_number
 from .indexing import full_index_key, index_array, out_of_bounds, same_device_index, zeros
-from ._out import EXACT, same, takes_out
 from .selection import where
 
 

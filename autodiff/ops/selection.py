@@ -13,8 +13,8 @@ from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_tensors
-from ._promotion import cast_operand, check_broadcast_all, checked_number, promote
 from ._out import CAST, SAME, same, takes_out
+from ._promotion import cast_operand, check_broadcast_all, checked_number, promote
 
 _SCALARS = (bool, int, float)
 

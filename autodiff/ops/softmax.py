@@ -13,8 +13,8 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
-from ._promotion import opmath, rounded
 from ._out import EXACT, takes_out
+from ._promotion import opmath, rounded
 from .unary import exp
 
 

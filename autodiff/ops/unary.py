@@ -16,8 +16,8 @@ from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating, require_tensors
-from ._promotion import default_float, promote
 from ._out import CAST, SAME, takes_out
+from ._promotion import default_float, promote
 from .selection import maximum, where
 
 _LN2 = math.log(2.0)
