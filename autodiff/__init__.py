@@ -15,7 +15,9 @@ from .tensor import Tensor
 
 # Namespaces (torch.autograd, torch.nn, torch.linalg, ...)
 from . import (
+    accelerator,
     autograd,
+    backends,
     cuda,
     distributed,
     linalg,
@@ -24,6 +26,7 @@ from . import (
     random,
     return_types,
     serialization,
+    testing,
     utils,
     viz,
 )
@@ -98,6 +101,7 @@ from .creation import (
     randn,
     randn_like,
     randperm,
+    scalar_tensor,
     tensor,
     zeros,
     zeros_like,
@@ -112,6 +116,30 @@ from .random import (
     set_rng_state,
 )
 from .utils.dlpack import from_dlpack
+
+# Questions about a tensor
+from .inspection import (
+    get_device,
+    is_floating_point,
+    is_neg,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    resolve_neg,
+)
+
+# Global settings: deterministic algorithms, float32 matmul precision, CPU threads
+from .settings import (
+    are_deterministic_algorithms_enabled,
+    get_deterministic_debug_mode,
+    get_float32_matmul_precision,
+    get_num_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_deterministic_debug_mode,
+    set_float32_matmul_precision,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
 
 # Grad modes and anomaly detection
 from .grad_mode import (
@@ -136,13 +164,19 @@ from .ops.arithmetic import (
     div,
     divide,
     mul,
+    multiply,
     neg,
+    neg_,
     negative,
+    negative_,
     pow,
     reciprocal,
+    reciprocal_,
     rsub,
     square,
+    square_,
     sub,
+    subtract,
     true_divide,
 )
 from .ops.division import floor_divide, remainder
@@ -150,40 +184,67 @@ from .ops.division import floor_divide, remainder
 # Unary math
 from .ops.unary import (
     abs,
+    abs_,
     absolute,
     acos,
+    acos_,
     arccos,
+    arccos_,
     arcsin,
+    arcsin_,
     arctan,
     arctan2,
+    arctan_,
     asin,
+    asin_,
     atan,
     atan2,
+    atan_,
     ceil,
+    ceil_,
     cos,
+    cos_,
     cosh,
+    cosh_,
     erf,
+    erf_,
     exp,
+    exp_,
     expm1,
+    expm1_,
     fix,
+    fix_,
     floor,
+    floor_,
     log,
     log1p,
+    log1p_,
     log2,
+    log2_,
     log10,
+    log10_,
+    log_,
     round,
+    round_,
     rsqrt,
+    rsqrt_,
     sign,
     sin,
+    sin_,
     sinh,
+    sinh_,
     sqrt,
+    sqrt_,
     tan,
+    tan_,
     tanh,
+    tanh_,
     trunc,
+    trunc_,
 )
 
 # Activations and softmax
-from .ops.activation import relu, sigmoid, softplus
+from .ops.activation import relu, relu_, sigmoid, sigmoid_, softplus
 from .ops.softmax import log_softmax, softmax
 
 # Comparisons, logic and bitwise ops
@@ -216,7 +277,20 @@ from .ops.comparison import (
 )
 
 # Selection: where, maximum/minimum, clamp, lerp
-from .ops.selection import clamp, clamp_max, clamp_min, clip, lerp, maximum, minimum, where
+from .ops.selection import (
+    clamp,
+    clamp_,
+    clamp_max,
+    clamp_max_,
+    clamp_min,
+    clamp_min_,
+    clip,
+    clip_,
+    lerp,
+    maximum,
+    minimum,
+    where,
+)
 
 # Reductions
 from .ops.reduction import all, any, logsumexp, mean, norm, prod, std, sum, var
@@ -240,12 +314,14 @@ from .ops.shape import (
     unsqueeze,
 )
 from .ops.shape import movedim as moveaxis
-from .ops.conversion import clone
+from .ops.conversion import clone, detach, detach_
 from .ops.joining import cat, chunk, concat, concatenate, flip, roll, split, stack, tile, unbind
 
 # Indexing, gather and scatter, diagonals
 from .ops.indexing import narrow, select
 from .ops.scatter import (
+    fill,
+    fill_,
     gather,
     index_add,
     index_select,
@@ -253,6 +329,7 @@ from .ops.scatter import (
     scatter,
     scatter_add,
     take_along_dim,
+    zero_,
 )
 from .ops.diagonal import diagonal, trace, tril, triu
 

@@ -676,7 +676,7 @@ def _randint_arguments(args: tuple[Any, ...], bounds: dict[str, Any],
         shown = {key: value for key, value in options.items()
                  if value is not None and value is not False}
         raise invalid_arguments("randint", args, {**bounds, **shown}, _RANDINT_SIGNATURES)
-    values = {}
+    values: dict[str, Any] = {}
     for position, name in enumerate(names, start=1):
         value = given[name]
         where = f" (position {position})" if position <= len(args) else ""
@@ -820,6 +820,23 @@ def _draw_like(function: str, kernel: str, input: Tensor, generator: Any, dtype:
     _check_floating_draw(kernel, backend, kind)
     array = draw(function, backend, generator, kernel, input._data.shape, kind.name)
     return _finish(array, backend, requires_grad)
+
+
+def scalar_tensor(s: Any, *, dtype: Any = None, layout: Any = None, device: Any = None,
+                  pin_memory: bool = False, requires_grad: bool = False) -> Tensor:
+    """A 0-d tensor holding the number `s`, in the default float dtype unless `dtype`."""
+    if isinstance(s, Tensor):
+        if s.numel() != 1:
+            raise TypeError("scalar_tensor(): argument 's' (position 1) must be Number, not "
+                            "Tensor")
+        s = s.item()
+    if not isinstance(s, (bool, int, float)):
+        raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not "
+                        f"{type(s).__name__}")
+    place = _Placement("scalar_tensor", dtype, device, layout, pin_memory)
+    kind = place.kind()
+    return place.made(place.backend.full((), checked_number(s, kind.name), kind.name),
+                      requires_grad)
 
 
 def is_tensor(obj: object) -> bool:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from backends import Backend, Device, get_backend
 from backends.interop import array_protocol
 
-from . import _printing, dtypes
+from . import _printing, dtypes, layouts
 from .dtypes import Size
 
 if TYPE_CHECKING:
@@ -121,8 +121,53 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
 
+    def is_signed(self) -> bool:
+        return self.dtype.is_signed
+
     def element_size(self) -> int:
         return self.dtype.itemsize
+
+    ndimension = dim
+
+    def is_same_size(self, other: Tensor) -> bool:
+        return self._data.shape == other._data.shape
+
+    def is_nonzero(self) -> bool:
+        """The truth of a one-element tensor."""
+        if self.numel() == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        return bool(self)
+
+    # Layouts, storage kinds and lazy bits autodiff's tensors never have: they are dense,
+    # unquantized, materialized, and never carry a pending negation or a name.
+    @property
+    def layout(self) -> layouts.layout:
+        return layouts.strided
+
+    is_sparse = is_quantized = is_meta = is_mkldnn = False
+    name = None
+
+    def is_neg(self) -> bool:
+        return False
+
+    def resolve_neg(self) -> Tensor:
+        return self
+
+    def is_distributed(self) -> bool:
+        return False
+
+    # Where the memory is: page-locked (pinned) host memory, memory shared between processes.
+    def pin_memory(self) -> Tensor:
+        return _conversion.pin_memory(self)
+
+    def is_pinned(self) -> bool:
+        return _conversion.is_pinned(self)
+
+    def share_memory_(self) -> Tensor:
+        return _conversion.share_memory_(self)
+
+    def is_shared(self) -> bool:
+        return _conversion.is_shared(self)
 
     # ------------------------------------------------------------------------- autograd
     @property
@@ -252,10 +297,33 @@ class Tensor:
         return out
 
     def detach_(self) -> Tensor:
+        """Take this tensor out of the graph, in place (views cannot be)."""
+        if self._base is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         self.grad_fn = None
         self._requires_grad = False
         self._output_nr = 0
         return self
+
+    # What autograd no longer has (Variable's volatile flag, reinforce), as PyTorch answers.
+    @property
+    def volatile(self) -> bool:
+        warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning,
+                      stacklevel=2)
+        return False
+
+    @volatile.setter
+    def volatile(self, value: Any) -> None:
+        warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` "
+                      "instead.", UserWarning, stacklevel=2)
+
+    def reinforce(self, reward: Any) -> None:
+        raise RuntimeError(_REINFORCE_REMOVED)
 
     # Version counter: bumped by every in-place op, checked by nodes that saved this tensor.
     @property
@@ -305,6 +373,12 @@ class Tensor:
     def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         return _inplace.sub_(self, other, alpha=alpha)
 
+    def subtract(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _arithmetic.sub(self, other, alpha=alpha)
+
+    def subtract_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _inplace.sub_(self, other, alpha=alpha)
+
     def __mul__(self, other: Any) -> Tensor:
         return _arithmetic.Mul.apply(self, other)
 
@@ -314,6 +388,12 @@ class Tensor:
         return _arithmetic.mul(self, other)
 
     def mul_(self, other: Any) -> Tensor:
+        return _inplace.mul_(self, other)
+
+    def multiply(self, other: Any) -> Tensor:
+        return _arithmetic.mul(self, other)
+
+    def multiply_(self, other: Any) -> Tensor:
         return _inplace.mul_(self, other)
 
     def __truediv__(self, other: Any) -> Tensor:
@@ -335,6 +415,11 @@ class Tensor:
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
+    divide_ = div_
+
+    def true_divide_(self, other: Any) -> Tensor:
+        return _inplace.div_(self, other)
+
     def __floordiv__(self, other: Any) -> Tensor:
         return _division.floor_divide(self, other)
 
@@ -348,6 +433,14 @@ class Tensor:
         return _division.remainder(other, self)
 
     floor_divide, remainder = __floordiv__, __mod__
+
+    def floor_divide_(self, other: Any) -> Tensor:
+        return _inplace.call_(self, _division.floor_divide, other)
+
+    def remainder_(self, other: Any) -> Tensor:
+        return _inplace.call_(self, _division.remainder, other)
+
+    __ifloordiv__, __imod__ = floor_divide_, remainder_
 
     def __pow__(self, exponent: Any) -> Tensor:
         return _arithmetic.pow(self, exponent)
@@ -383,6 +476,9 @@ class Tensor:
     def square(self) -> Tensor:
         return _arithmetic.square(self)
 
+    def square_(self) -> Tensor:
+        return _inplace.method_("square", self)
+
     def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
         return _arithmetic.addcmul(self, tensor1, tensor2, value=value)
 
@@ -411,17 +507,32 @@ class Tensor:
     def expm1(self) -> Tensor:
         return _unary.expm1(self)
 
+    def expm1_(self) -> Tensor:
+        return _inplace.method_("expm1", self)
+
     def log1p(self) -> Tensor:
         return _unary.log1p(self)
+
+    def log1p_(self) -> Tensor:
+        return _inplace.method_("log1p", self)
 
     def log2(self) -> Tensor:
         return _unary.log2(self)
 
+    def log2_(self) -> Tensor:
+        return _inplace.method_("log2", self)
+
     def log10(self) -> Tensor:
         return _unary.log10(self)
 
+    def log10_(self) -> Tensor:
+        return _inplace.method_("log10", self)
+
     def erf(self) -> Tensor:
         return _unary.erf(self)
+
+    def erf_(self) -> Tensor:
+        return _inplace.method_("erf", self)
 
     def sqrt(self) -> Tensor:
         return _unary.sqrt(self)
@@ -432,6 +543,9 @@ class Tensor:
     def rsqrt(self) -> Tensor:
         return _unary.rsqrt(self)
 
+    def rsqrt_(self) -> Tensor:
+        return _inplace.method_("rsqrt", self)
+
     def abs(self) -> Tensor:
         return _unary.abs(self)
 
@@ -440,45 +554,87 @@ class Tensor:
     def abs_(self) -> Tensor:
         return _inplace.method_("abs", self)
 
+    absolute_ = abs_
+
     def sign(self) -> Tensor:
         return _unary.sign(self)
+
+    def sign_(self) -> Tensor:
+        return _inplace.method_("sign", self)
 
     def floor(self) -> Tensor:
         return _unary.floor(self)
 
+    def floor_(self) -> Tensor:
+        return _inplace.method_("floor", self)
+
     def ceil(self) -> Tensor:
         return _unary.ceil(self)
 
+    def ceil_(self) -> Tensor:
+        return _inplace.method_("ceil", self)
+
     def round(self, *, decimals: int = 0) -> Tensor:
         return _unary.round(self, decimals=decimals)
+
+    def round_(self, *, decimals: int = 0) -> Tensor:
+        return _inplace.method_("round", self, decimals=decimals)
 
     def trunc(self) -> Tensor:
         return _unary.trunc(self)
 
     fix = trunc
 
+    def trunc_(self) -> Tensor:
+        return _inplace.method_("trunc", self)
+
+    fix_ = trunc_
+
     def sin(self) -> Tensor:
         return _unary.sin(self)
+
+    def sin_(self) -> Tensor:
+        return _inplace.method_("sin", self)
 
     def cos(self) -> Tensor:
         return _unary.cos(self)
 
+    def cos_(self) -> Tensor:
+        return _inplace.method_("cos", self)
+
     def tan(self) -> Tensor:
         return _unary.tan(self)
+
+    def tan_(self) -> Tensor:
+        return _inplace.method_("tan", self)
 
     def asin(self) -> Tensor:
         return _unary.asin(self)
 
+    def asin_(self) -> Tensor:
+        return _inplace.method_("asin", self)
+
     def acos(self) -> Tensor:
         return _unary.acos(self)
 
+    def acos_(self) -> Tensor:
+        return _inplace.method_("acos", self)
+
     def atan(self) -> Tensor:
         return _unary.atan(self)
+
+    def atan_(self) -> Tensor:
+        return _inplace.method_("atan", self)
 
     def atan2(self, other: Tensor) -> Tensor:
         return _unary.atan2(self, other)
 
     arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+
+    def atan2_(self, other: Tensor) -> Tensor:
+        return _inplace.method_("atan2", self, other)
+
+    arcsin_, arccos_, arctan_, arctan2_ = asin_, acos_, atan_, atan2_
 
     def tanh(self) -> Tensor:
         return _unary.tanh(self)
@@ -489,8 +645,14 @@ class Tensor:
     def sinh(self) -> Tensor:
         return _unary.sinh(self)
 
+    def sinh_(self) -> Tensor:
+        return _inplace.method_("sinh", self)
+
     def cosh(self) -> Tensor:
         return _unary.cosh(self)
+
+    def cosh_(self) -> Tensor:
+        return _inplace.method_("cosh", self)
 
     # --------------------------------------------------------------------- activations and softmax
     def sigmoid(self) -> Tensor:
@@ -533,6 +695,26 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
     not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
 
+    def eq_(self, other: Any) -> Tensor:
+        return _inplace.compare_(self, "equal", other)
+
+    def ne_(self, other: Any) -> Tensor:
+        return _inplace.compare_(self, "not_equal", other)
+
+    def lt_(self, other: Any) -> Tensor:
+        return _inplace.compare_(self, "less", other)
+
+    def le_(self, other: Any) -> Tensor:
+        return _inplace.compare_(self, "less_equal", other)
+
+    def gt_(self, other: Any) -> Tensor:
+        return _inplace.compare_(self, "greater", other)
+
+    def ge_(self, other: Any) -> Tensor:
+        return _inplace.compare_(self, "greater_equal", other)
+
+    not_equal_, less_, less_equal_, greater_, greater_equal_ = ne_, lt_, le_, gt_, ge_
+
     def logical_and(self, other: Tensor) -> Tensor:
         return _comparison.logical_and(self, other)
 
@@ -544,6 +726,18 @@ class Tensor:
 
     def logical_not(self) -> Tensor:
         return _comparison.logical_not(self)
+
+    def logical_and_(self, other: Tensor) -> Tensor:
+        return _inplace.compare_(self, "logical_and", other)
+
+    def logical_or_(self, other: Tensor) -> Tensor:
+        return _inplace.compare_(self, "logical_or", other)
+
+    def logical_xor_(self, other: Tensor) -> Tensor:
+        return _inplace.compare_(self, "logical_xor", other)
+
+    def logical_not_(self) -> Tensor:
+        return _inplace.compare_(self, "logical_not")
 
     def __and__(self, other: Any) -> Tensor:
         return _comparison.bitwise_and(self, other)
@@ -562,6 +756,20 @@ class Tensor:
 
     def bitwise_not(self) -> Tensor:
         return _comparison.bitwise_not(self)
+
+    def bitwise_and_(self, other: Any) -> Tensor:
+        return _inplace.call_(self, _comparison.bitwise_and, other)
+
+    def bitwise_or_(self, other: Any) -> Tensor:
+        return _inplace.call_(self, _comparison.bitwise_or, other)
+
+    def bitwise_xor_(self, other: Any) -> Tensor:
+        return _inplace.call_(self, _comparison.bitwise_xor, other)
+
+    def bitwise_not_(self) -> Tensor:
+        return _inplace.call_(self, _comparison.bitwise_not)
+
+    __iand__, __ior__, __ixor__ = bitwise_and_, bitwise_or_, bitwise_xor_
 
     def isnan(self) -> Tensor:
         return _comparison.isnan(self)
@@ -599,6 +807,12 @@ class Tensor:
 
     def clamp_max(self, max: Any) -> Tensor:
         return _selection.clamp_max(self, max)
+
+    def clamp_min_(self, min: Any) -> Tensor:
+        return _inplace.method_("clamp_min", self, min)
+
+    def clamp_max_(self, max: Any) -> Tensor:
+        return _inplace.method_("clamp_max", self, max)
 
     def maximum(self, other: Tensor) -> Tensor:
         return _selection.maximum(self, other)
@@ -664,6 +878,12 @@ class Tensor:
     def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
         return _cumulative.cumprod(self, dim, dtype=dtype)
 
+    def cumsum_(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return _inplace.method_("cumsum", self, dim, dtype=dtype)
+
+    def cumprod_(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return _inplace.method_("cumprod", self, dim, dtype=dtype)
+
     def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _reduction.any(self, dim, keepdim)
 
@@ -706,8 +926,16 @@ class Tensor:
 
     swapaxes = swapdims = transpose
 
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        return _inplace.transpose_(self, dim0, dim1)
+
+    swapaxes_ = swapdims_ = transpose_
+
     def t(self) -> Tensor:
         return _shape.t(self)
+
+    def t_(self) -> Tensor:
+        return _inplace.t_(self)
 
     @property
     def T(self) -> Tensor:
@@ -725,8 +953,14 @@ class Tensor:
     def unsqueeze(self, dim: int) -> Tensor:
         return _shape.unsqueeze(self, dim)
 
+    def unsqueeze_(self, dim: int) -> Tensor:
+        return _inplace.unsqueeze_(self, dim)
+
     def squeeze(self, dim: Any = None) -> Tensor:
         return _shape.squeeze(self, dim)
+
+    def squeeze_(self, dim: Any = None) -> Tensor:
+        return _inplace.squeeze_(self, dim)
 
     def sum_to_size(self, *size: Any) -> Tensor:
         return _shape.sum_to_size(self, _shape.shape_arg(size))
@@ -831,6 +1065,16 @@ class Tensor:
 
     def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
         return _inplace.copy_(self, src)
+
+    # Python functions over the elements (CPU tensors, outside autograd)
+    def apply_(self, callable: Callable[[Any], Any]) -> Tensor:
+        return _inplace.apply_(self, callable)
+
+    def map_(self, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:
+        return _inplace.map_(self, tensor, callable)
+
+    def map2_(self, x: Tensor, y: Tensor, callable: Callable[[Any, Any, Any], Any]) -> Tensor:
+        return _inplace.map2_(self, x, y, callable)
 
     # ------------------------------------------------------------------------- linear algebra
     def __matmul__(self, other: Tensor) -> Tensor:
@@ -1007,6 +1251,15 @@ class Tensor:
     def int(self) -> Tensor:
         return _conversion.to(self, dtypes.int32)
 
+    def short(self) -> Tensor:
+        return _conversion.to(self, dtypes.int16)
+
+    def char(self) -> Tensor:
+        return _conversion.to(self, dtypes.int8)
+
+    def byte(self) -> Tensor:
+        return _conversion.to(self, dtypes.uint8)
+
     def bool(self) -> Tensor:
         return _conversion.to(self, dtypes.bool_)
 
@@ -1015,6 +1268,30 @@ class Tensor:
 
     def cuda(self, device: Any = None) -> Tensor:
         return _conversion.to(self, "cuda" if device is None else _cuda_device(device))
+
+
+_REINFORCE_REMOVED = """reinforce() was removed.
+Use torch.distributions instead.
+See https://pytorch.org/docs/main/distributions.html
+
+Instead of:
+
+probs = policy_network(state)
+action = probs.multinomial()
+next_state, reward = env.step(action)
+action.reinforce(reward)
+action.backward()
+
+Use:
+
+probs = policy_network(state)
+# NOTE: categorical is equivalent to what used to be called multinomial
+m = torch.distributions.Categorical(probs)
+action = m.sample()
+next_state, reward = env.step(action)
+loss = -m.log_prob(action) * reward
+loss.backward()
+"""
 
 
 def _wrap(data: Any, backend: Backend) -> Tensor:

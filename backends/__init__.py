@@ -8,6 +8,7 @@ install never touches them. The `cuda_*` functions are what `autodiff.cuda` is m
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import secrets
 import threading
 import warnings
@@ -31,10 +32,12 @@ __all__ = [
     "Backend",
     "Device",
     "broadcast_shapes",
+    "cpu_capability",
     "cuda_current_device",
     "cuda_device_count",
     "cuda_device_name",
     "cuda_empty_cache",
+    "cuda_is_built",
     "cuda_memory_allocated",
     "cuda_set_device",
     "default_device",
@@ -239,6 +242,24 @@ def set_float32_matmul_precision(precision: str) -> None:
 
 def float32_matmul_precision() -> str:
     return settings.float32_matmul_precision
+
+
+def cuda_is_built() -> bool:
+    """Whether CuPy (the CUDA backend's library) is installed; it is not imported."""
+    return importlib.util.find_spec("cupy") is not None
+
+
+def cpu_capability() -> str:
+    """The SIMD level NumPy's kernels use on this CPU, in PyTorch's names."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:
+        return "DEFAULT"
+    for feature, name in (("AVX512_SKX", "AVX512"), ("AVX2", "AVX2"), ("SVE", "SVE256"),
+                          ("VSX", "VSX")):
+        if features.get(feature):
+            return name
+    return "DEFAULT"
 
 
 _NO_PINNED = ("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "

@@ -371,6 +371,14 @@ class Backend(Primitives, Kernels):
         """Copy an array of another backend onto this one (through the host by default)."""
         return self.from_numpy(source.to_numpy(array))
 
+    def share_memory(self, array: Array) -> Array:
+        """`array`'s values in memory other processes can map (Tensor.share_memory_)."""
+        raise RuntimeError(f"share_memory_(): {self.device} tensors cannot be placed in shared "
+                           "memory")
+
+    def is_shared(self, array: Array) -> bool:
+        return False
+
     def is_exclusive(self, array: Array) -> bool:
         """True when `array` owns its memory and is writable, so a gradient may be stolen.
 

@@ -304,6 +304,12 @@ class CupyBackend(Backend):
         return target
 
     # ----------------------------------------------------------------------------- host, devices
+    def share_memory(self, array: Array) -> Array:
+        return array  # device memory: other processes map it through CUDA IPC
+
+    def is_shared(self, array: Array) -> bool:
+        return True
+
     def to_numpy(self, array: Array) -> Any:
         return cupy.asnumpy(array)
 

@@ -22,8 +22,10 @@ class Variable(metaclass=_VariableMeta):
     """`Variable(tensor, requires_grad=False, volatile=False)`: `tensor.detach()`, requiring
     grad if asked (`volatile` only warns, as in PyTorch)."""
 
-    def __new__(cls, data: Any = None, requires_grad: bool = False, volatile: bool = False,
-                **unknown: Any) -> Tensor:  # type: ignore[misc]
+    def __new__(  # type: ignore[misc]
+        cls, data: Any = None, requires_grad: bool = False, volatile: bool = False,
+        **unknown: Any,
+    ) -> Tensor:
         for key in unknown:
             raise TypeError(f"'{key}' is an invalid keyword argument for this function")
         if volatile:

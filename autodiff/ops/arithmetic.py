@@ -15,6 +15,7 @@ from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor
 from . import division
+from ._checks import require_tensors
 from ._out import CAST, SAME, takes_out
 from ._promotion import checked_number, default_float, promote, with_number
 from .selection import where
@@ -81,6 +82,9 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if not isinstance(input, Tensor):
         return rsub(other, input)
     return Sub.apply(input, other)
+
+
+subtract = sub
 
 
 class Rsub(Function):
@@ -156,6 +160,9 @@ def mul(input: Any, other: Any) -> Tensor:
     if not isinstance(input, Tensor):
         input, other = other, input
     return Mul.apply(input, other)
+
+
+multiply = mul
 
 
 class Div(Function):
@@ -247,7 +254,14 @@ def neg(input: Tensor) -> Tensor:
     return Neg.apply(input)
 
 
+def neg_(input: Tensor) -> Tensor:
+    """In place: `input.neg_()`."""
+    require_tensors("neg_", ("input", input))
+    return input.neg_()
+
+
 negative = neg
+negative_ = neg_
 
 
 class Reciprocal(Function):
@@ -268,6 +282,12 @@ class Reciprocal(Function):
 @takes_out(CAST)
 def reciprocal(input: Tensor) -> Tensor:
     return Reciprocal.apply(input)
+
+
+def reciprocal_(input: Tensor) -> Tensor:
+    """In place: `input.reciprocal_()`."""
+    require_tensors("reciprocal_", ("input", input))
+    return input.reciprocal_()
 
 
 # ----------------------------------------------------------------------------- powers
@@ -404,6 +424,12 @@ def rpow(input: Tensor, base: Any) -> Tensor:
 def square(input: Tensor) -> Tensor:
     """input ** 2 (PyTorch records it as PowBackward0; a bool squares to int64)."""
     return PowScalar.apply(input, 2)
+
+
+def square_(input: Tensor) -> Tensor:
+    """In place: `input.square_()`."""
+    require_tensors("square_", ("input", input))
+    return input.square_()
 
 
 # ----------------------------------------------------------------------------- addcmul, addcdiv

@@ -13,8 +13,10 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ._checks import require_tensors
 from ._out import EXACT, same, takes_out
 from ._promotion import check_broadcast, checked_number
 from .indexing import full_index_key, index_array, out_of_bounds, same_device_index, zeros
@@ -399,3 +401,58 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     if isinstance(value, Tensor):
         return MaskedFillTensor.apply(input, value, mask=array)
     return MaskedFill.apply(input, mask=array, value=checked_number(value, input.dtype.name))
+
+
+# ----------------------------------------------------------------------------- filling
+class Fill(Function):
+    """torch.fill(input, value): a new tensor of input's shape and dtype, all `value`."""
+
+    node_name = "FillBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, value: Any) -> Any:
+        return ctx.backend.full(a.shape, value, ctx.backend.dtype_name(a))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return zeros_like(grad)
+
+
+class FillTensor(Function):
+    """torch.fill(input, value) with a 0-d tensor `value`, which gets the summed gradient."""
+
+    node_name = "FillBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, value: Any) -> Any:
+        backend = ctx.backend
+        return backend.astype(backend.broadcast_to(value, a.shape), backend.dtype_name(a),
+                              copy=True)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_input, needs_value = ctx.needs_input_grad
+        return (zeros_like(grad) if needs_input else None), (grad.sum() if needs_value else None)
+
+
+def fill(input: Tensor, value: Any) -> Tensor:
+    """A new tensor shaped like `input`, every element `value` (a number or a 0-d tensor)."""
+    require_tensors("fill", ("input", input))
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError("fill only supports 0-dimension value tensor but got tensor with "
+                               f"{value.ndim} dimensions.")
+        return FillTensor.apply(input, value.to(input.device))
+    return Fill.apply(input, value=checked_number(value, input.dtype.name))
+
+
+def fill_(input: Tensor, value: Any) -> Tensor:
+    """In place: `input.fill_(value)`."""
+    require_tensors("fill_", ("input", input))
+    return input.fill_(value)
+
+
+def zero_(input: Tensor) -> Tensor:
+    """In place: `input.zero_()`."""
+    require_tensors("zero_", ("input", input))
+    return input.zero_()

@@ -246,6 +246,15 @@ def _bound(input: Tensor, bound: Any) -> Any:
 clip = clamp
 
 
+def clamp_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """In place: `input.clamp_(min, max)`."""
+    require_tensors("clamp_", ("input", input))
+    return input.clamp_(min, max)
+
+
+clip_ = clamp_
+
+
 class ClampMinTensor(ClampTensor):
     node_name = "ClampMinBackward1"
 
@@ -261,11 +270,23 @@ def clamp_min(input: Tensor, min: Any) -> Tensor:
     return ClampMin.apply(input, min=_bound(input, min), max=None)
 
 
+def clamp_min_(input: Tensor, min: Any) -> Tensor:
+    """In place: `input.clamp_min_(min)`."""
+    require_tensors("clamp_min_", ("input", input))
+    return input.clamp_min_(min)
+
+
 @takes_out(SAME)
 def clamp_max(input: Tensor, max: Any) -> Tensor:
     if isinstance(max, Tensor):
         return ClampMaxTensor.apply(input, None, max)
     return ClampMax.apply(input, min=None, max=_bound(input, max))
+
+
+def clamp_max_(input: Tensor, max: Any) -> Tensor:
+    """In place: `input.clamp_max_(max)`."""
+    require_tensors("clamp_max_", ("input", input))
+    return input.clamp_max_(max)
 
 
 # ----------------------------------------------------------------------------- lerp

@@ -67,6 +67,12 @@ def exp(input: Tensor) -> Tensor:
     return Exp.apply(input)
 
 
+def exp_(input: Tensor) -> Tensor:
+    """In place: `input.exp_()`."""
+    require_tensors("exp_", ("input", input))
+    return input.exp_()
+
+
 class Log(UnaryOfInput):
     node_name = "LogBackward0"
     kernel = "log"
@@ -80,6 +86,12 @@ class Log(UnaryOfInput):
 @takes_out(CAST)
 def log(input: Tensor) -> Tensor:
     return Log.apply(input)
+
+
+def log_(input: Tensor) -> Tensor:
+    """In place: `input.log_()`."""
+    require_tensors("log_", ("input", input))
+    return input.log_()
 
 
 class Expm1(UnaryOfOutput):
@@ -97,6 +109,12 @@ def expm1(input: Tensor) -> Tensor:
     return Expm1.apply(input)
 
 
+def expm1_(input: Tensor) -> Tensor:
+    """In place: `input.expm1_()`."""
+    require_tensors("expm1_", ("input", input))
+    return input.expm1_()
+
+
 class Log1p(UnaryOfInput):
     node_name = "Log1PBackward0"
     kernel = "log1p"
@@ -110,6 +128,12 @@ class Log1p(UnaryOfInput):
 @takes_out(CAST)
 def log1p(input: Tensor) -> Tensor:
     return Log1p.apply(input)
+
+
+def log1p_(input: Tensor) -> Tensor:
+    """In place: `input.log1p_()`."""
+    require_tensors("log1p_", ("input", input))
+    return input.log1p_()
 
 
 class Log2(UnaryOfInput):
@@ -128,6 +152,12 @@ def log2(input: Tensor) -> Tensor:
     return Log2.apply(input)
 
 
+def log2_(input: Tensor) -> Tensor:
+    """In place: `input.log2_()`."""
+    require_tensors("log2_", ("input", input))
+    return input.log2_()
+
+
 class Log10(Log2):
     node_name = "Log10Backward0"
     kernel = "log10"
@@ -137,6 +167,12 @@ class Log10(Log2):
 @takes_out(CAST)
 def log10(input: Tensor) -> Tensor:
     return Log10.apply(input)
+
+
+def log10_(input: Tensor) -> Tensor:
+    """In place: `input.log10_()`."""
+    require_tensors("log10_", ("input", input))
+    return input.log10_()
 
 
 class Erf(Function):
@@ -162,6 +198,12 @@ def erf(input: Tensor) -> Tensor:
     return Erf.apply(input)
 
 
+def erf_(input: Tensor) -> Tensor:
+    """In place: `input.erf_()`."""
+    require_tensors("erf_", ("input", input))
+    return input.erf_()
+
+
 # ----------------------------------------------------------------------------- roots
 class Sqrt(UnaryOfOutput):
     node_name = "SqrtBackward0"
@@ -176,6 +218,12 @@ class Sqrt(UnaryOfOutput):
 @takes_out(CAST)
 def sqrt(input: Tensor) -> Tensor:
     return Sqrt.apply(input)
+
+
+def sqrt_(input: Tensor) -> Tensor:
+    """In place: `input.sqrt_()`."""
+    require_tensors("sqrt_", ("input", input))
+    return input.sqrt_()
 
 
 class Rsqrt(Function):
@@ -198,6 +246,12 @@ def rsqrt(input: Tensor) -> Tensor:
     return Rsqrt.apply(input)
 
 
+def rsqrt_(input: Tensor) -> Tensor:
+    """In place: `input.rsqrt_()`."""
+    require_tensors("rsqrt_", ("input", input))
+    return input.rsqrt_()
+
+
 # ----------------------------------------------------------------------------- abs and sign
 class Abs(Function):
     node_name = "AbsBackward0"
@@ -218,6 +272,12 @@ class Abs(Function):
 @takes_out(SAME)
 def abs(input: Tensor) -> Tensor:
     return Abs.apply(input)
+
+
+def abs_(input: Tensor) -> Tensor:
+    """In place: `input.abs_()`."""
+    require_tensors("abs_", ("input", input))
+    return input.abs_()
 
 
 absolute = abs
@@ -309,9 +369,21 @@ def floor(input: Tensor) -> Tensor:
     return Floor.apply(input)
 
 
+def floor_(input: Tensor) -> Tensor:
+    """In place: `input.floor_()`."""
+    require_tensors("floor_", ("input", input))
+    return input.floor_()
+
+
 @takes_out(SAME)
 def ceil(input: Tensor) -> Tensor:
     return Ceil.apply(input)
+
+
+def ceil_(input: Tensor) -> Tensor:
+    """In place: `input.ceil_()`."""
+    require_tensors("ceil_", ("input", input))
+    return input.ceil_()
 
 
 @takes_out(SAME)
@@ -319,7 +391,14 @@ def trunc(input: Tensor) -> Tensor:
     return Trunc.apply(input)
 
 
+def trunc_(input: Tensor) -> Tensor:
+    """In place: `input.trunc_()`."""
+    require_tensors("trunc_", ("input", input))
+    return input.trunc_()
+
+
 fix = trunc
+fix_ = trunc_
 
 
 @takes_out(SAME)
@@ -327,6 +406,12 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:
     if decimals == 0:
         return Round.apply(input)
     return RoundDecimals.apply(input, decimals=decimals)
+
+
+def round_(input: Tensor, *, decimals: int = 0) -> Tensor:
+    """In place: `input.round_(decimals=decimals)`."""
+    require_tensors("round_", ("input", input))
+    return input.round_(decimals=decimals)
 
 
 # ----------------------------------------------------------------------------- trigonometry
@@ -345,6 +430,12 @@ def sin(input: Tensor) -> Tensor:
     return Sin.apply(input)
 
 
+def sin_(input: Tensor) -> Tensor:
+    """In place: `input.sin_()`."""
+    require_tensors("sin_", ("input", input))
+    return input.sin_()
+
+
 class Cos(UnaryOfInput):
     node_name = "CosBackward0"
     kernel = "cos"
@@ -358,6 +449,12 @@ class Cos(UnaryOfInput):
 @takes_out(CAST)
 def cos(input: Tensor) -> Tensor:
     return Cos.apply(input)
+
+
+def cos_(input: Tensor) -> Tensor:
+    """In place: `input.cos_()`."""
+    require_tensors("cos_", ("input", input))
+    return input.cos_()
 
 
 class Tan(UnaryOfOutput):
@@ -375,6 +472,12 @@ def tan(input: Tensor) -> Tensor:
     return Tan.apply(input)
 
 
+def tan_(input: Tensor) -> Tensor:
+    """In place: `input.tan_()`."""
+    require_tensors("tan_", ("input", input))
+    return input.tan_()
+
+
 class Asin(UnaryOfInput):
     node_name = "AsinBackward0"
     kernel = "asin"
@@ -390,7 +493,14 @@ def asin(input: Tensor) -> Tensor:
     return Asin.apply(input)
 
 
+def asin_(input: Tensor) -> Tensor:
+    """In place: `input.asin_()`."""
+    require_tensors("asin_", ("input", input))
+    return input.asin_()
+
+
 arcsin = asin
+arcsin_ = asin_
 
 
 class Acos(UnaryOfInput):
@@ -408,7 +518,14 @@ def acos(input: Tensor) -> Tensor:
     return Acos.apply(input)
 
 
+def acos_(input: Tensor) -> Tensor:
+    """In place: `input.acos_()`."""
+    require_tensors("acos_", ("input", input))
+    return input.acos_()
+
+
 arccos = acos
+arccos_ = acos_
 
 
 class Atan(UnaryOfInput):
@@ -426,7 +543,14 @@ def atan(input: Tensor) -> Tensor:
     return Atan.apply(input)
 
 
+def atan_(input: Tensor) -> Tensor:
+    """In place: `input.atan_()`."""
+    require_tensors("atan_", ("input", input))
+    return input.atan_()
+
+
 arctan = atan
+arctan_ = atan_
 
 
 class Atan2(Function):
@@ -483,6 +607,12 @@ def tanh(input: Tensor) -> Tensor:
     return Tanh.apply(input)
 
 
+def tanh_(input: Tensor) -> Tensor:
+    """In place: `input.tanh_()`."""
+    require_tensors("tanh_", ("input", input))
+    return input.tanh_()
+
+
 class Sinh(UnaryOfInput):
     node_name = "SinhBackward0"
     kernel = "sinh"
@@ -498,6 +628,12 @@ def sinh(input: Tensor) -> Tensor:
     return Sinh.apply(input)
 
 
+def sinh_(input: Tensor) -> Tensor:
+    """In place: `input.sinh_()`."""
+    require_tensors("sinh_", ("input", input))
+    return input.sinh_()
+
+
 class Cosh(UnaryOfInput):
     node_name = "CoshBackward0"
     kernel = "cosh"
@@ -511,3 +647,9 @@ class Cosh(UnaryOfInput):
 @takes_out(CAST)
 def cosh(input: Tensor) -> Tensor:
     return Cosh.apply(input)
+
+
+def cosh_(input: Tensor) -> Tensor:
+    """In place: `input.cosh_()`."""
+    require_tensors("cosh_", ("input", input))
+    return input.cosh_()
