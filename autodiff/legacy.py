@@ -42,7 +42,7 @@ class _LegacyType(type):
         return (isinstance(instance, Tensor) and instance.dtype is cls.dtype
                 and instance._backend.device.type == cls.device_type)
 
-    def __call__(cls, *args: Any, **kwargs: Any) -> Tensor:  # type: ignore[override]
+    def __call__(cls, *args: Any, **kwargs: Any) -> Tensor:
         name = f"torch.{'cuda.' if cls.device_type == 'cuda' else ''}{cls.__name__}"
         if cls.device_type == "cuda":
             try:

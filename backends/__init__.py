@@ -15,7 +15,7 @@ import warnings
 from types import ModuleType
 
 from . import settings
-from .base import DEFAULT_SEED, Backend, broadcast_shapes
+from .base import DEFAULT_SEED, Backend, broadcast_shapes, contiguous_strides
 from .device import (
     DEVICE_TYPES,
     Device,
@@ -32,6 +32,7 @@ __all__ = [
     "Backend",
     "Device",
     "broadcast_shapes",
+    "contiguous_strides",
     "cpu_capability",
     "cuda_current_device",
     "cuda_device_count",

@@ -270,6 +270,9 @@ class CupyBackend(Backend):
         return cupy_generator.standard_normal(shape, dtype=self._float_dtype(dtype)).astype(
             self._native_dtypes[dtype], copy=False)
 
+    def poisson(self, rates: Array, generator: Any = None) -> Array:
+        return self._generator(generator).cupy.poisson(rates).astype(cupy.float64)
+
     def randint(self, low: int, high: int, shape: Shape, dtype: str,
                 generator: Any = None) -> Array:
         cupy_generator = self._generator(generator).cupy
@@ -304,6 +307,9 @@ class CupyBackend(Backend):
         return target
 
     # ----------------------------------------------------------------------------- host, devices
+    def data_ptr(self, array: Array) -> int:
+        return int(array.data.ptr)
+
     def share_memory(self, array: Array) -> Array:
         return array  # device memory: other processes map it through CUDA IPC
 

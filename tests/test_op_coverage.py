@@ -42,11 +42,16 @@ NAMESPACES: tuple[tuple[str, ModuleType], ...] = (
 NOT_TABLE_OPS = {
     "allclose": "returns a Python bool, not a tensor (tested in test_elementwise.py)",
     "equal": "returns a Python bool, not a tensor (tested in test_elementwise.py)",
+    "broadcast_shapes": "returns a torch.Size, not a tensor (tested in test_shape_ops.py)",
+    "empty_strided": "uninitialised values: its layout is tested in test_strides.py",
 }
 # Modules of ops/ whose public functions are reached only through Tensor methods or other ops.
 NO_EXPORTS = {
     "inplace": "the in-place machinery and the `Tensor.<op>_` methods (INPLACE entries)",
     "views": "the view machinery (view tracking, CopySlices, AsStrided)",
+    "rnn": "the recurrent layers' op, reached through nn.RNN/LSTM/GRU (entries rnn.*_layer*)",
+    "rnn_cells": "the cells' ops, reached through nn.RNNCell/LSTMCell/GRUCell (entries rnn.*_cell)",
+    "packed_sequence": "packing, reached through nn.utils.rnn (entries nn.utils.rnn.*)",
 }
 
 ENTRY_NAMES = {info.name for info in OP_DB}
