@@ -448,10 +448,10 @@ class Tensor:
     floor_divide, remainder = __floordiv__, __mod__
 
     def floor_divide_(self, other: Any) -> Tensor:
-        return _inplace.call_(self, _division.floor_divide, other)
+        return _inplace.elementwise_(self, _division.floor_divide_of, other)
 
     def remainder_(self, other: Any) -> Tensor:
-        return _inplace.call_(self, _division.remainder, other)
+        return _inplace.elementwise_(self, _division.remainder, other)
 
     __ifloordiv__, __imod__ = floor_divide_, remainder_
 
@@ -771,13 +771,13 @@ class Tensor:
         return _comparison.bitwise_not(self)
 
     def bitwise_and_(self, other: Any) -> Tensor:
-        return _inplace.call_(self, _comparison.bitwise_and, other)
+        return _inplace.elementwise_(self, _comparison.bitwise_and, other)
 
     def bitwise_or_(self, other: Any) -> Tensor:
-        return _inplace.call_(self, _comparison.bitwise_or, other)
+        return _inplace.elementwise_(self, _comparison.bitwise_or, other)
 
     def bitwise_xor_(self, other: Any) -> Tensor:
-        return _inplace.call_(self, _comparison.bitwise_xor, other)
+        return _inplace.elementwise_(self, _comparison.bitwise_xor, other)
 
     def bitwise_not_(self) -> Tensor:
         return _inplace.call_(self, _comparison.bitwise_not)
@@ -822,10 +822,10 @@ class Tensor:
         return _selection.clamp_max(self, max)
 
     def clamp_min_(self, min: Any) -> Tensor:
-        return _inplace.method_("clamp_min", self, min)
+        return _inplace.clamp_min_(self, min)
 
     def clamp_max_(self, max: Any) -> Tensor:
-        return _inplace.method_("clamp_max", self, max)
+        return _inplace.clamp_max_(self, max)
 
     def maximum(self, other: Tensor) -> Tensor:
         return _selection.maximum(self, other)
@@ -892,10 +892,10 @@ class Tensor:
         return _cumulative.cumprod(self, dim, dtype=dtype)
 
     def cumsum_(self, dim: int, *, dtype: Any = None) -> Tensor:
-        return _inplace.method_("cumsum", self, dim, dtype=dtype)
+        return _inplace.cumulative_("cumsum", self, dim, dtype)
 
     def cumprod_(self, dim: int, *, dtype: Any = None) -> Tensor:
-        return _inplace.method_("cumprod", self, dim, dtype=dtype)
+        return _inplace.cumulative_("cumprod", self, dim, dtype)
 
     def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _reduction.any(self, dim, keepdim)

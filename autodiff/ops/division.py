@@ -93,6 +93,19 @@ def floor_divide(input: Any, other: Any) -> Tensor:
     return FloorDivide.apply(_as_tensor(input, other), other)
 
 
+class FloorDivideInPlace(FloorDivide):
+    """x.floor_divide_(y): the same op; PyTorch names the in-place form in its error."""
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        raise RuntimeError("derivative for aten::floor_divide_ is not implemented")
+
+
+def floor_divide_of(input: Tensor, other: Any) -> Tensor:
+    """floor_divide recorded as the in-place form's node (Tensor.floor_divide_)."""
+    return FloorDivideInPlace.apply(input, other)
+
+
 class Remainder(Function):
     """Python's modulo (the sign of the divisor), as PyTorch's remainder and `%`."""
 

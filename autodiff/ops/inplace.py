@@ -30,6 +30,7 @@ from ..function import Function, _new
 from ..grad_mode import state as _grad_state
 from ..node import move_retains_grad, sequence_nrs
 from ..tensor import Tensor
+from ._checks import not_implemented_for
 from ._promotion import check_broadcast, checked_number, wrap_integer
 from .arithmetic import Addcdiv, Addcmul, div
 from .comparison import compared
@@ -437,7 +438,70 @@ def pow_(tensor: Tensor, exponent: Any) -> Tensor:
 
 
 def clamp_(tensor: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    _check_number_bounds(tensor, min, max)
     return apply(tensor, (min, max), lambda source: source.clamp(min, max))
+
+
+def clamp_min_(tensor: Tensor, min: Any) -> Tensor:
+    _check_number_bounds(tensor, min)
+    return method_("clamp_min", tensor, min)
+
+
+def clamp_max_(tensor: Tensor, max: Any) -> Tensor:
+    _check_number_bounds(tensor, max)
+    return method_("clamp_max", tensor, max)
+
+
+def _check_number_bounds(tensor: Tensor, *bounds: Any) -> None:
+    """Number bounds that would make an integer tensor's clamp_ a float one: PyTorch's clamp
+    kernels refuse them naming the C++ type (`long int`), unlike tensor bounds."""
+    numbers = [bound for bound in bounds if bound is not None and not isinstance(bound, Tensor)]
+    if not numbers or len(numbers) != len([b for b in bounds if b is not None]):
+        return
+    result = dtypes.result_type((tensor.dtype, tensor.ndim), *numbers)
+    if result.category > tensor.dtype.category:
+        raise RuntimeError(
+            f"result type {dtypes.SCALAR_TYPE_NAMES[result.name]} can't be cast to the desired "
+            f"output type {dtypes.CPP_TYPE_NAMES[tensor.dtype.name]}")
+
+
+def cumulative_(name: str, tensor: Tensor, dim: int, dtype: Any) -> Tensor:
+    """cumsum_/cumprod_: the running sum or product written back in the tensor's own dtype
+    (no promotion of integers to int64, and no other `dtype`)."""
+    if dtype is not None:
+        kind = dtypes.to_dtype(dtype)
+        if kind is not tensor.dtype:
+            raise RuntimeError(
+                f"Bad in-place call: input tensor dtype {dtypes.CPP_TYPE_NAMES[tensor.dtype.name]} "
+                f"and output tensor dtype {dtypes.CPP_TYPE_NAMES[kind.name]} should match")
+    if tensor.dtype is dtypes.bool_:
+        raise not_implemented_for(f"{name}_out", tensor._backend, tensor._data)
+    # (Integers accumulate in int64 and wrap back on writing: the same values modulo 2**bits.)
+    return method_(name, tensor, dim)
+
+
+def elementwise_(tensor: Tensor, function: Callable[..., Tensor], other: Any) -> Tensor:
+    """The in-place form of a binary elementwise op (floor_divide_, remainder_, bitwise_and_,
+    ...): the output's shape and dtype are checked before the kernel runs, as PyTorch's
+    TensorIterator does (so `bool_tensor //= zeros` is a cast error, not a division by zero)."""
+    check_inplace(tensor, is_recording(tensor, (other,)))
+    if isinstance(other, Tensor):
+        shape, other_shape = tensor._data.shape, other._data.shape
+        if other_shape != shape:
+            full = broadcast_shapes(shape, other_shape)
+            if full != shape:
+                raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast "
+                                   f"shape {list(full)}")
+        result = dtypes.result_type((tensor.dtype, tensor.ndim), (other.dtype, other.ndim))
+    elif isinstance(other, (bool, int, float)):
+        result = dtypes.result_type((tensor.dtype, tensor.ndim), other)
+    else:
+        result = tensor.dtype
+    if result.category > tensor.dtype.category:
+        raise RuntimeError(
+            f"result type {dtypes.SCALAR_TYPE_NAMES[result.name]} can't be cast to the desired "
+            f"output type {dtypes.SCALAR_TYPE_NAMES[tensor.dtype.name]}")
+    return call_(tensor, function, other)
 
 
 def addcmul_(tensor: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
@@ -553,17 +617,19 @@ def _check_python_map(name: str, tensor: Tensor, others: tuple[tuple[str, Any], 
                             f"not {type(other).__name__}")
     if tensor._backend.device.type != "cpu":
         raise TypeError(f"{name} is only implemented on CPU tensors")
-    for label, other in others:
-        if other.dtype is not tensor.dtype:
-            expected = dtypes.LEGACY_NAMES[tensor.dtype.name]
-            got = dtypes.LEGACY_NAMES[other.dtype.name]
-            where = "argument " if name == "map2_" else ""
-            raise TypeError(f"{name}: expected torch.{expected} for {where}'{label}' (got "
-                            f"torch.{got})")
     if _grad_state.enabled and (tensor.requires_grad or any(
             other.requires_grad for _, other in others)):
         raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use "
                            f"var.detach().{name}() instead.")
+    for label, other in others:
+        if other.dtype is not tensor.dtype:
+            # (PyTorch names a bool tensor by its dispatch key here, the others by legacy type.)
+            expected = "CPUBoolType" if tensor.dtype is dtypes.bool_ else \
+                f"torch.{dtypes.LEGACY_NAMES[tensor.dtype.name]}"
+            got = dtypes.LEGACY_NAMES[other.dtype.name]
+            where = "argument " if name == "map2_" else ""
+            raise TypeError(f"{name}: expected {expected} for {where}'{label}' (got "
+                            f"torch.{got})")
 
 
 def _flat_values(tensor: Tensor) -> list[Any]:
