@@ -35,12 +35,32 @@ class _Matmul:
     def __setattr__(self, name: str, value: Any) -> None:
         if name not in self._names:
             raise AttributeError(f"Unknown attribute {name}")
-        if not isinstance(value, bool):
-            raise TypeError(f"{name} expects a bool, but got {type(value).__name__}")
         if name == "allow_tf32":
+            if not isinstance(value, bool):
+                raise RuntimeError(f"set_allow_tf32_cublas expects a bool, but got "
+                                   f"{type(value).__name__}")
             backends.set_float32_matmul_precision("high" if value else "highest")
         else:
-            self._allowed[name] = value
+            self._allowed[name] = _reduced_precision(name, value)
+
+
+def _reduced_precision(name: str, value: Any) -> bool:
+    """A reduced-precision switch: a bool, or (allow_reduced_precision[, allow_splitk])."""
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{name} expects a bool or a tuple/list of bools, but got {type(value)}")
+    if not value:
+        raise TypeError(f"{name} expects at least one boolean argument")
+    if len(value) > 2:
+        raise TypeError(f"{name} expects at most two boolean arguments")
+    for label, item in zip(("allow_reduced_precision", "allow_splitk"), value):
+        if not isinstance(item, bool):
+            raise TypeError(f"{name} expects a bool for {label}, but got {type(item)}")
+    if len(value) == 2 and value[0] and not value[1]:
+        raise RuntimeError("allow_splitk=False is not supported when reduced precision "
+                           "reductions are enabled")
+    return bool(value[0])
 
 
 matmul = _Matmul()

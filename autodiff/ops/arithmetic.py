@@ -261,7 +261,12 @@ def neg_(input: Tensor) -> Tensor:
 
 
 negative = neg
-negative_ = neg_
+
+
+def negative_(input: Tensor) -> Tensor:
+    """In place: `input.negative_()` (neg_)."""
+    require_tensors("negative_", ("input", input))
+    return input.neg_()
 
 
 class Reciprocal(Function):

@@ -638,8 +638,11 @@ def _flat_values(tensor: Tensor) -> list[Any]:
 
 def _write_python_values(tensor: Tensor, values: list[Any]) -> None:
     for value in values:
-        if not isinstance(value, (bool, int, float)):
+        if isinstance(value, (bool, int, float)):
+            continue
+        if tensor.dtype.is_floating_point:
             raise TypeError(f"must be real number, not {type(value).__name__}")
+        raise TypeError(f"'{type(value).__name__}' object cannot be interpreted as an integer")
     backend = tensor._backend
     if not tensor._data.shape:
         own_array(tensor)

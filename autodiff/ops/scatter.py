@@ -16,7 +16,7 @@ from .. import dtypes
 from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
-from ._checks import require_tensors, same_device
+from ._checks import invalid_arguments, require_tensors, same_device
 from ._out import EXACT, same, takes_out
 from ._promotion import check_broadcast, checked_number
 from .indexing import (
@@ -611,7 +611,7 @@ def fill(input: Tensor, value: Any) -> Tensor:
     require_tensors("fill", ("input", input))
     if isinstance(value, Tensor):
         if value.ndim != 0:
-            raise RuntimeError("fill only supports 0-dimension value tensor but got tensor with "
+            raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value.ndim} dimensions.")
         return FillTensor.apply(input, value.to(input.device))
     return Fill.apply(input, value=checked_number(value, input.dtype.name))
@@ -619,7 +619,9 @@ def fill(input: Tensor, value: Any) -> Tensor:
 
 def fill_(input: Tensor, value: Any) -> Tensor:
     """In place: `input.fill_(value)`."""
-    require_tensors("fill_", ("input", input))
+    if not isinstance(input, Tensor):
+        raise invalid_arguments("fill_", (input, value), {},
+                                ("Tensor input, Tensor value", "Tensor input, Number value"))
     return input.fill_(value)
 
 

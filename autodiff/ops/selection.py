@@ -12,7 +12,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
-from ._checks import not_implemented_for, require_tensors
+from ._checks import invalid_arguments, not_implemented_for, require_tensors
 from ._out import CAST, SAME, same, takes_out
 from ._promotion import cast_operand, check_broadcast_all, checked_number, promote
 
@@ -246,13 +246,31 @@ def _bound(input: Tensor, bound: Any) -> Any:
 clip = clamp
 
 
+def _bounds_signatures(*bounds: str) -> tuple[str, ...]:
+    return tuple(f"Tensor input, {', '.join(f'{kind} {bound}' for bound in bounds)}"
+                 for kind in ("Tensor", "Number"))
+
+
+_CLAMP_SIGNATURES = _bounds_signatures("min = None", "max = None")
+
+
+def _check_input(function: str, input: Any, given: tuple[Any, ...],
+                 signatures: tuple[str, ...]) -> None:
+    """The torch-level in-place clamps take a tensor first (either overload)."""
+    if not isinstance(input, Tensor):
+        raise invalid_arguments(function, (input, *given), {}, signatures)
+
+
 def clamp_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """In place: `input.clamp_(min, max)`."""
-    require_tensors("clamp_", ("input", input))
+    _check_input("clamp_", input, (min, max), _CLAMP_SIGNATURES)
     return input.clamp_(min, max)
 
 
-clip_ = clamp_
+def clip_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """In place: `input.clip_(min, max)` (clamp_)."""
+    _check_input("clip_", input, (min, max), _CLAMP_SIGNATURES)
+    return input.clamp_(min, max)
 
 
 class ClampMinTensor(ClampTensor):
@@ -272,7 +290,7 @@ def clamp_min(input: Tensor, min: Any) -> Tensor:
 
 def clamp_min_(input: Tensor, min: Any) -> Tensor:
     """In place: `input.clamp_min_(min)`."""
-    require_tensors("clamp_min_", ("input", input))
+    _check_input("clamp_min_", input, (min,), _bounds_signatures("min"))
     return input.clamp_min_(min)
 
 
@@ -285,7 +303,7 @@ def clamp_max(input: Tensor, max: Any) -> Tensor:
 
 def clamp_max_(input: Tensor, max: Any) -> Tensor:
     """In place: `input.clamp_max_(max)`."""
-    require_tensors("clamp_max_", ("input", input))
+    _check_input("clamp_max_", input, (max,), _bounds_signatures("max"))
     return input.clamp_max_(max)
 
 

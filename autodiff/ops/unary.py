@@ -398,7 +398,12 @@ def trunc_(input: Tensor) -> Tensor:
 
 
 fix = trunc
-fix_ = trunc_
+
+
+def fix_(input: Tensor) -> Tensor:
+    """In place: `input.fix_()` (trunc_)."""
+    require_tensors("fix_", ("input", input))
+    return input.trunc_()
 
 
 @takes_out(SAME)
@@ -500,7 +505,12 @@ def asin_(input: Tensor) -> Tensor:
 
 
 arcsin = asin
-arcsin_ = asin_
+
+
+def arcsin_(input: Tensor) -> Tensor:
+    """In place: `input.arcsin_()` (asin_)."""
+    require_tensors("arcsin_", ("input", input))
+    return input.asin_()
 
 
 class Acos(UnaryOfInput):
@@ -525,7 +535,12 @@ def acos_(input: Tensor) -> Tensor:
 
 
 arccos = acos
-arccos_ = acos_
+
+
+def arccos_(input: Tensor) -> Tensor:
+    """In place: `input.arccos_()` (acos_)."""
+    require_tensors("arccos_", ("input", input))
+    return input.acos_()
 
 
 class Atan(UnaryOfInput):
@@ -550,7 +565,12 @@ def atan_(input: Tensor) -> Tensor:
 
 
 arctan = atan
-arctan_ = atan_
+
+
+def arctan_(input: Tensor) -> Tensor:
+    """In place: `input.arctan_()` (atan_)."""
+    require_tensors("arctan_", ("input", input))
+    return input.atan_()
 
 
 class Atan2(Function):
