@@ -78,6 +78,12 @@ class StrictBackend(Backend):
         as in NumPy's assignment."""
         if not (isinstance(key, tuple) and key and all(
                 hasattr(k, "dtype") and xp.isdtype(k.dtype, "integral") for k in key)):
+            # The array API writes no number into an array of a lower kind; NumPy (the CPU
+            # backend) converts it as C does: truncated to an integer, nonzero as True.
+            if array.dtype == xp.bool and type(value) in (int, float):
+                value = bool(value)
+            elif type(value) is float and xp.isdtype(array.dtype, "integral"):
+                value = int(value)
             array[key] = value
             return
         size = _numel(array.shape)

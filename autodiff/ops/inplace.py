@@ -239,7 +239,10 @@ class FillTensor(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, value: Any) -> Any:
-        ctx.backend.setitem(a, (...,), value)
+        backend = ctx.backend
+        if value.dtype != a.dtype:
+            value = backend.astype(value, backend.dtype_name(a))
+        backend.setitem(a, (...,), value)
         return a
 
     @staticmethod
@@ -272,7 +275,7 @@ class Copy(Function):
 
 # ----------------------------------------------------------------------------- filling and copying
 def zero_(tensor: Tensor) -> Tensor:
-    if _fill_outside_graph(tensor, 0):
+    if _fill_outside_graph(tensor, checked_number(0, tensor.dtype.name)):
         return tensor
     return apply(tensor, (), Zero.apply)
 
