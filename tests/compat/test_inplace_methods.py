@@ -114,10 +114,8 @@ def _outcome(lib: Any, name: str, kind: str, arguments: Args, mode: str,
             if not floating:
                 return "n/a"
             base = _make(lib, kind, device).requires_grad_()
-            if mode == "non-leaf":
-                x = base * 1
-            else:
-                x = base[:1] if name in SHAPE_OPS else base[0]
+            view = base[:1] if name in SHAPE_OPS else base[0]
+            x = base * 1 if mode == "non-leaf" else view
         before = x._version
         result = getattr(x, name)(*arguments(lib, device))
         outcome: tuple[Any, ...] = (result is x, x._version - before,
