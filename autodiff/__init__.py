@@ -121,11 +121,12 @@ from .random import (
     seed,
     set_rng_state,
 )
-from .utils.dlpack import from_dlpack
+from .utils.dlpack import from_dlpack, to_dlpack
 
 # Questions about a tensor
 from .inspection import (
     get_device,
+    is_distributed,
     is_floating_point,
     is_neg,
     is_nonzero,
@@ -367,6 +368,8 @@ from .ops.combining import (
 
 # Indexing, gather and scatter, diagonals
 from .ops.indexing import narrow, narrow_copy, select
+from .ops.indexing import torch_index_put as index_put
+from .ops.indexing import torch_index_put_ as index_put_
 from .ops.scatter import (
     fill,
     fill_,
@@ -383,7 +386,9 @@ from .ops.scatter import (
 )
 from .ops.scatter_reduce import index_reduce, scatter_reduce
 from .ops.view_scatter import select_scatter, slice_scatter
-from .ops.strides import as_strided, as_strided_scatter, empty_strided, ravel
+from .ops.strides import as_strided, as_strided_scatter, empty_permuted, empty_strided, ravel
+from .ops.resizing import resize_as_
+from .creation import legacy_range as range
 from .ops.flat_indexing import masked_scatter, masked_select, put, take, unravel_index
 from .ops.diagonal import (
     block_diag,

@@ -569,6 +569,45 @@ def arange(start: Any = None, end: Any = None, step: Any = 1, *, out: Tensor | N
     return place.made(array, requires_grad)
 
 
+def legacy_range(start: Any, end: Any = None, step: Any = 1, *, out: Tensor | None = None,
+                 dtype: Any = None, layout: Any = None, device: Any = None,
+                 pin_memory: bool = False, requires_grad: bool = False) -> Tensor:
+    """The deprecated torch.range (exported under that name): start, start + step, ... up to
+    and including `end`, in the default float dtype unless `dtype`, even for integer bounds."""
+    warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its "
+        "behavior is inconsistent with Python's range builtin. Instead, use torch.arange, "
+        "which produces values in [start, end).", UserWarning, stacklevel=2)
+    if end is None:
+        raise TypeError('range() missing 1 required positional arguments: "end"')
+    bounds = []
+    for name, position, value in (("start", 1, start), ("end", 2, end), ("step", 3, step)):
+        if isinstance(value, Tensor):
+            value = value.item()
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"range(): argument '{name}' (position {position}) must be Number, "
+                            f"not {type(value).__name__}")
+        bounds.append(value)
+    first, last, stride = bounds
+    place = _Placement("range", dtype, device, layout, pin_memory, out)
+    kind = place.kind()
+    if kind is dtypes.bool_:
+        raise NotImplementedError('"range_cpu" not implemented for \'Bool\'')
+    if not all(math.isfinite(value) for value in bounds):
+        raise RuntimeError(f"unsupported range: {first} -> {last}")
+    if stride == 0:
+        raise RuntimeError("step must be nonzero")
+    if (last - first) / stride < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    count = int((last - first) / stride + 1)  # truncated, in double precision, as PyTorch
+    backend = place.backend
+    steps = backend.arange(0, count, 1, "float64")
+    array = backend.add(backend.multiply(steps, float(stride)), float(first))
+    if out is not None and out.numel() != count:
+        resize_out(out, (count,))  # without out='s deprecation warning, as PyTorch's range
+    return place.made(backend.astype(array, kind.name), requires_grad)
+
+
 def _end_point(name: str, value: Any, which: str) -> Any:
     """start or end of linspace/logspace: a number, or a 0-d tensor's number."""
     if isinstance(value, Tensor):

@@ -8,7 +8,8 @@ from typing import Any
 from .ops._checks import require_tensors
 from .tensor import Tensor
 
-__all__ = ["get_device", "is_floating_point", "is_neg", "is_nonzero", "is_same_size",
+__all__ = ["get_device", "is_distributed", "is_floating_point", "is_neg", "is_nonzero",
+           "is_same_size",
            "is_signed", "resolve_neg"]
 
 
@@ -45,3 +46,8 @@ def resolve_neg(input: Any) -> Tensor:
 def get_device(input: Any) -> int:
     require_tensors("get_device", ("input", input))
     return int(input.get_device())
+
+
+def is_distributed(input: Any) -> bool:
+    require_tensors("is_distributed", ("input", input))
+    return bool(input.is_distributed())

@@ -147,7 +147,10 @@ class Tensor:
         return layouts.strided
 
     is_sparse = is_quantized = is_meta = is_mkldnn = False
-    name = None
+
+    @property
+    def name(self) -> None:
+        return None
 
     def is_neg(self) -> bool:
         return False
@@ -157,6 +160,16 @@ class Tensor:
 
     def is_distributed(self) -> bool:
         return False
+
+    def is_set_to(self, tensor: Tensor) -> bool:
+        """Whether both tensors are the same memory seen the same way (start, sizes and
+        strides)."""
+        return _strides.is_set_to(self, tensor)
+
+    def as_subclass(self, cls: type) -> Tensor:
+        """This tensor's data (an alias, in the graph) as an instance of `cls`, a Tensor
+        subclass."""
+        return _shape.as_subclass(self, cls)
 
     # Where the memory is: page-locked (pinned) host memory, memory shared between processes.
     def pin_memory(self) -> Tensor:
@@ -1278,6 +1291,20 @@ class Tensor:
         return _inplace.copy_(self, src)
 
     # Python functions over the elements (CPU tensors, outside autograd)
+    # Another shape in place (values kept in row-major order), and the deprecated out-of-place
+    # forms, which keep the number of elements
+    def resize_(self, *sizes: Any, memory_format: Any = None) -> Tensor:
+        return _resizing.resize_(self, *sizes, memory_format=memory_format)
+
+    def resize_as_(self, the_template: Tensor, memory_format: Any = None) -> Tensor:
+        return _resizing.resize_as_method_(self, the_template, memory_format=memory_format)
+
+    def resize(self, *sizes: Any) -> Tensor:
+        return _resizing.resize(self, *sizes)
+
+    def resize_as(self, the_template: Tensor) -> Tensor:
+        return _resizing.resize_as(self, the_template)
+
     def apply_(self, callable: Callable[[Any], Any]) -> Tensor:
         return _inplace.apply_(self, callable)
 
@@ -1633,6 +1660,7 @@ from .ops import minmax as _minmax  # noqa: E402
 from .ops import order_statistics as _order_statistics  # noqa: E402
 from .ops import rearranging as _rearranging  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
+from .ops import resizing as _resizing  # noqa: E402
 from .ops import sampling as _sampling  # noqa: E402
 from .ops import scatter as _scatter  # noqa: E402
 from .ops import scatter_reduce as _scatter_reduce  # noqa: E402

@@ -674,3 +674,24 @@ def index_put_(tensor: Tensor, indices: Any, values: Tensor, accumulate: bool = 
 
 def index_put(tensor: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
     return index_put_(clone(tensor), indices, values, accumulate)
+
+
+def torch_index_put_(input: Tensor, indices: Any, values: Tensor,
+                     accumulate: bool = False) -> Tensor:
+    """torch.index_put_(input, indices, values, accumulate=False)."""
+    _check_put_arguments("index_put_", input, values)
+    return index_put_(input, indices, values, accumulate)
+
+
+def torch_index_put(input: Tensor, indices: Any, values: Tensor,
+                    accumulate: bool = False) -> Tensor:
+    """torch.index_put(input, indices, values, accumulate=False)."""
+    _check_put_arguments("index_put", input, values)
+    return index_put(input, indices, values, accumulate)
+
+
+def _check_put_arguments(function: str, input: Any, values: Any) -> None:
+    for name, position, value in (("input", 1, input), ("values", 3, values)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{function}(): argument '{name}' (position {position}) must be "
+                            f"Tensor, not {type(value).__name__}")

@@ -58,7 +58,8 @@ class UnsafeView(Function):
         return grad.reshape(ctx.input_shape)
 
 
-_NOT_VIEWABLE = (ValueError, AttributeError)
+# What a backend's reshape(copy=False) raises when the layout allows no view.
+NOT_VIEWABLE = (ValueError, AttributeError)
 
 
 def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
@@ -85,7 +86,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
     target = _infer_shape(shape_arg(shape), input.numel())
     try:
         return view_op(View, input, shape=target)
-    except _NOT_VIEWABLE:
+    except NOT_VIEWABLE:
         return UnsafeView.apply(clone(input), shape=target)
 
 
@@ -93,7 +94,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:
     target = _infer_shape(shape_arg(shape), input.numel())
     try:
         return view_op(View, input, shape=target)
-    except _NOT_VIEWABLE:
+    except NOT_VIEWABLE:
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
@@ -454,6 +455,29 @@ def alias(input: Tensor) -> Tensor:
     return view_op(Alias, input)
 
 
+_SUBCLASS_NOT_TENSOR = ("Creating a Tensor subclass from a class that does not inherit from "
+                        "Tensor is not possible. Make sure your class inherits from Tensor.")
+_TRACKED_SUBCLASSES: dict[tuple[type, type], type] = {}
+
+
+def as_subclass(input: Tensor, cls: Any) -> Tensor:
+    """An alias of `input` (AliasBackward0 in the graph) whose class is `cls`. A view that
+    follows its base's history keeps doing so: its class then derives from both."""
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError(_SUBCLASS_NOT_TENSOR)
+    out = alias(input)
+    kind = type(out)
+    if kind is Tensor or issubclass(cls, kind):
+        out.__class__ = cls
+    else:
+        made = _TRACKED_SUBCLASSES.get((kind, cls))
+        if made is None:
+            made = type(cls.__name__, (kind, cls), {"__module__": cls.__module__})
+            _TRACKED_SUBCLASSES[kind, cls] = made
+        out.__class__ = made
+    return out
+
+
 # ----------------------------------------------------------------------------- at least n dims
 def _at_least(ndim: int, input: Tensor) -> Tensor:
     """`input` with size-1 dims added until it has `ndim` (PyTorch's choice of where)."""
@@ -572,5 +596,5 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     options = {"dim": dim, "size": int(size), "step": int(step), "overlap": step < size}
     try:
         return view_op(Unfold, input, **options)
-    except _NOT_VIEWABLE:
+    except NOT_VIEWABLE:
         return UnfoldCopy.apply(input, **options)
