@@ -128,6 +128,20 @@ def _torch_on_copy(function: Callable[..., autodiff.Tensor], *args: Any,
     return op
 
 
+def _index_put_rows(a: autodiff.Tensor, values: autodiff.Tensor) -> autodiff.Tensor:
+    """torch.index_put_ of rows 0 and 2 of a copy of `a`."""
+    out = a * 1
+    rows = autodiff.tensor([0, 2], device=a.device)
+    assert autodiff.index_put_(out, (rows,), values) is out
+    return out
+
+
+def _np_index_put_rows(a: np.ndarray, values: np.ndarray) -> np.ndarray:
+    out = a.copy()
+    out[[0, 2]] = values
+    return out
+
+
 def _unary_(name: str, ref: Callable[[np.ndarray], np.ndarray], grad_fn: str,
             domain: tuple[float, float] = (-2.0, 2.0), **options: Any) -> OpInfo:
     """An elementwise op in place, through torch's function when it has one (torch.exp_) and
@@ -153,6 +167,15 @@ def _compared(op: str, ref: Callable[..., np.ndarray], other: Any, grad_fn: str)
 INPLACE += [
     # elementwise math in place (torch.<op>_ where torch has one, else Tensor.<op>_)
     _unary_("abs", np.abs, "AbsBackward0"),
+    _unary_("negative", np.negative, "NegBackward0"),
+    _unary_("fix", np.trunc, "TruncBackward0"),
+    _unary_("arcsin", np.arcsin, "AsinBackward0", (-0.9, 0.9)),
+    _unary_("arccos", np.arccos, "AcosBackward0", (-0.9, 0.9)),
+    _unary_("arctan", np.arctan, "AtanBackward0"),
+    OpInfo("clip_", _torch_on_copy(autodiff.clip_, -0.5, 0.5), lambda a: np.clip(a, -0.5, 0.5),
+           UNARY_SHAPES, "ClampBackward1"),
+    OpInfo("index_put__torch", _index_put_rows, _np_index_put_rows, (Sample(((3, 4), (4,))),),
+           "IndexPutBackward0"),
     _unary_("sqrt", np.sqrt, "SqrtBackward0", _POSITIVE),
     _unary_("rsqrt", lambda a: 1 / np.sqrt(a), "RsqrtBackward0", _POSITIVE),
     _unary_("log", np.log, "LogBackward0", _POSITIVE),
