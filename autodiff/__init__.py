@@ -251,8 +251,15 @@ from .ops.unary import (
 )
 
 # Activations and softmax
-from .ops.activation import relu, relu_, sigmoid, sigmoid_, softplus
+from .ops.activation import celu, relu, relu_, selu, sigmoid, sigmoid_, softplus
+from .ops.piecewise import hardshrink, prelu, rrelu, threshold
+from .nn._activations import celu_, rrelu_, selu_, threshold_
 from .ops.softmax import log_softmax, softmax
+
+# Distances and normalization of nn's layers (torch.* names of theirs)
+from .ops.distance import cosine_similarity, pairwise_distance, pdist
+from .ops.linear import bilinear
+from .ops.normalization import norm_except_dim, rms_norm
 
 # Comparisons, logic and bitwise ops
 from .ops.comparison import (
