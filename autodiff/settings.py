@@ -43,7 +43,7 @@ def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None
         raise TypeError(f"_set_deterministic_algorithms(): argument 'warn_only' must be bool, "
                         f"not {type(warn_only).__name__}")
     _deterministic.enabled = mode
-    _deterministic.warn_only = mode and warn_only
+    _deterministic.warn_only = warn_only  # kept when off, as PyTorch's flag is
     backends.set_deterministic(mode)
 
 
@@ -68,7 +68,7 @@ def set_deterministic_debug_mode(debug_mode: str | int) -> None:
                                f"{debug_mode}")
         level = debug_mode
     else:
-        raise TypeError(f"debug_mode must be str or int, but got {type(debug_mode).__name__}")
+        raise TypeError(f"debug_mode must be str or int, but got {type(debug_mode)}")
     use_deterministic_algorithms(level > 0, warn_only=level == 1)
 
 
