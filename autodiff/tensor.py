@@ -1157,6 +1157,7 @@ class Tensor:
         return _indexing.narrow_copy(self, dim, start, length)
 
     def gather(self, dim: int, index: Tensor) -> Tensor:
+        _checks.require_tensor("gather", "index", 2, index)
         return _scatter.gather(self, dim, index)
 
     def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
@@ -1175,12 +1176,17 @@ class Tensor:
         return _inplace.call_(self, _scatter.scatter_add, dim, index, src)
 
     def index_select(self, dim: int, index: Tensor) -> Tensor:
+        _checks.require_tensor("index_select", "index", 2, index)
         return _scatter.index_select(self, dim, index)
 
     def index_add(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        _checks.require_tensor("index_add", "index", 2, index)
+        _checks.require_tensor("index_add", "source", 3, source)
         return _scatter.index_add(self, dim, index, source, alpha=alpha)
 
     def index_add_(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        _checks.require_tensor("index_add_", "index", 2, index)
+        _checks.require_tensor("index_add_", "source", 3, source)
         return _inplace.call_(self, _scatter.index_add, dim, index, source, alpha=alpha)
 
     def index_copy(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
@@ -1244,6 +1250,7 @@ class Tensor:
         return _flat_indexing.masked_scatter_(self, mask, source)
 
     def take(self, index: Tensor) -> Tensor:
+        _checks.require_tensor("take", "index", 1, index)
         return _flat_indexing.take(self, index)
 
     def put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
@@ -1647,6 +1654,7 @@ _new = object.__new__
 from . import autograd  # noqa: E402
 from . import creation as _creation  # noqa: E402
 from . import legacy as _legacy  # noqa: E402
+from .ops import _checks  # noqa: E402
 from .ops import activation as _activation  # noqa: E402
 from .ops import arithmetic as _arithmetic  # noqa: E402
 from .ops import comparison as _comparison  # noqa: E402

@@ -39,6 +39,15 @@ def require_tensors(function: str, *arguments: tuple[str, Any]) -> None:
                             f"Tensor, not {type(value).__name__}")
 
 
+def require_tensor(function: str, name: str, position: int, value: Any) -> None:
+    """One Tensor argument, at its position in the call as written: a Tensor method's
+    positions skip `self`, so `x.gather(0, [1])` and `torch.gather(x, 0, [1])` name the index
+    at positions 2 and 3, as PyTorch's parser does."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{function}(): argument '{name}' (position {position}) must be Tensor, "
+                        f"not {type(value).__name__}")
+
+
 def require_floating(kernel: str, backend: Any, array: Any) -> None:
     if not backend.is_floating(array.dtype):
         raise not_implemented_for(kernel, backend, array)

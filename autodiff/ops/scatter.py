@@ -16,7 +16,7 @@ from .. import dtypes
 from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
-from ._checks import invalid_arguments, require_tensors, same_device
+from ._checks import invalid_arguments, require_tensor, require_tensors, same_device
 from ._out import EXACT, same, takes_out
 from ._promotion import check_broadcast, checked_number
 from .indexing import (
@@ -129,6 +129,7 @@ class Gather(Function):
 
 @takes_out(EXACT)
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    require_tensor("gather", "index", 3, index)
     dim = _wrap_dim(dim, input._data.ndim)
     return Gather.apply(input, dim=dim, index=_check_index("gather", input, dim, index))
 
@@ -278,6 +279,7 @@ class IndexSelect(Function):
 
 @takes_out(same("index_select(): self and result must have the same scalar type"))
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    require_tensor("index_select", "index", 3, index)
     dim = _wrap_dim(dim, input._data.ndim)
     return IndexSelect.apply(input, dim=dim, index=_vector_index("index_select", input, dim, index))
 
@@ -315,6 +317,8 @@ class IndexAdd(Function):
 @takes_out(EXACT)
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
               alpha: Any = 1) -> Tensor:
+    require_tensor("index_add", "index", 3, index)
+    require_tensor("index_add", "source", 4, source)
     dim = _wrap_dim(dim, input._data.ndim)
     if index.ndim > 1:
         raise IndexError("index_add_(): Index is supposed to be a vector")

@@ -68,3 +68,37 @@ def test_gradient_through_a_range_index(device: str) -> None:
     x = autodiff.arange(5.0, device=device, requires_grad=True)
     x[range(1, 4, 2)].sum().backward()
     assert x.grad.tolist() == [0.0, 1.0, 0.0, 1.0, 0.0]
+
+
+# Where PyTorch takes only an index tensor, a list is refused by its argument parser, naming
+# the position as the call was written (a method's positions skip self).
+REFUSED: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "Tensor.take": (lambda t: t.ones(2).take([0]), "take(): argument 'index' (position 1)"),
+    "torch.take": (lambda t: t.take(t.ones(2), [0]), "take(): argument 'index' (position 2)"),
+    "Tensor.gather": (lambda t: t.ones(2).gather(0, [0]),
+                      "gather(): argument 'index' (position 2)"),
+    "torch.gather": (lambda t: t.gather(t.ones(2), 0, [0]),
+                     "gather(): argument 'index' (position 3)"),
+    "Tensor.index_select": (lambda t: t.ones(2).index_select(0, [0]),
+                            "index_select(): argument 'index' (position 2)"),
+    "torch.index_select": (lambda t: t.index_select(t.ones(2), 0, [0]),
+                           "index_select(): argument 'index' (position 3)"),
+    "Tensor.index_add": (lambda t: t.ones(2).index_add(0, [0], t.ones(1)),
+                         "index_add(): argument 'index' (position 2)"),
+    "torch.index_add": (lambda t: t.index_add(t.ones(2), 0, [0], t.ones(1)),
+                        "index_add(): argument 'index' (position 3)"),
+    "index_add source": (lambda t: t.ones(2).index_add(0, t.tensor([0]), [1.0]),
+                         "index_add(): argument 'source' (position 3)"),
+    "Tensor.index_add_": (lambda t: t.ones(2).index_add_(0, [0], t.ones(1)),
+                          "index_add_(): argument 'index' (position 2)"),
+}
+
+
+@pytest.mark.parametrize(("label", "call", "start"),
+                         [(label, *case) for label, case in REFUSED.items()], ids=list(REFUSED))
+def test_index_tensor_arguments_refuse_lists(label: str, call: Callable[[Any], Any],
+                                             start: str) -> None:
+    expected = ("TypeError", f"{start} must be Tensor, not list")
+    assert _outcome(autodiff, lambda t, device: call(t), "cpu") == expected
+    torch = pytest.importorskip("torch")
+    assert _outcome(torch, lambda t, device: call(t), "cpu") == expected
