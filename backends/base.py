@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from .device import Device
 from .kernels import KERNELS, Composite, Kernel, Kernels
 from .primitives import PRIMITIVES, Primitives
+from .special import SpecialFunctions, host_function, on_host
 
 Array = Any
 Shape = tuple[int, ...]
@@ -46,7 +47,7 @@ class RandomGenerator(Protocol):
     def set_state(self, state: bytes) -> None: ...
 
 
-class Backend(Primitives, Kernels):
+class Backend(Primitives, Kernels, SpecialFunctions):
     """One object per device; methods are the array primitives of the tape."""
 
     name = "generic"
@@ -240,6 +241,17 @@ class Backend(Primitives, Kernels):
 
     def synchronize(self) -> None:
         """Wait for queued work; a no-op for synchronous backends."""
+
+    # ------------------------------------------------------------------------- special functions
+    def bind_special(self, name: str, library: str) -> Callable[..., Any]:
+        """The callable behind a function of `special.SpecialFunctions` on this backend: the
+        namespace's own where it has one (a NumPy function), else NumPy's or SciPy's on the
+        host, the result moved back to this device."""
+        if library == "numpy":
+            function = getattr(self.xp, name, None)
+            if function is not None:
+                return function  # type: ignore[no-any-return]
+        return on_host(self, host_function(name, library))
 
     # ----------------------------------------------------------------------------- fused kernels
     # True where `bind_kernel` makes one launch of each elementwise kernel (composites use

@@ -298,6 +298,19 @@ class CupyBackend(Backend):
         with self._cuda_device:
             return int(cupy.get_default_memory_pool().used_bytes())
 
+    # ------------------------------------------------------------------------- special functions
+    def bind_special(self, name: str, library: str) -> Callable[..., Any]:
+        """CuPy's function, or cupyx.scipy.special's; what CuPy lacks runs on the host."""
+        if library == "numpy":
+            function = getattr(cupy, name, None)
+        else:
+            import cupyx.scipy.special
+
+            function = getattr(cupyx.scipy.special, name, None)
+        if function is not None:
+            return function  # type: ignore[no-any-return]
+        return super().bind_special(name, library)
+
     # ----------------------------------------------------------------------------- fused kernels
     compiles_kernels = True
 

@@ -13,6 +13,7 @@ from .decompositions import translate_errors
 from .device import Device
 from .host_random import HostGenerator
 from .kernels import Kernels
+from .special import host_function
 
 # The ufunc reductions the backend calls (typed Any: NumPy's stubs overload them on a literal
 # keepdims, and ours is a plain bool).
@@ -143,6 +144,10 @@ class NumpyBackend(Backend):
     def _float_dtype(self, dtype: str) -> Any:
         # NumPy's generator draws float32 and float64 only; float16 is drawn as float32 and cast.
         return np.float32 if dtype in ("float16", "float32") else np.float64
+
+    def bind_special(self, name: str, library: str) -> Any:
+        # NumPy's and SciPy's functions take and return NumPy arrays as they are.
+        return host_function(name, library)
 
     def einsum(self, subscripts: str, *operands: Array) -> Array:
         # Without `optimize`, einsum loops in C even where BLAS would do the product; planning

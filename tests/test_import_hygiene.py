@@ -9,7 +9,7 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-BANNED = {"numpy", "cupy", "cupyx"}
+BANNED = {"numpy", "cupy", "cupyx", "scipy"}
 
 
 def _imports(path: pathlib.Path) -> set[str]:
