@@ -14,7 +14,19 @@ from .tensor import Tensor
 # The rest is grouped by family, as torch's namespace is documented, not sorted by module.
 
 # Namespaces (torch.autograd, torch.nn, torch.linalg, ...)
-from . import autograd, cuda, distributed, linalg, nn, optim, random, return_types, utils, viz
+from . import (
+    autograd,
+    cuda,
+    distributed,
+    linalg,
+    nn,
+    optim,
+    random,
+    return_types,
+    special,
+    utils,
+    viz,
+)
 
 # Devices and dtypes
 from backends import Device as device
@@ -107,36 +119,70 @@ from .ops.arithmetic import (
     sub,
     true_divide,
 )
+from .ops.arithmetic import mul as multiply
+from .ops.arithmetic import sub as subtract
 from .ops.division import floor_divide, remainder
+from .ops.floating import (
+    copysign,
+    float_power,
+    fmod,
+    frexp,
+    heaviside,
+    hypot,
+    ldexp,
+    nan_to_num,
+    nextafter,
+    signbit,
+)
+from .ops.integer import bitwise_left_shift, bitwise_right_shift, gcd, lcm
+from .ops.logarithmic import logaddexp, logaddexp2, logit, xlogy
+
+# Special functions torch exposes at the top level
+from .ops.bessel import i0
+from .ops.error_function import erfc, erfinv
+from .ops.gamma import digamma, igamma, igammac, lgamma, mvlgamma, polygamma
 
 # Unary math
 from .ops.unary import (
     abs,
     absolute,
     acos,
+    acosh,
     arccos,
+    arccosh,
     arcsin,
+    arcsinh,
     arctan,
     arctan2,
+    arctanh,
     asin,
+    asinh,
     atan,
     atan2,
+    atanh,
     ceil,
     cos,
     cosh,
+    deg2rad,
     erf,
     exp,
+    exp2,
     expm1,
     fix,
     floor,
+    frac,
     log,
     log1p,
     log2,
     log10,
+    positive,
+    rad2deg,
     round,
     rsqrt,
+    sgn,
     sign,
     sin,
+    sinc,
     sinh,
     sqrt,
     tan,
@@ -172,18 +218,37 @@ from .ops.comparison import (
     logical_not,
     logical_or,
     logical_xor,
+    isin,
+    isneginf,
+    isposinf,
+    isreal,
     lt,
     ne,
     not_equal,
 )
 
 # Selection: where, maximum/minimum, clamp, lerp
-from .ops.selection import clamp, clamp_max, clamp_min, clip, lerp, maximum, minimum, where
+from .ops.selection import (
+    clamp,
+    clamp_max,
+    clamp_min,
+    clip,
+    fmax,
+    fmin,
+    lerp,
+    maximum,
+    minimum,
+    where,
+)
 
 # Reductions
 from .ops.reduction import all, any, logsumexp, mean, norm, prod, std, sum, var
 from .ops.minmax import amax, amin, argmax, argmin, max, min
 from .ops.cumulative import cumprod, cumsum
+from .ops.statistics import corrcoef, cov, nanmean, nansum, std_mean, var_mean
+
+# Differences and integration
+from .ops.differences import cumulative_trapezoid, diff, gradient, trapezoid, trapz
 
 # Shape, views and copies
 from .ops.shape import (
@@ -220,6 +285,9 @@ from .ops.diagonal import diagonal, trace, tril, triu
 
 # Linear algebra
 from .ops.matmul import bmm, dot, ger, matmul, mm, mv, outer
+from .ops.products import addbmm, addmm, addmv, addr, baddbmm, chain_matmul, cross, kron
+from .ops.distance import cdist, dist, pdist
+from .ops.norm import renorm
 from .ops.einsum import einsum, inner, tensordot
 from .ops.decompositions import det, inverse, slogdet
 

@@ -44,7 +44,16 @@ def _values_indices(name: str) -> type[_ReturnType]:
     return type(name, (_ReturnType,), namespace)
 
 
+def _named(name: str, fields: tuple[str, ...]) -> type[_ReturnType]:
+    namespace: dict[str, Any] = {"__slots__": (), "_fields": fields, "__module__": __name__}
+    for index, field in enumerate(fields):
+        namespace[field] = property(lambda self, index=index: self[index])
+    return type(name, (_ReturnType,), namespace)
+
+
+frexp = _named("frexp", ("mantissa", "exponent"))
+
 max = _values_indices("max")
 min = _values_indices("min")
 
-__all__ = ["max", "min"]
+__all__ = ["frexp", "max", "min"]
