@@ -194,6 +194,21 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         out = self.log(self.sum(self.exp(array - peak), axis=axis, keepdims=True)) + peak
         return out if keepdims else self.squeeze(out, axis=axis)
 
+    # ----------------------------------------------------------------------------- sets
+    def isin(self, elements: Array, test_elements: Array, invert: bool = False) -> Array:
+        """Whether each element is one of `test_elements` (1-D, of the same dtype). The array
+        API's isin takes integers only: a binary search in the sorted test elements."""
+        xp = self.xp
+        count = test_elements.shape[0]
+        if count == 0:
+            found = xp.zeros(elements.shape, dtype=self.bool_dtype, device=self.native_device)
+        else:
+            ordered = xp.sort(test_elements)
+            flat = xp.reshape(elements, (-1,))
+            position = xp.clip(xp.searchsorted(ordered, flat), 0, count - 1)
+            found = xp.reshape(xp.take(ordered, position) == flat, elements.shape)
+        return xp.logical_not(found) if invert else found
+
     # ----------------------------------------------------------------------------- indexing
     def getitem(self, array: Array, key: Any) -> Array:
         return array[key]

@@ -298,6 +298,9 @@ class CupyBackend(Backend):
         with self._cuda_device:
             return int(cupy.get_default_memory_pool().used_bytes())
 
+    def isin(self, elements: Array, test_elements: Array, invert: bool = False) -> Array:
+        return cupy.isin(elements, test_elements, invert=invert)
+
     # ------------------------------------------------------------------------- special functions
     def bind_special(self, name: str, library: str) -> Callable[..., Any]:
         """CuPy's function, or cupyx.scipy.special's; what CuPy lacks runs on the host."""

@@ -149,6 +149,9 @@ class NumpyBackend(Backend):
         # NumPy's and SciPy's functions take and return NumPy arrays as they are.
         return host_function(name, library)
 
+    def isin(self, elements: Array, test_elements: Array, invert: bool = False) -> Array:
+        return np.isin(elements, test_elements, invert=invert)
+
     def einsum(self, subscripts: str, *operands: Array) -> Array:
         # Without `optimize`, einsum loops in C even where BLAS would do the product; planning
         # costs microseconds, worth it for more than two operands or big ones.

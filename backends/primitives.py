@@ -154,7 +154,6 @@ class Primitives:
     sort: Function = from_namespace()
     argsort: Function = from_namespace()
     nonzero: Function = from_namespace()
-    isin: Function = from_namespace()
     # ------------------------------------------------------------------------- creation
     zeros_like: Function = from_namespace()
     ones_like: Function = from_namespace()

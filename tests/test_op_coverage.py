@@ -1,7 +1,7 @@
 """Every op a public namespace exports has an op-table entry.
 
 The families are read from `autodiff/ops/` itself: every function exported by `autodiff`,
-`autodiff.nn.functional` or `autodiff.linalg` whose home is a module of `autodiff/ops/` (or
+`autodiff.nn.functional`, `autodiff.linalg` or `autodiff.special` whose home is a module of `autodiff/ops/` (or
 nn.functional's own wrappers) is an op, so a new module or a new export is checked the day it
 lands. An export is covered by an entry named after it, or after the name it is defined under,
 with its namespace's prefix ("F.", "linalg.": `F.relu` is not `autodiff.relu`); entries may
@@ -25,6 +25,7 @@ import autodiff
 import autodiff.linalg
 import autodiff.nn.functional as F
 import autodiff.ops
+import autodiff.special
 from tests.op_db import OP_DB
 
 OPS_MODULES = {
@@ -35,7 +36,7 @@ OPS_MODULES = {
 # softmax dims, activations with `inplace=`).
 OP_MODULES = set(OPS_MODULES) | {"autodiff.nn.functional", "autodiff.nn._activations"}
 NAMESPACES: tuple[tuple[str, ModuleType], ...] = (
-    ("", autodiff), ("F.", F), ("linalg.", autodiff.linalg),
+    ("", autodiff), ("F.", F), ("linalg.", autodiff.linalg), ("special.", autodiff.special),
 )
 
 # Exports of op modules that the op table cannot hold, and why.

@@ -196,6 +196,9 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
     for value in (elements, test_elements):
         array = value._data if isinstance(value, Tensor) else value
         arrays.append(array)
+    for array in arrays:
+        if type(array) is bool or (hasattr(array, "dtype") and backend.is_bool(array.dtype)):
+            raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     a, b = promote(backend, arrays[0], arrays[1], elementwise=False)
     kind = backend.dtype_name(a) if hasattr(a, "dtype") else backend.dtype_name(b)
     a, b = (x if hasattr(x, "dtype") else backend.asarray(x, dtype=kind) for x in (a, b))

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from ..tensor import Tensor
-from .unary import SpecialOfInput, SpecialOfOutput, exp
+from .unary import SpecialOfInput, SpecialOfOutput, exp, special_values
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _HALF_SQRT_PI = 0.5 * math.sqrt(math.pi)
@@ -38,6 +38,15 @@ def erfc(input: Tensor) -> Tensor:
 class Erfinv(SpecialOfOutput):
     node_name = "ErfinvBackward0"
     kernel = "erfinv"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        backend = ctx.backend
+        out = special_values(ctx, a)
+        out = backend.where(backend.equal(out, 0), backend.astype(a, backend.dtype_name(out)),
+                            out)  # erfinv(-0) is -0, as in PyTorch
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:

@@ -555,8 +555,9 @@ def rad2deg(input: Tensor) -> Tensor:
     return Rad2Deg.apply(input)
 
 
-class Sinc(UnaryOfInput):
-    """The normalised sinc, sin(pi x) / (pi x), 1 at 0."""
+class Sinc(SpecialOfInput):
+    """The normalised sinc, sin(pi x) / (pi x), 1 at 0 (float16 computed in float32, as in
+    PyTorch, so that sinc(1) is 0 there too)."""
 
     node_name = "SincBackward0"
     kernel = "sinc"

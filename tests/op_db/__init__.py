@@ -15,11 +15,14 @@ from .info import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
 from .inplace import INPLACE
 from .linalg import LINALG
 from .loss import LOSS
+from .math import MATH
 from .reduction import REDUCTION
 from .shape import SHAPE
+from .special import SPECIAL
 
 OP_DB: list[OpInfo] = [
-    *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
+    *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS, *MATH,
+    *SPECIAL,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]
