@@ -166,13 +166,22 @@ def test_special_functions_keep_results_on_their_device() -> None:
 DTYPES = ["bool", "uint8", "int32", "int64", "float16", "float32", "float64"]
 
 # name -> function of (library, x) for every input dtype
+def _top(name: str) -> Callable[..., Any]:
+    """`library.<name>(*args)`."""
+    return lambda L, *args: getattr(L, name)(*args)
+
+
+def _special(name: str) -> Callable[..., Any]:
+    """`library.special.<name>(*args)`."""
+    return lambda L, *args: getattr(L.special, name)(*args)
+
+
 UNARY: dict[str, Callable[..., Any]] = {
-    **{name: (lambda name: lambda L, x: getattr(L, name)(x))(name) for name in (
+    **{name: _top(name) for name in (
         "acosh", "asinh", "atanh", "deg2rad", "rad2deg", "sgn", "exp2", "frac", "sinc",
         "erfc", "erfinv", "lgamma", "digamma", "i0", "logit", "signbit", "isneginf",
         "isposinf", "isreal", "nan_to_num", "positive", "nansum")},
-    **{f"special.{name}": (lambda name: lambda L, x: getattr(L.special, name)(x))(name)
-       for name in (
+    **{f"special.{name}": _special(name) for name in (
         "erfcx", "ndtr", "ndtri", "log_ndtr", "i0e", "i1", "i1e", "entr", "expit",
         "bessel_j0", "bessel_y1", "modified_bessel_k0", "scaled_modified_bessel_k1",
         "spherical_bessel_j0", "airy_ai", "round", "psi", "gammaln")},
@@ -186,11 +195,11 @@ UNARY: dict[str, Callable[..., Any]] = {
 }
 # name -> function of (library, x, y) for every pair of input dtypes
 BINARY: dict[str, Callable[..., Any]] = {
-    **{name: (lambda name: lambda L, x, y: getattr(L, name)(x, y))(name) for name in (
+    **{name: _top(name) for name in (
         "fmod", "copysign", "hypot", "logaddexp", "logaddexp2", "xlogy", "float_power",
         "ldexp", "nextafter", "fmax", "fmin", "heaviside", "gcd", "lcm", "bitwise_left_shift",
         "bitwise_right_shift", "igamma", "igammac", "dist", "isin")},
-    **{f"special.{name}": (lambda name: lambda L, x, y: getattr(L.special, name)(x, y))(name)
+    **{f"special.{name}": _special(name)
        for name in ("xlog1py", "zeta", "gammainc", "legendre_polynomial_p")},
     "kron": lambda L, x, y: L.kron(x, y),
     "lshift_operator": lambda L, x, y: x << y,
@@ -221,8 +230,7 @@ def _outcome(torch: Any, library: Any, call: Callable[..., Any], *args: Any) -> 
             out = call(library, *args)
         except Exception as error:
             return type(error).__name__, str(error)
-    values = out.detach().numpy() if library is not torch else out.detach().numpy()
-    return str(out.dtype).removeprefix("torch."), np.asarray(values, dtype=float)
+    return str(out.dtype).removeprefix("torch."), np.asarray(out.detach().numpy(), dtype=float)
 
 
 def _same(torch: Any, call: Callable[..., Any], values: list[list[float]],

@@ -1,10 +1,11 @@
 """Every op a public namespace exports has an op-table entry.
 
 The families are read from `autodiff/ops/` itself: every function exported by `autodiff`,
-`autodiff.nn.functional`, `autodiff.linalg` or `autodiff.special` whose home is a module of `autodiff/ops/` (or
-nn.functional's own wrappers) is an op, so a new module or a new export is checked the day it
-lands. An export is covered by an entry named after it, or after the name it is defined under,
-with its namespace's prefix ("F.", "linalg.": `F.relu` is not `autodiff.relu`); entries may
+`autodiff.nn.functional`, `autodiff.linalg` or `autodiff.special` whose home is a module of
+`autodiff/ops/` (or nn.functional's own wrappers) is an op, so a new module or a new export is
+checked the day it lands. An export is covered by an entry named after it, or after the name it
+is defined under, with its namespace's prefix ("F.", "linalg.", "special.": `F.relu` is not
+`autodiff.relu`); entries may
 add a variant as "_suffix" or "[...]" (`pow_scalar` covers `pow`, `einsum[ii]` covers
 `einsum`). A function of nn.functional or linalg whose bare name is not a different top-level
 op may also be covered by the bare name (`cross_entropy`, `det`).
