@@ -47,8 +47,12 @@ def _values_indices(name: str) -> type[_ReturnType]:
 def _named(name: str, fields: tuple[str, ...]) -> type[_ReturnType]:
     namespace: dict[str, Any] = {"__slots__": (), "_fields": fields, "__module__": __name__}
     for index, field in enumerate(fields):
-        namespace[field] = property(lambda self, index=index: self[index])
+        namespace[field] = property(_item(index))
     return type(name, (_ReturnType,), namespace)
+
+
+def _item(index: int) -> Any:
+    return lambda self: self[index]
 
 
 frexp = _named("frexp", ("mantissa", "exponent"))
