@@ -265,7 +265,7 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         if library == "numpy":
             function = getattr(self.xp, name, None)
             if function is not None:
-                return function  # type: ignore[no-any-return]
+                return function
         return on_host(self, host_function(name, library))
 
     # ----------------------------------------------------------------------------- fused kernels

@@ -311,7 +311,7 @@ class CupyBackend(Backend):
 
             function = getattr(cupyx.scipy.special, name, None)
         if function is not None:
-            return function  # type: ignore[no-any-return]
+            return function
         return super().bind_special(name, library)
 
     # ----------------------------------------------------------------------------- fused kernels

@@ -60,7 +60,7 @@ def scipy_special() -> Any:
 
 def host_function(name: str, library: str) -> Function:
     """The function as NumPy or SciPy has it (imported here, on first use)."""
-    return getattr(importlib.import_module(library), name)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(library), name)
 
 
 def on_host(backend: Any, function: Function) -> Function:

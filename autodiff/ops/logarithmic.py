@@ -142,10 +142,10 @@ def _apply_binary(tensors: type[Function], number_self: type[Function],
                   number_other: type[Function], input: Any, other: Any) -> Tensor:
     """Each of PyTorch's three overloads is a node of its own name."""
     if not isinstance(input, Tensor):
-        return number_self.apply(input, other)  # type: ignore[no-any-return]
+        return number_self.apply(input, other)
     if not isinstance(other, Tensor):
-        return number_other.apply(input, other)  # type: ignore[no-any-return]
-    return tensors.apply(input, other)  # type: ignore[no-any-return]
+        return number_other.apply(input, other)
+    return tensors.apply(input, other)
 
 
 # ----------------------------------------------------------------------------- entr, logit
