@@ -280,6 +280,12 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         return declared.bind(self)
 
     from .decompositions import cholesky, det, inv, slogdet, solve, svd  # type: ignore[misc]
+    from .distances import (  # type: ignore[misc]
+        euclidean_distances,
+        minkowski_distances,
+        pairwise_distances,
+        upper_pairs,
+    )
     from .einsum import einsum  # type: ignore[misc]
 
 

@@ -1,11 +1,14 @@
 """Distances: cdist (between the rows of two batches of matrices), pdist (between the rows of
 one matrix, each pair once) and dist (the p-norm of a difference).
 
-cdist follows PyTorch's two algorithms: for p = 2 and more than 25 rows on a side (or
-compute_mode='use_mm_for_euclid_dist') it expands |x - y|^2 = |x|^2 - 2 x.y + |y|^2 into one
-matrix product (fast, less accurate for near points; composed of ops, so its gradient is that
-of the composition, as in PyTorch); otherwise it takes the p-norm of every difference. Norm
-gradients at zero distance are 0, as in PyTorch.
+The distances come from the backend (`minkowski_distances`, `euclidean_distances`,
+`pairwise_distances`: SciPy's cdist/pdist on the CPU). cdist keeps PyTorch's two algorithms
+where they are visible: for p = 2 and more than 25 rows on a side (or
+compute_mode='use_mm_for_euclid_dist') PyTorch expands |x - y|^2 = |x|^2 - 2 x.y + |y|^2 into
+one matrix product, a composition whose last node is a view; here it is one node of that name,
+computed by the matrix product on other backends and exactly by SciPy on the CPU. Gradients at
+zero distance are 0 (PyTorch's composition gives NaN there). Unlike PyTorch's, these backwards
+are differentiable again.
 """
 
 from __future__ import annotations
@@ -17,10 +20,9 @@ from .. import dtypes
 from ..creation import zeros
 from ..function import Function
 from ..tensor import Tensor, _wrap
-from ._checks import same_device, scalar_type_name
+from ._checks import not_implemented_for, same_device, scalar_type_name
 from ._promotion import check_broadcast, promote
 from .arithmetic import _check_bool_subtraction
-from .joining import cat
 from .norm import LinalgVectorNorm, norm_backward
 from .selection import where
 from .unary import sign
@@ -28,25 +30,6 @@ from .unary import sign
 _INF = math.inf
 _MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
           "donot_use_mm_for_euclid_dist")
-
-
-def _p_norm(backend: Any, difference: Any, p: float, axis: int) -> Any:
-    """The p-norm of `difference` along `axis` (p = 0 counts the nonzero elements)."""
-    dtype = backend.dtype_name(difference)
-    if difference.shape[axis] == 0:
-        shape = tuple(size for index, size in enumerate(difference.shape)
-                      if index != axis % difference.ndim)
-        return backend.zeros(shape, dtype)
-    if p == 0:
-        return backend.sum(backend.astype(backend.not_equal(difference, 0), dtype), axis=axis)
-    magnitude = backend.abs(difference)
-    if p == 1:
-        return backend.sum(magnitude, axis=axis)
-    if p == 2:
-        return backend.sqrt(backend.sum(backend.multiply(difference, difference), axis=axis))
-    if p == _INF:
-        return backend.max(magnitude, axis=axis)
-    return backend.pow(backend.sum(backend.pow(magnitude, p), axis=axis), 1.0 / p)
 
 
 def _p_norm_weights(difference: Tensor, distance: Tensor, p: float) -> Tensor | None:
@@ -70,6 +53,17 @@ def _p_norm_weights(difference: Tensor, distance: Tensor, p: float) -> Tensor | 
 
 
 # ----------------------------------------------------------------------------- cdist
+def _euclidean_backward(grad: Tensor, x1: Tensor, x2: Tensor, out: Tensor,
+                        needs: tuple[bool, ...]) -> tuple[Tensor | None, Tensor | None]:
+    """The p = 2 gradients without the differences of every pair: with w = grad / distance (0
+    where the distance is 0), x1's is x1 * sum_j w - w @ x2, and x2's alike."""
+    at_zero = out == 0
+    weights = where(at_zero, 0.0, grad / where(at_zero, 1.0, out))
+    grad_1 = x1 * weights.sum(-1, keepdim=True) - weights @ x2 if needs[0] else None
+    grad_2 = x2 * weights.sum(-2).unsqueeze(-1) - weights.mT @ x1 if needs[1] else None
+    return grad_1, grad_2
+
+
 class Cdist(Function):
     """out[..., i, j] = ||x1[..., i, :] - x2[..., j, :]||_p."""
 
@@ -77,23 +71,42 @@ class Cdist(Function):
 
     @staticmethod
     def forward(ctx: Any, x1: Any, x2: Any, *, p: float) -> Any:
-        backend = ctx.backend
         ctx.p = p
-        difference = backend.subtract(backend.expand_dims(x1, -2), backend.expand_dims(x2, -3))
-        out = _p_norm(backend, difference, p, -1)
+        out = ctx.backend.minkowski_distances(x1, x2, p)
         ctx.save_for_backward(x1, x2, out)
         return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x1, x2, out = ctx.saved_tensors
-        needs_1, needs_2 = ctx.needs_input_grad
+        needs = ctx.needs_input_grad
+        if ctx.p == 2:
+            return _euclidean_backward(grad, x1, x2, out, needs)
         weights = _p_norm_weights(x1.unsqueeze(-2) - x2.unsqueeze(-3), out.unsqueeze(-1), ctx.p)
         if weights is None:
-            return (x1 * 0 if needs_1 else None), (x2 * 0 if needs_2 else None)
+            return (x1 * 0 if needs[0] else None), (x2 * 0 if needs[1] else None)
         weighted = grad.unsqueeze(-1) * weights
-        return ((weighted.sum(-2) if needs_1 else None),
-                (-weighted.sum(-3) if needs_2 else None))
+        return ((weighted.sum(-2) if needs[0] else None),
+                (-weighted.sum(-3) if needs[1] else None))
+
+
+class CdistByProduct(Function):
+    """cdist for p = 2 with many rows, PyTorch's matrix-product algorithm (a composition ending
+    in a view there, hence the node's name). The NumPy backend computes it exactly, in one pass
+    (SciPy's cdist); the gradient is that of the exact distance (0 between equal points)."""
+
+    node_name = "ViewBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x1: Any, x2: Any) -> Any:
+        out = ctx.backend.euclidean_distances(x1, x2)
+        ctx.save_for_backward(x1, x2, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x1, x2, out = ctx.saved_tensors
+        return _euclidean_backward(grad, x1, x2, out, ctx.needs_input_grad)
 
 
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
@@ -118,6 +131,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     if x1.dtype is not x2.dtype:
         raise RuntimeError(f"expected scalar type {scalar_type_name(x1)} but found "
                            f"{scalar_type_name(x2)}")
+    if x1.dtype is dtypes.float16:
+        raise not_implemented_for("cdist", x1._backend, x1._data, on_device=False)
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
     if a[:-2] != b[:-2]:
@@ -126,19 +141,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     use_mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or (
         compute_mode == _MODES[0] and (a[-2] > 25 or b[-2] > 25)))
     if use_mm and a[-1] and a[-2] and b[-2]:
-        return _euclidean_by_product(x1, x2)
+        return CdistByProduct.apply(x1, x2)
     return Cdist.apply(x1, x2, p=p)
-
-
-def _euclidean_by_product(x1: Tensor, x2: Tensor) -> Tensor:
-    """PyTorch's _euclidean_dist: one product of [-2 x1, |x1|^2, 1] and [x2, 1, |x2|^2],
-    clamped at 0 and square-rooted, then viewed as the output."""
-    x1_norm = (x1 * x1).sum(-1, keepdim=True)
-    x2_norm = (x2 * x2).sum(-1, keepdim=True)
-    x1_padded = cat([x1 * -2, x1_norm, x1_norm.detach() * 0 + 1], -1)
-    x2_padded = cat([x2, x2_norm.detach() * 0 + 1, x2_norm], -1)
-    out = (x1_padded @ x2_padded.mT).clamp_min(0).sqrt()
-    return out.view(out.shape)
 
 
 # ----------------------------------------------------------------------------- pdist
@@ -149,23 +153,16 @@ class Pdist(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, p: float) -> Any:
-        backend = ctx.backend
-        count = x.shape[0]
-        rows = backend.arange(0, count, 1, "int64")
-        above = backend.greater(backend.expand_dims(rows, 0), backend.expand_dims(rows, 1))
-        first, second = backend.nonzero(above)
-        ctx.pairs = (first, second)
         ctx.p = p
-        difference = backend.subtract(backend.take(x, first, axis=0),
-                                      backend.take(x, second, axis=0))
-        out = _p_norm(backend, difference, p, -1)
+        out = ctx.backend.pairwise_distances(x, p)
         ctx.save_for_backward(x, out)
         return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor | None:
         x, out = ctx.saved_tensors
-        first, second = (_wrap(index, ctx.backend) for index in ctx.pairs)
+        backend = ctx.backend
+        first, second = (_wrap(index, backend) for index in backend.upper_pairs(x.shape[0]))
         difference = x.index_select(0, first) - x.index_select(0, second)
         weights = _p_norm_weights(difference, out.unsqueeze(-1), ctx.p)
         if weights is None:
@@ -180,6 +177,8 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input._data.ndim}D")
     if not input.dtype.is_floating_point:
         raise RuntimeError("pdist only supports floating-point dtypes")
+    if input.dtype is dtypes.float16:
+        raise not_implemented_for("pdist", input._backend, input._data, on_device=False)
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
     return Pdist.apply(input, p=float(p))
