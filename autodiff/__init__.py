@@ -23,6 +23,7 @@ from . import (
     optim,
     random,
     return_types,
+    serialization,
     special,
     utils,
     viz,
@@ -56,10 +57,12 @@ from .dtypes import int64 as long
 from .creation import (
     arange,
     as_tensor,
+    asarray,
     empty,
     empty_like,
     eye,
     from_numpy,
+    frombuffer,
     full,
     full_like,
     is_tensor,
@@ -86,6 +89,7 @@ from .random import (
     seed,
     set_rng_state,
 )
+from .utils.dlpack import from_dlpack
 
 # Grad modes and anomaly detection
 from .grad_mode import (

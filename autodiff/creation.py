@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
-from backends import get_backend
+from backends import get_backend, interop
+from backends.dlpack import is_capsule
 
 from . import dtypes
 from .generator import draw
@@ -83,15 +85,110 @@ def _unwrap_nested(data: Any) -> Any:
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    if isinstance(data, Tensor) and dtype is None and device is None:
-        return data
+    """`data` as a tensor, sharing memory where it can: a Tensor is returned itself (or
+    converted with `to`, recording the conversion), a NumPy array or DLPack producer is wrapped
+    without a copy unless `dtype`/`device` ask for another; anything else is copied."""
+    if isinstance(data, Tensor):
+        return _converted(data, dtype, device)
+    if interop.is_numpy_array(data):
+        return _converted(from_numpy(data), dtype, device)
+    if hasattr(data, "__dlpack__"):
+        from .utils.dlpack import from_dlpack  # utils imports this module
+
+        return _converted(from_dlpack(data), dtype, device)
     return tensor(data, dtype=dtype, device=device)
 
 
-def from_numpy(array: Any) -> Tensor:
-    """A CPU tensor sharing memory with a NumPy array."""
+def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
+            requires_grad: bool | None = None) -> Tensor:
+    """`torch.asarray`: `obj` (a tensor, NumPy array or scalar, DLPack capsule or producer,
+    buffer, scalar or sequence) as a tensor, sharing its memory unless `dtype`/`device` differ
+    or `copy=True`; `copy=False` refuses to copy. requires_grad=None keeps a tensor's (and its
+    history); when the result is `obj` itself, requires_grad=True/False sets obj's flag, as in
+    PyTorch."""
+    if isinstance(obj, Tensor):
+        result = obj
+    elif interop.is_numpy_array(obj):
+        result = from_numpy(obj)
+    elif interop.is_numpy_scalar(obj):
+        if copy is False:
+            raise RuntimeError("can't alias NumPy scalars. Either remove copy=False or transform "
+                               "it in a ndarray. ")
+        cpu = get_backend("cpu")
+        result = _wrap(cpu.from_numpy(interop.scalar_array(obj)), cpu)
+        copy = None  # already a copy
+    elif is_capsule(obj) or hasattr(obj, "__dlpack__"):
+        from .utils.dlpack import from_dlpack  # utils imports this module
+
+        result = from_dlpack(obj)
+    elif interop.is_buffer(obj):
+        result = frombuffer(obj, dtype=dtypes.get_default_dtype() if dtype is None else dtype)
+    else:
+        if copy is False:
+            raise ValueError("can't alias arbitrary sequence into a tensor.")
+        return tensor(obj, dtype=dtype, device=device, requires_grad=bool(requires_grad))
+    kind = result.dtype if dtype is None else dtypes.to_dtype(dtype)
+    backend = result._backend if device is None else get_backend(_full_device(device))
+    if kind is not result.dtype or backend is not result._backend:
+        if copy is False:
+            if kind is not result.dtype:
+                raise ValueError(
+                    f"can't alias tensor with dtype '{dtypes.SCALAR_TYPE_NAMES[result.dtype.name]}'"
+                    f" into dtype '{dtypes.SCALAR_TYPE_NAMES[kind.name]}'.")
+            raise ValueError(f"can't alias tensor from device '{result.device}' to "
+                             f"'{backend.device}'.")
+        result = result.to(backend.device, kind)
+    elif copy:
+        result = result.clone()
+    if not isinstance(obj, Tensor):
+        if requires_grad:
+            result._set_requires_grad(True, "Only Tensors of floating point and complex dtype "
+                                            "can require gradients")
+        return result
+    if requires_grad is None:
+        if obj.requires_grad:
+            warnings.warn(
+                "torch.asarray: unspecified requires_grad now defaults to obj.requires_grad "
+                "instead of False. Pass requires_grad=False explicitly to get the old behavior "
+                "and silence this warning.", UserWarning, stacklevel=2)
+    elif requires_grad and not result.requires_grad:
+        result._set_requires_grad(True, "Only Tensors of floating point and complex dtype can "
+                                        "require gradients")
+    elif not requires_grad and result.requires_grad:
+        result = result.requires_grad_(False) if result.is_leaf else result.detach()
+    return result
+
+
+def _converted(data: Tensor, dtype: Any, device: Any) -> Tensor:
+    """`data` itself, or converted to `dtype`/`device` (recorded, like `to`)."""
+    kind = data.dtype if dtype is None else dtypes.to_dtype(dtype)
+    backend = data._backend if device is None else get_backend(_full_device(device))
+    if kind is data.dtype and backend is data._backend:
+        return data
+    return data.to(backend.device, kind)
+
+
+def _full_device(device: Any) -> Any:
+    """A device with its index ("cuda" is the current CUDA device, as `to` resolves it)."""
+    return get_backend(device).device
+
+
+def from_numpy(ndarray: Any) -> Tensor:
+    """A CPU tensor over a NumPy array's memory (no copy), with torch.from_numpy's checks: a
+    dtype autodiff has, no negative strides, native byte order."""
     backend = get_backend("cpu")
-    return _wrap(backend.from_numpy(array), backend)
+    return _wrap(backend.from_numpy(interop.shareable_array(ndarray)), backend)
+
+
+def frombuffer(buffer: Any, *, dtype: Any = None, count: int = -1, offset: int = 0,
+               requires_grad: bool = False) -> Tensor:
+    """A 1-D CPU tensor over an object's buffer (bytes, bytearray, memoryview, array.array...),
+    `count` elements of `dtype` from byte `offset`, without copying."""
+    if dtype is None:
+        raise TypeError('frombuffer() missing 1 required positional arguments: "dtype"')
+    backend = get_backend("cpu")
+    array = interop.buffer_array(buffer, dtypes.to_dtype(dtype).name, count, offset)
+    return _finish(array, backend, requires_grad)
 
 
 def _factory(kernel: str, size: tuple[Any, ...], dtype: Any, device: Any,

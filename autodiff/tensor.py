@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from backends import Backend, Device, get_backend
+from backends.interop import array_protocol
 
 from . import _printing, dtypes
 from .dtypes import Size
@@ -1206,16 +1207,20 @@ class Tensor:
         return self._backend.to_numpy(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        # NumPy's protocol: copy=True asks for a copy, copy=False refuses to make one.
-        array = self.numpy()
-        if dtype is not None:
-            converted = array.astype(dtype, copy=False)
-            if converted is not array:
-                if copy is False:
-                    raise ValueError(
-                        "Unable to avoid copy while creating an array as requested.")
-                return converted
-        return array.copy() if copy else array
+        """NumPy's array protocol: the tensor's memory (CPU), copied only when asked or needed."""
+        return array_protocol(self.numpy(), dtype, copy)
+
+    def __dlpack__(self, *, stream: Any = -1, max_version: Any = None, dl_device: Any = None,
+                   copy: Any = None) -> Any:
+        """A DLPack capsule sharing this tensor's memory (see `autodiff.utils.dlpack`)."""
+        from .utils import dlpack
+
+        return dlpack.export(self, stream, max_version, dl_device, copy)
+
+    def __dlpack_device__(self) -> tuple[Any, int]:
+        from .utils import dlpack
+
+        return dlpack.device_of(self)
 
     def __len__(self) -> int:
         if self._data.ndim == 0:

@@ -268,6 +268,33 @@ class Backend(Primitives, Kernels, SpecialFunctions):
                 return function
         return on_host(self, host_function(name, library))
 
+    # ----------------------------------------------------------------------------- interop
+    def from_dlpack(self, obj: Any, copy: bool | None = None) -> Array:
+        """An array of this device over the memory of `obj` (a `__dlpack__` producer whose memory
+        is on this device); `copy=True` copies, `copy=False` refuses to."""
+        kwargs = {} if copy is None else {"copy": copy}
+        return self.xp.from_dlpack(obj, device=self.native_device, **kwargs)
+
+    def to_dlpack(self, array: Array, **kwargs: Any) -> Any:
+        """`array.__dlpack__(**kwargs)`: a capsule sharing the array's memory."""
+        return array.__dlpack__(**kwargs)
+
+    def dlpack_device(self, array: Array) -> tuple[int, int]:
+        code, index = array.__dlpack_device__()
+        return int(code), int(index)
+
+    def as_strided(self, storage: Array, shape: Shape, strides: Shape, offset: int) -> Array:
+        """The elements of the 1-D `storage` at `offset + sum(i * stride)`, as an array of
+        `shape` (a view where the library has strided views; the caller checks the bounds).
+
+        The array API has no strided views, so this default gathers (a copy)."""
+        xp = self.xp
+        index = xp.full((), offset, dtype=xp.int64, device=self.native_device)
+        for size, stride in zip(shape, strides):
+            step = xp.arange(size, dtype=xp.int64, device=self.native_device) * stride
+            index = index[..., None] + step
+        return xp.reshape(xp.take(storage, xp.reshape(index, (-1,))), shape)
+
     # ----------------------------------------------------------------------------- fused kernels
     # True where `bind_kernel` makes one launch of each elementwise kernel (composites use
     # this to pick the form that suits a compiler).
@@ -279,7 +306,7 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         Python over `xp`."""
         return declared.bind(self)
 
-    from .decompositions import cholesky, det, inv, slogdet, solve, svd  # type: ignore[misc]
+    from .decompositions import cholesky, det, inv, qr, slogdet, solve, svd  # type: ignore[misc]
     from .distances import (  # type: ignore[misc]
         euclidean_distances,
         minkowski_distances,

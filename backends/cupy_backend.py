@@ -287,6 +287,17 @@ class CupyBackend(Backend):
     def synchronize(self) -> None:
         self._cuda_device.synchronize()
 
+    def from_dlpack(self, obj: Any, copy: bool | None = None) -> Array:
+        # CuPy takes `__dlpack__` producers and bare capsules alike.
+        with self._cuda_device:
+            array = cupy.from_dlpack(obj)
+            return array.copy() if copy else array
+
+    def as_strided(self, storage: Array, shape: Shape, strides: Shape, offset: int) -> Array:
+        itemsize = storage.itemsize
+        return cupy.lib.stride_tricks.as_strided(
+            storage[offset:], shape, tuple(stride * itemsize for stride in strides))
+
     def empty_cache(self) -> None:
         """Give this device's cached, unused memory-pool blocks back to the driver."""
         with self._cuda_device:

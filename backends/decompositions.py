@@ -1,5 +1,5 @@
 """The matrix factorizations of the generic `Backend` and what is computed from them (inv, solve,
-det, slogdet, cholesky, svd), from the array API's `linalg` extension (`xp.linalg`). `Backend`
+det, slogdet, cholesky, svd, qr), from the array API's `linalg` extension (`xp.linalg`). `Backend`
 binds these functions as methods; NumPy's backend binds `numpy.linalg`'s own instead.
 
 A factorization that fails (a singular matrix, a matrix that is not positive-definite) raises
@@ -13,7 +13,8 @@ from typing import Any
 
 Array = Any
 
-__all__ = ["LinAlgError", "cholesky", "det", "inv", "slogdet", "solve", "svd", "translate_errors"]
+__all__ = ["LinAlgError", "cholesky", "det", "inv", "qr", "slogdet", "solve", "svd",
+           "translate_errors"]
 
 
 class LinAlgError(RuntimeError):
@@ -64,3 +65,10 @@ def svd(self: Any, a: Array) -> tuple[Array, Array, Array]:
     """u, s, vh with full_matrices=False."""
     u, s, vh = self.xp.linalg.svd(a, full_matrices=False)
     return u, s, vh
+
+
+def qr(self: Any, a: Array) -> tuple[Array, Array]:
+    """q, r of a = q r for a matrix or a batch (mode 'reduced': q is (..., m, k), r is
+    (..., k, n), k = min(m, n)); Householder, as LAPACK's geqrf."""
+    q, r = self.xp.linalg.qr(a, mode="reduced")
+    return q, r

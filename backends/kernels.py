@@ -264,11 +264,15 @@ class Kernels:
         out += grad
         return out
 
-    # ------------------------------------------------------------------------- Adam
+    # ------------------------------------------------------------------------- Adam family
+    # Adam, NAdam and RAdam share their first half (weight decay and the two moments,
+    # `decay_and_moments`); each ends in its own update of param. The composites work out the
+    # scalars on the host (`*_scalars`); each scalar then meets an array directly in the kernel,
+    # so it takes the arrays' precision, as in PyTorch.
     @composite
     def adam_update(backend: Any, param: Array, grad: Array, exp_avg: Array,
                     exp_avg_sq: Array, *, lr: float, beta1: float, beta2: float, eps: float,
-                    weight_decay: float, step: int, decoupled: bool) -> None:
+                    weight_decay: float, step: float, decoupled: bool) -> None:
         """One Adam step (AdamW's when `decoupled`), in place on param, exp_avg and exp_avg_sq.
 
         PyTorch's single-tensor Adam, operation for operation: `step` is the count after this
@@ -285,27 +289,100 @@ class Kernels:
                   weight_decay: Any, decay_factor: Any, *, l2: bool, decay: bool,
                   lerp_from_start: bool) -> None:
         """The elementwise Adam update, in place (no return value: one kernel, no output
-        array). Each scalar meets an array directly, so it takes the arrays' precision, as in
-        PyTorch."""
-        if decay:
-            param *= decay_factor  # AdamW: param.mul_(1 - lr * weight_decay)
-        if l2:
-            grad = grad + weight_decay * param  # grad.add(param, alpha=weight_decay)
-        # exp_avg.lerp_(grad, 1 - beta1)
-        if lerp_from_start:
-            exp_avg += lerp_weight * (grad - exp_avg)
-        else:  # grad - (grad - exp_avg) * (1 - weight), rounded the same way
-            exp_avg -= grad
-            exp_avg *= lerp_complement
-            exp_avg += grad
-        # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        exp_avg_sq *= beta2
-        exp_avg_sq += one_minus_beta2 * grad * grad
+        array)."""
+        decay_and_moments(param, grad, exp_avg, exp_avg_sq, lerp_weight, lerp_complement, beta2,
+                          one_minus_beta2, weight_decay, decay_factor, l2=l2, decay=decay,
+                          lerp_from_start=lerp_from_start)
         # denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
         denom = xp.sqrt(exp_avg_sq) / bias_correction2_sqrt
         denom += eps
         # param.addcdiv_(exp_avg, denom, value=-step_size): p + (-s m) / d, i.e. p - (s m) / d
         param -= step_size * exp_avg / denom
+
+    @composite
+    def nadam_update(backend: Any, param: Array, grad: Array, exp_avg: Array,
+                     exp_avg_sq: Array, *, lr: float, beta1: float, beta2: float, eps: float,
+                     weight_decay: float, step: float, decoupled: bool, mu: float,
+                     mu_next: float, mu_product: float) -> None:
+        """One NAdam step, in place on param, exp_avg and exp_avg_sq (PyTorch's single-tensor
+        NAdam; `mu_product` already includes this step's `mu`)."""
+        scalars, flags = nadam_scalars(lr=lr, beta1=beta1, beta2=beta2,
+                                       weight_decay=weight_decay, step=step,
+                                       decoupled=decoupled, mu=mu, mu_next=mu_next,
+                                       mu_product=mu_product)
+        backend.nadam_step(param, grad, exp_avg, exp_avg_sq, eps, *scalars, **flags)
+
+    @kernel(static=("l2", "decay", "lerp_from_start"))
+    def nadam_step(xp: Any, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array,
+                   eps: Any, lerp_weight: Any, lerp_complement: Any, beta2: Any,
+                   one_minus_beta2: Any, weight_decay: Any, decay_factor: Any,
+                   bias_correction2: Any, grad_value: Any, exp_avg_value: Any, *, l2: bool,
+                   decay: bool, lerp_from_start: bool) -> None:
+        """The elementwise NAdam update (Dozat, 2016), in place: the Nesterov step mixes this
+        step's gradient and the next step's momentum, each with its own coefficient."""
+        grad = decay_and_moments(param, grad, exp_avg, exp_avg_sq, lerp_weight,
+                                 lerp_complement, beta2, one_minus_beta2, weight_decay,
+                                 decay_factor, l2=l2, decay=decay,
+                                 lerp_from_start=lerp_from_start)
+        # denom = exp_avg_sq.div(bias_correction2).sqrt().add_(eps); out of place because a
+        # differentiable step runs this on Tensors, and sqrt saves its output.
+        denom = xp.sqrt(exp_avg_sq / bias_correction2) + eps
+        param += grad_value * grad / denom  # param.addcdiv_(grad, denom, value=grad_value)
+        param += exp_avg_value * exp_avg / denom  # param.addcdiv_(exp_avg, denom, value=...)
+
+    @composite
+    def radam_update(backend: Any, param: Array, grad: Array, exp_avg: Array,
+                     exp_avg_sq: Array, *, lr: float, beta1: float, beta2: float, eps: float,
+                     weight_decay: float, step: float, decoupled: bool) -> None:
+        """One RAdam step, in place on param, exp_avg and exp_avg_sq (PyTorch's single-tensor
+        RAdam)."""
+        scalars, flags = radam_scalars(lr=lr, beta1=beta1, beta2=beta2,
+                                       weight_decay=weight_decay, step=step,
+                                       decoupled=decoupled)
+        backend.radam_step(param, grad, exp_avg, exp_avg_sq, eps, *scalars, **flags)
+
+    @kernel(static=("l2", "decay", "lerp_from_start", "rectify"))
+    def radam_step(xp: Any, param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array,
+                   eps: Any, lerp_weight: Any, lerp_complement: Any, beta2: Any,
+                   one_minus_beta2: Any, weight_decay: Any, decay_factor: Any,
+                   bias_correction1: Any, lr: Any, bias_correction2_sqrt: Any, rect: Any, *,
+                   l2: bool, decay: bool, lerp_from_start: bool, rectify: bool) -> None:
+        """The elementwise RAdam update (Liu et al., 2020), in place: Adam's step scaled by the
+        rectification term, or plain bias-corrected momentum before the variance of the
+        adaptive rate is tractable."""
+        decay_and_moments(param, grad, exp_avg, exp_avg_sq, lerp_weight, lerp_complement, beta2,
+                          one_minus_beta2, weight_decay, decay_factor, l2=l2, decay=decay,
+                          lerp_from_start=lerp_from_start)
+        update = exp_avg / bias_correction1
+        update *= lr
+        if rectify:
+            # adaptive lr = bias_correction2 ** 0.5 / (exp_avg_sq.sqrt() + eps)
+            adaptive = xp.sqrt(exp_avg_sq) + eps
+            update *= bias_correction2_sqrt / adaptive
+            update *= rect
+        param -= update  # param.add_(update, alpha=-1)
+
+
+def decay_and_moments(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array,
+                      lerp_weight: Any, lerp_complement: Any, beta2: Any, one_minus_beta2: Any,
+                      weight_decay: Any, decay_factor: Any, *, l2: bool, decay: bool,
+                      lerp_from_start: bool) -> Array:
+    """Weight decay (decoupled: param.mul_(1 - lr * wd); L2: grad + wd * param), then
+    exp_avg.lerp_(grad, 1 - beta1) and exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2),
+    in place. Returns the gradient the update uses. Operators only: kernels trace it."""
+    if decay:
+        param *= decay_factor
+    if l2:
+        grad = grad + weight_decay * param  # grad.add(param, alpha=weight_decay)
+    if lerp_from_start:
+        exp_avg += lerp_weight * (grad - exp_avg)
+    else:  # grad - (grad - exp_avg) * (1 - weight), rounded the same way
+        exp_avg -= grad
+        exp_avg *= lerp_complement
+        exp_avg += grad
+    exp_avg_sq *= beta2
+    exp_avg_sq += one_minus_beta2 * grad * grad
+    return grad
 
 
 def sigmoid_absolute(xp: Any, x: Array) -> Array:
@@ -318,27 +395,64 @@ def sigmoid_absolute(xp: Any, x: Array) -> Array:
     return out
 
 
-def adam_scalars(*, lr: float, beta1: float, beta2: float, weight_decay: float, step: int,
-                 decoupled: bool) -> tuple[tuple[float, ...], dict[str, bool]]:
-    """adam_step's scalar arguments (after eps) and its flags, which pick the kernel variant.
+def moment_scalars(*, lr: float, beta1: float, beta2: float, weight_decay: float,
+                   decoupled: bool) -> tuple[tuple[float, ...], dict[str, bool]]:
+    """decay_and_moments' scalars, which open every Adam-family kernel's arguments after eps:
+    (lerp weight, its complement, beta2, 1 - beta2), and its flags.
 
     Every scalar-only expression is evaluated here, in double precision: inside a compiled
     kernel an expression of scalars alone may be given the smallest type that holds them.
     """
-    bias_correction1 = 1 - beta1 ** step
-    bias_correction2 = 1 - beta2 ** step
     lerp_weight = 1 - beta1
-    scalars = (
-        lerp_weight, 1 - lerp_weight, beta2, 1 - beta2, lr / bias_correction1,
-        math.sqrt(bias_correction2), weight_decay, 1 - lr * weight_decay,
-    )
     flags = {
         "l2": weight_decay != 0 and not decoupled,
         "decay": weight_decay != 0 and decoupled,
         # PyTorch's lerp computes from the nearer end: start + w (end - start) for |w| < 0.5.
         "lerp_from_start": abs(lerp_weight) < 0.5,
     }
-    return scalars, flags
+    return (lerp_weight, 1 - lerp_weight, beta2, 1 - beta2), flags
+
+
+def adam_scalars(*, lr: float, beta1: float, beta2: float, weight_decay: float, step: float,
+                 decoupled: bool) -> tuple[tuple[float, ...], dict[str, bool]]:
+    """adam_step's scalar arguments (after eps) and its flags, which pick the kernel variant."""
+    moments, flags = moment_scalars(lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay,
+                                    decoupled=decoupled)
+    bias_correction1 = 1 - beta1 ** step
+    bias_correction2 = 1 - beta2 ** step
+    return (*moments, lr / bias_correction1, math.sqrt(bias_correction2), weight_decay,
+            1 - lr * weight_decay), flags
+
+
+def nadam_scalars(*, lr: float, beta1: float, beta2: float, weight_decay: float, step: float,
+                  decoupled: bool, mu: float, mu_next: float, mu_product: float,
+                  ) -> tuple[tuple[float, ...], dict[str, bool]]:
+    """nadam_step's scalars (after eps) and flags. `mu_product` is the product of the momentum
+    coefficients up to this step's `mu` (the state, already multiplied)."""
+    moments, flags = moment_scalars(lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay,
+                                    decoupled=decoupled)
+    mu_product_next = mu_product * mu_next
+    grad_value = -lr * (1.0 - mu) / (1.0 - mu_product)
+    exp_avg_value = (-lr * mu_next) / (1.0 - mu_product_next)
+    return (*moments, weight_decay, 1 - lr * weight_decay, 1 - beta2 ** step, grad_value,
+            exp_avg_value), flags
+
+
+def radam_scalars(*, lr: float, beta1: float, beta2: float, weight_decay: float, step: float,
+                  decoupled: bool) -> tuple[tuple[float, ...], dict[str, bool]]:
+    """radam_step's scalars (after eps) and flags; `rectify` is False while the variance of
+    the adaptive rate is intractable (rho_t <= 5: a plain momentum step)."""
+    moments, flags = moment_scalars(lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay,
+                                    decoupled=decoupled)
+    bias_correction1 = 1 - beta1 ** step
+    bias_correction2 = 1 - beta2 ** step
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+    rectify = rho_t > 5.0
+    rect = (((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            ** 0.5 if rectify else 1.0)
+    return ((*moments, weight_decay, 1 - lr * weight_decay, bias_correction1, lr,
+             bias_correction2 ** 0.5, rect), {**flags, "rectify": rectify})
 
 
 _TWO_OVER_SQRT_PI = 1.1283791670955126

@@ -8,6 +8,7 @@ from typing import Any
 import array_api_compat.numpy as xp
 import numpy as np
 
+from . import dlpack, numpy_kernels
 from .base import Array, Backend, Shape
 from .decompositions import translate_errors
 from .device import Device
@@ -67,6 +68,32 @@ class NumpyBackend(Backend):
         # np.seterr(over="raise") would make sigmoid raise where PyTorch does not.
         with np.errstate(over="ignore"):
             return Kernels.sigmoid(xp, x)
+
+    # The optimizer kernels. NumPy cannot fuse: on large parameters the in-place versions write
+    # into a reused workspace instead of making a full-size temporary per expression
+    # (numpy_kernels.py); on small ones kernels.py's expressions make fewer calls, and their
+    # temporaries are cheap. Both without floating-point warnings: PyTorch gives inf and nan
+    # silently (0 / 0 with eps=0, say).
+    def adam_step(self, param: Array, *args: Any, **flags: bool) -> None:
+        with np.errstate(all="ignore"):
+            if param.size >= numpy_kernels.IN_PLACE_FROM:
+                numpy_kernels.adam_step(param, *args, **flags)
+            else:
+                Kernels.adam_step(xp, param, *args, **flags)
+
+    def nadam_step(self, param: Array, *args: Any, **flags: bool) -> None:
+        with np.errstate(all="ignore"):
+            if param.size >= numpy_kernels.IN_PLACE_FROM:
+                numpy_kernels.nadam_step(param, *args, **flags)
+            else:
+                Kernels.nadam_step(xp, param, *args, **flags)
+
+    def radam_step(self, param: Array, *args: Any, **flags: bool) -> None:
+        with np.errstate(all="ignore"):
+            if param.size >= numpy_kernels.IN_PLACE_FROM:
+                numpy_kernels.radam_step(param, *args, **flags)
+            else:
+                Kernels.radam_step(xp, param, *args, **flags)
 
     # Shape functions and reductions through NumPy's methods and ufunc reductions: np.reshape,
     # np.sum, np.mean, np.max... spend 0.5-3 us each in Python argument handling, more than the
@@ -217,6 +244,19 @@ class NumpyBackend(Backend):
     def is_exclusive(self, array: Array) -> bool:
         # A fresh result owns its buffer; views (reshape, broadcast_to, slices) have a base.
         return array.base is None and array.flags.writeable
+
+    def from_dlpack(self, obj: Any, copy: bool | None = None) -> Array:
+        if dlpack.is_capsule(obj):
+            array = dlpack.capsule_to_numpy(obj)
+            return array.copy() if copy else array
+        if copy is None:  # NumPy before 2.1 has no `copy` argument
+            return np.from_dlpack(obj)
+        return np.from_dlpack(obj, copy=copy)
+
+    def as_strided(self, storage: Array, shape: Shape, strides: Shape, offset: int) -> Array:
+        itemsize = storage.itemsize
+        return np.lib.stride_tricks.as_strided(
+            storage[offset:], shape, tuple(stride * itemsize for stride in strides))
 
 
 def _scipy_metric(p: float) -> tuple[str, dict[str, float]]:

@@ -152,6 +152,21 @@ class StrictBackend(Backend):
         return self.from_numpy(source.to_numpy(array))
 
 
+_ARRAY_TYPE = type(xp.empty((0,)))
+
+
+def is_strict_array(obj: Any) -> bool:
+    return isinstance(obj, _ARRAY_TYPE)
+
+
+def device_of(array: Array) -> Device:
+    """The strict device an array-api-strict array lives on."""
+    for index, native in _NATIVE_DEVICES.items():
+        if array.device == native:
+            return Device("strict", index)
+    raise BufferError(f"array-api-strict array on an unknown device {array.device!r}")
+
+
 def _numel(shape: Shape) -> int:
     total = 1
     for size in shape:

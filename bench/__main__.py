@@ -6,6 +6,7 @@
     python -m bench --device cuda                # CuPy is the limit; timings synchronise
     python -m bench --threads 1                  # one BLAS / PyTorch thread (busy machines)
     python -m bench --suite nn                   # digits MLP epoch + deep-MLP backward memory
+    python -m bench --suite optim                # Adam/AdamW/NAdam/RAdam step, 10M float32
 
 Each round times every engine once, back to back in a rotating order; the table shows each
 engine's median seconds per call and the median over rounds of its time divided by the limit's
@@ -17,11 +18,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import nn_bench, per_op, seed_graph
+from bench import nn_bench, optim_bench, per_op, seed_graph
 from bench._setup import DeviceUnavailable, make_setup
 from bench.seed_graph import Row
 
-SUITES = ("seed", "per_op", "nn")
+SUITES = ("seed", "per_op", "nn", "optim")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -108,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         print("# nn: digits MLP (64-128-ReLU-10) epoch, cross-entropy + SGD momentum 0.9, vs the "
               "same loop with hand-written NumPy gradients (CPU time on the CPU)", flush=True)
         rows += nn_bench.run(setup, args.rounds, args.quick)
+    if "optim" in args.suites:
+        print(f"# optim: one optimizer.step() on {optim_bench.SIZE / 1e6:g}M float32 parameters "
+              "vs a hand-written in-place update (scratch arrays preallocated)", flush=True)
+        rows += optim_bench.run(setup, args.rounds, args.quick)
     print(format_table(rows))
     return 0
 

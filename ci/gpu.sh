@@ -37,6 +37,12 @@ echo "== pytest --device cuda --device cpu"
 python -m pytest tests --device cuda --device cpu -rs 2>&1 | tee "$logs/pytest.log"
 tests_status=${PIPESTATUS[0]}
 
+# Zero-copy interop on the GPU, as its own line in the summary: CuPy <-> autodiff through DLPack
+# (tests/test_dlpack.py's device-generic tests, run on cuda).
+echo "== pytest tests/test_dlpack.py --device cuda"
+python -m pytest tests/test_dlpack.py --device cuda -rs 2>&1 | tee "$logs/dlpack.log"
+dlpack_status=${PIPESTATUS[0]}
+
 echo "== python -m bench --device cuda"
 python -m bench --device cuda 2>&1 | tee "$logs/bench.log"
 bench_status=${PIPESTATUS[0]}
@@ -52,8 +58,11 @@ echo "== summary"
 printf '%-36s %-8s %s\n' "step" "status" "detail"
 printf '%-36s %-8s %s\n' "pytest --device cuda --device cpu" \
     "$([[ $tests_status == 0 ]] && echo ok || echo FAILED)" "$(summary)"
+printf '%-36s %-8s %s\n' "pytest tests/test_dlpack.py (cuda)" \
+    "$([[ $dlpack_status == 0 ]] && echo ok || echo FAILED)" \
+    "$(grep -E "[0-9]+ (passed|failed|error)" "$logs/dlpack.log" | tail -1 | sed 's/=//g; s/^ *//')"
 printf '%-36s %-8s %s\n' "python -m bench --device cuda" \
     "$([[ $bench_status == 0 ]] && echo ok || echo FAILED)" "exit $bench_status (table above)"
 printf '%-36s %-8s %s\n' "fused kernels" "$([[ -z $fallbacks ]] && echo ok || echo SLOW)" \
     "${fallbacks:-all compiled}"
-[[ $tests_status == 0 && $bench_status == 0 ]]
+[[ $tests_status == 0 && $dlpack_status == 0 && $bench_status == 0 ]]

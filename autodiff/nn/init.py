@@ -45,19 +45,24 @@ def _write(tensor: Tensor, array: Any) -> Tensor:
     return tensor
 
 
-def _float_dtype(tensor: Tensor, function: str) -> str:
+def _float_dtype(tensor: Tensor, kernel: str) -> str:
+    """The tensor's dtype name; PyTorch's error from its random kernel for other dtypes."""
     name = tensor._backend.dtype_name(tensor._data)
     if not name.startswith("float"):
-        raise RuntimeError(
-            f"\"{function}\" not implemented for '{dtypes.SCALAR_TYPE_NAMES[name]}'")
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{dtypes.SCALAR_TYPE_NAMES[name]}'")
     return name
+
+
+def _normal_kernel(tensor: Tensor) -> str:
+    return "normal_kernel_cuda" if tensor.device.type == "cuda" else "normal_kernel_cpu"
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with values drawn from U(a, b)."""
     backend = tensor._backend
     values = draw("uniform_", backend, generator, "rand", tensor._data.shape,
-                  _float_dtype(tensor, "uniform_"))
+                  _float_dtype(tensor, "check_uniform_bounds"))
     values *= b - a
     values += a
     return _write(tensor, values)
@@ -67,7 +72,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any 
     """Fill with values drawn from N(mean, std²)."""
     backend = tensor._backend
     values = draw("normal_", backend, generator, "randn", tensor._data.shape,
-                  _float_dtype(tensor, "normal_"))
+                  _float_dtype(tensor, _normal_kernel(tensor)))
     values *= std
     values += mean
     return _write(tensor, values)
@@ -150,3 +155,124 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     fan = _calculate_correct_fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return normal_(tensor, 0.0, std, generator)
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator: Any = None) -> Tensor:
+    """Fill with values drawn from N(mean, std²) truncated to [a, b], by rejection (PyTorch's
+    two regimes: redraw normals outside [a, b] when [a, b] holds over 30% of the mass; else
+    uniform proposals on [a, b] accepted with probability pdf(x) / pdf(mode))."""
+    dtype = _float_dtype(tensor, _normal_kernel(tensor))
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
+    backend = tensor._backend
+    shape = tensor._data.shape
+
+    def normal_cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    def uniform(low: float, high: float) -> Any:
+        values = draw("uniform_", backend, generator, "rand", shape, dtype)
+        values *= high - low
+        values += low
+        return values
+
+    mass = normal_cdf((b - mean) / std) - normal_cdf((a - mean) / std)
+    if mass > 0.3:
+        # The bounds as the tensor's dtype holds them, so the test agrees with the values.
+        low = float(backend.item(backend.asarray(a, dtype)))
+        high = float(backend.item(backend.asarray(b, dtype)))
+
+        def normal() -> Any:
+            values = draw("normal_", backend, generator, "randn", shape, dtype)
+            values *= std
+            values += mean
+            return values
+
+        result = normal()
+        while True:
+            rejected = (result < low) | (result > high)
+            if not bool(backend.any(rejected)):
+                break
+            result = backend.where(rejected, normal(), result)
+    else:
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+        def pending_of(candidates: Any) -> Any:
+            log_ratio = (candidates - mean) / std
+            log_ratio = log_ratio * log_ratio * -0.5 - log_peak
+            accept = draw("uniform_", backend, generator, "rand", shape, dtype)
+            return backend.log(accept) > log_ratio
+
+        result = uniform(a, b)
+        pending = pending_of(result)
+        while bool(backend.any(pending)):
+            candidates = uniform(a, b)
+            result = backend.where(pending, candidates, result)
+            pending = backend.logical_and(pending, pending_of(candidates))
+    return _write(tensor, result)
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-d convolution weight with the Dirac delta: each of the first
+    min(out / groups, in) output channels of each group passes its input channel through at
+    the kernel's centre (the identity convolution)."""
+    dimensions = tensor.ndim
+    if dimensions not in [3, 4, 5]:
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor._data.shape
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    out_chans_per_grp = sizes[0] // groups
+    min_dim = min(out_chans_per_grp, sizes[1])
+    backend = tensor._backend
+    values = backend.zeros(sizes, backend.dtype_name(tensor._data))
+    centre = tuple(size // 2 for size in sizes[2:])
+    for group in range(groups):
+        for channel in range(min_dim):
+            backend.setitem(values, (group * out_chans_per_grp + channel, channel, *centre), 1)
+    return _write(tensor, values)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix (Saxe et al., 2013), dimensions after the first
+    flattened: the Q of the QR factorisation of a standard normal matrix, its columns' signs
+    fixed by R's diagonal so Q is uniform (Mezzadri, 2007), times `gain`."""
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    backend = tensor._backend
+    dtype = _float_dtype(tensor, _normal_kernel(tensor))
+    rows = tensor._data.shape[0]
+    cols = tensor.numel() // rows
+    flattened = draw("normal_", backend, generator, "randn", (rows, cols), dtype)
+    if rows < cols:
+        flattened = backend.permute_dims(flattened, (1, 0))
+    q, r = backend.qr(flattened)  # r is (cols, cols): the flattened matrix is now tall
+    size = r.shape[0]
+    diagonal = backend.getitem(backend.reshape(r, (size * size,)), slice(None, None, size + 1))
+    q = q * backend.sign(diagonal)
+    if rows < cols:
+        q = backend.permute_dims(q, (1, 0))
+    q = backend.reshape(q, tensor._data.shape)
+    return _write(tensor, q * gain)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any = None) -> Tensor:
+    """Fill a 2-D tensor from N(0, std²), then zero ceil(sparsity * rows) randomly chosen
+    entries in each column (Martens, 2010)."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor._data.shape
+    num_zeros = math.ceil(sparsity * rows)
+    normal_(tensor, 0, std, generator)
+    backend = tensor._backend
+    # A random permutation of the rows of each column: a row is zeroed when its rank among
+    # the column's uniform draws is below num_zeros. (PyTorch draws these permutations from
+    # the global generator whatever `generator` is; here a generator gives all the numbers.)
+    order = draw("sparse_", backend, generator, "rand", (rows, cols), "float64")
+    ranks = backend.argsort(backend.argsort(order, axis=0), axis=0)
+    return _write(tensor, backend.where(ranks < num_zeros, 0.0, tensor._data))

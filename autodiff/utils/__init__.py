@@ -1,3 +1,3 @@
-"""`autodiff.utils`: data loading (`autodiff.utils.data`)."""
+"""`autodiff.utils`: data loading (`data`), DLPack (`dlpack`), safetensors (`safetensors`)."""
 
-from . import data
+from . import data, dlpack, safetensors

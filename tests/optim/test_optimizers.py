@@ -337,14 +337,3 @@ def test_step_updates_in_place_and_bumps_the_version() -> None:
     optimizer.step()
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()
-
-
-@pytest.mark.parametrize("make", [
-    lambda params: autodiff.optim.SGD(params, lr=0.1, differentiable=True),
-    lambda params: autodiff.optim.Adam(params, differentiable=True),
-    lambda params: autodiff.optim.AdamW([{"params": params, "differentiable": True}]),
-    lambda params: autodiff.optim.RMSprop(params, differentiable=True),
-])
-def test_differentiable_steps_are_refused(make: Any) -> None:
-    with pytest.raises(RuntimeError, match=r"\(differentiable=True\) is not supported"):
-        make([autodiff.nn.Parameter(autodiff.ones(2))])

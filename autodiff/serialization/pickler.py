@@ -1,0 +1,166 @@
+"""Pickling as `torch.save` does: tensors become `torch._utils._rebuild_tensor_v2` over storages
+that are written beside the pickle, so `torch.load(weights_only=True)` opens the file.
+
+Python's pickler writes a global only after importing it to check it is the same object, and
+PyTorch's names (`torch._utils._rebuild_tensor_v2`, `torch.FloatStorage`, `torch.float32`)
+cannot be imported here, where PyTorch may not be installed. So the pickler is the standard
+library's Python pickler with one change, `save_global`, that writes PyTorch's names (held by
+`TorchName`) as they are. Everything else (modules, optimizers, user classes) pickles by the
+usual rules, so a whole object is saved as PyTorch would save it.
+
+Tensors that share memory are written as one storage with offsets and strides (tied weights and
+views stay shared after loading), as PyTorch does.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections import OrderedDict
+from typing import Any
+
+from backends import Device
+from backends import serialization as host
+
+from .. import dtypes
+from ..dtypes import Size
+from ..nn.parameter import Parameter
+from ..tensor import Tensor
+from .torch_names import STORAGE_CLASS_OF, is_tensor_internal
+
+
+class TorchName:
+    """A global of PyTorch's namespace, written by name."""
+
+    __slots__ = ("module", "name")
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+
+    def __reduce__(self) -> str:
+        return self.name  # pickled as a global; TorchPickler.save_global writes the full name
+
+    def __call__(self, *args: Any) -> Any:
+        # Callable only because pickle's reduce protocol asks it of what it writes as a call.
+        raise TypeError(f"{self.module}.{self.name} names PyTorch's function in a pickle; it "
+                        "is not called here")
+
+
+_REBUILD_TENSOR = TorchName("torch._utils", "_rebuild_tensor_v2")
+_REBUILD_PARAMETER = TorchName("torch._utils", "_rebuild_parameter")
+_REBUILD_PARAMETER_WITH_STATE = TorchName("torch._utils", "_rebuild_parameter_with_state")
+_REBUILD_FROM_TYPE = TorchName("torch._tensor", "_rebuild_from_type_v2")
+_TENSOR = TorchName("torch", "Tensor")
+_SIZE = TorchName("torch", "Size")
+_DEVICE = TorchName("torch", "device")
+_STORAGE_CLASSES = {dtype: TorchName("torch", name) for dtype, name in STORAGE_CLASS_OF.items()}
+
+
+class StorageRecord:
+    """One storage to be written: a C-contiguous host array and the key it is written under."""
+
+    __slots__ = ("dtype", "key", "location", "root")
+
+    def __init__(self, key: str, root: Any, dtype: str, location: str) -> None:
+        self.key = key
+        self.root = root
+        self.dtype = dtype
+        self.location = location
+
+
+class StorageTable:
+    """The storages of one save, in the order they were first met (keys "0", "1", ...)."""
+
+    def __init__(self) -> None:
+        self.records: list[StorageRecord] = []
+        self._by_root: dict[int, StorageRecord] = {}
+
+    def add(self, tensor: Tensor) -> tuple[StorageRecord, int, tuple[int, ...]]:
+        """The storage `tensor` lies in, and its storage offset and strides in elements."""
+        backend = tensor._backend
+        dtype = backend.dtype_name(tensor._data)
+        view = host.storage_view(tensor._data)
+        if view is None:
+            root = host.contiguous_host(backend, tensor._data)
+            view = host.StorageView(root, 0, _contiguous_strides(root.shape))
+            record = None
+        else:
+            record = self._by_root.get(id(view.root))
+        if record is None:
+            record = StorageRecord(str(len(self.records)), view.root, dtype,
+                                   str(backend.device))
+            self.records.append(record)
+            self._by_root[id(view.root)] = record
+        return record, view.offset, view.strides
+
+
+def _contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    strides = []
+    step = 1
+    for extent in reversed(shape):
+        strides.append(step)
+        step *= max(extent, 1)
+    return tuple(reversed(strides))
+
+
+# The standard library's pickler written in Python (typeshed declares few of its methods).
+_PythonPickler: Any = pickle._Pickler
+
+
+class TorchPickler(_PythonPickler):
+    """`pickle` as torch.save uses it: storages as persistent ids, PyTorch's names for tensors,
+    dtypes, devices and sizes."""
+
+    def __init__(self, file: Any, protocol: int, storages: StorageTable) -> None:
+        super().__init__(file, protocol)
+        self.storages = storages
+
+    def persistent_id(self, obj: Any) -> Any:
+        if type(obj) is StorageRecord:
+            numel = int(obj.root.size)
+            return ("storage", _STORAGE_CLASSES[obj.dtype], obj.key, obj.location, numel)
+        return None
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, Tensor):
+            return self._reduce_tensor(obj)
+        if type(obj) is Device:
+            return (_DEVICE, (obj.type,) if obj.index is None else (obj.type, obj.index))
+        if type(obj) is Size:
+            return (_SIZE, (tuple(obj),))
+        return NotImplemented
+
+    def save_global(self, obj: Any, name: str | None = None) -> None:
+        if type(obj) is TorchName:
+            module, name = obj.module, obj.name
+        elif isinstance(obj, dtypes.dtype):
+            module, name = "torch", obj.name
+        else:
+            qualified = str(name or getattr(obj, "__qualname__", ""))
+            if "<locals>" in qualified:  # the C pickler's (and so torch.save's) error
+                raise AttributeError(f"Can't pickle local object {qualified!r}")
+            super().save_global(obj, name)
+            return
+        self.write(pickle.GLOBAL + f"{module}\n{name}\n".encode())
+        self.memoize(obj)
+
+    def _reduce_tensor(self, tensor: Tensor) -> Any:
+        record, offset, strides = self.storages.add(tensor)
+        # A tensor inside a graph is saved as the leaf it would load as (as torch.save does).
+        args: tuple[Any, ...] = (record, offset, tuple(tensor.shape), strides,
+                                 tensor.requires_grad, OrderedDict())
+        state = {name: value for name, value in vars(tensor).items()
+                 if not is_tensor_internal(name)}
+        kind = type(tensor)
+        if kind is not Parameter and kind.__module__.startswith("autodiff."):
+            kind = Tensor  # the library's own Tensor subclasses (views) are plain tensors
+        if kind is Tensor and not state:
+            return (_REBUILD_TENSOR, args)
+        if kind is Parameter:
+            data = tensor.detach()
+            if state:
+                return (_REBUILD_PARAMETER_WITH_STATE,
+                        (data, tensor.requires_grad, OrderedDict(), state))
+            return (_REBUILD_PARAMETER, (data, tensor.requires_grad, OrderedDict()))
+        return (_REBUILD_FROM_TYPE, (_REBUILD_TENSOR, _TENSOR if kind is Tensor else kind, args,
+                                     state))
