@@ -33,6 +33,8 @@ from . import (
 from backends import Device as device
 from .dtypes import (
     Size,
+    complex64,
+    complex128,
     dtype,
     float16,
     float32,
@@ -46,6 +48,8 @@ from .dtypes import (
     uint8,
 )
 from .dtypes import bool_ as bool
+from .dtypes import complex64 as cfloat
+from .dtypes import complex128 as cdouble
 from .dtypes import float16 as half
 from .dtypes import float32 as float
 from .dtypes import float64 as double
@@ -145,6 +149,18 @@ from .ops.logarithmic import logaddexp, logaddexp2, logit, xlogy
 from .ops.bessel import i0
 from .ops.error_function import erfc, erfinv
 from .ops.gamma import digamma, igamma, igammac, lgamma, mvlgamma, polygamma
+
+# Complex numbers
+from .ops.complex import (
+    angle,
+    complex,
+    conj,
+    conj_physical,
+    imag,
+    is_complex,
+    real,
+    view_as_real,
+)
 
 # Unary math
 from .ops.unary import (

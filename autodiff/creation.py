@@ -61,9 +61,14 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
         backend = _device_backend(device)
         data = _unwrap_nested(data)
         array = backend.asarray(data, copy=True) if _is_array(data) else backend.asarray(data)
-        # Python floats arrive as float64; PyTorch gives them the default float dtype.
-        if dtype is None and not _is_array(data) and backend.dtype_name(array) == "float64":
-            dtype = dtypes.get_default_dtype()
+        # Python floats (complex numbers) arrive as float64 (complex128); PyTorch gives them
+        # the default float (complex) dtype.
+        if dtype is None and not _is_array(data):
+            name = backend.dtype_name(array)
+            if name == "float64":
+                dtype = dtypes.get_default_dtype()
+            elif name == "complex128":
+                dtype = dtypes.default_complex()
     if dtype is not None:
         name = dtypes.to_dtype(dtype).name
         if backend.dtype_name(array) != name:

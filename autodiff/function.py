@@ -43,7 +43,7 @@ _INPUT, _OUTPUT, _CONSTANT, _PACKED = 0, 1, 2, 3
 _NO_VERSION = [0]
 _RELEASED: Any = ("<freed>",)  # what _saved holds once backward has freed it
 _NO_EDGE = (None, 0)
-_SCALARS = (bool, int, float)
+_SCALARS = (bool, int, float, complex)
 
 
 class Node:
@@ -485,7 +485,10 @@ class Function(Node):
                 )
             grad = _sum_to_size(grad, shape)
         if grad._data.dtype != native_dtype:
-            grad = grad.to(dtypes.BY_NAME[self.backend._dtype_names[native_dtype]])
+            backend = self.backend
+            if backend.is_complex(grad._data.dtype) and not backend.is_complex(native_dtype):
+                grad = _real(grad)  # a real input takes the real part, as in PyTorch
+            grad = grad.to(dtypes.BY_NAME[backend._dtype_names[native_dtype]])
         return grad
 
 
@@ -573,4 +576,5 @@ _new = object.__new__
 
 # Fitting a broadcast gradient uses an op; the op modules import this one, so the reference is
 # taken once everything above exists (a function-local import would cost microseconds a call).
+from .ops.complex import real as _real  # noqa: E402
 from .ops.shape import sum_to_size as _sum_to_size  # noqa: E402

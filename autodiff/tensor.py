@@ -120,6 +120,9 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
 
+    def is_complex(self) -> bool:
+        return self._backend.is_complex(self._data.dtype)
+
     def element_size(self) -> int:
         return self.dtype.itemsize
 
@@ -147,7 +150,7 @@ class Tensor:
                     "use var_no_grad = var.detach()."
                 )
             return self
-        if requires_grad and not self.dtype.is_floating_point:
+        if requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
             raise RuntimeError(integer_message)
         self._requires_grad = bool(requires_grad)
         return self
@@ -609,6 +612,23 @@ class Tensor:
 
     def abs(self) -> Tensor:
         return _unary.abs(self)
+
+    @property
+    def real(self) -> Tensor:
+        return _complex.real(self)
+
+    @property
+    def imag(self) -> Tensor:
+        return _complex.imag(self)
+
+    def conj(self) -> Tensor:
+        return _complex.conj(self)
+
+    def conj_physical(self) -> Tensor:
+        return _complex.conj_physical(self)
+
+    def angle(self) -> Tensor:
+        return _complex.angle(self)
 
     absolute = __abs__ = abs
 
@@ -1371,6 +1391,7 @@ from .ops import activation as _activation  # noqa: E402
 from .ops import arithmetic as _arithmetic  # noqa: E402
 from .ops import bessel as _bessel  # noqa: E402
 from .ops import comparison as _comparison  # noqa: E402
+from .ops import complex as _complex  # noqa: E402
 from .ops import conversion as _conversion  # noqa: E402
 from .ops import cumulative as _cumulative  # noqa: E402
 from .ops import decompositions as _decompositions  # noqa: E402

@@ -26,6 +26,7 @@ Shape = tuple[int, ...]
 
 DTYPE_NAMES = (
     "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
+    "complex64", "complex128",
 )
 
 DEFAULT_SEED = 67280421310721  # PyTorch's: the initial seed of a generator nobody seeded
@@ -52,6 +53,7 @@ class Backend(Primitives, Kernels, SpecialFunctions):
 
     name = "generic"
     floating_dtypes: frozenset[Any]
+    complex_dtypes: frozenset[Any]
     integer_dtypes: frozenset[Any]
     bool_dtype: Any
 
@@ -87,6 +89,9 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         self.floating_dtypes = frozenset(
             native for name, native in self._native_dtypes.items() if name.startswith("float")
         )
+        self.complex_dtypes = frozenset(
+            native for name, native in self._native_dtypes.items() if name.startswith("complex")
+        )
         self.integer_dtypes = frozenset(
             native for name, native in self._native_dtypes.items() if "int" in name
         )
@@ -111,6 +116,9 @@ class Backend(Primitives, Kernels, SpecialFunctions):
 
     def is_floating(self, dtype: Any) -> bool:
         return dtype in self.floating_dtypes
+
+    def is_complex(self, dtype: Any) -> bool:
+        return dtype in self.complex_dtypes
 
     def is_integer(self, dtype: Any) -> bool:
         """Signed or unsigned integers; bool is not one (as in PyTorch)."""
@@ -193,6 +201,13 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         peak = self.where(self.isfinite(peak), peak, self.zeros_like(peak))
         out = self.log(self.sum(self.exp(array - peak), axis=axis, keepdims=True)) + peak
         return out if keepdims else self.squeeze(out, axis=axis)
+
+    # ----------------------------------------------------------------------------- complex
+    def complex_of(self, real: Array, imag: Array) -> Array:
+        """real + i imag, exactly (infinite and NaN parts included, which real + 1j * imag
+        would mix). The array API cannot write the parts of a complex array: the generic
+        backend builds it on the host."""
+        return on_host(self, _complex_of)(real, imag)
 
     # ----------------------------------------------------------------------------- sets
     def isin(self, elements: Array, test_elements: Array, invert: bool = False) -> Array:
@@ -314,6 +329,15 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         upper_pairs,
     )
     from .einsum import einsum  # type: ignore[misc]
+
+
+def _complex_of(real: Any, imag: Any) -> Any:
+    import numpy
+
+    kind = numpy.result_type(real.dtype, imag.dtype, numpy.complex64)
+    out = numpy.empty(numpy.broadcast_shapes(real.shape, imag.shape), dtype=kind)
+    out.real, out.imag = real, imag
+    return out
 
 
 def broadcast_shapes(*shapes: Sequence[int]) -> Shape:

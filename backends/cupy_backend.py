@@ -309,6 +309,12 @@ class CupyBackend(Backend):
         with self._cuda_device:
             return int(cupy.get_default_memory_pool().used_bytes())
 
+    def complex_of(self, real: Array, imag: Array) -> Array:
+        out = cupy.empty(numpy.broadcast_shapes(real.shape, imag.shape),
+                         dtype=cupy.result_type(real.dtype, imag.dtype, cupy.complex64))
+        out.real, out.imag = real, imag
+        return out
+
     def isin(self, elements: Array, test_elements: Array, invert: bool = False) -> Array:
         return cupy.isin(elements, test_elements, invert=invert)
 

@@ -208,6 +208,12 @@ class NumpyBackend(Backend):
         out = pdist(x, metric, **options)
         return (out if p != 0 else out * columns).astype(x.dtype, copy=False)
 
+    def complex_of(self, real: Array, imag: Array) -> Array:
+        out = np.empty(np.broadcast_shapes(real.shape, imag.shape),
+                       dtype=np.result_type(real.dtype, imag.dtype, np.complex64))
+        out.real, out.imag = real, imag
+        return out
+
     def isin(self, elements: Array, test_elements: Array, invert: bool = False) -> Array:
         return np.isin(elements, test_elements, invert=invert)
 

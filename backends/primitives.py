@@ -70,6 +70,10 @@ class Primitives:
     log2: Function = from_namespace()
     log10: Function = from_namespace()
     sqrt: Function = from_namespace()
+    # ------------------------------------------------------------------------- complex numbers
+    real: Function = from_namespace()
+    imag: Function = from_namespace()
+    conj: Function = from_namespace()
     # ------------------------------------------------------------------------- signs and rounding
     abs: Function = from_namespace()
     sign: Function = from_namespace()

@@ -44,6 +44,7 @@ NAMESPACES: tuple[tuple[str, ModuleType], ...] = (
 NOT_TABLE_OPS = {
     "allclose": "returns a Python bool, not a tensor (tested in test_elementwise.py)",
     "equal": "returns a Python bool, not a tensor (tested in test_elementwise.py)",
+    "is_complex": "returns a Python bool, not a tensor (tested in test_complex.py)",
 }
 # Modules of ops/ whose public functions are reached only through Tensor methods or other ops.
 NO_EXPORTS = {

@@ -11,7 +11,7 @@ from backends import Backend
 from .. import dtypes
 from ..tensor import Tensor
 
-_SCALARS = (bool, int, float)
+_SCALARS = (bool, int, float, complex)
 
 
 def promote(backend: Backend, a: Any, b: Any, elementwise: bool = True) -> tuple[Any, Any]:
@@ -54,6 +54,8 @@ def promote(backend: Backend, a: Any, b: Any, elementwise: bool = True) -> tuple
 
 def cast_operand(backend: Backend, x: Any, dtype: str) -> Any:
     if type(x) in _SCALARS:
+        if dtype in ("complex64", "complex128"):
+            return complex(x)
         if dtype in ("float16", "float32", "float64"):
             return float(x)
         return bool(x) if dtype == "bool" else int(x)
@@ -76,6 +78,8 @@ def check_broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> None:
 def default_float(backend: Backend, x: Any) -> Any:
     """Integers and bools become the default float dtype (true division, mean of ints...)."""
     if x.dtype in backend.floating_dtypes:  # every unary op's forward: the set, not the call
+        return x
+    if x.dtype in backend.complex_dtypes:
         return x
     return backend.astype(x, dtypes.get_default_dtype().name)
 

@@ -252,7 +252,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, = ctx.saved_tensors
-        return grad * sign(a)
+        return grad * (sgn(a) if a.is_complex() else sign(a))
 
 
 def abs(input: Tensor) -> Tensor:
@@ -284,10 +284,33 @@ def sign(input: Tensor) -> Tensor:
     return Sign.apply(input)
 
 
-class Sgn(Sign):
-    """sign, extended to complex numbers by PyTorch (z / |z|); on real tensors it is sign."""
+class Sgn(Function):
+    """sign, extended to complex numbers (z / |z|, 0 at 0); on real tensors it is sign."""
 
     node_name = "SgnBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        backend = ctx.backend
+        if not backend.is_complex(a.dtype):
+            return Sign.forward(ctx, a)
+        magnitude = backend.abs(a)
+        at_zero = backend.equal(magnitude, 0)
+        safe = backend.where(at_zero, backend.ones_like(magnitude), magnitude)
+        out = backend.where(at_zero, backend.zeros_like(a), backend.divide(a, safe))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        if not ctx.saved_tensors:
+            return zeros_like(grad)
+        a, out = ctx.saved_tensors
+        # z / |z| is not holomorphic: (g - sgn^2 conj(g)) / (2 |z|), 0 at 0 (PyTorch's).
+        magnitude = a.abs()
+        at_zero = magnitude == 0
+        scaled = (grad - out * out * grad.conj()) / (where(at_zero, 1.0, magnitude) * 2)
+        return where(at_zero, 0.0, scaled)
 
 
 def sgn(input: Tensor) -> Tensor:

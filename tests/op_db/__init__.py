@@ -9,6 +9,7 @@ inputs as float64 NumPy arrays. Entries live in one module per op family, like t
 from __future__ import annotations
 
 from .activation import ACTIVATION
+from .complex import COMPLEX
 from .elementwise import ELEMENTWISE
 from .indexing import INDEXING
 from .info import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
@@ -22,7 +23,7 @@ from .special import SPECIAL
 
 OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS, *MATH,
-    *SPECIAL,
+    *SPECIAL, *COMPLEX,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]
