@@ -18,6 +18,7 @@ from . import (
     autograd,
     cuda,
     distributed,
+    fft,
     linalg,
     nn,
     optim,

@@ -329,6 +329,7 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         upper_pairs,
     )
     from .einsum import einsum  # type: ignore[misc]
+    from .fft import fft_c2c, fft_c2r, fft_r2c  # type: ignore[misc]
 
 
 def _complex_of(real: Any, imag: Any) -> Any:

@@ -57,8 +57,8 @@ def test_dtypes_and_predicates(device: str) -> None:
 def test_complex_tensors_require_grad_and_need_a_gradient_for_backward() -> None:
     z = autodiff.tensor([1 + 1j], requires_grad=True)
     assert z.requires_grad
-    with pytest.raises(RuntimeError, match="grad can be implicitly created only for real scalar "
-                                           "outputs but got torch.complex64"):
+    with pytest.raises(RuntimeError, match=r"grad can be implicitly created only for real "
+                                           r"scalar outputs but got torch\.complex64"):
         (z * 2).sum().backward()
 
 

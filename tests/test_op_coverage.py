@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 import autodiff
+import autodiff.fft
 import autodiff.linalg
 import autodiff.nn.functional as F
 import autodiff.ops
@@ -38,6 +39,7 @@ OPS_MODULES = {
 OP_MODULES = set(OPS_MODULES) | {"autodiff.nn.functional", "autodiff.nn._activations"}
 NAMESPACES: tuple[tuple[str, ModuleType], ...] = (
     ("", autodiff), ("F.", F), ("linalg.", autodiff.linalg), ("special.", autodiff.special),
+    ("fft.", autodiff.fft),
 )
 
 # Exports of op modules that the op table cannot hold, and why.
