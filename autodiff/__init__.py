@@ -304,6 +304,9 @@ from .ops.scatter import (
 )
 from .ops.diagonal import diagonal, trace, tril, triu
 
+# Spectral analysis
+from .ops.spectral import istft, stft
+
 # Linear algebra
 from .ops.matmul import bmm, dot, ger, matmul, mm, mv, outer
 from .ops.products import addbmm, addmm, addmv, addr, baddbmm, chain_matmul, cross, kron

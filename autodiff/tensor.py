@@ -1190,6 +1190,20 @@ class Tensor:
     def dist(self, other: Tensor, p: float = 2) -> Tensor:
         return _distance.dist(self, other, p)
 
+    def stft(self, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
+             window: Tensor | None = None, center: bool = True, pad_mode: str = "reflect",
+             normalized: bool = False, onesided: bool | None = None,
+             return_complex: bool | None = None, align_to_window: bool | None = None) -> Tensor:
+        return _spectral.stft(self, n_fft, hop_length, win_length, window, center, pad_mode,
+                              normalized, onesided, return_complex, align_to_window)
+
+    def istft(self, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
+              window: Tensor | None = None, center: bool = True, normalized: bool = False,
+              onesided: bool | None = None, length: int | None = None,
+              return_complex: bool = False) -> Tensor:
+        return _spectral.istft(self, n_fft, hop_length, win_length, window, center,
+                               normalized, onesided, length, return_complex)
+
     ger = outer
 
     def det(self) -> Tensor:
@@ -1417,6 +1431,7 @@ from .ops import scatter as _scatter  # noqa: E402
 from .ops import selection as _selection  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import softmax as _softmax  # noqa: E402
+from .ops import spectral as _spectral  # noqa: E402
 from .ops import statistics as _statistics  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
 

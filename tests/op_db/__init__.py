@@ -11,7 +11,7 @@ from __future__ import annotations
 from .activation import ACTIVATION
 from .complex import COMPLEX
 from .elementwise import ELEMENTWISE
-from .fft import FFT_OPS
+from .fft import FFT_OPS, SPECTRAL
 from .indexing import INDEXING
 from .info import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
 from .inplace import INPLACE
@@ -24,7 +24,7 @@ from .special import SPECIAL
 
 OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS, *MATH,
-    *SPECIAL, *COMPLEX, *FFT_OPS,
+    *SPECIAL, *COMPLEX, *FFT_OPS, *SPECTRAL,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]
