@@ -12,6 +12,7 @@ from backends.dlpack import is_capsule
 
 from . import dtypes
 from .generator import draw
+from .ops._promotion import checked_number
 from .tensor import Tensor, _wrap
 
 
@@ -72,8 +73,19 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
     if dtype is not None:
         name = dtypes.to_dtype(dtype).name
         if backend.dtype_name(array) != name:
+            if not isinstance(data, Tensor) and not _is_array(data) and array.size:
+                _check_fits(backend, array, name)
             array = backend.astype(array, name)
     return _finish(array, backend, requires_grad)
+
+
+def _check_fits(backend: Any, array: Any, name: str) -> None:
+    """Python numbers given for an integer dtype must fit it, as PyTorch checks them."""
+    kind = dtypes.BY_NAME[name]
+    if kind.category != 1 or backend.is_bool(array.dtype) or backend.is_complex(array.dtype):
+        return
+    for extreme in (backend.min(array), backend.max(array)):
+        checked_number(backend.item(extreme), name, type_name=name)
 
 
 def _is_array(data: Any) -> bool:
@@ -225,6 +237,7 @@ def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()  # a number: any device's full() takes one
     kind = dtypes.scalar_dtype(fill_value) if dtype is None else dtypes.to_dtype(dtype)
+    fill_value = checked_number(fill_value, kind.name)
     shape = _size((size,) if isinstance(size, int) else tuple(size))
     return _finish(backend.full(shape, fill_value, kind.name), backend, requires_grad)
 

@@ -12,6 +12,7 @@ the fused kernels, which a backend runs as Python or compiles (`bind_kernel`).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -96,6 +97,13 @@ class Backend(Primitives, Kernels, SpecialFunctions):
             native for name, native in self._native_dtypes.items() if "int" in name
         )
         self.bool_dtype = self._native_dtypes["bool"]
+        # The floating dtypes whose arithmetic with a Python number the library does as PyTorch:
+        # not float16, which PyTorch computes in float32 with the number rounded to float32
+        # (NumPy rounds the number to float16 first: 0.1 -> 0.09998, 70000 -> inf).
+        self.full_precision_floating = frozenset(
+            native for name, native in self._native_dtypes.items()
+            if name in ("float32", "float64")
+        )
         self.default_generator = self.new_generator(DEFAULT_SEED)
 
     def __repr__(self) -> str:
@@ -231,6 +239,18 @@ class Backend(Primitives, Kernels, SpecialFunctions):
     def setitem(self, array: Array, key: Any, value: Any) -> None:
         array[key] = value
 
+    def put_along_axis(self, target: Array, indices: Array, values: Array, axis: int) -> None:
+        """target[..., indices[...], ...] = values along `axis`, in place (the inverse of
+        `take_along_axis`; indices has size 1 along `axis`). The array API has none: this
+        compares every position with the index and selects."""
+        size = target.shape[axis]
+        shape = [1] * target.ndim
+        shape[axis] = size
+        positions = self.reshape(self.arange(0, size, 1, "int64"), tuple(shape))
+        chosen = self.equal(positions, indices)
+        values = self.astype(values, self.dtype_name(target))
+        self.setitem(target, (...,), self.where(chosen, values, target))
+
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         """target[key] += values, accumulating over repeated indices (scatter-add), in place.
 
@@ -238,6 +258,72 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         `cupyx.scatter_add`).
         """
         raise NotImplementedError
+
+    # ----------------------------------------------------------------------------- windows
+    def sliding_windows(self, array: Array, window_shape: Shape, stride: Shape,
+                        dilation: Shape) -> Array:
+        """The windows of `array` over its trailing len(window_shape) dims, shaped
+        (*leading, *positions, *window): element [..., o, k] is array[..., o * stride +
+        k * dilation] per windowed dim (convolution's im2col, pooling's windows).
+
+        The array API has no strides, so this gathers the windows (a copy, one `take` per
+        windowed dim); NumPy and CuPy return a read-only strided view instead.
+        """
+        count = len(window_shape)
+        first = array.ndim - count
+        out = array
+        # Last windowed dim first: splitting it in two leaves the earlier axes where they are.
+        for axis in reversed(range(first, array.ndim)):
+            window, step, spacing = (window_shape[axis - first], stride[axis - first],
+                                     dilation[axis - first])
+            positions = window_positions(array.shape[axis], window, step, spacing)
+            starts = self.arange(0, positions * step, step, "int64")
+            offsets = self.arange(0, window * spacing, spacing, "int64")
+            index = self.reshape(self.add(self.reshape(starts, (-1, 1)), offsets), (-1,))
+            out = self.take(out, index, axis=axis)
+            shape = out.shape
+            out = self.reshape(out, (*shape[:axis], positions, window, *shape[axis + 1:]))
+        # (*leading, o0, k0, o1, k1, ...) -> (*leading, o0, o1, ..., k0, k1, ...)
+        order = (*range(first), *range(first, first + 2 * count, 2),
+                 *range(first + 1, first + 2 * count, 2))
+        return self.permute_dims(out, order)
+
+    def fold_windows(self, windows: Array, spatial_shape: Shape, stride: Shape,
+                     dilation: Shape, offset: Shape | None = None) -> Array:
+        """The adjoint of `sliding_windows` (col2im): a zero array of shape
+        (*leading, *spatial_shape) into which every window of `windows` (shaped as
+        `sliding_windows` returns them) is added back where it was taken from. One strided
+        add per window element (kernel tap), never a loop over positions.
+
+        `offset` (per dim) is the padding the windows were taken from: window element o, k
+        lands at o * stride + k * dilation - offset, and what lands outside the array (in the
+        padding) is dropped, so no padded buffer is made and cropped."""
+        count = len(spatial_shape)
+        offset = offset or (0,) * count
+        lead = windows.shape[:windows.ndim - 2 * count]
+        positions = windows.shape[len(lead):len(lead) + count]
+        window = windows.shape[len(lead) + count:]
+        out = self.zeros((*lead, *spatial_shape), self.dtype_name(windows))
+        for tap in itertools.product(*(range(size) for size in window)):
+            target, source = [], []
+            for k, o, step, spacing, pad, size in zip(tap, positions, stride, dilation, offset,
+                                                      spatial_shape):
+                shift = k * spacing - pad  # where window position 0 lands for this tap
+                first = max(0, -(shift // step) if shift < 0 else 0)  # first position inside
+                last = min(o, (size - 1 - shift) // step + 1) if size - 1 - shift >= 0 else 0
+                if last <= first:
+                    break
+                start = first * step + shift
+                target.append(slice(start, start + step * (last - first - 1) + 1, step))
+                source.append(slice(first, last))
+            else:
+                values = self.getitem(windows, (Ellipsis, *source, *tap))
+                self._add_slice(out, (Ellipsis, *target), values)
+        return out
+
+    def _add_slice(self, out: Array, key: Any, values: Array) -> None:
+        """out[key] += values for a key of slices (NumPy adds through the view in place)."""
+        self.setitem(out, key, self.add(self.getitem(out, key), values))
 
     # ----------------------------------------------------------------------------- host, devices
     def to_numpy(self, array: Array) -> Any:
@@ -257,6 +343,16 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         """A NumPy copy of `array`; `pinned`: in page-locked memory, where the backend has
         such memory (faster, asynchronous transfers back to the device)."""
         return self.to_numpy(array).copy()
+
+    def pinned_host_copy(self, host_array: Any) -> Any:
+        """A copy of a host (NumPy) array in page-locked memory, which this device reads by DMA
+        without a staging copy: what `pin_memory` gives a CPU tensor. Only devices that copy
+        from the host asynchronously have such memory."""
+        raise RuntimeError(f"{self.device.type} devices have no page-locked host memory")
+
+    def is_pinned_host(self, host_array: Any) -> bool:
+        """Whether a host array lies in memory this device has page-locked."""
+        return False
 
     def transfer(self, array: Array, source: Backend) -> Array:
         """Copy an array of another backend onto this one (through the host by default)."""
@@ -357,3 +453,8 @@ def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
 
 def numel(shape: Sequence[int]) -> int:
     return math.prod(shape)
+
+
+def window_positions(size: int, window: int, stride: int, dilation: int) -> int:
+    """How many windows of `window` elements `dilation` apart fit in `size`, `stride` apart."""
+    return max((size - dilation * (window - 1) - 1) // stride + 1, 0)

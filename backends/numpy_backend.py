@@ -9,7 +9,7 @@ import array_api_compat.numpy as xp
 import numpy as np
 
 from . import dlpack, numpy_kernels
-from .base import Array, Backend, Shape
+from .base import Array, Backend, Shape, window_positions
 from .decompositions import translate_errors
 from .device import Device
 from .host_random import HostGenerator
@@ -22,6 +22,7 @@ _add_reduce: Any = np.add.reduce
 _multiply_reduce: Any = np.multiply.reduce
 _maximum_reduce: Any = np.maximum.reduce
 _minimum_reduce: Any = np.minimum.reduce
+_FLOAT16 = np.dtype(np.float16)
 
 
 class NumpyBackend(Backend):
@@ -109,12 +110,20 @@ class NumpyBackend(Backend):
         axis = axis if axis >= 0 else axis + len(shape) + 1
         return array.reshape((*shape[:axis], 1, *shape[axis:]))
 
+    # float16 sums and products accumulate in float32 and round once, as PyTorch's (NumPy
+    # accumulates in float16 along any axis but the last: 70000 halves sum to 1024 there).
     def sum(self, array: Array, axis: Any = None, keepdims: bool = False,
             dtype: Any = None) -> Array:
+        if dtype is None and array.dtype is _FLOAT16:
+            total = _add_reduce(array, axis=axis, keepdims=keepdims, dtype=np.float32)
+            return total.astype(_FLOAT16)
         return _add_reduce(array, axis=axis, keepdims=keepdims, dtype=dtype)
 
     def prod(self, array: Array, axis: Any = None, keepdims: bool = False,
              dtype: Any = None) -> Array:
+        if dtype is None and array.dtype is _FLOAT16:
+            total = _multiply_reduce(array, axis=axis, keepdims=keepdims, dtype=np.float32)
+            return total.astype(_FLOAT16)
         return _multiply_reduce(array, axis=axis, keepdims=keepdims, dtype=dtype)
 
     def max(self, array: Array, axis: Any = None, keepdims: bool = False) -> Array:
@@ -127,7 +136,8 @@ class NumpyBackend(Backend):
         dtype = array.dtype
         if dtype not in self.floating_dtypes or not array.size:
             return np.mean(array, axis=axis, keepdims=keepdims)  # ints; nan for no elements
-        # As np.mean computes it: float16 accumulates in float32, then one true division.
+        # One true division of the sum; float16 accumulates and divides in float32 and rounds
+        # once, as in PyTorch (the count itself would overflow float16 past 65504).
         if axis is None:
             count = array.size
         else:
@@ -135,8 +145,10 @@ class NumpyBackend(Backend):
             count = 1
             for a in (axis,) if isinstance(axis, int) else axis:
                 count *= shape[a]
-        total = _add_reduce(array, axis=axis, keepdims=keepdims,
-                            dtype=np.float32 if dtype == np.float16 else None)
+        if dtype is _FLOAT16:
+            total = _add_reduce(array, axis=axis, keepdims=keepdims, dtype=np.float32)
+            return np.true_divide(total, count, dtype=np.float32).astype(_FLOAT16)
+        total = _add_reduce(array, axis=axis, keepdims=keepdims)
         return np.true_divide(total, count, dtype=dtype)
 
     default_generator: HostGenerator
@@ -230,6 +242,26 @@ class NumpyBackend(Backend):
     def svd(self, a: Array) -> tuple[Array, Array, Array]:
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         return u, s, vh
+
+    def sliding_windows(self, array: Array, window_shape: Shape, stride: Shape,
+                        dilation: Shape) -> Array:
+        # A read-only view: the windows share the array's memory (no copy until reshaped).
+        lead = array.ndim - len(window_shape)
+        strides = array.strides[lead:]
+        positions = tuple(window_positions(size, *geometry) for size, *geometry in
+                          zip(array.shape[lead:], window_shape, stride, dilation))
+        return np.lib.stride_tricks.as_strided(
+            array, (*array.shape[:lead], *positions, *window_shape),
+            (*array.strides[:lead], *(s * step for s, step in zip(strides, stride)),
+             *(s * spacing for s, spacing in zip(strides, dilation))),
+            writeable=False,
+        )
+
+    def _add_slice(self, out: Array, key: Any, values: Array) -> None:
+        out[key] += values
+
+    def put_along_axis(self, target: Array, indices: Array, values: Array, axis: int) -> None:
+        np.put_along_axis(target, indices, values, axis)
 
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         np.add.at(target, key, values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 from .indexing import ViewScatter, take_index
@@ -106,6 +107,8 @@ class Trace(Function):
 
 
 def trace(input: Tensor) -> Tensor:
+    if input.dtype is dtypes.bool_:
+        raise NotImplementedError('"trace" not implemented for \'Bool\'')
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
     return Trace.apply(input)

@@ -17,9 +17,11 @@ from typing import Any
 
 from backends import broadcast_shapes
 
+from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from . import inplace
+from ._promotion import checked_number
 from .conversion import clone
 from .shape import alias, unsqueeze, view_op
 
@@ -543,6 +545,7 @@ def select_index(tensor: Tensor, index: int) -> Tensor:
 
 # ----------------------------------------------------------------------------- assignment
 def setitem(tensor: Tensor, key: Any, value: Any) -> None:
+    source = value if isinstance(value, Tensor) else None
     value = _value_tensor(tensor, value)
     if key is Ellipsis:
         inplace.copy_(tensor, value)
@@ -554,7 +557,33 @@ def setitem(tensor: Tensor, key: Any, value: Any) -> None:
     if advanced is None:
         inplace.copy_(target, _expand_value(value, target._data.shape))
     else:
+        if source is not None:
+            _check_put_dtype(tensor, key, source)
         put_(target, advanced, value)
+
+
+def _check_put_dtype(tensor: Tensor, key: Any, source: Tensor,
+                     accumulate: bool = False) -> None:
+    """PyTorch's index_put_ takes a source of the destination's dtype only, unless it becomes
+    masked_fill_ (not accumulating, a one-element source, one boolean mask as the only index
+    tensor beside ints, slices and ellipses)."""
+    if source.dtype is tensor.dtype:
+        return
+    items = key if isinstance(key, tuple) else (key,)
+    indices = [item for item in items if isinstance(item, (Tensor, list))]
+    if not accumulate and source.numel() == 1 and len(indices) == 1 and _is_mask(indices[0]):
+        return
+    raise RuntimeError(
+        "Index put requires the source and destination dtypes match, got "
+        f"{dtypes.SCALAR_TYPE_NAMES[tensor.dtype.name]} for the destination and "
+        f"{dtypes.SCALAR_TYPE_NAMES[source.dtype.name]} for the source."
+    )
+
+
+def _is_mask(index: Any) -> bool:
+    if isinstance(index, Tensor):
+        return index.dtype in (dtypes.bool_, dtypes.uint8)
+    return bool(index) and all(type(item) is bool for item in index)
 
 
 def _value_tensor(tensor: Tensor, value: Any) -> Tensor:
@@ -564,6 +593,7 @@ def _value_tensor(tensor: Tensor, value: Any) -> Tensor:
             return value.to(tensor._backend.device, tensor.dtype)
         return value
     backend = tensor._backend
+    value = checked_number(value, tensor.dtype.name)
     return _wrap(backend.asarray(value, dtype=backend.dtype_name(tensor._data)), backend)
 
 
@@ -604,6 +634,7 @@ def put_(tensor: Tensor, key: tuple[Any, ...], values: Tensor,
 
 def index_put_(tensor: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
     """Tensor.index_put_: `indices` is a tuple of index tensors (None for a whole dim)."""
+    _check_put_dtype(tensor, tuple(indices), values, accumulate)
     _, key, _ = apply_basic(tensor, tuple(_FULL if i is None else i for i in indices))
     if key is None:
         key = tuple(_FULL for _ in indices)

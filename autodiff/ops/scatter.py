@@ -15,7 +15,7 @@ from backends import broadcast_shapes
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
-from ._promotion import check_broadcast
+from ._promotion import check_broadcast, checked_number
 from .indexing import full_index_key, index_array, out_of_bounds, same_device_index, zeros
 from .selection import where
 
@@ -48,8 +48,12 @@ def _check_index(name: str, input: Tensor, dim: int, index: Tensor,
     """PyTorch's checks for gather/scatter; returns the index array (negatives refused)."""
     same_device_index(name, input, index)
     backend = input._backend
+    # scatter_add's checks name scatter, as PyTorch's do (they are scatter's).
+    kernel = "scatter" if name == "scatter_add" else name
     if index.dtype.name not in ("int64", "int32"):
-        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+        raise RuntimeError(f"{kernel}(): Expected dtype int32/int64 for index")
+    if src is not None and src.dtype is not input.dtype:
+        raise RuntimeError(f"{kernel}(): Expected self.dtype to be equal to src.dtype")
     array = index_array(backend, index)
     shape = input._data.shape
     if array.ndim != len(shape) and not (array.ndim <= 1 and len(shape) <= 1):
@@ -59,7 +63,7 @@ def _check_index(name: str, input: Tensor, dim: int, index: Tensor,
     index_shape = array.shape
     for axis, size in enumerate(index_shape):
         too_big = axis != dim and size > shape[axis]
-        too_big_src = src is not None and size > src._data.shape[axis]
+        too_big_src = src is not None and size > _size_or_one(src, axis)
         if too_big or too_big_src:
             if name == "gather":
                 raise RuntimeError(
@@ -72,11 +76,26 @@ def _check_index(name: str, input: Tensor, dim: int, index: Tensor,
             if src is not None:
                 message += f" and to be no larger size than src {list(src._data.shape)}"
             raise RuntimeError(message)
+    if src is not None and max(src._data.ndim, 1) != max(array.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
     size = shape[dim] if shape else 1
     bad = out_of_bounds(backend, array, size, allow_negative=False)
     if bad is not None:
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
     return array
+
+
+def _size_or_one(tensor: Tensor, axis: int) -> int:
+    """tensor.size(axis), 1 for a 0-d tensor (PyTorch's ensure_nonempty_size)."""
+    shape = tensor._data.shape
+    if not shape:
+        return 1
+    if axis >= len(shape):
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-len(shape)}, "
+            f"{len(shape) - 1}], but got {axis})"
+        )
+    return shape[axis]
 
 
 # ----------------------------------------------------------------------------- gather
@@ -115,8 +134,11 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
             f"dimensions, but got {ndim} dimensions for input, and {indices.ndim} dimensions "
             "for indices"
         )
-    # The dims other than `dim` broadcast between input and indices.
+    # The dims other than `dim` broadcast between input and indices (PyTorch's check: input's
+    # shape with indices' size at dim against indices' shape).
     in_shape, index_shape = list(input._data.shape), list(indices._data.shape)
+    in_shape[dim] = index_shape[dim]
+    check_broadcast(tuple(in_shape), tuple(index_shape))
     in_shape[dim] = index_shape[dim] = 1
     common = list(broadcast_shapes(in_shape, index_shape))
     target = common.copy()
@@ -141,6 +163,8 @@ class Scatter(Function):
         backend = ctx.backend
         ctx.dim, ctx.index = dim, index
         out = backend.asarray(a, copy=True)
+        if src.ndim == 0 and index.ndim:  # a 0-d source counts as size 1 in every dim
+            src = backend.reshape(src, (1,) * index.ndim)
         values = _leading(backend, src, index.shape)
         if values.dtype != a.dtype:
             values = backend.astype(values, backend.dtype_name(a))
@@ -197,7 +221,8 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
         return Scatter.apply(input, src, dim=dim, index=array)
     same_device_index("scatter_value", input, index)
     array = _check_index("scatter", input, dim, index)
-    return ScatterValue.apply(input, dim=dim, index=array, value=src)
+    return ScatterValue.apply(input, dim=dim, index=array,
+                              value=checked_number(src, input.dtype.name))
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
@@ -275,6 +300,15 @@ class IndexAdd(Function):
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
               alpha: Any = 1) -> Tensor:
     dim = _wrap_dim(dim, input._data.ndim)
+    if index.ndim > 1:
+        raise IndexError("index_add_(): Index is supposed to be a vector")
+    if index.dtype.name not in ("int64", "int32"):
+        raise RuntimeError("index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{dtypes.SCALAR_TYPE_NAMES[index.dtype.name]}")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            f"index_add_(): self ({dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}) and source "
+            f"({dtypes.SCALAR_TYPE_NAMES[source.dtype.name]}) must have the same scalar type")
     array = _vector_index("index_add", input, dim, index)
     expected = list(input._data.shape)
     if expected:
@@ -357,4 +391,4 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     array = mask_array(input, mask, value)
     if isinstance(value, Tensor):
         return MaskedFillTensor.apply(input, value, mask=array)
-    return MaskedFill.apply(input, mask=array, value=value)
+    return MaskedFill.apply(input, mask=array, value=checked_number(value, input.dtype.name))

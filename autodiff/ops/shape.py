@@ -240,16 +240,25 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
 
 
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    """Move the dims `source` to the places `destination`, the others keeping their order (a
+    permute; on a 0-d tensor an alias, as in PyTorch). PyTorch's checks, in its order."""
     ndim = input._data.ndim
-    sources = [_wrap_dim(d, ndim) for d in ((source,) if isinstance(source, int) else source)]
-    targets = [_wrap_dim(d, ndim) for d in
-               ((destination,) if isinstance(destination, int) else destination)]
-    if len(sources) != len(targets):
+    source = [source] if isinstance(source, int) else list(source)
+    destination = [destination] if isinstance(destination, int) else list(destination)
+    if len(source) != len(destination):
         raise RuntimeError(
             "movedim: Invalid source or destination dims: source "
-            f"({sources} dims) should contain the same number of dims as destination "
-            f"({targets} dims)"
+            f"({source} dims) should contain the same number of dims as destination "
+            f"({destination} dims)"
         )
+    sources = [_wrap_dim(d, ndim) for d in source]
+    targets = [_wrap_dim(d, ndim) for d in destination]
+    for name, given, wrapped in (("source", source, sources),
+                                 ("destination", destination, targets)):
+        if len(set(wrapped)) != len(wrapped):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({given})")
+    if ndim == 0:
+        return alias(input)
     order: list[int | None] = [None] * ndim
     for src, dst in zip(sources, targets):
         order[dst] = src

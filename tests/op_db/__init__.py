@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .activation import ACTIVATION
 from .complex import COMPLEX
+from .conv import CONV
 from .elementwise import ELEMENTWISE
 from .fft import FFT_OPS, SPECTRAL
 from .indexing import INDEXING
@@ -18,13 +19,17 @@ from .inplace import INPLACE
 from .linalg import LINALG
 from .loss import LOSS
 from .math import MATH
+from .normalization import NORMALIZATION
+from .pooling import POOLING
 from .reduction import REDUCTION
+from .resampling import RESAMPLING
 from .shape import SHAPE
 from .special import SPECIAL
 
 OP_DB: list[OpInfo] = [
-    *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS, *MATH,
-    *SPECIAL, *COMPLEX, *FFT_OPS, *SPECTRAL,
+    *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
+    *CONV, *POOLING, *NORMALIZATION, *RESAMPLING, *MATH, *SPECIAL, *COMPLEX, *FFT_OPS,
+    *SPECTRAL,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]
