@@ -19,7 +19,6 @@ from ..tensor import Tensor
 from .complex import view_as_real
 from .fft import FftC2C, FftC2R, FftR2C
 from .indexing import narrow
-from .joining import cat
 from .padding import ConstantPadNd, pad
 
 _NO_WINDOW_STFT = (
@@ -155,11 +154,7 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None,
         extra = 3 - input.ndim
         half = n_fft // 2
         shaped = input.reshape([1] * max(extra, 0) + list(input.shape))
-        if pad_mode == "circular":
-            shaped = cat([narrow(shaped, -1, shaped.shape[-1] - half, half), shaped,
-                          narrow(shaped, -1, 0, half)], -1)
-        else:
-            shaped = pad(shaped, [half, half], pad_mode)
+        shaped = pad(shaped, [half, half], pad_mode)
         signal = shaped.reshape(list(shaped.shape[max(extra, 0):]))
     hop = n_fft >> 2 if hop_length is None else hop_length
     win = n_fft if win_length is None else win_length
