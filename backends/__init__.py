@@ -13,11 +13,11 @@ import threading
 import warnings
 from types import ModuleType
 
-from .base import DEFAULT_SEED, Backend, broadcast_shapes
+from .base import DEFAULT_SEED, Backend, broadcast_shapes, contiguous_strides
 from .device import DEVICE_TYPES, Device, parse_device
 
 __all__ = [
-    "DEFAULT_SEED", "DEVICE_TYPES", "Backend", "Device", "broadcast_shapes",
+    "DEFAULT_SEED", "DEVICE_TYPES", "Backend", "Device", "broadcast_shapes", "contiguous_strides",
     "cuda_current_device", "cuda_device_count", "cuda_device_name", "cuda_empty_cache",
     "cuda_memory_allocated", "cuda_set_device", "device_count", "get_backend",
     "nondeterministic_seed", "parse_device", "seed_all", "seed_all_in_child",

@@ -166,9 +166,32 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         )
 
     def linspace(self, start: Any, stop: Any, num: int, dtype: str) -> Array:
-        return self.xp.linspace(
-            start, stop, num, dtype=self._native_dtypes[dtype], device=self.native_device
-        )
+        """`num` evenly spaced values from start to stop, computed as PyTorch computes them:
+        the first half as start + step * i, the second as stop - step * (num - 1 - i), in the
+        dtype itself (in double for integers, then truncated), so both ends are exact."""
+        return self.astype(self._spaced(start, stop, num, dtype), dtype)
+
+    def logspace(self, start: Any, stop: Any, num: int, base: float, dtype: str) -> Array:
+        """base ** linspace(start, stop, num): the exponents in the dtype, the powers in
+        double, then cast (PyTorch's order of operations)."""
+        exponents = self.astype(self._spaced(start, stop, num, dtype), "float64")
+        powers = self.pow(self.full((), float(base), "float64"), exponents)
+        return self.astype(powers, dtype)
+
+    def _spaced(self, start: Any, stop: Any, num: int, dtype: str) -> Array:
+        work = dtype if dtype.startswith("float") else "float64"
+        if not dtype.startswith("float"):  # the ends are first converted to the integer type
+            start, stop = int(start), int(stop)
+        if num <= 1:
+            return self.full((num,), start, work)
+        first = self.full((), start, work)
+        last = self.full((), stop, work)
+        step = self.divide(self.subtract(last, first), self.full((), num - 1, work))
+        index = self.arange(0, num, 1, "int64")
+        lower = self.add(first, self.multiply(step, self.astype(index, work)))
+        upper = self.subtract(last, self.multiply(step, self.astype(
+            self.subtract(num - 1, index), work)))
+        return self.where(self.less(index, num // 2), lower, upper)
 
     # ----------------------------------------------------------------------------- random
     # The array API has no random numbers: each backend brings a generator class. Every draw
@@ -197,6 +220,11 @@ class Backend(Primitives, Kernels, SpecialFunctions):
 
     def randperm(self, n: int, dtype: str, generator: RandomGenerator | None = None) -> Array:
         return self.astype(self.argsort(self.rand((n,), "float64", generator)), dtype)
+
+    def poisson(self, rates: Array, generator: RandomGenerator | None = None) -> Array:
+        """Poisson counts with the given rates (float64). The array API has no sampler but
+        uniform numbers: each backend brings its library's."""
+        raise RuntimeError(f"{type(self).__name__} has no Poisson sampler")
 
     # ----------------------------------------------------------------------------- reductions
     def var(self, array: Array, axis: Any = None, correction: float = 1,
@@ -238,6 +266,24 @@ class Backend(Primitives, Kernels, SpecialFunctions):
 
     def setitem(self, array: Array, key: Any, value: Any) -> None:
         array[key] = value
+
+    def windows(self, array: Array, axis: int, size: int, step: int) -> Array:
+        """Every window of `size` elements, `step` apart, along `axis`: the windows' index in
+        place of `axis`, each window's elements along a new last axis (a copy)."""
+        shape = array.shape
+        count = (shape[axis] - size) // step + 1
+        starts = self.reshape(self.arange(0, count * step, step, "int64"), (count, 1))
+        offsets = self.reshape(self.arange(0, size, 1, "int64"), (1, size))
+        positions = self.reshape(self.add(starts, offsets), (-1,))
+        taken = self.take(array, positions, axis=axis)
+        taken = self.reshape(taken, (*shape[:axis], count, size, *shape[axis + 1:]))
+        order = [d for d in range(taken.ndim) if d != axis + 1]
+        return self.permute_dims(taken, (*order, axis + 1))
+
+    def window_view(self, array: Array, axis: int, size: int, step: int) -> Array:
+        """`windows` as a view of `array`'s memory. The array API has no strided views: a
+        backend that can make one overrides this; ValueError says it cannot."""
+        raise ValueError("this backend makes no strided views")
 
     def put_along_axis(self, target: Array, indices: Array, values: Array, axis: int) -> None:
         """target[..., indices[...], ...] = values along `axis`, in place (the inverse of
@@ -344,6 +390,11 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         such memory (faster, asynchronous transfers back to the device)."""
         return self.to_numpy(array).copy()
 
+    def data_ptr(self, array: Array) -> int:
+        """The address of the array's first element. The array API has no way to ask: each
+        backend answers from its library."""
+        raise RuntimeError(f"{type(self).__name__} cannot give the address of its arrays")
+
     def pinned_host_copy(self, host_array: Any) -> Any:
         """A copy of a host (NumPy) array in page-locked memory, which this device reads by DMA
         without a staging copy: what `pin_memory` gives a CPU tensor. Only devices that copy
@@ -394,6 +445,34 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         code, index = array.__dlpack_device__()
         return int(code), int(index)
 
+    # ----------------------------------------------------------------------------- memory layout
+    # The array API has no memory layout: the generic answers describe every array as a fresh,
+    # C-contiguous one, and there are no strided views. NumPy and CuPy answer from the array.
+    def strides(self, array: Array) -> Shape:
+        """The array's strides, in elements."""
+        return contiguous_strides(array.shape)
+
+    def storage_offset(self, array: Array) -> int:
+        """Where the array's first element is in the memory it views, in elements."""
+        return 0
+
+    def storage_size(self, array: Array) -> int:
+        """How many elements the memory the array views holds."""
+        return math.prod(array.shape)
+
+    def storage(self, array: Array) -> Array:
+        """The elements of the memory `array` views, 1-d, in memory order."""
+        return self.reshape(array, (-1,))
+
+    def strided_view(self, array: Array, shape: Shape, strides: Shape, offset: int) -> Array:
+        """The elements `offset + sum(i * stride)` of `storage(array)`, as a view of `shape`;
+        ValueError where the backend makes no strided views (`as_strided` copies them)."""
+        raise ValueError("this backend makes no strided views")
+
+    def contiguous_copy(self, array: Array) -> Array:
+        """A copy laid out C-contiguously."""
+        return self.xp.asarray(array, copy=True)
+
     def as_strided(self, storage: Array, shape: Shape, strides: Shape, offset: int) -> Array:
         """The elements of the 1-D `storage` at `offset + sum(i * stride)`, as an array of
         `shape` (a view where the library has strided views; the caller checks the bounds).
@@ -426,6 +505,19 @@ class Backend(Primitives, Kernels, SpecialFunctions):
     )
     from .einsum import einsum  # type: ignore[misc]
     from .fft import fft_c2c, fft_c2r, fft_r2c  # type: ignore[misc]
+    from .sorting import (  # type: ignore[misc]
+        bincount,
+        cumulative_extreme,
+        index_reduce,
+        inverse_permutation,
+        logcumsumexp,
+        searchsorted,
+        sort_order,
+        topk,
+        unique,
+        unique_consecutive,
+        unique_rows,
+    )
 
 
 def _complex_of(real: Any, imag: Any) -> Any:
@@ -449,6 +541,16 @@ def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
                 raise ValueError(f"shapes {[tuple(s) for s in shapes]} cannot be broadcast")
             result[axis] = size
     return tuple(result)
+
+
+def contiguous_strides(shape: Sequence[int]) -> Shape:
+    """The strides, in elements, of a C-contiguous array of `shape`."""
+    strides = []
+    step = 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
 
 
 def numel(shape: Sequence[int]) -> int:

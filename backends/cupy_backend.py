@@ -243,6 +243,9 @@ class CupyBackend(Backend):
         return cupy_generator.standard_normal(shape, dtype=self._float_dtype(dtype)).astype(
             self._native_dtypes[dtype], copy=False)
 
+    def poisson(self, rates: Array, generator: Any = None) -> Array:
+        return self._generator(generator).cupy.poisson(rates).astype(cupy.float64)
+
     def randint(self, low: int, high: int, shape: Shape, dtype: str,
                 generator: Any = None) -> Array:
         cupy_generator = self._generator(generator).cupy
@@ -274,6 +277,9 @@ class CupyBackend(Backend):
         return target
 
     # ----------------------------------------------------------------------------- host, devices
+    def data_ptr(self, array: Array) -> int:
+        return int(array.data.ptr)
+
     def to_numpy(self, array: Array) -> Any:
         return cupy.asnumpy(array)
 

@@ -49,7 +49,8 @@ def index_array(backend: Any, index: Any, op: str = "index") -> Any:
 _CHECKED_METHODS = {
     "index_select": "_index_select", "embedding": "_index_select", "gather": "gather",
     "scatter": "scatter_src", "scatter_value": "scatter_value", "scatter_add": "scatter_add",
-    "index_add": "index_add",
+    "index_add": "index_add", "take": "_take", "put_": "_put_", "index_copy_": "index_copy",
+    "scatter_reduce": "scatter_reduce_two", "index_reduce": "index_reduce",
 }
 
 
@@ -286,7 +287,7 @@ class Slice(Function):
         return ViewScatter.apply(grad, shape=ctx.shape, key=ctx.key)
 
 
-def _slice_bounds(item: slice, size: int) -> tuple[int, int, int]:
+def slice_bounds(item: slice, size: int) -> tuple[int, int, int]:
     step = 1 if item.step is None else int(item.step)
     if step <= 0:
         raise ValueError("step must be greater than zero")
@@ -297,7 +298,8 @@ def _slice_bounds(item: slice, size: int) -> tuple[int, int, int]:
     return start, max(stop, start), step
 
 
-def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
+def _narrow_bounds(input: Tensor, dim: int, start: Any, length: int) -> tuple[int, int, int]:
+    """(dim, start, stop) of narrow's slice, after PyTorch's checks."""
     shape = input._data.shape
     if not shape:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -314,7 +316,33 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
         start += size
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return view_op(Slice, input, dim=dim, start=start, stop=start + length, step=1)
+    return dim, start, start + length
+
+
+def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
+    dim, start, stop = _narrow_bounds(input, dim, start, length)
+    return view_op(Slice, input, dim=dim, start=start, stop=stop, step=1)
+
+
+class NarrowCopy(Function):
+    """narrow as a copy (no memory shared)."""
+
+    node_name = "NarrowCopyBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dim: int, start: int, stop: int) -> Any:
+        ctx.key, ctx.shape = (*(_FULL,) * dim, slice(start, stop, 1), ...), a.shape
+        return ctx.backend.asarray(ctx.backend.getitem(a, ctx.key), copy=True)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return ViewScatter.apply(grad, shape=ctx.shape, key=ctx.key)
+
+
+def narrow_copy(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
+    """narrow's elements as a new tensor."""
+    dim, start, stop = _narrow_bounds(input, dim, start, length)
+    return NarrowCopy.apply(input, dim=dim, start=start, stop=stop)
 
 
 # ----------------------------------------------------------------------------- advanced indexing
@@ -461,7 +489,7 @@ def apply_basic(tensor: Tensor, key: Any) -> tuple[Tensor, tuple[Any, ...] | Non
             applied = True
         elif kind == "slice":
             size = result._data.shape[dim]
-            start, stop, step = _slice_bounds(value, size)
+            start, stop, step = slice_bounds(value, size)
             if (start, stop, step) != (0, size, 1):  # a full slice is skipped
                 result = view_op(Slice, result, dim=dim, start=start, stop=stop, step=step)
                 applied = True
@@ -524,7 +552,7 @@ def getitem(tensor: Tensor, key: Any) -> Tensor:
         shape = tensor._data.shape
         if not shape:
             return getitem(tensor, (key,))
-        start, stop, step = _slice_bounds(key, shape[0])
+        start, stop, step = slice_bounds(key, shape[0])
         return view_op(Slice, tensor, dim=0, start=start, stop=stop, step=step)
     if key is Ellipsis:
         return alias(tensor)

@@ -24,10 +24,12 @@ from .pooling import POOLING
 from .reduction import REDUCTION
 from .resampling import RESAMPLING
 from .shape import SHAPE
+from .sorting import SORTING_TABLE
 from .special import SPECIAL
 
 OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
+    *SORTING_TABLE,
     *CONV, *POOLING, *NORMALIZATION, *RESAMPLING, *MATH, *SPECIAL, *COMPLEX, *FFT_OPS,
     *SPECTRAL,
 ]
