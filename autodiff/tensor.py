@@ -737,19 +737,19 @@ class Tensor:
         return _unary.asinh(self)
 
     def asinh_(self) -> Tensor:
-        return _inplace.method_("asinh", self)
+        return _inplace.call_(self, _unary.AsinhInPlace.apply)
 
     def acosh(self) -> Tensor:
         return _unary.acosh(self)
 
     def acosh_(self) -> Tensor:
-        return _inplace.method_("acosh", self)
+        return _inplace.call_(self, _unary.AcoshInPlace.apply)
 
     def atanh(self) -> Tensor:
         return _unary.atanh(self)
 
     def atanh_(self) -> Tensor:
-        return _inplace.method_("atanh", self)
+        return _inplace.call_(self, _unary.AtanhInPlace.apply)
 
     arcsinh, arccosh, arctanh = asinh, acosh, atanh
     arcsinh_, arccosh_, arctanh_ = asinh_, acosh_, atanh_
