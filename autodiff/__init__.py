@@ -231,8 +231,15 @@ from .ops.unary import (
 )
 
 # Activations and softmax
-from .ops.activation import relu, sigmoid, softplus
+from .ops.activation import celu, relu, selu, sigmoid, softplus
+from .ops.piecewise import hardshrink, prelu, rrelu, threshold
+from .nn._activations import celu_, relu_, rrelu_, selu_, threshold_
 from .ops.softmax import log_softmax, softmax
+
+# Distances and normalization of nn's layers (torch.* names of theirs)
+from .ops.distance import cosine_similarity, pairwise_distance
+from .ops.linear import bilinear
+from .ops.normalization import norm_except_dim, rms_norm
 
 # Comparisons, logic and bitwise ops
 from .ops.comparison import (

@@ -767,6 +767,12 @@ class Tensor:
     def relu_(self) -> Tensor:
         return _inplace.method_("relu", self)
 
+    def hardshrink(self, lambd: float = 0.5) -> Tensor:
+        return _piecewise.hardshrink(self, lambd)
+
+    def prelu(self, weight: Tensor) -> Tensor:
+        return _piecewise.prelu(self, weight)
+
     def softmax(self, dim: int, dtype: Any = None) -> Tensor:
         return _softmax.softmax(self, dim, dtype)
 
@@ -1703,6 +1709,7 @@ from .ops import matmul as _matmul  # noqa: E402
 from .ops import minmax as _minmax  # noqa: E402
 from .ops import norm as _norm  # noqa: E402
 from .ops import order_statistics as _order_statistics  # noqa: E402
+from .ops import piecewise as _piecewise  # noqa: E402
 from .ops import products as _products  # noqa: E402
 from .ops import rearranging as _rearranging  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
