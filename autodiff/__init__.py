@@ -20,6 +20,7 @@ from . import (
     backends,
     cuda,
     distributed,
+    fft,
     linalg,
     nn,
     optim,
@@ -27,6 +28,7 @@ from . import (
     return_types,
     serialization,
     testing,
+    special,
     utils,
     viz,
 )
@@ -45,6 +47,8 @@ from .layouts import (
 )
 from .dtypes import (
     Size,
+    complex64,
+    complex128,
     dtype,
     float16,
     float32,
@@ -58,6 +62,8 @@ from .dtypes import (
     uint8,
 )
 from .dtypes import bool_ as bool
+from .dtypes import complex64 as cfloat
+from .dtypes import complex128 as cdouble
 from .dtypes import float16 as half
 from .dtypes import float32 as float
 from .dtypes import float64 as double
@@ -187,6 +193,39 @@ from .ops.arithmetic import (
     true_divide,
 )
 from .ops.division import floor_divide, remainder
+from .ops.floating import (
+    copysign,
+    float_power,
+    fmod,
+    frexp,
+    heaviside,
+    hypot,
+    ldexp,
+    ldexp_,
+    nan_to_num,
+    nan_to_num_,
+    nextafter,
+    signbit,
+)
+from .ops.integer import bitwise_left_shift, bitwise_right_shift, gcd, gcd_, lcm, lcm_
+from .ops.logarithmic import logaddexp, logaddexp2, logit, logit_, xlogy, xlogy_
+
+# Special functions torch exposes at the top level
+from .ops.bessel import i0, i0_
+from .ops.error_function import erfc, erfc_, erfinv
+from .ops.gamma import digamma, igamma, igammac, lgamma, mvlgamma, polygamma
+
+# Complex numbers
+from .ops.complex import (
+    angle,
+    complex,
+    conj,
+    conj_physical,
+    imag,
+    is_complex,
+    real,
+    view_as_real,
+)
 
 # Unary math
 from .ops.unary import (
@@ -207,22 +246,40 @@ from .ops.unary import (
     atan,
     atan2,
     atan_,
+    acosh,
+    acosh_,
+    arccosh,
+    arccosh_,
+    arcsinh,
+    arcsinh_,
+    arctanh,
+    arctanh_,
+    asinh,
+    asinh_,
+    atanh,
+    atanh_,
     ceil,
     ceil_,
     cos,
     cos_,
     cosh,
     cosh_,
+    deg2rad,
+    deg2rad_,
     erf,
     erf_,
     exp,
     exp_,
+    exp2,
+    exp2_,
     expm1,
     expm1_,
     fix,
     fix_,
     floor,
     floor_,
+    frac,
+    frac_,
     log,
     log1p,
     log1p_,
@@ -231,6 +288,9 @@ from .ops.unary import (
     log10,
     log10_,
     log_,
+    positive,
+    rad2deg,
+    rad2deg_,
     round,
     round_,
     rsqrt,
@@ -238,6 +298,9 @@ from .ops.unary import (
     sign,
     sin,
     sin_,
+    sgn,
+    sinc,
+    sinc_,
     sinh,
     sinh_,
     sqrt,
@@ -293,7 +356,7 @@ from .nn_ops import (
 from .ops.softmax import log_softmax, softmax
 
 # Distances and normalization of nn's layers (torch.* names of theirs)
-from .ops.distance import cosine_similarity, pairwise_distance, pdist
+from .ops.distance import cosine_similarity, pairwise_distance
 from .ops.linear import bilinear
 from .ops.normalization import norm_except_dim, rms_norm
 
@@ -321,6 +384,10 @@ from .ops.comparison import (
     logical_not,
     logical_or,
     logical_xor,
+    isin,
+    isneginf,
+    isposinf,
+    isreal,
     lt,
     ne,
     not_equal,
@@ -336,6 +403,8 @@ from .ops.selection import (
     clamp_min_,
     clip,
     clip_,
+    fmax,
+    fmin,
     lerp,
     maximum,
     minimum,
@@ -346,6 +415,7 @@ from .ops.selection import (
 from .ops.reduction import all, any, logsumexp, mean, norm, prod, std, sum, var
 from .ops.minmax import amax, amin, aminmax, argmax, argmin, max, min
 from .ops.cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
+from .ops.statistics import corrcoef, cov, nanmean, nansum, std_mean, var_mean
 
 # Sorting, order statistics, unique values, searching and histograms
 from .ops.sorting import argsort, msort, sort, topk
@@ -353,6 +423,9 @@ from .ops.order_statistics import kthvalue, median, mode, nanmedian, nanquantile
 from .ops.unique import unique, unique_consecutive
 from .ops.searching import argwhere, bucketize, count_nonzero, nonzero, searchsorted
 from .ops.histogram import bincount, histc, histogram, histogramdd
+
+# Differences and integration
+from .ops.differences import cumulative_trapezoid, diff, gradient, trapezoid, trapz
 
 # Shape, views and copies
 from .ops.shape import (
@@ -445,8 +518,24 @@ from .ops.diagonal import (
     triu,
 )
 
+# Spectral analysis
+from .ops.spectral import istft, stft
+
 # Linear algebra
 from .ops.matmul import bmm, dot, ger, matmul, mm, mv, outer
+from .ops.products import (
+    addbmm,
+    addmm,
+    addmv,
+    addmv_,
+    addr,
+    baddbmm,
+    chain_matmul,
+    cross,
+    kron,
+)
+from .ops.distance import cdist, dist, pdist
+from .ops.norm import renorm
 from .ops.einsum import einsum, inner, tensordot
 from .ops.decompositions import det, inverse, slogdet
 

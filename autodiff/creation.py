@@ -203,9 +203,14 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     else:
         backend = _default_backend(device)
         array = _array_from_data(backend, data)
-        # Python floats arrive as float64; PyTorch gives them the default float dtype.
-        if kind is None and not _is_array(data) and backend.dtype_name(array) == "float64":
-            kind = dtypes.get_default_dtype()
+        # Python floats (complex numbers) arrive as float64 (complex128); PyTorch gives them
+        # the default float (complex) dtype.
+        if kind is None and not _is_array(data):
+            name = backend.dtype_name(array)
+            if name == "float64":
+                kind = dtypes.get_default_dtype()
+            elif name == "complex128":
+                kind = dtypes.default_complex()
     if kind is not None:
         name = kind.name
         if backend.dtype_name(array) != name:
@@ -280,7 +285,7 @@ def _refuse_data(data: Any, sizes: list[int], dim: int = 0) -> None:
 def _check_fits(backend: Any, array: Any, name: str) -> None:
     """Python numbers given for an integer dtype must fit it, as PyTorch checks them."""
     kind = dtypes.BY_NAME[name]
-    if kind.is_floating_point or kind is dtypes.bool_ or backend.is_bool(array.dtype):
+    if kind.category != 1 or backend.is_bool(array.dtype) or backend.is_complex(array.dtype):
         return
     for extreme in (backend.min(array), backend.max(array)):
         checked_number(backend.item(extreme), name, type_name=name)

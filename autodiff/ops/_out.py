@@ -75,9 +75,10 @@ class OutRule:
 _EXPECTED = "Expected out tensor to have dtype {result_cpp}, but got {out_cpp} instead"
 
 # Elementwise ops that compute in a common dtype and cast to out's (add, exp, comparisons...).
-CAST = OutRule(_castable, "result type {result} can't be cast to the desired output type {out}")
+CAST: OutRule = OutRule(
+    _castable, "result type {result} can't be cast to the desired output type {out}")
 # Elementwise ops whose out must have the result's dtype (abs, floor, clamp, neg, sign...).
-SAME = OutRule(_equal, "Found dtype {out} but expected {result}")
+SAME: OutRule = OutRule(_equal, "Found dtype {out} but expected {result}")
 # Structured kernels that allocate their result's dtype (mm, gather, softmax, max(dim)...).
 EXACT = OutRule(_equal, _EXPECTED)
 # Reductions that compute in out's dtype (sum, prod, cumsum: dtype=out.dtype).
