@@ -253,7 +253,9 @@ def test_logical_ops_in_place_have_zero_gradients() -> None:
 FUNCTIONS = sorted(name for name in dir(autodiff)
                    if name.endswith("_") and not name.startswith("_")
                    and callable(getattr(autodiff, name)) and hasattr(autodiff.Tensor, name)
-                   and name not in ("fill_", "zero_", "index_put_", "resize_as_"))
+                   and name not in ("fill_", "zero_", "index_put_", "resize_as_",
+                                    # more operands; tested in test_math_special.py
+                                    "addmv_", "gcd_", "lcm_", "ldexp_", "xlogy_"))
 _ARGUMENTS = {"clamp_": (0.0, 1.0), "clip_": (0.0, 1.0), "clamp_min_": (0.1,),
               "clamp_max_": (0.3,)}
 _OVERLOADED = ("clamp_", "clip_", "clamp_min_", "clamp_max_")
@@ -265,7 +267,7 @@ def test_torch_level_functions(name: str) -> None:
     x = autodiff.tensor([0.25, 0.5])
     expected = getattr(autodiff.tensor([0.25, 0.5]), name)(*_ARGUMENTS.get(name, ()))
     assert function(x, *_ARGUMENTS.get(name, ())) is x
-    assert x.tolist() == expected.tolist()
+    np.testing.assert_array_equal(x.numpy(), expected.numpy())  # nan (acosh_) equals nan
     assert x._version == (0 if name == "detach_" else 1)
     if name in _OVERLOADED:
         with raises_starting(TypeError, f"{name}() received an invalid combination of "
