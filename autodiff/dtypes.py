@@ -97,18 +97,24 @@ def default_complex() -> dtype:
 
 
 def set_default_dtype(d: dtype) -> None:
+    """The dtype of floats made without one: factories, `tensor(1.5)`, `arange(0.5, 2)`, module
+    parameters."""
     global _default_float
-    if not isinstance(d, dtype) or not d.is_floating_point:
+    if not isinstance(d, dtype):
+        raise TypeError("invalid dtype object: only floating-point types are supported as the "
+                        "default type")
+    if not d.is_floating_point:
         raise TypeError("only floating-point types are supported as the default type")
     _default_float = d
 
 
 def to_dtype(value: Any) -> dtype:
-    """Accept a dtype, its name ("float32"), or the Python types float/int/bool."""
+    """Accept a dtype, its name ("float32"), or the Python types float/int/bool (as PyTorch
+    maps them: float is float64)."""
     if isinstance(value, dtype):
         return value
     if value is float:
-        return _default_float
+        return float64
     if value is int:
         return int64
     if value is bool:

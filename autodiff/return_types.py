@@ -33,6 +33,19 @@ class _ReturnType(tuple):
         return f"torch.return_types.{type(self).__name__}(\n{fields})"
 
 
+_OUT_TYPES: dict[type, type[_ReturnType]] = {}
+
+
+def out_type(kind: type) -> type[_ReturnType]:
+    """The `<name>_out` type (`max_out`) PyTorch returns when the results went into `out=`."""
+    made = _OUT_TYPES.get(kind)
+    if made is None:
+        namespace = {key: value for key, value in vars(kind).items()
+                     if key not in ("__dict__", "__weakref__")}
+        made = _OUT_TYPES[kind] = type(f"{kind.__name__}_out", (_ReturnType,), namespace)
+    return made
+
+
 def _item(position: int) -> property:
     def get(self: tuple[Any, ...]) -> Any:
         return self[position]

@@ -301,9 +301,53 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         """target[key] += values, accumulating over repeated indices (scatter-add), in place.
 
         The array API has no scatter-add, so each backend supplies one (NumPy's `add.at`, CuPy's
-        `cupyx.scatter_add`).
+        `cupyx.scatter_add`), or uses `sorted_index_add`.
         """
         raise NotImplementedError
+
+    def sorted_index_add(self, target: Array, key: Any, values: Array) -> Array:
+        """target[key] += values, summing repeated indices, in place, with array-API calls only,
+        in an order fixed by the indices alone (so deterministic where atomics are not).
+
+        The flat position of every element `key` selects is read off an index grid with the
+        same `key`; a sort groups equal positions, a segmented scan sums each group (pairwise
+        within the group, so no cancellation between groups), and a binary search gathers each
+        group's total back to a dense array. O(m log m) for m selected elements.
+        """
+        xp = self.xp
+        size = 1
+        for extent in target.shape:
+            size *= extent
+        every = self.arange(0, size, 1, "int64")
+        selected = self.selected_positions(self.reshape(every, target.shape), key)
+        positions = self.reshape(selected, (-1,))
+        count = positions.shape[0]
+        if count == 0 or size == 0:
+            return target
+        values = self.reshape(xp.broadcast_to(self.astype(values, self.dtype_name(target)),
+                                              selected.shape), (-1,))
+        order = xp.argsort(positions, stable=True)
+        positions = xp.take(positions, order)
+        totals = xp.take(values, order)
+        # Segmented inclusive scan: after the pass with shift d, totals[i] sums the run of equal
+        # positions ending at i, up to 2d elements long.
+        shift = 1
+        while shift < count:
+            same = positions[shift:] == positions[:-shift]
+            earlier = xp.where(same, totals[:-shift], xp.zeros_like(totals[:-shift]))
+            totals = xp.concat([totals[:shift], totals[shift:] + earlier])
+            shift *= 2
+        # The last element of each run holds the run's total.
+        last = xp.searchsorted(positions, every, side="right") - 1
+        safe = xp.clip(last, 0, count - 1)
+        hit = (last >= 0) & (xp.take(positions, safe) == every)
+        dense = xp.where(hit, xp.take(totals, safe), xp.zeros_like(xp.take(totals, safe)))
+        self.setitem(target, (...,), target + self.reshape(dense, target.shape))
+        return target
+
+    def selected_positions(self, grid: Array, key: Any) -> Array:
+        """grid[key] with NumPy's meaning (for `sorted_index_add`)."""
+        return grid[key]
 
     # ----------------------------------------------------------------------------- windows
     def sliding_windows(self, array: Array, window_shape: Shape, stride: Shape,
@@ -408,6 +452,14 @@ class Backend(Primitives, Kernels, SpecialFunctions):
     def transfer(self, array: Array, source: Backend) -> Array:
         """Copy an array of another backend onto this one (through the host by default)."""
         return self.from_numpy(source.to_numpy(array))
+
+    def share_memory(self, array: Array) -> Array:
+        """`array`'s values in memory other processes can map (Tensor.share_memory_)."""
+        raise RuntimeError(f"share_memory_(): {self.device} tensors cannot be placed in shared "
+                           "memory")
+
+    def is_shared(self, array: Array) -> bool:
+        return False
 
     def is_exclusive(self, array: Array) -> bool:
         """True when `array` owns its memory and is writable, so a gradient may be stolen.

@@ -3,6 +3,7 @@ scatter-add, random generator and zero-copy host transfer."""
 
 from __future__ import annotations
 
+import mmap
 from typing import Any
 
 import array_api_compat.numpy as xp
@@ -388,6 +389,24 @@ class NumpyBackend(Backend):
 
     def item(self, array: Array) -> Any:
         return array.item()
+
+    def share_memory(self, array: Array) -> Array:
+        """A copy in an anonymous shared mapping: processes forked later (DataLoader workers,
+        multiprocessing with fork) write into the same memory."""
+        if self.is_shared(array):
+            return array
+        buffer = mmap.mmap(-1, max(array.nbytes, 1))
+        shared = np.frombuffer(buffer, dtype=array.dtype, count=array.size).reshape(array.shape)
+        shared[...] = array
+        return shared
+
+    def is_shared(self, array: Array) -> bool:
+        base = array
+        while base is not None:
+            if isinstance(base, mmap.mmap):
+                return True
+            base = base.obj if isinstance(base, memoryview) else getattr(base, "base", None)
+        return False
 
     def is_exclusive(self, array: Array) -> bool:
         # A fresh result owns its buffer; views (reshape, broadcast_to, slices) have a base.

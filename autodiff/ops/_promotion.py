@@ -68,6 +68,11 @@ _CHECKED_TYPES = {
 }
 
 
+def integer_bounds(dtype: str) -> tuple[int, int]:
+    """The smallest and largest value of an integer dtype."""
+    return _INTEGER_BOUNDS[dtype]
+
+
 def wrap_integer(value: int, dtype: str) -> int:
     """A Python int meeting an integer tensor of `dtype` in arithmetic or a comparison, cast as
     PyTorch casts it: wrapped around into the dtype's range (uint8 + 300 adds 44, + -1 adds

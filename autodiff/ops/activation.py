@@ -15,7 +15,8 @@ from typing import Any
 
 from ..function import Function
 from ..tensor import Tensor
-from ._checks import not_implemented_for, require_floating
+from ._checks import not_implemented_for, require_floating, require_tensors
+from ._out import CAST, takes_out
 from .joining import cat
 from .selection import where
 from .unary import UnaryOfOutput, erf, exp, tanh
@@ -36,8 +37,15 @@ class Sigmoid(UnaryOfOutput):
         return grad * out * (1 - out)
 
 
+@takes_out(CAST)
 def sigmoid(input: Tensor) -> Tensor:
     return Sigmoid.apply(input)
+
+
+def sigmoid_(input: Tensor) -> Tensor:
+    """In place: `input.sigmoid_()`."""
+    require_tensors("sigmoid_", ("input", input))
+    return input.sigmoid_()
 
 
 class Softplus(Function):
@@ -107,6 +115,12 @@ class ThresholdBackward(Function):
 
 def relu(input: Tensor) -> Tensor:
     return Relu.apply(input)
+
+
+def relu_(input: Tensor) -> Tensor:
+    """In place: `input.relu_()`."""
+    require_tensors("relu_", ("input", input))
+    return input.relu_()
 
 
 class LeakyRelu(Function):

@@ -15,6 +15,8 @@ from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor
 from . import division
+from ._checks import require_tensors
+from ._out import CAST, SAME, takes_out
 from ._promotion import checked_number, default_float, promote, with_number
 from .selection import where
 from .unary import log
@@ -46,6 +48,7 @@ class Add(Function):
         return grad, grad
 
 
+@takes_out(CAST)
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
@@ -73,12 +76,16 @@ class Sub(Function):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
+@takes_out(CAST)
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     if not isinstance(input, Tensor):
         return rsub(other, input)
     return Sub.apply(input, other)
+
+
+subtract = sub
 
 
 class Rsub(Function):
@@ -158,10 +165,14 @@ def _conj(value: Any) -> Any:
     return value.conjugate() if type(value) is complex else value
 
 
+@takes_out(CAST)
 def mul(input: Any, other: Any) -> Tensor:
     if not isinstance(input, Tensor):
         input, other = other, input
     return Mul.apply(input, other)
+
+
+multiply = mul
 
 
 class Div(Function):
@@ -200,6 +211,7 @@ class Div(Function):
         return grad_a, grad_b
 
 
+@takes_out(CAST)
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode is not None:
         if rounding_mode not in ("trunc", "floor"):
@@ -234,6 +246,7 @@ class DivNumber(Div):
     node_name = "DivBackward1"
 
 
+@takes_out(CAST)
 def true_divide(input: Any, other: Any) -> Tensor:
     return div(input, other)
 
@@ -265,11 +278,24 @@ class Neg(Function):
         return -grad
 
 
+@takes_out(SAME)
 def neg(input: Tensor) -> Tensor:
     return Neg.apply(input)
 
 
+def neg_(input: Tensor) -> Tensor:
+    """In place: `input.neg_()`."""
+    require_tensors("neg_", ("input", input))
+    return input.neg_()
+
+
 negative = neg
+
+
+def negative_(input: Tensor) -> Tensor:
+    """In place: `input.negative_()` (neg_)."""
+    require_tensors("negative_", ("input", input))
+    return input.neg_()
 
 
 class Reciprocal(Function):
@@ -287,8 +313,15 @@ class Reciprocal(Function):
         return -grad * out * out
 
 
+@takes_out(CAST)
 def reciprocal(input: Tensor) -> Tensor:
     return Reciprocal.apply(input)
+
+
+def reciprocal_(input: Tensor) -> Tensor:
+    """In place: `input.reciprocal_()`."""
+    require_tensors("reciprocal_", ("input", input))
+    return input.reciprocal_()
 
 
 # ----------------------------------------------------------------------------- powers
@@ -405,6 +438,7 @@ def _pow_bool_error() -> NotImplementedError:
     return NotImplementedError('"pow" not implemented for \'Bool\'')
 
 
+@takes_out(CAST)
 def pow(input: Any, exponent: Any) -> Tensor:
     if not isinstance(input, Tensor):
         return rpow(exponent, input)
@@ -420,9 +454,16 @@ def rpow(input: Tensor, base: Any) -> Tensor:
     return RPow.apply(input, base)
 
 
+@takes_out(CAST)
 def square(input: Tensor) -> Tensor:
     """input ** 2 (PyTorch records it as PowBackward0; a bool squares to int64)."""
     return PowScalar.apply(input, 2)
+
+
+def square_(input: Tensor) -> Tensor:
+    """In place: `input.square_()`."""
+    require_tensors("square_", ("input", input))
+    return input.square_()
 
 
 # ----------------------------------------------------------------------------- addcmul, addcdiv
@@ -451,6 +492,7 @@ class Addcmul(Function):
                 (scaled * t1 if needs_t2 else None))
 
 
+@takes_out(CAST)
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     return Addcmul.apply(input, tensor1, tensor2, value=value)
 
@@ -470,5 +512,6 @@ class Addcdiv(Addcmul):
                 (-scaled * t1 / (t2 * t2) if needs_t2 else None))
 
 
+@takes_out(CAST)
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     return Addcdiv.apply(input, tensor1, tensor2, value=value)

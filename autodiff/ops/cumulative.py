@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import return_types
+from .. import dtypes, return_types
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import require_floating
+from ._out import INTO, takes_out
 from ._promotion import accumulation_dtype, cast_for_accumulation
 from .scatter import ScatterAdd
 from .selection import where
@@ -49,13 +50,16 @@ class Cumsum(Function):
         return Cumsum.apply(grad, dim=ctx.dim, reverse=not ctx.reverse)
 
 
-def _prepare(input: Tensor, dim: int, dtype: Any) -> tuple[Tensor, int]:
+def _prepare(name: str, input: Tensor, dim: int, dtype: Any) -> tuple[Tensor, int]:
+    if dtype is not None and dtypes.to_dtype(dtype) is dtypes.bool_:
+        raise NotImplementedError(f'"{name}_out_cpu" not implemented for \'Bool\'')
     input = cast_for_accumulation(input, dtype)
     return input, _wrap_dim(dim, input._data.ndim)
 
 
+@takes_out(INTO)
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
-    input, dim = _prepare(input, dim, dtype)
+    input, dim = _prepare("cumsum", input, dim, dtype)
     return Cumsum.apply(input, dim=dim)
 
 
@@ -99,8 +103,9 @@ class Cumprod(Function):
         return grad_before + grad_first
 
 
+@takes_out(INTO)
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
-    input, dim = _prepare(input, dim, dtype)
+    input, dim = _prepare("cumprod", input, dim, dtype)
     return Cumprod.apply(input, dim=dim)
 
 

@@ -25,6 +25,7 @@ from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
+from ._out import EXACT, takes_out
 from ._promotion import check_broadcast
 
 
@@ -72,6 +73,7 @@ class LinalgInv(Function):
         return -(inverse_t @ grad @ inverse_t)
 
 
+@takes_out(EXACT)
 def inv(A: Tensor) -> Tensor:
     """The inverse of each square matrix in A (..., n, n)."""
     _check_square("linalg.inv", A)

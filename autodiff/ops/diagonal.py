@@ -12,6 +12,7 @@ from .. import dtypes
 from ..creation import zeros, zeros_like
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ._out import EXACT, takes_out
 from .flat_indexing import unravel_index
 from .indexing import ViewScatter, canonical_key, take_index
 from .shape import view_op
@@ -153,10 +154,12 @@ def _triangle(op: type[Tril], name: str, input: Tensor, diagonal: int) -> Tensor
     return op.apply(input, diagonal=int(diagonal))
 
 
+@takes_out(EXACT)
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     return _triangle(Tril, "tril", input, diagonal)
 
 
+@takes_out(EXACT)
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     return _triangle(Triu, "triu", input, diagonal)
 

@@ -11,6 +11,7 @@ from ..dtypes import scalar_dtype
 from ..function import Function
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for
+from ._out import CAST, takes_out
 from ._promotion import promote
 
 _SCALARS = (bool, int, float)
@@ -87,8 +88,22 @@ class FloorDivide(Function):
         raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
+@takes_out(CAST)
 def floor_divide(input: Any, other: Any) -> Tensor:
     return FloorDivide.apply(_as_tensor(input, other), other)
+
+
+class FloorDivideInPlace(FloorDivide):
+    """x.floor_divide_(y): the same op; PyTorch names the in-place form in its error."""
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        raise RuntimeError("derivative for aten::floor_divide_ is not implemented")
+
+
+def floor_divide_of(input: Tensor, other: Any) -> Tensor:
+    """floor_divide recorded as the in-place form's node (Tensor.floor_divide_)."""
+    return FloorDivideInPlace.apply(input, other)
 
 
 class Remainder(Function):
@@ -133,6 +148,7 @@ class RemainderNumber(FloorDivide):
         raise RuntimeError("derivative for aten::remainder is not implemented")
 
 
+@takes_out(CAST)
 def remainder(input: Any, other: Any) -> Tensor:
     if not isinstance(input, Tensor):
         return RemainderNumber.apply(_as_tensor(input, other), other)

@@ -17,6 +17,7 @@ from typing import Any
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import refuse_bool, require_tensors, same_device, scalar_type_name
+from ._out import same, takes_out
 
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase  # PyTorch's label order
 
@@ -254,6 +255,11 @@ class Tensordot(Einsum):
     node_name = "ViewBackward0"
 
 
+_TENSORDOT_OUT = same("tensordot: Expected the output tensor to have dtype {result}, but got an "
+                      "output tensor with dtype {out}")
+
+
+@takes_out(_TENSORDOT_OUT)
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Contract dims of a with dims of b: an int n (a's last n with b's first n) or two lists."""
     same_device(a, b)
@@ -301,6 +307,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     return Tensordot.apply(a, b, equation=full)
 
 
+@takes_out(_TENSORDOT_OUT)
 def inner(input: Tensor, other: Tensor) -> Tensor:
     """Sum of products over the last dims (a plain product when either is 0-d)."""
     require_tensors("inner", ("input", input), ("other", other))

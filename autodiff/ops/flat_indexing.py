@@ -16,7 +16,7 @@ from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap
 from . import inplace
-from ._checks import same_device, scalar_type_name
+from ._checks import require_tensor, same_device, scalar_type_name
 from ._promotion import check_broadcast
 from .indexing import same_device_index
 from .joining import cat
@@ -65,6 +65,7 @@ class Take(Function):
 
 def take(input: Tensor, index: Tensor) -> Tensor:
     """The elements of `input`, read as a 1-d tensor, at `index`."""
+    require_tensor("take", "index", 2, index)
     return Take.apply(input, index=_flat_index("take", input, index))
 
 

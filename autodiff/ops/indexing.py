@@ -13,6 +13,7 @@ the base a CopySlices node), an advanced key is `index_put_` (IndexPutBackward0)
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from backends import broadcast_shapes
@@ -100,7 +101,7 @@ def _device_error(op: str, target: Any, source: Any) -> RuntimeError:
 
 
 def _plain(index: Any) -> Any:
-    if isinstance(index, (list, tuple)):
+    if isinstance(index, (list, tuple, range)):
         return [_plain(item) for item in index]
     if isinstance(index, Tensor):
         return index.tolist()
@@ -404,7 +405,9 @@ def index_result_shape(shape: tuple[int, ...], key: tuple[Any, ...]) -> tuple[in
 
 # ----------------------------------------------------------------------------- keys
 def _is_index_like(item: Any) -> bool:
-    return isinstance(item, Tensor) or (hasattr(item, "shape") and hasattr(item, "dtype"))
+    """A Tensor or an array (a NumPy scalar is a number, not an array of indices)."""
+    return isinstance(item, Tensor) or (hasattr(item, "shape") and hasattr(item, "dtype")
+                                        and not isinstance(item, numbers.Number))
 
 
 def _as_tuple(key: Any) -> tuple[Any, ...]:
@@ -413,7 +416,7 @@ def _as_tuple(key: Any) -> tuple[Any, ...]:
     if type(key) is tuple:
         return key
     if isinstance(key, list) and len(key) < 32 and any(
-        item is None or item is Ellipsis or isinstance(item, (slice, list, tuple))
+        item is None or item is Ellipsis or isinstance(item, (slice, list, tuple, range))
         or _is_index_like(item) for item in key
     ):
         return tuple(key)
@@ -673,3 +676,24 @@ def index_put_(tensor: Tensor, indices: Any, values: Tensor, accumulate: bool = 
 
 def index_put(tensor: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
     return index_put_(clone(tensor), indices, values, accumulate)
+
+
+def torch_index_put_(input: Tensor, indices: Any, values: Tensor,
+                     accumulate: bool = False) -> Tensor:
+    """torch.index_put_(input, indices, values, accumulate=False)."""
+    _check_put_arguments("index_put_", input, values)
+    return index_put_(input, indices, values, accumulate)
+
+
+def torch_index_put(input: Tensor, indices: Any, values: Tensor,
+                    accumulate: bool = False) -> Tensor:
+    """torch.index_put(input, indices, values, accumulate=False)."""
+    _check_put_arguments("index_put", input, values)
+    return index_put(input, indices, values, accumulate)
+
+
+def _check_put_arguments(function: str, input: Any, values: Any) -> None:
+    for name, position, value in (("input", 1, input), ("values", 3, values)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{function}(): argument '{name}' (position {position}) must be "
+                            f"Tensor, not {type(value).__name__}")

@@ -18,6 +18,7 @@ from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 from ._dims import normalize_dims
+from ._out import castable, takes_out
 from .indexing import narrow, select
 from .shape import atleast_1d, atleast_2d, atleast_3d, shape_arg
 from .views import as_multi_output_views
@@ -61,6 +62,12 @@ def _ndim(arrays: Sequence[Any]) -> int:
     return max(a.ndim for a in arrays)
 
 
+# cat and stack write any castable dtype into out; PyTorch refuses the rest as a TypeError.
+_CAT_OUT = castable("torch.cat(): input types can't be cast to the desired output type {out}",
+                    TypeError)
+
+
+@takes_out(_CAT_OUT)
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
@@ -107,6 +114,7 @@ class Stack(Function):
                      for index, needed in enumerate(ctx.needs_input_grad))
 
 
+@takes_out(_CAT_OUT, "stack")
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:

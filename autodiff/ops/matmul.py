@@ -10,11 +10,13 @@ errors are PyTorch's, in the order its dispatch raises them.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from ..function import Function
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, scalar_type_name
+from ._out import CAST, EXACT, same, takes_out
 from ._promotion import check_broadcast
 
 
@@ -140,6 +142,7 @@ class MatrixBatchTransposedView(Matmul):
 
 
 # ----------------------------------------------------------------------------- public functions
+@takes_out(EXACT)
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     require_tensors("matmul", ("input", input), ("other", other))
     same_device(input, other)
@@ -226,6 +229,7 @@ def _pad(shape: tuple[int, ...], other: tuple[int, ...]) -> tuple[int, ...]:
     return (1,) * (len(other) - len(shape)) + tuple(shape)
 
 
+@takes_out(EXACT)
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     require_tensors("mm", ("input", input), ("mat2", mat2))
     same_device(input, mat2)
@@ -237,6 +241,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return Mm.apply(input, mat2)
 
 
+@takes_out(EXACT)
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     require_tensors("bmm", ("input", input), ("mat2", mat2))
     same_device(input, mat2)
@@ -254,6 +259,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return Bmm.apply(input, mat2)
 
 
+@takes_out(EXACT)
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     require_tensors("mv", ("input", input), ("vec", vec))
     same_device(input, vec)
@@ -265,6 +271,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return Mv.apply(input, vec)
 
 
+@takes_out(same("result dtype {out} does not match input dtype {result}"))
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     require_tensors("dot", ("input", input), ("tensor", tensor))
     same_device(input, tensor)
@@ -285,6 +292,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
     return Dot.apply(input, tensor)
 
 
+@takes_out(CAST)
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """input[i] * vec2[j]; PyTorch computes it as a broadcast product (MulBackward0)."""
     require_tensors("outer", ("input", input), ("vec2", vec2))
@@ -296,7 +304,13 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return input.reshape(input._data.shape[0], 1) * vec2
 
 
-ger = outer
+def ger(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """outer; PyTorch warns of the deprecation when results go into `out`."""
+    if out is None:
+        return outer(input, vec2)
+    warnings.warn("torch.ger is deprecated and will be removed in a future PyTorch release. Use "
+                  "torch.outer instead.", UserWarning, stacklevel=2)
+    return outer(input, vec2, out=out)  # type: ignore[call-arg]
 
 
 # ----------------------------------------------------------------------------- checks

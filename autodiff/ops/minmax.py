@@ -14,6 +14,7 @@ from .. import return_types
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduction_axes
+from ._out import CAST, EXACT, OutRule, same, takes_out
 from .selection import maximum, minimum, where
 
 
@@ -128,11 +129,22 @@ def _max_min(op_all: type[MaxAll], op_dim: type[MaxDim], binary: Any,
     return result((values, indices))
 
 
+def _out_rule(input: Tensor, dim: Any = None, keepdim: bool = False, *,
+              out: Any) -> OutRule | tuple[Any, ...]:
+    """max(input, dim): values and indices of exactly their dtypes; max(input, other): the
+    elementwise maximum's rule; max(input): the value's dtype."""
+    if isinstance(dim, Tensor):
+        return CAST
+    return EXACT if dim is None else (EXACT, EXACT)
+
+
+@takes_out(_out_rule)
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """The largest element; with `dim`, (values, indices) along it; with a Tensor, maximum."""
     return _max_min(MaxAll, MaxDim, maximum, return_types.max, input, dim, keepdim)
 
 
+@takes_out(_out_rule)
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """The smallest element; with `dim`, (values, indices) along it; with a Tensor, minimum."""
     return _max_min(MinAll, MinDim, minimum, return_types.min, input, dim, keepdim)
@@ -165,11 +177,17 @@ class Amin(Amax):
     reduce = "amin"
 
 
+_AMAX_OUT = same("Expected the dtype for input and out to match, but got {result} for input's "
+                 "dtype and {out} for out's dtype.")
+
+
+@takes_out(_AMAX_OUT)
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """The largest elements over `dim` (all dims by default); ties share the gradient."""
     return Amax.apply(input, axes=reduction_axes(dim, input._data.ndim), keepdim=keepdim)
 
 
+@takes_out(_AMAX_OUT)
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """The smallest elements over `dim` (all dims by default); ties share the gradient."""
     return Amin.apply(input, axes=reduction_axes(dim, input._data.ndim), keepdim=keepdim)
@@ -199,11 +217,13 @@ def _arg_reduce(name: str, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
     return _wrap(out, backend)
 
 
+@takes_out(EXACT)
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """The index of the largest element (in the flattened tensor when `dim` is None)."""
     return _arg_reduce("argmax", input, dim, keepdim)
 
 
+@takes_out(EXACT)
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """The index of the smallest element (in the flattened tensor when `dim` is None)."""
     return _arg_reduce("argmin", input, dim, keepdim)

@@ -18,7 +18,7 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
-from ..creation import _size, randn, zeros_like
+from ..creation import randn, zeros_like
 from ..function import Function
 from ..generator import draw
 from ..tensor import Tensor, _wrap
@@ -401,8 +401,8 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None
                 "mean, Tensor std) or (float mean, float std, tuple of ints size)")
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {_g(std)}")
-        samples = randn(*_size((size,) if isinstance(size, int) else tuple(size)),
-                        generator=generator, dtype=dtype, device=device)
+        shape = (size,) if isinstance(size, int) else tuple(size)
+        samples = randn(shape, generator=generator, dtype=dtype, device=device)
         samples._data = samples._backend.add(samples._backend.multiply(samples._data, std),
                                              mean)
         return samples.requires_grad_(requires_grad)

@@ -13,9 +13,11 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
-from ._checks import same_device
+from ._checks import invalid_arguments, require_tensor, require_tensors, same_device
+from ._out import EXACT, same, takes_out
 from ._promotion import check_broadcast, checked_number
 from .indexing import (
     full_index_key,
@@ -125,11 +127,14 @@ class Gather(Function):
         return ScatterAdd.apply(target, grad, dim=ctx.dim, index=ctx.index)
 
 
+@takes_out(EXACT)
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    require_tensor("gather", "index", 3, index)
     dim = _wrap_dim(dim, input._data.ndim)
     return Gather.apply(input, dim=dim, index=_check_index("gather", input, dim, index))
 
 
+@takes_out(EXACT)
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     same_device_index("take_along_dim", input, indices)
     if dim is None:
@@ -219,6 +224,7 @@ class ScatterValue(Function):
         return ScatterValue.apply(grad, dim=ctx.dim, index=ctx.index, value=0)
 
 
+@takes_out(EXACT)
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
             value: Any = None) -> Tensor:
     if src is None:
@@ -233,6 +239,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
                               value=checked_number(src, input.dtype.name))
 
 
+@takes_out(EXACT)
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     dim = _wrap_dim(dim, input._data.ndim)
     array = _check_index("scatter_add", input, dim, index, src)
@@ -270,7 +277,9 @@ class IndexSelect(Function):
         return IndexAdd.apply(target, grad, dim=ctx.dim, index=ctx.index, alpha=1)
 
 
+@takes_out(same("index_select(): self and result must have the same scalar type"))
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    require_tensor("index_select", "index", 3, index)
     dim = _wrap_dim(dim, input._data.ndim)
     return IndexSelect.apply(input, dim=dim, index=_vector_index("index_select", input, dim, index))
 
@@ -305,8 +314,11 @@ class IndexAdd(Function):
         return (grad if needs_input else None), grad_source
 
 
+@takes_out(EXACT)
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
               alpha: Any = 1) -> Tensor:
+    require_tensor("index_add", "index", 3, index)
+    require_tensor("index_add", "source", 4, source)
     dim = _wrap_dim(dim, input._data.ndim)
     if index.ndim > 1:
         raise IndexError("index_add_(): Index is supposed to be a vector")
@@ -564,3 +576,60 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
             )
         return IndexFillTensor.apply(input, value, dim=dim, index=array)
     return IndexFill.apply(input, dim=dim, index=array, value=value)
+
+
+# ----------------------------------------------------------------------------- filling
+class Fill(Function):
+    """torch.fill(input, value): a new tensor of input's shape and dtype, all `value`."""
+
+    node_name = "FillBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, value: Any) -> Any:
+        return ctx.backend.full(a.shape, value, ctx.backend.dtype_name(a))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return zeros_like(grad)
+
+
+class FillTensor(Function):
+    """torch.fill(input, value) with a 0-d tensor `value`, which gets the summed gradient."""
+
+    node_name = "FillBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, value: Any) -> Any:
+        backend = ctx.backend
+        return backend.astype(backend.broadcast_to(value, a.shape), backend.dtype_name(a),
+                              copy=True)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_input, needs_value = ctx.needs_input_grad
+        return (zeros_like(grad) if needs_input else None), (grad.sum() if needs_value else None)
+
+
+def fill(input: Tensor, value: Any) -> Tensor:
+    """A new tensor shaped like `input`, every element `value` (a number or a 0-d tensor)."""
+    require_tensors("fill", ("input", input))
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value.ndim} dimensions.")
+        return FillTensor.apply(input, value.to(input.device))
+    return Fill.apply(input, value=checked_number(value, input.dtype.name))
+
+
+def fill_(input: Tensor, value: Any) -> Tensor:
+    """In place: `input.fill_(value)`."""
+    if not isinstance(input, Tensor):
+        raise invalid_arguments("fill_", (input, value), {},
+                                ("Tensor input, Tensor value", "Tensor input, Number value"))
+    return input.fill_(value)
+
+
+def zero_(input: Tensor) -> Tensor:
+    """In place: `input.zero_()`."""
+    require_tensors("zero_", ("input", input))
+    return input.zero_()

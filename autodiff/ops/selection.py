@@ -13,7 +13,8 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
-from ._checks import not_implemented_for, require_tensors
+from ._checks import invalid_arguments, not_implemented_for, require_tensors
+from ._out import CAST, SAME, same, takes_out
 from ._promotion import cast_operand, check_broadcast_all, checked_number, promote
 
 _SCALARS = (bool, int, float)
@@ -59,6 +60,7 @@ def _checked_against(backend: Any, value: Any, other: Any) -> Any:
     return value
 
 
+@takes_out(same("Expected out type to be {result} but got {out}"))
 def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     return Where.apply(condition, input, other)
 
@@ -100,6 +102,7 @@ class Maximum(Function):
         return _split_ties(ctx, grad, a, b)
 
 
+@takes_out(CAST)
 def maximum(input: Tensor, other: Tensor) -> Tensor:
     require_tensors("maximum", ("input", input), ("other", other))
     return Maximum.apply(input, other)
@@ -120,6 +123,7 @@ class Minimum(Function):
         return _split_ties(ctx, grad, b, a)  # a loses where a > b: maximum's rule, mirrored
 
 
+@takes_out(CAST)
 def minimum(input: Tensor, other: Tensor) -> Tensor:
     require_tensors("minimum", ("input", input), ("other", other))
     return Minimum.apply(input, other)
@@ -261,6 +265,7 @@ class ClampTensor(Function):
         return grad_a, grad_low, grad_high
 
 
+@takes_out(SAME)
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -286,6 +291,33 @@ def _bound(input: Tensor, bound: Any) -> Any:
 clip = clamp
 
 
+def _bounds_signatures(*bounds: str) -> tuple[str, ...]:
+    return tuple(f"Tensor input, {', '.join(f'{kind} {bound}' for bound in bounds)}"
+                 for kind in ("Tensor", "Number"))
+
+
+_CLAMP_SIGNATURES = _bounds_signatures("min = None", "max = None")
+
+
+def _check_input(function: str, input: Any, given: tuple[Any, ...],
+                 signatures: tuple[str, ...]) -> None:
+    """The torch-level in-place clamps take a tensor first (either overload)."""
+    if not isinstance(input, Tensor):
+        raise invalid_arguments(function, (input, *given), {}, signatures)
+
+
+def clamp_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """In place: `input.clamp_(min, max)`."""
+    _check_input("clamp_", input, (min, max), _CLAMP_SIGNATURES)
+    return input.clamp_(min, max)
+
+
+def clip_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """In place: `input.clip_(min, max)` (clamp_)."""
+    _check_input("clip_", input, (min, max), _CLAMP_SIGNATURES)
+    return input.clamp_(min, max)
+
+
 class ClampMinTensor(ClampTensor):
     node_name = "ClampMinBackward1"
 
@@ -294,16 +326,30 @@ class ClampMaxTensor(ClampTensor):
     node_name = "ClampMaxBackward1"
 
 
+@takes_out(SAME)
 def clamp_min(input: Tensor, min: Any) -> Tensor:
     if isinstance(min, Tensor):
         return ClampMinTensor.apply(input, min, None)
     return ClampMin.apply(input, min=_bound(input, min), max=None)
 
 
+def clamp_min_(input: Tensor, min: Any) -> Tensor:
+    """In place: `input.clamp_min_(min)`."""
+    _check_input("clamp_min_", input, (min,), _bounds_signatures("min"))
+    return input.clamp_min_(min)
+
+
+@takes_out(SAME)
 def clamp_max(input: Tensor, max: Any) -> Tensor:
     if isinstance(max, Tensor):
         return ClampMaxTensor.apply(input, None, max)
     return ClampMax.apply(input, min=None, max=_bound(input, max))
+
+
+def clamp_max_(input: Tensor, max: Any) -> Tensor:
+    """In place: `input.clamp_max_(max)`."""
+    _check_input("clamp_max_", input, (max,), _bounds_signatures("max"))
+    return input.clamp_max_(max)
 
 
 # ----------------------------------------------------------------------------- lerp
@@ -372,6 +418,7 @@ class LerpTensor(Function):
                 grad * (end - start) if needs_weight else None)
 
 
+@takes_out(CAST)
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     if isinstance(weight, Tensor):
         return LerpTensor.apply(input, end, weight)

@@ -14,6 +14,7 @@ from .. import dtypes
 from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ._out import EXACT, takes_out
 from ._promotion import opmath, rounded
 from .unary import exp
 
@@ -144,12 +145,14 @@ def _prepare(name: str, input: Tensor, dim: int, dtype: Any) -> tuple[Tensor, in
     return input, dim
 
 
+@takes_out(EXACT)
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """exp(x) / sum(exp(x)) along dim."""
     input, dim = _prepare("softmax", input, dim, dtype)
     return Softmax.apply(input, dim=dim)
 
 
+@takes_out(EXACT)
 def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along dim."""
     input, dim = _prepare("log_softmax", input, dim, dtype)

@@ -17,10 +17,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import backends
 from backends import contiguous_strides, get_backend
 
 from .. import dtypes
 from ..function import Function
+from ..layouts import check_layout
 from ..tensor import Tensor, _wrap, _wrap_dim
 from .flat_indexing import Put, Take
 from .shape import shape_arg, view_op
@@ -269,9 +271,65 @@ def empty_strided(size: Any, stride: Any, *, dtype: Any = None, device: Any = No
                  backend).requires_grad_(requires_grad)
 
 
+def empty_permuted(size: Any, physical_layout: Any, *, dtype: Any = None, layout: Any = None,
+                   device: Any = None, pin_memory: bool = False,
+                   requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor of `size` whose dims lie in memory in the order
+    `physical_layout` (outermost first): empty_permuted((2, 3, 4), (0, 2, 1)) has strides
+    (12, 1, 3)."""
+    size, order = shape_arg((size,)), shape_arg((physical_layout,))
+    ndim = len(size)
+    if len(order) != ndim:
+        raise RuntimeError("Number of dimensions in size does not match the length of the "
+                           f"physical_layout; i.e. len(size) = {ndim} is not equal to "
+                           f"len(physical_layout) = {len(order)}")
+    seen: set[int] = set()
+    for position, dim in enumerate(order):
+        if not 0 <= dim < ndim:
+            raise RuntimeError(f"Dimension out of range (expected to be between 0 and "
+                               f"{ndim - 1}, but got {dim} at index {position}).  NB: negative "
+                               "dims not currently supported; file an issue if you want it.")
+        if dim in seen:
+            raise RuntimeError("Duplicate dim not allowed")
+        seen.add(dim)
+    physical = [size[dim] for dim in order]
+    if any(extent < 0 for extent in physical):
+        negative = next(extent for extent in physical if extent < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative}: "
+                           f"{physical}")
+    stride = [0] * ndim
+    step = 1
+    for dim in reversed(order):
+        stride[dim] = step
+        step *= max(size[dim], 1)
+    check_layout("empty_permuted", layout)
+    result = empty_strided(size, stride, dtype=dtype, device=device)
+    if pin_memory:  # (a page-locked copy is row-major: pinning keeps no strides)
+        result = _wrap(backends.pinned(result._data), result._backend)
+    if requires_grad:
+        result._set_requires_grad(True, "Only Tensors of floating point and complex dtype can "
+                                        "require gradients")
+    return result
+
+
 def new_empty_strided(input: Tensor, size: Any, stride: Any, *, dtype: Any = None,
                       device: Any = None, requires_grad: bool = False) -> Tensor:
     """empty_strided with `input`'s dtype and device unless given."""
     return empty_strided(size, stride, dtype=input.dtype if dtype is None else dtype,
                          device=input.device if device is None else device,
                          requires_grad=requires_grad)
+
+
+def is_set_to(input: Tensor, tensor: Any) -> bool:
+    """Whether `input` and `tensor` are the same memory seen the same way: the same first
+    element, sizes and strides (and so, on one device, the same elements)."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"is_set_to(): argument 'tensor' (position 1) must be Tensor, not "
+                        f"{type(tensor).__name__}")
+    if input._backend is not tensor._backend or input.dtype is not tensor.dtype:
+        return False
+    if input._data is tensor._data:
+        return True
+    if tuple(input._data.shape) != tuple(tensor._data.shape) or not input.numel():
+        return False
+    return stride(input) == stride(tensor) and input.data_ptr() == tensor.data_ptr()

@@ -141,6 +141,21 @@ def _plain(view: TrackedView) -> Tensor:
     return plain
 
 
+def forget_base(view: Tensor) -> None:
+    """Make `view` a tensor of its own (its node and flags kept, the view relation and shared
+    version counter dropped): for a view about to get new memory (an `out=` resized)."""
+    if isinstance(view, TrackedView):
+        grad_fn, requires_grad = view.grad_fn, view._requires_grad
+        for key in _TRACKING_FIELDS:
+            view.__dict__.pop(key, None)
+        view.__class__ = Tensor  # type: ignore[assignment]
+        view.grad_fn = grad_fn
+        view._requires_grad = requires_grad
+    view._version_counter = [view._version]
+    for key in ("_base", "_view_chain", "_view_error"):
+        view.__dict__.pop(key, None)
+
+
 def _follow_base(view: TrackedView) -> None:
     if view._view_error is not None:
         raise RuntimeError(view_error(view, modified_self=False))

@@ -85,6 +85,7 @@ LINALG: list[OpInfo] = [
            "DotBackward0"),
     OpInfo("outer", autodiff.outer, np.outer, (Sample(((3,), (4,))), Sample(((0,), (2,)))),
            "MulBackward0"),
+    OpInfo("ger", autodiff.ger, np.outer, (Sample(((3,), (4,))),), "MulBackward0"),
     OpInfo("inner", autodiff.inner, np.inner,
            (Sample(((2, 3), (4, 3))), Sample(((3,), (3,))), Sample(((), (2, 3))),
             Sample(((2, 3), (3,)))), "ViewBackward0"),
