@@ -37,6 +37,7 @@ from .dtypes import (
     complex64,
     complex128,
     dtype,
+    finfo,
     float16,
     float32,
     float64,
@@ -86,6 +87,13 @@ from .creation import (
     zeros_like,
 )
 from .generator import Generator
+from .ops.variates import (
+    _dirichlet_grad,
+    _sample_dirichlet,
+    _standard_gamma,
+    _standard_gamma_grad,
+    binomial,
+)
 from .random import (
     default_generator,
     get_rng_state,

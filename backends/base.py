@@ -330,6 +330,7 @@ class Backend(Primitives, Kernels, SpecialFunctions):
     )
     from .einsum import einsum  # type: ignore[misc]
     from .fft import fft_c2c, fft_c2r, fft_r2c  # type: ignore[misc]
+    from .variates import dirichlet_grad, standard_gamma_grad, variates  # type: ignore[misc]
 
 
 def _complex_of(real: Any, imag: Any) -> Any:
