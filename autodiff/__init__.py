@@ -18,6 +18,7 @@ from . import (
     autograd,
     cuda,
     distributed,
+    distributions,
     fft,
     linalg,
     nn,

@@ -321,7 +321,16 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         Python over `xp`."""
         return declared.bind(self)
 
-    from .decompositions import cholesky, det, inv, qr, slogdet, solve, svd  # type: ignore[misc]
+    from .decompositions import (  # type: ignore[misc]
+        cholesky,
+        det,
+        eigvalsh,
+        inv,
+        qr,
+        slogdet,
+        solve,
+        svd,
+    )
     from .distances import (  # type: ignore[misc]
         euclidean_distances,
         minkowski_distances,

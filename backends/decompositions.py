@@ -1,6 +1,7 @@
 """The matrix factorizations of the generic `Backend` and what is computed from them (inv, solve,
-det, slogdet, cholesky, svd, qr), from the array API's `linalg` extension (`xp.linalg`). `Backend`
-binds these functions as methods; NumPy's backend binds `numpy.linalg`'s own instead.
+det, slogdet, cholesky, eigvalsh, svd, qr), from the array API's `linalg` extension
+(`xp.linalg`). `Backend` binds these functions as methods; NumPy's backend binds
+`numpy.linalg`'s own instead.
 
 A factorization that fails (a singular matrix, a matrix that is not positive-definite) raises
 `LinAlgError`, whatever the library raised, so the tape catches one exception type. Libraries
@@ -13,7 +14,7 @@ from typing import Any
 
 Array = Any
 
-__all__ = ["LinAlgError", "cholesky", "det", "inv", "qr", "slogdet", "solve", "svd",
+__all__ = ["LinAlgError", "cholesky", "det", "eigvalsh", "inv", "qr", "slogdet", "solve", "svd",
            "translate_errors"]
 
 
@@ -59,6 +60,11 @@ def slogdet(self: Any, a: Array) -> tuple[Array, Array]:
 def cholesky(self: Any, a: Array) -> Array:
     """The lower factor L of a = L L^T."""
     return translate_errors(self.xp.linalg.cholesky)(a)
+
+
+def eigvalsh(self: Any, a: Array) -> Array:
+    """The eigenvalues of symmetric matrices (the lower triangle is read), ascending."""
+    return translate_errors(self.xp.linalg.eigvalsh)(a)
 
 
 def svd(self: Any, a: Array) -> tuple[Array, Array, Array]:

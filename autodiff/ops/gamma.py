@@ -162,7 +162,7 @@ class Igamma(Function):
         a, x = ctx.saved_tensors
         needs_a = ctx.needs_input_grad[0]
         if needs_a:
-            raise RuntimeError(
+            raise NotImplementedError(
                 f"the derivative for '{ctx.kernel_name}: input' is not implemented.")
         # d/dx P(a, x) = x^(a - 1) e^(-x) / gamma(a)
         density = exp((a - 1) * log(x) - x - lgamma(a))
@@ -239,7 +239,7 @@ class Zeta(Function):
         x, q = ctx.saved_tensors
         needs_x = ctx.needs_input_grad[0]
         if needs_x:
-            raise RuntimeError("the derivative for 'zeta' is not implemented.")
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
         return None, grad * -x * zeta(x + 1.0, q)
 
 
