@@ -344,7 +344,8 @@ class _Multinomial(Constraint):
 
 
 def _is_lower_triangular(value: Any) -> Any:
-    return (value.tril() == value).view((*value.shape[:-2], -1)).min(-1)[0]
+    # all(-1) is PyTorch's min(-1) of bools, on backends whose min takes numbers only.
+    return (value.tril() == value).view((*value.shape[:-2], -1)).all(-1)
 
 
 class _LowerTriangular(Constraint):
@@ -362,7 +363,7 @@ class _LowerCholesky(Constraint):
     event_dim = 2
 
     def check(self, value: Any) -> Any:
-        positive_diagonal = (value.diagonal(dim1=-2, dim2=-1) > 0).min(-1)[0]
+        positive_diagonal = (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
         return _is_lower_triangular(value) & positive_diagonal
 
 

@@ -179,10 +179,12 @@ class Wishart(ExponentialFamily):
             max_try_correction = 10
         sample_shape = Size(sample_shape)
         sample = self._bartlett_sampling(sample_shape)
-        # Below is the part to correct singular samples (see the docstring).
-        is_singular = self.support.check(sample)
+        # Below is the part to correct singular samples (see the docstring). PyTorch takes the
+        # support's check for singularity itself (so it warns and redraws every valid sample);
+        # here singular means outside the support.
+        is_singular = ~self.support.check(sample)
         if self._batch_shape:
-            is_singular = is_singular.amax(self._batch_dims)
+            is_singular = is_singular.any(self._batch_dims)
         if is_singular.any():
             warnings.warn("Singular sample detected.", stacklevel=2)
             for _ in range(max_try_correction):
@@ -190,7 +192,7 @@ class Wishart(ExponentialFamily):
                 sample[is_singular] = sample_new
                 is_singular_new = ~self.support.check(sample_new)
                 if self._batch_shape:
-                    is_singular_new = is_singular_new.amax(self._batch_dims)
+                    is_singular_new = is_singular_new.any(self._batch_dims)
                 is_singular[is_singular.clone()] = is_singular_new
                 if not is_singular.any():
                     break
