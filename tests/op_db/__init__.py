@@ -21,10 +21,11 @@ from .math import MATH
 from .reduction import REDUCTION
 from .shape import SHAPE
 from .special import SPECIAL
+from .variates import VARIATES
 
 OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS, *MATH,
-    *SPECIAL, *COMPLEX, *FFT_OPS,
+    *SPECIAL, *COMPLEX, *FFT_OPS, *VARIATES,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]
