@@ -64,7 +64,7 @@ class Distribution:
                 if not bool(valid.all()):
                     raise ValueError(
                         f"Expected parameter {param} "
-                        f"({type(value).__name__} of shape {tuple(value.shape)}) "
+                        f"({_type_name(value)} of shape {tuple(value.shape)}) "
                         f"of distribution {self!r} "
                         f"to satisfy the constraint {constraint!r}, "
                         f"but found invalid values:\n{value}")
@@ -186,7 +186,7 @@ class Distribution:
         if not bool(valid.all()):
             raise ValueError(
                 "Expected value argument "
-                f"({type(value).__name__} of shape {tuple(value.shape)}) "
+                f"({_type_name(value)} of shape {tuple(value.shape)}) "
                 f"to be within the support ({support!r}) "
                 f"of the distribution {self!r}, "
                 f"but found invalid values:\n{value}")
@@ -205,3 +205,12 @@ class Distribution:
                 value = self.__dict__[name]
                 shown.append(f"{name}: {value if value.numel() == 1 else value.size()}")
         return f"{type(self).__name__}({', '.join(shown)})"
+
+
+def _type_name(value: Any) -> str:
+    """The class a message names: "Tensor" for the view classes the tape makes internally
+    (autodiff.ops), the user's own class (Parameter, a subclass) otherwise."""
+    kind = type(value)
+    if isinstance(value, Tensor) and kind.__module__.startswith("autodiff.ops"):
+        return "Tensor"
+    return kind.__name__

@@ -13,7 +13,7 @@ from ..ops.loss import binary_cross_entropy_with_logits
 from ..tensor import Tensor
 from . import constraints
 from ._pending import uniform
-from .distribution import Distribution
+from .distribution import Distribution, _type_name
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Geometric"]
@@ -47,7 +47,7 @@ class Geometric(Distribution):
             if not valid.all():
                 invalid_value = value.detach()[~valid]
                 raise ValueError(
-                    f"Expected parameter probs ({type(value).__name__} of shape "
+                    f"Expected parameter probs ({_type_name(value)} of shape "
                     f"{tuple(value.shape)}) of distribution {self!r} to be positive but found "
                     f"invalid values:\n{invalid_value}")
 

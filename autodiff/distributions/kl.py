@@ -231,7 +231,10 @@ def _kl_exponential_exponential(p: Any, q: Any) -> Tensor:
 
 @register_kl(ExponentialFamily, ExponentialFamily)
 def _kl_expfamily_expfamily(p: Any, q: Any) -> Tensor:
-    # The Bregman divergence of the log normalizer, between the natural parameters.
+    """The Bregman divergence of the log normalizer, between the natural parameters. Each
+    parameter's term is summed over its own dims beyond the batch (PyTorch sums the event
+    shape's number of rightmost dims of every term, which for a batched Wishart adds the df
+    terms of the whole batch together)."""
     if type(p) is not type(q):
         raise NotImplementedError(
             "The cross KL-divergence between different exponential families cannot "
@@ -241,9 +244,10 @@ def _kl_expfamily_expfamily(p: Any, q: Any) -> Tensor:
     lg_normal = p._log_normalizer(*p_nparams)
     gradients = grad(lg_normal.sum(), p_nparams, create_graph=True)
     result = q._log_normalizer(*q_nparams) - lg_normal
+    batch_ndim = len(broadcast_shapes(p.batch_shape, q.batch_shape))
     for pnp, qnp, g in zip(p_nparams, q_nparams, gradients):
         term = (qnp - pnp) * g
-        result -= _sum_rightmost(term, len(q.event_shape))
+        result -= term.reshape((*term.shape[:batch_ndim], -1)).sum(-1)
     return result
 
 
