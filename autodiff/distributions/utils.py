@@ -128,7 +128,9 @@ def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
     n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * vec.shape[-1]
                             + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
     eps = dtypes.finfo(vec.dtype).eps
-    if round(n) - n > eps:
+    # PyTorch tests round(n) - n > eps, one-sided, and so misses n = 2.37 (its later
+    # assignment fails with a shape mismatch instead).
+    if abs(round(n) - n) > eps:
         raise ValueError(f"The size of last dimension is {vec.shape[-1]} which cannot be "
                          "expressed as the lower triangular part of a square D x D matrix.")
     size = round(n)
