@@ -74,19 +74,25 @@ from .creation import (
     full_like,
     is_tensor,
     linspace,
+    logspace,
     numel,
     ones,
     ones_like,
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
     tensor,
+    tril_indices,
+    triu_indices,
     zeros,
     zeros_like,
 )
+from .ops.sampling import bernoulli, multinomial, normal, poisson
+from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 from .generator import Generator
 from .ops.variates import (
     _dirichlet_grad,
@@ -273,15 +279,25 @@ from .ops.selection import (
 
 # Reductions
 from .ops.reduction import all, any, logsumexp, mean, norm, prod, std, sum, var
-from .ops.minmax import amax, amin, argmax, argmin, max, min
-from .ops.cumulative import cumprod, cumsum
+from .ops.minmax import amax, amin, aminmax, argmax, argmin, max, min
+from .ops.cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
 from .ops.statistics import corrcoef, cov, nanmean, nansum, std_mean, var_mean
+
+# Sorting, order statistics, unique values, searching and histograms
+from .ops.sorting import argsort, msort, sort, topk
+from .ops.order_statistics import kthvalue, median, mode, nanmedian, nanquantile, quantile
+from .ops.unique import unique, unique_consecutive
+from .ops.searching import argwhere, bucketize, count_nonzero, nonzero, searchsorted
+from .ops.histogram import bincount, histc, histogram, histogramdd
 
 # Differences and integration
 from .ops.differences import cumulative_trapezoid, diff, gradient, trapezoid, trapz
 
 # Shape, views and copies
 from .ops.shape import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
     broadcast_to,
     expand,
     flatten,
@@ -298,20 +314,71 @@ from .ops.shape import (
 )
 from .ops.shape import movedim as moveaxis
 from .ops.conversion import clone
-from .ops.joining import cat, chunk, concat, concatenate, flip, roll, split, stack, tile, unbind
+from .ops.joining import (
+    cat,
+    chunk,
+    column_stack,
+    concat,
+    concatenate,
+    dsplit,
+    dstack,
+    flip,
+    hsplit,
+    hstack,
+    roll,
+    row_stack,
+    split,
+    split_with_sizes,
+    stack,
+    tensor_split,
+    tile,
+    unbind,
+    unsafe_chunk,
+    unsafe_split,
+    unsafe_split_with_sizes,
+    vsplit,
+    vstack,
+)
+from .ops.rearranging import fliplr, flipud, repeat_interleave, rot90
+from .ops.combining import (
+    broadcast_shapes,
+    broadcast_tensors,
+    cartesian_prod,
+    combinations,
+    meshgrid,
+)
 
 # Indexing, gather and scatter, diagonals
-from .ops.indexing import narrow, select
+from .ops.indexing import narrow, narrow_copy, select
 from .ops.scatter import (
     gather,
     index_add,
+    index_copy,
+    index_fill,
     index_select,
     masked_fill,
     scatter,
     scatter_add,
     take_along_dim,
 )
-from .ops.diagonal import diagonal, trace, tril, triu
+from .ops.scatter_reduce import index_reduce, scatter_reduce
+from .ops.view_scatter import select_scatter, slice_scatter
+from .ops.strides import as_strided, as_strided_scatter, empty_strided, ravel
+from .ops.flat_indexing import masked_scatter, masked_select, put, take, unravel_index
+from .ops.diagonal import (
+    block_diag,
+    diag,
+    diag_embed,
+    diagflat,
+    diagonal,
+    diagonal_scatter,
+    trace,
+    tril,
+    triu,
+)
+
+# Spectral analysis
+from .ops.spectral import istft, stft
 
 # Linear algebra
 from .ops.matmul import bmm, dot, ger, matmul, mm, mv, outer

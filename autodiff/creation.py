@@ -12,6 +12,7 @@ from backends.dlpack import is_capsule
 
 from . import dtypes
 from .generator import draw
+from .ops._promotion import checked_number
 from .tensor import Tensor, _wrap
 
 
@@ -72,8 +73,19 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
     if dtype is not None:
         name = dtypes.to_dtype(dtype).name
         if backend.dtype_name(array) != name:
+            if not isinstance(data, Tensor) and not _is_array(data) and array.size:
+                _check_fits(backend, array, name)
             array = backend.astype(array, name)
     return _finish(array, backend, requires_grad)
+
+
+def _check_fits(backend: Any, array: Any, name: str) -> None:
+    """Python numbers given for an integer dtype must fit it, as PyTorch checks them."""
+    kind = dtypes.BY_NAME[name]
+    if kind.category != 1 or backend.is_bool(array.dtype) or backend.is_complex(array.dtype):
+        return
+    for extreme in (backend.min(array), backend.max(array)):
+        checked_number(backend.item(extreme), name, type_name=name)
 
 
 def _is_array(data: Any) -> bool:
@@ -225,6 +237,7 @@ def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()  # a number: any device's full() takes one
     kind = dtypes.scalar_dtype(fill_value) if dtype is None else dtypes.to_dtype(dtype)
+    fill_value = checked_number(fill_value, kind.name)
     shape = _size((size,) if isinstance(size, int) else tuple(size))
     return _finish(backend.full(shape, fill_value, kind.name), backend, requires_grad)
 
@@ -260,11 +273,122 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
     return _finish(array, backend, requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
-             requires_grad: bool = False) -> Tensor:
+def _end_point(name: str, value: Any, which: str) -> Any:
+    """start or end of linspace/logspace: a number, or a 0-d tensor's number."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                f"{name} only supports 0-dimensional start and end tensors, but got {which} "
+                f"with {value.ndim} dimension(s)."
+            )
+        return value.item()
+    return value
+
+
+def _spaced(name: str, start: Any, end: Any, steps: int, dtype: Any, device: Any,
+            requires_grad: bool, base: float | None = None) -> Tensor:
+    start, end = _end_point(name, start, "start"), _end_point(name, end, "end")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     backend = _device_backend(device)
-    return _finish(backend.linspace(start, end, steps, _float_dtype(dtype)), backend,
-                   requires_grad)
+    kind = _float_dtype(dtype)
+    array = (backend.linspace(start, end, int(steps), kind) if base is None
+             else backend.logspace(start, end, int(steps), float(base), kind))
+    return _finish(array, backend, requires_grad)
+
+
+def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """`steps` evenly spaced values from start to end (both included), PyTorch's values."""
+    return _spaced("linspace", start, end, steps, dtype, device, requires_grad)
+
+
+def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """base ** linspace(start, end, steps)."""
+    return _spaced("logspace", start, end, steps, dtype, device, requires_grad, base)
+
+
+def _triangle_indices(name: str, row: int, col: int, offset: int, dtype: Any, device: Any,
+                      lower: bool) -> Tensor:
+    kind = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
+    if kind.category != 1:
+        raise NotImplementedError(
+            f'"{name}" not implemented for \'{dtypes.SCALAR_TYPE_NAMES[kind.name]}\'')
+    if row < 0:
+        raise RuntimeError(f"row must be non-negative, got{row}")
+    if col < 0:
+        raise RuntimeError(f"col must be non-negative, got{col}")
+    backend = _device_backend(device)
+    rows = backend.reshape(backend.arange(0, row, 1, "int64"), (row, 1))
+    cols = backend.reshape(backend.arange(0, col, 1, "int64"), (1, col))
+    above = backend.subtract(cols, rows)  # how far right of the main diagonal
+    keep = backend.less_equal(above, offset) if lower else backend.greater_equal(above, offset)
+    found = backend.nonzero(keep)
+    pair = backend.stack([backend.astype(found[0], kind.name),
+                          backend.astype(found[1], kind.name)], axis=0)
+    return _wrap(pair, backend)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
+                 device: Any = None) -> Tensor:
+    """The (row, column) indices of the lower triangle (diagonal `offset` and below) of a
+    row x col matrix, in row-major order, as a 2 x N tensor."""
+    return _triangle_indices("tril_indices", row, col, offset, dtype, device, lower=True)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
+                 device: Any = None) -> Tensor:
+    """The indices of the upper triangle (diagonal `offset` and above), as a 2 x N tensor."""
+    return _triangle_indices("triu_indices", row, col, offset, dtype, device, lower=False)
+
+
+# ----------------------------------------------------------------------------- new_*
+def _new(input: Tensor, kernel: str, size: tuple[int, ...], dtype: Any, device: Any,
+         requires_grad: bool, *fill: Any) -> Tensor:
+    """Tensor.new_zeros/new_ones/new_full/new_empty: `input`'s dtype and device unless given."""
+    backend = input._backend if device is None else get_backend(device)
+    kind = input.dtype if dtype is None else dtypes.to_dtype(dtype)
+    array = getattr(backend, kernel)(size, *fill, kind.name)
+    return _finish(array, backend, requires_grad)
+
+
+def new_tensor(input: Tensor, data: Any, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    """A tensor holding a copy of `data`, with `input`'s dtype and device unless given."""
+    if isinstance(data, Tensor):
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
+            "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
+            "tensor.new_tensor(sourceTensor).", UserWarning, stacklevel=3)
+    return tensor(data, dtype=input.dtype if dtype is None else dtype,
+                  device=input.device if device is None else device,
+                  requires_grad=requires_grad)
+
+
+def new_zeros(input: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return _new(input, "zeros", _size(size), dtype, device, requires_grad)
+
+
+def new_ones(input: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    return _new(input, "ones", _size(size), dtype, device, requires_grad)
+
+
+def new_empty(input: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return _new(input, "empty", _size(size), dtype, device, requires_grad)
+
+
+def new_full(input: Tensor, size: Any, fill_value: Any, *, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    if isinstance(size, int):
+        raise TypeError("new_full(): argument 'size' (position 1) must be tuple of ints, not "
+                        "int")
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _new(input, "full", _size((size,)), dtype, device, requires_grad, fill_value)
 
 
 def _draw(function: str, kind: str, size: tuple[Any, ...], dtype: Any, device: Any,
@@ -346,6 +470,19 @@ def rand_like(input: Tensor, *, generator: Any = None, dtype: Any = None, device
 def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None,
                device: Any = None, requires_grad: bool = False) -> Tensor:
     return _draw_like("randn_like", "randn", input, dtype, device, requires_grad, generator)
+
+
+def randint_like(input: Tensor, low: int = 0, high: Any = None, *, generator: Any = None,
+                 dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers drawn uniformly from [low, high) (`randint_like(input, high)`: from [0, high)),
+    in a tensor of input's shape, dtype and device unless given."""
+    if high is None:
+        low, high = 0, low
+    backend = input._backend if device is None else get_backend(device)
+    kind = input.dtype if dtype is None else dtypes.to_dtype(dtype)
+    array = draw("randint_like", backend, generator, "randint", int(low), int(high),
+                 input._data.shape, "int64")
+    return _finish(backend.astype(array, kind.name), backend, requires_grad)
 
 
 def _draw_like(function: str, kind: str, input: Tensor, dtype: Any, device: Any,

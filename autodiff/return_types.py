@@ -33,31 +33,40 @@ class _ReturnType(tuple):
         return f"torch.return_types.{type(self).__name__}(\n{fields})"
 
 
-def _values_indices(name: str) -> type[_ReturnType]:
-    namespace = {
-        "__slots__": (),
-        "_fields": ("values", "indices"),
-        "values": property(lambda self: self[0], doc="the selected values"),
-        "indices": property(lambda self: self[1], doc="where they are along the dim"),
-        "__module__": __name__,
-    }
-    return type(name, (_ReturnType,), namespace)
+def _item(position: int) -> property:
+    def get(self: tuple[Any, ...]) -> Any:
+        return self[position]
+
+    return property(get)
 
 
 def _named(name: str, fields: tuple[str, ...]) -> type[_ReturnType]:
     namespace: dict[str, Any] = {"__slots__": (), "_fields": fields, "__module__": __name__}
-    for index, field in enumerate(fields):
-        namespace[field] = property(_item(index))
+    for position, field in enumerate(fields):
+        namespace[field] = _item(position)
     return type(name, (_ReturnType,), namespace)
 
 
-def _item(index: int) -> Any:
-    return lambda self: self[index]
+def _values_indices(name: str) -> type[_ReturnType]:
+    return _named(name, ("values", "indices"))
 
-
-frexp = _named("frexp", ("mantissa", "exponent"))
 
 max = _values_indices("max")
 min = _values_indices("min")
+sort = _values_indices("sort")
+topk = _values_indices("topk")
+kthvalue = _values_indices("kthvalue")
+median = _values_indices("median")
+nanmedian = _values_indices("nanmedian")
+mode = _values_indices("mode")
+cummax = _values_indices("cummax")
+cummin = _values_indices("cummin")
+aminmax = _named("aminmax", ("min", "max"))
+histogram = _named("histogram", ("hist", "bin_edges"))
+histogramdd = _named("histogramdd", ("hist", "bin_edges"))
+frexp = _named("frexp", ("mantissa", "exponent"))
 
-__all__ = ["frexp", "max", "min"]
+__all__ = [
+    "aminmax", "cummax", "cummin", "frexp", "histogram", "histogramdd", "kthvalue", "max",
+    "median", "min", "mode", "nanmedian", "sort", "topk",
+]

@@ -126,6 +126,41 @@ class Tensor:
     def element_size(self) -> int:
         return self.dtype.itemsize
 
+    def stride(self, dim: int | None = None) -> Any:
+        return _strides.stride(self, dim)
+
+    def storage_offset(self) -> int:
+        return _strides.storage_offset(self)
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        return _strides.is_contiguous(self, memory_format)
+
+    def contiguous(self, memory_format: Any = None) -> Tensor:
+        return _strides.contiguous(self, memory_format)
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the elements take (numel * itemsize)."""
+        return self.numel() * self.dtype.itemsize
+
+    def data_ptr(self) -> int:
+        """The address of the first element in device memory."""
+        return self._backend.data_ptr(self._data)
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """Without `dtype`: the legacy type name ('torch.FloatTensor', 'torch.cuda.LongTensor');
+        with a dtype or such a name: this tensor converted to it (itself when it already is)."""
+        if dtype is None:
+            legacy = dtypes.LEGACY_NAMES[self.dtype.name]
+            device = self._backend.device.type
+            return f"torch.{legacy}" if device == "cpu" else f"torch.{device}.{legacy}"
+        return _conversion.to_type(self, dtype)
+
     # ------------------------------------------------------------------------- autograd
     @property
     def requires_grad(self) -> bool:
@@ -958,6 +993,78 @@ class Tensor:
     def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _reduction.all(self, dim, keepdim)
 
+    def cummax(self, dim: int) -> Any:
+        return _cumulative.cummax(self, dim)
+
+    def cummin(self, dim: int) -> Any:
+        return _cumulative.cummin(self, dim)
+
+    def logcumsumexp(self, dim: int) -> Tensor:
+        return _cumulative.logcumsumexp(self, dim)
+
+    def aminmax(self, *, dim: int | None = None, keepdim: bool = False) -> Any:
+        return _minmax.aminmax(self, dim=dim, keepdim=keepdim)
+
+    # ------------------------------------------------- sorting, order statistics and searching
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: Any = None) -> Any:
+        return _sorting.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+        return _sorting.argsort(self, dim, descending, stable=stable)
+
+    def msort(self) -> Tensor:
+        return _sorting.msort(self)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return _sorting.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+        return _order_statistics.kthvalue(self, k, dim, keepdim)
+
+    def median(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return _order_statistics.median(self, dim, keepdim)
+
+    def nanmedian(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return _order_statistics.nanmedian(self, dim, keepdim)
+
+    def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
+        return _order_statistics.mode(self, dim, keepdim)
+
+    def quantile(self, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                 interpolation: str = "linear") -> Tensor:
+        return _order_statistics.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(self, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                    interpolation: str = "linear") -> Tensor:
+        return _order_statistics.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def unique(self, sorted: bool = True, return_inverse: bool = False,
+               return_counts: bool = False, dim: int | None = None) -> Any:
+        return _unique.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse: bool = False, return_counts: bool = False,
+                           dim: int | None = None) -> Any:
+        return _unique.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        return _searching.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self) -> Tensor:
+        return _searching.argwhere(self)
+
+    def count_nonzero(self, dim: Any = None) -> Tensor:
+        return _searching.count_nonzero(self, dim)
+
+    def bincount(self, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+        return _histogram.bincount(self, weights, minlength)
+
+    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+        return _histogram.histc(self, bins, min, max)
+
+    def histogram(self, bins: Any, *, range: Any = None, weight: Tensor | None = None,
+                  density: bool = False) -> Any:
+        return _histogram.histogram(self, bins, range=range, weight=weight, density=density)
+
     # ------------------------------------------------------------------------- shape and views
     def reshape(self, *shape: Any) -> Tensor:
         return _shape.reshape(self, *shape)
@@ -1040,6 +1147,56 @@ class Tensor:
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
         return _joining.unbind(self, dim)
 
+    def unsafe_split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.unsafe_split(self, split_size, dim)
+
+    def unsafe_split_with_sizes(self, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.unsafe_split_with_sizes(self, split_sizes, dim)
+
+    def unsafe_chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.unsafe_chunk(self, chunks, dim)
+
+    def split_with_sizes(self, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.split_with_sizes(self, split_sizes, dim)
+
+    def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _joining.tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return _joining.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return _joining.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return _joining.dsplit(self, indices_or_sections)
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None, *,
+                          output_size: int | None = None) -> Tensor:
+        return _rearranging.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def fliplr(self) -> Tensor:
+        return _rearranging.fliplr(self)
+
+    def flipud(self) -> Tensor:
+        return _rearranging.flipud(self)
+
+    def rot90(self, k: int = 1, dims: Any = (0, 1)) -> Tensor:
+        return _rearranging.rot90(self, k, dims)
+
+    def ravel(self) -> Tensor:
+        return _strides.ravel(self)
+
+    def as_strided(self, size: Any, stride: Any, storage_offset: int | None = None) -> Tensor:
+        return _strides.as_strided(self, size, stride, storage_offset)
+
+    def as_strided_scatter(self, src: Tensor, size: Any, stride: Any,
+                           storage_offset: int | None = None) -> Tensor:
+        return _strides.as_strided_scatter(self, src, size, stride, storage_offset)
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        return _shape.unfold(self, dimension, size, step)
+
     # ----------------------------------------------------- indexing, gather and scatter, diagonals
     def __getitem__(self, key: Any) -> Tensor:
         return _indexing.getitem(self, key)
@@ -1052,6 +1209,9 @@ class Tensor:
 
     def select(self, dim: int, index: int) -> Tensor:
         return _indexing.select(self, dim, index)
+
+    def narrow_copy(self, dim: int, start: Any, length: int) -> Tensor:
+        return _indexing.narrow_copy(self, dim, start, length)
 
     def gather(self, dim: int, index: Tensor) -> Tensor:
         return _scatter.gather(self, dim, index)
@@ -1080,6 +1240,45 @@ class Tensor:
     def index_add_(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
         return _inplace.call_(self, _scatter.index_add, dim, index, source, alpha=alpha)
 
+    def index_copy(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+        return _scatter.index_copy(self, dim, index, source)
+
+    def index_copy_(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+        return _inplace.call_(self, _scatter.index_copy, dim, index, source)
+
+    def index_fill(self, dim: int, index: Tensor, value: Any) -> Tensor:
+        return _scatter.index_fill(self, dim, index, value)
+
+    def index_fill_(self, dim: int, index: Tensor, value: Any) -> Tensor:
+        return _inplace.call_(self, _scatter.index_fill, dim, index, value)
+
+    def index_reduce(self, dim: int, index: Tensor, source: Tensor, reduce: str, *,
+                     include_self: bool = True) -> Tensor:
+        return _scatter_reduce.index_reduce(self, dim, index, source, reduce,
+                                            include_self=include_self)
+
+    def index_reduce_(self, dim: int, index: Tensor, source: Tensor, reduce: str, *,
+                      include_self: bool = True) -> Tensor:
+        return _inplace.call_(self, _scatter_reduce.index_reduce, dim, index, source, reduce,
+                              include_self=include_self)
+
+    def scatter_reduce(self, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                       include_self: bool = True) -> Tensor:
+        return _scatter_reduce.scatter_reduce(self, dim, index, src, reduce,
+                                              include_self=include_self)
+
+    def scatter_reduce_(self, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                        include_self: bool = True) -> Tensor:
+        return _inplace.call_(self, _scatter_reduce.scatter_reduce, dim, index, src, reduce,
+                              include_self=include_self)
+
+    def select_scatter(self, src: Tensor, dim: int, index: int) -> Tensor:
+        return _view_scatter.select_scatter(self, src, dim, index)
+
+    def slice_scatter(self, src: Tensor, dim: int = 0, start: int | None = None,
+                      end: int | None = None, step: int = 1) -> Tensor:
+        return _view_scatter.slice_scatter(self, src, dim, start, end, step)
+
     def index_put(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
         return _indexing.index_put(self, indices, values, accumulate)
 
@@ -1091,6 +1290,24 @@ class Tensor:
 
     def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
         return _inplace.masked_fill_(self, mask, value)
+
+    def masked_select(self, mask: Tensor) -> Tensor:
+        return _flat_indexing.masked_select(self, mask)
+
+    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
+        return _flat_indexing.masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
+        return _flat_indexing.masked_scatter_(self, mask, source)
+
+    def take(self, index: Tensor) -> Tensor:
+        return _flat_indexing.take(self, index)
+
+    def put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        return _flat_indexing.put(self, index, source, accumulate)
+
+    def put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        return _flat_indexing.put_(self, index, source, accumulate)
 
     def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
         return _diagonal.diagonal(self, offset, dim1, dim2)
@@ -1110,6 +1327,22 @@ class Tensor:
     def triu_(self, diagonal: int = 0) -> Tensor:
         return _inplace.call_(self, _diagonal.triu, diagonal)
 
+    def fill_diagonal_(self, fill_value: Any, wrap: bool = False) -> Tensor:
+        return _diagonal.fill_diagonal_(self, fill_value, wrap)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        return _diagonal.diag(self, diagonal)
+
+    def diagflat(self, offset: int = 0) -> Tensor:
+        return _diagonal.diagflat(self, offset)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+        return _diagonal.diag_embed(self, offset, dim1, dim2)
+
+    def diagonal_scatter(self, src: Tensor, offset: int = 0, dim1: int = 0,
+                         dim2: int = 1) -> Tensor:
+        return _diagonal.diagonal_scatter(self, src, offset, dim1, dim2)
+
     # ---------------------------------------------------------------- filling and copying in place
     def zero_(self) -> Tensor:
         return _inplace.zero_(self)
@@ -1119,6 +1352,40 @@ class Tensor:
 
     def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
         return _inplace.copy_(self, src)
+
+    # ------------------------------------------------------------------------- sampling in place
+    def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator: Any = None) -> Tensor:
+        return _sampling.uniform_(self, from_, to, generator=generator)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+        return _sampling.normal_(self, mean, std, generator=generator)
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+        return _sampling.exponential_(self, lambd, generator=generator)
+
+    def geometric_(self, p: float, *, generator: Any = None) -> Tensor:
+        return _sampling.geometric_(self, p, generator=generator)
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *,
+                generator: Any = None) -> Tensor:
+        return _sampling.cauchy_(self, median, sigma, generator=generator)
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *,
+                    generator: Any = None) -> Tensor:
+        return _sampling.log_normal_(self, mean, std, generator=generator)
+
+    def random_(self, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
+        return _sampling.random_(self, *args, generator=generator, **kwargs)
+
+    def bernoulli(self, p: float | None = None, *, generator: Any = None) -> Tensor:
+        return _sampling.bernoulli(self, p, generator=generator)
+
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+        return _sampling.bernoulli_(self, p, generator=generator)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> Tensor:
+        return _sampling.multinomial(self, num_samples, replacement, generator=generator)
 
     # ------------------------------------------------------------------------- linear algebra
     def __matmul__(self, other: Tensor) -> Tensor:
@@ -1189,6 +1456,20 @@ class Tensor:
 
     def dist(self, other: Tensor, p: float = 2) -> Tensor:
         return _distance.dist(self, other, p)
+
+    def stft(self, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
+             window: Tensor | None = None, center: bool = True, pad_mode: str = "reflect",
+             normalized: bool = False, onesided: bool | None = None,
+             return_complex: bool | None = None, align_to_window: bool | None = None) -> Tensor:
+        return _spectral.stft(self, n_fft, hop_length, win_length, window, center, pad_mode,
+                              normalized, onesided, return_complex, align_to_window)
+
+    def istft(self, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
+              window: Tensor | None = None, center: bool = True, normalized: bool = False,
+              onesided: bool | None = None, length: int | None = None,
+              return_complex: bool = False) -> Tensor:
+        return _spectral.istft(self, n_fft, hop_length, win_length, window, center,
+                               normalized, onesided, length, return_complex)
 
     ger = outer
 
@@ -1315,6 +1596,35 @@ class Tensor:
         """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`."""
         return _conversion.to(self, *args, **kwargs)
 
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> Tensor:
+        return _creation.new_tensor(self, data, dtype, device, requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return _creation.new_zeros(self, *size, dtype=dtype, device=device,
+                                   requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return _creation.new_ones(self, *size, dtype=dtype, device=device,
+                                  requires_grad=requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return _creation.new_empty(self, *size, dtype=dtype, device=device,
+                                   requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return _creation.new_full(self, size, fill_value, dtype=dtype, device=device,
+                                  requires_grad=requires_grad)
+
+    def new_empty_strided(self, size: Any, stride: Any, *, dtype: Any = None,
+                          device: Any = None, requires_grad: bool = False) -> Tensor:
+        return _strides.new_empty_strided(self, size, stride, dtype=dtype, device=device,
+                                          requires_grad=requires_grad)
+
     def type_as(self, other: Tensor) -> Tensor:
         return _conversion.to(self, other.dtype)
 
@@ -1387,6 +1697,7 @@ _new = object.__new__
 # call them, so they are imported here, once the class they need exists (the one deliberate
 # import cycle of the package).
 from . import autograd, function  # noqa: E402
+from . import creation as _creation  # noqa: E402
 from .ops import activation as _activation  # noqa: E402
 from .ops import arithmetic as _arithmetic  # noqa: E402
 from .ops import bessel as _bessel  # noqa: E402
@@ -1401,8 +1712,10 @@ from .ops import distance as _distance  # noqa: E402
 from .ops import division as _division  # noqa: E402
 from .ops import einsum as _einsum  # noqa: E402
 from .ops import error_function as _error_function  # noqa: E402
+from .ops import flat_indexing as _flat_indexing  # noqa: E402
 from .ops import floating as _floating  # noqa: E402
 from .ops import gamma as _gamma  # noqa: E402
+from .ops import histogram as _histogram  # noqa: E402
 from .ops import indexing as _indexing  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
 from .ops import integer as _integer  # noqa: E402
@@ -1411,13 +1724,23 @@ from .ops import logarithmic as _logarithmic  # noqa: E402
 from .ops import matmul as _matmul  # noqa: E402
 from .ops import minmax as _minmax  # noqa: E402
 from .ops import norm as _norm  # noqa: E402
+from .ops import order_statistics as _order_statistics  # noqa: E402
 from .ops import products as _products  # noqa: E402
+from .ops import rearranging as _rearranging  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
+from .ops import sampling as _sampling  # noqa: E402
 from .ops import scatter as _scatter  # noqa: E402
+from .ops import scatter_reduce as _scatter_reduce  # noqa: E402
+from .ops import searching as _searching  # noqa: E402
 from .ops import selection as _selection  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import softmax as _softmax  # noqa: E402
+from .ops import sorting as _sorting  # noqa: E402
+from .ops import spectral as _spectral  # noqa: E402
 from .ops import statistics as _statistics  # noqa: E402
+from .ops import strides as _strides  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
+from .ops import unique as _unique  # noqa: E402
+from .ops import view_scatter as _view_scatter  # noqa: E402
 
 __all__ = ["Tensor"]

@@ -13,14 +13,14 @@ import threading
 import warnings
 from types import ModuleType
 
-from .base import DEFAULT_SEED, Backend, broadcast_shapes
+from .base import DEFAULT_SEED, Backend, broadcast_shapes, contiguous_strides
 from .device import DEVICE_TYPES, Device, parse_device
 
 __all__ = [
-    "DEFAULT_SEED", "DEVICE_TYPES", "Backend", "Device", "broadcast_shapes",
+    "DEFAULT_SEED", "DEVICE_TYPES", "Backend", "Device", "broadcast_shapes", "contiguous_strides",
     "cuda_current_device", "cuda_device_count", "cuda_device_name", "cuda_empty_cache",
     "cuda_memory_allocated", "cuda_set_device", "device_count", "get_backend",
-    "nondeterministic_seed", "parse_device", "seed_all",
+    "nondeterministic_seed", "parse_device", "seed_all", "seed_all_in_child",
 ]
 
 # Every backend made so far, by the Devices and strings that name it ("cpu", "cpu:0" and
@@ -59,6 +59,18 @@ def seed_all(seed: int, device_type: str | None = None) -> None:
         _seed_by_type[device_type] = seed
     for backend in set(_backends.values()):
         if device_type is None or backend.device.type == device_type:
+            backend.seed_generator(seed)
+
+
+def seed_all_in_child(seed: int) -> None:
+    """seed_all for a process made by fork (a DataLoader worker): CUDA backends inherited from
+    the parent are left alone, as a CUDA context does not survive fork and touching one there
+    fails; every other backend is reseeded, and backends made later start from `seed`."""
+    global _seed
+    _seed = seed
+    _seed_by_type.clear()
+    for backend in set(_backends.values()):
+        if backend.device.type != "cuda":
             backend.seed_generator(seed)
 
 

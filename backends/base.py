@@ -12,6 +12,7 @@ the fused kernels, which a backend runs as Python or compiles (`bind_kernel`).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -96,6 +97,13 @@ class Backend(Primitives, Kernels, SpecialFunctions):
             native for name, native in self._native_dtypes.items() if "int" in name
         )
         self.bool_dtype = self._native_dtypes["bool"]
+        # The floating dtypes whose arithmetic with a Python number the library does as PyTorch:
+        # not float16, which PyTorch computes in float32 with the number rounded to float32
+        # (NumPy rounds the number to float16 first: 0.1 -> 0.09998, 70000 -> inf).
+        self.full_precision_floating = frozenset(
+            native for name, native in self._native_dtypes.items()
+            if name in ("float32", "float64")
+        )
         self.default_generator = self.new_generator(DEFAULT_SEED)
 
     def __repr__(self) -> str:
@@ -158,9 +166,32 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         )
 
     def linspace(self, start: Any, stop: Any, num: int, dtype: str) -> Array:
-        return self.xp.linspace(
-            start, stop, num, dtype=self._native_dtypes[dtype], device=self.native_device
-        )
+        """`num` evenly spaced values from start to stop, computed as PyTorch computes them:
+        the first half as start + step * i, the second as stop - step * (num - 1 - i), in the
+        dtype itself (in double for integers, then truncated), so both ends are exact."""
+        return self.astype(self._spaced(start, stop, num, dtype), dtype)
+
+    def logspace(self, start: Any, stop: Any, num: int, base: float, dtype: str) -> Array:
+        """base ** linspace(start, stop, num): the exponents in the dtype, the powers in
+        double, then cast (PyTorch's order of operations)."""
+        exponents = self.astype(self._spaced(start, stop, num, dtype), "float64")
+        powers = self.pow(self.full((), float(base), "float64"), exponents)
+        return self.astype(powers, dtype)
+
+    def _spaced(self, start: Any, stop: Any, num: int, dtype: str) -> Array:
+        work = dtype if dtype.startswith("float") else "float64"
+        if not dtype.startswith("float"):  # the ends are first converted to the integer type
+            start, stop = int(start), int(stop)
+        if num <= 1:
+            return self.full((num,), start, work)
+        first = self.full((), start, work)
+        last = self.full((), stop, work)
+        step = self.divide(self.subtract(last, first), self.full((), num - 1, work))
+        index = self.arange(0, num, 1, "int64")
+        lower = self.add(first, self.multiply(step, self.astype(index, work)))
+        upper = self.subtract(last, self.multiply(step, self.astype(
+            self.subtract(num - 1, index), work)))
+        return self.where(self.less(index, num // 2), lower, upper)
 
     # ----------------------------------------------------------------------------- random
     # The array API has no random numbers: each backend brings a generator class. Every draw
@@ -189,6 +220,11 @@ class Backend(Primitives, Kernels, SpecialFunctions):
 
     def randperm(self, n: int, dtype: str, generator: RandomGenerator | None = None) -> Array:
         return self.astype(self.argsort(self.rand((n,), "float64", generator)), dtype)
+
+    def poisson(self, rates: Array, generator: RandomGenerator | None = None) -> Array:
+        """Poisson counts with the given rates (float64). The array API has no sampler but
+        uniform numbers: each backend brings its library's."""
+        raise RuntimeError(f"{type(self).__name__} has no Poisson sampler")
 
     # ----------------------------------------------------------------------------- reductions
     def var(self, array: Array, axis: Any = None, correction: float = 1,
@@ -231,6 +267,36 @@ class Backend(Primitives, Kernels, SpecialFunctions):
     def setitem(self, array: Array, key: Any, value: Any) -> None:
         array[key] = value
 
+    def windows(self, array: Array, axis: int, size: int, step: int) -> Array:
+        """Every window of `size` elements, `step` apart, along `axis`: the windows' index in
+        place of `axis`, each window's elements along a new last axis (a copy)."""
+        shape = array.shape
+        count = (shape[axis] - size) // step + 1
+        starts = self.reshape(self.arange(0, count * step, step, "int64"), (count, 1))
+        offsets = self.reshape(self.arange(0, size, 1, "int64"), (1, size))
+        positions = self.reshape(self.add(starts, offsets), (-1,))
+        taken = self.take(array, positions, axis=axis)
+        taken = self.reshape(taken, (*shape[:axis], count, size, *shape[axis + 1:]))
+        order = [d for d in range(taken.ndim) if d != axis + 1]
+        return self.permute_dims(taken, (*order, axis + 1))
+
+    def window_view(self, array: Array, axis: int, size: int, step: int) -> Array:
+        """`windows` as a view of `array`'s memory. The array API has no strided views: a
+        backend that can make one overrides this; ValueError says it cannot."""
+        raise ValueError("this backend makes no strided views")
+
+    def put_along_axis(self, target: Array, indices: Array, values: Array, axis: int) -> None:
+        """target[..., indices[...], ...] = values along `axis`, in place (the inverse of
+        `take_along_axis`; indices has size 1 along `axis`). The array API has none: this
+        compares every position with the index and selects."""
+        size = target.shape[axis]
+        shape = [1] * target.ndim
+        shape[axis] = size
+        positions = self.reshape(self.arange(0, size, 1, "int64"), tuple(shape))
+        chosen = self.equal(positions, indices)
+        values = self.astype(values, self.dtype_name(target))
+        self.setitem(target, (...,), self.where(chosen, values, target))
+
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         """target[key] += values, accumulating over repeated indices (scatter-add), in place.
 
@@ -238,6 +304,72 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         `cupyx.scatter_add`).
         """
         raise NotImplementedError
+
+    # ----------------------------------------------------------------------------- windows
+    def sliding_windows(self, array: Array, window_shape: Shape, stride: Shape,
+                        dilation: Shape) -> Array:
+        """The windows of `array` over its trailing len(window_shape) dims, shaped
+        (*leading, *positions, *window): element [..., o, k] is array[..., o * stride +
+        k * dilation] per windowed dim (convolution's im2col, pooling's windows).
+
+        The array API has no strides, so this gathers the windows (a copy, one `take` per
+        windowed dim); NumPy and CuPy return a read-only strided view instead.
+        """
+        count = len(window_shape)
+        first = array.ndim - count
+        out = array
+        # Last windowed dim first: splitting it in two leaves the earlier axes where they are.
+        for axis in reversed(range(first, array.ndim)):
+            window, step, spacing = (window_shape[axis - first], stride[axis - first],
+                                     dilation[axis - first])
+            positions = window_positions(array.shape[axis], window, step, spacing)
+            starts = self.arange(0, positions * step, step, "int64")
+            offsets = self.arange(0, window * spacing, spacing, "int64")
+            index = self.reshape(self.add(self.reshape(starts, (-1, 1)), offsets), (-1,))
+            out = self.take(out, index, axis=axis)
+            shape = out.shape
+            out = self.reshape(out, (*shape[:axis], positions, window, *shape[axis + 1:]))
+        # (*leading, o0, k0, o1, k1, ...) -> (*leading, o0, o1, ..., k0, k1, ...)
+        order = (*range(first), *range(first, first + 2 * count, 2),
+                 *range(first + 1, first + 2 * count, 2))
+        return self.permute_dims(out, order)
+
+    def fold_windows(self, windows: Array, spatial_shape: Shape, stride: Shape,
+                     dilation: Shape, offset: Shape | None = None) -> Array:
+        """The adjoint of `sliding_windows` (col2im): a zero array of shape
+        (*leading, *spatial_shape) into which every window of `windows` (shaped as
+        `sliding_windows` returns them) is added back where it was taken from. One strided
+        add per window element (kernel tap), never a loop over positions.
+
+        `offset` (per dim) is the padding the windows were taken from: window element o, k
+        lands at o * stride + k * dilation - offset, and what lands outside the array (in the
+        padding) is dropped, so no padded buffer is made and cropped."""
+        count = len(spatial_shape)
+        offset = offset or (0,) * count
+        lead = windows.shape[:windows.ndim - 2 * count]
+        positions = windows.shape[len(lead):len(lead) + count]
+        window = windows.shape[len(lead) + count:]
+        out = self.zeros((*lead, *spatial_shape), self.dtype_name(windows))
+        for tap in itertools.product(*(range(size) for size in window)):
+            target, source = [], []
+            for k, o, step, spacing, pad, size in zip(tap, positions, stride, dilation, offset,
+                                                      spatial_shape):
+                shift = k * spacing - pad  # where window position 0 lands for this tap
+                first = max(0, -(shift // step) if shift < 0 else 0)  # first position inside
+                last = min(o, (size - 1 - shift) // step + 1) if size - 1 - shift >= 0 else 0
+                if last <= first:
+                    break
+                start = first * step + shift
+                target.append(slice(start, start + step * (last - first - 1) + 1, step))
+                source.append(slice(first, last))
+            else:
+                values = self.getitem(windows, (Ellipsis, *source, *tap))
+                self._add_slice(out, (Ellipsis, *target), values)
+        return out
+
+    def _add_slice(self, out: Array, key: Any, values: Array) -> None:
+        """out[key] += values for a key of slices (NumPy adds through the view in place)."""
+        self.setitem(out, key, self.add(self.getitem(out, key), values))
 
     # ----------------------------------------------------------------------------- host, devices
     def to_numpy(self, array: Array) -> Any:
@@ -257,6 +389,21 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         """A NumPy copy of `array`; `pinned`: in page-locked memory, where the backend has
         such memory (faster, asynchronous transfers back to the device)."""
         return self.to_numpy(array).copy()
+
+    def data_ptr(self, array: Array) -> int:
+        """The address of the array's first element. The array API has no way to ask: each
+        backend answers from its library."""
+        raise RuntimeError(f"{type(self).__name__} cannot give the address of its arrays")
+
+    def pinned_host_copy(self, host_array: Any) -> Any:
+        """A copy of a host (NumPy) array in page-locked memory, which this device reads by DMA
+        without a staging copy: what `pin_memory` gives a CPU tensor. Only devices that copy
+        from the host asynchronously have such memory."""
+        raise RuntimeError(f"{self.device.type} devices have no page-locked host memory")
+
+    def is_pinned_host(self, host_array: Any) -> bool:
+        """Whether a host array lies in memory this device has page-locked."""
+        return False
 
     def transfer(self, array: Array, source: Backend) -> Array:
         """Copy an array of another backend onto this one (through the host by default)."""
@@ -297,6 +444,34 @@ class Backend(Primitives, Kernels, SpecialFunctions):
     def dlpack_device(self, array: Array) -> tuple[int, int]:
         code, index = array.__dlpack_device__()
         return int(code), int(index)
+
+    # ----------------------------------------------------------------------------- memory layout
+    # The array API has no memory layout: the generic answers describe every array as a fresh,
+    # C-contiguous one, and there are no strided views. NumPy and CuPy answer from the array.
+    def strides(self, array: Array) -> Shape:
+        """The array's strides, in elements."""
+        return contiguous_strides(array.shape)
+
+    def storage_offset(self, array: Array) -> int:
+        """Where the array's first element is in the memory it views, in elements."""
+        return 0
+
+    def storage_size(self, array: Array) -> int:
+        """How many elements the memory the array views holds."""
+        return math.prod(array.shape)
+
+    def storage(self, array: Array) -> Array:
+        """The elements of the memory `array` views, 1-d, in memory order."""
+        return self.reshape(array, (-1,))
+
+    def strided_view(self, array: Array, shape: Shape, strides: Shape, offset: int) -> Array:
+        """The elements `offset + sum(i * stride)` of `storage(array)`, as a view of `shape`;
+        ValueError where the backend makes no strided views (`as_strided` copies them)."""
+        raise ValueError("this backend makes no strided views")
+
+    def contiguous_copy(self, array: Array) -> Array:
+        """A copy laid out C-contiguously."""
+        return self.xp.asarray(array, copy=True)
 
     def as_strided(self, storage: Array, shape: Shape, strides: Shape, offset: int) -> Array:
         """The elements of the 1-D `storage` at `offset + sum(i * stride)`, as an array of
@@ -339,6 +514,19 @@ class Backend(Primitives, Kernels, SpecialFunctions):
     )
     from .einsum import einsum  # type: ignore[misc]
     from .fft import fft_c2c, fft_c2r, fft_r2c  # type: ignore[misc]
+    from .sorting import (  # type: ignore[misc]
+        bincount,
+        cumulative_extreme,
+        index_reduce,
+        inverse_permutation,
+        logcumsumexp,
+        searchsorted,
+        sort_order,
+        topk,
+        unique,
+        unique_consecutive,
+        unique_rows,
+    )
     from .variates import dirichlet_grad, standard_gamma_grad, variates  # type: ignore[misc]
 
 
@@ -365,5 +553,20 @@ def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
     return tuple(result)
 
 
+def contiguous_strides(shape: Sequence[int]) -> Shape:
+    """The strides, in elements, of a C-contiguous array of `shape`."""
+    strides = []
+    step = 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
+
+
 def numel(shape: Sequence[int]) -> int:
     return math.prod(shape)
+
+
+def window_positions(size: int, window: int, stride: int, dilation: int) -> int:
+    """How many windows of `window` elements `dilation` apart fit in `size`, `stride` apart."""
+    return max((size - dilation * (window - 1) - 1) // stride + 1, 0)

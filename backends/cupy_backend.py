@@ -25,7 +25,7 @@ import cupyx
 import numpy
 
 from . import kernels
-from .base import Array, Backend, Shape
+from .base import Array, Backend, Shape, window_positions
 from .device import Device
 from .host_random import check_state_size
 from .variates import SAMPLERS
@@ -160,6 +160,10 @@ class CupyGenerator:
 _DEVICE_FREE = frozenset({"native_dtype", "dtype_name"})
 
 
+# cudaMemoryTypeHost in CUDA's cudaMemoryType enum: host memory the driver has page-locked.
+_CUDA_MEMORY_TYPE_HOST = 1
+
+
 class CupyBackend(Backend):
     name = "cupy"
 
@@ -240,6 +244,9 @@ class CupyBackend(Backend):
         return cupy_generator.standard_normal(shape, dtype=self._float_dtype(dtype)).astype(
             self._native_dtypes[dtype], copy=False)
 
+    def poisson(self, rates: Array, generator: Any = None) -> Array:
+        return self._generator(generator).cupy.poisson(rates).astype(cupy.float64)
+
     def randint(self, low: int, high: int, shape: Shape, dtype: str,
                 generator: Any = None) -> Array:
         cupy_generator = self._generator(generator).cupy
@@ -257,11 +264,30 @@ class CupyBackend(Backend):
         return cupy.float32 if dtype in ("float16", "float32") else cupy.float64
 
     # ----------------------------------------------------------------------------- indexing
+    def sliding_windows(self, array: Array, window_shape: Shape, stride: Shape,
+                        dilation: Shape) -> Array:
+        # A strided view, as on NumPy (windows are only read: no write goes through it).
+        lead = array.ndim - len(window_shape)
+        strides = array.strides[lead:]
+        positions = tuple(window_positions(size, *geometry) for size, *geometry in
+                          zip(array.shape[lead:], window_shape, stride, dilation))
+        return cupy.lib.stride_tricks.as_strided(
+            array, (*array.shape[:lead], *positions, *window_shape),
+            (*array.strides[:lead], *(s * step for s, step in zip(strides, stride)),
+             *(s * spacing for s, spacing in zip(strides, dilation))),
+        )
+
+    def _add_slice(self, out: Array, key: Any, values: Array) -> None:
+        out[key] += values
+
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         cupyx.scatter_add(target, key, values)  # atomics: repeated indices accumulate
         return target
 
     # ----------------------------------------------------------------------------- host, devices
+    def data_ptr(self, array: Array) -> int:
+        return int(array.data.ptr)
+
     def to_numpy(self, array: Array) -> Any:
         return cupy.asnumpy(array)
 
@@ -294,6 +320,18 @@ class CupyBackend(Backend):
 
     def synchronize(self) -> None:
         self._cuda_device.synchronize()
+
+    def pinned_host_copy(self, host_array: Any) -> Any:
+        with self._cuda_device:
+            pinned = cupyx.empty_pinned(host_array.shape, host_array.dtype)
+        pinned[...] = host_array
+        return pinned
+
+    def is_pinned_host(self, host_array: Any) -> bool:
+        if host_array.size == 0:
+            return False
+        attributes = cupy.cuda.runtime.pointerGetAttributes(host_array.ctypes.data)
+        return bool(attributes.type == _CUDA_MEMORY_TYPE_HOST)
 
     def from_dlpack(self, obj: Any, copy: bool | None = None) -> Array:
         # CuPy takes `__dlpack__` producers and bare capsules alike.

@@ -59,3 +59,10 @@ def check_state_size(generator: Any, state: bytes) -> None:
             f"Expected a {generator.kind} generator state of size {generator.state_size} but "
             f"found the input RNG state size to be {len(state)}"
         )
+
+
+def seed_legacy_global(state: Any) -> None:
+    """Seed NumPy's legacy global generator (`np.random.rand` and friends) from four 32-bit
+    words. DataLoader workers do this, as PyTorch's do, so that augmentations written with
+    `np.random` differ between workers instead of repeating the parent's stream."""
+    np.random.seed(np.asarray(state, dtype=np.uint32))

@@ -9,7 +9,7 @@ import array_api_compat.numpy as xp
 import numpy as np
 
 from . import dlpack, numpy_kernels
-from .base import Array, Backend, Shape
+from .base import Array, Backend, Shape, window_positions
 from .decompositions import translate_errors
 from .device import Device
 from .host_random import HostGenerator
@@ -22,6 +22,8 @@ _add_reduce: Any = np.add.reduce
 _multiply_reduce: Any = np.multiply.reduce
 _maximum_reduce: Any = np.maximum.reduce
 _minimum_reduce: Any = np.minimum.reduce
+_unique: Any = np.unique
+_FLOAT16 = np.dtype(np.float16)
 
 
 class NumpyBackend(Backend):
@@ -109,12 +111,20 @@ class NumpyBackend(Backend):
         axis = axis if axis >= 0 else axis + len(shape) + 1
         return array.reshape((*shape[:axis], 1, *shape[axis:]))
 
+    # float16 sums and products accumulate in float32 and round once, as PyTorch's (NumPy
+    # accumulates in float16 along any axis but the last: 70000 halves sum to 1024 there).
     def sum(self, array: Array, axis: Any = None, keepdims: bool = False,
             dtype: Any = None) -> Array:
+        if dtype is None and array.dtype is _FLOAT16:
+            total = _add_reduce(array, axis=axis, keepdims=keepdims, dtype=np.float32)
+            return total.astype(_FLOAT16)
         return _add_reduce(array, axis=axis, keepdims=keepdims, dtype=dtype)
 
     def prod(self, array: Array, axis: Any = None, keepdims: bool = False,
              dtype: Any = None) -> Array:
+        if dtype is None and array.dtype is _FLOAT16:
+            total = _multiply_reduce(array, axis=axis, keepdims=keepdims, dtype=np.float32)
+            return total.astype(_FLOAT16)
         return _multiply_reduce(array, axis=axis, keepdims=keepdims, dtype=dtype)
 
     def max(self, array: Array, axis: Any = None, keepdims: bool = False) -> Array:
@@ -127,7 +137,8 @@ class NumpyBackend(Backend):
         dtype = array.dtype
         if dtype not in self.floating_dtypes or not array.size:
             return np.mean(array, axis=axis, keepdims=keepdims)  # ints; nan for no elements
-        # As np.mean computes it: float16 accumulates in float32, then one true division.
+        # One true division of the sum; float16 accumulates and divides in float32 and rounds
+        # once, as in PyTorch (the count itself would overflow float16 past 65504).
         if axis is None:
             count = array.size
         else:
@@ -135,8 +146,10 @@ class NumpyBackend(Backend):
             count = 1
             for a in (axis,) if isinstance(axis, int) else axis:
                 count *= shape[a]
-        total = _add_reduce(array, axis=axis, keepdims=keepdims,
-                            dtype=np.float32 if dtype == np.float16 else None)
+        if dtype is _FLOAT16:
+            total = _add_reduce(array, axis=axis, keepdims=keepdims, dtype=np.float32)
+            return np.true_divide(total, count, dtype=np.float32).astype(_FLOAT16)
+        total = _add_reduce(array, axis=axis, keepdims=keepdims)
         return np.true_divide(total, count, dtype=dtype)
 
     default_generator: HostGenerator
@@ -167,6 +180,9 @@ class NumpyBackend(Backend):
     def randperm(self, n: int, dtype: str, generator: Any = None) -> Array:
         numpy = self._generator(generator).numpy
         return numpy.permutation(n).astype(self._native_dtypes[dtype])
+
+    def poisson(self, rates: Array, generator: Any = None) -> Array:
+        return self._generator(generator).numpy.poisson(rates).astype(np.float64)
 
     def _float_dtype(self, dtype: str) -> Any:
         # NumPy's generator draws float32 and float64 only; float16 is drawn as float32 and cast.
@@ -231,8 +247,134 @@ class NumpyBackend(Backend):
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         return u, s, vh
 
+    # Sorting and scans: NumPy's partial sort, unique and ufunc accumulations, one pass each
+    # where the generic backend sorts fully or scans in log2(n) steps.
+    def topk(self, a: Array, k: int, axis: int, largest: bool) -> tuple[Array, Array]:
+        size = a.shape[axis]
+        if k == 0 or k == size or a.dtype == np.bool_:
+            return super().topk(a, k, axis, largest)
+        # argpartition orders NaN after every number, as the tape wants.
+        lead = (slice(None),) * axis
+        if largest:
+            key = (*lead, slice(size - k, None))
+            chosen = np.argpartition(a, size - k, axis=axis)[key]
+        else:
+            key = (*lead, slice(0, k))
+            chosen = np.argpartition(a, k - 1, axis=axis)[key]
+        values = np.take_along_axis(a, chosen, axis=axis)
+        order = self.sort_order(values, axis, descending=largest)
+        return (np.take_along_axis(values, order, axis=axis),
+                np.take_along_axis(chosen, order, axis=axis))
+
+    def sort_order(self, a: Array, axis: int = -1, descending: bool = False) -> Array:
+        # NumPy's default argsort (a vectorised quicksort) is up to 3x faster than its stable
+        # one, but orders tied elements arbitrarily. The order it gives is made stable after:
+        # the positions of each run of equal values (-0.0 and 0.0, and the NaNs at the end,
+        # included) get their indices back in increasing order, by one lexsort of just the
+        # tied elements (few, for most data).
+        size = a.shape[axis] if a.ndim else 0
+        if size < 2 or a.dtype == np.bool_:
+            return super().sort_order(a, axis, descending)
+        if descending:  # stable descending = reversed stable ascending of the reversed array
+            flipped = self.sort_order(np.flip(a, axis), axis)
+            return np.flip(size - 1 - flipped, axis).copy()
+        order = np.moveaxis(np.argsort(a, axis=axis), axis, -1)
+        ordered = np.take_along_axis(np.moveaxis(a, axis, -1), order, -1)
+        tied = ordered[..., 1:] == ordered[..., :-1]
+        if a.dtype.kind == "f":
+            nan = np.isnan(ordered)
+            tied |= nan[..., 1:] & nan[..., :-1]
+        if tied.any():
+            order = np.ascontiguousarray(order).reshape(-1, size)
+            tied = tied.reshape(-1, size - 1)
+            involved = np.zeros(order.shape, dtype=bool)
+            involved[:, 1:] |= tied
+            involved[:, :-1] |= tied
+            runs = np.cumsum(np.concatenate([np.ones((order.shape[0], 1), dtype=bool), ~tied],
+                                            axis=1), axis=1)
+            rows, columns = np.nonzero(involved)
+            indices = order[rows, columns]
+            order[rows, columns] = indices[np.lexsort((indices, runs[rows, columns], rows))]
+            order = order.reshape(ordered.shape)
+        return np.moveaxis(order, -1, axis).astype(np.int64, copy=False)
+
+    def inverse_permutation(self, order: Array) -> Array:
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(order.shape[0], dtype=order.dtype)
+        return inverse
+
+    def unique(self, a: Array, return_inverse: bool = False,
+               return_counts: bool = False) -> tuple[Array, Array | None, Array | None]:
+        result = _unique(a, return_inverse=return_inverse, return_counts=return_counts,
+                           equal_nan=False)
+        if not (return_inverse or return_counts):
+            return result, None, None
+        values, *rest = result
+        inverse = rest.pop(0).reshape(-1).astype(np.int64, copy=False) if return_inverse \
+            else None
+        counts = rest.pop(0).astype(np.int64, copy=False) if return_counts else None
+        return values, inverse, counts
+
+    def cumulative_extreme(self, a: Array, axis: int, largest: bool) -> tuple[Array, Array]:
+        if a.dtype == np.bool_ or a.shape[axis] == 0:
+            return super().cumulative_extreme(a, axis, largest)
+        values = (np.maximum if largest else np.minimum).accumulate(a, axis=axis)
+        # The extreme was (re)reached where the element equals it; a NaN is reached where it
+        # is. The latest such position so far is the index.
+        shape = tuple(-1 if d == axis else 1 for d in range(a.ndim))
+        positions = np.arange(a.shape[axis], dtype=np.int64).reshape(shape)
+        reached = a == values
+        if a.dtype.kind == "f":
+            reached |= np.isnan(a)
+        indices = np.maximum.accumulate(np.where(reached, positions, 0), axis=axis)
+        return values, indices
+
+    def logcumsumexp(self, a: Array, axis: int) -> Array:
+        if a.shape[axis] == 0:
+            return a.copy()
+        return np.logaddexp.accumulate(a, axis=axis)
+
+    def data_ptr(self, array: Array) -> int:
+        return int(array.__array_interface__["data"][0])
+
+    def window_view(self, array: Array, axis: int, size: int, step: int) -> Array:
+        shape, strides = array.shape, array.strides
+        count = (shape[axis] - size) // step + 1
+        return np.lib.stride_tricks.as_strided(
+            array, (*shape[:axis], count, *shape[axis + 1:], size),
+            (*strides[:axis], strides[axis] * step, *strides[axis + 1:], strides[axis]))
+
+    def sliding_windows(self, array: Array, window_shape: Shape, stride: Shape,
+                        dilation: Shape) -> Array:
+        # A read-only view: the windows share the array's memory (no copy until reshaped).
+        lead = array.ndim - len(window_shape)
+        strides = array.strides[lead:]
+        positions = tuple(window_positions(size, *geometry) for size, *geometry in
+                          zip(array.shape[lead:], window_shape, stride, dilation))
+        return np.lib.stride_tricks.as_strided(
+            array, (*array.shape[:lead], *positions, *window_shape),
+            (*array.strides[:lead], *(s * step for s, step in zip(strides, stride)),
+             *(s * spacing for s, spacing in zip(strides, dilation))),
+            writeable=False,
+        )
+
+    def _add_slice(self, out: Array, key: Any, values: Array) -> None:
+        out[key] += values
+
+    def put_along_axis(self, target: Array, indices: Array, values: Array, axis: int) -> None:
+        np.put_along_axis(target, indices, values, axis)
+
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         np.add.at(target, key, values)
+        return target
+
+    def index_reduce(self, target: Array, key: Any, values: Array, reduce: str) -> Array:
+        ufunc: Any
+        if target.dtype == np.bool_:
+            ufunc = np.logical_and if reduce in ("prod", "amin") else np.logical_or
+        else:  # np.maximum/minimum propagate NaN, as PyTorch's amax/amin do
+            ufunc = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce]
+        ufunc.at(target, key, values)
         return target
 
     def to_numpy(self, array: Array) -> Any:
@@ -259,6 +401,35 @@ class NumpyBackend(Backend):
             return np.from_dlpack(obj)
         return np.from_dlpack(obj, copy=copy)
 
+    # The memory an array views is its owner's: the array at the end of its `.base` chain.
+    def strides(self, array: Array) -> Shape:
+        itemsize = array.itemsize
+        return tuple(stride // itemsize for stride in np.asarray(array).strides)
+
+    def storage_offset(self, array: Array) -> int:
+        array = np.asarray(array)
+        owner = _owner(array)
+        return (array.__array_interface__["data"][0]
+                - owner.__array_interface__["data"][0]) // array.itemsize
+
+    def storage_size(self, array: Array) -> int:
+        return int(_owner(np.asarray(array)).size)
+
+    def storage(self, array: Array) -> Array:
+        owner = _owner(np.asarray(array))
+        if not (owner.flags.c_contiguous or owner.flags.f_contiguous):
+            raise ValueError("the memory is not one block")  # an owner always is
+        return owner.reshape(-1, order="A")
+
+    def strided_view(self, array: Array, shape: Shape, strides: Shape, offset: int) -> Array:
+        flat = self.storage(array)
+        itemsize = flat.itemsize
+        return np.lib.stride_tricks.as_strided(
+            flat[offset:], shape, tuple(stride * itemsize for stride in strides))
+
+    def contiguous_copy(self, array: Array) -> Array:
+        return np.array(array, order="C", copy=True)
+
     def as_strided(self, storage: Array, shape: Shape, strides: Shape, offset: int) -> Array:
         itemsize = storage.itemsize
         return np.lib.stride_tricks.as_strided(
@@ -272,3 +443,15 @@ def _scipy_metric(p: float) -> tuple[str, dict[str, float]]:
     if p in named:
         return named[p], {}
     return "minkowski", {"p": p}
+
+
+def _owner(array: Any) -> Any:
+    """The array that owns the memory `array` views (itself when it owns it). The views
+    np.lib.stride_tricks.as_strided makes keep their source behind a holder object."""
+    while True:
+        base = array.base
+        if not isinstance(base, np.ndarray):
+            base = getattr(base, "base", None)
+        if not isinstance(base, np.ndarray):
+            return array
+        array = base

@@ -62,6 +62,10 @@ class StrictBackend(Backend):
         numpy = self._generator(generator).numpy
         return self.asarray(numpy.integers(low, high, shape), dtype)
 
+    def poisson(self, rates: Array, generator: Any = None) -> Array:
+        numpy = self._generator(generator).numpy
+        return self.asarray(numpy.poisson(self.to_numpy(rates)), "float64")
+
     def randperm(self, n: int, dtype: str, generator: Any = None) -> Array:
         numpy = self._generator(generator).numpy
         return self.asarray(numpy.permutation(n), dtype)
@@ -139,6 +143,33 @@ class StrictBackend(Backend):
         return target
 
     # ----------------------------------------------------------------------------- host
+    # Test backend: the layout of the NumPy array array-api-strict wraps is reported as it is
+    # (views of views share it); there are no strided views (as_strided copies).
+    def strides(self, array: Array) -> tuple[int, ...]:
+        wrapped = np.asarray(array._array)
+        return tuple(stride // wrapped.itemsize for stride in wrapped.strides)
+
+    def storage_offset(self, array: Array) -> int:
+        wrapped = np.asarray(array._array)
+        owner = _owner(wrapped)
+        return (wrapped.__array_interface__["data"][0]
+                - owner.__array_interface__["data"][0]) // wrapped.itemsize
+
+    def storage_size(self, array: Array) -> int:
+        return int(_owner(np.asarray(array._array)).size)
+
+    def storage(self, array: Array) -> Array:
+        owner = _owner(np.asarray(array._array))
+        return xp.asarray(owner.reshape(-1, order="A"), device=self.native_device, copy=True)
+
+    def contiguous_copy(self, array: Array) -> Array:
+        return xp.asarray(np.ascontiguousarray(array._array), device=self.native_device,
+                          copy=True)
+
+    def data_ptr(self, array: Array) -> int:
+        # Test backend: the address of the NumPy array array-api-strict wraps.
+        return int(array._array.__array_interface__["data"][0])
+
     def to_numpy(self, array: Array) -> Any:
         # Test backend: it may reach the NumPy array array-api-strict wraps (`_array`), which the
         # public API refuses off its default device, as a GPU library would. A copy, so the
@@ -184,3 +215,15 @@ def _select_rows(grid: Array, key: Any) -> Array:
         rows = xp.take(grid, xp.reshape(key, (-1,)), axis=0)
         return xp.reshape(rows, (*key.shape, *grid.shape[1:]))
     return grid[key]
+
+
+def _owner(array: Any) -> Any:
+    """The array that owns the memory `array` views (itself when it owns it). The views
+    np.lib.stride_tricks.as_strided makes keep their source behind a holder object."""
+    while True:
+        base = array.base
+        if not isinstance(base, np.ndarray):
+            base = getattr(base, "base", None)
+        if not isinstance(base, np.ndarray):
+            return array
+        array = base

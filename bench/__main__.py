@@ -6,7 +6,9 @@
     python -m bench --device cuda                # CuPy is the limit; timings synchronise
     python -m bench --threads 1                  # one BLAS / PyTorch thread (busy machines)
     python -m bench --suite nn                   # digits MLP epoch + deep-MLP backward memory
+    python -m bench --suite vision               # conv, max-pool, batch-norm, CNN epoch, memory
     python -m bench --suite optim                # Adam/AdamW/NAdam/RAdam step, 10M float32
+    python -m bench --suite data,checkpoint      # DataLoader workers; activation checkpointing
 
 Each round times every engine once, back to back in a rotating order; the table shows each
 engine's median seconds per call and the median over rounds of its time divided by the limit's
@@ -18,11 +20,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import nn_bench, optim_bench, per_op, seed_graph
+from bench import (
+    checkpoint_bench,
+    conv_bench,
+    dataloader_bench,
+    nn_bench,
+    optim_bench,
+    per_op,
+    seed_graph,
+)
 from bench._setup import DeviceUnavailable, make_setup
 from bench.seed_graph import Row
 
-SUITES = ("seed", "per_op", "nn", "optim")
+SUITES = ("seed", "per_op", "nn", "optim", "vision", "data", "checkpoint")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -113,6 +123,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"# optim: one optimizer.step() on {optim_bench.SIZE / 1e6:g}M float32 parameters "
               "vs a hand-written in-place update (scratch arrays preallocated)", flush=True)
         rows += optim_bench.run(setup, args.rounds, args.quick)
+    if "vision" in args.suites:
+        print("# vision: conv2d / max_pool2d / batch_norm fwd+bwd on (32, 64, 32, 32) float32 vs "
+              "hand-written NumPy, the CNN example's epoch vs PyTorch (CPU time)", flush=True)
+        rows += conv_bench.run(setup, args.rounds, args.quick)
+    if "data" in args.suites:
+        print("# data: DataLoader epoch of a CPU-bound per-sample transform, num_workers 0 and 2 "
+              "(wall clock)", flush=True)
+        rows += dataloader_bench.run(setup, args.rounds, args.quick)
+    if "checkpoint" in args.suites:
+        print("# checkpoint: W4 (16 x Linear(2048) + ReLU, batch 512) forward + backward, "
+              "unchecked vs checkpoint_sequential in 4 segments (CPU only)", flush=True)
+        rows += checkpoint_bench.run(setup, args.rounds, args.quick)
     print(format_table(rows))
     return 0
 

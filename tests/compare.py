@@ -105,3 +105,55 @@ def same_error(ours: Callable[[], Any], theirs: Callable[[], Any]) -> str:
     assert isinstance(got, expected_kind), f"{got!r} is not a {expected_kind.__name__}"
     assert str(got) == str(expected), f"\n ours:   {got}\n theirs: {expected}"
     return str(got)
+
+
+def _flat(result: Any) -> tuple[Any, ...]:
+    if isinstance(result, (tuple, list)):
+        return tuple(item for part in result for item in _flat(part))
+    return (result,)
+
+
+def compare_outputs(torch: Any, ours: Callable[..., Any], theirs: Callable[..., Any],
+                    inputs: Sequence[np.ndarray], device: str = "cpu", atol: float = 1e-9,
+                    rtol: float = 1e-7, check_names: bool = True, backward: bool = True,
+                    seed: int = 0) -> None:
+    """`compare` for ops with several outputs (tuples, named tuples, tuples of tuples: sort's
+    values and indices, histogramdd's edges) on any device: each output's values, dtype and
+    shape, the grad_fn name of each output PyTorch records, and (with `backward`) the
+    gradient of every floating input through a random weighting of all differentiable outputs
+    at once."""
+    grad = [np.asarray(x).dtype.kind == "f" for x in inputs]
+    ours_in = [autodiff.tensor(x, device=device, requires_grad=g) for x, g in zip(inputs, grad)]
+    theirs_in = [torch.tensor(x, requires_grad=g) for x, g in zip(inputs, grad)]
+    out, expected = ours(*ours_in), theirs(*theirs_in)
+    outs, expecteds = _flat(out), _flat(expected)
+    assert len(outs) == len(expecteds), f"{len(outs)} outputs, PyTorch gives {len(expecteds)}"
+    rng = np.random.default_rng(seed)
+    ours_loss = theirs_loss = None
+    for index, (mine, reference) in enumerate(zip(outs, expecteds)):
+        assert tuple(mine.shape) == tuple(reference.shape), f"output {index}: shape"
+        assert mine.dtype.name == str(reference.dtype).removeprefix("torch."), \
+            f"output {index}: {mine.dtype} is not {reference.dtype}"
+        np.testing.assert_allclose(to_numpy(mine.cpu()), to_numpy(reference), atol=atol,
+                                   rtol=rtol, equal_nan=True,
+                                   err_msg=f"output {index}: values differ")
+        if reference.grad_fn is None:
+            continue
+        assert mine.grad_fn is not None, f"output {index}: no grad_fn"
+        if check_names:
+            assert mine.grad_fn.name() == reference.grad_fn.name(), f"output {index}: node"
+        weight = rng.standard_normal(tuple(reference.shape))
+        ours_term = (mine * autodiff.tensor(weight, device=device)).sum()
+        theirs_term = (reference * torch.tensor(weight)).sum()
+        ours_loss = ours_term if ours_loss is None else ours_loss + ours_term
+        theirs_loss = theirs_term if theirs_loss is None else theirs_loss + theirs_term
+    if ours_loss is None or theirs_loss is None or not backward:
+        return
+    ours_loss.backward()
+    theirs_loss.backward()
+    for index, (mine, reference) in enumerate(zip(ours_in, theirs_in)):
+        if grad[index]:
+            got = (np.zeros(tuple(mine.shape)) if mine.grad is None
+                   else to_numpy(mine.grad.cpu()))
+            np.testing.assert_allclose(got, _grad(reference), atol=atol * 10, rtol=rtol * 10,
+                                       err_msg=f"gradient {index} differs")

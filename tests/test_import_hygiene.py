@@ -35,6 +35,18 @@ def test_backends_import_nothing_from_autodiff() -> None:
         assert "autodiff" not in _imports(path), f"{path} imports autodiff"
 
 
+def test_importing_autodiff_does_not_import_scipy() -> None:
+    """SciPy's special functions are bound on first use (backends/special.py)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, autodiff; autodiff.ones(2).exp(); print('scipy' in sys.modules); "
+            "autodiff.lgamma(autodiff.ones(2)); print('scipy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    assert out.stdout.split() == ["False", "True"]
+
+
 def test_importing_autodiff_does_not_import_cupy() -> None:
     import subprocess
     import sys

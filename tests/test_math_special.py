@@ -428,3 +428,67 @@ def test_errors_match_pytorch(name: str, call: Callable[[Any], Any]) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         same_error(lambda: call(autodiff), lambda: call(torch))
+
+
+# name -> (method arguments, inputs in the op's domain)
+INPLACE_METHODS: dict[str, tuple[tuple[Any, ...], list[float]]] = {
+    "acosh_": ((), [1.5, 2.0]), "asinh_": ((), [0.5, -1.0]), "atanh_": ((), [0.5, -0.25]),
+    "arccosh_": ((), [1.5, 2.0]), "arcsinh_": ((), [0.5, -1.0]), "arctanh_": ((), [0.5, 0.1]),
+    "deg2rad_": ((), [30.0, 45.0]), "rad2deg_": ((), [0.5, 1.0]), "sgn_": ((), [0.5, -1.0]),
+    "exp2_": ((), [0.5, 3.0]), "frac_": ((), [1.5, -2.25]), "sinc_": ((), [0.5, 0.0]),
+    "erfc_": ((), [0.5, -1.0]), "erfinv_": ((), [0.5, -0.25]), "lgamma_": ((), [0.5, 3.0]),
+    "digamma_": ((), [0.5, 3.0]), "polygamma_": ((2,), [0.5, 3.0]),
+    "mvlgamma_": ((2,), [1.5, 3.0]), "i0_": ((), [0.5, 3.0]), "logit_": ((0.1,), [0.05, 0.5]),
+    "nan_to_num_": ((), [float("nan"), 1.0]), "fmod_": ((0.75,), [2.0, -1.25]),
+    "copysign_": ((-1.0,), [2.0, -1.25]), "renorm_": ((2, 0, 1.0), [[3.0, 4.0], [0.1, 0.2]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE_METHODS))
+def test_inplace_methods_match_their_twins(name: str, device: str) -> None:
+    arguments, values = INPLACE_METHODS[name]
+    leaf = autodiff.tensor(values, dtype=autodiff.float64, device=device, requires_grad=True)
+    x = leaf * 1
+    expected = getattr(x, name[:-1])(*arguments)
+    out = getattr(x, name)(*arguments)
+    assert out is x and x._version == 1
+    np.testing.assert_allclose(x.tolist(), expected.tolist(), equal_nan=True)
+    assert x.grad_fn.name() == expected.grad_fn.name()
+    x.sum().backward()
+    assert leaf.grad is not None
+
+
+@pytest.mark.parametrize(("name", "other"), [
+    ("hypot_", [3.0, 0.5]), ("ldexp_", [1.0, 2.0]), ("xlogy_", [2.0, 3.0]),
+    ("igamma_", [1.0, 2.0]), ("igammac_", [1.0, 2.0]), ("nextafter_", [0.0, 9.0]),
+    ("heaviside_", [0.5, 0.5]),
+])
+def test_binary_inplace_methods_match_their_twins(name: str, other: list[float],
+                                                  device: str) -> None:
+    x = autodiff.tensor([0.5, 2.0], dtype=autodiff.float64, device=device)
+    y = autodiff.tensor(other, dtype=autodiff.float64, device=device)
+    expected = getattr(x, name[:-1])(y)
+    assert getattr(x, name)(y) is x
+    assert x.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize(("inplace", "twin", "expected"), [
+    ("gcd_", "gcd", [4, 6]), ("lcm_", "lcm", [12, 30]),
+    ("bitwise_left_shift_", "bitwise_left_shift", [24, 120]),
+    ("bitwise_right_shift_", "bitwise_right_shift", [6, 7]),
+    ("__ilshift__", "__lshift__", [24, 120]), ("__irshift__", "__rshift__", [6, 7]),
+])
+def test_integer_inplace_methods(inplace: str, twin: str, expected: list[int],
+                                 device: str) -> None:
+    x = autodiff.tensor([12, 30], device=device)
+    y = autodiff.tensor([1, 2], device=device) if "shift" in twin else \
+        autodiff.tensor([4, 6], device=device)
+    assert getattr(x, twin)(y).tolist() == expected
+    assert getattr(x, inplace)(y) is x and x.tolist() == expected
+
+
+def test_float_power_inplace_needs_a_double_base() -> None:
+    x = autodiff.tensor([2.0, 3.0], dtype=autodiff.float64)
+    assert x.float_power_(2).tolist() == [4.0, 9.0]
+    with pytest.raises(RuntimeError, match="the base given to float_power_ has dtype Float"):
+        autodiff.ones(2).float_power_(2)

@@ -46,6 +46,8 @@ NAMESPACES: tuple[tuple[str, ModuleType], ...] = (
 NOT_TABLE_OPS = {
     "allclose": "returns a Python bool, not a tensor (tested in test_elementwise.py)",
     "equal": "returns a Python bool, not a tensor (tested in test_elementwise.py)",
+    "broadcast_shapes": "returns a torch.Size, not a tensor (tested in test_shape_ops.py)",
+    "empty_strided": "uninitialised values: its layout is tested in test_strides.py",
     "is_complex": "returns a Python bool, not a tensor (tested in test_complex.py)",
 }
 # Modules of ops/ whose public functions are reached only through Tensor methods or other ops.

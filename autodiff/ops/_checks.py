@@ -1,5 +1,6 @@
 """Argument checks the op families share, with PyTorch's messages: a dtype a kernel does not
-implement, tensors on one device, and dtype names as PyTorch prints them."""
+implement, tensors where numbers were passed, tensors on one device, and dtype names as PyTorch
+prints them."""
 
 from __future__ import annotations
 
@@ -34,9 +35,25 @@ def not_implemented_for_dtype(kernel: str, backend: Any, dtype_name: str, *,
     return NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
 
 
+def require_tensors(function: str, *arguments: tuple[str, Any]) -> None:
+    """PyTorch's argument parser: each (name, value), in position order from 1, must be a
+    Tensor (a number there would otherwise fail deep inside with an AttributeError)."""
+    for position, (name, value) in enumerate(arguments, start=1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{function}(): argument '{name}' (position {position}) must be "
+                            f"Tensor, not {type(value).__name__}")
+
+
 def require_floating(kernel: str, backend: Any, array: Any) -> None:
     if not backend.is_floating(array.dtype):
         raise not_implemented_for(kernel, backend, array)
+
+
+def refuse_bool(kernel: str, left: Tensor, right: Tensor) -> None:
+    """PyTorch has no bool kernel for mm, mv, bmm or dot (NumPy would compute or/and); only
+    dot reaches it with an empty operand."""
+    if left.dtype is dtypes.bool_ and (kernel == "dot" or (left.numel() and right.numel())):
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
 def same_device(*tensors: Tensor | None) -> None:

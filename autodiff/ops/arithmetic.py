@@ -15,7 +15,7 @@ from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor
 from . import division
-from ._promotion import default_float, promote
+from ._promotion import checked_number, default_float, promote, with_number
 from .selection import where
 from .unary import log
 
@@ -32,10 +32,13 @@ class Add(Function):
         backend = ctx.backend
         # A float tensor with a Python float needs no promotion: skip the call (hot path). The
         # arithmetic forwards read the backend's dtype sets, not its predicates: one call less.
-        if type(b) is not float or a.dtype not in backend.floating_dtypes:
+        # float16 is not on it: PyTorch computes it with a number in float32 (`with_number`).
+        if type(b) is not float or a.dtype not in backend.full_precision_floating:
             a, b = promote(backend, a, b)
             if a.dtype == backend.bool_dtype:  # bool + bool is logical or, as in PyTorch
                 return backend.logical_or(a, b)
+            if type(b) in _SCALARS:
+                return with_number(backend, backend.add, a, b)
         return backend.add(a, b)
 
     @staticmethod
@@ -58,9 +61,11 @@ class Sub(Function):
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
         # The hot path (a float tensor minus a float) needs neither promotion nor bool checks.
-        if type(b) is not float or a.dtype not in backend.floating_dtypes:
+        if type(b) is not float or a.dtype not in backend.full_precision_floating:
             _check_bool_subtraction(backend, a, b)  # before promotion turns bools into numbers
             a, b = promote(backend, a, b)
+            if type(b) in _SCALARS:
+                return with_number(backend, backend.subtract, a, b)
         return backend.subtract(a, b)
 
     @staticmethod
@@ -86,7 +91,7 @@ class Rsub(Function):
         if type(number) is bool or ctx.backend.is_bool(a.dtype):
             _check_bool_subtraction(ctx.backend, number, a)
         a, number = promote(ctx.backend, a, number)
-        return ctx.backend.subtract(number, a)
+        return with_number(ctx.backend, ctx.backend.subtract, number, a)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
@@ -124,13 +129,15 @@ class Mul(Function):
         if type(b) in _SCALARS:
             ctx.scalar = b  # the gradient is grad * b: no array to save...
             ctx._saved = ()  # ...but, as in PyTorch, a second backward without retain_graph fails
-            if type(b) in _REAL_NUMBERS and a.dtype in backend.floating_dtypes:
+            if type(b) in _REAL_NUMBERS and a.dtype in backend.full_precision_floating:
                 return backend.multiply(a, b)  # the hot path: float tensor * number
         else:
             ctx.save_for_backward(a, b)
         a, b = promote(backend, a, b)
         if a.dtype == backend.bool_dtype:  # bool * bool is logical and, as in PyTorch
             return backend.logical_and(a, b)
+        if type(b) in _SCALARS:
+            return with_number(backend, backend.multiply, a, b)
         return backend.multiply(a, b)
 
     @staticmethod
@@ -165,6 +172,9 @@ class Div(Function):
         if type(b) in _SCALARS:
             ctx.scalar = b
             ctx._saved = ()  # freed by backward like any saved tensor (see Mul)
+            # An integer tensor over a number divides in the default float dtype (before
+            # promotion, which would wrap the number into the integer dtype's range).
+            a = default_float(ctx.backend, a)
         else:
             ctx.save_for_backward(a, b)
         a, b = promote(ctx.backend, a, b)
@@ -172,6 +182,8 @@ class Div(Function):
             a = default_float(ctx.backend, a)
             if type(b) not in _SCALARS:
                 b = default_float(ctx.backend, b)
+        if type(b) in _SCALARS:
+            return with_number(ctx.backend, ctx.backend.divide, a, b)
         return ctx.backend.divide(a, b)
 
     @staticmethod
@@ -182,7 +194,9 @@ class Div(Function):
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
         grad_a = grad / _conj(b) if needs_a else None
-        grad_b = -grad * _conj(a / (b * b)) if needs_b else None
+        # PyTorch's -grad * ((a / b) / b): it overflows only where the result does (b * b
+        # leaves float32's range for |b| beyond 1e19 or below 1e-19).
+        grad_b = -grad * _conj((a / b) / b) if needs_b else None
         return grad_a, grad_b
 
 
@@ -270,6 +284,10 @@ class PowScalar(Function):
         ctx.save_for_backward(a)
         ctx.exponent = exponent
         backend = ctx.backend
+        if type(exponent) is int and backend.is_integer(a.dtype):
+            if exponent < 0:  # checked on the number as given (promotion would wrap it)
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
+            exponent = checked_number(exponent, backend.dtype_name(a))
         a, exponent = promote(backend, a, exponent)
         if not backend.is_floating(a.dtype):
             if type(exponent) is int and exponent < 0:
@@ -294,10 +312,11 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
-        a, b = promote(ctx.backend, a, b)
-        if ctx.backend.is_bool(a.dtype):
+        backend = ctx.backend
+        a, b = promote(backend, a, b)
+        if backend.is_bool(a.dtype):
             raise _pow_bool_error()
-        out = ctx.backend.pow(a, b)
+        out = backend.pow(a, b) if backend.is_floating(a.dtype) else _integer_pow(backend, a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -330,7 +349,8 @@ class RPow(Function):
         if ctx.backend.is_bool(a.dtype):
             raise _pow_bool_error()
         if type(base) is int and not ctx.backend.is_floating(a.dtype):
-            out = ctx.backend.pow(ctx.backend.full(a.shape, base, ctx.backend.dtype_name(a)), a)
+            backend = ctx.backend
+            out = _integer_pow(backend, backend.full(a.shape, base, backend.dtype_name(a)), a)
         else:
             out = ctx.backend.pow(base, a)
         ctx.save_for_backward(out)
@@ -345,6 +365,22 @@ class RPow(Function):
             # negative (out is inf there).
             return grad * where(out == 0, 0.0, where(out == 1, 0.0, -math.inf)), None
         return grad * (out * (math.log(base) if base > 0 else math.nan)), None
+
+
+def _integer_pow(backend: Any, a: Any, b: Any) -> Any:
+    """a ** b for integer arrays as PyTorch computes it: a negative exponent gives what integer
+    arithmetic would (1 for a base of 1, -1 or 1 for -1 by the exponent's parity, 0 for every
+    other base, 0 included), where NumPy raises a ValueError."""
+    negative = backend.less(b, 0)
+    if not bool(backend.any(negative)):
+        return backend.pow(a, b)
+    out = backend.pow(a, backend.where(negative, backend.zeros_like(b), b))
+    dtype = backend.dtype_name(out)
+    odd = backend.astype(backend.not_equal(backend.remainder(b, 2), 0), dtype)
+    is_one = backend.astype(backend.equal(a, 1), dtype)
+    is_minus_one = backend.astype(backend.equal(a, -1), dtype)
+    reciprocal = is_one + is_minus_one * (1 - 2 * odd)  # 1 / a where that is an integer
+    return backend.where(negative, reciprocal, out)
 
 
 def _pow_bool_error() -> NotImplementedError:

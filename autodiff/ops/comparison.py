@@ -13,7 +13,7 @@ from typing import Any
 from .. import dtypes
 from ..function import _raise_device_mismatch
 from ..tensor import Tensor, _wrap
-from ._checks import not_implemented_for
+from ._checks import not_implemented_for, require_tensors
 from ._promotion import check_broadcast, promote
 
 
@@ -208,6 +208,7 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """|input - other| <= atol + rtol * |other|, elementwise (equal infinities are close)."""
+    require_tensors("isclose", ("input", input), ("other", other))
     backend, a, b = _operands(input, other)
     if input.dtype is not other.dtype:
         raise RuntimeError(
@@ -238,12 +239,14 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> bool:
+    require_tensors("allclose", ("input", input), ("other", other))
     close = isclose(input, other, rtol, atol, equal_nan)
     return bool(close._backend.all(close._data))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
     """True when both have the same shape and the same values."""
+    require_tensors("equal", ("input", input), ("other", other))
     backend, a, b = _operands(input, other)
     if a.shape != b.shape:
         return False

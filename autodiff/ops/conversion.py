@@ -89,3 +89,26 @@ def _full_device(device: Any) -> Device:
     if parsed.type == "cuda" and parsed.index is None:
         return get_backend(parsed).device
     return parsed
+
+
+_LEGACY_DTYPES = {legacy: name for name, legacy in dtypes.LEGACY_NAMES.items()}
+
+
+def to_type(input: Tensor, kind: Any) -> Tensor:
+    """Tensor.type(dtype or legacy name): a dtype, or 'torch.FloatTensor' (the CPU) and
+    'torch.cuda.FloatTensor' (CUDA); the tensor itself when it is already of that type."""
+    if isinstance(kind, str):
+        parts = kind.split(".")
+        on_cuda = len(parts) == 3 and parts[1] == "cuda"
+        if parts[0] != "torch" or len(parts) not in (2, 3) or (len(parts) == 3 and not on_cuda) \
+                or parts[-1] not in _LEGACY_DTYPES:
+            raise ValueError(f"invalid type: '{kind}'")
+        dtype = dtypes.BY_NAME[_LEGACY_DTYPES[parts[-1]]]
+        device = "cuda" if on_cuda else "cpu"
+        if input.dtype is dtype and input.device.type == device:
+            return input
+        return to(input, device, dtype)
+    if not isinstance(kind, dtypes.dtype):
+        raise TypeError(f"type(): argument 'dtype' must be torch.dtype, not "
+                        f"{type(kind).__name__}")
+    return to(input, kind)

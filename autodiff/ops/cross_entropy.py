@@ -19,6 +19,7 @@ from ..tensor import Tensor, _wrap
 from ._checks import same_device
 from .arithmetic import Div
 from .loss import _reduction
+from .selection import where
 from .softmax import log_softmax
 
 
@@ -48,7 +49,9 @@ class NllLoss(Function):
         else:
             scale = backend.take(weight, backend.reshape(safe, (-1,)), axis=0)
             scale = backend.where(valid, backend.reshape(scale, target.shape), 0.0)
-        loss = backend.multiply(picked, scale)
+        # Ignored targets give (+)0 whatever their input (PyTorch skips them: a row of -inf
+        # logits must not make the loss nan).
+        loss = backend.where(valid, backend.negative(backend.multiply(picked, scale)), 0.0)
         total = None
         if reduction != "none":
             loss = backend.sum(loss)
@@ -59,15 +62,15 @@ class NllLoss(Function):
                     loss = backend.full((), float("nan"), backend.dtype_name(x))
                 else:
                     loss = backend.divide(loss, total)
-        ctx.total, ctx.axis, ctx.shape = total, axis, x.shape
+        ctx.total, ctx.axis, ctx.shape, ctx.valid = total, axis, x.shape, valid
         ctx.save_for_backward(safe, scale)
-        return backend.negative(loss)
+        return loss
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None, None]:
         safe, scale = ctx.saved_tensors
         return NllLossBackward.apply(grad, safe, scale, axis=ctx.axis, shape=ctx.shape,
-                                     total=ctx.total), None, None
+                                     total=ctx.total, valid=ctx.valid), None, None
 
 
 class NllLoss2d(NllLoss):
@@ -83,17 +86,18 @@ def _raise_out_of_bounds(backend: Any, target: Any, ignore_index: int, classes: 
 class NllLossBackward(Function):
     """The input gradient: -grad * scale / total scattered to each target class, 0 elsewhere.
     `safe` is the target with ignored entries at class 0, `scale` the weight of each target
-    (0 where ignored), `total` the sum of weights of a 'mean' (else None)."""
+    (0 where ignored), `total` the sum of weights of a 'mean' (else None), `valid` False where
+    the target is ignored (its gradient is 0 even where grad is not finite)."""
 
     node_name = "NllLossBackwardBackward0"
 
     @staticmethod
     def forward(ctx: Any, grad: Any, safe: Any, scale: Any, *, axis: int,
-                shape: tuple[int, ...], total: Any) -> Any:
+                shape: tuple[int, ...], total: Any, valid: Any) -> Any:
         backend = ctx.backend
-        ctx.total, ctx.reduced = total, grad.shape != safe.shape
+        ctx.total, ctx.reduced, ctx.valid = total, grad.shape != safe.shape, valid
         ctx.save_for_backward(safe, scale)
-        values = backend.multiply(scale, grad)
+        values = backend.where(valid, backend.multiply(scale, grad), 0.0)
         values = backend.negative(values if total is None else backend.divide(values, total))
         out = backend.zeros(shape, backend.dtype_name(values))
         # One write per target (an O(N) scatter rather than an O(N C) one-hot).
@@ -105,6 +109,7 @@ class NllLossBackward(Function):
         # This op is the transpose of the (linear) NllLoss, so its gradient is NllLoss again:
         # -scale * outer at the target classes (no index of `safe` is ignored: -1 never is).
         picked = NllLoss.apply(outer, safe, None, reduction="none", ignore_index=-1) * scale
+        picked = where(_wrap(ctx.valid, outer._backend), picked, 0.0)
         if ctx.total is not None:
             return picked.sum() / _wrap(ctx.total, outer._backend), None, None
         return (picked.sum() if ctx.reduced else picked), None, None
@@ -281,7 +286,7 @@ def _label_smoothing(input: Tensor, target: Tensor, weight: Tensor | None, reduc
     else:
         smooth = -log_probs.sum(class_dim)
     kept = target != ignore_index
-    smooth = smooth * kept
+    smooth = smooth.masked_fill(~kept, 0.0)  # PyTorch's masked_fill_: nan rows become 0 too
     if reduction == "mean":
         if weight is not None:
             # Ignored targets look up class 0, then count for nothing.

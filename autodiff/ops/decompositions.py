@@ -1,11 +1,12 @@
 """inv, solve, det, slogdet and cholesky: the functions of `autodiff.linalg` computed from a
-matrix factorization (LU or Cholesky).
+matrix factorization (LU or Cholesky; an SVD for det's gradient at singular matrices).
 
 Forwards are the backend's LAPACK-style primitives (`backend.inv`, ...), batched over leading
 dims. Backwards are PyTorch's formulas written with matmul, solve and inv themselves, so every
-one of them can be differentiated again. det and slogdet differentiate through inv(A): their
-gradients need an invertible A (PyTorch falls back to an SVD there; we raise LinAlgError).
-cholesky's gradient assumes a symmetric A, as its forward reads only the lower triangle.
+one of them can be differentiated again. det's gradient is the cofactor matrix adj(A)^T:
+det(A) A^{-T} for invertible matrices, and from an SVD for singular ones (twice
+differentiable there), where PyTorch 2.13 returns zeros. cholesky's gradient assumes a
+symmetric A, as its forward reads only the lower triangle.
 
 A matrix the factorization cannot handle raises `LinAlgError` with PyTorch's message; the
 detail (which batch element, which pivot) is found again, on the host, only on that path.
@@ -21,6 +22,7 @@ from backends.decompositions import LinAlgError
 
 from .. import dtypes
 from ..function import Function
+from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
 from ._promotion import check_broadcast
@@ -174,13 +176,155 @@ class LinalgDet(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, out = ctx.saved_tensors
-        # d det(A) / dA = det(A) A^{-T}
-        return (grad * out).unsqueeze(-1).unsqueeze(-1) * inv(a).mT
+        # d det(A) / dA is the cofactor matrix adj(A)^T, which every square matrix has.
+        return grad.unsqueeze(-1).unsqueeze(-1) * _cofactors(a, out)
 
 
 def det(A: Tensor) -> Tensor:
+    """The determinant of each square matrix in A. Its gradient is the cofactor matrix
+    adj(A)^T, singular A included: det([[1, 2], [2, 4]]) has gradient [[4, -2], [-2, 1]]
+    (PyTorch 2.13 returns zeros there)."""
     _check_square("linalg.det", A)
     return LinalgDet.apply(A)
+
+
+def _cofactors(a: Tensor, determinant: Tensor) -> Tensor:
+    """adj(A)^T in recorded ops. det(A) A^{-T} while every matrix is invertible: accurate to
+    rounding even near singular matrices, and differentiable to any order through inv and
+    det. Its own derivative cancels terms of size cond(A) times the result, though, so a
+    recorded backward (create_graph) takes it only for well-conditioned matrices, as PyTorch
+    does; otherwise (and for singular matrices) it is the SVD formula of `Cofactors`."""
+    backend = a._backend
+    if bool(backend.all(backend.not_equal(determinant._data, 0))) and (
+            not _grad_state.enabled or _well_conditioned(backend, a._data)):
+        return determinant.unsqueeze(-1).unsqueeze(-1) * inv(a).mT
+    return Cofactors.apply(a)
+
+
+def _well_conditioned(backend: Any, a: Any) -> bool:
+    """Every matrix's condition number below 1 / sqrt(eps) of its dtype."""
+    if a.size == 0:
+        return True
+    _, s, _ = backend.svd(a)
+    largest = backend.getitem(s, (..., 0))
+    smallest = backend.getitem(s, (..., -1))
+    limit = _INVERSE_SQRT_EPSILON[backend.dtype_name(a)]
+    return bool(backend.all(backend.less(largest, backend.multiply(smallest, limit))))
+
+
+_INVERSE_SQRT_EPSILON = {"float32": 2.0 ** 11.5, "float64": 2.0 ** 26}
+
+
+class Cofactors(Function):
+    """The cofactor matrix adj(A)^T of each square matrix, singular ones included, from an SVD
+    A = U diag(s) V^T: adj(A)^T = det(U) det(V) U diag(prod_{j != i} s_j) V^T, the products
+    taken without division (no inverse, no division by a zero singular value)."""
+
+    node_name = "LinalgCofactorsBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        backend = ctx.backend
+        if a.shape[-1] == 0:
+            return backend.asarray(a, copy=True)
+        u, s, vh, alpha = _svd_with_sign(backend, a)
+        others = backend.multiply(_products_of_others(backend, s),
+                                  backend.expand_dims(alpha, axis=alpha.ndim))
+        return backend.matmul(backend.multiply(u, backend.expand_dims(others, axis=s.ndim - 1)),
+                              vh)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return CofactorsBackward.apply(grad, a)
+
+
+class CofactorsBackward(Function):
+    """d <W, adj(A)^T> / dA, the Hessian of det(A) applied to W, also from the SVD: in its
+    coordinates (W' = U^T W V) it is G with G_kk = sum_{i != k} W'_ii P_ik and
+    G_kl = -W'_lk P_kl, P_kl the product of the singular values other than s_k and s_l; the
+    gradient is det(U) det(V) U G V^T. Linear in W; a further derivative raises."""
+
+    node_name = "LinalgCofactorsBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, w: Any, a: Any) -> Any:
+        backend = ctx.backend
+        n = a.shape[-1]
+        if n < 2:  # adj of a 1 x 1 matrix is constant
+            return backend.zeros(backend.broadcast_to(a, w.shape).shape, backend.dtype_name(a))
+        u, s, vh, alpha = _svd_with_sign(backend, a)
+        rotated = backend.matmul(backend.matmul(_transpose(backend, u), w), _transpose(backend, vh))
+        pairs = _products_of_other_pairs(backend, s)
+        diagonal = _diagonal(backend, rotated)
+        g = backend.multiply(_transpose(backend, rotated), pairs)
+        g = backend.negative(g)
+        eye = backend.eye(n, None, backend.dtype_name(a))
+        weights = backend.matmul(pairs, backend.expand_dims(diagonal, axis=diagonal.ndim))
+        g = backend.add(g, backend.multiply(eye, weights))  # weights (..., n, 1) on the diagonal
+        g = backend.multiply(g, backend.expand_dims(backend.expand_dims(alpha, axis=alpha.ndim),
+                                                    axis=alpha.ndim + 1))
+        return backend.matmul(backend.matmul(u, g), vh)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        raise RuntimeError(
+            "the third derivative of linalg.det (and of linalg.slogdet) at a singular matrix is "
+            "not implemented"
+        )
+
+
+def _svd_with_sign(backend: Any, a: Any) -> tuple[Any, Any, Any, Any]:
+    """u, s, vh of a, and det(u) det(vh) (+1 or -1 per matrix)."""
+    u, s, vh = backend.svd(a)
+    return u, s, vh, backend.multiply(backend.det(u), backend.det(vh))
+
+
+def _products_of_others(backend: Any, s: Any) -> Any:
+    """prod_{j != i} s_j for each i along the last axis: an exclusive prefix product times an
+    exclusive suffix product, so a zero s_i leaves its own entry nonzero."""
+    axis = s.ndim - 1
+    ones = backend.ones((*s.shape[:-1], 1), backend.dtype_name(s))
+    before = backend.concat([ones, backend.getitem(s, (..., slice(None, -1)))], axis=axis)
+    after = backend.concat([backend.getitem(s, (..., slice(1, None))), ones], axis=axis)
+    prefix = backend.cumulative_prod(before, axis=axis)
+    suffix = backend.flip(backend.cumulative_prod(backend.flip(after, axis=axis), axis=axis),
+                          axis=axis)
+    return backend.multiply(prefix, suffix)
+
+
+def _products_of_other_pairs(backend: Any, s: Any) -> Any:
+    """P_kl = prod_{m not in {k, l}} s_m for k != l (0 on the diagonal), without division:
+    (prod_{m < k} s_m) (prod_{k < m < l} s_m) (prod_{m > l} s_m) for k < l, symmetric."""
+    n = s.shape[-1]
+    dtype = backend.dtype_name(s)
+    axis = s.ndim  # the last axis of the (..., n, n) arrays below
+    index = backend.arange(0, n, 1, "int64")
+    later = backend.greater(backend.expand_dims(index, axis=0), backend.expand_dims(index, axis=1))
+    row = backend.expand_dims(s, axis=s.ndim - 1)  # (..., 1, n): s_m along m
+    # between[k, m] = prod_{k < m' <= m} s_m'; shifted one place right it is prod_{k < m' < l}.
+    between = backend.cumulative_prod(backend.where(later, row, backend.ones_like(row)), axis=axis)
+    ones = backend.ones((*between.shape[:-1], 1), dtype)
+    between = backend.concat([ones, backend.getitem(between, (..., slice(None, -1)))], axis=axis)
+    ones = backend.ones((*s.shape[:-1], 1), dtype)
+    prefix = backend.cumulative_prod(
+        backend.concat([ones, backend.getitem(s, (..., slice(None, -1)))], axis=axis - 1),
+        axis=axis - 1)
+    after = backend.concat([backend.getitem(s, (..., slice(1, None))), ones], axis=axis - 1)
+    suffix = backend.flip(backend.cumulative_prod(backend.flip(after, axis=axis - 1),
+                                                  axis=axis - 1), axis=axis - 1)
+    upper = backend.multiply(backend.multiply(backend.expand_dims(prefix, axis=axis), between),
+                             backend.expand_dims(suffix, axis=axis - 1))
+    upper = backend.where(later, upper, backend.zeros_like(upper))
+    return backend.add(upper, _transpose(backend, upper))
+
+
+def _diagonal(backend: Any, matrices: Any) -> Any:
+    """The diagonals of a batch of square matrices, (..., n)."""
+    n = matrices.shape[-1]
+    eye = backend.eye(n, None, backend.dtype_name(matrices))
+    return backend.sum(backend.multiply(matrices, eye), axis=matrices.ndim - 1)
 
 
 class SlogdetResult(NamedTuple):
@@ -194,18 +338,25 @@ class LinalgSlogdet(Function):
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         sign, logabsdet = ctx.backend.slogdet(a)
-        ctx.save_for_backward(a)
+        ctx.save_for_backward(a, sign)
         return sign, logabsdet
 
     @staticmethod
     def backward(ctx: Any, grad_sign: Tensor, grad_logabsdet: Tensor) -> Tensor:
-        a, = ctx.saved_tensors
-        # The sign is piecewise constant: only log|det A| has a gradient, A^{-T}.
-        return grad_logabsdet.unsqueeze(-1).unsqueeze(-1) * inv(a).mT
+        a, sign = ctx.saved_tensors
+        # The sign is piecewise constant: only log|det A| has a gradient, A^{-T}. For a
+        # singular A that is adj(A)^T / det(A): inf where a cofactor is nonzero, nan where it
+        # is zero (PyTorch solves against the zero pivot of an LU factorization: infinities
+        # and nans in a pattern that depends on the factorization).
+        scale = grad_logabsdet.unsqueeze(-1).unsqueeze(-1)
+        backend = a._backend
+        if bool(backend.all(backend.not_equal(sign._data, 0))):
+            return scale * inv(a).mT
+        return scale * Cofactors.apply(a) / det(a).unsqueeze(-1).unsqueeze(-1)
 
 
 def slogdet(A: Tensor) -> SlogdetResult:
-    """(sign, log|det A|) of each square matrix in A."""
+    """(sign, log|det A|) of each square matrix in A; a singular matrix gives (0, -inf)."""
     _check_square("linalg.slogdet", A)
     return SlogdetResult(*LinalgSlogdet.apply(A))
 

@@ -1,13 +1,21 @@
-"""Matrix-structure ops: diagonal (a view), trace, tril and triu."""
+"""Matrix-structure ops: diagonal (a view), trace, tril and triu; diag, diagflat, diag_embed
+and diagonal_scatter; block_diag; fill_diagonal_."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from backends import contiguous_strides
+
+from .. import dtypes
+from ..creation import zeros, zeros_like
 from ..function import Function
-from ..tensor import Tensor, _wrap_dim
-from .indexing import ViewScatter, take_index
+from ..tensor import Tensor, _wrap, _wrap_dim
+from .flat_indexing import unravel_index
+from .indexing import ViewScatter, canonical_key, take_index
 from .shape import view_op
+from .strides import as_strided, is_contiguous, storage_offset
 
 _NOT_VIEWABLE = (ValueError, AttributeError)
 
@@ -106,6 +114,8 @@ class Trace(Function):
 
 
 def trace(input: Tensor) -> Tensor:
+    if input.dtype is dtypes.bool_:
+        raise NotImplementedError('"trace" not implemented for \'Bool\'')
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
     return Trace.apply(input)
@@ -149,3 +159,205 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     return _triangle(Triu, "triu", input, diagonal)
+
+
+class DiagCopy(DiagonalCopy):
+    """torch.diag of a matrix: the diagonal as a new tensor (PyTorch's diagonal_copy)."""
+
+    node_name = "DiagonalBackward0_copy"
+
+
+# ----------------------------------------------------------------------------- diagonals in
+def _move_order(ndim: int, dim1: int, dim2: int) -> tuple[int, ...]:
+    """The permutation that puts dim1 and dim2 last (the rest in order)."""
+    return (*(axis for axis in range(ndim) if axis not in (dim1, dim2)), dim1, dim2)
+
+
+def _inverse(order: tuple[int, ...]) -> tuple[int, ...]:
+    inverse = [0] * len(order)
+    for position, axis in enumerate(order):
+        inverse[axis] = position
+    return tuple(inverse)
+
+
+def _write_diagonal(backend: Any, out: Any, values: Any, offset: int, dim1: int,
+                    dim2: int) -> Any:
+    """`out` (a fresh array) with its diagonal (offset, dim1, dim2) set to `values`."""
+    order = _move_order(out.ndim, dim1, dim2)
+    moved = backend.asarray(backend.permute_dims(out, order), copy=True)
+    key = canonical_key(backend, moved.shape, _diagonal_key(backend, values.shape[-1], offset))
+    backend.setitem(moved, key, values)
+    return backend.asarray(backend.permute_dims(moved, _inverse(order)), copy=True)
+
+
+class DiagEmbed(Function):
+    """Tensors whose diagonal (offset, dim1, dim2 of the output) is the input's last dim."""
+
+    node_name = "DiagEmbedBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, offset: int, dim1: int, dim2: int) -> Any:
+        backend = ctx.backend
+        ctx.offset, ctx.dim1, ctx.dim2 = offset, dim1, dim2
+        size = a.shape[-1] + abs(offset)
+        batch = list(a.shape[:-1])
+        shape = []
+        for axis in range(a.ndim + 1):
+            shape.append(size if axis in (dim1, dim2) else batch.pop(0))
+        out = backend.zeros(tuple(shape), backend.dtype_name(a))
+        return _write_diagonal(backend, out, a, offset, dim1, dim2)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return diagonal(grad, ctx.offset, ctx.dim1, ctx.dim2)
+
+
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Matrices (in dims dim1, dim2 of the result) with the input's last dim on their diagonal
+    `offset`, zeros elsewhere."""
+    ndim = input._data.ndim + 1
+    dim1, dim2 = _wrap_dim(dim1, ndim), _wrap_dim(dim2, ndim)
+    if dim1 == dim2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    if input._data.ndim == 0:
+        input = input.reshape(1)
+    return DiagEmbed.apply(input, offset=int(offset), dim1=dim1, dim2=dim2)
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """A vector's square matrix with it on diagonal `diagonal`; a matrix's diagonal (a copy)."""
+    ndim = input._data.ndim
+    if ndim == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if ndim != 2:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {ndim}D")
+    return DiagCopy.apply(input, offset=int(diagonal), dim1=0, dim2=1)
+
+
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:
+    """The square matrix with the flattened input on diagonal `offset`."""
+    return diag_embed(input.flatten(), offset, 0, 1)
+
+
+class DiagonalScatter(Function):
+    """A copy of the input with its diagonal (offset, dim1, dim2) replaced by `src`."""
+
+    node_name = "DiagonalScatterBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, src: Any, *, offset: int, dim1: int, dim2: int) -> Any:
+        backend = ctx.backend
+        ctx.offset, ctx.dim1, ctx.dim2 = offset, dim1, dim2
+        if src.dtype != a.dtype:
+            src = backend.astype(src, backend.dtype_name(a))
+        return _write_diagonal(backend, backend.asarray(a, copy=True), src, offset, dim1, dim2)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_input, needs_src = ctx.needs_input_grad
+        options = {"offset": ctx.offset, "dim1": ctx.dim1, "dim2": ctx.dim2}
+        grad_input = grad_src = None
+        if needs_input or needs_src:
+            diagonal_grad = diagonal(grad, ctx.offset, ctx.dim1, ctx.dim2)
+            if needs_input:
+                grad_input = DiagonalScatter.apply(grad, zeros_like(diagonal_grad), **options)
+            if needs_src:
+                grad_src = diagonal_grad
+        return grad_input, grad_src
+
+
+def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
+                     dim2: int = 1) -> Tensor:
+    """A copy of `input` whose diagonal (as `diagonal` takes it) holds `src`."""
+    ndim = input._data.ndim
+    dim1, dim2 = _wrap_dim(dim1, ndim), _wrap_dim(dim2, ndim)
+    if dim1 == dim2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    shape = input._data.shape
+    others = [shape[axis] for axis in range(ndim) if axis not in (dim1, dim2)]
+    expected = [*others, _diagonal_length(shape[dim1], shape[dim2], int(offset))]
+    if list(src._data.shape) != expected:
+        raise RuntimeError(
+            f"expected src to have a size equal to the slice of self. src size = "
+            f"{list(src._data.shape)}, slice size = {expected}"
+        )
+    return DiagonalScatter.apply(input, src, offset=int(offset), dim1=dim1, dim2=dim2)
+
+
+# ----------------------------------------------------------------------------- block_diag
+class BlockDiag(Function):
+    """The matrices one after another along the diagonal of a zero matrix."""
+
+    node_name = "BlockDiagBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, *arrays: Any) -> Any:
+        backend = ctx.backend
+        kind = dtypes.result_type(*(dtypes.BY_NAME[backend.dtype_name(a)] for a in arrays))
+        ctx.shapes = [a.shape for a in arrays]
+        blocks = [backend.reshape(a, (1, 1) if a.ndim == 0 else (1, -1) if a.ndim == 1
+                                  else a.shape) for a in arrays]
+        rows = sum(block.shape[0] for block in blocks)
+        cols = sum(block.shape[1] for block in blocks)
+        out = backend.zeros((rows, cols), kind.name)
+        row = col = 0
+        ctx.corners = []
+        for block in blocks:
+            height, width = block.shape
+            ctx.corners.append((row, col, height, width))
+            if block.dtype != out.dtype:
+                block = backend.astype(block, kind.name)
+            backend.setitem(out, (slice(row, row + height), slice(col, col + width)), block)
+            row, col = row + height, col + width
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        grads: list[Tensor | None] = []
+        for (row, col, height, width), shape, needed in zip(ctx.corners, ctx.shapes,
+                                                             ctx.needs_input_grad):
+            if not needed:
+                grads.append(None)
+                continue
+            block = grad[row:row + height, col:col + width]
+            grads.append(block.reshape(shape))
+        return tuple(grads)
+
+
+def block_diag(*tensors: Tensor) -> Tensor:
+    """The block-diagonal matrix of the tensors (0-d as 1x1, 1-d as one row)."""
+    for index, tensor in enumerate(tensors):
+        if tensor._data.ndim > 2:
+            raise RuntimeError(
+                "torch.block_diag: Input tensors must have 2 or fewer dimensions. Input "
+                f"{index} has {tensor._data.ndim} dimensions"
+            )
+    if not tensors:
+        return zeros(1, 0)
+    return BlockDiag.apply(*tensors)
+
+
+# ----------------------------------------------------------------------------- fill_diagonal_
+def fill_diagonal_(input: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
+    """Write `fill_value` on the main diagonal (all dims of equal size, or a matrix), in place.
+    The diagonal is every (sum of strides)-th element of the tensor read in row-major order;
+    with `wrap` a tall matrix's diagonal goes on below each square block, as in PyTorch. On a
+    contiguous tensor of a backend with strided views it is a fill through an as_strided view
+    (the base's node is CopySlices, as in PyTorch's); elsewhere an index_put_ at the positions."""
+    shape = input._data.shape
+    if len(shape) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and len(set(shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    step = sum(contiguous_strides(shape))
+    count = len(range(0, math.prod(shape), step)) if wrap and len(shape) == 2 else min(shape)
+    if is_contiguous(input):
+        view = as_strided(input, (count,), (step,), storage_offset(input))
+        if view._base is not None:  # a real view: the fill reaches the input
+            view.fill_(fill_value)
+            return input
+    backend = input._backend
+    positions = backend.multiply(backend.arange(0, count, 1, "int64"), step)
+    coordinates = unravel_index(_wrap(positions, backend), shape)
+    value = _wrap(backend.full((), fill_value, backend.dtype_name(input._data)), backend)
+    return input.index_put_(coordinates, value)

@@ -38,7 +38,7 @@ def _divide_rounded(backend: Any, a: Any, b: Any, mode: str) -> Any:
         return backend.trunc(backend.divide(a, b))
     if backend.is_bool(array.dtype):
         raise not_implemented_for(f"div_{mode}", backend, array)
-    _check_integer_divisor(backend, b)
+    _check_integer_divisor(backend, a, b)
     quotient = backend.floor_divide(a, b)
     if mode == "trunc":  # floor rounds down; undo that where the exact quotient is negative
         inexact = backend.not_equal(backend.remainder(a, b), 0)
@@ -48,8 +48,11 @@ def _divide_rounded(backend: Any, a: Any, b: Any, mode: str) -> Any:
     return quotient
 
 
-def _check_integer_divisor(backend: Any, b: Any) -> None:
-    """Integer division by zero raises, as in PyTorch (NumPy would give 0 and warn)."""
+def _check_integer_divisor(backend: Any, a: Any, b: Any) -> None:
+    """Integer division by zero raises, as in PyTorch (NumPy would give 0 and warn); nothing
+    is divided when either operand is empty."""
+    if any(type(x) not in _SCALARS and x.size == 0 for x in (a, b)):
+        return
     if b == 0 if type(b) in _SCALARS else bool(backend.any(backend.equal(b, 0))):
         raise RuntimeError("ZeroDivisionError")
 
@@ -102,7 +105,7 @@ class Remainder(Function):
         if backend.is_bool(array.dtype):
             raise not_implemented_for("remainder", backend, array)
         if not backend.is_floating(array.dtype):
-            _check_integer_divisor(backend, b)
+            _check_integer_divisor(backend, a, b)
         return backend.remainder(a, b)
 
     @staticmethod

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
-from ._checks import same_device, scalar_type_name
+from ._checks import refuse_bool, require_tensors, same_device, scalar_type_name
 
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase  # PyTorch's label order
 
@@ -303,6 +303,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
 
 def inner(input: Tensor, other: Tensor) -> Tensor:
     """Sum of products over the last dims (a plain product when either is 0-d)."""
+    require_tensors("inner", ("input", input), ("other", other))
     if input._data.ndim == 0 or other._data.ndim == 0:
         return input * other
     a, b = input._data.shape, other._data.shape
@@ -311,4 +312,6 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
             "inner() the last dimension must match on both input tensors but got shapes "
             f"{list(a)} and {list(b)}"
         )
+    if input.dtype is other.dtype:  # PyTorch's inner is dot of vectors, else an mm
+        refuse_bool("dot" if len(a) == len(b) == 1 else "addmm_impl_cpu_", input, other)
     return tensordot(input, other, ([-1], [-1]))

@@ -15,7 +15,12 @@ from .. import dtypes, return_types
 from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor, _wrap
-from ._checks import not_implemented_for, not_implemented_for_dtype, same_device
+from ._checks import (
+    not_implemented_for,
+    not_implemented_for_dtype,
+    require_tensors,
+    same_device,
+)
 from ._promotion import check_broadcast, float_dtype, promote
 from .arithmetic import pow, rpow
 from .division import _check_integer_divisor
@@ -23,12 +28,6 @@ from .selection import where
 
 _SCALARS = (bool, int, float)
 _LN2 = math.log(2.0)
-
-
-def _require_tensor(name: str, other: Any, argument: str = "other") -> None:
-    if not isinstance(other, Tensor):
-        raise TypeError(f"{name}(): argument '{argument}' (position 2) must be Tensor, not "
-                        f"{type(other).__name__}")
 
 
 # ----------------------------------------------------------------------------- fmod
@@ -45,7 +44,7 @@ class Fmod(Function):
         if backend.is_bool(a.dtype):
             raise not_implemented_for("fmod", backend, a)
         if not backend.is_floating(a.dtype):
-            _check_integer_divisor(backend, b)
+            _check_integer_divisor(backend, a, b)
         return backend.fmod(a, b)
 
     @staticmethod
@@ -131,7 +130,7 @@ class Hypot(Function):
 
 
 def hypot(input: Tensor, other: Tensor) -> Tensor:
-    _require_tensor("hypot", other)
+    require_tensors("hypot", ("input", input), ("other", other))
     return Hypot.apply(input, other)
 
 
@@ -152,7 +151,7 @@ class Nextafter(Function):
 
 
 def nextafter(input: Tensor, other: Tensor) -> Tensor:
-    _require_tensor("nextafter", other)
+    require_tensors("nextafter", ("input", input), ("other", other))
     return Nextafter.apply(input, other)
 
 
@@ -180,7 +179,7 @@ class Ldexp(Function):
 
 
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
-    _require_tensor("ldexp", other)
+    require_tensors("ldexp", ("input", input), ("other", other))
     return Ldexp.apply(input, other)
 
 
@@ -249,7 +248,7 @@ class Heaviside(Function):
 
 
 def heaviside(input: Tensor, values: Tensor) -> Tensor:
-    _require_tensor("heaviside", values, "values")
+    require_tensors("heaviside", ("input", input), ("values", values))
     same_device(input, values)
     return Heaviside.apply(input, values)
 

@@ -17,7 +17,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
-from ._checks import not_implemented_for_dtype
+from ._checks import not_implemented_for_dtype, require_tensors
 from ._promotion import float_dtype, in_float
 from .unary import SpecialOfInput, exp, log
 
@@ -187,30 +187,23 @@ class Igammac(Igamma):
     sign = -1.0
 
 
-def _require_tensors(name: str, input: Any, other: Any) -> None:
-    for position, (argument, value) in enumerate((("input", input), ("other", other)), 1):
-        if not isinstance(value, Tensor):
-            raise TypeError(f"{name}(): argument '{argument}' (position {position}) must be "
-                            f"Tensor, not {type(value).__name__}")
-
-
 def igamma(input: Tensor, other: Tensor) -> Tensor:
-    _require_tensors("igamma", input, other)
+    require_tensors("igamma", ("input", input), ("other", other))
     return Igamma.apply(input, other)
 
 
 def igammac(input: Tensor, other: Tensor) -> Tensor:
-    _require_tensors("igammac", input, other)
+    require_tensors("igammac", ("input", input), ("other", other))
     return Igammac.apply(input, other)
 
 
 def gammainc(input: Tensor, other: Tensor) -> Tensor:
-    _require_tensors("special_gammainc", input, other)
+    require_tensors("special_gammainc", ("input", input), ("other", other))
     return Igamma.apply(input, other)
 
 
 def gammaincc(input: Tensor, other: Tensor) -> Tensor:
-    _require_tensors("special_gammaincc", input, other)
+    require_tensors("special_gammaincc", ("input", input), ("other", other))
     return Igammac.apply(input, other)
 
 

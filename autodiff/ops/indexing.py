@@ -17,9 +17,11 @@ from typing import Any
 
 from backends import broadcast_shapes
 
+from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from . import inplace
+from ._promotion import checked_number
 from .conversion import clone
 from .shape import alias, unsqueeze, view_op
 
@@ -47,7 +49,8 @@ def index_array(backend: Any, index: Any, op: str = "index") -> Any:
 _CHECKED_METHODS = {
     "index_select": "_index_select", "embedding": "_index_select", "gather": "gather",
     "scatter": "scatter_src", "scatter_value": "scatter_value", "scatter_add": "scatter_add",
-    "index_add": "index_add",
+    "index_add": "index_add", "take": "_take", "put_": "_put_", "index_copy_": "index_copy",
+    "scatter_reduce": "scatter_reduce_two", "index_reduce": "index_reduce",
 }
 
 
@@ -284,7 +287,7 @@ class Slice(Function):
         return ViewScatter.apply(grad, shape=ctx.shape, key=ctx.key)
 
 
-def _slice_bounds(item: slice, size: int) -> tuple[int, int, int]:
+def slice_bounds(item: slice, size: int) -> tuple[int, int, int]:
     step = 1 if item.step is None else int(item.step)
     if step <= 0:
         raise ValueError("step must be greater than zero")
@@ -295,7 +298,8 @@ def _slice_bounds(item: slice, size: int) -> tuple[int, int, int]:
     return start, max(stop, start), step
 
 
-def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
+def _narrow_bounds(input: Tensor, dim: int, start: Any, length: int) -> tuple[int, int, int]:
+    """(dim, start, stop) of narrow's slice, after PyTorch's checks."""
     shape = input._data.shape
     if not shape:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -312,7 +316,33 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
         start += size
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return view_op(Slice, input, dim=dim, start=start, stop=start + length, step=1)
+    return dim, start, start + length
+
+
+def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
+    dim, start, stop = _narrow_bounds(input, dim, start, length)
+    return view_op(Slice, input, dim=dim, start=start, stop=stop, step=1)
+
+
+class NarrowCopy(Function):
+    """narrow as a copy (no memory shared)."""
+
+    node_name = "NarrowCopyBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dim: int, start: int, stop: int) -> Any:
+        ctx.key, ctx.shape = (*(_FULL,) * dim, slice(start, stop, 1), ...), a.shape
+        return ctx.backend.asarray(ctx.backend.getitem(a, ctx.key), copy=True)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return ViewScatter.apply(grad, shape=ctx.shape, key=ctx.key)
+
+
+def narrow_copy(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
+    """narrow's elements as a new tensor."""
+    dim, start, stop = _narrow_bounds(input, dim, start, length)
+    return NarrowCopy.apply(input, dim=dim, start=start, stop=stop)
 
 
 # ----------------------------------------------------------------------------- advanced indexing
@@ -459,7 +489,7 @@ def apply_basic(tensor: Tensor, key: Any) -> tuple[Tensor, tuple[Any, ...] | Non
             applied = True
         elif kind == "slice":
             size = result._data.shape[dim]
-            start, stop, step = _slice_bounds(value, size)
+            start, stop, step = slice_bounds(value, size)
             if (start, stop, step) != (0, size, 1):  # a full slice is skipped
                 result = view_op(Slice, result, dim=dim, start=start, stop=stop, step=step)
                 applied = True
@@ -522,7 +552,7 @@ def getitem(tensor: Tensor, key: Any) -> Tensor:
         shape = tensor._data.shape
         if not shape:
             return getitem(tensor, (key,))
-        start, stop, step = _slice_bounds(key, shape[0])
+        start, stop, step = slice_bounds(key, shape[0])
         return view_op(Slice, tensor, dim=0, start=start, stop=stop, step=step)
     if key is Ellipsis:
         return alias(tensor)
@@ -543,6 +573,7 @@ def select_index(tensor: Tensor, index: int) -> Tensor:
 
 # ----------------------------------------------------------------------------- assignment
 def setitem(tensor: Tensor, key: Any, value: Any) -> None:
+    source = value if isinstance(value, Tensor) else None
     value = _value_tensor(tensor, value)
     if key is Ellipsis:
         inplace.copy_(tensor, value)
@@ -554,7 +585,33 @@ def setitem(tensor: Tensor, key: Any, value: Any) -> None:
     if advanced is None:
         inplace.copy_(target, _expand_value(value, target._data.shape))
     else:
+        if source is not None:
+            _check_put_dtype(tensor, key, source)
         put_(target, advanced, value)
+
+
+def _check_put_dtype(tensor: Tensor, key: Any, source: Tensor,
+                     accumulate: bool = False) -> None:
+    """PyTorch's index_put_ takes a source of the destination's dtype only, unless it becomes
+    masked_fill_ (not accumulating, a one-element source, one boolean mask as the only index
+    tensor beside ints, slices and ellipses)."""
+    if source.dtype is tensor.dtype:
+        return
+    items = key if isinstance(key, tuple) else (key,)
+    indices = [item for item in items if isinstance(item, (Tensor, list))]
+    if not accumulate and source.numel() == 1 and len(indices) == 1 and _is_mask(indices[0]):
+        return
+    raise RuntimeError(
+        "Index put requires the source and destination dtypes match, got "
+        f"{dtypes.SCALAR_TYPE_NAMES[tensor.dtype.name]} for the destination and "
+        f"{dtypes.SCALAR_TYPE_NAMES[source.dtype.name]} for the source."
+    )
+
+
+def _is_mask(index: Any) -> bool:
+    if isinstance(index, Tensor):
+        return index.dtype in (dtypes.bool_, dtypes.uint8)
+    return bool(index) and all(type(item) is bool for item in index)
 
 
 def _value_tensor(tensor: Tensor, value: Any) -> Tensor:
@@ -564,6 +621,7 @@ def _value_tensor(tensor: Tensor, value: Any) -> Tensor:
             return value.to(tensor._backend.device, tensor.dtype)
         return value
     backend = tensor._backend
+    value = checked_number(value, tensor.dtype.name)
     return _wrap(backend.asarray(value, dtype=backend.dtype_name(tensor._data)), backend)
 
 
@@ -604,6 +662,7 @@ def put_(tensor: Tensor, key: tuple[Any, ...], values: Tensor,
 
 def index_put_(tensor: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
     """Tensor.index_put_: `indices` is a tuple of index tensors (None for a whole dim)."""
+    _check_put_dtype(tensor, tuple(indices), values, accumulate)
     _, key, _ = apply_basic(tensor, tuple(_FULL if i is None else i for i in indices))
     if key is None:
         key = tuple(_FULL for _ in indices)

@@ -28,7 +28,7 @@ from ..creation import zeros_like
 from ..function import _OUTPUT, _RELEASED, Function, _new
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor
-from ._promotion import check_broadcast
+from ._promotion import check_broadcast, checked_number, wrap_integer
 from .arithmetic import Addcdiv, Addcmul, div
 from .views import CopySlices, has_overlap, history_changed, own_array, view_error
 
@@ -262,6 +262,7 @@ def fill_(tensor: Tensor, value: Any) -> Tensor:
             )
         value = _same_device(tensor, value)
         return apply(tensor, (value,), lambda source: FillTensor.apply(source, value))
+    value = checked_number(value, tensor.dtype.name)
     if _fill_outside_graph(tensor, value):
         return tensor
     return apply(tensor, (), lambda source: Fill.apply(source, value=value))
@@ -346,8 +347,14 @@ def _write_direct(name: str, tensor: Tensor, other: Any, alpha: Any) -> bool:
             _check_inplace_shape(data.shape, value.shape)
     else:
         value = other if alpha == 1 else other * alpha
-        if type(value) is float and not backend.is_floating(data.dtype):
+        if data.dtype not in backend.full_precision_floating and (
+                type(value) is float or backend.is_floating(data.dtype) or (
+                    backend.is_bool(data.dtype) and type(value) is not bool)):
+            # Ints meeting a float, float16 meeting any number (PyTorch computes it in
+            # float32), bools meeting a number: PyTorch's rules, on the general path.
             return False
+        if type(value) is int and not 0 <= value <= 127 and backend.is_integer(data.dtype):
+            value = wrap_integer(value, backend.dtype_name(data))
     if not backend.is_floating(data.dtype) and name in ("div", "pow"):
         return False  # true division and negative powers need PyTorch's checks
     _ARRAY_INPLACE[name](data, value)

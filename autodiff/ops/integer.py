@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import dtypes
 from ..tensor import Tensor, _wrap
-from ._checks import not_implemented_for_dtype, same_device
+from ._checks import not_implemented_for_dtype, require_tensors, same_device
 from ._promotion import promote
 
 _SCALARS = (bool, int, float)
@@ -33,23 +33,17 @@ def _integer_operands(name: str, input: Any, other: Any) -> tuple[Any, Any, Any]
     return backend, a, b
 
 
-def _require_tensor(name: str, other: Any) -> None:
-    if not isinstance(other, Tensor):
-        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(other).__name__}")
-
-
 # ----------------------------------------------------------------------------- gcd, lcm
 def gcd(input: Tensor, other: Tensor) -> Tensor:
     """The greatest common divisor (non-negative; gcd(0, 0) = 0)."""
-    _require_tensor("gcd", other)
+    require_tensors("gcd", ("input", input), ("other", other))
     backend, a, b = _integer_operands("gcd", input, other)
     return _wrap(backend.gcd(a, b), backend)
 
 
 def lcm(input: Tensor, other: Tensor) -> Tensor:
     """The least common multiple (non-negative; 0 when either is 0)."""
-    _require_tensor("lcm", other)
+    require_tensors("lcm", ("input", input), ("other", other))
     backend, a, b = _integer_operands("lcm", input, other)
     return _wrap(backend.lcm(a, b), backend)
 

@@ -1,12 +1,16 @@
-"""Joining and splitting: cat, stack, split, chunk, unbind; and the copies that rearrange
-elements: repeat, tile, flip, roll.
+"""Joining and splitting: cat, stack and their by-dim forms (hstack, vstack, dstack,
+column_stack); split, chunk, unbind, split_with_sizes, tensor_split and hsplit/vsplit/dsplit;
+and the copies that rearrange elements: repeat, tile, flip, roll (the rest are in
+rearranging.py).
 
 split, chunk and unbind return views of their input from one node with several outputs (as in
-PyTorch, those views may not be modified in place; see views.py).
+PyTorch, those views may not be modified in place; see views.py); tensor_split's pieces are
+slices (one SliceBackward0 each), as PyTorch's are.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +19,7 @@ from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 from ._dims import normalize_dims
 from .indexing import narrow, select
-from .shape import shape_arg
+from .shape import atleast_1d, atleast_2d, atleast_3d, shape_arg
 from .views import as_multi_output_views
 
 
@@ -148,7 +152,9 @@ def _split(op: type[Split], input: Tensor, dim: int, sizes: tuple[int, ...]) -> 
     return as_multi_output_views(op.apply(input, **options), input, op, options)
 
 
-def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+def _split_sizes(input: Tensor, split_size_or_sections: Any, dim: int,
+                 ) -> tuple[type[Split], int, tuple[int, ...]]:
+    """split's op (by size or by sections), wrapped dim and piece sizes, after its checks."""
     shape = input._data.shape
     if not shape:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
@@ -162,7 +168,7 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
                 f"{size} (input tensor's size at dimension {dim}), but got "
                 f"split_sizes={list(sizes)}"
             )
-        return _split(SplitWithSizes, input, dim, sizes)
+        return SplitWithSizes, dim, sizes
     piece = split_size_or_sections
     if piece < 0:
         raise RuntimeError(
@@ -174,20 +180,58 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
             f"{size}"
         )
     count = max(-(-size // piece), 1) if piece else 1
-    sizes = tuple(min(piece, size - index * piece) for index in range(count))
-    return _split(Split, input, dim, sizes)
+    return Split, dim, tuple(min(piece, size - index * piece) for index in range(count))
 
 
-def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    op, dim, sizes = _split_sizes(input, split_size_or_sections, dim)
+    return _split(op, input, dim, sizes)
+
+
+def _chunk_size(input: Tensor, chunks: int, dim: int) -> tuple[int, int]:
+    """(dim, piece size) of chunk, after its checks; size -1: every chunk empty."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     shape = input._data.shape
     if not shape:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     dim = _wrap_dim(dim, len(shape))
-    if shape[dim] == 0:
+    return dim, (-1 if shape[dim] == 0 else -(-shape[dim] // chunks))
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    dim, piece = _chunk_size(input, chunks, dim)
+    if piece < 0:
         return _split(Split, input, dim, (0,) * chunks)
-    return split(input, -(-shape[dim] // chunks), dim)
+    return split(input, piece, dim)
+
+
+class UnsafeSplit(Split):
+    """split whose pieces share the input's memory without being tracked as its views (no
+    shared version counter, no in-place restrictions): PyTorch's unsafe_split."""
+
+    node_name = "UnsafeSplitBackward0"
+
+
+class UnsafeSplitWithSizes(Split):
+    node_name = "UnsafeSplitWithSizesBackward0"
+
+
+def unsafe_split(input: Tensor, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    op, dim, sizes = _split_sizes(input, split_size, dim)
+    unsafe = UnsafeSplitWithSizes if op is SplitWithSizes else UnsafeSplit
+    return tuple(unsafe.apply(input, dim=dim, sizes=sizes))
+
+
+def unsafe_split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    return unsafe_split(input, [int(size) for size in split_sizes], dim)
+
+
+def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    dim, piece = _chunk_size(input, chunks, dim)
+    if piece < 0:
+        return tuple(UnsafeSplit.apply(input, dim=dim, sizes=(0,) * chunks))
+    return unsafe_split(input, piece, dim)
 
 
 class Unbind(Function):
@@ -307,3 +351,131 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         )
     ndim = input._data.ndim
     return Roll.apply(input, shifts=shift_list, dims=tuple(_wrap_dim(d, ndim) for d in dim_list))
+
+
+def split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of the given sizes along `dim` (views; they must add up to its size)."""
+    return split(input, [int(size) for size in split_sizes], dim)
+
+
+# ----------------------------------------------------------------------------- tensor_split
+def _sections_or_indices(value: Any) -> Any:
+    """tensor_split's second argument as an int (sections) or a list of ints (indices)."""
+    if isinstance(value, Tensor):
+        if value.dtype is not dtypes.int64:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to have dtype of long, but "
+                f"got {dtypes.SCALAR_TYPE_NAMES[value.dtype.name]}"
+            )
+        if value.ndim > 1:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                f"one-dimensional tensor, but got a tensor with {value.ndim} dims"
+            )
+        return int(value.item()) if value.ndim == 0 else [int(v) for v in value.tolist()]
+    if isinstance(value, int):
+        return value
+    return [int(v) for v in value]
+
+
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Views along `dim`: `n` near-equal sections (the first size % n one longer), or the
+    pieces between the given indices (each slice clamped, as Python's slicing is)."""
+    shape = input._data.shape
+    if not shape:
+        raise RuntimeError(
+            "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims"
+        )
+    dim = _wrap_dim(dim, len(shape))
+    size = shape[dim]
+    split_at = _sections_or_indices(indices_or_sections)
+    if isinstance(split_at, int):
+        if split_at <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {split_at}")
+        base, longer = divmod(size, split_at)
+        bounds, start = [], 0
+        for section in range(split_at):
+            length = base + (1 if section < longer else 0)
+            bounds.append((start, start + length))
+            start += length
+    else:
+        edges = [0, *split_at, size]
+        bounds = []
+        for start, stop in itertools.pairwise(edges):
+            first, last, _ = slice(start, stop).indices(size)
+            bounds.append((first, max(last, first)))
+    return tuple(narrow(input, dim, start, stop - start) for start, stop in bounds)
+
+
+def _split_along(name: str, dim: int, minimum: int, input: Tensor,
+                 indices_or_sections: Any) -> tuple[Tensor, ...]:
+    ndim = input._data.ndim
+    if ndim < minimum:
+        raise RuntimeError(
+            f"torch.{name} requires a tensor with at least {minimum} dimension, but got a "
+            f"tensor with {ndim} dimensions!"
+        )
+    split_at = _sections_or_indices(indices_or_sections)
+    if isinstance(split_at, int):
+        size = input._data.shape[dim]
+        if split_at == 0 or size % split_at:
+            raise RuntimeError(
+                f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                f"dimension {size} is not divisible by the split_size {split_at}!"
+            )
+    return tensor_split(input, split_at, dim)
+
+
+def hsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """tensor_split along dim 1 (dim 0 of a 1-d tensor); sections must divide it evenly."""
+    ndim = input._data.ndim
+    if ndim < 1:
+        raise RuntimeError(
+            "torch.hsplit requires a tensor with at least 1 dimension, but got a tensor with 0 "
+            "dimensions!"
+        )
+    return _split_along("hsplit", 1 if ndim > 1 else 0, 1, input, indices_or_sections)
+
+
+def vsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """tensor_split along dim 0 of a tensor of 2 or more dims."""
+    return _split_along("vsplit", 0, 2, input, indices_or_sections)
+
+
+def dsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """tensor_split along dim 2 of a tensor of 3 or more dims."""
+    return _split_along("dsplit", 2, 3, input, indices_or_sections)
+
+
+# ----------------------------------------------------------------------------- stacking by dims
+def _tensor_list(name: str, tensors: Sequence[Tensor]) -> list[Tensor]:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    return tensors
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenated along dim 1 (along dim 0 when they are 1-d); 0-d tensors count as 1-d."""
+    tensors = [atleast_1d(t) for t in _tensor_list("hstack", tensors)]
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenated along dim 0, each made at least 2-d (a vector becomes a row)."""
+    return cat([atleast_2d(t) for t in _tensor_list("vstack", tensors)], 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenated along dim 2, each made at least 3-d."""
+    return cat([atleast_3d(t) for t in _tensor_list("dstack", tensors)], 2)
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenated along dim 1, with 0-d and 1-d tensors as columns."""
+    tensors = _tensor_list("column_stack", tensors)
+    columns = [t.reshape(t.numel(), 1) if t._data.ndim <= 1 else t for t in tensors]
+    return cat(columns, 1)

@@ -8,7 +8,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
-from ._checks import cpp_type_name, same_device
+from ._checks import cpp_type_name, refuse_bool, same_device
 from .matmul import matmul
 
 
@@ -94,10 +94,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{cpp_type_name(input)} != {cpp_type_name(weight)}"
         )
     if bias is None:
+        refuse_bool("addmm_impl_cpu_", input, weight)
         op: type[Linear] = (LinearMm if len(x_shape) == 2 else
                             LinearVector if len(x_shape) == 1 else LinearFoldedNoBias)
         return op.apply(input, weight, None)
     _check_bias(bias, weight, (rows, w_shape[0]))
+    refuse_bool("addmm_impl_cpu_", input, weight)
     op = Linear if len(x_shape) == 2 else LinearFolded
     return op.apply(input, weight, bias)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..function import Function
 from ..tensor import Tensor
-from ._checks import not_implemented_for_dtype
+from ._checks import not_implemented_for_dtype, require_tensors
 from ._promotion import float_dtype, in_float, promote
 from .selection import where
 from .unary import SpecialOfInput, log
@@ -60,19 +60,13 @@ class Logaddexp2(Logaddexp):
                 (grad / (1 + 2 ** (a - b)) if needs_b else None))
 
 
-def _require_tensor(name: str, other: Any) -> None:
-    if not isinstance(other, Tensor):
-        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(other).__name__}")
-
-
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
-    _require_tensor("logaddexp", other)
+    require_tensors("logaddexp", ("input", input), ("other", other))
     return Logaddexp.apply(input, other)
 
 
 def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
-    _require_tensor("logaddexp2", other)
+    require_tensors("logaddexp2", ("input", input), ("other", other))
     return Logaddexp2.apply(input, other)
 
 

@@ -19,7 +19,7 @@ from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
-from ._promotion import check_broadcast, promote
+from ._promotion import check_broadcast, promote, with_number
 from .activation import sigmoid, softplus
 from .selection import clamp, where
 from .unary import exp, log
@@ -104,9 +104,12 @@ class PointwiseLoss(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
         needs_x, needs_y = ctx.needs_input_grad
+        derivative = ctx.derivative(x - y, ctx.parameter)
         if ctx.reduction == "mean" and ctx.count:
-            grad = grad / ctx.count
-        grad_x = ctx.derivative(x - y, ctx.parameter) * grad
+            # As PyTorch: the derivative times the number 1/n (grad / n first would round
+            # 1/n to float16, a subnormal past 16384 elements).
+            derivative = derivative * (1.0 / ctx.count)
+        grad_x = derivative * grad
         return (grad_x if needs_x else None), (-grad_x if needs_y else None)
 
 
@@ -248,8 +251,6 @@ class BinaryCrossEntropy(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
         x, y, weight = ctx.saved_tensors
         needs_x, needs_y = ctx.needs_input_grad[:2]
-        if ctx.reduction == "mean" and ctx.count:
-            grad = grad / ctx.count
         if weight is not None:
             grad = grad * weight
         grad_x = grad_y = None
@@ -257,6 +258,9 @@ class BinaryCrossEntropy(Function):
             grad_x = grad * (x - y) / clamp((1 - x) * x, min=1e-12)
         if needs_y:  # -logit(x)
             grad_y = grad * (log(1 - x) - log(x))
+        if ctx.reduction == "mean" and ctx.count:  # 1/n last, as PyTorch (no float16 subnormal)
+            grad_x = None if grad_x is None else grad_x / ctx.count
+            grad_y = None if grad_y is None else grad_y / ctx.count
         return grad_x, grad_y, None
 
 
@@ -348,9 +352,10 @@ class BinaryCrossEntropyWithLogitsGrad(Function):
                 scale: float = 1.0) -> Any:
         ctx.save_for_backward(grad, z, y, weight, pos_weight)
         ctx.scale = scale
-        if scale != 1.0:
-            grad = ctx.backend.multiply(grad, scale)
-        return ctx.backend.bce_with_logits_backward(grad, z, y, weight, pos_weight)
+        out = ctx.backend.bce_with_logits_backward(grad, z, y, weight, pos_weight)
+        if scale != 1.0:  # last, in the opmath type: 1/n in float16 would be a subnormal
+            out = with_number(ctx.backend, ctx.backend.multiply, out, scale)
+        return out
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, ...]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..function import Function
 from ..tensor import Tensor
-from ._checks import cpp_type_name, same_device, scalar_type_name
+from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, scalar_type_name
 from ._promotion import check_broadcast
 
 
@@ -141,6 +141,7 @@ class MatrixBatchTransposedView(Matmul):
 
 # ----------------------------------------------------------------------------- public functions
 def matmul(input: Tensor, other: Tensor) -> Tensor:
+    require_tensors("matmul", ("input", input), ("other", other))
     same_device(input, other)
     a_dims, b_dims = input._data.ndim, other._data.ndim
     if a_dims == 0 or b_dims == 0:
@@ -226,6 +227,7 @@ def _pad(shape: tuple[int, ...], other: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    require_tensors("mm", ("input", input), ("mat2", mat2))
     same_device(input, mat2)
     if input._data.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -236,6 +238,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    require_tensors("bmm", ("input", input), ("mat2", mat2))
     same_device(input, mat2)
     if input._data.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -252,6 +255,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
+    require_tensors("mv", ("input", input), ("vec", vec))
     same_device(input, vec)
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError(
@@ -262,6 +266,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 
 
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    require_tensors("dot", ("input", input), ("tensor", tensor))
     same_device(input, tensor)
     a, b = input._data.shape, tensor._data.shape
     if len(a) != 1 or len(b) != 1:
@@ -276,11 +281,13 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
             f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have "
             f"the same number of elements, but got {a[0]} and {b[0]} elements respectively"
         )
+    refuse_bool("dot", input, tensor)
     return Dot.apply(input, tensor)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """input[i] * vec2[j]; PyTorch computes it as a broadcast product (MulBackward0)."""
+    require_tensors("outer", ("input", input), ("vec2", vec2))
     for name, tensor in (("self", input), ("vec2", vec2)):
         if tensor._data.ndim != 1:
             raise RuntimeError(
@@ -304,6 +311,7 @@ def _check_mm(a: tuple[int, ...], b: tuple[int, ...], left: Tensor, right: Tenso
             "expected m1 and m2 to have the same dtype, but got: "
             f"{cpp_type_name(left)} != {cpp_type_name(right)}"
         )
+    refuse_bool("addmm_impl_cpu_", left, right)
 
 
 def _check_mv(mat: tuple[int, ...], vec: tuple[int, ...], matrix: Tensor, vector: Tensor) -> None:
@@ -317,6 +325,7 @@ def _check_mv(mat: tuple[int, ...], vec: tuple[int, ...], matrix: Tensor, vector
             "addmv input tensors must have the same dtype, but got "
             f"{vec_name}, {scalar_type_name(matrix)}, and {vec_name}"
         )
+    refuse_bool("addmv_impl_cpu", matrix, vector)
 
 
 def _check_same_dtype_bmm(input: Tensor, other: Tensor) -> None:
@@ -324,3 +333,4 @@ def _check_same_dtype_bmm(input: Tensor, other: Tensor) -> None:
         raise RuntimeError(
             f"expected scalar type {scalar_type_name(input)} but found {scalar_type_name(other)}"
         )
+    refuse_bool("bmm", input, other)

@@ -1,4 +1,4 @@
-"""max/min, amax/amin and argmax/argmin.
+"""max/min, amax/amin, aminmax and argmax/argmin.
 
 Gradients follow PyTorch: a full `max()`/`min()` and `amax`/`amin` split the gradient evenly
 among tied elements; `max(dim)`/`min(dim)` give it all to the element at the returned index
@@ -207,3 +207,61 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """The index of the smallest element (in the flattened tensor when `dim` is None)."""
     return _arg_reduce("argmin", input, dim, keepdim)
+
+
+# ----------------------------------------------------------------------------- aminmax
+class Aminmax(Function):
+    """(amin, amax) over `dim` (all elements when None) in one node; ties share each
+    gradient evenly, as amin's and amax's do."""
+
+    node_name = "AminmaxBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dim: int | None, keepdim: bool) -> Any:
+        backend = ctx.backend
+        ctx.set_materialize_grads(False)
+        ctx.input_shape, ctx.keepdim = a.shape, keepdim
+        ctx.axes = None if dim is None or a.ndim == 0 else (dim,)
+        if a.ndim == 0:
+            low, high = backend.asarray(a, copy=True), backend.asarray(a, copy=True)
+        else:
+            if dim is None and 0 in a.shape:
+                raise RuntimeError(
+                    "aminmax(): cannot compute aminmax over an empty dimension as the operation "
+                    "has no identity."
+                )
+            if dim is not None and a.shape[dim] == 0:
+                raise IndexError(f"aminmax: Expected reduction dim {dim} to have non-zero size.")
+            low = _reduce(backend, "min", a, ctx.axes, keepdim)
+            high = _reduce(backend, "max", a, ctx.axes, keepdim)
+        ctx.save_for_backward(a, low, high)
+        return low, high
+
+    @staticmethod
+    def backward(ctx: Any, grad_min: Tensor | None, grad_max: Tensor | None) -> Tensor | None:
+        a, low, high = ctx.saved_tensors
+        total = None
+        for grad, out in ((grad_min, low), (grad_max, high)):
+            if grad is None:
+                continue
+            grad = keep_dims(grad, ctx.input_shape, ctx.axes, ctx.keepdim)
+            mask = _tied_mask(a, keep_dims(out, ctx.input_shape, ctx.axes, ctx.keepdim))
+            count = mask.sum(ctx.axes, keepdim=True) if ctx.axes is not None else mask.sum()
+            part = where(mask, grad / count, 0.0)
+            total = part if total is None else total + part
+        return total
+
+
+def _reduce(backend: Any, name: str, a: Any, axes: tuple[int, ...] | None,
+            keepdim: bool) -> Any:
+    if backend.is_bool(a.dtype):  # the array API orders no bools: min is all, max is any
+        return (backend.all if name == "min" else backend.any)(a, axis=axes, keepdims=keepdim)
+    return getattr(backend, name)(a, axis=axes, keepdims=keepdim)
+
+
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
+    """(min, max) of all elements, or along `dim`."""
+    if dim is not None:
+        dim = _wrap_dim(dim, input._data.ndim)
+    low, high = Aminmax.apply(input, dim=dim, keepdim=keepdim)
+    return return_types.aminmax((low, high))

@@ -16,6 +16,7 @@ from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 from ._dims import keep_dims, reduction_axes
+from ._promotion import opmath, rounded
 from .minmax import Amax, Amin
 from .selection import where
 from .unary import sign
@@ -35,22 +36,8 @@ class LinalgVectorNorm(Function):
                 keepdim: bool) -> Any:
         backend = ctx.backend
         ctx.ord, ctx.axes, ctx.keepdim = ord, axes, keepdim
-        if ord == 2:
-            out = backend.sqrt(backend.sum(backend.multiply(x, x), axis=axes, keepdims=keepdim))
-        elif ord == 0:
-            nonzero = backend.astype(backend.not_equal(x, 0), backend.dtype_name(x))
-            out = backend.sum(nonzero, axis=axes, keepdims=keepdim)
-        else:
-            magnitude = backend.abs(x)
-            if ord == _INF:
-                out = backend.max(magnitude, axis=axes, keepdims=keepdim)
-            elif ord == -_INF:
-                out = backend.min(magnitude, axis=axes, keepdims=keepdim)
-            elif ord == 1:
-                out = backend.sum(magnitude, axis=axes, keepdims=keepdim)
-            else:
-                total = backend.sum(backend.pow(magnitude, ord), axis=axes, keepdims=keepdim)
-                out = backend.pow(total, 1.0 / ord)
+        wide, dtype = opmath(backend, x)  # float16 in float32, as PyTorch
+        out = rounded(backend, _vector_norm(backend, wide, ord, axes, keepdim), dtype)
         ctx.save_for_backward(x, out)
         return out
 
@@ -79,14 +66,64 @@ def norm_backward(grad: Tensor, x: Tensor, norm: Tensor, p: float,
         mask = (magnitude == norm) | magnitude.isnan()
         count = mask.sum(axes, keepdim=True) if axes else mask.sum()
         return sign(x) * where(mask, grad / count, 0.0)
-    x_is_zero = x == 0
-    if p < 1:
-        powered = where(x_is_zero, 1.0, magnitude) ** (p - 1)
-        return sign(x) * where(x_is_zero, 0.0, powered) * grad * norm ** (1 - p)
-    scale = where(norm_is_zero, 0.0, grad / where(norm_is_zero, 1.0, norm) ** (p - 1))
-    if p < 2:
-        return sign(x) * magnitude ** (p - 1) * scale
-    return x * magnitude ** (p - 2) * scale
+    # sign(x) (|x| / norm)^(p - 1): PyTorch's |x|^(p - 1) / norm^(p - 1) (times x / |x|),
+    # with a ratio of at most 1 (for p > 0) in place of powers that overflow, and 0 where
+    # PyTorch masks (x = 0 for p < 1, norm = 0).
+    zero = (x == 0) | norm_is_zero
+    ratio = magnitude / where(norm_is_zero, 1.0, norm)
+    return grad * sign(x) * where(zero, 0.0, where(zero, 1.0, ratio) ** (p - 1))
+
+
+# The power sums of vector_norm are scaled when a term or the sum may have left the dtype's
+# normal range: below its smallest normal number divided by its epsilon, or infinite.
+_SMALLEST_SAFE_SUM = {"float32": 2.0 ** -103, "float64": 2.0 ** -970}
+
+
+def _vector_norm(backend: Any, x: Any, ord: float, axes: tuple[int, ...] | None,
+                 keepdim: bool) -> Any:
+    """The ord-norm on arrays. (sum |x|^ord)^(1/ord) overflows or underflows where the norm
+    itself does not (1e30 squared is inf in float32; 1e-30 squared is 0): there it is
+    s (sum (|x| / s)^ord)^(1/ord), with s a power of two near the largest |x| (the smallest
+    for a negative ord), so that every term is at most 1 and at least one is about 1.
+    Dividing by a power of two is exact: where both ways are finite they agree to the bit.
+    (PyTorch scales a one-element norm only: the norm of [1e30, 1e30] is inf there.)"""
+    if ord == 0:
+        nonzero = backend.astype(backend.not_equal(x, 0), backend.dtype_name(x))
+        return backend.sum(nonzero, axis=axes, keepdims=keepdim)
+    magnitude = x if ord == 2 else backend.abs(x)  # x * x needs no abs
+    if ord == _INF:
+        return backend.max(magnitude, axis=axes, keepdims=keepdim)
+    if ord == -_INF:
+        return backend.min(magnitude, axis=axes, keepdims=keepdim)
+    if ord == 1:
+        return backend.sum(magnitude, axis=axes, keepdims=keepdim)
+    total = _power_sum(backend, magnitude, ord, axes, keepdim)
+    safe = backend.logical_and(backend.isfinite(total),
+                               backend.greater_equal(total, _SMALLEST_SAFE_SUM[
+                                   backend.dtype_name(x)]))
+    if magnitude.size == 0 or bool(backend.all(safe)):
+        return _root(backend, total, ord)
+    magnitude = backend.abs(x)
+    extreme = backend.max if ord > 0 else backend.min
+    scale = extreme(magnitude, axis=axes, keepdims=True)
+    usable = backend.logical_and(backend.isfinite(scale), backend.greater(scale, 0))
+    one = backend.ones_like(scale)
+    # floor(log2 s) for the power of two, on 1 where s is 0, inf or nan (those stay unscaled).
+    power = backend.pow(2.0, backend.floor(backend.log2(backend.where(usable, scale, one))))
+    scaled = _power_sum(backend, backend.divide(magnitude, power), ord, axes, keepdim)
+    if not keepdim:
+        power = backend.reshape(power, scaled.shape)
+    return backend.multiply(_root(backend, scaled, ord), power)
+
+
+def _power_sum(backend: Any, magnitude: Any, ord: float, axes: tuple[int, ...] | None,
+               keepdim: bool) -> Any:
+    powered = backend.multiply(magnitude, magnitude) if ord == 2 else backend.pow(magnitude, ord)
+    return backend.sum(powered, axis=axes, keepdims=keepdim)
+
+
+def _root(backend: Any, total: Any, ord: float) -> Any:
+    return backend.sqrt(total) if ord == 2 else backend.pow(total, 1.0 / ord)
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *,

@@ -1,14 +1,23 @@
-"""Normalization functions of `nn.functional`: layer_norm (one node, with a plain backward on
-arrays and a recorded one under create_graph) and normalize."""
+"""Normalization over each sample's own values: layer_norm, group_norm (one node each, with a
+plain backward on arrays and a recorded one under create_graph), local_response_norm (composed
+of average pooling, as PyTorch) and normalize. Statistics are two-pass: the mean (accumulated in
+float64 for group_norm), then the mean squared deviation."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from backends import Backend
+
+from .. import dtypes
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
+from ._promotion import opmath, rounded
+from .avg_pool import avg_pool2d, avg_pool3d
 from .norm import vector_norm
+from .padding import pad
 
 
 class NativeLayerNorm(Function):
@@ -20,17 +29,21 @@ class NativeLayerNorm(Function):
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, axes: tuple[int, ...],
                 eps: float) -> Any:
         backend = ctx.backend
+        ctx.save_for_backward(x, weight)
+        x, dtype = opmath(backend, x)  # float16 in float32, rounded once at the end
         normalized = x - backend.mean(x, axis=axes, keepdims=True)
+        # A second pass takes out the mean's own rounding error, which is all that is left in
+        # a constant row: [1000.1] * 3 would normalize to 0.0193 (PyTorch's Welford: 0).
+        normalized -= backend.mean(normalized, axis=axes, keepdims=True)
         variance = backend.mean(backend.multiply(normalized, normalized), axis=axes,
                                 keepdims=True)
         rstd = 1.0 / backend.sqrt(variance + eps)
         normalized *= rstd
         ctx.axes, ctx.eps, ctx.normalized, ctx.rstd = axes, eps, normalized, rstd
-        ctx.save_for_backward(x, weight)
         if weight is None and bias is None:
-            return normalized
+            return rounded(backend, normalized, dtype)
         out = normalized if weight is None else backend.multiply(normalized, weight)
-        return out if bias is None else backend.add(out, bias)
+        return rounded(backend, out if bias is None else backend.add(out, bias), dtype)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
@@ -41,6 +54,7 @@ class NativeLayerNorm(Function):
         # create_graph: recomputed from x with Tensor ops, so the gradient is differentiable.
         axes = ctx.axes
         centered = x - x.mean(axes, keepdim=True)
+        centered = centered - centered.mean(axes, keepdim=True)  # as the forward's second pass
         rstd = ((centered * centered).mean(axes, keepdim=True) + ctx.eps) ** -0.5
         normalized = centered * rstd
         grad_x = grad_weight = None
@@ -57,7 +71,8 @@ def _layer_norm_backward(ctx: Any, grad: Tensor, weight: Tensor | None, needs_x:
                          needs_weight: bool, needs_bias: bool) -> tuple[Tensor | None, ...]:
     """rstd (g - mean(g) - xhat mean(g xhat)) with g = grad * weight, on saved xhat and rstd."""
     backend, axes = ctx.backend, ctx.axes
-    normalized, g = ctx.normalized, grad._data
+    # float16 in float32, as the forward (the engine rounds each gradient to its input's dtype)
+    normalized, (g, _) = ctx.normalized, opmath(backend, grad._data)
     batch = tuple(range(g.ndim - len(axes)))
     grad_x = grad_weight = grad_bias = None
     if needs_weight:
@@ -109,3 +124,135 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
         raise NotImplementedError("normalize(out=...) is not supported")
     denominator = vector_norm(input, p, dim, keepdim=True).clamp(min=eps)
     return input / denominator.expand(input._data.shape)
+
+
+# ----------------------------------------------------------------------------- shared
+def channel_shape(ndim: int, channels: int) -> tuple[int, ...]:
+    """The shape that broadcasts a per-channel vector over (N, C, *spatial)."""
+    return (1, channels, *(1,) * (ndim - 2))
+
+
+def accurate_mean(backend: Backend, x: Any, axis: Any) -> Any:
+    """The mean over `axis` (kept), accumulated in float64 and rounded once to x's dtype, so a
+    constant slice's mean is the constant itself and its deviations are exactly zero."""
+    if backend.dtype_name(x) == "float64":
+        return backend.mean(x, axis=axis, keepdims=True)
+    total = backend.sum(x, axis=axis, keepdims=True, dtype=backend.native_dtype("float64"))
+    count = math.prod(x.shape[a] for a in ((axis,) if isinstance(axis, int) else axis))
+    return backend.astype(backend.divide(total, max(count, 1)), backend.dtype_name(x))
+
+
+def affine_per_channel(backend: Backend, normalized: Any, weight: Any, bias: Any) -> Any:
+    shape = channel_shape(normalized.ndim, normalized.shape[1])
+    if weight is not None:
+        out = backend.multiply(normalized, backend.reshape(weight, shape))
+        if bias is not None:
+            out += backend.reshape(bias, shape)  # a fresh array: in place
+        return out
+    return normalized if bias is None else backend.add(normalized, backend.reshape(bias, shape))
+
+
+# ----------------------------------------------------------------------------- group_norm
+class NativeGroupNorm(Function):
+    """Normalize each group of channels of each sample, then scale and shift per channel."""
+
+    node_name = "NativeGroupNormBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, groups: int, eps: float) -> Any:
+        backend = ctx.backend
+        grouped = backend.reshape(x, (x.shape[0], groups, -1))
+        mean = accurate_mean(backend, grouped, 2)
+        centered = backend.subtract(grouped, mean)
+        variance = backend.mean(backend.multiply(centered, centered), axis=2, keepdims=True)
+        rstd = backend.divide(1.0, backend.sqrt(backend.add(variance, eps)))
+        normalized = backend.reshape(backend.multiply(centered, rstd), x.shape)
+        ctx.groups, ctx.eps, ctx.rstd, ctx.normalized = groups, eps, rstd, normalized
+        ctx.save_for_backward(x, weight)
+        return affine_per_channel(backend, normalized, weight, bias)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        x, weight = ctx.saved_tensors
+        needs_x, needs_weight, needs_bias = ctx.needs_input_grad
+        shape = tuple(x._data.shape)
+        batch, groups = shape[0], ctx.groups
+        channels = channel_shape(len(shape), shape[1])
+        per_channel = (0, *range(2, len(shape)))
+        if _grad_state.enabled:  # create_graph: recomputed from x in Tensor ops
+            grouped = x.reshape(batch, groups, -1)
+            centered = grouped - grouped.mean(2, keepdim=True)
+            rstd = ((centered * centered).mean(2, keepdim=True) + ctx.eps) ** -0.5
+            normalized = (centered * rstd).reshape(shape)
+        else:
+            backend = ctx.backend
+            rstd = _wrap(ctx.rstd, backend)
+            normalized = _wrap(ctx.normalized, backend)
+        grad_x = grad_weight = grad_bias = None
+        if needs_x:
+            scaled = grad if weight is None else grad * weight.reshape(channels)
+            scaled_groups = scaled.reshape(batch, groups, -1)
+            normalized_groups = normalized.reshape(batch, groups, -1)
+            grad_x = (rstd * (scaled_groups - scaled_groups.mean(2, keepdim=True)
+                              - normalized_groups
+                              * (scaled_groups * normalized_groups).mean(2, keepdim=True))
+                      ).reshape(shape)
+        if needs_weight:
+            grad_weight = (grad * normalized).sum(per_channel)
+        if needs_bias:
+            grad_bias = grad.sum(per_channel)
+        return grad_x, grad_weight, grad_bias
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize each group of num_groups channels of each sample of (N, C, *)."""
+    if input.dim() < 2:
+        raise RuntimeError(
+            f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    shape = list(input._data.shape)
+    size = [shape[0] * shape[1] // num_groups, num_groups, *shape[2:]]
+    if math.prod([size[0], *size[2:]]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"{size}")
+    channels = shape[1]
+    if channels % num_groups:
+        raise RuntimeError("Expected number of channels in input to be divisible by num_groups, "
+                           f"but got input of shape {shape} and num_groups={num_groups}")
+    weight_shape = [] if weight is None else list(weight._data.shape)
+    for name, tensor in (("weight", weight), ("bias", bias)):
+        if tensor is not None and (tensor.dim() != 1 or tensor.numel() != channels):
+            # PyTorch prints the weight's shape in both messages ([0] without a weight).
+            printed = weight_shape if weight is not None else [0]
+            raise RuntimeError(
+                f"Expected {name} to be a vector of size equal to the number of channels in "
+                f"input, but got {name} of shape {printed} and input of shape {shape}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(
+            f'"group_norm" not implemented for '
+            f"'{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}'")
+    return NativeGroupNorm.apply(input, weight, bias, groups=num_groups, eps=eps)
+
+
+# ----------------------------------------------------------------------------- LRN
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta."""
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input "
+                         f"(got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    div = input.mul(input)
+    if dim == 3:
+        div = pad(div.unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        sizes = tuple(input._data.shape)
+        div = div.view(sizes[0], 1, sizes[1], sizes[2], -1)
+        div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1)
+        div = div.view(*sizes)
+    div = div.mul(alpha).add(k).pow(beta)
+    return input / div

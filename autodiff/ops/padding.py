@@ -1,4 +1,4 @@
-"""`nn.functional.pad`: constant, reflect and replicate padding of the last dims."""
+"""`nn.functional.pad`: constant, reflect, replicate and circular padding of the last dims."""
 
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Any = 
         )
     if mode == "constant":
         return ConstantPadNd.apply(input, pad=pad, value=0 if value is None else value)
-    if mode not in _NON_CONSTANT:
+    if mode not in _NON_CONSTANT and mode != "circular":
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
@@ -129,6 +129,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Any = 
             "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
         )
+    if mode == "circular":
+        return _circular(input, pad)
     shape = input._data.shape
     for dim, before, after in _pairs(pad, ndim):
         if shape[dim] == 0:
@@ -144,3 +146,42 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Any = 
             )
     op = _NON_CONSTANT[mode][dims - 1]
     return op.apply(input, pad=pad, replicate=mode == "replicate")
+
+
+def _circular(input: Tensor, pad: tuple[int, ...]) -> Tensor:
+    """Circular padding as PyTorch writes it: the input copied into the middle of a new tensor,
+    then each padded dim's ends copied from its other end (slice assignments, so the node is
+    CopySlices and the gradient of a wrapped element comes from both places)."""
+    ndim = input._data.ndim
+    shape = list(input._data.shape)
+    pairs = _pairs(pad, ndim)
+    out_shape = list(shape)
+    for dim, before, after in pairs:
+        size = shape[dim]
+        if before > size or after > size:
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        out_shape[dim] = size + before + after
+        if out_shape[dim] < 0:
+            raise RuntimeError("Negative padding value is resulting in an empty dimension")
+    out = zeros(input._backend, tuple(out_shape), input._data)
+    target: list[Any] = [slice(None)] * ndim
+    source: list[Any] = [slice(None)] * ndim
+    for dim, before, after in pairs:
+        target[dim] = slice(max(before, 0), out_shape[dim] - max(after, 0))
+        source[dim] = slice(max(-before, 0), shape[dim] - max(-after, 0))
+    out[tuple(target)] = input[tuple(source)]
+    for dim, before, after in reversed(pairs):  # the first padded dim first, as PyTorch
+        size = out_shape[dim]
+        if before > 0:
+            out[_along(ndim, dim, 0, before)] = out[
+                _along(ndim, dim, size - before - max(after, 0), size - max(after, 0))]
+        if after > 0:
+            out[_along(ndim, dim, size - after, size)] = out[
+                _along(ndim, dim, max(before, 0), max(before, 0) + after)]
+    return out
+
+
+def _along(ndim: int, dim: int, start: int, stop: int) -> tuple[Any, ...]:
+    key: list[Any] = [slice(None)] * ndim
+    key[dim] = slice(start, stop)
+    return tuple(key)

@@ -17,7 +17,7 @@ from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduced_count, reduction_axes
-from ._promotion import cast_for_accumulation, default_float
+from ._promotion import accumulation_dtype, cast_for_accumulation, default_float, opmath, rounded
 from .norm import matrix_norm, vector_norm
 from .selection import where
 
@@ -178,24 +178,29 @@ def _correction(name: str, unbiased: Any, correction: Any) -> float:
 
 def _variance(ctx: Any, a: Any, axes: tuple[int, ...] | None, correction: float,
               keepdim: bool) -> Any:
-    """Var's and Std's forward: the variance on arrays, with PyTorch's values where degrees of
-    freedom are <= 0; keeps on ctx what `_var_backward` needs."""
+    """Var's and Std's forward on arrays: the variance, in the dtype PyTorch's CPU kernels
+    accumulate it in (float32 as float64, float16 as float32; the caller rounds), with PyTorch's
+    values: sum((a - mean)^2) / max(0, N - correction), so that a correction of N or more gives
+    inf (nan where every deviation is 0), and no elements give nan. Keeps on ctx what
+    `_var_backward` needs."""
     backend = ctx.backend
     count = reduced_count(a.shape, axes)
     ctx.input_shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
     ctx.dof = dof = count - correction
-    if dof > 0:
-        return backend.var(a, axis=axes, correction=correction, keepdims=keepdim)
+    wide = accumulation_dtype(backend, a)
+    if wide is not None:
+        a = backend.astype(a, wide)
     if count == 0:
         reduced = backend.sum(a, axis=axes, keepdims=keepdim)
         return backend.full(reduced.shape, math.nan, backend.dtype_name(a))
+    if dof > 0:
+        return backend.var(a, axis=axes, correction=correction, keepdims=keepdim)
     centered = backend.subtract(a, backend.mean(a, axis=axes, keepdims=True))
     squares = backend.sum(backend.multiply(centered, centered), axis=axes, keepdims=keepdim)
-    if dof == 0:  # 0 / 0 is nan, x / 0 is inf (no division, so nothing warns)
-        nan = backend.full(squares.shape, math.nan, backend.dtype_name(a))
-        inf = backend.full(squares.shape, math.inf, backend.dtype_name(a))
-        return backend.where(backend.equal(squares, 0), nan, inf)
-    return backend.divide(squares, dof)
+    # A division by zero, without dividing (so nothing warns): 0 / 0 is nan, x / 0 is inf.
+    nan = backend.full(squares.shape, math.nan, backend.dtype_name(a))
+    inf = backend.full(squares.shape, math.inf, backend.dtype_name(a))
+    return backend.where(backend.equal(squares, 0), nan, inf)
 
 
 def _check_var_input(input: Tensor) -> None:
@@ -213,11 +218,16 @@ def _warn_dof(name: str, count: int, correction: float) -> None:
 
 
 def _var_backward(grad: Tensor, a: Tensor, ctx: Any) -> Tensor:
-    """d var / d a = 2 (a - mean) / (N - correction), times the kept-dims gradient."""
+    """PyTorch's var_backward: 2 (a - mean) / (N - correction) times the kept-dims gradient.
+    Over every element (no dim, or a 0-d input) with N - correction <= 0 it is inf, or nan
+    where a equals the mean; over given dims the factor 2 / (N - correction) is used as it is
+    (negative, or inf at 0)."""
     grad = keep_dims(grad, ctx.input_shape, ctx.axes, ctx.keepdim)
     dof = ctx.dof
-    scale = 2.0 / dof if dof != 0 else math.inf
     mean = a.mean(ctx.axes, keepdim=True) if ctx.axes is not None else a.mean()
+    if (ctx.axes is None or not ctx.input_shape) and dof <= 0:
+        return grad * where(a == mean, math.nan, math.inf)
+    scale = 2.0 / dof if dof != 0 else math.inf
     return grad * ((a - mean) * scale)
 
 
@@ -228,7 +238,8 @@ class Var(Function):
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
                 keepdim: bool) -> Any:
         ctx.save_for_backward(a)
-        return _variance(ctx, a, axes, correction, keepdim)
+        variance = _variance(ctx, a, axes, correction, keepdim)
+        return ctx.backend.astype(variance, ctx.backend.dtype_name(a))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -242,7 +253,9 @@ class Std(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
                 keepdim: bool) -> Any:
-        out = ctx.backend.sqrt(_variance(ctx, a, axes, correction, keepdim))
+        backend = ctx.backend
+        variance = _variance(ctx, a, axes, correction, keepdim)
+        out = backend.astype(backend.sqrt(variance), backend.dtype_name(a))
         ctx.save_for_backward(a, out)
         return out
 
@@ -268,7 +281,10 @@ def _var_std(op: type[Function], name: str, input: Tensor, dim: Any, unbiased: A
 
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None) -> Tensor:
-    """Variance over `dim` with `correction` (default 1: Bessel's; `unbiased=False` is 0)."""
+    """Variance over `dim` with `correction` (default 1: Bessel's; `unbiased=False` is 0),
+    sum((x - mean)^2) / max(0, N - correction) as in PyTorch. float32 accumulates in float64.
+    dim=() reduces every dim, and so does its gradient (PyTorch's backward takes N = 1 there
+    and gives inf)."""
     return _var_std(Var, "var", input, dim, unbiased, keepdim, correction)
 
 
@@ -293,7 +309,8 @@ class Logsumexp(Function):
             reduced = backend.sum(a, axis=axes, keepdims=keepdim)
             out = backend.full(reduced.shape, -math.inf, backend.dtype_name(a))
         else:
-            out = backend.logsumexp(a, axis=axes, keepdims=keepdim)
+            wide, dtype = opmath(backend, a)  # float16 in float32, as PyTorch
+            out = rounded(backend, backend.logsumexp(wide, axis=axes, keepdims=keepdim), dtype)
         ctx.save_for_backward(a, out)
         return out
 

@@ -1,5 +1,5 @@
 """Gather and scatter along a dim: gather, take_along_dim, scatter, scatter_add, index_select,
-index_add, and masked_fill.
+index_add, index_copy, index_fill, and masked_fill.
 
 Index and mask tensors are options, not inputs: they get no gradient and, as in PyTorch, no
 edge in `next_functions`. Each scatter's gradient is a gather and the other way round, so every
@@ -15,12 +15,20 @@ from backends import broadcast_shapes
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
-from ._promotion import check_broadcast
-from .indexing import full_index_key, index_array, out_of_bounds, same_device_index, zeros
+from ._checks import same_device
+from ._promotion import check_broadcast, checked_number
+from .indexing import (
+    full_index_key,
+    index_array,
+    out_of_bounds,
+    same_device_index,
+    wrap_negative,
+    zeros,
+)
 from .selection import where
 
 
-def _grid_key(backend: Any, index: Any, dim: int) -> tuple[Any, ...]:
+def grid_key(backend: Any, index: Any, dim: int) -> tuple[Any, ...]:
     """The advanced key that addresses, for every element of `index`, the element of the
     input it points at along `dim` (the other coordinates are the element's own)."""
     ndim = index.ndim
@@ -36,7 +44,7 @@ def _grid_key(backend: Any, index: Any, dim: int) -> tuple[Any, ...]:
     return tuple(key)
 
 
-def _leading(backend: Any, array: Any, shape: tuple[int, ...]) -> Any:
+def leading_block(backend: Any, array: Any, shape: tuple[int, ...]) -> Any:
     """The leading block of `array` of the given shape (a view)."""
     if array.shape == shape:
         return array
@@ -48,8 +56,12 @@ def _check_index(name: str, input: Tensor, dim: int, index: Tensor,
     """PyTorch's checks for gather/scatter; returns the index array (negatives refused)."""
     same_device_index(name, input, index)
     backend = input._backend
+    # scatter_add's checks name scatter, as PyTorch's do (they are scatter's).
+    kernel = "scatter" if name == "scatter_add" else name
     if index.dtype.name not in ("int64", "int32"):
-        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+        raise RuntimeError(f"{kernel}(): Expected dtype int32/int64 for index")
+    if src is not None and src.dtype is not input.dtype:
+        raise RuntimeError(f"{kernel}(): Expected self.dtype to be equal to src.dtype")
     array = index_array(backend, index)
     shape = input._data.shape
     if array.ndim != len(shape) and not (array.ndim <= 1 and len(shape) <= 1):
@@ -59,7 +71,7 @@ def _check_index(name: str, input: Tensor, dim: int, index: Tensor,
     index_shape = array.shape
     for axis, size in enumerate(index_shape):
         too_big = axis != dim and size > shape[axis]
-        too_big_src = src is not None and size > src._data.shape[axis]
+        too_big_src = src is not None and size > _size_or_one(src, axis)
         if too_big or too_big_src:
             if name == "gather":
                 raise RuntimeError(
@@ -72,11 +84,26 @@ def _check_index(name: str, input: Tensor, dim: int, index: Tensor,
             if src is not None:
                 message += f" and to be no larger size than src {list(src._data.shape)}"
             raise RuntimeError(message)
+    if src is not None and max(src._data.ndim, 1) != max(array.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
     size = shape[dim] if shape else 1
     bad = out_of_bounds(backend, array, size, allow_negative=False)
     if bad is not None:
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
     return array
+
+
+def _size_or_one(tensor: Tensor, axis: int) -> int:
+    """tensor.size(axis), 1 for a 0-d tensor (PyTorch's ensure_nonempty_size)."""
+    shape = tensor._data.shape
+    if not shape:
+        return 1
+    if axis >= len(shape):
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-len(shape)}, "
+            f"{len(shape) - 1}], but got {axis})"
+        )
+    return shape[axis]
 
 
 # ----------------------------------------------------------------------------- gather
@@ -90,7 +117,7 @@ class Gather(Function):
         if a.ndim == 0:
             return backend.asarray(a, copy=True)
         block = (*index.shape[:dim], a.shape[dim], *index.shape[dim + 1:])
-        return backend.take_along_axis(_leading(backend, a, block), index, axis=dim)
+        return backend.take_along_axis(leading_block(backend, a, block), index, axis=dim)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -115,8 +142,11 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
             f"dimensions, but got {ndim} dimensions for input, and {indices.ndim} dimensions "
             "for indices"
         )
-    # The dims other than `dim` broadcast between input and indices.
+    # The dims other than `dim` broadcast between input and indices (PyTorch's check: input's
+    # shape with indices' size at dim against indices' shape).
     in_shape, index_shape = list(input._data.shape), list(indices._data.shape)
+    in_shape[dim] = index_shape[dim]
+    check_broadcast(tuple(in_shape), tuple(index_shape))
     in_shape[dim] = index_shape[dim] = 1
     common = list(broadcast_shapes(in_shape, index_shape))
     target = common.copy()
@@ -141,10 +171,12 @@ class Scatter(Function):
         backend = ctx.backend
         ctx.dim, ctx.index = dim, index
         out = backend.asarray(a, copy=True)
-        values = _leading(backend, src, index.shape)
+        if src.ndim == 0 and index.ndim:  # a 0-d source counts as size 1 in every dim
+            src = backend.reshape(src, (1,) * index.ndim)
+        values = leading_block(backend, src, index.shape)
         if values.dtype != a.dtype:
             values = backend.astype(values, backend.dtype_name(a))
-        key = _grid_key(backend, index, dim) if a.ndim else (...,)
+        key = grid_key(backend, index, dim) if a.ndim else (...,)
         getattr(backend, ctx.write)(out, key, values)
         return out
 
@@ -178,7 +210,7 @@ class ScatterValue(Function):
         backend = ctx.backend
         ctx.dim, ctx.index = dim, index
         out = backend.asarray(a, copy=True)
-        key = _grid_key(backend, index, dim) if a.ndim else (...,)
+        key = grid_key(backend, index, dim) if a.ndim else (...,)
         backend.setitem(out, key, value)
         return out
 
@@ -197,7 +229,8 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
         return Scatter.apply(input, src, dim=dim, index=array)
     same_device_index("scatter_value", input, index)
     array = _check_index("scatter", input, dim, index)
-    return ScatterValue.apply(input, dim=dim, index=array, value=src)
+    return ScatterValue.apply(input, dim=dim, index=array,
+                              value=checked_number(src, input.dtype.name))
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
@@ -275,6 +308,15 @@ class IndexAdd(Function):
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
               alpha: Any = 1) -> Tensor:
     dim = _wrap_dim(dim, input._data.ndim)
+    if index.ndim > 1:
+        raise IndexError("index_add_(): Index is supposed to be a vector")
+    if index.dtype.name not in ("int64", "int32"):
+        raise RuntimeError("index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{dtypes.SCALAR_TYPE_NAMES[index.dtype.name]}")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            f"index_add_(): self ({dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}) and source "
+            f"({dtypes.SCALAR_TYPE_NAMES[source.dtype.name]}) must have the same scalar type")
     array = _vector_index("index_add", input, dim, index)
     expected = list(input._data.shape)
     if expected:
@@ -357,4 +399,168 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     array = mask_array(input, mask, value)
     if isinstance(value, Tensor):
         return MaskedFillTensor.apply(input, value, mask=array)
-    return MaskedFill.apply(input, mask=array, value=value)
+    return MaskedFill.apply(input, mask=array, value=checked_number(value, input.dtype.name))
+
+
+# ----------------------------------------------------------------------- index_copy, index_fill
+def _index_vector(name: str, input: Tensor, dim: int, index: Tensor) -> Any:
+    """The index for index_copy/index_fill along `dim`: int64, 0-d or 1-d, in range."""
+    backend = input._backend
+    if index.dtype is not dtypes.int64:
+        if name == "index_fill_":
+            raise IndexError("index_fill_(): Expected dtype int64 for index.")
+        raise RuntimeError(
+            f"{name}(): Expected a long tensor for index, but got "
+            f"{dtypes.SCALAR_TYPE_NAMES[index.dtype.name]}"
+        )
+    if index.ndim > 1:
+        if name == "index_fill_":
+            raise RuntimeError("Index has to be a vector/scalar")
+        raise IndexError(f"{name}(): Index should have dimension 1 or 0 (got {index.ndim})")
+    if name == "index_fill_":
+        same_device(input, index)
+    else:
+        same_device_index(name, input, index)
+    array = backend.reshape(index._data, (-1,))
+    size = input._data.shape[dim] if input._data.ndim else 1
+    bad = out_of_bounds(backend, array, size, allow_negative=name == "index_fill_")
+    if bad is not None:
+        prefix = "" if name == "index_fill_" else f"{name}(): "
+        raise IndexError(f"{prefix}index {bad} is out of bounds for dimension {dim} with size "
+                         f"{size}")
+    return wrap_negative(backend, array, size)
+
+
+def _along(backend: Any, shape: tuple[int, ...], dim: int, index: Any) -> tuple[Any, ...]:
+    """The key that addresses the slices `index` along `dim` (every other dim whole)."""
+    if not shape:
+        return (...,)
+    return full_index_key(backend, shape, (*(slice(None),) * dim, index))
+
+
+class IndexCopy(Function):
+    """out = input; out[..., index[i], ...] = source[..., i, ...] along `dim`."""
+
+    node_name = "IndexCopyBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, source: Any, *, dim: int, index: Any) -> Any:
+        backend = ctx.backend
+        ctx.dim, ctx.index, ctx.source_shape = dim, index, source.shape
+        out = backend.asarray(a, copy=True)
+        if not a.ndim:
+            backend.setitem(out, (...,), backend.reshape(source, ()))
+            return out
+        shape = list(a.shape)
+        shape[dim] = index.shape[0]
+        backend.setitem(out, _along(backend, a.shape, dim, index),
+                        backend.reshape(source, tuple(shape)))
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_input, needs_source = ctx.needs_input_grad
+        grad_input = IndexFill.apply(grad, dim=ctx.dim, index=ctx.index, value=0) \
+            if needs_input else None
+        grad_source = None
+        if needs_source:
+            grad_source = (IndexSelect.apply(grad, dim=ctx.dim, index=ctx.index)
+                           .reshape(ctx.source_shape))
+        return grad_input, grad_source
+
+
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """A copy of `input` with slice index[i] along `dim` replaced by source's slice i."""
+    shape, source_shape = input._data.shape, source._data.shape
+    dim = _wrap_dim(dim, len(shape))
+    array = _index_vector("index_copy_", input, dim, index)
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            "index_copy_(): self and source expected to have the same dtype, but got (self) "
+            f"{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]} and (source) "
+            f"{dtypes.SCALAR_TYPE_NAMES[source.dtype.name]}"
+        )
+    if shape and source_shape and len(shape) != len(source_shape):
+        raise IndexError(
+            "index_copy_(): When source and destination are not scalars, their dimensionality "
+            f"must match. Source dimensionality ({len(source_shape)}), destination "
+            f"dimensionality ({len(shape)})"
+        )
+    if shape and source_shape:
+        slot = 0
+        for axis, (size, given) in enumerate(zip(shape, source_shape)):
+            if axis == dim:
+                continue
+            if size != given:
+                raise RuntimeError(
+                    "index_copy_(): Source/destination tensor must have same slice shapes. "
+                    f"Destination slice shape: {size} at dimension {slot} and source slice "
+                    f"shape: {given} at dimension {slot}."
+                )
+            slot += 1
+        if array.shape[0] != source_shape[dim]:
+            raise IndexError(
+                f"index_copy_(): Number of indices ({array.shape[0]}) should be equal to "
+                f"source.size(dim) ({source_shape[dim]})"
+            )
+    return IndexCopy.apply(input, source, dim=dim, index=array)
+
+
+class IndexFill(Function):
+    """out = input with the slices `index` along `dim` set to a number."""
+
+    node_name = "IndexFillBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dim: int, index: Any, value: Any) -> Any:
+        backend = ctx.backend
+        ctx.dim, ctx.index = dim, index
+        out = backend.asarray(a, copy=True)
+        if index.shape[0]:
+            backend.setitem(out, _along(backend, a.shape, dim, index),
+                            backend.full((), value, backend.dtype_name(a)))
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return IndexFill.apply(grad, dim=ctx.dim, index=ctx.index, value=0)
+
+
+class IndexFillTensor(Function):
+    """index_fill with a 0-d tensor value (differentiable w.r.t. the value too)."""
+
+    node_name = "IndexFillBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, value: Any, *, dim: int, index: Any) -> Any:
+        backend = ctx.backend
+        ctx.dim, ctx.index = dim, index
+        out = backend.asarray(a, copy=True)
+        if value.dtype != a.dtype:
+            value = backend.astype(value, backend.dtype_name(a))
+        if index.shape[0]:
+            backend.setitem(out, _along(backend, a.shape, dim, index), value)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_input, needs_value = ctx.needs_input_grad
+        grad_input = IndexFill.apply(grad, dim=ctx.dim, index=ctx.index, value=0) \
+            if needs_input else None
+        grad_value = IndexSelect.apply(grad, dim=ctx.dim, index=ctx.index).sum() \
+            if needs_value else None
+        return grad_input, grad_value
+
+
+def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
+    """A copy of `input` with the slices `index` along `dim` set to `value`."""
+    dim = _wrap_dim(dim, input._data.ndim)
+    array = _index_vector("index_fill_", input, dim, index)
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.ndim} dimension(s)."
+            )
+        return IndexFillTensor.apply(input, value, dim=dim, index=array)
+    return IndexFill.apply(input, dim=dim, index=array, value=value)

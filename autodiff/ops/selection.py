@@ -13,8 +13,8 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
-from ._checks import not_implemented_for
-from ._promotion import cast_operand, promote
+from ._checks import not_implemented_for, require_tensors
+from ._promotion import cast_operand, check_broadcast_all, checked_number, promote
 
 _SCALARS = (bool, int, float)
 
@@ -32,6 +32,8 @@ class Where(Function):
                 f"{dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(condition)]}"
             )
         ctx.save_for_backward(condition)
+        a, b = _checked_against(backend, a, b), _checked_against(backend, b, a)
+        check_broadcast_all(condition.shape, *(x.shape for x in (a, b) if type(x) not in _SCALARS))
         a, b = promote(backend, a, b)
         if type(a) in _SCALARS and type(b) in _SCALARS:
             # Two numbers: the result takes their promoted dtype (bool, int64 or default float).
@@ -50,6 +52,13 @@ class Where(Function):
         )
 
 
+def _checked_against(backend: Any, value: Any, other: Any) -> Any:
+    """A Python int `value` beside an integer array `other` must fit its dtype (PyTorch)."""
+    if type(value) is int and type(other) not in _SCALARS and backend.is_integer(other.dtype):
+        return checked_number(value, backend.dtype_name(other))
+    return value
+
+
 def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     return Where.apply(condition, input, other)
 
@@ -65,13 +74,6 @@ def _minimum(backend: Any, a: Any, b: Any) -> Any:
     if backend.is_bool(a.dtype):
         return backend.logical_and(a, b)
     return backend.minimum(a, b)
-
-
-def _require_tensor(name: str, other: Any) -> None:
-    if not isinstance(other, Tensor):
-        raise TypeError(
-            f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}"
-        )
 
 
 def _split_ties(ctx: Any, grad: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor | None, ...]:
@@ -99,7 +101,7 @@ class Maximum(Function):
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
-    _require_tensor("maximum", other)
+    require_tensors("maximum", ("input", input), ("other", other))
     return Maximum.apply(input, other)
 
 
@@ -119,7 +121,7 @@ class Minimum(Function):
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
-    _require_tensor("minimum", other)
+    require_tensors("minimum", ("input", input), ("other", other))
     return Minimum.apply(input, other)
 
 
@@ -158,12 +160,12 @@ class Fmin(Fmax):
 
 
 def fmax(input: Tensor, other: Tensor) -> Tensor:
-    _require_tensor("fmax", other)
+    require_tensors("fmax", ("input", input), ("other", other))
     return Fmax.apply(input, other)
 
 
 def fmin(input: Tensor, other: Tensor) -> Tensor:
-    _require_tensor("fmin", other)
+    require_tensors("fmin", ("input", input), ("other", other))
     return Fmin.apply(input, other)
 
 
@@ -201,7 +203,12 @@ class Clamp(Function):
         ctx.bounds = (min, max)
         backend = ctx.backend
         if not backend.is_floating(a.dtype):
-            a = cast_operand(backend, a, _clamp_dtype(backend, a, (min, max)))
+            dtype = _clamp_dtype(backend, a, (min, max))
+            if dtype == "bool":  # bools clamped by bools: PyTorch has no kernel
+                kernel = "clamp_scalar" if min is not None and max is not None else \
+                    "clamp_min_scalar" if min is not None else "clamp_max_scalar"
+                raise not_implemented_for(kernel, backend, a)
+            a = cast_operand(backend, a, dtype)
         # min(max(x, min), max), as PyTorch: min > max gives max everywhere.
         out = a if min is None else _maximum(backend, a, min)
         return out if max is None else _minimum(backend, out, max)
@@ -231,6 +238,7 @@ class ClampTensor(Function):
     def forward(ctx: Any, a: Any, low: Any, high: Any) -> Any:
         ctx.save_for_backward(a, low, high)
         backend = ctx.backend
+        check_broadcast_all(*(x.shape for x in (a, low, high) if x is not None))
         kind = _clamp_dtype(backend, a, (low, high))
         a, low, high = (None if x is None else cast_operand(backend, x, kind)
                         for x in (a, low, high))
@@ -265,7 +273,14 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
                 "Tensors or both be numbers"
             )
         return ClampTensor.apply(input, min, max)
-    return Clamp.apply(input, min=min, max=max)
+    return Clamp.apply(input, min=_bound(input, min), max=_bound(input, max))
+
+
+def _bound(input: Tensor, bound: Any) -> Any:
+    """An int bound of an integer input must fit its dtype (PyTorch's check)."""
+    if type(bound) is int and not input.dtype.is_floating_point and input.dtype is not dtypes.bool_:
+        return checked_number(bound, input.dtype.name)
+    return bound
 
 
 clip = clamp
@@ -282,13 +297,13 @@ class ClampMaxTensor(ClampTensor):
 def clamp_min(input: Tensor, min: Any) -> Tensor:
     if isinstance(min, Tensor):
         return ClampMinTensor.apply(input, min, None)
-    return ClampMin.apply(input, min=min, max=None)
+    return ClampMin.apply(input, min=_bound(input, min), max=None)
 
 
 def clamp_max(input: Tensor, max: Any) -> Tensor:
     if isinstance(max, Tensor):
         return ClampMaxTensor.apply(input, None, max)
-    return ClampMax.apply(input, min=None, max=max)
+    return ClampMax.apply(input, min=None, max=_bound(input, max))
 
 
 # ----------------------------------------------------------------------------- lerp
@@ -309,6 +324,7 @@ class Lerp(Function):
     def forward(ctx: Any, start: Any, end: Any, *, weight: float) -> Any:
         backend = ctx.backend
         _check_lerp(backend, start, end, "end", allow_0d=False)
+        check_broadcast_all(start.shape, end.shape)
         if not backend.is_floating(start.dtype):
             raise not_implemented_for("lerp_kernel_scalar", backend, start, on_device=False)
         ctx.weight = weight
@@ -336,6 +352,7 @@ class LerpTensor(Function):
         backend = ctx.backend
         _check_lerp(backend, start, end, "end", allow_0d=False)
         _check_lerp(backend, start, weight, "weight", allow_0d=True)
+        check_broadcast_all(start.shape, end.shape, weight.shape)
         if not backend.is_floating(start.dtype):
             raise not_implemented_for("lerp_kernel_tensor", backend, start, on_device=False)
         ctx.save_for_backward(start, end, weight)

@@ -1,5 +1,5 @@
 """Shape ops: the views of PyTorch (they share data and the version counter with their input:
-see views.py) and sum_to_size."""
+see views.py), atleast_1d/2d/3d, Tensor.unfold, and sum_to_size."""
 
 from __future__ import annotations
 
@@ -240,16 +240,25 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
 
 
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    """Move the dims `source` to the places `destination`, the others keeping their order (a
+    permute; on a 0-d tensor an alias, as in PyTorch). PyTorch's checks, in its order."""
     ndim = input._data.ndim
-    sources = [_wrap_dim(d, ndim) for d in ((source,) if isinstance(source, int) else source)]
-    targets = [_wrap_dim(d, ndim) for d in
-               ((destination,) if isinstance(destination, int) else destination)]
-    if len(sources) != len(targets):
+    source = [source] if isinstance(source, int) else list(source)
+    destination = [destination] if isinstance(destination, int) else list(destination)
+    if len(source) != len(destination):
         raise RuntimeError(
             "movedim: Invalid source or destination dims: source "
-            f"({sources} dims) should contain the same number of dims as destination "
-            f"({targets} dims)"
+            f"({source} dims) should contain the same number of dims as destination "
+            f"({destination} dims)"
         )
+    sources = [_wrap_dim(d, ndim) for d in source]
+    targets = [_wrap_dim(d, ndim) for d in destination]
+    for name, given, wrapped in (("source", source, sources),
+                                 ("destination", destination, targets)):
+        if len(set(wrapped)) != len(wrapped):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({given})")
+    if ndim == 0:
+        return alias(input)
     order: list[int | None] = [None] * ndim
     for src, dst in zip(sources, targets):
         order[dst] = src
@@ -359,6 +368,13 @@ class SqueezeDims(Squeeze):
     node_name = "SqueezeBackward2"
 
 
+class SqueezeDimInplace(Squeeze):
+    """squeeze_(dim): PyTorch numbers the in-place form's node apart (composite ops such as
+    quantile end with it)."""
+
+    node_name = "SqueezeBackward4"
+
+
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     shape = input._data.shape
     if dim is None:
@@ -390,3 +406,125 @@ class Alias(Function):
 
 def alias(input: Tensor) -> Tensor:
     return view_op(Alias, input)
+
+
+# ----------------------------------------------------------------------------- at least n dims
+def _at_least(ndim: int, input: Tensor) -> Tensor:
+    """`input` with size-1 dims added until it has `ndim` (PyTorch's choice of where)."""
+    have = input._data.ndim
+    if have >= ndim:
+        return input
+    if have == 0:
+        return reshape(input, (1,) * ndim)
+    if have == 1 and ndim == 3:
+        return unsqueeze(unsqueeze(input, 0), -1)
+    return unsqueeze(input, 0) if ndim == 2 else unsqueeze(input, -1)
+
+
+def _each(ndim: int, tensors: tuple[Any, ...]) -> Any:
+    if len(tensors) == 1 and isinstance(tensors[0], Tensor):
+        return _at_least(ndim, tensors[0])
+    if len(tensors) == 1:
+        tensors = tuple(tensors[0])
+    return tuple(_at_least(ndim, tensor) for tensor in tensors)
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    """Each tensor with at least 1 dim (a 0-d one becomes shape (1,)); one tensor in, one out."""
+    return _each(1, tensors)
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    """Each tensor with at least 2 dims (a vector becomes a row)."""
+    return _each(2, tensors)
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    """Each tensor with at least 3 dims (a vector (n,) becomes (1, n, 1), a matrix (m, n, 1))."""
+    return _each(3, tensors)
+
+
+# ----------------------------------------------------------------------------- unfold
+class Unfold(Function):
+    """Tensor.unfold: every window of `size` elements, `step` apart, along `dim`; the windows'
+    dim replaces `dim` and the window's elements make a new last dim. A view where the backend
+    lays one over the input's memory (NumPy), else a copy (UnfoldCopy)."""
+
+    node_name = "UnfoldBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, dim: int, size: int, step: int,
+                overlap: bool = False) -> Any:
+        ctx.shape, ctx.dim, ctx.size, ctx.step = a.shape, dim, size, step
+        if a.ndim == 0:
+            return ctx.backend.reshape(a, (1,))
+        return ctx._windows(ctx.backend, a, dim, size, step)
+
+    @staticmethod
+    def _windows(backend: Any, a: Any, dim: int, size: int, step: int) -> Any:
+        return backend.window_view(a, dim, size, step)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return UnfoldBackward.apply(grad, shape=ctx.shape, dim=ctx.dim, size=ctx.size,
+                                    step=ctx.step)
+
+
+class UnfoldCopy(Unfold):
+    @staticmethod
+    def _windows(backend: Any, a: Any, dim: int, size: int, step: int) -> Any:
+        return backend.windows(a, dim, size, step)
+
+
+class UnfoldBackward(Function):
+    """The sum of the windows' gradients back at the positions they cover."""
+
+    node_name = "UnfoldBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, grad: Any, *, shape: tuple[int, ...], dim: int, size: int,
+                step: int) -> Any:
+        backend = ctx.backend
+        ctx.dim, ctx.size, ctx.step = dim, size, step
+        if not shape:
+            return backend.reshape(grad, ())
+        # With `dim` first: the windows' gradients (count, size, rest...) are added into rows
+        # start + 0..size-1 of a zero tensor, then `dim` goes back in place.
+        rest = [axis for axis in range(len(shape)) if axis != dim]
+        out = backend.zeros((shape[dim], *(shape[axis] for axis in rest)),
+                            backend.dtype_name(grad))
+        count = grad.shape[dim]
+        if count and size:
+            starts = backend.reshape(backend.arange(0, count * step, step, "int64"), (count, 1))
+            offsets = backend.reshape(backend.arange(0, size, 1, "int64"), (1, size))
+            windows = backend.permute_dims(grad, (dim, grad.ndim - 1, *rest))
+            backend.index_add(out, backend.add(starts, offsets), windows)
+        inverse = [0] * len(shape)
+        for position, axis in enumerate((dim, *rest)):
+            inverse[axis] = position
+        return backend.asarray(backend.permute_dims(out, tuple(inverse)), copy=True)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        if grad.ndim == 0:
+            return grad.reshape(1)
+        return UnfoldCopy.apply(grad, dim=ctx.dim, size=ctx.size, step=ctx.step)
+
+
+def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """Tensor.unfold: the windows of `size` elements `step` apart along `dimension`."""
+    shape = input._data.shape
+    dim = _wrap_dim(dimension, len(shape))
+    length = shape[dim] if shape else 1
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if size > length:
+        raise RuntimeError(
+            f"maximum size for tensor at dimension {dim} is {length} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    options = {"dim": dim, "size": int(size), "step": int(step), "overlap": step < size}
+    try:
+        return view_op(Unfold, input, **options)
+    except _NOT_VIEWABLE:
+        return UnfoldCopy.apply(input, **options)

@@ -13,6 +13,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
+from ._promotion import opmath, rounded
 from .unary import exp
 
 
@@ -31,7 +32,9 @@ class LogSoftmax(Function):
         if x.size == 0:  # nothing to normalize (and max has no identity)
             out = backend.asarray(x, copy=True)
         else:
-            out = backend.reshape(backend.log_softmax(_as_vector(backend, x), dim), x.shape)
+            wide, dtype = opmath(backend, _as_vector(backend, x))  # float16 in float32
+            out = rounded(backend, backend.reshape(backend.log_softmax(wide, dim), x.shape),
+                          dtype)
         ctx.save_for_backward(out)
         return out
 
@@ -53,7 +56,9 @@ class LogSoftmaxBackwardData(Function):
         ctx.save_for_backward(grad, out)
         if grad.ndim == 0:
             return backend.multiply(grad, 0)  # log_softmax of one element is constant
-        return backend.log_softmax_backward(grad, out, dim)
+        grad, dtype = opmath(backend, grad)
+        out, _ = opmath(backend, out)
+        return rounded(backend, backend.log_softmax_backward(grad, out, dim), dtype)
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -77,10 +82,10 @@ class Softmax(Function):
         if x.size == 0:
             out = backend.asarray(x, copy=True)
         else:
-            vector = _as_vector(backend, x)
+            vector, dtype = opmath(backend, _as_vector(backend, x))  # float16 in float32
             out = backend.exp(vector - backend.max(vector, axis=dim, keepdims=True))
             out /= backend.sum(out, axis=dim, keepdims=True)
-            out = backend.reshape(out, x.shape)
+            out = rounded(backend, backend.reshape(out, x.shape), dtype)
         ctx.save_for_backward(out)
         return out
 
@@ -102,9 +107,11 @@ class SoftmaxBackwardData(Function):
         ctx.save_for_backward(grad, out)
         if grad.ndim == 0:
             return backend.multiply(grad, 0)
+        grad, dtype = opmath(backend, grad)
+        out, _ = opmath(backend, out)
         product = backend.multiply(grad, out)
         product -= backend.multiply(out, backend.sum(product, axis=dim, keepdims=True))
-        return product
+        return rounded(backend, product, dtype)
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, Tensor | None]:

@@ -79,7 +79,8 @@ class VarMean(Function):
             mean = backend.full(variance.shape, float("nan"), backend.dtype_name(a))
         else:
             mean = backend.mean(a, axis=axes, keepdims=keepdim)
-        first = ctx.finish(backend, variance)
+        # The variance comes in the dtype PyTorch accumulates it in; rounded to a's here.
+        first = backend.astype(ctx.finish(backend, variance), backend.dtype_name(a))
         ctx.save_for_backward(a, first)
         return first, mean
 

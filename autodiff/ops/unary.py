@@ -17,9 +17,9 @@ from .. import dtypes
 from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor
-from ._checks import not_implemented_for, require_floating
+from ._checks import not_implemented_for, require_floating, require_tensors
 from ._promotion import default_float, in_float, promote
-from .selection import where
+from .selection import maximum, where
 
 _PI = math.pi
 _LN2 = math.log(2.0)
@@ -535,15 +535,24 @@ class Atan2(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
-        # 1 / (a^2 + b^2), taken as 0 at the origin (PyTorch gives a zero gradient there).
-        denominator = a * a + b * b
-        origin = denominator == 0
-        scale = where(origin, 0.0, grad / where(origin, 1.0, denominator))
+        # PyTorch's grad (b, -a) / (a^2 + b^2), with a and b first divided by a power of two
+        # near max(|a|, |b|): a^2 + b^2 leaves float32's range below 1e-19 and above 1e19,
+        # where PyTorch gives 0 or inf although the gradient is finite. Dividing by a power of
+        # two is exact, so elsewhere the result is PyTorch's to the bit. The gradient is 0 at
+        # the origin (as in PyTorch); infinities and NaNs are left unscaled.
+        magnitude = maximum(a.abs(), b.abs())
+        origin = magnitude == 0
+        scaled = ~origin & magnitude.isfinite()
+        power = where(scaled, 2.0 ** where(scaled, magnitude, 1.0).log2().floor(), 1.0)
+        a, b = a / power, b / power
+        reciprocal = where(origin, 0.0, 1 / where(origin, 1.0, a * a + b * b))
         needs_a, needs_b = ctx.needs_input_grad
-        return (scale * b if needs_a else None), (scale * -a if needs_b else None)
+        return ((grad * b * reciprocal / power if needs_a else None),
+                (grad * -a * reciprocal / power if needs_b else None))
 
 
 def atan2(input: Tensor, other: Tensor) -> Tensor:
+    require_tensors("atan2", ("input", input), ("other", other))
     return Atan2.apply(input, other)
 
 

@@ -1,3 +1,4 @@
-"""`autodiff.utils`: data loading (`data`), DLPack (`dlpack`), safetensors (`safetensors`)."""
+"""`autodiff.utils` (torch.utils): data loading (`data`), activation checkpointing
+(`checkpoint`), DLPack (`dlpack`), safetensors (`safetensors`)."""
 
-from . import data, dlpack, safetensors
+from . import checkpoint, data, dlpack, safetensors

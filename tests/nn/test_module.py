@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 import pytest
@@ -395,3 +396,60 @@ def test_get_submodule_and_dir() -> None:
     with pytest.raises(AttributeError, match="Net has no attribute `nope`"):
         net.get_submodule("nope")
     assert {"first", "blocks", "last", "forward"} <= set(dir(net))
+
+
+# PyTorch 2.13's text for Linear(4, 2) given a (3, 4) weight and no bias: every problem at
+# once, missing and unexpected keys first (its load inserts them ahead of the size mismatches).
+_LINEAR_MISMATCH = (
+    "Error(s) in loading state_dict for Linear:\n"
+    '\tMissing key(s) in state_dict: "bias". \n'
+    "\tsize mismatch for weight: copying a param with shape torch.Size([3, 4]) from checkpoint, "
+    "the shape in current model is torch.Size([2, 4])."
+)
+
+
+def _load_cases(t: Any) -> list[Any]:
+    """What each of a few bad loads does: the message, or strict=False's return value."""
+    results: list[Any] = []
+    linear = t.nn.Linear(4, 2)
+    for state, strict in (
+        ({"weight": t.zeros(3, 4)}, True),
+        ({"weight": t.zeros(3, 4), "bias": t.zeros(2), "extra": t.zeros(1)}, True),
+        ({"weight": t.zeros(2, 4), "extra": t.zeros(1)}, False),
+        ({"weight": t.zeros(3, 4), "extra": t.zeros(1)}, False),
+    ):
+        try:
+            results.append(repr(linear.load_state_dict(state, strict=strict)))
+        except RuntimeError as error:
+            results.append(str(error))
+    nested = t.nn.Sequential(t.nn.Linear(2, 2), t.nn.ReLU(), t.nn.Linear(2, 3))
+    try:
+        nested.load_state_dict({"2.weight": t.zeros(9), "0.weight": t.zeros(3, 3),
+                                "2.bias": t.zeros(3), "1.foo": t.zeros(1), "0.bias": 5})
+    except RuntimeError as error:
+        results.append(str(error))
+    return results
+
+
+def test_load_state_dict_lists_every_problem() -> None:
+    net = nn.Linear(4, 2)
+    before = [p.detach().numpy().copy() for p in net.parameters()]
+    with pytest.raises(RuntimeError) as error:
+        net.load_state_dict({"weight": autodiff.zeros(3, 4)})
+    assert str(error.value) == _LINEAR_MISMATCH
+    # A failed load changes nothing (PyTorch copies the entries that fit before raising).
+    with pytest.raises(RuntimeError):
+        net.load_state_dict({"weight": autodiff.zeros(3, 4), "bias": autodiff.ones(2)})
+    for parameter, value in zip(net.parameters(), before):
+        np.testing.assert_array_equal(parameter.detach().numpy(), value)
+    result = net.load_state_dict({"weight": autodiff.zeros(2, 4), "extra": autodiff.zeros(1)},
+                                 strict=False)
+    assert result.missing_keys == ["bias"] and result.unexpected_keys == ["extra"]
+    assert tuple(result) == (["bias"], ["extra"])
+
+
+def test_load_state_dict_messages_match_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    ours, theirs = _load_cases(autodiff), _load_cases(torch)
+    assert ours == theirs
+    assert ours[0] == _LINEAR_MISMATCH

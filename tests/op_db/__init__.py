@@ -10,22 +10,29 @@ from __future__ import annotations
 
 from .activation import ACTIVATION
 from .complex import COMPLEX
+from .conv import CONV
 from .elementwise import ELEMENTWISE
-from .fft import FFT_OPS
+from .fft import FFT_OPS, SPECTRAL
 from .indexing import INDEXING
 from .info import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
 from .inplace import INPLACE
 from .linalg import LINALG
 from .loss import LOSS
 from .math import MATH
+from .normalization import NORMALIZATION
+from .pooling import POOLING
 from .reduction import REDUCTION
+from .resampling import RESAMPLING
 from .shape import SHAPE
+from .sorting import SORTING_TABLE
 from .special import SPECIAL
 from .variates import VARIATES
 
 OP_DB: list[OpInfo] = [
-    *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS, *MATH,
-    *SPECIAL, *COMPLEX, *FFT_OPS, *VARIATES,
+    *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
+    *SORTING_TABLE,
+    *CONV, *POOLING, *NORMALIZATION, *RESAMPLING, *MATH, *SPECIAL, *COMPLEX, *FFT_OPS,
+    *SPECTRAL, *VARIATES,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]

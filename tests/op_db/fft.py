@@ -83,3 +83,45 @@ FFT_OPS: list[OpInfo] = [
            lambda a: np.fft.rfftfreq(a.shape[0]), (Sample(((5,),)), Sample(((6,),))),
            differentiable=False),
 ]
+
+
+def _window(n: int, like: autodiff.Tensor) -> autodiff.Tensor:
+    return autodiff.tensor(np.hanning(n) + 0.1, dtype=like.dtype, device=like.device)
+
+
+def _np_window(n: int) -> np.ndarray:
+    return np.hanning(n) + 0.1
+
+
+def _np_stft(x: np.ndarray, n_fft: int, hop: int, window: np.ndarray) -> np.ndarray:
+    """A centred, reflect-padded, one-sided STFT, frames along the last dim."""
+    half = n_fft // 2
+    padded = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(half, half)], mode="reflect")
+    count = 1 + (padded.shape[-1] - n_fft) // hop
+    frames = np.stack([padded[..., i * hop:i * hop + n_fft] for i in range(count)], -2)
+    return np.swapaxes(np.fft.rfft(frames * window, axis=-1), -1, -2)
+
+
+def _np_istft(z: np.ndarray, n_fft: int, hop: int, window: np.ndarray) -> np.ndarray:
+    frames = np.fft.irfft(np.swapaxes(z, -1, -2), n=n_fft, axis=-1) * window
+    count = frames.shape[-2]
+    length = n_fft + hop * (count - 1)
+    signal = np.zeros((*frames.shape[:-2], length))
+    envelope = np.zeros(length)
+    for i in range(count):
+        signal[..., i * hop:i * hop + n_fft] += frames[..., i, :]
+        envelope[i * hop:i * hop + n_fft] += window ** 2
+    half = n_fft // 2
+    return signal[..., half:length - half] / envelope[half:length - half]
+
+
+SPECTRAL: list[OpInfo] = [
+    OpInfo("stft", lambda x: autodiff.view_as_real(autodiff.stft(
+        x, 16, 4, window=_window(16, x), return_complex=True)),
+        lambda x: _np_out(_np_stft(x, 16, 4, _np_window(16))),
+        (Sample(((40,),)), Sample(((2, 33),))), "ViewAsRealBackward0"),
+    OpInfo("istft", lambda a, b: autodiff.istft(autodiff.complex(a, b), 16, 4,
+                                                window=_window(16, a)),
+           lambda a, b: _np_istft(a + 1j * b, 16, 4, _np_window(16)),
+           (Sample(((2, 9, 5), (2, 9, 5))), Sample(((9, 7), (9, 7)))), "DivBackward0"),
+]

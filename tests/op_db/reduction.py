@@ -19,6 +19,11 @@ def _values(result: tuple[autodiff.Tensor, autodiff.Tensor]) -> autodiff.Tensor:
     return result[0]
 
 
+def _sum_pair(result: tuple[autodiff.Tensor, autodiff.Tensor]) -> autodiff.Tensor:
+    """min + 2 max: both outputs of aminmax reach the gradient (with different weights)."""
+    return result[0] + 2 * result[1]
+
+
 def _norm(a: np.ndarray, p: float, axis: object = None, keepdims: bool = False) -> np.ndarray:
     magnitude = np.abs(a)
     if p == np.inf:
@@ -66,6 +71,18 @@ PROD: list[OpInfo] = [
 ]
 
 MINMAX: list[OpInfo] = [
+    OpInfo("aminmax", lambda a: a.aminmax().min, np.min, (MATRIX, SCALAR, CUBE),
+           "AminmaxBackward0"),
+    OpInfo("aminmax_max", lambda a: autodiff.aminmax(a).max, np.max, (MATRIX, CUBE),
+           "AminmaxBackward0"),
+    OpInfo("aminmax_dim", lambda a: autodiff.aminmax(a, dim=1).max, lambda a: a.max(1),
+           (MATRIX, CUBE), "AminmaxBackward0"),
+    OpInfo("aminmax_both", lambda a: _sum_pair(autodiff.aminmax(a, dim=-1, keepdim=True)),
+           lambda a: a.min(-1, keepdims=True) + 2 * a.max(-1, keepdims=True),
+           (MATRIX, CUBE, EMPTY_ROWS), "AddBackward0"),
+    OpInfo("aminmax_ties", lambda a: _sum_pair(autodiff.aminmax((a * 2).round(), dim=0)),
+           lambda a: np.round(a * 2).min(0) + 2 * np.round(a * 2).max(0), (Sample(((6, 3),)),),
+           "AddBackward0"),
     OpInfo("max", lambda a: a.max(), np.max, (MATRIX, SCALAR, CUBE), "MaxBackward1"),
     OpInfo("min", lambda a: autodiff.min(a), np.min, (MATRIX, SCALAR, CUBE), "MinBackward1"),
     OpInfo("max_dim", lambda a: _values(a.max(1)), lambda a: a.max(1), (MATRIX, CUBE),
@@ -156,7 +173,34 @@ SCANS: list[OpInfo] = [
            "CumprodBackward0"),
     OpInfo("cumprod_neg_dim", lambda a: autodiff.cumprod(a, -1), lambda a: _scan(np.cumprod, a),
            (MATRIX, SCALAR, EMPTY_ROWS), "CumprodBackward0"),
+    OpInfo("cummax", lambda a: a.cummax(1).values, lambda a: np.maximum.accumulate(a, 1),
+           (MATRIX, CUBE), "CummaxBackward0"),
+    OpInfo("cummax_indices", lambda a: autodiff.cummax(a, 0).indices,
+           lambda a: _running_extreme_index(a, 0, np.maximum), (MATRIX, CUBE),
+           differentiable=False, out_dtype=autodiff.int64),
+    OpInfo("cummin", lambda a: autodiff.cummin(a, -1).values,
+           lambda a: _scan(np.minimum.accumulate, a), (MATRIX, SCALAR, EMPTY_ROWS),
+           "CumminBackward0"),
+    # Ties: every tied element after the first takes the gradient (the later index).
+    OpInfo("cummin_ties", lambda a: (a * 2).round().cummin(0).indices,
+           lambda a: _running_extreme_index(np.round(a * 2), 0, np.minimum), (Sample(((8, 3),)),),
+           differentiable=False, out_dtype=autodiff.int64),
+    OpInfo("logcumsumexp", lambda a: a.logcumsumexp(1),
+           lambda a: np.logaddexp.accumulate(a, 1), (MATRIX, CUBE), "LogcumsumexpBackward0",
+           domain=(-30.0, 30.0), rtol=1e-2),
+    OpInfo("logcumsumexp_neg_dim", lambda a: autodiff.logcumsumexp(a, -1),
+           lambda a: _scan(np.logaddexp.accumulate, a), (MATRIX, SCALAR, EMPTY_ROWS),
+           "LogcumsumexpBackward0"),
 ]
+
+
+def _running_extreme_index(a: np.ndarray, axis: int, extreme: np.ufunc) -> np.ndarray:
+    """The index where the running max (min) was last reached: ties take the later one."""
+    running = extreme.accumulate(a, axis)
+    shape = [1] * a.ndim
+    shape[axis] = -1
+    positions = np.arange(a.shape[axis]).reshape(shape)
+    return np.maximum.accumulate(np.where(a == running, positions, 0), axis)
 
 LOGICAL: list[OpInfo] = [
     OpInfo("any", lambda a: (a > 1.5).any(), lambda a: np.any(a > 1.5), (MATRIX, SCALAR, CUBE),

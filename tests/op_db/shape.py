@@ -1,6 +1,9 @@
-"""Op table entries: shape ops (views, joining and splitting, rearranging copies)."""
+"""Op table entries: shape ops (views, joining and splitting, stacking by dims, grids and
+combinations, rearranging copies)."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
@@ -109,3 +112,175 @@ SHAPE: list[OpInfo] = [
            "UnbindBackward0"),
     OpInfo("clone", lambda a: a.clone(), np.copy, UNARY_SHAPES, "CloneBackward0"),
 ]
+
+
+def _np_unfold(a: np.ndarray, axis: int, size: int, step: int) -> np.ndarray:
+    windows = np.lib.stride_tricks.sliding_window_view(a, size, axis)
+    return np.take(windows, range(0, windows.shape[axis], step), axis).copy()
+
+
+def _np_tensor_split(a: np.ndarray, split: object, axis: int) -> np.ndarray:
+    pieces = np.array_split(a, split, axis)  # type: ignore[call-overload]
+    return np.concatenate([piece * (index + 1) for index, piece in enumerate(pieces)], axis)
+
+
+def _np_combinations(a: np.ndarray, r: int, replacement: bool = False) -> np.ndarray:
+    pick = itertools.combinations_with_replacement if replacement else itertools.combinations
+    rows = list(pick(a.tolist(), r))
+    return np.array(rows).reshape(len(rows), r)
+
+
+def _sum_all(tensors: tuple[autodiff.Tensor, ...]) -> autodiff.Tensor:
+    """Weighted sum of several outputs of one shape, so each output's gradient counts."""
+    total = tensors[0]
+    for index, tensor in enumerate(tensors[1:], start=2):
+        total = total + tensor * index
+    return total
+
+
+SPLITTING: list[OpInfo] = [
+    OpInfo("split_with_sizes", lambda a: _weighted_pieces(a.split_with_sizes([1, 3], 1), 1),
+           lambda a: _np_weighted_split(a, [1, 3], 1), (Sample(((3, 4),)),),
+           "CatBackward0"),
+    OpInfo("tensor_split", lambda a: _weighted_pieces(autodiff.tensor_split(a, 3, 1), 1),
+           lambda a: _np_tensor_split(a, 3, 1), (Sample(((2, 7),)), Sample(((2, 2),))),
+           "CatBackward0"),
+    OpInfo("tensor_split_indices", lambda a: _weighted_pieces(a.tensor_split([1, 4, 2]), 0),
+           lambda a: _np_tensor_split(a, [1, 4, 2], 0), (Sample(((5, 2),)),), "CatBackward0"),
+    OpInfo("hsplit", lambda a: _weighted_pieces(autodiff.hsplit(a, 2), 1),
+           lambda a: _np_tensor_split(a, 2, 1), (Sample(((3, 4),)), Sample(((2, 4, 2),))),
+           "CatBackward0"),
+    OpInfo("vsplit", lambda a: _weighted_pieces(a.vsplit([1]), 0),
+           lambda a: _np_tensor_split(a, [1], 0), (Sample(((3, 4),)),), "CatBackward0"),
+    OpInfo("dsplit", lambda a: _weighted_pieces(a.dsplit(2), 2),
+           lambda a: _np_tensor_split(a, 2, 2), (Sample(((2, 1, 4),)),), "CatBackward0"),
+    OpInfo("unsafe_split", lambda a: _weighted_pieces(autodiff.unsafe_split(a, 3, 1), 1),
+           lambda a: _np_weighted_split(a, [3, 1], 1), (Sample(((2, 4),)),), "CatBackward0"),
+    OpInfo("unsafe_split_with_sizes",
+           lambda a: _weighted_pieces(a.unsafe_split_with_sizes([1, 2]), 0),
+           lambda a: _np_weighted_split(a, [1, 2], 0), (Sample(((3, 2),)),), "CatBackward0"),
+    OpInfo("unsafe_chunk", lambda a: _weighted_pieces(autodiff.unsafe_chunk(a, 2, -1), 1),
+           lambda a: _np_weighted_split(a, [2, 1], 1), (Sample(((2, 3),)),), "CatBackward0"),
+    OpInfo("unsafe_split_node", lambda a: a.unsafe_split(2)[1],
+           lambda a: a[2:], (Sample(((4, 2),)),), "UnsafeSplitBackward0"),
+]
+
+STACKING: list[OpInfo] = [
+    OpInfo("hstack", lambda a, b: autodiff.hstack([a, b]), lambda a, b: np.hstack([a, b]),
+           (Sample(((3, 4), (3, 2))), Sample(((4,), (2,))), Sample(((), ()))), "CatBackward0"),
+    OpInfo("vstack", lambda a, b: autodiff.vstack([a, b]), lambda a, b: np.vstack([a, b]),
+           (Sample(((3, 4), (2, 4))), Sample(((4,), (4,))), Sample(((), ()))), "CatBackward0"),
+    OpInfo("row_stack", lambda a, b: autodiff.row_stack((a, b)), lambda a, b: np.vstack([a, b]),
+           (Sample(((2,), (1, 2))),), "CatBackward0"),
+    OpInfo("dstack", lambda a, b: autodiff.dstack([a, b]), lambda a, b: np.dstack([a, b]),
+           (Sample(((3, 4), (3, 4))), Sample(((4,), (4,))), Sample(((2, 1, 2), (2, 1, 1)))),
+           "CatBackward0"),
+    OpInfo("column_stack", lambda a, b: autodiff.column_stack([a, b]),
+           lambda a, b: np.column_stack([a, b]),
+           (Sample(((3,), (3, 2))), Sample(((), ())), Sample(((2, 2), (2,)))), "CatBackward0"),
+    OpInfo("atleast_1d", lambda a: autodiff.atleast_1d(a) * 1, lambda a: np.atleast_1d(a),
+           (Sample(((),)), Sample(((3,),))), "MulBackward0"),
+    OpInfo("atleast_2d", lambda a: autodiff.atleast_2d(a), np.atleast_2d,
+           (Sample(((),)), Sample(((3,),))), "ViewBackward0"),
+    OpInfo("atleast_3d", lambda a: autodiff.atleast_3d([a])[0], np.atleast_3d,
+           (Sample(((3,),)), Sample(((),)), Sample(((2, 3),))), "UnsqueezeBackward0"),
+    OpInfo("meshgrid", lambda a, b: _sum_all(autodiff.meshgrid(a, b, indexing="ij")),
+           lambda a, b: _sum_all(np.meshgrid(a, b, indexing="ij")),  # type: ignore[arg-type]
+           (Sample(((3,), (4,))), Sample(((), (2,)))), "AddBackward0"),
+    OpInfo("meshgrid_xy", lambda a, b, c: _sum_all(autodiff.meshgrid([a, b, c], indexing="xy")),
+           lambda a, b, c: _sum_all(np.meshgrid(a, b, c, indexing="xy")),  # type: ignore[arg-type]
+           (Sample(((3,), (2,), (4,))),), "AddBackward0"),
+    OpInfo("broadcast_tensors", lambda a, b: _sum_all(autodiff.broadcast_tensors(a, b)),
+           lambda a, b: _sum_all(np.broadcast_arrays(a, b)),  # type: ignore[arg-type]
+           (Sample(((3, 1), (4,))), Sample(((), (2, 3))), Sample(((2, 3), (2, 3)))),
+           "AddBackward0"),
+    OpInfo("cartesian_prod", lambda a, b: autodiff.cartesian_prod(a, b),
+           lambda a, b: np.stack([g.reshape(-1) for g in np.meshgrid(a, b, indexing="ij")], 1),
+           (Sample(((3,), (2,))), Sample(((0,), (2,)))), "StackBackward0"),
+    OpInfo("cartesian_prod_one", lambda a: autodiff.cartesian_prod(a) * 1, lambda a: a,
+           (Sample(((3,),)),), "MulBackward0"),
+    OpInfo("combinations", lambda a: autodiff.combinations(a), lambda a: _np_combinations(a, 2),
+           (Sample(((4,),)),), "StackBackward0"),
+    OpInfo("combinations_3_replacement", lambda a: autodiff.combinations(a, 3, True),
+           lambda a: _np_combinations(a, 3, True), (Sample(((3,),)),), "StackBackward0"),
+    OpInfo("combinations_too_many", lambda a: autodiff.combinations(a, 4),
+           lambda a: _np_combinations(a, 4), (Sample(((3,),)),), "StackBackward0"),
+]
+
+REARRANGING: list[OpInfo] = [
+    OpInfo("repeat_interleave", lambda a: a.repeat_interleave(2),
+           lambda a: np.repeat(a.reshape(-1), 2), (Sample(((2, 3),)), Sample(((),))),
+           "ViewBackward0"),
+    OpInfo("repeat_interleave_dim", lambda a: autodiff.repeat_interleave(a, 3, dim=1),
+           lambda a: np.repeat(a, 3, 1), (Sample(((2, 3),)), Sample(((2, 0),))),
+           "ViewBackward0"),
+    OpInfo("repeat_interleave_tensor",
+           lambda a: a.repeat_interleave(autodiff.tensor([2, 0, 1]).to(a.device), dim=0),
+           lambda a: np.repeat(a, [2, 0, 1], 0), (Sample(((3, 2),)),), "IndexSelectBackward0"),
+    OpInfo("fliplr", lambda a: a.fliplr(), np.fliplr, (Sample(((3, 4),)), Sample(((2, 3, 2),))),
+           "FlipBackward0"),
+    OpInfo("flipud", lambda a: autodiff.flipud(a), np.flipud, (Sample(((3,),)), Sample(((3, 2),))),
+           "FlipBackward0"),
+    OpInfo("rot90", lambda a: a.rot90(), np.rot90, (Sample(((3, 4),)), Sample(((2, 3, 2),))),
+           "Rot90Backward0"),
+    OpInfo("rot90_k", lambda a: autodiff.rot90(a, -3, (2, 0)),
+           lambda a: np.rot90(a, -3, (2, 0)), (Sample(((2, 3, 4),)),), "Rot90Backward0"),
+    OpInfo("rot90_half", lambda a: a.rot90(2, [1, 0]), lambda a: np.rot90(a, 2, (1, 0)),
+           (Sample(((3, 4),)),), "Rot90Backward0"),
+    OpInfo("unfold", lambda a: a.unfold(1, 2, 1), lambda a: _np_unfold(a, 1, 2, 1),
+           (Sample(((3, 4),)), Sample(((2, 3, 2),))), "UnfoldBackward0"),
+    OpInfo("unfold_step", lambda a: a.unfold(0, 2, 3), lambda a: _np_unfold(a, 0, 2, 3),
+           (Sample(((7, 2),)), Sample(((2,),))), "UnfoldBackward0"),
+    OpInfo("unfold_of_transpose", lambda a: a.t().unfold(-1, 3, 2),
+           lambda a: _np_unfold(a.T, 1, 3, 2), (Sample(((5, 2),)),), "UnfoldBackward0"),
+]
+
+
+def _np_as_strided(a: np.ndarray, size: tuple[int, ...], stride: tuple[int, ...],
+                   offset: int = 0) -> np.ndarray:
+    flat = np.ascontiguousarray(a).reshape(-1)
+    return np.lib.stride_tricks.as_strided(
+        flat[offset:], size, tuple(s * flat.itemsize for s in stride)).copy()
+
+
+def _np_as_strided_scatter(a: np.ndarray, src: np.ndarray, size: tuple[int, ...],
+                           stride: tuple[int, ...], offset: int = 0) -> np.ndarray:
+    out = a.copy().reshape(-1)
+    positions = offset + sum(np.arange(n).reshape([-1 if d == k else 1 for d in range(len(size))])
+                             * s for k, (n, s) in enumerate(zip(size, stride)))
+    out[np.broadcast_to(positions, size).reshape(-1)] = src.reshape(-1)
+    return out.reshape(a.shape)
+
+
+def _np_fill_diagonal(a: np.ndarray, value: float, wrap: bool = False) -> np.ndarray:
+    out = a.copy()
+    np.fill_diagonal(out, value, wrap=wrap)
+    return out
+
+
+STRIDED: list[OpInfo] = [
+    OpInfo("as_strided", lambda a: a.as_strided((2, 2), (1, 2)),
+           lambda a: _np_as_strided(a, (2, 2), (1, 2)), (Sample(((3, 4),)),),
+           "AsStridedBackward0"),
+    OpInfo("as_strided_overlapping", lambda a: autodiff.as_strided(a, (3, 2), (1, 1), 1),
+           lambda a: _np_as_strided(a, (3, 2), (1, 1), 1), (Sample(((6,),)),),
+           "AsStridedBackward0"),
+    OpInfo("as_strided_of_a_view", lambda a: a[1:].as_strided((2, 3), (4, 1)),
+           lambda a: _np_as_strided(a, (2, 3), (4, 1), 4), (Sample(((3, 4),)),),
+           "AsStridedBackward0"),
+    OpInfo("as_strided_scatter", lambda a, s: autodiff.as_strided_scatter(a, s, (2, 2), (1, 3)),
+           lambda a, s: _np_as_strided_scatter(a, s, (2, 2), (1, 3)),
+           (Sample(((2, 3), (2, 2))),), "AsStridedScatterBackward0"),
+    OpInfo("contiguous", lambda a: a.t().contiguous(), lambda a: a.T.copy(),
+           (Sample(((3, 4),)),), "CloneBackward0"),
+    OpInfo("ravel", lambda a: autodiff.ravel(a.t()), lambda a: a.T.reshape(-1),
+           (Sample(((3, 4),)), Sample(((),))), "ViewBackward0"),
+    # CopySlices where the backend has strided views, IndexPutBackward0 elsewhere: the node
+    # is checked in test_shape_ops.py.
+    OpInfo("fill_diagonal_", lambda a: (a * 1).fill_diagonal_(0.5),
+           lambda a: _np_fill_diagonal(a, 0.5), (Sample(((3, 4),)), Sample(((3, 3, 3),)))),
+    OpInfo("fill_diagonal_wrap", lambda a: (a * 1).fill_diagonal_(-1.0, wrap=True),
+           lambda a: _np_fill_diagonal(a, -1.0, wrap=True), (Sample(((7, 3),)),)),
+]
+
+SHAPE += [*SPLITTING, *STACKING, *REARRANGING, *STRIDED]

@@ -1,4 +1,4 @@
-"""`DistributedSampler`: each rank's own shard of a dataset (exported by `utils.data`)."""
+"""`DistributedSampler` (torch.utils.data.distributed): each rank's own shard of a dataset."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from .. import creation
-from ..generator import Generator
-from .data import Sampler
+from ... import creation
+from ...generator import Generator
+from .sampler import Sampler
 
 __all__ = ["DistributedSampler"]
 
@@ -26,7 +26,7 @@ class DistributedSampler(Sampler):
     def __init__(self, dataset: Any, num_replicas: int | None = None, rank: int | None = None,
                  shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
         if num_replicas is None or rank is None:
-            from .. import distributed as dist
+            from ... import distributed as dist
 
             if num_replicas is None:
                 num_replicas = dist.get_world_size()

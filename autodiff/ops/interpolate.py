@@ -1,0 +1,370 @@
+"""`interpolate` (and the deprecated upsample, upsample_nearest, upsample_bilinear): nearest,
+nearest-exact, linear, bilinear, bicubic, trilinear, area and, with antialias, bilinear, bicubic
+and lanczos, as PyTorch's CPU kernels compute them.
+
+Every mode is separable: along each spatial dim, output i reads a few input positions with
+weights that depend on the sizes, the scale and align_corners only (`Taps`). They are computed
+on the host with PyTorch's formulas (area_pixel_compute_source_index, nearest_idx, the cubic
+convolution with A = -0.75, the antialiasing filters), and one `SeparableTaps` node applies them
+(its gradient scatters back through the same taps). Area is adaptive average pooling.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .. import dtypes
+from ..tensor import Tensor
+from ._taps import SeparableTaps, Taps
+from .adaptive_pool import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
+
+
+# ----------------------------------------------------------------------------- nodes
+class UpsampleNearest1D(SeparableTaps):
+    node_name = "UpsampleNearest1DBackward0"
+
+
+class UpsampleNearest2D(SeparableTaps):
+    node_name = "UpsampleNearest2DBackward0"
+
+
+class UpsampleNearest3D(SeparableTaps):
+    node_name = "UpsampleNearest3DBackward0"
+
+
+class UpsampleNearestExact1D(SeparableTaps):
+    node_name = "UpsampleNearestExact1DBackward0"
+
+
+class UpsampleNearestExact2D(SeparableTaps):
+    node_name = "UpsampleNearestExact2DBackward0"
+
+
+class UpsampleNearestExact3D(SeparableTaps):
+    node_name = "UpsampleNearestExact3DBackward0"
+
+
+class UpsampleLinear1D(SeparableTaps):
+    node_name = "UpsampleLinear1DBackward0"
+
+
+class UpsampleBilinear2D(SeparableTaps):
+    node_name = "UpsampleBilinear2DBackward0"
+
+
+class UpsampleTrilinear3D(SeparableTaps):
+    node_name = "UpsampleTrilinear3DBackward0"
+
+
+class UpsampleBicubic2D(SeparableTaps):
+    node_name = "UpsampleBicubic2DBackward0"
+
+
+class UpsampleBilinear2DAa(SeparableTaps):
+    node_name = "UpsampleBilinear2DAaBackward0"
+
+
+class UpsampleBicubic2DAa(SeparableTaps):
+    node_name = "UpsampleBicubic2DAaBackward0"
+
+
+class UpsampleLanczos2DAa(SeparableTaps):
+    node_name = "UpsampleLanczos2DAaBackward0"
+
+
+_NODES: dict[tuple[str, int], type[SeparableTaps]] = {
+    ("nearest", 1): UpsampleNearest1D, ("nearest", 2): UpsampleNearest2D,
+    ("nearest", 3): UpsampleNearest3D, ("nearest-exact", 1): UpsampleNearestExact1D,
+    ("nearest-exact", 2): UpsampleNearestExact2D, ("nearest-exact", 3): UpsampleNearestExact3D,
+    ("linear", 1): UpsampleLinear1D, ("bilinear", 2): UpsampleBilinear2D,
+    ("trilinear", 3): UpsampleTrilinear3D, ("bicubic", 2): UpsampleBicubic2D,
+}
+_AA_NODES = {"bilinear": UpsampleBilinear2DAa, "bicubic": UpsampleBicubic2DAa,
+             "lanczos": UpsampleLanczos2DAa}
+
+
+# ----------------------------------------------------------------------------- taps
+def _float32(value: float) -> float:
+    """A value rounded to float32, as the nearest kernels compute their scale."""
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+def _scale(size: int, out: int, scale_factor: float | None) -> float:
+    """compute_scales_value: 1 / the user's scale factor, else size / out."""
+    return 1.0 / scale_factor if scale_factor is not None and scale_factor > 0 else size / out
+
+
+def _nearest_taps(size: int, out: int, scale_factor: float | None, exact: bool) -> Taps:
+    scale = _float32(_scale(size, out, scale_factor))
+    if exact:
+        index = [min(math.floor(_float32((i + 0.5) * scale)), size - 1)
+                 for i in range(out)]
+    elif out == size:
+        index = list(range(out))
+    elif out == 2 * size:
+        index = [i >> 1 for i in range(out)]
+    else:
+        index = [min(math.floor(_float32(i * scale)), size - 1) for i in range(out)]
+    return Taps(tuple((i,) for i in index), None, size)
+
+
+def _area_scale(size: int, out: int, align_corners: bool, scale_factor: float | None) -> float:
+    """area_pixel_compute_scale."""
+    if out <= 1:
+        return 0.0
+    return (size - 1) / (out - 1) if align_corners else _scale(size, out, scale_factor)
+
+
+def _source(scale: float, index: int, align_corners: bool, cubic: bool) -> float:
+    """area_pixel_compute_source_index."""
+    if align_corners:
+        return scale * index
+    source = scale * (index + 0.5) - 0.5
+    return 0.0 if not cubic and source < 0 else source
+
+
+def _linear_taps(size: int, out: int, align_corners: bool, scale_factor: float | None) -> Taps:
+    scale = _area_scale(size, out, align_corners, scale_factor)
+    index, weight = [], []
+    for i in range(out):
+        source = _source(scale, i, align_corners, cubic=False)
+        low = min(math.floor(source), size - 1)
+        fraction = min(max(source - low, 0.0), 1.0)
+        high = low + (1 if low < size - 1 else 0)
+        index.append((low, high))
+        weight.append((1.0 - fraction, fraction))
+    return Taps(tuple(index), tuple(weight), size)
+
+
+def _cubic(x: float, a: float) -> float:
+    """The cubic convolution kernel (Keys) at |x|."""
+    x = abs(x)
+    if x < 1.0:
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+    if x < 2.0:
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return 0.0
+
+
+def _cubic_taps(size: int, out: int, align_corners: bool, scale_factor: float | None) -> Taps:
+    scale = _area_scale(size, out, align_corners, scale_factor)
+    index, weight = [], []
+    for i in range(out):
+        source = _source(scale, i, align_corners, cubic=True)
+        low = math.floor(source)
+        t = source - low
+        index.append(tuple(min(max(low - 1 + k, 0), size - 1) for k in range(4)))
+        weight.append((_cubic(t + 1.0, -0.75), _cubic(t, -0.75), _cubic(1.0 - t, -0.75),
+                       _cubic(2.0 - t, -0.75)))
+    return Taps(tuple(index), tuple(weight), size)
+
+
+def _triangle(x: float) -> float:
+    x = abs(x)
+    return 1.0 - x if x < 1.0 else 0.0
+
+
+def _sinc(x: float) -> float:
+    return 1.0 if x == 0.0 else math.sin(math.pi * x) / (math.pi * x)
+
+
+def _lanczos(x: float) -> float:
+    x = abs(x)
+    return _sinc(x) * _sinc(x / 3.0) if x < 3.0 else 0.0
+
+
+_AA_FILTERS: dict[str, tuple[int, Callable[[float], float]]] = {
+    "bilinear": (2, _triangle),
+    "bicubic": (4, lambda x: _cubic(x, -0.5)),
+    "lanczos": (6, _lanczos),
+}
+
+
+def _antialias_taps(size: int, out: int, align_corners: bool, scale_factor: float | None,
+                    mode: str) -> Taps:
+    """PyTorch's _compute_indices_min_size_weights_aa: the filter stretched by the scale when
+    downsampling, its taps normalised to sum to one."""
+    interp_size, kernel = _AA_FILTERS[mode]
+    scale = _area_scale(size, out, align_corners, scale_factor)
+    support = interp_size * 0.5 * scale if scale >= 1.0 else interp_size * 0.5
+    longest = math.ceil(support) * 2 + 1
+    inverse = 1.0 / scale if scale >= 1.0 else 1.0
+    rows, weights = [], []
+    for i in range(out):
+        center = scale * (i + 0.5)
+        low = max(int(center - support + 0.5), 0)
+        count = min(max(min(int(center + support + 0.5), size) - low, 0), longest)
+        values = [kernel((j + low - center + 0.5) * inverse) for j in range(count)]
+        total = sum(values)
+        if total != 0.0:
+            values = [v / total for v in values]
+        rows.append(tuple(low + j for j in range(count)))
+        weights.append(values)
+    width = max((len(r) for r in rows), default=1) or 1
+    index = tuple(r + (r[-1] if r else 0,) * (width - len(r)) for r in rows)
+    weight = tuple(tuple(w) + (0.0,) * (width - len(w)) for w in weights)
+    return Taps(index, weight, size)
+
+
+def _taps(mode: str, size: int, out: int, align_corners: bool, scale_factor: float | None,
+          antialias: bool) -> Taps:
+    if antialias:
+        return _antialias_taps(size, out, align_corners, scale_factor, mode)
+    if mode in ("nearest", "nearest-exact"):
+        return _nearest_taps(size, out, scale_factor, mode == "nearest-exact")
+    if mode == "bicubic":
+        return _cubic_taps(size, out, align_corners, scale_factor)
+    return _linear_taps(size, out, align_corners, scale_factor)
+
+
+# ----------------------------------------------------------------------------- arguments
+_SPATIAL_NAMES = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
+_MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
+_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3, "lanczos": 2}
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
+                mode: str = "nearest", align_corners: bool | None = None,
+                recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize the spatial dims of (N, C, *spatial) to `size` or by `scale_factor`."""
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating "
+                             "modes: linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    dim = input.dim() - 2
+    shape = tuple(input._data.shape)
+    scale_factors: list[float] | None
+    output_size: list[int] | None
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        scale_factors = None
+        if isinstance(size, (list, tuple)):
+            if len(size) != dim:
+                raise ValueError(
+                    "Input and output must have the same number of spatial dimensions, but got "
+                    f"input with spatial dimensions of {list(shape[2:])} and output size of "
+                    f"{size}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                    "output size in (o1, o2, ...,oK) format.")
+            if not all(_is_integer(x) for x in size):
+                raise TypeError(
+                    "expected size to be one of int or Tuple[int] or Tuple[int, int] or "
+                    "Tuple[int, int, int], but got size with types "
+                    f"{[type(x) for x in size]}")
+            output_size = list(size)
+        else:
+            output_size = [size] * dim
+    elif scale_factor is not None:
+        output_size = None
+        if isinstance(scale_factor, (list, tuple)):
+            if len(scale_factor) != dim:
+                raise ValueError(
+                    "Input and scale_factor must have the same number of spatial dimensions, but "
+                    f"got input with spatial dimensions of {list(shape[2:])} and scale_factor of "
+                    f"shape {scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) "
+                    "format and scale_factor in (s1, s2, ...,sK) format.")
+            scale_factors = [float(s) for s in scale_factor]
+        else:
+            scale_factors = [float(scale_factor)] * dim
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if mode == "area" and output_size is None:
+        recompute_scale_factor = True
+    if recompute_scale_factor and scale_factors is not None:
+        output_size = [int(shape[i + 2] * scale_factors[i]) for i in range(dim)]
+        scale_factors = None
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.dim() == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
+                         "modes and requires a 4-D tensor as input")
+    if mode == "lanczos" and input.dim() == 4:
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
+    if mode == "area" and 1 <= dim <= 3:
+        pool = (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[dim - 1]
+        return pool(input, output_size)
+    if (mode in ("nearest", "nearest-exact") and 1 <= dim <= 3) or _DIMS.get(mode) == dim:
+        return _resample(input, mode, output_size, scale_factors, bool(align_corners),
+                         antialias)
+    if mode in _DIMS and dim in (1, 2, 3):
+        wanted = {1: "3D", 2: "4D", 3: "5D"}[_DIMS[mode]]
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {wanted} "
+                                  "input")
+    raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                              f"{input.dim()}D) for the modes: {_MODES} (got {mode})")
+
+
+def _resample(input: Tensor, mode: str, output_size: list[int] | None,
+              scale_factors: Sequence[float] | None, align_corners: bool,
+              antialias: bool) -> Tensor:
+    """The checks of PyTorch's upsample kernels, then one node."""
+    shape = tuple(input._data.shape)
+    dim = len(shape) - 2
+    spatial = shape[2:]
+    if output_size is None:
+        assert scale_factors is not None
+        output_size = [int(size * factor) for size, factor in zip(spatial, scale_factors)]
+    names = _SPATIAL_NAMES[dim]
+    if min(*spatial, *output_size) <= 0:
+        sizes = ", ".join(f"{n}: {s}" for n, s in zip(names, spatial))
+        outs = ", ".join(f"{n}: {s}" for n, s in zip(names, output_size))
+        joiner = " and output" if dim == 1 else " output"
+        raise RuntimeError("Input and output sizes should be greater than 0, but got input "
+                           f"({sizes}){joiner} ({outs})")
+    if shape[1] == 0:
+        raise RuntimeError(f"Non-empty {dim + 2}D data tensor expected but got a tensor with "
+                           f"sizes {list(shape)}")
+    name = input.dtype.name
+    if name == "uint8" and mode not in ("nearest", "nearest-exact"):
+        # PyTorch has a uint8 image path with its own rounding for these modes.
+        raise NotImplementedError(
+            f"interpolate(mode='{mode}') of uint8 tensors is not supported: convert to a float "
+            "dtype first")
+    if not input.dtype.is_floating_point and name != "uint8":
+        kernel = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact",
+                  "linear": "upsample_linear", "bilinear": "upsample_bilinear",
+                  "bicubic": "upsample_bicubic", "trilinear": "upsample_trilinear",
+                  "lanczos": "upsample_lanczos"}[mode]
+        raise NotImplementedError(f'"{kernel}{dim}d_channels_last" not implemented for '
+                                  f"'{dtypes.SCALAR_TYPE_NAMES[name]}'")
+    factors: Sequence[float | None] = scale_factors or [None] * dim
+    taps = tuple(_taps(mode, size, out, align_corners, factor, antialias)
+                 for size, out, factor in zip(spatial, output_size, factors))
+    node = _AA_NODES[mode] if antialias else _NODES[(mode, dim)]
+    return node.apply(input, taps=taps)
+
+
+def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
+    """Deprecated: interpolate."""
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated: interpolate(mode='nearest')."""
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated: interpolate(mode='bilinear', align_corners=True)."""
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
+                  "`nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

@@ -1,0 +1,277 @@
+"""Memory layout: stride(), storage_offset(), is_contiguous(), contiguous() and ravel, as the
+backend reports its arrays; as_strided (a view of the memory a tensor views, with any sizes and
+strides), as_strided_scatter, empty_strided and new_empty_strided.
+
+NumPy (and CuPy) arrays carry real strides, so a view's strides and offset are what PyTorch
+reports for the same view, and as_strided is a view. The array API has no layouts: on such a
+backend every array reads as a fresh C-contiguous one and as_strided copies (its values are
+the same; writes through it do not reach the input). as_strided's gradient is PyTorch's: the
+output's gradient summed into the memory positions it came from (overlapping elements add),
+read back at the input's positions. as_strided_scatter's gradient for its input is the
+gradient outside the written positions (PyTorch 2.13 returns the complement, which fails its
+own gradcheck; this is the right one).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from backends import contiguous_strides, get_backend
+
+from .. import dtypes
+from ..function import Function
+from ..tensor import Tensor, _wrap, _wrap_dim
+from .flat_indexing import Put, Take
+from .shape import shape_arg, view_op
+
+_NOT_VIEWABLE = (ValueError, AttributeError)
+
+
+# ----------------------------------------------------------------------------- reading the layout
+def stride(input: Tensor, dim: int | None = None) -> Any:
+    """The tensor's strides in elements (the one of `dim` when given)."""
+    strides = input._backend.strides(input._data)
+    if dim is None:
+        return tuple(strides)
+    return strides[_wrap_dim(dim, len(strides))] if strides else 1
+
+
+def storage_offset(input: Tensor) -> int:
+    """Where the tensor's first element is in the memory it views, in elements."""
+    return int(input._backend.storage_offset(input._data))
+
+
+def is_contiguous(input: Tensor, memory_format: Any = None) -> bool:
+    """True when the elements lie in memory in row-major order without gaps (dims of size 1
+    and tensors without elements are contiguous whatever their strides)."""
+    _check_memory_format(memory_format)
+    shape = input._data.shape
+    if 0 in shape:
+        return True
+    expected = 1
+    for size, step in zip(reversed(shape), reversed(stride(input))):
+        if size == 1:
+            continue
+        if step != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _check_memory_format(memory_format: Any) -> None:
+    if memory_format is not None and memory_format != "contiguous_format":
+        raise RuntimeError(
+            f"memory_format {memory_format} is not supported: tensors here have the contiguous "
+            "format (row-major) only")
+
+
+class Contiguous(Function):
+    """A row-major copy (contiguous() of a tensor that is not)."""
+
+    node_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        return ctx.backend.contiguous_copy(a)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad
+
+
+def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
+    """The tensor itself when it is contiguous, else a contiguous copy."""
+    if is_contiguous(input, memory_format):
+        return input
+    return Contiguous.apply(input)
+
+
+def ravel(input: Tensor) -> Tensor:
+    """The elements in row-major order, 1-d: a view of a contiguous tensor, else of a
+    contiguous copy (PyTorch's contiguous().view(-1))."""
+    return contiguous(input).view(-1)
+
+
+# ----------------------------------------------------------------------------- as_strided
+def _positions(backend: Any, shape: tuple[int, ...], strides: tuple[int, ...],
+               offset: int) -> Any:
+    """offset + sum(i * stride) for every index of `shape`: each element's memory position."""
+    positions = backend.full((), offset, "int64")
+    for size, step in zip(shape, strides):
+        steps = backend.multiply(backend.arange(0, size, 1, "int64"), step)
+        positions = backend.add(backend.expand_dims(positions, axis=-1), steps)
+    return positions
+
+
+class AsStridedView(Function):
+    """A view of the memory the input views: element i at offset + sum(i * stride). The
+    gradient goes to the memory positions and back to the input's own."""
+
+    node_name = "AsStridedBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, size: tuple[int, ...], stride: tuple[int, ...],
+                offset: int) -> Any:
+        backend = ctx.backend
+        ctx.size, ctx.stride, ctx.offset = size, stride, offset
+        ctx.input_geometry = (a.shape, backend.strides(a), backend.storage_offset(a))
+        ctx.storage_size = backend.storage_size(a)
+        return ctx._view(backend, a, size, stride, offset)
+
+    @staticmethod
+    def _view(backend: Any, a: Any, size: tuple[int, ...], stride: tuple[int, ...],
+              offset: int) -> Any:
+        return backend.strided_view(a, size, stride, offset)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        backend = grad._backend
+        memory = _wrap(backend.zeros((ctx.storage_size,), backend.dtype_name(grad._data)),
+                       backend)
+        written = _positions(backend, ctx.size, ctx.stride, ctx.offset)
+        memory = Put.apply(memory, grad, index=written, accumulate=True)
+        shape, strides, offset = ctx.input_geometry
+        return Take.apply(memory, index=_positions(backend, shape, strides, offset))
+
+
+class AsStridedCopy(AsStridedView):
+    """as_strided where the backend makes no strided views: the same elements, copied."""
+
+    @staticmethod
+    def _view(backend: Any, a: Any, size: tuple[int, ...], stride: tuple[int, ...],
+              offset: int) -> Any:
+        return backend.as_strided(backend.storage(a), size, stride, offset)
+
+
+def _geometry(input: Tensor, size: Any, stride: Any, storage_offset: int | None,
+              ) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+    """The checked (size, stride, offset) of an as_strided view of `input`'s memory."""
+    size, stride = shape_arg((size,)), shape_arg((stride,))
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if any(s < 0 for s in size):
+        raise RuntimeError(
+            f"Storage size calculation overflowed with sizes={list(size)} and "
+            f"strides={list(stride)}")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(
+            "as_strided: Negative strides are not supported at the moment, got strides: "
+            f"{list(stride)}")
+    offset = storage_offset if storage_offset is not None else \
+        input._backend.storage_offset(input._data)
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    needed = 0 if 0 in size else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    available = input._backend.storage_size(input._data)
+    if needed > available:
+        itemsize = input.dtype.itemsize
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, "
+            f"and itemsize {itemsize} requiring a storage size of {needed * itemsize} are out "
+            f"of bounds for storage of size {available * itemsize}"
+        )
+    return size, stride, int(offset)
+
+
+def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: int | None = None,
+               ) -> Tensor:
+    """A view of `input`'s memory with the given sizes, strides (in elements) and offset
+    (the input's own by default)."""
+    size, stride, offset = _geometry(input, size, stride, storage_offset)
+    try:
+        return view_op(AsStridedView, input, size=size, stride=stride, offset=offset)
+    except _NOT_VIEWABLE:
+        return AsStridedCopy.apply(input, size=size, stride=stride, offset=offset)
+
+
+class AsStridedScatter(Function):
+    """A copy of the input (read as row-major) with `src` written at the positions an
+    as_strided view with these sizes, strides and offset would have."""
+
+    node_name = "AsStridedScatterBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, src: Any, *, size: tuple[int, ...],
+                stride: tuple[int, ...], offset: int) -> Any:
+        backend = ctx.backend
+        ctx.index = _positions(backend, size, stride, offset)
+        ctx.src_shape = src.shape
+        flat = backend.asarray(backend.reshape(backend.contiguous_copy(a), (-1,)), copy=True)
+        values = backend.reshape(src, (-1,))
+        if values.dtype != a.dtype:
+            values = backend.astype(values, backend.dtype_name(a))
+        if values.shape[0]:
+            backend.setitem(flat, (backend.reshape(ctx.index, (-1,)),), values)
+        return backend.reshape(flat, a.shape)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_input, needs_src = ctx.needs_input_grad
+        grad_input = grad_src = None
+        if needs_input:
+            backend = grad._backend
+            nothing = _wrap(backend.zeros(ctx.src_shape, backend.dtype_name(grad._data)),
+                            backend)
+            grad_input = Put.apply(grad, nothing, index=ctx.index, accumulate=False)
+        if needs_src:
+            grad_src = Take.apply(grad, index=ctx.index)
+        return grad_input, grad_src
+
+
+def as_strided_scatter(input: Tensor, src: Tensor, size: Any, stride: Any,
+                       storage_offset: int | None = None) -> Tensor:
+    """A copy of `input` whose as_strided(size, stride, storage_offset) view is `src` (the
+    positions counted in `input` read as row-major, as for PyTorch's contiguous inputs)."""
+    size, stride = shape_arg((size,)), shape_arg((stride,))
+    offset = 0 if storage_offset is None else int(storage_offset)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    needed = 0 if 0 in size else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    if needed > input.numel():
+        itemsize = input.dtype.itemsize
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, "
+            f"and itemsize {itemsize} requiring a storage size of {needed * itemsize} are out "
+            f"of bounds for storage of size {input.numel() * itemsize}"
+        )
+    if tuple(src._data.shape) != size:
+        raise RuntimeError(
+            f"expected src to have a size equal to the slice of self. src size = "
+            f"{list(src._data.shape)}, slice size = {list(size)}"
+        )
+    return AsStridedScatter.apply(input, src, size=size, stride=stride, offset=offset)
+
+
+# ----------------------------------------------------------------------------- empty_strided
+def strided_empty(backend: Any, size: Any, stride: Any, dtype: str) -> Any:
+    """An uninitialised array of `size` whose strides are `stride` where the backend has
+    strided views (a C-contiguous one elsewhere)."""
+    size, stride = shape_arg((size,)), shape_arg((stride,))
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    needed = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    memory = backend.empty((needed,), dtype)
+    if tuple(stride) == contiguous_strides(size) or math.prod(size) == 0:
+        return backend.reshape(memory[:math.prod(size)], size)
+    try:
+        return backend.strided_view(memory, size, stride, 0)
+    except _NOT_VIEWABLE:
+        return backend.empty(size, dtype)
+
+
+def empty_strided(size: Any, stride: Any, *, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor of `size` laid out with `stride`."""
+    backend = get_backend("cpu" if device is None else device)
+    kind = dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)
+    return _wrap(strided_empty(backend, size, stride, kind.name),
+                 backend).requires_grad_(requires_grad)
+
+
+def new_empty_strided(input: Tensor, size: Any, stride: Any, *, dtype: Any = None,
+                      device: Any = None, requires_grad: bool = False) -> Tensor:
+    """empty_strided with `input`'s dtype and device unless given."""
+    return empty_strided(size, stride, dtype=input.dtype if dtype is None else dtype,
+                         device=input.device if device is None else device,
+                         requires_grad=requires_grad)
