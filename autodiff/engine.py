@@ -33,18 +33,14 @@ No recursion anywhere: a chain of 100,000 ops is fine.
 from __future__ import annotations
 
 import heapq
-import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from .function import _RELEASED, AccumulateGrad, Node, _anomaly_state
 from .grad_mode import state as grad_state
+from .node import AccumulateGrad, Node, anomaly_state
+from .saved import RELEASED, holds_array
 from .tensor import Tensor, _wrap
-
-# sys.getrefcount of a gradient that only the engine holds (see _accumulate): the `grads` buffer,
-# the local name in _accumulate and getrefcount's own argument.
-_ENGINE_REFS = 3
 
 
 def run_backward(
@@ -86,19 +82,21 @@ def run_backward(
         dependencies, needed, should_execute = _prune(root_nodes, targets, accumulate_grad)
 
     buffers: dict[Node, list[Any]] = {}
+    # The gradients waiting for an AccumulateGrad that only the engine holds (see _made_here):
+    # `.grad` may take them without a copy. A recorded backward never takes one (PyTorch).
+    owned: set[Tensor] = set()
     for root_node, output_nr, grad in root_edges:
-        _add_to_buffer(buffers, root_node, output_nr, grad)
+        _add_to_buffer(buffers, root_node, output_nr, grad, owned)  # the caller's: not owned
+    # Ready nodes, latest-created first (PyTorch's ReadyQueue).
     heap = [(-root._sequence_nr, root) for root in buffers
             if not dependencies.get(root) and (should_execute is None or root in should_execute)]
     heapq.heapify(heap)
     captured: list[Tensor | None] = [None] * (len(inputs) if inputs is not None else 0)
-    undo: list[tuple[Tensor, Tensor | None, Any]] = []
-    input_grads: tuple[Any, ...] | None = None
+    undo: list[Callable[[], None]] = []
 
-    heappop, heappush = heapq.heappop, heapq.heappush
     everything = should_execute is None
-    anomaly = _anomaly_state.enabled
-    previous_parent = _anomaly_state.parent
+    anomaly = anomaly_state.enabled
+    previous_parent = anomaly_state.parent
     previous_mode = grad_state.enabled
     grad_state.enabled = create_graph
     node: Node | None = None  # the node running, for anomaly mode's report
@@ -110,14 +108,14 @@ def run_backward(
             if ready is not None:
                 node, ready = ready, None
             elif heap:
-                node = heappop(heap)[1]
+                node = heapq.heappop(heap)[1]
             else:
                 break
             grads = buffers.pop(node)
             if not everything:
                 if node not in needed:  # only captured: Tensor hooks, then the capture
                     if node._hooked:
-                        grads = _run_tensor_pre_hooks(node, grads, undo)
+                        grads = _run_tensor_hooks(node, grads, undo)
                     _capture(captures.get(node), grads, captured)
                     continue
                 _capture(captures.get(node), grads, captured)
@@ -126,73 +124,39 @@ def run_backward(
                 grads = _run_pre_hooks(node, grads, undo)
             if type(node) is AccumulateGrad:
                 grad = grads[0]
+                take = not hooked and not create_graph and grad in owned
+                owned.discard(grad)
+                _accumulate(node, grad, create_graph, take, undo)
                 if hooked and node._post_hooks is not None:  # hook(grad_inputs=(), grads)
-                    _accumulate(node.variable, grad, create_graph, undo)
                     _run_post_hooks(node, (), grads)
-                    continue
-                # Drop this frame's other references to the gradient (the buffer, the previous
-                # node's results) so _accumulate can tell whether anyone else holds it.
-                grads = input_grads = None  # type: ignore[assignment]
-                _accumulate(node.variable, grad, create_graph, undo)
                 continue
             if anomaly:
-                _anomaly_state.parent = node  # nodes made by a recorded backward point here
+                anomaly_state.parent = node  # nodes made by a recorded backward point here
             if (grads[0] is None and (len(grads) == 1 or all(g is None for g in grads))
-                    and not node._custom):  # type: ignore[attr-defined]
+                    and not node._custom):  # no gradient reached a built-in op: skip it
                 input_grads = (None,) * len(node.next_functions)
-            elif everything or node._custom:  # type: ignore[attr-defined]
-                input_grads = node._run_backward(grads)  # type: ignore[attr-defined]
+            elif should_execute is None or node._custom:  # a custom backward always runs
+                input_grads = node._run_backward(grads)
             else:
-                input_grads = _run_pruned(node, grads, should_execute)  # type: ignore[arg-type]
+                input_grads = _run_pruned(node, grads, should_execute)
             if hooked and node._post_hooks is not None:
                 input_grads = _run_post_hooks(node, input_grads, grads)
-            if anomaly and _anomaly_state.check_nan:
+            if anomaly and anomaly_state.check_nan:
                 _check_nan(node, input_grads)
+            ready = _pass_on(node, grads, input_grads, buffers, dependencies, heap,
+                             None if create_graph else owned)
             if not retain_graph and node._saved is not None:
-                node._saved = _RELEASED
-            for (child, output_nr), grad in zip(node.next_functions, input_grads):
-                if child is None:
-                    continue
-                count = dependencies.get(child)
-                if count is None:  # pruned: leads to none of `inputs`
-                    continue
-                if grad is not None:
-                    buffer = buffers.get(child)
-                    if buffer is None:
-                        if child._num_outputs == 1:
-                            buffers[child] = [grad]
-                        else:
-                            buffer = buffers[child] = [None] * child._num_outputs
-                            buffer[output_nr] = grad
-                    elif buffer[output_nr] is None:
-                        buffer[output_nr] = grad
-                    else:
-                        buffer[output_nr] = buffer[output_nr] + grad
-                if count == 1:
-                    if child not in buffers:  # every gradient into it was None
-                        buffers[child] = [None] * child._num_outputs
-                    if ready is None and not heap:
-                        ready = child
-                    else:
-                        if ready is not None:
-                            heappush(heap, (-ready._sequence_nr, ready))
-                            ready = None
-                        heappush(heap, (-child._sequence_nr, child))
-                dependencies[child] = count - 1
+                node._saved = RELEASED
     except BaseException:
-        for tensor, old_grad, old_data in reversed(undo):
-            tensor._grad = old_grad
-            if isinstance(old_data, _Restore):
-                old_data()
-            elif old_grad is not None and old_data is not None:
-                old_grad._data = old_data
+        for put_back in reversed(undo):
+            put_back()
         if anomaly and node is not None:
             _warn_anomaly(node)
         raise
     finally:
         grad_state.enabled = previous_mode
         if anomaly:
-            _anomaly_state.parent = previous_parent
+            anomaly_state.parent = previous_parent
     return captured if not accumulate_grad else None
 
 
@@ -207,8 +171,8 @@ def _count_dependencies(roots: set[Node]) -> dict[Node, int]:
     stack = list(roots)
     while stack:
         node = stack.pop()
-        if node._saved is not None:  # type: ignore[attr-defined]
-            node._check_saved()  # type: ignore[attr-defined]
+        if node._saved is not None:
+            node._check_saved()
         for child, _ in node.next_functions:
             if child is None:
                 continue
@@ -260,32 +224,107 @@ def _prune(roots: set[Node], targets: set[Node], accumulate_grad: bool
                 needed.add(node)
     dependencies: dict[Node, int] = {}
     for node in needed:
-        if node._saved is not None:  # type: ignore[attr-defined]
-            node._check_saved()  # type: ignore[attr-defined]
+        if node._saved is not None:
+            node._check_saved()
         for child, _ in node.next_functions:
             if child is not None and child in should_execute:
                 dependencies[child] = dependencies.get(child, 0) + 1
     return dependencies, needed, should_execute
 
 
-def _add_to_buffer(buffers: dict[Node, list[Any]], node: Node, output_nr: int, grad: Tensor
-                   ) -> None:
+# ------------------------------------------------------------------------------- passing on
+def _add_to_buffer(buffers: dict[Node, list[Any]], node: Node, output_nr: int, grad: Tensor,
+                   owned: set[Tensor] | None) -> None:
+    """Add `grad` into slot `output_nr` of `node`'s gradient buffer. A sum is a new Tensor only
+    the engine holds: for an AccumulateGrad, it goes into `owned` (when given) in place of the
+    gradients it summed."""
     buffer = buffers.get(node)
     if buffer is None:
+        if node._num_outputs == 1:
+            buffers[node] = [grad]
+            return
         buffer = buffers[node] = [None] * node._num_outputs
     previous = buffer[output_nr]
-    buffer[output_nr] = grad if previous is None else previous + grad
+    if previous is None:
+        buffer[output_nr] = grad
+        return
+    summed = buffer[output_nr] = previous + grad
+    if owned is not None and type(node) is AccumulateGrad:
+        owned.discard(previous)
+        owned.discard(grad)
+        owned.add(summed)
+
+
+def _pass_on(node: Node, grads: list[Any], input_grads: tuple[Any, ...],
+             buffers: dict[Node, list[Any]], dependencies: dict[Node, int],
+             heap: list[tuple[int, Node]], owned: set[Tensor] | None) -> Node | None:
+    """Hand `node`'s results to the nodes of its inputs: each gradient into its buffer; a node
+    whose last edge this was is ready (with Nones if no gradient reached it). Returns the one
+    node made ready when nothing else waits, to run next without the heap; the others go
+    onto the heap."""
+    ready = None
+    for (child, output_nr), grad in zip(node.next_functions, input_grads):
+        if child is None:
+            continue
+        count = dependencies.get(child)
+        if count is None:  # pruned: leads to none of `inputs`
+            continue
+        if grad is not None:
+            if (owned is not None and type(child) is AccumulateGrad
+                    and _made_here(node, grad, grads, input_grads)):
+                owned.add(grad)
+            _add_to_buffer(buffers, child, output_nr, grad, owned)
+        if count == 1:
+            if child not in buffers:  # every gradient into it was None
+                buffers[child] = [None] * child._num_outputs
+            if ready is None and not heap:
+                ready = child
+            else:
+                if ready is not None:
+                    heapq.heappush(heap, (-ready._sequence_nr, ready))
+                    ready = None
+                heapq.heappush(heap, (-child._sequence_nr, child))
+        dependencies[child] = count - 1
+    return ready
+
+
+def _made_here(node: Node, grad: Tensor, grads: list[Any], input_grads: tuple[Any, ...]
+               ) -> bool:
+    """Whether `grad`, one of `node`'s results `input_grads`, is a new gradient that only the
+    engine holds, so a leaf's `.grad` may take it without a copy: a built-in backward made it
+    (it is none of the gradients `grads` the backward was given, appears once among its
+    results and is no saved tensor of the node) and its array owns its memory (not a view).
+    A custom Function's backward and a node's post-hooks may return anything: their results
+    are always copied."""
+    if node._custom or node._post_hooks is not None:
+        return False
+    data = grad._data
+    for given in grads:
+        if given is not None and (given is grad or given._data is data):
+            return False
+    seen = False
+    for other in input_grads:
+        if other is grad:
+            if seen:
+                return False
+            seen = True
+        elif other is not None and other._data is data:
+            return False
+    saved = node._saved
+    if saved and saved is not RELEASED and holds_array(saved, data):
+        return False
+    return grad._backend.is_exclusive(data)
 
 
 # ------------------------------------------------------------------------------- running a node
-def _run_pruned(node: Any, grads: list[Any], should_execute: set[Node]) -> tuple[Any, ...]:
+def _run_pruned(node: Node, grads: list[Any], should_execute: set[Node]) -> tuple[Any, ...]:
     """A built-in node's backward with only the edges that lead somewhere asked for: its
     formula skips the rest (PyTorch's task_should_compute_output), and the rest are None."""
     edges = node.next_functions
     wanted = tuple([child is not None and child in should_execute for child, _ in edges])
     if not any(wanted):
         return (None,) * len(edges)
-    saved_needs = getattr(node, "needs_input_grad", None)  # CopySlices has none of its own
+    saved_needs = node.needs_input_grad  # None for CopySlices: its op's are its own
     if saved_needs is None or wanted == saved_needs:
         input_grads = node._run_backward(grads)
         return tuple([grad if keep else None for grad, keep in zip(input_grads, wanted)])
@@ -304,25 +343,20 @@ def _capture(positions: list[tuple[int, int]] | None, grads: list[Any],
             captured[position] = grads[output_nr]
 
 
-def _run_tensor_pre_hooks(node: Node, grads: list[Any], undo: list[Any]) -> list[Any]:
-    """The hooks of the Tensors this node produced, in registration order (called with None
-    when no gradient arrived, as in PyTorch), then retain_grad (which sees the hooked value)."""
-    if type(node) is AccumulateGrad:
-        hooks = node.variable._hooks
-        if hooks:
-            grads = list(grads)
-            for hook in list(hooks):
-                grads[0] = _call_tensor_hook(hook, grads[0])
-        return grads
-    if node._tensor_hooks:
+# ------------------------------------------------------------------------------- hooks
+def _run_tensor_hooks(node: Node, grads: list[Any], undo: list[Callable[[], None]]
+                      ) -> list[Any]:
+    """The hooks of the Tensors this node produced (a leaf's own hooks for AccumulateGrad), in
+    registration order (called with None when no gradient arrived, as in PyTorch), then
+    retain_grad (which sees the hooked value)."""
+    hooks = node.tensor_hooks()
+    if hooks:
         grads = list(grads)
-        for output_nr, hook in list(node._tensor_hooks):
+        for output_nr, hook in hooks:
             grads[output_nr] = _call_tensor_hook(hook, grads[output_nr])
-    if node._retained is not None:
-        for output_nr, reference in node._retained.items():
-            tensor = reference()
-            if tensor is not None and grads[output_nr] is not None:
-                _store_grad(tensor, grads[output_nr], undo)
+    for output_nr, tensor in node.retained_tensors():
+        if grads[output_nr] is not None:
+            _store_grad(tensor, grads[output_nr], undo)
     return grads
 
 
@@ -337,9 +371,9 @@ def _call_tensor_hook(hook: Any, grad: Tensor | None) -> Tensor | None:
     return result
 
 
-def _run_pre_hooks(node: Node, grads: list[Any], undo: list[Any]) -> list[Any]:
+def _run_pre_hooks(node: Node, grads: list[Any], undo: list[Callable[[], None]]) -> list[Any]:
     """Tensor hooks and retain_grad, then the node's own pre-hooks (`hook(grad_outputs)`)."""
-    grads = _run_tensor_pre_hooks(node, grads, undo)
+    grads = _run_tensor_hooks(node, grads, undo)
     if node._pre_hooks:
         for hook in list(node._pre_hooks):
             replaced = hook(tuple(grads))
@@ -372,58 +406,104 @@ def _hook_name(hook: Any) -> str:
     return getattr(hook, "__name__", type(hook).__name__)
 
 
-def _accumulate(variable: Tensor, grad: Tensor | None, create_graph: bool,
-                undo: list[tuple[Tensor, Tensor | None, Any]]) -> None:
-    """AccumulateGrad: add `grad` into `variable.grad` (PyTorch's accumulateGrad)."""
+# ------------------------------------------------------------------------------- into .grad
+def _accumulate(node: AccumulateGrad, grad: Tensor | None, create_graph: bool, take: bool,
+                undo: list[Callable[[], None]]) -> None:
+    """AccumulateGrad: add `grad` into the leaf's `.grad` (PyTorch's accumulateGrad), under
+    the node's lock: backward passes in other threads may be adding into the same `.grad`.
+
+    A first gradient is taken as it is when `take` (only the engine holds it), else copied;
+    under create_graph it is a recorded copy (CopyBackwards), as in PyTorch. Later ones are
+    added in place (arrays and views taken from `.grad` see the sum), or out of place,
+    recorded, under create_graph.
+    """
     if grad is None:
         return
-    old = variable._grad
-    if old is None:
-        if create_graph:
-            new = grad  # keeps its graph, so the gradient can be differentiated again
-        elif (sys.getrefcount(grad) <= _ENGINE_REFS and sys.getrefcount(grad._data) <= 2
-              and grad._backend.is_exclusive(grad._data)):
-            new = grad  # nobody else can see this array: take it instead of copying
+    variable = node.variable
+    with node.lock:
+        old = variable._grad
+        if old is None:
+            if take:
+                new = grad
+            elif create_graph:
+                new = _wrap(grad._backend.zeros_like(grad._data), grad._backend).copy_(grad)
+            else:
+                new = _wrap(grad._backend.asarray(grad._data, copy=True), grad._backend)
+            variable._grad = new
+            undo.append(_PutBack(node, variable, None))
+        elif create_graph:
+            variable._grad = old + grad
+            undo.append(_PutBack(node, variable, old))
         else:
-            new = _wrap(grad._backend.asarray(grad._data, copy=True), grad._backend)
-        variable._grad = new
-        undo.append((variable, None, None))
-    elif create_graph:
-        variable._grad = old + grad
-        undo.append((variable, old, None))
+            _add_in_place(node, old, grad, undo)
+        if variable._post_accumulate_hooks:
+            for hook in list(variable._post_accumulate_hooks):
+                hook(variable)
+
+
+def _add_in_place(node: AccumulateGrad, old: Tensor, grad: Tensor,
+                  undo: list[Callable[[], None]]) -> None:
+    """`.grad += grad` in its own array. A copy of the old values lets a failed backward put
+    them back (the same cost as adding out of place)."""
+    backend, data = old._backend, old._data
+    saved = backend.asarray(data, copy=True)
+    try:
+        data += grad._data
+    except (ValueError, TypeError):  # a read-only `.grad` a user assigned: out of place
+        old._data = backend.add(data, grad._data)
+        undo.append(_PutBackData(node, old, data))
     else:
-        # In place, as PyTorch (arrays and views taken from `.grad` see the sum). A copy of the
-        # old values lets a failed backward put them back: the same cost as adding out of place.
-        backend, data = old._backend, old._data
-        saved = backend.asarray(data, copy=True)
-        try:
-            data += grad._data
-        except (ValueError, TypeError):  # a read-only `.grad` a user assigned: out of place
-            old._data = backend.add(data, grad._data)
-            undo.append((variable, old, data))
-        else:
-            undo.append((variable, old, _Restore(backend, data, saved)))
-        old._bump_version()
-    if variable._post_accumulate_hooks:
-        for hook in list(variable._post_accumulate_hooks):
-            hook(variable)
+        undo.append(_Restore(node, backend, data, saved))
+    old._bump_version()
+
+
+def _store_grad(tensor: Tensor, grad: Tensor, undo: list[Callable[[], None]]) -> None:
+    """retain_grad: a copy (recorded under create_graph, as PyTorch's clone) or a sum."""
+    old = tensor._grad
+    undo.append(_PutBack(None, tensor, old))
+    tensor._grad = grad.clone() if old is None else old + grad
+
+
+class _PutBack:
+    """Undo: `tensor.grad` back to what it was (under the leaf's lock, when it has one)."""
+
+    __slots__ = ("grad", "node", "tensor")
+
+    def __init__(self, node: AccumulateGrad | None, tensor: Tensor, grad: Tensor | None) -> None:
+        self.node, self.tensor, self.grad = node, tensor, grad
+
+    def __call__(self) -> None:
+        if self.node is None:
+            self.tensor._grad = self.grad
+            return
+        with self.node.lock:
+            self.tensor._grad = self.grad
+
+
+class _PutBackData:
+    """Undo of an out-of-place accumulation into a read-only `.grad`: its old array back."""
+
+    __slots__ = ("data", "grad", "node")
+
+    def __init__(self, node: AccumulateGrad, grad: Tensor, data: Any) -> None:
+        self.node, self.grad, self.data = node, grad, data
+
+    def __call__(self) -> None:
+        with self.node.lock:
+            self.grad._data = self.data
 
 
 class _Restore:
     """Undo of an in-place accumulation: write the saved values back into the same array."""
 
-    def __init__(self, backend: Any, data: Any, saved: Any) -> None:
-        self.backend, self.data, self.saved = backend, data, saved
+    __slots__ = ("backend", "data", "node", "saved")
+
+    def __init__(self, node: AccumulateGrad, backend: Any, data: Any, saved: Any) -> None:
+        self.node, self.backend, self.data, self.saved = node, backend, data, saved
 
     def __call__(self) -> None:
-        self.backend.setitem(self.data, (...,), self.saved)
-
-
-def _store_grad(tensor: Tensor, grad: Tensor, undo: list[Any]) -> None:
-    """retain_grad: a copy (recorded under create_graph, as PyTorch's clone) or a sum."""
-    old = tensor._grad
-    undo.append((tensor, old, None))
-    tensor._grad = grad.clone() if old is None else old + grad
+        with self.node.lock:
+            self.backend.setitem(self.data, (...,), self.saved)
 
 
 # ------------------------------------------------------------------------------- anomaly mode

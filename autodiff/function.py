@@ -1,6 +1,7 @@
 """`Function`: an op's forward and backward. Applied, an instance is the op's node in the graph
-and its `ctx` (as in PyTorch): it holds the saved tensors, the edges to the nodes of its inputs
-(`next_functions`) and what the engine needs to hand each input a gradient of the right shape.
+and its `ctx` (as in PyTorch): it holds the saved tensors (`saved.py`), the edges to the nodes of
+its inputs (`next_functions`, with the hooks and the rest of the graph bookkeeping in `node.py`)
+and what the engine needs to hand each input a gradient of the right shape.
 
 Built-in ops subclass `Function` with `forward(ctx, *arrays)` on backend arrays and
 `backward(ctx, *grad_outputs)` written with Tensor ops, so a backward run under
@@ -9,135 +10,28 @@ are positional (one edge each, as PyTorch lists them in `next_functions`); optio
 are keyword arguments. User-defined ops (`autograd.Function`) are this class with forward called
 on Tensors instead of arrays; everything else here is shared.
 
-Two switches hook in at `_record`, each one attribute test while off: anomaly mode (keeps the
-forward traceback) and saved_tensors_hooks (saved entries go through the pack hook and come back
-through the unpack hook, in the saved tensor's place in the graph).
+`apply` runs forward; `_record` makes the ctx a node when an input requires grad. Two switches
+hook in there, each one attribute test while off: anomaly mode (keeps the forward traceback) and
+saved_tensors_hooks (saved tensors go through the pack hook, and come back through the unpack
+hook in the saved tensor's place in the graph).
 """
 
 from __future__ import annotations
 
-import itertools
-import re
-import threading
-import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import dtypes
 from .grad_mode import state as _grad_state
+from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
+from .saved import FREED, RELEASED, SavedTensor, saved_tensors_hooks_state
 from .tensor import Tensor, _wrap
 
 if TYPE_CHECKING:
     from backends import Backend
 
-# Creation order of nodes. The engine runs ready nodes latest-first (PyTorch's sequence_nr).
-_sequence = itertools.count()
-
-# Kinds of saved entries, stored as (kind, value, version at save, version counter, output nr):
-# an input Tensor (kept as is, so a recorded backward reaches its graph), an output (kept as its
-# array: holding the output Tensor would make a reference cycle), a constant (an array the
-# forward computed, or a Python number), or what a saved_tensors_hooks pack hook returned
-# (value: (unpack hook, packed object, how to rebuild the Tensor); its counter never moves, as
-# PyTorch does not check versions through hooks).
-_INPUT, _OUTPUT, _CONSTANT, _PACKED = 0, 1, 2, 3
-_NO_VERSION = [0]
-_RELEASED: Any = ("<freed>",)  # what _saved holds once backward has freed it
 _NO_EDGE = (None, 0)
 _SCALARS = (bool, int, float, complex)
-
-
-class Node:
-    """What every graph node has: edges to the next nodes, a creation number, hooks."""
-
-    node_name: ClassVar[str] = "Node"
-    _sequence_nr: int
-    next_functions: tuple[tuple[Node | None, int], ...] = ()
-    _pre_hooks: list[Callable[..., Any]] | None = None
-    _post_hooks: list[Callable[..., Any]] | None = None
-    # [(output_nr, hook)] for hooks registered on the Tensors this node produced, in
-    # registration order (PyTorch runs them in that order, whichever output they watch).
-    _tensor_hooks: list[tuple[int, Callable[..., Any]]] | None = None
-    # {output_nr: weakref to a non-leaf Tensor that called retain_grad()}.
-    _retained: dict[int, Any] | None = None
-    # Anomaly mode: where in the user's code the node was made, and the node whose backward
-    # was running then (for nodes a create_graph backward made).
-    _anomaly_trace: list[str] | None = None
-    _anomaly_parent: Node | None = None
-    _metadata: dict[str, Any] | None = None
-    _num_outputs: int = 1
-    # True once any hook or retain_grad is registered here: the engine checks only this flag.
-    _hooked = False
-    _saved: tuple[Any, ...] | None = None  # only Functions save tensors
-    # autograd.Function subclasses: backward runs even when no gradient reached the node (with
-    # zeros, or Nones without materialize_grads), and needs_input_grad is what forward saw.
-    _custom = False
-
-    def name(self) -> str:
-        return self.node_name
-
-    def __repr__(self) -> str:
-        return f"<{self.node_name} object at {hex(id(self))}>"
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        if self._metadata is None:
-            self._metadata = {}
-        return self._metadata
-
-    def register_prehook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """`hook(grad_outputs) -> grad_outputs or None`, run before this node's backward."""
-        if self._pre_hooks is None:
-            self._pre_hooks = []
-        self._pre_hooks.append(hook)
-        self._hooked = True
-        return RemovableHandle(self._pre_hooks, hook)
-
-    def register_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """`hook(grad_inputs, grad_outputs) -> grad_inputs or None`, run after its backward."""
-        if self._post_hooks is None:
-            self._post_hooks = []
-        self._post_hooks.append(hook)
-        self._hooked = True  # the engine looks at _post_hooks only on hooked nodes
-        return RemovableHandle(self._post_hooks, hook)
-
-
-class RemovableHandle:
-    """Returned by hook registration; `remove()` takes the hook out again."""
-
-    def __init__(self, hooks: list[Any], hook: Any) -> None:
-        self._hooks = hooks
-        self._hook = hook
-
-    def remove(self) -> None:
-        for index, hook in enumerate(self._hooks):
-            if hook is self._hook:  # identity: the same function may be registered twice
-                del self._hooks[index]
-                return
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.remove()
-
-
-class AccumulateGrad(Node):
-    """The node of a leaf that requires grad: the engine adds what reaches it into `.grad`."""
-
-    node_name = "AccumulateGrad"
-
-    def name(self) -> str:
-        return "torch::autograd::AccumulateGrad"  # PyTorch's C++ name (the repr is short)
-
-    def __init__(self, variable: Tensor) -> None:
-        self.variable = variable
-        # Leaves run as soon as they are ready: their gradient is final then (PyTorch does the
-        # same). Distinct numbers keep the engine's heap from ever comparing two nodes.
-        self._sequence_nr = (1 << 62) + next(_sequence)
-        # A leaf's own hooks (Tensor.register_hook) live on the Tensor and are this node's
-        # tensor pre-hooks, as in PyTorch; registering one later sets the flag too.
-        if variable._hooks is not None:
-            self._hooked = True
 
 
 class Function(Node):
@@ -148,6 +42,8 @@ class Function(Node):
     needs_input_grad: tuple[bool, ...]
     _input_meta: list[tuple[tuple[int, ...], Any] | None]
     _to_save: tuple[Any, ...] | None = None
+    # One entry per item given to save_for_backward: a SavedTensor, a Python number or None.
+    _saved: tuple[SavedTensor | bool | int | float | None, ...] | None = None
     _non_differentiable: tuple[Any, ...] | None = None
     materialize_grads: bool = True
     # Output shapes and dtypes, kept by multi-output nodes and custom Functions (to make zeros
@@ -183,36 +79,10 @@ class Function(Node):
         saved = self._saved
         if saved is None:
             return ()
-        if saved is _RELEASED:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time or "
-                "if you need to access saved tensors after calling backward."
-            )
-        return tuple([None if entry is None else self._unpack(entry) for entry in saved])
-
-    def _unpack(self, entry: tuple[Any, ...]) -> Any:
-        kind, value, version, counter, output_nr = entry
-        if kind == _CONSTANT:
-            return value if type(value) in _SCALARS else _wrap(value, self.backend)
-        if counter[0] != version:
-            raise RuntimeError(_modified_message(self, entry))
-        if kind == _INPUT:
-            return value
-        if kind == _PACKED:
-            return self._unpack_hooked(value, output_nr)
-        if self._unpack_output is not None:
-            return self._unpack_output(value, output_nr)
-        # An output is rebuilt around its array with this node as its grad_fn, so a recorded
-        # backward (create_graph) differentiates through this op again.
-        tensor = _wrap(value, self.backend)
-        tensor._version_counter = counter
-        tensor._requires_grad = True
-        tensor.grad_fn = self
-        tensor._output_nr = output_nr
-        return tensor
+        if saved is RELEASED:
+            raise RuntimeError(FREED)
+        return tuple([entry.unpack(self) if type(entry) is SavedTensor else entry
+                      for entry in saved])
 
     def _check_saved(self) -> None:
         """Raise now what `saved_tensors` would raise later. The engine calls this for every
@@ -220,11 +90,32 @@ class Function(Node):
         saved = self._saved
         if saved is None:
             return
-        if saved is _RELEASED:
-            self.saved_tensors  # noqa: B018 - raises the freed-buffers error
+        if saved is RELEASED:
+            raise RuntimeError(FREED)
         for entry in saved:
-            if entry is not None and entry[0] != _CONSTANT and entry[3][0] != entry[2]:
-                raise RuntimeError(_modified_message(self, entry))
+            if type(entry) is SavedTensor:
+                counter = entry.version_counter
+                if counter is not None and counter[0] != entry.version:
+                    entry.check_version(self)  # raises PyTorch's message
+
+    # --------------------------------------------------------------------------- for in-place ops
+    def saved_from(self, tensor: Tensor) -> bool:
+        """Whether this node saved `tensor` (an in-place op asks before overwriting it)."""
+        saved = self._saved
+        if not saved or saved is RELEASED:
+            return False
+        return any(type(entry) is SavedTensor and entry.was_saved_from(tensor)
+                   for entry in saved)
+
+    def saved_output_moved(self, array: Any, tensor: Tensor) -> None:
+        """The output array this node saved now lives in `tensor` (written there by an in-place
+        op): its saved copy is checked against tensor's version counter from now on."""
+        saved = self._saved
+        if not saved or saved is RELEASED:
+            return
+        for entry in saved:
+            if type(entry) is SavedTensor:
+                entry.follow_output(array, tensor)
 
     # --------------------------------------------------------------------------- applying
     @classmethod
@@ -278,16 +169,16 @@ class Function(Node):
 
     def _record(self, args: tuple[Any, ...], arrays: list[Any], result: Any) -> Any:
         """Make this ctx a node of the graph: edges, input metadata, outputs, saved tensors."""
-        self._sequence_nr = next(_sequence)
-        if _anomaly_state.enabled:
-            _anomaly_state.record(self)
+        self._sequence_nr = next(sequence_nrs)
+        if anomaly_state.enabled:
+            anomaly_state.record(self)
         edges: list[Any] = []
         needs = []
         meta: list[Any] = []
         for arg in args:
             if isinstance(arg, Tensor) and arg._requires_grad:
                 node = arg.grad_fn
-                edges.append((node if node is not None else arg._grad_accumulator(),
+                edges.append((node if node is not None else AccumulateGrad.of(arg),
                               arg._output_nr))
                 needs.append(True)
                 data = arg._data
@@ -318,7 +209,7 @@ class Function(Node):
             self._saved = tuple([self._saved_entry(item, args, arrays, result, outputs)
                                  for item in to_save])
             self._to_save = None
-            if _saved_tensors_hooks.open and _saved_tensors_hooks.state.stack:
+            if saved_tensors_hooks_state.open:
                 self._pack_saved(outputs)
         return outputs
 
@@ -332,91 +223,41 @@ class Function(Node):
         return output
 
     def _pack_saved(self, outputs: Any) -> None:
-        """saved_tensors_hooks is active: hand each saved Tensor to its pack hook (with grad
-        mode off, as PyTorch) and keep what it returns, plus what is needed to rebuild the
-        Tensor's place in the graph on unpack (not the Tensor itself: freeing it is the point)."""
-        pack_hook, unpack_hook = _saved_tensors_hooks.state.stack[-1]
+        """saved_tensors_hooks is open in this thread: hand each saved tensor to the pack hook
+        (with grad mode off, as PyTorch) and keep what it returns."""
+        hooks = saved_tensors_hooks_state.innermost()
+        if hooks is None or not self._saved:
+            return
+        pack_hook, unpack_hook = hooks
         output_tensors = outputs if type(outputs) is tuple else (outputs,)
-        packed_entries: list[Any] = []
         previous = _grad_state.enabled
         _grad_state.enabled = False
         try:
-            for entry in self._saved or ():
-                if entry is None:
-                    packed_entries.append(None)
-                    continue
-                kind, value, _, _, output_nr = entry
-                if kind == _CONSTANT and type(value) in _SCALARS:
-                    packed_entries.append(entry)  # numbers are not tensors: nothing to pack
-                    continue
-                if kind == _INPUT:
-                    tensor = value
-                    if not tensor._requires_grad:
-                        graph: Any = None
-                    elif tensor.grad_fn is not None:
-                        graph = (tensor.grad_fn, tensor._output_nr)
-                    else:
-                        graph = (tensor._grad_accumulator(), -1)  # a leaf: same .grad
-                elif kind == _OUTPUT:
-                    tensor, graph = output_tensors[output_nr], self
-                else:
-                    tensor, graph = _wrap(value, self.backend), None
-                packed = (unpack_hook, pack_hook(tensor), graph)
-                packed_entries.append((_PACKED, packed, 0, _NO_VERSION, output_nr))
+            for entry in self._saved:
+                if type(entry) is SavedTensor:
+                    entry.pack(pack_hook, unpack_hook, output_tensors, self)
         finally:
             _grad_state.enabled = previous
-        self._saved = tuple(packed_entries)
-
-    def _unpack_hooked(self, packed: tuple[Any, Any, Any], output_nr: int) -> Tensor:
-        """A Tensor around what the unpack hook returns, in the saved Tensor's place in the
-        graph: an output of this node, a non-leaf input's node, or a leaf's AccumulateGrad."""
-        unpack_hook, value, graph = packed
-        data = unpack_hook(value)
-        if not isinstance(data, Tensor):
-            raise TypeError(
-                "Output of saved tensor unpack_hook expected to be a Tensor but got result of "
-                f"type {type(data).__name__}"
-            )
-        if graph is self and self._unpack_output is not None:
-            return self._unpack_output(data._data, output_nr)
-        tensor = _wrap(data._data, data._backend)
-        if graph is self:
-            tensor._requires_grad = True
-            tensor.grad_fn = self
-            tensor._output_nr = output_nr
-        elif graph is not None:
-            node, node_output_nr = graph
-            tensor._requires_grad = True
-            if node_output_nr < 0:
-                tensor._accumulator_ref = weakref.ref(node)
-            else:
-                tensor.grad_fn = node
-                tensor._output_nr = node_output_nr
-        return tensor
 
     def _saved_entry(self, item: Any, args: tuple[Any, ...], arrays: list[Any], result: Any,
-                     outputs: Any) -> tuple[Any, ...] | None:
+                     outputs: Any) -> SavedTensor | bool | int | float | None:
         """Turn what forward passed to save_for_backward into a saved entry."""
-        if item is None:
-            return None
-        if type(item) in _SCALARS:
-            return (_CONSTANT, item, 0, None, 0)
+        if item is None or type(item) in _SCALARS:
+            return item
         for arg, array in zip(args, arrays):
             if item is array or item is arg:
                 if isinstance(arg, Tensor):
-                    counter = arg._shared_version_counter()
-                    return (_INPUT, arg, counter[0], counter, 0)
+                    return SavedTensor(arg, arg._shared_version_counter())
                 break
         results = result if type(result) is tuple else (result,)
         output_tensors = outputs if type(outputs) is tuple else (outputs,)
         for index, (array, tensor) in enumerate(zip(results, output_tensors)):
             if item is array or item is tensor:
-                counter = tensor._shared_version_counter()
-                return (_OUTPUT, array, counter[0], counter, index)
+                return SavedTensor(array, tensor._shared_version_counter(), is_output=True,
+                                   output_nr=index)
         if isinstance(item, Tensor):  # neither input nor output: keep the Tensor as it is
-            counter = item._shared_version_counter()
-            return (_INPUT, item, counter[0], counter, 0)
-        return (_CONSTANT, item, 0, None, 0)
+            return SavedTensor(item, item._shared_version_counter())
+        return SavedTensor(item, None, is_constant=True)
 
     # --------------------------------------------------------------------------- for the engine
     def _run_backward(self, grad_outputs: list[Any]) -> tuple[Any, ...]:
@@ -483,12 +324,12 @@ class Function(Node):
                     f"got {list(grad._data.shape)} but expected shape compatible with "
                     f"{list(shape)}"
                 )
-            grad = _sum_to_size(grad, shape)
+            grad = grad.sum_to_size(shape)
         if grad._data.dtype != native_dtype:
             backend = self.backend
             if backend.is_complex(grad._data.dtype) and not backend.is_complex(native_dtype):
-                grad = _real(grad)  # a real input takes the real part, as in PyTorch
-            grad = grad.to(dtypes.BY_NAME[backend._dtype_names[native_dtype]])
+                grad = grad.real  # a real input takes the real part, as in PyTorch
+            grad = grad.to(dtypes.BY_NAME[backend.name_of_dtype(native_dtype)])
         return grad
 
 
@@ -496,38 +337,6 @@ def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
     if len(shape) > len(target):
         return False
     return all(size == 1 or size == other for size, other in zip(shape[::-1], target[::-1]))
-
-
-def _modified_message(node: Function, entry: tuple[Any, ...]) -> str:
-    kind, value, version, counter, output_nr = entry
-    current = counter[0]
-    if kind == _OUTPUT:
-        shape, dtype_name = value.shape, node.backend.dtype_name(value)
-        origin = f", which is output {output_nr} of {short_name(node)},"
-    else:
-        shape, dtype_name = value._data.shape, node.backend.dtype_name(value._data)
-        origin = (f", which is output {value._output_nr} of {short_name(value.grad_fn)},"
-                  if value.grad_fn is not None else "")
-    return (
-        "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [torch.{dtypes.LEGACY_NAMES[dtype_name]} {list(shape)}]{origin} is at "
-        f"version {current}; expected version {version} instead. Hint: enable anomaly detection "
-        "to find the operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True, check_nan=False)."
-    )
-
-
-_SHORT_NAME = re.compile(r"(.*)Backward(\d*)")
-
-
-def short_name(node: Node) -> str:
-    """A node's name as PyTorch's error messages print it: `ExpBackward0` -> `Exp`,
-    `ClampBackward1` -> `Clamp1`; names without that suffix keep their C++ namespace."""
-    match = _SHORT_NAME.fullmatch(node.node_name)
-    if match is None:
-        return f"torch::autograd::{node.node_name}"
-    stem, number = match.groups()
-    return stem + ("" if number == "0" else number)
 
 
 def _raise_device_mismatch(first: Backend, second: Backend) -> NoReturn:
@@ -541,40 +350,4 @@ def _zeros(backend: Backend, shape: tuple[int, ...], dtype: str) -> Tensor:
     return _wrap(backend.zeros(shape, dtype), backend)
 
 
-class _AnomalyState:
-    """Anomaly mode's switch (global, as PyTorch's). `autograd.anomaly_mode` fills in `record`
-    (keeps the forward trace); the engine sets `parent` while a node's backward runs."""
-
-    enabled = False
-    check_nan = True
-    parent: Node | None = None
-
-    def record(self, node: Node) -> None:
-        pass
-
-
-_anomaly_state = _AnomalyState()
-
-
-class _HooksOfThisThread(threading.local):
-    def __init__(self) -> None:
-        self.stack: list[tuple[Callable[[Tensor], Any], Callable[[Any], Tensor]]] = []
-
-
-class _SavedTensorsHooks:
-    """The (pack, unpack) pairs of the saved_tensors_hooks contexts open in each thread (the
-    innermost applies). `open` counts them over all threads: recording an op reads only it
-    (a plain attribute) unless some thread has a context open."""
-
-    open = 0
-    state = _HooksOfThisThread()
-
-
-_saved_tensors_hooks = _SavedTensorsHooks()
-
 _new = object.__new__
-
-# Fitting a broadcast gradient uses an op; the op modules import this one, so the reference is
-# taken once everything above exists (a function-local import would cost microseconds a call).
-from .ops.complex import real as _real  # noqa: E402
-from .ops.shape import sum_to_size as _sum_to_size  # noqa: E402

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import warnings
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -14,9 +13,11 @@ from backends.interop import array_protocol
 
 from . import _printing, dtypes
 from .dtypes import Size
+from .grad_mode import state as _grad_state
+from .node import AccumulateGrad, RemovableHandle
 
 if TYPE_CHECKING:
-    from .function import Node, RemovableHandle
+    from .node import Node
 
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -42,6 +43,7 @@ class Tensor:
     _version_counter: list[int] | None = None  # shared with views; created on first need
     _base: Tensor | None = None
     _accumulator_ref: Any = None
+    _grad_lock: Any = None  # a leaf's: backward passes in several threads add into .grad
     _hooks: list[Callable[..., Any]] | None = None
     _post_accumulate_hooks: list[Callable[..., Any]] | None = None
     _retains_grad = False
@@ -230,34 +232,16 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is None or self._retains_grad:
             return
-        node = self.grad_fn
-        if node._retained is None:
-            node._retained = {}
-        node._retained[self._output_nr] = weakref.ref(self)
-        node._hooked = True
+        self.grad_fn.add_retains_grad(self)
         self._retains_grad = True
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call `hook(grad)` when this tensor's gradient is computed; it may return a new one."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        entry: Any = hook
         if self.grad_fn is None:
-            if self._hooks is None:
-                self._hooks = []
-            hooks: list[Any] = self._hooks
-            accumulator = self._accumulator_ref() if self._accumulator_ref is not None else None
-            if accumulator is not None:
-                accumulator._hooked = True  # the engine looks for hooks on hooked nodes only
-        else:
-            node = self.grad_fn
-            if node._tensor_hooks is None:
-                node._tensor_hooks = []
-            hooks = node._tensor_hooks
-            entry = (self._output_nr, hook)  # one list per node: registration order is kept
-            node._hooked = True
-        hooks.append(entry)
-        return function.RemovableHandle(hooks, entry)
+            return AccumulateGrad.add_leaf_hook(self, hook)
+        return self.grad_fn.add_tensor_hook(self._output_nr, hook)
 
     def register_post_accumulate_grad_hook(
         self, hook: Callable[[Tensor], None]
@@ -269,8 +253,7 @@ class Tensor:
             )
         if self._post_accumulate_hooks is None:
             self._post_accumulate_hooks = []
-        self._post_accumulate_hooks.append(hook)
-        return function.RemovableHandle(self._post_accumulate_hooks, hook)
+        return RemovableHandle.append(self._post_accumulate_hooks, hook)
 
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
@@ -309,14 +292,9 @@ class Tensor:
     def _bump_version(self) -> None:
         self._shared_version_counter()[0] += 1
 
-    def _grad_accumulator(self) -> Node:
+    def _grad_accumulator(self) -> AccumulateGrad:
         """This leaf's AccumulateGrad node, made once and shared while a graph holds it."""
-        reference = self._accumulator_ref
-        node = reference() if reference is not None else None
-        if node is None:
-            node = function.AccumulateGrad(self)
-            self._accumulator_ref = weakref.ref(node)
-        return node
+        return AccumulateGrad.of(self)
 
     # --------------------------- arithmetic and its operators (each in-place form beside its twin)
     def __add__(self, other: Any) -> Tensor:
@@ -1495,7 +1473,7 @@ class Tensor:
 
     def numpy(self, *, force: bool = False) -> Any:
         """The values as a NumPy array (sharing memory on the CPU)."""
-        if self._requires_grad and not force:
+        if self._requires_grad and _grad_state.enabled and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
@@ -1663,7 +1641,7 @@ def _wrap(data: Any, backend: Backend) -> Tensor:
 
 # Per-tensor autograd state that a copy must not share with the original.
 _NOT_COPIED = frozenset({"_grad", "_version_counter", "_base", "_accumulator_ref", "_hooks",
-                         "_post_accumulate_hooks", "_data"})
+                         "_post_accumulate_hooks", "_data", "_grad_lock"})
 
 
 def _rebuild(cls: type, device: str, data: Any, requires_grad: bool) -> Tensor:
@@ -1693,10 +1671,10 @@ def _cuda_device(device: Any) -> Any:
 
 _new = object.__new__
 
-# The op modules (and `function`, their base, and `autograd`) build Tensors and Tensor's methods
-# call them, so they are imported here, once the class they need exists (the one deliberate
-# import cycle of the package).
-from . import autograd, function  # noqa: E402
+# The op modules (and `autograd` and `creation`) build Tensors and Tensor's methods call them, so
+# they are imported here, once the class they need exists (the one deliberate import cycle of the
+# package).
+from . import autograd  # noqa: E402
 from . import creation as _creation  # noqa: E402
 from .ops import activation as _activation  # noqa: E402
 from .ops import arithmetic as _arithmetic  # noqa: E402

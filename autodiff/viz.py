@@ -15,7 +15,8 @@ import shutil
 from collections.abc import Mapping
 from typing import Any
 
-from .function import _CONSTANT, _INPUT, _RELEASED, AccumulateGrad
+from .node import AccumulateGrad
+from .saved import RELEASED, SavedTensor
 from .tensor import Tensor
 
 _HEAD = [
@@ -103,17 +104,16 @@ def to_dot(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
 def _draw_saved(dot: _Dot, node: Any, node_id: str, names: dict[int, str]) -> None:
     """Orange boxes for what `node` saved, read from its entries without unpacking them."""
     saved = node._saved
-    if saved is None or saved is _RELEASED:
+    if saved is None or saved is RELEASED:
         return
     for index, entry in enumerate(saved):
-        if entry is None:
-            continue
-        kind, value = entry[0], entry[1]
-        if kind == _CONSTANT and not hasattr(value, "shape"):
-            continue  # a Python number: not a tensor
-        shape = value._data.shape if kind == _INPUT else value.shape
-        name = names.get(id(value), "") if kind == _INPUT else ""
-        label = f"saved {index}" + (f" ({name})" if name else "") + "\n" + _shape(tuple(shape))
+        if type(entry) is not SavedTensor:
+            continue  # None or a Python number: not a tensor
+        value = entry.data  # the Tensor, array or packed object: one box for each
+        name = names.get(id(value), "")
+        shape = entry.shape
+        label = (f"saved {index}" + (f" ({name})" if name else "") + "\n"
+                 + (_shape(shape) if shape is not None else "(packed)"))
         saved_id, _ = dot.node(value, label, "orange", "saved")
         dot.edge(saved_id, node_id, undirected=True)
 

@@ -8,8 +8,11 @@ import gc
 import subprocess
 import sys
 import textwrap
+import threading
+import tracemalloc
 import warnings
 import weakref
+from typing import Any
 
 import numpy as np
 import pytest
@@ -313,6 +316,54 @@ def test_backward_in_several_threads_at_once() -> None:
     assert errors == []
 
 
+def _run_in_threads(count: int, work: Any) -> None:
+    errors: list[BaseException] = []
+
+    def guarded(index: int) -> None:
+        try:
+            work(index)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+
+
+def test_backward_in_several_threads_into_one_leaf() -> None:
+    """Concurrent backward passes into one shared leaf lose no update (PyTorch locks each
+    leaf's accumulation): the in-place `.grad += ...` of large arrays runs outside the GIL."""
+    w = autodiff.zeros(200_000, requires_grad=True)
+
+    def work(_: int) -> None:
+        for _ in range(150):
+            (w * 2).sum().backward()
+
+    _run_in_threads(4, work)
+    assert w.grad is not None
+    assert int((w.grad != 1200.0).sum().item()) == 0
+
+
+def test_first_grad_of_a_leaf_from_several_threads() -> None:
+    """Threads that all find `.grad` None at once: every contribution lands in one `.grad`."""
+    def one_round(w: Tensor, barrier: threading.Barrier) -> None:
+        def work(_: int) -> None:
+            loss = (w * 2).sum()
+            barrier.wait()
+            loss.backward()
+
+        _run_in_threads(8, work)
+
+    for _ in range(20):
+        w = autodiff.zeros(50_000, requires_grad=True)
+        one_round(w, threading.Barrier(8))
+        assert w.grad is not None
+        assert int((w.grad != 16.0).sum().item()) == 0
+
+
 # ----------------------------------------------------------------------------- gradient=
 def test_gradient_for_a_non_scalar_output(device: str) -> None:
     x = autodiff.tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
@@ -408,6 +459,118 @@ def test_user_tensor_kept_by_a_hook_is_not_taken_over(device: str) -> None:
     assert x.grad is not kept[0]
     x.grad.add_(1)
     assert values(kept[0]).tolist() == [2.0, 2.0]
+
+
+def test_create_graph_grad_is_a_recorded_copy_as_torch() -> None:
+    """Under create_graph a first `.grad` is a recorded copy (CopyBackwards), as in PyTorch,
+    never the caller's gradient or one shared with another leaf."""
+    from tests.autograd._compare import same_as_torch
+
+    def scenario(lib: Any) -> Any:
+        x = lib.ones(2, requires_grad=True)
+        g = lib.tensor([1.0, 2.0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the create_graph reference-cycle warning
+            x.backward(g, create_graph=True)
+            given = x.grad is g
+            a = lib.ones(2, requires_grad=True)
+            b = lib.ones(2, requires_grad=True)
+            (a * a + b).sum().backward(create_graph=True)
+        shared = a.grad is b.grad
+        names = (a.grad.grad_fn.name(), b.grad.grad_fn)
+        (a + b).sum().backward()  # adds into both in place: they must not share memory
+        return given, shared, names, x.grad, a.grad, b.grad
+
+    same_as_torch(scenario)
+
+
+def test_create_graph_grad_does_not_alias(device: str) -> None:
+    x = autodiff.ones(2, device=device, requires_grad=True)
+    g = autodiff.tensor([1.0, 2.0], device=device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        x.backward(g, create_graph=True)
+        a = autodiff.ones(2, device=device, requires_grad=True)
+        b = autodiff.ones(2, device=device, requires_grad=True)
+        (a * a + b).sum().backward(create_graph=True)
+    assert x.grad is not g
+    g.add_(1)
+    assert values(x.grad).tolist() == [1.0, 2.0]
+    assert a.grad is not b.grad and a.grad.grad_fn is not None
+    (a + b).sum().backward()
+    assert values(a.grad).tolist() == [3.0, 3.0] and values(b.grad).tolist() == [2.0, 2.0]
+
+
+def test_a_gradient_only_the_engine_holds_is_taken_without_a_copy() -> None:
+    """`.grad` takes the array Mul's backward made (nobody else holds it): backward allocates
+    one gradient's worth, not two (the memory results of bench/nn_bench rest on this)."""
+    w = autodiff.ones(1_000_000, requires_grad=True)  # 4 MB
+    loss = (w * 2).sum()
+    tracemalloc.start()
+    try:
+        loss.backward()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert 4_000_000 <= peak < 6_000_000
+    assert values(w.grad).tolist() == [2.0] * 1_000_000
+
+
+def _returns_its_saved_tensor(base: type) -> type:
+    """An op whose backward returns a tensor it saved (exp(x) here) as the gradient."""
+
+    class ReturnsSaved(base):  # type: ignore[misc, valid-type]
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            kept = x.exp() if isinstance(x, Tensor) else ctx.backend.exp(x)
+            ctx.save_for_backward(kept)
+            return x * 2 if isinstance(x, Tensor) else ctx.backend.multiply(x, 2.0)
+
+        @staticmethod
+        def backward(ctx: Any, grad: Tensor) -> Tensor:
+            (kept,) = ctx.saved_tensors
+            return kept
+
+    return ReturnsSaved
+
+
+@pytest.mark.parametrize("kind", ["built-in", "custom"])
+def test_a_saved_tensor_returned_as_gradient_is_copied(kind: str, device: str) -> None:
+    """`.grad` never takes an array a node still holds: accumulating into it in place would
+    change what the next backward reads."""
+    from autodiff.function import Function as BuiltinFunction
+
+    op = _returns_its_saved_tensor(BuiltinFunction if kind == "built-in"
+                                   else autodiff.autograd.Function)
+    w = autodiff.tensor([0.0, 1.0], dtype=autodiff.float64, device=device, requires_grad=True)
+    y = op.apply(w).sum()
+    for _ in range(3):
+        y.backward(retain_graph=True)
+    np.testing.assert_allclose(values(w.grad), 3 * np.exp([0.0, 1.0]), rtol=1e-12)
+
+
+def test_a_saved_input_returned_as_gradient_is_copied(device: str) -> None:
+    """Without retain_graph too (the node frees what it saved after its backward, but the
+    caller still holds the input): `.grad` must not become the input's memory."""
+    from autodiff.function import Function as BuiltinFunction
+
+    class Scale(BuiltinFunction):  # w * x, whose gradient w.r.t. w is x itself
+        @staticmethod
+        def forward(ctx: Any, w: Any, x: Any) -> Any:
+            ctx.save_for_backward(x)
+            return ctx.backend.multiply(w, x)
+
+        @staticmethod
+        def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+            (x,) = ctx.saved_tensors
+            return x, None
+
+    w = autodiff.ones(2, dtype=autodiff.float64, device=device, requires_grad=True)
+    x = autodiff.tensor([2.0, 3.0], dtype=autodiff.float64, device=device)
+    Scale.apply(w, x).sum().backward()
+    w.grad.add_(10)
+    assert values(x).tolist() == [2.0, 3.0]
+    assert values(w.grad).tolist() == [12.0, 13.0]
 
 
 # ----------------------------------------------------------------------------- non-leaf .grad

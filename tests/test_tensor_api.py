@@ -209,6 +209,37 @@ def test_numpy_after_detach_of_a_tensor_that_requires_grad() -> None:
     assert w.tolist() == [1.0, 3.0]
 
 
+def test_numpy_of_a_tensor_that_requires_grad_needs_grad_mode_off() -> None:
+    """PyTorch refuses numpy() only when the tensor requires grad and grad mode is on."""
+    error = ("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+             "instead.")
+    torch = _torch_or_none()
+    libs = [autodiff] + ([torch] if torch is not None else [])
+    for lib in libs:
+        w = lib.ones(2, requires_grad=True)
+        y = w * 2
+        for tensor in (w, y):
+            with pytest.raises(RuntimeError) as raised:
+                tensor.numpy()
+            assert str(raised.value) == error
+            with lib.no_grad():
+                array = tensor.numpy()
+                assert np.asarray(tensor).tolist() == array.tolist()
+            with lib.inference_mode():
+                assert tensor.numpy().tolist() == array.tolist()
+        with lib.no_grad():
+            w.numpy()[0] = 5.0  # the same memory, as in PyTorch
+        assert w.tolist() == [5.0, 1.0]
+
+
+def _torch_or_none() -> object:
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
 def test_detach_shares_data_and_leaves_the_graph(device: str) -> None:
     x = autodiff.ones(3, device=device, requires_grad=True)
     y = x * 2

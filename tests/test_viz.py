@@ -72,6 +72,18 @@ def test_saved_tensors_are_drawn_until_freed() -> None:
     assert _parse(after)[1] == _parse(viz.to_dot(loss, params={"w": w, "b": b}))[1]
 
 
+def test_packed_saved_tensors_are_drawn_without_a_shape() -> None:
+    """Under saved_tensors_hooks only the unpack hook knows what was saved: drawn, unshaped."""
+    x = autodiff.ones(2, 3, requires_grad=True)
+    with autodiff.autograd.graph.saved_tensors_hooks(lambda t: ("packed", t),
+                                                     lambda packed: packed[1]):
+        y = (x * x).sum()
+    labels, edges = _parse(viz.to_dot(y, params={"x": x}, show_saved=True))
+    saved = sorted(label for label in labels.values() if label.startswith("saved"))
+    assert saved == ["saved 0\\n(packed)", "saved 1\\n(packed)"]
+    assert ("saved 0\\n(packed)", "MulBackward0") in edges
+
+
 def test_deep_graphs_need_no_recursion() -> None:
     x = autodiff.ones(2, requires_grad=True)
     y = x

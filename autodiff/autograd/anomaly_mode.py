@@ -4,36 +4,20 @@ While it is on, every node records the traceback of the user's code that created
 nodes made by a `create_graph` backward, the node whose backward made them); backward checks
 each node's results for NaN and raises PyTorch's "Function 'LogBackward0' returned nan values
 in its 0th output.", and an error inside a node warns with the recorded traceback first.
-The switch is global, as PyTorch's is. Off, it costs one attribute test per op.
+The switch is global, as PyTorch's is. Off, it costs one attribute test per op. The state, and
+the recording of each node's trace, live with the graph node (`node.anomaly_state`).
 """
 
 from __future__ import annotations
 
 import functools
-import os
-import traceback
 import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..function import Node, _anomaly_state
+from ..node import anomaly_state as _anomaly_state
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# Frames inside the package are not the user's code: the recorded trace stops before them.
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-def _record(node: Node) -> None:
-    stack = traceback.extract_stack()
-    end = len(stack)
-    while end > 0 and stack[end - 1].filename.startswith(_PACKAGE_DIR):
-        end -= 1
-    node._anomaly_trace = traceback.format_list(stack[:end])
-    node._anomaly_parent = _anomaly_state.parent
-
-
-_anomaly_state.record = _record  # type: ignore[method-assign]
 
 
 def is_anomaly_enabled() -> bool:

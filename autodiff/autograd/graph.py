@@ -8,16 +8,14 @@ the graph. `save_on_cpu()` is such a pair that keeps saved activations in host m
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import backends
 
-from ..function import Node, _saved_tensors_hooks
+from ..node import Node
+from ..saved import saved_tensors_hooks_state
 from ..tensor import Tensor, _wrap
-
-_lock = threading.Lock()  # `open` is shared by all threads
 
 
 class saved_tensors_hooks:
@@ -30,14 +28,10 @@ class saved_tensors_hooks:
         self.unpack_hook = unpack_hook
 
     def __enter__(self) -> None:
-        _saved_tensors_hooks.state.stack.append((self.pack_hook, self.unpack_hook))
-        with _lock:
-            _saved_tensors_hooks.open += 1
+        saved_tensors_hooks_state.push(self.pack_hook, self.unpack_hook)
 
     def __exit__(self, *exc_info: object) -> None:
-        _saved_tensors_hooks.state.stack.pop()
-        with _lock:
-            _saved_tensors_hooks.open -= 1
+        saved_tensors_hooks_state.pop()
 
 
 class save_on_cpu(saved_tensors_hooks):

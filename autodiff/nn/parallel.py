@@ -29,8 +29,8 @@ from backends import comm as backend_comm
 
 from .. import distributed as dist
 from ..distributed.collectives import _DTYPE_NAMES, _exchange
-from ..function import AccumulateGrad
 from ..grad_mode import is_grad_enabled, no_grad
+from ..node import AccumulateGrad
 from ..tensor import Tensor, _wrap
 from .modules.module import Module
 

@@ -6,9 +6,11 @@ change, with the result written into the tensor's own buffer (views see it), the
 * the shared version counter is bumped, so nodes that saved the tensor notice at backward time;
 * while recording, the tensor takes the op's node as its history (a view's base takes a
   CopySlices node instead, see views.py). The value before the op lives on in a stand-in
-  tensor with the old history; if the op saved it, the stand-in gets its own copy (PyTorch
-  saves `original_self` the same way), and outputs the op saved are re-pointed at the tensor
-  so a later in-place change is caught, as in PyTorch.
+  tensor with the old history; if one of the op's nodes saved it, the stand-in gets its own
+  copy (PyTorch saves `original_self` the same way), and outputs the op saved are re-pointed
+  at the tensor so a later in-place change is caught, as in PyTorch;
+* a tensor that retains its grad takes its retain_grad to its new node (as PyTorch does), so
+  its `.grad` is the gradient of the new value.
 
 Outside the graph (no_grad, or nothing requires grad) arithmetic uses the array's own in-place
 operators: no temporaries, which is what optimizer updates want.
@@ -17,7 +19,6 @@ operators: no temporaries, which is what optimizer updates want.
 from __future__ import annotations
 
 import operator
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -25,8 +26,9 @@ from backends import broadcast_shapes
 
 from .. import dtypes
 from ..creation import zeros_like
-from ..function import _OUTPUT, _RELEASED, Function, _new
+from ..function import Function, _new
 from ..grad_mode import state as _grad_state
+from ..node import move_retains_grad, sequence_nrs
 from ..tensor import Tensor
 from ._promotion import check_broadcast, checked_number, wrap_integer
 from .arithmetic import Addcdiv, Addcmul, div
@@ -101,9 +103,10 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
         source._requires_grad = True
         source.grad_fn = tensor.grad_fn
         source._output_nr = tensor._output_nr
+    first_new = next(sequence_nrs)  # the nodes compute records are numbered from here on
     result = compute(source)
     _check_result(tensor, result)
-    if sys.getrefcount(source) > 2:  # the op saved it: keep the old values for its backward
+    if _saved_by_op(result, source, first_new):  # keep the old values for its backward
         source._data = backend.asarray(buffer, copy=True)
     data = result._data
     if data is not buffer:  # else the op wrote into the buffer itself
@@ -113,22 +116,44 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
     if node is None:
         return tensor
     if isinstance(node, Function):
-        _repoint_saved_output(node, data, tensor)
+        node.saved_output_moved(data, tensor)
     if tensor._base is None:
+        old_node, old_output_nr = tensor.grad_fn, tensor._output_nr
         tensor.grad_fn = node
         tensor._output_nr = result._output_nr
         tensor._requires_grad = True
+        move_retains_grad(tensor, old_node, old_output_nr, node)
         history_changed(tensor)
     else:
         _rebase_view(tensor, source, result)
     return tensor
 
 
+def _saved_by_op(result: Tensor, source: Tensor, first_new: int) -> bool:
+    """Whether one of the nodes the op recorded (numbered `first_new` or later, reached from
+    its result) saved `source`, the tensor's value before the op."""
+    node = result.grad_fn
+    if node is None or node._sequence_nr < first_new:
+        return False
+    stack = [node]
+    seen = {node}
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Function) and node.saved_from(source):
+            return True
+        for child, _ in node.next_functions:
+            if child is not None and child._sequence_nr >= first_new and child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return False
+
+
 def _rebase_view(view: Tensor, source: Tensor, result: Tensor) -> None:
     """After an in-place op on a view: the base takes CopySlices, its views new nodes."""
     base = view._base
     assert base is not None
-    base_edge = (base.grad_fn, base._output_nr) if base._requires_grad else (None, 0)
+    old_node, old_output_nr = base.grad_fn, base._output_nr
+    base_edge = (old_node, old_output_nr) if base._requires_grad else (None, 0)
     node = result.grad_fn
     chain = view._view_chain
     assert node is not None and chain is not None
@@ -136,27 +161,14 @@ def _rebase_view(view: Tensor, source: Tensor, result: Tensor) -> None:
     first = node.next_functions[0] if node.next_functions else None
     if (isinstance(node, Function) and result._output_nr == 0 and first is not None
             and first[0] is source_edge[0] and first[1] == source_edge[1]):
-        base.grad_fn = CopySlices(base, base_edge, chain, node)
+        copy_slices = CopySlices(base, base_edge, chain, node)
     else:  # an op made of several nodes: take its output as the new values of the slice
-        base.grad_fn = CopySlices(base, base_edge, chain, None, (node, result._output_nr))
+        copy_slices = CopySlices(base, base_edge, chain, None, (node, result._output_nr))
+    base.grad_fn = copy_slices
     base._output_nr = 0
     base._requires_grad = True
+    move_retains_grad(base, old_node, old_output_nr, copy_slices)
     history_changed(base)
-
-
-def _repoint_saved_output(node: Function, data: Any, tensor: Tensor) -> None:
-    """An output the op saved now lives in `tensor`: check it against tensor's version."""
-    saved = node._saved
-    if not saved or saved is _RELEASED:
-        return
-    entries = list(saved)
-    for position, entry in enumerate(entries):
-        if entry is not None and entry[0] == _OUTPUT and entry[1] is data:
-            counter = tensor._shared_version_counter()
-            same = data.dtype == tensor._data.dtype
-            entries[position] = (_OUTPUT, tensor._data if same else data, counter[0], counter,
-                                 entry[4])
-            node._saved = tuple(entries)
 
 
 def _check_result(tensor: Tensor, result: Tensor) -> None:

@@ -29,8 +29,9 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from ..function import Function, Node, _new, _sequence, short_name
+from ..function import Function, _new
 from ..grad_mode import state as _grad_state
+from ..node import Node, move_retains_grad, sequence_nrs, short_name
 from ..tensor import Tensor, _wrap
 from .conversion import clone
 
@@ -69,14 +70,7 @@ def as_view(output: Tensor, input: Tensor, op: type[Function], options: dict[str
     elif base.grad_fn is not None or not base._requires_grad:
         # (A leaf that requires grad never changes history: in-place ops on it are refused
         # while recording, so its views need not follow it.)
-        fields = output.__dict__
-        grad_fn = fields.pop("grad_fn", None)
-        requires_grad = fields.pop("_requires_grad", False)
-        output.__class__ = TrackedView
-        tracked: TrackedView = output  # type: ignore[assignment]
-        tracked._own_grad_fn = grad_fn
-        tracked._own_requires_grad = requires_grad
-        tracked._seen_history = base._history
+        return TrackedView.following(output, base)
     return output
 
 
@@ -90,7 +84,19 @@ class TrackedView(Tensor):
     _own_requires_grad = False
     _seen_history = 0
 
-    @property  # type: ignore[override]
+    @classmethod
+    def following(cls, output: Tensor, base: Tensor) -> TrackedView:
+        """A view op's `output` as a TrackedView of `base`: a new object with the same fields,
+        whose node and requires_grad are its own until the base's history moves on."""
+        view = _new(cls)
+        fields = output.__dict__.copy()
+        view._own_grad_fn = fields.pop("grad_fn", None)
+        view._own_requires_grad = fields.pop("_requires_grad", False)
+        view.__dict__.update(fields)
+        view._seen_history = base._history
+        return view
+
+    @property
     def grad_fn(self) -> Node | None:
         if self._seen_history != self._base._history:  # type: ignore[union-attr]
             _follow_base(self)
@@ -100,7 +106,7 @@ class TrackedView(Tensor):
     def grad_fn(self, node: Node | None) -> None:
         self._own_grad_fn = node
 
-    @property  # type: ignore[override]
+    @property
     def _requires_grad(self) -> bool:
         if self._seen_history != self._base._history:  # type: ignore[union-attr]
             _follow_base(self)
@@ -144,22 +150,27 @@ def _follow_base(view: TrackedView) -> None:
         node = AsStrided.apply(base, chain=view._view_chain).grad_fn
     finally:
         _grad_state.enabled = previous
+    old_node, old_output_nr = view._own_grad_fn, view._output_nr
     view._own_grad_fn = node
     view._own_requires_grad = True
     view._output_nr = 0
     view._seen_history = base._history
+    if node is not None:
+        move_retains_grad(view, old_node, old_output_nr, node)
 
 
 def as_multi_output_views(outputs: tuple[Tensor, ...], input: Tensor, op: type[Function],
                           options: dict[str, Any]) -> tuple[Tensor, ...]:
     """Mark the outputs of split/chunk/unbind as views that may not be modified in place."""
+    views = []
     for index, output in enumerate(outputs):
-        as_view(output, input, op, {**options, "output": index})
-        if output._view_error is None:
-            node = output.grad_fn
-            where = (short_name(node), output._output_nr) if node is not None else None
-            output._view_error = (MULTI_OUTPUT_VIEW, where)
-    return outputs
+        view = as_view(output, input, op, {**options, "output": index})
+        if view._view_error is None:
+            node = view.grad_fn
+            where = (short_name(node), view._output_nr) if node is not None else None
+            view._view_error = (MULTI_OUTPUT_VIEW, where)
+        views.append(view)
+    return tuple(views)
 
 
 def replay(tensor: Tensor, chain: tuple[Any, ...]) -> Tensor:
@@ -247,7 +258,7 @@ class CopySlices(Node):
 
     def __init__(self, base: Tensor, base_edge: tuple[Node | None, int], chain: tuple[Any, ...],
                  fn: Function | None, value_edge: tuple[Node | None, int] | None = None) -> None:
-        self._sequence_nr = next(_sequence)
+        self._sequence_nr = next(sequence_nrs)
         self.fn = fn
         self.chain = chain
         # The base's array, for its memory layout: the view chain replays on a copy like it.
@@ -263,7 +274,7 @@ class CopySlices(Node):
 
     # The saved tensors are the op's: the engine checks and frees them through this node.
     @property
-    def _saved(self) -> Any:  # type: ignore[override]
+    def _saved(self) -> Any:
         return self.fn._saved if self.fn is not None else None
 
     @_saved.setter

@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 
 from .. import dtypes
 from ..creation import tensor as _tensor
-from ..function import RemovableHandle
 from ..grad_mode import enable_grad
 from ..nn.modules.module import _zero_grad, typename
+from ..node import RemovableHandle
 from ..tensor import Tensor, _wrap
 
 

@@ -135,7 +135,7 @@ def test_one_mechanism_with_builtin_ops() -> None:
     """The user-facing class is the built-in op class with forward called on Tensors."""
     assert issubclass(autograd.Function, BuiltinFunction)
     for name in ("_record", "_run_backward", "saved_tensors", "save_for_backward",
-                 "mark_non_differentiable", "set_materialize_grads", "_unpack"):
+                 "mark_non_differentiable", "set_materialize_grads", "_check_saved"):
         assert getattr(autograd.Function, name) is getattr(BuiltinFunction, name)
 
 

@@ -183,6 +183,91 @@ def test_retain_grad_under_create_graph_is_a_recorded_copy() -> None:
     same_as_torch(scenario)
 
 
+def _retain_then_inplace(lib: Any) -> Any:
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 1
+    a.retain_grad()
+    a.mul_(5)
+    (a * a).sum().backward()
+    return a.grad, x.grad
+
+
+def _retain_then_inplace_on_a_view(lib: Any) -> Any:
+    x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    a = x * 1
+    a.retain_grad()
+    a[0].mul_(5)
+    (a * a).sum().backward()
+    return a.grad, x.grad
+
+
+def _view_retains_then_base_inplace(lib: Any) -> Any:
+    x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    a = x * 1
+    v = a[0]
+    v.retain_grad()
+    a.mul_(2)  # v catches up with its base's new history: its retain_grad follows
+    (v * v).sum().backward()
+    return v.grad, x.grad
+
+
+def _hooks_stay_retain_grad_moves(lib: Any) -> Any:
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    log: list[Any] = []
+    a = x * 1
+    a.retain_grad()
+    a.register_hook(lambda g: log.append(("before", g)))
+    a.add_(1)
+    a.register_hook(lambda g: log.append(("after", g)))
+    a.mul_(3)
+    (a * a).sum().backward()
+    return a.grad, x.grad, log
+
+
+def _modified_view_retaining_grad(lib: Any) -> Any:
+    x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    a = x * 1
+    v = a[1]
+    v.retain_grad()
+    v.mul_(3)
+    (a * a).sum().backward()  # v's new node is never reached: no .grad, as in PyTorch
+    return v.grad is None, x.grad
+
+
+RETAIN_THEN_INPLACE = {
+    "inplace": _retain_then_inplace,
+    "inplace_on_a_view": _retain_then_inplace_on_a_view,
+    "view_retains_then_base_inplace": _view_retains_then_base_inplace,
+    "hooks_stay_retain_grad_moves": _hooks_stay_retain_grad_moves,
+    "modified_view_retaining_grad": _modified_view_retaining_grad,
+}
+
+
+@pytest.mark.parametrize("name", list(RETAIN_THEN_INPLACE))
+def test_retain_grad_follows_an_inplace_op_as_torch(name: str) -> None:
+    """After an in-place op, `.grad` of a tensor that retains it is the gradient of the new
+    value: the retains-grad entry moves to the new node (hooks stay with the old one)."""
+    same_as_torch(RETAIN_THEN_INPLACE[name])
+
+
+def test_retain_grad_follows_an_inplace_op(device: str) -> None:
+    """The same without PyTorch: d/da sum(a * a) at a = 5x is 10x, not the 50x it is w.r.t.
+    the value before `mul_(5)`."""
+    x = autodiff.tensor([1.0, 2.0], device=device, requires_grad=True)
+    a = x * 1
+    a.retain_grad()
+    a.mul_(5)
+    (a * a).sum().backward()
+    assert a.grad.tolist() == [10.0, 20.0] and x.grad.tolist() == [50.0, 100.0]
+    x = autodiff.tensor([[1.0, 2.0], [3.0, 4.0]], device=device, requires_grad=True)
+    a = x * 1
+    a.retain_grad()
+    a[0].mul_(5)
+    (a * a).sum().backward()
+    assert a.grad.tolist() == [[10.0, 20.0], [6.0, 8.0]]
+    assert x.grad.tolist() == [[50.0, 100.0], [6.0, 8.0]]
+
+
 def test_hook_errors_match_torch() -> None:
     def scenario(lib: Any) -> Any:
         def returns_number(g: Any) -> float:

@@ -169,3 +169,23 @@ def test_save_on_cpu_with_pinned_memory_packs_a_host_copy(device: str, device_ty
     source.add_(1)
     assert packed.tolist() == [0.5, 1.5]
     assert hooks.unpack_hook((device_of, packed)).device == x.device
+
+
+def test_inplace_op_whose_input_is_packed_keeps_the_old_values() -> None:
+    """In-place ops that save the tensor's old value (pow_ saves its base, mul_ the other
+    factor's partner) through pack hooks that keep the tensor itself: backward still sees the
+    value before each op, as PyTorch's saved original_self."""
+
+    def scenario(lib: Any) -> Any:
+        x = lib.tensor([0.5, 1.0], requires_grad=True)
+        w = lib.tensor([3.0, -2.0], requires_grad=True)
+        h = x * 1
+        with lib.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+            h.pow_(2)
+        with lib.autograd.graph.save_on_cpu():
+            h.mul_(w)
+        h.add_(1)
+        h.sum().backward()
+        return x.grad, w.grad
+
+    same_as_torch(scenario)

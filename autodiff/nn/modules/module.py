@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from ... import dtypes
-from ...function import RemovableHandle
 from ...grad_mode import no_grad
+from ...node import RemovableHandle
 from ...tensor import Tensor
 from ..parameter import Parameter
 
