@@ -1,11 +1,11 @@
-"""Random variates the array API has no sampler for (gamma, binomial, Poisson), and the
+"""Random variates the array API has no sampler for (gamma, binomial), and the
 implicit-reparameterization gradients of gamma and beta samples. `Backend` binds these functions
 as methods.
 
 Draws come from the library's own generator: NumPy's `Generator` (PCG64) for the CPU and, drawn
 on the host and moved over, for array-api-strict; CuPy's `Generator` on CUDA (the CuPy backend
-overrides `variates`). Both libraries name the samplers alike (`standard_gamma`, `binomial`,
-`poisson`) and take arrays of parameters, so one name selects the sampler on every backend.
+overrides `variates`). Both libraries name the samplers alike (`standard_gamma`, `binomial`)
+and take arrays of parameters, so one name selects the sampler on every backend.
 
 The gradients are elementwise approximations (Jankowiak and Obermeyer, "Pathwise Derivatives
 Beyond the Reparameterization Trick", 2018), PyTorch's, computed here in float64 from array
@@ -21,7 +21,7 @@ Array = Any
 __all__ = ["SAMPLERS", "dirichlet_grad", "standard_gamma_grad", "variates"]
 
 # The samplers `variates` may name.
-SAMPLERS = frozenset({"standard_gamma", "binomial", "poisson"})
+SAMPLERS = frozenset({"standard_gamma", "binomial"})
 
 
 def variates(self: Any, sampler: str, *parameters: Array, generator: Any = None) -> Array:

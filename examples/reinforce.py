@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for i_episode in count(1):
         state, _ = env.reset()
         ep_reward = 0.0
-        for t in range(1, 10000):  # Don't infinite loop while learning
+        for _ in range(10000):  # Don't infinite loop while learning
             action = select_action(state)
             state, reward, terminated, truncated, _ = env.step(action)
             policy.rewards.append(reward)
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                   f"Average reward: {running_reward:.2f}")
         if running_reward > env.reward_threshold:
             print(f"Solved! Running reward is now {running_reward} and the last episode runs "
-                  f"to {t} time steps!")
+                  f"to {env.steps} time steps!")
             solved = True
             break
         if args.max_episodes is not None and i_episode >= args.max_episodes:

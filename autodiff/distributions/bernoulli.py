@@ -9,9 +9,9 @@ from ..creation import arange
 from ..dtypes import Size
 from ..grad_mode import no_grad
 from ..ops.loss import binary_cross_entropy_with_logits
+from ..ops.sampling import bernoulli
 from ..tensor import Tensor
 from . import constraints
-from ._pending import bernoulli
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 

@@ -9,9 +9,10 @@ from typing import Any
 from .. import dtypes
 from ..creation import arange, full
 from ..dtypes import Size
+from ..ops.combining import broadcast_tensors
+from ..ops.sampling import multinomial
 from ..tensor import Tensor
 from . import constraints
-from ._pending import broadcast_tensors, multinomial
 from .distribution import Distribution
 from .utils import lazy_property, logits_to_probs, probs_to_logits
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..creation import full
+from ..creation import empty, full
 from ..dtypes import Size
 from ..tensor import Tensor
 from . import constraints
-from ._pending import cauchy
 from .distribution import Distribution
 from .utils import broadcast_all
 
@@ -60,7 +59,7 @@ class Cauchy(Distribution):
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        eps = cauchy(shape, dtype=self.loc.dtype, device=self.loc.device)
+        eps = empty(shape, dtype=self.loc.dtype, device=self.loc.device).cauchy_()
         return self.loc + eps * self.scale
 
     def log_prob(self, value: Any) -> Tensor:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..creation import zeros_like
+from ..creation import empty, zeros_like
 from ..dtypes import Size
 from ..tensor import Tensor
 from . import constraints
-from ._pending import exponential
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
@@ -56,7 +55,8 @@ class Exponential(ExponentialFamily):
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        return exponential(shape, dtype=self.rate.dtype, device=self.rate.device) / self.rate
+        noise = empty(shape, dtype=self.rate.dtype, device=self.rate.device).exponential_()
+        return noise / self.rate
 
     def log_prob(self, value: Any) -> Tensor:
         if self._validate_args:

@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
-from ..creation import zeros_like
+from ..creation import empty, zeros_like
 from ..dtypes import Size
 from ..grad_mode import no_grad
 from ..ops.loss import binary_cross_entropy_with_logits
 from ..tensor import Tensor
 from . import constraints
-from ._pending import uniform
 from .distribution import Distribution, _type_name
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
@@ -86,7 +85,7 @@ class Geometric(Distribution):
         shape = self._extended_shape(sample_shape)
         tiny = dtypes.finfo(self.probs.dtype).tiny
         with no_grad():
-            u = uniform(shape, tiny, 1, dtype=self.probs.dtype, device=self.probs.device)
+            u = empty(shape, dtype=self.probs.dtype, device=self.probs.device).uniform_(tiny, 1)
             return (u.log() / (-self.probs).log1p()).floor()
 
     def log_prob(self, value: Any) -> Tensor:

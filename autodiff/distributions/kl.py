@@ -18,10 +18,12 @@ from typing import Any
 from ..autograd.gradients import grad
 from ..creation import full_like, ones_like
 from ..ops.activation import softplus
+from ..ops.combining import broadcast_shapes
+from ..ops.diagonal import diag_embed
 from ..ops.logarithmic import xlogy
 from ..ops.selection import where
 from ..tensor import Tensor
-from ._pending import broadcast_shapes, diag_embed, solve_triangular
+from ._pending import solve_triangular
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial

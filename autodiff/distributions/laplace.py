@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
+from ..creation import empty
 from ..dtypes import Size
 from ..tensor import Tensor
 from . import constraints
-from ._pending import uniform
 from .distribution import Distribution
 from .utils import broadcast_all
 
@@ -62,7 +62,7 @@ class Laplace(Distribution):
         shape = self._extended_shape(sample_shape)
         eps = dtypes.finfo(self.loc.dtype).eps
         # u in (-1, 1): the inverse CDF's log1p(-|u|) stays finite.
-        u = uniform(shape, eps - 1, 1, dtype=self.loc.dtype, device=self.loc.device)
+        u = empty(shape, dtype=self.loc.dtype, device=self.loc.device).uniform_(eps - 1, 1)
         return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
 
     def log_prob(self, value: Any) -> Tensor:

@@ -9,11 +9,11 @@ from typing import Any
 from .. import dtypes
 from ..creation import arange, randn, zeros
 from ..dtypes import Size
+from ..ops.diagonal import diag_embed
 from ..ops.gamma import mvlgamma
 from ..ops.joining import cat
 from ..tensor import Tensor
 from . import constraints
-from ._pending import diag_embed
 from .beta import Beta
 from .distribution import Distribution
 from .utils import broadcast_all

@@ -8,10 +8,12 @@ from typing import Any
 from ..creation import eye
 from ..dtypes import Size
 from ..linalg import cholesky
+from ..ops.combining import broadcast_tensors
+from ..ops.diagonal import diag_embed
 from ..ops.matmul import matmul
 from ..tensor import Tensor
 from . import constraints
-from ._pending import broadcast_tensors, diag_embed, solve_triangular
+from ._pending import solve_triangular
 from .distribution import Distribution
 from .multivariate_normal import _batch_mahalanobis, _batch_mv
 from .utils import _standard_normal, lazy_property

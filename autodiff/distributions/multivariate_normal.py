@@ -9,11 +9,12 @@ from typing import Any
 from ..creation import eye
 from ..dtypes import Size
 from ..linalg import cholesky
+from ..ops.combining import broadcast_shapes
 from ..ops.joining import flip
 from ..ops.matmul import matmul
 from ..tensor import Tensor
 from . import constraints
-from ._pending import broadcast_shapes, cholesky_inverse, solve_triangular
+from ._pending import cholesky_inverse, solve_triangular
 from .distribution import Distribution
 from .utils import _standard_normal, lazy_property
 

@@ -8,9 +8,9 @@ from typing import Any
 from ..dtypes import Size
 from ..grad_mode import no_grad
 from ..ops.activation import softplus
+from ..ops.sampling import poisson
 from ..tensor import Tensor
 from . import constraints
-from ._pending import poisson
 from .distribution import Distribution
 from .gamma import Gamma
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits

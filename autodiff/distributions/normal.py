@@ -7,9 +7,9 @@ from typing import Any
 
 from ..dtypes import Size
 from ..grad_mode import no_grad
+from ..ops.sampling import normal
 from ..tensor import Tensor
 from . import constraints
-from ._pending import normal
 from .exp_family import ExponentialFamily
 from .utils import _standard_normal, broadcast_all
 

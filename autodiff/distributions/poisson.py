@@ -6,9 +6,9 @@ from typing import Any
 
 from ..dtypes import Size
 from ..grad_mode import no_grad
+from ..ops.sampling import poisson
 from ..tensor import Tensor
 from . import constraints
-from ._pending import poisson
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 

@@ -23,11 +23,12 @@ from ..creation import eye, full_like, ones, zeros, zeros_like
 from ..dtypes import Size
 from ..linalg import cholesky
 from ..ops.activation import sigmoid, softplus
+from ..ops.combining import broadcast_shapes
+from ..ops.diagonal import diag_embed
 from ..ops.joining import cat, stack
 from ..ops.padding import pad
 from ..tensor import Tensor
 from . import constraints
-from ._pending import broadcast_shapes, diag_embed
 from .distribution import Distribution
 from .utils import (
     _sum_rightmost,

@@ -12,10 +12,10 @@ from .. import dtypes
 from ..creation import arange, randn, tensor, zeros
 from ..grad_mode import enable_grad
 from ..ops.activation import sigmoid
+from ..ops.combining import broadcast_tensors
 from ..ops.softmax import softmax
 from ..ops.unary import log, log1p
 from ..tensor import Tensor
-from ._pending import broadcast_tensors
 
 __all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs",
            "probs_to_logits", "tril_matrix_to_vec", "vec_to_tril_matrix"]

@@ -7,14 +7,16 @@ import warnings
 from typing import Any
 
 from .. import dtypes
-from ..creation import arange, eye, randn, tensor
+from ..creation import arange, eye, randn, tensor, tril_indices
 from ..dtypes import Size
 from ..linalg import cholesky, slogdet
+from ..ops.combining import broadcast_shapes
+from ..ops.diagonal import diag_embed
 from ..ops.einsum import einsum
 from ..ops.gamma import mvlgamma
 from ..tensor import Tensor
 from . import constraints
-from ._pending import broadcast_shapes, cholesky_solve, diag_embed, tril_indices
+from ._pending import cholesky_solve
 from .chi2 import Chi2
 from .exp_family import ExponentialFamily
 from .multivariate_normal import _precision_to_scale_tril
