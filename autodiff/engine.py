@@ -252,7 +252,9 @@ def _add_to_buffer(buffers: dict[Node, list[Any]], node: Node, output_nr: int, g
     if owned is not None and type(node) is AccumulateGrad:
         owned.discard(previous)
         owned.discard(grad)
-        owned.add(summed)
+        # A 0-d sum may be a NumPy scalar: immutable, so `.grad` must not take it.
+        if summed._backend.is_exclusive(summed._data):
+            owned.add(summed)
 
 
 def _pass_on(node: Node, grads: list[Any], input_grads: tuple[Any, ...],
@@ -448,7 +450,10 @@ def _add_in_place(node: AccumulateGrad, old: Tensor, grad: Tensor,
     backend, data = old._backend, old._data
     saved = backend.asarray(data, copy=True)
     try:
-        data += grad._data
+        summed = data
+        summed += grad._data
+        if summed is not data:  # an immutable scalar: `+=` made a new object
+            raise TypeError
     except (ValueError, TypeError):  # a read-only `.grad` a user assigned: out of place
         old._data = backend.add(data, grad._data)
         undo.append(_PutBackData(node, old, data))

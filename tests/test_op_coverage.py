@@ -54,6 +54,9 @@ NOT_TABLE_OPS = {
 NO_EXPORTS = {
     "inplace": "the in-place machinery and the `Tensor.<op>_` methods (INPLACE entries)",
     "views": "the view machinery (view tracking, CopySlices, AsStrided)",
+    "rnn": "the recurrent layers' op, reached through nn.RNN/LSTM/GRU (entries rnn.*_layer*)",
+    "rnn_cells": "the cells' ops, reached through nn.RNNCell/LSTMCell/GRUCell (entries rnn.*_cell)",
+    "packed_sequence": "packing, reached through nn.utils.rnn (entries nn.utils.rnn.*)",
 }
 
 ENTRY_NAMES = {info.name for info in OP_DB}

@@ -15,6 +15,7 @@ from ..ops.adaptive_pool import (
     adaptive_max_pool2d,
     adaptive_max_pool3d,
 )
+from ..ops.attention import scaled_dot_product_attention
 from ..ops.avg_pool import avg_pool1d, avg_pool2d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d
 from ..ops.batch_norm import batch_norm, instance_norm
 from ..ops.conv import (
@@ -49,6 +50,9 @@ from ..ops.loss import (
 )
 from ..ops.max_pool import max_pool1d, max_pool2d, max_pool3d
 from ..ops.max_unpool import max_unpool1d, max_unpool2d, max_unpool3d
+from ..ops.multi_head_attention import canonical_mask as _canonical_mask
+from ..ops.multi_head_attention import multi_head_attention_forward
+from ..ops.multi_head_attention import none_or_dtype as _none_or_dtype
 from ..ops.normalization import group_norm, layer_norm, local_response_norm, normalize
 from ..ops.padding import pad
 from ..ops.pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle

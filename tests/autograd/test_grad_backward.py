@@ -126,6 +126,17 @@ def test_backward_accumulates_and_frees_the_graph(device: str) -> None:
         y.backward()
 
 
+def test_a_0d_leaf_reached_twice_accumulates_over_passes(device: str) -> None:
+    # The two paths' sum of a 0-d gradient may be an immutable scalar array type: `.grad`
+    # must still be an array later passes add into.
+    x = autodiff.tensor(1.5, dtype=autodiff.float64, device=device, requires_grad=True)
+    y = x * x + x.exp()
+    once = 2 * 1.5 + math.exp(1.5)
+    for passes in (1, 2, 3):
+        y.backward(retain_graph=True)
+        _close(x.grad, [passes * once])
+
+
 def test_backward_several_roots_with_grad_tensors(device: str) -> None:
     x = leaf([1.0, 2.0], device)
     a, b = x * 2, (x * x).sum()

@@ -9,6 +9,7 @@ inputs as float64 NumPy arrays. Entries live in one module per op family, like t
 from __future__ import annotations
 
 from .activation import ACTIVATION
+from .attention import ATTENTION
 from .complex import COMPLEX
 from .conv import CONV
 from .elementwise import ELEMENTWISE
@@ -23,6 +24,7 @@ from .normalization import NORMALIZATION
 from .pooling import POOLING
 from .reduction import REDUCTION
 from .resampling import RESAMPLING
+from .rnn import RNN
 from .shape import SHAPE
 from .sorting import SORTING_TABLE
 from .special import SPECIAL
@@ -31,8 +33,8 @@ from .variates import VARIATES
 OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
     *SORTING_TABLE,
-    *CONV, *POOLING, *NORMALIZATION, *RESAMPLING, *MATH, *SPECIAL, *COMPLEX, *FFT_OPS,
-    *SPECTRAL, *VARIATES,
+    *CONV, *POOLING, *NORMALIZATION, *RESAMPLING, *ATTENTION, *RNN, *MATH, *SPECIAL,
+    *COMPLEX, *FFT_OPS, *SPECTRAL, *VARIATES,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]

@@ -1,5 +1,6 @@
-"""`autodiff.nn.utils`: gradient clipping. Works on the gradients' arrays in place, on their own
-devices, without a round trip to the host (the total norm comes back as a 0-d Tensor)."""
+"""`autodiff.nn.utils.clip_grad`: gradient clipping. Works on the gradients' arrays in place, on
+their own devices, without a round trip to the host (the total norm comes back as a 0-d
+Tensor)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from ..creation import tensor as _tensor
-from ..tensor import Tensor, _wrap
+from ...creation import tensor as _tensor
+from ...tensor import Tensor, _wrap
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
