@@ -387,6 +387,7 @@ from .ops.distance import cdist, dist, pdist
 from .ops.norm import renorm
 from .ops.einsum import einsum, inner, tensordot
 from .ops.decompositions import det, inverse, slogdet
+from .ops.triangular import cholesky_inverse, cholesky_solve
 
 # nn functions torch exposes at the top level
 from .ops.normalization import layer_norm

@@ -499,11 +499,13 @@ class Backend(Primitives, Kernels, SpecialFunctions):
     from .decompositions import (  # type: ignore[misc]
         cholesky,
         det,
+        eigh,
         eigvalsh,
         inv,
         qr,
         slogdet,
         solve,
+        solve_triangular,
         svd,
     )
     from .distances import (  # type: ignore[misc]

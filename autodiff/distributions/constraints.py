@@ -17,9 +17,9 @@ from .. import dtypes
 from ..creation import full
 from ..linalg import norm
 from ..ops.comparison import isclose
+from ..ops.eigh import eigvalsh
 from ..ops.joining import cat as _cat_tensors
 from ..ops.joining import stack as _stack_tensors
-from ._pending import eigvalsh
 
 __all__ = [
     "Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "corr_cholesky", "dependent",

@@ -22,8 +22,8 @@ from ..ops.combining import broadcast_shapes
 from ..ops.diagonal import diag_embed
 from ..ops.logarithmic import xlogy
 from ..ops.selection import where
+from ..ops.triangular import solve_triangular
 from ..tensor import Tensor
-from ._pending import solve_triangular
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial

@@ -11,9 +11,9 @@ from ..linalg import cholesky
 from ..ops.combining import broadcast_tensors
 from ..ops.diagonal import diag_embed
 from ..ops.matmul import matmul
+from ..ops.triangular import solve_triangular
 from ..tensor import Tensor
 from . import constraints
-from ._pending import solve_triangular
 from .distribution import Distribution
 from .multivariate_normal import _batch_mahalanobis, _batch_mv
 from .utils import _standard_normal, lazy_property

@@ -12,9 +12,9 @@ from ..linalg import cholesky
 from ..ops.combining import broadcast_shapes
 from ..ops.joining import flip
 from ..ops.matmul import matmul
+from ..ops.triangular import cholesky_inverse, solve_triangular
 from ..tensor import Tensor
 from . import constraints
-from ._pending import cholesky_inverse, solve_triangular
 from .distribution import Distribution
 from .utils import _standard_normal, lazy_property
 

@@ -14,9 +14,9 @@ from ..ops.combining import broadcast_shapes
 from ..ops.diagonal import diag_embed
 from ..ops.einsum import einsum
 from ..ops.gamma import mvlgamma
+from ..ops.triangular import cholesky_solve
 from ..tensor import Tensor
 from . import constraints
-from ._pending import cholesky_solve
 from .chi2 import Chi2
 from .exp_family import ExponentialFamily
 from .multivariate_normal import _precision_to_scale_tril
