@@ -154,16 +154,18 @@ from .ops.floating import (
     heaviside,
     hypot,
     ldexp,
+    ldexp_,
     nan_to_num,
+    nan_to_num_,
     nextafter,
     signbit,
 )
-from .ops.integer import bitwise_left_shift, bitwise_right_shift, gcd, lcm
-from .ops.logarithmic import logaddexp, logaddexp2, logit, xlogy
+from .ops.integer import bitwise_left_shift, bitwise_right_shift, gcd, gcd_, lcm, lcm_
+from .ops.logarithmic import logaddexp, logaddexp2, logit, logit_, xlogy, xlogy_
 
 # Special functions torch exposes at the top level
-from .ops.bessel import i0
-from .ops.error_function import erfc, erfinv
+from .ops.bessel import i0, i0_
+from .ops.error_function import erfc, erfc_, erfinv
 from .ops.gamma import digamma, igamma, igammac, lgamma, mvlgamma, polygamma
 
 # Complex numbers
@@ -184,41 +186,52 @@ from .ops.unary import (
     absolute,
     acos,
     acosh,
+    acosh_,
     arccos,
     arccosh,
+    arccosh_,
     arcsin,
     arcsinh,
+    arcsinh_,
     arctan,
     arctan2,
     arctanh,
+    arctanh_,
     asin,
     asinh,
+    asinh_,
     atan,
     atan2,
     atanh,
+    atanh_,
     ceil,
     cos,
     cosh,
     deg2rad,
+    deg2rad_,
     erf,
     exp,
     exp2,
+    exp2_,
     expm1,
     fix,
     floor,
     frac,
+    frac_,
     log,
     log1p,
     log2,
     log10,
     positive,
     rad2deg,
+    rad2deg_,
     round,
     rsqrt,
     sgn,
     sign,
     sin,
     sinc,
+    sinc_,
     sinh,
     sqrt,
     tan,
@@ -227,8 +240,15 @@ from .ops.unary import (
 )
 
 # Activations and softmax
-from .ops.activation import relu, sigmoid, softplus
+from .ops.activation import celu, relu, selu, sigmoid, softplus
+from .ops.piecewise import hardshrink, prelu, rrelu, threshold
+from .nn._activations import celu_, relu_, rrelu_, selu_, threshold_
 from .ops.softmax import log_softmax, softmax
+
+# Distances and normalization of nn's layers (torch.* names of theirs)
+from .ops.distance import cosine_similarity, pairwise_distance
+from .ops.linear import bilinear
+from .ops.normalization import norm_except_dim, rms_norm
 
 # Comparisons, logic and bitwise ops
 from .ops.comparison import (
@@ -382,7 +402,17 @@ from .ops.spectral import istft, stft
 
 # Linear algebra
 from .ops.matmul import bmm, dot, ger, matmul, mm, mv, outer
-from .ops.products import addbmm, addmm, addmv, addr, baddbmm, chain_matmul, cross, kron
+from .ops.products import (
+    addbmm,
+    addmm,
+    addmv,
+    addmv_,
+    addr,
+    baddbmm,
+    chain_matmul,
+    cross,
+    kron,
+)
 from .ops.distance import cdist, dist, pdist
 from .ops.norm import renorm
 from .ops.einsum import einsum, inner, tensordot

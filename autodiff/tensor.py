@@ -737,19 +737,19 @@ class Tensor:
         return _unary.asinh(self)
 
     def asinh_(self) -> Tensor:
-        return _inplace.method_("asinh", self)
+        return _inplace.call_(self, _unary.AsinhInPlace.apply)
 
     def acosh(self) -> Tensor:
         return _unary.acosh(self)
 
     def acosh_(self) -> Tensor:
-        return _inplace.method_("acosh", self)
+        return _inplace.call_(self, _unary.AcoshInPlace.apply)
 
     def atanh(self) -> Tensor:
         return _unary.atanh(self)
 
     def atanh_(self) -> Tensor:
-        return _inplace.method_("atanh", self)
+        return _inplace.call_(self, _unary.AtanhInPlace.apply)
 
     arcsinh, arccosh, arctanh = asinh, acosh, atanh
     arcsinh_, arccosh_, arctanh_ = asinh_, acosh_, atanh_
@@ -766,6 +766,12 @@ class Tensor:
 
     def relu_(self) -> Tensor:
         return _inplace.method_("relu", self)
+
+    def hardshrink(self, lambd: float = 0.5) -> Tensor:
+        return _piecewise.hardshrink(self, lambd)
+
+    def prelu(self, weight: Tensor) -> Tensor:
+        return _piecewise.prelu(self, weight)
 
     def softmax(self, dim: int, dtype: Any = None) -> Tensor:
         return _softmax.softmax(self, dim, dtype)
@@ -1709,6 +1715,7 @@ from .ops import matmul as _matmul  # noqa: E402
 from .ops import minmax as _minmax  # noqa: E402
 from .ops import norm as _norm  # noqa: E402
 from .ops import order_statistics as _order_statistics  # noqa: E402
+from .ops import piecewise as _piecewise  # noqa: E402
 from .ops import products as _products  # noqa: E402
 from .ops import rearranging as _rearranging  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402

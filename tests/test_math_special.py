@@ -39,22 +39,30 @@ def test_integer_fused_products_take_integer_factors() -> None:
     assert out.dtype is autodiff.int64 and out.tolist() == [[4, 4], [4, 4]]
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda x: autodiff.igamma(x, x.detach() + 1), "the derivative for 'igamma: input' is not "
-     "implemented."),
-    (lambda x: autodiff.igammac(x, x.detach() + 1), "the derivative for 'igammac: input' is "
-     "not implemented."),
-    (lambda x: S.zeta(x + 1, x.detach()), "the derivative for 'zeta' is not implemented."),
-    (lambda x: autodiff.heaviside(x, x.detach()), "derivative for aten::heaviside is not "
-     "implemented"),
+@pytest.mark.parametrize(("call", "kind", "message"), [
+    (lambda x: autodiff.igamma(x, x.detach() + 1), NotImplementedError,
+     "the derivative for 'igamma: input' is not implemented."),
+    (lambda x: autodiff.igammac(x, x.detach() + 1), NotImplementedError,
+     "the derivative for 'igammac: input' is not implemented."),
+    (lambda x: S.zeta(x + 1, x.detach()), NotImplementedError,
+     "the derivative for 'zeta' is not implemented."),
+    (lambda x: autodiff.heaviside(x, x.detach()), RuntimeError,
+     "derivative for aten::heaviside is not implemented"),
+    # PyTorch's in-place inverse hyperbolics are nodes of their own without a derivative.
+    (lambda x: (x * 0.25).asinh_(), NotImplementedError,
+     "the derivative for 'inplace version of asinh' is not implemented."),
+    (lambda x: autodiff.arccosh_(x + 1), NotImplementedError,
+     "the derivative for 'inplace version of acosh' is not implemented."),
+    (lambda x: (x * 0.25).arctanh_(), NotImplementedError,
+     "the derivative for 'inplace version of atanh' is not implemented."),
 ])
-def test_gradients_pytorch_does_not_have_raise(call: Callable[..., Any], message: str,
-                                               device: str) -> None:
+def test_gradients_pytorch_does_not_have_raise(call: Callable[..., Any], kind: type[Exception],
+                                               message: str, device: str) -> None:
     x = autodiff.tensor([0.5, 1.5], dtype=autodiff.float64, device=device, requires_grad=True)
     out = call(x)
-    with pytest.raises(RuntimeError) as raised:
+    with pytest.raises(kind) as raised:
         out.sum().backward()
-    assert str(raised.value) == message
+    assert type(raised.value) is kind and str(raised.value) == message
     assert x.grad is None
 
 
@@ -432,8 +440,6 @@ def test_errors_match_pytorch(name: str, call: Callable[[Any], Any]) -> None:
 
 # name -> (method arguments, inputs in the op's domain)
 INPLACE_METHODS: dict[str, tuple[tuple[Any, ...], list[float]]] = {
-    "acosh_": ((), [1.5, 2.0]), "asinh_": ((), [0.5, -1.0]), "atanh_": ((), [0.5, -0.25]),
-    "arccosh_": ((), [1.5, 2.0]), "arcsinh_": ((), [0.5, -1.0]), "arctanh_": ((), [0.5, 0.1]),
     "deg2rad_": ((), [30.0, 45.0]), "rad2deg_": ((), [0.5, 1.0]), "sgn_": ((), [0.5, -1.0]),
     "exp2_": ((), [0.5, 3.0]), "frac_": ((), [1.5, -2.25]), "sinc_": ((), [0.5, 0.0]),
     "erfc_": ((), [0.5, -1.0]), "erfinv_": ((), [0.5, -0.25]), "lgamma_": ((), [0.5, 3.0]),
@@ -492,3 +498,64 @@ def test_float_power_inplace_needs_a_double_base() -> None:
     assert x.float_power_(2).tolist() == [4.0, 9.0]
     with pytest.raises(RuntimeError, match="the base given to float_power_ has dtype Float"):
         autodiff.ones(2).float_power_(2)
+
+
+# torch.<op>_(input, ...) -> (arguments after input, input values); integer inputs for gcd/lcm.
+INPLACE_FUNCTIONS: dict[str, tuple[tuple[Any, ...], list[Any]]] = {
+    "acosh_": ((), [1.5, 2.0]), "arccosh_": ((), [1.5, 2.0]), "asinh_": ((), [0.5, -1.0]),
+    "arcsinh_": ((), [0.5, -1.0]), "atanh_": ((), [0.5, -0.25]), "arctanh_": ((), [0.5, 0.1]),
+    "deg2rad_": ((), [30.0, 45.0]), "rad2deg_": ((), [0.5, 1.0]), "exp2_": ((), [0.5, 3.0]),
+    "frac_": ((), [1.5, -2.25]), "sinc_": ((), [0.5, 0.0]), "i0_": ((), [0.5, 3.0]),
+    "erfc_": ((), [0.5, -1.0]), "logit_": ((0.1,), [0.05, 0.5]),
+    "nan_to_num_": ((0.5, 7.0), [float("nan"), float("inf")]),
+    "ldexp_": (([1.0, 2.0],), [1.5, 2.0]), "xlogy_": (([2.0, 3.0],), [0.0, 2.0]),
+    "gcd_": (([6, 4],), [4, 6]), "lcm_": (([6, 4],), [4, 6]),
+}
+
+
+def _others(library: Any, name: str, dtype: Any) -> list[Any]:
+    return [library.tensor(a, dtype=dtype) if isinstance(a, list) else a
+            for a in INPLACE_FUNCTIONS[name][0]]
+
+
+def _inplace_function(library: Any, name: str) -> tuple[list[Any], str | None]:
+    """torch.<name>_ on a non-leaf copy: its values and node name (and it returns its input)."""
+    values = INPLACE_FUNCTIONS[name][1]
+    integer = isinstance(values[0], int)
+    dtype = library.int64 if integer else library.float64
+    x = library.tensor(values, dtype=dtype, requires_grad=not integer) * 1
+    assert getattr(library, name)(x, *_others(library, name, dtype)) is x
+    return x.tolist(), x.grad_fn.name() if x.grad_fn is not None else None
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE_FUNCTIONS))
+def test_inplace_functions_match_pytorch(name: str) -> None:
+    torch = pytest.importorskip("torch")
+    ours_values, ours_node = _inplace_function(autodiff, name)
+    theirs_values, theirs_node = _inplace_function(torch, name)
+    np.testing.assert_allclose(ours_values, theirs_values, rtol=1e-12)
+    assert ours_node == theirs_node
+    # A number as input: PyTorch's argument error (xlogy_'s two overloads list both, here one).
+    def call_with_number(library: Any) -> Any:
+        return getattr(library, name)(2.0, *_others(library, name, library.int64))
+
+    if name == "xlogy_":
+        with pytest.raises(TypeError, match=r"xlogy_\(\): argument 'input'"):
+            call_with_number(autodiff)
+    else:
+        same_error(lambda: call_with_number(autodiff), lambda: call_with_number(torch))
+
+
+def test_addmv_inplace_function_matches_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    results = []
+    for library in (autodiff, torch):
+        mat = library.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=library.float64)
+        vec = library.tensor([0.5, -1.0], dtype=library.float64, requires_grad=True)
+        x = library.tensor([1.0, 2.0], dtype=library.float64) * 1
+        assert library.addmv_(x, mat, vec, beta=2, alpha=0.5) is x
+        x.sum().backward()
+        results.append((x.tolist(), x.grad_fn.name(), vec.grad.tolist()))
+    assert results[0] == results[1]
+    same_error(lambda: autodiff.addmv_(autodiff.ones(2), 1.0, autodiff.ones(2)),
+               lambda: torch.addmv_(torch.ones(2), 1.0, torch.ones(2)))

@@ -268,6 +268,18 @@ LAYERS: dict[str, Any] = {
     "PixelUnshuffle": lambda lib: lib.nn.PixelUnshuffle(2),
     "ChannelShuffle": lambda lib: lib.nn.ChannelShuffle(2),
     "Upsample": lambda lib: lib.nn.Upsample(scale_factor=2),
+    "AdaptiveLogSoftmaxWithLoss": lambda lib: lib.nn.AdaptiveLogSoftmaxWithLoss(
+        8, 20, [4, 10], div_value=2.0, head_bias=True),
+    "Bilinear": lambda lib: lib.nn.Bilinear(2, 3, 4),
+    "EmbeddingBag": lambda lib: lib.nn.EmbeddingBag(10, 3, mode="max", padding_idx=2),
+    "PReLU": lambda lib: lib.nn.PReLU(3),
+    "RMSNorm": lambda lib: lib.nn.RMSNorm((2, 3)),
+    "Threshold": lambda lib: lib.nn.Threshold(0.1, 20.0),
+    "Unflatten": lambda lib: lib.nn.Unflatten(1, (2, 2)),
+    "MultiMarginLoss": lambda lib: lib.nn.MultiMarginLoss(weight=lib.ones(3)),
+    "MultiLabelSoftMarginLoss": lambda lib: lib.nn.MultiLabelSoftMarginLoss(weight=lib.ones(3)),
+    "ParameterList": lambda lib: lib.nn.ParameterList([lib.ones(2), lib.zeros(3)]),
+    "ParameterDict": lambda lib: lib.nn.ParameterDict({"a": lib.ones(2), "b": lib.zeros(3)}),
     **{f"{kind}{d}d": (lambda lib, kind=kind, d=d: getattr(lib.nn, f"{kind}{d}d")(1))
        for kind in ("ZeroPad", "ReflectionPad", "ReplicationPad", "CircularPad")
        for d in (1, 2, 3)},

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import dtypes
 from ..tensor import Tensor, _wrap
-from ._checks import not_implemented_for
+from ._checks import not_implemented_for, require_tensors
 from ._promotion import in_float
 from .selection import where
 from .unary import SpecialOfInput, SpecialOfOutput, sgn
@@ -34,6 +34,12 @@ class I0(SpecialOfInput):
 
 def i0(input: Tensor) -> Tensor:
     return I0.apply(input)
+
+
+def i0_(input: Tensor) -> Tensor:
+    """In place: `input.i0_()`."""
+    require_tensors("i0_", ("input", input))
+    return input.i0_()
 
 
 class I0e(SpecialOfOutput):

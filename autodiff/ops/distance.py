@@ -1,5 +1,6 @@
 """Distances: cdist (between the rows of two batches of matrices), pdist (between the rows of
-one matrix, each pair once) and dist (the p-norm of a difference).
+one matrix, each pair once), dist (the p-norm of a difference), and nn.functional's
+pairwise_distance and cosine_similarity (compositions, as PyTorch writes them).
 
 The distances come from the backend (`minkowski_distances`, `euclidean_distances`,
 `pairwise_distances`: SciPy's cdist/pdist on the CPU). cdist keeps PyTorch's two algorithms
@@ -9,6 +10,11 @@ one matrix product, a composition whose last node is a view; here it is one node
 computed by the matrix product on other backends and exactly by SciPy on the CPU. Gradients at
 zero distance are 0 (PyTorch's composition gives NaN there). Unlike PyTorch's, these backwards
 are differentiable again.
+
+pairwise_distance is PyTorch's `norm(x1 - x2 + eps, p, -1)`: its norm is the `at::norm` overload
+(`NormBackward1`), the same vector norm under that name. cosine_similarity divides each input
+by its norm first (kept away from 0 by eps outside the graph, as PyTorch does), so the result
+stays in [-1, 1].
 """
 
 from __future__ import annotations
@@ -16,14 +22,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from backends import broadcast_shapes
+
 from .. import dtypes
 from ..creation import zeros
 from ..function import Function
+from ..grad_mode import no_grad
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, same_device, scalar_type_name
+from ._dims import reduction_axes
 from ._promotion import check_broadcast, promote
-from .arithmetic import _check_bool_subtraction
-from .norm import LinalgVectorNorm, norm_backward
+from .arithmetic import AddNumber, _check_bool_subtraction
+from .norm import LinalgVectorNorm, NormDims, norm_backward, vector_norm
 from .selection import where
 from .unary import sign
 
@@ -222,3 +232,40 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
                         f"{type(other).__name__}")
     same_device(input, other)
     return Dist.apply(input, other, p=float(p))
+
+
+# ------------------------------------------------------------------ nn.functional's distances
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """The p-norm of x1 - x2 + eps along the last dim (of the broadcast shape)."""
+    ndim = max(x1._data.ndim, x2._data.ndim)
+    difference = AddNumber.apply(x1 - x2, float(eps))  # integers become floats here
+    axes = reduction_axes(ndim - 1 if ndim else -1, difference._data.ndim)
+    return NormDims.apply(difference, ord=float(p), axes=axes, keepdim=keepdim)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """<x1, x2> / (max(||x1||, eps) max(||x2||, eps)) along dim, both inputs broadcast."""
+    common = dtypes.result_type((x1.dtype, x1._data.ndim), (x2.dtype, x2._data.ndim))
+    if not common.is_floating_point:
+        raise RuntimeError(
+            "expected common dtype to be floating point, yet common dtype is "
+            f"{dtypes.SCALAR_TYPE_NAMES[common.name]}")
+    if not x1.dtype.is_floating_point:
+        x1 = x1.to(common)
+    if not x2.dtype.is_floating_point:
+        x2 = x2.to(common)
+    check_broadcast(x1._data.shape, x2._data.shape)
+    shape = broadcast_shapes(x1._data.shape, x2._data.shape)
+    if x1._data.shape != shape:
+        x1 = x1.expand(shape)
+    if x2._data.shape != shape:
+        x2 = x2.expand(shape)
+    # Each norm is cloned and clamped in place outside the graph: the forward divides by at
+    # least eps while the gradient flows as through the plain norm (PyTorch's choice).
+    norm1 = vector_norm(x1, 2, dim, keepdim=True).clone()
+    norm2 = vector_norm(x2, 2, dim, keepdim=True).clone()
+    with no_grad():
+        norm1.clamp_(min=eps)
+        norm2.clamp_(min=eps)
+    return ((x1 / norm1) * (x2 / norm2)).sum(dim)

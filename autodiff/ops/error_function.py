@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from ..tensor import Tensor
+from ._checks import require_tensors
 from .unary import SpecialOfInput, SpecialOfOutput, exp, special_values
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -33,6 +34,12 @@ class Erfc(SpecialOfInput):
 
 def erfc(input: Tensor) -> Tensor:
     return Erfc.apply(input)
+
+
+def erfc_(input: Tensor) -> Tensor:
+    """In place: `input.erfc_()`."""
+    require_tensors("erfc_", ("input", input))
+    return input.erfc_()
 
 
 class Erfinv(SpecialOfOutput):

@@ -183,6 +183,12 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:
     return Ldexp.apply(input, other)
 
 
+def ldexp_(input: Tensor, other: Tensor) -> Tensor:
+    """In place: `input.ldexp_(other)`."""
+    require_tensors("ldexp_", ("input", input))
+    return input.ldexp_(other)
+
+
 class Frexp(Function):
     """(mantissa, exponent) with input = mantissa * 2 ** exponent, |mantissa| in [0.5, 1);
     the exponent is int32 and not differentiable."""
@@ -290,6 +296,13 @@ _LARGEST = {"float16": 65504.0, "float32": 3.4028234663852886e38,
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def nan_to_num_(input: Tensor, nan: float = 0.0, posinf: float | None = None,
+                neginf: float | None = None) -> Tensor:
+    """In place: `input.nan_to_num_(nan, posinf, neginf)`."""
+    require_tensors("nan_to_num_", ("input", input))
+    return input.nan_to_num_(nan, posinf, neginf)
 
 
 # ----------------------------------------------------------------------------- signbit

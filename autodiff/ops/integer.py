@@ -41,11 +41,23 @@ def gcd(input: Tensor, other: Tensor) -> Tensor:
     return _wrap(backend.gcd(a, b), backend)
 
 
+def gcd_(input: Tensor, other: Tensor) -> Tensor:
+    """In place: `input.gcd_(other)`."""
+    require_tensors("gcd_", ("input", input))
+    return input.gcd_(other)
+
+
 def lcm(input: Tensor, other: Tensor) -> Tensor:
     """The least common multiple (non-negative; 0 when either is 0)."""
     require_tensors("lcm", ("input", input), ("other", other))
     backend, a, b = _integer_operands("lcm", input, other)
     return _wrap(backend.lcm(a, b), backend)
+
+
+def lcm_(input: Tensor, other: Tensor) -> Tensor:
+    """In place: `input.lcm_(other)`."""
+    require_tensors("lcm_", ("input", input))
+    return input.lcm_(other)
 
 
 # ----------------------------------------------------------------------------- shifts

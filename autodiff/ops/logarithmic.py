@@ -105,6 +105,12 @@ def xlogy(input: Any, other: Any) -> Tensor:
     return _apply_binary(Xlogy, XlogyNumberSelf, XlogyNumberOther, input, other)
 
 
+def xlogy_(input: Tensor, other: Any) -> Tensor:
+    """In place: `input.xlogy_(other)`."""
+    require_tensors("xlogy_", ("input", input))
+    return input.xlogy_(other)
+
+
 class Xlog1py(Xlogy):
     """x * log1p(y), 0 where x == 0 (unless y is nan)."""
 
@@ -189,3 +195,9 @@ class Logit(Function):
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
     return Logit.apply(input, eps=eps)
+
+
+def logit_(input: Tensor, eps: float | None = None) -> Tensor:
+    """In place: `input.logit_(eps)`."""
+    require_tensors("logit_", ("input", input))
+    return input.logit_(eps)

@@ -15,7 +15,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
-from ._checks import cpp_type_name, same_device, scalar_type_name
+from ._checks import cpp_type_name, require_tensors, same_device, scalar_type_name
 from ._promotion import check_broadcast, promote
 from .matmul import bmm, mm
 
@@ -156,6 +156,12 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
                            f"{scalar_type_name(input)}, {scalar_type_name(mat)}, and "
                            f"{scalar_type_name(vec)}")
     return Addmv.apply(input, mat, vec, beta=_scalar(beta), alpha=_scalar(alpha))
+
+
+def addmv_(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """In place: `input.addmv_(mat, vec)`."""
+    require_tensors("addmv_", ("input", input), ("mat", mat), ("vec", vec))
+    return input.addmv_(mat, vec, beta=beta, alpha=alpha)
 
 
 class Addr(_FusedAdd):

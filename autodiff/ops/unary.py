@@ -182,6 +182,12 @@ def exp2(input: Tensor) -> Tensor:
     return Exp2.apply(input)
 
 
+def exp2_(input: Tensor) -> Tensor:
+    """In place: `input.exp2_()`."""
+    require_tensors("exp2_", ("input", input))
+    return input.exp2_()
+
+
 class Erf(Function):
     node_name = "ErfBackward0"
 
@@ -428,6 +434,12 @@ def frac(input: Tensor) -> Tensor:
     return Frac.apply(input)
 
 
+def frac_(input: Tensor) -> Tensor:
+    """In place: `input.frac_()`."""
+    require_tensors("frac_", ("input", input))
+    return input.frac_()
+
+
 # ----------------------------------------------------------------------------- trigonometry
 class Sin(UnaryOfInput):
     node_name = "SinBackward0"
@@ -578,6 +590,12 @@ def deg2rad(input: Tensor) -> Tensor:
     return Deg2Rad.apply(input)
 
 
+def deg2rad_(input: Tensor) -> Tensor:
+    """In place: `input.deg2rad_()`."""
+    require_tensors("deg2rad_", ("input", input))
+    return input.deg2rad_()
+
+
 class Rad2Deg(Deg2Rad):
     node_name = "Rad2DegBackward0"
     factor = 180.0 / _PI
@@ -585,6 +603,12 @@ class Rad2Deg(Deg2Rad):
 
 def rad2deg(input: Tensor) -> Tensor:
     return Rad2Deg.apply(input)
+
+
+def rad2deg_(input: Tensor) -> Tensor:
+    """In place: `input.rad2deg_()`."""
+    require_tensors("rad2deg_", ("input", input))
+    return input.rad2deg_()
 
 
 class Sinc(SpecialOfInput):
@@ -609,7 +633,26 @@ def sinc(input: Tensor) -> Tensor:
     return Sinc.apply(input)
 
 
+def sinc_(input: Tensor) -> Tensor:
+    """In place: `input.sinc_()`."""
+    require_tensors("sinc_", ("input", input))
+    return input.sinc_()
+
+
 # ----------------------------------------------------------------------------- hyperbolic
+class InPlaceWithoutDerivative:
+    """The in-place forms of asinh, acosh and atanh: PyTorch records them as their own nodes
+    (`AsinhBackward1`, ...) whose derivative it does not implement, so backward through them
+    raises its NotImplementedError."""
+
+    kernel: ClassVar[str]
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        raise NotImplementedError(
+            f"the derivative for 'inplace version of {ctx.kernel}' is not implemented.")
+
+
 class Tanh(UnaryOfOutput):
     node_name = "TanhBackward0"
     kernel = "tanh"
@@ -666,7 +709,23 @@ def asinh(input: Tensor) -> Tensor:
     return Asinh.apply(input)
 
 
+class AsinhInPlace(InPlaceWithoutDerivative, Asinh):
+    node_name = "AsinhBackward1"
+
+
+def asinh_(input: Tensor) -> Tensor:
+    """In place: `input.asinh_()`."""
+    require_tensors("asinh_", ("input", input))
+    return input.asinh_()
+
+
 arcsinh = asinh
+
+
+def arcsinh_(input: Tensor) -> Tensor:
+    """In place: `input.arcsinh_()`."""
+    require_tensors("arcsinh_", ("input", input))
+    return input.arcsinh_()
 
 
 class Acosh(UnaryOfInput):
@@ -683,7 +742,23 @@ def acosh(input: Tensor) -> Tensor:
     return Acosh.apply(input)
 
 
+class AcoshInPlace(InPlaceWithoutDerivative, Acosh):
+    node_name = "AcoshBackward1"
+
+
+def acosh_(input: Tensor) -> Tensor:
+    """In place: `input.acosh_()`."""
+    require_tensors("acosh_", ("input", input))
+    return input.acosh_()
+
+
 arccosh = acosh
+
+
+def arccosh_(input: Tensor) -> Tensor:
+    """In place: `input.arccosh_()`."""
+    require_tensors("arccosh_", ("input", input))
+    return input.arccosh_()
 
 
 class Atanh(UnaryOfInput):
@@ -700,4 +775,20 @@ def atanh(input: Tensor) -> Tensor:
     return Atanh.apply(input)
 
 
+class AtanhInPlace(InPlaceWithoutDerivative, Atanh):
+    node_name = "AtanhBackward1"
+
+
+def atanh_(input: Tensor) -> Tensor:
+    """In place: `input.atanh_()`."""
+    require_tensors("atanh_", ("input", input))
+    return input.atanh_()
+
+
 arctanh = atanh
+
+
+def arctanh_(input: Tensor) -> Tensor:
+    """In place: `input.arctanh_()`."""
+    require_tensors("arctanh_", ("input", input))
+    return input.arctanh_()

@@ -16,7 +16,7 @@ from .elementwise import ELEMENTWISE
 from .fft import FFT_OPS, SPECTRAL
 from .indexing import INDEXING
 from .info import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
-from .inplace import INPLACE
+from .inplace import INPLACE, INPLACE_FUNCTIONS
 from .linalg import LINALG
 from .loss import LOSS
 from .math import MATH
@@ -34,7 +34,7 @@ OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
     *SORTING_TABLE,
     *CONV, *POOLING, *NORMALIZATION, *RESAMPLING, *ATTENTION, *RNN, *MATH, *SPECIAL,
-    *COMPLEX, *FFT_OPS, *SPECTRAL, *VARIATES,
+    *COMPLEX, *FFT_OPS, *SPECTRAL, *VARIATES, *INPLACE_FUNCTIONS,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]

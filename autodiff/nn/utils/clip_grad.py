@@ -1,10 +1,19 @@
-"""`autodiff.nn.utils.clip_grad`: gradient clipping. Works on the gradients' arrays in place, on
-their own devices, without a round trip to the host (the total norm comes back as a 0-d
-Tensor)."""
+"""Gradient clipping: clip_grad_norm_ (get_total_norm, then clip_grads_with_norm_),
+clip_grad_value_. They work on the gradients' arrays in place, on their own devices, without a
+round trip to the host (the total norm comes back as a 0-d Tensor).
+
+Gradients are handled per (device, dtype) group, as PyTorch's multi-tensor code groups them.
+`foreach=True` takes the norm of each group at once: its gradients are flattened into one vector
+(one reduction per group instead of one per tensor, at the cost of a copy); the default (None)
+and False take one norm per gradient. Both give the same numbers, up to the order of summation;
+clipping and clamping are in place, gradient by gradient, either way.
+"""
 
 from __future__ import annotations
 
 import math
+import types
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,10 +21,21 @@ from ...creation import tensor as _tensor
 from ...tensor import Tensor, _wrap
 
 
+def _as_list(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    return [parameters] if isinstance(parameters, Tensor) else list(parameters)
+
+
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
-    if isinstance(parameters, Tensor):
-        parameters = [parameters]
-    return [p._grad for p in parameters if p._grad is not None]
+    return [p._grad for p in _as_list(parameters) if p._grad is not None]
+
+
+def _groups(tensors: list[Tensor]) -> list[list[Tensor]]:
+    """The tensors grouped by (device, dtype), in order of first appearance (PyTorch's
+    _group_tensors_by_device_and_dtype)."""
+    groups: dict[tuple[int, str], list[Tensor]] = {}
+    for tensor in tensors:
+        groups.setdefault((id(tensor._backend), tensor.dtype.name), []).append(tensor)
+    return list(groups.values())
 
 
 def _vector_norm(backend: Any, array: Any, norm_type: float) -> Any:
@@ -35,21 +55,31 @@ def _vector_norm(backend: Any, array: Any, norm_type: float) -> Any:
     return backend.sum(magnitude ** norm_type) ** (1.0 / norm_type)
 
 
-def get_total_norm(tensors: Iterable[Tensor], norm_type: float = 2.0,
-                   error_if_nonfinite: bool = False) -> Tensor:
-    """The norm of the norms of `tensors` (as if they were concatenated into one vector)."""
-    tensors = list(tensors)
+def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """The norm of the norms of `tensors` (as if they were concatenated into one vector), on
+    the first tensor's device."""
+    tensors = _as_list(tensors)
     norm_type = float(norm_type)
     if not tensors:
         return _tensor(0.0)
     first = tensors[0]._backend
     norms = []
-    for tensor in tensors:
-        norm = _vector_norm(tensor._backend, tensor._data, norm_type)
-        if tensor._backend is not first:
-            norm = first.transfer(norm, tensor._backend)
-        norms.append(norm)
-    total = _vector_norm(first, first.stack(norms), norm_type)
+    for group in _groups(tensors):
+        backend = group[0]._backend
+        if foreach:
+            flat = backend.concat([backend.reshape(t._data, (-1,)) for t in group])
+            group_norms = [_vector_norm(backend, flat, norm_type)]
+        else:
+            group_norms = [_vector_norm(backend, t._data, norm_type) for t in group]
+        for norm in group_norms:
+            if backend is not first:
+                norm = first.transfer(norm, backend)
+            norms.append(norm)
+    # Norms of several dtypes meet in the first one's (PyTorch stacks them, promoting).
+    dtype = first.dtype_name(norms[0])
+    total = _vector_norm(first, first.stack([first.astype(n, dtype) for n in norms]),
+                         norm_type)
     if error_if_nonfinite and not bool(first.item(first.all(first.isfinite(total)))):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is "
@@ -60,22 +90,23 @@ def get_total_norm(tensors: Iterable[Tensor], norm_type: float = 2.0,
 
 
 def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
-                          total_norm: Tensor) -> None:
-    """Scale the gradients by min(1, max_norm / (total_norm + 1e-6)), in place."""
+                          total_norm: Tensor, foreach: bool | None = None) -> None:
+    """Scale the gradients by min(1, max_norm / (total_norm + 1e-6)), in place (no host
+    synchronisation: the factor is clamped on the device)."""
     grads = _grads(parameters)
+    max_norm = float(max_norm)
     if not grads:
         return
     backend = total_norm._backend
-    coefficient = max_norm / (total_norm._data + 1e-6)
-    coefficient = backend.clip(coefficient, None, 1.0)
-    for grad in grads:
-        scale = coefficient
-        if grad._backend is not backend:
-            scale = grad._backend.transfer(coefficient, backend)
-        if scale.dtype != grad._data.dtype:
-            scale = grad._backend.astype(scale, grad._backend.dtype_name(grad._data))
-        grad._data *= scale
-        grad._bump_version()
+    coefficient = backend.clip(max_norm / (total_norm._data + 1e-6), None, 1.0)
+    for group in _groups(grads):
+        target = group[0]._backend
+        scale = coefficient if target is backend else target.transfer(coefficient, backend)
+        if scale.dtype != group[0]._data.dtype:
+            scale = target.astype(scale, target.dtype_name(group[0]._data))
+        for grad in group:
+            grad._data *= scale
+            grad._bump_version()
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
@@ -83,18 +114,32 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
                     foreach: bool | None = None) -> Tensor:
     """Rescale the gradients so that their total norm is at most `max_norm`; returns the
     total norm before clipping."""
-    parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    grads = _grads(parameters)
-    total = get_total_norm(grads, norm_type, error_if_nonfinite)
-    clip_grads_with_norm_(parameters, max_norm, total)
+    is_generator = isinstance(parameters, types.GeneratorType)
+    parameters = _as_list(parameters)
+    if is_generator and not parameters:
+        warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.",
+                      UserWarning, stacklevel=2)
+    total = get_total_norm(_grads(parameters), norm_type, error_if_nonfinite, foreach)
+    clip_grads_with_norm_(parameters, max_norm, total, foreach)
     return total
+
+
+def clip_grad_norm(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                   norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach: bool | None = None) -> Tensor:
+    """Deprecated: clip_grad_norm_."""
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
                      foreach: bool | None = None) -> None:
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
     clip_value = float(clip_value)
-    for grad in _grads(parameters):
-        backend = grad._backend
-        backend.setitem(grad._data, (...,), backend.clip(grad._data, -clip_value, clip_value))
-        grad._bump_version()
+    for group in _groups(_grads(parameters)):
+        for grad in group:
+            backend = grad._backend
+            backend.setitem(grad._data, (...,), backend.clip(grad._data, -clip_value,
+                                                             clip_value))
+            grad._bump_version()
