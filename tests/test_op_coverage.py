@@ -60,6 +60,7 @@ NO_EXPORTS = {
 }
 
 ENTRY_NAMES = {info.name for info in OP_DB}
+_ATEN_SIGNATURES = "autodiff.nn_ops"
 
 
 def _covered(name: str) -> bool:
@@ -84,7 +85,10 @@ def _exported_ops() -> dict[str, set[str]]:
             key = id(value)
             paths_of[key].append(f"{prefix}{name}")
             names_of[key] |= {f"{prefix}{name}", f"{prefix}{value.__name__}"}
-            if prefix and getattr(autodiff, name, value) is value:
+            # An entry under the bare name covers F.x when autodiff.x is the same op, or
+            # ATen's signature of it (nn_ops: tested against F.x in test_torch_level_nn.py).
+            top = getattr(autodiff, name, value)
+            if prefix and (top is value or getattr(top, "__module__", None) == _ATEN_SIGNATURES):
                 names_of[key].add(name)
     return {path: names_of[key] for key, paths in paths_of.items() for path in paths}
 

@@ -15,7 +15,7 @@ import warnings
 import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ... import dtypes
 from ...grad_mode import no_grad
@@ -202,6 +202,8 @@ class Module:
     """Base class for all layers; subclasses assign submodules and Parameters in `__init__` and
     define `forward`."""
 
+    # The layout version of this class's state-dict entries (PyTorch's `_version`).
+    _version: ClassVar[int] = 1
     training: bool
     _parameters: dict[str, Parameter | None]
     _buffers: dict[str, Tensor | None]
@@ -814,15 +816,26 @@ class Module:
 
     def state_dict(self, *, destination: Any = None, prefix: str = "",
                    keep_vars: bool = False) -> Any:
-        """Parameters and persistent buffers by dotted name (detached, sharing memory)."""
+        """Parameters and persistent buffers by dotted name (detached, sharing memory), and
+        PyTorch's `_metadata`: each module's `_version` by its prefix, which lets a later
+        version of a layer upgrade an older checkpoint when loading."""
         if destination is None:
             destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        metadata = getattr(destination, "_metadata", None)
+        if metadata is not None:
+            metadata[prefix[:-1]] = {"version": self._version}
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".",
                                   keep_vars=keep_vars)
         return destination
+
+    def _upgrade_state_dict(self, state_dict: dict[str, Any], prefix: str,
+                            version: int | None) -> None:
+        """Bring the entries under `prefix` of a checkpoint this module's class wrote at
+        `version` (None: no metadata, the oldest) up to the current layout, in place."""
 
     def _local_state(self) -> dict[str, Tensor]:
         state: dict[str, Tensor] = {k: v for k, v in self._parameters.items() if v is not None}
@@ -837,6 +850,7 @@ class Module:
         their dtype and device). Every key and shape is checked before anything is copied."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)  # the pre-hooks may edit it: a copy
         missing: list[str] = []
         unexpected: list[str] = []
@@ -844,8 +858,10 @@ class Module:
         copies: list[tuple[Module, str, Tensor, Tensor]] = []
         visited = _prefixed_modules(self)
         for prefix, module in visited:
+            local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
             for hook in module._load_state_dict_pre_hooks.values():
-                hook(state_dict, prefix, {}, strict, missing, unexpected, errors)
+                hook(state_dict, prefix, local_metadata, strict, missing, unexpected, errors)
+            module._upgrade_state_dict(state_dict, prefix, local_metadata.get("version"))
             local = module._local_state()
             for name, target in local.items():
                 key = prefix + name
