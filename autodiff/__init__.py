@@ -20,6 +20,7 @@ from . import (
     backends,
     cuda,
     distributed,
+    distributions,
     fft,
     linalg,
     nn,
@@ -50,6 +51,7 @@ from .dtypes import (
     complex64,
     complex128,
     dtype,
+    finfo,
     float16,
     float32,
     float64,
@@ -119,6 +121,13 @@ from .creation import (
 from .ops.sampling import bernoulli, multinomial, normal, poisson
 from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 from .generator import Generator
+from .ops.variates import (
+    _dirichlet_grad,
+    _sample_dirichlet,
+    _standard_gamma,
+    _standard_gamma_grad,
+    binomial,
+)
 from .random import (
     default_generator,
     get_rng_state,
@@ -538,6 +547,7 @@ from .ops.distance import cdist, dist, pdist
 from .ops.norm import renorm
 from .ops.einsum import einsum, inner, tensordot
 from .ops.decompositions import det, inverse, slogdet
+from .ops.triangular import cholesky_inverse, cholesky_solve
 
 # nn functions torch exposes at the top level
 from .ops.normalization import layer_norm

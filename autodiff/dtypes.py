@@ -5,7 +5,7 @@ the float's own precision)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class dtype:
@@ -202,15 +202,74 @@ def result_type(*operands: tuple[dtype, int] | dtype | bool | int | float) -> dt
 
 
 class Size(tuple):
-    """A shape: a tuple printed as `torch.Size([2, 3])`."""
+    """A shape: a tuple printed as `torch.Size([2, 3])`. Concatenating, repeating and slicing
+    give a Size again (a tuple on either side of `+` too), as in PyTorch."""
 
     __slots__ = ()
 
     def __repr__(self) -> str:
         return f"torch.Size({list(self)})"
 
+    def __add__(self, other: Any) -> Any:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other: Any) -> Any:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, count: Any) -> Any:
+        result = tuple.__mul__(self, count)
+        return result if result is NotImplemented else Size(result)
+
+    __rmul__ = __mul__
+
+    def __getitem__(self, key: Any) -> Any:
+        item = tuple.__getitem__(self, key)
+        return Size(item) if isinstance(key, slice) else item
+
     def numel(self) -> int:
         total = 1
         for size in self:
             total *= size
         return total
+
+
+class finfo:
+    """The numerical properties of a floating dtype (of a complex dtype's parts), PyTorch's
+    `torch.finfo`: bits, eps, max, min, tiny (= smallest_normal) and resolution. Without a
+    dtype, those of the default dtype."""
+
+    __slots__ = ("bits", "dtype", "eps", "max", "min", "resolution", "smallest_normal", "tiny")
+
+    # name: (bits, eps, max, smallest normal, resolution)
+    _PROPERTIES: ClassVar[dict[str, tuple[int, float, float, float, float]]] = {
+        "float16": (16, 2.0 ** -10, 65504.0, 2.0 ** -14, 1e-3),
+        "float32": (32, 2.0 ** -23, (2 - 2.0 ** -23) * 2.0 ** 127, 2.0 ** -126, 1e-6),
+        "float64": (64, 2.0 ** -52, (2 - 2.0 ** -52) * 2.0 ** 1023, 2.0 ** -1022, 1e-15),
+    }
+
+    def __init__(self, type: dtype | None = None) -> None:
+        kind = get_default_dtype() if type is None else type
+        if not isinstance(kind, dtype) or kind.category < 2:
+            raise TypeError("torch.finfo() requires a floating point input type. Use "
+                            "torch.iinfo to handle 'torch.finfo'")
+        name = kind.to_real().name
+        bits, eps, largest, normal, resolution = self._PROPERTIES[name]
+        self.bits, self.eps, self.resolution = bits, eps, resolution
+        self.max, self.min = largest, -largest
+        self.tiny = self.smallest_normal = normal
+        self.dtype = name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    def __hash__(self) -> int:
+        return hash(self.dtype)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")

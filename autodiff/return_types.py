@@ -78,8 +78,10 @@ aminmax = _named("aminmax", ("min", "max"))
 histogram = _named("histogram", ("hist", "bin_edges"))
 histogramdd = _named("histogramdd", ("hist", "bin_edges"))
 frexp = _named("frexp", ("mantissa", "exponent"))
+linalg_eigh = _named("linalg_eigh", ("eigenvalues", "eigenvectors"))
 
 __all__ = [
-    "aminmax", "cummax", "cummin", "frexp", "histogram", "histogramdd", "kthvalue", "max",
+    "aminmax", "cummax", "cummin", "frexp", "histogram", "histogramdd", "kthvalue",
+    "linalg_eigh", "max",
     "median", "min", "mode", "nanmedian", "sort", "topk",
 ]

@@ -1741,6 +1741,12 @@ class Tensor:
     def slogdet(self) -> Any:
         return _decompositions.slogdet(self)
 
+    def cholesky_solve(self, input2: Tensor, upper: bool = False) -> Tensor:
+        return _triangular.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper: bool = False) -> Tensor:
+        return _triangular.cholesky_inverse(self, upper)
+
     # -------------------------------------------------------------- conversion to Python and NumPy
     def item(self) -> Any:
         if self.numel() != 1:
@@ -2040,6 +2046,7 @@ from .ops import sorting as _sorting  # noqa: E402
 from .ops import spectral as _spectral  # noqa: E402
 from .ops import statistics as _statistics  # noqa: E402
 from .ops import strides as _strides  # noqa: E402
+from .ops import triangular as _triangular  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
 from .ops import unique as _unique  # noqa: E402
 from .ops import view_scatter as _view_scatter  # noqa: E402

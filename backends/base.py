@@ -548,7 +548,18 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         Python over `xp`."""
         return declared.bind(self)
 
-    from .decompositions import cholesky, det, inv, qr, slogdet, solve, svd  # type: ignore[misc]
+    from .decompositions import (  # type: ignore[misc]
+        cholesky,
+        det,
+        eigh,
+        eigvalsh,
+        inv,
+        qr,
+        slogdet,
+        solve,
+        solve_triangular,
+        svd,
+    )
     from .distances import (  # type: ignore[misc]
         euclidean_distances,
         minkowski_distances,
@@ -570,6 +581,7 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         unique_consecutive,
         unique_rows,
     )
+    from .variates import dirichlet_grad, standard_gamma_grad, variates  # type: ignore[misc]
 
 
 def _complex_of(real: Any, imag: Any) -> Any:

@@ -28,6 +28,7 @@ from . import kernels, settings
 from .base import Array, Backend, Shape, window_positions
 from .device import Device
 from .host_random import check_state_size
+from .variates import SAMPLERS
 
 
 # ----------------------------------------------------------------------------- the runtime
@@ -277,6 +278,13 @@ class CupyBackend(Backend):
                 generator: Any = None) -> Array:
         cupy_generator = self._generator(generator).cupy
         return cupy_generator.integers(low, high, shape, dtype=self._native_dtypes[dtype])
+
+    def variates(self, sampler: str, *parameters: Array, generator: Any = None) -> Array:
+        # CuPy's Generator has NumPy's sampler names and draws on the device.
+        if sampler not in SAMPLERS:
+            raise ValueError(f"no sampler named {sampler!r}")
+        drawn = getattr(self._generator(generator).cupy, sampler)(*parameters)
+        return drawn.astype(cupy.float64, copy=False)
 
     def _float_dtype(self, dtype: str) -> Any:
         # CuPy's generator draws float32 and float64; float16 is drawn as float32 and cast.

@@ -43,6 +43,7 @@ class NumpyBackend(Backend):
         self.solve = translate_errors(np.linalg.solve)
         self.cholesky = translate_errors(np.linalg.cholesky)
         self.det = np.linalg.det
+        self.eigh = translate_errors(np.linalg.eigh)
 
     # Creation without array-api-compat's wrappers (they cost microseconds on tiny tensors).
     def asarray(self, obj: Any, dtype: str | None = None, copy: bool | None = None) -> Array:
@@ -247,6 +248,21 @@ class NumpyBackend(Backend):
     def svd(self, a: Array) -> tuple[Array, Array, Array]:
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         return u, s, vh
+
+    def solve_triangular(self, a: Array, b: Array, *, upper: bool,
+                         unitriangular: bool) -> Array:
+        """SciPy's trtrs, batched; a zero on the diagonal (SciPy raises) goes to the generic
+        substitution, which gives inf/nan as PyTorch does."""
+        from scipy.linalg import solve_triangular
+
+        if a.size == 0 or b.size == 0:  # SciPy refuses empty batches
+            return super().solve_triangular(a, b, upper=upper, unitriangular=unitriangular)
+        try:
+            return solve_triangular(a, b, lower=not upper, unit_diagonal=unitriangular,
+                                    check_finite=False)
+        except np.linalg.LinAlgError:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return super().solve_triangular(a, b, upper=upper, unitriangular=unitriangular)
 
     # Sorting and scans: NumPy's partial sort, unique and ufunc accumulations, one pass each
     # where the generic backend sorts fully or scans in log2(n) steps.

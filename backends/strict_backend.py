@@ -100,12 +100,14 @@ class StrictBackend(Backend):
         last = xp.concat([positions[1:] != positions[:-1],
                           xp.ones((1,), dtype=xp.bool, device=self.native_device)])
         positions, values = positions[last], values[last]
-        dense = xp.zeros((size,), dtype=array.dtype, device=self.native_device)
+        # Scattered by index_add, which adds: bools (no addition in the array API) as uint8.
+        kind = xp.uint8 if array.dtype == xp.bool else array.dtype
+        dense = xp.zeros((size,), dtype=kind, device=self.native_device)
         hits = xp.zeros((size,), dtype=xp.int64, device=self.native_device)
-        self.index_add(dense, (positions,), values)
+        self.index_add(dense, (positions,), xp.astype(values, kind))
         self.index_add(hits, (positions,), xp.ones_like(positions))
         array[...] = xp.where(xp.reshape(hits > 0, array.shape),
-                              xp.reshape(dense, array.shape), array)
+                              xp.astype(xp.reshape(dense, array.shape), array.dtype), array)
 
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
         return self.sorted_index_add(target, key, values)

@@ -28,12 +28,13 @@ from .rnn import RNN
 from .shape import SHAPE
 from .sorting import SORTING_TABLE
 from .special import SPECIAL
+from .variates import VARIATES
 
 OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
     *SORTING_TABLE,
     *CONV, *POOLING, *NORMALIZATION, *RESAMPLING, *ATTENTION, *RNN, *MATH, *SPECIAL,
-    *COMPLEX, *FFT_OPS, *SPECTRAL, *INPLACE_FUNCTIONS,
+    *COMPLEX, *FFT_OPS, *SPECTRAL, *VARIATES, *INPLACE_FUNCTIONS,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]
