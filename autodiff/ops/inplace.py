@@ -26,6 +26,7 @@ from backends import broadcast_shapes
 
 from .. import dtypes
 from ..creation import zeros_like
+from ..dual import state as _dual_state
 from ..function import Function, _new
 from ..grad_mode import state as _grad_state
 from ..node import move_retains_grad, sequence_nrs
@@ -83,12 +84,22 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
         own_array(tensor)
     if recording:
         return _record(tensor, compute)
+    if _dual_state.enabled:
+        direct = None  # the op must run, for its tangent
     if direct is None or not direct():
         result = compute(tensor)
         _check_result(tensor, result)
         _write(tensor, result._data)
+        if _dual_state.enabled:
+            _take_tangent(tensor, result)
     _bump(tensor)
     return tensor
+
+
+def _take_tangent(tensor: Tensor, result: Tensor) -> None:
+    """Forward AD: the tensor's new value has the op's tangent (none if the op gave none)."""
+    if result._fw_grad is not None or tensor._fw_grad is not None:
+        _dual_state.set_tangent(tensor, result._fw_grad)
 
 
 def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
@@ -103,9 +114,12 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
         source._requires_grad = True
         source.grad_fn = tensor.grad_fn
         source._output_nr = tensor._output_nr
+    source._fw_grad = tensor._fw_grad
     first_new = next(sequence_nrs)  # the nodes compute records are numbered from here on
     result = compute(source)
     _check_result(tensor, result)
+    if _dual_state.enabled:
+        _take_tangent(tensor, result)
     if _saved_by_op(result, source, first_new):  # keep the old values for its backward
         source._data = backend.asarray(buffer, copy=True)
     data = result._data

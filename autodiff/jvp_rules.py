@@ -1,0 +1,98 @@
+"""PyTorch's generic forward-mode rules, which most ops declare as their `jvp`
+(derivatives.yaml's `result: auto_element_wise` and `result: auto_linear`), and the one for ops
+whose tangent is best had from their backward.
+
+Each is called as `jvp(ctx, *tangents)` by `Function._forward_tangents`, with forward AD off
+and `ctx.saved_tensors` readable (also when the op was not recorded); `ctx.needs_input_grad`
+then says which inputs have a tangent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .grad_mode import enable_grad, set_grad_enabled
+from .grad_mode import state as _grad_state
+from .tensor import Tensor, _wrap
+
+
+def auto_element_wise(ctx: Any, *tangents: Tensor | None) -> Tensor | None:
+    """An elementwise op's Jacobian is diagonal (per input, up to broadcasting), so its JVP is
+    its backward with each input's tangent as the gradient: sum over inputs of
+    backward(tangent_i)[i]."""
+    total: Tensor | None = None
+    backward = type(ctx).backward
+    count = len(tangents)
+    for index, tangent in enumerate(tangents):
+        if tangent is None:
+            continue
+        ctx.needs_input_grad = tuple([position == index for position in range(count)])
+        grads = backward(ctx, tangent)
+        term = grads[index] if type(grads) is tuple else grads
+        if term is not None:
+            total = term if total is None else total + term
+    return total
+
+
+def auto_linear(ctx: Any, *tangents: Tensor | None) -> Any:
+    """An op linear in its floating Tensor inputs together (views, copies, sums, gathers,
+    concatenation): the op itself on their tangents, zeros for the inputs without one, with
+    the same options and the same non-floating inputs (indices, masks)."""
+    args, kwargs, _ = ctx._dual_call
+    moved = []
+    for arg, tangent in zip(args, tangents):
+        if tangent is not None:
+            moved.append(tangent)
+        elif isinstance(arg, Tensor) and arg._backend.is_floating(arg._data.dtype):
+            moved.append(_zeros_like(arg))
+        else:
+            moved.append(arg)
+    return type(ctx).apply(*moved, **kwargs)
+
+
+def jvp_from_backward(ctx: Any, *tangents: Tensor | None) -> Any:
+    """The JVP as the transpose of the backward: backward is linear in its gradient u, so
+    d/du <backward(u)_i, tangent_i> = J tangent. One recorded backward and one backward of it
+    (the double-backward trick, per op); for ops whose Jacobian has no cheaper product.
+    Recorded (differentiable in reverse mode) when grad mode is on."""
+    from .autograd.gradients import grad
+
+    _, _, outputs = ctx._dual_call
+    many = type(outputs) is tuple
+    output_tensors = outputs if many else (outputs,)
+    create_graph = _grad_state.enabled
+    with enable_grad():
+        seeds = []
+        for tensor in output_tensors:
+            seed = _zeros_like(tensor)
+            if tensor._backend.is_floating(tensor._data.dtype):
+                seed._requires_grad = True
+            seeds.append(seed)
+        grads = type(ctx).backward(ctx, *seeds)
+        if type(grads) is not tuple:
+            grads = (grads,)
+        args, _, _ = ctx._dual_call
+        pairs = [(_summed_to(gradient, arg), tangent)
+                 for gradient, tangent, arg in zip(grads, tangents, args)
+                 if tangent is not None and gradient is not None and gradient._requires_grad]
+        wanted = [seed for seed in seeds if seed._requires_grad]
+        if not pairs:
+            return None
+        with set_grad_enabled(create_graph):
+            results = grad([gradient for gradient, _ in pairs], wanted,
+                           [tangent for _, tangent in pairs], create_graph=create_graph,
+                           allow_unused=True)
+    if not many:
+        return results[0]
+    found = iter(results)
+    return tuple([next(found) if seed._requires_grad else None for seed in seeds])
+
+
+def _summed_to(gradient: Tensor, arg: Tensor) -> Tensor:
+    shape = arg._data.shape
+    return gradient if gradient._data.shape == shape else gradient.sum_to_size(shape)
+
+
+def _zeros_like(tensor: Tensor) -> Tensor:
+    backend = tensor._backend
+    return _wrap(backend.zeros(tensor._data.shape, backend.dtype_name(tensor._data)), backend)
