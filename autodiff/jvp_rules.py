@@ -50,6 +50,33 @@ def auto_linear(ctx: Any, *tangents: Tensor | None) -> Any:
     return type(ctx).apply(*moved, **kwargs)
 
 
+def auto_linear_with(**options: Any) -> Any:
+    """`auto_linear` for an op affine in its input through a constant option (a fill or pad
+    `value`): the op on the tangents with the option set to its zero."""
+
+    def rule(ctx: Any, *tangents: Tensor | None) -> Any:
+        args, kwargs, outputs = ctx._dual_call
+        ctx._dual_call = (args, {**kwargs, **options}, outputs)
+        return auto_linear(ctx, *tangents)
+
+    return rule
+
+
+def auto_multilinear(ctx: Any, *tangents: Tensor | None) -> Any:
+    """An op linear in each Tensor input separately (matmul, einsum): the product rule, one
+    application of the op per input with a tangent, that input replaced by its tangent."""
+    args, kwargs, _ = ctx._dual_call
+    total = None
+    for index, tangent in enumerate(tangents):
+        if tangent is None:
+            continue
+        moved = list(args)
+        moved[index] = tangent
+        term = type(ctx).apply(*moved, **kwargs)
+        total = term if total is None else total + term
+    return total
+
+
 def jvp_from_backward(ctx: Any, *tangents: Tensor | None) -> Any:
     """The JVP as the transpose of the backward: backward is linear in its gradient u, so
     d/du <backward(u)_i, tangent_i> = J tangent. One recorded backward and one backward of it
@@ -64,7 +91,8 @@ def jvp_from_backward(ctx: Any, *tangents: Tensor | None) -> Any:
     with enable_grad():
         seeds = []
         for tensor in output_tensors:
-            seed = _zeros_like(tensor)
+            seed = _ones_like(tensor)  # backward is linear in it: any value (not 0, where
+            # a backward in log space, logcumsumexp's, has no derivative)
             if tensor._backend.is_floating(tensor._data.dtype):
                 seed._requires_grad = True
             seeds.append(seed)
@@ -88,6 +116,15 @@ def jvp_from_backward(ctx: Any, *tangents: Tensor | None) -> Any:
     return tuple([next(found) if seed._requires_grad else None for seed in seeds])
 
 
+def sum_terms(terms: list[Tensor | None]) -> Tensor | None:
+    """The sum of a rule's terms, None where there are none (a zero tangent)."""
+    total = None
+    for term in terms:
+        if term is not None:
+            total = term if total is None else total + term
+    return total
+
+
 def _summed_to(gradient: Tensor, arg: Tensor) -> Tensor:
     shape = arg._data.shape
     return gradient if gradient._data.shape == shape else gradient.sum_to_size(shape)
@@ -96,3 +133,8 @@ def _summed_to(gradient: Tensor, arg: Tensor) -> Tensor:
 def _zeros_like(tensor: Tensor) -> Tensor:
     backend = tensor._backend
     return _wrap(backend.zeros(tensor._data.shape, backend.dtype_name(tensor._data)), backend)
+
+
+def _ones_like(tensor: Tensor) -> Tensor:
+    backend = tensor._backend
+    return _wrap(backend.ones(tensor._data.shape, backend.dtype_name(tensor._data)), backend)

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating
 from .selection import clamp, where
@@ -40,6 +41,8 @@ def sigmoid(input: Tensor) -> Tensor:
 class Softplus(Function):
     node_name = "SoftplusBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, beta: float, threshold: float) -> Any:
         require_floating("softplus", ctx.backend, a)
@@ -67,6 +70,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 class Relu(Function):
     node_name = "ReluBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -88,6 +93,8 @@ class ThresholdBackward(Function):
 
     node_name = "ThresholdBackwardBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, grad: Any, out: Any) -> Any:
         backend = ctx.backend
@@ -107,6 +114,8 @@ def relu(input: Tensor) -> Tensor:
 
 class LeakyRelu(Function):
     node_name = "LeakyReluBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, negative_slope: float) -> Any:
@@ -128,6 +137,8 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 class Gelu(Function):
     node_name = "GeluBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, approximate: str) -> Any:
@@ -172,6 +183,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 class Elu(Function):
     node_name = "EluBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, alpha: float) -> Any:
         backend = ctx.backend
@@ -195,6 +208,8 @@ def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 class Silu(Function):
     node_name = "SiluBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
@@ -28,6 +29,8 @@ class NativeBatchNorm(Function):
     in evaluation they are the running ones."""
 
     node_name = "NativeBatchNormBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, running_mean: Tensor | None,

@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import return_types
 from ..function import Function
+from ..jvp_rules import auto_linear, jvp_from_backward
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import require_floating
 from ._promotion import accumulation_dtype, cast_for_accumulation
@@ -31,6 +32,8 @@ def _accumulate(backend: Any, scan: Any, a: Any, dim: int) -> Any:
 
 class Cumsum(Function):
     node_name = "CumsumBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, reverse: bool = False) -> Any:
@@ -66,6 +69,8 @@ def _reverse_cumsum(tensor: Tensor, dim: int) -> Tensor:
 
 class Cumprod(Function):
     node_name = "CumprodBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:
@@ -112,6 +117,8 @@ class Cummax(Function):
 
     node_name = "CummaxBackward0"
     largest = True
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:
@@ -162,6 +169,8 @@ class Logcumsumexp(Function):
     """log(cumsum(exp(x))) along `dim`, computed without overflow."""
 
     node_name = "LogcumsumexpBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:

@@ -22,6 +22,7 @@ from backends.decompositions import LinAlgError
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
@@ -56,6 +57,8 @@ def _check_float(function: str, tensor: Tensor) -> None:
 class LinalgInv(Function):
     node_name = "LinalgInvExBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         try:
@@ -86,6 +89,8 @@ class LinalgSolve(Function):
     """X with A X = B (left) or X A = B; `vector` when B is a (batch of) vector(s)."""
 
     node_name = "LinalgSolveExBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, vector: bool, left: bool = True) -> Any:
@@ -167,6 +172,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 class LinalgDet(Function):
     node_name = "LinalgDetBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         out = ctx.backend.det(a)
@@ -222,6 +229,8 @@ class Cofactors(Function):
 
     node_name = "LinalgCofactorsBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.save_for_backward(a)
@@ -247,6 +256,8 @@ class CofactorsBackward(Function):
     gradient is det(U) det(V) U G V^T. Linear in W; a further derivative raises."""
 
     node_name = "LinalgCofactorsBackwardBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, w: Any, a: Any) -> Any:
@@ -335,6 +346,8 @@ class SlogdetResult(NamedTuple):
 class LinalgSlogdet(Function):
     node_name = "LinalgSlogdetBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         sign, logabsdet = ctx.backend.slogdet(a)
@@ -364,6 +377,8 @@ def slogdet(A: Tensor) -> SlogdetResult:
 # ----------------------------------------------------------------------------- cholesky
 class LinalgCholesky(Function):
     node_name = "LinalgCholeskyExBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, upper: bool) -> Any:

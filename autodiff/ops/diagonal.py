@@ -11,6 +11,7 @@ from backends import contiguous_strides
 from .. import dtypes
 from ..creation import zeros, zeros_like
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap, _wrap_dim
 from .flat_indexing import unravel_index
 from .indexing import ViewScatter, canonical_key, take_index
@@ -38,6 +39,8 @@ class Diagonal(Function):
     two dims flattened into one (a view whenever those dims can be merged without a copy)."""
 
     node_name = "DiagonalBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, offset: int, dim1: int, dim2: int) -> Any:
@@ -100,6 +103,8 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 class Trace(Function):
     node_name = "TraceBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -124,6 +129,8 @@ def trace(input: Tensor) -> Tensor:
 class Tril(Function):
     node_name = "TrilBackward0"
     upper = False
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, diagonal: int) -> Any:
@@ -195,6 +202,8 @@ class DiagEmbed(Function):
 
     node_name = "DiagEmbedBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, offset: int, dim1: int, dim2: int) -> Any:
         backend = ctx.backend
@@ -244,6 +253,8 @@ class DiagonalScatter(Function):
 
     node_name = "DiagonalScatterBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, src: Any, *, offset: int, dim1: int, dim2: int) -> Any:
         backend = ctx.backend
@@ -289,6 +300,8 @@ class BlockDiag(Function):
     """The matrices one after another along the diagonal of a zero matrix."""
 
     node_name = "BlockDiagBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, *arrays: Any) -> Any:

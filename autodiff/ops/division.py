@@ -9,6 +9,7 @@ from typing import Any
 from ..creation import zeros_like
 from ..dtypes import scalar_dtype
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for
 from ._promotion import promote
@@ -62,6 +63,8 @@ class DivMode(Function):
 
     node_name = "DivBackward2"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, mode: str) -> Any:
         return _divide_rounded(ctx.backend, a, b, mode)
@@ -95,6 +98,8 @@ class Remainder(Function):
     """Python's modulo (the sign of the divisor), as PyTorch's remainder and `%`."""
 
     node_name = "RemainderBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:

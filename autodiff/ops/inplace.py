@@ -28,6 +28,7 @@ from .. import dtypes
 from ..creation import zeros_like
 from ..dual import state as _dual_state
 from ..function import Function, _new
+from ..jvp_rules import auto_linear, auto_linear_with
 from ..grad_mode import state as _grad_state
 from ..node import move_retains_grad, sequence_nrs
 from ..tensor import Tensor
@@ -213,6 +214,8 @@ def _write(tensor: Tensor, data: Any) -> None:
 class Zero(Function):
     node_name = "ZeroBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.backend.setitem(a, (...,), 0)  # only ever applied in place
@@ -226,6 +229,8 @@ class Zero(Function):
 class Fill(Function):
     node_name = "FillBackward2"
 
+    jvp = auto_linear_with(value=0)
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, value: Any) -> Any:
         ctx.backend.setitem(a, (...,), value)
@@ -238,6 +243,8 @@ class Fill(Function):
 
 class FillTensor(Function):
     node_name = "FillBackward3"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, value: Any) -> Any:
@@ -255,6 +262,8 @@ class Copy(Function):
     """`a.copy_(src)`: src broadcast to a's shape and cast to its dtype, written into a."""
 
     node_name = "CopyBackwards"
+
+    jvp = auto_linear
 
     def name(self) -> str:
         return f"torch::autograd::{self.node_name}"

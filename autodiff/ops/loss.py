@@ -16,6 +16,7 @@ from backends import broadcast_shapes
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_element_wise, jvp_from_backward
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
@@ -85,6 +86,8 @@ class PointwiseLoss(Function):
 
     node_name = "MseLossBackward0"
     kernel_name = "mse"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any, *, reduction: str, parameter: float) -> Any:
@@ -205,6 +208,8 @@ class Abs(Function):
 
     node_name = "AbsBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
         ctx.save_for_backward(x)
@@ -233,6 +238,8 @@ class BinaryCrossEntropy(Function):
     """-(y log x + (1 - y) log(1 - x)), each log clamped at -100 as PyTorch does."""
 
     node_name = "BinaryCrossEntropyBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any, weight: Any, *, reduction: str) -> Any:
@@ -315,6 +322,8 @@ def _expand_weight(weight: Tensor, shape: tuple[int, ...]) -> Tensor:
 class BinaryCrossEntropyWithLogits(Function):
     node_name = "BinaryCrossEntropyWithLogitsBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, z: Any, y: Any, weight: Any, pos_weight: Any, *, reduction: str) -> Any:
         ctx.save_for_backward(z, y, weight, pos_weight)
@@ -346,6 +355,8 @@ class BinaryCrossEntropyWithLogitsGrad(Function):
     """d loss / d z for the unreduced loss, scaled by grad: one fused kernel forward."""
 
     node_name = "BinaryCrossEntropyWithLogitsBackwardBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, grad: Any, z: Any, y: Any, weight: Any, pos_weight: Any, *,
@@ -415,6 +426,8 @@ class XLogX(Function):
     """x log x (0 at x = 0): PyTorch's xlogy(target, target) in kl_div."""
 
     node_name = "XlogyBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:

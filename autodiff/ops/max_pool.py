@@ -17,6 +17,7 @@ from backends import Backend
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_linear, jvp_from_backward
 from ..tensor import Tensor
 from ._windows import PoolGeometry, as_tuple, fold_into, pool_geometry, pooling_output_size
 from ._windows import windows_of as _windows_of
@@ -57,6 +58,8 @@ class MaxPool2DWithIndices(Function):
 
     node_name = "MaxPool2DWithIndicesBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, x: Any, *, geometry: PoolGeometry, with_indices: bool) -> Any:
         backend = ctx.backend
@@ -93,6 +96,8 @@ class MaxPoolScatter(Function):
 
     node_name = "MaxPool2DWithIndicesBackwardBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, grad: Any, *, geometry: PoolGeometry, arg: Any,
                 spatial: tuple[int, ...]) -> Any:
@@ -119,6 +124,8 @@ class MaxPoolGather(Function):
     `MaxPoolScatter`)."""
 
     node_name = "MaxPool2DWithIndicesBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, geometry: PoolGeometry, arg: Any) -> Any:

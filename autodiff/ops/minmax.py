@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import return_types
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduction_axes
 from .selection import maximum, minimum, where
@@ -44,6 +45,8 @@ class MaxAll(Function):
     node_name = "MaxBackward1"
     reduce = "max"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         _check_full_reduction(ctx.reduce, a)
@@ -69,6 +72,8 @@ class MaxDim(Function):
 
     node_name = "MaxBackward0"
     reduce, arg_reduce = "max", "argmax"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, keepdim: bool) -> Any:
@@ -143,6 +148,8 @@ class Amax(Function):
     node_name = "AmaxBackward0"
     reduce = "amax"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, keepdim: bool) -> Any:
         _check_dims_not_empty(ctx.reduce, a, axes)
@@ -215,6 +222,8 @@ class Aminmax(Function):
     gradient evenly, as amin's and amax's do."""
 
     node_name = "AminmaxBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int | None, keepdim: bool) -> Any:

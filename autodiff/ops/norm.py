@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap_dim
 from ._dims import keep_dims, reduction_axes
 from ._promotion import opmath, rounded
@@ -29,6 +30,8 @@ class LinalgVectorNorm(Function):
     torch.norm, linalg.norm and matrix_norm('fro') call too."""
 
     node_name = "LinalgVectorNormBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, ord: float, axes: tuple[int, ...] | None,
@@ -170,6 +173,8 @@ class LinalgSvdvals(Function):
 
     node_name = "LinalgSvdBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         u, s, vh = ctx.backend.svd(a)
@@ -188,6 +193,8 @@ class SvdvalsBackward(Function):
     to A: differentiating it again raises instead of treating U and V as constants."""
 
     node_name = "LinalgSvdBackwardBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, grad: Any, a: Any, *, u: Any, vh: Any) -> Any:

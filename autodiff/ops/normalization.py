@@ -12,6 +12,7 @@ from backends import Backend
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from ._promotion import opmath, rounded
@@ -24,6 +25,8 @@ class NativeLayerNorm(Function):
     """(x - mean) / sqrt(var + eps) * weight + bias over the trailing `axes`."""
 
     node_name = "NativeLayerNormBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, axes: tuple[int, ...],
@@ -157,6 +160,8 @@ class NativeGroupNorm(Function):
     """Normalize each group of channels of each sample, then scale and shift per channel."""
 
     node_name = "NativeGroupNormBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, groups: int, eps: float) -> Any:

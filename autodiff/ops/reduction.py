@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_linear, jvp_from_backward
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduced_count, reduction_axes
 from ._promotion import accumulation_dtype, cast_for_accumulation, default_float, opmath, rounded
@@ -30,6 +31,8 @@ def _restore_dims(grad: Tensor, input_shape: tuple[int, ...], axes: tuple[int, .
 
 class Sum(Function):
     node_name = "SumBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, keepdim: bool,
@@ -63,6 +66,8 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,
 
 class Mean(Function):
     node_name = "MeanBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, keepdim: bool,
@@ -105,6 +110,8 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
 # ----------------------------------------------------------------------------- prod
 class Prod(Function):
     node_name = "ProdBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axis: int | None, keepdim: bool) -> Any:
@@ -234,6 +241,8 @@ def _var_backward(grad: Tensor, a: Tensor, ctx: Any) -> Tensor:
 class Var(Function):
     node_name = "VarBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
                 keepdim: bool) -> Any:
@@ -249,6 +258,8 @@ class Var(Function):
 
 class Std(Function):
     node_name = "StdBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
@@ -297,6 +308,8 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 # ----------------------------------------------------------------------------- logsumexp
 class Logsumexp(Function):
     node_name = "LogsumexpBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap_dim
 from ._promotion import opmath, rounded
 from .unary import exp
@@ -43,11 +44,18 @@ class LogSoftmax(Function):
         out, = ctx.saved_tensors
         return LogSoftmaxBackwardData.apply(grad, out, dim=ctx.dim)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return tangent - (out.exp() * tangent).sum(ctx.dim, keepdim=True)
+
 
 class LogSoftmaxBackwardData(Function):
     """grad - softmax * sum(grad) along dim, given the log_softmax output."""
 
     node_name = "LogSoftmaxBackwardDataBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, grad: Any, out: Any, *, dim: int) -> Any:
@@ -94,11 +102,19 @@ class Softmax(Function):
         out, = ctx.saved_tensors
         return SoftmaxBackwardData.apply(grad, out, dim=ctx.dim)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        # softmax's Jacobian diag(y) - y y^T is symmetric: the JVP is the backward's formula.
+        out, = ctx.saved_tensors
+        return SoftmaxBackwardData.apply(tangent, out, dim=ctx.dim)
+
 
 class SoftmaxBackwardData(Function):
     """s * (grad - sum(grad * s)) along dim, given the softmax output s."""
 
     node_name = "SoftmaxBackwardDataBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, grad: Any, out: Any, *, dim: int) -> Any:

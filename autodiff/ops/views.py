@@ -30,6 +30,7 @@ import weakref
 from typing import Any
 
 from ..function import Function, _new
+from ..jvp_rules import auto_linear
 from ..grad_mode import state as _grad_state
 from ..node import Node, move_retains_grad, sequence_nrs, short_name
 from ..tensor import Tensor, _wrap
@@ -218,6 +219,8 @@ class AsStrided(Function):
 
     node_name = "AsStridedBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, base: Any, *, chain: tuple[Any, ...]) -> Any:
         steps = []
@@ -308,6 +311,8 @@ class CloneLike(Function):
     """A copy laid out in memory like `like` (so views recorded on it replay as views)."""
 
     node_name = "CloneBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, like: Any) -> Any:
