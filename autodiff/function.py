@@ -438,7 +438,7 @@ def _fit_tangent(tangent: Tensor, output: Tensor) -> Tensor:
     promotion to here, as backward leaves summing to the input's shape to `_fit`)."""
     shape = output._data.shape
     if tangent._data.shape != shape:
-        tangent = tangent.expand(shape)
+        tangent = tangent.expand(shape).clone()  # its own memory: in-place ops write into it
     if tangent._data.dtype != output._data.dtype:
         tangent = tangent.to(output.dtype)
     return tangent

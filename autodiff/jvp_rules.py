@@ -39,6 +39,8 @@ def auto_linear(ctx: Any, *tangents: Tensor | None) -> Any:
     concatenation): the op itself on their tangents, zeros for the inputs without one, with
     the same options and the same non-floating inputs (indices, masks)."""
     args, kwargs, _ = ctx._dual_call
+    if kwargs.get("inplace"):  # into a new array, never into the tangent
+        kwargs = {**kwargs, "inplace": False}
     moved = []
     for arg, tangent in zip(args, tangents):
         if tangent is not None:
@@ -114,6 +116,12 @@ def jvp_from_backward(ctx: Any, *tangents: Tensor | None) -> Any:
         return results[0]
     found = iter(results)
     return tuple([next(found) if seed._requires_grad else None for seed in seeds])
+
+
+def zero_tangent(ctx: Any, *tangents: Tensor | None) -> Tensor:
+    """Ops whose output does not depend on their inputs' values (fill_, zero_)."""
+    _, _, outputs = ctx._dual_call
+    return _zeros_like(outputs)
 
 
 def sum_terms(terms: list[Tensor | None]) -> Tensor | None:

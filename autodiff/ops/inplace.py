@@ -26,15 +26,16 @@ from backends import broadcast_shapes
 
 from .. import dtypes
 from ..creation import zeros_like
+from ..dual import rules_running
 from ..dual import state as _dual_state
 from ..function import Function, _new
-from ..jvp_rules import auto_linear, auto_linear_with
+from ..jvp_rules import zero_tangent
 from ..grad_mode import state as _grad_state
 from ..node import move_retains_grad, sequence_nrs
 from ..tensor import Tensor
 from ._promotion import check_broadcast, checked_number, wrap_integer
 from .arithmetic import Addcdiv, Addcmul, div
-from .views import CopySlices, has_overlap, history_changed, own_array, view_error
+from .views import CopySlices, has_overlap, history_changed, own_array, replay, view_error
 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_LEAF = ("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -98,9 +99,24 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
 
 
 def _take_tangent(tensor: Tensor, result: Tensor) -> None:
-    """Forward AD: the tensor's new value has the op's tangent (none if the op gave none)."""
-    if result._fw_grad is not None or tensor._fw_grad is not None:
-        _dual_state.set_tangent(tensor, result._fw_grad)
+    """Forward AD: the tensor's new value has the op's tangent. A view's tangent is a view of
+    its base's tangent (made by the view ops' rules), written in place so the base's tangent
+    changes with it, as its value does."""
+    tangent = result._fw_grad
+    base = tensor._base
+    if base is None or (tangent is None and tensor._fw_grad is None):
+        if tangent is not None or tensor._fw_grad is not None:
+            _dual_state.set_tangent(tensor, tangent)
+        return
+    if base._fw_grad is None:
+        _dual_state.set_tangent(base, zeros_like(base))
+    if tensor._fw_grad is None:
+        with rules_running():
+            _dual_state.set_tangent(tensor, replay(base._fw_grad, tensor._view_chain or ()))
+    target = tensor._fw_grad
+    assert target is not None
+    own_array(target)
+    tensor._backend.setitem(target._data, (...,), 0 if tangent is None else tangent._data)
 
 
 def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
@@ -214,7 +230,7 @@ def _write(tensor: Tensor, data: Any) -> None:
 class Zero(Function):
     node_name = "ZeroBackward0"
 
-    jvp = auto_linear
+    jvp = zero_tangent
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -229,7 +245,7 @@ class Zero(Function):
 class Fill(Function):
     node_name = "FillBackward2"
 
-    jvp = auto_linear_with(value=0)
+    jvp = zero_tangent
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, value: Any) -> Any:
@@ -244,7 +260,11 @@ class Fill(Function):
 class FillTensor(Function):
     node_name = "FillBackward3"
 
-    jvp = auto_linear
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor | None, tangent_value: Tensor | None) -> Tensor:
+        # Written in place, so the rule cannot run the op on the tangents: the value's
+        # tangent, broadcast by the caller, or zeros.
+        return tangent_value if tangent_value is not None else zero_tangent(ctx)
 
     @staticmethod
     def forward(ctx: Any, a: Any, value: Any) -> Any:
@@ -263,7 +283,9 @@ class Copy(Function):
 
     node_name = "CopyBackwards"
 
-    jvp = auto_linear
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor | None, tangent_src: Tensor | None) -> Tensor:
+        return tangent_src if tangent_src is not None else zero_tangent(ctx)
 
     def name(self) -> str:
         return f"torch::autograd::{self.node_name}"
@@ -354,8 +376,9 @@ def _arithmetic_(name: str, tensor: Tensor, other: Any,
                  out_of_place: Callable[[Tensor, Any], Tensor], alpha: Any = 1) -> Tensor:
     # The optimizer's case first: outside the graph, not a view (nothing to check), and the
     # array's own operator writes into the buffer.
-    outside = tensor._base is None and (not _grad_state.enabled or not (
-        tensor._requires_grad or (isinstance(other, Tensor) and other._requires_grad)))
+    outside = tensor._base is None and not _dual_state.enabled and (
+        not _grad_state.enabled or not (
+            tensor._requires_grad or (isinstance(other, Tensor) and other._requires_grad)))
     if outside and tensor._data.shape and _write_direct(name, tensor, other, alpha):
         _bump(tensor)
         return tensor
@@ -407,7 +430,7 @@ def _bump(tensor: Tensor) -> None:
 def _fill_outside_graph(tensor: Tensor, value: Any) -> bool:
     """zero_'s and fill_'s fast path: with nothing to record or check (not a view; grad mode
     off or no grad required), write the value straight into the buffer."""
-    if tensor._base is None and tensor._data.shape and (
+    if tensor._base is None and tensor._data.shape and not _dual_state.enabled and (
             not _grad_state.enabled or not tensor._requires_grad):
         tensor._backend.setitem(tensor._data, (...,), value)
         _bump(tensor)

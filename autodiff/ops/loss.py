@@ -16,7 +16,7 @@ from backends import broadcast_shapes
 
 from .. import dtypes
 from ..function import Function
-from ..jvp_rules import auto_element_wise, jvp_from_backward
+from ..jvp_rules import auto_element_wise, jvp_from_backward, sum_terms
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
@@ -87,8 +87,6 @@ class PointwiseLoss(Function):
     node_name = "MseLossBackward0"
     kernel_name = "mse"
 
-    jvp = jvp_from_backward
-
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any, *, reduction: str, parameter: float) -> Any:
         backend = ctx.backend
@@ -114,6 +112,18 @@ class PointwiseLoss(Function):
             derivative = derivative * (1.0 / ctx.count)
         grad_x = derivative * grad
         return (grad_x if needs_x else None), (-grad_x if needs_y else None)
+
+    @staticmethod
+    def jvp(ctx: Any, tangent_x: Tensor | None, tangent_y: Tensor | None) -> Tensor | None:
+        """dloss/dd times the tangent of d = x - y, then the loss's reduction."""
+        x, y = ctx.saved_tensors
+        tangent_d = sum_terms([tangent_x, -tangent_y if tangent_y is not None else None])
+        if tangent_d is None:
+            return None
+        elementwise = ctx.derivative(x - y, ctx.parameter) * tangent_d
+        if ctx.reduction == "mean":
+            return elementwise.mean()
+        return elementwise.sum() if ctx.reduction == "sum" else elementwise
 
 
 class MseLoss(PointwiseLoss):

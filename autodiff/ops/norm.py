@@ -14,7 +14,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
-from ..tensor import Tensor, _wrap_dim
+from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduction_axes
 from ._promotion import opmath, rounded
 from .minmax import Amax, Amin
@@ -173,8 +173,6 @@ class LinalgSvdvals(Function):
 
     node_name = "LinalgSvdBackward0"
 
-    jvp = jvp_from_backward
-
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         u, s, vh = ctx.backend.svd(a)
@@ -187,14 +185,21 @@ class LinalgSvdvals(Function):
         a, = ctx.saved_tensors
         return SvdvalsBackward.apply(grad, a, u=ctx.u, vh=ctx.vh)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        """d sigma_i = u_i^T dA v_i (first order, like the backward: U and V are constants)."""
+        backend = ctx.backend
+        count = min(tangent._data.shape[-2:])
+        u = _wrap(ctx.u, backend)[..., :count]
+        vh = _wrap(ctx.vh, backend)[..., :count, :]
+        return (u * (tangent @ vh.mT)).sum(-2)
+
 
 class SvdvalsBackward(Function):
     """U diag(grad) V^T. It takes A as an input only so that a recorded backward has an edge
     to A: differentiating it again raises instead of treating U and V as constants."""
 
     node_name = "LinalgSvdBackwardBackward0"
-
-    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, grad: Any, a: Any, *, u: Any, vh: Any) -> Any:
