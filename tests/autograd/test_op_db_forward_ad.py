@@ -60,13 +60,13 @@ def test_forward_ad_matches_finite_differences(info: OpInfo, sample: Sample,
                                                device: str) -> None:
     inputs, tangents = _inputs_and_tangents(info, sample, device)
     primal, tangent = _jvp(info, inputs, tangents)
-    np.testing.assert_allclose(primal.numpy(), info.op(*inputs).detach().numpy(), rtol=1e-12,
+    np.testing.assert_allclose(primal.cpu().numpy(), info.op(*inputs).detach().cpu().numpy(), rtol=1e-12,
                                atol=1e-12)
     assert tangent.shape == primal.shape and tangent.dtype == primal.dtype
     plus = info.op(*_along(inputs, tangents, _STEP)).detach()
     minus = info.op(*_along(inputs, tangents, -_STEP)).detach()
-    numerical = ((plus - minus) / (2 * _STEP)).numpy()
-    np.testing.assert_allclose(tangent.numpy(), numerical, atol=info.atol, rtol=info.rtol)
+    numerical = ((plus - minus) / (2 * _STEP)).cpu().numpy()
+    np.testing.assert_allclose(tangent.cpu().numpy(), numerical, atol=info.atol, rtol=info.rtol)
 
 
 @pytest.mark.parametrize(("info", "sample"), CASES)
@@ -77,7 +77,7 @@ def test_forward_ad_matches_reverse_mode(info: OpInfo, sample: Sample, device: s
               for position, x in enumerate(inputs)]
     out = info.op(*leaves)
     # Where the value is not finite (the mean of nothing) the identity has no meaning.
-    finite = np.isfinite(primal.numpy())
+    finite = np.isfinite(primal.cpu().numpy())
     u = autodiff.tensor(np.random.default_rng(3).standard_normal(size=tuple(out.shape)) * finite,
                         dtype=autodiff.float64, device=device)
     tangent = autodiff.where(autodiff.tensor(finite, device=device), tangent, 0.0)
