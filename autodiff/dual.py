@@ -23,6 +23,7 @@ class _DualState:
     def __init__(self) -> None:
         self.level = -1
         self.enabled = False
+        self.generation = 0  # counts levels entered: a tangent kept past its level is stale
         self._duals: list[weakref.ref[Tensor]] = []
 
     def set_tangent(self, tensor: Tensor, tangent: Tensor | None) -> None:
@@ -38,6 +39,7 @@ class _DualState:
             raise RuntimeError("Nested forward mode AD is not supported at the moment")
         self.level = 0
         self.enabled = True
+        self.generation += 1
         return self.level
 
     def exit(self, level: int) -> None:

@@ -74,7 +74,8 @@ class Function(Node):
     # outputs; None: zero). One tangent per positional input, None where it has none. An op
     # without one refuses dual inputs with PyTorch's error (`_no_jvp`).
     jvp: Callable[..., Any] | None = None
-    # The name PyTorch's forward-AD error gives the op, where it is not the node name's stem.
+    # The name PyTorch's forward-AD error gives the op, where it is not the node name's stem
+    # ("aten::<name>" for an op whose node is NotImplemented).
     forward_ad_name: str | None = None
     # While its jvp rule runs: the op's (args, kwargs, outputs), for the generic rules.
     _dual_call: tuple[tuple[Any, ...], dict[str, Any], Any] | None = None
@@ -220,6 +221,12 @@ class Function(Node):
         for tensor, tangent, wanted in zip(output_tensors, results, differentiable):
             if wanted and tangent is not None:
                 _dual_state.set_tangent(tensor, _fit_tangent(tangent, tensor))
+        if recording and self._saved:  # saved outputs come back with their tangents
+            for entry in self._saved:
+                if type(entry) is SavedTensor and entry.is_output:
+                    tangent = output_tensors[entry.output_nr]._fw_grad
+                    if tangent is not None:
+                        entry.fw_grad = (_dual_state.generation, tangent)
 
     def _differentiable_output(self, tensor: Tensor) -> bool:
         if not self.backend.is_floating(tensor._data.dtype):
@@ -446,6 +453,8 @@ def _fit_tangent(tangent: Tensor, output: Tensor) -> Tensor:
 
 def _no_jvp(node: Function) -> NoReturn:
     name = node.forward_ad_name or _stem(node.node_name)
+    if node.node_name == "torch::autograd::NotImplemented":  # no derivative in either mode
+        raise NotImplementedError(f"Trying to use forward AD with {name} that does not support it.")
     raise NotImplementedError(
         f"Trying to use forward AD with {name} that does not support it because it has not "
         "been implemented yet.\nPlease file an issue to PyTorch at "

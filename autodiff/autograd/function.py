@@ -29,6 +29,7 @@ from ..dual import rules_running
 from ..dual import state as _dual_state
 from ..creation import zeros_like
 from ..grad_mode import no_grad
+from ..saved import SavedTensor
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor
 
@@ -88,7 +89,6 @@ class Function(_function.Function):
 
     _dirty: tuple[Tensor, ...] = ()
     _saved_for_forward: tuple[Any, ...] = ()
-    _in_jvp = False
 
     def save_for_forward(self, *tensors: Any) -> None:
         """Tensors the jvp reads back as `ctx.saved_tensors` (backward does not see them)."""
@@ -99,12 +99,6 @@ class Function(_function.Function):
                     f"{type(tensor)}"
                 )
         self._saved_for_forward = tensors
-
-    @property
-    def saved_tensors(self) -> tuple[Any, ...]:
-        if self._in_jvp:
-            return self._saved_for_forward
-        return _function.Function.saved_tensors.fget(self)  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------------- applying
     @classmethod
@@ -118,25 +112,26 @@ class Function(_function.Function):
         ctx = _function._new(cls)
         ctx.needs_input_grad = tuple([
             recording and isinstance(arg, Tensor) and arg._requires_grad for arg in args])
-        previous = _grad_state.enabled
-        _grad_state.enabled = False
-        try:
-            if _overrides_setup_context(cls):
-                output = cls.forward(*args)
-                cls.setup_context(ctx, args, output)
-            else:
-                output = cls.forward(ctx, *args)
-        finally:
-            _grad_state.enabled = previous
-        for tensor in ctx._dirty:
-            _check_dirty(tensor, args, recording)
-            tensor._bump_version()
-        # Read before recording: a dirty input's tangent is the one its jvp changes in place.
+        # A dual input's tangent goes to jvp (a dirty input's is the one jvp changes in place).
         dual = _dual_state.enabled and any(
             isinstance(arg, Tensor) and arg._fw_grad is not None for arg in args)
         if dual:
             tangents = [(arg._fw_grad if arg._fw_grad is not None else zeros_like(arg))
                         if isinstance(arg, Tensor) else None for arg in args]
+        previous = _grad_state.enabled
+        _grad_state.enabled = False
+        try:
+            with rules_running():  # forward's own ops propagate no tangents: jvp gives them
+                if _overrides_setup_context(cls):
+                    output = cls.forward(*args)
+                    cls.setup_context(ctx, args, output)
+                else:
+                    output = cls.forward(ctx, *args)
+        finally:
+            _grad_state.enabled = previous
+        for tensor in ctx._dirty:
+            _check_dirty(tensor, args, recording)
+            tensor._bump_version()
         if recording:
             output = ctx._record_custom(args, output)
         if dual:
@@ -146,12 +141,15 @@ class Function(_function.Function):
     def _forward_custom(self, tangents: list[Any], output: Any) -> None:
         """Run the user's jvp (forward AD off, `saved_tensors` = what save_for_forward got)
         and give each floating output its tangent, with PyTorch's checks."""
-        self._in_jvp = True
+        # While jvp runs, saved_tensors is what save_for_forward was given.
+        saved = self._saved
+        self._saved = tuple([None if tensor is None else SavedTensor(tensor, None)
+                             for tensor in self._saved_for_forward])
         try:
             with rules_running():
                 results = type(self).jvp(self, *tangents)
         finally:
-            self._in_jvp = False
+            self._saved = saved
         outputs = output if type(output) is tuple else (output,)
         results = results if type(results) is tuple else (results,)
         if len(results) != len(outputs):

@@ -80,6 +80,7 @@ class FloorDivide(Function):
     """floor_divide (`//`): PyTorch has no derivative for it and says so at backward time."""
 
     node_name = "torch::autograd::NotImplemented"
+    forward_ad_name = "aten::floor_divide"
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
