@@ -434,12 +434,9 @@ def _assemble_columns(columns: list[Tensor], out: Tensor, inp: Tensor) -> Tensor
 
 
 def _untuple_lists(result: list[list[Tensor]], outer: bool, inner: bool) -> Any:
-    """As PyTorch's forward-mode jacobian: lists (not tuples) where func took or returned
-    several Tensors."""
-    if not inner:
-        rows: list[Any] = [row[0] for row in result]
-    else:
-        rows = result
+    """As PyTorch's forward-mode jacobian: lists (not tuples) where func took several
+    Tensors, a tuple of its outputs' blocks where it took one."""
+    rows: Any = tuple(row[0] for row in result) if not inner else result
     return rows if outer else rows[0]
 
 
