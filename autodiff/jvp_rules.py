@@ -79,6 +79,55 @@ def auto_multilinear(ctx: Any, *tangents: Tensor | None) -> Any:
     return total
 
 
+def linear_in(*positions: int) -> Any:
+    """`auto_linear` for an op linear in the inputs at `positions` only, the others (a class
+    weight, say) fixed: the op on their tangents, the other inputs as they are."""
+
+    def rule(ctx: Any, *tangents: Tensor | None) -> Any:
+        args, kwargs, _ = ctx._dual_call
+        if any(tangent is not None for index, tangent in enumerate(tangents)
+               if index not in positions):
+            from .function import _no_jvp  # a fixed input with a tangent: no formula here
+            _no_jvp(ctx)
+        moved = [(tangents[index] if tangents[index] is not None else _zeros_like(arg))
+                 if index in positions else arg for index, arg in enumerate(args)]
+        return type(ctx).apply(*moved, **kwargs)
+
+    return rule
+
+
+def reduction_jvp(ctx: Any, tangent: Tensor) -> Tensor | None:
+    """A reduction whose forward keeps `axes` (None or empty: every dim) and `keepdim` on ctx,
+    each input element feeding one output element: J t sums (J^T 1) * t over the reduced dims,
+    J^T 1 being the backward of ones (sum, mean, prod, var, std, logsumexp, amax/amin)."""
+    _, _, output = ctx._dual_call
+    derivative = type(ctx).backward(ctx, _ones_like(output))
+    if type(derivative) is tuple:
+        derivative = derivative[0]
+    if derivative is None:  # a piecewise-constant reduction (the 0-norm)
+        return None
+    terms = derivative * tangent
+    if tangent._data.ndim == 0:
+        return terms
+    axes = ctx.axes or tuple(range(tangent._data.ndim))
+    return terms.sum(axes, keepdim=ctx.keepdim)
+
+
+def picked_jvp(ctx: Any, tangent: Tensor) -> tuple[Tensor, None]:
+    """Ops whose values are input elements picked at the indices they also return (max/min
+    along a dim, sort, topk, kthvalue, median, mode, cummax): the tangent picked there. The
+    forward keeps `dim` and the `indices` array on ctx (and `keepdim` when it reduces)."""
+    if tangent._data.ndim == 0:
+        return tangent, None
+    dim = ctx.dim
+    indices = _wrap(ctx.indices, tangent._backend)
+    keepdim = getattr(ctx, "keepdim", True)
+    if not keepdim:
+        indices = indices.unsqueeze(dim)
+    picked = tangent.gather(dim, indices)
+    return (picked if keepdim else picked.squeeze(dim)), None
+
+
 def jvp_from_backward(ctx: Any, *tangents: Tensor | None) -> Any:
     """The JVP as the transpose of the backward: backward is linear in its gradient u, so
     d/du <backward(u)_i, tangent_i> = J tangent. One recorded backward and one backward of it

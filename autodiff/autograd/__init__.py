@@ -16,6 +16,6 @@ from .gradients import backward, grad
 
 __all__ = [
     "Function", "GradcheckError", "anomaly_mode", "backward", "detect_anomaly", "enable_grad",
-    "forward_ad", "function", "functional", "grad", "gradcheck", "gradgradcheck", "graph", "inference_mode",
-    "no_grad", "set_detect_anomaly", "set_grad_enabled",
+    "forward_ad", "function", "functional", "grad", "gradcheck", "gradgradcheck", "graph",
+    "inference_mode", "no_grad", "set_detect_anomaly", "set_grad_enabled",
 ]

@@ -25,12 +25,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .. import function as _function
+from ..creation import zeros_like
 from ..dual import rules_running
 from ..dual import state as _dual_state
-from ..creation import zeros_like
 from ..grad_mode import no_grad
-from ..saved import SavedTensor
 from ..grad_mode import state as _grad_state
+from ..saved import SavedTensor
 from ..tensor import Tensor
 
 F = TypeVar("F", bound=Callable[..., Any])

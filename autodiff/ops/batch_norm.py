@@ -16,9 +16,9 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..jvp_rules import jvp_from_backward
 from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from .normalization import accurate_mean, affine_per_channel, channel_shape
 

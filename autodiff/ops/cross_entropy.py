@@ -14,8 +14,8 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..jvp_rules import jvp_from_backward
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import jvp_from_backward, linear_in
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
 from .arithmetic import Div
@@ -29,7 +29,7 @@ class NllLoss(Function):
 
     node_name = "NllLossBackward0"
 
-    jvp = jvp_from_backward
+    jvp = linear_in(0)
 
     @staticmethod
     def forward(ctx: Any, x: Any, target: Any, weight: Any, *, reduction: str,

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import return_types
 from ..function import Function
-from ..jvp_rules import auto_linear, jvp_from_backward
+from ..jvp_rules import auto_linear, jvp_from_backward, picked_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import require_floating
 from ._promotion import accumulation_dtype, cast_for_accumulation
@@ -118,7 +118,7 @@ class Cummax(Function):
     node_name = "CummaxBackward0"
     largest = True
 
-    jvp = jvp_from_backward
+    jvp = picked_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:

@@ -22,8 +22,8 @@ from backends.decompositions import LinAlgError
 
 from .. import dtypes
 from ..function import Function
-from ..jvp_rules import jvp_from_backward
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
 from ._promotion import check_broadcast

@@ -21,8 +21,8 @@ from backends import Backend
 
 from .. import dtypes
 from ..function import Function
-from ..jvp_rules import auto_linear, jvp_from_backward
 from ..grad_mode import no_grad
+from ..jvp_rules import auto_linear, jvp_from_backward
 from ..tensor import Tensor, _wrap
 from .indexing import zeros
 from .joining import stack

@@ -29,8 +29,8 @@ from ..creation import zeros_like
 from ..dual import rules_running
 from ..dual import state as _dual_state
 from ..function import Function, _new
-from ..jvp_rules import zero_tangent
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import zero_tangent
 from ..node import move_retains_grad, sequence_nrs
 from ..tensor import Tensor
 from ._promotion import check_broadcast, checked_number, wrap_integer

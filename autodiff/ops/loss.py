@@ -16,8 +16,8 @@ from backends import broadcast_shapes
 
 from .. import dtypes
 from ..function import Function
-from ..jvp_rules import auto_element_wise, jvp_from_backward, sum_terms
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import auto_element_wise, jvp_from_backward, sum_terms
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
 from ._promotion import check_broadcast, promote, with_number

@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import return_types
 from ..function import Function
-from ..jvp_rules import jvp_from_backward
+from ..jvp_rules import jvp_from_backward, picked_jvp, reduction_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduction_axes
 from .selection import maximum, minimum, where
@@ -45,8 +45,6 @@ class MaxAll(Function):
     node_name = "MaxBackward1"
     reduce = "max"
 
-    jvp = jvp_from_backward
-
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         _check_full_reduction(ctx.reduce, a)
@@ -59,6 +57,13 @@ class MaxAll(Function):
         a, out = ctx.saved_tensors
         mask = _tied_mask(a, out)
         return where(mask, grad / mask.sum(), 0.0)
+
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        """The mean of the tangent over the tied extremes (PyTorch's evenly_read_jvp)."""
+        a, out = ctx.saved_tensors
+        mask = _tied_mask(a, out)
+        return where(mask, tangent, 0.0).sum() / mask.sum()
 
 
 class MinAll(MaxAll):
@@ -73,7 +78,7 @@ class MaxDim(Function):
     node_name = "MaxBackward0"
     reduce, arg_reduce = "max", "argmax"
 
-    jvp = jvp_from_backward
+    jvp = picked_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, keepdim: bool) -> Any:
@@ -148,7 +153,7 @@ class Amax(Function):
     node_name = "AmaxBackward0"
     reduce = "amax"
 
-    jvp = jvp_from_backward
+    jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, keepdim: bool) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..jvp_rules import jvp_from_backward
+from ..jvp_rules import reduction_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduction_axes
 from ._promotion import opmath, rounded
@@ -31,7 +31,7 @@ class LinalgVectorNorm(Function):
 
     node_name = "LinalgVectorNormBackward0"
 
-    jvp = jvp_from_backward
+    jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, ord: float, axes: tuple[int, ...] | None,

@@ -15,7 +15,7 @@ from typing import Any
 from .. import dtypes, return_types
 from ..creation import full_like
 from ..function import Function
-from ..jvp_rules import jvp_from_backward
+from ..jvp_rules import jvp_from_backward, picked_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from .scatter import gather
 from .selection import lerp, where
@@ -43,7 +43,7 @@ class _SelectAlongDim(Function):
 
     node_name = "KthvalueBackward0"
 
-    jvp = jvp_from_backward
+    jvp = picked_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, keepdim: bool, **options: Any) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..jvp_rules import auto_linear, jvp_from_backward
+from ..jvp_rules import auto_linear, reduction_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduced_count, reduction_axes
 from ._promotion import accumulation_dtype, cast_for_accumulation, default_float, opmath, rounded
@@ -111,7 +111,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
 class Prod(Function):
     node_name = "ProdBackward0"
 
-    jvp = jvp_from_backward
+    jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axis: int | None, keepdim: bool) -> Any:
@@ -241,7 +241,7 @@ def _var_backward(grad: Tensor, a: Tensor, ctx: Any) -> Tensor:
 class Var(Function):
     node_name = "VarBackward0"
 
-    jvp = jvp_from_backward
+    jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
@@ -259,7 +259,7 @@ class Var(Function):
 class Std(Function):
     node_name = "StdBackward0"
 
-    jvp = jvp_from_backward
+    jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
@@ -309,7 +309,7 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 class Logsumexp(Function):
     node_name = "LogsumexpBackward0"
 
-    jvp = jvp_from_backward
+    jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:

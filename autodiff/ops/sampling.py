@@ -20,8 +20,8 @@ from backends import broadcast_shapes
 from .. import dtypes
 from ..creation import _size, randn, zeros_like
 from ..function import Function
-from ..jvp_rules import zero_tangent
 from ..generator import draw
+from ..jvp_rules import zero_tangent
 from ..tensor import Tensor, _wrap
 from . import inplace
 from ._checks import scalar_type_name

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import return_types
 from ..function import Function
-from ..jvp_rules import jvp_from_backward
+from ..jvp_rules import picked_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import scalar_type_name
 from .scatter import Scatter
@@ -38,7 +38,7 @@ class Sort(Function):
 
     node_name = "SortBackward0"
 
-    jvp = jvp_from_backward
+    jvp = picked_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, descending: bool) -> Any:
@@ -95,7 +95,7 @@ def msort(input: Tensor) -> Tensor:
 class Topk(Function):
     node_name = "TopkBackward0"
 
-    jvp = jvp_from_backward
+    jvp = picked_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, k: int, dim: int, largest: bool) -> Any:

@@ -7,8 +7,8 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..jvp_rules import auto_linear
 from ..grad_mode import no_grad
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap
 from .indexing import same_device_index
 from .norm import vector_norm

@@ -30,8 +30,8 @@ import weakref
 from typing import Any
 
 from ..function import Function, _new
-from ..jvp_rules import auto_linear
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import auto_linear
 from ..node import Node, move_retains_grad, sequence_nrs, short_name
 from ..tensor import Tensor, _wrap
 from .conversion import clone

@@ -34,15 +34,15 @@ def test_dual_level_enters_and_exits_and_drops_tangents() -> None:
 
 def test_nested_levels_are_refused() -> None:
     with fwAD.dual_level(), pytest.raises(
-            RuntimeError, match="^Nested forward mode AD is not supported at the moment$"):
+            RuntimeError, match=r"^Nested forward mode AD is not supported at the moment$"):
         fwAD.enter_dual_level()
 
 
 def test_exit_errors() -> None:
-    with pytest.raises(RuntimeError, match="^Dual level must be a positive number.$"):
+    with pytest.raises(RuntimeError, match=r"^Dual level must be a positive number.$"):
         fwAD.exit_dual_level()
     with fwAD.dual_level(), pytest.raises(
-            RuntimeError, match="^Trying to exit a forward AD level that was not the last one"):
+            RuntimeError, match=r"^Trying to exit a forward AD level that was not the last one"):
         fwAD.exit_dual_level(level=3)
 
 
@@ -59,23 +59,23 @@ def test_dual_level_decorates() -> None:
 # ----------------------------------------------------------------------------- make/unpack
 def test_make_dual_errors_as_pytorch() -> None:
     x = _tensor([1.0, 2.0, 3.0])
-    with pytest.raises(RuntimeError, match="^Trying to create a dual Tensor for forward AD but "
-                                           "no level exists, make sure to enter_dual_level"):
+    with pytest.raises(RuntimeError, match=r"^Trying to create a dual Tensor for forward AD but "
+                                           r"no level exists, make sure to enter_dual_level"):
         fwAD.make_dual(x, x)
     with fwAD.dual_level():
         with pytest.raises(RuntimeError, match=r"^Trying to set a forward gradient that has a "
                            r"different size .* Tensor is of size \[3\] while the given forward "
                            r"gradient is of size \[4\].$"):
             fwAD.make_dual(x, _tensor([1.0, 2.0, 3.0, 4.0]))
-        with pytest.raises(ValueError, match="^Expected primal to be floating point or complex, "
-                                             "but got: torch.int64$"):
+        with pytest.raises(ValueError, match=r"^Expected primal to be floating point or complex, "
+                                             r"but got: torch.int64$"):
             fwAD.make_dual(autodiff.tensor([1, 2]), _tensor([1.0, 2.0]))
-        with pytest.raises(ValueError, match="^Expected tangent to be floating point or "
-                                             "complex, but got: torch.int64$"):
+        with pytest.raises(ValueError, match=r"^Expected tangent to be floating point or "
+                                             r"complex, but got: torch.int64$"):
             fwAD.make_dual(_tensor([1.0, 2.0]), autodiff.tensor([1, 2]))
         dual = fwAD.make_dual(x, x)
-        with pytest.raises(RuntimeError, match="^Making a dual Tensor based on a Tensor that "
-                           "already has a forward gradient at the same level 0 is not"):
+        with pytest.raises(RuntimeError, match=r"^Making a dual Tensor based on a Tensor that "
+                           r"already has a forward gradient at the same level 0 is not"):
             fwAD.make_dual(dual, x)
 
 
@@ -120,12 +120,12 @@ def test_an_op_without_a_rule_raises_pytorchs_error() -> None:
     x = _tensor([1.0, 2.0, 2.0])
     with fwAD.dual_level():
         dual = fwAD.make_dual(x, x)
-        with pytest.raises(NotImplementedError, match="^Trying to use forward AD with _unique2 "
-                           "that does not support it because it has not been implemented yet.\n"
-                           "Please file an issue to PyTorch"):
+        with pytest.raises(NotImplementedError, match=r"^Trying to use forward AD with _unique2 "
+                           r"that does not support it because it has not been implemented yet.\n"
+                           r"Please file an issue to PyTorch"):
             autodiff.unique(dual)
-        with pytest.raises(NotImplementedError, match="^Trying to use forward AD with "
-                           "aten::floor_divide that does not support it.$"):
+        with pytest.raises(NotImplementedError, match=r"^Trying to use forward AD with "
+                           r"aten::floor_divide that does not support it.$"):
             autodiff.floor_divide(dual, 2.0)
 
 
@@ -257,8 +257,8 @@ def test_custom_function_without_jvp_and_bad_jvp_results() -> None:
 
     with fwAD.dual_level():
         dual = fwAD.make_dual(_tensor([1.0, 2.0]), _tensor([1.0, 1.0]))
-        with pytest.raises(NotImplementedError, match="^You must implement the jvp function for "
-                           "custom autograd.Function to use it with forward mode AD.$"):
+        with pytest.raises(NotImplementedError, match=r"^You must implement the jvp function for "
+                           r"custom autograd.Function to use it with forward mode AD.$"):
             NoJvp.apply(dual)
         with pytest.raises(RuntimeError, match=r"^Function's jvp returned an invalid number of "
                            r"forward gradients \(expected 1 but got 2\)$"):
@@ -305,7 +305,7 @@ def test_save_for_forward_takes_tensors_only() -> None:
             ctx.save_for_forward(1.0)
             return a * 1
 
-    with pytest.raises(TypeError, match="^save_for_forward expects all arguments to be tensors"):
+    with pytest.raises(TypeError, match=r"^save_for_forward expects all arguments to be tensors"):
         Bad.apply(_tensor([1.0]))
 
 
@@ -331,8 +331,8 @@ def test_custom_function_marked_dirty_changes_the_tangent_in_place() -> None:
         out = Double.apply(dual)
         assert out is dual and fwAD.unpack_dual(out).tangent is tangent
         assert tangent.tolist() == [2.0, 2.0]
-        with pytest.raises(RuntimeError, match="jvp function must modify the corresponding "
-                                               "gradient inplace"):
+        with pytest.raises(RuntimeError, match=r"jvp function must modify the corresponding "
+                                               r"gradient inplace"):
             NotInPlace.apply(fwAD.make_dual(_tensor([1.0, 2.0]), _tensor([1.0, 1.0])))
 
 

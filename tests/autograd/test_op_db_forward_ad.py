@@ -60,8 +60,8 @@ def test_forward_ad_matches_finite_differences(info: OpInfo, sample: Sample,
                                                device: str) -> None:
     inputs, tangents = _inputs_and_tangents(info, sample, device)
     primal, tangent = _jvp(info, inputs, tangents)
-    np.testing.assert_allclose(primal.cpu().numpy(), info.op(*inputs).detach().cpu().numpy(), rtol=1e-12,
-                               atol=1e-12)
+    np.testing.assert_allclose(primal.cpu().numpy(), info.op(*inputs).detach().cpu().numpy(),
+                               rtol=1e-12, atol=1e-12)
     assert tangent.shape == primal.shape and tangent.dtype == primal.dtype
     plus = info.op(*_along(inputs, tangents, _STEP)).detach()
     minus = info.op(*_along(inputs, tangents, -_STEP)).detach()
