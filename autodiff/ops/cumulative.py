@@ -170,8 +170,6 @@ class Logcumsumexp(Function):
 
     node_name = "LogcumsumexpBackward0"
 
-    jvp = jvp_from_backward
-
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:
         backend = ctx.backend
@@ -203,6 +201,16 @@ class Logcumsumexp(Function):
 
         return ((reverse_logcumsumexp(positive - out) + a).exp()
                 - (reverse_logcumsumexp(negative - out) + a).exp())
+
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        """cumsum(exp(a) t) / cumsum(exp(a)), both shifted by the maximum along dim (PyTorch's
+        logcumsumexp_jvp)."""
+        a, _ = ctx.saved_tensors
+        if tangent.ndim == 0 or tangent.numel() == 0:
+            return tangent
+        shifted = (a - a.amax(ctx.dim, keepdim=True)).exp()
+        return (shifted * tangent).cumsum(ctx.dim) / shifted.cumsum(ctx.dim)
 
 
 def _largest_finite(dtype: str) -> float:

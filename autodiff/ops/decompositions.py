@@ -57,8 +57,6 @@ def _check_float(function: str, tensor: Tensor) -> None:
 class LinalgInv(Function):
     node_name = "LinalgInvExBackward0"
 
-    jvp = jvp_from_backward
-
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         try:
@@ -73,6 +71,11 @@ class LinalgInv(Function):
         out, = ctx.saved_tensors
         inverse_t = out.mT
         return -(inverse_t @ grad @ inverse_t)
+
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return -(out @ tangent @ out)
 
 
 def inv(A: Tensor) -> Tensor:

@@ -99,24 +99,22 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
 
 
 def _take_tangent(tensor: Tensor, result: Tensor) -> None:
-    """Forward AD: the tensor's new value has the op's tangent. A view's tangent is a view of
-    its base's tangent (made by the view ops' rules), written in place so the base's tangent
-    changes with it, as its value does."""
+    """Forward AD: the tensor's new value has the op's tangent. A view's tangent is the same
+    view of its base's tangent, written in place (a recorded copy_, so the base's tangent
+    stays differentiable) so that the base's tangent changes with it, as its value does."""
     tangent = result._fw_grad
     base = tensor._base
     if base is None or (tangent is None and tensor._fw_grad is None):
         if tangent is not None or tensor._fw_grad is not None:
             _dual_state.set_tangent(tensor, tangent)
         return
-    if base._fw_grad is None:
-        _dual_state.set_tangent(base, zeros_like(base))
-    if tensor._fw_grad is None:
-        with rules_running():
-            _dual_state.set_tangent(tensor, replay(base._fw_grad, tensor._view_chain or ()))
-    target = tensor._fw_grad
-    assert target is not None
-    own_array(target)
-    tensor._backend.setitem(target._data, (...,), 0 if tangent is None else tangent._data)
+    with rules_running():
+        if base._fw_grad is None:
+            _dual_state.set_tangent(base, zeros_like(base))
+        assert base._fw_grad is not None
+        view = replay(base._fw_grad, tensor._view_chain or ())
+        copy_(view, tangent if tangent is not None else zeros_like(view))
+    _dual_state.set_tangent(tensor, view)
 
 
 def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
