@@ -74,7 +74,7 @@ class Function(_function.Function):
         raise NotImplementedError
 
     @staticmethod
-    def jvp(ctx: Any, *grad_inputs: Any) -> Any:  # type: ignore[override]
+    def jvp(ctx: Any, *grad_inputs: Any) -> Any:
         """The forward-mode rule: one tangent per forward input (zeros for a Tensor input
         without one, None for a non-Tensor), one tangent returned per output."""
         raise NotImplementedError(

@@ -13,6 +13,7 @@ is not differentiable in its parameters: the nodes record the op and pass zero g
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from backends import broadcast_shapes
@@ -293,7 +294,7 @@ class Bernoulli(Function):
 
     node_name = "BernoulliBackward0"
 
-    jvp = zero_tangent
+    jvp: Callable[..., Any] | None = zero_tangent
 
     @staticmethod
     def forward(ctx: Any, p: Any, *, generator: Any, probability: float | None) -> Any:
