@@ -316,9 +316,9 @@ def _forward_jvps(func: Callable[..., Any], inputs: tuple[Any, ...], wrt: list[i
             outs = [out for out in _as_tuple(func(*args)) if isinstance(out, Tensor)]
             flats = []
             for out in outs:
-                primal, tangent = forward_ad.unpack_dual(out)
-                flats.append(_flat(tangent) if tangent is not None
-                             else [0.0] * primal.numel())
+                unpacked = forward_ad.unpack_dual(out)
+                flats.append(_flat(unpacked.tangent) if unpacked.tangent is not None
+                             else [0.0] * unpacked.primal.numel())
         if rows is None:
             rows = [[] for _ in outs]
         for matrix, flat in zip(rows, flats):
