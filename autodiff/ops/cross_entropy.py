@@ -15,7 +15,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..grad_mode import state as _grad_state
-from ..jvp_rules import jvp_from_backward, linear_in
+from ..jvp_rules import linear_in
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
 from .arithmetic import Div
@@ -94,7 +94,7 @@ class NllLossBackward(Function):
 
     node_name = "NllLossBackwardBackward0"
 
-    jvp = jvp_from_backward
+    jvp = linear_in(0)
 
     @staticmethod
     def forward(ctx: Any, grad: Any, safe: Any, scale: Any, *, axis: int,

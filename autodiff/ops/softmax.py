@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..jvp_rules import jvp_from_backward
+from ..jvp_rules import sum_terms
 from ..tensor import Tensor, _wrap_dim
 from ._promotion import opmath, rounded
 from .unary import exp
@@ -55,8 +55,6 @@ class LogSoftmaxBackwardData(Function):
 
     node_name = "LogSoftmaxBackwardDataBackward0"
 
-    jvp = jvp_from_backward
-
     @staticmethod
     def forward(ctx: Any, grad: Any, out: Any, *, dim: int) -> Any:
         backend = ctx.backend
@@ -67,6 +65,20 @@ class LogSoftmaxBackwardData(Function):
         grad, dtype = opmath(backend, grad)
         out, _ = opmath(backend, out)
         return rounded(backend, backend.log_softmax_backward(grad, out, dim), dtype)
+
+    @staticmethod
+    def jvp(ctx: Any, tangent_grad: Tensor | None, tangent_out: Tensor | None) -> Tensor | None:
+        """y = g - exp(out) sum(g): dy = dg - exp(out) (sum(dg) + d_out sum(g))."""
+        grad, out = ctx.saved_tensors
+        if grad.ndim == 0:
+            return None
+        dim, softmax = ctx.dim, out.exp()
+        return sum_terms([
+            tangent_grad - softmax * tangent_grad.sum(dim, keepdim=True)
+            if tangent_grad is not None else None,
+            -(softmax * tangent_out) * grad.sum(dim, keepdim=True)
+            if tangent_out is not None else None,
+        ])
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -114,8 +126,6 @@ class SoftmaxBackwardData(Function):
 
     node_name = "SoftmaxBackwardDataBackward0"
 
-    jvp = jvp_from_backward
-
     @staticmethod
     def forward(ctx: Any, grad: Any, out: Any, *, dim: int) -> Any:
         backend = ctx.backend
@@ -128,6 +138,21 @@ class SoftmaxBackwardData(Function):
         product = backend.multiply(grad, out)
         product -= backend.multiply(out, backend.sum(product, axis=dim, keepdims=True))
         return rounded(backend, product, dtype)
+
+    @staticmethod
+    def jvp(ctx: Any, tangent_grad: Tensor | None, tangent_out: Tensor | None) -> Tensor | None:
+        """y = s (g - sum(g s)): dy = s (dg - sum(dg s)) + ds (g - sum(g s)) - s sum(g ds)."""
+        grad, out = ctx.saved_tensors
+        if grad.ndim == 0:
+            return None
+        dim = ctx.dim
+        terms: list[Tensor | None] = [None, None]
+        if tangent_grad is not None:
+            terms[0] = out * (tangent_grad - (tangent_grad * out).sum(dim, keepdim=True))
+        if tangent_out is not None:
+            terms[1] = (tangent_out * (grad - (grad * out).sum(dim, keepdim=True))
+                        - out * (grad * tangent_out).sum(dim, keepdim=True))
+        return sum_terms(terms)
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, Tensor | None]:

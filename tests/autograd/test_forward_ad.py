@@ -189,7 +189,8 @@ def test_forward_over_reverse(device: str) -> None:
     np.testing.assert_allclose(hvp.detach().cpu().numpy(), expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["softmax", "log_softmax", "layer_norm", "linear", "conv"])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "layer_norm", "linear", "conv",
+                                  "cross_entropy", "max_pool", "logsumexp"])
 def test_forward_over_reverse_through_network_ops(name: str, device: str) -> None:
     """H v from forward-over-reverse equals H v from reverse-over-reverse (double backward)."""
     rng = np.random.default_rng(0)
@@ -201,6 +202,10 @@ def test_forward_over_reverse_through_network_ops(name: str, device: str) -> Non
         "layer_norm": lambda x: (autodiff.nn.functional.layer_norm(x, (4,)) ** 3).sum(),
         "linear": lambda x: (autodiff.nn.functional.linear(x, weight).tanh()).sum(),
         "conv": lambda x: (autodiff.nn.functional.conv1d(x.unsqueeze(1), kernel) ** 2).sum(),
+        "cross_entropy": lambda x: autodiff.nn.functional.cross_entropy(
+            x * x, autodiff.tensor([1, 3], device=device)),
+        "max_pool": lambda x: (autodiff.nn.functional.max_pool1d(x.unsqueeze(0), 2) ** 3).sum(),
+        "logsumexp": lambda x: (autodiff.logsumexp(x * x, 1) ** 2).sum(),
     }
     f = functions[name]
     x = _tensor(rng.standard_normal((2, 4)), device)
