@@ -35,6 +35,7 @@ from ..node import move_retains_grad, sequence_nrs
 from ..tensor import Tensor
 from ._promotion import check_broadcast, checked_number, wrap_integer
 from .arithmetic import Addcdiv, Addcmul, div
+from .conversion import clone
 from .views import CopySlices, has_overlap, history_changed, own_array, replay, view_error
 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -99,9 +100,11 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
 
 
 def _take_tangent(tensor: Tensor, result: Tensor) -> None:
-    """Forward AD: the tensor's new value has the op's tangent. A view's tangent is the same
-    view of its base's tangent, written in place (a recorded copy_, so the base's tangent
-    stays differentiable) so that the base's tangent changes with it, as its value does."""
+    """Forward AD: the tensor's new value has the op's tangent. For a view, its base's tangent
+    becomes a copy with the op's tangent written into the same view (a recorded copy_, so it
+    stays differentiable). A copy, not a write into the old tangent: tangents made earlier
+    from it (the view's own, which the op's rule may have saved) must keep their values;
+    tangents of other views taken before the op are not updated."""
     tangent = result._fw_grad
     base = tensor._base
     if base is None or (tangent is None and tensor._fw_grad is None):
@@ -109,11 +112,10 @@ def _take_tangent(tensor: Tensor, result: Tensor) -> None:
             _dual_state.set_tangent(tensor, tangent)
         return
     with rules_running():
-        if base._fw_grad is None:
-            _dual_state.set_tangent(base, zeros_like(base))
-        assert base._fw_grad is not None
-        view = replay(base._fw_grad, tensor._view_chain or ())
+        base_tangent = clone(base._fw_grad) if base._fw_grad is not None else zeros_like(base)
+        view = replay(base_tangent, tensor._view_chain or ())
         copy_(view, tangent if tangent is not None else zeros_like(view))
+    _dual_state.set_tangent(base, base_tangent)
     _dual_state.set_tangent(tensor, view)
 
 

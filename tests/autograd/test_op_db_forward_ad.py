@@ -87,18 +87,8 @@ def test_forward_ad_matches_reverse_mode(info: OpInfo, sample: Sample, device: s
     assert forward == pytest.approx(reverse, rel=1e-9, abs=1e-9)
 
 
-# Known wrong: an out-of-place op's tangent written into a view of a tensor whose history an
-# in-place op on that view rewrote: the values are right (the tests above), the tangent's
-# gradient w.r.t. the primal at the view's elements has an extra factor.
-_REVERSE_OVER_FORWARD_WRONG = {
-    "view_mul_": "in-place op on a view: the tangent's gradient is wrong inside the view",
-    "view_exp_": "in-place op on a view: the tangent's gradient is wrong inside the view",
-}
 REVERSE_OVER_FORWARD_CASES = [
-    pytest.param(info, sample, id=f"{info.name}-{index}", marks=[
-        pytest.mark.xfail(reason=_REVERSE_OVER_FORWARD_WRONG[info.name], strict=True,
-                          raises=AssertionError)
-    ] if info.name in _REVERSE_OVER_FORWARD_WRONG else [])
+    pytest.param(info, sample, id=f"{info.name}-{index}")
     for info in OP_DB if info.differentiable and info.gradgrad is True
     for index, sample in enumerate(info.samples)
 ]
