@@ -130,6 +130,8 @@ class RemainderTensor(Remainder):
 class RemainderNumber(FloorDivide):
     """number % tensor: not differentiable in PyTorch either."""
 
+    forward_ad_name = "aten::remainder"
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         return Remainder.forward(ctx, a, b)

@@ -127,6 +127,9 @@ def test_an_op_without_a_rule_raises_pytorchs_error() -> None:
         with pytest.raises(NotImplementedError, match=r"^Trying to use forward AD with "
                            r"aten::floor_divide that does not support it.$"):
             autodiff.floor_divide(dual, 2.0)
+        with pytest.raises(NotImplementedError, match=r"^Trying to use forward AD with "
+                           r"aten::remainder that does not support it.$"):
+            autodiff.remainder(2.0, dual)
 
 
 def test_sampling_gives_zero_tangents_as_pytorch() -> None:
