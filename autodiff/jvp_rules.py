@@ -13,6 +13,7 @@ from typing import Any
 
 from .grad_mode import enable_grad, set_grad_enabled
 from .grad_mode import state as _grad_state
+from .saved import SavedTensor
 from .tensor import Tensor, _wrap
 
 
@@ -133,12 +134,36 @@ def jvp_from_backward(ctx: Any, *tangents: Tensor | None) -> Any:
     d/du <backward(u)_i, tangent_i> = J tangent. One recorded backward and one backward of it
     (the double-backward trick, per op); for ops whose Jacobian has no cheaper product.
     Recorded (differentiable in reverse mode) when grad mode is on."""
-    from .autograd.gradients import grad
-
     _, _, outputs = ctx._dual_call
     many = type(outputs) is tuple
     output_tensors = outputs if many else (outputs,)
     create_graph = _grad_state.enabled
+    saved = ctx._saved
+    if saved:
+        ctx._saved = tuple([_requiring_grad(entry) for entry in saved])
+    try:
+        return _transposed_backward(ctx, tangents, output_tensors, many, create_graph)
+    finally:
+        ctx._saved = saved
+
+
+def _requiring_grad(entry: Any) -> Any:
+    """A saved input that does not require grad as a leaf that does: fused ops (attention,
+    recurrent layers) differentiate their twin w.r.t. their saved inputs in a recorded
+    backward, which must depend on the seed through them."""
+    if type(entry) is SavedTensor and not entry.is_output and not entry.is_constant \
+            and entry.unpack_hook is None and isinstance(entry.data, Tensor) \
+            and not entry.data._requires_grad \
+            and entry.data._backend.is_floating(entry.data._data.dtype):
+        return SavedTensor(entry.data.detach().requires_grad_(), None)
+    return entry
+
+
+def _transposed_backward(ctx: Any, tangents: tuple[Tensor | None, ...],
+                         output_tensors: tuple[Tensor, ...], many: bool,
+                         create_graph: bool) -> Any:
+    from .autograd.gradients import grad
+
     with enable_grad():
         seeds = []
         for tensor in output_tensors:

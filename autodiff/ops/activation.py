@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from ..function import Function
-from ..jvp_rules import auto_element_wise
+from ..jvp_rules import auto_element_wise, jvp_from_backward
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating
 from .joining import cat
@@ -153,6 +153,8 @@ class LeakyReluResult(Function):
     PyTorch refuses a negative slope when the backward runs)."""
 
     node_name = "LeakyReluBackward1"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, negative_slope: float) -> Any:
@@ -348,6 +350,8 @@ class Mish(Function):
 
     node_name = "MishBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -370,6 +374,8 @@ class LogSigmoid(Function):
     """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite in both tails."""
 
     node_name = "LogSigmoidBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -402,6 +408,8 @@ class Glu(Function):
     """a * sigmoid(b), a and b the two halves of the input along dim."""
 
     node_name = "GluBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, dim: int) -> Any:

@@ -107,8 +107,15 @@ def _take_tangent(tensor: Tensor, result: Tensor) -> None:
     tangents of other views taken before the op are not updated."""
     tangent = result._fw_grad
     base = tensor._base
-    if base is None or (tangent is None and tensor._fw_grad is None):
-        if tangent is not None or tensor._fw_grad is not None:
+    existing = tensor._fw_grad
+    if existing is not None and tangent is not None and not _grad_state.enabled:
+        # As PyTorch: under no_grad the tangent changes in place and keeps its history, as
+        # the tensor itself does (a tangent recorded earlier stays differentiable).
+        with rules_running():
+            copy_(existing, tangent)
+        return
+    if base is None or (tangent is None and existing is None):
+        if tangent is not None or existing is not None:
             _dual_state.set_tangent(tensor, tangent)
         return
     with rules_running():

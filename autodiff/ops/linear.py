@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..jvp_rules import sum_terms
+from ..jvp_rules import auto_multilinear, sum_terms
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, same_device
 from .einsum import einsum
@@ -141,6 +141,8 @@ class Trilinear(Function):
     (N, in2): PyTorch's `_trilinear` as `bilinear` calls it."""
 
     node_name = "TrilinearBackward0"
+
+    jvp = auto_multilinear
 
     @staticmethod
     def forward(ctx: Any, x1: Any, weight: Any, x2: Any) -> Any:

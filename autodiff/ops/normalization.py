@@ -357,6 +357,8 @@ class WeightNormInterface(Function):
 
     node_name = "WeightNormInterfaceBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, v: Any, g: Any, *, dim: int) -> Any:
         backend = ctx.backend

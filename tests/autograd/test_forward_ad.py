@@ -369,3 +369,26 @@ def test_custom_function_against_pytorch() -> None:
         out = _Product.apply(fwAD.make_dual(autodiff.tensor(a), autodiff.tensor(ta)),
                              fwAD.make_dual(autodiff.tensor(b), autodiff.tensor(tb)), 3.0)
         assert fwAD.unpack_dual(out).tangent.tolist() == pytest.approx(expected)
+
+
+def test_in_place_op_under_no_grad_changes_the_tangent_in_place(device: str) -> None:
+    """As PyTorch: the tangent's values change, its history stays (so a clamp outside the
+    graph leaves reverse-over-forward gradients as they were)."""
+    x = _tensor([0.3, 0.4, 1.2], device, requires_grad=True)
+    v = _tensor([1.0, 2.0, 3.0], device)
+    grads = []
+    for clamp in (False, True):
+        with fwAD.dual_level():
+            dual = fwAD.make_dual(x, v)
+            norm = dual.norm().clone()
+            if clamp:
+                with autodiff.no_grad():
+                    norm.clamp_(min=1e-8)
+            tangent = fwAD.unpack_dual(dual / norm).tangent
+            grads.append(autograd.grad(tangent.sum(), x)[0].detach().cpu().numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-14)
+    with fwAD.dual_level():
+        copy = fwAD.make_dual(_tensor([0.3, 0.4, 1.2], device), v).clone()
+        with autodiff.no_grad():
+            copy.clamp_(min=0.35)
+        np.testing.assert_allclose(fwAD.unpack_dual(copy).tangent.cpu().numpy(), [0.0, 2.0, 3.0])

@@ -16,11 +16,27 @@ from autodiff import autograd
 from autodiff.autograd import forward_ad
 from tests.op_db import OP_DB, OpInfo, Sample
 
-CASES = [
-    pytest.param(info, sample, id=f"{info.name}-{index}")
-    for info in OP_DB if info.differentiable
-    for index, sample in enumerate(info.samples)
-]
+# Entries PyTorch has no forward derivative for: forward AD refuses them with PyTorch's
+# "Trying to use forward AD with ... that does not support it" (strict: a rule added later
+# shows up here).
+NO_FORWARD_DERIVATIVE_IN_PYTORCH = {
+    "ctc_loss_mean": "_ctc_loss", "ctc_loss_sum": "_ctc_loss", "ctc_loss_none": "_ctc_loss",
+}
+
+
+def _case(info: OpInfo, sample: Sample, index: int) -> object:
+    marks = []
+    if info.name in NO_FORWARD_DERIVATIVE_IN_PYTORCH:
+        marks.append(pytest.mark.xfail(
+            reason=f"PyTorch has no forward derivative for "
+                   f"{NO_FORWARD_DERIVATIVE_IN_PYTORCH[info.name]}",
+            strict=True, raises=NotImplementedError))
+    return pytest.param(info, sample, id=f"{info.name}-{index}", marks=marks)
+
+
+CASES = [_case(info, sample, index)
+         for info in OP_DB if info.differentiable
+         for index, sample in enumerate(info.samples)]
 _STEP = 1e-6
 
 
@@ -88,7 +104,7 @@ def test_forward_ad_matches_reverse_mode(info: OpInfo, sample: Sample, device: s
 
 
 REVERSE_OVER_FORWARD_CASES = [
-    pytest.param(info, sample, id=f"{info.name}-{index}")
+    _case(info, sample, index)
     for info in OP_DB if info.differentiable and info.gradgrad is True
     for index, sample in enumerate(info.samples)
 ]
