@@ -194,6 +194,11 @@ class Function(Node):
         output its tangent, broadcast to its shape and cast to its dtype."""
         many = type(outputs) is tuple
         output_tensors = outputs if many else (outputs,)
+        backend = self.backend
+        if any(backend.is_complex(tensor._data.dtype) for tensor in output_tensors) or any(
+                tangent is not None and backend.is_complex(tangent._data.dtype)
+                for tangent in tangents):
+            _no_complex_jvp(self)
         differentiable = [self._differentiable_output(tensor) for tensor in output_tensors]
         if not any(differentiable):
             return  # indices, masks, counts: no tangent, and no rule needed
@@ -464,6 +469,16 @@ def _no_jvp(node: Function) -> NoReturn:
         "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that we "
         "can prioritize its implementation or submit a PR adding the implementation to "
         "derivatives.yaml"
+    )
+
+
+def _no_complex_jvp(node: Function) -> NoReturn:
+    """The rules are written for real tensors (a complex one needs the conjugate-aware
+    formulas PyTorch has): refused rather than computed wrong."""
+    name = node.forward_ad_name or _stem(node.node_name)
+    raise NotImplementedError(
+        f"Trying to use forward AD with {name} on complex tensors: autodiff's forward-mode AD "
+        "supports real floating-point tensors only"
     )
 
 

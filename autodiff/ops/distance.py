@@ -80,6 +80,8 @@ class Cdist(Function):
 
     node_name = "CdistBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, x1: Any, x2: Any, *, p: float) -> Any:
         ctx.p = p
@@ -107,6 +109,8 @@ class CdistByProduct(Function):
     (SciPy's cdist); the gradient is that of the exact distance (0 between equal points)."""
 
     node_name = "ViewBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x1: Any, x2: Any) -> Any:
@@ -162,6 +166,8 @@ class Pdist(Function):
 
     node_name = "PdistBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, x: Any, *, p: float) -> Any:
         ctx.p = p
@@ -200,6 +206,8 @@ class Dist(Function):
     """||a - b||_p over all elements (a and b broadcast)."""
 
     node_name = "DistBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, p: float) -> Any:

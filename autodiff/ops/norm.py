@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..jvp_rules import reduction_jvp
+from ..jvp_rules import jvp_from_backward, reduction_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduction_axes
 from ._promotion import opmath, rounded
@@ -319,6 +319,8 @@ class Renorm(Function):
     maxnorm / (norm + 1e-7), as PyTorch)."""
 
     node_name = "RenormBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, p: float, dim: int, maxnorm: float) -> Any:

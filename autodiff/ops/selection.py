@@ -138,6 +138,8 @@ class Fmax(Function):
     node_name = "FmaxBackward0"
     keeps_first = "greater_equal"  # fmin: less_equal
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         ctx.save_for_backward(a, b)
@@ -163,7 +165,9 @@ class Fmax(Function):
 
 class Fmin(Fmax):
     node_name = "FminBackward0"
+
     keeps_first = "less_equal"
+    jvp = auto_element_wise
 
 
 def fmax(input: Tensor, other: Tensor) -> Tensor:

@@ -66,6 +66,8 @@ class SpecialOfInput(Function):
     kernel: ClassVar[str]
     half_kernel: ClassVar[str | None] = None
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.save_for_backward(a)
@@ -74,6 +76,8 @@ class SpecialOfInput(Function):
 
 class SpecialOfOutput(SpecialOfInput):
     """As `SpecialOfInput`, for functions whose backward is written with their output."""
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -308,6 +312,8 @@ class Sgn(Function):
 
     node_name = "SgnBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -435,6 +441,8 @@ class Frac(Function):
     """input - trunc(input): the fractional part, with the input's sign."""
 
     node_name = "FracBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -596,6 +604,8 @@ class Deg2Rad(Function):
     node_name = "Deg2RadBackward0"
     factor = _PI / 180.0
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         return ctx.backend.multiply(default_float(ctx.backend, a), ctx.factor)
@@ -617,7 +627,9 @@ def deg2rad_(input: Tensor) -> Tensor:
 
 class Rad2Deg(Deg2Rad):
     node_name = "Rad2DegBackward0"
+
     factor = 180.0 / _PI
+    jvp = auto_element_wise
 
 
 def rad2deg(input: Tensor) -> Tensor:
@@ -636,6 +648,8 @@ class Sinc(SpecialOfInput):
 
     node_name = "SincBackward0"
     kernel = "sinc"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
