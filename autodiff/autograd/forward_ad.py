@@ -48,12 +48,16 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             "Trying to create a dual Tensor for forward AD but no level exists, make sure to "
             "enter_dual_level() first."
         )
-    if not tensor.dtype.is_floating_point:
+    if not (tensor.dtype.is_floating_point or tensor.dtype.is_complex):
         raise ValueError(
             f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
-    if not tangent.dtype.is_floating_point:
+    if not (tangent.dtype.is_floating_point or tangent.dtype.is_complex):
         raise ValueError(
             f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
+    if tensor.dtype.is_complex or tangent.dtype.is_complex:
+        raise NotImplementedError(
+            "make_dual: forward-mode AD of complex tensors is not supported by autodiff yet "
+            "(its rules are written for real tensors)")
     if level != _state.level:
         raise RuntimeError(
             f"Trying to create a dual Tensor at level {level}, which is not the current "
