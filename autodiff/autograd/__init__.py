@@ -8,7 +8,7 @@ vector products), `gradcheck`/`gradgradcheck`, anomaly mode and `graph` (saved-t
 from __future__ import annotations
 
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
-from . import anomaly_mode, function, functional, graph, variable
+from . import anomaly_mode, forward_ad, function, functional, graph, variable
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .function import Function
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -17,6 +17,6 @@ from .variable import Variable
 
 __all__ = [
     "Function", "GradcheckError", "Variable", "anomaly_mode", "backward", "detect_anomaly",
-    "enable_grad", "function", "functional", "grad", "gradcheck", "gradgradcheck", "graph",
-    "inference_mode", "no_grad", "set_detect_anomaly", "set_grad_enabled", "variable",
+    "enable_grad", "forward_ad", "function", "functional", "grad", "gradcheck", "gradgradcheck",
+    "graph", "inference_mode", "no_grad", "set_detect_anomaly", "set_grad_enabled", "variable",
 ]

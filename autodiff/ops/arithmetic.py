@@ -13,6 +13,7 @@ from typing import Any
 
 from ..creation import zeros_like
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from . import division
 from ._checks import require_tensors
@@ -28,6 +29,8 @@ _REAL_NUMBERS = (int, float)
 # ----------------------------------------------------------------------------- arithmetic
 class Add(Function):
     node_name = "AddBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -59,6 +62,8 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 
 class Sub(Function):
     node_name = "SubBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -92,6 +97,8 @@ class Rsub(Function):
     """`number - tensor`."""
 
     node_name = "RsubBackward1"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, number: Any) -> Any:
@@ -129,6 +136,8 @@ def _check_bool_subtraction(backend: Any, a: Any, b: Any) -> None:
 
 class Mul(Function):
     node_name = "MulBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -177,6 +186,8 @@ multiply = mul
 
 class Div(Function):
     node_name = "DivBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -261,6 +272,8 @@ def rdiv(input: Tensor, other: Any) -> Tensor:
 class Neg(Function):
     node_name = "NegBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         try:
@@ -301,6 +314,8 @@ def negative_(input: Tensor) -> Tensor:
 class Reciprocal(Function):
     node_name = "ReciprocalBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         out = ctx.backend.divide(1.0, default_float(ctx.backend, a))
@@ -329,6 +344,8 @@ class PowScalar(Function):
     """tensor ** number."""
 
     node_name = "PowBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, exponent: Any) -> Any:
@@ -361,6 +378,8 @@ class Pow(Function):
 
     node_name = "PowBackward1"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
@@ -392,6 +411,8 @@ class RPow(Function):
     """number ** tensor."""
 
     node_name = "PowBackward2"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, base: Any) -> Any:
@@ -472,6 +493,8 @@ class Addcmul(Function):
 
     node_name = "AddcmulBackward0"
     combine = "multiply"  # Addcdiv divides
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, t1: Any, t2: Any, *, value: Any) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, require_tensors
 from ._promotion import in_float
@@ -25,6 +26,8 @@ class I0(SpecialOfInput):
 
     node_name = "I0Backward0"
     kernel = "i0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -48,6 +51,8 @@ class I0e(SpecialOfOutput):
     node_name = "SpecialI0EBackward0"
     kernel = "i0e"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         out = SpecialOfOutput.forward(ctx, a)
@@ -70,6 +75,8 @@ class I1(I0e):
     node_name = "SpecialI1Backward0"
     kernel = "i1"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, out = ctx.saved_tensors
@@ -87,6 +94,8 @@ class I1e(I0e):
 
     node_name = "SpecialI1EBackward0"
     kernel = "i1e"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:

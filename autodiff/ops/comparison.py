@@ -13,6 +13,7 @@ from typing import Any
 from .. import dtypes
 from ..creation import zeros_like
 from ..function import Function, _raise_device_mismatch
+from ..jvp_rules import zero_tangent
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, require_tensors
 from ._out import CAST, SAME, takes_out
@@ -88,6 +89,7 @@ class Compared(Function):
     gradients too.)"""
 
     node_name = "EqBackward0"  # each op and form below declares its own
+    jvp = zero_tangent
 
     @staticmethod
     def forward(ctx: Any, a: Any, *other: Any, op: str, number: Any = None) -> Any:

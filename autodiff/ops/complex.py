@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from ._checks import same_device, scalar_type_name
 from ._promotion import check_broadcast
@@ -145,6 +146,8 @@ class Angle(Function):
     ones (pi for negative numbers; NaN stays NaN)."""
 
     node_name = "AngleBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import dtypes, return_types
 from ..function import Function
+from ..jvp_rules import auto_linear, jvp_from_backward, picked_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import require_floating
 from ._out import INTO, takes_out
@@ -32,6 +33,8 @@ def _accumulate(backend: Any, scan: Any, a: Any, dim: int) -> Any:
 
 class Cumsum(Function):
     node_name = "CumsumBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, reverse: bool = False) -> Any:
@@ -70,6 +73,8 @@ def _reverse_cumsum(tensor: Tensor, dim: int) -> Tensor:
 
 class Cumprod(Function):
     node_name = "CumprodBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:
@@ -117,6 +122,8 @@ class Cummax(Function):
 
     node_name = "CummaxBackward0"
     largest = True
+
+    jvp = picked_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:
@@ -199,6 +206,16 @@ class Logcumsumexp(Function):
 
         return ((reverse_logcumsumexp(positive - out) + a).exp()
                 - (reverse_logcumsumexp(negative - out) + a).exp())
+
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        """cumsum(exp(a) t) / cumsum(exp(a)), both shifted by the maximum along dim (PyTorch's
+        logcumsumexp_jvp)."""
+        a, _ = ctx.saved_tensors
+        if tangent.ndim == 0 or tangent.numel() == 0:
+            return tangent
+        shifted = (a - a.amax(ctx.dim, keepdim=True)).exp()
+        return (shifted * tangent).cumsum(ctx.dim) / shifted.cumsum(ctx.dim)
 
 
 def _largest_finite(dtype: str) -> float:

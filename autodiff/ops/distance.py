@@ -28,6 +28,7 @@ from .. import dtypes
 from ..creation import zeros
 from ..function import Function
 from ..grad_mode import no_grad
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, same_device, scalar_type_name
 from ._dims import reduction_axes
@@ -79,6 +80,8 @@ class Cdist(Function):
 
     node_name = "CdistBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, x1: Any, x2: Any, *, p: float) -> Any:
         ctx.p = p
@@ -106,6 +109,8 @@ class CdistByProduct(Function):
     (SciPy's cdist); the gradient is that of the exact distance (0 between equal points)."""
 
     node_name = "ViewBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x1: Any, x2: Any) -> Any:
@@ -161,6 +166,8 @@ class Pdist(Function):
 
     node_name = "PdistBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, x: Any, *, p: float) -> Any:
         ctx.p = p
@@ -199,6 +206,8 @@ class Dist(Function):
     """||a - b||_p over all elements (a and b broadcast)."""
 
     node_name = "DistBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, p: float) -> Any:

@@ -17,6 +17,7 @@ from typing import Any
 from .. import return_types
 from ..creation import eye
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_tensors
 
@@ -58,6 +59,7 @@ def _backward(values: Tensor, vectors: Tensor, grad_values: Tensor | None,
 
 class LinalgEigh(Function):
     node_name = "LinalgEighBackward0"
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, lower: bool) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from ._checks import require_tensors
 from .unary import SpecialOfInput, SpecialOfOutput, exp, special_values
@@ -25,6 +26,8 @@ class Erfc(SpecialOfInput):
 
     node_name = "ErfcBackward0"
     kernel = "erfc"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -45,6 +48,8 @@ def erfc_(input: Tensor) -> Tensor:
 class Erfinv(SpecialOfOutput):
     node_name = "ErfinvBackward0"
     kernel = "erfinv"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -72,6 +77,8 @@ class Erfcx(SpecialOfInput):
     kernel = "erfcx"
     half_kernel = "erfcx"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         out = SpecialOfInput.forward(ctx, a)
@@ -95,6 +102,8 @@ class Ndtr(SpecialOfInput):
     node_name = "MulBackward1"
     kernel = "ndtr"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, = ctx.saved_tensors
@@ -112,6 +121,8 @@ class Ndtri(SpecialOfOutput):
     kernel = "ndtri"
     half_kernel = "ndtri"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         out, = ctx.saved_tensors
@@ -126,6 +137,8 @@ class LogNdtr(SpecialOfInput):
     node_name = "SpecialLogNdtrBackward0"
     kernel = "log_ndtr"
     half_kernel = "log_ndtr"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 from .. import dtypes, return_types
 from ..creation import zeros_like
 from ..function import Function
+from ..jvp_rules import auto_element_wise, jvp_from_backward
 from ..tensor import Tensor, _wrap
 from ._checks import (
     not_implemented_for,
@@ -36,6 +37,8 @@ class Fmod(Function):
 
     node_name = "FmodBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
@@ -56,7 +59,9 @@ class Fmod(Function):
 
 
 class FmodTensor(Fmod):
+
     node_name = "FmodBackward1"
+    jvp = auto_element_wise
 
 
 def fmod(input: Tensor, other: Any) -> Tensor:
@@ -70,6 +75,8 @@ class Copysign(Function):
     """|a| with the sign of b (negative zero counts as negative)."""
 
     node_name = "CopysignBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -93,7 +100,9 @@ class Copysign(Function):
 
 
 class CopysignNumber(Copysign):
+
     node_name = "CopysignBackward1"
+    jvp = auto_element_wise
 
 
 def copysign(input: Tensor, other: Any) -> Tensor:
@@ -114,6 +123,8 @@ class Hypot(Function):
     """sqrt(a^2 + b^2) without overflow."""
 
     node_name = "HypotBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -139,6 +150,8 @@ class Nextafter(Function):
 
     node_name = "NextafterBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
@@ -160,6 +173,8 @@ class Ldexp(Function):
     """a * 2 ** e."""
 
     node_name = "LdexpBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, e: Any) -> Any:
@@ -194,6 +209,8 @@ class Frexp(Function):
     the exponent is int32 and not differentiable."""
 
     node_name = "FrexpBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -235,6 +252,8 @@ class Heaviside(Function):
 
     node_name = "torch::autograd::NotImplemented"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, values: Any) -> Any:
         backend = ctx.backend
@@ -265,6 +284,8 @@ class NanToNum(Function):
     largest and lowest finite numbers); integers and bools are copied."""
 
     node_name = "NanToNumBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, nan: float, posinf: float | None,

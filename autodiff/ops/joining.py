@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap_dim
 from ._dims import normalize_dims
 from ._out import castable, takes_out
@@ -35,6 +36,8 @@ def _promote_all(backend: Any, arrays: Sequence[Any]) -> list[Any]:
 # ----------------------------------------------------------------------------- cat and stack
 class Cat(Function):
     node_name = "CatBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, *arrays: Any, dim: int) -> Any:
@@ -103,6 +106,8 @@ concatenate = cat
 class Stack(Function):
     node_name = "StackBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, *arrays: Any, dim: int) -> Any:
         ctx.dim = dim
@@ -134,6 +139,8 @@ class Split(Function):
     """One node, one output per piece; each piece is a view of the input."""
 
     node_name = "SplitBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, sizes: tuple[int, ...]) -> Any:
@@ -245,6 +252,8 @@ def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]
 class Unbind(Function):
     node_name = "UnbindBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:
         ctx.dim = dim
@@ -268,6 +277,8 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 # ----------------------------------------------------------------------------- rearranging copies
 class Repeat(Function):
     node_name = "RepeatBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, repeats: tuple[int, ...]) -> Any:
@@ -311,6 +322,8 @@ def tile(input: Tensor, dims: Any) -> Tensor:
 class Flip(Function):
     node_name = "FlipBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dims: tuple[int, ...]) -> Any:
         ctx.dims = dims
@@ -329,6 +342,8 @@ def flip(input: Tensor, *dims: Any) -> Tensor:
 
 class Roll(Function):
     node_name = "RollBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, shifts: tuple[int, ...], dims: tuple[int, ...] | None) -> Any:

@@ -14,6 +14,7 @@ import warnings
 from typing import Any
 
 from ..function import Function
+from ..jvp_rules import auto_multilinear
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, scalar_type_name
 from ._out import CAST, EXACT, same, takes_out
@@ -24,6 +25,8 @@ class Matmul(Function):
     """matmul for any shapes; subclasses only carry PyTorch's node name for the shape case."""
 
     node_name = "UnsafeViewBackward0"
+
+    jvp = auto_multilinear
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -116,6 +119,8 @@ class Outer(Function):
     in PyTorch, a reshape and a broadcast product, for its node names)."""
 
     node_name = "MulBackward0"
+
+    jvp = auto_multilinear
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:

@@ -14,7 +14,8 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..tensor import Tensor, _wrap_dim
+from ..jvp_rules import jvp_from_backward, reduction_jvp
+from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduction_axes
 from ._promotion import opmath, rounded
 from .minmax import Amax, Amin
@@ -30,6 +31,8 @@ class LinalgVectorNorm(Function):
     torch.norm, linalg.norm and matrix_norm('fro') call too."""
 
     node_name = "LinalgVectorNormBackward0"
+
+    jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, ord: float, axes: tuple[int, ...] | None,
@@ -201,6 +204,15 @@ class LinalgSvdvals(Function):
         a, = ctx.saved_tensors
         return SvdvalsBackward.apply(grad, a, u=ctx.u, vh=ctx.vh)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        """d sigma_i = u_i^T dA v_i (first order, like the backward: U and V are constants)."""
+        backend = ctx.backend
+        count = min(tangent._data.shape[-2:])
+        u = _wrap(ctx.u, backend)[..., :count]
+        vh = _wrap(ctx.vh, backend)[..., :count, :]
+        return (u * (tangent @ vh.mT)).sum(-2)
+
 
 class SvdvalsBackward(Function):
     """U diag(grad) V^T. It takes A as an input only so that a recorded backward has an edge
@@ -307,6 +319,8 @@ class Renorm(Function):
     maxnorm / (norm + 1e-7), as PyTorch)."""
 
     node_name = "RenormBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, p: float, dim: int, maxnorm: float) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_multilinear, jvp_from_backward
 from ..tensor import Tensor, _wrap_dim
 from ._checks import cpp_type_name, require_tensors, same_device, scalar_type_name
 from ._promotion import check_broadcast, promote
@@ -44,6 +45,8 @@ def _check_expandable(shape: tuple[int, ...], target: tuple[int, ...]) -> None:
 class _FusedAdd(Function):
     """beta * input + alpha * product(a, b): the common part of addmm, addmv, addr, baddbmm
     and addbmm. Subclasses set `node_name` and compute `product` on arrays."""
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def product(backend: Any, a: Any, b: Any) -> Any:
@@ -93,6 +96,8 @@ def _scaled(ctx: Any, value: Tensor) -> Tensor:
 class Addmm(_FusedAdd):
     node_name = "AddmmBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def product(backend: Any, a: Any, b: Any) -> Any:
         return backend.matmul(a, b)
@@ -127,6 +132,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
 
 class Addmv(_FusedAdd):
     node_name = "AddmvBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def product(backend: Any, a: Any, b: Any) -> Any:
@@ -167,6 +174,8 @@ def addmv_(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any
 class Addr(_FusedAdd):
     node_name = "AddrBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def product(backend: Any, a: Any, b: Any) -> Any:
         if backend.is_bool(a.dtype):
@@ -198,6 +207,8 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
 class Baddbmm(_FusedAdd):
     node_name = "BaddbmmBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def product(backend: Any, a: Any, b: Any) -> Any:
         return backend.matmul(a, b)
@@ -212,6 +223,8 @@ class Baddbmm(_FusedAdd):
 
 class Addbmm(_FusedAdd):
     node_name = "AddbmmBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def product(backend: Any, a: Any, b: Any) -> Any:
@@ -382,6 +395,8 @@ class Kron(Function):
 
     node_name = "UnsafeViewBackward0"
 
+    jvp = auto_multilinear
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
@@ -424,6 +439,8 @@ class Cross(Function):
     """The cross product of 3-vectors along `dim` (broadcasting the other dims)."""
 
     node_name = "LinalgCrossBackward0"
+
+    jvp = auto_multilinear
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, dim: int) -> Any:

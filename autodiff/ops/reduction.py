@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_linear, reduction_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import invalid_arguments
 from ._dims import keep_dims, reduced_count, reduction_axes
@@ -32,6 +33,8 @@ def _restore_dims(grad: Tensor, input_shape: tuple[int, ...], axes: tuple[int, .
 
 class Sum(Function):
     node_name = "SumBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, keepdim: bool,
@@ -81,6 +84,8 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,
 class Mean(Function):
     node_name = "MeanBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, keepdim: bool,
                 dtype: str | None) -> Any:
@@ -123,6 +128,8 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
 # ----------------------------------------------------------------------------- prod
 class Prod(Function):
     node_name = "ProdBackward0"
+
+    jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axis: int | None, keepdim: bool) -> Any:
@@ -255,6 +262,8 @@ def _var_backward(grad: Tensor, a: Tensor, ctx: Any) -> Tensor:
 class Var(Function):
     node_name = "VarBackward0"
 
+    jvp = reduction_jvp
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
                 keepdim: bool) -> Any:
@@ -270,6 +279,8 @@ class Var(Function):
 
 class Std(Function):
     node_name = "StdBackward0"
+
+    jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
@@ -320,6 +331,8 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 # ----------------------------------------------------------------------------- logsumexp
 class Logsumexp(Function):
     node_name = "LogsumexpBackward0"
+
+    jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import layouts
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor
 from ._checks import require_tensors
 from .shape import NOT_VIEWABLE, view_op
@@ -99,6 +100,7 @@ class Resize(Function):
     """The deprecated Tensor.resize: a reshape that keeps the number of elements."""
 
     node_name = "ResizeBackward"
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, shape: tuple[int, ...], view: bool) -> Any:

@@ -15,6 +15,7 @@ from backends import broadcast_shapes
 from .. import dtypes
 from ..creation import zeros_like
 from ..function import Function
+from ..jvp_rules import auto_linear, auto_linear_with, zero_tangent
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import invalid_arguments, require_tensor, require_tensors, same_device
 from ._out import EXACT, same, takes_out
@@ -112,6 +113,8 @@ def _size_or_one(tensor: Tensor, axis: int) -> int:
 class Gather(Function):
     node_name = "GatherBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, index: Any) -> Any:
         ctx.dim, ctx.index, ctx.shape = dim, index, a.shape
@@ -171,6 +174,8 @@ class Scatter(Function):
     node_name = "ScatterBackward0"
     write = "setitem"  # how src's values go in (ScatterAdd adds them)
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, src: Any, *, dim: int, index: Any) -> Any:
         backend = ctx.backend
@@ -209,6 +214,8 @@ class ScatterValue(Function):
     """scatter with a number: out = input, then out[index positions] = value."""
 
     node_name = "ScatterBackward1"
+
+    jvp = auto_linear_with(value=0)
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, index: Any, value: Any) -> Any:
@@ -264,6 +271,8 @@ def _vector_index(name: str, input: Tensor, dim: int, index: Tensor) -> Any:
 class IndexSelect(Function):
     node_name = "IndexSelectBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, index: Any) -> Any:
         ctx.dim, ctx.index, ctx.shape = dim, index, a.shape
@@ -288,6 +297,8 @@ class IndexAdd(Function):
     """out = input; out[..., index[i], ...] += alpha * source[..., i, ...] along `dim`."""
 
     node_name = "IndexAddBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, source: Any, *, dim: int, index: Any, alpha: Any) -> Any:
@@ -348,6 +359,8 @@ class MaskedFill(Function):
 
     node_name = "MaskedFillBackward0"
 
+    jvp = auto_linear_with(value=0)
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, mask: Any, value: Any, inplace: bool = False) -> Any:
         backend = ctx.backend
@@ -367,6 +380,8 @@ class MaskedFillTensor(Function):
     """masked_fill with a 0-d tensor value (differentiable w.r.t. the value too)."""
 
     node_name = "MaskedFillBackward1"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, value: Any, *, mask: Any, inplace: bool = False) -> Any:
@@ -455,6 +470,8 @@ class IndexCopy(Function):
 
     node_name = "IndexCopyBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, source: Any, *, dim: int, index: Any) -> Any:
         backend = ctx.backend
@@ -523,6 +540,8 @@ class IndexFill(Function):
 
     node_name = "IndexFillBackward0"
 
+    jvp = auto_linear_with(value=0)
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, index: Any, value: Any) -> Any:
         backend = ctx.backend
@@ -542,6 +561,8 @@ class IndexFillTensor(Function):
     """index_fill with a 0-d tensor value (differentiable w.r.t. the value too)."""
 
     node_name = "IndexFillBackward1"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, value: Any, *, dim: int, index: Any) -> Any:
@@ -583,6 +604,7 @@ class Fill(Function):
     """torch.fill(input, value): a new tensor of input's shape and dtype, all `value`."""
 
     node_name = "FillBackward0"
+    jvp = zero_tangent
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, value: Any) -> Any:
@@ -597,6 +619,7 @@ class FillTensor(Function):
     """torch.fill(input, value) with a 0-d tensor `value`, which gets the summed gradient."""
 
     node_name = "FillBackward1"
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, value: Any) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from ._checks import invalid_arguments, not_implemented_for, require_tensors
 from ._out import CAST, SAME, same, takes_out
@@ -23,6 +24,8 @@ _SCALARS = (bool, int, float)
 # ----------------------------------------------------------------------------- where
 class Where(Function):
     node_name = "WhereBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, condition: Any, a: Any, b: Any) -> Any:
@@ -90,6 +93,8 @@ def _split_ties(ctx: Any, grad: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor | 
 class Maximum(Function):
     node_name = "MaximumBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         ctx.save_for_backward(a, b)
@@ -110,6 +115,8 @@ def maximum(input: Tensor, other: Tensor) -> Tensor:
 
 class Minimum(Function):
     node_name = "MinimumBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -134,6 +141,8 @@ class Fmax(Function):
 
     node_name = "FmaxBackward0"
     keeps_first = "greater_equal"  # fmin: less_equal
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -160,7 +169,9 @@ class Fmax(Function):
 
 class Fmin(Fmax):
     node_name = "FminBackward0"
+
     keeps_first = "less_equal"
+    jvp = auto_element_wise
 
 
 def fmax(input: Tensor, other: Tensor) -> Tensor:
@@ -201,6 +212,8 @@ class Clamp(Function):
 
     node_name = "ClampBackward1"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, min: Any, max: Any) -> Any:
         ctx.save_for_backward(a)
@@ -237,6 +250,8 @@ class ClampTensor(Function):
     or max < min (there the result is max)."""
 
     node_name = "ClampBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, low: Any, high: Any) -> Any:
@@ -366,6 +381,8 @@ class Lerp(Function):
 
     node_name = "LerpBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, start: Any, end: Any, *, weight: float) -> Any:
         backend = ctx.backend
@@ -392,6 +409,8 @@ class LerpTensor(Function):
     """start + weight * (end - start) with a tensor weight (differentiable too)."""
 
     node_name = "LerpBackward1"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, start: Any, end: Any, weight: Any) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 from .. import dtypes
 from ..creation import ones
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor
 from .complex import view_as_real
 from .fft import FftC2C, FftC2R, FftR2C
@@ -51,6 +52,8 @@ class Frames(Function):
 
     node_name = "UnfoldBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, count: int, size: int, step: int) -> Any:
         backend = ctx.backend
@@ -69,6 +72,8 @@ class OverlapAdd(Function):
     `length` at multiples of `step` (unfold's backward)."""
 
     node_name = "UnfoldBackwardBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, frames: Any, *, length: int, step: int) -> Any:
@@ -96,6 +101,8 @@ class FrequencyMajor(Function):
     frames): its in-place transpose_ (TransposeBackward1)."""
 
     node_name = "TransposeBackward1"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor
 from ._dims import keep_dims, reduced_count, reduction_axes
 from .comparison import isnan, logical_not
@@ -23,6 +24,8 @@ from .selection import where
 # ----------------------------------------------------------------------------- nansum, nanmean
 class Nansum(Function):
     node_name = "NansumBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, keepdim: bool,
@@ -69,6 +72,8 @@ class VarMean(Function):
 
     node_name = "VarMeanBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
                 keepdim: bool) -> Any:
@@ -110,6 +115,8 @@ class StdMean(VarMean):
     """(standard deviation, mean) over `axes`."""
 
     node_name = "StdMeanBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def finish(backend: Any, variance: Any) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_tensors, same_device
 from ._promotion import check_broadcast
@@ -67,6 +68,7 @@ class LinalgSolveTriangular(Function):
     """X with A X = B (left) or X A = B, for triangular A."""
 
     node_name = "LinalgSolveTriangularBackward0"
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, upper: bool, left: bool,
@@ -124,6 +126,7 @@ class CholeskySolve(Function):
     """X with A X = B, A = L L^T (or U^T U) given by its Cholesky factor."""
 
     node_name = "CholeskySolveBackward0"
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, b: Any, factor: Any, *, upper: bool) -> Any:
@@ -183,6 +186,7 @@ class CholeskyInverse(Function):
     """(L L^T)^{-1} (or (U^T U)^{-1}) from the Cholesky factor."""
 
     node_name = "CholeskyInverseBackward0"
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, factor: Any, *, upper: bool) -> Any:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from .. import dtypes
 from ..creation import zeros_like
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating, require_tensors
 from ._out import CAST, SAME, takes_out
@@ -35,6 +36,8 @@ class UnaryOfInput(Function):
 
     kernel: ClassVar[str]
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.save_for_backward(a)
@@ -46,6 +49,8 @@ class UnaryOfOutput(Function):
     sqrt, tanh, ...)."""
 
     kernel: ClassVar[str]
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -62,6 +67,8 @@ class SpecialOfInput(Function):
     kernel: ClassVar[str]
     half_kernel: ClassVar[str | None] = None
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.save_for_backward(a)
@@ -70,6 +77,8 @@ class SpecialOfInput(Function):
 
 class SpecialOfOutput(SpecialOfInput):
     """As `SpecialOfInput`, for functions whose backward is written with their output."""
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -233,6 +242,8 @@ def exp2_(input: Tensor) -> Tensor:
 class Erf(Function):
     node_name = "ErfBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.save_for_backward(a)
@@ -284,6 +295,8 @@ def sqrt_(input: Tensor) -> Tensor:
 class Rsqrt(Function):
     node_name = "RsqrtBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         out = ctx.backend.divide(1.0, ctx.backend.sqrt(default_float(ctx.backend, a)))
@@ -310,6 +323,8 @@ def rsqrt_(input: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------- abs and sign
 class Abs(Function):
     node_name = "AbsBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -341,6 +356,8 @@ absolute = abs
 class Sign(Function):
     node_name = "SignBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -365,6 +382,8 @@ class Sgn(Function):
     """sign, extended to complex numbers (z / |z|, 0 at 0); on real tensors it is sign."""
 
     node_name = "SgnBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -407,6 +426,8 @@ class _Rounding(Function):
 
     kernel: ClassVar[str]
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -443,6 +464,8 @@ class Round(_Rounding):
 
 class RoundDecimals(Function):
     node_name = "RoundBackward1"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, decimals: int) -> Any:
@@ -523,6 +546,8 @@ class Frac(Function):
     """input - trunc(input): the fractional part, with the input's sign."""
 
     node_name = "FracBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -702,6 +727,8 @@ def arctan_(input: Tensor) -> Tensor:
 class Atan2(Function):
     node_name = "Atan2Backward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         ctx.save_for_backward(a, b)
@@ -743,6 +770,8 @@ class Deg2Rad(Function):
     node_name = "Deg2RadBackward0"
     factor = _PI / 180.0
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         return ctx.backend.multiply(default_float(ctx.backend, a), ctx.factor)
@@ -764,7 +793,9 @@ def deg2rad_(input: Tensor) -> Tensor:
 
 class Rad2Deg(Deg2Rad):
     node_name = "Rad2DegBackward0"
+
     factor = 180.0 / _PI
+    jvp = auto_element_wise
 
 
 def rad2deg(input: Tensor) -> Tensor:
@@ -783,6 +814,8 @@ class Sinc(SpecialOfInput):
 
     node_name = "SincBackward0"
     kernel = "sinc"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
