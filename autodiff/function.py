@@ -26,6 +26,7 @@ from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
 from .saved import FREED, RELEASED, SavedTensor, saved_tensors_hooks_state
 from .tensor import Tensor, _wrap
+from .vmap_levels import levels as _vmap_levels
 
 if TYPE_CHECKING:
     from backends import Backend
@@ -121,6 +122,12 @@ class Function(Node):
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward on the arrays of `args`; record a node when a Tensor input needs grad."""
+        if _vmap_levels.depth:  # inside vmap: a batched input goes to the op's batching rule
+            from .func.batching import NOT_BATCHED, dispatch
+
+            batched = dispatch(cls, args, kwargs)
+            if batched is not NOT_BATCHED:
+                return batched
         backend = None
         requires_grad = False
         arrays = []

@@ -47,6 +47,7 @@ class Tensor:
     _hooks: list[Callable[..., Any]] | None = None
     _post_accumulate_hooks: list[Callable[..., Any]] | None = None
     _retains_grad = False
+    _batched = False  # vmap's BatchedTensor (func/batched_tensor.py) sets it
 
     # View bookkeeping (ops/views.py): how a view replays from its base, why it may not be
     # replayed (made in no_grad mode, or one of several views from one op), and how many times

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
+from ..func.batching import elementwise_op
 from ..function import _raise_device_mismatch
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, require_tensors
@@ -26,6 +27,7 @@ def _operands(input: Tensor, other: Any) -> tuple[Any, Any, Any]:
     return backend, input._data, other
 
 
+@elementwise_op
 def _compare(name: str, input: Tensor, other: Any) -> Tensor:
     backend, a, b = _operands(input, other)
     a, b = promote(backend, a, b)
@@ -72,6 +74,7 @@ def _truth(backend: Any, x: Any) -> Any:
     return x if backend.is_bool(x.dtype) else backend.not_equal(x, 0)
 
 
+@elementwise_op
 def _logical(name: str, input: Tensor, other: Tensor) -> Tensor:
     backend, a, b = _operands(input, other)
     if not hasattr(b, "shape"):
@@ -93,12 +96,14 @@ def logical_xor(input: Tensor, other: Tensor) -> Tensor:
     return _logical("logical_xor", input, other)
 
 
+@elementwise_op
 def logical_not(input: Tensor) -> Tensor:
     backend = input._backend
     return _wrap(backend.logical_not(_truth(backend, input._data)), backend)
 
 
 # ----------------------------------------------------------------------------- bitwise
+@elementwise_op
 def _bitwise(name: str, input: Tensor, other: Any) -> Tensor:
     backend, a, b = _operands(input, other)
     a, b = promote(backend, a, b)
@@ -120,6 +125,7 @@ def bitwise_xor(input: Tensor, other: Any) -> Tensor:
     return _bitwise("bitwise_xor", input, other)
 
 
+@elementwise_op
 def bitwise_not(input: Tensor) -> Tensor:
     backend, a = input._backend, input._data
     if backend.is_floating(a.dtype):
@@ -139,18 +145,22 @@ def invert(input: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- value tests
+@elementwise_op
 def isnan(input: Tensor) -> Tensor:
     return _wrap(input._backend.isnan(input._data), input._backend)
 
 
+@elementwise_op
 def isinf(input: Tensor) -> Tensor:
     return _wrap(input._backend.isinf(input._data), input._backend)
 
 
+@elementwise_op
 def isfinite(input: Tensor) -> Tensor:
     return _wrap(input._backend.isfinite(input._data), input._backend)
 
 
+@elementwise_op
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """|input - other| <= atol + rtol * |other|, elementwise (equal infinities are close)."""

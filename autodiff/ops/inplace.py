@@ -77,6 +77,10 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
     """Run an in-place op. `compute(source)` is the op out of place on the value before the
     change (ops that write into their input's buffer may do so and return it); `direct()`,
     when given, is tried first outside the graph and returns False when it cannot help."""
+    if tensor._batched or any(getattr(other, "_batched", False) for other in others):
+        from ..func.batching import batched_inplace
+
+        return batched_inplace(tensor, compute)
     recording = is_recording(tensor, others)
     check_inplace(tensor, recording)
     if not tensor._data.shape:
@@ -329,6 +333,10 @@ _ARRAY_INPLACE = {
 
 def _arithmetic_(name: str, tensor: Tensor, other: Any,
                  out_of_place: Callable[[Tensor, Any], Tensor], alpha: Any = 1) -> Tensor:
+    if tensor._batched or getattr(other, "_batched", False):  # inside vmap
+        if alpha != 1:
+            other = other * alpha
+        return apply(tensor, (other,), lambda source: out_of_place(source, other))
     # The optimizer's case first: outside the graph, not a view (nothing to check), and the
     # array's own operator writes into the buffer.
     outside = tensor._base is None and (not _grad_state.enabled or not (
@@ -384,7 +392,7 @@ def _bump(tensor: Tensor) -> None:
 def _fill_outside_graph(tensor: Tensor, value: Any) -> bool:
     """zero_'s and fill_'s fast path: with nothing to record or check (not a view; grad mode
     off or no grad required), write the value straight into the buffer."""
-    if tensor._base is None and tensor._data.shape and (
+    if tensor._base is None and tensor._data.shape and not tensor._batched and (
             not _grad_state.enabled or not tensor._requires_grad):
         tensor._backend.setitem(tensor._data, (...,), value)
         _bump(tensor)

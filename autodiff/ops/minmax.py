@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import return_types
+from ..func.batching import dim_op
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduction_axes
@@ -199,11 +200,13 @@ def _arg_reduce(name: str, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
     return _wrap(out, backend)
 
 
+@dim_op
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """The index of the largest element (in the flattened tensor when `dim` is None)."""
     return _arg_reduce("argmax", input, dim, keepdim)
 
 
+@dim_op
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """The index of the smallest element (in the flattened tensor when `dim` is None)."""
     return _arg_reduce("argmin", input, dim, keepdim)

@@ -14,6 +14,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..func.batching import dim_op
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduced_count, reduction_axes
@@ -346,6 +347,7 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
 
 
 # ----------------------------------------------------------------------------- any, all
+@dim_op
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Whether any element (along `dim`) is nonzero; a bool tensor outside the graph."""
     backend = input._backend
@@ -353,6 +355,7 @@ def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return _wrap_bool(backend, backend.any(input._data, axis=axes, keepdims=keepdim), input)
 
 
+@dim_op
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Whether every element (along `dim`) is nonzero; a bool tensor outside the graph."""
     backend = input._backend

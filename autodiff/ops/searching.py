@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
+from ..func.batching import dim_op
 from ..tensor import Tensor, _wrap
 from ._checks import scalar_type_name
 from ._dims import normalize_dims
@@ -42,6 +43,7 @@ def argwhere(input: Tensor) -> Tensor:
     return nonzero(input)
 
 
+@dim_op
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """How many elements are nonzero, over all dims or over `dim` (an int or a tuple)."""
     backend, a = input._backend, input._data

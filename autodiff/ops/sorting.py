@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import return_types
+from ..func.batching import dim_op
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import scalar_type_name
@@ -74,6 +75,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *,
     return return_types.sort((values, indices))
 
 
+@dim_op
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
             stable: bool = False) -> Tensor:
     """The indices that sort `input` along `dim` (stable)."""

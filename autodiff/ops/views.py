@@ -51,6 +51,8 @@ def own_array(tensor: Tensor) -> None:
 def as_view(output: Tensor, input: Tensor, op: type[Function], options: dict[str, Any]) -> Tensor:
     """Mark `output` (made by `op.apply(input, **options)`) as a view of `input`'s base: it shares
     the version counter, and can be replayed from the base when the base's history changes."""
+    if output._batched:  # vmap: its batching rule made the physical tensor a view
+        return output
     counter = input._version_counter
     if counter is None:
         counter = input._version_counter = [0]

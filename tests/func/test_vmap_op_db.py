@@ -1,0 +1,90 @@
+"""Every op-table entry under vmap, against a loop of unbatched calls (as PyTorch's test_vmap
+does with OpInfo): each input batched in turn and all together, the mapped dim in front and
+at the end; and the list of entries that run by batching rules rather than the loop."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff
+from autodiff.func import vmap
+from tests.op_db import OP_DB, OpInfo, Sample
+from tests.op_db.inplace import INPLACE
+
+BATCH = 3
+CASES = [
+    pytest.param(info, sample, id=f"{info.name}-{index}")
+    for info in OP_DB
+    for index, sample in enumerate(info.samples)
+]
+# Entries whose op runs once per example with PyTorch's performance warning (no batching
+# rule): checked here too, and listed so that a new rule (or a lost one) shows.
+LOOPED: set[str] = set()
+# Entries that write into (a copy of) their first input in place.
+WRITES_FIRST_INPUT = {info.name for info in INPLACE} | {
+    info.name for info in OP_DB if info.name.endswith("_") or info.name.startswith("setitem")}
+
+
+def _batched_inputs(info: OpInfo, sample: Sample, device: str) -> list[autodiff.Tensor]:
+    rng = np.random.default_rng(0)
+    low, high = info.domain
+    return [autodiff.tensor(rng.uniform(low, high, size=(BATCH, *shape)), dtype=autodiff.float64,
+                            device=device) for shape in sample.shapes]
+
+
+def _as_numpy(out: autodiff.Tensor) -> np.ndarray:
+    return np.array(out.tolist()).reshape(tuple(out.shape))
+
+
+def _compare(batched: object, looped: list[object], dim: int) -> None:
+    if isinstance(batched, autodiff.Tensor):
+        expected = autodiff.stack(looped, dim)  # type: ignore[arg-type]
+        assert batched.shape == expected.shape
+        assert batched.dtype == expected.dtype
+        np.testing.assert_allclose(_as_numpy(batched), _as_numpy(expected), rtol=1e-10,
+                                   atol=1e-12, equal_nan=True)
+    else:
+        assert isinstance(batched, tuple)
+        for index, part in enumerate(batched):
+            _compare(part, [result[index] for result in looped], dim)  # type: ignore[index]
+
+
+def _run(info: OpInfo, sample: Sample, device: str, in_dims: tuple[int | None, ...],
+         move_to_end: bool) -> bool:
+    """vmap(op) against the loop; True when the op needed the loop fallback."""
+    inputs = _batched_inputs(info, sample, device)
+    looped = []
+    for index in range(BATCH):
+        args = [x[index] if dim is not None else x[0] for x, dim in zip(inputs, in_dims)]
+        looped.append(info.op(*args))
+    args = [x if dim is not None else x[0] for x, dim in zip(inputs, in_dims)]
+    dims: list[int | None] = list(in_dims)
+    if move_to_end:
+        args = [x.movedim(0, -1) if dim is not None else x for x, dim in zip(args, in_dims)]
+        dims = [x.dim() - 1 if dim is not None else None for x, dim in zip(args, in_dims)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if in_dims[0] is None and info.name in WRITES_FIRST_INPUT:
+            # In place into an unbatched tensor from batched values: PyTorch's refusal.
+            with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+                vmap(info.op, in_dims=tuple(dims))(*args)
+            return False
+        out = vmap(info.op, in_dims=tuple(dims))(*args)
+    _compare(out, looped, 0)
+    return any("performance drop" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize(("info", "sample"), CASES)
+def test_vmap_matches_loop(info: OpInfo, sample: Sample, device: str) -> None:
+    count = len(sample.shapes)
+    fell_back = _run(info, sample, device, (0,) * count, move_to_end=False)
+    _run(info, sample, device, (0,) * count, move_to_end=True)
+    if count > 1:
+        for batched in range(count):
+            in_dims = tuple(0 if i == batched else None for i in range(count))
+            fell_back |= _run(info, sample, device, in_dims, move_to_end=False)
+    if fell_back:
+        LOOPED.add(info.name)
