@@ -11,6 +11,7 @@ from backends import get_backend, interop
 from backends.dlpack import is_capsule
 
 from . import dtypes
+from .batching.dispatch import random_op
 from .generator import draw
 from .ops._promotion import checked_number
 from .tensor import Tensor, _wrap
@@ -394,18 +395,21 @@ def _draw(function: str, kind: str, size: tuple[Any, ...], dtype: Any, device: A
     return _finish(array, backend, requires_grad)
 
 
+@random_op
 def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1), from `generator` or the device's default generator."""
     return _draw("rand", "rand", size, dtype, device, requires_grad, generator)
 
 
+@random_op
 def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal, from `generator` or the device's default generator."""
     return _draw("randn", "randn", size, dtype, device, requires_grad, generator)
 
 
+@random_op
 def randint(low: int, high: Any = None, size: Any = None, *, generator: Any = None,
             dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers drawn uniformly from [low, high) (`randint(high, size)`: from [0, high))."""
@@ -418,6 +422,7 @@ def randint(low: int, high: Any = None, size: Any = None, *, generator: Any = No
     return _finish(array, backend, requires_grad)
 
 
+@random_op
 def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """0 .. n-1 in random order."""
@@ -457,16 +462,19 @@ def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
     return _like("empty", input, dtype, device, requires_grad)
 
 
+@random_op
 def rand_like(input: Tensor, *, generator: Any = None, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
     return _draw_like("rand_like", "rand", input, dtype, device, requires_grad, generator)
 
 
+@random_op
 def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None,
                device: Any = None, requires_grad: bool = False) -> Tensor:
     return _draw_like("randn_like", "randn", input, dtype, device, requires_grad, generator)
 
 
+@random_op
 def randint_like(input: Tensor, low: int = 0, high: Any = None, *, generator: Any = None,
                  dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers drawn uniformly from [low, high) (`randint_like(input, high)`: from [0, high)),

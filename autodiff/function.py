@@ -22,11 +22,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import dtypes
+from .batching.levels import levels as _vmap_levels
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
 from .saved import FREED, RELEASED, SavedTensor, saved_tensors_hooks_state
 from .tensor import Tensor, _wrap
-from .vmap_levels import levels as _vmap_levels
 
 if TYPE_CHECKING:
     from backends import Backend
@@ -123,7 +123,7 @@ class Function(Node):
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward on the arrays of `args`; record a node when a Tensor input needs grad."""
         if _vmap_levels.depth:  # inside vmap: a batched input goes to the op's batching rule
-            from .func.batching import NOT_BATCHED, dispatch
+            from .batching.dispatch import NOT_BATCHED, dispatch
 
             batched = dispatch(cls, args, kwargs)
             if batched is not NOT_BATCHED:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from .eager_transforms import grad, grad_and_value, hessian, jacrev, vjp
+from .functional_call import functional_call, stack_module_state
 from .vmap import vmap
 
-__all__ = ["vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacrev",
+           "stack_module_state", "vjp", "vmap"]

@@ -9,10 +9,9 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from ..ops.joining import cat
+from ..batching.batched_tensor import BatchedTensor, make_batched
+from ..batching.levels import levels
 from ..tensor import Tensor
-from ..vmap_levels import levels
-from .batched_tensor import BatchedTensor, make_batched
 from .pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
 _RANDOMNESS = ("error", "different", "same")
@@ -53,7 +52,7 @@ def _vmap_call(func: Callable[..., Any], in_dims: Any, out_dims: Any, randomness
                          "inputs, or you are trying to vmap over a function with no inputs. "
                          "The latter is unsupported.")
     leaves, spec = tree_flatten(args)
-    dims = broadcast_prefix(in_dims if isinstance(in_dims, tuple) else in_dims, args, spec)
+    dims = broadcast_prefix(in_dims, args, spec)
     if isinstance(in_dims, tuple) and (dims is None or len(in_dims) != len(args)):
         _, in_spec = tree_flatten(in_dims)
         raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): in_dims is not "
@@ -119,6 +118,8 @@ def _chunked(func: Callable[..., Any], name: str, leaves: list[Any], dims: list[
                  for leaf, dim in zip(leaves, dims)]
         pieces.append(_run(func, name, chunk, dims, spec, out_dims, randomness, stop - start,
                            kwargs))
+    from ..ops.joining import cat
+
     out_leaves = [tree_flatten(piece)[0] for piece in pieces]
     _, out_spec = tree_flatten(pieces[0])
     first = pieces[0]

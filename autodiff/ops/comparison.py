@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
-from ..func.batching import elementwise_op
+from ..batching.dispatch import elementwise_op
 from ..function import _raise_device_mismatch
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, require_tensors

@@ -78,7 +78,7 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
     change (ops that write into their input's buffer may do so and return it); `direct()`,
     when given, is tried first outside the graph and returns False when it cannot help."""
     if tensor._batched or any(getattr(other, "_batched", False) for other in others):
-        from ..func.batching import batched_inplace
+        from ..batching.dispatch import batched_inplace
 
         return batched_inplace(tensor, compute)
     recording = is_recording(tensor, others)

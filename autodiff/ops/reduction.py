@@ -14,7 +14,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
-from ..func.batching import dim_op
+from ..batching.dispatch import dim_op
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduced_count, reduction_axes

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import return_types
-from ..func.batching import dim_op
+from ..batching.dispatch import dim_op
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import scalar_type_name

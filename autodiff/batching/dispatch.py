@@ -1,6 +1,6 @@
 """How an op runs on batched tensors. `Function.apply` calls `dispatch` while a vmap is open:
 the highest vmap level among the inputs is handled here, by the op's batching rule
-(`batching_rules.RULES`, keyed by the op's Function class) or, where an op has none, by a loop
+(`rules.RULES`, keyed by the op's Function class) or, where an op has none, by a loop
 over the examples with PyTorch's performance warning. A rule unwraps the inputs batched at its
 level (their examples along dim 0), calls ops on those physical tensors, and wraps the result;
 inputs batched at lower levels stay batched, so those ops are dispatched again one level down.
@@ -18,9 +18,16 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..tensor import Tensor
-from ..vmap_levels import Level, levels
-from .batched_tensor import BatchedArray, BatchedTensor, level_of, make_batched, \
-    move_into_level, slice_level, unwrap
+from .batched_tensor import (
+    BatchedArray,
+    BatchedTensor,
+    level_of,
+    make_batched,
+    move_into_level,
+    slice_level,
+    unwrap,
+)
+from .levels import Level, levels
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,7 +62,7 @@ def dispatch(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     number = highest_level(args, kwargs)
     if not number:
         return NOT_BATCHED
-    from .batching_rules import RULES
+    from .rules import RULES
 
     level = levels.find(number)
     rule = RULES.get(cls)
@@ -67,7 +74,7 @@ def dispatch(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
 
 def has_rule(cls: Any) -> bool:
     """Whether an op's Function class has a batching rule (else vmap loops over examples)."""
-    from .batching_rules import RULES
+    from .rules import RULES
 
     return cls in RULES
 
@@ -96,7 +103,12 @@ def loop(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, 
     if type(first) is tuple or (isinstance(first, tuple) and hasattr(first, "_fields")):
         parts = [move_into_level(stack([result[i] for result in results]), level.number)
                  if isinstance(first[i], Tensor) else first[i] for i in range(len(first))]
-        return type(first)(*parts) if hasattr(first, "_fields") else tuple(parts)
+        if not hasattr(first, "_fields"):
+            return tuple(parts)
+        try:
+            return type(first)(*parts)
+        except TypeError:  # autodiff.return_types: made from one sequence, as PyTorch's
+            return type(first)(parts)
     if first is None and not results:
         raise RuntimeError("vmap: cannot run an op without a batching rule over a mapped "
                            "dimension of size 0")
@@ -113,7 +125,7 @@ def elementwise_op(function: F) -> F:
         if levels.depth:
             number = highest_level(args, kwargs)
             if number:
-                from .batching_rules import broadcast_values
+                from .rules import broadcast_values
 
                 values, _ = broadcast_values(args, number)
                 return make_batched(batched(*values, **kwargs), number)
@@ -226,3 +238,19 @@ def dim_op(function: F) -> F:
 
 
 _UNSET = object()
+
+
+def dynamic_shape_op(function: F) -> F:
+    """An op whose output shape depends on the values (nonzero, unique, masked_select):
+    PyTorch's vmap refuses it."""
+
+    @functools.wraps(function)
+    def batched(*args: Any, **kwargs: Any) -> Any:
+        if levels.depth and highest_level(args, kwargs):
+            raise RuntimeError("vmap: We do not support batching operators that can output "
+                               "dynamic shape. Attempted to vmap over aten::"
+                               f"{function.__name__}. Please voice your support in "
+                               "https://github.com/pytorch/functorch/issues/256")
+        return function(*args, **kwargs)
+
+    return batched  # type: ignore[return-value]

@@ -40,11 +40,11 @@ from ..ops import (
     max_pool,
     minmax,
     norm,
-    normalization,
     order_statistics,
     padding,
-    reduction,
     rearranging,
+    sampling,
+    reduction,
     scatter,
     selection,
     shape,
@@ -56,8 +56,8 @@ from ..ops import (
 )
 from ..ops.views import as_view
 from ..tensor import Tensor
-from ..vmap_levels import Level
 from .batched_tensor import BatchedArray, BatchedTensor, make_batched, unwrap
+from .levels import Level
 
 Rule = Callable[[Any, tuple[Any, ...], dict[str, Any], Level], Any]
 RULES: dict[type, Rule] = {}
@@ -185,6 +185,12 @@ def _dims(*names: str, all_axes: str | None = None) -> Rule:
             if isinstance(value, Tensor):
                 ndim = max(ndim, value.dim() - 1)
             values.append(value)
+        if ndim == 0 and cls in SCALAR_AS_VECTOR:  # a 0-d example: its dim 0 is a new dim 1
+            values = [v.unsqueeze(1) if isinstance(v, Tensor) else v for v in values]
+            out = _call(cls, values, {**kwargs, "dim": 1})
+            if isinstance(out, Tensor):
+                return make_batched(out.reshape((level.batch_size,)), level.number)
+            return tuple(make_batched(o.reshape((level.batch_size,)), level.number) for o in out)
         options = dict(kwargs)
         for name in names:
             if name in options:
@@ -199,8 +205,13 @@ def _dims(*names: str, all_axes: str | None = None) -> Rule:
 _register(_dims("axes", all_axes="axes"), reduction.Sum, reduction.SumDim, reduction.Mean,
           reduction.MeanDim, reduction.Var, reduction.Std, reduction.Logsumexp, minmax.Amax,
           minmax.Amin, norm.LinalgVectorNorm)
-_register(_dims("axes"), shape.Squeeze, shape.SqueezeDim, shape.SqueezeDims,
-          normalization.NativeLayerNorm)
+_register(_dims("axes"), shape.Squeeze, shape.SqueezeDim, shape.SqueezeDims)
+# Ops that take dim 0 (or -1) of a 0-d tensor and give a 0-d result.
+SCALAR_AS_VECTOR = {cumulative.Cumsum, cumulative.Cumprod, cumulative.Cummax, cumulative.Cummin,
+                    cumulative.Logcumsumexp, minmax.MaxDim, minmax.MinDim,
+                    order_statistics.Kthvalue, order_statistics.MedianDim,
+                    order_statistics.NanmedianDim, order_statistics.Mode, softmax.Softmax,
+                    softmax.LogSoftmax, sorting.Sort, sorting.SortStable, sorting.Topk}
 _register(_dims("dim"), cumulative.Cumsum, cumulative.Cumprod, cumulative.Cummax,
           cumulative.Cummin, cumulative.Logcumsumexp, minmax.MaxDim, minmax.MinDim,
           order_statistics.Kthvalue, order_statistics.MedianDim,
@@ -339,7 +350,7 @@ def _basic_key(key: tuple[Any, ...]) -> bool:
 def _index(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
     key = kwargs["key"]
     if not _basic_key(key):
-        from .batching import loop
+        from .dispatch import loop
 
         return loop(cls.apply, args, kwargs, level)
     value = _first(args, level)
@@ -350,7 +361,7 @@ _register(_index, indexing.Index, indexing.ViewGather)
 
 
 def _index_put(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    from .batching import loop
+    from .dispatch import loop
 
     key = kwargs["key"]
     source, source_batched = unwrap(args[0], level.number)
@@ -397,7 +408,8 @@ def _linear(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Leve
     x_value, _ = unwrap(x, level.number)
     weight_value, weight_batched = unwrap(weight, level.number)
     bias_value, bias_batched = unwrap(bias, level.number)
-    if not weight_batched and not bias_batched:  # the common case: one call on the batch
+    if not weight_batched and not bias_batched and (bias is None or bias.dim() <= 1):
+        # the common case: one call on the batch
         return make_batched(linear.linear(x_value, weight_value, bias_value), level.number)
     out = matmul.matmul(x, weight.transpose(-1, -2))  # one example's ops, batched again
     return out if bias is None else out + bias
@@ -459,7 +471,7 @@ def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Le
     x_value, x_batched = unwrap(x, level.number)
     t_value, t_batched = unwrap(target, level.number)
     if isinstance(weight, BatchedTensor) or x_value.dim() - x_batched > 2:
-        from .batching import loop
+        from .dispatch import loop
 
         return loop(cls.apply, args, kwargs, level)
     if not x_batched:
@@ -512,7 +524,7 @@ _register(_gather_like, scatter.Gather, scatter.Scatter, scatter.ScatterAdd,
 def _index_along(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
     """index_add/index_copy/index_fill with a 1-d index of one example's dim: the index is
     shared, the tensors batched."""
-    from .batching import loop
+    from .dispatch import loop
 
     if type(kwargs["index"]) is BatchedArray:
         return loop(cls.apply, args, kwargs, level)
@@ -525,7 +537,7 @@ _register(_index_along, scatter.IndexAdd, scatter.IndexCopy, scatter.IndexFill)
 
 
 def _masked_fill(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    from .batching import loop
+    from .dispatch import loop
 
     if len(args) > 1 and isinstance(args[1], BatchedTensor):
         return loop(cls.apply, args, kwargs, level)
@@ -543,7 +555,7 @@ _register(_masked_fill, scatter.MaskedFill, scatter.MaskedFillTensor)
 
 
 def _embedding(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    from .batching import loop
+    from .dispatch import loop
 
     weight, indices = args
     if isinstance(weight, BatchedTensor) and weight._level == level.number:
@@ -559,7 +571,7 @@ _register(_embedding, sparse.Embedding)
 def _fold_batch(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
     """Ops on (N, C, ...) images that treat each leading index alike (pooling, padding,
     resampling): the batch folded into the leading dim, one call."""
-    from .batching import loop
+    from .dispatch import loop
 
     if len(args) > 1 and any(isinstance(a, BatchedTensor) for a in args[1:]):
         return loop(cls.apply, args, kwargs, level)
@@ -581,3 +593,27 @@ _register(_fold_batch, avg_pool.AvgPool2D, avg_pool.AvgPool3D, adaptive_pool.Ada
 _register(_fold_batch, *[cls for cls in vars(interpolate).values()
                          if isinstance(cls, type) and cls.__name__.startswith("Upsample")])
 _register(_broadcasting, padding.ConstantPadNd)
+
+
+# ----------------------------------------------------------------------------- random ops
+def _random(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+    """Ops that draw inside forward. Their public functions apply the vmaps' randomness
+    (`dispatch.random_op`): what reaches here is batched at a level with randomness 'same'
+    (or one being looped over): every example draws the same numbers, from the same state of
+    the generator."""
+    from .dispatch import loop
+
+    generator = kwargs.get("generator")
+    backend = next(arg._backend for arg in args if isinstance(arg, Tensor))
+    impl = generator if generator is not None else backend.default_generator
+    state = impl.get_state()
+
+    def same_draws(*sliced: Any, **options: Any) -> Any:
+        impl.set_state(state)
+        return cls.apply(*sliced, **options)
+
+    return loop(same_draws, args, kwargs, level)
+
+
+_register(_random, sampling.Bernoulli, sampling.BernoulliProbability, sampling.BernoulliTensor,
+          sampling.Normal, sampling.NormalMeanTensor, sampling.NormalStdTensor, sampling.Poisson)
