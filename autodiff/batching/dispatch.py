@@ -13,6 +13,7 @@ them the same way, `random_op` applies the randomness of the open vmaps.
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -167,9 +168,31 @@ def random_op(function: F) -> F:
                         return loop(batched, args, kwargs, level)
                     finally:
                         level.randomness = "different"
+            number = highest_level(args, kwargs)
+            if number:  # 'same': each example from the same state of the generator
+                return loop(_from_same_state(batched, args, kwargs), args, kwargs,
+                            levels.find(number))
         return function(*args, **kwargs)
 
     return batched  # type: ignore[return-value]
+
+
+def _from_same_state(function: Callable[..., Any], args: tuple[Any, ...],
+                     kwargs: dict[str, Any]) -> Callable[..., Any]:
+    """`function`, each call starting from the generator state of the first one."""
+    generator = kwargs.get("generator")
+    if generator is not None:
+        impl = generator._impl
+    else:
+        backend = next(a._backend for a in (*args, *kwargs.values()) if isinstance(a, Tensor))
+        impl = backend.default_generator
+    state = impl.get_state()
+
+    def same_draws(*sliced: Any, **options: Any) -> Any:
+        impl.set_state(state)
+        return function(*sliced, **options)
+
+    return same_draws
 
 
 def check_randomness() -> None:
@@ -208,12 +231,14 @@ def dim_op(function: F) -> F:
     inside vmap it runs once on the physical tensor, dim shifted past the batch dim (None,
     every dim, on the flattened example)."""
 
+    default = list(inspect.signature(function).parameters.values())[1].default
+
     @functools.wraps(function)
     def batched(input: Any, *args: Any, **kwargs: Any) -> Any:
         if levels.depth and type(input) is BatchedTensor:
             value, size, rank = input._value, levels.find(input._level).batch_size, input.dim()
             options = dict(kwargs)
-            dim = args[0] if args else options.pop("dim", _UNSET)
+            dim = args[0] if args else options.pop("dim", default)
             rest = args[1:] if args else ()
             if dim is None:
                 keepdim = rest[0] if rest else options.get("keepdim", False)
@@ -225,8 +250,6 @@ def dim_op(function: F) -> F:
                 if keepdim:
                     out = out.reshape((size, *(1,) * rank))
                 return make_batched(out, input._level)
-            if dim is _UNSET:
-                return make_batched(batched(value, *rest, **options), input._level)
             if isinstance(dim, (tuple, list)):
                 shifted: Any = tuple(d + 1 if d >= 0 else d for d in dim)
             else:
@@ -236,8 +259,6 @@ def dim_op(function: F) -> F:
 
     return batched  # type: ignore[return-value]
 
-
-_UNSET = object()
 
 
 def dynamic_shape_op(function: F) -> F:
@@ -252,5 +273,31 @@ def dynamic_shape_op(function: F) -> F:
                                f"{function.__name__}. Please voice your support in "
                                "https://github.com/pytorch/functorch/issues/256")
         return function(*args, **kwargs)
+
+    return batched  # type: ignore[return-value]
+
+
+def indexing_op(function: F) -> F:
+    """`x[key]` and `x[key] = v`: a batched boolean mask selects a number of elements that
+    varies over examples (PyTorch's dynamic-shape refusal); batched integer indices run once
+    per example (the basic and unbatched keys reach the Index rules)."""
+
+    @functools.wraps(function)
+    def batched(tensor: Any, key: Any, *args: Any) -> Any:
+        if levels.depth:
+            items = key if type(key) is tuple else (key,)
+            batched_items = [item for item in items if type(item) is BatchedTensor]
+            if any(item.dtype.name == "bool" for item in batched_items):
+                raise RuntimeError("vmap: We do not support batching operators that can output "
+                                   "dynamic shape. Attempted to vmap over aten::index. Please "
+                                   "voice your support in "
+                                   "https://github.com/pytorch/functorch/issues/256")
+            if batched_items:
+                number = max(item._level for item in batched_items)
+                if level_of(tensor) <= number:
+                    warnings.warn(_PERFORMANCE.format(name=function.__name__), UserWarning,
+                                  stacklevel=2)
+                    return loop(batched, (tensor, key, *args), {}, levels.find(number))
+        return function(tensor, key, *args)
 
     return batched  # type: ignore[return-value]

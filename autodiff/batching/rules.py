@@ -185,6 +185,11 @@ def _dims(*names: str, all_axes: str | None = None) -> Rule:
             if isinstance(value, Tensor):
                 ndim = max(ndim, value.dim() - 1)
             values.append(value)
+        if ndim == 0 and cls in (shape.T, shape.Transpose):  # a 0-d example: no dims to swap
+            return make_batched(values[0], level.number)
+        if cls is joining.Cat:  # PyTorch skips 1-d empty tensors (the legacy empty shape)
+            values = [v for v, arg in zip(values, args)
+                      if tuple(arg.shape) != (0,)]
         if ndim == 0 and cls in SCALAR_AS_VECTOR:  # a 0-d example: its dim 0 is a new dim 1
             values = [v.unsqueeze(1) if isinstance(v, Tensor) else v for v in values]
             out = _call(cls, values, {**kwargs, "dim": 1})
@@ -541,6 +546,10 @@ def _masked_fill(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level:
 
     if len(args) > 1 and isinstance(args[1], BatchedTensor):
         return loop(cls.apply, args, kwargs, level)
+    if kwargs.get("inplace") and not (type(args[0]) is BatchedTensor
+                                      and args[0]._level == level.number):
+        raise RuntimeError(f"output with shape {list(args[0].shape)} doesn't match the "
+                           f"broadcast shape {[level.batch_size, *args[0].shape]}")
     value = _first(args, level)
     mask, mask_batched = unwrap(kwargs["mask"], level.number)
     if mask_batched:

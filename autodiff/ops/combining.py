@@ -18,6 +18,7 @@ from ..tensor import Tensor, _wrap
 from ._promotion import check_broadcast
 from .flat_indexing import masked_select
 from .joining import stack
+from ..batching.dispatch import looped_op
 
 
 def broadcast_shapes(*shapes: Any) -> dtypes.Size:
@@ -110,6 +111,7 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
     return stack([grid.flatten() for grid in grids], 1)
 
 
+@looped_op
 def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
     """The r-length combinations of the vector's elements (itertools.combinations, or
     combinations_with_replacement), one per row."""

@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from .. import dtypes, return_types
-from ..batching.dispatch import looped_op
+from ..batching.dispatch import dynamic_shape_op, looped_op
 from ..function import Function
 from ..tensor import Tensor, _wrap
 from ._checks import scalar_type_name
@@ -43,7 +43,7 @@ class Bincount(Function):
         raise RuntimeError("derivative for aten::bincount is not implemented")
 
 
-@looped_op
+@dynamic_shape_op
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """How often each value 0, 1, ... occurs in the 1-d non-negative integer `input` (or the
     sum of `weights` at its positions): at least `minlength` counts."""

@@ -24,6 +24,7 @@ from . import inplace
 from ._promotion import checked_number
 from .conversion import clone
 from .shape import alias, unsqueeze, view_op
+from ..batching.dispatch import indexing_op
 
 _FULL = slice(None)
 
@@ -545,6 +546,7 @@ def _add_advanced(tensor: Tensor, dim: int, array: Any, advanced: dict[int, Any]
     return dim + 1
 
 
+@indexing_op
 def getitem(tensor: Tensor, key: Any) -> Tensor:
     if type(key) is int:  # the most common key: one view op, nothing else to look at
         return select_index(tensor, key)
@@ -572,6 +574,7 @@ def select_index(tensor: Tensor, index: int) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- assignment
+@indexing_op
 def setitem(tensor: Tensor, key: Any, value: Any) -> None:
     source = value if isinstance(value, Tensor) else None
     value = _value_tensor(tensor, value)

@@ -25,7 +25,17 @@ CASES = [
 LOOPED: set[str] = set()
 # Entries that write into (a copy of) their first input in place.
 WRITES_FIRST_INPUT = {info.name for info in INPLACE} | {
-    info.name for info in OP_DB if info.name.endswith("_") or "setitem" in info.name}
+    info.name for info in OP_DB
+    if info.name.endswith("_") or "setitem" in info.name or "index_put" in info.name}
+# Entries that draw random numbers: vmap's randomness flag decides (tested on their own).
+RANDOM = {info.name for info in OP_DB
+          if any(word in info.name for word in ("dropout", "bernoulli", "normal_", "poisson",
+                                                "multinomial"))}
+# Entries whose output shape depends on the values: PyTorch's vmap refuses them.
+DYNAMIC_SHAPE = {info.name for info in OP_DB
+                 if info.name.startswith(("nonzero", "argwhere", "unique", "masked_select",
+                                          "bincount", "getitem_mask_and", "getitem_random_mask",
+                                          "setitem_mask"))}
 
 
 def _batched_inputs(info: OpInfo, sample: Sample, device: str) -> list[autodiff.Tensor]:
@@ -81,6 +91,14 @@ def _run(info: OpInfo, sample: Sample, device: str, in_dims: tuple[int | None, .
 
 @pytest.mark.parametrize(("info", "sample"), CASES)
 def test_vmap_matches_loop(info: OpInfo, sample: Sample, device: str) -> None:
+    if info.name in RANDOM:
+        _check_random(info, sample, device)
+        return
+    if info.name in DYNAMIC_SHAPE:
+        with pytest.raises(RuntimeError, match="We do not support batching operators that can "
+                                               "output dynamic shape"):
+            vmap(info.op)(*_batched_inputs(info, sample, device))
+        return
     count = len(sample.shapes)
     fell_back = _run(info, sample, device, (0,) * count, move_to_end=False)
     _run(info, sample, device, (0,) * count, move_to_end=True)
@@ -90,3 +108,26 @@ def test_vmap_matches_loop(info: OpInfo, sample: Sample, device: str) -> None:
             fell_back |= _run(info, sample, device, in_dims, move_to_end=False)
     if fell_back:
         LOOPED.add(info.name)
+
+
+def _check_random(info: OpInfo, sample: Sample, device: str) -> None:
+    """randomness='error' refuses the op (when it draws); 'same' gives every example the
+    draws of one unbatched call from the same generator state."""
+    inputs = _batched_inputs(info, sample, device)
+    autodiff.manual_seed(0)
+    try:
+        info.op(*[x[0] for x in inputs])
+        draws = True
+    except RuntimeError:
+        draws = False
+    with pytest.raises(RuntimeError, match="randomness error mode") if draws else \
+            warnings.catch_warnings():
+        vmap(info.op)(*inputs)
+    looped = []
+    for index in range(BATCH):
+        autodiff.manual_seed(0)
+        looped.append(info.op(*[x[index] for x in inputs]))
+    autodiff.manual_seed(0)
+    _compare(vmap(info.op, randomness="same")(*inputs), looped, 0)
+    different = vmap(info.op, randomness="different")(*inputs)
+    assert different.shape == autodiff.stack(looped).shape
