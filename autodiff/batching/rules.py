@@ -216,12 +216,14 @@ SCALAR_AS_VECTOR = {cumulative.Cumsum, cumulative.Cumprod, cumulative.Cummax, cu
                     cumulative.Logcumsumexp, minmax.MaxDim, minmax.MinDim,
                     order_statistics.Kthvalue, order_statistics.MedianDim,
                     order_statistics.NanmedianDim, order_statistics.Mode, softmax.Softmax,
-                    softmax.LogSoftmax, sorting.Sort, sorting.SortStable, sorting.Topk}
+                    softmax.LogSoftmax, softmax.SoftmaxBackwardData, softmax.LogSoftmaxBackwardData,
+          sorting.Sort, sorting.SortStable, sorting.Topk}
 _register(_dims("dim"), cumulative.Cumsum, cumulative.Cumprod, cumulative.Cummax,
           cumulative.Cummin, cumulative.Logcumsumexp, minmax.MaxDim, minmax.MinDim,
           order_statistics.Kthvalue, order_statistics.MedianDim,
           order_statistics.NanmedianDim, order_statistics.Mode, softmax.Softmax,
-          softmax.LogSoftmax, sorting.Sort, sorting.SortStable, sorting.Topk,
+          softmax.LogSoftmax, softmax.SoftmaxBackwardData, softmax.LogSoftmaxBackwardData,
+          sorting.Sort, sorting.SortStable, sorting.Topk,
           indexing.Select, indexing.Slice, indexing.NarrowCopy, shape.Unsqueeze, shape.Unfold,
           shape.UnfoldCopy, joining.Split, joining.SplitWithSizes, joining.UnsafeSplit,
           joining.UnsafeSplitWithSizes, joining.Unbind, joining.Cat, joining.Stack,
@@ -626,3 +628,19 @@ def _random(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Leve
 
 _register(_random, sampling.Bernoulli, sampling.BernoulliProbability, sampling.BernoulliTensor,
           sampling.Normal, sampling.NormalMeanTensor, sampling.NormalStdTensor, sampling.Poisson)
+
+
+def _view_scatter(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                  level: Level) -> Any:
+    """The backward of indexing: the gradient put into zeros of the input's shape."""
+    key = kwargs["key"]
+    if not _basic_key(key):
+        from .dispatch import loop
+
+        return loop(cls.apply, args, kwargs, level)
+    value = _first(args, level)
+    return make_batched(cls.apply(value, shape=(level.batch_size, *kwargs["shape"]),
+                                  key=(slice(None), *key)), level.number)
+
+
+_register(_view_scatter, indexing.ViewScatter)

@@ -127,7 +127,7 @@ def _reaches_outside(outputs: list[Tensor], inputs: list[_Input]) -> bool:
     return False
 
 
-def _gradients(outputs: list[Tensor], inputs: list[_Input], cotangents: list[Tensor],
+def _gradients(outputs: list[Tensor], inputs: list[Any], cotangents: list[Tensor],
                create_graph: bool, retain_graph: bool) -> list[Tensor]:
     """The vector-Jacobian products on the physical tensors, each input's as its own kind
     (batched like the input; zeros where the outputs do not depend on it)."""
@@ -240,21 +240,26 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
             raise RuntimeError("Expected pytree structure of cotangents to be the same as "
                                f"pytree structure of outputs to the function. cotangents: "
                                f"{cot_spec}, primal output: {out_spec}")
-        newer = [lvl for lvl in levels.stack if lvl.number not in created_levels]
-        if newer and any(_levels_of(c) and max(_levels_of(c)) == newer[-1].number
-                         for c in cot_leaves if isinstance(c, Tensor)):
-            # Cotangents batched by a vmap opened after vjp: one product per example.
+        newer = [lvl for lvl in levels.stack if lvl.number not in created_levels
+                 and any(lvl.number in _levels_of(c) for c in cot_leaves
+                         if isinstance(c, Tensor))]
+        if len(newer) > 1:  # several: one level at a time
             return loop(vjp_fn, (cotangents,), {}, newer[-1])  # type: ignore[no-any-return]
         for cot, out in zip(cot_leaves, out_leaves):
             if tuple(cot.shape) != tuple(out.shape):
                 raise RuntimeError("Mismatch in shape: grad_output[0] has a shape of "
                                    f"{tuple(cot.shape)} and output[0] has a shape of "
                                    f"{tuple(out.shape)}.")
-        physical_cots = [_cotangent(cot, out) for cot, out in zip(cot_leaves, out_leaves)]
+        record = create_graph_default if create_graph is None else create_graph
         with enable_grad():
-            record = create_graph_default if create_graph is None else create_graph
-            grads = _gradients(physical_outputs, inputs, physical_cots, record,
-                               retain_graph=True)
+            if newer:  # cotangents batched by a vmap opened after vjp: one batched backward
+                grads = _batched_gradients(physical_outputs, out_leaves, cot_leaves, inputs,
+                                           newer[0].number, record)
+            else:
+                physical_cots = [_cotangent(cot, out) for cot, out in zip(cot_leaves,
+                                                                          out_leaves)]
+                grads = _gradients(physical_outputs, inputs, physical_cots, record,
+                                   retain_graph=True)
         per_primal = []
         start = 0
         for spec in primal_specs:
@@ -269,6 +274,41 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     if has_aux:
         return value, vjp_fn, _detached(aux, create_graph)
     return value, vjp_fn
+
+
+def _batched_gradients(physical_outputs: list[Tensor], outputs: list[Tensor],
+                       cotangents: list[Tensor], inputs: list[_Input], number: int,
+                       create_graph: bool) -> list[Tensor]:
+    """The vector-Jacobian products for cotangents batched at level `number` (a vmap opened
+    after the forward pass, as jacrev's): the backward pass runs once on tensors batched at
+    that level (every backward is made of ops, which batch like any other)."""
+    physical_cots = []
+    for cot, out in zip(cotangents, outputs):
+        full = _cotangent(cot, out)  # examples of the output's levels, then of `number`
+        older = len(_levels_of(out))
+        physical_cots.append(make_batched(full.movedim(older, 0), number))
+    grads = _gradients(physical_outputs, [_Plain(i) for i in inputs], physical_cots,
+                       create_graph, retain_graph=True)
+    out = []
+    for grad, input in zip(grads, inputs):
+        if type(grad) is BatchedTensor and grad._level == number:
+            value = grad._value
+        else:  # the same for every example
+            size = levels.find(number).batch_size
+            value = grad.unsqueeze(0).expand((size, *grad.shape))
+        older = len(input.chain)
+        out.append(make_batched(input.wrap(value.movedim(0, older)), number))
+    return out
+
+
+class _Plain:
+    """An _Input whose gradients stay as the engine returns them (physical)."""
+
+    def __init__(self, input: _Input) -> None:
+        self.leaf = input.leaf
+
+    def wrap(self, physical: Tensor) -> Tensor:
+        return physical
 
 
 def _cotangent(cotangent: Tensor, output: Tensor) -> Tensor:
