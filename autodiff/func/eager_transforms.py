@@ -21,7 +21,6 @@ from ..batching.batched_tensor import BatchedTensor, make_batched, move_into_lev
 from ..batching.dispatch import loop
 from ..batching.levels import levels
 from ..creation import ones_like, zeros_like
-from ..function import Function
 from ..grad_mode import enable_grad, is_grad_enabled
 from ..node import AccumulateGrad
 from ..tensor import Tensor

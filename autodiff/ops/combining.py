@@ -14,11 +14,11 @@ from typing import Any
 from backends import broadcast_shapes as _broadcast
 
 from .. import dtypes
+from ..batching.dispatch import looped_op
 from ..tensor import Tensor, _wrap
 from ._promotion import check_broadcast
 from .flat_indexing import masked_select
 from .joining import stack
-from ..batching.dispatch import looped_op
 
 
 def broadcast_shapes(*shapes: Any) -> dtypes.Size:

@@ -18,13 +18,13 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..batching.dispatch import indexing_op
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from . import inplace
 from ._promotion import checked_number
 from .conversion import clone
 from .shape import alias, unsqueeze, view_op
-from ..batching.dispatch import indexing_op
 
 _FULL = slice(None)
 

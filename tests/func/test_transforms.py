@@ -143,6 +143,7 @@ def test_vjp() -> None:
     np.testing.assert_allclose(_np(out), 2 * np.exp(_np(x)))
     out, vjp_fn, aux = vjp(lambda x: (x.sin(), x.cos()), x, has_aux=True)
     np.testing.assert_allclose(_np(vjp_fn(v)[0]), np.cos(_np(x)) * _np(v))
+    np.testing.assert_allclose(_np(aux), np.cos(_np(x)))
     with pytest.raises(RuntimeError, match="Mismatch in shape"):
         vjp_fn(_t(3))
 
@@ -162,6 +163,7 @@ def test_jacrev_against_loop_and_chunks() -> None:
         np.testing.assert_allclose(_np(jacrev(h, argnums=1, chunk_size=chunk)(w, x)), _np(jx))
     jac, aux = jacrev(lambda x: (x.sin(), x.sum()), has_aux=True)(x)
     np.testing.assert_allclose(_np(jac), np.diag(np.cos(_np(x))))
+    assert aux.item() == pytest.approx(float(_np(x).sum()))
     with pytest.raises(ValueError, match="chunk_size"):
         jacrev(h, chunk_size=0)
 
