@@ -396,12 +396,23 @@ def _matmul(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Leve
         a = _pad(a, rank)
     if b_batched:
         b = _pad(b, rank)
-    out = matmul.matmul(a, b)
+    if b_batched and a_batched and a.dim() == b.dim() == 3 and _repeated(b):
+        out = matmul.SharedMatmul.apply(a, b)  # one GEMM; b's gradient stays per example
+    else:
+        out = matmul.matmul(a, b)
     if b_rank == 1:
         out = out.squeeze(-1)
     if a_rank == 1:
         out = out.squeeze(-1 if b_rank == 1 else -2)
     return make_batched(out, level.number)
+
+
+def _repeated(value: Tensor) -> bool:
+    """Whether a physical value is one tensor repeated along its batch dim (stride 0)."""
+    if type(value) is BatchedTensor or value.shape[0] < 2:
+        return False
+    strides = value._backend.strides(value._data)
+    return bool(strides) and strides[0] == 0
 
 
 def _outer(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
