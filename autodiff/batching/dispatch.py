@@ -152,14 +152,18 @@ def looped_op(function: F) -> F:
     return batched  # type: ignore[return-value]
 
 
-def random_op(function: F) -> F:
-    """A function that draws random numbers. Inside vmap: randomness='error' refuses it,
-    'same' lets one draw serve every example, 'different' draws once per example (a loop
-    over that vmap's examples)."""
+def random_op(function: F | None = None, *,
+              draws: Callable[..., bool] | None = None) -> Any:
+    """A function that draws random numbers (`draws(*args, **kwargs)`, when given, says
+    whether a call does). Inside vmap: randomness='error' refuses it, 'same' lets one draw
+    serve every example, 'different' draws once per example (a loop over that vmap's
+    examples)."""
+    if function is None:
+        return functools.partial(random_op, draws=draws)
 
     @functools.wraps(function)
     def batched(*args: Any, **kwargs: Any) -> Any:
-        if levels.depth:
+        if levels.depth and (draws is None or draws(*args, **kwargs)):
             check_randomness()
             for level in reversed(levels.stack):
                 if level.randomness == "different":

@@ -56,7 +56,7 @@ def test_tied_weights_and_strict() -> None:
     expected_untied = ((_np(x) @ _np(weight).T + _np(model.first.bias))
                        @ _np(model.second.weight).T + _np(model.second.bias)) * 2
     np.testing.assert_allclose(_np(untied), expected_untied, rtol=1e-5)
-    with pytest.raises(ValueError, match="which are tied. Consider using tie_weights=False"):
+    with pytest.raises(ValueError, match=r"which are tied\. Consider using tie_weights=False"):
         functional_call(model, {"first.weight": weight, "second.weight": weight * 2}, (x,))
     with pytest.raises(RuntimeError, match=r"Error\(s\) in reparametrizing for Tied:\n\t"
                                            r"Unexpected key\(s\): 'nope'.\n\tMissing key\(s\)"):
