@@ -18,10 +18,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import autodiff as torch  # noqa: E402
-import autodiff.nn.functional as F  # noqa: E402
-from autodiff.func import functional_call, grad, stack_module_state, vmap  # noqa: E402
-from train_digits import build_model, load_digits  # noqa: E402
+from train_digits import build_model, load_digits
+
+import autodiff as torch
+import autodiff.nn.functional as F
+from autodiff.func import functional_call, grad, stack_module_state, vmap
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

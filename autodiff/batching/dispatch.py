@@ -178,7 +178,7 @@ def random_op(function: F | None = None, *,
                             levels.find(number))
         return function(*args, **kwargs)
 
-    return batched  # type: ignore[return-value]
+    return batched
 
 
 def _from_same_state(function: Callable[..., Any], args: tuple[Any, ...],

@@ -122,7 +122,7 @@ def broadcast_values(args: tuple[Any, ...] | list[Any], number: int) -> tuple[li
                 missing = rank - (len(value.shape) - 1)
                 if missing > 0:
                     shape = tuple(value.shape)
-                    backend = args[index].tensor._backend  # type: ignore[union-attr]
+                    backend = args[index].tensor._backend
                     values[index] = backend.reshape(value, (shape[0], *(1,) * missing,
                                                             *shape[1:]))
     return values, any(flags)

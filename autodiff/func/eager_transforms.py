@@ -122,7 +122,7 @@ def _reaches_outside(outputs: list[Tensor], inputs: list[_Input]) -> bool:
             if id(node.variable) not in own:
                 return True
             continue
-        stack.extend(child for child, _ in node.next_functions)
+        stack.extend(child for child, _ in node.next_functions if child is not None)
     return False
 
 
@@ -243,7 +243,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
                  and any(lvl.number in _levels_of(c) for c in cot_leaves
                          if isinstance(c, Tensor))]
         if len(newer) > 1:  # several: one level at a time
-            return loop(vjp_fn, (cotangents,), {}, newer[-1])  # type: ignore[no-any-return]
+            return loop(vjp_fn, (cotangents,), {}, newer[-1])
         for cot, out in zip(cot_leaves, out_leaves):
             if tuple(cot.shape) != tuple(out.shape):
                 raise RuntimeError("Mismatch in shape: grad_output[0] has a shape of "
@@ -281,14 +281,14 @@ def _batched_gradients(physical_outputs: list[Tensor], outputs: list[Tensor],
     """The vector-Jacobian products for cotangents batched at level `number` (a vmap opened
     after the forward pass, as jacrev's): the backward pass runs once on tensors batched at
     that level (every backward is made of ops, which batch like any other)."""
-    physical_cots = []
+    physical_cots: list[Tensor] = []
     for cot, out in zip(cotangents, outputs):
         full = _cotangent(cot, out)  # examples of the output's levels, then of `number`
         older = len(_levels_of(out))
         physical_cots.append(make_batched(full.movedim(older, 0), number))
     grads = _gradients(physical_outputs, [_Plain(i) for i in inputs], physical_cots,
                        create_graph, retain_graph=True)
-    out = []
+    results: list[Tensor] = []
     for grad, input in zip(grads, inputs):
         if type(grad) is BatchedTensor and grad._level == number:
             value = grad._value
@@ -296,8 +296,8 @@ def _batched_gradients(physical_outputs: list[Tensor], outputs: list[Tensor],
             size = levels.find(number).batch_size
             value = grad.unsqueeze(0).expand((size, *grad.shape))
         older = len(input.chain)
-        out.append(make_batched(input.wrap(value.movedim(0, older)), number))
-    return out
+        results.append(make_batched(input.wrap(value.movedim(0, older)), number))
+    return results
 
 
 class _Plain:

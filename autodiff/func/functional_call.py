@@ -43,7 +43,7 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any =
         replacements = _tied(slots, replacements)
     if strict:
         _check_strict(module, slots, replacements)
-    swapped = []
+    swapped: list[tuple[Module, str | None, str, Any]] = []
     try:
         for key, value in replacements.items():
             owner, registry, name = _locate(module, key)

@@ -29,10 +29,10 @@ WRITES_FIRST_INPUT = {info.name for info in INPLACE} | {
     if info.name.endswith("_") or "setitem" in info.name or "index_put" in info.name}
 # Entries that draw random numbers: vmap's randomness flag decides (tested on their own).
 RANDOM = {info.name for info in OP_DB
-          if any(word in info.name for word in ("dropout", "bernoulli", "normal_", "poisson",
+          if (any(word in info.name for word in ("dropout", "bernoulli", "normal_", "poisson",
                                                 "multinomial", "gumbel", "rrelu_training",
                                                 "rrelu__training"))
-          and "nll" not in info.name or info.name == "rrelu"}
+          and "nll" not in info.name) or info.name == "rrelu"}
 # Entries whose output shape depends on the values: PyTorch's vmap refuses them.
 DYNAMIC_SHAPE = {info.name for info in OP_DB
                  if info.name.startswith(("nonzero", "argwhere", "unique", "masked_select",
