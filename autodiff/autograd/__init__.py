@@ -8,7 +8,7 @@ vector products), `gradcheck`/`gradgradcheck`, anomaly mode and `graph` (saved-t
 from __future__ import annotations
 
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
-from . import anomaly_mode, function, functional, graph
+from . import anomaly_mode, forward_ad, function, functional, graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .function import Function
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -16,6 +16,6 @@ from .gradients import backward, grad
 
 __all__ = [
     "Function", "GradcheckError", "anomaly_mode", "backward", "detect_anomaly", "enable_grad",
-    "function", "functional", "grad", "gradcheck", "gradgradcheck", "graph", "inference_mode",
-    "no_grad", "set_detect_anomaly", "set_grad_enabled",
+    "forward_ad", "function", "functional", "grad", "gradcheck", "gradgradcheck", "graph",
+    "inference_mode", "no_grad", "set_detect_anomaly", "set_grad_enabled",
 ]

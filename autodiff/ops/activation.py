@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from ..function import Function
+from ..jvp_rules import auto_element_wise, jvp_from_backward
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating
 from .joining import cat
@@ -43,6 +44,8 @@ def sigmoid(input: Tensor) -> Tensor:
 class Softplus(Function):
     node_name = "SoftplusBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, beta: float, threshold: float) -> Any:
         require_floating("softplus", ctx.backend, a)
@@ -70,6 +73,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 class Relu(Function):
     node_name = "ReluBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -92,6 +97,8 @@ class ThresholdBackward(Function):
 
     node_name = "ThresholdBackwardBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, grad: Any, out: Any, *, threshold: float = 0) -> Any:
         backend = ctx.backend
@@ -111,6 +118,8 @@ def relu(input: Tensor) -> Tensor:
 
 class LeakyRelu(Function):
     node_name = "LeakyReluBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, negative_slope: float) -> Any:
@@ -145,6 +154,8 @@ class LeakyReluResult(Function):
 
     node_name = "LeakyReluBackward1"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, negative_slope: float) -> Any:
         backend = ctx.backend
@@ -169,6 +180,8 @@ def leaky_relu_result(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 class Gelu(Function):
     node_name = "GeluBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, approximate: str) -> Any:
@@ -220,6 +233,8 @@ class Elu(Function):
 
     node_name = "EluBackward0"
     of_result = False  # the in-place forms save the result instead of the input
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, alpha: float, scale: float = 1.0,
@@ -310,6 +325,8 @@ def celu_result(input: Tensor, alpha: float = 1.0) -> Tensor:
 class Silu(Function):
     node_name = "SiluBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -333,6 +350,8 @@ class Mish(Function):
 
     node_name = "MishBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -355,6 +374,8 @@ class LogSigmoid(Function):
     """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite in both tails."""
 
     node_name = "LogSigmoidBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -387,6 +408,8 @@ class Glu(Function):
     """a * sigmoid(b), a and b the two halves of the input along dim."""
 
     node_name = "GluBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, dim: int) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor
 from ._taps import SeparableTaps, Taps
 from .indexing import zeros
@@ -45,6 +46,8 @@ class AdaptiveMaxPool2D(Function):
     the first maximum in row-major order and NaN to the last NaN, as PyTorch's CPU kernel."""
 
     node_name = "AdaptiveMaxPool2DBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, positions: tuple[int, ...]) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..creation import zeros_like
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from . import division
 from ._promotion import checked_number, default_float, promote, with_number
@@ -25,6 +26,8 @@ _SCALARS = (bool, int, float)
 # ----------------------------------------------------------------------------- arithmetic
 class Add(Function):
     node_name = "AddBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -56,6 +59,8 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 class Sub(Function):
     node_name = "SubBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
@@ -84,6 +89,8 @@ class Rsub(Function):
     """`number - tensor`."""
 
     node_name = "RsubBackward1"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, number: Any) -> Any:
@@ -122,6 +129,8 @@ def _check_bool_subtraction(backend: Any, a: Any, b: Any) -> None:
 class Mul(Function):
     node_name = "MulBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
@@ -156,6 +165,8 @@ def mul(input: Any, other: Any) -> Tensor:
 
 class Div(Function):
     node_name = "DivBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -237,6 +248,8 @@ def rdiv(input: Tensor, other: Any) -> Tensor:
 class Neg(Function):
     node_name = "NegBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         try:
@@ -264,6 +277,8 @@ negative = neg
 class Reciprocal(Function):
     node_name = "ReciprocalBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         out = ctx.backend.divide(1.0, default_float(ctx.backend, a))
@@ -285,6 +300,8 @@ class PowScalar(Function):
     """tensor ** number."""
 
     node_name = "PowBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, exponent: Any) -> Any:
@@ -317,6 +334,8 @@ class Pow(Function):
 
     node_name = "PowBackward1"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
@@ -348,6 +367,8 @@ class RPow(Function):
     """number ** tensor."""
 
     node_name = "PowBackward2"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, base: Any) -> Any:
@@ -420,6 +441,8 @@ class Addcmul(Function):
 
     node_name = "AddcmulBackward0"
     combine = "multiply"  # Addcdiv divides
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, t1: Any, t2: Any, *, value: Any) -> Any:

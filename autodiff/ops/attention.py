@@ -34,6 +34,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..grad_mode import is_grad_enabled
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from ._checks import same_device, scalar_type_name
 from ._promotion import check_broadcast
@@ -128,6 +129,8 @@ class ScaledDotProductAttention(Function):
     the scale, is_causal, the group size (GQA), the dropout p and its generator's seed."""
 
     node_name = "UnsafeViewBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, q: Array, k: Array, v: Array, float_mask: Array | None, *,

@@ -16,6 +16,7 @@ from backends import Backend
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor
 from ._windows import PoolGeometry, as_tuple, fold_into, pool_geometry, pooling_output_size
 from ._windows import windows_of as _windows_of
@@ -28,6 +29,8 @@ class AvgPool2D(Function):
     the output's spatial shape)."""
 
     node_name = "AvgPool2DBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, geometry: PoolGeometry, divisor: Any) -> Any:
@@ -58,6 +61,8 @@ class AvgPool2DBackward(Function):
     added back up. Linear: its gradient is average pooling again."""
 
     node_name = "AvgPool2DBackwardBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, grad: Any, *, geometry: PoolGeometry, divisor: Any,

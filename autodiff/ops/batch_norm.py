@@ -18,6 +18,7 @@ from .. import dtypes
 from ..function import Function
 from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from .normalization import accurate_mean, affine_per_channel, channel_shape
 
@@ -28,6 +29,8 @@ class NativeBatchNorm(Function):
     in evaluation they are the running ones."""
 
     node_name = "NativeBatchNormBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, running_mean: Tensor | None,

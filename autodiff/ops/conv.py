@@ -25,6 +25,7 @@ from backends import Backend
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_multilinear, sum_terms
 from ..tensor import Tensor
 from ._windows import Pairs, pad_array, symmetric
 
@@ -124,7 +125,7 @@ class Convolution(Function):
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, geometry: ConvGeometry,
                 transposed: bool, spatial: tuple[int, ...]) -> Any:
         backend = ctx.backend
-        ctx.geometry, ctx.transposed = geometry, transposed
+        ctx.geometry, ctx.transposed, ctx.spatial = geometry, transposed, spatial
         ctx.save_for_backward(x, weight)
         if transposed:
             out = convolve_transpose(backend, x, weight, geometry, spatial)
@@ -158,6 +159,20 @@ class Convolution(Function):
             grad_bias = grad.sum((0, *range(2, grad._data.ndim)))
         return grad_x, grad_weight, grad_bias
 
+    @staticmethod
+    def jvp(ctx: Any, tangent_x: Tensor | None, tangent_w: Tensor | None,
+            tangent_b: Tensor | None) -> Tensor | None:
+        """Bilinear in (x, weight), plus the bias over the channels."""
+        x, weight = ctx.saved_tensors
+        options = {"geometry": ctx.geometry, "transposed": ctx.transposed,
+                   "spatial": ctx.spatial}
+        return sum_terms([
+            Convolution.apply(tangent_x, weight, None, **options)
+            if tangent_x is not None else None,
+            Convolution.apply(x, tangent_w, None, **options) if tangent_w is not None else None,
+            tangent_b.reshape(-1, *(1,) * len(ctx.spatial)) if tangent_b is not None else None,
+        ])
+
 
 class ConvolutionWeight(Function):
     """The weight gradient of a convolution of x whose output gradient is g. It is bilinear in
@@ -165,6 +180,8 @@ class ConvolutionWeight(Function):
     with the incoming gradient as the weight."""
 
     node_name = "ConvolutionBackwardBackward0"
+
+    jvp = auto_multilinear
 
     @staticmethod
     def forward(ctx: Any, x: Any, g: Any, *, geometry: ConvGeometry,

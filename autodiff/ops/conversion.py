@@ -9,11 +9,14 @@ from backends import Device, get_backend, parse_device
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor
 
 
 class Clone(Function):
     node_name = "CloneBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -32,6 +35,8 @@ class ToCopy(Function):
     """A copy to another dtype and/or device; the gradient goes back to the source's."""
 
     node_name = "ToCopyBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dtype: str, target: Any) -> Any:

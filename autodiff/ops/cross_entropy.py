@@ -15,6 +15,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import linear_in
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
 from .arithmetic import DivNumber
@@ -27,6 +28,8 @@ class NllLoss(Function):
     """-weight[t] * x[t] along the class dim (1, or 0 for a (C,) input), then reduced."""
 
     node_name = "NllLossBackward0"
+
+    jvp = linear_in(0)
 
     @staticmethod
     def forward(ctx: Any, x: Any, target: Any, weight: Any, *, reduction: str,
@@ -90,6 +93,8 @@ class NllLossBackward(Function):
     the target is ignored (its gradient is 0 even where grad is not finite)."""
 
     node_name = "NllLossBackwardBackward0"
+
+    jvp = linear_in(0)
 
     @staticmethod
     def forward(ctx: Any, grad: Any, safe: Any, scale: Any, *, axis: int,

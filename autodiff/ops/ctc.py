@@ -141,6 +141,7 @@ class CtcLoss(Function):
     """The negative log-likelihood of each sample's target, (N,)."""
 
     node_name = "CtcLossBackward0"
+    forward_ad_name = "_ctc_loss"  # PyTorch has no forward derivative for it either
 
     @staticmethod
     def forward(ctx: Any, log_probs: Any, targets: Any, *, input_lengths: tuple[int, ...],

@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import return_types
 from ..function import Function
+from ..jvp_rules import auto_linear, jvp_from_backward, picked_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import require_floating
 from ._promotion import accumulation_dtype, cast_for_accumulation
@@ -31,6 +32,8 @@ def _accumulate(backend: Any, scan: Any, a: Any, dim: int) -> Any:
 
 class Cumsum(Function):
     node_name = "CumsumBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, reverse: bool = False) -> Any:
@@ -66,6 +69,8 @@ def _reverse_cumsum(tensor: Tensor, dim: int) -> Tensor:
 
 class Cumprod(Function):
     node_name = "CumprodBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:
@@ -112,6 +117,8 @@ class Cummax(Function):
 
     node_name = "CummaxBackward0"
     largest = True
+
+    jvp = picked_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:
@@ -194,6 +201,16 @@ class Logcumsumexp(Function):
 
         return ((reverse_logcumsumexp(positive - out) + a).exp()
                 - (reverse_logcumsumexp(negative - out) + a).exp())
+
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        """cumsum(exp(a) t) / cumsum(exp(a)), both shifted by the maximum along dim (PyTorch's
+        logcumsumexp_jvp)."""
+        a, _ = ctx.saved_tensors
+        if tangent.ndim == 0 or tangent.numel() == 0:
+            return tangent
+        shifted = (a - a.amax(ctx.dim, keepdim=True)).exp()
+        return (shifted * tangent).cumsum(ctx.dim) / shifted.cumsum(ctx.dim)
 
 
 def _largest_finite(dtype: str) -> float:

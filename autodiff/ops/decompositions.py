@@ -23,6 +23,7 @@ from backends.decompositions import LinAlgError
 from .. import dtypes
 from ..function import Function
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
 from ._promotion import check_broadcast
@@ -71,6 +72,11 @@ class LinalgInv(Function):
         inverse_t = out.mT
         return -(inverse_t @ grad @ inverse_t)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return -(out @ tangent @ out)
+
 
 def inv(A: Tensor) -> Tensor:
     """The inverse of each square matrix in A (..., n, n)."""
@@ -86,6 +92,8 @@ class LinalgSolve(Function):
     """X with A X = B (left) or X A = B; `vector` when B is a (batch of) vector(s)."""
 
     node_name = "LinalgSolveExBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, vector: bool, left: bool = True) -> Any:
@@ -167,6 +175,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 class LinalgDet(Function):
     node_name = "LinalgDetBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         out = ctx.backend.det(a)
@@ -222,6 +232,8 @@ class Cofactors(Function):
 
     node_name = "LinalgCofactorsBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.save_for_backward(a)
@@ -247,6 +259,8 @@ class CofactorsBackward(Function):
     gradient is det(U) det(V) U G V^T. Linear in W; a further derivative raises."""
 
     node_name = "LinalgCofactorsBackwardBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, w: Any, a: Any) -> Any:
@@ -335,6 +349,8 @@ class SlogdetResult(NamedTuple):
 class LinalgSlogdet(Function):
     node_name = "LinalgSlogdetBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         sign, logabsdet = ctx.backend.slogdet(a)
@@ -364,6 +380,8 @@ def slogdet(A: Tensor) -> SlogdetResult:
 # ----------------------------------------------------------------------------- cholesky
 class LinalgCholesky(Function):
     node_name = "LinalgCholeskyExBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, upper: bool) -> Any:

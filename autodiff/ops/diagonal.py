@@ -12,6 +12,7 @@ from .. import dtypes
 from ..batching.dispatch import looped_op
 from ..creation import zeros, zeros_like
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap, _wrap_dim
 from .flat_indexing import unravel_index
 from .indexing import ViewScatter, canonical_key, take_index
@@ -39,6 +40,8 @@ class Diagonal(Function):
     two dims flattened into one (a view whenever those dims can be merged without a copy)."""
 
     node_name = "DiagonalBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, offset: int, dim1: int, dim2: int) -> Any:
@@ -101,6 +104,8 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 class Trace(Function):
     node_name = "TraceBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -125,6 +130,8 @@ def trace(input: Tensor) -> Tensor:
 class Tril(Function):
     node_name = "TrilBackward0"
     upper = False
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, diagonal: int) -> Any:
@@ -196,6 +203,8 @@ class DiagEmbed(Function):
 
     node_name = "DiagEmbedBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, offset: int, dim1: int, dim2: int) -> Any:
         backend = ctx.backend
@@ -245,6 +254,8 @@ class DiagonalScatter(Function):
 
     node_name = "DiagonalScatterBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, src: Any, *, offset: int, dim1: int, dim2: int) -> Any:
         backend = ctx.backend
@@ -290,6 +301,8 @@ class BlockDiag(Function):
     """The matrices one after another along the diagonal of a zero matrix."""
 
     node_name = "BlockDiagBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, *arrays: Any) -> Any:

@@ -17,6 +17,7 @@ from backends import broadcast_shapes
 from .. import dtypes
 from ..function import Function
 from ..grad_mode import no_grad
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from ._dims import reduction_axes
 from ._promotion import check_broadcast
@@ -66,6 +67,8 @@ class Pdist(Function):
     """||x_i - x_j||_p for every pair of rows i < j, in row-major order of the pairs."""
 
     node_name = "PdistBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, p: float) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 from ..creation import zeros_like
 from ..dtypes import scalar_dtype
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for
 from ._promotion import promote
@@ -62,6 +63,8 @@ class DivMode(Function):
 
     node_name = "DivBackward2"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, mode: str) -> Any:
         return _divide_rounded(ctx.backend, a, b, mode)
@@ -77,6 +80,7 @@ class FloorDivide(Function):
     """floor_divide (`//`): PyTorch has no derivative for it and says so at backward time."""
 
     node_name = "torch::autograd::NotImplemented"
+    forward_ad_name = "aten::floor_divide"
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -95,6 +99,8 @@ class Remainder(Function):
     """Python's modulo (the sign of the divisor), as PyTorch's remainder and `%`."""
 
     node_name = "RemainderBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -123,6 +129,8 @@ class RemainderTensor(Remainder):
 
 class RemainderNumber(FloorDivide):
     """number % tensor: not differentiable in PyTorch either."""
+
+    forward_ad_name = "aten::remainder"
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:

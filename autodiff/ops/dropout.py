@@ -13,6 +13,7 @@ from typing import Any
 from .. import dtypes
 from ..batching.dispatch import random_op
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor, _wrap
 from . import inplace as _inplace
 
@@ -22,6 +23,8 @@ class DropoutMul(Function):
     dropout in place can overwrite x without invalidating its own node."""
 
     node_name = "MulBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, mask: Any) -> Any:

@@ -15,6 +15,7 @@ import string
 from typing import Any
 
 from ..function import Function
+from ..jvp_rules import auto_multilinear
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import refuse_bool, require_tensors, same_device, scalar_type_name
 
@@ -23,6 +24,8 @@ _LETTERS = string.ascii_uppercase + string.ascii_lowercase  # PyTorch's label or
 
 class Einsum(Function):
     node_name = "ViewBackward0"  # a contraction: PyTorch ends with bmm and a view
+
+    jvp = auto_multilinear
 
     @staticmethod
     def forward(ctx: Any, *operands: Any, equation: str) -> Any:

@@ -15,6 +15,7 @@ from backends import broadcast_shapes
 from .. import dtypes
 from ..batching.dispatch import dynamic_shape_op
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap
 from . import inplace
 from ._checks import same_device, scalar_type_name
@@ -49,6 +50,8 @@ class Take(Function):
 
     node_name = "TakeBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, index: Any) -> Any:
         backend = ctx.backend
@@ -73,6 +76,8 @@ class Put(Function):
     """A copy of the input with `source` written (or added) at flat positions `index`."""
 
     node_name = "PutBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, source: Any, *, index: Any, accumulate: bool) -> Any:
@@ -149,6 +154,8 @@ class MaskedSelect(Function):
 
     node_name = "MaskedSelectBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, mask: Any) -> Any:
         backend = ctx.backend
@@ -179,6 +186,8 @@ class MaskedScatter(Function):
     the first elements of `source`, in order."""
 
     node_name = "MaskedScatterBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, source: Any, *, mask: Any) -> Any:

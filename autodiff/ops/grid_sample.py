@@ -22,6 +22,7 @@ from backends import Backend
 from .. import dtypes
 from ..function import Function
 from ..grad_mode import no_grad
+from ..jvp_rules import auto_linear, jvp_from_backward
 from ..tensor import Tensor, _wrap
 from .indexing import zeros
 from .joining import stack
@@ -60,6 +61,8 @@ class AffineGridGenerator(Function):
     """theta (N, dims, dims + 1) -> the sampling grid (N, *spatial, dims): base @ theta^T."""
 
     node_name = "AffineGridGeneratorBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, theta: Any, *, spatial: tuple[int, ...], align_corners: bool) -> Any:
@@ -343,6 +346,8 @@ class GridSampler2D(Function):
     """grid_sample: the input read at the grid's points, interpolated."""
 
     node_name = "GridSampler2DBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, input: Any, grid: Any, *, mode: str, padding_mode: str,

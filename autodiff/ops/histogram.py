@@ -33,6 +33,7 @@ class Bincount(Function):
     """Sums of `weights` per value of the index array (only weights can carry a gradient)."""
 
     node_name = _NOT_IMPLEMENTED
+    forward_ad_name = "aten::bincount"
 
     @staticmethod
     def forward(ctx: Any, weights: Any, *, index: Any, length: int, dtype: str) -> Any:
@@ -181,6 +182,10 @@ class _NoDerivative(Function):
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> Any:
         raise RuntimeError(f"derivative for aten::{ctx.derivative} is not implemented")
+
+    @property
+    def forward_ad_name(self) -> str:  # type: ignore[override]
+        return f"aten::{self.derivative}"
 
 
 class Histogram(_NoDerivative):

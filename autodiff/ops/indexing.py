@@ -20,6 +20,7 @@ from backends import broadcast_shapes
 from .. import dtypes
 from ..batching.dispatch import indexing_op
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap, _wrap_dim
 from . import inplace
 from ._promotion import checked_number
@@ -218,6 +219,8 @@ class ViewScatter(Function):
 
     node_name = "SliceScatterBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, grad: Any, *, shape: tuple[int, ...], key: tuple[Any, ...]) -> Any:
         ctx.key = key = canonical_key(ctx.backend, shape, key)
@@ -235,6 +238,8 @@ class ViewGather(Function):
 
     node_name = "SliceBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, key: tuple[Any, ...]) -> Any:
         ctx.key, ctx.shape = key, a.shape
@@ -249,6 +254,8 @@ class ViewGather(Function):
 
 class Select(Function):
     node_name = "SelectBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, index: int) -> Any:
@@ -277,6 +284,8 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
 
 class Slice(Function):
     node_name = "SliceBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, start: int, stop: int, step: int) -> Any:
@@ -330,6 +339,8 @@ class NarrowCopy(Function):
 
     node_name = "NarrowCopyBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, start: int, stop: int) -> Any:
         ctx.key, ctx.shape = (*(_FULL,) * dim, slice(start, stop, 1), ...), a.shape
@@ -350,6 +361,8 @@ def narrow_copy(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
 class Index(Function):
     node_name = "IndexBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, key: tuple[Any, ...]) -> Any:
         ctx.key, ctx.shape = key, a.shape
@@ -366,6 +379,8 @@ class IndexPut(Function):
     """`a[key] = values` (or `+=` with accumulate); in place when `inplace` (index_put_)."""
 
     node_name = "IndexPutBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, values: Any, *, key: tuple[Any, ...], accumulate: bool,

@@ -26,13 +26,17 @@ from backends import broadcast_shapes
 
 from .. import dtypes
 from ..creation import zeros_like
+from ..dual import rules_running
+from ..dual import state as _dual_state
 from ..function import Function, _new
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import zero_tangent
 from ..node import move_retains_grad, sequence_nrs
 from ..tensor import Tensor
 from ._promotion import check_broadcast, checked_number, wrap_integer
 from .arithmetic import Addcdiv, Addcmul, div
-from .views import CopySlices, has_overlap, history_changed, own_array, view_error
+from .conversion import clone
+from .views import CopySlices, has_overlap, history_changed, own_array, replay, view_error
 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_LEAF = ("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -87,12 +91,43 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
         own_array(tensor)
     if recording:
         return _record(tensor, compute)
+    if _dual_state.enabled:
+        direct = None  # the op must run, for its tangent
     if direct is None or not direct():
         result = compute(tensor)
         _check_result(tensor, result)
         _write(tensor, result._data)
+        if _dual_state.enabled:
+            _take_tangent(tensor, result)
     _bump(tensor)
     return tensor
+
+
+def _take_tangent(tensor: Tensor, result: Tensor) -> None:
+    """Forward AD: the tensor's new value has the op's tangent. For a view, its base's tangent
+    becomes a copy with the op's tangent written into the same view (a recorded copy_, so it
+    stays differentiable). A copy, not a write into the old tangent: tangents made earlier
+    from it (the view's own, which the op's rule may have saved) must keep their values;
+    tangents of other views taken before the op are not updated."""
+    tangent = result._fw_grad
+    base = tensor._base
+    existing = tensor._fw_grad
+    if existing is not None and tangent is not None and not _grad_state.enabled:
+        # As PyTorch: under no_grad the tangent changes in place and keeps its history, as
+        # the tensor itself does (a tangent recorded earlier stays differentiable).
+        with rules_running():
+            copy_(existing, tangent)
+        return
+    if base is None or (tangent is None and existing is None):
+        if tangent is not None or existing is not None:
+            _dual_state.set_tangent(tensor, tangent)
+        return
+    with rules_running():
+        base_tangent = clone(base._fw_grad) if base._fw_grad is not None else zeros_like(base)
+        view = replay(base_tangent, tensor._view_chain or ())
+        copy_(view, tangent if tangent is not None else zeros_like(view))
+    _dual_state.set_tangent(base, base_tangent)
+    _dual_state.set_tangent(tensor, view)
 
 
 def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
@@ -107,9 +142,12 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
         source._requires_grad = True
         source.grad_fn = tensor.grad_fn
         source._output_nr = tensor._output_nr
+    source._fw_grad = tensor._fw_grad
     first_new = next(sequence_nrs)  # the nodes compute records are numbered from here on
     result = compute(source)
     _check_result(tensor, result)
+    if _dual_state.enabled:
+        _take_tangent(tensor, result)
     if _saved_by_op(result, source, first_new):  # keep the old values for its backward
         source._data = backend.asarray(buffer, copy=True)
     data = result._data
@@ -203,6 +241,8 @@ def _write(tensor: Tensor, data: Any) -> None:
 class Zero(Function):
     node_name = "ZeroBackward0"
 
+    jvp = zero_tangent
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.backend.setitem(a, (...,), 0)  # only ever applied in place
@@ -216,6 +256,8 @@ class Zero(Function):
 class Fill(Function):
     node_name = "FillBackward2"
 
+    jvp = zero_tangent
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, value: Any) -> Any:
         ctx.backend.setitem(a, (...,), value)
@@ -228,6 +270,12 @@ class Fill(Function):
 
 class FillTensor(Function):
     node_name = "FillBackward3"
+
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor | None, tangent_value: Tensor | None) -> Tensor:
+        # Written in place, so the rule cannot run the op on the tangents: the value's
+        # tangent, broadcast by the caller, or zeros.
+        return tangent_value if tangent_value is not None else zero_tangent(ctx)
 
     @staticmethod
     def forward(ctx: Any, a: Any, value: Any) -> Any:
@@ -245,6 +293,10 @@ class Copy(Function):
     """`a.copy_(src)`: src broadcast to a's shape and cast to its dtype, written into a."""
 
     node_name = "CopyBackwards"
+
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor | None, tangent_src: Tensor | None) -> Tensor:
+        return tangent_src if tangent_src is not None else zero_tangent(ctx)
 
     def name(self) -> str:
         return f"torch::autograd::{self.node_name}"
@@ -339,8 +391,9 @@ def _arithmetic_(name: str, tensor: Tensor, other: Any,
         return apply(tensor, (other,), lambda source: out_of_place(source, other))
     # The optimizer's case first: outside the graph, not a view (nothing to check), and the
     # array's own operator writes into the buffer.
-    outside = tensor._base is None and (not _grad_state.enabled or not (
-        tensor._requires_grad or (isinstance(other, Tensor) and other._requires_grad)))
+    outside = tensor._base is None and not _dual_state.enabled and (
+        not _grad_state.enabled or not (
+            tensor._requires_grad or (isinstance(other, Tensor) and other._requires_grad)))
     if outside and tensor._data.shape and _write_direct(name, tensor, other, alpha):
         _bump(tensor)
         return tensor
@@ -393,6 +446,7 @@ def _fill_outside_graph(tensor: Tensor, value: Any) -> bool:
     """zero_'s and fill_'s fast path: with nothing to record or check (not a view; grad mode
     off or no grad required), write the value straight into the buffer."""
     if tensor._base is None and tensor._data.shape and not tensor._batched and (
+            not _dual_state.enabled) and (
             not _grad_state.enabled or not tensor._requires_grad):
         tensor._backend.setitem(tensor._data, (...,), value)
         _bump(tensor)

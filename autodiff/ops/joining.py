@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap_dim
 from ._dims import normalize_dims
 from .indexing import narrow, select
@@ -34,6 +35,8 @@ def _promote_all(backend: Any, arrays: Sequence[Any]) -> list[Any]:
 # ----------------------------------------------------------------------------- cat and stack
 class Cat(Function):
     node_name = "CatBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, *arrays: Any, dim: int) -> Any:
@@ -96,6 +99,8 @@ concatenate = cat
 class Stack(Function):
     node_name = "StackBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, *arrays: Any, dim: int) -> Any:
         ctx.dim = dim
@@ -126,6 +131,8 @@ class Split(Function):
     """One node, one output per piece; each piece is a view of the input."""
 
     node_name = "SplitBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, sizes: tuple[int, ...]) -> Any:
@@ -237,6 +244,8 @@ def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]
 class Unbind(Function):
     node_name = "UnbindBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:
         ctx.dim = dim
@@ -260,6 +269,8 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 # ----------------------------------------------------------------------------- rearranging copies
 class Repeat(Function):
     node_name = "RepeatBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, repeats: tuple[int, ...]) -> Any:
@@ -303,6 +314,8 @@ def tile(input: Tensor, dims: Any) -> Tensor:
 class Flip(Function):
     node_name = "FlipBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dims: tuple[int, ...]) -> Any:
         ctx.dims = dims
@@ -321,6 +334,8 @@ def flip(input: Tensor, *dims: Any) -> Tensor:
 
 class Roll(Function):
     node_name = "RollBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, shifts: tuple[int, ...], dims: tuple[int, ...] | None) -> Any:

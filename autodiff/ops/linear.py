@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_multilinear, sum_terms
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, same_device
 from .einsum import einsum
@@ -56,6 +57,16 @@ class Linear(Function):
                 # general broadcast fitting would do it too, more slowly (other biases get it).
                 grad_b = grad.sum(tuple(range(grad._data.ndim - 1)))
         return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def jvp(ctx: Any, tangent_x: Tensor | None, tangent_w: Tensor | None,
+            tangent_b: Tensor | None) -> Tensor | None:
+        x, w = ctx.saved_tensors
+        op = type(ctx)
+        terms = [op.apply(tangent_x, w, None) if tangent_x is not None else None,
+                 op.apply(x, tangent_w, None) if tangent_w is not None else None,
+                 tangent_b]
+        return sum_terms(terms)
 
 
 class LinearMm(Linear):
@@ -130,6 +141,8 @@ class Trilinear(Function):
     (N, in2): PyTorch's `_trilinear` as `bilinear` calls it."""
 
     node_name = "TrilinearBackward0"
+
+    jvp = auto_multilinear
 
     @staticmethod
     def forward(ctx: Any, x1: Any, weight: Any, x2: Any) -> Any:

@@ -20,6 +20,7 @@ from .. import dtypes
 from ..batching.dispatch import looped_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import auto_element_wise, jvp_from_backward, sum_terms
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
 from ._promotion import check_broadcast, promote, with_number
@@ -114,6 +115,18 @@ class PointwiseLoss(Function):
             derivative = derivative * (1.0 / ctx.count)
         grad_x = derivative * grad
         return (grad_x if needs_x else None), (-grad_x if needs_y else None)
+
+    @staticmethod
+    def jvp(ctx: Any, tangent_x: Tensor | None, tangent_y: Tensor | None) -> Tensor | None:
+        """dloss/dd times the tangent of d = x - y, then the loss's reduction."""
+        x, y = ctx.saved_tensors
+        tangent_d = sum_terms([tangent_x, -tangent_y if tangent_y is not None else None])
+        if tangent_d is None:
+            return None
+        elementwise = ctx.derivative(x - y, ctx.parameter) * tangent_d
+        if ctx.reduction == "mean":
+            return elementwise.mean()
+        return elementwise.sum() if ctx.reduction == "sum" else elementwise
 
 
 class MseLoss(PointwiseLoss):
@@ -248,6 +261,8 @@ class Abs(Function):
 
     node_name = "AbsBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
         ctx.save_for_backward(x)
@@ -283,6 +298,8 @@ class BinaryCrossEntropy(Function):
     """-(y log x + (1 - y) log(1 - x)), each log clamped at -100 as PyTorch does."""
 
     node_name = "BinaryCrossEntropyBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any, weight: Any, *, reduction: str) -> Any:
@@ -366,6 +383,8 @@ def _expand_weight(weight: Tensor, shape: tuple[int, ...]) -> Tensor:
 class BinaryCrossEntropyWithLogits(Function):
     node_name = "BinaryCrossEntropyWithLogitsBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, z: Any, y: Any, weight: Any, pos_weight: Any, *, reduction: str) -> Any:
         ctx.save_for_backward(z, y, weight, pos_weight)
@@ -397,6 +416,8 @@ class BinaryCrossEntropyWithLogitsGrad(Function):
     """d loss / d z for the unreduced loss, scaled by grad: one fused kernel forward."""
 
     node_name = "BinaryCrossEntropyWithLogitsBackwardBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, grad: Any, z: Any, y: Any, weight: Any, pos_weight: Any, *,
@@ -467,6 +488,8 @@ class XLogX(Function):
     """x log x (0 at x = 0): PyTorch's xlogy(target, target) in kl_div."""
 
     node_name = "XlogyBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:

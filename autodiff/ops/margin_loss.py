@@ -18,6 +18,7 @@ from typing import Any
 from .. import dtypes
 from ..creation import zeros_like
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
 from ._promotion import check_broadcast
@@ -168,6 +169,8 @@ class SoftMarginLoss(Function):
 
     node_name = "SoftMarginLossBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any, *, reduction: str) -> Any:
         backend = ctx.backend
@@ -222,6 +225,8 @@ class MultiMarginLoss(Function):
     """sum over i != y of max(0, margin - x[y] + x[i])^p * weight[y] / C, per sample."""
 
     node_name = "MultiMarginLossBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, target: Any, weight: Any, *, p: int, margin: float,
@@ -322,6 +327,8 @@ class MultilabelMarginLoss(Function):
     counts twice, as in PyTorch's kernel."""
 
     node_name = "MultilabelMarginLossBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, target: Any, *, reduction: str) -> Any:

@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from ..function import Function
+from ..jvp_rules import auto_multilinear
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, scalar_type_name
 from ._promotion import check_broadcast
@@ -22,6 +23,8 @@ class Matmul(Function):
     """matmul for any shapes; subclasses only carry PyTorch's node name for the shape case."""
 
     node_name = "UnsafeViewBackward0"
+
+    jvp = auto_multilinear
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -138,6 +141,8 @@ class Outer(Function):
     in PyTorch, a reshape and a broadcast product, for its node names)."""
 
     node_name = "MulBackward0"
+
+    jvp = auto_multilinear
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:

@@ -17,6 +17,7 @@ from backends import Backend
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor
 from ._windows import PoolGeometry, as_tuple, fold_into, pool_geometry, pooling_output_size
 from ._windows import windows_of as _windows_of
@@ -72,6 +73,7 @@ class MaxPool2DWithIndices(Function):
                 last = backend.argmax(backend.flip(backend.isnan(flat), axis=-1), axis=-1)
                 arg = backend.where(nans, flat.shape[-1] - 1 - last, arg)
         ctx.geometry, ctx.arg, ctx.spatial = geometry, arg, x.shape[x.ndim - count:]
+        ctx.with_indices = with_indices
         if not with_indices:
             return values
         indices = flat_indices(backend, arg, geometry, ctx.spatial)
@@ -83,6 +85,12 @@ class MaxPool2DWithIndices(Function):
         scatter = MaxPool3DScatter if len(ctx.geometry.kernel) == 3 else MaxPoolScatter
         return scatter.apply(grad, geometry=ctx.geometry, arg=ctx.arg, spatial=ctx.spatial)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Any:
+        """The tangent at each window's maximum."""
+        values = MaxPoolGather.apply(tangent, geometry=ctx.geometry, arg=ctx.arg)
+        return (values, None) if ctx.with_indices else values
+
 
 class MaxPool3DWithIndices(MaxPool2DWithIndices):
     node_name = "MaxPool3DWithIndicesBackward0"
@@ -92,6 +100,8 @@ class MaxPoolScatter(Function):
     """The gradient of max pooling: each output's gradient to its window's argmax `arg`."""
 
     node_name = "MaxPool2DWithIndicesBackwardBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, grad: Any, *, geometry: PoolGeometry, arg: Any,
@@ -119,6 +129,8 @@ class MaxPoolGather(Function):
     `MaxPoolScatter`)."""
 
     node_name = "MaxPool2DWithIndicesBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, geometry: PoolGeometry, arg: Any) -> Any:

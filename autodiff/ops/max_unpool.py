@@ -11,6 +11,7 @@ from backends import Backend
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor
 from ._checks import same_device
 from .scatter import Gather
@@ -30,6 +31,8 @@ def _plane_key(backend: Backend, index: Any) -> tuple[Any, ...]:
 
 class MaxUnpool2D(Function):
     node_name = "MaxUnpool2DBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, indices: Any, spatial: tuple[int, ...]) -> Any:

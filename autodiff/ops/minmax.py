@@ -13,6 +13,7 @@ from typing import Any
 from .. import return_types
 from ..batching.dispatch import dim_op
 from ..function import Function
+from ..jvp_rules import jvp_from_backward, picked_jvp, reduction_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduction_axes
 from .selection import maximum, minimum, where
@@ -58,6 +59,13 @@ class MaxAll(Function):
         mask = _tied_mask(a, out)
         return where(mask, grad / mask.sum(), 0.0)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        """The mean of the tangent over the tied extremes (PyTorch's evenly_read_jvp)."""
+        a, out = ctx.saved_tensors
+        mask = _tied_mask(a, out)
+        return where(mask, tangent, 0.0).sum() / mask.sum()
+
 
 class MinAll(MaxAll):
     node_name = "MinBackward1"
@@ -70,6 +78,8 @@ class MaxDim(Function):
 
     node_name = "MaxBackward0"
     reduce, arg_reduce = "max", "argmax"
+
+    jvp = picked_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, keepdim: bool) -> Any:
@@ -143,6 +153,8 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
 class Amax(Function):
     node_name = "AmaxBackward0"
     reduce = "amax"
+
+    jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, keepdim: bool) -> Any:
@@ -218,6 +230,8 @@ class Aminmax(Function):
     gradient evenly, as amin's and amax's do."""
 
     node_name = "AminmaxBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int | None, keepdim: bool) -> Any:

@@ -13,7 +13,8 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..tensor import Tensor, _wrap_dim
+from ..jvp_rules import reduction_jvp
+from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduction_axes
 from ._promotion import opmath, rounded
 from .minmax import Amax, Amin
@@ -29,6 +30,8 @@ class LinalgVectorNorm(Function):
     torch.norm, linalg.norm and matrix_norm('fro') call too."""
 
     node_name = "LinalgVectorNormBackward0"
+
+    jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, ord: float, axes: tuple[int, ...] | None,
@@ -193,6 +196,15 @@ class LinalgSvdvals(Function):
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, = ctx.saved_tensors
         return SvdvalsBackward.apply(grad, a, u=ctx.u, vh=ctx.vh)
+
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        """d sigma_i = u_i^T dA v_i (first order, like the backward: U and V are constants)."""
+        backend = ctx.backend
+        count = min(tangent._data.shape[-2:])
+        u = _wrap(ctx.u, backend)[..., :count]
+        vh = _wrap(ctx.vh, backend)[..., :count, :]
+        return (u * (tangent @ vh.mT)).sum(-2)
 
 
 class SvdvalsBackward(Function):

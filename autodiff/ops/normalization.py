@@ -15,6 +15,7 @@ from backends import Backend
 from .. import dtypes
 from ..function import Function
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import jvp_from_backward, sum_terms
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._promotion import opmath, rounded
 from .avg_pool import avg_pool2d, avg_pool3d
@@ -67,6 +68,30 @@ class NativeLayerNorm(Function):
         if needs_weight:
             grad_weight = grad * normalized  # summed over the batch dims by the base class
         return grad_x, grad_weight, (grad if needs_bias else None)
+
+    @staticmethod
+    def jvp(ctx: Any, tangent_x: Tensor | None, tangent_weight: Tensor | None,
+            tangent_bias: Tensor | None) -> Tensor | None:
+        """d normalized = rstd (dx - mean(dx) - normalized mean(normalized dx)), then the
+        affine part's product rule."""
+        x, weight = ctx.saved_tensors
+        axes = ctx.axes
+        if _grad_state.enabled:  # recorded: the tangent is differentiable w.r.t. x
+            centered = x - x.mean(axes, keepdim=True)
+            centered = centered - centered.mean(axes, keepdim=True)
+            rstd = ((centered * centered).mean(axes, keepdim=True) + ctx.eps) ** -0.5
+            normalized = centered * rstd
+        else:
+            backend = ctx.backend
+            rstd, normalized = _wrap(ctx.rstd, backend), _wrap(ctx.normalized, backend)
+        terms: list[Tensor | None] = [None, None, tangent_bias]
+        if tangent_x is not None:
+            tangent = rstd * (tangent_x - tangent_x.mean(axes, keepdim=True) - normalized
+                              * (normalized * tangent_x).mean(axes, keepdim=True))
+            terms[0] = tangent if weight is None else tangent * weight
+        if tangent_weight is not None:
+            terms[1] = normalized * tangent_weight
+        return sum_terms(terms)
 
 
 def _layer_norm_backward(ctx: Any, grad: Tensor, weight: Tensor | None, needs_x: bool,
@@ -205,6 +230,8 @@ class NativeGroupNorm(Function):
 
     node_name = "NativeGroupNormBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, groups: int, eps: float) -> Any:
         backend = ctx.backend
@@ -329,6 +356,8 @@ class WeightNormInterface(Function):
     derivative is right (PyTorch's is not: its gradgradcheck fails)."""
 
     node_name = "WeightNormInterfaceBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, v: Any, g: Any, *, dim: int) -> Any:

@@ -16,6 +16,7 @@ from .. import dtypes, return_types
 from ..batching.dispatch import looped_op
 from ..creation import full_like
 from ..function import Function
+from ..jvp_rules import jvp_from_backward, picked_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from .scatter import gather
 from .selection import lerp, where
@@ -42,6 +43,8 @@ class _SelectAlongDim(Function):
     give `positions(backend, a, order, dim)`: where in the sorted slice the pick is."""
 
     node_name = "KthvalueBackward0"
+
+    jvp = picked_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, keepdim: bool, **options: Any) -> Any:
@@ -154,6 +157,8 @@ class MedianAll(Function):
 
     node_name = "MedianBackward0"
     ignore_nan = False
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..batching.dispatch import looped_op
 from ..function import Function
+from ..jvp_rules import auto_linear, auto_linear_with
 from ..tensor import Tensor
 from .indexing import zeros
 from .scatter import IndexAdd
@@ -21,6 +22,8 @@ class ConstantPadNd(Function):
     """Pad with a value; negative widths crop. Its gradient is the opposite crop/pad."""
 
     node_name = "ConstantPadNdBackward0"
+
+    jvp = auto_linear_with(value=0)
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, pad: tuple[int, ...], value: Any) -> Any:
@@ -51,6 +54,8 @@ class ReflectionPad1D(Function):
     scatter-adds back (the reflected elements receive from both places)."""
 
     node_name = "ReflectionPad1DBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, pad: tuple[int, ...], replicate: bool) -> Any:

@@ -16,6 +16,7 @@ from .. import dtypes
 from ..batching.dispatch import random_op
 from ..function import Function
 from ..generator import draw
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating
 from .activation import _FILE_AN_ISSUE, _NEGATIVE_SLOPE_IN_PLACE, ThresholdBackward
@@ -27,6 +28,8 @@ class Hardtanh(Function):
     """clamp(x, min_val, max_val); the gradient passes strictly inside the bounds."""
 
     node_name = "HardtanhBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, min_val: float, max_val: float) -> Any:
@@ -68,6 +71,8 @@ class Hardsigmoid(Function):
 
     node_name = "HardsigmoidBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -89,6 +94,8 @@ class Hardswish(Function):
     """x * hardsigmoid(x): 0 up to -3, x (x + 3) / 6 on (-3, 3), x from 3 on."""
 
     node_name = "HardswishBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -114,6 +121,8 @@ class Softshrink(Function):
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
 
     node_name = "SoftshrinkBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, lambd: float) -> Any:
@@ -151,6 +160,8 @@ class Hardshrink(Function):
 
     node_name = "HardshrinkBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, lambd: float) -> Any:
         backend = ctx.backend
@@ -177,6 +188,8 @@ class Threshold(Function):
     """value where x <= threshold, x elsewhere (a NaN is kept)."""
 
     node_name = "ThresholdBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, threshold: float, value: float) -> Any:
@@ -217,6 +230,8 @@ class PreluKernel(Function):
     """x where x > 0, weight * x elsewhere; weight broadcasts over x."""
 
     node_name = "PreluKernelBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, weight: Any) -> Any:
@@ -272,6 +287,8 @@ class RreluWithNoise(Function):
 
     node_name = "RreluWithNoiseBackward0"
     of_result = False  # rrelu_ saves the result instead of the input
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, noise: Any, slope: float, use_noise: bool) -> Any:

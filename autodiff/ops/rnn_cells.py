@@ -14,6 +14,7 @@ from typing import Any
 
 from ..function import Function
 from ..grad_mode import is_grad_enabled
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from ._checks import scalar_type_name
 from ._recorded import recorded_gradients
@@ -46,6 +47,8 @@ class ThnnFusedLstmCell(Function):
 
     node_name = "ThnnFusedLstmCellBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, input_gates: Any, hidden_gates: Any, cx: Any) -> tuple[Any, Any]:
         backend = ctx.backend
@@ -72,6 +75,8 @@ class ThnnFusedGruCell(Function):
     """hy from the input gates, the hidden gates and hx."""
 
     node_name = "ThnnFusedGruCellBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, input_gates: Any, hidden_gates: Any, hx: Any) -> Any:

@@ -13,6 +13,7 @@ is not differentiable in its parameters: the nodes record the op and pass zero g
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from backends import broadcast_shapes
@@ -22,6 +23,7 @@ from ..batching.dispatch import random_op
 from ..creation import _size, randn, zeros_like
 from ..function import Function
 from ..generator import draw
+from ..jvp_rules import zero_tangent
 from ..tensor import Tensor, _wrap
 from . import inplace
 from ._checks import scalar_type_name
@@ -54,6 +56,8 @@ class _Sampled(Function):
     parameters), so the gradient is zero."""
 
     node_name = ""
+
+    jvp = zero_tangent
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, sample: Any) -> Any:
@@ -271,6 +275,8 @@ class BernoulliTensor(Function):
 
     node_name = "BernoulliBackward1"
 
+    jvp = zero_tangent
+
     @staticmethod
     def forward(ctx: Any, a: Any, p: Any, *, generator: Any) -> Any:
         backend = ctx.backend
@@ -296,6 +302,8 @@ class Bernoulli(Function):
 
     node_name = "BernoulliBackward0"
 
+    jvp: Callable[..., Any] | None = zero_tangent
+
     @staticmethod
     def forward(ctx: Any, p: Any, *, generator: Any, probability: float | None) -> Any:
         backend = ctx.backend
@@ -312,6 +320,8 @@ class BernoulliProbability(Bernoulli):
     """torch.bernoulli(input, p): input's shape and dtype, probability p (no derivative)."""
 
     node_name = "torch::autograd::NotImplemented"
+    forward_ad_name = "aten::bernoulli"
+    jvp = None
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -370,6 +380,8 @@ class Normal(Function):
     """torch.normal with a tensor mean and/or std: mean + std * N(0, 1) elementwise."""
 
     node_name = "NormalBackward3"
+
+    jvp = zero_tangent
 
     @staticmethod
     def forward(ctx: Any, *arrays: Any, mean: Any, std: Any, shape: tuple[int, ...],
@@ -442,6 +454,8 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None
 # ----------------------------------------------------------------------------- poisson
 class Poisson(Function):
     node_name = "PoissonBackward0"
+
+    jvp = zero_tangent
 
     @staticmethod
     def forward(ctx: Any, rates: Any, *, generator: Any) -> Any:

@@ -14,6 +14,7 @@ from backends import broadcast_shapes
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_linear, auto_linear_with
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import same_device
 from ._promotion import check_broadcast, checked_number
@@ -110,6 +111,8 @@ def _size_or_one(tensor: Tensor, axis: int) -> int:
 class Gather(Function):
     node_name = "GatherBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, index: Any) -> Any:
         ctx.dim, ctx.index, ctx.shape = dim, index, a.shape
@@ -166,6 +169,8 @@ class Scatter(Function):
     node_name = "ScatterBackward0"
     write = "setitem"  # how src's values go in (ScatterAdd adds them)
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, src: Any, *, dim: int, index: Any) -> Any:
         backend = ctx.backend
@@ -204,6 +209,8 @@ class ScatterValue(Function):
     """scatter with a number: out = input, then out[index positions] = value."""
 
     node_name = "ScatterBackward1"
+
+    jvp = auto_linear_with(value=0)
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, index: Any, value: Any) -> Any:
@@ -257,6 +264,8 @@ def _vector_index(name: str, input: Tensor, dim: int, index: Tensor) -> Any:
 class IndexSelect(Function):
     node_name = "IndexSelectBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, index: Any) -> Any:
         ctx.dim, ctx.index, ctx.shape = dim, index, a.shape
@@ -279,6 +288,8 @@ class IndexAdd(Function):
     """out = input; out[..., index[i], ...] += alpha * source[..., i, ...] along `dim`."""
 
     node_name = "IndexAddBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, source: Any, *, dim: int, index: Any, alpha: Any) -> Any:
@@ -336,6 +347,8 @@ class MaskedFill(Function):
 
     node_name = "MaskedFillBackward0"
 
+    jvp = auto_linear_with(value=0)
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, mask: Any, value: Any, inplace: bool = False) -> Any:
         backend = ctx.backend
@@ -355,6 +368,8 @@ class MaskedFillTensor(Function):
     """masked_fill with a 0-d tensor value (differentiable w.r.t. the value too)."""
 
     node_name = "MaskedFillBackward1"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, value: Any, *, mask: Any, inplace: bool = False) -> Any:
@@ -443,6 +458,8 @@ class IndexCopy(Function):
 
     node_name = "IndexCopyBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, source: Any, *, dim: int, index: Any) -> Any:
         backend = ctx.backend
@@ -511,6 +528,8 @@ class IndexFill(Function):
 
     node_name = "IndexFillBackward0"
 
+    jvp = auto_linear_with(value=0)
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, index: Any, value: Any) -> Any:
         backend = ctx.backend
@@ -530,6 +549,8 @@ class IndexFillTensor(Function):
     """index_fill with a 0-d tensor value (differentiable w.r.t. the value too)."""
 
     node_name = "IndexFillBackward1"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, value: Any, *, dim: int, index: Any) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_tensors
 from ._promotion import cast_operand, check_broadcast_all, checked_number, promote
@@ -21,6 +22,8 @@ _SCALARS = (bool, int, float)
 # ----------------------------------------------------------------------------- where
 class Where(Function):
     node_name = "WhereBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, condition: Any, a: Any, b: Any) -> Any:
@@ -87,6 +90,8 @@ def _split_ties(ctx: Any, grad: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor | 
 class Maximum(Function):
     node_name = "MaximumBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         ctx.save_for_backward(a, b)
@@ -106,6 +111,8 @@ def maximum(input: Tensor, other: Tensor) -> Tensor:
 
 class Minimum(Function):
     node_name = "MinimumBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -152,6 +159,8 @@ class Clamp(Function):
 
     node_name = "ClampBackward1"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, min: Any, max: Any) -> Any:
         ctx.save_for_backward(a)
@@ -188,6 +197,8 @@ class ClampTensor(Function):
     or max < min (there the result is max)."""
 
     node_name = "ClampBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, low: Any, high: Any) -> Any:
@@ -275,6 +286,8 @@ class Lerp(Function):
 
     node_name = "LerpBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, start: Any, end: Any, *, weight: float) -> Any:
         backend = ctx.backend
@@ -301,6 +314,8 @@ class LerpTensor(Function):
     """start + weight * (end - start) with a tensor weight (differentiable too)."""
 
     node_name = "LerpBackward1"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, start: Any, end: Any, weight: Any) -> Any:

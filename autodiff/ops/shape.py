@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap_dim
 from .conversion import clone
 from .views import as_view, own_array
@@ -31,6 +32,8 @@ def view_op(op: type[Function], input: Tensor, **options: Any) -> Tensor:
 class View(Function):
     node_name = "ViewBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, shape: tuple[int, ...]) -> Any:
         ctx.input_shape = a.shape
@@ -47,6 +50,8 @@ class UnsafeView(Function):
     """reshape of a copy (when the input's layout allows no view)."""
 
     node_name = "UnsafeViewBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, shape: tuple[int, ...]) -> Any:
@@ -126,6 +131,8 @@ def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
 class Expand(Function):
     node_name = "ExpandBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, shape: tuple[int, ...], overlap: bool = False) -> Any:
         ctx.input_shape = a.shape
@@ -184,6 +191,8 @@ class SumToSize(Function):
 
     node_name = "SumBackward1"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, shape: tuple[int, ...]) -> Any:
         ctx.input_shape = a.shape
@@ -211,6 +220,8 @@ def sum_to_size(input: Tensor, shape: tuple[int, ...]) -> Tensor:
 # ----------------------------------------------------------------------------- dims
 class Permute(Function):
     node_name = "PermuteBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dims: tuple[int, ...]) -> Any:
@@ -268,6 +279,8 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
 
 class Transpose(Function):
     node_name = "TransposeBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim0: int, dim1: int) -> Any:
@@ -330,6 +343,8 @@ def matrix_T(input: Tensor) -> Tensor:
 class Unsqueeze(Function):
     node_name = "UnsqueezeBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:
         ctx.dim = dim
@@ -347,6 +362,8 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 
 class Squeeze(Function):
     node_name = "SqueezeBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...]) -> Any:
@@ -394,6 +411,8 @@ class Alias(Function):
     """`x[...]`: the same elements as a new view."""
 
     node_name = "AliasBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -452,6 +471,8 @@ class Unfold(Function):
 
     node_name = "UnfoldBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, size: int, step: int,
                 overlap: bool = False) -> Any:
@@ -480,6 +501,8 @@ class UnfoldBackward(Function):
     """The sum of the windows' gradients back at the positions they cover."""
 
     node_name = "UnfoldBackwardBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, grad: Any, *, shape: tuple[int, ...], dim: int, size: int,

@@ -14,6 +14,7 @@ from .. import dtypes
 from ..batching.dispatch import random_op
 from ..creation import zeros_like
 from ..function import Function
+from ..jvp_rules import sum_terms
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._promotion import opmath, rounded
 from .unary import exp
@@ -45,6 +46,11 @@ class LogSoftmax(Function):
         out, = ctx.saved_tensors
         return LogSoftmaxBackwardData.apply(grad, out, dim=ctx.dim)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return tangent - (out.exp() * tangent).sum(ctx.dim, keepdim=True)
+
 
 class LogSoftmaxBackwardData(Function):
     """grad - softmax * sum(grad) along dim, given the log_softmax output."""
@@ -61,6 +67,20 @@ class LogSoftmaxBackwardData(Function):
         grad, dtype = opmath(backend, grad)
         out, _ = opmath(backend, out)
         return rounded(backend, backend.log_softmax_backward(grad, out, dim), dtype)
+
+    @staticmethod
+    def jvp(ctx: Any, tangent_grad: Tensor | None, tangent_out: Tensor | None) -> Tensor | None:
+        """y = g - exp(out) sum(g): dy = dg - exp(out) (sum(dg) + d_out sum(g))."""
+        grad, out = ctx.saved_tensors
+        if grad.ndim == 0:
+            return None
+        dim, softmax = ctx.dim, out.exp()
+        return sum_terms([
+            tangent_grad - softmax * tangent_grad.sum(dim, keepdim=True)
+            if tangent_grad is not None else None,
+            -(softmax * tangent_out) * grad.sum(dim, keepdim=True)
+            if tangent_out is not None else None,
+        ])
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -96,6 +116,12 @@ class Softmax(Function):
         out, = ctx.saved_tensors
         return SoftmaxBackwardData.apply(grad, out, dim=ctx.dim)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        # softmax's Jacobian diag(y) - y y^T is symmetric: the JVP is the backward's formula.
+        out, = ctx.saved_tensors
+        return SoftmaxBackwardData.apply(tangent, out, dim=ctx.dim)
+
 
 class SoftmaxBackwardData(Function):
     """s * (grad - sum(grad * s)) along dim, given the softmax output s."""
@@ -114,6 +140,21 @@ class SoftmaxBackwardData(Function):
         product = backend.multiply(grad, out)
         product -= backend.multiply(out, backend.sum(product, axis=dim, keepdims=True))
         return rounded(backend, product, dtype)
+
+    @staticmethod
+    def jvp(ctx: Any, tangent_grad: Tensor | None, tangent_out: Tensor | None) -> Tensor | None:
+        """y = s (g - sum(g s)): dy = s (dg - sum(dg s)) + ds (g - sum(g s)) - s sum(g ds)."""
+        grad, out = ctx.saved_tensors
+        if grad.ndim == 0:
+            return None
+        dim = ctx.dim
+        terms: list[Tensor | None] = [None, None]
+        if tangent_grad is not None:
+            terms[0] = out * (tangent_grad - (tangent_grad * out).sum(dim, keepdim=True))
+        if tangent_out is not None:
+            terms[1] = (tangent_out * (grad - (grad * out).sum(dim, keepdim=True))
+                        - out * (grad * tangent_out).sum(dim, keepdim=True))
+        return sum_terms(terms)
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, Tensor | None]:

@@ -14,6 +14,7 @@ from typing import Any
 from .. import return_types
 from ..batching.dispatch import dim_op
 from ..function import Function
+from ..jvp_rules import picked_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import scalar_type_name
 from .scatter import Scatter
@@ -37,6 +38,8 @@ class Sort(Function):
     """(values, indices) sorted along `dim`; the indices get no gradient."""
 
     node_name = "SortBackward0"
+
+    jvp = picked_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, descending: bool) -> Any:
@@ -93,6 +96,8 @@ def msort(input: Tensor) -> Tensor:
 
 class Topk(Function):
     node_name = "TopkBackward0"
+
+    jvp = picked_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, k: int, dim: int, largest: bool) -> Any:

@@ -22,6 +22,7 @@ from backends import contiguous_strides, get_backend
 from .. import dtypes
 from ..batching.dispatch import looped_op
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap, _wrap_dim
 from .flat_indexing import Put, Take
 from .shape import shape_arg, view_op
@@ -72,6 +73,8 @@ class Contiguous(Function):
 
     node_name = "CloneBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         return ctx.backend.contiguous_copy(a)
@@ -110,6 +113,8 @@ class AsStridedView(Function):
     gradient goes to the memory positions and back to the input's own."""
 
     node_name = "AsStridedBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, size: tuple[int, ...], stride: tuple[int, ...],
@@ -192,6 +197,8 @@ class AsStridedScatter(Function):
     as_strided view with these sizes, strides and offset would have."""
 
     node_name = "AsStridedScatterBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, src: Any, *, size: tuple[int, ...],

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from ..creation import zeros_like
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating, require_tensors
 from ._promotion import default_float, promote
@@ -31,6 +32,8 @@ class UnaryOfInput(Function):
 
     kernel: ClassVar[str]
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.save_for_backward(a)
@@ -42,6 +45,8 @@ class UnaryOfOutput(Function):
     sqrt, tanh, ...)."""
 
     kernel: ClassVar[str]
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -135,6 +140,8 @@ def log10(input: Tensor) -> Tensor:
 class Erf(Function):
     node_name = "ErfBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.save_for_backward(a)
@@ -172,6 +179,8 @@ def sqrt(input: Tensor) -> Tensor:
 class Rsqrt(Function):
     node_name = "RsqrtBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         out = ctx.backend.divide(1.0, ctx.backend.sqrt(default_float(ctx.backend, a)))
@@ -191,6 +200,8 @@ def rsqrt(input: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------- abs and sign
 class Abs(Function):
     node_name = "AbsBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -214,6 +225,8 @@ absolute = abs
 
 class Sign(Function):
     node_name = "SignBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -239,6 +252,8 @@ class _Rounding(Function):
     """floor/ceil/round/trunc: integers pass through unchanged; the gradient is zero."""
 
     kernel: ClassVar[str]
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -276,6 +291,8 @@ class Round(_Rounding):
 
 class RoundDecimals(Function):
     node_name = "RoundBackward1"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, decimals: int) -> Any:
@@ -409,6 +426,8 @@ arctan = atan
 
 class Atan2(Function):
     node_name = "Atan2Backward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:

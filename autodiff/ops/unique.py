@@ -19,6 +19,7 @@ class Unique(Function):
     """(values, inverse, counts) of the flattened input."""
 
     node_name = "Unique2Backward0"
+    forward_ad_name = "_unique2"
     derivative = "_unique2"
 
     @staticmethod

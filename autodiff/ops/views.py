@@ -31,6 +31,7 @@ from typing import Any
 
 from ..function import Function, _new
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import auto_linear
 from ..node import Node, move_retains_grad, sequence_nrs, short_name
 from ..tensor import Tensor, _wrap
 from .conversion import clone
@@ -230,6 +231,8 @@ class AsStrided(Function):
 
     node_name = "AsStridedBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, base: Any, *, chain: tuple[Any, ...]) -> Any:
         steps = []
@@ -320,6 +323,8 @@ class CloneLike(Function):
     """A copy laid out in memory like `like` (so views recorded on it replay as views)."""
 
     node_name = "CloneBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, like: Any) -> Any:
