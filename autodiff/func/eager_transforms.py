@@ -38,8 +38,11 @@ class _Input:
                 tensor = move_into_level(expanded, level.number)
         self.chain = _levels_of(tensor)
         physical = _physical(tensor)
+        self.dual = physical._fw_grad is not None  # under jvp: forward over reverse
         if tracking and physical.requires_grad:
             self.leaf = physical.view_as(physical)  # stays connected to the enclosing graph
+        elif self.dual:  # a view keeps the tangent (detach would drop it)
+            self.leaf = physical.view_as(physical).requires_grad_()
         else:
             self.leaf = physical.detach().requires_grad_()
         self.tensor = _rewrap(self.leaf, self.chain)
@@ -140,8 +143,8 @@ def _gradients(outputs: list[Tensor], inputs: list[Any], cotangents: list[Tensor
     for grad, input in zip(grads, inputs):
         if grad is None:
             grad = zeros_like(input.leaf)
-        elif not create_graph:
-            grad = grad.detach()
+        elif not create_graph and not getattr(input, "dual", False):
+            grad = grad.detach()  # (a tangent of the gradient is kept: jvp asked for it)
         out.append(input.wrap(grad))
     return out
 
@@ -305,6 +308,7 @@ class _Plain:
 
     def __init__(self, input: _Input) -> None:
         self.leaf = input.leaf
+        self.dual = input.dual
 
     def wrap(self, physical: Tensor) -> Tensor:
         return physical
@@ -381,9 +385,11 @@ def jacrev(func: Callable[..., Any], argnums: Any = 0, *, has_aux: bool = False,
 
 
 def hessian(func: Callable[..., Any], argnums: Any = 0) -> Any:
-    """torch.func.hessian: the Jacobian of the Jacobian (reverse over reverse here: PyTorch
-    takes forward over reverse, which needs forward-mode AD)."""
-    return jacrev(jacrev(func, argnums), argnums)
+    """torch.func.hessian: the Jacobian of the Jacobian, forward over reverse
+    (jacfwd(jacrev(func))), as PyTorch's."""
+    from .forward_transforms import jacfwd
+
+    return jacfwd(jacrev(func, argnums), argnums)
 
 
 __all__ = ["grad", "grad_and_value", "hessian", "jacrev", "vjp"]

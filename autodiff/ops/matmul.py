@@ -79,6 +79,16 @@ class SharedMatmul(Function):
             grad_b = a.mT * grad if a.shape[-2] == 1 else a.mT @ grad
         return grad_a, grad_b
 
+    @staticmethod
+    def jvp(ctx: Any, tangent_a: Tensor | None, tangent_b: Tensor | None) -> Tensor | None:
+        # b's tangent need not repeat along the batch: its product is a batched matmul.
+        a, b = ctx.saved_tensors
+        out = None if tangent_a is None else tangent_a @ b.select(0, 0)
+        if tangent_b is not None:
+            term = a @ tangent_b
+            out = term if out is None else out + term
+        return out
+
 
 class Mm(Matmul):
     node_name = "MmBackward0"
