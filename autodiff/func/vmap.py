@@ -159,3 +159,14 @@ def _unwrap_outputs(output: Any, out_dims: Any, number: int, batch_size: int,
             value = leaf.unsqueeze(0).expand((batch_size, *leaf.shape))
         results.append(value.movedim(0, dim) if dim != 0 else value)
     return tree_unflatten(results, spec)
+
+
+def debug_unwrap(tensor: Tensor, *, recurse: bool = True) -> Tensor:
+    """The physical tensor under a batched one (every level, or only the outermost with
+    recurse=False); any other tensor as it is."""
+    if not isinstance(tensor, BatchedTensor):
+        return tensor
+    value = tensor._value
+    while recurse and isinstance(value, BatchedTensor):
+        value = value._value
+    return value
