@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
-from ..batching.dispatch import elementwise_op
+from ..batching.dispatch import elementwise_op, looped_op
 from ..function import _raise_device_mismatch
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, require_tensors
@@ -161,10 +161,12 @@ def isfinite(input: Tensor) -> Tensor:
     return _wrap(input._backend.isfinite(input._data), input._backend)
 
 
+@elementwise_op
 def isposinf(input: Tensor) -> Tensor:
     return _infinity(input, "greater")
 
 
+@elementwise_op
 def isneginf(input: Tensor) -> Tensor:
     return _infinity(input, "less")
 
@@ -177,12 +179,14 @@ def _infinity(input: Tensor, side: str) -> Tensor:
                  backend)
 
 
+@elementwise_op
 def isreal(input: Tensor) -> Tensor:
     """Whether each element is real: all True for real dtypes."""
     backend = input._backend
     return _wrap(backend.ones(input._data.shape, "bool"), backend)
 
 
+@looped_op
 def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
          invert: bool = False) -> Tensor:
     """Whether each of `elements` is in `test_elements` (either may be a number). The result

@@ -11,6 +11,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..batching.dispatch import looped_op
 from ..function import Function
 from ..tensor import Tensor
 from ._dims import keep_dims, reduced_count, reduction_axes
@@ -165,6 +166,7 @@ def _check_weights(name: str, weights: Tensor, observations: int, integral: bool
         raise RuntimeError(f"cov(): {name} cannot be negative")
 
 
+@looped_op
 def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         aweights: Tensor | None = None) -> Tensor:
     """The covariance matrix of the variables in the rows of input (observations in its
