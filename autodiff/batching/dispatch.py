@@ -63,10 +63,12 @@ def dispatch(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     number = highest_level(args, kwargs)
     if not number:
         return NOT_BATCHED
-    from .rules import RULES
+    from .rules import RULES, elementwise_rule
 
     level = levels.find(number)
     rule = RULES.get(cls)
+    if rule is None:
+        rule = elementwise_rule(cls)
     if rule is None:
         warnings.warn(_PERFORMANCE.format(name=cls.__name__), UserWarning, stacklevel=3)
         return loop(cls.apply, args, kwargs, level)
@@ -75,9 +77,9 @@ def dispatch(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
 
 def has_rule(cls: Any) -> bool:
     """Whether an op's Function class has a batching rule (else vmap loops over examples)."""
-    from .rules import RULES
+    from .rules import RULES, elementwise_rule
 
-    return cls in RULES
+    return cls in RULES or elementwise_rule(cls) is not None
 
 
 # ----------------------------------------------------------------------------- looping

@@ -655,3 +655,61 @@ def _view_scatter(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
 
 
 _register(_view_scatter, indexing.ViewScatter)
+
+
+def elementwise_rule(cls: Any) -> Rule | None:
+    """The broadcasting rule for an op that declares itself elementwise by its forward-mode
+    rule (`jvp_rules.auto_element_wise`, PyTorch's `result: auto_element_wise`) and takes no
+    dim options; None for any other op."""
+    from ..jvp_rules import auto_element_wise
+
+    if getattr(cls, "jvp", None) is auto_element_wise and not _DIM_OPTIONS & set(
+            getattr(cls.forward, "__code__", _NO_CODE).co_varnames):
+        RULES[cls] = _broadcasting
+        return _broadcasting
+    return None
+
+
+_DIM_OPTIONS = {"dim", "dims", "axis", "axes", "shape", "key", "index", "mask"}
+_NO_CODE = (lambda: None).__code__
+
+
+# Elementwise ops declared by name where the op module has no forward-mode rule to tell:
+# PyTorch's pointwise ops (every operand broadcast, one output element per element).
+_POINTWISE = {
+    "Heaviside", "Fmin", "Fmax", "Logaddexp", "Logaddexp2", "Xlogy", "XlogyNumberSelf",
+    "XlogyNumberOther", "Copysign", "CopysignNumber", "Hypot", "Nextafter", "Fmod",
+    "FmodTensor", "Ldexp", "Frexp", "NanToNum", "Logit", "Lgamma", "Polygamma", "Mvlgamma",
+    "Igamma", "Igammac", "Erfc", "Erfinv", "Erfcx", "Ndtr", "Ndtri", "LogNdtr", "Entr",
+    "Xlog1py", "Xlog1pyNumberOther", "I0", "I0e", "I1", "I1e", "Digamma", "Zeta",
+    "ZetaNumberSelf", "Real", "Imag", "Conj", "ConjPhysical", "Angle", "MulNumber",
+    "DivNumber", "Complex", "ViewAsReal",
+}
+# Ops with dim options, declared by name as above: (rule, class names).
+_WITH_DIMS = (
+    (_dims("dim"), {"Glu", "Cross"}),
+    (_dims("axes", all_axes="axes"), {"NormDims", "Nansum", "VarMean", "StdMean"}),
+)
+
+
+def _register_pointwise() -> None:
+    import importlib
+    import pkgutil
+
+    from .. import ops
+    from ..function import Function
+
+    for module_info in pkgutil.iter_modules(ops.__path__):
+        module = importlib.import_module(f"{ops.__name__}.{module_info.name}")
+        for name, cls in vars(module).items():
+            if not (isinstance(cls, type) and issubclass(cls, Function)
+                    and cls.__module__ == module.__name__ and cls not in RULES):
+                continue
+            if name in _POINTWISE:
+                RULES[cls] = _broadcasting
+            for rule, names in _WITH_DIMS:
+                if name in names:
+                    RULES[cls] = rule
+
+
+_register_pointwise()
