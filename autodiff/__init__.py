@@ -19,6 +19,7 @@ from . import (
     cuda,
     distributed,
     fft,
+    func,
     linalg,
     nn,
     optim,
