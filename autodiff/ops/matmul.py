@@ -67,7 +67,7 @@ class SharedMatmul(Function):
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         ctx.save_for_backward(a, b)
         backend = ctx.backend
-        return backend.matmul(a, backend.getitem(b, (0,)))
+        return backend.matmul(a, backend.getitem(b, (0, ...)))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
