@@ -22,6 +22,7 @@ from . import (
     distributed,
     distributions,
     fft,
+    func,
     linalg,
     nn,
     optim,

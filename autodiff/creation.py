@@ -12,6 +12,7 @@ from backends import default_device, get_backend, interop, parse_device, pinned
 from backends.dlpack import is_capsule
 
 from . import dtypes
+from .batching.dispatch import random_op
 from .generator import draw
 from .grad_mode import state as _grad_state
 from .layouts import CHANNELS_LAST_ORDER, check_layout, check_memory_format
@@ -785,6 +786,7 @@ def _check_floating_draw(kernel: str, backend: Any, kind: dtypes.dtype) -> None:
             f'"{name}" not implemented for \'{dtypes.SCALAR_TYPE_NAMES[kind.name]}\'')
 
 
+@random_op
 def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None,
          layout: Any = None, device: Any = None, pin_memory: bool = False,
          requires_grad: bool = False, **size_keyword: Any) -> Tensor:
@@ -793,6 +795,7 @@ def rand(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: An
                  pin_memory, requires_grad)
 
 
+@random_op
 def randn(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None,
           layout: Any = None, device: Any = None, pin_memory: bool = False,
           requires_grad: bool = False, **size_keyword: Any) -> Tensor:
@@ -801,6 +804,7 @@ def randn(*size: Any, generator: Any = None, out: Tensor | None = None, dtype: A
                  pin_memory, requires_grad)
 
 
+@random_op
 def randint(*args: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None,
             layout: Any = None, device: Any = None, pin_memory: bool = False,
             requires_grad: bool = False, **bounds: Any) -> Tensor:
@@ -870,6 +874,7 @@ def _check_randint_bounds(low: int, high: int, kind: dtypes.dtype) -> None:
         raise RuntimeError(f"to - 1 is out of bounds for {type_name}")
 
 
+@random_op
 def randperm(*args: Any, generator: Any = None, out: Tensor | None = None, dtype: Any = None,
              layout: Any = None, device: Any = None, pin_memory: bool = False,
              requires_grad: bool = False, **keywords: Any) -> Tensor:
@@ -972,6 +977,7 @@ def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None, layou
                       pin_memory, requires_grad, memory_format)
 
 
+@random_op
 def randint_like(input: Tensor, low: int = 0, high: Any = None, *, generator: Any = None,
                  dtype: Any = None, layout: Any = None, device: Any = None,
                  pin_memory: bool = False, requires_grad: bool = False,

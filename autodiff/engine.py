@@ -253,7 +253,7 @@ def _add_to_buffer(buffers: dict[Node, list[Any]], node: Node, output_nr: int, g
         owned.discard(previous)
         owned.discard(grad)
         # A 0-d sum may be a NumPy scalar: immutable, so `.grad` must not take it.
-        if summed._backend.is_exclusive(summed._data):
+        if not summed._batched and summed._backend.is_exclusive(summed._data):
             owned.add(summed)
 
 
@@ -298,7 +298,7 @@ def _made_here(node: Node, grad: Tensor, grads: list[Any], input_grads: tuple[An
     results and is no saved tensor of the node) and its array owns its memory (not a view).
     A custom Function's backward and a node's post-hooks may return anything: their results
     are always copied."""
-    if node._custom or node._post_hooks is not None:
+    if node._custom or node._post_hooks is not None or grad._batched:  # batched: vmap's
         return False
     data = grad._data
     for given in grads:

@@ -47,6 +47,7 @@ class Tensor:
     _hooks: list[Callable[..., Any]] | None = None
     _post_accumulate_hooks: list[Callable[..., Any]] | None = None
     _retains_grad = False
+    _batched = False  # vmap's BatchedTensor (batching/batched_tensor.py) sets it
     _fw_grad: Tensor | None = None  # the tangent at the open dual level (dual.py)
 
     # View bookkeeping (ops/views.py): how a view replays from its base, why it may not be

@@ -311,8 +311,8 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
     """The Jacobian of func at inputs; `jacobian[i][j]` has shape output_i.shape +
     input_j.shape (un-nested where func takes or returns a single Tensor).
 
-    One backward pass per output element: m passes for R^n -> R^m. `vectorize=True` (PyTorch
-    batches the passes with vmap) runs the same passes one by one and gives the same result.
+    One backward pass per output element: m passes for R^n -> R^m; with `vectorize=True` one
+    backward pass under vmap, batched over the m one-hot grad_outputs (as PyTorch's).
     """
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError(
@@ -336,8 +336,9 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
     with enable_grad():
         is_inputs_tuple, inputs = _inputs(inputs, "jacobian", create_graph)
         is_outputs_tuple, outputs = _outputs(func, inputs, "jacobian", strict)
+        of_output = _vectorized_jacobian_of_output if vectorize else _jacobian_of_output
         result = tuple(
-            _jacobian_of_output(index, out, inputs, create_graph, strict)
+            of_output(index, out, inputs, create_graph, strict)
             for index, out in enumerate(outputs)
         )
         result = _postprocess(result, create_graph)
@@ -373,6 +374,27 @@ def _jacobian_of_output(index: int, out: Tensor, inputs: tuple[Tensor, ...],
             rows[input_index].append(grad)
     return tuple(_assemble(rows[i], inp, (*out.shape, *inp.shape))
                  for i, inp in enumerate(inputs))
+
+
+def _vectorized_jacobian_of_output(index: int, out: Tensor, inputs: tuple[Tensor, ...],
+                                   create_graph: bool, strict: bool) -> tuple[Tensor, ...]:
+    """d out / d inputs with vectorize=True: the backward pass run once, vmapped over the
+    one-hot grad_outputs (every backward is made of ops, so it batches)."""
+    from ..func.vmap import vmap
+
+    size = out.numel()
+    if size == 0:
+        return tuple(_assemble([], inp, (*out.shape, *inp.shape)) for inp in inputs)
+    basis = _wrap(_basis(out, size), out._backend).reshape((size, *out.shape))
+
+    def one_row(seed: Tensor) -> tuple[Tensor, ...]:
+        grads = _autograd_grad((out,), inputs, (seed,), retain_graph=True,
+                               create_graph=create_graph)
+        return tuple(zeros_like(inp) if grad is None else grad
+                     for grad, inp in zip(grads, inputs))
+
+    rows = vmap(one_row)(basis)
+    return tuple(row.reshape((*out.shape, *inp.shape)) for row, inp in zip(rows, inputs))
 
 
 def _jacfwd(func: Callable[..., Any], inputs: Any, strict: bool, vectorize: bool) -> Any:

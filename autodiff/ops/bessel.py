@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
+from ..batching.dispatch import elementwise_op
 from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, require_tensors
@@ -119,6 +120,7 @@ _EPSILON = {"float16": 2.0 ** -10, "float32": 2.0 ** -23, "float64": 2.0 ** -52}
 
 
 # ----------------------------------------------------------------------------- not differentiable
+@elementwise_op
 def _values(name: str, input: Tensor, compute: Any) -> Tensor:
     """`compute(array)` in PyTorch's floating dtype (no float16 kernel: PyTorch has none for
     these), as a tensor outside the graph."""

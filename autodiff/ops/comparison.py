@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
+from ..batching.dispatch import elementwise_op, looped_op
 from ..creation import zeros_like
 from ..function import Function, _raise_device_mismatch
 from ..jvp_rules import zero_tangent
@@ -30,6 +31,7 @@ def _operands(input: Tensor, other: Any) -> tuple[Any, Any, Any]:
     return backend, input._data, other
 
 
+@elementwise_op
 def _compare(name: str, input: Tensor, other: Any) -> Tensor:
     backend, a, b = _operands(input, other)
     return _wrap(_compared(backend, name, a, b), backend)
@@ -139,6 +141,7 @@ def _truth(backend: Any, x: Any) -> Any:
     return x if backend.is_bool(x.dtype) else backend.not_equal(x, 0)
 
 
+@elementwise_op
 def _logical(name: str, input: Tensor, other: Tensor) -> Tensor:
     backend, a, b = _operands(input, other)
     return _wrap(_logical_of(backend, name, a, b), backend)
@@ -168,12 +171,14 @@ def logical_xor(input: Tensor, other: Tensor) -> Tensor:
 
 
 @takes_out(CAST)
+@elementwise_op
 def logical_not(input: Tensor) -> Tensor:
     backend = input._backend
     return _wrap(backend.logical_not(_truth(backend, input._data)), backend)
 
 
 # ----------------------------------------------------------------------------- bitwise
+@elementwise_op
 def _bitwise(name: str, input: Tensor, other: Any) -> Tensor:
     backend, a, b = _operands(input, other)
     a, b = promote(backend, a, b)
@@ -199,6 +204,7 @@ def bitwise_xor(input: Tensor, other: Any) -> Tensor:
 
 
 @takes_out(SAME)
+@elementwise_op
 def bitwise_not(input: Tensor) -> Tensor:
     backend, a = input._backend, input._data
     if backend.is_floating(a.dtype):
@@ -218,22 +224,27 @@ def invert(input: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- value tests
+@elementwise_op
 def isnan(input: Tensor) -> Tensor:
     return _wrap(input._backend.isnan(input._data), input._backend)
 
 
+@elementwise_op
 def isinf(input: Tensor) -> Tensor:
     return _wrap(input._backend.isinf(input._data), input._backend)
 
 
+@elementwise_op
 def isfinite(input: Tensor) -> Tensor:
     return _wrap(input._backend.isfinite(input._data), input._backend)
 
 
+@elementwise_op
 def isposinf(input: Tensor) -> Tensor:
     return _infinity(input, "greater")
 
 
+@elementwise_op
 def isneginf(input: Tensor) -> Tensor:
     return _infinity(input, "less")
 
@@ -246,12 +257,14 @@ def _infinity(input: Tensor, side: str) -> Tensor:
                  backend)
 
 
+@elementwise_op
 def isreal(input: Tensor) -> Tensor:
     """Whether each element is real: all True for real dtypes."""
     backend = input._backend
     return _wrap(backend.ones(input._data.shape, "bool"), backend)
 
 
+@looped_op
 def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
          invert: bool = False) -> Tensor:
     """Whether each of `elements` is in `test_elements` (either may be a number). The result
@@ -283,6 +296,7 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
     return _wrap(backend.isin(a, backend.reshape(b, (-1,)), invert=invert), backend)
 
 
+@elementwise_op
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """|input - other| <= atol + rtol * |other|, elementwise (equal infinities are close)."""

@@ -9,6 +9,7 @@ from typing import Any
 from backends import contiguous_strides
 
 from .. import dtypes
+from ..batching.dispatch import looped_op
 from ..creation import zeros, zeros_like
 from ..function import Function
 from ..jvp_rules import auto_linear
@@ -354,6 +355,7 @@ def block_diag(*tensors: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- fill_diagonal_
+@looped_op
 def fill_diagonal_(input: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
     """Write `fill_value` on the main diagonal (all dims of equal size, or a matrix), in place.
     The diagonal is every (sum of strides)-th element of the tensor read in row-major order;

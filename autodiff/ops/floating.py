@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from .. import dtypes, return_types
+from ..batching.dispatch import elementwise_op
 from ..creation import zeros_like
 from ..function import Function
 from ..jvp_rules import auto_element_wise, jvp_from_backward
@@ -327,6 +328,7 @@ def nan_to_num_(input: Tensor, nan: float = 0.0, posinf: float | None = None,
 
 
 # ----------------------------------------------------------------------------- signbit
+@elementwise_op
 def signbit(input: Tensor) -> Tensor:
     """Whether the sign bit is set (True for -0.0); a bool tensor outside the graph."""
     backend = input._backend

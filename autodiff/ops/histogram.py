@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from .. import dtypes, return_types
+from ..batching.dispatch import dynamic_shape_op, looped_op
 from ..function import Function
 from ..tensor import Tensor, _wrap
 from ._checks import scalar_type_name
@@ -43,6 +44,7 @@ class Bincount(Function):
         raise RuntimeError("derivative for aten::bincount is not implemented")
 
 
+@dynamic_shape_op
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """How often each value 0, 1, ... occurs in the 1-d non-negative integer `input` (or the
     sum of `weights` at its positions): at least `minlength` counts."""
@@ -106,6 +108,7 @@ def linear_edges(backend: Any, low: float, high: float, bins: int, dtype: str) -
 
 
 # ----------------------------------------------------------------------------- histc
+@looped_op
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     """Counts in `bins` equal bins between min and max (the data's range when both are
     equal), computed in input's dtype."""
@@ -340,6 +343,7 @@ def _histogramdd(name: str, input: Tensor, bins: Any, bounds: Any, weight: Tenso
     return hist, tuple(made) if isinstance(made, tuple) else (made,)
 
 
+@looped_op
 def histogramdd(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor | None = None,
                 density: bool = False) -> Any:
     """The histogram of points (..., N) in N dims: `bins` an int or one int per dim (equal
@@ -349,6 +353,7 @@ def histogramdd(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor |
     return return_types.histogramdd((hist, edges))
 
 
+@looped_op
 def histogram(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor | None = None,
               density: bool = False) -> Any:
     """(hist, bin_edges) of the elements of `input`: `bins` equal bins over `range` (the

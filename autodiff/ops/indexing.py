@@ -19,6 +19,7 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..batching.dispatch import indexing_op
 from ..function import Function
 from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap, _wrap_dim
@@ -565,6 +566,7 @@ def _add_advanced(tensor: Tensor, dim: int, array: Any, advanced: dict[int, Any]
     return dim + 1
 
 
+@indexing_op
 def getitem(tensor: Tensor, key: Any) -> Tensor:
     if type(key) is int:  # the most common key: one view op, nothing else to look at
         return select_index(tensor, key)
@@ -592,6 +594,7 @@ def select_index(tensor: Tensor, index: int) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- assignment
+@indexing_op
 def setitem(tensor: Tensor, key: Any, value: Any) -> None:
     source = value if isinstance(value, Tensor) else None
     value = _value_tensor(tensor, value)

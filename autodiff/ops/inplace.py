@@ -93,6 +93,10 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
     """Run an in-place op. `compute(source)` is the op out of place on the value before the
     change (ops that write into their input's buffer may do so and return it); `direct()`,
     when given, is tried first outside the graph and returns False when it cannot help."""
+    if tensor._batched or any(getattr(other, "_batched", False) for other in others):
+        from ..batching.dispatch import batched_inplace
+
+        return batched_inplace(tensor, compute)
     recording = is_recording(tensor, others)
     check_inplace(tensor, recording)
     if not tensor._data.shape:
@@ -396,6 +400,10 @@ _ARRAY_INPLACE = {
 
 def _arithmetic_(name: str, tensor: Tensor, other: Any,
                  out_of_place: Callable[[Tensor, Any], Tensor], alpha: Any = 1) -> Tensor:
+    if tensor._batched or getattr(other, "_batched", False):  # inside vmap
+        if alpha != 1:
+            other = other * alpha
+        return apply(tensor, (other,), lambda source: out_of_place(source, other))
     # The optimizer's case first: outside the graph, not a view (nothing to check), and the
     # array's own operator writes into the buffer.
     outside = tensor._base is None and not _dual_state.enabled and (
@@ -452,7 +460,8 @@ def _bump(tensor: Tensor) -> None:
 def _fill_outside_graph(tensor: Tensor, value: Any) -> bool:
     """zero_'s and fill_'s fast path: with nothing to record or check (not a view; grad mode
     off or no grad required), write the value straight into the buffer."""
-    if tensor._base is None and tensor._data.shape and not _dual_state.enabled and (
+    if tensor._base is None and tensor._data.shape and not tensor._batched and (
+            not _dual_state.enabled) and (
             not _grad_state.enabled or not tensor._requires_grad):
         tensor._backend.setitem(tensor._data, (...,), value)
         _bump(tensor)
@@ -609,6 +618,10 @@ def view_(tensor: Tensor, make: Callable[[Tensor], Tensor]) -> Tensor:
     view `make` returns (the same memory) and, while recording, the view's node. A view stays a
     view of its base, one step further along its chain. (Other views taken of the tensor before
     replay against its new shape if its history changes.)"""
+    if tensor._batched:  # inside vmap: the examples' tensor takes the batched view
+        view = make(tensor)
+        tensor._value, tensor._data = view._value, view._data  # type: ignore[attr-defined]
+        return tensor
     recording = is_recording(tensor)
     check_inplace(tensor, recording)
     view = make(tensor)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..batching.dispatch import looped_op
 from ..creation import ones_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
@@ -34,6 +35,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     return loss.sum() if reduction == "sum" else loss
 
 
+@looped_op
 def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False,
                       eps: float = 1e-6, reduction: str = "mean") -> Tensor:
     """The Gaussian negative log-likelihood 0.5 (log var + (input - target)^2 / var), var one

@@ -17,6 +17,7 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..batching.dispatch import looped_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import auto_element_wise, jvp_from_backward, sum_terms
@@ -337,6 +338,7 @@ def _clamped_log(backend: Any, values: Any) -> Any:
     return backend.where(positive, backend.maximum(logs, -100.0), -100.0)
 
 
+@looped_op
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
@@ -451,6 +453,7 @@ class BinaryCrossEntropyWithLogitsGrad(Function):
         return result_grad, result_z, result_y, None, None
 
 
+@looped_op
 def binary_cross_entropy_with_logits(
     input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
     reduce: Any = None, reduction: str = "mean", pos_weight: Tensor | None = None,

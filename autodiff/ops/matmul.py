@@ -58,6 +58,40 @@ class Matmul(Function):
         return grad_a, grad_b
 
 
+class SharedMatmul(Function):
+    """a @ b where b is one matrix repeated along its batch dim (a broadcast view, as vmap's
+    grad makes of a parameter shared by every example): one GEMM with b's first matrix in
+    forward, while b's gradient keeps one matrix per example (the per-example gradients)."""
+
+    node_name = "UnsafeViewBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        backend = ctx.backend
+        return backend.matmul(a, backend.getitem(b, (0, ...)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        grad_a = grad @ b.select(0, 0).mT if needs_a else None
+        grad_b = None
+        if needs_b:  # one row per example (a vector's matmul): outer products, elementwise
+            grad_b = a.mT * grad if a.shape[-2] == 1 else a.mT @ grad
+        return grad_a, grad_b
+
+    @staticmethod
+    def jvp(ctx: Any, tangent_a: Tensor | None, tangent_b: Tensor | None) -> Tensor | None:
+        # b's tangent need not repeat along the batch: its product is a batched matmul.
+        a, b = ctx.saved_tensors
+        out = None if tangent_a is None else tangent_a @ b.select(0, 0)
+        if tangent_b is not None:
+            term = a @ tangent_b
+            out = term if out is None else out + term
+        return out
+
+
 class Mm(Matmul):
     node_name = "MmBackward0"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import return_types
+from ..batching.dispatch import dim_op
 from ..function import Function
 from ..jvp_rules import jvp_from_backward, picked_jvp, reduction_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
@@ -230,12 +231,14 @@ def _arg_reduce(name: str, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
 
 
 @takes_out(EXACT)
+@dim_op
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """The index of the largest element (in the flattened tensor when `dim` is None)."""
     return _arg_reduce("argmax", input, dim, keepdim)
 
 
 @takes_out(EXACT)
+@dim_op
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """The index of the smallest element (in the flattened tensor when `dim` is None)."""
     return _arg_reduce("argmin", input, dim, keepdim)

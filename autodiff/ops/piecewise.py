@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from .. import dtypes
+from ..batching.dispatch import random_op
 from ..function import Function
 from ..generator import draw
 from ..jvp_rules import auto_element_wise
@@ -333,6 +334,12 @@ def _rrelu(op: type[RreluWithNoise], input: Tensor, lower: float, upper: float,
                     use_noise=training and upper - lower > 1e-6)
 
 
+def _training(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+              training: bool = False, generator: Any = None) -> bool:
+    return training
+
+
+@random_op(draws=_training)
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
           training: bool = False, generator: Any = None) -> Tensor:
     """Randomized leaky ReLU: a random negative slope per element in training (drawn from
@@ -340,6 +347,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     return _rrelu(RreluWithNoise, input, lower, upper, training, generator)
 
 
+@random_op(draws=_training)
 def rrelu_result(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
                  training: bool = False, generator: Any = None) -> Tensor:
     """rrelu as its in-place form records it (`RreluWithNoiseBackward1`)."""

@@ -14,6 +14,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..batching.dispatch import dim_op
 from ..function import Function
 from ..jvp_rules import auto_linear, reduction_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
@@ -386,6 +387,7 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
 
 # ----------------------------------------------------------------------------- any, all
 @takes_out(only(dtypes.bool_, "any only supports bool tensor for result, got: {out}"))
+@dim_op
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Whether any element (along `dim`) is nonzero; a bool tensor outside the graph."""
     backend = input._backend
@@ -394,6 +396,7 @@ def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 @takes_out(only(dtypes.bool_, "all only supports bool tensor for result, got: {out}"))
+@dim_op
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Whether every element (along `dim`) is nonzero; a bool tensor outside the graph."""
     backend = input._backend

@@ -19,6 +19,7 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..batching.dispatch import random_op
 from ..creation import randn, zeros_like
 from ..function import Function
 from ..generator import draw
@@ -106,6 +107,7 @@ def _continuous(name: str, tensor: Tensor, kernel: str | None = None) -> None:
     )
 
 
+@random_op
 def uniform_(tensor: Tensor, from_: float = 0.0, to: float = 1.0, *,
              generator: Any = None) -> Tensor:
     """Fill with numbers drawn uniformly from [from, to)."""
@@ -127,6 +129,7 @@ def uniform_(tensor: Tensor, from_: float = 0.0, to: float = 1.0, *,
     return _fill(UniformSampled, tensor, sample)
 
 
+@random_op
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *,
             generator: Any = None) -> Tensor:
     """Fill with numbers drawn from N(mean, std^2)."""
@@ -141,6 +144,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *,
     return _fill(NormalSampled, tensor, sample)
 
 
+@random_op
 def exponential_(tensor: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with numbers drawn from the exponential distribution of rate `lambd`."""
     _continuous("Exponential", tensor)
@@ -154,6 +158,7 @@ def exponential_(tensor: Tensor, lambd: float = 1.0, *, generator: Any = None) -
     return _fill(ExponentialSampled, tensor, sample)
 
 
+@random_op
 def geometric_(tensor: Tensor, p: float, *, generator: Any = None) -> Tensor:
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
     if not 0 < p < 1:
@@ -168,6 +173,7 @@ def geometric_(tensor: Tensor, p: float, *, generator: Any = None) -> Tensor:
     return _fill(GeometricSampled, tensor, sample)
 
 
+@random_op
 def cauchy_(tensor: Tensor, median: float = 0.0, sigma: float = 1.0, *,
             generator: Any = None) -> Tensor:
     """Fill with numbers drawn from the Cauchy distribution."""
@@ -183,6 +189,7 @@ def cauchy_(tensor: Tensor, median: float = 0.0, sigma: float = 1.0, *,
     return _fill(CauchySampled, tensor, sample)
 
 
+@random_op
 def log_normal_(tensor: Tensor, mean: float = 1.0, std: float = 2.0, *,
                 generator: Any = None) -> Tensor:
     """Fill with exp(N(mean, std^2))."""
@@ -197,6 +204,7 @@ def log_normal_(tensor: Tensor, mean: float = 1.0, std: float = 2.0, *,
     return _fill(LogNormalSampled, tensor, sample)
 
 
+@random_op
 def random_(tensor: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
     """Fill with integers drawn uniformly: random_() over every integer the dtype holds exactly
     ([0, 2^mantissa] for floats), random_(to) from [0, to), random_(from, to) from [from, to)
@@ -329,6 +337,7 @@ def _check_probabilities(backend: Any, array: Any) -> None:
         )
 
 
+@random_op
 def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -> Tensor:
     """0/1 samples: 1 with probability `input` (each element), or with probability `p`."""
     backend = input._backend
@@ -348,6 +357,7 @@ def _check_probability(p: float) -> None:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_g(p)}")
 
 
+@random_op
 def bernoulli_(tensor: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
     """Fill with 0/1: 1 with probability `p` (a number, or a tensor broadcast to this one)."""
     if isinstance(p, Tensor):
@@ -400,6 +410,7 @@ class NormalStdTensor(Normal):
     node_name = "NormalBackward2"
 
 
+@random_op
 def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None,
            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of N(mean, std^2): elementwise for tensor mean and/or std (broadcast), or a
@@ -457,6 +468,7 @@ class Poisson(Function):
         return zeros_like(grad)
 
 
+@random_op
 def poisson(input: Tensor, generator: Any = None) -> Tensor:
     """Poisson samples with the rates `input` (in input's dtype)."""
     backend = input._backend
@@ -470,6 +482,7 @@ def poisson(input: Tensor, generator: Any = None) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- multinomial
+@random_op
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
                 generator: Any = None) -> Tensor:
     """Indices drawn from the categories of each row of `input` (weights, not necessarily

@@ -11,6 +11,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..batching.dispatch import random_op
 from ..creation import zeros_like
 from ..function import Function
 from ..jvp_rules import sum_terms
@@ -220,6 +221,7 @@ _TINY = {"float16": 6.103515625e-05, "float32": 1.1754943508222875e-38,
          "float64": 2.2250738585072014e-308}  # the smallest normal number of each dtype
 
 
+@random_op
 def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
                    dim: int = -1) -> Tensor:
     """softmax((logits + g) / tau) with g drawn from Gumbel(0, 1) per element; with hard=True

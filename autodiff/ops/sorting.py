@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import return_types
+from ..batching.dispatch import dim_op
 from ..function import Function
 from ..jvp_rules import picked_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
@@ -77,6 +78,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *,
     return return_types.sort((values, indices))
 
 
+@dim_op
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
             stable: bool = False) -> Tensor:
     """The indices that sort `input` along `dim` (stable)."""

@@ -11,6 +11,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..batching.dispatch import looped_op
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor
@@ -172,6 +173,7 @@ def _check_weights(name: str, weights: Tensor, observations: int, integral: bool
         raise RuntimeError(f"cov(): {name} cannot be negative")
 
 
+@looped_op
 def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         aweights: Tensor | None = None) -> Tensor:
     """The covariance matrix of the variables in the rows of input (observations in its

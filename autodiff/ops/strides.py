@@ -21,6 +21,7 @@ import backends
 from backends import contiguous_strides, get_backend
 
 from .. import dtypes
+from ..batching.dispatch import looped_op
 from ..function import Function
 from ..jvp_rules import auto_linear
 from ..layouts import check_layout
@@ -50,7 +51,7 @@ def is_contiguous(input: Tensor, memory_format: Any = None) -> bool:
     and tensors without elements are contiguous whatever their strides)."""
     _check_memory_format(memory_format)
     shape = input._data.shape
-    if 0 in shape:
+    if 0 in shape or input._batched:  # inside vmap one example's layout is not observable
         return True
     expected = 1
     for size, step in zip(reversed(shape), reversed(stride(input))):
@@ -181,6 +182,7 @@ def _geometry(input: Tensor, size: Any, stride: Any, storage_offset: int | None,
     return size, stride, int(offset)
 
 
+@looped_op
 def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: int | None = None,
                ) -> Tensor:
     """A view of `input`'s memory with the given sizes, strides (in elements) and offset

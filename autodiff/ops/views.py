@@ -47,13 +47,15 @@ CUSTOM_FUNCTION_VIEW = "custom"
 def own_array(tensor: Tensor) -> None:
     """Make a 0-d tensor's data a real array. NumPy's ops return 0-d results as immutable
     scalars: in-place writes and views need memory to share."""
-    if not hasattr(tensor._data, "__setitem__"):
+    if not hasattr(tensor._data, "__setitem__") and not tensor._batched:
         tensor._data = tensor._backend.asarray(tensor._data)
 
 
 def as_view(output: Tensor, input: Tensor, op: type[Function], options: dict[str, Any]) -> Tensor:
     """Mark `output` (made by `op.apply(input, **options)`) as a view of `input`'s base: it shares
     the version counter, and can be replayed from the base when the base's history changes."""
+    if output._batched:  # vmap: its batching rule made the physical tensor a view
+        return output
     counter = input._version_counter
     if counter is None:
         counter = input._version_counter = [0]

@@ -122,3 +122,19 @@ def test_train_cnn_runs_as_a_script() -> None:
     for flag in ("--device", "--epochs", "--batch-size", "--lr", "--seed", "--checkpoint",
                  "--plot"):
         assert flag in helped.stdout
+
+
+def test_per_sample_grads_example(device: str, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("sklearn", reason="the digits example needs scikit-learn "
+                        "(pip install -e '.[examples]')")
+    example = _example("per_sample_grads")
+    result = example.main(["--device", device, "--batch", "16", "--models", "3"])
+    out = capsys.readouterr().out
+    assert "per-sample gradients of 16 examples" in out
+    assert result["worst"] < 1e-5 and result["ensemble_error"] < 1e-5
+    batched = result["batched"]
+    assert tuple(batched["0.weight"].shape) == (16, 128, 64)
+    # Examples differ: not one gradient repeated.
+    first, second = batched["2.weight"][0], batched["2.weight"][1]
+    assert float((first - second).abs().max()) > 1e-4
+    assert tuple(result["predictions"].shape) == (3, 16, 10)
