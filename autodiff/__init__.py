@@ -21,6 +21,7 @@ from . import (
     linalg,
     nn,
     optim,
+    profiler,
     random,
     return_types,
     serialization,

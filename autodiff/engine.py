@@ -25,6 +25,8 @@ How the walk goes:
 4. Grad mode during the walk is `create_graph`: only then are the backward ops recorded.
 5. Anomaly mode (off: one local test per node): each node's results are checked for NaN, and
    an error inside a node warns with the forward traceback recorded when the node was made.
+6. The profiler (off: one local test per node): each node runs inside PyTorch's two ranges,
+   `autograd::engine::evaluate_function: <node>` and `<node>` around its backward.
 
 If anything raises during the walk, the `.grad` fields it changed are put back.
 No recursion anywhere: a chain of 100,000 ops is fine.
@@ -39,6 +41,7 @@ from typing import Any
 
 from .grad_mode import state as grad_state
 from .node import AccumulateGrad, Node, anomaly_state
+from .profiling import Range, profiler_state
 from .saved import RELEASED, holds_array
 from .tensor import Tensor, _wrap
 
@@ -96,6 +99,9 @@ def run_backward(
 
     everything = should_execute is None
     anomaly = anomaly_state.enabled
+    profiling = profiler_state.active
+    profiled_depth = profiler_state.depth() if profiling else 0
+    evaluating: Range | None = None  # the profiler's range of the node running
     previous_parent = anomaly_state.parent
     previous_mode = grad_state.enabled
     grad_state.enabled = create_graph
@@ -111,6 +117,9 @@ def run_backward(
                 node = heapq.heappop(heap)[1]
             else:
                 break
+            if profiling:
+                profiler_state.end(evaluating)
+                evaluating, running = profiler_state.begin_node(node, buffers[node])
             grads = buffers.pop(node)
             if not everything:
                 if node not in needed:  # only captured: Tensor hooks, then the capture
@@ -127,6 +136,8 @@ def run_backward(
                 take = not hooked and not create_graph and grad in owned
                 owned.discard(grad)
                 _accumulate(node, grad, create_graph, take, undo)
+                if profiling:
+                    profiler_state.end(running)
                 if hooked and node._post_hooks is not None:  # hook(grad_inputs=(), grads)
                     _run_post_hooks(node, (), grads)
                 continue
@@ -139,6 +150,8 @@ def run_backward(
                 input_grads = node._run_backward(grads)
             else:
                 input_grads = _run_pruned(node, grads, should_execute)
+            if profiling:
+                profiler_state.end(running)
             if hooked and node._post_hooks is not None:
                 input_grads = _run_post_hooks(node, input_grads, grads)
             if anomaly and anomaly_state.check_nan:
@@ -147,7 +160,11 @@ def run_backward(
                              None if create_graph else owned)
             if not retain_graph and node._saved is not None:
                 node._saved = RELEASED
+        if profiling:
+            profiler_state.end(evaluating)
     except BaseException:
+        if profiling:
+            profiler_state.unwind(profiled_depth)
         for put_back in reversed(undo):
             put_back()
         if anomaly and node is not None:

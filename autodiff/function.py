@@ -13,7 +13,8 @@ on Tensors instead of arrays; everything else here is shared.
 `apply` runs forward; `_record` makes the ctx a node when an input requires grad. Two switches
 hook in there, each one attribute test while off: anomaly mode (keeps the forward traceback) and
 saved_tensors_hooks (saved tensors go through the pack hook, and come back through the unpack
-hook in the saved tensor's place in the graph).
+hook in the saved tensor's place in the graph). A third, in `apply`, hands the op to the
+profiler while one records (`profiling.py`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from . import dtypes
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
+from .profiling import profiler_state
 from .saved import FREED, RELEASED, SavedTensor, saved_tensors_hooks_state
 from .tensor import Tensor, _wrap
 
@@ -139,6 +141,8 @@ class Function(Node):
             raise TypeError(f"{cls.__name__}.apply() needs at least one Tensor argument")
         ctx = _new(cls)
         ctx.backend = backend
+        if profiler_state.active:  # while not profiling, this test is all it costs
+            return profiler_state.record_op(ctx, args, arrays, kwargs, requires_grad)
         result = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
         if requires_grad and _grad_state.enabled:
             return ctx._record(args, arrays, result)
@@ -149,6 +153,16 @@ class Function(Node):
         output._data = result
         output._backend = backend
         return output
+
+    def _finish(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
+                requires_grad: bool) -> Any:
+        """What `apply` does after forward, as a method (the profiler's path): record the node
+        or wrap the result."""
+        if requires_grad and _grad_state.enabled:
+            return self._record(args, arrays, result)
+        if type(result) is tuple:
+            return tuple([_wrap(array, self.backend) for array in result])
+        return _wrap(result, self.backend)
 
     @classmethod
     def _apply_across_devices(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
