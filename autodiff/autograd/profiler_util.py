@@ -189,12 +189,16 @@ class EventList(list):  # type: ignore[type-arg]
             raise ValueError("group_by_overload_name: autodiff's ops have no overload names")
         averages: dict[tuple[Any, ...], FunctionEventAvg] = {}
         for event in self:
-            key: tuple[Any, ...] = (event.key,)
+            key: tuple[Any, ...] = (event.key, event.is_user_annotation)
             if group_by_input_shapes:
                 key += (str(event.input_shapes),)
             if group_by_stack_n > 0:
                 key += tuple(event.stack[:group_by_stack_n])
             averages.setdefault(key, FunctionEventAvg()).add(event)
+        for average in averages.values():  # as PyTorch: what was not grouped by is dropped
+            average.stack = (average.stack or [])[:group_by_stack_n]
+            if not group_by_input_shapes:
+                average.input_shapes = []
         return EventList(averages.values(), profile_memory=self._profile_memory,
                          record_shapes=self._record_shapes)
 
