@@ -296,9 +296,8 @@ def test_other_threads_are_recorded() -> None:
 
 
 def test_results_need_the_profile_to_finish() -> None:
-    with profile() as prof:
-        with pytest.raises(RuntimeError, match="Profiler didn't finish running"):
-            prof.key_averages()
+    with profile() as prof, pytest.raises(RuntimeError, match="Profiler didn't finish running"):
+        prof.key_averages()
 
 
 def test_one_profile_at_a_time() -> None:
@@ -332,7 +331,7 @@ def test_unsupported_options_are_refused_by_name(option: dict[str, Any]) -> None
 
 
 def test_device_activity_is_refused() -> None:
-    with pytest.raises(ValueError, match="ProfilerActivity.CUDA"):
+    with pytest.raises(ValueError, match=r"ProfilerActivity\.CUDA"):
         profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA])
 
 
