@@ -106,6 +106,8 @@ def run_backward(
     previous_mode = grad_state.enabled
     grad_state.enabled = create_graph
     node: Node | None = None  # the node running, for anomaly mode's report
+    # Anomaly mode: which nodes' backwards fed each node's gradient (for the NaN report).
+    fed_by: dict[Node, list[Node]] = {}
     try:
         # `ready`: the one node the last node made ready while nothing else waited. Taking it
         # straight away is what the heap would do, without the push and pop (a chain's case).
@@ -155,9 +157,11 @@ def run_backward(
             if hooked and node._post_hooks is not None:
                 input_grads = _run_post_hooks(node, input_grads, grads)
             if anomaly and anomaly_state.check_nan:
-                _check_nan(node, input_grads)
+                _check_nan(node, input_grads, grads, fed_by)
             ready = _pass_on(node, grads, input_grads, buffers, dependencies, heap,
                              None if create_graph else owned)
+            if anomaly:
+                _note_feeders(node, input_grads, fed_by)
             if not retain_graph and node._saved is not None:
                 node._saved = RELEASED
         if profiling:
@@ -529,15 +533,82 @@ class _Restore:
 
 
 # ------------------------------------------------------------------------------- anomaly mode
-def _check_nan(node: Node, input_grads: tuple[Any, ...]) -> None:
+def _note_feeders(node: Node, input_grads: tuple[Any, ...], fed_by: dict[Node, list[Node]]
+                  ) -> None:
+    for (child, _), grad in zip(node.next_functions, input_grads):
+        if child is not None and grad is not None:
+            fed_by.setdefault(child, []).append(node)
+
+
+def _check_nan(node: Node, input_grads: tuple[Any, ...], grads: list[Any],
+               fed_by: dict[Node, list[Node]]) -> None:
+    """PyTorch's check: a NaN in a node's results raises naming the node. When the gradient
+    that reached the node was zero where the NaN is, the NaN is 0 times a non-finite local
+    derivative; if a `where`/`masked_fill` above it made that zero (the where trap), the
+    message says so and gives the fix."""
     for index, grad in enumerate(input_grads):
         if grad is None:
             continue
         backend = grad._backend
-        if bool(backend.any(backend.isnan(grad._data))):
-            raise RuntimeError(
-                f"Function '{node.name()}' returned nan values in its {index}th output."
-            )
+        nan = backend.isnan(grad._data)
+        if bool(backend.any(nan)):
+            message = f"Function '{node.name()}' returned nan values in its {index}th output."
+            if _zero_gradient_at(nan, grads, backend):
+                message += _where_trap(node, fed_by)
+            raise RuntimeError(message)
+
+
+def _zero_gradient_at(nan: Any, grads: list[Any], backend: Any) -> bool:
+    """Whether some gradient the node received is zero wherever its result is NaN (elementwise
+    when the shapes agree, anywhere otherwise)."""
+    for grad in grads:
+        if grad is None:
+            continue
+        data = grad._data
+        zero = backend.equal(data, backend.zeros_like(data))
+        if bool(backend.any(backend.isnan(data))):
+            continue  # the NaN came in from above: not this node's doing
+        if tuple(data.shape) == tuple(nan.shape):
+            if bool(backend.all(backend.logical_or(zero, backend.logical_not(nan)))):
+                return True
+        elif bool(backend.any(zero)):
+            return True
+    return False
+
+
+# The ops whose backward hands a zero gradient to the branch they did not select.
+_MASKING = ("WhereBackward0", "MaskedFillBackward0", "MaskedFillBackward1")
+
+
+def _where_trap(node: Node, fed_by: dict[Node, list[Node]]) -> str:
+    """The hint for a NaN made from a zero gradient: the masking node above `node` (searched
+    through the nodes whose backwards fed it), its forward traceback, and the fix."""
+    seen = {node}
+    queue = list(fed_by.get(node, ()))
+    mask = None
+    while queue and len(seen) < 256:
+        feeder = queue.pop(0)
+        if feeder in seen:
+            continue
+        seen.add(feeder)
+        if feeder.name() in _MASKING:
+            mask = feeder
+            break
+        queue.extend(fed_by.get(feeder, ()))
+    if mask is None:
+        return ""  # PyTorch's message as it is
+    op = "where" if mask.name() == "WhereBackward0" else "masked_fill"
+    text = (
+        f" It comes from a branch masked by {op} ({mask.name()}): {op} passes a zero gradient "
+        f"to the values it did not select, and {node.name()}'s local derivative is not finite "
+        "at those values, so 0 * inf = nan. Computing both branches and selecting afterwards "
+        "does not keep the unselected branch out of the gradient; make its input safe too (the "
+        "double-where fix): where(x > 0, log(where(x > 0, x, 1)), 0) instead of "
+        "where(x > 0, log(x), 0)."
+    )
+    if mask._anomaly_trace is not None:
+        text += f"\nThe {op} was called at:\n" + "".join(mask._anomaly_trace[-3:])
+    return text
 
 
 def _warn_anomaly(node: Node) -> None:

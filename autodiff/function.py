@@ -218,6 +218,8 @@ class Function(Node):
             outputs.grad_fn = self
         else:
             outputs = self._make_output(result, 0)
+        if anomaly_state.check_forward and anomaly_state.enabled:
+            anomaly_state.check_forward_values(self, self.backend, result)
         to_save = self._to_save
         if to_save is not None:
             self._saved = tuple([self._saved_entry(item, args, arrays, result, outputs)

@@ -17,6 +17,7 @@ import os
 import re
 import threading
 import traceback
+import warnings
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -262,6 +263,10 @@ class AnomalyState:
 
     enabled = False
     check_nan = True
+    # check_forward: warn at the first recorded op whose forward made a NaN or an infinity
+    # (once per detect_anomaly block: `forward_flagged` says it was done).
+    check_forward = False
+    forward_flagged = False
     parent: Node | None = None
 
     def record(self, node: Node) -> None:
@@ -272,6 +277,29 @@ class AnomalyState:
             end -= 1
         node._anomaly_trace = traceback.format_list(stack[:end])
         node._anomaly_parent = self.parent
+
+    def check_forward_values(self, node: Node, backend: Any, result: Any) -> None:
+        """check_forward: warn, with the forward traceback, the first time an op recorded in
+        anomaly mode returns a NaN or an infinity."""
+        if self.forward_flagged:
+            return
+        arrays = result if type(result) is tuple else (result,)
+        for index, array in enumerate(arrays):
+            if not hasattr(array, "dtype") or not backend.is_floating(array.dtype):
+                continue
+            finite = backend.isfinite(array)
+            if bool(backend.all(finite)):
+                continue
+            kinds = "nan" if bool(backend.any(backend.isnan(array))) else "inf"
+            self.forward_flagged = True
+            trace = "".join(node._anomaly_trace or ())
+            warnings.warn(
+                f"Function '{node.name()}' produced {kinds} values in its {index}th output "
+                f"in forward (the first non-finite forward value in anomaly mode). Traceback "
+                f"of forward call that produced it:\n{trace}",
+                stacklevel=4,
+            )
+            return
 
 
 anomaly_state = AnomalyState()
