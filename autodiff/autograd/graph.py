@@ -4,6 +4,7 @@
 tensor an op saves for backward is handed to `pack_hook` (grad mode off) and only what it returns
 is kept; backward gets the tensor back from `unpack_hook(packed)`, in the saved tensor's place in
 the graph. `save_on_cpu()` is such a pair that keeps saved activations in host memory.
+`memory_report(loss)` (memory_report.py) predicts what a backward from `loss` holds and frees.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import backends
 
 from ..node import Node
+from .memory_report import MemoryReport, memory_report
 from ..saved import saved_tensors_hooks_state
 from ..tensor import Tensor, _wrap
 
@@ -63,4 +65,4 @@ class save_on_cpu(saved_tensors_hooks):
         super().__init__(pack_to_cpu, unpack_from_cpu)
 
 
-__all__ = ["Node", "save_on_cpu", "saved_tensors_hooks"]
+__all__ = ["MemoryReport", "Node", "memory_report", "save_on_cpu", "saved_tensors_hooks"]
