@@ -15,9 +15,9 @@ from typing import Any
 import backends
 
 from ..node import Node
-from .memory_report import MemoryReport, memory_report
 from ..saved import saved_tensors_hooks_state
 from ..tensor import Tensor, _wrap
+from .memory_report import MemoryReport, memory_report
 
 
 class saved_tensors_hooks:

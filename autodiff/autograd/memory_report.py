@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import Any
 
 from .. import dtypes
 from ..node import AccumulateGrad, Node
