@@ -145,7 +145,7 @@ class Function(Node):
             return profiler_state.record_op(ctx, args, arrays, kwargs, requires_grad)
         result = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
         if requires_grad and _grad_state.enabled:
-            return ctx._record(args, arrays, result)
+            return ctx._record(args, arrays, result, kwargs)
         backend = ctx.backend  # a device transfer's forward moves it to the target
         if type(result) is tuple:
             return tuple([_wrap(array, backend) for array in result])
@@ -155,11 +155,11 @@ class Function(Node):
         return output
 
     def _finish(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
-                requires_grad: bool) -> Any:
+                requires_grad: bool, kwargs: dict[str, Any]) -> Any:
         """What `apply` does after forward, as a method (the profiler's path): record the node
         or wrap the result."""
         if requires_grad and _grad_state.enabled:
-            return self._record(args, arrays, result)
+            return self._record(args, arrays, result, kwargs)
         if type(result) is tuple:
             return tuple([_wrap(array, self.backend) for array in result])
         return _wrap(result, self.backend)
@@ -181,11 +181,14 @@ class Function(Node):
                       is not target else arg for arg in args)
         return cls.apply(*moved, **kwargs)
 
-    def _record(self, args: tuple[Any, ...], arrays: list[Any], result: Any) -> Any:
+    def _record(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
+                kwargs: dict[str, Any] | None = None) -> Any:
         """Make this ctx a node of the graph: edges, input metadata, outputs, saved tensors."""
         self._sequence_nr = next(sequence_nrs)
-        if anomaly_state.enabled:
+        if anomaly_state.recording:  # anomaly mode, or replayable()
             anomaly_state.record(self)
+            if anomaly_state.keep_inputs:
+                self._replay = ReplayInputs(args, kwargs or {}, result)
         edges: list[Any] = []
         needs = []
         meta: list[Any] = []
@@ -344,6 +347,32 @@ class Function(Node):
         if grad._data.dtype != native_dtype:
             grad = grad.to(dtypes.BY_NAME[self.backend.name_of_dtype(native_dtype)])
         return grad
+
+
+class ReplayInputs:
+    """What `autograd.graph.replay` needs to run a node's op again: its arguments (each
+    Tensor as the graph edge it came from, or, for a leaf or a tensor outside the graph, the
+    Tensor itself with its version then), its options and its outputs' arrays."""
+
+    __slots__ = ("args", "kwargs", "outputs")
+
+    def __init__(self, args: tuple[Any, ...], kwargs: dict[str, Any], outputs: Any) -> None:
+        self.args = tuple([ReplayArgument(arg) if isinstance(arg, Tensor) else arg
+                           for arg in args])
+        self.kwargs = kwargs
+        self.outputs = outputs if type(outputs) is tuple else (outputs,)
+
+
+class ReplayArgument:
+    """One Tensor argument: the (node, output_nr) it came out of, or the Tensor itself."""
+
+    __slots__ = ("node", "output_nr", "tensor", "version")
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.node = tensor.grad_fn
+        self.output_nr = tensor._output_nr
+        self.tensor = tensor
+        self.version = tensor._version
 
 
 def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:

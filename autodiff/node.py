@@ -55,6 +55,8 @@ class Node:
     _anomaly_trace: list[str] | None = None
     _anomaly_parent: Node | None = None
     _metadata: dict[str, Any] | None = None
+    # replayable(): the node's arguments, options and outputs (autograd.graph.replay).
+    _replay: Any = None
     # What backward saved (function.Function); RELEASED once a backward freed it.
     _saved: tuple[Any, ...] | None = None
     # autograd.Function subclasses: backward runs even when no gradient reached the node (with
@@ -259,9 +261,14 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 class AnomalyState:
     """Anomaly mode's switch (global, as PyTorch's; `autograd.anomaly_mode` sets it), and the
-    node whose backward is running (the engine sets it) for the nodes that backward makes."""
+    node whose backward is running (the engine sets it) for the nodes that backward makes.
 
-    enabled = False
+    `recording` is the one attribute an op being recorded tests: on while anomaly mode keeps
+    forward tracebacks or `autograd.graph.replayable()` keeps each node's inputs for replay."""
+
+    _enabled = False
+    keep_inputs = 0  # replayable() blocks open (all threads)
+    recording = False
     check_nan = True
     # check_forward: warn at the first recorded op whose forward made a NaN or an infinity
     # (once per detect_anomaly block: `forward_flagged` says it was done).
@@ -269,8 +276,24 @@ class AnomalyState:
     forward_flagged = False
     parent: Node | None = None
 
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    @enabled.setter
+    def enabled(self, value: bool) -> None:
+        self._enabled = value
+        self.recording = value or self.keep_inputs > 0
+
+    def keep_replay_inputs(self, change: int) -> None:
+        self.keep_inputs += change
+        self.recording = self._enabled or self.keep_inputs > 0
+
     def record(self, node: Node) -> None:
-        """Keep, on a node being recorded, where in the user's code it was made."""
+        """Keep, on a node being recorded, where in the user's code it was made (in anomaly
+        mode)."""
+        if not self._enabled:
+            return
         stack = traceback.extract_stack()
         end = len(stack)
         while end > 0 and stack[end - 1].filename.startswith(_PACKAGE_DIR):

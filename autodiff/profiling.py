@@ -169,7 +169,7 @@ class ProfilerState:
         opened = self.begin(forward_name(ctx), CPU_OP, args)
         try:
             result = type(ctx).forward(ctx, *arrays, **kwargs)
-            outputs = ctx._finish(args, arrays, result, requires_grad)
+            outputs = ctx._finish(args, arrays, result, requires_grad, kwargs)
             if opened is not None:
                 # The node's creation number, when one was recorded (PyTorch's sequence
                 # number, which links an op to its backward).
