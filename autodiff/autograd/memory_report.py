@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from typing import Any
 
 from .. import dtypes
 from ..node import AccumulateGrad, Node
@@ -229,6 +230,7 @@ def _read_saved(node: Node, entry: NodeMemory, buffers: dict[int, _Buffer]) -> N
         if type(item) is not SavedTensor or item.unpack_hook is not None:
             continue  # a number, or packed by a hook (the hook decides where it lives)
         data = item.data
+        item_backend: Any
         if isinstance(data, Tensor):
             array, item_backend = data._data, data._backend
             # A leaf, or a tensor that needs no gradient: the user holds it.

@@ -151,7 +151,7 @@ class FunctionEventAvg(FormattedTimesMixin):
                 f"cpu_memory_usage={self.cpu_memory_usage}>")
 
 
-class EventList(list):  # type: ignore[type-arg]
+class EventList(list[Any]):
     """A list of events with PyTorch's summaries."""
 
     def __init__(self, events: Iterable[Any] = (), profile_memory: bool = False,

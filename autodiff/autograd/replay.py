@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..function import ReplayArgument
+from ..function import Function, ReplayArgument
 from ..node import AccumulateGrad, Node, anomaly_state
 from ..tensor import Tensor, _wrap
 
@@ -112,14 +112,15 @@ def replay(loss: Tensor, device: Any = "cpu", atol: float = 1e-6, rtol: float = 
     root = loss.grad_fn
     if root is None:
         raise RuntimeError("replay needs a tensor with a grad_fn (a recorded forward)")
-    nodes = sorted(_ops_below(root), key=lambda node: node._sequence_nr)
-    for node in nodes:
-        if node._replay is None:
+    nodes: list[Function] = []
+    for node in sorted(_ops_below(root), key=lambda node: node._sequence_nr):
+        if not isinstance(node, Function) or node._replay is None:
             raise RuntimeError(
                 f"replay: {node.name()} kept no inputs. Record the forward inside "
                 "autodiff.autograd.graph.replayable() (it keeps each node's inputs and outputs "
                 "for replay)."
             )
+        nodes.append(node)
     labels = _labels(nodes)
     source = loss.device
     on_target = _Replayed(nodes, device)
@@ -143,11 +144,12 @@ def replay(loss: Tensor, device: Any = "cpu", atol: float = 1e-6, rtol: float = 
     target_loss.sum().backward()
     source_loss.sum().backward()
     for diff in diffs:
-        for expected, produced in zip(on_source.outputs[diff.node], on_target.outputs[diff.node]):
-            if expected is None or produced is None or expected.grad is None \
-                    or produced.grad is None:
+        for reference, replayed in zip(on_source.outputs[diff.node],
+                                       on_target.outputs[diff.node]):
+            if reference is None or replayed is None or reference.grad is None \
+                    or replayed.grad is None:
                 continue
-            absolute, relative, diverged = _compare(expected.grad, produced.grad, atol, rtol)
+            absolute, relative, diverged = _compare(reference.grad, replayed.grad, atol, rtol)
             diff.grad_abs = max(diff.grad_abs, absolute)
             diff.grad_rel = max(diff.grad_rel, relative)
             diff.grad_diverged = diff.grad_diverged or diverged
@@ -157,7 +159,7 @@ def replay(loss: Tensor, device: Any = "cpu", atol: float = 1e-6, rtol: float = 
 class _Replayed:
     """The recorded ops applied again on one device, every output retaining its gradient."""
 
-    def __init__(self, nodes: list[Node], device: Any) -> None:
+    def __init__(self, nodes: list[Function], device: Any) -> None:
         self.device = device
         self.leaves: dict[int, Tensor] = {}
         self.outputs: dict[Node, list[Tensor | None]] = {}
@@ -218,9 +220,9 @@ def _ops_below(root: Node) -> list[Node]:
     return found
 
 
-def _labels(nodes: list[Node]) -> dict[Node, str]:
+def _labels(nodes: list[Function]) -> dict[Node, str]:
     counts: dict[str, int] = {}
-    labels = {}
+    labels: dict[Node, str] = {}
     for node in nodes:
         number = counts[node.name()] = counts.get(node.name(), -1) + 1
         labels[node] = f"{node.name()}#{number}"
