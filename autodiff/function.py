@@ -187,6 +187,8 @@ class Function(Node):
         self._sequence_nr = next(sequence_nrs)
         if anomaly_state.recording:  # anomaly mode, or replayable()
             anomaly_state.record(self)
+            if anomaly_state.check_forward and anomaly_state.enabled:
+                anomaly_state.check_forward_values(self, self.backend, result)
             if anomaly_state.keep_inputs:
                 self._replay = ReplayInputs(args, kwargs or {}, result)
         edges: list[Any] = []
@@ -221,8 +223,6 @@ class Function(Node):
             outputs.grad_fn = self
         else:
             outputs = self._make_output(result, 0)
-        if anomaly_state.check_forward and anomaly_state.enabled:
-            anomaly_state.check_forward_values(self, self.backend, result)
         to_save = self._to_save
         if to_save is not None:
             self._saved = tuple([self._saved_entry(item, args, arrays, result, outputs)
