@@ -273,7 +273,7 @@ def _describe(inputs: Any) -> tuple[list[list[int]], list[str]]:
             types.append(_SCALAR_TYPES.get(item._backend.dtype_name(item._data), ""))
         else:
             shapes.append([])
-            types.append("Scalar" if type(item) in (bool, int, float) else "")
+            types.append("Scalar" if type(item) in (bool, int, float, complex) else "")
     return shapes, types
 
 
