@@ -26,6 +26,7 @@ from . import (
     linalg,
     nn,
     optim,
+    profiler,
     random,
     return_types,
     serialization,

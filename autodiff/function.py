@@ -13,7 +13,8 @@ on Tensors instead of arrays; everything else here is shared.
 `apply` runs forward; `_record` makes the ctx a node when an input requires grad. Two switches
 hook in there, each one attribute test while off: anomaly mode (keeps the forward traceback) and
 saved_tensors_hooks (saved tensors go through the pack hook, and come back through the unpack
-hook in the saved tensor's place in the graph).
+hook in the saved tensor's place in the graph). A third, in `apply`, hands the op to the
+profiler while one records (`profiling.py`).
 
 Forward-mode AD hooks into `apply` too, one attribute test while no dual level is open
 (`dual.py`): when an input carries a tangent, the op's `jvp(ctx, *tangents)` gives its output's
@@ -34,6 +35,7 @@ from .dual import rules_running
 from .dual import state as _dual_state
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
+from .profiling import profiler_state
 from .saved import FREED, RELEASED, SavedTensor, saved_tensors_hooks_state
 from .tensor import Tensor, _wrap
 
@@ -165,11 +167,13 @@ class Function(Node):
             raise TypeError(f"{cls.__name__}.apply() needs at least one Tensor argument")
         ctx = _new(cls)
         ctx.backend = backend
+        if profiler_state.active:  # while not profiling, this test is all it costs
+            return profiler_state.record_op(ctx, args, arrays, kwargs, requires_grad)
         result = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
         if _dual_state.enabled:
             return ctx._apply_dual(args, arrays, result, requires_grad, kwargs)
         if requires_grad and _grad_state.enabled:
-            return ctx._record(args, arrays, result)
+            return ctx._record(args, arrays, result, kwargs)
         backend = ctx.backend  # a device transfer's forward moves it to the target
         if type(result) is tuple:
             return tuple([_wrap(array, backend) for array in result])
@@ -185,7 +189,7 @@ class Function(Node):
         tangents = [arg._fw_grad if isinstance(arg, Tensor) else None for arg in args]
         recording = requires_grad and _grad_state.enabled
         if recording:
-            outputs = self._record(args, arrays, result)
+            outputs = self._record(args, arrays, result, kwargs)
         else:
             backend = self.backend
             outputs = (tuple([_wrap(array, backend) for array in result])
@@ -272,6 +276,18 @@ class Function(Node):
                            else SavedTensor(item, None, is_constant=True))
         return tuple(entries)
 
+    def _finish(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
+                requires_grad: bool, kwargs: dict[str, Any]) -> Any:
+        """What `apply` does after forward, as a method (the profiler's path): record the node
+        or wrap the result (and give it its tangent while a dual level is open)."""
+        if _dual_state.enabled:
+            return self._apply_dual(args, arrays, result, requires_grad, kwargs)
+        if requires_grad and _grad_state.enabled:
+            return self._record(args, arrays, result, kwargs)
+        if type(result) is tuple:
+            return tuple([_wrap(array, self.backend) for array in result])
+        return _wrap(result, self.backend)
+
     @classmethod
     def _apply_across_devices(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Tensors on two devices. PyTorch lets a 0-d CPU tensor join an op on another device,
@@ -289,11 +305,16 @@ class Function(Node):
                       is not target else arg for arg in args)
         return cls.apply(*moved, **kwargs)
 
-    def _record(self, args: tuple[Any, ...], arrays: list[Any], result: Any) -> Any:
+    def _record(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
+                kwargs: dict[str, Any] | None = None) -> Any:
         """Make this ctx a node of the graph: edges, input metadata, outputs, saved tensors."""
         self._sequence_nr = next(sequence_nrs)
-        if anomaly_state.enabled:
+        if anomaly_state.recording:  # anomaly mode, or replayable()
             anomaly_state.record(self)
+            if anomaly_state.check_forward and anomaly_state.enabled:
+                anomaly_state.check_forward_values(self, self.backend, result)
+            if anomaly_state.keep_inputs:
+                self._replay = ReplayInputs(args, kwargs or {}, result)
         edges: list[Any] = []
         needs = []
         meta: list[Any] = []
@@ -499,6 +520,32 @@ def _stem(node_name: str) -> str:
         else:
             words.append(word.lower())
     return "_".join(words)
+
+
+class ReplayInputs:
+    """What `autograd.graph.replay` needs to run a node's op again: its arguments (each
+    Tensor as the graph edge it came from, or, for a leaf or a tensor outside the graph, the
+    Tensor itself with its version then), its options and its outputs' arrays."""
+
+    __slots__ = ("args", "kwargs", "outputs")
+
+    def __init__(self, args: tuple[Any, ...], kwargs: dict[str, Any], outputs: Any) -> None:
+        self.args = tuple([ReplayArgument(arg) if isinstance(arg, Tensor) else arg
+                           for arg in args])
+        self.kwargs = kwargs
+        self.outputs = outputs if type(outputs) is tuple else (outputs,)
+
+
+class ReplayArgument:
+    """One Tensor argument: the (node, output_nr) it came out of, or the Tensor itself."""
+
+    __slots__ = ("node", "output_nr", "tensor", "version")
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.node = tensor.grad_fn
+        self.output_nr = tensor._output_nr
+        self.tensor = tensor
+        self.version = tensor._version
 
 
 def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:

@@ -468,6 +468,16 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         """
         return False
 
+    def memory_owner(self, array: Array) -> Any:
+        """The object that owns the memory `array` views (the array itself when it owns it):
+        two arrays share memory when their owners are the same object. The array API has no
+        views, so by default every array owns its memory."""
+        return array
+
+    def owns_memory(self, array: Array) -> bool:
+        """Whether `array` holds memory of its own (False for a view of another array)."""
+        return True
+
     def synchronize(self) -> None:
         """Wait for queued work; a no-op for synchronous backends."""
 

@@ -354,6 +354,14 @@ class CupyBackend(Backend):
         # A fresh result owns its buffer; views (reshape, broadcast_to, slices) have a base.
         return array.base is None and array.flags.c_contiguous
 
+    def memory_owner(self, array: Array) -> Any:
+        while array.base is not None:
+            array = array.base
+        return array
+
+    def owns_memory(self, array: Array) -> bool:
+        return array.base is None
+
     def synchronize(self) -> None:
         self._cuda_device.synchronize()
 

@@ -437,6 +437,12 @@ class NumpyBackend(Backend):
         return np.from_dlpack(obj, copy=copy)
 
     # The memory an array views is its owner's: the array at the end of its `.base` chain.
+    def memory_owner(self, array: Array) -> Any:
+        return _owner(array) if isinstance(array, np.ndarray) else array
+
+    def owns_memory(self, array: Array) -> bool:
+        return array.base is None
+
     def strides(self, array: Array) -> Shape:
         itemsize = array.itemsize
         return tuple(stride // itemsize for stride in np.asarray(array).strides)

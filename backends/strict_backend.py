@@ -128,6 +128,12 @@ class StrictBackend(Backend):
         wrapped = np.asarray(array._array)
         return tuple(stride // wrapped.itemsize for stride in wrapped.strides)
 
+    def memory_owner(self, array: Array) -> Any:
+        return _owner(np.asarray(array._array))
+
+    def owns_memory(self, array: Array) -> bool:
+        return np.asarray(array._array).base is None
+
     def storage_offset(self, array: Array) -> int:
         wrapped = np.asarray(array._array)
         owner = _owner(wrapped)

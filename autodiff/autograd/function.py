@@ -31,6 +31,7 @@ from ..dual import state as _dual_state
 from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
 from ..ops.views import CUSTOM_FUNCTION_VIEW
+from ..profiling import CPU_OP, profiler_state
 from ..saved import SavedTensor
 from ..tensor import Tensor
 
@@ -108,6 +109,16 @@ class Function(_function.Function):
         them requires grad (and grad mode is on)."""
         if kwargs:  # PyTorch binds keyword arguments to forward's parameters, positionally
             args = _bind(cls, args, kwargs)
+        if profiler_state.active:  # a range named for the class, as PyTorch's
+            opened = profiler_state.begin(cls.__name__, CPU_OP, args)
+            try:
+                return cls._apply_bound(args)
+            finally:
+                profiler_state.end(opened)
+        return cls._apply_bound(args)
+
+    @classmethod
+    def _apply_bound(cls, args: tuple[Any, ...]) -> Any:
         recording = _grad_state.enabled and any(
             isinstance(arg, Tensor) and arg._requires_grad for arg in args)
         ctx = _function._new(cls)
