@@ -32,6 +32,7 @@ from . import (
 from backends import Device as device
 from .dtypes import (
     Size,
+    bfloat16,
     dtype,
     float16,
     float32,
@@ -51,6 +52,7 @@ from .dtypes import float64 as double
 from .dtypes import int16 as short
 from .dtypes import int32 as int
 from .dtypes import int64 as long
+from .type_info import finfo, iinfo
 
 # Creation and random numbers
 from .creation import (

@@ -41,28 +41,31 @@ int16 = dtype("int16", 1, 2, True)
 int32 = dtype("int32", 1, 4, True)
 int64 = dtype("int64", 1, 8, True)
 float16 = dtype("float16", 2, 2, True)
+bfloat16 = dtype("bfloat16", 2, 2, True)
 float32 = dtype("float32", 2, 4, True)
 float64 = dtype("float64", 2, 8, True)
 
 BY_NAME: dict[str, dtype] = {
-    d.name: d for d in (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+    d.name: d
+    for d in (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64)
 }
 # PyTorch's legacy type names, used in error messages ("[torch.FloatTensor [5, 3]]").
 LEGACY_NAMES = {
     "bool": "BoolTensor", "uint8": "ByteTensor", "int8": "CharTensor", "int16": "ShortTensor",
     "int32": "IntTensor", "int64": "LongTensor", "float16": "HalfTensor",
-    "float32": "FloatTensor", "float64": "DoubleTensor",
+    "bfloat16": "BFloat16Tensor", "float32": "FloatTensor", "float64": "DoubleTensor",
 }
 # PyTorch's short names in messages like "Got: Long".
 SCALAR_TYPE_NAMES = {
     "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-    "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double",
+    "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
+    "float64": "Double",
 }
 # The C++ type names some of PyTorch's messages print ("expected dtype float ... got double").
 CPP_TYPE_NAMES = {
     "bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
-    "int32": "int", "int64": "long int", "float16": "c10::Half", "float32": "float",
-    "float64": "double",
+    "int32": "int", "int64": "long int", "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
 }
 
 _default_float = float32
@@ -103,7 +106,9 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     if a.category == 0:
         return a
     if a.category == 2:
-        return a if a.itemsize >= b.itemsize else b
+        if a.itemsize == b.itemsize:  # float16 and bfloat16: neither holds the other
+            return float32
+        return a if a.itemsize > b.itemsize else b
     # Integers: an unsigned and a signed type meet in a signed type that holds both.
     if a.is_signed == b.is_signed:
         return a if a.itemsize >= b.itemsize else b

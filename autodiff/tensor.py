@@ -1269,6 +1269,9 @@ class Tensor:
     def half(self) -> Tensor:
         return _conversion.to(self, dtypes.float16)
 
+    def bfloat16(self) -> Tensor:
+        return _conversion.to(self, dtypes.bfloat16)
+
     def long(self) -> Tensor:
         return _conversion.to(self, dtypes.int64)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import array_api_compat.numpy as xp
+import ml_dtypes
 import numpy as np
 
 from . import dlpack, numpy_kernels
@@ -23,6 +24,9 @@ _maximum_reduce: Any = np.maximum.reduce
 _minimum_reduce: Any = np.minimum.reduce
 _unique: Any = np.unique
 _FLOAT16 = np.dtype(np.float16)
+_BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+# The dtypes PyTorch's CPU kernels compute in float32, rounding once.
+_LOW_PRECISION = frozenset((_FLOAT16, _BFLOAT16))
 
 
 class NumpyBackend(Backend):
@@ -32,7 +36,6 @@ class NumpyBackend(Backend):
         super().__init__(xp, Device("cpu"), native_device="cpu")
         # array-api-compat wraps these for NumPy 1.x compatibility; NumPy 2's own functions take
         # the same arguments and skip a Python frame per call.
-        self.matmul = np.matmul
         self.zeros_like = np.zeros_like
         self.ones_like = np.ones_like
         self.take_along_axis = np.take_along_axis
@@ -41,6 +44,17 @@ class NumpyBackend(Backend):
         self.solve = translate_errors(np.linalg.solve)
         self.cholesky = translate_errors(np.linalg.cholesky)
         self.det = np.linalg.det
+
+    def dtype_object(self, name: str) -> Any:
+        # NumPy has no bfloat16; ml_dtypes' is a NumPy dtype with ufuncs (and casts) of its own.
+        return ml_dtypes.bfloat16 if name == "bfloat16" else super().dtype_object(name)
+
+    def matmul(self, a: Array, b: Array) -> Array:
+        # ml_dtypes' bfloat16 matmul returns float32 (and is not BLAS): compute in float32 and
+        # round once, as PyTorch's CPU kernels accumulate bfloat16 products in float32.
+        if a.dtype is _BFLOAT16:
+            return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(_BFLOAT16)
+        return np.matmul(a, b)
 
     # Creation without array-api-compat's wrappers (they cost microseconds on tiny tensors).
     def asarray(self, obj: Any, dtype: str | None = None, copy: bool | None = None) -> Array:
@@ -114,16 +128,16 @@ class NumpyBackend(Backend):
     # accumulates in float16 along any axis but the last: 70000 halves sum to 1024 there).
     def sum(self, array: Array, axis: Any = None, keepdims: bool = False,
             dtype: Any = None) -> Array:
-        if dtype is None and array.dtype is _FLOAT16:
+        if dtype is None and array.dtype in _LOW_PRECISION:
             total = _add_reduce(array, axis=axis, keepdims=keepdims, dtype=np.float32)
-            return total.astype(_FLOAT16)
+            return total.astype(array.dtype)
         return _add_reduce(array, axis=axis, keepdims=keepdims, dtype=dtype)
 
     def prod(self, array: Array, axis: Any = None, keepdims: bool = False,
              dtype: Any = None) -> Array:
-        if dtype is None and array.dtype is _FLOAT16:
+        if dtype is None and array.dtype in _LOW_PRECISION:
             total = _multiply_reduce(array, axis=axis, keepdims=keepdims, dtype=np.float32)
-            return total.astype(_FLOAT16)
+            return total.astype(array.dtype)
         return _multiply_reduce(array, axis=axis, keepdims=keepdims, dtype=dtype)
 
     def max(self, array: Array, axis: Any = None, keepdims: bool = False) -> Array:
@@ -145,9 +159,9 @@ class NumpyBackend(Backend):
             count = 1
             for a in (axis,) if isinstance(axis, int) else axis:
                 count *= shape[a]
-        if dtype is _FLOAT16:
+        if dtype in _LOW_PRECISION:
             total = _add_reduce(array, axis=axis, keepdims=keepdims, dtype=np.float32)
-            return np.true_divide(total, count, dtype=np.float32).astype(_FLOAT16)
+            return np.true_divide(total, count, dtype=np.float32).astype(dtype)
         total = _add_reduce(array, axis=axis, keepdims=keepdims)
         return np.true_divide(total, count, dtype=dtype)
 
@@ -185,12 +199,16 @@ class NumpyBackend(Backend):
 
     def _float_dtype(self, dtype: str) -> Any:
         # NumPy's generator draws float32 and float64 only; float16 is drawn as float32 and cast.
-        return np.float32 if dtype in ("float16", "float32") else np.float64
+        return np.float32 if dtype in ("float16", "bfloat16", "float32") else np.float64
 
     def einsum(self, subscripts: str, *operands: Array) -> Array:
         # Without `optimize`, einsum loops in C even where BLAS would do the product; planning
         # costs microseconds, worth it for more than two operands or big ones.
         optimize = len(operands) > 2 or any(operand.size > 4096 for operand in operands)
+        if any(operand.dtype is _BFLOAT16 for operand in operands):
+            # NumPy's einsum has no bfloat16 loop: float32, rounded once (PyTorch's opmath).
+            wide = [operand.astype(np.float32) for operand in operands]
+            return np.einsum(subscripts, *wide, optimize=optimize).astype(_BFLOAT16)
         return np.einsum(subscripts, *operands, optimize=optimize)
 
     def slogdet(self, a: Array) -> tuple[Array, Array]:
@@ -235,7 +253,7 @@ class NumpyBackend(Backend):
         order = np.moveaxis(np.argsort(a, axis=axis), axis, -1)
         ordered = np.take_along_axis(np.moveaxis(a, axis, -1), order, -1)
         tied = ordered[..., 1:] == ordered[..., :-1]
-        if a.dtype.kind == "f":
+        if a.dtype in self.floating_dtypes:
             nan = np.isnan(ordered)
             tied |= nan[..., 1:] & nan[..., :-1]
         if tied.any():
@@ -278,7 +296,7 @@ class NumpyBackend(Backend):
         shape = tuple(-1 if d == axis else 1 for d in range(a.ndim))
         positions = np.arange(a.shape[axis], dtype=np.int64).reshape(shape)
         reached = a == values
-        if a.dtype.kind == "f":
+        if a.dtype in self.floating_dtypes:
             reached |= np.isnan(a)
         indices = np.maximum.accumulate(np.where(reached, positions, 0), axis=axis)
         return values, indices

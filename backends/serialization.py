@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+import ml_dtypes
 import numpy as np
 
 from .base import Backend
@@ -24,6 +25,7 @@ from .base import Backend
 _DISK_DTYPES = {
     "bool": "|b1", "uint8": "|u1", "int8": "|i1", "int16": "<i2", "int32": "<i4",
     "int64": "<i8", "float16": "<f2", "float32": "<f4", "float64": "<f8",
+    "bfloat16": np.dtype(ml_dtypes.bfloat16).newbyteorder("<"),
 }
 _CHUNK = 16 << 20  # bytes per read from a compressed stream
 

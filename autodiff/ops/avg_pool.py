@@ -138,8 +138,8 @@ def _avg_pool(input: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_m
                       for size, k, p, s in zip(spatial, kernel, pads, strides))
     _check_shape(input, kernel, strides, pads, positions, count)
     name = input.dtype.name
-    if name not in ("float16", "float32", "float64", "int64") or (count == 3 and
-                                                                  name == "float16"):
+    if name not in ("float16", "bfloat16", "float32", "float64", "int64") or (
+            count == 3 and name in ("float16", "bfloat16")):
         kernel_name = "avg_pool2d" if count == 2 else "avg_pool3d_out_frame"
         raise NotImplementedError(
             f'"{kernel_name}" not implemented for \'{dtypes.SCALAR_TYPE_NAMES[name]}\'')

@@ -197,7 +197,8 @@ class Logcumsumexp(Function):
 
 
 def _largest_finite(dtype: str) -> float:
-    return {"float16": 65504.0, "float32": 3.4028234663852886e38}.get(
+    return {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
+            "float32": 3.4028234663852886e38}.get(
         dtype, 1.7976931348623157e308)
 
 

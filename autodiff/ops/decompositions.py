@@ -43,8 +43,9 @@ def _check_square(function: str, tensor: Tensor, name: str = "A") -> None:
 
 def _check_float(function: str, tensor: Tensor) -> None:
     name = tensor._backend.dtype_name(tensor._data)
-    if name == "float16":
-        raise RuntimeError(f"{function}: Low precision dtypes not supported. Got Half")
+    if name in ("float16", "bfloat16"):
+        raise RuntimeError(f"{function}: Low precision dtypes not supported. Got "
+                           f"{dtypes.SCALAR_TYPE_NAMES[name]}")
     if name not in ("float32", "float64"):
         raise RuntimeError(
             f"{function}: Expected a floating point or complex tensor as input. Got "

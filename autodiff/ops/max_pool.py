@@ -22,7 +22,8 @@ from ._windows import PoolGeometry, as_tuple, fold_into, pool_geometry, pooling_
 from ._windows import windows_of as _windows_of
 
 _LOWEST = {"int8": -(2**7), "int16": -(2**15), "int32": -(2**31), "int64": -(2**63),
-           "uint8": 0, "float16": -math.inf, "float32": -math.inf, "float64": -math.inf}
+           "uint8": 0, "float16": -math.inf, "bfloat16": -math.inf, "float32": -math.inf,
+           "float64": -math.inf}
 
 
 def _flat(backend: Backend, windows: Any, count: int) -> Any:

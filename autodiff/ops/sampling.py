@@ -27,9 +27,9 @@ from ._checks import scalar_type_name
 from ._promotion import check_broadcast
 from .sorting import topk
 
-_FLOAT_LIMITS = {"float16": 65504.0, "float32": 3.4028234663852886e38,
-                 "float64": 1.7976931348623157e308}
-_MANTISSA_BITS = {"float16": 11, "float32": 24, "float64": 53}
+_FLOAT_LIMITS = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
+                 "float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
+_MANTISSA_BITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
 _INT_RANGES = {"bool": (0, 1), "uint8": (0, 255), "int8": (-128, 127),
                "int16": (-(2**15), 2**15 - 1), "int32": (-(2**31), 2**31 - 1),
                "int64": (-(2**63), 2**63 - 1)}

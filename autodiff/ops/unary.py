@@ -140,8 +140,9 @@ class Erf(Function):
         ctx.save_for_backward(a)
         backend = ctx.backend
         a = default_float(backend, a)
-        if backend.dtype_name(a) == "float16":  # computed in float32, as PyTorch's opmath
-            return backend.astype(backend.erf(backend.astype(a, "float32")), "float16")
+        name = backend.dtype_name(a)
+        if name in ("float16", "bfloat16"):  # computed in float32, as PyTorch's opmath
+            return backend.astype(backend.erf(backend.astype(a, "float32")), name)
         return backend.erf(a)
 
     @staticmethod
