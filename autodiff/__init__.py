@@ -107,6 +107,25 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+
+# Mixed precision: torch.autocast, torch.amp, and the deprecated torch.cpu.amp / torch.cuda.amp
+from . import amp
+from .amp import autocast
+from .autocast_state import (
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    clear_autocast_cache,
+    get_autocast_dtype,
+    is_autocast_available,
+    is_autocast_cache_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+)
+from . import cpu
+from .cpu import amp as _cpu_amp
+from .cuda import amp as _cuda_amp
 from .autograd.anomaly_mode import (
     is_anomaly_check_nan_enabled,
     is_anomaly_enabled,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating
@@ -60,6 +61,7 @@ class Softplus(Function):
         return where(scaled > ctx.threshold, grad, grad * sigmoid(scaled))
 
 
+@autocast_op("softplus")
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return Softplus.apply(input, beta=beta, threshold=threshold)
 

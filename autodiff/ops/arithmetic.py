@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..autocast_state import autocast_op
 from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor
@@ -258,6 +259,7 @@ class Reciprocal(Function):
         return -grad * out * out
 
 
+@autocast_op("reciprocal")
 def reciprocal(input: Tensor) -> Tensor:
     return Reciprocal.apply(input)
 
@@ -376,6 +378,7 @@ def _pow_bool_error() -> NotImplementedError:
     return NotImplementedError('"pow" not implemented for \'Bool\'')
 
 
+@autocast_op("pow")
 def pow(input: Any, exponent: Any) -> Tensor:
     if not isinstance(input, Tensor):
         return rpow(exponent, input)
@@ -384,6 +387,7 @@ def pow(input: Any, exponent: Any) -> Tensor:
     return PowScalar.apply(input, exponent)
 
 
+@autocast_op("pow")
 def rpow(input: Tensor, base: Any) -> Tensor:
     """base ** input."""
     if isinstance(base, Tensor):
@@ -422,6 +426,7 @@ class Addcmul(Function):
                 (scaled * t1 if needs_t2 else None))
 
 
+@autocast_op("addcmul")
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     return Addcmul.apply(input, tensor1, tensor2, value=value)
 
@@ -441,5 +446,6 @@ class Addcdiv(Addcmul):
                 (-scaled * t1 / (t2 * t2) if needs_t2 else None))
 
 
+@autocast_op("addcdiv")
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     return Addcdiv.apply(input, tensor1, tensor2, value=value)

@@ -15,6 +15,7 @@ from typing import Any
 from backends import Backend
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..tensor import Tensor
 from ._windows import PoolGeometry, as_tuple, fold_into, pool_geometry, pooling_output_size
@@ -214,6 +215,7 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                      divisor_override, 2)
 
 
+@autocast_op("avg_pool3d")
 def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:

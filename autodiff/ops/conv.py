@@ -24,6 +24,7 @@ from typing import Any
 from backends import Backend
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..tensor import Tensor
 from ._windows import Pairs, pad_array, symmetric
@@ -398,6 +399,7 @@ def _check_shapes(input: Tensor, weight: Tensor, bias: Tensor | None, groups: in
 
 
 # ----------------------------------------------------------------------------- public
+@autocast_op("conv1d")
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """1-D convolution over (N, C, L) or (C, L)."""
@@ -405,6 +407,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
                        "conv1d")
 
 
+@autocast_op("conv2d")
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D convolution over (N, C, H, W) or (C, H, W)."""
@@ -412,6 +415,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
                        "conv2d")
 
 
+@autocast_op("conv3d")
 def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """3-D convolution over (N, C, D, H, W) or (C, D, H, W)."""
@@ -419,6 +423,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
                        "conv3d")
 
 
+@autocast_op("conv_transpose1d")
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
                      groups: int = 1, dilation: Any = 1) -> Tensor:
@@ -427,6 +432,7 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                        groups, 1, "conv_transpose1d")
 
 
+@autocast_op("conv_transpose2d")
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
                      groups: int = 1, dilation: Any = 1) -> Tensor:
@@ -435,6 +441,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                        groups, 2, "conv_transpose2d")
 
 
+@autocast_op("conv_transpose3d")
 def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
                      groups: int = 1, dilation: Any = 1) -> Tensor:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
@@ -129,6 +130,7 @@ def _scatter_key(backend: Any, safe: Any, axis: int) -> tuple[Any, ...]:
     return tuple(key)
 
 
+@autocast_op("nll_loss")
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
              reduction: str = "mean") -> Tensor:
@@ -212,6 +214,7 @@ class _DivNumber(Div):
     node_name = "DivBackward1"
 
 
+@autocast_op("cross_entropy_loss")
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:

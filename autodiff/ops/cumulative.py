@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import return_types
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import require_floating
@@ -54,6 +55,7 @@ def _prepare(input: Tensor, dim: int, dtype: Any) -> tuple[Tensor, int]:
     return input, _wrap_dim(dim, input._data.ndim)
 
 
+@autocast_op("cumsum")
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     input, dim = _prepare(input, dim, dtype)
     return Cumsum.apply(input, dim=dim)
@@ -99,6 +101,7 @@ class Cumprod(Function):
         return grad_before + grad_first
 
 
+@autocast_op("cumprod")
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     input, dim = _prepare(input, dim, dtype)
     return Cumprod.apply(input, dim=dim)

@@ -21,6 +21,7 @@ from backends import broadcast_shapes
 from backends.decompositions import LinAlgError
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
@@ -73,6 +74,7 @@ class LinalgInv(Function):
         return -(inverse_t @ grad @ inverse_t)
 
 
+@autocast_op("linalg_inv")
 def inv(A: Tensor) -> Tensor:
     """The inverse of each square matrix in A (..., n, n)."""
     _check_square("linalg.inv", A)
@@ -133,6 +135,7 @@ def _transpose(backend: Any, array: Any) -> Any:
     return backend.permute_dims(array, (*axes[:-2], axes[-1], axes[-2]))
 
 
+@autocast_op("linalg_solve")
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """X with A X = B (or X A = B for left=False); B is (..., n) or (..., n, k)."""
     same_device(A, B)
@@ -392,6 +395,7 @@ class LinalgCholesky(Function):
         return LinalgSolve.apply(lower.mT, left.mT, vector=False).mT  # (...) L^{-1}
 
 
+@autocast_op("linalg_cholesky")
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """L (lower, A = L L^T) or, with upper=True, U = L^T of each symmetric positive-definite A."""
     _check_square("linalg.cholesky", A)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import string
 from typing import Any
 
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import refuse_bool, require_tensors, same_device, scalar_type_name
@@ -90,6 +91,7 @@ def _operand_grad(grad: Tensor, output: str, letters: str, others: list[tuple[st
     return einsum(",".join(terms) + "->" + result, *tensors)
 
 
+@autocast_op("einsum")
 def einsum(*args: Any) -> Tensor:
     """einsum(equation, *operands), einsum(equation, [operands]), or the sublist form
     einsum(op0, [0, 1], op1, [1, 2], [0, 2])."""
@@ -254,6 +256,7 @@ class Tensordot(Einsum):
     node_name = "ViewBackward0"
 
 
+@autocast_op("tensordot")
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Contract dims of a with dims of b: an int n (a's last n with b's first n) or two lists."""
     same_device(a, b)

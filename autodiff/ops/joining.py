@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 from ._dims import normalize_dims
@@ -61,6 +62,7 @@ def _ndim(arrays: Sequence[Any]) -> int:
     return max(a.ndim for a in arrays)
 
 
+@autocast_op("cat")
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
@@ -107,6 +109,7 @@ class Stack(Function):
                      for index, needed in enumerate(ctx.needs_input_grad))
 
 
+@autocast_op("stack")
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, same_device
@@ -72,6 +73,7 @@ class LinearVector(Linear):
     node_name = "SqueezeBackward4"
 
 
+@autocast_op("linear")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias."""
     same_device(input, weight, bias)

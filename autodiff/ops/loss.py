@@ -15,6 +15,7 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
@@ -172,6 +173,7 @@ def _pointwise(op: type[PointwiseLoss], input: Tensor, target: Tensor, reduction
     return op.apply(input, target, reduction=reduction, parameter=parameter)
 
 
+@autocast_op("mse_loss")
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     reduction = _reduction(size_average, reduce, reduction)
@@ -180,6 +182,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     return _pointwise(MseLoss, input, target, reduction)
 
 
+@autocast_op("smooth_l1_loss")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     reduction = _reduction(size_average, reduce, reduction)
@@ -190,6 +193,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     return _pointwise(SmoothL1Loss, input, target, reduction, beta)
 
 
+@autocast_op("huber_loss")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     reduction = _reduction(None, None, reduction)
@@ -216,6 +220,7 @@ class Abs(Function):
         return grad * _sign(x)
 
 
+@autocast_op("l1_loss")
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     reduction = _reduction(size_average, reduce, reduction)
@@ -271,6 +276,7 @@ def _clamped_log(backend: Any, values: Any) -> Any:
     return backend.where(positive, backend.maximum(logs, -100.0), -100.0)
 
 
+@autocast_op("binary_cross_entropy")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
@@ -381,6 +387,7 @@ class BinaryCrossEntropyWithLogitsGrad(Function):
         return result_grad, result_z, result_y, None, None
 
 
+@autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(
     input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
     reduce: Any = None, reduction: str = "mean", pos_weight: Tensor | None = None,
@@ -431,6 +438,7 @@ class XLogX(Function):
         return grad * where(zero, 0.0, log(where(zero, 1.0, x)) + 1)
 
 
+@autocast_op("kl_div")
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL divergence of `target` from the log-probabilities `input` (target as probabilities,

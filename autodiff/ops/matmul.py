@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, scalar_type_name
@@ -140,6 +141,7 @@ class MatrixBatchTransposedView(Matmul):
 
 
 # ----------------------------------------------------------------------------- public functions
+@autocast_op("matmul")
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     require_tensors("matmul", ("input", input), ("other", other))
     same_device(input, other)
@@ -226,6 +228,7 @@ def _pad(shape: tuple[int, ...], other: tuple[int, ...]) -> tuple[int, ...]:
     return (1,) * (len(other) - len(shape)) + tuple(shape)
 
 
+@autocast_op("mm")
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     require_tensors("mm", ("input", input), ("mat2", mat2))
     same_device(input, mat2)
@@ -237,6 +240,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return Mm.apply(input, mat2)
 
 
+@autocast_op("bmm")
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     require_tensors("bmm", ("input", input), ("mat2", mat2))
     same_device(input, mat2)
@@ -254,6 +258,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return Bmm.apply(input, mat2)
 
 
+@autocast_op("mv")
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     require_tensors("mv", ("input", input), ("vec", vec))
     same_device(input, vec)
@@ -265,6 +270,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return Mv.apply(input, vec)
 
 
+@autocast_op("dot")
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     require_tensors("dot", ("input", input), ("tensor", tensor))
     same_device(input, tensor)

@@ -16,6 +16,7 @@ from typing import Any
 from backends import Backend
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..tensor import Tensor
 from ._windows import PoolGeometry, as_tuple, fold_into, pool_geometry, pooling_output_size
@@ -286,6 +287,13 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                      2)
 
 
+def max_pool3d_op(*args: Any, **kwargs: Any) -> str:
+    """The ATen op max_pool3d runs: with indices it is another one (not on autocast's lists)."""
+    with_indices = args[6] if len(args) > 6 else kwargs.get("return_indices", False)
+    return "max_pool3d_with_indices" if with_indices else "max_pool3d"
+
+
+@autocast_op(max_pool3d_op)
 def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Any:

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 from ._dims import keep_dims, reduction_axes
@@ -119,6 +120,7 @@ def _root(backend: Any, total: Any, ord: float) -> Any:
     return backend.sqrt(total) if ord == 2 else backend.pow(total, 1.0 / ord)
 
 
+@autocast_op("linalg_vector_norm")
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """(sum |x|^ord)^(1/ord) over `dim` (all dims when None); ord may be inf, -inf or 0."""
@@ -203,6 +205,7 @@ class SvdvalsBackward(Function):
         )
 
 
+@autocast_op("linalg_matrix_norm")
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """A norm of each matrix over the two dims `dim`: 'fro', 'nuc', 1, -1, 2, -2, inf, -inf."""

@@ -11,6 +11,7 @@ from typing import Any
 from backends import Backend
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
@@ -90,6 +91,7 @@ def _layer_norm_backward(ctx: Any, grad: Tensor, weight: Tensor | None, needs_x:
     return grad_x, grad_weight, grad_bias
 
 
+@autocast_op("layer_norm")
 def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalize over the trailing dims `normalized_shape`, then scale and shift."""
@@ -204,6 +206,7 @@ class NativeGroupNorm(Function):
         return grad_x, grad_weight, grad_bias
 
 
+@autocast_op("group_norm")
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalize each group of num_groups channels of each sample of (N, C, *)."""

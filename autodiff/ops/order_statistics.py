@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes, return_types
+from ..autocast_state import autocast_op
 from ..creation import full_like
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
@@ -319,12 +320,14 @@ def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolati
     return view_op(SqueezeDimInplace, values, axes=(values.ndim - 1,))
 
 
+@autocast_op("quantile")
 def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
              interpolation: str = "linear") -> Tensor:
     """The q-th quantiles of `input` (flattened, or along `dim`); a 1-d q adds a first dim."""
     return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=False)
 
 
+@autocast_op("nanquantile")
 def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
                 interpolation: str = "linear") -> Tensor:
     """quantile ignoring NaNs (NaN where a slice holds nothing else)."""

@@ -14,6 +14,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduced_count, reduction_axes
@@ -53,6 +54,7 @@ class SumDim(Sum):
     node_name = "SumBackward1"
 
 
+@autocast_op("sum")
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,
         dtype: Any = None) -> Tensor:
     axes = reduction_axes(dim, input._data.ndim)
@@ -147,6 +149,7 @@ def _prod_keepdim(tensor: Tensor, axes: tuple[int, ...] | None) -> Tensor:
     return prod(tensor, axes[0], keepdim=True)
 
 
+@autocast_op("prod")
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
     """The product of the elements (along `dim`, an int as in PyTorch). Integers and bools
@@ -323,6 +326,7 @@ class Logsumexp(Function):
         return grad * (a - out).exp()
 
 
+@autocast_op("logsumexp")
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """log(sum(exp(input))) over `dim`, computed without overflow."""
     ndim = input._data.ndim
@@ -331,6 +335,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- norm
+@autocast_op("norm")
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
          dtype: Any = None) -> Tensor:
     """torch.norm, dispatched as PyTorch does: linalg.vector_norm for a number `p` and for

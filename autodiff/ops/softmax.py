@@ -11,6 +11,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 from ._promotion import opmath, rounded
@@ -143,12 +144,14 @@ def _prepare(name: str, input: Tensor, dim: int, dtype: Any) -> tuple[Tensor, in
     return input, dim
 
 
+@autocast_op("softmax")
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """exp(x) / sum(exp(x)) along dim."""
     input, dim = _prepare("softmax", input, dim, dtype)
     return Softmax.apply(input, dim=dim)
 
 
+@autocast_op("log_softmax")
 def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along dim."""
     input, dim = _prepare("log_softmax", input, dim, dtype)

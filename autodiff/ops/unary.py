@@ -12,6 +12,7 @@ import builtins
 import math
 from typing import Any, ClassVar
 
+from ..autocast_state import autocast_op
 from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor
@@ -61,6 +62,7 @@ class Exp(UnaryOfOutput):
         return grad * out
 
 
+@autocast_op("exp")
 def exp(input: Tensor) -> Tensor:
     return Exp.apply(input)
 
@@ -75,6 +77,7 @@ class Log(UnaryOfInput):
         return grad / a
 
 
+@autocast_op("log")
 def log(input: Tensor) -> Tensor:
     return Log.apply(input)
 
@@ -89,6 +92,7 @@ class Expm1(UnaryOfOutput):
         return grad * (out + 1)
 
 
+@autocast_op("expm1")
 def expm1(input: Tensor) -> Tensor:
     return Expm1.apply(input)
 
@@ -103,6 +107,7 @@ class Log1p(UnaryOfInput):
         return grad / (a + 1)
 
 
+@autocast_op("log1p")
 def log1p(input: Tensor) -> Tensor:
     return Log1p.apply(input)
 
@@ -118,6 +123,7 @@ class Log2(UnaryOfInput):
         return grad / (a * ctx.log_of_base)
 
 
+@autocast_op("log2")
 def log2(input: Tensor) -> Tensor:
     return Log2.apply(input)
 
@@ -128,6 +134,7 @@ class Log10(Log2):
     log_of_base = _LN10
 
 
+@autocast_op("log10")
 def log10(input: Tensor) -> Tensor:
     return Log10.apply(input)
 
@@ -185,6 +192,7 @@ class Rsqrt(Function):
         return grad * (out * out * out * -0.5)
 
 
+@autocast_op("rsqrt")
 def rsqrt(input: Tensor) -> Tensor:
     return Rsqrt.apply(input)
 
@@ -353,6 +361,7 @@ class Tan(UnaryOfOutput):
         return grad * (out * out + 1)
 
 
+@autocast_op("tan")
 def tan(input: Tensor) -> Tensor:
     return Tan.apply(input)
 
@@ -367,6 +376,7 @@ class Asin(UnaryOfInput):
         return grad * rsqrt(1 - a * a)
 
 
+@autocast_op("asin")
 def asin(input: Tensor) -> Tensor:
     return Asin.apply(input)
 
@@ -384,6 +394,7 @@ class Acos(UnaryOfInput):
         return grad * -rsqrt(1 - a * a)
 
 
+@autocast_op("acos")
 def acos(input: Tensor) -> Tensor:
     return Acos.apply(input)
 
@@ -437,6 +448,7 @@ class Atan2(Function):
                 (grad * -a * reciprocal / power if needs_b else None))
 
 
+@autocast_op("atan2")
 def atan2(input: Tensor, other: Tensor) -> Tensor:
     require_tensors("atan2", ("input", input), ("other", other))
     return Atan2.apply(input, other)
@@ -470,6 +482,7 @@ class Sinh(UnaryOfInput):
         return grad * cosh(a)
 
 
+@autocast_op("sinh")
 def sinh(input: Tensor) -> Tensor:
     return Sinh.apply(input)
 
@@ -484,5 +497,6 @@ class Cosh(UnaryOfInput):
         return grad * sinh(a)
 
 
+@autocast_op("cosh")
 def cosh(input: Tensor) -> Tensor:
     return Cosh.apply(input)

@@ -12,8 +12,8 @@ from typing import Any
 import backends
 from backends import Device
 
-from .generator import Generator, _check_seed
-from .tensor import Tensor
+from ..generator import Generator, _check_seed
+from ..tensor import Tensor
 
 
 def is_available() -> bool:
