@@ -43,6 +43,9 @@ _CPU_FP32 = (
     "linalg_lstsq", "linalg_inv_ex",
 )
 _CPU_PROMOTE = ("stack", "cat", "index_copy")
+# Ops PyTorch builds from others (CompositeImplicitAutograd) whose parts are on the CPU list:
+# einsum with a contraction, tensordot and inner reach bmm/mm, so they run in the low dtype.
+_CPU_COMPOSITE_LOWER = ("einsum", "tensordot", "inner")
 
 # AT_FORALL_LOWER_PRECISION_FP, AT_FORALL_FP32, AT_FORALL_FP32_SET_OPT_DTYPE, AT_FORALL_PROMOTE
 _CUDA_LOWER = (
@@ -71,6 +74,7 @@ _CUDA_FP32_SET_OPT_DTYPE = (
     "prod", "softmax", "log_softmax", "cumprod", "cumsum", "linalg_vector_norm",
     "linalg_matrix_norm", "sum",
 )
+# inner is PyTorch's tensordot (promote) on CUDA.
 _CUDA_PROMOTE = (
     "addcdiv", "addcmul", "atan2", "bilinear", "cross", "dot", "vdot", "grid_sampler",
     "index_put", "tensordot", "scatter_add",
@@ -82,11 +86,12 @@ def _policies(**lists: tuple[str, ...]) -> dict[str, str]:
 
 
 POLICIES: dict[str, dict[str, str]] = {
-    "cpu": _policies(lower_precision_fp=_CPU_LOWER, fp32=_CPU_FP32, promote=_CPU_PROMOTE),
+    "cpu": _policies(lower_precision_fp=_CPU_LOWER + _CPU_COMPOSITE_LOWER, fp32=_CPU_FP32,
+                     promote=_CPU_PROMOTE),
     "cuda": _policies(
         lower_precision_fp=_CUDA_LOWER, fp32=_CUDA_FP32,
         fp32_set_opt_dtype=_CUDA_FP32_SET_OPT_DTYPE, fp32_append_dtype=("norm",),
-        promote=_CUDA_PROMOTE, banned=("binary_cross_entropy",),
+        promote=(*_CUDA_PROMOTE, "inner"), banned=("binary_cross_entropy",),
     ),
 }
 

@@ -91,7 +91,21 @@ def _operand_grad(grad: Tensor, output: str, letters: str, others: list[tuple[st
     return einsum(",".join(terms) + "->" + result, *tensors)
 
 
-@autocast_op("einsum")
+def einsum_op(*args: Any) -> str:
+    """The name autocast's lists know this einsum by. On the CPU, PyTorch's einsum is made of
+    other ops and reaches `bmm` (on the list) only where two operands share a summed index;
+    otherwise it multiplies and sums (off the list)."""
+    if args and isinstance(args[0], str) and "->" in args[0]:
+        inputs, output = args[0].replace(" ", "").split("->")
+        terms = [set(term) for term in inputs.split(",")]
+        shared = {letter for i, term in enumerate(terms) for other in terms[i + 1:]
+                  for letter in term & other}
+        if not shared - set(output) - {"."}:
+            return "einsum_without_contraction"
+    return "einsum"
+
+
+@autocast_op(einsum_op)
 def einsum(*args: Any) -> Tensor:
     """einsum(equation, *operands), einsum(equation, [operands]), or the sublist form
     einsum(op0, [0, 1], op1, [1, 2], [0, 2])."""
@@ -304,6 +318,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     return Tensordot.apply(a, b, equation=full)
 
 
+@autocast_op(lambda input, other: "dot" if input.dim() == other.dim() == 1 else "inner")
 def inner(input: Tensor, other: Tensor) -> Tensor:
     """Sum of products over the last dims (a plain product when either is 0-d)."""
     require_tensors("inner", ("input", input), ("other", other))
@@ -317,4 +332,5 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
         )
     if input.dtype is other.dtype:  # PyTorch's inner is dot of vectors, else an mm
         refuse_bool("dot" if len(a) == len(b) == 1 else "addmm_impl_cpu_", input, other)
-    return tensordot(input, other, ([-1], [-1]))
+    # tensordot's body, not its autocast wrapper: inner is autocast as itself (above).
+    return tensordot.__wrapped__(input, other, ([-1], [-1]))  # type: ignore[attr-defined]
