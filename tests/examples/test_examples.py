@@ -122,3 +122,13 @@ def test_train_cnn_runs_as_a_script() -> None:
     for flag in ("--device", "--epochs", "--batch-size", "--lr", "--seed", "--checkpoint",
                  "--plot"):
         assert flag in helped.stdout
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_train_digits_amp_learns(dtype: str) -> None:
+    pytest.importorskip("sklearn", reason="the digits example needs scikit-learn "
+                        "(pip install -e '.[examples]')")
+    amp = _example("train_digits_amp")
+    result = amp.main(["--dtype", dtype, "--epochs", "3"])
+    assert result["accuracy"] > 0.85
+    assert result["scale"] >= 2.0 ** 16  # no overflow on this problem: the scale never backs off
