@@ -151,11 +151,11 @@ def _is_tensor(value: Any) -> bool:
 def _first_tensor(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor | None:
     for value in (*args, *kwargs.values()):
         if _is_tensor(value):
-            return value  # type: ignore[no-any-return]
+            return value
         if isinstance(value, (list, tuple)):
             for item in value:
                 if _is_tensor(item):
-                    return item  # type: ignore[no-any-return]
+                    return item
     return None
 
 

@@ -32,7 +32,7 @@ DTYPE_NAMES = (
 LOW_PRECISION_FLOATING = ("float16", "bfloat16")
 
 
-class NativeDtypes(dict):  # type: ignore[type-arg]
+class NativeDtypes(dict[str, Any]):
     """A backend's native dtype objects by name. A dtype the array library cannot hold
     (bfloat16 on CuPy and array-api-strict, float16 on array-api-strict) is a clear error, at
     the first place a tensor of it would be made."""

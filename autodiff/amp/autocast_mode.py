@@ -7,10 +7,10 @@ import collections.abc
 import functools
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
-from .. import cuda, dtypes
 from .. import autocast_state as _state
+from .. import cuda, dtypes
 from ..autocast_state import is_autocast_available
 from ..tensor import Tensor
 
@@ -61,7 +61,7 @@ class autocast:
         _state.set_autocast_cache_enabled(self._cache_enabled)
         return self
 
-    def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> Literal[False]:
         # The weight casts are dropped when the outermost region closes.
         if _state.autocast_decrement_nesting() == 0:
             _state.clear_autocast_cache()

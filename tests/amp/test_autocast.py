@@ -163,7 +163,7 @@ def test_autocast_cpu_op_dtypes(case: Any, input_dtype: str, low: str) -> None:
     torch = pytest.importorskip("torch")
     reference = _run(torch, case, dtype, low)
     assert str(out.dtype) == str(reference.dtype)
-    tolerance = 2e-2 if "float32" != out.dtype.name or dtype != "float32" else 1e-4
+    tolerance = 2e-2 if out.dtype.name != "float32" or dtype != "float32" else 1e-4
     np.testing.assert_allclose(out.float().detach().numpy(),
                                reference.float().detach().numpy(), rtol=tolerance,
                                atol=tolerance)
@@ -290,7 +290,8 @@ def test_other_devices_are_left_alone(device: str) -> None:
 
 
 def test_errors_and_warnings_match_pytorch() -> None:
-    with pytest.raises(ValueError, match="Expected `device_type` of type `str`, got: `<class 'int'>`"):
+    with pytest.raises(ValueError,
+                       match="Expected `device_type` of type `str`, got: `<class 'int'>`"):
         autodiff.autocast(0)  # type: ignore[arg-type]
     with pytest.raises(RuntimeError,
                        match="User specified an unsupported autocast device_type 'tpu'"):
