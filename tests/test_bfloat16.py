@@ -1,0 +1,168 @@
+"""bfloat16 as a dtype: promotion, finfo, reprs, conversions, checkpoints and the refusals of
+backends without it; ops computed as PyTorch's CPU kernels compute them (in float32, rounded
+once), values and gradients against PyTorch where installed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import autodiff
+
+ALL = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
+       "float64"]
+
+
+def test_bfloat16_is_a_floating_dtype() -> None:
+    kind = autodiff.bfloat16
+    assert repr(kind) == "torch.bfloat16" and kind.is_floating_point and kind.itemsize == 2
+    x = autodiff.tensor([1.0, 2.5]).bfloat16()
+    assert x.dtype is kind and x.is_floating_point() and x.element_size() == 2
+    assert x.type() == "torch.BFloat16Tensor"
+    assert x.tolist() == [1.0, 2.5] and isinstance(x[0].item(), float)
+    assert autodiff.tensor(1.1, dtype=kind).item() == 1.1015625  # 8 significant bits
+
+
+@pytest.mark.parametrize("other", ALL)
+def test_promotion_with_every_dtype(other: str) -> None:
+    expected = {"float16": "float32", "float32": "float32", "float64": "float64"}.get(
+        other, "bfloat16")
+    kind = getattr(autodiff, other if other != "bool" else "bool")
+    assert autodiff.dtypes.promote_types(autodiff.bfloat16, kind).name == expected
+    a = autodiff.ones(2, dtype=autodiff.bfloat16)
+    assert (a + autodiff.ones(2, dtype=kind)).dtype.name == expected
+    assert (a * 2.5).dtype is autodiff.bfloat16 and (a + 1).dtype is autodiff.bfloat16
+    torch = pytest.importorskip("torch")
+    assert str(torch.promote_types(torch.bfloat16, getattr(torch, other))) == f"torch.{expected}"
+
+
+def test_finfo_and_iinfo_match_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    for name in ("float16", "bfloat16", "float32", "float64"):
+        ours, theirs = autodiff.finfo(getattr(autodiff, name)), torch.finfo(getattr(torch, name))
+        assert repr(ours) == repr(theirs)
+        for field in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution",
+                      "dtype"):
+            assert getattr(ours, field) == getattr(theirs, field), (name, field)
+    assert repr(autodiff.finfo()) == repr(torch.finfo())
+    for name in ("uint8", "int8", "int16", "int32", "int64"):
+        ours, theirs = autodiff.iinfo(getattr(autodiff, name)), torch.iinfo(getattr(torch, name))
+        assert (ours.bits, ours.min, ours.max, ours.dtype, repr(ours)) == (
+            theirs.bits, theirs.min, theirs.max, theirs.dtype, repr(theirs))
+    with pytest.raises(TypeError, match="torch.finfo\\(\\) requires a floating point input"):
+        autodiff.finfo(autodiff.int32)
+    with pytest.raises(TypeError, match="torch.bool is not supported by torch.iinfo"):
+        autodiff.iinfo(autodiff.bool)
+
+
+def test_reprs_match_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    for values in ([1.5, 2.25, 3.0], [1e-3, 1e5], 2.5, [[0.1, -7.0], [1e10, 0.0]]):
+        ours = autodiff.tensor(values, dtype=autodiff.bfloat16)
+        theirs = torch.tensor(values, dtype=torch.bfloat16)
+        assert repr(ours) == repr(theirs)
+    assert repr(autodiff.ones(2, dtype=autodiff.bfloat16, requires_grad=True) * 2) == repr(
+        torch.ones(2, dtype=torch.bfloat16, requires_grad=True) * 2)
+
+
+def test_numpy_refuses_bfloat16_as_pytorch() -> None:
+    with pytest.raises(TypeError, match="Got unsupported ScalarType BFloat16"):
+        autodiff.ones(2, dtype=autodiff.bfloat16).numpy()
+
+
+def test_module_bfloat16() -> None:
+    model = autodiff.nn.Linear(3, 2).bfloat16()
+    assert model.weight.dtype is autodiff.bfloat16 and model.bias.dtype is autodiff.bfloat16
+    assert model(autodiff.ones(1, 3, dtype=autodiff.bfloat16)).dtype is autodiff.bfloat16
+
+
+def test_backends_without_the_dtype_refuse_it_clearly(device: str) -> None:
+    if device == "cpu":
+        pytest.skip("the CPU holds bfloat16")
+    with pytest.raises(TypeError, match=f"torch.bfloat16 is not supported on device "
+                       f"'{device}': .* has no bfloat16 dtype"):
+        autodiff.ones(2, dtype=autodiff.bfloat16, device=device)
+    with pytest.raises(TypeError, match="is not supported on device"):
+        autodiff.ones(2).to(device).to(autodiff.bfloat16)
+
+
+def test_checkpoints_hold_bfloat16(tmp_path: Path) -> None:
+    x = autodiff.tensor([1.5, -2.25, 3008.0], dtype=autodiff.bfloat16)
+    autodiff.save({"x": x}, tmp_path / "native.pt")
+    loaded = autodiff.load(tmp_path / "native.pt")["x"]
+    assert loaded.dtype is autodiff.bfloat16 and loaded.tolist() == x.tolist()
+    torch = pytest.importorskip("torch")
+    torch.save({"x": torch.tensor([1.5, -2.25, 3e3]).bfloat16()}, tmp_path / "torch.pt")
+    loaded = autodiff.load(tmp_path / "torch.pt")["x"]
+    assert loaded.dtype is autodiff.bfloat16 and loaded.tolist() == x.tolist()
+
+
+# ----------------------------------------------------------------------------- ops
+def _conv(t: Any, x: Any, y: Any) -> Any:
+    return t.nn.functional.conv2d(x.reshape(1, 2, 4, 4), y.reshape(2, 2, 2, 4)[..., :2])
+
+
+CASES: list[tuple[str, Callable[[Any, Any, Any], Any]]] = [
+    ("exp", lambda t, x, y: x.exp()),
+    ("log", lambda t, x, y: x.abs().log()),
+    ("sin", lambda t, x, y: x.sin()),
+    ("tanh", lambda t, x, y: x.tanh()),
+    ("sigmoid", lambda t, x, y: x.sigmoid()),
+    ("relu", lambda t, x, y: t.relu(x)),
+    ("gelu", lambda t, x, y: t.nn.functional.gelu(x)),
+    ("erf", lambda t, x, y: t.erf(x)),
+    ("sqrt", lambda t, x, y: x.abs().sqrt()),
+    ("add", lambda t, x, y: x + y),
+    ("mul", lambda t, x, y: x * y),
+    ("div", lambda t, x, y: x / (y.abs() + 1)),
+    ("number", lambda t, x, y: x * 0.1 + 1e-3),
+    ("pow", lambda t, x, y: x ** 2),
+    ("sum", lambda t, x, y: x.sum(0)),
+    ("mean", lambda t, x, y: x.mean()),
+    ("prod", lambda t, x, y: (x[:4] * 0.5 + 1).prod(0)),
+    ("var", lambda t, x, y: x.var(0)),
+    ("norm", lambda t, x, y: t.linalg.vector_norm(x, 2, 0)),
+    ("cumsum", lambda t, x, y: x.cumsum(0)),
+    ("amax", lambda t, x, y: x.amax(0)),
+    ("sort", lambda t, x, y: x.sort(0)[0]),
+    ("matmul", lambda t, x, y: x.t() @ y),
+    ("linear", lambda t, x, y: t.nn.functional.linear(x, y.t()[:, :8].reshape(-1, 8)[:3])),
+    ("conv2d", _conv),
+    ("softmax", lambda t, x, y: t.softmax(x, 1)),
+    ("log_softmax", lambda t, x, y: t.log_softmax(x, 0)),
+    ("layer_norm", lambda t, x, y: t.nn.functional.layer_norm(x, (8,))),
+    ("mse", lambda t, x, y: t.nn.functional.mse_loss(x, y)),
+    ("cross_entropy", lambda t, x, y: t.nn.functional.cross_entropy(x, t.tensor([0, 3, 7, 1]))),
+    ("gather", lambda t, x, y: x.gather(1, t.tensor([[0], [2], [7], [1]]))),
+    ("cat", lambda t, x, y: t.cat([x, y])),
+    ("where", lambda t, x, y: t.where(x > 0, x, y)),
+    ("clamp", lambda t, x, y: x.clamp(-0.5, 0.5)),
+    ("max_pool2d", lambda t, x, y: t.nn.functional.max_pool2d(x.reshape(1, 1, 4, 8), 2)),
+    ("avg_pool2d", lambda t, x, y: t.nn.functional.avg_pool2d(x.reshape(1, 1, 4, 8), 2)),
+]
+
+
+@pytest.mark.parametrize(("name", "case"), CASES, ids=[name for name, _ in CASES])
+def test_bfloat16_ops_match_pytorch(name: str, case: Callable[[Any, Any, Any], Any]) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 8)).astype(np.float32)
+    y = rng.standard_normal((4, 8)).astype(np.float32)
+    inputs = autodiff.tensor(x, dtype=autodiff.bfloat16, requires_grad=True)
+    out = case(autodiff, inputs, autodiff.tensor(y, dtype=autodiff.bfloat16))
+    assert out.dtype is autodiff.bfloat16
+    out.backward(autodiff.ones_like(out))
+    assert inputs.grad.dtype is autodiff.bfloat16
+    torch = pytest.importorskip("torch")
+    reference_inputs = torch.tensor(x, dtype=torch.bfloat16, requires_grad=True)
+    reference = case(torch, reference_inputs, torch.tensor(y, dtype=torch.bfloat16))
+    reference.backward(torch.ones_like(reference))
+    # A couple of bfloat16 ulps (2**-8 relative): summation orders and where PyTorch rounds
+    # intermediates differ.
+    for ours, theirs in ((out, reference), (inputs.grad, reference_inputs.grad)):
+        expected = theirs.detach().float().numpy()
+        np.testing.assert_allclose(ours.detach().float().numpy(), expected, rtol=1.6e-2,
+                                   atol=1.6e-2 * max(1.0, float(np.abs(expected).max())))
