@@ -19,8 +19,11 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from backends import parse_device
 
 from . import dtypes
 from .autocast_lists import BANNED_MESSAGES, POLICIES
@@ -54,15 +57,19 @@ _cache_lock = threading.Lock()
 
 
 def _check_device_type(device_type: str) -> str:
+    """The device type of a device string ("cpu", "cuda:1"), which must have autocast."""
     if device_type not in AUTOCAST_DEVICE_TYPES:
-        raise RuntimeError(f"unknown device type for autocast in "
-                           f"get_autocast_dispatch_key_from_device_type: '{device_type}'")
+        device_type = parse_device(device_type).type  # PyTorch's errors for a bad string
+        if device_type not in AUTOCAST_DEVICE_TYPES:
+            raise RuntimeError(
+                "unknown device type for autocast in get_autocast_dispatch_key_from_device_type")
     return device_type
 
 
 def is_autocast_available(device_type: str) -> bool:
-    """Whether autocast exists for a device type (the CPU and CUDA)."""
-    return device_type in AUTOCAST_DEVICE_TYPES
+    """Whether autocast exists for a device type (the CPU and CUDA); a device string that names
+    no device raises PyTorch's error."""
+    return parse_device(device_type).type in AUTOCAST_DEVICE_TYPES
 
 
 def is_autocast_enabled(device_type: str | None = None) -> bool:
@@ -108,6 +115,42 @@ def autocast_decrement_nesting() -> int:
 def clear_autocast_cache() -> None:
     with _cache_lock:
         _cached_casts.clear()
+
+
+# PyTorch's per-device spellings, deprecated there (DeprecationWarning) in favour of the above.
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"torch.{old} is deprecated. Please use torch.{new} instead.",
+                  DeprecationWarning, stacklevel=3)
+
+
+def is_autocast_cpu_enabled() -> bool:
+    _deprecated("is_autocast_cpu_enabled()", "is_autocast_enabled('cpu')")
+    return is_autocast_enabled("cpu")
+
+
+def set_autocast_cpu_enabled(enabled: bool) -> None:
+    _deprecated("set_autocast_cpu_enabled(enabled)", "set_autocast_enabled('cpu', enabled)")
+    set_autocast_enabled("cpu", enabled)
+
+
+def get_autocast_cpu_dtype() -> dtypes.dtype:
+    _deprecated("get_autocast_cpu_dtype()", "get_autocast_dtype('cpu')")
+    return get_autocast_dtype("cpu")
+
+
+def set_autocast_cpu_dtype(dtype: dtypes.dtype) -> None:
+    _deprecated("set_autocast_cpu_dtype(dtype)", "set_autocast_dtype('cpu', dtype)")
+    set_autocast_dtype("cpu", dtype)
+
+
+def get_autocast_gpu_dtype() -> dtypes.dtype:
+    _deprecated("get_autocast_gpu_dtype()", "get_autocast_dtype('cuda')")
+    return get_autocast_dtype("cuda")
+
+
+def set_autocast_gpu_dtype(dtype: dtypes.dtype) -> None:
+    _deprecated("set_autocast_gpu_dtype(dtype)", "set_autocast_dtype('cuda', dtype)")
+    set_autocast_dtype("cuda", dtype)
 
 
 # ----------------------------------------------------------------------------- the wrapper

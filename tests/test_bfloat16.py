@@ -53,9 +53,9 @@ def test_finfo_and_iinfo_match_pytorch() -> None:
         ours, theirs = autodiff.iinfo(getattr(autodiff, name)), torch.iinfo(getattr(torch, name))
         assert (ours.bits, ours.min, ours.max, ours.dtype, repr(ours)) == (
             theirs.bits, theirs.min, theirs.max, theirs.dtype, repr(theirs))
-    with pytest.raises(TypeError, match="torch.finfo\\(\\) requires a floating point input"):
+    with pytest.raises(TypeError, match=r"torch\.finfo\(\) requires a floating point input"):
         autodiff.finfo(autodiff.int32)
-    with pytest.raises(TypeError, match="torch.bool is not supported by torch.iinfo"):
+    with pytest.raises(TypeError, match=r"torch\.bool is not supported by torch\.iinfo"):
         autodiff.iinfo(autodiff.bool)
 
 

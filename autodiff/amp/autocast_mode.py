@@ -9,6 +9,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any, Literal
 
+from backends import parse_device
+
 from .. import autocast_state as _state
 from .. import cuda, dtypes
 from ..autocast_state import is_autocast_available
@@ -29,11 +31,14 @@ class autocast:
         if not is_autocast_available(device_type):
             raise RuntimeError(
                 f"User specified an unsupported autocast device_type '{device_type}'")
-        self.fast_dtype = _state.get_autocast_dtype(device_type) if dtype is None else dtype
+        # "cuda:0" counts as "cuda" (PyTorch compares the string and, for "cuda:0", skips its
+        # check that CUDA is available).
+        kind = parse_device(device_type).type
+        self.fast_dtype = _state.get_autocast_dtype(kind) if dtype is None else dtype
         self._cache_enabled = (_state.is_autocast_cache_enabled() if cache_enabled is None
                                else cache_enabled)
         if enabled:
-            if device_type == "cuda":
+            if kind == "cuda":
                 if not cuda.is_available():
                     warnings.warn("CUDA is not available or torch_xla is imported. Disabling "
                                   "autocast.", stacklevel=2)
@@ -43,7 +48,7 @@ class autocast:
                     raise RuntimeError("Current CUDA Device does not support bfloat16. Please "
                                        "switch dtype to float16.")
             elif self.fast_dtype not in (dtypes.bfloat16, dtypes.float16):
-                name = device_type.upper()
+                name = kind.upper()
                 warnings.warn(
                     f"In {name} autocast, but the target dtype is not supported. Disabling "
                     f"autocast.\n{name} Autocast only supports dtypes of torch.bfloat16, "

@@ -293,9 +293,13 @@ def test_errors_and_warnings_match_pytorch() -> None:
     with pytest.raises(ValueError,
                        match="Expected `device_type` of type `str`, got: `<class 'int'>`"):
         autodiff.autocast(0)  # type: ignore[arg-type]
-    with pytest.raises(RuntimeError,
-                       match="User specified an unsupported autocast device_type 'tpu'"):
+    with pytest.raises(RuntimeError, match="device type at start of device string: tpu"):
         autodiff.autocast("tpu")
+    with pytest.raises(RuntimeError,
+                       match="User specified an unsupported autocast device_type 'strict'"):
+        autodiff.autocast("strict")
+    with pytest.raises(RuntimeError, match="unknown device type for autocast"):
+        autodiff.is_autocast_enabled("strict")
     with pytest.warns(UserWarning, match="In CPU autocast, but the target dtype is not "
                       "supported. Disabling autocast.\nCPU Autocast only supports dtypes of "
                       "torch.bfloat16, torch.float16 currently."):
@@ -352,6 +356,28 @@ def test_custom_fwd_casts_inputs_and_custom_bwd_restores_the_state() -> None:
     assert states == [("forward", autodiff.float32, False),
                       ("backward", autodiff.float32, False)]
     assert x.grad.dtype is autodiff.bfloat16
+
+
+def test_deprecated_state_functions_warn_as_pytorch() -> None:
+    with pytest.warns(DeprecationWarning, match=r"torch.is_autocast_cpu_enabled\(\) is "
+                      r"deprecated. Please use torch.is_autocast_enabled\('cpu'\) instead."):
+        assert not autodiff.is_autocast_cpu_enabled()
+    with pytest.warns(DeprecationWarning, match=r"torch.set_autocast_cpu_enabled\(enabled\)"):
+        autodiff.set_autocast_cpu_enabled(False)
+    with pytest.warns(DeprecationWarning, match=r"torch.get_autocast_cpu_dtype\(\)"):
+        assert autodiff.get_autocast_cpu_dtype() is autodiff.bfloat16
+    with pytest.warns(DeprecationWarning, match=r"torch.set_autocast_cpu_dtype\(dtype\)"):
+        autodiff.set_autocast_cpu_dtype(autodiff.bfloat16)
+    with pytest.warns(DeprecationWarning, match=r"get_autocast_dtype\('cuda'\)"):
+        assert autodiff.get_autocast_gpu_dtype() is autodiff.float16
+    with pytest.warns(DeprecationWarning, match=r"torch.set_autocast_gpu_dtype\(dtype\)"):
+        autodiff.set_autocast_gpu_dtype(autodiff.float16)
+
+
+def test_device_strings_with_an_index() -> None:
+    with autodiff.autocast("cpu:0"):
+        assert autodiff.is_autocast_enabled("cpu:0") and autodiff.is_autocast_enabled("cpu")
+        assert autodiff.mm(autodiff.ones(2, 2), autodiff.ones(2, 2)).dtype is autodiff.bfloat16
 
 
 def test_autocast_state_is_per_thread() -> None:
