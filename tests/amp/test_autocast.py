@@ -389,3 +389,50 @@ def test_autocast_state_is_per_thread() -> None:
         thread.start()
         thread.join()
     assert seen == [False]
+
+
+@pytest.fixture
+def cuda_lists_on_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CUDA lists' policies the CPU has none of (fp32_set_opt_dtype, fp32_append_dtype,
+    banned, CUDA's fp32 and promote ops), exercised on CPU tensors: CUDA's table in place of
+    the CPU's."""
+    from autodiff import autocast_lists
+
+    monkeypatch.setitem(autocast_lists.POLICIES, "cpu", autocast_lists.POLICIES["cuda"])
+
+
+def test_cuda_policies(cuda_lists_on_the_cpu: None) -> None:
+    half, single = autodiff.float16, autodiff.float32
+    x = autodiff.rand(3, 4, dtype=half)
+    with autodiff.autocast("cpu", dtype=half):
+        # fp32_set_opt_dtype: float32 unless the caller gave a dtype; ineligible inputs alone
+        assert x.sum().dtype is single and autodiff.sum(x, 0).dtype is single
+        assert x.sum(dtype=half).dtype is half
+        assert autodiff.ones(3, dtype=autodiff.int64).sum().dtype is autodiff.int64
+        assert autodiff.softmax(x, 0).dtype is single
+        assert autodiff.nn.functional.log_softmax(x, 1, dtype=autodiff.float64).dtype is (
+            autodiff.float64)
+        assert x.cumsum(0).dtype is single and x.prod().dtype is single
+        assert autodiff.linalg.vector_norm(x).dtype is single
+        # fp32_append_dtype: torch.norm of an eligible input in float32, else its own dtype
+        assert autodiff.norm(x).dtype is single
+        assert autodiff.norm(x.double()).dtype is autodiff.float64
+        # fp32
+        for out in (x.exp(), x.log(), x ** 2, 2 ** x, x.pow(x), x.reciprocal(), x.rsqrt(),
+                    autodiff.nn.functional.layer_norm(x, (4,)), x.logsumexp(0),
+                    autodiff.nn.functional.softplus(x),
+                    autodiff.nn.functional.interpolate(x[None], scale_factor=2.0,
+                                                       mode="linear")):
+            assert out.dtype is single
+        # lower_precision_fp, einsum included (listed itself on CUDA)
+        w = autodiff.rand(4, 4)
+        assert autodiff.einsum("i,j->ij", w[0], w[1]).dtype is half
+        assert autodiff.mv(w, w[0]).dtype is half
+        # promote
+        assert autodiff.addcmul(x, x.float(), x).dtype is single
+        assert autodiff.addcmul(x, x, x).dtype is half
+        assert autodiff.dot(x[0], x[0]).dtype is half
+        # banned
+        with pytest.raises(RuntimeError, match=r"binary_cross_entropy and torch\.nn\.BCELoss are "
+                           r"unsafe to autocast"):
+            autodiff.nn.functional.binary_cross_entropy(x.sigmoid(), x.sigmoid())
