@@ -49,6 +49,15 @@ class NumpyBackend(Backend):
         # NumPy has no bfloat16; ml_dtypes' is a NumPy dtype with ufuncs (and casts) of its own.
         return ml_dtypes.bfloat16 if name == "bfloat16" else super().dtype_object(name)
 
+    def clip(self, x: Array, min: Any = None, max: Any = None) -> Array:
+        # array-api-compat's clip refuses ml_dtypes' bfloat16 (its ufunc call casts with 'no'),
+        # and np.clip gives float32: maximum and minimum keep the dtype.
+        if x.dtype is _BFLOAT16:
+            if min is not None:
+                x = np.maximum(x, min)
+            return x if max is None else np.minimum(x, max)
+        return xp.clip(x, min, max)
+
     def matmul(self, a: Array, b: Array) -> Array:
         # ml_dtypes' bfloat16 matmul returns float32 (and is not BLAS): compute in float32 and
         # round once, as PyTorch's CPU kernels accumulate bfloat16 products in float32.

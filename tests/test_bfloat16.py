@@ -4,6 +4,7 @@ once), values and gradients against PyTorch where installed."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -166,3 +167,66 @@ def test_bfloat16_ops_match_pytorch(name: str, case: Callable[[Any, Any, Any], A
         expected = theirs.detach().float().numpy()
         np.testing.assert_allclose(ours.detach().float().numpy(), expected, rtol=1.6e-2,
                                    atol=1.6e-2 * max(1.0, float(np.abs(expected).max())))
+
+
+# ----------------------------------------------------------------------------- the op table
+# Entries PyTorch refuses for bfloat16, with its error (autodiff raises the same).
+_REFUSED = {
+    **{prefix: (RuntimeError, "Low precision dtypes not supported. Got BFloat16")
+       for prefix in ("linalg.inv", "linalg.solve", "linalg.det", "linalg.slogdet",
+                      "linalg.cholesky", "linalg.matrix_norm[nuc]", "linalg.matrix_norm[2]",
+                      "linalg.matrix_norm[-2]")},
+    "quantile": (RuntimeError, "quantile() input tensor must be either float or double dtype"),
+    "nanquantile": (RuntimeError, "quantile() input tensor must be either float or double"),
+    "histogram": (NotImplementedError, "\"histogramdd\" not implemented for 'BFloat16'"),
+    "F.avg_pool3d": (NotImplementedError, "\"avg_pool3d_out_frame\" not implemented for"),
+    "F.lp_pool3d": (NotImplementedError, "\"avg_pool3d_out_frame\" not implemented for"),
+    "F.local_response_norm-1": (NotImplementedError, "\"avg_pool3d_out_frame\" not implemented"),
+}
+# Entries whose result is not bfloat16 for bfloat16 inputs, as in PyTorch.
+_OUT_DTYPES = {"bincount_weights": autodiff.float64}
+
+
+def _op_table_cases() -> list[Any]:
+    from tests.op_db import OP_DB
+
+    return [pytest.param(info, sample, id=f"{info.name}-{index}")
+            for info in OP_DB for index, sample in enumerate(info.samples)]
+
+
+@pytest.mark.parametrize(("info", "sample"), _op_table_cases())
+def test_op_table_in_bfloat16(info: Any, sample: Any) -> None:
+    """Every op-table entry on bfloat16 inputs: its output dtype, values within bfloat16's
+    resolution of the float64 reference on the same (rounded) inputs, and bfloat16 gradients;
+    or PyTorch's refusal."""
+    import ml_dtypes
+
+    name = f"{info.name}-{info.samples.index(sample)}"
+    rng = np.random.default_rng(0)
+    low, high = info.domain
+    arrays = [rng.uniform(low, high, size=shape).astype(ml_dtypes.bfloat16).astype(np.float64)
+              for shape in sample.shapes]
+    count = info.grad_inputs if info.grad_inputs is not None else len(arrays)
+    tensors = [autodiff.tensor(a, dtype=autodiff.bfloat16,
+                               requires_grad=info.differentiable and index < count)
+               for index, a in enumerate(arrays)]
+    refused = next((error for prefix, error in _REFUSED.items()
+                    if name.startswith(prefix) or info.name.startswith(prefix)), None)
+    if refused is not None:
+        with pytest.raises(refused[0], match=re.escape(refused[1])):
+            info.op(*tensors)
+        return
+    out = info.op(*tensors)
+    expected_dtype = _OUT_DTYPES.get(info.name, info.out_dtype or autodiff.bfloat16)
+    assert out.dtype is expected_dtype
+    if not info.name.startswith("isclose"):  # its own arithmetic is bfloat16's (PyTorch's too)
+        expected = np.asarray(info.ref(*arrays), dtype=np.float64)
+        actual = np.array(out.float().tolist() if out.dtype is autodiff.bfloat16
+                          else out.tolist(), dtype=np.float64).reshape(tuple(out.shape))
+        scale = max(1.0, float(np.abs(expected).max())) if expected.size else 1.0
+        np.testing.assert_allclose(actual, expected, rtol=3e-2, atol=3e-2 * scale)
+    if out.requires_grad and out.numel():
+        out.float().sum().backward()
+        for tensor in tensors:
+            if tensor.grad is not None:
+                assert tensor.grad.dtype is autodiff.bfloat16

@@ -107,7 +107,7 @@ def _divisor(backend: Backend, spatial: Sequence[int], geometry: PoolGeometry,
         vector = backend.reshape(backend.asarray(per_dim, dtype="int64"),
                                  (-1, *(1,) * (len(counts) - 1 - axis)))
         total = vector if total is None else total * vector
-    return backend.astype(total, dtype) if dtype.startswith("float") else total
+    return backend.astype(total, dtype) if dtype.startswith(("float", "bfloat")) else total
 
 
 _WORDING = {

@@ -229,6 +229,9 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     if ord == "fro":
         return vector_norm(A, 2, (rows, cols), keepdim)
     if ord == "nuc" or ord in (2, -2):
+        if A.dtype in (dtypes.float16, dtypes.bfloat16):  # no low-precision SVD, as PyTorch
+            raise RuntimeError("linalg.matrix_norm: Low precision dtypes not supported. Got "
+                               f"{dtypes.SCALAR_TYPE_NAMES[A.dtype.name]}")
         return _singular_value_norm(A, ord, rows, cols, keepdim)
     # 1: the largest column sum of |A|; inf: the largest row sum (-1, -inf: the smallest).
     summed, other = (rows, cols) if ord in (1, -1) else (cols, rows)

@@ -38,13 +38,13 @@ _INT_RANGES = {"bool": (0, 1), "uint8": (0, 255), "int8": (-128, 127),
 def _uniform(backend: Any, generator: Any, shape: tuple[int, ...], dtype: str,
              function: str) -> Any:
     """Uniform on [0, 1), drawn in `dtype` when it is a float dtype (else in float64)."""
-    kind = dtype if dtype.startswith("float") else "float64"
+    kind = dtype if dtype.startswith(("float", "bfloat")) else "float64"
     return draw(function, backend, generator, "rand", shape, kind)
 
 
 def _normal(backend: Any, generator: Any, shape: tuple[int, ...], dtype: str,
             function: str) -> Any:
-    kind = dtype if dtype.startswith("float") else "float64"
+    kind = dtype if dtype.startswith(("float", "bfloat")) else "float64"
     return draw(function, backend, generator, "randn", shape, kind)
 
 
@@ -236,13 +236,13 @@ def random_(tensor: Tensor, *args: Any, generator: Any = None, **kwargs: Any) ->
 
 def _random_range(name: str) -> int:
     """The largest integer random_() draws: every integer up to it is exact in the dtype."""
-    if name.startswith("float"):
+    if name.startswith(("float", "bfloat")):
         return int(2 ** _MANTISSA_BITS[name])
     return _INT_RANGES[name][1]
 
 
 def _check_bound(name: str, what: str, value: int) -> None:
-    if name.startswith("float"):
+    if name.startswith(("float", "bfloat")):
         limit = _FLOAT_LIMITS[name]
         inside = -limit <= value <= limit
     else:
