@@ -204,8 +204,9 @@ class Backend(Primitives, Kernels):
         return self.astype(powers, dtype)
 
     def _spaced(self, start: Any, stop: Any, num: int, dtype: str) -> Array:
-        work = dtype if dtype.startswith(("float", "bfloat")) else "float64"
-        if not dtype.startswith(("float", "bfloat")):  # the ends are first converted to the integer type
+        floating = dtype.startswith(("float", "bfloat"))
+        work = dtype if floating else "float64"
+        if not floating:  # the ends are first converted to the integer type
             start, stop = int(start), int(stop)
         if num <= 1:
             return self.full((num,), start, work)

@@ -23,6 +23,7 @@ _multiply_reduce: Any = np.multiply.reduce
 _maximum_reduce: Any = np.maximum.reduce
 _minimum_reduce: Any = np.minimum.reduce
 _unique: Any = np.unique
+_compat_clip: Any = xp.clip  # type: ignore[attr-defined]  # (absent from its stubs)
 _FLOAT16 = np.dtype(np.float16)
 _BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
 # The dtypes PyTorch's CPU kernels compute in float32, rounding once.
@@ -56,7 +57,7 @@ class NumpyBackend(Backend):
             if min is not None:
                 x = np.maximum(x, min)
             return x if max is None else np.minimum(x, max)
-        return xp.clip(x, min, max)
+        return _compat_clip(x, min, max)
 
     def matmul(self, a: Array, b: Array) -> Array:
         # ml_dtypes' bfloat16 matmul returns float32 (and is not BLAS): compute in float32 and
