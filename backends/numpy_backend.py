@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import array_api_compat.numpy as xp
-import ml_dtypes
 import numpy as np
 
 from . import dlpack, numpy_kernels
@@ -24,10 +23,15 @@ _maximum_reduce: Any = np.maximum.reduce
 _minimum_reduce: Any = np.minimum.reduce
 _unique: Any = np.unique
 _compat_clip: Any = xp.clip  # type: ignore[attr-defined]  # (absent from its stubs)
+try:  # NumPy's bfloat16 comes from ml_dtypes; without it, torch.bfloat16 is refused clearly
+    import ml_dtypes
+except ImportError:  # pragma: no cover - ml_dtypes is a dependency
+    ml_dtypes = None  # type: ignore[assignment]
+
 _FLOAT16 = np.dtype(np.float16)
-_BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+_BFLOAT16 = np.dtype(ml_dtypes.bfloat16) if ml_dtypes is not None else None
 # The dtypes PyTorch's CPU kernels compute in float32, rounding once.
-_LOW_PRECISION = frozenset((_FLOAT16, _BFLOAT16))
+_LOW_PRECISION = frozenset(kind for kind in (_FLOAT16, _BFLOAT16) if kind is not None)
 
 
 class NumpyBackend(Backend):
@@ -48,7 +52,15 @@ class NumpyBackend(Backend):
 
     def dtype_object(self, name: str) -> Any:
         # NumPy has no bfloat16; ml_dtypes' is a NumPy dtype with ufuncs (and casts) of its own.
-        return ml_dtypes.bfloat16 if name == "bfloat16" else super().dtype_object(name)
+        if name == "bfloat16":
+            return None if ml_dtypes is None else ml_dtypes.bfloat16
+        return super().dtype_object(name)
+
+    @property
+    def library_name(self) -> str:
+        if ml_dtypes is None:
+            return "numpy without ml_dtypes (pip install ml_dtypes)"
+        return "numpy"
 
     def clip(self, x: Array, min: Any = None, max: Any = None) -> Array:
         # array-api-compat's clip refuses ml_dtypes' bfloat16 (its ufunc call casts with 'no'),

@@ -17,7 +17,6 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-import ml_dtypes
 import numpy as np
 
 from .base import Backend
@@ -25,8 +24,13 @@ from .base import Backend
 _DISK_DTYPES = {
     "bool": "|b1", "uint8": "|u1", "int8": "|i1", "int16": "<i2", "int32": "<i4",
     "int64": "<i8", "float16": "<f2", "float32": "<f4", "float64": "<f8",
-    "bfloat16": np.dtype(ml_dtypes.bfloat16).newbyteorder("<"),
 }
+try:  # bfloat16 storages need ml_dtypes' NumPy dtype (a dependency; refused without it)
+    import ml_dtypes
+
+    _DISK_DTYPES["bfloat16"] = np.dtype(ml_dtypes.bfloat16).newbyteorder("<")
+except ImportError:  # pragma: no cover
+    pass
 _CHUNK = 16 << 20  # bytes per read from a compressed stream
 
 
