@@ -5,11 +5,12 @@ float16 on CUDA), whether weight casts are cached, and how deeply autocast regio
 cache of weight casts is shared (as PyTorch's, under a lock) and emptied when the outermost
 region closes. `autodiff.amp.autocast` is only a context manager over these functions.
 
-An op on a list is decorated with `autocast_op(aten_name)`. Outside autocast the wrapper costs one
-thread-local attribute test. Inside, it casts the op's floating tensor arguments as the op's
-policy says (each a recorded `to`, so its backward casts the gradient back: a float32 leaf gets
-a float32 gradient), then runs the op with autocast suspended, as PyTorch's wrappers exclude
-the autocast dispatch keys: ops the op calls are not cast again. Backward runs under whatever
+An op on a list is decorated with `autocast_op(aten_name)`. While no thread is in an autocast
+region the wrapper costs one global lookup (and its frame). Inside, it casts the op's floating
+tensor arguments as the op's policy says (each a recorded `to`, so its backward casts the
+gradient back: a float32 leaf gets a float32 gradient), then runs the op with autocast
+suspended, as PyTorch's wrappers exclude the autocast dispatch keys: ops the op calls are not
+cast again. Backward runs under whatever
 state the thread calling `backward` has, as in PyTorch (where the graph task carries the
 caller's thread-local state): the saved inputs are already in the dtype the forward used.
 """
@@ -45,10 +46,19 @@ class _State(threading.local):
         self.active = False  # some device type is enabled and no autocast op is running
 
     def refresh(self) -> None:
-        self.active = self.suspended == 0 and any(self.enabled.values())
+        global _active_threads
+        active = self.suspended == 0 and any(self.enabled.values())
+        if active != self.active:
+            with _count_lock:
+                _active_threads += 1 if active else -1
+        self.active = active
 
 
 state = _State()
+# How many threads have autocast active: while none has, an op's wrapper reads this global only
+# (a thread-local attribute costs several times a global's lookup).
+_active_threads = 0
+_count_lock = threading.Lock()
 
 # The cache of weight casts: id(source) -> (source, its cast). The source is held, so its id
 # cannot be reused by another tensor while the entry lives (cleared with the outermost region).
@@ -167,7 +177,7 @@ def autocast_op(name: str | NameChooser) -> Callable[[Function], Function]:
 
         @functools.wraps(function)
         def autocast_wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not state.active:
+            if not _active_threads or not state.active:
                 return function(*args, **kwargs)
             aten_name = name if isinstance(name, str) else name(*args, **kwargs)
             return _call(aten_name, function, dtype_position, args, kwargs)
