@@ -18,12 +18,14 @@ from . import (
     autograd,
     cuda,
     distributed,
+    fft,
     linalg,
     nn,
     optim,
     random,
     return_types,
     serialization,
+    special,
     utils,
     viz,
 )
@@ -33,6 +35,8 @@ from backends import Device as device
 from .dtypes import (
     Size,
     bfloat16,
+    complex64,
+    complex128,
     dtype,
     float16,
     float32,
@@ -46,6 +50,8 @@ from .dtypes import (
     uint8,
 )
 from .dtypes import bool_ as bool
+from .dtypes import complex64 as cfloat
+from .dtypes import complex128 as cdouble
 from .dtypes import float16 as half
 from .dtypes import float32 as float
 from .dtypes import float64 as double
@@ -155,36 +161,95 @@ from .ops.arithmetic import (
     sub,
     true_divide,
 )
+from .ops.arithmetic import mul as multiply
+from .ops.arithmetic import sub as subtract
 from .ops.division import floor_divide, remainder
+from .ops.floating import (
+    copysign,
+    float_power,
+    fmod,
+    frexp,
+    heaviside,
+    hypot,
+    ldexp,
+    ldexp_,
+    nan_to_num,
+    nan_to_num_,
+    nextafter,
+    signbit,
+)
+from .ops.integer import bitwise_left_shift, bitwise_right_shift, gcd, gcd_, lcm, lcm_
+from .ops.logarithmic import logaddexp, logaddexp2, logit, logit_, xlogy, xlogy_
+
+# Special functions torch exposes at the top level
+from .ops.bessel import i0, i0_
+from .ops.error_function import erfc, erfc_, erfinv
+from .ops.gamma import digamma, igamma, igammac, lgamma, mvlgamma, polygamma
+
+# Complex numbers
+from .ops.complex import (
+    angle,
+    complex,
+    conj,
+    conj_physical,
+    imag,
+    is_complex,
+    real,
+    view_as_real,
+)
 
 # Unary math
 from .ops.unary import (
     abs,
     absolute,
     acos,
+    acosh,
+    acosh_,
     arccos,
+    arccosh,
+    arccosh_,
     arcsin,
+    arcsinh,
+    arcsinh_,
     arctan,
     arctan2,
+    arctanh,
+    arctanh_,
     asin,
+    asinh,
+    asinh_,
     atan,
     atan2,
+    atanh,
+    atanh_,
     ceil,
     cos,
     cosh,
+    deg2rad,
+    deg2rad_,
     erf,
     exp,
+    exp2,
+    exp2_,
     expm1,
     fix,
     floor,
+    frac,
+    frac_,
     log,
     log1p,
     log2,
     log10,
+    positive,
+    rad2deg,
+    rad2deg_,
     round,
     rsqrt,
+    sgn,
     sign,
     sin,
+    sinc,
+    sinc_,
     sinh,
     sqrt,
     tan,
@@ -193,8 +258,51 @@ from .ops.unary import (
 )
 
 # Activations and softmax
-from .ops.activation import relu, sigmoid, softplus
+from .ops.activation import celu, relu, selu, sigmoid, softplus
+from .ops.piecewise import hardshrink, prelu, rrelu, threshold
+from .nn._activations import celu_, relu_, rrelu_, selu_, threshold_
+from .nn_ops import (
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    alpha_dropout,
+    alpha_dropout_,
+    avg_pool1d,
+    batch_norm,
+    binary_cross_entropy_with_logits,
+    channel_shuffle,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    convolution,
+    cosine_embedding_loss,
+    ctc_loss,
+    dropout,
+    dropout_,
+    embedding,
+    feature_alpha_dropout,
+    feature_alpha_dropout_,
+    group_norm,
+    hinge_embedding_loss,
+    instance_norm,
+    kl_div,
+    margin_ranking_loss,
+    max_pool1d,
+    max_pool2d,
+    max_pool3d,
+    pixel_shuffle,
+    pixel_unshuffle,
+    poisson_nll_loss,
+    triplet_margin_loss,
+)
 from .ops.softmax import log_softmax, softmax
+
+# Distances and normalization of nn's layers (torch.* names of theirs)
+from .ops.distance import cosine_similarity, pairwise_distance
+from .ops.linear import bilinear
+from .ops.normalization import norm_except_dim, rms_norm
 
 # Comparisons, logic and bitwise ops
 from .ops.comparison import (
@@ -220,18 +328,34 @@ from .ops.comparison import (
     logical_not,
     logical_or,
     logical_xor,
+    isin,
+    isneginf,
+    isposinf,
+    isreal,
     lt,
     ne,
     not_equal,
 )
 
 # Selection: where, maximum/minimum, clamp, lerp
-from .ops.selection import clamp, clamp_max, clamp_min, clip, lerp, maximum, minimum, where
+from .ops.selection import (
+    clamp,
+    clamp_max,
+    clamp_min,
+    clip,
+    fmax,
+    fmin,
+    lerp,
+    maximum,
+    minimum,
+    where,
+)
 
 # Reductions
 from .ops.reduction import all, any, logsumexp, mean, norm, prod, std, sum, var
 from .ops.minmax import amax, amin, aminmax, argmax, argmin, max, min
 from .ops.cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
+from .ops.statistics import corrcoef, cov, nanmean, nansum, std_mean, var_mean
 
 # Sorting, order statistics, unique values, searching and histograms
 from .ops.sorting import argsort, msort, sort, topk
@@ -239,6 +363,9 @@ from .ops.order_statistics import kthvalue, median, mode, nanmedian, nanquantile
 from .ops.unique import unique, unique_consecutive
 from .ops.searching import argwhere, bucketize, count_nonzero, nonzero, searchsorted
 from .ops.histogram import bincount, histc, histogram, histogramdd
+
+# Differences and integration
+from .ops.differences import cumulative_trapezoid, diff, gradient, trapezoid, trapz
 
 # Shape, views and copies
 from .ops.shape import (
@@ -324,8 +451,24 @@ from .ops.diagonal import (
     triu,
 )
 
+# Spectral analysis
+from .ops.spectral import istft, stft
+
 # Linear algebra
 from .ops.matmul import bmm, dot, ger, matmul, mm, mv, outer
+from .ops.products import (
+    addbmm,
+    addmm,
+    addmv,
+    addmv_,
+    addr,
+    baddbmm,
+    chain_matmul,
+    cross,
+    kron,
+)
+from .ops.distance import cdist, dist, pdist
+from .ops.norm import renorm
 from .ops.einsum import einsum, inner, tensordot
 from .ops.decompositions import det, inverse, slogdet
 

@@ -62,9 +62,14 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
         backend = _device_backend(device)
         data = _unwrap_nested(data)
         array = backend.asarray(data, copy=True) if _is_array(data) else backend.asarray(data)
-        # Python floats arrive as float64; PyTorch gives them the default float dtype.
-        if dtype is None and not _is_array(data) and backend.dtype_name(array) == "float64":
-            dtype = dtypes.get_default_dtype()
+        # Python floats (complex numbers) arrive as float64 (complex128); PyTorch gives them
+        # the default float (complex) dtype.
+        if dtype is None and not _is_array(data):
+            name = backend.dtype_name(array)
+            if name == "float64":
+                dtype = dtypes.get_default_dtype()
+            elif name == "complex128":
+                dtype = dtypes.default_complex()
     if dtype is not None:
         name = dtypes.to_dtype(dtype).name
         if backend.dtype_name(array) != name:
@@ -77,7 +82,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
 def _check_fits(backend: Any, array: Any, name: str) -> None:
     """Python numbers given for an integer dtype must fit it, as PyTorch checks them."""
     kind = dtypes.BY_NAME[name]
-    if kind.is_floating_point or kind is dtypes.bool_ or backend.is_bool(array.dtype):
+    if kind.category != 1 or backend.is_bool(array.dtype) or backend.is_complex(array.dtype):
         return
     for extreme in (backend.min(array), backend.max(array)):
         checked_number(backend.item(extreme), name, type_name=name)

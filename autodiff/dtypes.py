@@ -1,6 +1,7 @@
 """dtypes, `Size`, and PyTorch's type-promotion rules (which differ from NumPy's: an integer
 tensor times a Python float is float32, and a 0-d tensor or a Python scalar never widens a
-tensor of its own category)."""
+tensor of its own category; a complex operand of lower priority makes a float tensor complex of
+the float's own precision)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ class dtype:
 
     def __init__(self, name: str, category: int, itemsize: int, is_signed: bool) -> None:
         self.name = name
-        self.category = category  # 0 bool, 1 integer, 2 floating: PyTorch's promotion categories
+        # 0 bool, 1 integer, 2 floating, 3 complex: PyTorch's promotion categories
+        self.category = category
         self.itemsize = itemsize
         self.is_signed = is_signed
         self.is_floating_point = category == 2
@@ -28,10 +30,19 @@ class dtype:
 
     @property
     def is_complex(self) -> bool:
-        return False
+        return self.category == 3
 
     def to_real(self) -> dtype:
-        return self
+        """The dtype of a complex dtype's real and imaginary parts (any other dtype itself)."""
+        return _REAL_OF.get(self.name, self)
+
+    def to_complex(self) -> dtype:
+        """The complex dtype whose parts are this floating dtype (a complex dtype itself)."""
+        if self.category == 3:
+            return self
+        if self.name not in _COMPLEX_OF:
+            raise RuntimeError(f"Unsupported dtype {SCALAR_TYPE_NAMES[self.name]}")
+        return BY_NAME[_COMPLEX_OF[self.name]]
 
 
 bool_ = dtype("bool", 0, 1, False)
@@ -44,28 +55,34 @@ float16 = dtype("float16", 2, 2, True)
 bfloat16 = dtype("bfloat16", 2, 2, True)
 float32 = dtype("float32", 2, 4, True)
 float64 = dtype("float64", 2, 8, True)
+complex64 = dtype("complex64", 3, 8, True)
+complex128 = dtype("complex128", 3, 16, True)
 
 BY_NAME: dict[str, dtype] = {
-    d.name: d
-    for d in (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64)
+    d.name: d for d in (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32,
+                        float64, complex64, complex128)
 }
+_REAL_OF = {"complex64": float32, "complex128": float64}
+_COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
 # PyTorch's legacy type names, used in error messages ("[torch.FloatTensor [5, 3]]").
 LEGACY_NAMES = {
     "bool": "BoolTensor", "uint8": "ByteTensor", "int8": "CharTensor", "int16": "ShortTensor",
     "int32": "IntTensor", "int64": "LongTensor", "float16": "HalfTensor",
     "bfloat16": "BFloat16Tensor", "float32": "FloatTensor", "float64": "DoubleTensor",
+    "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor",
 }
 # PyTorch's short names in messages like "Got: Long".
 SCALAR_TYPE_NAMES = {
     "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
     "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
-    "float64": "Double",
+    "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
 }
 # The C++ type names some of PyTorch's messages print ("expected dtype float ... got double").
 CPP_TYPE_NAMES = {
     "bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
     "int32": "int", "int64": "long int", "float16": "c10::Half",
     "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
+    "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
 }
 
 _default_float = float32
@@ -73,6 +90,11 @@ _default_float = float32
 
 def get_default_dtype() -> dtype:
     return _default_float
+
+
+def default_complex() -> dtype:
+    """The complex dtype of the default float dtype (complex64 for float32)."""
+    return _default_float.to_complex() if _default_float.name in _COMPLEX_OF else complex64
 
 
 def set_default_dtype(d: dtype) -> None:
@@ -92,6 +114,8 @@ def to_dtype(value: Any) -> dtype:
         return int64
     if value is bool:
         return bool_
+    if value is complex:
+        return default_complex()
     if isinstance(value, str) and value in BY_NAME:
         return BY_NAME[value]
     raise TypeError(f"expected a dtype, but got {value!r}")
@@ -102,13 +126,16 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     if a is b:
         return a
     if a.category != b.category:
+        if {a.category, b.category} == {2, 3}:  # complex and float: complex of the wider one
+            return BY_NAME[_COMPLEX_OF[max(a.to_real(), b.to_real(),
+                                           key=lambda d: d.itemsize).name]]
         return a if a.category > b.category else b
     if a.category == 0:
         return a
-    if a.category == 2:
-        if a.itemsize == b.itemsize:  # float16 and bfloat16: neither holds the other
-            return float32
-        return a if a.itemsize > b.itemsize else b
+    if a.category == 2 and a.itemsize == b.itemsize:  # float16, bfloat16: neither holds both
+        return float32
+    if a.category >= 2:
+        return a if a.itemsize >= b.itemsize else b
     # Integers: an unsigned and a signed type meet in a signed type that holds both.
     if a.is_signed == b.is_signed:
         return a if a.itemsize >= b.itemsize else b
@@ -124,15 +151,22 @@ def scalar_dtype(value: Any) -> dtype:
         return bool_
     if isinstance(value, int):
         return int64
+    if isinstance(value, complex):
+        return default_complex()
     return _default_float
 
 
 def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
     # PyTorch's combine_categories: a lower-priority operand only matters when its category is
-    # higher than everything of higher priority.
+    # higher than everything of higher priority; a complex one makes a float complex of the
+    # float's own precision.
     if higher is None:
         return lower
-    if lower is None or higher.category == 2:
+    if lower is None or higher.category == 3:
+        return higher
+    if lower.category == 3:
+        return higher.to_complex() if higher.category == 2 else lower
+    if higher.category == 2:
         return higher
     if higher.category == 0 or lower.category == 2:
         return promote_types(higher, lower)

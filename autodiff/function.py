@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from backends import Backend
 
 _NO_EDGE = (None, 0)
-_SCALARS = (bool, int, float)
+_SCALARS = (bool, int, float, complex)
 
 
 class Function(Node):
@@ -326,7 +326,10 @@ class Function(Node):
                 )
             grad = grad.sum_to_size(shape)
         if grad._data.dtype != native_dtype:
-            grad = grad.to(dtypes.BY_NAME[self.backend.name_of_dtype(native_dtype)])
+            backend = self.backend
+            if backend.is_complex(grad._data.dtype) and not backend.is_complex(native_dtype):
+                grad = grad.real  # a real input takes the real part, as in PyTorch
+            grad = grad.to(dtypes.BY_NAME[backend.name_of_dtype(native_dtype)])
         return grad
 
 

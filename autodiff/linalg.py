@@ -16,8 +16,10 @@ from backends.decompositions import LinAlgError
 from .ops.decompositions import SlogdetResult, cholesky, det, inv, slogdet, solve
 from .ops.matmul import matmul
 from .ops.norm import matrix_norm, norm, vector_norm
+from .ops.products import linalg_cross as cross
+from .ops.products import multi_dot
 
 __all__ = [
-    "LinAlgError", "SlogdetResult", "cholesky", "det", "inv", "matmul", "matrix_norm", "norm",
-    "slogdet", "solve", "vector_norm",
+    "LinAlgError", "SlogdetResult", "cholesky", "cross", "det", "inv", "matmul", "matrix_norm",
+    "multi_dot", "norm", "slogdet", "solve", "vector_norm",
 ]

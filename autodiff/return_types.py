@@ -64,8 +64,9 @@ cummin = _values_indices("cummin")
 aminmax = _named("aminmax", ("min", "max"))
 histogram = _named("histogram", ("hist", "bin_edges"))
 histogramdd = _named("histogramdd", ("hist", "bin_edges"))
+frexp = _named("frexp", ("mantissa", "exponent"))
 
 __all__ = [
-    "aminmax", "cummax", "cummin", "histogram", "histogramdd", "kthvalue", "max", "median",
-    "min", "mode", "nanmedian", "sort", "topk",
+    "aminmax", "cummax", "cummin", "frexp", "histogram", "histogramdd", "kthvalue", "max",
+    "median", "min", "mode", "nanmedian", "sort", "topk",
 ]

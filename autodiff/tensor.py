@@ -122,6 +122,9 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
 
+    def is_complex(self) -> bool:
+        return self._backend.is_complex(self._data.dtype)
+
     def element_size(self) -> int:
         return self.dtype.itemsize
 
@@ -184,7 +187,7 @@ class Tensor:
                     "use var_no_grad = var.detach()."
                 )
             return self
-        if requires_grad and not self.dtype.is_floating_point:
+        if requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
             raise RuntimeError(integer_message)
         self._requires_grad = bool(requires_grad)
         return self
@@ -317,6 +320,8 @@ class Tensor:
     def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         return _inplace.sub_(self, other, alpha=alpha)
 
+    subtract, subtract_ = sub, sub_
+
     def __mul__(self, other: Any) -> Tensor:
         return _arithmetic.Mul.apply(self, other)
 
@@ -327,6 +332,8 @@ class Tensor:
 
     def mul_(self, other: Any) -> Tensor:
         return _inplace.mul_(self, other)
+
+    multiply, multiply_ = mul, mul_
 
     def __truediv__(self, other: Any) -> Tensor:
         return _arithmetic.Div.apply(self, other)
@@ -407,6 +414,118 @@ class Tensor:
     def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
         return _inplace.addcdiv_(self, tensor1, tensor2, value=value)
 
+    def fmod(self, other: Any) -> Tensor:
+        return _floating.fmod(self, other)
+
+    def fmod_(self, other: Any) -> Tensor:
+        return _inplace.call_(self, _floating.fmod, other)
+
+    def copysign(self, other: Any) -> Tensor:
+        return _floating.copysign(self, other)
+
+    def copysign_(self, other: Any) -> Tensor:
+        return _inplace.call_(self, _floating.copysign, other)
+
+    def hypot(self, other: Tensor) -> Tensor:
+        return _floating.hypot(self, other)
+
+    def hypot_(self, other: Tensor) -> Tensor:
+        return _inplace.call_(self, _floating.hypot, other)
+
+    def nextafter(self, other: Tensor) -> Tensor:
+        return _floating.nextafter(self, other)
+
+    def nextafter_(self, other: Tensor) -> Tensor:
+        return _inplace.call_(self, _floating.nextafter, other)
+
+    def ldexp(self, other: Tensor) -> Tensor:
+        return _floating.ldexp(self, other)
+
+    def ldexp_(self, other: Tensor) -> Tensor:
+        return _inplace.call_(self, _floating.ldexp, other)
+
+    def frexp(self) -> Any:
+        return _floating.frexp(self)
+
+    def float_power(self, exponent: Any) -> Tensor:
+        return _floating.float_power(self, exponent)
+
+    def float_power_(self, exponent: Any) -> Tensor:
+        if self.dtype is not dtypes.float64:
+            raise RuntimeError(
+                "the base given to float_power_ has dtype "
+                f"{dtypes.SCALAR_TYPE_NAMES[self.dtype.name]} but the operation's result "
+                "requires dtype Double")
+        return _inplace.call_(self, _floating.float_power, exponent)
+
+    def heaviside(self, values: Tensor) -> Tensor:
+        return _floating.heaviside(self, values)
+
+    def heaviside_(self, values: Tensor) -> Tensor:
+        return _inplace.call_(self, _floating.heaviside, values)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Tensor:
+        return _floating.nan_to_num(self, nan, posinf, neginf)
+
+    def nan_to_num_(self, nan: float = 0.0, posinf: float | None = None,
+                    neginf: float | None = None) -> Tensor:
+        return _inplace.call_(self, _floating.nan_to_num, nan, posinf, neginf)
+
+    def signbit(self) -> Tensor:
+        return _floating.signbit(self)
+
+    def gcd(self, other: Tensor) -> Tensor:
+        return _integer.gcd(self, other)
+
+    def gcd_(self, other: Tensor) -> Tensor:
+        return _inplace.call_(self, _integer.gcd, other)
+
+    def lcm(self, other: Tensor) -> Tensor:
+        return _integer.lcm(self, other)
+
+    def lcm_(self, other: Tensor) -> Tensor:
+        return _inplace.call_(self, _integer.lcm, other)
+
+    def bitwise_left_shift(self, other: Any) -> Tensor:
+        return _integer.bitwise_left_shift(self, other)
+
+    def bitwise_left_shift_(self, other: Any) -> Tensor:
+        return _inplace.call_(self, _integer.bitwise_left_shift, other)
+
+    def bitwise_right_shift(self, other: Any) -> Tensor:
+        return _integer.bitwise_right_shift(self, other)
+
+    def bitwise_right_shift_(self, other: Any) -> Tensor:
+        return _inplace.call_(self, _integer.bitwise_right_shift, other)
+
+    __lshift__, __ilshift__ = bitwise_left_shift, bitwise_left_shift_
+    __rshift__, __irshift__ = bitwise_right_shift, bitwise_right_shift_
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return _integer.bitwise_left_shift(other, self)
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return _integer.bitwise_right_shift(other, self)
+
+    def logaddexp(self, other: Tensor) -> Tensor:
+        return _logarithmic.logaddexp(self, other)
+
+    def logaddexp2(self, other: Tensor) -> Tensor:
+        return _logarithmic.logaddexp2(self, other)
+
+    def xlogy(self, other: Any) -> Tensor:
+        return _logarithmic.xlogy(self, other)
+
+    def xlogy_(self, other: Any) -> Tensor:
+        return _inplace.call_(self, _logarithmic.xlogy, other)
+
+    def logit(self, eps: float | None = None) -> Tensor:
+        return _logarithmic.logit(self, eps)
+
+    def logit_(self, eps: float | None = None) -> Tensor:
+        return _inplace.call_(self, _logarithmic.logit, eps)
+
     # ------------------------------------------------------------------------- unary math
     def exp(self) -> Tensor:
         return _unary.exp(self)
@@ -423,6 +542,12 @@ class Tensor:
     def expm1(self) -> Tensor:
         return _unary.expm1(self)
 
+    def exp2(self) -> Tensor:
+        return _unary.exp2(self)
+
+    def exp2_(self) -> Tensor:
+        return _inplace.method_("exp2", self)
+
     def log1p(self) -> Tensor:
         return _unary.log1p(self)
 
@@ -434,6 +559,60 @@ class Tensor:
 
     def erf(self) -> Tensor:
         return _unary.erf(self)
+
+    def erfc(self) -> Tensor:
+        return _error_function.erfc(self)
+
+    def erfc_(self) -> Tensor:
+        return _inplace.call_(self, _error_function.erfc)
+
+    def erfinv(self) -> Tensor:
+        return _error_function.erfinv(self)
+
+    def erfinv_(self) -> Tensor:
+        return _inplace.call_(self, _error_function.erfinv)
+
+    def lgamma(self) -> Tensor:
+        return _gamma.lgamma(self)
+
+    def lgamma_(self) -> Tensor:
+        return _inplace.call_(self, _gamma.lgamma)
+
+    def digamma(self) -> Tensor:
+        return _gamma.digamma(self)
+
+    def digamma_(self) -> Tensor:
+        return _inplace.call_(self, _gamma.digamma)
+
+    def polygamma(self, n: int) -> Tensor:
+        return _gamma.polygamma(n, self)
+
+    def polygamma_(self, n: int) -> Tensor:
+        return _inplace.call_(self, lambda source: _gamma.polygamma(n, source))
+
+    def mvlgamma(self, p: int) -> Tensor:
+        return _gamma.mvlgamma(self, p)
+
+    def mvlgamma_(self, p: int) -> Tensor:
+        return _inplace.call_(self, _gamma.mvlgamma, p)
+
+    def igamma(self, other: Tensor) -> Tensor:
+        return _gamma.igamma(self, other)
+
+    def igamma_(self, other: Tensor) -> Tensor:
+        return _inplace.call_(self, _gamma.igamma, other)
+
+    def igammac(self, other: Tensor) -> Tensor:
+        return _gamma.igammac(self, other)
+
+    def igammac_(self, other: Tensor) -> Tensor:
+        return _inplace.call_(self, _gamma.igammac, other)
+
+    def i0(self) -> Tensor:
+        return _bessel.i0(self)
+
+    def i0_(self) -> Tensor:
+        return _inplace.call_(self, _bessel.i0)
 
     def sqrt(self) -> Tensor:
         return _unary.sqrt(self)
@@ -447,6 +626,23 @@ class Tensor:
     def abs(self) -> Tensor:
         return _unary.abs(self)
 
+    @property
+    def real(self) -> Tensor:
+        return _complex.real(self)
+
+    @property
+    def imag(self) -> Tensor:
+        return _complex.imag(self)
+
+    def conj(self) -> Tensor:
+        return _complex.conj(self)
+
+    def conj_physical(self) -> Tensor:
+        return _complex.conj_physical(self)
+
+    def angle(self) -> Tensor:
+        return _complex.angle(self)
+
     absolute = __abs__ = abs
 
     def abs_(self) -> Tensor:
@@ -455,19 +651,34 @@ class Tensor:
     def sign(self) -> Tensor:
         return _unary.sign(self)
 
+    def sgn(self) -> Tensor:
+        return _unary.sgn(self)
+
+    def sgn_(self) -> Tensor:
+        return _inplace.method_("sgn", self)
+
+    def positive(self) -> Tensor:
+        return _unary.positive(self)
+
     def floor(self) -> Tensor:
         return _unary.floor(self)
 
     def ceil(self) -> Tensor:
         return _unary.ceil(self)
 
-    def round(self, *, decimals: int = 0) -> Tensor:
+    def round(self, *, decimals: int | None = None) -> Tensor:
         return _unary.round(self, decimals=decimals)
 
     def trunc(self) -> Tensor:
         return _unary.trunc(self)
 
     fix = trunc
+
+    def frac(self) -> Tensor:
+        return _unary.frac(self)
+
+    def frac_(self) -> Tensor:
+        return _inplace.method_("frac", self)
 
     def sin(self) -> Tensor:
         return _unary.sin(self)
@@ -492,6 +703,24 @@ class Tensor:
 
     arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 
+    def deg2rad(self) -> Tensor:
+        return _unary.deg2rad(self)
+
+    def deg2rad_(self) -> Tensor:
+        return _inplace.method_("deg2rad", self)
+
+    def rad2deg(self) -> Tensor:
+        return _unary.rad2deg(self)
+
+    def rad2deg_(self) -> Tensor:
+        return _inplace.method_("rad2deg", self)
+
+    def sinc(self) -> Tensor:
+        return _unary.sinc(self)
+
+    def sinc_(self) -> Tensor:
+        return _inplace.method_("sinc", self)
+
     def tanh(self) -> Tensor:
         return _unary.tanh(self)
 
@@ -503,6 +732,27 @@ class Tensor:
 
     def cosh(self) -> Tensor:
         return _unary.cosh(self)
+
+    def asinh(self) -> Tensor:
+        return _unary.asinh(self)
+
+    def asinh_(self) -> Tensor:
+        return _inplace.call_(self, _unary.AsinhInPlace.apply)
+
+    def acosh(self) -> Tensor:
+        return _unary.acosh(self)
+
+    def acosh_(self) -> Tensor:
+        return _inplace.call_(self, _unary.AcoshInPlace.apply)
+
+    def atanh(self) -> Tensor:
+        return _unary.atanh(self)
+
+    def atanh_(self) -> Tensor:
+        return _inplace.call_(self, _unary.AtanhInPlace.apply)
+
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+    arcsinh_, arccosh_, arctanh_ = asinh_, acosh_, atanh_
 
     # --------------------------------------------------------------------- activations and softmax
     def sigmoid(self) -> Tensor:
@@ -516,6 +766,12 @@ class Tensor:
 
     def relu_(self) -> Tensor:
         return _inplace.method_("relu", self)
+
+    def hardshrink(self, lambd: float = 0.5) -> Tensor:
+        return _piecewise.hardshrink(self, lambd)
+
+    def prelu(self, weight: Tensor) -> Tensor:
+        return _piecewise.prelu(self, weight)
 
     def softmax(self, dim: int, dtype: Any = None) -> Tensor:
         return _softmax.softmax(self, dim, dtype)
@@ -584,6 +840,15 @@ class Tensor:
     def isfinite(self) -> Tensor:
         return _comparison.isfinite(self)
 
+    def isposinf(self) -> Tensor:
+        return _comparison.isposinf(self)
+
+    def isneginf(self) -> Tensor:
+        return _comparison.isneginf(self)
+
+    def isreal(self) -> Tensor:
+        return _comparison.isreal(self)
+
     def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
                 equal_nan: bool = False) -> Tensor:
         return _comparison.isclose(self, other, rtol, atol, equal_nan)
@@ -617,6 +882,12 @@ class Tensor:
 
     def minimum(self, other: Tensor) -> Tensor:
         return _selection.minimum(self, other)
+
+    def fmax(self, other: Tensor) -> Tensor:
+        return _selection.fmax(self, other)
+
+    def fmin(self, other: Tensor) -> Tensor:
+        return _selection.fmin(self, other)
 
     def lerp(self, end: Tensor, weight: Any) -> Tensor:
         return _selection.lerp(self, end, weight)
@@ -665,6 +936,30 @@ class Tensor:
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         return _reduction.logsumexp(self, dim, keepdim)
+
+    def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return _statistics.nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return _statistics.nanmean(self, dim, keepdim, dtype=dtype)
+
+    def cov(self, *, correction: int = 1, fweights: Tensor | None = None,
+            aweights: Tensor | None = None) -> Tensor:
+        return _statistics.cov(self, correction=correction, fweights=fweights,
+                               aweights=aweights)
+
+    def corrcoef(self) -> Tensor:
+        return _statistics.corrcoef(self)
+
+    def renorm(self, p: float, dim: int, maxnorm: float) -> Tensor:
+        return _norm.renorm(self, p, dim, maxnorm)
+
+    def renorm_(self, p: float, dim: int, maxnorm: float) -> Tensor:
+        return _inplace.call_(self, _norm.renorm, p, dim, maxnorm)
+
+    def diff(self, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
+             append: Tensor | None = None) -> Tensor:
+        return _differences.diff(self, n, dim, prepend, append)
 
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False,
              dtype: Any = None) -> Tensor:
@@ -1103,6 +1398,63 @@ class Tensor:
     def outer(self, vec2: Tensor) -> Tensor:
         return _matmul.outer(self, vec2)
 
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return _products.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmm_(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return _inplace.call_(self, _products.addmm, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return _products.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addmv_(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return _inplace.call_(self, _products.addmv, mat, vec, beta=beta, alpha=alpha)
+
+    def addr(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return _products.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def addr_(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return _inplace.call_(self, _products.addr, vec1, vec2, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
+               alpha: Any = 1) -> Tensor:
+        return _products.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
+                alpha: Any = 1) -> Tensor:
+        return _inplace.call_(self, _products.addbmm, batch1, batch2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
+                alpha: Any = 1) -> Tensor:
+        return _products.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def baddbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
+                 alpha: Any = 1) -> Tensor:
+        return _inplace.call_(self, _products.baddbmm, batch1, batch2, beta=beta, alpha=alpha)
+
+    def kron(self, other: Tensor) -> Tensor:
+        return _products.kron(self, other)
+
+    def cross(self, other: Tensor, dim: int | None = None) -> Tensor:
+        return _products.cross(self, other, dim)
+
+    def dist(self, other: Tensor, p: float = 2) -> Tensor:
+        return _distance.dist(self, other, p)
+
+    def stft(self, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
+             window: Tensor | None = None, center: bool = True, pad_mode: str = "reflect",
+             normalized: bool = False, onesided: bool | None = None,
+             return_complex: bool | None = None, align_to_window: bool | None = None) -> Tensor:
+        return _spectral.stft(self, n_fft, hop_length, win_length, window, center, pad_mode,
+                              normalized, onesided, return_complex, align_to_window)
+
+    def istft(self, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
+              window: Tensor | None = None, center: bool = True, normalized: bool = False,
+              onesided: bool | None = None, length: int | None = None,
+              return_complex: bool = False) -> Tensor:
+        return _spectral.istft(self, n_fft, hop_length, win_length, window, center,
+                               normalized, onesided, length, return_complex)
+
     ger = outer
 
     def det(self) -> Tensor:
@@ -1337,21 +1689,33 @@ from . import autograd  # noqa: E402
 from . import creation as _creation  # noqa: E402
 from .ops import activation as _activation  # noqa: E402
 from .ops import arithmetic as _arithmetic  # noqa: E402
+from .ops import bessel as _bessel  # noqa: E402
 from .ops import comparison as _comparison  # noqa: E402
+from .ops import complex as _complex  # noqa: E402
 from .ops import conversion as _conversion  # noqa: E402
 from .ops import cumulative as _cumulative  # noqa: E402
 from .ops import decompositions as _decompositions  # noqa: E402
 from .ops import diagonal as _diagonal  # noqa: E402
+from .ops import differences as _differences  # noqa: E402
+from .ops import distance as _distance  # noqa: E402
 from .ops import division as _division  # noqa: E402
 from .ops import einsum as _einsum  # noqa: E402
+from .ops import error_function as _error_function  # noqa: E402
 from .ops import flat_indexing as _flat_indexing  # noqa: E402
+from .ops import floating as _floating  # noqa: E402
+from .ops import gamma as _gamma  # noqa: E402
 from .ops import histogram as _histogram  # noqa: E402
 from .ops import indexing as _indexing  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
+from .ops import integer as _integer  # noqa: E402
 from .ops import joining as _joining  # noqa: E402
+from .ops import logarithmic as _logarithmic  # noqa: E402
 from .ops import matmul as _matmul  # noqa: E402
 from .ops import minmax as _minmax  # noqa: E402
+from .ops import norm as _norm  # noqa: E402
 from .ops import order_statistics as _order_statistics  # noqa: E402
+from .ops import piecewise as _piecewise  # noqa: E402
+from .ops import products as _products  # noqa: E402
 from .ops import rearranging as _rearranging  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
 from .ops import sampling as _sampling  # noqa: E402
@@ -1362,6 +1726,8 @@ from .ops import selection as _selection  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import softmax as _softmax  # noqa: E402
 from .ops import sorting as _sorting  # noqa: E402
+from .ops import spectral as _spectral  # noqa: E402
+from .ops import statistics as _statistics  # noqa: E402
 from .ops import strides as _strides  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
 from .ops import unique as _unique  # noqa: E402

@@ -20,13 +20,14 @@ from typing import Any, Protocol
 from .device import Device
 from .kernels import KERNELS, Composite, Kernel, Kernels
 from .primitives import PRIMITIVES, Primitives
+from .special import SpecialFunctions, host_function, on_host
 
 Array = Any
 Shape = tuple[int, ...]
 
 DTYPE_NAMES = (
     "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
-    "float64",
+    "float64", "complex64", "complex128",
 )
 # The floating dtypes PyTorch's CPU kernels compute in float32 and round once ("opmath").
 LOW_PRECISION_FLOATING = ("float16", "bfloat16")
@@ -50,6 +51,7 @@ class NativeDtypes(dict[str, Any]):
             f"{name} dtype"
         )
 
+
 DEFAULT_SEED = 67280421310721  # PyTorch's: the initial seed of a generator nobody seeded
 
 
@@ -69,11 +71,12 @@ class RandomGenerator(Protocol):
     def set_state(self, state: bytes) -> None: ...
 
 
-class Backend(Primitives, Kernels):
+class Backend(Primitives, Kernels, SpecialFunctions):
     """One object per device; methods are the array primitives of the tape."""
 
     name = "generic"
     floating_dtypes: frozenset[Any]
+    complex_dtypes: frozenset[Any]
     integer_dtypes: frozenset[Any]
     bool_dtype: Any
 
@@ -108,6 +111,9 @@ class Backend(Primitives, Kernels):
         # directly: the same set lookup without the call.
         self.floating_dtypes = frozenset(
             native for name, native in self._native_dtypes.items() if "float" in name
+        )
+        self.complex_dtypes = frozenset(
+            native for name, native in self._native_dtypes.items() if name.startswith("complex")
         )
         self.integer_dtypes = frozenset(
             native for name, native in self._native_dtypes.items() if "int" in name
@@ -152,6 +158,9 @@ class Backend(Primitives, Kernels):
 
     def is_floating(self, dtype: Any) -> bool:
         return dtype in self.floating_dtypes
+
+    def is_complex(self, dtype: Any) -> bool:
+        return dtype in self.complex_dtypes
 
     def is_integer(self, dtype: Any) -> bool:
         """Signed or unsigned integers; bool is not one (as in PyTorch)."""
@@ -263,6 +272,28 @@ class Backend(Primitives, Kernels):
         peak = self.where(self.isfinite(peak), peak, self.zeros_like(peak))
         out = self.log(self.sum(self.exp(array - peak), axis=axis, keepdims=True)) + peak
         return out if keepdims else self.squeeze(out, axis=axis)
+
+    # ----------------------------------------------------------------------------- complex
+    def complex_of(self, real: Array, imag: Array) -> Array:
+        """real + i imag, exactly (infinite and NaN parts included, which real + 1j * imag
+        would mix). The array API cannot write the parts of a complex array: the generic
+        backend builds it on the host."""
+        return on_host(self, _complex_of)(real, imag)
+
+    # ----------------------------------------------------------------------------- sets
+    def isin(self, elements: Array, test_elements: Array, invert: bool = False) -> Array:
+        """Whether each element is one of `test_elements` (1-D, of the same dtype). The array
+        API's isin takes integers only: a binary search in the sorted test elements."""
+        xp = self.xp
+        count = test_elements.shape[0]
+        if count == 0:
+            found = xp.zeros(elements.shape, dtype=self.bool_dtype, device=self.native_device)
+        else:
+            ordered = xp.sort(test_elements)
+            flat = xp.reshape(elements, (-1,))
+            position = xp.clip(xp.searchsorted(ordered, flat), 0, count - 1)
+            found = xp.reshape(xp.take(ordered, position) == flat, elements.shape)
+        return xp.logical_not(found) if invert else found
 
     # ----------------------------------------------------------------------------- indexing
     def getitem(self, array: Array, key: Any) -> Array:
@@ -423,6 +454,17 @@ class Backend(Primitives, Kernels):
     def synchronize(self) -> None:
         """Wait for queued work; a no-op for synchronous backends."""
 
+    # ------------------------------------------------------------------------- special functions
+    def bind_special(self, name: str, library: str) -> Callable[..., Any]:
+        """The callable behind a function of `special.SpecialFunctions` on this backend: the
+        namespace's own where it has one (a NumPy function), else NumPy's or SciPy's on the
+        host, the result moved back to this device."""
+        if library == "numpy":
+            function = getattr(self.xp, name, None)
+            if function is not None:
+                return function
+        return on_host(self, host_function(name, library))
+
     # ----------------------------------------------------------------------------- interop
     def from_dlpack(self, obj: Any, copy: bool | None = None) -> Array:
         """An array of this device over the memory of `obj` (a `__dlpack__` producer whose memory
@@ -490,7 +532,14 @@ class Backend(Primitives, Kernels):
         return declared.bind(self)
 
     from .decompositions import cholesky, det, inv, qr, slogdet, solve, svd  # type: ignore[misc]
+    from .distances import (  # type: ignore[misc]
+        euclidean_distances,
+        minkowski_distances,
+        pairwise_distances,
+        upper_pairs,
+    )
     from .einsum import einsum  # type: ignore[misc]
+    from .fft import fft_c2c, fft_c2r, fft_r2c  # type: ignore[misc]
     from .sorting import (  # type: ignore[misc]
         bincount,
         cumulative_extreme,
@@ -504,6 +553,15 @@ class Backend(Primitives, Kernels):
         unique_consecutive,
         unique_rows,
     )
+
+
+def _complex_of(real: Any, imag: Any) -> Any:
+    import numpy
+
+    kind = numpy.result_type(real.dtype, imag.dtype, numpy.complex64)
+    out = numpy.empty(numpy.broadcast_shapes(real.shape, imag.shape), dtype=kind)
+    out.real, out.imag = real, imag
+    return out
 
 
 def broadcast_shapes(*shapes: Sequence[int]) -> Shape:

@@ -347,6 +347,28 @@ class CupyBackend(Backend):
         with self._cuda_device:
             return int(cupy.get_default_memory_pool().used_bytes())
 
+    def complex_of(self, real: Array, imag: Array) -> Array:
+        out = cupy.empty(numpy.broadcast_shapes(real.shape, imag.shape),
+                         dtype=cupy.result_type(real.dtype, imag.dtype, cupy.complex64))
+        out.real, out.imag = real, imag
+        return out
+
+    def isin(self, elements: Array, test_elements: Array, invert: bool = False) -> Array:
+        return cupy.isin(elements, test_elements, invert=invert)
+
+    # ------------------------------------------------------------------------- special functions
+    def bind_special(self, name: str, library: str) -> Callable[..., Any]:
+        """CuPy's function, or cupyx.scipy.special's; what CuPy lacks runs on the host."""
+        if library == "numpy":
+            function = getattr(cupy, name, None)
+        else:
+            import cupyx.scipy.special
+
+            function = getattr(cupyx.scipy.special, name, None)
+        if function is not None:
+            return function
+        return super().bind_special(name, library)
+
     # ----------------------------------------------------------------------------- fused kernels
     compiles_kernels = True
 

@@ -13,7 +13,8 @@ import numpy as np
 
 from .base import DTYPE_NAMES
 
-_SUPPORTED = "float64, float32, float16, int64, int32, int16, int8, uint8, and bool"
+_SUPPORTED = ("float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+              "uint8, and bool")
 _NOT_WRITABLE_ARRAY = (
     "The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
     "This means writing to this tensor will result in undefined behavior. You may want to copy "

@@ -14,6 +14,7 @@ from .decompositions import translate_errors
 from .device import Device
 from .host_random import HostGenerator
 from .kernels import Kernels
+from .special import host_function
 
 # The ufunc reductions the backend calls (typed Any: NumPy's stubs overload them on a literal
 # keepdims, and ours is a plain bool).
@@ -223,6 +224,51 @@ class NumpyBackend(Backend):
         # NumPy's generator draws float32 and float64 only; float16 is drawn as float32 and cast.
         return np.float32 if dtype in ("float16", "bfloat16", "float32") else np.float64
 
+    def bind_special(self, name: str, library: str) -> Any:
+        # NumPy's and SciPy's functions take and return NumPy arrays as they are.
+        return host_function(name, library)
+
+    # SciPy's distance kernels: one pass in C, in double precision (results cast back).
+    def minkowski_distances(self, x1: Array, x2: Array, p: float) -> Array:
+        from scipy.spatial.distance import cdist
+
+        batch = np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2])
+        rows1, rows2, columns = x1.shape[-2], x2.shape[-2], x1.shape[-1]
+        metric, options = _scipy_metric(p)
+        if not (rows1 and rows2 and columns) or 0 in batch:
+            return np.zeros((*batch, rows1, rows2), dtype=x1.dtype)
+        if not batch:  # the common case: SciPy's result is the output (no copy for float64)
+            out = cdist(x1, x2, metric, **options).astype(x1.dtype, copy=False)
+            return out if p != 0 else out * columns
+        out = np.empty((*batch, rows1, rows2), dtype=x1.dtype)
+        x1 = np.broadcast_to(x1, (*batch, rows1, columns))
+        x2 = np.broadcast_to(x2, (*batch, rows2, columns))
+        for index in np.ndindex(*batch):
+            out[index] = cdist(x1[index], x2[index], metric, **options)
+        return out if p != 0 else out * columns
+
+    def euclidean_distances(self, x1: Array, x2: Array) -> Array:
+        return self.minkowski_distances(x1, x2, 2.0)
+
+    def pairwise_distances(self, x: Array, p: float) -> Array:
+        from scipy.spatial.distance import pdist
+
+        count, columns = x.shape
+        if count < 2 or columns == 0:
+            return np.zeros((count * (count - 1) // 2,), dtype=x.dtype)
+        metric, options = _scipy_metric(p)
+        out = pdist(x, metric, **options)
+        return (out if p != 0 else out * columns).astype(x.dtype, copy=False)
+
+    def complex_of(self, real: Array, imag: Array) -> Array:
+        out = np.empty(np.broadcast_shapes(real.shape, imag.shape),
+                       dtype=np.result_type(real.dtype, imag.dtype, np.complex64))
+        out.real, out.imag = real, imag
+        return out
+
+    def isin(self, elements: Array, test_elements: Array, invert: bool = False) -> Array:
+        return np.isin(elements, test_elements, invert=invert)
+
     def einsum(self, subscripts: str, *operands: Array) -> Array:
         # Without `optimize`, einsum loops in C even where BLAS would do the product; planning
         # costs microseconds, worth it for more than two operands or big ones.
@@ -428,6 +474,15 @@ class NumpyBackend(Backend):
         itemsize = storage.itemsize
         return np.lib.stride_tricks.as_strided(
             storage[offset:], shape, tuple(stride * itemsize for stride in strides))
+
+
+def _scipy_metric(p: float) -> tuple[str, dict[str, float]]:
+    """SciPy's metric for the p-norm distance (p = 0: the fraction of components that differ,
+    to be scaled by their number)."""
+    named = {0.0: "hamming", 1.0: "cityblock", 2.0: "euclidean", float("inf"): "chebyshev"}
+    if p in named:
+        return named[p], {}
+    return "minkowski", {"p": p}
 
 
 def _owner(array: Any) -> Any:

@@ -1,10 +1,11 @@
 """Every op a public namespace exports has an op-table entry.
 
 The families are read from `autodiff/ops/` itself: every function exported by `autodiff`,
-`autodiff.nn.functional` or `autodiff.linalg` whose home is a module of `autodiff/ops/` (or
-nn.functional's own wrappers) is an op, so a new module or a new export is checked the day it
-lands. An export is covered by an entry named after it, or after the name it is defined under,
-with its namespace's prefix ("F.", "linalg.": `F.relu` is not `autodiff.relu`); entries may
+`autodiff.nn.functional`, `autodiff.linalg` or `autodiff.special` whose home is a module of
+`autodiff/ops/` (or nn.functional's own wrappers) is an op, so a new module or a new export is
+checked the day it lands. An export is covered by an entry named after it, or after the name it
+is defined under, with its namespace's prefix ("F.", "linalg.", "special.": `F.relu` is not
+`autodiff.relu`); entries may
 add a variant as "_suffix" or "[...]" (`pow_scalar` covers `pow`, `einsum[ii]` covers
 `einsum`). A function of nn.functional or linalg whose bare name is not a different top-level
 op may also be covered by the bare name (`cross_entropy`, `det`).
@@ -22,9 +23,11 @@ from typing import Any
 import pytest
 
 import autodiff
+import autodiff.fft
 import autodiff.linalg
 import autodiff.nn.functional as F
 import autodiff.ops
+import autodiff.special
 from tests.op_db import OP_DB
 
 OPS_MODULES = {
@@ -35,7 +38,8 @@ OPS_MODULES = {
 # softmax dims, activations with `inplace=`).
 OP_MODULES = set(OPS_MODULES) | {"autodiff.nn.functional", "autodiff.nn._activations"}
 NAMESPACES: tuple[tuple[str, ModuleType], ...] = (
-    ("", autodiff), ("F.", F), ("linalg.", autodiff.linalg),
+    ("", autodiff), ("F.", F), ("linalg.", autodiff.linalg), ("special.", autodiff.special),
+    ("fft.", autodiff.fft),
 )
 
 # Exports of op modules that the op table cannot hold, and why.
@@ -44,14 +48,19 @@ NOT_TABLE_OPS = {
     "equal": "returns a Python bool, not a tensor (tested in test_elementwise.py)",
     "broadcast_shapes": "returns a torch.Size, not a tensor (tested in test_shape_ops.py)",
     "empty_strided": "uninitialised values: its layout is tested in test_strides.py",
+    "is_complex": "returns a Python bool, not a tensor (tested in test_complex.py)",
 }
 # Modules of ops/ whose public functions are reached only through Tensor methods or other ops.
 NO_EXPORTS = {
     "inplace": "the in-place machinery and the `Tensor.<op>_` methods (INPLACE entries)",
     "views": "the view machinery (view tracking, CopySlices, AsStrided)",
+    "rnn": "the recurrent layers' op, reached through nn.RNN/LSTM/GRU (entries rnn.*_layer*)",
+    "rnn_cells": "the cells' ops, reached through nn.RNNCell/LSTMCell/GRUCell (entries rnn.*_cell)",
+    "packed_sequence": "packing, reached through nn.utils.rnn (entries nn.utils.rnn.*)",
 }
 
 ENTRY_NAMES = {info.name for info in OP_DB}
+_ATEN_SIGNATURES = "autodiff.nn_ops"
 
 
 def _covered(name: str) -> bool:
@@ -76,7 +85,10 @@ def _exported_ops() -> dict[str, set[str]]:
             key = id(value)
             paths_of[key].append(f"{prefix}{name}")
             names_of[key] |= {f"{prefix}{name}", f"{prefix}{value.__name__}"}
-            if prefix and getattr(autodiff, name, value) is value:
+            # An entry under the bare name covers F.x when autodiff.x is the same op, or
+            # ATen's signature of it (nn_ops: tested against F.x in test_torch_level_nn.py).
+            top = getattr(autodiff, name, value)
+            if prefix and (top is value or getattr(top, "__module__", None) == _ATEN_SIGNATURES):
                 names_of[key].add(name)
     return {path: names_of[key] for key, paths in paths_of.items() for path in paths}
 

@@ -22,7 +22,14 @@ def not_implemented_for(kernel: str, backend: Any, array: Any, *,
                         on_device: bool = True) -> NotImplementedError:
     """PyTorch's error for a dtype a kernel has no implementation for, e.g.
     `"abs_cpu" not implemented for 'Bool'` (some kernels' names carry no device)."""
-    name = dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(array)]
+    return not_implemented_for_dtype(kernel, backend, backend.dtype_name(array),
+                                     on_device=on_device)
+
+
+def not_implemented_for_dtype(kernel: str, backend: Any, dtype_name: str, *,
+                              on_device: bool = True) -> NotImplementedError:
+    """`not_implemented_for` by the dtype's name ("int64"), for a promoted dtype."""
+    name = dtypes.SCALAR_TYPE_NAMES[dtype_name]
     if on_device:
         kernel = f"{kernel}_{backend.device.type}"
     return NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')

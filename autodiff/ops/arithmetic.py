@@ -20,7 +20,8 @@ from ._promotion import checked_number, default_float, promote, with_number
 from .selection import where
 from .unary import log
 
-_SCALARS = (bool, int, float)
+_SCALARS = (bool, int, float, complex)
+_REAL_NUMBERS = (int, float)
 
 
 # ----------------------------------------------------------------------------- arithmetic
@@ -129,7 +130,7 @@ class Mul(Function):
         if type(b) in _SCALARS:
             ctx.scalar = b  # the gradient is grad * b: no array to save...
             ctx._saved = ()  # ...but, as in PyTorch, a second backward without retain_graph fails
-            if type(b) is not bool and a.dtype in backend.full_precision_floating:
+            if type(b) in _REAL_NUMBERS and a.dtype in backend.full_precision_floating:
                 return backend.multiply(a, b)  # the hot path: float tensor * number
         else:
             ctx.save_for_backward(a, b)
@@ -142,11 +143,20 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        # Complex factors enter conjugated (PyTorch's convention for complex gradients).
         if not ctx._saved:
-            return grad * ctx.scalar, None
+            scalar = ctx.scalar
+            return grad * (scalar.conjugate() if type(scalar) is complex else scalar), None
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
-        return (grad * b if needs_a else None), (grad * a if needs_b else None)
+        return (grad * _conj(b) if needs_a else None), (grad * _conj(a) if needs_b else None)
+
+
+def _conj(value: Any) -> Any:
+    """The complex conjugate of a complex tensor or number; anything else as it is."""
+    if isinstance(value, Tensor):
+        return value.conj() if value._backend.is_complex(value._data.dtype) else value
+    return value.conjugate() if type(value) is complex else value
 
 
 def mul(input: Any, other: Any) -> Tensor:
@@ -180,13 +190,14 @@ class Div(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         if not ctx._saved:
-            return grad / ctx.scalar, None
+            scalar = ctx.scalar
+            return grad / (scalar.conjugate() if type(scalar) is complex else scalar), None
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
-        grad_a = grad / b if needs_a else None
+        grad_a = grad / _conj(b) if needs_a else None
         # PyTorch's -grad * ((a / b) / b): it overflows only where the result does (b * b
         # leaves float32's range for |b| beyond 1e19 or below 1e-19).
-        grad_b = -grad * ((a / b) / b) if needs_b else None
+        grad_b = -grad * _conj((a / b) / b) if needs_b else None
         return grad_a, grad_b
 
 
@@ -204,6 +215,24 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
 
 
 divide = div
+
+
+# Inside PyTorch's C++ composites (losses, distances) a Python number is a Scalar argument, and
+# those overloads are nodes of their own. The same ops, under those names:
+class AddNumber(Add):
+    node_name = "AddBackward1"
+
+
+class SubNumber(Sub):
+    node_name = "SubBackward1"
+
+
+class MulNumber(Mul):
+    node_name = "MulBackward1"
+
+
+class DivNumber(Div):
+    node_name = "DivBackward1"
 
 
 def true_divide(input: Any, other: Any) -> Tensor:

@@ -1,4 +1,5 @@
-"""Comparisons, logical and bitwise ops, and value tests (isnan, isclose, ...).
+"""Comparisons, logical and bitwise ops, and value tests (isnan, isneginf, isreal, isin,
+isclose, ...).
 
 None of them is differentiable: they compute on the arrays and return a Tensor outside the
 graph (bool, or the promoted integer dtype for bitwise ops), as in PyTorch. Operands are
@@ -149,6 +150,59 @@ def isinf(input: Tensor) -> Tensor:
 
 def isfinite(input: Tensor) -> Tensor:
     return _wrap(input._backend.isfinite(input._data), input._backend)
+
+
+def isposinf(input: Tensor) -> Tensor:
+    return _infinity(input, "greater")
+
+
+def isneginf(input: Tensor) -> Tensor:
+    return _infinity(input, "less")
+
+
+def _infinity(input: Tensor, side: str) -> Tensor:
+    backend, data = input._backend, input._data
+    if not backend.is_floating(data.dtype):  # integers and bools are never infinite
+        return _wrap(backend.zeros(data.shape, "bool"), backend)
+    return _wrap(backend.logical_and(backend.isinf(data), getattr(backend, side)(data, 0)),
+                 backend)
+
+
+def isreal(input: Tensor) -> Tensor:
+    """Whether each element is real: all True for real dtypes."""
+    backend = input._backend
+    return _wrap(backend.ones(input._data.shape, "bool"), backend)
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
+         invert: bool = False) -> Tensor:
+    """Whether each of `elements` is in `test_elements` (either may be a number). The result
+    is the same whether or not the elements are unique, so `assume_unique` changes nothing."""
+    like = elements if isinstance(elements, Tensor) else test_elements
+    if not isinstance(like, Tensor):
+        raise TypeError(
+            "isin() received an invalid combination of arguments - got "
+            f"({type(elements).__name__}, {type(test_elements).__name__}), but expected one "
+            "of:\n * (Tensor elements, Tensor test_elements, *, bool assume_unique = False, "
+            "bool invert = False, Tensor out = None)\n * (Number element, Tensor test_elements, "
+            "*, bool assume_unique = False, bool invert = False, Tensor out = None)\n * (Tensor "
+            "elements, Number test_element, *, bool assume_unique = False, bool invert = False, "
+            "Tensor out = None)\n")
+    backend = like._backend
+    if isinstance(elements, Tensor) and isinstance(test_elements, Tensor) \
+            and test_elements._backend is not backend:
+        _raise_device_mismatch(backend, test_elements._backend)
+    arrays = []
+    for value in (elements, test_elements):
+        array = value._data if isinstance(value, Tensor) else value
+        arrays.append(array)
+    for array in arrays:
+        if type(array) is bool or (hasattr(array, "dtype") and backend.is_bool(array.dtype)):
+            raise RuntimeError("Unsupported input type encountered for isin(): Bool")
+    a, b = promote(backend, arrays[0], arrays[1], elementwise=False)
+    kind = backend.dtype_name(a) if hasattr(a, "dtype") else backend.dtype_name(b)
+    a, b = (x if hasattr(x, "dtype") else backend.asarray(x, dtype=kind) for x in (a, b))
+    return _wrap(backend.isin(a, backend.reshape(b, (-1,)), invert=invert), backend)
 
 
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,

@@ -3,6 +3,7 @@ device; the gradient goes back to the source's dtype and device."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from backends import Device, get_backend, parse_device
@@ -10,6 +11,7 @@ from backends import Device, get_backend, parse_device
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
+from .complex import real
 
 
 class Clone(Function):
@@ -42,12 +44,18 @@ class ToCopy(Function):
             a = target.transfer(a, source)
             ctx.backend = target  # the output lives on the target device
         if target.dtype_name(a) != dtype:
+            if target.is_complex(a.dtype) and not dtype.startswith("complex"):
+                warnings.warn("Casting complex values to real discards the imaginary part",
+                              UserWarning, stacklevel=4)
+                a = target.real(a)
             return target.astype(a, dtype, copy=False)
         # Same device and dtype only with to(copy=True): a transfer above already copied.
         return target.asarray(a, copy=True) if target is source else a
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
+        if grad.is_complex() and not ctx.source_dtype.startswith("complex"):
+            grad = real(grad)  # a real source takes the real part, as in PyTorch
         return grad.to(ctx.source_device, dtypes.BY_NAME[ctx.source_dtype])
 
 
@@ -70,7 +78,7 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     kind = input.dtype if dtype is None else dtypes.to_dtype(dtype)
     if backend is input._backend and kind is input.dtype and not copy:
         return input
-    if input._requires_grad and not kind.is_floating_point:
+    if input._requires_grad and not (kind.is_floating_point or kind.is_complex):
         out = ToCopy.apply(input.detach(), dtype=kind.name, target=backend)
         return out
     return ToCopy.apply(input, dtype=kind.name, target=backend)

@@ -1,5 +1,6 @@
 """Norms of `autodiff.linalg`: vector_norm (one node, PyTorch's LinalgVectorNormBackward0),
-matrix_norm and norm (compositions, as in PyTorch).
+matrix_norm and norm (compositions, as in PyTorch); and renorm, which rescales the slices of a
+tensor whose norm exceeds a bound.
 
 Differentiable: every vector order, and the matrix orders 'fro', 1, -1, inf, -inf. The
 matrix orders 2, -2 and 'nuc' go through singular values, whose gradient U diag(g) V^T is
@@ -44,28 +45,34 @@ class LinalgVectorNorm(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor | None:
         x, norm = ctx.saved_tensors
-        p, shape = ctx.ord, x._data.shape
+        shape = x._data.shape
         grad = keep_dims(grad, shape, ctx.axes, ctx.keepdim)
         norm = keep_dims(norm, shape, ctx.axes, ctx.keepdim)
-        # PyTorch's norm_backward, case by case, with the same choices at 0.
-        if p == 0:
-            return None
-        if p == 1:
-            return grad * sign(x)
-        norm_is_zero = norm == 0
-        if p == 2:
-            return grad * where(norm_is_zero, 0.0, x / where(norm_is_zero, 1.0, norm))
-        magnitude = x.abs()
-        if math.isinf(p):  # the gradient of amax(|x|), split between ties; NaN takes it all
-            mask = (magnitude == norm) | magnitude.isnan()
-            count = mask.sum(ctx.axes, keepdim=True) if ctx.axes else mask.sum()
-            return sign(x) * where(mask, grad / count, 0.0)
-        # sign(x) (|x| / norm)^(p - 1): PyTorch's |x|^(p - 1) / norm^(p - 1) (times x / |x|),
-        # with a ratio of at most 1 (for p > 0) in place of powers that overflow, and 0 where
-        # PyTorch masks (x = 0 for p < 1, norm = 0).
-        zero = (x == 0) | norm_is_zero
-        ratio = magnitude / where(norm_is_zero, 1.0, norm)
-        return grad * sign(x) * where(zero, 0.0, where(zero, 1.0, ratio) ** (p - 1))
+        return norm_backward(grad, x, norm, ctx.ord, ctx.axes)
+
+
+def norm_backward(grad: Tensor, x: Tensor, norm: Tensor, p: float,
+                  axes: tuple[int, ...] | None) -> Tensor | None:
+    """The gradient of the p-norm of x over `axes` (None: all), PyTorch's norm_backward case by
+    case with the same choices at 0; grad and norm have the reduced dims kept."""
+    if p == 0:
+        return None
+    if p == 1:
+        return grad * sign(x)
+    norm_is_zero = norm == 0
+    if p == 2:
+        return grad * where(norm_is_zero, 0.0, x / where(norm_is_zero, 1.0, norm))
+    magnitude = x.abs()
+    if math.isinf(p):  # the gradient of amax(|x|), split between ties; NaN takes it all
+        mask = (magnitude == norm) | magnitude.isnan()
+        count = mask.sum(axes, keepdim=True) if axes else mask.sum()
+        return sign(x) * where(mask, grad / count, 0.0)
+    # sign(x) (|x| / norm)^(p - 1): PyTorch's |x|^(p - 1) / norm^(p - 1) (times x / |x|),
+    # with a ratio of at most 1 (for p > 0) in place of powers that overflow, and 0 where
+    # PyTorch masks (x = 0 for p < 1, norm = 0).
+    zero = (x == 0) | norm_is_zero
+    ratio = magnitude / where(norm_is_zero, 1.0, norm)
+    return grad * sign(x) * where(zero, 0.0, where(zero, 1.0, ratio) ** (p - 1))
 
 
 # The power sums of vector_norm are scaled when a term or the sum may have left the dtype's
@@ -118,6 +125,18 @@ def _power_sum(backend: Any, magnitude: Any, ord: float, axes: tuple[int, ...] |
 
 def _root(backend: Any, total: Any, ord: float) -> Any:
     return backend.sqrt(total) if ord == 2 else backend.pow(total, 1.0 / ord)
+
+
+class NormAll(LinalgVectorNorm):
+    """`at::norm(x, p)` (no dim), as PyTorch's C++ composites call it: its own node name."""
+
+    node_name = "NormBackward0"
+
+
+class NormDims(LinalgVectorNorm):
+    """`at::norm(x, p, dim, keepdim)`, as PyTorch's C++ composites call it."""
+
+    node_name = "NormBackward1"
 
 
 @autocast_op("linalg_vector_norm")
@@ -286,3 +305,51 @@ def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
     if len(dims) == 2:
         return matrix_norm(A, ord, dims, keepdim, dtype=dtype)
     return vector_norm(A, ord, dims, keepdim, dtype=dtype)
+
+
+# ----------------------------------------------------------------------------- renorm
+class Renorm(Function):
+    """Each slice along `dim` whose p-norm exceeds maxnorm, scaled to norm maxnorm (by
+    maxnorm / (norm + 1e-7), as PyTorch)."""
+
+    node_name = "RenormBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, *, p: float, dim: int, maxnorm: float) -> Any:
+        backend = ctx.backend
+        axes = tuple(axis for axis in range(x.ndim) if axis != dim)
+        ctx.p, ctx.axes, ctx.maxnorm = p, axes, maxnorm
+        norm = LinalgVectorNorm.forward(ctx, x, ord=p, axes=axes, keepdim=True)
+        ctx.save_for_backward(x)
+        factor = backend.where(backend.greater(norm, maxnorm),
+                               backend.divide(maxnorm, backend.add(norm, 1e-7)),
+                               backend.ones_like(norm))
+        return backend.multiply(x, factor)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        x, = ctx.saved_tensors
+        axes, p, maxnorm = ctx.axes, ctx.p, ctx.maxnorm
+        norm = vector_norm(x, p, axes, keepdim=True)
+        weighted = (x * grad).sum(axes, keepdim=True)
+        through_norm = norm_backward(weighted, x, norm, p, axes)
+        inverse = 1 / (norm + 1e-7)
+        scaled = inverse * maxnorm * grad
+        if through_norm is not None:
+            scaled = scaled - maxnorm * inverse * inverse * through_norm
+        return where(norm > maxnorm, scaled, grad)
+
+
+@autocast_op("renorm")
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    ndim = input._data.ndim
+    if ndim <= 1:
+        raise RuntimeError(
+            f"renorm: input needs at least 2 dimensions, got {ndim} dimensions")
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm:g}")
+    dim = _wrap_dim(dim, ndim)
+    _check_floating("linalg.vector_norm", input)
+    return Renorm.apply(input, p=float(p), dim=dim, maxnorm=maxnorm)

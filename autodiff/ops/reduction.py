@@ -41,7 +41,7 @@ class Sum(Function):
         backend = ctx.backend
         if dtype is not None:
             a = backend.astype(a, dtype)
-        elif not backend.is_floating(a.dtype):
+        elif not (backend.is_floating(a.dtype) or backend.is_complex(a.dtype)):
             a = backend.astype(a, "int64")  # PyTorch sums bools and integers as int64
         return backend.sum(a, axis=axes, keepdims=keepdim)
 
@@ -94,7 +94,7 @@ class MeanDim(Mean):
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
     kind = input.dtype if dtype is None else dtypes.to_dtype(dtype)
-    if not kind.is_floating_point:
+    if not (kind.is_floating_point or kind.is_complex):
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {dtypes.SCALAR_TYPE_NAMES[kind.name]}"

@@ -1,4 +1,5 @@
-"""Ops that pick or blend between values elementwise: where, maximum/minimum, clamp, lerp.
+"""Ops that pick or blend between values elementwise: where, maximum/minimum, fmax/fmin (which
+ignore NaN), clamp, lerp.
 
 Their gradients go to the value that was picked. Ties follow PyTorch: maximum/minimum split the
 gradient evenly between equal operands; clamp passes it to the input when the input equals a
@@ -134,6 +135,50 @@ class Minimum(Function):
 def minimum(input: Tensor, other: Tensor) -> Tensor:
     require_tensors("minimum", ("input", input), ("other", other))
     return Minimum.apply(input, other)
+
+
+class Fmax(Function):
+    """maximum that ignores NaN: the other operand where one is NaN."""
+
+    node_name = "FmaxBackward0"
+    keeps_first = "greater_equal"  # fmin: less_equal
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        backend = ctx.backend
+        a, b = promote(backend, a, b)
+        if backend.is_bool(a.dtype):  # no NaN; fmax is `or`, fmin is `and`
+            return _maximum(backend, a, b) if ctx.keeps_first == "greater_equal" else \
+                _minimum(backend, a, b)
+        keep = getattr(backend, ctx.keeps_first)(a, b)
+        if backend.is_floating(a.dtype):
+            keep = backend.logical_or(keep, backend.isnan(b))
+        return backend.where(keep, a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        first = (a >= b) if ctx.keeps_first == "greater_equal" else (a <= b)
+        picked_a = first | b.isnan()
+        return (where(picked_a, grad, 0.0) if needs_a else None,
+                where(picked_a, 0.0, grad) if needs_b else None)
+
+
+class Fmin(Fmax):
+    node_name = "FminBackward0"
+    keeps_first = "less_equal"
+
+
+def fmax(input: Tensor, other: Tensor) -> Tensor:
+    require_tensors("fmax", ("input", input), ("other", other))
+    return Fmax.apply(input, other)
+
+
+def fmin(input: Tensor, other: Tensor) -> Tensor:
+    require_tensors("fmin", ("input", input), ("other", other))
+    return Fmin.apply(input, other)
 
 
 # ----------------------------------------------------------------------------- clamp

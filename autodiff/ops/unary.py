@@ -1,5 +1,6 @@
-"""Unary math: exp and log (with their variants), erf, sqrt and rsqrt, abs and sign, rounding,
-trigonometric and hyperbolic functions (with atan2).
+"""Unary math: exp and log (with their variants, exp2), erf, sqrt and rsqrt, abs and sign (sgn,
+positive), rounding (frac), trigonometric and hyperbolic functions (with atan2, their inverses,
+deg2rad/rad2deg and sinc).
 
 Integer and bool inputs compute in the default float dtype, as in PyTorch, except abs, sign and
 the rounding functions, which keep integer dtypes. Gradients follow PyTorch's formulas
@@ -12,14 +13,16 @@ import builtins
 import math
 from typing import Any, ClassVar
 
+from .. import dtypes
 from ..autocast_state import autocast_op
 from ..creation import zeros_like
 from ..function import Function
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating, require_tensors
-from ._promotion import default_float, promote
+from ._promotion import default_float, in_float, promote
 from .selection import maximum, where
 
+_PI = math.pi
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -49,6 +52,38 @@ class UnaryOfOutput(Function):
         out = getattr(ctx.backend, ctx.kernel)(default_float(ctx.backend, a))
         ctx.save_for_backward(out)
         return out
+
+
+class SpecialOfInput(Function):
+    """As `UnaryOfInput`, for a function of the backend's `SpecialFunctions` (SciPy's on the
+    CPU): computed in PyTorch's floating dtype (`_promotion.in_float`: float16 in float32), or
+    refused for float16 where PyTorch has no Half kernel (`half_kernel` names it)."""
+
+    kernel: ClassVar[str]
+    half_kernel: ClassVar[str | None] = None
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        return special_values(ctx, a)
+
+
+class SpecialOfOutput(SpecialOfInput):
+    """As `SpecialOfInput`, for functions whose backward is written with their output."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        out = special_values(ctx, a)
+        ctx.save_for_backward(out)
+        return out
+
+
+def special_values(ctx: Any, a: Any) -> Any:
+    """`backend.<ctx.kernel>(a)` in PyTorch's dtype (see SpecialOfInput)."""
+    backend = ctx.backend
+    if ctx.half_kernel is not None and backend.dtype_name(a) == "float16":
+        raise not_implemented_for(ctx.half_kernel, backend, a)
+    return in_float(backend, getattr(backend, ctx.kernel), a)
 
 
 # ----------------------------------------------------------------------------- exp and log
@@ -139,6 +174,27 @@ def log10(input: Tensor) -> Tensor:
     return Log10.apply(input)
 
 
+class Exp2(UnaryOfOutput):
+    node_name = "Exp2Backward0"
+    kernel = "exp2"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return grad * (out * _LN2)
+
+
+def exp2(input: Tensor) -> Tensor:
+    """2 ** input."""
+    return Exp2.apply(input)
+
+
+def exp2_(input: Tensor) -> Tensor:
+    """In place: `input.exp2_()`."""
+    require_tensors("exp2_", ("input", input))
+    return input.exp2_()
+
+
 class Erf(Function):
     node_name = "ErfBackward0"
 
@@ -211,7 +267,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, = ctx.saved_tensors
-        return grad * sign(a)
+        return grad * (sgn(a) if a.is_complex() else sign(a))
 
 
 def abs(input: Tensor) -> Tensor:
@@ -241,6 +297,46 @@ class Sign(Function):
 
 def sign(input: Tensor) -> Tensor:
     return Sign.apply(input)
+
+
+class Sgn(Function):
+    """sign, extended to complex numbers (z / |z|, 0 at 0); on real tensors it is sign."""
+
+    node_name = "SgnBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        backend = ctx.backend
+        if not backend.is_complex(a.dtype):
+            return Sign.forward(ctx, a)
+        magnitude = backend.abs(a)
+        at_zero = backend.equal(magnitude, 0)
+        safe = backend.where(at_zero, backend.ones_like(magnitude), magnitude)
+        out = backend.where(at_zero, backend.zeros_like(a), backend.divide(a, safe))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        if not ctx.saved_tensors:
+            return zeros_like(grad)
+        a, out = ctx.saved_tensors
+        # z / |z| is not holomorphic: (g - sgn^2 conj(g)) / (2 |z|), 0 at 0 (PyTorch's).
+        magnitude = a.abs()
+        at_zero = magnitude == 0
+        scaled = (grad - out * out * grad.conj()) / (where(at_zero, 1.0, magnitude) * 2)
+        return where(at_zero, 0.0, scaled)
+
+
+def sgn(input: Tensor) -> Tensor:
+    return Sgn.apply(input)
+
+
+def positive(input: Tensor) -> Tensor:
+    """The input itself (`+input`), as in PyTorch; refused for bool tensors."""
+    if input.dtype is dtypes.bool_:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
 
 
 # ----------------------------------------------------------------------------- rounding
@@ -289,7 +385,10 @@ class RoundDecimals(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, *, decimals: int) -> Any:
         backend = ctx.backend
-        require_floating("round", backend, a)
+        # PyTorch's kernel for decimals=0 is the vectorised one, whose name differs.
+        require_floating("round" if decimals else "round_vml", backend, a)
+        if decimals == 0:
+            return backend.round(a)
         # PyTorch's formula: scale by 10**|decimals|, round half to even, scale back.
         scale = 10.0 ** builtins.abs(decimals)
         if decimals > 0:
@@ -316,10 +415,38 @@ def trunc(input: Tensor) -> Tensor:
 fix = trunc
 
 
-def round(input: Tensor, *, decimals: int = 0) -> Tensor:
-    if decimals == 0:
+def round(input: Tensor, *, decimals: int | None = None) -> Tensor:
+    """Round half to even; with `decimals` (PyTorch's other overload, for floating tensors
+    only, even when it is 0), to that many decimal places."""
+    if decimals is None:
         return Round.apply(input)
     return RoundDecimals.apply(input, decimals=decimals)
+
+
+class Frac(Function):
+    """input - trunc(input): the fractional part, with the input's sign."""
+
+    node_name = "FracBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        backend = ctx.backend
+        require_floating("frac", backend, a)
+        return backend.subtract(a, backend.trunc(a))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad
+
+
+def frac(input: Tensor) -> Tensor:
+    return Frac.apply(input)
+
+
+def frac_(input: Tensor) -> Tensor:
+    """In place: `input.frac_()`."""
+    require_tensors("frac_", ("input", input))
+    return input.frac_()
 
 
 # ----------------------------------------------------------------------------- trigonometry
@@ -457,7 +584,88 @@ def atan2(input: Tensor, other: Tensor) -> Tensor:
 arctan2 = atan2
 
 
+class Deg2Rad(Function):
+    """input * (pi / 180); integers become the default float dtype."""
+
+    node_name = "Deg2RadBackward0"
+    factor = _PI / 180.0
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        return ctx.backend.multiply(default_float(ctx.backend, a), ctx.factor)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad * ctx.factor
+
+
+def deg2rad(input: Tensor) -> Tensor:
+    return Deg2Rad.apply(input)
+
+
+def deg2rad_(input: Tensor) -> Tensor:
+    """In place: `input.deg2rad_()`."""
+    require_tensors("deg2rad_", ("input", input))
+    return input.deg2rad_()
+
+
+class Rad2Deg(Deg2Rad):
+    node_name = "Rad2DegBackward0"
+    factor = 180.0 / _PI
+
+
+def rad2deg(input: Tensor) -> Tensor:
+    return Rad2Deg.apply(input)
+
+
+def rad2deg_(input: Tensor) -> Tensor:
+    """In place: `input.rad2deg_()`."""
+    require_tensors("rad2deg_", ("input", input))
+    return input.rad2deg_()
+
+
+class Sinc(SpecialOfInput):
+    """The normalised sinc, sin(pi x) / (pi x), 1 at 0 (float16 computed in float32, as in
+    PyTorch, so that sinc(1) is 0 there too)."""
+
+    node_name = "SincBackward0"
+    kernel = "sinc"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        # (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0 at 0 (PyTorch's formula).
+        at_zero = a == 0
+        x = where(at_zero, 1.0, a)
+        scaled = x * _PI
+        slope = (scaled * cos(scaled) - sin(scaled)) / (scaled * x)
+        return grad * where(at_zero, 0.0, slope)
+
+
+def sinc(input: Tensor) -> Tensor:
+    return Sinc.apply(input)
+
+
+def sinc_(input: Tensor) -> Tensor:
+    """In place: `input.sinc_()`."""
+    require_tensors("sinc_", ("input", input))
+    return input.sinc_()
+
+
 # ----------------------------------------------------------------------------- hyperbolic
+class InPlaceWithoutDerivative:
+    """The in-place forms of asinh, acosh and atanh: PyTorch records them as their own nodes
+    (`AsinhBackward1`, ...) whose derivative it does not implement, so backward through them
+    raises its NotImplementedError."""
+
+    kernel: ClassVar[str]
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        raise NotImplementedError(
+            f"the derivative for 'inplace version of {ctx.kernel}' is not implemented.")
+
+
 class Tanh(UnaryOfOutput):
     node_name = "TanhBackward0"
     kernel = "tanh"
@@ -500,3 +708,102 @@ class Cosh(UnaryOfInput):
 @autocast_op("cosh")
 def cosh(input: Tensor) -> Tensor:
     return Cosh.apply(input)
+
+
+class Asinh(UnaryOfInput):
+    node_name = "AsinhBackward0"
+    kernel = "asinh"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return grad * rsqrt(a * a + 1)
+
+
+def asinh(input: Tensor) -> Tensor:
+    return Asinh.apply(input)
+
+
+class AsinhInPlace(InPlaceWithoutDerivative, Asinh):
+    node_name = "AsinhBackward1"
+
+
+def asinh_(input: Tensor) -> Tensor:
+    """In place: `input.asinh_()`."""
+    require_tensors("asinh_", ("input", input))
+    return input.asinh_()
+
+
+arcsinh = asinh
+
+
+def arcsinh_(input: Tensor) -> Tensor:
+    """In place: `input.arcsinh_()`."""
+    require_tensors("arcsinh_", ("input", input))
+    return input.arcsinh_()
+
+
+class Acosh(UnaryOfInput):
+    node_name = "AcoshBackward0"
+    kernel = "acosh"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return grad * rsqrt(a * a - 1)
+
+
+def acosh(input: Tensor) -> Tensor:
+    return Acosh.apply(input)
+
+
+class AcoshInPlace(InPlaceWithoutDerivative, Acosh):
+    node_name = "AcoshBackward1"
+
+
+def acosh_(input: Tensor) -> Tensor:
+    """In place: `input.acosh_()`."""
+    require_tensors("acosh_", ("input", input))
+    return input.acosh_()
+
+
+arccosh = acosh
+
+
+def arccosh_(input: Tensor) -> Tensor:
+    """In place: `input.arccosh_()`."""
+    require_tensors("arccosh_", ("input", input))
+    return input.arccosh_()
+
+
+class Atanh(UnaryOfInput):
+    node_name = "AtanhBackward0"
+    kernel = "atanh"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, = ctx.saved_tensors
+        return grad / (1 - a * a)
+
+
+def atanh(input: Tensor) -> Tensor:
+    return Atanh.apply(input)
+
+
+class AtanhInPlace(InPlaceWithoutDerivative, Atanh):
+    node_name = "AtanhBackward1"
+
+
+def atanh_(input: Tensor) -> Tensor:
+    """In place: `input.atanh_()`."""
+    require_tensors("atanh_", ("input", input))
+    return input.atanh_()
+
+
+arctanh = atanh
+
+
+def arctanh_(input: Tensor) -> Tensor:
+    """In place: `input.arctanh_()`."""
+    require_tensors("arctanh_", ("input", input))
+    return input.arctanh_()

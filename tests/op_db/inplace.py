@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import scipy.special as sp
 
 import autodiff
 
@@ -133,3 +134,85 @@ def _view_clamp(a: autodiff.Tensor, b: autodiff.Tensor) -> autodiff.Tensor:
     out = a * 1
     out[1:].clamp_(max=b)
     return out
+
+
+def _function_on_copy(function: Callable[..., autodiff.Tensor], *args: Any,
+                      **kwargs: Any) -> Callable[..., autodiff.Tensor]:
+    """`torch.<op>_(a * 1, *others, *args, **kwargs)`: the function form of an in-place op
+    modifies its first argument and returns it."""
+    def op(a: autodiff.Tensor, *others: autodiff.Tensor) -> autodiff.Tensor:
+        out = a * 1
+        if function(out, *others, *args, **kwargs) is not out:
+            raise AssertionError(f"{function.__name__} returned a new tensor")
+        return out
+    return op
+
+
+def _integer_on_copy(function: Callable[..., autodiff.Tensor]) -> Callable[..., autodiff.Tensor]:
+    def op(a: autodiff.Tensor, b: autodiff.Tensor) -> autodiff.Tensor:
+        out = (a * 5).long()
+        function(out, (b * 5).long())
+        return out
+    return op
+
+
+def _np_integer(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    return lambda a, b: function(np.trunc(a * 5).astype(int), np.trunc(b * 5).astype(int))
+
+
+def _np_nan_to_num(a: np.ndarray) -> np.ndarray:
+    return np.nan_to_num(np.where(a > 1.5, np.nan, a), nan=0.25)
+
+
+def _nan_to_num_(a: autodiff.Tensor) -> autodiff.Tensor:
+    out = autodiff.where(a > 1.5, float("nan"), a)
+    return autodiff.nan_to_num_(out, nan=0.25)
+
+
+# The torch.<op>_ functions of the math ops (torch.deg2rad_(x) is x.deg2rad_()). PyTorch records
+# asinh_, acosh_ and atanh_ as nodes without a derivative: forward and node names only
+# (test_math_special.py checks the refusal).
+INPLACE_FUNCTIONS: list[OpInfo] = [
+    OpInfo("deg2rad_", _function_on_copy(autodiff.deg2rad_), np.deg2rad, UNARY_SHAPES,
+           "Deg2RadBackward0"),
+    OpInfo("rad2deg_", _function_on_copy(autodiff.rad2deg_), np.rad2deg, UNARY_SHAPES,
+           "Rad2DegBackward0"),
+    OpInfo("exp2_", _function_on_copy(autodiff.exp2_), np.exp2, UNARY_SHAPES, "Exp2Backward0"),
+    OpInfo("frac_", _function_on_copy(autodiff.frac_), lambda a: a - np.trunc(a), UNARY_SHAPES,
+           "FracBackward0"),
+    OpInfo("sinc_", _function_on_copy(autodiff.sinc_), np.sinc, UNARY_SHAPES, "SincBackward0"),
+    OpInfo("i0_", _function_on_copy(autodiff.i0_), np.i0, UNARY_SHAPES, "I0Backward0"),
+    OpInfo("erfc_", _function_on_copy(autodiff.erfc_),
+           sp.erfc, UNARY_SHAPES, "ErfcBackward0"),
+    OpInfo("logit_", _function_on_copy(autodiff.logit_), lambda a: np.log(a / (1 - a)),
+           UNARY_SHAPES, "LogitBackward0", domain=(0.1, 0.9)),
+    OpInfo("logit_eps_", _function_on_copy(autodiff.logit_, 0.2),
+           lambda a: np.log(np.clip(a, 0.2, 0.8) / (1 - np.clip(a, 0.2, 0.8))),
+           UNARY_SHAPES[:1], "LogitBackward0", domain=(0.25, 0.75)),
+    OpInfo("nan_to_num_", _nan_to_num_, _np_nan_to_num, UNARY_SHAPES, "NanToNumBackward0"),
+    OpInfo("ldexp_", _function_on_copy(autodiff.ldexp_), lambda a, b: a * 2.0 ** b,
+           _SAME[:2], "LdexpBackward0"),
+    OpInfo("xlogy_", _function_on_copy(autodiff.xlogy_), lambda a, b: a * np.log(b), _SAME,
+           "XlogyBackward0", domain=(0.5, 2.0)),
+    OpInfo("xlogy_scalar_", _function_on_copy(autodiff.xlogy_, 2.5),
+           lambda a: a * np.log(2.5), UNARY_SHAPES, "XlogyBackward2"),
+    OpInfo("addmv_", _function_on_copy(autodiff.addmv_, beta=2, alpha=0.5),
+           lambda c, a, b: 2 * c + 0.5 * a @ b, (Sample(((3,), (3, 4), (4,))),),
+           "AddmvBackward0"),
+    OpInfo("gcd_", _integer_on_copy(autodiff.gcd_), _np_integer(np.gcd), _SAME[:2],
+           differentiable=False, out_dtype=autodiff.int64),
+    OpInfo("lcm_", _integer_on_copy(autodiff.lcm_), _np_integer(np.lcm), _SAME[:2],
+           differentiable=False, out_dtype=autodiff.int64),
+    OpInfo("asinh_", _function_on_copy(autodiff.asinh_), np.arcsinh, UNARY_SHAPES,
+           "AsinhBackward1", differentiable=False),
+    OpInfo("arcsinh_", _function_on_copy(autodiff.arcsinh_), np.arcsinh, UNARY_SHAPES[:1],
+           "AsinhBackward1", differentiable=False),
+    OpInfo("acosh_", _function_on_copy(autodiff.acosh_), np.arccosh, UNARY_SHAPES,
+           "AcoshBackward1", domain=(1.2, 3.0), differentiable=False),
+    OpInfo("arccosh_", _function_on_copy(autodiff.arccosh_), np.arccosh, UNARY_SHAPES[:1],
+           "AcoshBackward1", domain=(1.2, 3.0), differentiable=False),
+    OpInfo("atanh_", _function_on_copy(autodiff.atanh_), np.arctanh, UNARY_SHAPES,
+           "AtanhBackward1", domain=(-0.9, 0.9), differentiable=False),
+    OpInfo("arctanh_", _function_on_copy(autodiff.arctanh_), np.arctanh, UNARY_SHAPES[:1],
+           "AtanhBackward1", domain=(-0.9, 0.9), differentiable=False),
+]
