@@ -73,10 +73,11 @@ class NumpyBackend(Backend):
         return _compat_clip(x, min, max)
 
     def matmul(self, a: Array, b: Array) -> Array:
-        # ml_dtypes' bfloat16 matmul returns float32 (and is not BLAS): compute in float32 and
-        # round once, as PyTorch's CPU kernels accumulate bfloat16 products in float32.
-        if a.dtype is _BFLOAT16:
-            return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(_BFLOAT16)
+        # Neither float16 nor ml_dtypes' bfloat16 has a BLAS matmul in NumPy (float16's is a
+        # plain loop, tens of times slower; bfloat16's returns float32): compute in float32 and
+        # round once, as PyTorch's CPU kernels accumulate low-precision products in float32.
+        if a.dtype in _LOW_PRECISION:
+            return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
         return np.matmul(a, b)
 
     # Creation without array-api-compat's wrappers (they cost microseconds on tiny tensors).
@@ -273,10 +274,13 @@ class NumpyBackend(Backend):
         # Without `optimize`, einsum loops in C even where BLAS would do the product; planning
         # costs microseconds, worth it for more than two operands or big ones.
         optimize = len(operands) > 2 or any(operand.size > 4096 for operand in operands)
-        if any(operand.dtype is _BFLOAT16 for operand in operands):
-            # NumPy's einsum has no bfloat16 loop: float32, rounded once (PyTorch's opmath).
+        low = next((operand.dtype for operand in operands if operand.dtype in _LOW_PRECISION),
+                   None)
+        if low is not None:
+            # NumPy's einsum has no bfloat16 loop (and float16's accumulates in float16):
+            # float32, rounded once (PyTorch's opmath).
             wide = [operand.astype(np.float32) for operand in operands]
-            return np.einsum(subscripts, *wide, optimize=optimize).astype(_BFLOAT16)
+            return np.einsum(subscripts, *wide, optimize=optimize).astype(low)
         return np.einsum(subscripts, *operands, optimize=optimize)
 
     def slogdet(self, a: Array) -> tuple[Array, Array]:
