@@ -50,6 +50,7 @@ from .layouts import (
 )
 from .dtypes import (
     Size,
+    bfloat16,
     complex64,
     complex128,
     dtype,
@@ -74,6 +75,7 @@ from .dtypes import float64 as double
 from .dtypes import int16 as short
 from .dtypes import int32 as int
 from .dtypes import int64 as long
+from .type_info import iinfo
 
 # The legacy tensor types: torch.FloatTensor(2, 3), isinstance(t, torch.LongTensor)
 from .legacy import (
@@ -174,6 +176,31 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+
+# Mixed precision: torch.autocast, torch.amp, and the deprecated torch.cpu.amp / torch.cuda.amp
+from . import amp
+from .amp import autocast
+from .autocast_state import (
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    clear_autocast_cache,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    get_autocast_gpu_dtype,
+    is_autocast_available,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_cpu_dtype,
+    set_autocast_cpu_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+    set_autocast_gpu_dtype,
+)
+from . import cpu
+from .cpu import amp as _cpu_amp
+from .cuda import amp as _cuda_amp
 from .autograd.anomaly_mode import (
     is_anomaly_check_nan_enabled,
     is_anomaly_enabled,

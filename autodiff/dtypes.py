@@ -52,14 +52,15 @@ int16 = dtype("int16", 1, 2, True)
 int32 = dtype("int32", 1, 4, True)
 int64 = dtype("int64", 1, 8, True)
 float16 = dtype("float16", 2, 2, True)
+bfloat16 = dtype("bfloat16", 2, 2, True)
 float32 = dtype("float32", 2, 4, True)
 float64 = dtype("float64", 2, 8, True)
 complex64 = dtype("complex64", 3, 8, True)
 complex128 = dtype("complex128", 3, 16, True)
 
 BY_NAME: dict[str, dtype] = {
-    d.name: d for d in (bool_, uint8, int8, int16, int32, int64, float16, float32, float64,
-                        complex64, complex128)
+    d.name: d for d in (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32,
+                        float64, complex64, complex128)
 }
 _REAL_OF = {"complex64": float32, "complex128": float64}
 _COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
@@ -67,21 +68,21 @@ _COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
 LEGACY_NAMES = {
     "bool": "BoolTensor", "uint8": "ByteTensor", "int8": "CharTensor", "int16": "ShortTensor",
     "int32": "IntTensor", "int64": "LongTensor", "float16": "HalfTensor",
-    "float32": "FloatTensor", "float64": "DoubleTensor", "complex64": "ComplexFloatTensor",
-    "complex128": "ComplexDoubleTensor",
+    "bfloat16": "BFloat16Tensor", "float32": "FloatTensor", "float64": "DoubleTensor",
+    "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor",
 }
 # PyTorch's short names in messages like "Got: Long".
 SCALAR_TYPE_NAMES = {
     "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-    "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double",
-    "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+    "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
+    "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
 }
 # The C++ type names some of PyTorch's messages print ("expected dtype float ... got double").
 CPP_TYPE_NAMES = {
     "bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
-    "int32": "int", "int64": "long int", "float16": "c10::Half", "float32": "float",
-    "float64": "double", "complex64": "c10::complex<float>",
-    "complex128": "c10::complex<double>",
+    "int32": "int", "int64": "long int", "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
+    "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
 }
 
 _default_float = float32
@@ -137,6 +138,8 @@ def promote_types(a: dtype, b: dtype) -> dtype:
         return a if a.category > b.category else b
     if a.category == 0:
         return a
+    if a.category == 2 and a.itemsize == b.itemsize:  # float16, bfloat16: neither holds both
+        return float32
     if a.category >= 2:
         return a if a.itemsize >= b.itemsize else b
     # Integers: an unsigned and a signed type meet in a signed type that holds both.
@@ -247,6 +250,7 @@ class finfo:
     # name: (bits, eps, max, smallest normal, resolution)
     _PROPERTIES: ClassVar[dict[str, tuple[int, float, float, float, float]]] = {
         "float16": (16, 2.0 ** -10, 65504.0, 2.0 ** -14, 1e-3),
+        "bfloat16": (16, 2.0 ** -7, (2 - 2.0 ** -7) * 2.0 ** 127, 2.0 ** -126, 1e-2),
         "float32": (32, 2.0 ** -23, (2 - 2.0 ** -23) * 2.0 ** 127, 2.0 ** -126, 1e-6),
         "float64": (64, 2.0 ** -52, (2 - 2.0 ** -52) * 2.0 ** 1023, 2.0 ** -1022, 1e-15),
     }

@@ -1773,6 +1773,8 @@ class Tensor:
                 f"can't convert {self._backend.device} device type tensor to numpy. Use "
                 "Tensor.cpu() to copy the tensor to host memory first."
             )
+        if self.dtype is dtypes.bfloat16:  # NumPy has no bfloat16 (ml_dtypes' is not NumPy's)
+            raise TypeError("Got unsupported ScalarType BFloat16")
         return self._backend.to_numpy(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
@@ -1909,6 +1911,9 @@ class Tensor:
 
     def half(self) -> Tensor:
         return _conversion.to(self, dtypes.float16)
+
+    def bfloat16(self) -> Tensor:
+        return _conversion.to(self, dtypes.bfloat16)
 
     def long(self) -> Tensor:
         return _conversion.to(self, dtypes.int64)

@@ -26,9 +26,31 @@ Array = Any
 Shape = tuple[int, ...]
 
 DTYPE_NAMES = (
-    "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
-    "complex64", "complex128",
+    "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
+    "float64", "complex64", "complex128",
 )
+# The floating dtypes PyTorch's CPU kernels compute in float32 and round once ("opmath").
+LOW_PRECISION_FLOATING = ("float16", "bfloat16")
+
+
+class NativeDtypes(dict[str, Any]):
+    """A backend's native dtype objects by name. A dtype the array library cannot hold
+    (bfloat16 on CuPy and array-api-strict, float16 on array-api-strict) is a clear error, at
+    the first place a tensor of it would be made."""
+
+    def __init__(self, entries: dict[str, Any], library: str, device: Device) -> None:
+        super().__init__(entries)
+        self.library = library
+        self.device = device
+
+    def __missing__(self, name: str) -> Any:
+        if name not in DTYPE_NAMES:
+            raise KeyError(name)
+        raise TypeError(
+            f"torch.{name} is not supported on device '{self.device}': {self.library} has no "
+            f"{name} dtype"
+        )
+
 
 DEFAULT_SEED = 67280421310721  # PyTorch's: the initial seed of a generator nobody seeded
 
@@ -77,18 +99,18 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         # The dtype objects arrays actually carry (NumPy's xp.float32 is a scalar type, and
         # np.dtype("float32") hashes differently), read off an empty array of each.
         # A namespace may lack some (array-api-strict has no float16): those dtypes are absent.
-        self._native_dtypes = {
-            name: xp.empty((0,), dtype=getattr(xp, name), device=native_device).dtype
+        self._native_dtypes = NativeDtypes({
+            name: xp.empty((0,), dtype=kind, device=native_device).dtype
             for name in DTYPE_NAMES
-            if hasattr(xp, name)
-        }
+            if (kind := self.dtype_object(name)) is not None
+        }, self.library_name, device)
         # Keyed by the native dtype object: one dict lookup answers `Tensor.dtype`.
         self._dtype_names = {native: name for name, native in self._native_dtypes.items()}
         # The native dtypes of each kind, read by the predicates below. Hot paths (an op's
         # forward on a float tensor and a Python number) test `dtype in backend.floating_dtypes`
         # directly: the same set lookup without the call.
         self.floating_dtypes = frozenset(
-            native for name, native in self._native_dtypes.items() if name.startswith("float")
+            native for name, native in self._native_dtypes.items() if "float" in name
         )
         self.complex_dtypes = frozenset(
             native for name, native in self._native_dtypes.items() if name.startswith("complex")
@@ -110,6 +132,18 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         return f"<{type(self).__name__} device='{self.device}'>"
 
     # ----------------------------------------------------------------------------- dtypes
+    def dtype_object(self, name: str) -> Any:
+        """The library's dtype of this name, or None where it has none. A backend whose
+        library gets a dtype from elsewhere (NumPy's bfloat16 from ml_dtypes) overrides this."""
+        return getattr(self.xp, name, None)
+
+    @property
+    def library_name(self) -> str:
+        return str(getattr(self.xp, "__name__", self.name)).replace("array_api_compat.", "")
+
+    def has_dtype(self, name: str) -> bool:
+        return name in self._native_dtypes
+
     # The tape asks about dtypes only through these: a native dtype is what `array.dtype` gives.
     def native_dtype(self, name: str) -> Any:
         return self._native_dtypes[name]
@@ -179,8 +213,9 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         return self.astype(powers, dtype)
 
     def _spaced(self, start: Any, stop: Any, num: int, dtype: str) -> Array:
-        work = dtype if dtype.startswith("float") else "float64"
-        if not dtype.startswith("float"):  # the ends are first converted to the integer type
+        floating = dtype.startswith(("float", "bfloat"))
+        work = dtype if floating else "float64"
+        if not floating:  # the ends are first converted to the integer type
             start, stop = int(start), int(stop)
         if num <= 1:
             return self.full((num,), start, work)

@@ -15,8 +15,8 @@ from ..tensor import Tensor
 # C++ type names, as PyTorch's mm prints them ("expected m1 and m2 to have the same dtype").
 _CPP_TYPE_NAMES = {
     "bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
-    "int32": "int", "int64": "long int", "float16": "c10::Half", "float32": "float",
-    "float64": "double",
+    "int32": "int", "int64": "long int", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+    "float32": "float", "float64": "double",
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import auto_element_wise, jvp_from_backward
 from ..tensor import Tensor
@@ -74,6 +75,7 @@ class Softplus(Function):
         return where(scaled > ctx.threshold, grad, grad * sigmoid(scaled))
 
 
+@autocast_op("softplus")
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return Softplus.apply(input, beta=beta, threshold=threshold)
 
@@ -204,7 +206,8 @@ class Gelu(Function):
             raise not_implemented_for("GeluKernelImpl", backend, a, on_device=False)
         ctx.save_for_backward(a)
         ctx.approximate = approximate
-        half = backend.dtype_name(a) == "float16"
+        name = backend.dtype_name(a)
+        half = name in ("float16", "bfloat16")
         x = backend.astype(a, "float32") if half else a  # float16 computes in float32
         if approximate == "tanh":
             inner = backend.multiply(backend.add(x, backend.multiply(x * x * x, _TANH_KAPPA)),
@@ -214,7 +217,7 @@ class Gelu(Function):
             cdf = backend.multiply(backend.add(backend.erf(backend.multiply(x, _SQRT1_2)), 1.0),
                                    0.5)
         out = backend.multiply(x, cdf)
-        return backend.astype(out, "float16") if half else out
+        return backend.astype(out, name) if half else out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:

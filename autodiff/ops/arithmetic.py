@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..autocast_state import autocast_op
 from ..creation import zeros_like
 from ..function import Function
 from ..jvp_rules import auto_element_wise
@@ -329,6 +330,7 @@ class Reciprocal(Function):
 
 
 @takes_out(CAST)
+@autocast_op("reciprocal")
 def reciprocal(input: Tensor) -> Tensor:
     return Reciprocal.apply(input)
 
@@ -460,6 +462,7 @@ def _pow_bool_error() -> NotImplementedError:
 
 
 @takes_out(CAST)
+@autocast_op("pow")
 def pow(input: Any, exponent: Any) -> Tensor:
     if not isinstance(input, Tensor):
         return rpow(exponent, input)
@@ -468,6 +471,7 @@ def pow(input: Any, exponent: Any) -> Tensor:
     return PowScalar.apply(input, exponent)
 
 
+@autocast_op("pow")
 def rpow(input: Tensor, base: Any) -> Tensor:
     """base ** input."""
     if isinstance(base, Tensor):
@@ -516,6 +520,7 @@ class Addcmul(Function):
 
 
 @takes_out(CAST)
+@autocast_op("addcmul")
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     return Addcmul.apply(input, tensor1, tensor2, value=value)
 
@@ -536,5 +541,6 @@ class Addcdiv(Addcmul):
 
 
 @takes_out(CAST)
+@autocast_op("addcdiv")
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     return Addcdiv.apply(input, tensor1, tensor2, value=value)

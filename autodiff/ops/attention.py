@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import is_grad_enabled
 from ..jvp_rules import jvp_from_backward
@@ -338,6 +339,7 @@ def _replayed_dropout(q: Tensor, shape: Any, plan: AttentionPlan, p: float, seed
 
 
 # ----------------------------------------------------------------------------- the function
+@autocast_op("scaled_dot_product_attention")
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Tensor | None = None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale: float | None = None,

@@ -116,7 +116,8 @@ def _away_from_zero(a: Tensor) -> tuple[Tensor, Tensor]:
     return tiny, where(tiny, eps, a)
 
 
-_EPSILON = {"float16": 2.0 ** -10, "float32": 2.0 ** -23, "float64": 2.0 ** -52}
+_EPSILON = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7,
+            "float32": 2.0 ** -23, "float64": 2.0 ** -52}
 
 
 # ----------------------------------------------------------------------------- not differentiable

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import linear_in
@@ -134,6 +135,7 @@ def _scatter_key(backend: Any, safe: Any, axis: int) -> tuple[Any, ...]:
     return tuple(key)
 
 
+@autocast_op("nll_loss")
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
              reduction: str = "mean") -> Tensor:
@@ -211,6 +213,7 @@ def _check_target(input: Tensor, target: Tensor, weight: Tensor | None,
 
 
 # ----------------------------------------------------------------------------- cross_entropy
+@autocast_op("cross_entropy_loss")
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes, return_types
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import auto_linear, jvp_from_backward, picked_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
@@ -61,6 +62,7 @@ def _prepare(name: str, input: Tensor, dim: int, dtype: Any) -> tuple[Tensor, in
 
 
 @takes_out(INTO)
+@autocast_op("cumsum")
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     input, dim = _prepare("cumsum", input, dim, dtype)
     return Cumsum.apply(input, dim=dim)
@@ -109,6 +111,7 @@ class Cumprod(Function):
 
 
 @takes_out(INTO)
+@autocast_op("cumprod")
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     input, dim = _prepare("cumprod", input, dim, dtype)
     return Cumprod.apply(input, dim=dim)
@@ -219,7 +222,8 @@ class Logcumsumexp(Function):
 
 
 def _largest_finite(dtype: str) -> float:
-    return {"float16": 65504.0, "float32": 3.4028234663852886e38}.get(
+    return {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
+            "float32": 3.4028234663852886e38}.get(
         dtype, 1.7976931348623157e308)
 
 

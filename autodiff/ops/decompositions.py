@@ -21,6 +21,7 @@ from backends import broadcast_shapes
 from backends.decompositions import LinAlgError
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import jvp_from_backward
@@ -45,8 +46,9 @@ def _check_square(function: str, tensor: Tensor, name: str = "A") -> None:
 
 def _check_float(function: str, tensor: Tensor) -> None:
     name = tensor._backend.dtype_name(tensor._data)
-    if name == "float16":
-        raise RuntimeError(f"{function}: Low precision dtypes not supported. Got Half")
+    if name in ("float16", "bfloat16"):
+        raise RuntimeError(f"{function}: Low precision dtypes not supported. Got "
+                           f"{dtypes.SCALAR_TYPE_NAMES[name]}")
     if name not in ("float32", "float64"):
         raise RuntimeError(
             f"{function}: Expected a floating point or complex tensor as input. Got "
@@ -80,6 +82,7 @@ class LinalgInv(Function):
 
 
 @takes_out(EXACT)
+@autocast_op("linalg_inv")
 def inv(A: Tensor) -> Tensor:
     """The inverse of each square matrix in A (..., n, n)."""
     _check_square("linalg.inv", A)
@@ -142,6 +145,7 @@ def _transpose(backend: Any, array: Any) -> Any:
     return backend.permute_dims(array, (*axes[:-2], axes[-1], axes[-2]))
 
 
+@autocast_op("linalg_solve")
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """X with A X = B (or X A = B for left=False); B is (..., n) or (..., n, k)."""
     same_device(A, B)
@@ -411,6 +415,7 @@ class LinalgCholesky(Function):
         return LinalgSolve.apply(lower.mT, left.mT, vector=False).mT  # (...) L^{-1}
 
 
+@autocast_op("linalg_cholesky")
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """L (lower, A = L L^T) or, with upper=True, U = L^T of each symmetric positive-definite A."""
     _check_square("linalg.cholesky", A)

@@ -9,6 +9,7 @@ from typing import Any
 from backends import contiguous_strides
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..batching.dispatch import looped_op
 from ..creation import zeros, zeros_like
 from ..function import Function
@@ -120,6 +121,7 @@ class Trace(Function):
         return ViewScatter.apply(grad.expand(ctx.length), shape=ctx.shape, key=key)
 
 
+@autocast_op("trace")
 def trace(input: Tensor) -> Tensor:
     if input.dtype is dtypes.bool_:
         raise NotImplementedError('"trace" not implemented for \'Bool\'')

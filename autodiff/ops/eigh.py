@@ -63,6 +63,8 @@ class LinalgEigh(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, lower: bool) -> Any:
+        if ctx.backend.dtype_name(a) in ("float16", "bfloat16"):  # no LAPACK kernel
+            raise not_implemented_for("linalg_eigh", ctx.backend, a)
         values, vectors = _decompose(ctx.backend, a, lower)
         ctx.save_for_backward(values, vectors)
         # An unused output's gradient stays None: zeros for the eigenvectors would still

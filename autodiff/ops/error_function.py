@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..autocast_state import autocast_op
 from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from ._checks import require_tensors
@@ -66,6 +67,7 @@ class Erfinv(SpecialOfOutput):
         return grad * (exp(out * out) * _HALF_SQRT_PI)
 
 
+@autocast_op("erfinv")
 def erfinv(input: Tensor) -> Tensor:
     return Erfinv.apply(input)
 

@@ -311,7 +311,8 @@ class NanToNum(Function):
         return grad * a.isfinite()
 
 
-_LARGEST = {"float16": 65504.0, "float32": 3.4028234663852886e38,
+_LARGEST = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
+            "float32": 3.4028234663852886e38,
             "float64": 1.7976931348623157e308}
 
 

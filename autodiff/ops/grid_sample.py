@@ -20,6 +20,7 @@ from typing import Any
 from backends import Backend
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import no_grad
 from ..jvp_rules import auto_linear, jvp_from_backward
@@ -377,6 +378,7 @@ class GridSampler3D(GridSampler2D):
 _SAMPLERS = {2: GridSampler2D, 3: GridSampler3D}
 
 
+@autocast_op("grid_sampler")
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
     """Sample (N, C, *spatial) at the normalized points of grid (N, *out_spatial, dims)."""

@@ -227,7 +227,7 @@ class HistogramddBinEdges(_NoDerivative):
 
 
 def _points(name: str, input: Tensor) -> Tensor:
-    if not input.dtype.is_floating_point:
+    if input.dtype.name not in ("float32", "float64"):  # PyTorch's kernel: float and double
         raise NotImplementedError(
             f'"histogramdd" not implemented for \'{scalar_type_name(input)}\'')
     if input.ndim < 2:
@@ -358,7 +358,7 @@ def histogram(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor | N
               density: bool = False) -> Any:
     """(hist, bin_edges) of the elements of `input`: `bins` equal bins over `range` (the
     data's by default), or the edges given as a 1-d tensor."""
-    if not input.dtype.is_floating_point:
+    if input.dtype.name not in ("float32", "float64"):  # PyTorch's kernel: float and double
         raise NotImplementedError(
             f'"histogramdd" not implemented for \'{scalar_type_name(input)}\'')
     if isinstance(bins, Tensor):

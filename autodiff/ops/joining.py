@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap_dim
@@ -71,6 +72,7 @@ _CAT_OUT = castable("torch.cat(): input types can't be cast to the desired outpu
 
 
 @takes_out(_CAT_OUT)
+@autocast_op("cat")
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
@@ -120,6 +122,7 @@ class Stack(Function):
 
 
 @takes_out(_CAT_OUT, "stack")
+@autocast_op("stack")
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import auto_multilinear, sum_terms
 from ..tensor import Tensor
@@ -85,6 +86,7 @@ class LinearVector(Linear):
     node_name = "SqueezeBackward4"
 
 
+@autocast_op("linear")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias."""
     same_device(input, weight, bias)
@@ -163,6 +165,7 @@ class Trilinear(Function):
                 einsum("no,oij,ni->nj", grad, weight, x1) if needs_x2 else None)
 
 
+@autocast_op("bilinear")
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
              bias: Tensor | None = None) -> Tensor:
     """y = x1^T A x2 + b for each pair of rows, A = weight[o] of shape (in1, in2)."""

@@ -17,6 +17,7 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..batching.dispatch import looped_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
@@ -182,6 +183,7 @@ def _abs(tensor: Tensor) -> Tensor:
     return tensor * _sign(tensor)
 
 
+@autocast_op("mse_loss")
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """(input - target)^2, reduced; `weight` (input's shape) scales each element, and the
@@ -230,6 +232,7 @@ def _weighted(loss: Tensor, weight: Tensor, reduction: str, by_weight: bool) -> 
     return loss.sum() / weight.sum() if by_weight else loss.mean()
 
 
+@autocast_op("smooth_l1_loss")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     _warn_broadcast(input, target)
@@ -241,6 +244,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     return SmoothL1Loss.apply(input, target, reduction=reduction, parameter=beta)
 
 
+@autocast_op("huber_loss")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """0.5 d^2 for |d| < delta, delta (|d| - 0.5 delta) elsewhere (d = input - target);
@@ -274,6 +278,7 @@ class Abs(Function):
         return grad * _sign(x)
 
 
+@autocast_op("l1_loss")
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """|input - target|, reduced; `weight` (input's shape) scales each element, and the
@@ -339,6 +344,7 @@ def _clamped_log(backend: Any, values: Any) -> Any:
 
 
 @looped_op
+@autocast_op("binary_cross_entropy")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
@@ -454,6 +460,7 @@ class BinaryCrossEntropyWithLogitsGrad(Function):
 
 
 @looped_op
+@autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(
     input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
     reduce: Any = None, reduction: str = "mean", pos_weight: Tensor | None = None,
@@ -506,6 +513,7 @@ class XLogX(Function):
         return grad * where(zero, 0.0, log(where(zero, 1.0, x)) + 1)
 
 
+@autocast_op("kl_div")
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL divergence of `target` from the log-probabilities `input` (target as probabilities,

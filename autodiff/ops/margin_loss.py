@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..creation import zeros_like
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
@@ -39,6 +40,7 @@ def _apply_reduction(loss: Tensor, reduction: str) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- composites
+@autocast_op("margin_ranking_loss")
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                         size_average: Any = None, reduce: Any = None,
                         reduction: str = "mean") -> Tensor:
@@ -53,6 +55,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     return _apply_reduction(loss, reduction)
 
 
+@autocast_op("hinge_embedding_loss")
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
@@ -66,6 +69,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
     return _apply_reduction(output_margin + output_self, reduction)
 
 
+@autocast_op("cosine_embedding_loss")
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                           size_average: Any = None, reduce: Any = None,
                           reduction: str = "mean") -> Tensor:
@@ -113,6 +117,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     raise ValueError(f"{reduction} is not valid")
 
 
+@autocast_op("triplet_margin_loss")
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
                         p: float = 2, eps: float = 1e-6, swap: bool = False,
                         size_average: Any = None, reduce: Any = None,
@@ -187,6 +192,7 @@ class SoftMarginLoss(Function):
         return -y * sigmoid(-(x * y)) * grad, None
 
 
+@autocast_op("soft_margin_loss")
 def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
                      reduce: Any = None, reduction: str = "mean") -> Tensor:
     """The two-class logistic loss log(1 + exp(-target * input)), target in {-1, 1}."""
@@ -284,6 +290,7 @@ def _multi_margin_terms(backend: Any, rows: Any, labels: Any, weight: Any, p: in
     return backend.divide(terms, rows.shape[1])
 
 
+@autocast_op("multi_margin_loss")
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
                       weight: Tensor | None = None, size_average: Any = None,
                       reduce: Any = None, reduction: str = "mean") -> Tensor:
@@ -398,6 +405,7 @@ def _label_slots(backend: Any, target: Any) -> tuple[list[Any], list[Any], Any]:
     return slots, valid, is_target
 
 
+@autocast_op("multilabel_margin_loss")
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
                            reduce: Any = None, reduction: str = "mean") -> Tensor:
     """The multi-label hinge loss: each sample's labels (its target row up to the first -1)

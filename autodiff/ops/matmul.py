@@ -13,6 +13,7 @@ import math
 import warnings
 from typing import Any
 
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import auto_multilinear
 from ..tensor import Tensor
@@ -182,6 +183,7 @@ class MatrixBatchTransposedView(Matmul):
 
 # ----------------------------------------------------------------------------- public functions
 @takes_out(EXACT)
+@autocast_op("matmul")
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     require_tensors("matmul", ("input", input), ("other", other))
     same_device(input, other)
@@ -269,6 +271,7 @@ def _pad(shape: tuple[int, ...], other: tuple[int, ...]) -> tuple[int, ...]:
 
 
 @takes_out(EXACT)
+@autocast_op("mm")
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     require_tensors("mm", ("input", input), ("mat2", mat2))
     same_device(input, mat2)
@@ -281,6 +284,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 @takes_out(EXACT)
+@autocast_op("bmm")
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     require_tensors("bmm", ("input", input), ("mat2", mat2))
     same_device(input, mat2)
@@ -299,6 +303,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 @takes_out(EXACT)
+@autocast_op("mv")
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     require_tensors("mv", ("input", input), ("vec", vec))
     same_device(input, vec)
@@ -311,6 +316,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 
 
 @takes_out(same("result dtype {out} does not match input dtype {result}"))
+@autocast_op("dot")
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     require_tensors("dot", ("input", input), ("tensor", tensor))
     same_device(input, tensor)

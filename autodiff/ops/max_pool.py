@@ -16,6 +16,7 @@ from typing import Any
 from backends import Backend
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import auto_linear
 from ..tensor import Tensor
@@ -23,7 +24,8 @@ from ._windows import PoolGeometry, as_tuple, fold_into, pool_geometry, pooling_
 from ._windows import windows_of as _windows_of
 
 _LOWEST = {"int8": -(2**7), "int16": -(2**15), "int32": -(2**31), "int64": -(2**63),
-           "uint8": 0, "float16": -math.inf, "float32": -math.inf, "float64": -math.inf}
+           "uint8": 0, "float16": -math.inf, "bfloat16": -math.inf, "float32": -math.inf,
+           "float64": -math.inf}
 
 
 def _flat(backend: Backend, windows: Any, count: int) -> Any:
@@ -297,6 +299,13 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                      2)
 
 
+def max_pool3d_op(*args: Any, **kwargs: Any) -> str:
+    """The ATen op max_pool3d runs: with indices it is another one (not on autocast's lists)."""
+    with_indices = args[6] if len(args) > 6 else kwargs.get("return_indices", False)
+    return "max_pool3d_with_indices" if with_indices else "max_pool3d"
+
+
+@autocast_op(max_pool3d_op)
 def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Any:

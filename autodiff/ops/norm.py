@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import jvp_from_backward, reduction_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
@@ -141,6 +142,7 @@ class NormDims(LinalgVectorNorm):
     node_name = "NormBackward1"
 
 
+@autocast_op("linalg_vector_norm")
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """(sum |x|^ord)^(1/ord) over `dim` (all dims when None); ord may be inf, -inf or 0."""
@@ -234,6 +236,7 @@ class SvdvalsBackward(Function):
         )
 
 
+@autocast_op("linalg_matrix_norm")
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """A norm of each matrix over the two dims `dim`: 'fro', 'nuc', 1, -1, 2, -2, inf, -inf."""
@@ -257,6 +260,9 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     if ord == "fro":
         return vector_norm(A, 2, (rows, cols), keepdim)
     if ord == "nuc" or ord in (2, -2):
+        if A.dtype in (dtypes.float16, dtypes.bfloat16):  # no low-precision SVD, as PyTorch
+            raise RuntimeError("linalg.matrix_norm: Low precision dtypes not supported. Got "
+                               f"{dtypes.SCALAR_TYPE_NAMES[A.dtype.name]}")
         return _singular_value_norm(A, ord, rows, cols, keepdim)
     # 1: the largest column sum of |A|; inf: the largest row sum (-1, -inf: the smallest).
     summed, other = (rows, cols) if ord in (1, -1) else (cols, rows)
@@ -348,6 +354,7 @@ class Renorm(Function):
         return where(norm > maxnorm, scaled, grad)
 
 
+@autocast_op("renorm")
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     ndim = input._data.ndim
     if ndim <= 1:

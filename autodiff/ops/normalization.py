@@ -13,6 +13,7 @@ from typing import Any
 from backends import Backend
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import jvp_from_backward, sum_terms
@@ -117,6 +118,7 @@ def _layer_norm_backward(ctx: Any, grad: Tensor, weight: Tensor | None, needs_x:
     return grad_x, grad_weight, grad_bias
 
 
+@autocast_op("layer_norm")
 def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalize over the trailing dims `normalized_shape`, then scale and shift."""
@@ -153,7 +155,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
     return input / denominator.expand(input._data.shape)
 
 
-_EPSILON = {"float16": 1.1920928955078125e-07, "float32": 1.1920928955078125e-07,
+_EPSILON = {"float16": 1.1920928955078125e-07, "bfloat16": 1.1920928955078125e-07,
+            "float32": 1.1920928955078125e-07,
             "float64": 2.220446049250313e-16}  # the machine epsilon of each compute dtype
 
 
@@ -278,6 +281,7 @@ class NativeGroupNorm(Function):
         return grad_x, grad_weight, grad_bias
 
 
+@autocast_op("group_norm")
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalize each group of num_groups channels of each sample of (N, C, *)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes, return_types
+from ..autocast_state import autocast_op
 from ..batching.dispatch import looped_op
 from ..creation import full_like
 from ..function import Function
@@ -326,6 +327,7 @@ def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolati
 
 
 @looped_op
+@autocast_op("quantile")
 def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
              interpolation: str = "linear") -> Tensor:
     """The q-th quantiles of `input` (flattened, or along `dim`); a 1-d q adds a first dim."""
@@ -333,6 +335,7 @@ def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = Fals
 
 
 @looped_op
+@autocast_op("nanquantile")
 def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
                 interpolation: str = "linear") -> Tensor:
     """quantile ignoring NaNs (NaN where a slice holds nothing else)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..autocast_state import autocast_op
 from ..batching.dispatch import looped_op
 from ..function import Function
 from ..jvp_rules import auto_linear, auto_linear_with
@@ -109,6 +110,16 @@ _NON_CONSTANT = {
 }
 
 
+def padding_op(input: Tensor, pad: Sequence[int], mode: str = "constant",
+               value: Any = None) -> str | None:
+    """The ATen op `pad` runs, which autocast's lists name (reflection_pad1d, ...)."""
+    if mode in ("reflect", "replicate"):
+        kind = "reflection" if mode == "reflect" else "replication"
+        return f"{kind}_pad{len(pad) // 2}d"
+    return None
+
+
+@autocast_op(padding_op)
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Any = None) -> Tensor:
     """Pad the last `len(pad) // 2` dims; `pad` = (last_before, last_after, prev_before, ...)."""
     pad = tuple(int(width) for width in pad)

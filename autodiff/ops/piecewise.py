@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..batching.dispatch import random_op
 from ..function import Function
 from ..generator import draw
@@ -140,7 +141,8 @@ class Softshrink(Function):
         return where((a >= -lambd) & (a <= lambd), 0.0, grad)
 
 
-_FLOAT_MAX = {"float16": "65504", "float32": "3.40282e+38", "float64": "1.79769e+308"}
+_FLOAT_MAX = {"float16": "65504", "bfloat16": "3.38953e+38",
+              "float32": "3.40282e+38", "float64": "1.79769e+308"}
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -250,6 +252,7 @@ class PreluKernel(Function):
         return grad_a, grad_weight
 
 
+@autocast_op("prelu")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """leaky_relu with a learned slope: one for all channels or one per channel (dim 1)."""
     ndim = input._data.ndim

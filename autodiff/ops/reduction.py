@@ -14,6 +14,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..batching.dispatch import dim_op
 from ..function import Function
 from ..jvp_rules import auto_linear, reduction_jvp
@@ -74,6 +75,7 @@ def _full_reduction_without_out(name: str, dim_type: str) -> Any:
 
 
 @takes_out(_full_reduction_without_out("sum", "tuple of ints"))
+@autocast_op("sum")
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,
         dtype: Any = None) -> Tensor:
     axes = reduction_axes(dim, input._data.ndim)
@@ -176,6 +178,7 @@ def _prod_keepdim(tensor: Tensor, axes: tuple[int, ...] | None) -> Tensor:
 
 
 @takes_out(_full_reduction_without_out("prod", "int"))
+@autocast_op("prod")
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
     """The product of the elements (along `dim`, an int as in PyTorch). Integers and bools
@@ -362,6 +365,7 @@ class Logsumexp(Function):
 
 @takes_out(floating("logsumexp(): Expected floating point type for result tensor, "
                     "but got: {out}"))
+@autocast_op("logsumexp")
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """log(sum(exp(input))) over `dim`, computed without overflow."""
     ndim = input._data.ndim
@@ -371,6 +375,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
 
 # ----------------------------------------------------------------------------- norm
 @takes_out(EXACT)
+@autocast_op("norm")
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
          dtype: Any = None) -> Tensor:
     """torch.norm, dispatched as PyTorch does: linalg.vector_norm for a number `p` and for

@@ -30,9 +30,9 @@ from ._checks import scalar_type_name
 from ._promotion import check_broadcast
 from .sorting import topk
 
-_FLOAT_LIMITS = {"float16": 65504.0, "float32": 3.4028234663852886e38,
-                 "float64": 1.7976931348623157e308}
-_MANTISSA_BITS = {"float16": 11, "float32": 24, "float64": 53}
+_FLOAT_LIMITS = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
+                 "float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
+_MANTISSA_BITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
 _INT_RANGES = {"bool": (0, 1), "uint8": (0, 255), "int8": (-128, 127),
                "int16": (-(2**15), 2**15 - 1), "int32": (-(2**31), 2**31 - 1),
                "int64": (-(2**63), 2**63 - 1)}
@@ -41,13 +41,13 @@ _INT_RANGES = {"bool": (0, 1), "uint8": (0, 255), "int8": (-128, 127),
 def _uniform(backend: Any, generator: Any, shape: tuple[int, ...], dtype: str,
              function: str) -> Any:
     """Uniform on [0, 1), drawn in `dtype` when it is a float dtype (else in float64)."""
-    kind = dtype if dtype.startswith("float") else "float64"
+    kind = dtype if dtype.startswith(("float", "bfloat")) else "float64"
     return draw(function, backend, generator, "rand", shape, kind)
 
 
 def _normal(backend: Any, generator: Any, shape: tuple[int, ...], dtype: str,
             function: str) -> Any:
-    kind = dtype if dtype.startswith("float") else "float64"
+    kind = dtype if dtype.startswith(("float", "bfloat")) else "float64"
     return draw(function, backend, generator, "randn", shape, kind)
 
 
@@ -248,13 +248,13 @@ def random_(tensor: Tensor, *args: Any, generator: Any = None, **kwargs: Any) ->
 
 def _random_range(name: str) -> int:
     """The largest integer random_() draws: every integer up to it is exact in the dtype."""
-    if name.startswith("float"):
+    if name.startswith(("float", "bfloat")):
         return int(2 ** _MANTISSA_BITS[name])
     return _INT_RANGES[name][1]
 
 
 def _check_bound(name: str, what: str, value: int) -> None:
-    if name.startswith("float"):
+    if name.startswith(("float", "bfloat")):
         limit = _FLOAT_LIMITS[name]
         inside = -limit <= value <= limit
     else:

@@ -13,6 +13,7 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..creation import zeros_like
 from ..function import Function
 from ..jvp_rules import auto_linear, auto_linear_with, zero_tangent
@@ -247,6 +248,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
 
 
 @takes_out(EXACT)
+@autocast_op("scatter_add")
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     dim = _wrap_dim(dim, input._data.ndim)
     array = _check_index("scatter_add", input, dim, index, src)
@@ -498,6 +500,7 @@ class IndexCopy(Function):
         return grad_input, grad_source
 
 
+@autocast_op("index_copy")
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """A copy of `input` with slice index[i] along `dim` replaced by source's slice i."""
     shape, source_shape = input._data.shape, source._data.shape

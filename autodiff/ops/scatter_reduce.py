@@ -47,7 +47,7 @@ def _identity(backend: Any, dtype: str, reduce: str) -> Any:
         return 1
     if dtype == "bool":
         return reduce == "amin"
-    if dtype.startswith("float"):
+    if dtype.startswith(("float", "bfloat")):
         return float("-inf") if reduce == "amax" else float("inf")
     bits = {"uint8": 8, "int8": 8, "int16": 16, "int32": 32, "int64": 64}[dtype]
     if dtype == "uint8":

@@ -43,6 +43,8 @@ class Where(Function):
             # Two numbers: the result takes their promoted dtype (bool, int64 or default float).
             kind = dtypes.result_type(a, b).name
             a = backend.full(condition.shape, cast_operand(backend, a, kind), kind)
+        else:
+            a, b = _low_precision_number(backend, a, b), _low_precision_number(backend, b, a)
         return backend.where(condition, a, b)
 
     @staticmethod
@@ -54,6 +56,16 @@ class Where(Function):
             where(condition, grad, 0.0) if needs_a else None,
             where(condition, 0.0, grad) if needs_b else None,
         )
+
+
+def _low_precision_number(backend: Any, value: Any, other: Any) -> Any:
+    """A Python number beside a float16 or bfloat16 array, as a 0-d array of that dtype: NumPy
+    gives ml_dtypes' bfloat16 and a Python float a float32 result."""
+    if (type(value) in _SCALARS and type(other) not in _SCALARS
+            and other.dtype in backend.floating_dtypes
+            and other.dtype not in backend.full_precision_floating):
+        return backend.asarray(value, backend.dtype_name(other))
+    return value
 
 
 def _checked_against(backend: Any, value: Any, other: Any) -> Any:

@@ -11,6 +11,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..batching.dispatch import random_op
 from ..creation import zeros_like
 from ..function import Function
@@ -188,6 +189,7 @@ def _prepare(name: str, input: Tensor, dim: int, dtype: Any) -> tuple[Tensor, in
 
 
 @takes_out(EXACT)
+@autocast_op("softmax")
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """exp(x) / sum(exp(x)) along dim."""
     input, dim = _prepare("softmax", input, dim, dtype)
@@ -195,6 +197,7 @@ def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
 
 
 @takes_out(EXACT)
+@autocast_op("log_softmax")
 def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along dim."""
     input, dim = _prepare("log_softmax", input, dim, dtype)
@@ -217,7 +220,8 @@ def softmin(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     return softmax(-input, dim, dtype)
 
 
-_TINY = {"float16": 6.103515625e-05, "float32": 1.1754943508222875e-38,
+_TINY = {"float16": 6.103515625e-05, "bfloat16": 1.1754943508222875e-38,
+         "float32": 1.1754943508222875e-38,
          "float64": 2.2250738585072014e-308}  # the smallest normal number of each dtype
 
 

@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..creation import ones
 from ..function import Function
 from ..jvp_rules import auto_linear
@@ -148,6 +149,7 @@ def _window_string(window: Tensor | None) -> str:
 
 
 # ----------------------------------------------------------------------------- stft
+@autocast_op("stft")
 def stft(input: Tensor, n_fft: int, hop_length: int | None = None,
          win_length: int | None = None, window: Tensor | None = None, center: bool = True,
          pad_mode: str = "reflect", normalized: bool = False, onesided: bool | None = None,

@@ -73,6 +73,7 @@ class LinalgSolveTriangular(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, upper: bool, left: bool,
                 unitriangular: bool) -> Any:
+        _refuse_low_precision("triangular_solve", ctx.backend, a)
         ctx.upper, ctx.left, ctx.unitriangular = upper, left, unitriangular
         out = _solve(ctx.backend, a, b, upper=upper, left=left, unitriangular=unitriangular)
         ctx.save_for_backward(a, out)
@@ -131,6 +132,7 @@ class CholeskySolve(Function):
     @staticmethod
     def forward(ctx: Any, b: Any, factor: Any, *, upper: bool) -> Any:
         backend = ctx.backend
+        _refuse_low_precision("cholesky_solve", backend, factor)
         ctx.upper = upper
         # L L^T X = B: solve L Y = B, then L^T X = Y (U^T U: U^T first).
         first = _transpose(backend, factor) if upper else factor
@@ -191,6 +193,7 @@ class CholeskyInverse(Function):
     @staticmethod
     def forward(ctx: Any, factor: Any, *, upper: bool) -> Any:
         backend = ctx.backend
+        _refuse_low_precision("cholesky_inverse_out", backend, factor)
         ctx.upper = upper
         n = factor.shape[-1]
         identity = backend.broadcast_to(backend.eye(n, None, backend.dtype_name(factor)),
@@ -217,3 +220,9 @@ def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
     _check_square("cholesky_inverse", input)
     _require_floating("cholesky_inverse_out", input)
     return CholeskyInverse.apply(input, upper=bool(upper))
+
+
+def _refuse_low_precision(kernel: str, backend: Any, a: Any) -> None:
+    """PyTorch's LAPACK kernels have no float16/bfloat16 versions."""
+    if backend.dtype_name(a) in ("float16", "bfloat16"):
+        raise not_implemented_for(kernel, backend, a)

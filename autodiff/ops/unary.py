@@ -14,6 +14,7 @@ import math
 from typing import Any, ClassVar
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..creation import zeros_like
 from ..function import Function
 from ..jvp_rules import auto_element_wise
@@ -107,6 +108,7 @@ class Exp(UnaryOfOutput):
 
 
 @takes_out(CAST)
+@autocast_op("exp")
 def exp(input: Tensor) -> Tensor:
     return Exp.apply(input)
 
@@ -128,6 +130,7 @@ class Log(UnaryOfInput):
 
 
 @takes_out(CAST)
+@autocast_op("log")
 def log(input: Tensor) -> Tensor:
     return Log.apply(input)
 
@@ -149,6 +152,7 @@ class Expm1(UnaryOfOutput):
 
 
 @takes_out(CAST)
+@autocast_op("expm1")
 def expm1(input: Tensor) -> Tensor:
     return Expm1.apply(input)
 
@@ -170,6 +174,7 @@ class Log1p(UnaryOfInput):
 
 
 @takes_out(CAST)
+@autocast_op("log1p")
 def log1p(input: Tensor) -> Tensor:
     return Log1p.apply(input)
 
@@ -192,6 +197,7 @@ class Log2(UnaryOfInput):
 
 
 @takes_out(CAST)
+@autocast_op("log2")
 def log2(input: Tensor) -> Tensor:
     return Log2.apply(input)
 
@@ -209,6 +215,7 @@ class Log10(Log2):
 
 
 @takes_out(CAST)
+@autocast_op("log10")
 def log10(input: Tensor) -> Tensor:
     return Log10.apply(input)
 
@@ -249,8 +256,9 @@ class Erf(Function):
         ctx.save_for_backward(a)
         backend = ctx.backend
         a = default_float(backend, a)
-        if backend.dtype_name(a) == "float16":  # computed in float32, as PyTorch's opmath
-            return backend.astype(backend.erf(backend.astype(a, "float32")), "float16")
+        name = backend.dtype_name(a)
+        if name in ("float16", "bfloat16"):  # computed in float32, as PyTorch's opmath
+            return backend.astype(backend.erf(backend.astype(a, "float32")), name)
         return backend.erf(a)
 
     @staticmethod
@@ -310,6 +318,7 @@ class Rsqrt(Function):
 
 
 @takes_out(CAST)
+@autocast_op("rsqrt")
 def rsqrt(input: Tensor) -> Tensor:
     return Rsqrt.apply(input)
 
@@ -624,6 +633,7 @@ class Tan(UnaryOfOutput):
 
 
 @takes_out(CAST)
+@autocast_op("tan")
 def tan(input: Tensor) -> Tensor:
     return Tan.apply(input)
 
@@ -645,6 +655,7 @@ class Asin(UnaryOfInput):
 
 
 @takes_out(CAST)
+@autocast_op("asin")
 def asin(input: Tensor) -> Tensor:
     return Asin.apply(input)
 
@@ -675,6 +686,7 @@ class Acos(UnaryOfInput):
 
 
 @takes_out(CAST)
+@autocast_op("acos")
 def acos(input: Tensor) -> Tensor:
     return Acos.apply(input)
 
@@ -756,6 +768,7 @@ class Atan2(Function):
 
 
 @takes_out(CAST)
+@autocast_op("atan2")
 def atan2(input: Tensor, other: Tensor) -> Tensor:
     require_tensors("atan2", ("input", input), ("other", other))
     return Atan2.apply(input, other)
@@ -884,6 +897,7 @@ class Sinh(UnaryOfInput):
 
 
 @takes_out(CAST)
+@autocast_op("sinh")
 def sinh(input: Tensor) -> Tensor:
     return Sinh.apply(input)
 
@@ -905,6 +919,7 @@ class Cosh(UnaryOfInput):
 
 
 @takes_out(CAST)
+@autocast_op("cosh")
 def cosh(input: Tensor) -> Tensor:
     return Cosh.apply(input)
 

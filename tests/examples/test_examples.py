@@ -138,3 +138,13 @@ def test_per_sample_grads_example(device: str, capsys: pytest.CaptureFixture[str
     first, second = batched["2.weight"][0], batched["2.weight"][1]
     assert float((first - second).abs().max()) > 1e-4
     assert tuple(result["predictions"].shape) == (3, 16, 10)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_train_digits_amp_learns(dtype: str) -> None:
+    pytest.importorskip("sklearn", reason="the digits example needs scikit-learn "
+                        "(pip install -e '.[examples]')")
+    amp = _example("train_digits_amp")
+    result = amp.main(["--dtype", dtype, "--epochs", "3"])
+    assert result["accuracy"] > 0.85
+    assert result["scale"] >= 2.0 ** 16  # no overflow on this problem: the scale never backs off

@@ -809,6 +809,9 @@ class Module:
     def half(self: M) -> M:
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
+    def bfloat16(self: M) -> M:
+        return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
+
     # ------------------------------------------------------------------------- state dict
     def _save_to_state_dict(self, destination: dict[str, Any], prefix: str,
                             keep_vars: bool) -> None:

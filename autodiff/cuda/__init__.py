@@ -12,9 +12,9 @@ from typing import Any
 import backends
 from backends import Device
 
-from .generator import Generator, _check_seed
-from .legacy import CUDA_TYPES as _LEGACY_TYPES
-from .tensor import Tensor
+from ..generator import Generator, _check_seed
+from ..legacy import CUDA_TYPES as _LEGACY_TYPES
+from ..tensor import Tensor
 
 # The legacy CUDA tensor types: torch.cuda.FloatTensor(2, 3) makes a float32 CUDA tensor.
 BoolTensor = _LEGACY_TYPES["BoolTensor"]
