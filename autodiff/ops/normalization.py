@@ -19,6 +19,7 @@ from ..grad_mode import state as _grad_state
 from ..jvp_rules import jvp_from_backward, sum_terms
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._promotion import opmath, rounded
+from .arithmetic import div
 from .avg_pool import avg_pool2d, avg_pool3d
 from .norm import NormAll, vector_norm
 from .padding import pad
@@ -148,10 +149,11 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
               out: Any = None) -> Tensor:
-    """input / max(||input||_p along dim, eps)."""
-    if out is not None:
-        raise NotImplementedError("normalize(out=...) is not supported")
+    """input / max(||input||_p along dim, eps); into `out` when given (torch.div's out=)."""
     denominator = vector_norm(input, p, dim, keepdim=True).clamp(min=eps)
+    if out is not None:
+        return div(input, denominator.expand(input._data.shape),  # type: ignore[call-arg]
+                   out=out)  # takes_out gives div its out= keyword
     return input / denominator.expand(input._data.shape)
 
 
