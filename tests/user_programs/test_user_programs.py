@@ -62,75 +62,68 @@ class Program:
 
 # What stops programs today. The reason names the missing feature; the error is the text the
 # program stops with (the last line of its traceback must contain it).
-ACCELERATOR = Stop("torch.accelerator (is_available, current_accelerator)",
-                   "module 'autodiff' has no attribute 'accelerator'")
-SET_DEFAULT_DEVICE = Stop("torch.set_default_device / get_default_device",
-                          "module 'autodiff' has no attribute 'set_default_device'")
-LEGACY_CONSTRUCTORS = Stop("legacy tensor constructors (torch.LongTensor, torch.Tensor(...))",
-                           "module 'autodiff' has no attribute 'LongTensor'")
-RANGE_INDEX = Stop("indexing with a Python range (x[range(n), y])",
-                   "are valid indices (got range)")
-FUNC = Stop("torch.func (grad, vmap, vjp, jvp, jacrev, jacfwd, hessian, functional_call)",
-            "No module named 'autodiff.func'")
-FORWARD_AD = Stop("torch.autograd.forward_ad (dual_level, make_dual, unpack_dual)",
-                  "No module named 'autodiff.autograd.forward_ad'")
-DISTRIBUTIONS = Stop("torch.distributions (Categorical)",
-                     "No module named 'autodiff.distributions'")
-LSTM = Stop("nn.LSTM", "module 'autodiff.nn' has no attribute 'LSTM'")
-LSTM_CELL = Stop("nn.LSTMCell", "module 'autodiff.nn' has no attribute 'LSTMCell'")
-TRANSFORMER = Stop("nn.Transformer (TransformerEncoder, MultiheadAttention)",
-                   "module 'autodiff.nn' has no attribute 'Transformer'")
-BACKENDS = Stop("torch.backends (cudnn.benchmark)", "No module named 'autodiff.backends'")
-CROSS = Stop("torch.cross", "module 'autodiff' has no attribute 'cross'")
+SVD = Stop("torch.svd (autodiff.linalg's factorizations: on the unmerged linalg branch)",
+           "module 'autodiff' has no attribute 'svd'")
+META_DEVICE = Stop("the meta device (torch.device('meta'), Module.to_empty)",
+                   "Expected one of cpu, cuda, strict device type at start of device string: meta")
+NESTED_FORWARD_AD = Stop("nested forward-mode AD levels (jacfwd of jacfwd, jvp of jvp)",
+                         "Nested forward mode AD is not supported at the moment")
+IS_XPU = Stop("Tensor.is_xpu", "'Tensor' object has no attribute 'is_xpu'")
+SPARSE = Stop("sparse tensors (Tensor.to_sparse, torch.sparse.mm)",
+              "'Tensor' object has no attribute 'to_sparse'")
+# Not a missing name: the shrunk training run translates 2 of its 4 test sentences where the same
+# text on PyTorch translates at least 3 (the random streams differ; not investigated yet).
+SEQ2SEQ_QUALITY = Stop("seq2seq training quality against PyTorch's (2 of 4 correct, wants 3)",
+                       "AssertionError: 2")
 
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
-    Program("basics_tensorqs", ACCELERATOR, compare=True),
+    Program("basics_tensorqs", compare=True),
     Program("basics_autogradqs", compare=True),
-    Program("basics_buildmodel", ACCELERATOR),
-    Program("basics_quickstart", ACCELERATOR),
+    Program("basics_buildmodel"),
+    Program("basics_quickstart"),
     Program("basics_optimization"),
     Program("basics_saveloadrun"),
     # beginner_source/introyt, blitz, nn_tutorial
-    Program("introyt_tensors_deeper", CROSS, compare=True),
+    Program("introyt_tensors_deeper", SVD, compare=True),
     Program("blitz_autograd"),
     Program("blitz_neural_networks"),
     Program("blitz_cifar10"),
-    Program("nn_tutorial", RANGE_INDEX),
+    Program("nn_tutorial"),
     # beginner_source/examples_*: Learning PyTorch with Examples
     Program("polynomial_tensor"),
-    Program("polynomial_autograd", ACCELERATOR),
+    Program("polynomial_autograd"),
     Program("polynomial_custom_function", compare=True),
     Program("polynomial_nn"),
     Program("polynomial_optim"),
     Program("polynomial_module"),
     Program("dynamic_net"),
     # intermediate_source
-    Program("char_rnn_classification", SET_DEFAULT_DEVICE),
-    Program("char_rnn_generation", LEGACY_CONSTRUCTORS),
-    Program("seq2seq_translation", LEGACY_CONSTRUCTORS),
-    Program("per_sample_grads", FUNC),
-    Program("ensembling", FUNC),
-    Program("neural_tangent_kernels", FUNC),
-    Program("jacobians_hessians", FUNC),
-    Program("forward_ad_usage", FORWARD_AD),
+    Program("char_rnn_classification"),
+    Program("char_rnn_generation"),
+    Program("seq2seq_translation", SEQ2SEQ_QUALITY),
+    Program("per_sample_grads"),
+    Program("ensembling", META_DEVICE),
+    Program("neural_tangent_kernels"),
+    Program("jacobians_hessians", NESTED_FORWARD_AD),
+    Program("forward_ad_usage"),
     # pytorch/examples
-    Program("mnist", ACCELERATOR),
-    Program("mnist_rnn", LSTM),
-    Program("mnist_forward_forward", ACCELERATOR),
-    Program("vae", ACCELERATOR),
-    Program("word_language_model", TRANSFORMER),
-    Program("word_language_model_transformer", TRANSFORMER, file="word_language_model",
+    Program("mnist"),
+    Program("mnist_rnn"),
+    Program("mnist_forward_forward"),
+    Program("vae"),
+    Program("word_language_model"),
+    Program("word_language_model_transformer", file="word_language_model",
             argv=("--model", "Transformer", "--use-optimizer", "--lr", "0.005")),
-    Program("reinforce", DISTRIBUTIONS),
-    Program("actor_critic", DISTRIBUTIONS),
+    Program("reinforce"),
+    Program("actor_critic"),
     Program("regression"),
-    Program("time_sequence_prediction", LSTM_CELL),
-    Program("siamese_network", ACCELERATOR),
+    Program("time_sequence_prediction"),
+    Program("siamese_network"),
     Program("super_resolution"),
-    Program("dcgan", BACKENDS),
+    Program("dcgan", IS_XPU),
     Program("fast_neural_style"),
-    Program("gcn", ACCELERATOR),
+    Program("gcn", SPARSE),
 ]
 
 

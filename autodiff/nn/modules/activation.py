@@ -10,6 +10,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from .attention import MultiheadAttention as MultiheadAttention  # PyTorch: nn.modules.activation
 from .module import Module
 
 
