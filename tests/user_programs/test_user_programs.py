@@ -210,7 +210,10 @@ LIBRARIES = {"test_program": ("autodiff",), "test_program_under_torch": ("torch"
 @pytest.fixture(scope="session")
 def runs(request: pytest.FixtureRequest) -> Iterator[Runs]:
     wanted: list[tuple[Program, str]] = []
-    for item in request.session.items:
+    # Under pytest-xdist each worker sees every item but runs only its share: each program then
+    # starts when its test asks for it, the workers being the parallelism.
+    items = [] if hasattr(request.config, "workerinput") else request.session.items
+    for item in items:
         callspec = getattr(item, "callspec", None)
         function = getattr(item, "originalname", None)
         if callspec is None or function not in LIBRARIES or "program" not in callspec.params:
