@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import dtypes
+from .batching.levels import NOT_BATCHED as _NOT_BATCHED
 from .batching.levels import levels as _vmap_levels
 from .dual import rules_running
 from .dual import state as _dual_state
@@ -144,10 +145,8 @@ class Function(Node):
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward on the arrays of `args`; record a node when a Tensor input needs grad."""
         if _vmap_levels.depth:  # inside vmap: a batched input goes to the op's batching rule
-            from .batching.dispatch import NOT_BATCHED, dispatch
-
-            batched = dispatch(cls, args, kwargs)
-            if batched is not NOT_BATCHED:
+            batched = _vmap_levels.dispatch(cls, args, kwargs)
+            if batched is not _NOT_BATCHED:
                 return batched
         backend = None
         requires_grad = False

@@ -28,11 +28,9 @@ from .batched_tensor import (
     slice_level,
     unwrap,
 )
-from .levels import Level, levels
+from .levels import NOT_BATCHED, Level, levels, set_dispatch
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-NOT_BATCHED = object()
 
 _PERFORMANCE = ("There is a performance drop because we have not yet implemented the batching "
                 "rule for {name}. Please file us an issue on GitHub so that we can prioritize "
@@ -46,33 +44,51 @@ def highest_level(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
     """The highest vmap level among the arguments (tensors, arrays of batched tensors, and
     those inside tuples and lists); 0 when none is batched."""
     highest = 0
-    for item in (*args, *kwargs.values()):
-        if type(item) is tuple or type(item) is list:
-            for inner in item:
-                number = level_of(inner)
-                if number > highest:
-                    highest = number
-        else:
-            number = level_of(item)
+    for item in args:
+        kind = type(item)
+        if kind is BatchedTensor:
+            if item._level > highest:
+                highest = item._level
+        elif kind is tuple or kind is list or kind is BatchedArray:
+            number = _level_within(item)
             if number > highest:
                 highest = number
+    if kwargs:
+        for item in kwargs.values():
+            kind = type(item)
+            if kind is BatchedTensor or kind is tuple or kind is list or kind is BatchedArray:
+                number = _level_within(item)
+                if number > highest:
+                    highest = number
     return highest
+
+
+def _level_within(item: Any) -> int:
+    if type(item) is tuple or type(item) is list:
+        return max((level_of(inner) for inner in item), default=0)
+    return level_of(item)
+
+
+_rules: dict[type, Any] = {}  # rules.RULES once imported (it imports the ops, which import us)
 
 
 def dispatch(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     number = highest_level(args, kwargs)
     if not number:
         return NOT_BATCHED
-    from .rules import RULES, elementwise_rule
+    rule = _rules.get(cls)
+    if rule is None:
+        from .rules import RULES, elementwise_rule
 
-    level = levels.find(number)
-    rule = RULES.get(cls)
-    if rule is None:
-        rule = elementwise_rule(cls)
-    if rule is None:
-        warnings.warn(_PERFORMANCE.format(name=cls.__name__), UserWarning, stacklevel=3)
-        return loop(cls.apply, args, kwargs, level)
-    return rule(cls, args, kwargs, level)
+        rule = RULES.get(cls) or elementwise_rule(cls)
+        if rule is None:
+            warnings.warn(_PERFORMANCE.format(name=cls.__name__), UserWarning, stacklevel=3)
+            return loop(cls.apply, args, kwargs, levels.find(number))
+        _rules[cls] = rule
+    return rule(cls, args, kwargs, levels.find(number))
+
+
+set_dispatch(dispatch)
 
 
 def has_rule(cls: Any) -> bool:

@@ -89,7 +89,7 @@ def _pad(value: Tensor, rank: int) -> Tensor:
 
 def _expand(value: Any, size: int) -> Any:
     """An unbatched tensor repeated (as a broadcast view) along a new front dim."""
-    return value.unsqueeze(0).expand((size, *value.shape))
+    return value.expand((size, *value.shape))
 
 
 def _shift(dim: Any) -> Any:
@@ -429,6 +429,16 @@ def _linear(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Leve
     if not weight_batched and not bias_batched and (bias is None or bias.dim() <= 1):
         # the common case: one call on the batch
         return make_batched(linear.linear(x_value, weight_value, bias_value), level.number)
+    if weight_batched and _repeated(weight_value) and x.dim() >= 1 and (
+            bias is None or (bias_batched and bias.dim() == 1 and _repeated(bias_value))):
+        # parameters under vmap(grad): one GEMM, gradients kept per example
+        if x is x_value:
+            x_value = _expand(x_value, level.batch_size)
+        vector = x_value.dim() == 2
+        if vector:
+            x_value = x_value.unsqueeze(1)
+        out = linear.SharedLinear.apply(x_value, weight_value, bias_value)
+        return make_batched(out.squeeze(1) if vector else out, level.number)
     out = matmul.matmul(x, weight.transpose(-1, -2))  # one example's ops, batched again
     return out if bias is None else out + bias
 
@@ -500,16 +510,21 @@ def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Le
     flat_x = x_value.reshape((-1, classes))
     flat_t = t_value.reshape((-1,))
     losses = cls.apply(flat_x, flat_t, weight, **{**kwargs, "reduction": "none"})
-    losses = losses.reshape((size, -1))
     mode = kwargs["reduction"]
+    if mode == "mean" and weight is None and flat_t.shape[0] == size:
+        # one row per example: its loss over whether its target counts (0/0 when ignored,
+        # as PyTorch's mean over no targets)
+        return make_batched(losses / (flat_t != kwargs["ignore_index"]), level.number)
+    losses = losses.reshape((size, -1))
     if mode == "none":
         return make_batched(losses.reshape(tuple(t_value.shape)), level.number)
     if mode == "sum":
         return make_batched(losses.sum(1), level.number)
     valid = flat_t != kwargs["ignore_index"]
-    safe = where(valid, flat_t, 0)
-    weights = valid.to(losses.dtype) if weight is None else \
-        weight.index_select(0, safe) * valid.to(losses.dtype)
+    if weight is None:
+        weights = valid.to(losses.dtype)
+    else:
+        weights = weight.index_select(0, where(valid, flat_t, 0)) * valid.to(losses.dtype)
     return make_batched(losses.sum(1) / weights.reshape((size, -1)).sum(1), level.number)
 
 

@@ -34,7 +34,7 @@ class _Input:
     def __init__(self, tensor: Tensor, tracking: bool) -> None:
         for level in levels.stack:  # one example's own copy at every open level
             if level.number not in _levels_of(tensor):
-                expanded = tensor.unsqueeze(0).expand((level.batch_size, *tensor.shape))
+                expanded = tensor.expand((level.batch_size, *tensor.shape))
                 tensor = move_into_level(expanded, level.number)
         self.chain = _levels_of(tensor)
         physical = _physical(tensor)

@@ -86,6 +86,58 @@ class LinearVector(Linear):
     node_name = "SqueezeBackward4"
 
 
+class SharedLinear(Function):
+    """x @ W^T + b over a batch of examples x (B, rows..., in) whose weight (B, out, in) and
+    bias (B, out) are one tensor repeated along the batch dim (broadcast views, as vmap's
+    grad makes of parameters every example shares): one GEMM with the first W in forward,
+    while the gradients of W and b keep one per example (the per-example gradients)."""
+
+    node_name = "AddmmBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, w: Any, b: Any) -> Any:
+        backend = ctx.backend
+        ctx.save_for_backward(x, w)
+        out = backend.matmul(x, backend.permute_dims(backend.getitem(w, (0, ...)), (1, 0)))
+        if b is not None:
+            out += backend.getitem(b, (0, ...))  # a fresh result: add the bias in place
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        x, w = ctx.saved_tensors
+        needs_x, needs_w, needs_b = ctx.needs_input_grad
+        shape = tuple(grad._data.shape)
+        size, outputs, features = shape[0], shape[-1], x._data.shape[-1]
+        rows = math.prod(shape[1:-1])
+        grad_x = grad_w = grad_b = None
+        if needs_x:
+            grad_x = grad @ w.select(0, 0)
+        if needs_w:
+            if rows == 1:  # one row per example: outer products, written in W's layout
+                row = x if x._data.ndim == 3 else x.reshape(size, 1, features)
+                grad_w = grad.reshape(size, outputs, 1) * row
+            else:
+                grad_w = grad.reshape(size, rows, outputs).mT @ x.reshape(size, rows, features)
+        if needs_b:
+            grad_b = grad.reshape(size, outputs) if rows == 1 else \
+                grad.reshape(size, rows, outputs).sum(1)
+        return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def jvp(ctx: Any, tangent_x: Tensor | None, tangent_w: Tensor | None,
+            tangent_b: Tensor | None) -> Tensor | None:
+        # W's tangent need not repeat along the batch: its product is a batched matmul.
+        x, w = ctx.saved_tensors
+        if tangent_b is not None:
+            size, outputs = tangent_b._data.shape[0], tangent_b._data.shape[-1]
+            tangent_b = tangent_b.reshape(size, *(1,) * (x._data.ndim - 2), outputs)
+        return sum_terms([
+            tangent_x @ w.select(0, 0).mT if tangent_x is not None else None,
+            x @ tangent_w.mT if tangent_w is not None else None,
+            tangent_b])
+
+
 @autocast_op("linear")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias."""
