@@ -80,6 +80,7 @@ def dispatch(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     if rule is None:
         from .rules import RULES, elementwise_rule
 
+        _load_rules()
         rule = RULES.get(cls) or elementwise_rule(cls)
         if rule is None:
             warnings.warn(_PERFORMANCE.format(name=cls.__name__), UserWarning, stacklevel=3)
@@ -91,10 +92,16 @@ def dispatch(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
 set_dispatch(dispatch)
 
 
+def _load_rules() -> None:
+    """Import the rule modules (each registers its rules in `rules.RULES`)."""
+    from . import nn_rules, spectral_rules  # noqa: F401
+
+
 def has_rule(cls: Any) -> bool:
     """Whether an op's Function class has a batching rule (else vmap loops over examples)."""
     from .rules import RULES, elementwise_rule
 
+    _load_rules()
     return cls in RULES or elementwise_rule(cls) is not None
 
 
@@ -170,6 +177,32 @@ def looped_op(function: F) -> F:
     return batched  # type: ignore[return-value]
 
 
+def index_op(kind: str) -> Callable[[F], F]:
+    """A gather/scatter-style function `(input, dim, index, ...)`: inside vmap, a batched
+    index (one per example) is batched here, where it is still a tensor
+    (`index_rules`: kind "same_rank" for gather-like functions, else the function's name for
+    those taking a vector of positions); any other call runs the function, whose op has its
+    rule."""
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def batched(*args: Any, **kwargs: Any) -> Any:
+            if levels.depth and len(args) > 2:
+                number = highest_level(args, kwargs)
+                if number and level_of(args[2]) == number:
+                    from . import index_rules
+
+                    level = levels.find(number)
+                    if kind == "same_rank":
+                        return index_rules.same_rank(batched, level, *args, **kwargs)
+                    return index_rules.vector(kind, level, *args, **kwargs)
+            return function(*args, **kwargs)
+
+        return batched  # type: ignore[return-value]
+
+    return decorate
+
+
 def random_op(function: F | None = None, *,
               draws: Callable[..., bool] | None = None) -> Any:
     """A function that draws random numbers (`draws(*args, **kwargs)`, when given, says
@@ -224,7 +257,7 @@ def check_randomness() -> None:
 
 
 __all__ = ["NOT_BATCHED", "BatchedArray", "BatchedTensor", "dispatch", "elementwise_op",
-           "has_rule", "loop", "looped_op", "random_op", "unwrap"]
+           "has_rule", "index_op", "loop", "looped_op", "random_op", "unwrap"]
 
 
 def batched_inplace(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:

@@ -46,6 +46,7 @@ from ..ops import (
     reduction,
     sampling,
     scatter,
+    scatter_reduce,
     selection,
     shape,
     softmax,
@@ -551,7 +552,7 @@ def _gather_like(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level:
 
 
 _register(_gather_like, scatter.Gather, scatter.Scatter, scatter.ScatterAdd,
-          scatter.ScatterValue)
+          scatter.ScatterValue, scatter_reduce.ScatterReduce)
 
 
 def _index_along(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
@@ -566,7 +567,8 @@ def _index_along(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level:
                         level.number)
 
 
-_register(_index_along, scatter.IndexAdd, scatter.IndexCopy, scatter.IndexFill)
+_register(_index_along, scatter.IndexAdd, scatter.IndexCopy, scatter.IndexFill,
+          scatter_reduce.IndexReduce)
 
 
 def _masked_fill(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
