@@ -83,8 +83,7 @@ def dispatch(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         _load_rules()
         rule = RULES.get(cls) or elementwise_rule(cls)
         if rule is None:
-            warnings.warn(_PERFORMANCE.format(name=cls.__name__), UserWarning, stacklevel=3)
-            return loop(cls.apply, args, kwargs, levels.find(number))
+            return fallback(cls, args, kwargs, levels.find(number), stacklevel=4)
         _rules[cls] = rule
     return rule(cls, args, kwargs, levels.find(number))
 
@@ -94,7 +93,7 @@ set_dispatch(dispatch)
 
 def _load_rules() -> None:
     """Import the rule modules (each registers its rules in `rules.RULES`)."""
-    from . import nn_rules, spectral_rules  # noqa: F401
+    from . import composite_rules, nn_rules, spectral_rules  # noqa: F401
 
 
 def has_rule(cls: Any) -> bool:
@@ -110,6 +109,14 @@ def _slice(item: Any, level: int, index: int) -> Any:
     if type(item) is tuple or type(item) is list:
         return type(item)(_slice(inner, level, index) for inner in item)
     return slice_level(item, level, index)
+
+
+def fallback(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level,
+             stacklevel: int = 5) -> Any:
+    """An op (or a case of one) with no batching rule: once per example of `level`, with
+    PyTorch's performance warning."""
+    warnings.warn(_PERFORMANCE.format(name=cls.__name__), UserWarning, stacklevel=stacklevel)
+    return loop(cls.apply, args, kwargs, level)
 
 
 def loop(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
@@ -256,7 +263,7 @@ def check_randomness() -> None:
         raise RuntimeError(RANDOM_ERROR)
 
 
-__all__ = ["NOT_BATCHED", "BatchedArray", "BatchedTensor", "dispatch", "elementwise_op",
+__all__ = ["NOT_BATCHED", "BatchedArray", "BatchedTensor", "dispatch", "elementwise_op", "fallback",
            "has_rule", "index_op", "loop", "looped_op", "random_op", "unwrap"]
 
 

@@ -20,11 +20,24 @@ import dataclasses
 from typing import Any
 
 from ..grad_mode import no_grad
-from ..ops import attention, batch_norm, conv, distance, normalization, rnn, rnn_cells
+from ..ops import (
+    attention,
+    batch_norm,
+    conv,
+    distance,
+    fold,
+    grid_sample,
+    max_unpool,
+    normalization,
+    pixel_shuffle,
+    rnn,
+    rnn_cells,
+    spectral,
+)
 from ..tensor import Tensor, _wrap
 from .batched_tensor import BatchedArray, make_batched, unwrap
 from .levels import Level
-from .rules import _expand, _pad, _register
+from .rules import _broadcasting, _expand, _fold_batch, _pad, _register
 
 
 def _value(item: Any, level: Level) -> tuple[Any, bool]:
@@ -230,9 +243,9 @@ def _attention(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: L
     """One call with the vmap dim as one more batch dim in front (unbatched operands
     broadcast along it)."""
     if kwargs["seed"] is not None:  # dropout: each example's draws, one by one
-        from .dispatch import loop
+        from .dispatch import fallback
 
-        return loop(cls.apply, args, kwargs, level)
+        return fallback(cls, args, kwargs, level)
     size = level.batch_size
     batch = tuple(kwargs["batch"])
     output_shape = tuple(kwargs["output_shape"])
@@ -339,3 +352,43 @@ def _dist(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level)
 _register(_cdist, distance.Cdist, distance.CdistByProduct)
 _register(_pdist, distance.Pdist)
 _register(_dist, distance.Dist)
+
+
+# ----------------------------------------------------------------------------- images
+def _fold_all(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+    """Ops on (N, ...) batches taking several tensors (grid_sample's input and grid): every
+    tensor's examples folded into its N."""
+    values = [_batched(arg, level) for arg in args]
+    shapes = [tuple(v.shape) for v in values]
+    out = cls.apply(*[v.reshape((s[0] * s[1], *s[2:])) for v, s in zip(values, shapes)],
+                    **kwargs)
+    return make_batched(out.reshape((level.batch_size, shapes[0][1], *out.shape[1:])),
+                        level.number)
+
+
+def _max_unpool(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+    """Any leading dims: the examples are one more; the indices batched alike."""
+    value = _batched(args[0], level)
+    indices, batched = unwrap(kwargs["indices"], level.number)
+    if not batched:
+        indices = value._backend.broadcast_to(indices, (level.batch_size, *indices.shape))
+    return make_batched(cls.apply(value, **{**kwargs, "indices": indices}), level.number)
+
+
+def _frequency_major(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                     level: Level) -> Any:
+    value = _batched(args[0], level)
+    if cls is spectral.FrequencyMajorSqueezed:  # each example's (1, frames, freq)
+        value = value.squeeze(1)
+    lead, last = tuple(value.shape[:-2]), tuple(value.shape[-2:])
+    out = spectral.FrequencyMajor.apply(value.reshape((-1, *last)))
+    return make_batched(out.reshape((*lead, last[1], last[0])), level.number)
+
+
+_register(_broadcasting, pixel_shuffle.PixelShuffle, pixel_shuffle.PixelUnshuffle,
+          spectral.Frames, spectral.OverlapAdd)
+_register(_fold_batch, pixel_shuffle.ChannelShuffle, fold.Im2Col, fold.Col2Im,
+          grid_sample.AffineGridGenerator)
+_register(_fold_all, grid_sample.GridSampler2D)
+_register(_max_unpool, max_unpool.MaxUnpool2D, max_unpool.MaxUnpool3D)
+_register(_frequency_major, spectral.FrequencyMajor, spectral.FrequencyMajorSqueezed)

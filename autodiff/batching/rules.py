@@ -358,9 +358,9 @@ def _basic_key(key: tuple[Any, ...]) -> bool:
 def _index(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
     key = kwargs["key"]
     if not _basic_key(key):
-        from .dispatch import loop
+        from .dispatch import fallback
 
-        return loop(cls.apply, args, kwargs, level)
+        return fallback(cls, args, kwargs, level)
     value = _first(args, level)
     return make_batched(_call(cls, [value], {"key": (slice(None), *key)}), level.number)
 
@@ -369,13 +369,13 @@ _register(_index, indexing.Index, indexing.ViewGather)
 
 
 def _index_put(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    from .dispatch import loop
+    from .dispatch import fallback
 
     key = kwargs["key"]
     source, source_batched = unwrap(args[0], level.number)
     values, values_batched = unwrap(args[1], level.number)
     if not _basic_key(key) or values_batched or not source_batched:
-        return loop(cls.apply, args, kwargs, level)
+        return fallback(cls, args, kwargs, level)
     return make_batched(cls.apply(source, values, **{**kwargs, "key": (slice(None), *key)}),
                         level.number)
 
@@ -499,18 +499,23 @@ def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Le
     size = level.batch_size
     x_value, x_batched = unwrap(x, level.number)
     t_value, t_batched = unwrap(target, level.number)
-    if isinstance(weight, BatchedTensor) or x_value.dim() - x_batched > 2:
-        from .dispatch import loop
+    if isinstance(weight, BatchedTensor):
+        from .dispatch import fallback
 
-        return loop(cls.apply, args, kwargs, level)
+        return fallback(cls, args, kwargs, level)
     if not x_batched:
         x_value = _expand(x_value, size)
     if not t_batched:
         t_value = _expand(t_value, size)
-    classes = x_value.shape[-1]
-    flat_x = x_value.reshape((-1, classes))
-    flat_t = t_value.reshape((-1,))
+    shape = tuple(x_value.shape)
+    if len(shape) > 3:  # (B, N, C, d...): the examples are more samples
+        flat_x = x_value.reshape((size * shape[1], *shape[2:]))
+        flat_t = t_value.reshape((size * shape[1], *shape[3:]))
+    else:
+        flat_x = x_value.reshape((-1, shape[-1]))
+        flat_t = t_value.reshape((-1,))
     losses = cls.apply(flat_x, flat_t, weight, **{**kwargs, "reduction": "none"})
+    flat_t = flat_t.reshape((-1,))
     mode = kwargs["reduction"]
     if mode == "mean" and weight is None and flat_t.shape[0] == size:
         # one row per example: its loss over whether its target counts (0/0 when ignored,
@@ -529,7 +534,7 @@ def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Le
     return make_batched(losses.sum(1) / weights.reshape((size, -1)).sum(1), level.number)
 
 
-_register(_nll_loss, cross_entropy.NllLoss)
+_register(_nll_loss, cross_entropy.NllLoss, cross_entropy.NllLoss2d)
 
 
 # ----------------------------------------------------------------------------- indexing
@@ -558,10 +563,10 @@ _register(_gather_like, scatter.Gather, scatter.Scatter, scatter.ScatterAdd,
 def _index_along(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
     """index_add/index_copy/index_fill with a 1-d index of one example's dim: the index is
     shared, the tensors batched."""
-    from .dispatch import loop
+    from .dispatch import fallback
 
     if type(kwargs["index"]) is BatchedArray:
-        return loop(cls.apply, args, kwargs, level)
+        return fallback(cls, args, kwargs, level)
     values = [_first((arg,), level) if isinstance(arg, Tensor) else arg for arg in args]
     return make_batched(cls.apply(*values, **{**kwargs, "dim": _shift(kwargs["dim"])}),
                         level.number)
@@ -572,10 +577,10 @@ _register(_index_along, scatter.IndexAdd, scatter.IndexCopy, scatter.IndexFill,
 
 
 def _masked_fill(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    from .dispatch import loop
+    from .dispatch import fallback
 
     if len(args) > 1 and isinstance(args[1], BatchedTensor):
-        return loop(cls.apply, args, kwargs, level)
+        return fallback(cls, args, kwargs, level)
     if kwargs.get("inplace") and not (type(args[0]) is BatchedTensor
                                       and args[0]._level == level.number):
         raise RuntimeError(f"output with shape {list(args[0].shape)} doesn't match the "
@@ -594,11 +599,11 @@ _register(_masked_fill, scatter.MaskedFill, scatter.MaskedFillTensor)
 
 
 def _embedding(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    from .dispatch import loop
+    from .dispatch import fallback
 
     weight, indices = args
     if isinstance(weight, BatchedTensor) and weight._level == level.number:
-        return loop(cls.apply, args, kwargs, level)
+        return fallback(cls, args, kwargs, level)
     indices_value, _ = unwrap(indices, level.number)
     return make_batched(cls.apply(weight, indices_value, **kwargs), level.number)
 
@@ -610,10 +615,10 @@ _register(_embedding, sparse.Embedding)
 def _fold_batch(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
     """Ops on (N, C, ...) images that treat each leading index alike (pooling, padding,
     resampling): the batch folded into the leading dim, one call."""
-    from .dispatch import loop
+    from .dispatch import fallback
 
     if len(args) > 1 and any(isinstance(a, BatchedTensor) for a in args[1:]):
-        return loop(cls.apply, args, kwargs, level)
+        return fallback(cls, args, kwargs, level)
     value = _first(args, level)
     shape = tuple(value.shape)
     out = cls.apply(value.reshape((shape[0] * shape[1], *shape[2:])), *args[1:], **kwargs)
@@ -663,9 +668,9 @@ def _view_scatter(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
     """The backward of indexing: the gradient put into zeros of the input's shape."""
     key = kwargs["key"]
     if not _basic_key(key):
-        from .dispatch import loop
+        from .dispatch import fallback
 
-        return loop(cls.apply, args, kwargs, level)
+        return fallback(cls, args, kwargs, level)
     value = _first(args, level)
     return make_batched(cls.apply(value, shape=(level.batch_size, *kwargs["shape"]),
                                   key=(slice(None), *key)), level.number)
