@@ -54,4 +54,4 @@ levels = _Levels()
 
 def set_dispatch(function: Callable[[Any, tuple[Any, ...], dict[str, Any]], Any]) -> None:
     """Make `function` the one `Function.apply` calls while a vmap is open (every thread)."""
-    _Levels.dispatch = staticmethod(function)  # type: ignore[assignment]
+    _Levels.dispatch = staticmethod(function)

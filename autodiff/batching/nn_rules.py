@@ -169,7 +169,7 @@ def _batch_norm(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: 
     else:  # statistics of each example's own: its channels apart from the others'
         value = _batched(x, level)
         options = dict(kwargs)
-        flat_running = []
+        flat_running: list[Tensor | None] = []
         for name, (statistic, batched) in zip(("running_mean", "running_var"), running):
             if statistic is None:
                 flat_running.append(None)
@@ -284,16 +284,15 @@ def _recurrent_layer(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                               c0, w_hh, b_hh, w_hr, kwargs["batch_sizes"], kwargs["reverse"])
     # Shared weights: every example's sequences are more sequences. Row n of example b
     # becomes row n * B + b, so the sequences still active at a step stay the first rows.
-    values = [_batched(projection, level), _batched(h0, level),
-              None if c0 is None else _batched(c0, level)]
-    x = values[0]
+    x = _batched(projection, level)
+    values = [None if s is None else _batched(s, level) for s in (h0, c0)]
     if x.dim() == 4:  # (B, T, N, G) -> (T, N * B, G)
         shape = tuple(x.shape)
         folded_x = x.permute((1, 2, 0, 3)).reshape((shape[1], shape[2] * size, shape[3]))
     else:  # packed (B, rows, G) -> (rows * B, G)
         folded_x = x.movedim(0, 1).reshape((-1, x.shape[-1]))
     states = [None if s is None else s.movedim(0, 1).reshape((-1, s.shape[-1]))
-              for s in values[1:]]
+              for s in values]
     options = {**kwargs, "batch_sizes": tuple(n * size for n in kwargs["batch_sizes"])}
     outputs = cls.apply(folded_x, states[0], states[1], _value(w_hh, level)[0],
                         _value(b_hh, level)[0], _value(w_hr, level)[0], **options)

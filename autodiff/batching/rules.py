@@ -123,7 +123,7 @@ def broadcast_values(args: tuple[Any, ...] | list[Any], number: int) -> tuple[li
                 missing = rank - (len(value.shape) - 1)
                 if missing > 0:
                     shape = tuple(value.shape)
-                    backend = args[index].tensor._backend
+                    backend = args[index].value._backend
                     values[index] = backend.reshape(value, (shape[0], *(1,) * missing,
                                                             *shape[1:]))
     return values, any(flags)
@@ -131,6 +131,8 @@ def broadcast_values(args: tuple[Any, ...] | list[Any], number: int) -> tuple[li
 
 # ----------------------------------------------------------------------------- broadcasting
 def _broadcasting(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+    if len(args) == 1 and not kwargs:  # one batched operand: nothing to line up
+        return _wrap_out(cls.apply(args[0]._value), level)
     values, _ = broadcast_values(args, level.number)
     new_kwargs = kwargs
     if any(type(v) is BatchedArray or type(v) is BatchedTensor for v in kwargs.values()):
