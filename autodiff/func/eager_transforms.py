@@ -42,7 +42,7 @@ class _Input:
             data = backend.broadcast_to(tensor._data, (level.batch_size, *tensor._data.shape))
             self.chain, self.dual = [level.number], False
             self.leaf = _wrap(data, backend).requires_grad_()
-            self.tensor = make_batched(self.leaf, level.number)
+            self.tensor: Tensor = make_batched(self.leaf, level.number)
             return
         for level in stack:  # one example's own copy at every open level
             if level.number not in _levels_of(tensor):
