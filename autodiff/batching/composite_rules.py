@@ -7,6 +7,7 @@ the in-place comparisons).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..ops import (
@@ -14,6 +15,7 @@ from ..ops import (
     decompositions,
     diagonal,
     eigh,
+    flat_indexing,
     inplace,
     linear,
     minmax,
@@ -21,12 +23,15 @@ from ..ops import (
     normalization,
     order_statistics,
     products,
+    scatter,
+    sparse,
     triangular,
+    view_scatter,
 )
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from .batched_tensor import make_batched, unwrap
 from .levels import Level
-from .rules import _broadcasting, _dims, _expand, _pad, _register
+from .rules import _broadcasting, _dims, _expand, _masked_fill, _pad, _register
 
 
 def _fused_add(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
@@ -190,3 +195,110 @@ def _writes_first(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level
 _register(_writes_first, inplace.Copy, inplace.Fill, inplace.FillTensor, inplace.Zero)
 _register(_broadcasting, *comparison.COMPARED.values())
 
+
+
+# ----------------------------------------------------------------------------- indexing
+def _offset_index(index: Any, level: Level, count: int, backend: Any) -> Any:
+    """Flat positions into one example of `count` elements as flat positions into the
+    physical tensor: example b's shifted by b * count (an unbatched index shared by all)."""
+    value, batched = unwrap(index, level.number)
+    size = level.batch_size
+    if not batched:
+        value = backend.broadcast_to(value, (size, *value.shape))
+    offsets = backend.multiply(backend.arange(0, size, 1, "int64"), count)
+    offsets = backend.reshape(offsets, (size, *(1,) * (len(value.shape) - 1)))
+    return backend.add(value, offsets)
+
+
+def _flat(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+    """take and put on flat positions: the physical tensor is the examples' elements one
+    after the other, so each example's positions are offset by its start."""
+    values = [_batched(arg, level) for arg in args]
+    backend = values[0]._backend
+    count = math.prod(args[0].shape)
+    index = _offset_index(kwargs["index"], level, count, backend)
+    return make_batched(cls.apply(*values, **{**kwargs, "index": index}), level.number)
+
+
+def _embedding(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+    """A weight per example: the rows of all the examples' weights one after the other, each
+    example's indices offset by its first row (counts for scale_grad_by_freq stay each
+    example's own)."""
+    weight, indices = args
+    w_value, w_batched = unwrap(weight, level.number)
+    if not w_batched:
+        return make_batched(cls.apply(weight, unwrap(indices, level.number)[0], **kwargs),
+                            level.number)
+    if kwargs["padding_idx"] is not None:  # one padding row per example
+        from .dispatch import fallback
+
+        return fallback(cls, args, kwargs, level)
+    size, rows = level.batch_size, w_value.shape[1]
+    i_value, i_batched = unwrap(indices, level.number)
+    i_value = i_value if i_batched else _expand(i_value, size)
+    offsets = _wrap(w_value._backend.arange(0, size * rows, rows, "int64"), w_value._backend)
+    shifted = i_value + offsets.reshape((size, *(1,) * (i_value.dim() - 1)))
+    flat = w_value.reshape((size * rows, *tuple(w_value.shape)[2:]))
+    return make_batched(cls.apply(flat, shifted, **kwargs), level.number)
+
+
+def _view_scatter(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                  level: Level) -> Any:
+    """slice_scatter and select_scatter: a basic key, one more full slice in front."""
+    values = [_batched(arg, level) for arg in args]
+    return make_batched(cls.apply(*values, key=(slice(None), *kwargs["key"])), level.number)
+
+
+def _batched(item: Tensor, level: Level) -> Tensor:
+    value, batched = unwrap(item, level.number)
+    return value if batched else _expand(value, level.batch_size)
+
+
+def _fill_where(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+    """masked_fill and index_fill with a tensor value: where(positions, value, input), the
+    positions a mask (index_fill's: its index along `dim`), the value one number per
+    example."""
+    from ..ops.selection import where
+
+    value_batched = unwrap(args[1], level.number)[1]
+    if cls is scatter.MaskedFillTensor and not value_batched:
+        return _masked_fill(cls, args, kwargs, level)
+    if kwargs.get("inplace"):
+        from .dispatch import fallback
+
+        return fallback(cls, args, kwargs, level)
+    a = _batched(args[0], level)
+    backend = a._backend
+    rank = a.dim()
+    if cls is scatter.MaskedFillTensor:
+        mask, batched = unwrap(kwargs["mask"], level.number)
+        missing = rank - len(mask.shape) - (0 if batched else 1)
+        if batched and missing > 0:
+            shape = tuple(mask.shape)
+            mask = backend.reshape(mask, (shape[0], *(1,) * missing, *shape[1:]))
+    else:
+        dim = kwargs["dim"] + 1
+        mask = backend.zeros((a.shape[dim],), "bool")
+        if kwargs["index"].shape[0]:
+            backend.setitem(mask, (kwargs["index"],), True)
+        mask = backend.reshape(mask, tuple(a.shape[dim] if axis == dim else 1
+                                           for axis in range(rank)))
+    value = _batched(args[1], level).reshape((level.batch_size, *(1,) * (rank - 1)))
+    return make_batched(where(_wrap(mask, backend), value.to(a.dtype), a), level.number)
+
+
+def _fill_tensor(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                 level: Level) -> Any:
+    """torch.fill with a tensor value: each example's value spread over input's shape (its
+    gradient each example's own sum)."""
+    a = _batched(args[0], level)
+    value = _batched(args[1], level).reshape((level.batch_size, *(1,) * (a.dim() - 1)))
+    return make_batched(value.to(a.dtype).expand(tuple(a.shape)).clone(), level.number)
+
+
+_register(_broadcasting, scatter.Fill)
+_register(_fill_tensor, scatter.FillTensor)
+_register(_flat, flat_indexing.Take, flat_indexing.Put)
+_register(_embedding, sparse.Embedding)
+_register(_view_scatter, view_scatter.SliceScatter, view_scatter.SelectScatter)
+_register(_fill_where, scatter.MaskedFillTensor, scatter.IndexFillTensor)

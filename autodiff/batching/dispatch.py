@@ -148,6 +148,15 @@ def loop(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, 
     return first
 
 
+def all_examples(tensor: Any) -> Any:
+    """The physical tensor under every vmap level: the values of all the examples, for checks
+    that must hold for each of them (a value check that fails for any example fails as the
+    loop of examples would)."""
+    while type(tensor) is BatchedTensor:
+        tensor = tensor._value
+    return tensor
+
+
 # ----------------------------------------------------------------------------- Python ops
 def elementwise_op(function: F) -> F:
     """A broadcasting op computed on arrays in Python (comparisons, logical ops): inside vmap
@@ -263,8 +272,9 @@ def check_randomness() -> None:
         raise RuntimeError(RANDOM_ERROR)
 
 
-__all__ = ["NOT_BATCHED", "BatchedArray", "BatchedTensor", "dispatch", "elementwise_op", "fallback",
-           "has_rule", "index_op", "loop", "looped_op", "random_op", "unwrap"]
+__all__ = ["NOT_BATCHED", "BatchedArray", "BatchedTensor", "all_examples", "dispatch",
+           "elementwise_op", "fallback", "has_rule", "index_op", "loop", "looped_op",
+           "random_op", "unwrap"]
 
 
 def batched_inplace(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:

@@ -51,7 +51,6 @@ from ..ops import (
     shape,
     softmax,
     sorting,
-    sparse,
     strides,
     unary,
 )
@@ -476,6 +475,8 @@ def _pointwise_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                     level: Level) -> Any:
     """The loss per element (reduction='none', one call), then each example reduced."""
     values, _ = broadcast_values(args, level.number)
+    if not (type(args[0]) is BatchedTensor and args[0]._level == level.number):
+        values[0] = _expand(values[0], level.batch_size)  # the kernels write in its shape
     reduction_mode = kwargs["reduction"]
     out = cls.apply(*values, **{**kwargs, "reduction": "none"})
     if out.dim() - 1 < max(v.dim() for v in values if isinstance(v, Tensor)) - 1:
@@ -598,19 +599,6 @@ def _masked_fill(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level:
 
 
 _register(_masked_fill, scatter.MaskedFill, scatter.MaskedFillTensor)
-
-
-def _embedding(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    from .dispatch import fallback
-
-    weight, indices = args
-    if isinstance(weight, BatchedTensor) and weight._level == level.number:
-        return fallback(cls, args, kwargs, level)
-    indices_value, _ = unwrap(indices, level.number)
-    return make_batched(cls.apply(weight, indices_value, **kwargs), level.number)
-
-
-_register(_embedding, sparse.Embedding)
 
 
 # ----------------------------------------------------------------------------- images
