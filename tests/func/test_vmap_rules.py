@@ -276,3 +276,17 @@ def test_attention_per_sample_gradients() -> None:
         return F.scaled_dot_product_attention(q, k, v, is_causal=True).sum()
 
     _against_loop(grad(loss, argnums=(0, 1, 2)), (q, k, v), (0, 0, 0))
+
+
+# ----------------------------------------------------------------------------- value checks
+def test_value_checks_over_every_example() -> None:
+    """gaussian_nll_loss checks var >= 0 on every example's values at once, so a batched var
+    works (PyTorch's vmap refuses it as data-dependent control flow) and one negative entry
+    in any example is the unbatched call's error."""
+    x, t = _t(B, 4), _t(B, 4, seed=1)
+    var = _t(B, 4, seed=2).abs() + 0.1
+    _against_loop(lambda x, t, v: F.gaussian_nll_loss(x, t, v), (x, t, var), (0, 0, 0))
+    negative = var.clone()
+    negative[1, 2] = -1.0
+    with pytest.raises(ValueError, match="var has negative entry/entries"):
+        vmap(lambda x, t, v: F.gaussian_nll_loss(x, t, v))(x, t, negative)
