@@ -55,7 +55,7 @@ from ..ops import (
     unary,
 )
 from ..ops.views import as_view
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from .batched_tensor import BatchedArray, BatchedTensor, make_batched, unwrap
 from .levels import Level
 
@@ -516,14 +516,22 @@ def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Le
         flat_t = t_value.reshape((size * shape[1], *shape[3:]))
     else:
         flat_x = x_value.reshape((-1, shape[-1]))
-        flat_t = t_value.reshape((-1,))
+        if type(t_value) is BatchedTensor:  # batched by an outer vmap too
+            flat_t = t_value.reshape((-1,))
+        else:  # class indices: never differentiated, reshaped as an array
+            backend = t_value._backend
+            flat_t = _wrap(backend.reshape(t_value._data, (-1,)), backend)
     losses = cls.apply(flat_x, flat_t, weight, **{**kwargs, "reduction": "none"})
-    flat_t = flat_t.reshape((-1,))
+    if flat_t.dim() != 1:
+        flat_t = flat_t.reshape((-1,))
     mode = kwargs["reduction"]
     if mode == "mean" and weight is None and flat_t.shape[0] == size:
         # one row per example: its loss over whether its target counts (0/0 when ignored,
-        # as PyTorch's mean over no targets)
-        return make_batched(losses / (flat_t != kwargs["ignore_index"]), level.number)
+        # as PyTorch's mean over no targets; over 1, the loss itself, when none is ignored)
+        counted = flat_t != kwargs["ignore_index"]
+        if type(counted) is not BatchedTensor and bool(counted.all()):
+            return make_batched(losses, level.number)
+        return make_batched(losses / counted, level.number)
     losses = losses.reshape((size, -1))
     if mode == "none":
         return make_batched(losses.reshape(tuple(t_value.shape)), level.number)
