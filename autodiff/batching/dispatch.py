@@ -119,6 +119,14 @@ def fallback(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Lev
     return loop(cls.apply, args, kwargs, level)
 
 
+def looped(name: str, function: Callable[..., Any], args: tuple[Any, ...],
+           kwargs: dict[str, Any], level: Level) -> Any:
+    """A function (or a case of one) with no batching rule: once per example, with PyTorch's
+    performance warning."""
+    warnings.warn(_PERFORMANCE.format(name=name), UserWarning, stacklevel=4)
+    return loop(function, args, kwargs, level)
+
+
 def loop(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
          level: Level) -> Any:
     """`function` once per example of `level`, the results stacked along the mapped dim."""
@@ -219,6 +227,27 @@ def index_op(kind: str) -> Callable[[F], F]:
     return decorate
 
 
+def function_rule(name: str) -> Callable[[F], F]:
+    """A function written in Python on arrays with a batching rule of its own
+    (`function_rules.RULES[name]`): inside vmap, with a batched argument, the rule runs it
+    once on the physical tensors."""
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def batched(*args: Any, **kwargs: Any) -> Any:
+            if levels.depth:
+                number = highest_level(args, kwargs)
+                if number:
+                    from .function_rules import RULES
+
+                    return RULES[name](batched, levels.find(number), *args, **kwargs)
+            return function(*args, **kwargs)
+
+        return batched  # type: ignore[return-value]
+
+    return decorate
+
+
 def random_op(function: F | None = None, *,
               draws: Callable[..., bool] | None = None) -> Any:
     """A function that draws random numbers (`draws(*args, **kwargs)`, when given, says
@@ -273,8 +302,8 @@ def check_randomness() -> None:
 
 
 __all__ = ["NOT_BATCHED", "BatchedArray", "BatchedTensor", "all_examples", "dispatch",
-           "elementwise_op", "fallback", "has_rule", "index_op", "loop", "looped_op",
-           "random_op", "unwrap"]
+           "elementwise_op", "fallback", "function_rule", "has_rule", "index_op", "loop",
+           "looped", "looped_op", "random_op", "unwrap"]
 
 
 def batched_inplace(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
