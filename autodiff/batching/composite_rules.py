@@ -18,6 +18,7 @@ from ..ops import (
     flat_indexing,
     inplace,
     linear,
+    margin_loss,
     minmax,
     norm,
     normalization,
@@ -302,3 +303,29 @@ _register(_flat, flat_indexing.Take, flat_indexing.Put)
 _register(_embedding, sparse.Embedding)
 _register(_view_scatter, view_scatter.SliceScatter, view_scatter.SelectScatter)
 _register(_fill_where, scatter.MaskedFillTensor, scatter.IndexFillTensor)
+
+
+# ----------------------------------------------------------------------------- losses by row
+def _row_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+    """Losses with one value per row of classes (multi_margin, multilabel_margin): every
+    example's rows are more rows (reduction 'none'), then each example reduced."""
+    if args[0].dim() == 0 or any(unwrap(arg, level.number)[1] for arg in args[2:]):
+        from .dispatch import fallback
+
+        return fallback(cls, args, kwargs, level)
+    size = level.batch_size
+    x, target = _batched(args[0], level), _batched(args[1], level)
+    classes = x.shape[-1]
+    rows_target = target.reshape((-1,)) if cls is margin_loss.MultiMarginLoss else \
+        target.reshape((-1, classes))
+    loss = cls.apply(x.reshape((-1, classes)), rows_target, *args[2:],
+                     **{**kwargs, "reduction": "none"}).reshape((size, -1))
+    mode = kwargs["reduction"]
+    if mode == "mean":
+        return make_batched(loss.mean(1), level.number)
+    if mode == "sum":
+        return make_batched(loss.sum(1), level.number)
+    return make_batched(loss.reshape((size, *tuple(x.shape)[1:-1])), level.number)
+
+
+_register(_row_loss, margin_loss.MultiMarginLoss, margin_loss.MultilabelMarginLoss)

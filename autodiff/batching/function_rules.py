@@ -57,6 +57,55 @@ def leading_dims(function: Callable[..., Any], level: Level, input: Tensor, *arg
     return make_batched(function(_batched(input, level), *args, **kwargs), level.number)
 
 
+def _is_batched(item: Any, level: Level) -> bool:
+    return isinstance(item, Tensor) and unwrap(item, level.number)[1]
+
+
+def searchsorted(function: Callable[..., Any], level: Level, sorted_sequence: Tensor,
+                 input: Any, **kwargs: Any) -> Any:
+    """A shared 1-d sequence: elementwise in the values. A sequence per example: each
+    example's values as one row against its row of the sequence (an n-d sequence's leading
+    dims already match the values')."""
+    sorter = kwargs.get("sorter")
+    if not isinstance(input, Tensor):  # one number against each example's sequence
+        from .dispatch import looped
+
+        return looped("searchsorted", function, (sorted_sequence, input), kwargs, level)
+    values = _batched(input, level)
+    if not _is_batched(sorted_sequence, level) and not _is_batched(sorter, level) \
+            and sorted_sequence.dim() == 1:
+        return make_batched(function(sorted_sequence, values, **kwargs), level.number)
+    sequence = _batched(sorted_sequence, level)
+    options = dict(kwargs)
+    if sorter is not None:
+        options["sorter"] = _batched(sorter, level)
+    if sorted_sequence.dim() == 1:  # each example's values as one row
+        out = function(sequence, values.reshape((level.batch_size, -1)), **options)
+        return make_batched(out.reshape(tuple(values.shape)), level.number)
+    return make_batched(function(sequence, values, **options), level.number)
+
+
+def bucketize(function: Callable[..., Any], level: Level, input: Any, boundaries: Tensor,
+              **kwargs: Any) -> Any:
+    """Elementwise in the values against shared boundaries; boundaries per example are
+    searchsorted's rows."""
+    from ..ops.searching import searchsorted as search
+
+    return search(boundaries, input, **kwargs)
+
+
+def isin(function: Callable[..., Any], level: Level, elements: Any, test_elements: Any,
+         **kwargs: Any) -> Any:
+    """Elementwise in `elements` against a shared set."""
+    if _is_batched(test_elements, level) or not isinstance(elements, Tensor):
+        from .dispatch import looped
+
+        return looped("isin", function, (elements, test_elements), kwargs, level)
+    return make_batched(function(_batched(elements, level), test_elements, **kwargs),
+                        level.number)
+
+
 RULES: dict[str, Callable[..., Any]] = {
     "quantile": quantile, "one_hot": one_hot, "leading_dims": leading_dims,
+    "searchsorted": searchsorted, "bucketize": bucketize, "isin": isin,
 }

@@ -36,6 +36,7 @@ from ..ops import (
     joining,
     linear,
     loss,
+    margin_loss,
     matmul,
     max_pool,
     minmax,
@@ -489,7 +490,8 @@ def _pointwise_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
     return make_batched(out, level.number)
 
 
-_register(_pointwise_loss, loss.PointwiseLoss, loss.MseLoss, loss.SmoothL1Loss,
+_register(_pointwise_loss, margin_loss.SoftMarginLoss, loss.PointwiseLoss, loss.MseLoss,
+          loss.SmoothL1Loss,
           loss.HuberLoss, loss.BinaryCrossEntropy, loss.BinaryCrossEntropyWithLogits)
 
 
