@@ -433,7 +433,8 @@ def _linear(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Leve
         # the common case: one call on the batch
         return make_batched(linear.linear(x_value, weight_value, bias_value), level.number)
     if weight_batched and _repeated(weight_value) and x.dim() >= 1 and (
-            bias is None or (bias_batched and bias.dim() == 1 and _repeated(bias_value))):
+            bias is None or (bias_batched and bias.dim() == 1 and _repeated(bias_value))) \
+            and type(x_value) is not BatchedTensor:
         # parameters under vmap(grad): one GEMM, gradients kept per example
         if x is x_value:
             x_value = _expand(x_value, level.batch_size)

@@ -16,7 +16,7 @@ import pytest
 import autodiff
 import autodiff.nn.functional as F
 from autodiff import nn
-from autodiff.func import functional_call, grad, vmap
+from autodiff.func import functional_call, grad, jacrev, vmap
 
 B = 3
 
@@ -290,3 +290,27 @@ def test_value_checks_over_every_example() -> None:
     negative[1, 2] = -1.0
     with pytest.raises(ValueError, match="var has negative entry/entries"):
         vmap(lambda x, t, v: F.gaussian_nll_loss(x, t, v))(x, t, negative)
+
+
+def test_nested_per_sample_gradients_of_linear() -> None:
+    """vmap(vmap(grad)) and vmap(jacrev) through linear with parameters shared by every
+    example: one GEMM per level, no fallback, the loop's gradients."""
+    autodiff.manual_seed(0)
+    w, b = _t(4, 3), _t(4, seed=1)
+    x = _t(2, 5, 3, seed=2)
+
+    def f(w: Any, b: Any, x: Any) -> Any:
+        return F.linear(x, w, b).tanh().sum()
+
+    def g(w: Any, x: Any) -> Any:
+        return F.linear(x, w, b).tanh()
+
+    with _no_fallback():
+        nested = vmap(vmap(grad(f), in_dims=(None, None, 0)), in_dims=(None, None, 0))(w, b, x)
+        jacobians = vmap(jacrev(g), in_dims=(None, 0))(w, x[0])
+    expected = autodiff.stack([autodiff.stack([grad(f)(w, b, x[i, k]) for k in range(5)])
+                               for i in range(2)])
+    np.testing.assert_allclose(_np(nested), _np(expected), rtol=1e-12)
+    np.testing.assert_allclose(_np(jacobians),
+                               _np(autodiff.stack([jacrev(g)(w, x[0, k]) for k in range(5)])),
+                               rtol=1e-12)
