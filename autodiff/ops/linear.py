@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import dtypes
 from ..autocast_state import autocast_op
+from ..flop_counts import matmul_flops
 from ..function import Function
 from ..jvp_rules import auto_multilinear, sum_terms
 from ..tensor import Tensor
@@ -22,6 +23,12 @@ class Linear(Function):
     subclasses carry those names."""
 
     node_name = "AddmmBackward0"
+
+    @staticmethod
+    def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        """x (rows, in) times W^T (in, out), as PyTorch's addmm / mm counts it."""
+        x, w = args[0], args[1]
+        return matmul_flops(x.shape, w.shape) if x.dim() == 2 else 0
 
     @staticmethod
     def forward(ctx: Any, x: Any, w: Any, b: Any) -> Any:

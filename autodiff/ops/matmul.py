@@ -14,6 +14,7 @@ import warnings
 from typing import Any
 
 from ..autocast_state import autocast_op
+from ..flop_counts import batched_matmul_flops, elementwise_flops, matmul_flops
 from ..function import Function
 from ..jvp_rules import auto_multilinear
 from ..tensor import Tensor
@@ -97,6 +98,10 @@ class Mm(Matmul):
     node_name = "MmBackward0"
 
     @staticmethod
+    def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        return matmul_flops(args[0].shape, args[1].shape)
+
+    @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
@@ -105,6 +110,10 @@ class Mm(Matmul):
 
 class Bmm(Matmul):
     node_name = "BmmBackward0"
+
+    @staticmethod
+    def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        return batched_matmul_flops(args[0].shape, args[1].shape)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -154,6 +163,10 @@ class Outer(Function):
     in PyTorch, a reshape and a broadcast product, for its node names)."""
 
     node_name = "MulBackward0"
+
+    @staticmethod
+    def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        return elementwise_flops(args[0])
 
     jvp = auto_multilinear
 
