@@ -119,9 +119,11 @@ def test_conv2d_flops_need_numbers_as_torch(capfd: Any) -> None:
             autodiff.nn.functional.conv2d(image[0], kernel)
     torch = pytest.importorskip("torch")
     capfd.readouterr()
-    with torch.profiler.profile(with_flops=True):
+    with torch.profiler.profile(with_flops=True) as torch_prof:
         torch.nn.functional.conv2d(torch.ones(1, 1, 5, 5), torch.ones(1, 1, 3, 3),
                                    padding="same")
+    torch_conv = next(e for e in torch_prof.events() if e.name == "aten::conv2d")
+    assert torch_conv.flops == 0
     # PyTorch logs it from C++ (on stderr); here it is a Python warning.
     assert f"Warning: {message}" in capfd.readouterr().err
 
