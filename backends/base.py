@@ -514,6 +514,10 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         """Whether `array` holds memory of its own (False for a view of another array)."""
         return True
 
+    # Whether reshapes, permutes and broadcasts of an array share its memory (NumPy's and
+    # CuPy's views); the array API promises none.
+    makes_views = False
+
     def synchronize(self) -> None:
         """Wait for queued work; a no-op for synchronous backends."""
 

@@ -359,6 +359,8 @@ class CupyBackend(Backend):
             array = array.base
         return array
 
+    makes_views = True
+
     def owns_memory(self, array: Array) -> bool:
         return array.base is None
 

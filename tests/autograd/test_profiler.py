@@ -14,7 +14,6 @@ import autodiff
 from autodiff.autograd import profiler as autograd_profiler
 from autodiff.profiler import (
     ProfilerAction,
-    ProfilerActivity,
     profile,
     record_function,
     schedule,

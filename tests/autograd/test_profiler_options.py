@@ -107,16 +107,16 @@ def test_flops_column_comes_before_the_source_location() -> None:
 
 def test_conv2d_flops_need_numbers_as_torch(capfd: Any) -> None:
     image, kernel = autodiff.ones(1, 1, 5, 5), autodiff.ones(1, 1, 3, 3)
-    with pytest.warns(UserWarning, match="because it requires padding, stride, and dilation "
-                                         "values") as record:
-        with profile(with_flops=True) as prof:
-            autodiff.nn.functional.conv2d(image, kernel, padding="same")
+    needs_numbers = "because it requires padding, stride, and dilation values"
+    with pytest.warns(UserWarning, match=needs_numbers) as record, \
+            profile(with_flops=True) as prof:
+        autodiff.nn.functional.conv2d(image, kernel, padding="same")
     conv = next(event for event in prof.events() if event.name == "aten::conv2d")
     assert conv.flops == 0
     message = str(record[0].message)
-    with pytest.warns(UserWarning, match="both input and weight must be size 4"):
-        with profile(with_flops=True):
-            autodiff.nn.functional.conv2d(image[0], kernel)
+    with pytest.warns(UserWarning, match="both input and weight must be size 4"), \
+            profile(with_flops=True):
+        autodiff.nn.functional.conv2d(image[0], kernel)
     torch = pytest.importorskip("torch")
     capfd.readouterr()
     with torch.profiler.profile(with_flops=True) as torch_prof:
@@ -163,16 +163,17 @@ def test_with_modules_records_module_ranges(tmp_path: Any) -> None:
 @pytest.mark.skipif(not _NO_CUDA, reason="checks the behaviour without a CUDA device")
 def test_cuda_activity_without_cuda_as_torch_cpu_only() -> None:
     x = autodiff.ones(4, 4)
-    with pytest.warns(UserWarning, match="^CUDA is not available, disabling CUDA profiling$"):
-        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
-            x @ x
+    disabling = r"^CUDA is not available, disabling CUDA profiling$"
+    with pytest.warns(UserWarning, match=disabling), \
+            profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        x @ x
     assert [event.name for event in prof.events()] == ["aten::mm"]
     assert "CUDA" not in prof.key_averages().table()
     assert prof.events()[0].self_device_time_total == 0
     with pytest.warns(UserWarning, match="CUDA is not available"), \
-            pytest.raises(AssertionError, match="^No activities specified for the profiler$"):
-        with profile(activities=[ProfilerActivity.CUDA]):
-            pass
+            pytest.raises(AssertionError, match=r"^No activities specified for the profiler$"), \
+            profile(activities=[ProfilerActivity.CUDA]):
+        pass
     with pytest.warns(FutureWarning, match="use_cuda"), \
             pytest.warns(UserWarning, match="CUDA is not available"):
         old = autograd_profiler.profile(use_cuda=True)
@@ -183,13 +184,13 @@ def test_cuda_activity_without_cuda_as_torch_cpu_only() -> None:
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
         return
-    with pytest.warns(UserWarning, match="^CUDA is not available, disabling CUDA profiling$"):
-        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU,
-                                                torch.profiler.ProfilerActivity.CUDA]):
-            pass
-    with pytest.warns(UserWarning), pytest.raises(AssertionError, match="No activities"):
-        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]):
-            pass
+    activity = torch.profiler.ProfilerActivity
+    with pytest.warns(UserWarning, match=disabling), \
+            torch.profiler.profile(activities=[activity.CPU, activity.CUDA]):
+        pass
+    with pytest.warns(UserWarning), pytest.raises(AssertionError, match="No activities"), \
+            torch.profiler.profile(activities=[activity.CUDA]):
+        pass
 
 
 def test_device_time_through_the_backend_events() -> None:
@@ -272,9 +273,9 @@ def test_experimental_config(tmp_path: Any) -> None:
     for option in [{"profiler_metrics": ["kineto__cuda_core_flops"]},
                    {"enable_cuda_sync_events": True}, {"performance_events": ["cycles"]}]:
         name = next(iter(option))
-        with pytest.raises(ValueError, match=name):
-            with profile(experimental_config=_ExperimentalConfig(**option)):
-                pass
+        with pytest.raises(ValueError, match=name), \
+                profile(experimental_config=_ExperimentalConfig(**option)):
+            pass
     torch = pytest.importorskip("torch")
     ours = autodiff.profiler._ExperimentalConfig()
     theirs = torch.profiler._ExperimentalConfig()
@@ -331,8 +332,8 @@ def test_export_memory_timeline(tmp_path: Any) -> None:
     assert sum(event[2] for event in events) == sum(sizes[-1])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        with pytest.raises(ValueError, match="^profile_memory=True, with_stack=True required "
-                                             "for memory profiling.$"):
+        with pytest.raises(ValueError, match=r"^profile_memory=True, with_stack=True required "
+                                             r"for memory profiling\.$"):
             with profile(record_shapes=True) as plain:
                 x.exp()
             plain.export_memory_timeline(str(path))
@@ -342,5 +343,5 @@ def test_export_memory_timeline(tmp_path: Any) -> None:
         (torch.ones(8, 64) @ tw).relu().sum().backward()
     with pytest.warns(FutureWarning):
         torch_prof.export_memory_timeline(str(path))
-    torch_times, torch_sizes = json.loads(path.read_text())
+    _, torch_sizes = json.loads(path.read_text())
     assert all(len(row) == 9 for row in torch_sizes)
