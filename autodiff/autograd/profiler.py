@@ -204,6 +204,12 @@ class profile:
             raise RuntimeError("Profiler didn't finish running")
         self._function_events.export_chrome_trace(path, metadata)
 
+    def export_stacks(self, path: str, metric: str = "self_cpu_time_total") -> None:
+        events = self._check_finish()
+        if not self.with_stack:
+            raise AssertionError("export_stacks() requires with_stack=True")
+        events.export_stacks(path, metric)
+
     @property
     def self_cpu_time_total(self) -> float:
         return self._check_finish().self_cpu_time_total

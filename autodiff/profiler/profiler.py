@@ -94,6 +94,22 @@ def schedule(*, wait: int, warmup: int, active: int, repeat: int = 0, skip_first
     return schedule_fn
 
 
+def _parse_activities(activities: Iterable[Any]) -> set[ProfilerActivity]:
+    """The activities asked for. PyTorch also takes `{activity: [names]}` to record only
+    some of an activity's events (Kineto's filters): refused, by name."""
+    parsed: set[ProfilerActivity] = set()
+    for item in activities:
+        if isinstance(item, dict):
+            raise ValueError("profiler activity filters ({activity: [names]}) are not "
+                             "supported: there are no Kineto activities to filter")
+        if not isinstance(item, ProfilerActivity):
+            raise TypeError(f"Expected ProfilerActivity or dict, got {type(item)}")
+        if item in parsed:
+            raise ValueError(f"Activity {item} specified more than once")
+        parsed.add(item)
+    return parsed
+
+
 @functools.cache
 def _warn_once(message: str) -> None:
     warnings.warn(message, stacklevel=3)
@@ -144,7 +160,8 @@ class profile:
                 activities.add(ProfilerActivity.CUDA)
             else:
                 activities.discard(ProfilerActivity.CUDA)
-        self.activities = set(activities) if activities is not None else supported_activities()
+        self.activities = (_parse_activities(activities) if activities is not None
+                           else supported_activities())
         if not self.activities:
             raise AssertionError("No valid profiler activities found")
         self.record_shapes = record_shapes
@@ -352,15 +369,6 @@ class profile:
             timeline.export(path)
 
     def export_stacks(self, path: str, metric: str = "self_cpu_time_total") -> None:
-        """Stacks for flame graphs: one line per event recorded `with_stack`, its frames
-        outermost first joined by ";" and the metric in microseconds."""
-        if metric not in ("self_cpu_time_total",):
-            raise ValueError(f"metric {metric!r} is not supported: only "
-                             "'self_cpu_time_total' is recorded")
-        if not self.with_stack:
-            raise ValueError("export_stacks() needs with_stack=True")
-        with open(path, "w") as file:
-            for event in self.events():
-                if event.stack:
-                    frames = ";".join(reversed(event.stack))
-                    file.write(f"{frames};{event.name} {int(event.self_cpu_time_total)}\n")
+        """Stacks for flame graphs (`self_cpu_time_total`, or `self_cuda_time_total` with
+        device activity): one line per event recorded `with_stack` whose metric is positive."""
+        self._results().export_stacks(path, metric)

@@ -345,3 +345,35 @@ def test_export_memory_timeline(tmp_path: Any) -> None:
         torch_prof.export_memory_timeline(str(path))
     _, torch_sizes = json.loads(path.read_text())
     assert all(len(row) == 9 for row in torch_sizes)
+
+
+def test_export_stacks(tmp_path: Any) -> None:
+    x = autodiff.ones(64, 64, device="strict:1")
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.PrivateUse1],
+                 with_stack=True) as prof:
+        x @ x
+    path = tmp_path / "stacks.txt"
+    for metric in ("self_cpu_time_total", "self_privateuse1_time_total"):
+        prof.export_stacks(str(path), metric)
+        lines = path.read_text().splitlines()
+        assert len(lines) == 1
+        frames, value = lines[0].rsplit(" ", 1)
+        assert int(value) >= 0 and " " not in frames
+        assert frames.split(";")[-1].endswith("test_export_stacks")  # innermost last
+    with pytest.raises(ValueError, match="metric should be one of"):
+        prof.export_stacks(str(path), "cpu_time")
+    with pytest.raises(AssertionError, match=r"export_stacks\(\) requires with_stack=True"):
+        _plain_profile().export_stacks(str(path))
+
+
+def _plain_profile() -> Any:
+    with profile() as prof:
+        autodiff.ones(2).exp()
+    return prof
+
+
+def test_activity_filters_are_refused() -> None:
+    with pytest.raises(ValueError, match="activity filters"):
+        profile(activities=[{ProfilerActivity.CPU: ["aten::mm"]}])
+    with pytest.raises(ValueError, match="specified more than once"):
+        profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CPU])
