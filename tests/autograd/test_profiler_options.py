@@ -377,3 +377,19 @@ def test_activity_filters_are_refused() -> None:
         profile(activities=[{ProfilerActivity.CPU: ["aten::mm"]}])
     with pytest.raises(ValueError, match="specified more than once"):
         profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CPU])
+
+
+def test_device_time_on_each_device(device: str) -> None:
+    # On CUDA this runs CuPy's events (ci/gpu.sh); on strict:1 the backend's host-clock
+    # markers. The same recording path either way.
+    if device == "cpu":
+        pytest.skip("the CPU has no device time")
+    activity = ProfilerActivity.CUDA if device.startswith("cuda") else ProfilerActivity.PrivateUse1
+    x = autodiff.ones(128, 128, device=device)
+    with profile(activities=[ProfilerActivity.CPU, activity]) as prof:
+        (x @ x).sum()
+    mm = next(event for event in prof.events() if event.name == "aten::mm")
+    assert mm.self_device_time_total > 0
+    assert mm.device_time_total == mm.self_device_time_total
+    name = autodiff.device(device).type.upper()
+    assert f"Self {name} time total: " in prof.key_averages().table()
