@@ -60,6 +60,18 @@ class Range:
         self.device_memory = 0  # as `memory`, for arrays on the profiled device
 
 
+class InnerOp:
+    """The product PyTorch runs inside an op autodiff records as one (a linear over more
+    than two dims is PyTorch's view, addmm and view): its aten name, input shapes (then
+    `scalars` scalar arguments) and FLOPs."""
+
+    __slots__ = ("flops", "name", "scalars", "shapes")
+
+    def __init__(self, name: str, shapes: list[list[int]], flops: int,
+                 scalars: int = 0) -> None:
+        self.name, self.shapes, self.flops, self.scalars = name, shapes, flops, scalars
+
+
 class DeviceTiming:
     """The two markers around one op's device work, read when the recording stops (reading
     them waits for the device)."""
@@ -207,16 +219,26 @@ class ProfilerState:
         one range named for the op."""
         opened = self.begin(forward_name(ctx), CPU_OP, args)
         recording = self.recording
-        timed = (recording is not None and opened is not None
-                 and recording.use_device == ctx.backend.device.type)
+        # An op that folds its inputs into PyTorch's mm/addmm/bmm shows that product as a
+        # range inside its own, as PyTorch's profile does; the product carries the FLOPs.
+        inner_op = getattr(type(ctx), "inner_op", None)
+        product = (inner_op(args) if inner_op is not None and opened is not None
+                   and recording is not None else None)
+        work = opened
         try:
+            if product is not None:
+                work = self._begin_product(product, args, recording)
+            timed = (recording is not None and work is not None
+                     and recording.use_device == ctx.backend.device.type)
             if timed:
                 start = ctx.backend.timing_event()
             result = type(ctx).forward(ctx, *arrays, **kwargs)
             if timed:
-                assert recording is not None and opened is not None
+                assert recording is not None and work is not None
                 recording.device_timings.append(
-                    DeviceTiming(opened, ctx.backend, start, ctx.backend.timing_event()))
+                    DeviceTiming(work, ctx.backend, start, ctx.backend.timing_event()))
+            if work is not opened:
+                self.end(work)
             outputs = ctx._finish(args, arrays, result, requires_grad, kwargs)
             if opened is not None:
                 # The node's creation number, when one was recorded (PyTorch's sequence
@@ -231,6 +253,20 @@ class ProfilerState:
         finally:
             self.end(opened)
         return outputs
+
+    def _begin_product(self, product: InnerOp, args: tuple[Any, ...],
+                       recording: Recording | None) -> Range | None:
+        inner = self.begin(product.name, CPU_OP)
+        if inner is not None and recording is not None:
+            if recording.record_shapes:
+                tensor_type = next((_describe((arg,))[1][0] for arg in args
+                                    if isinstance(arg, Tensor)), "")
+                inner.input_shapes = product.shapes + [[]] * product.scalars
+                inner.input_types = ([tensor_type] * len(product.shapes)
+                                     + ["Scalar"] * product.scalars)
+            if recording.with_flops:
+                inner.flops = product.flops
+        return inner
 
     def begin_node(self, node: Any, grads: list[Any]) -> tuple[Range | None, Range | None]:
         """The engine is about to run `node`: PyTorch's two ranges (the evaluation, and inside

@@ -68,6 +68,38 @@ def test_flops_as_torch() -> None:
     assert _flops_by_name(torch_prof) == ours
 
 
+def _folded_products(lib: Any) -> None:
+    x, w, b = lib.ones(4, 8, 16), lib.ones(32, 16), lib.ones(32)
+    lib.nn.functional.linear(x, w, b)
+    lib.nn.functional.linear(x, w)
+    x @ w.T
+    lib.ones(2, 1, 5, 6) @ lib.ones(3, 6, 7)
+
+
+def _products(prof: Any) -> list[tuple[str, list[list[int]], int]]:
+    return [(event.name, event.input_shapes, event.flops) for event in prof.events()
+            if event.flops > 0]
+
+
+def test_folded_products_are_counted_as_torch() -> None:
+    # A linear or matmul over more than two dims is one node here, PyTorch's view (or
+    # unsafe view) around an addmm, mm or bmm: that product shows as a range inside it, with
+    # PyTorch's shapes, and carries the FLOPs.
+    with profile(with_flops=True) as prof:
+        _folded_products(autodiff)
+    ours = _products(prof)
+    assert ours == [("aten::addmm", [[32], [32, 16], [16, 32], [], []], 32768),
+                    ("aten::mm", [[32, 16], [16, 32]], 32768),
+                    ("aten::mm", [[32, 16], [16, 32]], 32768),
+                    ("aten::bmm", [[6, 5, 6], [6, 6, 7]], 2520)]
+    addmm = next(event for event in prof.events() if event.name == "aten::addmm")
+    assert addmm.cpu_parent.name == "aten::view"
+    torch = pytest.importorskip("torch")
+    with torch.profiler.profile(with_flops=True) as torch_prof:
+        _folded_products(torch)
+    assert _products(torch_prof) == ours
+
+
 def test_with_flops_records_shapes_and_fills_the_table() -> None:
     x = autodiff.ones(64, 64)
     with profile(with_flops=True) as prof:
