@@ -2,11 +2,11 @@
 experimental switches, with PyTorch's keywords and defaults.
 
 What they mean here: `verbose` writes each op's "Call stack" into the Chrome trace (with
-`with_stack`); `disable_external_correlation` leaves the "External id" out of it; `trace_only`
-skips building the events (only `export_chrome_trace` works); `profile_all_threads` is what the
-recording always does (every thread's ops are kept). The others configure Kineto's device and
-hardware-counter back ends (CUPTI metrics, perf events, CUDA synchronization events, custom
-back ends, Vulkan timestamps), which autodiff does not have: setting one raises, naming it.
+`with_stack`); `trace_only` skips building the events (only `export_chrome_trace` works);
+`profile_all_threads` is what the recording always does (every thread's ops are kept). The
+others configure Kineto's device and hardware-counter back ends (CUPTI metrics, perf events,
+CUDA synchronization events, CPU-to-kernel correlation, custom back ends, Vulkan timestamps),
+which autodiff does not have: setting one raises, naming it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ _DEVICE_ONLY = {
     "performance_events": "hardware performance counters are not read",
     "enable_cuda_sync_events": "CUDA synchronization events are Kineto's (CUPTI)",
     "adjust_profiler_step": "it adjusts Kineto's step events to its Python tracer's",
+    "disable_external_correlation": "it turns off Kineto's correlation of CPU ops with GPU "
+                                    "kernels, which are not traced",
     "capture_overload_names": "autodiff's ops have no ATen overload names",
     "record_python_gc_info": "Python garbage-collection events are not recorded",
     "expose_kineto_event_metadata": "there are no Kineto events",

@@ -303,7 +303,8 @@ def test_experimental_config(tmp_path: Any) -> None:
                if event["name"] == "aten::exp")
     assert "test_experimental_config" in exp["args"]["Call stack"].split(";")[0]
     for option in [{"profiler_metrics": ["kineto__cuda_core_flops"]},
-                   {"enable_cuda_sync_events": True}, {"performance_events": ["cycles"]}]:
+                   {"enable_cuda_sync_events": True}, {"performance_events": ["cycles"]},
+                   {"disable_external_correlation": True}]:
         name = next(iter(option))
         with pytest.raises(ValueError, match=name), \
                 profile(experimental_config=_ExperimentalConfig(**option)):
@@ -360,6 +361,11 @@ def test_export_memory_timeline(tmp_path: Any) -> None:
         prof.export_memory_timeline(str(raw))
     with gzip.open(raw, "rt") as file:
         events = json.load(file)
+    pytest.importorskip("matplotlib")
+    html = tmp_path / "memory.html"
+    with pytest.warns(FutureWarning):
+        prof.export_memory_timeline(str(html))
+    assert "<img src='data:image/png;base64," in html.read_text()
     assert {event[1] for event in events} == {2, 4}  # PyTorch's CREATE and DESTROY
     assert sum(event[2] for event in events) == sum(sizes[-1])
     with warnings.catch_warnings():
