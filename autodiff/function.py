@@ -184,9 +184,8 @@ class Function(Node):
 
     def _apply_dual(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
                     requires_grad: bool, kwargs: dict[str, Any]) -> Any:
-        """apply's end while a dual level is open: the outputs, and their tangents when an
-        input has one."""
-        tangents = [arg._fw_grad if isinstance(arg, Tensor) else None for arg in args]
+        """apply's end while a dual level is open: the outputs, and their tangents at each
+        level where an input has one."""
         recording = requires_grad and _grad_state.enabled
         if recording:
             outputs = self._record(args, arrays, result, kwargs)
@@ -194,21 +193,25 @@ class Function(Node):
             backend = self.backend
             outputs = (tuple([_wrap(array, backend) for array in result])
                        if type(result) is tuple else _wrap(result, backend))
-        if any(tangent is not None for tangent in tangents):
-            self._forward_tangents(args, arrays, kwargs, tangents, outputs, recording)
+        dual = [arg for arg in args if isinstance(arg, Tensor) and arg._fw_grads is not None]
+        if dual:
+            found = _dual_state.visible_levels(dual)
+            if found:
+                self._forward_tangents(args, arrays, kwargs, found, outputs, recording)
         return outputs
 
     def _forward_tangents(self, args: tuple[Any, ...], arrays: list[Any],
-                          kwargs: dict[str, Any], tangents: list[Any], outputs: Any,
+                          kwargs: dict[str, Any], found: list[int], outputs: Any,
                           recording: bool) -> None:
-        """Run the op's jvp rule (on primals, propagating nothing) and give each floating
-        output its tangent, broadcast to its shape and cast to its dtype."""
+        """Run the op's jvp rule once per level, outermost first (on primals, propagating the
+        outer levels only), and give each floating output its tangent there, broadcast to its
+        shape and cast to its dtype. Outer first: a rule at an inner level may read a saved
+        output, whose outer tangents must then be there."""
         many = type(outputs) is tuple
         output_tensors = outputs if many else (outputs,)
         backend = self.backend
         if any(backend.is_complex(tensor._data.dtype) for tensor in output_tensors) or any(
-                tangent is not None and backend.is_complex(tangent._data.dtype)
-                for tangent in tangents):
+                isinstance(arg, Tensor) and backend.is_complex(arg._data.dtype) for arg in args):
             _no_complex_jvp(self)
         differentiable = [self._differentiable_output(tensor) for tensor in output_tensors]
         if not any(differentiable):
@@ -219,11 +222,22 @@ class Function(Node):
         saved, needs = self._saved, getattr(self, "needs_input_grad", None)
         if not recording:  # the rule reads saved_tensors as a recorded node's backward would
             self._saved = self._saved_for_rule(args, arrays, output_tensors)
-        self.needs_input_grad = tuple([tangent is not None for tangent in tangents])
-        self._dual_call = (args, kwargs, outputs)
         try:
-            with rules_running():
-                results = jvp(self, *tangents)
+            for level in found:
+                tangents = [arg._fw_grads.get(level)
+                            if isinstance(arg, Tensor) and arg._fw_grads is not None else None
+                            for arg in args]
+                self.needs_input_grad = tuple([tangent is not None for tangent in tangents])
+                self._dual_call = (args, kwargs, outputs)
+                with rules_running(level):
+                    results = jvp(self, *tangents)
+                if not many:
+                    results = (results,)
+                for tensor, tangent, wanted in zip(output_tensors, results, differentiable):
+                    if wanted and tangent is not None:
+                        _dual_state.set_tangent(tensor, _fit_tangent(tangent, tensor), level)
+                if recording and self._saved:  # saved outputs come back with their tangents
+                    self._save_output_tangents(output_tensors, level)
         finally:
             self._dual_call = None
             if needs is None:
@@ -232,17 +246,16 @@ class Function(Node):
                 self.needs_input_grad = needs
             if not recording:
                 self._saved = saved
-        if not many:
-            results = (results,)
-        for tensor, tangent, wanted in zip(output_tensors, results, differentiable):
-            if wanted and tangent is not None:
-                _dual_state.set_tangent(tensor, _fit_tangent(tangent, tensor))
-        if recording and self._saved:  # saved outputs come back with their tangents
-            for entry in self._saved:
-                if type(entry) is SavedTensor and entry.is_output:
-                    tangent = output_tensors[entry.output_nr]._fw_grad
-                    if tangent is not None:
-                        entry.fw_grad = (_dual_state.generation, tangent)
+
+    def _save_output_tangents(self, output_tensors: tuple[Tensor, ...], level: int) -> None:
+        generation = _dual_state.open[level].generation
+        for entry in self._saved or ():
+            if type(entry) is SavedTensor and entry.is_output:
+                grads = output_tensors[entry.output_nr]._fw_grads
+                tangent = None if grads is None else grads.get(level)
+                if tangent is not None:
+                    kept = entry.fw_grads or []
+                    entry.fw_grads = [*kept, (level, generation, tangent)]
 
     def _differentiable_output(self, tensor: Tensor) -> bool:
         if not self.backend.is_floating(tensor._data.dtype):

@@ -16,6 +16,7 @@ from ..autograd import forward_ad
 from ..batching.batched_tensor import move_into_level
 from ..batching.levels import levels
 from ..creation import eye, zeros_like
+from ..dual import state as _dual_state
 from ..tensor import Tensor
 from .eager_transforms import _check_argnums, _levels_of, _physical, _rewrap
 from .pytree import tree_flatten, tree_unflatten
@@ -53,14 +54,15 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
             raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to "
                                f"have the same shape, got {tuple(primal.shape)} and "
                                f"{tuple(tangent.shape)}")
-    with forward_ad.dual_level():
+    level = _dual_state.enter()  # a level of its own: jvp of jvp nests (dual.py)
+    try:
         duals = []
         for primal, tangent in zip(primal_leaves, tangent_leaves):
             primal = _at_every_level(primal)
             tangent = _at_every_level(tangent)
             chain = _levels_of(primal)
             physical_tangent = _physical(tangent)  # both batched at every level, alike
-            dual = forward_ad.make_dual(_physical(primal), physical_tangent)
+            dual = forward_ad.make_dual(_physical(primal), physical_tangent, level=level)
             duals.append(_rewrap(dual, chain))
         output = func(*tree_unflatten(duals, spec))
         aux = None
@@ -76,12 +78,13 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
                 raise RuntimeError("jvp(f, primals, tangents): Expected f(*primals) to return "
                                    f"only tensors, got unsupported type {type(leaf)}")
             chain = _levels_of(leaf)
-            primal_out, tangent_out = forward_ad.unpack_dual(_physical(leaf))
+            primal_out, tangent_out = forward_ad.unpack_dual(_physical(leaf), level=level)
             if tangent_out is None:
                 tangent_out = zeros_like(primal_out)
-            primal_outs.append(_rewrap(primal_out.detach() if not primal_out.requires_grad
-                                       else primal_out, chain))
+            primal_outs.append(_rewrap(primal_out, chain))
             tangent_outs.append(_rewrap(tangent_out, chain))
+    finally:
+        _dual_state.exit(level)
     result = (tree_unflatten(primal_outs, out_spec), tree_unflatten(tangent_outs, out_spec))
     return (*result, aux) if has_aux else result
 
