@@ -34,6 +34,7 @@ from .batching.levels import levels as _vmap_levels
 from .dual import rules_running
 from .dual import state as _dual_state
 from .grad_mode import state as _grad_state
+from .jvp_rules import jvp_from_backward
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
 from .profiling import profiler_state
 from .saved import FREED, RELEASED, SavedTensor, saved_tensors_hooks_state
@@ -209,16 +210,15 @@ class Function(Node):
         output, whose outer tangents must then be there."""
         many = type(outputs) is tuple
         output_tensors = outputs if many else (outputs,)
-        backend = self.backend
-        if any(backend.is_complex(tensor._data.dtype) for tensor in output_tensors) or any(
-                isinstance(arg, Tensor) and backend.is_complex(arg._data.dtype) for arg in args):
-            _no_complex_jvp(self)
         differentiable = [self._differentiable_output(tensor) for tensor in output_tensors]
         if not any(differentiable):
             return  # indices, masks, counts: no tangent, and no rule needed
         jvp = type(self).jvp
         if jvp is None:
             _no_jvp(self)
+        if not getattr(jvp, "complex_safe", False) and self._touches_complex(args,
+                                                                             output_tensors):
+            jvp = jvp_from_backward  # the real rule would be wrong (jvp_rules.py)
         saved, needs = self._saved, getattr(self, "needs_input_grad", None)
         if not recording:  # the rule reads saved_tensors as a recorded node's backward would
             self._saved = self._saved_for_rule(args, arrays, output_tensors)
@@ -257,8 +257,18 @@ class Function(Node):
                     kept = entry.fw_grads or []
                     entry.fw_grads = [*kept, (level, generation, tangent)]
 
+    def _touches_complex(self, args: tuple[Any, ...], outputs: tuple[Tensor, ...]) -> bool:
+        is_complex = self.backend.is_complex
+        return any(is_complex(tensor._data.dtype) for tensor in outputs) or any(
+            isinstance(arg, Tensor) and (is_complex(arg._data.dtype) or (
+                arg._fw_grads is not None and any(is_complex(tangent._data.dtype)
+                                                  for tangent in arg._fw_grads.values())))
+            for arg in args)
+
     def _differentiable_output(self, tensor: Tensor) -> bool:
-        if not self.backend.is_floating(tensor._data.dtype):
+        backend = self.backend
+        dtype = tensor._data.dtype
+        if not (backend.is_floating(dtype) or backend.is_complex(dtype)):
             return False
         marked = self._non_differentiable
         return marked is None or not any(tensor._data is array for array in marked)
@@ -510,16 +520,6 @@ def _no_jvp(node: Function) -> NoReturn:
         "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that we "
         "can prioritize its implementation or submit a PR adding the implementation to "
         "derivatives.yaml"
-    )
-
-
-def _no_complex_jvp(node: Function) -> NoReturn:
-    """The rules are written for real tensors (a complex one needs the conjugate-aware
-    formulas PyTorch has): refused rather than computed wrong."""
-    name = node.forward_ad_name or _stem(node.node_name)
-    raise NotImplementedError(
-        f"Trying to use forward AD with {name} on complex tensors: autodiff's forward-mode AD "
-        "supports real floating-point tensors only"
     )
 
 

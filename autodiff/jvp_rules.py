@@ -2,6 +2,13 @@
 (derivatives.yaml's `result: auto_element_wise` and `result: auto_linear`), and the one for ops
 whose tangent is best had from their backward.
 
+Complex tensors: a rule marked `complex_safe` (the linear ones: the op itself on the tangents)
+is right for them as it is. Any other rule is written for real tensors; with a complex input or
+output, `Function` runs `jvp_from_backward` instead, which is right for every op whatever its
+complex structure: PyTorch's backward of a complex op is the transpose of its Jacobian as a map
+of R^2n (the gradient convention dL/dx + i dL/dy), so transposing the backward once more gives
+the Jacobian itself, holomorphic or not (abs, angle, real).
+
 Each is called as `jvp(ctx, *tangents)` by `Function._forward_tangents`, with forward AD off
 and `ctx.saved_tensors` readable (also when the op was not recorded); `ctx.needs_input_grad`
 then says which inputs have a tangent.
@@ -11,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .dual import state as dual_state
 from .grad_mode import enable_grad, set_grad_enabled
 from .grad_mode import state as _grad_state
 from .saved import SavedTensor
@@ -46,11 +54,14 @@ def auto_linear(ctx: Any, *tangents: Tensor | None) -> Any:
     for arg, tangent in zip(args, tangents):
         if tangent is not None:
             moved.append(tangent)
-        elif isinstance(arg, Tensor) and arg._backend.is_floating(arg._data.dtype):
+        elif isinstance(arg, Tensor) and _inexact(arg):
             moved.append(_zeros_like(arg))
         else:
             moved.append(arg)
     return type(ctx).apply(*moved, **kwargs)
+
+
+auto_linear.complex_safe = True  # type: ignore[attr-defined]
 
 
 def auto_linear_with(**options: Any) -> Any:
@@ -62,6 +73,7 @@ def auto_linear_with(**options: Any) -> Any:
         ctx._dual_call = (args, {**kwargs, **options}, outputs)
         return auto_linear(ctx, *tangents)
 
+    rule.complex_safe = True  # type: ignore[attr-defined]
     return rule
 
 
@@ -80,6 +92,9 @@ def auto_multilinear(ctx: Any, *tangents: Tensor | None) -> Any:
     return total
 
 
+auto_multilinear.complex_safe = True  # type: ignore[attr-defined]
+
+
 def linear_in(*positions: int) -> Any:
     """`auto_linear` for an op linear in the inputs at `positions` only, the others (a class
     weight, say) fixed: the op on their tangents, the other inputs as they are."""
@@ -94,6 +109,7 @@ def linear_in(*positions: int) -> Any:
                  if index in positions else arg for index, arg in enumerate(args)]
         return type(ctx).apply(*moved, **kwargs)
 
+    rule.complex_safe = True  # type: ignore[attr-defined]
     return rule
 
 
@@ -137,7 +153,11 @@ def jvp_from_backward(ctx: Any, *tangents: Tensor | None) -> Any:
     _, _, outputs = ctx._dual_call
     many = type(outputs) is tuple
     output_tensors = outputs if many else (outputs,)
-    create_graph = _grad_state.enabled
+    args, _, _ = ctx._dual_call
+    # Recorded only where something to differentiate it by requires grad (the tangent is
+    # linear in the seeds, which would otherwise be all it hangs from).
+    create_graph = _grad_state.enabled and any(
+        isinstance(item, Tensor) and item._requires_grad for item in (*args, *tangents))
     saved = ctx._saved
     if saved:
         ctx._saved = tuple([_requiring_grad(entry) for entry in saved])
@@ -154,8 +174,13 @@ def _requiring_grad(entry: Any) -> Any:
     if type(entry) is SavedTensor and not entry.is_output and not entry.is_constant \
             and entry.unpack_hook is None and isinstance(entry.data, Tensor) \
             and not entry.data._requires_grad \
-            and entry.data._backend.is_floating(entry.data._data.dtype):
-        return SavedTensor(entry.data.detach().requires_grad_(), None)
+            and _inexact(entry.data):
+        leaf = entry.data.detach().requires_grad_()
+        grads = entry.data._fw_grads
+        if grads is not None:  # its tangents at the outer levels (nested forward AD)
+            for level, tangent in grads.items():
+                dual_state.set_tangent(leaf, tangent, level)
+        return SavedTensor(leaf, None)
     return entry
 
 
@@ -169,7 +194,7 @@ def _transposed_backward(ctx: Any, tangents: tuple[Tensor | None, ...],
         for tensor in output_tensors:
             seed = _ones_like(tensor)  # backward is linear in it: any value (not 0, where
             # a backward in log space, logcumsumexp's, has no derivative)
-            if tensor._backend.is_floating(tensor._data.dtype):
+            if _inexact(tensor):
                 seed._requires_grad = True
             seeds.append(seed)
         grads = type(ctx).backward(ctx, *seeds)
@@ -198,6 +223,9 @@ def zero_tangent(ctx: Any, *tangents: Tensor | None) -> Tensor:
     return _zeros_like(outputs)
 
 
+zero_tangent.complex_safe = True  # type: ignore[attr-defined]
+
+
 def sum_terms(terms: list[Tensor | None]) -> Tensor | None:
     """The sum of a rule's terms, None where there are none (a zero tangent)."""
     total = None
@@ -205,6 +233,11 @@ def sum_terms(terms: list[Tensor | None]) -> Tensor | None:
         if term is not None:
             total = term if total is None else total + term
     return total
+
+
+def _inexact(tensor: Tensor) -> bool:
+    dtype = tensor._data.dtype
+    return tensor._backend.is_floating(dtype) or tensor._backend.is_complex(dtype)
 
 
 def _summed_to(gradient: Tensor, arg: Tensor) -> Tensor:

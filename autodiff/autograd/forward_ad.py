@@ -59,10 +59,6 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     if not (tangent.dtype.is_floating_point or tangent.dtype.is_complex):
         raise ValueError(
             f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
-    if tensor.dtype.is_complex or tangent.dtype.is_complex:
-        raise NotImplementedError(
-            "make_dual: forward-mode AD of complex tensors is not supported by autodiff yet "
-            "(its rules are written for real tensors)")
     if not 0 <= level <= _state.level:
         raise RuntimeError("Invalid level given to _make_dual")
     if tangent.shape != tensor.shape:

@@ -22,6 +22,7 @@ from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating, require_tensors
 from ._out import CAST, SAME, takes_out
 from ._promotion import default_float, in_float, promote
+from .holomorphic import Holomorphic
 from .selection import maximum, where
 
 _PI = math.pi
@@ -30,7 +31,7 @@ _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-class UnaryOfInput(Function):
+class UnaryOfInput(Holomorphic, Function):
     """An elementwise function `backend.<kernel>` of one tensor, computed in a floating dtype
     (integers and bools in the default one), whose backward is written with its input.
     Subclasses set `node_name` and `kernel` and write `backward`."""
@@ -45,7 +46,7 @@ class UnaryOfInput(Function):
         return getattr(ctx.backend, ctx.kernel)(default_float(ctx.backend, a))
 
 
-class UnaryOfOutput(Function):
+class UnaryOfOutput(Holomorphic, Function):
     """As `UnaryOfInput`, for functions whose backward is written with their output (exp,
     sqrt, tanh, ...)."""
 
@@ -300,7 +301,7 @@ def sqrt_(input: Tensor) -> Tensor:
     return input.sqrt_()
 
 
-class Rsqrt(Function):
+class Rsqrt(Holomorphic, Function):
     node_name = "RsqrtBackward0"
 
     jvp = auto_element_wise
