@@ -2,15 +2,20 @@
 (derivatives.yaml's `result: auto_element_wise` and `result: auto_linear`), and the one for ops
 whose tangent is best had from their backward.
 
-Complex tensors: a rule marked `complex_safe` (the linear ones: the op itself on the tangents)
-is right for them as it is. Any other rule is written for real tensors; with a complex input or
-output, `Function` runs `jvp_from_backward` instead, which is right for every op whatever its
-complex structure: PyTorch's backward of a complex op is the transpose of its Jacobian as a map
-of R^2n (the gradient convention dL/dx + i dL/dy), so transposing the backward once more gives
-the Jacobian itself, holomorphic or not (abs, angle, real).
+`rule_facts` marks what a rule does not need: saved tensors built for an op that is not
+recorded (rules that read `ctx._dual_call` only), or replacing for complex tensors.
+
+Complex tensors: a rule marked `complex_safe` (the linear ones: the op itself on the tangents;
+holomorphic ones written as f'(z) t) is right for them as it is. Any other rule is written for
+real tensors; with a complex input or output, `Function` runs `jvp_from_backward` instead,
+which is right for every op whatever its complex structure: PyTorch's backward of a complex op
+is the transpose of its Jacobian as a map of R^2n (the gradient convention dL/dx + i dL/dy), so
+transposing the backward once more gives the Jacobian itself, holomorphic or not (abs, angle,
+real).
 
 Each is called as `jvp(ctx, *tangents)` by `Function._forward_tangents`, with forward AD off
-and `ctx.saved_tensors` readable (also when the op was not recorded); `ctx.needs_input_grad`
+at its level and the inner ones (on at the outer ones: nested levels, `dual.py`) and
+`ctx.saved_tensors` readable (also when the op was not recorded); `ctx.needs_input_grad`
 then says which inputs have a tangent.
 """
 
@@ -23,6 +28,21 @@ from .grad_mode import enable_grad, set_grad_enabled
 from .grad_mode import state as _grad_state
 from .saved import SavedTensor
 from .tensor import Tensor, _wrap
+
+
+def rule_facts(*, reads_saved: bool = True, complex_safe: bool = False) -> Any:
+    """Decorate a jvp rule with what `Function` may skip for it: `reads_saved=False`, it reads
+    its op's arguments and outputs from `ctx._dual_call` only (saved_tensors is not built for
+    an op that is not recorded); `complex_safe=True`, it is right for complex tensors as it
+    is (linear, or holomorphic with f'(z) as the real formula writes it)."""
+
+    def mark(rule: Any) -> Any:
+        target = rule.__func__ if isinstance(rule, staticmethod) else rule
+        target.reads_saved = reads_saved
+        target.complex_safe = complex_safe
+        return rule
+
+    return mark
 
 
 def auto_element_wise(ctx: Any, *tangents: Tensor | None) -> Tensor | None:
@@ -43,6 +63,7 @@ def auto_element_wise(ctx: Any, *tangents: Tensor | None) -> Tensor | None:
     return total
 
 
+@rule_facts(reads_saved=False, complex_safe=True)
 def auto_linear(ctx: Any, *tangents: Tensor | None) -> Any:
     """An op linear in its floating Tensor inputs together (views, copies, sums, gathers,
     concatenation): the op itself on their tangents, zeros for the inputs without one, with
@@ -61,7 +82,6 @@ def auto_linear(ctx: Any, *tangents: Tensor | None) -> Any:
     return type(ctx).apply(*moved, **kwargs)
 
 
-auto_linear.complex_safe = True  # type: ignore[attr-defined]
 
 
 def auto_linear_with(**options: Any) -> Any:
@@ -73,10 +93,10 @@ def auto_linear_with(**options: Any) -> Any:
         ctx._dual_call = (args, {**kwargs, **options}, outputs)
         return auto_linear(ctx, *tangents)
 
-    rule.complex_safe = True  # type: ignore[attr-defined]
-    return rule
+    return rule_facts(reads_saved=False, complex_safe=True)(rule)
 
 
+@rule_facts(reads_saved=False, complex_safe=True)
 def auto_multilinear(ctx: Any, *tangents: Tensor | None) -> Any:
     """An op linear in each Tensor input separately (matmul, einsum): the product rule, one
     application of the op per input with a tangent, that input replaced by its tangent."""
@@ -92,7 +112,6 @@ def auto_multilinear(ctx: Any, *tangents: Tensor | None) -> Any:
     return total
 
 
-auto_multilinear.complex_safe = True  # type: ignore[attr-defined]
 
 
 def linear_in(*positions: int) -> Any:
@@ -109,8 +128,7 @@ def linear_in(*positions: int) -> Any:
                  if index in positions else arg for index, arg in enumerate(args)]
         return type(ctx).apply(*moved, **kwargs)
 
-    rule.complex_safe = True  # type: ignore[attr-defined]
-    return rule
+    return rule_facts(reads_saved=False, complex_safe=True)(rule)
 
 
 def reduction_jvp(ctx: Any, tangent: Tensor) -> Tensor | None:
@@ -217,13 +235,13 @@ def _transposed_backward(ctx: Any, tangents: tuple[Tensor | None, ...],
     return tuple([next(found) if seed._requires_grad else None for seed in seeds])
 
 
+@rule_facts(reads_saved=False, complex_safe=True)
 def zero_tangent(ctx: Any, *tangents: Tensor | None) -> Tensor:
     """Ops whose output does not depend on their inputs' values (fill_, zero_)."""
     _, _, outputs = ctx._dual_call
     return _zeros_like(outputs)
 
 
-zero_tangent.complex_safe = True  # type: ignore[attr-defined]
 
 
 def sum_terms(terms: list[Tensor | None]) -> Tensor | None:

@@ -53,21 +53,21 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             "Trying to create a dual Tensor for forward AD but no level exists, make sure to "
             "enter_dual_level() first."
         )
-    if not (tensor.dtype.is_floating_point or tensor.dtype.is_complex):
+    if not _inexact(tensor):
         raise ValueError(
             f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
-    if not (tangent.dtype.is_floating_point or tangent.dtype.is_complex):
+    if not _inexact(tangent):
         raise ValueError(
             f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
     if not 0 <= level <= _state.level:
         raise RuntimeError("Invalid level given to _make_dual")
-    if tangent.shape != tensor.shape:
+    if tangent._data.shape != tensor._data.shape:
         raise RuntimeError(
             "Trying to set a forward gradient that has a different size than that of the "
             f"original Tensor, this is not supported. Tensor is of size {list(tensor.shape)} "
             f"while the given forward gradient is of size {list(tangent.shape)}."
         )
-    if tangent.device != tensor.device:
+    if tangent._backend is not tensor._backend and tangent.device != tensor.device:
         raise RuntimeError(
             "Trying to set a forward gradient that has a different device than that of the "
             f"original Tensor, this is not supported. Tensor is on {tensor.device} while the "
@@ -79,9 +79,14 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             f"same level {level} is not supported."
         )
     with rules_running(level + 1):  # the view keeps the tensor's tangents at outer levels
-        dual = tensor.view(tuple(tensor.shape))
+        dual = tensor.view(tensor._data.shape)
     _state.set_tangent(dual, tangent, level)
     return dual
+
+
+def _inexact(tensor: Tensor) -> bool:
+    dtype, backend = tensor._data.dtype, tensor._backend
+    return backend.is_floating(dtype) or backend.is_complex(dtype)
 
 
 class UnpackedDualTensor(NamedTuple):
