@@ -17,6 +17,7 @@ from ..batching.batched_tensor import move_into_level
 from ..batching.levels import levels
 from ..creation import eye, zeros_like
 from ..dual import state as _dual_state
+from ..dual import tangent_at
 from ..tensor import Tensor
 from .eager_transforms import _check_argnums, _levels_of, _physical, _rewrap
 from .pytree import tree_flatten, tree_unflatten
@@ -79,16 +80,22 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
             out_leaves, out_spec = [output], None
         else:
             out_leaves, out_spec = tree_flatten(output)
-        primal_outs, tangent_outs = [], []
         for leaf in out_leaves:
             if not isinstance(leaf, Tensor):
                 raise RuntimeError("jvp(f, primals, tangents): Expected f(*primals) to return "
                                    f"only tensors, got unsupported type {type(leaf)}")
-            chain = _levels_of(leaf)
-            primal_out, tangent_out = _unpack(_physical(leaf), level)
+        # Every tangent first: an output returned twice is one tensor.
+        physicals = [_physical(leaf) for leaf in out_leaves]
+        found = [tangent_at(physical, level) for physical in physicals]
+        primal_outs, tangent_outs = [], []
+        for leaf, physical, tangent_out in zip(out_leaves, physicals, found):
+            # The output itself stands for its primal once its tangent at this level is
+            # dropped (closing the level would drop it); its outer levels' tangents stay.
+            _dual_state.drop(physical, level)
             if tangent_out is None:
-                tangent_out = zeros_like(primal_out)
-            primal_outs.append(_rewrap(primal_out, chain) if chain else primal_out)
+                tangent_out = zeros_like(physical)
+            chain = _levels_of(leaf)
+            primal_outs.append(_rewrap(physical, chain) if chain else physical)
             tangent_outs.append(_rewrap(tangent_out, chain) if chain else tangent_out)
     finally:
         _dual_state.exit(level)
@@ -103,17 +110,6 @@ def _flat_tensors(primals: tuple[Any, ...], tangents: Any) -> bool:
     return (type(tangents) is tuple and len(tangents) == len(primals)
             and all(isinstance(item, Tensor) for item in primals)
             and all(isinstance(item, Tensor) for item in tangents))
-
-
-def _unpack(tensor: Tensor, level: int) -> tuple[Tensor, Tensor | None]:
-    """`unpack_dual` at the closing level, for a function's output about to be returned: the
-    output itself stands for its primal once its tangent there is dropped (exiting the level
-    would drop it anyway); its tangents at outer levels stay."""
-    grads = tensor._fw_grads
-    tangent = None if grads is None else grads.get(level)
-    if tangent is not None:
-        _dual_state.drop(tensor, level)
-    return tensor, tangent
 
 
 def jacfwd(func: Callable[..., Any], argnums: Any = 0, has_aux: bool = False, *,

@@ -249,3 +249,15 @@ def test_against_torch_func() -> None:
         jacfwd(jacfwd(g))(x).numpy(),
         torch.func.jacfwd(torch.func.jacfwd(g))(torch.from_numpy(x.numpy())).numpy(),
         rtol=1e-10, atol=1e-10)
+
+
+def test_jvp_returns_an_output_twice_and_an_input_as_is() -> None:
+    x, t = _randn(3, seed=1), _randn(3, seed=2)
+    primals, tangents = jvp(lambda a: (a.sin(), a.sin(), a), (x,), (t,))
+    out = primals[0]
+    twice = jvp(lambda a: (lambda y: (y, y))(a.sin()), (x,), (t,))[1]
+    for tangent in (*tangents[:2], *twice):
+        _close(tangent, x.cos() * t)
+    _close(tangents[2], t)
+    _close(primals[2], x)
+    assert out._fw_grads is None and primals[2]._fw_grads is None
