@@ -37,7 +37,7 @@ def rule_facts(*, reads_saved: bool = True, complex_safe: bool = False) -> Any:
     is (linear, or holomorphic with f'(z) as the real formula writes it)."""
 
     def mark(rule: Any) -> Any:
-        target = rule.__func__ if isinstance(rule, staticmethod) else rule
+        target: Any = rule.__func__ if isinstance(rule, staticmethod) else rule
         target.reads_saved = reads_saved
         target.complex_safe = complex_safe
         return rule

@@ -13,11 +13,13 @@ class Holomorphic:
     dL/dx + i dL/dy), which is conj(backward(conj(grad))) of the same formula: each
     subclass's backward is wrapped so, once, here."""
 
+    backward: Any  # the Function's (an annotation only: the mixin defines none)
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         backward = cls.__dict__.get("backward")
         if isinstance(backward, staticmethod):
-            cls.backward = staticmethod(_conjugating(backward.__func__))  # type: ignore[assignment]
+            cls.backward = staticmethod(_conjugating(backward.__func__))
 
 
 def _conjugating(backward: Any) -> Any:
