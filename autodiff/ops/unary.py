@@ -1004,7 +1004,9 @@ class Acosh(UnaryOfInput):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, = ctx.saved_tensors
-        return grad * rsqrt(a * a - 1)
+        # As PyTorch: 1 / (sqrt(a - 1) sqrt(a + 1)), the same for real a >= 1, and on the
+        # right branch for complex a (where rsqrt(a^2 - 1) can differ in sign).
+        return grad * rsqrt(a - 1) * rsqrt(a + 1)
 
 
 def acosh(input: Tensor) -> Tensor:

@@ -103,3 +103,27 @@ def test_complex_jvp_of_jvp() -> None:
     z, t, s = _complex(1), _complex(2), _complex(3)
     second = jvp(lambda a: jvp(autodiff.exp, (a,), (t,))[1], (z,), (s,))[1]
     np.testing.assert_allclose(second.numpy(), (z.exp() * t * s).numpy(), rtol=1e-12)
+
+
+HOLOMORPHIC = ["exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "asin", "acos", "atan",
+               "asinh", "acosh", "atanh", "sqrt", "rsqrt", "reciprocal", "expm1", "log1p", "log2",
+               "log10", "sigmoid", "square"]
+
+
+@pytest.mark.parametrize("name", HOLOMORPHIC)
+def test_holomorphic_backward_conjugates_the_derivative_as_pytorch(name: str) -> None:
+    """The complex-tangent rule is the backward's transpose, so the backward must be
+    PyTorch's: grad * conj(f'(z)), and its double backward too."""
+    torch = pytest.importorskip("torch")
+    z, g = _complex(1), _complex(2)
+    ours = z.detach().requires_grad_()
+    (first,) = autodiff.autograd.grad(getattr(ours, name)(), ours, g, create_graph=True)
+    (second,) = autodiff.autograd.grad(first, ours, g)
+    theirs = torch.from_numpy(z.numpy()).requires_grad_()
+    torch_g = torch.from_numpy(g.numpy())
+    (torch_first,) = torch.autograd.grad(getattr(theirs, name)(), theirs, torch_g,
+                                         create_graph=True)
+    (torch_second,) = torch.autograd.grad(torch_first, theirs, torch_g)
+    np.testing.assert_allclose(first.detach().numpy(),
+                               torch_first.detach().resolve_conj().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(second.numpy(), torch_second.resolve_conj().numpy(), rtol=1e-10)
