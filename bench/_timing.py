@@ -27,9 +27,12 @@ def time_once(function: Callable[[], object], number: int,
 
 def paired_samples(engines: dict[str, Callable[[], object]], rounds: int = 15,
                    number: int = 1, warmup: int = 2,
-                   sync: Callable[[], None] | None = None) -> dict[str, list[float]]:
+                   sync: Callable[[], None] | None = None,
+                   warm_calls: int = 0) -> dict[str, list[float]]:
     """Seconds per call of each engine in each round (every engine once per round, back to
-    back, in a rotating order): a ratio of two engines is taken within a round."""
+    back, in a rotating order): a ratio of two engines is taken within a round. `warm_calls`
+    untimed calls come right before each timed one (the caches then hold the engine's own
+    code and data, not the previous engine's: the steady cost of a call in a loop)."""
     names = list(engines)
     for name in names:
         for _ in range(warmup):
@@ -40,6 +43,8 @@ def paired_samples(engines: dict[str, Callable[[], object]], rounds: int = 15,
     for round_index in range(rounds):
         order = names[round_index % len(names):] + names[:round_index % len(names)]
         for name in order:
+            for _ in range(warm_calls):
+                engines[name]()
             samples[name].append(time_once(engines[name], number, sync))
     return samples
 

@@ -9,7 +9,8 @@ Cases (each timed round-robin by `_timing.paired_samples`; ratios are per round)
 * jvp: `func.jvp` of an MLP 64 -> 128 -> tanh -> 128 -> tanh -> 10, batch 64, w.r.t. its input,
   against the same MLP's forward under no_grad (the ratio the forward-mode claim is about) and
   the limit, the JVP written by hand in NumPy (forward and tangent in one pass, 3 matmuls more);
-  torch.func.jvp and torch's no_grad forward when installed.
+  torch.func.jvp and torch's no_grad forward when installed. Each timed call follows an
+  untimed one of the same engine (the steady cost in a loop).
 * jacobian: `jacfwd` and `jacrev` of x -> tanh(W2 tanh(W1 x)), R^n -> R^m for 64 -> 64, 8 -> 256
   and 256 -> 8 (forward mode should win where n < m, reverse where n > m), against the
   Jacobian written by hand in NumPy.
@@ -214,10 +215,12 @@ def _numpy(setup: Setup, array: Any) -> np.ndarray:
 
 
 def _rows(case: str, engines: dict[str, Callable[[], Any]], limit: str, rounds: int,
-          setup: Setup, notes: dict[str, tuple[str, str]] | None = None) -> list[Row]:
+          setup: Setup, notes: dict[str, tuple[str, str]] | None = None,
+          warm_calls: int = 0) -> list[Row]:
     """One row per engine: median time and paired ratio to the limit; `notes` adds the paired
     ratio to another engine (name -> (reference, label))."""
-    samples = paired_samples(engines, rounds=rounds, number=1, warmup=2, sync=setup.sync)
+    samples = paired_samples(engines, rounds=rounds, number=1, warmup=2, sync=setup.sync,
+                             warm_calls=warm_calls)
     rows = []
     for name in engines:
         note = ""
@@ -240,7 +243,10 @@ def run(setup: Setup, rounds: int | None = None, quick: bool = False) -> list[Ro
              "torch.func.jvp": ("torch no_grad forward", "torch's no_grad forward"),
              f"{setup.xp.__name__} jvp": (f"{setup.xp.__name__} forward",
                                           f"{setup.xp.__name__} forward")}
-    rows += _rows("jvp MLP 64-128-128-10, batch 64", engines, limit, rounds, setup, notes)
+    # Each timed call right after an untimed one: the cost of a jvp in a loop, which the
+    # engines run between (PyTorch's above all) would otherwise inflate by evicting caches.
+    rows += _rows("jvp MLP 64-128-128-10, batch 64", engines, limit, rounds, setup, notes,
+                  warm_calls=1)
     for n, m in JACOBIAN_SHAPES:
         engines, limit = make_jacobian_engines(setup, n, m)
         check_jacobian(engines, limit, setup)
