@@ -50,7 +50,7 @@ class _Input:
                 tensor = move_into_level(expanded, level.number)
         self.chain = _levels_of(tensor)
         physical = _physical(tensor)
-        self.dual = physical._fw_grad is not None  # under jvp: forward over reverse
+        self.dual = physical._fw_grads is not None  # under jvp: forward over reverse
         if tracking and physical.requires_grad:
             self.leaf = physical.view_as(physical)  # stays connected to the enclosing graph
         elif self.dual:  # a view keeps the tangent (detach would drop it)

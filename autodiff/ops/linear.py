@@ -10,7 +10,7 @@ from .. import dtypes
 from ..autocast_state import autocast_op
 from ..flop_counts import matmul_flops
 from ..function import Function
-from ..jvp_rules import auto_multilinear, sum_terms
+from ..jvp_rules import auto_multilinear, rule_facts, sum_terms
 from ..profiling import InnerOp
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, same_device
@@ -67,10 +67,11 @@ class Linear(Function):
                 grad_b = grad.sum(tuple(range(grad._data.ndim - 1)))
         return grad_x, grad_w, grad_b
 
+    @rule_facts(reads_saved=False, complex_safe=True)
     @staticmethod
     def jvp(ctx: Any, tangent_x: Tensor | None, tangent_w: Tensor | None,
             tangent_b: Tensor | None) -> Tensor | None:
-        x, w = ctx.saved_tensors
+        (x, w, _), _, _ = ctx._dual_call
         op = type(ctx)
         terms = [op.apply(tangent_x, w, None) if tangent_x is not None else None,
                  op.apply(x, tangent_w, None) if tangent_w is not None else None,
