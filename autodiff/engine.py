@@ -138,6 +138,7 @@ def run_backward(
                 take = not hooked and not create_graph and grad in owned
                 owned.discard(grad)
                 _accumulate(node, grad, create_graph, take, undo)
+                del grad  # `.grad` (or its hook) owns it now: the engine keeps no reference
                 if profiling:
                     profiler_state.end(running)
                 if hooked and node._post_hooks is not None:  # hook(grad_inputs=(), grads)
@@ -162,6 +163,9 @@ def run_backward(
                              None if create_graph else owned)
             if anomaly:
                 _note_feeders(node, input_grads, fed_by)
+            # The buffers own the gradients now: holding them here too would keep each one
+            # (a weight's gradient, say) alive until the next node has run.
+            del grads, input_grads
             if not retain_graph and node._saved is not None:
                 node._saved = RELEASED
         if profiling:

@@ -163,12 +163,12 @@ class ProfilerState:
 
     # ------------------------------------------------------------------------- ops
     def record_op(self, ctx: Any, args: tuple[Any, ...], arrays: list[Any],
-                  kwargs: dict[str, Any], requires_grad: bool) -> Any:
+                  kwargs: dict[str, Any], requires_grad: bool, kept: Any = None) -> Any:
         """`Function.apply` while profiling: forward and the recording of the node, timed as
-        one range named for the op."""
+        one range named for the op (`kept`: as `Function._run_forward`'s)."""
         opened = self.begin(forward_name(ctx), CPU_OP, args)
         try:
-            result = type(ctx).forward(ctx, *arrays, **kwargs)
+            result = ctx._run_forward(arrays, kwargs, kept)
             outputs = ctx._finish(args, arrays, result, requires_grad, kwargs)
             if opened is not None:
                 # The node's creation number, when one was recorded (PyTorch's sequence
