@@ -16,6 +16,9 @@ Two ways, as in PyTorch:
   (a backward inside the backward). That inner backward runs every node of the piece, so a
   walk limited to some inputs (`autograd.grad`, `backward(inputs=...)`) is refused, as
   PyTorch refuses it.
+
+Selective checkpointing (`create_selective_checkpoint_contexts`, in selective_checkpoint.py)
+keeps the outputs of the ops a policy picks, through `context_fn`.
 """
 
 from __future__ import annotations
