@@ -36,6 +36,7 @@ from .dual import state as _dual_state
 from .grad_mode import state as _grad_state
 from .jvp_rules import jvp_from_backward
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
+from .op_modes import ForwardState, OpCall, op_mode_state
 from .profiling import profiler_state
 from .saved import FREED, RELEASED, SavedTensor, saved_tensors_hooks_state
 from .tensor import Tensor, _wrap
@@ -167,6 +168,8 @@ class Function(Node):
             raise TypeError(f"{cls.__name__}.apply() needs at least one Tensor argument")
         ctx = _new(cls)
         ctx.backend = backend
+        if op_mode_state.active:  # selective checkpointing's modes (op_modes.py)
+            return op_mode_state.dispatch(OpCall(ctx, args, arrays, kwargs, requires_grad))
         if profiler_state.active:  # while not profiling, this test is all it costs
             return profiler_state.record_op(ctx, args, arrays, kwargs, requires_grad)
         result = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
@@ -342,6 +345,29 @@ class Function(Node):
             entries.append(SavedTensor(tensor, None) if tensor is not None
                            else SavedTensor(item, None, is_constant=True))
         return tuple(entries)
+
+    def _run_forward(self, arrays: list[Any], kwargs: dict[str, Any],
+                     kept: list[ForwardState] | None) -> Any:
+        """forward on the arrays; with `kept`, also keep what it computed (for an op mode)."""
+        result = type(self).forward(self, *arrays, **kwargs)
+        if kept is not None:
+            kept.append(ForwardState(result, dict(self.__dict__), arrays))
+        return result
+
+    def _forward_and_finish(self, args: tuple[Any, ...], arrays: list[Any],
+                            kwargs: dict[str, Any], requires_grad: bool,
+                            kept: list[ForwardState] | None) -> Any:
+        """What `apply` does once the op's mode (if any) let it run."""
+        if profiler_state.active:
+            return profiler_state.record_op(self, args, arrays, kwargs, requires_grad, kept)
+        result = self._run_forward(arrays, kwargs, kept)
+        return self._finish(args, arrays, result, requires_grad, kwargs)
+
+    def _replay_forward(self, args: tuple[Any, ...], arrays: list[Any], kwargs: dict[str, Any],
+                        requires_grad: bool, state: ForwardState) -> Any:
+        """Finish as apply would with the outputs and node state an earlier forward left."""
+        self.__dict__.update(state.attributes_for(arrays))
+        return self._finish(args, arrays, state.result, requires_grad, kwargs)
 
     def _finish(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
                 requires_grad: bool, kwargs: dict[str, Any]) -> Any:

@@ -214,9 +214,9 @@ class ProfilerState:
 
     # ------------------------------------------------------------------------- ops
     def record_op(self, ctx: Any, args: tuple[Any, ...], arrays: list[Any],
-                  kwargs: dict[str, Any], requires_grad: bool) -> Any:
+                  kwargs: dict[str, Any], requires_grad: bool, kept: Any = None) -> Any:
         """`Function.apply` while profiling: forward and the recording of the node, timed as
-        one range named for the op."""
+        one range named for the op (`kept`: as `Function._run_forward`'s)."""
         opened = self.begin(forward_name(ctx), CPU_OP, args)
         recording = self.recording
         # An op that folds its inputs into PyTorch's mm/addmm/bmm shows that product as a
@@ -232,7 +232,7 @@ class ProfilerState:
                      and recording.use_device == ctx.backend.device.type)
             if timed:
                 start = ctx.backend.timing_event()
-            result = type(ctx).forward(ctx, *arrays, **kwargs)
+            result = ctx._run_forward(arrays, kwargs, kept)
             if timed:
                 assert recording is not None and work is not None
                 recording.device_timings.append(
