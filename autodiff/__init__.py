@@ -305,6 +305,9 @@ from .ops.decompositions import det, inverse, slogdet
 # nn functions torch exposes at the top level
 from .ops.normalization import layer_norm
 
+# Compilation (torch.compile)
+from .compiler.compiled import compile, compile_stats, reset_compile_stats
+
 # Saving and printing
 from .serialization import load, save
 from ._printing import set_printoptions

@@ -13,6 +13,7 @@ from backends.interop import array_protocol
 
 from . import _printing, dtypes
 from .dtypes import Size
+from .compiler import tracing as _tracing
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RemovableHandle
 
@@ -176,6 +177,8 @@ class Tensor:
                                        "only Tensors of floating point dtype can require gradients")
 
     def _set_requires_grad(self, requires_grad: bool, integer_message: str) -> Tensor:
+        if _tracing.state.tracer is not None:
+            _tracing.graph_break("a requires_grad change")
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(

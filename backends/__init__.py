@@ -19,7 +19,7 @@ from .device import DEVICE_TYPES, Device, parse_device
 __all__ = [
     "DEFAULT_SEED", "DEVICE_TYPES", "Backend", "Device", "broadcast_shapes", "contiguous_strides",
     "cuda_current_device", "cuda_device_count", "cuda_device_name", "cuda_empty_cache",
-    "cuda_memory_allocated", "cuda_set_device", "device_count", "get_backend",
+    "created_backends", "cuda_memory_allocated", "cuda_set_device", "device_count", "get_backend",
     "nondeterministic_seed", "parse_device", "seed_all", "seed_all_in_child",
 ]
 
@@ -72,6 +72,11 @@ def seed_all_in_child(seed: int) -> None:
     for backend in set(_backends.values()):
         if backend.device.type != "cuda":
             backend.seed_generator(seed)
+
+
+def created_backends() -> list[Backend]:
+    """Every backend made so far, once each."""
+    return list({id(backend): backend for backend in list(_backends.values())}.values())
 
 
 def nondeterministic_seed() -> int:

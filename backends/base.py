@@ -385,6 +385,16 @@ class Backend(Primitives, Kernels):
         """
         return False
 
+    def is_array(self, obj: Any) -> bool:
+        """Whether `obj` is an array of this backend's library (a 0-d result included)."""
+        return hasattr(obj, "__array_namespace__")
+
+    def out_argument(self, function: Callable[..., Any]) -> str | None:
+        """How `function`, one of this backend's primitives, takes an `out=` array:
+        "elementwise" (it may be one of the inputs), "matmul" (it must not overlap them), or
+        None (no `out=`; the default, as the array API has none)."""
+        return None
+
     def synchronize(self) -> None:
         """Wait for queued work; a no-op for synchronous backends."""
 

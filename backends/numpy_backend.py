@@ -3,6 +3,7 @@ scatter-add, random generator and zero-copy host transfer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import array_api_compat.numpy as xp
@@ -342,6 +343,16 @@ class NumpyBackend(Backend):
 
     def item(self, array: Array) -> Any:
         return array.item()
+
+    def is_array(self, obj: Any) -> bool:
+        return isinstance(obj, (np.ndarray, np.generic))
+
+    def out_argument(self, function: Callable[..., Any]) -> str | None:
+        if not isinstance(function, np.ufunc) or function.nout != 1:
+            return None
+        if function.signature is None:
+            return "elementwise"
+        return "matmul" if function is np.matmul else None
 
     def is_exclusive(self, array: Array) -> bool:
         # A fresh result owns its buffer; views (reshape, broadcast_to, slices) have a base.

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from backends import kernels
 from backends.kernels import Kernels
 
+from ..compiler.tracing import current as current_tracer
 from ..grad_mode import set_grad_enabled
 from ..tensor import Tensor
 from . import _tensor_xp
@@ -36,6 +37,10 @@ def operands(differentiable: bool, param: Tensor, *tensors: Tensor | None) -> tu
     rule's operations are recorded by autograd. None stays None."""
     if differentiable:
         return (_tensor_xp, param, *tensors)
+    tracer = current_tracer()
+    if tracer is not None:  # autodiff.compile checks it reaches what the rule writes
+        tracer.updated.append(param)
+        tracer.updated.extend(tensor for tensor in tensors if tensor is not None)
     return (param._backend, param._data,
             *(None if tensor is None else tensor._data for tensor in tensors))
 

@@ -1,0 +1,390 @@
+"""`compile(fn)`: trace once per signature, replay a flat program afterwards.
+
+A call computes the signature (`guards.py`). Unknown signature: the function runs eagerly under
+a `Tracer` (`tracing.py`); if nothing broke the graph, what the call left behind is checked and
+turned into a `Program` (`program.py`, optimized by `passes.py`): its inputs are the arrays of
+the argument Tensors and of the state (parameters, `.grad`, optimizer state), its outputs the
+arrays of the returned Tensors and those the call stored into the state. Known signature: the
+program runs on the current arrays, the `.grad` fields and version counters are set as the
+eager call set them, and the results are wrapped in new Tensors.
+
+Python side effects of the function other than on Tensors (printing, appending to a list) run
+in the traced call only, as with `jax.jit`. A result that would need its graph for a backward
+outside the function makes the signature run eagerly (a program has no graph); a result of a
+function that ran its own backward comes back detached.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+
+import backends
+
+from ..tensor import Tensor, _wrap
+from . import guards, passes, tracing
+from .program import Program
+
+OPTIONS = {"dead_code_elimination": True, "buffer_planning": True}
+_MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+
+
+class CompileStats:
+    """Counts over every compiled function (`autodiff.compile_stats()`)."""
+
+    def __init__(self) -> None:
+        self.traces = 0
+        self.replays = 0
+        self.eager_calls = 0  # calls of signatures that run eagerly (graph breaks and the rest)
+        self.disabled_calls = 0  # AUTODIFF_COMPILE=0
+        self.guard_failures = 0  # replays that read another value than the trace: run eagerly
+        self.graph_breaks: list[tracing.GraphBreak] = []
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"traces": self.traces, "replays": self.replays, "eager_calls": self.eager_calls,
+                "disabled_calls": self.disabled_calls,
+                "guard_failures": self.guard_failures, "graph_breaks": len(self.graph_breaks),
+                "break_reasons": [repr(item) for item in self.graph_breaks]}
+
+    def reset(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+
+STATS = CompileStats()
+
+
+class _Input:
+    """Where a program input is read at replay: an argument Tensor's array, or a state
+    tensor's array or its `.grad`'s."""
+
+    __slots__ = ("grad", "index", "source")
+
+    def __init__(self, source: str, index: int, grad: bool) -> None:
+        self.source, self.index, self.grad = source, index, grad
+
+
+class _Effect:
+    """What the traced call did to one state tensor, redone after each replay."""
+
+    __slots__ = ("data", "grad", "grad_version", "index", "set_grad", "version")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.data: int | None = None  # position in the program's outputs of its new array
+        self.set_grad = False
+        self.grad: int | None = None  # its new .grad's array (None with set_grad: .grad = None)
+        self.version = 0  # how far its version counter moved
+        self.grad_version = 0
+
+
+class Entry:
+    """One signature: its program, or why it runs eagerly."""
+
+    def __init__(self, reason: str | None = None) -> None:
+        self.reason = reason
+        self.program: Program | None = None
+        self.inputs: list[_Input] = []
+        self.effects: list[_Effect] = []
+        self.result: Any = None  # the results' structure; _Result marks a new Tensor
+        self.backend: Any = None
+        self.hold: list[Any] = []  # the state tensors, kept alive so their ids stay theirs
+
+
+class _Result:
+    __slots__ = ("backend", "position")
+
+    def __init__(self, position: int, backend: Any) -> None:
+        self.position, self.backend = position, backend
+
+
+class CompiledFunction:
+    """A function (or module) compiled with `autodiff.compile`."""
+
+    def __init__(self, function: Callable[..., Any], fullgraph: bool,
+                 options: dict[str, bool]) -> None:
+        self.function = function
+        self.fullgraph = fullgraph
+        self.options = options
+        self.cache: dict[tuple[Any, ...], Entry] = {}
+        self.stats = CompileStats()
+        self._roots = guards.roots_of(function)
+        functools.update_wrapper(self, function, updated=())  # type: ignore[arg-type]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        function = self.function
+        if os.environ.get("AUTODIFF_COMPILE") == "0":
+            _count("disabled_calls", self.stats)
+            return function(*args, **kwargs)
+        if tracing.state.tracer is not None:  # inside another compiled function's trace
+            return function(*args, **kwargs)
+        found = guards.reach([*self._roots, args, kwargs])
+        arguments: list[Tensor] = []
+        key = (guards.arguments_key(args, kwargs, arguments), guards.state_key(found))
+        entry = self.cache.get(key)
+        if entry is None:
+            return self._trace(key, found, arguments, args, kwargs)
+        if entry.program is None:
+            _count("eager_calls", self.stats)
+            return function(*args, **kwargs)
+        try:
+            result = _replay(entry, entry.program, arguments, found.tensors)
+        except tracing.GuardFailed:
+            _count("guard_failures", self.stats)
+            return function(*args, **kwargs)
+        _count("replays", self.stats)
+        return result
+
+    # ----------------------------------------------------------------------------- tracing
+    def _trace(self, key: tuple[Any, ...], found: guards.Reach, arguments: list[Tensor],
+               args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        _count("traces", self.stats)
+        tracer = tracing.Tracer(self.fullgraph)
+        entry = Entry()
+        if found.hooks is not None:
+            tracer.fullgraph = self.fullgraph
+            tracer.recording = True
+            tracer.graph_break(found.hooks)
+        from ..node import anomaly_state
+        from ..saved import saved_tensors_hooks_state
+        if anomaly_state.enabled:
+            tracer.graph_break("anomaly mode is on")
+        if saved_tensors_hooks_state.open:
+            tracer.graph_break("saved_tensors_hooks is open")
+        for index, tensor in enumerate(arguments):
+            if tensor.grad_fn is not None and tensor._requires_grad:
+                tracer.graph_break("an argument has a graph (a non-leaf Tensor requiring grad)")
+            tensor._data = tracer.add_input(tensor._data)
+            entry.inputs.append(_Input("argument", index, False))
+        before = []
+        for index, tensor in enumerate(found.tensors):
+            tensor._data = tracer.add_input(tensor._data)
+            entry.inputs.append(_Input("state", index, False))
+            grad = tensor._grad
+            if grad is not None:
+                grad._data = tracer.add_input(grad._data)
+                entry.inputs.append(_Input("state", index, True))
+            before.append((tensor._data, grad, None if grad is None else grad._data,
+                           tensor._version, None if grad is None else grad._version))
+        tracer.start(backends.created_backends())
+        try:
+            result = self.function(*args, **kwargs)
+        except BaseException:
+            tracer.stop()
+            _unwrap_all([*found.tensors, *arguments], None)
+            raise
+        tracer.stop()
+        after = guards.reach([*self._roots, args, kwargs])
+        _unwrap_all([*found.tensors, *after.tensors, *arguments], result)
+        if tracer.breaks:
+            entry.reason = "graph break"
+            for item in tracer.breaks:
+                self.stats.graph_breaks.append(item)
+                STATS.graph_breaks.append(item)
+        else:
+            try:
+                self._make_program(entry, tracer, found, after, before, result)
+            except _NotReplayable as why:
+                entry.reason = str(why)
+                entry.program = None
+        if entry.reason is not None and self.fullgraph and not tracer.breaks:
+            raise tracing.CompileError(f"autodiff.compile(fullgraph=True): {entry.reason}")
+        entry.hold = [found.tensors, arguments]
+        self.cache[key] = entry
+        return result
+
+    def _make_program(self, entry: Entry, tracer: tracing.Tracer, found: guards.Reach,
+                      after: guards.Reach, before: list[Any], result: Any) -> None:
+        known = {id(tensor) for tensor in found.tensors}
+        known |= {id(tensor._grad) for tensor in found.tensors if tensor._grad is not None}
+        known |= {id(item[1]) for item in before if item[1] is not None}
+        for tensor in [*tracer.grad_leaves, *tracer.updated]:
+            if id(tensor) not in known:
+                raise _NotReplayable(
+                    "the call changed a tensor it does not reach through its arguments, "
+                    "closure, globals or module (pass the model or optimizer in)")
+        if len(after.tensors) != len(found.tensors) or any(
+                a is not b for a, b in zip(after.tensors, found.tensors)):
+            raise _NotReplayable("the call created state (optimizer state, parameters): "
+                                 "the next call traces again")
+        outputs: list[int] = []
+
+        def output_of(array: Any, what: str) -> int:
+            vid = tracer.ids.get(id(array))
+            if vid is None or tracer.values[vid] is not array or vid in tracer.constants:
+                raise _NotReplayable(f"{what} holds an array the trace did not make")
+            outputs.append(vid)
+            return len(outputs) - 1
+
+        for index, tensor in enumerate(found.tensors):
+            data_before, grad_before, grad_data_before, version, grad_version = before[index]
+            effect = _Effect(index)
+            if tensor._data is not tracing.real(data_before):
+                effect.data = output_of(tensor._data, "a state tensor")
+            grad = tensor._grad
+            if grad is not grad_before:
+                effect.set_grad = True
+                if grad is not None:
+                    if grad._requires_grad:
+                        raise _NotReplayable("a .grad requires grad (create_graph=True)")
+                    effect.grad = output_of(grad._data, "a .grad")
+            elif grad is not None:
+                if grad._data is not tracing.real(grad_data_before):
+                    raise _NotReplayable("a .grad's array was replaced")
+                effect.grad_version = grad._version - grad_version
+            effect.version = tensor._version - version
+            if effect.data is not None or effect.set_grad or effect.version or effect.grad_version:
+                entry.effects.append(effect)
+        reached = {id(tensor): tensor for tensor in found.tensors}
+
+        def shape_of(obj: Any) -> Any:
+            if isinstance(obj, Tensor):
+                if id(obj) in reached:
+                    return obj
+                if obj.grad_fn is not None and not tracer.backward_ran:
+                    raise _NotReplayable("a result needs its graph for a backward outside the "
+                                         "compiled function")
+                return _Result(output_of(obj._data, "a result"), obj._backend)
+            if type(obj) in (tuple, list):
+                return type(obj)(shape_of(item) for item in obj)
+            if type(obj) is dict:
+                return {name: shape_of(item) for name, item in obj.items()}
+            return obj
+
+        entry.result = shape_of(result)
+        program = Program(tracer.steps, tracer.inputs, outputs, tracer.constants)
+        if self.options["dead_code_elimination"]:
+            passes.eliminate_dead_code(program)
+        used = {id(step.function) for step in program.steps}
+        planned = [backend for backend in backends.created_backends()
+                   if any(getattr(backend, "out_argument", None) is not None
+                          and backend.out_argument(step.function) for step in program.steps)]
+        if self.options["buffer_planning"] and len(planned) == 1 and used:
+            passes.plan_buffers(program, planned[0], tracer.values)
+        program.build()
+        entry.program = program
+
+    # ----------------------------------------------------------------------------- explain
+    def explain(self) -> str:
+        """Every signature's program as a listing (or why it runs eagerly)."""
+        parts = []
+        for number, entry in enumerate(self.cache.values()):
+            program = entry.program
+            if program is None:
+                parts.append(f"# signature {number}: runs eagerly ({entry.reason})")
+                continue
+            parts.append(
+                f"# signature {number}: {len(program.steps)} steps ({program.removed} removed "
+                f"as dead code), {len(program.inputs)} inputs, {len(program.outputs)} outputs, "
+                f"{len(program.buffers)} buffers ({program.in_place} results written in place)")
+            parts.append(program.listing())
+        for item in self.stats.graph_breaks:
+            parts.append(f"# graph break: {item!r}")
+        stats = self.stats
+        parts.append(f"# traces {stats.traces}, replays {stats.replays}, eager calls "
+                     f"{stats.eager_calls}, graph breaks {len(stats.graph_breaks)}")
+        return "\n".join(parts)
+
+
+class _NotReplayable(Exception):
+    pass
+
+
+def _count(name: str, stats: CompileStats) -> None:
+    setattr(stats, name, getattr(stats, name) + 1)
+    setattr(STATS, name, getattr(STATS, name) + 1)
+
+
+def _replay(entry: Entry, program: Program, arguments: list[Tensor],
+            state: list[Tensor]) -> Any:
+    inputs = []
+    for source in entry.inputs:
+        tensor = arguments[source.index] if source.source == "argument" else state[source.index]
+        if source.grad:
+            grad = tensor._grad
+            inputs.append(grad._data if grad is not None else None)
+        else:
+            inputs.append(tensor._data)
+    results = program.run(inputs)
+    for effect in entry.effects:
+        tensor = state[effect.index]
+        if effect.data is not None:
+            tensor._data = results[effect.data]
+        if effect.set_grad:
+            tensor._grad = (None if effect.grad is None
+                            else _wrap(results[effect.grad], tensor._backend))
+        if effect.version:
+            tensor._shared_version_counter()[0] += effect.version
+        if effect.grad_version and tensor._grad is not None:
+            tensor._grad._shared_version_counter()[0] += effect.grad_version
+    return _build(entry.result, results)
+
+
+def _build(shape: Any, results: tuple[Any, ...]) -> Any:
+    kind = type(shape)
+    if kind is _Result:
+        return _wrap(results[shape.position], shape.backend)
+    if kind in (tuple, list):
+        return kind(_build(item, results) for item in shape)
+    if kind is dict:
+        return {name: _build(item, results) for name, item in shape.items()}
+    return shape
+
+
+def _unwrap_all(tensors: list[Tensor], result: Any) -> None:
+    """Proxies an update rule left in Tensors go back to plain arrays."""
+    stack = [*tensors, result]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, Tensor):
+            obj._data = tracing.real(obj._data)
+            if obj._grad is not None:
+                obj._grad._data = tracing.real(obj._grad._data)
+        elif type(obj) in (tuple, list):
+            stack.extend(obj)
+        elif type(obj) is dict:
+            stack.extend(obj.values())
+
+
+def compile(model: Callable[..., Any] | None = None, *, fullgraph: bool = False,
+            dynamic: bool | None = None, backend: str = "inductor", mode: str | None = None,
+            options: dict[str, bool] | None = None, disable: bool = False) -> Any:
+    """Trace `model` (a function or Module) once per input signature into a flat program of
+    backend calls and replay it afterwards (see `autodiff/compiler/compiled.py`). Usable as
+    `@compile` and `@compile(fullgraph=True)`. `options`: {"dead_code_elimination": bool,
+    "buffer_planning": bool}, both on by default."""
+    if dynamic:
+        raise ValueError("autodiff.compile: dynamic=True is not supported (each new shape "
+                         "traces a program of its own, as dynamic=False does)")
+    if mode not in _MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: default, "
+                           "reduce-overhead, max-autotune, max-autotune-no-cudagraphs")
+    if backend not in ("inductor", "eager"):
+        raise ValueError(f"autodiff.compile: backend={backend!r} is not supported (only "
+                         "'inductor', the default, and 'eager')")
+    chosen = dict(OPTIONS)
+    for name, value in (options or {}).items():
+        if name not in OPTIONS:
+            raise RuntimeError(f"Unexpected optimization option {name}, known options are "
+                               f"{sorted(OPTIONS)}")
+        chosen[name] = bool(value)
+
+    def wrap(function: Callable[..., Any]) -> Any:
+        if disable or backend == "eager":
+            return function
+        return CompiledFunction(function, fullgraph, chosen)
+
+    if model is None:
+        return wrap
+    return wrap(model)
+
+
+def compile_stats() -> dict[str, Any]:
+    """Counts over every compiled function: traces, replays, eager calls, graph breaks (with
+    each one's reason and line)."""
+    return STATS.as_dict()
+
+
+def reset_compile_stats() -> None:
+    STATS.reset()
