@@ -119,9 +119,10 @@ class CompiledFunction:
             return function(*args, **kwargs)
         if tracing.state.tracer is not None:  # inside another compiled function's trace
             return function(*args, **kwargs)
-        found = guards.reach([*self._roots, args, kwargs])
         arguments: list[Tensor] = []
-        key = (guards.arguments_key(args, kwargs, arguments), guards.state_key(found))
+        arguments_key = guards.arguments_key(args, kwargs, arguments)
+        found = guards.reach([*self._roots, args, kwargs], arguments)
+        key = (arguments_key, guards.state_key(found))
         entry = self.cache.get(key)
         if entry is None:
             return self._trace(key, found, arguments, args, kwargs)
@@ -175,7 +176,7 @@ class CompiledFunction:
             _unwrap_all([*found.tensors, *arguments], None)
             raise
         tracer.stop()
-        after = guards.reach([*self._roots, args, kwargs])
+        after = guards.reach([*self._roots, args, kwargs], arguments)
         _unwrap_all([*found.tensors, *after.tensors, *arguments], result)
         if tracer.breaks:
             entry.reason = "graph break"

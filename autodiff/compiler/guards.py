@@ -58,9 +58,10 @@ def roots_of(function: Callable[..., Any]) -> list[Any]:
     return roots
 
 
-def reach(roots: list[Any]) -> Reach:
+def reach(roots: list[Any], arguments: list[Tensor]) -> Reach:
+    """The state reached from `roots`; the argument Tensors are inputs, not state."""
     found = Reach()
-    seen: set[int] = set()
+    seen: set[int] = {id(tensor) for tensor in arguments}
     stack = list(reversed(roots))
     while stack:
         obj = stack.pop()

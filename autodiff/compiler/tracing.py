@@ -333,7 +333,18 @@ class Tracer:
         else:
             outputs = tuple(self.new_value(item) for item in arrays_out)
         self.append(Step(name, function, step_args, step_kwargs, outputs, pure))
-        return _proxy(self, result, outputs)
+        if outputs is None:
+            return result
+        # A result that is one of the arguments (`out=`, a no-op cast) stays that proxy: the
+        # tape tests `result is argument`.
+        given: list[Any] = []
+        _arrays(backend, (args, kwargs), given)
+        same = {id(item.array): item for item in given if type(item) is Traced}
+        if type(outputs) is int:
+            return _proxy_of(self, same, result, outputs)
+        items = [_proxy_of(self, same, item, vid) for item, vid in zip(result, outputs)]
+        make = getattr(type(result), "_make", type(result))  # a named tuple's constructor
+        return make(items)
 
     def record_inplace(self, symbol: str, target: Any, operand: Any) -> Any:
         """`target <symbol>= operand` (symbol "+", "-", "*", "/") on arrays the tape holds,
@@ -471,12 +482,9 @@ def _has_bool_array(backend: Backend, obj: Any) -> bool:
                if getattr(_unwrap(item), "ndim", 0) > 0)
 
 
-def _proxy(tracer: Tracer, result: Any, outputs: int | tuple[int, ...] | None) -> Any:
-    if outputs is None:
-        return result
-    if type(outputs) is int:
-        return Traced(tracer, result, outputs)
-    return type(result)(Traced(tracer, item, vid) for item, vid in zip(result, outputs))
+def _proxy_of(tracer: Tracer, same: dict[int, Traced], array: Any, vid: int) -> Traced:
+    given = same.get(id(array))
+    return given if given is not None else Traced(tracer, array, vid)
 
 
 def user_location() -> str:

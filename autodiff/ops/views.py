@@ -29,6 +29,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from ..compiler.tracing import real
 from ..function import Function, _new
 from ..grad_mode import state as _grad_state
 from ..node import Node, move_retains_grad, sequence_nrs, short_name
@@ -44,7 +45,7 @@ MULTI_OUTPUT_VIEW = "multi"
 def own_array(tensor: Tensor) -> None:
     """Make a 0-d tensor's data a real array. NumPy's ops return 0-d results as immutable
     scalars: in-place writes and views need memory to share."""
-    if not hasattr(tensor._data, "__setitem__"):
+    if not hasattr(real(tensor._data), "__setitem__"):  # (looking through a trace's proxy)
         tensor._data = tensor._backend.asarray(tensor._data)
 
 
