@@ -56,13 +56,22 @@ STATS = CompileStats()
 
 
 class _Input:
-    """Where a program input is read at replay: an argument Tensor's array, or a state
-    tensor's array or its `.grad`'s."""
+    """Where a program input is read at replay: the array of a Tensor (the arguments' Tensors,
+    then the state's, numbered as one list) or of its `.grad`."""
 
-    __slots__ = ("grad", "index", "source")
+    __slots__ = ("grad", "index")
 
-    def __init__(self, source: str, index: int, grad: bool) -> None:
-        self.source, self.index, self.grad = source, index, grad
+    def __init__(self, index: int, grad: bool) -> None:
+        self.index, self.grad = index, grad
+
+
+class _Argument:
+    """A result that is one of the argument Tensors itself."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
 
 
 class _Effect:
@@ -153,19 +162,18 @@ class CompiledFunction:
             tracer.graph_break("anomaly mode is on")
         if saved_tensors_hooks_state.open:
             tracer.graph_break("saved_tensors_hooks is open")
-        for index, tensor in enumerate(arguments):
+        for tensor in arguments:
             if tensor.grad_fn is not None and tensor._requires_grad:
                 tracer.graph_break("an argument has a graph (a non-leaf Tensor requiring grad)")
-            tensor._data = tracer.add_input(tensor._data)
-            entry.inputs.append(_Input("argument", index, False))
         before = []
-        for index, tensor in enumerate(found.tensors):
+        # The argument Tensors, then the state: one list, as the replay sees it.
+        for index, tensor in enumerate([*arguments, *found.tensors]):
             tensor._data = tracer.add_input(tensor._data)
-            entry.inputs.append(_Input("state", index, False))
+            entry.inputs.append(_Input(index, False))
             grad = tensor._grad
             if grad is not None:
                 grad._data = tracer.add_input(grad._data)
-                entry.inputs.append(_Input("state", index, True))
+                entry.inputs.append(_Input(index, True))
             before.append((tensor._data, grad, None if grad is None else grad._data,
                            tensor._version, None if grad is None else grad._version))
         tracer.start(backends.created_backends())
@@ -185,7 +193,7 @@ class CompiledFunction:
                 STATS.graph_breaks.append(item)
         else:
             try:
-                self._make_program(entry, tracer, found, after, before, result)
+                self._make_program(entry, tracer, arguments, found, after, before, result)
             except _NotReplayable as why:
                 entry.reason = str(why)
                 entry.program = None
@@ -195,10 +203,12 @@ class CompiledFunction:
         self.cache[key] = entry
         return result
 
-    def _make_program(self, entry: Entry, tracer: tracing.Tracer, found: guards.Reach,
-                      after: guards.Reach, before: list[Any], result: Any) -> None:
-        known = {id(tensor) for tensor in found.tensors}
-        known |= {id(tensor._grad) for tensor in found.tensors if tensor._grad is not None}
+    def _make_program(self, entry: Entry, tracer: tracing.Tracer, arguments: list[Tensor],
+                      found: guards.Reach, after: guards.Reach, before: list[Any],
+                      result: Any) -> None:
+        everything = [*arguments, *found.tensors]
+        known = {id(tensor) for tensor in everything}
+        known |= {id(tensor._grad) for tensor in everything if tensor._grad is not None}
         known |= {id(item[1]) for item in before if item[1] is not None}
         for tensor in [*tracer.grad_leaves, *tracer.updated]:
             if id(tensor) not in known:
@@ -218,7 +228,7 @@ class CompiledFunction:
             outputs.append(vid)
             return len(outputs) - 1
 
-        for index, tensor in enumerate(found.tensors):
+        for index, tensor in enumerate(everything):
             data_before, grad_before, grad_data_before, version, grad_version = before[index]
             effect = _Effect(index)
             if tensor._data is not tracing.real(data_before):
@@ -238,11 +248,14 @@ class CompiledFunction:
             if effect.data is not None or effect.set_grad or effect.version or effect.grad_version:
                 entry.effects.append(effect)
         reached = {id(tensor): tensor for tensor in found.tensors}
+        positions = {id(tensor): index for index, tensor in enumerate(arguments)}
 
         def shape_of(obj: Any) -> Any:
             if isinstance(obj, Tensor):
                 if id(obj) in reached:
                     return obj
+                if id(obj) in positions:
+                    return _Argument(positions[id(obj)])
                 if obj.grad_fn is not None and not tracer.backward_ran:
                     raise _NotReplayable("a result needs its graph for a backward outside the "
                                          "compiled function")
@@ -298,10 +311,11 @@ def _count(name: str, stats: CompileStats) -> None:
 
 
 def _replay(entry: Entry, program: Program, arguments: list[Tensor],
-            state: list[Tensor]) -> Any:
+            found: list[Tensor]) -> Any:
+    state = [*arguments, *found]
     inputs = []
     for source in entry.inputs:
-        tensor = arguments[source.index] if source.source == "argument" else state[source.index]
+        tensor = state[source.index]
         if source.grad:
             grad = tensor._grad
             inputs.append(grad._data if grad is not None else None)
@@ -319,17 +333,19 @@ def _replay(entry: Entry, program: Program, arguments: list[Tensor],
             tensor._shared_version_counter()[0] += effect.version
         if effect.grad_version and tensor._grad is not None:
             tensor._grad._shared_version_counter()[0] += effect.grad_version
-    return _build(entry.result, results)
+    return _build(entry.result, results, arguments)
 
 
-def _build(shape: Any, results: tuple[Any, ...]) -> Any:
+def _build(shape: Any, results: tuple[Any, ...], arguments: list[Tensor]) -> Any:
     kind = type(shape)
     if kind is _Result:
         return _wrap(results[shape.position], shape.backend)
+    if kind is _Argument:
+        return arguments[shape.index]
     if kind in (tuple, list):
-        return kind(_build(item, results) for item in shape)
+        return kind(_build(item, results, arguments) for item in shape)
     if kind is dict:
-        return {name: _build(item, results) for name, item in shape.items()}
+        return {name: _build(item, results, arguments) for name, item in shape.items()}
     return shape
 
 

@@ -62,3 +62,10 @@ def test_compiled_matches_eager(info: OpInfo, sample: Sample, device: str) -> No
     stats = compiled.stats
     assert stats.traces == 1
     assert stats.replays + stats.eager_calls + stats.guard_failures == 2
+    if stats.replays < 2:  # only ops whose shapes or control flow depend on values run eagerly
+        reasons = " ".join(item.reason for item in stats.graph_breaks)
+        assert any(word in reasons for word in _VALUE_DEPENDENT), compiled.explain()
+
+
+_VALUE_DEPENDENT = ("depends on the values", "boolean mask", "values into Python",
+                    "value into Python")
