@@ -1,0 +1,330 @@
+"""autodiff.compile: whole training steps replayed bit for bit as eager computes them, graph
+breaks (fullgraph errors, eager fallback, counted), guards, random numbers, options, explain,
+AUTODIFF_COMPILE=0."""
+
+from __future__ import annotations
+
+import copy
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import autodiff
+from autodiff import nn
+from autodiff.compiler.tracing import CompileError
+
+
+def _mlp_problem(device: str, seed: int = 0):
+    autodiff.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10)).to(device)
+    rng = np.random.default_rng(seed)
+    batches = [(autodiff.tensor(rng.standard_normal((16, 64)), dtype=autodiff.float32,
+                                device=device),
+                autodiff.tensor(rng.integers(0, 10, 16), device=device)) for _ in range(6)]
+    return model, batches
+
+
+def _training_step(model: nn.Module, optimizer: autodiff.optim.Optimizer):
+    def step(x: autodiff.Tensor, y: autodiff.Tensor) -> autodiff.Tensor:
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def _numpy(tensor: autodiff.Tensor) -> np.ndarray:
+    return np.asarray(tensor.detach().cpu().numpy())
+
+
+@pytest.mark.parametrize("options", [{}, {"dead_code_elimination": False},
+                                     {"buffer_planning": False},
+                                     {"dead_code_elimination": False, "buffer_planning": False}],
+                         ids=["all", "no-dce", "no-buffers", "none"])
+def test_mlp_training_step_equals_eager(device: str, options: dict[str, bool]) -> None:
+    model, batches = _mlp_problem(device)
+    twin = copy.deepcopy(model)
+    eager_step = _training_step(model, autodiff.optim.SGD(model.parameters(), lr=0.05,
+                                                          momentum=0.9))
+    compiled = autodiff.compile(
+        _training_step(twin, autodiff.optim.SGD(twin.parameters(), lr=0.05, momentum=0.9)),
+        options=options)
+    start = [(mine._version, theirs._version)
+             for mine, theirs in zip(twin.parameters(), model.parameters())]
+    for x, y in batches:
+        expected = eager_step(x, y)
+        got = compiled(x, y)
+        np.testing.assert_array_equal(_numpy(got), _numpy(expected))
+        for mine, theirs in zip(twin.parameters(), model.parameters()):
+            np.testing.assert_array_equal(_numpy(mine), _numpy(theirs))
+    # The first step makes the momentum buffers (a new signature after it), then replays.
+    assert compiled.stats.traces == 2
+    assert compiled.stats.replays == len(batches) - 2
+    assert compiled.stats.graph_breaks == []
+    for (mine, theirs), (mine_start, theirs_start) in zip(
+            zip(twin.parameters(), model.parameters()), start):
+        assert mine._version - mine_start == theirs._version - theirs_start
+
+
+def test_gradients_accumulate_across_replays() -> None:
+    """No zero_grad: each call adds into the .grad the last one left (in place)."""
+    w = autodiff.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+    twin = w.detach().clone().requires_grad_()
+
+    def step(x: autodiff.Tensor) -> autodiff.Tensor:
+        loss = (x @ w).tanh().sum()
+        loss.backward()
+        return loss
+
+    def twin_step(x: autodiff.Tensor) -> autodiff.Tensor:
+        loss = (x @ twin).tanh().sum()
+        loss.backward()
+        return loss
+
+    compiled = autodiff.compile(twin_step)
+    for index in range(4):
+        x = autodiff.tensor([[1.0 + index, 2.0], [0.5, -index * 1.0]])
+        np.testing.assert_array_equal(_numpy(compiled(x)), _numpy(step(x)))
+        np.testing.assert_array_equal(_numpy(twin.grad), _numpy(w.grad))
+    assert compiled.stats.replays >= 2
+
+
+def test_seed_tutorial_step_equals_eager(device: str) -> None:
+    rng = np.random.default_rng(0)
+    x = autodiff.tensor(rng.standard_normal(5), dtype=autodiff.float32, device=device)
+    y = autodiff.tensor((rng.random(3) < 0.5) * 1.0, dtype=autodiff.float32, device=device)
+    start_w = rng.standard_normal((5, 3))
+    start_b = rng.standard_normal(3)
+
+    def make():
+        w = autodiff.tensor(start_w, dtype=autodiff.float32, device=device, requires_grad=True)
+        b = autodiff.tensor(start_b, dtype=autodiff.float32, device=device, requires_grad=True)
+
+        def step() -> tuple[autodiff.Tensor, autodiff.Tensor, autodiff.Tensor]:
+            w.grad = None
+            b.grad = None
+            loss = nn.functional.binary_cross_entropy_with_logits(autodiff.matmul(x, w) + b, y)
+            loss.backward()
+            with autodiff.no_grad():
+                w.sub_(0.1 * w.grad)
+                b.sub_(0.1 * b.grad)
+            return loss, w, b
+
+        return step
+
+    eager, compiled = make(), autodiff.compile(make())
+    for _ in range(4):
+        expected, got = eager(), compiled()
+        for mine, theirs in zip(got, expected):
+            np.testing.assert_array_equal(_numpy(mine), _numpy(theirs))
+        assert got[1] is not expected[1]
+        np.testing.assert_array_equal(_numpy(got[1].grad), _numpy(expected[1].grad))
+    assert compiled.stats.replays >= 2
+
+
+def test_steady_state_replay_allocates_no_planned_buffers() -> None:
+    """After warm-up, a replay of an elementwise chain allocates only what leaves the program
+    (its result): tracemalloc sees no growth and no more than a few result-sized blocks."""
+    x0 = autodiff.tensor(np.linspace(-1, 1, 100_000))
+
+    def chain(x: autodiff.Tensor) -> autodiff.Tensor:
+        for _ in range(20):
+            x = x * 1.0001 + 0.0001
+        return x
+
+    compiled = autodiff.compile(chain)
+    for _ in range(3):
+        compiled(x0)
+    tracemalloc.start()
+    try:
+        compiled(x0)
+        tracemalloc.reset_peak()
+        before, _ = tracemalloc.get_traced_memory()
+        out = compiled(x0)
+        after, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    size = 100_000 * 8
+    assert after - before <= size + 4096  # the new result only (the last one was freed)
+    assert peak - before <= 2 * size + 4096  # eager would peak at ~3 arrays per step
+    np.testing.assert_array_equal(_numpy(out), _numpy(chain(x0)))
+    program = next(iter(compiled.cache.values())).program
+    assert program is not None and program.buffers
+
+
+def test_buffer_planning_writes_chains_in_place() -> None:
+    compiled = autodiff.compile(lambda x: ((x * 2.0).exp() + 1.0).log().sum())
+    x = autodiff.tensor(np.arange(12.0).reshape(3, 4))
+    compiled(x)
+    compiled(x)
+    program = next(iter(compiled.cache.values())).program
+    assert len(program.buffers) == 1  # one buffer carries the whole chain
+    assert "out=b0" in compiled.explain()
+
+
+def test_dead_code_elimination_removes_unused_work() -> None:
+    def function(x: autodiff.Tensor) -> autodiff.Tensor:
+        unused = (x * 3.0).exp()  # noqa: F841 (dead on purpose)
+        return x + 1.0
+
+    compiled = autodiff.compile(function)
+    plain = autodiff.compile(function, options={"dead_code_elimination": False})
+    x = autodiff.tensor([1.0, 2.0])
+    for c in (compiled, plain):
+        c(x)
+        np.testing.assert_array_equal(_numpy(c(x)), [2.0, 3.0])
+    kept = next(iter(compiled.cache.values())).program
+    all_steps = next(iter(plain.cache.values())).program
+    assert kept.removed == 2 and len(kept.steps) == len(all_steps.steps) - 2
+
+
+# --------------------------------------------------------------------------- soundness
+def _reads_item(x: autodiff.Tensor) -> autodiff.Tensor:
+    y = x * 2.0
+    y.add_(1.0)
+    scale = y.sum().item()  # a value into Python after writing... only into a fresh array
+    return y / scale
+
+
+def test_item_becomes_a_guard_and_a_new_value_runs_eagerly() -> None:
+    compiled = autodiff.compile(_reads_item)
+    x = autodiff.tensor([1.0, 2.0])
+    for _ in range(3):
+        np.testing.assert_array_equal(_numpy(compiled(x)), _numpy(_reads_item(x)))
+    assert compiled.stats.replays == 2
+    other = autodiff.tensor([3.0, 5.0])
+    np.testing.assert_array_equal(_numpy(compiled(other)), _numpy(_reads_item(other)))
+    assert compiled.stats.guard_failures == 1
+
+
+def test_item_after_writing_state_is_a_graph_break() -> None:
+    w = autodiff.tensor([1.0, 2.0])
+
+    def function(x: autodiff.Tensor) -> float:
+        w.add_(x)
+        return w.sum().item()
+
+    compiled = autodiff.compile(function)
+    assert compiled(autodiff.tensor([1.0, 1.0])) == 5.0
+    assert compiled(autodiff.tensor([1.0, 1.0])) == 7.0  # eager: the break's fallback
+    assert compiled.stats.eager_calls == 1
+    (item,) = compiled.stats.graph_breaks
+    assert "item()" in item.reason and "test_compile.py" in item.location
+    assert "w.sum().item()" in item.location
+    assert autodiff.compile_stats()["graph_breaks"] >= 1
+
+    strict = autodiff.compile(function, fullgraph=True)
+    with pytest.raises(CompileError, match=r"test_compile.py:\d+ \(return w.sum\(\).item\(\)\): item\(\)"):
+        strict(autodiff.tensor([1.0, 1.0]))
+    assert w._data.__class__.__name__ != "Traced"  # the proxies are gone after the error
+
+
+@pytest.mark.parametrize(("function", "words"), [
+    (lambda x: x[x > 0].sum(), "boolean mask"),
+    (lambda x: autodiff.nonzero(x), "nonzero()"),
+    (lambda x: autodiff.tensor(x.tolist()) * 2, "tolist()"),
+    (lambda x: x.unique(), "unique"),
+], ids=["mask", "nonzero", "tolist", "unique"])
+def test_value_dependent_work_breaks_the_graph(function, words: str) -> None:
+    x = autodiff.tensor([1.0, -2.0, 3.0, 0.0])
+    with pytest.raises(CompileError, match=words):
+        autodiff.compile(function, fullgraph=True)(x)
+    compiled = autodiff.compile(function)
+    for _ in range(3):
+        np.testing.assert_array_equal(_numpy(compiled(x)), _numpy(function(x)))
+    assert compiled.stats.replays == 0 and compiled.stats.eager_calls == 2
+
+
+def test_hooks_and_requires_grad_changes_break_the_graph() -> None:
+    w = autodiff.tensor([1.0, 2.0], requires_grad=True)
+    calls = []
+
+    def function(x: autodiff.Tensor) -> autodiff.Tensor:
+        loss = (x * w).sum()
+        loss.backward()
+        return loss
+
+    w.register_hook(lambda grad: calls.append(1))
+    compiled = autodiff.compile(function)
+    for _ in range(3):
+        compiled(autodiff.tensor([1.0, 1.0]))
+    assert len(calls) == 3 and compiled.stats.replays == 0
+    with pytest.raises(CompileError, match="tensor hook"):
+        autodiff.compile(function, fullgraph=True)(autodiff.tensor([1.0, 1.0]))
+
+    def toggles(x: autodiff.Tensor) -> autodiff.Tensor:
+        return x.detach().requires_grad_() * 2
+
+    with pytest.raises(CompileError, match="requires_grad"):
+        autodiff.compile(toggles, fullgraph=True)(autodiff.tensor([1.0]))
+
+
+def test_result_needing_its_graph_runs_eagerly() -> None:
+    w = autodiff.tensor([1.0, 2.0], requires_grad=True)
+    compiled = autodiff.compile(lambda x: (x * w).sum())
+    for _ in range(3):
+        loss = compiled(autodiff.tensor([3.0, 4.0]))
+        assert loss.grad_fn is not None
+        loss.backward()
+    np.testing.assert_array_equal(_numpy(w.grad), [9.0, 12.0])
+    assert compiled.stats.replays == 0
+
+
+def test_random_ops_replay_with_fresh_numbers() -> None:
+    def function(x: autodiff.Tensor) -> autodiff.Tensor:
+        return nn.functional.dropout(x, 0.5, training=True) + autodiff.randn(4)
+
+    compiled = autodiff.compile(function)
+    x = autodiff.ones(4)
+    autodiff.manual_seed(3)
+    expected = [_numpy(function(x)) for _ in range(4)]
+    autodiff.manual_seed(3)
+    got = [_numpy(compiled(x)) for _ in range(4)]
+    assert compiled.stats.replays == 3
+    for mine, theirs in zip(got, expected):
+        np.testing.assert_array_equal(mine, theirs)
+    assert not np.array_equal(got[2], got[3])
+
+
+def test_environment_variable_disables_compilation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTODIFF_COMPILE", "0")
+    compiled = autodiff.compile(lambda x: x * 2)
+    for _ in range(3):
+        compiled(autodiff.tensor([1.0]))
+    assert compiled.stats.disabled_calls == 3 and compiled.stats.traces == 0
+
+
+def test_decorator_module_and_arguments() -> None:
+    @autodiff.compile(fullgraph=True)
+    def double(x: autodiff.Tensor) -> autodiff.Tensor:
+        return x * 2
+
+    assert double.__name__ == "double"
+    np.testing.assert_array_equal(_numpy(double(autodiff.tensor([1.0]))), [2.0])
+    model = nn.Linear(3, 2)
+    compiled = autodiff.compile(model)
+    x = autodiff.ones(4, 3)
+    with autodiff.no_grad():
+        for _ in range(3):
+            np.testing.assert_array_equal(_numpy(compiled(x)), _numpy(model(x)))
+    assert compiled.stats.replays == 2
+    with pytest.raises(ValueError, match="dynamic=True"):
+        autodiff.compile(double, dynamic=True)
+    with pytest.raises(RuntimeError, match="Unrecognized mode=fast"):
+        autodiff.compile(double, mode="fast")
+    with pytest.raises(RuntimeError, match="Unexpected optimization option fusion"):
+        autodiff.compile(double, options={"fusion": True})
+
+
+def test_new_shapes_trace_again_and_explain_lists_programs() -> None:
+    compiled = autodiff.compile(lambda x: (x * 2).sum())
+    compiled(autodiff.ones(3))
+    compiled(autodiff.ones(4))
+    compiled(autodiff.ones(4))
+    assert compiled.stats.traces == 2 and compiled.stats.replays == 1
+    listing = compiled.explain()
+    assert listing.count("def program(inputs):") == 2
+    assert "multiply" in listing and "# traces 2, replays 1" in listing
