@@ -9,6 +9,7 @@
     python -m bench --suite vision               # conv, max-pool, batch-norm, CNN epoch, memory
     python -m bench --suite optim                # Adam/AdamW/NAdam/RAdam step, 10M float32
     python -m bench --suite data,checkpoint      # DataLoader workers; activation checkpointing
+    python -m bench --suite compile              # autodiff.compile vs eager vs NumPy
 
 Each round times every engine once, back to back in a rotating order; the table shows each
 engine's median seconds per call and the median over rounds of its time divided by the limit's
@@ -22,6 +23,7 @@ import sys
 
 from bench import (
     checkpoint_bench,
+    compile_bench,
     conv_bench,
     dataloader_bench,
     nn_bench,
@@ -32,7 +34,7 @@ from bench import (
 from bench._setup import DeviceUnavailable, make_setup
 from bench.seed_graph import Row
 
-SUITES = ("seed", "per_op", "nn", "optim", "vision", "data", "checkpoint")
+SUITES = ("seed", "per_op", "nn", "optim", "vision", "data", "checkpoint", "compile")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -135,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         print("# checkpoint: W4 (16 x Linear(2048) + ReLU, batch 512) forward + backward, "
               "unchecked vs checkpoint_sequential in 4 segments (CPU only)", flush=True)
         rows += checkpoint_bench.run(setup, args.rounds, args.quick)
+    if "compile" in args.suites:
+        print("# compile: autodiff.compile'd steps vs eager and the NumPy limit (seed step, "
+              "200-op chain, digits epoch, first-call and cache-hit overhead)", flush=True)
+        rows += compile_bench.run(setup, args.rounds, args.quick)
     print(format_table(rows))
     return 0
 
