@@ -12,8 +12,8 @@ from backends import Backend, Device, get_backend
 from backends.interop import array_protocol
 
 from . import _printing, dtypes
-from .dtypes import Size
 from .compiler import tracing as _tracing
+from .dtypes import Size
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RemovableHandle
 

@@ -17,10 +17,25 @@ from .base import DEFAULT_SEED, Backend, broadcast_shapes, contiguous_strides
 from .device import DEVICE_TYPES, Device, parse_device
 
 __all__ = [
-    "DEFAULT_SEED", "DEVICE_TYPES", "Backend", "Device", "broadcast_shapes", "contiguous_strides",
-    "cuda_current_device", "cuda_device_count", "cuda_device_name", "cuda_empty_cache",
-    "created_backends", "cuda_memory_allocated", "cuda_set_device", "device_count", "get_backend",
-    "nondeterministic_seed", "parse_device", "seed_all", "seed_all_in_child",
+    "DEFAULT_SEED",
+    "DEVICE_TYPES",
+    "Backend",
+    "Device",
+    "broadcast_shapes",
+    "contiguous_strides",
+    "created_backends",
+    "cuda_current_device",
+    "cuda_device_count",
+    "cuda_device_name",
+    "cuda_empty_cache",
+    "cuda_memory_allocated",
+    "cuda_set_device",
+    "device_count",
+    "get_backend",
+    "nondeterministic_seed",
+    "parse_device",
+    "seed_all",
+    "seed_all_in_child",
 ]
 
 # Every backend made so far, by the Devices and strings that name it ("cpu", "cpu:0" and

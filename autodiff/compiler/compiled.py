@@ -119,7 +119,7 @@ class CompiledFunction:
         self.cache: dict[tuple[Any, ...], Entry] = {}
         self.stats = CompileStats()
         self._roots = guards.roots_of(function)
-        functools.update_wrapper(self, function, updated=())  # type: ignore[arg-type]
+        functools.update_wrapper(self, function, updated=())
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         function = self.function

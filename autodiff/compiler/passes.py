@@ -72,25 +72,25 @@ def plan_buffers(program: Program, backend: Backend, values: list[Any]) -> None:
     holding: dict[int, Buffer] = {}  # alias group -> its buffer
     for index, step in enumerate(steps):
         kind = kinds[index]
-        output = step.outputs
-        if kind is not None and type(output) is int:
-            group = find(output)
-            if group not in escapes and group == output:
-                array = values[output]
+        result = step.outputs
+        if kind is not None and isinstance(result, int):
+            group = find(result)
+            if group not in escapes and group == result:
+                array = values[result]
                 key = (tuple(array.shape), array.dtype)
+                read = [holding.get(find(vid)) for vid in step.uses()]
                 if kind == "elementwise":  # an input dying here may take the result
                     _release(step, index, find, last_use, holding, free, values)
                 pool = free.get(key)
                 if pool:
                     buffer = pool.pop()
-                    if kind == "elementwise" and any(
-                            holding.get(find(vid)) is buffer for vid in step.uses()):
+                    if any(buffer is item for item in read):
                         program.in_place += 1
                 else:
                     buffer = Buffer(len(program.buffers),
                                     backend.empty(key[0], backend.dtype_name(array)))
                     program.buffers.append(buffer)
-                buffer.values.append(output)
+                buffer.values.append(result)
                 holding[group] = buffer
                 step.kwargs = {**step.kwargs, "out": buffer}
         _release(step, index, find, last_use, holding, free, values)

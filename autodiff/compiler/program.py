@@ -132,7 +132,7 @@ class _Writer:
         outputs = step.outputs
         if outputs is None:
             return call
-        if type(outputs) is int:
+        if isinstance(outputs, int):
             return f"v{outputs} = {call}"
         names = ", ".join(f"v{vid}" for vid in outputs)
         return f"{names}{',' if len(outputs) == 1 else ''} = {call}"

@@ -129,7 +129,9 @@ class Step:
         outputs = self.outputs
         if outputs is None:
             return ()
-        return outputs if type(outputs) is tuple else (outputs,)
+        if isinstance(outputs, int):
+            return (outputs,)
+        return outputs
 
 
 def _collect(obj: Any, found: list[int]) -> None:
@@ -202,9 +204,8 @@ class Tracer:
             self.inputs.append(array.vid)
             return array
         known = self.ids.get(id(array))
-        if known is not None and self.values[known] is array:
-            vid = known
-        else:
+        vid = known if known is not None and self.values[known] is array else None
+        if vid is None:
             vid = self.new_shared(array)
         self.inputs.append(vid)
         return Traced(self, array, vid)
@@ -340,7 +341,7 @@ class Tracer:
         given: list[Any] = []
         _arrays(backend, (args, kwargs), given)
         same = {id(item.array): item for item in given if type(item) is Traced}
-        if type(outputs) is int:
+        if isinstance(outputs, int):
             return _proxy_of(self, same, result, outputs)
         items = [_proxy_of(self, same, item, vid) for item, vid in zip(result, outputs)]
         make = getattr(type(result), "_make", type(result))  # a named tuple's constructor
@@ -449,7 +450,7 @@ def _template(tracer: Tracer, backend: Backend | None, obj: Any) -> Any:
         return {key: _template(tracer, backend, item) for key, item in obj.items()}
     if kind in (int, float, bool, str, slice) or obj is None or obj is Ellipsis:
         return obj
-    if backend is not None and backend.is_array(obj) or hasattr(obj, "__array_namespace__"):
+    if (backend is not None and backend.is_array(obj)) or hasattr(obj, "__array_namespace__"):
         return Ref(tracer.value_of(obj))
     if hasattr(obj, "shape") and hasattr(obj, "dtype") and not isinstance(obj, type):
         return Ref(tracer.value_of(obj))  # a NumPy scalar the array operators returned
@@ -527,7 +528,7 @@ class Traced:
         return self.array.size
 
     @property
-    def T(self) -> Any:  # noqa: N802 (NumPy's name)
+    def T(self) -> Any:
         return self._operator(_transpose, self)
 
     def __len__(self) -> int:

@@ -217,7 +217,8 @@ def test_item_after_writing_state_is_a_graph_break() -> None:
     assert autodiff.compile_stats()["graph_breaks"] >= 1
 
     strict = autodiff.compile(function, fullgraph=True)
-    with pytest.raises(CompileError, match=r"test_compile.py:\d+ \(return w.sum\(\).item\(\)\): item\(\)"):
+    where = r"test_compile.py:\d+ \(return w.sum\(\).item\(\)\): item\(\)"
+    with pytest.raises(CompileError, match=where):
         strict(autodiff.tensor([1.0, 1.0]))
     assert w._data.__class__.__name__ != "Traced"  # the proxies are gone after the error
 
