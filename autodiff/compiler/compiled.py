@@ -119,18 +119,24 @@ class CompiledFunction:
         self.cache: dict[tuple[Any, ...], Entry] = {}
         self.stats = CompileStats()
         self._roots = guards.roots_of(function)
+        # Read once, when compiled: the variable is for switching compilation off per run.
+        self.disabled = os.environ.get("AUTODIFF_COMPILE") == "0"
         functools.update_wrapper(self, function, updated=())
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         function = self.function
-        if os.environ.get("AUTODIFF_COMPILE") == "0":
+        if self.disabled:
             _count("disabled_calls", self.stats)
             return function(*args, **kwargs)
         if tracing.state.tracer is not None:  # inside another compiled function's trace
             return function(*args, **kwargs)
         arguments: list[Tensor] = []
         arguments_key = guards.arguments_key(args, kwargs, arguments)
-        found = guards.reach([*self._roots, args, kwargs], arguments)
+        # Modules, optimizers or containers among the arguments are state to walk too.
+        extra = [item for item in (*args, *kwargs.values())
+                 if type(item) not in guards.PLAIN and not isinstance(item, Tensor)]
+        found = guards.reach([*self._roots, *extra], arguments) if self._roots or extra \
+            else _NOTHING
         key = (arguments_key, guards.state_key(found))
         entry = self.cache.get(key)
         if entry is None:
@@ -299,6 +305,9 @@ class CompiledFunction:
         parts.append(f"# traces {stats.traces}, replays {stats.replays}, eager calls "
                      f"{stats.eager_calls}, graph breaks {len(stats.graph_breaks)}")
         return "\n".join(parts)
+
+
+_NOTHING = guards.Reach()
 
 
 class _NotReplayable(Exception):

@@ -19,7 +19,7 @@ from ..nn.modules.module import Module
 from ..optim.optimizer import Optimizer, _global_step_post_hooks, _global_step_pre_hooks
 from ..tensor import Tensor
 
-_PLAIN = (int, float, bool, str, bytes, type(None), complex)
+PLAIN = (int, float, bool, str, bytes, type(None), complex)
 
 
 class Reach:
@@ -65,7 +65,7 @@ def reach(roots: list[Any], arguments: list[Tensor]) -> Reach:
     stack = list(reversed(roots))
     while stack:
         obj = stack.pop()
-        if type(obj) in _PLAIN or id(obj) in seen:
+        if type(obj) in PLAIN or id(obj) in seen:
             continue
         seen.add(id(obj))
         if isinstance(obj, Tensor):
@@ -109,7 +109,7 @@ def arguments_key(args: tuple[Any, ...], kwargs: dict[str, Any],
 
 def _argument(obj: Any, key: list[Any], tensors: list[Tensor]) -> None:
     kind = type(obj)
-    if kind in _PLAIN:
+    if kind in PLAIN:
         key.append((kind, obj))
     elif isinstance(obj, Tensor):
         data = obj._data
@@ -147,7 +147,7 @@ def state_key(found: Reach) -> tuple[Any, ...]:
 
 
 def _hashable(value: Any) -> Any:
-    if type(value) in _PLAIN:
+    if type(value) in PLAIN:
         return value
     if isinstance(value, Tensor):
         return (Tensor, id(value))
