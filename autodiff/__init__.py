@@ -166,8 +166,51 @@ from .ops.unary import (
 )
 
 # Activations and softmax
-from .ops.activation import relu, sigmoid, softplus
+from .ops.activation import celu, relu, selu, sigmoid, softplus
+from .ops.piecewise import hardshrink, prelu, rrelu, threshold
+from .nn._activations import celu_, relu_, rrelu_, selu_, threshold_
+from .nn_ops import (
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    alpha_dropout,
+    alpha_dropout_,
+    avg_pool1d,
+    batch_norm,
+    binary_cross_entropy_with_logits,
+    channel_shuffle,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    convolution,
+    cosine_embedding_loss,
+    ctc_loss,
+    dropout,
+    dropout_,
+    embedding,
+    feature_alpha_dropout,
+    feature_alpha_dropout_,
+    group_norm,
+    hinge_embedding_loss,
+    instance_norm,
+    kl_div,
+    margin_ranking_loss,
+    max_pool1d,
+    max_pool2d,
+    max_pool3d,
+    pixel_shuffle,
+    pixel_unshuffle,
+    poisson_nll_loss,
+    triplet_margin_loss,
+)
 from .ops.softmax import log_softmax, softmax
+
+# Distances and normalization of nn's layers (torch.* names of theirs)
+from .ops.distance import cosine_similarity, pairwise_distance, pdist
+from .ops.linear import bilinear
+from .ops.normalization import norm_except_dim, rms_norm
 
 # Comparisons, logic and bitwise ops
 from .ops.comparison import (

@@ -520,6 +520,12 @@ class Tensor:
     def relu_(self) -> Tensor:
         return _inplace.method_("relu", self)
 
+    def hardshrink(self, lambd: float = 0.5) -> Tensor:
+        return _piecewise.hardshrink(self, lambd)
+
+    def prelu(self, weight: Tensor) -> Tensor:
+        return _piecewise.prelu(self, weight)
+
     def softmax(self, dim: int, dtype: Any = None) -> Tensor:
         return _softmax.softmax(self, dim, dtype)
 
@@ -1350,6 +1356,7 @@ from .ops import joining as _joining  # noqa: E402
 from .ops import matmul as _matmul  # noqa: E402
 from .ops import minmax as _minmax  # noqa: E402
 from .ops import order_statistics as _order_statistics  # noqa: E402
+from .ops import piecewise as _piecewise  # noqa: E402
 from .ops import rearranging as _rearranging  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
 from .ops import sampling as _sampling  # noqa: E402

@@ -264,6 +264,24 @@ class Kernels:
         out += grad
         return out
 
+    # ------------------------------------------------------------------------- CTC
+    @kernel
+    def ctc_step(xp: Any, stay: Array, shift1: Array, shift2: Array,
+                 emission: Array) -> Array:
+        """log(exp(stay) + exp(shift1) + exp(shift2)) + emission: one time step of CTC's
+        forward (alpha) or backward (beta) recursion in log space over the label lattice;
+        -inf where all three terms are."""
+        peak = xp.maximum(xp.maximum(stay, shift1), shift2)
+        empty = xp.isinf(peak)  # -inf: no path reaches this position
+        base = xp.where(empty, 0.0, peak)
+        total = xp.exp(stay - base)
+        total += xp.exp(shift1 - base)
+        total += xp.exp(shift2 - base)
+        out = xp.log(xp.where(empty, 1.0, total))
+        out += base
+        out += emission
+        return xp.where(empty, peak, out)
+
     # ------------------------------------------------------------------------- Adam family
     # Adam, NAdam and RAdam share their first half (weight decay and the two moments,
     # `decay_and_moments`); each ends in its own update of param. The composites work out the

@@ -9,6 +9,7 @@
     python -m bench --suite vision               # conv, max-pool, batch-norm, CNN epoch, memory
     python -m bench --suite optim                # Adam/AdamW/NAdam/RAdam step, 10M float32
     python -m bench --suite data,checkpoint      # DataLoader workers; activation checkpointing
+    python -m bench --suite rnn,attention        # LSTM, attention (time, memory), char model
     python -m bench --suite compile              # autodiff.compile vs eager vs NumPy
 
 Each round times every engine once, back to back in a rotating order; the table shows each
@@ -22,6 +23,7 @@ import argparse
 import sys
 
 from bench import (
+    attention_bench,
     checkpoint_bench,
     compile_bench,
     conv_bench,
@@ -29,12 +31,14 @@ from bench import (
     nn_bench,
     optim_bench,
     per_op,
+    rnn_bench,
     seed_graph,
 )
 from bench._setup import DeviceUnavailable, make_setup
 from bench.seed_graph import Row
 
-SUITES = ("seed", "per_op", "nn", "optim", "vision", "data", "checkpoint", "compile")
+SUITES = ("seed", "per_op", "nn", "optim", "vision", "data", "checkpoint", "rnn",
+          "attention", "compile")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -137,6 +141,14 @@ def main(argv: list[str] | None = None) -> int:
         print("# checkpoint: W4 (16 x Linear(2048) + ReLU, batch 512) forward + backward, "
               "unchecked vs checkpoint_sequential in 4 segments (CPU only)", flush=True)
         rows += checkpoint_bench.run(setup, args.rounds, args.quick)
+    if "rnn" in args.suites:
+        print("# rnn: LSTM 2 layers x 256, T=64, B=32, forward + backward, vs a hand-written NumPy "
+              "LSTM with analytic backward (CPU time on the CPU)", flush=True)
+        rows += rnn_bench.run(setup, args.rounds, args.quick)
+    if "attention" in args.suites:
+        print("# attention: SDPA causal B=8 H=8 L=256 D=64 forward + backward vs hand-written "
+              "NumPy; the char transformer's training step vs PyTorch", flush=True)
+        rows += attention_bench.run(setup, args.rounds, args.quick)
     if "compile" in args.suites:
         print("# compile: autodiff.compile'd steps vs eager and the NumPy limit (seed step, "
               "200-op chain, digits epoch, first-call and cache-hit overhead)", flush=True)

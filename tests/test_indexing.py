@@ -272,3 +272,15 @@ def test_bad_masks_and_index_dtypes(device: str) -> None:
     with pytest.raises(IndexError) as info:
         autodiff.tensor(1.0, device=device)[0]
     assert str(info.value).startswith("invalid index of a 0-dim tensor.")
+
+
+def test_a_range_indexes_as_the_sequence_it_is(device: str) -> None:
+    # PyTorch reads any Python sequence as an index (nn_tutorial: `x[range(n), y]`).
+    x = autodiff.arange(12.0, device=device).reshape(3, 4)
+    picked = x[range(3), autodiff.tensor([0, 1, 2], device=device)]
+    assert picked.tolist() == [0.0, 5.0, 10.0]
+    assert x[range(1, 3)].tolist() == x[1:3].tolist()
+    assert tuple(x[:, range(0, 4, 2)].shape) == (3, 2)
+    assert tuple(x[range(0)].shape) == (0, 4)
+    x[range(2)] = 0.0
+    assert x.sum().item() == 38.0

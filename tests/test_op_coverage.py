@@ -49,9 +49,13 @@ NOT_TABLE_OPS = {
 NO_EXPORTS = {
     "inplace": "the in-place machinery and the `Tensor.<op>_` methods (INPLACE entries)",
     "views": "the view machinery (view tracking, CopySlices, AsStrided)",
+    "rnn": "the recurrent layers' op, reached through nn.RNN/LSTM/GRU (entries rnn.*_layer*)",
+    "rnn_cells": "the cells' ops, reached through nn.RNNCell/LSTMCell/GRUCell (entries rnn.*_cell)",
+    "packed_sequence": "packing, reached through nn.utils.rnn (entries nn.utils.rnn.*)",
 }
 
 ENTRY_NAMES = {info.name for info in OP_DB}
+_ATEN_SIGNATURES = "autodiff.nn_ops"
 
 
 def _covered(name: str) -> bool:
@@ -76,7 +80,10 @@ def _exported_ops() -> dict[str, set[str]]:
             key = id(value)
             paths_of[key].append(f"{prefix}{name}")
             names_of[key] |= {f"{prefix}{name}", f"{prefix}{value.__name__}"}
-            if prefix and getattr(autodiff, name, value) is value:
+            # An entry under the bare name covers F.x when autodiff.x is the same op, or
+            # ATen's signature of it (nn_ops: tested against F.x in test_torch_level_nn.py).
+            top = getattr(autodiff, name, value)
+            if prefix and (top is value or getattr(top, "__module__", None) == _ATEN_SIGNATURES):
                 names_of[key].add(name)
     return {path: names_of[key] for key, paths in paths_of.items() for path in paths}
 

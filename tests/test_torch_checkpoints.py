@@ -231,6 +231,24 @@ LAYERS: dict[str, Any] = {
     "MaxPool3d": lambda lib: lib.nn.MaxPool3d(2),
     "AvgPool1d": lambda lib: lib.nn.AvgPool1d(2),
     "AvgPool2d": lambda lib: lib.nn.AvgPool2d(2),
+    # Sequence layers.
+    "RNN": lambda lib: lib.nn.RNN(3, 4, num_layers=2, nonlinearity="relu"),
+    "LSTM": lambda lib: lib.nn.LSTM(3, 4, bidirectional=True, proj_size=2),
+    "GRU": lambda lib: lib.nn.GRU(3, 4, bias=False, batch_first=True),
+    "RNNBase": lambda lib: lib.nn.RNNBase("GRU", 3, 4),
+    "RNNCell": lambda lib: lib.nn.RNNCell(3, 4),
+    "LSTMCell": lambda lib: lib.nn.LSTMCell(3, 4),
+    "GRUCell": lambda lib: lib.nn.GRUCell(3, 4, bias=False),
+    "RNNCellBase": lambda lib: lib.nn.RNNCellBase(3, 4, True, 2),
+    "MultiheadAttention": lambda lib: lib.nn.MultiheadAttention(4, 2, kdim=3, add_bias_kv=True),
+    "TransformerEncoderLayer": lambda lib: lib.nn.TransformerEncoderLayer(4, 2, 8),
+    "TransformerDecoderLayer": lambda lib: lib.nn.TransformerDecoderLayer(4, 2, 8,
+                                                                         norm_first=True),
+    "TransformerEncoder": lambda lib: lib.nn.TransformerEncoder(
+        lib.nn.TransformerEncoderLayer(4, 2, 8, batch_first=True), 2),
+    "TransformerDecoder": lambda lib: lib.nn.TransformerDecoder(
+        lib.nn.TransformerDecoderLayer(4, 2, 8), 2, norm=lib.nn.LayerNorm(4)),
+    "Transformer": lambda lib: lib.nn.Transformer(4, 2, 1, 1, 8, batch_first=True),
     "AvgPool3d": lambda lib: lib.nn.AvgPool3d(2),
     "LPPool1d": lambda lib: lib.nn.LPPool1d(2, 2),
     "LPPool2d": lambda lib: lib.nn.LPPool2d(2, 2),
@@ -250,6 +268,18 @@ LAYERS: dict[str, Any] = {
     "PixelUnshuffle": lambda lib: lib.nn.PixelUnshuffle(2),
     "ChannelShuffle": lambda lib: lib.nn.ChannelShuffle(2),
     "Upsample": lambda lib: lib.nn.Upsample(scale_factor=2),
+    "AdaptiveLogSoftmaxWithLoss": lambda lib: lib.nn.AdaptiveLogSoftmaxWithLoss(
+        8, 20, [4, 10], div_value=2.0, head_bias=True),
+    "Bilinear": lambda lib: lib.nn.Bilinear(2, 3, 4),
+    "EmbeddingBag": lambda lib: lib.nn.EmbeddingBag(10, 3, mode="max", padding_idx=2),
+    "PReLU": lambda lib: lib.nn.PReLU(3),
+    "RMSNorm": lambda lib: lib.nn.RMSNorm((2, 3)),
+    "Threshold": lambda lib: lib.nn.Threshold(0.1, 20.0),
+    "Unflatten": lambda lib: lib.nn.Unflatten(1, (2, 2)),
+    "MultiMarginLoss": lambda lib: lib.nn.MultiMarginLoss(weight=lib.ones(3)),
+    "MultiLabelSoftMarginLoss": lambda lib: lib.nn.MultiLabelSoftMarginLoss(weight=lib.ones(3)),
+    "ParameterList": lambda lib: lib.nn.ParameterList([lib.ones(2), lib.zeros(3)]),
+    "ParameterDict": lambda lib: lib.nn.ParameterDict({"a": lib.ones(2), "b": lib.zeros(3)}),
     **{f"{kind}{d}d": (lambda lib, kind=kind, d=d: getattr(lib.nn, f"{kind}{d}d")(1))
        for kind in ("ZeroPad", "ReflectionPad", "ReplicationPad", "CircularPad")
        for d in (1, 2, 3)},

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from .. import function as _function
 from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
+from ..ops.views import CUSTOM_FUNCTION_VIEW
 from ..tensor import Tensor
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -146,9 +147,11 @@ class Function(_function.Function):
                 tensor._requires_grad = made[index]._requires_grad
                 made[index] = tensor
             elif any(tensor is arg for arg in args):
-                # An input returned as it is: a new Tensor on the same data (PyTorch: a view).
+                # An input returned as it is: a new Tensor on the same data (PyTorch: a view,
+                # which may not be modified in place while recording).
                 made[index]._version_counter = tensor._shared_version_counter()
                 made[index]._base = tensor._base if tensor._base is not None else tensor
+                made[index]._view_error = (CUSTOM_FUNCTION_VIEW, (type(self).__name__, index))
         return tuple(made) if is_tuple else made[0]
 
 

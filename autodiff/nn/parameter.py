@@ -1,4 +1,5 @@
-"""`Parameter`: a Tensor that a Module registers as one of its parameters."""
+"""`Parameter` (a Tensor that a Module registers as one of its parameters) and `Buffer` (one it
+registers as a buffer)."""
 
 from __future__ import annotations
 
@@ -45,3 +46,31 @@ class Parameter(Tensor):
         result = type(self)(copy, self._requires_grad)
         memo[id(self)] = result
         return result
+
+
+class _BufferMeta(type):
+    """`isinstance(t, Buffer)` is True for the tensors `Buffer(...)` returns (they carry the
+    `_is_buffer` flag), as in PyTorch."""
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        if cls is Buffer:
+            return isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """Marks a tensor to be registered as a buffer when assigned to a Module attribute
+    (`persistent=False`: left out of the state dict). `Buffer(t)` returns `t` detached (sharing
+    its memory), flagged, as PyTorch's does; it is not an instance of a new class."""
+
+    persistent: bool
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Any:
+        if data is None:
+            from ..creation import empty
+
+            data = empty(0)
+        tensor = data.detach().requires_grad_(data.requires_grad)
+        tensor.persistent = persistent  # type: ignore[attr-defined]
+        tensor._is_buffer = True  # type: ignore[attr-defined]
+        return tensor

@@ -205,6 +205,24 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
 divide = div
 
 
+# Inside PyTorch's C++ composites (losses, distances) a Python number is a Scalar argument, and
+# those overloads are nodes of their own. The same ops, under those names:
+class AddNumber(Add):
+    node_name = "AddBackward1"
+
+
+class SubNumber(Sub):
+    node_name = "SubBackward1"
+
+
+class MulNumber(Mul):
+    node_name = "MulBackward1"
+
+
+class DivNumber(Div):
+    node_name = "DivBackward1"
+
+
 def true_divide(input: Any, other: Any) -> Tensor:
     return div(input, other)
 

@@ -17,7 +17,7 @@ from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
-from .arithmetic import Div
+from .arithmetic import DivNumber
 from .loss import _reduction
 from .selection import where
 from .softmax import log_softmax
@@ -207,12 +207,6 @@ def _check_target(input: Tensor, target: Tensor, weight: Tensor | None,
 
 
 # ----------------------------------------------------------------------------- cross_entropy
-class _DivNumber(Div):
-    """tensor / Python number inside a C++ composite: PyTorch's Scalar overload."""
-
-    node_name = "DivBackward1"
-
-
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
@@ -240,7 +234,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
 def _check_smoothing(label_smoothing: float) -> None:
     if label_smoothing > 1.0:
         raise RuntimeError(
-            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
 
 
 def _class_weight(weight: Tensor, ndim: int, class_dim: int) -> Tensor:
@@ -273,7 +267,7 @@ def _probabilities(input: Tensor, target: Tensor, weight: Tensor | None, reducti
     count = input.numel() // classes if classes else 0
     if count == 0:  # PyTorch fills the (negated) sum with nan
         return -(product.sum() * float("nan"))
-    return _DivNumber.apply(total, float(count))
+    return DivNumber.apply(total, float(count))
 
 
 def _label_smoothing(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str,

@@ -433,6 +433,8 @@ def _classify(backend: Any, item: Any) -> tuple[str, Any]:
         return "bool", item
     if isinstance(item, int):
         return "int", item
+    if isinstance(item, range):  # a sequence, as PyTorch reads it
+        item = list(item)
     if isinstance(item, (list, tuple)) or _is_index_like(item):
         array = index_array(backend, item)
         name = backend.dtype_name(array)

@@ -1,4 +1,5 @@
-"""`nn.functional.linear`: x @ W^T + b as one node, named as PyTorch's dispatch names it."""
+"""`nn.functional.linear` (x @ W^T + b as one node, named as PyTorch's dispatch names it) and
+`bilinear` (x1^T A x2 + b, PyTorch's `_trilinear` node)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, same_device
+from .einsum import einsum
 from .matmul import matmul
 
 
@@ -120,3 +122,67 @@ def _check_bias(bias: Tensor, weight: Tensor, target: tuple[int, int]) -> None:
             f"{dtypes.SCALAR_TYPE_NAMES[bias.dtype.name]} and "
             f"{dtypes.SCALAR_TYPE_NAMES[weight.dtype.name]}"
         )
+
+
+# ----------------------------------------------------------------------------- bilinear
+class Trilinear(Function):
+    """out[n, o] = sum_ij x1[n, i] W[o, i, j] x2[n, j] over rows of x1 (N, in1) and x2
+    (N, in2): PyTorch's `_trilinear` as `bilinear` calls it."""
+
+    node_name = "TrilinearBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x1: Any, weight: Any, x2: Any) -> Any:
+        backend = ctx.backend
+        ctx.save_for_backward(x1, weight, x2)
+        outputs, in1, in2 = weight.shape
+        # x1 @ W, all outputs at once: (N, in1) @ (in1, out * in2), then the product with x2.
+        flat = backend.reshape(backend.permute_dims(weight, (1, 0, 2)), (in1, outputs * in2))
+        mixed = backend.reshape(backend.matmul(x1, flat), (x1.shape[0], outputs, in2))
+        return backend.sum(backend.multiply(mixed, backend.expand_dims(x2, axis=1)), axis=2)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        x1, weight, x2 = ctx.saved_tensors
+        needs_x1, needs_weight, needs_x2 = ctx.needs_input_grad
+        return (einsum("no,oij,nj->ni", grad, weight, x2) if needs_x1 else None,
+                einsum("no,ni,nj->oij", grad, x1, x2) if needs_weight else None,
+                einsum("no,oij,ni->nj", grad, weight, x1) if needs_x2 else None)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
+             bias: Tensor | None = None) -> Tensor:
+    """y = x1^T A x2 + b for each pair of rows, A = weight[o] of shape (in1, in2)."""
+    tensors = [input1, input2, weight, *([] if bias is None else [bias])]
+    if len({tensor._data.dtype for tensor in tensors}) > 1:
+        names = ("input1", "input2", "weight", "bias")
+        raise RuntimeError("All tensors must have the same dtype, got " + ", ".join(
+            f"{name}: {cpp_type_name(tensor)}"
+            for name, tensor in zip(names, tensors)))
+    shape1, shape2, w_shape = input1._data.shape, input2._data.shape, weight._data.shape
+    if len(shape1) != len(shape2):
+        raise RuntimeError(
+            f"bilinear(): input dimensions do not match: got {len(shape1)} and {len(shape2)}")
+    for dim in range(len(shape1) - 1):
+        if shape1[dim] != shape2[dim]:
+            raise RuntimeError(
+                f"bilinear(): input batch dimensions do not match at dim {dim}: got "
+                f"{shape1[dim]} and {shape2[dim]}")
+    if len(w_shape) != 3:
+        raise RuntimeError(f"bilinear(): weight must be 3-D, got {len(w_shape)}-D")
+    if shape1[-1] != w_shape[1]:
+        raise RuntimeError(
+            "bilinear(): input1 size does not match weight size: got "
+            f"{shape1[-1]} but expected {w_shape[1]}")
+    if shape2[-1] != w_shape[2]:
+        raise RuntimeError(
+            "bilinear(): input2 size does not match weight size: got "
+            f"{shape2[-1]} but expected {w_shape[2]}")
+    if bias is not None and bias._data.shape[0] != w_shape[0]:
+        raise RuntimeError(
+            "bilinear(): bias size does not match weight size: got "
+            f"{bias._data.shape[0]} but expected {w_shape[0]}")
+    flat1 = input1.reshape(-1, shape1[-1])
+    flat2 = input2.reshape(-1, shape2[-1])
+    output = Trilinear.apply(flat1, weight, flat2).reshape(*shape1[:-1], w_shape[0])
+    return output if bias is None else output + bias

@@ -1,5 +1,7 @@
-"""Losses between an input and a target: mse, l1, smooth_l1, huber, binary cross-entropy (on
-probabilities and on logits) and kl_div. (nll_loss and cross_entropy are in cross_entropy.py.)
+"""Losses between an input and a target: mse, l1, smooth_l1, huber (with PyTorch's per-element
+`weight`), binary cross-entropy (on probabilities and on logits) and kl_div. (nll_loss and
+cross_entropy are in cross_entropy.py; the likelihood, margin and CTC losses in modules of
+their own.)
 
 Where PyTorch has a node of its own (MseLossBackward0, ...) the loss is one op whose backward
 is written with Tensor ops; where PyTorch composes (l1_loss, kl_div), so do we. BCE-with-logits
@@ -166,38 +168,78 @@ def _abs(tensor: Tensor) -> Tensor:
     return tensor * _sign(tensor)
 
 
-def _pointwise(op: type[PointwiseLoss], input: Tensor, target: Tensor, reduction: str,
-               parameter: float = 0.0) -> Tensor:
-    _warn_broadcast(input, target)
-    return op.apply(input, target, reduction=reduction, parameter=parameter)
-
-
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
-    reduction = _reduction(size_average, reduce, reduction)
+    """(input - target)^2, reduced; `weight` (input's shape) scales each element, and the
+    weighted mean divides by the sum of the weights."""
+    _warn_broadcast(input, target)
     if weight is not None:
-        raise NotImplementedError("mse_loss(weight=...) is not supported")
-    return _pointwise(MseLoss, input, target, reduction)
+        reduction = _weighted_reduction(size_average, reduce, reduction)
+        return _weighted(_broadcast(input, target) ** 2 * _check_weight(weight, input), weight,
+                         reduction, by_weight=True)
+    reduction = _reduction(size_average, reduce, reduction)
+    return MseLoss.apply(input, target, reduction=reduction, parameter=0.0)
+
+
+def _broadcast(input: Tensor, target: Tensor) -> Tensor:
+    """input - target after PyTorch's broadcast_tensors (expands where the shapes differ)."""
+    shape = broadcast_shapes(input._data.shape, target._data.shape)
+    if input._data.shape != shape:
+        input = input.expand(shape)
+    if target._data.shape != shape:
+        target = target.expand(shape)
+    return input - target
+
+
+def _check_weight(weight: Tensor, input: Tensor) -> Tensor:
+    if weight._data.shape != input._data.shape:
+        raise ValueError("Weights and input must have the same size.")
+    return weight
+
+
+def _weighted_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(
+            f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+    return reduction
+
+
+def _weighted(loss: Tensor, weight: Tensor, reduction: str, by_weight: bool) -> Tensor:
+    """PyTorch's weighted reductions: the mean divides by sum(weight) for MSE and L1 and by
+    the element count for Huber (`by_weight=False`)."""
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / weight.sum() if by_weight else loss.mean()
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    _warn_broadcast(input, target)
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     if beta == 0.0:  # PyTorch: smooth L1 with beta 0 is the L1 loss
-        return l1_loss(input, target, reduction=reduction)
-    return _pointwise(SmoothL1Loss, input, target, reduction, beta)
+        return _l1(input, target, reduction)
+    return SmoothL1Loss.apply(input, target, reduction=reduction, parameter=beta)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
-    reduction = _reduction(None, None, reduction)
-    if weight is not None:
-        raise NotImplementedError("huber_loss(weight=...) is not supported")
+    """0.5 d^2 for |d| < delta, delta (|d| - 0.5 delta) elsewhere (d = input - target);
+    `weight` (input's shape) scales each element."""
+    _warn_broadcast(input, target)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    return _pointwise(HuberLoss, input, target, reduction, delta)
+    if weight is None:
+        reduction = _reduction(None, None, reduction)
+        return HuberLoss.apply(input, target, reduction=reduction, parameter=delta)
+    _check_weight(weight, input)
+    loss = HuberLoss.apply(input, target, reduction="none", parameter=delta) * weight
+    return _weighted(loss, weight, _weighted_reduction(None, None, reduction), by_weight=False)
 
 
 class Abs(Function):
@@ -218,10 +260,17 @@ class Abs(Function):
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
-    reduction = _reduction(size_average, reduce, reduction)
-    if weight is not None:
-        raise NotImplementedError("l1_loss(weight=...) is not supported")
+    """|input - target|, reduced; `weight` (input's shape) scales each element, and the
+    weighted mean divides by the sum of the weights."""
     _warn_broadcast(input, target)
+    if weight is not None:
+        reduction = _weighted_reduction(size_average, reduce, reduction)
+        loss = Abs.apply(_broadcast(input, target)) * _check_weight(weight, input)
+        return _weighted(loss, weight, reduction, by_weight=True)
+    return _l1(input, target, _reduction(size_average, reduce, reduction))
+
+
+def _l1(input: Tensor, target: Tensor, reduction: str) -> Tensor:
     loss = Abs.apply(input - target)
     if reduction == "mean":
         return loss.mean()

@@ -119,6 +119,18 @@ def _root(backend: Any, total: Any, ord: float) -> Any:
     return backend.sqrt(total) if ord == 2 else backend.pow(total, 1.0 / ord)
 
 
+class NormAll(LinalgVectorNorm):
+    """`at::norm(x, p)` (no dim), as PyTorch's C++ composites call it: its own node name."""
+
+    node_name = "NormBackward0"
+
+
+class NormDims(LinalgVectorNorm):
+    """`at::norm(x, p, dim, keepdim)`, as PyTorch's C++ composites call it."""
+
+    node_name = "NormBackward1"
+
+
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """(sum |x|^ord)^(1/ord) over `dim` (all dims when None); ord may be inf, -inf or 0."""

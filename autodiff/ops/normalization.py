@@ -1,7 +1,9 @@
 """Normalization over each sample's own values: layer_norm, group_norm (one node each, with a
 plain backward on arrays and a recorded one under create_graph), local_response_norm (composed
-of average pooling, as PyTorch) and normalize. Statistics are two-pass: the mean (accumulated in
-float64 for group_norm), then the mean squared deviation."""
+of average pooling, as PyTorch), rms_norm (composed, as PyTorch) and normalize. Statistics are
+two-pass: the mean (accumulated in float64 for group_norm), then the mean squared deviation.
+Also the weight normalization that `nn.utils` reparametrizes weights with: norm_except_dim and
+weight_norm (PyTorch's `_weight_norm`)."""
 
 from __future__ import annotations
 
@@ -13,10 +15,10 @@ from backends import Backend
 from .. import dtypes
 from ..function import Function
 from ..grad_mode import state as _grad_state
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor, _wrap, _wrap_dim
 from ._promotion import opmath, rounded
 from .avg_pool import avg_pool2d, avg_pool3d
-from .norm import vector_norm
+from .norm import NormAll, vector_norm
 from .padding import pad
 
 
@@ -124,6 +126,51 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
         raise NotImplementedError("normalize(out=...) is not supported")
     denominator = vector_norm(input, p, dim, keepdim=True).clamp(min=eps)
     return input / denominator.expand(input._data.shape)
+
+
+_EPSILON = {"float16": 1.1920928955078125e-07, "float32": 1.1920928955078125e-07,
+            "float64": 2.220446049250313e-16}  # the machine epsilon of each compute dtype
+
+
+def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x^2) + eps) over the trailing dims `normalized_shape`, times weight;
+    eps defaults to the machine epsilon of the compute dtype (float32 for float16). Composed
+    as PyTorch composes it (x * rsqrt(...), a MulBackward0 node)."""
+    if isinstance(normalized_shape, int):
+        raise TypeError(
+            "rms_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int")
+    normalized = tuple(int(size) for size in normalized_shape)
+    shape = input._data.shape
+    if not normalized:
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least "
+            "one element, but got normalized_shape = []")
+    if len(normalized) > len(shape):
+        raise ValueError(
+            f"Input tensor must have at least {len(normalized)} dimensions, but got "
+            f"{len(shape)}")
+    if shape[len(shape) - len(normalized):] != normalized:
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized)}, expected input with shape "
+            f"[*{', '.join(str(size) for size in normalized)}], but got input of size"
+            f"{list(shape)}")
+    if weight is not None and weight._data.shape != normalized:
+        raise RuntimeError(
+            "Expected weight to be of same shape as normalized_shape, but got weight of shape "
+            f"{list(weight._data.shape)} and normalized_shape = {list(normalized)}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(
+            f"\"rms_norm\" not implemented for '{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}'")
+    half = input.dtype is dtypes.float16
+    upcast = input.float() if half else input
+    if eps is None:
+        eps = _EPSILON[upcast.dtype.name]
+    dims = tuple(range(len(shape) - len(normalized), len(shape)))
+    result = upcast * (upcast.pow(2).mean(dims, keepdim=True) + eps).rsqrt()
+    if weight is not None:
+        result = result * weight
+    return result.to(input.dtype) if result.dtype is not input.dtype else result
 
 
 # ----------------------------------------------------------------------------- shared
@@ -256,3 +303,62 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
         div = div.view(*sizes)
     div = div.mul(alpha).add(k).pow(beta)
     return input / div
+
+
+# ----------------------------------------------------------------------------- weight norm
+def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:
+    """The p-norm of v over every dim but `dim`, kept as size-1 dims (dim=-1: the norm of the
+    whole tensor). Composed as PyTorch composes it."""
+    if dim == -1:
+        return NormAll.apply(v, ord=float(pow), axes=None, keepdim=False)
+    ndim = v._data.ndim
+    _wrap_dim(dim, ndim)  # PyTorch's range check; the paths below test the value as given
+    shape = v._data.shape
+    if dim == 0:
+        sizes = [shape[0]] + [1] * (ndim - 1)
+        return v.reshape(shape[0], -1).norm(pow, dim=1).view(sizes)
+    if dim == ndim - 1:
+        sizes = [1] * (ndim - 1) + [shape[-1]]
+        return v.reshape(-1, shape[-1]).norm(pow, dim=0).view(sizes)
+    return norm_except_dim(v.transpose(0, dim), pow, 0).transpose(0, dim)
+
+
+class WeightNormInterface(Function):
+    """w = g * v / ||v||, the norm over every dim of v but `dim` (0 or the last; PyTorch's
+    fused `_weight_norm_interface`). The backward is written in Tensor ops, so its second
+    derivative is right (PyTorch's is not: its gradgradcheck fails)."""
+
+    node_name = "WeightNormInterfaceBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, v: Any, g: Any, *, dim: int) -> Any:
+        backend = ctx.backend
+        axes = tuple(axis for axis in range(v.ndim) if axis != dim)
+        norm = backend.sqrt(backend.sum(backend.multiply(v, v), axis=axes, keepdims=True))
+        ctx.axes = axes
+        ctx.save_for_backward(v, g)
+        return backend.multiply(v, backend.divide(backend.reshape(g, norm.shape), norm))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        v, g = ctx.saved_tensors
+        needs_v, needs_g = ctx.needs_input_grad
+        axes = ctx.axes
+        norm = (v * v).sum(axes, keepdim=True).sqrt()
+        g_kept = g.reshape(norm.shape)
+        # d w / d g = v / ||v||; d w / d v = g / ||v|| (grad - v <grad, v> / ||v||^2).
+        projection = (grad * v).sum(axes, keepdim=True)
+        grad_v = g_kept / norm * (grad - v * (projection / (norm * norm))) if needs_v else None
+        grad_g = (projection / norm).reshape(g._data.shape) if needs_g else None
+        return grad_v, grad_g
+
+
+def weight_norm(v: Tensor, g: Tensor, dim: int = 0) -> Tensor:
+    """PyTorch's `_weight_norm(v, g, dim)`: g * v / norm_except_dim(v, 2, dim)."""
+    if v._data.dtype != g._data.dtype:
+        raise RuntimeError(
+            f"expected scalar type {dtypes.SCALAR_TYPE_NAMES[v.dtype.name]} but found "
+            f"{dtypes.SCALAR_TYPE_NAMES[g.dtype.name]}")
+    if dim == 0 or dim == v._data.ndim - 1:
+        return WeightNormInterface.apply(v, g, dim=dim)
+    return v * (g / norm_except_dim(v, 2, dim))

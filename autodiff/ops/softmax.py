@@ -1,4 +1,4 @@
-"""softmax and log_softmax along a dim.
+"""softmax and log_softmax along a dim, and what is made of them: softmin, gumbel_softmax.
 
 Each forward is a few array passes (log_softmax is the backend's fused kernel). As in PyTorch,
 each backward is an op of its own (`SoftmaxBackwardData`, `LogSoftmaxBackwardData`): one fused
@@ -11,8 +11,9 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..creation import zeros_like
 from ..function import Function
-from ..tensor import Tensor, _wrap_dim
+from ..tensor import Tensor, _wrap, _wrap_dim
 from ._promotion import opmath, rounded
 from .unary import exp
 
@@ -164,3 +165,35 @@ def implicit_dim(name: str, ndim: int, stacklevel: int) -> int:
         stacklevel=stacklevel,
     )
     return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmin(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """softmax(-x) along dim (PyTorch's composition: NegBackward0 under SoftmaxBackward0)."""
+    return softmax(-input, dim, dtype)
+
+
+_TINY = {"float16": 6.103515625e-05, "float32": 1.1754943508222875e-38,
+         "float64": 2.2250738585072014e-308}  # the smallest normal number of each dtype
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """softmax((logits + g) / tau) with g drawn from Gumbel(0, 1) per element; with hard=True
+    the one-hot of its argmax in the forward pass and the soft sample's gradient (the
+    straight-through estimator, `y_hard - y_soft.detach() + y_soft` as PyTorch writes it)."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", UserWarning,
+                      stacklevel=2)
+    backend, data = logits._backend, logits._data
+    dtype = backend.dtype_name(data)
+    # g = -log(E), E ~ Exp(1) = -log(1 - U); E is kept off 0 (a U of exactly 0) so g is finite.
+    exponential = backend.negative(backend.log1p(backend.negative(backend.rand(data.shape,
+                                                                                dtype))))
+    exponential = backend.maximum(exponential, _TINY[dtype])
+    gumbels = _wrap(backend.negative(backend.log(exponential)), backend)
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.argmax(dim, keepdim=True)
+    y_hard = zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft

@@ -80,7 +80,9 @@ class EmbeddingBackward(Function):
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
-    """weight[input]: a lookup table of rows; padding_idx's row gets no gradient."""
+    """weight[input]: a lookup table of rows; padding_idx's row gets no gradient. With
+    `sparse=True` the weight's gradient is the same dense tensor (autodiff has no sparse
+    tensors; PyTorch would give a sparse COO one with the same values)."""
     num_weights = weight._data.shape[0] if weight._data.ndim else 0
     if padding_idx is not None:
         if padding_idx > 0:
@@ -98,8 +100,6 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         )
     if weight._data.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
-    if sparse:
-        raise NotImplementedError("embedding(sparse=True): sparse gradients are not supported")
     same_device_index("embedding", weight, input)  # PyTorch's embedding is an index_select
     backend = input._backend
     indices = input._data
@@ -109,12 +109,12 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         if backend.item(backend.any(outside)):
             raise IndexError("index out of range in self")
     if max_norm is not None:
-        _renorm_(weight, indices, max_norm, norm_type)
+        embedding_renorm_(weight, indices, max_norm, norm_type)
     return Embedding.apply(weight, input, padding_idx=padding_idx,
                            scale_grad_by_freq=scale_grad_by_freq)
 
 
-def _renorm_(weight: Tensor, indices: Any, max_norm: float, norm_type: float) -> None:
+def embedding_renorm_(weight: Tensor, indices: Any, max_norm: float, norm_type: float) -> None:
     """Scale the looked-up rows whose norm exceeds max_norm down to it, in place (PyTorch's
     embedding_renorm_, outside the graph)."""
     with no_grad():

@@ -36,9 +36,11 @@ from ..node import Node, move_retains_grad, sequence_nrs, short_name
 from ..tensor import Tensor, _wrap
 from .conversion import clone
 
-# Why a view cannot be replayed: made in no_grad mode, or one output of a multi-view op.
+# Why a view cannot be replayed: made in no_grad mode, one output of a multi-view op, or an
+# input a custom Function returned as it is.
 NO_GRAD_VIEW = "no_grad"
 MULTI_OUTPUT_VIEW = "multi"
+CUSTOM_FUNCTION_VIEW = "custom"
 
 
 # ----------------------------------------------------------------------------- making views
@@ -188,6 +190,14 @@ def view_error(tensor: Tensor, modified_self: bool) -> str:
     kind, where = tensor._view_error
     modified = ("is being" if modified_self
                 else "its base or another view of its base has been")
+    if kind == CUSTOM_FUNCTION_VIEW:
+        return (
+            f"Output {where[1]} of {where[0]} is a view and {modified} modified inplace. This "
+            "view was created inside a custom Function (or because an input was returned "
+            "as-is) and the autograd logic to handle view+inplace would override the custom "
+            "backward associated with the custom Function, leading to incorrect gradients. This "
+            "behavior is forbidden. You can fix this by cloning the output of the custom "
+            "Function.")
     if kind == MULTI_OUTPUT_VIEW:
         if where is not None:
             start = f"Output {where[1]} of {where[0]} is a view and {modified} modified inplace."

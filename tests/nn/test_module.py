@@ -453,3 +453,27 @@ def test_load_state_dict_messages_match_pytorch() -> None:
     ours, theirs = _load_cases(autodiff), _load_cases(torch)
     assert ours == theirs
     assert ours[0] == _LINEAR_MISMATCH
+
+
+def test_state_dict_metadata_holds_each_module_version_as_pytorch() -> None:
+    model = autodiff.nn.Sequential(autodiff.nn.Linear(2, 2), autodiff.nn.BatchNorm1d(2))
+    metadata = model.state_dict()._metadata
+    assert metadata == {"": {"version": 1}, "0": {"version": 1}, "1": {"version": 2}}
+    torch = pytest.importorskip("torch")
+    reference = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    assert metadata == reference.state_dict()._metadata
+
+
+def test_batch_norm_loads_a_checkpoint_from_before_num_batches_tracked() -> None:
+    layer = autodiff.nn.BatchNorm2d(3)
+    layer.num_batches_tracked.fill_(7)
+    old = OrderedDict((k, v) for k, v in layer.state_dict().items() if k != "num_batches_tracked")
+    fresh = autodiff.nn.BatchNorm2d(3)
+    fresh.num_batches_tracked.fill_(5)
+    assert str(fresh.load_state_dict(old)) == "<All keys matched successfully>"
+    assert fresh.num_batches_tracked.item() == 0  # PyTorch's count for such checkpoints
+    # Metadata that says version 2 means the key was dropped: it is missing.
+    old._metadata = OrderedDict({"": {"version": 2}})  # type: ignore[attr-defined]
+    with pytest.raises(RuntimeError, match="num_batches_tracked"):
+        fresh.load_state_dict(old)
+    assert fresh.load_state_dict(old, strict=False).missing_keys == ["num_batches_tracked"]

@@ -9,6 +9,7 @@ inputs as float64 NumPy arrays. Entries live in one module per op family, like t
 from __future__ import annotations
 
 from .activation import ACTIVATION
+from .attention import ATTENTION
 from .conv import CONV
 from .elementwise import ELEMENTWISE
 from .indexing import INDEXING
@@ -20,13 +21,14 @@ from .normalization import NORMALIZATION
 from .pooling import POOLING
 from .reduction import REDUCTION
 from .resampling import RESAMPLING
+from .rnn import RNN
 from .shape import SHAPE
 from .sorting import SORTING_TABLE
 
 OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
     *SORTING_TABLE,
-    *CONV, *POOLING, *NORMALIZATION, *RESAMPLING,
+    *CONV, *POOLING, *NORMALIZATION, *RESAMPLING, *ATTENTION, *RNN,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]

@@ -14,6 +14,7 @@ import numpy as np
 
 import autodiff
 import autodiff.nn.functional as F
+from autodiff.ops.normalization import weight_norm as _weight_norm
 
 from .info import OpInfo, Sample
 
@@ -297,4 +298,310 @@ LOSS: list[OpInfo] = [
            differentiable=False, out_dtype=autodiff.int64),
     OpInfo("dropout_all", lambda x: F.dropout(x, 1.0), lambda x: x * 0.0,
            (Sample(((3, 4),)),), "MulBackward0"),
+]
+
+
+# ----------------------------------------------------------------------------- more losses
+SIGNS = np.array([[1.0, -1.0, -1.0, 1.0], [-1.0, 1.0, 1.0, 1.0], [1.0, 1.0, -1.0, -1.0]])
+SIGNS_1D = np.array([1.0, -1.0, 1.0])
+MULTI_LABELS = np.array([[3, 0, -1, 1], [0, 1, 2, 3], [1, -1, 0, 0]])
+CTC_TARGETS = np.array([[1, 2, 2], [3, 1, 0]])
+
+
+def _logsigmoid(x: np.ndarray) -> np.ndarray:
+    return -_softplus(-x)
+
+
+def _poisson(x: np.ndarray, y: np.ndarray, log_input: bool, full: bool,
+             reduction: str) -> np.ndarray:
+    loss = np.exp(x) - y * x if log_input else x - y * np.log(x + 1e-8)
+    if full:
+        stirling = y * np.log(y) - y + 0.5 * np.log(2 * np.pi * y)
+        loss = loss + np.where(y <= 1, 0.0, stirling)
+    return _reduce(loss, reduction)
+
+
+def _gaussian(x: np.ndarray, y: np.ndarray, var: np.ndarray, full: bool,
+              reduction: str) -> np.ndarray:
+    if var.shape != x.shape and var.shape == x.shape[:-1]:
+        var = var[..., None]
+    var = np.maximum(var, 1e-6)
+    loss = 0.5 * (np.log(var) + (x - y) ** 2 / var) + (0.5 * np.log(2 * np.pi) if full else 0)
+    return _reduce(loss, reduction)
+
+
+def _cosine(x1: np.ndarray, x2: np.ndarray, axis: int) -> np.ndarray:
+    norms1 = np.maximum(np.sqrt((x1 * x1).sum(axis, keepdims=True)), 1e-8)
+    norms2 = np.maximum(np.sqrt((x2 * x2).sum(axis, keepdims=True)), 1e-8)
+    return ((x1 / norms1) * (x2 / norms2)).sum(axis)
+
+
+def _pairwise(x1: np.ndarray, x2: np.ndarray, p: float = 2.0) -> np.ndarray:
+    difference = np.abs(x1 - x2 + 1e-6)
+    if np.isinf(p):
+        return difference.max(-1)
+    return (difference ** p).sum(-1) ** (1 / p)
+
+
+def _pdist(x: np.ndarray, p: float) -> np.ndarray:
+    rows = x.shape[0]
+    return np.array([_pairwise(x[i], x[j] + 1e-6, p) for i in range(rows)
+                     for j in range(i + 1, rows)]).reshape(-1)
+
+
+def _cosine_embedding(x1: np.ndarray, x2: np.ndarray, margin: float,
+                      reduction: str) -> np.ndarray:
+    cos = (x1 * x2).sum(-1) / np.sqrt(((x1 * x1).sum(-1) + 1e-12) * ((x2 * x2).sum(-1) + 1e-12))
+    loss = np.where(SIGNS_1D == 1, 1 - cos, np.maximum(cos - margin, 0))
+    return _reduce(loss, reduction)
+
+
+def _multi_margin(x: np.ndarray, p: int, margin: float, weight: Any,
+                  reduction: str) -> np.ndarray:
+    losses = []
+    for row, label in zip(x, TARGET):
+        terms = [max(0.0, margin - row[label] + row[i]) ** p for i in range(len(row))
+                 if i != label]
+        losses.append(sum(terms) * (1.0 if weight is None else weight[label]) / len(row))
+    return _reduce(np.array(losses), reduction)
+
+
+def _multilabel_margin(x: np.ndarray, reduction: str) -> np.ndarray:
+    losses = []
+    for row, labels in zip(x, MULTI_LABELS):
+        kept = []
+        for label in labels:
+            if label < 0:
+                break
+            kept.append(label)
+        others = [d for d in range(len(row)) if d not in kept]
+        losses.append(sum(max(0.0, 1 - row[k] + row[d]) for k in kept for d in others)
+                      / len(row))
+    return _reduce(np.array(losses), reduction)
+
+
+def _triplet(a: np.ndarray, p: np.ndarray, n: np.ndarray, margin: float, norm: float,
+             swap: bool, reduction: str) -> np.ndarray:
+    negative = _pairwise(a, n, norm)
+    if swap:
+        negative = np.minimum(negative, _pairwise(p, n, norm))
+    return _reduce(np.maximum(margin + _pairwise(a, p, norm) - negative, 0), reduction)
+
+
+def _ctc_brute_force(x: np.ndarray, reduction: str) -> np.ndarray:
+    """-log of the summed probability of every path that collapses to the target, by listing
+    all C^T paths (independent of the lattice recursion)."""
+    import itertools
+    log_probs = _log_softmax(x, 2)
+    lengths, target_lengths = (6, 5), (3, 2)
+    losses = []
+    for sample, (frames, length) in enumerate(zip(lengths, target_lengths)):
+        target = tuple(CTC_TARGETS[sample][:length])
+        total = 0.0
+        for path in itertools.product(range(x.shape[2]), repeat=frames):
+            collapsed = [c for k, c in enumerate(path) if c != 0 and (k == 0 or path[k - 1] != c)]
+            if tuple(collapsed) == target:
+                total += np.exp(sum(log_probs[t, sample, c] for t, c in enumerate(path)))
+        losses.append(-np.log(total))
+    loss = np.array(losses)
+    if reduction == "mean":
+        return (loss / np.maximum(target_lengths, 1)).mean()
+    return _reduce(loss, reduction)
+
+
+_CTC_NOT_TWICE = "PyTorch's _ctc_loss_backward has no derivative (ours neither)"
+
+LOSS += [
+    # weighted regression losses
+    *[OpInfo(f"{name}_weight_{reduction}",
+             lambda x, y, w, f=function, r=reduction: f(x, y, weight=w, reduction=r),
+             lambda x, y, w, ref=ref, r=reduction, by=by: (
+                 (ref(x - y) * w).sum() / (w.sum() if by else w.size) if r == "mean"
+                 else _reduce(ref(x - y) * w, r)),
+             (Sample(((3, 4), (3, 4), (3, 4))),), grad_fn, grad_inputs=2, domain=(0.1, 2.0))
+      for name, function, ref, by in (
+          ("mse_loss", F.mse_loss, lambda d: d * d, True),
+          ("l1_loss", F.l1_loss, np.abs, True),
+          ("huber_loss", lambda x, y, **k: F.huber_loss(x, y, delta=0.3, **k),
+           lambda d: _huber(d, 0.3), False))
+      for reduction, grad_fn in (("mean", "DivBackward0" if name != "huber_loss"
+                                   else "MeanBackward0"), ("sum", "SumBackward0"),
+                                  ("none", "MulBackward0"))],
+    # likelihoods
+    *[OpInfo(f"poisson_nll_loss_{log_input}_{full}_{reduction}",
+             lambda x, y, li=log_input, fu=full, r=reduction: F.poisson_nll_loss(
+                 x, y, li, fu, reduction=r),
+             lambda x, y, li=log_input, fu=full, r=reduction: _poisson(x, y, li, fu, r),
+             (Sample(((3, 4), (3, 4))),), grad_fn, domain=(0.2, 3.0))
+      for log_input, full, reduction, grad_fn in (
+          (True, False, "mean", "MeanBackward0"), (False, False, "sum", "SumBackward0"),
+          (True, True, "none", "AddBackward0"), (False, True, "mean", "MeanBackward0"))],
+    *[OpInfo(f"gaussian_nll_loss_{index}",
+             lambda x, y, v, fu=full, r=reduction: F.gaussian_nll_loss(x, y, v, fu,
+                                                                       reduction=r),
+             lambda x, y, v, fu=full, r=reduction: _gaussian(x, y, v, fu, r),
+             (Sample(((3, 4), (3, 4), var_shape)),), grad_fn, domain=(0.2, 2.0))
+      for index, (var_shape, full, reduction, grad_fn) in enumerate((
+          ((3, 4), False, "mean", "MeanBackward0"), ((3,), True, "sum", "SumBackward0"),
+          ((3, 1), False, "none", "MulBackward0"), ((1, 4), True, "mean", "MeanBackward0")))],
+    # margins
+    *[OpInfo(f"margin_ranking_loss_{reduction}",
+             lambda x, y, r=reduction: F.margin_ranking_loss(x, y, _const(SIGNS_1D, x), 0.3,
+                                                             reduction=r),
+             lambda x, y, r=reduction: _reduce(np.maximum(-SIGNS_1D * (x - y) + 0.3, 0), r),
+             (Sample(((3,), (3,))),), grad_fn)
+      for reduction, grad_fn in (("mean", "MeanBackward0"), ("none", "ClampMinBackward0"))],
+    *[OpInfo(f"hinge_embedding_loss_{reduction}",
+             lambda x, r=reduction: F.hinge_embedding_loss(x, _const(SIGNS, x), 0.7,
+                                                           reduction=r),
+             lambda x, r=reduction: _reduce(np.where(SIGNS == 1, x, np.maximum(0.7 - x, 0)), r),
+             (Sample(((3, 4),)),), grad_fn)
+      for reduction, grad_fn in (("sum", "SumBackward0"), ("none", "AddBackward0"))],
+    *[OpInfo(f"soft_margin_loss_{reduction}",
+             lambda x, r=reduction: F.soft_margin_loss(x, _const(SIGNS, x), reduction=r),
+             lambda x, r=reduction: _reduce(_softplus(-SIGNS * x), r), (Sample(((3, 4),)),),
+             "SoftMarginLossBackward0", domain=(-4.0, 4.0))
+      for reduction in ("mean", "none")],
+    *[OpInfo(f"multilabel_soft_margin_loss_{reduction}",
+             lambda x, r=reduction, w=weighted: F.multilabel_soft_margin_loss(
+                 x, _const((SIGNS > 0) * 1.0, x), _const(CLASS_WEIGHT, x) if w else None,
+                 reduction=r),
+             lambda x, r=reduction, w=weighted: _reduce(
+                 (-((SIGNS > 0) * _logsigmoid(x) + (SIGNS < 0) * _logsigmoid(-x))
+                  * (CLASS_WEIGHT if w else 1.0)).mean(-1), r),
+             (Sample(((3, 4),)),), grad_fn)
+      for reduction, weighted, grad_fn in (("mean", False, "MeanBackward0"),
+                                           ("none", True, "DivBackward0"))],
+    *[OpInfo(f"cosine_embedding_loss_{reduction}",
+             lambda x, y, r=reduction: F.cosine_embedding_loss(x, y, _const(SIGNS_1D, x), 0.2,
+                                                               reduction=r),
+             lambda x, y, r=reduction: _cosine_embedding(x, y, 0.2, r),
+             (Sample(((3, 4), (3, 4))),), grad_fn)
+      for reduction, grad_fn in (("mean", "MeanBackward0"), ("none", "AddBackward0"))],
+    *[OpInfo(f"multi_margin_loss_{p}_{reduction}",
+             lambda x, p=p, r=reduction, w=weighted: F.multi_margin_loss(
+                 x, _const(TARGET, x), p, 0.8, _const(CLASS_WEIGHT, x) if w else None,
+                 reduction=r),
+             lambda x, p=p, r=reduction, w=weighted: _multi_margin(
+                 x, p, 0.8, CLASS_WEIGHT if w else None, r),
+             (Sample(((3, 4),)),), "MultiMarginLossBackward0")
+      for p, reduction, weighted in ((1, "mean", False), (2, "none", True), (2, "sum", False))],
+    *[OpInfo(f"multilabel_margin_loss_{reduction}",
+             lambda x, r=reduction: F.multilabel_margin_loss(x, _const(MULTI_LABELS, x),
+                                                             reduction=r),
+             lambda x, r=reduction: _multilabel_margin(x, r), (Sample(((3, 4),)),),
+             "MultilabelMarginLossBackward0")
+      for reduction in ("mean", "none")],
+    *[OpInfo(f"triplet_margin_loss_{swap}_{reduction}",
+             lambda a, p, n, s=swap, r=reduction: F.triplet_margin_loss(
+                 a, p, n, 1.5, 1.5, swap=s, reduction=r),
+             lambda a, p, n, s=swap, r=reduction: _triplet(a, p, n, 1.5, 1.5, s, r),
+             (Sample(((3, 4), (3, 4), (3, 4))), Sample(((4,), (4,), (4,)))), grad_fn)
+      for swap, reduction, grad_fn in ((False, "mean", "MeanBackward0"),
+                                       (True, "none", "ClampMinBackward0"))],
+    OpInfo("triplet_margin_with_distance_loss",
+           lambda a, p, n: F.triplet_margin_with_distance_loss(
+               a, p, n, distance_function=lambda x, y: 1 - F.cosine_similarity(x, y), swap=True),
+           lambda a, p, n: np.maximum(1 + (1 - _cosine(a, p, 1)) - np.minimum(
+               1 - _cosine(a, n, 1), 1 - _cosine(p, n, 1)), 0).mean(),
+           (Sample(((3, 4), (3, 4), (3, 4))),), "MeanBackward0"),
+    # CTC, checked against the sum over every path (T = 6, C = 4)
+    *[OpInfo(f"ctc_loss_{reduction}",
+             lambda x, r=reduction: F.ctc_loss(x.log_softmax(2), _const(CTC_TARGETS, x), (6, 5),
+                                               (3, 2), reduction=r),
+             lambda x, r=reduction: _ctc_brute_force(x, r), (Sample(((6, 2, 4),)),), grad_fn,
+             gradgrad=_CTC_NOT_TWICE)
+      for reduction, grad_fn in (("mean", "MeanBackward0"), ("sum", "SumBackward0"),
+                                 ("none", "CtcLossBackward0"))],
+    # distances
+    *[OpInfo(f"pairwise_distance_{p}", lambda x, y, p=p: F.pairwise_distance(x, y, p),
+             lambda x, y, p=p: _pairwise(x, y, p),
+             (Sample(((3, 4), (3, 4))), Sample(((3, 4), (4,))), Sample(((5,), (5,)))),
+             "NormBackward1")
+      for p in (2.0, 1.0, 3.0, float("inf"))],
+    OpInfo("cosine_similarity", F.cosine_similarity, lambda x, y: _cosine(x, y, 1),
+           (Sample(((3, 4), (3, 4))), Sample(((2, 3, 2), (2, 3, 1)))), "SumBackward1"),
+    OpInfo("cosine_similarity_dim0", lambda x, y: F.cosine_similarity(x, y, 0),
+           lambda x, y: _cosine(x, y, 0), (Sample(((3, 4), (3, 4))), Sample(((4,), (4,)))),
+           "SumBackward1"),
+    *[OpInfo(f"pdist_{p}", lambda x, p=p: F.pdist(x, p), lambda x, p=p: _pdist(x, p),
+             (Sample(((4, 3),)), Sample(((1, 3),)), Sample(((5, 2),))), "PdistBackward0")
+      for p in (2.0, 1.0, 0.5, 3.0, float("inf"))],
+]
+
+
+# ----------------------------------------------------------------------------- layers
+BAG_INDICES = np.array([1, 2, 4, 4, 3, 0])
+BAG_OFFSETS = np.array([0, 2, 2, 5])
+
+
+def _rms_norm(x: np.ndarray, axes: tuple[int, ...], weight: Any = None,
+              eps: float = 2.220446049250313e-16) -> np.ndarray:
+    out = x / np.sqrt((x * x).mean(axis=axes, keepdims=True) + eps)
+    return out if weight is None else out * weight
+
+
+def _norm_except_dim(v: np.ndarray, dim: int) -> np.ndarray:
+    if dim == -1:
+        return np.sqrt((v * v).sum())
+    axes = tuple(axis for axis in range(v.ndim) if axis != dim)
+    return np.sqrt((v * v).sum(axis=axes, keepdims=True))
+
+
+def _embedding_bag(weight: np.ndarray, mode: str, per_sample: Any = None,
+                   padding_idx: Any = None) -> np.ndarray:
+    bags = []
+    ends = [*BAG_OFFSETS[1:], len(BAG_INDICES)]
+    for start, end in zip(BAG_OFFSETS, ends):
+        picked = [k for k in range(start, end) if BAG_INDICES[k] != padding_idx]
+        rows = weight[BAG_INDICES[picked]]
+        if per_sample is not None:
+            rows = rows * per_sample[picked][:, None]
+        if not picked:
+            bags.append(np.zeros(weight.shape[1]))
+        else:
+            bags.append({"sum": rows.sum(0), "mean": rows.mean(0), "max": rows.max(0)}[mode])
+    return np.array(bags)
+
+
+LOSS += [
+    OpInfo("bilinear", F.bilinear, lambda a, b, w, c: np.einsum("...i,oij,...j->...o", a, w, b) + c,
+           (Sample(((3, 4), (3, 5), (6, 4, 5), (6,))), Sample(((2, 3, 4), (2, 3, 5), (2, 4, 5),
+                                                                  (2,)))), "AddBackward0"),
+    OpInfo("bilinear_no_bias", F.bilinear, lambda a, b, w: np.einsum("...i,oij,...j->...o", a, w,
+                                                                       b),
+           (Sample(((3, 4), (3, 5), (6, 4, 5))), Sample(((4,), (5,), (2, 4, 5)))),
+           "ViewBackward0"),
+    OpInfo("rms_norm", lambda x: F.rms_norm(x, (4,)), lambda x: _rms_norm(x, (-1,)),
+           (Sample(((3, 4),)), Sample(((2, 3, 4),))), "MulBackward0", domain=(0.2, 2.0)),
+    OpInfo("rms_norm_weight", lambda x, w: F.rms_norm(x, (3, 4), w, eps=1e-3),
+           lambda x, w: _rms_norm(x, (-2, -1), w, 1e-3), (Sample(((2, 3, 4), (3, 4))),),
+           "MulBackward0"),
+    *[OpInfo(f"embedding_bag_{mode}",
+             lambda w, m=mode, p=padding: F.embedding_bag(_const(BAG_INDICES, w), w,
+                                                          _const(BAG_OFFSETS, w), mode=m,
+                                                          padding_idx=p),
+             lambda w, m=mode, p=padding: _embedding_bag(w, m, padding_idx=p),
+             (Sample(((5, 3),)),), "EmbeddingBagBackward0")
+      for mode, padding in (("sum", None), ("mean", 4), ("max", None), ("max", 4))],
+    OpInfo("embedding_bag_per_sample_weights",
+           lambda w, p: F.embedding_bag(_const(BAG_INDICES, w), w, _const(BAG_OFFSETS, w),
+                                        mode="sum", per_sample_weights=p),
+           lambda w, p: _embedding_bag(w, "sum", p), (Sample(((5, 3), (6,))),),
+           "EmbeddingBagBackward0"),
+    OpInfo("embedding_bag_2d", lambda w: F.embedding_bag(_const(INDICES, w), w),
+           lambda w: w[INDICES].mean(1), (Sample(((5, 3),)),), "EmbeddingBagBackward0"),
+    OpInfo("embedding_sparse", lambda w: F.embedding(_const(INDICES, w), w, sparse=True),
+           lambda w: w[INDICES], (Sample(((5, 3),)),), "EmbeddingBackward0"),
+    *[OpInfo(f"norm_except_dim_{dim}", lambda v, d=dim: autodiff.norm_except_dim(v, 2, d),
+             lambda v, d=dim: _norm_except_dim(v, d), (Sample(((2, 3, 4),)),), grad_fn)
+      for dim, grad_fn in ((0, "ViewBackward0"), (1, "TransposeBackward0"),
+                           (2, "ViewBackward0"), (-1, "NormBackward0"))],
+    # PyTorch's _weight_norm: its fused node for dims 0 and -1 of v, composed otherwise
+    *[OpInfo(f"weight_norm[{dim}]", lambda v, g, d=dim: _weight_norm(v, g, d),
+             lambda v, g, d=dim: v * g / _norm_except_dim(v, d),
+             (Sample(((2, 3, 4), g_shape)),), grad_fn)
+      for dim, g_shape, grad_fn in ((0, (2, 1, 1), "WeightNormInterfaceBackward0"),
+                                    (2, (1, 1, 4), "WeightNormInterfaceBackward0"),
+                                    (1, (1, 3, 1), "MulBackward0"), (-1, (), "MulBackward0"))],
 ]

@@ -5,7 +5,7 @@ bias, running_mean, running_var and num_batches_tracked, as PyTorch's."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ...creation import empty, ones, tensor, zeros
 from ...dtypes import int64
@@ -61,6 +61,17 @@ class _NormBase(Module):
             init.ones_(self.weight)
             if self.bias is not None:
                 init.zeros_(self.bias)
+
+    # Version 2 added num_batches_tracked.
+    _version: ClassVar[int] = 2
+
+    def _upgrade_state_dict(self, state_dict: dict[str, Any], prefix: str,
+                            version: int | None) -> None:
+        """A checkpoint from before num_batches_tracked loads with a count of 0 (PyTorch's)."""
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats \
+                and key not in state_dict:
+            state_dict[key] = tensor(0, dtype=int64, device=self.num_batches_tracked.device)
 
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError

@@ -1,21 +1,29 @@
 """`Module`: the base class of layers. Registers parameters, buffers and submodules on
-assignment, walks them, moves them between devices in place, and saves/loads its state.
+assignment, walks them, moves them between devices in place, and saves/loads its state; runs
+its hooks around `forward` (forward pre-hooks and hooks, with kwargs, prepended, always called;
+backward pre-hooks and full backward hooks through `utils.hooks.BackwardHook`; the deprecated
+non-full backward hooks), and the global hooks of `register_module_*` for every module.
 
 The behaviour and the messages follow PyTorch's `torch.nn.Module`, so a model written for one
-runs on the other.
+runs on the other. Without hooks, calling a module is one test and `forward`.
 """
 
 from __future__ import annotations
 
+import functools
+import warnings
+import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ... import dtypes
 from ...grad_mode import no_grad
-from ...node import RemovableHandle
 from ...tensor import Tensor
-from ..parameter import Parameter
+from ..parameter import Buffer, Parameter
+
+if TYPE_CHECKING:
+    from ...utils.hooks import RemovableHandle
 
 M = TypeVar("M", bound="Module")
 
@@ -55,17 +63,162 @@ def typename(obj: Any) -> str:
     return f"{module}.{cls.__qualname__}"
 
 
+# ----------------------------------------------------------------------------- global hooks
+def _handle(hooks: dict[int, Any], *, extra_dict: Any = None) -> RemovableHandle:
+    # autodiff.utils imports nn (activation checkpointing), so its hooks module is imported
+    # once the first hook is registered rather than with this one.
+    from ...utils.hooks import RemovableHandle
+
+    return RemovableHandle(hooks, extra_dict=extra_dict)
+
+
+
+# Hooks for every module (PyTorch's `register_module_*`), by handle id. Global hooks run before
+# a module's own.
+_global_buffer_registration_hooks: dict[int, Callable[..., Any]] = OrderedDict()
+_global_module_registration_hooks: dict[int, Callable[..., Any]] = OrderedDict()
+_global_parameter_registration_hooks: dict[int, Callable[..., Any]] = OrderedDict()
+_global_backward_pre_hooks: dict[int, Callable[..., Any]] = OrderedDict()
+_global_backward_hooks: dict[int, Callable[..., Any]] = OrderedDict()
+_global_forward_pre_hooks: dict[int, Callable[..., Any]] = OrderedDict()
+_global_forward_hooks: dict[int, Callable[..., Any]] = OrderedDict()
+_global_forward_hooks_always_called: dict[int, bool] = OrderedDict()
+_global_forward_hooks_with_kwargs: dict[int, bool] = OrderedDict()
+
+
+class _GlobalState:
+    """Whether the global backward hooks are full ones (None: none registered yet)."""
+
+    is_full_backward_hook: bool | None = None
+
+
+def register_module_buffer_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """`hook(module, name, buffer) -> None or a new buffer`, on every register_buffer."""
+    handle = _handle(_global_buffer_registration_hooks)
+    _global_buffer_registration_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_module_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """`hook(module, name, submodule) -> None or a new submodule`, on every registration."""
+    handle = _handle(_global_module_registration_hooks)
+    _global_module_registration_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_parameter_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """`hook(module, name, param) -> None or a new parameter`, on every registration."""
+    handle = _handle(_global_parameter_registration_hooks)
+    _global_parameter_registration_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """A forward pre-hook for every module, run before each module's own."""
+    handle = _handle(_global_forward_pre_hooks)
+    _global_forward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_forward_hook(hook: Callable[..., Any], *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """A forward hook for every module, run before each module's own."""
+    handle = _handle(_global_forward_hooks,
+                             extra_dict=_global_forward_hooks_always_called)
+    _global_forward_hooks[handle.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[handle.id] = True
+    if always_call:
+        _global_forward_hooks_always_called[handle.id] = True
+    return handle
+
+
+def register_module_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """A (deprecated, non-full) backward hook for every module."""
+    if _GlobalState.is_full_backward_hook is True:
+        raise RuntimeError(
+            "Cannot use both regular backward hooks and full backward hooks as a global Module "
+            "hook. Please use only one of them.")
+    _GlobalState.is_full_backward_hook = False
+    handle = _handle(_global_backward_hooks)
+    _global_backward_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_full_backward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """A backward pre-hook for every module, run before each module's own."""
+    handle = _handle(_global_backward_pre_hooks)
+    _global_backward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_full_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """A full backward hook for every module, run before each module's own."""
+    if _GlobalState.is_full_backward_hook is False:
+        raise RuntimeError(
+            "Cannot use both regular backward hooks and full backward hooks as a global Module "
+            "hook. Please use only one of them.")
+    _GlobalState.is_full_backward_hook = True
+    handle = _handle(_global_backward_hooks)
+    _global_backward_hooks[handle.id] = hook
+    return handle
+
+
+def _registration_hooks(hooks: dict[int, Callable[..., Any]], module: Module, name: str,
+                        value: Any) -> Any:
+    """Run the global registration hooks on a value being registered; each may replace it."""
+    for hook in hooks.values():
+        output = hook(module, name, value)
+        if output is not None:
+            value = output
+    return value
+
+
+def _any_global_hooks() -> bool:
+    return bool(_global_forward_pre_hooks or _global_forward_hooks
+                or _global_backward_pre_hooks or _global_backward_hooks)
+
+
+class _WrappedHook:
+    """A hook called with its module first (held weakly, as PyTorch does)."""
+
+    def __init__(self, hook: Callable[..., Any], module: Module | None = None) -> None:
+        self.hook = hook
+        functools.update_wrapper(self, hook)
+        self.with_module = module is not None
+        if module is not None:
+            self.module = weakref.ref(module)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.with_module:
+            module = self.module()
+            if module is None:
+                raise RuntimeError("You are trying to call the hook of a dead Module!")
+            return self.hook(module, *args, **kwargs)
+        return self.hook(*args, **kwargs)
+
+
 class Module:
     """Base class for all layers; subclasses assign submodules and Parameters in `__init__` and
     define `forward`."""
 
+    # The layout version of this class's state-dict entries (PyTorch's `_version`).
+    _version: ClassVar[int] = 1
     training: bool
     _parameters: dict[str, Parameter | None]
     _buffers: dict[str, Tensor | None]
     _non_persistent_buffers_set: set[str]
     _modules: dict[str, Module | None]
-    _forward_pre_hooks: list[Callable[..., Any]]
-    _forward_hooks: list[Callable[..., Any]]
+    _forward_pre_hooks: dict[int, Callable[..., Any]]
+    _forward_pre_hooks_with_kwargs: dict[int, bool]
+    _forward_hooks: dict[int, Callable[..., Any]]
+    _forward_hooks_with_kwargs: dict[int, bool]
+    _forward_hooks_always_called: dict[int, bool]
+    _backward_pre_hooks: dict[int, Callable[..., Any]]
+    _backward_hooks: dict[int, Callable[..., Any]]
+    _is_full_backward_hook: bool | None
+    _load_state_dict_pre_hooks: dict[int, Callable[..., Any]]
+    _load_state_dict_post_hooks: dict[int, Callable[..., Any]]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
@@ -79,9 +232,17 @@ class Module:
         setattr_(self, "_parameters", {})
         setattr_(self, "_buffers", {})
         setattr_(self, "_non_persistent_buffers_set", set())
+        setattr_(self, "_backward_pre_hooks", OrderedDict())
+        setattr_(self, "_backward_hooks", OrderedDict())
+        setattr_(self, "_is_full_backward_hook", None)
+        setattr_(self, "_forward_hooks", OrderedDict())
+        setattr_(self, "_forward_hooks_with_kwargs", OrderedDict())
+        setattr_(self, "_forward_hooks_always_called", OrderedDict())
+        setattr_(self, "_forward_pre_hooks", OrderedDict())
+        setattr_(self, "_forward_pre_hooks_with_kwargs", OrderedDict())
+        setattr_(self, "_load_state_dict_pre_hooks", OrderedDict())
+        setattr_(self, "_load_state_dict_post_hooks", OrderedDict())
         setattr_(self, "_modules", {})
-        setattr_(self, "_forward_pre_hooks", [])
-        setattr_(self, "_forward_hooks", [])
 
     # ------------------------------------------------------------------------- calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -90,31 +251,260 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._forward_pre_hooks or self._forward_hooks:
-            return self._call_with_hooks(args, kwargs)
+        if (self._forward_pre_hooks or self._forward_hooks or self._backward_pre_hooks
+                or self._backward_hooks or _any_global_hooks()):
+            return self._call_impl(args, kwargs)
         return self.forward(*args, **kwargs)
 
-    def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        for hook in list(self._forward_pre_hooks):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks):
-            result = hook(self, args, output)
-            if result is not None:
-                output = result
-        return output
+    def _call_impl(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """forward with the hooks around it, in PyTorch's order: global then own forward
+        pre-hooks, the backward hook set-up on the inputs, forward, global then own forward
+        hooks, the set-up on the outputs. Forward hooks registered with always_call run even
+        when forward (or a hook) raises."""
+        result = None
+        called_always: set[int] = set()
+        try:
+            return self._call_with_hooks(args, kwargs, called_always)
+        except Exception:
+            for hook_id, hook in _global_forward_hooks.items():
+                if (hook_id in _global_forward_hooks_always_called
+                        and hook_id not in called_always):
+                    try:
+                        replaced = hook(self, args, result)
+                        if replaced is not None:
+                            result = replaced
+                    except Exception as error:
+                        warnings.warn(
+                            "global module forward hook with ``always_call=True`` raised an "
+                            f"exception that was silenced as another error was raised in "
+                            f"forward: {error}", UserWarning, stacklevel=2)
+            for hook_id, hook in self._forward_hooks.items():
+                if hook_id in self._forward_hooks_always_called and hook_id not in called_always:
+                    try:
+                        if hook_id in self._forward_hooks_with_kwargs:
+                            replaced = hook(self, args, kwargs, result)
+                        else:
+                            replaced = hook(self, args, result)
+                        if replaced is not None:
+                            result = replaced
+                    except Exception as error:
+                        warnings.warn(
+                            "module forward hook with ``always_call=True`` raised an exception "
+                            f"that was silenced as another error was raised in forward: {error}",
+                            UserWarning, stacklevel=2)
+            raise
 
-    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """`hook(module, args) -> None or new args`, called before `forward`."""
-        self._forward_pre_hooks.append(hook)
-        return RemovableHandle(self._forward_pre_hooks, hook)
+    def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any],
+                         called_always: set[int]) -> Any:
+        full_backward_hooks: list[Callable[..., Any]] = []
+        non_full_backward_hooks: list[Callable[..., Any]] = []
+        backward_pre_hooks: list[Callable[..., Any]] = []
+        if self._backward_pre_hooks or _global_backward_pre_hooks:
+            backward_pre_hooks = [*_global_backward_pre_hooks.values(),
+                                  *self._backward_pre_hooks.values()]
+        if self._backward_hooks or _global_backward_hooks:
+            full_backward_hooks, non_full_backward_hooks = self._get_backward_hooks()
+        for hook_id, hook in (*_global_forward_pre_hooks.items(),
+                              *self._forward_pre_hooks.items()):
+            if hook_id in self._forward_pre_hooks_with_kwargs:
+                args_kwargs = hook(self, args, kwargs)
+                if args_kwargs is not None:
+                    if isinstance(args_kwargs, tuple) and len(args_kwargs) == 2:
+                        args, kwargs = args_kwargs
+                    else:
+                        raise RuntimeError(
+                            "forward pre-hook must return None or a tuple of (new_args, "
+                            f"new_kwargs), but got {args_kwargs}.")
+            else:
+                replaced = hook(self, args)
+                if replaced is not None:
+                    args = replaced if isinstance(replaced, tuple) else (replaced,)
+        backward_hook = None
+        if full_backward_hooks or backward_pre_hooks:
+            from ...utils.hooks import BackwardHook  # (see _handle)
 
-    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """`hook(module, args, output) -> None or new output`, called after `forward`."""
-        self._forward_hooks.append(hook)
-        return RemovableHandle(self._forward_hooks, hook)
+            backward_hook = BackwardHook(self, full_backward_hooks, backward_pre_hooks)
+            args = backward_hook.setup_input_hook(args)
+        result = self.forward(*args, **kwargs)
+        for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
+            if (hook_id in self._forward_hooks_always_called
+                    or hook_id in _global_forward_hooks_always_called):
+                called_always.add(hook_id)
+            if (hook_id in self._forward_hooks_with_kwargs
+                    or hook_id in _global_forward_hooks_with_kwargs):
+                replaced = hook(self, args, kwargs, result)
+            else:
+                replaced = hook(self, args, result)
+            if replaced is not None:
+                result = replaced
+        if backward_hook is not None:
+            if not isinstance(result, (Tensor, tuple)):
+                warnings.warn(
+                    "For backward hooks to be called, module output should be a Tensor or a "
+                    f"tuple of Tensors but received {type(result)}", UserWarning, stacklevel=3)
+            result = backward_hook.setup_output_hook(result)
+        if non_full_backward_hooks:
+            variable = result
+            while not isinstance(variable, Tensor):
+                if isinstance(variable, dict):
+                    variable = next(v for v in variable.values() if isinstance(v, Tensor))
+                else:
+                    variable = variable[0]
+            grad_fn = variable.grad_fn
+            if grad_fn is not None:
+                for hook in non_full_backward_hooks:
+                    grad_fn.register_hook(_WrappedHook(hook, self))
+                self._maybe_warn_non_full_backward_hook(args, result, grad_fn)
+        return result
+
+    def _get_backward_hooks(self) -> tuple[list[Callable[..., Any]], list[Callable[..., Any]]]:
+        """(full backward hooks, non-full ones), global first."""
+        full: list[Callable[..., Any]] = []
+        non_full: list[Callable[..., Any]] = []
+        if _GlobalState.is_full_backward_hook is True:
+            full += _global_backward_hooks.values()
+        if self._is_full_backward_hook is True:
+            full += self._backward_hooks.values()
+        if _GlobalState.is_full_backward_hook is False:
+            non_full += _global_backward_hooks.values()
+        if self._is_full_backward_hook is False:
+            non_full += self._backward_hooks.values()
+        return full, non_full
+
+    def _maybe_warn_non_full_backward_hook(self, inputs: Any, result: Any,
+                                           grad_fn: Any) -> None:
+        """PyTorch's warnings where a non-full backward hook misses part of the gradients."""
+        def deprecated(message: str) -> None:
+            warnings.warn(message, FutureWarning, stacklevel=4)
+
+        if not isinstance(result, Tensor):
+            if not (isinstance(result, tuple) and all(isinstance(r, Tensor) for r in result)):
+                deprecated(
+                    "Using non-full backward hooks on a Module that does not return a single "
+                    "Tensor or a tuple of Tensors is deprecated and will be removed in future "
+                    "versions. This hook will be missing some of the grad_output. Please use "
+                    "register_full_backward_hook to get the documented behavior.")
+                return
+        else:
+            result = (result,)
+        if not isinstance(inputs, Tensor):
+            if not (isinstance(inputs, tuple) and all(isinstance(i, Tensor) for i in inputs)):
+                deprecated(
+                    "Using non-full backward hooks on a Module that does not take as input a "
+                    "single Tensor or a tuple of Tensors is deprecated and will be removed in "
+                    "future versions. This hook will be missing some of the grad_input. Please "
+                    "use register_full_backward_hook to get the documented behavior.")
+                return
+        else:
+            inputs = (inputs,)
+        output_nodes = {r.grad_fn for r in result if r.grad_fn is not None}
+        if not output_nodes or (len(output_nodes) == 1 and grad_fn not in output_nodes):
+            deprecated(
+                "Using a non-full backward hook when outputs are nested in python data "
+                "structure is deprecated and will be removed in future versions. This hook will "
+                "be missing some grad_output.")
+        elif len(output_nodes) > 1:
+            deprecated(
+                "Using a non-full backward hook when outputs are generated by different "
+                "autograd Nodes is deprecated and will be removed in future versions. This hook "
+                "will be missing some grad_output. Please use register_full_backward_hook to "
+                "get the documented behavior.")
+        else:
+            input_nodes = {i.grad_fn for i in inputs if i.grad_fn is not None}
+            if input_nodes != {edge[0] for edge in grad_fn.next_functions}:
+                deprecated(
+                    "Using a non-full backward hook when the forward contains multiple autograd "
+                    "Nodes is deprecated and will be removed in future versions. This hook will "
+                    "be missing some grad_input. Please use register_full_backward_hook to get "
+                    "the documented behavior.")
+
+    # ------------------------------------------------------------------------- hooks
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """`hook(module, args) -> None or new args` before forward; with_kwargs:
+        `hook(module, args, kwargs) -> None or (new args, new kwargs)`."""
+        handle = _handle(self._forward_pre_hooks,
+                                 extra_dict=self._forward_pre_hooks_with_kwargs)
+        self._forward_pre_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        if prepend:
+            self._forward_pre_hooks.move_to_end(handle.id, last=False)  # type: ignore[attr-defined]
+        return handle
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """`hook(module, args, output) -> None or new output` after forward; with_kwargs:
+        `hook(module, args, kwargs, output)`; always_call: also when forward raises."""
+        handle = _handle(self._forward_hooks, extra_dict=[
+            self._forward_hooks_with_kwargs, self._forward_hooks_always_called])
+        self._forward_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        if prepend:
+            self._forward_hooks.move_to_end(handle.id, last=False)  # type: ignore[attr-defined]
+        return handle
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any],
+                                        prepend: bool = False) -> RemovableHandle:
+        """`hook(module, grad_output) -> None or new grad_output`, when the gradients w.r.t.
+        the module's outputs are computed (grad_output: a tuple, None for non-Tensors)."""
+        handle = _handle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)  # type: ignore[attr-defined]
+        return handle
+
+    def register_full_backward_hook(self, hook: Callable[..., Any],
+                                    prepend: bool = False) -> RemovableHandle:
+        """`hook(module, grad_input, grad_output) -> None or new grad_input`, when the
+        gradients w.r.t. the module's (positional) inputs are computed; when no input requires
+        grad, when those w.r.t. its outputs are (with grad_input all None)."""
+        if self._is_full_backward_hook is False:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single "
+                "Module. Please use only one of them.")
+        self._is_full_backward_hook = True
+        handle = _handle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)  # type: ignore[attr-defined]
+        return handle
+
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Deprecated: a hook on the node of the module's output (it sees that node's gradients
+        only); use register_full_backward_hook."""
+        if self._is_full_backward_hook is True:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single "
+                "Module. Please use only one of them.")
+        self._is_full_backward_hook = False
+        handle = _handle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """`hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)` before this module's keys are read (it may edit
+        state_dict)."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable[..., Any],
+                                           with_module: bool = False) -> RemovableHandle:
+        handle = _handle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = _WrappedHook(
+            hook, self if with_module else None)
+        return handle
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """`hook(module, incompatible_keys)` after load_state_dict; it may edit the lists of
+        missing and unexpected keys (before `strict` judges them)."""
+        handle = _handle(self._load_state_dict_post_hooks)
+        self._load_state_dict_post_hooks[handle.id] = hook
+        return handle
 
     # ------------------------------------------------------------------------- registration
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -134,6 +524,11 @@ class Module:
                 f"created explicitly. To express '{name}' as a function of another Tensor, "
                 "compute the value in the forward() method."
             )
+        if param is not None:
+            for hook in _global_parameter_registration_hooks.values():
+                output = hook(self, name, param)
+                if output is not None:
+                    param = output
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -148,6 +543,7 @@ class Module:
                 f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                 "(torch Tensor or None required)"
             )
+        tensor = _registration_hooks(_global_buffer_registration_hooks, self, name, tensor)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -165,7 +561,8 @@ class Module:
             raise KeyError(f'module name can\'t contain ".", got: {name}')
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
-        self._modules[name] = module
+        self._modules[name] = _registration_hooks(_global_module_registration_hooks, self,
+                                                  name, module)
 
     register_module = add_module
 
@@ -206,23 +603,28 @@ class Module:
                     raise AttributeError("cannot assign module before Module.__init__() call")
                 _remove_from(name, state, self._parameters, self._buffers,
                              self._non_persistent_buffers_set)
-                modules[name] = value
+                modules[name] = _registration_hooks(_global_module_registration_hooks, self,
+                                                    name, value)
             elif modules is not None and name in modules:
                 if value is not None:
                     raise TypeError(
                         f"cannot assign '{typename(value)}' as child module '{name}' "
                         "(torch.nn.Module or None expected)"
                     )
-                modules[name] = value
+                modules[name] = _registration_hooks(_global_module_registration_hooks, self,
+                                                    name, value)
             else:
                 buffers = state.get("_buffers")
-                if buffers is not None and name in buffers:
+                if isinstance(value, Buffer):  # a new buffer, persistent or not as marked
+                    self.register_buffer(name, value, value.persistent)
+                elif buffers is not None and name in buffers:
                     if value is not None and not isinstance(value, Tensor):
                         raise TypeError(
                             f"cannot assign '{typename(value)}' as buffer '{name}' "
                             "(torch.nn.Buffer, torch.Tensor or None expected)"
                         )
-                    buffers[name] = value
+                    buffers[name] = _registration_hooks(_global_buffer_registration_hooks,
+                                                        self, name, value)
                 else:
                     object.__setattr__(self, name, value)
 
@@ -414,15 +816,26 @@ class Module:
 
     def state_dict(self, *, destination: Any = None, prefix: str = "",
                    keep_vars: bool = False) -> Any:
-        """Parameters and persistent buffers by dotted name (detached, sharing memory)."""
+        """Parameters and persistent buffers by dotted name (detached, sharing memory), and
+        PyTorch's `_metadata`: each module's `_version` by its prefix, which lets a later
+        version of a layer upgrade an older checkpoint when loading."""
         if destination is None:
             destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        metadata = getattr(destination, "_metadata", None)
+        if metadata is not None:
+            metadata[prefix[:-1]] = {"version": self._version}
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".",
                                   keep_vars=keep_vars)
         return destination
+
+    def _upgrade_state_dict(self, state_dict: dict[str, Any], prefix: str,
+                            version: int | None) -> None:
+        """Bring the entries under `prefix` of a checkpoint this module's class wrote at
+        `version` (None: no metadata, the oldest) up to the current layout, in place."""
 
     def _local_state(self) -> dict[str, Tensor]:
         state: dict[str, Tensor] = {k: v for k, v in self._parameters.items() if v is not None}
@@ -437,11 +850,18 @@ class Module:
         their dtype and device). Every key and shape is checked before anything is copied."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)  # the pre-hooks may edit it: a copy
         missing: list[str] = []
         unexpected: list[str] = []
         errors: list[str] = []
         copies: list[tuple[Module, str, Tensor, Tensor]] = []
-        for prefix, module in _prefixed_modules(self):
+        visited = _prefixed_modules(self)
+        for prefix, module in visited:
+            local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
+            for hook in module._load_state_dict_pre_hooks.values():
+                hook(state_dict, prefix, local_metadata, strict, missing, unexpected, errors)
+            module._upgrade_state_dict(state_dict, prefix, local_metadata.get("version"))
             local = module._local_state()
             for name, target in local.items():
                 key = prefix + name
@@ -475,6 +895,14 @@ class Module:
                         unexpected.append(key)
                 elif head[0] not in local:
                     unexpected.append(key)
+        incompatible = _IncompatibleKeys(missing, unexpected)
+        for module in {id(module): module for _, module in visited}.values():
+            for hook in module._load_state_dict_post_hooks.values():
+                if hook(module, incompatible) is not None:
+                    raise RuntimeError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                        "expected to return new values, if incompatible_keys need to be "
+                        "modified, it should be done inplace.")
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
