@@ -20,6 +20,7 @@ from . import (
     distributed,
     linalg,
     nn,
+    onnx,
     optim,
     random,
     return_types,

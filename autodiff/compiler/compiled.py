@@ -274,6 +274,8 @@ class CompiledFunction:
 
         entry.result = shape_of(result)
         program = Program(tracer.steps, tracer.inputs, outputs, tracer.constants)
+        program.meta = {vid: (tuple(value.shape), value.dtype)
+                        for vid, value in enumerate(tracer.values) if hasattr(value, "dtype")}
         if self.options["dead_code_elimination"]:
             passes.eliminate_dead_code(program)
         used = {id(step.function) for step in program.steps}

@@ -37,6 +37,7 @@ class Program:
         self.outputs = outputs
         self.constants = constants
         self.buffers: list[Buffer] = []
+        self.meta: dict[int, tuple[tuple[int, ...], Any]] = {}  # each value's shape and dtype
         self.removed = 0  # steps dead-code elimination dropped
         self.in_place = 0  # planned results written over one of their own inputs
         self.source = ""
