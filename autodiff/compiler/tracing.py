@@ -362,19 +362,28 @@ class Tracer:
                                {}, None, False))
         return result
 
-    def record_mutation(self, function: Callable[..., Any], *operands: Any) -> None:
-        """An operator that writes into its first operand (`array[key] = value`)."""
-        function(*[_unwrap(item) for item in operands])
-        self.append(Step(function.__name__, function, _template(self, None, operands), {},
-                         None, False))
+    def record_mutation(self, function: Callable[..., Any], *operands: Any,
+                        **kwargs: Any) -> None:
+        """An operator that writes into its first operand (`array[key] = value`), or a ufunc
+        with `out=`."""
+        function(*_unwrap(operands), **_unwrap(kwargs))
+        step = Step(function.__name__, function, _template(self, None, operands),
+                    _template(self, None, kwargs), None, False)
+        if "out" in kwargs:  # writes into `out` only
+            if any(vid in self.shared for vid in _template_ids(step.kwargs["out"])):
+                self.mutated = True
+            self.steps.append(step)
+            return
+        self.append(step)
 
-    def record_operator(self, function: Callable[..., Any], *operands: Any) -> Traced:
-        """A binary or unary array operator on a proxy: a new value."""
-        arrays = [item.array if type(item) is Traced else item for item in operands]
-        result = function(*arrays)
+    def record_operator(self, function: Callable[..., Any], *operands: Any,
+                        **kwargs: Any) -> Traced:
+        """A binary or unary array operator (or ufunc) on a proxy: a new value."""
+        result = function(*_unwrap(operands), **_unwrap(kwargs))
         outputs = self.new_value(result)
-        self.steps.append(Step(function.__name__, function, _template(self, None, operands), {},
-                               outputs, True))
+        self.append(Step(getattr(function, "__name__", "ufunc"), function,
+                         _template(self, None, operands), _template(self, None, kwargs),
+                         outputs, True))
         return Traced(self, result, outputs)
 
 
@@ -503,8 +512,24 @@ class Traced:
     break. Backend calls take the array out of the proxy."""
 
     __slots__ = ("array", "tracer", "vid")
-    __array_ufunc__ = None  # NumPy hands its operators over to these methods
     __hash__ = object.__hash__
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """A NumPy ufunc meeting a proxy (`array += proxy`): recorded like an operator; after
+        a graph break or the trace, computed on the arrays."""
+        function = getattr(ufunc, method)
+        if not self.tracer.recording:
+            return function(*_unwrap(inputs), **_unwrap(kwargs))
+        if "out" in kwargs:
+            self.tracer.record_mutation(_Call(function), *inputs, **kwargs)
+            out = kwargs["out"]
+            return out[0] if type(out) is tuple and len(out) == 1 else out
+        return self.tracer.record_operator(function, *inputs, **kwargs)
+
+    def __array_function__(self, function: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if self.tracer.recording:
+            self.tracer.graph_break(f"NumPy's {function.__name__}() on a traced array")
+        return function(*_unwrap(args), **_unwrap(kwargs))
 
     def __init__(self, tracer: Tracer, array: Any, vid: int) -> None:
         self.tracer = tracer
@@ -653,6 +678,25 @@ class _ValueGuard:
 
     def __repr__(self) -> str:
         return f"{self.convert.__name__}() == {self.expected!r}"
+
+
+class _Call:
+    """A ufunc method called with `out=` (named for listings)."""
+
+    __slots__ = ("__name__", "function")
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+        self.__name__ = getattr(function, "__name__", "ufunc") + "_out"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.function(*args, **kwargs)
+
+
+def _template_ids(obj: Any) -> list[int]:
+    found: list[int] = []
+    _collect(obj, found)
+    return found
 
 
 def _setitem(array: Any, key: Any, value: Any) -> None:
