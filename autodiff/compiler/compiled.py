@@ -274,6 +274,11 @@ class CompiledFunction:
 
         entry.result = shape_of(result)
         program = Program(tracer.steps, tracer.inputs, outputs, tracer.constants)
+        for vid in sorted(tracer.restore):
+            position = tracer.inputs.index(vid)
+            backend = everything[entry.inputs[position].index]._backend
+            program.restore.append((position, backend))
+        program.reseed = list(tracer.reseed)
         program.meta = {vid: (tuple(value.shape), value.dtype)
                         for vid, value in enumerate(tracer.values) if hasattr(value, "dtype")}
         if self.options["dead_code_elimination"]:
@@ -332,7 +337,10 @@ def _replay(entry: Entry, program: Program, arguments: list[Tensor],
             inputs.append(grad._data if grad is not None else None)
         else:
             inputs.append(tensor._data)
-    results = program.run(inputs)
+    if program.restore or program.reseed:
+        results = _run_restoring(program, inputs)
+    else:
+        results = program.run(inputs)
     for effect in entry.effects:
         tensor = state[effect.index]
         if effect.data is not None:
@@ -345,6 +353,23 @@ def _replay(entry: Entry, program: Program, arguments: list[Tensor],
         if effect.grad_version and tensor._grad is not None:
             tensor._grad._shared_version_counter()[0] += effect.grad_version
     return _build(entry.result, results, arguments)
+
+
+def _run_restoring(program: Program, inputs: list[Any]) -> tuple[Any, ...]:
+    """Run a program with a guard after a write: if the guard fails, the arrays written and
+    the generators drawn from before it are put back, so the eager call starts from the same
+    state."""
+    saved = [(inputs[position], backend, backend.asarray(inputs[position], copy=True))
+             for position, backend in program.restore]
+    states = [generator.get_state() for generator in program.reseed]
+    try:
+        return program.run(inputs)
+    except tracing.GuardFailed:
+        for array, backend, copy in saved:
+            backend.setitem(array, (...,), copy)
+        for generator, state in zip(program.reseed, states):
+            generator.set_state(state)
+        raise
 
 
 def _build(shape: Any, results: tuple[Any, ...], arguments: list[Tensor]) -> Any:

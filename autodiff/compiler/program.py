@@ -38,6 +38,9 @@ class Program:
         self.constants = constants
         self.buffers: list[Buffer] = []
         self.meta: dict[int, tuple[tuple[int, ...], Any]] = {}  # each value's shape and dtype
+        # A guard after a write: the inputs (position, backend) and generators to put back.
+        self.restore: list[tuple[int, Any]] = []
+        self.reseed: list[Any] = []
         self.removed = 0  # steps dead-code elimination dropped
         self.in_place = 0  # planned results written over one of their own inputs
         self.source = ""

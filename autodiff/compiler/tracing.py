@@ -70,6 +70,8 @@ _VIEWS = frozenset({
     "astype", "strided_view", "window_view", "sliding_windows", "as_strided", "flip",
     "_transpose", "index_add", "put_along_axis",
 })
+# Draws from a generator (its `generator=` argument, or the device's default one).
+_RANDOM = frozenset({"rand", "randn", "randint", "randperm", "poisson"})
 # Steps that write into their first argument only.
 _WRITES_FIRST = frozenset({
     "setitem", "_setitem", "index_add", "put_along_axis", "index_reduce", "iadd", "isub", "imul",
@@ -184,6 +186,13 @@ class Tracer:
         self.breaks: list[GraphBreak] = []
         self.mutated = False  # a step that writes has been recorded: no more guards
         self.shared: set[int] = set()  # values that may be the caller's memory
+        # What a replay must put back if a guard fails after the call wrote something: the
+        # input arrays written and the generators drawn from so far (`restore`, `reseed`).
+        self.restorable = True
+        self.written: list[int] = []
+        self.drawn: list[Any] = []
+        self.restore: set[int] = set()
+        self.reseed: set[Any] = set()
         self.backward_ran = False
         self.grad_leaves: list[Any] = []  # leaves whose .grad the engine wrote
         self.updated: list[Any] = []  # tensors an optimizer rule wrote through `Traced`
@@ -245,10 +254,13 @@ class Tracer:
         """Python read a value: the program checks at replay that it reads the same, and the
         call runs eagerly where it does not. Only before the first step that writes anything
         (a failed check must leave nothing changed); later it is a graph break."""
-        if self.mutated:
+        if self.mutated and not self.restorable:
             self.graph_break(f"{what} reads a tensor's value into Python after the call "
                              "changed state")
             return
+        if self.mutated:  # the replay saves what was written so far, to put it back
+            self.restore.update(self.written)
+            self.reseed.update(self.drawn)
         self.steps.append(Step("guard", check, (Ref(self.value_of(array)),), {}, None, False))
 
     def append(self, step: Step) -> None:
@@ -258,9 +270,17 @@ class Tracer:
         if step.name in _VIEWS and any(vid in self.shared for vid in uses):
             self.shared.update(step.output_ids())
         if not step.pure:
-            target = uses[0] if step.name in _WRITES_FIRST and uses else None
-            if target is None or target in self.shared:
+            if step.name in _RANDOM:  # a draw moves its generator on
                 self.mutated = True
+                self.drawn.append(_generator_of(step))
+            else:
+                target = uses[0] if step.name in _WRITES_FIRST and uses else None
+                if target is None or target in self.shared:
+                    self.mutated = True
+                    if target in self.inputs:
+                        self.written.append(target)
+                    else:
+                        self.restorable = False
         self.steps.append(step)
 
     # ----------------------------------------------------------------------------- backends
@@ -370,8 +390,13 @@ class Tracer:
         step = Step(function.__name__, function, _template(self, None, operands),
                     _template(self, None, kwargs), None, False)
         if "out" in kwargs:  # writes into `out` only
-            if any(vid in self.shared for vid in _template_ids(step.kwargs["out"])):
-                self.mutated = True
+            for vid in _template_ids(step.kwargs["out"]):
+                if vid in self.shared:
+                    self.mutated = True
+                    if vid in self.inputs:
+                        self.written.append(vid)
+                    else:
+                        self.restorable = False
             self.steps.append(step)
             return
         self.append(step)
@@ -691,6 +716,16 @@ class _Call:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.function(*args, **kwargs)
+
+
+def _generator_of(step: Step) -> Any:
+    """The generator a random step draws from."""
+    given = step.kwargs.get("generator")
+    if given is None and step.args and not isinstance(step.args[-1], (int, str, tuple, Ref)):
+        given = step.args[-1]
+    if given is not None:
+        return given
+    return step.function.__self__.default_generator  # type: ignore[attr-defined]
 
 
 def _template_ids(obj: Any) -> list[int]:
