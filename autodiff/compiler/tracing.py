@@ -43,6 +43,7 @@ _VALUE_READS = frozenset({
 })
 # Backend methods whose result's shape depends on the values of their input.
 _DATA_DEPENDENT = frozenset({
+    "unique_rows",
     "nonzero", "argwhere", "unique_all", "unique_counts", "unique_inverse", "unique_values",
     "unique", "unique_consecutive", "bincount", "compress", "extract", "flatnonzero",
 })
@@ -272,7 +273,11 @@ class Tracer:
         if not step.pure:
             if step.name in _RANDOM:  # a draw moves its generator on
                 self.mutated = True
-                self.drawn.append(_generator_of(step))
+                generator = _generator_of(step)
+                if generator is not step.function.__self__.default_generator:  # type: ignore
+                    # Python may seed or replace it between calls, unseen by the trace.
+                    self.graph_break("a random draw from a generator= argument")
+                self.drawn.append(generator)
             else:
                 target = uses[0] if step.name in _WRITES_FIRST and uses else None
                 if target is None or target in self.shared:

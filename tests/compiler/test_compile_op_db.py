@@ -51,8 +51,10 @@ def test_compiled_matches_eager(info: OpInfo, sample: Sample, device: str) -> No
     eager = _step(info)
     for seed in (0, 1, 2):  # trace, then two replays on new values
         leaves = _leaves(info, sample, seed, device)
+        autodiff.manual_seed(seed)  # random ops draw the same numbers in both
         expected = _values(eager(*leaves), leaves)
         leaves = _leaves(info, sample, seed, device)
+        autodiff.manual_seed(seed)
         got = _values(compiled(*leaves), leaves)
         for value, reference in zip(got, expected):
             if reference is None:
@@ -62,10 +64,12 @@ def test_compiled_matches_eager(info: OpInfo, sample: Sample, device: str) -> No
     stats = compiled.stats
     assert stats.traces == 1
     assert stats.replays + stats.eager_calls + stats.guard_failures == 2
-    if stats.replays < 2:  # only ops whose shapes or control flow depend on values run eagerly
+    if stats.replays < 2 and not stats.guard_failures:
+        # only ops whose shapes or control flow depend on values run eagerly
         reasons = " ".join(item.reason for item in stats.graph_breaks)
         assert any(word in reasons for word in _VALUE_DEPENDENT), compiled.explain()
 
 
 _VALUE_DEPENDENT = ("depends on the values", "boolean mask", "values into Python",
+                    "Python values computed from arrays", "generator= argument",
                     "value into Python")
