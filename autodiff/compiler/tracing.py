@@ -363,8 +363,11 @@ class Tracer:
             return result
         # A result that is one of the arguments (`out=`, a no-op cast) stays that proxy: the
         # tape tests `result is argument`.
+        # Only where the function always returns that argument: others (a 0-d `where`) may
+        # return one of their inputs for some values only.
         given: list[Any] = []
-        _arrays(backend, (args, kwargs), given)
+        if "out" in kwargs or name in ("asarray", "astype"):
+            _arrays(backend, (args, kwargs), given)
         same = {id(item.array): item for item in given if type(item) is Traced}
         if isinstance(outputs, int):
             return _proxy_of(self, same, result, outputs)
