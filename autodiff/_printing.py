@@ -141,6 +141,23 @@ class _Formatter:
         return (self.max_width - len(text)) * " " + text
 
 
+class _ComplexFormatter:
+    """PyTorch's pair of formatters for complex tensors: one for the real parts and one for the
+    imaginary parts, joined as `a+bj` (`_scalar_str` with two formatters)."""
+
+    def __init__(self, values: list[Any]) -> None:
+        self.real = _Formatter([v.real for v in values], True)
+        self.imag = _Formatter([v.imag for v in values], True)
+
+    def width(self) -> int:
+        return self.real.width() + self.imag.width() + 1  # the "j"
+
+    def format(self, value: Any) -> str:
+        real = self.real.format(value.real)
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        return real + imag if imag[0] in "+-" else real + "+" + imag
+
+
 def _summarized_array(array: Any, backend: Any, shape: tuple[int, ...], edgeitems: int) -> Any:
     """PyTorch's `get_summarized_data` for edgeitems > 0: keep the first and last `edgeitems`
     entries along every axis longer than 2 * edgeitems. Slicing axis by axis gives the same
@@ -214,7 +231,9 @@ def _tensor_str(tensor: Any, indent: int) -> str:
     if summarize:
         array = _summarized_array(array, tensor._backend, shape, edge)
     values = tensor._backend.tolist(array)
-    formatter = _Formatter(_flatten(values, len(shape)), tensor.dtype.is_floating_point)
+    flat = _flatten(values, len(shape))
+    formatter: Any = (_ComplexFormatter(flat) if tensor.dtype.is_complex
+                      else _Formatter(flat, tensor.dtype.is_floating_point))
     return _nested_str(values, shape, indent, summarize, formatter)
 
 
@@ -260,7 +279,7 @@ def tensor_repr(tensor: Any) -> str:
         if not PRINT_OPTS.edgeitems:
             suffixes.append(f"size={shape}")
         # Values show whether they are floats, ints or bools; other widths are named.
-        if dtype not in (default_dtype, dtypes.int64, dtypes.bool_):
+        if dtype not in (default_dtype, dtypes.int64, dtypes.bool_, dtypes.default_complex()):
             suffixes.append(f"dtype={dtype}")
         tensor_str = _tensor_str(tensor, indent)
 

@@ -20,13 +20,37 @@ from typing import Any, Protocol
 from .device import Device
 from .kernels import KERNELS, Composite, Kernel, Kernels
 from .primitives import PRIMITIVES, Primitives
+from .special import SpecialFunctions, host_function, on_host
 
 Array = Any
 Shape = tuple[int, ...]
 
 DTYPE_NAMES = (
-    "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
+    "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
+    "float64", "complex64", "complex128",
 )
+# The floating dtypes PyTorch's CPU kernels compute in float32 and round once ("opmath").
+LOW_PRECISION_FLOATING = ("float16", "bfloat16")
+
+
+class NativeDtypes(dict[str, Any]):
+    """A backend's native dtype objects by name. A dtype the array library cannot hold
+    (bfloat16 on CuPy and array-api-strict, float16 on array-api-strict) is a clear error, at
+    the first place a tensor of it would be made."""
+
+    def __init__(self, entries: dict[str, Any], library: str, device: Device) -> None:
+        super().__init__(entries)
+        self.library = library
+        self.device = device
+
+    def __missing__(self, name: str) -> Any:
+        if name not in DTYPE_NAMES:
+            raise KeyError(name)
+        raise TypeError(
+            f"torch.{name} is not supported on device '{self.device}': {self.library} has no "
+            f"{name} dtype"
+        )
+
 
 DEFAULT_SEED = 67280421310721  # PyTorch's: the initial seed of a generator nobody seeded
 
@@ -47,11 +71,12 @@ class RandomGenerator(Protocol):
     def set_state(self, state: bytes) -> None: ...
 
 
-class Backend(Primitives, Kernels):
+class Backend(Primitives, Kernels, SpecialFunctions):
     """One object per device; methods are the array primitives of the tape."""
 
     name = "generic"
     floating_dtypes: frozenset[Any]
+    complex_dtypes: frozenset[Any]
     integer_dtypes: frozenset[Any]
     bool_dtype: Any
 
@@ -74,18 +99,21 @@ class Backend(Primitives, Kernels):
         # The dtype objects arrays actually carry (NumPy's xp.float32 is a scalar type, and
         # np.dtype("float32") hashes differently), read off an empty array of each.
         # A namespace may lack some (array-api-strict has no float16): those dtypes are absent.
-        self._native_dtypes = {
-            name: xp.empty((0,), dtype=getattr(xp, name), device=native_device).dtype
+        self._native_dtypes = NativeDtypes({
+            name: xp.empty((0,), dtype=kind, device=native_device).dtype
             for name in DTYPE_NAMES
-            if hasattr(xp, name)
-        }
+            if (kind := self.dtype_object(name)) is not None
+        }, self.library_name, device)
         # Keyed by the native dtype object: one dict lookup answers `Tensor.dtype`.
         self._dtype_names = {native: name for name, native in self._native_dtypes.items()}
         # The native dtypes of each kind, read by the predicates below. Hot paths (an op's
         # forward on a float tensor and a Python number) test `dtype in backend.floating_dtypes`
         # directly: the same set lookup without the call.
         self.floating_dtypes = frozenset(
-            native for name, native in self._native_dtypes.items() if name.startswith("float")
+            native for name, native in self._native_dtypes.items() if "float" in name
+        )
+        self.complex_dtypes = frozenset(
+            native for name, native in self._native_dtypes.items() if name.startswith("complex")
         )
         self.integer_dtypes = frozenset(
             native for name, native in self._native_dtypes.items() if "int" in name
@@ -104,6 +132,18 @@ class Backend(Primitives, Kernels):
         return f"<{type(self).__name__} device='{self.device}'>"
 
     # ----------------------------------------------------------------------------- dtypes
+    def dtype_object(self, name: str) -> Any:
+        """The library's dtype of this name, or None where it has none. A backend whose
+        library gets a dtype from elsewhere (NumPy's bfloat16 from ml_dtypes) overrides this."""
+        return getattr(self.xp, name, None)
+
+    @property
+    def library_name(self) -> str:
+        return str(getattr(self.xp, "__name__", self.name)).replace("array_api_compat.", "")
+
+    def has_dtype(self, name: str) -> bool:
+        return name in self._native_dtypes
+
     # The tape asks about dtypes only through these: a native dtype is what `array.dtype` gives.
     def native_dtype(self, name: str) -> Any:
         return self._native_dtypes[name]
@@ -118,6 +158,9 @@ class Backend(Primitives, Kernels):
 
     def is_floating(self, dtype: Any) -> bool:
         return dtype in self.floating_dtypes
+
+    def is_complex(self, dtype: Any) -> bool:
+        return dtype in self.complex_dtypes
 
     def is_integer(self, dtype: Any) -> bool:
         """Signed or unsigned integers; bool is not one (as in PyTorch)."""
@@ -170,8 +213,9 @@ class Backend(Primitives, Kernels):
         return self.astype(powers, dtype)
 
     def _spaced(self, start: Any, stop: Any, num: int, dtype: str) -> Array:
-        work = dtype if dtype.startswith("float") else "float64"
-        if not dtype.startswith("float"):  # the ends are first converted to the integer type
+        floating = dtype.startswith(("float", "bfloat"))
+        work = dtype if floating else "float64"
+        if not floating:  # the ends are first converted to the integer type
             start, stop = int(start), int(stop)
         if num <= 1:
             return self.full((num,), start, work)
@@ -229,6 +273,28 @@ class Backend(Primitives, Kernels):
         out = self.log(self.sum(self.exp(array - peak), axis=axis, keepdims=True)) + peak
         return out if keepdims else self.squeeze(out, axis=axis)
 
+    # ----------------------------------------------------------------------------- complex
+    def complex_of(self, real: Array, imag: Array) -> Array:
+        """real + i imag, exactly (infinite and NaN parts included, which real + 1j * imag
+        would mix). The array API cannot write the parts of a complex array: the generic
+        backend builds it on the host."""
+        return on_host(self, _complex_of)(real, imag)
+
+    # ----------------------------------------------------------------------------- sets
+    def isin(self, elements: Array, test_elements: Array, invert: bool = False) -> Array:
+        """Whether each element is one of `test_elements` (1-D, of the same dtype). The array
+        API's isin takes integers only: a binary search in the sorted test elements."""
+        xp = self.xp
+        count = test_elements.shape[0]
+        if count == 0:
+            found = xp.zeros(elements.shape, dtype=self.bool_dtype, device=self.native_device)
+        else:
+            ordered = xp.sort(test_elements)
+            flat = xp.reshape(elements, (-1,))
+            position = xp.clip(xp.searchsorted(ordered, flat), 0, count - 1)
+            found = xp.reshape(xp.take(ordered, position) == flat, elements.shape)
+        return xp.logical_not(found) if invert else found
+
     # ----------------------------------------------------------------------------- indexing
     def getitem(self, array: Array, key: Any) -> Array:
         return array[key]
@@ -270,9 +336,53 @@ class Backend(Primitives, Kernels):
         """target[key] += values, accumulating over repeated indices (scatter-add), in place.
 
         The array API has no scatter-add, so each backend supplies one (NumPy's `add.at`, CuPy's
-        `cupyx.scatter_add`).
+        `cupyx.scatter_add`), or uses `sorted_index_add`.
         """
         raise NotImplementedError
+
+    def sorted_index_add(self, target: Array, key: Any, values: Array) -> Array:
+        """target[key] += values, summing repeated indices, in place, with array-API calls only,
+        in an order fixed by the indices alone (so deterministic where atomics are not).
+
+        The flat position of every element `key` selects is read off an index grid with the
+        same `key`; a sort groups equal positions, a segmented scan sums each group (pairwise
+        within the group, so no cancellation between groups), and a binary search gathers each
+        group's total back to a dense array. O(m log m) for m selected elements.
+        """
+        xp = self.xp
+        size = 1
+        for extent in target.shape:
+            size *= extent
+        every = self.arange(0, size, 1, "int64")
+        selected = self.selected_positions(self.reshape(every, target.shape), key)
+        positions = self.reshape(selected, (-1,))
+        count = positions.shape[0]
+        if count == 0 or size == 0:
+            return target
+        values = self.reshape(xp.broadcast_to(self.astype(values, self.dtype_name(target)),
+                                              selected.shape), (-1,))
+        order = xp.argsort(positions, stable=True)
+        positions = xp.take(positions, order)
+        totals = xp.take(values, order)
+        # Segmented inclusive scan: after the pass with shift d, totals[i] sums the run of equal
+        # positions ending at i, up to 2d elements long.
+        shift = 1
+        while shift < count:
+            same = positions[shift:] == positions[:-shift]
+            earlier = xp.where(same, totals[:-shift], xp.zeros_like(totals[:-shift]))
+            totals = xp.concat([totals[:shift], totals[shift:] + earlier])
+            shift *= 2
+        # The last element of each run holds the run's total.
+        last = xp.searchsorted(positions, every, side="right") - 1
+        safe = xp.clip(last, 0, count - 1)
+        hit = (last >= 0) & (xp.take(positions, safe) == every)
+        dense = xp.where(hit, xp.take(totals, safe), xp.zeros_like(xp.take(totals, safe)))
+        self.setitem(target, (...,), target + self.reshape(dense, target.shape))
+        return target
+
+    def selected_positions(self, grid: Array, key: Any) -> Array:
+        """grid[key] with NumPy's meaning (for `sorted_index_add`)."""
+        return grid[key]
 
     # ----------------------------------------------------------------------------- windows
     def sliding_windows(self, array: Array, window_shape: Shape, stride: Shape,
@@ -378,6 +488,14 @@ class Backend(Primitives, Kernels):
         """Copy an array of another backend onto this one (through the host by default)."""
         return self.from_numpy(source.to_numpy(array))
 
+    def share_memory(self, array: Array) -> Array:
+        """`array`'s values in memory other processes can map (Tensor.share_memory_)."""
+        raise RuntimeError(f"share_memory_(): {self.device} tensors cannot be placed in shared "
+                           "memory")
+
+    def is_shared(self, array: Array) -> bool:
+        return False
+
     def is_exclusive(self, array: Array) -> bool:
         """True when `array` owns its memory and is writable, so a gradient may be stolen.
 
@@ -395,8 +513,29 @@ class Backend(Primitives, Kernels):
         None (no `out=`; the default, as the array API has none)."""
         return None
 
+    def memory_owner(self, array: Array) -> Any:
+        """The object that owns the memory `array` views (the array itself when it owns it):
+        two arrays share memory when their owners are the same object. The array API has no
+        views, so by default every array owns its memory."""
+        return array
+
+    def owns_memory(self, array: Array) -> bool:
+        """Whether `array` holds memory of its own (False for a view of another array)."""
+        return True
+
     def synchronize(self) -> None:
         """Wait for queued work; a no-op for synchronous backends."""
+
+    # ------------------------------------------------------------------------- special functions
+    def bind_special(self, name: str, library: str) -> Callable[..., Any]:
+        """The callable behind a function of `special.SpecialFunctions` on this backend: the
+        namespace's own where it has one (a NumPy function), else NumPy's or SciPy's on the
+        host, the result moved back to this device."""
+        if library == "numpy":
+            function = getattr(self.xp, name, None)
+            if function is not None:
+                return function
+        return on_host(self, host_function(name, library))
 
     # ----------------------------------------------------------------------------- interop
     def from_dlpack(self, obj: Any, copy: bool | None = None) -> Array:
@@ -464,8 +603,26 @@ class Backend(Primitives, Kernels):
         Python over `xp`."""
         return declared.bind(self)
 
-    from .decompositions import cholesky, det, inv, qr, slogdet, solve, svd  # type: ignore[misc]
+    from .decompositions import (  # type: ignore[misc]
+        cholesky,
+        det,
+        eigh,
+        eigvalsh,
+        inv,
+        qr,
+        slogdet,
+        solve,
+        solve_triangular,
+        svd,
+    )
+    from .distances import (  # type: ignore[misc]
+        euclidean_distances,
+        minkowski_distances,
+        pairwise_distances,
+        upper_pairs,
+    )
     from .einsum import einsum  # type: ignore[misc]
+    from .fft import fft_c2c, fft_c2r, fft_r2c  # type: ignore[misc]
     from .sorting import (  # type: ignore[misc]
         bincount,
         cumulative_extreme,
@@ -479,6 +636,16 @@ class Backend(Primitives, Kernels):
         unique_consecutive,
         unique_rows,
     )
+    from .variates import dirichlet_grad, standard_gamma_grad, variates  # type: ignore[misc]
+
+
+def _complex_of(real: Any, imag: Any) -> Any:
+    import numpy
+
+    kind = numpy.result_type(real.dtype, imag.dtype, numpy.complex64)
+    out = numpy.empty(numpy.broadcast_shapes(real.shape, imag.shape), dtype=kind)
+    out.real, out.imag = real, imag
+    return out
 
 
 def broadcast_shapes(*shapes: Sequence[int]) -> Shape:

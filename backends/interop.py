@@ -13,7 +13,8 @@ import numpy as np
 
 from .base import DTYPE_NAMES
 
-_SUPPORTED = "float64, float32, float16, int64, int32, int16, int8, uint8, and bool"
+_SUPPORTED = ("float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+              "uint8, and bool")
 _NOT_WRITABLE_ARRAY = (
     "The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
     "This means writing to this tensor will result in undefined behavior. You may want to copy "
@@ -45,7 +46,8 @@ def _type_name(obj: Any) -> str:
 
 
 # NumPy dtype -> autodiff's name (a dict lookup: `dtype.name` costs microseconds).
-_NAMES = {np.dtype(name): name for name in DTYPE_NAMES}
+# NumPy has no bfloat16 (ml_dtypes' is not shared with NumPy arrays, as in PyTorch).
+_NAMES = {np.dtype(name): name for name in DTYPE_NAMES if name != "bfloat16"}
 
 
 def _dtype_name(dtype: Any) -> str:

@@ -70,6 +70,10 @@ class Primitives:
     log2: Function = from_namespace()
     log10: Function = from_namespace()
     sqrt: Function = from_namespace()
+    # ------------------------------------------------------------------------- complex numbers
+    real: Function = from_namespace()
+    imag: Function = from_namespace()
+    conj: Function = from_namespace()
     # ------------------------------------------------------------------------- signs and rounding
     abs: Function = from_namespace()
     sign: Function = from_namespace()
@@ -91,6 +95,15 @@ class Primitives:
     acos: Function = from_namespace()
     atan: Function = from_namespace()
     atan2: Function = from_namespace()
+    asinh: Function = from_namespace()
+    acosh: Function = from_namespace()
+    atanh: Function = from_namespace()
+    hypot: Function = from_namespace()
+    # ------------------------------------------------------------------------- floating point
+    copysign: Function = from_namespace()
+    nextafter: Function = from_namespace()
+    signbit: Function = from_namespace()
+    logaddexp: Function = from_namespace()
     # ------------------------------------------------------------------------- comparison and logic
     where: Function = from_namespace()
     equal: Function = from_namespace()
@@ -110,6 +123,8 @@ class Primitives:
     bitwise_or: Function = from_namespace()
     bitwise_xor: Function = from_namespace()
     bitwise_invert: Function = from_namespace()
+    bitwise_left_shift: Function = from_namespace()
+    bitwise_right_shift: Function = from_namespace()
     # ------------------------------------------------------------------------- reductions and scans
     sum: Function = from_namespace()
     prod: Function = from_namespace()

@@ -173,20 +173,24 @@ def test_backend_dtype_predicates_agree_with_the_dtypes(device: str) -> None:
     names = [name for name in backends.base.DTYPE_NAMES if name in autodiff.dtypes.BY_NAME]
     present = []
     for name in names:
-        try:
-            native = backend.native_dtype(name)
-        except KeyError:
-            continue  # array-api-strict has no float16
+        if not backend.has_dtype(name):  # array-api-strict has no float16, CuPy no bfloat16
+            with pytest.raises(TypeError, match=f"torch.{name} is not supported on device"):
+                backend.native_dtype(name)
+            continue
+        native = backend.native_dtype(name)
         present.append(name)
         kind = autodiff.dtypes.BY_NAME[name]
         assert backend.name_of_dtype(native) == name
         assert backend.dtype_name(backend.zeros((1,), name)) == name
         assert backend.is_floating(native) is kind.is_floating_point
         assert backend.is_bool(native) is (name == "bool")
-        assert backend.is_integer(native) is (not kind.is_floating_point and name != "bool")
+        assert backend.is_integer(native) is (kind.category == 1)
+        assert backend.is_complex(native) is kind.is_complex
         assert (native in backend.floating_dtypes) is kind.is_floating_point
+        assert (native in backend.complex_dtypes) is kind.is_complex
         assert (native == backend.bool_dtype) is (name == "bool")
-    assert {"bool", "uint8", "int64", "float32", "float64"} <= set(present)
+    assert {"bool", "uint8", "int64", "float32", "float64", "complex64",
+            "complex128"} <= set(present)
 
 
 def test_manual_seed_reproduces_random_numbers(device: str) -> None:

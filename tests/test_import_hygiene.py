@@ -9,7 +9,7 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-BANNED = {"numpy", "cupy", "cupyx"}
+BANNED = {"numpy", "cupy", "cupyx", "scipy"}
 
 
 def _imports(path: pathlib.Path) -> set[str]:
@@ -33,6 +33,18 @@ def test_autodiff_does_not_import_array_libraries(path: pathlib.Path) -> None:
 def test_backends_import_nothing_from_autodiff() -> None:
     for path in (ROOT / "backends").rglob("*.py"):
         assert "autodiff" not in _imports(path), f"{path} imports autodiff"
+
+
+def test_importing_autodiff_does_not_import_scipy() -> None:
+    """SciPy's special functions are bound on first use (backends/special.py)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, autodiff; autodiff.ones(2).exp(); print('scipy' in sys.modules); "
+            "autodiff.lgamma(autodiff.ones(2)); print('scipy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    assert out.stdout.split() == ["False", "True"]
 
 
 def test_importing_autodiff_does_not_import_cupy() -> None:

@@ -443,3 +443,30 @@ def test_a_user_error_in_a_fused_kernel_is_raised_not_hidden(cupy_backend: Any) 
     with pytest.raises(ValueError, match="could not be broadcast"):
         kernel(1)
     assert kernel.fused is shapes_differ  # still compiled: the input was wrong, not the kernel
+
+
+def test_the_cupy_backend_binds_cupyx_special_functions_and_computes_the_rest_on_the_host(
+        cupy_backend: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import scipy.special
+
+    # A cupyx.scipy.special that has gammaln but not erfcx, as CuPy versions differ.
+    special = types.ModuleType("cupyx.scipy.special")
+    special.gammaln = scipy.special.gammaln  # type: ignore[attr-defined]
+    scipy_module = types.ModuleType("cupyx.scipy")
+    scipy_module.special = special  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "cupyx.scipy", scipy_module)
+    monkeypatch.setitem(sys.modules, "cupyx.scipy.special", special)
+    monkeypatch.setattr(sys.modules["cupyx"], "scipy", scipy_module, raising=False)
+    backend = object.__new__(cupy_backend.CupyBackend)  # no device needed for binding
+    backend.xp = npx
+    assert backend.bind_special("gammaln", "scipy.special") is scipy.special.gammaln
+    assert backend.bind_special("fmod", "numpy") is np.fmod  # cupy's own (NumPy here)
+    erfcx = backend.bind_special("erfcx", "scipy.special")  # not in cupyx: on the host
+    x = np.array([0.5, 2.0])
+    np.testing.assert_array_equal(erfcx(x), scipy.special.erfcx(x))
+    z = cupy_backend.CupyBackend.complex_of(backend, np.array([1.0, np.inf]),
+                                            np.array([np.inf, 2.0]))
+    assert z.dtype == np.complex128 and z.real.tolist() == [1.0, np.inf]
+    assert z.imag.tolist() == [np.inf, 2.0]
+    assert cupy_backend.CupyBackend.isin(backend, np.array([1, 2, 3]), np.array([2])).tolist() \
+        == [False, True, False]

@@ -1,10 +1,11 @@
 """Every op a public namespace exports has an op-table entry.
 
 The families are read from `autodiff/ops/` itself: every function exported by `autodiff`,
-`autodiff.nn.functional` or `autodiff.linalg` whose home is a module of `autodiff/ops/` (or
-nn.functional's own wrappers) is an op, so a new module or a new export is checked the day it
-lands. An export is covered by an entry named after it, or after the name it is defined under,
-with its namespace's prefix ("F.", "linalg.": `F.relu` is not `autodiff.relu`); entries may
+`autodiff.nn.functional`, `autodiff.linalg` or `autodiff.special` whose home is a module of
+`autodiff/ops/` (or nn.functional's own wrappers) is an op, so a new module or a new export is
+checked the day it lands. An export is covered by an entry named after it, or after the name it
+is defined under, with its namespace's prefix ("F.", "linalg.", "special.": `F.relu` is not
+`autodiff.relu`); entries may
 add a variant as "_suffix" or "[...]" (`pow_scalar` covers `pow`, `einsum[ii]` covers
 `einsum`). A function of nn.functional or linalg whose bare name is not a different top-level
 op may also be covered by the bare name (`cross_entropy`, `det`).
@@ -22,9 +23,11 @@ from typing import Any
 import pytest
 
 import autodiff
+import autodiff.fft
 import autodiff.linalg
 import autodiff.nn.functional as F
 import autodiff.ops
+import autodiff.special
 from tests.op_db import OP_DB
 
 OPS_MODULES = {
@@ -35,7 +38,8 @@ OPS_MODULES = {
 # softmax dims, activations with `inplace=`).
 OP_MODULES = set(OPS_MODULES) | {"autodiff.nn.functional", "autodiff.nn._activations"}
 NAMESPACES: tuple[tuple[str, ModuleType], ...] = (
-    ("", autodiff), ("F.", F), ("linalg.", autodiff.linalg),
+    ("", autodiff), ("F.", F), ("linalg.", autodiff.linalg), ("special.", autodiff.special),
+    ("fft.", autodiff.fft),
 )
 
 # Exports of op modules that the op table cannot hold, and why.
@@ -44,6 +48,10 @@ NOT_TABLE_OPS = {
     "equal": "returns a Python bool, not a tensor (tested in test_elementwise.py)",
     "broadcast_shapes": "returns a torch.Size, not a tensor (tested in test_shape_ops.py)",
     "empty_strided": "uninitialised values: its layout is tested in test_strides.py",
+    "empty_permuted": "uninitialised values: its layout is tested in compat/test_compat_names.py",
+    "resize_as_": "refuses tensors that require grad; tested in compat/test_compat_names.py",
+
+    "is_complex": "returns a Python bool, not a tensor (tested in test_complex.py)",
 }
 # Modules of ops/ whose public functions are reached only through Tensor methods or other ops.
 NO_EXPORTS = {

@@ -13,7 +13,7 @@ from backends import Backend, broadcast_shapes
 from .. import dtypes
 from ..tensor import Tensor
 
-_SCALARS = (bool, int, float)
+_SCALARS = (bool, int, float, complex)
 
 
 def promote(backend: Backend, a: Any, b: Any, elementwise: bool = True) -> tuple[Any, Any]:
@@ -68,6 +68,11 @@ _CHECKED_TYPES = {
 }
 
 
+def integer_bounds(dtype: str) -> tuple[int, int]:
+    """The smallest and largest value of an integer dtype."""
+    return _INTEGER_BOUNDS[dtype]
+
+
 def wrap_integer(value: int, dtype: str) -> int:
     """A Python int meeting an integer tensor of `dtype` in arithmetic or a comparison, cast as
     PyTorch casts it: wrapped around into the dtype's range (uint8 + 300 adds 44, + -1 adds
@@ -107,7 +112,9 @@ def with_number(backend: Backend, function: Any, a: Any, b: Any) -> Any:
 
 def cast_operand(backend: Backend, x: Any, dtype: str) -> Any:
     if type(x) in _SCALARS:
-        if dtype in ("float16", "float32", "float64"):
+        if dtype in ("complex64", "complex128"):
+            return complex(x)
+        if dtype in ("float16", "bfloat16", "float32", "float64"):
             return float(x)
         if dtype == "bool":
             return bool(x)
@@ -142,14 +149,16 @@ def default_float(backend: Backend, x: Any) -> Any:
     """Integers and bools become the default float dtype (true division, mean of ints...)."""
     if x.dtype in backend.floating_dtypes:  # every unary op's forward: the set, not the call
         return x
+    if x.dtype in backend.complex_dtypes:
+        return x
     return backend.astype(x, dtypes.get_default_dtype().name)
 
 
 # PyTorch's CPU kernels compute float16 in float32 ("opmath": softmax, layer_norm, norms) and
 # accumulate cumulative sums and products and variances one level up (`acc_type`: float16 in
 # float32, float32 in float64), rounding the result once.
-_OPMATH = {"float16": "float32"}
-_ACCUMULATE = {"float16": "float32", "float32": "float64"}
+_OPMATH = {"float16": "float32", "bfloat16": "float32"}
+_ACCUMULATE = {"float16": "float32", "bfloat16": "float32", "float32": "float64"}
 
 
 def opmath(backend: Backend, array: Any) -> tuple[Any, str | None]:
@@ -180,3 +189,31 @@ def cast_for_accumulation(input: Tensor, dtype: Any) -> Tensor:
     if not input.dtype.is_floating_point and input.dtype is not dtypes.int64:
         return input.to(dtypes.int64)
     return input
+
+
+def float_dtype(backend: Backend, *operands: Any) -> str:
+    """PyTorch's dtype for a floating-point function of `operands` (arrays or Python numbers):
+    their promoted dtype, or the default float dtype when that is an integer or bool."""
+    if len(operands) == 1 and type(operands[0]) not in _SCALARS:
+        kind = dtypes.BY_NAME[backend.dtype_name(operands[0])]
+    else:
+        kind = dtypes.result_type(*[
+            x if type(x) in _SCALARS else (dtypes.BY_NAME[backend.dtype_name(x)], x.ndim)
+            for x in operands
+        ])
+    return kind.name if kind.is_floating_point else dtypes.get_default_dtype().name
+
+
+def in_float(backend: Backend, compute: Any, *operands: Any, dtype: str | None = None) -> Any:
+    """`compute(*operands)` for a library function (SciPy's special functions, NumPy's own) in
+    PyTorch's floating dtype of the operands (`float_dtype`, or `dtype`): float16 is computed in
+    float32 (PyTorch's opmath) and the result, or each result of a tuple, comes back in that
+    dtype whatever the library returned (some have no float32 loop)."""
+    if dtype is None:
+        dtype = float_dtype(backend, *operands)
+    compute_dtype = "float32" if dtype == "float16" else dtype
+    result = compute(*[cast_operand(backend, x, compute_dtype) for x in operands])
+    native = backend.native_dtype(dtype)
+    if type(result) is tuple:
+        return tuple(r if r.dtype == native else backend.astype(r, dtype) for r in result)
+    return result if result.dtype == native else backend.astype(result, dtype)

@@ -11,20 +11,27 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..autocast_state import autocast_op
 from ..creation import zeros_like
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from . import division
+from ._checks import require_tensors
+from ._out import CAST, SAME, takes_out
 from ._promotion import checked_number, default_float, promote, with_number
 from .selection import where
 from .unary import log
 
-_SCALARS = (bool, int, float)
+_SCALARS = (bool, int, float, complex)
+_REAL_NUMBERS = (int, float)
 
 
 # ----------------------------------------------------------------------------- arithmetic
 class Add(Function):
     node_name = "AddBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -45,6 +52,7 @@ class Add(Function):
         return grad, grad
 
 
+@takes_out(CAST)
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
@@ -55,6 +63,8 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 
 class Sub(Function):
     node_name = "SubBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -72,6 +82,7 @@ class Sub(Function):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
+@takes_out(CAST)
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
@@ -80,10 +91,15 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     return Sub.apply(input, other)
 
 
+subtract = sub
+
+
 class Rsub(Function):
     """`number - tensor`."""
 
     node_name = "RsubBackward1"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, number: Any) -> Any:
@@ -122,13 +138,15 @@ def _check_bool_subtraction(backend: Any, a: Any, b: Any) -> None:
 class Mul(Function):
     node_name = "MulBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
         if type(b) in _SCALARS:
             ctx.scalar = b  # the gradient is grad * b: no array to save...
             ctx._saved = ()  # ...but, as in PyTorch, a second backward without retain_graph fails
-            if type(b) is not bool and a.dtype in backend.full_precision_floating:
+            if type(b) in _REAL_NUMBERS and a.dtype in backend.full_precision_floating:
                 return backend.multiply(a, b)  # the hot path: float tensor * number
         else:
             ctx.save_for_backward(a, b)
@@ -141,21 +159,36 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        # Complex factors enter conjugated (PyTorch's convention for complex gradients).
         if not ctx._saved:
-            return grad * ctx.scalar, None
+            scalar = ctx.scalar
+            return grad * (scalar.conjugate() if type(scalar) is complex else scalar), None
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
-        return (grad * b if needs_a else None), (grad * a if needs_b else None)
+        return (grad * _conj(b) if needs_a else None), (grad * _conj(a) if needs_b else None)
 
 
+def _conj(value: Any) -> Any:
+    """The complex conjugate of a complex tensor or number; anything else as it is."""
+    if isinstance(value, Tensor):
+        return value.conj() if value._backend.is_complex(value._data.dtype) else value
+    return value.conjugate() if type(value) is complex else value
+
+
+@takes_out(CAST)
 def mul(input: Any, other: Any) -> Tensor:
     if not isinstance(input, Tensor):
         input, other = other, input
     return Mul.apply(input, other)
 
 
+multiply = mul
+
+
 class Div(Function):
     node_name = "DivBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -179,16 +212,18 @@ class Div(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         if not ctx._saved:
-            return grad / ctx.scalar, None
+            scalar = ctx.scalar
+            return grad / (scalar.conjugate() if type(scalar) is complex else scalar), None
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
-        grad_a = grad / b if needs_a else None
+        grad_a = grad / _conj(b) if needs_a else None
         # PyTorch's -grad * ((a / b) / b): it overflows only where the result does (b * b
         # leaves float32's range for |b| beyond 1e19 or below 1e-19).
-        grad_b = -grad * ((a / b) / b) if needs_b else None
+        grad_b = -grad * _conj((a / b) / b) if needs_b else None
         return grad_a, grad_b
 
 
+@takes_out(CAST)
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode is not None:
         if rounding_mode not in ("trunc", "floor"):
@@ -223,6 +258,7 @@ class DivNumber(Div):
     node_name = "DivBackward1"
 
 
+@takes_out(CAST)
 def true_divide(input: Any, other: Any) -> Tensor:
     return div(input, other)
 
@@ -236,6 +272,8 @@ def rdiv(input: Tensor, other: Any) -> Tensor:
 
 class Neg(Function):
     node_name = "NegBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -254,15 +292,30 @@ class Neg(Function):
         return -grad
 
 
+@takes_out(SAME)
 def neg(input: Tensor) -> Tensor:
     return Neg.apply(input)
+
+
+def neg_(input: Tensor) -> Tensor:
+    """In place: `input.neg_()`."""
+    require_tensors("neg_", ("input", input))
+    return input.neg_()
 
 
 negative = neg
 
 
+def negative_(input: Tensor) -> Tensor:
+    """In place: `input.negative_()` (neg_)."""
+    require_tensors("negative_", ("input", input))
+    return input.neg_()
+
+
 class Reciprocal(Function):
     node_name = "ReciprocalBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -276,8 +329,16 @@ class Reciprocal(Function):
         return -grad * out * out
 
 
+@takes_out(CAST)
+@autocast_op("reciprocal")
 def reciprocal(input: Tensor) -> Tensor:
     return Reciprocal.apply(input)
+
+
+def reciprocal_(input: Tensor) -> Tensor:
+    """In place: `input.reciprocal_()`."""
+    require_tensors("reciprocal_", ("input", input))
+    return input.reciprocal_()
 
 
 # ----------------------------------------------------------------------------- powers
@@ -285,6 +346,8 @@ class PowScalar(Function):
     """tensor ** number."""
 
     node_name = "PowBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, exponent: Any) -> Any:
@@ -317,6 +380,8 @@ class Pow(Function):
 
     node_name = "PowBackward1"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
@@ -348,6 +413,8 @@ class RPow(Function):
     """number ** tensor."""
 
     node_name = "PowBackward2"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, base: Any) -> Any:
@@ -394,6 +461,8 @@ def _pow_bool_error() -> NotImplementedError:
     return NotImplementedError('"pow" not implemented for \'Bool\'')
 
 
+@takes_out(CAST)
+@autocast_op("pow")
 def pow(input: Any, exponent: Any) -> Tensor:
     if not isinstance(input, Tensor):
         return rpow(exponent, input)
@@ -402,6 +471,7 @@ def pow(input: Any, exponent: Any) -> Tensor:
     return PowScalar.apply(input, exponent)
 
 
+@autocast_op("pow")
 def rpow(input: Tensor, base: Any) -> Tensor:
     """base ** input."""
     if isinstance(base, Tensor):
@@ -409,9 +479,16 @@ def rpow(input: Tensor, base: Any) -> Tensor:
     return RPow.apply(input, base)
 
 
+@takes_out(CAST)
 def square(input: Tensor) -> Tensor:
     """input ** 2 (PyTorch records it as PowBackward0; a bool squares to int64)."""
     return PowScalar.apply(input, 2)
+
+
+def square_(input: Tensor) -> Tensor:
+    """In place: `input.square_()`."""
+    require_tensors("square_", ("input", input))
+    return input.square_()
 
 
 # ----------------------------------------------------------------------------- addcmul, addcdiv
@@ -420,6 +497,8 @@ class Addcmul(Function):
 
     node_name = "AddcmulBackward0"
     combine = "multiply"  # Addcdiv divides
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, t1: Any, t2: Any, *, value: Any) -> Any:
@@ -440,6 +519,8 @@ class Addcmul(Function):
                 (scaled * t1 if needs_t2 else None))
 
 
+@takes_out(CAST)
+@autocast_op("addcmul")
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     return Addcmul.apply(input, tensor1, tensor2, value=value)
 
@@ -459,5 +540,7 @@ class Addcdiv(Addcmul):
                 (-scaled * t1 / (t2 * t2) if needs_t2 else None))
 
 
+@takes_out(CAST)
+@autocast_op("addcdiv")
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     return Addcdiv.apply(input, tensor1, tensor2, value=value)

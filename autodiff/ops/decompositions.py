@@ -21,10 +21,13 @@ from backends import broadcast_shapes
 from backends.decompositions import LinAlgError
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
+from ._out import EXACT, takes_out
 from ._promotion import check_broadcast
 
 
@@ -43,8 +46,9 @@ def _check_square(function: str, tensor: Tensor, name: str = "A") -> None:
 
 def _check_float(function: str, tensor: Tensor) -> None:
     name = tensor._backend.dtype_name(tensor._data)
-    if name == "float16":
-        raise RuntimeError(f"{function}: Low precision dtypes not supported. Got Half")
+    if name in ("float16", "bfloat16"):
+        raise RuntimeError(f"{function}: Low precision dtypes not supported. Got "
+                           f"{dtypes.SCALAR_TYPE_NAMES[name]}")
     if name not in ("float32", "float64"):
         raise RuntimeError(
             f"{function}: Expected a floating point or complex tensor as input. Got "
@@ -71,7 +75,14 @@ class LinalgInv(Function):
         inverse_t = out.mT
         return -(inverse_t @ grad @ inverse_t)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return -(out @ tangent @ out)
 
+
+@takes_out(EXACT)
+@autocast_op("linalg_inv")
 def inv(A: Tensor) -> Tensor:
     """The inverse of each square matrix in A (..., n, n)."""
     _check_square("linalg.inv", A)
@@ -86,6 +97,8 @@ class LinalgSolve(Function):
     """X with A X = B (left) or X A = B; `vector` when B is a (batch of) vector(s)."""
 
     node_name = "LinalgSolveExBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, vector: bool, left: bool = True) -> Any:
@@ -132,6 +145,7 @@ def _transpose(backend: Any, array: Any) -> Any:
     return backend.permute_dims(array, (*axes[:-2], axes[-1], axes[-2]))
 
 
+@autocast_op("linalg_solve")
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """X with A X = B (or X A = B for left=False); B is (..., n) or (..., n, k)."""
     same_device(A, B)
@@ -166,6 +180,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 # ----------------------------------------------------------------------------- det, slogdet
 class LinalgDet(Function):
     node_name = "LinalgDetBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -222,6 +238,8 @@ class Cofactors(Function):
 
     node_name = "LinalgCofactorsBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.save_for_backward(a)
@@ -247,6 +265,8 @@ class CofactorsBackward(Function):
     gradient is det(U) det(V) U G V^T. Linear in W; a further derivative raises."""
 
     node_name = "LinalgCofactorsBackwardBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, w: Any, a: Any) -> Any:
@@ -335,6 +355,8 @@ class SlogdetResult(NamedTuple):
 class LinalgSlogdet(Function):
     node_name = "LinalgSlogdetBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         sign, logabsdet = ctx.backend.slogdet(a)
@@ -365,6 +387,8 @@ def slogdet(A: Tensor) -> SlogdetResult:
 class LinalgCholesky(Function):
     node_name = "LinalgCholeskyExBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, upper: bool) -> Any:
         backend = ctx.backend
@@ -391,6 +415,7 @@ class LinalgCholesky(Function):
         return LinalgSolve.apply(lower.mT, left.mT, vector=False).mT  # (...) L^{-1}
 
 
+@autocast_op("linalg_cholesky")
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """L (lower, A = L L^T) or, with upper=True, U = L^T of each symmetric positive-definite A."""
     _check_square("linalg.cholesky", A)

@@ -1,5 +1,6 @@
 """Norms of `autodiff.linalg`: vector_norm (one node, PyTorch's LinalgVectorNormBackward0),
-matrix_norm and norm (compositions, as in PyTorch).
+matrix_norm and norm (compositions, as in PyTorch); and renorm, which rescales the slices of a
+tensor whose norm exceeds a bound.
 
 Differentiable: every vector order, and the matrix orders 'fro', 1, -1, inf, -inf. The
 matrix orders 2, -2 and 'nuc' go through singular values, whose gradient U diag(g) V^T is
@@ -12,8 +13,10 @@ import math
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
-from ..tensor import Tensor, _wrap_dim
+from ..jvp_rules import jvp_from_backward, reduction_jvp
+from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduction_axes
 from ._promotion import opmath, rounded
 from .minmax import Amax, Amin
@@ -30,6 +33,8 @@ class LinalgVectorNorm(Function):
 
     node_name = "LinalgVectorNormBackward0"
 
+    jvp = reduction_jvp
+
     @staticmethod
     def forward(ctx: Any, x: Any, *, ord: float, axes: tuple[int, ...] | None,
                 keepdim: bool) -> Any:
@@ -43,28 +48,34 @@ class LinalgVectorNorm(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor | None:
         x, norm = ctx.saved_tensors
-        p, shape = ctx.ord, x._data.shape
+        shape = x._data.shape
         grad = keep_dims(grad, shape, ctx.axes, ctx.keepdim)
         norm = keep_dims(norm, shape, ctx.axes, ctx.keepdim)
-        # PyTorch's norm_backward, case by case, with the same choices at 0.
-        if p == 0:
-            return None
-        if p == 1:
-            return grad * sign(x)
-        norm_is_zero = norm == 0
-        if p == 2:
-            return grad * where(norm_is_zero, 0.0, x / where(norm_is_zero, 1.0, norm))
-        magnitude = x.abs()
-        if math.isinf(p):  # the gradient of amax(|x|), split between ties; NaN takes it all
-            mask = (magnitude == norm) | magnitude.isnan()
-            count = mask.sum(ctx.axes, keepdim=True) if ctx.axes else mask.sum()
-            return sign(x) * where(mask, grad / count, 0.0)
-        # sign(x) (|x| / norm)^(p - 1): PyTorch's |x|^(p - 1) / norm^(p - 1) (times x / |x|),
-        # with a ratio of at most 1 (for p > 0) in place of powers that overflow, and 0 where
-        # PyTorch masks (x = 0 for p < 1, norm = 0).
-        zero = (x == 0) | norm_is_zero
-        ratio = magnitude / where(norm_is_zero, 1.0, norm)
-        return grad * sign(x) * where(zero, 0.0, where(zero, 1.0, ratio) ** (p - 1))
+        return norm_backward(grad, x, norm, ctx.ord, ctx.axes)
+
+
+def norm_backward(grad: Tensor, x: Tensor, norm: Tensor, p: float,
+                  axes: tuple[int, ...] | None) -> Tensor | None:
+    """The gradient of the p-norm of x over `axes` (None: all), PyTorch's norm_backward case by
+    case with the same choices at 0; grad and norm have the reduced dims kept."""
+    if p == 0:
+        return None
+    if p == 1:
+        return grad * sign(x)
+    norm_is_zero = norm == 0
+    if p == 2:
+        return grad * where(norm_is_zero, 0.0, x / where(norm_is_zero, 1.0, norm))
+    magnitude = x.abs()
+    if math.isinf(p):  # the gradient of amax(|x|), split between ties; NaN takes it all
+        mask = (magnitude == norm) | magnitude.isnan()
+        count = mask.sum(axes, keepdim=True) if axes else mask.sum()
+        return sign(x) * where(mask, grad / count, 0.0)
+    # sign(x) (|x| / norm)^(p - 1): PyTorch's |x|^(p - 1) / norm^(p - 1) (times x / |x|),
+    # with a ratio of at most 1 (for p > 0) in place of powers that overflow, and 0 where
+    # PyTorch masks (x = 0 for p < 1, norm = 0).
+    zero = (x == 0) | norm_is_zero
+    ratio = magnitude / where(norm_is_zero, 1.0, norm)
+    return grad * sign(x) * where(zero, 0.0, where(zero, 1.0, ratio) ** (p - 1))
 
 
 # The power sums of vector_norm are scaled when a term or the sum may have left the dtype's
@@ -131,6 +142,7 @@ class NormDims(LinalgVectorNorm):
     node_name = "NormBackward1"
 
 
+@autocast_op("linalg_vector_norm")
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """(sum |x|^ord)^(1/ord) over `dim` (all dims when None); ord may be inf, -inf or 0."""
@@ -194,6 +206,15 @@ class LinalgSvdvals(Function):
         a, = ctx.saved_tensors
         return SvdvalsBackward.apply(grad, a, u=ctx.u, vh=ctx.vh)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        """d sigma_i = u_i^T dA v_i (first order, like the backward: U and V are constants)."""
+        backend = ctx.backend
+        count = min(tangent._data.shape[-2:])
+        u = _wrap(ctx.u, backend)[..., :count]
+        vh = _wrap(ctx.vh, backend)[..., :count, :]
+        return (u * (tangent @ vh.mT)).sum(-2)
+
 
 class SvdvalsBackward(Function):
     """U diag(grad) V^T. It takes A as an input only so that a recorded backward has an edge
@@ -215,6 +236,7 @@ class SvdvalsBackward(Function):
         )
 
 
+@autocast_op("linalg_matrix_norm")
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """A norm of each matrix over the two dims `dim`: 'fro', 'nuc', 1, -1, 2, -2, inf, -inf."""
@@ -238,6 +260,9 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     if ord == "fro":
         return vector_norm(A, 2, (rows, cols), keepdim)
     if ord == "nuc" or ord in (2, -2):
+        if A.dtype in (dtypes.float16, dtypes.bfloat16):  # no low-precision SVD, as PyTorch
+            raise RuntimeError("linalg.matrix_norm: Low precision dtypes not supported. Got "
+                               f"{dtypes.SCALAR_TYPE_NAMES[A.dtype.name]}")
         return _singular_value_norm(A, ord, rows, cols, keepdim)
     # 1: the largest column sum of |A|; inf: the largest row sum (-1, -inf: the smallest).
     summed, other = (rows, cols) if ord in (1, -1) else (cols, rows)
@@ -292,3 +317,53 @@ def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
     if len(dims) == 2:
         return matrix_norm(A, ord, dims, keepdim, dtype=dtype)
     return vector_norm(A, ord, dims, keepdim, dtype=dtype)
+
+
+# ----------------------------------------------------------------------------- renorm
+class Renorm(Function):
+    """Each slice along `dim` whose p-norm exceeds maxnorm, scaled to norm maxnorm (by
+    maxnorm / (norm + 1e-7), as PyTorch)."""
+
+    node_name = "RenormBackward0"
+
+    jvp = jvp_from_backward
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, *, p: float, dim: int, maxnorm: float) -> Any:
+        backend = ctx.backend
+        axes = tuple(axis for axis in range(x.ndim) if axis != dim)
+        ctx.p, ctx.axes, ctx.maxnorm = p, axes, maxnorm
+        norm = LinalgVectorNorm.forward(ctx, x, ord=p, axes=axes, keepdim=True)
+        ctx.save_for_backward(x)
+        factor = backend.where(backend.greater(norm, maxnorm),
+                               backend.divide(maxnorm, backend.add(norm, 1e-7)),
+                               backend.ones_like(norm))
+        return backend.multiply(x, factor)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        x, = ctx.saved_tensors
+        axes, p, maxnorm = ctx.axes, ctx.p, ctx.maxnorm
+        norm = vector_norm(x, p, axes, keepdim=True)
+        weighted = (x * grad).sum(axes, keepdim=True)
+        through_norm = norm_backward(weighted, x, norm, p, axes)
+        inverse = 1 / (norm + 1e-7)
+        scaled = inverse * maxnorm * grad
+        if through_norm is not None:
+            scaled = scaled - maxnorm * inverse * inverse * through_norm
+        return where(norm > maxnorm, scaled, grad)
+
+
+@autocast_op("renorm")
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    ndim = input._data.ndim
+    if ndim <= 1:
+        raise RuntimeError(
+            f"renorm: input needs at least 2 dimensions, got {ndim} dimensions")
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm:g}")
+    dim = _wrap_dim(dim, ndim)
+    _check_floating("linalg.vector_norm", input)
+    return Renorm.apply(input, p=float(p), dim=dim, maxnorm=maxnorm)

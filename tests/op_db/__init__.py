@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from .activation import ACTIVATION
 from .attention import ATTENTION
+from .complex import COMPLEX
 from .conv import CONV
 from .elementwise import ELEMENTWISE
+from .fft import FFT_OPS, SPECTRAL
 from .indexing import INDEXING
 from .info import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
-from .inplace import INPLACE
+from .inplace import INPLACE, INPLACE_FUNCTIONS
 from .linalg import LINALG
 from .loss import LOSS
+from .math import MATH
 from .normalization import NORMALIZATION
 from .pooling import POOLING
 from .reduction import REDUCTION
@@ -24,11 +27,14 @@ from .resampling import RESAMPLING
 from .rnn import RNN
 from .shape import SHAPE
 from .sorting import SORTING_TABLE
+from .special import SPECIAL
+from .variates import VARIATES
 
 OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
     *SORTING_TABLE,
-    *CONV, *POOLING, *NORMALIZATION, *RESAMPLING, *ATTENTION, *RNN,
+    *CONV, *POOLING, *NORMALIZATION, *RESAMPLING, *ATTENTION, *RNN, *MATH, *SPECIAL,
+    *COMPLEX, *FFT_OPS, *SPECTRAL, *VARIATES, *INPLACE_FUNCTIONS,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]

@@ -1,0 +1,57 @@
+"""Op table entries: complex numbers, built from pairs of real inputs with `complex` and read
+back with `view_as_real`, `real`, `imag` or `abs`, so forward values, gradients (PyTorch's
+convention: d/dx + i d/dy of a real loss) and second derivatives are checked on real tensors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import autodiff
+
+from .info import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
+
+_QUADRUPLE = (Sample(((3, 4), (3, 4), (3, 4), (3, 4))), Sample(((3, 4), (3, 4), (4,), (4,))))
+
+
+def _z(a: autodiff.Tensor, b: autodiff.Tensor) -> autodiff.Tensor:
+    return autodiff.complex(a, b)
+
+
+def _parts(z: np.ndarray) -> np.ndarray:
+    return np.stack([z.real, z.imag], -1)
+
+
+COMPLEX: list[OpInfo] = [
+    OpInfo("complex", lambda a, b: autodiff.view_as_real(_z(a, b)),
+           lambda a, b: np.stack(np.broadcast_arrays(a, b), -1), BINARY_SHAPES,
+           "ViewAsRealBackward0"),
+    OpInfo("view_as_real", lambda a, b: autodiff.view_as_real(_z(a, b) * 2),
+           lambda a, b: _parts(2 * (a + 1j * b)), BINARY_SHAPES[:1], "ViewAsRealBackward0"),
+    OpInfo("real", lambda a, b: autodiff.real(_z(a, b) * _z(b, a)),
+           lambda a, b: ((a + 1j * b) * (b + 1j * a)).real, BINARY_SHAPES, "SelectBackward0"),
+    OpInfo("imag", lambda a, b: autodiff.imag(_z(a, b) * _z(b, a)),
+           lambda a, b: ((a + 1j * b) * (b + 1j * a)).imag, BINARY_SHAPES, "SelectBackward0"),
+    OpInfo("conj", lambda a, b: autodiff.view_as_real(autodiff.conj(_z(a, b) * _z(a, a))),
+           lambda a, b: _parts(np.conj((a + 1j * b) * (a + 1j * a))), BINARY_SHAPES[:2],
+           "ViewAsRealBackward0"),
+    OpInfo("conj_physical", lambda a, b: autodiff.conj_physical(_z(a, b)).imag,
+           lambda a, b: -b + 0 * a, BINARY_SHAPES[:2], "SelectBackward0"),
+    OpInfo("angle", lambda a, b: autodiff.angle(_z(a, b)), lambda a, b: np.angle(a + 1j * b),
+           BINARY_SHAPES, "AngleBackward0"),
+    OpInfo("angle_real", autodiff.angle, np.angle, UNARY_SHAPES, "AngleBackward0"),
+    OpInfo("abs_complex", lambda a, b: autodiff.abs(_z(a, b)), lambda a, b: np.abs(a + 1j * b),
+           BINARY_SHAPES, "AbsBackward0"),
+    OpInfo("mul_complex", lambda a, b, c, d: autodiff.view_as_real(_z(a, b) * _z(c, d)),
+           lambda a, b, c, d: _parts((a + 1j * b) * (c + 1j * d)), _QUADRUPLE,
+           "ViewAsRealBackward0"),
+    OpInfo("div_complex", lambda a, b, c, d: autodiff.view_as_real(_z(a, b) / _z(c, d)),
+           lambda a, b, c, d: _parts((a + 1j * b) / (c + 1j * d)), _QUADRUPLE,
+           "ViewAsRealBackward0", domain=(0.5, 2.0)),
+    OpInfo("mul_complex_scalar", lambda a, b: autodiff.view_as_real(_z(a, b) * (2 - 1j)),
+           lambda a, b: _parts((a + 1j * b) * (2 - 1j)), BINARY_SHAPES[:1],
+           "ViewAsRealBackward0"),
+    OpInfo("sum_complex", lambda a, b: autodiff.view_as_real((_z(a, b) * _z(b, a)).sum(0)),
+           lambda a, b: _parts(((a + 1j * b) * (b + 1j * a)).sum(0)), BINARY_SHAPES[:1],
+           "ViewAsRealBackward0"),
+]

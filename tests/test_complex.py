@@ -1,0 +1,138 @@
+"""Complex dtypes: complex64/complex128, PyTorch's promotion rules with them, reprs, and
+gradients under PyTorch's convention (a real loss through complex intermediates gives
+PyTorch's numbers). Values and gradients of the complex ops are in the op table
+(tests/op_db/complex.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import autodiff
+from autodiff import dtypes
+from tests.compare import same_error
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    (dtypes.complex64, dtypes.float64, dtypes.complex128),
+    (dtypes.complex64, dtypes.float32, dtypes.complex64),
+    (dtypes.complex128, dtypes.float16, dtypes.complex128),
+    (dtypes.complex64, dtypes.int64, dtypes.complex64),
+    (dtypes.complex64, dtypes.complex128, dtypes.complex128),
+    (dtypes.bool_, dtypes.complex64, dtypes.complex64),
+])
+def test_promote_types(a: dtypes.dtype, b: dtypes.dtype, expected: dtypes.dtype) -> None:
+    assert dtypes.promote_types(a, b) is expected
+    assert dtypes.promote_types(b, a) is expected
+
+
+def test_result_type_with_complex_operands_of_lower_priority() -> None:
+    # A complex number or 0-d tensor makes a float tensor complex of the float's precision.
+    assert dtypes.result_type((dtypes.float64, 1), 1j) is dtypes.complex128
+    assert dtypes.result_type((dtypes.float32, 1), (dtypes.complex128, 0)) is dtypes.complex64
+    assert dtypes.result_type((dtypes.int64, 1), (dtypes.complex128, 0)) is dtypes.complex128
+    assert dtypes.result_type((dtypes.complex64, 1), 2.5) is dtypes.complex64
+
+
+def test_dtypes_and_predicates(device: str) -> None:
+    z = autodiff.tensor([1 + 2j, 3 - 1j], device=device)
+    assert z.dtype is autodiff.complex64 is autodiff.cfloat
+    assert autodiff.tensor([1j], dtype=autodiff.cdouble).dtype is autodiff.complex128
+    assert z.is_complex() and autodiff.is_complex(z) and not z.is_floating_point()
+    assert not autodiff.ones(2).is_complex()
+    assert autodiff.complex64.is_complex and autodiff.complex64.to_real() is autodiff.float32
+    assert autodiff.float64.to_complex() is autodiff.complex128
+    assert (z * 2.0).dtype is autodiff.complex64
+    assert (autodiff.ones(2, device=device) * 1j).dtype is autodiff.complex64
+    assert (autodiff.ones(2, dtype=autodiff.float64, device=device) + z).dtype is \
+        autodiff.complex128
+    assert z.real.dtype is z.imag.dtype is z.abs().dtype is z.angle().dtype is autodiff.float32
+    assert z.real.tolist() == [1.0, 3.0] and z.imag.tolist() == [2.0, -1.0]
+    assert z.conj().tolist() == [1 - 2j, 3 + 1j]
+    assert z.sum().item() == 4 + 1j and z.mean().item() == 2 + 0.5j
+
+
+def test_complex_tensors_require_grad_and_need_a_gradient_for_backward() -> None:
+    z = autodiff.tensor([1 + 1j], requires_grad=True)
+    assert z.requires_grad
+    with pytest.raises(RuntimeError, match=r"grad can be implicitly created only for real "
+                                           r"scalar outputs but got torch\.complex64"):
+        (z * 2).sum().backward()
+
+
+def test_exact_parts_even_when_infinite(device: str) -> None:
+    inf = float("inf")
+    z = autodiff.complex(autodiff.tensor([1.0, inf], device=device),
+                         autodiff.tensor([inf, float("nan")], device=device))
+    assert repr(z.real) == repr(autodiff.tensor([1.0, inf], device=device))
+    assert np.isinf(z.imag.tolist()[0]) and np.isnan(z.imag.tolist()[1])
+
+
+def test_a_real_input_takes_the_real_part_of_its_gradient() -> None:
+    x = autodiff.tensor([1.0, 2.0], requires_grad=True)
+    w = autodiff.tensor([1 + 2j, 3j])
+    (x * w).abs().sum().backward()  # x * w is complex; x's gradient is real: |w|
+    assert x.grad.dtype is autodiff.float32
+    np.testing.assert_allclose(x.grad.tolist(), [5 ** 0.5, 3.0], rtol=1e-6)
+
+
+def test_casting_complex_to_real_warns_and_keeps_the_real_part() -> None:
+    z = autodiff.tensor([1 + 2j])
+    with pytest.warns(UserWarning, match="Casting complex values to real discards"):
+        assert z.to(autodiff.float32).tolist() == [1.0]
+
+
+REPRS = [
+    ([1 + 2j, 3 - 1j], None),
+    ([1.5 + 0j], None),
+    ([[1 + 2j, -3.25 - 1e-5j], [0j, 1j]], "complex128"),
+    (1 + 1j, None),
+    ([1e10 + 1j, 1], None),
+    ([float("nan") + 1j, complex(0, float("inf"))], "complex128"),
+    ([[0.1 + 0.2j] * 30] * 40, None),
+]
+
+
+@pytest.mark.parametrize(("data", "dtype"), REPRS, ids=range(len(REPRS)))
+def test_reprs_match_pytorch(data: Any, dtype: str | None) -> None:
+    torch = pytest.importorskip("torch")
+    ours = autodiff.tensor(data, dtype=None if dtype is None else getattr(autodiff, dtype))
+    theirs = torch.tensor(data, dtype=None if dtype is None else getattr(torch, dtype))
+    assert repr(ours) == repr(theirs)
+    assert repr(ours.requires_grad_()) == repr(theirs.requires_grad_())
+
+
+def test_repr_literal() -> None:
+    assert repr(autodiff.tensor([1 + 2j, 3 - 1j])) == "tensor([1.+2.j, 3.-1.j])"
+    assert repr(autodiff.tensor([0.5j], dtype=autodiff.complex128)) == \
+        "tensor([0.+0.5000j], dtype=torch.complex128)"
+
+
+def test_gradients_of_a_real_loss_match_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    results = []
+    for library in (autodiff, torch):
+        x = library.tensor([1.0, -2.0, 0.5], dtype=library.float64, requires_grad=True)
+        y = library.tensor([0.5, 3.0, -1.0], dtype=library.float64, requires_grad=True)
+        z = library.complex(x, y)
+        w = library.tensor([1 + 2j, 0.5 - 1j, 2j], dtype=library.complex128)
+        loss = (((z * w).abs() ** 2).sum() + (z / w).real.sum() + (z * 1j).imag.sum()
+                + z.angle().sum() + library.view_as_real(z.conj_physical()).sum()
+                + (w / z).abs().sum() + (z.sum() * 3).real + library.sgn(z * w).imag.sum())
+        loss.backward()
+        results.append((loss.item(), x.grad.tolist(), y.grad.tolist()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1:], results[1][1:], rtol=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.imag(L.ones(2)),
+    lambda L: L.view_as_real(L.ones(2)),
+    lambda L: L.complex(L.ones(2), L.ones(2, dtype=L.float64)),
+    lambda L: L.complex(L.ones(2, dtype=L.int64), L.ones(2, dtype=L.int64)),
+])
+def test_errors_match_pytorch(call: Any) -> None:
+    torch = pytest.importorskip("torch")
+    same_error(lambda: call(autodiff), lambda: call(torch))
