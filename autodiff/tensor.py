@@ -242,7 +242,7 @@ class Tensor:
 
     def _set_requires_grad(self, requires_grad: bool, integer_message: str) -> Tensor:
         if _tracing.state.tracer is not None:
-            _tracing.graph_break("a requires_grad change")
+            _tracing.requires_grad_change(self)
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(

@@ -23,6 +23,12 @@ from typing import Any
 
 import backends
 
+from .. import autocast_state
+from ..batching.levels import levels as vmap_levels
+from ..dual import state as dual_state
+from ..node import anomaly_state
+from ..profiling import profiler_state
+from ..saved import saved_tensors_hooks_state
 from ..tensor import Tensor, _wrap
 from . import guards, passes, tracing
 from .program import Program
@@ -119,6 +125,7 @@ class CompiledFunction:
         self.cache: dict[tuple[Any, ...], Entry] = {}
         self.stats = CompileStats()
         self._roots = guards.roots_of(function)
+        self._mode_breaks: set[str] = set()
         # Read once, when compiled: the variable is for switching compilation off per run.
         self.disabled = os.environ.get("AUTODIFF_COMPILE") == "0"
         functools.update_wrapper(self, function, updated=())
@@ -130,6 +137,9 @@ class CompiledFunction:
             return function(*args, **kwargs)
         if tracing.state.tracer is not None:  # inside another compiled function's trace
             return function(*args, **kwargs)
+        if (profiler_state.active or anomaly_state.recording or dual_state.enabled
+                or vmap_levels.depth or saved_tensors_hooks_state.open):
+            return self._eager_mode(args, kwargs)
         arguments: list[Tensor] = []
         arguments_key = guards.arguments_key(args, kwargs, arguments)
         # Modules, optimizers or containers among the arguments are state to walk too.
@@ -137,7 +147,7 @@ class CompiledFunction:
                  if type(item) not in guards.PLAIN and not isinstance(item, Tensor)]
         found = guards.reach([*self._roots, *extra], arguments) if self._roots or extra \
             else _NOTHING
-        key = (arguments_key, guards.state_key(found))
+        key = (arguments_key, guards.state_key(found), autocast_state.signature())
         entry = self.cache.get(key)
         if entry is None:
             return self._trace(key, found, arguments, args, kwargs)
@@ -152,6 +162,29 @@ class CompiledFunction:
         _count("replays", self.stats)
         return result
 
+    def _eager_mode(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """A mode a program cannot replay is on: the profiler (which records each op),
+        anomaly mode or replayable() (which keep each node's trace and inputs), saved-tensor
+        hooks, a forward-AD dual level (tangents ride on the Tensors), vmap (batched Tensors).
+        The call runs eagerly; under fullgraph=True only the profiler is allowed to."""
+        if not profiler_state.active:
+            reason = (
+                "anomaly mode or autograd.graph.replayable() is on" if anomaly_state.recording
+                else "a forward AD dual level is open" if dual_state.enabled
+                else "called inside vmap" if vmap_levels.depth
+                else "saved_tensors_hooks is open")
+            if self.fullgraph:
+                raise tracing.CompileError(
+                    f"autodiff.compile(fullgraph=True): graph break at "
+                    f"{tracing.user_location()}: {reason}")
+            if reason not in self._mode_breaks:  # reported once per function and reason
+                self._mode_breaks.add(reason)
+                item = tracing.GraphBreak(reason, tracing.user_location())
+                self.stats.graph_breaks.append(item)
+                STATS.graph_breaks.append(item)
+        _count("eager_calls", self.stats)
+        return self.function(*args, **kwargs)
+
     # ----------------------------------------------------------------------------- tracing
     def _trace(self, key: tuple[Any, ...], found: guards.Reach, arguments: list[Tensor],
                args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -162,12 +195,6 @@ class CompiledFunction:
             tracer.fullgraph = self.fullgraph
             tracer.recording = True
             tracer.graph_break(found.hooks)
-        from ..node import anomaly_state
-        from ..saved import saved_tensors_hooks_state
-        if anomaly_state.enabled:
-            tracer.graph_break("anomaly mode is on")
-        if saved_tensors_hooks_state.open:
-            tracer.graph_break("saved_tensors_hooks is open")
         for tensor in arguments:
             if tensor.grad_fn is not None and tensor._requires_grad:
                 tracer.graph_break("an argument has a graph (a non-leaf Tensor requiring grad)")
@@ -182,14 +209,19 @@ class CompiledFunction:
                 entry.inputs.append(_Input(index, True))
             before.append((tensor._data, grad, None if grad is None else grad._data,
                            tensor._version, None if grad is None else grad._version))
+        tracer.outside = {id(tensor) for tensor in [*arguments, *found.tensors]}
         tracer.start(backends.created_backends())
         try:
-            result = self.function(*args, **kwargs)
+            with autocast_state.isolated_cache():
+                result = self.function(*args, **kwargs)
         except BaseException:
             tracer.stop()
             _unwrap_all([*found.tensors, *arguments], None)
             raise
         tracer.stop()
+        if dual_state.enabled or vmap_levels.depth or profiler_state.active:
+            tracer.recording = True  # (a level left open: graph_break records nothing else)
+            tracer.graph_break("the call left a dual level, vmap or the profiler open")
         after = guards.reach([*self._roots, args, kwargs], arguments)
         _unwrap_all([*found.tensors, *after.tensors, *arguments], result)
         if tracer.breaks:
@@ -217,7 +249,7 @@ class CompiledFunction:
         known |= {id(tensor._grad) for tensor in everything if tensor._grad is not None}
         known |= {id(item[1]) for item in before if item[1] is not None}
         for tensor in [*tracer.grad_leaves, *tracer.updated]:
-            if id(tensor) not in known:
+            if id(tensor) not in known and id(tensor) not in tracer.made_leaves:
                 raise _NotReplayable(
                     "the call changed a tensor it does not reach through its arguments, "
                     "closure, globals or module (pass the model or optimizer in)")

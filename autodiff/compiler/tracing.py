@@ -170,6 +170,22 @@ def graph_break(reason: str) -> None:
         tracer.graph_break(reason)
 
 
+def requires_grad_change(tensor: Any) -> None:
+    """A Tensor's requires_grad is set while tracing: a graph break when the Tensor existed
+    before the call (an argument, the state, a tensor the function holds), whose flag is part
+    of the signature or outlives the call; a Tensor the call made (`func.grad` makes its input
+    a fresh leaf) is the call's own business."""
+    tracer = current()
+    if tracer is None:
+        return
+    data = tensor._data
+    if id(tensor) in tracer.outside or type(data) is not Traced or data.tracer is not tracer:
+        tracer.graph_break("a requires_grad change of a tensor from outside the call")
+        return
+    tracer.keep.append(tensor)  # its id stays its own while the trace is checked
+    tracer.made_leaves.add(id(tensor))
+
+
 class Tracer:
     """Records one eager run of a compiled function as steps over numbered values."""
 
@@ -197,6 +213,8 @@ class Tracer:
         self.backward_ran = False
         self.grad_leaves: list[Any] = []  # leaves whose .grad the engine wrote
         self.updated: list[Any] = []  # tensors an optimizer rule wrote through `Traced`
+        self.outside: set[int] = set()  # ids of the argument and state Tensors
+        self.made_leaves: set[int] = set()  # ids of Tensors the call made require grad
         self._patched: list[tuple[Backend, dict[str, Any]]] = []
 
     # ----------------------------------------------------------------------------- values

@@ -48,7 +48,8 @@ CUSTOM_FUNCTION_VIEW = "custom"
 def own_array(tensor: Tensor) -> None:
     """Make a 0-d tensor's data a real array. NumPy's ops return 0-d results as immutable
     scalars: in-place writes and views need memory to share."""
-    if not hasattr(real(tensor._data), "__setitem__") and not tensor._batched:  # (looking through a trace's proxy)
+    # (looking through a trace's proxy)
+    if not hasattr(real(tensor._data), "__setitem__") and not tensor._batched:
         tensor._data = tensor._backend.asarray(tensor._data)
 
 
