@@ -30,7 +30,7 @@ from ..node import anomaly_state
 from ..profiling import profiler_state
 from ..saved import saved_tensors_hooks_state
 from ..tensor import Tensor, _wrap
-from . import guards, passes, tracing
+from . import checks, guards, passes, tracing
 from .program import Program
 
 OPTIONS = {"dead_code_elimination": True, "buffer_planning": True}
@@ -59,16 +59,6 @@ class CompileStats:
 
 
 STATS = CompileStats()
-
-
-class _Input:
-    """Where a program input is read at replay: the array of a Tensor (the arguments' Tensors,
-    then the state's, numbered as one list) or of its `.grad`."""
-
-    __slots__ = ("grad", "index")
-
-    def __init__(self, index: int, grad: bool) -> None:
-        self.index, self.grad = index, grad
 
 
 class _Argument:
@@ -100,11 +90,13 @@ class Entry:
     def __init__(self, reason: str | None = None) -> None:
         self.reason = reason
         self.program: Program | None = None
-        self.inputs: list[_Input] = []
+        self.inputs: list[checks.InputSource] = []
         self.effects: list[_Effect] = []
         self.result: Any = None  # the results' structure; _Result marks a new Tensor
         self.backend: Any = None
+        self.state: list[Tensor] = []  # the state tensors (inputs after the arguments')
         self.hold: list[Any] = []  # the state tensors, kept alive so their ids stay theirs
+        self.check: checks.Check | None = None  # the cache hit's test (checks.py)
 
 
 class _Result:
@@ -124,7 +116,7 @@ class CompiledFunction:
         self.options = options
         self.cache: dict[tuple[Any, ...], Entry] = {}
         self.stats = CompileStats()
-        self._roots = guards.roots_of(function)
+        self._last: Entry | None = None  # the entry of the last call: its check is tried first
         self._mode_breaks: set[str] = set()
         # Read once, when compiled: the variable is for switching compilation off per run.
         self.disabled = os.environ.get("AUTODIFF_COMPILE") == "0"
@@ -140,26 +132,47 @@ class CompiledFunction:
         if (profiler_state.active or anomaly_state.recording or dual_state.enabled
                 or vmap_levels.depth or saved_tensors_hooks_state.open):
             return self._eager_mode(args, kwargs)
+        entry = self._last
+        if entry is not None:
+            hit = entry.check(args, kwargs)  # type: ignore[misc]
+            if hit is not None:
+                return self._run(entry, hit[0], hit[1], args, kwargs)
         arguments: list[Tensor] = []
         arguments_key = guards.arguments_key(args, kwargs, arguments)
         # Modules, optimizers or containers among the arguments are state to walk too.
         extra = [item for item in (*args, *kwargs.values())
                  if type(item) not in guards.PLAIN and not isinstance(item, Tensor)]
-        found = guards.reach([*self._roots, *extra], arguments) if self._roots or extra \
+        roots, bindings = guards.roots_of(function)
+        structure = checks.Structure()
+        found = guards.reach([*roots, *extra], arguments, structure) if roots or extra \
             else _NOTHING
-        key = (arguments_key, guards.state_key(found), autocast_state.signature())
+        key = (arguments_key, guards.state_key(found), autocast_state.signature(),
+               guards.plain_key(roots))
         entry = self.cache.get(key)
         if entry is None:
-            return self._trace(key, found, arguments, args, kwargs)
-        if entry.program is None:
+            if extra:  # the arguments' own containers are checked by content, not identity
+                inside = guards.containers_in(extra)
+                structure.lists = [item for item in structure.lists if id(item) not in inside]
+                structure.dicts = [item for item in structure.dicts if id(item) not in inside]
+            structure.bindings = bindings
+            return self._trace(key, found, structure, roots, arguments, args, kwargs)
+        self._last = entry
+        return self._run(entry, arguments, _inputs_of(entry, [*arguments, *found.tensors]),
+                         args, kwargs)
+
+    def _run(self, entry: Entry, arguments: list[Tensor], inputs: list[Any],
+             args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        program = entry.program
+        if program is None:
             _count("eager_calls", self.stats)
-            return function(*args, **kwargs)
+            return self.function(*args, **kwargs)
         try:
-            result = _replay(entry, entry.program, arguments, found.tensors)
+            result = _replay(entry, program, arguments, inputs)
         except tracing.GuardFailed:
             _count("guard_failures", self.stats)
-            return function(*args, **kwargs)
-        _count("replays", self.stats)
+            return self.function(*args, **kwargs)
+        self.stats.replays += 1
+        STATS.replays += 1
         return result
 
     def _eager_mode(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -186,8 +199,9 @@ class CompiledFunction:
         return self.function(*args, **kwargs)
 
     # ----------------------------------------------------------------------------- tracing
-    def _trace(self, key: tuple[Any, ...], found: guards.Reach, arguments: list[Tensor],
-               args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def _trace(self, key: tuple[Any, ...], found: guards.Reach, structure: checks.Structure,
+               roots: list[Any], arguments: list[Tensor], args: tuple[Any, ...],
+               kwargs: dict[str, Any]) -> Any:
         _count("traces", self.stats)
         tracer = tracing.Tracer(self.fullgraph)
         entry = Entry()
@@ -201,12 +215,16 @@ class CompiledFunction:
         before = []
         # The argument Tensors, then the state: one list, as the replay sees it.
         for index, tensor in enumerate([*arguments, *found.tensors]):
+            entry.inputs.append(checks.InputSource(index, False))
+            if tensor._grad is not None:
+                entry.inputs.append(checks.InputSource(index, True))
+        # The check of the signature as it is now, before the call changes anything.
+        entry.check = checks.build(args, kwargs, found.tensors, structure, entry.inputs)
+        for tensor in [*arguments, *found.tensors]:
             tensor._data = tracer.add_input(tensor._data)
-            entry.inputs.append(_Input(index, False))
             grad = tensor._grad
             if grad is not None:
                 grad._data = tracer.add_input(grad._data)
-                entry.inputs.append(_Input(index, True))
             before.append((tensor._data, grad, None if grad is None else grad._data,
                            tensor._version, None if grad is None else grad._version))
         tracer.outside = {id(tensor) for tensor in [*arguments, *found.tensors]}
@@ -222,7 +240,7 @@ class CompiledFunction:
         if dual_state.enabled or vmap_levels.depth or profiler_state.active:
             tracer.recording = True  # (a level left open: graph_break records nothing else)
             tracer.graph_break("the call left a dual level, vmap or the profiler open")
-        after = guards.reach([*self._roots, args, kwargs], arguments)
+        after = guards.reach([*roots, args, kwargs], arguments)
         _unwrap_all([*found.tensors, *after.tensors, *arguments], result)
         if tracer.breaks:
             entry.reason = "graph break"
@@ -237,8 +255,10 @@ class CompiledFunction:
                 entry.program = None
         if entry.reason is not None and self.fullgraph and not tracer.breaks:
             raise tracing.CompileError(f"autodiff.compile(fullgraph=True): {entry.reason}")
+        entry.state = found.tensors
         entry.hold = [found.tensors, arguments]
         self.cache[key] = entry
+        self._last = entry
         return result
 
     def _make_program(self, entry: Entry, tracer: tracing.Tracer, arguments: list[Tensor],
@@ -358,9 +378,8 @@ def _count(name: str, stats: CompileStats) -> None:
     setattr(STATS, name, getattr(STATS, name) + 1)
 
 
-def _replay(entry: Entry, program: Program, arguments: list[Tensor],
-            found: list[Tensor]) -> Any:
-    state = [*arguments, *found]
+def _inputs_of(entry: Entry, state: list[Tensor]) -> list[Any]:
+    """The program's input arrays, read from the argument and state Tensors."""
     inputs = []
     for source in entry.inputs:
         tensor = state[source.index]
@@ -369,10 +388,17 @@ def _replay(entry: Entry, program: Program, arguments: list[Tensor],
             inputs.append(grad._data if grad is not None else None)
         else:
             inputs.append(tensor._data)
+    return inputs
+
+
+def _replay(entry: Entry, program: Program, arguments: list[Tensor], inputs: list[Any]) -> Any:
     if program.restore or program.reseed:
         results = _run_restoring(program, inputs)
     else:
         results = program.run(inputs)
+    if not entry.effects:
+        return _build(entry.result, results, arguments)
+    state = [*arguments, *entry.state]
     for effect in entry.effects:
         tensor = state[effect.index]
         if effect.data is not None:

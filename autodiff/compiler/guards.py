@@ -18,8 +18,7 @@ from ..grad_mode import state as grad_state
 from ..nn.modules.module import Module
 from ..optim.optimizer import Optimizer, _global_step_post_hooks, _global_step_pre_hooks
 from ..tensor import Tensor
-
-PLAIN = (int, float, bool, str, bytes, type(None), complex)
+from .checks import PLAIN, Structure
 
 
 class Reach:
@@ -34,9 +33,21 @@ class Reach:
         self.hooks: str | None = None  # why a hook makes this state untraceable
 
 
-def roots_of(function: Callable[..., Any]) -> list[Any]:
-    """The objects a function reaches besides its arguments."""
+class Binding:
+    """A closure cell or a global name the function reads, with the object it held."""
+
+    __slots__ = ("name", "source", "value")
+
+    def __init__(self, source: Any, name: str | None, value: Any) -> None:
+        self.source, self.name, self.value = source, name, value
+
+
+def roots_of(function: Callable[..., Any]) -> tuple[list[Any], list[Binding]]:
+    """The objects a function reaches besides its arguments, and the closure cells and globals
+    they were read from (read again at each call that computes a signature: a variable may be
+    bound to another object)."""
     roots: list[Any] = []
+    bindings: list[Binding] = []
     target = function
     self_object = getattr(target, "__self__", None)
     if self_object is not None:
@@ -49,17 +60,31 @@ def roots_of(function: Callable[..., Any]) -> list[Any]:
     closure = getattr(target, "__closure__", None) or ()
     for cell in closure:
         try:
-            roots.append(cell.cell_contents)
+            value = cell.cell_contents
         except ValueError:  # an empty cell
             continue
+        roots.append(value)
+        bindings.append(Binding(cell, None, value))
     if code is not None:
         names = getattr(target, "__globals__", {})
-        roots.extend(names[name] for name in code.co_names if name in names)
-    return roots
+        for name in code.co_names:
+            if name in names:
+                value = names[name]
+                roots.append(value)
+                bindings.append(Binding(names, name, value))
+    return roots, bindings
 
 
-def reach(roots: list[Any], arguments: list[Tensor]) -> Reach:
-    """The state reached from `roots`; the argument Tensors are inputs, not state."""
+def plain_key(roots: list[Any]) -> tuple[Any, ...]:
+    """The numbers and strings the function reads from its closure and globals: a program
+    holds them as constants."""
+    return tuple((type(root), root) for root in roots if type(root) in PLAIN)
+
+
+def reach(roots: list[Any], arguments: list[Tensor],
+          structure: Structure | None = None) -> Reach:
+    """The state reached from `roots`; the argument Tensors are inputs, not state. With
+    `structure`, the modules, optimizers, lists and dicts walked are recorded in it."""
     found = Reach()
     seen: set[int] = {id(tensor) for tensor in arguments}
     stack = list(reversed(roots))
@@ -75,10 +100,14 @@ def reach(roots: list[Any], arguments: list[Tensor]) -> Reach:
             for module in obj.modules():
                 if module._forward_hooks or module._forward_pre_hooks:
                     found.hooks = "a module forward hook"
+                if structure is not None:
+                    structure.modules.append(module)
             stack.extend(reversed(list(obj.parameters())))
             stack.extend(reversed([buffer for _, buffer in obj.named_buffers()]))
         elif isinstance(obj, Optimizer):
             found.optimizers.append(obj)
+            if structure is not None:
+                structure.optimizers.append(obj)
             if (obj._optimizer_step_pre_hooks or obj._optimizer_step_post_hooks
                     or _global_step_pre_hooks or _global_step_post_hooks):
                 found.hooks = "an optimizer step hook"
@@ -87,8 +116,12 @@ def reach(roots: list[Any], arguments: list[Tensor]) -> Reach:
             for param_state in obj.state.values():
                 stack.extend(value for value in param_state.values() if isinstance(value, Tensor))
         elif type(obj) in (list, tuple):
+            if structure is not None and type(obj) is list:
+                structure.lists.append(obj)
             stack.extend(reversed(obj))
         elif type(obj) is dict:
+            if structure is not None:
+                structure.dicts.append(obj)
             stack.extend(reversed(list(obj.values())))
     for tensor in found.tensors:
         if tensor._hooks or tensor._post_accumulate_hooks:
@@ -128,8 +161,23 @@ def _argument(obj: Any, key: list[Any], tensors: list[Tensor]) -> None:
         key.append((kind, id(obj)))
 
 
+def containers_in(obj: Any) -> set[int]:
+    """The ids of the lists, tuples and dicts in `obj` (an argument), itself included."""
+    found: set[int] = set()
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if type(item) in (list, tuple):
+            found.add(id(item))
+            stack.extend(item)
+        elif type(item) is dict:
+            found.add(id(item))
+            stack.extend(item.values())
+    return found
+
+
 def state_key(found: Reach) -> tuple[Any, ...]:
-    key: list[Any] = [grad_state.enabled]
+    key: list[Any] = [grad_state.enabled, found.hooks]
     for tensor in found.tensors:
         data = tensor._data
         grad = tensor._grad

@@ -393,6 +393,17 @@ class Tracer:
         make = getattr(type(result), "_make", type(result))  # a named tuple's constructor
         return make(items)
 
+    def scalar(self, backend: Backend, array: Any) -> Traced:
+        """The Python number in a 0-d array, kept as a value of the program (an optimizer's
+        step count, written by the call before it is read): each replay reads the array
+        again, and the arithmetic on the number is recorded through the proxy's operators
+        (a guard on the number would fail at every next step)."""
+        read = _ScalarRead(type(backend).item.__get__(backend))
+        value = read(real(array))
+        vid = self.new_value(value)
+        self.append(Step("item", read, (_template(self, None, array),), {}, vid, True))
+        return Traced(self, value, vid)
+
     def record_inplace(self, symbol: str, target: Any, operand: Any) -> Any:
         """`target <symbol>= operand` (symbol "+", "-", "*", "/") on arrays the tape holds,
         run now and recorded. Returns what the operator returned."""
@@ -729,6 +740,19 @@ class _ValueGuard:
 
     def __repr__(self) -> str:
         return f"{self.convert.__name__}() == {self.expected!r}"
+
+
+class _ScalarRead:
+    """A 0-d array's value as a Python float (a backend's item)."""
+
+    __slots__ = ("__name__", "item")
+
+    def __init__(self, item: Callable[[Any], Any]) -> None:
+        self.item = item
+        self.__name__ = "item"
+
+    def __call__(self, array: Any) -> float:
+        return float(self.item(array))
 
 
 class _Call:

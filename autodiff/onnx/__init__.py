@@ -45,8 +45,7 @@ def export(model: Any, args: Any, f: Any, kwargs: dict[str, Any] | None = None,
         raise RuntimeError(f"autodiff.onnx.export: the model cannot be captured ({entry.reason})")
     arguments: list[Tensor] = []
     guards.arguments_key(args, kwargs, arguments)
-    found = guards.reach([*compiled._roots, *args, *kwargs.values()], arguments)
-    everything = [*arguments, *found.tensors]
+    everything = [*arguments, *entry.state]
     results = _flatten(entry.result)
     input_names = list(input_names or [f"input_{i}" for i in range(len(arguments))])
     output_names = list(output_names or [f"output_{i}" for i in range(len(results))])

@@ -57,7 +57,17 @@ def increment_step(step: Tensor) -> float:
     """state['step'] += 1 on its 0-d tensor; the new count as a Python float."""
     step._data += 1
     step._bump_version()
-    return float(step._backend.item(step._data))
+    return scalar_state(step)
+
+
+def scalar_state(scalar: Tensor) -> float:
+    """The number in a 0-d state tensor (a step count, NAdam's running product). While
+    autodiff.compile traces, a value of its program that each replay reads again (so the steps
+    after the first compile) instead of a constant."""
+    tracer = current_tracer()
+    if tracer is not None:
+        return tracer.scalar(scalar._backend, scalar._data)  # type: ignore[return-value]
+    return float(scalar._backend.item(scalar._data))
 
 
 def hyperparameter(value: Any) -> Any:

@@ -417,3 +417,33 @@ def test_failed_guard_after_a_write_puts_the_state_back() -> None:
     assert compiled.stats.guard_failures == 1
     for mine, theirs in zip(twin.state_dict().values(), model.state_dict().values()):
         np.testing.assert_array_equal(_numpy(mine), _numpy(theirs))
+
+
+@pytest.mark.parametrize("make", [
+    lambda params: autodiff.optim.Adam(params, lr=0.01),
+    lambda params: autodiff.optim.Adam(params, lr=0.01, amsgrad=True, weight_decay=0.1),
+    lambda params: autodiff.optim.AdamW(params, lr=0.01),
+    lambda params: autodiff.optim.NAdam(params, lr=0.01),
+    lambda params: autodiff.optim.RAdam(params, lr=0.01),
+    lambda params: autodiff.optim.Adamax(params, lr=0.01),
+    lambda params: autodiff.optim.Adagrad(params, lr=0.01),
+    lambda params: autodiff.optim.RMSprop(params, lr=0.01),
+    lambda params: autodiff.optim.Adadelta(params),
+], ids=["adam", "adam-amsgrad", "adamw", "nadam", "radam", "adamax", "adagrad", "rmsprop",
+        "adadelta"])
+def test_optimizers_with_a_step_count_compile(make) -> None:
+    """The step count is written then read by each step: the program reads it as a value (no
+    guard on it), so every step after the state exists replays, equal to eager bit for bit."""
+    model, batches = _mlp_problem("cpu")
+    twin = copy.deepcopy(model)
+    eager_step = _training_step(model, make(model.parameters()))
+    compiled = autodiff.compile(_training_step(twin, make(twin.parameters())))
+    for x, y in batches * 2:
+        expected = eager_step(x, y)
+        got = compiled(x, y)
+        np.testing.assert_array_equal(_numpy(got), _numpy(expected))
+        for mine, theirs in zip(twin.parameters(), model.parameters()):
+            np.testing.assert_array_equal(_numpy(mine), _numpy(theirs))
+    assert compiled.stats.graph_breaks == [] and compiled.stats.guard_failures == 0
+    assert compiled.stats.traces == 2  # before and after the optimizer made its state
+    assert compiled.stats.replays == 2 * len(batches) - 2
