@@ -33,7 +33,7 @@ from ..tensor import Tensor, _wrap
 from . import checks, guards, passes, tracing
 from .program import Program
 
-OPTIONS = {"dead_code_elimination": True, "buffer_planning": True}
+OPTIONS = {"constant_folding": True, "dead_code_elimination": True, "buffer_planning": True}
 _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 
@@ -116,7 +116,7 @@ class CompiledFunction:
         self.options = options
         self.cache: dict[tuple[Any, ...], Entry] = {}
         self.stats = CompileStats()
-        self._last: Entry | None = None  # the entry of the last call: its check is tried first
+        self._recent: list[Entry] = []  # the entries last used, whose checks a call tries
         self._mode_breaks: set[str] = set()
         # Read once, when compiled: the variable is for switching compilation off per run.
         self.disabled = os.environ.get("AUTODIFF_COMPILE") == "0"
@@ -132,10 +132,11 @@ class CompiledFunction:
         if (profiler_state.active or anomaly_state.recording or dual_state.enabled
                 or vmap_levels.depth or saved_tensors_hooks_state.open):
             return self._eager_mode(args, kwargs)
-        entry = self._last
-        if entry is not None:
+        for entry in self._recent:  # most recently used first
             hit = entry.check(args, kwargs)  # type: ignore[misc]
             if hit is not None:
+                if entry is not self._recent[0]:
+                    self._use(entry)
                 return self._run(entry, hit[0], hit[1], args, kwargs)
         arguments: list[Tensor] = []
         arguments_key = guards.arguments_key(args, kwargs, arguments)
@@ -156,9 +157,16 @@ class CompiledFunction:
                 structure.dicts = [item for item in structure.dicts if id(item) not in inside]
             structure.bindings = bindings
             return self._trace(key, found, structure, roots, arguments, args, kwargs)
-        self._last = entry
+        self._use(entry)
         return self._run(entry, arguments, _inputs_of(entry, [*arguments, *found.tensors]),
                          args, kwargs)
+
+    def _use(self, entry: Entry) -> None:
+        recent = self._recent
+        if entry in recent:
+            recent.remove(entry)
+        recent.insert(0, entry)
+        del recent[_RECENT:]
 
     def _run(self, entry: Entry, arguments: list[Tensor], inputs: list[Any],
              args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -258,7 +266,7 @@ class CompiledFunction:
         entry.state = found.tensors
         entry.hold = [found.tensors, arguments]
         self.cache[key] = entry
-        self._last = entry
+        self._use(entry)
         return result
 
     def _make_program(self, entry: Entry, tracer: tracing.Tracer, arguments: list[Tensor],
@@ -333,6 +341,8 @@ class CompiledFunction:
         program.reseed = list(tracer.reseed)
         program.meta = {vid: (tuple(value.shape), value.dtype)
                         for vid, value in enumerate(tracer.values) if hasattr(value, "dtype")}
+        if self.options["constant_folding"]:
+            passes.fold_constants(program, tracer.values)
         if self.options["dead_code_elimination"]:
             passes.eliminate_dead_code(program)
         used = {id(step.function) for step in program.steps}
@@ -355,7 +365,7 @@ class CompiledFunction:
                 continue
             parts.append(
                 f"# signature {number}: {len(program.steps)} steps ({program.removed} removed "
-                f"as dead code), {len(program.inputs)} inputs, {len(program.outputs)} outputs, "
+                f"as dead code, {program.folded} made constants), {len(program.inputs)} inputs, {len(program.outputs)} outputs, "
                 f"{len(program.buffers)} buffers ({program.in_place} results written in place)")
             parts.append(program.listing())
         for item in self.stats.graph_breaks:
@@ -367,6 +377,7 @@ class CompiledFunction:
 
 
 _NOTHING = guards.Reach()
+_RECENT = 8  # signatures whose checks a call tries before computing its signature
 
 
 class _NotReplayable(Exception):
@@ -463,8 +474,8 @@ def compile(model: Callable[..., Any] | None = None, *, fullgraph: bool = False,
             options: dict[str, bool] | None = None, disable: bool = False) -> Any:
     """Trace `model` (a function or Module) once per input signature into a flat program of
     backend calls and replay it afterwards (see `autodiff/compiler/compiled.py`). Usable as
-    `@compile` and `@compile(fullgraph=True)`. `options`: {"dead_code_elimination": bool,
-    "buffer_planning": bool}, both on by default."""
+    `@compile` and `@compile(fullgraph=True)`. `options`: {"constant_folding": bool,
+    "dead_code_elimination": bool, "buffer_planning": bool}, all on by default."""
     if dynamic:
         raise ValueError("autodiff.compile: dynamic=True is not supported (each new shape "
                          "traces a program of its own, as dynamic=False does)")

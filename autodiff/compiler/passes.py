@@ -1,5 +1,9 @@
 """Optimizations of a traced program, each switched by `compile(options=...)`.
 
+- `fold_constants`: a factory call whose arguments are Python constants (`ones((), 'float32')`,
+  `arange(0, 64)`, `zeros_like(v49)`: only its shape and dtype are read) and whose result is
+  only ever read (no step writes into it or a view of it, and it does not leave the program)
+  is made once, when the program is built.
 - `eliminate_dead_code`: drop pure steps (no write into an array, no generator drawn) whose
   values nothing reads. Shape-only work (views whose results go unused, dtype queries) goes
   with them; shapes themselves are Python constants of the trace already.
@@ -17,10 +21,83 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .program import Buffer, Program
-from .tracing import Ref
+from .tracing import VIEWS, WRITES_FIRST, Ref, Step
 
 if TYPE_CHECKING:
     from backends import Backend
+
+
+_FACTORIES = frozenset({"zeros", "ones", "full", "eye", "arange", "linspace", "logspace"})
+_LIKE = frozenset({"zeros_like", "ones_like"})
+
+
+def fold_constants(program: Program, values: list[Any]) -> None:
+    """Make the read-only results of constant factory calls constants (see the docstring)."""
+    readers: dict[int, list[tuple[Step, int]]] = {}
+    for step in program.steps:
+        for position, item in enumerate(step.args):
+            for vid in _refs(item):
+                readers.setdefault(vid, []).append((step, position))
+        for item in step.kwargs.values():
+            for vid in _refs(item):
+                readers.setdefault(vid, []).append((step, -1))
+    outputs = set(program.outputs)
+    memo: dict[int, bool] = {}
+
+    def read_only(vid: int) -> bool:
+        known = memo.get(vid)
+        if known is not None:
+            return known
+        memo[vid] = False  # (a cycle cannot happen; this only guards against one)
+        result = vid not in outputs and all(
+            _only_reads(step, position, read_only) for step, position in readers.get(vid, []))
+        memo[vid] = result
+        return result
+
+    kept = []
+    for step in program.steps:
+        vid = step.outputs
+        if (type(vid) is int and step.pure and "out" not in step.kwargs
+                and _constant_call(step) and read_only(vid)):
+            args = tuple(values[item.vid] if type(item) is Ref else item for item in step.args)
+            program.constants[vid] = step.function(*args, **step.kwargs)
+            program.folded += 1
+            continue
+        kept.append(step)
+    program.steps = kept
+
+
+def _constant_call(step: Step) -> bool:
+    if step.name in _FACTORIES:
+        return not any(_refs(item) for item in (*step.args, *step.kwargs.values()))
+    if step.name in _LIKE:  # the first argument gives only its shape and dtype
+        return type(step.args[0]) is Ref and not any(
+            _refs(item) for item in (*step.args[1:], *step.kwargs.values()))
+    return False
+
+
+def _only_reads(step: Step, position: int, read_only: Any) -> bool:
+    """Whether `step` only reads its argument at `position` (-1: a keyword argument)."""
+    if step.name == "guard":
+        return True
+    if step.name in WRITES_FIRST:
+        return position != 0
+    if not step.pure or "out" in step.kwargs:
+        return False
+    if step.name in VIEWS:  # the result may share its memory: it must be read-only too
+        return all(read_only(vid) for vid in step.output_ids())
+    return True
+
+
+def _refs(obj: Any) -> list[int]:
+    kind = type(obj)
+    if kind is Ref:
+        return [obj.vid]
+    if kind in (tuple, list):
+        return [vid for item in obj for vid in _refs(item)]
+    if kind is dict:
+        return [vid for item in obj.values() for vid in _refs(item)]
+    return []
 
 
 def eliminate_dead_code(program: Program) -> None:

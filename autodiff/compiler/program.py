@@ -42,6 +42,7 @@ class Program:
         self.restore: list[tuple[int, Any]] = []
         self.reseed: list[Any] = []
         self.removed = 0  # steps dead-code elimination dropped
+        self.folded = 0  # steps made constants when the program was built
         self.in_place = 0  # planned results written over one of their own inputs
         self.source = ""
         self.run: Callable[[list[Any]], tuple[Any, ...]] = _unbuilt

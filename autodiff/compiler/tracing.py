@@ -66,7 +66,7 @@ _LIBRARY = tuple(os.path.dirname(os.path.dirname(path)) + os.sep for path in (
 
 
 # Steps whose result may be a view of (or the very object of) an argument.
-_VIEWS = frozenset({
+VIEWS = frozenset({
     "reshape", "permute_dims", "getitem", "expand_dims", "squeeze", "broadcast_to", "asarray",
     "astype", "strided_view", "window_view", "sliding_windows", "as_strided", "flip",
     "_transpose", "index_add", "put_along_axis",
@@ -74,7 +74,7 @@ _VIEWS = frozenset({
 # Draws from a generator (its `generator=` argument, or the device's default one).
 _RANDOM = frozenset({"rand", "randn", "randint", "randperm", "poisson"})
 # Steps that write into their first argument only.
-_WRITES_FIRST = frozenset({
+WRITES_FIRST = frozenset({
     "setitem", "_setitem", "index_add", "put_along_axis", "index_reduce", "iadd", "isub", "imul",
     "itruediv", "ifloordiv", "imod", "ipow", "iand", "ior", "ixor",
 })
@@ -286,7 +286,7 @@ class Tracer:
         """Add a step, keeping track of which values may share memory with the caller's
         arrays (inputs, constants, their views) and whether one has been written."""
         uses = step.uses()
-        if step.name in _VIEWS and any(vid in self.shared for vid in uses):
+        if step.name in VIEWS and any(vid in self.shared for vid in uses):
             self.shared.update(step.output_ids())
         if not step.pure:
             if step.name in _RANDOM:  # a draw moves its generator on
@@ -297,7 +297,7 @@ class Tracer:
                     self.graph_break("a random draw from a generator= argument")
                 self.drawn.append(generator)
             else:
-                target = uses[0] if step.name in _WRITES_FIRST and uses else None
+                target = uses[0] if step.name in WRITES_FIRST and uses else None
                 if target is None or target in self.shared:
                     self.mutated = True
                     if target in self.inputs:

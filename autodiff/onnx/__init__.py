@@ -35,7 +35,8 @@ def export(model: Any, args: Any, f: Any, kwargs: dict[str, Any] | None = None,
     args = args if isinstance(args, tuple) else (args,)
     kwargs = kwargs or {}
     compiled = CompiledFunction(model, fullgraph=True,
-                                options={"dead_code_elimination": True,
+                                options={"constant_folding": False,
+                                         "dead_code_elimination": True,
                                          "buffer_planning": False})
     with no_grad():
         compiled(*args, **kwargs)

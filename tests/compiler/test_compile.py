@@ -41,9 +41,10 @@ def _numpy(tensor: autodiff.Tensor) -> np.ndarray:
 
 
 @pytest.mark.parametrize("options", [{}, {"dead_code_elimination": False},
-                                     {"buffer_planning": False},
-                                     {"dead_code_elimination": False, "buffer_planning": False}],
-                         ids=["all", "no-dce", "no-buffers", "none"])
+                                     {"buffer_planning": False}, {"constant_folding": False},
+                                     {"dead_code_elimination": False, "buffer_planning": False,
+                                      "constant_folding": False}],
+                         ids=["all", "no-dce", "no-buffers", "no-folding", "none"])
 def test_mlp_training_step_equals_eager(device: str, options: dict[str, bool]) -> None:
     model, batches = _mlp_problem(device)
     twin = copy.deepcopy(model)
@@ -179,6 +180,30 @@ def test_dead_code_elimination_removes_unused_work() -> None:
     kept = next(iter(compiled.cache.values())).program
     all_steps = next(iter(plain.cache.values())).program
     assert kept.removed == 2 and len(kept.steps) == len(all_steps.steps) - 2
+
+
+def test_constant_factories_are_made_once_unless_written() -> None:
+    def function(x: autodiff.Tensor) -> tuple[autodiff.Tensor, autodiff.Tensor]:
+        read = x * autodiff.ones(3) + autodiff.arange(3.0).reshape(3)  # only read: constants
+        written = autodiff.zeros(3)
+        written += x  # written in place: made by every replay
+        fresh = autodiff.ones(3)  # returned: a new array each call
+        return read + written, fresh
+
+    compiled = autodiff.compile(function)
+    plain = autodiff.compile(function, options={"constant_folding": False})
+    results = []
+    for value in (1.0, 2.0, 3.0):
+        x = autodiff.tensor([value, 0.0, -value])
+        got, expected = compiled(x), plain(x)
+        for a, b, c in zip(got, expected, function(x)):
+            np.testing.assert_array_equal(_numpy(a), _numpy(c))
+            np.testing.assert_array_equal(_numpy(b), _numpy(c))
+        results.append(got[1])
+    assert results[1] is not results[2] and results[1]._data is not results[2]._data
+    program = next(iter(compiled.cache.values())).program
+    assert program.folded == 2  # ones and arange (reshape's view of it is read only)
+    assert next(iter(plain.cache.values())).program.folded == 0
 
 
 # --------------------------------------------------------------------------- soundness
