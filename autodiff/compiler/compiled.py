@@ -16,6 +16,7 @@ function that ran its own backward comes back detached.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import os
 from collections.abc import Callable
@@ -97,6 +98,7 @@ class Entry:
         self.state: list[Tensor] = []  # the state tensors (inputs after the arguments')
         self.hold: list[Any] = []  # the state tensors, kept alive so their ids stay theirs
         self.check: checks.Check | None = None  # the cache hit's test (checks.py)
+        self.finish: Callable[[Any, list[Tensor]], Any] = _unfinished
 
 
 class _Result:
@@ -132,12 +134,12 @@ class CompiledFunction:
         if (profiler_state.active or anomaly_state.recording or dual_state.enabled
                 or vmap_levels.depth or saved_tensors_hooks_state.open):
             return self._eager_mode(args, kwargs)
-        for entry in self._recent:  # most recently used first
-            hit = entry.check(args, kwargs)  # type: ignore[misc]
+        for recent in self._recent:  # most recently used first
+            hit = recent.check(args, kwargs)  # type: ignore[misc]
             if hit is not None:
-                if entry is not self._recent[0]:
-                    self._use(entry)
-                return self._run(entry, hit[0], hit[1], args, kwargs)
+                if recent is not self._recent[0]:
+                    self._use(recent)
+                return self._run(recent, hit[0], hit[1], args, kwargs)
         arguments: list[Tensor] = []
         arguments_key = guards.arguments_key(args, kwargs, arguments)
         # Modules, optimizers or containers among the arguments are state to walk too.
@@ -213,6 +215,7 @@ class CompiledFunction:
         _count("traces", self.stats)
         tracer = tracing.Tracer(self.fullgraph)
         entry = Entry()
+        entry.state = found.tensors
         if found.hooks is not None:
             tracer.fullgraph = self.fullgraph
             tracer.recording = True
@@ -263,7 +266,6 @@ class CompiledFunction:
                 entry.program = None
         if entry.reason is not None and self.fullgraph and not tracer.breaks:
             raise tracing.CompileError(f"autodiff.compile(fullgraph=True): {entry.reason}")
-        entry.state = found.tensors
         entry.hold = [found.tensors, arguments]
         self.cache[key] = entry
         self._use(entry)
@@ -352,6 +354,7 @@ class CompiledFunction:
         if self.options["buffer_planning"] and len(planned) == 1 and used:
             passes.plan_buffers(program, planned[0], tracer.values)
         program.build()
+        entry.finish = _finisher(entry, len(arguments))
         entry.program = program
 
     # ----------------------------------------------------------------------------- explain
@@ -365,7 +368,8 @@ class CompiledFunction:
                 continue
             parts.append(
                 f"# signature {number}: {len(program.steps)} steps ({program.removed} removed "
-                f"as dead code, {program.folded} made constants), {len(program.inputs)} inputs, {len(program.outputs)} outputs, "
+                f"as dead code, {program.folded} made constants), {len(program.inputs)} inputs, "
+                f"{len(program.outputs)} outputs, "
                 f"{len(program.buffers)} buffers ({program.in_place} results written in place)")
             parts.append(program.listing())
         for item in self.stats.graph_breaks:
@@ -389,6 +393,10 @@ def _count(name: str, stats: CompileStats) -> None:
     setattr(STATS, name, getattr(STATS, name) + 1)
 
 
+def _unfinished(results: Any, arguments: list[Tensor]) -> Any:
+    raise RuntimeError("the program was not built")
+
+
 def _inputs_of(entry: Entry, state: list[Tensor]) -> list[Any]:
     """The program's input arrays, read from the argument and state Tensors."""
     inputs = []
@@ -407,21 +415,69 @@ def _replay(entry: Entry, program: Program, arguments: list[Tensor], inputs: lis
         results = _run_restoring(program, inputs)
     else:
         results = program.run(inputs)
-    if not entry.effects:
-        return _build(entry.result, results, arguments)
-    state = [*arguments, *entry.state]
+    return entry.finish(results, arguments)
+
+
+def _finisher(entry: Entry, arguments_count: int) -> Callable[[Any, list[Tensor]], Any]:
+    """What a replay does after its program ran, as one generated function of the program's
+    results and the argument Tensors: the effects on the state (new arrays, `.grad`s set or
+    cleared, version counters moved, as the traced call left them) and the call's results."""
+    namespace: dict[str, Any] = {"wrap": _wrap}
+
+    def constant(obj: Any) -> str:
+        name = f"k{len(namespace)}"
+        namespace[name] = obj
+        return name
+
+    def tensor(index: int) -> str:
+        if index < arguments_count:
+            return f"arguments[{index}]"
+        return constant(entry.state[index - arguments_count])
+
+    lines = ["def finish(results, arguments):"]
     for effect in entry.effects:
-        tensor = state[effect.index]
+        target = tensor(effect.index)
+        backend = constant(entry.state[effect.index - arguments_count]._backend
+                           if effect.index >= arguments_count else None)
         if effect.data is not None:
-            tensor._data = results[effect.data]
+            lines.append(f"    {target}._data = results[{effect.data}]")
         if effect.set_grad:
-            tensor._grad = (None if effect.grad is None
-                            else _wrap(results[effect.grad], tensor._backend))
+            if effect.grad is None:
+                lines.append(f"    {target}._grad = None")
+            elif effect.index < arguments_count:
+                lines.append(f"    {target}._grad = wrap(results[{effect.grad}], "
+                             f"{target}._backend)")
+            else:
+                lines.append(f"    {target}._grad = wrap(results[{effect.grad}], {backend})")
         if effect.version:
-            tensor._shared_version_counter()[0] += effect.version
-        if effect.grad_version and tensor._grad is not None:
-            tensor._grad._shared_version_counter()[0] += effect.grad_version
-    return _build(entry.result, results, arguments)
+            lines.append(f"    {target}._shared_version_counter()[0] += {effect.version}")
+        if effect.grad_version:
+            lines.append(f"    if {target}._grad is not None:")
+            lines.append(f"        {target}._grad._shared_version_counter()[0] += "
+                         f"{effect.grad_version}")
+
+    def expression(shape: Any) -> str:
+        kind = type(shape)
+        if kind is _Result:
+            return f"wrap(results[{shape.position}], {constant(shape.backend)})"
+        if kind is _Argument:
+            return f"arguments[{shape.index}]"
+        if kind is tuple:
+            items = "".join(f"{expression(item)}, " for item in shape)
+            return f"({items})"
+        if kind is list:
+            return "[" + ", ".join(expression(item) for item in shape) + "]"
+        if kind is dict:
+            return "{" + ", ".join(f"{constant(name)}: {expression(item)}"
+                                   for name, item in shape.items()) + "}"
+        if shape is None or kind in (bool, int):
+            return repr(shape)
+        return constant(shape)  # a state Tensor, or a Python value the trace returned
+
+    lines.append(f"    return {expression(entry.result)}")
+    exec(builtins.compile("\n".join(lines), "<autodiff.compile finish>", "exec"), namespace)
+    finish: Callable[[Any, list[Tensor]], Any] = namespace["finish"]
+    return finish
 
 
 def _run_restoring(program: Program, inputs: list[Any]) -> tuple[Any, ...]:
@@ -439,19 +495,6 @@ def _run_restoring(program: Program, inputs: list[Any]) -> tuple[Any, ...]:
         for generator, state in zip(program.reseed, states):
             generator.set_state(state)
         raise
-
-
-def _build(shape: Any, results: tuple[Any, ...], arguments: list[Tensor]) -> Any:
-    kind = type(shape)
-    if kind is _Result:
-        return _wrap(results[shape.position], shape.backend)
-    if kind is _Argument:
-        return arguments[shape.index]
-    if kind in (tuple, list):
-        return kind(_build(item, results, arguments) for item in shape)
-    if kind is dict:
-        return {name: _build(item, results, arguments) for name, item in shape.items()}
-    return shape
 
 
 def _unwrap_all(tensors: list[Tensor], result: Any) -> None:

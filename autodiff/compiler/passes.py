@@ -56,11 +56,11 @@ def fold_constants(program: Program, values: list[Any]) -> None:
 
     kept = []
     for step in program.steps:
-        vid = step.outputs
-        if (type(vid) is int and step.pure and "out" not in step.kwargs
-                and _constant_call(step) and read_only(vid)):
+        result = step.outputs
+        if (isinstance(result, int) and step.pure and "out" not in step.kwargs
+                and _constant_call(step) and read_only(result)):
             args = tuple(values[item.vid] if type(item) is Ref else item for item in step.args)
-            program.constants[vid] = step.function(*args, **step.kwargs)
+            program.constants[result] = step.function(*args, **step.kwargs)
             program.folded += 1
             continue
         kept.append(step)
