@@ -269,3 +269,32 @@ def test_distribution_step_equals_eager() -> None:
         np.testing.assert_array_equal(_numpy(mu.grad), _numpy(twins[0].grad))
         np.testing.assert_array_equal(_numpy(log_sigma.grad), _numpy(twins[1].grad))
     assert compiled.stats.replays + compiled.stats.guard_failures == 3
+
+
+@pytest.mark.parametrize("mode", ["anomaly", "saved_tensors_hooks", "replayable"])
+def test_modes_entered_inside_the_function_break_the_graph(mode: str) -> None:
+    packed = []
+
+    def enter():
+        if mode == "anomaly":
+            return autodiff.autograd.set_detect_anomaly(True)
+        if mode == "replayable":
+            return autodiff.autograd.graph.replayable()
+        return autodiff.autograd.graph.saved_tensors_hooks(
+            lambda tensor: packed.append(1) or tensor, lambda tensor: tensor)
+
+    def f(x: autodiff.Tensor) -> autodiff.Tensor:
+        with enter():
+            y = (x * x).sum()
+            y.backward()
+        return y.detach()
+
+    compiled = autodiff.compile(f)
+    for _ in range(3):
+        x = autodiff.tensor([1.0, 2.0], requires_grad=True)
+        assert compiled(x).item() == 5.0 and x.grad.tolist() == [2.0, 4.0]
+    assert compiled.stats.replays == 0 and compiled.stats.eager_calls == 2
+    if mode == "saved_tensors_hooks":
+        assert len(packed) == 6  # the pack hook ran in every call
+    with pytest.raises(CompileError, match="inside a compiled function"):
+        autodiff.compile(f, fullgraph=True)(autodiff.tensor([1.0], requires_grad=True))
