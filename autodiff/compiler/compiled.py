@@ -139,7 +139,17 @@ class CompiledFunction:
             if hit is not None:
                 if recent is not self._recent[0]:
                     self._use(recent)
-                return self._run(recent, hit[0], hit[1], args, kwargs)
+                program = recent.program
+                if program is None or program.restore or program.reseed:
+                    return self._run(recent, hit[0], hit[1], args, kwargs)
+                try:  # (the common case, inline)
+                    results = program.run(hit[1])
+                except tracing.GuardFailed:
+                    _count("guard_failures", self.stats)
+                    return function(*args, **kwargs)
+                self.stats.replays += 1
+                STATS.replays += 1
+                return recent.finish(results, hit[0])
         arguments: list[Tensor] = []
         arguments_key = guards.arguments_key(args, kwargs, arguments)
         # Modules, optimizers or containers among the arguments are state to walk too.
