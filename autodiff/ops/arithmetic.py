@@ -13,6 +13,7 @@ from typing import Any
 
 from ..autocast_state import autocast_op
 from ..creation import zeros_like
+from ..flop_counts import elementwise_flops
 from ..function import Function
 from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
@@ -30,6 +31,10 @@ _REAL_NUMBERS = (int, float)
 # ----------------------------------------------------------------------------- arithmetic
 class Add(Function):
     node_name = "AddBackward0"
+
+    @staticmethod
+    def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        return elementwise_flops(args[0])
 
     jvp = auto_element_wise
 
@@ -137,6 +142,10 @@ def _check_bool_subtraction(backend: Any, a: Any, b: Any) -> None:
 
 class Mul(Function):
     node_name = "MulBackward0"
+
+    @staticmethod
+    def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        return elementwise_flops(args[0])
 
     jvp = auto_element_wise
 

@@ -8,8 +8,10 @@ from typing import Any
 
 from .. import dtypes
 from ..autocast_state import autocast_op
+from ..flop_counts import matmul_flops
 from ..function import Function
 from ..jvp_rules import auto_multilinear, sum_terms
+from ..profiling import InnerOp
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, same_device
 from .einsum import einsum
@@ -22,6 +24,12 @@ class Linear(Function):
     subclasses carry those names."""
 
     node_name = "AddmmBackward0"
+
+    @staticmethod
+    def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        """x (rows, in) times W^T (in, out), as PyTorch's addmm / mm counts it."""
+        x, w = args[0], args[1]
+        return matmul_flops(x.shape, w.shape) if x.dim() == 2 else 0
 
     @staticmethod
     def forward(ctx: Any, x: Any, w: Any, b: Any) -> Any:
@@ -77,9 +85,26 @@ class LinearMm(Linear):
 class LinearFolded(Linear):
     node_name = "ViewBackward0"  # PyTorch flattens the rows, calls addmm and views the result
 
+    @staticmethod
+    def inner_op(args: tuple[Any, ...]) -> InnerOp:
+        """The profiler's view of PyTorch's addmm(bias, rows, W^T) inside."""
+        x, w, b = args
+        rows = [math.prod(x.shape[:-1]), x.shape[-1]]
+        weight_t = [w.shape[1], w.shape[0]]
+        return InnerOp("aten::addmm", [list(b.shape), rows, weight_t],
+                       matmul_flops(rows, weight_t), scalars=2)
+
 
 class LinearFoldedNoBias(Linear):
     node_name = "UnsafeViewBackward0"
+
+    @staticmethod
+    def inner_op(args: tuple[Any, ...]) -> InnerOp:
+        """The profiler's view of PyTorch's mm(rows, W^T) inside (matmul's fold)."""
+        x, w = args[0], args[1]
+        rows = [math.prod(x.shape[:-1]), x.shape[-1]]
+        weight_t = [w.shape[1], w.shape[0]]
+        return InnerOp("aten::mm", [rows, weight_t], matmul_flops(rows, weight_t))
 
 
 class LinearVector(Linear):
