@@ -11,6 +11,7 @@
     python -m bench --suite data,checkpoint      # DataLoader workers; activation checkpointing
     python -m bench --suite rnn,attention        # LSTM, attention (time, memory), char model
     python -m bench --suite compile              # autodiff.compile vs eager vs NumPy
+    python -m bench --suite forward_ad           # func.jvp of an MLP, jacfwd/jacrev, hessian
 
 Each round times every engine once, back to back in a rotating order; the table shows each
 engine's median seconds per call and the median over rounds of its time divided by the limit's
@@ -28,6 +29,7 @@ from bench import (
     compile_bench,
     conv_bench,
     dataloader_bench,
+    forward_ad_bench,
     nn_bench,
     optim_bench,
     per_op,
@@ -38,7 +40,7 @@ from bench._setup import DeviceUnavailable, make_setup
 from bench.seed_graph import Row
 
 SUITES = ("seed", "per_op", "nn", "optim", "vision", "data", "checkpoint", "rnn",
-          "attention", "compile")
+          "attention", "compile", "forward_ad")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -153,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
         print("# compile: autodiff.compile'd steps vs eager and the NumPy limit (seed step, "
               "200-op chain, digits epoch, first-call and cache-hit overhead)", flush=True)
         rows += compile_bench.run(setup, args.rounds, args.quick)
+    if "forward_ad" in args.suites:
+        print("# forward_ad: func.jvp of an MLP 64-128-128-10 (batch 64) vs its no_grad forward "
+              "and a hand-written NumPy JVP; jacfwd vs jacrev; func.hessian vs the 512-pass "
+              "autograd.functional.hessian (float32)", flush=True)
+        rows += forward_ad_bench.run(setup, args.rounds, args.quick)
     print(format_table(rows))
     return 0
 

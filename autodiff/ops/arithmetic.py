@@ -21,6 +21,7 @@ from . import division
 from ._checks import require_tensors
 from ._out import CAST, SAME, takes_out
 from ._promotion import checked_number, default_float, promote, with_number
+from .holomorphic import Holomorphic
 from .selection import where
 from .unary import log
 
@@ -321,7 +322,7 @@ def negative_(input: Tensor) -> Tensor:
     return input.neg_()
 
 
-class Reciprocal(Function):
+class Reciprocal(Holomorphic, Function):
     node_name = "ReciprocalBackward0"
 
     jvp = auto_element_wise
@@ -351,7 +352,7 @@ def reciprocal_(input: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- powers
-class PowScalar(Function):
+class PowScalar(Holomorphic, Function):
     """tensor ** number."""
 
     node_name = "PowBackward0"
