@@ -47,6 +47,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .compiler.tracing import current as current_tracer
 from .grad_mode import state as grad_state
 from .node import AccumulateGrad, Node, anomaly_state
 from .profiling import Range, profiler_state
@@ -102,6 +103,9 @@ def run_backward(
     accumulate_grad=False (`autograd.grad`): return the gradients of `inputs`, touching no
     leaf's `.grad`.
     """
+    tracer = current_tracer()
+    if tracer is not None:  # autodiff.compile is recording this backward
+        tracer.backward_ran = True
     root_edges = [
         (root.grad_fn or root._grad_accumulator(), root._output_nr, grad)
         for root, grad in zip(roots, grad_roots)
@@ -175,6 +179,8 @@ def run_backward(
                 _capture(captures.get(node), grads, captured)
             hooked = node._hooked
             if hooked:
+                if tracer is not None:
+                    tracer.graph_break("a backward hook or retain_grad runs Python in backward")
                 grads = _run_pre_hooks(node, grads, undo)
             if type(node) is AccumulateGrad:
                 grad = grads[0]
@@ -491,6 +497,9 @@ def _accumulate(node: AccumulateGrad, grad: Tensor | None, create_graph: bool, t
     if grad is None:
         return
     variable = node.variable
+    tracer = current_tracer()
+    if tracer is not None:
+        tracer.grad_leaves.append(variable)
     with node.lock:
         old = variable._grad
         if old is None:

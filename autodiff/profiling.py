@@ -25,6 +25,7 @@ import weakref
 from typing import Any
 
 from . import dtypes
+from .compiler.tracing import graph_break
 from .tensor import Tensor
 
 # Frames inside the package are not the user's code (with_stack leaves them out).
@@ -145,6 +146,7 @@ class ProfilerState:
     def start(self, recording: Recording) -> None:
         if self.recording is not None:
             raise RuntimeError("Profiler is already enabled on this thread")
+        graph_break("the profiler started inside a compiled function")
         self.recording = recording
         self.open.stack = []
         self.active = True
@@ -153,6 +155,7 @@ class ProfilerState:
         recording = self.recording
         if recording is None:
             raise RuntimeError("Can't disable profiler when it's not running")
+        graph_break("the profiler stopped inside a compiled function")
         self.active = False
         self.recording = None
         end = time.perf_counter_ns()
