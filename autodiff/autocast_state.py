@@ -28,6 +28,7 @@ from backends import parse_device
 
 from . import dtypes
 from .autocast_lists import BANNED_MESSAGES, POLICIES
+from .op_modes import modes
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -51,6 +52,10 @@ class _State(threading.local):
         if active != self.active:
             with _count_lock:
                 _active_threads += 1 if active else -1
+            if active:  # the public functions' wrappers take their full path
+                modes.enter()
+            else:
+                modes.exit()
         self.active = active
 
 
@@ -237,7 +242,7 @@ def _call(aten_name: str | None, function: Callable[..., Any], dtype_position: i
         args = tuple(_cast(value, target, low, device_type) for value in args)
         kwargs = {key: _cast(value, target, low, device_type) for key, value in kwargs.items()}
     state.suspended += 1
-    state.active = False
+    state.refresh()  # inactive: counted out, so that leaving counts it back in once
     try:
         return function(*args, **kwargs)
     finally:

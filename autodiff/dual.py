@@ -13,6 +13,8 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING
 
+from .op_modes import modes
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
@@ -40,6 +42,7 @@ class _DualState:
         self.level = 0
         self.enabled = True
         self.generation += 1
+        modes.enter()
         return self.level
 
     def exit(self, level: int) -> None:
@@ -57,6 +60,7 @@ class _DualState:
         self._duals = []
         self.level = -1
         self.enabled = False
+        modes.exit()
 
 
 state = _DualState()

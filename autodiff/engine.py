@@ -192,7 +192,7 @@ def _count_dependencies(roots: set[Node]) -> dict[Node, int]:
     stack = list(roots)
     while stack:
         node = stack.pop()
-        if node._saved is not None:
+        if node._saved:  # None or (): nothing to check
             node._check_saved()
         for child, _ in node.next_functions:
             if child is None:
@@ -245,7 +245,7 @@ def _prune(roots: set[Node], targets: set[Node], accumulate_grad: bool
                 needed.add(node)
     dependencies: dict[Node, int] = {}
     for node in needed:
-        if node._saved is not None:
+        if node._saved:
             node._check_saved()
         for child, _ in node.next_functions:
             if child is not None and child in should_execute:
@@ -293,10 +293,14 @@ def _pass_on(node: Node, grads: list[Any], input_grads: tuple[Any, ...],
         if count is None:  # pruned: leads to none of `inputs`
             continue
         if grad is not None:
-            if (owned is not None and type(child) is AccumulateGrad
-                    and _made_here(node, grad, grads, input_grads)):
-                owned.add(grad)
-            _add_to_buffer(buffers, child, output_nr, grad, owned)
+            if type(child) is AccumulateGrad:
+                if owned is not None and _made_here(node, grad, grads, input_grads):
+                    owned.add(grad)
+                _add_to_buffer(buffers, child, output_nr, grad, owned)
+            elif child._num_outputs == 1 and child not in buffers:
+                buffers[child] = [grad]  # the first gradient into a one-output node (a chain)
+            else:
+                _add_to_buffer(buffers, child, output_nr, grad, owned)
         if count == 1:
             if child not in buffers:  # every gradient into it was None
                 buffers[child] = [None] * child._num_outputs

@@ -35,6 +35,7 @@ from .dual import rules_running
 from .dual import state as _dual_state
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
+from .op_modes import modes as _modes
 from .profiling import profiler_state
 from .saved import FREED, RELEASED, SavedTensor, saved_tensors_hooks_state
 from .tensor import Tensor, _wrap
@@ -143,7 +144,10 @@ class Function(Node):
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward on the arrays of `args`; record a node when a Tensor input needs grad."""
-        if _vmap_levels.depth:  # inside vmap: a batched input goes to the op's batching rule
+        # The one test of the plain path: is any mode on that reaches into op calls (vmap,
+        # the profiler, forward AD, anomaly mode, saved_tensors_hooks)? Then each is asked.
+        in_modes = _modes.active
+        if in_modes and _vmap_levels.depth:  # a batched input goes to the op's batching rule
             from .batching.dispatch import NOT_BATCHED, dispatch
 
             batched = dispatch(cls, args, kwargs)
@@ -167,13 +171,11 @@ class Function(Node):
             raise TypeError(f"{cls.__name__}.apply() needs at least one Tensor argument")
         ctx = _new(cls)
         ctx.backend = backend
-        if profiler_state.active:  # while not profiling, this test is all it costs
-            return profiler_state.record_op(ctx, args, arrays, kwargs, requires_grad)
+        if in_modes:
+            return ctx._run_in_modes(args, arrays, kwargs, requires_grad)
         result = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
-        if _dual_state.enabled:
-            return ctx._apply_dual(args, arrays, result, requires_grad, kwargs)
         if requires_grad and _grad_state.enabled:
-            return ctx._record(args, arrays, result, kwargs)
+            return ctx._make_node(args, arrays, result)
         backend = ctx.backend  # a device transfer's forward moves it to the target
         if type(result) is tuple:
             return tuple([_wrap(array, backend) for array in result])
@@ -181,6 +183,17 @@ class Function(Node):
         output._data = result
         output._backend = backend
         return output
+
+    def _run_in_modes(self, args: tuple[Any, ...], arrays: list[Any], kwargs: dict[str, Any],
+                      requires_grad: bool) -> Any:
+        """apply's forward and what follows it while some mode is on: the profiler times the
+        op; `_finish` gives tangents (forward AD) and records through `_record` (anomaly
+        mode, saved_tensors_hooks)."""
+        if profiler_state.active:
+            return profiler_state.record_op(self, args, arrays, kwargs, requires_grad)
+        forward = type(self).forward
+        result = forward(self, *arrays, **kwargs) if kwargs else forward(self, *arrays)
+        return self._finish(args, arrays, result, requires_grad, kwargs)
 
     def _apply_dual(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
                     requires_grad: bool, kwargs: dict[str, Any]) -> Any:
@@ -278,8 +291,8 @@ class Function(Node):
 
     def _finish(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
                 requires_grad: bool, kwargs: dict[str, Any]) -> Any:
-        """What `apply` does after forward, as a method (the profiler's path): record the node
-        or wrap the result (and give it its tangent while a dual level is open)."""
+        """What `apply` does after forward while some mode is on: record the node or wrap the
+        result (and give it its tangent while a dual level is open)."""
         if _dual_state.enabled:
             return self._apply_dual(args, arrays, result, requires_grad, kwargs)
         if requires_grad and _grad_state.enabled:
@@ -307,14 +320,23 @@ class Function(Node):
 
     def _record(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
                 kwargs: dict[str, Any] | None = None) -> Any:
-        """Make this ctx a node of the graph: edges, input metadata, outputs, saved tensors."""
-        self._sequence_nr = next(sequence_nrs)
+        """`_make_node`, with what anomaly mode, `replayable()` and saved_tensors_hooks add
+        (apply's plain path, with no mode on, calls `_make_node` itself)."""
         if anomaly_state.recording:  # anomaly mode, or replayable()
             anomaly_state.record(self)
             if anomaly_state.check_forward and anomaly_state.enabled:
                 anomaly_state.check_forward_values(self, self.backend, result)
             if anomaly_state.keep_inputs:
                 self._replay = ReplayInputs(args, kwargs or {}, result)
+        packs = saved_tensors_hooks_state.open and self._to_save is not None
+        outputs = self._make_node(args, arrays, result)
+        if packs:
+            self._pack_saved(outputs)
+        return outputs
+
+    def _make_node(self, args: tuple[Any, ...], arrays: list[Any], result: Any) -> Any:
+        """Make this ctx a node of the graph: edges, input metadata, outputs, saved tensors."""
+        self._sequence_nr = next(sequence_nrs)
         edges: list[Any] = []
         needs = []
         meta: list[Any] = []
@@ -352,8 +374,6 @@ class Function(Node):
             self._saved = tuple([self._saved_entry(item, args, arrays, result, outputs)
                                  for item in to_save])
             self._to_save = None
-            if saved_tensors_hooks_state.open:
-                self._pack_saved(outputs)
         return outputs
 
     def _make_output(self, array: Any, index: int) -> Tensor:
@@ -418,12 +438,10 @@ class Function(Node):
         if len(grads) != len(meta):
             grads = self._check_count(grads)
         try:
-            for index, grad in enumerate(grads):
-                if grad is None:
+            for grad, input_meta in zip(grads, meta):
+                # No meta: nobody asked for it; the engine skips inputs without an edge.
+                if grad is None or input_meta is None:
                     continue
-                input_meta = meta[index]
-                if input_meta is None:
-                    continue  # nobody asked for it; the engine skips inputs without an edge
                 data = grad._data
                 # `is` first: dtypes are singletons in NumPy and CuPy, and == is slow.
                 if data.shape != input_meta[0] or (data.dtype is not input_meta[1]

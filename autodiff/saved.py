@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import dtypes
 from .dual import state as dual_state
 from .node import Node, short_name
+from .op_modes import modes
 from .tensor import Tensor, _wrap
 
 if TYPE_CHECKING:
@@ -253,11 +254,13 @@ class SavedTensorsHooksState:
         self.per_thread.stack.append((pack_hook, unpack_hook))
         with self._lock:
             self.open += 1
+        modes.enter()
 
     def pop(self) -> None:
         self.per_thread.stack.pop()
         with self._lock:
             self.open -= 1
+        modes.exit()
 
     def innermost(self) -> tuple[Callable[[Tensor], Any], Callable[[Any], Tensor]] | None:
         """The pair that applies in this thread, if any."""

@@ -1,10 +1,12 @@
 """The vmap levels open in this thread (thread-local, like grad mode). `Function.apply` reads
-`levels.depth`: while it is zero, vmap costs one attribute test per op."""
+`levels.depth` once `op_modes.modes.active` says some mode is on (an open level counts as one)."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+
+from ..op_modes import modes
 
 
 @dataclass
@@ -28,11 +30,13 @@ class _Levels(threading.local):
         level = Level(self.counter, batch_size, randomness)
         self.stack.append(level)
         self.depth = len(self.stack)
+        modes.enter()
         return level
 
     def pop(self, level: Level) -> None:
         self.stack.remove(level)
         self.depth = len(self.stack)
+        modes.exit()
 
     def find(self, number: int) -> Level:
         for level in self.stack:
