@@ -10,17 +10,20 @@ are positional (one edge each, as PyTorch lists them in `next_functions`); optio
 are keyword arguments. User-defined ops (`autograd.Function`) are this class with forward called
 on Tensors instead of arrays; everything else here is shared.
 
-`apply` runs forward; `_record` makes the ctx a node when an input requires grad. Two switches
-hook in there, each one attribute test while off: anomaly mode (keeps the forward traceback) and
-saved_tensors_hooks (saved tensors go through the pack hook, and come back through the unpack
-hook in the saved tensor's place in the graph). A third, in `apply`, hands the op to the
-profiler while one records (`profiling.py`).
+`apply` runs forward; `_make_node` makes the ctx a node when an input requires grad. That is
+the plain path, taken while no mode that reaches into op calls is on: `apply` tests the one
+switch `op_modes.modes.active` for all of them. While it is on, `apply` asks each mode:
+vmap sends a batched input to the op's batching rule (`batching/dispatch.py`), the profiler
+times the op (`profiling.py`), and `_record` wraps `_make_node` with anomaly mode (keeps the
+forward traceback), `replayable()` (keeps the inputs) and saved_tensors_hooks (saved tensors go
+through the pack hook, and come back through the unpack hook in the saved tensor's place in the
+graph).
 
-Forward-mode AD hooks into `apply` too, one attribute test while no dual level is open
-(`dual.py`): when an input carries a tangent, the op's `jvp(ctx, *tangents)` gives its output's
-tangent. Like backward, a jvp rule is written with Tensor ops on `ctx.saved_tensors` (and
-options forward kept on ctx), so tangents can be differentiated in reverse mode; most ops
-declare one of PyTorch's generic rules (`jvp_rules.py`: `auto_element_wise`, `auto_linear`).
+Forward-mode AD is one of those modes (`dual.py`): while a dual level is open and an input
+carries a tangent, the op's `jvp(ctx, *tangents)` gives its output's tangent. Like backward, a
+jvp rule is written with Tensor ops on `ctx.saved_tensors` (and options forward kept on ctx),
+so tangents can be differentiated in reverse mode; most ops declare one of PyTorch's generic
+rules (`jvp_rules.py`: `auto_element_wise`, `auto_linear`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Whether any mode that reaches into every op call is on: vmap, forward-mode AD, the profiler,
 anomaly mode, `autograd.graph.replayable()`, saved_tensors_hooks, autocast.
 
-`Function.apply` and the wrappers of the public functions test `modes.active` and nothing else:
+`Function.apply` and the public functions' decorators (`fast_path`) test `modes.active` alone:
 while it is False an op runs its plain path (forward, then record the node or wrap the result).
 While it is True they take the full path, which asks each mode itself, exactly as before. So
 `active` need not say which mode is on, nor in which thread: it must only never be False while
@@ -11,7 +11,10 @@ one is on. Each mode calls `enter()` when it switches on and `exit()` when it sw
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
+from typing import Any
 
 
 class OpModes:
@@ -38,3 +41,28 @@ class OpModes:
 
 
 modes = OpModes()
+
+
+def fast_path(wrapper: Callable[..., Any], function: Callable[..., Any], *,
+              out: bool = False) -> Callable[..., Any]:
+    """The public function a decorator returns for `function`, where its `wrapper` only passes
+    the call on while no mode is on (autocast's casts, vmap's batching) and, with `out`, while
+    no `out=` is given (`takes_out`): one frame that calls the undecorated function directly
+    then, and the decorators' wrappers otherwise. Stacked decorators share it: each one's
+    shortcut goes to the innermost function, skipping all of their wrappers at once."""
+    plain = getattr(function, "_plain", function)
+    checks_out = out or getattr(function, "_checks_out", False)
+    if checks_out:
+        def public(*args: Any, **kwargs: Any) -> Any:
+            if modes.active or "out" in kwargs:
+                return wrapper(*args, **kwargs)
+            return plain(*args, **kwargs)
+    else:
+        def public(*args: Any, **kwargs: Any) -> Any:
+            if modes.active:
+                return wrapper(*args, **kwargs)
+            return plain(*args, **kwargs)
+    functools.update_wrapper(public, wrapper)
+    public._plain = plain  # type: ignore[attr-defined]
+    public._checks_out = checks_out  # type: ignore[attr-defined]
+    return public
