@@ -180,8 +180,10 @@ class Function(Node):
         if requires_grad and _grad_state.enabled:
             return ctx._make_node(args, arrays, result)
         backend = ctx.backend  # a device transfer's forward moves it to the target
+        # A helper wraps a tuple: a comprehension here would make `backend` a closure cell,
+        # slower to read all through apply.
         if type(result) is tuple:
-            return tuple([_wrap(array, backend) for array in result])
+            return _wrap_each(result, backend)
         output = _new(Tensor)
         output._data = result
         output._backend = backend
@@ -360,10 +362,7 @@ class Function(Node):
         self._input_meta = meta
 
         if type(result) is tuple:
-            outputs: Any = tuple([self._make_output(array, index)
-                                  for index, array in enumerate(result)])
-            self._num_outputs = len(outputs)
-            self._output_meta = tuple((a.shape, self.backend.dtype_name(a)) for a in result)
+            outputs: Any = self._make_outputs(result)
         elif self._non_differentiable is None:
             outputs = _new(Tensor)
             outputs._data = result
@@ -374,9 +373,20 @@ class Function(Node):
             outputs = self._make_output(result, 0)
         to_save = self._to_save
         if to_save is not None:
-            self._saved = tuple([self._saved_entry(item, args, arrays, result, outputs)
-                                 for item in to_save])
+            saved = []  # a loop, not a comprehension: `self` stays a plain local (no closure)
+            for item in to_save:
+                saved.append(self._saved_entry(item, args, arrays, result, outputs))
+            self._saved = tuple(saved)
             self._to_save = None
+        return outputs
+
+    def _make_outputs(self, result: tuple[Any, ...]) -> tuple[Tensor, ...]:
+        """A multi-output node's outputs (and their shapes and dtypes, for zeros in backward).
+        Comprehensions live here, not in `_make_node`, where they would make `self` a closure
+        cell, slower to read all through it."""
+        outputs = tuple([self._make_output(array, index) for index, array in enumerate(result)])
+        self._num_outputs = len(outputs)
+        self._output_meta = tuple((a.shape, self.backend.dtype_name(a)) for a in result)
         return outputs
 
     def _make_output(self, array: Any, index: int) -> Tensor:
@@ -429,11 +439,7 @@ class Function(Node):
     def _run_backward(self, grad_outputs: list[Any]) -> tuple[Any, ...]:
         """Call backward, then give each input a gradient of its own shape and dtype."""
         if self._output_meta is not None and self.materialize_grads:
-            # A None entry in _output_meta: a custom Function's non-Tensor output (stays None).
-            grad_outputs = [
-                _zeros(self.backend, *meta) if grad is None and meta is not None else grad
-                for grad, meta in zip(grad_outputs, self._output_meta)
-            ]
+            grad_outputs = self._materialized(grad_outputs)
         grads = self.backward(self, *grad_outputs)
         if type(grads) is not tuple:
             grads = (grads,)
@@ -453,6 +459,13 @@ class Function(Node):
         except AttributeError:  # not a Tensor: _fit says so
             return self._fit_all(grads)
         return grads
+
+    def _materialized(self, grad_outputs: list[Any]) -> list[Any]:
+        """Zeros for the outputs that got no gradient (a helper, as `_make_outputs` is)."""
+        # A None entry in _output_meta: a custom Function's non-Tensor output (stays None).
+        assert self._output_meta is not None
+        return [_zeros(self.backend, *meta) if grad is None and meta is not None else grad
+                for grad, meta in zip(grad_outputs, self._output_meta)]
 
     def _fit_all(self, grads: tuple[Any, ...]) -> tuple[Any, ...]:
         """The slow path of _run_backward: fit every gradient to its input."""
@@ -580,6 +593,10 @@ def _raise_device_mismatch(first: Backend, second: Backend) -> NoReturn:
         "Expected all tensors to be on the same device, but found at least two devices, "
         f"{first.device} and {second.device}!"
     )
+
+
+def _wrap_each(arrays: tuple[Any, ...], backend: Backend) -> tuple[Tensor, ...]:
+    return tuple([_wrap(array, backend) for array in arrays])
 
 
 def _zeros(backend: Backend, shape: tuple[int, ...], dtype: str) -> Tensor:
