@@ -143,6 +143,7 @@ def run_backward(
                 take = not hooked and not create_graph and grad in owned
                 owned.discard(grad)
                 _accumulate(node, grad, create_graph, take, undo)
+                del grad  # added into .grad: the name must not keep it alive
                 if profiling:
                     profiler_state.end(running)
                 if hooked and node._post_hooks is not None:  # hook(grad_inputs=(), grads)
@@ -166,6 +167,9 @@ def run_backward(
             ready = _pass_on(node, grads, input_grads, buffers, dependencies, heap, passed_owned)
             if anomaly:
                 _note_feeders(node, input_grads, fed_by)
+            # Passed on: the buffers hold what is still needed. Kept bound, the tuple would
+            # keep a gradient already added into a .grad alive through the next node's backward.
+            del input_grads
             if not retain_graph and node._saved is not None:
                 node._saved = RELEASED
         if profiling:

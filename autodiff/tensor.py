@@ -48,7 +48,7 @@ class Tensor:
     _post_accumulate_hooks: list[Callable[..., Any]] | None = None
     _retains_grad = False
     _batched = False  # vmap's BatchedTensor (batching/batched_tensor.py) sets it
-    _fw_grad: Tensor | None = None  # the tangent at the open dual level (dual.py)
+    _fw_grads: dict[int, Tensor] | None = None  # the tangent at each open dual level (dual.py)
 
     # View bookkeeping (ops/views.py): how a view replays from its base, why it may not be
     # replayed (made in no_grad mode, or one of several views from one op), and how many times
@@ -342,7 +342,7 @@ class Tensor:
                 "called on these gradients. To fix this error, please refer to the "
                 "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         self.grad_fn = None
-        self._fw_grad = None
+        self._fw_grads = None
         self._requires_grad = False
         self._output_nr = 0
         return self
@@ -1974,7 +1974,7 @@ def _wrap(data: Any, backend: Backend) -> Tensor:
 
 # Per-tensor autograd state that a copy must not share with the original.
 _NOT_COPIED = frozenset({"_grad", "_version_counter", "_base", "_accumulator_ref", "_hooks",
-                         "_post_accumulate_hooks", "_data", "_grad_lock", "_fw_grad"})
+                         "_post_accumulate_hooks", "_data", "_grad_lock", "_fw_grads"})
 
 
 def _rebuild(cls: type, device: str, data: Any, requires_grad: bool) -> Tensor:

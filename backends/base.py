@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -513,8 +514,22 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         """Whether `array` holds memory of its own (False for a view of another array)."""
         return True
 
+    # Whether reshapes, permutes and broadcasts of an array share its memory (NumPy's and
+    # CuPy's views); the array API promises none.
+    makes_views = False
+
     def synchronize(self) -> None:
         """Wait for queued work; a no-op for synchronous backends."""
+
+    def timing_event(self) -> Any:
+        """A marker placed in this device's queue of work, for `elapsed_us`: how the profiler
+        times the device work of an op. A synchronous backend has done all its work when the
+        marker is placed, so its marker is the host clock."""
+        return time.perf_counter_ns()
+
+    def elapsed_us(self, start: Any, end: Any) -> float:
+        """Microseconds of device work between two `timing_event` markers (waits for `end`)."""
+        return (end - start) / 1000.0
 
     # ------------------------------------------------------------------------- special functions
     def bind_special(self, name: str, library: str) -> Callable[..., Any]:

@@ -486,6 +486,8 @@ class NumpyBackend(Backend):
     def memory_owner(self, array: Array) -> Any:
         return _owner(array) if isinstance(array, np.ndarray) else array
 
+    makes_views = True
+
     def owns_memory(self, array: Array) -> bool:
         return array.base is None
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from ..dual import state as dual_state
 from ..function import Function, _new
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import auto_linear
@@ -99,6 +100,10 @@ class TrackedView(Tensor):
         view._own_requires_grad = fields.pop("_requires_grad", False)
         view.__dict__.update(fields)
         view._seen_history = base._history
+        grads = fields.get("_fw_grads")
+        if grads is not None:  # a new object: its tangents go when their levels close
+            for level, tangent in grads.items():
+                dual_state.set_tangent(view, tangent, level)
         return view
 
     @property
