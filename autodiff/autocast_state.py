@@ -6,7 +6,7 @@ cache of weight casts is shared (as PyTorch's, under a lock) and emptied when th
 region closes. `autodiff.amp.autocast` is only a context manager over these functions.
 
 An op on a list is decorated with `autocast_op(aten_name)`. While no mode is on (an active
-autocast region is one, `op_modes.py`) the public function skips the wrapper (`fast_path`).
+autocast region is one, `hot_path.py`) the public function skips the wrapper (`fast_path`).
 Inside, it casts the op's floating tensor arguments as the op's policy says (each a recorded
 `to`, so its backward casts the gradient back: a float32 leaf gets a float32 gradient), then
 runs the op with autocast suspended, as PyTorch's wrappers exclude the autocast dispatch keys:
@@ -28,7 +28,7 @@ from backends import parse_device
 
 from . import dtypes
 from .autocast_lists import BANNED_MESSAGES, POLICIES
-from .op_modes import fast_path, modes
+from .hot_path import fast_path, modes
 
 if TYPE_CHECKING:
     from .tensor import Tensor

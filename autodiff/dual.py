@@ -21,7 +21,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING
 
-from .op_modes import modes
+from .hot_path import modes
 
 if TYPE_CHECKING:
     from .tensor import Tensor

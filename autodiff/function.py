@@ -12,7 +12,7 @@ on Tensors instead of arrays; everything else here is shared.
 
 `apply` runs forward; `_make_node` makes the ctx a node when an input requires grad. That is
 the plain path, taken while no mode that reaches into op calls is on: `apply` tests the one
-switch `op_modes.modes.active` for all of them. While it is on, `apply` asks each mode:
+switch `hot_path.modes.active` for all of them. While it is on, `apply` asks each mode:
 vmap sends a batched input to the op's batching rule (`batching/dispatch.py`), the profiler
 times the op (`profiling.py`), and `_record` wraps `_make_node` with anomaly mode (keeps the
 forward traceback), `replayable()` (keeps the inputs) and saved_tensors_hooks (saved tensors go
@@ -39,7 +39,7 @@ from .dual import state as _dual_state
 from .grad_mode import state as _grad_state
 from .jvp_rules import jvp_from_backward
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
-from .op_modes import modes as _modes
+from .hot_path import modes as _modes
 from .profiling import profiler_state
 from .saved import FREED, RELEASED, SavedTensor, saved_tensors_hooks_state
 from .tensor import Tensor, _wrap

@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .op_modes import modes
+from .hot_path import modes
 
 if TYPE_CHECKING:
     from .tensor import Tensor

@@ -1,7 +1,7 @@
 """The profiler's recording: the switch every op tests, and the ranges it keeps while on.
 
 The engine tests one attribute, `profiler_state.active`, and `Function.apply` tests it once
-`op_modes.modes.active` says some mode is on (a recording profiler counts as one); only while a
+`hot_path.modes.active` says some mode is on (a recording profiler counts as one); only while a
 profiler (`autograd.profiler.profile`, `profiler.profile`) is recording do they call in here.
 Then each op's forward is a range named as PyTorch names the aten op (`MulBackward0`'s forward is
 `aten::mul`), each node the engine runs is `autograd::engine::evaluate_function: <node>` around a
@@ -26,7 +26,7 @@ import weakref
 from typing import Any
 
 from . import dtypes
-from .op_modes import modes
+from .hot_path import modes
 from .tensor import Tensor
 
 # Frames inside the package are not the user's code (with_stack leaves them out).

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import dtypes
 from .dual import state as dual_state
 from .node import Node, short_name
-from .op_modes import modes
+from .hot_path import modes
 from .tensor import Tensor, _wrap
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..op_modes import fast_path
+from ..hot_path import fast_path
 from ..tensor import Tensor
 from .batched_tensor import (
     BatchedArray,

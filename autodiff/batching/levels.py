@@ -1,5 +1,5 @@
 """The vmap levels open in this thread (thread-local, like grad mode). `Function.apply` reads
-`levels.depth` once `op_modes.modes.active` says some mode is on (an open level counts as
+`levels.depth` once `hot_path.modes.active` says some mode is on (an open level counts as
 one); while a vmap is open
 it calls `levels.dispatch` (set by `dispatch.py`, which every vmap imports first)."""
 
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..op_modes import modes
+from ..hot_path import modes
 
 # What `levels.dispatch` returns for an op none of whose inputs is batched.
 NOT_BATCHED = object()

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from .. import dtypes, return_types
 from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
-from ..op_modes import fast_path
+from ..hot_path import fast_path
 from ..tensor import Tensor
 from .views import forget_base, own_array
 

@@ -1,4 +1,4 @@
-"""The one switch of the hot path (`op_modes.modes.active`): on while any mode that reaches into
+"""The one switch of the hot path (`hot_path.modes.active`): on while any mode that reaches into
 op calls is on, off again once each has closed (also when it closes by an exception), and
 `fast_path`'s public functions behave as their stacked decorators do."""
 
@@ -12,7 +12,7 @@ import pytest
 import autodiff
 from autodiff.autograd import forward_ad
 from autodiff.autograd.graph import replayable, saved_tensors_hooks
-from autodiff.op_modes import modes
+from autodiff.hot_path import modes
 
 pytestmark = pytest.mark.filterwarnings("ignore:Anomaly Detection has been enabled")
 
