@@ -37,9 +37,10 @@ from .batching.levels import NOT_BATCHED as _NOT_BATCHED
 from .batching.levels import levels as _vmap_levels
 from .dual import state as _dual_state
 from .grad_mode import state as _grad_state
+from .hot_path import modes as _modes
 from .jvp_rules import jvp_from_backward
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
-from .hot_path import modes as _modes
+from .op_modes import ForwardState, OpCall, op_mode_state
 from .profiling import profiler_state
 from .saved import FREED, RELEASED, SavedTensor, saved_tensors_hooks_state
 from .tensor import Tensor, _wrap
@@ -191,14 +192,13 @@ class Function(Node):
 
     def _run_in_modes(self, args: tuple[Any, ...], arrays: list[Any], kwargs: dict[str, Any],
                       requires_grad: bool) -> Any:
-        """apply's forward and what follows it while some mode is on: the profiler times the
-        op; `_finish` gives tangents (forward AD) and records through `_record` (anomaly
-        mode, saved_tensors_hooks)."""
-        if profiler_state.active:
-            return profiler_state.record_op(self, args, arrays, kwargs, requires_grad)
-        forward = type(self).forward
-        result = forward(self, *arrays, **kwargs) if kwargs else forward(self, *arrays)
-        return self._finish(args, arrays, result, requires_grad, kwargs)
+        """apply's forward and what follows it while some mode is on: an op mode (selective
+        checkpointing, op_modes.py) takes the op; the profiler times it; `_finish` gives
+        tangents (forward AD) and records through `_record` (anomaly mode,
+        saved_tensors_hooks)."""
+        if op_mode_state.active:
+            return op_mode_state.dispatch(OpCall(self, args, arrays, kwargs, requires_grad))
+        return self._forward_and_finish(args, arrays, kwargs, requires_grad, None)
 
     def _apply_dual(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
                     requires_grad: bool, kwargs: dict[str, Any]) -> Any:
@@ -360,6 +360,29 @@ class Function(Node):
             entries.append(SavedTensor(tensor, None) if tensor is not None
                            else SavedTensor(item, None, is_constant=True))
         return tuple(entries)
+
+    def _run_forward(self, arrays: list[Any], kwargs: dict[str, Any],
+                     kept: list[ForwardState] | None) -> Any:
+        """forward on the arrays; with `kept`, also keep what it computed (for an op mode)."""
+        result = type(self).forward(self, *arrays, **kwargs)
+        if kept is not None:
+            kept.append(ForwardState(result, dict(self.__dict__), arrays))
+        return result
+
+    def _forward_and_finish(self, args: tuple[Any, ...], arrays: list[Any],
+                            kwargs: dict[str, Any], requires_grad: bool,
+                            kept: list[ForwardState] | None) -> Any:
+        """What `apply` does once the op's mode (if any) let it run."""
+        if profiler_state.active:
+            return profiler_state.record_op(self, args, arrays, kwargs, requires_grad, kept)
+        result = self._run_forward(arrays, kwargs, kept)
+        return self._finish(args, arrays, result, requires_grad, kwargs)
+
+    def _replay_forward(self, args: tuple[Any, ...], arrays: list[Any], kwargs: dict[str, Any],
+                        requires_grad: bool, state: ForwardState) -> Any:
+        """Finish as apply would with the outputs and node state an earlier forward left."""
+        self.__dict__.update(state.attributes_for(arrays))
+        return self._finish(args, arrays, state.result, requires_grad, kwargs)
 
     def _finish(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
                 requires_grad: bool, kwargs: dict[str, Any]) -> Any:

@@ -22,6 +22,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .compiler.tracing import graph_break
 from .hot_path import modes
 
 if TYPE_CHECKING:
@@ -288,6 +289,7 @@ class AnomalyState:
         self._set_recording(value or self.keep_inputs > 0)
 
     def keep_replay_inputs(self, change: int) -> None:
+        graph_break("autograd.graph.replayable() inside a compiled function")
         self.keep_inputs += change
         self._set_recording(self._enabled or self.keep_inputs > 0)
 

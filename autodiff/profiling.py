@@ -26,6 +26,7 @@ import weakref
 from typing import Any
 
 from . import dtypes
+from .compiler.tracing import graph_break
 from .hot_path import modes
 from .tensor import Tensor
 
@@ -147,6 +148,7 @@ class ProfilerState:
     def start(self, recording: Recording) -> None:
         if self.recording is not None:
             raise RuntimeError("Profiler is already enabled on this thread")
+        graph_break("the profiler started inside a compiled function")
         self.recording = recording
         self.open.stack = []
         self.active = True
@@ -156,6 +158,7 @@ class ProfilerState:
         recording = self.recording
         if recording is None:
             raise RuntimeError("Can't disable profiler when it's not running")
+        graph_break("the profiler stopped inside a compiled function")
         self.active = False
         modes.exit()
         self.recording = None
@@ -218,9 +221,9 @@ class ProfilerState:
 
     # ------------------------------------------------------------------------- ops
     def record_op(self, ctx: Any, args: tuple[Any, ...], arrays: list[Any],
-                  kwargs: dict[str, Any], requires_grad: bool) -> Any:
+                  kwargs: dict[str, Any], requires_grad: bool, kept: Any = None) -> Any:
         """`Function.apply` while profiling: forward and the recording of the node, timed as
-        one range named for the op."""
+        one range named for the op (`kept`: as `Function._run_forward`'s)."""
         opened = self.begin(forward_name(ctx), CPU_OP, args)
         recording = self.recording
         # An op that folds its inputs into PyTorch's mm/addmm/bmm shows that product as a
@@ -236,7 +239,7 @@ class ProfilerState:
                      and recording.use_device == ctx.backend.device.type)
             if timed:
                 start = ctx.backend.timing_event()
-            result = type(ctx).forward(ctx, *arrays, **kwargs)
+            result = ctx._run_forward(arrays, kwargs, kept)
             if timed:
                 assert recording is not None and work is not None
                 recording.device_timings.append(

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import dtypes
+from .compiler.tracing import graph_break
 from .dual import state as dual_state
-from .node import Node, short_name
 from .hot_path import modes
+from .node import Node, short_name
 from .tensor import Tensor, _wrap
 
 if TYPE_CHECKING:
@@ -252,6 +253,7 @@ class SavedTensorsHooksState:
 
     def push(self, pack_hook: Callable[[Tensor], Any],
              unpack_hook: Callable[[Any], Tensor]) -> None:
+        graph_break("saved_tensors_hooks opened inside a compiled function")
         self.per_thread.stack.append((pack_hook, unpack_hook))
         with self._lock:
             self.open += 1

@@ -12,6 +12,7 @@ from backends import Backend, Device, get_backend
 from backends.interop import array_protocol
 
 from . import _printing, dtypes, layouts
+from .compiler import tracing as _tracing
 from .dtypes import Size
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RemovableHandle
@@ -240,6 +241,8 @@ class Tensor:
                                        "only Tensors of floating point dtype can require gradients")
 
     def _set_requires_grad(self, requires_grad: bool, integer_message: str) -> Tensor:
+        if _tracing.state.tracer is not None:
+            _tracing.requires_grad_change(self)
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(

@@ -504,6 +504,16 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         """
         return False
 
+    def is_array(self, obj: Any) -> bool:
+        """Whether `obj` is an array of this backend's library (a 0-d result included)."""
+        return hasattr(obj, "__array_namespace__")
+
+    def out_argument(self, function: Callable[..., Any]) -> str | None:
+        """How `function`, one of this backend's primitives, takes an `out=` array:
+        "elementwise" (it may be one of the inputs), "matmul" (it must not overlap them), or
+        None (no `out=`; the default, as the array API has none)."""
+        return None
+
     def memory_owner(self, array: Array) -> Any:
         """The object that owns the memory `array` views (the array itself when it owns it):
         two arrays share memory when their owners are the same object. The array API has no

@@ -350,6 +350,9 @@ class CupyBackend(Backend):
                 return array.copy()
         return cupy.asarray(source.to_numpy(array))
 
+    def is_array(self, obj: Any) -> bool:
+        return isinstance(obj, cupy.ndarray)
+
     def is_exclusive(self, array: Array) -> bool:
         # A fresh result owns its buffer; views (reshape, broadcast_to, slices) have a base.
         return array.base is None and array.flags.c_contiguous

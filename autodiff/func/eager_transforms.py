@@ -33,7 +33,7 @@ class _Input:
 
     def __init__(self, tensor: Tensor, tracking: bool) -> None:
         stack = levels.stack
-        if (len(stack) == 1 and type(tensor) is not BatchedTensor and tensor._fw_grad is None
+        if (len(stack) == 1 and type(tensor) is not BatchedTensor and not tensor._fw_grads
                 and not (tracking and tensor.requires_grad)):
             # the common case (vmap(grad(f)) over an unbatched input): the leaf is the input
             # broadcast along the batch, made at once

@@ -29,6 +29,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from ..compiler.tracing import real
 from ..dual import state as dual_state
 from ..function import Function, _new
 from ..grad_mode import state as _grad_state
@@ -48,7 +49,8 @@ CUSTOM_FUNCTION_VIEW = "custom"
 def own_array(tensor: Tensor) -> None:
     """Make a 0-d tensor's data a real array. NumPy's ops return 0-d results as immutable
     scalars: in-place writes and views need memory to share."""
-    if not hasattr(tensor._data, "__setitem__") and not tensor._batched:
+    # (looking through a trace's proxy)
+    if not hasattr(real(tensor._data), "__setitem__") and not tensor._batched:
         tensor._data = tensor._backend.asarray(tensor._data)
 
 
