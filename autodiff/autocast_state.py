@@ -5,14 +5,14 @@ float16 on CUDA), whether weight casts are cached, and how deeply autocast regio
 cache of weight casts is shared (as PyTorch's, under a lock) and emptied when the outermost
 region closes. `autodiff.amp.autocast` is only a context manager over these functions.
 
-An op on a list is decorated with `autocast_op(aten_name)`. While no thread is in an autocast
-region the wrapper costs one global lookup (and its frame). Inside, it casts the op's floating
-tensor arguments as the op's policy says (each a recorded `to`, so its backward casts the
-gradient back: a float32 leaf gets a float32 gradient), then runs the op with autocast
-suspended, as PyTorch's wrappers exclude the autocast dispatch keys: ops the op calls are not
-cast again. Backward runs under whatever
-state the thread calling `backward` has, as in PyTorch (where the graph task carries the
-caller's thread-local state): the saved inputs are already in the dtype the forward used.
+An op on a list is decorated with `autocast_op(aten_name)`. While no mode is on (an active
+autocast region is one, `hot_path.py`) the public function skips the wrapper (`fast_path`).
+Inside, it casts the op's floating tensor arguments as the op's policy says (each a recorded
+`to`, so its backward casts the gradient back: a float32 leaf gets a float32 gradient), then
+runs the op with autocast suspended, as PyTorch's wrappers exclude the autocast dispatch keys:
+ops the op calls are not cast again. Backward runs under whatever state the thread calling
+`backward` has, as in PyTorch (where the graph task carries the caller's thread-local state):
+the saved inputs are already in the dtype the forward used.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from backends import parse_device
 
 from . import dtypes
 from .autocast_lists import BANNED_MESSAGES, POLICIES
+from .hot_path import fast_path, modes
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -51,6 +52,10 @@ class _State(threading.local):
         if active != self.active:
             with _count_lock:
                 _active_threads += 1 if active else -1
+            if active:  # the public functions' wrappers take their full path
+                modes.enter()
+            else:
+                modes.exit()
         self.active = active
 
 
@@ -206,7 +211,7 @@ def autocast_op(name: str | NameChooser) -> Callable[[Function], Function]:
             aten_name = name if isinstance(name, str) else name(*args, **kwargs)
             return _call(aten_name, function, dtype_position, args, kwargs)
 
-        return autocast_wrapper  # type: ignore[return-value]
+        return fast_path(autocast_wrapper, function)  # type: ignore[return-value]
 
     return decorate
 
@@ -261,7 +266,7 @@ def _call(aten_name: str | None, function: Callable[..., Any], dtype_position: i
         args = tuple(_cast(value, target, low, device_type) for value in args)
         kwargs = {key: _cast(value, target, low, device_type) for key, value in kwargs.items()}
     state.suspended += 1
-    state.active = False
+    state.refresh()  # inactive: counted out, so that leaving counts it back in once
     try:
         return function(*args, **kwargs)
     finally:

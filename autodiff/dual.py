@@ -21,6 +21,8 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING
 
+from .hot_path import modes
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
@@ -71,6 +73,7 @@ class _DualState:
         self.level = len(self.open) - 1
         self.visible = self.level
         self.enabled = True
+        modes.enter()
         return self.level
 
     def exit(self, level: int) -> None:
@@ -88,6 +91,7 @@ class _DualState:
         self.level = len(self.open) - 1
         self.visible = self.level
         self.enabled = self.visible >= 0
+        modes.exit()
 
     @staticmethod
     def drop(tensor: Tensor, level: int) -> None:

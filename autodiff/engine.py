@@ -106,11 +106,12 @@ def run_backward(
     tracer = current_tracer()
     if tracer is not None:  # autodiff.compile is recording this backward
         tracer.backward_ran = True
-    root_edges = [
-        (root.grad_fn or root._grad_accumulator(), root._output_nr, grad)
-        for root, grad in zip(roots, grad_roots)
-    ]
-    root_nodes = {edge[0] for edge in root_edges}
+    root_edges: list[tuple[Node, int, Tensor]] = []
+    root_nodes: set[Node] = set()
+    for root, grad in zip(roots, grad_roots):
+        root_node = root.grad_fn or root._grad_accumulator()
+        root_edges.append((root_node, root._output_nr, grad))
+        root_nodes.add(root_node)
     # With inputs: `should_execute` holds the nodes that take part, `needed` those that run.
     should_execute: set[Node] | None = None
     needed: set[Node] = set()
@@ -136,14 +137,21 @@ def run_backward(
     for root_node, output_nr, grad in root_edges:
         _add_to_buffer(buffers, root_node, output_nr, grad, owned)  # the caller's: not owned
     # Ready nodes, latest-created first (PyTorch's ReadyQueue).
-    heap = [(-root._sequence_nr, root) for root in buffers
-            if not dependencies.get(root) and (should_execute is None or root in should_execute)]
+    heap: list[tuple[int, Node]] = []
+    for waiting in buffers:
+        if not dependencies.get(waiting) and (should_execute is None
+                                              or waiting in should_execute):
+            heap.append((-waiting._sequence_nr, waiting))
+    # `ready`: the one node the last node made ready while nothing else waited. Taking it
+    # straight away is what the heap would do, without the push and pop (a chain's case).
+    ready: Node | None = heap.pop()[1] if len(heap) == 1 else None
     heapq.heapify(heap)
     captured: list[Tensor | None] = [None] * (len(inputs) if inputs is not None else 0)
     undo: list[Callable[[], None]] = []
 
     everything = should_execute is None
-    anomaly = anomaly_state.enabled
+    passed_owned = None if create_graph else owned  # a recorded backward's sums are not taken
+    anomaly = anomaly_state.recording and anomaly_state.enabled
     profiling = profiler_state.active
     profiled_depth = profiler_state.depth() if profiling else 0
     evaluating: Range | None = None  # the profiler's range of the node running
@@ -156,9 +164,6 @@ def run_backward(
     # Anomaly mode: which nodes' backwards fed each node's gradient (for the NaN report).
     fed_by: dict[Node, list[Node]] = {}
     try:
-        # `ready`: the one node the last node made ready while nothing else waited. Taking it
-        # straight away is what the heap would do, without the push and pop (a chain's case).
-        ready: Node | None = None
         while True:
             if ready is not None:
                 node, ready = ready, None
@@ -208,8 +213,7 @@ def run_backward(
                 input_grads = _run_post_hooks(node, input_grads, grads)
             if anomaly and anomaly_state.check_nan:
                 _check_nan(node, input_grads, grads, fed_by)
-            ready = _pass_on(node, grads, input_grads, buffers, dependencies, heap,
-                             None if create_graph else owned)
+            ready = _pass_on(node, grads, input_grads, buffers, dependencies, heap, passed_owned)
             if anomaly:
                 _note_feeders(node, input_grads, fed_by)
             # The buffers own the gradients now: holding them here too would keep each one
@@ -246,7 +250,7 @@ def _count_dependencies(roots: set[Node]) -> dict[Node, int]:
     stack = list(roots)
     while stack:
         node = stack.pop()
-        if node._saved is not None:
+        if node._saved:  # None or (): nothing to check
             node._check_saved()
         for child, _ in node.next_functions:
             if child is None:
@@ -299,7 +303,7 @@ def _prune(roots: set[Node], targets: set[Node], accumulate_grad: bool
                 needed.add(node)
     dependencies: dict[Node, int] = {}
     for node in needed:
-        if node._saved is not None:
+        if node._saved:
             node._check_saved()
         for child, _ in node.next_functions:
             if child is not None and child in should_execute:
@@ -347,13 +351,17 @@ def _pass_on(node: Node, grads: list[Any], input_grads: tuple[Any, ...],
         if count is None:  # pruned: leads to none of `inputs`
             continue
         if grad is not None:
-            if (owned is not None and type(child) is AccumulateGrad
-                    and _made_here(node, grad, grads, input_grads)):
-                owned.add(grad)
-            _add_to_buffer(buffers, child, output_nr, grad, owned)
+            if type(child) is AccumulateGrad:
+                if owned is not None and _made_here(node, grad, grads, input_grads):
+                    owned.add(grad)
+                _add_to_buffer(buffers, child, output_nr, grad, owned)
+            elif child._num_outputs == 1 and child not in buffers:
+                buffers[child] = [grad]  # the first gradient into a one-output node (a chain)
+            else:
+                _add_to_buffer(buffers, child, output_nr, grad, owned)
+        elif count == 1 and child not in buffers:  # every gradient into it was None
+            buffers[child] = [None] * child._num_outputs
         if count == 1:
-            if child not in buffers:  # every gradient into it was None
-                buffers[child] = [None] * child._num_outputs
             if ready is None and not heap:
                 ready = child
             else:

@@ -10,17 +10,20 @@ are positional (one edge each, as PyTorch lists them in `next_functions`); optio
 are keyword arguments. User-defined ops (`autograd.Function`) are this class with forward called
 on Tensors instead of arrays; everything else here is shared.
 
-`apply` runs forward; `_record` makes the ctx a node when an input requires grad. Two switches
-hook in there, each one attribute test while off: anomaly mode (keeps the forward traceback) and
-saved_tensors_hooks (saved tensors go through the pack hook, and come back through the unpack
-hook in the saved tensor's place in the graph). A third, in `apply`, hands the op to the
-profiler while one records (`profiling.py`).
+`apply` runs forward; `_make_node` makes the ctx a node when an input requires grad. That is
+the plain path, taken while no mode that reaches into op calls is on: `apply` tests the one
+switch `hot_path.modes.active` for all of them. While it is on, `apply` asks each mode:
+vmap sends a batched input to the op's batching rule (`batching/dispatch.py`), the profiler
+times the op (`profiling.py`), and `_record` wraps `_make_node` with anomaly mode (keeps the
+forward traceback), `replayable()` (keeps the inputs) and saved_tensors_hooks (saved tensors go
+through the pack hook, and come back through the unpack hook in the saved tensor's place in the
+graph).
 
-Forward-mode AD hooks into `apply` too, one attribute test while no dual level is open
-(`dual.py`): when an input carries a tangent, the op's `jvp(ctx, *tangents)` gives its output's
-tangent. Like backward, a jvp rule is written with Tensor ops on `ctx.saved_tensors` (and
-options forward kept on ctx), so tangents can be differentiated in reverse mode; most ops
-declare one of PyTorch's generic rules (`jvp_rules.py`: `auto_element_wise`, `auto_linear`).
+Forward-mode AD is one of those modes (`dual.py`): while a dual level is open and an input
+carries a tangent, the op's `jvp(ctx, *tangents)` gives its output's tangent. Like backward, a
+jvp rule is written with Tensor ops on `ctx.saved_tensors` (and options forward kept on ctx),
+so tangents can be differentiated in reverse mode; most ops declare one of PyTorch's generic
+rules (`jvp_rules.py`: `auto_element_wise`, `auto_linear`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from .batching.levels import NOT_BATCHED as _NOT_BATCHED
 from .batching.levels import levels as _vmap_levels
 from .dual import state as _dual_state
 from .grad_mode import state as _grad_state
+from .hot_path import modes as _modes
 from .jvp_rules import jvp_from_backward
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
 from .op_modes import ForwardState, OpCall, op_mode_state
@@ -146,7 +150,10 @@ class Function(Node):
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward on the arrays of `args`; record a node when a Tensor input needs grad."""
-        if _vmap_levels.depth:  # inside vmap: a batched input goes to the op's batching rule
+        # The one test of the plain path: is any mode on that reaches into op calls (vmap,
+        # the profiler, forward AD, anomaly mode, saved_tensors_hooks)? Then each is asked.
+        in_modes = _modes.active
+        if in_modes and _vmap_levels.depth:  # a batched input goes to the op's batching rule
             batched = _vmap_levels.dispatch(cls, args, kwargs)
             if batched is not _NOT_BATCHED:
                 return batched
@@ -168,22 +175,30 @@ class Function(Node):
             raise TypeError(f"{cls.__name__}.apply() needs at least one Tensor argument")
         ctx = _new(cls)
         ctx.backend = backend
-        if op_mode_state.active:  # selective checkpointing's modes (op_modes.py)
-            return op_mode_state.dispatch(OpCall(ctx, args, arrays, kwargs, requires_grad))
-        if profiler_state.active:  # while not profiling, this test is all it costs
-            return profiler_state.record_op(ctx, args, arrays, kwargs, requires_grad)
+        if in_modes:
+            return ctx._run_in_modes(args, arrays, kwargs, requires_grad)
         result = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
-        if _dual_state.enabled:
-            return ctx._apply_dual(args, arrays, result, requires_grad, kwargs)
         if requires_grad and _grad_state.enabled:
-            return ctx._record(args, arrays, result, kwargs)
+            return ctx._make_node(args, arrays, result)
         backend = ctx.backend  # a device transfer's forward moves it to the target
+        # A helper wraps a tuple: a comprehension here would make `backend` a closure cell,
+        # slower to read all through apply.
         if type(result) is tuple:
-            return tuple([_wrap(array, backend) for array in result])
+            return _wrap_each(result, backend)
         output = _new(Tensor)
         output._data = result
         output._backend = backend
         return output
+
+    def _run_in_modes(self, args: tuple[Any, ...], arrays: list[Any], kwargs: dict[str, Any],
+                      requires_grad: bool) -> Any:
+        """apply's forward and what follows it while some mode is on: an op mode (selective
+        checkpointing, op_modes.py) takes the op; the profiler times it; `_finish` gives
+        tangents (forward AD) and records through `_record` (anomaly mode,
+        saved_tensors_hooks)."""
+        if op_mode_state.active:
+            return op_mode_state.dispatch(OpCall(self, args, arrays, kwargs, requires_grad))
+        return self._forward_and_finish(args, arrays, kwargs, requires_grad, None)
 
     def _apply_dual(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
                     requires_grad: bool, kwargs: dict[str, Any]) -> Any:
@@ -371,8 +386,8 @@ class Function(Node):
 
     def _finish(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
                 requires_grad: bool, kwargs: dict[str, Any]) -> Any:
-        """What `apply` does after forward, as a method (the profiler's path): record the node
-        or wrap the result (and give it its tangent while a dual level is open)."""
+        """What `apply` does after forward while some mode is on: record the node or wrap the
+        result (and give it its tangent while a dual level is open)."""
         if _dual_state.enabled:
             return self._apply_dual(args, arrays, result, requires_grad, kwargs)
         if requires_grad and _grad_state.enabled:
@@ -400,14 +415,23 @@ class Function(Node):
 
     def _record(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
                 kwargs: dict[str, Any] | None = None) -> Any:
-        """Make this ctx a node of the graph: edges, input metadata, outputs, saved tensors."""
-        self._sequence_nr = next(sequence_nrs)
+        """`_make_node`, with what anomaly mode, `replayable()` and saved_tensors_hooks add
+        (apply's plain path, with no mode on, calls `_make_node` itself)."""
         if anomaly_state.recording:  # anomaly mode, or replayable()
             anomaly_state.record(self)
             if anomaly_state.check_forward and anomaly_state.enabled:
                 anomaly_state.check_forward_values(self, self.backend, result)
             if anomaly_state.keep_inputs:
                 self._replay = ReplayInputs(args, kwargs or {}, result)
+        packs = saved_tensors_hooks_state.open and self._to_save is not None
+        outputs = self._make_node(args, arrays, result)
+        if packs:
+            self._pack_saved(outputs)
+        return outputs
+
+    def _make_node(self, args: tuple[Any, ...], arrays: list[Any], result: Any) -> Any:
+        """Make this ctx a node of the graph: edges, input metadata, outputs, saved tensors."""
+        self._sequence_nr = next(sequence_nrs)
         edges: list[Any] = []
         needs = []
         meta: list[Any] = []
@@ -428,10 +452,7 @@ class Function(Node):
         self._input_meta = meta
 
         if type(result) is tuple:
-            outputs: Any = tuple([self._make_output(array, index)
-                                  for index, array in enumerate(result)])
-            self._num_outputs = len(outputs)
-            self._output_meta = tuple((a.shape, self.backend.dtype_name(a)) for a in result)
+            outputs: Any = self._make_outputs(result)
         elif self._non_differentiable is None:
             outputs = _new(Tensor)
             outputs._data = result
@@ -442,11 +463,20 @@ class Function(Node):
             outputs = self._make_output(result, 0)
         to_save = self._to_save
         if to_save is not None:
-            self._saved = tuple([self._saved_entry(item, args, arrays, result, outputs)
-                                 for item in to_save])
+            saved = []  # a loop, not a comprehension: `self` stays a plain local (no closure)
+            for item in to_save:
+                saved.append(self._saved_entry(item, args, arrays, result, outputs))
+            self._saved = tuple(saved)
             self._to_save = None
-            if saved_tensors_hooks_state.open:
-                self._pack_saved(outputs)
+        return outputs
+
+    def _make_outputs(self, result: tuple[Any, ...]) -> tuple[Tensor, ...]:
+        """A multi-output node's outputs (and their shapes and dtypes, for zeros in backward).
+        Comprehensions live here, not in `_make_node`, where they would make `self` a closure
+        cell, slower to read all through it."""
+        outputs = tuple([self._make_output(array, index) for index, array in enumerate(result)])
+        self._num_outputs = len(outputs)
+        self._output_meta = tuple((a.shape, self.backend.dtype_name(a)) for a in result)
         return outputs
 
     def _make_output(self, array: Any, index: int) -> Tensor:
@@ -499,11 +529,7 @@ class Function(Node):
     def _run_backward(self, grad_outputs: list[Any]) -> tuple[Any, ...]:
         """Call backward, then give each input a gradient of its own shape and dtype."""
         if self._output_meta is not None and self.materialize_grads:
-            # A None entry in _output_meta: a custom Function's non-Tensor output (stays None).
-            grad_outputs = [
-                _zeros(self.backend, *meta) if grad is None and meta is not None else grad
-                for grad, meta in zip(grad_outputs, self._output_meta)
-            ]
+            grad_outputs = self._materialized(grad_outputs)
         grads = self.backward(self, *grad_outputs)
         if type(grads) is not tuple:
             grads = (grads,)
@@ -511,12 +537,10 @@ class Function(Node):
         if len(grads) != len(meta):
             grads = self._check_count(grads)
         try:
-            for index, grad in enumerate(grads):
-                if grad is None:
+            for grad, input_meta in zip(grads, meta):
+                # No meta: nobody asked for it; the engine skips inputs without an edge.
+                if grad is None or input_meta is None:
                     continue
-                input_meta = meta[index]
-                if input_meta is None:
-                    continue  # nobody asked for it; the engine skips inputs without an edge
                 data = grad._data
                 # `is` first: dtypes are singletons in NumPy and CuPy, and == is slow.
                 if data.shape != input_meta[0] or (data.dtype is not input_meta[1]
@@ -525,6 +549,13 @@ class Function(Node):
         except AttributeError:  # not a Tensor: _fit says so
             return self._fit_all(grads)
         return grads
+
+    def _materialized(self, grad_outputs: list[Any]) -> list[Any]:
+        """Zeros for the outputs that got no gradient (a helper, as `_make_outputs` is)."""
+        # A None entry in _output_meta: a custom Function's non-Tensor output (stays None).
+        assert self._output_meta is not None
+        return [_zeros(self.backend, *meta) if grad is None and meta is not None else grad
+                for grad, meta in zip(grad_outputs, self._output_meta)]
 
     def _fit_all(self, grads: tuple[Any, ...]) -> tuple[Any, ...]:
         """The slow path of _run_backward: fit every gradient to its input."""
@@ -642,6 +673,10 @@ def _raise_device_mismatch(first: Backend, second: Backend) -> NoReturn:
         "Expected all tensors to be on the same device, but found at least two devices, "
         f"{first.device} and {second.device}!"
     )
+
+
+def _wrap_each(arrays: tuple[Any, ...], backend: Backend) -> tuple[Tensor, ...]:
+    return tuple([_wrap(array, backend) for array in arrays])
 
 
 def _zeros(backend: Backend, shape: tuple[int, ...], dtype: str) -> Tensor:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .compiler.tracing import graph_break
+from .hot_path import modes
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -285,12 +286,20 @@ class AnomalyState:
     @enabled.setter
     def enabled(self, value: bool) -> None:
         self._enabled = value
-        self.recording = value or self.keep_inputs > 0
+        self._set_recording(value or self.keep_inputs > 0)
 
     def keep_replay_inputs(self, change: int) -> None:
         graph_break("autograd.graph.replayable() inside a compiled function")
         self.keep_inputs += change
-        self.recording = self._enabled or self.keep_inputs > 0
+        self._set_recording(self._enabled or self.keep_inputs > 0)
+
+    def _set_recording(self, recording: bool) -> None:
+        if recording != self.recording:  # ops take the full path while it is on
+            if recording:
+                modes.enter()
+            else:
+                modes.exit()
+        self.recording = recording
 
     def record(self, node: Node) -> None:
         """Keep, on a node being recorded, where in the user's code it was made (in anomaly

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from .hot_path import modes
 from .op_overloads import OpOverload, overload_of
 
 
@@ -52,10 +53,12 @@ class OpMode:
 
     def __enter__(self) -> OpMode:
         op_mode_state.push(self)
+        modes.enter()  # ops take apply's full path while a mode is open
         return self
 
     def __exit__(self, *exc: object) -> None:
         op_mode_state.pop(self)
+        modes.exit()
 
     def apply_op(self, call: OpCall) -> Any:
         return call.run()

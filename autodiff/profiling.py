@@ -1,6 +1,7 @@
 """The profiler's recording: the switch every op tests, and the ranges it keeps while on.
 
-`Function.apply` and the engine test one attribute, `profiler_state.active`; only while a
+The engine tests one attribute, `profiler_state.active`, and `Function.apply` tests it once
+`hot_path.modes.active` says some mode is on (a recording profiler counts as one); only while a
 profiler (`autograd.profiler.profile`, `profiler.profile`) is recording do they call in here.
 Then each op's forward is a range named as PyTorch names the aten op (`MulBackward0`'s forward is
 `aten::mul`), each node the engine runs is `autograd::engine::evaluate_function: <node>` around a
@@ -26,6 +27,7 @@ from typing import Any
 
 from . import dtypes
 from .compiler.tracing import graph_break
+from .hot_path import modes
 from .tensor import Tensor
 
 # Frames inside the package are not the user's code (with_stack leaves them out).
@@ -150,6 +152,7 @@ class ProfilerState:
         self.recording = recording
         self.open.stack = []
         self.active = True
+        modes.enter()
 
     def stop(self) -> Recording:
         recording = self.recording
@@ -157,6 +160,7 @@ class ProfilerState:
             raise RuntimeError("Can't disable profiler when it's not running")
         graph_break("the profiler stopped inside a compiled function")
         self.active = False
+        modes.exit()
         self.recording = None
         end = time.perf_counter_ns()
         for still_open in self.open.stack:  # ranges left open (a stop inside a range)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import dtypes
 from .compiler.tracing import graph_break
 from .dual import state as dual_state
+from .hot_path import modes
 from .node import Node, short_name
 from .tensor import Tensor, _wrap
 
@@ -256,11 +257,13 @@ class SavedTensorsHooksState:
         self.per_thread.stack.append((pack_hook, unpack_hook))
         with self._lock:
             self.open += 1
+        modes.enter()
 
     def pop(self) -> None:
         self.per_thread.stack.pop()
         with self._lock:
             self.open -= 1
+        modes.exit()
 
     def innermost(self) -> tuple[Callable[[Tensor], Any], Callable[[Any], Tensor]] | None:
         """The pair that applies in this thread, if any."""

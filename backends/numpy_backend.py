@@ -94,7 +94,9 @@ class NumpyBackend(Backend):
         return np.zeros(shape, self._native_dtypes[dtype])
 
     def ones(self, shape: Shape, dtype: str) -> Array:
-        return np.ones(shape, self._native_dtypes[dtype])
+        array = np.empty(shape, self._native_dtypes[dtype])  # np.ones, without its Python frame
+        array.fill(1)
+        return array
 
     def full(self, shape: Shape, fill_value: Any, dtype: str) -> Array:
         return np.full(shape, fill_value, self._native_dtypes[dtype])

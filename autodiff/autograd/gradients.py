@@ -88,7 +88,7 @@ def backward(
     """Add d(tensors)/d(leaf) into each leaf's `.grad` (only those in `inputs`, when given)."""
     if (type(tensors) is Tensor and grad_tensors is None and grad_variables is None
             and inputs is None and not create_graph and tensors._requires_grad
-            and tensors.numel() == 1 and tensors.dtype.is_floating_point):
+            and tensors.numel() == 1 and tensors._backend.is_floating(tensors._data.dtype)):
         # `loss.backward()`, the common call: the checks below would all pass.
         backend = tensors._backend
         data = tensors._data

@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ..hot_path import fast_path
 from ..tensor import Tensor
 from .batched_tensor import (
     BatchedArray,
@@ -181,7 +182,7 @@ def elementwise_op(function: F) -> F:
                 return make_batched(batched(*values, **kwargs), number)
         return function(*args, **kwargs)
 
-    return batched  # type: ignore[return-value]
+    return fast_path(batched, function)  # type: ignore[return-value]
 
 
 def looped_op(function: F) -> F:
@@ -198,7 +199,7 @@ def looped_op(function: F) -> F:
                 return loop(batched, args, kwargs, levels.find(number))
         return function(*args, **kwargs)
 
-    return batched  # type: ignore[return-value]
+    return fast_path(batched, function)  # type: ignore[return-value]
 
 
 def index_op(kind: str) -> Callable[[F], F]:
@@ -274,7 +275,7 @@ def random_op(function: F | None = None, *,
                             levels.find(number))
         return function(*args, **kwargs)
 
-    return batched
+    return fast_path(batched, function)
 
 
 def _from_same_state(function: Callable[..., Any], args: tuple[Any, ...],
@@ -358,7 +359,7 @@ def dim_op(function: F) -> F:
             return make_batched(batched(value, shifted, *rest, **options), input._level)
         return function(input, *args, **kwargs)
 
-    return batched  # type: ignore[return-value]
+    return fast_path(batched, function)  # type: ignore[return-value]
 
 
 
@@ -375,7 +376,7 @@ def dynamic_shape_op(function: F) -> F:
                                "https://github.com/pytorch/functorch/issues/256")
         return function(*args, **kwargs)
 
-    return batched  # type: ignore[return-value]
+    return fast_path(batched, function)  # type: ignore[return-value]
 
 
 def indexing_op(function: F) -> F:
@@ -401,4 +402,4 @@ def indexing_op(function: F) -> F:
                     return loop(batched, (tensor, key, *args), {}, levels.find(number))
         return function(tensor, key, *args)
 
-    return batched  # type: ignore[return-value]
+    return fast_path(batched, function)  # type: ignore[return-value]

@@ -1,5 +1,6 @@
 """The vmap levels open in this thread (thread-local, like grad mode). `Function.apply` reads
-`levels.depth`: while it is zero, vmap costs one attribute test per op; while a vmap is open
+`levels.depth` once `hot_path.modes.active` says some mode is on (an open level counts as
+one); while a vmap is open
 it calls `levels.dispatch` (set by `dispatch.py`, which every vmap imports first)."""
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from ..hot_path import modes
 
 # What `levels.dispatch` returns for an op none of whose inputs is batched.
 NOT_BATCHED = object()
@@ -36,11 +39,13 @@ class _Levels(threading.local):
         level = Level(self.counter, batch_size, randomness)
         self.stack.append(level)
         self.depth = len(self.stack)
+        modes.enter()
         return level
 
     def pop(self, level: Level) -> None:
         self.stack.remove(level)
         self.depth = len(self.stack)
+        modes.exit()
 
     def find(self, number: int) -> Level:
         for level in self.stack:

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from .. import dtypes, return_types
 from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
+from ..hot_path import fast_path
 from ..tensor import Tensor
 from .views import forget_base, own_array
 
@@ -128,7 +129,7 @@ def takes_out(rule: OutRule | tuple[OutRule, ...] | Callable[..., Any],
             return call_with_out(function, op_name, chosen, args, kwargs, out)
 
         with_out.__signature__ = _with_out_parameter(function)  # type: ignore[attr-defined]
-        return with_out  # type: ignore[return-value]
+        return fast_path(with_out, function, out=True)  # type: ignore[return-value]
     return decorate
 
 
