@@ -147,6 +147,7 @@ from .inspection import (
     get_device,
     is_distributed,
     is_floating_point,
+    is_inference,
     is_neg,
     is_nonzero,
     is_same_size,

@@ -132,7 +132,7 @@ class SavedTensor:
         tensor = _wrap(array, node.backend)
         tensor._version_counter = self.version_counter
         tensor._requires_grad = True
-        tensor.grad_fn = node
+        tensor._grad_fn = node
         tensor._output_nr = self.output_nr
         if self.fw_grad is not None and dual_state.enabled and \
                 self.fw_grad[0] == dual_state.generation:
@@ -154,7 +154,7 @@ class SavedTensor:
                 return node._unpack_output(data._data, self.output_nr)
             tensor = _wrap(data._data, data._backend)
             tensor._requires_grad = True
-            tensor.grad_fn = node
+            tensor._grad_fn = node
             tensor._output_nr = self.output_nr
             return tensor
         tensor = _wrap(data._data, data._backend)
@@ -164,7 +164,7 @@ class SavedTensor:
             if output_nr < 0:
                 tensor._accumulator_ref = weakref.ref(edge_node)
             else:
-                tensor.grad_fn = edge_node
+                tensor._grad_fn = edge_node
                 tensor._output_nr = output_nr
         return tensor
 

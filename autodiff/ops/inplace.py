@@ -53,6 +53,9 @@ from .views import CopySlices, has_overlap, history_changed, own_array, replay, 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_LEAF = ("a view of a leaf Variable that requires grad is being used in an in-place "
                  "operation.")
+_INFERENCE = ("Inplace update to inference tensor outside InferenceMode is not allowed.You can "
+              "make a clone to get a normal tensor before doing inplace update.See "
+              "https://github.com/pytorch/rfcs/pull/17 for more details.")
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to "
             "a single memory location. Please clone() the tensor before performing the "
             "operation.")
@@ -74,6 +77,8 @@ def is_recording(tensor: Tensor, others: tuple[Any, ...] = ()) -> bool:
 
 def check_inplace(tensor: Tensor, recording: bool) -> None:
     """PyTorch's refusals, in its order; raised before anything changes."""
+    if tensor._inference and not _grad_state.inference:
+        raise RuntimeError(_INFERENCE)
     if tensor._base is not None and has_overlap(tensor):
         raise RuntimeError(_OVERLAP)
     if not recording:
@@ -152,7 +157,7 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
     source._backend = backend
     if tensor._requires_grad:
         source._requires_grad = True
-        source.grad_fn = tensor.grad_fn
+        source._grad_fn = tensor.grad_fn
         source._output_nr = tensor._output_nr
     source._fw_grad = tensor._fw_grad
     first_new = next(sequence_nrs)  # the nodes compute records are numbered from here on
@@ -173,7 +178,7 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
         node.saved_output_moved(data, tensor)
     if tensor._base is None:
         old_node, old_output_nr = tensor.grad_fn, tensor._output_nr
-        tensor.grad_fn = node
+        tensor._grad_fn = node
         tensor._output_nr = result._output_nr
         tensor._requires_grad = True
         move_retains_grad(tensor, old_node, old_output_nr, node)
@@ -218,7 +223,7 @@ def _rebase_view(view: Tensor, source: Tensor, result: Tensor) -> None:
         copy_slices = CopySlices(base, base_edge, chain, node)
     else:  # an op made of several nodes: take its output as the new values of the slice
         copy_slices = CopySlices(base, base_edge, chain, None, (node, result._output_nr))
-    base.grad_fn = copy_slices
+    base._grad_fn = copy_slices
     base._output_nr = 0
     base._requires_grad = True
     move_retains_grad(base, old_node, old_output_nr, copy_slices)
@@ -406,7 +411,7 @@ def _arithmetic_(name: str, tensor: Tensor, other: Any,
         return apply(tensor, (other,), lambda source: out_of_place(source, other))
     # The optimizer's case first: outside the graph, not a view (nothing to check), and the
     # array's own operator writes into the buffer.
-    outside = tensor._base is None and not _dual_state.enabled and (
+    outside = tensor._base is None and not _dual_state.enabled and not tensor._inference and (
         not _grad_state.enabled or not (
             tensor._requires_grad or (isinstance(other, Tensor) and other._requires_grad)))
     if outside and tensor._data.shape and _write_direct(name, tensor, other, alpha):
@@ -461,7 +466,7 @@ def _fill_outside_graph(tensor: Tensor, value: Any) -> bool:
     """zero_'s and fill_'s fast path: with nothing to record or check (not a view; grad mode
     off or no grad required), write the value straight into the buffer."""
     if tensor._base is None and tensor._data.shape and not tensor._batched and (
-            not _dual_state.enabled) and (
+            not _dual_state.enabled) and not tensor._inference and (
             not _grad_state.enabled or not tensor._requires_grad):
         tensor._backend.setitem(tensor._data, (...,), value)
         _bump(tensor)
@@ -632,7 +637,7 @@ def view_(tensor: Tensor, make: Callable[[Tensor], Tensor]) -> Tensor:
         tensor._view_chain = view._view_chain
     tensor._bump_version()
     if recording and view.grad_fn is not None:
-        tensor.grad_fn = view.grad_fn
+        tensor._grad_fn = view.grad_fn
         tensor._output_nr = 0
         if tensor._base is None:
             history_changed(tensor)

@@ -69,6 +69,8 @@ def as_view(output: Tensor, input: Tensor, op: type[Function], options: dict[str
         if input._view_error is not None:
             output._view_error = input._view_error
     output._base = base
+    if output._inference != base._inference:  # a view is an inference tensor when its base is
+        output._inference = base._inference
     if not _grad_state.enabled:
         # Not tracked: the backward pass makes many views of gradients with grad mode off.
         output._view_error = (NO_GRAD_VIEW, None)
@@ -95,20 +97,20 @@ class TrackedView(Tensor):
         whose node and requires_grad are its own until the base's history moves on."""
         view = _new(cls)
         fields = output.__dict__.copy()
-        view._own_grad_fn = fields.pop("grad_fn", None)
+        view._own_grad_fn = fields.pop("_grad_fn", None)
         view._own_requires_grad = fields.pop("_requires_grad", False)
         view.__dict__.update(fields)
         view._seen_history = base._history
         return view
 
     @property
-    def grad_fn(self) -> Node | None:
+    def _grad_fn(self) -> Node | None:  # type: ignore[override]
         if self._seen_history != self._base._history:  # type: ignore[union-attr]
             _follow_base(self)
         return self._own_grad_fn
 
-    @grad_fn.setter
-    def grad_fn(self, node: Node | None) -> None:
+    @_grad_fn.setter
+    def _grad_fn(self, node: Node | None) -> None:
         self._own_grad_fn = node
 
     @property
@@ -139,7 +141,7 @@ def _plain(view: TrackedView) -> Tensor:
     plain = _new(Tensor)
     plain.__dict__.update({key: value for key, value in view.__dict__.items()
                            if key not in _TRACKING_FIELDS})
-    plain.grad_fn = view.grad_fn
+    plain._grad_fn = view.grad_fn
     plain._requires_grad = view._requires_grad
     return plain
 
@@ -152,7 +154,7 @@ def forget_base(view: Tensor) -> None:
         for key in _TRACKING_FIELDS:
             view.__dict__.pop(key, None)
         view.__class__ = Tensor  # type: ignore[assignment]
-        view.grad_fn = grad_fn
+        view._grad_fn = grad_fn
         view._requires_grad = requires_grad
     view._version_counter = [view._version]
     for key in ("_base", "_view_chain", "_view_error"):
@@ -365,5 +367,5 @@ class _OutputOfView:
         assert node is not None and node.fn is not None
         base = _wrap(node.layout, node.fn.backend)
         base._requires_grad = True
-        base.grad_fn = node
+        base._grad_fn = node
         return AsStrided.apply(base, chain=node.chain)

@@ -68,7 +68,6 @@ META_DEVICE = Stop("the meta device (torch.device('meta'), Module.to_empty)",
                    "Expected one of cpu, cuda, strict device type at start of device string: meta")
 NESTED_FORWARD_AD = Stop("nested forward-mode AD levels (jacfwd of jacfwd, jvp of jvp)",
                          "Nested forward mode AD is not supported at the moment")
-IS_XPU = Stop("Tensor.is_xpu", "'Tensor' object has no attribute 'is_xpu'")
 SPARSE = Stop("sparse tensors (Tensor.to_sparse, torch.sparse.mm)",
               "'Tensor' object has no attribute 'to_sparse'")
 # Not a missing name: the shrunk training run translates 2 of its 4 test sentences where the same
@@ -121,7 +120,7 @@ PROGRAMS = [
     Program("time_sequence_prediction"),
     Program("siamese_network"),
     Program("super_resolution"),
-    Program("dcgan", IS_XPU),
+    Program("dcgan"),
     Program("fast_neural_style"),
     Program("gcn", SPARSE),
 ]
