@@ -249,6 +249,9 @@ from .ops.floating import (
 from .ops.integer import bitwise_left_shift, bitwise_right_shift, gcd, gcd_, lcm, lcm_
 from .ops.logarithmic import logaddexp, logaddexp2, logit, logit_, xlogy, xlogy_
 
+# torch.vmap: torch.func's
+from .func.vmap import vmap
+
 # Special functions torch exposes at the top level
 from .ops.bessel import i0, i0_
 from .ops.error_function import erfc, erfc_, erfinv

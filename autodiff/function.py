@@ -566,6 +566,9 @@ def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
 
 
 def _raise_device_mismatch(first: Backend, second: Backend) -> NoReturn:
+    if "meta" in (first.device.type, second.device.type):
+        raise RuntimeError(f"Tensor on device {second.device} is not on the expected device "
+                           f"{first.device}!")
     raise RuntimeError(
         "Expected all tensors to be on the same device, but found at least two devices, "
         f"{first.device} and {second.device}!"

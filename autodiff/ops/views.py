@@ -104,7 +104,7 @@ class TrackedView(Tensor):
         return view
 
     @property
-    def _grad_fn(self) -> Node | None:  # type: ignore[override]
+    def _grad_fn(self) -> Node | None:
         if self._seen_history != self._base._history:  # type: ignore[union-attr]
             _follow_base(self)
         return self._own_grad_fn
