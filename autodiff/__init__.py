@@ -544,7 +544,14 @@ from .ops.scatter import (
 )
 from .ops.scatter_reduce import index_reduce, scatter_reduce
 from .ops.view_scatter import select_scatter, slice_scatter
-from .ops.strides import as_strided, as_strided_scatter, empty_permuted, empty_strided, ravel
+from .ops.strides import (
+    as_strided,
+    as_strided_,
+    as_strided_scatter,
+    empty_permuted,
+    empty_strided,
+    ravel,
+)
 from .ops.resizing import resize_as_
 from .creation import legacy_range as range
 from .ops.flat_indexing import masked_scatter, masked_select, put, take, unravel_index

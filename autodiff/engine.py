@@ -35,6 +35,7 @@ No recursion anywhere: a chain of 100,000 ops is fine.
 from __future__ import annotations
 
 import heapq
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -44,6 +45,47 @@ from .node import AccumulateGrad, Node, anomaly_state
 from .profiling import Range, profiler_state
 from .saved import RELEASED, holds_array
 from .tensor import Tensor, _wrap
+
+
+class GraphTask:
+    """One backward call as its hooks see it: an id, and which nodes it will run."""
+
+    _next_id = 0
+
+    def __init__(self, roots: set[Node], dependencies: dict[Node, int],
+                 should_execute: set[Node] | None, accumulate_grad: bool) -> None:
+        GraphTask._next_id += 1
+        self.id = GraphTask._next_id
+        self._accumulate_grad = accumulate_grad
+        self._roots = roots
+        self._dependencies = dependencies
+        self._should_execute = should_execute
+
+    def will_execute(self, node: Node | None) -> bool:
+        """Whether this backward reaches `node` (PyTorch's _will_engine_execute_node)."""
+        if node is None:
+            return False
+        if type(node) is AccumulateGrad and not self._accumulate_grad:
+            raise RuntimeError("A leaf node was passed to _will_engine_execute_node but we are "
+                               "currently running autograd.grad(). This is currently not "
+                               "supported.")
+        if self._should_execute is not None:
+            return node in self._should_execute
+        return node in self._roots or node in self._dependencies
+
+
+class _RunningTasks(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[GraphTask] = []  # a hook may call backward: innermost last
+
+
+_running = _RunningTasks()
+
+
+def current_graph_task() -> GraphTask | None:
+    """The backward call running in this thread (the innermost), or None outside backward."""
+    stack = _running.stack
+    return stack[-1] if stack else None
 
 
 def run_backward(
@@ -84,6 +126,19 @@ def run_backward(
                 captures.setdefault(target, []).append((tensor._output_nr, position))
         dependencies, needed, should_execute = _prune(root_nodes, targets, accumulate_grad)
 
+    _running.stack.append(GraphTask(root_nodes, dependencies, should_execute, accumulate_grad))
+    try:
+        return _walk(root_edges, retain_graph, create_graph, inputs, accumulate_grad,
+                     dependencies, needed, should_execute, captures)
+    finally:
+        _running.stack.pop()
+
+
+def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
+          inputs: Sequence[Tensor] | None, accumulate_grad: bool, dependencies: dict[Node, int],
+          needed: set[Node], should_execute: set[Node] | None,
+          captures: dict[Node, list[tuple[int, int]]]) -> list[Tensor | None] | None:
+    """The walk itself: run every ready node, latest-created first."""
     buffers: dict[Node, list[Any]] = {}
     # The gradients waiting for an AccumulateGrad that only the engine holds (see _made_here):
     # `.grad` may take them without a copy. A recorded backward never takes one (PyTorch).

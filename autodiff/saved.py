@@ -236,6 +236,7 @@ def holds_array(saved: tuple[Any, ...], array: Any) -> bool:
 class _HooksOfThisThread(threading.local):
     def __init__(self) -> None:
         self.stack: list[tuple[Callable[[Tensor], Any], Callable[[Any], Tensor]]] = []
+        self.disabled_message: str | None = None  # disable_saved_tensors_hooks's
 
 
 class SavedTensorsHooksState:
@@ -247,9 +248,15 @@ class SavedTensorsHooksState:
         self.open = 0
         self.per_thread = _HooksOfThisThread()
         self._lock = threading.Lock()
+        # Called with a tensor about to be changed in place (allow_mutation_on_saved_tensors
+        # sets it, to copy what was saved from it first); None otherwise.
+        self.before_mutation: Callable[[Tensor], None] | None = None
 
     def push(self, pack_hook: Callable[[Tensor], Any],
              unpack_hook: Callable[[Any], Tensor]) -> None:
+        message = self.per_thread.disabled_message
+        if message is not None:
+            raise RuntimeError(message)
         self.per_thread.stack.append((pack_hook, unpack_hook))
         with self._lock:
             self.open += 1
@@ -258,6 +265,15 @@ class SavedTensorsHooksState:
         self.per_thread.stack.pop()
         with self._lock:
             self.open -= 1
+
+    def disable(self, message: str | None) -> str | None:
+        """Refuse hooks in this thread with `message` (None: allow them again); returns the
+        message that was in force. Refused while hooks are open, with `message`."""
+        if message is not None and self.per_thread.stack:
+            raise RuntimeError(message)
+        previous = self.per_thread.disabled_message
+        self.per_thread.disabled_message = message
+        return previous
 
     def innermost(self) -> tuple[Callable[[Tensor], Any], Callable[[Any], Tensor]] | None:
         """The pair that applies in this thread, if any."""

@@ -1450,6 +1450,9 @@ class Tensor:
     def as_strided(self, size: Any, stride: Any, storage_offset: int | None = None) -> Tensor:
         return _strides.as_strided(self, size, stride, storage_offset)
 
+    def as_strided_(self, size: Any, stride: Any, storage_offset: int | None = None) -> Tensor:
+        return _strides.as_strided_(self, size, stride, storage_offset)
+
     def as_strided_scatter(self, src: Tensor, size: Any, stride: Any,
                            storage_offset: int | None = None) -> Tensor:
         return _strides.as_strided_scatter(self, src, size, stride, storage_offset)

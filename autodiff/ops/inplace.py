@@ -32,6 +32,7 @@ from ..function import Function, _new
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import zero_tangent
 from ..node import move_retains_grad, sequence_nrs
+from ..saved import saved_tensors_hooks_state
 from ..tensor import Tensor
 from ._checks import not_implemented_for
 from ._promotion import check_broadcast, checked_number, wrap_integer
@@ -79,6 +80,8 @@ def check_inplace(tensor: Tensor, recording: bool) -> None:
     """PyTorch's refusals, in its order; raised before anything changes."""
     if tensor._inference and not _grad_state.inference:
         raise RuntimeError(_INFERENCE)
+    if saved_tensors_hooks_state.before_mutation is not None:
+        saved_tensors_hooks_state.before_mutation(tensor)
     if tensor._base is not None and has_overlap(tensor):
         raise RuntimeError(_OVERLAP)
     if not recording:
@@ -414,6 +417,8 @@ def _arithmetic_(name: str, tensor: Tensor, other: Any,
     outside = tensor._base is None and not _dual_state.enabled and not tensor._inference and (
         not _grad_state.enabled or not (
             tensor._requires_grad or (isinstance(other, Tensor) and other._requires_grad)))
+    if outside and saved_tensors_hooks_state.before_mutation is not None:
+        saved_tensors_hooks_state.before_mutation(tensor)
     if outside and tensor._data.shape and _write_direct(name, tensor, other, alpha):
         _bump(tensor)
         return tensor
@@ -468,6 +473,8 @@ def _fill_outside_graph(tensor: Tensor, value: Any) -> bool:
     if tensor._base is None and tensor._data.shape and not tensor._batched and (
             not _dual_state.enabled) and not tensor._inference and (
             not _grad_state.enabled or not tensor._requires_grad):
+        if saved_tensors_hooks_state.before_mutation is not None:
+            saved_tensors_hooks_state.before_mutation(tensor)
         tensor._backend.setitem(tensor._data, (...,), value)
         _bump(tensor)
         return True
