@@ -139,6 +139,7 @@ from .random import (
     manual_seed,
     seed,
     set_rng_state,
+    thread_safe_generator,
 )
 from .utils.dlpack import from_dlpack, to_dlpack
 
@@ -380,6 +381,7 @@ from .nn_ops import (
     dropout,
     dropout_,
     embedding,
+    embedding_bag,
     feature_alpha_dropout,
     feature_alpha_dropout_,
     group_norm,
