@@ -140,6 +140,7 @@ from .random import (
     manual_seed,
     seed,
     set_rng_state,
+    thread_safe_generator,
 )
 from .utils.dlpack import from_dlpack, to_dlpack
 
@@ -148,6 +149,7 @@ from .inspection import (
     get_device,
     is_distributed,
     is_floating_point,
+    is_inference,
     is_neg,
     is_nonzero,
     is_same_size,
@@ -248,6 +250,9 @@ from .ops.floating import (
 )
 from .ops.integer import bitwise_left_shift, bitwise_right_shift, gcd, gcd_, lcm, lcm_
 from .ops.logarithmic import logaddexp, logaddexp2, logit, logit_, xlogy, xlogy_
+
+# torch.vmap: torch.func's
+from .func.vmap import vmap
 
 # Special functions torch exposes at the top level
 from .ops.bessel import i0, i0_
@@ -377,6 +382,7 @@ from .nn_ops import (
     dropout,
     dropout_,
     embedding,
+    embedding_bag,
     feature_alpha_dropout,
     feature_alpha_dropout_,
     group_norm,
@@ -541,7 +547,14 @@ from .ops.scatter import (
 )
 from .ops.scatter_reduce import index_reduce, scatter_reduce
 from .ops.view_scatter import select_scatter, slice_scatter
-from .ops.strides import as_strided, as_strided_scatter, empty_permuted, empty_strided, ravel
+from .ops.strides import (
+    as_strided,
+    as_strided_,
+    as_strided_scatter,
+    empty_permuted,
+    empty_strided,
+    ravel,
+)
 from .ops.resizing import resize_as_
 from .creation import legacy_range as range
 from .ops.flat_indexing import masked_scatter, masked_select, put, take, unravel_index

@@ -267,7 +267,12 @@ def tensor_repr(tensor: Any) -> str:
     dtype = tensor.dtype
     default_dtype = dtypes.get_default_dtype()
     shape = tuple(tensor.shape)
-    if tensor.numel() == 0:
+    if tensor.is_meta:  # no values: the size always, the dtype unless the default float one
+        suffixes.append(f"size={shape}")
+        if dtype is not default_dtype:
+            suffixes.append(f"dtype={dtype}")
+        tensor_str = "..."
+    elif tensor.numel() == 0:
         # Like NumPy: the shape is shown unless it is (0,), and the dtype cannot be inferred
         # from values, so anything but the default float dtype is shown (int64 and bool too).
         if len(shape) != 1:

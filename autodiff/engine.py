@@ -56,35 +56,58 @@ from .tensor import Tensor, _wrap
 
 
 class GraphTask:
-    """One backward walk: its number, and whether it is limited to `inputs` (PyTorch's
-    exec_info), in which case nodes off the paths to them do not run."""
+    """One backward walk as its hooks and checkpoints see it: its number, which nodes it will
+    run, and whether it is limited to `inputs` (PyTorch's exec_info), in which case nodes off
+    the paths to them do not run."""
 
-    __slots__ = ("id", "limited")
-
-    def __init__(self, task_id: int, limited: bool) -> None:
-        self.id = task_id
+    def __init__(self, roots: set[Node], dependencies: dict[Node, int],
+                 should_execute: set[Node] | None, accumulate_grad: bool,
+                 limited: bool) -> None:
+        self.id = next(_task_ids)
         self.limited = limited
+        self._accumulate_grad = accumulate_grad
+        self._roots = roots
+        self._dependencies = dependencies
+        self._should_execute = should_execute
+
+    def will_execute(self, node: Node | None) -> bool:
+        """Whether this backward reaches `node` (PyTorch's _will_engine_execute_node)."""
+        if node is None:
+            return False
+        if type(node) is AccumulateGrad and not self._accumulate_grad:
+            raise RuntimeError("A leaf node was passed to _will_engine_execute_node but we are "
+                               "currently running autograd.grad(). This is currently not "
+                               "supported.")
+        if self._should_execute is not None:
+            return node in self._should_execute
+        return node in self._roots or node in self._dependencies
 
 
-class _GraphTasks(threading.local):
+class _RunningTasks(threading.local):
     def __init__(self) -> None:
-        self.stack: list[GraphTask] = []
+        self.stack: list[GraphTask] = []  # a hook may call backward: innermost last
 
 
-_graph_tasks = _GraphTasks()
+_running = _RunningTasks()
 _task_ids = itertools.count()
+
+
+def current_graph_task() -> GraphTask | None:
+    """The backward call running in this thread (the innermost), or None outside backward."""
+    stack = _running.stack
+    return stack[-1] if stack else None
 
 
 def current_graph_task_id() -> int:
     """The number of the backward walk running in this thread (the innermost), -1 if none."""
-    stack = _graph_tasks.stack
+    stack = _running.stack
     return stack[-1].id if stack else -1
 
 
 def is_checkpoint_valid() -> bool:
     """Whether the walk running here (if any) runs every node of the graph, as a reentrant
     checkpoint's backward needs (PyTorch's Engine::is_checkpoint_valid)."""
-    stack = _graph_tasks.stack
+    stack = _running.stack
     return not stack or not stack[-1].limited
 
 
@@ -130,6 +153,21 @@ def run_backward(
                 captures.setdefault(target, []).append((tensor._output_nr, position))
         dependencies, needed, should_execute = _prune(root_nodes, targets, accumulate_grad)
 
+    _running.stack.append(GraphTask(root_nodes, dependencies, should_execute, accumulate_grad,
+                                    inputs is not None))
+    try:
+        return _walk(root_edges, retain_graph, create_graph, inputs, accumulate_grad,
+                     dependencies, needed, should_execute, captures)
+    finally:
+        _running.stack.pop()
+
+
+def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
+          inputs: Sequence[Tensor] | None, accumulate_grad: bool, dependencies: dict[Node, int],
+          needed: set[Node], should_execute: set[Node] | None,
+          captures: dict[Node, list[tuple[int, int]]]) -> list[Tensor | None] | None:
+    """The walk itself: run every ready node, latest-created first."""
+    tracer = current_tracer()  # autodiff.compile recording this backward, if any
     buffers: dict[Node, list[Any]] = {}
     # The gradients waiting for an AccumulateGrad that only the engine holds (see _made_here):
     # `.grad` may take them without a copy. A recorded backward never takes one (PyTorch).
@@ -158,8 +196,6 @@ def run_backward(
     previous_parent = anomaly_state.parent
     previous_mode = grad_state.enabled
     grad_state.enabled = create_graph
-    tasks = _graph_tasks.stack
-    tasks.append(GraphTask(next(_task_ids), inputs is not None))
     node: Node | None = None  # the node running, for anomaly mode's report
     # Anomaly mode: which nodes' backwards fed each node's gradient (for the NaN report).
     fed_by: dict[Node, list[Node]] = {}
@@ -232,7 +268,6 @@ def run_backward(
             _warn_anomaly(node)
         raise
     finally:
-        tasks.pop()
         grad_state.enabled = previous_mode
         if anomaly:
             anomaly_state.parent = previous_parent

@@ -51,6 +51,11 @@ if TYPE_CHECKING:
 _NO_EDGE = (None, 0)
 _ONE_DIFFERENTIABLE = [True]
 _SCALARS = (bool, int, float, complex)
+_INFERENCE_SAVED = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`.")
 
 
 class Function(Node):
@@ -188,6 +193,8 @@ class Function(Node):
         output = _new(Tensor)
         output._data = result
         output._backend = backend
+        if _grad_state.inference:
+            output._inference = True
         return output
 
     def _run_in_modes(self, args: tuple[Any, ...], arrays: list[Any], kwargs: dict[str, Any],
@@ -437,7 +444,7 @@ class Function(Node):
         meta: list[Any] = []
         for arg in args:
             if isinstance(arg, Tensor) and arg._requires_grad:
-                node = arg.grad_fn
+                node = arg._grad_fn
                 edges.append((node if node is not None else AccumulateGrad.of(arg),
                               arg._output_nr))
                 needs.append(True)
@@ -458,7 +465,7 @@ class Function(Node):
             outputs._data = result
             outputs._backend = self.backend
             outputs._requires_grad = True
-            outputs.grad_fn = self
+            outputs._grad_fn = self
         else:
             outputs = self._make_output(result, 0)
         to_save = self._to_save
@@ -484,7 +491,7 @@ class Function(Node):
         non_differentiable = self._non_differentiable
         if non_differentiable is None or not any(array is x for x in non_differentiable):
             output._requires_grad = True
-            output.grad_fn = self
+            output._grad_fn = self
             output._output_nr = index
         return output
 
@@ -513,6 +520,8 @@ class Function(Node):
         for arg, array in zip(args, arrays):
             if item is array or item is arg:
                 if isinstance(arg, Tensor):
+                    if arg._inference:
+                        raise RuntimeError(_INFERENCE_SAVED)
                     return SavedTensor(arg, arg._shared_version_counter())
                 break
         results = result if type(result) is tuple else (result,)
@@ -522,6 +531,8 @@ class Function(Node):
                 return SavedTensor(array, tensor._shared_version_counter(), is_output=True,
                                    output_nr=index)
         if isinstance(item, Tensor):  # neither input nor output: keep the Tensor as it is
+            if item._inference:
+                raise RuntimeError(_INFERENCE_SAVED)
             return SavedTensor(item, item._shared_version_counter())
         return SavedTensor(item, None, is_constant=True)
 
@@ -669,6 +680,9 @@ def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
 
 
 def _raise_device_mismatch(first: Backend, second: Backend) -> NoReturn:
+    if "meta" in (first.device.type, second.device.type):
+        raise RuntimeError(f"Tensor on device {second.device} is not on the expected device "
+                           f"{first.device}!")
     raise RuntimeError(
         "Expected all tensors to be on the same device, but found at least two devices, "
         f"{first.device} and {second.device}!"

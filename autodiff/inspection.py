@@ -8,8 +8,8 @@ from typing import Any
 from .ops._checks import require_tensors
 from .tensor import Tensor
 
-__all__ = ["get_device", "is_distributed", "is_floating_point", "is_neg", "is_nonzero",
-           "is_same_size",
+__all__ = ["get_device", "is_distributed", "is_floating_point", "is_inference", "is_neg",
+           "is_nonzero", "is_same_size",
            "is_signed", "resolve_neg"]
 
 
@@ -31,6 +31,11 @@ def is_nonzero(input: Any) -> bool:
 def is_same_size(input: Any, other: Any) -> bool:
     require_tensors("is_same_size", ("input", input), ("other", other))
     return bool(input.is_same_size(other))
+
+
+def is_inference(input: Any) -> bool:
+    require_tensors("is_inference", ("input", input))
+    return bool(input.is_inference())
 
 
 def is_neg(input: Any) -> bool:

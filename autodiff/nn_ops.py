@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .grad_mode import no_grad
 from .ops import (
     adaptive_pool,
     avg_pool,
@@ -28,8 +29,10 @@ from .ops import (
 )
 from .ops import batch_norm as _batch_norm
 from .ops import dropout as _drop
+from .ops import embedding_bag as _embedding_bag
 from .ops import pixel_shuffle as _ps
 from .ops import sparse as _sparse  # `sparse` is embedding's keyword
+from .ops._checks import require_tensor
 from .tensor import Tensor
 
 __all__ = [
@@ -37,6 +40,7 @@ __all__ = [
     "avg_pool1d", "batch_norm", "binary_cross_entropy_with_logits", "channel_shuffle", "conv1d",
     "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
     "convolution", "cosine_embedding_loss", "ctc_loss", "dropout", "dropout_", "embedding",
+    "embedding_bag",
     "feature_alpha_dropout", "feature_alpha_dropout_", "group_norm", "hinge_embedding_loss",
     "instance_norm", "kl_div", "margin_ranking_loss", "max_pool1d", "max_pool2d", "max_pool3d",
     "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "triplet_margin_loss",
@@ -177,6 +181,40 @@ def embedding(weight: Tensor, indices: Tensor, padding_idx: int = -1,
     gradient of rows equal to padding_idx, which no index is."""
     return _sparse.embedding(indices, weight, None if padding_idx < 0 else padding_idx,
                              scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+_BAG_MODES = ("sum", "mean", "max")
+
+
+def embedding_bag(weight: Tensor, indices: Tensor, offsets: Tensor,
+                  scale_grad_by_freq: bool = False, mode: int = 0, sparse: bool = False,
+                  per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """ATen's embedding_bag: weight first, the mode as an integer (0 sum, 1 mean, 2 max), and
+    four results: the bags (nn.functional.embedding_bag's, with its gradient), then offset2bag
+    (each index's bag), bag_size (each bag's count of non-padding indices) and max_indices (the
+    row of weight each max came from), as ATen's CPU kernel fills them: for sum, offset2bag is
+    left empty when its fast path applies (float32/16 weights, no padding_idx) and bag_size and
+    max_indices are zeros; for mean, max_indices is bag_size."""
+    require_tensor("embedding_bag", "weight", 1, weight)
+    require_tensor("embedding_bag", "indices", 2, indices)
+    require_tensor("embedding_bag", "offsets", 3, offsets)
+    if isinstance(mode, bool) or not isinstance(mode, int):
+        raise TypeError(f"embedding_bag(): argument 'mode' (position 5) must be int, not "
+                        f"{type(mode).__name__}")
+    if not 0 <= mode < len(_BAG_MODES):
+        raise RuntimeError("`mode` must be sum, mean, or max.")
+    if per_sample_weights is not None and mode != 0:
+        raise RuntimeError("embedding_bag: per_sample_weights only supported with mode='sum'")
+    output = _embedding_bag.embedding_bag(
+        # (ATen's max kernel takes scale_grad_by_freq and never scales: nothing to refuse)
+        indices, weight, offsets, scale_grad_by_freq=scale_grad_by_freq and mode != 2,
+        mode=_BAG_MODES[mode],
+        sparse=sparse, per_sample_weights=per_sample_weights,
+        include_last_offset=include_last_offset, padding_idx=padding_idx)
+    with no_grad():
+        return (output, *_embedding_bag.bag_details(weight, indices, offsets, mode,
+                                                    include_last_offset, padding_idx))
 
 
 # ------------------------------------------------------------------------------ pixel shuffle

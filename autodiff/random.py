@@ -22,7 +22,7 @@ from .tensor import Tensor
 
 __all__ = [
     "default_generator", "fork_rng", "get_rng_state", "initial_seed", "manual_seed", "seed",
-    "set_rng_state",
+    "set_rng_state", "thread_safe_generator",
 ]
 
 default_generator = Generator._default(get_backend("cpu"))
@@ -33,6 +33,18 @@ def manual_seed(seed: Any) -> Generator:
     `seed`, an integer in [-2^63, 2^64); returns the CPU's default generator."""
     backends.seed_all(_check_seed(int(seed)))
     return default_generator
+
+
+def thread_safe_generator() -> Generator | None:
+    """In a DataLoader thread worker, the worker's own generator; elsewhere (the main process,
+    process workers) None, which makes the random functions use the default generator.
+    (autodiff's DataLoader runs its workers as processes, so this is None there too.)"""
+    from .utils.data import get_worker_info  # the data package imports this module
+
+    info = get_worker_info()
+    if info is not None and info.worker_method == "thread" and info.rng is not None:
+        return info.rng.torch_generator
+    return None
 
 
 def seed() -> int:

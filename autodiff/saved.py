@@ -134,7 +134,7 @@ class SavedTensor:
         tensor = _wrap(array, node.backend)
         tensor._version_counter = self.version_counter
         tensor._requires_grad = True
-        tensor.grad_fn = node
+        tensor._grad_fn = node
         tensor._output_nr = self.output_nr
         if self.fw_grads is not None:
             for level, generation, tangent in self.fw_grads:
@@ -157,7 +157,7 @@ class SavedTensor:
                 return node._unpack_output(data._data, self.output_nr)
             tensor = _wrap(data._data, data._backend)
             tensor._requires_grad = True
-            tensor.grad_fn = node
+            tensor._grad_fn = node
             tensor._output_nr = self.output_nr
             return tensor
         tensor = _wrap(data._data, data._backend)
@@ -167,7 +167,7 @@ class SavedTensor:
             if output_nr < 0:
                 tensor._accumulator_ref = weakref.ref(edge_node)
             else:
-                tensor.grad_fn = edge_node
+                tensor._grad_fn = edge_node
                 tensor._output_nr = output_nr
         return tensor
 
@@ -239,6 +239,7 @@ def holds_array(saved: tuple[Any, ...], array: Any) -> bool:
 class _HooksOfThisThread(threading.local):
     def __init__(self) -> None:
         self.stack: list[tuple[Callable[[Tensor], Any], Callable[[Any], Tensor]]] = []
+        self.disabled_message: str | None = None  # disable_saved_tensors_hooks's
 
 
 class SavedTensorsHooksState:
@@ -250,10 +251,16 @@ class SavedTensorsHooksState:
         self.open = 0
         self.per_thread = _HooksOfThisThread()
         self._lock = threading.Lock()
+        # Called with a tensor about to be changed in place (allow_mutation_on_saved_tensors
+        # sets it, to copy what was saved from it first); None otherwise.
+        self.before_mutation: Callable[[Tensor], None] | None = None
 
     def push(self, pack_hook: Callable[[Tensor], Any],
              unpack_hook: Callable[[Any], Tensor]) -> None:
         graph_break("saved_tensors_hooks opened inside a compiled function")
+        message = self.per_thread.disabled_message
+        if message is not None:
+            raise RuntimeError(message)
         self.per_thread.stack.append((pack_hook, unpack_hook))
         with self._lock:
             self.open += 1
@@ -264,6 +271,15 @@ class SavedTensorsHooksState:
         with self._lock:
             self.open -= 1
         modes.exit()
+
+    def disable(self, message: str | None) -> str | None:
+        """Refuse hooks in this thread with `message` (None: allow them again); returns the
+        message that was in force. Refused while hooks are open, with `message`."""
+        if message is not None and self.per_thread.stack:
+            raise RuntimeError(message)
+        previous = self.per_thread.disabled_message
+        self.per_thread.disabled_message = message
+        return previous
 
     def innermost(self) -> tuple[Callable[[Tensor], Any], Callable[[Any], Tensor]] | None:
         """The pair that applies in this thread, if any."""

@@ -38,7 +38,7 @@ class Tensor:
 
     # Defaults live on the class, so making a Tensor sets only what differs (the hot path).
     _requires_grad = False
-    grad_fn: Node | None = None
+    _grad_fn: Node | None = None
     _grad: Tensor | None = None
     _output_nr = 0
     _version_counter: list[int] | None = None  # shared with views; created on first need
@@ -50,6 +50,7 @@ class Tensor:
     _retains_grad = False
     _batched = False  # vmap's BatchedTensor (batching/batched_tensor.py) sets it
     _fw_grads: dict[int, Tensor] | None = None  # the tangent at each open dual level (dual.py)
+    _inference = False  # made in inference mode (not a view of a normal tensor)
 
     # View bookkeeping (ops/views.py): how a view replays from its base, why it may not be
     # replayed (made in no_grad mode, or one of several views from one op), and how many times
@@ -68,6 +69,17 @@ class Tensor:
         pass  # all done in __new__
 
     # ------------------------------------------------------------------------- metadata
+    @property
+    def grad_fn(self) -> Node | None:
+        """The graph node that made this tensor (None for a leaf or a tensor out of any graph);
+        read-only, as PyTorch's."""
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node: Any) -> None:
+        raise AttributeError("attribute 'grad_fn' of 'torch._C.TensorBase' objects is not "
+                             "writable")
+
     @property
     def data(self) -> Tensor:
         """The same values, detached from the graph (and from in-place checks: use with care)."""
@@ -118,6 +130,11 @@ class Tensor:
     def is_cpu(self) -> bool:
         return self._backend.device.type == "cpu"
 
+    @property
+    def is_meta(self) -> bool:
+        """On the meta device: a shape and a dtype, no values."""
+        return self._backend.device.type == "meta"
+
     def get_device(self) -> int:
         """The device index (-1 on the CPU), as `torch.Tensor.get_device`."""
         index = self._backend.device.index
@@ -152,7 +169,9 @@ class Tensor:
     def layout(self) -> layouts.layout:
         return layouts.strided
 
-    is_sparse = is_quantized = is_meta = is_mkldnn = False
+    is_sparse = is_sparse_csr = is_quantized = is_mkldnn = is_nested = False
+    # Device types PyTorch knows and autodiff has no backend for: never a tensor's device.
+    is_xpu = is_mps = is_ipu = is_mtia = is_maia = is_vulkan = is_xla = False
 
     @property
     def name(self) -> None:
@@ -240,9 +259,18 @@ class Tensor:
         return self._set_requires_grad(requires_grad,
                                        "only Tensors of floating point dtype can require gradients")
 
+    def is_inference(self) -> bool:
+        """Whether this is an inference tensor: made in `inference_mode` (a view takes its
+        base's answer). Outside inference mode it may not be changed in place, require grad,
+        or be saved for backward."""
+        return self._inference
+
     def _set_requires_grad(self, requires_grad: bool, integer_message: str) -> Tensor:
         if _tracing.state.tracer is not None:
             _tracing.requires_grad_change(self)
+        if requires_grad and self._inference and not _grad_state.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(
@@ -333,6 +361,7 @@ class Tensor:
         """The same data (and version counter), outside the graph."""
         out = _wrap(self._data, self._backend)
         out._version_counter = self._shared_version_counter()
+        out._inference = self._inference  # an alias, as a view
         return out
 
     def detach_(self) -> Tensor:
@@ -344,7 +373,7 @@ class Tensor:
                 "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
                 "called on these gradients. To fix this error, please refer to the "
                 "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
-        self.grad_fn = None
+        self._grad_fn = None
         self._fw_grads = None
         self._requires_grad = False
         self._output_nr = 0
@@ -1424,6 +1453,9 @@ class Tensor:
     def as_strided(self, size: Any, stride: Any, storage_offset: int | None = None) -> Tensor:
         return _strides.as_strided(self, size, stride, storage_offset)
 
+    def as_strided_(self, size: Any, stride: Any, storage_offset: int | None = None) -> Tensor:
+        return _strides.as_strided_(self, size, stride, storage_offset)
+
     def as_strided_scatter(self, src: Tensor, size: Any, stride: Any,
                            storage_offset: int | None = None) -> Tensor:
         return _strides.as_strided_scatter(self, src, size, stride, storage_offset)
@@ -1972,6 +2004,8 @@ def _wrap(data: Any, backend: Backend) -> Tensor:
     tensor = _new(Tensor)
     tensor._data = data
     tensor._backend = backend
+    if _grad_state.inference:
+        tensor._inference = True
     return tensor
 
 

@@ -126,6 +126,8 @@ def device_count(device_type: str) -> int:
         return 1
     if device_type == "cuda":
         return cuda_device_count()
+    if device_type != "strict":
+        return 0
     try:
         from .strict_backend import DEVICE_COUNT
     except ImportError:
@@ -174,6 +176,8 @@ def _canonical(device: Device) -> Device:
         return Device("cpu")
     if device.type == "strict":
         return Device("strict", device.index or 0)
+    if device.type == "meta":
+        return Device("meta")
     return Device("cuda", _check_cuda_ordinal(device.index))
 
 
@@ -182,6 +186,10 @@ def _create_backend(device: Device) -> Backend:
         from .numpy_backend import NumpyBackend
 
         return NumpyBackend()
+    if device.type == "meta":
+        from .meta_backend import MetaBackend
+
+        return MetaBackend()
     if device.type == "cuda":
         module = _cupy_backend()
         if settings.float32_matmul_precision != "highest":

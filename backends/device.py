@@ -17,7 +17,8 @@ from typing import Any, ClassVar
 
 # Device types this package knows. "strict" is the array-api-strict test backend: it simulates a
 # second device so CPU-only CI can prove that the tape moves data only through the backend.
-DEVICE_TYPES = ("cpu", "cuda", "strict")
+# "meta" holds shapes and dtypes without values.
+DEVICE_TYPES = ("cpu", "cuda", "strict", "meta")
 
 # "cuda", "cuda:1"; an index has no sign and no leading zero, as PyTorch parses it.
 _DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")
@@ -25,7 +26,7 @@ _DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")
 
 @dataclass(frozen=True, init=False)
 class Device:
-    """A device: a type ("cpu", "cuda", "strict") and an optional index."""
+    """A device: a type ("cpu", "cuda", "strict", "meta") and an optional index."""
 
     type: str
     index: int | None

@@ -94,8 +94,8 @@ def test_bad_device_strings_raise_torchs_messages(args: tuple[Any, ...], error: 
 
 
 def test_unknown_device_type_lists_ours() -> None:
-    with pytest.raises(RuntimeError, match=r"^Expected one of cpu, cuda, strict device type at "
-                                           r"start of device string: tpu$"):
+    with pytest.raises(RuntimeError, match=r"^Expected one of cpu, cuda, strict, meta device type "
+                                           r"at start of device string: tpu$"):
         autodiff.device("tpu")
     with pytest.raises(TypeError, match="device\\(\\) received an invalid combination"):
         autodiff.device(None)

@@ -223,3 +223,25 @@ def test_data_samplers_take_an_autodiff_generator() -> None:
     drawn = list(sampler)
     assert len(drawn) == 30 and all(0 <= index < 20 for index in drawn)
     assert list(sampler) != drawn  # the generator moved on between epochs
+
+
+def test_thread_safe_generator_is_a_thread_workers_own() -> None:
+    from types import SimpleNamespace
+
+    from autodiff.utils.data._utils import worker
+
+    assert autodiff.thread_safe_generator() is None  # the main process: the default generator
+    generator = autodiff.Generator().manual_seed(3)
+    previous = worker._worker_info
+    try:
+        for method, rng, expected in (("multiprocessing", None, None),
+                                      ("thread", None, None),
+                                      ("thread", SimpleNamespace(torch_generator=generator),
+                                       generator)):
+            worker._worker_info = worker.WorkerInfo(id=0, num_workers=1, seed=0, dataset=None,
+                                                    rng=rng, worker_method=method)
+            assert autodiff.thread_safe_generator() is expected
+    finally:
+        worker._worker_info = previous
+    draws = autodiff.randint(0, 10, (5,), generator=autodiff.thread_safe_generator())
+    assert draws.shape == (5,)

@@ -104,6 +104,9 @@ PARITY: dict[str, tuple[Any, list[np.ndarray]]] = {
     "as_strided_of_view": (lambda x: x[1:].as_strided((2, 2), (1, 2)),
                            [np.arange(12.0).reshape(3, 4)]),
     "contiguous": (lambda x: x.t().contiguous(), [np.arange(12.0).reshape(3, 4)]),
+    "as_strided_": (lambda x: (x * 1).as_strided_((3, 2), (1, 1), 1), [np.arange(8.0)]),
+    "as_strided_of_view_": (lambda x: (x * 1)[1:].as_strided_((2, 2), (1, 2)),
+                            [np.arange(12.0).reshape(3, 4)]),
 }
 
 
@@ -135,7 +138,26 @@ ERRORS: dict[str, Any] = {
     "negative_stride": lambda L: L.zeros(3).as_strided((2, 2), (-1, 1)),
     "scatter_size": lambda L: L.as_strided_scatter(L.zeros(6), L.ones(3, 2), (2, 2), (1, 2)),
     "stride_dim": lambda L: L.zeros(3, 4).stride(2),
+    "as_strided_ out_of_bounds": lambda L: L.arange(4.0).as_strided_((5,), (1,)),
+    "as_strided_ negative_offset": lambda L: L.ones(3).as_strided_((2,), (1,), -1),
+    "as_strided_ lengths": lambda L: L.ones(3).as_strided_((2,), (1, 1)),
+    "as_strided_ negative_stride": lambda L: L.ones(3).as_strided_((2,), (-1,)),
+    "as_strided_ of a leaf": lambda L: L.ones(3, requires_grad=True).as_strided_((2,), (1,)),
+    "torch.as_strided_(float)": lambda L: L.as_strided_(0.5, (1,), (1,)),
 }
+
+
+def test_as_strided_in_place_takes_the_view(device: str) -> None:
+    x = autodiff.arange(6.0, device=device)
+    assert x.as_strided_((2, 2), (1, 2), 1) is x
+    assert x.tolist() == [[1.0, 3.0], [2.0, 4.0]] and x._version == 1
+    a = autodiff.arange(6.0, device=device, requires_grad=True)
+    b = a * 1
+    view = b[1:]
+    assert view.as_strided_((2,), (2,)) is view and view._base is b
+    assert view.grad_fn.name() == "AsStridedBackward1"
+    view.sum().backward()
+    assert view.tolist() == [1.0, 3.0] and a.grad.tolist() == [0.0, 1.0, 0.0, 1.0, 0.0, 0.0]
 
 
 @pytest.mark.parametrize("name", sorted(ERRORS))

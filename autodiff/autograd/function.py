@@ -228,7 +228,7 @@ class Function(_function.Function):
                 made[index] = tensor  # passed through as it is
             elif any(tensor is dirty for dirty in self._dirty):
                 # The input modified in place is the output, with this node as its history.
-                tensor.grad_fn = made[index].grad_fn
+                tensor._grad_fn = made[index].grad_fn
                 tensor._output_nr = index
                 tensor._requires_grad = made[index]._requires_grad
                 made[index] = tensor

@@ -20,6 +20,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..batching.dispatch import looped_op
 from ..creation import zeros
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
@@ -277,3 +278,50 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     return EmbeddingBag.apply(weight, _wrap(indices, backend), per_sample_weights,
                               offsets=tuple(starts), mode=mode, padding_idx=padding_idx,
                               scale_grad_by_freq=scale_grad_by_freq)
+
+
+@looped_op
+def bag_details(weight: Tensor, indices: Tensor, offsets: Tensor, mode: int,
+                include_last_offset: bool, padding_idx: int | None
+                ) -> tuple[Tensor, Tensor, Tensor]:
+    """ATen's other three embedding_bag results (offset2bag, bag_size, max_indices) for a
+    1-D `indices` split by `offsets` (see `torch.embedding_bag`)."""
+    details = _bag_details(weight, indices, offsets, mode, include_last_offset, padding_idx)
+    return tuple(detail.to(indices.dtype) for detail in details)  # type: ignore[return-value]
+
+
+def _bag_details(weight: Tensor, indices: Tensor, offsets: Tensor, mode: int,
+                 include_last_offset: bool, padding_idx: int | None
+                 ) -> tuple[Tensor, Tensor, Tensor]:
+    device = weight.device
+    flat = indices.reshape(-1).long()
+    starts = offsets.long()
+    if include_last_offset and starts.numel():
+        starts = starts[:-1]
+    count = starts.numel()
+    total = flat.numel()
+    rows = weight.shape[0]
+    padding = None if padding_idx is None else padding_idx % rows if rows else padding_idx
+    sum_fast_path = (mode == 0 and padding is None
+                     and weight.dtype in (dtypes.float32, dtypes.float16, dtypes.bfloat16))
+    # Each index's bag: how many bags start at or before it, less one.
+    marks = zeros(total + 1, dtype=dtypes.int64, device=device)
+    if count:
+        marks = marks.index_add(0, starts.clamp(max=total), marks.new_ones(count))
+    offset2bag = (marks.cumsum(0) - 1)[:total] if total else marks[:0]
+    zeros_per_bag = zeros(count, dtype=dtypes.int64, device=device)
+    if mode == 0:
+        return (offset2bag[:0] if sum_fast_path else offset2bag), zeros_per_bag, zeros_per_bag
+    kept = flat != padding if padding is not None else flat >= 0
+    bag_size = zeros_per_bag.index_add(0, offset2bag, kept.long())
+    if mode == 1:
+        return offset2bag, bag_size, bag_size.clone()
+    dim = weight.shape[1]
+    max_indices = zeros(count, dim, dtype=dtypes.int64, device=device)
+    for bag in range(count):
+        members = flat[offset2bag == bag]
+        members = members[kept[offset2bag == bag]]
+        if members.numel():
+            winners = weight.index_select(0, members).argmax(0)  # the first maximum
+            max_indices[bag] = members[winners]
+    return offset2bag, bag_size, max_indices

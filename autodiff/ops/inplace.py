@@ -32,6 +32,7 @@ from ..function import Function, _new
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import zero_tangent
 from ..node import move_retains_grad, sequence_nrs
+from ..saved import saved_tensors_hooks_state
 from ..tensor import Tensor
 from ._checks import not_implemented_for
 from ._promotion import check_broadcast, checked_number, wrap_integer
@@ -53,6 +54,9 @@ from .views import CopySlices, has_overlap, history_changed, own_array, replay, 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_LEAF = ("a view of a leaf Variable that requires grad is being used in an in-place "
                  "operation.")
+_INFERENCE = ("Inplace update to inference tensor outside InferenceMode is not allowed.You can "
+              "make a clone to get a normal tensor before doing inplace update.See "
+              "https://github.com/pytorch/rfcs/pull/17 for more details.")
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to "
             "a single memory location. Please clone() the tensor before performing the "
             "operation.")
@@ -74,6 +78,10 @@ def is_recording(tensor: Tensor, others: tuple[Any, ...] = ()) -> bool:
 
 def check_inplace(tensor: Tensor, recording: bool) -> None:
     """PyTorch's refusals, in its order; raised before anything changes."""
+    if tensor._inference and not _grad_state.inference:
+        raise RuntimeError(_INFERENCE)
+    if saved_tensors_hooks_state.before_mutation is not None:
+        saved_tensors_hooks_state.before_mutation(tensor)
     if tensor._base is not None and has_overlap(tensor):
         raise RuntimeError(_OVERLAP)
     if not recording:
@@ -158,7 +166,7 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
     source._backend = backend
     if tensor._requires_grad:
         source._requires_grad = True
-        source.grad_fn = tensor.grad_fn
+        source._grad_fn = tensor.grad_fn
         source._output_nr = tensor._output_nr
     source._fw_grads = tensor._fw_grads
     first_new = next(sequence_nrs)  # the nodes compute records are numbered from here on
@@ -179,7 +187,7 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
         node.saved_output_moved(data, tensor)
     if tensor._base is None:
         old_node, old_output_nr = tensor.grad_fn, tensor._output_nr
-        tensor.grad_fn = node
+        tensor._grad_fn = node
         tensor._output_nr = result._output_nr
         tensor._requires_grad = True
         move_retains_grad(tensor, old_node, old_output_nr, node)
@@ -224,7 +232,7 @@ def _rebase_view(view: Tensor, source: Tensor, result: Tensor) -> None:
         copy_slices = CopySlices(base, base_edge, chain, node)
     else:  # an op made of several nodes: take its output as the new values of the slice
         copy_slices = CopySlices(base, base_edge, chain, None, (node, result._output_nr))
-    base.grad_fn = copy_slices
+    base._grad_fn = copy_slices
     base._output_nr = 0
     base._requires_grad = True
     move_retains_grad(base, old_node, old_output_nr, copy_slices)
@@ -412,9 +420,11 @@ def _arithmetic_(name: str, tensor: Tensor, other: Any,
         return apply(tensor, (other,), lambda source: out_of_place(source, other))
     # The optimizer's case first: outside the graph, not a view (nothing to check), and the
     # array's own operator writes into the buffer.
-    outside = tensor._base is None and not _dual_state.enabled and (
+    outside = tensor._base is None and not _dual_state.enabled and not tensor._inference and (
         not _grad_state.enabled or not (
             tensor._requires_grad or (isinstance(other, Tensor) and other._requires_grad)))
+    if outside and saved_tensors_hooks_state.before_mutation is not None:
+        saved_tensors_hooks_state.before_mutation(tensor)
     if outside and tensor._data.shape and _write_direct(name, tensor, other, alpha):
         _bump(tensor)
         return tensor
@@ -467,8 +477,10 @@ def _fill_outside_graph(tensor: Tensor, value: Any) -> bool:
     """zero_'s and fill_'s fast path: with nothing to record or check (not a view; grad mode
     off or no grad required), write the value straight into the buffer."""
     if tensor._base is None and tensor._data.shape and not tensor._batched and (
-            not _dual_state.enabled) and (
+            not _dual_state.enabled) and not tensor._inference and (
             not _grad_state.enabled or not tensor._requires_grad):
+        if saved_tensors_hooks_state.before_mutation is not None:
+            saved_tensors_hooks_state.before_mutation(tensor)
         tensor._backend.setitem(tensor._data, (...,), value)
         _bump(tensor)
         return True
@@ -639,7 +651,7 @@ def view_(tensor: Tensor, make: Callable[[Tensor], Tensor]) -> Tensor:
         tensor._view_chain = view._view_chain
     tensor._bump_version()
     if recording and view.grad_fn is not None:
-        tensor.grad_fn = view.grad_fn
+        tensor._grad_fn = view.grad_fn
         tensor._output_nr = 0
         if tensor._base is None:
             history_changed(tensor)

@@ -26,7 +26,9 @@ from ..function import Function
 from ..jvp_rules import auto_linear
 from ..layouts import check_layout
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ._checks import require_tensors
 from .flat_indexing import Put, Take
+from .inplace import view_
 from .shape import shape_arg, view_op
 
 _NOT_VIEWABLE = (ValueError, AttributeError)
@@ -143,6 +145,12 @@ class AsStridedView(Function):
         return Take.apply(memory, index=_positions(backend, shape, strides, offset))
 
 
+class AsStridedInPlace(AsStridedView):
+    """as_strided_: the tensor itself takes the view's geometry."""
+
+    node_name = "AsStridedBackward1"
+
+
 class AsStridedCopy(AsStridedView):
     """as_strided where the backend makes no strided views: the same elements, copied."""
 
@@ -150,6 +158,18 @@ class AsStridedCopy(AsStridedView):
     def _view(backend: Any, a: Any, size: tuple[int, ...], stride: tuple[int, ...],
               offset: int) -> Any:
         return backend.as_strided(backend.storage(a), size, stride, offset)
+
+
+def as_strided_view(input: Tensor, size: Any, stride: Any, storage_offset: int | None,
+                    op: type[AsStridedView]) -> Tensor:
+    """as_strided's view of `input`, recorded as `op` (a copy where the backend makes no
+    strided views)."""
+    size, stride, offset = _geometry(input, size, stride, storage_offset)
+    try:
+        return view_op(op, input, size=size, stride=stride, offset=offset)
+    except _NOT_VIEWABLE:
+        copy = AsStridedCopy if op is AsStridedView else _AsStridedCopyInPlace
+        return copy.apply(input, size=size, stride=stride, offset=offset)
 
 
 def _geometry(input: Tensor, size: Any, stride: Any, storage_offset: int | None,
@@ -187,11 +207,27 @@ def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: int | None
                ) -> Tensor:
     """A view of `input`'s memory with the given sizes, strides (in elements) and offset
     (the input's own by default)."""
-    size, stride, offset = _geometry(input, size, stride, storage_offset)
-    try:
-        return view_op(AsStridedView, input, size=size, stride=stride, offset=offset)
-    except _NOT_VIEWABLE:
-        return AsStridedCopy.apply(input, size=size, stride=stride, offset=offset)
+    return as_strided_view(input, size, stride, storage_offset, AsStridedView)
+
+
+class _AsStridedCopyInPlace(AsStridedCopy):
+    node_name = "AsStridedBackward1"
+
+
+AS_STRIDED_IN_PLACE_UNDER_VMAP = (
+    "vmap: as_strided_ is not supported inside vmap (the examples of a batched tensor cannot "
+    "each take another geometry in place); use as_strided out of place")
+
+
+def as_strided_(input: Tensor, size: Any, stride: Any, storage_offset: int | None = None,
+                ) -> Tensor:
+    """The tensor itself becomes the as_strided view of its memory."""
+    require_tensors("as_strided_", ("input", input))
+    if input._batched:
+        # PyTorch's vmap runs it per example and leaves the batched tensor's shape as it was.
+        raise RuntimeError(AS_STRIDED_IN_PLACE_UNDER_VMAP)
+    return view_(input, lambda source: as_strided_view(source, size, stride, storage_offset,
+                                                       AsStridedInPlace))
 
 
 class AsStridedScatter(Function):

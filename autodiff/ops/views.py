@@ -72,6 +72,8 @@ def as_view(output: Tensor, input: Tensor, op: type[Function], options: dict[str
         if input._view_error is not None:
             output._view_error = input._view_error
     output._base = base
+    if output._inference != base._inference:  # a view is an inference tensor when its base is
+        output._inference = base._inference
     if not _grad_state.enabled:
         # Not tracked: the backward pass makes many views of gradients with grad mode off.
         output._view_error = (NO_GRAD_VIEW, None)
@@ -98,7 +100,7 @@ class TrackedView(Tensor):
         whose node and requires_grad are its own until the base's history moves on."""
         view = _new(cls)
         fields = output.__dict__.copy()
-        view._own_grad_fn = fields.pop("grad_fn", None)
+        view._own_grad_fn = fields.pop("_grad_fn", None)
         view._own_requires_grad = fields.pop("_requires_grad", False)
         view.__dict__.update(fields)
         view._seen_history = base._history
@@ -109,13 +111,13 @@ class TrackedView(Tensor):
         return view
 
     @property
-    def grad_fn(self) -> Node | None:
+    def _grad_fn(self) -> Node | None:
         if self._seen_history != self._base._history:  # type: ignore[union-attr]
             _follow_base(self)
         return self._own_grad_fn
 
-    @grad_fn.setter
-    def grad_fn(self, node: Node | None) -> None:
+    @_grad_fn.setter
+    def _grad_fn(self, node: Node | None) -> None:
         self._own_grad_fn = node
 
     @property
@@ -146,7 +148,7 @@ def _plain(view: TrackedView) -> Tensor:
     plain = _new(Tensor)
     plain.__dict__.update({key: value for key, value in view.__dict__.items()
                            if key not in _TRACKING_FIELDS})
-    plain.grad_fn = view.grad_fn
+    plain._grad_fn = view.grad_fn
     plain._requires_grad = view._requires_grad
     return plain
 
@@ -159,7 +161,7 @@ def forget_base(view: Tensor) -> None:
         for key in _TRACKING_FIELDS:
             view.__dict__.pop(key, None)
         view.__class__ = Tensor  # type: ignore[assignment]
-        view.grad_fn = grad_fn
+        view._grad_fn = grad_fn
         view._requires_grad = requires_grad
     view._version_counter = [view._version]
     for key in ("_base", "_view_chain", "_view_error"):
@@ -372,5 +374,5 @@ class _OutputOfView:
         assert node is not None and node.fn is not None
         base = _wrap(node.layout, node.fn.backend)
         base._requires_grad = True
-        base.grad_fn = node
+        base._grad_fn = node
         return AsStrided.apply(base, chain=node.chain)

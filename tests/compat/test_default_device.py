@@ -78,8 +78,8 @@ def test_default_device_is_per_thread(other_device: autodiff.device) -> None:
 
 
 def test_set_default_device_parses_its_argument() -> None:
-    with raises(RuntimeError, "Expected one of cpu, cuda, strict device type at start of device "
-            "string: foo"):
+    with raises(RuntimeError, "Expected one of cpu, cuda, strict, meta device type at start of "
+            "device string: foo"):
         autodiff.set_default_device("foo")
     autodiff.set_default_device(None)
     assert autodiff.get_default_device() == autodiff.device("cpu")

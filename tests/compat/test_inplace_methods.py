@@ -255,7 +255,9 @@ FUNCTIONS = sorted(name for name in dir(autodiff)
                    and callable(getattr(autodiff, name)) and hasattr(autodiff.Tensor, name)
                    and name not in ("fill_", "zero_", "index_put_", "resize_as_",
                                     # more operands; tested in test_math_special.py
-                                    "addmv_", "gcd_", "lcm_", "ldexp_", "xlogy_"))
+                                    "addmv_", "gcd_", "lcm_", "ldexp_", "xlogy_",
+                                    # a size and strides; tested in test_strides.py
+                                    "as_strided_"))
 _ARGUMENTS = {"clamp_": (0.0, 1.0), "clip_": (0.0, 1.0), "clamp_min_": (0.1,),
               "clamp_max_": (0.3,)}
 _OVERLOADED = ("clamp_", "clip_", "clamp_min_", "clamp_max_")

@@ -23,6 +23,31 @@ from tests.helpers import raises, raises_starting
 _NO_ACCELERATOR = ("RuntimeError", "Cannot access accelerator device when none is available.")
 
 
+_INPLACE = ("Inplace update to inference tensor outside InferenceMode is not allowed.You can make "
+            "a clone to get a normal tensor before doing inplace update.See "
+            "https://github.com/pytorch/rfcs/pull/17 for more details.")
+_SAVED = ("Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+          "inference mode in computation tracked by autograd. To work around this, you can make "
+          "a clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` "
+          "instead of `torch.inference_mode()`.")
+
+
+def _in_inference_mode(lib: Any, make: Callable[[], Any]) -> Any:
+    with lib.inference_mode():
+        return make()
+
+
+def _inference_views(lib: Any) -> tuple[bool, ...]:
+    normal = lib.ones(3)
+    with lib.inference_mode():
+        made = lib.ones(3)
+        views = (normal[1:], made[1:], made.detach())
+    with lib.inference_mode(False), lib.no_grad():
+        plain = lib.ones(1)
+    return (*(view.is_inference() for view in views), plain.is_inference(),
+            made.clone().is_inference())
+
+
 def _outcome(lib: Any, call: Callable[[Any], Any]) -> Any:
     """The result (a tensor as dtype, shape, requires_grad, values), any warnings, or the
     exception type and message."""
@@ -155,6 +180,50 @@ CASES: dict[str, tuple[Callable[[Any], Any], Any]] = {
                    t.ones(2).is_meta, t.ones(2).is_mkldnn, t.ones(2).name,
                    t.ones(2).is_distributed(), t.ones(2, 3).ndimension()),
         ("torch.strided", False, False, False, False, None, False, 2)),
+    "device predicates": (
+        lambda t: [getattr(t.ones(2), name) for name in (
+            "is_cpu", "is_cuda", "is_xpu", "is_mps", "is_ipu", "is_mtia", "is_maia", "is_vulkan",
+            "is_xla", "is_meta", "is_nested", "is_sparse_csr")],
+        [True] + [False] * 11),
+    "grad_fn is read-only": (lambda t: setattr(t.ones(2) * 2, "grad_fn", None),
+                             ("AttributeError", "attribute 'grad_fn' of 'torch._C.TensorBase' "
+                                                "objects is not writable")),
+    # inference tensors: made in inference_mode; a view (or detach) takes its base's answer
+    "is_inference": (lambda t: (t.ones(2).is_inference(), t.is_inference(t.ones(2)),
+                                _in_inference_mode(t, lambda: t.ones(2)).is_inference(),
+                                _in_inference_mode(t, lambda: t.ones(2) + 1).is_inference()),
+                     (False, False, True, True)),
+    "is_inference of views": (
+        lambda t: _inference_views(t), (False, True, True, False, False)),
+    "is_inference(list)": (lambda t: t.is_inference([1]),
+                           ("TypeError", "is_inference(): argument 'input' (position 1) must be "
+                                         "Tensor, not list")),
+    "inference tensor requires_grad_": (
+        lambda t: _in_inference_mode(t, lambda: t.ones(2)).requires_grad_(),
+        ("RuntimeError", "Setting requires_grad=True on inference tensor outside InferenceMode "
+                         "is not allowed.")),
+    "inference tensor requires_grad_ inside": (
+        lambda t: _in_inference_mode(t, lambda: t.ones(2).requires_grad_()),
+        ("float32", (2,), True, [1.0, 1.0])),
+    "inference tensor add_": (
+        lambda t: _in_inference_mode(t, lambda: t.ones(2)).add_(1), ("RuntimeError", _INPLACE)),
+    "inference tensor zero_": (
+        lambda t: _in_inference_mode(t, lambda: t.ones(2)).zero_(), ("RuntimeError", _INPLACE)),
+    "inference tensor setitem": (
+        lambda t: _in_inference_mode(t, lambda: t.ones(2)).__setitem__(0, 3.0),
+        ("RuntimeError", _INPLACE)),
+    "inference tensor add_ inside": (
+        lambda t: _in_inference_mode(t, lambda: t.ones(2).add_(1)),
+        ("float32", (2,), False, [2.0, 2.0])),
+    "inference tensor saved for backward": (
+        lambda t: t.ones(2, requires_grad=True) * _in_inference_mode(t, lambda: t.ones(2)),
+        ("RuntimeError", _SAVED)),
+    "inference tensor not saved": (
+        lambda t: t.ones(2, requires_grad=True) + _in_inference_mode(t, lambda: t.ones(2)),
+        ("float32", (2,), True, [2.0, 2.0])),
+    "inference tensor cloned": (
+        lambda t: t.ones(2, requires_grad=True) * _in_inference_mode(t, lambda: t.ones(2)).clone(),
+        ("float32", (2,), True, [1.0, 1.0])),
     # scalar_tensor, fill, detach
     "scalar_tensor(3)": (lambda t: t.scalar_tensor(3), ("float32", (), False, 3.0)),
     "scalar_tensor(True)": (lambda t: t.scalar_tensor(True), ("float32", (), False, 1.0)),

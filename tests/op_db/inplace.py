@@ -248,6 +248,14 @@ INPLACE += [
            (Sample(((3, 1, 4, 1),)),), "SqueezeBackward4"),
     OpInfo("squeeze_dims_", _on_copy("squeeze_", (1, 3)), lambda a: np.squeeze(a, (1, 3)),
            (Sample(((3, 1, 4, 1),)),), "SqueezeBackward5"),
+    OpInfo("as_strided_", _on_copy("as_strided_", (2, 3), (1, 4), 1),
+           lambda a: np.lib.stride_tricks.as_strided(
+               a.ravel()[1:], (2, 3), (a.itemsize, 4 * a.itemsize)).copy(),
+           (Sample(((3, 4),)),), "AsStridedBackward1"),
+    OpInfo("as_strided_[overlapping]", _on_copy("as_strided_", (3, 2), (1, 1)),
+           lambda a: np.lib.stride_tricks.as_strided(
+               a.ravel(), (3, 2), (a.itemsize, a.itemsize)).copy(),
+           (Sample(((2, 3),)),), "AsStridedBackward1"),
     # torch's out-of-place fill and the in-place fills through torch's functions
     OpInfo("fill", lambda a: autodiff.fill(a, 1.5), lambda a: np.full_like(a, 1.5),
            UNARY_SHAPES, "FillBackward0"),
@@ -330,6 +338,8 @@ INPLACE_FUNCTIONS: list[OpInfo] = [
     OpInfo("i0_", _function_on_copy(autodiff.i0_), np.i0, UNARY_SHAPES, "I0Backward0"),
     OpInfo("erfc_", _function_on_copy(autodiff.erfc_),
            sp.erfc, UNARY_SHAPES, "ErfcBackward0"),
+    OpInfo("torch.as_strided_", _function_on_copy(autodiff.as_strided_, (2,), (2,)),
+           lambda a: a.ravel()[::2][:2].copy(), (Sample(((5,),)),), "AsStridedBackward1"),
     OpInfo("logit_", _function_on_copy(autodiff.logit_), lambda a: np.log(a / (1 - a)),
            UNARY_SHAPES, "LogitBackward0", domain=(0.1, 0.9)),
     OpInfo("logit_eps_", _function_on_copy(autodiff.logit_, 0.2),

@@ -589,6 +589,16 @@ LOSS += [
                                         mode="sum", per_sample_weights=p),
            lambda w, p: _embedding_bag(w, "sum", p), (Sample(((5, 3), (6,))),),
            "EmbeddingBagBackward0"),
+    # torch.embedding_bag (ATen's: weight first, an integer mode): its bags, the first of its
+    # four results (the others, indices and counts, in tests/nn/test_torch_embedding_bag.py)
+    *[OpInfo(f"torch.embedding_bag_{mode}",
+             lambda w, m=mode, p=padding: autodiff.embedding_bag(
+                 w, _const(BAG_INDICES, w), _const(BAG_OFFSETS, w), False, m, False, None,
+                 False, p)[0],
+             lambda w, m=mode, p=padding: _embedding_bag(w, ("sum", "mean", "max")[m],
+                                                         padding_idx=p),
+             (Sample(((5, 3),)),), "EmbeddingBagBackward0")
+      for mode, padding in ((0, None), (1, 4), (2, None), (2, 4))],
     OpInfo("embedding_bag_2d", lambda w: F.embedding_bag(_const(INDICES, w), w),
            lambda w: w[INDICES].mean(1), (Sample(((5, 3),)),), "EmbeddingBagBackward0"),
     OpInfo("embedding_sparse", lambda w: F.embedding(_const(INDICES, w), w, sparse=True),

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ... import dtypes
+from ...creation import empty_like
 from ...grad_mode import no_grad
 from ...profiling import profiler_state
 from ...tensor import Tensor
@@ -765,11 +766,13 @@ class Module:
             _zero_grad(parameter, set_to_none)
 
     # ------------------------------------------------------------------------- devices, dtypes
-    def _apply(self: M, fn: Callable[[Tensor], Tensor]) -> M:
+    def _apply(self: M, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> M:
         """Convert every parameter (in place: the same Parameter objects, so optimizers keep
-        working), its gradient, and every buffer (replaced) with `fn`."""
-        for module in self.children():
-            module._apply(fn)
+        working), its gradient, and every buffer (replaced) with `fn` (in the submodules too,
+        with `recurse`)."""
+        if recurse:
+            for module in self.children():
+                module._apply(fn)
         for parameter in self._parameters.values():
             if parameter is None:
                 continue
@@ -784,6 +787,12 @@ class Module:
             if buffer is not None:
                 self._buffers[name] = fn(buffer)
         return self
+
+    def to_empty(self: M, *, device: Any, recurse: bool = True) -> M:
+        """Move the parameters and buffers to `device` without copying their values: each
+        becomes an uninitialised tensor of its shape and dtype there (the way out of the meta
+        device: `Module(device="meta").to_empty(device="cpu")`, then initialise)."""
+        return self._apply(lambda tensor: empty_like(tensor, device=device), recurse=recurse)
 
     def share_memory(self: M) -> M:
         """Move every parameter and buffer into memory shared with processes forked later

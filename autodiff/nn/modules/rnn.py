@@ -125,8 +125,8 @@ class RNNBase(Module):
     def flatten_parameters(self) -> None:
         """PyTorch packs the weights into one buffer for cuDNN; here there is nothing to do."""
 
-    def _apply(self, fn: Any) -> Any:
-        result = super()._apply(fn)
+    def _apply(self, fn: Any, recurse: bool = True) -> Any:
+        result = super()._apply(fn, recurse)
         self._init_flat_weights()
         return result
 
