@@ -496,7 +496,32 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         Python over `xp`."""
         return declared.bind(self)
 
-    from .decompositions import cholesky, det, inv, qr, slogdet, solve, svd  # type: ignore[misc]
+    from .decompositions import (  # type: ignore[misc]
+        cholesky,
+        cholesky_ex,
+        det,
+        eig,
+        eigh,
+        geqrf,
+        householder_product,
+        inv,
+        ldl_factor,
+        ldl_solve,
+        lstsq,
+        lu_factor,
+        lu_permutation,
+        lu_solve,
+        matrix_exp,
+        ormqr,
+        qr,
+        qr_complete,
+        slogdet,
+        solve,
+        solve_triangular,
+        svd,
+        svd_full,
+        svdvals,
+    )
     from .distances import (  # type: ignore[misc]
         euclidean_distances,
         minkowski_distances,

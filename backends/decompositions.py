@@ -72,3 +72,52 @@ def qr(self: Any, a: Array) -> tuple[Array, Array]:
     (..., k, n), k = min(m, n)); Householder, as LAPACK's geqrf."""
     q, r = self.xp.linalg.qr(a, mode="reduced")
     return q, r
+
+
+def svd_full(self: Any, a: Array, full_matrices: bool) -> tuple[Array, Array, Array]:
+    """u, s, vh; with full_matrices u is (..., m, m) and vh (..., n, n)."""
+    u, s, vh = self.xp.linalg.svd(a, full_matrices=full_matrices)
+    return u, s, vh
+
+
+def svdvals(self: Any, a: Array) -> Array:
+    return self.xp.linalg.svdvals(a)
+
+
+def eigh(self: Any, a: Array) -> tuple[Array, Array]:
+    """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric (Hermitian) matrices."""
+    w, v = self.xp.linalg.eigh(a)
+    return w, v
+
+
+def qr_complete(self: Any, a: Array) -> tuple[Array, Array]:
+    q, r = self.xp.linalg.qr(a, mode="complete")
+    return q, r
+
+
+def _on_host(name: str) -> Any:
+    """A function of `host_linalg` run on host copies of this backend's arrays (NumPy's are
+    the host arrays themselves), its results moved back; SciPy is imported on first use."""
+
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        from . import host_linalg
+        from .special import on_host
+        return on_host(self, getattr(host_linalg, name))(*args, **kwargs)
+
+    call.__name__ = name
+    return call
+
+
+cholesky_ex = _on_host("cholesky_ex")
+eig = _on_host("eig")
+lu_factor = _on_host("lu_factor")
+lu_solve = _on_host("lu_solve")
+lu_permutation = _on_host("lu_permutation")
+solve_triangular = _on_host("solve_triangular")
+matrix_exp = _on_host("matrix_exp")
+ldl_factor = _on_host("ldl_factor")
+ldl_solve = _on_host("ldl_solve")
+geqrf = _on_host("geqrf")
+householder_product = _on_host("householder_product")
+ormqr = _on_host("ormqr")
+lstsq = _on_host("lstsq")

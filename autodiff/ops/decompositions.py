@@ -25,15 +25,17 @@ from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
+from .complex import conj
 from ._promotion import check_broadcast
 
 
-def _check_square(function: str, tensor: Tensor, name: str = "A") -> None:
+def _check_square(function: str, tensor: Tensor, name: str = "A",
+                  complex_ok: bool = False) -> None:
     shape = tensor._data.shape
     if len(shape) < 2:
         raise RuntimeError(
             f"{function}: The input tensor {name} must have at least 2 dimensions.")
-    _check_float(function, tensor)
+    _check_float(function, tensor, complex_ok)
     if shape[-1] != shape[-2]:
         raise RuntimeError(
             f"{function}: {name} must be batches of square matrices, but they are "
@@ -41,11 +43,13 @@ def _check_square(function: str, tensor: Tensor, name: str = "A") -> None:
         )
 
 
-def _check_float(function: str, tensor: Tensor) -> None:
+def _check_float(function: str, tensor: Tensor, complex_ok: bool = False) -> None:
     name = tensor._backend.dtype_name(tensor._data)
     if name == "float16":
         raise RuntimeError(f"{function}: Low precision dtypes not supported. Got Half")
-    if name not in ("float32", "float64"):
+    allowed = ("float32", "float64", "complex64", "complex128") if complex_ok \
+        else ("float32", "float64")
+    if name not in allowed:
         raise RuntimeError(
             f"{function}: Expected a floating point or complex tensor as input. Got "
             f"{dtypes.SCALAR_TYPE_NAMES[name]}"
@@ -68,13 +72,13 @@ class LinalgInv(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         out, = ctx.saved_tensors
-        inverse_t = out.mT
+        inverse_t = _mh(out)
         return -(inverse_t @ grad @ inverse_t)
 
 
 def inv(A: Tensor) -> Tensor:
     """The inverse of each square matrix in A (..., n, n)."""
-    _check_square("linalg.inv", A)
+    _check_square("linalg.inv", A, complex_ok=True)
     return LinalgInv.apply(A)
 
 
@@ -115,16 +119,21 @@ class LinalgSolve(Function):
         needs_a, needs_b = ctx.needs_input_grad
         # left: X = A^{-1} B, so gB = A^{-T} grad and gA = -gB X^T;
         # right: X = B A^{-1}, so gB = grad A^{-T} and gA = -X^T gB.
-        grad_b = LinalgSolve.apply(a.mT, grad, vector=ctx.vector, left=ctx.left)
+        grad_b = LinalgSolve.apply(_mh(a), grad, vector=ctx.vector, left=ctx.left)
         grad_a = None
         if needs_a:  # summed over broadcast batch dims by the base class
             if ctx.vector:
-                grad_a = -(grad_b.unsqueeze(-1) * out.unsqueeze(-2))
+                grad_a = -(grad_b.unsqueeze(-1) * conj(out).unsqueeze(-2))
             elif ctx.left:
-                grad_a = -(grad_b @ out.mT)
+                grad_a = -(grad_b @ _mh(out))
             else:
-                grad_a = -(out.mT @ grad_b)
+                grad_a = -(_mh(out) @ grad_b)
         return grad_a, (grad_b if needs_b else None)
+
+
+def _mh(a: Tensor) -> Tensor:
+    """The conjugate transpose (the transpose of a real tensor)."""
+    return conj(a.mT)
 
 
 def _transpose(backend: Any, array: Any) -> Any:
@@ -136,8 +145,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """X with A X = B (or X A = B for left=False); B is (..., n) or (..., n, k)."""
     same_device(A, B)
     a_shape, b_shape = A._data.shape, B._data.shape
-    _check_square("linalg.solve", A)
-    _check_float("linalg.solve", B)
+    _check_square("linalg.solve", A, complex_ok=True)
+    _check_float("linalg.solve", B, complex_ok=True)
     if A._data.dtype != B._data.dtype:
         raise RuntimeError(
             "linalg.solve: Expected A and B to have the same dtype, but found A of type "
