@@ -91,6 +91,8 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     if n < 0:
         A = inv(A)
         n = -n
+        if n == 1:
+            return A
     if n == 1:
         return A.clone()
     result: Tensor | None = None

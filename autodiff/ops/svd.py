@@ -9,6 +9,7 @@ differentiates only the first min(m, n) singular vectors.
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 from .. import dtypes
@@ -172,9 +173,9 @@ class LinalgPinv(Function):
         return out
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
         a, pinv_a = ctx.saved_tensors
-        return pinv_backward(grad, pinv_a, a)
+        return pinv_backward(grad, pinv_a, a), None, None
 
 
 def _cutoff(backend: Any, largest: Any, atol: Any, rtol: Any) -> Any:
@@ -269,7 +270,6 @@ def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *, atol: An
 def cond(A: Tensor, p: Any = None) -> Tensor:
     """The condition number in the norm p (None and 2: s_max / s_min; -2: s_min / s_max;
     'fro', 'nuc', inf, -inf, 1, -1: norm(A) norm(A^-1))."""
-    from .decompositions import inv
     from .norm import matrix_norm
 
     if A._data.ndim < 2:
@@ -277,10 +277,15 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     if p is None or p in (2, -2):
         s = svdvals(A)
         if p == -2:
-            return s[..., -1] / s[..., 0]
-        return s[..., 0] / s[..., -1]
+            return (s[..., -1:] / s[..., :1]).squeeze(-1)
+        return (s[..., :1] / s[..., -1:]).squeeze(-1)
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(
             f"linalg.cond(ord={p}): A must be batches of square matrices, but they are "
             f"{A.shape[-2]} by {A.shape[-1]} matrices")
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    from .matrix_functions import inv_ex
+    from .selection import where
+    inverse, info = inv_ex(A)
+    # A singular matrix has an infinite condition number (its "inverse" filled with inf).
+    inverse = where((info > 0).unsqueeze(-1).unsqueeze(-1), math.inf, inverse)
+    return matrix_norm(A, p) * matrix_norm(inverse, p)
