@@ -346,3 +346,15 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     dim = _wrap_dim(dim, ndim)
     _check_floating("linalg.vector_norm", input)
     return Renorm.apply(input, p=float(p), dim=dim, maxnorm=maxnorm)
+
+
+def frobenius_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False) -> Tensor:
+    """torch.frobenius_norm (kept by PyTorch for TorchScript): the 2-norm over `dim`."""
+    return norm(input, 2, dim, keepdim)
+
+
+def nuclear_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False) -> Tensor:
+    """torch.nuclear_norm: the sum of the singular values over the two dims `dim`."""
+    if isinstance(dim, bool):  # nuclear_norm(input, keepdim)
+        dim, keepdim = (-2, -1), dim
+    return matrix_norm(input, "nuc", dim, keepdim)
