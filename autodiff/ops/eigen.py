@@ -140,12 +140,12 @@ class LinalgEig(Function):
 def eig(A: Tensor) -> EigResult:
     """Eigenvalues and unit eigenvectors of general square matrices, always complex (complex64
     for float32 input, complex128 for float64)."""
-    _check_square("linalg.eig", A)
+    _check_square("linalg.eig", A, complex_ok=True)
     return EigResult(*LinalgEig.apply(A))
 
 
 def eigvals(A: Tensor) -> Tensor:
-    _check_square("linalg.eigvals", A)
+    _check_square("linalg.eigvals", A, complex_ok=True)
     return LinalgEig.apply(A)[0]
 
 

@@ -350,7 +350,7 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
 
 def frobenius_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False) -> Tensor:
     """torch.frobenius_norm (kept by PyTorch for TorchScript): the 2-norm over `dim`."""
-    return norm(input, 2, dim, keepdim)
+    return vector_norm(input, 2, dim, keepdim)
 
 
 def nuclear_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False) -> Tensor:
