@@ -286,7 +286,9 @@ class Polar(Function):
 
 
 def polar(abs: Tensor, angle: Tensor) -> Tensor:
-    """The complex tensor with these magnitudes and phases."""
+    """The complex tensor with these magnitudes and phases. The gradient of abs is the
+    derivative e^{i angle} also where abs < 0 (PyTorch 2.13 uses sgn(result), the opposite
+    sign there)."""
     same_device(abs, angle)
     for tensor in (abs, angle):
         if tensor.dtype not in (dtypes.float32, dtypes.float64):
