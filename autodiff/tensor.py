@@ -1779,6 +1779,7 @@ _new = object.__new__
 # package).
 from . import autograd  # noqa: E402
 from . import creation as _creation  # noqa: E402
+from . import removed_linalg as _removed_linalg  # noqa: E402
 from .ops import activation as _activation  # noqa: E402
 from .ops import arithmetic as _arithmetic  # noqa: E402
 from .ops import bessel as _bessel  # noqa: E402
@@ -1796,8 +1797,8 @@ from .ops import error_function as _error_function  # noqa: E402
 from .ops import flat_indexing as _flat_indexing  # noqa: E402
 from .ops import floating as _floating  # noqa: E402
 from .ops import gamma as _gamma  # noqa: E402
-from .ops import householder as _householder  # noqa: E402
 from .ops import histogram as _histogram  # noqa: E402
+from .ops import householder as _householder  # noqa: E402
 from .ops import indexing as _indexing  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
 from .ops import integer as _integer  # noqa: E402
@@ -1829,6 +1830,5 @@ from .ops import triangular as _triangular  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
 from .ops import unique as _unique  # noqa: E402
 from .ops import view_scatter as _view_scatter  # noqa: E402
-from . import removed_linalg as _removed_linalg  # noqa: E402
 
 __all__ = ["Tensor"]

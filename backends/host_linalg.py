@@ -20,8 +20,8 @@ from scipy.linalg import lapack
 Array = Any
 
 __all__ = [
-    "cholesky_ex", "eig", "geqrf", "householder_product", "ldl_factor", "ldl_solve", "lstsq", "lu_factor",
-    "lu_permutation", "lu_solve", "ormqr", "solve_triangular",
+    "cholesky_ex", "eig", "geqrf", "householder_product", "ldl_factor", "ldl_solve", "lstsq",
+    "lu_factor", "lu_permutation", "lu_solve", "ormqr", "solve_triangular",
 ]
 
 

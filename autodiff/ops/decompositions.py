@@ -25,8 +25,8 @@ from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
-from .complex import conj
 from ._promotion import check_broadcast
+from .complex import conj
 
 
 def _check_square(function: str, tensor: Tensor, name: str = "A",

@@ -67,7 +67,7 @@ def _transpose(backend: Any, array: Any) -> Any:
     return backend.permute_dims(array, (*axes[:-2], axes[-1], axes[-2]))
 
 
-def eig_backward(gl: Tensor | None, gv: Tensor | None, l: Tensor, v: Tensor, *,
+def eig_backward(gl: Tensor | None, gv: Tensor | None, values: Tensor, v: Tensor, *,
                  hermitian: bool) -> Tensor | None:
     """PyTorch's linalg_eig_backward: the gradient of A V = V diag(L)."""
     if gl is None and gv is None:
@@ -88,13 +88,12 @@ def eig_backward(gl: Tensor | None, gv: Tensor | None, l: Tensor, v: Tensor, *,
                 "eigenvectors in the complex case are specified up to multiplication by "
                 "e^{i phi}. The specified loss function depends on this quantity, so it is "
                 "ill-defined.")
-    n = l.shape[-1]
-    if hermitian:
-        vhgv = 0.5 * (vhgv - _mh(vhgv))
-    else:
-        vhgv = vhgv - vh @ (v * real(diag).unsqueeze(-2))
-    lc = conj(l)
-    eye = _eye(real(l), n)
+    n = values.shape[-1]
+    # Hermitian: the skew-Hermitian part; otherwise the projection that keeps columns unit.
+    vhgv = 0.5 * (vhgv - _mh(vhgv)) if hermitian \
+        else vhgv - vh @ (v * real(diag).unsqueeze(-2))
+    lc = conj(values)
+    eye = _eye(real(values), n)
     ga = vhgv / (lc.unsqueeze(-2) - lc.unsqueeze(-1) + eye)
     if gl is not None:
         ga = ga * (1 - eye) + diag_embed(gl)

@@ -163,7 +163,7 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
     if LU_pivots.dtype.name != "int32":
         raise RuntimeError(
             "torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of torch.int32 "
-            f"dtype. Note: this function is intended to be used with the output produced by "
+            "dtype. Note: this function is intended to be used with the output produced by "
             "torch.linalg.lu_factor")
     empty = _wrap(backend.zeros((0,), backend.dtype_name(LU_data._data)), backend)
     if unpack_data:

@@ -15,8 +15,8 @@ from typing import Any
 from ..function import Function
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, scalar_type_name
-from .complex import conj
 from ._promotion import check_broadcast
+from .complex import conj
 
 
 class Matmul(Function):

@@ -304,9 +304,9 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
             f"{dtypes.SCALAR_TYPE_NAMES[other.dtype.name]}")
     if input.shape[0] != other.shape[0]:
         raise RuntimeError(
-            "inconsistent tensor size, expected tensor [{}] and src [{}] to have the same "
-            "number of elements, but got {} and {} elements respectively".format(
-                input.shape[0], other.shape[0], input.shape[0], other.shape[0]))
+            f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
+            f"[{other.shape[0]}] to have the same number of elements, but got "
+            f"{input.shape[0]} and {other.shape[0]} elements respectively")
     return Vdot.apply(input, other)
 
 
@@ -337,6 +337,6 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Any = None) -> Tensor:
     cols = math.prod(result_shape)
     if rows != cols:
         raise RuntimeError(
-            f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+            "Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
             f"prod(self.shape[:other.ndim]), but got {cols} != {rows}")
     return solve(A.reshape(rows, cols), B.reshape(rows)).reshape(*result_shape)

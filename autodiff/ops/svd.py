@@ -254,10 +254,7 @@ def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *, atol: An
     atol_t, rtol_t = _tolerances(A, atol, rtol)
     backend = A._backend
     data = A._data
-    if hermitian:
-        values = backend.abs(backend.eigh(data)[0])
-    else:
-        values = backend.svdvals(data)
+    values = backend.abs(backend.eigh(data)[0]) if hermitian else backend.svdvals(data)
     if values.shape[-1] == 0:
         count = backend.zeros(values.shape[:-1], "int64")
     else:

@@ -79,7 +79,7 @@ COMPLEX: list[OpInfo] = [
     OpInfo("linalg.eig_complex_input",
            lambda a, b: autodiff.view_as_real(autodiff.linalg.eigvals(_z(a, b) @ _z(a, b).mH
                                                                     + 3)),
-           lambda a, b: _parts((np.linalg.eigvals(
-               (a + 1j * b) @ (a + 1j * b).conj().T + 3))),
+           lambda a, b: _parts(np.linalg.eigvals(
+               (a + 1j * b) @ (a + 1j * b).conj().T + 3)),
            (Sample(((3, 3), (3, 3))),), "ViewAsRealBackward0"),
 ]

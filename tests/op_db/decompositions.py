@@ -154,7 +154,8 @@ DECOMPOSITIONS: list[OpInfo] = [
            (Sample(((3, 2),)), Sample(((2, 3),))), "LinalgLuFactorExBackward0",
            domain=(0.5, 2.0)),
     OpInfo("linalg.lu", lambda a: LA.lu(a).U + LA.lu(a).L.sum(-1, keepdim=True),
-           lambda a: (lambda p, l, u: u + l.sum(-1, keepdims=True))(*scipy.linalg.lu(a)),
+           lambda a: (lambda _, lower, upper: upper + lower.sum(-1, keepdims=True))(
+               *scipy.linalg.lu(a)),
            (Sample(((3, 3),)),), "AddBackward0"),
     OpInfo("lu", lambda a: autodiff.lu(_dominant(a))[0],
            lambda a: _np_lu_packed(_np_dominant(a)), SQUARE[:1], "LinalgLuFactorExBackward0"),
