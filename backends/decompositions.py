@@ -114,9 +114,7 @@ def _on_host(name: str) -> Any:
 cholesky_ex = _on_host("cholesky_ex")
 eig = _on_host("eig")
 lu_factor = _on_host("lu_factor")
-lu_solve = _on_host("lu_solve")
 lu_permutation = _on_host("lu_permutation")
-solve_triangular = _on_host("solve_triangular")
 ldl_factor = _on_host("ldl_factor")
 ldl_solve = _on_host("ldl_solve")
 geqrf = _on_host("geqrf")
@@ -163,3 +161,38 @@ def matrix_exp(self: Any, a: Array) -> Array:
     for step in range(max(steps)):
         result = xp.where(count > step, xp.matmul(result, result), result)
     return result
+
+
+def solve_triangular(self: Any, a: Array, b: Array, lower: bool, unit_diagonal: bool) -> Array:
+    """X with T X = B, T the lower or upper triangle of a (ones on its diagonal when
+    unit_diagonal): the general solver on the triangle, on this backend's device. (LAPACK's
+    trtrs through SciPy is as fast alone, but its threaded BLAS stalls on a loaded machine.)"""
+    xp = self.xp
+    n = a.shape[-1]
+    index = xp.arange(n, device=self.native_device)
+    rows, cols = xp.reshape(index, (n, 1)), xp.reshape(index, (1, n))
+    keep = rows >= cols if lower else rows <= cols
+    triangle = xp.where(keep, a, xp.zeros_like(a))
+    if unit_diagonal:
+        triangle = xp.where(rows == cols, xp.ones_like(a), triangle)
+    return translate_errors(xp.linalg.solve)(triangle, b)
+
+
+def lu_solve(self: Any, lu: Array, pivots: Array, b: Array, trans: int) -> Array:
+    """X with A X = B (trans 0), A^T X = B (1) or A^H X = B (2), A = P L U from getrf's packed
+    LU and 1-based pivots."""
+    xp = self.xp
+    m = lu.shape[-1]
+    order = self.lu_permutation(pivots, m)  # row i of P^T A is row order[i] of A
+    index = xp.broadcast_to(xp.reshape(order, (*order.shape, 1)), b.shape)
+    factors = xp.conj(lu) if trans == 2 and xp.isdtype(lu.dtype, "complex floating") else lu
+    if trans == 0:
+        y = self.take_along_axis(b, index, axis=b.ndim - 2)
+        y = self.solve_triangular(factors, y, True, True)
+        return self.solve_triangular(factors, y, False, False)
+    transposed = xp.matrix_transpose(factors)
+    z = self.solve_triangular(transposed, b, True, False)  # U^T is lower
+    w = self.solve_triangular(transposed, z, False, True)  # L^T is unit upper
+    inverse = xp.broadcast_to(xp.reshape(xp.argsort(order, axis=-1), (*order.shape, 1)),
+                              b.shape)
+    return self.take_along_axis(w, inverse, axis=b.ndim - 2)

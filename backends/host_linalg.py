@@ -1,6 +1,8 @@
 """The factorizations the array API's `linalg` extension lacks, on host (NumPy) arrays with
-LAPACK through NumPy and SciPy: eig, LU (getrf/getrs), triangular solves, the matrix
-exponential, LDL^T (sytrf/sytrs), Householder QR (geqrf/orgqr/ormqr) and least squares.
+LAPACK through NumPy and SciPy: eig, LU (getrf) and its row order, Cholesky with its info
+(potrf), LDL^T (sytrf/sytrs), Householder QR (geqrf/orgqr/ormqr) and least squares.
+(Solves with the factors run on the device, `decompositions.py`: SciPy's trsm-based
+routines stall for milliseconds on a loaded machine with its threaded BLAS.)
 
 Each takes and returns NumPy arrays and works on batches (..., m, n), one LAPACK call per
 matrix where the library has no batched form. NumPy's backend binds them as they are; any
@@ -21,7 +23,7 @@ Array = Any
 
 __all__ = [
     "cholesky_ex", "eig", "geqrf", "householder_product", "ldl_factor", "ldl_solve", "lstsq",
-    "lu_factor", "lu_permutation", "lu_solve", "ormqr", "solve_triangular",
+    "lu_factor", "lu_permutation", "ormqr",
 ]
 
 
@@ -59,24 +61,6 @@ def lu_factor(a: Array) -> tuple[Array, Array, Array]:
         lu, piv, info = _lapack("getrf", matrix)(matrix)
         return lu, (piv + 1).astype(np.int32), np.asarray(info, np.int32)
     return _each(np.asarray(a), one)
-
-
-def lu_solve(lu: Array, pivots: Array, b: Array, trans: int) -> Array:
-    """X with A X = B (trans 0), A^T X = B (1) or A^H X = B (2) from getrf's factors."""
-    def one(factors: Array, piv: Array, rhs: Array) -> tuple[Array]:
-        x, _ = _lapack("getrs", factors)(factors, piv.astype(np.int32) - 1, rhs, trans=trans)
-        return (x,)
-    return _each(lu, one, pivots, b)[0]
-
-
-def solve_triangular(a: Array, b: Array, lower: bool, unit_diagonal: bool) -> Array:
-    """X with A X = B for triangular A (the other triangle is not read)."""
-    # LAPACK's trtrs directly: scipy.linalg.solve_triangular costs milliseconds per call.
-    def one(matrix: Array, rhs: Array) -> tuple[Array]:
-        x, _ = _lapack("trtrs", matrix)(matrix, rhs, lower=int(lower),
-                                        unitdiag=int(unit_diagonal))
-        return (x,)
-    return _each(a, one, b)[0].astype(b.dtype, copy=False)
 
 
 def ldl_factor(a: Array, hermitian: bool) -> tuple[Array, Array, Array]:
