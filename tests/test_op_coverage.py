@@ -49,6 +49,8 @@ NOT_TABLE_OPS = {
     "broadcast_shapes": "returns a torch.Size, not a tensor (tested in test_shape_ops.py)",
     "empty_strided": "uninitialised values: its layout is tested in test_strides.py",
     "is_complex": "returns a Python bool, not a tensor (tested in test_complex.py)",
+    "is_conj": "returns a Python bool (tested in test_linalg_factorizations.py)",
+    "is_neg": "returns a Python bool (tested in test_linalg_factorizations.py)",
 }
 # Modules of ops/ whose public functions are reached only through Tensor methods or other ops.
 NO_EXPORTS = {
