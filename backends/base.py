@@ -511,6 +511,7 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         lu_factor,
         lu_permutation,
         lu_solve,
+        lu_solve_lapack,
         matrix_exp,
         ormqr,
         qr,

@@ -23,7 +23,7 @@ Array = Any
 
 __all__ = [
     "cholesky_ex", "eig", "geqrf", "householder_product", "ldl_factor", "ldl_solve", "lstsq",
-    "lu_factor", "lu_permutation", "ormqr",
+    "lu_factor", "lu_permutation", "lu_solve_lapack", "ormqr",
 ]
 
 
@@ -61,6 +61,15 @@ def lu_factor(a: Array) -> tuple[Array, Array, Array]:
         lu, piv, info = _lapack("getrf", matrix)(matrix)
         return lu, (piv + 1).astype(np.int32), np.asarray(info, np.int32)
     return _each(np.asarray(a), one)
+
+
+def lu_solve_lapack(lu: Array, pivots: Array, b: Array, trans: int) -> Array:
+    """getrs: X with op(A) X = B from getrf's factors, also for a singular U (infinities and
+    NaNs, as LAPACK gives them; the device solve refuses singular factors)."""
+    def one(factors: Array, piv: Array, rhs: Array) -> tuple[Array]:
+        x, _ = _lapack("getrs", factors)(factors, piv.astype(np.int32) - 1, rhs, trans=trans)
+        return (x,)
+    return _each(lu, one, pivots, b)[0]
 
 
 def ldl_factor(a: Array, hermitian: bool) -> tuple[Array, Array, Array]:

@@ -125,7 +125,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
         raise LinAlgError(_singular_message(backend, A._data, "linalg.inv_ex"))
     eye = backend.eye(A.shape[-1], None, backend.dtype_name(A._data))
     lu, pivots, _ = backend.lu_factor(A._data)
-    out = backend.lu_solve(lu, pivots, backend.broadcast_to(eye, A._data.shape), 0)
+    out = backend.lu_solve_lapack(lu, pivots, backend.broadcast_to(eye, A._data.shape), 0)
     return InvExResult(_wrap(out, backend), _wrap(info, backend))
 
 
