@@ -15,28 +15,46 @@ from .tensor import Tensor
 
 # Namespaces (torch.autograd, torch.nn, torch.linalg, ...)
 from . import (
+    accelerator,
     autograd,
+    backends,
     cuda,
     distributed,
+    distributions,
     fft,
+    func,
     linalg,
     nn,
     optim,
+    profiler,
     random,
     return_types,
     serialization,
+    testing,
     special,
     utils,
     viz,
 )
 
-# Devices and dtypes
+# Devices, dtypes, layouts and defaults
 from backends import Device as device
+from .defaults import get_default_device, set_default_device, set_default_tensor_type
+from .layouts import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    layout,
+    memory_format,
+    preserve_format,
+    strided,
+)
 from .dtypes import (
     Size,
+    bfloat16,
     complex64,
     complex128,
     dtype,
+    finfo,
     float16,
     float32,
     float64,
@@ -57,6 +75,20 @@ from .dtypes import float64 as double
 from .dtypes import int16 as short
 from .dtypes import int32 as int
 from .dtypes import int64 as long
+from .type_info import iinfo
+
+# The legacy tensor types: torch.FloatTensor(2, 3), isinstance(t, torch.LongTensor)
+from .legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 
 # Creation and random numbers
 from .creation import (
@@ -83,6 +115,7 @@ from .creation import (
     randn,
     randn_like,
     randperm,
+    scalar_tensor,
     tensor,
     tril_indices,
     triu_indices,
@@ -92,6 +125,13 @@ from .creation import (
 from .ops.sampling import bernoulli, multinomial, normal, poisson
 from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 from .generator import Generator
+from .ops.variates import (
+    _dirichlet_grad,
+    _sample_dirichlet,
+    _standard_gamma,
+    _standard_gamma_grad,
+    binomial,
+)
 from .random import (
     default_generator,
     get_rng_state,
@@ -100,7 +140,30 @@ from .random import (
     seed,
     set_rng_state,
 )
-from .utils.dlpack import from_dlpack
+from .utils.dlpack import from_dlpack, to_dlpack
+
+# Questions about a tensor
+from .inspection import (
+    get_device,
+    is_distributed,
+    is_floating_point,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+)
+
+# Global settings: deterministic algorithms, float32 matmul precision, CPU threads
+from .settings import (
+    are_deterministic_algorithms_enabled,
+    get_deterministic_debug_mode,
+    get_float32_matmul_precision,
+    get_num_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_deterministic_debug_mode,
+    set_float32_matmul_precision,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
 
 # Grad modes and anomaly detection
 from .grad_mode import (
@@ -111,6 +174,31 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+
+# Mixed precision: torch.autocast, torch.amp, and the deprecated torch.cpu.amp / torch.cuda.amp
+from . import amp
+from .amp import autocast
+from .autocast_state import (
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    clear_autocast_cache,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    get_autocast_gpu_dtype,
+    is_autocast_available,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_cpu_dtype,
+    set_autocast_cpu_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+    set_autocast_gpu_dtype,
+)
+from . import cpu
+from .cpu import amp as _cpu_amp
+from .cuda import amp as _cuda_amp
 from .autograd.anomaly_mode import (
     is_anomaly_check_nan_enabled,
     is_anomaly_enabled,
@@ -125,17 +213,21 @@ from .ops.arithmetic import (
     div,
     divide,
     mul,
+    multiply,
     neg,
+    neg_,
     negative,
+    negative_,
     pow,
     reciprocal,
+    reciprocal_,
     rsub,
     square,
+    square_,
     sub,
+    subtract,
     true_divide,
 )
-from .ops.arithmetic import mul as multiply
-from .ops.arithmetic import sub as subtract
 from .ops.division import floor_divide, remainder
 from .ops.floating import (
     copysign,
@@ -182,66 +274,93 @@ from .ops.complex import (
 # Unary math
 from .ops.unary import (
     abs,
+    abs_,
     absolute,
     acos,
-    acosh,
-    acosh_,
+    acos_,
     arccos,
-    arccosh,
-    arccosh_,
+    arccos_,
     arcsin,
-    arcsinh,
-    arcsinh_,
+    arcsin_,
     arctan,
     arctan2,
-    arctanh,
-    arctanh_,
+    arctan_,
     asin,
-    asinh,
-    asinh_,
+    asin_,
     atan,
     atan2,
+    atan_,
+    acosh,
+    acosh_,
+    arccosh,
+    arccosh_,
+    arcsinh,
+    arcsinh_,
+    arctanh,
+    arctanh_,
+    asinh,
+    asinh_,
     atanh,
     atanh_,
     ceil,
+    ceil_,
     cos,
+    cos_,
     cosh,
+    cosh_,
     deg2rad,
     deg2rad_,
     erf,
+    erf_,
     exp,
+    exp_,
     exp2,
     exp2_,
     expm1,
+    expm1_,
     fix,
+    fix_,
     floor,
+    floor_,
     frac,
     frac_,
     log,
     log1p,
+    log1p_,
     log2,
+    log2_,
     log10,
+    log10_,
+    log_,
     positive,
     rad2deg,
     rad2deg_,
     round,
+    round_,
     rsqrt,
-    sgn,
+    rsqrt_,
     sign,
     sin,
+    sin_,
+    sgn,
     sinc,
     sinc_,
     sinh,
+    sinh_,
     sqrt,
+    sqrt_,
     tan,
+    tan_,
     tanh,
+    tanh_,
     trunc,
+    trunc_,
 )
 
 # Activations and softmax
-from .ops.activation import celu, relu, selu, sigmoid, softplus
+from .ops.activation import celu, relu, relu_, selu, sigmoid, sigmoid_, softplus
 from .ops.piecewise import hardshrink, prelu, rrelu, threshold
-from .nn._activations import celu_, relu_, rrelu_, selu_, threshold_
+from .nn._activations import celu_, rrelu_, selu_, threshold_
 from .nn_ops import (
     adaptive_avg_pool1d,
     adaptive_max_pool1d,
@@ -321,9 +440,13 @@ from .ops.comparison import (
 # Selection: where, maximum/minimum, clamp, lerp
 from .ops.selection import (
     clamp,
+    clamp_,
     clamp_max,
+    clamp_max_,
     clamp_min,
+    clamp_min_,
     clip,
+    clip_,
     fmax,
     fmin,
     lerp,
@@ -368,7 +491,7 @@ from .ops.shape import (
     unsqueeze,
 )
 from .ops.shape import movedim as moveaxis
-from .ops.conversion import clone
+from .ops.conversion import clone, detach, detach_
 from .ops.joining import (
     cat,
     chunk,
@@ -405,7 +528,11 @@ from .ops.combining import (
 
 # Indexing, gather and scatter, diagonals
 from .ops.indexing import narrow, narrow_copy, select
+from .ops.indexing import torch_index_put as index_put
+from .ops.indexing import torch_index_put_ as index_put_
 from .ops.scatter import (
+    fill,
+    fill_,
     gather,
     index_add,
     index_copy,
@@ -415,10 +542,13 @@ from .ops.scatter import (
     scatter,
     scatter_add,
     take_along_dim,
+    zero_,
 )
 from .ops.scatter_reduce import index_reduce, scatter_reduce
 from .ops.view_scatter import select_scatter, slice_scatter
-from .ops.strides import as_strided, as_strided_scatter, empty_strided, ravel
+from .ops.strides import as_strided, as_strided_scatter, empty_permuted, empty_strided, ravel
+from .ops.resizing import resize_as_
+from .creation import legacy_range as range
 from .ops.flat_indexing import masked_scatter, masked_select, put, take, unravel_index
 from .ops.diagonal import (
     block_diag,

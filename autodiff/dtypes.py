@@ -5,7 +5,7 @@ the float's own precision)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class dtype:
@@ -52,14 +52,15 @@ int16 = dtype("int16", 1, 2, True)
 int32 = dtype("int32", 1, 4, True)
 int64 = dtype("int64", 1, 8, True)
 float16 = dtype("float16", 2, 2, True)
+bfloat16 = dtype("bfloat16", 2, 2, True)
 float32 = dtype("float32", 2, 4, True)
 float64 = dtype("float64", 2, 8, True)
 complex64 = dtype("complex64", 3, 8, True)
 complex128 = dtype("complex128", 3, 16, True)
 
 BY_NAME: dict[str, dtype] = {
-    d.name: d for d in (bool_, uint8, int8, int16, int32, int64, float16, float32, float64,
-                        complex64, complex128)
+    d.name: d for d in (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32,
+                        float64, complex64, complex128)
 }
 _REAL_OF = {"complex64": float32, "complex128": float64}
 _COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
@@ -67,21 +68,21 @@ _COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
 LEGACY_NAMES = {
     "bool": "BoolTensor", "uint8": "ByteTensor", "int8": "CharTensor", "int16": "ShortTensor",
     "int32": "IntTensor", "int64": "LongTensor", "float16": "HalfTensor",
-    "float32": "FloatTensor", "float64": "DoubleTensor", "complex64": "ComplexFloatTensor",
-    "complex128": "ComplexDoubleTensor",
+    "bfloat16": "BFloat16Tensor", "float32": "FloatTensor", "float64": "DoubleTensor",
+    "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor",
 }
 # PyTorch's short names in messages like "Got: Long".
 SCALAR_TYPE_NAMES = {
     "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-    "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double",
-    "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+    "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
+    "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
 }
 # The C++ type names some of PyTorch's messages print ("expected dtype float ... got double").
 CPP_TYPE_NAMES = {
     "bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
-    "int32": "int", "int64": "long int", "float16": "c10::Half", "float32": "float",
-    "float64": "double", "complex64": "c10::complex<float>",
-    "complex128": "c10::complex<double>",
+    "int32": "int", "int64": "long int", "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
+    "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
 }
 
 _default_float = float32
@@ -97,18 +98,24 @@ def default_complex() -> dtype:
 
 
 def set_default_dtype(d: dtype) -> None:
+    """The dtype of floats made without one: factories, `tensor(1.5)`, `arange(0.5, 2)`, module
+    parameters."""
     global _default_float
-    if not isinstance(d, dtype) or not d.is_floating_point:
+    if not isinstance(d, dtype):
+        raise TypeError("invalid dtype object: only floating-point types are supported as the "
+                        "default type")
+    if not d.is_floating_point:
         raise TypeError("only floating-point types are supported as the default type")
     _default_float = d
 
 
 def to_dtype(value: Any) -> dtype:
-    """Accept a dtype, its name ("float32"), or the Python types float/int/bool."""
+    """Accept a dtype, its name ("float32"), or the Python types float/int/bool (as PyTorch
+    maps them: float is float64)."""
     if isinstance(value, dtype):
         return value
     if value is float:
-        return _default_float
+        return float64
     if value is int:
         return int64
     if value is bool:
@@ -131,6 +138,8 @@ def promote_types(a: dtype, b: dtype) -> dtype:
         return a if a.category > b.category else b
     if a.category == 0:
         return a
+    if a.category == 2 and a.itemsize == b.itemsize:  # float16, bfloat16: neither holds both
+        return float32
     if a.category >= 2:
         return a if a.itemsize >= b.itemsize else b
     # Integers: an unsigned and a signed type meet in a signed type that holds both.
@@ -196,15 +205,75 @@ def result_type(*operands: tuple[dtype, int] | dtype | bool | int | float) -> dt
 
 
 class Size(tuple):
-    """A shape: a tuple printed as `torch.Size([2, 3])`."""
+    """A shape: a tuple printed as `torch.Size([2, 3])`. Concatenating, repeating and slicing
+    give a Size again (a tuple on either side of `+` too), as in PyTorch."""
 
     __slots__ = ()
 
     def __repr__(self) -> str:
         return f"torch.Size({list(self)})"
 
+    def __add__(self, other: Any) -> Any:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other: Any) -> Any:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, count: Any) -> Any:
+        result = tuple.__mul__(self, count)
+        return result if result is NotImplemented else Size(result)
+
+    __rmul__ = __mul__
+
+    def __getitem__(self, key: Any) -> Any:
+        item = tuple.__getitem__(self, key)
+        return Size(item) if isinstance(key, slice) else item
+
     def numel(self) -> int:
         total = 1
         for size in self:
             total *= size
         return total
+
+
+class finfo:
+    """The numerical properties of a floating dtype (of a complex dtype's parts), PyTorch's
+    `torch.finfo`: bits, eps, max, min, tiny (= smallest_normal) and resolution. Without a
+    dtype, those of the default dtype."""
+
+    __slots__ = ("bits", "dtype", "eps", "max", "min", "resolution", "smallest_normal", "tiny")
+
+    # name: (bits, eps, max, smallest normal, resolution)
+    _PROPERTIES: ClassVar[dict[str, tuple[int, float, float, float, float]]] = {
+        "float16": (16, 2.0 ** -10, 65504.0, 2.0 ** -14, 1e-3),
+        "bfloat16": (16, 2.0 ** -7, (2 - 2.0 ** -7) * 2.0 ** 127, 2.0 ** -126, 1e-2),
+        "float32": (32, 2.0 ** -23, (2 - 2.0 ** -23) * 2.0 ** 127, 2.0 ** -126, 1e-6),
+        "float64": (64, 2.0 ** -52, (2 - 2.0 ** -52) * 2.0 ** 1023, 2.0 ** -1022, 1e-15),
+    }
+
+    def __init__(self, type: dtype | None = None) -> None:
+        kind = get_default_dtype() if type is None else type
+        if not isinstance(kind, dtype) or kind.category < 2:
+            raise TypeError("torch.finfo() requires a floating point input type. Use "
+                            "torch.iinfo to handle 'torch.finfo'")
+        name = kind.to_real().name
+        bits, eps, largest, normal, resolution = self._PROPERTIES[name]
+        self.bits, self.eps, self.resolution = bits, eps, resolution
+        self.max, self.min = largest, -largest
+        self.tiny = self.smallest_normal = normal
+        self.dtype = name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    def __hash__(self) -> int:
+        return hash(self.dtype)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")

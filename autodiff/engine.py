@@ -25,6 +25,8 @@ How the walk goes:
 4. Grad mode during the walk is `create_graph`: only then are the backward ops recorded.
 5. Anomaly mode (off: one local test per node): each node's results are checked for NaN, and
    an error inside a node warns with the forward traceback recorded when the node was made.
+6. The profiler (off: one local test per node): each node runs inside PyTorch's two ranges,
+   `autograd::engine::evaluate_function: <node>` and `<node>` around its backward.
 
 If anything raises during the walk, the `.grad` fields it changed are put back.
 No recursion anywhere: a chain of 100,000 ops is fine.
@@ -39,6 +41,7 @@ from typing import Any
 
 from .grad_mode import state as grad_state
 from .node import AccumulateGrad, Node, anomaly_state
+from .profiling import Range, profiler_state
 from .saved import RELEASED, holds_array
 from .tensor import Tensor, _wrap
 
@@ -96,10 +99,15 @@ def run_backward(
 
     everything = should_execute is None
     anomaly = anomaly_state.enabled
+    profiling = profiler_state.active
+    profiled_depth = profiler_state.depth() if profiling else 0
+    evaluating: Range | None = None  # the profiler's range of the node running
     previous_parent = anomaly_state.parent
     previous_mode = grad_state.enabled
     grad_state.enabled = create_graph
     node: Node | None = None  # the node running, for anomaly mode's report
+    # Anomaly mode: which nodes' backwards fed each node's gradient (for the NaN report).
+    fed_by: dict[Node, list[Node]] = {}
     try:
         # `ready`: the one node the last node made ready while nothing else waited. Taking it
         # straight away is what the heap would do, without the push and pop (a chain's case).
@@ -111,6 +119,9 @@ def run_backward(
                 node = heapq.heappop(heap)[1]
             else:
                 break
+            if profiling:
+                profiler_state.end(evaluating)
+                evaluating, running = profiler_state.begin_node(node, buffers[node])
             grads = buffers.pop(node)
             if not everything:
                 if node not in needed:  # only captured: Tensor hooks, then the capture
@@ -127,6 +138,8 @@ def run_backward(
                 take = not hooked and not create_graph and grad in owned
                 owned.discard(grad)
                 _accumulate(node, grad, create_graph, take, undo)
+                if profiling:
+                    profiler_state.end(running)
                 if hooked and node._post_hooks is not None:  # hook(grad_inputs=(), grads)
                     _run_post_hooks(node, (), grads)
                 continue
@@ -139,15 +152,23 @@ def run_backward(
                 input_grads = node._run_backward(grads)
             else:
                 input_grads = _run_pruned(node, grads, should_execute)
+            if profiling:
+                profiler_state.end(running)
             if hooked and node._post_hooks is not None:
                 input_grads = _run_post_hooks(node, input_grads, grads)
             if anomaly and anomaly_state.check_nan:
-                _check_nan(node, input_grads)
+                _check_nan(node, input_grads, grads, fed_by)
             ready = _pass_on(node, grads, input_grads, buffers, dependencies, heap,
                              None if create_graph else owned)
+            if anomaly:
+                _note_feeders(node, input_grads, fed_by)
             if not retain_graph and node._saved is not None:
                 node._saved = RELEASED
+        if profiling:
+            profiler_state.end(evaluating)
     except BaseException:
+        if profiling:
+            profiler_state.unwind(profiled_depth)
         for put_back in reversed(undo):
             put_back()
         if anomaly and node is not None:
@@ -253,7 +274,7 @@ def _add_to_buffer(buffers: dict[Node, list[Any]], node: Node, output_nr: int, g
         owned.discard(previous)
         owned.discard(grad)
         # A 0-d sum may be a NumPy scalar: immutable, so `.grad` must not take it.
-        if summed._backend.is_exclusive(summed._data):
+        if not summed._batched and summed._backend.is_exclusive(summed._data):
             owned.add(summed)
 
 
@@ -298,7 +319,7 @@ def _made_here(node: Node, grad: Tensor, grads: list[Any], input_grads: tuple[An
     results and is no saved tensor of the node) and its array owns its memory (not a view).
     A custom Function's backward and a node's post-hooks may return anything: their results
     are always copied."""
-    if node._custom or node._post_hooks is not None:
+    if node._custom or node._post_hooks is not None or grad._batched:  # batched: vmap's
         return False
     data = grad._data
     for given in grads:
@@ -512,15 +533,82 @@ class _Restore:
 
 
 # ------------------------------------------------------------------------------- anomaly mode
-def _check_nan(node: Node, input_grads: tuple[Any, ...]) -> None:
+def _note_feeders(node: Node, input_grads: tuple[Any, ...], fed_by: dict[Node, list[Node]]
+                  ) -> None:
+    for (child, _), grad in zip(node.next_functions, input_grads):
+        if child is not None and grad is not None:
+            fed_by.setdefault(child, []).append(node)
+
+
+def _check_nan(node: Node, input_grads: tuple[Any, ...], grads: list[Any],
+               fed_by: dict[Node, list[Node]]) -> None:
+    """PyTorch's check: a NaN in a node's results raises naming the node. When the gradient
+    that reached the node was zero where the NaN is, the NaN is 0 times a non-finite local
+    derivative; if a `where`/`masked_fill` above it made that zero (the where trap), the
+    message says so and gives the fix."""
     for index, grad in enumerate(input_grads):
         if grad is None:
             continue
         backend = grad._backend
-        if bool(backend.any(backend.isnan(grad._data))):
-            raise RuntimeError(
-                f"Function '{node.name()}' returned nan values in its {index}th output."
-            )
+        nan = backend.isnan(grad._data)
+        if bool(backend.any(nan)):
+            message = f"Function '{node.name()}' returned nan values in its {index}th output."
+            if _zero_gradient_at(nan, grads, backend):
+                message += _where_trap(node, fed_by)
+            raise RuntimeError(message)
+
+
+def _zero_gradient_at(nan: Any, grads: list[Any], backend: Any) -> bool:
+    """Whether some gradient the node received is zero wherever its result is NaN (elementwise
+    when the shapes agree, anywhere otherwise)."""
+    for grad in grads:
+        if grad is None:
+            continue
+        data = grad._data
+        zero = backend.equal(data, backend.zeros_like(data))
+        if bool(backend.any(backend.isnan(data))):
+            continue  # the NaN came in from above: not this node's doing
+        if tuple(data.shape) == tuple(nan.shape):
+            if bool(backend.all(backend.logical_or(zero, backend.logical_not(nan)))):
+                return True
+        elif bool(backend.any(zero)):
+            return True
+    return False
+
+
+# The ops whose backward hands a zero gradient to the branch they did not select.
+_MASKING = ("WhereBackward0", "MaskedFillBackward0", "MaskedFillBackward1")
+
+
+def _where_trap(node: Node, fed_by: dict[Node, list[Node]]) -> str:
+    """The hint for a NaN made from a zero gradient: the masking node above `node` (searched
+    through the nodes whose backwards fed it), its forward traceback, and the fix."""
+    seen = {node}
+    queue = list(fed_by.get(node, ()))
+    mask = None
+    while queue and len(seen) < 256:
+        feeder = queue.pop(0)
+        if feeder in seen:
+            continue
+        seen.add(feeder)
+        if feeder.name() in _MASKING:
+            mask = feeder
+            break
+        queue.extend(fed_by.get(feeder, ()))
+    if mask is None:
+        return ""  # PyTorch's message as it is
+    op = "where" if mask.name() == "WhereBackward0" else "masked_fill"
+    text = (
+        f" It comes from a branch masked by {op} ({mask.name()}): {op} passes a zero gradient "
+        f"to the values it did not select, and {node.name()}'s local derivative is not finite "
+        "at those values, so 0 * inf = nan. Computing both branches and selecting afterwards "
+        "does not keep the unselected branch out of the gradient; make its input safe too (the "
+        "double-where fix): where(x > 0, log(where(x > 0, x, 1)), 0) instead of "
+        "where(x > 0, log(x), 0)."
+    )
+    if mask._anomaly_trace is not None:
+        text += f"\nThe {op} was called at:\n" + "".join(mask._anomaly_trace[-3:])
+    return text
 
 
 def _warn_anomaly(node: Node) -> None:

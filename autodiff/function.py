@@ -13,17 +13,29 @@ on Tensors instead of arrays; everything else here is shared.
 `apply` runs forward; `_record` makes the ctx a node when an input requires grad. Two switches
 hook in there, each one attribute test while off: anomaly mode (keeps the forward traceback) and
 saved_tensors_hooks (saved tensors go through the pack hook, and come back through the unpack
-hook in the saved tensor's place in the graph).
+hook in the saved tensor's place in the graph). A third, in `apply`, hands the op to the
+profiler while one records (`profiling.py`).
+
+Forward-mode AD hooks into `apply` too, one attribute test while no dual level is open
+(`dual.py`): when an input carries a tangent, the op's `jvp(ctx, *tangents)` gives its output's
+tangent. Like backward, a jvp rule is written with Tensor ops on `ctx.saved_tensors` (and
+options forward kept on ctx), so tangents can be differentiated in reverse mode; most ops
+declare one of PyTorch's generic rules (`jvp_rules.py`: `auto_element_wise`, `auto_linear`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import dtypes
+from .batching.levels import levels as _vmap_levels
+from .dual import rules_running
+from .dual import state as _dual_state
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
+from .profiling import profiler_state
 from .saved import FREED, RELEASED, SavedTensor, saved_tensors_hooks_state
 from .tensor import Tensor, _wrap
 
@@ -60,6 +72,16 @@ class Function(Node):
     @staticmethod
     def backward(ctx: Any, *grad_outputs: Any) -> Any:
         raise NotImplementedError
+
+    # The forward-mode rule: jvp(ctx, *tangents) -> the output's tangent (a tuple for several
+    # outputs; None: zero). One tangent per positional input, None where it has none. An op
+    # without one refuses dual inputs with PyTorch's error (`_no_jvp`).
+    jvp: Callable[..., Any] | None = None
+    # The name PyTorch's forward-AD error gives the op, where it is not the node name's stem
+    # ("aten::<name>" for an op whose node is NotImplemented).
+    forward_ad_name: str | None = None
+    # While its jvp rule runs: the op's (args, kwargs, outputs), for the generic rules.
+    _dual_call: tuple[tuple[Any, ...], dict[str, Any], Any] | None = None
 
     # --------------------------------------------------------------------------- in forward
     def save_for_backward(self, *items: Any) -> None:
@@ -121,6 +143,12 @@ class Function(Node):
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward on the arrays of `args`; record a node when a Tensor input needs grad."""
+        if _vmap_levels.depth:  # inside vmap: a batched input goes to the op's batching rule
+            from .batching.dispatch import NOT_BATCHED, dispatch
+
+            batched = dispatch(cls, args, kwargs)
+            if batched is not NOT_BATCHED:
+                return batched
         backend = None
         requires_grad = False
         arrays = []
@@ -139,9 +167,13 @@ class Function(Node):
             raise TypeError(f"{cls.__name__}.apply() needs at least one Tensor argument")
         ctx = _new(cls)
         ctx.backend = backend
+        if profiler_state.active:  # while not profiling, this test is all it costs
+            return profiler_state.record_op(ctx, args, arrays, kwargs, requires_grad)
         result = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
+        if _dual_state.enabled:
+            return ctx._apply_dual(args, arrays, result, requires_grad, kwargs)
         if requires_grad and _grad_state.enabled:
-            return ctx._record(args, arrays, result)
+            return ctx._record(args, arrays, result, kwargs)
         backend = ctx.backend  # a device transfer's forward moves it to the target
         if type(result) is tuple:
             return tuple([_wrap(array, backend) for array in result])
@@ -149,6 +181,112 @@ class Function(Node):
         output._data = result
         output._backend = backend
         return output
+
+    def _apply_dual(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
+                    requires_grad: bool, kwargs: dict[str, Any]) -> Any:
+        """apply's end while a dual level is open: the outputs, and their tangents when an
+        input has one."""
+        tangents = [arg._fw_grad if isinstance(arg, Tensor) else None for arg in args]
+        recording = requires_grad and _grad_state.enabled
+        if recording:
+            outputs = self._record(args, arrays, result, kwargs)
+        else:
+            backend = self.backend
+            outputs = (tuple([_wrap(array, backend) for array in result])
+                       if type(result) is tuple else _wrap(result, backend))
+        if any(tangent is not None for tangent in tangents):
+            self._forward_tangents(args, arrays, kwargs, tangents, outputs, recording)
+        return outputs
+
+    def _forward_tangents(self, args: tuple[Any, ...], arrays: list[Any],
+                          kwargs: dict[str, Any], tangents: list[Any], outputs: Any,
+                          recording: bool) -> None:
+        """Run the op's jvp rule (on primals, propagating nothing) and give each floating
+        output its tangent, broadcast to its shape and cast to its dtype."""
+        many = type(outputs) is tuple
+        output_tensors = outputs if many else (outputs,)
+        backend = self.backend
+        if any(backend.is_complex(tensor._data.dtype) for tensor in output_tensors) or any(
+                tangent is not None and backend.is_complex(tangent._data.dtype)
+                for tangent in tangents):
+            _no_complex_jvp(self)
+        differentiable = [self._differentiable_output(tensor) for tensor in output_tensors]
+        if not any(differentiable):
+            return  # indices, masks, counts: no tangent, and no rule needed
+        jvp = type(self).jvp
+        if jvp is None:
+            _no_jvp(self)
+        saved, needs = self._saved, getattr(self, "needs_input_grad", None)
+        if not recording:  # the rule reads saved_tensors as a recorded node's backward would
+            self._saved = self._saved_for_rule(args, arrays, output_tensors)
+        self.needs_input_grad = tuple([tangent is not None for tangent in tangents])
+        self._dual_call = (args, kwargs, outputs)
+        try:
+            with rules_running():
+                results = jvp(self, *tangents)
+        finally:
+            self._dual_call = None
+            if needs is None:
+                del self.needs_input_grad
+            else:
+                self.needs_input_grad = needs
+            if not recording:
+                self._saved = saved
+        if not many:
+            results = (results,)
+        for tensor, tangent, wanted in zip(output_tensors, results, differentiable):
+            if wanted and tangent is not None:
+                _dual_state.set_tangent(tensor, _fit_tangent(tangent, tensor))
+        if recording and self._saved:  # saved outputs come back with their tangents
+            for entry in self._saved:
+                if type(entry) is SavedTensor and entry.is_output:
+                    tangent = output_tensors[entry.output_nr]._fw_grad
+                    if tangent is not None:
+                        entry.fw_grad = (_dual_state.generation, tangent)
+
+    def _differentiable_output(self, tensor: Tensor) -> bool:
+        if not self.backend.is_floating(tensor._data.dtype):
+            return False
+        marked = self._non_differentiable
+        return marked is None or not any(tensor._data is array for array in marked)
+
+    def _saved_for_rule(self, args: tuple[Any, ...], arrays: list[Any],
+                        outputs: tuple[Tensor, ...]) -> Any:
+        """What save_for_backward was given, as saved entries, for a node that is not
+        recorded: inputs as their Tensors, outputs as the Tensors apply returns (outside any
+        graph), other arrays as constants."""
+        to_save = self._to_save
+        if to_save is None:
+            return self._saved
+        self._to_save = None
+        results = [tensor._data for tensor in outputs]
+        entries: list[Any] = []
+        for item in to_save:
+            if item is None or type(item) in _SCALARS:
+                entries.append(item)
+                continue
+            tensor = next((arg for arg, array in zip(args, arrays)
+                           if isinstance(arg, Tensor) and (item is array or item is arg)), None)
+            if tensor is None:
+                tensor = next((out for out, array in zip(outputs, results)
+                               if item is array or item is out), None)
+            if tensor is None and isinstance(item, Tensor):
+                tensor = item
+            entries.append(SavedTensor(tensor, None) if tensor is not None
+                           else SavedTensor(item, None, is_constant=True))
+        return tuple(entries)
+
+    def _finish(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
+                requires_grad: bool, kwargs: dict[str, Any]) -> Any:
+        """What `apply` does after forward, as a method (the profiler's path): record the node
+        or wrap the result (and give it its tangent while a dual level is open)."""
+        if _dual_state.enabled:
+            return self._apply_dual(args, arrays, result, requires_grad, kwargs)
+        if requires_grad and _grad_state.enabled:
+            return self._record(args, arrays, result, kwargs)
+        if type(result) is tuple:
+            return tuple([_wrap(array, self.backend) for array in result])
+        return _wrap(result, self.backend)
 
     @classmethod
     def _apply_across_devices(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -167,11 +305,16 @@ class Function(Node):
                       is not target else arg for arg in args)
         return cls.apply(*moved, **kwargs)
 
-    def _record(self, args: tuple[Any, ...], arrays: list[Any], result: Any) -> Any:
+    def _record(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
+                kwargs: dict[str, Any] | None = None) -> Any:
         """Make this ctx a node of the graph: edges, input metadata, outputs, saved tensors."""
         self._sequence_nr = next(sequence_nrs)
-        if anomaly_state.enabled:
+        if anomaly_state.recording:  # anomaly mode, or replayable()
             anomaly_state.record(self)
+            if anomaly_state.check_forward and anomaly_state.enabled:
+                anomaly_state.check_forward_values(self, self.backend, result)
+            if anomaly_state.keep_inputs:
+                self._replay = ReplayInputs(args, kwargs or {}, result)
         edges: list[Any] = []
         needs = []
         meta: list[Any] = []
@@ -331,6 +474,78 @@ class Function(Node):
                 grad = grad.real  # a real input takes the real part, as in PyTorch
             grad = grad.to(dtypes.BY_NAME[backend.name_of_dtype(native_dtype)])
         return grad
+
+
+def _fit_tangent(tangent: Tensor, output: Tensor) -> Tensor:
+    """A rule's tangent at its output's shape and dtype (rules may leave a broadcast or a
+    promotion to here, as backward leaves summing to the input's shape to `_fit`)."""
+    shape = output._data.shape
+    if tangent._data.shape != shape:
+        tangent = tangent.expand(shape).clone()  # its own memory: in-place ops write into it
+    if tangent._data.dtype != output._data.dtype:
+        tangent = tangent.to(output.dtype)
+    return tangent
+
+
+def _no_jvp(node: Function) -> NoReturn:
+    name = node.forward_ad_name or _stem(node.node_name)
+    if node.node_name == "torch::autograd::NotImplemented":  # no derivative in either mode
+        raise NotImplementedError(f"Trying to use forward AD with {name} that does not support it.")
+    raise NotImplementedError(
+        f"Trying to use forward AD with {name} that does not support it because it has not "
+        "been implemented yet.\nPlease file an issue to PyTorch at "
+        "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that we "
+        "can prioritize its implementation or submit a PR adding the implementation to "
+        "derivatives.yaml"
+    )
+
+
+def _no_complex_jvp(node: Function) -> NoReturn:
+    """The rules are written for real tensors (a complex one needs the conjugate-aware
+    formulas PyTorch has): refused rather than computed wrong."""
+    name = node.forward_ad_name or _stem(node.node_name)
+    raise NotImplementedError(
+        f"Trying to use forward AD with {name} on complex tensors: autodiff's forward-mode AD "
+        "supports real floating-point tensors only"
+    )
+
+
+def _stem(node_name: str) -> str:
+    """PyTorch's op name from its node's: "MaxPool2DWithIndicesBackward0" ->
+    "max_pool2d_with_indices"."""
+    words: list[str] = []
+    for word in re.findall(r"\d+[A-Z]?|[A-Z][a-z]*|[a-z]+", re.sub(r"Backward\d*$", "", node_name)):
+        if word[0].isdigit() and words:
+            words[-1] += word.lower()  # Log1P -> log1p, Pool2D -> pool2d
+        else:
+            words.append(word.lower())
+    return "_".join(words)
+
+
+class ReplayInputs:
+    """What `autograd.graph.replay` needs to run a node's op again: its arguments (each
+    Tensor as the graph edge it came from, or, for a leaf or a tensor outside the graph, the
+    Tensor itself with its version then), its options and its outputs' arrays."""
+
+    __slots__ = ("args", "kwargs", "outputs")
+
+    def __init__(self, args: tuple[Any, ...], kwargs: dict[str, Any], outputs: Any) -> None:
+        self.args = tuple([ReplayArgument(arg) if isinstance(arg, Tensor) else arg
+                           for arg in args])
+        self.kwargs = kwargs
+        self.outputs = outputs if type(outputs) is tuple else (outputs,)
+
+
+class ReplayArgument:
+    """One Tensor argument: the (node, output_nr) it came out of, or the Tensor itself."""
+
+    __slots__ = ("node", "output_nr", "tensor", "version")
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.node = tensor.grad_fn
+        self.output_nr = tensor._output_nr
+        self.tensor = tensor
+        self.version = tensor._version
 
 
 def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:

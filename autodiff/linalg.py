@@ -13,7 +13,8 @@ from backends.decompositions import LinAlgError
 
 from .ops.decompositions import SlogdetResult, cholesky, det, inv, slogdet, solve
 from .ops.diagonal import diagonal as _diagonal
-from .ops.eigen import eig, eigh, eigvals, eigvalsh
+from .ops.eig import eig, eigvals
+from .ops.eigh import eigh, eigvalsh
 from .ops.householder import householder_product, ldl_factor, ldl_factor_ex, ldl_solve, qr
 from .ops.lu import lu, lu_factor, lu_factor_ex, lu_solve
 from .ops.matmul import matmul

@@ -25,11 +25,11 @@ from .ops import (
     margin_loss,
     max_pool,
     normalization,
-    sparse,
 )
 from .ops import batch_norm as _batch_norm
 from .ops import dropout as _drop
 from .ops import pixel_shuffle as _ps
+from .ops import sparse as _sparse  # `sparse` is embedding's keyword
 from .tensor import Tensor
 
 __all__ = [
@@ -175,11 +175,8 @@ def embedding(weight: Tensor, indices: Tensor, padding_idx: int = -1,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of `weight` (first, as in ATen). A negative padding_idx means none: ATen skips the
     gradient of rows equal to padding_idx, which no index is."""
-    return _embedding(indices, weight, None if padding_idx < 0 else padding_idx,
-                      scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
-
-
-_embedding = sparse.embedding
+    return _sparse.embedding(indices, weight, None if padding_idx < 0 else padding_idx,
+                             scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
 
 # ------------------------------------------------------------------------------ pixel shuffle

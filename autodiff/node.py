@@ -17,6 +17,7 @@ import os
 import re
 import threading
 import traceback
+import warnings
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -54,6 +55,8 @@ class Node:
     _anomaly_trace: list[str] | None = None
     _anomaly_parent: Node | None = None
     _metadata: dict[str, Any] | None = None
+    # replayable(): the node's arguments, options and outputs (autograd.graph.replay).
+    _replay: Any = None
     # What backward saved (function.Function); RELEASED once a backward freed it.
     _saved: tuple[Any, ...] | None = None
     # autograd.Function subclasses: backward runs even when no gradient reached the node (with
@@ -258,20 +261,68 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 class AnomalyState:
     """Anomaly mode's switch (global, as PyTorch's; `autograd.anomaly_mode` sets it), and the
-    node whose backward is running (the engine sets it) for the nodes that backward makes."""
+    node whose backward is running (the engine sets it) for the nodes that backward makes.
 
-    enabled = False
+    `recording` is the one attribute an op being recorded tests: on while anomaly mode keeps
+    forward tracebacks or `autograd.graph.replayable()` keeps each node's inputs for replay."""
+
+    _enabled = False
+    keep_inputs = 0  # replayable() blocks open (all threads)
+    recording = False
     check_nan = True
+    # check_forward: warn at the first recorded op whose forward made a NaN or an infinity
+    # (once per detect_anomaly block: `forward_flagged` says it was done).
+    check_forward = False
+    forward_flagged = False
     parent: Node | None = None
 
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    @enabled.setter
+    def enabled(self, value: bool) -> None:
+        self._enabled = value
+        self.recording = value or self.keep_inputs > 0
+
+    def keep_replay_inputs(self, change: int) -> None:
+        self.keep_inputs += change
+        self.recording = self._enabled or self.keep_inputs > 0
+
     def record(self, node: Node) -> None:
-        """Keep, on a node being recorded, where in the user's code it was made."""
+        """Keep, on a node being recorded, where in the user's code it was made (in anomaly
+        mode)."""
+        if not self._enabled:
+            return
         stack = traceback.extract_stack()
         end = len(stack)
         while end > 0 and stack[end - 1].filename.startswith(_PACKAGE_DIR):
             end -= 1
         node._anomaly_trace = traceback.format_list(stack[:end])
         node._anomaly_parent = self.parent
+
+    def check_forward_values(self, node: Node, backend: Any, result: Any) -> None:
+        """check_forward: warn, with the forward traceback, the first time an op recorded in
+        anomaly mode returns a NaN or an infinity."""
+        if self.forward_flagged:
+            return
+        arrays = result if type(result) is tuple else (result,)
+        for index, array in enumerate(arrays):
+            if not hasattr(array, "dtype") or not backend.is_floating(array.dtype):
+                continue
+            finite = backend.isfinite(array)
+            if bool(backend.all(finite)):
+                continue
+            kinds = "nan" if bool(backend.any(backend.isnan(array))) else "inf"
+            self.forward_flagged = True
+            trace = "".join(node._anomaly_trace or ())
+            warnings.warn(
+                f"Function '{node.name()}' produced {kinds} values in its {index}th output "
+                f"in forward (the first non-finite forward value in anomaly mode). Traceback "
+                f"of forward call that produced it:\n{trace}",
+                stacklevel=4,
+            )
+            return
 
 
 anomaly_state = AnomalyState()

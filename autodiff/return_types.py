@@ -33,6 +33,19 @@ class _ReturnType(tuple):
         return f"torch.return_types.{type(self).__name__}(\n{fields})"
 
 
+_OUT_TYPES: dict[type, type[_ReturnType]] = {}
+
+
+def out_type(kind: type) -> type[_ReturnType]:
+    """The `<name>_out` type (`max_out`) PyTorch returns when the results went into `out=`."""
+    made = _OUT_TYPES.get(kind)
+    if made is None:
+        namespace = {key: value for key, value in vars(kind).items()
+                     if key not in ("__dict__", "__weakref__")}
+        made = _OUT_TYPES[kind] = type(f"{kind.__name__}_out", (_ReturnType,), namespace)
+    return made
+
+
 def _item(position: int) -> property:
     def get(self: tuple[Any, ...]) -> Any:
         return self[position]
@@ -65,8 +78,12 @@ aminmax = _named("aminmax", ("min", "max"))
 histogram = _named("histogram", ("hist", "bin_edges"))
 histogramdd = _named("histogramdd", ("hist", "bin_edges"))
 frexp = _named("frexp", ("mantissa", "exponent"))
+linalg_eigh = _named("linalg_eigh", ("eigenvalues", "eigenvectors"))
+triangular_solve = _named("triangular_solve", ("solution", "cloned_coefficient"))
+linalg_cholesky_ex = _named("linalg_cholesky_ex", ("L", "info"))
 
 __all__ = [
-    "aminmax", "cummax", "cummin", "frexp", "histogram", "histogramdd", "kthvalue", "max",
-    "median", "min", "mode", "nanmedian", "sort", "topk",
+    "aminmax", "cummax", "cummin", "frexp", "histogram", "histogramdd", "kthvalue",
+    "linalg_cholesky_ex", "linalg_eigh", "max",
+    "median", "min", "mode", "nanmedian", "sort", "topk", "triangular_solve",
 ]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from backends import Backend, Device, get_backend
 from backends.interop import array_protocol
 
-from . import _printing, dtypes
+from . import _printing, dtypes, layouts
 from .dtypes import Size
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RemovableHandle
@@ -47,6 +47,8 @@ class Tensor:
     _hooks: list[Callable[..., Any]] | None = None
     _post_accumulate_hooks: list[Callable[..., Any]] | None = None
     _retains_grad = False
+    _batched = False  # vmap's BatchedTensor (batching/batched_tensor.py) sets it
+    _fw_grad: Tensor | None = None  # the tangent at the open dual level (dual.py)
 
     # View bookkeeping (ops/views.py): how a view replays from its base, why it may not be
     # replayed (made in no_grad mode, or one of several views from one op), and how many times
@@ -57,13 +59,14 @@ class Tensor:
     _is_neg = False
     _history = 0
 
-    def __init__(self, data: Any = (), dtype: Any = None, device: Any = None) -> None:
-        """`Tensor(data)` builds a float tensor, like `torch.Tensor`; prefer `autodiff.tensor`."""
-        from .creation import tensor as make_tensor
+    def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
+        """PyTorch's legacy constructor: `Tensor(2, 3)` (uninitialised, by sizes),
+        `Tensor([1, 2])` (data, in the default dtype), `Tensor()` (empty), `Tensor(other)` (an
+        alias of it); prefer `autodiff.tensor` and the factories."""
+        return _legacy.construct(cls, args, kwargs)
 
-        made = make_tensor(data, dtype=dtype or dtypes.get_default_dtype(), device=device)
-        self._data = made._data
-        self._backend = made._backend
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass  # all done in __new__
 
     # ------------------------------------------------------------------------- metadata
     @property
@@ -124,11 +127,63 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
 
+    def is_signed(self) -> bool:
+        return self.dtype.is_signed
+
     def is_complex(self) -> bool:
         return self._backend.is_complex(self._data.dtype)
 
     def element_size(self) -> int:
         return self.dtype.itemsize
+
+    ndimension = dim
+
+    def is_same_size(self, other: Tensor) -> bool:
+        return self._data.shape == other._data.shape
+
+    def is_nonzero(self) -> bool:
+        """The truth of a one-element tensor."""
+        if self.numel() == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        return bool(self)
+
+    # Layouts, storage kinds and lazy bits autodiff's tensors never have: they are dense,
+    # unquantized, materialized, and never carry a name.
+    @property
+    def layout(self) -> layouts.layout:
+        return layouts.strided
+
+    is_sparse = is_quantized = is_meta = is_mkldnn = False
+
+    @property
+    def name(self) -> None:
+        return None
+
+    def is_distributed(self) -> bool:
+        return False
+
+    def is_set_to(self, tensor: Tensor) -> bool:
+        """Whether both tensors are the same memory seen the same way (start, sizes and
+        strides)."""
+        return _strides.is_set_to(self, tensor)
+
+    def as_subclass(self, cls: type) -> Tensor:
+        """This tensor's data (an alias, in the graph) as an instance of `cls`, a Tensor
+        subclass."""
+        return _shape.as_subclass(self, cls)
+
+    # Where the memory is: page-locked (pinned) host memory, memory shared between processes.
+    def pin_memory(self) -> Tensor:
+        return _conversion.pin_memory(self)
+
+    def is_pinned(self) -> bool:
+        return _conversion.is_pinned(self)
+
+    def share_memory_(self) -> Tensor:
+        return _conversion.share_memory_(self)
+
+    def is_shared(self) -> bool:
+        return _conversion.is_shared(self)
 
     def stride(self, dim: int | None = None) -> Any:
         return _strides.stride(self, dim)
@@ -274,10 +329,34 @@ class Tensor:
         return out
 
     def detach_(self) -> Tensor:
+        """Take this tensor out of the graph, in place (views cannot be)."""
+        if self._base is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         self.grad_fn = None
+        self._fw_grad = None
         self._requires_grad = False
         self._output_nr = 0
         return self
+
+    # What autograd no longer has (Variable's volatile flag, reinforce), as PyTorch answers.
+    @property
+    def volatile(self) -> bool:
+        warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning,
+                      stacklevel=2)
+        return False
+
+    @volatile.setter
+    def volatile(self, value: Any) -> None:
+        warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` "
+                      "instead.", UserWarning, stacklevel=2)
+
+    def reinforce(self, reward: Any) -> None:
+        raise RuntimeError(_REINFORCE_REMOVED)
 
     # Version counter: bumped by every in-place op, checked by nodes that saved this tensor.
     @property
@@ -322,7 +401,11 @@ class Tensor:
     def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         return _inplace.sub_(self, other, alpha=alpha)
 
-    subtract, subtract_ = sub, sub_
+    def subtract(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _arithmetic.sub(self, other, alpha=alpha)
+
+    def subtract_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _inplace.sub_(self, other, alpha=alpha)
 
     def __mul__(self, other: Any) -> Tensor:
         return _arithmetic.Mul.apply(self, other)
@@ -335,7 +418,11 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         return _inplace.mul_(self, other)
 
-    multiply, multiply_ = mul, mul_
+    def multiply(self, other: Any) -> Tensor:
+        return _arithmetic.mul(self, other)
+
+    def multiply_(self, other: Any) -> Tensor:
+        return _inplace.mul_(self, other)
 
     def __truediv__(self, other: Any) -> Tensor:
         return _arithmetic.Div.apply(self, other)
@@ -356,6 +443,11 @@ class Tensor:
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
+    divide_ = div_
+
+    def true_divide_(self, other: Any) -> Tensor:
+        return _inplace.div_(self, other)
+
     def __floordiv__(self, other: Any) -> Tensor:
         return _division.floor_divide(self, other)
 
@@ -369,6 +461,14 @@ class Tensor:
         return _division.remainder(other, self)
 
     floor_divide, remainder = __floordiv__, __mod__
+
+    def floor_divide_(self, other: Any) -> Tensor:
+        return _inplace.elementwise_(self, _division.floor_divide_of, other)
+
+    def remainder_(self, other: Any) -> Tensor:
+        return _inplace.elementwise_(self, _division.remainder, other)
+
+    __ifloordiv__, __imod__ = floor_divide_, remainder_
 
     def __pow__(self, exponent: Any) -> Tensor:
         return _arithmetic.pow(self, exponent)
@@ -403,6 +503,9 @@ class Tensor:
 
     def square(self) -> Tensor:
         return _arithmetic.square(self)
+
+    def square_(self) -> Tensor:
+        return _inplace.method_("square", self)
 
     def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
         return _arithmetic.addcmul(self, tensor1, tensor2, value=value)
@@ -544,6 +647,9 @@ class Tensor:
     def expm1(self) -> Tensor:
         return _unary.expm1(self)
 
+    def expm1_(self) -> Tensor:
+        return _inplace.method_("expm1", self)
+
     def exp2(self) -> Tensor:
         return _unary.exp2(self)
 
@@ -553,14 +659,26 @@ class Tensor:
     def log1p(self) -> Tensor:
         return _unary.log1p(self)
 
+    def log1p_(self) -> Tensor:
+        return _inplace.method_("log1p", self)
+
     def log2(self) -> Tensor:
         return _unary.log2(self)
+
+    def log2_(self) -> Tensor:
+        return _inplace.method_("log2", self)
 
     def log10(self) -> Tensor:
         return _unary.log10(self)
 
+    def log10_(self) -> Tensor:
+        return _inplace.method_("log10", self)
+
     def erf(self) -> Tensor:
         return _unary.erf(self)
+
+    def erf_(self) -> Tensor:
+        return _inplace.method_("erf", self)
 
     def erfc(self) -> Tensor:
         return _error_function.erfc(self)
@@ -624,6 +742,9 @@ class Tensor:
 
     def rsqrt(self) -> Tensor:
         return _unary.rsqrt(self)
+
+    def rsqrt_(self) -> Tensor:
+        return _inplace.method_("rsqrt", self)
 
     def abs(self) -> Tensor:
         return _unary.abs(self)
@@ -739,8 +860,13 @@ class Tensor:
     def abs_(self) -> Tensor:
         return _inplace.method_("abs", self)
 
+    absolute_ = abs_
+
     def sign(self) -> Tensor:
         return _unary.sign(self)
+
+    def sign_(self) -> Tensor:
+        return _inplace.method_("sign", self)
 
     def sgn(self) -> Tensor:
         return _unary.sgn(self)
@@ -754,16 +880,30 @@ class Tensor:
     def floor(self) -> Tensor:
         return _unary.floor(self)
 
+    def floor_(self) -> Tensor:
+        return _inplace.method_("floor", self)
+
     def ceil(self) -> Tensor:
         return _unary.ceil(self)
 
+    def ceil_(self) -> Tensor:
+        return _inplace.method_("ceil", self)
+
     def round(self, *, decimals: int | None = None) -> Tensor:
         return _unary.round(self, decimals=decimals)
+
+    def round_(self, *, decimals: int | None = None) -> Tensor:
+        return _inplace.method_("round", self, decimals=decimals)
 
     def trunc(self) -> Tensor:
         return _unary.trunc(self)
 
     fix = trunc
+
+    def trunc_(self) -> Tensor:
+        return _inplace.method_("trunc", self)
+
+    fix_ = trunc_
 
     def frac(self) -> Tensor:
         return _unary.frac(self)
@@ -774,25 +914,48 @@ class Tensor:
     def sin(self) -> Tensor:
         return _unary.sin(self)
 
+    def sin_(self) -> Tensor:
+        return _inplace.method_("sin", self)
+
     def cos(self) -> Tensor:
         return _unary.cos(self)
+
+    def cos_(self) -> Tensor:
+        return _inplace.method_("cos", self)
 
     def tan(self) -> Tensor:
         return _unary.tan(self)
 
+    def tan_(self) -> Tensor:
+        return _inplace.method_("tan", self)
+
     def asin(self) -> Tensor:
         return _unary.asin(self)
+
+    def asin_(self) -> Tensor:
+        return _inplace.method_("asin", self)
 
     def acos(self) -> Tensor:
         return _unary.acos(self)
 
+    def acos_(self) -> Tensor:
+        return _inplace.method_("acos", self)
+
     def atan(self) -> Tensor:
         return _unary.atan(self)
+
+    def atan_(self) -> Tensor:
+        return _inplace.method_("atan", self)
 
     def atan2(self, other: Tensor) -> Tensor:
         return _unary.atan2(self, other)
 
     arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+
+    def atan2_(self, other: Tensor) -> Tensor:
+        return _inplace.method_("atan2", self, other)
+
+    arcsin_, arccos_, arctan_, arctan2_ = asin_, acos_, atan_, atan2_
 
     def deg2rad(self) -> Tensor:
         return _unary.deg2rad(self)
@@ -821,8 +984,14 @@ class Tensor:
     def sinh(self) -> Tensor:
         return _unary.sinh(self)
 
+    def sinh_(self) -> Tensor:
+        return _inplace.method_("sinh", self)
+
     def cosh(self) -> Tensor:
         return _unary.cosh(self)
+
+    def cosh_(self) -> Tensor:
+        return _inplace.method_("cosh", self)
 
     def asinh(self) -> Tensor:
         return _unary.asinh(self)
@@ -892,6 +1061,26 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
     not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
 
+    def eq_(self, other: Any) -> Tensor:
+        return _inplace.compare_(self, "equal", other)
+
+    def ne_(self, other: Any) -> Tensor:
+        return _inplace.compare_(self, "not_equal", other)
+
+    def lt_(self, other: Any) -> Tensor:
+        return _inplace.compare_(self, "less", other)
+
+    def le_(self, other: Any) -> Tensor:
+        return _inplace.compare_(self, "less_equal", other)
+
+    def gt_(self, other: Any) -> Tensor:
+        return _inplace.compare_(self, "greater", other)
+
+    def ge_(self, other: Any) -> Tensor:
+        return _inplace.compare_(self, "greater_equal", other)
+
+    not_equal_, less_, less_equal_, greater_, greater_equal_ = ne_, lt_, le_, gt_, ge_
+
     def logical_and(self, other: Tensor) -> Tensor:
         return _comparison.logical_and(self, other)
 
@@ -903,6 +1092,18 @@ class Tensor:
 
     def logical_not(self) -> Tensor:
         return _comparison.logical_not(self)
+
+    def logical_and_(self, other: Tensor) -> Tensor:
+        return _inplace.compare_(self, "logical_and", other)
+
+    def logical_or_(self, other: Tensor) -> Tensor:
+        return _inplace.compare_(self, "logical_or", other)
+
+    def logical_xor_(self, other: Tensor) -> Tensor:
+        return _inplace.compare_(self, "logical_xor", other)
+
+    def logical_not_(self) -> Tensor:
+        return _inplace.compare_(self, "logical_not")
 
     def __and__(self, other: Any) -> Tensor:
         return _comparison.bitwise_and(self, other)
@@ -921,6 +1122,20 @@ class Tensor:
 
     def bitwise_not(self) -> Tensor:
         return _comparison.bitwise_not(self)
+
+    def bitwise_and_(self, other: Any) -> Tensor:
+        return _inplace.elementwise_(self, _comparison.bitwise_and, other)
+
+    def bitwise_or_(self, other: Any) -> Tensor:
+        return _inplace.elementwise_(self, _comparison.bitwise_or, other)
+
+    def bitwise_xor_(self, other: Any) -> Tensor:
+        return _inplace.elementwise_(self, _comparison.bitwise_xor, other)
+
+    def bitwise_not_(self) -> Tensor:
+        return _inplace.call_(self, _comparison.bitwise_not)
+
+    __iand__, __ior__, __ixor__ = bitwise_and_, bitwise_or_, bitwise_xor_
 
     def isnan(self) -> Tensor:
         return _comparison.isnan(self)
@@ -967,6 +1182,12 @@ class Tensor:
 
     def clamp_max(self, max: Any) -> Tensor:
         return _selection.clamp_max(self, max)
+
+    def clamp_min_(self, min: Any) -> Tensor:
+        return _inplace.clamp_min_(self, min)
+
+    def clamp_max_(self, max: Any) -> Tensor:
+        return _inplace.clamp_max_(self, max)
 
     def maximum(self, other: Tensor) -> Tensor:
         return _selection.maximum(self, other)
@@ -1061,6 +1282,12 @@ class Tensor:
 
     def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
         return _cumulative.cumprod(self, dim, dtype=dtype)
+
+    def cumsum_(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return _inplace.cumulative_("cumsum", self, dim, dtype)
+
+    def cumprod_(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return _inplace.cumulative_("cumprod", self, dim, dtype)
 
     def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _reduction.any(self, dim, keepdim)
@@ -1176,8 +1403,16 @@ class Tensor:
 
     swapaxes = swapdims = transpose
 
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        return _inplace.transpose_(self, dim0, dim1)
+
+    swapaxes_ = swapdims_ = transpose_
+
     def t(self) -> Tensor:
         return _shape.t(self)
+
+    def t_(self) -> Tensor:
+        return _inplace.t_(self)
 
     @property
     def T(self) -> Tensor:
@@ -1195,8 +1430,14 @@ class Tensor:
     def unsqueeze(self, dim: int) -> Tensor:
         return _shape.unsqueeze(self, dim)
 
+    def unsqueeze_(self, dim: int) -> Tensor:
+        return _inplace.unsqueeze_(self, dim)
+
     def squeeze(self, dim: Any = None) -> Tensor:
         return _shape.squeeze(self, dim)
+
+    def squeeze_(self, dim: Any = None) -> Tensor:
+        return _inplace.squeeze_(self, dim)
 
     def sum_to_size(self, *size: Any) -> Tensor:
         return _shape.sum_to_size(self, _shape.shape_arg(size))
@@ -1289,6 +1530,7 @@ class Tensor:
         return _indexing.narrow_copy(self, dim, start, length)
 
     def gather(self, dim: int, index: Tensor) -> Tensor:
+        _checks.require_tensor("gather", "index", 2, index)
         return _scatter.gather(self, dim, index)
 
     def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
@@ -1307,12 +1549,17 @@ class Tensor:
         return _inplace.call_(self, _scatter.scatter_add, dim, index, src)
 
     def index_select(self, dim: int, index: Tensor) -> Tensor:
+        _checks.require_tensor("index_select", "index", 2, index)
         return _scatter.index_select(self, dim, index)
 
     def index_add(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        _checks.require_tensor("index_add", "index", 2, index)
+        _checks.require_tensor("index_add", "source", 3, source)
         return _scatter.index_add(self, dim, index, source, alpha=alpha)
 
     def index_add_(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        _checks.require_tensor("index_add_", "index", 2, index)
+        _checks.require_tensor("index_add_", "source", 3, source)
         return _inplace.call_(self, _scatter.index_add, dim, index, source, alpha=alpha)
 
     def index_copy(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
@@ -1376,6 +1623,7 @@ class Tensor:
         return _flat_indexing.masked_scatter_(self, mask, source)
 
     def take(self, index: Tensor) -> Tensor:
+        _checks.require_tensor("take", "index", 1, index)
         return _flat_indexing.take(self, index)
 
     def put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
@@ -1427,6 +1675,30 @@ class Tensor:
 
     def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
         return _inplace.copy_(self, src)
+
+    # Python functions over the elements (CPU tensors, outside autograd)
+    # Another shape in place (values kept in row-major order), and the deprecated out-of-place
+    # forms, which keep the number of elements
+    def resize_(self, *sizes: Any, memory_format: Any = None) -> Tensor:
+        return _resizing.resize_(self, *sizes, memory_format=memory_format)
+
+    def resize_as_(self, the_template: Tensor, memory_format: Any = None) -> Tensor:
+        return _resizing.resize_as_method_(self, the_template, memory_format=memory_format)
+
+    def resize(self, *sizes: Any) -> Tensor:
+        return _resizing.resize(self, *sizes)
+
+    def resize_as(self, the_template: Tensor) -> Tensor:
+        return _resizing.resize_as(self, the_template)
+
+    def apply_(self, callable: Callable[[Any], Any]) -> Tensor:
+        return _inplace.apply_(self, callable)
+
+    def map_(self, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:
+        return _inplace.map_(self, tensor, callable)
+
+    def map2_(self, x: Tensor, y: Tensor, callable: Callable[[Any, Any, Any], Any]) -> Tensor:
+        return _inplace.map2_(self, x, y, callable)
 
     # ------------------------------------------------------------------------- sampling in place
     def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator: Any = None) -> Tensor:
@@ -1580,6 +1852,8 @@ class Tensor:
                 f"can't convert {self._backend.device} device type tensor to numpy. Use "
                 "Tensor.cpu() to copy the tensor to host memory first."
             )
+        if self.dtype is dtypes.bfloat16:  # NumPy has no bfloat16 (ml_dtypes' is not NumPy's)
+            raise TypeError("Got unsupported ScalarType BFloat16")
         return self._backend.to_numpy(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
@@ -1667,6 +1941,11 @@ class Tensor:
     def clone(self) -> Tensor:
         return _conversion.clone(self)
 
+    def new(self, *args: Any, **kwargs: Any) -> Tensor:
+        """The legacy constructor of this tensor's type and device: `x.new(2, 3)`,
+        `x.new([1, 2])`, `x.new()`; prefer `new_empty`/`new_tensor`."""
+        return _legacy.tensor_new(self, args, kwargs)
+
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`."""
         return _conversion.to(self, *args, **kwargs)
@@ -1718,11 +1997,23 @@ class Tensor:
     def half(self) -> Tensor:
         return _conversion.to(self, dtypes.float16)
 
+    def bfloat16(self) -> Tensor:
+        return _conversion.to(self, dtypes.bfloat16)
+
     def long(self) -> Tensor:
         return _conversion.to(self, dtypes.int64)
 
     def int(self) -> Tensor:
         return _conversion.to(self, dtypes.int32)
+
+    def short(self) -> Tensor:
+        return _conversion.to(self, dtypes.int16)
+
+    def char(self) -> Tensor:
+        return _conversion.to(self, dtypes.int8)
+
+    def byte(self) -> Tensor:
+        return _conversion.to(self, dtypes.uint8)
 
     def bool(self) -> Tensor:
         return _conversion.to(self, dtypes.bool_)
@@ -1732,6 +2023,30 @@ class Tensor:
 
     def cuda(self, device: Any = None) -> Tensor:
         return _conversion.to(self, "cuda" if device is None else _cuda_device(device))
+
+
+_REINFORCE_REMOVED = """reinforce() was removed.
+Use torch.distributions instead.
+See https://pytorch.org/docs/main/distributions.html
+
+Instead of:
+
+probs = policy_network(state)
+action = probs.multinomial()
+next_state, reward = env.step(action)
+action.reinforce(reward)
+action.backward()
+
+Use:
+
+probs = policy_network(state)
+# NOTE: categorical is equivalent to what used to be called multinomial
+m = torch.distributions.Categorical(probs)
+action = m.sample()
+next_state, reward = env.step(action)
+loss = -m.log_prob(action) * reward
+loss.backward()
+"""
 
 
 def _wrap(data: Any, backend: Backend) -> Tensor:
@@ -1744,7 +2059,7 @@ def _wrap(data: Any, backend: Backend) -> Tensor:
 
 # Per-tensor autograd state that a copy must not share with the original.
 _NOT_COPIED = frozenset({"_grad", "_version_counter", "_base", "_accumulator_ref", "_hooks",
-                         "_post_accumulate_hooks", "_data", "_grad_lock"})
+                         "_post_accumulate_hooks", "_data", "_grad_lock", "_fw_grad"})
 
 
 def _rebuild(cls: type, device: str, data: Any, requires_grad: bool) -> Tensor:
@@ -1774,12 +2089,14 @@ def _cuda_device(device: Any) -> Any:
 
 _new = object.__new__
 
-# The op modules (and `autograd` and `creation`) build Tensors and Tensor's methods call them, so
-# they are imported here, once the class they need exists (the one deliberate import cycle of the
-# package).
+# The op modules (and `autograd`, `creation` and `legacy`) build Tensors and Tensor's methods call
+# them, so they are imported here, once the class they need exists (the one deliberate import
+# cycle of the package).
 from . import autograd  # noqa: E402
 from . import creation as _creation  # noqa: E402
+from . import legacy as _legacy  # noqa: E402
 from . import removed_linalg as _removed_linalg  # noqa: E402
+from .ops import _checks  # noqa: E402
 from .ops import activation as _activation  # noqa: E402
 from .ops import arithmetic as _arithmetic  # noqa: E402
 from .ops import bessel as _bessel  # noqa: E402
@@ -1814,6 +2131,7 @@ from .ops import piecewise as _piecewise  # noqa: E402
 from .ops import products as _products  # noqa: E402
 from .ops import rearranging as _rearranging  # noqa: E402
 from .ops import reduction as _reduction  # noqa: E402
+from .ops import resizing as _resizing  # noqa: E402
 from .ops import sampling as _sampling  # noqa: E402
 from .ops import scatter as _scatter  # noqa: E402
 from .ops import scatter_reduce as _scatter_reduce  # noqa: E402

@@ -15,6 +15,7 @@ import shutil
 from collections.abc import Mapping
 from typing import Any
 
+from .autograd.memory_report import MemoryReport, memory_report
 from .node import AccumulateGrad
 from .saved import RELEASED, SavedTensor
 from .tensor import Tensor
@@ -41,6 +42,13 @@ class _Dot:
     def __init__(self) -> None:
         self.ids: dict[tuple[str, int], str] = {}
         self.lines: list[str] = list(_HEAD)
+        self.memory: _MemoryColours | None = None
+
+    def op_label(self, node: Any) -> tuple[str, str | None]:
+        """A graph node's label and fill colour (by its saved bytes with show_memory)."""
+        if self.memory is None:
+            return _label(node), None
+        return self.memory.label_and_colour(node)
 
     def node(self, obj: Any, label: str, fillcolor: str | None = None,
              role: str = "node") -> tuple[str, bool]:
@@ -59,12 +67,14 @@ class _Dot:
 
 
 def to_dot(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
-           show_saved: bool = False) -> str:
+           show_saved: bool = False, show_memory: bool = False) -> str:
     """Graphviz DOT text of the graph that `tensor.backward()` would walk.
 
     params: names for leaf tensors (e.g. `dict(model.named_parameters())`); unnamed leaves are
     labelled by their shape only. show_saved: also draw the tensors each node saved for
-    backward (freed ones, after a backward without retain_graph, are not drawn).
+    backward (freed ones, after a backward without retain_graph, are not drawn). show_memory:
+    colour each node by the bytes it saved (`autograd.graph.memory_report`; white for none,
+    darkest red for the most) and write them, and what its backward frees, under its name.
     """
     names = {id(value): name for name, value in (params or {}).items()}
     dot = _Dot()
@@ -76,7 +86,9 @@ def to_dot(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
     if root is None:
         return "\n".join([*dot.lines, "}"]) + "\n"
 
-    root_id, _ = dot.node(root, _label(root))
+    report = memory_report(tensor) if show_memory and tensor.grad_fn is not None else None
+    dot.memory = _MemoryColours(report) if report is not None else None
+    root_id, _ = dot.node(root, *dot.op_label(root))
     dot.edge(root_id, output_id)
     stack = [root]  # iterative depth-first walk: graphs can be deeper than Python's stack
     while stack:
@@ -94,11 +106,36 @@ def to_dot(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
         for child, _ in node.next_functions:
             if child is None:
                 continue
-            child_id, new = dot.node(child, _label(child))
+            child_id, new = dot.node(child, *dot.op_label(child))
             dot.edge(child_id, node_id)
             if new:
                 stack.append(child)
     return "\n".join([*dot.lines, "}"]) + "\n"
+
+
+class _MemoryColours:
+    """show_memory: each node's saved and freed bytes, and a colour of Graphviz's reds9
+    scheme scaled to the node that saved most."""
+
+    def __init__(self, report: MemoryReport) -> None:
+        self.report = report
+        self.largest = max([entry.saved_bytes for entry in report.nodes] + [1])
+
+    def label_and_colour(self, node: Any) -> tuple[str, str | None]:
+        entry = self.report.of(node)
+        if entry is None or entry.saved_bytes == 0:
+            return _label(node), None
+        shade = 1 + round(8 * entry.saved_bytes / self.largest)
+        label = (f"{_label(node)}\nsaved {_format_bytes(entry.saved_bytes)}, frees "
+                 f"{_format_bytes(entry.freed_bytes)}")
+        return label, f'"/reds9/{shade}"'
+
+
+def _format_bytes(nbytes: int) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if nbytes >= size:
+            return f"{nbytes / size:.1f} {unit}"
+    return f"{nbytes} B"
 
 
 def _draw_saved(dot: _Dot, node: Any, node_id: str, names: dict[int, str]) -> None:
@@ -119,14 +156,15 @@ def _draw_saved(dot: _Dot, node: Any, node_id: str, names: dict[int, str]) -> No
 
 
 def render(tensor: Tensor, path: str | os.PathLike[str], params: Mapping[str, Tensor] | None = None,
-           show_saved: bool = False, format: str | None = None) -> str:
+           show_saved: bool = False, format: str | None = None,
+           show_memory: bool = False) -> str:
     """Draw the graph of `tensor` into `path` (SVG, PNG, PDF, ... from the suffix, or
     `format`). A `.dot`/`.gv` path gets the DOT text itself and needs nothing installed; other
     formats need the `graphviz` Python package and Graphviz's `dot` program."""
     path = os.fspath(path)
     suffix = os.path.splitext(path)[1].lstrip(".").lower()
     kind = (format or suffix or "svg").lower()
-    text = to_dot(tensor, params, show_saved)
+    text = to_dot(tensor, params, show_saved, show_memory)
     if kind in ("dot", "gv"):
         with open(path, "w", encoding="utf-8") as stream:
             stream.write(text)

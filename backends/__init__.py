@@ -8,19 +8,54 @@ install never touches them. The `cuda_*` functions are what `autodiff.cuda` is m
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import secrets
 import threading
 import warnings
 from types import ModuleType
 
+from . import settings
 from .base import DEFAULT_SEED, Backend, broadcast_shapes, contiguous_strides
-from .device import DEVICE_TYPES, Device, parse_device
+from .device import (
+    DEVICE_TYPES,
+    Device,
+    default_device,
+    legacy_type_device,
+    parse_device,
+    set_default_device,
+    set_legacy_type_device,
+)
 
 __all__ = [
-    "DEFAULT_SEED", "DEVICE_TYPES", "Backend", "Device", "broadcast_shapes", "contiguous_strides",
-    "cuda_current_device", "cuda_device_count", "cuda_device_name", "cuda_empty_cache",
-    "cuda_memory_allocated", "cuda_set_device", "device_count", "get_backend",
-    "nondeterministic_seed", "parse_device", "seed_all", "seed_all_in_child",
+    "DEFAULT_SEED",
+    "DEVICE_TYPES",
+    "Backend",
+    "Device",
+    "broadcast_shapes",
+    "contiguous_strides",
+    "cpu_capability",
+    "cuda_current_device",
+    "cuda_device_count",
+    "cuda_device_name",
+    "cuda_empty_cache",
+    "cuda_is_built",
+    "cuda_memory_allocated",
+    "cuda_set_device",
+    "default_device",
+    "device_count",
+    "float32_matmul_precision",
+    "get_backend",
+    "is_pinned",
+    "legacy_type_device",
+    "nondeterministic_seed",
+    "parse_device",
+    "pinned",
+    "seed_all",
+    "seed_all_in_child",
+    "set_default_device",
+    "set_deterministic",
+    "set_float32_matmul_precision",
+    "set_legacy_type_device",
 ]
 
 # Every backend made so far, by the Devices and strings that name it ("cpu", "cpu:0" and
@@ -142,7 +177,10 @@ def _create_backend(device: Device) -> Backend:
 
         return NumpyBackend()
     if device.type == "cuda":
-        return _cupy_backend().CupyBackend(device.index)
+        module = _cupy_backend()
+        if settings.float32_matmul_precision != "highest":
+            module.set_tf32_matmul(True)
+        return module.CupyBackend(device.index)
     try:
         from .strict_backend import StrictBackend
     except ImportError as error:
@@ -189,6 +227,59 @@ def _check_cuda_ordinal(index: int | None) -> int:
             f"has {count} CUDA device{'s' if count > 1 else ''} ({available})"
         )
     return int(ordinal)
+
+
+def set_deterministic(mode: bool) -> None:
+    """Sum scatter-adds in a fixed order on every device (CUDA's atomics do not)."""
+    settings.deterministic = bool(mode)
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """"highest", "high" or "medium": whether CUDA may multiply float32 in TensorFloat-32."""
+    settings.float32_matmul_precision = precision
+    if any(backend.device.type == "cuda" for backend in _backends.values()):
+        _cupy_backend().set_tf32_matmul(precision != "highest")
+
+
+def float32_matmul_precision() -> str:
+    return settings.float32_matmul_precision
+
+
+def cuda_is_built() -> bool:
+    """Whether CuPy (the CUDA backend's library) is installed; it is not imported."""
+    return importlib.util.find_spec("cupy") is not None
+
+
+def cpu_capability() -> str:
+    """The SIMD level NumPy's kernels use on this CPU, in PyTorch's names."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:
+        return "DEFAULT"
+    for feature, name in (("AVX512_SKX", "AVX512"), ("AVX2", "AVX2"), ("SVE", "SVE256"),
+                          ("VSX", "VSX")):
+        if features.get(feature):
+            return name
+    return "DEFAULT"
+
+
+_NO_PINNED = ("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
+              "allocator is available on this system.")
+
+
+def pinned(array: object) -> object:
+    """A copy of a CPU (NumPy) array in page-locked memory, which CUDA copies from faster.
+    Needs CuPy and a GPU (PyTorch's error otherwise)."""
+    if cuda_device_count() == 0:
+        raise RuntimeError(_NO_PINNED)
+    return _cupy_backend().pinned_copy(array)
+
+
+def is_pinned(array: object) -> bool:
+    """Whether a CPU array lives in page-locked memory (never without CUDA)."""
+    if cuda_device_count() == 0:
+        return False
+    return bool(_cupy_backend().is_pinned(array))
 
 
 def cuda_device_count() -> int:

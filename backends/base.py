@@ -26,9 +26,31 @@ Array = Any
 Shape = tuple[int, ...]
 
 DTYPE_NAMES = (
-    "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
-    "complex64", "complex128",
+    "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
+    "float64", "complex64", "complex128",
 )
+# The floating dtypes PyTorch's CPU kernels compute in float32 and round once ("opmath").
+LOW_PRECISION_FLOATING = ("float16", "bfloat16")
+
+
+class NativeDtypes(dict[str, Any]):
+    """A backend's native dtype objects by name. A dtype the array library cannot hold
+    (bfloat16 on CuPy and array-api-strict, float16 on array-api-strict) is a clear error, at
+    the first place a tensor of it would be made."""
+
+    def __init__(self, entries: dict[str, Any], library: str, device: Device) -> None:
+        super().__init__(entries)
+        self.library = library
+        self.device = device
+
+    def __missing__(self, name: str) -> Any:
+        if name not in DTYPE_NAMES:
+            raise KeyError(name)
+        raise TypeError(
+            f"torch.{name} is not supported on device '{self.device}': {self.library} has no "
+            f"{name} dtype"
+        )
+
 
 DEFAULT_SEED = 67280421310721  # PyTorch's: the initial seed of a generator nobody seeded
 
@@ -77,18 +99,18 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         # The dtype objects arrays actually carry (NumPy's xp.float32 is a scalar type, and
         # np.dtype("float32") hashes differently), read off an empty array of each.
         # A namespace may lack some (array-api-strict has no float16): those dtypes are absent.
-        self._native_dtypes = {
-            name: xp.empty((0,), dtype=getattr(xp, name), device=native_device).dtype
+        self._native_dtypes = NativeDtypes({
+            name: xp.empty((0,), dtype=kind, device=native_device).dtype
             for name in DTYPE_NAMES
-            if hasattr(xp, name)
-        }
+            if (kind := self.dtype_object(name)) is not None
+        }, self.library_name, device)
         # Keyed by the native dtype object: one dict lookup answers `Tensor.dtype`.
         self._dtype_names = {native: name for name, native in self._native_dtypes.items()}
         # The native dtypes of each kind, read by the predicates below. Hot paths (an op's
         # forward on a float tensor and a Python number) test `dtype in backend.floating_dtypes`
         # directly: the same set lookup without the call.
         self.floating_dtypes = frozenset(
-            native for name, native in self._native_dtypes.items() if name.startswith("float")
+            native for name, native in self._native_dtypes.items() if "float" in name
         )
         self.complex_dtypes = frozenset(
             native for name, native in self._native_dtypes.items() if name.startswith("complex")
@@ -110,6 +132,18 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         return f"<{type(self).__name__} device='{self.device}'>"
 
     # ----------------------------------------------------------------------------- dtypes
+    def dtype_object(self, name: str) -> Any:
+        """The library's dtype of this name, or None where it has none. A backend whose
+        library gets a dtype from elsewhere (NumPy's bfloat16 from ml_dtypes) overrides this."""
+        return getattr(self.xp, name, None)
+
+    @property
+    def library_name(self) -> str:
+        return str(getattr(self.xp, "__name__", self.name)).replace("array_api_compat.", "")
+
+    def has_dtype(self, name: str) -> bool:
+        return name in self._native_dtypes
+
     # The tape asks about dtypes only through these: a native dtype is what `array.dtype` gives.
     def native_dtype(self, name: str) -> Any:
         return self._native_dtypes[name]
@@ -179,8 +213,9 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         return self.astype(powers, dtype)
 
     def _spaced(self, start: Any, stop: Any, num: int, dtype: str) -> Array:
-        work = dtype if dtype.startswith("float") else "float64"
-        if not dtype.startswith("float"):  # the ends are first converted to the integer type
+        floating = dtype.startswith(("float", "bfloat"))
+        work = dtype if floating else "float64"
+        if not floating:  # the ends are first converted to the integer type
             start, stop = int(start), int(stop)
         if num <= 1:
             return self.full((num,), start, work)
@@ -301,9 +336,53 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         """target[key] += values, accumulating over repeated indices (scatter-add), in place.
 
         The array API has no scatter-add, so each backend supplies one (NumPy's `add.at`, CuPy's
-        `cupyx.scatter_add`).
+        `cupyx.scatter_add`), or uses `sorted_index_add`.
         """
         raise NotImplementedError
+
+    def sorted_index_add(self, target: Array, key: Any, values: Array) -> Array:
+        """target[key] += values, summing repeated indices, in place, with array-API calls only,
+        in an order fixed by the indices alone (so deterministic where atomics are not).
+
+        The flat position of every element `key` selects is read off an index grid with the
+        same `key`; a sort groups equal positions, a segmented scan sums each group (pairwise
+        within the group, so no cancellation between groups), and a binary search gathers each
+        group's total back to a dense array. O(m log m) for m selected elements.
+        """
+        xp = self.xp
+        size = 1
+        for extent in target.shape:
+            size *= extent
+        every = self.arange(0, size, 1, "int64")
+        selected = self.selected_positions(self.reshape(every, target.shape), key)
+        positions = self.reshape(selected, (-1,))
+        count = positions.shape[0]
+        if count == 0 or size == 0:
+            return target
+        values = self.reshape(xp.broadcast_to(self.astype(values, self.dtype_name(target)),
+                                              selected.shape), (-1,))
+        order = xp.argsort(positions, stable=True)
+        positions = xp.take(positions, order)
+        totals = xp.take(values, order)
+        # Segmented inclusive scan: after the pass with shift d, totals[i] sums the run of equal
+        # positions ending at i, up to 2d elements long.
+        shift = 1
+        while shift < count:
+            same = positions[shift:] == positions[:-shift]
+            earlier = xp.where(same, totals[:-shift], xp.zeros_like(totals[:-shift]))
+            totals = xp.concat([totals[:shift], totals[shift:] + earlier])
+            shift *= 2
+        # The last element of each run holds the run's total.
+        last = xp.searchsorted(positions, every, side="right") - 1
+        safe = xp.clip(last, 0, count - 1)
+        hit = (last >= 0) & (xp.take(positions, safe) == every)
+        dense = xp.where(hit, xp.take(totals, safe), xp.zeros_like(xp.take(totals, safe)))
+        self.setitem(target, (...,), target + self.reshape(dense, target.shape))
+        return target
+
+    def selected_positions(self, grid: Array, key: Any) -> Array:
+        """grid[key] with NumPy's meaning (for `sorted_index_add`)."""
+        return grid[key]
 
     # ----------------------------------------------------------------------------- windows
     def sliding_windows(self, array: Array, window_shape: Shape, stride: Shape,
@@ -409,12 +488,30 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         """Copy an array of another backend onto this one (through the host by default)."""
         return self.from_numpy(source.to_numpy(array))
 
+    def share_memory(self, array: Array) -> Array:
+        """`array`'s values in memory other processes can map (Tensor.share_memory_)."""
+        raise RuntimeError(f"share_memory_(): {self.device} tensors cannot be placed in shared "
+                           "memory")
+
+    def is_shared(self, array: Array) -> bool:
+        return False
+
     def is_exclusive(self, array: Array) -> bool:
         """True when `array` owns its memory and is writable, so a gradient may be stolen.
 
         The default is the safe answer: False makes the engine copy before storing a gradient.
         """
         return False
+
+    def memory_owner(self, array: Array) -> Any:
+        """The object that owns the memory `array` views (the array itself when it owns it):
+        two arrays share memory when their owners are the same object. The array API has no
+        views, so by default every array owns its memory."""
+        return array
+
+    def owns_memory(self, array: Array) -> bool:
+        """Whether `array` holds memory of its own (False for a view of another array)."""
+        return True
 
     def synchronize(self) -> None:
         """Wait for queued work; a no-op for synchronous backends."""
@@ -502,6 +599,7 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         det,
         eig,
         eigh,
+        eigvalsh,
         geqrf,
         householder_product,
         inv,
@@ -544,6 +642,7 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         unique_consecutive,
         unique_rows,
     )
+    from .variates import dirichlet_grad, standard_gamma_grad, variates  # type: ignore[misc]
 
 
 def _complex_of(real: Any, imag: Any) -> Any:

@@ -24,10 +24,11 @@ import cupy
 import cupyx
 import numpy
 
-from . import kernels
+from . import kernels, settings
 from .base import Array, Backend, Shape, window_positions
 from .device import Device
 from .host_random import check_state_size
+from .variates import SAMPLERS
 
 
 # ----------------------------------------------------------------------------- the runtime
@@ -48,6 +49,33 @@ def set_device(index: int) -> None:
 def device_name(index: int) -> str:
     name = cupy.cuda.runtime.getDeviceProperties(index)["name"]
     return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def set_tf32_matmul(allowed: bool) -> None:
+    """Let cuBLAS compute float32 products in TensorFloat-32 (GPUs of compute capability 8.0
+    and up; CuPy warns and keeps float32 elsewhere)."""
+    from cupy._core import _routines_linalg as linalg
+
+    linalg.set_compute_type(numpy.float32, linalg.COMPUTE_TYPE_TF32 if allowed
+                            else linalg.COMPUTE_TYPE_DEFAULT)
+
+
+def pinned_copy(array: Any) -> Any:
+    """A copy of a NumPy array in page-locked host memory (a NumPy array over it)."""
+    host = cupyx.empty_pinned(array.shape, dtype=array.dtype)
+    numpy.copyto(host, array)
+    return host
+
+
+def is_pinned(array: Any) -> bool:
+    """Whether a NumPy array's memory is page-locked (registered with the CUDA runtime)."""
+    if array.size == 0:
+        return False
+    try:
+        attributes = cupy.cuda.runtime.pointerGetAttributes(array.ctypes.data)
+    except cupy.cuda.runtime.CUDARuntimeError:
+        return False
+    return int(attributes.type) == cupy.cuda.runtime.memoryTypeHost
 
 
 # ----------------------------------------------------------------------------- fused kernels
@@ -251,6 +279,13 @@ class CupyBackend(Backend):
         cupy_generator = self._generator(generator).cupy
         return cupy_generator.integers(low, high, shape, dtype=self._native_dtypes[dtype])
 
+    def variates(self, sampler: str, *parameters: Array, generator: Any = None) -> Array:
+        # CuPy's Generator has NumPy's sampler names and draws on the device.
+        if sampler not in SAMPLERS:
+            raise ValueError(f"no sampler named {sampler!r}")
+        drawn = getattr(self._generator(generator).cupy, sampler)(*parameters)
+        return drawn.astype(cupy.float64, copy=False)
+
     def _float_dtype(self, dtype: str) -> Any:
         # CuPy's generator draws float32 and float64; float16 is drawn as float32 and cast.
         return cupy.float32 if dtype in ("float16", "float32") else cupy.float64
@@ -273,12 +308,21 @@ class CupyBackend(Backend):
         out[key] += values
 
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
+        if settings.deterministic and target.dtype.kind in "fc":
+            # Atomic float adds land in a varying order; the sorted sum's order is fixed.
+            return self.sorted_index_add(target, key, values)
         cupyx.scatter_add(target, key, values)  # atomics: repeated indices accumulate
         return target
 
     # ----------------------------------------------------------------------------- host, devices
     def data_ptr(self, array: Array) -> int:
         return int(array.data.ptr)
+
+    def share_memory(self, array: Array) -> Array:
+        return array  # device memory: other processes map it through CUDA IPC
+
+    def is_shared(self, array: Array) -> bool:
+        return True
 
     def to_numpy(self, array: Array) -> Any:
         return cupy.asnumpy(array)
@@ -309,6 +353,14 @@ class CupyBackend(Backend):
     def is_exclusive(self, array: Array) -> bool:
         # A fresh result owns its buffer; views (reshape, broadcast_to, slices) have a base.
         return array.base is None and array.flags.c_contiguous
+
+    def memory_owner(self, array: Array) -> Any:
+        while array.base is not None:
+            array = array.base
+        return array
+
+    def owns_memory(self, array: Array) -> bool:
+        return array.base is None
 
     def synchronize(self) -> None:
         self._cuda_device.synchronize()

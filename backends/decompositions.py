@@ -1,6 +1,7 @@
 """The matrix factorizations of the generic `Backend` and what is computed from them (inv, solve,
-det, slogdet, cholesky, svd, qr), from the array API's `linalg` extension (`xp.linalg`). `Backend`
-binds these functions as methods; NumPy's backend binds `numpy.linalg`'s own instead.
+solve_triangular, det, slogdet, cholesky, eigh, eigvalsh, svd, qr), from the array API's
+`linalg` extension (`xp.linalg`). `Backend` binds these functions as methods; NumPy's backend
+binds `numpy.linalg`'s own instead (and SciPy's triangular solve).
 
 A factorization that fails (a singular matrix, a matrix that is not positive-definite) raises
 `LinAlgError`, whatever the library raised, so the tape catches one exception type. Libraries
@@ -16,8 +17,8 @@ import numpy
 
 Array = Any
 
-__all__ = ["LinAlgError", "cholesky", "det", "inv", "qr", "slogdet", "solve", "svd",
-           "translate_errors"]
+__all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "inv", "qr", "slogdet", "solve",
+           "solve_triangular", "svd", "translate_errors"]
 
 
 class LinAlgError(RuntimeError):
@@ -50,6 +51,37 @@ def solve(self: Any, a: Array, b: Array) -> Array:
     return translate_errors(self.xp.linalg.solve)(a, b)
 
 
+def solve_triangular(self: Any, a: Array, b: Array, *, upper: bool, unitriangular: bool) -> Array:
+    """x with a x = b for triangular matrices a (..., n, n) (the other triangle is not read; nor
+    is the diagonal when `unitriangular`) and b (..., n, k), batch dims broadcast together.
+    By substitution, row by row, so a zero on the diagonal gives inf/nan as LAPACK's trtrs
+    does, never an error."""
+    xp = self.xp
+    batch = _batch_shape(a.shape[:-2], b.shape[:-2])
+    a = xp.broadcast_to(a, (*batch, *a.shape[-2:]))
+    b = xp.broadcast_to(b, (*batch, *b.shape[-2:]))
+    n = a.shape[-1]
+    rows: list[Array] = [b[..., 0:0, :]] * n
+    for i in (range(n - 1, -1, -1) if upper else range(n)):
+        row = b[..., i:i + 1, :]
+        known = slice(i + 1, n) if upper else slice(0, i)
+        if known.stop > known.start:
+            solved = xp.concat(rows[known], axis=-2)
+            row = row - xp.matmul(a[..., i:i + 1, known], solved)
+        if not unitriangular:
+            row = row / a[..., i:i + 1, i:i + 1]
+        rows[i] = row
+    return xp.concat(rows, axis=-2) if n else b
+
+
+def _batch_shape(first: tuple[int, ...], second: tuple[int, ...]) -> tuple[int, ...]:
+    """The broadcast shape of two shapes known to broadcast."""
+    width = max(len(first), len(second))
+    first = (1,) * (width - len(first)) + tuple(first)
+    second = (1,) * (width - len(second)) + tuple(second)
+    return tuple(x if y == 1 else y for x, y in zip(first, second))
+
+
 def det(self: Any, a: Array) -> Array:
     return self.xp.linalg.det(a)
 
@@ -62,6 +94,18 @@ def slogdet(self: Any, a: Array) -> tuple[Array, Array]:
 def cholesky(self: Any, a: Array) -> Array:
     """The lower factor L of a = L L^T."""
     return translate_errors(self.xp.linalg.cholesky)(a)
+
+
+def eigh(self: Any, a: Array) -> tuple[Array, Array]:
+    """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of symmetric (Hermitian)
+    matrices."""
+    values, vectors = translate_errors(self.xp.linalg.eigh)(a)
+    return values, vectors
+
+
+def eigvalsh(self: Any, a: Array) -> Array:
+    """The eigenvalues of symmetric matrices (the lower triangle is read), ascending."""
+    return translate_errors(self.xp.linalg.eigvalsh)(a)
 
 
 def svd(self: Any, a: Array) -> tuple[Array, Array, Array]:
@@ -85,12 +129,6 @@ def svd_full(self: Any, a: Array, full_matrices: bool) -> tuple[Array, Array, Ar
 
 def svdvals(self: Any, a: Array) -> Array:
     return self.xp.linalg.svdvals(a)
-
-
-def eigh(self: Any, a: Array) -> tuple[Array, Array]:
-    """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric (Hermitian) matrices."""
-    w, v = self.xp.linalg.eigh(a)
-    return w, v
 
 
 def qr_complete(self: Any, a: Array) -> tuple[Array, Array]:
@@ -164,21 +202,6 @@ def matrix_exp(self: Any, a: Array) -> Array:
     return result
 
 
-def solve_triangular(self: Any, a: Array, b: Array, lower: bool, unit_diagonal: bool) -> Array:
-    """X with T X = B, T the lower or upper triangle of a (ones on its diagonal when
-    unit_diagonal): the general solver on the triangle, on this backend's device. (LAPACK's
-    trtrs through SciPy is as fast alone, but its threaded BLAS stalls on a loaded machine.)"""
-    xp = self.xp
-    n = a.shape[-1]
-    index = xp.arange(n, device=self.native_device)
-    rows, cols = xp.reshape(index, (n, 1)), xp.reshape(index, (1, n))
-    keep = rows >= cols if lower else rows <= cols
-    triangle = xp.where(keep, a, xp.zeros_like(a))
-    if unit_diagonal:
-        triangle = xp.where(rows == cols, xp.ones_like(a), triangle)
-    return translate_errors(xp.linalg.solve)(triangle, b)
-
-
 def lu_solve(self: Any, lu: Array, pivots: Array, b: Array, trans: int) -> Array:
     """X with A X = B (trans 0), A^T X = B (1) or A^H X = B (2), A = P L U from getrf's packed
     LU and 1-based pivots."""
@@ -189,11 +212,11 @@ def lu_solve(self: Any, lu: Array, pivots: Array, b: Array, trans: int) -> Array
     factors = xp.conj(lu) if trans == 2 and xp.isdtype(lu.dtype, "complex floating") else lu
     if trans == 0:
         y = self.take_along_axis(b, index, axis=b.ndim - 2)
-        y = self.solve_triangular(factors, y, True, True)
-        return self.solve_triangular(factors, y, False, False)
+        y = self.solve_triangular(factors, y, upper=False, unitriangular=True)
+        return self.solve_triangular(factors, y, upper=True, unitriangular=False)
     transposed = xp.matrix_transpose(factors)
-    z = self.solve_triangular(transposed, b, True, False)  # U^T is lower
-    w = self.solve_triangular(transposed, z, False, True)  # L^T is unit upper
+    z = self.solve_triangular(transposed, b, upper=False, unitriangular=False)  # U^T is lower
+    w = self.solve_triangular(transposed, z, upper=True, unitriangular=True)  # L^T: unit upper
     inverse = xp.broadcast_to(xp.reshape(xp.argsort(order, axis=-1), (*order.shape, 1)),
                               b.shape)
     return self.take_along_axis(w, inverse, axis=b.ndim - 2)

@@ -2,11 +2,16 @@
 
 `Device("cuda:1")`, `Device("cuda", 1)`, `Device(1)` (a CUDA ordinal) and `Device(other)` all
 build the same immutable, hashable value; its repr, str and errors follow PyTorch's.
+
+The default device (where factories put tensors when no device is given) lives here too, per
+thread as PyTorch keeps it: `with Device("cuda"):` blocks, innermost first, then
+`set_default_device`, then the device of the legacy default tensor type, then the CPU.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -47,6 +52,48 @@ class Device:
 
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    # `with device:` makes it the default device of this thread inside the block.
+    def __enter__(self) -> Device:
+        _defaults.entered.append(self)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _defaults.entered.pop()
+
+
+class _DefaultDevice(threading.local):
+    def __init__(self) -> None:
+        self.entered: list[Device] = []  # `with device:` blocks, innermost last
+        self.chosen: Device | None = None  # set_default_device
+
+
+_defaults = _DefaultDevice()
+_legacy_type_device: Device | None = None  # set_default_tensor_type (global, as PyTorch's)
+
+
+def default_device() -> Device | None:
+    """Where factories put tensors by default (None: the CPU)."""
+    entered = _defaults.entered
+    if entered:
+        return entered[-1]
+    chosen = _defaults.chosen
+    return chosen if chosen is not None else _legacy_type_device
+
+
+def set_default_device(device: Device | None) -> None:
+    """This thread's default device (None: back to the CPU)."""
+    _defaults.chosen = device
+
+
+def legacy_type_device() -> Device | None:
+    """The device of the default tensor type (`torch.Tensor(2, 3)` puts tensors there)."""
+    return _legacy_type_device
+
+
+def set_legacy_type_device(device: Device | None) -> None:
+    global _legacy_type_device
+    _legacy_type_device = device
 
 
 def _parse(device: Any, index: Any) -> tuple[str, int | None]:

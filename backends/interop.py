@@ -46,7 +46,8 @@ def _type_name(obj: Any) -> str:
 
 
 # NumPy dtype -> autodiff's name (a dict lookup: `dtype.name` costs microseconds).
-_NAMES = {np.dtype(name): name for name in DTYPE_NAMES}
+# NumPy has no bfloat16 (ml_dtypes' is not shared with NumPy arrays, as in PyTorch).
+_NAMES = {np.dtype(name): name for name in DTYPE_NAMES if name != "bfloat16"}
 
 
 def _dtype_name(dtype: Any) -> str:

@@ -3,6 +3,7 @@ scatter-add, random generator and zero-copy host transfer."""
 
 from __future__ import annotations
 
+import mmap
 from typing import Any
 
 import array_api_compat.numpy as xp
@@ -23,7 +24,16 @@ _multiply_reduce: Any = np.multiply.reduce
 _maximum_reduce: Any = np.maximum.reduce
 _minimum_reduce: Any = np.minimum.reduce
 _unique: Any = np.unique
+_compat_clip: Any = xp.clip  # type: ignore[attr-defined]  # (absent from its stubs)
+try:  # NumPy's bfloat16 comes from ml_dtypes; without it, torch.bfloat16 is refused clearly
+    import ml_dtypes
+except ImportError:  # pragma: no cover - ml_dtypes is a dependency
+    ml_dtypes = None  # type: ignore[assignment]
+
 _FLOAT16 = np.dtype(np.float16)
+_BFLOAT16 = np.dtype(ml_dtypes.bfloat16) if ml_dtypes is not None else None
+# The dtypes PyTorch's CPU kernels compute in float32, rounding once.
+_LOW_PRECISION = frozenset(kind for kind in (_FLOAT16, _BFLOAT16) if kind is not None)
 
 
 class NumpyBackend(Backend):
@@ -33,7 +43,6 @@ class NumpyBackend(Backend):
         super().__init__(xp, Device("cpu"), native_device="cpu")
         # array-api-compat wraps these for NumPy 1.x compatibility; NumPy 2's own functions take
         # the same arguments and skip a Python frame per call.
-        self.matmul = np.matmul
         self.zeros_like = np.zeros_like
         self.ones_like = np.ones_like
         self.take_along_axis = np.take_along_axis
@@ -42,6 +51,36 @@ class NumpyBackend(Backend):
         self.solve = translate_errors(np.linalg.solve)
         self.cholesky = translate_errors(np.linalg.cholesky)
         self.det = np.linalg.det
+        self.eigh = translate_errors(np.linalg.eigh)
+
+    def dtype_object(self, name: str) -> Any:
+        # NumPy has no bfloat16; ml_dtypes' is a NumPy dtype with ufuncs (and casts) of its own.
+        if name == "bfloat16":
+            return None if ml_dtypes is None else ml_dtypes.bfloat16
+        return super().dtype_object(name)
+
+    @property
+    def library_name(self) -> str:
+        if ml_dtypes is None:
+            return "numpy without ml_dtypes (pip install ml_dtypes)"
+        return "numpy"
+
+    def clip(self, x: Array, min: Any = None, max: Any = None) -> Array:
+        # array-api-compat's clip refuses ml_dtypes' bfloat16 (its ufunc call casts with 'no'),
+        # and np.clip gives float32: maximum and minimum keep the dtype.
+        if x.dtype is _BFLOAT16:
+            if min is not None:
+                x = np.maximum(x, min)
+            return x if max is None else np.minimum(x, max)
+        return _compat_clip(x, min, max)
+
+    def matmul(self, a: Array, b: Array) -> Array:
+        # Neither float16 nor ml_dtypes' bfloat16 has a BLAS matmul in NumPy (float16's is a
+        # plain loop, tens of times slower; bfloat16's returns float32): compute in float32 and
+        # round once, as PyTorch's CPU kernels accumulate low-precision products in float32.
+        if a.dtype in _LOW_PRECISION:
+            return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
+        return np.matmul(a, b)
 
     # Creation without array-api-compat's wrappers (they cost microseconds on tiny tensors).
     def asarray(self, obj: Any, dtype: str | None = None, copy: bool | None = None) -> Array:
@@ -115,16 +154,16 @@ class NumpyBackend(Backend):
     # accumulates in float16 along any axis but the last: 70000 halves sum to 1024 there).
     def sum(self, array: Array, axis: Any = None, keepdims: bool = False,
             dtype: Any = None) -> Array:
-        if dtype is None and array.dtype is _FLOAT16:
+        if dtype is None and array.dtype in _LOW_PRECISION:
             total = _add_reduce(array, axis=axis, keepdims=keepdims, dtype=np.float32)
-            return total.astype(_FLOAT16)
+            return total.astype(array.dtype)
         return _add_reduce(array, axis=axis, keepdims=keepdims, dtype=dtype)
 
     def prod(self, array: Array, axis: Any = None, keepdims: bool = False,
              dtype: Any = None) -> Array:
-        if dtype is None and array.dtype is _FLOAT16:
+        if dtype is None and array.dtype in _LOW_PRECISION:
             total = _multiply_reduce(array, axis=axis, keepdims=keepdims, dtype=np.float32)
-            return total.astype(_FLOAT16)
+            return total.astype(array.dtype)
         return _multiply_reduce(array, axis=axis, keepdims=keepdims, dtype=dtype)
 
     def max(self, array: Array, axis: Any = None, keepdims: bool = False) -> Array:
@@ -146,9 +185,9 @@ class NumpyBackend(Backend):
             count = 1
             for a in (axis,) if isinstance(axis, int) else axis:
                 count *= shape[a]
-        if dtype is _FLOAT16:
+        if dtype in _LOW_PRECISION:
             total = _add_reduce(array, axis=axis, keepdims=keepdims, dtype=np.float32)
-            return np.true_divide(total, count, dtype=np.float32).astype(_FLOAT16)
+            return np.true_divide(total, count, dtype=np.float32).astype(dtype)
         total = _add_reduce(array, axis=axis, keepdims=keepdims)
         return np.true_divide(total, count, dtype=dtype)
 
@@ -186,7 +225,7 @@ class NumpyBackend(Backend):
 
     def _float_dtype(self, dtype: str) -> Any:
         # NumPy's generator draws float32 and float64 only; float16 is drawn as float32 and cast.
-        return np.float32 if dtype in ("float16", "float32") else np.float64
+        return np.float32 if dtype in ("float16", "bfloat16", "float32") else np.float64
 
     def bind_special(self, name: str, library: str) -> Any:
         # NumPy's and SciPy's functions take and return NumPy arrays as they are.
@@ -237,6 +276,13 @@ class NumpyBackend(Backend):
         # Without `optimize`, einsum loops in C even where BLAS would do the product; planning
         # costs microseconds, worth it for more than two operands or big ones.
         optimize = len(operands) > 2 or any(operand.size > 4096 for operand in operands)
+        low = next((operand.dtype for operand in operands if operand.dtype in _LOW_PRECISION),
+                   None)
+        if low is not None:
+            # NumPy's einsum has no bfloat16 loop (and float16's accumulates in float16):
+            # float32, rounded once (PyTorch's opmath).
+            wide = [operand.astype(np.float32) for operand in operands]
+            return np.einsum(subscripts, *wide, optimize=optimize).astype(low)
         return np.einsum(subscripts, *operands, optimize=optimize)
 
     def slogdet(self, a: Array) -> tuple[Array, Array]:
@@ -246,6 +292,21 @@ class NumpyBackend(Backend):
     def svd(self, a: Array) -> tuple[Array, Array, Array]:
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         return u, s, vh
+
+    def solve_triangular(self, a: Array, b: Array, *, upper: bool,
+                         unitriangular: bool) -> Array:
+        """SciPy's trtrs, batched; a zero on the diagonal (SciPy raises) goes to the generic
+        substitution, which gives inf/nan as PyTorch does."""
+        from scipy.linalg import solve_triangular
+
+        if a.size == 0 or b.size == 0:  # SciPy refuses empty batches
+            return super().solve_triangular(a, b, upper=upper, unitriangular=unitriangular)
+        try:
+            return solve_triangular(a, b, lower=not upper, unit_diagonal=unitriangular,
+                                    check_finite=False)
+        except np.linalg.LinAlgError:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return super().solve_triangular(a, b, upper=upper, unitriangular=unitriangular)
 
     # Sorting and scans: NumPy's partial sort, unique and ufunc accumulations, one pass each
     # where the generic backend sorts fully or scans in log2(n) steps.
@@ -281,7 +342,7 @@ class NumpyBackend(Backend):
         order = np.moveaxis(np.argsort(a, axis=axis), axis, -1)
         ordered = np.take_along_axis(np.moveaxis(a, axis, -1), order, -1)
         tied = ordered[..., 1:] == ordered[..., :-1]
-        if a.dtype.kind == "f":
+        if a.dtype in self.floating_dtypes:
             nan = np.isnan(ordered)
             tied |= nan[..., 1:] & nan[..., :-1]
         if tied.any():
@@ -324,7 +385,7 @@ class NumpyBackend(Backend):
         shape = tuple(-1 if d == axis else 1 for d in range(a.ndim))
         positions = np.arange(a.shape[axis], dtype=np.int64).reshape(shape)
         reached = a == values
-        if a.dtype.kind == "f":
+        if a.dtype in self.floating_dtypes:
             reached |= np.isnan(a)
         indices = np.maximum.accumulate(np.where(reached, positions, 0), axis=axis)
         return values, indices
@@ -389,6 +450,24 @@ class NumpyBackend(Backend):
     def item(self, array: Array) -> Any:
         return array.item()
 
+    def share_memory(self, array: Array) -> Array:
+        """A copy in an anonymous shared mapping: processes forked later (DataLoader workers,
+        multiprocessing with fork) write into the same memory."""
+        if self.is_shared(array):
+            return array
+        buffer = mmap.mmap(-1, max(array.nbytes, 1))
+        shared = np.frombuffer(buffer, dtype=array.dtype, count=array.size).reshape(array.shape)
+        shared[...] = array
+        return shared
+
+    def is_shared(self, array: Array) -> bool:
+        base = array
+        while base is not None:
+            if isinstance(base, mmap.mmap):
+                return True
+            base = base.obj if isinstance(base, memoryview) else getattr(base, "base", None)
+        return False
+
     def is_exclusive(self, array: Array) -> bool:
         # A fresh result owns its buffer; views (reshape, broadcast_to, slices) have a base.
         return array.base is None and array.flags.writeable
@@ -402,6 +481,12 @@ class NumpyBackend(Backend):
         return np.from_dlpack(obj, copy=copy)
 
     # The memory an array views is its owner's: the array at the end of its `.base` chain.
+    def memory_owner(self, array: Array) -> Any:
+        return _owner(array) if isinstance(array, np.ndarray) else array
+
+    def owns_memory(self, array: Array) -> bool:
+        return array.base is None
+
     def strides(self, array: Array) -> Shape:
         itemsize = array.itemsize
         return tuple(stride // itemsize for stride in np.asarray(array).strides)

@@ -78,6 +78,12 @@ class StrictBackend(Backend):
         as in NumPy's assignment."""
         if not (isinstance(key, tuple) and key and all(
                 hasattr(k, "dtype") and xp.isdtype(k.dtype, "integral") for k in key)):
+            # The array API writes no number into an array of a lower kind; NumPy (the CPU
+            # backend) converts it as C does: truncated to an integer, nonzero as True.
+            if array.dtype == xp.bool and type(value) in (int, float):
+                value = bool(value)
+            elif type(value) is float and xp.isdtype(array.dtype, "integral"):
+                value = int(value)
             array[key] = value
             return
         size = _numel(array.shape)
@@ -94,51 +100,26 @@ class StrictBackend(Backend):
         last = xp.concat([positions[1:] != positions[:-1],
                           xp.ones((1,), dtype=xp.bool, device=self.native_device)])
         positions, values = positions[last], values[last]
-        dense = xp.zeros((size,), dtype=array.dtype, device=self.native_device)
+        # Scattered by index_add, which adds: bools (no addition in the array API) as uint8.
+        kind = xp.uint8 if array.dtype == xp.bool else array.dtype
+        dense = xp.zeros((size,), dtype=kind, device=self.native_device)
         hits = xp.zeros((size,), dtype=xp.int64, device=self.native_device)
-        self.index_add(dense, (positions,), values)
+        self.index_add(dense, (positions,), xp.astype(values, kind))
         self.index_add(hits, (positions,), xp.ones_like(positions))
         array[...] = xp.where(xp.reshape(hits > 0, array.shape),
-                              xp.reshape(dense, array.shape), array)
+                              xp.astype(xp.reshape(dense, array.shape), array.dtype), array)
 
     def index_add(self, target: Array, key: Any, values: Array) -> Array:
-        """target[key] += values, summing repeated indices, in place, with array-API calls only.
+        return self.sorted_index_add(target, key, values)
 
-        The flat position of every element `key` selects is read off an index grid with the
-        same `key`; a sort groups equal positions, a segmented scan sums each group (pairwise
-        within the group, so no cancellation between groups), and a binary search gathers each
-        group's total back to a dense array. O(m log m) for m selected elements.
-        """
-        size = _numel(target.shape)
-        grid = xp.reshape(xp.arange(size, dtype=xp.int64, device=self.native_device),
-                          target.shape)
-        selected = _select_rows(grid, key)
-        positions = xp.reshape(selected, (-1,))
-        count = positions.shape[0]
-        if count == 0 or size == 0:
-            return target
-        selected_shape = selected.shape
-        values = xp.reshape(xp.broadcast_to(xp.astype(values, target.dtype), selected_shape),
-                            (-1,))
-        order = xp.argsort(positions, stable=True)
-        positions = xp.take(positions, order)
-        totals = xp.take(values, order)
-        # Segmented inclusive scan: after the pass with shift d, totals[i] sums the run of equal
-        # positions ending at i, up to 2d elements long.
-        shift = 1
-        while shift < count:
-            same = positions[shift:] == positions[:-shift]
-            earlier = xp.where(same, totals[:-shift], xp.zeros_like(totals[:-shift]))
-            totals = xp.concat([totals[:shift], totals[shift:] + earlier])
-            shift *= 2
-        # The last element of each run holds the run's total.
-        every = xp.arange(size, dtype=xp.int64, device=self.native_device)
-        last = xp.searchsorted(positions, every, side="right") - 1
-        safe = xp.clip(last, 0, count - 1)
-        hit = (last >= 0) & (xp.take(positions, safe) == every)
-        dense = xp.where(hit, xp.take(totals, safe), xp.zeros_like(xp.take(totals, safe)))
-        target[...] = target + xp.reshape(dense, target.shape)
-        return target
+    def selected_positions(self, grid: Array, key: Any) -> Array:
+        """grid[key] with NumPy's meaning. A lone integer array indexes the first axis
+        (embedding gradients pass one); array-api-strict only takes that through `take`."""
+        if (not isinstance(key, tuple) and hasattr(key, "shape") and grid.ndim > 1
+                and xp.isdtype(key.dtype, "integral")):
+            rows = xp.take(grid, xp.reshape(key, (-1,)), axis=0)
+            return xp.reshape(rows, (*key.shape, *grid.shape[1:]))
+        return grid[key]
 
     # ----------------------------------------------------------------------------- host
     # Test backend: the layout of the NumPy array array-api-strict wraps is reported as it is
@@ -146,6 +127,12 @@ class StrictBackend(Backend):
     def strides(self, array: Array) -> tuple[int, ...]:
         wrapped = np.asarray(array._array)
         return tuple(stride // wrapped.itemsize for stride in wrapped.strides)
+
+    def memory_owner(self, array: Array) -> Any:
+        return _owner(np.asarray(array._array))
+
+    def owns_memory(self, array: Array) -> bool:
+        return np.asarray(array._array).base is None
 
     def storage_offset(self, array: Array) -> int:
         wrapped = np.asarray(array._array)

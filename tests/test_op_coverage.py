@@ -48,6 +48,9 @@ NOT_TABLE_OPS = {
     "equal": "returns a Python bool, not a tensor (tested in test_elementwise.py)",
     "broadcast_shapes": "returns a torch.Size, not a tensor (tested in test_shape_ops.py)",
     "empty_strided": "uninitialised values: its layout is tested in test_strides.py",
+    "empty_permuted": "uninitialised values: its layout is tested in compat/test_compat_names.py",
+    "resize_as_": "refuses tensors that require grad; tested in compat/test_compat_names.py",
+
     "is_complex": "returns a Python bool, not a tensor (tested in test_complex.py)",
     "is_conj": "returns a Python bool (tested in test_linalg_factorizations.py)",
     "is_neg": "returns a Python bool (tested in test_linalg_factorizations.py)",

@@ -109,12 +109,31 @@ def test_what_safetensors_torch_refuses_is_refused(tmp_path: Path) -> None:
 
 
 def test_dtypes_autodiff_has_not_are_named(tmp_path: Path) -> None:
-    header = json.dumps({"w": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}).encode()
+    header = json.dumps({"w": {"dtype": "C64", "shape": [2], "data_offsets": [0, 16]}}).encode()
     header += b" " * (-len(header) % 8)
-    data = struct.pack("<Q", len(header)) + header + b"\0" * 4
-    (tmp_path / "bf16.safetensors").write_bytes(data)
-    message = "tensor 'w' has dtype BF16, which autodiff has no dtype for"
+    data = struct.pack("<Q", len(header)) + header + b"\0" * 16
+    (tmp_path / "c64.safetensors").write_bytes(data)
+    message = "tensor 'w' has dtype C64, which autodiff has no dtype for"
     with pytest.raises(TypeError, match=message):
-        st.load_file(tmp_path / "bf16.safetensors")
+        st.load_file(tmp_path / "c64.safetensors")
     with pytest.raises(TypeError, match=message):
         st.load(data)
+
+
+def test_bfloat16_files(tmp_path: Path) -> None:
+    header = json.dumps({"w": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]},
+                         "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}).encode()
+    header += b" " * (-len(header) % 8)
+    # 1.5 and -2.25 in bfloat16 (the top halves of their float32 bit patterns), then 1.0
+    data = struct.pack("<Q", len(header)) + header + bytes.fromhex("c03f10c0") + struct.pack(
+        "<f", 1.0)
+    (tmp_path / "bf16.safetensors").write_bytes(data)
+    for loaded in (st.load_file(tmp_path / "bf16.safetensors"), st.load(data)):
+        assert loaded["w"].dtype is autodiff.bfloat16 and loaded["w"].tolist() == [1.5, -2.25]
+        assert loaded["b"].tolist() == [1.0]
+    st.save_file({"w": loaded["w"]}, tmp_path / "ours.safetensors")
+    assert st.load_file(tmp_path / "ours.safetensors")["w"].tolist() == [1.5, -2.25]
+    torch_load = pytest.importorskip("safetensors.torch").load_file
+    pytest.importorskip("torch")
+    theirs = torch_load(tmp_path / "ours.safetensors")["w"]
+    assert str(theirs.dtype) == "torch.bfloat16" and theirs.tolist() == [1.5, -2.25]

@@ -25,9 +25,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .. import function as _function
+from ..creation import zeros_like
+from ..dual import rules_running
+from ..dual import state as _dual_state
 from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
 from ..ops.views import CUSTOM_FUNCTION_VIEW
+from ..profiling import CPU_OP, profiler_state
+from ..saved import SavedTensor
 from ..tensor import Tensor
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,12 +75,32 @@ class Function(_function.Function):
     def vjp(ctx: Any, *grad_outputs: Any) -> Any:
         raise NotImplementedError
 
+    @staticmethod
+    def jvp(ctx: Any, *grad_inputs: Any) -> Any:
+        """The forward-mode rule: one tangent per forward input (zeros for a Tensor input
+        without one, None for a non-Tensor), one tangent returned per output."""
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with "
+            "forward mode AD."
+        )
+
     # ------------------------------------------------------------------------- in forward
     def mark_dirty(self, *tensors: Tensor) -> None:
         """Inputs that forward modified in place; apply returns them with this node's history."""
         self._dirty = tensors
 
     _dirty: tuple[Tensor, ...] = ()
+    _saved_for_forward: tuple[Any, ...] = ()
+
+    def save_for_forward(self, *tensors: Any) -> None:
+        """Tensors the jvp reads back as `ctx.saved_tensors` (backward does not see them)."""
+        for tensor in tensors:
+            if tensor is not None and not isinstance(tensor, Tensor):
+                raise TypeError(
+                    "save_for_forward expects all arguments to be tensors; but got "
+                    f"{type(tensor)}"
+                )
+        self._saved_for_forward = tensors
 
     # ------------------------------------------------------------------------- applying
     @classmethod
@@ -84,27 +109,86 @@ class Function(_function.Function):
         them requires grad (and grad mode is on)."""
         if kwargs:  # PyTorch binds keyword arguments to forward's parameters, positionally
             args = _bind(cls, args, kwargs)
+        if profiler_state.active:  # a range named for the class, as PyTorch's
+            opened = profiler_state.begin(cls.__name__, CPU_OP, args)
+            try:
+                return cls._apply_bound(args)
+            finally:
+                profiler_state.end(opened)
+        return cls._apply_bound(args)
+
+    @classmethod
+    def _apply_bound(cls, args: tuple[Any, ...]) -> Any:
         recording = _grad_state.enabled and any(
             isinstance(arg, Tensor) and arg._requires_grad for arg in args)
         ctx = _function._new(cls)
         ctx.needs_input_grad = tuple([
             recording and isinstance(arg, Tensor) and arg._requires_grad for arg in args])
+        # A dual input's tangent goes to jvp (a dirty input's is the one jvp changes in place).
+        dual = _dual_state.enabled and any(
+            isinstance(arg, Tensor) and arg._fw_grad is not None for arg in args)
+        if dual:
+            tangents = [(arg._fw_grad if arg._fw_grad is not None else zeros_like(arg))
+                        if isinstance(arg, Tensor) else None for arg in args]
         previous = _grad_state.enabled
         _grad_state.enabled = False
         try:
-            if _overrides_setup_context(cls):
-                output = cls.forward(*args)
-                cls.setup_context(ctx, args, output)
-            else:
-                output = cls.forward(ctx, *args)
+            with rules_running():  # forward's own ops propagate no tangents: jvp gives them
+                if _overrides_setup_context(cls):
+                    output = cls.forward(*args)
+                    cls.setup_context(ctx, args, output)
+                else:
+                    output = cls.forward(ctx, *args)
         finally:
             _grad_state.enabled = previous
         for tensor in ctx._dirty:
             _check_dirty(tensor, args, recording)
             tensor._bump_version()
-        if not recording:
-            return output
-        return ctx._record_custom(args, output)
+        if recording:
+            output = ctx._record_custom(args, output)
+        if dual:
+            ctx._forward_custom(tangents, output)
+        return output
+
+    def _forward_custom(self, tangents: list[Any], output: Any) -> None:
+        """Run the user's jvp (forward AD off, `saved_tensors` = what save_for_forward got)
+        and give each floating output its tangent, with PyTorch's checks."""
+        # While jvp runs, saved_tensors is what save_for_forward was given.
+        saved = self._saved
+        self._saved = tuple([None if tensor is None else SavedTensor(tensor, None)
+                             for tensor in self._saved_for_forward])
+        try:
+            with rules_running():
+                results = type(self).jvp(self, *tangents)
+        finally:
+            self._saved = saved
+        outputs = output if type(output) is tuple else (output,)
+        results = results if type(results) is tuple else (results,)
+        if len(results) != len(outputs):
+            raise RuntimeError(
+                "Function's jvp returned an invalid number of forward gradients (expected "
+                f"{len(outputs)} but got {len(results)})"
+            )
+        marked = self._non_differentiable or ()
+        for tensor, tangent in zip(outputs, results):
+            if (not isinstance(tensor, Tensor) or tangent is None
+                    or not tensor.dtype.is_floating_point
+                    or any(tensor is item or tensor._data is item for item in marked)):
+                continue
+            if tangent.shape != tensor.shape:
+                raise RuntimeError(
+                    "Trying to set a forward gradient that has a different size than that of "
+                    "the original Tensor, this is not supported. Tensor is of size "
+                    f"{list(tensor.shape)} while the given forward gradient is of size "
+                    f"{list(tangent.shape)}."
+                )
+            if any(tensor is dirty for dirty in self._dirty) and tensor._fw_grad is not None \
+                    and tangent is not tensor._fw_grad:
+                raise RuntimeError(
+                    "jvp function must modify the corresponding gradient inplace for the "
+                    "inputs marked as dirty"
+                )
+            _dual_state.set_tangent(tensor, tangent)
 
     def _record_custom(self, args: tuple[Any, ...], output: Any) -> Any:
         """Make this ctx the node of forward's outputs through the built-in `_record`.

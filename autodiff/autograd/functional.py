@@ -1,11 +1,14 @@
 """`autograd.functional`: Jacobians, Hessians and vector products of whole functions, built on
 `autograd.grad` (same names, arguments, results and errors as PyTorch's).
 
-Cost: everything here is reverse mode. `vjp` is one backward pass. `jacobian` of a function
-R^n -> R^m runs one backward pass per output element: m passes (the forward runs once).
-`hessian` of a scalar function of n inputs is the Jacobian of the gradient: one backward pass
-for the gradient, then n passes through the recorded backward graph. `jvp` and `hvp` use the
-double-backward trick (a backward of a backward: about twice the cost of `vjp` and `vhp`);
+Cost: `vjp` is one backward pass. `jvp` is one forward pass with dual tensors (forward-mode AD,
+`forward_ad.py`). `jacobian` of a function R^n -> R^m runs, in reverse mode, one backward pass
+per output element (m passes; the forward runs once), and with `strategy="forward-mode"` one
+forward pass per input element (n passes). `hessian` of a scalar function of n inputs is the
+Jacobian of the gradient: one backward pass for the gradient, then n passes through the
+recorded backward graph (reverse-over-reverse), or n forward passes with dual inputs through
+the gradient's computation (forward-over-reverse, `outer_jacobian_strategy="forward-mode"`).
+`hvp` uses the double-backward trick (a backward of a backward: about twice the cost of `vhp`);
 prefer `vhp` over `hvp` for a symmetric Hessian.
 """
 
@@ -15,10 +18,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ..creation import zeros_like
+from ..dual import state as _dual_state
 from ..grad_mode import enable_grad, set_grad_enabled
 from ..grad_mode import state as _grad_state
 from ..ops.joining import stack
 from ..tensor import Tensor, _wrap
+from . import forward_ad
 from .gradients import grad as _grad
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
@@ -53,12 +58,19 @@ def _untuple(result: Any, was_tuple: Any) -> Any:
 def _preprocess(inputs: tuple[Tensor, ...], create_graph: bool, need_graph: bool
                 ) -> tuple[Tensor, ...]:
     """New Tensor objects for the inputs (so the function's own captures of the same Tensors
-    are told apart), differentiable back to the originals only under create_graph."""
+    are told apart), differentiable back to the originals only under create_graph. A dual
+    input keeps its tangent (forward-over-reverse: the forward-mode Hessian's inner pass)."""
     return tuple(
         inp.view(tuple(inp.shape)) if create_graph and inp.requires_grad
-        else inp.detach().requires_grad_(need_graph)
+        else _keep_tangent(inp, inp.detach().requires_grad_(need_graph))
         for inp in inputs
     )
+
+
+def _keep_tangent(inp: Tensor, made: Tensor) -> Tensor:
+    if inp._fw_grad is not None:
+        _dual_state.set_tangent(made, inp._fw_grad)
+    return made
 
 
 def _postprocess(values: Any, create_graph: bool) -> Any:
@@ -238,19 +250,25 @@ def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
 
 def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
-    """(func(*inputs), J v) by the double-backward trick: the backward is linear in its
-    grad_outputs, so differentiating it w.r.t. them gives J v (two backward passes)."""
+    """(func(*inputs), J v): one forward pass on dual tensors (forward-mode AD)."""
     with enable_grad():
         is_inputs_tuple, inputs = _inputs(inputs, "jvp", create_graph)
         v_tuple = _need_v(v, inputs, create_graph, is_inputs_tuple, "jvp", _V_FOR_INPUT)
-        is_outputs_tuple, outputs = _outputs(func, inputs, "jvp", strict)
-        # Any finite value will do: it does not appear in the double-backward graph.
-        grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
-        grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
-        _check_requires_grad(grad_inputs, "grad_inputs", strict)
-    result = _last_pass(grad_inputs, grad_outputs, v_tuple, outputs, strict, create_graph,
-                        "back_trick")
-    return _results(outputs, is_outputs_tuple, result, is_outputs_tuple, create_graph)
+        if v_tuple is None:  # a single one-element input: v is 1
+            v_tuple = (_wrap(inputs[0]._backend.ones(inputs[0]._data.shape,
+                                                     inputs[0]._backend.dtype_name(
+                                                         inputs[0]._data)),
+                             inputs[0]._backend),)
+        with set_grad_enabled(True if create_graph else _grad_state.enabled), \
+                forward_ad.dual_level():
+            duals = tuple(forward_ad.make_dual(inp, tangent)
+                          for inp, tangent in zip(inputs, v_tuple))
+            is_outputs_tuple, outputs = _outputs(func, duals, "jvp", strict)
+            unpacked = [forward_ad.unpack_dual(out) for out in outputs]
+        primals = tuple(pair.primal for pair in unpacked)
+        tangents = tuple(pair.tangent for pair in unpacked)
+    result = _fill_in_zeros(tangents, primals, strict, create_graph, "back_trick")
+    return _results(primals, is_outputs_tuple, result, is_outputs_tuple, create_graph)
 
 
 def vhp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
@@ -293,8 +311,8 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
     """The Jacobian of func at inputs; `jacobian[i][j]` has shape output_i.shape +
     input_j.shape (un-nested where func takes or returns a single Tensor).
 
-    One backward pass per output element: m passes for R^n -> R^m. `vectorize=True` (PyTorch
-    batches the passes with vmap) runs the same passes one by one and gives the same result.
+    One backward pass per output element: m passes for R^n -> R^m; with `vectorize=True` one
+    backward pass under vmap, batched over the m one-hot grad_outputs (as PyTorch's).
     """
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError(
@@ -303,10 +321,13 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
             'Otherwise, prefer to use "reverse-mode".'
         )
     if strategy == "forward-mode":
-        raise NotImplementedError(
-            'jacobian(strategy="forward-mode") needs forward-mode AD, which autodiff does not '
-            'have; use strategy="reverse-mode"'
-        )
+        if create_graph:
+            raise NotImplementedError(
+                "torch.autograd.functional.jacobian: `create_graph=True` and "
+                '`strategy="forward-mode"` are not supported together (yet). Please either set '
+                '`create_graph=False` or `strategy="reverse-mode"`.'
+            )
+        return _jacfwd(func, inputs, strict, vectorize)
     if vectorize and strict:
         raise RuntimeError(
             "torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
@@ -315,8 +336,9 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
     with enable_grad():
         is_inputs_tuple, inputs = _inputs(inputs, "jacobian", create_graph)
         is_outputs_tuple, outputs = _outputs(func, inputs, "jacobian", strict)
+        of_output = _vectorized_jacobian_of_output if vectorize else _jacobian_of_output
         result = tuple(
-            _jacobian_of_output(index, out, inputs, create_graph, strict)
+            of_output(index, out, inputs, create_graph, strict)
             for index, out in enumerate(outputs)
         )
         result = _postprocess(result, create_graph)
@@ -352,6 +374,92 @@ def _jacobian_of_output(index: int, out: Tensor, inputs: tuple[Tensor, ...],
             rows[input_index].append(grad)
     return tuple(_assemble(rows[i], inp, (*out.shape, *inp.shape))
                  for i, inp in enumerate(inputs))
+
+
+def _vectorized_jacobian_of_output(index: int, out: Tensor, inputs: tuple[Tensor, ...],
+                                   create_graph: bool, strict: bool) -> tuple[Tensor, ...]:
+    """d out / d inputs with vectorize=True: the backward pass run once, vmapped over the
+    one-hot grad_outputs (every backward is made of ops, so it batches)."""
+    from ..func.vmap import vmap
+
+    size = out.numel()
+    if size == 0:
+        return tuple(_assemble([], inp, (*out.shape, *inp.shape)) for inp in inputs)
+    basis = _wrap(_basis(out, size), out._backend).reshape((size, *out.shape))
+
+    def one_row(seed: Tensor) -> tuple[Tensor, ...]:
+        grads = _autograd_grad((out,), inputs, (seed,), retain_graph=True,
+                               create_graph=create_graph)
+        return tuple(zeros_like(inp) if grad is None else grad
+                     for grad, inp in zip(grads, inputs))
+
+    rows = vmap(one_row)(basis)
+    return tuple(row.reshape((*out.shape, *inp.shape)) for row, inp in zip(rows, inputs))
+
+
+def _jacfwd(func: Callable[..., Any], inputs: Any, strict: bool, vectorize: bool) -> Any:
+    """The Jacobian by forward-mode AD: one forward pass per input element, with that
+    element's basis vector as the tangent, gives one column of every output's block.
+
+    PyTorch accepts only vectorize=True here and batches the passes with vmap; until autodiff
+    has vmap the passes run one after another (same results, n forward passes).
+    """
+    if strict:
+        raise RuntimeError(
+            "torch.autograd.functional.jacobian: `strict=True` and `strategy=\"forward-mode\"` "
+            "are not supported together (yet). Please either set `strict=False` or "
+            "`strategy=\"reverse-mode\"`."
+        )
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    if not vectorize:
+        raise NotImplementedError(
+            "Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
+            "only implemented for `vectorize=True`."
+        )
+    columns: list[list[list[Tensor]]] | None = None  # [output][input] -> one per element
+    is_outputs_tuple = False
+    primals: tuple[Tensor, ...] = ()
+    for index, inp in enumerate(inputs):
+        size = inp.numel()
+        basis = _basis(inp, size) if size else None
+        for element in range(size):
+            assert basis is not None
+            backend = inp._backend
+            tangents = [zeros_like(other) for other in inputs]
+            tangents[index] = _wrap(backend.reshape(backend.getitem(basis, (element, ...)),
+                                                    inp._data.shape), backend)
+            with forward_ad.dual_level():
+                duals = tuple(forward_ad.make_dual(x, t) for x, t in zip(inputs, tangents))
+                is_outputs_tuple, outputs = _as_tuple(func(*duals), "outputs", "jacobian")
+                unpacked = [forward_ad.unpack_dual(out) for out in outputs]
+            primals = tuple(pair.primal for pair in unpacked)
+            if columns is None:
+                columns = [[[] for _ in inputs] for _ in outputs]
+            for out_index, pair in enumerate(unpacked):
+                tangent = pair.tangent if pair.tangent is not None else zeros_like(pair.primal)
+                columns[out_index][index].append(tangent)
+    if columns is None:  # no input has an element: run func once for the outputs' shapes
+        is_outputs_tuple, primals = _as_tuple(func(*inputs), "outputs", "jacobian")
+        columns = [[[] for _ in inputs] for _ in primals]
+    result = [[_assemble_columns(columns[i][j], out, inp)
+               for j, inp in enumerate(inputs)] for i, out in enumerate(primals)]
+    return _untuple_lists(result, is_outputs_tuple, is_inputs_tuple)
+
+
+def _assemble_columns(columns: list[Tensor], out: Tensor, inp: Tensor) -> Tensor:
+    """The columns d out / d inp[k] side by side: shape out.shape + inp.shape."""
+    shape = (*out.shape, *inp.shape)
+    if not columns:
+        backend = out._backend
+        return _wrap(backend.zeros(shape, backend.dtype_name(out._data)), backend)
+    return stack(columns, -1).reshape(shape).detach()  # create_graph is refused here
+
+
+def _untuple_lists(result: list[list[Tensor]], outer: bool, inner: bool) -> Any:
+    """As PyTorch's forward-mode jacobian: lists (not tuples) where func took several
+    Tensors, a tuple of its outputs' blocks where it took one."""
+    rows: Any = tuple(row[0] for row in result) if not inner else result
+    return rows if outer else rows[0]
 
 
 def _basis(out: Tensor, size: int) -> Any:

@@ -10,9 +10,13 @@ one column per output element. Fast mode compares v^T J u for a random vector u 
 per output (numerically: a directional difference along u; analytically: one backward pass
 with grad_output v), and on a mismatch recomputes the slow Jacobians for the message.
 
+With `check_forward_ad`, the Jacobian from forward-mode AD (one dual pass per input element,
+or one per input along u in fast mode) is compared with the same central differences, and a
+tangent left undefined must act as a zero one.
+
 Then, as PyTorch does, backward must give zero gradients for zero grad_outputs, and (with
 `check_undefined_grad`) must cope with an output whose gradient is undefined (None here).
-Options that need vmap or forward-mode AD, which autodiff does not have, are refused.
+Options that need vmap, which autodiff does not have yet, are refused.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from ..creation import rand, tensor, zeros_like
 from ..function import Function
 from ..generator import Generator
 from ..tensor import Tensor, _wrap
+from . import forward_ad
 from .gradients import grad as _grad
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
@@ -51,8 +56,9 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol:
 
     Returns True, or raises GradcheckError naming the first pair that differs (returns False
     instead with raise_exception=False). `masked` concerns sparse inputs, which autodiff does
-    not have. check_batched_grad, check_batched_forward_grad and check_forward_ad need vmap or
-    forward-mode AD: autodiff has neither, so True is refused with a RuntimeError.
+    not have. `check_forward_ad` checks forward-mode AD too (`check_backward_ad=False`: only
+    it). check_batched_grad and check_batched_forward_grad need vmap, which autodiff does not
+    have: True is refused with a RuntimeError.
     """
     if not (check_forward_ad or check_backward_ad):
         raise AssertionError(
@@ -63,12 +69,11 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol:
     if check_batched_forward_grad and not check_forward_ad:
         raise AssertionError(
             "Setting check_batched_forward_grad=True requires check_forward_ad to be True")
-    _refuse("gradcheck", check_forward_ad=check_forward_ad,
-            check_batched_grad=check_batched_grad,
+    _refuse("gradcheck", check_batched_grad=check_batched_grad,
             check_batched_forward_grad=check_batched_forward_grad)
     try:
         _check(func, _as_tuple(inputs), eps, atol, rtol, nondet_tol, check_undefined_grad,
-               check_grad_dtypes, fast_mode)
+               check_grad_dtypes, fast_mode, check_forward_ad, check_backward_ad)
     except GradcheckError:
         if raise_exception:
             raise
@@ -87,8 +92,9 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
     inputs), inputs, grad_outputs, create_graph=True), so second derivatives are checked
     against central differences of first derivatives. grad_outputs default to random values
     in [-1, 1) that require grad (so the check covers the backward's dependence on them too);
-    non-contiguous ones with `gen_non_contig_grad_outputs`. check_fwd_over_rev needs
-    forward-mode AD and is refused.
+    non-contiguous ones with `gen_non_contig_grad_outputs`. `check_fwd_over_rev` checks the
+    gradient's forward-mode derivative too (forward-over-reverse), `check_rev_over_rev` its
+    backward (on by default).
     """
     if not (check_fwd_over_rev or check_rev_over_rev):
         raise AssertionError(
@@ -99,8 +105,7 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
     if check_batched_grad and not check_rev_over_rev:
         raise AssertionError(
             "Setting check_batched_grad=True requires check_rev_over_rev to be True")
-    _refuse("gradgradcheck", check_fwd_over_rev=check_fwd_over_rev,
-            check_batched_grad=check_batched_grad)
+    _refuse("gradgradcheck", check_batched_grad=check_batched_grad)
     input_tuple = _as_tuple(inputs)
     if grad_outputs is None:
         outputs = _differentiable_outputs(func(*input_tuple))
@@ -128,14 +133,14 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
     return gradcheck(gradient_function, input_tuple + grad_output_tuple, eps=eps, atol=atol,
                      rtol=rtol, raise_exception=raise_exception, nondet_tol=nondet_tol,
                      check_undefined_grad=check_undefined_grad,
-                     check_grad_dtypes=check_grad_dtypes, fast_mode=fast_mode, masked=masked)
+                     check_grad_dtypes=check_grad_dtypes, fast_mode=fast_mode, masked=masked,
+                     check_forward_ad=check_fwd_over_rev, check_backward_ad=check_rev_over_rev)
 
 
 def _refuse(function: str, **options: bool) -> None:
     for option, value in options.items():
         if value:
-            needs = "vmap" if "batched" in option else "forward-mode AD"
-            raise RuntimeError(f"{function}({option}=True) is not supported: it needs {needs}, "
+            raise RuntimeError(f"{function}({option}=True) is not supported: it needs vmap, "
                                "which autodiff does not have")
 
 
@@ -155,19 +160,27 @@ def _random_grad_output(out: Tensor, non_contiguous: bool) -> Tensor:
 # ----------------------------------------------------------------------------- the check
 def _check(func: Callable[..., Any], inputs: tuple[Any, ...], eps: float, atol: float,
            rtol: float, nondet_tol: float, check_undefined_grad: bool,
-           check_grad_dtypes: bool, fast_mode: bool) -> None:
+           check_grad_dtypes: bool, fast_mode: bool, check_forward_ad: bool = False,
+           check_backward_ad: bool = True) -> None:
     wrt = _check_inputs(inputs)
     func_out = func(*inputs)
     tensors = [out for out in _as_tuple(func_out) if isinstance(out, Tensor)]
     # Outputs and inputs are numbered among those that take part, as PyTorch numbers them.
     positions = [position for position, out in enumerate(tensors) if out.requires_grad]
     outputs = tuple(tensors[position] for position in positions)
-    if fast_mode:
-        _fast_check(func, inputs, wrt, outputs, positions, eps, atol, rtol, nondet_tol,
-                    check_grad_dtypes)
-    else:
-        _slow_check(func, inputs, wrt, outputs, positions, eps, atol, rtol, nondet_tol,
-                    check_grad_dtypes)
+    if check_backward_ad:
+        if fast_mode:
+            _fast_check(func, inputs, wrt, outputs, positions, eps, atol, rtol, nondet_tol,
+                        check_grad_dtypes)
+        else:
+            _slow_check(func, inputs, wrt, outputs, positions, eps, atol, rtol, nondet_tol,
+                        check_grad_dtypes)
+    if check_forward_ad:
+        _forward_check(func, inputs, wrt, outputs, positions, eps, atol, rtol, fast_mode)
+        if check_undefined_grad:
+            _check_undefined_tangent(func, inputs, wrt)
+    if not check_backward_ad:  # the rest needs backward
+        return
     _check_backward_multiplies_by_grad_output(outputs, inputs, wrt)
     if check_undefined_grad:
         _check_undefined_grad(func, outputs, inputs, wrt)
@@ -248,6 +261,103 @@ def _fast_check(func: Callable[..., Any], inputs: tuple[Any, ...], wrt: list[int
                     + _slow_report(func, inputs, wrt[input_number], out, positions[
                         output_number], eps, atol, rtol)
                 )
+
+
+def _forward_check(func: Callable[..., Any], inputs: tuple[Any, ...], wrt: list[int],
+                   outputs: tuple[Tensor, ...], positions: list[int], eps: float, atol: float,
+                   rtol: float, fast_mode: bool) -> None:
+    """Forward-mode AD against central differences: whole Jacobians (slow mode) or J u for
+    one random unit vector u per input (fast mode)."""
+    if not outputs:
+        for index in wrt:
+            for matrix in _numerical_jacobian(func, inputs, index, eps):
+                if any(value != 0 for row in matrix for value in row):
+                    raise GradcheckError("Numerical gradient for function expected to be zero")
+        return
+    generator = Generator()
+    for input_number, index in enumerate(wrt):
+        if fast_mode:
+            u = _unit_vector(inputs[index], generator)
+            numerical = [[row] for row in _numerical_jvp(func, inputs, index, u, eps)]
+            analytical = [[row] for row in _forward_jvps(func, inputs, wrt, index, [u])[0]]
+        else:
+            numerical = _numerical_jacobian(func, inputs, index, eps)
+            basis = [[1.0 if k == element else 0.0 for k in range(inputs[index].numel())]
+                     for element in range(inputs[index].numel())]
+            by_output = _forward_jvps(func, inputs, wrt, index, basis)
+            analytical = by_output
+        for output_number, position in enumerate(positions):
+            actual, expected = analytical[position], numerical[position]
+            if not _allclose(actual, expected, atol, rtol):
+                raise GradcheckError(
+                    "Jacobian computed with forward mode mismatch for output "
+                    f"{output_number} with respect to input {input_number},\n"
+                    f"numerical:{_show(expected, inputs[index])}\n"
+                    f"analytical:{_show(actual, inputs[index])}\n"
+                )
+
+
+def _forward_jvps(func: Callable[..., Any], inputs: tuple[Any, ...], wrt: list[int],
+                  index: int, directions: list[list[float]]) -> list[Matrix]:
+    """For each Tensor output, one row per direction: J u for u given on inputs[index] (the
+    other inputs' tangents zero), by one forward pass on dual tensors each."""
+    rows: list[Matrix] | None = None
+    for direction in directions:
+        with forward_ad.dual_level():
+            args = list(inputs)
+            for position in wrt:
+                source = inputs[position].detach()
+                if position == index:
+                    tangent = tensor(direction, dtype=source.dtype,
+                                     device=source.device).reshape(source.shape)
+                else:
+                    tangent = zeros_like(source)
+                args[position] = forward_ad.make_dual(source, tangent)
+            outs = [out for out in _as_tuple(func(*args)) if isinstance(out, Tensor)]
+            flats = []
+            for out in outs:
+                unpacked = forward_ad.unpack_dual(out)
+                flats.append(_flat(unpacked.tangent) if unpacked.tangent is not None
+                             else [0.0] * unpacked.primal.numel())
+        if rows is None:
+            rows = [[] for _ in outs]
+        for matrix, flat in zip(rows, flats):
+            matrix.append(flat)
+    return rows or []
+
+
+def _check_undefined_tangent(func: Callable[..., Any], inputs: tuple[Any, ...],
+                             wrt: list[int]) -> None:
+    """An input without a tangent must act as one with a zero tangent (PyTorch's
+    _test_undefined_forward_mode)."""
+    generator = Generator()
+    with forward_ad.dual_level():
+        duals = list(inputs)
+        for position in wrt:
+            source = inputs[position].detach()
+            u = tensor(_unit_vector(source, generator), dtype=source.dtype,
+                       device=source.device).reshape(source.shape)
+            duals[position] = forward_ad.make_dual(source, u)
+        for position in wrt:
+            kept = duals[position]
+            source = inputs[position].detach()
+            duals[position] = forward_ad.make_dual(source, zeros_like(source))
+            with_zero = [out for out in _as_tuple(func(*duals)) if isinstance(out, Tensor)
+                         and out.dtype.is_floating_point]
+            duals[position] = source
+            without = [out for out in _as_tuple(func(*duals)) if isinstance(out, Tensor)
+                       and out.dtype.is_floating_point]
+            duals[position] = kept
+            for number, (first, second) in enumerate(zip(with_zero, without)):
+                zero_tangent = forward_ad.unpack_dual(first).tangent
+                no_tangent = forward_ad.unpack_dual(second).tangent
+                if zero_tangent is not None and no_tangent is not None and not _allclose(
+                        [_flat(zero_tangent)], [_flat(no_tangent)], 1e-8, 1e-5):
+                    raise GradcheckError(
+                        f"Mismatch in tangent values for output with index: {number} when "
+                        f"input: {inputs[position]} has an undefined tangent value.  Got: "
+                        f"{zero_tangent} but expected: {no_tangent}"
+                    )
 
 
 _FAST_FAIL_SLOW_OK = """

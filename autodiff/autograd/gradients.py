@@ -147,8 +147,8 @@ def grad(
     """The gradients of `outputs` w.r.t. `inputs`, returned; no `.grad` is touched.
     `only_inputs` is deprecated and ignored in PyTorch; False warns as there."""
     if is_grads_batched:
-        raise RuntimeError("grad(is_grads_batched=True) is not supported: it needs vmap, "
-                           "which autodiff does not have")
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     if not only_inputs:
         warnings.warn(
             "only_inputs argument is deprecated and is ignored now (defaults to True). To "
@@ -193,3 +193,33 @@ def grad(
                 gradient = _wrap(zeros, backend)
         result.append(gradient)
     return tuple(result)
+
+
+def _batched_grad(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bool | None,
+                  create_graph: bool, allow_unused: bool | None,
+                  materialize_grads: bool) -> tuple[Tensor | None, ...]:
+    """grad(is_grads_batched=True): dim 0 of each grad_output is a batch of vectors; one
+    backward pass under vmap gives a batch of gradients (None where an input is unused)."""
+    from ..func.vmap import vmap
+
+    if grad_outputs is None:
+        raise RuntimeError("grad(is_grads_batched=True) needs grad_outputs")
+    batch = _as_tuple(grad_outputs)
+    unused: set[int] = set()
+
+    def one(*vectors: Tensor) -> tuple[Tensor, ...]:
+        result = grad(outputs, inputs, vectors, retain_graph=True, create_graph=create_graph,
+                      allow_unused=allow_unused, materialize_grads=materialize_grads)
+        out = []
+        for index, (gradient, tensor) in enumerate(zip(result, _as_tuple(inputs))):
+            if gradient is None:
+                unused.add(index)
+                backend = tensor._backend
+                gradient = _wrap(backend.zeros(tensor._data.shape,
+                                               backend.dtype_name(tensor._data)), backend)
+            out.append(gradient)
+        return tuple(out)
+
+    gradients = vmap(one)(*batch)
+    return tuple(None if index in unused else gradient
+                 for index, gradient in enumerate(gradients))

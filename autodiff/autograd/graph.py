@@ -4,6 +4,9 @@
 tensor an op saves for backward is handed to `pack_hook` (grad mode off) and only what it returns
 is kept; backward gets the tensor back from `unpack_hook(packed)`, in the saved tensor's place in
 the graph. `save_on_cpu()` is such a pair that keeps saved activations in host memory.
+`memory_report(loss)` (memory_report.py) predicts what a backward from `loss` holds and frees;
+`replay(loss, device)` (replay.py) runs a forward recorded under `replayable()` again on another
+device and finds the first op where the two differ.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import backends
 from ..node import Node
 from ..saved import saved_tensors_hooks_state
 from ..tensor import Tensor, _wrap
+from .memory_report import MemoryReport, memory_report
+from .replay import ReplayReport, replay, replayable
 
 
 class saved_tensors_hooks:
@@ -63,4 +68,7 @@ class save_on_cpu(saved_tensors_hooks):
         super().__init__(pack_to_cpu, unpack_from_cpu)
 
 
-__all__ = ["Node", "save_on_cpu", "saved_tensors_hooks"]
+__all__ = [
+    "MemoryReport", "Node", "ReplayReport", "memory_report", "replay", "replayable",
+    "save_on_cpu", "saved_tensors_hooks",
+]

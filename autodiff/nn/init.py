@@ -48,7 +48,7 @@ def _write(tensor: Tensor, array: Any) -> Tensor:
 def _float_dtype(tensor: Tensor, kernel: str) -> str:
     """The tensor's dtype name; PyTorch's error from its random kernel for other dtypes."""
     name = tensor._backend.dtype_name(tensor._data)
-    if not name.startswith("float"):
+    if not name.startswith(("float", "bfloat")):
         raise NotImplementedError(
             f"\"{kernel}\" not implemented for '{dtypes.SCALAR_TYPE_NAMES[name]}'")
     return name

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from backends import Device
+
 from .. import dtypes
 from ..function import _raise_device_mismatch
 from ..tensor import Tensor
@@ -13,8 +15,8 @@ from ..tensor import Tensor
 # C++ type names, as PyTorch's mm prints them ("expected m1 and m2 to have the same dtype").
 _CPP_TYPE_NAMES = {
     "bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
-    "int32": "int", "int64": "long int", "float16": "c10::Half", "float32": "float",
-    "float64": "double",
+    "int32": "int", "int64": "long int", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+    "float32": "float", "float64": "double",
 }
 
 
@@ -42,6 +44,15 @@ def require_tensors(function: str, *arguments: tuple[str, Any]) -> None:
         if not isinstance(value, Tensor):
             raise TypeError(f"{function}(): argument '{name}' (position {position}) must be "
                             f"Tensor, not {type(value).__name__}")
+
+
+def require_tensor(function: str, name: str, position: int, value: Any) -> None:
+    """One Tensor argument, at its position in the call as written: a Tensor method's
+    positions skip `self`, so `x.gather(0, [1])` and `torch.gather(x, 0, [1])` name the index
+    at positions 2 and 3, as PyTorch's parser does."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{function}(): argument '{name}' (position {position}) must be Tensor, "
+                        f"not {type(value).__name__}")
 
 
 def require_floating(kernel: str, backend: Any, array: Any) -> None:
@@ -76,3 +87,23 @@ def scalar_type_name(tensor: Tensor) -> str:
 def cpp_type_name(tensor: Tensor) -> str:
     """The dtype as C++ names it ("float", "long int"), as some of PyTorch's messages do."""
     return _CPP_TYPE_NAMES[tensor._backend.dtype_name(tensor._data)]
+
+
+def invalid_arguments(function: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                      signatures: tuple[str, ...]) -> TypeError:
+    """PyTorch's argument parser's refusal of a call no overload takes: what it got (each
+    argument's type, keywords by name) and every signature it accepts."""
+    got = [_argument_type(value) for value in args]
+    got += [f"{key}={_argument_type(kwargs[key])}" for key in sorted(kwargs)]
+    listed = ", ".join(got) + (", " if kwargs and not args else "")
+    expected = "".join(f" * ({signature})\n" for signature in signatures)
+    return TypeError(f"{function}() received an invalid combination of arguments - got "
+                     f"({listed}), but expected one of:\n{expected}")
+
+
+def _argument_type(value: Any) -> str:
+    if isinstance(value, Tensor):
+        return "Tensor"
+    if isinstance(value, dtypes.dtype):
+        return "torch.dtype"
+    return "torch.device" if isinstance(value, Device) else type(value).__name__

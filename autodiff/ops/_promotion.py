@@ -68,6 +68,11 @@ _CHECKED_TYPES = {
 }
 
 
+def integer_bounds(dtype: str) -> tuple[int, int]:
+    """The smallest and largest value of an integer dtype."""
+    return _INTEGER_BOUNDS[dtype]
+
+
 def wrap_integer(value: int, dtype: str) -> int:
     """A Python int meeting an integer tensor of `dtype` in arithmetic or a comparison, cast as
     PyTorch casts it: wrapped around into the dtype's range (uint8 + 300 adds 44, + -1 adds
@@ -109,7 +114,7 @@ def cast_operand(backend: Backend, x: Any, dtype: str) -> Any:
     if type(x) in _SCALARS:
         if dtype in ("complex64", "complex128"):
             return complex(x)
-        if dtype in ("float16", "float32", "float64"):
+        if dtype in ("float16", "bfloat16", "float32", "float64"):
             return float(x)
         if dtype == "bool":
             return bool(x)
@@ -152,8 +157,8 @@ def default_float(backend: Backend, x: Any) -> Any:
 # PyTorch's CPU kernels compute float16 in float32 ("opmath": softmax, layer_norm, norms) and
 # accumulate cumulative sums and products and variances one level up (`acc_type`: float16 in
 # float32, float32 in float64), rounding the result once.
-_OPMATH = {"float16": "float32"}
-_ACCUMULATE = {"float16": "float32", "float32": "float64"}
+_OPMATH = {"float16": "float32", "bfloat16": "float32"}
+_ACCUMULATE = {"float16": "float32", "bfloat16": "float32", "float32": "float64"}
 
 
 def opmath(backend: Backend, array: Any) -> tuple[Any, str | None]:

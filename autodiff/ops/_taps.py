@@ -17,6 +17,7 @@ from typing import Any
 from backends import Backend
 
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap
 from .indexing import zeros
 from .scatter import IndexAdd
@@ -77,6 +78,8 @@ class SeparableTaps(Function):
     for the op they implement."""
 
     node_name = "SeparableTapsBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, taps: tuple[Taps, ...]) -> Any:

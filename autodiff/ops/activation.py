@@ -13,9 +13,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..autocast_state import autocast_op
 from ..function import Function
+from ..jvp_rules import auto_element_wise, jvp_from_backward
 from ..tensor import Tensor
-from ._checks import not_implemented_for, require_floating
+from ._checks import not_implemented_for, require_floating, require_tensors
+from ._out import CAST, takes_out
 from .joining import cat
 from .selection import where
 from .unary import UnaryOfOutput, erf, exp, tanh
@@ -36,12 +39,21 @@ class Sigmoid(UnaryOfOutput):
         return grad * out * (1 - out)
 
 
+@takes_out(CAST)
 def sigmoid(input: Tensor) -> Tensor:
     return Sigmoid.apply(input)
 
 
+def sigmoid_(input: Tensor) -> Tensor:
+    """In place: `input.sigmoid_()`."""
+    require_tensors("sigmoid_", ("input", input))
+    return input.sigmoid_()
+
+
 class Softplus(Function):
     node_name = "SoftplusBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, beta: float, threshold: float) -> Any:
@@ -63,12 +75,15 @@ class Softplus(Function):
         return where(scaled > ctx.threshold, grad, grad * sigmoid(scaled))
 
 
+@autocast_op("softplus")
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 class Relu(Function):
     node_name = "ReluBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -92,6 +107,8 @@ class ThresholdBackward(Function):
 
     node_name = "ThresholdBackwardBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, grad: Any, out: Any, *, threshold: float = 0) -> Any:
         backend = ctx.backend
@@ -109,8 +126,16 @@ def relu(input: Tensor) -> Tensor:
     return Relu.apply(input)
 
 
+def relu_(input: Tensor) -> Tensor:
+    """In place: `input.relu_()`."""
+    require_tensors("relu_", ("input", input))
+    return input.relu_()
+
+
 class LeakyRelu(Function):
     node_name = "LeakyReluBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, negative_slope: float) -> Any:
@@ -145,6 +170,8 @@ class LeakyReluResult(Function):
 
     node_name = "LeakyReluBackward1"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, negative_slope: float) -> Any:
         backend = ctx.backend
@@ -170,6 +197,8 @@ def leaky_relu_result(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 class Gelu(Function):
     node_name = "GeluBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, approximate: str) -> Any:
         backend = ctx.backend
@@ -177,7 +206,8 @@ class Gelu(Function):
             raise not_implemented_for("GeluKernelImpl", backend, a, on_device=False)
         ctx.save_for_backward(a)
         ctx.approximate = approximate
-        half = backend.dtype_name(a) == "float16"
+        name = backend.dtype_name(a)
+        half = name in ("float16", "bfloat16")
         x = backend.astype(a, "float32") if half else a  # float16 computes in float32
         if approximate == "tanh":
             inner = backend.multiply(backend.add(x, backend.multiply(x * x * x, _TANH_KAPPA)),
@@ -187,7 +217,7 @@ class Gelu(Function):
             cdf = backend.multiply(backend.add(backend.erf(backend.multiply(x, _SQRT1_2)), 1.0),
                                    0.5)
         out = backend.multiply(x, cdf)
-        return backend.astype(out, "float16") if half else out
+        return backend.astype(out, name) if half else out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -220,6 +250,8 @@ class Elu(Function):
 
     node_name = "EluBackward0"
     of_result = False  # the in-place forms save the result instead of the input
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, alpha: float, scale: float = 1.0,
@@ -310,6 +342,8 @@ def celu_result(input: Tensor, alpha: float = 1.0) -> Tensor:
 class Silu(Function):
     node_name = "SiluBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -333,6 +367,8 @@ class Mish(Function):
 
     node_name = "MishBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -355,6 +391,8 @@ class LogSigmoid(Function):
     """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite in both tails."""
 
     node_name = "LogSigmoidBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -387,6 +425,8 @@ class Glu(Function):
     """a * sigmoid(b), a and b the two halves of the input along dim."""
 
     node_name = "GluBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, dim: int) -> Any:

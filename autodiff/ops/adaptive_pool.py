@@ -12,7 +12,9 @@ import math
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor
 from ._taps import SeparableTaps, Taps
 from .indexing import zeros
@@ -45,6 +47,8 @@ class AdaptiveMaxPool2D(Function):
     the first maximum in row-major order and NaN to the last NaN, as PyTorch's CPU kernel."""
 
     node_name = "AdaptiveMaxPool2DBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, positions: tuple[int, ...]) -> Any:
@@ -211,6 +215,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     return _adaptive_avg(input, output_size, 2)
 
 
+@autocast_op("adaptive_avg_pool3d")
 def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
     """Average pooling of (N, C, D, H, W) or (C, D, H, W) into output_size windows."""
     return _adaptive_avg(input, output_size, 3)
@@ -231,6 +236,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     return _adaptive_max(input, output_size, return_indices, 2)
 
 
+@autocast_op("adaptive_max_pool3d")
 def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Max pooling of (N, C, D, H, W) or (C, D, H, W) into output_size windows."""
     return _adaptive_max(input, output_size, return_indices, 3)

@@ -11,10 +11,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..autocast_state import autocast_op
 from ..creation import zeros_like
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from . import division
+from ._checks import require_tensors
+from ._out import CAST, SAME, takes_out
 from ._promotion import checked_number, default_float, promote, with_number
 from .selection import where
 from .unary import log
@@ -26,6 +30,8 @@ _REAL_NUMBERS = (int, float)
 # ----------------------------------------------------------------------------- arithmetic
 class Add(Function):
     node_name = "AddBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -46,6 +52,7 @@ class Add(Function):
         return grad, grad
 
 
+@takes_out(CAST)
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
@@ -56,6 +63,8 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 
 class Sub(Function):
     node_name = "SubBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -73,6 +82,7 @@ class Sub(Function):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
+@takes_out(CAST)
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
@@ -81,10 +91,15 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     return Sub.apply(input, other)
 
 
+subtract = sub
+
+
 class Rsub(Function):
     """`number - tensor`."""
 
     node_name = "RsubBackward1"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, number: Any) -> Any:
@@ -123,6 +138,8 @@ def _check_bool_subtraction(backend: Any, a: Any, b: Any) -> None:
 class Mul(Function):
     node_name = "MulBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
@@ -158,14 +175,20 @@ def _conj(value: Any) -> Any:
     return value.conjugate() if type(value) is complex else value
 
 
+@takes_out(CAST)
 def mul(input: Any, other: Any) -> Tensor:
     if not isinstance(input, Tensor):
         input, other = other, input
     return Mul.apply(input, other)
 
 
+multiply = mul
+
+
 class Div(Function):
     node_name = "DivBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -200,6 +223,7 @@ class Div(Function):
         return grad_a, grad_b
 
 
+@takes_out(CAST)
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode is not None:
         if rounding_mode not in ("trunc", "floor"):
@@ -234,6 +258,7 @@ class DivNumber(Div):
     node_name = "DivBackward1"
 
 
+@takes_out(CAST)
 def true_divide(input: Any, other: Any) -> Tensor:
     return div(input, other)
 
@@ -247,6 +272,8 @@ def rdiv(input: Tensor, other: Any) -> Tensor:
 
 class Neg(Function):
     node_name = "NegBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -265,15 +292,30 @@ class Neg(Function):
         return -grad
 
 
+@takes_out(SAME)
 def neg(input: Tensor) -> Tensor:
     return Neg.apply(input)
+
+
+def neg_(input: Tensor) -> Tensor:
+    """In place: `input.neg_()`."""
+    require_tensors("neg_", ("input", input))
+    return input.neg_()
 
 
 negative = neg
 
 
+def negative_(input: Tensor) -> Tensor:
+    """In place: `input.negative_()` (neg_)."""
+    require_tensors("negative_", ("input", input))
+    return input.neg_()
+
+
 class Reciprocal(Function):
     node_name = "ReciprocalBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -287,8 +329,16 @@ class Reciprocal(Function):
         return -grad * out * out
 
 
+@takes_out(CAST)
+@autocast_op("reciprocal")
 def reciprocal(input: Tensor) -> Tensor:
     return Reciprocal.apply(input)
+
+
+def reciprocal_(input: Tensor) -> Tensor:
+    """In place: `input.reciprocal_()`."""
+    require_tensors("reciprocal_", ("input", input))
+    return input.reciprocal_()
 
 
 # ----------------------------------------------------------------------------- powers
@@ -296,6 +346,8 @@ class PowScalar(Function):
     """tensor ** number."""
 
     node_name = "PowBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, exponent: Any) -> Any:
@@ -328,6 +380,8 @@ class Pow(Function):
 
     node_name = "PowBackward1"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
@@ -359,6 +413,8 @@ class RPow(Function):
     """number ** tensor."""
 
     node_name = "PowBackward2"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, base: Any) -> Any:
@@ -405,6 +461,8 @@ def _pow_bool_error() -> NotImplementedError:
     return NotImplementedError('"pow" not implemented for \'Bool\'')
 
 
+@takes_out(CAST)
+@autocast_op("pow")
 def pow(input: Any, exponent: Any) -> Tensor:
     if not isinstance(input, Tensor):
         return rpow(exponent, input)
@@ -413,6 +471,7 @@ def pow(input: Any, exponent: Any) -> Tensor:
     return PowScalar.apply(input, exponent)
 
 
+@autocast_op("pow")
 def rpow(input: Tensor, base: Any) -> Tensor:
     """base ** input."""
     if isinstance(base, Tensor):
@@ -420,9 +479,16 @@ def rpow(input: Tensor, base: Any) -> Tensor:
     return RPow.apply(input, base)
 
 
+@takes_out(CAST)
 def square(input: Tensor) -> Tensor:
     """input ** 2 (PyTorch records it as PowBackward0; a bool squares to int64)."""
     return PowScalar.apply(input, 2)
+
+
+def square_(input: Tensor) -> Tensor:
+    """In place: `input.square_()`."""
+    require_tensors("square_", ("input", input))
+    return input.square_()
 
 
 # ----------------------------------------------------------------------------- addcmul, addcdiv
@@ -431,6 +497,8 @@ class Addcmul(Function):
 
     node_name = "AddcmulBackward0"
     combine = "multiply"  # Addcdiv divides
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, t1: Any, t2: Any, *, value: Any) -> Any:
@@ -451,6 +519,8 @@ class Addcmul(Function):
                 (scaled * t1 if needs_t2 else None))
 
 
+@takes_out(CAST)
+@autocast_op("addcmul")
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     return Addcmul.apply(input, tensor1, tensor2, value=value)
 
@@ -470,5 +540,7 @@ class Addcdiv(Addcmul):
                 (-scaled * t1 / (t2 * t2) if needs_t2 else None))
 
 
+@takes_out(CAST)
+@autocast_op("addcdiv")
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     return Addcdiv.apply(input, tensor1, tensor2, value=value)

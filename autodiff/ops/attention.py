@@ -32,8 +32,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import is_grad_enabled
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from ._checks import same_device, scalar_type_name
 from ._promotion import check_broadcast
@@ -128,6 +130,8 @@ class ScaledDotProductAttention(Function):
     the scale, is_causal, the group size (GQA), the dropout p and its generator's seed."""
 
     node_name = "UnsafeViewBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, q: Array, k: Array, v: Array, float_mask: Array | None, *,
@@ -335,6 +339,7 @@ def _replayed_dropout(q: Tensor, shape: Any, plan: AttentionPlan, p: float, seed
 
 
 # ----------------------------------------------------------------------------- the function
+@autocast_op("scaled_dot_product_attention")
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Tensor | None = None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale: float | None = None,

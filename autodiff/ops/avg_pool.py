@@ -15,7 +15,9 @@ from typing import Any
 from backends import Backend
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor
 from ._windows import PoolGeometry, as_tuple, fold_into, pool_geometry, pooling_output_size
 from ._windows import windows_of as _windows_of
@@ -28,6 +30,8 @@ class AvgPool2D(Function):
     the output's spatial shape)."""
 
     node_name = "AvgPool2DBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, geometry: PoolGeometry, divisor: Any) -> Any:
@@ -58,6 +62,8 @@ class AvgPool2DBackward(Function):
     added back up. Linear: its gradient is average pooling again."""
 
     node_name = "AvgPool2DBackwardBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, grad: Any, *, geometry: PoolGeometry, divisor: Any,
@@ -106,7 +112,7 @@ def _divisor(backend: Backend, spatial: Sequence[int], geometry: PoolGeometry,
         vector = backend.reshape(backend.asarray(per_dim, dtype="int64"),
                                  (-1, *(1,) * (len(counts) - 1 - axis)))
         total = vector if total is None else total * vector
-    return backend.astype(total, dtype) if dtype.startswith("float") else total
+    return backend.astype(total, dtype) if dtype.startswith(("float", "bfloat")) else total
 
 
 _WORDING = {
@@ -138,8 +144,8 @@ def _avg_pool(input: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_m
                       for size, k, p, s in zip(spatial, kernel, pads, strides))
     _check_shape(input, kernel, strides, pads, positions, count)
     name = input.dtype.name
-    if name not in ("float16", "float32", "float64", "int64") or (count == 3 and
-                                                                  name == "float16"):
+    if name not in ("float16", "bfloat16", "float32", "float64", "int64") or (
+            count == 3 and name in ("float16", "bfloat16")):
         kernel_name = "avg_pool2d" if count == 2 else "avg_pool3d_out_frame"
         raise NotImplementedError(
             f'"{kernel_name}" not implemented for \'{dtypes.SCALAR_TYPE_NAMES[name]}\'')
@@ -214,6 +220,7 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                      divisor_override, 2)
 
 
+@autocast_op("avg_pool3d")
 def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:

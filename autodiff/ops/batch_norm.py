@@ -18,6 +18,7 @@ from .. import dtypes
 from ..function import Function
 from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from .normalization import accurate_mean, affine_per_channel, channel_shape
 
@@ -29,13 +30,16 @@ class NativeBatchNorm(Function):
 
     node_name = "NativeBatchNormBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, running_mean: Tensor | None,
                 running_var: Tensor | None, training: bool, momentum: float,
                 eps: float) -> Any:
         backend = ctx.backend
         axes = (0, *range(2, x.ndim))
-        compute = x if backend.dtype_name(x) != "float16" else backend.astype(x, "float32")
+        compute = (x if backend.dtype_name(x) not in ("float16", "bfloat16")
+                   else backend.astype(x, "float32"))
         if training:
             mean = accurate_mean(backend, compute, axes)
             centered = backend.subtract(compute, mean)
@@ -162,9 +166,9 @@ def _check_dtypes(input: Tensor, *parameters: Tensor | None) -> None:
     for parameter in parameters:
         if parameter is None or parameter.dtype is input.dtype:
             continue
-        if name == "float16" and parameter.dtype is dtypes.float32:
+        if name in ("float16", "bfloat16") and parameter.dtype is dtypes.float32:
             continue  # reduced-precision input with float parameters, as PyTorch's CPU allows
-        if name == "float32" or name == "float16":
+        if name in ("float32", "float16", "bfloat16"):
             raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of "
                                f"{dtypes.SCALAR_TYPE_NAMES[name]}")
         raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")

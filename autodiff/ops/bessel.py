@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
+from ..batching.dispatch import elementwise_op
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, require_tensors
 from ._promotion import in_float
@@ -25,6 +27,8 @@ class I0(SpecialOfInput):
 
     node_name = "I0Backward0"
     kernel = "i0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -48,6 +52,8 @@ class I0e(SpecialOfOutput):
     node_name = "SpecialI0EBackward0"
     kernel = "i0e"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         out = SpecialOfOutput.forward(ctx, a)
@@ -70,6 +76,8 @@ class I1(I0e):
     node_name = "SpecialI1Backward0"
     kernel = "i1"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, out = ctx.saved_tensors
@@ -87,6 +95,8 @@ class I1e(I0e):
 
     node_name = "SpecialI1EBackward0"
     kernel = "i1e"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -106,10 +116,12 @@ def _away_from_zero(a: Tensor) -> tuple[Tensor, Tensor]:
     return tiny, where(tiny, eps, a)
 
 
-_EPSILON = {"float16": 2.0 ** -10, "float32": 2.0 ** -23, "float64": 2.0 ** -52}
+_EPSILON = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7,
+            "float32": 2.0 ** -23, "float64": 2.0 ** -52}
 
 
 # ----------------------------------------------------------------------------- not differentiable
+@elementwise_op
 def _values(name: str, input: Tensor, compute: Any) -> Tensor:
     """`compute(array)` in PyTorch's floating dtype (no float16 kernel: PyTorch has none for
     these), as a tensor outside the graph."""

@@ -11,9 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
-from ..function import _raise_device_mismatch
+from ..batching.dispatch import elementwise_op, looped_op
+from ..creation import zeros_like
+from ..function import Function, _raise_device_mismatch
+from ..jvp_rules import zero_tangent
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, require_tensors
+from ._out import CAST, SAME, takes_out
 from ._promotion import check_broadcast, promote
 
 
@@ -27,44 +31,108 @@ def _operands(input: Tensor, other: Any) -> tuple[Any, Any, Any]:
     return backend, input._data, other
 
 
+@elementwise_op
 def _compare(name: str, input: Tensor, other: Any) -> Tensor:
     backend, a, b = _operands(input, other)
+    return _wrap(_compared(backend, name, a, b), backend)
+
+
+def _compared(backend: Any, name: str, a: Any, b: Any) -> Any:
     a, b = promote(backend, a, b)
     if name not in _EQUALITY and backend.is_bool(a.dtype):
         # False < True, as in PyTorch; the array API orders no bools, so compare as integers.
         a = backend.astype(a, "uint8")
         b = int(b) if type(b) is bool else backend.astype(b, "uint8")
-    return _wrap(getattr(backend, name)(a, b), backend)
+    return getattr(backend, name)(a, b)
 
 
 _EQUALITY = ("equal", "not_equal")
 
 
+@takes_out(CAST)
 def eq(input: Tensor, other: Any) -> Tensor:
     return _compare("equal", input, other)
 
 
+@takes_out(CAST)
 def ne(input: Tensor, other: Any) -> Tensor:
     return _compare("not_equal", input, other)
 
 
+@takes_out(CAST)
 def gt(input: Tensor, other: Any) -> Tensor:
     return _compare("greater", input, other)
 
 
+@takes_out(CAST)
 def ge(input: Tensor, other: Any) -> Tensor:
     return _compare("greater_equal", input, other)
 
 
+@takes_out(CAST)
 def lt(input: Tensor, other: Any) -> Tensor:
     return _compare("less", input, other)
 
 
+@takes_out(CAST)
 def le(input: Tensor, other: Any) -> Tensor:
     return _compare("less_equal", input, other)
 
 
 not_equal, greater, greater_equal, less, less_equal = ne, gt, ge, lt, le
+
+
+# ----------------------------------------------------------------------------- in place
+class Compared(Function):
+    """`x.eq_(y)` & co. on a tensor that requires grad (or with a `y` that does): the
+    comparison (or logical op) in x's dtype, a piecewise-constant function, so its gradients
+    are zero. (PyTorch records its comparisons this way; its logical_*_ keep x's previous
+    history instead, which passes gradients through as if nothing happened: here they get zero
+    gradients too.)"""
+
+    node_name = "EqBackward0"  # each op and form below declares its own
+    jvp = zero_tangent
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *other: Any, op: str, number: Any = None) -> Any:
+        backend = ctx.backend
+        b = other[0] if other else number
+        if op == "logical_not":
+            result = backend.logical_not(_truth(backend, a))
+        elif op.startswith("logical_"):
+            result = _logical_of(backend, op, a, b)
+        else:
+            result = _compared(backend, op, a, b)
+        return backend.astype(result, backend.dtype_name(a))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        return tuple(zeros_like(grad) if needed else None for needed in ctx.needs_input_grad)
+
+
+def _compared_node(name: str) -> type[Compared]:
+    return type(name, (Compared,), {"node_name": name, "__module__": __name__})
+
+
+# (op, other is a tensor) -> node class: PyTorch's names, 0 for a number, 1 for a tensor.
+COMPARED = {
+    (op, tensor): _compared_node(f"{stem}Backward{int(tensor)}")
+    for op, stem in (("equal", "Eq"), ("not_equal", "Ne"), ("less", "Lt"),
+                     ("less_equal", "Le"), ("greater", "Gt"), ("greater_equal", "Ge"),
+                     ("logical_and", "LogicalAnd"), ("logical_or", "LogicalOr"),
+                     ("logical_xor", "LogicalXor"), ("logical_not", "LogicalNot"))
+    for tensor in (False, True)
+}
+
+
+def compared(input: Tensor, op: str, other: Any = None) -> Tensor:
+    """`input <op> other` in input's dtype, recorded with zero gradients (the in-place
+    comparisons and logical ops; see `Compared`)."""
+    if isinstance(other, Tensor):
+        if other._backend is not input._backend:
+            _raise_device_mismatch(input._backend, other._backend)
+        return COMPARED[op, True].apply(input, other, op=op)
+    return COMPARED[op, False].apply(input, op=op, number=other)
 
 
 # ----------------------------------------------------------------------------- logical
@@ -73,33 +141,44 @@ def _truth(backend: Any, x: Any) -> Any:
     return x if backend.is_bool(x.dtype) else backend.not_equal(x, 0)
 
 
+@elementwise_op
 def _logical(name: str, input: Tensor, other: Tensor) -> Tensor:
     backend, a, b = _operands(input, other)
+    return _wrap(_logical_of(backend, name, a, b), backend)
+
+
+def _logical_of(backend: Any, name: str, a: Any, b: Any) -> Any:
     if not hasattr(b, "shape"):
         b = backend.asarray(b)
     if a.shape != b.shape:
         check_broadcast(a.shape, b.shape)
-    return _wrap(getattr(backend, name)(_truth(backend, a), _truth(backend, b)), backend)
+    return getattr(backend, name)(_truth(backend, a), _truth(backend, b))
 
 
+@takes_out(CAST)
 def logical_and(input: Tensor, other: Tensor) -> Tensor:
     return _logical("logical_and", input, other)
 
 
+@takes_out(CAST)
 def logical_or(input: Tensor, other: Tensor) -> Tensor:
     return _logical("logical_or", input, other)
 
 
+@takes_out(CAST)
 def logical_xor(input: Tensor, other: Tensor) -> Tensor:
     return _logical("logical_xor", input, other)
 
 
+@takes_out(CAST)
+@elementwise_op
 def logical_not(input: Tensor) -> Tensor:
     backend = input._backend
     return _wrap(backend.logical_not(_truth(backend, input._data)), backend)
 
 
 # ----------------------------------------------------------------------------- bitwise
+@elementwise_op
 def _bitwise(name: str, input: Tensor, other: Any) -> Tensor:
     backend, a, b = _operands(input, other)
     a, b = promote(backend, a, b)
@@ -109,18 +188,23 @@ def _bitwise(name: str, input: Tensor, other: Any) -> Tensor:
     return _wrap(getattr(backend, name)(a, b), backend)
 
 
+@takes_out(CAST)
 def bitwise_and(input: Tensor, other: Any) -> Tensor:
     return _bitwise("bitwise_and", input, other)
 
 
+@takes_out(CAST)
 def bitwise_or(input: Tensor, other: Any) -> Tensor:
     return _bitwise("bitwise_or", input, other)
 
 
+@takes_out(CAST)
 def bitwise_xor(input: Tensor, other: Any) -> Tensor:
     return _bitwise("bitwise_xor", input, other)
 
 
+@takes_out(SAME)
+@elementwise_op
 def bitwise_not(input: Tensor) -> Tensor:
     backend, a = input._backend, input._data
     if backend.is_floating(a.dtype):
@@ -140,22 +224,27 @@ def invert(input: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- value tests
+@elementwise_op
 def isnan(input: Tensor) -> Tensor:
     return _wrap(input._backend.isnan(input._data), input._backend)
 
 
+@elementwise_op
 def isinf(input: Tensor) -> Tensor:
     return _wrap(input._backend.isinf(input._data), input._backend)
 
 
+@elementwise_op
 def isfinite(input: Tensor) -> Tensor:
     return _wrap(input._backend.isfinite(input._data), input._backend)
 
 
+@elementwise_op
 def isposinf(input: Tensor) -> Tensor:
     return _infinity(input, "greater")
 
 
+@elementwise_op
 def isneginf(input: Tensor) -> Tensor:
     return _infinity(input, "less")
 
@@ -168,12 +257,14 @@ def _infinity(input: Tensor, side: str) -> Tensor:
                  backend)
 
 
+@elementwise_op
 def isreal(input: Tensor) -> Tensor:
     """Whether each element is real: all True for real dtypes."""
     backend = input._backend
     return _wrap(backend.ones(input._data.shape, "bool"), backend)
 
 
+@looped_op
 def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
          invert: bool = False) -> Tensor:
     """Whether each of `elements` is in `test_elements` (either may be a number). The result
@@ -205,6 +296,7 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
     return _wrap(backend.isin(a, backend.reshape(b, (-1,)), invert=invert), backend)
 
 
+@elementwise_op
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """|input - other| <= atol + rtol * |other|, elementwise (equal infinities are close)."""

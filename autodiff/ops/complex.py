@@ -18,8 +18,9 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
-from ._checks import same_device, scalar_type_name
+from ._checks import require_tensors, same_device, scalar_type_name
 from ._promotion import check_broadcast
 from .selection import where
 
@@ -113,17 +114,20 @@ def conj_physical_(input: Tensor) -> Tensor:
 
 def is_conj(input: Tensor) -> bool:
     """Whether the tensor is a conjugate view (conj() of a complex tensor) not yet resolved."""
+    require_tensors("is_conj", ("input", input))
     return input._is_conj
 
 
 def is_neg(input: Tensor) -> bool:
     """Whether the tensor is a negated view (the imag of a conjugate view) not yet resolved."""
+    require_tensors("is_neg", ("input", input))
     return input._is_neg
 
 
 def resolve_conj(input: Tensor) -> Tensor:
     """A tensor with is_conj() False and the same values: a copy of a conjugate view, the
     tensor itself otherwise."""
+    require_tensors("resolve_conj", ("input", input))
     if not input._is_conj:
         return input
     out = input.clone()
@@ -132,6 +136,7 @@ def resolve_conj(input: Tensor) -> Tensor:
 
 
 def resolve_neg(input: Tensor) -> Tensor:
+    require_tensors("resolve_neg", ("input", input))
     if not input._is_neg:
         return input
     out = input.clone()
@@ -184,6 +189,8 @@ class Angle(Function):
     ones (pi for negative numbers; NaN stays NaN)."""
 
     node_name = "AngleBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:

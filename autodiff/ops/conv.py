@@ -24,7 +24,9 @@ from typing import Any
 from backends import Backend
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
+from ..jvp_rules import auto_multilinear, sum_terms
 from ..tensor import Tensor
 from ._windows import Pairs, pad_array, symmetric
 
@@ -124,7 +126,7 @@ class Convolution(Function):
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, geometry: ConvGeometry,
                 transposed: bool, spatial: tuple[int, ...]) -> Any:
         backend = ctx.backend
-        ctx.geometry, ctx.transposed = geometry, transposed
+        ctx.geometry, ctx.transposed, ctx.spatial = geometry, transposed, spatial
         ctx.save_for_backward(x, weight)
         if transposed:
             out = convolve_transpose(backend, x, weight, geometry, spatial)
@@ -158,6 +160,20 @@ class Convolution(Function):
             grad_bias = grad.sum((0, *range(2, grad._data.ndim)))
         return grad_x, grad_weight, grad_bias
 
+    @staticmethod
+    def jvp(ctx: Any, tangent_x: Tensor | None, tangent_w: Tensor | None,
+            tangent_b: Tensor | None) -> Tensor | None:
+        """Bilinear in (x, weight), plus the bias over the channels."""
+        x, weight = ctx.saved_tensors
+        options = {"geometry": ctx.geometry, "transposed": ctx.transposed,
+                   "spatial": ctx.spatial}
+        return sum_terms([
+            Convolution.apply(tangent_x, weight, None, **options)
+            if tangent_x is not None else None,
+            Convolution.apply(x, tangent_w, None, **options) if tangent_w is not None else None,
+            tangent_b.reshape(-1, *(1,) * len(ctx.spatial)) if tangent_b is not None else None,
+        ])
+
 
 class ConvolutionWeight(Function):
     """The weight gradient of a convolution of x whose output gradient is g. It is bilinear in
@@ -165,6 +181,8 @@ class ConvolutionWeight(Function):
     with the incoming gradient as the weight."""
 
     node_name = "ConvolutionBackwardBackward0"
+
+    jvp = auto_multilinear
 
     @staticmethod
     def forward(ctx: Any, x: Any, g: Any, *, geometry: ConvGeometry,
@@ -236,7 +254,8 @@ def _check_dtypes(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
         )
 
 
-_CPP_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double",
+_CPP_NAMES = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float",
+              "float64": "double",
               "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
               "uint8": "unsigned char", "bool": "bool"}
 
@@ -397,6 +416,7 @@ def _check_shapes(input: Tensor, weight: Tensor, bias: Tensor | None, groups: in
 
 
 # ----------------------------------------------------------------------------- public
+@autocast_op("conv1d")
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """1-D convolution over (N, C, L) or (C, L)."""
@@ -404,6 +424,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
                        "conv1d")
 
 
+@autocast_op("conv2d")
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D convolution over (N, C, H, W) or (C, H, W)."""
@@ -411,6 +432,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
                        "conv2d")
 
 
+@autocast_op("conv3d")
 def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """3-D convolution over (N, C, D, H, W) or (C, D, H, W)."""
@@ -418,6 +440,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
                        "conv3d")
 
 
+@autocast_op("conv_transpose1d")
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
                      groups: int = 1, dilation: Any = 1) -> Tensor:
@@ -426,6 +449,7 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                        groups, 1, "conv_transpose1d")
 
 
+@autocast_op("conv_transpose2d")
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
                      groups: int = 1, dilation: Any = 1) -> Tensor:
@@ -434,6 +458,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                        groups, 2, "conv_transpose2d")
 
 
+@autocast_op("conv_transpose3d")
 def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
                      groups: int = 1, dilation: Any = 1) -> Tensor:

@@ -6,16 +6,20 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import backends
 from backends import Device, get_backend, parse_device
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor
-from .complex import real
+from ._checks import require_tensors
 
 
 class Clone(Function):
     node_name = "CloneBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -30,10 +34,24 @@ def clone(input: Tensor) -> Tensor:
     return Clone.apply(input)
 
 
+def detach(input: Tensor) -> Tensor:
+    """`input.detach()`: the same data, outside the graph."""
+    require_tensors("detach", ("input", input))
+    return input.detach()
+
+
+def detach_(input: Tensor) -> Tensor:
+    """`input.detach_()`: take input itself out of the graph."""
+    require_tensors("detach_", ("input", input))
+    return input.detach_()
+
+
 class ToCopy(Function):
     """A copy to another dtype and/or device; the gradient goes back to the source's."""
 
     node_name = "ToCopyBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dtype: str, target: Any) -> Any:
@@ -55,7 +73,7 @@ class ToCopy(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         if grad.is_complex() and not ctx.source_dtype.startswith("complex"):
-            grad = real(grad)  # a real source takes the real part, as in PyTorch
+            grad = grad.real  # a real source takes the real part, as in PyTorch
         return grad.to(ctx.source_device, dtypes.BY_NAME[ctx.source_dtype])
 
 
@@ -89,6 +107,51 @@ def _full_device(device: Any) -> Device:
     if parsed.type == "cuda" and parsed.index is None:
         return get_backend(parsed).device
     return parsed
+
+
+# ----------------------------------------------------------------------------- where memory lives
+class PinMemory(Function):
+    """A copy of a CPU tensor in page-locked host memory."""
+
+    node_name = "PinMemoryBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        return backends.pinned(a)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad
+
+
+def pin_memory(input: Tensor) -> Tensor:
+    """A copy of a CPU tensor in page-locked memory (which CUDA copies from faster); needs a
+    GPU, as PyTorch's does."""
+    if not backends.cuda_device_count():
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    device = input._backend.device
+    if device.type != "cpu":
+        legacy = dtypes.LEGACY_NAMES[input.dtype.name]
+        raise RuntimeError(f"cannot pin 'torch.{device.type}.{legacy}' only dense CPU tensors "
+                           "can be pinned")
+    if is_pinned(input):
+        return input
+    return PinMemory.apply(input)
+
+
+def is_pinned(input: Tensor) -> bool:
+    return input._backend.device.type == "cpu" and backends.is_pinned(input._data)
+
+
+def share_memory_(input: Tensor) -> Tensor:
+    """Move the values into memory other processes share (for fork-started workers: Hogwild
+    training, DataLoader workers); a no-op on CUDA, whose memory is shared through IPC."""
+    input._data = input._backend.share_memory(input._data)
+    return input
+
+
+def is_shared(input: Tensor) -> bool:
+    return input._backend.is_shared(input._data)
 
 
 _LEGACY_DTYPES = {legacy: name for name, legacy in dtypes.LEGACY_NAMES.items()}

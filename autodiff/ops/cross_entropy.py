@@ -13,8 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import linear_in
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
 from .arithmetic import DivNumber
@@ -27,6 +29,8 @@ class NllLoss(Function):
     """-weight[t] * x[t] along the class dim (1, or 0 for a (C,) input), then reduced."""
 
     node_name = "NllLossBackward0"
+
+    jvp = linear_in(0)
 
     @staticmethod
     def forward(ctx: Any, x: Any, target: Any, weight: Any, *, reduction: str,
@@ -91,6 +95,8 @@ class NllLossBackward(Function):
 
     node_name = "NllLossBackwardBackward0"
 
+    jvp = linear_in(0)
+
     @staticmethod
     def forward(ctx: Any, grad: Any, safe: Any, scale: Any, *, axis: int,
                 shape: tuple[int, ...], total: Any, valid: Any) -> Any:
@@ -129,6 +135,7 @@ def _scatter_key(backend: Any, safe: Any, axis: int) -> tuple[Any, ...]:
     return tuple(key)
 
 
+@autocast_op("nll_loss")
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
              reduction: str = "mean") -> Tensor:
@@ -206,6 +213,7 @@ def _check_target(input: Tensor, target: Tensor, weight: Tensor | None,
 
 
 # ----------------------------------------------------------------------------- cross_entropy
+@autocast_op("cross_entropy_loss")
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:

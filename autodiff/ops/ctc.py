@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..tensor import Tensor, _wrap
 from .loss import _reduction
@@ -141,6 +142,7 @@ class CtcLoss(Function):
     """The negative log-likelihood of each sample's target, (N,)."""
 
     node_name = "CtcLossBackward0"
+    forward_ad_name = "_ctc_loss"  # PyTorch has no forward derivative for it either
 
     @staticmethod
     def forward(ctx: Any, log_probs: Any, targets: Any, *, input_lengths: tuple[int, ...],
@@ -297,6 +299,7 @@ def _padded(targets: Any, backend: Any, target_lengths: list[int]) -> Any:
     return backend.take(targets, backend.asarray(index, dtype="int64"), axis=0)
 
 
+@autocast_op("ctc_loss")
 def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any,
              blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
     """The CTC loss of (T, N, C) log-probabilities (or (T, C) for one sample) against targets,

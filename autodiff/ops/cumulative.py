@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import return_types
+from .. import dtypes, return_types
+from ..autocast_state import autocast_op
 from ..function import Function
+from ..jvp_rules import auto_linear, jvp_from_backward, picked_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import require_floating
+from ._out import INTO, takes_out
 from ._promotion import accumulation_dtype, cast_for_accumulation
 from .scatter import ScatterAdd
 from .selection import where
@@ -32,6 +35,8 @@ def _accumulate(backend: Any, scan: Any, a: Any, dim: int) -> Any:
 class Cumsum(Function):
     node_name = "CumsumBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, reverse: bool = False) -> Any:
         backend = ctx.backend
@@ -49,13 +54,17 @@ class Cumsum(Function):
         return Cumsum.apply(grad, dim=ctx.dim, reverse=not ctx.reverse)
 
 
-def _prepare(input: Tensor, dim: int, dtype: Any) -> tuple[Tensor, int]:
+def _prepare(name: str, input: Tensor, dim: int, dtype: Any) -> tuple[Tensor, int]:
+    if dtype is not None and dtypes.to_dtype(dtype) is dtypes.bool_:
+        raise NotImplementedError(f'"{name}_out_cpu" not implemented for \'Bool\'')
     input = cast_for_accumulation(input, dtype)
     return input, _wrap_dim(dim, input._data.ndim)
 
 
+@takes_out(INTO)
+@autocast_op("cumsum")
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
-    input, dim = _prepare(input, dim, dtype)
+    input, dim = _prepare("cumsum", input, dim, dtype)
     return Cumsum.apply(input, dim=dim)
 
 
@@ -66,6 +75,8 @@ def _reverse_cumsum(tensor: Tensor, dim: int) -> Tensor:
 
 class Cumprod(Function):
     node_name = "CumprodBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:
@@ -99,8 +110,10 @@ class Cumprod(Function):
         return grad_before + grad_first
 
 
+@takes_out(INTO)
+@autocast_op("cumprod")
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
-    input, dim = _prepare(input, dim, dtype)
+    input, dim = _prepare("cumprod", input, dim, dtype)
     return Cumprod.apply(input, dim=dim)
 
 
@@ -112,6 +125,8 @@ class Cummax(Function):
 
     node_name = "CummaxBackward0"
     largest = True
+
+    jvp = picked_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:
@@ -195,9 +210,20 @@ class Logcumsumexp(Function):
         return ((reverse_logcumsumexp(positive - out) + a).exp()
                 - (reverse_logcumsumexp(negative - out) + a).exp())
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        """cumsum(exp(a) t) / cumsum(exp(a)), both shifted by the maximum along dim (PyTorch's
+        logcumsumexp_jvp)."""
+        a, _ = ctx.saved_tensors
+        if tangent.ndim == 0 or tangent.numel() == 0:
+            return tangent
+        shifted = (a - a.amax(ctx.dim, keepdim=True)).exp()
+        return (shifted * tangent).cumsum(ctx.dim) / shifted.cumsum(ctx.dim)
+
 
 def _largest_finite(dtype: str) -> float:
-    return {"float16": 65504.0, "float32": 3.4028234663852886e38}.get(
+    return {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
+            "float32": 3.4028234663852886e38}.get(
         dtype, 1.7976931348623157e308)
 
 

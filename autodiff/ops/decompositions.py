@@ -21,39 +21,63 @@ from backends import broadcast_shapes
 from backends.decompositions import LinAlgError
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
-from ._checks import same_device
+from ._checks import not_implemented_for, same_device
+from ._out import EXACT, takes_out
 from ._promotion import check_broadcast
 from .complex import conj
 
 
 def _check_square(function: str, tensor: Tensor, name: str = "A",
-                  complex_ok: bool = False) -> None:
+                  complex_ok: bool = False, kernel: str | None = None,
+                  every_dtype: bool = False) -> None:
     shape = tensor._data.shape
     if len(shape) < 2:
         raise RuntimeError(
             f"{function}: The input tensor {name} must have at least 2 dimensions.")
-    _check_float(function, tensor, complex_ok)
+    refusal = _dtype_refusal(function, tensor, complex_ok, kernel, every_dtype)
+    if isinstance(refusal, RuntimeError):  # the function's own check, before the shapes'
+        raise refusal
     if shape[-1] != shape[-2]:
         raise RuntimeError(
             f"{function}: {name} must be batches of square matrices, but they are "
             f"{shape[-2]} by {shape[-1]} matrices"
         )
+    if refusal is not None:  # the kernel's, once it runs
+        raise refusal
 
 
-def _check_float(function: str, tensor: Tensor, complex_ok: bool = False) -> None:
+def _check_float(function: str, tensor: Tensor, complex_ok: bool = False,
+                 kernel: str | None = None, every_dtype: bool = False) -> None:
+    refusal = _dtype_refusal(function, tensor, complex_ok, kernel, every_dtype)
+    if refusal is not None:
+        raise refusal
+
+
+def _dtype_refusal(function: str, tensor: Tensor, complex_ok: bool, kernel: str | None,
+                   every_dtype: bool) -> Exception | None:
+    """PyTorch's dtype checks of a linalg function. float16 and bfloat16 are refused by the
+    function itself, or, where PyTorch lets them through to a LAPACK kernel with no
+    low-precision version, by that `kernel` ("lu" for `"lu_cpu" not implemented for 'Half'`);
+    with `every_dtype` the kernel refuses the integer dtypes too."""
     name = tensor._backend.dtype_name(tensor._data)
-    if name == "float16":
-        raise RuntimeError(f"{function}: Low precision dtypes not supported. Got Half")
     allowed = ("float32", "float64", "complex64", "complex128") if complex_ok \
         else ("float32", "float64")
-    if name not in allowed:
-        raise RuntimeError(
-            f"{function}: Expected a floating point or complex tensor as input. Got "
-            f"{dtypes.SCALAR_TYPE_NAMES[name]}"
-        )
+    if name in allowed:
+        return None
+    if kernel is not None and (every_dtype or name in ("float16", "bfloat16")):
+        return not_implemented_for(kernel, tensor._backend, tensor._data)
+    if name in ("float16", "bfloat16"):
+        return RuntimeError(f"{function}: Low precision dtypes not supported. Got "
+                            f"{dtypes.SCALAR_TYPE_NAMES[name]}")
+    return RuntimeError(
+        f"{function}: Expected a floating point or complex tensor as input. Got "
+        f"{dtypes.SCALAR_TYPE_NAMES[name]}"
+    )
 
 
 # ----------------------------------------------------------------------------- inv
@@ -75,7 +99,14 @@ class LinalgInv(Function):
         inverse_t = _mh(out)
         return -(inverse_t @ grad @ inverse_t)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return -(out @ tangent @ out)
 
+
+@takes_out(EXACT)
+@autocast_op("linalg_inv")
 def inv(A: Tensor) -> Tensor:
     """The inverse of each square matrix in A (..., n, n)."""
     _check_square("linalg.inv", A, complex_ok=True)
@@ -90,6 +121,8 @@ class LinalgSolve(Function):
     """X with A X = B (left) or X A = B; `vector` when B is a (batch of) vector(s)."""
 
     node_name = "LinalgSolveExBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, vector: bool, left: bool = True) -> Any:
@@ -141,12 +174,13 @@ def _transpose(backend: Any, array: Any) -> Any:
     return backend.permute_dims(array, (*axes[:-2], axes[-1], axes[-2]))
 
 
+@autocast_op("linalg_solve")
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """X with A X = B (or X A = B for left=False); B is (..., n) or (..., n, k)."""
     same_device(A, B)
     a_shape, b_shape = A._data.shape, B._data.shape
-    _check_square("linalg.solve", A, complex_ok=True)
-    _check_float("linalg.solve", B, complex_ok=True)
+    _check_square("linalg.solve", A, complex_ok=True, kernel="lu")
+    _check_float("linalg.solve", B, complex_ok=True, kernel="lu")
     if A._data.dtype != B._data.dtype:
         raise RuntimeError(
             "linalg.solve: Expected A and B to have the same dtype, but found A of type "
@@ -176,6 +210,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 class LinalgDet(Function):
     node_name = "LinalgDetBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         out = ctx.backend.det(a)
@@ -193,7 +229,7 @@ def det(A: Tensor) -> Tensor:
     """The determinant of each square matrix in A. Its gradient is the cofactor matrix
     adj(A)^T, singular A included: det([[1, 2], [2, 4]]) has gradient [[4, -2], [-2, 1]]
     (PyTorch 2.13 returns zeros there)."""
-    _check_square("linalg.det", A)
+    _check_square("linalg.det", A, kernel="lu")
     return LinalgDet.apply(A)
 
 
@@ -231,6 +267,8 @@ class Cofactors(Function):
 
     node_name = "LinalgCofactorsBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.save_for_backward(a)
@@ -256,6 +294,8 @@ class CofactorsBackward(Function):
     gradient is det(U) det(V) U G V^T. Linear in W; a further derivative raises."""
 
     node_name = "LinalgCofactorsBackwardBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, w: Any, a: Any) -> Any:
@@ -344,6 +384,8 @@ class SlogdetResult(NamedTuple):
 class LinalgSlogdet(Function):
     node_name = "LinalgSlogdetBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         sign, logabsdet = ctx.backend.slogdet(a)
@@ -374,6 +416,8 @@ def slogdet(A: Tensor) -> SlogdetResult:
 class LinalgCholesky(Function):
     node_name = "LinalgCholeskyExBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, upper: bool) -> Any:
         backend = ctx.backend
@@ -400,9 +444,10 @@ class LinalgCholesky(Function):
         return LinalgSolve.apply(lower.mT, left.mT, vector=False).mT  # (...) L^{-1}
 
 
+@autocast_op("linalg_cholesky")
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """L (lower, A = L L^T) or, with upper=True, U = L^T of each symmetric positive-definite A."""
-    _check_square("linalg.cholesky", A)
+    _check_square("linalg.cholesky", A, kernel="cholesky")
     return LinalgCholesky.apply(A, upper=upper)
 
 

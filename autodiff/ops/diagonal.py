@@ -9,9 +9,13 @@ from typing import Any
 from backends import contiguous_strides
 
 from .. import dtypes
+from ..autocast_state import autocast_op
+from ..batching.dispatch import looped_op
 from ..creation import zeros, zeros_like
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ._out import EXACT, takes_out
 from .flat_indexing import unravel_index
 from .indexing import ViewScatter, canonical_key, take_index
 from .shape import view_op
@@ -38,6 +42,8 @@ class Diagonal(Function):
     two dims flattened into one (a view whenever those dims can be merged without a copy)."""
 
     node_name = "DiagonalBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, offset: int, dim1: int, dim2: int) -> Any:
@@ -100,6 +106,8 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 class Trace(Function):
     node_name = "TraceBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -113,6 +121,7 @@ class Trace(Function):
         return ViewScatter.apply(grad.expand(ctx.length), shape=ctx.shape, key=key)
 
 
+@autocast_op("trace")
 def trace(input: Tensor) -> Tensor:
     if input.dtype is dtypes.bool_:
         raise NotImplementedError('"trace" not implemented for \'Bool\'')
@@ -124,6 +133,8 @@ def trace(input: Tensor) -> Tensor:
 class Tril(Function):
     node_name = "TrilBackward0"
     upper = False
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, diagonal: int) -> Any:
@@ -153,10 +164,12 @@ def _triangle(op: type[Tril], name: str, input: Tensor, diagonal: int) -> Tensor
     return op.apply(input, diagonal=int(diagonal))
 
 
+@takes_out(EXACT)
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     return _triangle(Tril, "tril", input, diagonal)
 
 
+@takes_out(EXACT)
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     return _triangle(Triu, "triu", input, diagonal)
 
@@ -194,6 +207,8 @@ class DiagEmbed(Function):
     """Tensors whose diagonal (offset, dim1, dim2 of the output) is the input's last dim."""
 
     node_name = "DiagEmbedBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, offset: int, dim1: int, dim2: int) -> Any:
@@ -244,6 +259,8 @@ class DiagonalScatter(Function):
 
     node_name = "DiagonalScatterBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, src: Any, *, offset: int, dim1: int, dim2: int) -> Any:
         backend = ctx.backend
@@ -289,6 +306,8 @@ class BlockDiag(Function):
     """The matrices one after another along the diagonal of a zero matrix."""
 
     node_name = "BlockDiagBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, *arrays: Any) -> Any:
@@ -338,6 +357,7 @@ def block_diag(*tensors: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- fill_diagonal_
+@looped_op
 def fill_diagonal_(input: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
     """Write `fill_value` on the main diagonal (all dims of equal size, or a matrix), in place.
     The diagonal is every (sum of strides)-th element of the tensor read in row-major order;

@@ -13,6 +13,7 @@ from typing import Any
 from .. import dtypes
 from ..creation import zeros
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor, _wrap_dim
 from .comparison import logical_xor
 from .cumulative import cumsum
@@ -25,6 +26,8 @@ class MulNumber(Function):
     """tensor * number as PyTorch's C++ code records it (MulBackward1), not Python's `*`."""
 
     node_name = "MulBackward1"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, number: Any) -> Any:
@@ -40,6 +43,8 @@ class DivNumber(Function):
     """tensor / number as PyTorch's C++ code records it (DivBackward1)."""
 
     node_name = "DivBackward1"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, number: Any) -> Any:

@@ -25,9 +25,11 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..creation import zeros
 from ..function import Function
 from ..grad_mode import no_grad
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, same_device, scalar_type_name
 from ._dims import reduction_axes
@@ -79,6 +81,8 @@ class Cdist(Function):
 
     node_name = "CdistBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, x1: Any, x2: Any, *, p: float) -> Any:
         ctx.p = p
@@ -107,6 +111,8 @@ class CdistByProduct(Function):
 
     node_name = "ViewBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, x1: Any, x2: Any) -> Any:
         out = ctx.backend.euclidean_distances(x1, x2)
@@ -119,6 +125,7 @@ class CdistByProduct(Function):
         return _euclidean_backward(grad, x1, x2, out, ctx.needs_input_grad)
 
 
+@autocast_op("cdist")
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
           compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The p-norm distance between each row of x1 and each row of x2 (batched)."""
@@ -141,7 +148,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     if x1.dtype is not x2.dtype:
         raise RuntimeError(f"expected scalar type {scalar_type_name(x1)} but found "
                            f"{scalar_type_name(x2)}")
-    if x1.dtype is dtypes.float16:
+    if x1.dtype in (dtypes.float16, dtypes.bfloat16):
         raise not_implemented_for("cdist", x1._backend, x1._data, on_device=False)
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
@@ -160,6 +167,8 @@ class Pdist(Function):
     """The p-norm distance of each pair of rows i < j, in row-major order."""
 
     node_name = "PdistBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, p: float) -> Any:
@@ -182,12 +191,13 @@ class Pdist(Function):
         return base.index_add(0, first, weighted) - base.index_add(0, second, weighted)
 
 
+@autocast_op("pdist")
 def pdist(input: Tensor, p: float = 2) -> Tensor:
     if input._data.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input._data.ndim}D")
     if not input.dtype.is_floating_point:
         raise RuntimeError("pdist only supports floating-point dtypes")
-    if input.dtype is dtypes.float16:
+    if input.dtype in (dtypes.float16, dtypes.bfloat16):
         raise not_implemented_for("pdist", input._backend, input._data, on_device=False)
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
@@ -199,6 +209,8 @@ class Dist(Function):
     """||a - b||_p over all elements (a and b broadcast)."""
 
     node_name = "DistBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, p: float) -> Any:
@@ -226,6 +238,7 @@ class Dist(Function):
         return (gradient if needs_a else None), (-gradient if needs_b else None)
 
 
+@autocast_op("dist")
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     if not isinstance(other, Tensor):
         raise TypeError(f"dist(): argument 'other' (position 2) must be Tensor, not "
@@ -244,6 +257,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     return NormDims.apply(difference, ord=float(p), axes=axes, keepdim=keepdim)
 
 
+@autocast_op("cosine_similarity")
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """<x1, x2> / (max(||x1||, eps) max(||x2||, eps)) along dim, both inputs broadcast."""
     common = dtypes.result_type((x1.dtype, x1._data.ndim), (x2.dtype, x2._data.ndim))

@@ -9,8 +9,10 @@ from typing import Any
 from ..creation import zeros_like
 from ..dtypes import scalar_dtype
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for
+from ._out import CAST, takes_out
 from ._promotion import promote
 
 _SCALARS = (bool, int, float)
@@ -62,6 +64,8 @@ class DivMode(Function):
 
     node_name = "DivBackward2"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, mode: str) -> Any:
         return _divide_rounded(ctx.backend, a, b, mode)
@@ -77,6 +81,7 @@ class FloorDivide(Function):
     """floor_divide (`//`): PyTorch has no derivative for it and says so at backward time."""
 
     node_name = "torch::autograd::NotImplemented"
+    forward_ad_name = "aten::floor_divide"
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -87,14 +92,30 @@ class FloorDivide(Function):
         raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
+@takes_out(CAST)
 def floor_divide(input: Any, other: Any) -> Tensor:
     return FloorDivide.apply(_as_tensor(input, other), other)
+
+
+class FloorDivideInPlace(FloorDivide):
+    """x.floor_divide_(y): the same op; PyTorch names the in-place form in its error."""
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        raise RuntimeError("derivative for aten::floor_divide_ is not implemented")
+
+
+def floor_divide_of(input: Tensor, other: Any) -> Tensor:
+    """floor_divide recorded as the in-place form's node (Tensor.floor_divide_)."""
+    return FloorDivideInPlace.apply(input, other)
 
 
 class Remainder(Function):
     """Python's modulo (the sign of the divisor), as PyTorch's remainder and `%`."""
 
     node_name = "RemainderBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -124,6 +145,8 @@ class RemainderTensor(Remainder):
 class RemainderNumber(FloorDivide):
     """number % tensor: not differentiable in PyTorch either."""
 
+    forward_ad_name = "aten::remainder"
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         return Remainder.forward(ctx, a, b)
@@ -133,6 +156,7 @@ class RemainderNumber(FloorDivide):
         raise RuntimeError("derivative for aten::remainder is not implemented")
 
 
+@takes_out(CAST)
 def remainder(input: Any, other: Any) -> Tensor:
     if not isinstance(input, Tensor):
         return RemainderNumber.apply(_as_tensor(input, other), other)

@@ -11,7 +11,9 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..batching.dispatch import random_op
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor, _wrap
 from . import inplace as _inplace
 
@@ -21,6 +23,8 @@ class DropoutMul(Function):
     dropout in place can overwrite x without invalidating its own node."""
 
     node_name = "MulBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, mask: Any) -> Any:
@@ -33,6 +37,7 @@ class DropoutMul(Function):
         return grad * mask
 
 
+@random_op
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p); the mask comes
@@ -104,6 +109,7 @@ def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bo
     return out if shift is None else out + _wrap(shift, backend)
 
 
+@random_op
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, L) or (C, L) with probability p (scaling the rest)."""
@@ -118,6 +124,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
     return _channels(input, p, training, inplace, batched=input.dim() == 3)
 
 
+@random_op
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, H, W) with probability p. A 3-D input is taken as
@@ -143,6 +150,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     return _dropout(input, p, training, inplace, feature=True, alpha=False)
 
 
+@random_op
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p."""
@@ -171,6 +179,7 @@ def _channels(input: Tensor, p: float, training: bool, inplace: bool,
                     alpha=False).squeeze(0)
 
 
+@random_op
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                   inplace: bool = False) -> Tensor:
     """Dropout for SELU networks: dropped units become SELU's saturation value and the result
@@ -178,6 +187,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     return _dropout(input, p, training, inplace, feature=False, alpha=True)
 
 
+@random_op
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                           inplace: bool = False) -> Tensor:
     """alpha_dropout of whole channels."""

@@ -11,18 +11,24 @@ away, "ij->i") gets the gradient broadcast along it, through a vector of ones.
 
 from __future__ import annotations
 
+import inspect
 import string
 from typing import Any
 
+from ..autocast_state import autocast_op
 from ..function import Function
+from ..jvp_rules import auto_multilinear
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import refuse_bool, require_tensors, same_device, scalar_type_name
+from ._out import same, takes_out
 
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase  # PyTorch's label order
 
 
 class Einsum(Function):
     node_name = "ViewBackward0"  # a contraction: PyTorch ends with bmm and a view
+
+    jvp = auto_multilinear
 
     @staticmethod
     def forward(ctx: Any, *operands: Any, equation: str) -> Any:
@@ -90,6 +96,21 @@ def _operand_grad(grad: Tensor, output: str, letters: str, others: list[tuple[st
     return einsum(",".join(terms) + "->" + result, *tensors)
 
 
+def einsum_op(*args: Any) -> str:
+    """The name autocast's lists know this einsum by. On the CPU, PyTorch's einsum is made of
+    other ops and reaches `bmm` (on the list) only where two operands share a summed index;
+    otherwise it multiplies and sums (off the list)."""
+    if args and isinstance(args[0], str) and "->" in args[0]:
+        inputs, output = args[0].replace(" ", "").split("->")
+        terms = [set(term) for term in inputs.split(",")]
+        shared = {letter for i, term in enumerate(terms) for other in terms[i + 1:]
+                  for letter in term & other}
+        if not shared - set(output) - {"."}:
+            return "einsum_without_contraction"
+    return "einsum"
+
+
+@autocast_op(einsum_op)
 def einsum(*args: Any) -> Tensor:
     """einsum(equation, *operands), einsum(equation, [operands]), or the sublist form
     einsum(op0, [0, 1], op1, [1, 2], [0, 2])."""
@@ -254,6 +275,12 @@ class Tensordot(Einsum):
     node_name = "ViewBackward0"
 
 
+_TENSORDOT_OUT = same("tensordot: Expected the output tensor to have dtype {result}, but got an "
+                      "output tensor with dtype {out}")
+
+
+@takes_out(_TENSORDOT_OUT)
+@autocast_op("tensordot")
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Contract dims of a with dims of b: an int n (a's last n with b's first n) or two lists."""
     same_device(a, b)
@@ -301,6 +328,12 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     return Tensordot.apply(a, b, equation=full)
 
 
+# tensordot under its decorators (out=, autocast), for inner to call as a plain function.
+_tensordot_body = inspect.unwrap(tensordot)
+
+
+@takes_out(_TENSORDOT_OUT)
+@autocast_op(lambda input, other: "dot" if input.dim() == other.dim() == 1 else "inner")
 def inner(input: Tensor, other: Tensor) -> Tensor:
     """Sum of products over the last dims (a plain product when either is 0-d)."""
     require_tensors("inner", ("input", input), ("other", other))
@@ -314,4 +347,5 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
         )
     if input.dtype is other.dtype:  # PyTorch's inner is dot of vectors, else an mm
         refuse_bool("dot" if len(a) == len(b) == 1 else "addmm_impl_cpu_", input, other)
-    return tensordot(input, other, ([-1], [-1]))
+    # tensordot's body, not its autocast wrapper: inner is autocast as itself (above).
+    return _tensordot_body(input, other, ([-1], [-1]))

@@ -22,6 +22,7 @@ from typing import Any
 from .. import dtypes
 from ..creation import zeros
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from .indexing import same_device_index
 from .sparse import embedding_renorm_
@@ -64,6 +65,8 @@ class EmbeddingBag(Function):
     """(bags, dim): each bag's rows of weight at its indices, summed, averaged or maxed."""
 
     node_name = "EmbeddingBagBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, weight: Any, indices: Any, per_sample_weights: Any, *,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..autocast_state import autocast_op
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from ._checks import require_tensors
 from .unary import SpecialOfInput, SpecialOfOutput, exp, special_values
@@ -25,6 +27,8 @@ class Erfc(SpecialOfInput):
 
     node_name = "ErfcBackward0"
     kernel = "erfc"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -46,6 +50,8 @@ class Erfinv(SpecialOfOutput):
     node_name = "ErfinvBackward0"
     kernel = "erfinv"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -61,6 +67,7 @@ class Erfinv(SpecialOfOutput):
         return grad * (exp(out * out) * _HALF_SQRT_PI)
 
 
+@autocast_op("erfinv")
 def erfinv(input: Tensor) -> Tensor:
     return Erfinv.apply(input)
 
@@ -71,6 +78,8 @@ class Erfcx(SpecialOfInput):
     node_name = "SpecialErfcxBackward0"
     kernel = "erfcx"
     half_kernel = "erfcx"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -95,6 +104,8 @@ class Ndtr(SpecialOfInput):
     node_name = "MulBackward1"
     kernel = "ndtr"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, = ctx.saved_tensors
@@ -112,6 +123,8 @@ class Ndtri(SpecialOfOutput):
     kernel = "ndtri"
     half_kernel = "ndtri"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         out, = ctx.saved_tensors
@@ -126,6 +139,8 @@ class LogNdtr(SpecialOfInput):
     node_name = "SpecialLogNdtrBackward0"
     kernel = "log_ndtr"
     half_kernel = "log_ndtr"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..creation import arange, zeros
 from ..creation import tensor as _tensor
 from ..function import Function
@@ -235,6 +236,7 @@ def _c2r(name: str, input: Tensor, n: int | None, dim: int, norm: str | None,
     return FftC2R.apply(input, dims=(d,), scale=_scale(norm, forward), last_size=points)
 
 
+@autocast_op("fft_fft")
 def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The one-dimensional discrete Fourier transform along `dim`."""
     if input.dtype.is_complex:
@@ -242,6 +244,7 @@ def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = N
     return _r2c("fft", input, n, dim, norm, True, onesided=False)
 
 
+@autocast_op("fft_ifft")
 def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The inverse of fft."""
     if input.dtype.is_complex:
@@ -249,22 +252,26 @@ def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
     return _r2c("ifft", input, n, dim, norm, False, onesided=False)
 
 
+@autocast_op("fft_rfft")
 def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The FFT of a real signal: the n/2 + 1 non-negative frequencies."""
     return _r2c("rfft", input, n, dim, norm, True, onesided=True)
 
 
+@autocast_op("fft_irfft")
 def irfft(input: Tensor, n: int | None = None, dim: int = -1,
           norm: str | None = None) -> Tensor:
     """The inverse of rfft: a real signal of n points (2 (m - 1) by default)."""
     return _c2r("irfft", input, n, dim, norm, False)
 
 
+@autocast_op("fft_hfft")
 def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The FFT of a Hermitian-symmetric signal given by its first half: a real spectrum."""
     return _c2r("hfft", input, n, dim, norm, True)
 
 
+@autocast_op("fft_ihfft")
 def ihfft(input: Tensor, n: int | None = None, dim: int = -1,
           norm: str | None = None) -> Tensor:
     """The inverse of hfft: the half spectrum of a real signal's inverse transform."""
@@ -272,11 +279,13 @@ def ihfft(input: Tensor, n: int | None = None, dim: int = -1,
 
 
 # ----------------------------------------------------------------------------- n-D
+@autocast_op("fft_fftn")
 def fftn(input: Tensor, s: Any = None, dim: Any = None, norm: str | None = None) -> Tensor:
     """The n-dimensional FFT over `dim` (all dims by default, or the last len(s))."""
     return _c2c_n("fftn", input, s, dim, norm, True)
 
 
+@autocast_op("fft_ifftn")
 def ifftn(input: Tensor, s: Any = None, dim: Any = None, norm: str | None = None) -> Tensor:
     return _c2c_n("ifftn", input, s, dim, norm, False)
 
@@ -288,6 +297,7 @@ def _c2c_n(name: str, input: Tensor, s: Any, dim: Any, norm: str | None,
     return FftC2C.apply(x, dims=tuple(dims), scale=_scale(norm, forward), forward=forward)
 
 
+@autocast_op("fft_rfftn")
 def rfftn(input: Tensor, s: Any = None, dim: Any = None, norm: str | None = None) -> Tensor:
     if input.dtype.is_complex:
         raise RuntimeError("rfftn expects a real-valued input tensor, but got "
@@ -299,6 +309,7 @@ def rfftn(input: Tensor, s: Any = None, dim: Any = None, norm: str | None = None
     return FftR2C.apply(x, dims=tuple(dims), scale=_scale(norm, True), onesided=True)
 
 
+@autocast_op("fft_irfftn")
 def irfftn(input: Tensor, s: Any = None, dim: Any = None, norm: str | None = None) -> Tensor:
     shape, dims, last_size = _c2r_shape_and_dims("irfftn", input, s, dim)
     x = _resized(_promoted(input, require_complex=True), dims, shape)
@@ -329,18 +340,22 @@ def ihfftn(input: Tensor, s: Any = None, dim: Any = None, norm: str | None = Non
     return FftC2C.apply(conj_physical(half), dims=tuple(dims[:-1]), scale=scale, forward=False)
 
 
+@autocast_op("fft_fft2")
 def fft2(input: Tensor, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Tensor:
     return fftn(input, s, dim, norm)
 
 
+@autocast_op("fft_ifft2")
 def ifft2(input: Tensor, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Tensor:
     return ifftn(input, s, dim, norm)
 
 
+@autocast_op("fft_rfft2")
 def rfft2(input: Tensor, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Tensor:
     return rfftn(input, s, dim, norm)
 
 
+@autocast_op("fft_irfft2")
 def irfft2(input: Tensor, s: Any = None, dim: Any = (-2, -1),
            norm: str | None = None) -> Tensor:
     return irfftn(input, s, dim, norm)

@@ -13,10 +13,12 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..batching.dispatch import dynamic_shape_op
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap
 from . import inplace
-from ._checks import same_device, scalar_type_name
+from ._checks import require_tensor, same_device, scalar_type_name
 from ._promotion import check_broadcast
 from .indexing import same_device_index
 from .joining import cat
@@ -48,6 +50,8 @@ class Take(Function):
 
     node_name = "TakeBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, index: Any) -> Any:
         backend = ctx.backend
@@ -65,6 +69,7 @@ class Take(Function):
 
 def take(input: Tensor, index: Tensor) -> Tensor:
     """The elements of `input`, read as a 1-d tensor, at `index`."""
+    require_tensor("take", "index", 2, index)
     return Take.apply(input, index=_flat_index("take", input, index))
 
 
@@ -72,6 +77,8 @@ class Put(Function):
     """A copy of the input with `source` written (or added) at flat positions `index`."""
 
     node_name = "PutBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, source: Any, *, index: Any, accumulate: bool) -> Any:
@@ -148,6 +155,8 @@ class MaskedSelect(Function):
 
     node_name = "MaskedSelectBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, mask: Any) -> Any:
         backend = ctx.backend
@@ -167,6 +176,7 @@ class MaskedSelect(Function):
         return MaskedScatter.apply(target, grad, mask=ctx.mask)
 
 
+@dynamic_shape_op
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The elements of `input` where `mask` is True (both broadcast), as a 1-d tensor."""
     return MaskedSelect.apply(input, mask=_mask_array("masked_select", input, mask))
@@ -177,6 +187,8 @@ class MaskedScatter(Function):
     the first elements of `source`, in order."""
 
     node_name = "MaskedScatterBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, source: Any, *, mask: Any) -> Any:

@@ -12,8 +12,10 @@ import math
 from typing import Any
 
 from .. import dtypes, return_types
+from ..batching.dispatch import elementwise_op
 from ..creation import zeros_like
 from ..function import Function
+from ..jvp_rules import auto_element_wise, jvp_from_backward
 from ..tensor import Tensor, _wrap
 from ._checks import (
     not_implemented_for,
@@ -36,6 +38,8 @@ class Fmod(Function):
 
     node_name = "FmodBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
@@ -56,7 +60,9 @@ class Fmod(Function):
 
 
 class FmodTensor(Fmod):
+
     node_name = "FmodBackward1"
+    jvp = auto_element_wise
 
 
 def fmod(input: Tensor, other: Any) -> Tensor:
@@ -70,6 +76,8 @@ class Copysign(Function):
     """|a| with the sign of b (negative zero counts as negative)."""
 
     node_name = "CopysignBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -93,7 +101,9 @@ class Copysign(Function):
 
 
 class CopysignNumber(Copysign):
+
     node_name = "CopysignBackward1"
+    jvp = auto_element_wise
 
 
 def copysign(input: Tensor, other: Any) -> Tensor:
@@ -114,6 +124,8 @@ class Hypot(Function):
     """sqrt(a^2 + b^2) without overflow."""
 
     node_name = "HypotBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -139,6 +151,8 @@ class Nextafter(Function):
 
     node_name = "NextafterBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
@@ -160,6 +174,8 @@ class Ldexp(Function):
     """a * 2 ** e."""
 
     node_name = "LdexpBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, e: Any) -> Any:
@@ -194,6 +210,8 @@ class Frexp(Function):
     the exponent is int32 and not differentiable."""
 
     node_name = "FrexpBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -235,6 +253,8 @@ class Heaviside(Function):
 
     node_name = "torch::autograd::NotImplemented"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, values: Any) -> Any:
         backend = ctx.backend
@@ -266,6 +286,8 @@ class NanToNum(Function):
 
     node_name = "NanToNumBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, nan: float, posinf: float | None,
                 neginf: float | None) -> Any:
@@ -289,7 +311,8 @@ class NanToNum(Function):
         return grad * a.isfinite()
 
 
-_LARGEST = {"float16": 65504.0, "float32": 3.4028234663852886e38,
+_LARGEST = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
+            "float32": 3.4028234663852886e38,
             "float64": 1.7976931348623157e308}
 
 
@@ -306,6 +329,7 @@ def nan_to_num_(input: Tensor, nan: float = 0.0, posinf: float | None = None,
 
 
 # ----------------------------------------------------------------------------- signbit
+@elementwise_op
 def signbit(input: Tensor) -> Tensor:
     """Whether the sign bit is set (True for -0.0); a bool tensor outside the graph."""
     backend = input._backend

@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor
 from ._windows import symmetric
 from .conv import ConvGeometry, columns_of, fold_columns
@@ -16,6 +17,8 @@ from .conv import ConvGeometry, columns_of, fold_columns
 
 class Im2Col(Function):
     node_name = "Im2ColBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, kernel: tuple[int, ...], geometry: ConvGeometry,
@@ -37,6 +40,8 @@ class Im2Col(Function):
 
 class Col2Im(Function):
     node_name = "Col2ImBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, cols: Any, *, kernel: tuple[int, ...], geometry: ConvGeometry,

@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from ._checks import not_implemented_for_dtype, require_tensors
 from ._promotion import float_dtype, in_float
@@ -30,6 +31,8 @@ class Lgamma(SpecialOfInput):
 
     node_name = "LgammaBackward0"
     kernel = "gammaln"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -52,6 +55,8 @@ class Digamma(SpecialOfInput):
     node_name = "DigammaBackward0"
     kernel = "psi"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, = ctx.saved_tensors
@@ -69,6 +74,8 @@ class Polygamma(Function):
     """The n-th derivative of digamma."""
 
     node_name = "PolygammaBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, n: int) -> Any:
@@ -105,6 +112,8 @@ class Mvlgamma(Function):
     plus p (p - 1) / 4 log(pi)."""
 
     node_name = "MvlgammaBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, p: int) -> Any:
@@ -150,6 +159,8 @@ class Igamma(Function):
     kernel_name = "igamma"
     sign = 1.0
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, x: Any) -> Any:
         backend = ctx.backend
@@ -184,7 +195,9 @@ class Igammac(Igamma):
     node_name = "IgammacBackward0"
     kernel = "gammaincc"
     kernel_name = "igammac"
+
     sign = -1.0
+    jvp = auto_element_wise
 
 
 def igamma(input: Tensor, other: Tensor) -> Tensor:
@@ -213,6 +226,8 @@ class Zeta(Function):
 
     node_name = "SpecialZetaBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, x: Any, q: Any) -> Any:
         backend = ctx.backend
@@ -237,11 +252,15 @@ class Zeta(Function):
 
 
 class ZetaNumberSelf(Zeta):
+
     node_name = "SpecialZetaBackward1"
+    jvp = auto_element_wise
 
 
 class ZetaNumberOther(Zeta):
+
     node_name = "SpecialZetaBackward2"
+    jvp = auto_element_wise
 
 
 def zeta(input: Any, other: Any) -> Tensor:

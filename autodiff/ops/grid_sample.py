@@ -20,8 +20,10 @@ from typing import Any
 from backends import Backend
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import no_grad
+from ..jvp_rules import auto_linear, jvp_from_backward
 from ..tensor import Tensor, _wrap
 from .indexing import zeros
 from .joining import stack
@@ -60,6 +62,8 @@ class AffineGridGenerator(Function):
     """theta (N, dims, dims + 1) -> the sampling grid (N, *spatial, dims): base @ theta^T."""
 
     node_name = "AffineGridGeneratorBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, theta: Any, *, spatial: tuple[int, ...], align_corners: bool) -> Any:
@@ -344,6 +348,8 @@ class GridSampler2D(Function):
 
     node_name = "GridSampler2DBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, input: Any, grid: Any, *, mode: str, padding_mode: str,
                 align_corners: bool) -> Any:
@@ -372,6 +378,7 @@ class GridSampler3D(GridSampler2D):
 _SAMPLERS = {2: GridSampler2D, 3: GridSampler3D}
 
 
+@autocast_op("grid_sampler")
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
     """Sample (N, C, *spatial) at the normalized points of grid (N, *out_spatial, dims)."""

@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from .. import dtypes, return_types
+from ..batching.dispatch import dynamic_shape_op, looped_op
 from ..function import Function
 from ..tensor import Tensor, _wrap
 from ._checks import scalar_type_name
@@ -32,6 +33,7 @@ class Bincount(Function):
     """Sums of `weights` per value of the index array (only weights can carry a gradient)."""
 
     node_name = _NOT_IMPLEMENTED
+    forward_ad_name = "aten::bincount"
 
     @staticmethod
     def forward(ctx: Any, weights: Any, *, index: Any, length: int, dtype: str) -> Any:
@@ -42,6 +44,7 @@ class Bincount(Function):
         raise RuntimeError("derivative for aten::bincount is not implemented")
 
 
+@dynamic_shape_op
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """How often each value 0, 1, ... occurs in the 1-d non-negative integer `input` (or the
     sum of `weights` at its positions): at least `minlength` counts."""
@@ -105,6 +108,7 @@ def linear_edges(backend: Any, low: float, high: float, bins: int, dtype: str) -
 
 
 # ----------------------------------------------------------------------------- histc
+@looped_op
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     """Counts in `bins` equal bins between min and max (the data's range when both are
     equal), computed in input's dtype."""
@@ -179,6 +183,10 @@ class _NoDerivative(Function):
     def backward(ctx: Any, *grads: Any) -> Any:
         raise RuntimeError(f"derivative for aten::{ctx.derivative} is not implemented")
 
+    @property
+    def forward_ad_name(self) -> str:  # type: ignore[override]
+        return f"aten::{self.derivative}"
+
 
 class Histogram(_NoDerivative):
     """torch.histogram: (hist, bin_edges) from one node."""
@@ -219,7 +227,7 @@ class HistogramddBinEdges(_NoDerivative):
 
 
 def _points(name: str, input: Tensor) -> Tensor:
-    if not input.dtype.is_floating_point:
+    if input.dtype.name not in ("float32", "float64"):  # PyTorch's kernel: float and double
         raise NotImplementedError(
             f'"histogramdd" not implemented for \'{scalar_type_name(input)}\'')
     if input.ndim < 2:
@@ -335,6 +343,7 @@ def _histogramdd(name: str, input: Tensor, bins: Any, bounds: Any, weight: Tenso
     return hist, tuple(made) if isinstance(made, tuple) else (made,)
 
 
+@looped_op
 def histogramdd(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor | None = None,
                 density: bool = False) -> Any:
     """The histogram of points (..., N) in N dims: `bins` an int or one int per dim (equal
@@ -344,11 +353,12 @@ def histogramdd(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor |
     return return_types.histogramdd((hist, edges))
 
 
+@looped_op
 def histogram(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor | None = None,
               density: bool = False) -> Any:
     """(hist, bin_edges) of the elements of `input`: `bins` equal bins over `range` (the
     data's by default), or the edges given as a 1-d tensor."""
-    if not input.dtype.is_floating_point:
+    if input.dtype.name not in ("float32", "float64"):  # PyTorch's kernel: float and double
         raise NotImplementedError(
             f'"histogramdd" not implemented for \'{scalar_type_name(input)}\'')
     if isinstance(bins, Tensor):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from .decompositions import _check_float, _check_square
 from .diagonal import tril
@@ -43,6 +44,7 @@ class LdlFactorExResult(NamedTuple):
 # ----------------------------------------------------------------------------- qr
 class LinalgQr(Function):
     node_name = "LinalgQrBackward0"
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, mode: str) -> Any:
@@ -89,7 +91,7 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     """Q, R with A = Q R: mode 'reduced' (Q m x k), 'complete' (Q m x m) or 'r' (Q empty)."""
     if A._data.ndim < 2:
         raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
-    _check_float("linalg.qr", A)
+    _check_float("linalg.qr", A, kernel="geqrf")
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(
             f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
@@ -156,6 +158,7 @@ def _householder_vjp(a: Tensor, tau: Tensor, grad: Tensor) -> tuple[Tensor, Tens
 
 class LinalgHouseholderProduct(Function):
     node_name = "LinalgHouseholderProductBackward0"
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, tau: Any) -> Any:
@@ -184,7 +187,7 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
         raise RuntimeError(f"{name}: Expected tau to have one dimension less than input, but "
                            f"got tau.ndim equal to {tau._data.ndim} and input.ndim is equal to "
                            f"{A._data.ndim}")
-    _check_float(name, A)
+    _check_float(name, A, kernel="orgqr", every_dtype=True)
     return LinalgHouseholderProduct.apply(A, tau)
 
 
@@ -208,7 +211,7 @@ def geqrf(input: Tensor) -> GeqrfResult:
     scales tau (householder_product(a, tau) is Q)."""
     if input._data.ndim < 2:
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
-    _check_float("torch.geqrf", input)
+    _check_float("torch.geqrf", input, kernel="geqrf", every_dtype=True)
     return GeqrfResult(*Geqrf.apply(input))
 
 
@@ -252,7 +255,7 @@ def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True,
     if tau.shape[-1] > input.shape[-1]:
         raise RuntimeError("torch.ormqr: tau.shape[-1] must be less than or equal to "
                            "input.shape[-1]")
-    _check_float("torch.ormqr", input)
+    _check_float("torch.ormqr", input, kernel="ormqr", every_dtype=True)
     return Ormqr.apply(input, tau, other, left=left, transpose=transpose)
 
 
@@ -275,7 +278,7 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
                   ) -> LdlFactorExResult:
     """(LD, pivots, info): LAPACK sytrf's compact L D L^T of a symmetric A (lower triangle)
     and its pivots (1-based; negative for 2 x 2 blocks)."""
-    _check_square("torch.linalg.ldl_factor_ex", A)
+    _check_square("torch.linalg.ldl_factor_ex", A, kernel="ldl_factor_kernel")
     ld, pivots, info = LinalgLdlFactorEx.apply(A, hermitian=hermitian)
     if check_errors:
         for index, value in enumerate(info.reshape(-1).tolist()):
@@ -307,7 +310,7 @@ class LinalgLdlSolve(Function):
 
 def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False) -> Tensor:
     """X with A X = B from ldl_factor's (LD, pivots)."""
-    _check_square("torch.linalg.ldl_solve", LD)
+    _check_square("torch.linalg.ldl_solve", LD, kernel="ldl_solve_kernel")
     if B._data.ndim < 2:
         raise RuntimeError("torch.linalg.ldl_solve: B must have at least 2 dimensions")
     if B.shape[-2] != LD.shape[-1]:

@@ -13,12 +13,15 @@ the base a CopySlices node), an advanced key is `index_put_` (IndexPutBackward0)
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..batching.dispatch import indexing_op
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap, _wrap_dim
 from . import inplace
 from ._promotion import checked_number
@@ -100,7 +103,7 @@ def _device_error(op: str, target: Any, source: Any) -> RuntimeError:
 
 
 def _plain(index: Any) -> Any:
-    if isinstance(index, (list, tuple)):
+    if isinstance(index, (list, tuple, range)):
         return [_plain(item) for item in index]
     if isinstance(index, Tensor):
         return index.tolist()
@@ -217,6 +220,8 @@ class ViewScatter(Function):
 
     node_name = "SliceScatterBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, grad: Any, *, shape: tuple[int, ...], key: tuple[Any, ...]) -> Any:
         ctx.key = key = canonical_key(ctx.backend, shape, key)
@@ -234,6 +239,8 @@ class ViewGather(Function):
 
     node_name = "SliceBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, key: tuple[Any, ...]) -> Any:
         ctx.key, ctx.shape = key, a.shape
@@ -248,6 +255,8 @@ class ViewGather(Function):
 
 class Select(Function):
     node_name = "SelectBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, index: int) -> Any:
@@ -276,6 +285,8 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
 
 class Slice(Function):
     node_name = "SliceBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, start: int, stop: int, step: int) -> Any:
@@ -329,6 +340,8 @@ class NarrowCopy(Function):
 
     node_name = "NarrowCopyBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, start: int, stop: int) -> Any:
         ctx.key, ctx.shape = (*(_FULL,) * dim, slice(start, stop, 1), ...), a.shape
@@ -349,6 +362,8 @@ def narrow_copy(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
 class Index(Function):
     node_name = "IndexBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, key: tuple[Any, ...]) -> Any:
         ctx.key, ctx.shape = key, a.shape
@@ -365,6 +380,8 @@ class IndexPut(Function):
     """`a[key] = values` (or `+=` with accumulate); in place when `inplace` (index_put_)."""
 
     node_name = "IndexPutBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, values: Any, *, key: tuple[Any, ...], accumulate: bool,
@@ -404,7 +421,9 @@ def index_result_shape(shape: tuple[int, ...], key: tuple[Any, ...]) -> tuple[in
 
 # ----------------------------------------------------------------------------- keys
 def _is_index_like(item: Any) -> bool:
-    return isinstance(item, Tensor) or (hasattr(item, "shape") and hasattr(item, "dtype"))
+    """A Tensor or an array (a NumPy scalar is a number, not an array of indices)."""
+    return isinstance(item, Tensor) or (hasattr(item, "shape") and hasattr(item, "dtype")
+                                        and not isinstance(item, numbers.Number))
 
 
 def _as_tuple(key: Any) -> tuple[Any, ...]:
@@ -413,7 +432,7 @@ def _as_tuple(key: Any) -> tuple[Any, ...]:
     if type(key) is tuple:
         return key
     if isinstance(key, list) and len(key) < 32 and any(
-        item is None or item is Ellipsis or isinstance(item, (slice, list, tuple))
+        item is None or item is Ellipsis or isinstance(item, (slice, list, tuple, range))
         or _is_index_like(item) for item in key
     ):
         return tuple(key)
@@ -547,6 +566,7 @@ def _add_advanced(tensor: Tensor, dim: int, array: Any, advanced: dict[int, Any]
     return dim + 1
 
 
+@indexing_op
 def getitem(tensor: Tensor, key: Any) -> Tensor:
     if type(key) is int:  # the most common key: one view op, nothing else to look at
         return select_index(tensor, key)
@@ -574,6 +594,7 @@ def select_index(tensor: Tensor, index: int) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- assignment
+@indexing_op
 def setitem(tensor: Tensor, key: Any, value: Any) -> None:
     source = value if isinstance(value, Tensor) else None
     value = _value_tensor(tensor, value)
@@ -673,3 +694,24 @@ def index_put_(tensor: Tensor, indices: Any, values: Tensor, accumulate: bool = 
 
 def index_put(tensor: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
     return index_put_(clone(tensor), indices, values, accumulate)
+
+
+def torch_index_put_(input: Tensor, indices: Any, values: Tensor,
+                     accumulate: bool = False) -> Tensor:
+    """torch.index_put_(input, indices, values, accumulate=False)."""
+    _check_put_arguments("index_put_", input, values)
+    return index_put_(input, indices, values, accumulate)
+
+
+def torch_index_put(input: Tensor, indices: Any, values: Tensor,
+                    accumulate: bool = False) -> Tensor:
+    """torch.index_put(input, indices, values, accumulate=False)."""
+    _check_put_arguments("index_put", input, values)
+    return index_put(input, indices, values, accumulate)
+
+
+def _check_put_arguments(function: str, input: Any, values: Any) -> None:
+    for name, position, value in (("input", 1, input), ("values", 3, values)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{function}(): argument '{name}' (position {position}) must be "
+                            f"Tensor, not {type(value).__name__}")

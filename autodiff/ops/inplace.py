@@ -26,13 +26,29 @@ from backends import broadcast_shapes
 
 from .. import dtypes
 from ..creation import zeros_like
+from ..dual import rules_running
+from ..dual import state as _dual_state
 from ..function import Function, _new
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import zero_tangent
 from ..node import move_retains_grad, sequence_nrs
 from ..tensor import Tensor
+from ._checks import not_implemented_for
 from ._promotion import check_broadcast, checked_number, wrap_integer
 from .arithmetic import Addcdiv, Addcmul, div
-from .views import CopySlices, has_overlap, history_changed, own_array, view_error
+from .comparison import compared
+from .conversion import clone
+from .shape import (
+    SQUEEZE_IN_PLACE_OPS,
+    TInPlace,
+    TransposeInPlace,
+    UnsqueezeInPlace,
+    squeezed,
+    t_view,
+    transposed,
+    unsqueezed,
+)
+from .views import CopySlices, has_overlap, history_changed, own_array, replay, view_error
 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_LEAF = ("a view of a leaf Variable that requires grad is being used in an in-place "
@@ -77,18 +93,53 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
     """Run an in-place op. `compute(source)` is the op out of place on the value before the
     change (ops that write into their input's buffer may do so and return it); `direct()`,
     when given, is tried first outside the graph and returns False when it cannot help."""
+    if tensor._batched or any(getattr(other, "_batched", False) for other in others):
+        from ..batching.dispatch import batched_inplace
+
+        return batched_inplace(tensor, compute)
     recording = is_recording(tensor, others)
     check_inplace(tensor, recording)
     if not tensor._data.shape:
         own_array(tensor)
     if recording:
         return _record(tensor, compute)
+    if _dual_state.enabled:
+        direct = None  # the op must run, for its tangent
     if direct is None or not direct():
         result = compute(tensor)
         _check_result(tensor, result)
         _write(tensor, result._data)
+        if _dual_state.enabled:
+            _take_tangent(tensor, result)
     _bump(tensor)
     return tensor
+
+
+def _take_tangent(tensor: Tensor, result: Tensor) -> None:
+    """Forward AD: the tensor's new value has the op's tangent. For a view, its base's tangent
+    becomes a copy with the op's tangent written into the same view (a recorded copy_, so it
+    stays differentiable). A copy, not a write into the old tangent: tangents made earlier
+    from it (the view's own, which the op's rule may have saved) must keep their values;
+    tangents of other views taken before the op are not updated."""
+    tangent = result._fw_grad
+    base = tensor._base
+    existing = tensor._fw_grad
+    if existing is not None and tangent is not None and not _grad_state.enabled:
+        # As PyTorch: under no_grad the tangent changes in place and keeps its history, as
+        # the tensor itself does (a tangent recorded earlier stays differentiable).
+        with rules_running():
+            copy_(existing, tangent)
+        return
+    if base is None or (tangent is None and existing is None):
+        if tangent is not None or existing is not None:
+            _dual_state.set_tangent(tensor, tangent)
+        return
+    with rules_running():
+        base_tangent = clone(base._fw_grad) if base._fw_grad is not None else zeros_like(base)
+        view = replay(base_tangent, tensor._view_chain or ())
+        copy_(view, tangent if tangent is not None else zeros_like(view))
+    _dual_state.set_tangent(base, base_tangent)
+    _dual_state.set_tangent(tensor, view)
 
 
 def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
@@ -103,9 +154,12 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
         source._requires_grad = True
         source.grad_fn = tensor.grad_fn
         source._output_nr = tensor._output_nr
+    source._fw_grad = tensor._fw_grad
     first_new = next(sequence_nrs)  # the nodes compute records are numbered from here on
     result = compute(source)
     _check_result(tensor, result)
+    if _dual_state.enabled:
+        _take_tangent(tensor, result)
     if _saved_by_op(result, source, first_new):  # keep the old values for its backward
         source._data = backend.asarray(buffer, copy=True)
     data = result._data
@@ -199,6 +253,8 @@ def _write(tensor: Tensor, data: Any) -> None:
 class Zero(Function):
     node_name = "ZeroBackward0"
 
+    jvp = zero_tangent
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.backend.setitem(a, (...,), 0)  # only ever applied in place
@@ -211,6 +267,8 @@ class Zero(Function):
 
 class Fill(Function):
     node_name = "FillBackward2"
+
+    jvp = zero_tangent
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, value: Any) -> Any:
@@ -226,8 +284,17 @@ class FillTensor(Function):
     node_name = "FillBackward3"
 
     @staticmethod
+    def jvp(ctx: Any, tangent: Tensor | None, tangent_value: Tensor | None) -> Tensor:
+        # Written in place, so the rule cannot run the op on the tangents: the value's
+        # tangent, broadcast by the caller, or zeros.
+        return tangent_value if tangent_value is not None else zero_tangent(ctx)
+
+    @staticmethod
     def forward(ctx: Any, a: Any, value: Any) -> Any:
-        ctx.backend.setitem(a, (...,), value)
+        backend = ctx.backend
+        if value.dtype != a.dtype:
+            value = backend.astype(value, backend.dtype_name(a))
+        backend.setitem(a, (...,), value)
         return a
 
     @staticmethod
@@ -241,6 +308,10 @@ class Copy(Function):
     """`a.copy_(src)`: src broadcast to a's shape and cast to its dtype, written into a."""
 
     node_name = "CopyBackwards"
+
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor | None, tangent_src: Tensor | None) -> Tensor:
+        return tangent_src if tangent_src is not None else zero_tangent(ctx)
 
     def name(self) -> str:
         return f"torch::autograd::{self.node_name}"
@@ -260,7 +331,7 @@ class Copy(Function):
 
 # ----------------------------------------------------------------------------- filling and copying
 def zero_(tensor: Tensor) -> Tensor:
-    if _fill_outside_graph(tensor, 0):
+    if _fill_outside_graph(tensor, checked_number(0, tensor.dtype.name)):
         return tensor
     return apply(tensor, (), Zero.apply)
 
@@ -329,10 +400,15 @@ _ARRAY_INPLACE = {
 
 def _arithmetic_(name: str, tensor: Tensor, other: Any,
                  out_of_place: Callable[[Tensor, Any], Tensor], alpha: Any = 1) -> Tensor:
+    if tensor._batched or getattr(other, "_batched", False):  # inside vmap
+        if alpha != 1:
+            other = other * alpha
+        return apply(tensor, (other,), lambda source: out_of_place(source, other))
     # The optimizer's case first: outside the graph, not a view (nothing to check), and the
     # array's own operator writes into the buffer.
-    outside = tensor._base is None and (not _grad_state.enabled or not (
-        tensor._requires_grad or (isinstance(other, Tensor) and other._requires_grad)))
+    outside = tensor._base is None and not _dual_state.enabled and (
+        not _grad_state.enabled or not (
+            tensor._requires_grad or (isinstance(other, Tensor) and other._requires_grad)))
     if outside and tensor._data.shape and _write_direct(name, tensor, other, alpha):
         _bump(tensor)
         return tensor
@@ -384,7 +460,8 @@ def _bump(tensor: Tensor) -> None:
 def _fill_outside_graph(tensor: Tensor, value: Any) -> bool:
     """zero_'s and fill_'s fast path: with nothing to record or check (not a view; grad mode
     off or no grad required), write the value straight into the buffer."""
-    if tensor._base is None and tensor._data.shape and (
+    if tensor._base is None and tensor._data.shape and not tensor._batched and (
+            not _dual_state.enabled) and (
             not _grad_state.enabled or not tensor._requires_grad):
         tensor._backend.setitem(tensor._data, (...,), value)
         _bump(tensor)
@@ -426,7 +503,70 @@ def pow_(tensor: Tensor, exponent: Any) -> Tensor:
 
 
 def clamp_(tensor: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    _check_number_bounds(tensor, min, max)
     return apply(tensor, (min, max), lambda source: source.clamp(min, max))
+
+
+def clamp_min_(tensor: Tensor, min: Any) -> Tensor:
+    _check_number_bounds(tensor, min)
+    return method_("clamp_min", tensor, min)
+
+
+def clamp_max_(tensor: Tensor, max: Any) -> Tensor:
+    _check_number_bounds(tensor, max)
+    return method_("clamp_max", tensor, max)
+
+
+def _check_number_bounds(tensor: Tensor, *bounds: Any) -> None:
+    """Number bounds that would make an integer tensor's clamp_ a float one: PyTorch's clamp
+    kernels refuse them naming the C++ type (`long int`), unlike tensor bounds."""
+    numbers = [bound for bound in bounds if bound is not None and not isinstance(bound, Tensor)]
+    if not numbers or len(numbers) != len([b for b in bounds if b is not None]):
+        return
+    result = dtypes.result_type((tensor.dtype, tensor.ndim), *numbers)
+    if result.category > tensor.dtype.category:
+        raise RuntimeError(
+            f"result type {dtypes.SCALAR_TYPE_NAMES[result.name]} can't be cast to the desired "
+            f"output type {dtypes.CPP_TYPE_NAMES[tensor.dtype.name]}")
+
+
+def cumulative_(name: str, tensor: Tensor, dim: int, dtype: Any) -> Tensor:
+    """cumsum_/cumprod_: the running sum or product written back in the tensor's own dtype
+    (no promotion of integers to int64, and no other `dtype`)."""
+    if dtype is not None:
+        kind = dtypes.to_dtype(dtype)
+        if kind is not tensor.dtype:
+            raise RuntimeError(
+                f"Bad in-place call: input tensor dtype {dtypes.CPP_TYPE_NAMES[tensor.dtype.name]} "
+                f"and output tensor dtype {dtypes.CPP_TYPE_NAMES[kind.name]} should match")
+    if tensor.dtype is dtypes.bool_:
+        raise not_implemented_for(f"{name}_out", tensor._backend, tensor._data)
+    # (Integers accumulate in int64 and wrap back on writing: the same values modulo 2**bits.)
+    return method_(name, tensor, dim)
+
+
+def elementwise_(tensor: Tensor, function: Callable[..., Tensor], other: Any) -> Tensor:
+    """The in-place form of a binary elementwise op (floor_divide_, remainder_, bitwise_and_,
+    ...): the output's shape and dtype are checked before the kernel runs, as PyTorch's
+    TensorIterator does (so `bool_tensor //= zeros` is a cast error, not a division by zero)."""
+    check_inplace(tensor, is_recording(tensor, (other,)))
+    if isinstance(other, Tensor):
+        shape, other_shape = tensor._data.shape, other._data.shape
+        if other_shape != shape:
+            full = broadcast_shapes(shape, other_shape)
+            if full != shape:
+                raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast "
+                                   f"shape {list(full)}")
+        result = dtypes.result_type((tensor.dtype, tensor.ndim), (other.dtype, other.ndim))
+    elif isinstance(other, (bool, int, float)):
+        result = dtypes.result_type((tensor.dtype, tensor.ndim), other)
+    else:
+        result = tensor.dtype
+    if result.category > tensor.dtype.category:
+        raise RuntimeError(
+            f"result type {dtypes.SCALAR_TYPE_NAMES[result.name]} can't be cast to the desired "
+            f"output type {dtypes.SCALAR_TYPE_NAMES[tensor.dtype.name]}")
+    return call_(tensor, function, other)
 
 
 def addcmul_(tensor: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
@@ -465,6 +605,124 @@ def lerp_(tensor: Tensor, end: Tensor, weight: Any) -> Tensor:
     return method_("lerp", tensor, end, weight)
 
 
+def compare_(tensor: Tensor, op: str, other: Any = None) -> Tensor:
+    """`tensor.eq_(other)` & co. (and the logical ops): the comparison written into tensor in
+    its own dtype, recorded with zero gradients (`comparison.Compared`)."""
+    return apply(tensor, () if other is None else (other,),
+                 lambda source: compared(source, op, other))
+
+
+# ----------------------------------------------------------------------------- shape in place
+def view_(tensor: Tensor, make: Callable[[Tensor], Tensor]) -> Tensor:
+    """A change of the tensor's own shape (t_, transpose_, squeeze_, unsqueeze_): it takes the
+    view `make` returns (the same memory) and, while recording, the view's node. A view stays a
+    view of its base, one step further along its chain. (Other views taken of the tensor before
+    replay against its new shape if its history changes.)"""
+    if tensor._batched:  # inside vmap: the examples' tensor takes the batched view
+        view = make(tensor)
+        tensor._value, tensor._data = view._value, view._data  # type: ignore[attr-defined]
+        return tensor
+    recording = is_recording(tensor)
+    check_inplace(tensor, recording)
+    view = make(tensor)
+    tensor._data = view._data
+    if _dual_state.enabled and (view._fw_grad is not None or tensor._fw_grad is not None):
+        _dual_state.set_tangent(tensor, view._fw_grad)  # the same view of the tangent
+    if tensor._base is not None:
+        tensor._view_chain = view._view_chain
+    tensor._bump_version()
+    if recording and view.grad_fn is not None:
+        tensor.grad_fn = view.grad_fn
+        tensor._output_nr = 0
+        if tensor._base is None:
+            history_changed(tensor)
+    return tensor
+
+
+def t_(tensor: Tensor) -> Tensor:
+    return view_(tensor, lambda source: t_view(source, TInPlace))
+
+
+def transpose_(tensor: Tensor, dim0: int, dim1: int) -> Tensor:
+    return view_(tensor, lambda source: transposed(source, dim0, dim1, TransposeInPlace))
+
+
+def unsqueeze_(tensor: Tensor, dim: int) -> Tensor:
+    return view_(tensor, lambda source: unsqueezed(source, dim, UnsqueezeInPlace))
+
+
+def squeeze_(tensor: Tensor, dim: Any = None) -> Tensor:
+    return view_(tensor, lambda source: squeezed(source, dim, SQUEEZE_IN_PLACE_OPS))
+
+
+# ----------------------------------------------------------------------------- Python functions
+def apply_(tensor: Tensor, callable: Callable[[Any], Any]) -> Tensor:
+    """Replace each element x with callable(x), in Python (CPU tensors only, outside autograd;
+    as PyTorch's, it does not bump the version counter)."""
+    _check_python_map("apply_", tensor, ())
+    _write_python_values(tensor, [callable(value) for value in _flat_values(tensor)])
+    return tensor
+
+
+def map_(tensor: Tensor, other: Any, callable: Callable[[Any, Any], Any]) -> Tensor:
+    """Replace each element x with callable(x, y), y the matching element of `other`
+    (broadcast to the tensor's shape)."""
+    _check_python_map("map_", tensor, (("other", other),))
+    values = zip(_flat_values(tensor), _flat_values(other.expand_as(tensor)))
+    _write_python_values(tensor, [callable(a, b) for a, b in values])
+    return tensor
+
+
+def map2_(tensor: Tensor, x: Any, y: Any, callable: Callable[[Any, Any, Any], Any]) -> Tensor:
+    _check_python_map("map2_", tensor, (("x", x), ("y", y)))
+    values = zip(_flat_values(tensor), _flat_values(x.expand_as(tensor)),
+                 _flat_values(y.expand_as(tensor)))
+    _write_python_values(tensor, [callable(a, b, c) for a, b, c in values])
+    return tensor
+
+
+def _check_python_map(name: str, tensor: Tensor, others: tuple[tuple[str, Any], ...]) -> None:
+    for position, (label, other) in enumerate(others, start=1):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"{name}(): argument '{label}' (position {position}) must be Tensor, "
+                            f"not {type(other).__name__}")
+    if tensor._backend.device.type != "cpu":
+        raise TypeError(f"{name} is only implemented on CPU tensors")
+    if _grad_state.enabled and (tensor.requires_grad or any(
+            other.requires_grad for _, other in others)):
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use "
+                           f"var.detach().{name}() instead.")
+    for label, other in others:
+        if other.dtype is not tensor.dtype:
+            # (PyTorch names a bool tensor by its dispatch key here, the others by legacy type.)
+            expected = "CPUBoolType" if tensor.dtype is dtypes.bool_ else \
+                f"torch.{dtypes.LEGACY_NAMES[tensor.dtype.name]}"
+            got = dtypes.LEGACY_NAMES[other.dtype.name]
+            where = "argument " if name == "map2_" else ""
+            raise TypeError(f"{name}: expected {expected} for {where}'{label}' (got "
+                            f"torch.{got})")
+
+
+def _flat_values(tensor: Tensor) -> list[Any]:
+    return list(tensor._backend.tolist(tensor._backend.reshape(tensor._data, (-1,))))
+
+
+def _write_python_values(tensor: Tensor, values: list[Any]) -> None:
+    for value in values:
+        if isinstance(value, (bool, int, float)):
+            continue
+        if tensor.dtype.is_floating_point:
+            raise TypeError(f"must be real number, not {type(value).__name__}")
+        raise TypeError(f"'{type(value).__name__}' object cannot be interpreted as an integer")
+    backend = tensor._backend
+    if not tensor._data.shape:
+        own_array(tensor)
+    kind = "float64" if tensor.dtype.is_floating_point else None
+    array = backend.astype(backend.asarray(values, dtype=kind), backend.dtype_name(tensor._data))
+    backend.setitem(tensor._data, (...,), backend.reshape(array, tensor._data.shape))
+
+
+# ----------------------------------------------------------------------------- generic
 def method_(name: str, tensor: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """`tensor.<name>_()` from the out-of-place method `<name>` (exp_, sqrt_, neg_, ...)."""
     return apply(tensor, (*args, *kwargs.values()),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
+from ..batching.dispatch import elementwise_op
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for_dtype, require_tensors, same_device
 from ._promotion import promote
@@ -34,6 +35,7 @@ def _integer_operands(name: str, input: Any, other: Any) -> tuple[Any, Any, Any]
 
 
 # ----------------------------------------------------------------------------- gcd, lcm
+@elementwise_op
 def gcd(input: Tensor, other: Tensor) -> Tensor:
     """The greatest common divisor (non-negative; gcd(0, 0) = 0)."""
     require_tensors("gcd", ("input", input), ("other", other))
@@ -47,6 +49,7 @@ def gcd_(input: Tensor, other: Tensor) -> Tensor:
     return input.gcd_(other)
 
 
+@elementwise_op
 def lcm(input: Tensor, other: Tensor) -> Tensor:
     """The least common multiple (non-negative; 0 when either is 0)."""
     require_tensors("lcm", ("input", input), ("other", other))
@@ -61,6 +64,7 @@ def lcm_(input: Tensor, other: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- shifts
+@elementwise_op
 def bitwise_left_shift(input: Any, other: Any) -> Tensor:
     backend, a, b = _integer_operands("lshift", input, other)
     bits = 8 * dtypes.BY_NAME[backend.dtype_name(a)].itemsize
@@ -69,6 +73,7 @@ def bitwise_left_shift(input: Any, other: Any) -> Tensor:
     return _wrap(backend.where(out_of_range, backend.zeros_like(shifted), shifted), backend)
 
 
+@elementwise_op
 def bitwise_right_shift(input: Any, other: Any) -> Tensor:
     backend, a, b = _integer_operands("rshift", input, other)
     kind = dtypes.BY_NAME[backend.dtype_name(a)]

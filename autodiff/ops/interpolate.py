@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..tensor import Tensor
 from ._taps import SeparableTaps, Taps
 from .adaptive_pool import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
@@ -231,6 +232,22 @@ def _is_integer(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+_UPSAMPLE_OPS = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact",
+                 "linear": "upsample_linear", "bilinear": "upsample_bilinear",
+                 "trilinear": "upsample_trilinear", "bicubic": "upsample_bicubic"}
+
+
+def upsample_op(input: Tensor, size: Any = None, scale_factor: Any = None,
+                mode: str = "nearest", align_corners: bool | None = None,
+                recompute_scale_factor: bool | None = None, antialias: bool = False) -> str | None:
+    """The ATen op `interpolate` runs, which autocast's lists name (upsample_bilinear2d, ...)."""
+    if mode not in _UPSAMPLE_OPS or not isinstance(input, Tensor):
+        return None
+    suffix = "_aa" if antialias and mode in ("bilinear", "bicubic") else ""
+    return f"{_UPSAMPLE_OPS[mode]}{input.dim() - 2}d{suffix}"
+
+
+@autocast_op(upsample_op)
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                 mode: str = "nearest", align_corners: bool | None = None,
                 recompute_scale_factor: bool | None = None,

@@ -15,9 +15,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap_dim
 from ._dims import normalize_dims
+from ._out import castable, takes_out
 from .indexing import narrow, select
 from .shape import atleast_1d, atleast_2d, atleast_3d, shape_arg
 from .views import as_multi_output_views
@@ -34,6 +37,8 @@ def _promote_all(backend: Any, arrays: Sequence[Any]) -> list[Any]:
 # ----------------------------------------------------------------------------- cat and stack
 class Cat(Function):
     node_name = "CatBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, *arrays: Any, dim: int) -> Any:
@@ -61,6 +66,13 @@ def _ndim(arrays: Sequence[Any]) -> int:
     return max(a.ndim for a in arrays)
 
 
+# cat and stack write any castable dtype into out; PyTorch refuses the rest as a TypeError.
+_CAT_OUT = castable("torch.cat(): input types can't be cast to the desired output type {out}",
+                    TypeError)
+
+
+@takes_out(_CAT_OUT)
+@autocast_op("cat")
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
@@ -96,6 +108,8 @@ concatenate = cat
 class Stack(Function):
     node_name = "StackBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, *arrays: Any, dim: int) -> Any:
         ctx.dim = dim
@@ -107,6 +121,8 @@ class Stack(Function):
                      for index, needed in enumerate(ctx.needs_input_grad))
 
 
+@takes_out(_CAT_OUT, "stack")
+@autocast_op("stack")
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
@@ -126,6 +142,8 @@ class Split(Function):
     """One node, one output per piece; each piece is a view of the input."""
 
     node_name = "SplitBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, sizes: tuple[int, ...]) -> Any:
@@ -237,6 +255,8 @@ def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]
 class Unbind(Function):
     node_name = "UnbindBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:
         ctx.dim = dim
@@ -260,6 +280,8 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 # ----------------------------------------------------------------------------- rearranging copies
 class Repeat(Function):
     node_name = "RepeatBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, repeats: tuple[int, ...]) -> Any:
@@ -303,6 +325,8 @@ def tile(input: Tensor, dims: Any) -> Tensor:
 class Flip(Function):
     node_name = "FlipBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dims: tuple[int, ...]) -> Any:
         ctx.dims = dims
@@ -321,6 +345,8 @@ def flip(input: Tensor, *dims: Any) -> Tensor:
 
 class Roll(Function):
     node_name = "RollBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, shifts: tuple[int, ...], dims: tuple[int, ...] | None) -> Any:

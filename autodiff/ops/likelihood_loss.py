@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..autocast_state import autocast_op
+from ..batching.dispatch import looped_op
 from ..creation import ones_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
@@ -14,6 +16,7 @@ from .loss import _reduction
 from .unary import exp, log
 
 
+@autocast_op("poisson_nll_loss")
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
                      size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
@@ -34,6 +37,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     return loss.sum() if reduction == "sum" else loss
 
 
+@looped_op
 def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False,
                       eps: float = 1e-6, reduction: str = "mean") -> Tensor:
     """The Gaussian negative log-likelihood 0.5 (log var + (input - target)^2 / var), var one

@@ -7,7 +7,9 @@ import math
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
+from ..jvp_rules import auto_multilinear, sum_terms
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, same_device
 from .einsum import einsum
@@ -57,6 +59,16 @@ class Linear(Function):
                 grad_b = grad.sum(tuple(range(grad._data.ndim - 1)))
         return grad_x, grad_w, grad_b
 
+    @staticmethod
+    def jvp(ctx: Any, tangent_x: Tensor | None, tangent_w: Tensor | None,
+            tangent_b: Tensor | None) -> Tensor | None:
+        x, w = ctx.saved_tensors
+        op = type(ctx)
+        terms = [op.apply(tangent_x, w, None) if tangent_x is not None else None,
+                 op.apply(x, tangent_w, None) if tangent_w is not None else None,
+                 tangent_b]
+        return sum_terms(terms)
+
 
 class LinearMm(Linear):
     node_name = "MmBackward0"
@@ -74,6 +86,7 @@ class LinearVector(Linear):
     node_name = "SqueezeBackward4"
 
 
+@autocast_op("linear")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias."""
     same_device(input, weight, bias)
@@ -131,6 +144,8 @@ class Trilinear(Function):
 
     node_name = "TrilinearBackward0"
 
+    jvp = auto_multilinear
+
     @staticmethod
     def forward(ctx: Any, x1: Any, weight: Any, x2: Any) -> Any:
         backend = ctx.backend
@@ -150,6 +165,7 @@ class Trilinear(Function):
                 einsum("no,oij,ni->nj", grad, weight, x1) if needs_x2 else None)
 
 
+@autocast_op("bilinear")
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
              bias: Tensor | None = None) -> Tensor:
     """y = x1^T A x2 + b for each pair of rows, A = weight[o] of shape (in1, in2)."""

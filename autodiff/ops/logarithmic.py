@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from ._checks import not_implemented_for_dtype, require_tensors
 from ._promotion import float_dtype, in_float, promote
@@ -28,6 +29,8 @@ class Logaddexp(Function):
 
     node_name = "LogaddexpBackward0"
     kernel = "logaddexp"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -51,6 +54,8 @@ class Logaddexp2(Logaddexp):
 
     node_name = "Logaddexp2Backward0"
     kernel = "logaddexp2"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -77,6 +82,8 @@ class Xlogy(Function):
     node_name = "XlogyBackward0"
     kernel = "xlogy"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
         backend = ctx.backend
@@ -94,11 +101,15 @@ class Xlogy(Function):
 
 
 class XlogyNumberSelf(Xlogy):
+
     node_name = "XlogyBackward1"
+    jvp = auto_element_wise
 
 
 class XlogyNumberOther(Xlogy):
+
     node_name = "XlogyBackward2"
+    jvp = auto_element_wise
 
 
 def xlogy(input: Any, other: Any) -> Tensor:
@@ -117,6 +128,8 @@ class Xlog1py(Xlogy):
     node_name = "SpecialXlog1PyBackward0"
     kernel = "xlog1py"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.saved_tensors
@@ -127,11 +140,15 @@ class Xlog1py(Xlogy):
 
 
 class Xlog1pyNumberSelf(Xlog1py):
+
     node_name = "SpecialXlog1PyBackward1"
+    jvp = auto_element_wise
 
 
 class Xlog1pyNumberOther(Xlog1py):
+
     node_name = "SpecialXlog1PyBackward2"
+    jvp = auto_element_wise
 
 
 def xlog1py(input: Any, other: Any) -> Tensor:
@@ -155,6 +172,8 @@ class Entr(SpecialOfInput):
     node_name = "SpecialEntrBackward0"
     kernel = "entr"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, = ctx.saved_tensors
@@ -169,6 +188,8 @@ class Logit(Function):
     """log(p / (1 - p)); with `eps`, p is first clamped to [eps, 1 - eps]."""
 
     node_name = "LogitBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, eps: float | None) -> Any:

@@ -17,8 +17,11 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..autocast_state import autocast_op
+from ..batching.dispatch import looped_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import auto_element_wise, jvp_from_backward, sum_terms
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
 from ._promotion import check_broadcast, promote, with_number
@@ -114,6 +117,18 @@ class PointwiseLoss(Function):
         grad_x = derivative * grad
         return (grad_x if needs_x else None), (-grad_x if needs_y else None)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent_x: Tensor | None, tangent_y: Tensor | None) -> Tensor | None:
+        """dloss/dd times the tangent of d = x - y, then the loss's reduction."""
+        x, y = ctx.saved_tensors
+        tangent_d = sum_terms([tangent_x, -tangent_y if tangent_y is not None else None])
+        if tangent_d is None:
+            return None
+        elementwise = ctx.derivative(x - y, ctx.parameter) * tangent_d
+        if ctx.reduction == "mean":
+            return elementwise.mean()
+        return elementwise.sum() if ctx.reduction == "sum" else elementwise
+
 
 class MseLoss(PointwiseLoss):
     @staticmethod
@@ -168,6 +183,7 @@ def _abs(tensor: Tensor) -> Tensor:
     return tensor * _sign(tensor)
 
 
+@autocast_op("mse_loss")
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """(input - target)^2, reduced; `weight` (input's shape) scales each element, and the
@@ -216,6 +232,7 @@ def _weighted(loss: Tensor, weight: Tensor, reduction: str, by_weight: bool) -> 
     return loss.sum() / weight.sum() if by_weight else loss.mean()
 
 
+@autocast_op("smooth_l1_loss")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     _warn_broadcast(input, target)
@@ -227,6 +244,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     return SmoothL1Loss.apply(input, target, reduction=reduction, parameter=beta)
 
 
+@autocast_op("huber_loss")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """0.5 d^2 for |d| < delta, delta (|d| - 0.5 delta) elsewhere (d = input - target);
@@ -247,6 +265,8 @@ class Abs(Function):
 
     node_name = "AbsBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
         ctx.save_for_backward(x)
@@ -258,6 +278,7 @@ class Abs(Function):
         return grad * _sign(x)
 
 
+@autocast_op("l1_loss")
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """|input - target|, reduced; `weight` (input's shape) scales each element, and the
@@ -282,6 +303,8 @@ class BinaryCrossEntropy(Function):
     """-(y log x + (1 - y) log(1 - x)), each log clamped at -100 as PyTorch does."""
 
     node_name = "BinaryCrossEntropyBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any, weight: Any, *, reduction: str) -> Any:
@@ -320,6 +343,8 @@ def _clamped_log(backend: Any, values: Any) -> Any:
     return backend.where(positive, backend.maximum(logs, -100.0), -100.0)
 
 
+@looped_op
+@autocast_op("binary_cross_entropy")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
@@ -364,6 +389,8 @@ def _expand_weight(weight: Tensor, shape: tuple[int, ...]) -> Tensor:
 class BinaryCrossEntropyWithLogits(Function):
     node_name = "BinaryCrossEntropyWithLogitsBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, z: Any, y: Any, weight: Any, pos_weight: Any, *, reduction: str) -> Any:
         ctx.save_for_backward(z, y, weight, pos_weight)
@@ -395,6 +422,8 @@ class BinaryCrossEntropyWithLogitsGrad(Function):
     """d loss / d z for the unreduced loss, scaled by grad: one fused kernel forward."""
 
     node_name = "BinaryCrossEntropyWithLogitsBackwardBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, grad: Any, z: Any, y: Any, weight: Any, pos_weight: Any, *,
@@ -430,6 +459,8 @@ class BinaryCrossEntropyWithLogitsGrad(Function):
         return result_grad, result_z, result_y, None, None
 
 
+@looped_op
+@autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(
     input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
     reduce: Any = None, reduction: str = "mean", pos_weight: Tensor | None = None,
@@ -465,6 +496,8 @@ class XLogX(Function):
 
     node_name = "XlogyBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
         backend = ctx.backend
@@ -480,6 +513,7 @@ class XLogX(Function):
         return grad * where(zero, 0.0, log(where(zero, 1.0, x)) + 1)
 
 
+@autocast_op("kl_div")
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL divergence of `target` from the log-probabilities `input` (target as probabilities,

@@ -11,7 +11,9 @@ from typing import Any, NamedTuple
 
 from backends import broadcast_shapes
 
+from ..batching.dispatch import looped_op
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from .decompositions import _check_float, _mh, _transpose
 from .diagonal import tril, triu
@@ -35,10 +37,13 @@ class LUResult(NamedTuple):
     U: Tensor
 
 
-def _check(function: str, A: Tensor) -> None:
+def _check(function: str, A: Tensor, kernel: str = "lu", every_dtype: bool = True) -> None:
     if A._data.ndim < 2:
+        if kernel == "lu":
+            raise RuntimeError(f"{function}: Expected tensor with 2 or more dimensions. Got size: "
+                               f"{list(A.shape)} instead")
         raise RuntimeError(f"{function}: The input tensor A must have at least 2 dimensions.")
-    _check_float(function, A)
+    _check_float(function, A, kernel=kernel, every_dtype=every_dtype)
 
 
 def _eye(like: Tensor, rows: int, cols: int) -> Tensor:
@@ -56,13 +61,19 @@ def _unpack(lu: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def lu_factor_backward(grad_lu: Tensor, lu: Tensor, pivots: Tensor) -> Tensor:
-    """PyTorch's linalg_lu_backward with gL = tril(gLU, -1), gU = triu(gLU)."""
+    """PyTorch's lu_factor_ex_backward: linalg_lu_backward with gL = tril(gLU, -1) and
+    gU = triu(gLU)."""
     lower, upper = _unpack(lu)
-    m, n = lu.shape[-2], lu.shape[-1]
-    k = min(m, n)
-    grad_l = tril(grad_lu[..., :, :k], -1)
-    grad_u = triu(grad_lu[..., :k, :])
-    permutation = _permutation(lu, pivots)
+    k = min(lu.shape[-2], lu.shape[-1])
+    return lu_backward(tril(grad_lu[..., :, :k], -1), triu(grad_lu[..., :k, :]),
+                       _permutation(lu, pivots), lower, upper)
+
+
+def lu_backward(grad_l: Tensor, grad_u: Tensor, permutation: Tensor, lower: Tensor,
+                upper: Tensor) -> Tensor:
+    """PyTorch's linalg_lu_backward: the gradient of A = P L U (square, wide and tall)."""
+    m, k = lower.shape[-2], lower.shape[-1]
+    n = upper.shape[-1]
     if m == n:
         phi = tril(_mh(lower) @ grad_l, -1) + triu(grad_u @ _mh(upper))
         x = solve_triangular(_mh(lower), phi, upper=True, unitriangular=True)
@@ -85,6 +96,33 @@ def lu_factor_backward(grad_lu: Tensor, lu: Tensor, pivots: Tensor) -> Tensor:
     return permutation @ _cat_rows(g1, g2)
 
 
+def lu_unpack_backward(grad_l: Tensor, grad_u: Tensor, m: int, n: int) -> Tensor:
+    """PyTorch's lu_unpack_backward: the gradient of the packed LU (m x n) from those of L
+    (its strict lower part) and U (its upper part)."""
+    k = min(m, n)
+    if m == n:
+        return tril(grad_l, -1) + triu(grad_u)
+    if m < n:
+        return _cat_last(tril(grad_l, -1) + triu(grad_u[..., :k]), grad_u[..., k:])
+    return _cat_rows(tril(grad_l[..., :k, :], -1) + triu(grad_u), grad_l[..., k:, :])
+
+
+def _unpack_arrays(backend: Any, lu: Any, pivots: Any | None) -> tuple[Any, Any, Any | None]:
+    """L, U and (with pivots) P of a packed LU, on arrays."""
+    m, n = lu.shape[-2], lu.shape[-1]
+    k = min(m, n)
+    dtype = backend.dtype_name(lu)
+    row = backend.reshape(backend.arange(0, m, 1, "int64"), (m, 1))
+    col = backend.reshape(backend.arange(0, n, 1, "int64"), (1, n))
+    zeros = backend.zeros_like(lu)
+    strict_lower = backend.where(backend.greater(row, col), lu, zeros)[..., :, :k]
+    lower = backend.add(strict_lower, backend.eye(m, k, dtype))
+    upper = backend.where(backend.less_equal(row, col), lu, zeros)[..., :k, :]
+    if pivots is None:
+        return lower, upper, None
+    return lower, upper, _permutation_array(backend, pivots, m, dtype)
+
+
 def _cat_last(a: Tensor, b: Tensor) -> Tensor:
     from .joining import cat
     return cat([a, b], -1)
@@ -98,17 +136,21 @@ def _cat_rows(a: Tensor, b: Tensor) -> Tensor:
 def _permutation(lu: Tensor, pivots: Tensor) -> Tensor:
     """P (m x m, a constant) with A = P L U."""
     backend = lu._backend
-    m = lu.shape[-2]
-    order = backend.lu_permutation(pivots._data, m)  # row i of P^T A is row order[i] of A
+    return _wrap(_permutation_array(backend, pivots._data, lu.shape[-2],
+                                    backend.dtype_name(lu._data)), backend)
+
+
+def _permutation_array(backend: Any, pivots: Any, m: int, dtype: str) -> Any:
+    order = backend.lu_permutation(pivots, m)  # row i of P^T A is row order[i] of A
     index = backend.arange(0, m, 1, "int64")
     rows = backend.expand_dims(order, axis=order.ndim)  # (..., m, 1)
     onehot = backend.equal(rows, index)  # [i, j] = (order[i] == j): P^T
-    p = _transpose(backend, backend.astype(onehot, backend.dtype_name(lu._data)))
-    return _wrap(p, backend)
+    return _transpose(backend, backend.astype(onehot, dtype))
 
 
 class LinalgLuFactorEx(Function):
     node_name = "LinalgLuFactorExBackward0"
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -123,10 +165,11 @@ class LinalgLuFactorEx(Function):
         return lu_factor_backward(grad_lu, lu, pivots)
 
 
+@looped_op  # reads values (LAPACK's info, ranks) on the host
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False
                  ) -> LUFactorExResult:
     """(LU, pivots, info): info > 0 names the first zero pivot U[info-1, info-1]."""
-    _check("torch.lu_factor_ex", A)
+    _check("torch.lu_factor", A)
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     lu, pivots, info = LinalgLuFactorEx.apply(A)
@@ -146,9 +189,10 @@ def _raise_for(info: Tensor, function: str, batched: bool) -> None:
                 "consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
 
 
+@looped_op  # reads values (LAPACK's info, ranks) on the host
 def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactorResult:
     """(LU, pivots) of A = P L U; a singular matrix raises."""
-    _check("torch.linalg.lu_factor", A)
+    _check("torch.lu_factor", A)
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     lu, pivots, info = LinalgLuFactorEx.apply(A)
@@ -156,22 +200,67 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactorResult:
     return LUFactorResult(lu, pivots)
 
 
+class LuUnpack(Function):
+    """(P, L, U) from a packed LU and its pivots."""
+
+    node_name = "LuUnpackBackward0"
+    jvp = jvp_from_backward
+
+    @staticmethod
+    def forward(ctx: Any, lu: Any, pivots: Any, *, unpack_data: bool, unpack_pivots: bool
+                ) -> Any:
+        backend = ctx.backend
+        ctx.shape = lu.shape[-2:]
+        empty = backend.zeros((0,), backend.dtype_name(lu))
+        lower, upper, permutation = _unpack_arrays(backend, lu, pivots if unpack_pivots
+                                                   else None)
+        if not unpack_data:
+            lower, upper = empty, empty
+        if permutation is None:
+            permutation = backend.zeros((0,), backend.dtype_name(lu))
+        ctx.mark_non_differentiable(permutation)
+        return permutation, lower, upper
+
+    @staticmethod
+    def backward(ctx: Any, grad_p: Any, grad_l: Tensor, grad_u: Tensor) -> Any:
+        m, n = ctx.shape
+        return lu_unpack_backward(grad_l, grad_u, m, n), None
+
+
 def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
               unpack_pivots: bool = True) -> LUResult:
     """(P, L, U) from a packed LU and its pivots; empty tensors for what is not unpacked."""
-    backend = LU_data._backend
+    if LU_data._data.ndim < 2:
+        raise RuntimeError("torch.lu_unpack: Expected tensor with 2 or more dimensions. Got "
+                           f"size: {list(LU_data.shape)} instead")
     if LU_pivots.dtype.name != "int32":
         raise RuntimeError(
             "torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of torch.int32 "
             "dtype. Note: this function is intended to be used with the output produced by "
             "torch.linalg.lu_factor")
-    empty = _wrap(backend.zeros((0,), backend.dtype_name(LU_data._data)), backend)
-    if unpack_data:
-        lower, upper = _unpack(LU_data)
-    else:
-        lower, upper = empty, empty
-    permutation = _permutation(LU_data, LU_pivots) if unpack_pivots else empty
-    return LUResult(permutation, lower, upper)
+    return LUResult(*LuUnpack.apply(LU_data, LU_pivots, unpack_data=bool(unpack_data),
+                                    unpack_pivots=bool(unpack_pivots)))
+
+
+class LinalgLu(Function):
+    """linalg.lu: (P, L, U) of A = P L U."""
+
+    node_name = "LinalgLuBackward0"
+    jvp = jvp_from_backward
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        backend = ctx.backend
+        lu, pivots, _ = backend.lu_factor(a)
+        lower, upper, permutation = _unpack_arrays(backend, lu, pivots)
+        ctx.mark_non_differentiable(permutation)
+        ctx.save_for_backward(permutation, lower, upper)
+        return permutation, lower, upper
+
+    @staticmethod
+    def backward(ctx: Any, grad_p: Any, grad_l: Tensor, grad_u: Tensor) -> Tensor:
+        permutation, lower, upper = ctx.saved_tensors
+        return lu_backward(grad_l, grad_u, permutation, lower, upper)
 
 
 def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
@@ -179,10 +268,10 @@ def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
     _check("linalg.lu", A)
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
-    lu_data, pivots, _ = LinalgLuFactorEx.apply(A)
-    return lu_unpack(lu_data, pivots)
+    return LUResult(*LinalgLu.apply(A))
 
 
+@looped_op  # reads values (LAPACK's info, ranks) on the host
 def torch_lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:
     """torch.lu: (LU, pivots) or, with get_infos, (LU, pivots, infos)."""
     result = lu_factor_ex(A, pivot=pivot)
@@ -195,6 +284,7 @@ def torch_lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:
 # ----------------------------------------------------------------------------- lu_solve
 class LinalgLuSolve(Function):
     node_name = "LinalgLuSolveBackward0"
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, lu: Any, pivots: Any, b: Any, *, left: bool, adjoint: bool) -> Any:
@@ -249,7 +339,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
              adjoint: bool = False) -> Tensor:
     """X with A X = B (A^H X = B with adjoint; X A = B with left=False), A = P L U given by
     lu_factor."""
-    _check("linalg.lu_solve", LU)
+    _check("torch.linalg.lu_solve", LU, kernel="linalg.lu_solve", every_dtype=False)
     if B._data.ndim < 2:
         raise RuntimeError("linalg.lu_solve: The input tensor B must have at least 2 dimensions.")
     if LU.shape[-1] != LU.shape[-2]:

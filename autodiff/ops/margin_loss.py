@@ -16,8 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..creation import zeros_like
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
 from ._promotion import check_broadcast
@@ -38,6 +40,7 @@ def _apply_reduction(loss: Tensor, reduction: str) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- composites
+@autocast_op("margin_ranking_loss")
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                         size_average: Any = None, reduce: Any = None,
                         reduction: str = "mean") -> Tensor:
@@ -52,6 +55,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     return _apply_reduction(loss, reduction)
 
 
+@autocast_op("hinge_embedding_loss")
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
@@ -65,6 +69,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
     return _apply_reduction(output_margin + output_self, reduction)
 
 
+@autocast_op("cosine_embedding_loss")
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                           size_average: Any = None, reduce: Any = None,
                           reduction: str = "mean") -> Tensor:
@@ -112,6 +117,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     raise ValueError(f"{reduction} is not valid")
 
 
+@autocast_op("triplet_margin_loss")
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
                         p: float = 2, eps: float = 1e-6, swap: bool = False,
                         size_average: Any = None, reduce: Any = None,
@@ -168,6 +174,8 @@ class SoftMarginLoss(Function):
 
     node_name = "SoftMarginLossBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any, *, reduction: str) -> Any:
         backend = ctx.backend
@@ -184,6 +192,7 @@ class SoftMarginLoss(Function):
         return -y * sigmoid(-(x * y)) * grad, None
 
 
+@autocast_op("soft_margin_loss")
 def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
                      reduce: Any = None, reduction: str = "mean") -> Tensor:
     """The two-class logistic loss log(1 + exp(-target * input)), target in {-1, 1}."""
@@ -222,6 +231,8 @@ class MultiMarginLoss(Function):
     """sum over i != y of max(0, margin - x[y] + x[i])^p * weight[y] / C, per sample."""
 
     node_name = "MultiMarginLossBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, target: Any, weight: Any, *, p: int, margin: float,
@@ -279,6 +290,7 @@ def _multi_margin_terms(backend: Any, rows: Any, labels: Any, weight: Any, p: in
     return backend.divide(terms, rows.shape[1])
 
 
+@autocast_op("multi_margin_loss")
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
                       weight: Tensor | None = None, size_average: Any = None,
                       reduce: Any = None, reduction: str = "mean") -> Tensor:
@@ -322,6 +334,8 @@ class MultilabelMarginLoss(Function):
     counts twice, as in PyTorch's kernel."""
 
     node_name = "MultilabelMarginLossBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, x: Any, target: Any, *, reduction: str) -> Any:
@@ -391,6 +405,7 @@ def _label_slots(backend: Any, target: Any) -> tuple[list[Any], list[Any], Any]:
     return slots, valid, is_target
 
 
+@autocast_op("multilabel_margin_loss")
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
                            reduce: Any = None, reduction: str = "mean") -> Tensor:
     """The multi-label hinge loss: each sample's labels (its target row up to the first -1)

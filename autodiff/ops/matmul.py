@@ -10,11 +10,15 @@ errors are PyTorch's, in the order its dispatch raises them.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
+from ..autocast_state import autocast_op
 from ..function import Function
+from ..jvp_rules import auto_multilinear
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, scalar_type_name
+from ._out import CAST, EXACT, same, takes_out
 from ._promotion import check_broadcast
 from .complex import conj
 
@@ -23,6 +27,8 @@ class Matmul(Function):
     """matmul for any shapes; subclasses only carry PyTorch's node name for the shape case."""
 
     node_name = "UnsafeViewBackward0"
+
+    jvp = auto_multilinear
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -52,6 +58,40 @@ class Matmul(Function):
                 grad_b = grad_b.squeeze(-1)
         # Broadcast batch dims are summed away by the Function base class.
         return grad_a, grad_b
+
+
+class SharedMatmul(Function):
+    """a @ b where b is one matrix repeated along its batch dim (a broadcast view, as vmap's
+    grad makes of a parameter shared by every example): one GEMM with b's first matrix in
+    forward, while b's gradient keeps one matrix per example (the per-example gradients)."""
+
+    node_name = "UnsafeViewBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        backend = ctx.backend
+        return backend.matmul(a, backend.getitem(b, (0, ...)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        needs_a, needs_b = ctx.needs_input_grad
+        grad_a = grad @ b.select(0, 0).mT if needs_a else None
+        grad_b = None
+        if needs_b:  # one row per example (a vector's matmul): outer products, elementwise
+            grad_b = a.mT * grad if a.shape[-2] == 1 else a.mT @ grad
+        return grad_a, grad_b
+
+    @staticmethod
+    def jvp(ctx: Any, tangent_a: Tensor | None, tangent_b: Tensor | None) -> Tensor | None:
+        # b's tangent need not repeat along the batch: its product is a batched matmul.
+        a, b = ctx.saved_tensors
+        out = None if tangent_a is None else tangent_a @ b.select(0, 0)
+        if tangent_b is not None:
+            term = a @ tangent_b
+            out = term if out is None else out + term
+        return out
 
 
 class Mm(Matmul):
@@ -118,6 +158,8 @@ class Outer(Function):
 
     node_name = "MulBackward0"
 
+    jvp = auto_multilinear
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         ctx.save_for_backward(a, b)
@@ -143,6 +185,8 @@ class MatrixBatchTransposedView(Matmul):
 
 
 # ----------------------------------------------------------------------------- public functions
+@takes_out(EXACT)
+@autocast_op("matmul")
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     require_tensors("matmul", ("input", input), ("other", other))
     same_device(input, other)
@@ -229,6 +273,8 @@ def _pad(shape: tuple[int, ...], other: tuple[int, ...]) -> tuple[int, ...]:
     return (1,) * (len(other) - len(shape)) + tuple(shape)
 
 
+@takes_out(EXACT)
+@autocast_op("mm")
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     require_tensors("mm", ("input", input), ("mat2", mat2))
     same_device(input, mat2)
@@ -240,6 +286,8 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return Mm.apply(input, mat2)
 
 
+@takes_out(EXACT)
+@autocast_op("bmm")
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     require_tensors("bmm", ("input", input), ("mat2", mat2))
     same_device(input, mat2)
@@ -257,6 +305,8 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return Bmm.apply(input, mat2)
 
 
+@takes_out(EXACT)
+@autocast_op("mv")
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     require_tensors("mv", ("input", input), ("vec", vec))
     same_device(input, vec)
@@ -268,6 +318,8 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return Mv.apply(input, vec)
 
 
+@takes_out(same("result dtype {out} does not match input dtype {result}"))
+@autocast_op("dot")
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     require_tensors("dot", ("input", input), ("tensor", tensor))
     same_device(input, tensor)
@@ -288,6 +340,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
     return Dot.apply(input, tensor)
 
 
+@takes_out(CAST)
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """input[i] * vec2[j]; PyTorch computes it as a broadcast product (MulBackward0)."""
     require_tensors("outer", ("input", input), ("vec2", vec2))
@@ -299,7 +352,13 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return input.reshape(input._data.shape[0], 1) * vec2
 
 
-ger = outer
+def ger(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """outer; PyTorch warns of the deprecation when results go into `out`."""
+    if out is None:
+        return outer(input, vec2)
+    warnings.warn("torch.ger is deprecated and will be removed in a future PyTorch release. Use "
+                  "torch.outer instead.", UserWarning, stacklevel=2)
+    return outer(input, vec2, out=out)  # type: ignore[call-arg]
 
 
 # ----------------------------------------------------------------------------- checks

@@ -12,11 +12,13 @@ import math
 from typing import Any, NamedTuple
 
 from .. import dtypes
+from ..batching.dispatch import looped_op
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
+from ._promotion import opmath, rounded
 from .decompositions import (
     LinAlgError,
-    _check_float,
     _check_square,
     _mh,
     _singular_message,
@@ -24,7 +26,7 @@ from .decompositions import (
     slogdet,
     solve,
 )
-from .svd import pinv, pinv_backward
+from .svd import _check_double_or_float, pinv, pinv_backward
 
 
 class InvExResult(NamedTuple):
@@ -48,10 +50,14 @@ class LstsqResult(NamedTuple):
 class LinalgMatrixExp(Function):
     node_name = "LinalgMatrixExpBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.save_for_backward(a)
-        return ctx.backend.matrix_exp(a)
+        backend = ctx.backend
+        wide, dtype = opmath(backend, a)  # float16 and bfloat16 through float32
+        return rounded(backend, backend.matrix_exp(wide), dtype)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -66,8 +72,12 @@ class LinalgMatrixExp(Function):
 
 
 def matrix_exp(A: Tensor) -> Tensor:
-    """The matrix exponential of each square matrix (scaling and squaring, SciPy's expm)."""
-    _check_square("linalg.matrix_exp", A)
+    """The matrix exponential of each square matrix (scaling and squaring with a Pade
+    approximant); float16 and bfloat16 are computed in float32, as PyTorch's matmuls do."""
+    if A.dtype.name in ("float16", "bfloat16"):
+        _check_square("linalg.matrix_exp", A.float())  # the shape checks
+    else:
+        _check_square("linalg.matrix_exp", A, complex_ok=True)
     return LinalgMatrixExp.apply(A)
 
 
@@ -113,10 +123,11 @@ def _lu_infos(A: Tensor) -> Any:
     return backend.lu_factor(A._data)[2]
 
 
+@looped_op  # reads values (LAPACK's info, ranks) on the host
 def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
     """(inverse, info): info > 0 names the first zero pivot of A's LU factorization; the
     inverse of a singular matrix is then what the LU solve gives (infinities, NaNs)."""
-    _check_square("linalg.inv_ex", A, complex_ok=True)
+    _check_square("linalg.inv", A, complex_ok=True)
     backend = A._backend
     info = _lu_infos(A)
     if not bool(backend.any(backend.not_equal(info, 0))):
@@ -129,12 +140,13 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
     return InvExResult(_wrap(out, backend), _wrap(info, backend))
 
 
+@looped_op  # reads values (LAPACK's info, ranks) on the host
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False
              ) -> SolveExResult:
     """(X, info) of linalg.solve; info > 0 names the first zero pivot (X is then not a
     solution)."""
     backend = A._backend
-    _check_square("linalg.solve_ex", A, complex_ok=True)
+    _check_square("linalg.solve", A, complex_ok=True, kernel="lu")
     info = _lu_infos(A)
     if not bool(backend.any(backend.not_equal(info, 0))) or check_errors:
         return SolveExResult(solve(A, B, left=left), _wrap(info, backend))
@@ -160,6 +172,7 @@ def logdet(input: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------- lstsq
 class LinalgLstsq(Function):
     node_name = "LinalgLstsqBackward0"
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, rcond: float | None, driver: str, vector: bool
@@ -210,7 +223,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
           ) -> LstsqResult:
     """The least-squares solution of A X = B, with LAPACK's drivers 'gelsy' (the default),
     'gels' (full-rank A), 'gelsd' and 'gelss' (SVD: singular values returned)."""
-    _check_float("torch.linalg.lstsq", A)
+    _check_double_or_float(A)
     if A._data.ndim < 2:
         raise RuntimeError(
             "torch.linalg.lstsq: input must have at least 2 dimensions.")
@@ -232,34 +245,56 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
 # ----------------------------------------------------------------------------- helpers
 def vander(x: Tensor, *, N: int | None = None) -> Tensor:
     """linalg.vander: the columns x^0, x^1, ..., x^(N-1) (increasing powers)."""
-    from .cumulative import cumprod
-    from .joining import cat
     if x._data.ndim < 1:
         raise RuntimeError("linalg.vander: x must have at least 1 dimension.")
+    if x.dtype.name in ("float16", "bfloat16", "bool"):
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer "
+                           f"tensors, but got {dtypes.SCALAR_TYPE_NAMES[x.dtype.name]}")
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
+        x = x.to(dtypes.int64)  # integer powers in int64, as PyTorch
     count = x.shape[-1] if N is None else N
     if count <= 1:
         if count < 1:
             raise RuntimeError("N must be greater than 1.")
         return x.unsqueeze(-1) ** 0
+    return _increasing_powers(x, count)
+
+
+def _increasing_powers(x: Tensor, count: int) -> Tensor:
+    """x^0, ..., x^(count-1) along a new last dim, count >= 2."""
+    from .cumulative import cumprod
+    from .joining import cat
     backend = x._backend
     ones = _wrap(backend.ones((*x.shape, 1), backend.dtype_name(x._data)), backend)
     powers = cumprod(x.unsqueeze(-1).expand(*x.shape, count - 1), -1)
     return cat([ones, powers], -1)
 
 
+@looped_op  # writes into a new tensor of one example's shape
 def torch_vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
     """torch.vander: powers x^(N-1), ..., x^0 of a 1-D x (increasing=True: the other order)."""
+    from .cumulative import cumprod
     from .joining import flip
     if x._data.ndim != 1:
         raise RuntimeError("x must be a one-dimensional tensor.")
     if N is not None and N < 0:
         raise RuntimeError("N must be non-negative.")
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
+        x = x.to(dtypes.int64)  # integer (and bool) powers in int64, as PyTorch
     count = x.shape[0] if N is None else N
-    if count == 0:
-        backend = x._backend
-        return _wrap(backend.zeros((x.shape[0], 0), backend.dtype_name(x._data)), backend)
-    result = vander(x, N=count) if count > 1 else x.unsqueeze(-1) ** 0
-    return result if increasing else flip(result, (-1,))
+    backend = x._backend
+    # PyTorch's composite, whose in-place writes make the node CopySlices: a column of ones
+    # and the running products of x written into the others. (PyTorch 2.13 writes x there and
+    # then its cumprod over it, in place, so its backward fails on the version counter: this
+    # one differentiates.)
+    result = _wrap(backend.empty((x.shape[0], count), backend.dtype_name(x._data)), backend)
+    if count > 0:
+        result[:, 0] = 1
+        if count > 1:
+            result[:, 1:] = cumprod(x.unsqueeze(1).expand(x.shape[0], count - 1), 1)
+        if not increasing:
+            return flip(result, (1,))
+    return result
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
@@ -270,18 +305,23 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
             "linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
             f"{dtypes.SCALAR_TYPE_NAMES[x.dtype.name]} and y of type "
             f"{dtypes.SCALAR_TYPE_NAMES[y.dtype.name]} instead")
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
+        raise RuntimeError("linalg.vecdot: Expected a floating point or complex tensor as "
+                           f"input. Got {dtypes.SCALAR_TYPE_NAMES[x.dtype.name]}")
     return (conj(x) * y).sum(dim)
 
 
 class Vdot(Function):
     node_name = "VdotBackward0"
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
         ctx.save_for_backward(a, b)
-        return backend.sum(backend.multiply(backend.conj(a) if backend.is_complex(a.dtype)
-                                            else a, b))
+        out = backend.sum(backend.multiply(backend.conj(a) if backend.is_complex(a.dtype)
+                                           else a, b))
+        return backend.astype(out, backend.dtype_name(a))  # an integer sum keeps its dtype
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:

@@ -16,13 +16,16 @@ from typing import Any
 from backends import Backend
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor
 from ._windows import PoolGeometry, as_tuple, fold_into, pool_geometry, pooling_output_size
 from ._windows import windows_of as _windows_of
 
 _LOWEST = {"int8": -(2**7), "int16": -(2**15), "int32": -(2**31), "int64": -(2**63),
-           "uint8": 0, "float16": -math.inf, "float32": -math.inf, "float64": -math.inf}
+           "uint8": 0, "float16": -math.inf, "bfloat16": -math.inf, "float32": -math.inf,
+           "float64": -math.inf}
 
 
 def _flat(backend: Backend, windows: Any, count: int) -> Any:
@@ -72,6 +75,7 @@ class MaxPool2DWithIndices(Function):
                 last = backend.argmax(backend.flip(backend.isnan(flat), axis=-1), axis=-1)
                 arg = backend.where(nans, flat.shape[-1] - 1 - last, arg)
         ctx.geometry, ctx.arg, ctx.spatial = geometry, arg, x.shape[x.ndim - count:]
+        ctx.with_indices = with_indices
         if not with_indices:
             return values
         indices = flat_indices(backend, arg, geometry, ctx.spatial)
@@ -83,6 +87,12 @@ class MaxPool2DWithIndices(Function):
         scatter = MaxPool3DScatter if len(ctx.geometry.kernel) == 3 else MaxPoolScatter
         return scatter.apply(grad, geometry=ctx.geometry, arg=ctx.arg, spatial=ctx.spatial)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Any:
+        """The tangent at each window's maximum."""
+        values = MaxPoolGather.apply(tangent, geometry=ctx.geometry, arg=ctx.arg)
+        return (values, None) if ctx.with_indices else values
+
 
 class MaxPool3DWithIndices(MaxPool2DWithIndices):
     node_name = "MaxPool3DWithIndicesBackward0"
@@ -92,6 +102,8 @@ class MaxPoolScatter(Function):
     """The gradient of max pooling: each output's gradient to its window's argmax `arg`."""
 
     node_name = "MaxPool2DWithIndicesBackwardBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, grad: Any, *, geometry: PoolGeometry, arg: Any,
@@ -119,6 +131,8 @@ class MaxPoolGather(Function):
     `MaxPoolScatter`)."""
 
     node_name = "MaxPool2DWithIndicesBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, geometry: PoolGeometry, arg: Any) -> Any:
@@ -285,6 +299,13 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                      2)
 
 
+def max_pool3d_op(*args: Any, **kwargs: Any) -> str:
+    """The ATen op max_pool3d runs: with indices it is another one (not on autocast's lists)."""
+    with_indices = args[6] if len(args) > 6 else kwargs.get("return_indices", False)
+    return "max_pool3d_with_indices" if with_indices else "max_pool3d"
+
+
+@autocast_op(max_pool3d_op)
 def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Any:

@@ -10,7 +10,9 @@ from typing import Any
 from backends import Backend
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor
 from ._checks import same_device
 from .scatter import Gather
@@ -30,6 +32,8 @@ def _plane_key(backend: Backend, index: Any) -> tuple[Any, ...]:
 
 class MaxUnpool2D(Function):
     node_name = "MaxUnpool2DBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, indices: Any, spatial: tuple[int, ...]) -> Any:
@@ -147,12 +151,14 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
                    (*strides, 1)).squeeze(-1)
 
 
+@autocast_op("max_unpool2d")
 def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
                  padding: Any = 0, output_size: Any = None) -> Tensor:
     """The values of (N, C, H_out, W_out) put back at their max_pool2d indices in zeros."""
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2)
 
 
+@autocast_op("max_unpool3d")
 def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
                  padding: Any = 0, output_size: Any = None) -> Tensor:
     """The values of (N, C, D_out, H_out, W_out) put back at their max_pool3d indices."""

@@ -11,9 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from .. import return_types
+from ..batching.dispatch import dim_op
 from ..function import Function
+from ..jvp_rules import jvp_from_backward, picked_jvp, reduction_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduction_axes
+from ._out import CAST, EXACT, OutRule, same, takes_out
 from .selection import maximum, minimum, where
 
 
@@ -57,6 +60,13 @@ class MaxAll(Function):
         mask = _tied_mask(a, out)
         return where(mask, grad / mask.sum(), 0.0)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        """The mean of the tangent over the tied extremes (PyTorch's evenly_read_jvp)."""
+        a, out = ctx.saved_tensors
+        mask = _tied_mask(a, out)
+        return where(mask, tangent, 0.0).sum() / mask.sum()
+
 
 class MinAll(MaxAll):
     node_name = "MinBackward1"
@@ -69,6 +79,8 @@ class MaxDim(Function):
 
     node_name = "MaxBackward0"
     reduce, arg_reduce = "max", "argmax"
+
+    jvp = picked_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, keepdim: bool) -> Any:
@@ -128,11 +140,22 @@ def _max_min(op_all: type[MaxAll], op_dim: type[MaxDim], binary: Any,
     return result((values, indices))
 
 
+def _out_rule(input: Tensor, dim: Any = None, keepdim: bool = False, *,
+              out: Any) -> OutRule | tuple[Any, ...]:
+    """max(input, dim): values and indices of exactly their dtypes; max(input, other): the
+    elementwise maximum's rule; max(input): the value's dtype."""
+    if isinstance(dim, Tensor):
+        return CAST
+    return EXACT if dim is None else (EXACT, EXACT)
+
+
+@takes_out(_out_rule)
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """The largest element; with `dim`, (values, indices) along it; with a Tensor, maximum."""
     return _max_min(MaxAll, MaxDim, maximum, return_types.max, input, dim, keepdim)
 
 
+@takes_out(_out_rule)
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """The smallest element; with `dim`, (values, indices) along it; with a Tensor, minimum."""
     return _max_min(MinAll, MinDim, minimum, return_types.min, input, dim, keepdim)
@@ -142,6 +165,8 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
 class Amax(Function):
     node_name = "AmaxBackward0"
     reduce = "amax"
+
+    jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, keepdim: bool) -> Any:
@@ -165,11 +190,17 @@ class Amin(Amax):
     reduce = "amin"
 
 
+_AMAX_OUT = same("Expected the dtype for input and out to match, but got {result} for input's "
+                 "dtype and {out} for out's dtype.")
+
+
+@takes_out(_AMAX_OUT)
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """The largest elements over `dim` (all dims by default); ties share the gradient."""
     return Amax.apply(input, axes=reduction_axes(dim, input._data.ndim), keepdim=keepdim)
 
 
+@takes_out(_AMAX_OUT)
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """The smallest elements over `dim` (all dims by default); ties share the gradient."""
     return Amin.apply(input, axes=reduction_axes(dim, input._data.ndim), keepdim=keepdim)
@@ -199,11 +230,15 @@ def _arg_reduce(name: str, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
     return _wrap(out, backend)
 
 
+@takes_out(EXACT)
+@dim_op
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """The index of the largest element (in the flattened tensor when `dim` is None)."""
     return _arg_reduce("argmax", input, dim, keepdim)
 
 
+@takes_out(EXACT)
+@dim_op
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """The index of the smallest element (in the flattened tensor when `dim` is None)."""
     return _arg_reduce("argmin", input, dim, keepdim)
@@ -215,6 +250,8 @@ class Aminmax(Function):
     gradient evenly, as amin's and amax's do."""
 
     node_name = "AminmaxBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int | None, keepdim: bool) -> Any:

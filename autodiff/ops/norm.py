@@ -13,13 +13,16 @@ import math
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
-from ..tensor import Tensor, _wrap_dim
+from ..jvp_rules import jvp_from_backward, reduction_jvp
+from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduction_axes
 from ._promotion import opmath, rounded
 from .minmax import Amax, Amin
 from .selection import where
-from .unary import sign
+from .unary import sgn
+from .unary import sign as _sign
 
 _INF = math.inf
 
@@ -31,12 +34,15 @@ class LinalgVectorNorm(Function):
 
     node_name = "LinalgVectorNormBackward0"
 
+    jvp = reduction_jvp
+
     @staticmethod
     def forward(ctx: Any, x: Any, *, ord: float, axes: tuple[int, ...] | None,
                 keepdim: bool) -> Any:
         backend = ctx.backend
         ctx.ord, ctx.axes, ctx.keepdim = ord, axes, keepdim
-        wide, dtype = opmath(backend, x)  # float16 in float32, as PyTorch
+        # A complex tensor's norm is that of its magnitudes (real, of the matching precision).
+        wide, dtype = opmath(backend, backend.abs(x) if backend.is_complex(x.dtype) else x)
         out = rounded(backend, _vector_norm(backend, wide, ord, axes, keepdim), dtype)
         ctx.save_for_backward(x, out)
         return out
@@ -56,6 +62,7 @@ def norm_backward(grad: Tensor, x: Tensor, norm: Tensor, p: float,
     case with the same choices at 0; grad and norm have the reduced dims kept."""
     if p == 0:
         return None
+    sign = sgn if x.dtype.is_complex else _sign  # x / |x|
     if p == 1:
         return grad * sign(x)
     norm_is_zero = norm == 0
@@ -138,6 +145,7 @@ class NormDims(LinalgVectorNorm):
     node_name = "NormBackward1"
 
 
+@autocast_op("linalg_vector_norm")
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """(sum |x|^ord)^(1/ord) over `dim` (all dims when None); ord may be inf, -inf or 0."""
@@ -158,7 +166,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
 
 
 def _check_floating(function: str, x: Tensor) -> None:
-    if not x.dtype.is_floating_point:
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
         raise RuntimeError(
             f"{function}: Expected a floating point or complex tensor as input. Got "
             f"{dtypes.SCALAR_TYPE_NAMES[x.dtype.name]}"
@@ -201,6 +209,15 @@ class LinalgSvdvals(Function):
         a, = ctx.saved_tensors
         return SvdvalsBackward.apply(grad, a, u=ctx.u, vh=ctx.vh)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        """d sigma_i = u_i^T dA v_i (first order, like the backward: U and V are constants)."""
+        backend = ctx.backend
+        count = min(tangent._data.shape[-2:])
+        u = _wrap(ctx.u, backend)[..., :count]
+        vh = _wrap(ctx.vh, backend)[..., :count, :]
+        return (u * (tangent @ vh.mT)).sum(-2)
+
 
 class SvdvalsBackward(Function):
     """U diag(grad) V^T. It takes A as an input only so that a recorded backward has an edge
@@ -222,6 +239,7 @@ class SvdvalsBackward(Function):
         )
 
 
+@autocast_op("linalg_matrix_norm")
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """A norm of each matrix over the two dims `dim`: 'fro', 'nuc', 1, -1, 2, -2, inf, -inf."""
@@ -245,6 +263,9 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     if ord == "fro":
         return vector_norm(A, 2, (rows, cols), keepdim)
     if ord == "nuc" or ord in (2, -2):
+        if A.dtype in (dtypes.float16, dtypes.bfloat16):  # no low-precision SVD, as PyTorch
+            raise RuntimeError("linalg.matrix_norm: Low precision dtypes not supported. Got "
+                               f"{dtypes.SCALAR_TYPE_NAMES[A.dtype.name]}")
         return _singular_value_norm(A, ord, rows, cols, keepdim)
     # 1: the largest column sum of |A|; inf: the largest row sum (-1, -inf: the smallest).
     summed, other = (rows, cols) if ord in (1, -1) else (cols, rows)
@@ -308,6 +329,8 @@ class Renorm(Function):
 
     node_name = "RenormBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, x: Any, *, p: float, dim: int, maxnorm: float) -> Any:
         backend = ctx.backend
@@ -334,6 +357,7 @@ class Renorm(Function):
         return where(norm > maxnorm, scaled, grad)
 
 
+@autocast_op("renorm")
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     ndim = input._data.ndim
     if ndim <= 1:
@@ -348,9 +372,18 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     return Renorm.apply(input, p=float(p), dim=dim, maxnorm=maxnorm)
 
 
-def frobenius_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False) -> Tensor:
-    """torch.frobenius_norm (kept by PyTorch for TorchScript): the 2-norm over `dim`."""
-    return vector_norm(input, 2, dim, keepdim)
+def frobenius_norm(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """torch.frobenius_norm (kept by PyTorch for TorchScript): the 2-norm over the (at most
+    two) dims `dim`, all of them for ()."""
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dims) > 2:
+        raise RuntimeError(
+            f"Expected at most 2 dimensions, but got {len(dims)} dimensions instead.")
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                           f"Got {dtypes.SCALAR_TYPE_NAMES[input.dtype.name]} instead.")
+    axes = reduction_axes(dims, input._data.ndim)
+    return NormDims.apply(input, ord=2.0, axes=axes, keepdim=bool(keepdim))
 
 
 def nuclear_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False) -> Tensor:

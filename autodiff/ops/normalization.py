@@ -13,10 +13,13 @@ from typing import Any
 from backends import Backend
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import jvp_from_backward, sum_terms
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._promotion import opmath, rounded
+from .arithmetic import div
 from .avg_pool import avg_pool2d, avg_pool3d
 from .norm import NormAll, vector_norm
 from .padding import pad
@@ -68,6 +71,30 @@ class NativeLayerNorm(Function):
             grad_weight = grad * normalized  # summed over the batch dims by the base class
         return grad_x, grad_weight, (grad if needs_bias else None)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent_x: Tensor | None, tangent_weight: Tensor | None,
+            tangent_bias: Tensor | None) -> Tensor | None:
+        """d normalized = rstd (dx - mean(dx) - normalized mean(normalized dx)), then the
+        affine part's product rule."""
+        x, weight = ctx.saved_tensors
+        axes = ctx.axes
+        if _grad_state.enabled:  # recorded: the tangent is differentiable w.r.t. x
+            centered = x - x.mean(axes, keepdim=True)
+            centered = centered - centered.mean(axes, keepdim=True)
+            rstd = ((centered * centered).mean(axes, keepdim=True) + ctx.eps) ** -0.5
+            normalized = centered * rstd
+        else:
+            backend = ctx.backend
+            rstd, normalized = _wrap(ctx.rstd, backend), _wrap(ctx.normalized, backend)
+        terms: list[Tensor | None] = [None, None, tangent_bias]
+        if tangent_x is not None:
+            tangent = rstd * (tangent_x - tangent_x.mean(axes, keepdim=True) - normalized
+                              * (normalized * tangent_x).mean(axes, keepdim=True))
+            terms[0] = tangent if weight is None else tangent * weight
+        if tangent_weight is not None:
+            terms[1] = normalized * tangent_weight
+        return sum_terms(terms)
+
 
 def _layer_norm_backward(ctx: Any, grad: Tensor, weight: Tensor | None, needs_x: bool,
                          needs_weight: bool, needs_bias: bool) -> tuple[Tensor | None, ...]:
@@ -92,6 +119,7 @@ def _layer_norm_backward(ctx: Any, grad: Tensor, weight: Tensor | None, needs_x:
     return grad_x, grad_weight, grad_bias
 
 
+@autocast_op("layer_norm")
 def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalize over the trailing dims `normalized_shape`, then scale and shift."""
@@ -121,14 +149,16 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
               out: Any = None) -> Tensor:
-    """input / max(||input||_p along dim, eps)."""
-    if out is not None:
-        raise NotImplementedError("normalize(out=...) is not supported")
+    """input / max(||input||_p along dim, eps); into `out` when given (torch.div's out=)."""
     denominator = vector_norm(input, p, dim, keepdim=True).clamp(min=eps)
+    if out is not None:
+        return div(input, denominator.expand(input._data.shape),  # type: ignore[call-arg]
+                   out=out)  # takes_out gives div its out= keyword
     return input / denominator.expand(input._data.shape)
 
 
-_EPSILON = {"float16": 1.1920928955078125e-07, "float32": 1.1920928955078125e-07,
+_EPSILON = {"float16": 1.1920928955078125e-07, "bfloat16": 1.1920928955078125e-07,
+            "float32": 1.1920928955078125e-07,
             "float64": 2.220446049250313e-16}  # the machine epsilon of each compute dtype
 
 
@@ -205,6 +235,8 @@ class NativeGroupNorm(Function):
 
     node_name = "NativeGroupNormBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, groups: int, eps: float) -> Any:
         backend = ctx.backend
@@ -251,6 +283,7 @@ class NativeGroupNorm(Function):
         return grad_x, grad_weight, grad_bias
 
 
+@autocast_op("group_norm")
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalize each group of num_groups channels of each sample of (N, C, *)."""
@@ -329,6 +362,8 @@ class WeightNormInterface(Function):
     derivative is right (PyTorch's is not: its gradgradcheck fails)."""
 
     node_name = "WeightNormInterfaceBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, v: Any, g: Any, *, dim: int) -> Any:

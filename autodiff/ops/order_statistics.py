@@ -13,8 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes, return_types
+from ..autocast_state import autocast_op
+from ..batching.dispatch import looped_op
 from ..creation import full_like
 from ..function import Function
+from ..jvp_rules import jvp_from_backward, picked_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from .scatter import gather
 from .selection import lerp, where
@@ -41,6 +44,8 @@ class _SelectAlongDim(Function):
     give `positions(backend, a, order, dim)`: where in the sorted slice the pick is."""
 
     node_name = "KthvalueBackward0"
+
+    jvp = picked_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, keepdim: bool, **options: Any) -> Any:
@@ -153,6 +158,8 @@ class MedianAll(Function):
 
     node_name = "MedianBackward0"
     ignore_nan = False
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -319,12 +326,16 @@ def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolati
     return view_op(SqueezeDimInplace, values, axes=(values.ndim - 1,))
 
 
+@looped_op
+@autocast_op("quantile")
 def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
              interpolation: str = "linear") -> Tensor:
     """The q-th quantiles of `input` (flattened, or along `dim`); a 1-d q adds a first dim."""
     return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=False)
 
 
+@looped_op
+@autocast_op("nanquantile")
 def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
                 interpolation: str = "linear") -> Tensor:
     """quantile ignoring NaNs (NaN where a slice holds nothing else)."""

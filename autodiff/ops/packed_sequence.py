@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..function import Function
+from ..jvp_rules import auto_linear, auto_linear_with
 from ..tensor import Tensor
 
 _ALL = slice(None)
@@ -36,6 +37,8 @@ class PackPaddedSequence(Function):
     """(T, B, *) (or (B, T, *) with batch_first) -> the packed rows (sum of lengths, *)."""
 
     node_name = "PackPaddedSequenceBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, padded: Any, *, batch_sizes: tuple[int, ...],
@@ -62,6 +65,8 @@ class PadPackedSequence(Function):
     """The packed rows -> (total_length, B, *) (or batch first), padding_value elsewhere."""
 
     node_name = "CopySlices"
+
+    jvp = auto_linear_with(padding_value=0)
 
     @staticmethod
     def forward(ctx: Any, data: Any, *, batch_sizes: tuple[int, ...], batch_first: bool,
@@ -96,6 +101,8 @@ class PadSequence(Function):
     """Sequences (L_i, *) -> (max L, N, *) (or (N, max L, *)), padded on the right or left."""
 
     node_name = "CopySlices"
+
+    jvp = auto_linear_with(padding_value=0)
 
     @staticmethod
     def forward(ctx: Any, *sequences: Any, batch_first: bool, padding_value: float,

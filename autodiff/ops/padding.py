@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..autocast_state import autocast_op
+from ..batching.dispatch import looped_op
 from ..function import Function
+from ..jvp_rules import auto_linear, auto_linear_with
 from ..tensor import Tensor
 from .indexing import zeros
 from .scatter import IndexAdd
@@ -20,6 +23,8 @@ class ConstantPadNd(Function):
     """Pad with a value; negative widths crop. Its gradient is the opposite crop/pad."""
 
     node_name = "ConstantPadNdBackward0"
+
+    jvp = auto_linear_with(value=0)
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, pad: tuple[int, ...], value: Any) -> Any:
@@ -50,6 +55,8 @@ class ReflectionPad1D(Function):
     scatter-adds back (the reflected elements receive from both places)."""
 
     node_name = "ReflectionPad1DBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, pad: tuple[int, ...], replicate: bool) -> Any:
@@ -103,6 +110,16 @@ _NON_CONSTANT = {
 }
 
 
+def padding_op(input: Tensor, pad: Sequence[int], mode: str = "constant",
+               value: Any = None) -> str | None:
+    """The ATen op `pad` runs, which autocast's lists name (reflection_pad1d, ...)."""
+    if mode in ("reflect", "replicate"):
+        kind = "reflection" if mode == "reflect" else "replication"
+        return f"{kind}_pad{len(pad) // 2}d"
+    return None
+
+
+@autocast_op(padding_op)
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Any = None) -> Tensor:
     """Pad the last `len(pad) // 2` dims; `pad` = (last_before, last_after, prev_before, ...)."""
     pad = tuple(int(width) for width in pad)
@@ -148,6 +165,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Any = 
     return op.apply(input, pad=pad, replicate=mode == "replicate")
 
 
+@looped_op
 def _circular(input: Tensor, pad: tuple[int, ...]) -> Tensor:
     """Circular padding as PyTorch writes it: the input copied into the middle of a new tensor,
     then each padded dim's ends copied from its other end (slice assignments, so the node is

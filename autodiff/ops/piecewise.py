@@ -13,8 +13,11 @@ import math
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
+from ..batching.dispatch import random_op
 from ..function import Function
 from ..generator import draw
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating
 from .activation import _FILE_AN_ISSUE, _NEGATIVE_SLOPE_IN_PLACE, ThresholdBackward
@@ -26,6 +29,8 @@ class Hardtanh(Function):
     """clamp(x, min_val, max_val); the gradient passes strictly inside the bounds."""
 
     node_name = "HardtanhBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, min_val: float, max_val: float) -> Any:
@@ -67,6 +72,8 @@ class Hardsigmoid(Function):
 
     node_name = "HardsigmoidBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -88,6 +95,8 @@ class Hardswish(Function):
     """x * hardsigmoid(x): 0 up to -3, x (x + 3) / 6 on (-3, 3), x from 3 on."""
 
     node_name = "HardswishBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -114,6 +123,8 @@ class Softshrink(Function):
 
     node_name = "SoftshrinkBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, lambd: float) -> Any:
         backend = ctx.backend
@@ -130,7 +141,8 @@ class Softshrink(Function):
         return where((a >= -lambd) & (a <= lambd), 0.0, grad)
 
 
-_FLOAT_MAX = {"float16": "65504", "float32": "3.40282e+38", "float64": "1.79769e+308"}
+_FLOAT_MAX = {"float16": "65504", "bfloat16": "3.38953e+38",
+              "float32": "3.40282e+38", "float64": "1.79769e+308"}
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -149,6 +161,8 @@ class Hardshrink(Function):
     """x where |x| > lambd, 0 elsewhere."""
 
     node_name = "HardshrinkBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, lambd: float) -> Any:
@@ -176,6 +190,8 @@ class Threshold(Function):
     """value where x <= threshold, x elsewhere (a NaN is kept)."""
 
     node_name = "ThresholdBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, threshold: float, value: float) -> Any:
@@ -217,6 +233,8 @@ class PreluKernel(Function):
 
     node_name = "PreluKernelBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, weight: Any) -> Any:
         backend = ctx.backend
@@ -234,6 +252,7 @@ class PreluKernel(Function):
         return grad_a, grad_weight
 
 
+@autocast_op("prelu")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """leaky_relu with a learned slope: one for all channels or one per channel (dim 1)."""
     ndim = input._data.ndim
@@ -271,6 +290,8 @@ class RreluWithNoise(Function):
 
     node_name = "RreluWithNoiseBackward0"
     of_result = False  # rrelu_ saves the result instead of the input
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, noise: Any, slope: float, use_noise: bool) -> Any:
@@ -316,6 +337,12 @@ def _rrelu(op: type[RreluWithNoise], input: Tensor, lower: float, upper: float,
                     use_noise=training and upper - lower > 1e-6)
 
 
+def _training(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+              training: bool = False, generator: Any = None) -> bool:
+    return training
+
+
+@random_op(draws=_training)
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
           training: bool = False, generator: Any = None) -> Tensor:
     """Randomized leaky ReLU: a random negative slope per element in training (drawn from
@@ -323,6 +350,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     return _rrelu(RreluWithNoise, input, lower, upper, training, generator)
 
 
+@random_op(draws=_training)
 def rrelu_result(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
                  training: bool = False, generator: Any = None) -> Tensor:
     """rrelu as its in-place form records it (`RreluWithNoiseBackward1`)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor
 
 
@@ -14,6 +15,8 @@ class PixelShuffle(Function):
     """(*, C * r * r, H, W) -> (*, C, H * r, W * r)."""
 
     node_name = "PixelShuffleBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, factor: int) -> Any:
@@ -34,6 +37,8 @@ class PixelUnshuffle(Function):
     """(*, C, H * r, W * r) -> (*, C * r * r, H, W)."""
 
     node_name = "PixelUnshuffleBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, factor: int) -> Any:
@@ -56,6 +61,8 @@ class ChannelShuffle(Function):
     j * g + i)."""
 
     node_name = "ChannelShuffleBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, groups: int) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 
 from backends import broadcast_shapes
 
+from ..batching.dispatch import elementwise_op
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for_dtype, same_device
 from ._promotion import check_broadcast, float_dtype
@@ -223,6 +224,7 @@ def _legendre_p(b: Any, x: Array, n: Array, nf: Array, top: int) -> Array:
 
 
 # ----------------------------------------------------------------------------- evaluation
+@elementwise_op
 def _evaluate(name: str, values: Callable[..., Array], input: Any, n: Any) -> Tensor:
     like = input if isinstance(input, Tensor) else n
     if not isinstance(like, Tensor):
@@ -236,7 +238,7 @@ def _evaluate(name: str, values: Callable[..., Array], input: Any, n: Any) -> Te
     x_value = input._data if isinstance(input, Tensor) else input
     n_value = n._data if isinstance(n, Tensor) else n
     dtype = float_dtype(b, x_value, n_value)
-    if dtype == "float16":
+    if dtype in ("float16", "bfloat16"):
         raise not_implemented_for_dtype(name, b, dtype)
     shape = _broadcast(x_value, n_value)
     x = b.broadcast_to(b.asarray(x_value, dtype=dtype) if not hasattr(x_value, "shape")

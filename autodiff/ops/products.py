@@ -13,7 +13,9 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..function import Function
+from ..jvp_rules import auto_multilinear, jvp_from_backward
 from ..tensor import Tensor, _wrap_dim
 from ._checks import cpp_type_name, require_tensors, same_device, scalar_type_name
 from ._promotion import check_broadcast, promote
@@ -44,6 +46,8 @@ def _check_expandable(shape: tuple[int, ...], target: tuple[int, ...]) -> None:
 class _FusedAdd(Function):
     """beta * input + alpha * product(a, b): the common part of addmm, addmv, addr, baddbmm
     and addbmm. Subclasses set `node_name` and compute `product` on arrays."""
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def product(backend: Any, a: Any, b: Any) -> Any:
@@ -93,6 +97,8 @@ def _scaled(ctx: Any, value: Tensor) -> Tensor:
 class Addmm(_FusedAdd):
     node_name = "AddmmBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def product(backend: Any, a: Any, b: Any) -> Any:
         return backend.matmul(a, b)
@@ -105,6 +111,7 @@ class Addmm(_FusedAdd):
                 _scaled(ctx, mm(a.mT, grad)) if needs_b else None)
 
 
+@autocast_op("addmm")
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2)."""
     same_device(input, mat1, mat2)
@@ -128,6 +135,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
 class Addmv(_FusedAdd):
     node_name = "AddmvBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def product(backend: Any, a: Any, b: Any) -> Any:
         return backend.matmul(a, b)
@@ -140,6 +149,7 @@ class Addmv(_FusedAdd):
                 _scaled(ctx, mat.mT.mv(grad)) if needs_vec else None)
 
 
+@autocast_op("addmv")
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * (mat @ vec)."""
     same_device(input, mat, vec)
@@ -167,6 +177,8 @@ def addmv_(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any
 class Addr(_FusedAdd):
     node_name = "AddrBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def product(backend: Any, a: Any, b: Any) -> Any:
         if backend.is_bool(a.dtype):
@@ -181,6 +193,7 @@ class Addr(_FusedAdd):
                 _scaled(ctx, grad.mT.mv(vec1)) if needs_2 else None)
 
 
+@autocast_op("addr")
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * outer(vec1, vec2) (type-promoting, as PyTorch's)."""
     same_device(input, vec1, vec2)
@@ -198,6 +211,8 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
 class Baddbmm(_FusedAdd):
     node_name = "BaddbmmBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def product(backend: Any, a: Any, b: Any) -> Any:
         return backend.matmul(a, b)
@@ -212,6 +227,8 @@ class Baddbmm(_FusedAdd):
 
 class Addbmm(_FusedAdd):
     node_name = "AddbmmBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def product(backend: Any, a: Any, b: Any) -> Any:
@@ -238,6 +255,7 @@ def _check_batches(batch1: Tensor, batch2: Tensor) -> tuple[int, int, int, int]:
     return count, rows, inner, batch2._data.shape[2]
 
 
+@autocast_op("baddbmm")
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
             alpha: Any = 1) -> Tensor:
     """beta * input + alpha * (batch1 @ batch2), batch by batch."""
@@ -254,6 +272,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
     return Baddbmm.apply(input, batch1, batch2, beta=_scalar(beta), alpha=_scalar(alpha))
 
 
+@autocast_op("addbmm")
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
            alpha: Any = 1) -> Tensor:
     """beta * input + alpha * (the sum over the batch of batch1[i] @ batch2[i])."""
@@ -279,6 +298,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
 
 
 # ----------------------------------------------------------------------------- chains
+@autocast_op("linalg_multi_dot")
 def multi_dot(tensors: Any) -> Tensor:
     """The product of a chain of matrices (the first may be a row vector, the last a column
     vector), in the order of fewest multiplications (PyTorch's dynamic programme)."""
@@ -358,6 +378,7 @@ def _multiply(matrices: list[Tensor], split: list[list[int]], i: int, j: int) ->
     return mm(_multiply(matrices, split, i, k), _multiply(matrices, split, k + 1, j))
 
 
+@autocast_op("chain_matmul")
 def chain_matmul(*matrices: Tensor) -> Tensor:
     """The product of the matrices, in the cheapest order. Deprecated in PyTorch, as here."""
     warnings.warn(
@@ -381,6 +402,8 @@ class Kron(Function):
     """The Kronecker product: block (i, j, ...) of the result is a[i, j, ...] * b."""
 
     node_name = "UnsafeViewBackward0"
+
+    jvp = auto_multilinear
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -424,6 +447,8 @@ class Cross(Function):
     """The cross product of 3-vectors along `dim` (broadcasting the other dims)."""
 
     node_name = "LinalgCrossBackward0"
+
+    jvp = auto_multilinear
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, dim: int) -> Any:
@@ -477,6 +502,7 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     return _cross(input, other, _wrap_dim(dim, ndim), "linalg.cross", dim)
 
 
+@autocast_op("cross")
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """torch.cross: as linalg.cross, but without `dim` the first dim of size 3 (deprecated)."""
     if dim is None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap, _wrap_dim
 from .joining import flip
 from .scatter import index_select
@@ -32,6 +33,8 @@ class Rot90(Function):
     """Rotation by k quarter turns in the plane of `dims`, from the first towards the second."""
 
     node_name = "Rot90Backward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, k: int, dims: tuple[int, int]) -> Any:

@@ -14,9 +14,14 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
+from ..batching.dispatch import dim_op
 from ..function import Function
+from ..jvp_rules import auto_linear, reduction_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ._checks import invalid_arguments
 from ._dims import keep_dims, reduced_count, reduction_axes
+from ._out import CAST, EXACT, INTO, INTO_FLOAT, OutRule, floating, only, takes_out
 from ._promotion import accumulation_dtype, cast_for_accumulation, default_float, opmath, rounded
 from .norm import matrix_norm, vector_norm
 from .selection import where
@@ -31,6 +36,8 @@ def _restore_dims(grad: Tensor, input_shape: tuple[int, ...], axes: tuple[int, .
 class Sum(Function):
     node_name = "SumBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, keepdim: bool,
                 dtype: str | None) -> Any:
@@ -42,6 +49,8 @@ class Sum(Function):
             a = backend.astype(a, dtype)
         elif not (backend.is_floating(a.dtype) or backend.is_complex(a.dtype)):
             a = backend.astype(a, "int64")  # PyTorch sums bools and integers as int64
+        if backend.is_bool(a.dtype):  # a sum in bool (dtype=bool): whether any is nonzero
+            return backend.any(a, axis=axes, keepdims=keepdim)
         return backend.sum(a, axis=axes, keepdims=keepdim)
 
     @staticmethod
@@ -53,6 +62,20 @@ class SumDim(Sum):
     node_name = "SumBackward1"
 
 
+def _full_reduction_without_out(name: str, dim_type: str) -> Any:
+    """sum and prod over every element take no `out` (only their overloads with `dim` do)."""
+    def rule(input: Any, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> OutRule:
+        if dim is None:
+            raise invalid_arguments(name, (input,), kwargs, (
+                "Tensor input, *, torch.dtype dtype = None",
+                f"Tensor input, {dim_type} dim, bool keepdim = False, *, torch.dtype dtype = "
+                "None, Tensor out = None"))
+        return INTO
+    return rule
+
+
+@takes_out(_full_reduction_without_out("sum", "tuple of ints"))
+@autocast_op("sum")
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,
         dtype: Any = None) -> Tensor:
     axes = reduction_axes(dim, input._data.ndim)
@@ -63,6 +86,8 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,
 
 class Mean(Function):
     node_name = "MeanBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, keepdim: bool,
@@ -89,6 +114,7 @@ class MeanDim(Mean):
     node_name = "MeanBackward1"
 
 
+@takes_out(lambda input, *args, **kwargs: INTO_FLOAT if input.dtype.is_floating_point else CAST)
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
     kind = input.dtype if dtype is None else dtypes.to_dtype(dtype)
@@ -106,6 +132,8 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
 class Prod(Function):
     node_name = "ProdBackward0"
 
+    jvp = reduction_jvp
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, axis: int | None, keepdim: bool) -> Any:
         ctx.input_shape = a.shape
@@ -114,6 +142,8 @@ class Prod(Function):
         backend = ctx.backend
         if a.ndim == 0:
             out = backend.asarray(a, copy=True)
+        elif backend.is_bool(a.dtype):  # a product in bool (dtype=bool): whether all are
+            out = backend.all(a, axis=axis, keepdims=keepdim)
         else:
             out = backend.prod(a, axis=axis, keepdims=keepdim)
         ctx.save_for_backward(a, out)
@@ -147,6 +177,8 @@ def _prod_keepdim(tensor: Tensor, axes: tuple[int, ...] | None) -> Tensor:
     return prod(tensor, axes[0], keepdim=True)
 
 
+@takes_out(_full_reduction_without_out("prod", "int"))
+@autocast_op("prod")
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
     """The product of the elements (along `dim`, an int as in PyTorch). Integers and bools
@@ -234,6 +266,8 @@ def _var_backward(grad: Tensor, a: Tensor, ctx: Any) -> Tensor:
 class Var(Function):
     node_name = "VarBackward0"
 
+    jvp = reduction_jvp
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
                 keepdim: bool) -> Any:
@@ -249,6 +283,8 @@ class Var(Function):
 
 class Std(Function):
     node_name = "StdBackward0"
+
+    jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
@@ -279,6 +315,7 @@ def _var_std(op: type[Function], name: str, input: Tensor, dim: Any, unbiased: A
     return op.apply(input, axes=axes, correction=correction, keepdim=keepdim)
 
 
+@takes_out(CAST)
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None) -> Tensor:
     """Variance over `dim` with `correction` (default 1: Bessel's; `unbiased=False` is 0),
@@ -288,6 +325,7 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
     return _var_std(Var, "var", input, dim, unbiased, keepdim, correction)
 
 
+@takes_out(CAST)
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None) -> Tensor:
     """Standard deviation over `dim` (see `var`)."""
@@ -297,6 +335,8 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 # ----------------------------------------------------------------------------- logsumexp
 class Logsumexp(Function):
     node_name = "LogsumexpBackward0"
+
+    jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
@@ -323,6 +363,9 @@ class Logsumexp(Function):
         return grad * (a - out).exp()
 
 
+@takes_out(floating("logsumexp(): Expected floating point type for result tensor, "
+                    "but got: {out}"))
+@autocast_op("logsumexp")
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """log(sum(exp(input))) over `dim`, computed without overflow."""
     ndim = input._data.ndim
@@ -331,6 +374,8 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- norm
+@takes_out(EXACT)
+@autocast_op("norm")
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
          dtype: Any = None) -> Tensor:
     """torch.norm, dispatched as PyTorch does: linalg.vector_norm for a number `p` and for
@@ -346,6 +391,8 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
 
 
 # ----------------------------------------------------------------------------- any, all
+@takes_out(only(dtypes.bool_, "any only supports bool tensor for result, got: {out}"))
+@dim_op
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Whether any element (along `dim`) is nonzero; a bool tensor outside the graph."""
     backend = input._backend
@@ -353,6 +400,8 @@ def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return _wrap_bool(backend, backend.any(input._data, axis=axes, keepdims=keepdim), input)
 
 
+@takes_out(only(dtypes.bool_, "all only supports bool tensor for result, got: {out}"))
+@dim_op
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Whether every element (along `dim`) is nonzero; a bool tensor outside the graph."""
     backend = input._backend

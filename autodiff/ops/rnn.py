@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from ..function import Function
 from ..grad_mode import is_grad_enabled
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from ._recorded import recorded_gradients
 from ._rnn_pointwise import (
@@ -92,6 +93,8 @@ class RecurrentLayer(Function):
     (LSTM). Subclasses are the modes."""
 
     mode: ClassVar[str]
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, projection: Array, h0: Array, c0: Array | None, w_hh: Array,

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import is_grad_enabled
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from ._checks import scalar_type_name
 from ._recorded import recorded_gradients
@@ -46,6 +48,8 @@ class ThnnFusedLstmCell(Function):
 
     node_name = "ThnnFusedLstmCellBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, input_gates: Any, hidden_gates: Any, cx: Any) -> tuple[Any, Any]:
         backend = ctx.backend
@@ -72,6 +76,8 @@ class ThnnFusedGruCell(Function):
     """hy from the input gates, the hidden gates and hx."""
 
     node_name = "ThnnFusedGruCellBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, input_gates: Any, hidden_gates: Any, hx: Any) -> Any:
@@ -114,6 +120,7 @@ def _check_cell(input: Tensor, hidden: Tensor, w_ih: Tensor, w_hh: Tensor,
                            f"{scalar_type_name(input)} and {scalar_type_name(w_ih)}")
 
 
+@autocast_op("lstm_cell")
 def lstm_cell(input: Tensor, hx: tuple[Tensor, Tensor], w_ih: Tensor, w_hh: Tensor,
               b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """One LSTM step on a (B, I) input: (hy, cy)."""
@@ -122,6 +129,7 @@ def lstm_cell(input: Tensor, hx: tuple[Tensor, Tensor], w_ih: Tensor, w_hh: Tens
     return ThnnFusedLstmCell.apply(linear(input, w_ih, b_ih), linear(hx[0], w_hh, b_hh), hx[1])
 
 
+@autocast_op("gru_cell")
 def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
              b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> Tensor:
     """One GRU step on a (B, I) input."""
@@ -129,6 +137,7 @@ def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
     return ThnnFusedGruCell.apply(linear(input, w_ih, b_ih), linear(hx, w_hh, b_hh), hx)
 
 
+@autocast_op("rnn_tanh_cell")
 def rnn_tanh_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
                   b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> Tensor:
     """tanh(input @ W_ih^T + b_ih + hx @ W_hh^T + b_hh)."""
@@ -136,6 +145,7 @@ def rnn_tanh_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
     return tanh(linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh))
 
 
+@autocast_op("rnn_relu_cell")
 def rnn_relu_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
                   b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> Tensor:
     """relu(input @ W_ih^T + b_ih + hx @ W_hh^T + b_hh)."""

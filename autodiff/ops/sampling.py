@@ -13,23 +13,26 @@ is not differentiable in its parameters: the nodes record the op and pass zero g
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from backends import broadcast_shapes
 
 from .. import dtypes
-from ..creation import _size, randn, zeros_like
+from ..batching.dispatch import random_op
+from ..creation import randn, zeros_like
 from ..function import Function
 from ..generator import draw
+from ..jvp_rules import zero_tangent
 from ..tensor import Tensor, _wrap
 from . import inplace
 from ._checks import scalar_type_name
 from ._promotion import check_broadcast
 from .sorting import topk
 
-_FLOAT_LIMITS = {"float16": 65504.0, "float32": 3.4028234663852886e38,
-                 "float64": 1.7976931348623157e308}
-_MANTISSA_BITS = {"float16": 11, "float32": 24, "float64": 53}
+_FLOAT_LIMITS = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
+                 "float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
+_MANTISSA_BITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
 _INT_RANGES = {"bool": (0, 1), "uint8": (0, 255), "int8": (-128, 127),
                "int16": (-(2**15), 2**15 - 1), "int32": (-(2**31), 2**31 - 1),
                "int64": (-(2**63), 2**63 - 1)}
@@ -38,13 +41,13 @@ _INT_RANGES = {"bool": (0, 1), "uint8": (0, 255), "int8": (-128, 127),
 def _uniform(backend: Any, generator: Any, shape: tuple[int, ...], dtype: str,
              function: str) -> Any:
     """Uniform on [0, 1), drawn in `dtype` when it is a float dtype (else in float64)."""
-    kind = dtype if dtype.startswith("float") else "float64"
+    kind = dtype if dtype.startswith(("float", "bfloat")) else "float64"
     return draw(function, backend, generator, "rand", shape, kind)
 
 
 def _normal(backend: Any, generator: Any, shape: tuple[int, ...], dtype: str,
             function: str) -> Any:
-    kind = dtype if dtype.startswith("float") else "float64"
+    kind = dtype if dtype.startswith(("float", "bfloat")) else "float64"
     return draw(function, backend, generator, "randn", shape, kind)
 
 
@@ -53,6 +56,8 @@ class _Sampled(Function):
     parameters), so the gradient is zero."""
 
     node_name = ""
+
+    jvp = zero_tangent
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, sample: Any) -> Any:
@@ -102,6 +107,7 @@ def _continuous(name: str, tensor: Tensor, kernel: str | None = None) -> None:
     )
 
 
+@random_op
 def uniform_(tensor: Tensor, from_: float = 0.0, to: float = 1.0, *,
              generator: Any = None) -> Tensor:
     """Fill with numbers drawn uniformly from [from, to)."""
@@ -123,6 +129,7 @@ def uniform_(tensor: Tensor, from_: float = 0.0, to: float = 1.0, *,
     return _fill(UniformSampled, tensor, sample)
 
 
+@random_op
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *,
             generator: Any = None) -> Tensor:
     """Fill with numbers drawn from N(mean, std^2)."""
@@ -137,6 +144,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *,
     return _fill(NormalSampled, tensor, sample)
 
 
+@random_op
 def exponential_(tensor: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with numbers drawn from the exponential distribution of rate `lambd`."""
     _continuous("Exponential", tensor)
@@ -150,6 +158,7 @@ def exponential_(tensor: Tensor, lambd: float = 1.0, *, generator: Any = None) -
     return _fill(ExponentialSampled, tensor, sample)
 
 
+@random_op
 def geometric_(tensor: Tensor, p: float, *, generator: Any = None) -> Tensor:
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
     if not 0 < p < 1:
@@ -164,6 +173,7 @@ def geometric_(tensor: Tensor, p: float, *, generator: Any = None) -> Tensor:
     return _fill(GeometricSampled, tensor, sample)
 
 
+@random_op
 def cauchy_(tensor: Tensor, median: float = 0.0, sigma: float = 1.0, *,
             generator: Any = None) -> Tensor:
     """Fill with numbers drawn from the Cauchy distribution."""
@@ -179,6 +189,7 @@ def cauchy_(tensor: Tensor, median: float = 0.0, sigma: float = 1.0, *,
     return _fill(CauchySampled, tensor, sample)
 
 
+@random_op
 def log_normal_(tensor: Tensor, mean: float = 1.0, std: float = 2.0, *,
                 generator: Any = None) -> Tensor:
     """Fill with exp(N(mean, std^2))."""
@@ -193,6 +204,7 @@ def log_normal_(tensor: Tensor, mean: float = 1.0, std: float = 2.0, *,
     return _fill(LogNormalSampled, tensor, sample)
 
 
+@random_op
 def random_(tensor: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
     """Fill with integers drawn uniformly: random_() over every integer the dtype holds exactly
     ([0, 2^mantissa] for floats), random_(to) from [0, to), random_(from, to) from [from, to)
@@ -236,13 +248,13 @@ def random_(tensor: Tensor, *args: Any, generator: Any = None, **kwargs: Any) ->
 
 def _random_range(name: str) -> int:
     """The largest integer random_() draws: every integer up to it is exact in the dtype."""
-    if name.startswith("float"):
+    if name.startswith(("float", "bfloat")):
         return int(2 ** _MANTISSA_BITS[name])
     return _INT_RANGES[name][1]
 
 
 def _check_bound(name: str, what: str, value: int) -> None:
-    if name.startswith("float"):
+    if name.startswith(("float", "bfloat")):
         limit = _FLOAT_LIMITS[name]
         inside = -limit <= value <= limit
     else:
@@ -262,6 +274,8 @@ class BernoulliTensor(Function):
     """bernoulli_(p tensor): 1 with probability p (broadcast to the tensor), else 0."""
 
     node_name = "BernoulliBackward1"
+
+    jvp = zero_tangent
 
     @staticmethod
     def forward(ctx: Any, a: Any, p: Any, *, generator: Any) -> Any:
@@ -288,6 +302,8 @@ class Bernoulli(Function):
 
     node_name = "BernoulliBackward0"
 
+    jvp: Callable[..., Any] | None = zero_tangent
+
     @staticmethod
     def forward(ctx: Any, p: Any, *, generator: Any, probability: float | None) -> Any:
         backend = ctx.backend
@@ -304,6 +320,8 @@ class BernoulliProbability(Bernoulli):
     """torch.bernoulli(input, p): input's shape and dtype, probability p (no derivative)."""
 
     node_name = "torch::autograd::NotImplemented"
+    forward_ad_name = "aten::bernoulli"
+    jvp = None
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -319,6 +337,7 @@ def _check_probabilities(backend: Any, array: Any) -> None:
         )
 
 
+@random_op
 def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -> Tensor:
     """0/1 samples: 1 with probability `input` (each element), or with probability `p`."""
     backend = input._backend
@@ -338,6 +357,7 @@ def _check_probability(p: float) -> None:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_g(p)}")
 
 
+@random_op
 def bernoulli_(tensor: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
     """Fill with 0/1: 1 with probability `p` (a number, or a tensor broadcast to this one)."""
     if isinstance(p, Tensor):
@@ -360,6 +380,8 @@ class Normal(Function):
     """torch.normal with a tensor mean and/or std: mean + std * N(0, 1) elementwise."""
 
     node_name = "NormalBackward3"
+
+    jvp = zero_tangent
 
     @staticmethod
     def forward(ctx: Any, *arrays: Any, mean: Any, std: Any, shape: tuple[int, ...],
@@ -388,6 +410,7 @@ class NormalStdTensor(Normal):
     node_name = "NormalBackward2"
 
 
+@random_op
 def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None,
            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of N(mean, std^2): elementwise for tensor mean and/or std (broadcast), or a
@@ -401,8 +424,8 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None
                 "mean, Tensor std) or (float mean, float std, tuple of ints size)")
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {_g(std)}")
-        samples = randn(*_size((size,) if isinstance(size, int) else tuple(size)),
-                        generator=generator, dtype=dtype, device=device)
+        shape = (size,) if isinstance(size, int) else tuple(size)
+        samples = randn(shape, generator=generator, dtype=dtype, device=device)
         samples._data = samples._backend.add(samples._backend.multiply(samples._data, std),
                                              mean)
         return samples.requires_grad_(requires_grad)
@@ -432,6 +455,8 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None
 class Poisson(Function):
     node_name = "PoissonBackward0"
 
+    jvp = zero_tangent
+
     @staticmethod
     def forward(ctx: Any, rates: Any, *, generator: Any) -> Any:
         backend = ctx.backend
@@ -443,6 +468,7 @@ class Poisson(Function):
         return zeros_like(grad)
 
 
+@random_op
 def poisson(input: Tensor, generator: Any = None) -> Tensor:
     """Poisson samples with the rates `input` (in input's dtype)."""
     backend = input._backend
@@ -456,6 +482,7 @@ def poisson(input: Tensor, generator: Any = None) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- multinomial
+@random_op
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
                 generator: Any = None) -> Tensor:
     """Indices drawn from the categories of each row of `input` (weights, not necessarily

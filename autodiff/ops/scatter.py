@@ -13,9 +13,13 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..autocast_state import autocast_op
+from ..creation import zeros_like
 from ..function import Function
+from ..jvp_rules import auto_linear, auto_linear_with, zero_tangent
 from ..tensor import Tensor, _wrap, _wrap_dim
-from ._checks import same_device
+from ._checks import invalid_arguments, require_tensor, require_tensors, same_device
+from ._out import EXACT, same, takes_out
 from ._promotion import check_broadcast, checked_number
 from .indexing import (
     full_index_key,
@@ -110,6 +114,8 @@ def _size_or_one(tensor: Tensor, axis: int) -> int:
 class Gather(Function):
     node_name = "GatherBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, index: Any) -> Any:
         ctx.dim, ctx.index, ctx.shape = dim, index, a.shape
@@ -125,11 +131,14 @@ class Gather(Function):
         return ScatterAdd.apply(target, grad, dim=ctx.dim, index=ctx.index)
 
 
+@takes_out(EXACT)
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    require_tensor("gather", "index", 3, index)
     dim = _wrap_dim(dim, input._data.ndim)
     return Gather.apply(input, dim=dim, index=_check_index("gather", input, dim, index))
 
 
+@takes_out(EXACT)
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     same_device_index("take_along_dim", input, indices)
     if dim is None:
@@ -165,6 +174,8 @@ class Scatter(Function):
 
     node_name = "ScatterBackward0"
     write = "setitem"  # how src's values go in (ScatterAdd adds them)
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, src: Any, *, dim: int, index: Any) -> Any:
@@ -205,6 +216,8 @@ class ScatterValue(Function):
 
     node_name = "ScatterBackward1"
 
+    jvp = auto_linear_with(value=0)
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, index: Any, value: Any) -> Any:
         backend = ctx.backend
@@ -219,6 +232,7 @@ class ScatterValue(Function):
         return ScatterValue.apply(grad, dim=ctx.dim, index=ctx.index, value=0)
 
 
+@takes_out(EXACT)
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
             value: Any = None) -> Tensor:
     if src is None:
@@ -233,6 +247,8 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
                               value=checked_number(src, input.dtype.name))
 
 
+@takes_out(EXACT)
+@autocast_op("scatter_add")
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     dim = _wrap_dim(dim, input._data.ndim)
     array = _check_index("scatter_add", input, dim, index, src)
@@ -257,6 +273,8 @@ def _vector_index(name: str, input: Tensor, dim: int, index: Tensor) -> Any:
 class IndexSelect(Function):
     node_name = "IndexSelectBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, index: Any) -> Any:
         ctx.dim, ctx.index, ctx.shape = dim, index, a.shape
@@ -270,7 +288,9 @@ class IndexSelect(Function):
         return IndexAdd.apply(target, grad, dim=ctx.dim, index=ctx.index, alpha=1)
 
 
+@takes_out(same("index_select(): self and result must have the same scalar type"))
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    require_tensor("index_select", "index", 3, index)
     dim = _wrap_dim(dim, input._data.ndim)
     return IndexSelect.apply(input, dim=dim, index=_vector_index("index_select", input, dim, index))
 
@@ -279,6 +299,8 @@ class IndexAdd(Function):
     """out = input; out[..., index[i], ...] += alpha * source[..., i, ...] along `dim`."""
 
     node_name = "IndexAddBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, source: Any, *, dim: int, index: Any, alpha: Any) -> Any:
@@ -305,8 +327,11 @@ class IndexAdd(Function):
         return (grad if needs_input else None), grad_source
 
 
+@takes_out(EXACT)
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
               alpha: Any = 1) -> Tensor:
+    require_tensor("index_add", "index", 3, index)
+    require_tensor("index_add", "source", 4, source)
     dim = _wrap_dim(dim, input._data.ndim)
     if index.ndim > 1:
         raise IndexError("index_add_(): Index is supposed to be a vector")
@@ -336,6 +361,8 @@ class MaskedFill(Function):
 
     node_name = "MaskedFillBackward0"
 
+    jvp = auto_linear_with(value=0)
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, mask: Any, value: Any, inplace: bool = False) -> Any:
         backend = ctx.backend
@@ -355,6 +382,8 @@ class MaskedFillTensor(Function):
     """masked_fill with a 0-d tensor value (differentiable w.r.t. the value too)."""
 
     node_name = "MaskedFillBackward1"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, value: Any, *, mask: Any, inplace: bool = False) -> Any:
@@ -443,6 +472,8 @@ class IndexCopy(Function):
 
     node_name = "IndexCopyBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, source: Any, *, dim: int, index: Any) -> Any:
         backend = ctx.backend
@@ -469,6 +500,7 @@ class IndexCopy(Function):
         return grad_input, grad_source
 
 
+@autocast_op("index_copy")
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """A copy of `input` with slice index[i] along `dim` replaced by source's slice i."""
     shape, source_shape = input._data.shape, source._data.shape
@@ -511,6 +543,8 @@ class IndexFill(Function):
 
     node_name = "IndexFillBackward0"
 
+    jvp = auto_linear_with(value=0)
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, index: Any, value: Any) -> Any:
         backend = ctx.backend
@@ -530,6 +564,8 @@ class IndexFillTensor(Function):
     """index_fill with a 0-d tensor value (differentiable w.r.t. the value too)."""
 
     node_name = "IndexFillBackward1"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, value: Any, *, dim: int, index: Any) -> Any:
@@ -564,3 +600,62 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
             )
         return IndexFillTensor.apply(input, value, dim=dim, index=array)
     return IndexFill.apply(input, dim=dim, index=array, value=value)
+
+
+# ----------------------------------------------------------------------------- filling
+class Fill(Function):
+    """torch.fill(input, value): a new tensor of input's shape and dtype, all `value`."""
+
+    node_name = "FillBackward0"
+    jvp = zero_tangent
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, *, value: Any) -> Any:
+        return ctx.backend.full(a.shape, value, ctx.backend.dtype_name(a))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return zeros_like(grad)
+
+
+class FillTensor(Function):
+    """torch.fill(input, value) with a 0-d tensor `value`, which gets the summed gradient."""
+
+    node_name = "FillBackward1"
+    jvp = auto_linear
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, value: Any) -> Any:
+        backend = ctx.backend
+        return backend.astype(backend.broadcast_to(value, a.shape), backend.dtype_name(a),
+                              copy=True)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_input, needs_value = ctx.needs_input_grad
+        return (zeros_like(grad) if needs_input else None), (grad.sum() if needs_value else None)
+
+
+def fill(input: Tensor, value: Any) -> Tensor:
+    """A new tensor shaped like `input`, every element `value` (a number or a 0-d tensor)."""
+    require_tensors("fill", ("input", input))
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value.ndim} dimensions.")
+        return FillTensor.apply(input, value.to(input.device))
+    return Fill.apply(input, value=checked_number(value, input.dtype.name))
+
+
+def fill_(input: Tensor, value: Any) -> Tensor:
+    """In place: `input.fill_(value)`."""
+    if not isinstance(input, Tensor):
+        raise invalid_arguments("fill_", (input, value), {},
+                                ("Tensor input, Tensor value", "Tensor input, Number value"))
+    return input.fill_(value)
+
+
+def zero_(input: Tensor) -> Tensor:
+    """In place: `input.zero_()`."""
+    require_tensors("zero_", ("input", input))
+    return input.zero_()

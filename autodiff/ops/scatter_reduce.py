@@ -17,6 +17,7 @@ from typing import Any
 from .. import dtypes
 from ..creation import ones_like, zeros_like
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import scalar_type_name
 from .indexing import full_index_key, same_device_index
@@ -46,7 +47,7 @@ def _identity(backend: Any, dtype: str, reduce: str) -> Any:
         return 1
     if dtype == "bool":
         return reduce == "amin"
-    if dtype.startswith("float"):
+    if dtype.startswith(("float", "bfloat")):
         return float("-inf") if reduce == "amax" else float("inf")
     bits = {"uint8": 8, "int8": 8, "int16": 16, "int32": 32, "int64": 64}[dtype]
     if dtype == "uint8":
@@ -181,6 +182,8 @@ def _fit_source(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
 class ScatterReduce(Function):
     node_name = "ScatterReduceBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any, src: Any, *, dim: int, index: Any, reduce: str,
                 include_self: bool) -> Any:
@@ -235,6 +238,8 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
 # ----------------------------------------------------------------------------- index_reduce
 class IndexReduce(Function):
     node_name = "IndexReduceBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, source: Any, *, dim: int, index: Any, reduce: str,

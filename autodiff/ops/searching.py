@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
+from ..batching.dispatch import dim_op, dynamic_shape_op, looped_op
 from ..tensor import Tensor, _wrap
 from ._checks import scalar_type_name
 from ._dims import normalize_dims
@@ -19,6 +20,7 @@ def nonzero_mask(backend: Any, a: Any) -> Any:
     return a if backend.is_bool(a.dtype) else backend.not_equal(a, 0)
 
 
+@dynamic_shape_op
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     """The indices of the nonzero elements: an (n, ndim) int64 tensor in row-major order, or
     one 1-d tensor per dim with `as_tuple`."""
@@ -37,11 +39,13 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     return _wrap(backend.stack(positions, axis=1), backend)
 
 
+@dynamic_shape_op
 def argwhere(input: Tensor) -> Tensor:
     """The indices of the nonzero elements, one row per element (`nonzero`)."""
     return nonzero(input)
 
 
+@dim_op
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """How many elements are nonzero, over all dims or over `dim` (an int or a tuple)."""
     backend, a = input._backend, input._data
@@ -73,6 +77,7 @@ def _common(backend: Any, sequence: Tensor, values: Tensor) -> tuple[Any, Any]:
     return seq, val
 
 
+@looped_op
 def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False,
                  right: bool = False, side: str | None = None, sorter: Tensor | None = None,
                  ) -> Tensor:
@@ -151,6 +156,7 @@ def _device_kind(backend: Any) -> str:
     return "cuda" if backend.device.type == "cuda" else "cpu"
 
 
+@looped_op
 def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,
               right: bool = False) -> Tensor:
     """The bucket of each value between 1-d `boundaries` (searchsorted on them)."""

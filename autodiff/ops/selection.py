@@ -12,8 +12,10 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
-from ._checks import not_implemented_for, require_tensors
+from ._checks import invalid_arguments, not_implemented_for, require_tensors
+from ._out import CAST, SAME, same, takes_out
 from ._promotion import cast_operand, check_broadcast_all, checked_number, promote
 
 _SCALARS = (bool, int, float)
@@ -22,6 +24,8 @@ _SCALARS = (bool, int, float)
 # ----------------------------------------------------------------------------- where
 class Where(Function):
     node_name = "WhereBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, condition: Any, a: Any, b: Any) -> Any:
@@ -39,6 +43,8 @@ class Where(Function):
             # Two numbers: the result takes their promoted dtype (bool, int64 or default float).
             kind = dtypes.result_type(a, b).name
             a = backend.full(condition.shape, cast_operand(backend, a, kind), kind)
+        else:
+            a, b = _low_precision_number(backend, a, b), _low_precision_number(backend, b, a)
         return backend.where(condition, a, b)
 
     @staticmethod
@@ -52,6 +58,16 @@ class Where(Function):
         )
 
 
+def _low_precision_number(backend: Any, value: Any, other: Any) -> Any:
+    """A Python number beside a float16 or bfloat16 array, as a 0-d array of that dtype: NumPy
+    gives ml_dtypes' bfloat16 and a Python float a float32 result."""
+    if (type(value) in _SCALARS and type(other) not in _SCALARS
+            and other.dtype in backend.floating_dtypes
+            and other.dtype not in backend.full_precision_floating):
+        return backend.asarray(value, backend.dtype_name(other))
+    return value
+
+
 def _checked_against(backend: Any, value: Any, other: Any) -> Any:
     """A Python int `value` beside an integer array `other` must fit its dtype (PyTorch)."""
     if type(value) is int and type(other) not in _SCALARS and backend.is_integer(other.dtype):
@@ -59,6 +75,7 @@ def _checked_against(backend: Any, value: Any, other: Any) -> Any:
     return value
 
 
+@takes_out(same("Expected out type to be {result} but got {out}"))
 def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     return Where.apply(condition, input, other)
 
@@ -88,6 +105,8 @@ def _split_ties(ctx: Any, grad: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor | 
 class Maximum(Function):
     node_name = "MaximumBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         ctx.save_for_backward(a, b)
@@ -100,6 +119,7 @@ class Maximum(Function):
         return _split_ties(ctx, grad, a, b)
 
 
+@takes_out(CAST)
 def maximum(input: Tensor, other: Tensor) -> Tensor:
     require_tensors("maximum", ("input", input), ("other", other))
     return Maximum.apply(input, other)
@@ -107,6 +127,8 @@ def maximum(input: Tensor, other: Tensor) -> Tensor:
 
 class Minimum(Function):
     node_name = "MinimumBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -120,6 +142,7 @@ class Minimum(Function):
         return _split_ties(ctx, grad, b, a)  # a loses where a > b: maximum's rule, mirrored
 
 
+@takes_out(CAST)
 def minimum(input: Tensor, other: Tensor) -> Tensor:
     require_tensors("minimum", ("input", input), ("other", other))
     return Minimum.apply(input, other)
@@ -130,6 +153,8 @@ class Fmax(Function):
 
     node_name = "FmaxBackward0"
     keeps_first = "greater_equal"  # fmin: less_equal
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -156,7 +181,9 @@ class Fmax(Function):
 
 class Fmin(Fmax):
     node_name = "FminBackward0"
+
     keeps_first = "less_equal"
+    jvp = auto_element_wise
 
 
 def fmax(input: Tensor, other: Tensor) -> Tensor:
@@ -197,6 +224,8 @@ class Clamp(Function):
 
     node_name = "ClampBackward1"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, min: Any, max: Any) -> Any:
         ctx.save_for_backward(a)
@@ -234,6 +263,8 @@ class ClampTensor(Function):
 
     node_name = "ClampBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, low: Any, high: Any) -> Any:
         ctx.save_for_backward(a, low, high)
@@ -261,6 +292,7 @@ class ClampTensor(Function):
         return grad_a, grad_low, grad_high
 
 
+@takes_out(SAME)
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -286,6 +318,33 @@ def _bound(input: Tensor, bound: Any) -> Any:
 clip = clamp
 
 
+def _bounds_signatures(*bounds: str) -> tuple[str, ...]:
+    return tuple(f"Tensor input, {', '.join(f'{kind} {bound}' for bound in bounds)}"
+                 for kind in ("Tensor", "Number"))
+
+
+_CLAMP_SIGNATURES = _bounds_signatures("min = None", "max = None")
+
+
+def _check_input(function: str, input: Any, given: tuple[Any, ...],
+                 signatures: tuple[str, ...]) -> None:
+    """The torch-level in-place clamps take a tensor first (either overload)."""
+    if not isinstance(input, Tensor):
+        raise invalid_arguments(function, (input, *given), {}, signatures)
+
+
+def clamp_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """In place: `input.clamp_(min, max)`."""
+    _check_input("clamp_", input, (min, max), _CLAMP_SIGNATURES)
+    return input.clamp_(min, max)
+
+
+def clip_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """In place: `input.clip_(min, max)` (clamp_)."""
+    _check_input("clip_", input, (min, max), _CLAMP_SIGNATURES)
+    return input.clamp_(min, max)
+
+
 class ClampMinTensor(ClampTensor):
     node_name = "ClampMinBackward1"
 
@@ -294,16 +353,30 @@ class ClampMaxTensor(ClampTensor):
     node_name = "ClampMaxBackward1"
 
 
+@takes_out(SAME)
 def clamp_min(input: Tensor, min: Any) -> Tensor:
     if isinstance(min, Tensor):
         return ClampMinTensor.apply(input, min, None)
     return ClampMin.apply(input, min=_bound(input, min), max=None)
 
 
+def clamp_min_(input: Tensor, min: Any) -> Tensor:
+    """In place: `input.clamp_min_(min)`."""
+    _check_input("clamp_min_", input, (min,), _bounds_signatures("min"))
+    return input.clamp_min_(min)
+
+
+@takes_out(SAME)
 def clamp_max(input: Tensor, max: Any) -> Tensor:
     if isinstance(max, Tensor):
         return ClampMaxTensor.apply(input, None, max)
     return ClampMax.apply(input, min=None, max=_bound(input, max))
+
+
+def clamp_max_(input: Tensor, max: Any) -> Tensor:
+    """In place: `input.clamp_max_(max)`."""
+    _check_input("clamp_max_", input, (max,), _bounds_signatures("max"))
+    return input.clamp_max_(max)
 
 
 # ----------------------------------------------------------------------------- lerp
@@ -319,6 +392,8 @@ class Lerp(Function):
     """start + weight * (end - start) with a number weight."""
 
     node_name = "LerpBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, start: Any, end: Any, *, weight: float) -> Any:
@@ -347,6 +422,8 @@ class LerpTensor(Function):
 
     node_name = "LerpBackward1"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, start: Any, end: Any, weight: Any) -> Any:
         backend = ctx.backend
@@ -372,6 +449,7 @@ class LerpTensor(Function):
                 grad * (end - start) if needs_weight else None)
 
 
+@takes_out(CAST)
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     if isinstance(weight, Tensor):
         return LerpTensor.apply(input, end, weight)

@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap_dim
 from .conversion import clone
 from .views import as_view, own_array
@@ -31,6 +32,8 @@ def view_op(op: type[Function], input: Tensor, **options: Any) -> Tensor:
 class View(Function):
     node_name = "ViewBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, shape: tuple[int, ...]) -> Any:
         ctx.input_shape = a.shape
@@ -48,6 +51,8 @@ class UnsafeView(Function):
 
     node_name = "UnsafeViewBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, shape: tuple[int, ...]) -> Any:
         ctx.input_shape = a.shape
@@ -58,7 +63,8 @@ class UnsafeView(Function):
         return grad.reshape(ctx.input_shape)
 
 
-_NOT_VIEWABLE = (ValueError, AttributeError)
+# What a backend's reshape(copy=False) raises when the layout allows no view.
+NOT_VIEWABLE = (ValueError, AttributeError)
 
 
 def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
@@ -85,7 +91,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
     target = _infer_shape(shape_arg(shape), input.numel())
     try:
         return view_op(View, input, shape=target)
-    except _NOT_VIEWABLE:
+    except NOT_VIEWABLE:
         return UnsafeView.apply(clone(input), shape=target)
 
 
@@ -93,7 +99,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:
     target = _infer_shape(shape_arg(shape), input.numel())
     try:
         return view_op(View, input, shape=target)
-    except _NOT_VIEWABLE:
+    except NOT_VIEWABLE:
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
@@ -125,6 +131,8 @@ def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
 # ----------------------------------------------------------------------------- broadcasting
 class Expand(Function):
     node_name = "ExpandBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, shape: tuple[int, ...], overlap: bool = False) -> Any:
@@ -184,6 +192,8 @@ class SumToSize(Function):
 
     node_name = "SumBackward1"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, shape: tuple[int, ...]) -> Any:
         ctx.input_shape = a.shape
@@ -211,6 +221,8 @@ def sum_to_size(input: Tensor, shape: tuple[int, ...]) -> Tensor:
 # ----------------------------------------------------------------------------- dims
 class Permute(Function):
     node_name = "PermuteBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dims: tuple[int, ...]) -> Any:
@@ -269,6 +281,8 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
 class Transpose(Function):
     node_name = "TransposeBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim0: int, dim1: int) -> Any:
         ctx.swap = (dim0, dim1)
@@ -286,10 +300,25 @@ class T(Transpose):
     node_name = "TBackward0"
 
 
+# The in-place forms (t_, transpose_, unsqueeze_, squeeze_) change a tensor's shape to its view's
+# and record the same ops under PyTorch's names for them.
+class TransposeInPlace(Transpose):
+    node_name = "TransposeBackward1"
+
+
+class TInPlace(T):
+    node_name = "TBackward1"
+
+
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    return transposed(input, dim0, dim1, Transpose)
+
+
+def transposed(input: Tensor, dim0: int, dim1: int, op: type[Transpose]) -> Tensor:
+    """transpose's view, recorded as `op` (Transpose, or its in-place form)."""
     ndim = input._data.ndim
     dim0, dim1 = _wrap_dim(dim0, ndim), _wrap_dim(dim1, ndim)
-    return view_op(Transpose, input, dim0=dim0, dim1=dim1)
+    return view_op(op, input, dim0=dim0, dim1=dim1)
 
 
 swapaxes = transpose
@@ -297,10 +326,15 @@ swapdims = transpose
 
 
 def t(input: Tensor) -> Tensor:
+    return t_view(input, T)
+
+
+def t_view(input: Tensor, op: type[T]) -> Tensor:
+    """t's view, recorded as `op` (T, or its in-place form)."""
     ndim = input._data.ndim
     if ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
-    return view_op(T, input, dim0=0, dim1=ndim - 1 if ndim else 0)
+    return view_op(op, input, dim0=0, dim1=ndim - 1 if ndim else 0)
 
 
 def numpy_T(input: Tensor) -> Tensor:
@@ -330,6 +364,8 @@ def matrix_T(input: Tensor) -> Tensor:
 class Unsqueeze(Function):
     node_name = "UnsqueezeBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:
         ctx.dim = dim
@@ -340,13 +376,23 @@ class Unsqueeze(Function):
         return grad.squeeze(ctx.dim)
 
 
+class UnsqueezeInPlace(Unsqueeze):
+    node_name = "UnsqueezeBackward1"
+
+
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    return unsqueezed(input, dim, Unsqueeze)
+
+
+def unsqueezed(input: Tensor, dim: int, op: type[Unsqueeze]) -> Tensor:
     dim = _wrap_dim(dim, input._data.ndim + 1)
-    return view_op(Unsqueeze, input, dim=dim)
+    return view_op(op, input, dim=dim)
 
 
 class Squeeze(Function):
     node_name = "SqueezeBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...]) -> Any:
@@ -368,6 +414,10 @@ class SqueezeDims(Squeeze):
     node_name = "SqueezeBackward2"
 
 
+class SqueezeInPlace(Squeeze):
+    node_name = "SqueezeBackward3"
+
+
 class SqueezeDimInplace(Squeeze):
     """squeeze_(dim): PyTorch numbers the in-place form's node apart (composite ops such as
     quantile end with it)."""
@@ -375,18 +425,32 @@ class SqueezeDimInplace(Squeeze):
     node_name = "SqueezeBackward4"
 
 
+class SqueezeDimsInPlace(Squeeze):
+    node_name = "SqueezeBackward5"
+
+
+_SQUEEZE_OPS = (Squeeze, SqueezeDim, SqueezeDims)
+SQUEEZE_IN_PLACE_OPS = (SqueezeInPlace, SqueezeDimInplace, SqueezeDimsInPlace)
+
+
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
+    return squeezed(input, dim, _SQUEEZE_OPS)
+
+
+def squeezed(input: Tensor, dim: Any, ops: tuple[type[Squeeze], ...]) -> Tensor:
+    """squeeze's view, recorded as ops[0] (every size-1 dim), ops[1] (one dim) or ops[2]
+    (several dims)."""
     shape = input._data.shape
     if dim is None:
         axes = tuple(axis for axis, size in enumerate(shape) if size == 1)
-        op: type[Squeeze] = Squeeze
+        op = ops[0]
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         axes = tuple(
             axis for axis in (_wrap_dim(d, len(shape)) for d in dims)
             if shape and shape[axis] == 1
         )
-        op = SqueezeDim if isinstance(dim, int) else SqueezeDims
+        op = ops[1] if isinstance(dim, int) else ops[2]
     return view_op(op, input, axes=axes)
 
 
@@ -394,6 +458,8 @@ class Alias(Function):
     """`x[...]`: the same elements as a new view."""
 
     node_name = "AliasBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -406,6 +472,29 @@ class Alias(Function):
 
 def alias(input: Tensor) -> Tensor:
     return view_op(Alias, input)
+
+
+_SUBCLASS_NOT_TENSOR = ("Creating a Tensor subclass from a class that does not inherit from "
+                        "Tensor is not possible. Make sure your class inherits from Tensor.")
+_TRACKED_SUBCLASSES: dict[tuple[type, type], type] = {}
+
+
+def as_subclass(input: Tensor, cls: Any) -> Tensor:
+    """An alias of `input` (AliasBackward0 in the graph) whose class is `cls`. A view that
+    follows its base's history keeps doing so: its class then derives from both."""
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError(_SUBCLASS_NOT_TENSOR)
+    out = alias(input)
+    kind = type(out)
+    if kind is Tensor or issubclass(cls, kind):
+        out.__class__ = cls
+    else:
+        made = _TRACKED_SUBCLASSES.get((kind, cls))
+        if made is None:
+            made = type(cls.__name__, (kind, cls), {"__module__": cls.__module__})
+            _TRACKED_SUBCLASSES[kind, cls] = made
+        out.__class__ = made
+    return out
 
 
 # ----------------------------------------------------------------------------- at least n dims
@@ -452,6 +541,8 @@ class Unfold(Function):
 
     node_name = "UnfoldBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, size: int, step: int,
                 overlap: bool = False) -> Any:
@@ -480,6 +571,8 @@ class UnfoldBackward(Function):
     """The sum of the windows' gradients back at the positions they cover."""
 
     node_name = "UnfoldBackwardBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, grad: Any, *, shape: tuple[int, ...], dim: int, size: int,
@@ -526,5 +619,5 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     options = {"dim": dim, "size": int(size), "step": int(step), "overlap": step < size}
     try:
         return view_op(Unfold, input, **options)
-    except _NOT_VIEWABLE:
+    except NOT_VIEWABLE:
         return UnfoldCopy.apply(input, **options)

@@ -11,9 +11,13 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
+from ..batching.dispatch import random_op
 from ..creation import zeros_like
 from ..function import Function
+from ..jvp_rules import sum_terms
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ._out import EXACT, takes_out
 from ._promotion import opmath, rounded
 from .unary import exp
 
@@ -44,6 +48,11 @@ class LogSoftmax(Function):
         out, = ctx.saved_tensors
         return LogSoftmaxBackwardData.apply(grad, out, dim=ctx.dim)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        out, = ctx.saved_tensors
+        return tangent - (out.exp() * tangent).sum(ctx.dim, keepdim=True)
+
 
 class LogSoftmaxBackwardData(Function):
     """grad - softmax * sum(grad) along dim, given the log_softmax output."""
@@ -60,6 +69,20 @@ class LogSoftmaxBackwardData(Function):
         grad, dtype = opmath(backend, grad)
         out, _ = opmath(backend, out)
         return rounded(backend, backend.log_softmax_backward(grad, out, dim), dtype)
+
+    @staticmethod
+    def jvp(ctx: Any, tangent_grad: Tensor | None, tangent_out: Tensor | None) -> Tensor | None:
+        """y = g - exp(out) sum(g): dy = dg - exp(out) (sum(dg) + d_out sum(g))."""
+        grad, out = ctx.saved_tensors
+        if grad.ndim == 0:
+            return None
+        dim, softmax = ctx.dim, out.exp()
+        return sum_terms([
+            tangent_grad - softmax * tangent_grad.sum(dim, keepdim=True)
+            if tangent_grad is not None else None,
+            -(softmax * tangent_out) * grad.sum(dim, keepdim=True)
+            if tangent_out is not None else None,
+        ])
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -95,6 +118,12 @@ class Softmax(Function):
         out, = ctx.saved_tensors
         return SoftmaxBackwardData.apply(grad, out, dim=ctx.dim)
 
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        # softmax's Jacobian diag(y) - y y^T is symmetric: the JVP is the backward's formula.
+        out, = ctx.saved_tensors
+        return SoftmaxBackwardData.apply(tangent, out, dim=ctx.dim)
+
 
 class SoftmaxBackwardData(Function):
     """s * (grad - sum(grad * s)) along dim, given the softmax output s."""
@@ -113,6 +142,21 @@ class SoftmaxBackwardData(Function):
         product = backend.multiply(grad, out)
         product -= backend.multiply(out, backend.sum(product, axis=dim, keepdims=True))
         return rounded(backend, product, dtype)
+
+    @staticmethod
+    def jvp(ctx: Any, tangent_grad: Tensor | None, tangent_out: Tensor | None) -> Tensor | None:
+        """y = s (g - sum(g s)): dy = s (dg - sum(dg s)) + ds (g - sum(g s)) - s sum(g ds)."""
+        grad, out = ctx.saved_tensors
+        if grad.ndim == 0:
+            return None
+        dim = ctx.dim
+        terms: list[Tensor | None] = [None, None]
+        if tangent_grad is not None:
+            terms[0] = out * (tangent_grad - (tangent_grad * out).sum(dim, keepdim=True))
+        if tangent_out is not None:
+            terms[1] = (tangent_out * (grad - (grad * out).sum(dim, keepdim=True))
+                        - out * (grad * tangent_out).sum(dim, keepdim=True))
+        return sum_terms(terms)
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -144,12 +188,16 @@ def _prepare(name: str, input: Tensor, dim: int, dtype: Any) -> tuple[Tensor, in
     return input, dim
 
 
+@takes_out(EXACT)
+@autocast_op("softmax")
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """exp(x) / sum(exp(x)) along dim."""
     input, dim = _prepare("softmax", input, dim, dtype)
     return Softmax.apply(input, dim=dim)
 
 
+@takes_out(EXACT)
+@autocast_op("log_softmax")
 def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along dim."""
     input, dim = _prepare("log_softmax", input, dim, dtype)
@@ -172,10 +220,12 @@ def softmin(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     return softmax(-input, dim, dtype)
 
 
-_TINY = {"float16": 6.103515625e-05, "float32": 1.1754943508222875e-38,
+_TINY = {"float16": 6.103515625e-05, "bfloat16": 1.1754943508222875e-38,
+         "float32": 1.1754943508222875e-38,
          "float64": 2.2250738585072014e-308}  # the smallest normal number of each dtype
 
 
+@random_op
 def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
                    dim: int = -1) -> Tensor:
     """softmax((logits + g) / tau) with g drawn from Gumbel(0, 1) per element; with hard=True

@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import return_types
+from ..batching.dispatch import dim_op
 from ..function import Function
+from ..jvp_rules import picked_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import scalar_type_name
 from .scatter import Scatter
@@ -36,6 +38,8 @@ class Sort(Function):
     """(values, indices) sorted along `dim`; the indices get no gradient."""
 
     node_name = "SortBackward0"
+
+    jvp = picked_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, descending: bool) -> Any:
@@ -74,6 +78,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *,
     return return_types.sort((values, indices))
 
 
+@dim_op
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
             stable: bool = False) -> Tensor:
     """The indices that sort `input` along `dim` (stable)."""
@@ -91,6 +96,8 @@ def msort(input: Tensor) -> Tensor:
 
 class Topk(Function):
     node_name = "TopkBackward0"
+
+    jvp = picked_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, k: int, dim: int, largest: bool) -> Any:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
+from ..batching.dispatch import looped_op
 from ..function import Function
 from ..grad_mode import no_grad
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap
 from .indexing import same_device_index
 from .norm import vector_norm
@@ -17,6 +19,8 @@ class Embedding(Function):
     """Rows of weight at the indices; the gradient adds into those rows (repeats accumulate)."""
 
     node_name = "EmbeddingBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, weight: Any, indices: Any, *, padding_idx: int | None,
@@ -40,6 +44,8 @@ class EmbeddingBackward(Function):
     0 (the padding index) or 1 / its count (scale_grad_by_freq)."""
 
     node_name = "EmbeddingDenseBackwardBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, grad: Any, indices: Any, *, num_weights: int,
@@ -129,6 +135,7 @@ def embedding_renorm_(weight: Tensor, indices: Any, max_norm: float, norm_type: 
         weight._bump_version()
 
 
+@looped_op
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot vectors along a new last dim (not differentiable)."""
     if tensor.dtype is not dtypes.int64:

@@ -13,8 +13,10 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..creation import ones
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor
 from .complex import view_as_real
 from .fft import FftC2C, FftC2R, FftR2C
@@ -51,6 +53,8 @@ class Frames(Function):
 
     node_name = "UnfoldBackward0"
 
+    jvp = auto_linear
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, count: int, size: int, step: int) -> Any:
         backend = ctx.backend
@@ -69,6 +73,8 @@ class OverlapAdd(Function):
     `length` at multiples of `step` (unfold's backward)."""
 
     node_name = "UnfoldBackwardBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, frames: Any, *, length: int, step: int) -> Any:
@@ -96,6 +102,8 @@ class FrequencyMajor(Function):
     frames): its in-place transpose_ (TransposeBackward1)."""
 
     node_name = "TransposeBackward1"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -141,6 +149,7 @@ def _window_string(window: Tensor | None) -> str:
 
 
 # ----------------------------------------------------------------------------- stft
+@autocast_op("stft")
 def stft(input: Tensor, n_fft: int, hop_length: int | None = None,
          win_length: int | None = None, window: Tensor | None = None, center: bool = True,
          pad_mode: str = "reflect", normalized: bool = False, onesided: bool | None = None,

@@ -11,7 +11,9 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..batching.dispatch import looped_op
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor
 from ._dims import keep_dims, reduced_count, reduction_axes
 from .comparison import isnan, logical_not
@@ -23,6 +25,8 @@ from .selection import where
 # ----------------------------------------------------------------------------- nansum, nanmean
 class Nansum(Function):
     node_name = "NansumBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, keepdim: bool,
@@ -69,6 +73,8 @@ class VarMean(Function):
 
     node_name = "VarMeanBackward0"
 
+    jvp = jvp_from_backward
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
                 keepdim: bool) -> Any:
@@ -110,6 +116,8 @@ class StdMean(VarMean):
     """(standard deviation, mean) over `axes`."""
 
     node_name = "StdMeanBackward0"
+
+    jvp = jvp_from_backward
 
     @staticmethod
     def finish(backend: Any, variance: Any) -> Any:
@@ -165,6 +173,7 @@ def _check_weights(name: str, weights: Tensor, observations: int, integral: bool
         raise RuntimeError(f"cov(): {name} cannot be negative")
 
 
+@looped_op
 def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         aweights: Tensor | None = None) -> Tensor:
     """The covariance matrix of the variables in the rows of input (observations in its

@@ -17,10 +17,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import backends
 from backends import contiguous_strides, get_backend
 
 from .. import dtypes
+from ..batching.dispatch import looped_op
 from ..function import Function
+from ..jvp_rules import auto_linear
+from ..layouts import check_layout
 from ..tensor import Tensor, _wrap, _wrap_dim
 from .flat_indexing import Put, Take
 from .shape import shape_arg, view_op
@@ -47,7 +51,7 @@ def is_contiguous(input: Tensor, memory_format: Any = None) -> bool:
     and tensors without elements are contiguous whatever their strides)."""
     _check_memory_format(memory_format)
     shape = input._data.shape
-    if 0 in shape:
+    if 0 in shape or input._batched:  # inside vmap one example's layout is not observable
         return True
     expected = 1
     for size, step in zip(reversed(shape), reversed(stride(input))):
@@ -70,6 +74,8 @@ class Contiguous(Function):
     """A row-major copy (contiguous() of a tensor that is not)."""
 
     node_name = "CloneBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -109,6 +115,8 @@ class AsStridedView(Function):
     gradient goes to the memory positions and back to the input's own."""
 
     node_name = "AsStridedBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, size: tuple[int, ...], stride: tuple[int, ...],
@@ -174,6 +182,7 @@ def _geometry(input: Tensor, size: Any, stride: Any, storage_offset: int | None,
     return size, stride, int(offset)
 
 
+@looped_op
 def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: int | None = None,
                ) -> Tensor:
     """A view of `input`'s memory with the given sizes, strides (in elements) and offset
@@ -190,6 +199,8 @@ class AsStridedScatter(Function):
     as_strided view with these sizes, strides and offset would have."""
 
     node_name = "AsStridedScatterBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, src: Any, *, size: tuple[int, ...],
@@ -269,9 +280,65 @@ def empty_strided(size: Any, stride: Any, *, dtype: Any = None, device: Any = No
                  backend).requires_grad_(requires_grad)
 
 
+def empty_permuted(size: Any, physical_layout: Any, *, dtype: Any = None, layout: Any = None,
+                   device: Any = None, pin_memory: bool = False,
+                   requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor of `size` whose dims lie in memory in the order
+    `physical_layout` (outermost first): empty_permuted((2, 3, 4), (0, 2, 1)) has strides
+    (12, 1, 3)."""
+    size, order = shape_arg((size,)), shape_arg((physical_layout,))
+    ndim = len(size)
+    if len(order) != ndim:
+        raise RuntimeError("Number of dimensions in size does not match the length of the "
+                           f"physical_layout; i.e. len(size) = {ndim} is not equal to "
+                           f"len(physical_layout) = {len(order)}")
+    seen: set[int] = set()
+    for position, dim in enumerate(order):
+        if not 0 <= dim < ndim:
+            raise RuntimeError(f"Dimension out of range (expected to be between 0 and "
+                               f"{ndim - 1}, but got {dim} at index {position}).  NB: negative "
+                               "dims not currently supported; file an issue if you want it.")
+        if dim in seen:
+            raise RuntimeError("Duplicate dim not allowed")
+        seen.add(dim)
+    physical = [size[dim] for dim in order]
+    if any(extent < 0 for extent in physical):
+        negative = next(extent for extent in physical if extent < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative}: "
+                           f"{physical}")
+    stride = [0] * ndim
+    step = 1
+    for dim in reversed(order):
+        stride[dim] = step
+        step *= max(size[dim], 1)
+    check_layout("empty_permuted", layout)
+    result = empty_strided(size, stride, dtype=dtype, device=device)
+    if pin_memory:  # (a page-locked copy is row-major: pinning keeps no strides)
+        result = _wrap(backends.pinned(result._data), result._backend)
+    if requires_grad:
+        result._set_requires_grad(True, "Only Tensors of floating point and complex dtype can "
+                                        "require gradients")
+    return result
+
+
 def new_empty_strided(input: Tensor, size: Any, stride: Any, *, dtype: Any = None,
                       device: Any = None, requires_grad: bool = False) -> Tensor:
     """empty_strided with `input`'s dtype and device unless given."""
     return empty_strided(size, stride, dtype=input.dtype if dtype is None else dtype,
                          device=input.device if device is None else device,
                          requires_grad=requires_grad)
+
+
+def is_set_to(input: Tensor, tensor: Any) -> bool:
+    """Whether `input` and `tensor` are the same memory seen the same way: the same first
+    element, sizes and strides (and so, on one device, the same elements)."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"is_set_to(): argument 'tensor' (position 1) must be Tensor, not "
+                        f"{type(tensor).__name__}")
+    if input._backend is not tensor._backend or input.dtype is not tensor.dtype:
+        return False
+    if input._data is tensor._data:
+        return True
+    if tuple(input._data.shape) != tuple(tensor._data.shape) or not input.numel():
+        return False
+    return stride(input) == stride(tensor) and input.data_ptr() == tensor.data_ptr()

@@ -13,7 +13,9 @@ import math
 from typing import Any, NamedTuple
 
 from .. import dtypes
+from ..batching.dispatch import looped_op
 from ..function import Function
+from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from .decompositions import _check_float
 from .diagonal import diag_embed
@@ -34,7 +36,7 @@ class TorchSvdResult(NamedTuple):
 def _check_matrix(function: str, A: Tensor) -> None:
     if A._data.ndim < 2:
         raise RuntimeError(f"{function}: The input tensor A must have at least 2 dimensions.")
-    _check_float(function, A)
+    _check_float(function, A, kernel="linalg_svd")
 
 
 def _eye(like: Tensor, n: int) -> Tensor:
@@ -44,6 +46,7 @@ def _eye(like: Tensor, n: int) -> Tensor:
 
 class LinalgSvd(Function):
     node_name = "LinalgSvdBackward0"
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, full_matrices: bool) -> Any:
@@ -117,7 +120,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
 
 def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
     """The singular values of each matrix, descending."""
-    _check_matrix("linalg.svdvals", A)
+    _check_matrix("linalg.svd", A)
     if driver is not None:
         raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on "
                            "CUDA inputs with cuSOLVER backend.")
@@ -127,6 +130,9 @@ def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
 def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> TorchSvdResult:
     """torch.svd: U, S, V (not Vh); some=False gives square U and V; compute_uv=False gives
     zero-filled U and V of the full shapes (as PyTorch)."""
+    if input._data.ndim < 2:
+        raise RuntimeError("linalg.svd: input should have at least 2 dimensions, but has "
+                           f"{input._data.ndim} dimensions instead")
     _check_matrix("linalg.svd", input)
     u, s, vh = LinalgSvd.apply(input, full_matrices=not some)
     if not compute_uv:
@@ -143,6 +149,7 @@ def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Torc
 # ----------------------------------------------------------------------------- pinv
 class LinalgPinv(Function):
     node_name = "LinalgPinvBackward0"
+    jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, atol: Any, rtol: Any, *, hermitian: bool) -> Any:
@@ -228,7 +235,7 @@ def _tolerances(A: Tensor, atol: Any, rtol: Any) -> tuple[Tensor, Tensor]:
 def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
     """The Moore-Penrose pseudo-inverse; singular values at most max(atol, rtol * s_max) are
     treated as zero."""
-    _check_matrix("linalg.pinv", A)
+    _check_pinv(A)
     atol_t, rtol_t = _tolerances(A, atol, rtol)
     if hermitian and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(
@@ -237,16 +244,35 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
     return LinalgPinv.apply(A, atol_t, rtol_t, hermitian=hermitian)
 
 
+def _check_pinv(A: Tensor) -> None:
+    name = A._backend.dtype_name(A._data)
+    if A._data.ndim < 2 or name not in ("float32", "float64", "complex64", "complex128"):
+        shape = ", ".join(str(size) for size in A.shape)
+        raise RuntimeError(
+            f"linalg.pinv({dtypes.SCALAR_TYPE_NAMES[name]}{{[{shape}]}}): expected a tensor "
+            "with 2 or more dimensions of float, double, cfloat or cdouble types")
+
+
+def _check_double_or_float(A: Tensor) -> None:
+    """The dtype check of PyTorch's matrix_rank and lstsq (complex passes too)."""
+    if A._backend.dtype_name(A._data) not in ("float32", "float64", "complex64", "complex128"):
+        raise RuntimeError("This function doesn't handle types other than float and double")
+
+
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     """torch.pinverse: linalg.pinv with rtol=rcond."""
     return pinv(input, rtol=rcond)
 
 
 # ----------------------------------------------------------------------------- rank, cond
+@looped_op  # reads values (LAPACK's info, ranks) on the host
 def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *, atol: Any = None,
                 rtol: Any = None) -> Tensor:
     """The number of singular values above max(atol, rtol * s_max), as int64."""
-    _check_matrix("linalg.matrix_rank", A)
+    _check_double_or_float(A)
+    if A._data.ndim < 2:
+        raise RuntimeError(
+            "torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
     if tol is not None:
         if atol is not None or rtol is not None:
             raise RuntimeError("linalg.matrix_rank: tol cannot be used with atol or rtol")
@@ -269,13 +295,16 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     'fro', 'nuc', inf, -inf, 1, -1: norm(A) norm(A^-1))."""
     from .norm import matrix_norm
 
-    if A._data.ndim < 2:
-        raise RuntimeError("linalg.cond: The input tensor A must have at least 2 dimensions.")
     if p is None or p in (2, -2):
+        if A._data.ndim < 2:
+            raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
         s = svdvals(A)
         if p == -2:
             return (s[..., -1:] / s[..., :1]).squeeze(-1)
         return (s[..., :1] / s[..., -1:]).squeeze(-1)
+    if A._data.ndim < 2:
+        raise RuntimeError(
+            f"linalg.cond(ord={p}): The input tensor A must have at least 2 dimensions.")
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(
             f"linalg.cond(ord={p}): A must be batches of square matrices, but they are "
@@ -285,4 +314,9 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     inverse, info = inv_ex(A)
     # A singular matrix has an infinite condition number (its "inverse" filled with inf).
     inverse = where((info > 0).unsqueeze(-1).unsqueeze(-1), math.inf, inverse)
-    return matrix_norm(A, p) * matrix_norm(inverse, p)
+    result = matrix_norm(A, p) * matrix_norm(inverse, p)
+    if p == "nuc":
+        return result
+    # 0 * inf (a zero matrix) is inf, as NumPy's (PyTorch leaves 'nuc' alone)
+    from .floating import nan_to_num
+    return nan_to_num(result, math.inf, math.inf, -math.inf)

@@ -14,10 +14,13 @@ import math
 from typing import Any, ClassVar
 
 from .. import dtypes
+from ..autocast_state import autocast_op
 from ..creation import zeros_like
 from ..function import Function
+from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating, require_tensors
+from ._out import CAST, SAME, takes_out
 from ._promotion import default_float, in_float, promote
 from .selection import maximum, where
 
@@ -34,6 +37,8 @@ class UnaryOfInput(Function):
 
     kernel: ClassVar[str]
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.save_for_backward(a)
@@ -45,6 +50,8 @@ class UnaryOfOutput(Function):
     sqrt, tanh, ...)."""
 
     kernel: ClassVar[str]
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -61,6 +68,8 @@ class SpecialOfInput(Function):
     kernel: ClassVar[str]
     half_kernel: ClassVar[str | None] = None
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.save_for_backward(a)
@@ -69,6 +78,8 @@ class SpecialOfInput(Function):
 
 class SpecialOfOutput(SpecialOfInput):
     """As `SpecialOfInput`, for functions whose backward is written with their output."""
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -96,8 +107,16 @@ class Exp(UnaryOfOutput):
         return grad * out
 
 
+@takes_out(CAST)
+@autocast_op("exp")
 def exp(input: Tensor) -> Tensor:
     return Exp.apply(input)
+
+
+def exp_(input: Tensor) -> Tensor:
+    """In place: `input.exp_()`."""
+    require_tensors("exp_", ("input", input))
+    return input.exp_()
 
 
 class Log(UnaryOfInput):
@@ -110,8 +129,16 @@ class Log(UnaryOfInput):
         return grad / a
 
 
+@takes_out(CAST)
+@autocast_op("log")
 def log(input: Tensor) -> Tensor:
     return Log.apply(input)
+
+
+def log_(input: Tensor) -> Tensor:
+    """In place: `input.log_()`."""
+    require_tensors("log_", ("input", input))
+    return input.log_()
 
 
 class Expm1(UnaryOfOutput):
@@ -124,8 +151,16 @@ class Expm1(UnaryOfOutput):
         return grad * (out + 1)
 
 
+@takes_out(CAST)
+@autocast_op("expm1")
 def expm1(input: Tensor) -> Tensor:
     return Expm1.apply(input)
+
+
+def expm1_(input: Tensor) -> Tensor:
+    """In place: `input.expm1_()`."""
+    require_tensors("expm1_", ("input", input))
+    return input.expm1_()
 
 
 class Log1p(UnaryOfInput):
@@ -138,8 +173,16 @@ class Log1p(UnaryOfInput):
         return grad / (a + 1)
 
 
+@takes_out(CAST)
+@autocast_op("log1p")
 def log1p(input: Tensor) -> Tensor:
     return Log1p.apply(input)
+
+
+def log1p_(input: Tensor) -> Tensor:
+    """In place: `input.log1p_()`."""
+    require_tensors("log1p_", ("input", input))
+    return input.log1p_()
 
 
 class Log2(UnaryOfInput):
@@ -153,8 +196,16 @@ class Log2(UnaryOfInput):
         return grad / (a * ctx.log_of_base)
 
 
+@takes_out(CAST)
+@autocast_op("log2")
 def log2(input: Tensor) -> Tensor:
     return Log2.apply(input)
+
+
+def log2_(input: Tensor) -> Tensor:
+    """In place: `input.log2_()`."""
+    require_tensors("log2_", ("input", input))
+    return input.log2_()
 
 
 class Log10(Log2):
@@ -163,9 +214,16 @@ class Log10(Log2):
     log_of_base = _LN10
 
 
+@takes_out(CAST)
+@autocast_op("log10")
 def log10(input: Tensor) -> Tensor:
     return Log10.apply(input)
 
+
+def log10_(input: Tensor) -> Tensor:
+    """In place: `input.log10_()`."""
+    require_tensors("log10_", ("input", input))
+    return input.log10_()
 
 class Exp2(UnaryOfOutput):
     node_name = "Exp2Backward0"
@@ -191,13 +249,16 @@ def exp2_(input: Tensor) -> Tensor:
 class Erf(Function):
     node_name = "ErfBackward0"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         ctx.save_for_backward(a)
         backend = ctx.backend
         a = default_float(backend, a)
-        if backend.dtype_name(a) == "float16":  # computed in float32, as PyTorch's opmath
-            return backend.astype(backend.erf(backend.astype(a, "float32")), "float16")
+        name = backend.dtype_name(a)
+        if name in ("float16", "bfloat16"):  # computed in float32, as PyTorch's opmath
+            return backend.astype(backend.erf(backend.astype(a, "float32")), name)
         return backend.erf(a)
 
     @staticmethod
@@ -206,8 +267,15 @@ class Erf(Function):
         return grad * (exp(-(a * a)) * _TWO_OVER_SQRT_PI)
 
 
+@takes_out(CAST)
 def erf(input: Tensor) -> Tensor:
     return Erf.apply(input)
+
+
+def erf_(input: Tensor) -> Tensor:
+    """In place: `input.erf_()`."""
+    require_tensors("erf_", ("input", input))
+    return input.erf_()
 
 
 # ----------------------------------------------------------------------------- roots
@@ -221,12 +289,21 @@ class Sqrt(UnaryOfOutput):
         return grad / (2 * out)
 
 
+@takes_out(CAST)
 def sqrt(input: Tensor) -> Tensor:
     return Sqrt.apply(input)
 
 
+def sqrt_(input: Tensor) -> Tensor:
+    """In place: `input.sqrt_()`."""
+    require_tensors("sqrt_", ("input", input))
+    return input.sqrt_()
+
+
 class Rsqrt(Function):
     node_name = "RsqrtBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -240,13 +317,23 @@ class Rsqrt(Function):
         return grad * (out * out * out * -0.5)
 
 
+@takes_out(CAST)
+@autocast_op("rsqrt")
 def rsqrt(input: Tensor) -> Tensor:
     return Rsqrt.apply(input)
+
+
+def rsqrt_(input: Tensor) -> Tensor:
+    """In place: `input.rsqrt_()`."""
+    require_tensors("rsqrt_", ("input", input))
+    return input.rsqrt_()
 
 
 # ----------------------------------------------------------------------------- abs and sign
 class Abs(Function):
     node_name = "AbsBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -261,8 +348,15 @@ class Abs(Function):
         return grad * (sgn(a) if a.is_complex() else sign(a))
 
 
+@takes_out(SAME)
 def abs(input: Tensor) -> Tensor:
     return Abs.apply(input)
+
+
+def abs_(input: Tensor) -> Tensor:
+    """In place: `input.abs_()`."""
+    require_tensors("abs_", ("input", input))
+    return input.abs_()
 
 
 absolute = abs
@@ -270,6 +364,8 @@ absolute = abs
 
 class Sign(Function):
     node_name = "SignBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -286,6 +382,7 @@ class Sign(Function):
         return zeros_like(grad)
 
 
+@takes_out(SAME)
 def sign(input: Tensor) -> Tensor:
     return Sign.apply(input)
 
@@ -294,6 +391,8 @@ class Sgn(Function):
     """sign, extended to complex numbers (z / |z|, 0 at 0); on real tensors it is sign."""
 
     node_name = "SgnBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -336,6 +435,8 @@ class _Rounding(Function):
 
     kernel: ClassVar[str]
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
         backend = ctx.backend
@@ -373,6 +474,8 @@ class Round(_Rounding):
 class RoundDecimals(Function):
     node_name = "RoundBackward1"
 
+    jvp = auto_element_wise
+
     @staticmethod
     def forward(ctx: Any, a: Any, *, decimals: int) -> Any:
         backend = ctx.backend
@@ -391,21 +494,49 @@ class RoundDecimals(Function):
         return zeros_like(grad)
 
 
+@takes_out(SAME)
 def floor(input: Tensor) -> Tensor:
     return Floor.apply(input)
 
 
+def floor_(input: Tensor) -> Tensor:
+    """In place: `input.floor_()`."""
+    require_tensors("floor_", ("input", input))
+    return input.floor_()
+
+
+@takes_out(SAME)
 def ceil(input: Tensor) -> Tensor:
     return Ceil.apply(input)
 
 
+def ceil_(input: Tensor) -> Tensor:
+    """In place: `input.ceil_()`."""
+    require_tensors("ceil_", ("input", input))
+    return input.ceil_()
+
+
+@takes_out(SAME)
 def trunc(input: Tensor) -> Tensor:
     return Trunc.apply(input)
+
+
+def trunc_(input: Tensor) -> Tensor:
+    """In place: `input.trunc_()`."""
+    require_tensors("trunc_", ("input", input))
+    return input.trunc_()
 
 
 fix = trunc
 
 
+def fix_(input: Tensor) -> Tensor:
+    """In place: `input.fix_()` (trunc_)."""
+    require_tensors("fix_", ("input", input))
+    return input.trunc_()
+
+
+@takes_out(SAME)
 def round(input: Tensor, *, decimals: int | None = None) -> Tensor:
     """Round half to even; with `decimals` (PyTorch's other overload, for floating tensors
     only, even when it is 0), to that many decimal places."""
@@ -414,10 +545,18 @@ def round(input: Tensor, *, decimals: int | None = None) -> Tensor:
     return RoundDecimals.apply(input, decimals=decimals)
 
 
+def round_(input: Tensor, *, decimals: int | None = None) -> Tensor:
+    """In place: `input.round_(decimals=decimals)`."""
+    require_tensors("round_", ("input", input))
+    return input.round_(decimals=decimals)
+
+
 class Frac(Function):
     """input - trunc(input): the fractional part, with the input's sign."""
 
     node_name = "FracBackward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -451,8 +590,15 @@ class Sin(UnaryOfInput):
         return grad * cos(a)
 
 
+@takes_out(CAST)
 def sin(input: Tensor) -> Tensor:
     return Sin.apply(input)
+
+
+def sin_(input: Tensor) -> Tensor:
+    """In place: `input.sin_()`."""
+    require_tensors("sin_", ("input", input))
+    return input.sin_()
 
 
 class Cos(UnaryOfInput):
@@ -465,8 +611,15 @@ class Cos(UnaryOfInput):
         return grad * -sin(a)
 
 
+@takes_out(CAST)
 def cos(input: Tensor) -> Tensor:
     return Cos.apply(input)
+
+
+def cos_(input: Tensor) -> Tensor:
+    """In place: `input.cos_()`."""
+    require_tensors("cos_", ("input", input))
+    return input.cos_()
 
 
 class Tan(UnaryOfOutput):
@@ -479,8 +632,16 @@ class Tan(UnaryOfOutput):
         return grad * (out * out + 1)
 
 
+@takes_out(CAST)
+@autocast_op("tan")
 def tan(input: Tensor) -> Tensor:
     return Tan.apply(input)
+
+
+def tan_(input: Tensor) -> Tensor:
+    """In place: `input.tan_()`."""
+    require_tensors("tan_", ("input", input))
+    return input.tan_()
 
 
 class Asin(UnaryOfInput):
@@ -493,11 +654,25 @@ class Asin(UnaryOfInput):
         return grad * rsqrt(1 - a * a)
 
 
+@takes_out(CAST)
+@autocast_op("asin")
 def asin(input: Tensor) -> Tensor:
     return Asin.apply(input)
 
 
+def asin_(input: Tensor) -> Tensor:
+    """In place: `input.asin_()`."""
+    require_tensors("asin_", ("input", input))
+    return input.asin_()
+
+
 arcsin = asin
+
+
+def arcsin_(input: Tensor) -> Tensor:
+    """In place: `input.arcsin_()` (asin_)."""
+    require_tensors("arcsin_", ("input", input))
+    return input.asin_()
 
 
 class Acos(UnaryOfInput):
@@ -510,11 +685,25 @@ class Acos(UnaryOfInput):
         return grad * -rsqrt(1 - a * a)
 
 
+@takes_out(CAST)
+@autocast_op("acos")
 def acos(input: Tensor) -> Tensor:
     return Acos.apply(input)
 
 
+def acos_(input: Tensor) -> Tensor:
+    """In place: `input.acos_()`."""
+    require_tensors("acos_", ("input", input))
+    return input.acos_()
+
+
 arccos = acos
+
+
+def arccos_(input: Tensor) -> Tensor:
+    """In place: `input.arccos_()` (acos_)."""
+    require_tensors("arccos_", ("input", input))
+    return input.acos_()
 
 
 class Atan(UnaryOfInput):
@@ -527,15 +716,30 @@ class Atan(UnaryOfInput):
         return grad / (a * a + 1)
 
 
+@takes_out(CAST)
 def atan(input: Tensor) -> Tensor:
     return Atan.apply(input)
+
+
+def atan_(input: Tensor) -> Tensor:
+    """In place: `input.atan_()`."""
+    require_tensors("atan_", ("input", input))
+    return input.atan_()
 
 
 arctan = atan
 
 
+def arctan_(input: Tensor) -> Tensor:
+    """In place: `input.arctan_()` (atan_)."""
+    require_tensors("arctan_", ("input", input))
+    return input.atan_()
+
+
 class Atan2(Function):
     node_name = "Atan2Backward0"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -563,6 +767,8 @@ class Atan2(Function):
                 (grad * -a * reciprocal / power if needs_b else None))
 
 
+@takes_out(CAST)
+@autocast_op("atan2")
 def atan2(input: Tensor, other: Tensor) -> Tensor:
     require_tensors("atan2", ("input", input), ("other", other))
     return Atan2.apply(input, other)
@@ -576,6 +782,8 @@ class Deg2Rad(Function):
 
     node_name = "Deg2RadBackward0"
     factor = _PI / 180.0
+
+    jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -598,7 +806,9 @@ def deg2rad_(input: Tensor) -> Tensor:
 
 class Rad2Deg(Deg2Rad):
     node_name = "Rad2DegBackward0"
+
     factor = 180.0 / _PI
+    jvp = auto_element_wise
 
 
 def rad2deg(input: Tensor) -> Tensor:
@@ -617,6 +827,8 @@ class Sinc(SpecialOfInput):
 
     node_name = "SincBackward0"
     kernel = "sinc"
+
+    jvp = auto_element_wise
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -663,8 +875,15 @@ class Tanh(UnaryOfOutput):
         return grad * (1 - out * out)
 
 
+@takes_out(CAST)
 def tanh(input: Tensor) -> Tensor:
     return Tanh.apply(input)
+
+
+def tanh_(input: Tensor) -> Tensor:
+    """In place: `input.tanh_()`."""
+    require_tensors("tanh_", ("input", input))
+    return input.tanh_()
 
 
 class Sinh(UnaryOfInput):
@@ -677,8 +896,16 @@ class Sinh(UnaryOfInput):
         return grad * cosh(a)
 
 
+@takes_out(CAST)
+@autocast_op("sinh")
 def sinh(input: Tensor) -> Tensor:
     return Sinh.apply(input)
+
+
+def sinh_(input: Tensor) -> Tensor:
+    """In place: `input.sinh_()`."""
+    require_tensors("sinh_", ("input", input))
+    return input.sinh_()
 
 
 class Cosh(UnaryOfInput):
@@ -691,9 +918,16 @@ class Cosh(UnaryOfInput):
         return grad * sinh(a)
 
 
+@takes_out(CAST)
+@autocast_op("cosh")
 def cosh(input: Tensor) -> Tensor:
     return Cosh.apply(input)
 
+
+def cosh_(input: Tensor) -> Tensor:
+    """In place: `input.cosh_()`."""
+    require_tensors("cosh_", ("input", input))
+    return input.cosh_()
 
 class Asinh(UnaryOfInput):
     node_name = "AsinhBackward0"

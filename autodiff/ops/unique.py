@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..batching.dispatch import dynamic_shape_op
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 
@@ -18,6 +19,7 @@ class Unique(Function):
     """(values, inverse, counts) of the flattened input."""
 
     node_name = "Unique2Backward0"
+    forward_ad_name = "_unique2"
     derivative = "_unique2"
 
     @staticmethod
@@ -94,6 +96,7 @@ def _unique(op: type[Unique], dim_op: type[UniqueDim], input: Tensor, return_inv
     return dim_op.apply(input, consecutive=dim_op is UniqueDimConsecutive, dim=dim, **flags)
 
 
+@dynamic_shape_op
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
            return_counts: bool = False, dim: int | None = None) -> Any:
     """The distinct elements of `input` (or slices along `dim`), sorted; with the index of
@@ -101,6 +104,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
     return _unique(Unique, UniqueDim, input, return_inverse, return_counts, dim)
 
 
+@dynamic_shape_op
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
                        dim: int | None = None) -> Any:
     """The first element (or slice along `dim`) of every run of equal ones."""

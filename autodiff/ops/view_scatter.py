@@ -11,6 +11,7 @@ from typing import Any
 
 from ..creation import zeros_like
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap_dim
 from .indexing import select, slice_bounds
 
@@ -19,6 +20,8 @@ class SliceScatter(Function):
     """A copy of the input with `src` written at the basic key `key` (ints and slices)."""
 
     node_name = "SliceScatterBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, src: Any, *, key: tuple[Any, ...]) -> Any:

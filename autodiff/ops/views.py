@@ -31,6 +31,7 @@ from typing import Any
 
 from ..function import Function, _new
 from ..grad_mode import state as _grad_state
+from ..jvp_rules import auto_linear
 from ..node import Node, move_retains_grad, sequence_nrs, short_name
 from ..tensor import Tensor, _wrap
 from .conversion import clone
@@ -46,13 +47,15 @@ CUSTOM_FUNCTION_VIEW = "custom"
 def own_array(tensor: Tensor) -> None:
     """Make a 0-d tensor's data a real array. NumPy's ops return 0-d results as immutable
     scalars: in-place writes and views need memory to share."""
-    if not hasattr(tensor._data, "__setitem__"):
+    if not hasattr(tensor._data, "__setitem__") and not tensor._batched:
         tensor._data = tensor._backend.asarray(tensor._data)
 
 
 def as_view(output: Tensor, input: Tensor, op: type[Function], options: dict[str, Any]) -> Tensor:
     """Mark `output` (made by `op.apply(input, **options)`) as a view of `input`'s base: it shares
     the version counter, and can be replayed from the base when the base's history changes."""
+    if output._batched:  # vmap: its batching rule made the physical tensor a view
+        return output
     counter = input._version_counter
     if counter is None:
         counter = input._version_counter = [0]
@@ -141,6 +144,21 @@ def _plain(view: TrackedView) -> Tensor:
     return plain
 
 
+def forget_base(view: Tensor) -> None:
+    """Make `view` a tensor of its own (its node and flags kept, the view relation and shared
+    version counter dropped): for a view about to get new memory (an `out=` resized)."""
+    if isinstance(view, TrackedView):
+        grad_fn, requires_grad = view.grad_fn, view._requires_grad
+        for key in _TRACKING_FIELDS:
+            view.__dict__.pop(key, None)
+        view.__class__ = Tensor  # type: ignore[assignment]
+        view.grad_fn = grad_fn
+        view._requires_grad = requires_grad
+    view._version_counter = [view._version]
+    for key in ("_base", "_view_chain", "_view_error"):
+        view.__dict__.pop(key, None)
+
+
 def _follow_base(view: TrackedView) -> None:
     if view._view_error is not None:
         raise RuntimeError(view_error(view, modified_self=False))
@@ -227,6 +245,8 @@ class AsStrided(Function):
     backward in reverse (PyTorch names this node after as_strided, which it uses instead)."""
 
     node_name = "AsStridedBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, base: Any, *, chain: tuple[Any, ...]) -> Any:
@@ -318,6 +338,8 @@ class CloneLike(Function):
     """A copy laid out in memory like `like` (so views recorded on it replay as views)."""
 
     node_name = "CloneBackward0"
+
+    jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, like: Any) -> Any:

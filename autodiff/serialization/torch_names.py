@@ -4,7 +4,7 @@ A PyTorch checkpoint's pickle refers to PyTorch by name: `torch._utils._rebuild_
 make a tensor, `torch.FloatStorage` for a storage's dtype, `torch.float32`, `torch.Size`,
 `torch.device`, `collections.OrderedDict`... `TorchGlobals` maps each name PyTorch's
 `weights_only=True` allows to autodiff's own equivalent, so such a file loads with no PyTorch
-installed and nothing imported by name. Names autodiff has no equivalent for (bfloat16, sparse
+installed and nothing imported by name. Names autodiff has no equivalent for (complex, sparse
 and quantized tensors, meta tensors...) are refused with the reason.
 
 Storages arrive already on their device (`Storage`); a tensor is a strided view of one, so
@@ -33,15 +33,16 @@ STORAGE_CLASSES = {
     "FloatStorage": "float32", "DoubleStorage": "float64", "HalfStorage": "float16",
     "LongStorage": "int64", "IntStorage": "int32", "ShortStorage": "int16",
     "CharStorage": "int8", "ByteStorage": "uint8", "BoolStorage": "bool",
+    "BFloat16Storage": "bfloat16",
 }
 STORAGE_CLASS_OF = {dtype: name for name, dtype in STORAGE_CLASSES.items()}
 _UNSUPPORTED_STORAGES = {
-    "BFloat16Storage": "bfloat16", "ComplexFloatStorage": "complex64",
+    "ComplexFloatStorage": "complex64",
     "ComplexDoubleStorage": "complex128", "QInt8Storage": "qint8", "QUInt8Storage": "quint8",
     "QInt32Storage": "qint32", "QUInt4x2Storage": "quint4x2", "QUInt2x4Storage": "quint2x4",
 }
 _UNSUPPORTED_DTYPES = (
-    "bfloat16", "complex32", "complex64", "complex128", "uint16", "uint32", "uint64",
+    "complex32", "complex64", "complex128", "uint16", "uint32", "uint64",
     "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu",
     "float4_e2m1fn_x2", "qint8", "quint8", "qint32", "quint4x2", "quint2x4", "bits1x8",
     "bits2x4", "bits4x2", "bits8", "bits16",

@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 import backends
 from backends import Backend, Device
 
-from .. import autograd, creation
+from .. import autograd, creation, dtypes
 from ..autograd.graph import saved_tensors_hooks
 from ..grad_mode import enable_grad, no_grad
 from ..grad_mode import state as grad_state
@@ -130,7 +130,7 @@ def get_device_states(*args: Any) -> tuple[list[int], list[Tensor]]:
     states = []
     for index in indices:
         state = backends.get_backend(Device(device_type, index)).default_generator.get_state()
-        states.append(creation.tensor(list(state), dtype="uint8"))
+        states.append(creation.tensor(list(state), dtype=dtypes.uint8))
     return indices, states
 
 

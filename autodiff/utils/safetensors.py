@@ -73,7 +73,8 @@ def _check_dtypes(codes: dict[str, str]) -> None:
     for name, code in codes.items():
         if host.safetensors_dtype_name(code) is None:
             raise TypeError(f"safetensors: tensor {name!r} has dtype {code}, which autodiff has "
-                            "no dtype for (it reads BOOL, U8, I8, I16, I32, I64, F16, F32, F64)")
+                            "no dtype for (it reads BOOL, U8, I8, I16, I32, I64, F16, BF16, F32, "
+                            "F64)")
 
 
 def _tensors(arrays: dict[str, Any], device: Any) -> dict[str, Tensor]:

@@ -192,3 +192,62 @@ def test_errors_match_torch() -> None:
         ]
 
     same_as_torch(scenario)
+
+
+def test_forward_mode_results_match_torch() -> None:
+    """jvp by forward-mode AD, jacobian(strategy="forward-mode") (PyTorch returns lists for
+    several inputs or outputs there) and the forward-over-reverse hessian."""
+    def scenario(lib: Any) -> Any:
+        F = lib.autograd.functional
+        x = lib.tensor([[0.5, -0.3], [1.1, 0.2]], dtype=lib.float64)
+        y = lib.tensor([0.7, -1.4], dtype=lib.float64)
+        v2 = lib.tensor([[1.0, 2.0], [-1.0, 0.5]], dtype=lib.float64)
+
+        def pair(a: Any, b: Any) -> Any:
+            return (a * b).tanh(), (a.sum(0) * b).exp()
+
+        def scalar(a: Any, b: Any) -> Any:
+            return ((a * b).sigmoid() * b).sum()
+
+        forward = {"strategy": "forward-mode", "vectorize": True}
+        return [
+            F.jvp(pair, (x, y), (v2, y)),
+            F.jvp(lambda a: a.exp(), lib.tensor(0.3, dtype=lib.float64)),  # v may be left out
+            F.jacobian(pair, (x, y), **forward),
+            F.jacobian(lambda a: a.sin(), x, **forward),
+            F.jacobian(lambda a: (a.sin(), a.cos()), x, **forward),
+            F.jacobian(lambda a, b: (a * b).sum(), (x, y), **forward),
+            F.jacobian(lambda a, b: a * 2, (x, y), **forward),  # independent of y: zeros
+            F.hessian(scalar, (x, y), vectorize=True, outer_jacobian_strategy="forward-mode"),
+            F.hessian(lambda a: (a ** 3).sum(), y, vectorize=True,
+                      outer_jacobian_strategy="forward-mode"),
+        ]
+
+    same_as_torch(scenario)
+
+
+def test_forward_mode_errors_match_torch() -> None:
+    def scenario(lib: Any) -> Any:
+        F = lib.autograd.functional
+        x = lib.tensor([0.5, -0.3], dtype=lib.float64)
+        return [
+            error_of(lambda: F.jacobian(lambda a: a * 2, x, strategy="forward-mode")),
+            error_of(lambda: F.jacobian(lambda a: a * 2, x, strategy="forward-mode",
+                                        strict=True)),
+            error_of(lambda: F.jacobian(lambda a: a * 2, x, strategy="forward-mode",
+                                        vectorize=True, create_graph=True)),
+            error_of(lambda: F.hessian(lambda a: (a * a).sum(), x,
+                                       outer_jacobian_strategy="forward-mode")),
+            error_of(lambda: F.jvp(lambda a: a * 2, x, lib.ones(3, dtype=lib.float64))),
+        ]
+
+    same_as_torch(scenario)
+
+
+def test_jvp_with_create_graph_is_differentiable() -> None:
+    x = autodiff.tensor([0.5, -0.3], dtype=autodiff.float64, requires_grad=True)
+    v = autodiff.tensor([1.0, 2.0], dtype=autodiff.float64)
+    _, tangent = functional.jvp(lambda a: (a ** 3).sum(), x, v, create_graph=True)
+    assert tangent.requires_grad
+    second, = autodiff.autograd.grad(tangent, x)  # d/dx (3 x^2 . v) = 6 x v
+    np.testing.assert_allclose(second.numpy(), 6 * x.detach().numpy() * v.numpy())

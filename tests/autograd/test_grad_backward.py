@@ -7,6 +7,7 @@ import math
 import warnings
 from typing import Any
 
+import numpy as np
 import pytest
 
 import autodiff
@@ -252,6 +253,22 @@ def test_grad_options_pytorch_deprecates_or_refuses() -> None:
     with pytest.warns(FutureWarning, match="only_inputs argument is deprecated"):
         (grad,) = autograd.grad((x * x).sum(), [x], only_inputs=False)
     assert grad.tolist() == [2.0, 4.0]
-    with pytest.raises(RuntimeError, match=r"is_grads_batched=True\) is not supported: it needs "
-                                           r"vmap"):
-        autograd.grad((x * x).sum(), [x], is_grads_batched=True)
+
+
+def test_grad_is_grads_batched() -> None:
+    """A batch of grad_outputs along dim 0: one backward pass under vmap, as PyTorch's."""
+    x = autodiff.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    unused = autodiff.tensor([1.0], requires_grad=True)
+    y = x.sin() * x.sum()
+    vectors = autodiff.tensor([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [1.0, 1.0, 1.0]])
+    (batched, none) = autograd.grad(y, [x, unused], vectors, is_grads_batched=True,
+                                    allow_unused=True)
+    assert none is None
+    for row, vector in zip(batched.tolist(), vectors):
+        (expected,) = autograd.grad(y, [x], vector, retain_graph=True)
+        np.testing.assert_allclose(row, expected.tolist(), rtol=1e-6)
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (theirs,) = torch.autograd.grad(tx.sin() * tx.sum(), [tx], torch.tensor(vectors.tolist()),
+                                    is_grads_batched=True)
+    np.testing.assert_allclose(batched.tolist(), theirs.tolist(), rtol=1e-6)

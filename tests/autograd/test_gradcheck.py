@@ -242,20 +242,48 @@ def test_option_checks_match_torch() -> None:
 @pytest.mark.parametrize(("call", "option", "needs"), [
     (lambda x: autograd.gradcheck(lambda a: a * 2, (x,), check_batched_grad=True),
      "gradcheck(check_batched_grad=True)", "vmap"),
-    (lambda x: autograd.gradcheck(lambda a: a * 2, (x,), check_forward_ad=True),
-     "gradcheck(check_forward_ad=True)", "forward-mode AD"),
     (lambda x: autograd.gradcheck(lambda a: a * 2, (x,), check_forward_ad=True,
                                   check_batched_forward_grad=True),
-     "gradcheck(check_forward_ad=True)", "forward-mode AD"),
-    (lambda x: autograd.gradgradcheck(lambda a: a * 2, (x,), check_fwd_over_rev=True),
-     "gradgradcheck(check_fwd_over_rev=True)", "forward-mode AD"),
+     "gradcheck(check_batched_forward_grad=True)", "vmap"),
     (lambda x: autograd.gradgradcheck(lambda a: a * 2, (x,), check_batched_grad=True),
      "gradgradcheck(check_batched_grad=True)", "vmap"),
 ])
-def test_options_that_need_vmap_or_forward_ad_are_refused(call: Callable[[Any], Any],
+def test_options_that_need_vmap_are_refused(call: Callable[[Any], Any],
                                                           option: str, needs: str) -> None:
     x = autodiff.tensor([1.0, 2.0], dtype=autodiff.float64, requires_grad=True)
     with pytest.raises(RuntimeError) as raised:
         call(x)
     assert str(raised.value) == (f"{option} is not supported: it needs {needs}, which "
                                  "autodiff does not have")
+
+
+def test_forward_ad_checks_match_torch() -> None:
+    """check_forward_ad compares forward-mode Jacobians (slow and fast mode) with central
+    differences, with PyTorch's message; check_fwd_over_rev checks forward-over-reverse."""
+    def scenario(lib: Any) -> Any:
+        class WrongJvp(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx: Any, a: Any) -> Any:
+                return a * 2
+
+            @staticmethod
+            def backward(ctx: Any, grad: Any) -> Any:
+                return grad * 2
+
+            @staticmethod
+            def jvp(ctx: Any, tangent: Any) -> Any:
+                return tangent * 3
+
+        x = lib.tensor([0.5, -1.5], dtype=lib.float64, requires_grad=True)
+        y = lib.tensor([[0.2, 0.4], [0.6, -0.8]], dtype=lib.float64, requires_grad=True)
+        check, gradgrad = lib.autograd.gradcheck, lib.autograd.gradgradcheck
+        return [
+            check(lambda a, b: (a.exp() * b).sum(0), (x, y), check_forward_ad=True),
+            check(lambda a, b: (a @ b).tanh(), (x, y), check_forward_ad=True, fast_mode=True),
+            check(lambda a: a.sin(), (x,), check_forward_ad=True, check_backward_ad=False),
+            gradgrad(lambda a, b: (a.exp() * b).sum(), (x, y), check_fwd_over_rev=True),
+            error_of(lambda: check(WrongJvp.apply, (x,), check_forward_ad=True)),
+            check(WrongJvp.apply, (x,), check_forward_ad=True, raise_exception=False),
+        ]
+
+    same_as_torch(scenario)

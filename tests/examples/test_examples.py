@@ -122,3 +122,29 @@ def test_train_cnn_runs_as_a_script() -> None:
     for flag in ("--device", "--epochs", "--batch-size", "--lr", "--seed", "--checkpoint",
                  "--plot"):
         assert flag in helped.stdout
+
+
+def test_per_sample_grads_example(device: str, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("sklearn", reason="the digits example needs scikit-learn "
+                        "(pip install -e '.[examples]')")
+    example = _example("per_sample_grads")
+    result = example.main(["--device", device, "--batch", "16", "--models", "3"])
+    out = capsys.readouterr().out
+    assert "per-sample gradients of 16 examples" in out
+    assert result["worst"] < 1e-5 and result["ensemble_error"] < 1e-5
+    batched = result["batched"]
+    assert tuple(batched["0.weight"].shape) == (16, 128, 64)
+    # Examples differ: not one gradient repeated.
+    first, second = batched["2.weight"][0], batched["2.weight"][1]
+    assert float((first - second).abs().max()) > 1e-4
+    assert tuple(result["predictions"].shape) == (3, 16, 10)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_train_digits_amp_learns(dtype: str) -> None:
+    pytest.importorskip("sklearn", reason="the digits example needs scikit-learn "
+                        "(pip install -e '.[examples]')")
+    amp = _example("train_digits_amp")
+    result = amp.main(["--dtype", dtype, "--epochs", "3"])
+    assert result["accuracy"] > 0.85
+    assert result["scale"] >= 2.0 ** 16  # no overflow on this problem: the scale never backs off

@@ -17,7 +17,7 @@ def _params(device: str) -> tuple[list[nn.Parameter], list[np.ndarray]]:
     grads = [rng.standard_normal((3, 4)), rng.standard_normal(5), rng.standard_normal(())]
     params = []
     for grad in grads:
-        p = nn.Parameter(autodiff.zeros(*grad.shape, dtype=autodiff.float64, device=device))
+        p = nn.Parameter(autodiff.zeros(grad.shape, dtype=autodiff.float64, device=device))
         p.grad = autodiff.tensor(grad, device=device)
         params.append(p)
     no_grad = nn.Parameter(autodiff.zeros(2, device=device))

@@ -343,7 +343,8 @@ def test_clip_grad_norm_foreach_paths_agree(norm_type: float, device: str) -> No
     for foreach in (None, False, True):
         params = []
         for grad in grads:
-            param = nn.Parameter(autodiff.zeros(*grad.shape, dtype=autodiff.float64,
+            # (zeros(()) for the 0-d one: PyTorch's zeros() without a size is an error)
+            param = nn.Parameter(autodiff.zeros(grad.shape, dtype=autodiff.float64,
                                                 device=device))
             param.grad = autodiff.tensor(grad, device=device)
             params.append(param)

@@ -228,3 +228,13 @@ def test_errors_as_pytorch() -> None:
         autodiff.kl_div(x, x, 3)
     with pytest.raises(TypeError):
         autodiff.dropout(x, 0.5)  # type: ignore[call-arg]
+
+
+def test_normalize_writes_into_out_as_pytorch(device: str) -> None:
+    x = autodiff.tensor([[3.0, 4.0], [1.0, 0.0]], device=device)
+    out = autodiff.empty(2, 2, device=device)
+    assert F.normalize(x, out=out) is out
+    np.testing.assert_allclose(out.cpu().numpy(), [[0.6, 0.8], [1.0, 0.0]], rtol=1e-6)
+    with raises(RuntimeError, "div(): functions with out=... arguments don't support automatic "
+                              "differentiation, but one of the arguments requires grad."):
+        F.normalize(x.clone().requires_grad_(), out=autodiff.empty(2, 2, device=device))

@@ -7,6 +7,7 @@ in-place op's own, or CopySlices when the op went through a view.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -114,6 +115,151 @@ INPLACE: list[OpInfo] = [
     OpInfo("view_clamp_tensor_", lambda a, b: _view_clamp(a, b),
            lambda a, b: np.concatenate([a[:1], np.minimum(a[1:], b)]),
            (Sample(((3, 4), (4,))),), "CopySlices"),
+]
+
+
+
+def _torch_on_copy(function: Callable[..., autodiff.Tensor], *args: Any,
+                   **kwargs: Any) -> Callable[..., autodiff.Tensor]:
+    """`lambda a, *others: function(a * 1, *others, *args, **kwargs)`, the torch-level form."""
+    def op(a: autodiff.Tensor, *others: autodiff.Tensor) -> autodiff.Tensor:
+        out = a * 1
+        assert function(out, *others, *args, **kwargs) is out
+        return out
+    return op
+
+
+def _index_put_rows(a: autodiff.Tensor, values: autodiff.Tensor) -> autodiff.Tensor:
+    """torch.index_put_ of rows 0 and 2 of a copy of `a`."""
+    out = a * 1
+    rows = autodiff.tensor([0, 2], device=a.device)
+    assert autodiff.index_put_(out, (rows,), values) is out
+    return out
+
+
+def _np_index_put_rows(a: np.ndarray, values: np.ndarray) -> np.ndarray:
+    out = a.copy()
+    out[[0, 2]] = values
+    return out
+
+
+def _unary_(name: str, ref: Callable[[np.ndarray], np.ndarray], grad_fn: str,
+            domain: tuple[float, float] = (-2.0, 2.0), **options: Any) -> OpInfo:
+    """An elementwise op in place, through torch's function when it has one (torch.exp_) and
+    through the Tensor method otherwise."""
+    function = getattr(autodiff, f"{name}_", None)
+    op = _torch_on_copy(function) if function is not None else _on_copy(f"{name}_")
+    return OpInfo(f"{name}_", op, ref, UNARY_SHAPES, grad_fn, domain=domain, **options)
+
+
+_STEP = "piecewise constant: its gradient is zero everywhere it exists"
+_POSITIVE = (0.5, 2.0)
+
+
+def _compared(op: str, ref: Callable[..., np.ndarray], other: Any, grad_fn: str) -> OpInfo:
+    """`x.<op>_(other)`: the comparison in x's dtype, recorded with zero gradients."""
+    if other is None:
+        return OpInfo(f"{op}_tensor_", _on_copy(f"{op}_"), lambda a, b: ref(a, b).astype(float),
+                      _SAME[:2], grad_fn)
+    return OpInfo(f"{op}_", _on_copy(f"{op}_", other), lambda a: ref(a, other).astype(float),
+                  UNARY_SHAPES, grad_fn)
+
+
+INPLACE += [
+    # elementwise math in place (torch.<op>_ where torch has one, else Tensor.<op>_)
+    _unary_("abs", np.abs, "AbsBackward0"),
+    _unary_("negative", np.negative, "NegBackward0"),
+    _unary_("fix", np.trunc, "TruncBackward0"),
+    _unary_("arcsin", np.arcsin, "AsinBackward0", (-0.9, 0.9)),
+    _unary_("arccos", np.arccos, "AcosBackward0", (-0.9, 0.9)),
+    _unary_("arctan", np.arctan, "AtanBackward0"),
+    OpInfo("clip_", _torch_on_copy(autodiff.clip_, -0.5, 0.5), lambda a: np.clip(a, -0.5, 0.5),
+           UNARY_SHAPES, "ClampBackward1"),
+    OpInfo("index_put__torch", _index_put_rows, _np_index_put_rows, (Sample(((3, 4), (4,))),),
+           "IndexPutBackward0"),
+    _unary_("sqrt", np.sqrt, "SqrtBackward0", _POSITIVE),
+    _unary_("rsqrt", lambda a: 1 / np.sqrt(a), "RsqrtBackward0", _POSITIVE),
+    _unary_("log", np.log, "LogBackward0", _POSITIVE),
+    _unary_("log1p", np.log1p, "Log1PBackward0", _POSITIVE),
+    _unary_("log2", np.log2, "Log2Backward0", _POSITIVE),
+    _unary_("log10", np.log10, "Log10Backward0", _POSITIVE),
+    _unary_("expm1", np.expm1, "Expm1Backward0"),
+    _unary_("erf", lambda a: np.vectorize(math.erf)(a) if a.size else a, "ErfBackward0"),
+    _unary_("sin", np.sin, "SinBackward0"),
+    _unary_("cos", np.cos, "CosBackward0"),
+    _unary_("tan", np.tan, "TanBackward0", (-1.0, 1.0)),
+    _unary_("asin", np.arcsin, "AsinBackward0", (-0.9, 0.9)),
+    _unary_("acos", np.arccos, "AcosBackward0", (-0.9, 0.9)),
+    _unary_("atan", np.arctan, "AtanBackward0"),
+    _unary_("sinh", np.sinh, "SinhBackward0"),
+    _unary_("cosh", np.cosh, "CoshBackward0"),
+    _unary_("tanh", np.tanh, "TanhBackward0"),
+    _unary_("reciprocal", lambda a: 1 / a, "ReciprocalBackward0", _POSITIVE),
+    _unary_("square", np.square, "PowBackward0"),
+    _unary_("relu", lambda a: np.maximum(a, 0), "ReluBackward0"),
+    _unary_("sign", np.sign, "SignBackward0"),
+    _unary_("floor", np.floor, "FloorBackward0"),
+    _unary_("ceil", np.ceil, "CeilBackward0"),
+    _unary_("trunc", np.trunc, "TruncBackward0"),
+    _unary_("round", np.round, "RoundBackward0"),
+    OpInfo("round_decimals_", _on_copy("round_", decimals=1), lambda a: np.round(a, 1),
+           UNARY_SHAPES, "RoundBackward1"),
+    OpInfo("atan2_", _on_copy("atan2_"), np.arctan2, _SAME[:2], "Atan2Backward0"),
+    OpInfo("clamp_min_", _torch_on_copy(autodiff.clamp_min_, 0.1),
+           lambda a: np.maximum(a, 0.1), UNARY_SHAPES, "ClampMinBackward0"),
+    OpInfo("clamp_max_tensor_", _on_copy("clamp_max_"), np.minimum, _SAME[:2],
+           "ClampMaxBackward1"),
+    OpInfo("clamp_max_", _torch_on_copy(autodiff.clamp_max_, 0.3),
+           lambda a: np.minimum(a, 0.3), UNARY_SHAPES, "ClampMaxBackward0"),
+    OpInfo("subtract_", _on_copy("subtract_", alpha=2), lambda a, b: a - 2 * b, _SAME[:2],
+           "SubBackward0"),
+    OpInfo("multiply_", _on_copy("multiply_"), np.multiply, _SAME[:2], "MulBackward0"),
+    OpInfo("true_divide_", _on_copy("true_divide_"), np.divide, _SAME[:2], "DivBackward0",
+           domain=_POSITIVE),
+    OpInfo("remainder_", _on_copy("remainder_", 0.75), lambda a: np.mod(a, 0.75), UNARY_SHAPES,
+           "RemainderBackward0"),
+    OpInfo("cumsum_", _on_copy("cumsum_", 1), lambda a: np.cumsum(a, 1),
+           (Sample(((3, 4),)),), "CumsumBackward0"),
+    OpInfo("cumprod_", _on_copy("cumprod_", 0), lambda a: np.cumprod(a, 0),
+           (Sample(((3, 4),)),), "CumprodBackward0"),
+    # comparisons and logical ops in place: the result in x's dtype, zero gradients
+    _compared("eq", np.equal, 0.5, "EqBackward0"),
+    _compared("ne", np.not_equal, 0.5, "NeBackward0"),
+    _compared("lt", np.less, 0.5, "LtBackward0"),
+    _compared("le", np.less_equal, 0.5, "LeBackward0"),
+    _compared("gt", np.greater, 0.5, "GtBackward0"),
+    _compared("ge", np.greater_equal, 0.5, "GeBackward0"),
+    _compared("lt", np.less, None, "LtBackward1"),
+    _compared("ge", np.greater_equal, None, "GeBackward1"),
+    OpInfo("logical_and_", _on_copy("logical_and_"),
+           lambda a, b: np.logical_and(a, b).astype(float), _SAME[:2], "LogicalAndBackward1"),
+    OpInfo("logical_not_", _on_copy("logical_not_"),
+           lambda a: np.logical_not(a).astype(float), UNARY_SHAPES, "LogicalNotBackward0"),
+    # shape changes in place: the tensor takes its view's shape and the view's node
+    OpInfo("t_", _on_copy("t_"), np.transpose, (Sample(((3, 4),)), Sample(((3,),))),
+           "TBackward1"),
+    OpInfo("transpose_", _on_copy("transpose_", 0, 2), lambda a: np.swapaxes(a, 0, 2),
+           (Sample(((2, 3, 4),)),), "TransposeBackward1"),
+    OpInfo("unsqueeze_", _on_copy("unsqueeze_", 1), lambda a: np.expand_dims(a, 1),
+           (Sample(((3, 4),)),), "UnsqueezeBackward1"),
+    OpInfo("squeeze_", _on_copy("squeeze_"), np.squeeze, (Sample(((3, 1, 4, 1),)),),
+           "SqueezeBackward3"),
+    OpInfo("squeeze_dim_", _on_copy("squeeze_", 1), lambda a: np.squeeze(a, 1),
+           (Sample(((3, 1, 4, 1),)),), "SqueezeBackward4"),
+    OpInfo("squeeze_dims_", _on_copy("squeeze_", (1, 3)), lambda a: np.squeeze(a, (1, 3)),
+           (Sample(((3, 1, 4, 1),)),), "SqueezeBackward5"),
+    # torch's out-of-place fill and the in-place fills through torch's functions
+    OpInfo("fill", lambda a: autodiff.fill(a, 1.5), lambda a: np.full_like(a, 1.5),
+           UNARY_SHAPES, "FillBackward0"),
+    OpInfo("fill[tensor]", autodiff.fill, lambda a, v: np.broadcast_to(v, a.shape).copy(),
+           (Sample(((3, 4), ())),), "FillBackward1"),
+    OpInfo("fill__torch", _torch_on_copy(autodiff.fill_, -0.5), lambda a: np.full_like(a, -0.5),
+           UNARY_SHAPES, "FillBackward2"),
+    OpInfo("zero__torch", _torch_on_copy(autodiff.zero_), np.zeros_like, UNARY_SHAPES,
+           "ZeroBackward0"),
+    OpInfo("detach", autodiff.detach, lambda a: a, UNARY_SHAPES, differentiable=False),
+    OpInfo("detach_", lambda a: autodiff.detach_(a * 1), lambda a: a, UNARY_SHAPES,
+           differentiable=False),
 ]
 
 

@@ -36,6 +36,19 @@ def _np_dominant(a: np.ndarray) -> np.ndarray:
     return a + 4 * np.eye(a.shape[-1])
 
 
+def _np_swap(a: np.ndarray) -> np.ndarray:
+    return np.swapaxes(a, -1, -2)
+
+
+def _symmetric(a: autodiff.Tensor) -> autodiff.Tensor:
+    # eigh reads one triangle: a symmetric input keeps the numerical gradient of the other.
+    return a + a.mT
+
+
+def _np_unit_upper(a: np.ndarray) -> np.ndarray:
+    return np.triu(a, 1) + np.eye(a.shape[-1])
+
+
 def _np_vector_norm(x: np.ndarray, ord: float, axis: Any = None) -> np.ndarray:
     magnitude = np.abs(x)
     if ord == np.inf:
@@ -85,6 +98,7 @@ LINALG: list[OpInfo] = [
            "DotBackward0"),
     OpInfo("outer", autodiff.outer, np.outer, (Sample(((3,), (4,))), Sample(((0,), (2,)))),
            "MulBackward0"),
+    OpInfo("ger", autodiff.ger, np.outer, (Sample(((3,), (4,))),), "MulBackward0"),
     OpInfo("inner", autodiff.inner, np.inner,
            (Sample(((2, 3), (4, 3))), Sample(((3,), (3,))), Sample(((), (2, 3))),
             Sample(((2, 3), (3,)))), "ViewBackward0"),
@@ -152,6 +166,55 @@ LINALG: list[OpInfo] = [
     OpInfo("linalg.cholesky_upper", lambda a: LA.cholesky(_spd(a), upper=True),
            lambda a: np.swapaxes(np.linalg.cholesky(_np_spd(a)), -1, -2),
            (Sample(((3, 3),)), Sample(((2, 3, 3),))), "LinalgCholeskyExBackward0"),
+    OpInfo("linalg.solve_triangular",
+           lambda a, b: LA.solve_triangular(_dominant(a), b, upper=False),
+           lambda a, b: np.linalg.solve(np.tril(_np_dominant(a)), b),
+           (Sample(((3, 3), (3, 2))), Sample(((2, 3, 3), (2, 3, 1))),
+            Sample(((3, 3), (4, 3, 2))), Sample(((0, 2, 2), (2, 1)))),
+           "LinalgSolveTriangularBackward0", domain=(-1.0, 1.0)),
+    OpInfo("linalg.solve_triangular_upper",
+           lambda a, b: LA.solve_triangular(_dominant(a), b, upper=True),
+           lambda a, b: np.linalg.solve(np.triu(_np_dominant(a)), b),
+           (Sample(((3, 3), (3, 4))), Sample(((2, 3, 3), (3, 2)))),
+           "LinalgSolveTriangularBackward0", domain=(-1.0, 1.0)),
+    OpInfo("linalg.solve_triangular_right_unit",
+           lambda a, b: LA.solve_triangular(a, b, upper=True, left=False, unitriangular=True),
+           lambda a, b: _np_swap(np.linalg.solve(_np_swap(_np_unit_upper(a)), _np_swap(b))),
+           (Sample(((3, 3), (2, 3))), Sample(((2, 3, 3), (4, 3)))),
+           "LinalgSolveTriangularBackward0", domain=(-1.0, 1.0)),
+    OpInfo("cholesky_solve", lambda b, a: autodiff.cholesky_solve(b, LA.cholesky(_spd(a))),
+           lambda b, a: np.linalg.solve(_np_spd(a), b),
+           (Sample(((3, 2), (3, 3))), Sample(((2, 3, 1), (3, 3))),
+            Sample(((3, 2), (2, 3, 3)))), "CholeskySolveBackward0"),
+    OpInfo("cholesky_solve_upper",
+           lambda b, a: autodiff.cholesky_solve(b, _dominant(a).triu(), upper=True),
+           lambda b, a: np.linalg.solve(_np_swap(np.triu(_np_dominant(a))) @
+                                        np.triu(_np_dominant(a)), b),
+           (Sample(((3, 2), (3, 3))), Sample(((2, 3, 2), (2, 3, 3)))),
+           "CholeskySolveBackward0", domain=(-1.0, 1.0)),
+    OpInfo("cholesky_inverse", lambda a: autodiff.cholesky_inverse(_dominant(a).tril()),
+           lambda a: np.linalg.inv(np.tril(_np_dominant(a)) @ _np_swap(np.tril(_np_dominant(a)))),
+           (Sample(((3, 3),)), Sample(((2, 3, 3),)), Sample(((0, 2, 2),))),
+           "CholeskyInverseBackward0", domain=(-1.0, 1.0)),
+    OpInfo("cholesky_inverse_upper",
+           lambda a: autodiff.cholesky_inverse(_dominant(a).triu(), upper=True),
+           lambda a: np.linalg.inv(_np_swap(np.triu(_np_dominant(a))) @ np.triu(_np_dominant(a))),
+           (Sample(((3, 3),)), Sample(((2, 3, 3),))), "CholeskyInverseBackward0",
+           domain=(-1.0, 1.0)),
+    OpInfo("linalg.eigvalsh", lambda a: LA.eigvalsh(_symmetric(a)),
+           lambda a: np.linalg.eigvalsh(a + _np_swap(a)),
+           (Sample(((3, 3),)), Sample(((2, 4, 4),)), Sample(((0, 2, 2),))),
+           "LinalgEighBackward0"),
+    OpInfo("linalg.eigvalsh_upper", lambda a: LA.eigvalsh(_symmetric(a), UPLO="U"),
+           lambda a: np.linalg.eigvalsh(a + _np_swap(a), UPLO="U"),
+           (Sample(((3, 3),)), Sample(((2, 4, 4),))), "LinalgEighBackward0"),
+    OpInfo("linalg.eigh", lambda a: LA.eigh(_symmetric(a)).eigenvalues,
+           lambda a: np.linalg.eigh(a + _np_swap(a))[0],
+           (Sample(((3, 3),)), Sample(((2, 4, 4),))), "LinalgEighBackward0"),
+    # The eigenvectors' signs are arbitrary: their squares are not.
+    OpInfo("linalg.eigh_vectors", lambda a: LA.eigh(_symmetric(a)).eigenvectors ** 2,
+           lambda a: np.linalg.eigh(a + _np_swap(a))[1] ** 2,
+           (Sample(((3, 3),)), Sample(((2, 4, 4),))), "PowBackward0"),
     OpInfo("linalg.vector_norm", LA.vector_norm, lambda x: _np_vector_norm(x, 2),
            (Sample(((3, 4),)), Sample(((),)), Sample(((0, 3),))), "LinalgVectorNormBackward0"),
     *[OpInfo(f"linalg.vector_norm[{order}]",

@@ -4,6 +4,7 @@ combinations, rearranging copies)."""
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 
@@ -284,3 +285,26 @@ STRIDED: list[OpInfo] = [
 ]
 
 SHAPE += [*SPLITTING, *STACKING, *REARRANGING, *STRIDED]
+
+
+def _resize(*shape: int, transposed: bool = False) -> object:
+    """The deprecated out-of-place Tensor.resize (its warning silenced)."""
+    def op(a: autodiff.Tensor) -> autodiff.Tensor:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return (a.t() if transposed else a).resize(*shape)
+    return op
+
+
+class _Subclass(autodiff.Tensor):
+    pass
+
+
+SHAPE += [
+    OpInfo("resize", _resize(6, 2), lambda a: a.reshape(6, 2), (Sample(((3, 4),)),),
+           "ResizeBackward"),
+    OpInfo("resize_copy", _resize(12, transposed=True), lambda a: a.T.reshape(12),
+           (Sample(((3, 4),)),), "ResizeBackward"),
+    OpInfo("as_subclass", lambda a: a.as_subclass(_Subclass), lambda a: a, UNARY_SHAPES,
+           "AliasBackward0"),
+]

@@ -771,6 +771,11 @@ class Module:
                 self._buffers[name] = fn(buffer)
         return self
 
+    def share_memory(self: M) -> M:
+        """Move every parameter and buffer into memory shared with processes forked later
+        (`Tensor.share_memory_`), for Hogwild-style training."""
+        return self._apply(lambda tensor: tensor.share_memory_())
+
     def to(self: M, *args: Any, **kwargs: Any) -> M:
         """`to(device)`, `to(dtype)`, `to(device, dtype)` or `to(tensor)`; floating-point
         dtypes only, applied to floating-point parameters and buffers."""
@@ -803,6 +808,9 @@ class Module:
 
     def half(self: M) -> M:
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
+
+    def bfloat16(self: M) -> M:
+        return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     # ------------------------------------------------------------------------- state dict
     def _save_to_state_dict(self, destination: dict[str, Any], prefix: str,

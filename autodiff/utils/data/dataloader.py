@@ -95,10 +95,10 @@ def _share_dist_seed(generator: Generator | None) -> int:
     seed = random_seed(generator)
     world_size, _ = _get_distributed_settings()
     if world_size > 1:
-        from ... import creation
+        from ... import creation, dtypes
         from ... import distributed as dist
 
-        shared = creation.tensor([seed], dtype="int64")
+        shared = creation.tensor([seed], dtype=dtypes.int64)
         dist.broadcast(shared, src=0)
         seed = int(shared.item())
     return seed

@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Any, Generic, TypeVar
 
-from ... import creation
+from ... import creation, dtypes
 from ...generator import Generator
 
 __all__ = [
@@ -149,7 +149,7 @@ class WeightedRandomSampler(Sampler[int]):
         if not isinstance(replacement, bool):
             raise ValueError("replacement should be a boolean value, but got "
                              f"replacement={replacement}")
-        weights_tensor = creation.as_tensor(weights, dtype="float64")
+        weights_tensor = creation.as_tensor(weights, dtype=dtypes.float64)
         if weights_tensor.dim() != 1:
             raise ValueError("weights should be a 1d sequence but given weights have shape "
                              f"{tuple(weights_tensor.shape)}")
@@ -196,11 +196,11 @@ def _multinomial(weights: list[float], num_samples: int, replacement: bool,
     if total <= 0:
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     if replacement:
-        uniforms = creation.rand(num_samples, dtype="float64", generator=generator).tolist()
+        uniforms = creation.rand(num_samples, dtype=dtypes.float64, generator=generator).tolist()
         last = len(weights) - 1
         # A draw never lands on an index of zero weight: bisect_right skips equal sums.
         return [min(bisect.bisect_right(cumulative, u * total), last) for u in uniforms]
-    uniforms = creation.rand(len(weights), dtype="float64", generator=generator).tolist()
+    uniforms = creation.rand(len(weights), dtype=dtypes.float64, generator=generator).tolist()
     keys = [weight / -math.log1p(-u) if weight > 0 else 0.0
             for weight, u in zip(weights, uniforms)]
     order = sorted(range(len(weights)), key=lambda index: -keys[index])

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .... import creation
+from .... import creation, dtypes
 from ....ops.joining import stack
 from ....tensor import Tensor
 
@@ -184,7 +184,7 @@ def collate_numpy_scalar_fn(batch: Any, *, collate_fn_map: CollateFnMap | None =
 
 
 def collate_float_fn(batch: Any, *, collate_fn_map: CollateFnMap | None = None) -> Tensor:
-    return creation.tensor(list(batch), dtype="float64")
+    return creation.tensor(list(batch), dtype=dtypes.float64)
 
 
 def collate_int_fn(batch: Any, *, collate_fn_map: CollateFnMap | None = None) -> Tensor:

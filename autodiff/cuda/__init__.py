@@ -12,8 +12,20 @@ from typing import Any
 import backends
 from backends import Device
 
-from .generator import Generator, _check_seed
-from .tensor import Tensor
+from ..generator import Generator, _check_seed
+from ..legacy import CUDA_TYPES as _LEGACY_TYPES
+from ..tensor import Tensor
+
+# The legacy CUDA tensor types: torch.cuda.FloatTensor(2, 3) makes a float32 CUDA tensor.
+BoolTensor = _LEGACY_TYPES["BoolTensor"]
+ByteTensor = _LEGACY_TYPES["ByteTensor"]
+CharTensor = _LEGACY_TYPES["CharTensor"]
+ShortTensor = _LEGACY_TYPES["ShortTensor"]
+IntTensor = _LEGACY_TYPES["IntTensor"]
+LongTensor = _LEGACY_TYPES["LongTensor"]
+HalfTensor = _LEGACY_TYPES["HalfTensor"]
+FloatTensor = _LEGACY_TYPES["FloatTensor"]
+DoubleTensor = _LEGACY_TYPES["DoubleTensor"]
 
 
 def is_available() -> bool:

@@ -1,0 +1,68 @@
+"""`torch.backends.cuda`: whether CUDA support (CuPy) is installed, and `matmul`'s switch for
+TensorFloat-32 (the same as `torch.set_float32_matmul_precision`: CuPy's TF32 compute type
+for float32 products). Reduced-precision reductions in float16 products are allowed by default,
+as in PyTorch; allowing them obliges cuBLAS to nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import backends
+
+
+def is_built() -> bool:
+    """Whether CuPy, autodiff's CUDA backend, is installed (a GPU may still be missing)."""
+    return backends.cuda_is_built()
+
+
+class _Matmul:
+    """`torch.backends.cuda.matmul`: cuBLAS's switches."""
+
+    _names = ("allow_tf32", "allow_fp16_reduced_precision_reduction",
+              "allow_bf16_reduced_precision_reduction")
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_allowed", {"allow_fp16_reduced_precision_reduction": True,
+                                              "allow_bf16_reduced_precision_reduction": True})
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "allow_tf32":
+            return backends.float32_matmul_precision() != "highest"
+        if name in self._names:
+            return self._allowed[name]
+        raise AttributeError(f"Unknown attribute {name}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in self._names:
+            raise AttributeError(f"Unknown attribute {name}")
+        if name == "allow_tf32":
+            if not isinstance(value, bool):
+                raise RuntimeError(f"set_allow_tf32_cublas expects a bool, but got "
+                                   f"{type(value).__name__}")
+            backends.set_float32_matmul_precision("high" if value else "highest")
+        else:
+            self._allowed[name] = _reduced_precision(name, value)
+
+
+def _reduced_precision(name: str, value: Any) -> bool:
+    """A reduced-precision switch: a bool, or (allow_reduced_precision[, allow_splitk])."""
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{name} expects a bool or a tuple/list of bools, but got {type(value)}")
+    if not value:
+        raise TypeError(f"{name} expects at least one boolean argument")
+    if len(value) > 2:
+        raise TypeError(f"{name} expects at most two boolean arguments")
+    for label, item in zip(("allow_reduced_precision", "allow_splitk"), value):
+        if not isinstance(item, bool):
+            raise TypeError(f"{name} expects a bool for {label}, but got {type(item)}")
+    if len(value) == 2 and value[0] and not value[1]:
+        raise RuntimeError("allow_splitk=False is not supported when reduced precision "
+                           "reductions are enabled")
+    return bool(value[0])
+
+
+matmul = _Matmul()
+
+__all__ = ["is_built", "matmul"]

@@ -1,0 +1,309 @@
+"""How an op runs on batched tensors. `Function.apply` calls `dispatch` while a vmap is open:
+the highest vmap level among the inputs is handled here, by the op's batching rule
+(`rules.RULES`, keyed by the op's Function class) or, where an op has none, by a loop
+over the examples with PyTorch's performance warning. A rule unwraps the inputs batched at its
+level (their examples along dim 0), calls ops on those physical tensors, and wraps the result;
+inputs batched at lower levels stay batched, so those ops are dispatched again one level down.
+
+Ops written in Python on arrays rather than as a Function (comparisons, logical ops, random
+draws) are marked with the decorators at the bottom: `elementwise_op` and `looped_op` batch
+them the same way, `random_op` applies the randomness of the open vmaps.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ..tensor import Tensor
+from .batched_tensor import (
+    BatchedArray,
+    BatchedTensor,
+    level_of,
+    make_batched,
+    move_into_level,
+    slice_level,
+    unwrap,
+)
+from .levels import Level, levels
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+NOT_BATCHED = object()
+
+_PERFORMANCE = ("There is a performance drop because we have not yet implemented the batching "
+                "rule for {name}. Please file us an issue on GitHub so that we can prioritize "
+                "its implementation.")
+RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. Please either "
+                "use the 'same' or 'different' randomness flags on vmap or perform the "
+                "randomness operation out of vmap")
+
+
+def highest_level(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+    """The highest vmap level among the arguments (tensors, arrays of batched tensors, and
+    those inside tuples and lists); 0 when none is batched."""
+    highest = 0
+    for item in (*args, *kwargs.values()):
+        if type(item) is tuple or type(item) is list:
+            for inner in item:
+                number = level_of(inner)
+                if number > highest:
+                    highest = number
+        else:
+            number = level_of(item)
+            if number > highest:
+                highest = number
+    return highest
+
+
+def dispatch(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    number = highest_level(args, kwargs)
+    if not number:
+        return NOT_BATCHED
+    from .rules import RULES, elementwise_rule
+
+    level = levels.find(number)
+    rule = RULES.get(cls)
+    if rule is None:
+        rule = elementwise_rule(cls)
+    if rule is None:
+        warnings.warn(_PERFORMANCE.format(name=cls.__name__), UserWarning, stacklevel=3)
+        return loop(cls.apply, args, kwargs, level)
+    return rule(cls, args, kwargs, level)
+
+
+def has_rule(cls: Any) -> bool:
+    """Whether an op's Function class has a batching rule (else vmap loops over examples)."""
+    from .rules import RULES, elementwise_rule
+
+    return cls in RULES or elementwise_rule(cls) is not None
+
+
+# ----------------------------------------------------------------------------- looping
+def _slice(item: Any, level: int, index: int) -> Any:
+    if type(item) is tuple or type(item) is list:
+        return type(item)(_slice(inner, level, index) for inner in item)
+    return slice_level(item, level, index)
+
+
+def loop(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+         level: Level) -> Any:
+    """`function` once per example of `level`, the results stacked along the mapped dim."""
+    from ..ops.joining import stack
+
+    results = []
+    for index in range(level.batch_size):
+        sliced_args = [_slice(arg, level.number, index) for arg in args]
+        sliced_kwargs = {key: _slice(value, level.number, index)
+                         for key, value in kwargs.items()}
+        results.append(function(*sliced_args, **sliced_kwargs))
+    first = results[0] if results else None
+    if isinstance(first, Tensor):
+        return move_into_level(stack(results), level.number)
+    if type(first) is tuple or (isinstance(first, tuple) and hasattr(first, "_fields")):
+        parts = [move_into_level(stack([result[i] for result in results]), level.number)
+                 if isinstance(first[i], Tensor) else first[i] for i in range(len(first))]
+        if not hasattr(first, "_fields"):
+            return tuple(parts)
+        try:
+            return type(first)(*parts)
+        except TypeError:  # autodiff.return_types: made from one sequence, as PyTorch's
+            return type(first)(parts)
+    if first is None and not results:
+        raise RuntimeError("vmap: cannot run an op without a batching rule over a mapped "
+                           "dimension of size 0")
+    return first
+
+
+# ----------------------------------------------------------------------------- Python ops
+def elementwise_op(function: F) -> F:
+    """A broadcasting op computed on arrays in Python (comparisons, logical ops): inside vmap
+    it runs once on the physical tensors, batch dims padded so they line up."""
+
+    @functools.wraps(function)
+    def batched(*args: Any, **kwargs: Any) -> Any:
+        if levels.depth:
+            number = highest_level(args, kwargs)
+            if number:
+                from .rules import broadcast_values
+
+                values, _ = broadcast_values(args, number)
+                return make_batched(batched(*values, **kwargs), number)
+        return function(*args, **kwargs)
+
+    return batched  # type: ignore[return-value]
+
+
+def looped_op(function: F) -> F:
+    """An op computed on arrays in Python with no batching rule: inside vmap it runs once per
+    example (with PyTorch's performance warning)."""
+
+    @functools.wraps(function)
+    def batched(*args: Any, **kwargs: Any) -> Any:
+        if levels.depth:
+            number = highest_level(args, kwargs)
+            if number:
+                warnings.warn(_PERFORMANCE.format(name=function.__name__), UserWarning,
+                              stacklevel=2)
+                return loop(batched, args, kwargs, levels.find(number))
+        return function(*args, **kwargs)
+
+    return batched  # type: ignore[return-value]
+
+
+def random_op(function: F | None = None, *,
+              draws: Callable[..., bool] | None = None) -> Any:
+    """A function that draws random numbers (`draws(*args, **kwargs)`, when given, says
+    whether a call does). Inside vmap: randomness='error' refuses it, 'same' lets one draw
+    serve every example, 'different' draws once per example (a loop over that vmap's
+    examples)."""
+    if function is None:
+        return functools.partial(random_op, draws=draws)
+
+    @functools.wraps(function)
+    def batched(*args: Any, **kwargs: Any) -> Any:
+        if levels.depth and (draws is None or draws(*args, **kwargs)):
+            check_randomness()
+            for level in reversed(levels.stack):
+                if level.randomness == "different":
+                    level.randomness = "looping"
+                    try:
+                        return loop(batched, args, kwargs, level)
+                    finally:
+                        level.randomness = "different"
+            number = highest_level(args, kwargs)
+            if number:  # 'same': each example from the same state of the generator
+                return loop(_from_same_state(batched, args, kwargs), args, kwargs,
+                            levels.find(number))
+        return function(*args, **kwargs)
+
+    return batched
+
+
+def _from_same_state(function: Callable[..., Any], args: tuple[Any, ...],
+                     kwargs: dict[str, Any]) -> Callable[..., Any]:
+    """`function`, each call starting from the generator state of the first one."""
+    generator = kwargs.get("generator")
+    if generator is not None:
+        impl = generator._impl
+    else:
+        backend = next(a._backend for a in (*args, *kwargs.values()) if isinstance(a, Tensor))
+        impl = backend.default_generator
+    state = impl.get_state()
+
+    def same_draws(*sliced: Any, **options: Any) -> Any:
+        impl.set_state(state)
+        return function(*sliced, **options)
+
+    return same_draws
+
+
+def check_randomness() -> None:
+    """PyTorch's refusal of a random op in a vmap with randomness='error'."""
+    if levels.stack and levels.stack[-1].randomness == "error":
+        raise RuntimeError(RANDOM_ERROR)
+
+
+__all__ = ["NOT_BATCHED", "BatchedArray", "BatchedTensor", "dispatch", "elementwise_op",
+           "has_rule", "loop", "looped_op", "random_op", "unwrap"]
+
+
+def batched_inplace(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
+    """An in-place op inside vmap: the op out of place, then its result copied into the
+    tensor's physical value (itself an in-place op, one level down). A tensor cannot take
+    values that vary over examples it does not have: PyTorch's error."""
+    result = compute(tensor)
+    if level_of(result) > level_of(tensor):
+        level = levels.find(level_of(result))
+        raise RuntimeError(f"output with shape {list(tensor.shape)} doesn't match the "
+                           f"broadcast shape {[level.batch_size, *result.shape]}")
+    _write_batched(tensor, result)
+    return tensor
+
+
+def _write_batched(tensor: Tensor, result: Tensor) -> None:
+    if type(tensor) is BatchedTensor:
+        value, _ = unwrap(result, tensor._level)
+        tensor._value.copy_(value)
+    else:
+        tensor.copy_(result)
+
+
+def dim_op(function: F) -> F:
+    """An op of `(input, dim, ...)` computed on arrays in Python (argmax, any, argsort, ...):
+    inside vmap it runs once on the physical tensor, dim shifted past the batch dim (None,
+    every dim, on the flattened example)."""
+
+    default = list(inspect.signature(function).parameters.values())[1].default
+
+    @functools.wraps(function)
+    def batched(input: Any, *args: Any, **kwargs: Any) -> Any:
+        if levels.depth and type(input) is BatchedTensor:
+            value, size, rank = input._value, levels.find(input._level).batch_size, input.dim()
+            options = dict(kwargs)
+            dim = args[0] if args else options.pop("dim", default)
+            rest = args[1:] if args else ()
+            if dim is None:
+                keepdim = rest[0] if rest else options.get("keepdim", False)
+                if rest:
+                    rest = (False, *rest[1:])
+                elif "keepdim" in options:
+                    options["keepdim"] = False
+                out = batched(value.reshape((size, -1)), 1, *rest, **options)
+                if keepdim:
+                    out = out.reshape((size, *(1,) * rank))
+                return make_batched(out, input._level)
+            if isinstance(dim, (tuple, list)):
+                shifted: Any = tuple(d + 1 if d >= 0 else d for d in dim)
+            else:
+                shifted = dim + 1 if dim >= 0 else dim
+            return make_batched(batched(value, shifted, *rest, **options), input._level)
+        return function(input, *args, **kwargs)
+
+    return batched  # type: ignore[return-value]
+
+
+
+def dynamic_shape_op(function: F) -> F:
+    """An op whose output shape depends on the values (nonzero, unique, masked_select):
+    PyTorch's vmap refuses it."""
+
+    @functools.wraps(function)
+    def batched(*args: Any, **kwargs: Any) -> Any:
+        if levels.depth and highest_level(args, kwargs):
+            raise RuntimeError("vmap: We do not support batching operators that can output "
+                               "dynamic shape. Attempted to vmap over aten::"
+                               f"{function.__name__}. Please voice your support in "
+                               "https://github.com/pytorch/functorch/issues/256")
+        return function(*args, **kwargs)
+
+    return batched  # type: ignore[return-value]
+
+
+def indexing_op(function: F) -> F:
+    """`x[key]` and `x[key] = v`: a batched boolean mask selects a number of elements that
+    varies over examples (PyTorch's dynamic-shape refusal); batched integer indices run once
+    per example (the basic and unbatched keys reach the Index rules)."""
+
+    @functools.wraps(function)
+    def batched(tensor: Any, key: Any, *args: Any) -> Any:
+        if levels.depth:
+            items = key if type(key) is tuple else (key,)
+            batched_items = [item for item in items if type(item) is BatchedTensor]
+            if any(item.dtype.name == "bool" for item in batched_items):
+                raise RuntimeError("vmap: We do not support batching operators that can output "
+                                   "dynamic shape. Attempted to vmap over aten::index. Please "
+                                   "voice your support in "
+                                   "https://github.com/pytorch/functorch/issues/256")
+            if batched_items:
+                number = max(item._level for item in batched_items)
+                if level_of(tensor) <= number:
+                    warnings.warn(_PERFORMANCE.format(name=function.__name__), UserWarning,
+                                  stacklevel=2)
+                    return loop(batched, (tensor, key, *args), {}, levels.find(number))
+        return function(tensor, key, *args)
+
+    return batched  # type: ignore[return-value]

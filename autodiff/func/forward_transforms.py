@@ -1,0 +1,155 @@
+"""Forward-mode transforms: jvp, jacfwd, linearize (torch.func's), on `autograd.forward_ad`.
+
+As for the reverse-mode transforms, each primal and tangent is first made batched at every
+open vmap level and the dual tensors are made of the physical tensors, so the JVP rules only
+ever see plain tensors: `vmap(jvp(f))` and jacfwd (vmap over the basis tangents) push every
+example's tangent through one forward pass.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from ..autograd import forward_ad
+from ..batching.batched_tensor import move_into_level
+from ..batching.levels import levels
+from ..creation import eye, zeros_like
+from ..tensor import Tensor
+from .eager_transforms import _check_argnums, _levels_of, _physical, _rewrap
+from .pytree import tree_flatten, tree_unflatten
+
+
+def _at_every_level(tensor: Tensor) -> Tensor:
+    for level in levels.stack:
+        if level.number not in _levels_of(tensor):
+            expanded = tensor.unsqueeze(0).expand((level.batch_size, *tensor.shape))
+            tensor = move_into_level(expanded, level.number)
+    return tensor
+
+
+def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool = False,
+        has_aux: bool = False) -> Any:
+    """torch.func.jvp: (func(*primals), the Jacobian-vector product with `tangents`)."""
+    if strict:
+        raise RuntimeError("jvp(f, primals, tangents, strict=True): strict mode is not yet "
+                           "supported, please use strict=False")
+    if not isinstance(primals, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it "
+                           "should be valid to call f(*primals).")
+    primal_leaves, spec = tree_flatten(primals)
+    tangent_leaves, tangent_spec = tree_flatten(tangents)
+    if not isinstance(tangents, tuple) or tangent_spec != spec:
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have "
+                           f"the same python structure. For example, if primals is a tuple of "
+                           f"3 tensors, tangents also must be. Got primals with structure "
+                           f"{spec} and tangents with structure {tangent_spec}")
+    for primal, tangent in zip(primal_leaves, tangent_leaves):
+        if not isinstance(primal, Tensor) or not isinstance(tangent, Tensor):
+            raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to be "
+                               "Tensors (or nested tuples, lists and dicts of them)")
+        if tuple(primal.shape) != tuple(tangent.shape):
+            raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to "
+                               f"have the same shape, got {tuple(primal.shape)} and "
+                               f"{tuple(tangent.shape)}")
+    with forward_ad.dual_level():
+        duals = []
+        for primal, tangent in zip(primal_leaves, tangent_leaves):
+            primal = _at_every_level(primal)
+            tangent = _at_every_level(tangent)
+            chain = _levels_of(primal)
+            physical_tangent = _physical(tangent)  # both batched at every level, alike
+            dual = forward_ad.make_dual(_physical(primal), physical_tangent)
+            duals.append(_rewrap(dual, chain))
+        output = func(*tree_unflatten(duals, spec))
+        aux = None
+        if has_aux:
+            if not (isinstance(output, tuple) and len(output) == 2):
+                raise RuntimeError("jvp(f, primals, tangents): output of function f should be "
+                                   "a tuple: (output, aux) if has_aux is True")
+            output, aux = output
+        out_leaves, out_spec = tree_flatten(output)
+        primal_outs, tangent_outs = [], []
+        for leaf in out_leaves:
+            if not isinstance(leaf, Tensor):
+                raise RuntimeError("jvp(f, primals, tangents): Expected f(*primals) to return "
+                                   f"only tensors, got unsupported type {type(leaf)}")
+            chain = _levels_of(leaf)
+            primal_out, tangent_out = forward_ad.unpack_dual(_physical(leaf))
+            if tangent_out is None:
+                tangent_out = zeros_like(primal_out)
+            primal_outs.append(_rewrap(primal_out.detach() if not primal_out.requires_grad
+                                       else primal_out, chain))
+            tangent_outs.append(_rewrap(tangent_out, chain))
+    result = (tree_unflatten(primal_outs, out_spec), tree_unflatten(tangent_outs, out_spec))
+    return (*result, aux) if has_aux else result
+
+
+def jacfwd(func: Callable[..., Any], argnums: Any = 0, has_aux: bool = False, *,
+           randomness: str = "error") -> Callable[..., Any]:
+    """torch.func.jacfwd: the Jacobian by forward mode, one Jacobian-vector product per input
+    element, vmapped over the basis tangents."""
+    from .vmap import vmap
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        numbers = _check_argnums(argnums, len(args), "jacfwd")
+        diff = tuple(args[n] for n in numbers)
+        leaves, spec = tree_flatten(diff)
+        sizes = [leaf.numel() for leaf in leaves]
+        total = sum(sizes)
+        basis = eye(total, dtype=leaves[0].dtype, device=leaves[0].device)
+        tangents = []
+        start = 0
+        for leaf, size in zip(leaves, sizes):
+            tangents.append(basis[:, start:start + size].reshape((total, *leaf.shape)))
+            start += size
+
+        def restricted(*diff_args: Any) -> Any:
+            full = list(args)
+            for number, value in zip(numbers, diff_args):
+                full[number] = value
+            return func(*full, **kwargs)
+
+        def push(*tangent_leaves: Any) -> Any:
+            result = jvp(restricted, diff, tree_unflatten(list(tangent_leaves), spec),
+                         has_aux=has_aux)
+            return (result[1], result[2]) if has_aux else (result[1], result[0])
+
+        pushed, second = vmap(push, randomness=randomness)(*tangents)
+        # The primal output (or aux) is the same for every tangent: the first of them.
+        second = tree_unflatten([leaf[0] if isinstance(leaf, Tensor) else leaf
+                                 for leaf in tree_flatten(second)[0]], tree_flatten(second)[1])
+        out_leaves, out_spec = tree_flatten(pushed)
+        blocks = []
+        for out in out_leaves:  # (total, *out_shape): split the total into each input
+            per_input = []
+            start = 0
+            for leaf, size in zip(leaves, sizes):
+                piece = out[start:start + size].movedim(0, -1)
+                per_input.append(piece.reshape((*out.shape[1:], *leaf.shape)))
+                start += size
+            inputs_tree = tree_unflatten(per_input, spec)
+            blocks.append(inputs_tree[0] if not isinstance(argnums, tuple) else inputs_tree)
+        jacobian = tree_unflatten(blocks, out_spec)
+        return (jacobian, second) if has_aux else jacobian
+
+    return wrapper
+
+
+def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """torch.func.linearize: (func(*primals), jvp_fn); jvp_fn(*tangents) is the
+    Jacobian-vector product at `primals` (computed by forward mode on each call: PyTorch
+    traces the linear function once, here the function runs again)."""
+    output = func(*primals)
+
+    def jvp_fn(*tangents: Any) -> Any:
+        spec = tree_flatten(tangents)[1]
+        primal_spec = tree_flatten(primals)[1]
+        if spec != primal_spec:
+            raise RuntimeError(f"Expected the tangents {spec} to have the same structure as "
+                               f"the primals {primal_spec}")
+        return jvp(func, primals, tangents)[1]
+
+    return output, jvp_fn

@@ -1,0 +1,41 @@
+"""torch-level questions about a tensor (`torch.is_floating_point(t)`, `torch.is_nonzero(t)`,
+...): each the Tensor method of the same name, with PyTorch's check of the argument."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .ops._checks import require_tensors
+
+__all__ = ["get_device", "is_distributed", "is_floating_point", "is_nonzero", "is_same_size",
+           "is_signed"]
+
+
+def is_floating_point(input: Any) -> bool:
+    require_tensors("is_floating_point", ("input", input))
+    return bool(input.is_floating_point())
+
+
+def is_signed(input: Any) -> bool:
+    require_tensors("is_signed", ("input", input))
+    return bool(input.is_signed())
+
+
+def is_nonzero(input: Any) -> bool:
+    require_tensors("is_nonzero", ("input", input))
+    return bool(input.is_nonzero())
+
+
+def is_same_size(input: Any, other: Any) -> bool:
+    require_tensors("is_same_size", ("input", input), ("other", other))
+    return bool(input.is_same_size(other))
+
+
+def get_device(input: Any) -> int:
+    require_tensors("get_device", ("input", input))
+    return int(input.get_device())
+
+
+def is_distributed(input: Any) -> bool:
+    require_tensors("is_distributed", ("input", input))
+    return bool(input.is_distributed())

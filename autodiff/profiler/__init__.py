@@ -1,0 +1,20 @@
+"""`autodiff.profiler`, shaped like `torch.profiler`: `profile` (with `schedule`, `step()` and
+`on_trace_ready`), `record_function`, `ProfilerActivity`, `tensorboard_trace_handler`. The
+recording itself is `autograd.profiler`'s."""
+
+from __future__ import annotations
+
+from ..autograd.profiler import record_function
+from .profiler import (
+    ProfilerAction,
+    ProfilerActivity,
+    profile,
+    schedule,
+    supported_activities,
+    tensorboard_trace_handler,
+)
+
+__all__ = [
+    "ProfilerAction", "ProfilerActivity", "profile", "record_function", "schedule",
+    "supported_activities", "tensorboard_trace_handler",
+]

@@ -1,0 +1,121 @@
+"""Process-wide switches PyTorch keeps at the torch level: deterministic algorithms, the
+precision of float32 matrix products, and the CPU's thread count.
+
+Deterministic algorithms: the CPU backends are deterministic throughout; on CUDA the
+scatter-adds (index_add, index_put with accumulate, the backward of indexing and embedding)
+add with atomics, whose order varies. The flags are recorded and `backends` reads them.
+
+float32 matmul precision: "highest" computes float32 products in float32; "high" and "medium"
+allow TensorFloat-32 (CuPy's TF32 compute type, on GPUs that have it). It is the same switch
+as `torch.backends.cuda.matmul.allow_tf32`.
+
+Threads: the CPU's intra-op threads are its BLAS's (see `backends.threads`); where the BLAS
+cannot be driven, the count is recorded and reported, and says nothing about real threads.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any
+
+import backends
+from backends import threads
+
+_DEBUG_MODES = ("default", "warn", "error")
+
+
+class _Deterministic:
+    enabled = False
+    warn_only = False
+
+
+_deterministic = _Deterministic()
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Ask for deterministic algorithms; with `warn_only`, ops without one warn instead of
+    raising."""
+    if not isinstance(mode, bool):
+        raise TypeError(f"_set_deterministic_algorithms(): argument 'mode' (position 1) must be "
+                        f"bool, not {type(mode).__name__}")
+    if not isinstance(warn_only, bool):
+        raise TypeError(f"_set_deterministic_algorithms(): argument 'warn_only' must be bool, "
+                        f"not {type(warn_only).__name__}")
+    _deterministic.enabled = mode
+    _deterministic.warn_only = warn_only  # kept when off, as PyTorch's flag is
+    backends.set_deterministic(mode)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _deterministic.enabled
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return _deterministic.warn_only
+
+
+def set_deterministic_debug_mode(debug_mode: str | int) -> None:
+    """"default"/0: off; "warn"/1: deterministic, warning; "error"/2: deterministic."""
+    if isinstance(debug_mode, str):
+        if debug_mode not in _DEBUG_MODES:
+            raise RuntimeError("invalid value of debug_mode, expected one of `default`, `warn`, "
+                               f"`error`, but got {debug_mode}")
+        level = _DEBUG_MODES.index(debug_mode)
+    elif isinstance(debug_mode, int) and not isinstance(debug_mode, bool):
+        if debug_mode not in (0, 1, 2):
+            raise RuntimeError("invalid value of debug_mode, expected 0, 1, or 2, but got "
+                               f"{debug_mode}")
+        level = debug_mode
+    else:
+        raise TypeError(f"debug_mode must be str or int, but got {type(debug_mode)}")
+    use_deterministic_algorithms(level > 0, warn_only=level == 1)
+
+
+def get_deterministic_debug_mode() -> int:
+    if not _deterministic.enabled:
+        return 0
+    return 1 if _deterministic.warn_only else 2
+
+
+# ----------------------------------------------------------------------------- matmul precision
+_PRECISIONS = ("highest", "high", "medium")
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """"highest": float32 products in float32; "high"/"medium": TensorFloat-32 allowed."""
+    if precision not in _PRECISIONS:
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the "
+                      "currentsetFloat32MatmulPrecision call has no effect.", UserWarning,
+                      stacklevel=2)
+        return
+    backends.set_float32_matmul_precision(precision)
+
+
+def get_float32_matmul_precision() -> str:
+    return backends.float32_matmul_precision()
+
+
+# ----------------------------------------------------------------------------- threads
+_requested_threads: int | None = None
+
+
+def set_num_threads(threads_count: Any) -> None:
+    """The number of threads the CPU's BLAS uses."""
+    global _requested_threads
+    if isinstance(threads_count, bool) or not isinstance(threads_count, int):
+        raise RuntimeError(f"set_num_threads expects an int, but got "
+                           f"{type(threads_count).__name__}")
+    if threads_count <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    threads.set_num_threads(threads_count)
+    _requested_threads = threads_count
+
+
+def get_num_threads() -> int:
+    """The CPU's BLAS thread count (what `set_num_threads` asked for, where the BLAS cannot be
+    asked)."""
+    count = threads.get_num_threads()
+    if count is not None:
+        return count
+    return _requested_threads if _requested_threads is not None else (os.cpu_count() or 1)

@@ -1,0 +1,91 @@
+"""functional_call (dicts of parameters and buffers, tied weights, strict) and
+stack_module_state with vmap (ensembling), against running each module."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff
+from autodiff import nn
+from autodiff.func import functional_call, grad, stack_module_state, vmap
+
+
+def _np(x: autodiff.Tensor) -> np.ndarray:
+    return np.array(x.tolist()).reshape(tuple(x.shape))
+
+
+class Tied(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.first = nn.Linear(3, 3)
+        self.second = nn.Linear(3, 3)
+        self.second.weight = self.first.weight
+        self.register_buffer("scale", autodiff.tensor(2.0))
+
+    def forward(self, x: autodiff.Tensor) -> autodiff.Tensor:
+        return self.second(self.first(x)) * self.scale
+
+
+def test_functional_call_replaces_for_the_call_only() -> None:
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    x = autodiff.randn(5, 4)
+    before = {name: _np(p).copy() for name, p in model.named_parameters()}
+    params = {name: autodiff.zeros_like(p) for name, p in model.named_parameters()}
+    params["2.bias"] = autodiff.tensor([1.0, -1.0])
+    out = functional_call(model, params, (x,))
+    np.testing.assert_array_equal(_np(out), np.tile([1.0, -1.0], (5, 1)))
+    for name, p in model.named_parameters():  # the module is as it was
+        np.testing.assert_array_equal(_np(p), before[name])
+        assert isinstance(p, nn.Parameter)
+    # One argument that is not a tuple; kwargs; several dicts.
+    np.testing.assert_array_equal(_np(functional_call(model, [params, {}], x)), _np(out))
+    with pytest.raises(ValueError, match="appeared in multiple dictionaries"):
+        functional_call(model, [params, {"2.bias": params["2.bias"]}], (x,))
+
+
+def test_tied_weights_and_strict() -> None:
+    model = Tied()
+    x = autodiff.randn(2, 3)
+    weight = autodiff.randn(3, 3)
+    out = functional_call(model, {"first.weight": weight}, (x,))
+    expected = ((_np(x) @ _np(weight).T + _np(model.first.bias)) @ _np(weight).T
+                + _np(model.second.bias)) * 2
+    np.testing.assert_allclose(_np(out), expected, rtol=1e-5)
+    untied = functional_call(model, {"first.weight": weight}, (x,), tie_weights=False)
+    expected_untied = ((_np(x) @ _np(weight).T + _np(model.first.bias))
+                       @ _np(model.second.weight).T + _np(model.second.bias)) * 2
+    np.testing.assert_allclose(_np(untied), expected_untied, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"which are tied\. Consider using tie_weights=False"):
+        functional_call(model, {"first.weight": weight, "second.weight": weight * 2}, (x,))
+    with pytest.raises(RuntimeError, match=r"Error\(s\) in reparametrizing for Tied:\n\t"
+                                           r"Unexpected key\(s\): 'nope'.\n\tMissing key\(s\)"):
+        functional_call(model, {"nope": weight}, (x,), strict=True)
+    scaled = functional_call(model, {"scale": autodiff.tensor(3.0)}, (x,))
+    np.testing.assert_allclose(_np(scaled), _np(model(x)) * 1.5, rtol=1e-5)
+
+
+def test_grad_through_functional_call() -> None:
+    model = nn.Linear(3, 1)
+    params = {name: p.detach() for name, p in model.named_parameters()}
+    x = autodiff.randn(4, 3)
+    g = grad(lambda p: functional_call(model, p, (x,)).sum())(params)
+    np.testing.assert_allclose(_np(g["weight"]), _np(x).sum(0, keepdims=True), rtol=1e-5)
+    np.testing.assert_allclose(_np(g["bias"]), [4.0])
+    assert model.weight.grad is None
+
+
+def test_stack_module_state_and_ensemble(device: str) -> None:
+    models = [nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2)).to(device)
+              for _ in range(3)]
+    params, buffers = stack_module_state(models)
+    assert tuple(params["0.weight"].shape) == (3, 8, 4)
+    assert params["0.weight"].requires_grad and params["0.weight"].is_leaf
+    x = autodiff.randn(5, 4, device=device)
+    out = vmap(lambda p, b, x: functional_call(models[0], (p, b), (x,)),
+               in_dims=(0, 0, None))(params, buffers, x)
+    expected = autodiff.stack([m(x) for m in models])
+    np.testing.assert_allclose(_np(out), _np(expected), rtol=1e-5, atol=1e-6)
+    models[1].eval()
+    with pytest.raises(RuntimeError, match="same training/eval mode"):
+        stack_module_state(models)

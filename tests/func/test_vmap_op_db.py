@@ -1,0 +1,135 @@
+"""Every op-table entry under vmap, against a loop of unbatched calls (as PyTorch's test_vmap
+does with OpInfo): each input batched in turn and all together, the mapped dim in front and
+at the end; and the list of entries that run by batching rules rather than the loop."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff
+from autodiff.func import vmap
+from tests.op_db import OP_DB, OpInfo, Sample
+from tests.op_db.inplace import INPLACE
+
+BATCH = 3
+CASES = [
+    pytest.param(info, sample, id=f"{info.name}-{index}")
+    for info in OP_DB
+    for index, sample in enumerate(info.samples)
+]
+# Entries whose op runs once per example with PyTorch's performance warning (no batching
+# rule): checked here too, and listed so that a new rule (or a lost one) shows.
+LOOPED: set[str] = set()
+# Entries that write into (a copy of) their first input in place.
+WRITES_FIRST_INPUT = {info.name for info in INPLACE} | {
+    info.name for info in OP_DB
+    if info.name.endswith("_") or "setitem" in info.name or "index_put" in info.name}
+# Entries that draw random numbers: vmap's randomness flag decides (tested on their own).
+RANDOM = {info.name for info in OP_DB
+          if (any(word in info.name for word in ("dropout", "bernoulli", "normal_", "poisson",
+                                                "multinomial", "gumbel", "rrelu_training",
+                                                "rrelu__training"))
+          and "nll" not in info.name) or info.name == "rrelu"}
+# Entries whose output shape depends on the values: PyTorch's vmap refuses them.
+DYNAMIC_SHAPE = {info.name for info in OP_DB
+                 if info.name.startswith(("nonzero", "argwhere", "unique", "masked_select",
+                                          "bincount", "getitem_mask_and", "getitem_random_mask",
+                                          "setitem_mask"))}
+
+
+def _batched_inputs(info: OpInfo, sample: Sample, device: str) -> list[autodiff.Tensor]:
+    rng = np.random.default_rng(0)
+    low, high = info.domain
+    return [autodiff.tensor(rng.uniform(low, high, size=(BATCH, *shape)), dtype=autodiff.float64,
+                            device=device) for shape in sample.shapes]
+
+
+def _as_numpy(out: autodiff.Tensor) -> np.ndarray:
+    return np.array(out.tolist()).reshape(tuple(out.shape))
+
+
+def _compare(batched: object, looped: list[object], dim: int) -> None:
+    if isinstance(batched, autodiff.Tensor):
+        expected = autodiff.stack(looped, dim)  # type: ignore[arg-type]
+        assert batched.shape == expected.shape
+        assert batched.dtype == expected.dtype
+        np.testing.assert_allclose(_as_numpy(batched), _as_numpy(expected), rtol=1e-10,
+                                   atol=1e-12, equal_nan=True)
+    else:
+        assert isinstance(batched, tuple)
+        for index, part in enumerate(batched):
+            _compare(part, [result[index] for result in looped], dim)  # type: ignore[index]
+
+
+def _run(info: OpInfo, sample: Sample, device: str, in_dims: tuple[int | None, ...],
+         move_to_end: bool) -> bool:
+    """vmap(op) against the loop; True when the op needed the loop fallback."""
+    inputs = _batched_inputs(info, sample, device)
+    looped = []
+    for index in range(BATCH):
+        args = [x[index] if dim is not None else x[0] for x, dim in zip(inputs, in_dims)]
+        looped.append(info.op(*args))
+    args = [x if dim is not None else x[0] for x, dim in zip(inputs, in_dims)]
+    dims: list[int | None] = list(in_dims)
+    if move_to_end:
+        args = [x.movedim(0, -1) if dim is not None else x for x, dim in zip(args, in_dims)]
+        dims = [x.dim() - 1 if dim is not None else None for x, dim in zip(args, in_dims)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out = vmap(info.op, in_dims=tuple(dims))(*args)
+        except RuntimeError as error:
+            # In place into an unbatched tensor from batched values: PyTorch's refusal.
+            if in_dims[0] is None and info.name in WRITES_FIRST_INPUT and \
+                    "doesn't match the broadcast shape" in str(error):
+                return False
+            raise
+    _compare(out, looped, 0)
+    return any("performance drop" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize(("info", "sample"), CASES)
+def test_vmap_matches_loop(info: OpInfo, sample: Sample, device: str) -> None:
+    if info.name in RANDOM:
+        _check_random(info, sample, device)
+        return
+    if info.name in DYNAMIC_SHAPE:
+        with pytest.raises(RuntimeError, match="We do not support batching operators that can "
+                                               "output dynamic shape"):
+            vmap(info.op)(*_batched_inputs(info, sample, device))
+        return
+    count = len(sample.shapes)
+    fell_back = _run(info, sample, device, (0,) * count, move_to_end=False)
+    _run(info, sample, device, (0,) * count, move_to_end=True)
+    if count > 1:
+        for batched in range(count):
+            in_dims = tuple(0 if i == batched else None for i in range(count))
+            fell_back |= _run(info, sample, device, in_dims, move_to_end=False)
+    if fell_back:
+        LOOPED.add(info.name)
+
+
+def _check_random(info: OpInfo, sample: Sample, device: str) -> None:
+    """randomness='error' refuses the op (when it draws); 'same' gives every example the
+    draws of one unbatched call from the same generator state."""
+    inputs = _batched_inputs(info, sample, device)
+    autodiff.manual_seed(0)
+    try:
+        info.op(*[x[0] for x in inputs])
+        draws = True
+    except RuntimeError:
+        draws = False
+    with pytest.raises(RuntimeError, match="randomness error mode") if draws else \
+            warnings.catch_warnings():
+        vmap(info.op)(*inputs)
+    looped = []
+    for index in range(BATCH):
+        autodiff.manual_seed(0)
+        looped.append(info.op(*[x[index] for x in inputs]))
+    autodiff.manual_seed(0)
+    _compare(vmap(info.op, randomness="same")(*inputs), looped, 0)
+    different = vmap(info.op, randomness="different")(*inputs)
+    assert different.shape == autodiff.stack(looped).shape
