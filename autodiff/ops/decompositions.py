@@ -425,8 +425,10 @@ class LinalgCholesky(Function):
             out = backend.cholesky(a)
         except LinAlgError:
             raise LinAlgError(_not_positive_definite_message(backend, a)) from None
-        if upper:
+        if upper:  # U = L^H
             out = _transpose(backend, out)
+            if backend.is_complex(out.dtype):
+                out = backend.conj(out)
         ctx.upper = upper
         ctx.save_for_backward(out)
         return out
@@ -434,20 +436,24 @@ class LinalgCholesky(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         factor, = ctx.saved_tensors
-        lower, grad_lower = (factor.mT, grad.mT) if ctx.upper else (factor, grad)
+        lower, grad_lower = (_mh(factor), _mh(grad)) if ctx.upper else (factor, grad)
         # PyTorch's cholesky_backward: with Phi = tril(L^T gL),
         # gA = L^{-T} (Phi + tril(Phi, -1)^T) / 2 L^{-1}  (symmetric).
         n = lower._data.shape[-1]
-        phi = (lower.mT @ grad_lower) * _tril_mask(lower, n, 0)
-        phi = 0.5 * (phi + (phi * _tril_mask(lower, n, -1)).mT)
-        left = LinalgSolve.apply(lower.mT, phi, vector=False)  # L^{-T} Phi
-        return LinalgSolve.apply(lower.mT, left.mT, vector=False).mT  # (...) L^{-1}
+        product = _mh(lower) @ grad_lower
+        strict = product * _tril_mask(lower, n, -1)
+        diagonal = product * (_tril_mask(lower, n, 0) - _tril_mask(lower, n, -1))
+        if diagonal.dtype.is_complex:  # the Hermitian part's diagonal is real
+            diagonal = (diagonal + conj(diagonal)) * 0.5
+        phi = 0.5 * (strict + _mh(strict)) + 0.5 * diagonal
+        left = LinalgSolve.apply(_mh(lower), phi, vector=False)  # L^{-H} Phi
+        return _mh(LinalgSolve.apply(_mh(lower), _mh(left), vector=False))  # (...) L^{-1}
 
 
 @autocast_op("linalg_cholesky")
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """L (lower, A = L L^T) or, with upper=True, U = L^T of each symmetric positive-definite A."""
-    _check_square("linalg.cholesky", A, kernel="cholesky")
+    _check_square("linalg.cholesky", A, complex_ok=True, kernel="cholesky")
     return LinalgCholesky.apply(A, upper=upper)
 
 
@@ -500,7 +506,12 @@ def _zero_pivot(matrix: list[list[float]]) -> int | None:
 
 
 def _not_positive_definite_message(backend: Any, a: Any) -> str:
-    index, order = _first_failure(backend, a, _failing_minor)
+    if backend.is_complex(a.dtype):  # LAPACK's potrf says where
+        infos = backend.tolist(backend.reshape(backend.cholesky_ex(a)[1], (-1,)))
+        index = next((i for i, info in enumerate(infos) if info > 0), 0)
+        order = infos[index] if infos and infos[index] > 0 else a.shape[-1]
+    else:
+        index, order = _first_failure(backend, a, _failing_minor)
     where = f"(Batch element {index}): " if a.ndim > 2 else ""
     return (
         f"linalg.cholesky: {where}The factorization could not be completed because the input "

@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from ..function import Function
+from ..grad_mode import state as _grad_state
 from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
-from .decompositions import _check_float, _check_square
-from .diagonal import tril
+from .complex import conj, real
+from .decompositions import _check_float, _check_square, _mh
+from .diagonal import diag_embed, diagonal, tril
 from .joining import cat, stack
 from .triangular import solve_triangular
 
@@ -74,24 +76,24 @@ class LinalgQr(Function):
         # wide: A = [X Y], R = [U V]: Y = Q V.
         y = a[..., m:]
         grad_v = grad_r[..., m:]
-        grad_x = _qr_backward_tall(grad_q + y @ grad_v.mT, grad_r[..., :m], q, r[..., :m])
+        grad_x = _qr_backward_tall(grad_q + y @ _mh(grad_v), grad_r[..., :m], q, r[..., :m])
         return cat([grad_x, q @ grad_v], -1)
 
 
 def _qr_backward_tall(grad_q: Tensor, grad_r: Tensor, q: Tensor, r: Tensor) -> Tensor:
-    """gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q, copyltu the symmetric matrix with
-    M's lower triangle."""
-    m = r @ grad_r.mT - grad_q.mT @ q
-    lower = tril(m)
-    symmetric = lower + tril(m, -1).mT
-    return solve_triangular(r.mT, grad_q + q @ symmetric, upper=False, left=False)
+    """gA = (gQ + Q copyltu(M)) R^-H, M = R gR^H - gQ^H Q, copyltu the Hermitian matrix with
+    M's strict lower triangle and the real part of its diagonal."""
+    m = r @ _mh(grad_r) - _mh(grad_q) @ q
+    strict = tril(m, -1)
+    hermitian = strict + _mh(strict) + diag_embed(real(diagonal(m, 0, -2, -1)))
+    return solve_triangular(_mh(r), grad_q + q @ hermitian, upper=False, left=False)
 
 
 def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     """Q, R with A = Q R: mode 'reduced' (Q m x k), 'complete' (Q m x m) or 'r' (Q empty)."""
     if A._data.ndim < 2:
         raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
-    _check_float("linalg.qr", A, kernel="geqrf")
+    _check_float("linalg.qr", A, complex_ok=True, kernel="geqrf")
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(
             f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
@@ -132,7 +134,7 @@ def _householder_vjp(a: Tensor, tau: Tensor, grad: Tensor) -> tuple[Tensor, Tens
     eye = _wrap(backend.eye(m, None, name), backend)
 
     def reflector(i: int) -> Tensor:
-        return eye - tau[..., i:i + 1].unsqueeze(-1) * (vectors[i] @ vectors[i].mT)
+        return eye - tau[..., i:i + 1].unsqueeze(-1) * (vectors[i] @ _mh(vectors[i]))
 
     suffixes: list[Tensor] = [_wrap(backend.eye(m, columns, name), backend)] * (k + 1)
     for i in range(k - 1, -1, -1):  # suffixes[i] = H_(i+1) ... H_k E (0-based: H_i+1.. )
@@ -142,10 +144,13 @@ def _householder_vjp(a: Tensor, tau: Tensor, grad: Tensor) -> tuple[Tensor, Tens
     grad_taus: list[Tensor] = []
     mask_rows = backend.expand_dims(backend.arange(0, m, 1, "int64"), axis=1)
     for i in range(k):
-        grad_h = prefix.mT @ grad @ suffixes[i + 1].mT
+        grad_h = _mh(prefix) @ grad @ _mh(suffixes[i + 1])
         v = vectors[i]
-        grad_taus.append(-(v.mT @ grad_h @ v).squeeze(-1))
-        grad_v = -tau[..., i:i + 1].unsqueeze(-1) * ((grad_h + grad_h.mT) @ v)
+        # H = I - tau v v^H: PyTorch's convention gives g_tau = -v^H gH v and
+        # g_v = -(conj(tau) gH + tau gH^H) v (for real tensors, -tau (gH + gH^T) v).
+        scale = tau[..., i:i + 1].unsqueeze(-1)
+        grad_taus.append(-(_mh(v) @ grad_h @ v).squeeze(-1))
+        grad_v = -(conj(scale) * (grad_h @ v) + scale * (_mh(grad_h) @ v))
         below = _wrap(backend.astype(backend.greater(mask_rows, i), name), backend)
         grad_vectors.append((grad_v * below).squeeze(-1))
         prefix = prefix @ reflector(i)
@@ -187,7 +192,7 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
         raise RuntimeError(f"{name}: Expected tau to have one dimension less than input, but "
                            f"got tau.ndim equal to {tau._data.ndim} and input.ndim is equal to "
                            f"{A._data.ndim}")
-    _check_float(name, A, kernel="orgqr", every_dtype=True)
+    _check_float(name, A, complex_ok=True, kernel="orgqr", every_dtype=True)
     return LinalgHouseholderProduct.apply(A, tau)
 
 
@@ -211,7 +216,11 @@ def geqrf(input: Tensor) -> GeqrfResult:
     scales tau (householder_product(a, tau) is Q)."""
     if input._data.ndim < 2:
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
-    _check_float("torch.geqrf", input, kernel="geqrf", every_dtype=True)
+    _check_float("torch.geqrf", input, complex_ok=True, kernel="geqrf", every_dtype=True)
+    if input.dtype.is_complex and input.requires_grad and _grad_state.enabled:
+        # PyTorch's check for an op without a derivative, made when it records the node
+        raise RuntimeError("geqrf does not support automatic differentiation for outputs with "
+                           "complex dtype.")
     return GeqrfResult(*Geqrf.apply(input))
 
 
@@ -235,9 +244,9 @@ class Ormqr(Function):
         grad_a = grad_tau = None
         if needs_a or needs_tau:
             if left:
-                grad_q = c @ grad.mT if transpose else grad @ c.mT
+                grad_q = c @ _mh(grad) if transpose else grad @ _mh(c)
             else:
-                grad_q = grad.mT @ c if transpose else c.mT @ grad
+                grad_q = _mh(grad) @ c if transpose else _mh(c) @ grad
             grad_a, grad_tau = _householder_vjp(a, tau, grad_q)
         return grad_a, grad_tau, grad_c
 
@@ -255,7 +264,7 @@ def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True,
     if tau.shape[-1] > input.shape[-1]:
         raise RuntimeError("torch.ormqr: tau.shape[-1] must be less than or equal to "
                            "input.shape[-1]")
-    _check_float("torch.ormqr", input, kernel="ormqr", every_dtype=True)
+    _check_float("torch.ormqr", input, complex_ok=True, kernel="ormqr", every_dtype=True)
     return Ormqr.apply(input, tau, other, left=left, transpose=transpose)
 
 

@@ -43,7 +43,12 @@ def _check(function: str, A: Tensor, kernel: str = "lu", every_dtype: bool = Tru
             raise RuntimeError(f"{function}: Expected tensor with 2 or more dimensions. Got size: "
                                f"{list(A.shape)} instead")
         raise RuntimeError(f"{function}: The input tensor A must have at least 2 dimensions.")
-    _check_float(function, A, kernel=kernel, every_dtype=every_dtype)
+    _check_float(function, A, complex_ok=True, kernel=kernel, every_dtype=every_dtype)
+
+
+def _adjoint(backend: Any, array: Any) -> Any:
+    out = _transpose(backend, array)
+    return backend.conj(out) if backend.is_complex(out.dtype) else out
 
 
 def _eye(like: Tensor, rows: int, cols: int) -> Tensor:
@@ -290,13 +295,16 @@ class LinalgLuSolve(Function):
     def forward(ctx: Any, lu: Any, pivots: Any, b: Any, *, left: bool, adjoint: bool) -> Any:
         backend = ctx.backend
         ctx.options = (left, adjoint)
-        rhs = b if left else _transpose(backend, b)
-        trans = int(adjoint) if left else int(not adjoint)
+        # getrs solves A X = B, A^T X = B or A^H X = B (trans 0, 1, 2); X A = B is
+        # A^H X^H = B^H, and X A^H = B is A X^H = B^H.
+        transposed = 2 if backend.is_complex(lu.dtype) else 1
+        rhs = b if left else _adjoint(backend, b)
+        trans = (transposed if adjoint else 0) if left else (0 if adjoint else transposed)
         batch = broadcast_shapes(lu.shape[:-2], rhs.shape[:-2])
         out = backend.lu_solve(backend.broadcast_to(lu, batch + lu.shape[-2:]),
                                backend.broadcast_to(pivots, batch + pivots.shape[-1:]),
                                backend.broadcast_to(rhs, batch + rhs.shape[-2:]), trans)
-        out = out if left else _transpose(backend, out)
+        out = out if left else _adjoint(backend, out)
         ctx.save_for_backward(lu, pivots, out)
         return out
 

@@ -17,8 +17,9 @@ from ..batching.dispatch import looped_op
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
-from .decompositions import _check_float
-from .diagonal import diag_embed
+from .complex import imag
+from .decompositions import _check_float, _mh
+from .diagonal import diag_embed, diagonal
 
 
 class SvdResult(NamedTuple):
@@ -36,7 +37,7 @@ class TorchSvdResult(NamedTuple):
 def _check_matrix(function: str, A: Tensor) -> None:
     if A._data.ndim < 2:
         raise RuntimeError(f"{function}: The input tensor A must have at least 2 dimensions.")
-    _check_float(function, A, kernel="linalg_svd")
+    _check_float(function, A, complex_ok=True, kernel="linalg_svd")
 
 
 def _eye(like: Tensor, n: int) -> Tensor:
@@ -64,7 +65,8 @@ class LinalgSvd(Function):
 
 def svd_backward(gu: Tensor | None, gs: Tensor | None, gvh: Tensor | None, u: Tensor,
                  s: Tensor, vh: Tensor) -> Tensor | None:
-    """PyTorch's svd_backward (real matrices): the gradient of A = U diag(S) Vh."""
+    """PyTorch's svd_backward: the gradient of A = U diag(S) Vh (real or complex; for complex
+    A, a loss that depends on the phases of the singular vectors raises PyTorch's error)."""
     if gu is None and gs is None and gvh is None:
         return None
     m, n = u.shape[-2], vh.shape[-1]
@@ -77,10 +79,20 @@ def svd_backward(gu: Tensor | None, gs: Tensor | None, gvh: Tensor | None, u: Te
         gu = gu[..., :k]
     if gvh is not None:
         gvh = gvh[..., :k, :]
-    v = vh.mT
-    gv = gvh.mT if gvh is not None else None
-    uhgu = _skew(u.mT @ gu) if gu is not None else None
-    vhgv = _skew(vh @ gv) if gv is not None else None
+    uhgu = _skew(_mh(u) @ gu) if gu is not None else None
+    vhgv = _skew(vh @ _mh(gvh)) if gvh is not None else None
+    complex_input = u.dtype.is_complex
+    if complex_input:
+        # Im diag(U^H gU) + Im diag(V^H gV) = 0 for a loss invariant under U -> U e^{i phi},
+        # V -> V e^{i phi}; PyTorch's tolerance.
+        zeros = s * 0
+        im_u = imag(diagonal(uhgu, 0, -2, -1)) if uhgu is not None else zeros
+        im_v = imag(diagonal(vhgv, 0, -2, -1)) if vhgv is not None else zeros
+        if not bool(((im_u + im_v).abs() <= 1e-2 + 1e-2 * im_v.abs()).all()):
+            raise RuntimeError(
+                "svd_backward: The singular vectors in the complex case are specified up to "
+                "multiplication by e^{i phi}. The specified loss function depends on this phase "
+                "term, making it ill-defined.")
     s2 = s * s
     e = s2.unsqueeze(-2) - s2.unsqueeze(-1) + _eye(s, k)
     if uhgu is not None and vhgv is not None:
@@ -92,21 +104,23 @@ def svd_backward(gu: Tensor | None, gs: Tensor | None, gvh: Tensor | None, u: Te
         ga = s.unsqueeze(-1) * (vhgv / e)
     if gs is not None:
         ga = ga + diag_embed(gs)
+    if complex_input and uhgu is not None and vhgv is not None:
+        ga = ga + diag_embed(diagonal(uhgu, 0, -2, -1) / (2 * s))
     if m > n and gu is not None:
         ga = u @ ga
         gu_sinv = gu / s.unsqueeze(-2)
-        ga = ga + gu_sinv - u @ (u.mT @ gu_sinv)
+        ga = ga + gu_sinv - u @ (_mh(u) @ gu_sinv)
         return ga @ vh
-    if m < n and gv is not None:
+    if m < n and gvh is not None:
         ga = ga @ vh
-        gv_sinv = gv / s.unsqueeze(-2)
-        ga = ga + gv_sinv.mT - (gv_sinv.mT @ v) @ vh
+        sinv_gvh = gvh / s.unsqueeze(-1)
+        ga = ga + sinv_gvh - (sinv_gvh @ _mh(vh)) @ vh
         return u @ ga
     return u @ ga @ vh
 
 
 def _skew(a: Tensor) -> Tensor:
-    return a - a.mT
+    return a - _mh(a)
 
 
 def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> SvdResult:
@@ -143,7 +157,7 @@ def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Torc
         zeros_u = _wrap(backend.zeros((*batch, m, m), name), backend)
         zeros_v = _wrap(backend.zeros((*batch, n, n), name), backend)
         return TorchSvdResult(zeros_u, s, zeros_v)
-    return TorchSvdResult(u, s, vh.mT)
+    return TorchSvdResult(u, s, _mh(vh))
 
 
 # ----------------------------------------------------------------------------- pinv
@@ -163,9 +177,9 @@ class LinalgPinv(Function):
             keep = backend.greater(magnitude, _cutoff(backend, largest, atol, rtol))
             inverse = backend.where(keep, backend.divide(backend.ones_like(w),
                                                          backend.where(keep, w, 1.0)), 0.0)
-            vt = _swap(backend, v)
+            vh = _adjoint(backend, v)
             out = backend.matmul(backend.multiply(v, backend.expand_dims(inverse, axis=w.ndim - 1)),
-                                 vt)
+                                 vh)
         else:
             u, s, vh = backend.svd(a)
             largest = backend.getitem(s, (..., slice(0, 1))) if s.shape[-1] \
@@ -173,9 +187,9 @@ class LinalgPinv(Function):
             keep = backend.greater(s, _cutoff(backend, largest, atol, rtol))
             inverse = backend.where(keep, backend.divide(backend.ones_like(s),
                                                          backend.where(keep, s, 1.0)), 0.0)
-            scaled = backend.multiply(_swap(backend, vh),
+            scaled = backend.multiply(_adjoint(backend, vh),
                                       backend.expand_dims(inverse, axis=s.ndim - 1))
-            out = backend.matmul(scaled, _swap(backend, u))
+            out = backend.matmul(scaled, _adjoint(backend, u))
         ctx.save_for_backward(a, out)
         return out
 
@@ -191,24 +205,26 @@ def _cutoff(backend: Any, largest: Any, atol: Any, rtol: Any) -> Any:
     return backend.maximum(backend.expand_dims(atol, axis=atol.ndim), scaled)
 
 
-def _swap(backend: Any, array: Any) -> Any:
+def _adjoint(backend: Any, array: Any) -> Any:
+    """The conjugate transpose of each matrix."""
     axes = tuple(range(array.ndim))
-    return backend.permute_dims(array, (*axes[:-2], axes[-1], axes[-2]))
+    out = backend.permute_dims(array, (*axes[:-2], axes[-1], axes[-2]))
+    return backend.conj(out) if backend.is_complex(out.dtype) else out
 
 
 def pinv_backward(grad: Tensor, pinv_a: Tensor, a: Tensor) -> Tensor:
     """PyTorch's pinv_backward: the gradient of A^+ (exact where the rank does not change)."""
     m, n = a.shape[-2], a.shape[-1]
-    pinv_ah = pinv_a.mT
-    gradh = grad.mT
+    pinv_ah = _mh(pinv_a)
+    gradh = _mh(grad)
     if m <= n:
         k = gradh @ pinv_a
         k_pinv_ah = k @ pinv_ah
-        return (-(pinv_a @ k).mT + k_pinv_ah - (a @ pinv_a) @ k_pinv_ah
+        return (-_mh(pinv_a @ k) + k_pinv_ah - (a @ pinv_a) @ k_pinv_ah
                 + (pinv_ah @ pinv_a) @ (gradh - k @ a))
     k = pinv_a @ gradh
     pinv_ah_k = pinv_ah @ k
-    return (-(k @ pinv_a).mT + (gradh - a @ k) @ pinv_a @ pinv_ah + pinv_ah_k
+    return (-_mh(k @ pinv_a) + (gradh - a @ k) @ pinv_a @ pinv_ah + pinv_ah_k
             - pinv_ah_k @ pinv_a @ a)
 
 

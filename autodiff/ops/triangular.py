@@ -322,7 +322,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     """(L, info): info is 0, or the order of the first leading minor that is not
     positive-definite (L is then LAPACK's partial factor, as PyTorch's)."""
     require_tensors("linalg_cholesky_ex", ("input", A))
-    _check_square_float("linalg.cholesky", A, kernel="cholesky")
+    _check_square_float("linalg.cholesky", A, complex_ok=True, kernel="cholesky")
     backend = A._backend
     factor, info = backend.cholesky_ex(A._data)
     if not bool(backend.any(backend.not_equal(info, 0))):
@@ -343,5 +343,5 @@ class TorchCholesky(LinalgCholesky):
 def torch_cholesky(input: Tensor, upper: bool = False) -> Tensor:
     """torch.cholesky (deprecated in PyTorch in favour of linalg.cholesky)."""
     require_tensors("cholesky", ("input", input))
-    _check_square_float("cholesky", input, kernel="cholesky", every_dtype=True)
+    _check_square_float("cholesky", input, complex_ok=True, kernel="cholesky", every_dtype=True)
     return TorchCholesky.apply(input, upper=bool(upper))
