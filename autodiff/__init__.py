@@ -25,6 +25,7 @@ from . import (
     func,
     linalg,
     nn,
+    onnx,
     optim,
     profiler,
     random,
@@ -598,6 +599,9 @@ from .removed_linalg import eig, lstsq, matrix_rank, solve, symeig
 
 # nn functions torch exposes at the top level
 from .ops.normalization import layer_norm
+
+# Compilation (torch.compile)
+from .compiler.compiled import compile, compile_stats, reset_compile_stats
 
 # Saving and printing
 from .serialization import load, save

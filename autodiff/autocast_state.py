@@ -127,6 +127,30 @@ def clear_autocast_cache() -> None:
         _cached_casts.clear()
 
 
+def signature() -> tuple[Any, ...] | None:
+    """What autocast changes about the ops this thread runs now (None while it changes
+    nothing): a compiled function's program holds the casts of the state it was traced in."""
+    if not _active_threads or not state.active:
+        return None
+    return (tuple(state.enabled.items()), tuple(state.dtype.items()))
+
+
+class isolated_cache:
+    """Weight casts made inside start from an empty cache and are dropped on exit; the casts
+    cached before are back afterwards. A compiled function's trace runs inside one, so its
+    program casts the weights it reads rather than holding a cast made before the call."""
+
+    def __enter__(self) -> None:
+        with _cache_lock:
+            self.saved = dict(_cached_casts)
+            _cached_casts.clear()
+
+    def __exit__(self, *exc_info: object) -> None:
+        with _cache_lock:
+            _cached_casts.clear()
+            _cached_casts.update(self.saved)
+
+
 # PyTorch's per-device spellings, deprecated there (DeprecationWarning) in favour of the above.
 def _deprecated(old: str, new: str) -> None:
     warnings.warn(f"torch.{old} is deprecated. Please use torch.{new} instead.",

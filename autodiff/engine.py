@@ -28,6 +28,12 @@ How the walk goes:
 6. The profiler (off: one local test per node): each node runs inside PyTorch's two ranges,
    `autograd::engine::evaluate_function: <node>` and `<node>` around its backward.
 
+Each walk is a graph task: while it runs, `current_graph_task_id()` (PyTorch's
+`torch._C._current_graph_task_id`) names it in this thread, and `is_checkpoint_valid()` says
+whether it runs every node (False for `autograd.grad` and `backward(inputs=...)`, which a
+reentrant checkpoint cannot serve). A backward called inside a node's backward is a task of its
+own, on top of the one that called it.
+
 If anything raises during the walk, the `.grad` fields it changed are put back.
 No recursion anywhere: a chain of 100,000 ops is fine.
 """
@@ -35,15 +41,51 @@ No recursion anywhere: a chain of 100,000 ops is fine.
 from __future__ import annotations
 
 import heapq
+import itertools
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .compiler.tracing import current as current_tracer
 from .grad_mode import state as grad_state
 from .node import AccumulateGrad, Node, anomaly_state
 from .profiling import Range, profiler_state
 from .saved import RELEASED, holds_array
 from .tensor import Tensor, _wrap
+
+
+class GraphTask:
+    """One backward walk: its number, and whether it is limited to `inputs` (PyTorch's
+    exec_info), in which case nodes off the paths to them do not run."""
+
+    __slots__ = ("id", "limited")
+
+    def __init__(self, task_id: int, limited: bool) -> None:
+        self.id = task_id
+        self.limited = limited
+
+
+class _GraphTasks(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[GraphTask] = []
+
+
+_graph_tasks = _GraphTasks()
+_task_ids = itertools.count()
+
+
+def current_graph_task_id() -> int:
+    """The number of the backward walk running in this thread (the innermost), -1 if none."""
+    stack = _graph_tasks.stack
+    return stack[-1].id if stack else -1
+
+
+def is_checkpoint_valid() -> bool:
+    """Whether the walk running here (if any) runs every node of the graph, as a reentrant
+    checkpoint's backward needs (PyTorch's Engine::is_checkpoint_valid)."""
+    stack = _graph_tasks.stack
+    return not stack or not stack[-1].limited
 
 
 def run_backward(
@@ -61,6 +103,9 @@ def run_backward(
     accumulate_grad=False (`autograd.grad`): return the gradients of `inputs`, touching no
     leaf's `.grad`.
     """
+    tracer = current_tracer()
+    if tracer is not None:  # autodiff.compile is recording this backward
+        tracer.backward_ran = True
     root_edges = [
         (root.grad_fn or root._grad_accumulator(), root._output_nr, grad)
         for root, grad in zip(roots, grad_roots)
@@ -105,6 +150,8 @@ def run_backward(
     previous_parent = anomaly_state.parent
     previous_mode = grad_state.enabled
     grad_state.enabled = create_graph
+    tasks = _graph_tasks.stack
+    tasks.append(GraphTask(next(_task_ids), inputs is not None))
     node: Node | None = None  # the node running, for anomaly mode's report
     # Anomaly mode: which nodes' backwards fed each node's gradient (for the NaN report).
     fed_by: dict[Node, list[Node]] = {}
@@ -132,12 +179,15 @@ def run_backward(
                 _capture(captures.get(node), grads, captured)
             hooked = node._hooked
             if hooked:
+                if tracer is not None:
+                    tracer.graph_break("a backward hook or retain_grad runs Python in backward")
                 grads = _run_pre_hooks(node, grads, undo)
             if type(node) is AccumulateGrad:
                 grad = grads[0]
                 take = not hooked and not create_graph and grad in owned
                 owned.discard(grad)
                 _accumulate(node, grad, create_graph, take, undo)
+                del grad  # `.grad` (or its hook) owns it now: the engine keeps no reference
                 if profiling:
                     profiler_state.end(running)
                 if hooked and node._post_hooks is not None:  # hook(grad_inputs=(), grads)
@@ -162,6 +212,9 @@ def run_backward(
                              None if create_graph else owned)
             if anomaly:
                 _note_feeders(node, input_grads, fed_by)
+            # The buffers own the gradients now: holding them here too would keep each one
+            # (a weight's gradient, say) alive until the next node has run.
+            del grads, input_grads
             if not retain_graph and node._saved is not None:
                 node._saved = RELEASED
         if profiling:
@@ -175,6 +228,7 @@ def run_backward(
             _warn_anomaly(node)
         raise
     finally:
+        tasks.pop()
         grad_state.enabled = previous_mode
         if anomaly:
             anomaly_state.parent = previous_parent
@@ -443,6 +497,9 @@ def _accumulate(node: AccumulateGrad, grad: Tensor | None, create_graph: bool, t
     if grad is None:
         return
     variable = node.variable
+    tracer = current_tracer()
+    if tracer is not None:
+        tracer.grad_leaves.append(variable)
     with node.lock:
         old = variable._grad
         if old is None:

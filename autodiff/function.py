@@ -30,11 +30,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import dtypes
+from .batching.levels import NOT_BATCHED as _NOT_BATCHED
 from .batching.levels import levels as _vmap_levels
-from .dual import rules_running
 from .dual import state as _dual_state
 from .grad_mode import state as _grad_state
+from .jvp_rules import jvp_from_backward
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
+from .op_modes import ForwardState, OpCall, op_mode_state
 from .profiling import profiler_state
 from .saved import FREED, RELEASED, SavedTensor, saved_tensors_hooks_state
 from .tensor import Tensor, _wrap
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from backends import Backend
 
 _NO_EDGE = (None, 0)
+_ONE_DIFFERENTIABLE = [True]
 _SCALARS = (bool, int, float, complex)
 
 
@@ -144,10 +147,8 @@ class Function(Node):
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward on the arrays of `args`; record a node when a Tensor input needs grad."""
         if _vmap_levels.depth:  # inside vmap: a batched input goes to the op's batching rule
-            from .batching.dispatch import NOT_BATCHED, dispatch
-
-            batched = dispatch(cls, args, kwargs)
-            if batched is not NOT_BATCHED:
+            batched = _vmap_levels.dispatch(cls, args, kwargs)
+            if batched is not _NOT_BATCHED:
                 return batched
         backend = None
         requires_grad = False
@@ -167,6 +168,8 @@ class Function(Node):
             raise TypeError(f"{cls.__name__}.apply() needs at least one Tensor argument")
         ctx = _new(cls)
         ctx.backend = backend
+        if op_mode_state.active:  # selective checkpointing's modes (op_modes.py)
+            return op_mode_state.dispatch(OpCall(ctx, args, arrays, kwargs, requires_grad))
         if profiler_state.active:  # while not profiling, this test is all it costs
             return profiler_state.record_op(ctx, args, arrays, kwargs, requires_grad)
         result = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
@@ -184,9 +187,8 @@ class Function(Node):
 
     def _apply_dual(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
                     requires_grad: bool, kwargs: dict[str, Any]) -> Any:
-        """apply's end while a dual level is open: the outputs, and their tangents when an
-        input has one."""
-        tangents = [arg._fw_grad if isinstance(arg, Tensor) else None for arg in args]
+        """apply's end while a dual level is open: the outputs, and their tangents at each
+        level where an input has one."""
         recording = requires_grad and _grad_state.enabled
         if recording:
             outputs = self._record(args, arrays, result, kwargs)
@@ -194,58 +196,121 @@ class Function(Node):
             backend = self.backend
             outputs = (tuple([_wrap(array, backend) for array in result])
                        if type(result) is tuple else _wrap(result, backend))
-        if any(tangent is not None for tangent in tangents):
-            self._forward_tangents(args, arrays, kwargs, tangents, outputs, recording)
+        found: list[int] | None = None
+        visible = _dual_state.visible
+        for arg in args:
+            if isinstance(arg, Tensor) and arg._fw_grads is not None:
+                for level in arg._fw_grads:
+                    if level <= visible:
+                        if found is None:
+                            found = [level]
+                        elif level not in found:
+                            found.append(level)
+        if found is not None:
+            if len(found) > 1:
+                found.sort()
+            self._forward_tangents(args, arrays, kwargs, found, outputs, recording)
         return outputs
 
     def _forward_tangents(self, args: tuple[Any, ...], arrays: list[Any],
-                          kwargs: dict[str, Any], tangents: list[Any], outputs: Any,
+                          kwargs: dict[str, Any], found: list[int], outputs: Any,
                           recording: bool) -> None:
-        """Run the op's jvp rule (on primals, propagating nothing) and give each floating
-        output its tangent, broadcast to its shape and cast to its dtype."""
+        """Run the op's jvp rule once per level, outermost first (on primals, propagating the
+        outer levels only), and give each floating output its tangent there, broadcast to its
+        shape and cast to its dtype. Outer first: a rule at an inner level may read a saved
+        output, whose outer tangents must then be there."""
         many = type(outputs) is tuple
         output_tensors = outputs if many else (outputs,)
-        backend = self.backend
-        if any(backend.is_complex(tensor._data.dtype) for tensor in output_tensors) or any(
-                tangent is not None and backend.is_complex(tangent._data.dtype)
-                for tangent in tangents):
-            _no_complex_jvp(self)
-        differentiable = [self._differentiable_output(tensor) for tensor in output_tensors]
-        if not any(differentiable):
-            return  # indices, masks, counts: no tangent, and no rule needed
+        if many or self._non_differentiable is not None:
+            differentiable = [self._differentiable_output(tensor) for tensor in output_tensors]
+            if not any(differentiable):
+                return  # indices, masks, counts: no tangent, and no rule needed
+        elif self._differentiable_output(outputs):
+            differentiable = _ONE_DIFFERENTIABLE
+        else:
+            return
         jvp = type(self).jvp
         if jvp is None:
             _no_jvp(self)
-        saved, needs = self._saved, getattr(self, "needs_input_grad", None)
-        if not recording:  # the rule reads saved_tensors as a recorded node's backward would
-            self._saved = self._saved_for_rule(args, arrays, output_tensors)
-        self.needs_input_grad = tuple([tangent is not None for tangent in tangents])
-        self._dual_call = (args, kwargs, outputs)
-        try:
-            with rules_running():
-                results = jvp(self, *tangents)
-        finally:
-            self._dual_call = None
-            if needs is None:
-                del self.needs_input_grad
-            else:
-                self.needs_input_grad = needs
-            if not recording:
+        if not getattr(jvp, "complex_safe", False) and self._touches_complex(args,
+                                                                             output_tensors):
+            jvp = jvp_from_backward  # the real rule would be wrong (jvp_rules.py)
+        if recording:  # the node stays in the graph: what the rule changes is put back
+            saved, needs = self._saved, self.__dict__.get("needs_input_grad")
+            try:
+                self._run_rules(jvp, args, found, outputs, output_tensors, many, differentiable,
+                                kwargs, recording)
+            finally:
+                self._dual_call = None
+                if needs is None:
+                    del self.needs_input_grad
+                else:
+                    self.needs_input_grad = needs
                 self._saved = saved
-        if not many:
-            results = (results,)
-        for tensor, tangent, wanted in zip(output_tensors, results, differentiable):
-            if wanted and tangent is not None:
-                _dual_state.set_tangent(tensor, _fit_tangent(tangent, tensor))
-        if recording and self._saved:  # saved outputs come back with their tangents
-            for entry in self._saved:
-                if type(entry) is SavedTensor and entry.is_output:
-                    tangent = output_tensors[entry.output_nr]._fw_grad
-                    if tangent is not None:
-                        entry.fw_grad = (_dual_state.generation, tangent)
+            return
+        if getattr(jvp, "reads_saved", True):  # as a recorded node's backward would read them
+            self._saved = self._saved_for_rule(args, arrays, output_tensors)
+        self._run_rules(jvp, args, found, outputs, output_tensors, many, differentiable, kwargs,
+                        recording)
+
+    def _run_rules(self, jvp: Callable[..., Any], args: tuple[Any, ...], found: list[int],
+                   outputs: Any, output_tensors: tuple[Tensor, ...], many: bool,
+                   differentiable: list[bool], kwargs: dict[str, Any], recording: bool) -> None:
+        state = _dual_state
+        previous = state.visible
+        for level in found:
+            tangents = [arg._fw_grads.get(level)
+                        if isinstance(arg, Tensor) and arg._fw_grads is not None else None
+                        for arg in args]
+            self.needs_input_grad = tuple([tangent is not None for tangent in tangents])
+            self._dual_call = (args, kwargs, outputs)
+            # The rule's own ops propagate the outer levels only (dual.py)
+            state.visible = level - 1 if level <= previous else previous
+            state.enabled = state.visible >= 0
+            try:
+                results = jvp(self, *tangents)
+            finally:
+                state.visible = previous
+                state.enabled = previous >= 0
+            if not many:
+                if results is not None:
+                    state.set_tangent(outputs, _fit_tangent(results, outputs), level)
+            else:
+                for tensor, tangent, wanted in zip(output_tensors, results, differentiable):
+                    if wanted and tangent is not None:
+                        state.set_tangent(tensor, _fit_tangent(tangent, tensor), level)
+            if recording and self._saved:  # saved outputs come back with their tangents
+                self._save_output_tangents(output_tensors, level)
+
+    def _save_output_tangents(self, output_tensors: tuple[Tensor, ...], level: int) -> None:
+        generation = _dual_state.open[level].generation
+        for entry in self._saved or ():
+            if type(entry) is SavedTensor and entry.is_output:
+                grads = output_tensors[entry.output_nr]._fw_grads
+                tangent = None if grads is None else grads.get(level)
+                if tangent is not None:
+                    kept = entry.fw_grads or []
+                    entry.fw_grads = [*kept, (level, generation, tangent)]
+
+    def _touches_complex(self, args: tuple[Any, ...], outputs: tuple[Tensor, ...]) -> bool:
+        is_complex = self.backend.is_complex
+        for tensor in outputs:
+            if is_complex(tensor._data.dtype):
+                return True
+        for arg in args:
+            if isinstance(arg, Tensor):
+                if is_complex(arg._data.dtype):
+                    return True
+                if arg._fw_grads is not None:
+                    for tangent in arg._fw_grads.values():
+                        if is_complex(tangent._data.dtype):
+                            return True
+        return False
 
     def _differentiable_output(self, tensor: Tensor) -> bool:
-        if not self.backend.is_floating(tensor._data.dtype):
+        backend = self.backend
+        dtype = tensor._data.dtype
+        if not (backend.is_floating(dtype) or backend.is_complex(dtype)):
             return False
         marked = self._non_differentiable
         return marked is None or not any(tensor._data is array for array in marked)
@@ -259,22 +324,50 @@ class Function(Node):
         if to_save is None:
             return self._saved
         self._to_save = None
-        results = [tensor._data for tensor in outputs]
         entries: list[Any] = []
         for item in to_save:
             if item is None or type(item) in _SCALARS:
                 entries.append(item)
                 continue
-            tensor = next((arg for arg, array in zip(args, arrays)
-                           if isinstance(arg, Tensor) and (item is array or item is arg)), None)
+            tensor = None
+            for arg, array in zip(args, arrays):
+                if item is array or item is arg:
+                    if isinstance(arg, Tensor):
+                        tensor = arg
+                    break
             if tensor is None:
-                tensor = next((out for out, array in zip(outputs, results)
-                               if item is array or item is out), None)
+                for out in outputs:
+                    if item is out._data or item is out:
+                        tensor = out
+                        break
             if tensor is None and isinstance(item, Tensor):
                 tensor = item
             entries.append(SavedTensor(tensor, None) if tensor is not None
                            else SavedTensor(item, None, is_constant=True))
         return tuple(entries)
+
+    def _run_forward(self, arrays: list[Any], kwargs: dict[str, Any],
+                     kept: list[ForwardState] | None) -> Any:
+        """forward on the arrays; with `kept`, also keep what it computed (for an op mode)."""
+        result = type(self).forward(self, *arrays, **kwargs)
+        if kept is not None:
+            kept.append(ForwardState(result, dict(self.__dict__), arrays))
+        return result
+
+    def _forward_and_finish(self, args: tuple[Any, ...], arrays: list[Any],
+                            kwargs: dict[str, Any], requires_grad: bool,
+                            kept: list[ForwardState] | None) -> Any:
+        """What `apply` does once the op's mode (if any) let it run."""
+        if profiler_state.active:
+            return profiler_state.record_op(self, args, arrays, kwargs, requires_grad, kept)
+        result = self._run_forward(arrays, kwargs, kept)
+        return self._finish(args, arrays, result, requires_grad, kwargs)
+
+    def _replay_forward(self, args: tuple[Any, ...], arrays: list[Any], kwargs: dict[str, Any],
+                        requires_grad: bool, state: ForwardState) -> Any:
+        """Finish as apply would with the outputs and node state an earlier forward left."""
+        self.__dict__.update(state.attributes_for(arrays))
+        return self._finish(args, arrays, state.result, requires_grad, kwargs)
 
     def _finish(self, args: tuple[Any, ...], arrays: list[Any], result: Any,
                 requires_grad: bool, kwargs: dict[str, Any]) -> Any:
@@ -479,10 +572,10 @@ class Function(Node):
 def _fit_tangent(tangent: Tensor, output: Tensor) -> Tensor:
     """A rule's tangent at its output's shape and dtype (rules may leave a broadcast or a
     promotion to here, as backward leaves summing to the input's shape to `_fit`)."""
-    shape = output._data.shape
-    if tangent._data.shape != shape:
-        tangent = tangent.expand(shape).clone()  # its own memory: in-place ops write into it
-    if tangent._data.dtype != output._data.dtype:
+    data, out = tangent._data, output._data
+    if data.shape != out.shape:
+        tangent = tangent.expand(out.shape).clone()  # its own memory: in-place ops write into it
+    if data.dtype is not out.dtype and tangent._data.dtype != out.dtype:
         tangent = tangent.to(output.dtype)
     return tangent
 
@@ -497,16 +590,6 @@ def _no_jvp(node: Function) -> NoReturn:
         "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that we "
         "can prioritize its implementation or submit a PR adding the implementation to "
         "derivatives.yaml"
-    )
-
-
-def _no_complex_jvp(node: Function) -> NoReturn:
-    """The rules are written for real tensors (a complex one needs the conjugate-aware
-    formulas PyTorch has): refused rather than computed wrong."""
-    name = node.forward_ad_name or _stem(node.node_name)
-    raise NotImplementedError(
-        f"Trying to use forward AD with {name} on complex tensors: autodiff's forward-mode AD "
-        "supports real floating-point tensors only"
     )
 
 

@@ -2,8 +2,20 @@
 (derivatives.yaml's `result: auto_element_wise` and `result: auto_linear`), and the one for ops
 whose tangent is best had from their backward.
 
+`rule_facts` marks what a rule does not need: saved tensors built for an op that is not
+recorded (rules that read `ctx._dual_call` only), or replacing for complex tensors.
+
+Complex tensors: a rule marked `complex_safe` (the linear ones: the op itself on the tangents;
+holomorphic ones written as f'(z) t) is right for them as it is. Any other rule is written for
+real tensors; with a complex input or output, `Function` runs `jvp_from_backward` instead,
+which is right for every op whatever its complex structure: PyTorch's backward of a complex op
+is the transpose of its Jacobian as a map of R^2n (the gradient convention dL/dx + i dL/dy), so
+transposing the backward once more gives the Jacobian itself, holomorphic or not (abs, angle,
+real).
+
 Each is called as `jvp(ctx, *tangents)` by `Function._forward_tangents`, with forward AD off
-and `ctx.saved_tensors` readable (also when the op was not recorded); `ctx.needs_input_grad`
+at its level and the inner ones (on at the outer ones: nested levels, `dual.py`) and
+`ctx.saved_tensors` readable (also when the op was not recorded); `ctx.needs_input_grad`
 then says which inputs have a tangent.
 """
 
@@ -11,10 +23,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from .dual import state as dual_state
 from .grad_mode import enable_grad, set_grad_enabled
 from .grad_mode import state as _grad_state
 from .saved import SavedTensor
 from .tensor import Tensor, _wrap
+
+
+def rule_facts(*, reads_saved: bool = True, complex_safe: bool = False) -> Any:
+    """Decorate a jvp rule with what `Function` may skip for it: `reads_saved=False`, it reads
+    its op's arguments and outputs from `ctx._dual_call` only (saved_tensors is not built for
+    an op that is not recorded); `complex_safe=True`, it is right for complex tensors as it
+    is (linear, or holomorphic with f'(z) as the real formula writes it)."""
+
+    def mark(rule: Any) -> Any:
+        target: Any = rule.__func__ if isinstance(rule, staticmethod) else rule
+        target.reads_saved = reads_saved
+        target.complex_safe = complex_safe
+        return rule
+
+    return mark
 
 
 def auto_element_wise(ctx: Any, *tangents: Tensor | None) -> Tensor | None:
@@ -35,6 +63,7 @@ def auto_element_wise(ctx: Any, *tangents: Tensor | None) -> Tensor | None:
     return total
 
 
+@rule_facts(reads_saved=False, complex_safe=True)
 def auto_linear(ctx: Any, *tangents: Tensor | None) -> Any:
     """An op linear in its floating Tensor inputs together (views, copies, sums, gathers,
     concatenation): the op itself on their tangents, zeros for the inputs without one, with
@@ -46,11 +75,13 @@ def auto_linear(ctx: Any, *tangents: Tensor | None) -> Any:
     for arg, tangent in zip(args, tangents):
         if tangent is not None:
             moved.append(tangent)
-        elif isinstance(arg, Tensor) and arg._backend.is_floating(arg._data.dtype):
+        elif isinstance(arg, Tensor) and _inexact(arg):
             moved.append(_zeros_like(arg))
         else:
             moved.append(arg)
     return type(ctx).apply(*moved, **kwargs)
+
+
 
 
 def auto_linear_with(**options: Any) -> Any:
@@ -62,9 +93,10 @@ def auto_linear_with(**options: Any) -> Any:
         ctx._dual_call = (args, {**kwargs, **options}, outputs)
         return auto_linear(ctx, *tangents)
 
-    return rule
+    return rule_facts(reads_saved=False, complex_safe=True)(rule)
 
 
+@rule_facts(reads_saved=False, complex_safe=True)
 def auto_multilinear(ctx: Any, *tangents: Tensor | None) -> Any:
     """An op linear in each Tensor input separately (matmul, einsum): the product rule, one
     application of the op per input with a tangent, that input replaced by its tangent."""
@@ -78,6 +110,8 @@ def auto_multilinear(ctx: Any, *tangents: Tensor | None) -> Any:
         term = type(ctx).apply(*moved, **kwargs)
         total = term if total is None else total + term
     return total
+
+
 
 
 def linear_in(*positions: int) -> Any:
@@ -94,7 +128,7 @@ def linear_in(*positions: int) -> Any:
                  if index in positions else arg for index, arg in enumerate(args)]
         return type(ctx).apply(*moved, **kwargs)
 
-    return rule
+    return rule_facts(reads_saved=False, complex_safe=True)(rule)
 
 
 def reduction_jvp(ctx: Any, tangent: Tensor) -> Tensor | None:
@@ -137,7 +171,11 @@ def jvp_from_backward(ctx: Any, *tangents: Tensor | None) -> Any:
     _, _, outputs = ctx._dual_call
     many = type(outputs) is tuple
     output_tensors = outputs if many else (outputs,)
-    create_graph = _grad_state.enabled
+    args, _, _ = ctx._dual_call
+    # Recorded only where something to differentiate it by requires grad (the tangent is
+    # linear in the seeds, which would otherwise be all it hangs from).
+    create_graph = _grad_state.enabled and any(
+        isinstance(item, Tensor) and item._requires_grad for item in (*args, *tangents))
     saved = ctx._saved
     if saved:
         ctx._saved = tuple([_requiring_grad(entry) for entry in saved])
@@ -154,8 +192,13 @@ def _requiring_grad(entry: Any) -> Any:
     if type(entry) is SavedTensor and not entry.is_output and not entry.is_constant \
             and entry.unpack_hook is None and isinstance(entry.data, Tensor) \
             and not entry.data._requires_grad \
-            and entry.data._backend.is_floating(entry.data._data.dtype):
-        return SavedTensor(entry.data.detach().requires_grad_(), None)
+            and _inexact(entry.data):
+        leaf = entry.data.detach().requires_grad_()
+        grads = entry.data._fw_grads
+        if grads is not None:  # its tangents at the outer levels (nested forward AD)
+            for level, tangent in grads.items():
+                dual_state.set_tangent(leaf, tangent, level)
+        return SavedTensor(leaf, None)
     return entry
 
 
@@ -169,7 +212,7 @@ def _transposed_backward(ctx: Any, tangents: tuple[Tensor | None, ...],
         for tensor in output_tensors:
             seed = _ones_like(tensor)  # backward is linear in it: any value (not 0, where
             # a backward in log space, logcumsumexp's, has no derivative)
-            if tensor._backend.is_floating(tensor._data.dtype):
+            if _inexact(tensor):
                 seed._requires_grad = True
             seeds.append(seed)
         grads = type(ctx).backward(ctx, *seeds)
@@ -192,10 +235,13 @@ def _transposed_backward(ctx: Any, tangents: tuple[Tensor | None, ...],
     return tuple([next(found) if seed._requires_grad else None for seed in seeds])
 
 
+@rule_facts(reads_saved=False, complex_safe=True)
 def zero_tangent(ctx: Any, *tangents: Tensor | None) -> Tensor:
     """Ops whose output does not depend on their inputs' values (fill_, zero_)."""
     _, _, outputs = ctx._dual_call
     return _zeros_like(outputs)
+
+
 
 
 def sum_terms(terms: list[Tensor | None]) -> Tensor | None:
@@ -205,6 +251,11 @@ def sum_terms(terms: list[Tensor | None]) -> Tensor | None:
         if term is not None:
             total = term if total is None else total + term
     return total
+
+
+def _inexact(tensor: Tensor) -> bool:
+    dtype = tensor._data.dtype
+    return tensor._backend.is_floating(dtype) or tensor._backend.is_complex(dtype)
 
 
 def _summed_to(gradient: Tensor, arg: Tensor) -> Tensor:

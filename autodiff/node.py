@@ -22,6 +22,8 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .compiler.tracing import graph_break
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
@@ -286,6 +288,7 @@ class AnomalyState:
         self.recording = value or self.keep_inputs > 0
 
     def keep_replay_inputs(self, change: int) -> None:
+        graph_break("autograd.graph.replayable() inside a compiled function")
         self.keep_inputs += change
         self.recording = self._enabled or self.keep_inputs > 0
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import dtypes
+from .compiler.tracing import graph_break
 from .dual import state as dual_state
 from .node import Node, short_name
 from .tensor import Tensor, _wrap
@@ -61,7 +62,7 @@ class SavedTensor:
     op moved the counter on raises PyTorch's "modified by an inplace operation" error.
     """
 
-    __slots__ = ("data", "edge", "fw_grad", "is_constant", "is_output", "original", "output_nr",
+    __slots__ = ("data", "edge", "fw_grads", "is_constant", "is_output", "original", "output_nr",
                  "unpack_hook", "version", "version_counter")
 
     def __init__(self, data: Any, version_counter: list[int] | None, is_output: bool = False,
@@ -77,9 +78,9 @@ class SavedTensor:
         # -1 for a leaf's AccumulateGrad), and the Tensor it was saved from, weakly.
         self.edge: tuple[Node, int] | None = None
         self.original: weakref.ref[Tensor] | None = None
-        # An output's tangent (forward AD) and the dual level's generation it belongs to: the
-        # rebuilt output carries it while that level is open, as the output itself did.
-        self.fw_grad: tuple[int, Tensor] | None = None
+        # An output's tangents (forward AD), each as (level, the level's generation, tangent):
+        # the rebuilt output carries each while its level is open, as the output itself did.
+        self.fw_grads: list[tuple[int, int, Tensor]] | None = None
 
     # ------------------------------------------------------------------------- checking
     def is_modified(self) -> bool:
@@ -134,9 +135,10 @@ class SavedTensor:
         tensor._requires_grad = True
         tensor.grad_fn = node
         tensor._output_nr = self.output_nr
-        if self.fw_grad is not None and dual_state.enabled and \
-                self.fw_grad[0] == dual_state.generation:
-            dual_state.set_tangent(tensor, self.fw_grad[1])
+        if self.fw_grads is not None:
+            for level, generation, tangent in self.fw_grads:
+                if dual_state.is_open(level, generation):
+                    dual_state.set_tangent(tensor, tangent, level)
         return tensor
 
     def _unpack_packed(self, node: Function) -> Tensor:
@@ -250,6 +252,7 @@ class SavedTensorsHooksState:
 
     def push(self, pack_hook: Callable[[Tensor], Any],
              unpack_hook: Callable[[Any], Tensor]) -> None:
+        graph_break("saved_tensors_hooks opened inside a compiled function")
         self.per_thread.stack.append((pack_hook, unpack_hook))
         with self._lock:
             self.open += 1

@@ -12,6 +12,7 @@ from backends import Backend, Device, get_backend
 from backends.interop import array_protocol
 
 from . import _printing, dtypes, layouts
+from .compiler import tracing as _tracing
 from .dtypes import Size
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RemovableHandle
@@ -48,7 +49,7 @@ class Tensor:
     _post_accumulate_hooks: list[Callable[..., Any]] | None = None
     _retains_grad = False
     _batched = False  # vmap's BatchedTensor (batching/batched_tensor.py) sets it
-    _fw_grad: Tensor | None = None  # the tangent at the open dual level (dual.py)
+    _fw_grads: dict[int, Tensor] | None = None  # the tangent at each open dual level (dual.py)
 
     # View bookkeeping (ops/views.py): how a view replays from its base, why it may not be
     # replayed (made in no_grad mode, or one of several views from one op), and how many times
@@ -236,6 +237,8 @@ class Tensor:
                                        "only Tensors of floating point dtype can require gradients")
 
     def _set_requires_grad(self, requires_grad: bool, integer_message: str) -> Tensor:
+        if _tracing.state.tracer is not None:
+            _tracing.requires_grad_change(self)
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(
@@ -338,7 +341,7 @@ class Tensor:
                 "called on these gradients. To fix this error, please refer to the "
                 "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         self.grad_fn = None
-        self._fw_grad = None
+        self._fw_grads = None
         self._requires_grad = False
         self._output_nr = 0
         return self
@@ -2059,7 +2062,7 @@ def _wrap(data: Any, backend: Backend) -> Tensor:
 
 # Per-tensor autograd state that a copy must not share with the original.
 _NOT_COPIED = frozenset({"_grad", "_version_counter", "_base", "_accumulator_ref", "_hooks",
-                         "_post_accumulate_hooks", "_data", "_grad_lock", "_fw_grad"})
+                         "_post_accumulate_hooks", "_data", "_grad_lock", "_fw_grads"})
 
 
 def _rebuild(cls: type, device: str, data: Any, requires_grad: bool) -> Tensor:

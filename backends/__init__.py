@@ -34,6 +34,7 @@ __all__ = [
     "broadcast_shapes",
     "contiguous_strides",
     "cpu_capability",
+    "created_backends",
     "cuda_current_device",
     "cuda_device_count",
     "cuda_device_name",
@@ -107,6 +108,11 @@ def seed_all_in_child(seed: int) -> None:
     for backend in set(_backends.values()):
         if backend.device.type != "cuda":
             backend.seed_generator(seed)
+
+
+def created_backends() -> list[Backend]:
+    """Every backend made so far, once each."""
+    return list({id(backend): backend for backend in list(_backends.values())}.values())
 
 
 def nondeterministic_seed() -> int:

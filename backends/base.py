@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -503,6 +504,16 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         """
         return False
 
+    def is_array(self, obj: Any) -> bool:
+        """Whether `obj` is an array of this backend's library (a 0-d result included)."""
+        return hasattr(obj, "__array_namespace__")
+
+    def out_argument(self, function: Callable[..., Any]) -> str | None:
+        """How `function`, one of this backend's primitives, takes an `out=` array:
+        "elementwise" (it may be one of the inputs), "matmul" (it must not overlap them), or
+        None (no `out=`; the default, as the array API has none)."""
+        return None
+
     def memory_owner(self, array: Array) -> Any:
         """The object that owns the memory `array` views (the array itself when it owns it):
         two arrays share memory when their owners are the same object. The array API has no
@@ -513,8 +524,22 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         """Whether `array` holds memory of its own (False for a view of another array)."""
         return True
 
+    # Whether reshapes, permutes and broadcasts of an array share its memory (NumPy's and
+    # CuPy's views); the array API promises none.
+    makes_views = False
+
     def synchronize(self) -> None:
         """Wait for queued work; a no-op for synchronous backends."""
+
+    def timing_event(self) -> Any:
+        """A marker placed in this device's queue of work, for `elapsed_us`: how the profiler
+        times the device work of an op. A synchronous backend has done all its work when the
+        marker is placed, so its marker is the host clock."""
+        return time.perf_counter_ns()
+
+    def elapsed_us(self, start: Any, end: Any) -> float:
+        """Microseconds of device work between two `timing_event` markers (waits for `end`)."""
+        return (end - start) / 1000.0
 
     # ------------------------------------------------------------------------- special functions
     def bind_special(self, name: str, library: str) -> Callable[..., Any]:

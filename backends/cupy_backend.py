@@ -350,6 +350,9 @@ class CupyBackend(Backend):
                 return array.copy()
         return cupy.asarray(source.to_numpy(array))
 
+    def is_array(self, obj: Any) -> bool:
+        return isinstance(obj, cupy.ndarray)
+
     def is_exclusive(self, array: Array) -> bool:
         # A fresh result owns its buffer; views (reshape, broadcast_to, slices) have a base.
         return array.base is None and array.flags.c_contiguous
@@ -359,11 +362,23 @@ class CupyBackend(Backend):
             array = array.base
         return array
 
+    makes_views = True
+
     def owns_memory(self, array: Array) -> bool:
         return array.base is None
 
     def synchronize(self) -> None:
         self._cuda_device.synchronize()
+
+    def timing_event(self) -> Any:
+        with self._cuda_device:
+            event = cupy.cuda.Event()
+            event.record()
+        return event
+
+    def elapsed_us(self, start: Any, end: Any) -> float:
+        end.synchronize()
+        return float(cupy.cuda.get_elapsed_time(start, end)) * 1000.0
 
     def pinned_host_copy(self, host_array: Any) -> Any:
         with self._cuda_device:

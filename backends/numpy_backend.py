@@ -4,6 +4,7 @@ scatter-add, random generator and zero-copy host transfer."""
 from __future__ import annotations
 
 import mmap
+from collections.abc import Callable
 from typing import Any
 
 import array_api_compat.numpy as xp
@@ -450,6 +451,15 @@ class NumpyBackend(Backend):
     def item(self, array: Array) -> Any:
         return array.item()
 
+    def is_array(self, obj: Any) -> bool:
+        return isinstance(obj, (np.ndarray, np.generic))
+
+    def out_argument(self, function: Callable[..., Any]) -> str | None:
+        if not isinstance(function, np.ufunc) or function.nout != 1:
+            return None
+        if function.signature is None:
+            return "elementwise"
+        return "matmul" if function is np.matmul else None
     def share_memory(self, array: Array) -> Array:
         """A copy in an anonymous shared mapping: processes forked later (DataLoader workers,
         multiprocessing with fork) write into the same memory."""
@@ -483,6 +493,8 @@ class NumpyBackend(Backend):
     # The memory an array views is its owner's: the array at the end of its `.base` chain.
     def memory_owner(self, array: Array) -> Any:
         return _owner(array) if isinstance(array, np.ndarray) else array
+
+    makes_views = True
 
     def owns_memory(self, array: Array) -> bool:
         return array.base is None

@@ -10,6 +10,8 @@
     python -m bench --suite optim                # Adam/AdamW/NAdam/RAdam step, 10M float32
     python -m bench --suite data,checkpoint      # DataLoader workers; activation checkpointing
     python -m bench --suite rnn,attention        # LSTM, attention (time, memory), char model
+    python -m bench --suite compile              # autodiff.compile vs eager vs NumPy
+    python -m bench --suite forward_ad           # func.jvp of an MLP, jacfwd/jacrev, hessian
     python -m bench --suite linalg               # svd, svdvals, eigh, qr at 512 x 512
 
 Each round times every engine once, back to back in a rotating order; the table shows each
@@ -25,8 +27,10 @@ import sys
 from bench import (
     attention_bench,
     checkpoint_bench,
+    compile_bench,
     conv_bench,
     dataloader_bench,
+    forward_ad_bench,
     linalg_bench,
     nn_bench,
     optim_bench,
@@ -38,7 +42,7 @@ from bench._setup import DeviceUnavailable, make_setup
 from bench.seed_graph import Row
 
 SUITES = ("seed", "per_op", "nn", "optim", "vision", "data", "checkpoint", "rnn",
-          "attention", "linalg")
+          "attention", "compile", "forward_ad", "linalg")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -153,6 +157,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"# linalg: svd (reduced), svdvals, eigh, qr of a {linalg_bench.SIZE}^2 float64 "
               "matrix vs the array library's own call", flush=True)
         rows += linalg_bench.run(setup, args.rounds, args.quick)
+    if "compile" in args.suites:
+        print("# compile: autodiff.compile'd steps vs eager and the NumPy limit (seed step, "
+              "200-op chain, digits epoch, first-call and cache-hit overhead)", flush=True)
+        rows += compile_bench.run(setup, args.rounds, args.quick)
+    if "forward_ad" in args.suites:
+        print("# forward_ad: func.jvp of an MLP 64-128-128-10 (batch 64) vs its no_grad forward "
+              "and a hand-written NumPy JVP; jacfwd vs jacrev; func.hessian vs the 512-pass "
+              "autograd.functional.hessian (float32)", flush=True)
+        rows += forward_ad_bench.run(setup, args.rounds, args.quick)
     print(format_table(rows))
     return 0
 

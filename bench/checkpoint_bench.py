@@ -14,7 +14,12 @@ Memory (tracemalloc, which sees NumPy's buffers; bytes above the starting point)
   (c) peak of forward + backward keeping every parameter gradient (bench/nn_bench.py's
       measure). The 16 weight gradients alone are 256 MiB, more than all activations (64 MiB),
       and checkpointing cannot shrink them: this ratio stays near 1 by construction.
-Target: peak backward memory <= 0.45x the unchecked run.
+Target: peak backward memory <= 0.45x the unchecked run. For (b) that is out of reach by
+construction: the peak comes while the last (unchecked) segment's first Linear runs backward,
+and is what the forward held (0.44x: 28 MiB) plus that node's weight gradient (16 MiB) and
+input gradient (4 MiB), which the unchecked run adds to its 64 MiB as well: (28 + 20) / (64 + 20)
+= 0.57x, which both variants now reach (0.62x reentrant: its backward keeps the outer gradient
+while it runs the inner one).
 Time: forward + backward (gradients set to None before each run), paired round-robin in one
 process, in this process's CPU time (bench/nn_bench.py's paired_cpu_time: the machines are
 shared, and wall time would count other people's processes), one BLAS thread; target <= 1.4x

@@ -8,6 +8,7 @@ and `profiler`.
 
 from __future__ import annotations
 
+from ..engine import is_checkpoint_valid as _is_checkpoint_valid
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from . import anomaly_mode, forward_ad, function, functional, graph, profiler, variable
 from .anomaly_mode import detect_anomaly, set_detect_anomaly

@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ..compiler.tracing import graph_break
 from ..node import anomaly_state as _anomaly_state
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,6 +39,7 @@ def is_anomaly_check_forward_enabled() -> bool:
 
 def set_anomaly_enabled(enabled: bool, check_nan: bool = True,
                         check_forward: bool = False) -> None:
+    graph_break("anomaly mode switched inside a compiled function")
     _anomaly_state.enabled = bool(enabled)
     _anomaly_state.check_nan = bool(check_nan)
     if check_forward and not _anomaly_state.check_forward:

@@ -10,7 +10,9 @@ Inside a level every op given a dual tensor computes its output's tangent with i
 (one rule per op, beside its backward, `function.py`), so `jvp` is J @ tangent at about the cost
 of one more forward. Rules are written with Tensor ops: with grad mode on, a tangent is
 differentiable in reverse mode (reverse-over-forward), and a dual tensor may require grad
-(forward-over-reverse). As in PyTorch, one level is open at a time.
+(forward-over-reverse). As in PyTorch, this API opens one level at a time (entering a second, or
+one inside `func.jvp`, raises PyTorch's error); higher-order forward derivatives nest
+`func.jvp`, which opens a level of its own per call (`dual.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
+from ..dual import rules_running, tangent_at
 from ..dual import state as _state
 from ..ops.shape import alias
 from ..tensor import Tensor
@@ -31,7 +34,9 @@ __all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_le
 
 def enter_dual_level() -> int:
     """Open a forward-AD level and make it the current one; return it."""
-    return _state.enter()
+    if _state.level >= 0:
+        raise RuntimeError("Nested forward mode AD is not supported at the moment")
+    return _state.enter(public=True)
 
 
 def exit_dual_level(*, level: int | None = None) -> None:
@@ -48,41 +53,40 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             "Trying to create a dual Tensor for forward AD but no level exists, make sure to "
             "enter_dual_level() first."
         )
-    if not (tensor.dtype.is_floating_point or tensor.dtype.is_complex):
+    if not _inexact(tensor):
         raise ValueError(
             f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
-    if not (tangent.dtype.is_floating_point or tangent.dtype.is_complex):
+    if not _inexact(tangent):
         raise ValueError(
             f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
-    if tensor.dtype.is_complex or tangent.dtype.is_complex:
-        raise NotImplementedError(
-            "make_dual: forward-mode AD of complex tensors is not supported by autodiff yet "
-            "(its rules are written for real tensors)")
-    if level != _state.level:
-        raise RuntimeError(
-            f"Trying to create a dual Tensor at level {level}, which is not the current "
-            f"forward AD level ({_state.level})"
-        )
-    if tangent.shape != tensor.shape:
+    if not 0 <= level <= _state.level:
+        raise RuntimeError("Invalid level given to _make_dual")
+    if tangent._data.shape != tensor._data.shape:
         raise RuntimeError(
             "Trying to set a forward gradient that has a different size than that of the "
             f"original Tensor, this is not supported. Tensor is of size {list(tensor.shape)} "
             f"while the given forward gradient is of size {list(tangent.shape)}."
         )
-    if tangent.device != tensor.device:
+    if tangent._backend is not tensor._backend and tangent.device != tensor.device:
         raise RuntimeError(
             "Trying to set a forward gradient that has a different device than that of the "
             f"original Tensor, this is not supported. Tensor is on {tensor.device} while the "
             f"given forward gradient is on {tangent.device}."
         )
-    if tensor._fw_grad is not None:
+    if tangent_at(tensor, level) is not None:
         raise RuntimeError(
             "Making a dual Tensor based on a Tensor that already has a forward gradient at the "
             f"same level {level} is not supported."
         )
-    dual = tensor.view(tuple(tensor.shape))
-    _state.set_tangent(dual, tangent)
+    with rules_running(level + 1):  # the view keeps the tensor's tangents at outer levels
+        dual = tensor.view(tensor._data.shape)
+    _state.set_tangent(dual, tangent, level)
     return dual
+
+
+def _inexact(tensor: Tensor) -> bool:
+    dtype, backend = tensor._data.dtype, tensor._backend
+    return backend.is_floating(dtype) or backend.is_complex(dtype)
 
 
 class UnpackedDualTensor(NamedTuple):
@@ -93,19 +97,16 @@ class UnpackedDualTensor(NamedTuple):
 
 
 def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTensor:
-    """(primal, tangent) of a dual tensor: the primal is a view of `tensor` without the
-    tangent, the tangent is the tensor itself (not a copy)."""
+    """(primal, tangent) of a dual tensor at the level: the primal is a view of `tensor`
+    without the tangent there (with its tangents at outer levels), the tangent is the
+    tensor itself (not a copy)."""
     if level is None:
         level = _state.level
-    if level < 0:
+    if not 0 <= level <= _state.level:
         return UnpackedDualTensor(tensor, None)
-    tangent = tensor._fw_grad
-    previous = _state.enabled
-    _state.enabled = False  # the primal view gets no tangent
-    try:
+    tangent = tangent_at(tensor, level)
+    with rules_running(level):  # the primal view gets no tangent at the level
         primal = alias(tensor)
-    finally:
-        _state.enabled = previous
     return UnpackedDualTensor(primal, tangent)
 
 

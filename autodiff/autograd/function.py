@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from .. import function as _function
 from ..creation import zeros_like
-from ..dual import rules_running
+from ..dual import rules_running, tangent_at
 from ..dual import state as _dual_state
 from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
@@ -124,12 +124,13 @@ class Function(_function.Function):
         ctx = _function._new(cls)
         ctx.needs_input_grad = tuple([
             recording and isinstance(arg, Tensor) and arg._requires_grad for arg in args])
-        # A dual input's tangent goes to jvp (a dirty input's is the one jvp changes in place).
-        dual = _dual_state.enabled and any(
-            isinstance(arg, Tensor) and arg._fw_grad is not None for arg in args)
-        if dual:
-            tangents = [(arg._fw_grad if arg._fw_grad is not None else zeros_like(arg))
-                        if isinstance(arg, Tensor) else None for arg in args]
+        # A dual input's tangent goes to jvp (a dirty input's is the one jvp changes in place),
+        # once per level where an input has one.
+        found = _dual_state.visible_levels(
+            [arg for arg in args if isinstance(arg, Tensor)]) if _dual_state.enabled else []
+        tangents = [[(tangent_at(arg, level) if tangent_at(arg, level) is not None
+                      else zeros_like(arg)) if isinstance(arg, Tensor) else None
+                     for arg in args] for level in found]
         previous = _grad_state.enabled
         _grad_state.enabled = False
         try:
@@ -146,11 +147,11 @@ class Function(_function.Function):
             tensor._bump_version()
         if recording:
             output = ctx._record_custom(args, output)
-        if dual:
-            ctx._forward_custom(tangents, output)
+        for level, level_tangents in zip(found, tangents):
+            ctx._forward_custom(level_tangents, output, level)
         return output
 
-    def _forward_custom(self, tangents: list[Any], output: Any) -> None:
+    def _forward_custom(self, tangents: list[Any], output: Any, level: int) -> None:
         """Run the user's jvp (forward AD off, `saved_tensors` = what save_for_forward got)
         and give each floating output its tangent, with PyTorch's checks."""
         # While jvp runs, saved_tensors is what save_for_forward was given.
@@ -158,7 +159,7 @@ class Function(_function.Function):
         self._saved = tuple([None if tensor is None else SavedTensor(tensor, None)
                              for tensor in self._saved_for_forward])
         try:
-            with rules_running():
+            with rules_running(level):
                 results = type(self).jvp(self, *tangents)
         finally:
             self._saved = saved
@@ -182,13 +183,14 @@ class Function(_function.Function):
                     f"{list(tensor.shape)} while the given forward gradient is of size "
                     f"{list(tangent.shape)}."
                 )
-            if any(tensor is dirty for dirty in self._dirty) and tensor._fw_grad is not None \
-                    and tangent is not tensor._fw_grad:
+            existing = tangent_at(tensor, level)
+            if any(tensor is dirty for dirty in self._dirty) and existing is not None \
+                    and tangent is not existing:
                 raise RuntimeError(
                     "jvp function must modify the corresponding gradient inplace for the "
                     "inputs marked as dirty"
                 )
-            _dual_state.set_tangent(tensor, tangent)
+            _dual_state.set_tangent(tensor, tangent, level)
 
     def _record_custom(self, args: tuple[Any, ...], output: Any) -> Any:
         """Make this ctx the node of forward's outputs through the built-in `_record`.

@@ -68,8 +68,9 @@ def _preprocess(inputs: tuple[Tensor, ...], create_graph: bool, need_graph: bool
 
 
 def _keep_tangent(inp: Tensor, made: Tensor) -> Tensor:
-    if inp._fw_grad is not None:
-        _dual_state.set_tangent(made, inp._fw_grad)
+    if inp._fw_grads is not None:
+        for level, tangent in inp._fw_grads.items():
+            _dual_state.set_tangent(made, tangent, level)
     return made
 
 

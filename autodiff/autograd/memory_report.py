@@ -15,7 +15,11 @@ and a heap on creation numbers, latest first) with the engine's rules for memory
 Memory the graph does not own (leaves, and tensors that required no gradient: the user holds
 them) is counted as held throughout and never freed. `start_bytes` is what the graph holds when
 backward starts (saved tensors it owns, and the starting gradient); `peak_bytes` the most it
-holds at once during the walk. A backward's temporaries inside one op are not modelled.
+holds at once during the walk. Arrays a backward makes and drops before it returns count
+where the op declares them (`backward_temporaries`, e.g. ReLU's mask of dead units), and a
+gradient that is a view of the one received (`backward_is_view`: sum's expand, permutes,
+squeezes, on a backend with views) costs nothing new; other ops' temporaries are not
+modelled.
 """
 
 from __future__ import annotations
@@ -171,15 +175,23 @@ def memory_report(tensor: Tensor, retain_graph: bool = False) -> MemoryReport:
                 held -= incoming
             continue
         made = _gradient_sizes(node)
+        passed_view = False
         for (child, _), size in zip(node.next_functions, made):
             if child is None or size == 0:
+                continue
+            if _hands_on_a_view(node) and child not in waiting:
+                # The gradient is a view of the one received: no new memory, and the one
+                # received lives on in it.
+                waiting[child] = [incoming]
+                passed_view = True
                 continue
             held += size
             if child in waiting:  # summed with the one waiting: a new array while both live
                 peak = max(peak, held + size)
             waiting.setdefault(child, []).append(size)
-        peak = max(peak, held)
-        held -= incoming
+        peak = max(peak, held + _temporaries(node))
+        if not passed_view:
+            held -= incoming
         if not retain_graph:
             for buffer in buffers.values():
                 if node in buffer.holders:
@@ -267,6 +279,23 @@ def _mark_sharing(entries: dict[Node, NodeMemory], buffers: dict[int, _Buffer]) 
                                 by_buffer[info.buffer_id]
                                 if other is not entry]
             info.owned_by_graph = buffers[info.buffer_id].owned
+
+
+def _hands_on_a_view(node: Node) -> bool:
+    """Whether the node's backward hands on a view of the gradient it receives (its op says
+    so with `backward_is_view`, and its backend makes views)."""
+    backend = getattr(node, "backend", None)
+    return bool(getattr(type(node), "backward_is_view", False) and backend is not None
+                and backend.makes_views)
+
+
+def _temporaries(node: Node) -> int:
+    """Bytes the node's backward holds while it runs besides the gradients it returns, as its
+    op declares them (`backward_temporaries`; 0 for an op that declares none)."""
+    declared = getattr(type(node), "backward_temporaries", None)
+    if declared is None or getattr(node, "_input_meta", None) is None:
+        return 0
+    return int(declared(node))
 
 
 def _gradient_sizes(node: Node) -> list[int]:

@@ -1,8 +1,10 @@
 """`EventList.table()`: PyTorch's profiler table, column for column.
 
-Columns: Name, Self CPU %, Self CPU, CPU total %, CPU total, CPU time avg, then CPU Mem and
-Self CPU Mem with `profile_memory`, # of Calls, Input Shapes when shapes were recorded, Source
-Location with `with_stack`. The name column is as wide as the longest name plus 4 (at most
+Columns: Name, Self CPU %, Self CPU, CPU total %, CPU total, CPU time avg, then Self CUDA,
+Self CUDA %, CUDA total, CUDA time avg when device time was recorded, CPU Mem and Self CPU Mem
+(and CUDA Mem, Self CUDA Mem) with `profile_memory`, # of Calls, Input Shapes when shapes were
+recorded, Total FLOPs (KFLOPs, MFLOPs... scaled to the smallest count) with `with_flops`,
+Source Location with `with_stack`. The name column is as wide as the longest name plus 4 (at most
 `max_name_column_width`, longer names cut with "..."), the others 12, two spaces between; the
 footer is "Self CPU time total: ...". Percentages are shares of the summed self times of the
 listed events.
@@ -10,6 +12,7 @@ listed events.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 _US_IN_SECOND = 1000.0 * 1000.0
@@ -57,6 +60,15 @@ def _override_time_unit(time_us: float, default: str, time_unit: str | None) -> 
     return default
 
 
+_FLOPS_UNITS = ["FLOPs", "KFLOPs", "MFLOPs", "GFLOPs", "TFLOPs", "PFLOPs"]
+
+
+def _flops_unit(flops: int) -> tuple[float, str]:
+    """The unit of the FLOPs column: the largest power of 1000 not above the smallest count."""
+    log_flops = max(0.0, min(math.log10(flops) / 3, float(len(_FLOPS_UNITS) - 1)))
+    return 10.0 ** (math.floor(log_flops) * -3.0), _FLOPS_UNITS[int(log_flops)]
+
+
 def _trim_path(path: str, width: int) -> str:
     if len(path) > width:
         path = path[len(path) - width:]
@@ -82,10 +94,15 @@ class _Layout:
 def build_table(events: Any, sort_by: str | None = None, header: str | None = None,
                 row_limit: int = 100, max_src_column_width: int = 75,
                 max_name_column_width: int = 55, max_shapes_column_width: int = 80,
-                profile_memory: bool = False, top_level_events_only: bool = False,
-                time_unit: str | None = None) -> str:
+                with_flops: bool = False, profile_memory: bool = False,
+                top_level_events_only: bool = False, time_unit: str | None = None) -> str:
     if len(events) == 0:
         return ""
+    has_device_time = any(event.self_device_time_total > 0 for event in events)
+    has_device_mem = any(event.self_device_memory_usage > 0 for event in events)
+    use_device = events[0].use_device
+    if not use_device and has_device_time:
+        raise RuntimeError("use_device is None, but there is device performance data.")
     if sort_by is not None:
         attribute = sort_by.replace("cuda", "device").replace("xpu", "device")
         if not hasattr(events[0], attribute):
@@ -103,8 +120,14 @@ def build_table(events: Any, sort_by: str | None = None, header: str | None = No
         shapes_width = min(shapes_width, max_shapes_column_width)
 
     headers = ["Name", "Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg"]
+    device_name = use_device.upper() if use_device is not None else "None"
+    if has_device_time:
+        headers += [f"Self {device_name}", f"Self {device_name} %", f"{device_name} total",
+                    f"{device_name} time avg"]
     if profile_memory:
         headers += ["CPU Mem", "Self CPU Mem"]
+        if use_device and has_device_mem:
+            headers += [f"{device_name} Mem", f"Self {device_name} Mem"]
     headers.append("# of Calls")
     layout = _Layout()
     layout.add(name_width)
@@ -113,6 +136,17 @@ def build_table(events: Any, sort_by: str | None = None, header: str | None = No
     if has_input_shapes:
         headers.append("Input Shapes")
         layout.add(shapes_width)
+    # PyTorch prints the FLOPs after the input shapes but heads that column after the source
+    # location; here the header names the column it heads.
+    flops_scale, flops_header = 1.0, ""
+    if with_flops:
+        raw_flops = [event.flops for event in events if event.flops > 0]
+        if raw_flops:
+            flops_scale, flops_header = _flops_unit(min(raw_flops))
+            headers.append(f"Total {flops_header}")
+            layout.add(_COLUMN_WIDTH)
+        else:
+            with_flops = False  # nothing was counted: no column
     src_width = 0
     if stacks:
         src_width = max(max(len(entry) for entry in stack) for stack in stacks) + 4
@@ -123,6 +157,10 @@ def build_table(events: Any, sort_by: str | None = None, header: str | None = No
 
     lines: list[str] = []
     total_self = sum(event.self_cpu_time_total for event in events)
+    # The device time is kept on the CPU events (PyTorch's legacy profiling), so each event's
+    # own share adds up.
+    total_self_device = sum(event.self_device_time_total for event in events
+                            if event.is_legacy and not event.is_user_annotation)
     if header is not None:
         lines += ["=" * layout.length, header]
     if top_level_events_only:
@@ -147,12 +185,26 @@ def build_table(events: Any, sort_by: str | None = None, header: str | None = No
             _override_time_unit(event.cpu_time_total, event.cpu_time_total_str, time_unit),
             _override_time_unit(event.cpu_time, event.cpu_time_str, time_unit),
         ]
+        if has_device_time:
+            row += [
+                _override_time_unit(event.self_device_time_total,
+                                    event.self_device_time_total_str, time_unit),
+                format_time_share(event.self_device_time_total, total_self_device),
+                _override_time_unit(event.device_time_total, event.device_time_total_str,
+                                    time_unit),
+                _override_time_unit(event.device_time, event.device_time_str, time_unit),
+            ]
         if profile_memory:
             row += [format_memory(event.cpu_memory_usage),
                     format_memory(event.self_cpu_memory_usage)]
+            if use_device and has_device_mem:
+                row += [format_memory(event.device_memory_usage),
+                        format_memory(event.self_device_memory_usage)]
         row.append(event.count)
         if has_input_shapes:
             row.append(str(event.input_shapes)[:shapes_width])
+        if with_flops:
+            row.append("--" if event.flops <= 0 else f"{event.flops * flops_scale:8.3f}")
         if stacks:
             row.append(_trim_path(event.stack[0], src_width) if event.stack else "")
         lines.append(layout.row_format.format(*row))
@@ -164,4 +216,8 @@ def build_table(events: Any, sort_by: str | None = None, header: str | None = No
     lines.append(layout.separator)
     lines.append("Self CPU time total: "
                  + _override_time_unit(total_self, format_time(total_self), time_unit))
+    if has_device_time:
+        lines.append(f"Self {device_name} time total: "
+                     + _override_time_unit(total_self_device, format_time(total_self_device),
+                                           time_unit))
     return "".join(line + "\n" for line in lines)

@@ -9,13 +9,22 @@ what they released (`self_cpu_memory_usage`: its own share).
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import socket
 from collections.abc import Iterable
 from typing import Any
 
-from ..profiling import CPU_OP, MEMORY, MemoryRecord, Range, Recording
+from ..profiling import (
+    CPU_OP,
+    MEMORY,
+    PYTHON_FUNCTION,
+    USER_ANNOTATION,
+    MemoryRecord,
+    Range,
+    Recording,
+)
 from .profiler_table import build_table, format_time
 
 
@@ -51,18 +60,44 @@ class FormattedTimesMixin:
     def self_cpu_time_total_str(self) -> str:
         return format_time(self.self_cpu_time_total)
 
-    # No device activity is recorded: the device columns stay out of the table.
-    device_time_total = 0.0
-    self_device_time_total = 0.0
-    self_device_memory_usage = 0
-    device_memory_usage = 0
-    flops = 0
+    device_time_total: float
+    self_device_time_total: float
+
+    @property
+    def device_time(self) -> float:
+        return 0.0 if self.count == 0 else self.device_time_total / self.count
+
+    @property
+    def device_time_str(self) -> str:
+        return format_time(self.device_time)
+
+    @property
+    def device_time_total_str(self) -> str:
+        return format_time(self.device_time_total)
+
+    @property
+    def self_device_time_total_str(self) -> str:
+        return format_time(self.self_device_time_total)
+
+    # PyTorch's names from before device types other than CUDA.
+    @property
+    def cuda_time(self) -> float:
+        return self.device_time
+
+    @property
+    def cuda_time_total(self) -> float:
+        return self.device_time_total
+
+    @property
+    def self_cuda_time_total(self) -> float:
+        return self.self_device_time_total
+
     node_id = -1
     overload_name = ""
     is_async = False
     is_remote = False
-    use_device: str | None = None
     device_type = "CPU"
+    device_index = 0
 
 
 class FunctionEvent(FormattedTimesMixin):
@@ -72,9 +107,18 @@ class FunctionEvent(FormattedTimesMixin):
     def __init__(self, id: int, name: str, thread: int, start_us: float, end_us: float,
                  input_shapes: list[list[int]] | None, input_types: list[str] | None,
                  stack: list[str] | None, sequence_nr: int, self_memory: int,
-                 is_user_annotation: bool) -> None:
+                 is_user_annotation: bool, flops: int = 0, use_device: str | None = None,
+                 self_device_time: float = 0.0, self_device_memory: int = 0,
+                 kind: str = CPU_OP) -> None:
         self.id = id
         self.name = name
+        self.kind = kind
+        self.flops = flops
+        self.use_device = use_device
+        # As PyTorch's legacy (fallback) device profiling: device time kept on the CPU event.
+        self.is_legacy = use_device is not None
+        self.own_device_time = self_device_time
+        self.self_device_memory_usage = self_device_memory
         self.key = name
         self.thread = thread
         self.fwd_thread = thread
@@ -102,6 +146,21 @@ class FunctionEvent(FormattedTimesMixin):
         return self.self_cpu_memory_usage + sum(child.cpu_memory_usage
                                                 for child in self.cpu_children)
 
+    @property
+    def device_memory_usage(self) -> int:
+        return self.self_device_memory_usage + sum(child.device_memory_usage
+                                                   for child in self.cpu_children)
+
+    @property
+    def device_time_total(self) -> float:  # type: ignore[override]
+        """The device work of this range and of those inside it."""
+        return self.own_device_time + sum(child.device_time_total
+                                          for child in self.cpu_children)
+
+    @property
+    def self_device_time_total(self) -> float:  # type: ignore[override]
+        return self.own_device_time
+
     def __repr__(self) -> str:
         return (f"<FunctionEvent id={self.id} name={self.name} thread={self.thread} "
                 f"cpu_time={self.cpu_time_str} start_us={self.time_range.start:.3f} "
@@ -119,6 +178,13 @@ class FunctionEventAvg(FormattedTimesMixin):
         self.self_cpu_time_total = 0.0
         self.cpu_memory_usage = 0
         self.self_cpu_memory_usage = 0
+        self.device_time_total = 0.0
+        self.self_device_time_total = 0.0
+        self.device_memory_usage = 0
+        self.self_device_memory_usage = 0
+        self.flops = 0
+        self.use_device: str | None = None
+        self.is_legacy = False
         self.input_shapes: list[list[int]] | None = None
         self.stack: list[str] | None = None
         self.is_user_annotation = False
@@ -133,6 +199,8 @@ class FunctionEventAvg(FormattedTimesMixin):
             self.is_user_annotation = other.is_user_annotation
             self.cpu_parent = other.cpu_parent
             self.cpu_children = other.cpu_children
+            self.use_device = other.use_device
+            self.is_legacy = other.is_legacy
         elif other.key != self.key:
             raise AssertionError(f"Expected keys to match, but got {self.key} vs {other.key}")
         self.count += other.count
@@ -140,6 +208,11 @@ class FunctionEventAvg(FormattedTimesMixin):
         self.self_cpu_time_total += other.self_cpu_time_total
         self.cpu_memory_usage += other.cpu_memory_usage
         self.self_cpu_memory_usage += other.self_cpu_memory_usage
+        self.device_time_total += other.device_time_total
+        self.self_device_time_total += other.self_device_time_total
+        self.device_memory_usage += other.device_memory_usage
+        self.self_device_memory_usage += other.self_device_memory_usage
+        self.flops += other.flops
         return self
 
     def __iadd__(self, other: FunctionEvent | FunctionEventAvg) -> FunctionEventAvg:
@@ -154,19 +227,35 @@ class FunctionEventAvg(FormattedTimesMixin):
 class EventList(list[Any]):
     """A list of events with PyTorch's summaries."""
 
-    def __init__(self, events: Iterable[Any] = (), profile_memory: bool = False,
-                 with_flops: bool = False, memory: list[MemoryRecord] | None = None,
-                 epoch_offset_ns: int = 0, record_shapes: bool = False) -> None:
+    def __init__(self, events: Iterable[Any] = (), use_device: str | None = None,
+                 profile_memory: bool = False, with_flops: bool = False,
+                 memory: list[MemoryRecord] | None = None, epoch_offset_ns: int = 0,
+                 record_shapes: bool = False, verbose: bool = False,
+                 metadata: dict[str, str] | None = None) -> None:
         super().__init__(events)
+        self._use_device = use_device
         self._profile_memory = profile_memory
         self._with_flops = with_flops
         self._memory = memory or []
         self._epoch_offset_ns = epoch_offset_ns
         self._record_shapes = record_shapes
+        self._verbose = verbose
+        # Keys and JSON texts for the trace's top level (the profile's, shared with it).
+        self._metadata = metadata if metadata is not None else {}
+
+    def _like(self, events: Iterable[Any]) -> EventList:
+        return EventList(events, use_device=self._use_device,
+                         profile_memory=self._profile_memory, with_flops=self._with_flops,
+                         record_shapes=self._record_shapes, metadata=self._metadata)
 
     @property
     def self_cpu_time_total(self) -> float:
         return sum(event.self_cpu_time_total for event in self)
+
+    @property
+    def memory_records(self) -> list[MemoryRecord]:
+        """Every allocation and release recorded with `profile_memory`, in order."""
+        return self._memory
 
     def table(self, sort_by: str | None = None, row_limit: int = 100,
               max_src_column_width: int = 75, max_name_column_width: int = 55,
@@ -178,7 +267,7 @@ class EventList(list[Any]):
                            max_src_column_width=max_src_column_width,
                            max_name_column_width=max_name_column_width,
                            max_shapes_column_width=max_shapes_column_width,
-                           profile_memory=self._profile_memory,
+                           with_flops=self._with_flops, profile_memory=self._profile_memory,
                            top_level_events_only=top_level_events_only, time_unit=time_unit)
 
     def key_averages(self, group_by_input_shapes: bool = False, group_by_stack_n: int = 0,
@@ -199,8 +288,30 @@ class EventList(list[Any]):
             average.stack = (average.stack or [])[:group_by_stack_n]
             if not group_by_input_shapes:
                 average.input_shapes = []
-        return EventList(averages.values(), profile_memory=self._profile_memory,
-                         record_shapes=self._record_shapes)
+        return self._like(averages.values())
+
+    def supported_export_stacks_metrics(self) -> list[str]:
+        return ["self_cpu_time_total", "self_cuda_time_total", "self_xpu_time_total",
+                "self_privateuse1_time_total"]
+
+    def export_stacks(self, path: str, metric: str) -> None:
+        """Stacks for flame graphs: per event recorded `with_stack` whose `metric` is
+        positive, its frames outermost first (spaces, ";", tabs and newlines in them made
+        "_"), joined by ";", then the metric in whole microseconds."""
+        if metric not in self.supported_export_stacks_metrics():
+            raise ValueError("metric should be one of: "
+                             + str(self.supported_export_stacks_metrics()))
+        attribute = (metric.replace("cuda", "device").replace("xpu", "device")
+                     .replace("privateuse1", "device"))
+        translate = str.maketrans(" ;\t\n", "____")
+        with open(path, "w") as file:
+            for event in self:
+                if event.stack:
+                    value = getattr(event, attribute)
+                    if int(value) > 0:
+                        frames = ";".join(entry.translate(translate)
+                                          for entry in reversed(event.stack))
+                        file.write(f"{frames} {int(value)}\n")
 
     def total_average(self) -> FunctionEventAvg:
         total = FunctionEventAvg()
@@ -210,17 +321,27 @@ class EventList(list[Any]):
             total.self_cpu_time_total += event.self_cpu_time_total
             total.cpu_memory_usage += event.cpu_memory_usage
             total.self_cpu_memory_usage += event.self_cpu_memory_usage
+            total.device_time_total += event.device_time_total
+            total.self_device_time_total += event.self_device_time_total
+            total.flops += event.flops
         total.key = "Total"
         return total
 
-    def export_chrome_trace(self, path: str) -> None:
+    def export_chrome_trace(self, path: str, metadata: dict[str, str] | None = None) -> None:
         """Write the events as a Chrome trace (JSON; chrome://tracing and Perfetto open it):
         one complete event ("ph": "X") per range, an instant event per allocation and
-        release."""
+        release; `metadata` (keys and JSON texts) at the top level. A path ending in ".gz" is
+        written gzipped."""
+        trace = self._chrome_trace(path, metadata)
+        if path.endswith(".gz"):
+            with gzip.open(path, "wt") as file:
+                json.dump(trace, file)
+            return
         with open(path, "w") as file:
-            json.dump(self._chrome_trace(path), file)
+            json.dump(trace, file)
 
-    def _chrome_trace(self, name: str) -> dict[str, Any]:
+    def _chrome_trace(self, name: str, metadata: dict[str, str] | None = None
+                      ) -> dict[str, Any]:
         pid = os.getpid()
         offset_us = self._epoch_offset_ns / 1000.0
         events: list[dict[str, Any]] = []
@@ -236,15 +357,20 @@ class EventList(list[Any]):
             if event.name == MEMORY:
                 continue
             args: dict[str, Any] = {"External id": event.id}
-            if not event.is_user_annotation:
+            op = event.kind == CPU_OP
+            if op:
                 args["Sequence number"] = event.sequence_nr
                 args["Fwd thread id"] = 0
-            if self._record_shapes and not event.is_user_annotation:
+            if self._record_shapes and op:
                 args["Input type"] = event.input_types
                 args["Input Dims"] = event.input_shapes
+            if self._verbose and op and event.stack:
+                args["Call stack"] = "".join(frame + ";" for frame in event.stack)
+            if event.kind == PYTHON_FUNCTION:
+                args = {"Python module id": _module_number(event.name)}
             args["Ev Idx"] = index
             events.append({
-                "ph": "X", "cat": "user_annotation" if event.is_user_annotation else CPU_OP,
+                "ph": "X", "cat": event.kind,
                 "name": event.name, "pid": pid, "tid": event.thread,
                 "ts": event.time_range.start + offset_us, "dur": event.cpu_time_total,
                 "args": args,
@@ -254,42 +380,63 @@ class EventList(list[Any]):
                 "ph": "i", "cat": "cpu_instant_event", "s": "t", "name": MEMORY, "pid": pid,
                 "tid": record.thread, "ts": record.time_ns / 1000.0 + offset_us,
                 "args": {"Total Reserved": 0, "Total Allocated": record.total,
-                         "Bytes": record.nbytes, "Device Type": 0, "Device Id": -1},
+                         "Bytes": record.nbytes, **_device_args(record.device)},
             })
-        return {
-            "schemaVersion": 1,
-            "deviceProperties": [],
-            "record_shapes": int(self._record_shapes),
-            "profile_memory": int(self._profile_memory),
+        trace: dict[str, Any] = {"schemaVersion": 1, "deviceProperties": []}
+        for key, text in {**self._metadata, **(metadata or {})}.items():
+            trace[key] = json.loads(text)
+        trace.update({
             "host_name": socket.gethostname(),
             "displayTimeUnit": "ms",
             "baseTimeNanoseconds": 0,
             "traceEvents": events,
             "traceName": name,
-        }
+        })
+        return trace
 
 
-def events_from(recording: Recording) -> EventList:
+# PyTorch's c10::DeviceType numbers, as the trace's memory events carry them.
+_DEVICE_TYPES = {"cpu": 0, "cuda": 1, "strict": 20}  # strict: PyTorch's PrivateUse1 place
+
+
+def _device_args(device: Any) -> dict[str, int]:
+    if device is None:
+        return {"Device Type": 0, "Device Id": -1}
+    return {"Device Type": _DEVICE_TYPES.get(device.type, 20),
+            "Device Id": device.index if device.index is not None else 0}
+
+
+def _module_number(name: str) -> int:
+    """n of "nn.Module: Linear_n"."""
+    return int(name.rsplit("_", 1)[1])
+
+
+def events_from(recording: Recording, use_device: str | None = None,
+                config: Any = None, metadata: dict[str, str] | None = None) -> EventList:
     """The recorded ranges as FunctionEvents, parents and children linked, in order of
     starting."""
     made: dict[int, FunctionEvent] = {}
     events = []
     ordered = sorted(recording.ranges, key=lambda opened: opened.start_ns)
     for index, opened in enumerate(ordered):
-        event = _event(index, opened)
+        event = _event(index, opened, use_device)
         made[id(opened)] = event
         parent = opened.parent
         if parent is not None and id(parent) in made:
             event.cpu_parent = made[id(parent)]
             made[id(parent)].cpu_children.append(event)
         events.append(event)
-    return EventList(events, profile_memory=recording.profile_memory,
-                     memory=recording.memory, epoch_offset_ns=recording.epoch_offset_ns,
-                     record_shapes=recording.record_shapes)
+    return EventList(events, use_device=use_device, profile_memory=recording.profile_memory,
+                     with_flops=recording.with_flops, memory=recording.memory,
+                     epoch_offset_ns=recording.epoch_offset_ns,
+                     record_shapes=recording.record_shapes,
+                     verbose=bool(config is not None and config.verbose), metadata=metadata)
 
 
-def _event(index: int, opened: Range) -> FunctionEvent:
+def _event(index: int, opened: Range, use_device: str | None) -> FunctionEvent:
     return FunctionEvent(
         index, opened.name, opened.thread, opened.start_ns / 1000.0, opened.end_ns / 1000.0,
         opened.input_shapes, opened.input_types, opened.stack, opened.sequence_nr,
-        opened.memory, opened.kind == "user_annotation")
+        opened.memory, opened.kind == USER_ANNOTATION, flops=opened.flops,
+        use_device=use_device, self_device_time=opened.device_time_us,
+        self_device_memory=opened.device_memory, kind=opened.kind)

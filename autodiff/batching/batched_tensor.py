@@ -26,15 +26,23 @@ _CONTROL_FLOW = ("vmap: It looks like you're attempting to use a Tensor in some 
 
 
 class BatchedArray:
-    """What a BatchedTensor shows as its array: the logical shape and the dtype."""
+    """What a BatchedTensor shows as its array: the logical shape and the dtype. It keeps the
+    physical tensor and the level rather than the BatchedTensor itself, so the two make no
+    reference cycle (a batched tensor is freed as soon as it is dropped)."""
 
-    __slots__ = ("dtype", "ndim", "shape", "tensor")
+    __slots__ = ("dtype", "level", "ndim", "shape", "value")
 
-    def __init__(self, tensor: BatchedTensor, shape: tuple[int, ...], dtype: Any) -> None:
-        self.tensor = tensor
+    def __init__(self, value: Tensor, level: int, shape: tuple[int, ...], dtype: Any) -> None:
+        self.value = value
+        self.level = level
         self.shape = shape
         self.ndim = len(shape)
         self.dtype = dtype
+
+    @property
+    def tensor(self) -> BatchedTensor:
+        """The batched tensor this array belongs to (one like it)."""
+        return make_batched(self.value, self.level)
 
     @property
     def size(self) -> int:
@@ -116,7 +124,7 @@ def make_batched(value: Tensor, level: int) -> BatchedTensor:
     out._value = value
     out._level = level
     out._backend = value._backend
-    out._data = BatchedArray(out, tuple(value._data.shape[1:]), value._data.dtype)
+    out._data = BatchedArray(value, level, tuple(value._data.shape[1:]), value._data.dtype)
     return out
 
 
@@ -125,7 +133,7 @@ def level_of(item: Any) -> int:
     if type(item) is BatchedTensor:
         return item._level
     if type(item) is BatchedArray:
-        return item.tensor._level
+        return item.level
     return 0
 
 
@@ -134,8 +142,8 @@ def unwrap(item: Any, level: int) -> tuple[Any, bool]:
     A BatchedArray (an array taken from a batched tensor) unwraps to its value's array."""
     if type(item) is BatchedTensor and item._level == level:
         return item._value, True
-    if type(item) is BatchedArray and item.tensor._level == level:
-        return item.tensor._value._data, True
+    if type(item) is BatchedArray and item.level == level:
+        return item.value._data, True
     return item, False
 
 

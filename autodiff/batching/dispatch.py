@@ -28,11 +28,9 @@ from .batched_tensor import (
     slice_level,
     unwrap,
 )
-from .levels import Level, levels
+from .levels import NOT_BATCHED, Level, levels, set_dispatch
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-NOT_BATCHED = object()
 
 _PERFORMANCE = ("There is a performance drop because we have not yet implemented the batching "
                 "rule for {name}. Please file us an issue on GitHub so that we can prioritize "
@@ -46,39 +44,63 @@ def highest_level(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
     """The highest vmap level among the arguments (tensors, arrays of batched tensors, and
     those inside tuples and lists); 0 when none is batched."""
     highest = 0
-    for item in (*args, *kwargs.values()):
-        if type(item) is tuple or type(item) is list:
-            for inner in item:
-                number = level_of(inner)
-                if number > highest:
-                    highest = number
-        else:
-            number = level_of(item)
+    for item in args:
+        kind = type(item)
+        if kind is BatchedTensor:
+            if item._level > highest:
+                highest = item._level
+        elif kind is tuple or kind is list or kind is BatchedArray:
+            number = _level_within(item)
             if number > highest:
                 highest = number
+    if kwargs:
+        for item in kwargs.values():
+            kind = type(item)
+            if kind is BatchedTensor or kind is tuple or kind is list or kind is BatchedArray:
+                number = _level_within(item)
+                if number > highest:
+                    highest = number
     return highest
+
+
+def _level_within(item: Any) -> int:
+    if type(item) is tuple or type(item) is list:
+        return max((level_of(inner) for inner in item), default=0)
+    return level_of(item)
+
+
+_rules: dict[type, Any] = {}  # rules.RULES once imported (it imports the ops, which import us)
 
 
 def dispatch(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     number = highest_level(args, kwargs)
     if not number:
         return NOT_BATCHED
-    from .rules import RULES, elementwise_rule
+    rule = _rules.get(cls)
+    if rule is None:
+        from .rules import RULES, elementwise_rule
 
-    level = levels.find(number)
-    rule = RULES.get(cls)
-    if rule is None:
-        rule = elementwise_rule(cls)
-    if rule is None:
-        warnings.warn(_PERFORMANCE.format(name=cls.__name__), UserWarning, stacklevel=3)
-        return loop(cls.apply, args, kwargs, level)
-    return rule(cls, args, kwargs, level)
+        _load_rules()
+        rule = RULES.get(cls) or elementwise_rule(cls)
+        if rule is None:
+            return fallback(cls, args, kwargs, levels.find(number), stacklevel=4)
+        _rules[cls] = rule
+    return rule(cls, args, kwargs, levels.find(number))
+
+
+set_dispatch(dispatch)
+
+
+def _load_rules() -> None:
+    """Import the rule modules (each registers its rules in `rules.RULES`)."""
+    from . import composite_rules, nn_rules, spectral_rules  # noqa: F401
 
 
 def has_rule(cls: Any) -> bool:
     """Whether an op's Function class has a batching rule (else vmap loops over examples)."""
     from .rules import RULES, elementwise_rule
 
+    _load_rules()
     return cls in RULES or elementwise_rule(cls) is not None
 
 
@@ -87,6 +109,22 @@ def _slice(item: Any, level: int, index: int) -> Any:
     if type(item) is tuple or type(item) is list:
         return type(item)(_slice(inner, level, index) for inner in item)
     return slice_level(item, level, index)
+
+
+def fallback(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level,
+             stacklevel: int = 5) -> Any:
+    """An op (or a case of one) with no batching rule: once per example of `level`, with
+    PyTorch's performance warning."""
+    warnings.warn(_PERFORMANCE.format(name=cls.__name__), UserWarning, stacklevel=stacklevel)
+    return loop(cls.apply, args, kwargs, level)
+
+
+def looped(name: str, function: Callable[..., Any], args: tuple[Any, ...],
+           kwargs: dict[str, Any], level: Level) -> Any:
+    """A function (or a case of one) with no batching rule: once per example, with PyTorch's
+    performance warning."""
+    warnings.warn(_PERFORMANCE.format(name=name), UserWarning, stacklevel=4)
+    return loop(function, args, kwargs, level)
 
 
 def loop(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
@@ -116,6 +154,15 @@ def loop(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, 
         raise RuntimeError("vmap: cannot run an op without a batching rule over a mapped "
                            "dimension of size 0")
     return first
+
+
+def all_examples(tensor: Any) -> Any:
+    """The physical tensor under every vmap level: the values of all the examples, for checks
+    that must hold for each of them (a value check that fails for any example fails as the
+    loop of examples would)."""
+    while type(tensor) is BatchedTensor:
+        tensor = tensor._value
+    return tensor
 
 
 # ----------------------------------------------------------------------------- Python ops
@@ -152,6 +199,53 @@ def looped_op(function: F) -> F:
         return function(*args, **kwargs)
 
     return batched  # type: ignore[return-value]
+
+
+def index_op(kind: str) -> Callable[[F], F]:
+    """A gather/scatter-style function `(input, dim, index, ...)`: inside vmap, a batched
+    index (one per example) is batched here, where it is still a tensor
+    (`index_rules`: kind "same_rank" for gather-like functions, else the function's name for
+    those taking a vector of positions); any other call runs the function, whose op has its
+    rule."""
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def batched(*args: Any, **kwargs: Any) -> Any:
+            if levels.depth and len(args) > 2:
+                number = highest_level(args, kwargs)
+                if number and level_of(args[2]) == number:
+                    from . import index_rules
+
+                    level = levels.find(number)
+                    if kind == "same_rank":
+                        return index_rules.same_rank(batched, level, *args, **kwargs)
+                    return index_rules.vector(kind, level, *args, **kwargs)
+            return function(*args, **kwargs)
+
+        return batched  # type: ignore[return-value]
+
+    return decorate
+
+
+def function_rule(name: str) -> Callable[[F], F]:
+    """A function written in Python on arrays with a batching rule of its own
+    (`function_rules.RULES[name]`): inside vmap, with a batched argument, the rule runs it
+    once on the physical tensors."""
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def batched(*args: Any, **kwargs: Any) -> Any:
+            if levels.depth:
+                number = highest_level(args, kwargs)
+                if number:
+                    from .function_rules import RULES
+
+                    return RULES[name](batched, levels.find(number), *args, **kwargs)
+            return function(*args, **kwargs)
+
+        return batched  # type: ignore[return-value]
+
+    return decorate
 
 
 def random_op(function: F | None = None, *,
@@ -207,8 +301,9 @@ def check_randomness() -> None:
         raise RuntimeError(RANDOM_ERROR)
 
 
-__all__ = ["NOT_BATCHED", "BatchedArray", "BatchedTensor", "dispatch", "elementwise_op",
-           "has_rule", "loop", "looped_op", "random_op", "unwrap"]
+__all__ = ["NOT_BATCHED", "BatchedArray", "BatchedTensor", "all_examples", "dispatch",
+           "elementwise_op", "fallback", "function_rule", "has_rule", "index_op", "loop",
+           "looped", "looped_op", "random_op", "unwrap"]
 
 
 def batched_inplace(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:

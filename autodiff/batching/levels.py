@@ -1,10 +1,16 @@
 """The vmap levels open in this thread (thread-local, like grad mode). `Function.apply` reads
-`levels.depth`: while it is zero, vmap costs one attribute test per op."""
+`levels.depth`: while it is zero, vmap costs one attribute test per op; while a vmap is open
+it calls `levels.dispatch` (set by `dispatch.py`, which every vmap imports first)."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+# What `levels.dispatch` returns for an op none of whose inputs is batched.
+NOT_BATCHED = object()
 
 
 @dataclass
@@ -18,6 +24,8 @@ class Level:
 
 
 class _Levels(threading.local):
+    dispatch: Callable[[Any, tuple[Any, ...], dict[str, Any]], Any]
+
     def __init__(self) -> None:
         self.stack: list[Level] = []
         self.depth = 0
@@ -42,3 +50,8 @@ class _Levels(threading.local):
 
 
 levels = _Levels()
+
+
+def set_dispatch(function: Callable[[Any, tuple[Any, ...], dict[str, Any]], Any]) -> None:
+    """Make `function` the one `Function.apply` calls while a vmap is open (every thread)."""
+    _Levels.dispatch = staticmethod(function)

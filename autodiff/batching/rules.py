@@ -36,6 +36,7 @@ from ..ops import (
     joining,
     linear,
     loss,
+    margin_loss,
     matmul,
     max_pool,
     minmax,
@@ -46,16 +47,16 @@ from ..ops import (
     reduction,
     sampling,
     scatter,
+    scatter_reduce,
     selection,
     shape,
     softmax,
     sorting,
-    sparse,
     strides,
     unary,
 )
 from ..ops.views import as_view
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from .batched_tensor import BatchedArray, BatchedTensor, make_batched, unwrap
 from .levels import Level
 
@@ -89,7 +90,7 @@ def _pad(value: Tensor, rank: int) -> Tensor:
 
 def _expand(value: Any, size: int) -> Any:
     """An unbatched tensor repeated (as a broadcast view) along a new front dim."""
-    return value.unsqueeze(0).expand((size, *value.shape))
+    return value.expand((size, *value.shape))
 
 
 def _shift(dim: Any) -> Any:
@@ -122,7 +123,7 @@ def broadcast_values(args: tuple[Any, ...] | list[Any], number: int) -> tuple[li
                 missing = rank - (len(value.shape) - 1)
                 if missing > 0:
                     shape = tuple(value.shape)
-                    backend = args[index].tensor._backend
+                    backend = args[index].value._backend
                     values[index] = backend.reshape(value, (shape[0], *(1,) * missing,
                                                             *shape[1:]))
     return values, any(flags)
@@ -130,6 +131,8 @@ def broadcast_values(args: tuple[Any, ...] | list[Any], number: int) -> tuple[li
 
 # ----------------------------------------------------------------------------- broadcasting
 def _broadcasting(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+    if len(args) == 1 and not kwargs:  # one batched operand: nothing to line up
+        return _wrap_out(cls.apply(args[0]._value), level)
     values, _ = broadcast_values(args, level.number)
     new_kwargs = kwargs
     if any(type(v) is BatchedArray or type(v) is BatchedTensor for v in kwargs.values()):
@@ -357,9 +360,9 @@ def _basic_key(key: tuple[Any, ...]) -> bool:
 def _index(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
     key = kwargs["key"]
     if not _basic_key(key):
-        from .dispatch import loop
+        from .dispatch import fallback
 
-        return loop(cls.apply, args, kwargs, level)
+        return fallback(cls, args, kwargs, level)
     value = _first(args, level)
     return make_batched(_call(cls, [value], {"key": (slice(None), *key)}), level.number)
 
@@ -368,13 +371,13 @@ _register(_index, indexing.Index, indexing.ViewGather)
 
 
 def _index_put(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    from .dispatch import loop
+    from .dispatch import fallback
 
     key = kwargs["key"]
     source, source_batched = unwrap(args[0], level.number)
     values, values_batched = unwrap(args[1], level.number)
     if not _basic_key(key) or values_batched or not source_batched:
-        return loop(cls.apply, args, kwargs, level)
+        return fallback(cls, args, kwargs, level)
     return make_batched(cls.apply(source, values, **{**kwargs, "key": (slice(None), *key)}),
                         level.number)
 
@@ -429,6 +432,17 @@ def _linear(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Leve
     if not weight_batched and not bias_batched and (bias is None or bias.dim() <= 1):
         # the common case: one call on the batch
         return make_batched(linear.linear(x_value, weight_value, bias_value), level.number)
+    if weight_batched and _repeated(weight_value) and x.dim() >= 1 and (
+            bias is None or (bias_batched and bias.dim() == 1 and _repeated(bias_value))) \
+            and type(x_value) is not BatchedTensor:
+        # parameters under vmap(grad): one GEMM, gradients kept per example
+        if x is x_value:
+            x_value = _expand(x_value, level.batch_size)
+        vector = x_value.dim() == 2
+        if vector:
+            x_value = x_value.unsqueeze(1)
+        out = linear.SharedLinear.apply(x_value, weight_value, bias_value)
+        return make_batched(out.squeeze(1) if vector else out, level.number)
     out = matmul.matmul(x, weight.transpose(-1, -2))  # one example's ops, batched again
     return out if bias is None else out + bias
 
@@ -463,6 +477,8 @@ def _pointwise_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                     level: Level) -> Any:
     """The loss per element (reduction='none', one call), then each example reduced."""
     values, _ = broadcast_values(args, level.number)
+    if not (type(args[0]) is BatchedTensor and args[0]._level == level.number):
+        values[0] = _expand(values[0], level.batch_size)  # the kernels write in its shape
     reduction_mode = kwargs["reduction"]
     out = cls.apply(*values, **{**kwargs, "reduction": "none"})
     if out.dim() - 1 < max(v.dim() for v in values if isinstance(v, Tensor)) - 1:
@@ -475,7 +491,8 @@ def _pointwise_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
     return make_batched(out, level.number)
 
 
-_register(_pointwise_loss, loss.PointwiseLoss, loss.MseLoss, loss.SmoothL1Loss,
+_register(_pointwise_loss, margin_loss.SoftMarginLoss, loss.PointwiseLoss, loss.MseLoss,
+          loss.SmoothL1Loss,
           loss.HuberLoss, loss.BinaryCrossEntropy, loss.BinaryCrossEntropyWithLogits)
 
 
@@ -488,32 +505,50 @@ def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Le
     size = level.batch_size
     x_value, x_batched = unwrap(x, level.number)
     t_value, t_batched = unwrap(target, level.number)
-    if isinstance(weight, BatchedTensor) or x_value.dim() - x_batched > 2:
-        from .dispatch import loop
+    if isinstance(weight, BatchedTensor):
+        from .dispatch import fallback
 
-        return loop(cls.apply, args, kwargs, level)
+        return fallback(cls, args, kwargs, level)
     if not x_batched:
         x_value = _expand(x_value, size)
     if not t_batched:
         t_value = _expand(t_value, size)
-    classes = x_value.shape[-1]
-    flat_x = x_value.reshape((-1, classes))
-    flat_t = t_value.reshape((-1,))
+    shape = tuple(x_value.shape)
+    if len(shape) > 3:  # (B, N, C, d...): the examples are more samples
+        flat_x = x_value.reshape((size * shape[1], *shape[2:]))
+        flat_t = t_value.reshape((size * shape[1], *shape[3:]))
+    else:
+        flat_x = x_value.reshape((-1, shape[-1]))
+        if type(t_value) is BatchedTensor:  # batched by an outer vmap too
+            flat_t = t_value.reshape((-1,))
+        else:  # class indices: never differentiated, reshaped as an array
+            backend = t_value._backend
+            flat_t = _wrap(backend.reshape(t_value._data, (-1,)), backend)
     losses = cls.apply(flat_x, flat_t, weight, **{**kwargs, "reduction": "none"})
-    losses = losses.reshape((size, -1))
+    if flat_t.dim() != 1:
+        flat_t = flat_t.reshape((-1,))
     mode = kwargs["reduction"]
+    if mode == "mean" and weight is None and flat_t.shape[0] == size:
+        # one row per example: its loss over whether its target counts (0/0 when ignored,
+        # as PyTorch's mean over no targets; over 1, the loss itself, when none is ignored)
+        counted = flat_t != kwargs["ignore_index"]
+        if type(counted) is not BatchedTensor and bool(counted.all()):
+            return make_batched(losses, level.number)
+        return make_batched(losses / counted, level.number)
+    losses = losses.reshape((size, -1))
     if mode == "none":
         return make_batched(losses.reshape(tuple(t_value.shape)), level.number)
     if mode == "sum":
         return make_batched(losses.sum(1), level.number)
     valid = flat_t != kwargs["ignore_index"]
-    safe = where(valid, flat_t, 0)
-    weights = valid.to(losses.dtype) if weight is None else \
-        weight.index_select(0, safe) * valid.to(losses.dtype)
+    if weight is None:
+        weights = valid.to(losses.dtype)
+    else:
+        weights = weight.index_select(0, where(valid, flat_t, 0)) * valid.to(losses.dtype)
     return make_batched(losses.sum(1) / weights.reshape((size, -1)).sum(1), level.number)
 
 
-_register(_nll_loss, cross_entropy.NllLoss)
+_register(_nll_loss, cross_entropy.NllLoss, cross_entropy.NllLoss2d)
 
 
 # ----------------------------------------------------------------------------- indexing
@@ -536,29 +571,30 @@ def _gather_like(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level:
 
 
 _register(_gather_like, scatter.Gather, scatter.Scatter, scatter.ScatterAdd,
-          scatter.ScatterValue)
+          scatter.ScatterValue, scatter_reduce.ScatterReduce)
 
 
 def _index_along(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
     """index_add/index_copy/index_fill with a 1-d index of one example's dim: the index is
     shared, the tensors batched."""
-    from .dispatch import loop
+    from .dispatch import fallback
 
     if type(kwargs["index"]) is BatchedArray:
-        return loop(cls.apply, args, kwargs, level)
+        return fallback(cls, args, kwargs, level)
     values = [_first((arg,), level) if isinstance(arg, Tensor) else arg for arg in args]
     return make_batched(cls.apply(*values, **{**kwargs, "dim": _shift(kwargs["dim"])}),
                         level.number)
 
 
-_register(_index_along, scatter.IndexAdd, scatter.IndexCopy, scatter.IndexFill)
+_register(_index_along, scatter.IndexAdd, scatter.IndexCopy, scatter.IndexFill,
+          scatter_reduce.IndexReduce)
 
 
 def _masked_fill(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    from .dispatch import loop
+    from .dispatch import fallback
 
     if len(args) > 1 and isinstance(args[1], BatchedTensor):
-        return loop(cls.apply, args, kwargs, level)
+        return fallback(cls, args, kwargs, level)
     if kwargs.get("inplace") and not (type(args[0]) is BatchedTensor
                                       and args[0]._level == level.number):
         raise RuntimeError(f"output with shape {list(args[0].shape)} doesn't match the "
@@ -576,27 +612,14 @@ def _masked_fill(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level:
 _register(_masked_fill, scatter.MaskedFill, scatter.MaskedFillTensor)
 
 
-def _embedding(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    from .dispatch import loop
-
-    weight, indices = args
-    if isinstance(weight, BatchedTensor) and weight._level == level.number:
-        return loop(cls.apply, args, kwargs, level)
-    indices_value, _ = unwrap(indices, level.number)
-    return make_batched(cls.apply(weight, indices_value, **kwargs), level.number)
-
-
-_register(_embedding, sparse.Embedding)
-
-
 # ----------------------------------------------------------------------------- images
 def _fold_batch(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
     """Ops on (N, C, ...) images that treat each leading index alike (pooling, padding,
     resampling): the batch folded into the leading dim, one call."""
-    from .dispatch import loop
+    from .dispatch import fallback
 
     if len(args) > 1 and any(isinstance(a, BatchedTensor) for a in args[1:]):
-        return loop(cls.apply, args, kwargs, level)
+        return fallback(cls, args, kwargs, level)
     value = _first(args, level)
     shape = tuple(value.shape)
     out = cls.apply(value.reshape((shape[0] * shape[1], *shape[2:])), *args[1:], **kwargs)
@@ -646,9 +669,9 @@ def _view_scatter(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
     """The backward of indexing: the gradient put into zeros of the input's shape."""
     key = kwargs["key"]
     if not _basic_key(key):
-        from .dispatch import loop
+        from .dispatch import fallback
 
-        return loop(cls.apply, args, kwargs, level)
+        return fallback(cls, args, kwargs, level)
     value = _first(args, level)
     return make_batched(cls.apply(value, shape=(level.batch_size, *kwargs["shape"]),
                                   key=(slice(None), *key)), level.number)

@@ -23,7 +23,7 @@ from ..batching.levels import levels
 from ..creation import ones_like, zeros_like
 from ..grad_mode import enable_grad, is_grad_enabled
 from ..node import AccumulateGrad
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from .pytree import tree_flatten, tree_unflatten
 
 
@@ -32,13 +32,25 @@ class _Input:
     """One differentiated input: the tensor `func` sees and the physical leaf under it."""
 
     def __init__(self, tensor: Tensor, tracking: bool) -> None:
-        for level in levels.stack:  # one example's own copy at every open level
+        stack = levels.stack
+        if (len(stack) == 1 and type(tensor) is not BatchedTensor and not tensor._fw_grads
+                and not (tracking and tensor.requires_grad)):
+            # the common case (vmap(grad(f)) over an unbatched input): the leaf is the input
+            # broadcast along the batch, made at once
+            level = stack[0]
+            backend = tensor._backend
+            data = backend.broadcast_to(tensor._data, (level.batch_size, *tensor._data.shape))
+            self.chain, self.dual = [level.number], False
+            self.leaf = _wrap(data, backend).requires_grad_()
+            self.tensor: Tensor = make_batched(self.leaf, level.number)
+            return
+        for level in stack:  # one example's own copy at every open level
             if level.number not in _levels_of(tensor):
-                expanded = tensor.unsqueeze(0).expand((level.batch_size, *tensor.shape))
+                expanded = tensor.expand((level.batch_size, *tensor.shape))
                 tensor = move_into_level(expanded, level.number)
         self.chain = _levels_of(tensor)
         physical = _physical(tensor)
-        self.dual = physical._fw_grad is not None  # under jvp: forward over reverse
+        self.dual = physical._fw_grads is not None  # under jvp: forward over reverse
         if tracking and physical.requires_grad:
             self.leaf = physical.view_as(physical)  # stays connected to the enclosing graph
         elif self.dual:  # a view keeps the tangent (detach would drop it)

@@ -16,6 +16,8 @@ from ..autograd import forward_ad
 from ..batching.batched_tensor import move_into_level
 from ..batching.levels import levels
 from ..creation import eye, zeros_like
+from ..dual import state as _dual_state
+from ..dual import tangent_at
 from ..tensor import Tensor
 from .eager_transforms import _check_argnums, _levels_of, _physical, _rewrap
 from .pytree import tree_flatten, tree_unflatten
@@ -38,52 +40,76 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
     if not isinstance(primals, tuple):
         raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it "
                            "should be valid to call f(*primals).")
-    primal_leaves, spec = tree_flatten(primals)
-    tangent_leaves, tangent_spec = tree_flatten(tangents)
-    if not isinstance(tangents, tuple) or tangent_spec != spec:
-        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have "
-                           f"the same python structure. For example, if primals is a tuple of "
-                           f"3 tensors, tangents also must be. Got primals with structure "
-                           f"{spec} and tangents with structure {tangent_spec}")
+    if _flat_tensors(primals, tangents):  # the usual call: no nesting to flatten
+        primal_leaves, tangent_leaves, spec = list(primals), list(tangents), None
+    else:
+        primal_leaves, spec = tree_flatten(primals)
+        tangent_leaves, tangent_spec = tree_flatten(tangents)
+        if not isinstance(tangents, tuple) or tangent_spec != spec:
+            raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to "
+                               "have the same python structure. For example, if primals is a "
+                               "tuple of 3 tensors, tangents also must be. Got primals with "
+                               f"structure {spec} and tangents with structure {tangent_spec}")
     for primal, tangent in zip(primal_leaves, tangent_leaves):
         if not isinstance(primal, Tensor) or not isinstance(tangent, Tensor):
             raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to be "
                                "Tensors (or nested tuples, lists and dicts of them)")
-        if tuple(primal.shape) != tuple(tangent.shape):
+        if primal._data.shape != tangent._data.shape:
             raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to "
                                f"have the same shape, got {tuple(primal.shape)} and "
                                f"{tuple(tangent.shape)}")
-    with forward_ad.dual_level():
+    level = _dual_state.enter()  # a level of its own: jvp of jvp nests (dual.py)
+    try:
         duals = []
         for primal, tangent in zip(primal_leaves, tangent_leaves):
-            primal = _at_every_level(primal)
-            tangent = _at_every_level(tangent)
+            if levels.stack:
+                primal = _at_every_level(primal)
+                tangent = _at_every_level(tangent)
             chain = _levels_of(primal)
             physical_tangent = _physical(tangent)  # both batched at every level, alike
-            dual = forward_ad.make_dual(_physical(primal), physical_tangent)
-            duals.append(_rewrap(dual, chain))
-        output = func(*tree_unflatten(duals, spec))
+            dual = forward_ad.make_dual(_physical(primal), physical_tangent, level=level)
+            duals.append(_rewrap(dual, chain) if chain else dual)
+        output = func(*duals) if spec is None else func(*tree_unflatten(duals, spec))
         aux = None
         if has_aux:
             if not (isinstance(output, tuple) and len(output) == 2):
                 raise RuntimeError("jvp(f, primals, tangents): output of function f should be "
                                    "a tuple: (output, aux) if has_aux is True")
             output, aux = output
-        out_leaves, out_spec = tree_flatten(output)
-        primal_outs, tangent_outs = [], []
+        if isinstance(output, Tensor):
+            out_leaves, out_spec = [output], None
+        else:
+            out_leaves, out_spec = tree_flatten(output)
         for leaf in out_leaves:
             if not isinstance(leaf, Tensor):
                 raise RuntimeError("jvp(f, primals, tangents): Expected f(*primals) to return "
                                    f"only tensors, got unsupported type {type(leaf)}")
-            chain = _levels_of(leaf)
-            primal_out, tangent_out = forward_ad.unpack_dual(_physical(leaf))
+        # Every tangent first: an output returned twice is one tensor.
+        physicals = [_physical(leaf) for leaf in out_leaves]
+        found = [tangent_at(physical, level) for physical in physicals]
+        primal_outs, tangent_outs = [], []
+        for leaf, physical, tangent_out in zip(out_leaves, physicals, found):
+            # The output itself stands for its primal once its tangent at this level is
+            # dropped (closing the level would drop it); its outer levels' tangents stay.
+            _dual_state.drop(physical, level)
             if tangent_out is None:
-                tangent_out = zeros_like(primal_out)
-            primal_outs.append(_rewrap(primal_out.detach() if not primal_out.requires_grad
-                                       else primal_out, chain))
-            tangent_outs.append(_rewrap(tangent_out, chain))
-    result = (tree_unflatten(primal_outs, out_spec), tree_unflatten(tangent_outs, out_spec))
+                tangent_out = zeros_like(physical)
+            chain = _levels_of(leaf)
+            primal_outs.append(_rewrap(physical, chain) if chain else physical)
+            tangent_outs.append(_rewrap(tangent_out, chain) if chain else tangent_out)
+    finally:
+        _dual_state.exit(level)
+    if out_spec is None:
+        result = (primal_outs[0], tangent_outs[0])
+    else:
+        result = (tree_unflatten(primal_outs, out_spec), tree_unflatten(tangent_outs, out_spec))
     return (*result, aux) if has_aux else result
+
+
+def _flat_tensors(primals: tuple[Any, ...], tangents: Any) -> bool:
+    return (type(tangents) is tuple and len(tangents) == len(primals)
+            and all(isinstance(item, Tensor) for item in primals)
+            and all(isinstance(item, Tensor) for item in tangents))
 
 
 def jacfwd(func: Callable[..., Any], argnums: Any = 0, has_aux: bool = False, *,

@@ -48,13 +48,12 @@ def tree_flatten(tree: Any) -> tuple[list[Any], TreeSpec]:
 
 
 def _flatten(tree: Any, leaves: list[Any]) -> TreeSpec:
-    if _is_namedtuple(tree) or type(tree) in (tuple, list):
-        children = tuple(_flatten(item, leaves) for item in tree)
-        return TreeSpec(type(tree), (), children)
-    if type(tree) is dict:
+    kind = type(tree)
+    if kind is dict:
         keys = tuple(tree)
-        children = tuple(_flatten(tree[key], leaves) for key in keys)
-        return TreeSpec(dict, keys, children)
+        return TreeSpec(dict, keys, tuple([_flatten(tree[key], leaves) for key in keys]))
+    if kind is tuple or kind is list or _is_namedtuple(tree):
+        return TreeSpec(kind, (), tuple([_flatten(item, leaves) for item in tree]))
     leaves.append(tree)
     return LEAF
 

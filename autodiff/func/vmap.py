@@ -156,7 +156,7 @@ def _unwrap_outputs(output: Any, out_dims: Any, number: int, batch_size: int,
         if isinstance(leaf, BatchedTensor) and leaf._level == number:
             value = leaf._value
         else:  # the same for every example: repeated along the mapped dim
-            value = leaf.unsqueeze(0).expand((batch_size, *leaf.shape))
+            value = leaf.expand((batch_size, *leaf.shape))
         results.append(value.movedim(0, dim) if dim != 0 else value)
     return tree_unflatten(results, spec)
 

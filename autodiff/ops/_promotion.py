@@ -32,14 +32,16 @@ def promote(backend: Backend, a: Any, b: Any, elementwise: bool = True) -> tuple
         if type(b) is not bool and (
             a.dtype in backend.floating_dtypes or (type(b) is int and a.dtype != backend.bool_dtype)
         ):
-            if type(b) is int and not 0 <= b <= 127 and a.dtype not in backend.floating_dtypes:
+            if type(b) is int and not 0 <= b <= 127 and a.dtype not in backend.floating_dtypes \
+                    and a.dtype not in backend.complex_dtypes:
                 b = wrap_integer(b, backend.dtype_name(a))
             return a, b
     elif type(a) in _SCALARS:
         if type(a) is not bool and (
             b.dtype in backend.floating_dtypes or (type(a) is int and b.dtype != backend.bool_dtype)
         ):
-            if type(a) is int and not 0 <= a <= 127 and b.dtype not in backend.floating_dtypes:
+            if type(a) is int and not 0 <= a <= 127 and b.dtype not in backend.floating_dtypes \
+                    and b.dtype not in backend.complex_dtypes:
                 a = wrap_integer(a, backend.dtype_name(b))
             return a, b
     elif a.dtype == b.dtype:

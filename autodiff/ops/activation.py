@@ -99,6 +99,12 @@ class Relu(Function):
         out, = ctx.saved_tensors
         return ThresholdBackward.apply(grad, out)
 
+    @staticmethod
+    def backward_temporaries(ctx: Any) -> int:
+        """Bytes the backward holds besides its gradient, for `memory_report`: the mask of
+        dead units, one byte an element."""
+        return math.prod(ctx._input_meta[0][0])
+
 
 class ThresholdBackward(Function):
     """ReLU's and threshold's gradient, `where(x <= threshold, 0, grad)`, as one op (PyTorch's
@@ -114,7 +120,8 @@ class ThresholdBackward(Function):
         backend = ctx.backend
         dead = backend.less_equal(out, threshold)
         ctx.save_for_backward(dead)
-        return backend.where(dead, backend.zeros_like(grad), grad)
+        # A 0-d zero, broadcast: no gradient-sized array of zeros next to the result.
+        return backend.where(dead, backend.zeros((), backend.dtype_name(grad)), grad)
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor, None]:

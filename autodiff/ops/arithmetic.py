@@ -13,6 +13,7 @@ from typing import Any
 
 from ..autocast_state import autocast_op
 from ..creation import zeros_like
+from ..flop_counts import elementwise_flops
 from ..function import Function
 from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
@@ -20,6 +21,7 @@ from . import division
 from ._checks import require_tensors
 from ._out import CAST, SAME, takes_out
 from ._promotion import checked_number, default_float, promote, with_number
+from .holomorphic import Holomorphic
 from .selection import where
 from .unary import log
 
@@ -30,6 +32,10 @@ _REAL_NUMBERS = (int, float)
 # ----------------------------------------------------------------------------- arithmetic
 class Add(Function):
     node_name = "AddBackward0"
+
+    @staticmethod
+    def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        return elementwise_flops(args[0])
 
     jvp = auto_element_wise
 
@@ -137,6 +143,10 @@ def _check_bool_subtraction(backend: Any, a: Any, b: Any) -> None:
 
 class Mul(Function):
     node_name = "MulBackward0"
+
+    @staticmethod
+    def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        return elementwise_flops(args[0])
 
     jvp = auto_element_wise
 
@@ -312,7 +322,7 @@ def negative_(input: Tensor) -> Tensor:
     return input.neg_()
 
 
-class Reciprocal(Function):
+class Reciprocal(Holomorphic, Function):
     node_name = "ReciprocalBackward0"
 
     jvp = auto_element_wise
@@ -342,7 +352,7 @@ def reciprocal_(input: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- powers
-class PowScalar(Function):
+class PowScalar(Holomorphic, Function):
     """tensor ** number."""
 
     node_name = "PowBackward0"

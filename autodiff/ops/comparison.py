@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
-from ..batching.dispatch import elementwise_op, looped_op
+from ..batching.dispatch import elementwise_op, function_rule
 from ..creation import zeros_like
 from ..function import Function, _raise_device_mismatch
 from ..jvp_rules import zero_tangent
@@ -264,7 +264,7 @@ def isreal(input: Tensor) -> Tensor:
     return _wrap(backend.ones(input._data.shape, "bool"), backend)
 
 
-@looped_op
+@function_rule("isin")
 def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
          invert: bool = False) -> Tensor:
     """Whether each of `elements` is in `test_elements` (either may be a number). The result

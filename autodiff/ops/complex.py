@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..jvp_rules import auto_element_wise
+from ..jvp_rules import auto_element_wise, auto_linear
 from ..tensor import Tensor
 from ._checks import require_tensors, same_device, scalar_type_name
 from ._promotion import check_broadcast
@@ -34,6 +34,7 @@ class Real(Function):
     """The real part of a complex tensor."""
 
     node_name = "SelectBackward0"
+    jvp = auto_linear  # linear over the reals: the op on the tangents
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -48,6 +49,7 @@ class Imag(Function):
     """The imaginary part of a complex tensor."""
 
     node_name = "SelectBackward0"
+    jvp = auto_linear  # linear over the reals: the op on the tangents
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -79,6 +81,7 @@ class Conj(Function):
     the same.)"""
 
     node_name = "ConjBackward0"
+    jvp = auto_linear  # linear over the reals: the op on the tangents
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -155,6 +158,7 @@ class Complex(Function):
     """real + i imag, from two real tensors of one floating dtype (broadcast)."""
 
     node_name = "ComplexBackward0"
+    jvp = auto_linear  # linear over the reals: the op on the tangents
 
     @staticmethod
     def forward(ctx: Any, re: Any, im: Any) -> Any:
@@ -225,6 +229,7 @@ class ViewAsReal(Function):
     """A complex tensor as a real one with a last dim of 2 (real, imaginary)."""
 
     node_name = "ViewAsRealBackward0"
+    jvp = auto_linear  # linear over the reals: the op on the tangents
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:

@@ -25,8 +25,10 @@ from backends import Backend
 
 from .. import dtypes
 from ..autocast_state import autocast_op
+from ..flop_counts import conv2d_flops
 from ..function import Function
 from ..jvp_rules import auto_multilinear, sum_terms
+from ..profiling import CPU_OP, profiler_state
 from ..tensor import Tensor
 from ._windows import Pairs, pad_array, symmetric
 
@@ -417,10 +419,34 @@ def _check_shapes(input: Tensor, weight: Tensor, bias: Tensor | None, groups: in
 
 # ----------------------------------------------------------------------------- public
 @autocast_op("conv1d")
+def public_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
+                       padding: Any, dilation: Any, transposed: bool, output_padding: Any,
+                       groups: int, dims: int, name: str) -> Tensor:
+    """`convolution`, seen by the profiler as PyTorch's is: inside a range named for the public
+    function (`aten::conv2d`), with its arguments in ATen's order; conv2d's range carries the
+    FLOP count."""
+    if not profiler_state.active:
+        return convolution(input, weight, bias, stride, padding, dilation, transposed,
+                           output_padding, groups, dims, name)
+    arguments = ((input, weight, bias, stride, padding, output_padding, groups, dilation)
+                 if transposed else (input, weight, bias, stride, padding, dilation, groups))
+    opened = profiler_state.begin(f"aten::{name}", CPU_OP, arguments)
+    try:
+        recording = profiler_state.recording
+        if (opened is not None and recording is not None and recording.with_flops
+                and name == "conv2d"):
+            opened.flops = conv2d_flops(input.shape, weight.shape, stride, padding, dilation,
+                                        groups)
+        return convolution(input, weight, bias, stride, padding, dilation, transposed,
+                           output_padding, groups, dims, name)
+    finally:
+        profiler_state.end(opened)
+
+
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """1-D convolution over (N, C, L) or (C, L)."""
-    return convolution(input, weight, bias, stride, padding, dilation, False, 0, groups, 1,
+    return public_convolution(input, weight, bias, stride, padding, dilation, False, 0, groups, 1,
                        "conv1d")
 
 
@@ -428,7 +454,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D convolution over (N, C, H, W) or (C, H, W)."""
-    return convolution(input, weight, bias, stride, padding, dilation, False, 0, groups, 2,
+    return public_convolution(input, weight, bias, stride, padding, dilation, False, 0, groups, 2,
                        "conv2d")
 
 
@@ -436,7 +462,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """3-D convolution over (N, C, D, H, W) or (C, D, H, W)."""
-    return convolution(input, weight, bias, stride, padding, dilation, False, 0, groups, 3,
+    return public_convolution(input, weight, bias, stride, padding, dilation, False, 0, groups, 3,
                        "conv3d")
 
 
@@ -445,7 +471,7 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
                      groups: int = 1, dilation: Any = 1) -> Tensor:
     """The transpose (adjoint) of conv1d; weight (C_in, C_out/groups, k)."""
-    return convolution(input, weight, bias, stride, padding, dilation, True, output_padding,
+    return public_convolution(input, weight, bias, stride, padding, dilation, True, output_padding,
                        groups, 1, "conv_transpose1d")
 
 
@@ -454,7 +480,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
                      groups: int = 1, dilation: Any = 1) -> Tensor:
     """The transpose (adjoint) of conv2d; weight (C_in, C_out/groups, kH, kW)."""
-    return convolution(input, weight, bias, stride, padding, dilation, True, output_padding,
+    return public_convolution(input, weight, bias, stride, padding, dilation, True, output_padding,
                        groups, 2, "conv_transpose2d")
 
 
@@ -463,5 +489,5 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
                      groups: int = 1, dilation: Any = 1) -> Tensor:
     """The transpose (adjoint) of conv3d; weight (C_in, C_out/groups, kD, kH, kW)."""
-    return convolution(input, weight, bias, stride, padding, dilation, True, output_padding,
+    return public_convolution(input, weight, bias, stride, padding, dilation, True, output_padding,
                        groups, 3, "conv_transpose3d")

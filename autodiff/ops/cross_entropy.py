@@ -41,8 +41,8 @@ class NllLoss(Function):
         valid = backend.not_equal(target, ignore_index)
         safe = backend.where(valid, target, 0)  # ignored targets look up class 0
         # PyTorch checks the range of the targets it uses (this syncs, as PyTorch on the CPU).
-        if target.size and (backend.item(backend.max(safe)) >= classes
-                            or backend.item(backend.min(safe)) < 0):
+        if target.size and bool(backend.any(backend.logical_or(
+                backend.greater_equal(safe, classes), backend.less(safe, 0)))):
             _raise_out_of_bounds(backend, target, ignore_index, classes)
         index_shape = list(target.shape)
         index_shape.insert(axis, 1)
@@ -61,7 +61,8 @@ class NllLoss(Function):
             loss = backend.sum(loss)
             if reduction == "mean":
                 total = backend.sum(scale)
-                if backend.item(total) == 0:  # every target ignored, or none: nan, as PyTorch
+                # every target ignored, or none: nan, as PyTorch
+                if bool(backend.all(backend.equal(total, 0))):
                     total = backend.ones((), backend.dtype_name(x))
                     loss = backend.full((), float("nan"), backend.dtype_name(x))
                 else:

@@ -313,7 +313,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
         targets = targets.unsqueeze(0)
     if log_probs._data.size == 0:
         raise RuntimeError("log_probs tensor must not be empty")
-    if not log_probs.dtype.is_floating_point:
+    if log_probs.dtype not in (dtypes.float32, dtypes.float64):  # PyTorch's kernels' types
         raise NotImplementedError(
             f"\"ctc_loss_{log_probs.device.type}\" not implemented for "
             f"'{dtypes.SCALAR_TYPE_NAMES[log_probs.dtype.name]}'")

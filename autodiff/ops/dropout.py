@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import dtypes
 from ..batching.dispatch import random_op
+from ..flop_counts import elementwise_flops
 from ..function import Function
 from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor, _wrap
@@ -23,6 +24,10 @@ class DropoutMul(Function):
     dropout in place can overwrite x without invalidating its own node."""
 
     node_name = "MulBackward0"
+
+    @staticmethod
+    def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        return elementwise_flops(args[0])
 
     jvp = auto_element_wise
 

@@ -22,6 +22,7 @@ from ..autocast_state import autocast_op
 from ..creation import arange, zeros
 from ..creation import tensor as _tensor
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor
 from ._checks import scalar_type_name
 from .complex import conj, conj_physical, real
@@ -35,6 +36,7 @@ class FftC2C(Function):
     """The complex DFT over `dims` (forward: exp(-2 pi i jk/n)), scaled by `scale`."""
 
     node_name = "FftC2CBackward0"
+    jvp = auto_linear  # linear over the reals: the op on the tangents
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dims: tuple[int, ...], scale: str, forward: bool) -> Any:
@@ -52,6 +54,7 @@ class FftR2C(Function):
     n/2 + 1 (the rest follows by conjugate symmetry)."""
 
     node_name = "FftR2CBackward0"
+    jvp = auto_linear  # linear over the reals: the op on the tangents
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dims: tuple[int, ...], scale: str, onesided: bool) -> Any:
@@ -77,6 +80,7 @@ class FftC2R(Function):
     last dim of the result has `last_size` points."""
 
     node_name = "FftC2RBackward0"
+    jvp = auto_linear  # linear over the reals: the op on the tangents
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dims: tuple[int, ...], scale: str, last_size: int) -> Any:

@@ -26,7 +26,7 @@ from backends import broadcast_shapes
 
 from .. import dtypes
 from ..creation import zeros_like
-from ..dual import rules_running
+from ..dual import rules_running, tangent_at
 from ..dual import state as _dual_state
 from ..function import Function, _new
 from ..grad_mode import state as _grad_state
@@ -116,30 +116,36 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
 
 
 def _take_tangent(tensor: Tensor, result: Tensor) -> None:
-    """Forward AD: the tensor's new value has the op's tangent. For a view, its base's tangent
-    becomes a copy with the op's tangent written into the same view (a recorded copy_, so it
-    stays differentiable). A copy, not a write into the old tangent: tangents made earlier
-    from it (the view's own, which the op's rule may have saved) must keep their values;
-    tangents of other views taken before the op are not updated."""
-    tangent = result._fw_grad
+    """Forward AD: the tensor's new value has the op's tangents, at each level. For a view, its
+    base's tangent becomes a copy with the op's tangent written into the same view (a recorded
+    copy_, so it stays differentiable). A copy, not a write into the old tangent: tangents made
+    earlier from it (the view's own, which the op's rule may have saved) must keep their
+    values; tangents of other views taken before the op are not updated."""
+    for level in _dual_state.visible_levels([tensor, result]):
+        _take_tangent_at(tensor, result, level)
+
+
+def _take_tangent_at(tensor: Tensor, result: Tensor, level: int) -> None:
+    tangent = tangent_at(result, level)
     base = tensor._base
-    existing = tensor._fw_grad
+    existing = tangent_at(tensor, level)
     if existing is not None and tangent is not None and not _grad_state.enabled:
         # As PyTorch: under no_grad the tangent changes in place and keeps its history, as
         # the tensor itself does (a tangent recorded earlier stays differentiable).
-        with rules_running():
+        with rules_running(level):
             copy_(existing, tangent)
         return
     if base is None or (tangent is None and existing is None):
         if tangent is not None or existing is not None:
-            _dual_state.set_tangent(tensor, tangent)
+            _dual_state.set_tangent(tensor, tangent, level)
         return
-    with rules_running():
-        base_tangent = clone(base._fw_grad) if base._fw_grad is not None else zeros_like(base)
+    with rules_running(level):
+        base_tangent = tangent_at(base, level)
+        base_tangent = clone(base_tangent) if base_tangent is not None else zeros_like(base)
         view = replay(base_tangent, tensor._view_chain or ())
         copy_(view, tangent if tangent is not None else zeros_like(view))
-    _dual_state.set_tangent(base, base_tangent)
-    _dual_state.set_tangent(tensor, view)
+    _dual_state.set_tangent(base, base_tangent, level)
+    _dual_state.set_tangent(tensor, view, level)
 
 
 def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
@@ -154,7 +160,7 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
         source._requires_grad = True
         source.grad_fn = tensor.grad_fn
         source._output_nr = tensor._output_nr
-    source._fw_grad = tensor._fw_grad
+    source._fw_grads = tensor._fw_grads
     first_new = next(sequence_nrs)  # the nodes compute records are numbered from here on
     result = compute(source)
     _check_result(tensor, result)
@@ -626,8 +632,9 @@ def view_(tensor: Tensor, make: Callable[[Tensor], Tensor]) -> Tensor:
     check_inplace(tensor, recording)
     view = make(tensor)
     tensor._data = view._data
-    if _dual_state.enabled and (view._fw_grad is not None or tensor._fw_grad is not None):
-        _dual_state.set_tangent(tensor, view._fw_grad)  # the same view of the tangent
+    if _dual_state.enabled:
+        for level in _dual_state.visible_levels([view, tensor]):  # the same view of the tangent
+            _dual_state.set_tangent(tensor, tangent_at(view, level), level)
     if tensor._base is not None:
         tensor._view_chain = view._view_chain
     tensor._bump_version()

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from ..autocast_state import autocast_op
-from ..batching.dispatch import looped_op
+from ..batching.dispatch import all_examples
 from ..creation import ones_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
@@ -37,7 +37,6 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     return loss.sum() if reduction == "sum" else loss
 
 
-@looped_op
 def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False,
                       eps: float = 1e-6, reduction: str = "mean") -> Tensor:
     """The Gaussian negative log-likelihood 0.5 (log var + (input - target)^2 / var), var one
@@ -47,7 +46,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
         if var < 0:
             raise ValueError("var has negative entry/entries")
         var = var * ones_like(input)
-    elif bool((var < 0).any()):
+    elif bool((all_examples(var) < 0).any()):  # every example's, inside vmap
         raise ValueError("var has negative entry/entries")
     input_shape, var_shape = tuple(input.shape), tuple(var.shape)
     if var_shape != input_shape:

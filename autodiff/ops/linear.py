@@ -8,8 +8,10 @@ from typing import Any
 
 from .. import dtypes
 from ..autocast_state import autocast_op
+from ..flop_counts import matmul_flops
 from ..function import Function
-from ..jvp_rules import auto_multilinear, sum_terms
+from ..jvp_rules import auto_multilinear, rule_facts, sum_terms
+from ..profiling import InnerOp
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, same_device
 from .einsum import einsum
@@ -22,6 +24,12 @@ class Linear(Function):
     subclasses carry those names."""
 
     node_name = "AddmmBackward0"
+
+    @staticmethod
+    def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        """x (rows, in) times W^T (in, out), as PyTorch's addmm / mm counts it."""
+        x, w = args[0], args[1]
+        return matmul_flops(x.shape, w.shape) if x.dim() == 2 else 0
 
     @staticmethod
     def forward(ctx: Any, x: Any, w: Any, b: Any) -> Any:
@@ -59,10 +67,11 @@ class Linear(Function):
                 grad_b = grad.sum(tuple(range(grad._data.ndim - 1)))
         return grad_x, grad_w, grad_b
 
+    @rule_facts(reads_saved=False, complex_safe=True)
     @staticmethod
     def jvp(ctx: Any, tangent_x: Tensor | None, tangent_w: Tensor | None,
             tangent_b: Tensor | None) -> Tensor | None:
-        x, w = ctx.saved_tensors
+        (x, w, _), _, _ = ctx._dual_call
         op = type(ctx)
         terms = [op.apply(tangent_x, w, None) if tangent_x is not None else None,
                  op.apply(x, tangent_w, None) if tangent_w is not None else None,
@@ -77,13 +86,82 @@ class LinearMm(Linear):
 class LinearFolded(Linear):
     node_name = "ViewBackward0"  # PyTorch flattens the rows, calls addmm and views the result
 
+    @staticmethod
+    def inner_op(args: tuple[Any, ...]) -> InnerOp:
+        """The profiler's view of PyTorch's addmm(bias, rows, W^T) inside."""
+        x, w, b = args
+        rows = [math.prod(x.shape[:-1]), x.shape[-1]]
+        weight_t = [w.shape[1], w.shape[0]]
+        return InnerOp("aten::addmm", [list(b.shape), rows, weight_t],
+                       matmul_flops(rows, weight_t), scalars=2)
+
 
 class LinearFoldedNoBias(Linear):
     node_name = "UnsafeViewBackward0"
 
+    @staticmethod
+    def inner_op(args: tuple[Any, ...]) -> InnerOp:
+        """The profiler's view of PyTorch's mm(rows, W^T) inside (matmul's fold)."""
+        x, w = args[0], args[1]
+        rows = [math.prod(x.shape[:-1]), x.shape[-1]]
+        weight_t = [w.shape[1], w.shape[0]]
+        return InnerOp("aten::mm", [rows, weight_t], matmul_flops(rows, weight_t))
+
 
 class LinearVector(Linear):
     node_name = "SqueezeBackward4"
+
+
+class SharedLinear(Function):
+    """x @ W^T + b over a batch of examples x (B, rows..., in) whose weight (B, out, in) and
+    bias (B, out) are one tensor repeated along the batch dim (broadcast views, as vmap's
+    grad makes of parameters every example shares): one GEMM with the first W in forward,
+    while the gradients of W and b keep one per example (the per-example gradients)."""
+
+    node_name = "AddmmBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, w: Any, b: Any) -> Any:
+        backend = ctx.backend
+        ctx.save_for_backward(x, w)
+        out = backend.matmul(x, backend.permute_dims(backend.getitem(w, (0, ...)), (1, 0)))
+        if b is not None:
+            out += backend.getitem(b, (0, ...))  # a fresh result: add the bias in place
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        x, w = ctx.saved_tensors
+        needs_x, needs_w, needs_b = ctx.needs_input_grad
+        shape = tuple(grad._data.shape)
+        size, outputs, features = shape[0], shape[-1], x._data.shape[-1]
+        rows = math.prod(shape[1:-1])
+        grad_x = grad_w = grad_b = None
+        if needs_x:
+            grad_x = grad @ w.select(0, 0)
+        if needs_w:
+            if rows == 1:  # one row per example: outer products, written in W's layout
+                row = x if x._data.ndim == 3 else x.reshape(size, 1, features)
+                grad_w = grad.reshape(size, outputs, 1) * row
+            else:
+                grad_w = grad.reshape(size, rows, outputs).mT @ x.reshape(size, rows, features)
+        if needs_b:
+            grad_b = grad.reshape(size, outputs) if rows == 1 else \
+                grad.reshape(size, rows, outputs).sum(1)
+        return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def jvp(ctx: Any, tangent_x: Tensor | None, tangent_w: Tensor | None,
+            tangent_b: Tensor | None) -> Tensor | None:
+        # W's tangent need not repeat along the batch: its product is a batched matmul.
+        x, w = ctx.saved_tensors
+        if tangent_b is not None:
+            size, outputs = tangent_b._data.shape[0], tangent_b._data.shape[-1]
+            tangent_b = tangent_b.reshape(size, *(1,) * (x._data.ndim - 2), outputs)
+        return sum_terms([
+            tangent_x @ w.select(0, 0).mT if tangent_x is not None else None,
+            x @ tangent_w.mT if tangent_w is not None else None,
+            tangent_b])
 
 
 @autocast_op("linear")

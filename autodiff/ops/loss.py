@@ -18,7 +18,7 @@ from backends import broadcast_shapes
 
 from .. import dtypes
 from ..autocast_state import autocast_op
-from ..batching.dispatch import looped_op
+from ..batching.dispatch import all_examples
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import auto_element_wise, jvp_from_backward, sum_terms
@@ -343,7 +343,6 @@ def _clamped_log(backend: Any, values: Any) -> Any:
     return backend.where(positive, backend.maximum(logs, -100.0), -100.0)
 
 
-@looped_op
 @autocast_op("binary_cross_entropy")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average: Any = None, reduce: Any = None,
@@ -365,7 +364,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
             f"{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}"
         )
     backend = input._backend
-    for name, values in (("input", input._data), ("target", target._data)):
+    for name, values in (("input", all_examples(input)._data),
+                         ("target", all_examples(target)._data)):
         outside = backend.logical_or(backend.less(values, 0), backend.greater(values, 1))
         if values.size and backend.item(backend.any(outside)):
             raise RuntimeError(f"all elements of {name} should be between 0 and 1")
@@ -459,7 +459,6 @@ class BinaryCrossEntropyWithLogitsGrad(Function):
         return result_grad, result_z, result_y, None, None
 
 
-@looped_op
 @autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(
     input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,

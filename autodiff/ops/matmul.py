@@ -14,8 +14,10 @@ import warnings
 from typing import Any
 
 from ..autocast_state import autocast_op
+from ..flop_counts import batched_matmul_flops, elementwise_flops, matmul_flops
 from ..function import Function
 from ..jvp_rules import auto_multilinear
+from ..profiling import InnerOp
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, scalar_type_name
 from ._out import CAST, EXACT, same, takes_out
@@ -27,6 +29,23 @@ class Matmul(Function):
     """matmul for any shapes; subclasses only carry PyTorch's node name for the shape case."""
 
     node_name = "UnsafeViewBackward0"
+
+    @classmethod
+    def inner_op(cls, args: tuple[Any, ...]) -> InnerOp | None:
+        """The profiler's view of the product PyTorch's matmul runs for the general case: an
+        mm of the folded rows against a matrix, else a bmm over the broadcast batch. (The
+        shape cases of the subclasses are those products themselves, or vector products.)"""
+        if cls is not Matmul:
+            return None
+        a, b = args[0].shape, args[1].shape
+        if len(a) < 2 or len(b) < 2:
+            return None
+        if len(b) == 2:
+            rows = [math.prod(a[:-1]), a[-1]]
+            return InnerOp("aten::mm", [rows, list(b)], matmul_flops(rows, b))
+        batch = math.prod(_broadcast_batch(a[:-2], b[:-2]))
+        left, right = [batch, a[-2], a[-1]], [batch, b[-2], b[-1]]
+        return InnerOp("aten::bmm", [left, right], batched_matmul_flops(left, right))
 
     jvp = auto_multilinear
 
@@ -58,6 +77,14 @@ class Matmul(Function):
                 grad_b = grad_b.squeeze(-1)
         # Broadcast batch dims are summed away by the Function base class.
         return grad_a, grad_b
+
+
+def _broadcast_batch(left: Any, right: Any) -> list[int]:
+    """The broadcast of two batch shapes (already checked compatible)."""
+    size = max(len(left), len(right))
+    left = (1,) * (size - len(left)) + tuple(left)
+    right = (1,) * (size - len(right)) + tuple(right)
+    return [max(x, y) for x, y in zip(left, right)]
 
 
 class SharedMatmul(Function):
@@ -98,6 +125,10 @@ class Mm(Matmul):
     node_name = "MmBackward0"
 
     @staticmethod
+    def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        return matmul_flops(args[0].shape, args[1].shape)
+
+    @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
@@ -107,6 +138,10 @@ class Mm(Matmul):
 
 class Bmm(Matmul):
     node_name = "BmmBackward0"
+
+    @staticmethod
+    def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        return batched_matmul_flops(args[0].shape, args[1].shape)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -157,6 +192,10 @@ class Outer(Function):
     in PyTorch, a reshape and a broadcast product, for its node names)."""
 
     node_name = "MulBackward0"
+
+    @staticmethod
+    def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        return elementwise_flops(args[0])
 
     jvp = auto_multilinear
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import dtypes, return_types
 from ..autocast_state import autocast_op
-from ..batching.dispatch import looped_op
+from ..batching.dispatch import function_rule
 from ..creation import full_like
 from ..function import Function
 from ..jvp_rules import jvp_from_backward, picked_jvp
@@ -326,7 +326,7 @@ def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolati
     return view_op(SqueezeDimInplace, values, axes=(values.ndim - 1,))
 
 
-@looped_op
+@function_rule("quantile")
 @autocast_op("quantile")
 def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
              interpolation: str = "linear") -> Tensor:
@@ -334,7 +334,7 @@ def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = Fals
     return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=False)
 
 
-@looped_op
+@function_rule("quantile")
 @autocast_op("nanquantile")
 def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
                 interpolation: str = "linear") -> Tensor:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..autocast_state import autocast_op
-from ..batching.dispatch import looped_op
+from ..batching.dispatch import function_rule
 from ..function import Function
 from ..jvp_rules import auto_linear, auto_linear_with
 from ..tensor import Tensor
@@ -165,7 +165,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Any = 
     return op.apply(input, pad=pad, replicate=mode == "replicate")
 
 
-@looped_op
+@function_rule("leading_dims")
 def _circular(input: Tensor, pad: tuple[int, ...]) -> Tensor:
     """Circular padding as PyTorch writes it: the input copied into the middle of a new tensor,
     then each padded dim's ends copied from its other end (slice assignments, so the node is

@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import dtypes
 from ..autocast_state import autocast_op
+from ..flop_counts import batched_matmul_flops, matmul_flops
 from ..function import Function
 from ..jvp_rules import auto_multilinear, jvp_from_backward
 from ..tensor import Tensor, _wrap_dim
@@ -96,6 +97,10 @@ def _scaled(ctx: Any, value: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------- addmm, addmv, addr
 class Addmm(_FusedAdd):
     node_name = "AddmmBackward0"
+
+    @staticmethod
+    def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        return matmul_flops(args[1].shape, args[2].shape)
 
     jvp = jvp_from_backward
 
@@ -210,6 +215,10 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
 # ----------------------------------------------------------------------------- baddbmm, addbmm
 class Baddbmm(_FusedAdd):
     node_name = "BaddbmmBackward0"
+
+    @staticmethod
+    def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+        return batched_matmul_flops(args[1].shape, args[2].shape)
 
     jvp = jvp_from_backward
 

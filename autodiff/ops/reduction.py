@@ -36,6 +36,9 @@ def _restore_dims(grad: Tensor, input_shape: tuple[int, ...], axes: tuple[int, .
 class Sum(Function):
     node_name = "SumBackward0"
 
+    # memory_report: the gradient handed on is a view of the one received.
+    backward_is_view = True
+
     jvp = auto_linear
 
     @staticmethod

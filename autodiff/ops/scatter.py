@@ -14,6 +14,7 @@ from backends import broadcast_shapes
 
 from .. import dtypes
 from ..autocast_state import autocast_op
+from ..batching.dispatch import index_op
 from ..creation import zeros_like
 from ..function import Function
 from ..jvp_rules import auto_linear, auto_linear_with, zero_tangent
@@ -132,6 +133,7 @@ class Gather(Function):
 
 
 @takes_out(EXACT)
+@index_op("same_rank")
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     require_tensor("gather", "index", 3, index)
     dim = _wrap_dim(dim, input._data.ndim)
@@ -233,6 +235,7 @@ class ScatterValue(Function):
 
 
 @takes_out(EXACT)
+@index_op("same_rank")
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
             value: Any = None) -> Tensor:
     if src is None:
@@ -249,6 +252,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
 
 @takes_out(EXACT)
 @autocast_op("scatter_add")
+@index_op("same_rank")
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     dim = _wrap_dim(dim, input._data.ndim)
     array = _check_index("scatter_add", input, dim, index, src)
@@ -289,6 +293,7 @@ class IndexSelect(Function):
 
 
 @takes_out(same("index_select(): self and result must have the same scalar type"))
+@index_op("index_select")
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     require_tensor("index_select", "index", 3, index)
     dim = _wrap_dim(dim, input._data.ndim)
@@ -328,6 +333,7 @@ class IndexAdd(Function):
 
 
 @takes_out(EXACT)
+@index_op("index_add")
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
               alpha: Any = 1) -> Tensor:
     require_tensor("index_add", "index", 3, index)
@@ -501,6 +507,7 @@ class IndexCopy(Function):
 
 
 @autocast_op("index_copy")
+@index_op("index_copy")
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """A copy of `input` with slice index[i] along `dim` replaced by source's slice i."""
     shape, source_shape = input._data.shape, source._data.shape
@@ -588,6 +595,7 @@ class IndexFillTensor(Function):
         return grad_input, grad_value
 
 
+@index_op("index_fill")
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     """A copy of `input` with the slices `index` along `dim` set to `value`."""
     dim = _wrap_dim(dim, input._data.ndim)

@@ -15,6 +15,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..batching.dispatch import index_op
 from ..creation import ones_like, zeros_like
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
@@ -221,6 +222,7 @@ def _check_reduce(reduce: str, allowed: tuple[str, ...], message: str) -> None:
         raise RuntimeError(message.format(reduce=reduce))
 
 
+@index_op("same_rank")
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True) -> Tensor:
     """A copy of `input` with each element of `src` reduced ("sum", "prod", "mean", "amax",
@@ -274,6 +276,7 @@ class IndexReduce(Function):
 _warned_beta = False
 
 
+@index_op("index_reduce")
 def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
                  include_self: bool = True) -> Tensor:
     """A copy of `input` with each slice i of `source` along `dim` reduced ("prod", "mean",

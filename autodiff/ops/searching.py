@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
-from ..batching.dispatch import dim_op, dynamic_shape_op, looped_op
+from ..batching.dispatch import dim_op, dynamic_shape_op, function_rule
 from ..tensor import Tensor, _wrap
 from ._checks import scalar_type_name
 from ._dims import normalize_dims
@@ -77,7 +77,7 @@ def _common(backend: Any, sequence: Tensor, values: Tensor) -> tuple[Any, Any]:
     return seq, val
 
 
-@looped_op
+@function_rule("searchsorted")
 def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False,
                  right: bool = False, side: str | None = None, sorter: Tensor | None = None,
                  ) -> Tensor:
@@ -156,7 +156,7 @@ def _device_kind(backend: Any) -> str:
     return "cuda" if backend.device.type == "cuda" else "cpu"
 
 
-@looped_op
+@function_rule("bucketize")
 def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,
               right: bool = False) -> Tensor:
     """The bucket of each value between 1-d `boundaries` (searchsorted on them)."""

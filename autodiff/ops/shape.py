@@ -222,6 +222,9 @@ def sum_to_size(input: Tensor, shape: tuple[int, ...]) -> Tensor:
 class Permute(Function):
     node_name = "PermuteBackward0"
 
+    # memory_report: the gradient handed on is a view of the one received.
+    backward_is_view = True
+
     jvp = auto_linear
 
     @staticmethod
@@ -280,6 +283,9 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
 
 class Transpose(Function):
     node_name = "TransposeBackward0"
+
+    # memory_report: the gradient handed on is a view of the one received.
+    backward_is_view = True
 
     jvp = auto_linear
 
@@ -364,6 +370,9 @@ def matrix_T(input: Tensor) -> Tensor:
 class Unsqueeze(Function):
     node_name = "UnsqueezeBackward0"
 
+    # memory_report: the gradient handed on is a view of the one received.
+    backward_is_view = True
+
     jvp = auto_linear
 
     @staticmethod
@@ -391,6 +400,9 @@ def unsqueezed(input: Tensor, dim: int, op: type[Unsqueeze]) -> Tensor:
 
 class Squeeze(Function):
     node_name = "SqueezeBackward0"
+
+    # memory_report: the gradient handed on is a view of the one received.
+    backward_is_view = True
 
     jvp = auto_linear
 

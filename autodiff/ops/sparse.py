@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
-from ..batching.dispatch import looped_op
+from ..batching.dispatch import function_rule
 from ..function import Function
 from ..grad_mode import no_grad
 from ..jvp_rules import auto_linear
@@ -135,7 +135,7 @@ def embedding_renorm_(weight: Tensor, indices: Any, max_norm: float, norm_type: 
         weight._bump_version()
 
 
-@looped_op
+@function_rule("one_hot")
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot vectors along a new last dim (not differentiable)."""
     if tensor.dtype is not dtypes.int64:

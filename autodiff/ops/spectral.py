@@ -221,6 +221,10 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None,
             if win < n_fft:
                 full = ConstantPadNd.apply(full, pad=(left, n_fft - win - left), value=0)
             frames = frames * full
+    if frames.dtype in (dtypes.float16, dtypes.bfloat16) and frames.device.type != "cuda":
+        # PyTorch's CPU transforms (MKL's or pocketfft's) take float32 and float64 only.
+        raise RuntimeError("MKL FFT doesn't support tensors of type: "
+                           f"{dtypes.SCALAR_TYPE_NAMES[frames.dtype.name]}")
     complex_fft = frames.dtype.is_complex
     one_sided = (not complex_fft) if onesided is None else onesided
     scale = "sqrt" if normalized else "none"

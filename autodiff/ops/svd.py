@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from .. import dtypes
 from ..batching.dispatch import looped_op
 from ..function import Function
+from ..grad_mode import state as _grad_state
 from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from .complex import imag
@@ -138,6 +139,10 @@ def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
     if driver is not None:
         raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on "
                            "CUDA inputs with cuSOLVER backend.")
+    if not ((A.requires_grad and _grad_state.enabled) or A._fw_grads
+            or getattr(A, "_batched", False)):
+        # Nothing to differentiate: the singular values alone (no U, V), as PyTorch does
+        return _wrap(A._backend.svdvals(A._data), A._backend)
     return LinalgSvd.apply(A, full_matrices=False)[1]
 
 

@@ -17,11 +17,12 @@ from .. import dtypes
 from ..autocast_state import autocast_op
 from ..creation import zeros_like
 from ..function import Function
-from ..jvp_rules import auto_element_wise
+from ..jvp_rules import auto_element_wise, rule_facts, sum_terms
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating, require_tensors
 from ._out import CAST, SAME, takes_out
 from ._promotion import default_float, in_float, promote
+from .holomorphic import Holomorphic
 from .selection import maximum, where
 
 _PI = math.pi
@@ -30,7 +31,7 @@ _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-class UnaryOfInput(Function):
+class UnaryOfInput(Holomorphic, Function):
     """An elementwise function `backend.<kernel>` of one tensor, computed in a floating dtype
     (integers and bools in the default one), whose backward is written with its input.
     Subclasses set `node_name` and `kernel` and write `backward`."""
@@ -45,7 +46,7 @@ class UnaryOfInput(Function):
         return getattr(ctx.backend, ctx.kernel)(default_float(ctx.backend, a))
 
 
-class UnaryOfOutput(Function):
+class UnaryOfOutput(Holomorphic, Function):
     """As `UnaryOfInput`, for functions whose backward is written with their output (exp,
     sqrt, tanh, ...)."""
 
@@ -300,7 +301,7 @@ def sqrt_(input: Tensor) -> Tensor:
     return input.sqrt_()
 
 
-class Rsqrt(Function):
+class Rsqrt(Holomorphic, Function):
     node_name = "RsqrtBackward0"
 
     jvp = auto_element_wise
@@ -872,7 +873,41 @@ class Tanh(UnaryOfOutput):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         out, = ctx.saved_tensors
-        return grad * (1 - out * out)
+        return TanhBackward.apply(grad, out)
+
+    @rule_facts(reads_saved=False, complex_safe=True)
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        _, _, out = ctx._dual_call
+        return TanhBackward.apply(tangent, out)
+
+
+class TanhBackward(Holomorphic, Function):
+    """tanh's derivative applied to a gradient (or a tangent), grad * (1 - out^2), as one op
+    (PyTorch's tanh_backward), from tanh's output."""
+
+    node_name = "TanhBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, grad: Any, out: Any) -> Any:
+        backend = ctx.backend
+        ctx.save_for_backward(grad, out)
+        return backend.multiply(grad, backend.subtract(1, backend.multiply(out, out)))
+
+    @staticmethod
+    def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        grad, out = ctx.saved_tensors
+        needs_grad, needs_out = ctx.needs_input_grad
+        return (TanhBackward.apply(outer, out) if needs_grad else None,
+                outer * grad * out * -2 if needs_out else None)
+
+    @rule_facts(reads_saved=False, complex_safe=True)
+    @staticmethod
+    def jvp(ctx: Any, tangent_grad: Tensor | None, tangent_out: Tensor | None) -> Any:
+        (grad, out), _, _ = ctx._dual_call
+        return sum_terms([TanhBackward.apply(tangent_grad, out) if tangent_grad is not None
+                          else None,
+                          grad * out * tangent_out * -2 if tangent_out is not None else None])
 
 
 @takes_out(CAST)
@@ -969,7 +1004,9 @@ class Acosh(UnaryOfInput):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, = ctx.saved_tensors
-        return grad * rsqrt(a * a - 1)
+        # As PyTorch: 1 / (sqrt(a - 1) sqrt(a + 1)), the same for real a >= 1, and on the
+        # right branch for complex a (where rsqrt(a^2 - 1) can differ in sign).
+        return grad * rsqrt(a - 1) * rsqrt(a + 1)
 
 
 def acosh(input: Tensor) -> Tensor:

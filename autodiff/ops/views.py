@@ -29,6 +29,8 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from ..compiler.tracing import real
+from ..dual import state as dual_state
 from ..function import Function, _new
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import auto_linear
@@ -47,7 +49,8 @@ CUSTOM_FUNCTION_VIEW = "custom"
 def own_array(tensor: Tensor) -> None:
     """Make a 0-d tensor's data a real array. NumPy's ops return 0-d results as immutable
     scalars: in-place writes and views need memory to share."""
-    if not hasattr(tensor._data, "__setitem__") and not tensor._batched:
+    # (looking through a trace's proxy)
+    if not hasattr(real(tensor._data), "__setitem__") and not tensor._batched:
         tensor._data = tensor._backend.asarray(tensor._data)
 
 
@@ -99,6 +102,10 @@ class TrackedView(Tensor):
         view._own_requires_grad = fields.pop("_requires_grad", False)
         view.__dict__.update(fields)
         view._seen_history = base._history
+        grads = fields.get("_fw_grads")
+        if grads is not None:  # a new object: its tangents go when their levels close
+            for level, tangent in grads.items():
+                dual_state.set_tangent(view, tangent, level)
         return view
 
     @property

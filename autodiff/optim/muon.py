@@ -2,10 +2,11 @@
 of each 2-D parameter is orthogonalised by a few Newton-Schulz iterations, with decoupled weight
 decay and an lr adjusted to the matrix's shape.
 
-PyTorch runs the Newton-Schulz iterations in bfloat16. autodiff has no bfloat16 on every backend,
-so they run in the parameter's precision (float32 for float16 parameters): the orthogonalised
-update agrees with PyTorch's to bfloat16's resolution (about 1%), and is the exact iteration
-rather than a rounded one.
+PyTorch runs the Newton-Schulz iterations in bfloat16, and so does autodiff where the backend
+holds bfloat16 (NumPy, through ml_dtypes): each op computes in float32 and rounds its result to
+bfloat16, as PyTorch's CPU kernels do. A backend without bfloat16 (CuPy, array-api-strict) runs
+them in float32 (float64 for float64 parameters): there the update is the unrounded iteration,
+within bfloat16's resolution (about 1%) of PyTorch's.
 """
 
 from __future__ import annotations
@@ -95,15 +96,24 @@ def zeropower_via_newtonschulz(xp: Any, grad: Any, ns_coefficients: tuple[float,
         raise ValueError("Coefficients must be a tuple of exactly 3 values")
     a, b, c = ns_coefficients
     name = xp.dtype_name(grad)
-    ortho = xp.astype(grad, "float32" if name == "float16" else name, copy=True)
+    if xp.has_dtype("bfloat16"):
+        def rounded(x: Any) -> Any:  # an op's result, as a bfloat16 tensor holds it
+            return xp.astype(xp.astype(x, "bfloat16"), "float32")
+        ortho = rounded(grad)  # grad.bfloat16()
+    else:
+        def rounded(x: Any) -> Any:
+            return x
+        ortho = xp.astype(grad, "float32" if name == "float16" else name, copy=True)
     tall = grad.shape[0] > grad.shape[1]
     if tall:
         ortho = xp.permute_dims(ortho, (1, 0))
-    ortho /= xp.clip(xp.sqrt(xp.sum(ortho * ortho)), min=eps)  # div_(norm().clamp(min=eps))
+    norm = rounded(xp.sqrt(xp.sum(ortho * ortho)))
+    ortho = rounded(ortho / rounded(xp.clip(norm, min=eps)))  # div_(norm().clamp(min=eps))
     for _ in range(ns_steps):
-        gram = xp.matmul(ortho, xp.permute_dims(ortho, (1, 0)))
-        gram_update = b * gram + c * xp.matmul(gram, gram)  # addmm(gram, gram, gram, beta=b,..)
-        ortho = a * ortho + xp.matmul(gram_update, ortho)  # addmm(ortho, update, ortho, beta=a)
+        gram = rounded(xp.matmul(ortho, xp.permute_dims(ortho, (1, 0))))
+        # addmm(gram, gram, gram, beta=b, alpha=c), then addmm(ortho, update, ortho, beta=a)
+        gram_update = rounded(b * gram + c * xp.matmul(gram, gram))
+        ortho = rounded(a * ortho + xp.matmul(gram_update, ortho))
     if tall:
         ortho = xp.permute_dims(ortho, (1, 0))
     return xp.astype(ortho, name)

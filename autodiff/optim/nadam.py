@@ -13,6 +13,7 @@ from .update import (
     hyperparameter,
     increment_step,
     operands,
+    scalar_state,
     update_on_tensors,
     use_grad_for_differentiable,
 )
@@ -73,7 +74,7 @@ class NAdam(Optimizer):
                 options = dict(lr=hyperparameter(group["lr"]), beta1=beta1, beta2=beta2,
                                eps=group["eps"], weight_decay=group["weight_decay"],
                                step=step, decoupled=group["decoupled_weight_decay"], mu=mu,
-                               mu_next=mu_next, mu_product=mu_product.item())
+                               mu_next=mu_next, mu_product=scalar_state(mu_product))
                 if differentiable:
                     update_on_tensors("nadam", data, grad, exp_avg, exp_avg_sq, **options)
                 else:  # the backend's kernel (one launch on a GPU)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from backends import kernels
 from backends.kernels import Kernels
 
+from ..compiler.tracing import current as current_tracer
 from ..grad_mode import set_grad_enabled
 from ..tensor import Tensor
 from . import _tensor_xp
@@ -36,6 +37,10 @@ def operands(differentiable: bool, param: Tensor, *tensors: Tensor | None) -> tu
     rule's operations are recorded by autograd. None stays None."""
     if differentiable:
         return (_tensor_xp, param, *tensors)
+    tracer = current_tracer()
+    if tracer is not None:  # autodiff.compile checks it reaches what the rule writes
+        tracer.updated.append(param)
+        tracer.updated.extend(tensor for tensor in tensors if tensor is not None)
     return (param._backend, param._data,
             *(None if tensor is None else tensor._data for tensor in tensors))
 
@@ -52,7 +57,17 @@ def increment_step(step: Tensor) -> float:
     """state['step'] += 1 on its 0-d tensor; the new count as a Python float."""
     step._data += 1
     step._bump_version()
-    return float(step._backend.item(step._data))
+    return scalar_state(step)
+
+
+def scalar_state(scalar: Tensor) -> float:
+    """The number in a 0-d state tensor (a step count, NAdam's running product). While
+    autodiff.compile traces, a value of its program that each replay reads again (so the steps
+    after the first compile) instead of a constant."""
+    tracer = current_tracer()
+    if tracer is not None:
+        return tracer.scalar(scalar._backend, scalar._data)  # type: ignore[return-value]
+    return float(scalar._backend.item(scalar._data))
 
 
 def hyperparameter(value: Any) -> Any:

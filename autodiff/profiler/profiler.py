@@ -12,7 +12,10 @@ end of each active cycle, and the results of `autograd.profiler.profile`.
 
 from __future__ import annotations
 
+import copy
 import enum
+import functools
+import json
 import os
 import socket
 import time
@@ -21,9 +24,13 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
+import backends
+
+from ..autograd.profiler import PRIVATE_USE1_DEVICE, record_function, refuse_options
 from ..autograd.profiler import profile as _autograd_profile
-from ..autograd.profiler import record_function, refuse_options
+from ..autograd.profiler_config import _ExperimentalConfig
 from ..autograd.profiler_util import EventList, FunctionEventAvg
+from .memory_timeline import MemoryTimeline
 
 
 class ProfilerActivity(enum.Enum):
@@ -43,7 +50,11 @@ class ProfilerAction(enum.Enum):
 
 
 def supported_activities() -> set[ProfilerActivity]:
-    return {ProfilerActivity.CPU}
+    """CPU, and CUDA when a CUDA device is there (PyTorch's answer on a build with CUDA)."""
+    activities = {ProfilerActivity.CPU}
+    if backends.cuda_device_count() > 0:
+        activities.add(ProfilerActivity.CUDA)
+    return activities
 
 
 def schedule(*, wait: int, warmup: int, active: int, repeat: int = 0, skip_first: int = 0,
@@ -83,6 +94,27 @@ def schedule(*, wait: int, warmup: int, active: int, repeat: int = 0, skip_first
     return schedule_fn
 
 
+def _parse_activities(activities: Iterable[Any]) -> set[ProfilerActivity]:
+    """The activities asked for. PyTorch also takes `{activity: [names]}` to record only
+    some of an activity's events (Kineto's filters): refused, by name."""
+    parsed: set[ProfilerActivity] = set()
+    for item in activities:
+        if isinstance(item, dict):
+            raise ValueError("profiler activity filters ({activity: [names]}) are not "
+                             "supported: there are no Kineto activities to filter")
+        if not isinstance(item, ProfilerActivity):
+            raise TypeError(f"Expected ProfilerActivity or dict, got {type(item)}")
+        if item in parsed:
+            raise ValueError(f"Activity {item} specified more than once")
+        parsed.add(item)
+    return parsed
+
+
+@functools.cache
+def _warn_once(message: str) -> None:
+    warnings.warn(message, stacklevel=3)
+
+
 def _default_schedule_fn(_: int) -> ProfilerAction:
     return ProfilerAction.RECORD
 
@@ -104,29 +136,62 @@ def tensorboard_trace_handler(dir_name: str, worker_name: str | None = None,
 
 
 class profile:
-    """torch.profiler.profile: record CPU activity during the steps `schedule` marks active."""
+    """torch.profiler.profile: record CPU activity (and the device time of the ops, with
+    `ProfilerActivity.CUDA`) during the steps `schedule` marks active. `acc_events` keeps the
+    events of every active cycle, not only the last one's."""
 
     def __init__(self, *, activities: Iterable[ProfilerActivity] | None = None,
                  schedule: Callable[[int], ProfilerAction] | None = None,
                  on_trace_ready: Callable[[profile], Any] | None = None,
                  record_shapes: bool = False, profile_memory: bool = False,
                  with_stack: bool = False, with_flops: bool = False, with_modules: bool = False,
-                 experimental_config: Any = None, execution_trace_observer: Any = None,
+                 experimental_config: _ExperimentalConfig | None = None,
+                 execution_trace_observer: Any = None,
                  acc_events: bool = False, use_cuda: bool | None = None,
                  custom_trace_id_callback: Callable[[], str] | None = None,
                  post_processing_timeout_s: float | None = None) -> None:
-        refuse_options(use_cuda=use_cuda, with_flops=with_flops, with_modules=with_modules,
-                       experimental_config=experimental_config,
-                       execution_trace_observer=execution_trace_observer,
-                       acc_events=acc_events, custom_trace_id_callback=custom_trace_id_callback)
-        self.activities = set(activities) if activities is not None else supported_activities()
-        for activity in self.activities:
-            if activity is not ProfilerActivity.CPU:
-                raise ValueError(f"profiler activity {activity} is not supported: only "
-                                 "ProfilerActivity.CPU is recorded (host wall time)")
+        refuse_options(execution_trace_observer=execution_trace_observer,
+                       custom_trace_id_callback=custom_trace_id_callback)
+        if use_cuda is not None:
+            warnings.warn("`use_cuda` is deprecated, use `activities` argument instead",
+                          FutureWarning, stacklevel=2)
+            activities = set(activities) if activities is not None else supported_activities()
+            if use_cuda:
+                activities.add(ProfilerActivity.CUDA)
+            else:
+                activities.discard(ProfilerActivity.CUDA)
+        self.activities = (_parse_activities(activities) if activities is not None
+                           else supported_activities())
+        if not self.activities:
+            raise AssertionError("No valid profiler activities found")
         self.record_shapes = record_shapes
+        self.with_flops = with_flops
         self.profile_memory = profile_memory
         self.with_stack = with_stack
+        self.with_modules = with_modules
+        if (experimental_config is not None and experimental_config.trace_only
+                and with_stack):
+            warnings.warn("trace_only=True is incompatible with with_stack=True (stack traces "
+                          "require event post-processing). Disabling trace_only.",
+                          stacklevel=2)
+            experimental_config = copy.copy(experimental_config)
+            experimental_config.trace_only = False
+        self.experimental_config = experimental_config
+        self.acc_events = acc_events
+        self.post_processing_timeout_s = post_processing_timeout_s
+        self.use_device: str | None = None
+        if ProfilerActivity.CUDA in self.activities:
+            self.use_device = "cuda"
+        elif ProfilerActivity.PrivateUse1 in self.activities:
+            self.use_device = PRIVATE_USE1_DEVICE
+        else:
+            for activity in (ProfilerActivity.XPU, ProfilerActivity.MTIA,
+                             ProfilerActivity.HPU):
+                if activity in self.activities:
+                    raise ValueError(f"profiler activity {activity} is not supported: "
+                                     "autodiff has no such device")
+        self.preset_metadata: dict[str, str] = {}
+        self._trace_metadata: dict[str, str] = {}
         self.schedule = schedule if schedule is not None else _default_schedule_fn
         self.record_steps = schedule is not None
         self.on_trace_ready = on_trace_ready
@@ -208,14 +273,30 @@ class profile:
             action()
 
     def _prepare_trace(self) -> None:
-        self.profiler = _autograd_profile(record_shapes=self.record_shapes,
-                                          profile_memory=self.profile_memory,
-                                          with_stack=self.with_stack)
+        if self.profiler is not None and not self.acc_events:
+            _warn_once("Warning: Profiler clears events at the end of each cycle. Only events "
+                       "from the current cycle will be reported. To keep events across "
+                       "cycles, set acc_events=True.")
+        if self.profiler is None or not self.acc_events:
+            self.profiler = _autograd_profile(
+                use_cpu=ProfilerActivity.CPU in self.activities, use_device=self.use_device,
+                record_shapes=self.record_shapes, with_flops=self.with_flops,
+                profile_memory=self.profile_memory, with_stack=self.with_stack,
+                with_modules=self.with_modules, use_kineto=True,
+                experimental_config=self.experimental_config, acc_events=self.acc_events,
+                post_processing_timeout_s=self.post_processing_timeout_s)
+            self.profiler.trace_metadata = self._trace_metadata
 
     def _start_trace(self) -> None:
         assert self.profiler is not None
         self.profiler._start()
         self._recording = True
+        for option in ("profile_memory", "with_stack", "record_shapes", "with_modules",
+                       "with_flops"):
+            if getattr(self, option):
+                self.add_metadata_json(option, "1")
+        for key, value in self.preset_metadata.items():
+            self.add_metadata_json(key, value)
 
     def _stop_trace(self) -> None:
         if self._recording and self.profiler is not None:
@@ -235,6 +316,20 @@ class profile:
     def events(self) -> EventList:
         return self._results().function_events
 
+    def add_metadata(self, key: str, value: str) -> None:
+        """A string written at the top level of the trace, under `key`."""
+        self._trace_metadata[key] = json.dumps(value)
+
+    def add_metadata_json(self, key: str, value: str) -> None:
+        """A JSON text (checked here) written at the top level of the trace, under `key`."""
+        json.loads(value)
+        self._trace_metadata[key] = value
+
+    def preset_metadata_json(self, key: str, value: str) -> None:
+        """Metadata added when the trace starts (set before it does)."""
+        json.loads(value)
+        self.preset_metadata[key] = value
+
     def key_averages(self, group_by_input_shape: bool = False, group_by_stack_n: int = 0,
                      group_by_overload_name: bool = False) -> EventList:
         return self._results().key_averages(group_by_input_shape, group_by_stack_n,
@@ -243,27 +338,37 @@ class profile:
     def total_average(self) -> FunctionEventAvg:
         return self._results().total_average()
 
-    def export_chrome_trace(self, path: str) -> None:
-        events = self.events()
-        if path.endswith(".gz"):
-            import gzip
-            import json
+    def export_chrome_trace(self, path: str, use_python_export: bool = False) -> None:
+        """The Chrome trace of the last active cycle (of all, with `acc_events`), gzipped when
+        `path` ends in ".gz"; the metadata added at the top level. (`use_python_export` picks
+        PyTorch's writer; there is one here.)"""
+        self._results().export_chrome_trace(path, self._trace_metadata)
 
-            with gzip.open(path, "wt") as file:
-                json.dump(events._chrome_trace(path), file)
-            return
-        events.export_chrome_trace(path)
+    def export_memory_timeline(self, path: str, device: str | None = None) -> None:
+        """The memory the recorded arrays held over time, by category, as PyTorch writes it:
+        `.json` (or `.json.gz`) holds `[times, sizes]` (times in microseconds; at each, the
+        bytes of every category), `.raw.json.gz` the events `(time, action, bytes,
+        category)`, `.html` a plot. Needs record_shapes, profile_memory and with_stack, as
+        PyTorch's does."""
+        warnings.warn("`export_memory_timeline` is deprecated and will be removed in a future "
+                      "version. Please use `torch.cuda.memory._record_memory_history` and "
+                      "`torch.cuda.memory._export_memory_snapshot` instead.", FutureWarning,
+                      stacklevel=2)
+        required = ("record_shapes", "profile_memory", "with_stack")
+        missing = [f"{name}=True" for name in required if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"{', '.join(missing)} required for memory profiling.")
+        if device is None:
+            device = "cuda:0" if self.use_device == "cuda" else "cpu"
+        timeline = MemoryTimeline(self._results().function_events, device)
+        if path.endswith(".html"):
+            timeline.export_html(path)
+        elif path.endswith("raw.json.gz"):
+            timeline.export_raw(path)
+        else:
+            timeline.export(path)
 
     def export_stacks(self, path: str, metric: str = "self_cpu_time_total") -> None:
-        """Stacks for flame graphs: one line per event recorded `with_stack`, its frames
-        outermost first joined by ";" and the metric in microseconds."""
-        if metric not in ("self_cpu_time_total",):
-            raise ValueError(f"metric {metric!r} is not supported: only "
-                             "'self_cpu_time_total' is recorded")
-        if not self.with_stack:
-            raise ValueError("export_stacks() needs with_stack=True")
-        with open(path, "w") as file:
-            for event in self.events():
-                if event.stack:
-                    frames = ";".join(reversed(event.stack))
-                    file.write(f"{frames};{event.name} {int(event.self_cpu_time_total)}\n")
+        """Stacks for flame graphs (`self_cpu_time_total`, or `self_cuda_time_total` with
+        device activity): one line per event recorded `with_stack` whose metric is positive."""
+        self._results().export_stacks(path, metric)

@@ -13,15 +13,22 @@ Two ways, as in PyTorch:
   Works with `autograd.grad`, keyword arguments and nested structures.
 * use_reentrant=True: `fn` runs under no_grad inside a custom autograd.Function whose backward
   reruns it in grad mode on detached inputs and calls `autograd.backward` on that piece
-  (a backward inside the backward).
+  (a backward inside the backward). That inner backward runs every node of the piece, so a
+  walk limited to some inputs (`autograd.grad`, `backward(inputs=...)`) is refused, as
+  PyTorch refuses it.
+
+Selective checkpointing (`create_selective_checkpoint_contexts`, in selective_checkpoint.py)
+keeps the outputs of the ops a policy picks, through `context_fn`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import traceback
 import warnings
 import weakref
+from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import AbstractContextManager as ContextManager
 from typing import Any, NoReturn
@@ -31,16 +38,24 @@ from backends import Backend, Device
 
 from .. import autograd, creation, dtypes
 from ..autograd.graph import saved_tensors_hooks
+from ..engine import current_graph_task_id, is_checkpoint_valid
 from ..grad_mode import enable_grad, no_grad
 from ..grad_mode import state as grad_state
 from ..nn.modules.container import Sequential
 from ..tensor import Tensor
+from .selective_checkpoint import (
+    SAC_IGNORED_OPS,
+    CheckpointPolicy,
+    SelectiveCheckpointContext,
+    create_selective_checkpoint_contexts,
+)
 
 __all__ = [
-    "CheckpointError", "CheckpointFunction", "DefaultDeviceType", "check_backward_validity",
-    "checkpoint", "checkpoint_sequential", "detach_variable", "get_device_states",
-    "noop_context_fn", "set_checkpoint_debug_enabled", "set_checkpoint_early_stop",
-    "set_device_states",
+    "SAC_IGNORED_OPS", "CheckpointError", "CheckpointFunction", "CheckpointPolicy",
+    "DefaultDeviceType", "SelectiveCheckpointContext", "check_backward_validity", "checkpoint",
+    "checkpoint_sequential", "create_selective_checkpoint_contexts", "detach_variable",
+    "get_device_states", "noop_context_fn", "set_checkpoint_debug_enabled",
+    "set_checkpoint_early_stop", "set_device_states",
 ]
 
 _DEFAULT_DETERMINISM_MODE = "default"
@@ -234,6 +249,14 @@ class CheckpointFunction(autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, *grad_outputs: Any) -> Any:
+        if not is_checkpoint_valid():
+            # The inner backward would run every node of the piece, and so accumulate into
+            # leaves the outer call did not ask for.
+            raise RuntimeError(
+                "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() "
+                "or passing an `inputs` parameter to .backward(). To resolve this error, you "
+                "can either set use_reentrant=False, or call .backward() without passing the "
+                "`inputs` argument.")
         inputs = list(ctx.inputs)
         for position, tensor in zip(ctx.tensor_indices, ctx.saved_tensors):
             inputs[position] = tensor
@@ -277,6 +300,10 @@ class _StopRecomputationError(Exception):
     pass
 
 
+# Numbers for unpacks outside any backward walk (PyTorch draws a uuid): below the engine's.
+_outside_backward_ids = itertools.count(-2, -1)
+
+
 class _SavedInput:
     """A checkpoint input kept for the recomputation, with its version at the forward."""
 
@@ -316,11 +343,9 @@ class _CheckpointFrame:
     """One checkpointed call: its inputs, one weak reference per holder (in saving order), the
     metadata of each saved tensor, and the recomputations' results.
 
-    A recomputation is numbered (its `gid`). PyTorch numbers them by the backward pass that
-    asks; autodiff's engine has no such number, so a new recomputation starts whenever a
-    holder has no unused tensor left: the first unpack of each backward (every holder is
-    unpacked once per backward). A saved tensor unpacked twice in one backward therefore
-    gets a fresh recomputation where PyTorch raises."""
+    A recomputation is made once per backward walk (its `gid`, the engine's graph task number;
+    an unpack outside any backward gets a number of its own), so a saved tensor unpacked twice
+    in one backward is PyTorch's error."""
 
     def __init__(self, recompute_fn: Callable[..., None], early_stop: bool,
                  unpack_error_cb: Callable[[CheckpointError], NoReturn] | None,
@@ -328,9 +353,12 @@ class _CheckpointFrame:
         self.recompute_fn = recompute_fn
         self.saved_args: list[_SavedInput] = []
         self.weak_holders: list[weakref.ref[_Holder]] = []
-        self.recomputed: dict[int, weakref.WeakKeyDictionary[_Handle, Tensor]] = {}
-        self.recomp_counter: dict[int, int] = {}
-        self.generation = 0
+        # Per recomputation; an entry goes when its handle does (the holder drops it once the
+        # tensor is handed over, or when the node that saved it is freed).
+        self.recomputed: defaultdict[int, weakref.WeakKeyDictionary[_Handle, Tensor]] = \
+            defaultdict(weakref.WeakKeyDictionary)
+        self.recomp_counter: defaultdict[int, int] = defaultdict(int)
+        self.is_recomputed: defaultdict[int, bool] = defaultdict(bool)
         self.early_stop = early_stop
         self.metadata_fn = metadata_fn
         self.unpack_error_cb = unpack_error_cb
@@ -345,20 +373,16 @@ class _CheckpointFrame:
     def get_inputs(self) -> list[Any]:
         return [saved.unpack() for saved in self.saved_args]
 
-    def recompute(self) -> int:
-        """Run the function again under the recomputation hooks; returns its gid."""
-        self.generation += 1
-        gid = self.generation
-        self.recomputed = {gid: weakref.WeakKeyDictionary()}  # drop older, unused results
-        self.recomp_counter = {gid: 0}
+    def recompute(self, gid: int) -> None:
+        """Run the function again under the recomputation hooks, for backward walk `gid`."""
         args = self.get_inputs()
         try:
             with _recomputation_hook(weakref.ref(self), gid), enable_grad():
                 self.recompute_fn(*args)
         except _StopRecomputationError:
             pass
+        self.is_recomputed[gid] = True
         self.check_recomputed_tensors_match(gid)
-        return gid
 
     def check_recomputed_tensors_match(self, gid: int) -> None:
         if self.ignore_saved_mismatch:
@@ -444,15 +468,22 @@ class _checkpoint_hook(saved_tensors_hooks):
             return holder
 
         def unpack_hook(holder: _Holder) -> Tensor:
-            gid = frame.generation
-            handle = holder.handles.get(gid)
-            if handle is None:  # not recomputed yet for this backward, or already handed over
-                gid = frame.recompute()
-                handle = holder.handles.get(gid)
-            if handle is None or handle not in frame.recomputed[gid]:
+            gid = current_graph_task_id()
+            if gid == -1:  # outside any backward: a recomputation of its own
+                gid = next(_outside_backward_ids)
+            if not frame.is_recomputed[gid]:
+                frame.recompute(gid)
+            if gid not in holder.handles:
                 raise CheckpointError(
                     "torch.utils.checkpoint: Unpack is being triggered for a tensor that was not "
                     f"recomputed.\n{_debug_tip_msg}")
+            handle = holder.handles[gid]
+            if handle is None:
+                raise CheckpointError(
+                    "torch.utils.checkpoint: Unpack is being triggered for a tensor that was "
+                    "already unpacked once. If you are calling ctx.saved_tensors in backward, "
+                    "make sure to do so only once. Otherwise please open an issue with details "
+                    "on your use case.")
             tensor = frame.recomputed[gid][handle]
             holder.handles[gid] = None
             return tensor

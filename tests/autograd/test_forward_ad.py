@@ -394,11 +394,10 @@ def test_in_place_op_under_no_grad_changes_the_tangent_in_place(device: str) -> 
         np.testing.assert_allclose(fwAD.unpack_dual(copy).tangent.cpu().numpy(), [0.0, 2.0, 3.0])
 
 
-def test_complex_tensors_are_refused() -> None:
-    """The rules are written for real tensors: complex ones are refused, never computed wrong."""
+def test_complex_tensors_get_tangents() -> None:
+    """Complex primals and tangents (test_forward_ad_complex.py checks the ops)."""
     with fwAD.dual_level():
-        with pytest.raises(NotImplementedError, match="complex tensors"):
-            fwAD.make_dual(autodiff.tensor([1 + 2j]), autodiff.tensor([1 + 0j]))
-        dual = fwAD.make_dual(_tensor([1.0, 2.0]), _tensor([1.0, 1.0]))
-        with pytest.raises(NotImplementedError, match="on complex tensors"):
-            dual * 1j
+        dual = fwAD.make_dual(autodiff.tensor([1 + 2j]), autodiff.tensor([1 + 0j]))
+        assert fwAD.unpack_dual(dual * 1j).tangent.tolist() == [1j]
+        real = fwAD.make_dual(_tensor([1.0, 2.0]), _tensor([1.0, 1.0]))
+        assert fwAD.unpack_dual(real * 1j).tangent.tolist() == [1j, 1j]

@@ -101,6 +101,27 @@ def test_predicted_peak_within_ten_percent(accumulated: bool) -> None:
     assert report.start_bytes == 4 * 256 * 1024 * 4 + 4  # the ReLU outputs, the loss's 1.0
 
 
+@pytest.mark.parametrize("accumulated", [False, True])
+def test_temporaries_inside_a_backward_are_counted(accumulated: bool) -> None:
+    # Narrow layers: the weights no longer dwarf what one op's backward makes and drops
+    # (ReLU's mask of dead units) or hands on as a view (sum's expanded gradient).
+    autodiff.manual_seed(0)
+    layers: list[nn.Module] = []
+    for _ in range(4):
+        layers += [nn.Linear(256, 256), nn.ReLU()]
+    model, x = nn.Sequential(*layers), autodiff.randn(512, 256)
+    tracemalloc.start()
+    try:
+        if accumulated:
+            model(x).sum().backward()
+        loss = model(x).sum()
+        report = memory_report(loss)
+        measured = _measured_peak(loss)
+    finally:
+        tracemalloc.stop()
+    assert report.peak_increase == pytest.approx(measured, rel=0.05)
+
+
 def test_table_and_refusal() -> None:
     _, _, loss = _chain("cpu")
     table = str(memory_report(loss))

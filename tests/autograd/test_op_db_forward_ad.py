@@ -24,27 +24,8 @@ NO_FORWARD_DERIVATIVE_IN_PYTORCH = {
     "ormqr": "ormqr", "ormqr_transpose_right": "ormqr",
 }
 
-# Entries with complex tensors (complex ops, fft, stft): autodiff's rules are written for real
-# tensors, and a complex tangent is refused with NotImplementedError rather than computed wrong.
-COMPLEX_FORWARD_AD_MISSING = {
-    "abs_complex", "angle", "complex", "conj", "conj_physical", "div_complex", "fft.fft",
-    "fft.fft2", "fft.fft_n_ortho", "fft.fft_real", "fft.fftn", "fft.hfft", "fft.hfft2",
-    "fft.hfftn", "fft.ifft", "fft.ifft2", "fft.ifft_real", "fft.ifftn", "fft.ihfft", "fft.ihfft2",
-    "fft.ihfftn", "fft.irfft", "fft.irfft2", "fft.irfft_n", "fft.irfftn", "fft.rfft", "fft.rfft2",
-    "fft.rfft_n", "fft.rfftn", "imag", "istft", "mul_complex", "mul_complex_scalar", "real",
-    "stft", "sum_complex", "view_as_real",
-    "adjoint", "conj_physical_", "linalg.eig", "linalg.eig_complex_input",
-    "linalg.eig_vectors", "linalg.eigvals", "matmul_complex", "polar", "resolve_conj",
-    "resolve_neg", "vdot_complex", "view_as_complex",
-}
-
-
 def _case(info: OpInfo, sample: Sample, index: int) -> object:
     marks = []
-    if info.name in COMPLEX_FORWARD_AD_MISSING:
-        marks.append(pytest.mark.xfail(
-            reason="forward-mode AD of complex tensors is not implemented",
-            strict=True, raises=NotImplementedError))
     if info.name in NO_FORWARD_DERIVATIVE_IN_PYTORCH:
         marks.append(pytest.mark.xfail(
             reason=f"PyTorch has no forward derivative for "

@@ -14,7 +14,6 @@ import autodiff
 from autodiff.autograd import profiler as autograd_profiler
 from autodiff.profiler import (
     ProfilerAction,
-    ProfilerActivity,
     profile,
     record_function,
     schedule,
@@ -116,9 +115,15 @@ def test_profile_memory_counts_outputs_and_releases(device: str) -> None:
             del y  # released inside "drop"
         z = x + 1
     averages = {event.key: event for event in prof.key_averages()}
-    assert averages["aten::mul"].self_cpu_memory_usage == 1024
-    assert averages["drop"].self_cpu_memory_usage == -1024
-    assert averages["aten::add"].cpu_memory_usage == 1024
+    # Memory off the CPU is device memory, as a CUDA tensor's is in PyTorch's profiler.
+    on_cpu = device == "cpu"
+    own, total = (("self_cpu_memory_usage", "cpu_memory_usage") if on_cpu else
+                  ("self_device_memory_usage", "device_memory_usage"))
+    other = "self_device_memory_usage" if on_cpu else "self_cpu_memory_usage"
+    assert getattr(averages["aten::mul"], own) == 1024
+    assert getattr(averages["aten::mul"], other) == 0
+    assert getattr(averages["drop"], own) == -1024
+    assert getattr(averages["aten::add"], total) == 1024
     assert z.shape == (256,)
     torch = pytest.importorskip("torch")
     tx = torch.ones(256)
@@ -318,21 +323,6 @@ def test_off_after_an_error_in_backward() -> None:
     assert all(event.time_range.end >= event.time_range.start for event in prof.events())
     # The next op is a top-level range again: nothing was left open.
     assert next(e for e in prof.events() if e.name == "aten::mul").cpu_parent is None
-
-
-@pytest.mark.parametrize("option", [{"with_flops": True}, {"with_modules": True},
-                                    {"use_cuda": True}, {"acc_events": True}])
-def test_unsupported_options_are_refused_by_name(option: dict[str, Any]) -> None:
-    name = next(iter(option))
-    with pytest.raises(ValueError, match=name):
-        profile(**option)
-    with pytest.raises(ValueError, match=name):
-        autograd_profiler.profile(**option)
-
-
-def test_device_activity_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"ProfilerActivity\.CUDA"):
-        profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA])
 
 
 def test_schedule_as_torch() -> None:

@@ -14,7 +14,7 @@ import autodiff
 from autodiff.batching.dispatch import has_rule
 from autodiff.func import vmap
 from autodiff.ops.arithmetic import Mul
-from autodiff.ops.order_statistics import MedianAll
+from autodiff.ops.flat_indexing import MaskedScatter
 
 
 def _t(*shape: int, seed: int = 0, device: str = "cpu") -> autodiff.Tensor:
@@ -134,11 +134,14 @@ def test_randomness_modes() -> None:
 
 def test_fallback_warns_and_rules_are_registered() -> None:
     x = _t(3, 5)
-    assert has_rule(Mul) and not has_rule(MedianAll)
+    mask = autodiff.tensor([True, False, True, True, False])
+    assert has_rule(Mul) and not has_rule(MaskedScatter)
     with pytest.warns(UserWarning, match="There is a performance drop because we have not yet "
-                                         "implemented the batching rule for MedianAll"):
-        out = vmap(lambda a: a.median())(x)
-    np.testing.assert_allclose(_np(out), np.median(_np(x), axis=1))
+                                         "implemented the batching rule for MaskedScatter"):
+        out = vmap(lambda a: a.masked_scatter(mask, a * 10))(x)
+    expected = _np(x).copy()
+    expected[:, [0, 2, 3]] = _np(x)[:, :3] * 10
+    np.testing.assert_allclose(_np(out), expected)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         vmap(lambda a: (a * 2).sum())(x)  # batched by rules: no warning

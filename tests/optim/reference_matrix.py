@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import ml_dtypes
 import numpy as np
 
 
@@ -53,15 +54,24 @@ class AdafactorReference:
 
 
 def newton_schulz(g: np.ndarray, coefficients: tuple[float, float, float],
-                  steps: int, eps: float) -> np.ndarray:
+                  steps: int, eps: float, bfloat16: bool = True) -> np.ndarray:
     """The quintic Newton-Schulz iteration of Muon (Jordan et al., 2024) on the wide
-    orientation of g, started from g / ||g||_F."""
+    orientation of g, started from g / ||g||_F. bfloat16: as PyTorch runs it, each op in
+    float32 with its result rounded to bfloat16 (else exactly, in g's dtype)."""
     a, b, c = coefficients
+
+    def rounded(x: Any) -> Any:
+        if not bfloat16:
+            return x
+        return np.asarray(x).astype(ml_dtypes.bfloat16).astype(np.float32)
+
     x = g.T if g.shape[0] > g.shape[1] else g
-    x = x / max(np.linalg.norm(x), eps)
+    x = rounded(x)
+    x = rounded(x / rounded(max(rounded(np.sqrt(np.sum(x * x))), eps)))
     for _ in range(steps):
-        gram = x @ x.T
-        x = a * x + (b * gram + c * gram @ gram) @ x
+        gram = rounded(x @ x.T)
+        x = rounded(a * x + rounded(b * gram + c * (gram @ gram)) @ x)
+    x = x.astype(g.dtype)
     return x.T if g.shape[0] > g.shape[1] else x
 
 
@@ -69,7 +79,9 @@ class MuonReference:
     def __init__(self, lr: float = 1e-3, weight_decay: float = 0.1, momentum: float = 0.95,
                  nesterov: bool = True,
                  ns_coefficients: tuple[float, float, float] = (3.4445, -4.775, 2.0315),
-                 eps: float = 1e-7, ns_steps: int = 5, adjust_lr_fn: str | None = None) -> None:
+                 eps: float = 1e-7, ns_steps: int = 5, adjust_lr_fn: str | None = None,
+                 bfloat16: bool = True) -> None:
+        self.bfloat16 = bfloat16
         self.lr, self.weight_decay, self.momentum = lr, weight_decay, momentum
         self.nesterov, self.coefficients = nesterov, ns_coefficients
         self.eps, self.ns_steps, self.adjust_lr_fn = eps, ns_steps, adjust_lr_fn
@@ -79,7 +91,8 @@ class MuonReference:
         self.buffer = self.momentum * self.buffer + (1 - self.momentum) * g
         update = ((1 - self.momentum) * g + self.momentum * self.buffer if self.nesterov
                   else self.buffer)
-        orthogonal = newton_schulz(update, self.coefficients, self.ns_steps, self.eps)
+        orthogonal = newton_schulz(update, self.coefficients, self.ns_steps, self.eps,
+                                   self.bfloat16)
         rows, cols = theta.shape
         if self.adjust_lr_fn == "match_rms_adamw":
             lr = self.lr * 0.2 * math.sqrt(max(rows, cols))

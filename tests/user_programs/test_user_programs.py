@@ -64,8 +64,6 @@ class Program:
 # program stops with (the last line of its traceback must contain it).
 META_DEVICE = Stop("the meta device (torch.device('meta'), Module.to_empty)",
                    "Expected one of cpu, cuda, strict device type at start of device string: meta")
-NESTED_FORWARD_AD = Stop("nested forward-mode AD levels (jacfwd of jacfwd, jvp of jvp)",
-                         "Nested forward mode AD is not supported at the moment")
 IS_XPU = Stop("Tensor.is_xpu", "'Tensor' object has no attribute 'is_xpu'")
 SPARSE = Stop("sparse tensors (Tensor.to_sparse, torch.sparse.mm)",
               "'Tensor' object has no attribute 'to_sparse'")
@@ -103,7 +101,7 @@ PROGRAMS = [
     Program("per_sample_grads"),
     Program("ensembling", META_DEVICE),
     Program("neural_tangent_kernels"),
-    Program("jacobians_hessians", NESTED_FORWARD_AD),
+    Program("jacobians_hessians"),
     Program("forward_ad_usage"),
     # pytorch/examples
     Program("mnist"),

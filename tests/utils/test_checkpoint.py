@@ -302,3 +302,105 @@ def test_default_generator_state_round_trip(device: str) -> None:
              autodiff.randint(0, 100, (3,), device=device).tolist(),
              F.dropout(autodiff.ones(100, device=device), 0.5).tolist()]
     assert again == first
+
+
+def _sin_of_product(w: autodiff.Tensor) -> Any:
+    return lambda x: (x * w).sin()
+
+
+@pytest.mark.parametrize("walk", ["grad", "backward(inputs=)"])
+def test_reentrant_refuses_a_walk_limited_to_some_inputs(walk: str) -> None:
+    x = autodiff.ones(3, dtype=autodiff.float64, requires_grad=True)
+    w = autodiff.ones(3, dtype=autodiff.float64, requires_grad=True)
+    out = checkpoint(_sin_of_product(w), x, use_reentrant=True).sum()
+    message = (r"^When use_reentrant=True, torch\.utils\.checkpoint is incompatible with "
+               r"\.grad\(\) or passing an `inputs` parameter to \.backward\(\)\. To resolve this "
+               r"error, you can either set use_reentrant=False, or call \.backward\(\) without "
+               r"passing the `inputs` argument\.$")
+    with pytest.raises(RuntimeError, match=message):
+        if walk == "grad":
+            autodiff.autograd.grad(out, (x,))
+        else:
+            out.backward(inputs=[x])
+    assert x.grad is None and w.grad is None  # the inner backward touched no leaf
+    (gx,) = autodiff.autograd.grad(checkpoint(_sin_of_product(w), x, use_reentrant=False)
+                                   .sum(), (x,))
+    np.testing.assert_allclose(gx.numpy(), np.cos(1.0) * np.ones(3))
+    assert w.grad is None
+    out.backward()  # a full walk still serves it
+    np.testing.assert_allclose(w.grad.numpy(), np.cos(1.0) * np.ones(3))
+
+
+class _SquareReadingSavedTwice(autodiff.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, a: autodiff.Tensor) -> autodiff.Tensor:
+        ctx.save_for_backward(a)
+        return a * a
+
+    @staticmethod
+    def backward(ctx: Any, grad: autodiff.Tensor) -> autodiff.Tensor:
+        (a,) = ctx.saved_tensors
+        (a,) = ctx.saved_tensors
+        return 2 * grad * a
+
+
+def test_non_reentrant_unpacks_each_saved_tensor_once_per_backward() -> None:
+    x = autodiff.ones(3, dtype=autodiff.float64, requires_grad=True)
+    out = checkpoint(lambda a: _SquareReadingSavedTwice.apply(a.sin()), x, use_reentrant=False)
+    with pytest.raises(CheckpointError, match=r"^torch\.utils\.checkpoint: Unpack is being "
+                       r"triggered for a tensor that was already unpacked once\. If you are "
+                       r"calling ctx\.saved_tensors in backward, make sure to do so only once\."):
+        out.sum().backward()
+    assert x.grad is None
+
+
+def test_the_engine_names_its_walks() -> None:
+    from autodiff.engine import current_graph_task_id
+
+    x = autodiff.ones(2, requires_grad=True)
+    seen: list[tuple[int, bool]] = []
+
+    def hook(grad: autodiff.Tensor) -> None:
+        seen.append((current_graph_task_id(), autodiff.autograd._is_checkpoint_valid()))
+
+    y = x * 2
+    y.register_hook(hook)
+    y.sum().backward(retain_graph=True)
+    autodiff.autograd.grad(y.sum(), (x,))
+    assert current_graph_task_id() == -1 and autodiff.autograd._is_checkpoint_valid()
+    (first, full), (second, limited) = seen
+    assert first >= 0 and second > first and full and not limited
+
+
+@pytest.mark.parametrize("variant", ["unchecked", "non-reentrant", "reentrant"])
+def test_backward_peak_is_what_the_forward_held_plus_one_layers_gradients(variant: str) -> None:
+    """The engine keeps no gradient once it has passed it on: with each parameter's gradient
+    freed as soon as it is accumulated, the backward's peak is the activations held plus one
+    Linear's weight and input gradients (and the gradient flowing in), for all three runs."""
+    width, batch, layers_count = 256, 64, 8
+    layers: list[nn.Module] = []
+    for _ in range(layers_count):
+        layers += [nn.Linear(width, width), nn.ReLU()]
+    model = nn.Sequential(*layers)
+    for parameter in model.parameters():
+        parameter.register_post_accumulate_grad_hook(lambda p: setattr(p, "grad", None))
+    x = autodiff.randn(batch, width, requires_grad=True)
+    forward = {"unchecked": lambda: model(x),
+               "non-reentrant": lambda: checkpoint_sequential(model, 4, x, use_reentrant=False),
+               "reentrant": lambda: checkpoint_sequential(model, 4, x, use_reentrant=True)}
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start, _ = tracemalloc.get_traced_memory()
+        loss = forward[variant]().sum()
+        held, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        loss.backward()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    activation, weight = batch * width * 4, width * width * 4
+    # The reentrant backward also holds the outer gradient while its inner one runs.
+    extra = 3 if variant != "reentrant" else 4
+    assert peak - held < weight + extra * activation + 64 * 1024
+    assert held - start > 0

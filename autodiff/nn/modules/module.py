@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ... import dtypes
 from ...grad_mode import no_grad
+from ...profiling import profiler_state
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
 
@@ -251,10 +252,23 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if profiler_state.active:
+            return self._call_profiled(args, kwargs)
         if (self._forward_pre_hooks or self._forward_hooks or self._backward_pre_hooks
                 or self._backward_hooks or _any_global_hooks()):
             return self._call_impl(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_profiled(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """The call inside the profiler's `nn.Module: <Class>_<n>` range (with_modules)."""
+        opened = profiler_state.begin_module(self)
+        try:
+            if (self._forward_pre_hooks or self._forward_hooks or self._backward_pre_hooks
+                    or self._backward_hooks or _any_global_hooks()):
+                return self._call_impl(args, kwargs)
+            return self.forward(*args, **kwargs)
+        finally:
+            profiler_state.end(opened)
 
     def _call_impl(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """forward with the hooks around it, in PyTorch's order: global then own forward

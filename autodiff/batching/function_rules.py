@@ -1,0 +1,111 @@
+"""Batching rules of functions written in Python on arrays (not one Function), applied at the
+function (`dispatch.function_rule`): each runs the function once on the physical tensors,
+the vmap dim one more dim the function treats element by element or leaves alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..tensor import Tensor, _wrap_dim
+from .batched_tensor import make_batched, unwrap
+from .levels import Level
+
+
+def _batched(item: Tensor, level: Level) -> Tensor:
+    value, batched = unwrap(item, level.number)
+    return value if batched else value.expand((level.batch_size, *value.shape))
+
+
+def quantile(function: Callable[..., Any], level: Level, input: Tensor, q: Any,
+             dim: int | None = None, keepdim: bool = False, **kwargs: Any) -> Any:
+    """The quantiles of each example along `dim` (or of its flattened elements); a vector q
+    puts its dim first, before the examples', which then moves in front."""
+    if isinstance(q, Tensor) and unwrap(q, level.number)[1]:  # a q per example
+        from .dispatch import looped
+
+        return looped("quantile", function, (input, q, dim, keepdim), kwargs, level)
+    value = _batched(input, level)
+    size, rank = level.batch_size, input.dim()
+    if dim is None or rank == 0:
+        out = function(value.reshape((size, -1)), q, 1, False, **kwargs)
+        vector = out.dim() == 2
+        if keepdim:
+            out = out.reshape((*out.shape, *(1,) * rank))
+    else:
+        out = function(value, q, _wrap_dim(dim, rank) + 1, keepdim, **kwargs)
+        vector = isinstance(q, Tensor) and q.dim() == 1
+    return make_batched(out.movedim(1, 0) if vector else out, level.number)
+
+
+def one_hot(function: Callable[..., Any], level: Level, tensor: Tensor,
+            num_classes: int = -1) -> Any:
+    """Elementwise with a new last dim, given its size (inferred from the values, the size
+    could differ between examples: one example at a time, as the loop)."""
+    if num_classes == -1:
+        from .dispatch import looped
+
+        return looped("one_hot", function, (tensor,), {}, level)
+    return make_batched(function(_batched(tensor, level), num_classes), level.number)
+
+
+def leading_dims(function: Callable[..., Any], level: Level, input: Tensor, *args: Any,
+                 **kwargs: Any) -> Any:
+    """A function of the trailing dims that treats every leading dim alike (circular
+    padding): the examples are one more leading dim."""
+    return make_batched(function(_batched(input, level), *args, **kwargs), level.number)
+
+
+def _is_batched(item: Any, level: Level) -> bool:
+    return isinstance(item, Tensor) and unwrap(item, level.number)[1]
+
+
+def searchsorted(function: Callable[..., Any], level: Level, sorted_sequence: Tensor,
+                 input: Any, **kwargs: Any) -> Any:
+    """A shared 1-d sequence: elementwise in the values. A sequence per example: each
+    example's values as one row against its row of the sequence (an n-d sequence's leading
+    dims already match the values')."""
+    sorter = kwargs.get("sorter")
+    if not isinstance(input, Tensor):  # one number against each example's sequence
+        from .dispatch import looped
+
+        return looped("searchsorted", function, (sorted_sequence, input), kwargs, level)
+    values = _batched(input, level)
+    if not _is_batched(sorted_sequence, level) and not _is_batched(sorter, level) \
+            and sorted_sequence.dim() == 1:
+        return make_batched(function(sorted_sequence, values, **kwargs), level.number)
+    sequence = _batched(sorted_sequence, level)
+    options = dict(kwargs)
+    if sorter is not None:
+        options["sorter"] = _batched(sorter, level)
+    if sorted_sequence.dim() == 1:  # each example's values as one row
+        out = function(sequence, values.reshape((level.batch_size, -1)), **options)
+        return make_batched(out.reshape(tuple(values.shape)), level.number)
+    return make_batched(function(sequence, values, **options), level.number)
+
+
+def bucketize(function: Callable[..., Any], level: Level, input: Any, boundaries: Tensor,
+              **kwargs: Any) -> Any:
+    """Elementwise in the values against shared boundaries; boundaries per example are
+    searchsorted's rows."""
+    from ..ops.searching import searchsorted as search
+
+    return search(boundaries, input, **kwargs)
+
+
+def isin(function: Callable[..., Any], level: Level, elements: Any, test_elements: Any,
+         **kwargs: Any) -> Any:
+    """Elementwise in `elements` against a shared set."""
+    if _is_batched(test_elements, level) or not isinstance(elements, Tensor):
+        from .dispatch import looped
+
+        return looped("isin", function, (elements, test_elements), kwargs, level)
+    return make_batched(function(_batched(elements, level), test_elements, **kwargs),
+                        level.number)
+
+
+RULES: dict[str, Callable[..., Any]] = {
+    "quantile": quantile, "one_hot": one_hot, "leading_dims": leading_dims,
+    "searchsorted": searchsorted, "bucketize": bucketize, "isin": isin,
+}

@@ -1,0 +1,3 @@
+"""autodiff.compile: tracing a function into a flat program of backend calls and replaying it
+(`compiled.py` the entry, `tracing.py` the recording, `program.py` the generated replay,
+`passes.py` the optimizations, `guards.py` the signature, `checks.py` the cache hit's check)."""

@@ -1,0 +1,565 @@
+"""`compile(fn)`: trace once per signature, replay a flat program afterwards.
+
+A call computes the signature (`guards.py`). Unknown signature: the function runs eagerly under
+a `Tracer` (`tracing.py`); if nothing broke the graph, what the call left behind is checked and
+turned into a `Program` (`program.py`, optimized by `passes.py`): its inputs are the arrays of
+the argument Tensors and of the state (parameters, `.grad`, optimizer state), its outputs the
+arrays of the returned Tensors and those the call stored into the state. Known signature: the
+program runs on the current arrays, the `.grad` fields and version counters are set as the
+eager call set them, and the results are wrapped in new Tensors.
+
+Python side effects of the function other than on Tensors (printing, appending to a list) run
+in the traced call only, as with `jax.jit`. A result that would need its graph for a backward
+outside the function makes the signature run eagerly (a program has no graph); a result of a
+function that ran its own backward comes back detached.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+
+import backends
+
+from .. import autocast_state
+from ..batching.levels import levels as vmap_levels
+from ..dual import state as dual_state
+from ..node import anomaly_state
+from ..profiling import profiler_state
+from ..saved import saved_tensors_hooks_state
+from ..tensor import Tensor, _wrap
+from . import checks, guards, passes, tracing
+from .program import Program
+
+OPTIONS = {"constant_folding": True, "dead_code_elimination": True, "buffer_planning": True}
+_MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+
+
+class CompileStats:
+    """Counts over every compiled function (`autodiff.compile_stats()`)."""
+
+    def __init__(self) -> None:
+        self.traces = 0
+        self.replays = 0
+        self.eager_calls = 0  # calls of signatures that run eagerly (graph breaks and the rest)
+        self.disabled_calls = 0  # AUTODIFF_COMPILE=0
+        self.guard_failures = 0  # replays that read another value than the trace: run eagerly
+        self.graph_breaks: list[tracing.GraphBreak] = []
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"traces": self.traces, "replays": self.replays, "eager_calls": self.eager_calls,
+                "disabled_calls": self.disabled_calls,
+                "guard_failures": self.guard_failures, "graph_breaks": len(self.graph_breaks),
+                "break_reasons": [repr(item) for item in self.graph_breaks]}
+
+    def reset(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+
+STATS = CompileStats()
+
+
+class _Argument:
+    """A result that is one of the argument Tensors itself."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+class _Effect:
+    """What the traced call did to one state tensor, redone after each replay."""
+
+    __slots__ = ("data", "grad", "grad_version", "index", "set_grad", "version")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.data: int | None = None  # position in the program's outputs of its new array
+        self.set_grad = False
+        self.grad: int | None = None  # its new .grad's array (None with set_grad: .grad = None)
+        self.version = 0  # how far its version counter moved
+        self.grad_version = 0
+
+
+class Entry:
+    """One signature: its program, or why it runs eagerly."""
+
+    def __init__(self, reason: str | None = None) -> None:
+        self.reason = reason
+        self.program: Program | None = None
+        self.inputs: list[checks.InputSource] = []
+        self.effects: list[_Effect] = []
+        self.result: Any = None  # the results' structure; _Result marks a new Tensor
+        self.backend: Any = None
+        self.state: list[Tensor] = []  # the state tensors (inputs after the arguments')
+        self.hold: list[Any] = []  # the state tensors, kept alive so their ids stay theirs
+        self.check: checks.Check | None = None  # the cache hit's test (checks.py)
+        self.finish: Callable[[Any, list[Tensor]], Any] = _unfinished
+
+
+class _Result:
+    __slots__ = ("backend", "position")
+
+    def __init__(self, position: int, backend: Any) -> None:
+        self.position, self.backend = position, backend
+
+
+class CompiledFunction:
+    """A function (or module) compiled with `autodiff.compile`."""
+
+    def __init__(self, function: Callable[..., Any], fullgraph: bool,
+                 options: dict[str, bool]) -> None:
+        self.function = function
+        self.fullgraph = fullgraph
+        self.options = options
+        self.cache: dict[tuple[Any, ...], Entry] = {}
+        self.stats = CompileStats()
+        self._recent: list[Entry] = []  # the entries last used, whose checks a call tries
+        self._mode_breaks: set[str] = set()
+        # Read once, when compiled: the variable is for switching compilation off per run.
+        self.disabled = os.environ.get("AUTODIFF_COMPILE") == "0"
+        functools.update_wrapper(self, function, updated=())
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        function = self.function
+        if self.disabled:
+            _count("disabled_calls", self.stats)
+            return function(*args, **kwargs)
+        if tracing.state.tracer is not None:  # inside another compiled function's trace
+            return function(*args, **kwargs)
+        if (profiler_state.active or anomaly_state.recording or dual_state.enabled
+                or vmap_levels.depth or saved_tensors_hooks_state.open):
+            return self._eager_mode(args, kwargs)
+        for recent in self._recent:  # most recently used first
+            hit = recent.check(args, kwargs)  # type: ignore[misc]
+            if hit is not None:
+                if recent is not self._recent[0]:
+                    self._use(recent)
+                program = recent.program
+                if program is None or program.restore or program.reseed:
+                    return self._run(recent, hit[0], hit[1], args, kwargs)
+                try:  # (the common case, inline)
+                    results = program.run(hit[1])
+                except tracing.GuardFailed:
+                    _count("guard_failures", self.stats)
+                    return function(*args, **kwargs)
+                self.stats.replays += 1
+                STATS.replays += 1
+                return recent.finish(results, hit[0])
+        arguments: list[Tensor] = []
+        arguments_key = guards.arguments_key(args, kwargs, arguments)
+        # Modules, optimizers or containers among the arguments are state to walk too.
+        extra = [item for item in (*args, *kwargs.values())
+                 if type(item) not in guards.PLAIN and not isinstance(item, Tensor)]
+        roots, bindings = guards.roots_of(function)
+        structure = checks.Structure()
+        found = guards.reach([*roots, *extra], arguments, structure) if roots or extra \
+            else _NOTHING
+        key = (arguments_key, guards.state_key(found), autocast_state.signature(),
+               guards.plain_key(roots))
+        entry = self.cache.get(key)
+        if entry is None:
+            if extra:  # the arguments' own containers are checked by content, not identity
+                inside = guards.containers_in(extra)
+                structure.lists = [item for item in structure.lists if id(item) not in inside]
+                structure.dicts = [item for item in structure.dicts if id(item) not in inside]
+            structure.bindings = bindings
+            return self._trace(key, found, structure, roots, arguments, args, kwargs)
+        self._use(entry)
+        return self._run(entry, arguments, _inputs_of(entry, [*arguments, *found.tensors]),
+                         args, kwargs)
+
+    def _use(self, entry: Entry) -> None:
+        recent = self._recent
+        if entry in recent:
+            recent.remove(entry)
+        recent.insert(0, entry)
+        del recent[_RECENT:]
+
+    def _run(self, entry: Entry, arguments: list[Tensor], inputs: list[Any],
+             args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        program = entry.program
+        if program is None:
+            _count("eager_calls", self.stats)
+            return self.function(*args, **kwargs)
+        try:
+            result = _replay(entry, program, arguments, inputs)
+        except tracing.GuardFailed:
+            _count("guard_failures", self.stats)
+            return self.function(*args, **kwargs)
+        self.stats.replays += 1
+        STATS.replays += 1
+        return result
+
+    def _eager_mode(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """A mode a program cannot replay is on: the profiler (which records each op),
+        anomaly mode or replayable() (which keep each node's trace and inputs), saved-tensor
+        hooks, a forward-AD dual level (tangents ride on the Tensors), vmap (batched Tensors).
+        The call runs eagerly; under fullgraph=True only the profiler is allowed to."""
+        if not profiler_state.active:
+            reason = (
+                "anomaly mode or autograd.graph.replayable() is on" if anomaly_state.recording
+                else "a forward AD dual level is open" if dual_state.enabled
+                else "called inside vmap" if vmap_levels.depth
+                else "saved_tensors_hooks is open")
+            if self.fullgraph:
+                raise tracing.CompileError(
+                    f"autodiff.compile(fullgraph=True): graph break at "
+                    f"{tracing.user_location()}: {reason}")
+            if reason not in self._mode_breaks:  # reported once per function and reason
+                self._mode_breaks.add(reason)
+                item = tracing.GraphBreak(reason, tracing.user_location())
+                self.stats.graph_breaks.append(item)
+                STATS.graph_breaks.append(item)
+        _count("eager_calls", self.stats)
+        return self.function(*args, **kwargs)
+
+    # ----------------------------------------------------------------------------- tracing
+    def _trace(self, key: tuple[Any, ...], found: guards.Reach, structure: checks.Structure,
+               roots: list[Any], arguments: list[Tensor], args: tuple[Any, ...],
+               kwargs: dict[str, Any]) -> Any:
+        _count("traces", self.stats)
+        tracer = tracing.Tracer(self.fullgraph)
+        entry = Entry()
+        entry.state = found.tensors
+        if found.hooks is not None:
+            tracer.fullgraph = self.fullgraph
+            tracer.recording = True
+            tracer.graph_break(found.hooks)
+        for tensor in arguments:
+            if tensor.grad_fn is not None and tensor._requires_grad:
+                tracer.graph_break("an argument has a graph (a non-leaf Tensor requiring grad)")
+        before = []
+        # The argument Tensors, then the state: one list, as the replay sees it.
+        for index, tensor in enumerate([*arguments, *found.tensors]):
+            entry.inputs.append(checks.InputSource(index, False))
+            if tensor._grad is not None:
+                entry.inputs.append(checks.InputSource(index, True))
+        # The check of the signature as it is now, before the call changes anything.
+        entry.check = checks.build(args, kwargs, found.tensors, structure, entry.inputs)
+        for tensor in [*arguments, *found.tensors]:
+            tensor._data = tracer.add_input(tensor._data)
+            grad = tensor._grad
+            if grad is not None:
+                grad._data = tracer.add_input(grad._data)
+            before.append((tensor._data, grad, None if grad is None else grad._data,
+                           tensor._version, None if grad is None else grad._version))
+        tracer.outside = {id(tensor) for tensor in [*arguments, *found.tensors]}
+        tracer.start(backends.created_backends())
+        try:
+            with autocast_state.isolated_cache():
+                result = self.function(*args, **kwargs)
+        except BaseException:
+            tracer.stop()
+            _unwrap_all([*found.tensors, *arguments], None)
+            raise
+        tracer.stop()
+        if dual_state.enabled or vmap_levels.depth or profiler_state.active:
+            tracer.recording = True  # (a level left open: graph_break records nothing else)
+            tracer.graph_break("the call left a dual level, vmap or the profiler open")
+        after = guards.reach([*roots, args, kwargs], arguments)
+        _unwrap_all([*found.tensors, *after.tensors, *arguments], result)
+        if tracer.breaks:
+            entry.reason = "graph break"
+            for item in tracer.breaks:
+                self.stats.graph_breaks.append(item)
+                STATS.graph_breaks.append(item)
+        else:
+            try:
+                self._make_program(entry, tracer, arguments, found, after, before, result)
+            except _NotReplayable as why:
+                entry.reason = str(why)
+                entry.program = None
+        if entry.reason is not None and self.fullgraph and not tracer.breaks:
+            raise tracing.CompileError(f"autodiff.compile(fullgraph=True): {entry.reason}")
+        entry.hold = [found.tensors, arguments]
+        self.cache[key] = entry
+        self._use(entry)
+        return result
+
+    def _make_program(self, entry: Entry, tracer: tracing.Tracer, arguments: list[Tensor],
+                      found: guards.Reach, after: guards.Reach, before: list[Any],
+                      result: Any) -> None:
+        everything = [*arguments, *found.tensors]
+        known = {id(tensor) for tensor in everything}
+        known |= {id(tensor._grad) for tensor in everything if tensor._grad is not None}
+        known |= {id(item[1]) for item in before if item[1] is not None}
+        for tensor in [*tracer.grad_leaves, *tracer.updated]:
+            if id(tensor) not in known and id(tensor) not in tracer.made_leaves:
+                raise _NotReplayable(
+                    "the call changed a tensor it does not reach through its arguments, "
+                    "closure, globals or module (pass the model or optimizer in)")
+        if len(after.tensors) != len(found.tensors) or any(
+                a is not b for a, b in zip(after.tensors, found.tensors)):
+            raise _NotReplayable("the call created state (optimizer state, parameters): "
+                                 "the next call traces again")
+        outputs: list[int] = []
+
+        def output_of(array: Any, what: str) -> int:
+            vid = tracer.ids.get(id(array))
+            if vid is None or tracer.values[vid] is not array or vid in tracer.constants:
+                raise _NotReplayable(f"{what} holds an array the trace did not make")
+            outputs.append(vid)
+            return len(outputs) - 1
+
+        for index, tensor in enumerate(everything):
+            data_before, grad_before, grad_data_before, version, grad_version = before[index]
+            effect = _Effect(index)
+            if tensor._data is not tracing.real(data_before):
+                effect.data = output_of(tensor._data, "a state tensor")
+            grad = tensor._grad
+            if grad is not grad_before:
+                effect.set_grad = True
+                if grad is not None:
+                    if grad._requires_grad:
+                        raise _NotReplayable("a .grad requires grad (create_graph=True)")
+                    effect.grad = output_of(grad._data, "a .grad")
+            elif grad is not None:
+                if grad._data is not tracing.real(grad_data_before):
+                    raise _NotReplayable("a .grad's array was replaced")
+                effect.grad_version = grad._version - grad_version
+            effect.version = tensor._version - version
+            if effect.data is not None or effect.set_grad or effect.version or effect.grad_version:
+                entry.effects.append(effect)
+        reached = {id(tensor): tensor for tensor in found.tensors}
+        positions = {id(tensor): index for index, tensor in enumerate(arguments)}
+
+        def shape_of(obj: Any) -> Any:
+            if isinstance(obj, Tensor):
+                if id(obj) in reached:
+                    return obj
+                if id(obj) in positions:
+                    return _Argument(positions[id(obj)])
+                if obj.grad_fn is not None and not tracer.backward_ran:
+                    raise _NotReplayable("a result needs its graph for a backward outside the "
+                                         "compiled function")
+                return _Result(output_of(obj._data, "a result"), obj._backend)
+            if type(obj) in (tuple, list):
+                return type(obj)(shape_of(item) for item in obj)
+            if type(obj) is dict:
+                return {name: shape_of(item) for name, item in obj.items()}
+            return obj
+
+        entry.result = shape_of(result)
+        program = Program(tracer.steps, tracer.inputs, outputs, tracer.constants)
+        for vid in sorted(tracer.restore):
+            position = tracer.inputs.index(vid)
+            backend = everything[entry.inputs[position].index]._backend
+            program.restore.append((position, backend))
+        program.reseed = list(tracer.reseed)
+        program.meta = {vid: (tuple(value.shape), value.dtype)
+                        for vid, value in enumerate(tracer.values) if hasattr(value, "dtype")}
+        if self.options["constant_folding"]:
+            passes.fold_constants(program, tracer.values)
+        if self.options["dead_code_elimination"]:
+            passes.eliminate_dead_code(program)
+        used = {id(step.function) for step in program.steps}
+        planned = [backend for backend in backends.created_backends()
+                   if any(getattr(backend, "out_argument", None) is not None
+                          and backend.out_argument(step.function) for step in program.steps)]
+        if self.options["buffer_planning"] and len(planned) == 1 and used:
+            passes.plan_buffers(program, planned[0], tracer.values)
+        program.build()
+        entry.finish = _finisher(entry, len(arguments))
+        entry.program = program
+
+    # ----------------------------------------------------------------------------- explain
+    def explain(self) -> str:
+        """Every signature's program as a listing (or why it runs eagerly)."""
+        parts = []
+        for number, entry in enumerate(self.cache.values()):
+            program = entry.program
+            if program is None:
+                parts.append(f"# signature {number}: runs eagerly ({entry.reason})")
+                continue
+            parts.append(
+                f"# signature {number}: {len(program.steps)} steps ({program.removed} removed "
+                f"as dead code, {program.folded} made constants), {len(program.inputs)} inputs, "
+                f"{len(program.outputs)} outputs, "
+                f"{len(program.buffers)} buffers ({program.in_place} results written in place)")
+            parts.append(program.listing())
+        for item in self.stats.graph_breaks:
+            parts.append(f"# graph break: {item!r}")
+        stats = self.stats
+        parts.append(f"# traces {stats.traces}, replays {stats.replays}, eager calls "
+                     f"{stats.eager_calls}, graph breaks {len(stats.graph_breaks)}")
+        return "\n".join(parts)
+
+
+_NOTHING = guards.Reach()
+_RECENT = 8  # signatures whose checks a call tries before computing its signature
+
+
+class _NotReplayable(Exception):
+    pass
+
+
+def _count(name: str, stats: CompileStats) -> None:
+    setattr(stats, name, getattr(stats, name) + 1)
+    setattr(STATS, name, getattr(STATS, name) + 1)
+
+
+def _unfinished(results: Any, arguments: list[Tensor]) -> Any:
+    raise RuntimeError("the program was not built")
+
+
+def _inputs_of(entry: Entry, state: list[Tensor]) -> list[Any]:
+    """The program's input arrays, read from the argument and state Tensors."""
+    inputs = []
+    for source in entry.inputs:
+        tensor = state[source.index]
+        if source.grad:
+            grad = tensor._grad
+            inputs.append(grad._data if grad is not None else None)
+        else:
+            inputs.append(tensor._data)
+    return inputs
+
+
+def _replay(entry: Entry, program: Program, arguments: list[Tensor], inputs: list[Any]) -> Any:
+    if program.restore or program.reseed:
+        results = _run_restoring(program, inputs)
+    else:
+        results = program.run(inputs)
+    return entry.finish(results, arguments)
+
+
+def _finisher(entry: Entry, arguments_count: int) -> Callable[[Any, list[Tensor]], Any]:
+    """What a replay does after its program ran, as one generated function of the program's
+    results and the argument Tensors: the effects on the state (new arrays, `.grad`s set or
+    cleared, version counters moved, as the traced call left them) and the call's results."""
+    namespace: dict[str, Any] = {"wrap": _wrap}
+
+    def constant(obj: Any) -> str:
+        name = f"k{len(namespace)}"
+        namespace[name] = obj
+        return name
+
+    def tensor(index: int) -> str:
+        if index < arguments_count:
+            return f"arguments[{index}]"
+        return constant(entry.state[index - arguments_count])
+
+    lines = ["def finish(results, arguments):"]
+    for effect in entry.effects:
+        target = tensor(effect.index)
+        backend = constant(entry.state[effect.index - arguments_count]._backend
+                           if effect.index >= arguments_count else None)
+        if effect.data is not None:
+            lines.append(f"    {target}._data = results[{effect.data}]")
+        if effect.set_grad:
+            if effect.grad is None:
+                lines.append(f"    {target}._grad = None")
+            elif effect.index < arguments_count:
+                lines.append(f"    {target}._grad = wrap(results[{effect.grad}], "
+                             f"{target}._backend)")
+            else:
+                lines.append(f"    {target}._grad = wrap(results[{effect.grad}], {backend})")
+        if effect.version:
+            lines.append(f"    {target}._shared_version_counter()[0] += {effect.version}")
+        if effect.grad_version:
+            lines.append(f"    if {target}._grad is not None:")
+            lines.append(f"        {target}._grad._shared_version_counter()[0] += "
+                         f"{effect.grad_version}")
+
+    def expression(shape: Any) -> str:
+        kind = type(shape)
+        if kind is _Result:
+            return f"wrap(results[{shape.position}], {constant(shape.backend)})"
+        if kind is _Argument:
+            return f"arguments[{shape.index}]"
+        if kind is tuple:
+            items = "".join(f"{expression(item)}, " for item in shape)
+            return f"({items})"
+        if kind is list:
+            return "[" + ", ".join(expression(item) for item in shape) + "]"
+        if kind is dict:
+            return "{" + ", ".join(f"{constant(name)}: {expression(item)}"
+                                   for name, item in shape.items()) + "}"
+        if shape is None or kind in (bool, int):
+            return repr(shape)
+        return constant(shape)  # a state Tensor, or a Python value the trace returned
+
+    lines.append(f"    return {expression(entry.result)}")
+    exec(builtins.compile("\n".join(lines), "<autodiff.compile finish>", "exec"), namespace)
+    finish: Callable[[Any, list[Tensor]], Any] = namespace["finish"]
+    return finish
+
+
+def _run_restoring(program: Program, inputs: list[Any]) -> tuple[Any, ...]:
+    """Run a program with a guard after a write: if the guard fails, the arrays written and
+    the generators drawn from before it are put back, so the eager call starts from the same
+    state."""
+    saved = [(inputs[position], backend, backend.asarray(inputs[position], copy=True))
+             for position, backend in program.restore]
+    states = [generator.get_state() for generator in program.reseed]
+    try:
+        return program.run(inputs)
+    except tracing.GuardFailed:
+        for array, backend, copy in saved:
+            backend.setitem(array, (...,), copy)
+        for generator, state in zip(program.reseed, states):
+            generator.set_state(state)
+        raise
+
+
+def _unwrap_all(tensors: list[Tensor], result: Any) -> None:
+    """Proxies an update rule left in Tensors go back to plain arrays."""
+    stack = [*tensors, result]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, Tensor):
+            obj._data = tracing.real(obj._data)
+            if obj._grad is not None:
+                obj._grad._data = tracing.real(obj._grad._data)
+        elif type(obj) in (tuple, list):
+            stack.extend(obj)
+        elif type(obj) is dict:
+            stack.extend(obj.values())
+
+
+def compile(model: Callable[..., Any] | None = None, *, fullgraph: bool = False,
+            dynamic: bool | None = None, backend: str = "inductor", mode: str | None = None,
+            options: dict[str, bool] | None = None, disable: bool = False) -> Any:
+    """Trace `model` (a function or Module) once per input signature into a flat program of
+    backend calls and replay it afterwards (see `autodiff/compiler/compiled.py`). Usable as
+    `@compile` and `@compile(fullgraph=True)`. `options`: {"constant_folding": bool,
+    "dead_code_elimination": bool, "buffer_planning": bool}, all on by default."""
+    if dynamic:
+        raise ValueError("autodiff.compile: dynamic=True is not supported (each new shape "
+                         "traces a program of its own, as dynamic=False does)")
+    if mode not in _MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: default, "
+                           "reduce-overhead, max-autotune, max-autotune-no-cudagraphs")
+    if backend not in ("inductor", "eager"):
+        raise ValueError(f"autodiff.compile: backend={backend!r} is not supported (only "
+                         "'inductor', the default, and 'eager')")
+    chosen = dict(OPTIONS)
+    for name, value in (options or {}).items():
+        if name not in OPTIONS:
+            raise RuntimeError(f"Unexpected optimization option {name}, known options are "
+                               f"{sorted(OPTIONS)}")
+        chosen[name] = bool(value)
+
+    def wrap(function: Callable[..., Any]) -> Any:
+        if disable or backend == "eager":
+            return function
+        return CompiledFunction(function, fullgraph, chosen)
+
+    if model is None:
+        return wrap
+    return wrap(model)
+
+
+def compile_stats() -> dict[str, Any]:
+    """Counts over every compiled function: traces, replays, eager calls, graph breaks (with
+    each one's reason and line)."""
+    return STATS.as_dict()
+
+
+def reset_compile_stats() -> None:
+    STATS.reset()

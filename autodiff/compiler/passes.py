@@ -1,0 +1,201 @@
+"""Optimizations of a traced program, each switched by `compile(options=...)`.
+
+- `fold_constants`: a factory call whose arguments are Python constants (`ones((), 'float32')`,
+  `arange(0, 64)`, `zeros_like(v49)`: only its shape and dtype are read) and whose result is
+  only ever read (no step writes into it or a view of it, and it does not leave the program)
+  is made once, when the program is built.
+- `eliminate_dead_code`: drop pure steps (no write into an array, no generator drawn) whose
+  values nothing reads. Shape-only work (views whose results go unused, dtype queries) goes
+  with them; shapes themselves are Python constants of the trace already.
+- `plan_buffers`: give every result of an `out=`-taking primitive (NumPy's ufuncs and matmul)
+  an array that lives across replays, so a steady-state replay allocates nothing for them.
+  Liveness is per buffer: a value may reuse the buffer of a value whose last reader has run,
+  and an elementwise step may write over an input of the same shape that dies at that step
+  (the CPU's elementwise chains then run in place: `v5 = multiply(v4, c1, out=b0)` after
+  `v4 = exp(v3, out=b0)`). Values that leave the program (results, `.grad`, state) and
+  anything a view may share memory with until its last use keep their own arrays.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .program import Buffer, Program
+from .tracing import VIEWS, WRITES_FIRST, Ref, Step
+
+if TYPE_CHECKING:
+    from backends import Backend
+
+
+_FACTORIES = frozenset({"zeros", "ones", "full", "eye", "arange", "linspace", "logspace"})
+_LIKE = frozenset({"zeros_like", "ones_like"})
+
+
+def fold_constants(program: Program, values: list[Any]) -> None:
+    """Make the read-only results of constant factory calls constants (see the docstring)."""
+    readers: dict[int, list[tuple[Step, int]]] = {}
+    for step in program.steps:
+        for position, item in enumerate(step.args):
+            for vid in _refs(item):
+                readers.setdefault(vid, []).append((step, position))
+        for item in step.kwargs.values():
+            for vid in _refs(item):
+                readers.setdefault(vid, []).append((step, -1))
+    outputs = set(program.outputs)
+    memo: dict[int, bool] = {}
+
+    def read_only(vid: int) -> bool:
+        known = memo.get(vid)
+        if known is not None:
+            return known
+        memo[vid] = False  # (a cycle cannot happen; this only guards against one)
+        result = vid not in outputs and all(
+            _only_reads(step, position, read_only) for step, position in readers.get(vid, []))
+        memo[vid] = result
+        return result
+
+    kept = []
+    for step in program.steps:
+        result = step.outputs
+        if (isinstance(result, int) and step.pure and "out" not in step.kwargs
+                and _constant_call(step) and read_only(result)):
+            args = tuple(values[item.vid] if type(item) is Ref else item for item in step.args)
+            program.constants[result] = step.function(*args, **step.kwargs)
+            program.folded += 1
+            continue
+        kept.append(step)
+    program.steps = kept
+
+
+def _constant_call(step: Step) -> bool:
+    if step.name in _FACTORIES:
+        return not any(_refs(item) for item in (*step.args, *step.kwargs.values()))
+    if step.name in _LIKE:  # the first argument gives only its shape and dtype
+        return type(step.args[0]) is Ref and not any(
+            _refs(item) for item in (*step.args[1:], *step.kwargs.values()))
+    return False
+
+
+def _only_reads(step: Step, position: int, read_only: Any) -> bool:
+    """Whether `step` only reads its argument at `position` (-1: a keyword argument)."""
+    if step.name == "guard":
+        return True
+    if step.name in WRITES_FIRST:
+        return position != 0
+    if not step.pure or "out" in step.kwargs:
+        return False
+    if step.name in VIEWS:  # the result may share its memory: it must be read-only too
+        return all(read_only(vid) for vid in step.output_ids())
+    return True
+
+
+def _refs(obj: Any) -> list[int]:
+    kind = type(obj)
+    if kind is Ref:
+        return [obj.vid]
+    if kind in (tuple, list):
+        return [vid for item in obj for vid in _refs(item)]
+    if kind is dict:
+        return [vid for item in obj.values() for vid in _refs(item)]
+    return []
+
+
+def eliminate_dead_code(program: Program) -> None:
+    live = set(program.outputs)
+    kept = []
+    for step in reversed(program.steps):
+        if step.pure and not any(vid in live for vid in step.output_ids()):
+            continue
+        kept.append(step)
+        live.update(step.uses())
+    program.removed += len(program.steps) - len(kept)
+    kept.reverse()
+    program.steps = kept
+
+
+def plan_buffers(program: Program, backend: Backend, values: list[Any]) -> None:
+    """Assign buffers (see the module's docstring). `values` are the arrays of the trace, by
+    value number, for their shapes and dtypes."""
+    steps = program.steps
+    # Which values may share memory: a step that is not a planned kind of call may return a
+    # view of (or the very object of) any array it reads. Union-find over value numbers.
+    parent: dict[int, int] = {}
+
+    def find(vid: int) -> int:
+        root = vid
+        while parent.get(root, root) != root:
+            root = parent[root]
+        parent[vid] = root
+        return root
+
+    kinds: list[str | None] = []
+    for step in steps:
+        kind = _plannable(step, backend, values)
+        kinds.append(kind)
+        if kind is None:
+            for output in step.output_ids():
+                for used in step.uses():
+                    parent[find(output)] = find(used)
+    # Each alias group's last use (an escaping group: never released) and its members.
+    escapes = {find(vid) for vid in program.outputs} | {find(vid) for vid in program.inputs}
+    escapes |= {find(vid) for vid in program.constants}
+    last_use: dict[int, int] = {}
+    for index, step in enumerate(steps):
+        for vid in step.uses():
+            last_use[find(vid)] = index
+        for vid in step.output_ids():
+            last_use.setdefault(find(vid), index)
+    free: dict[tuple[Any, Any], list[Buffer]] = {}
+    holding: dict[int, Buffer] = {}  # alias group -> its buffer
+    for index, step in enumerate(steps):
+        kind = kinds[index]
+        result = step.outputs
+        if kind is not None and isinstance(result, int):
+            group = find(result)
+            if group not in escapes and group == result:
+                array = values[result]
+                key = (tuple(array.shape), array.dtype)
+                read = [holding.get(find(vid)) for vid in step.uses()]
+                if kind == "elementwise":  # an input dying here may take the result
+                    _release(step, index, find, last_use, holding, free, values)
+                pool = free.get(key)
+                if pool:
+                    buffer = pool.pop()
+                    if any(buffer is item for item in read):
+                        program.in_place += 1
+                else:
+                    buffer = Buffer(len(program.buffers),
+                                    backend.empty(key[0], backend.dtype_name(array)))
+                    program.buffers.append(buffer)
+                buffer.values.append(result)
+                holding[group] = buffer
+                step.kwargs = {**step.kwargs, "out": buffer}
+        _release(step, index, find, last_use, holding, free, values)
+
+
+def _release(step: Any, index: int, find: Any, last_use: dict[int, int],
+             holding: dict[int, Any], free: dict[tuple[Any, Any], list[Any]],
+             values: list[Any]) -> None:
+    """Give back the buffers of the alias groups whose last use is this step."""
+    for vid in [*step.uses(), *step.output_ids()]:
+        group = find(vid)
+        buffer = holding.get(group)
+        if buffer is not None and last_use.get(group) == index:
+            del holding[group]
+            array = buffer.array
+            free.setdefault((tuple(array.shape), array.dtype), []).append(buffer)
+
+
+def _plannable(step: Any, backend: Backend, values: list[Any]) -> str | None:
+    """The `out=` kind of a step whose result may go into a buffer, or None."""
+    if "out" in step.kwargs or type(step.outputs) is not int:
+        return None
+    kind = backend.out_argument(step.function)
+    if kind is None:
+        return None
+    array = values[step.outputs]
+    if getattr(array, "ndim", 0) == 0 or not backend.is_array(array):
+        return None  # NumPy gives 0-d results as scalars; keep them as eager has them
+    if any(type(item) not in (Ref, int, float, bool) for item in step.args):
+        return None
+    return kind

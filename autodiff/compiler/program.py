@@ -1,0 +1,143 @@
+"""`Program`: a trace's steps as one generated Python function of the input arrays, returning
+the arrays the caller needs (the function's results and the arrays it leaves in Tensors).
+
+The source is a flat list of calls on local variables (`v12 = f3_multiply(v4, v11)`), so a
+replay costs one Python call per step and nothing else: no Tensor, node or dispatch. Constants
+(`c7`), functions (`f3_...`) and planned buffers (`b2`) are the generated function's globals.
+The same source is what `explain()` prints.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from .tracing import Ref, Step
+
+
+class Buffer:
+    """An array the program writes a result into (`out=`), reused by every replay."""
+
+    __slots__ = ("array", "index", "values")
+
+    def __init__(self, index: int, array: Any) -> None:
+        self.index = index
+        self.array = array
+        self.values: list[int] = []  # the value numbers that live in it, in program order
+
+
+class Program:
+    """The generated replay function and what built it."""
+
+    def __init__(self, steps: list[Step], inputs: list[int], outputs: list[int],
+                 constants: dict[int, Any]) -> None:
+        self.steps = steps
+        self.inputs = inputs
+        self.outputs = outputs
+        self.constants = constants
+        self.buffers: list[Buffer] = []
+        self.meta: dict[int, tuple[tuple[int, ...], Any]] = {}  # each value's shape and dtype
+        # A guard after a write: the inputs (position, backend) and generators to put back.
+        self.restore: list[tuple[int, Any]] = []
+        self.reseed: list[Any] = []
+        self.removed = 0  # steps dead-code elimination dropped
+        self.folded = 0  # steps made constants when the program was built
+        self.in_place = 0  # planned results written over one of their own inputs
+        self.source = ""
+        self.run: Callable[[list[Any]], tuple[Any, ...]] = _unbuilt
+
+    def build(self) -> None:
+        namespace: dict[str, Any] = {"slice": slice}
+        writer = _Writer(namespace, self.constants)
+        lines = ["def program(inputs):"]
+        if self.inputs:
+            names = ", ".join(f"v{vid}" for vid in self.inputs)
+            lines.append(f"    {names}, = inputs")
+        for step in self.steps:
+            lines.append("    " + writer.step(step))
+        returned = ", ".join(writer.value(vid) for vid in self.outputs)
+        lines.append(f"    return ({returned}{',' if len(self.outputs) == 1 else ''})")
+        self.source = "\n".join(lines)
+        exec(compile(self.source, "<autodiff.compile program>", "exec"), namespace)
+        self.run = namespace["program"]
+
+    def listing(self) -> str:
+        """The source, then the buffers: which values share each one."""
+        lines = [self.source]
+        if self.buffers:
+            lines.append("# buffers (reused by every replay):")
+            for buffer in self.buffers:
+                shape = tuple(buffer.array.shape)
+                values = ", ".join(f"v{vid}" for vid in buffer.values)
+                lines.append(f"#   b{buffer.index} {shape} {buffer.array.dtype}: {values}")
+        return "\n".join(lines)
+
+
+def _unbuilt(inputs: list[Any]) -> tuple[Any, ...]:
+    raise RuntimeError("the program was not built")
+
+
+class _Writer:
+    """Renders steps as Python, binding functions and objects into the namespace."""
+
+    def __init__(self, namespace: dict[str, Any], constants: dict[int, Any]) -> None:
+        self.namespace = namespace
+        self.constants = constants
+        self.functions: dict[int, str] = {}
+        self.objects = 0
+
+    def value(self, vid: int) -> str:
+        if vid in self.constants:
+            name = f"c{vid}"
+            self.namespace[name] = self.constants[vid]
+            return name
+        return f"v{vid}"
+
+    def function(self, step: Step) -> str:
+        name = self.functions.get(id(step.function))
+        if name is None:
+            name = f"f{len(self.functions)}_{''.join(c if c.isalnum() else '_' for c in step.name)}"
+            self.functions[id(step.function)] = name
+            self.namespace[name] = step.function
+        return name
+
+    def obj(self, obj: Any) -> str:
+        kind = type(obj)
+        if kind is Ref:
+            return self.value(obj.vid)
+        if kind is Buffer:
+            name = f"b{obj.index}"
+            self.namespace[name] = obj.array
+            return name
+        if obj is None or kind in (bool, int, str):
+            return repr(obj)
+        if kind is float and math.isfinite(obj):
+            return repr(obj)
+        if obj is Ellipsis:
+            return "..."
+        if kind is tuple:
+            items = ", ".join(self.obj(item) for item in obj)
+            return f"({items}{',' if len(obj) == 1 else ''})"
+        if kind is list:
+            return "[" + ", ".join(self.obj(item) for item in obj) + "]"
+        if kind is dict and all(type(key) is str for key in obj):
+            return "{" + ", ".join(f"{key!r}: {self.obj(item)}" for key, item in obj.items()) + "}"
+        if kind is slice:
+            return f"slice({self.obj(obj.start)}, {self.obj(obj.stop)}, {self.obj(obj.step)})"
+        name = f"k{self.objects}"
+        self.objects += 1
+        self.namespace[name] = obj
+        return name
+
+    def step(self, step: Step) -> str:
+        arguments = [self.obj(item) for item in step.args]
+        arguments += [f"{key}={self.obj(item)}" for key, item in step.kwargs.items()]
+        call = f"{self.function(step)}({', '.join(arguments)})"
+        outputs = step.outputs
+        if outputs is None:
+            return call
+        if isinstance(outputs, int):
+            return f"v{outputs} = {call}"
+        names = ", ".join(f"v{vid}" for vid in outputs)
+        return f"{names}{',' if len(outputs) == 1 else ''} = {call}"

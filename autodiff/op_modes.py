@@ -1,0 +1,144 @@
+"""Op modes: objects that see every built-in op this thread applies, as PyTorch's
+TorchDispatchMode sees every aten call. Selective activation checkpointing is built on them
+(`utils/selective_checkpoint.py`).
+
+A mode is a context manager; inside, `Function.apply` hands each op to the innermost mode's
+`apply_op(call)` instead of running it (one attribute test while no mode is open). The
+`OpCall` knows the op's aten overload and can run the op's forward, or take outputs computed
+before (with the state forward left on the node), and then record the node as apply would.
+Inside `apply_op` the mode itself is set aside, so ops it runs are not handed back to it, and
+`run()` hands the op to the next mode out, if any (PyTorch's mode stack).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .op_overloads import OpOverload, overload_of
+
+
+class _OpModeState(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[OpMode] = []
+        self.active = False
+
+    def push(self, mode: OpMode) -> None:
+        self.stack.append(mode)
+        self.active = True
+
+    def pop(self, mode: OpMode) -> None:
+        if not self.stack or self.stack[-1] is not mode:
+            raise RuntimeError("op modes must be exited in the reverse order they were entered")
+        self.stack.pop()
+        self.active = bool(self.stack)
+
+    def dispatch(self, call: OpCall) -> Any:
+        """Hand `call` to the innermost mode, with that mode set aside meanwhile."""
+        mode = self.stack.pop()
+        self.active = bool(self.stack)
+        try:
+            return mode.apply_op(call)
+        finally:
+            self.stack.append(mode)
+            self.active = True
+
+
+op_mode_state = _OpModeState()
+
+
+class OpMode:
+    """Base class: subclasses define `apply_op(call)`, returning the op's outputs."""
+
+    def __enter__(self) -> OpMode:
+        op_mode_state.push(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        op_mode_state.pop(self)
+
+    def apply_op(self, call: OpCall) -> Any:
+        return call.run()
+
+
+class OpCall:
+    """One op being applied under a mode: `func` (its OpOverload, None when PyTorch has no
+    operator for it), `args`/`kwargs` as given; `run()` does what apply does; `replay(state)`
+    records the node with outputs and forward state kept from an earlier `run_keeping()`."""
+
+    def __init__(self, ctx: Any, args: tuple[Any, ...], arrays: list[Any],
+                 kwargs: dict[str, Any], requires_grad: bool) -> None:
+        self.ctx = ctx
+        self.args = args
+        self.arrays = arrays
+        self.kwargs = kwargs
+        self.requires_grad = requires_grad
+        self._func: OpOverload | None = None
+        self._looked_up = False
+        self._kept: list[ForwardState] | None = None
+
+    @property
+    def func(self) -> OpOverload | None:
+        if not self._looked_up:
+            self._func = overload_of(self.ctx, self.args)
+            self._looked_up = True
+        return self._func
+
+    def run(self) -> Any:
+        """Apply the op (through the next mode out, if one is open)."""
+        if op_mode_state.active:
+            return op_mode_state.dispatch(self)
+        return self.ctx._forward_and_finish(self.args, self.arrays, self.kwargs,
+                                            self.requires_grad, self._kept)
+
+    def run_keeping(self) -> tuple[Any, ForwardState]:
+        """Run the op; also return what its forward computed (outputs and the node's state)."""
+        self._kept = []
+        outputs = self.run()
+        kept = self._kept
+        self._kept = None
+        return outputs, kept[0]
+
+    def replay(self, state: ForwardState) -> Any:
+        """The op's outputs as `state` kept them, without running forward: the node is
+        recorded on this call's inputs (saving what forward saved, inputs being this call's)."""
+        return self.ctx._replay_forward(self.args, self.arrays, self.kwargs,
+                                        self.requires_grad, state)
+
+
+class ForwardState:
+    """What an op's forward left: its result arrays, and the node's attributes, with the items
+    given to save_for_backward that were inputs kept as their positions (so a replay saves its
+    own inputs, and this record keeps no input alive)."""
+
+    def __init__(self, result: Any, attributes: dict[str, Any], arrays: list[Any]) -> None:
+        self.result = result
+        to_save = attributes.get("_to_save")
+        if to_save is not None:
+            attributes = dict(attributes)
+            attributes["_to_save"] = tuple([_InputSlot(position) if position is not None
+                                            else item for item, position in
+                                            ((item, _position(item, arrays))
+                                             for item in to_save)])
+        self.attributes = attributes
+
+    def attributes_for(self, arrays: list[Any]) -> dict[str, Any]:
+        attributes = self.attributes
+        to_save = attributes.get("_to_save")
+        if to_save is None:
+            return attributes
+        attributes = dict(attributes)
+        attributes["_to_save"] = tuple([arrays[item.position] if type(item) is _InputSlot
+                                        else item for item in to_save])
+        return attributes
+
+
+class _InputSlot:
+    def __init__(self, position: int) -> None:
+        self.position = position
+
+
+def _position(item: Any, arrays: list[Any]) -> int | None:
+    if item is None or type(item) in (bool, int, float, complex):
+        return None
+    return next((index for index, array in enumerate(arrays) if array is item), None)

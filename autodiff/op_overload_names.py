@@ -1,0 +1,2215 @@
+"""PyTorch 2.13's aten operators: every overload name (from ATen's native_functions.yaml), and
+the operator overload behind each autograd node name (from tools/autograd/derivatives.yaml,
+as torchgen numbers the nodes). Data only; `op_overloads.py` reads it."""
+
+# One line per operator: its name, then its overload names.
+OVERLOADS = """
+_cast_Byte default
+_cast_Char default
+_cast_Double default
+_cast_Float default
+_cast_Int default
+_cast_Long default
+_cast_Short default
+_cast_Half default
+_backward default
+set_data default
+data default
+is_leaf default
+output_nr default
+_version default
+requires_grad_ default
+retain_grad default
+retains_grad default
+_fw_primal default
+_make_dual default
+_unpack_dual default
+_new_zeros_with_same_feature_meta default
+_has_same_storage_numel default
+_assert_async default msg
+_assert_scalar default
+_functional_assert_scalar default
+_functional_assert_async msg
+_assert_tensor_metadata default
+_print default
+sym_constrain_range default
+sym_constrain_range_for_size default
+_functional_sym_constrain_range default
+_functional_sym_constrain_range_for_size default
+_make_dep_token default
+_use_cudnn_ctc_loss default Tensor
+_cudnn_ctc_loss default Tensor
+_use_cudnn_rnn_flatten_weight default
+_cudnn_rnn_flatten_weight default
+_cudnn_rnn default
+_cudnn_rnn_backward default
+_cudnn_init_dropout_state default
+_debug_has_internal_overlap default
+_fused_dropout default
+_masked_scale default
+native_dropout default
+native_dropout_backward default
+_sobol_engine_draw default
+_sobol_engine_ff_ default
+_sobol_engine_scramble_ default
+_sobol_engine_initialize_state_ default
+_reshape_from_tensor default
+_shape_as_tensor default
+dropout default
+dropout_ default
+feature_dropout default
+feature_dropout_ default
+alpha_dropout default
+alpha_dropout_ default
+feature_alpha_dropout default
+feature_alpha_dropout_ default
+abs default out
+abs_ default
+absolute default out
+absolute_ default
+angle default out
+view_as_real default
+view_as_complex default
+sgn default out
+sgn_ default
+chalf default
+real default
+imag default
+_conj default
+conj default
+_conj_physical default
+conj_physical default out
+conj_physical_ default
+resolve_conj default
+resolve_neg default
+_neg_view default
+acos default out
+acos_ default
+arccos default out
+arccos_ default
+avg_pool1d default
+adaptive_avg_pool1d default
+adaptive_max_pool1d default
+add Tensor out Scalar
+add_ Tensor Scalar
+_add_relu Tensor out Scalar
+_add_relu_ Tensor Scalar
+addmv default out
+addmv_ default
+addr default out
+addr_ default
+affine_grid_generator default
+affine_grid_generator_backward default
+_is_all_true default
+_is_any_true default
+_test_check_tensor default
+_test_functorch_fallback default
+all dim dims out dims_out default all_out
+allclose default
+any dim dims out dims_out default all_out
+arange default start start_step out start_out
+_dim_arange default
+argmax default out
+argmin default out
+acosh default out
+acosh_ default
+arccosh default out
+arccosh_ default
+asinh default out
+asinh_ default
+arcsinh default out
+arcsinh_ default
+atanh default out
+atanh_ default
+arctanh default out
+arctanh_ default
+as_strided default
+as_strided_ default
+asin default out
+asin_ default
+arcsin default out
+arcsin_ default
+atan default out
+atan_ default
+arctan default out
+arctan_ default
+atleast_1d default Sequence
+atleast_2d default Sequence
+atleast_3d default Sequence
+baddbmm default out dtype dtype_out
+baddbmm_ default
+bartlett_window default periodic
+batch_norm default
+quantized_batch_norm default
+_batch_norm_impl_index default
+_batch_norm_impl_index_backward default
+bernoulli default out p
+bernoulli_ Tensor float
+bilinear default
+binary_cross_entropy default out
+binary_cross_entropy_backward default grad_input
+binary_cross_entropy_with_logits default
+bincount default
+bitwise_not default out
+bitwise_not_ default
+copysign out Tensor Scalar Scalar_out
+copysign_ Tensor Scalar
+_lazy_clone default
+logical_not default out
+logical_not_ default
+logical_xor default out
+logical_xor_ default
+logical_and default out
+logical_and_ default
+logical_or default out
+logical_or_ default
+blackman_window default periodic
+bmm default out dtype dtype_out
+broadcast_tensors default
+broadcast_to default
+_sparse_broadcast_to default
+cat default out
+concat default out
+concatenate default out
+block_diag default
+ceil default out
+ceil_ default
+chain_matmul default out
+unsafe_chunk default
+chunk default
+tensor_split sections indices tensor_indices_or_sections
+clamp default Tensor out Tensor_out
+clamp_ default Tensor
+clamp_max default Tensor out Tensor_out
+clamp_max_ default Tensor
+clamp_min default Tensor out Tensor_out
+clamp_min_ default Tensor
+clip default Tensor out Tensor_out
+clip_ default Tensor
+cudnn_is_acceptable default
+complex default out
+polar default out
+constant_pad_nd default
+contiguous default
+convolution default
+convolution_backward default
+convolution_overrideable default
+convolution_backward_overrideable default
+_convolution default deprecated
+_convolution_mode default
+_convolution_double_backward default
+conv1d default padding
+conv2d default padding
+conv3d default padding
+conv_tbc default
+conv_tbc_backward default
+conv_transpose1d default
+conv_transpose2d input
+conv_transpose3d input
+copy default
+copy_ default
+_copy_from default
+_copy_from_and_resize default
+cos default out
+cos_ default
+cosh default out
+cosh_ default
+cosine_embedding_loss default
+count_nonzero dim_IntList default
+cov default
+corrcoef default
+cudnn_affine_grid_generator default
+cudnn_affine_grid_generator_backward default
+cudnn_batch_norm default out
+cudnn_batch_norm_backward default
+cudnn_convolution default out
+cudnn_convolution_transpose default
+_mps_convolution_transpose default
+mps_convolution_transpose_backward default
+cudnn_convolution_relu default
+cudnn_convolution_add_relu default
+cudnn_grid_sampler default
+cudnn_grid_sampler_backward default
+cummax default out
+_cummax_helper default
+cummin default out
+_cummin_helper default
+cummaxmin_backward default
+cumprod default out
+cumprod_ default
+cumprod_backward default
+cumsum default out
+cumsum_ default
+cumulative_trapezoid x dx
+ctc_loss IntList Tensor
+_ctc_loss default Tensor
+_ctc_loss_backward default Tensor
+diag_embed default
+diagflat default
+diagonal default
+linalg_diagonal default
+diagonal_backward default
+fill_diagonal_ default
+diff default out
+gradient scalarint scalararray array scalarrayint scalarrayarray tensorarrayint tensorarray
+div Tensor out Tensor_mode out_mode Scalar Scalar_mode
+div_ Tensor Tensor_mode Scalar Scalar_mode
+divide Tensor out Scalar Tensor_mode out_mode Scalar_mode
+divide_ Tensor Scalar Tensor_mode Scalar_mode
+true_divide Tensor out Scalar
+true_divide_ Tensor Scalar
+dot default out
+vdot default out
+einsum default
+embedding default
+embedding_backward default
+embedding_dense_backward default
+embedding_renorm_ default
+embedding_sparse_backward default
+_embedding_bag_forward_only default
+_rowwise_prune default
+row_stack default out
+embedding_bag default padding_idx
+_embedding_bag default
+_embedding_bag_backward default
+_embedding_bag_sparse_backward default
+_embedding_bag_dense_backward default
+_embedding_bag_per_sample_weights_backward default
+empty memory_format out
+empty_permuted default
+new_empty default
+new_empty_strided default
+new_full default
+new_zeros default
+new_ones default
+_empty_affine_quantized default
+_empty_per_channel_affine_quantized default
+resize_ default
+_resize_output_ default
+empty_quantized default
+empty_like default
+empty_strided default
+erf default out
+erf_ default
+erfc default out
+erfc_ default
+exp default out
+exp_ default
+exp2 default out
+exp2_ default
+expm1 default out
+expm1_ default
+expand default
+expand_as default
+eye default m out m_out
+flatten using_ints
+unflatten int
+fill Scalar Tensor
+fill_ Scalar Tensor
+floor default out
+floor_ default
+floor_divide default out Scalar
+floor_divide_ Tensor Scalar
+frac default out
+frac_ default
+full default out
+full_like default
+from_file default
+gcd out default
+gcd_ default
+lcm out default
+lcm_ default
+grid_sampler default
+grid_sampler_2d default
+grid_sampler_2d_backward default
+_grid_sampler_2d_cpu_fallback default
+_grid_sampler_2d_cpu_fallback_backward default
+grid_sampler_3d default
+grid_sampler_3d_backward default
+hann_window default periodic
+hamming_window default periodic periodic_alpha periodic_alpha_beta
+kaiser_window default periodic beta
+hinge_embedding_loss default
+group_norm default
+native_group_norm default
+native_group_norm_backward default
+_fft_r2c default out
+_fft_c2r default out
+_fft_c2c default out
+_validate_compressed_sparse_indices default
+_cufft_get_plan_cache_size default
+_cufft_get_plan_cache_max_size default
+_cufft_set_plan_cache_max_size default
+_cufft_clear_plan_cache default
+index Tensor Tensor_out
+_unsafe_index Tensor
+_unsafe_masked_index default
+_unsafe_masked_index_put_accumulate default
+index_copy out default
+index_copy_ default
+index_put_ default
+index_put default
+_unsafe_index_put default
+_index_put_impl_ default
+instance_norm default
+isclose default
+isin Tensor_Tensor_out Tensor_Tensor Tensor_Scalar_out Tensor_Scalar Scalar_Tensor_out
+  Scalar_Tensor
+isnan default
+is_distributed default
+is_floating_point default
+is_complex default
+is_conj default
+_is_zerotensor default
+is_neg default
+isreal default
+is_nonzero default
+is_same_size default
+is_signed default
+is_inference default
+numel default
+dim default
+get_device default
+storage_offset default
+is_contiguous default memory_format
+kl_div default
+kron default out
+kthvalue default values
+layer_norm default
+native_layer_norm default
+native_layer_norm_backward default
+rms_norm default
+_fused_rms_norm default
+_fused_rms_norm_backward default
+nan_to_num default out
+nan_to_num_ default
+linear default out
+linear_backward default
+mkldnn_linear default
+mkldnn_linear_backward_input default
+mkldnn_linear_backward_weights default
+mkldnn_linear_backward default
+_cslt_compress default
+_cslt_sparse_mm default
+_cslt_sparse_mm_search default
+_sparse_semi_structured_tile default
+_sparse_semi_structured_apply default
+_sparse_semi_structured_apply_dense default
+_sparse_semi_structured_linear default
+_sparse_semi_structured_mm default
+_sparse_semi_structured_addmm default
+_mixed_dtypes_linear default
+fbgemm_linear_int8_weight_fp32_activation default
+fbgemm_linear_int8_weight default
+fbgemm_linear_quantize_weight default
+fbgemm_pack_gemm_matrix_fp16 default
+_wrapped_linear_prepack default
+_wrapped_quantized_linear_prepacked default
+fbgemm_linear_fp16_weight_fp32_activation default out
+fbgemm_linear_fp16_weight default out
+fbgemm_pack_quantized_matrix default KN
+ldexp Tensor out
+ldexp_ default
+linspace default Tensor_Tensor Tensor_Scalar Scalar_Tensor out Tensor_Tensor_out Tensor_Scalar_out
+  Scalar_Tensor_out
+log default out
+log_ default
+log10 default out
+log10_ default
+log1p default out
+log1p_ default
+log2 default out
+log2_ default
+logaddexp out default
+logaddexp2 out default
+xlogy Tensor Scalar_Self Scalar_Other OutTensor OutScalar_Self OutScalar_Other
+xlogy_ Tensor Scalar_Other
+logspace default Tensor_Tensor Tensor_Scalar Scalar_Tensor out Tensor_Tensor_out Tensor_Scalar_out
+  Scalar_Tensor_out
+log_softmax int int_out
+_log_softmax default out
+_log_softmax_backward_data default out
+_logcumsumexp default out
+logcumsumexp default out
+logsumexp default out
+margin_ranking_loss default
+matmul default out
+matmul_backward default
+matrix_power default out
+matrix_exp default
+matrix_exp_backward default
+_aminmax default dim
+aminmax default out
+_compute_linear_combination default out
+max dim dim_max default other out unary_out
+value_selecting_reduction_backward default
+amax default out
+max_pool1d_with_indices default
+max_pool1d default
+max_pool2d default
+max_pool2d_backward default
+mkldnn_max_pool2d default
+mkldnn_max_pool2d_backward default
+mkldnn_max_pool3d default
+mkldnn_max_pool3d_backward default
+quantized_max_pool1d default
+quantized_max_pool2d default
+quantized_max_pool3d default
+max_pool3d default
+mean default dtype_out dim out
+nanmean default out
+median default dim dim_values
+nanmedian default dim dim_values
+min dim dim_min default unary_out out other
+amin default out
+_mps_convolution default
+mps_convolution_backward default
+mkldnn_convolution default
+mkldnn_rnn_layer default
+mkldnn_rnn_layer_backward default
+miopen_batch_norm default
+miopen_batch_norm_backward default
+miopen_convolution default
+miopen_convolution_transpose default
+miopen_depthwise_convolution default
+miopen_convolution_relu default
+miopen_convolution_add_relu default
+miopen_rnn default
+miopen_rnn_backward default
+_use_miopen_ctc_loss default Tensor
+miopen_ctc_loss default Tensor
+mm default out dtype dtype_out
+_int_mm default out
+_convert_weight_to_int4pack default
+_weight_int4pack_mm default
+_weight_int4pack_mm_with_scales_and_zeros default
+_convert_weight_to_int4pack_for_cpu default
+_weight_int4pack_mm_for_cpu default
+_dyn_quant_pack_4bit_weight default
+_dyn_quant_matmul_4bit default
+_weight_int8pack_mm default
+_sparse_mm default reduce
+_sparse_sparse_matmul default
+mode default values
+mul Tensor out Scalar
+mul_ Tensor Scalar
+multiply Tensor out Scalar
+multiply_ Tensor Scalar
+mv default out
+mvlgamma out default
+mvlgamma_ default
+narrow_copy default out
+narrow default Tensor
+native_batch_norm default out
+_native_batch_norm_legit default out no_stats no_stats_out
+_native_batch_norm_legit_no_training default
+batch_norm_stats default
+batch_norm_elemt default out
+batch_norm_gather_stats default
+batch_norm_gather_stats_with_counts default
+native_batch_norm_backward default
+batch_norm_backward_reduce default
+batch_norm_backward_elemt default
+batch_norm_update_stats default
+is_vulkan_available default
+_nnpack_available default
+_nnpack_spatial_convolution default
+ones default out
+ones_like default
+pairwise_distance default
+cdist default
+_euclidean_dist default
+_cdist_forward default
+_cdist_backward default
+pdist default
+_pdist_forward default
+_pdist_backward default
+cosine_similarity default
+permute default
+movedim intlist int
+moveaxis intlist int
+numpy_T default
+matrix_H default
+mT default
+mH default
+adjoint default
+pixel_shuffle default
+pixel_unshuffle default
+channel_shuffle default
+native_channel_shuffle default
+is_pinned default
+pin_memory default
+_pin_memory default
+pinverse default
+poisson_nll_loss default
+rad2deg default out
+rad2deg_ default
+deg2rad default out
+deg2rad_ default
+scalar_tensor default
+rand default generator out generator_out
+rand_like default generator
+randint default generator low low_generator out generator_out low_out low_generator_out
+randint_like default generator Tensor Tensor_generator low_dtype low_generator_dtype
+randn default generator out generator_out
+randn_like default generator
+randperm default generator out generator_out
+range step default out_ out
+ravel default
+reciprocal default out
+reciprocal_ default
+neg default out
+neg_ default
+negative default out
+negative_ default
+repeat default
+repeat_interleave Tensor self_Tensor self_int
+reshape default
+_reshape_copy default
+_reshape_alias default
+_mkldnn_reshape default
+reshape_as default
+round default out decimals decimals_out
+round_ default decimals
+rrelu default
+rrelu_ default
+relu default
+relu_ default
+relu6 default
+relu6_ default
+prelu default
+_prelu_kernel default
+_prelu_kernel_backward default
+gelu out default
+gelu_ default
+gelu_backward grad_input default
+infinitely_differentiable_gelu_backward default
+hardshrink out default
+hardshrink_backward grad_input default
+rsqrt default out
+rsqrt_ default
+select int
+select_backward default
+_nested_select_backward default
+selu default
+selu_ default
+celu default
+celu_ default
+silu default out
+silu_ default
+silu_backward grad_input default
+mish default out
+mish_ default
+mish_backward default
+sigmoid default out
+sigmoid_ default
+logit default out
+logit_ default
+sin default out
+sin_ default
+sinc default out
+sinc_ default
+sinh default out
+sinh_ default
+detach default
+detach_ default
+size int
+sym_size int
+sym_is_contiguous default
+sym_numel default
+sym_storage_offset default
+slice Tensor
+slice_backward default
+slice_inverse default
+slice_scatter default
+select_scatter default
+diagonal_scatter default
+as_strided_scatter default
+smm default
+softmax int int_out
+_softmax default out
+_softmax_backward_data default out
+unsafe_split Tensor
+split Tensor sizes
+unsafe_split_with_sizes default
+split_with_sizes default
+hsplit int array
+vsplit int array
+dsplit int array
+squeeze default dim dims
+squeeze_ default dim dims
+sspaddmm default out
+_chunk_cat default out
+stack default out
+_stack default out
+hstack default out
+vstack default out
+dstack default out
+stft default center
+istft default
+stride int
+sym_stride int
+sum default dim_IntList IntList_out
+_nested_sum_backward default
+nansum default out
+hash_tensor default out
+sum_to_size default
+sqrt default out
+sqrt_ default
+square default out
+square_ default
+std default dim correction out correction_out
+std_mean default dim correction
+prod default dim_int int_out
+t default
+t_ default
+tan default out
+tan_ default
+tanh default out
+tanh_ default
+tensordot default out
+threshold default out
+threshold_ default
+threshold_backward grad_input default
+tile default
+transpose int
+_mkldnn_transpose default
+transpose_ default
+_mkldnn_transpose_ default
+one_hot default
+flip default
+fliplr default
+flipud default
+roll default
+rot90 default
+trapezoid x dx
+trapz x dx
+_transform_bias_rescale_qkv default
+_nested_tensor_from_mask default
+_nested_tensor_from_mask_left_aligned default
+_nested_from_padded default
+_nested_tensor_size default
+_nested_tensor_strides default
+_nested_tensor_storage_offsets default
+_nested_from_padded_and_nested_example default
+_nested_view_from_buffer default
+_nested_view_from_buffer_copy default
+_nested_view_from_jagged default
+_nested_view_from_jagged_copy default
+_nested_get_values default
+_nested_get_values_copy default
+_nested_get_offsets default
+_nested_get_lengths default
+_nested_get_ragged_idx default
+_nested_get_min_seqlen default
+_nested_get_max_seqlen default
+_nested_get_jagged_dummy default
+_nested_compute_contiguous_strides_offsets default
+_trilinear default
+triplet_margin_loss default
+trunc default out
+trunc_ default
+fix default out
+fix_ default
+type_as default
+_has_compatible_shallow_copy_type default
+_unique default
+unique_dim default
+unique_consecutive default
+unique_dim_consecutive default
+_unique2 default
+_unsafe_view default
+unsqueeze default
+unsqueeze_ default
+vander default
+var default dim correction out correction_out
+var_mean default dim correction
+view_as default
+where self self_out ScalarSelf ScalarOther Scalar default
+norm_except_dim default
+_weight_norm default
+_weight_norm_interface default
+_weight_norm_interface_backward default
+_weight_norm_differentiable_backward default
+_efficientzerotensor default
+zeros default out
+zeros_like default
+_standard_gamma_grad default
+_standard_gamma default
+_philox_key_split default
+_philox_key_fold_in default
+_philox_normal_ default
+_philox_uniform_ default
+_dirichlet_grad default
+_sample_dirichlet default
+poisson default
+binomial default
+native_norm default ScalarOpt_dim_dtype
+_batch_norm_with_update default out
+_batch_norm_no_update default
+batch_norm_backward default
+_sparse_sum default dtype dim dim_dtype
+_sparse_sum_backward default
+_sparse_csr_sum dim_dtype
+_sparse_csr_prod dim_dtype
+_sparse_softmax int default
+_sparse_softmax_backward_data default
+_sparse_log_softmax int default
+_sparse_log_softmax_backward_data default
+_spdiags default
+norm ScalarOpt_dtype Scalar ScalarOpt_dim_dtype ScalarOpt_dim dtype_out out
+frexp Tensor Tensor_out
+frobenius_norm dim out
+nuclear_norm default out dim dim_out
+clone default
+positive default
+resize_as_ default
+resize_as_sparse_ default
+zero_ default
+sub out Tensor Scalar
+sub_ Tensor Scalar
+subtract out Tensor Scalar
+subtract_ Tensor Scalar
+rsub Tensor Scalar
+heaviside out default
+heaviside_ default
+_sparse_addmm default
+sparse_sampled_addmm out default
+_sparse_mm_reduce_impl default
+_sparse_mm_reduce_impl_backward default
+addmm out default dtype dtype_out
+addmm_ default
+_addmm_activation out default
+_scaled_mm default out
+_scaled_mm_v2 default out
+_scaled_grouped_mm default
+_scaled_grouped_mm_v2 default
+_grouped_mm default
+_sparse_compressed_tensor_with_dims default
+sparse_compressed_tensor comp_plain_value_size comp_plain_value
+sparse_csr_tensor crow_col_value_size crow_col_value
+sparse_csc_tensor ccol_row_value_size ccol_row_value
+sparse_bsr_tensor crow_col_value_size crow_col_value
+sparse_bsc_tensor ccol_row_value_size ccol_row_value
+_sparse_compressed_tensor_unsafe default
+_sparse_csr_tensor_unsafe default
+_sparse_csc_tensor_unsafe default
+_sparse_bsr_tensor_unsafe default
+_sparse_bsc_tensor_unsafe default
+sparse_coo_tensor size indices indices_size
+_sparse_coo_tensor_unsafe default
+_validate_sparse_coo_tensor_args default
+_validate_sparse_compressed_tensor_args default
+_validate_sparse_csr_tensor_args default
+_validate_sparse_csc_tensor_args default
+_validate_sparse_bsr_tensor_args default
+_validate_sparse_bsc_tensor_args default
+_sparse_coo_tensor_with_dims default
+_sparse_coo_tensor_with_dims_and_tensors default
+sparse_resize_ default
+sparse_resize_and_clear_ default
+sparse_mask default
+_sparse_mask_projection default
+_to_cpu default
+to_dense default
+_to_dense default
+to_dense_backward default
+sparse_dim default
+_dimI default
+dense_dim default
+_dimV default
+_nnz default
+coalesce default
+_coalesce default
+is_coalesced default
+_indices default
+_values default
+_coalesced_ default
+indices default
+values default
+crow_indices default
+col_indices default
+ccol_indices default
+row_indices default
+hspmm out default
+copy_sparse_to_sparse_ default
+unbind int
+to_sparse sparse_dim default
+_to_sparse sparse_dim default
+to_sparse_csr default
+_to_sparse_csr default
+to_sparse_csc default
+_to_sparse_csc default
+to_sparse_bsr default
+_to_sparse_bsr default
+to_sparse_bsc default
+_to_sparse_bsc default
+_to_sparse_semi_structured default
+to_mkldnn default
+mkldnn_reorder_conv2d_weight default
+mkldnn_reorder_conv3d_weight default
+to_mkldnn_backward default
+quantize_per_tensor_dynamic default
+quantize_per_tensor default tensor_qparams tensors
+quantize_per_channel default
+dequantize self tensors
+q_scale default
+q_zero_point default
+q_per_channel_scales default
+q_per_channel_zero_points default
+q_per_channel_axis default
+int_repr default
+_make_per_tensor_quantized_tensor default
+_make_per_channel_quantized_tensor default
+qscheme default
+fake_quantize_per_tensor_affine default tensor_qparams
+fake_quantize_per_tensor_affine_cachemask default
+_fake_quantize_per_tensor_affine_cachemask_tensor_qparams default
+fake_quantize_per_tensor_affine_cachemask_backward default
+_fake_quantize_learnable_per_tensor_affine default
+_fake_quantize_learnable_per_tensor_affine_backward default
+fake_quantize_per_channel_affine default
+fake_quantize_per_channel_affine_cachemask default
+fake_quantize_per_channel_affine_cachemask_backward default
+_fake_quantize_learnable_per_channel_affine default
+_fake_quantize_learnable_per_channel_affine_backward default
+fused_moving_avg_obs_fake_quant default
+_fused_moving_avg_obs_fq_helper default
+_choose_qparams_per_tensor default
+_saturate_weight_to_fp16 default
+choose_qparams_optimized default
+_autocast_to_reduced_precision default
+_autocast_to_full_precision default
+_to_copy default
+to dtype_layout device dtype other
+meshgrid default indexing
+cartesian_prod default
+combinations default
+item default
+result_type Tensor Scalar Scalar_Tensor Scalar_Scalar
+can_cast default
+promote_types default
+_local_scalar_dense default
+_lstm_mps default
+lstm_mps_backward default
+_thnn_fused_lstm_cell default
+_thnn_fused_lstm_cell_backward_impl default
+_thnn_fused_lstm_cell_backward default
+_thnn_differentiable_lstm_cell_backward default
+_thnn_fused_gru_cell default
+_thnn_fused_gru_cell_backward default
+_thnn_differentiable_gru_cell_backward default
+lstm input data
+gru input data
+rnn_tanh input data
+rnn_relu input data
+lstm_cell default
+gru_cell default
+rnn_tanh_cell default
+rnn_relu_cell default
+quantized_lstm_cell default
+quantized_gru_cell default
+quantized_rnn_relu_cell default
+quantized_rnn_tanh_cell default
+_pack_padded_sequence default
+_pack_padded_sequence_backward default
+_pad_packed_sequence default
+set_ source_Storage source_Storage_storage_offset source_Tensor_storage_offset source_Tensor
+  default
+lift default
+lift_fresh default
+lift_fresh_copy default
+is_set_to default
+masked_fill_ Scalar Tensor
+masked_fill Scalar Tensor
+masked_scatter_ default
+masked_scatter default
+masked_scatter_backward default
+_masked_softmax default
+_masked_softmax_backward default
+view default dtype
+put_ default
+put default
+index_add out default
+index_add_ default
+index_reduce out default
+index_reduce_ default
+index_fill_ int_Scalar int_Tensor
+index_fill int_Scalar int_Tensor
+scatter src src_out value value_out reduce reduce_out value_reduce value_reduce_out
+scatter_ src value reduce value_reduce
+scatter_add default out
+scatter_add_ default
+scatter_reduce two two_out
+scatter_reduce_ two
+eq_ Scalar Tensor
+bitwise_and Tensor_out Scalar_out Scalar Scalar_Tensor Tensor
+bitwise_and_ Scalar Tensor
+__and__ Scalar Tensor
+__iand__ Scalar Tensor
+bitwise_or Tensor_out Scalar_out Scalar Scalar_Tensor Tensor
+bitwise_or_ Scalar Tensor
+__or__ Scalar Tensor
+__ior__ Scalar Tensor
+bitwise_xor Tensor_out Scalar_out Scalar Scalar_Tensor Tensor
+bitwise_xor_ Scalar Tensor
+__xor__ Scalar Tensor
+__ixor__ Scalar Tensor
+__lshift__ Scalar Tensor
+__ilshift__ Scalar Tensor
+bitwise_left_shift Tensor Tensor_out Tensor_Scalar Tensor_Scalar_out Scalar_Tensor
+bitwise_left_shift_ Tensor Tensor_Scalar
+__rshift__ Scalar Tensor
+__irshift__ Scalar Tensor
+bitwise_right_shift Tensor Tensor_out Tensor_Scalar Tensor_Scalar_out Scalar_Tensor
+bitwise_right_shift_ Tensor Tensor_Scalar
+tril_ default
+triu_ default
+digamma_ default
+lerp_ Scalar Tensor
+addbmm_ default
+addbmm out default
+random_ from to default
+uniform_ default
+cauchy_ default
+log_normal_ default
+exponential_ default
+geometric_ default
+diag out default
+cross out default
+triu out default
+tril out default
+tril_indices default
+triu_indices default
+trace default
+trace_backward default
+ne Scalar_out Scalar Tensor_out Tensor
+ne_ Scalar Tensor
+not_equal Scalar_out Scalar Tensor_out Tensor
+not_equal_ Scalar Tensor
+eq Scalar_out Scalar Tensor_out Tensor
+ge Scalar_out Scalar Tensor_out Tensor
+ge_ Scalar Tensor
+greater_equal Scalar_out Scalar Tensor_out Tensor
+greater_equal_ Scalar Tensor
+le Scalar_out Scalar Tensor_out Tensor
+le_ Scalar Tensor
+less_equal Scalar_out Scalar Tensor_out Tensor
+less_equal_ Scalar Tensor
+gt Scalar_out Scalar Tensor_out Tensor
+gt_ Scalar Tensor
+greater Scalar_out Scalar Tensor_out Tensor
+greater_ Scalar Tensor
+lt Scalar_out Scalar Tensor_out Tensor
+lt_ Scalar Tensor
+less Scalar_out Scalar Tensor_out Tensor
+less_ Scalar Tensor
+take out default
+take_along_dim out default
+index_select out default
+index_select_backward default
+masked_select out default
+masked_select_backward default
+nonzero out default
+nonzero_static out default
+nonzero_numpy default
+argwhere default
+gather out default
+gather_backward default
+_gather_sparse_backward default
+addcmul out default
+addcmul_ default
+addcdiv out default
+addcdiv_ default
+cross_entropy_loss default
+triangular_solve X default
+_linalg_check_errors default
+linalg_solve_triangular out default
+linalg_vander default
+svd U default
+swapaxes default
+swapaxes_ default
+swapdims default
+swapdims_ default
+cholesky out default
+cholesky_solve out default
+_cholesky_solve_helper default
+cholesky_inverse default out
+qr Q default
+geqrf a default
+orgqr default out
+ormqr out default
+_lu_with_info default
+lu_solve out default
+lu_unpack default out
+multinomial out default
+lgamma out default
+lgamma_ default
+digamma out default
+polygamma out default
+polygamma_ default
+erfinv default out
+erfinv_ default
+i0 default out
+i0_ default
+sign default out
+sign_ default
+signbit default out
+dist default
+atan2 out default
+atan2_ default
+arctan2 default out
+arctan2_ default
+lerp Scalar_out Tensor_out Scalar Tensor
+histc out default
+histogram bins_tensor_out bins_tensor bin_ct_out bin_ct
+_histogramdd_bin_edges default
+_histogramdd_from_bin_cts default
+_histogramdd_from_bin_tensors default
+histogramdd default int_bins TensorList_bins
+fmod Scalar_out Scalar Tensor_out Tensor
+fmod_ Scalar Tensor
+hypot out default
+hypot_ default
+igamma out default
+igamma_ default
+igammac out default
+igammac_ default
+nextafter out default
+nextafter_ default
+remainder Scalar_out Scalar Tensor_out Tensor Scalar_Tensor
+remainder_ Scalar Tensor
+fmin default out
+fmax default out
+maximum default out
+minimum default out
+quantile default out scalar scalar_out
+nanquantile default out scalar scalar_out
+sort values values_stable default stable
+msort out default
+argsort default stable stable_out
+topk values default
+renorm out default
+renorm_ default
+unfold default
+unfold_backward default
+equal default
+pow Tensor_Tensor_out Tensor_Tensor Scalar_out Scalar Tensor_Scalar_out Tensor_Scalar
+pow_ Scalar Tensor
+float_power Tensor_Tensor_out Tensor_Tensor Scalar_out Scalar Tensor_Scalar_out Tensor_Scalar
+float_power_ Scalar Tensor
+normal_ default
+normal_functional default
+normal Tensor_float_out Tensor_float float_Tensor_out float_Tensor Tensor_Tensor_out Tensor_Tensor
+  float_float float_float_out
+alias default
+_amp_foreach_non_finite_check_and_unscale_ default
+_amp_update_scale_ default
+_foreach_add Scalar List ScalarList Tensor
+_foreach_add_ Scalar List ScalarList Tensor
+_foreach_sub Scalar List ScalarList
+_foreach_sub_ Scalar List ScalarList
+_foreach_mul Scalar List ScalarList Tensor
+_foreach_mul_ Scalar List ScalarList Tensor
+_foreach_div Scalar List ScalarList Tensor
+_foreach_div_ Scalar List ScalarList Tensor
+_foreach_clamp_max Scalar List ScalarList
+_foreach_clamp_max_ Scalar List ScalarList
+_foreach_clamp_min Scalar List ScalarList
+_foreach_clamp_min_ Scalar List ScalarList
+_foreach_maximum Scalar List ScalarList
+_foreach_maximum_ Scalar List ScalarList
+_foreach_minimum Scalar List ScalarList
+_foreach_minimum_ Scalar List ScalarList
+_foreach_addcdiv Scalar ScalarList Tensor
+_foreach_addcdiv_ Scalar ScalarList Tensor
+_foreach_addcmul Scalar ScalarList Tensor
+_foreach_addcmul_ Scalar ScalarList Tensor
+_foreach_abs default
+_foreach_abs_ default
+_foreach_acos default
+_foreach_acos_ default
+_foreach_asin default
+_foreach_asin_ default
+_foreach_atan default
+_foreach_atan_ default
+_foreach_ceil default
+_foreach_ceil_ default
+_foreach_cos default
+_foreach_cos_ default
+_foreach_cosh default
+_foreach_cosh_ default
+_foreach_erf default
+_foreach_erf_ default
+_foreach_erfc default
+_foreach_erfc_ default
+_foreach_exp default
+_foreach_exp_ default
+_foreach_expm1 default
+_foreach_expm1_ default
+_foreach_floor default
+_foreach_floor_ default
+_foreach_frac default
+_foreach_frac_ default
+_foreach_lerp List Scalar ScalarList
+_foreach_lerp_ List Scalar ScalarList
+_foreach_lgamma default
+_foreach_lgamma_ default
+_foreach_log default
+_foreach_log_ default
+_foreach_log10 default
+_foreach_log10_ default
+_foreach_log1p default
+_foreach_log1p_ default
+_foreach_log2 default
+_foreach_log2_ default
+_foreach_max default
+_foreach_neg default
+_foreach_neg_ default
+_foreach_norm Scalar
+_foreach_powsum Scalar
+_foreach_pow List Scalar ScalarList ScalarAndTensor
+_foreach_pow_ List Scalar ScalarList
+_foreach_reciprocal default
+_foreach_reciprocal_ default
+_foreach_round default
+_foreach_round_ default
+_foreach_rsqrt default
+_foreach_rsqrt_ default
+_foreach_sigmoid default
+_foreach_sigmoid_ default
+_foreach_sign default
+_foreach_sign_ default
+_foreach_sin default
+_foreach_sin_ default
+_foreach_sinh default
+_foreach_sinh_ default
+_foreach_sqrt default
+_foreach_sqrt_ default
+_foreach_tan default
+_foreach_tan_ default
+_foreach_tanh default
+_foreach_tanh_ default
+_foreach_trunc default
+_foreach_trunc_ default
+_foreach_zero_ default
+_foreach_clone default
+_foreach_copy_ default
+_foreach_copy default
+_foreach_mm default
+bucketize Tensor Tensor_out Scalar
+searchsorted Tensor Tensor_out Scalar Scalar_out
+_convert_indices_from_coo_to_csr default out
+_convert_indices_from_csr_to_coo default out
+mse_loss out default
+mse_loss_backward grad_input default
+l1_loss default
+multi_margin_loss out default
+multi_margin_loss_backward grad_input default
+multilabel_margin_loss out default
+multilabel_margin_loss_forward output default
+multilabel_margin_loss_backward grad_input default
+nll_loss out default
+nll_loss_nd default
+nll_loss_forward output default
+nll_loss_backward grad_input default
+nll_loss2d out default
+nll_loss2d_forward output default
+nll_loss2d_backward grad_input default
+smooth_l1_loss out default
+smooth_l1_loss_backward grad_input default
+huber_loss out default
+huber_loss_backward out default
+soft_margin_loss out default
+soft_margin_loss_backward grad_input default
+elu out default
+elu_backward grad_input default
+elu_ default
+glu out default
+glu_backward grad_input default
+glu_jvp default
+glu_backward_jvp default
+hardsigmoid out default
+hardsigmoid_ default
+hardsigmoid_backward grad_input default
+hardtanh out default
+hardtanh_backward grad_input default
+hardtanh_ default
+hardswish out default
+hardswish_ default
+hardswish_backward default
+leaky_relu out default
+leaky_relu_backward grad_input default
+leaky_relu_ default
+log_sigmoid out default
+log_sigmoid_forward output default
+log_sigmoid_backward grad_input default
+rrelu_with_noise out default
+rrelu_with_noise_backward default
+rrelu_with_noise_ default
+softplus out default
+softplus_backward grad_input default
+softshrink out default
+softshrink_backward grad_input default
+adaptive_avg_pool2d out default
+mkldnn_adaptive_avg_pool2d default out
+mkldnn_adaptive_avg_pool2d_backward default
+_adaptive_avg_pool2d default
+_adaptive_avg_pool2d_backward default
+adaptive_avg_pool3d out default
+_adaptive_avg_pool3d default
+adaptive_avg_pool3d_backward grad_input
+_adaptive_avg_pool3d_backward default
+adaptive_max_pool2d out default
+adaptive_max_pool2d_backward grad_input default
+adaptive_max_pool3d out default
+adaptive_max_pool3d_backward grad_input default
+avg_pool2d out default
+avg_pool2d_backward grad_input default
+avg_pool3d out default
+avg_pool3d_backward grad_input default
+fractional_max_pool2d output default
+fractional_max_pool2d_backward grad_input default
+fractional_max_pool3d output default
+fractional_max_pool3d_backward grad_input default
+max_pool2d_with_indices out default
+max_pool2d_with_indices_backward grad_input default
+max_pool3d_with_indices out default
+max_pool3d_with_indices_backward grad_input default
+max_unpool2d out default
+max_unpool3d out default
+reflection_pad1d out default
+reflection_pad1d_backward grad_input default
+reflection_pad2d out default
+reflection_pad2d_backward grad_input default
+reflection_pad3d out default
+reflection_pad3d_backward grad_input default
+replication_pad1d out default
+replication_pad1d_backward grad_input default
+replication_pad2d out default
+replication_pad2d_backward grad_input default
+replication_pad3d out default
+replication_pad3d_backward grad_input default
+_pad_circular default
+_pad_enum default
+pad default
+upsample_linear1d vec out default
+upsample_bilinear2d vec out default
+_upsample_bilinear2d_aa vec out default
+upsample_trilinear3d vec out default
+upsample_bicubic2d vec out default
+_upsample_bicubic2d_aa vec out default
+_upsample_lanczos2d_aa vec out default
+upsample_nearest1d vec out default
+_upsample_nearest_exact1d vec out default
+upsample_nearest2d vec out default
+_upsample_nearest_exact2d vec out default
+upsample_nearest3d vec out default
+_upsample_nearest_exact3d vec out default
+upsample_linear1d_backward grad_input default
+upsample_bilinear2d_backward grad_input default
+_upsample_bilinear2d_aa_backward grad_input default
+upsample_bicubic2d_backward grad_input default
+_upsample_bicubic2d_aa_backward grad_input default
+_upsample_lanczos2d_aa_backward grad_input default
+upsample_trilinear3d_backward grad_input default
+upsample_nearest1d_backward grad_input default
+_upsample_nearest_exact1d_backward grad_input default
+upsample_nearest2d_backward grad_input default
+_upsample_nearest_exact2d_backward grad_input default
+upsample_nearest3d_backward grad_input default
+_upsample_nearest_exact3d_backward grad_input default
+sigmoid_backward grad_input default
+logit_backward grad_input default
+tanh_backward grad_input default
+slow_conv_transpose2d out default
+slow_conv_transpose3d out default
+thnn_conv2d out default
+_slow_conv2d_forward output default
+_slow_conv2d_backward grad_input output_mask
+_conv_depthwise2d out default
+conv_depthwise3d default
+slow_conv3d out default
+slow_conv3d_forward output default
+slow_conv_dilated2d default
+slow_conv_dilated3d default
+col2im out default
+column_stack default out
+im2col out default
+isfinite default
+isinf default
+record_stream default
+isposinf default out
+isneginf default out
+_add_batch_dim default
+_remove_batch_dim default
+special_entr default out
+special_ndtri default out
+special_log_ndtr default out
+special_expm1 default out
+special_exp2 default out
+special_psi default out
+special_digamma default out
+special_gammaln default out
+special_erf default out
+special_erfc default out
+special_erfcx default out
+special_erfinv default out
+special_ndtr default out
+special_xlog1py default self_scalar other_scalar out self_scalar_out other_scalar_out
+special_xlogy default self_scalar other_scalar out self_scalar_out other_scalar_out
+special_zeta default self_scalar other_scalar out self_scalar_out other_scalar_out
+special_i0 default out
+special_i0e default out
+special_i1 default out
+special_i1e default out
+special_logit default out
+special_polygamma default out
+special_logsumexp default out
+special_expit default out
+special_sinc default out
+special_round default out
+special_log1p default out
+special_log_softmax default
+special_gammainc out default
+special_gammaincc out default
+special_multigammaln default out
+special_softmax default
+fft_fft default out
+fft_ifft default out
+fft_rfft default out
+fft_irfft default out
+fft_hfft default out
+fft_ihfft default out
+fft_fft2 default out
+fft_ifft2 default out
+fft_rfft2 default out
+fft_irfft2 default out
+fft_hfft2 default out
+fft_ihfft2 default out
+fft_fftn default out
+fft_ifftn default out
+fft_rfftn default out
+fft_irfftn default out
+fft_hfftn default out
+fft_ihfftn default out
+fft_fftfreq default out
+fft_rfftfreq default out
+fft_fftshift default
+fft_ifftshift default
+linalg_cholesky_ex default L
+linalg_cholesky default out
+linalg_cross default out
+linalg_lu_factor default out
+linalg_lu_factor_ex default out
+linalg_lu default out
+linalg_lu_solve default out
+_linalg_det default result
+linalg_det default out
+det default
+linalg_ldl_factor_ex default out
+linalg_ldl_factor default out
+linalg_ldl_solve default out
+linalg_lstsq default out
+linalg_matmul default out
+linalg_vecdot default out
+linalg_matrix_exp default
+_linalg_slogdet default sign
+linalg_slogdet default out
+slogdet default out
+logdet default
+linalg_eig default out
+_linalg_eigvals default
+linalg_eigvals default out
+_linalg_eigh default eigenvalues
+linalg_eigh default eigvals
+linalg_eigvalsh default out
+linalg_householder_product default out
+linalg_inv_ex default inverse
+linalg_inv default out
+inverse default out
+inner default out
+outer default out
+ger default out
+linalg_norm default ord_str out ord_str_out
+linalg_vector_norm default out
+linalg__powsum default
+linalg_matrix_norm default out str_ord str_ord_out
+_linalg_svd default U
+linalg_svd default U
+linalg_svdvals default out
+linalg_cond default out p_str p_str_out
+linalg_pinv atol_rtol_tensor atol_rtol_tensor_out atol_rtol_float atol_rtol_float_out default
+  rcond_tensor out out_rcond_tensor
+_linalg_solve_ex default result
+linalg_solve_ex default out
+linalg_solve default out
+_spsolve default
+linalg_tensorinv default out
+linalg_tensorsolve default out
+linalg_qr default out
+linalg_matrix_power default out
+linalg_matrix_rank atol_rtol_tensor atol_rtol_tensor_out atol_rtol_float atol_rtol_float_out
+  default out tol_tensor out_tol_tensor
+linalg_multi_dot default out
+nested_to_padded_tensor default
+_test_serialization_subcmul default
+_test_parallel_materialize default
+_test_optional_intlist default
+_test_optional_filled_intlist default
+_test_optional_floatlist default
+_test_string_default default
+_test_ambiguous_defaults a b
+_test_warn_in_autograd default
+_test_autograd_multiple_dispatch fullcoverage ntonly
+_test_autograd_multiple_dispatch_view default
+_test_autograd_multiple_dispatch_view_copy default
+segment_reduce default
+_segment_reduce_backward default
+pad_sequence default
+flatten_dense_tensors default
+unflatten_dense_tensors default
+_nested_tensor_from_tensor_list default
+_fw_primal_copy default
+_make_dual_copy default
+view_as_real_copy default
+view_as_complex_copy default
+_conj_copy default
+_neg_view_copy default
+as_strided_copy default
+_sparse_broadcast_to_copy default
+diagonal_copy default
+expand_copy default
+permute_copy default
+_reshape_alias_copy default
+select_copy int
+detach_copy default
+slice_copy Tensor
+split_copy Tensor Tensor_out
+split_with_sizes_copy default out
+squeeze_copy default dim dims
+t_copy default
+transpose_copy int
+unsqueeze_copy default
+_indices_copy default
+_values_copy default
+indices_copy default
+values_copy default
+crow_indices_copy default
+col_indices_copy default
+ccol_indices_copy default
+row_indices_copy default
+unbind_copy int int_out
+view_copy default dtype
+unfold_copy default
+alias_copy default
+to_padded_tensor default
+_jagged_to_padded_dense_forward default
+_padded_dense_to_jagged_forward default
+_nested_from_padded_tensor default
+_nested_tensor_softmax_with_shape default
+_safe_softmax default
+_transformer_encoder_layer_fwd default
+_native_multi_head_attention default
+scaled_dot_product_attention default
+_fused_sdp_choice default
+_scaled_dot_product_attention_math default
+_scaled_dot_product_attention_math_for_mps default
+_scaled_dot_product_flash_attention default quantized
+_scaled_dot_product_flash_attention_for_cpu default
+_scaled_dot_product_fused_attention_overrideable default
+_scaled_dot_product_flash_attention_backward default
+_scaled_dot_product_flash_attention_for_cpu_backward default
+_scaled_dot_product_fused_attention_overrideable_backward default
+_scaled_dot_product_efficient_attention default
+_scaled_dot_product_efficient_attention_backward default
+_scaled_dot_product_cudnn_attention default
+_scaled_dot_product_cudnn_attention_backward default
+_flash_attention_forward default quantized
+_flash_attention_forward_no_dropout_inplace default
+_flash_attention_backward default
+_efficient_attention_forward default
+_efficient_attention_backward default
+_cudnn_attention_forward default
+_cudnn_attention_backward default
+_triton_scaled_dot_attention default
+_fill_mem_eff_dropout_mask_ default
+_triton_multi_head_attention default
+special_airy_ai default out
+special_bessel_j0 default out
+special_bessel_j1 default out
+special_bessel_y0 default out
+special_bessel_y1 default out
+special_chebyshev_polynomial_t default x_scalar n_scalar out x_scalar_out n_scalar_out
+special_chebyshev_polynomial_u default x_scalar n_scalar out x_scalar_out n_scalar_out
+special_chebyshev_polynomial_v default x_scalar n_scalar out x_scalar_out n_scalar_out
+special_chebyshev_polynomial_w default x_scalar n_scalar out x_scalar_out n_scalar_out
+special_hermite_polynomial_h default x_scalar n_scalar out x_scalar_out n_scalar_out
+special_hermite_polynomial_he default x_scalar n_scalar out x_scalar_out n_scalar_out
+special_laguerre_polynomial_l default x_scalar n_scalar out x_scalar_out n_scalar_out
+special_legendre_polynomial_p default x_scalar n_scalar out x_scalar_out n_scalar_out
+special_modified_bessel_i0 default out
+special_modified_bessel_i1 default out
+special_modified_bessel_k0 default out
+special_modified_bessel_k1 default out
+special_scaled_modified_bessel_k0 default out
+special_scaled_modified_bessel_k1 default out
+special_shifted_chebyshev_polynomial_t default x_scalar n_scalar out x_scalar_out n_scalar_out
+special_shifted_chebyshev_polynomial_u default x_scalar n_scalar out x_scalar_out n_scalar_out
+special_shifted_chebyshev_polynomial_v default x_scalar n_scalar out x_scalar_out n_scalar_out
+special_shifted_chebyshev_polynomial_w default x_scalar n_scalar out x_scalar_out n_scalar_out
+special_spherical_bessel_j0 default out
+_foobar default
+_fused_adam_ default tensor_lr
+_fused_adamw_ default tensor_lr
+_fused_sgd_ default tensor_lr
+_fused_adagrad_ default tensor_lr
+_propagate_xla_data default
+"""
+
+# Pairs: a node name, then the overload it differentiates.
+NODE_OPS = """
+AbsBackward0 abs.default
+AcosBackward0 acos.default
+AcoshBackward0 acosh.default
+AcoshBackward1 acosh_.default
+AdaptiveAvgPool2DBackward0 _adaptive_avg_pool2d.default
+AdaptiveAvgPool2DBackwardBackward0 _adaptive_avg_pool2d_backward.default
+AdaptiveAvgPool3DBackward0 _adaptive_avg_pool3d.default
+AdaptiveAvgPool3DBackwardBackward0 _adaptive_avg_pool3d_backward.default
+AdaptiveMaxPool2DBackward0 adaptive_max_pool2d.default
+AdaptiveMaxPool2DBackwardBackward0 adaptive_max_pool2d_backward.default
+AdaptiveMaxPool3DBackward0 adaptive_max_pool3d.default
+AdaptiveMaxPool3DBackwardBackward0 adaptive_max_pool3d_backward.default
+AddBackward0 add.Tensor
+AddBackward1 add.Scalar
+AddbmmBackward0 addbmm.default
+AddcdivBackward0 addcdiv.default
+AddcmulBackward0 addcmul.default
+AddmmBackward0 addmm.default
+AddmvBackward0 addmv.default
+AddrBackward0 addr.default
+AffineGridGeneratorBackward0 affine_grid_generator.default
+AliasBackward0 alias.default
+AliasBackward0_copy alias_copy.default
+AmaxBackward0 amax.default
+AminBackward0 amin.default
+AminmaxBackward0 aminmax.default
+AngleBackward0 angle.default
+AsStridedBackward0 as_strided.default
+AsStridedBackward0_copy as_strided_copy.default
+AsStridedBackward1 as_strided_.default
+AsStridedScatterBackward0 as_strided_scatter.default
+AsinBackward0 asin.default
+AsinhBackward0 asinh.default
+AsinhBackward1 asinh_.default
+Atan2Backward0 atan2.default
+AtanBackward0 atan.default
+AtanhBackward0 atanh.default
+AtanhBackward1 atanh_.default
+AvgPool2DBackward0 avg_pool2d.default
+AvgPool2DBackwardBackward0 avg_pool2d_backward.default
+AvgPool3DBackward0 avg_pool3d.default
+AvgPool3DBackwardBackward0 avg_pool3d_backward.default
+BaddbmmBackward0 baddbmm.default
+BatchNormBackwardBackward0 batch_norm_backward.default
+BatchNormNoUpdateBackward0 _batch_norm_no_update.default
+BatchNormWithUpdateBackward0 _batch_norm_with_update.default
+BernoulliBackward0 bernoulli.default
+BernoulliBackward1 bernoulli_.Tensor
+BernoulliBackward2 bernoulli_.float
+BinaryCrossEntropyBackward0 binary_cross_entropy.default
+BinaryCrossEntropyBackwardBackward0 binary_cross_entropy_backward.default
+BinaryCrossEntropyWithLogitsBackward0 binary_cross_entropy_with_logits.default
+BlockDiagBackward0 block_diag.default
+BmmBackward0 bmm.default
+CatBackward0 cat.default
+CauchyBackward0 cauchy_.default
+CdistBackward0 _cdist_forward.default
+CdistBackwardBackward0 _cdist_backward.default
+CeilBackward0 ceil.default
+CeluBackward0 celu.default
+CeluBackward1 celu_.default
+ChannelShuffleBackward0 channel_shuffle.default
+CholeskyBackward0 cholesky.default
+CholeskyInverseBackward0 cholesky_inverse.default
+CholeskySolveBackward0 cholesky_solve.default
+ChunkBackward0 chunk.default
+ChunkBackwardAutogradNestedTensor0 chunk.default
+ClampBackward0 clamp.Tensor
+ClampBackward1 clamp.default
+ClampMaxBackward0 clamp_max.default
+ClampMaxBackward1 clamp_max.Tensor
+ClampMinBackward0 clamp_min.default
+ClampMinBackward1 clamp_min.Tensor
+CloneBackward0 clone.default
+CoalesceBackward0 _coalesce.default
+Col2ImBackward0 col2im.default
+ComplexBackward0 complex.default
+ConjBackward0 _conj.default
+ConjBackward0_copy _conj_copy.default
+ConjPhysicalBackward0 _conj_physical.default
+ConjPhysicalBackward1 conj_physical_.default
+ConstantPadNdBackward0 constant_pad_nd.default
+ConvDepthwise2DBackward0 _conv_depthwise2d.default
+ConvDepthwise3DBackward0 conv_depthwise3d.default
+ConvTbcBackward0 conv_tbc.default
+ConvolutionBackward0 convolution.default
+ConvolutionBackward1 _convolution.default
+ConvolutionBackwardBackward0 convolution_backward.default
+ConvolutionBackwardOverrideableBackward0 convolution_backward_overrideable.default
+ConvolutionOverrideableBackward0 convolution_overrideable.default
+CopysignBackward0 copysign.Tensor
+CopysignBackward1 copysign.Scalar
+CosBackward0 cos.default
+CoshBackward0 cosh.default
+CtcLossBackward0 _ctc_loss.default
+CtcLossBackward1 _ctc_loss.Tensor
+CudnnAffineGridGeneratorBackward0 cudnn_affine_grid_generator.default
+CudnnAttentionBackward0 _cudnn_attention_forward.default
+CudnnBatchNormBackward0 cudnn_batch_norm.default
+CudnnBatchNormBackwardBackward0 cudnn_batch_norm_backward.default
+CudnnConvolutionBackward0 cudnn_convolution.default
+CudnnConvolutionTransposeBackward0 cudnn_convolution_transpose.default
+CudnnCtcLossBackward0 _cudnn_ctc_loss.default
+CudnnCtcLossBackward1 _cudnn_ctc_loss.Tensor
+CudnnGridSamplerBackward0 cudnn_grid_sampler.default
+CudnnGridSamplerBackwardBackward0 cudnn_grid_sampler_backward.default
+CudnnRnnBackward0 _cudnn_rnn.default
+CudnnRnnBackwardBackward0 _cudnn_rnn_backward.default
+CummaxBackward0 cummax.default
+CumminBackward0 cummin.default
+CumprodBackward0 cumprod.default
+CumsumBackward0 cumsum.default
+Deg2RadBackward0 deg2rad.default
+DiagEmbedBackward0 diag_embed.default
+DiagonalBackward0 diagonal.default
+DiagonalBackward0_copy diagonal_copy.default
+DiagonalBackwardBackward0 diagonal_backward.default
+DiagonalScatterBackward0 diagonal_scatter.default
+DigammaBackward0 digamma.default
+DistBackward0 dist.default
+DivBackward0 div.Tensor
+DivBackward1 div.Scalar
+DivBackward2 div.Tensor_mode
+DivBackward3 div.Scalar_mode
+DotBackward0 dot.default
+EfficientAttentionBackward0 _efficient_attention_forward.default
+EluBackward0 elu.default
+EluBackward1 elu_.default
+EluBackwardBackward0 elu_backward.default
+EmbeddingBackward0 embedding.default
+EmbeddingBagBackward0 _embedding_bag.default
+EmbeddingBagBackwardBackward0 _embedding_bag_backward.default
+EmbeddingBagDenseBackwardBackward0 _embedding_bag_dense_backward.default
+EmbeddingDenseBackwardBackward0 embedding_dense_backward.default
+EmbeddingRenormBackward0 embedding_renorm_.default
+EqBackward0 eq_.Scalar
+EqBackward1 eq_.Tensor
+ErfBackward0 erf.default
+ErfcBackward0 erfc.default
+ErfinvBackward0 erfinv.default
+EuclideanDistBackward0 _euclidean_dist.default
+Exp2Backward0 exp2.default
+ExpBackward0 exp.default
+ExpandBackward0 expand.default
+ExpandBackward0_copy expand_copy.default
+Expm1Backward0 expm1.default
+ExponentialBackward0 exponential_.default
+FakeQuantizeLearnablePerChannelAffineBackward0 _fake_quantize_learnable_per_channel_affine.default
+FakeQuantizeLearnablePerTensorAffineBackward0 _fake_quantize_learnable_per_tensor_affine.default
+FakeQuantizePerChannelAffineCachemaskBackward0 fake_quantize_per_channel_affine_cachemask.default
+FakeQuantizePerTensorAffineCachemaskBackward0 fake_quantize_per_tensor_affine_cachemask.default
+FakeQuantizePerTensorAffineCachemaskTensorQparamsBackward0
+  _fake_quantize_per_tensor_affine_cachemask_tensor_qparams.default
+FftC2CBackward0 _fft_c2c.default
+FftC2RBackward0 _fft_c2r.default
+FftR2CBackward0 _fft_r2c.default
+FillBackward0 fill.Scalar
+FillBackward1 fill.Tensor
+FillBackward2 fill_.Scalar
+FillBackward3 fill_.Tensor
+FlashAttentionBackward0 _flash_attention_forward.default
+FlipBackward0 flip.default
+FloorBackward0 floor.default
+FmaxBackward0 fmax.default
+FminBackward0 fmin.default
+FmodBackward0 fmod.Scalar
+FmodBackward1 fmod.Tensor
+ForeachDivBackward0 _foreach_div.List
+ForeachMaximumBackward0 _foreach_maximum.Scalar
+ForeachMaximumBackward1 _foreach_maximum.ScalarList
+ForeachMinimumBackward0 _foreach_minimum.Scalar
+ForeachMinimumBackward1 _foreach_minimum.ScalarList
+ForeachMmBackward0 _foreach_mm.default
+ForeachNormBackward0 _foreach_norm.Scalar
+ForeachPowBackward0 _foreach_pow.List
+ForeachPowBackward1 _foreach_pow.ScalarList
+ForeachPowBackward2 _foreach_pow.ScalarAndTensor
+FracBackward0 frac.default
+FractionalMaxPool2DBackward0 fractional_max_pool2d.default
+FractionalMaxPool2DBackwardBackward0 fractional_max_pool2d_backward.default
+FractionalMaxPool3DBackward0 fractional_max_pool3d.default
+FractionalMaxPool3DBackwardBackward0 fractional_max_pool3d_backward.default
+FrexpBackward0 frexp.Tensor
+FusedDropoutBackward0 _fused_dropout.default
+FusedMovingAvgObsFqHelperBackward0 _fused_moving_avg_obs_fq_helper.default
+FusedRmsNormBackward0 _fused_rms_norm.default
+GatherBackward0 gather.default
+GeBackward0 ge_.Scalar
+GeBackward1 ge_.Tensor
+GeluBackward0 gelu.default
+GeluBackwardBackward0 gelu_backward.default
+GeometricBackward0 geometric_.default
+GeqrfBackward0 geqrf.default
+GluBackward0 glu.default
+GluBackwardBackward0 glu_backward.default
+GridSampler2DBackward0 grid_sampler_2d.default
+GridSampler2DBackwardBackward0 grid_sampler_2d_backward.default
+GridSampler2DCpuFallbackBackward0 _grid_sampler_2d_cpu_fallback.default
+GridSampler2DCpuFallbackBackwardBackward0 _grid_sampler_2d_cpu_fallback_backward.default
+GridSampler3DBackward0 grid_sampler_3d.default
+GridSampler3DBackwardBackward0 grid_sampler_3d_backward.default
+GroupedMmBackward0 _grouped_mm.default
+GtBackward0 gt_.Scalar
+GtBackward1 gt_.Tensor
+HardshrinkBackward0 hardshrink.default
+HardshrinkBackwardBackward0 hardshrink_backward.default
+HardsigmoidBackward0 hardsigmoid.default
+HardswishBackward0 hardswish.default
+HardswishBackwardBackward0 hardswish_backward.default
+HardtanhBackward0 hardtanh.default
+HardtanhBackwardBackward0 hardtanh_backward.default
+HuberLossBackward0 huber_loss.default
+HuberLossBackwardBackward0 huber_loss_backward.default
+HypotBackward0 hypot.default
+I0Backward0 i0.default
+IgammaBackward0 igamma.default
+IgammacBackward0 igammac.default
+Im2ColBackward0 im2col.default
+IndexAddBackward0 index_add.default
+IndexBackward0 index.Tensor
+IndexCopyBackward0 index_copy.default
+IndexFillBackward0 index_fill.int_Scalar
+IndexFillBackward1 index_fill.int_Tensor
+IndexPutBackward0 index_put.default
+IndexPutImplBackward0 _index_put_impl_.default
+IndexReduceBackward0 index_reduce.default
+IndexSelectBackward0 index_select.default
+KthvalueBackward0 kthvalue.default
+LazyCloneBackward0 _lazy_clone.default
+LdexpBackward0 ldexp.Tensor
+LeBackward0 le_.Scalar
+LeBackward1 le_.Tensor
+LeakyReluBackward0 leaky_relu.default
+LeakyReluBackward1 leaky_relu_.default
+LeakyReluBackwardBackward0 leaky_relu_backward.default
+LerpBackward0 lerp.Scalar
+LerpBackward1 lerp.Tensor
+LgammaBackward0 lgamma.default
+LiftBackward0 lift.default
+LiftFreshBackward0 lift_fresh.default
+LiftFreshBackward0_copy lift_fresh_copy.default
+LinalgCholeskyExBackward0 linalg_cholesky_ex.default
+LinalgCrossBackward0 linalg_cross.default
+LinalgDetBackward0 _linalg_det.default
+LinalgEigBackward0 linalg_eig.default
+LinalgEighBackward0 _linalg_eigh.default
+LinalgHouseholderProductBackward0 linalg_householder_product.default
+LinalgInvExBackward0 linalg_inv_ex.default
+LinalgLstsqBackward0 linalg_lstsq.default
+LinalgLuBackward0 linalg_lu.default
+LinalgLuFactorExBackward0 linalg_lu_factor_ex.default
+LinalgLuSolveBackward0 linalg_lu_solve.default
+LinalgMatrixExpBackward0 linalg_matrix_exp.default
+LinalgPinvBackward0 linalg_pinv.atol_rtol_tensor
+LinalgQrBackward0 linalg_qr.default
+LinalgSlogdetBackward0 _linalg_slogdet.default
+LinalgSolveExBackward0 _linalg_solve_ex.default
+LinalgSolveTriangularBackward0 linalg_solve_triangular.default
+LinalgSvdBackward0 _linalg_svd.default
+LinalgVectorNormBackward0 linalg_vector_norm.default
+LinearBackward0 linear.default
+LinearBackwardBackward0 linear_backward.default
+Log10Backward0 log10.default
+Log1PBackward0 log1p.default
+Log2Backward0 log2.default
+LogBackward0 log.default
+LogNormalBackward0 log_normal_.default
+LogSigmoidBackward0 log_sigmoid_forward.default
+LogSigmoidBackwardBackward0 log_sigmoid_backward.default
+LogSoftmaxBackward0 _log_softmax.default
+LogSoftmaxBackwardDataBackward0 _log_softmax_backward_data.default
+Logaddexp2Backward0 logaddexp2.default
+LogaddexpBackward0 logaddexp.default
+LogcumsumexpBackward0 logcumsumexp.default
+LogitBackward0 logit.default
+LogsumexpBackward0 logsumexp.default
+LstmMpsBackward0 _lstm_mps.default
+LtBackward0 lt_.Scalar
+LtBackward1 lt_.Tensor
+LuUnpackBackward0 lu_unpack.default
+MaskedFillBackward0 masked_fill.Scalar
+MaskedFillBackward1 masked_fill.Tensor
+MaskedScatterBackward0 masked_scatter.default
+MaskedScatterBackwardBackward0 masked_scatter_backward.default
+MaskedSelectBackward0 masked_select.default
+MaskedSoftmaxBackward0 _masked_softmax.default
+MatmulBackward0 matmul.default
+MaxBackward0 max.dim
+MaxBackward1 max.default
+MaxPool2DBackward0 max_pool2d.default
+MaxPool2DBackwardBackward0 max_pool2d_backward.default
+MaxPool2DWithIndicesBackward0 max_pool2d_with_indices.default
+MaxPool2DWithIndicesBackwardBackward0 max_pool2d_with_indices_backward.default
+MaxPool3DWithIndicesBackward0 max_pool3d_with_indices.default
+MaxPool3DWithIndicesBackwardBackward0 max_pool3d_with_indices_backward.default
+MaxUnpool2DBackward0 max_unpool2d.default
+MaxUnpool3DBackward0 max_unpool3d.default
+MaximumBackward0 maximum.default
+MeanBackward0 mean.default
+MeanBackward1 mean.dim
+MeanBackwardAutogradNestedTensor0 mean.default
+MedianBackward0 median.default
+MedianBackward1 median.dim
+MinBackward0 min.dim
+MinBackward1 min.default
+MinimumBackward0 minimum.default
+MiopenBatchNormBackward0 miopen_batch_norm.default
+MiopenBatchNormBackwardBackward0 miopen_batch_norm_backward.default
+MiopenConvolutionBackward0 miopen_convolution.default
+MiopenConvolutionTransposeBackward0 miopen_convolution_transpose.default
+MiopenCtcLossBackward0 miopen_ctc_loss.default
+MiopenCtcLossBackward1 miopen_ctc_loss.Tensor
+MiopenDepthwiseConvolutionBackward0 miopen_depthwise_convolution.default
+MiopenRnnBackward0 miopen_rnn.default
+MishBackward0 mish.default
+MkldnnAdaptiveAvgPool2DBackward0 mkldnn_adaptive_avg_pool2d.default
+MkldnnConvolutionBackward0 mkldnn_convolution.default
+MkldnnLinearBackward0 mkldnn_linear.default
+MkldnnMaxPool2DBackward0 mkldnn_max_pool2d.default
+MkldnnMaxPool3DBackward0 mkldnn_max_pool3d.default
+MkldnnReshapeBackward0 _mkldnn_reshape.default
+MkldnnRnnLayerBackward0 mkldnn_rnn_layer.default
+MmBackward0 mm.default
+ModeBackward0 mode.default
+MpsConvolutionBackward0 _mps_convolution.default
+MpsConvolutionBackwardBackward0 mps_convolution_backward.default
+MpsConvolutionTransposeBackward0 _mps_convolution_transpose.default
+MseLossBackward0 mse_loss.default
+MseLossBackwardBackward0 mse_loss_backward.default
+MulBackward0 mul.Tensor
+MulBackward1 mul.Scalar
+MultiMarginLossBackward0 multi_margin_loss.default
+MultilabelMarginLossBackward0 multilabel_margin_loss_forward.default
+MvBackward0 mv.default
+MvlgammaBackward0 mvlgamma.default
+NanToNumBackward0 nan_to_num.default
+NanmedianBackward0 nanmedian.default
+NanmedianBackward1 nanmedian.dim
+NansumBackward0 nansum.default
+NarrowCopyBackward0 narrow_copy.default
+NativeBatchNormBackward0 native_batch_norm.default
+NativeBatchNormBackwardBackward0 native_batch_norm_backward.default
+NativeBatchNormLegitBackward0 _native_batch_norm_legit.default
+NativeBatchNormLegitBackward1 _native_batch_norm_legit.no_stats
+NativeBatchNormLegitNoTrainingBackward0 _native_batch_norm_legit_no_training.default
+NativeDropoutBackward0 native_dropout.default
+NativeDropoutBackwardBackward0 native_dropout_backward.default
+NativeGroupNormBackward0 native_group_norm.default
+NativeLayerNormBackward0 native_layer_norm.default
+NativeLayerNormBackwardBackward0 native_layer_norm_backward.default
+NeBackward0 ne_.Scalar
+NeBackward1 ne_.Tensor
+NegBackward0 neg.default
+NegViewBackward0 _neg_view.default
+NegViewBackward0_copy _neg_view_copy.default
+NestedFromPaddedBackward0 _nested_from_padded.default
+NestedFromPaddedTensorBackward0 _nested_from_padded_tensor.default
+NestedGetValuesBackward0 _nested_get_values.default
+NestedGetValuesBackward0_copy _nested_get_values_copy.default
+NestedTensorFromMaskBackward0 _nested_tensor_from_mask.default
+NestedTensorFromTensorListBackward0 _nested_tensor_from_tensor_list.default
+NestedViewFromBufferBackward0 _nested_view_from_buffer.default
+NestedViewFromBufferBackward0_copy _nested_view_from_buffer_copy.default
+NestedViewFromJaggedBackward0 _nested_view_from_jagged.default
+NestedViewFromJaggedBackward0_copy _nested_view_from_jagged_copy.default
+NextafterBackward0 nextafter.default
+NllLoss2DBackward0 nll_loss2d_forward.default
+NllLoss2DBackwardBackward0 nll_loss2d_backward.default
+NllLossBackward0 nll_loss_forward.default
+NllLossBackwardBackward0 nll_loss_backward.default
+NnpackSpatialConvolutionBackward0 _nnpack_spatial_convolution.default
+NormBackward0 norm.Scalar
+NormBackward1 norm.ScalarOpt_dim
+NormBackward2 norm.ScalarOpt_dtype
+NormBackward3 norm.ScalarOpt_dim_dtype
+NormalBackward0 normal_.default
+NormalBackward1 normal.Tensor_float
+NormalBackward2 normal.float_Tensor
+NormalBackward3 normal.Tensor_Tensor
+OrmqrBackward0 ormqr.default
+PackPaddedSequenceBackward0 _pack_padded_sequence.default
+PdistBackward0 _pdist_forward.default
+PdistBackwardBackward0 _pdist_backward.default
+PermuteBackward0 permute.default
+PermuteBackward0_copy permute_copy.default
+PinMemoryBackward0 _pin_memory.default
+PixelShuffleBackward0 pixel_shuffle.default
+PixelUnshuffleBackward0 pixel_unshuffle.default
+PoissonBackward0 poisson.default
+PolarBackward0 polar.default
+PolygammaBackward0 polygamma.default
+PolygammaBackward1 polygamma_.default
+PowBackward0 pow.Tensor_Scalar
+PowBackward1 pow.Tensor_Tensor
+PowBackward2 pow.Scalar
+PreluKernelBackward0 _prelu_kernel.default
+PreluKernelBackwardBackward0 _prelu_kernel_backward.default
+ProdBackward0 prod.default
+ProdBackward1 prod.dim_int
+PutBackward0 put.default
+Rad2DegBackward0 rad2deg.default
+RandomBackward0 random_.from
+RandomBackward1 random_.to
+RandomBackward2 random_.default
+ReciprocalBackward0 reciprocal.default
+ReflectionPad1DBackward0 reflection_pad1d.default
+ReflectionPad1DBackwardBackward0 reflection_pad1d_backward.default
+ReflectionPad2DBackward0 reflection_pad2d.default
+ReflectionPad2DBackwardBackward0 reflection_pad2d_backward.default
+ReflectionPad3DBackward0 reflection_pad3d.default
+ReflectionPad3DBackwardBackward0 reflection_pad3d_backward.default
+ReluBackward0 relu.default
+RemainderBackward0 remainder.Scalar
+RemainderBackward1 remainder.Tensor
+RenormBackward0 renorm.default
+RepeatBackward0 repeat.default
+ReplicationPad1DBackward0 replication_pad1d.default
+ReplicationPad1DBackwardBackward0 replication_pad1d_backward.default
+ReplicationPad2DBackward0 replication_pad2d.default
+ReplicationPad2DBackwardBackward0 replication_pad2d_backward.default
+ReplicationPad3DBackward0 replication_pad3d.default
+ReplicationPad3DBackwardBackward0 replication_pad3d_backward.default
+ReshapeAliasBackward0 _reshape_alias.default
+ReshapeAliasBackward0_copy _reshape_alias_copy.default
+ReshapeCopyBackward0 _reshape_copy.default
+RollBackward0 roll.default
+Rot90Backward0 rot90.default
+RoundBackward0 round.default
+RoundBackward1 round.decimals
+RreluWithNoiseBackward0 rrelu_with_noise.default
+RreluWithNoiseBackward1 rrelu_with_noise_.default
+RreluWithNoiseBackwardBackward0 rrelu_with_noise_backward.default
+RreluWithNoiseFunctionalBackward0 rrelu_with_noise_functional.default
+RsqrtBackward0 rsqrt.default
+RsubBackward0 rsub.Tensor
+RsubBackward1 rsub.Scalar
+SafeSoftmaxBackward0 _safe_softmax.default
+ScaledDotProductCudnnAttentionBackward0 _scaled_dot_product_cudnn_attention.default
+ScaledDotProductEfficientAttentionBackward0 _scaled_dot_product_efficient_attention.default
+ScaledDotProductFlashAttentionBackward0 _scaled_dot_product_flash_attention.default
+ScaledDotProductFlashAttentionForCpuBackward0 _scaled_dot_product_flash_attention_for_cpu.default
+ScaledDotProductFusedAttentionOverrideableBackward0
+  _scaled_dot_product_fused_attention_overrideable.default
+ScatterAddBackward0 scatter_add.default
+ScatterBackward0 scatter.src
+ScatterBackward1 scatter.value
+ScatterReduceBackward0 scatter_reduce.two
+SegmentReduceBackward0 segment_reduce.default
+SelectBackward0 select.int
+SelectBackward0_copy select_copy.int
+SelectBackwardAutogradNestedTensor0 select.int
+SelectBackwardAutogradNestedTensor0_copy select_copy.int
+SelectBackwardBackward0 select_backward.default
+SelectScatterBackward0 select_scatter.default
+SgnBackward0 sgn.default
+SigmoidBackward0 sigmoid.default
+SigmoidBackwardBackward0 sigmoid_backward.default
+SignBackward0 sign.default
+SiluBackward0 silu.default
+SinBackward0 sin.default
+SincBackward0 sinc.default
+SinhBackward0 sinh.default
+SliceBackward0 slice.Tensor
+SliceBackward0_copy slice_copy.Tensor
+SliceBackwardBackward0 slice_backward.default
+SliceInverseBackward0 slice_inverse.default
+SliceScatterBackward0 slice_scatter.default
+SlowConv2DBackward0 _slow_conv2d_forward.default
+SlowConv2DBackwardBackward0 _slow_conv2d_backward.output_mask
+SlowConv3DBackward0 slow_conv3d_forward.default
+SlowConvDilated2DBackward0 slow_conv_dilated2d.default
+SlowConvDilated3DBackward0 slow_conv_dilated3d.default
+SlowConvTranspose2DBackward0 slow_conv_transpose2d.default
+SlowConvTranspose3DBackward0 slow_conv_transpose3d.default
+SmoothL1LossBackward0 smooth_l1_loss.default
+SmoothL1LossBackwardBackward0 smooth_l1_loss_backward.default
+SoftMarginLossBackward0 soft_margin_loss.default
+SoftMarginLossBackwardBackward0 soft_margin_loss_backward.default
+SoftmaxBackward0 _softmax.default
+SoftmaxBackwardDataBackward0 _softmax_backward_data.default
+SoftplusBackward0 softplus.default
+SoftplusBackwardBackward0 softplus_backward.default
+SoftshrinkBackward0 softshrink.default
+SoftshrinkBackwardBackward0 softshrink_backward.default
+SortBackward0 sort.default
+SortBackward1 sort.stable
+SparseAddmmBackward0 _sparse_addmm.default
+SparseCompressedTensorBackward0 sparse_compressed_tensor.comp_plain_value_size
+SparseCooTensorWithDimsAndTensorsBackward0 _sparse_coo_tensor_with_dims_and_tensors.default
+SparseLogSoftmaxBackward0 _sparse_log_softmax.default
+SparseMaskBackward0 sparse_mask.default
+SparseMmReduceImplBackward0 _sparse_mm_reduce_impl.default
+SparseSampledAddmmBackward0 sparse_sampled_addmm.default
+SparseSoftmaxBackward0 _sparse_softmax.default
+SparseSparseMatmulBackward0 _sparse_sparse_matmul.default
+SparseSumBackward0 _sparse_sum.dim
+SpecialEntrBackward0 special_entr.default
+SpecialErfcxBackward0 special_erfcx.default
+SpecialI0EBackward0 special_i0e.default
+SpecialI1Backward0 special_i1.default
+SpecialI1EBackward0 special_i1e.default
+SpecialLogNdtrBackward0 special_log_ndtr.default
+SpecialNdtriBackward0 special_ndtri.default
+SpecialXlog1PyBackward0 special_xlog1py.default
+SpecialXlog1PyBackward1 special_xlog1py.self_scalar
+SpecialXlog1PyBackward2 special_xlog1py.other_scalar
+SpecialZetaBackward0 special_zeta.default
+SpecialZetaBackward1 special_zeta.self_scalar
+SpecialZetaBackward2 special_zeta.other_scalar
+SplitBackward0 split.Tensor
+SplitBackward0_copy split_copy.Tensor
+SplitWithSizesBackward0 split_with_sizes.default
+SplitWithSizesBackward0_copy split_with_sizes_copy.default
+SplitWithSizesBackwardAutogradNestedTensor0 split_with_sizes.default
+SplitWithSizesBackwardAutogradNestedTensor0_copy split_with_sizes_copy.default
+SqrtBackward0 sqrt.default
+SqueezeBackward0 squeeze.default
+SqueezeBackward0_copy squeeze_copy.default
+SqueezeBackward1 squeeze.dim
+SqueezeBackward1_copy squeeze_copy.dim
+SqueezeBackward2 squeeze.dims
+SqueezeBackward2_copy squeeze_copy.dims
+SqueezeBackward3 squeeze_.default
+SqueezeBackward4 squeeze_.dim
+SqueezeBackward5 squeeze_.dims
+SqueezeBackwardAutogradNestedTensor0 squeeze.dim
+SqueezeBackwardAutogradNestedTensor0_copy squeeze_copy.dim
+SqueezeBackwardAutogradNestedTensor1 squeeze.dims
+SqueezeBackwardAutogradNestedTensor1_copy squeeze_copy.dims
+StackBackward0 stack.default
+StandardGammaBackward0 _standard_gamma.default
+StandardGammaGradBackward0 _standard_gamma_grad.default
+StdBackward0 std.correction
+StdMeanBackward0 std_mean.correction
+SubBackward0 sub.Tensor
+SubBackward1 sub.Scalar
+SumBackward0 sum.default
+SumBackward1 sum.dim_IntList
+SumBackwardAutogradNestedTensor0 sum.default
+SumBackwardAutogradNestedTensor1 sum.dim_IntList
+TBackward0 t.default
+TBackward0_copy t_copy.default
+TBackward1 t_.default
+TakeBackward0 take.default
+TanBackward0 tan.default
+TanhBackward0 tanh.default
+TanhBackwardBackward0 tanh_backward.default
+TestWarnInAutogradBackward0 _test_warn_in_autograd.default
+ThnnFusedGruCellBackward0 _thnn_fused_gru_cell.default
+ThnnFusedLstmCellBackward0 _thnn_fused_lstm_cell.default
+ThresholdBackward0 threshold.default
+ThresholdBackward1 threshold_.default
+ThresholdBackwardBackward0 threshold_backward.default
+ToCopyBackward0 _to_copy.default
+ToDenseBackward0 _to_dense.default
+ToMkldnnBackward0 to_mkldnn.default
+ToPaddedTensorBackward0 to_padded_tensor.default
+ToSparseBackward0 _to_sparse.sparse_dim
+ToSparseBackward1 _to_sparse.default
+ToSparseBscBackward0 _to_sparse_bsc.default
+ToSparseBsrBackward0 _to_sparse_bsr.default
+ToSparseCscBackward0 _to_sparse_csc.default
+ToSparseCsrBackward0 _to_sparse_csr.default
+TopkBackward0 topk.default
+TraceBackward0 trace.default
+TransposeBackward0 transpose.int
+TransposeBackward0_copy transpose_copy.int
+TransposeBackward1 transpose_.default
+TriangularSolveBackward0 triangular_solve.default
+TrilBackward0 tril.default
+TrilinearBackward0 _trilinear.default
+TriuBackward0 triu.default
+TruncBackward0 trunc.default
+UnbindBackward0 unbind.int
+UnbindBackward0_copy unbind_copy.int
+UnbindBackwardAutogradNestedTensor0 unbind.int
+UnbindBackwardAutogradNestedTensor0_copy unbind_copy.int
+UnfoldBackward0 unfold.default
+UnfoldBackward0_copy unfold_copy.default
+UnfoldBackwardBackward0 unfold_backward.default
+UniformBackward0 uniform_.default
+Unique2Backward0 _unique2.default
+UniqueBackward0 _unique.default
+UniqueConsecutiveBackward0 unique_consecutive.default
+UniqueDimBackward0 unique_dim.default
+UniqueDimConsecutiveBackward0 unique_dim_consecutive.default
+UnsafeIndexBackward0 _unsafe_index.Tensor
+UnsafeIndexPutBackward0 _unsafe_index_put.default
+UnsafeMaskedIndexBackward0 _unsafe_masked_index.default
+UnsafeMaskedIndexPutAccumulateBackward0 _unsafe_masked_index_put_accumulate.default
+UnsafeSplitBackward0 unsafe_split.Tensor
+UnsafeSplitWithSizesBackward0 unsafe_split_with_sizes.default
+UnsafeViewBackward0 _unsafe_view.default
+UnsqueezeBackward0 unsqueeze.default
+UnsqueezeBackward0_copy unsqueeze_copy.default
+UnsqueezeBackward1 unsqueeze_.default
+UpsampleBicubic2DAaBackward0 _upsample_bicubic2d_aa.default
+UpsampleBicubic2DAaBackwardBackward0 _upsample_bicubic2d_aa_backward.default
+UpsampleBicubic2DBackward0 upsample_bicubic2d.default
+UpsampleBicubic2DBackwardBackward0 upsample_bicubic2d_backward.default
+UpsampleBilinear2DAaBackward0 _upsample_bilinear2d_aa.default
+UpsampleBilinear2DAaBackwardBackward0 _upsample_bilinear2d_aa_backward.default
+UpsampleBilinear2DBackward0 upsample_bilinear2d.default
+UpsampleBilinear2DBackwardBackward0 upsample_bilinear2d_backward.default
+UpsampleLanczos2DAaBackward0 _upsample_lanczos2d_aa.default
+UpsampleLanczos2DAaBackwardBackward0 _upsample_lanczos2d_aa_backward.default
+UpsampleLinear1DBackward0 upsample_linear1d.default
+UpsampleLinear1DBackwardBackward0 upsample_linear1d_backward.default
+UpsampleNearest1DBackward0 upsample_nearest1d.default
+UpsampleNearest1DBackwardBackward0 upsample_nearest1d_backward.default
+UpsampleNearest2DBackward0 upsample_nearest2d.default
+UpsampleNearest2DBackwardBackward0 upsample_nearest2d_backward.default
+UpsampleNearest3DBackward0 upsample_nearest3d.default
+UpsampleNearest3DBackwardBackward0 upsample_nearest3d_backward.default
+UpsampleNearestExact1DBackward0 _upsample_nearest_exact1d.default
+UpsampleNearestExact1DBackwardBackward0 _upsample_nearest_exact1d_backward.default
+UpsampleNearestExact2DBackward0 _upsample_nearest_exact2d.default
+UpsampleNearestExact2DBackwardBackward0 _upsample_nearest_exact2d_backward.default
+UpsampleNearestExact3DBackward0 _upsample_nearest_exact3d.default
+UpsampleNearestExact3DBackwardBackward0 _upsample_nearest_exact3d_backward.default
+UpsampleTrilinear3DBackward0 upsample_trilinear3d.default
+UpsampleTrilinear3DBackwardBackward0 upsample_trilinear3d_backward.default
+ValuesBackward0 values.default
+ValuesBackward0_copy values_copy.default
+ValuesBackwardAutogradNestedTensor0 values.default
+ValuesBackwardAutogradNestedTensor0_copy values_copy.default
+VarBackward0 var.correction
+VarMeanBackward0 var_mean.correction
+VdotBackward0 vdot.default
+ViewAsComplexBackward0 view_as_complex.default
+ViewAsComplexBackward0_copy view_as_complex_copy.default
+ViewAsRealBackward0 view_as_real.default
+ViewAsRealBackward0_copy view_as_real_copy.default
+ViewBackward0 view.default
+ViewBackward0_copy view_copy.default
+ViewBackwardAutogradNestedTensor0 view.default
+ViewBackwardAutogradNestedTensor0_copy view_copy.default
+WeightNormInterfaceBackward0 _weight_norm_interface.default
+WhereBackward0 where.self
+XlogyBackward0 xlogy.Tensor
+XlogyBackward1 xlogy.Scalar_Self
+XlogyBackward2 xlogy.Scalar_Other
+ZeroBackward0 zero_.default
+"""
