@@ -150,11 +150,9 @@ from .inspection import (
     is_distributed,
     is_floating_point,
     is_inference,
-    is_neg,
     is_nonzero,
     is_same_size,
     is_signed,
-    resolve_neg,
 )
 
 # Global settings: deterministic algorithms, float32 matmul precision, CPU threads
@@ -261,13 +259,21 @@ from .ops.gamma import digamma, igamma, igammac, lgamma, mvlgamma, polygamma
 
 # Complex numbers
 from .ops.complex import (
+    adjoint,
     angle,
     complex,
     conj,
     conj_physical,
+    conj_physical_,
     imag,
     is_complex,
+    is_conj,
+    is_neg,
+    polar,
     real,
+    resolve_conj,
+    resolve_neg,
+    view_as_complex,
     view_as_real,
 )
 
@@ -590,7 +596,19 @@ from .ops.distance import cdist, dist, pdist
 from .ops.norm import renorm
 from .ops.einsum import einsum, inner, tensordot
 from .ops.decompositions import det, inverse, slogdet
-from .ops.triangular import cholesky_inverse, cholesky_solve
+from .ops.householder import geqrf, orgqr, ormqr
+from .ops.householder import torch_qr as qr
+from .ops.lu import lu_unpack
+from .ops.lu import torch_lu as lu
+from .ops.lu import torch_lu_solve as lu_solve
+from .ops.matrix_functions import logdet, matrix_exp, matrix_power, vdot
+from .ops.matrix_functions import torch_vander as vander
+from .ops.norm import frobenius_norm, nuclear_norm
+from .ops.svd import pinverse
+from .ops.svd import torch_svd as svd
+from .ops.triangular import cholesky_inverse, cholesky_solve, triangular_solve
+from .ops.triangular import torch_cholesky as cholesky
+from .removed_linalg import eig, lstsq, matrix_rank, solve, symeig
 
 # nn functions torch exposes at the top level
 from .ops.normalization import layer_norm

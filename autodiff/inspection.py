@@ -6,11 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from .ops._checks import require_tensors
-from .tensor import Tensor
 
-__all__ = ["get_device", "is_distributed", "is_floating_point", "is_inference", "is_neg",
-           "is_nonzero", "is_same_size",
-           "is_signed", "resolve_neg"]
+__all__ = ["get_device", "is_distributed", "is_floating_point", "is_inference", "is_nonzero",
+           "is_same_size", "is_signed"]
 
 
 def is_floating_point(input: Any) -> bool:
@@ -36,16 +34,6 @@ def is_same_size(input: Any, other: Any) -> bool:
 def is_inference(input: Any) -> bool:
     require_tensors("is_inference", ("input", input))
     return bool(input.is_inference())
-
-
-def is_neg(input: Any) -> bool:
-    require_tensors("is_neg", ("input", input))
-    return False
-
-
-def resolve_neg(input: Any) -> Tensor:
-    require_tensors("resolve_neg", ("input", input))
-    return input
 
 
 def get_device(input: Any) -> int:

@@ -1,13 +1,10 @@
 """`autodiff.linalg`, shaped like `torch.linalg`.
 
-Differentiable (twice, their backwards are written with these same ops): inv, solve, det,
-slogdet (through log|det|; the sign is piecewise constant), cholesky (for symmetric input),
-solve_triangular, eigh and eigvalsh,
-vector_norm (every order), matrix_norm and norm with ord 'fro', 1, -1, inf, -inf, and matmul.
-matrix_norm/norm with ord 2, -2 or 'nuc' go through singular values and are differentiable
-to first order only. det and slogdet need an invertible matrix for their gradient (PyTorch
-falls back to an SVD for singular ones). A singular or not positive-definite input raises
-`LinAlgError` (a RuntimeError) with PyTorch's message.
+Every function is differentiable as PyTorch's is (ldl_factor and ldl_solve are not, as in
+PyTorch); the backwards are written with these same ops, so most are differentiable twice
+(matrix_norm with ord 2, -2 or 'nuc' to first order only). A singular or not
+positive-definite input raises `LinAlgError` (a RuntimeError) with PyTorch's message; the
+`*_ex` functions return LAPACK's info instead.
 """
 
 from __future__ import annotations
@@ -15,15 +12,41 @@ from __future__ import annotations
 from backends.decompositions import LinAlgError
 
 from .ops.decompositions import SlogdetResult, cholesky, det, inv, slogdet, solve
+from .ops.diagonal import diagonal as _diagonal
+from .ops.eig import eig, eigvals
 from .ops.eigh import eigh, eigvalsh
+from .ops.householder import householder_product, ldl_factor, ldl_factor_ex, ldl_solve, qr
+from .ops.lu import lu, lu_factor, lu_factor_ex, lu_solve
 from .ops.matmul import matmul
+from .ops.matrix_functions import (
+    inv_ex,
+    lstsq,
+    matrix_exp,
+    matrix_power,
+    solve_ex,
+    tensorinv,
+    tensorsolve,
+    vander,
+    vecdot,
+)
 from .ops.norm import matrix_norm, norm, vector_norm
 from .ops.products import linalg_cross as cross
 from .ops.products import multi_dot
-from .ops.triangular import solve_triangular
+from .ops.svd import cond, matrix_rank, pinv, svd, svdvals
+from .ops.triangular import cholesky_ex, solve_triangular
+from .tensor import Tensor
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """torch.diagonal with the last two dims as defaults."""
+    return _diagonal(A, offset, dim1, dim2)
+
 
 __all__ = [
-    "LinAlgError", "SlogdetResult", "cholesky", "cross", "det", "eigh", "eigvalsh", "inv",
-    "matmul", "matrix_norm", "multi_dot", "norm", "slogdet", "solve", "solve_triangular",
-    "vector_norm",
+    "LinAlgError", "SlogdetResult", "cholesky", "cholesky_ex", "cond", "cross", "det",
+    "diagonal", "eig", "eigh", "eigvals", "eigvalsh", "householder_product", "inv", "inv_ex",
+    "ldl_factor", "ldl_factor_ex", "ldl_solve", "lstsq", "lu", "lu_factor", "lu_factor_ex",
+    "lu_solve", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank",
+    "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular",
+    "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm",
 ]

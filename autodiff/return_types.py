@@ -79,9 +79,11 @@ histogram = _named("histogram", ("hist", "bin_edges"))
 histogramdd = _named("histogramdd", ("hist", "bin_edges"))
 frexp = _named("frexp", ("mantissa", "exponent"))
 linalg_eigh = _named("linalg_eigh", ("eigenvalues", "eigenvectors"))
+triangular_solve = _named("triangular_solve", ("solution", "cloned_coefficient"))
+linalg_cholesky_ex = _named("linalg_cholesky_ex", ("L", "info"))
 
 __all__ = [
     "aminmax", "cummax", "cummin", "frexp", "histogram", "histogramdd", "kthvalue",
-    "linalg_eigh", "max",
-    "median", "min", "mode", "nanmedian", "sort", "topk",
+    "linalg_cholesky_ex", "linalg_eigh", "max",
+    "median", "min", "mode", "nanmedian", "sort", "topk", "triangular_solve",
 ]

@@ -57,6 +57,8 @@ class Tensor:
     # a base's history was changed by in-place ops (its views follow it).
     _view_chain: tuple[Any, ...] | None = None
     _view_error: tuple[str, Any] | None = None
+    _is_conj = False  # a conjugate (or negative) view, as PyTorch's conj() reports it
+    _is_neg = False
     _history = 0
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
@@ -164,7 +166,7 @@ class Tensor:
         return bool(self)
 
     # Layouts, storage kinds and lazy bits autodiff's tensors never have: they are dense,
-    # unquantized, materialized, and never carry a pending negation or a name.
+    # unquantized, materialized, and never carry a name.
     @property
     def layout(self) -> layouts.layout:
         return layouts.strided
@@ -176,12 +178,6 @@ class Tensor:
     @property
     def name(self) -> None:
         return None
-
-    def is_neg(self) -> bool:
-        return False
-
-    def resolve_neg(self) -> Tensor:
-        return self
 
     def is_distributed(self) -> bool:
         return False
@@ -798,6 +794,95 @@ class Tensor:
 
     def conj_physical(self) -> Tensor:
         return _complex.conj_physical(self)
+
+    def conj_physical_(self) -> Tensor:
+        return _inplace.method_("conj_physical", self)
+
+    def is_conj(self) -> bool:
+        return _complex.is_conj(self)
+
+    def is_neg(self) -> bool:
+        return _complex.is_neg(self)
+
+    def resolve_conj(self) -> Tensor:
+        return _complex.resolve_conj(self)
+
+    def resolve_neg(self) -> Tensor:
+        return _complex.resolve_neg(self)
+
+    def adjoint(self) -> Tensor:
+        return _complex.adjoint(self)
+
+    @property
+    def mH(self) -> Tensor:
+        return _complex.matrix_H(self)
+
+    @property
+    def H(self) -> Tensor:
+        return _complex.H(self)
+
+    def vdot(self, other: Tensor) -> Tensor:
+        return _matrix_functions.vdot(self, other)
+
+    # ------------------------------------------------------------------------- linear algebra
+    def svd(self, some: bool = True, compute_uv: bool = True) -> Any:
+        return _svd.torch_svd(self, some, compute_uv)
+
+    def pinverse(self, rcond: float = 1e-15) -> Tensor:
+        return _svd.pinverse(self, rcond)
+
+    def qr(self, some: bool = True) -> Any:
+        return _householder.torch_qr(self, some)
+
+    def geqrf(self) -> Any:
+        return _householder.geqrf(self)
+
+    def orgqr(self, input2: Tensor) -> Tensor:
+        return _householder.orgqr(self, input2)
+
+    def ormqr(self, input2: Tensor, input3: Tensor, left: bool = True,
+              transpose: bool = False) -> Tensor:
+        return _householder.ormqr(self, input2, input3, left, transpose)
+
+    def lu(self, pivot: bool = True, get_infos: bool = False) -> Any:
+        return _lu.torch_lu(self, pivot, get_infos)
+
+    def lu_solve(self, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
+        return _lu.torch_lu_solve(self, LU_data, LU_pivots)
+
+    def cholesky(self, upper: bool = False) -> Tensor:
+        return _triangular.torch_cholesky(self, upper)
+
+    def cholesky_solve(self, input2: Tensor, upper: bool = False) -> Tensor:
+        return _triangular.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper: bool = False) -> Tensor:
+        return _triangular.cholesky_inverse(self, upper)
+
+    def triangular_solve(self, A: Tensor, upper: bool = True, transpose: bool = False,
+                         unitriangular: bool = False) -> Any:
+        return _triangular.triangular_solve(self, A, upper, transpose, unitriangular)
+
+    def logdet(self) -> Tensor:
+        return _matrix_functions.logdet(self)
+
+    def matrix_exp(self) -> Tensor:
+        return _matrix_functions.matrix_exp(self)
+
+    def matrix_power(self, n: int) -> Tensor:
+        return _matrix_functions.matrix_power(self, n)
+
+    def solve(self, A: Tensor) -> Any:
+        return _removed_linalg.solve(self, A)
+
+    def lstsq(self, A: Tensor) -> Any:
+        return _removed_linalg.lstsq(self, A)
+
+    def eig(self, eigenvectors: bool = False) -> Any:
+        return _removed_linalg.eig(self, eigenvectors)
+
+    def symeig(self, eigenvectors: bool = False, upper: bool = True) -> Any:
+        return _removed_linalg.symeig(self, eigenvectors, upper)
 
     def angle(self) -> Tensor:
         return _complex.angle(self)
@@ -1779,12 +1864,6 @@ class Tensor:
     def slogdet(self) -> Any:
         return _decompositions.slogdet(self)
 
-    def cholesky_solve(self, input2: Tensor, upper: bool = False) -> Tensor:
-        return _triangular.cholesky_solve(self, input2, upper)
-
-    def cholesky_inverse(self, upper: bool = False) -> Tensor:
-        return _triangular.cholesky_inverse(self, upper)
-
     # -------------------------------------------------------------- conversion to Python and NumPy
     def item(self) -> Any:
         if self.numel() != 1:
@@ -1944,6 +2023,12 @@ class Tensor:
     def double(self) -> Tensor:
         return _conversion.to(self, dtypes.float64)
 
+    def cfloat(self) -> Tensor:
+        return _conversion.to(self, dtypes.complex64)
+
+    def cdouble(self) -> Tensor:
+        return _conversion.to(self, dtypes.complex128)
+
     def half(self) -> Tensor:
         return _conversion.to(self, dtypes.float16)
 
@@ -2047,6 +2132,7 @@ _new = object.__new__
 from . import autograd  # noqa: E402
 from . import creation as _creation  # noqa: E402
 from . import legacy as _legacy  # noqa: E402
+from . import removed_linalg as _removed_linalg  # noqa: E402
 from .ops import _checks  # noqa: E402
 from .ops import activation as _activation  # noqa: E402
 from .ops import arithmetic as _arithmetic  # noqa: E402
@@ -2066,12 +2152,15 @@ from .ops import flat_indexing as _flat_indexing  # noqa: E402
 from .ops import floating as _floating  # noqa: E402
 from .ops import gamma as _gamma  # noqa: E402
 from .ops import histogram as _histogram  # noqa: E402
+from .ops import householder as _householder  # noqa: E402
 from .ops import indexing as _indexing  # noqa: E402
 from .ops import inplace as _inplace  # noqa: E402
 from .ops import integer as _integer  # noqa: E402
 from .ops import joining as _joining  # noqa: E402
 from .ops import logarithmic as _logarithmic  # noqa: E402
+from .ops import lu as _lu  # noqa: E402
 from .ops import matmul as _matmul  # noqa: E402
+from .ops import matrix_functions as _matrix_functions  # noqa: E402
 from .ops import minmax as _minmax  # noqa: E402
 from .ops import norm as _norm  # noqa: E402
 from .ops import order_statistics as _order_statistics  # noqa: E402
@@ -2091,6 +2180,7 @@ from .ops import sorting as _sorting  # noqa: E402
 from .ops import spectral as _spectral  # noqa: E402
 from .ops import statistics as _statistics  # noqa: E402
 from .ops import strides as _strides  # noqa: E402
+from .ops import svd as _svd  # noqa: E402
 from .ops import triangular as _triangular  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
 from .ops import unique as _unique  # noqa: E402

@@ -10,7 +10,10 @@ that do not check (CuPy returns nan) raise nothing.
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import numpy
 
 Array = Any
 
@@ -94,7 +97,8 @@ def cholesky(self: Any, a: Array) -> Array:
 
 
 def eigh(self: Any, a: Array) -> tuple[Array, Array]:
-    """Eigenvalues (ascending) and eigenvectors (columns) of symmetric matrices."""
+    """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of symmetric (Hermitian)
+    matrices."""
     values, vectors = translate_errors(self.xp.linalg.eigh)(a)
     return values, vectors
 
@@ -115,3 +119,104 @@ def qr(self: Any, a: Array) -> tuple[Array, Array]:
     (..., k, n), k = min(m, n)); Householder, as LAPACK's geqrf."""
     q, r = self.xp.linalg.qr(a, mode="reduced")
     return q, r
+
+
+def svd_full(self: Any, a: Array, full_matrices: bool) -> tuple[Array, Array, Array]:
+    """u, s, vh; with full_matrices u is (..., m, m) and vh (..., n, n)."""
+    u, s, vh = self.xp.linalg.svd(a, full_matrices=full_matrices)
+    return u, s, vh
+
+
+def svdvals(self: Any, a: Array) -> Array:
+    return self.xp.linalg.svdvals(a)
+
+
+def qr_complete(self: Any, a: Array) -> tuple[Array, Array]:
+    q, r = self.xp.linalg.qr(a, mode="complete")
+    return q, r
+
+
+def _on_host(name: str) -> Any:
+    """A function of `host_linalg` run on host copies of this backend's arrays (NumPy's are
+    the host arrays themselves), its results moved back; SciPy is imported on first use."""
+
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        from . import host_linalg
+        from .special import on_host
+        return on_host(self, getattr(host_linalg, name))(*args, **kwargs)
+
+    call.__name__ = name
+    return call
+
+
+cholesky_ex = _on_host("cholesky_ex")
+eig = _on_host("eig")
+lu_factor = _on_host("lu_factor")
+lu_permutation = _on_host("lu_permutation")
+lu_solve_lapack = _on_host("lu_solve_lapack")
+ldl_factor = _on_host("ldl_factor")
+ldl_solve = _on_host("ldl_solve")
+geqrf = _on_host("geqrf")
+householder_product = _on_host("householder_product")
+ormqr = _on_host("ormqr")
+lstsq = _on_host("lstsq")
+
+
+# Pade [13/13] approximant of exp (Higham 2005, "The scaling and squaring method for the matrix
+# exponential revisited"): its coefficients and the 1-norm up to which it is exact to float64.
+_PADE_13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+            129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+            40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+_THETA_13 = 5.371920351148152
+
+
+def matrix_exp(self: Any, a: Array) -> Array:
+    """exp(A) of each square matrix by scaling and squaring with a [13/13] Pade approximant:
+    matrix products and one solve, so every backend computes it on its own device."""
+    xp = self.xp
+    n = a.shape[-1]
+    if a.size == 0:
+        return xp.asarray(a, copy=True)
+    norms = xp.max(xp.sum(xp.abs(a), axis=-2), axis=-1)  # the 1-norm of each matrix
+    host_norms = [float(value) for value in self.to_numpy(xp.reshape(norms, (-1,))).tolist()]
+    steps = [max(0, math.ceil(math.log2(value / _THETA_13))) if value > _THETA_13 else 0
+             for value in host_norms]
+    dtype = a.dtype
+    scale = self.from_numpy(numpy.asarray([2.0 ** -k for k in steps]))
+    scale = xp.reshape(xp.astype(scale, dtype), (*a.shape[:-2], 1, 1))
+    x = a * scale
+    eye = xp.eye(n, dtype=dtype, device=self.native_device)
+    b = _PADE_13
+    x2 = xp.matmul(x, x)
+    x4 = xp.matmul(x2, x2)
+    x6 = xp.matmul(x4, x2)
+    u = xp.matmul(x6, b[13] * x6 + b[11] * x4 + b[9] * x2) \
+        + b[7] * x6 + b[5] * x4 + b[3] * x2 + b[1] * eye
+    u = xp.matmul(x, u)
+    v = xp.matmul(x6, b[12] * x6 + b[10] * x4 + b[8] * x2) \
+        + b[6] * x6 + b[4] * x4 + b[2] * x2 + b[0] * eye
+    result = xp.linalg.solve(v - u, v + u)
+    count = xp.reshape(self.from_numpy(numpy.asarray(steps)), (*a.shape[:-2], 1, 1))
+    for step in range(max(steps)):
+        result = xp.where(count > step, xp.matmul(result, result), result)
+    return result
+
+
+def lu_solve(self: Any, lu: Array, pivots: Array, b: Array, trans: int) -> Array:
+    """X with A X = B (trans 0), A^T X = B (1) or A^H X = B (2), A = P L U from getrf's packed
+    LU and 1-based pivots."""
+    xp = self.xp
+    m = lu.shape[-1]
+    order = self.lu_permutation(pivots, m)  # row i of P^T A is row order[i] of A
+    index = xp.broadcast_to(xp.reshape(order, (*order.shape, 1)), b.shape)
+    factors = xp.conj(lu) if trans == 2 and xp.isdtype(lu.dtype, "complex floating") else lu
+    if trans == 0:
+        y = self.take_along_axis(b, index, axis=b.ndim - 2)
+        y = self.solve_triangular(factors, y, upper=False, unitriangular=True)
+        return self.solve_triangular(factors, y, upper=True, unitriangular=False)
+    transposed = xp.matrix_transpose(factors)
+    z = self.solve_triangular(transposed, b, upper=False, unitriangular=False)  # U^T is lower
+    w = self.solve_triangular(transposed, z, upper=True, unitriangular=True)  # L^T: unit upper
+    inverse = xp.broadcast_to(xp.reshape(xp.argsort(order, axis=-1), (*order.shape, 1)),
+                              b.shape)
+    return self.take_along_axis(w, inverse, axis=b.ndim - 2)

@@ -12,6 +12,7 @@
     python -m bench --suite rnn,attention        # LSTM, attention (time, memory), char model
     python -m bench --suite compile              # autodiff.compile vs eager vs NumPy
     python -m bench --suite forward_ad           # func.jvp of an MLP, jacfwd/jacrev, hessian
+    python -m bench --suite linalg               # svd, svdvals, eigh, qr at 512 x 512
 
 Each round times every engine once, back to back in a rotating order; the table shows each
 engine's median seconds per call and the median over rounds of its time divided by the limit's
@@ -30,6 +31,7 @@ from bench import (
     conv_bench,
     dataloader_bench,
     forward_ad_bench,
+    linalg_bench,
     nn_bench,
     optim_bench,
     per_op,
@@ -40,7 +42,7 @@ from bench._setup import DeviceUnavailable, make_setup
 from bench.seed_graph import Row
 
 SUITES = ("seed", "per_op", "nn", "optim", "vision", "data", "checkpoint", "rnn",
-          "attention", "compile", "forward_ad")
+          "attention", "compile", "forward_ad", "linalg")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -151,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         print("# attention: SDPA causal B=8 H=8 L=256 D=64 forward + backward vs hand-written "
               "NumPy; the char transformer's training step vs PyTorch", flush=True)
         rows += attention_bench.run(setup, args.rounds, args.quick)
+    if "linalg" in args.suites:
+        print(f"# linalg: svd (reduced), svdvals, eigh, qr of a {linalg_bench.SIZE}^2 float64 "
+              "matrix vs the array library's own call", flush=True)
+        rows += linalg_bench.run(setup, args.rounds, args.quick)
     if "compile" in args.suites:
         print("# compile: autodiff.compile'd steps vs eager and the NumPy limit (seed step, "
               "200-op chain, digits epoch, first-call and cache-hit overhead)", flush=True)

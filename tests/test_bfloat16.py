@@ -178,16 +178,51 @@ _REFUSED = {
     "cholesky_solve_upper": (NotImplementedError,
                              "\"cholesky_solve_cpu\" not implemented for 'BFloat16'"),
     # the other entries factor their matrix with linalg.cholesky first, which refuses bfloat16
-    "cholesky_solve": (RuntimeError, "Low precision dtypes not supported. Got BFloat16"),
+    "cholesky_solve": (NotImplementedError, "\"cholesky_cpu\" not implemented for 'BFloat16'"),
     "cholesky_inverse": (NotImplementedError,
                          "\"cholesky_inverse_out_cpu\" not implemented for 'BFloat16'"),
     "linalg.eigh": (NotImplementedError, "\"linalg_eigh_cpu\" not implemented for 'BFloat16'"),
     "linalg.eigvalsh": (NotImplementedError,
                         "\"linalg_eigh_cpu\" not implemented for 'BFloat16'"),
+    # LAPACK's LU and Cholesky kernels have no bfloat16 versions; inv and slogdet refuse first
+    **{prefix: (NotImplementedError, "\"lu_cpu\" not implemented for 'BFloat16'")
+       for prefix in ("linalg.solve", "linalg.det", "linalg.lu", "lu", "linalg.tensorsolve")},
+    "linalg.cholesky": (NotImplementedError, "\"cholesky_cpu\" not implemented for 'BFloat16'"),
     **{prefix: (RuntimeError, "Low precision dtypes not supported. Got BFloat16")
-       for prefix in ("linalg.inv", "linalg.solve", "linalg.det", "linalg.slogdet",
-                      "linalg.cholesky", "linalg.matrix_norm[nuc]", "linalg.matrix_norm[2]",
-                      "linalg.matrix_norm[-2]")},
+       for prefix in ("linalg.inv", "linalg.slogdet", "linalg.matrix_norm[nuc]",
+                      "linalg.matrix_norm[2]", "linalg.matrix_norm[-2]")},
+    # the factorizations (each entry's first call decides)
+    **{prefix: (NotImplementedError, "\"linalg_svd_cpu\" not implemented for 'BFloat16'")
+       for prefix in ("linalg.svd", "svd", "linalg.cond-")},
+    **{prefix: (RuntimeError, "linalg.inv: Low precision dtypes not supported. Got BFloat16")
+       for prefix in ("linalg.cond_", "linalg.matrix_power_negative", "linalg.tensorinv")},
+    **{prefix: (RuntimeError, "expected a tensor with 2 or more dimensions of float, double, "
+                              "cfloat or cdouble types")
+       for prefix in ("linalg.pinv", "pinverse")},
+    **{prefix: (RuntimeError, "This function doesn't handle types other than float and double")
+       for prefix in ("linalg.matrix_rank", "linalg.lstsq")},
+    "nuclear_norm": (RuntimeError,
+                     "linalg.matrix_norm: Low precision dtypes not supported. Got BFloat16"),
+    **{prefix: (NotImplementedError, "\"geqrf_cpu\" not implemented for 'BFloat16'")
+       for prefix in ("linalg.qr", "qr", "geqrf")},
+    **{prefix: (NotImplementedError, "\"orgqr_cpu\" not implemented for 'BFloat16'")
+       for prefix in ("linalg.householder_product", "orgqr")},
+    "ormqr": (NotImplementedError, "\"ormqr_cpu\" not implemented for 'BFloat16'"),
+    "triangular_solve": (NotImplementedError,
+                         "\"triangular_solve_cpu\" not implemented for 'BFloat16'"),
+    "linalg.ldl": (NotImplementedError,
+                   "\"ldl_factor_kernel_cpu\" not implemented for 'BFloat16'"),
+    "logdet": (RuntimeError, "logdet: Low precision dtypes not supported. Got BFloat16"),
+    "linalg.vander": (RuntimeError, "linalg.vander supports floating point, complex, and "
+                                    "integer tensors, but got BFloat16"),
+    # complex() and polar() take float16, float32 and float64 parts only
+    **{prefix: (RuntimeError, "Expected both inputs to be Half, Float or Double tensors but "
+                              "got BFloat16 and BFloat16")
+       for prefix in ("polar", "adjoint", "resolve_conj", "resolve_neg", "conj_physical_",
+                      "matmul_complex", "vdot_complex", "linalg.eig_complex_input")},
+    "view_as_complex": (RuntimeError, "view_as_complex is only supported for half, float and "
+                                      "double tensors, but got a tensor of scalar type: "
+                                      "BFloat16"),
     "quantile": (RuntimeError, "quantile() input tensor must be either float or double dtype"),
     "nanquantile": (RuntimeError, "quantile() input tensor must be either float or double"),
     "histogram": (NotImplementedError, "\"histogramdd\" not implemented for 'BFloat16'"),
@@ -200,6 +235,10 @@ _REFUSED = {
     "special.shifted_chebyshev": (NotImplementedError, "_cpu\" not implemented for 'BFloat16'"),
     "special.hermite_polynomial": (NotImplementedError, "_cpu\" not implemented for 'BFloat16'"),
     "special.legendre_polynomial": (NotImplementedError, "_cpu\" not implemented for 'BFloat16'"),
+    # after linalg.eigh and linalg.eigvalsh, and torch.cholesky after cholesky_solve/inverse
+    "linalg.eig": (NotImplementedError,
+                   "\"linalg_eig_out_cpu\" not implemented for 'BFloat16'"),
+    "cholesky": (NotImplementedError, "\"cholesky_cpu\" not implemented for 'BFloat16'"),
 }
 # The complex entries build their complex inputs with complex(), which PyTorch refuses for
 # bfloat16; so do the FFT entries that take complex inputs (istft too). Its other transforms

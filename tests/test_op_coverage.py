@@ -52,6 +52,8 @@ NOT_TABLE_OPS = {
     "resize_as_": "refuses tensors that require grad; tested in compat/test_compat_names.py",
 
     "is_complex": "returns a Python bool, not a tensor (tested in test_complex.py)",
+    "is_conj": "returns a Python bool (tested in test_linalg_factorizations.py)",
+    "is_neg": "returns a Python bool (tested in test_linalg_factorizations.py)",
 }
 # Modules of ops/ whose public functions are reached only through Tensor methods or other ops.
 NO_EXPORTS = {

@@ -13,13 +13,14 @@ their values, dtypes and gradients are PyTorch's, and their nodes carry PyTorch'
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from .. import dtypes
 from ..function import Function
 from ..jvp_rules import auto_element_wise, auto_linear
 from ..tensor import Tensor
-from ._checks import same_device, scalar_type_name
+from ._checks import require_tensors, same_device, scalar_type_name
 from ._promotion import check_broadcast
 from .selection import where
 
@@ -69,7 +70,9 @@ def real(input: Tensor) -> Tensor:
 def imag(input: Tensor) -> Tensor:
     if not input.dtype.is_complex:
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return Imag.apply(input)
+    out = Imag.apply(input)
+    out._is_neg = input._is_conj  # PyTorch's imag of a conjugate view is a negative view
+    return out
 
 
 # ----------------------------------------------------------------------------- conj
@@ -98,10 +101,50 @@ class ConjPhysical(Conj):
 
 
 def conj(input: Tensor) -> Tensor:
-    """The complex conjugate; a real tensor itself."""
+    """The complex conjugate; a real tensor itself. The result reports is_conj() as PyTorch's
+    lazy conjugate does (here its values are conjugated at once)."""
     if not input.dtype.is_complex:
         return input
-    return Conj.apply(input)
+    out = Conj.apply(input)
+    out._is_conj = not input._is_conj
+    return out
+
+
+def conj_physical_(input: Tensor) -> Tensor:
+    """In place: `input.conj_physical_()`."""
+    return input.conj_physical_()
+
+
+def is_conj(input: Tensor) -> bool:
+    """Whether the tensor is a conjugate view (conj() of a complex tensor) not yet resolved."""
+    require_tensors("is_conj", ("input", input))
+    return input._is_conj
+
+
+def is_neg(input: Tensor) -> bool:
+    """Whether the tensor is a negated view (the imag of a conjugate view) not yet resolved."""
+    require_tensors("is_neg", ("input", input))
+    return input._is_neg
+
+
+def resolve_conj(input: Tensor) -> Tensor:
+    """A tensor with is_conj() False and the same values: a copy of a conjugate view, the
+    tensor itself otherwise."""
+    require_tensors("resolve_conj", ("input", input))
+    if not input._is_conj:
+        return input
+    out = input.clone()
+    out._is_conj = False
+    return out
+
+
+def resolve_neg(input: Tensor) -> Tensor:
+    require_tensors("resolve_neg", ("input", input))
+    if not input._is_neg:
+        return input
+    out = input.clone()
+    out._is_neg = False
+    return out
 
 
 def conj_physical(input: Tensor) -> Tensor:
@@ -202,3 +245,105 @@ def view_as_real(input: Tensor) -> Tensor:
     if not input.dtype.is_complex:
         raise RuntimeError("view_as_real is only supported for complex tensors")
     return ViewAsReal.apply(input)
+
+
+class ViewAsComplex(Function):
+    """A real tensor with a last dim of 2 read as (real, imaginary) pairs."""
+
+    node_name = "ViewAsComplexBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> Any:
+        backend = ctx.backend
+        return backend.complex_of(backend.getitem(a, (..., 0)), backend.getitem(a, (..., 1)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return view_as_real(grad)
+
+
+def view_as_complex(input: Tensor) -> Tensor:
+    if input.dtype not in (dtypes.float16, dtypes.float32, dtypes.float64):
+        raise RuntimeError(
+            "view_as_complex is only supported for half, float and double tensors, but got a "
+            f"tensor of scalar type: {scalar_type_name(input)}")
+    if input._data.ndim == 0 or input._data.shape[-1] != 2:
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    return ViewAsComplex.apply(input)
+
+
+# ----------------------------------------------------------------------------- polar
+class Polar(Function):
+    """abs * (cos(angle) + i sin(angle))."""
+
+    node_name = "PolarBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, magnitude: Any, phase: Any) -> Any:
+        backend = ctx.backend
+        ctx.save_for_backward(magnitude, phase)
+        return backend.complex_of(backend.multiply(magnitude, backend.cos(phase)),
+                                  backend.multiply(magnitude, backend.sin(phase)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        magnitude, phase = ctx.saved_tensors
+        needs_abs, needs_angle = ctx.needs_input_grad
+        # z = r e^{i t}: dL/dr = Re(g conj(e^{i t})), dL/dt = Re(g conj(i z)).
+        cos, sin = phase.cos(), phase.sin()
+        re, im = real(grad), imag(grad)
+        grad_abs = re * cos + im * sin if needs_abs else None
+        grad_angle = magnitude * (im * cos - re * sin) if needs_angle else None
+        return grad_abs, grad_angle
+
+
+def polar(abs: Tensor, angle: Tensor) -> Tensor:
+    """The complex tensor with these magnitudes and phases. The gradient of abs is the
+    derivative e^{i angle} also where abs < 0 (PyTorch 2.13 uses sgn(result), the opposite
+    sign there)."""
+    same_device(abs, angle)
+    for tensor in (abs, angle):
+        if tensor.dtype not in (dtypes.float32, dtypes.float64):
+            raise RuntimeError(
+                "Expected both inputs to be Half, Float or Double tensors but got "
+                f"{scalar_type_name(abs)} and {scalar_type_name(angle)}")
+    if abs.dtype is not angle.dtype:
+        raise RuntimeError(
+            f"Expected object of scalar type {scalar_type_name(abs)} but got scalar type "
+            f"{scalar_type_name(angle)} for second argument")
+    if abs._data.shape != angle._data.shape:
+        check_broadcast(abs._data.shape, angle._data.shape)
+    return Polar.apply(abs, angle)
+
+
+# ----------------------------------------------------------------------------- adjoints
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of the last two dims (Tensor.mH)."""
+    if input._data.ndim < 2:
+        raise RuntimeError(
+            "tensor.adjoint() is only supported on matrices or batches of matrices. Got "
+            f"{input._data.ndim}-D tensor.")
+    return conj(input.transpose(-2, -1))
+
+
+def matrix_H(input: Tensor) -> Tensor:
+    """Tensor.mH: the conjugate transpose of the last two dims."""
+    if input._data.ndim < 2:
+        raise RuntimeError(
+            "tensor.mH is only supported on matrices or batches of matrices. Got "
+            f"{input._data.ndim}-D tensor.")
+    return conj(input.transpose(-2, -1))
+
+
+def H(input: Tensor) -> Tensor:
+    """Tensor.H: the conjugate transpose of a matrix (or a 0-d/1-d tensor as it is)."""
+    ndim = input._data.ndim
+    if ndim == 0:
+        warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().",
+                      UserWarning, stacklevel=3)
+        return conj(input)
+    if ndim != 2:
+        raise RuntimeError(
+            f"tensor.H is only supported on matrices (2-D tensors). Got {ndim}-D tensor."
+            + (" For batches of matrices, consider using tensor.mH" if ndim > 2 else ""))
+    return conj(input.transpose(0, 1))

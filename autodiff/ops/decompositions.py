@@ -26,34 +26,58 @@ from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
-from ._checks import same_device
+from ._checks import not_implemented_for, same_device
 from ._out import EXACT, takes_out
 from ._promotion import check_broadcast
+from .complex import conj
 
 
-def _check_square(function: str, tensor: Tensor, name: str = "A") -> None:
+def _check_square(function: str, tensor: Tensor, name: str = "A",
+                  complex_ok: bool = False, kernel: str | None = None,
+                  every_dtype: bool = False) -> None:
     shape = tensor._data.shape
     if len(shape) < 2:
         raise RuntimeError(
             f"{function}: The input tensor {name} must have at least 2 dimensions.")
-    _check_float(function, tensor)
+    refusal = _dtype_refusal(function, tensor, complex_ok, kernel, every_dtype)
+    if isinstance(refusal, RuntimeError):  # the function's own check, before the shapes'
+        raise refusal
     if shape[-1] != shape[-2]:
         raise RuntimeError(
             f"{function}: {name} must be batches of square matrices, but they are "
             f"{shape[-2]} by {shape[-1]} matrices"
         )
+    if refusal is not None:  # the kernel's, once it runs
+        raise refusal
 
 
-def _check_float(function: str, tensor: Tensor) -> None:
+def _check_float(function: str, tensor: Tensor, complex_ok: bool = False,
+                 kernel: str | None = None, every_dtype: bool = False) -> None:
+    refusal = _dtype_refusal(function, tensor, complex_ok, kernel, every_dtype)
+    if refusal is not None:
+        raise refusal
+
+
+def _dtype_refusal(function: str, tensor: Tensor, complex_ok: bool, kernel: str | None,
+                   every_dtype: bool) -> Exception | None:
+    """PyTorch's dtype checks of a linalg function. float16 and bfloat16 are refused by the
+    function itself, or, where PyTorch lets them through to a LAPACK kernel with no
+    low-precision version, by that `kernel` ("lu" for `"lu_cpu" not implemented for 'Half'`);
+    with `every_dtype` the kernel refuses the integer dtypes too."""
     name = tensor._backend.dtype_name(tensor._data)
+    allowed = ("float32", "float64", "complex64", "complex128") if complex_ok \
+        else ("float32", "float64")
+    if name in allowed:
+        return None
+    if kernel is not None and (every_dtype or name in ("float16", "bfloat16")):
+        return not_implemented_for(kernel, tensor._backend, tensor._data)
     if name in ("float16", "bfloat16"):
-        raise RuntimeError(f"{function}: Low precision dtypes not supported. Got "
-                           f"{dtypes.SCALAR_TYPE_NAMES[name]}")
-    if name not in ("float32", "float64"):
-        raise RuntimeError(
-            f"{function}: Expected a floating point or complex tensor as input. Got "
-            f"{dtypes.SCALAR_TYPE_NAMES[name]}"
-        )
+        return RuntimeError(f"{function}: Low precision dtypes not supported. Got "
+                            f"{dtypes.SCALAR_TYPE_NAMES[name]}")
+    return RuntimeError(
+        f"{function}: Expected a floating point or complex tensor as input. Got "
+        f"{dtypes.SCALAR_TYPE_NAMES[name]}"
+    )
 
 
 # ----------------------------------------------------------------------------- inv
@@ -72,7 +96,7 @@ class LinalgInv(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         out, = ctx.saved_tensors
-        inverse_t = out.mT
+        inverse_t = _mh(out)
         return -(inverse_t @ grad @ inverse_t)
 
     @staticmethod
@@ -85,7 +109,7 @@ class LinalgInv(Function):
 @autocast_op("linalg_inv")
 def inv(A: Tensor) -> Tensor:
     """The inverse of each square matrix in A (..., n, n)."""
-    _check_square("linalg.inv", A)
+    _check_square("linalg.inv", A, complex_ok=True)
     return LinalgInv.apply(A)
 
 
@@ -128,16 +152,21 @@ class LinalgSolve(Function):
         needs_a, needs_b = ctx.needs_input_grad
         # left: X = A^{-1} B, so gB = A^{-T} grad and gA = -gB X^T;
         # right: X = B A^{-1}, so gB = grad A^{-T} and gA = -X^T gB.
-        grad_b = LinalgSolve.apply(a.mT, grad, vector=ctx.vector, left=ctx.left)
+        grad_b = LinalgSolve.apply(_mh(a), grad, vector=ctx.vector, left=ctx.left)
         grad_a = None
         if needs_a:  # summed over broadcast batch dims by the base class
             if ctx.vector:
-                grad_a = -(grad_b.unsqueeze(-1) * out.unsqueeze(-2))
+                grad_a = -(grad_b.unsqueeze(-1) * conj(out).unsqueeze(-2))
             elif ctx.left:
-                grad_a = -(grad_b @ out.mT)
+                grad_a = -(grad_b @ _mh(out))
             else:
-                grad_a = -(out.mT @ grad_b)
+                grad_a = -(_mh(out) @ grad_b)
         return grad_a, (grad_b if needs_b else None)
+
+
+def _mh(a: Tensor) -> Tensor:
+    """The conjugate transpose (the transpose of a real tensor)."""
+    return conj(a.mT)
 
 
 def _transpose(backend: Any, array: Any) -> Any:
@@ -150,8 +179,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """X with A X = B (or X A = B for left=False); B is (..., n) or (..., n, k)."""
     same_device(A, B)
     a_shape, b_shape = A._data.shape, B._data.shape
-    _check_square("linalg.solve", A)
-    _check_float("linalg.solve", B)
+    _check_square("linalg.solve", A, complex_ok=True, kernel="lu")
+    _check_float("linalg.solve", B, complex_ok=True, kernel="lu")
     if A._data.dtype != B._data.dtype:
         raise RuntimeError(
             "linalg.solve: Expected A and B to have the same dtype, but found A of type "
@@ -200,7 +229,7 @@ def det(A: Tensor) -> Tensor:
     """The determinant of each square matrix in A. Its gradient is the cofactor matrix
     adj(A)^T, singular A included: det([[1, 2], [2, 4]]) has gradient [[4, -2], [-2, 1]]
     (PyTorch 2.13 returns zeros there)."""
-    _check_square("linalg.det", A)
+    _check_square("linalg.det", A, kernel="lu")
     return LinalgDet.apply(A)
 
 
@@ -396,8 +425,10 @@ class LinalgCholesky(Function):
             out = backend.cholesky(a)
         except LinAlgError:
             raise LinAlgError(_not_positive_definite_message(backend, a)) from None
-        if upper:
+        if upper:  # U = L^H
             out = _transpose(backend, out)
+            if backend.is_complex(out.dtype):
+                out = backend.conj(out)
         ctx.upper = upper
         ctx.save_for_backward(out)
         return out
@@ -405,20 +436,24 @@ class LinalgCholesky(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         factor, = ctx.saved_tensors
-        lower, grad_lower = (factor.mT, grad.mT) if ctx.upper else (factor, grad)
+        lower, grad_lower = (_mh(factor), _mh(grad)) if ctx.upper else (factor, grad)
         # PyTorch's cholesky_backward: with Phi = tril(L^T gL),
         # gA = L^{-T} (Phi + tril(Phi, -1)^T) / 2 L^{-1}  (symmetric).
         n = lower._data.shape[-1]
-        phi = (lower.mT @ grad_lower) * _tril_mask(lower, n, 0)
-        phi = 0.5 * (phi + (phi * _tril_mask(lower, n, -1)).mT)
-        left = LinalgSolve.apply(lower.mT, phi, vector=False)  # L^{-T} Phi
-        return LinalgSolve.apply(lower.mT, left.mT, vector=False).mT  # (...) L^{-1}
+        product = _mh(lower) @ grad_lower
+        strict = product * _tril_mask(lower, n, -1)
+        diagonal = product * (_tril_mask(lower, n, 0) - _tril_mask(lower, n, -1))
+        if diagonal.dtype.is_complex:  # the Hermitian part's diagonal is real
+            diagonal = (diagonal + conj(diagonal)) * 0.5
+        phi = 0.5 * (strict + _mh(strict)) + 0.5 * diagonal
+        left = LinalgSolve.apply(_mh(lower), phi, vector=False)  # L^{-H} Phi
+        return _mh(LinalgSolve.apply(_mh(lower), _mh(left), vector=False))  # (...) L^{-1}
 
 
 @autocast_op("linalg_cholesky")
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """L (lower, A = L L^T) or, with upper=True, U = L^T of each symmetric positive-definite A."""
-    _check_square("linalg.cholesky", A)
+    _check_square("linalg.cholesky", A, complex_ok=True, kernel="cholesky")
     return LinalgCholesky.apply(A, upper=upper)
 
 
@@ -471,7 +506,12 @@ def _zero_pivot(matrix: list[list[float]]) -> int | None:
 
 
 def _not_positive_definite_message(backend: Any, a: Any) -> str:
-    index, order = _first_failure(backend, a, _failing_minor)
+    if backend.is_complex(a.dtype):  # LAPACK's potrf says where
+        infos = backend.tolist(backend.reshape(backend.cholesky_ex(a)[1], (-1,)))
+        index = next((i for i, info in enumerate(infos) if info > 0), 0)
+        order = infos[index] if infos and infos[index] > 0 else a.shape[-1]
+    else:
+        index, order = _first_failure(backend, a, _failing_minor)
     where = f"(Batch element {index}): " if a.ndim > 2 else ""
     return (
         f"linalg.cholesky: {where}The factorization could not be completed because the input "

@@ -22,6 +22,7 @@ from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, scalar_type_name
 from ._out import CAST, EXACT, same, takes_out
 from ._promotion import check_broadcast
+from .complex import conj
 
 
 class Matmul(Function):
@@ -67,11 +68,11 @@ class Matmul(Function):
             a = a.unsqueeze(0)
         grad_a = grad_b = None
         if needs_a:
-            grad_a = grad @ b.mT
+            grad_a = grad @ conj(b).mT
             if a_vector:
                 grad_a = grad_a.squeeze(-2)
         if needs_b:
-            grad_b = a.mT @ grad
+            grad_b = conj(a).mT @ grad
             if b_vector:
                 grad_b = grad_b.squeeze(-1)
         # Broadcast batch dims are summed away by the Function base class.
@@ -131,7 +132,8 @@ class Mm(Matmul):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
-        return (mm(grad, b.mT) if needs_a else None), (mm(a.mT, grad) if needs_b else None)
+        return ((mm(grad, conj(b).mT) if needs_a else None),
+                (mm(conj(a).mT, grad) if needs_b else None))
 
 
 class Bmm(Matmul):
@@ -145,7 +147,8 @@ class Bmm(Matmul):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
-        return (bmm(grad, b.mT) if needs_a else None), (bmm(a.mT, grad) if needs_b else None)
+        return ((bmm(grad, conj(b).mT) if needs_a else None),
+                (bmm(conj(a).mT, grad) if needs_b else None))
 
 
 # The 1-D cases get backward formulas of their own: one op per gradient instead of the general
@@ -157,8 +160,8 @@ class Mv(Matmul):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors  # (m, k) @ (k,) -> (m,)
         needs_a, needs_b = ctx.needs_input_grad
-        grad_a = Outer.apply(grad, b) if needs_a else None
-        grad_b = VectorMatrix.apply(grad, a) if needs_b else None  # grad @ a
+        grad_a = Outer.apply(grad, conj(b)) if needs_a else None
+        grad_b = VectorMatrix.apply(grad, conj(a)) if needs_b else None  # grad @ conj(a)
         return grad_a, grad_b
 
 
@@ -169,7 +172,7 @@ class Dot(Matmul):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
-        return (grad * b if needs_a else None), (grad * a if needs_b else None)
+        return (grad * conj(b) if needs_a else None), (grad * conj(a) if needs_b else None)
 
 
 class VectorMatrix(Matmul):
@@ -179,8 +182,8 @@ class VectorMatrix(Matmul):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors  # (k,) @ (k, n) -> (n,)
         needs_a, needs_b = ctx.needs_input_grad
-        grad_a = Mv.apply(b, grad) if needs_a else None  # b @ grad
-        grad_b = Outer.apply(a, grad) if needs_b else None
+        grad_a = Mv.apply(conj(b), grad) if needs_a else None  # conj(b) @ grad
+        grad_b = Outer.apply(conj(a), grad) if needs_b else None
         return grad_a, grad_b
 
 
@@ -206,8 +209,8 @@ class Outer(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
-        return (Mv.apply(grad, b) if needs_a else None), (VectorMatrix.apply(a, grad)
-                                                          if needs_b else None)
+        return ((Mv.apply(grad, conj(b)) if needs_a else None),
+                (VectorMatrix.apply(conj(a), grad) if needs_b else None))
 
 
 class MatrixBatchTransposed(Matmul):

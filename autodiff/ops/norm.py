@@ -21,7 +21,8 @@ from ._dims import keep_dims, reduction_axes
 from ._promotion import opmath, rounded
 from .minmax import Amax, Amin
 from .selection import where
-from .unary import sign
+from .unary import sgn
+from .unary import sign as _sign
 
 _INF = math.inf
 
@@ -40,7 +41,8 @@ class LinalgVectorNorm(Function):
                 keepdim: bool) -> Any:
         backend = ctx.backend
         ctx.ord, ctx.axes, ctx.keepdim = ord, axes, keepdim
-        wide, dtype = opmath(backend, x)  # float16 in float32, as PyTorch
+        # A complex tensor's norm is that of its magnitudes (real, of the matching precision).
+        wide, dtype = opmath(backend, backend.abs(x) if backend.is_complex(x.dtype) else x)
         out = rounded(backend, _vector_norm(backend, wide, ord, axes, keepdim), dtype)
         ctx.save_for_backward(x, out)
         return out
@@ -60,6 +62,7 @@ def norm_backward(grad: Tensor, x: Tensor, norm: Tensor, p: float,
     case with the same choices at 0; grad and norm have the reduced dims kept."""
     if p == 0:
         return None
+    sign = sgn if x.dtype.is_complex else _sign  # x / |x|
     if p == 1:
         return grad * sign(x)
     norm_is_zero = norm == 0
@@ -163,7 +166,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
 
 
 def _check_floating(function: str, x: Tensor) -> None:
-    if not x.dtype.is_floating_point:
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
         raise RuntimeError(
             f"{function}: Expected a floating point or complex tensor as input. Got "
             f"{dtypes.SCALAR_TYPE_NAMES[x.dtype.name]}"
@@ -367,3 +370,24 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     dim = _wrap_dim(dim, ndim)
     _check_floating("linalg.vector_norm", input)
     return Renorm.apply(input, p=float(p), dim=dim, maxnorm=maxnorm)
+
+
+def frobenius_norm(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """torch.frobenius_norm (kept by PyTorch for TorchScript): the 2-norm over the (at most
+    two) dims `dim`, all of them for ()."""
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dims) > 2:
+        raise RuntimeError(
+            f"Expected at most 2 dimensions, but got {len(dims)} dimensions instead.")
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                           f"Got {dtypes.SCALAR_TYPE_NAMES[input.dtype.name]} instead.")
+    axes = reduction_axes(dims, input._data.ndim)
+    return NormDims.apply(input, ord=2.0, axes=axes, keepdim=bool(keepdim))
+
+
+def nuclear_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False) -> Tensor:
+    """torch.nuclear_norm: the sum of the singular values over the two dims `dim`."""
+    if isinstance(dim, bool):  # nuclear_norm(input, keepdim)
+        dim, keepdim = (-2, -1), dim
+    return matrix_norm(input, "nuc", dim, keepdim)

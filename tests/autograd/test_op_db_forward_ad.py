@@ -21,6 +21,7 @@ from tests.op_db import OP_DB, OpInfo, Sample
 # shows up here).
 NO_FORWARD_DERIVATIVE_IN_PYTORCH = {
     "ctc_loss_mean": "_ctc_loss", "ctc_loss_sum": "_ctc_loss", "ctc_loss_none": "_ctc_loss",
+    "ormqr": "ormqr", "ormqr_transpose_right": "ormqr",
 }
 
 def _case(info: OpInfo, sample: Sample, index: int) -> object:
