@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..jvp_rules import auto_element_wise, auto_linear
+from ..jvp_rules import auto_element_wise, auto_linear, rule_facts
 from ..tensor import Tensor
 from ._checks import require_tensors, same_device, scalar_type_name
 from ._promotion import check_broadcast
@@ -251,6 +251,7 @@ class ViewAsComplex(Function):
     """A real tensor with a last dim of 2 read as (real, imaginary) pairs."""
 
     node_name = "ViewAsComplexBackward0"
+    jvp = auto_linear  # linear over the reals: the op on the tangents
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -295,6 +296,24 @@ class Polar(Function):
         grad_abs = re * cos + im * sin if needs_abs else None
         grad_angle = magnitude * (im * cos - re * sin) if needs_angle else None
         return grad_abs, grad_angle
+
+    @staticmethod
+    @rule_facts(complex_safe=True)
+    def jvp(ctx: Any, tangent_abs: Tensor | None, tangent_angle: Tensor | None) -> Tensor:
+        # dz = e^{i t} dr + i z dt, its real and imaginary parts built from real tensors
+        magnitude, phase = ctx.saved_tensors
+        cos, sin = phase.cos(), phase.sin()
+        re_parts, im_parts = [], []
+        if tangent_abs is not None:
+            re_parts.append(tangent_abs * cos)
+            im_parts.append(tangent_abs * sin)
+        if tangent_angle is not None:
+            re_parts.append(-(magnitude * sin * tangent_angle))
+            im_parts.append(magnitude * cos * tangent_angle)
+        re, im = re_parts[0], im_parts[0]
+        if len(re_parts) == 2:
+            re, im = re + re_parts[1], im + im_parts[1]
+        return complex(re, im)
 
 
 def polar(abs: Tensor, angle: Tensor) -> Tensor:

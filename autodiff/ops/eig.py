@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from .. import dtypes
 from ..function import Function
-from ..jvp_rules import jvp_from_backward
+from ..jvp_rules import rule_facts
 from ..tensor import Tensor, _wrap
 from .complex import conj, imag, real
 from .decompositions import _check_square, solve
@@ -63,9 +63,28 @@ def eig_backward(gl: Tensor | None, gv: Tensor | None, values: Tensor, v: Tensor
     return solve(vh, ga @ vh)
 
 
+def eig_jvp(ctx: Any, grad_a: Tensor | None) -> tuple[Tensor, Tensor] | None:
+    """PyTorch's linalg_eig_jvp: with dP = V^-1 dA V, dL = diag(dP) and
+    dV = V X - V Re(diag(V^H V X)), X = dP / (L_j - L_i) off the diagonal (zero on it); the
+    second term keeps the columns unit vectors."""
+    if grad_a is None:
+        return None
+    _, _, outputs = ctx._dual_call
+    values, v = outputs
+    if not grad_a.dtype.is_complex:
+        grad_a = grad_a.to(v.dtype)
+    dp = solve(v, grad_a @ v)
+    grad_values = diagonal(dp, 0, -2, -1)
+    eye = _eye(real(values), values.shape[-1])
+    x = dp / (values.unsqueeze(-2) - values.unsqueeze(-1) + eye) * (1 - eye)
+    vx = v @ x
+    grad_v = vx - v * real(diagonal(_mh(v) @ vx, 0, -2, -1)).unsqueeze(-2)
+    return grad_values, grad_v
+
+
 class LinalgEig(Function):
     node_name = "LinalgEigBackward0"
-    jvp = jvp_from_backward
+    jvp = staticmethod(rule_facts(reads_saved=False, complex_safe=True)(eig_jvp))
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
