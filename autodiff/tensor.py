@@ -1572,9 +1572,11 @@ class Tensor:
         return _scatter.take_along_dim(self, indices, dim)
 
     def scatter(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+        _fill_arguments.check_scatter("scatter", True, self, dim, index, src, value)
         return _scatter.scatter(self, dim, index, src, value=value)
 
     def scatter_(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+        _fill_arguments.check_scatter("scatter_", True, self, dim, index, src, value)
         return _inplace.call_(self, _scatter.scatter, dim, index, src, value=value)
 
     def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
@@ -1604,9 +1606,11 @@ class Tensor:
         return _inplace.call_(self, _scatter.index_copy, dim, index, source)
 
     def index_fill(self, dim: int, index: Tensor, value: Any) -> Tensor:
+        _fill_arguments.check_index_fill("index_fill", True, self, dim, index, value)
         return _scatter.index_fill(self, dim, index, value)
 
     def index_fill_(self, dim: int, index: Tensor, value: Any) -> Tensor:
+        _fill_arguments.check_index_fill("index_fill_", True, self, dim, index, value)
         return _inplace.call_(self, _scatter.index_fill, dim, index, value)
 
     def index_reduce(self, dim: int, index: Tensor, source: Tensor, reduce: str, *,
@@ -1643,9 +1647,11 @@ class Tensor:
         return _indexing.index_put_(self, indices, values, accumulate)
 
     def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
+        _fill_arguments.check_masked_fill("masked_fill", True, self, mask, value)
         return _scatter.masked_fill(self, mask, value)
 
     def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        _fill_arguments.check_masked_fill("masked_fill_", True, self, mask, value)
         return _inplace.masked_fill_(self, mask, value)
 
     def masked_select(self, mask: Tensor) -> Tensor:
@@ -2148,6 +2154,7 @@ from .ops import distance as _distance  # noqa: E402
 from .ops import division as _division  # noqa: E402
 from .ops import einsum as _einsum  # noqa: E402
 from .ops import error_function as _error_function  # noqa: E402
+from .ops import fill_arguments as _fill_arguments  # noqa: E402
 from .ops import flat_indexing as _flat_indexing  # noqa: E402
 from .ops import floating as _floating  # noqa: E402
 from .ops import gamma as _gamma  # noqa: E402

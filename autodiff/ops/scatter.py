@@ -22,6 +22,7 @@ from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import invalid_arguments, require_tensor, require_tensors, same_device
 from ._out import EXACT, same, takes_out
 from ._promotion import check_broadcast, checked_number
+from .fill_arguments import check_index_fill, check_masked_fill, check_scatter
 from .indexing import (
     full_index_key,
     index_array,
@@ -238,6 +239,7 @@ class ScatterValue(Function):
 @index_op("same_rank")
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
             value: Any = None) -> Tensor:
+    check_scatter("scatter", False, input, dim, index, src, value)
     if src is None:
         src = value
     dim = _wrap_dim(dim, input._data.ndim)
@@ -431,6 +433,7 @@ def mask_array(input: Tensor, mask: Tensor, value: Any) -> Any:
 
 
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
+    check_masked_fill("masked_fill", False, input, mask, value)
     array = mask_array(input, mask, value)
     if isinstance(value, Tensor):
         return MaskedFillTensor.apply(input, value, mask=array)
@@ -598,6 +601,7 @@ class IndexFillTensor(Function):
 @index_op("index_fill")
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     """A copy of `input` with the slices `index` along `dim` set to `value`."""
+    check_index_fill("index_fill", False, input, dim, index, value)
     dim = _wrap_dim(dim, input._data.ndim)
     array = _index_vector("index_fill_", input, dim, index)
     if isinstance(value, Tensor):
