@@ -211,6 +211,8 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
                 profiler_state.end(evaluating)
                 evaluating, running = profiler_state.begin_node(node, buffers[node])
             grads = buffers.pop(node)
+            if type(node) is AccumulateGrad:
+                grads = _to_grad_dtype(node, grads)
             if not everything:
                 if node not in needed:  # only captured: Tensor hooks, then the capture
                     if node._hooked:
@@ -527,6 +529,16 @@ def _hook_name(hook: Any) -> str:
 
 
 # ------------------------------------------------------------------------------- into .grad
+def _to_grad_dtype(node: AccumulateGrad, grads: list[Any]) -> list[Any]:
+    """A leaf's gradient cast to its grad_dtype (set to another dtype than the leaf's), before
+    its hooks, autograd.grad's capture and `.grad` see it, as PyTorch's validate_outputs does."""
+    grad = grads[0]
+    target = node.variable.accumulated_grad_dtype()
+    if grad is None or target is None or grad.dtype == target:
+        return grads
+    return [grad.to(target), *grads[1:]]
+
+
 def _accumulate(node: AccumulateGrad, grad: Tensor | None, create_graph: bool, take: bool,
                 undo: list[Callable[[], None]]) -> None:
     """AccumulateGrad: add `grad` into the leaf's `.grad` (PyTorch's accumulateGrad), under

@@ -576,7 +576,12 @@ class Function(Node):
                 fitted.append(None)
             else:
                 data = getattr(grad, "_data", None)
-                if data is None or data.shape != input_meta[0] or data.dtype != input_meta[1]:
+                leaf = self.next_functions[index][0]
+                if type(leaf) is AccumulateGrad and leaf.variable._grad_dtype_set:
+                    # A leaf with a grad_dtype: the engine casts to that (None: no cast).
+                    native = input_meta[1] if data is None else data.dtype
+                    grad = self._fit(index, grad, input_meta[0], native)
+                elif data is None or data.shape != input_meta[0] or data.dtype != input_meta[1]:
                     grad = self._fit(index, grad, *input_meta)
                 fitted.append(grad)
         return tuple(fitted)

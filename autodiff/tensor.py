@@ -48,6 +48,9 @@ class Tensor:
     _hooks: list[Callable[..., Any]] | None = None
     _post_accumulate_hooks: list[Callable[..., Any]] | None = None
     _retains_grad = False
+    # A leaf's grad_dtype once set (None: any dtype); unset, it is the tensor's own dtype.
+    _grad_dtype_set = False
+    _grad_dtype: dtypes.dtype | None = None
     _batched = False  # vmap's BatchedTensor (batching/batched_tensor.py) sets it
     _fw_grads: dict[int, Tensor] | None = None  # the tangent at each open dual level (dual.py)
     _inference = False  # made in inference mode (not a view of a normal tensor)
@@ -300,15 +303,59 @@ class Tensor:
                 )
             if value._backend is not self._backend:
                 raise RuntimeError("assigned grad has data located on a different device")
-            if value._data.dtype != self._data.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
+            target = self.accumulated_grad_dtype()
+            if target is not None and value.dtype != target:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_checks.cpp_type_name(value)}'"
+                    f" to a tensor with grad_dtype '{dtypes.SCALAR_TYPE_NAMES[target.name]}'. "
+                    "The gradient must match the tensor's grad_dtype (defaults to the tensor's "
+                    "dtype). You can set the tensor's grad_dtype attribute with a specific dtype, "
+                    "or None to allow any dtype. Set grad_dtype with caution. Diverging the "
+                    "dtypes of a tensor and its gradient may break downstream systems that "
+                    "assume they match."
+                )
             if value._data.shape != self._data.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+                    f"tensor of size '{list(self._data.shape)}'. Please ensure that the gradient "
+                    "and the tensor are the same size"
+                )
         self._grad = value
 
     @grad.deleter
     def grad(self) -> None:
         self._grad = None
+
+    @property
+    def grad_dtype(self) -> dtypes.dtype | None:
+        """The dtype `.grad` must have (None: any); by default the tensor's own. The engine
+        casts the gradients it accumulates into `.grad` to it. Leaf tensors only."""
+        if self.grad_fn is not None:
+            raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
+        return self.accumulated_grad_dtype()
+
+    @grad_dtype.setter
+    def grad_dtype(self, value: dtypes.dtype | None) -> None:
+        if value is not None and not isinstance(value, dtypes.dtype):
+            raise RuntimeError(
+                f"grad_dtype must be a torch.dtype or None, but got {type(value).__name__}")
+        if self.grad_fn is not None:
+            raise RuntimeError("grad_dtype can only be set on leaf tensors.")
+        grad = self._grad
+        if value is not None and grad is not None and grad.dtype != value:
+            raise RuntimeError(
+                f"Cannot set grad_dtype to '{dtypes.SCALAR_TYPE_NAMES[value.name]}' because "
+                f"there is already a gradient with dtype '{_checks.cpp_type_name(grad)}'. "
+                "Please clear the gradient (.grad = None) before changing grad_dtype, or ensure "
+                "the new grad_dtype matches the existing gradient's dtype."
+            )
+        self._grad_dtype_set = True
+        self._grad_dtype = value
+
+    def accumulated_grad_dtype(self) -> dtypes.dtype | None:
+        """The dtype gradients are cast to on their way into `.grad` (None: kept as they
+        come): `grad_dtype`, without its leaf check."""
+        return self._grad_dtype if self._grad_dtype_set else self.dtype
 
     @property
     def retains_grad(self) -> bool:

@@ -57,10 +57,13 @@ def _make_grads(outputs: tuple[Tensor, ...], grads: tuple[Any, ...]) -> list[Any
                     f"Mismatch in device: grad_output[{index}] is on {grad.device} and "
                     f"output[{index}] is on {output.device}."
                 )
-            if grad._data.dtype != output._data.dtype:
-                # PyTorch casts a gradient to its output's dtype (validate_outputs), so a float64
-                # or integer `gradient=` still leaves a float32 leaf's .grad float32.
-                grad = grad.to(output.dtype)
+            # PyTorch casts a gradient to its output's dtype (validate_outputs), so a float64
+            # or integer `gradient=` still leaves a float32 leaf's .grad float32; a leaf casts
+            # to its grad_dtype instead (None: keeps the gradient's dtype).
+            target = output.dtype if output._grad_fn is not None else \
+                output.accumulated_grad_dtype()
+            if target is not None and grad.dtype != target:
+                grad = grad.to(target)
         else:
             raise TypeError(
                 f"gradients can be either Tensors or None, but got {type(grad).__name__}"

@@ -16,7 +16,8 @@ from ..tensor import Tensor
 _CPP_TYPE_NAMES = {
     "bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
     "int32": "int", "int64": "long int", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-    "float32": "float", "float64": "double",
+    "float32": "float", "float64": "double", "uint16": "short unsigned int",
+    "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
 }
 
 
