@@ -120,6 +120,11 @@ CASES: dict[str, tuple[Callable[..., Any], Callable[..., Any] | None, list[tuple
                           lambda a: np.linalg.slogdet(a)[1], [(2, 3, 3)]),
     "torch.logdet": (lambda lib, a: lib.logdet(a), lambda a: np.log(np.linalg.det(a)),
                      [(2, 3, 3)]),
+    "cross": (lambda lib, a, b: lib.linalg.cross(a, b), np.cross, [(2, 3), (1, 3)]),
+    "cross_dim0": (lambda lib, a, b: lib.linalg.cross(a, b, dim=0),
+                   lambda a, b: np.cross(a, b, axis=0), [(3, 2), (3, 2)]),
+    "torch.cross": (lambda lib, a, b: lib.cross(a, b, dim=1),
+                    lambda a, b: np.cross(a, b, axis=1), [(2, 3), (2, 3)]),
     "matrix_exp": (lambda lib, a: lib.linalg.matrix_exp(a), scipy.linalg.expm, [(3, 3)]),
     "matrix_norm_nuc": (lambda lib, a: lib.linalg.matrix_norm(a, "nuc"),
                         lambda a: np.linalg.norm(a, "nuc"), [(3, 3)]),
@@ -290,3 +295,21 @@ def test_complex_cofactor_svd_formulas_match_the_inverse_route(device: str) -> N
                         autodiff.autograd.grad(loss, t)[0].cpu().numpy()))
     np.testing.assert_allclose(results[0][0], results[1][0], atol=1e-10)
     np.testing.assert_allclose(results[0][1], results[1][1], atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["cross", "cross_dim0", "torch.cross"])
+def test_complex_cross_phase_gradients_match_pytorch(name: str) -> None:
+    # PyTorch's linalg_cross backward: grad_a = cross(conj(b), grad), grad_b = cross(grad, conj(a))
+    torch = pytest.importorskip("torch")
+    op, _, shapes = CASES[name]
+    arrays = _complex_inputs(shapes, seed=6)
+    grads, nodes = [], []
+    for lib in (torch, autodiff):
+        inputs = [lib.tensor(a, dtype=lib.complex128, requires_grad=True) for a in arrays]
+        out = op(lib, *inputs)
+        nodes.append(out.grad_fn.name())
+        _phase_loss(out).backward()
+        grads.append([np.asarray(t.grad.tolist()) for t in inputs])
+    assert nodes[1] == nodes[0] == "LinalgCrossBackward0"
+    for ours, theirs in zip(grads[1], grads[0]):
+        np.testing.assert_allclose(ours, theirs, atol=1e-12, rtol=1e-12)
