@@ -313,3 +313,32 @@ def test_complex_cross_phase_gradients_match_pytorch(name: str) -> None:
     assert nodes[1] == nodes[0] == "LinalgCrossBackward0"
     for ours, theirs in zip(grads[1], grads[0]):
         np.testing.assert_allclose(ours, theirs, atol=1e-12, rtol=1e-12)
+
+
+DETERMINANTS = ["det", "torch.det", "slogdet_sign", "slogdet_logabsdet", "torch.logdet"]
+
+
+@pytest.mark.parametrize("name", DETERMINANTS)
+def test_complex_determinants_gradgradcheck(name: str, device: str) -> None:
+    op, _, shapes = CASES[name]
+    parts = [autodiff.tensor(part, dtype=autodiff.float64, device=device, requires_grad=True)
+             for a in _complex_inputs(shapes, seed=8) for part in (a.real, a.imag)]
+    assert autodiff.autograd.gradgradcheck(_real_parts_op(op), tuple(parts), eps=1e-6,
+                                           atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", DETERMINANTS)
+def test_complex_determinants_forward_ad_match_pytorch(name: str) -> None:
+    torch = pytest.importorskip("torch")
+    import torch.autograd.forward_ad as torch_fwad
+
+    import autodiff.autograd.forward_ad as fwad
+    op, _, shapes = CASES[name]
+    a, tangent = _complex_inputs([shapes[0], shapes[0]], seed=9)
+    with torch_fwad.dual_level():
+        out = op(torch, torch_fwad.make_dual(torch.tensor(a), torch.tensor(tangent)))
+        theirs = torch_fwad.unpack_dual(out).tangent.numpy()
+    with fwad.dual_level():
+        out = op(autodiff, fwad.make_dual(autodiff.tensor(a), autodiff.tensor(tangent)))
+        ours = fwad.unpack_dual(out).tangent.numpy()
+    np.testing.assert_allclose(ours, theirs, atol=1e-12, rtol=1e-12)

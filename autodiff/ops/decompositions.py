@@ -254,7 +254,7 @@ def _well_conditioned(backend: Any, a: Any) -> bool:
     _, s, _ = backend.svd(a)
     largest = backend.getitem(s, (..., 0))
     smallest = backend.getitem(s, (..., -1))
-    limit = _INVERSE_SQRT_EPSILON[backend.dtype_name(a)]
+    limit = _INVERSE_SQRT_EPSILON[backend.dtype_name(s)]  # real for complex a too
     return bool(backend.all(backend.less(largest, backend.multiply(smallest, limit))))
 
 
