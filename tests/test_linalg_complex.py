@@ -342,3 +342,20 @@ def test_complex_determinants_forward_ad_match_pytorch(name: str) -> None:
         out = op(autodiff, fwad.make_dual(autodiff.tensor(a), autodiff.tensor(tangent)))
         ours = fwad.unpack_dual(out).tangent.numpy()
     np.testing.assert_allclose(ours, theirs, atol=1e-12, rtol=1e-12)
+
+
+def test_complex_cross_forward_ad_matches_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    import torch.autograd.forward_ad as torch_fwad
+
+    import autodiff.autograd.forward_ad as fwad
+    a, b, ta, tb = _complex_inputs([(2, 3)] * 4, seed=10)
+    with torch_fwad.dual_level():
+        out = torch.linalg.cross(torch_fwad.make_dual(torch.tensor(a), torch.tensor(ta)),
+                                 torch_fwad.make_dual(torch.tensor(b), torch.tensor(tb)))
+        theirs = torch_fwad.unpack_dual(out).tangent.numpy()
+    with fwad.dual_level():
+        out = LA.cross(fwad.make_dual(autodiff.tensor(a), autodiff.tensor(ta)),
+                       fwad.make_dual(autodiff.tensor(b), autodiff.tensor(tb)))
+        ours = fwad.unpack_dual(out).tangent.numpy()
+    np.testing.assert_allclose(ours, theirs, atol=1e-12, rtol=1e-12)
