@@ -112,6 +112,19 @@ CASES: dict[str, tuple[Callable[..., Any], Callable[..., Any] | None, list[tuple
               lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0], [(3, 2), (3, 1)]),
     "lstsq_gelsd": (lambda lib, a, b: lib.linalg.lstsq(a, b, driver="gelsd").solution,
                     lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0], [(3, 2), (3, 1)]),
+    "det": (lambda lib, a: lib.linalg.det(a), np.linalg.det, [(2, 3, 3)]),
+    "torch.det": (lambda lib, a: lib.det(a), np.linalg.det, [(3, 3)]),
+    "slogdet_sign": (lambda lib, a: lib.linalg.slogdet(a).sign,
+                     lambda a: np.linalg.slogdet(a)[0], [(2, 3, 3)]),
+    "slogdet_logabsdet": (lambda lib, a: lib.linalg.slogdet(a).logabsdet,
+                          lambda a: np.linalg.slogdet(a)[1], [(2, 3, 3)]),
+    "torch.logdet": (lambda lib, a: lib.logdet(a), lambda a: np.log(np.linalg.det(a)),
+                     [(2, 3, 3)]),
+    "cross": (lambda lib, a, b: lib.linalg.cross(a, b), np.cross, [(2, 3), (1, 3)]),
+    "cross_dim0": (lambda lib, a, b: lib.linalg.cross(a, b, dim=0),
+                   lambda a, b: np.cross(a, b, axis=0), [(3, 2), (3, 2)]),
+    "torch.cross": (lambda lib, a, b: lib.cross(a, b, dim=1),
+                    lambda a, b: np.cross(a, b, axis=1), [(2, 3), (2, 3)]),
     "matrix_exp": (lambda lib, a: lib.linalg.matrix_exp(a), scipy.linalg.expm, [(3, 3)]),
     "matrix_norm_nuc": (lambda lib, a: lib.linalg.matrix_norm(a, "nuc"),
                         lambda a: np.linalg.norm(a, "nuc"), [(3, 3)]),
@@ -211,3 +224,138 @@ def test_complex_cholesky_failure_names_the_minor() -> None:
     with pytest.raises(autodiff.linalg.LinAlgError,
                        match=r"the leading minor of order 2 is not positive-definite"):
         LA.cholesky(autodiff.tensor(a))
+
+
+# A real loss that reads both the phase and the modulus of a complex result (|out|^2 alone is
+# blind to the sign of slogdet).
+def _phase_loss(out: Any) -> Any:
+    if not out.dtype.is_complex:
+        return (out * out).sum() + out.sum()
+    return (out.abs() ** 2).sum() + (1.3 * out.real - 0.7 * out.imag).sum()
+
+
+@pytest.mark.parametrize("name", ["det", "torch.det", "slogdet_sign", "slogdet_logabsdet",
+                                  "torch.logdet"])
+def test_complex_determinants_phase_gradients_match_pytorch(name: str) -> None:
+    torch = pytest.importorskip("torch")
+    op, _, shapes = CASES[name]
+    arrays = _complex_inputs(shapes, seed=2)
+    values, grads, nodes = [], [], []
+    for lib in (torch, autodiff):
+        a = lib.tensor(arrays[0], dtype=lib.complex128, requires_grad=True)
+        out = op(lib, a)
+        values.append((str(out.dtype).rsplit(".", 1)[-1], np.asarray(out.tolist())))
+        nodes.append(out.grad_fn.name())
+        _phase_loss(out).backward()
+        grads.append(np.asarray(a.grad.tolist()))
+    assert nodes[1] == nodes[0]
+    assert values[1][0] == values[0][0]
+    np.testing.assert_allclose(values[1][1], values[0][1], atol=1e-12, rtol=1e-12)
+    np.testing.assert_allclose(grads[1], grads[0], atol=1e-10, rtol=1e-10)
+
+
+def test_complex_slogdet_returns_unit_sign_and_real_logabsdet(device: str) -> None:
+    a = _complex_inputs([(3, 3)], seed=3)[0]
+    sign, logabsdet = LA.slogdet(autodiff.tensor(a, device=device))
+    assert sign.dtype is autodiff.complex128 and logabsdet.dtype is autodiff.float64
+    np.testing.assert_allclose(abs(sign.item()), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(sign.item() * np.exp(logabsdet.item()), np.linalg.det(a),
+                               rtol=1e-12)
+    with pytest.raises(RuntimeError, match=r"linalg\.det: Expected a floating point or complex "
+                                           r"tensor as input\. Got Long"):
+        LA.det(autodiff.ones(2, 2, dtype=autodiff.int64, device=device))
+
+
+def test_complex_det_gradient_of_a_singular_matrix_is_the_conjugate_cofactor_matrix(
+        device: str) -> None:
+    # rank 2 of 3: det is 0, its gradient conj(adj(A)^T) is not (every 2x2 minor is nonzero)
+    rng = np.random.default_rng(4)
+    b = rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2))
+    a = b @ (rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3)))
+    cofactors = np.array([[(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(a, i, 0), j, 1))
+                           for j in range(3)] for i in range(3)])
+    t = autodiff.tensor(a, device=device, requires_grad=True)
+    LA.det(t).real.backward()
+    np.testing.assert_allclose(t.grad.cpu().numpy(), cofactors.conj(), atol=1e-10)
+
+
+def test_complex_cofactor_svd_formulas_match_the_inverse_route(device: str) -> None:
+    # The SVD formulas (Cofactors, CofactorsBackward) against the recorded det(A) A^{-T} route
+    # they replace: same first and second derivatives at a complex matrix where both apply.
+    from autodiff.ops.decompositions import Cofactors
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((2, 3, 3)) + 1j * rng.standard_normal((2, 3, 3))
+    w = rng.standard_normal((2, 3, 3)) + 1j * rng.standard_normal((2, 3, 3))
+    results = []
+    for route in ("svd", "inverse"):
+        t = autodiff.tensor(a, device=device, requires_grad=True)
+        c = Cofactors.apply(t) if route == "svd" else LA.det(t)[..., None, None] * LA.inv(t).mT
+        loss = (c * autodiff.tensor(w, device=device)).real.sum()
+        results.append((c.detach().cpu().numpy(),
+                        autodiff.autograd.grad(loss, t)[0].cpu().numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], atol=1e-10)
+    np.testing.assert_allclose(results[0][1], results[1][1], atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["cross", "cross_dim0", "torch.cross"])
+def test_complex_cross_phase_gradients_match_pytorch(name: str) -> None:
+    # PyTorch's linalg_cross backward: grad_a = cross(conj(b), grad), grad_b = cross(grad, conj(a))
+    torch = pytest.importorskip("torch")
+    op, _, shapes = CASES[name]
+    arrays = _complex_inputs(shapes, seed=6)
+    grads, nodes = [], []
+    for lib in (torch, autodiff):
+        inputs = [lib.tensor(a, dtype=lib.complex128, requires_grad=True) for a in arrays]
+        out = op(lib, *inputs)
+        nodes.append(out.grad_fn.name())
+        _phase_loss(out).backward()
+        grads.append([np.asarray(t.grad.tolist()) for t in inputs])
+    assert nodes[1] == nodes[0] == "LinalgCrossBackward0"
+    for ours, theirs in zip(grads[1], grads[0]):
+        np.testing.assert_allclose(ours, theirs, atol=1e-12, rtol=1e-12)
+
+
+DETERMINANTS = ["det", "torch.det", "slogdet_sign", "slogdet_logabsdet", "torch.logdet"]
+
+
+@pytest.mark.parametrize("name", DETERMINANTS)
+def test_complex_determinants_gradgradcheck(name: str, device: str) -> None:
+    op, _, shapes = CASES[name]
+    parts = [autodiff.tensor(part, dtype=autodiff.float64, device=device, requires_grad=True)
+             for a in _complex_inputs(shapes, seed=8) for part in (a.real, a.imag)]
+    assert autodiff.autograd.gradgradcheck(_real_parts_op(op), tuple(parts), eps=1e-6,
+                                           atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", DETERMINANTS)
+def test_complex_determinants_forward_ad_match_pytorch(name: str) -> None:
+    torch = pytest.importorskip("torch")
+    import torch.autograd.forward_ad as torch_fwad
+
+    import autodiff.autograd.forward_ad as fwad
+    op, _, shapes = CASES[name]
+    a, tangent = _complex_inputs([shapes[0], shapes[0]], seed=9)
+    with torch_fwad.dual_level():
+        out = op(torch, torch_fwad.make_dual(torch.tensor(a), torch.tensor(tangent)))
+        theirs = torch_fwad.unpack_dual(out).tangent.numpy()
+    with fwad.dual_level():
+        out = op(autodiff, fwad.make_dual(autodiff.tensor(a), autodiff.tensor(tangent)))
+        ours = fwad.unpack_dual(out).tangent.numpy()
+    np.testing.assert_allclose(ours, theirs, atol=1e-12, rtol=1e-12)
+
+
+def test_complex_cross_forward_ad_matches_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    import torch.autograd.forward_ad as torch_fwad
+
+    import autodiff.autograd.forward_ad as fwad
+    a, b, ta, tb = _complex_inputs([(2, 3)] * 4, seed=10)
+    with torch_fwad.dual_level():
+        out = torch.linalg.cross(torch_fwad.make_dual(torch.tensor(a), torch.tensor(ta)),
+                                 torch_fwad.make_dual(torch.tensor(b), torch.tensor(tb)))
+        theirs = torch_fwad.unpack_dual(out).tangent.numpy()
+    with fwad.dual_level():
+        out = LA.cross(fwad.make_dual(autodiff.tensor(a), autodiff.tensor(ta)),
+                       fwad.make_dual(autodiff.tensor(b), autodiff.tensor(tb)))
+        ours = fwad.unpack_dual(out).tangent.numpy()
+    np.testing.assert_allclose(ours, theirs, atol=1e-12, rtol=1e-12)

@@ -239,3 +239,33 @@ def test_values_and_gradients_match_pytorch() -> None:
         (expected ** 2).sum().backward()
         np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), atol=1e-9,
                                    err_msg=str(index))
+
+
+@pytest.mark.parametrize("hermitian", [False, True])
+def test_complex_ldl_factor_and_solve(hermitian: bool, device: str) -> None:
+    # complex-symmetric (sytrf, L D L^T) or Hermitian (hetrf, L D L^H) indefinite matrices
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((2, 4, 4)) + 1j * rng.standard_normal((2, 4, 4))
+    a = a + np.swapaxes(a.conj() if hermitian else a, -1, -2)
+    b = rng.standard_normal((2, 4, 2)) + 1j * rng.standard_normal((2, 4, 2))
+    ld, pivots, info = LA.ldl_factor_ex(autodiff.tensor(a, device=device), hermitian=hermitian)
+    assert ld.dtype is autodiff.complex128 and pivots.dtype is autodiff.int32
+    assert info.tolist() == [0, 0]
+    x = LA.ldl_solve(ld, pivots, autodiff.tensor(b, device=device), hermitian=hermitian)
+    np.testing.assert_allclose(x.cpu().numpy(), np.linalg.solve(a, b), atol=1e-12)
+    torch = pytest.importorskip("torch")
+    theirs = torch.linalg.ldl_factor(torch.tensor(a), hermitian=hermitian)
+    np.testing.assert_allclose(ld.cpu().numpy(), theirs.LD.numpy(), atol=1e-12)
+    assert pivots.cpu().tolist() == theirs.pivots.tolist()
+
+
+def test_ldl_solve_refuses_mixed_dtypes_as_pytorch() -> None:
+    a = np.array([[0.0, 2.0], [2.0, 1.0]])
+    ld, pivots = LA.ldl_factor(autodiff.tensor(a.astype(np.complex128)))
+    with pytest.raises(RuntimeError, match=r"^Expected b and A to have the same dtype, but found "
+                                           r"b of type Double and A of type ComplexDouble "
+                                           r"instead\.$"):
+        LA.ldl_solve(ld, pivots, autodiff.tensor(np.ones(2)))  # before B's dims are checked
+    ld, pivots = LA.ldl_factor(_t(a))
+    with pytest.raises(RuntimeError, match=r"b of type Float and A of type Double"):
+        LA.ldl_solve(ld, pivots, autodiff.ones(2, 1))

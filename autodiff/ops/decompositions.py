@@ -29,7 +29,7 @@ from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, same_device
 from ._out import EXACT, takes_out
 from ._promotion import check_broadcast
-from .complex import conj
+from .complex import conj, imag
 
 
 def _check_square(function: str, tensor: Tensor, name: str = "A",
@@ -221,15 +221,16 @@ class LinalgDet(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, out = ctx.saved_tensors
-        # d det(A) / dA is the cofactor matrix adj(A)^T, which every square matrix has.
-        return grad.unsqueeze(-1).unsqueeze(-1) * _cofactors(a, out)
+        # d det(A) / dA is the cofactor matrix adj(A)^T, which every square matrix has; det is
+        # holomorphic, so a complex A's gradient is grad times its conjugate.
+        return grad.unsqueeze(-1).unsqueeze(-1) * conj(_cofactors(a, out))
 
 
 def det(A: Tensor) -> Tensor:
     """The determinant of each square matrix in A. Its gradient is the cofactor matrix
     adj(A)^T, singular A included: det([[1, 2], [2, 4]]) has gradient [[4, -2], [-2, 1]]
     (PyTorch 2.13 returns zeros there)."""
-    _check_square("linalg.det", A, kernel="lu")
+    _check_square("linalg.det", A, complex_ok=True, kernel="lu")
     return LinalgDet.apply(A)
 
 
@@ -253,7 +254,7 @@ def _well_conditioned(backend: Any, a: Any) -> bool:
     _, s, _ = backend.svd(a)
     largest = backend.getitem(s, (..., 0))
     smallest = backend.getitem(s, (..., -1))
-    limit = _INVERSE_SQRT_EPSILON[backend.dtype_name(a)]
+    limit = _INVERSE_SQRT_EPSILON[backend.dtype_name(s)]  # real for complex a too
     return bool(backend.all(backend.less(largest, backend.multiply(smallest, limit))))
 
 
@@ -262,8 +263,8 @@ _INVERSE_SQRT_EPSILON = {"float32": 2.0 ** 11.5, "float64": 2.0 ** 26}
 
 class Cofactors(Function):
     """The cofactor matrix adj(A)^T of each square matrix, singular ones included, from an SVD
-    A = U diag(s) V^T: adj(A)^T = det(U) det(V) U diag(prod_{j != i} s_j) V^T, the products
-    taken without division (no inverse, no division by a zero singular value)."""
+    A = U diag(s) V^H: adj(A)^T = det(U) det(V^H) conj(U diag(prod_{j != i} s_j) V^H), the
+    products taken without division (no inverse, no division by a zero singular value)."""
 
     node_name = "LinalgCofactorsBackward0"
 
@@ -276,10 +277,14 @@ class Cofactors(Function):
         if a.shape[-1] == 0:
             return backend.asarray(a, copy=True)
         u, s, vh, alpha = _svd_with_sign(backend, a)
-        others = backend.multiply(_products_of_others(backend, s),
-                                  backend.expand_dims(alpha, axis=alpha.ndim))
-        return backend.matmul(backend.multiply(u, backend.expand_dims(others, axis=s.ndim - 1)),
-                              vh)
+        others = _products_of_others(backend, s)
+        product = backend.matmul(backend.multiply(u, backend.expand_dims(others, axis=s.ndim - 1)),
+                                 vh)
+        if backend.is_complex(product.dtype):
+            product = backend.conj(product)
+        return backend.multiply(product,
+                                backend.expand_dims(backend.expand_dims(alpha, axis=alpha.ndim),
+                                                    axis=alpha.ndim + 1))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -291,7 +296,9 @@ class CofactorsBackward(Function):
     """d <W, adj(A)^T> / dA, the Hessian of det(A) applied to W, also from the SVD: in its
     coordinates (W' = U^T W V) it is G with G_kk = sum_{i != k} W'_ii P_ik and
     G_kl = -W'_lk P_kl, P_kl the product of the singular values other than s_k and s_l; the
-    gradient is det(U) det(V) U G V^T. Linear in W; a further derivative raises."""
+    gradient is det(U) det(V) U G V^T. For complex A = U diag(s) V^H (adj(A)^T holomorphic,
+    the gradient conj(J)^T W) it is conj(det(U) det(V^H)) U G V^H with W' = U^T W conj(V).
+    Linear in W; a further derivative raises."""
 
     node_name = "LinalgCofactorsBackwardBackward0"
 
@@ -312,6 +319,8 @@ class CofactorsBackward(Function):
         eye = backend.eye(n, None, backend.dtype_name(a))
         weights = backend.matmul(pairs, backend.expand_dims(diagonal, axis=diagonal.ndim))
         g = backend.add(g, backend.multiply(eye, weights))  # weights (..., n, 1) on the diagonal
+        if backend.is_complex(alpha.dtype):
+            alpha = backend.conj(alpha)
         g = backend.multiply(g, backend.expand_dims(backend.expand_dims(alpha, axis=alpha.ndim),
                                                     axis=alpha.ndim + 1))
         return backend.matmul(backend.matmul(u, g), vh)
@@ -325,7 +334,8 @@ class CofactorsBackward(Function):
 
 
 def _svd_with_sign(backend: Any, a: Any) -> tuple[Any, Any, Any, Any]:
-    """u, s, vh of a, and det(u) det(vh) (+1 or -1 per matrix)."""
+    """u, s, vh of a, and det(u) det(vh) (+1 or -1 per matrix; a unit complex number for
+    complex a)."""
     u, s, vh = backend.svd(a)
     return u, s, vh, backend.multiply(backend.det(u), backend.det(vh))
 
@@ -395,20 +405,25 @@ class LinalgSlogdet(Function):
     @staticmethod
     def backward(ctx: Any, grad_sign: Tensor, grad_logabsdet: Tensor) -> Tensor:
         a, sign = ctx.saved_tensors
-        # The sign is piecewise constant: only log|det A| has a gradient, A^{-T}. For a
-        # singular A that is adj(A)^T / det(A): inf where a cofactor is nonzero, nan where it
-        # is zero (PyTorch solves against the zero pivot of an LU factorization: infinities
-        # and nans in a pattern that depends on the factorization).
-        scale = grad_logabsdet.unsqueeze(-1).unsqueeze(-1)
+        # d log|det A| = Re(t) and d sign = sign i Im(t), t = tr(A^{-1} dA). A real sign is
+        # piecewise constant; a complex one turns with Im(t), which folds the two gradients into
+        # one scale c = g_logabsdet - i Im(conj(g_sign) sign) of conj(A^{-T}).
+        scale = grad_logabsdet
+        if a.dtype.is_complex:
+            scale = scale - 1j * imag(conj(grad_sign) * sign)
+        scale = scale.unsqueeze(-1).unsqueeze(-1)
         backend = a._backend
+        # For a singular A, A^{-T} is adj(A)^T / det(A): inf where a cofactor is nonzero, nan
+        # where it is zero (PyTorch solves against the zero pivot of an LU factorization:
+        # infinities and nans in a pattern that depends on the factorization).
         if bool(backend.all(backend.not_equal(sign._data, 0))):
-            return scale * inv(a).mT
-        return scale * Cofactors.apply(a) / det(a).unsqueeze(-1).unsqueeze(-1)
+            return scale * conj(inv(a).mT)
+        return scale * conj(Cofactors.apply(a) / det(a).unsqueeze(-1).unsqueeze(-1))
 
 
 def slogdet(A: Tensor) -> SlogdetResult:
     """(sign, log|det A|) of each square matrix in A; a singular matrix gives (0, -inf)."""
-    _check_square("linalg.slogdet", A)
+    _check_square("linalg.slogdet", A, complex_ok=True)
     return SlogdetResult(*LinalgSlogdet.apply(A))
 
 

@@ -15,6 +15,7 @@ from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
+from ._checks import scalar_type_name
 from .complex import conj, real
 from .decompositions import _check_float, _check_square, _mh
 from .diagonal import diag_embed, diagonal, tril
@@ -286,8 +287,9 @@ class LinalgLdlFactorEx(Function):
 def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False
                   ) -> LdlFactorExResult:
     """(LD, pivots, info): LAPACK sytrf's compact L D L^T of a symmetric A (lower triangle)
-    and its pivots (1-based; negative for 2 x 2 blocks)."""
-    _check_square("torch.linalg.ldl_factor_ex", A, kernel="ldl_factor_kernel")
+    and its pivots (1-based; negative for 2 x 2 blocks); for complex A, hetrf's L D L^H where
+    `hermitian`, else sytrf's complex-symmetric L D L^T."""
+    _check_square("torch.linalg.ldl_factor_ex", A, complex_ok=True, kernel="ldl_factor_kernel")
     ld, pivots, info = LinalgLdlFactorEx.apply(A, hermitian=hermitian)
     if check_errors:
         for index, value in enumerate(info.reshape(-1).tolist()):
@@ -319,7 +321,11 @@ class LinalgLdlSolve(Function):
 
 def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False) -> Tensor:
     """X with A X = B from ldl_factor's (LD, pivots)."""
-    _check_square("torch.linalg.ldl_solve", LD, kernel="ldl_solve_kernel")
+    _check_square("torch.linalg.ldl_solve", LD, complex_ok=True, kernel="ldl_solve_kernel")
+    if B.dtype is not LD.dtype:  # before B's shape is read, as PyTorch checks
+        raise RuntimeError(
+            f"Expected b and A to have the same dtype, but found b of type "
+            f"{scalar_type_name(B)} and A of type {scalar_type_name(LD)} instead.")
     if B._data.ndim < 2:
         raise RuntimeError("torch.linalg.ldl_solve: B must have at least 2 dimensions")
     if B.shape[-2] != LD.shape[-1]:

@@ -162,10 +162,13 @@ def _eye_like(A: Tensor) -> Tensor:
 
 
 def logdet(input: Tensor) -> Tensor:
-    """log det(A): NaN for a negative determinant, -inf for a singular matrix."""
+    """log det(A): NaN for a negative determinant, -inf for a singular matrix; for complex A
+    the principal logarithm log(sign) + log|det A|."""
     from .selection import where
-    _check_square("logdet", input)
+    _check_square("logdet", input, complex_ok=True)
     sign, logabsdet = slogdet(input)
+    if input.dtype.is_complex:
+        return sign.log() + logabsdet
     return where(sign == -1, math.nan, logabsdet)
 
 

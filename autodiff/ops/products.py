@@ -20,6 +20,7 @@ from ..jvp_rules import auto_multilinear, jvp_from_backward
 from ..tensor import Tensor, _wrap_dim
 from ._checks import cpp_type_name, require_tensors, same_device, scalar_type_name
 from ._promotion import check_broadcast, promote
+from .complex import conj
 from .matmul import bmm, mm
 
 
@@ -478,8 +479,9 @@ class Cross(Function):
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
         dim = ctx.dim
-        return ((Cross.apply(b, grad, dim=dim) if needs_a else None),
-                (Cross.apply(grad, a, dim=dim) if needs_b else None))
+        # bilinear, so each gradient is the cross product with the other factor's conjugate
+        return ((Cross.apply(conj(b), grad, dim=dim) if needs_a else None),
+                (Cross.apply(grad, conj(a), dim=dim) if needs_b else None))
 
 
 def _component(backend: Any, array: Any, dim: int, index: int) -> Any:
