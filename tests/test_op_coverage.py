@@ -57,6 +57,7 @@ NOT_TABLE_OPS = {
 }
 # Modules of ops/ whose public functions are reached only through Tensor methods or other ops.
 NO_EXPORTS = {
+    "holomorphic": "the mixin that conjugates holomorphic ops' derivatives for complex inputs",
     "inplace": "the in-place machinery and the `Tensor.<op>_` methods (INPLACE entries)",
     "views": "the view machinery (view tracking, CopySlices, AsStrided)",
     "rnn": "the recurrent layers' op, reached through nn.RNN/LSTM/GRU (entries rnn.*_layer*)",

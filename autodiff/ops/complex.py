@@ -112,6 +112,7 @@ def conj(input: Tensor) -> Tensor:
 
 def conj_physical_(input: Tensor) -> Tensor:
     """In place: `input.conj_physical_()`."""
+    require_tensors("conj_physical_", ("input", input))
     return input.conj_physical_()
 
 
