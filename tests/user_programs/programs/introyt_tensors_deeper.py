@@ -201,6 +201,7 @@ assert cross.tolist() == [0.0, 0.0, -1.0]
 assert torch.allclose(U @ torch.diag(S) @ V.T, m3, atol=1e-6)
 print("CHECK powers2", powers2.sum().item())
 print("CHECK dozens", dozens.sum().item())
-print("CHECK std", torch.std(torch.tensor([[1., 2.], [3., 4.]])).item())  # d was reassigned to random values above
+# the tensor whose std the tutorial prints (d is reassigned to random values later)
+print("CHECK std", torch.std(torch.tensor([[1., 2.], [3., 4.]])).item())
 print("CHECK sines", sines.sum().item())
 print("CHECK inverses", inverses.sum().item())
