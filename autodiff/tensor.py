@@ -1618,13 +1618,16 @@ class Tensor:
     def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
         return _scatter.take_along_dim(self, indices, dim)
 
-    def scatter(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+    def scatter(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
+                reduce: str | None = None) -> Tensor:
         _fill_arguments.check_scatter("scatter", True, self, dim, index, src, value)
-        return _scatter.scatter(self, dim, index, src, value=value)
+        return _scatter.scatter(self, dim, index, src, value=value, reduce=reduce)
 
-    def scatter_(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+    def scatter_(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
+                 reduce: str | None = None) -> Tensor:
         _fill_arguments.check_scatter("scatter_", True, self, dim, index, src, value)
-        return _inplace.call_(self, _scatter.scatter, dim, index, src, value=value)
+        return _inplace.call_(self, _scatter.scatter, dim, index, src, value=value,
+                              reduce=reduce)
 
     def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
         return _scatter.scatter_add(self, dim, index, src)

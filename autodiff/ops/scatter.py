@@ -238,10 +238,14 @@ class ScatterValue(Function):
 @takes_out(EXACT)
 @index_op("same_rank")
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
-            value: Any = None) -> Tensor:
+            value: Any = None, reduce: str | None = None) -> Tensor:
     check_scatter("scatter", False, input, dim, index, src, value)
     if src is None:
         src = value
+    if reduce is not None:  # the older spelling of scatter_reduce, which imports this module
+        from .scatter_reduce import scatter_legacy_reduce
+
+        return scatter_legacy_reduce(input, dim, index, src, reduce)
     dim = _wrap_dim(dim, input._data.ndim)
     if isinstance(src, Tensor):
         array = _check_index("scatter", input, dim, index, src)

@@ -222,6 +222,46 @@ def _check_reduce(reduce: str, allowed: tuple[str, ...], message: str) -> None:
         raise RuntimeError(message.format(reduce=reduce))
 
 
+class ScatterLegacyReduce(Function):
+    """scatter(..., reduce="add" | "multiply"), the older spelling of scatter_reduce with
+    include_self: PyTorch has no derivative for it (its node is NotImplemented)."""
+
+    node_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, src: Any, *, dim: int, index: Any, reduce: str) -> Any:
+        return ScatterReduce.forward(ctx, a, src, dim=dim, index=index, reduce=reduce,
+                                     include_self=True)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        raise RuntimeError("derivative for aten::scatter is not implemented")
+
+
+def scatter_legacy_reduce(input: Tensor, dim: int, index: Tensor, src: Any, reduce: str
+                          ) -> Tensor:
+    """scatter with `reduce`: "add" sums and "multiply" multiplies each value of `src` (a
+    Tensor, or a number for every index) into the element `index` names, `input`'s own value
+    included."""
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    dim = _wrap_dim(dim, input._data.ndim)
+    backend = input._backend
+    if isinstance(src, Tensor):
+        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
+                      "will be removed in a future PyTorch release. Use torch.scatter_reduce "
+                      "instead for more reduction options.", UserWarning, stacklevel=3)
+        if src.dtype is not input.dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        array = _check_index("scatter", input, dim, index, src)
+    else:
+        array = _check_index("scatter", input, dim, index)
+        src = _wrap(backend.full(tuple(index.shape), src, backend.dtype_name(input._data)),
+                    backend)
+    return ScatterLegacyReduce.apply(input, src, dim=dim, index=array,
+                                     reduce="sum" if reduce == "add" else "prod")
+
+
 @index_op("same_rank")
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True) -> Tensor:
