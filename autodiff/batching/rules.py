@@ -200,6 +200,16 @@ def _dims(*names: str, all_axes: str | None = None) -> Rule:
                 return make_batched(out.reshape((level.batch_size,)), level.number)
             return tuple(make_batched(o.reshape((level.batch_size,)), level.number) for o in out)
         options = dict(kwargs)
+        if ndim == 0 and all_axes is not None:
+            # A 0-d example reduced: over a new dim 1 of one element, so the op (and its
+            # backward, where `sum(())` means every dim) never sees an empty tuple of axes.
+            values = [v.unsqueeze(1) if isinstance(v, Tensor) else v for v in values]
+            options[all_axes] = (1,)
+            out = _call(cls, values, options)
+            if isinstance(out, Tensor):
+                return make_batched(out.reshape((level.batch_size,)), level.number)
+            return tuple(make_batched(o.reshape((level.batch_size,)), level.number)
+                         for o in out)
         for name in names:
             if name in options:
                 options[name] = _shift(options[name])
@@ -337,52 +347,6 @@ _register(_repeat, joining.Repeat)
 _register(_roll, joining.Roll)
 
 
-def _basic_key(key: tuple[Any, ...]) -> bool:
-    """Whether prepending a full slice keeps the batch dim in front: no batched index, and
-    the advanced indices (arrays, and ints among them) side by side."""
-    advanced = []
-    for position, item in enumerate(key):
-        if type(item) is BatchedArray or type(item) is BatchedTensor:
-            return False
-        if item is None or item is Ellipsis or isinstance(item, slice):
-            continue
-        if isinstance(item, (int, bool)):
-            advanced.append((position, False))
-        else:
-            advanced.append((position, True))
-    arrays = [position for position, is_array in advanced if is_array]
-    if not arrays:
-        return True
-    positions = [position for position, _ in advanced]
-    return positions == list(range(positions[0], positions[0] + len(positions)))
-
-
-def _index(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    key = kwargs["key"]
-    if not _basic_key(key):
-        from .dispatch import fallback
-
-        return fallback(cls, args, kwargs, level)
-    value = _first(args, level)
-    return make_batched(_call(cls, [value], {"key": (slice(None), *key)}), level.number)
-
-
-_register(_index, indexing.Index, indexing.ViewGather)
-
-
-def _index_put(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    from .dispatch import fallback
-
-    key = kwargs["key"]
-    source, source_batched = unwrap(args[0], level.number)
-    values, values_batched = unwrap(args[1], level.number)
-    if not _basic_key(key) or values_batched or not source_batched:
-        return fallback(cls, args, kwargs, level)
-    return make_batched(cls.apply(source, values, **{**kwargs, "key": (slice(None), *key)}),
-                        level.number)
-
-
-_register(_index_put, indexing.IndexPut)
 
 
 # ----------------------------------------------------------------------------- products
@@ -662,22 +626,6 @@ def _random(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Leve
 
 _register(_random, sampling.Bernoulli, sampling.BernoulliProbability, sampling.BernoulliTensor,
           sampling.Normal, sampling.NormalMeanTensor, sampling.NormalStdTensor, sampling.Poisson)
-
-
-def _view_scatter(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
-                  level: Level) -> Any:
-    """The backward of indexing: the gradient put into zeros of the input's shape."""
-    key = kwargs["key"]
-    if not _basic_key(key):
-        from .dispatch import fallback
-
-        return fallback(cls, args, kwargs, level)
-    value = _first(args, level)
-    return make_batched(cls.apply(value, shape=(level.batch_size, *kwargs["shape"]),
-                                  key=(slice(None), *key)), level.number)
-
-
-_register(_view_scatter, indexing.ViewScatter)
 
 
 def elementwise_rule(cls: Any) -> Rule | None:
