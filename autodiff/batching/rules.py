@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from backends import broadcast_shapes
+
 from ..ops import (
     activation,
     adaptive_pool,
@@ -458,6 +460,20 @@ def _pointwise_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
 _register(_pointwise_loss, margin_loss.SoftMarginLoss, loss.PointwiseLoss, loss.MseLoss,
           loss.SmoothL1Loss,
           loss.HuberLoss, loss.BinaryCrossEntropy, loss.BinaryCrossEntropyWithLogits)
+
+
+def _bce_with_logits_grad(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                          level: Level) -> Any:
+    """The fused d loss / d z kernel: elementwise in (grad, z, y, weight, pos_weight), its
+    result in z's shape, so z is broadcast to every operand's batched shape first."""
+    values, _ = broadcast_values(args, level.number)
+    shape = broadcast_shapes(*(tuple(v.shape) for v in values if isinstance(v, Tensor)))
+    if tuple(values[1].shape) != shape:
+        values[1] = values[1].expand(shape)
+    return make_batched(cls.apply(*values, **kwargs), level.number)
+
+
+_register(_bce_with_logits_grad, loss.BinaryCrossEntropyWithLogitsGrad)
 
 
 def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
