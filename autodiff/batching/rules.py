@@ -511,9 +511,12 @@ def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Le
     if mode == "mean" and weight is None and flat_t.shape[0] == size:
         # one row per example: its loss over whether its target counts (0/0 when ignored,
         # as PyTorch's mean over no targets; over 1, the loss itself, when none is ignored)
+        if type(flat_t) is not BatchedTensor:  # class indices: checked on the array
+            backend = flat_t._backend
+            kept = backend.not_equal(flat_t._data, kwargs["ignore_index"])
+            if backend.item(backend.all(kept)):
+                return make_batched(losses, level.number)
         counted = flat_t != kwargs["ignore_index"]
-        if type(counted) is not BatchedTensor and bool(counted.all()):
-            return make_batched(losses, level.number)
         return make_batched(losses / counted, level.number)
     losses = losses.reshape((size, -1))
     if mode == "none":
