@@ -59,7 +59,7 @@ from ..ops import (
 )
 from ..ops.views import as_view
 from ..tensor import Tensor, _wrap
-from .batched_tensor import BatchedArray, BatchedTensor, make_batched, unwrap
+from .batched_tensor import BatchedArray, BatchedTensor, level_of, make_batched, unwrap
 from .levels import Level
 
 Rule = Callable[[Any, tuple[Any, ...], dict[str, Any], Level], Any]
@@ -532,6 +532,31 @@ def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Le
 
 
 _register(_nll_loss, cross_entropy.NllLoss, cross_entropy.NllLoss2d)
+
+
+def _nll_loss_backward(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                       level: Level) -> Any:
+    """nll_loss's input gradient for a batched grad (Jacobians, Hessians: the targets and
+    weights fixed by the forward): one scatter into (batch, *input shape), the class axis one
+    further right, each example's grad spread over its own targets."""
+    grad, safe, scale = args
+    if level_of(safe) or level_of(scale) or any(
+            type(kwargs[name]) is BatchedArray for name in ("total", "valid")):
+        from .dispatch import fallback
+
+        return fallback(cls, args, kwargs, level)
+    size = level.batch_size
+    value = _pad(unwrap(grad, level.number)[0], safe.dim())
+    valid = kwargs["valid"]
+    backend = value._backend
+    out = cls.apply(value, _expand(safe, size), _expand(scale, size),
+                    axis=kwargs["axis"] + 1, shape=(size, *kwargs["shape"]),
+                    total=kwargs["total"],
+                    valid=backend.broadcast_to(valid, (size, *valid.shape)))
+    return make_batched(out, level.number)
+
+
+_register(_nll_loss_backward, cross_entropy.NllLossBackward)
 
 
 # ----------------------------------------------------------------------------- indexing

@@ -9,6 +9,8 @@ of every example into the one buffer would mix the rows, so these compositions c
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -39,7 +41,10 @@ def _inputs(info: OpInfo, sample: Sample, device: str, seed: int) -> list[autodi
                             device=device) for shape in sample.shapes]
 
 
-def _loss(info: OpInfo, inputs: list[autodiff.Tensor], weight_seed: int):  # type: ignore[no-untyped-def]
+Loss = Callable[[autodiff.Tensor], autodiff.Tensor]
+
+
+def _loss(info: OpInfo, inputs: list[autodiff.Tensor], weight_seed: int) -> Loss:
     """A scalar function of the first input, nonlinear (so its Hessian passes through the
     op's backward), the other inputs held fixed."""
     def loss(x: autodiff.Tensor) -> autodiff.Tensor:
@@ -54,7 +59,7 @@ def _loss(info: OpInfo, inputs: list[autodiff.Tensor], weight_seed: int):  # typ
     return loss
 
 
-def _eager_hessian(loss, x: autodiff.Tensor) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _eager_hessian(loss: Loss, x: autodiff.Tensor) -> np.ndarray:
     """One row per element of x: the gradient of <grad f, e_i>, by the tape, eagerly."""
     x = x.detach().requires_grad_(True)
     (gradient,) = autodiff.autograd.grad(loss(x), x, create_graph=True)
@@ -69,7 +74,7 @@ def _eager_hessian(loss, x: autodiff.Tensor) -> np.ndarray:  # type: ignore[no-u
     return np.array(rows)
 
 
-def _eager_grad(loss, x: autodiff.Tensor) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _eager_grad(loss: Loss, x: autodiff.Tensor) -> np.ndarray:
     x = x.detach().requires_grad_(True)
     (gradient,) = autodiff.autograd.grad(loss(x), x, allow_unused=True, materialize_grads=True)
     return np.array(gradient.tolist()).reshape(tuple(x.shape))
@@ -115,7 +120,7 @@ def test_hessian_of_integer_array_index_matches_torch_func() -> None:
     torch = pytest.importorskip("torch")
     values = np.array([1.0, 2.0, 3.0])
 
-    def loss(x):  # type: ignore[no-untyped-def]
+    def loss(x: Any) -> Any:
         return (x[[0, 2]] ** 3).sum()
 
     expected = torch.func.jacrev(torch.func.jacrev(loss))(torch.tensor(values)).numpy()
@@ -134,13 +139,13 @@ def test_scatter_family_hessians_match_torch_func(name: str) -> None:
     values = rng.uniform(-1, 1, size=(4, 3))
     source = rng.uniform(-1, 1, size=(2, 3))
 
-    def loss_of(lib):  # type: ignore[no-untyped-def]
+    def loss_of(lib: Any) -> Callable[[Any], Any]:
         index = lib.tensor([2, 0])
         mask = lib.tensor([[True, False, True], [False, True, False], [True, True, False],
                            [False, False, True]])
         src = lib.tensor(source)
 
-        def loss(x):  # type: ignore[no-untyped-def]
+        def loss(x: Any) -> Any:
             if name == "index_add":
                 out = x.index_add(0, index, x[1:3] * src)
             elif name == "index_copy":
@@ -200,3 +205,31 @@ def test_fallback_refuses_in_place_writes_into_an_unbatched_tensor() -> None:
     with pytest.raises(RuntimeError, match=r"vmap: index_put_\(self, \*extra_args\) is not "):
         vmap(put)(values)
     assert target.tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_hessian_batches_its_backward(reduction: str, weighted: bool,
+                                                    device: str) -> None:
+    """nll_loss's backward (a scatter of each target's gradient) batches under the Hessian's
+    vmap, an ignored target included: no loop, and the eager Hessian row by row."""
+    rng = np.random.default_rng(0)
+    target = autodiff.tensor([1, 3, 0, 2, -100], device=device)
+    weight = autodiff.tensor(rng.uniform(0.5, 2, 4), device=device) if weighted else None
+
+    def loss(x: autodiff.Tensor) -> autodiff.Tensor:
+        out = autodiff.nn.functional.cross_entropy(x * x, target, weight=weight,
+                                                   reduction=reduction)
+        return out.sum() if reduction == "none" else out
+
+    x = autodiff.tensor(rng.standard_normal((5, 4)), device=device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the loop fallback's performance warning fails here
+        reverse = _numpy(jacrev(jacrev(loss))(x)).reshape(20, 20)
+        forward = _numpy(autodiff.func.hessian(loss)(x)).reshape(20, 20)
+        per_example = _numpy(vmap(grad(loss))(autodiff.stack([x, 2 * x])))
+    expected = _eager_hessian(loss, x)
+    np.testing.assert_allclose(reverse, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(forward, expected, rtol=1e-10, atol=1e-12)
+    eager = np.stack([_eager_grad(loss, x), _eager_grad(loss, 2 * x)])
+    np.testing.assert_allclose(per_example, eager, rtol=1e-10, atol=1e-12)
