@@ -31,7 +31,7 @@ ENTRIES = [info for info in OP_DB
            and info.differentiable and info.gradgrad is True]
 CASES = [pytest.param(info, index, id=f"{info.name}-{index}")
          for info in ENTRIES for index, sample in enumerate(info.samples)
-         if 0 < int(np.prod(sample.shapes[0])) <= 24]
+         if 0 < int(np.prod(sample.shapes[0])) <= 300]
 
 
 def _inputs(info: OpInfo, sample: Sample, device: str, seed: int) -> list[autodiff.Tensor]:
@@ -132,7 +132,7 @@ def test_hessian_of_integer_array_index_matches_torch_func() -> None:
 
 
 @pytest.mark.parametrize("name", ["index_add", "index_copy", "scatter", "scatter_add",
-                                  "gather", "take", "index_put", "masked_scatter", "fold"])
+                                  "gather", "take", "index_put", "masked_scatter"])
 def test_scatter_family_hessians_match_torch_func(name: str) -> None:
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
@@ -161,10 +161,8 @@ def test_scatter_family_hessians_match_torch_func(name: str) -> None:
             elif name == "index_put":
                 out = x.index_put((index, lib.tensor([1, 1])), x[0, :2] * x[3, 2],
                                   accumulate=True)
-            elif name == "masked_scatter":
-                out = x.masked_scatter(mask, x.flip(0) * 2)
             else:
-                out = lib.nn.functional.fold(x.reshape(1, 4, 3), (2, 4), (2, 2))
+                out = x.masked_scatter(mask, x.flip(0) * 2)
             return (out * out * out).sum()
 
         return loss
