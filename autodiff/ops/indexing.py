@@ -718,7 +718,8 @@ def index_put_(tensor: Tensor, indices: Any, values: Tensor, accumulate: bool = 
 def index_put(tensor: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
     """Tensor.index_put: index_put_ on a copy. Inside vmap one op out of place, so an
     unbatched tensor takes values that vary over the examples (a copy per example)."""
-    if not (tensor._batched or getattr(values, "_batched", False)):
+    if not (tensor._batched or getattr(values, "_batched", False)
+            or any(getattr(index, "_batched", False) for index in indices)):
         return index_put_(clone(tensor), indices, values, accumulate)
     _check_put_dtype(tensor, tuple(indices), values, accumulate)
     _, key, _ = apply_basic(tensor, tuple(_FULL if i is None else i for i in indices))

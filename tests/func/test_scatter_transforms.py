@@ -231,3 +231,32 @@ def test_cross_entropy_hessian_batches_its_backward(reduction: str, weighted: bo
     np.testing.assert_allclose(forward, expected, rtol=1e-10, atol=1e-12)
     eager = np.stack([_eager_grad(loss, x), _eager_grad(loss, 2 * x)])
     np.testing.assert_allclose(per_example, eager, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+@pytest.mark.parametrize("batched", ["values", "indices", "both"])
+def test_index_put_batches_indices_and_values(accumulate: bool, batched: str,
+                                              device: str) -> None:
+    """index_put out of place on an unbatched tensor: each example gets its own copy with its
+    own values at its own positions (one op, no loop), as the per-example loop gives."""
+    rng = np.random.default_rng(0)
+    values = autodiff.tensor(rng.standard_normal((4, 2)), device=device)
+    indices = autodiff.tensor([[0, 2], [1, 1], [2, 0], [0, -1]], device=device)
+    base = autodiff.tensor([1.0, 2.0, 3.0], dtype=autodiff.float64, device=device)
+
+    def put(value: autodiff.Tensor, index: autodiff.Tensor) -> autodiff.Tensor:
+        return base.index_put((index,), value, accumulate=accumulate)
+
+    in_dims = {"values": (0, None), "indices": (None, 0), "both": (0, 0)}[batched]
+    args = (values if in_dims[0] == 0 else values[1], indices if in_dims[1] == 0 else indices[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = vmap(put, in_dims=in_dims)(*args)
+    expected = [put(args[0][i] if in_dims[0] == 0 else args[0],
+                    args[1][i] if in_dims[1] == 0 else args[1]) for i in range(4)]
+    np.testing.assert_allclose(_numpy(out), np.stack([_numpy(e) for e in expected]))
+    assert base.tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(RuntimeError, match=r"vmap: index_put_\(self, \*extra_args\)"):
+        vmap(lambda v, i: base.index_put_((i,), v, accumulate=accumulate),
+             in_dims=in_dims)(*args)
+    assert base.tolist() == [1.0, 2.0, 3.0]
