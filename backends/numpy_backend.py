@@ -4,6 +4,7 @@ scatter-add, random generator and zero-copy host transfer."""
 from __future__ import annotations
 
 import mmap
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,8 @@ _add_reduce: Any = np.add.reduce
 _multiply_reduce: Any = np.multiply.reduce
 _maximum_reduce: Any = np.maximum.reduce
 _minimum_reduce: Any = np.minimum.reduce
+_or_reduce: Any = np.logical_or.reduce
+_and_reduce: Any = np.logical_and.reduce
 _unique: Any = np.unique
 _compat_clip: Any = xp.clip  # type: ignore[attr-defined]  # (absent from its stubs)
 try:  # NumPy's bfloat16 comes from ml_dtypes; without it, torch.bfloat16 is refused clearly
@@ -37,6 +40,13 @@ _BFLOAT16 = np.dtype(ml_dtypes.bfloat16) if ml_dtypes is not None else None
 _LOW_PRECISION = frozenset(kind for kind in (_FLOAT16, _BFLOAT16) if kind is not None)
 
 
+# Python's binary operators on a NumPy array and a number or an array call these ufuncs.
+_OPERATOR_UFUNCS: dict[Any, Any] = {
+    operator.add: np.add, operator.sub: np.subtract, operator.mul: np.multiply,
+    operator.truediv: np.true_divide,
+}
+
+
 class NumpyBackend(Backend):
     name = "numpy"
 
@@ -46,7 +56,6 @@ class NumpyBackend(Backend):
         # the same arguments and skip a Python frame per call.
         self.zeros_like = np.zeros_like
         self.ones_like = np.ones_like
-        self.take_along_axis = np.take_along_axis
         # numpy.linalg takes batches and raises numpy's LinAlgError, made ours here.
         self.inv = translate_errors(np.linalg.inv)
         self.solve = translate_errors(np.linalg.solve)
@@ -74,6 +83,26 @@ class NumpyBackend(Backend):
                 x = np.maximum(x, min)
             return x if max is None else np.minimum(x, max)
         return _compat_clip(x, min, max)
+
+    def take_along_axis(self, array: Array, indices: Array, axis: int = -1) -> Array:
+        # NumPy's take_along_axis builds its index tuple in Python (about 8 us for a batch of
+        # class targets); the 2-d gather along the last axis is the same fancy index, direct.
+        if (array.ndim == 2 and indices.ndim == 2 and axis in (1, -1)
+                and indices.shape[0] == array.shape[0] and indices.dtype.kind in "iu"):
+            return array[np.arange(array.shape[0])[:, None], indices]
+        return np.take_along_axis(array, indices, axis=axis)
+
+    # np.any and np.all spend microseconds in Python before their reduction: on booleans
+    # (masks, the bounds checks of targets) the reduction is called directly.
+    def any(self, x: Array, axis: Any = None, keepdims: bool = False) -> Array:
+        if x.dtype == np.bool_:
+            return _or_reduce(x, axis=axis, keepdims=keepdims)
+        return np.any(x, axis=axis, keepdims=keepdims)
+
+    def all(self, x: Array, axis: Any = None, keepdims: bool = False) -> Array:
+        if x.dtype == np.bool_:
+            return _and_reduce(x, axis=axis, keepdims=keepdims)
+        return np.all(x, axis=axis, keepdims=keepdims)
 
     def matmul(self, a: Array, b: Array) -> Array:
         # Neither float16 nor ml_dtypes' bfloat16 has a BLAS matmul in NumPy (float16's is a
@@ -462,6 +491,21 @@ class NumpyBackend(Backend):
         if function.signature is None:
             return "elementwise"
         return "matmul" if function is np.matmul else None
+
+    def replay_function(self, function: Callable[..., Any], arrays: list[Array]
+                        ) -> Callable[..., Any]:
+        # The matmul method only converts low-precision dtypes; Python's operators on arrays
+        # (an optimizer's update rule) are NumPy's ufuncs. Both then take out=.
+        if function == self.matmul:
+            if not any(getattr(array, "dtype", None) in _LOW_PRECISION for array in arrays):
+                return np.matmul
+            return function
+        ufunc = _OPERATOR_UFUNCS.get(function)
+        # (on Python numbers alone an operator gives a Python number, the ufunc a NumPy one)
+        if ufunc is not None and any(type(array) is np.ndarray for array in arrays):
+            return ufunc
+        return function
+
     def share_memory(self, array: Array) -> Array:
         """A copy in an anonymous shared mapping: processes forked later (DataLoader workers,
         multiprocessing with fork) write into the same memory."""

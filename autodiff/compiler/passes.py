@@ -9,8 +9,10 @@
 - `eliminate_dead_code`: drop pure steps (no write into an array, no generator drawn) whose
   values nothing reads. Shape-only work (views whose results go unused, dtype queries) goes
   with them; shapes themselves are Python constants of the trace already.
-- `plan_buffers`: give every result of an `out=`-taking primitive (NumPy's ufuncs and matmul)
-  an array that lives across replays, so a steady-state replay allocates nothing for them.
+- `plan_buffers`: call what the backend gives as the same computation taking `out=`
+  (`replay_function`: NumPy's matmul ufunc for its matmul method, its ufuncs for Python's
+  operators), then give every result of an `out=`-taking primitive (NumPy's ufuncs and
+  matmul) an array that lives across replays, so a steady-state replay allocates nothing for them.
   Liveness is per buffer: a value may reuse the buffer of a value whose last reader has run,
   and an elementwise step may write over an input of the same shape that dies at that step
   (the CPU's elementwise chains then run in place: `v5 = multiply(v4, c1, out=b0)` after
@@ -155,6 +157,9 @@ def plan_buffers(program: Program, backend: Backend, values: list[Any]) -> None:
     """Assign buffers (see the module's docstring). `values` are the arrays of the trace, by
     value number, for their shapes and dtypes."""
     steps = program.steps
+    for step in steps:  # (NumPy: the matmul method and Python's operators become ufuncs)
+        step.function = backend.replay_function(step.function,
+                                                [values[vid] for vid in step.uses()])
     # Which values may share memory: a step that is not a planned kind of call may return a
     # view of (or the very object of) any array it reads. Union-find over value numbers.
     parent: dict[int, int] = {}
