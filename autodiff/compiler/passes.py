@@ -62,15 +62,15 @@ def fold_constants(program: Program, values: list[Any]) -> None:
 
     kept = []
     made: set[int] = set()  # the values this pass made constants
+    constants = program.constants
+
+    def array(vid: int) -> Any:
+        return constants[vid] if vid in made else values[vid]
+
     for step in program.steps:
         result = step.outputs
         if (isinstance(result, int) and step.pure and "out" not in step.kwargs
                 and (_constant_call(step) or _of_made(step, made)) and read_only(result)):
-            constants = program.constants
-
-            def array(vid: int) -> Any:
-                return constants[vid] if vid in made else values[vid]
-
             args = _substitute(step.args, array)
             kwargs = _substitute(step.kwargs, array)
             constants[result] = step.function(*args, **kwargs)
