@@ -514,6 +514,13 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         None (no `out=`; the default, as the array API has none)."""
         return None
 
+    def replay_function(self, function: Callable[..., Any], arrays: list[Array]
+                        ) -> Callable[..., Any]:
+        """A function a compiled replay may call instead of `function`, one of this backend's
+        calls whose array arguments are like `arrays` (same dtypes): the same results, bit
+        for bit, faster or taking `out=` (see `out_argument`). By default `function`."""
+        return function
+
     def memory_owner(self, array: Array) -> Any:
         """The object that owns the memory `array` views (the array itself when it owns it):
         two arrays share memory when their owners are the same object. The array API has no

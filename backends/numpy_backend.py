@@ -4,6 +4,7 @@ scatter-add, random generator and zero-copy host transfer."""
 from __future__ import annotations
 
 import mmap
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,8 @@ _add_reduce: Any = np.add.reduce
 _multiply_reduce: Any = np.multiply.reduce
 _maximum_reduce: Any = np.maximum.reduce
 _minimum_reduce: Any = np.minimum.reduce
+_or_reduce: Any = np.logical_or.reduce
+_and_reduce: Any = np.logical_and.reduce
 _unique: Any = np.unique
 _compat_clip: Any = xp.clip  # type: ignore[attr-defined]  # (absent from its stubs)
 try:  # NumPy's bfloat16 comes from ml_dtypes; without it, torch.bfloat16 is refused clearly
@@ -37,6 +40,43 @@ _BFLOAT16 = np.dtype(ml_dtypes.bfloat16) if ml_dtypes is not None else None
 _LOW_PRECISION = frozenset(kind for kind in (_FLOAT16, _BFLOAT16) if kind is not None)
 
 
+# Python's binary operators on a NumPy array and a number or an array call these ufuncs.
+_OPERATOR_UFUNCS: dict[Any, Any] = {
+    operator.add: np.add, operator.sub: np.subtract, operator.mul: np.multiply,
+    operator.truediv: np.true_divide,
+}
+
+
+_BITS: dict[Any, Any] = {np.dtype(np.float32): np.dtype(np.uint32),
+                         np.dtype(np.float64): np.dtype(np.uint64)}
+
+
+def _masks_with_zero(condition: Any = None, left: Any = None, right: Any = None,
+                     *rest: Any) -> bool:
+    """Whether where(condition, left, right) picks between a 0-d +0.0 and a float array of
+    its dtype and of the condition's shape (a ReLU's or a threshold's backward)."""
+    if rest or type(condition) is not np.ndarray or type(left) is not np.ndarray \
+            or type(right) is not np.ndarray:
+        return False
+    bits = _BITS.get(right.dtype)
+    return (bits is not None and condition.dtype == np.bool_ and left.ndim == 0
+            and left.dtype == right.dtype and condition.shape == right.shape
+            and not left.view(bits))
+
+
+def _where_zero(condition: Array, left: Array, right: Array) -> Array:
+    """np.where(condition, left, right), bit for bit. When left is a 0-d +0.0 (all bits zero)
+    of right's dtype and condition has right's shape, right's bits are masked instead:
+    np.where's loop branches per element, several times slower on a mask like a ReLU's."""
+    if _masks_with_zero(condition, left, right):
+        bits = _BITS[right.dtype]
+        keep = np.subtract(condition.view(np.uint8), 1, dtype=bits)  # 0 where picked, ~0 else
+        out = np.empty(right.shape, right.dtype)
+        np.bitwise_and(right.view(bits), keep, out=out.view(bits))
+        return out
+    return np.where(condition, left, right)
+
+
 class NumpyBackend(Backend):
     name = "numpy"
 
@@ -46,7 +86,6 @@ class NumpyBackend(Backend):
         # the same arguments and skip a Python frame per call.
         self.zeros_like = np.zeros_like
         self.ones_like = np.ones_like
-        self.take_along_axis = np.take_along_axis
         # numpy.linalg takes batches and raises numpy's LinAlgError, made ours here.
         self.inv = translate_errors(np.linalg.inv)
         self.solve = translate_errors(np.linalg.solve)
@@ -74,6 +113,26 @@ class NumpyBackend(Backend):
                 x = np.maximum(x, min)
             return x if max is None else np.minimum(x, max)
         return _compat_clip(x, min, max)
+
+    def take_along_axis(self, array: Array, indices: Array, axis: int = -1) -> Array:
+        # NumPy's take_along_axis builds its index tuple in Python (about 8 us for a batch of
+        # class targets); the 2-d gather along the last axis is the same fancy index, direct.
+        if (array.ndim == 2 and indices.ndim == 2 and axis in (1, -1)
+                and indices.shape[0] == array.shape[0] and indices.dtype.kind in "iu"):
+            return array[np.arange(array.shape[0])[:, None], indices]
+        return np.take_along_axis(array, indices, axis=axis)
+
+    # np.any and np.all spend microseconds in Python before their reduction: on booleans
+    # (masks, the bounds checks of targets) the reduction is called directly.
+    def any(self, x: Array, axis: Any = None, keepdims: bool = False) -> Array:
+        if x.dtype == np.bool_:
+            return _or_reduce(x, axis=axis, keepdims=keepdims)
+        return np.any(x, axis=axis, keepdims=keepdims)
+
+    def all(self, x: Array, axis: Any = None, keepdims: bool = False) -> Array:
+        if x.dtype == np.bool_:
+            return _and_reduce(x, axis=axis, keepdims=keepdims)
+        return np.all(x, axis=axis, keepdims=keepdims)
 
     def matmul(self, a: Array, b: Array) -> Array:
         # Neither float16 nor ml_dtypes' bfloat16 has a BLAS matmul in NumPy (float16's is a
@@ -468,6 +527,23 @@ class NumpyBackend(Backend):
         if function.signature is None:
             return "elementwise"
         return "matmul" if function is np.matmul else None
+
+    def replay_function(self, function: Callable[..., Any], arrays: list[Array]
+                        ) -> Callable[..., Any]:
+        # The matmul method only converts low-precision dtypes; Python's operators on arrays
+        # (an optimizer's update rule) are NumPy's ufuncs. Both then take out=.
+        if function == self.matmul:
+            if not any(getattr(array, "dtype", None) in _LOW_PRECISION for array in arrays):
+                return np.matmul
+            return function
+        if function is np.where and _masks_with_zero(*arrays):
+            return _where_zero
+        ufunc = _OPERATOR_UFUNCS.get(function)
+        # (on Python numbers alone an operator gives a Python number, the ufunc a NumPy one)
+        if ufunc is not None and any(type(array) is np.ndarray for array in arrays):
+            return ufunc
+        return function
+
     def share_memory(self, array: Array) -> Array:
         """A copy in an anonymous shared mapping: processes forked later (DataLoader workers,
         multiprocessing with fork) write into the same memory."""

@@ -1,7 +1,7 @@
 """autodiff.compile against eager autodiff and the hand-written NumPy limit, in one run,
 interleaved (`_timing.paired` through `seed_graph.run_paired`):
 
-- seed: the seed graph's training step (tutorial size and 64x256x256), compiled;
+- seed: the seed graph's training step (tutorial size, 64x256x256 and 1024^3), compiled;
 - chain: 100 x (y * 1.0001 + 0.0001) then sum().backward(), at 16 and 1M float32 elements,
   compiled forward+backward, against NumPy's forward only (and its forward+backward);
 - epoch: the digits MLP epoch (SGD momentum, batch 64) with a compiled step (CPU time);
@@ -25,8 +25,10 @@ from bench import nn_bench, per_op, seed_graph
 from bench._setup import Setup
 from bench.seed_graph import Row, run_paired
 
-ROUNDS = {"seed": 101, "chain16": 101, "chain1M": 15, "epoch": 7, "overhead": 101}
-QUICK_ROUNDS = {"seed": 31, "chain16": 31, "chain1M": 5, "epoch": 3, "overhead": 31}
+ROUNDS = {"seed": 101, "seed1024": 11, "chain16": 101, "chain1M": 15, "epoch": 7,
+          "overhead": 101}
+QUICK_ROUNDS = {"seed": 31, "seed1024": 3, "chain16": 31, "chain1M": 5, "epoch": 3,
+                "overhead": 31}
 
 
 def _rows(suite: str, case: str, result: dict[str, dict[str, float]],
@@ -148,6 +150,7 @@ def run(setup: Setup, rounds: int | None = None, quick: bool = False) -> list[Ro
 
     rows = bench_seed(setup, count("seed"), "tutorial")
     rows += bench_seed(setup, count("seed"), "64x256x256")
+    rows += bench_seed(setup, count("seed1024"), "1024x1024x1024")
     rows += bench_chain(setup, count("chain16"), 16)
     rows += bench_chain(setup, count("chain1M"), 1_000_000)
     if setup.device == "cpu":

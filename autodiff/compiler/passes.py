@@ -1,14 +1,18 @@
 """Optimizations of a traced program, each switched by `compile(options=...)`.
 
 - `fold_constants`: a factory call whose arguments are Python constants (`ones((), 'float32')`,
-  `arange(0, 64)`, `zeros_like(v49)`: only its shape and dtype are read) and whose result is
-  only ever read (no step writes into it or a view of it, and it does not leave the program)
-  is made once, when the program is built.
+  `arange(0, 64)`, `zeros_like(v49)`: only its shape and dtype are read), and then any pure
+  call that reads only such folded constants (the backward's `broadcast_to(reshape(ones))`
+  and the chain of multiplications a backward applies to it), whose result is only ever read
+  (no step writes into it or a view of it, and it does not leave the program) is made once,
+  when the program is built, by the same call on the same arrays (so bitwise the same).
 - `eliminate_dead_code`: drop pure steps (no write into an array, no generator drawn) whose
   values nothing reads. Shape-only work (views whose results go unused, dtype queries) goes
   with them; shapes themselves are Python constants of the trace already.
-- `plan_buffers`: give every result of an `out=`-taking primitive (NumPy's ufuncs and matmul)
-  an array that lives across replays, so a steady-state replay allocates nothing for them.
+- `plan_buffers`: call what the backend gives as the same computation taking `out=`
+  (`replay_function`: NumPy's matmul ufunc for its matmul method, its ufuncs for Python's
+  operators), then give every result of an `out=`-taking primitive (NumPy's ufuncs and
+  matmul) an array that lives across replays, so a steady-state replay allocates nothing for them.
   Liveness is per buffer: a value may reuse the buffer of a value whose last reader has run,
   and an elementwise step may write over an input of the same shape that dies at that step
   (the CPU's elementwise chains then run in place: `v5 = multiply(v4, c1, out=b0)` after
@@ -29,6 +33,8 @@ if TYPE_CHECKING:
 
 _FACTORIES = frozenset({"zeros", "ones", "full", "eye", "arange", "linspace", "logspace"})
 _LIKE = frozenset({"zeros_like", "ones_like"})
+# Reductions and products: their results are new arrays, never views of their inputs.
+_FRESH = frozenset({"sum", "mean", "prod", "max", "min", "any", "all", "matmul", "logsumexp"})
 
 
 def fold_constants(program: Program, values: list[Any]) -> None:
@@ -55,16 +61,50 @@ def fold_constants(program: Program, values: list[Any]) -> None:
         return result
 
     kept = []
+    made: set[int] = set()  # the values this pass made constants
+    constants = program.constants
+
+    def array(vid: int) -> Any:
+        return constants[vid] if vid in made else values[vid]
+
     for step in program.steps:
         result = step.outputs
         if (isinstance(result, int) and step.pure and "out" not in step.kwargs
-                and _constant_call(step) and read_only(result)):
-            args = tuple(values[item.vid] if type(item) is Ref else item for item in step.args)
-            program.constants[result] = step.function(*args, **step.kwargs)
+                and (_constant_call(step) or _of_made(step, made)) and read_only(result)):
+            args = _substitute(step.args, array)
+            kwargs = _substitute(step.kwargs, array)
+            constants[result] = step.function(*args, **kwargs)
+            made.add(result)
             program.folded += 1
             continue
         kept.append(step)
     program.steps = kept
+    # Made constants that only fed other made constants are dropped (memory held for nothing).
+    needed = set(program.outputs)
+    for step in kept:
+        needed.update(step.uses())
+    for vid in made - needed:
+        del program.constants[vid]
+
+
+def _substitute(obj: Any, array: Any) -> Any:
+    """`obj` (a step's arguments) with each `Ref` replaced by `array(vid)`."""
+    kind = type(obj)
+    if kind is Ref:
+        return array(obj.vid)
+    if kind in (tuple, list):
+        return kind(_substitute(item, array) for item in obj)
+    if kind is dict:
+        return {key: _substitute(item, array) for key, item in obj.items()}
+    return obj
+
+
+def _of_made(step: Step, made: set[int]) -> bool:
+    """Whether every array `step` reads is a constant this pass made: the step computes the
+    same array on every replay (arrays the trace holds by reference may change between calls;
+    these cannot: nothing writes into them)."""
+    found = step.uses()
+    return bool(found) and all(vid in made for vid in found)
 
 
 def _constant_call(step: Step) -> bool:
@@ -117,6 +157,9 @@ def plan_buffers(program: Program, backend: Backend, values: list[Any]) -> None:
     """Assign buffers (see the module's docstring). `values` are the arrays of the trace, by
     value number, for their shapes and dtypes."""
     steps = program.steps
+    for step in steps:  # (NumPy: the matmul method and Python's operators become ufuncs)
+        step.function = backend.replay_function(step.function,
+                                                [values[vid] for vid in step.uses()])
     # Which values may share memory: a step that is not a planned kind of call may return a
     # view of (or the very object of) any array it reads. Union-find over value numbers.
     parent: dict[int, int] = {}
@@ -132,7 +175,7 @@ def plan_buffers(program: Program, backend: Backend, values: list[Any]) -> None:
     for step in steps:
         kind = _plannable(step, backend, values)
         kinds.append(kind)
-        if kind is None:
+        if kind is None and step.name not in _FRESH:
             for output in step.output_ids():
                 for used in step.uses():
                     parent[find(output)] = find(used)
