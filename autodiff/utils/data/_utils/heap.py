@@ -4,8 +4,8 @@ A worker builds a batch, sends it and frees it, then builds the next one. With g
 settings that free leaves a large free block at the top of the heap, which glibc hands back to
 the system (it trims once the top exceeds twice the adaptive mmap threshold), so the next
 batch's buffers and every temporary of the transform that lands there page-fault anew: on
-the benchmark's transform a worker took ~30,000 minor faults an epoch against ~3,000 for the
-same work in the main process, about 8% more CPU. Fixing the thresholds at the largest values
+bench/dataloader_bench.py's transform each of two workers took ~30,000 minor faults an epoch
+(~3,400 with the settings below) and about 8% more CPU. Fixing the thresholds at the largest values
 glibc's own adaptive rule reaches (mmap above 32 MiB, trim above 64 MiB) keeps those pages: a
 worker then holds at most what its previous batch needed. Set only in worker processes; the
 user's process keeps its allocator as it is. Elsewhere than glibc this does nothing.
