@@ -20,6 +20,8 @@ import struct
 import sys
 from typing import Any
 
+import backends
+
 from ....tensor import Tensor
 
 _COUNTS = struct.Struct("<QQ")
@@ -101,10 +103,20 @@ def receive(connection: Any) -> Any:
     _read_into(descriptor, memoryview(rest))
     sizes = struct.unpack_from(f"<{count}Q", rest)
     header = bytes(rest[8 * count:])
-    buffers = [bytearray(size) for size in sizes]
+    buffers = [_uninitialized(size) for size in sizes]
     for buffer in buffers:
         _read_into(descriptor, memoryview(buffer))
     return pickle.loads(header, buffers=buffers)
+
+
+def _uninitialized(size: int) -> Any:
+    """A writable host buffer of `size` bytes that the pipe's data will fill: not zeroed
+    first, as a bytearray would be (a pass over every batch for nothing)."""
+    return _host().empty((size,), "uint8")
+
+
+def _host() -> Any:
+    return backends.get_backend("cpu")
 
 
 def enlarge(connection: Any) -> None:

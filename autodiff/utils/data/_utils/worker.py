@@ -30,6 +30,7 @@ from ..datapipes.datapipe import IterDataPipe
 from ..graph_settings import apply_random_seed
 from . import transport
 from .fetch import _DatasetKind
+from .heap import keep_freed_memory
 
 # Seconds between checks that the other side is still alive, while waiting.
 MP_STATUS_CHECK_INTERVAL = 5.0
@@ -186,6 +187,7 @@ def _worker_loop(dataset_kind: int, dataset: Any, index_queue: Any, result_conne
                  worker_id: int, num_workers: int, persistent_workers: bool,
                  shared_seed: int | None) -> None:
     try:
+        keep_freed_memory()
         # Each worker has its own streams: Python's, autodiff's devices' (the CUDA ones are
         # seeded when first made) and NumPy's legacy global one, as PyTorch seeds them.
         seed = base_seed + worker_id
