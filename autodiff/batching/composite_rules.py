@@ -1,8 +1,7 @@
 """Batching rules that run an op as one example's composition of other ops, each batched by
 its own rule (functorch's decompositions): the fused matrix products, kron, bilinear, aminmax,
-the medians of all elements, weight norm, block_diag, dist. And rules for ops that support
-batch dims natively (linear algebra) or write into their first input (copy_, fill_, zero_,
-the in-place comparisons).
+the medians of all elements, weight norm, block_diag, dist. And rules for ops that write
+into their first input (copy_, fill_, zero_, the in-place comparisons).
 """
 
 from __future__ import annotations
@@ -12,9 +11,7 @@ from typing import Any
 
 from ..ops import (
     comparison,
-    decompositions,
     diagonal,
-    eigh,
     flat_indexing,
     inplace,
     linear,
@@ -26,13 +23,12 @@ from ..ops import (
     products,
     scatter,
     sparse,
-    triangular,
     view_scatter,
 )
 from ..tensor import Tensor, _wrap
 from .batched_tensor import make_batched, unwrap
 from .levels import Level
-from .rules import _broadcasting, _dims, _expand, _masked_fill, _pad, _register
+from .rules import _broadcasting, _dims, _expand, _masked_fill, _register
 
 
 def _fused_add(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
@@ -150,36 +146,6 @@ _register(_weight_norm, normalization.WeightNormInterface)
 _register(_block_diag, diagonal.BlockDiag)
 _register(_dims("axes", all_axes="axes"), norm.NormAll, norm.NormDims)
 _register(_renorm, norm.Renorm)
-
-
-# ----------------------------------------------------------------------------- linear algebra
-def _matrices(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    """Ops on stacks of matrices, broadcasting their batch dims: the examples one more batch
-    dim in front (each operand's matrices padded to the common rank)."""
-    values = []
-    flags = []
-    for arg in args:
-        value, batched = unwrap(arg, level.number)
-        values.append(value)
-        flags.append(batched)
-    options = dict(kwargs)
-    if kwargs.get("vector"):  # b is one vector per matrix: a column here
-        values[1] = values[1].unsqueeze(-1)
-        options["vector"] = False
-    rank = max(v.dim() - f for v, f in zip(values, flags))
-    values = [_pad(v if f else _expand(v, level.batch_size), rank)
-              for v, f in zip(values, flags)]
-    out = cls.apply(*values, **options)
-    if kwargs.get("vector"):
-        out = out.squeeze(-1)
-    if isinstance(out, Tensor):
-        return make_batched(out, level.number)
-    return tuple(make_batched(o, level.number) if isinstance(o, Tensor) else o for o in out)
-
-
-_register(_matrices, decompositions.LinalgSolve, triangular.LinalgSolveTriangular,
-          triangular.CholeskySolve, triangular.CholeskyInverse, eigh.LinalgEigh,
-          norm.LinalgSvdvals, decompositions.LinalgSlogdet)
 
 
 # ----------------------------------------------------------------------------- writing

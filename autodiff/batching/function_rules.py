@@ -105,7 +105,84 @@ def isin(function: Callable[..., Any], level: Level, elements: Any, test_element
                         level.number)
 
 
+# ----------------------------------------------------------------------------- linear algebra
+def _logical_check(function: Callable[..., Any], args: tuple[Any, ...],
+                   kwargs: dict[str, Any], rank: int) -> None:
+    """An operand with fewer dims than a matrix fails as one example's call does (its checks
+    raise before any value is read)."""
+    if args[0].dim() < rank:
+        function.__wrapped__(*args, **kwargs)  # type: ignore[attr-defined]
+
+
+def _result(out: Any, parts: list[Any]) -> Any:
+    try:
+        return type(out)(*parts)
+    except TypeError:  # autodiff.return_types: made from one sequence, as PyTorch's
+        return type(out)(parts)
+
+
+def factorization_ex(function: Callable[..., Any], level: Level, A: Tensor, *args: Any,
+                     **kwargs: Any) -> Any:
+    """cholesky_ex, inv_ex and solve_ex: one call on the examples' matrices (the functions
+    take any batch dims; with check_errors a failure names its batch element, as PyTorch's
+    check of the batched infos does). Where an example's factorization failed unchecked, the
+    functions give it another result (a partial factor or NaNs, carrying no gradient) than
+    the others: that data-dependent choice is made one example at a time, as the loop."""
+    from .dispatch import all_examples, looped
+
+    _logical_check(function, (A, *args), kwargs, 2)
+    operands = _solve_operands(level, A, args[0]) if args else [_batched(A, level)]
+    out = function(*operands, **kwargs)
+    if not bool((all_examples(out[1]) == 0).all()):
+        return looped(function.__name__, function, (A, *args), kwargs, level)
+    return _result(out, [make_batched(part, level.number) for part in out])
+
+
+def _solve_operands(level: Level, A: Tensor, B: Tensor) -> list[Any]:
+    """solve's A and B with the examples in front, B still read as linalg.solve reads the
+    example's (a vector when 1-D or of A's shape minus its last dim)."""
+    from .linalg_rules import stacked_operands
+    from .rules import _pad
+
+    a_shape, b_shape = tuple(A.shape), tuple(B.shape)
+    if len(b_shape) == 1 or (len(b_shape) == len(a_shape) - 1 and b_shape == a_shape[:-1]):
+        b_value, batched = unwrap(B, level.number)
+        b_value = _pad(b_value if batched else b_value.unsqueeze(0), len(a_shape) - 1)
+        return [_batched(A, level), b_value.expand((level.batch_size, *a_shape[:-1]))]
+    return stacked_operands((A, B), (2, 2), level)
+
+
+def matrix_rank(function: Callable[..., Any], level: Level, A: Tensor, tol: Any = None,
+                hermitian: bool = False, *, atol: Any = None, rtol: Any = None) -> Any:
+    """One call on the examples' matrices; a tolerance given per example lines up with their
+    batch dims."""
+    from .rules import _pad
+
+    _logical_check(function, (A, tol, hermitian), {"atol": atol, "rtol": rtol}, 2)
+    rank = A.dim() - 2
+
+    def tolerance(value: Any) -> Any:
+        if _is_batched(value, level):
+            return _pad(unwrap(value, level.number)[0], rank)
+        return value
+
+    out = function(_batched(A, level), tolerance(tol), hermitian, atol=tolerance(atol),
+                   rtol=tolerance(rtol))
+    return make_batched(out, level.number)
+
+
+def vander(function: Callable[..., Any], level: Level, x: Tensor, N: int | None = None,
+           increasing: bool = False) -> Any:
+    """Each example's vector gives its rows."""
+    from ..ops.matrix_functions import vander_rows
+
+    if x.dim() != 1 or (N is not None and N < 0):
+        return function.__wrapped__(x, N, increasing)  # type: ignore[attr-defined]
+    return make_batched(vander_rows(_batched(x, level), N, increasing), level.number)
+
+
 RULES: dict[str, Callable[..., Any]] = {
     "quantile": quantile, "one_hot": one_hot, "leading_dims": leading_dims,
     "searchsorted": searchsorted, "bucketize": bucketize, "isin": isin,
+    "factorization_ex": factorization_ex, "matrix_rank": matrix_rank, "vander": vander,
 }

@@ -37,19 +37,7 @@ LOOPED = {
     "nn.utils.rnn.pad_packed_sequence_batch_first", "nn.utils.rnn.pad_sequence",
     "quantile_vector_q", "setitem_advanced", "setitem_view_advanced", "squeeze_", "squeeze_dim_",
     "squeeze_dims_", "t_", "transpose_", "unsqueeze_",
-    # The factorizations and complex views that came with autodiff.linalg: no rule yet.
-    "cholesky", "geqrf", "linalg.cholesky_ex", "linalg.cond", "linalg.cond_fro", "linalg.cond_nuc",
-    "linalg.eig", "linalg.eig_complex_input", "linalg.eig_vectors", "linalg.eigvals",
-    "linalg.householder_product", "linalg.inv_ex", "linalg.ldl_factor", "linalg.ldl_factor_ex",
-    "linalg.ldl_solve", "linalg.lstsq", "linalg.lstsq_gelsd", "linalg.lu", "linalg.lu_L",
-    "linalg.lu_U", "linalg.lu_factor", "linalg.lu_factor_ex", "linalg.lu_solve",
-    "linalg.lu_solve_adjoint", "linalg.lu_solve_right", "linalg.matrix_exp", "linalg.matrix_rank",
-    "linalg.pinv", "linalg.pinv_hermitian", "linalg.qr", "linalg.qr_r", "linalg.solve_ex",
-    "linalg.svd", "linalg.svd_full", "linalg.svd_vectors", "linalg.svdvals", "lu", "lu_solve",
-    "lu_unpack", "lu_unpack_wide", "matrix_exp", "orgqr", "ormqr", "ormqr_transpose_right",
-    "pinverse", "polar", "qr", "svd", "torch.embedding_bag_0", "torch.embedding_bag_1",
-    "torch.embedding_bag_2", "triangular_solve", "vander", "vander_increasing", "vdot",
-    "vdot_complex", "view_as_complex",
+    "torch.embedding_bag_0", "torch.embedding_bag_1", "torch.embedding_bag_2",
 }
 # Entries that write into (a copy of) their first input in place.
 WRITES_FIRST_INPUT = {info.name for info in INPLACE} | {
