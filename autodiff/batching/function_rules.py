@@ -173,12 +173,13 @@ def matrix_rank(function: Callable[..., Any], level: Level, A: Tensor, tol: Any 
 
 def vander(function: Callable[..., Any], level: Level, x: Tensor, N: int | None = None,
            increasing: bool = False) -> Any:
-    """Each example's vector gives its rows."""
+    """Each example's vector gives its rows (its columns joined, not written in place)."""
     from ..ops.matrix_functions import vander_rows
 
     if x.dim() != 1 or (N is not None and N < 0):
         return function.__wrapped__(x, N, increasing)  # type: ignore[attr-defined]
-    return make_batched(vander_rows(_batched(x, level), N, increasing), level.number)
+    return make_batched(vander_rows(_batched(x, level), N, increasing, in_place=False),
+                        level.number)
 
 
 RULES: dict[str, Callable[..., Any]] = {

@@ -132,6 +132,18 @@ def _vdot(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level)
     return make_batched(out, level.number)
 
 
+def _svdvals_backward(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                      level: Level) -> Any:
+    """U diag(grad) Vh: the examples' gradients (in front) broadcast against U and Vh, which
+    are one example's or, batched, have the examples in front too."""
+    grad, a = args
+    value, batched = unwrap(grad, level.number)
+    options = {key: unwrap(item, level.number)[0] for key, item in kwargs.items()}
+    out = cls.apply(value if batched else _expand(value, level.batch_size),
+                    unwrap(a, level.number)[0], **options)
+    return make_batched(out, level.number)
+
+
 _register(_matrices, decompositions.LinalgSolve, triangular.LinalgSolveTriangular,
           triangular.CholeskySolve, triangular.CholeskyInverse, eigh.LinalgEigh,
           norm.LinalgSvdvals, decompositions.LinalgSlogdet)
@@ -144,4 +156,5 @@ _register(_stacked((2, 1, 2)), householder.Ormqr, lu.LinalgLuSolve, householder.
 _register(_stacked((2, 2)), triangular.TriangularSolve)
 _register(_stacked(_lstsq_cores), matrix_functions.LinalgLstsq)
 _register(_vdot, matrix_functions.Vdot)
+_register(_svdvals_backward, norm.SvdvalsBackward)
 _register(_broadcasting, complex.Polar, complex.ViewAsComplex)

@@ -55,7 +55,7 @@ from ..ops import (
     strides,
     unary,
 )
-from ..ops.views import as_view
+from ..ops.views import CloneLike, as_view
 from ..tensor import Tensor, _wrap
 from .batched_tensor import BatchedArray, BatchedTensor, make_batched, unwrap
 from .levels import Level
@@ -678,6 +678,15 @@ def _view_scatter(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
 
 
 _register(_view_scatter, indexing.ViewScatter)
+
+
+def _clone_like(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+    """The copy the backward of an in-place write into a view starts from: one example's
+    memory layout is not observable inside vmap, so a clone of the examples."""
+    return make_batched(_first(args, level).clone(), level.number)
+
+
+_register(_clone_like, CloneLike)
 
 
 def elementwise_rule(cls: Any) -> Rule | None:

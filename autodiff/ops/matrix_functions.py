@@ -283,13 +283,20 @@ def torch_vander(x: Tensor, N: int | None = None, increasing: bool = False) -> T
     return vander_rows(x, N, increasing)
 
 
-def vander_rows(x: Tensor, N: int | None, increasing: bool) -> Tensor:
-    """torch.vander of each vector along x's last dim (its rows along a new last dim)."""
+def vander_rows(x: Tensor, N: int | None, increasing: bool, *, in_place: bool = True
+                ) -> Tensor:
+    """torch.vander of each vector along x's last dim (its rows along a new last dim).
+    in_place=False joins the columns instead of writing them into a new tensor (inside
+    vmap, where a new tensor is one example's and x's values may be batched more deeply)."""
     from .cumulative import cumprod
     from .joining import flip
     if not (x.dtype.is_floating_point or x.dtype.is_complex):
         x = x.to(dtypes.int64)  # integer (and bool) powers in int64, as PyTorch
     count = x.shape[-1] if N is None else N
+    if not in_place:
+        columns = x.unsqueeze(-1)[..., :0] if count == 0 else x.unsqueeze(-1) ** 0 \
+            if count == 1 else _increasing_powers(x, count)
+        return columns if increasing else flip(columns, (-1,))
     backend = x._backend
     shape = tuple(x.shape)
     # PyTorch's composite, whose in-place writes make the node CopySlices: a column of ones

@@ -5,13 +5,15 @@ at the end; and the list of entries that run by batching rules rather than the l
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
 
 import autodiff
-from autodiff.func import vmap
+from autodiff.func import grad, jacfwd, jacrev, vmap
 from tests.op_db import OP_DB, OpInfo, Sample
+from tests.op_db.decompositions import DECOMPOSITIONS
 from tests.op_db.inplace import INPLACE
 
 BATCH = 3
@@ -177,3 +179,47 @@ def _check_random(info: OpInfo, sample: Sample, device: str) -> None:
     _compare(vmap(info.op, randomness="same")(*inputs), looped, 0)
     different = vmap(info.op, randomness="different")(*inputs)
     assert different.shape == autodiff.stack(looped).shape
+
+
+# The entries of the linear algebra (and the complex views) whose forward batches by rule:
+# their backward and forward-mode formulas must batch too, under vmap(grad), vmap(jacrev)
+# (which also maps the backward over the cotangents) and vmap(jacfwd).
+BATCHED_GRADIENTS = [
+    pytest.param(info, sample, id=f"{info.name}-{index}")
+    for info in OP_DB
+    if info.differentiable and (info in DECOMPOSITIONS or info.name in (
+        "vdot", "vdot_complex", "polar", "view_as_complex", "vander", "vander_increasing"))
+    for index, sample in enumerate(info.samples)
+]
+# Ops with no forward-mode formula (as in PyTorch): jacfwd raises PyTorch's error.
+NO_FORWARD_AD = {"ormqr", "ormqr_transpose_right"}
+
+
+def _loss(info: OpInfo) -> Any:
+    def loss(*inputs: autodiff.Tensor) -> autodiff.Tensor:
+        out = info.op(*inputs)
+        if out.dtype.is_complex:
+            out = out.abs()
+        return (out * out).sum()
+
+    return loss
+
+
+@pytest.mark.parametrize("transform", [grad, jacrev, jacfwd])
+@pytest.mark.parametrize(("info", "sample"), BATCHED_GRADIENTS)
+def test_vmap_of_gradients_matches_loop(info: OpInfo, sample: Sample, transform: Any,
+                                        device: str) -> None:
+    inputs = _batched_inputs(info, sample, device)
+    argnums = tuple(range(info.grad_inputs or len(inputs)))
+    function = transform(_loss(info), argnums=argnums)
+    if transform is jacfwd and info.name in NO_FORWARD_AD:
+        with pytest.raises(NotImplementedError, match="Trying to use forward AD with ormqr"):
+            vmap(function)(*inputs)
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        batched = vmap(function)(*inputs)
+    assert not [w for w in caught if "performance drop" in str(w.message)], (
+        [str(w.message) for w in caught])
+    looped = [function(*[x[index] for x in inputs]) for index in range(BATCH)]
+    _compare(tuple(batched), [tuple(result) for result in looped], 0)
