@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..tensor import Tensor, _wrap_dim
-from .batched_tensor import make_batched, unwrap
+from .batched_tensor import BatchedTensor, make_batched, unwrap
 from .levels import Level
 
 
@@ -182,8 +182,31 @@ def vander(function: Callable[..., Any], level: Level, x: Tensor, N: int | None 
                         level.number)
 
 
+# ----------------------------------------------------------------------------- strides
+def as_strided(function: Callable[..., Any], level: Level, input: Tensor, size: Any,
+               stride: Any, storage_offset: int | None = None) -> Any:
+    """PyTorch's rule: each example's view of its own memory, the examples one more dim in
+    front whose stride is the batch dim's; an explicit storage offset counts from each
+    example's start (as the op on each example on its own would)."""
+    value = _batched(input, level)
+    if isinstance(value, BatchedTensor):  # batched again below: no strides to read
+        from .dispatch import looped
+
+        return looped("as_strided", function, (input, size, stride, storage_offset), {},
+                      level)
+    from ..ops.shape import shape_arg
+
+    size, stride = shape_arg((size,)), shape_arg((stride,))
+    if len(size) != len(stride):
+        return function.__wrapped__(input, size, stride, storage_offset)  # type: ignore[attr-defined]
+    offset = value.storage_offset() if storage_offset is None else storage_offset
+    out = function(value, (level.batch_size, *size), (value.stride(0), *stride), offset)
+    return make_batched(out, level.number)
+
+
 RULES: dict[str, Callable[..., Any]] = {
     "quantile": quantile, "one_hot": one_hot, "leading_dims": leading_dims,
     "searchsorted": searchsorted, "bucketize": bucketize, "isin": isin,
     "factorization_ex": factorization_ex, "matrix_rank": matrix_rank, "vander": vander,
+    "as_strided": as_strided,
 }
