@@ -5,10 +5,11 @@ the vmap dim one more dim the function treats element by element or leaves alone
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
-from ..tensor import Tensor, _wrap_dim
+from ..tensor import Tensor, _wrap, _wrap_dim
 from .batched_tensor import BatchedTensor, make_batched, unwrap
 from .levels import Level
 
@@ -22,10 +23,9 @@ def quantile(function: Callable[..., Any], level: Level, input: Tensor, q: Any,
              dim: int | None = None, keepdim: bool = False, **kwargs: Any) -> Any:
     """The quantiles of each example along `dim` (or of its flattened elements); a vector q
     puts its dim first, before the examples', which then moves in front."""
-    if isinstance(q, Tensor) and unwrap(q, level.number)[1]:  # a q per example
-        from .dispatch import looped
-
-        return looped("quantile", function, (input, q, dim, keepdim), kwargs, level)
+    if isinstance(q, Tensor) and unwrap(q, level.number)[1]:
+        # a q per example: the function's own ops (sort, gather, lerp) batch one by one
+        return function.__wrapped__(input, q, dim, keepdim, **kwargs)  # type: ignore[attr-defined]
     value = _batched(input, level)
     size, rank = level.batch_size, input.dim()
     if dim is None or rank == 0:
@@ -96,11 +96,10 @@ def bucketize(function: Callable[..., Any], level: Level, input: Any, boundaries
 
 def isin(function: Callable[..., Any], level: Level, elements: Any, test_elements: Any,
          **kwargs: Any) -> Any:
-    """Elementwise in `elements` against a shared set."""
+    """Elementwise in `elements` against a shared set; a set per example is compared with
+    each of its example's elements."""
     if _is_batched(test_elements, level) or not isinstance(elements, Tensor):
-        from .dispatch import looped
-
-        return looped("isin", function, (elements, test_elements), kwargs, level)
+        return _isin_each_set(level, elements, test_elements, **kwargs)
     return make_batched(function(_batched(elements, level), test_elements, **kwargs),
                         level.number)
 
@@ -204,9 +203,48 @@ def as_strided(function: Callable[..., Any], level: Level, input: Tensor, size: 
     return make_batched(out, level.number)
 
 
+def fill_diagonal_(function: Callable[..., Any], level: Level, input: Tensor,
+                   fill_value: Any, wrap: bool = False) -> Any:
+    """The diagonal's positions in one example as a mask every example shares: one
+    masked_fill_ of the examples' tensor."""
+    from ..ops.diagonal import diagonal_positions
+
+    value, batched = unwrap(input, level.number)
+    if not batched:  # a value per example into a tensor they share: PyTorch's error
+        raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the "
+                           f"broadcast shape {[level.batch_size, *input.shape]}")
+    shape = tuple(input.shape)
+    count, step = diagonal_positions(shape, wrap)
+    backend = value._backend
+    flat = backend.zeros((math.prod(shape),), "bool")
+    if count:
+        backend.setitem(flat, (backend.multiply(backend.arange(0, count, 1, "int64"), step),),
+                        True)
+    value.masked_fill_(_wrap(backend.reshape(flat, shape), backend), fill_value)
+    return input
+
+
+def _isin_each_set(level: Level, elements: Any, test_elements: Tensor, *,
+                   assume_unique: bool = False,
+                   invert: bool = False) -> Any:
+    """A set per example: each element compared with every member of its example's set."""
+    for item in (elements, test_elements):
+        if isinstance(item, bool) or (isinstance(item, Tensor) and item.dtype.name == "bool"):
+            raise RuntimeError("Unsupported input type encountered for isin(): Bool")
+    size = level.batch_size
+    members = _batched(test_elements, level).reshape((size, 1, -1))
+    if isinstance(elements, Tensor):
+        shape = tuple(elements.shape)
+        values = _batched(elements, level).reshape((size, -1, 1))
+        found = (values == members).any(-1).reshape((size, *shape))
+    else:
+        found = (members == elements).any(-1).reshape((size,))
+    return make_batched(found.logical_not() if invert else found, level.number)
+
+
 RULES: dict[str, Callable[..., Any]] = {
     "quantile": quantile, "one_hot": one_hot, "leading_dims": leading_dims,
     "searchsorted": searchsorted, "bucketize": bucketize, "isin": isin,
     "factorization_ex": factorization_ex, "matrix_rank": matrix_rank, "vander": vander,
-    "as_strided": as_strided,
+    "as_strided": as_strided, "fill_diagonal_": fill_diagonal_,
 }
