@@ -55,6 +55,7 @@ from ..ops import (
     sorting,
     strides,
     unary,
+    variates,
 )
 from ..ops.views import CloneLike, as_view
 from ..tensor import Tensor, _wrap
@@ -680,7 +681,8 @@ def _random(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Leve
 
 
 _register(_random, sampling.Bernoulli, sampling.BernoulliProbability, sampling.BernoulliTensor,
-          sampling.Normal, sampling.NormalMeanTensor, sampling.NormalStdTensor, sampling.Poisson)
+          sampling.Normal, sampling.NormalMeanTensor, sampling.NormalStdTensor, sampling.Poisson,
+          variates.Binomial)
 
 
 def _view_scatter(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],

@@ -26,7 +26,7 @@ CASES = [
 # their samples reach): checked against the loop too. Every other entry must batch without
 # PyTorch's performance warning, so a lost rule fails here.
 LOOPED = {
-    "binomial", "combinations", "combinations_3_replacement", "combinations_too_many",
+    "combinations", "combinations_3_replacement", "combinations_too_many",
     "ctc_loss_mean", "ctc_loss_none", "ctc_loss_sum", "embedding_bag_2d", "embedding_bag_max",
     "embedding_bag_mean", "embedding_bag_per_sample_weights", "embedding_bag_sum",
     "getitem_separated", "histc", "histc_range",
@@ -49,7 +49,7 @@ RANDOM = {info.name for info in OP_DB
           if (any(word in info.name for word in ("dropout", "bernoulli", "normal_", "poisson",
                                                 "multinomial", "gumbel", "rrelu_training",
                                                 "rrelu__training"))
-          and "nll" not in info.name) or info.name == "rrelu"}
+          and "nll" not in info.name) or info.name in ("rrelu", "binomial")}
 # Entries that update running statistics they were given unbatched: with a batched input,
 # PyTorch's vmap refuses them (each example would update the same buffers in place).
 RUNNING_STATS = {"F.batch_norm_running"}
