@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from backends import broadcast_shapes
+
 from ..ops import (
     comparison,
     diagonal,
@@ -26,9 +28,9 @@ from ..ops import (
     view_scatter,
 )
 from ..tensor import Tensor, _wrap
-from .batched_tensor import make_batched, unwrap
+from .batched_tensor import BatchedArray, make_batched, unwrap
 from .levels import Level
-from .rules import _broadcasting, _dims, _expand, _masked_fill, _register
+from .rules import _broadcasting, _dims, _expand, _masked_fill, _pad, _register
 
 
 def _fused_add(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
@@ -187,6 +189,27 @@ def _flat(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level)
     return make_batched(cls.apply(*values, **{**kwargs, "index": index}), level.number)
 
 
+def _masked_select(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                   level: Level) -> Any:
+    """A mask every example shares selects as many elements from each: one selection from
+    the examples' tensor, a row per example. A mask per example would select a different
+    number from each (PyTorch's refusal)."""
+    mask = kwargs["mask"]
+    if type(mask) is BatchedArray:
+        raise RuntimeError(
+            "vmap: Attempted to vmap over `mask` in torch.masked_select(self, mask) We cannot "
+            "support this because for each batch this would return a differently shaped "
+            "Tensor. Please file an issue at https://github.com/pytorch/pytorch/issues if you "
+            "need this feature.")
+    value = _batched(args[0], level)
+    shape = broadcast_shapes(tuple(value.shape)[1:], tuple(mask.shape))
+    value = _pad(value, len(shape))
+    backend = value._backend
+    full = backend.broadcast_to(mask, (level.batch_size, *shape))
+    out = cls.apply(value, mask=full)
+    return make_batched(out.reshape((level.batch_size, -1)), level.number)
+
+
 def _embedding(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
     """A weight per example: the rows of all the examples' weights one after the other, each
     example's indices offset by its first row (counts for scale_grad_by_freq stay each
@@ -266,6 +289,7 @@ def _fill_tensor(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
 _register(_broadcasting, scatter.Fill)
 _register(_fill_tensor, scatter.FillTensor)
 _register(_flat, flat_indexing.Take, flat_indexing.Put)
+_register(_masked_select, flat_indexing.MaskedSelect)
 _register(_embedding, sparse.Embedding)
 _register(_view_scatter, view_scatter.SliceScatter, view_scatter.SelectScatter)
 _register(_fill_where, scatter.MaskedFillTensor, scatter.IndexFillTensor)
