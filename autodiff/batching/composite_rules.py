@@ -14,6 +14,7 @@ from backends import broadcast_shapes
 from ..ops import (
     comparison,
     diagonal,
+    embedding_bag,
     flat_indexing,
     inplace,
     linear,
@@ -232,6 +233,43 @@ def _embedding(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: L
     return make_batched(cls.apply(flat, shifted, **kwargs), level.number)
 
 
+def _embedding_bag(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                   level: Level) -> Any:
+    """A weight per example (the bags shared): every example's bags are more bags, of the
+    rows of all the examples' weights one after the other, each example's indices offset by
+    its first row. Padding indices point at one extra row, the padding of every example."""
+    from ..ops.joining import cat
+
+    weight, indices, per_sample_weights = args
+    if unwrap(indices, level.number)[1]:  # bags of their own per example
+        from .dispatch import fallback
+
+        return fallback(cls, args, kwargs, level)
+    w_value = _batched(weight, level)
+    size, rows, dim = w_value.shape
+    backend = w_value._backend
+    index = indices._data
+    count = index.shape[0]
+    each = backend.broadcast_to(index, (size, count))
+    first_rows = backend.reshape(backend.arange(0, size * rows, rows, "int64"), (size, 1))
+    flat_index = backend.reshape(backend.add(each, first_rows), (-1,))
+    flat_weight = w_value.reshape((size * rows, dim))
+    options = dict(kwargs)
+    if kwargs["padding_idx"] is not None:
+        padding = backend.reshape(backend.equal(each, kwargs["padding_idx"]), (-1,))
+        flat_index = backend.where(padding, size * rows, flat_index)
+        flat_weight = cat([flat_weight, flat_weight[:1] * 0])
+        options["padding_idx"] = size * rows
+    starts = tuple(example * count + start for example in range(size)
+                   for start in kwargs["offsets"])
+    scales = None
+    if per_sample_weights is not None:
+        scales = _batched(per_sample_weights, level).reshape((-1,))
+    out = cls.apply(flat_weight, _wrap(flat_index, backend), scales, **{**options,
+                                                                        "offsets": starts})
+    return make_batched(out.reshape((size, -1, dim)), level.number)
+
+
 def _view_scatter(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                   level: Level) -> Any:
     """slice_scatter and select_scatter: a basic key, one more full slice in front."""
@@ -291,6 +329,7 @@ _register(_fill_tensor, scatter.FillTensor)
 _register(_flat, flat_indexing.Take, flat_indexing.Put)
 _register(_masked_select, flat_indexing.MaskedSelect)
 _register(_embedding, sparse.Embedding)
+_register(_embedding_bag, embedding_bag.EmbeddingBag)
 _register(_view_scatter, view_scatter.SliceScatter, view_scatter.SelectScatter)
 _register(_fill_where, scatter.MaskedFillTensor, scatter.IndexFillTensor)
 

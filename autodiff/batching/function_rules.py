@@ -242,9 +242,22 @@ def _isin_each_set(level: Level, elements: Any, test_elements: Tensor, *,
     return make_batched(found.logical_not() if invert else found, level.number)
 
 
+# ----------------------------------------------------------------------------- embedding_bag
+def bag_details(function: Callable[..., Any], level: Level, weight: Tensor, indices: Tensor,
+                offsets: Tensor, *args: Any) -> Any:
+    """A weight per example (the bags shared): the function's own ops batch, the winners of
+    max picked per example. Indices or offsets per example make bags of their own: one
+    example at a time."""
+    if _is_batched(indices, level) or _is_batched(offsets, level):
+        from .dispatch import looped
+
+        return looped("bag_details", function, (weight, indices, offsets, *args), {}, level)
+    return function.__wrapped__(weight, indices, offsets, *args)  # type: ignore[attr-defined]
+
+
 RULES: dict[str, Callable[..., Any]] = {
     "quantile": quantile, "one_hot": one_hot, "leading_dims": leading_dims,
     "searchsorted": searchsorted, "bucketize": bucketize, "isin": isin,
     "factorization_ex": factorization_ex, "matrix_rank": matrix_rank, "vander": vander,
-    "as_strided": as_strided, "fill_diagonal_": fill_diagonal_,
+    "as_strided": as_strided, "fill_diagonal_": fill_diagonal_, "bag_details": bag_details,
 }

@@ -68,7 +68,7 @@ RULES: dict[type, Rule] = {}
 VIEW_OPS = {shape.Permute, shape.Transpose, shape.T, shape.Unsqueeze, shape.Squeeze,
             shape.SqueezeDim, shape.SqueezeDims, shape.Unfold, indexing.Select, indexing.Slice,
             indexing.ViewGather, diagonal.Diagonal, shape.TransposeInPlace, shape.TInPlace,
-            shape.UnsqueezeInPlace, *shape.SQUEEZE_IN_PLACE_OPS}
+            shape.UnsqueezeInPlace, *shape.SQUEEZE_IN_PLACE_OPS, strides.AsStridedView}
 
 
 def _register(rule: Rule, *classes: type) -> None:
@@ -348,7 +348,21 @@ def _as_strided_scatter(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
     return make_batched(cls.apply(a, src, **options), level.number)
 
 
+def _as_strided(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+    """The view op as_strided records (replayed by the backward of an in-place write into
+    such a view): each example's view of its own memory, as the public function's rule."""
+    value = _first(args, level)
+    if type(value) is BatchedTensor:  # batched again below: no strides to read
+        from .dispatch import fallback
+
+        return fallback(cls, args, kwargs, level)
+    options = {**kwargs, "size": (level.batch_size, *kwargs["size"]),
+               "stride": (value.stride(0), *kwargs["stride"])}
+    return make_batched(_call(cls, [value], options), level.number)
+
+
 _register(_view, shape.View, shape.UnsafeView)
+_register(_as_strided, strides.AsStridedView)
 _register(_as_strided_scatter, strides.AsStridedScatter)
 _register(_expand_rule, shape.Expand)
 _register(_sum_to_size, shape.SumToSize)

@@ -26,15 +26,12 @@ CASES = [
 # their samples reach): checked against the loop too. Every other entry must batch without
 # PyTorch's performance warning, so a lost rule fails here.
 LOOPED = {
-    "ctc_loss_mean", "ctc_loss_none", "ctc_loss_sum", "embedding_bag_2d", "embedding_bag_max",
-    "embedding_bag_mean", "embedding_bag_per_sample_weights", "embedding_bag_sum",
-    "getitem_separated", "histc", "histc_range", "histogram", "histogram_edges",
-    "histogram_weight_density", "histogramdd", "index_put__torch", "index_put_accumulate",
-    "masked_fill_tensor_", "masked_scatter", "masked_scatter_",
+    "ctc_loss_mean", "ctc_loss_none", "ctc_loss_sum", "getitem_separated", "histc", "histc_range",
+    "histogram", "histogram_edges", "histogram_weight_density", "histogramdd", "index_put__torch",
+    "index_put_accumulate", "masked_fill_tensor_", "masked_scatter", "masked_scatter_",
     "nn.utils.rnn.pack_padded_sequence", "nn.utils.rnn.pack_padded_sequence_unsorted_batch_first",
     "nn.utils.rnn.pad_packed_sequence", "nn.utils.rnn.pad_packed_sequence_batch_first",
     "nn.utils.rnn.pad_sequence", "setitem_advanced", "setitem_view_advanced",
-    "torch.embedding_bag_0", "torch.embedding_bag_1", "torch.embedding_bag_2",
 }
 # Entries that read their input's memory (as_strided): inside vmap each example's view is of
 # its own memory, as PyTorch's rule has it, so the loop runs on each example's own copy.
