@@ -29,6 +29,7 @@ from ..ops import (
     grid_sample,
     max_unpool,
     normalization,
+    packed_sequence,
     pixel_shuffle,
     rnn,
     rnn_cells,
@@ -391,3 +392,22 @@ _register(_fold_batch, pixel_shuffle.ChannelShuffle, fold.Im2Col, fold.Col2Im,
 _register(_fold_all, grid_sample.GridSampler2D)
 _register(_max_unpool, max_unpool.MaxUnpool2D, max_unpool.MaxUnpool3D)
 _register(_frequency_major, spectral.FrequencyMajor, spectral.FrequencyMajorSqueezed)
+
+
+# ----------------------------------------------------------------------------- packed sequences
+def _behind_leading(inputs: int, outputs: int) -> Any:
+    """Ops that move rows among their first `inputs` dims (the time and sequence dims) and
+    treat the dims after them alike: the examples one more dim right behind those (moved
+    back in front of the result's first `outputs` dims)."""
+
+    def rule(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+        values = [_batched(arg, level).movedim(0, inputs) for arg in args]
+        out = cls.apply(*values, **kwargs)
+        return make_batched(out.movedim(outputs, 0), level.number)
+
+    return rule
+
+
+_register(_behind_leading(2, 1), packed_sequence.PackPaddedSequence)
+_register(_behind_leading(1, 2), packed_sequence.PadPackedSequence,
+          packed_sequence.PadSequence)

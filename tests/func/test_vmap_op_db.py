@@ -29,9 +29,7 @@ LOOPED = {
     "ctc_loss_mean", "ctc_loss_none", "ctc_loss_sum", "getitem_separated", "histc", "histc_range",
     "histogram", "histogram_edges", "histogram_weight_density", "histogramdd", "index_put__torch",
     "index_put_accumulate", "masked_fill_tensor_", "masked_scatter", "masked_scatter_",
-    "nn.utils.rnn.pack_padded_sequence", "nn.utils.rnn.pack_padded_sequence_unsorted_batch_first",
-    "nn.utils.rnn.pad_packed_sequence", "nn.utils.rnn.pad_packed_sequence_batch_first",
-    "nn.utils.rnn.pad_sequence", "setitem_advanced", "setitem_view_advanced",
+    "setitem_advanced", "setitem_view_advanced",
 }
 # Entries that read their input's memory (as_strided): inside vmap each example's view is of
 # its own memory, as PyTorch's rule has it, so the loop runs on each example's own copy.
