@@ -255,9 +255,29 @@ def bag_details(function: Callable[..., Any], level: Level, weight: Tensor, indi
     return function.__wrapped__(weight, indices, offsets, *args)  # type: ignore[attr-defined]
 
 
+# ----------------------------------------------------------------------------- histograms
+def histc(function: Callable[..., Any], level: Level, input: Tensor, bins: int = 100,
+          min: float = 0, max: float = 0) -> Any:
+    """Each example's elements one row: one count of all the rows, each over its own range
+    (the data's, when min and max are equal)."""
+    from ..ops.histogram import check_histc, histc_rows
+
+    check_histc(input, bins)
+    value = _batched(input, level)
+    if isinstance(value, BatchedTensor):  # batched again below
+        from .dispatch import looped
+
+        return looped("histc", function, (input, bins, min, max), {}, level)
+    backend = value._backend
+    rows = backend.reshape(value._data, (level.batch_size, -1))
+    return make_batched(_wrap(histc_rows(backend, rows, bins, min, max), backend),
+                        level.number)
+
+
 RULES: dict[str, Callable[..., Any]] = {
     "quantile": quantile, "one_hot": one_hot, "leading_dims": leading_dims,
     "searchsorted": searchsorted, "bucketize": bucketize, "isin": isin,
     "factorization_ex": factorization_ex, "matrix_rank": matrix_rank, "vander": vander,
     "as_strided": as_strided, "fill_diagonal_": fill_diagonal_, "bag_details": bag_details,
+    "histc": histc,
 }
