@@ -1,8 +1,7 @@
 """Batching rules that run an op as one example's composition of other ops, each batched by
 its own rule (functorch's decompositions): the fused matrix products, kron, bilinear, aminmax,
-the medians of all elements, weight norm, block_diag, dist. And rules for ops that support
-batch dims natively (linear algebra) or write into their first input (copy_, fill_, zero_,
-the in-place comparisons).
+the medians of all elements, weight norm, block_diag, dist. And rules for ops that write
+into their first input (copy_, fill_, zero_, the in-place comparisons).
 """
 
 from __future__ import annotations
@@ -10,11 +9,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from backends import broadcast_shapes
+
 from ..ops import (
     comparison,
-    decompositions,
     diagonal,
-    eigh,
+    embedding_bag,
     flat_indexing,
     inplace,
     linear,
@@ -26,11 +26,10 @@ from ..ops import (
     products,
     scatter,
     sparse,
-    triangular,
     view_scatter,
 )
 from ..tensor import Tensor, _wrap
-from .batched_tensor import make_batched, unwrap
+from .batched_tensor import BatchedArray, make_batched, unwrap
 from .levels import Level
 from .rules import _broadcasting, _dims, _expand, _masked_fill, _pad, _register
 
@@ -152,36 +151,6 @@ _register(_dims("axes", all_axes="axes"), norm.NormAll, norm.NormDims)
 _register(_renorm, norm.Renorm)
 
 
-# ----------------------------------------------------------------------------- linear algebra
-def _matrices(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    """Ops on stacks of matrices, broadcasting their batch dims: the examples one more batch
-    dim in front (each operand's matrices padded to the common rank)."""
-    values = []
-    flags = []
-    for arg in args:
-        value, batched = unwrap(arg, level.number)
-        values.append(value)
-        flags.append(batched)
-    options = dict(kwargs)
-    if kwargs.get("vector"):  # b is one vector per matrix: a column here
-        values[1] = values[1].unsqueeze(-1)
-        options["vector"] = False
-    rank = max(v.dim() - f for v, f in zip(values, flags))
-    values = [_pad(v if f else _expand(v, level.batch_size), rank)
-              for v, f in zip(values, flags)]
-    out = cls.apply(*values, **options)
-    if kwargs.get("vector"):
-        out = out.squeeze(-1)
-    if isinstance(out, Tensor):
-        return make_batched(out, level.number)
-    return tuple(make_batched(o, level.number) if isinstance(o, Tensor) else o for o in out)
-
-
-_register(_matrices, decompositions.LinalgSolve, triangular.LinalgSolveTriangular,
-          triangular.CholeskySolve, triangular.CholeskyInverse, eigh.LinalgEigh,
-          norm.LinalgSvdvals, decompositions.LinalgSlogdet)
-
-
 # ----------------------------------------------------------------------------- writing
 def _writes_first(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
     """Ops whose result is written into their first input: batched values cannot go into an
@@ -221,6 +190,27 @@ def _flat(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level)
     return make_batched(cls.apply(*values, **{**kwargs, "index": index}), level.number)
 
 
+def _masked_select(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                   level: Level) -> Any:
+    """A mask every example shares selects as many elements from each: one selection from
+    the examples' tensor, a row per example. A mask per example would select a different
+    number from each (PyTorch's refusal)."""
+    mask = kwargs["mask"]
+    if type(mask) is BatchedArray:
+        raise RuntimeError(
+            "vmap: Attempted to vmap over `mask` in torch.masked_select(self, mask) We cannot "
+            "support this because for each batch this would return a differently shaped "
+            "Tensor. Please file an issue at https://github.com/pytorch/pytorch/issues if you "
+            "need this feature.")
+    value = _batched(args[0], level)
+    shape = broadcast_shapes(tuple(value.shape)[1:], tuple(mask.shape))
+    value = _pad(value, len(shape))
+    backend = value._backend
+    full = backend.broadcast_to(mask, (level.batch_size, *shape))
+    out = cls.apply(value, mask=full)
+    return make_batched(out.reshape((level.batch_size, -1)), level.number)
+
+
 def _embedding(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
     """A weight per example: the rows of all the examples' weights one after the other, each
     example's indices offset by its first row (counts for scale_grad_by_freq stay each
@@ -241,6 +231,43 @@ def _embedding(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: L
     shifted = i_value + offsets.reshape((size, *(1,) * (i_value.dim() - 1)))
     flat = w_value.reshape((size * rows, *tuple(w_value.shape)[2:]))
     return make_batched(cls.apply(flat, shifted, **kwargs), level.number)
+
+
+def _embedding_bag(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                   level: Level) -> Any:
+    """A weight per example (the bags shared): every example's bags are more bags, of the
+    rows of all the examples' weights one after the other, each example's indices offset by
+    its first row. Padding indices point at one extra row, the padding of every example."""
+    from ..ops.joining import cat
+
+    weight, indices, per_sample_weights = args
+    if unwrap(indices, level.number)[1]:  # bags of their own per example
+        from .dispatch import fallback
+
+        return fallback(cls, args, kwargs, level)
+    w_value = _batched(weight, level)
+    size, rows, dim = w_value.shape
+    backend = w_value._backend
+    index = indices._data
+    count = index.shape[0]
+    each = backend.broadcast_to(index, (size, count))
+    first_rows = backend.reshape(backend.arange(0, size * rows, rows, "int64"), (size, 1))
+    flat_index = backend.reshape(backend.add(each, first_rows), (-1,))
+    flat_weight = w_value.reshape((size * rows, dim))
+    options = dict(kwargs)
+    if kwargs["padding_idx"] is not None:
+        padding = backend.reshape(backend.equal(each, kwargs["padding_idx"]), (-1,))
+        flat_index = backend.where(padding, size * rows, flat_index)
+        flat_weight = cat([flat_weight, flat_weight[:1] * 0])
+        options["padding_idx"] = size * rows
+    starts = tuple(example * count + start for example in range(size)
+                   for start in kwargs["offsets"])
+    scales = None
+    if per_sample_weights is not None:
+        scales = _batched(per_sample_weights, level).reshape((-1,))
+    out = cls.apply(flat_weight, _wrap(flat_index, backend), scales, **{**options,
+                                                                        "offsets": starts})
+    return make_batched(out.reshape((size, -1, dim)), level.number)
 
 
 def _view_scatter(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
@@ -300,7 +327,9 @@ def _fill_tensor(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
 _register(_broadcasting, scatter.Fill)
 _register(_fill_tensor, scatter.FillTensor)
 _register(_flat, flat_indexing.Take, flat_indexing.Put)
+_register(_masked_select, flat_indexing.MaskedSelect)
 _register(_embedding, sparse.Embedding)
+_register(_embedding_bag, embedding_bag.EmbeddingBag)
 _register(_view_scatter, view_scatter.SliceScatter, view_scatter.SelectScatter)
 _register(_fill_where, scatter.MaskedFillTensor, scatter.IndexFillTensor)
 

@@ -94,7 +94,7 @@ set_dispatch(dispatch)
 
 def _load_rules() -> None:
     """Import the rule modules (each registers its rules in `rules.RULES`)."""
-    from . import composite_rules, index_rules, nn_rules, spectral_rules  # noqa: F401
+    from . import composite_rules, index_rules, linalg_rules, nn_rules, spectral_rules  # noqa: F401
 
 
 def has_rule(cls: Any) -> bool:

@@ -24,11 +24,13 @@ from ..ops import (
     attention,
     batch_norm,
     conv,
+    ctc,
     distance,
     fold,
     grid_sample,
     max_unpool,
     normalization,
+    packed_sequence,
     pixel_shuffle,
     rnn,
     rnn_cells,
@@ -391,3 +393,61 @@ _register(_fold_batch, pixel_shuffle.ChannelShuffle, fold.Im2Col, fold.Col2Im,
 _register(_fold_all, grid_sample.GridSampler2D)
 _register(_max_unpool, max_unpool.MaxUnpool2D, max_unpool.MaxUnpool3D)
 _register(_frequency_major, spectral.FrequencyMajor, spectral.FrequencyMajorSqueezed)
+
+
+# ----------------------------------------------------------------------------- packed sequences
+def _behind_leading(inputs: int, outputs: int) -> Any:
+    """Ops that move rows among their first `inputs` dims (the time and sequence dims) and
+    treat the dims after them alike: the examples one more dim right behind those (moved
+    back in front of the result's first `outputs` dims)."""
+
+    def rule(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+        values = [_batched(arg, level).movedim(0, inputs) for arg in args]
+        out = cls.apply(*values, **kwargs)
+        return make_batched(out.movedim(outputs, 0), level.number)
+
+    return rule
+
+
+_register(_behind_leading(2, 1), packed_sequence.PackPaddedSequence)
+_register(_behind_leading(1, 2), packed_sequence.PadPackedSequence,
+          packed_sequence.PadSequence)
+
+
+# ----------------------------------------------------------------------------- ctc_loss
+def _ctc_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+    """Log-probabilities per example (the targets shared): every example's samples are more
+    samples, (T, N, C) examples as (T, B * N, C), their targets and lengths repeated."""
+    log_probs, targets = args
+    if unwrap(targets, level.number)[1]:  # targets per example
+        from .dispatch import fallback
+
+        return fallback(cls, args, kwargs, level)
+    value = _batched(log_probs, level)
+    size, frames, samples, classes = value.shape
+    folded = value.movedim(0, 1).reshape((frames, size * samples, classes))
+    backend = value._backend
+    labels = _wrap(backend.tile(targets._data, (size, 1)), backend)
+    options = {**kwargs, "input_lengths": tuple(kwargs["input_lengths"]) * size,
+               "target_lengths": tuple(kwargs["target_lengths"]) * size}
+    return make_batched(cls.apply(folded, labels, **options).reshape((size, samples)),
+                        level.number)
+
+
+def _ctc_loss_backward(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                       level: Level) -> Any:
+    """The incoming gradient per example (jacrev's cotangents), the rest shared: the shared
+    gradient of each sample, scaled by each example's."""
+    grad, *rest = args
+    if any(unwrap(item, level.number)[1] for item in rest):
+        from .dispatch import fallback
+
+        return fallback(cls, args, kwargs, level)
+    value = _batched(grad, level)
+    size, samples = value.shape
+    shared = cls.apply(value.new_ones((samples,)), *rest, **kwargs)
+    return make_batched(shared * value.reshape((size, 1, samples, 1)), level.number)
+
+
+_register(_ctc_loss, ctc.CtcLoss)
+_register(_ctc_loss_backward, ctc.CtcLossBackward)

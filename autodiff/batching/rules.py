@@ -15,6 +15,7 @@ An op missing here runs once per example (`batching.loop`) with PyTorch's warnin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -56,8 +57,9 @@ from ..ops import (
     sorting,
     strides,
     unary,
+    variates,
 )
-from ..ops.views import as_view
+from ..ops.views import CloneLike, as_view
 from ..tensor import Tensor, _wrap
 from .batched_tensor import BatchedArray, BatchedTensor, level_of, make_batched, unwrap
 from .levels import Level
@@ -67,7 +69,8 @@ RULES: dict[type, Rule] = {}
 # Ops whose output shares its input's memory (the public functions record them as views).
 VIEW_OPS = {shape.Permute, shape.Transpose, shape.T, shape.Unsqueeze, shape.Squeeze,
             shape.SqueezeDim, shape.SqueezeDims, shape.Unfold, indexing.Select, indexing.Slice,
-            indexing.ViewGather, diagonal.Diagonal}
+            indexing.ViewGather, diagonal.Diagonal, shape.TransposeInPlace, shape.TInPlace,
+            shape.UnsqueezeInPlace, *shape.SQUEEZE_IN_PLACE_OPS, strides.AsStridedView}
 
 
 def _register(rule: Rule, *classes: type) -> None:
@@ -190,7 +193,7 @@ def _dims(*names: str, all_axes: str | None = None) -> Rule:
             if isinstance(value, Tensor):
                 ndim = max(ndim, value.dim() - 1)
             values.append(value)
-        if ndim == 0 and cls in (shape.T, shape.Transpose):  # a 0-d example: no dims to swap
+        if ndim == 0 and issubclass(cls, shape.Transpose):  # a 0-d example: no dims to swap
             return make_batched(values[0], level.number)
         if cls is joining.Cat:  # PyTorch skips 1-d empty tensors (the legacy empty shape)
             values = [v for v, arg in zip(values, args)
@@ -225,7 +228,8 @@ def _dims(*names: str, all_axes: str | None = None) -> Rule:
 _register(_dims("axes", all_axes="axes"), reduction.Sum, reduction.SumDim, reduction.Mean,
           reduction.MeanDim, reduction.Var, reduction.Std, reduction.Logsumexp, minmax.Amax,
           minmax.Amin, norm.LinalgVectorNorm)
-_register(_dims("axes"), shape.Squeeze, shape.SqueezeDim, shape.SqueezeDims)
+_register(_dims("axes"), shape.Squeeze, shape.SqueezeDim, shape.SqueezeDims,
+          *shape.SQUEEZE_IN_PLACE_OPS)
 # Ops that take dim 0 (or -1) of a 0-d tensor and give a 0-d result.
 SCALAR_AS_VECTOR = {cumulative.Cumsum, cumulative.Cumprod, cumulative.Cummax, cumulative.Cummin,
                     cumulative.Logcumsumexp, minmax.MaxDim, minmax.MinDim,
@@ -239,12 +243,14 @@ _register(_dims("dim"), cumulative.Cumsum, cumulative.Cumprod, cumulative.Cummax
           order_statistics.NanmedianDim, order_statistics.Mode, softmax.Softmax,
           softmax.LogSoftmax, softmax.SoftmaxBackwardData, softmax.LogSoftmaxBackwardData,
           sorting.Sort, sorting.SortStable, sorting.Topk,
-          indexing.Select, indexing.Slice, indexing.NarrowCopy, shape.Unsqueeze, shape.Unfold,
+          indexing.Select, indexing.Slice, indexing.NarrowCopy, shape.Unsqueeze,
+          shape.UnsqueezeInPlace, shape.Unfold,
           shape.UnfoldCopy, joining.Split, joining.SplitWithSizes, joining.UnsafeSplit,
           joining.UnsafeSplitWithSizes, joining.Unbind, joining.Cat, joining.Stack,
           scatter.IndexSelect)
 _register(_dims("dims"), joining.Flip, rearranging.Rot90)
-_register(_dims("dim0", "dim1"), shape.Transpose, shape.T)
+_register(_dims("dim0", "dim1"), shape.Transpose, shape.T, shape.TransposeInPlace,
+          shape.TInPlace)
 _register(_dims("dim1", "dim2"), diagonal.Diagonal, diagonal.DiagonalCopy, diagonal.DiagCopy,
           diagonal.DiagEmbed, diagonal.DiagonalScatter)
 
@@ -341,7 +347,35 @@ def _roll(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level)
                         level.number)
 
 
+def _as_strided_scatter(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                        level: Level) -> Any:
+    """Positions counted in each example read as row-major: in the examples' tensor, example
+    b's start `b * numel` later."""
+    a = _first(args, level)
+    src, batched = unwrap(args[1], level.number)
+    src = src if batched else _expand(src, level.batch_size)
+    count = math.prod(args[0].shape)
+    options = {**kwargs, "size": (level.batch_size, *kwargs["size"]),
+               "stride": (count, *kwargs["stride"])}
+    return make_batched(cls.apply(a, src, **options), level.number)
+
+
+def _as_strided(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+    """The view op as_strided records (replayed by the backward of an in-place write into
+    such a view): each example's view of its own memory, as the public function's rule."""
+    value = _first(args, level)
+    if type(value) is BatchedTensor:  # batched again below: no strides to read
+        from .dispatch import fallback
+
+        return fallback(cls, args, kwargs, level)
+    options = {**kwargs, "size": (level.batch_size, *kwargs["size"]),
+               "stride": (value.stride(0), *kwargs["stride"])}
+    return make_batched(_call(cls, [value], options), level.number)
+
+
 _register(_view, shape.View, shape.UnsafeView)
+_register(_as_strided, strides.AsStridedView)
+_register(_as_strided_scatter, strides.AsStridedScatter)
 _register(_expand_rule, shape.Expand)
 _register(_sum_to_size, shape.SumToSize)
 _register(_permute, shape.Permute)
@@ -669,7 +703,17 @@ def _random(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Leve
 
 
 _register(_random, sampling.Bernoulli, sampling.BernoulliProbability, sampling.BernoulliTensor,
-          sampling.Normal, sampling.NormalMeanTensor, sampling.NormalStdTensor, sampling.Poisson)
+          sampling.Normal, sampling.NormalMeanTensor, sampling.NormalStdTensor, sampling.Poisson,
+          variates.Binomial)
+
+
+def _clone_like(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+    """The copy the backward of an in-place write into a view starts from: one example's
+    memory layout is not observable inside vmap, so a clone of the examples."""
+    return make_batched(_first(args, level).clone(), level.number)
+
+
+_register(_clone_like, CloneLike)
 
 
 def elementwise_rule(cls: Any) -> Rule | None:

@@ -71,7 +71,10 @@ def _unflatten(leaves: Any, spec: TreeSpec) -> Any:
         return dict(zip(spec.keys, children))
     if spec.kind is tuple or spec.kind is list:
         return spec.kind(children)
-    return spec.kind(*children)  # a named tuple
+    try:
+        return spec.kind(*children)  # a named tuple
+    except TypeError:  # autodiff.return_types: made from one sequence, as PyTorch's
+        return spec.kind(children)
 
 
 def tree_map(function: Any, tree: Any) -> Any:

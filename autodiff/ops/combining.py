@@ -14,7 +14,6 @@ from typing import Any
 from backends import broadcast_shapes as _broadcast
 
 from .. import dtypes
-from ..batching.dispatch import looped_op
 from ..tensor import Tensor, _wrap
 from ._promotion import check_broadcast
 from .flat_indexing import masked_select
@@ -111,7 +110,6 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
     return stack([grid.flatten() for grid in grids], 1)
 
 
-@looped_op
 def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
     """The r-length combinations of the vector's elements (itertools.combinations, or
     combinations_with_replacement), one per row."""

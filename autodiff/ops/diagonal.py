@@ -10,7 +10,7 @@ from backends import contiguous_strides
 
 from .. import dtypes
 from ..autocast_state import autocast_op
-from ..batching.dispatch import looped_op
+from ..batching.dispatch import function_rule
 from ..creation import zeros, zeros_like
 from ..function import Function
 from ..jvp_rules import auto_linear
@@ -357,7 +357,19 @@ def block_diag(*tensors: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- fill_diagonal_
-@looped_op
+def diagonal_positions(shape: tuple[int, ...], wrap: bool) -> tuple[int, int]:
+    """fill_diagonal_'s checks of the shape, and the (count, step) of its diagonal's flat
+    positions in row-major order."""
+    if len(shape) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and len(set(shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    step = sum(contiguous_strides(shape))
+    count = len(range(0, math.prod(shape), step)) if wrap and len(shape) == 2 else min(shape)
+    return count, step
+
+
+@function_rule("fill_diagonal_")
 def fill_diagonal_(input: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
     """Write `fill_value` on the main diagonal (all dims of equal size, or a matrix), in place.
     The diagonal is every (sum of strides)-th element of the tensor read in row-major order;
@@ -365,12 +377,7 @@ def fill_diagonal_(input: Tensor, fill_value: Any, wrap: bool = False) -> Tensor
     contiguous tensor of a backend with strided views it is a fill through an as_strided view
     (the base's node is CopySlices, as in PyTorch's); elsewhere an index_put_ at the positions."""
     shape = input._data.shape
-    if len(shape) < 2:
-        raise RuntimeError("dimensions must larger than 1")
-    if len(shape) > 2 and len(set(shape)) != 1:
-        raise RuntimeError("all dimensions of input must be of equal length")
-    step = sum(contiguous_strides(shape))
-    count = len(range(0, math.prod(shape), step)) if wrap and len(shape) == 2 else min(shape)
+    count, step = diagonal_positions(shape, wrap)
     if is_contiguous(input):
         view = as_strided(input, (count,), (step,), storage_offset(input))
         if view._base is not None:  # a real view: the fill reaches the input

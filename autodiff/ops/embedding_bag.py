@@ -20,12 +20,13 @@ import warnings
 from typing import Any
 
 from .. import dtypes
-from ..batching.dispatch import looped_op
+from ..batching.dispatch import function_rule
 from ..creation import zeros
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from .indexing import same_device_index
+from .joining import stack
 from .sparse import embedding_renorm_
 
 _MODES = ("sum", "mean", "max")
@@ -280,7 +281,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                               scale_grad_by_freq=scale_grad_by_freq)
 
 
-@looped_op
+@function_rule("bag_details")
 def bag_details(weight: Tensor, indices: Tensor, offsets: Tensor, mode: int,
                 include_last_offset: bool, padding_idx: int | None
                 ) -> tuple[Tensor, Tensor, Tensor]:
@@ -317,11 +318,17 @@ def _bag_details(weight: Tensor, indices: Tensor, offsets: Tensor, mode: int,
     if mode == 1:
         return offset2bag, bag_size, bag_size.clone()
     dim = weight.shape[1]
-    max_indices = zeros(count, dim, dtype=dtypes.int64, device=device)
+    # Each bag's row of winners, stacked (not written into a tensor: inside vmap the winners
+    # of a batched weight differ per example).
+    rows = []
     for bag in range(count):
         members = flat[offset2bag == bag]
         members = members[kept[offset2bag == bag]]
         if members.numel():
             winners = weight.index_select(0, members).argmax(0)  # the first maximum
-            max_indices[bag] = members[winners]
-    return offset2bag, bag_size, max_indices
+            rows.append(members.gather(0, winners))
+        else:
+            rows.append(zeros(dim, dtype=dtypes.int64, device=device))
+    if not rows:
+        return offset2bag, bag_size, zeros(count, dim, dtype=dtypes.int64, device=device)
+    return offset2bag, bag_size, stack(rows)

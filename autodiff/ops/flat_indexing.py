@@ -13,7 +13,6 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
-from ..batching.dispatch import dynamic_shape_op
 from ..function import Function
 from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap
@@ -176,7 +175,6 @@ class MaskedSelect(Function):
         return MaskedScatter.apply(target, grad, mask=ctx.mask)
 
 
-@dynamic_shape_op
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The elements of `input` where `mask` is True (both broadcast), as a 1-d tensor."""
     return MaskedSelect.apply(input, mask=_mask_array("masked_select", input, mask))

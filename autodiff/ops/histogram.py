@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from .. import dtypes, return_types
-from ..batching.dispatch import dynamic_shape_op, looped_op
+from ..batching.dispatch import dynamic_shape_op, function_rule, looped_op
 from ..function import Function
 from ..tensor import Tensor, _wrap
 from ._checks import scalar_type_name
@@ -108,40 +108,57 @@ def linear_edges(backend: Any, low: float, high: float, bins: int, dtype: str) -
 
 
 # ----------------------------------------------------------------------------- histc
-@looped_op
+@function_rule("histc")
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     """Counts in `bins` equal bins between min and max (the data's range when both are
     equal), computed in input's dtype."""
     backend, a = input._backend, input._data
+    check_histc(input, bins)
+    rows = backend.reshape(a, (1, -1))
+    return _wrap(backend.reshape(histc_rows(backend, rows, bins, min, max), (bins,)), backend)
+
+
+def check_histc(input: Tensor, bins: int) -> None:
     if not input.dtype.is_floating_point:
-        raise _kernel_error("histogram", backend, input)
+        raise _kernel_error("histogram", input._backend, input)
     if bins <= 0:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+
+
+def histc_rows(backend: Any, rows: Any, bins: int, min: float, max: float) -> Any:
+    """histc of each row of `rows` (R, N): (R, bins), each row binned over its own range."""
+    kind = backend.dtype_name(rows)
     low, high = float(min), float(max)
-    if low == high and a.size:
-        low = float(backend.item(backend.min(a)))
-        high = float(backend.item(backend.max(a)))
-    if low == high:
-        low, high = low - 1, high + 1
-    if not (math.isfinite(low) and math.isfinite(high)):
-        raise RuntimeError(
-            f"torch.histc: range of [{_number(low, '-nan')}, {_number(high, '-nan')}] is not "
-            "finite")
-    if not low < high:
-        raise RuntimeError("torch.histc: max must be larger than min")
-    kind = backend.dtype_name(a)
-    values = backend.reshape(a, (-1,))
+    lows, highs = [low] * rows.shape[0], [high] * rows.shape[0]
+    if low == high and rows.shape[1]:
+        lows = [float(v) for v in backend.tolist(backend.min(rows, axis=1))]
+        highs = [float(v) for v in backend.tolist(backend.max(rows, axis=1))]
+    for index, (low, high) in enumerate(zip(lows, highs)):
+        if low == high:
+            low, high = low - 1, high + 1
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise RuntimeError(
+                f"torch.histc: range of [{_number(low, '-nan')}, {_number(high, '-nan')}] is "
+                "not finite")
+        if not low < high:
+            raise RuntimeError("torch.histc: max must be larger than min")
+        lows[index], highs[index] = low, high
     # PyTorch's arithmetic, in the input's dtype: (x - low) * bins / (high - low), truncated.
-    left = backend.full((), low, kind)
-    right = backend.full((), high, kind)
-    inside = backend.logical_and(backend.greater_equal(values, left),
-                                 backend.less_equal(values, right))
-    scaled = backend.divide(backend.multiply(backend.subtract(values, left),
+    left = backend.reshape(backend.asarray(lows, dtype=kind), (-1, 1))
+    right = backend.reshape(backend.asarray(highs, dtype=kind), (-1, 1))
+    inside = backend.logical_and(backend.greater_equal(rows, left),
+                                 backend.less_equal(rows, right))
+    scaled = backend.divide(backend.multiply(backend.subtract(rows, left),
                                              backend.full((), bins, kind)),
                             backend.subtract(right, left))
     scaled = backend.where(inside, scaled, backend.zeros_like(scaled))
     position = backend.clip(backend.astype(scaled, "int64"), 0, bins - 1)
-    return _wrap(_count(backend, [position], inside, [bins], None, kind), backend)
+    # Row r's bins are bins r * bins, ...: one count of all the rows.
+    first = backend.reshape(backend.arange(0, rows.shape[0] * bins, bins, "int64"), (-1, 1))
+    position = backend.reshape(backend.add(position, first), (-1,))
+    counts = _count(backend, [position], backend.reshape(inside, (-1,)),
+                    [rows.shape[0] * bins], None, kind)
+    return backend.reshape(counts, (rows.shape[0], bins))
 
 
 def _number(value: float, nan: str = "nan") -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from ..batching.dispatch import all_examples
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import jvp_from_backward
@@ -292,9 +293,11 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     _check_square("torch.linalg.ldl_factor_ex", A, complex_ok=True, kernel="ldl_factor_kernel")
     ld, pivots, info = LinalgLdlFactorEx.apply(A, hermitian=hermitian)
     if check_errors:
-        for index, value in enumerate(info.reshape(-1).tolist()):
+        examples = all_examples(info)  # every example's inside vmap
+        for index, value in enumerate(examples.reshape(-1).tolist()):
             if value > 0:
-                where = f"(Batch element {index}): " if A.ndim > 2 else ""
+                where = f"(Batch element {index}): " if A.ndim > 2 or examples is not info \
+                    else ""
                 raise RuntimeError(
                     f"torch.linalg.ldl_factor_ex: {where}The factorization could not be "
                     f"completed because the input is not invertible (D[{value},{value}] is "

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from backends import broadcast_shapes
 
-from ..batching.dispatch import looped_op
+from ..batching.dispatch import all_examples
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
@@ -170,7 +170,6 @@ class LinalgLuFactorEx(Function):
         return lu_factor_backward(grad_lu, lu, pivots)
 
 
-@looped_op  # reads values (LAPACK's info, ranks) on the host
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False
                  ) -> LUFactorExResult:
     """(LU, pivots, info): info > 0 names the first zero pivot U[info-1, info-1]."""
@@ -184,7 +183,11 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False
 
 
 def _raise_for(info: Tensor, function: str, batched: bool) -> None:
-    values = info.reshape(-1).tolist()
+    """PyTorch's error for the first zero pivot; every example's inside vmap (numbered as
+    batch elements, as PyTorch's check of the batched infos)."""
+    examples = all_examples(info)
+    batched = batched or examples is not info
+    values = examples.reshape(-1).tolist()
     for index, value in enumerate(values):
         if value > 0:
             where = f"(Batch element {index}): " if batched else ""
@@ -194,7 +197,6 @@ def _raise_for(info: Tensor, function: str, batched: bool) -> None:
                 "consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
 
 
-@looped_op  # reads values (LAPACK's info, ranks) on the host
 def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactorResult:
     """(LU, pivots) of A = P L U; a singular matrix raises."""
     _check("torch.lu_factor", A)
@@ -276,7 +278,6 @@ def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
     return LUResult(*LinalgLu.apply(A))
 
 
-@looped_op  # reads values (LAPACK's info, ranks) on the host
 def torch_lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:
     """torch.lu: (LU, pivots) or, with get_infos, (LU, pivots, infos)."""
     result = lu_factor_ex(A, pivot=pivot)

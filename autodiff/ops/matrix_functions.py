@@ -12,7 +12,7 @@ import math
 from typing import Any, NamedTuple
 
 from .. import dtypes
-from ..batching.dispatch import looped_op
+from ..batching.dispatch import function_rule
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
@@ -123,7 +123,7 @@ def _lu_infos(A: Tensor) -> Any:
     return backend.lu_factor(A._data)[2]
 
 
-@looped_op  # reads values (LAPACK's info, ranks) on the host
+@function_rule("factorization_ex")
 def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
     """(inverse, info): info > 0 names the first zero pivot of A's LU factorization; the
     inverse of a singular matrix is then what the LU solve gives (infinities, NaNs)."""
@@ -140,7 +140,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
     return InvExResult(_wrap(out, backend), _wrap(info, backend))
 
 
-@looped_op  # reads values (LAPACK's info, ranks) on the host
+@function_rule("factorization_ex")
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False
              ) -> SolveExResult:
     """(X, info) of linalg.solve; info > 0 names the first zero pivot (X is then not a
@@ -273,30 +273,43 @@ def _increasing_powers(x: Tensor, count: int) -> Tensor:
     return cat([ones, powers], -1)
 
 
-@looped_op  # writes into a new tensor of one example's shape
+@function_rule("vander")
 def torch_vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
     """torch.vander: powers x^(N-1), ..., x^0 of a 1-D x (increasing=True: the other order)."""
-    from .cumulative import cumprod
-    from .joining import flip
     if x._data.ndim != 1:
         raise RuntimeError("x must be a one-dimensional tensor.")
     if N is not None and N < 0:
         raise RuntimeError("N must be non-negative.")
+    return vander_rows(x, N, increasing)
+
+
+def vander_rows(x: Tensor, N: int | None, increasing: bool, *, in_place: bool = True
+                ) -> Tensor:
+    """torch.vander of each vector along x's last dim (its rows along a new last dim).
+    in_place=False joins the columns instead of writing them into a new tensor (inside
+    vmap, where a new tensor is one example's and x's values may be batched more deeply)."""
+    from .cumulative import cumprod
+    from .joining import flip
     if not (x.dtype.is_floating_point or x.dtype.is_complex):
         x = x.to(dtypes.int64)  # integer (and bool) powers in int64, as PyTorch
-    count = x.shape[0] if N is None else N
+    count = x.shape[-1] if N is None else N
+    if not in_place:
+        columns = x.unsqueeze(-1)[..., :0] if count == 0 else x.unsqueeze(-1) ** 0 \
+            if count == 1 else _increasing_powers(x, count)
+        return columns if increasing else flip(columns, (-1,))
     backend = x._backend
+    shape = tuple(x.shape)
     # PyTorch's composite, whose in-place writes make the node CopySlices: a column of ones
     # and the running products of x written into the others. (PyTorch 2.13 writes x there and
     # then its cumprod over it, in place, so its backward fails on the version counter: this
     # one differentiates.)
-    result = _wrap(backend.empty((x.shape[0], count), backend.dtype_name(x._data)), backend)
+    result = _wrap(backend.empty((*shape, count), backend.dtype_name(x._data)), backend)
     if count > 0:
-        result[:, 0] = 1
+        result[..., 0] = 1
         if count > 1:
-            result[:, 1:] = cumprod(x.unsqueeze(1).expand(x.shape[0], count - 1), 1)
+            result[..., 1:] = cumprod(x.unsqueeze(-1).expand(*shape, count - 1), -1)
         if not increasing:
-            return flip(result, (1,))
+            return flip(result, (-1,))
     return result
 
 

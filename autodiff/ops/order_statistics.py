@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import dtypes, return_types
 from ..autocast_state import autocast_op
-from ..batching.dispatch import function_rule
+from ..batching.dispatch import all_examples, function_rule
 from ..creation import full_like
 from ..function import Function
 from ..jvp_rules import jvp_from_backward, picked_jvp
@@ -268,7 +268,7 @@ def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolati
         if q._backend is not input._backend:
             raise RuntimeError(
                 "quantile() q tensor must be on the same device as the input tensor")
-        if not bool(((q >= 0) & (q <= 1)).all()):
+        if not bool(all_examples((q >= 0) & (q <= 1)).all()):  # every example's in vmap
             raise RuntimeError("quantile() q values must be in the range [0, 1]")
     else:
         q = float(q)
@@ -308,7 +308,9 @@ def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolati
         ranks = ranks.masked_fill(ranks < 0, 0)
     else:
         last = size - 1
-        ranks = (q * last).masked_fill(ordered.isnan().any(-1, keepdim=True), last)
+        # q's ranks in every slice (expanded: inside vmap q may be batched and the slices not)
+        ranks = (q * last).expand(*out_shape, q.numel())
+        ranks = ranks.masked_fill(ordered.isnan().any(-1, keepdim=True), last)
     if interpolation == "lower":
         ranks = ranks.floor()
     elif interpolation == "higher":

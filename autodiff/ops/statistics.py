@@ -11,7 +11,7 @@ import warnings
 from typing import Any
 
 from .. import dtypes
-from ..batching.dispatch import looped_op
+from ..batching.dispatch import all_examples
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor
@@ -169,11 +169,10 @@ def _check_weights(name: str, weights: Tensor, observations: int, integral: bool
         raise RuntimeError(f"cov(): expected {name} to have the same numel as there are "
                            f"observations in the input but got {weights.numel()} != "
                            f"{observations}")
-    if observations and bool(weights.min() < 0):
+    if observations and bool(all_examples(weights.min() < 0).any()):  # each example's in vmap
         raise RuntimeError(f"cov(): {name} cannot be negative")
 
 
-@looped_op
 def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         aweights: Tensor | None = None) -> Tensor:
     """The covariance matrix of the variables in the rows of input (observations in its
@@ -197,17 +196,18 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         average = observed.sum(1) / total
     else:
         total = weights.sum()
-        if not bool(total != 0):
+        if bool(all_examples(total == 0).any()):
             raise RuntimeError("cov(): weights sum to zero, can't be normalized")
         average = (observed * weights).sum(1) / total
     if weights is not None and aweights is not None and correction != 0:
         factor = total - correction * (weights * aweights).sum() / total
     else:
         factor = total - correction
-    if bool(factor <= 0):
+    if bool(all_examples(factor <= 0).any()) if isinstance(factor, Tensor) else factor <= 0:
         warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
                       "than the number of observations.", UserWarning, stacklevel=2)
-        factor = factor * 0
+        # zero where it is not positive (inside vmap, for the examples where it is not)
+        factor = factor * (factor > 0) if isinstance(factor, Tensor) else factor * 0
     centered = observed - average.unsqueeze(1)
     product = mm(centered, (centered if weights is None else centered * weights).t())
     return (product / factor).squeeze()

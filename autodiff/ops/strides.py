@@ -21,7 +21,7 @@ import backends
 from backends import contiguous_strides, get_backend
 
 from .. import dtypes
-from ..batching.dispatch import looped_op
+from ..batching.dispatch import function_rule
 from ..function import Function
 from ..jvp_rules import auto_linear
 from ..layouts import check_layout
@@ -202,7 +202,7 @@ def _geometry(input: Tensor, size: Any, stride: Any, storage_offset: int | None,
     return size, stride, int(offset)
 
 
-@looped_op
+@function_rule("as_strided")
 def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: int | None = None,
                ) -> Tensor:
     """A view of `input`'s memory with the given sizes, strides (in elements) and offset

@@ -13,7 +13,7 @@ import math
 from typing import Any, NamedTuple
 
 from .. import dtypes
-from ..batching.dispatch import looped_op
+from ..batching.dispatch import all_examples, function_rule
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import jvp_from_backward
@@ -89,7 +89,7 @@ def svd_backward(gu: Tensor | None, gs: Tensor | None, gvh: Tensor | None, u: Te
         zeros = s * 0
         im_u = imag(diagonal(uhgu, 0, -2, -1)) if uhgu is not None else zeros
         im_v = imag(diagonal(vhgv, 0, -2, -1)) if vhgv is not None else zeros
-        if not bool(((im_u + im_v).abs() <= 1e-2 + 1e-2 * im_v.abs()).all()):
+        if not bool(all_examples((im_u + im_v).abs() <= 1e-2 + 1e-2 * im_v.abs()).all()):
             raise RuntimeError(
                 "svd_backward: The singular vectors in the complex case are specified up to "
                 "multiplication by e^{i phi}. The specified loss function depends on this phase "
@@ -286,7 +286,7 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- rank, cond
-@looped_op  # reads values (LAPACK's info, ranks) on the host
+@function_rule("matrix_rank")
 def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *, atol: Any = None,
                 rtol: Any = None) -> Tensor:
     """The number of singular values above max(atol, rtol * s_max), as int64."""

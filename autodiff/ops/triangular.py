@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes, return_types
-from ..batching.dispatch import looped_op
+from ..batching.dispatch import function_rule
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
@@ -317,7 +317,7 @@ def _refuse_low_precision(kernel: str, backend: Any, a: Any) -> None:
 
 
 # ----------------------------------------------------------------------------- cholesky_ex
-@looped_op  # reads values (LAPACK's info, ranks) on the host
+@function_rule("factorization_ex")
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> Any:
     """(L, info): info is 0, or the order of the first leading minor that is not
     positive-definite (L is then LAPACK's partial factor, as PyTorch's)."""

@@ -20,6 +20,7 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..batching.dispatch import random_op
 from ..function import Function
 from ..generator import source
 from ..tensor import Tensor
@@ -206,6 +207,7 @@ class Binomial(Function):
         raise RuntimeError("derivative for aten::binomial is not implemented")
 
 
+@random_op
 def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
     """Draws from Binomial(count, prob), elementwise (count and prob float, of one dtype)."""
     for name, tensor in (("count", count), ("prob", prob)):

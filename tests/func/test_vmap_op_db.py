@@ -5,13 +5,15 @@ at the end; and the list of entries that run by batching rules rather than the l
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
 
 import autodiff
-from autodiff.func import vmap
+from autodiff.func import grad, jacfwd, jacrev, vmap
 from tests.op_db import OP_DB, OpInfo, Sample
+from tests.op_db.decompositions import DECOMPOSITIONS
 from tests.op_db.inplace import INPLACE
 
 BATCH = 3
@@ -24,33 +26,12 @@ CASES = [
 # their samples reach): checked against the loop too. Every other entry must batch without
 # PyTorch's performance warning, so a lost rule fails here.
 LOOPED = {
-    "as_strided", "as_strided_of_a_view", "as_strided_overlapping", "as_strided_scatter",
-    "binomial", "combinations", "combinations_3_replacement", "combinations_too_many",
-    "corrcoef", "cov", "cov_weights", "ctc_loss_mean", "ctc_loss_none", "ctc_loss_sum",
-    "embedding_bag_2d", "embedding_bag_max", "embedding_bag_mean",
-    "embedding_bag_per_sample_weights", "embedding_bag_sum", "fill_diagonal_",
-    "fill_diagonal_wrap", "histc", "histc_range", "histogram", "histogram_edges",
-    "histogram_weight_density", "histogramdd", "isin", "masked_fill_tensor_", "masked_scatter",
-    "masked_scatter_",
-    "nn.utils.rnn.pack_padded_sequence",
-    "nn.utils.rnn.pack_padded_sequence_unsorted_batch_first", "nn.utils.rnn.pad_packed_sequence",
-    "nn.utils.rnn.pad_packed_sequence_batch_first", "nn.utils.rnn.pad_sequence",
-    "quantile_vector_q", "squeeze_", "squeeze_dim_", "squeeze_dims_", "t_", "transpose_",
-    "unsqueeze_",
-    # The factorizations and complex views that came with autodiff.linalg: no rule yet.
-    "cholesky", "geqrf", "linalg.cholesky_ex", "linalg.cond", "linalg.cond_fro", "linalg.cond_nuc",
-    "linalg.eig", "linalg.eig_complex_input", "linalg.eig_vectors", "linalg.eigvals",
-    "linalg.householder_product", "linalg.inv_ex", "linalg.ldl_factor", "linalg.ldl_factor_ex",
-    "linalg.ldl_solve", "linalg.lstsq", "linalg.lstsq_gelsd", "linalg.lu", "linalg.lu_L",
-    "linalg.lu_U", "linalg.lu_factor", "linalg.lu_factor_ex", "linalg.lu_solve",
-    "linalg.lu_solve_adjoint", "linalg.lu_solve_right", "linalg.matrix_exp", "linalg.matrix_rank",
-    "linalg.pinv", "linalg.pinv_hermitian", "linalg.qr", "linalg.qr_r", "linalg.solve_ex",
-    "linalg.svd", "linalg.svd_full", "linalg.svd_vectors", "linalg.svdvals", "lu", "lu_solve",
-    "lu_unpack", "lu_unpack_wide", "matrix_exp", "orgqr", "ormqr", "ormqr_transpose_right",
-    "pinverse", "polar", "qr", "svd", "torch.embedding_bag_0", "torch.embedding_bag_1",
-    "torch.embedding_bag_2", "triangular_solve", "vander", "vander_increasing", "vdot",
-    "vdot_complex", "view_as_complex",
+    "histogram", "histogram_edges", "histogram_weight_density", "histogramdd",
+    "masked_fill_tensor_", "masked_scatter", "masked_scatter_",
 }
+# Entries that read their input's memory (as_strided): inside vmap each example's view is of
+# its own memory, as PyTorch's rule has it, so the loop runs on each example's own copy.
+OWN_MEMORY = {"as_strided", "as_strided_of_a_view", "as_strided_overlapping"}
 # Entries that write into (a copy of) their first input in place.
 WRITES_FIRST_INPUT = {info.name for info in INPLACE} | {
     info.name for info in OP_DB
@@ -60,7 +41,7 @@ RANDOM = {info.name for info in OP_DB
           if (any(word in info.name for word in ("dropout", "bernoulli", "normal_", "poisson",
                                                 "multinomial", "gumbel", "rrelu_training",
                                                 "rrelu__training"))
-          and "nll" not in info.name) or info.name == "rrelu"}
+          and "nll" not in info.name) or info.name in ("rrelu", "binomial")}
 # Entries that update running statistics they were given unbatched: with a batched input,
 # PyTorch's vmap refuses them (each example would update the same buffers in place).
 RUNNING_STATS = {"F.batch_norm_running"}
@@ -107,6 +88,8 @@ def _run(info: OpInfo, sample: Sample, device: str, in_dims: tuple[int | None, .
     looped = []
     for index in range(BATCH):
         args = [x[index] if dim is not None else x[0] for x, dim in zip(inputs, in_dims)]
+        if info.name in OWN_MEMORY:
+            args = [x.clone() for x in args]
         looped.append(info.op(*args))
     args = [x if dim is not None else x[0] for x, dim in zip(inputs, in_dims)]
     dims: list[int | None] = list(in_dims)
@@ -142,8 +125,12 @@ def test_vmap_matches_loop(info: OpInfo, sample: Sample, device: str) -> None:
             vmap(info.op)(*_batched_inputs(info, sample, device))
         return
     if info.name in DYNAMIC_SHAPE:
-        with pytest.raises(RuntimeError, match="We do not support batching operators that can "
-                                               "output dynamic shape"):
+        # masked_select batches with a mask every example shares; a mask per example is
+        # refused in PyTorch's words for it
+        message = "Attempted to vmap over `mask` in torch.masked_select" \
+            if info.name.startswith("masked_select") else \
+            "We do not support batching operators that can output dynamic shape"
+        with pytest.raises(RuntimeError, match=message):
             vmap(info.op)(*_batched_inputs(info, sample, device))
         return
     count = len(sample.shapes)
@@ -190,3 +177,64 @@ def _check_random(info: OpInfo, sample: Sample, device: str) -> None:
     _compare(vmap(info.op, randomness="same")(*inputs), looped, 0)
     different = vmap(info.op, randomness="different")(*inputs)
     assert different.shape == autodiff.stack(looped).shape
+
+
+# The entries of the linear algebra and the others whose forward batches by a rule of its own:
+# their backward and forward-mode formulas must batch too, under vmap(grad), vmap(jacrev)
+# (which also maps the backward over the cotangents) and vmap(jacfwd).
+BATCHED_GRADIENTS = [
+    pytest.param(info, sample, id=f"{info.name}-{index}")
+    for info in OP_DB
+    if info.differentiable and (info in DECOMPOSITIONS or info.name in (
+        "vdot", "vdot_complex", "polar", "view_as_complex", "vander", "vander_increasing",
+        "cov", "cov_weights", "corrcoef", "fill_diagonal_", "fill_diagonal_wrap",
+        "quantile_vector_q", "as_strided", "as_strided_of_a_view", "as_strided_overlapping",
+        "as_strided_scatter", "t_", "transpose_", "squeeze_", "squeeze_dim_", "squeeze_dims_",
+        "unsqueeze_") or info.name.startswith((
+            "embedding_bag", "torch.embedding_bag", "ctc_loss", "nn.utils.rnn.")))
+    for index, sample in enumerate(info.samples)
+]
+# Ops with no forward-mode formula (as in PyTorch): jacfwd raises PyTorch's error.
+NO_FORWARD_AD = {"ormqr": "ormqr", "ormqr_transpose_right": "ormqr", "ctc_loss_mean": "_ctc_loss",
+                 "ctc_loss_sum": "_ctc_loss", "ctc_loss_none": "_ctc_loss"}
+# as_strided inside two vmaps (jacfwd maps the tangents too): the examples' tensor is itself
+# batched, its strides not observable, so the inner vmap runs the op once per example.
+NESTED_LOOPED = {"as_strided", "as_strided_of_a_view", "as_strided_overlapping"}
+# as_strided's tangent is the same geometry taken of the tangent's memory; under vmap the
+# tangents' physical layout (their batch stride) is not the primal's, so examples past the
+# first read the wrong memory (PyTorch gives a view's tangent the primal's layout).
+TANGENT_LAYOUT = {"as_strided", "as_strided_overlapping"}
+
+
+def _loss(info: OpInfo) -> Any:
+    def loss(*inputs: autodiff.Tensor) -> autodiff.Tensor:
+        out = info.op(*inputs)
+        if out.dtype.is_complex:
+            out = out.abs()
+        return (out * out).sum()
+
+    return loss
+
+
+@pytest.mark.parametrize("transform", [grad, jacrev, jacfwd])
+@pytest.mark.parametrize(("info", "sample"), BATCHED_GRADIENTS)
+def test_vmap_of_gradients_matches_loop(info: OpInfo, sample: Sample, transform: Any,
+                                        device: str) -> None:
+    if transform is jacfwd and info.name in TANGENT_LAYOUT:
+        pytest.xfail("as_strided's tangent under vmap reads the tangents' own layout")
+    inputs = _batched_inputs(info, sample, device)
+    argnums = tuple(range(info.grad_inputs or len(inputs)))
+    function = transform(_loss(info), argnums=argnums)
+    if transform is jacfwd and info.name in NO_FORWARD_AD:
+        with pytest.raises(NotImplementedError, match="Trying to use forward AD with "
+                                                      f"{NO_FORWARD_AD[info.name]} "):
+            vmap(function)(*inputs)
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        batched = vmap(function)(*inputs)
+    slow = [str(w.message) for w in caught if "performance drop" in str(w.message)]
+    assert not slow or (transform is jacfwd and info.name in NESTED_LOOPED), slow
+    looped = [function(*[x[index].clone() if info.name in OWN_MEMORY else x[index]
+                         for x in inputs]) for index in range(BATCH)]
+    _compare(tuple(batched), [tuple(result) for result in looped], 0)
