@@ -115,6 +115,10 @@ def reach(roots: list[Any], arguments: list[Tensor],
                 found.hooks = "an optimizer step hook"
             for group in obj.param_groups:
                 stack.extend(reversed(group["params"]))
+                # Tensor hyperparameters (lr=tensor(0.01)) are read by value: state, so a
+                # replay reads the current value (a guard) instead of the traced one.
+                stack.extend(value for name, value in group.items()
+                             if name != "params" and isinstance(value, (Tensor, tuple, list)))
             for param_state in obj.state.values():
                 stack.extend(value for value in param_state.values() if isinstance(value, Tensor))
         elif isinstance(obj, GradScaler):

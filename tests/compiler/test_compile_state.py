@@ -182,3 +182,20 @@ def test_python_values_changed_between_calls(change) -> None:
         _same_parameters(twin, model)
     assert compiled.stats.graph_breaks == []
     assert compiled.stats.replays >= 2
+
+
+def test_tensor_lr_changed_in_place() -> None:
+    """lr given as a Tensor and changed in place between calls (as a capturable scheduler
+    does): it is state, so no replay keeps the traced value."""
+    model, batches = _problem(steps=6)
+    twin = copy.deepcopy(model)
+    eager_opt = autodiff.optim.Adam(model.parameters(), lr=autodiff.tensor(0.01))
+    twin_opt = autodiff.optim.Adam(twin.parameters(), lr=autodiff.tensor(0.01))
+    eager = _plain_step(model, eager_opt)
+    compiled = autodiff.compile(_plain_step(twin, twin_opt))
+    for number, (x, y) in enumerate(batches):
+        if number >= 3:
+            for opt in (eager_opt, twin_opt):
+                opt.param_groups[0]["lr"].fill_(0.01 / number)
+        np.testing.assert_array_equal(_numpy(compiled(x, y)), _numpy(eager(x, y)))
+        _same_parameters(twin, model)
