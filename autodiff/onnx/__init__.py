@@ -125,6 +125,11 @@ class _Recorder(OpMode):
         converter = CONVERTERS.get(record.op)
         if converter is None:
             raise record.unsupported(self.opset)
+        if other is None and record.outputs and all(
+                tensor.numel() == 0 for tensor in record.outputs):
+            for tensor in record.outputs:  # an empty result: nothing to compute
+                graph.bind(tensor, graph.constant(tensor._backend.to_numpy(tensor._data)))
+            return result
         try:
             names = converter(graph, record, other)
         except Unsupported as why:
@@ -155,7 +160,7 @@ def _tensors(obj: Any) -> list[Tensor]:
 def _grow(obj: Any, arguments: list[Tensor], names: list[str],
           dynamic: dict[str, dict[int, str]]) -> Any:
     """The arguments with each dynamic axis one longer (its first slice repeated)."""
-    from ..ops.shape import cat
+    from ..ops.joining import cat
 
     grown: dict[int, Tensor] = {}
     for name, tensor in zip(names, arguments):

@@ -33,12 +33,19 @@ def _dtype(tensor: Tensor) -> str:
     return tensor.dtype.name
 
 
+def _onnx_type(dtype: str) -> int:
+    if dtype not in ONNX_TYPES:
+        raise Unsupported(f"dtype {dtype}")
+    return ONNX_TYPES[dtype]
+
+
 def _operand(g: Graph, item: Any, dtype: str) -> str:
     """A Tensor (cast to `dtype` where it has another) or a Python number, as `dtype`."""
+    _onnx_type(dtype)
     if isinstance(item, Tensor):
         name = g.value(item)
         if _dtype(item) != dtype:
-            name = g.node("Cast", [name], to=ONNX_TYPES[dtype])
+            name = g.node("Cast", [name], to=_onnx_type(dtype))
         return name
     return g.scalar(item, dtype)
 
@@ -203,7 +210,7 @@ def _softplus(g: Graph, record: Record, other: Record | None) -> list[Any]:
 @converts("ToCopy")
 def _to_copy(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
-    return [g.node("Cast", [g.value(x)], to=ONNX_TYPES[_dtype(_out(record))])]
+    return [g.node("Cast", [g.value(x)], to=_onnx_type(_dtype(_out(record))))]
 
 
 # ----------------------------------------------------------------------------- reductions
@@ -222,7 +229,7 @@ def _reduction(op: str) -> Converter:
             axes = (axes,)
         keepdim = int(bool(kwargs.get("keepdim", False)))
         value = _operand(g, x, _dtype(_out(record)))
-        if axes is None or len(axes) == 0 and x.ndim:
+        if axes is None or (len(axes) == 0 and x.ndim):
             axes = tuple(range(x.ndim))
         if x.ndim == 0:
             return [g.node("Identity", [value])]
