@@ -190,10 +190,14 @@ def _leaky_relu(g: Graph, record: Record, other: Record | None) -> list[Any]:
 
 @converts("Elu")
 def _elu(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    if record.kwargs.get("scale", 1.0) != 1.0 or record.kwargs.get("input_scale", 1.0) != 1.0:
-        raise Unsupported("scale")
-    value = _operand(g, record.args[0], _dtype(_out(record)))
-    return [g.node("Elu", [value], alpha=float(record.kwargs["alpha"]))]
+    """elu, and selu as scale * elu(x, alpha)."""
+    if record.kwargs.get("input_scale", 1.0) != 1.0:
+        raise Unsupported("input_scale")
+    dtype = _dtype(_out(record))
+    value = _operand(g, record.args[0], dtype)
+    out = g.node("Elu", [value], alpha=float(record.kwargs["alpha"]))
+    scale = record.kwargs.get("scale", 1.0)
+    return [out if scale == 1.0 else g.node("Mul", [out, g.scalar(scale, dtype)])]
 
 
 @converts("Softplus")
@@ -749,3 +753,233 @@ def _attention(g: Graph, record: Record, other: Record | None) -> list[Any]:
         # a row with every key masked attends to nothing: zeros, as PyTorch's math path
         weights = g.node("Where", [g.node("IsNaN", [weights]), g.scalar(0.0, dtype), weights])
     return [g.node("MatMul", [weights, _operand(g, value, dtype)])]
+
+
+# ----------------------------------------------------------------------------- more elementwise
+@converts("Rsqrt")
+def _rsqrt(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    value = _operand(g, record.args[0], _dtype(_out(record)))
+    return [g.node("Reciprocal", [g.node("Sqrt", [value])])]
+
+
+@converts("Log2", "Log10")
+def _log_base(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    dtype = _dtype(_out(record))
+    value = _operand(g, record.args[0], dtype)
+    base = 2.0 if record.op == "Log2" else 10.0
+    return [g.node("Div", [g.node("Log", [value]), g.scalar(math.log(base), dtype)])]
+
+
+@converts("Exp2")
+def _exp2(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    dtype = _dtype(_out(record))
+    return [g.node("Pow", [g.scalar(2.0, dtype), _operand(g, record.args[0], dtype)])]
+
+
+@converts("Trunc")
+def _trunc(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    dtype = _dtype(_out(record))
+    value = _operand(g, record.args[0], dtype)
+    if "float" not in dtype:
+        return [g.node("Identity", [value])]
+    negative = g.node("Less", [value, g.scalar(0.0, dtype)])
+    return [g.node("Where", [negative, g.node("Ceil", [value]), g.node("Floor", [value])])]
+
+
+@converts("Celu")
+def _celu(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    alpha = float(record.kwargs["alpha"])
+    if not math.isclose(record.kwargs.get("input_scale", 1 / alpha) * alpha, 1.0):
+        raise Unsupported("input_scale")
+    value = _operand(g, record.args[0], _dtype(_out(record)))
+    return [g.node("Celu", [value], alpha=alpha)]
+
+
+@converts("LogSigmoid")
+def _log_sigmoid(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    value = _operand(g, record.args[0], _dtype(_out(record)))
+    return [g.node("Neg", [g.node("Softplus", [g.node("Neg", [value])])])]
+
+
+@converts("Threshold")
+def _threshold(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    dtype = _dtype(_out(record))
+    value = _operand(g, record.args[0], dtype)
+    above = g.node("Greater", [value, g.scalar(record.kwargs["threshold"], dtype)])
+    return [g.node("Where", [above, value, g.scalar(record.kwargs["value"], dtype)])]
+
+
+@converts("PreluKernel")
+def _prelu(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    dtype = _dtype(_out(record))
+    return [g.node("PRelu", [_operand(g, record.args[0], dtype),
+                             _operand(g, record.args[1], dtype)])]
+
+
+# ----------------------------------------------------------------------------- more reductions
+@converts("MaxDim", "MinDim")
+def _max_dim(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    if x.ndim == 0:
+        raise Unsupported("a 0-d input")
+    axis = int(record.kwargs["dim"]) % x.ndim
+    keepdim = int(bool(record.kwargs["keepdim"]))
+    value = g.value(x)
+    reduce, arg = ("ReduceMax", "ArgMax") if record.op == "MaxDim" else ("ReduceMin", "ArgMin")
+    if g.opset >= 18:
+        values = g.node(reduce, [value, g.ints([axis])], keepdims=keepdim)
+    else:
+        values = g.node(reduce, [value], axes=[axis], keepdims=keepdim)
+    return [values, g.node(arg, [value], axis=axis, keepdims=keepdim)]
+
+
+@converts("Var")
+def _var(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """sum((x - mean)^2) / (n - correction), in the output's dtype."""
+    x = record.args[0]
+    dtype = _dtype(_out(record))
+    axes = record.kwargs["axes"]
+    axes = tuple(range(x.ndim)) if axes is None else tuple(axis % x.ndim for axis in axes)
+    keepdim = int(bool(record.kwargs["keepdim"]))
+    value = _operand(g, x, dtype)
+    mean = g.node("ReduceMean", [value], axes=list(axes), keepdims=1) if g.opset < 18 else \
+        g.node("ReduceMean", [value, g.ints(axes)], keepdims=1)
+    centered = g.node("Sub", [value, mean])
+    total = g.node("ReduceSum", [g.node("Mul", [centered, centered]), g.ints(axes)],
+                   keepdims=keepdim)
+    count = math.prod(int(x.shape[axis]) for axis in axes)
+    return [g.node("Div", [total, g.scalar(count - record.kwargs["correction"], dtype)])]
+
+
+@converts("LinalgVectorNorm")
+def _vector_norm(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    dtype = _dtype(_out(record))
+    order = record.kwargs["ord"]
+    kinds = {1: "ReduceL1", 2: "ReduceL2"}
+    if order not in kinds or x.ndim == 0:
+        raise Unsupported(f"ord={order}")
+    axes = record.kwargs["axes"]
+    axes = tuple(range(x.ndim)) if axes is None else tuple(axis % x.ndim for axis in axes)
+    keepdim = int(bool(record.kwargs["keepdim"]))
+    value = _operand(g, x, dtype)
+    if g.opset >= 18:
+        return [g.node(kinds[order], [value, g.ints(axes)], keepdims=keepdim)]
+    return [g.node(kinds[order], [value], axes=list(axes), keepdims=keepdim)]
+
+
+@converts("Cumsum")
+def _cumsum(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    value = _operand(g, x, _dtype(_out(record)))
+    if x.ndim == 0:
+        return [g.node("Identity", [value])]
+    return [g.node("CumSum", [value, g.constant_int(int(record.kwargs["dim"]) % x.ndim)])]
+
+
+@converts("Sort", "SortStable", "Topk")
+def _top_k(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    if x.ndim == 0:
+        raise Unsupported("a 0-d input")
+    axis = int(record.kwargs["dim"]) % x.ndim
+    if record.op == "Topk":
+        count, largest = int(record.kwargs["k"]), int(bool(record.kwargs["largest"]))
+    else:  # (ties keep no particular order in ONNX's TopK)
+        count, largest = int(x.shape[axis]), int(bool(record.kwargs["descending"]))
+    values, indices = g.node("TopK", [g.value(x), g.ints([count])], outputs=2, axis=axis,
+                             largest=largest, sorted=1)
+    return [values, indices]
+
+
+# ----------------------------------------------------------------------------- more indexing
+@converts("IndexPut")
+def _index_put(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """x[key] = values (or += with accumulate) for a key of integer arrays from the first
+    axis: ScatterND over the broadcast index arrays, the values broadcast to what they fill."""
+    x, values = record.args[0], record.args[1]
+    key = record.kwargs["key"]
+    backend = x._backend
+    if any(item is None or type(item) is slice or isinstance(item, int)
+           or backend.is_bool(item.dtype) for item in key):
+        raise Unsupported("a key with slices, None or a boolean mask")
+    dtype = _dtype(_out(record))
+    hosts = [backend.to_numpy(item) for item in key]
+    shape = _broadcast_shapes([tuple(host.shape) for host in hosts])
+    parts = [g.node("Unsqueeze", [g.node("Expand", [g.constant(host, "index"), g.ints(shape)]),
+                                  g.ints([len(shape)])]) for host in hosts]
+    indices = g.node("Concat", parts, axis=len(shape))
+    filled = shape + [int(size) for size in x.shape[len(key):]]
+    updates = g.node("Expand", [_operand(g, values, dtype), g.ints(filled)])
+    reduction = "add" if record.kwargs.get("accumulate") else "none"
+    return [g.node("ScatterND", [_operand(g, x, dtype), indices, updates],
+                   reduction=reduction)]
+
+
+@converts("ScatterReduce")
+def _scatter_reduce(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x, source = record.args[0], record.args[1]
+    reductions = {"sum": "add", "prod": "mul"}
+    if g.opset >= 18:
+        reductions.update(amax="max", amin="min")
+    reduce = record.kwargs["reduce"]
+    if reduce not in reductions or not record.kwargs["include_self"]:
+        raise Unsupported(f"reduce={reduce!r}, include_self={record.kwargs['include_self']}")
+    dtype = _dtype(_out(record))
+    axis = int(record.kwargs["dim"]) % max(x.ndim, 1)
+    index = _index_value(g, record, record.kwargs["index"])
+    index_shape = [int(size) for size in record.kwargs["index"].shape]
+    updates = _operand(g, source, dtype)
+    if [int(size) for size in source.shape] != index_shape:
+        updates = g.node("Slice", [updates, g.ints([0] * len(index_shape)), g.ints(index_shape),
+                                   g.ints(range(len(index_shape)))])
+    return [g.node("ScatterElements", [_operand(g, x, dtype), index, updates], axis=axis,
+                   reduction=reductions[reduce])]
+
+
+@converts("ReflectionPad1D", "ReflectionPad2D", "ReflectionPad3D", "ReplicationPad1D",
+          "ReplicationPad2D", "ReplicationPad3D")
+def _mode_pad(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    pad = list(record.kwargs["pad"])
+    begins, ends = [0] * x.ndim, [0] * x.ndim
+    for position in range(len(pad) // 2):
+        axis = x.ndim - 1 - position
+        begins[axis], ends[axis] = pad[2 * position], pad[2 * position + 1]
+    mode = "edge" if record.kwargs["replicate"] else "reflect"
+    return [g.node("Pad", [g.value(x), g.ints(begins + ends)], mode=mode)]
+
+
+@converts("UpsampleNearest1D", "UpsampleNearest2D", "UpsampleNearest3D",
+          "UpsampleNearestExact1D", "UpsampleNearestExact2D", "UpsampleNearestExact3D",
+          "UpsampleLinear1D", "UpsampleBilinear2D", "UpsampleBilinear2DAa",
+          "UpsampleBicubic2D", "UpsampleTrilinear3D")
+def _upsample(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """interpolate as the op computes it, one spatial axis at a time: each output position a
+    weighted sum of input positions (its taps: indices and weights, as the op holds them),
+    written as Gathers along the axis, multiplied by constant weights and added."""
+    x = record.args[0]
+    dtype = _dtype(_out(record))
+    taps = record.kwargs["taps"]
+    out = _operand(g, x, dtype)
+    ndim = x.ndim
+    first = ndim - len(taps)
+    backend = x._backend
+    for offset, tap in enumerate(taps):
+        axis = first + offset
+        terms = []
+        for column in range(len(tap.index[0])):
+            indices = backend.asarray([row[column] for row in tap.index], dtype="int64")
+            index = g.constant(backend.to_numpy(indices), "taps")
+            term = g.node("Gather", [out, index], axis=axis)
+            if tap.weight is not None:
+                shape = [1] * ndim
+                shape[axis] = len(tap.weight)
+                weights = backend.reshape(backend.asarray([row[column] for row in tap.weight],
+                                                          dtype=dtype), tuple(shape))
+                term = g.node("Mul", [term, g.constant(backend.to_numpy(weights), "weights")])
+            terms.append(term)
+        out = terms[0]
+        for term in terms[1:]:
+            out = g.node("Add", [out, term])
+    return [out]
