@@ -23,8 +23,12 @@ from ..grad_mode import no_grad
 from ..nn.modules.module import Module
 from ..op_modes import OpCall, OpMode
 from ..tensor import Tensor
+
+# The converter families register themselves in CONVERTERS when imported.
+from . import elementwise, indexing, layers, reduction
+from . import shape as _shape
+from .convert import CONVERTERS, Unsupported
 from .graph import ONNX_TYPES, Graph, Record, UnsupportedOperatorError
-from .ops import CONVERTERS, Unsupported
 
 __all__ = ["UnsupportedOperatorError", "export"]
 
