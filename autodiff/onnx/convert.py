@@ -10,9 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..tensor import Tensor
-from .graph import INT64_MAX, ONNX_TYPES, Graph, Record
-
-__all__ = ["CONVERTERS", "INT64_MAX", "Converter", "Unsupported", "converts"]
+from .graph import ONNX_TYPES, Graph, Record
 
 Converter = Callable[[Graph, Record, "Record | None"], list[Any]]
 CONVERTERS: dict[str, Converter] = {}

@@ -7,7 +7,6 @@ from typing import Any
 
 from ..tensor import Tensor
 from .convert import (
-    INT64_MAX,
     Unsupported,
     broadcast_shapes,
     converts,
@@ -16,7 +15,7 @@ from .convert import (
     operand,
     output,
 )
-from .graph import Graph, Record
+from .graph import INT64_MAX, Graph, Record
 
 
 @converts("Select")
