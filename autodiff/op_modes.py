@@ -44,6 +44,11 @@ class _OpModeState(threading.local):
             self.stack.append(mode)
             self.active = True
 
+    def written(self, tensor: Any, value: Any) -> None:
+        """An in-place op wrote `value` (the op's out-of-place result) into `tensor`."""
+        for mode in list(self.stack):
+            mode.written(tensor, value)
+
 
 op_mode_state = _OpModeState()
 
@@ -62,6 +67,10 @@ class OpMode:
 
     def apply_op(self, call: OpCall) -> Any:
         return call.run()
+
+    def written(self, tensor: Any, value: Any) -> None:
+        """An in-place op wrote the Tensor `value` it computed into `tensor` (its buffer now
+        holds value's values); the default ignores it."""
 
 
 class OpCall:

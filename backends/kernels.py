@@ -282,6 +282,33 @@ class Kernels:
         out += emission
         return xp.where(empty, peak, out)
 
+    # ------------------------------------------------------------------------- ASGD
+    @composite
+    def asgd_update(backend: Any, param: Array, grad: Array, ax: Array, eta: Array, mu: Array,
+                    *, step: float, lr: float, lambd: float, alpha: float, t0: float,
+                    weight_decay: float, maximize: bool, scalar_dtype: str) -> None:
+        """One ASGD step (PyTorch's single-tensor ASGD), in place on param, ax and the 0-d
+        eta and mu: decay and step with eta, average into ax with mu (a copy while mu is 1),
+        then eta = lr / (1 + lambd lr step)^alpha and mu = 1 / max(1, step - t0), each number
+        rounded to `scalar_dtype` (the default dtype: torch.as_tensor's) before it is stored.
+        The branches read eta, mu and step here, so a replay of a compiled step takes them
+        as eager would."""
+        eta_value = float(backend.item(eta))
+        mu_value = float(backend.item(mu))
+        if maximize:
+            grad = -grad
+        if weight_decay != 0:
+            grad = grad + weight_decay * param
+        param *= 1 - lambd * eta_value
+        param -= eta_value * grad
+        if mu_value != 1:
+            ax += (param - ax) * mu_value
+        else:
+            backend.setitem(ax, (...,), param)
+        new_eta = lr / ((1 + lambd * lr * step) ** alpha)
+        backend.setitem(eta, (), backend.asarray(new_eta, dtype=scalar_dtype))
+        backend.setitem(mu, (), backend.asarray(1 / max(1, step - t0), dtype=scalar_dtype))
+
     # ------------------------------------------------------------------------- Adam family
     # Adam, NAdam and RAdam share their first half (weight decay and the two moments,
     # `decay_and_moments`); each ends in its own update of param. The composites work out the

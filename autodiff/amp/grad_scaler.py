@@ -12,10 +12,10 @@ from enum import Enum
 from typing import Any
 
 from .. import cuda, dtypes
-from ..creation import full
+from ..creation import full, zeros_like
 from ..grad_mode import no_grad
 from ..ops.comparison import isfinite
-from ..ops.selection import maximum
+from ..ops.selection import maximum, where
 from ..tensor import Tensor
 
 __all__ = ["GradScaler", "OptState"]
@@ -206,7 +206,9 @@ class GradScaler:
                           for found_inf in state["found_inf_per_device"].values()]
             if len(found_infs) == 0:
                 raise AssertionError("No inf checks were recorded prior to update.")
-            found = sum(float(found_inf.item()) for found_inf in found_infs)
+            found = found_infs[0]
+            for found_inf in found_infs[1:]:
+                found = found + found_inf
             _update_scale_(scale, growth_tracker, found, self._growth_factor,
                            self._backoff_factor, self._growth_interval)
         self._per_optimizer_states = defaultdict(_refresh_per_optimizer_state)
@@ -317,20 +319,19 @@ def _check_and_unscale_(grad: Tensor, found_inf: Tensor, inv_scale: Tensor) -> N
         grad.mul_(inv_scale)
 
 
-def _update_scale_(scale: Tensor, growth_tracker: Tensor, found_inf: float,
+def _update_scale_(scale: Tensor, growth_tracker: Tensor, found_inf: Tensor,
                    growth_factor: float, backoff_factor: float, growth_interval: int) -> None:
-    """PyTorch's _amp_update_scale_: back off after an overflow, grow after growth_interval
-    clean steps unless the grown scale would be inf."""
-    current = float(scale.item())
-    if found_inf:
-        scale.fill_(current * backoff_factor)
-        growth_tracker.fill_(0)
-        return
-    successful = int(growth_tracker.item()) + 1
-    if successful == growth_interval:
-        grown = full((), current * growth_factor, dtype=dtypes.float32, device=scale.device)
-        if bool(isfinite(grown).item()):
-            scale.copy_(grown)
-        growth_tracker.fill_(0)
-    else:
-        growth_tracker.fill_(successful)
+    """PyTorch's _amp_update_scale_: back off after an overflow (`found_inf` nonzero), grow
+    after growth_interval clean steps unless the grown scale would be inf. Written as tensor
+    ops with no value read into Python (as the kernel is), so a compiled step records the
+    choice and each replay makes it again on the current scale and tracker; each new scale
+    is the float64 product rounded once to float32, as the kernel stores it."""
+    found = found_inf != 0
+    current = scale.double()
+    backed_off = (current * backoff_factor).float()
+    successful = growth_tracker + 1
+    due = successful == growth_interval
+    grown = (current * growth_factor).float()
+    grow = due & isfinite(grown)
+    scale.copy_(where(found, backed_off, where(grow, grown, scale)))
+    growth_tracker.copy_(where(found | due, zeros_like(growth_tracker), successful))

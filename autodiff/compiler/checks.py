@@ -30,12 +30,13 @@ class Structure:
     """What a walk of the state went through: modules, optimizers, lists and dicts, each with
     the items it held then."""
 
-    __slots__ = ("bindings", "dicts", "lists", "modules", "optimizers")
+    __slots__ = ("bindings", "dicts", "lists", "modules", "optimizers", "scalers")
 
     def __init__(self) -> None:
         self.bindings: list[Any] = []  # guards.Binding: the closure cells and globals read
         self.modules: list[Module] = []
         self.optimizers: list[Optimizer] = []
+        self.scalers: list[Any] = []  # amp.GradScaler
         self.lists: list[list[Any]] = []
         self.dicts: list[dict[Any, Any]] = []
 
@@ -84,6 +85,8 @@ def build(args: tuple[Any, ...], kwargs: dict[str, Any], state: list[Tensor],
         lines.append("    if global_pre_hooks or global_post_hooks: return None")
     for optimizer in structure.optimizers:
         writer.optimizer(optimizer)
+    for scaler in structure.scalers:
+        writer.scaler(scaler)
     for items in structure.lists:
         writer.same_list(writer.constant(items), items)
     for mapping in structure.dicts:
@@ -201,6 +204,9 @@ class _Writer:
         name = self.constant(module)
         self.fail_unless(f"{name}.training is {module.training} and not "
                          f"{name}._forward_hooks and not {name}._forward_pre_hooks")
+        self.namespace["module_constants"] = module_constants
+        self.fail_unless(f"module_constants({name}) == "
+                         f"{self.constant(module_constants(module))}")
         for attribute in ("_modules", "_parameters", "_buffers"):
             mapping = getattr(module, attribute)
             if mapping:
@@ -244,6 +250,12 @@ class _Writer:
                         self.fail_unless(f"{key!r} in {state_name}")
         self.namespace["_MISSING"] = _MISSING
 
+    def scaler(self, scaler: Any) -> None:
+        """The GradScaler's part of the signature (`guards.scaler_key`), recomputed."""
+        name = self.constant(scaler)
+        self.namespace["scaler_key"] = scaler_key
+        self.fail_unless(f"scaler_key({name}) == {self.constant(scaler_key(scaler))}")
+
     def same_list(self, name: str, items: list[Any]) -> None:
         conditions = [f"len({name}) == {len(items)}"]
         conditions += [f"{name}[{index}] is {self.bound(item)}"
@@ -256,6 +268,24 @@ class _Writer:
                        for key, item in mapping.items()]
         self.namespace["_MISSING"] = _MISSING
         self.fail_unless(" and ".join(conditions))
+
+
+def module_constants(module: Module) -> tuple[Any, ...]:
+    """A module's plain attributes (Dropout's p, a norm's eps and momentum, in_features...):
+    a trace bakes the ones forward reads into the program, so a change is a new signature."""
+    return tuple((name, type(value), value) for name, value in vars(module).items()
+                 if type(value) in PLAIN)
+
+
+def scaler_key(scaler: Any) -> tuple[Any, ...]:
+    """What a trace bakes in of a GradScaler besides its tensors: whether it is on, its
+    factors and interval (numbers of the program), and its per-optimizer stages (a step traced
+    from a fresh iteration differs from one after unscale_)."""
+    if not scaler._enabled:
+        return (False,)
+    return (True, scaler._growth_factor, scaler._backoff_factor,
+            scaler._growth_interval, id(scaler._scale), id(scaler._growth_tracker),
+            tuple((key, value["stage"]) for key, value in scaler._per_optimizer_states.items()))
 
 
 class _Missing:

@@ -14,21 +14,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..amp.grad_scaler import GradScaler
 from ..grad_mode import state as grad_state
 from ..nn.modules.module import Module
 from ..optim.optimizer import Optimizer, _global_step_post_hooks, _global_step_pre_hooks
 from ..tensor import Tensor
-from .checks import PLAIN, Structure
+from .checks import PLAIN, Structure, module_constants, scaler_key
 
 
 class Reach:
     """The state one call of a compiled function reaches."""
 
-    __slots__ = ("hooks", "modules", "optimizers", "tensors")
+    __slots__ = ("hooks", "modules", "optimizers", "scalers", "tensors")
 
     def __init__(self) -> None:
         self.modules: list[Module] = []
         self.optimizers: list[Optimizer] = []
+        self.scalers: list[GradScaler] = []
         self.tensors: list[Tensor] = []
         self.hooks: str | None = None  # why a hook makes this state untraceable
 
@@ -113,8 +115,20 @@ def reach(roots: list[Any], arguments: list[Tensor],
                 found.hooks = "an optimizer step hook"
             for group in obj.param_groups:
                 stack.extend(reversed(group["params"]))
+                # Tensor hyperparameters (lr=tensor(0.01)) are read by value: state, so a
+                # replay reads the current value (a guard) instead of the traced one.
+                stack.extend(value for name, value in group.items()
+                             if name != "params" and isinstance(value, (Tensor, tuple, list)))
             for param_state in obj.state.values():
                 stack.extend(value for value in param_state.values() if isinstance(value, Tensor))
+        elif isinstance(obj, GradScaler):
+            # Its scale and growth tracker are read and written by each step: state tensors
+            # (a program reads them at replay; a constant would keep the traced scale).
+            found.scalers.append(obj)
+            if structure is not None:
+                structure.scalers.append(obj)
+            stack.extend(tensor for tensor in (obj._scale, obj._growth_tracker)
+                         if tensor is not None)
         elif type(obj) in (list, tuple):
             if structure is not None and type(obj) is list:
                 structure.lists.append(obj)
@@ -184,14 +198,17 @@ def state_key(found: Reach) -> tuple[Any, ...]:
         key.append((id(tensor), data.shape, data.dtype, tensor._requires_grad,
                     None if grad is None else (grad._data.shape, grad._data.dtype)))
     for module in found.modules:
-        key.append(tuple(sub.training for sub in module.modules()))
+        key.append(tuple((sub.training, module_constants(sub)) for sub in module.modules()))
     for optimizer in found.optimizers:
         groups = tuple(tuple((name, _hashable(value)) for name, value in group.items()
                              if name != "params") for group in optimizer.param_groups)
         keys = tuple(tuple(sorted(optimizer.state[param])) if param in optimizer.state else ()
                      for group in optimizer.param_groups for param in group["params"])
         key.append((id(optimizer), groups, keys))
+    for scaler in found.scalers:
+        key.append((id(scaler), scaler_key(scaler)))
     return tuple(key)
+
 
 
 def _hashable(value: Any) -> Any:

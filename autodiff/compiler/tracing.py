@@ -225,6 +225,18 @@ class Tracer:
         self.keep.append(array)
         return vid
 
+    def note_updated(self, *tensors: Any) -> None:
+        """Tensors an optimizer rule is handed (to write, or read): the compiled function must
+        reach those whose arrays came from outside the call. One whose array the call made
+        and no caller's array shares (a `.grad` this call's backward created) is its own."""
+        for tensor in tensors:
+            if tensor is None:
+                continue
+            data = tensor._data
+            if type(data) is Traced and data.tracer is self and data.vid not in self.shared:
+                continue
+            self.updated.append(tensor)
+
     def add_input(self, array: Any) -> Traced:
         """An array the program reads from its caller (a Tensor argument, a parameter...): the
         proxy the tensor holds while tracing."""

@@ -32,6 +32,7 @@ from ..function import Function, _new
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import zero_tangent
 from ..node import move_retains_grad, sequence_nrs
+from ..op_modes import op_mode_state
 from ..saved import saved_tensors_hooks_state
 from ..tensor import Tensor
 from ._checks import not_implemented_for
@@ -113,12 +114,17 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
         return _record(tensor, compute)
     if _dual_state.enabled:
         direct = None  # the op must run, for its tangent
-    if direct is None or not direct():
+    watched = op_mode_state.active  # an op mode sees the op, and which tensor took its value
+    if direct is None or watched or not direct():
         result = compute(tensor)
         _check_result(tensor, result)
         _write(tensor, result._data)
         if _dual_state.enabled:
             _take_tangent(tensor, result)
+        _bump(tensor)
+        if watched:
+            op_mode_state.written(tensor, result)
+        return tensor
     _bump(tensor)
     return tensor
 
@@ -421,6 +427,7 @@ def _arithmetic_(name: str, tensor: Tensor, other: Any,
     # The optimizer's case first: outside the graph, not a view (nothing to check), and the
     # array's own operator writes into the buffer.
     outside = tensor._base is None and not _dual_state.enabled and not tensor._inference and (
+        not op_mode_state.active) and (
         not _grad_state.enabled or not (
             tensor._requires_grad or (isinstance(other, Tensor) and other._requires_grad)))
     if outside and saved_tensors_hooks_state.before_mutation is not None:
@@ -477,7 +484,7 @@ def _fill_outside_graph(tensor: Tensor, value: Any) -> bool:
     """zero_'s and fill_'s fast path: with nothing to record or check (not a view; grad mode
     off or no grad required), write the value straight into the buffer."""
     if tensor._base is None and tensor._data.shape and not tensor._batched and (
-            not _dual_state.enabled) and not tensor._inference and (
+            not _dual_state.enabled) and not tensor._inference and not op_mode_state.active and (
             not _grad_state.enabled or not tensor._requires_grad):
         if saved_tensors_hooks_state.before_mutation is not None:
             saved_tensors_hooks_state.before_mutation(tensor)

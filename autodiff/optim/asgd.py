@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
+from .. import dtypes
 from ..creation import tensor as _tensor
 from ..tensor import Tensor
 from .checks import check_differentiable_hyperparameters, check_tensor_lr, refuse_capturable
@@ -60,6 +61,11 @@ class ASGD(Optimizer):
                     state["mu"] = self._step_tensor(1.0, param)
                     state["ax"] = self._zeros_like(param)
                 step = increment_step(state["step"])
+                if not differentiable:
+                    _update(param, state, step, lr=lr, lambd=lambd, alpha=group["alpha"],
+                            t0=group["t0"], weight_decay=group["weight_decay"],
+                            maximize=group["maximize"])
+                    continue
                 eta, mu = state["eta"].item(), state["mu"].item()
                 xp, data, grad, ax = operands(differentiable, param, param._grad, state["ax"])
                 grad = gradient_with_decay(xp, grad, data, group["maximize"],
@@ -72,9 +78,17 @@ class ASGD(Optimizer):
                     ax[...] = data
                 _set(state["eta"], lr / ((1 + lambd * lr * step) ** group["alpha"]))
                 _set(state["mu"], 1 / max(1, step - group["t0"]))
-                if not differentiable:
-                    bump_versions(param, state["ax"])
         return loss
+
+
+def _update(param: Tensor, state: dict[str, Tensor], step: float, **options: Any) -> None:
+    """The step on the arrays, as the backend's `asgd_update` (one call: a compiled step
+    records it whole, so its branches on eta, mu and the step count run again at replay)."""
+    backend, data, grad, ax = operands(False, param, param._grad, state["ax"])
+    eta, mu = state["eta"], state["mu"]
+    backend.asgd_update(data, grad, ax, eta._data, mu._data, step=step,
+                        scalar_dtype=dtypes.get_default_dtype().name, **options)
+    bump_versions(param, state["ax"], eta, mu)
 
 
 def _set(scalar: Tensor, value: float) -> None:

@@ -39,8 +39,7 @@ def operands(differentiable: bool, param: Tensor, *tensors: Tensor | None) -> tu
         return (_tensor_xp, param, *tensors)
     tracer = current_tracer()
     if tracer is not None:  # autodiff.compile checks it reaches what the rule writes
-        tracer.updated.append(param)
-        tracer.updated.extend(tensor for tensor in tensors if tensor is not None)
+        tracer.note_updated(param, *tensors)
     return (param._backend, param._data,
             *(None if tensor is None else tensor._data for tensor in tensors))
 

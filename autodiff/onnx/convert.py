@@ -1,0 +1,76 @@
+"""The converter table: `CONVERTERS[op class name](graph, record, other)` gives the names of an
+op's outputs as ONNX values (None for an output with no ONNX value). `other` is the same op in
+the run with the dynamic axes grown (None without dynamic axes): a size that differs between
+the two is dynamic, and is written so ONNX computes it. The converters live with their family
+(`elementwise.py`, `reduction.py`, `shape.py`, `indexing.py`, `layers.py`); helpers here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..tensor import Tensor
+from .graph import ONNX_TYPES, Graph, Record
+
+Converter = Callable[[Graph, Record, "Record | None"], list[Any]]
+CONVERTERS: dict[str, Converter] = {}
+
+
+class Unsupported(Exception):
+    """An op whose arguments this export cannot write (the reason names them)."""
+
+
+def converts(*names: str) -> Callable[[Converter], Converter]:
+    def register(function: Converter) -> Converter:
+        for name in names:
+            CONVERTERS[name] = function
+        return function
+
+    return register
+
+
+def dtype_of(tensor: Tensor) -> str:
+    return tensor.dtype.name
+
+
+def onnx_type(dtype: str) -> int:
+    if dtype not in ONNX_TYPES:
+        raise Unsupported(f"dtype {dtype}")
+    return ONNX_TYPES[dtype]
+
+
+def operand(g: Graph, item: Any, dtype: str) -> str:
+    """A Tensor (cast to `dtype` where it has another) or a Python number, as `dtype`."""
+    onnx_type(dtype)
+    if isinstance(item, Tensor):
+        name = g.value(item)
+        if dtype_of(item) != dtype:
+            name = g.node("Cast", [name], to=onnx_type(dtype))
+        return name
+    return g.scalar(item, dtype)
+
+
+def output(record: Record, index: int = 0) -> Tensor:
+    return record.outputs[index]
+
+
+def broadcast_shapes(shapes: list[tuple[int, ...]]) -> list[int]:
+    ndim = max(len(shape) for shape in shapes)
+    out = [1] * ndim
+    for shape in shapes:
+        for axis, size in enumerate(shape, ndim - len(shape)):
+            if size != 1:
+                out[axis] = size
+    return out
+
+
+def index_value(g: Graph, record: Record, array: Any) -> str:
+    """An index array an op holds (made from a constant or a Tensor the trace no longer
+    knows): an int64 constant."""
+    backend = record.args[0]._backend
+    name = g.arrays.get(id(array))
+    if name is not None:
+        return name if backend.dtype_name(array) == "int64" else g.node(
+            "Cast", [name], to=ONNX_TYPES["int64"])
+    host = backend.to_numpy(array)
+    return g.constant(host.astype("int64") if str(host.dtype) != "int64" else host, "index")

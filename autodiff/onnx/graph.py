@@ -1,0 +1,137 @@
+"""The ONNX graph an export builds: value names for Tensors, nodes, initializers, and the
+second trace's shapes where a dimension is dynamic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ONNX_TYPES = {"float32": 1, "uint8": 2, "int8": 3, "int16": 5, "int32": 6, "int64": 7,
+              "bool": 9, "float16": 10, "float64": 11, "bfloat16": 16}
+INT64_MAX = 2**63 - 1
+
+
+class UnsupportedOperatorError(RuntimeError):
+    """An op of the model has no ONNX equivalent (torch.onnx.errors.UnsupportedOperatorError)."""
+
+
+class Graph:
+    """Nodes and initializers, each value named `<hint>_<number>`; Tensors are told apart by
+    identity (each recorded one is kept alive until the export ends)."""
+
+    def __init__(self, onnx: Any, opset: int) -> None:
+        self.onnx = onnx
+        self.opset = opset
+        self.nodes: list[tuple[str, list[str], list[str], dict[str, Any]]] = []
+        self.initializers: list[Any] = []  # TensorProtos
+        self.count = 0
+        self.names: dict[int, str] = {}  # id(Tensor) -> its current value
+        self.keep: list[Any] = []
+        self.constants = 0
+        self.parameter_names: dict[int, str] = {}  # id(Tensor) -> "fc1.weight"
+        self.missing: dict[int, str] = {}  # id(Tensor) -> why it has no value
+        self.versions: dict[int, int] = {}  # id(Tensor) -> its version when it got its name
+        self.arrays: dict[int, str] = {}  # id(array) -> the value of the Tensor holding it
+
+    def fresh(self, hint: str) -> str:
+        self.count += 1
+        return f"{hint}_{self.count}"
+
+    def node(self, op: str, inputs: list[str], outputs: int = 1, **attributes: Any) -> Any:
+        """Add a node; its output name (a list of names with `outputs` > 1)."""
+        names = [self.fresh(op) for _ in range(outputs)]
+        self.nodes.append((op, inputs, names, attributes))
+        return names[0] if outputs == 1 else names
+
+    def constant(self, host: Any, hint: str = "constant") -> str:
+        """An initializer holding a host (NumPy) array, as a backend's to_numpy gives it."""
+        name = self.fresh(hint)
+        self.initializers.append(self.onnx.numpy_helper.from_array(host, name))
+        return name
+
+    def ints(self, values: Any) -> str:
+        values = [int(value) for value in values]
+        name = self.fresh("ints")
+        self.initializers.append(self.onnx.helper.make_tensor(
+            name, ONNX_TYPES["int64"], [len(values)], values))
+        return name
+
+    def constant_int(self, value: int) -> str:
+        """A 0-d int64 constant (an index, a diagonal)."""
+        name = self.fresh("int")
+        self.initializers.append(self.onnx.helper.make_tensor(
+            name, ONNX_TYPES["int64"], [], [int(value)]))
+        return name
+
+    def scalar(self, value: Any, dtype: str) -> str:
+        """A 0-d constant of the dtype named `dtype` (a Python number an op takes)."""
+        if dtype not in ONNX_TYPES:
+            raise UnsupportedOperatorError(f"autodiff.onnx.export: dtype {dtype} has no ONNX "
+                                           "type here")
+        name = self.fresh("scalar")
+        cast = bool if dtype == "bool" else float if "float" in dtype else int
+        self.initializers.append(self.onnx.helper.make_tensor(
+            name, ONNX_TYPES[dtype], [], [cast(value)]))
+        return name
+
+    def bind(self, tensor: Any, name: str) -> None:
+        self.names[id(tensor)] = name
+        self.arrays[id(tensor._data)] = name
+        self.versions[id(tensor)] = tensor._version
+        self.keep.append(tensor)
+
+    def array(self, array: Any, backend: Any, hint: str) -> str:
+        """An array an op holds as an attribute (a mask, an index): the value of the Tensor
+        whose array it is, else a constant of its current values."""
+        name = self.arrays.get(id(array))
+        if name is not None:
+            return name
+        return self.constant(backend.to_numpy(array), hint)
+
+    def follow(self, tensor: Any, value: Any) -> None:
+        """An in-place op gave `tensor` the values of `value`: it is that value from now on.
+        (A view of the tensor, or a tensor it is a view of, is left as it was: reading one
+        later is refused by the version check in `value`.)"""
+        self.bind(tensor, self.value(value))
+
+    def unavailable(self, tensor: Any, why: str) -> None:
+        """An op output with no ONNX value (PyTorch's max-pool indices): an error if read."""
+        self.missing[id(tensor)] = why
+        self.keep.append(tensor)
+
+    def value(self, tensor: Any) -> str:
+        """The value of a Tensor: one an op made or an input, or else an initializer made from
+        its array now (a parameter, a buffer, a tensor the model holds)."""
+        name = self.names.get(id(tensor))
+        if name is not None and self.versions[id(tensor)] != tensor._version:
+            raise UnsupportedOperatorError(
+                "autodiff.onnx.export: a tensor was changed in place in a way the export "
+                "cannot follow (through a view, or by a write no op records)")
+        if name is None:
+            why = self.missing.get(id(tensor))
+            if why is not None:
+                raise UnsupportedOperatorError(f"autodiff.onnx.export: {why}")
+            host = tensor._backend.to_numpy(tensor._data)
+            name = self.constant(host, self.parameter_names.get(id(tensor), "constant"))
+            self.bind(tensor, name)
+        return name
+
+
+class Record:
+    """One op the model applied: its class name (`Convolution`), its aten overload, the
+    arguments and keyword attributes it was applied with, its output Tensors."""
+
+    __slots__ = ("args", "kwargs", "op", "outputs", "overload")
+
+    def __init__(self, op: str, overload: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                 outputs: tuple[Any, ...]) -> None:
+        self.op = op
+        self.overload = overload
+        self.args = args
+        self.kwargs = kwargs
+        self.outputs = outputs
+
+    def unsupported(self, opset: int, why: str = "") -> UnsupportedOperatorError:
+        """torch.onnx's error for an operator it cannot export, naming this op."""
+        return UnsupportedOperatorError(
+            f"Exporting the operator '{self.overload}' to ONNX opset version {opset} is not "
+            f"supported{f' ({why})' if why else ''}: it has no ONNX equivalent here")

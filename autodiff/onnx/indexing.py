@@ -1,0 +1,163 @@
+"""ONNX forms of indexing: select and slices, gathers (Gather, GatherElements, GatherND),
+scatters (ScatterElements, ScatterND), flips, embeddings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..tensor import Tensor
+from .convert import (
+    Unsupported,
+    broadcast_shapes,
+    converts,
+    dtype_of,
+    index_value,
+    operand,
+    output,
+)
+from .graph import INT64_MAX, Graph, Record
+
+
+@converts("Select")
+def _select(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    axis = int(record.kwargs["dim"]) % x.ndim
+    index = g.constant_int(int(record.kwargs["index"]))
+    return [g.node("Gather", [g.value(x), index], axis=axis)]
+
+
+@converts("Slice")
+def _slice(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    axis = int(record.kwargs["dim"]) % x.ndim
+    start, stop, step = (record.kwargs[key] for key in ("start", "stop", "step"))
+    size = x.shape[axis]
+    start = 0 if start is None else start
+    stop = INT64_MAX if stop is None or stop >= size else stop
+    return [g.node("Slice", [g.value(x), g.ints([start]), g.ints([stop]), g.ints([axis]),
+                             g.ints([step or 1])])]
+
+
+@converts("Flip")
+def _flip(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    axes = [int(axis) % x.ndim for axis in record.kwargs["dims"]]
+    if not axes:
+        return [g.node("Identity", [g.value(x)])]
+    return [g.node("Slice", [g.value(x), g.ints([-1] * len(axes)),
+                             g.ints([-INT64_MAX] * len(axes)), g.ints(axes),
+                             g.ints([-1] * len(axes))])]
+
+
+@converts("Gather")
+def _gather(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    axis = int(record.kwargs["dim"]) % max(x.ndim, 1)
+    index = index_value(g, record, record.kwargs["index"])
+    return [g.node("GatherElements", [g.value(x), index], axis=axis)]
+
+
+@converts("IndexSelect")
+def _index_select(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    axis = int(record.kwargs["dim"]) % max(x.ndim, 1)
+    index = index_value(g, record, record.kwargs["index"])
+    return [g.node("Gather", [g.value(x), index], axis=axis)]
+
+
+@converts("Index")
+def _index(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """x[i] with one integer index array along the first axis (advanced indexing) as Gather;
+    several arrays (broadcast against each other, consecutive from the first axis) as
+    GatherND."""
+    x = record.args[0]
+    key = record.kwargs["key"]
+    backend = x._backend
+    if any(item is None or type(item) is slice or isinstance(item, int) for item in key):
+        raise Unsupported("a key mixing slices or None with arrays")
+    if any(backend.is_bool(item.dtype) for item in key):
+        raise Unsupported("a boolean mask")
+    if len(key) == 1:
+        return [g.node("Gather", [g.value(x), index_value(g, record, key[0])], axis=0)]
+    hosts = [backend.to_numpy(item) for item in key]
+    shape = broadcast_shapes([tuple(host.shape) for host in hosts])
+    parts = [g.node("Unsqueeze", [g.node("Expand", [g.constant(host, "index"), g.ints(shape)]),
+                                  g.ints([len(shape)])]) for host in hosts]
+    indices = g.node("Concat", parts, axis=len(shape))
+    return [g.node("GatherND", [g.value(x), indices])]
+
+
+@converts("Scatter", "ScatterAdd", "ScatterValue")
+def _scatter(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    dtype = dtype_of(output(record))
+    axis = int(record.kwargs["dim"]) % max(x.ndim, 1)
+    index = index_value(g, record, record.kwargs["index"])
+    if record.op == "ScatterValue" or len(record.args) < 2:
+        value = record.kwargs.get("value", record.args[1] if len(record.args) > 1 else None)
+        if value is None or isinstance(value, Tensor):
+            raise Unsupported("the scattered value")
+        source = g.node("Expand", [g.scalar(value, dtype), g.node("Shape", [index])])
+    else:
+        source = operand(g, record.args[1], dtype)
+        index_shape = list(record.kwargs["index"].shape)
+        if list(record.args[1].shape) != index_shape:
+            source = g.node("Slice", [source, g.ints([0] * len(index_shape)),
+                                      g.ints(index_shape), g.ints(range(len(index_shape)))])
+    reduction = "add" if record.op == "ScatterAdd" else "none"
+    return [g.node("ScatterElements", [operand(g, x, dtype), index, source], axis=axis,
+                   reduction=reduction)]
+
+
+@converts("IndexPut")
+def _index_put(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """x[key] = values (or += with accumulate) for a key of integer arrays from the first
+    axis: ScatterND over the broadcast index arrays, the values broadcast to what they fill."""
+    x, values = record.args[0], record.args[1]
+    key = record.kwargs["key"]
+    backend = x._backend
+    if any(item is None or type(item) is slice or isinstance(item, int)
+           or backend.is_bool(item.dtype) for item in key):
+        raise Unsupported("a key with slices, None or a boolean mask")
+    dtype = dtype_of(output(record))
+    hosts = [backend.to_numpy(item) for item in key]
+    shape = broadcast_shapes([tuple(host.shape) for host in hosts])
+    parts = [g.node("Unsqueeze", [g.node("Expand", [g.constant(host, "index"), g.ints(shape)]),
+                                  g.ints([len(shape)])]) for host in hosts]
+    indices = g.node("Concat", parts, axis=len(shape))
+    filled = shape + [int(size) for size in x.shape[len(key):]]
+    updates = g.node("Expand", [operand(g, values, dtype), g.ints(filled)])
+    reduction = "add" if record.kwargs.get("accumulate") else "none"
+    return [g.node("ScatterND", [operand(g, x, dtype), indices, updates],
+                   reduction=reduction)]
+
+
+@converts("ScatterReduce")
+def _scatter_reduce(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x, source = record.args[0], record.args[1]
+    reductions = {"sum": "add", "prod": "mul"}
+    if g.opset >= 18:
+        reductions.update(amax="max", amin="min")
+    reduce = record.kwargs["reduce"]
+    if reduce not in reductions or not record.kwargs["include_self"]:
+        raise Unsupported(f"reduce={reduce!r}, include_self={record.kwargs['include_self']}")
+    dtype = dtype_of(output(record))
+    axis = int(record.kwargs["dim"]) % max(x.ndim, 1)
+    index = index_value(g, record, record.kwargs["index"])
+    index_shape = [int(size) for size in record.kwargs["index"].shape]
+    updates = operand(g, source, dtype)
+    if [int(size) for size in source.shape] != index_shape:
+        updates = g.node("Slice", [updates, g.ints([0] * len(index_shape)), g.ints(index_shape),
+                                   g.ints(range(len(index_shape)))])
+    return [g.node("ScatterElements", [operand(g, x, dtype), index, updates], axis=axis,
+                   reduction=reductions[reduce])]
+
+
+@converts("Embedding")
+def _embedding(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    weight, indices = record.args[0], record.args[1]
+    if not isinstance(indices, Tensor):
+        indices_name = index_value(g, record, indices)
+    else:
+        indices_name = g.value(indices)
+    return [g.node("Gather", [g.value(weight), indices_name], axis=0)]

@@ -1,0 +1,236 @@
+"""ONNX forms of layers: convolutions, pooling, normalizations, attention, interpolation."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..tensor import Tensor, _wrap
+from .convert import (
+    Unsupported,
+    converts,
+    dtype_of,
+    operand,
+    output,
+)
+from .graph import Graph, Record
+
+
+@converts("Convolution")
+def _convolution(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x, weight = record.args[0], record.args[1]
+    bias = record.args[2] if len(record.args) > 2 else None
+    dtype = dtype_of(output(record))
+    geometry = record.kwargs["geometry"]
+    kernel = [int(size) for size in weight.shape[2:]]
+    pads = [int(lo) for lo, _ in geometry.padding] + [int(hi) for _, hi in geometry.padding]
+    inputs = [operand(g, x, dtype), operand(g, weight, dtype)]
+    if bias is not None:
+        inputs.append(operand(g, bias, dtype))
+    value = inputs[0]
+    batched = x.ndim == weight.ndim
+    if not batched:  # an unbatched input: a batch of one
+        inputs[0] = g.node("Unsqueeze", [value, g.ints([0])])
+    attributes: dict[str, Any] = {
+        "kernel_shape": kernel, "strides": list(geometry.stride),
+        "dilations": list(geometry.dilation), "group": int(geometry.groups)}
+    if record.kwargs["transposed"]:
+        out = _conv_transpose(g, record, inputs, attributes, batched)
+    else:
+        out = g.node("Conv", inputs, pads=pads, **attributes)
+    if not batched:
+        out = g.node("Squeeze", [out, g.ints([0])])
+    return [out]
+
+
+def _conv_transpose(g: Graph, record: Record, inputs: list[str], attributes: dict[str, Any],
+                    batched: bool) -> str:
+    """The full transposed convolution (no padding, no output_padding: onnxruntime refuses an
+    output_padding of at least the stride, which PyTorch allows below the dilation), then
+    PyTorch's crop of `padding` from each side and the `output_padding` rows at the end
+    (zeros where they lie past the full output), then the bias."""
+    x, weight = record.args[0], record.args[1]
+    geometry = record.kwargs["geometry"]
+    spatial = [int(size) for size in record.kwargs["spatial"]]
+    kernel = [int(size) for size in weight.shape[2:]]
+    sizes = x.shape[2 if batched else 1:]
+    full = [s * (n - 1) + d * (k - 1) + 1 for s, n, d, k in zip(
+        geometry.stride, sizes, geometry.dilation, kernel)]
+    out = g.node("ConvTranspose", inputs[:2], **attributes)
+    starts = [int(lo) for lo, _ in geometry.padding]
+    ends = [lo + want for lo, want in zip(starts, spatial)]
+    axes = list(range(2, 2 + len(spatial)))
+    out = g.node("Slice", [out, g.ints(starts), g.ints([min(end, size) for end, size in
+                                                         zip(ends, full)]), g.ints(axes)])
+    extra = [max(end - size, 0) for end, size in zip(ends, full)]
+    if any(extra):
+        pads = [0] * (2 + len(spatial)) + [0, 0] + extra
+        out = g.node("Pad", [out, g.ints(pads)], mode="constant")
+    if len(inputs) > 2:
+        bias = g.node("Reshape", [inputs[2], g.ints([-1] + [1] * len(spatial))])
+        out = g.node("Add", [out, bias])
+    return out
+
+
+def _ceil_mode(x: Tensor, geometry: Any) -> int:
+    """1 where the op's output positions exceed the floor formula's (ceil_mode=True)."""
+    spatial = x.shape[x.ndim - len(geometry.kernel):]
+    for size, k, s, d, (lo, hi), positions in zip(spatial, geometry.kernel, geometry.stride,
+                                                  geometry.dilation, geometry.padding,
+                                                  geometry.positions):
+        if (size + lo + hi - d * (k - 1) - 1) // s + 1 != positions:
+            return 1
+    return 0
+
+
+def _pool_pads(geometry: Any) -> list[int]:
+    return [int(lo) for lo, _ in geometry.padding] + [int(hi) for _, hi in geometry.padding]
+
+
+@converts("MaxPool1DWithIndices", "MaxPool2DWithIndices", "MaxPool3DWithIndices")
+def _max_pool(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    geometry = record.kwargs["geometry"]
+    batched = x.ndim == len(geometry.kernel) + 2
+    value = g.value(x)
+    if not batched:
+        value = g.node("Unsqueeze", [value, g.ints([0])])
+    out = g.node("MaxPool", [value], kernel_shape=list(geometry.kernel),
+                 strides=list(geometry.stride), dilations=list(geometry.dilation),
+                 pads=_pool_pads(geometry), ceil_mode=_ceil_mode(x, geometry))
+    if not batched:
+        out = g.node("Squeeze", [out, g.ints([0])])
+    # (ONNX's indices count over the whole tensor, PyTorch's within each plane)
+    return [out, None] if len(record.outputs) > 1 else [out]
+
+
+@converts("AvgPool1D", "AvgPool2D", "AvgPool3D")
+def _avg_pool(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    geometry = record.kwargs["geometry"]
+    divisor = record.kwargs["divisor"]
+    if not isinstance(divisor, int) or divisor != math.prod(geometry.kernel):
+        raise Unsupported("count_include_pad=False, divisor_override or ceil_mode windows")
+    if _ceil_mode(x, geometry) or any(lo != hi for lo, hi in geometry.padding):
+        raise Unsupported("ceil_mode")
+    batched = x.ndim == len(geometry.kernel) + 2
+    value = g.value(x)
+    if not batched:
+        value = g.node("Unsqueeze", [value, g.ints([0])])
+    out = g.node("AveragePool", [value], kernel_shape=list(geometry.kernel),
+                 strides=list(geometry.stride), pads=_pool_pads(geometry),
+                 count_include_pad=1)
+    if not batched:
+        out = g.node("Squeeze", [out, g.ints([0])])
+    return [out]
+
+
+@converts("NativeLayerNorm")
+def _layer_norm(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x, weight, bias = record.args[:3]
+    dtype = dtype_of(output(record))
+    axes = record.kwargs["axes"]
+    normalized = [int(size) for size in x.shape[axes[0]:]]
+    backend = x._backend
+    inputs = [operand(g, x, dtype)]
+    for given, fill in ((weight, 1.0), (bias, 0.0)):
+        if given is None:
+            given = _wrap(backend.full(tuple(normalized), fill, dtype=dtype),
+                                       backend)
+        inputs.append(operand(g, given, dtype))
+    out = g.node("LayerNormalization", inputs, axis=int(axes[0]),
+                 epsilon=float(record.kwargs["eps"]))
+    return [out] + [None] * (len(record.outputs) - 1)
+
+
+@converts("NativeBatchNorm")
+def _batch_norm(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x, weight, bias = record.args[:3]
+    kwargs = record.kwargs
+    if kwargs["training"] or kwargs["running_mean"] is None:
+        raise Unsupported("training mode (batch statistics)")
+    dtype = dtype_of(output(record))
+    channels = (int(x.shape[1]),)
+    backend = x._backend
+    inputs = [operand(g, x, dtype)]
+    for given, fill in ((weight, 1.0), (bias, 0.0)):
+        if given is None:
+            given = _wrap(backend.full(channels, fill, dtype=dtype), backend)
+        inputs.append(operand(g, given, dtype))
+    inputs += [operand(g, kwargs["running_mean"], dtype),
+               operand(g, kwargs["running_var"], dtype)]
+    out = g.node("BatchNormalization", inputs, epsilon=float(kwargs["eps"]))
+    return [out] + [None] * (len(record.outputs) - 1)
+
+
+@converts("ScaledDotProductAttention", "ScaledDotProductAttentionMm")
+def _attention(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """softmax(q k^T * scale + mask) v, as PyTorch's math path (a float mask is added, a
+    boolean one keeps where True)."""
+    query, key, value = record.args[:3]
+    mask = record.args[3] if len(record.args) > 3 else None
+    kwargs = record.kwargs
+    if kwargs.get("dropout_p", 0.0) or kwargs.get("group", 1) != 1:
+        raise Unsupported("dropout_p or grouped query attention")
+    dtype = dtype_of(output(record))
+    perm = list(range(key.ndim))
+    perm[-1], perm[-2] = perm[-2], perm[-1]
+    scores = g.node("MatMul", [operand(g, query, dtype),
+                               g.node("Transpose", [operand(g, key, dtype)], perm=perm)])
+    scores = g.node("Mul", [scores, g.scalar(kwargs["scale"], dtype)])
+    minus_inf = g.scalar(float("-inf"), dtype)
+    bool_mask = kwargs.get("bool_mask")
+    if kwargs.get("causal"):
+        rows, columns = int(query.shape[-2]), int(key.shape[-2])
+        ones = _wrap(query._backend.ones((rows, columns), dtype="bool"),
+                                  query._backend)
+        keep = g.node("Trilu", [g.value(ones), g.constant_int(0)], upper=0)
+        scores = g.node("Where", [keep, scores, minus_inf])
+    if bool_mask is not None:
+        keep = g.array(bool_mask, query._backend, "mask")
+        scores = g.node("Where", [keep, scores, minus_inf])
+    if isinstance(mask, Tensor):
+        if dtype_of(mask) == "bool":
+            scores = g.node("Where", [g.value(mask), scores, minus_inf])
+        else:
+            scores = g.node("Add", [scores, operand(g, mask, dtype)])
+    weights = g.node("Softmax", [scores], axis=-1)
+    if kwargs.get("causal") or bool_mask is not None or isinstance(mask, Tensor):
+        # a row with every key masked attends to nothing: zeros, as PyTorch's math path
+        weights = g.node("Where", [g.node("IsNaN", [weights]), g.scalar(0.0, dtype), weights])
+    return [g.node("MatMul", [weights, operand(g, value, dtype)])]
+
+
+@converts("UpsampleNearest1D", "UpsampleNearest2D", "UpsampleNearest3D",
+          "UpsampleNearestExact1D", "UpsampleNearestExact2D", "UpsampleNearestExact3D",
+          "UpsampleLinear1D", "UpsampleBilinear2D", "UpsampleBilinear2DAa",
+          "UpsampleBicubic2D", "UpsampleTrilinear3D")
+def _upsample(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """interpolate as the op computes it, one spatial axis at a time: each output position a
+    weighted sum of input positions (its taps: indices and weights, as the op holds them),
+    written as Gathers along the axis, multiplied by constant weights and added."""
+    x = record.args[0]
+    dtype = dtype_of(output(record))
+    taps = record.kwargs["taps"]
+    out = operand(g, x, dtype)
+    ndim = x.ndim
+    first = ndim - len(taps)
+    backend = x._backend
+    for offset, tap in enumerate(taps):
+        axis = first + offset
+        terms = []
+        for column in range(len(tap.index[0])):
+            indices = backend.asarray([row[column] for row in tap.index], dtype="int64")
+            index = g.constant(backend.to_numpy(indices), "taps")
+            term = g.node("Gather", [out, index], axis=axis)
+            if tap.weight is not None:
+                shape = [1] * ndim
+                shape[axis] = len(tap.weight)
+                weights = backend.reshape(backend.asarray([row[column] for row in tap.weight],
+                                                          dtype=dtype), tuple(shape))
+                term = g.node("Mul", [term, g.constant(backend.to_numpy(weights), "weights")])
+            terms.append(term)
+        out = terms[0]
+        for term in terms[1:]:
+            out = g.node("Add", [out, term])
+    return [out]
