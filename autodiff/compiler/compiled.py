@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -31,7 +32,7 @@ from ..node import anomaly_state
 from ..profiling import profiler_state
 from ..saved import saved_tensors_hooks_state
 from ..tensor import Tensor, _wrap
-from . import checks, guards, passes, tracing
+from . import checks, config, guards, passes, tracing
 from .program import Program
 
 OPTIONS = {"constant_folding": True, "dead_code_elimination": True, "buffer_planning": True}
@@ -48,10 +49,12 @@ class CompileStats:
         self.disabled_calls = 0  # AUTODIFF_COMPILE=0
         self.guard_failures = 0  # replays that read another value than the trace: run eagerly
         self.graph_breaks: list[tracing.GraphBreak] = []
+        self.recompile_limit_hits = 0  # new signatures past config.recompile_limit, run eagerly
 
     def as_dict(self) -> dict[str, Any]:
         return {"traces": self.traces, "replays": self.replays, "eager_calls": self.eager_calls,
                 "disabled_calls": self.disabled_calls,
+                "recompile_limit_hits": self.recompile_limit_hits,
                 "guard_failures": self.guard_failures, "graph_breaks": len(self.graph_breaks),
                 "break_reasons": [repr(item) for item in self.graph_breaks]}
 
@@ -60,6 +63,12 @@ class CompileStats:
 
 
 STATS = CompileStats()
+_log = logging.getLogger("autodiff.compile")
+
+
+class FailOnRecompileLimitHit(Exception):
+    """A new signature past `config.recompile_limit` under fullgraph=True (or with
+    `config.fail_on_recompile_limit_hit`), as torch._dynamo.exc.FailOnRecompileLimitHit."""
 
 
 class _Argument:
@@ -120,6 +129,7 @@ class CompiledFunction:
         self.stats = CompileStats()
         self._recent: list[Entry] = []  # the entries last used, whose checks a call tries
         self._mode_breaks: set[str] = set()
+        self._warned_limit = False
         # Read once, when compiled: the variable is for switching compilation off per run.
         self.disabled = os.environ.get("AUTODIFF_COMPILE") == "0"
         functools.update_wrapper(self, function, updated=())
@@ -162,6 +172,8 @@ class CompiledFunction:
         key = (arguments_key, guards.state_key(found), autocast_state.signature(),
                guards.plain_key(roots))
         entry = self.cache.get(key)
+        if entry is None and len(self.cache) >= config.recompile_limit:
+            return self._past_recompile_limit(args, kwargs)
         if entry is None:
             if extra:  # the arguments' own containers are checked by content, not identity
                 inside = guards.containers_in(extra)
@@ -172,6 +184,28 @@ class CompiledFunction:
         self._use(entry)
         return self._run(entry, arguments, _inputs_of(entry, [*arguments, *found.tensors]),
                          args, kwargs)
+
+    def _past_recompile_limit(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """A new signature once `config.recompile_limit` signatures are traced: PyTorch's
+        failure under fullgraph=True or fail_on_recompile_limit_hit, else an eager call (the
+        traced signatures keep replaying) and, the first time, dynamo's warning."""
+        if self.fullgraph or config.fail_on_recompile_limit_hit:
+            why = "fullgraph=True" if self.fullgraph else "fail_on_recompile_limit_hit"
+            raise FailOnRecompileLimitHit(f"Hard failure due to {why}")
+        if not self._warned_limit:
+            self._warned_limit = True
+            code = getattr(self.function, "__code__", None) or getattr(
+                getattr(self.function, "forward", None), "__code__", None)
+            where = (f"'{code.co_name}' ({code.co_filename}:{code.co_firstlineno})"
+                     if code is not None else repr(self.function))
+            _log.warning("autodiff.compile hit config.recompile_limit (%s)\n"
+                         "   function: %s\n"
+                         "   last reason: a new signature (shapes, dtypes, devices, "
+                         "requires_grad, grad mode or the state's plain values)",
+                         config.recompile_limit, where)
+        _count("eager_calls", self.stats)
+        _count("recompile_limit_hits", self.stats)
+        return self.function(*args, **kwargs)
 
     def _use(self, entry: Entry) -> None:
         recent = self._recent

@@ -2,7 +2,7 @@
 ONNX graph through the `onnx` package.
 
 The call runs once under an op mode (`op_modes.py`, as PyTorch's exporter traces aten calls)
-that hands each op to its converter (`ops.py`) as it is applied: the argument Tensors become
+that hands each op to its converter (`convert.py`'s registry) as it is applied: the argument Tensors become
 the graph's inputs, the tensors the ops read that no op made (parameters, buffers) its
 initializers, each op one or a few ONNX nodes, the returned Tensors its outputs. An op with
 no converter stops the export with torch.onnx's UnsupportedOperatorError naming it. A Module is
