@@ -251,6 +251,7 @@ _REFUSED_ENTRIES = {
     **{name: _COMPLEX_REFUSED for name in (
         "complex", "view_as_real", "real", "imag", "conj", "conj_physical", "angle",
         "abs_complex", "mul_complex", "mul_complex_scalar", "div_complex", "sum_complex",
+        "prod_complex", "prod_complex_all", "cumprod_complex",
         "istft", "fft.fft", "fft.fft2", "fft.fftn", "fft.ifft", "fft.ifftn", "fft.fft_n_ortho",
         "fft.irfft", "fft.irfft_n", "fft.irfft2", "fft.irfftn", "fft.hfft", "fft.hfft2",
         "fft.hfftn")},
