@@ -219,7 +219,8 @@ _REFUSED = {
     **{prefix: (RuntimeError, "Expected both inputs to be Half, Float or Double tensors but "
                               "got BFloat16 and BFloat16")
        for prefix in ("polar", "adjoint", "resolve_conj", "resolve_neg", "conj_physical_",
-                      "matmul_complex", "vdot_complex", "linalg.eig_complex_input")},
+                      "matmul_complex", "vdot_complex", "linalg.eig_complex_input",
+                      "linalg.vector_norm_complex", "linalg.matrix_norm_complex")},
     "view_as_complex": (RuntimeError, "view_as_complex is only supported for half, float and "
                                       "double tensors, but got a tensor of scalar type: "
                                       "BFloat16"),
@@ -251,7 +252,7 @@ _REFUSED_ENTRIES = {
     **{name: _COMPLEX_REFUSED for name in (
         "complex", "view_as_real", "real", "imag", "conj", "conj_physical", "angle",
         "abs_complex", "mul_complex", "mul_complex_scalar", "div_complex", "sum_complex",
-        "prod_complex", "prod_complex_all", "cumprod_complex",
+        "prod_complex", "prod_complex_all", "cumprod_complex", "norm_complex",
         "istft", "fft.fft", "fft.fft2", "fft.fftn", "fft.ifft", "fft.ifftn", "fft.fft_n_ortho",
         "fft.irfft", "fft.irfft_n", "fft.irfft2", "fft.irfftn", "fft.hfft", "fft.hfft2",
         "fft.hfftn")},

@@ -10,6 +10,7 @@ import numpy as np
 import autodiff
 
 from .info import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
+from .linalg import _SVDVALS_FIRST_ORDER
 
 _QUADRUPLE = (Sample(((3, 4), (3, 4), (3, 4), (3, 4))), Sample(((3, 4), (3, 4), (4,), (4,))))
 
@@ -62,6 +63,22 @@ COMPLEX: list[OpInfo] = [
     OpInfo("cumprod_complex", lambda a, b: autodiff.view_as_real(_z(a, b).cumprod(1)),
            lambda a, b: _parts(np.cumprod(a + 1j * b, 1)), BINARY_SHAPES[:2],
            "ViewAsRealBackward0"),
+    *[OpInfo(f"linalg.vector_norm_complex[{order}]",
+             lambda a, b, order=order: autodiff.linalg.vector_norm(_z(a, b), order, dim=-1),
+             lambda a, b, order=order: np.linalg.norm(a + 1j * b, order, axis=-1),
+             BINARY_SHAPES[:2], "LinalgVectorNormBackward0")
+      for order in (2, 1, 3, 0.5, np.inf, -np.inf)],
+    *[OpInfo(f"linalg.matrix_norm_complex[{order}]",
+             lambda a, b, order=order: autodiff.linalg.matrix_norm(_z(a, b), order),
+             lambda a, b, order=order: np.linalg.norm(a + 1j * b, order, axis=(-2, -1)),
+             (Sample(((3, 4), (3, 4))), Sample(((2, 3, 3), (2, 3, 3)))), name,
+             gradgrad=(_SVDVALS_FIRST_ORDER if order in ("nuc", 2) else True))
+      for order, name in (("fro", "LinalgVectorNormBackward0"), ("nuc", "SumBackward1"),
+                          (2, "AmaxBackward0"), (1, "AmaxBackward0"),
+                          (-np.inf, "AminBackward0"))],
+    OpInfo("norm_complex", lambda a, b: autodiff.norm(_z(a, b), 3, dim=0),
+           lambda a, b: np.linalg.norm(a + 1j * b, 3, axis=0), BINARY_SHAPES[:1],
+           "LinalgVectorNormBackward0"),
     OpInfo("polar", lambda a, b: autodiff.view_as_real(autodiff.polar(a, b)),
            lambda a, b: _parts(a * np.exp(1j * b)), BINARY_SHAPES[:3], "ViewAsRealBackward0"),
     OpInfo("view_as_complex",
