@@ -196,11 +196,9 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
     """The product of the elements (along `dim`, an int as in PyTorch). Integers and bools
     multiply as int64; the gradient is right with zeros (one or several)."""
     if dim is not None and not isinstance(dim, int):
-        raise TypeError(
-            f"prod() received an invalid combination of arguments - got ({type(dim).__name__}), "
-            "but expected one of: (*, torch.dtype dtype = None) or (int dim, bool keepdim = "
-            "False, *, torch.dtype dtype = None)"
-        )
+        raise invalid_arguments("prod", (dim,), {}, (
+            "*, torch.dtype dtype = None",
+            "int dim, bool keepdim = False, *, torch.dtype dtype = None"))
     input = cast_for_accumulation(input, dtype)
     if dim is None:
         return Prod.apply(input, axis=None, keepdim=False)
