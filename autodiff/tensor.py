@@ -322,6 +322,10 @@ class Tensor:
                 )
         self._grad = value
 
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
     def _check_grad_device(self, value: Tensor) -> None:
         """PyTorch's checks of an assigned gradient's device: its type, then its index."""
         ours, theirs = self.device, value.device
@@ -338,10 +342,6 @@ class Tensor:
                 f"'{self.get_device()}'. Please ensure that the gradient and the tensor are on "
                 "the same device"
             )
-
-    @grad.deleter
-    def grad(self) -> None:
-        self._grad = None
 
     @property
     def grad_dtype(self) -> dtypes.dtype | None:
