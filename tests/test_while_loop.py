@@ -89,18 +89,18 @@ def test_argument_errors_as_pytorch(call: Any, kind: type, message: str) -> None
 ])
 def test_the_condition_must_be_a_boolean_scalar(condition: Any) -> None:
     # PyTorch's eager kernel's words (its tracing, which runs first, says it differently)
-    with pytest.raises(RuntimeError, match="^cond_fn must return a boolean scalar tensor or a "
-                                           "boolean but got "):
+    with pytest.raises(RuntimeError, match=r"^cond_fn must return a boolean scalar tensor or a "
+                                           r"boolean but got "):
         autodiff.while_loop(condition, lambda i: (i + 1,), (autodiff.tensor(0),))
 
 
 def test_body_must_return_as_many_values_in_a_tuple() -> None:
     start = (autodiff.tensor(0),)
-    with pytest.raises(AssertionError, match="^body_fn should return the same number of "
-                                             "elements as carried_inputs, got 2 vs 1$"):
+    with pytest.raises(AssertionError, match=r"^body_fn should return the same number of "
+                                             r"elements as carried_inputs, got 2 vs 1$"):
         autodiff.while_loop(lambda i: i < 3, lambda i: (i + 1, i), start)
-    with pytest.raises(AssertionError, match="^body_fn should return a tuple but got "
-                                             "<class 'torch.Tensor'>$"):
+    with pytest.raises(AssertionError, match=r"^body_fn should return a tuple but got "
+                                             r"<class 'torch.Tensor'>$"):
         autodiff.while_loop(lambda i: i < 3, lambda i: i + 1, start)
 
 
