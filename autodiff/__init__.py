@@ -252,6 +252,9 @@ from .ops.logarithmic import logaddexp, logaddexp2, logit, logit_, xlogy, xlogy_
 # torch.vmap: torch.func's
 from .func.vmap import vmap
 
+# torch.while_loop: structured control flow, run eagerly
+from .control_flow import while_loop
+
 # Special functions torch exposes at the top level
 from .ops.bessel import i0, i0_
 from .ops.error_function import erfc, erfc_, erfinv

@@ -301,8 +301,6 @@ class Tensor:
                     f"assigned grad expected to be a Tensor or None but got grad of type "
                     f"{type(value).__name__}"
                 )
-            if value._backend is not self._backend:
-                raise RuntimeError("assigned grad has data located on a different device")
             target = self.accumulated_grad_dtype()
             if target is not None and value.dtype != target:
                 raise RuntimeError(
@@ -314,6 +312,8 @@ class Tensor:
                     "dtypes of a tensor and its gradient may break downstream systems that "
                     "assume they match."
                 )
+            if value._backend is not self._backend:
+                self._check_grad_device(value)
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
@@ -325,6 +325,23 @@ class Tensor:
     @grad.deleter
     def grad(self) -> None:
         self._grad = None
+
+    def _check_grad_device(self, value: Tensor) -> None:
+        """PyTorch's checks of an assigned gradient's device: its type, then its index."""
+        ours, theirs = self.device, value.device
+        if ours.type != theirs.type:
+            raise RuntimeError(
+                f"attempting to assign a gradient with device type '{theirs.type}' to a tensor "
+                f"with device type '{ours.type}'. Please ensure that the gradient and the tensor "
+                "are on the same device"
+            )
+        if ours != theirs:
+            raise RuntimeError(
+                f"attempting to assign a gradient located on device with index "
+                f"'{value.get_device()}' to a tensor located on device with index "
+                f"'{self.get_device()}'. Please ensure that the gradient and the tensor are on "
+                "the same device"
+            )
 
     @property
     def grad_dtype(self) -> dtypes.dtype | None:

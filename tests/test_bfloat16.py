@@ -219,7 +219,8 @@ _REFUSED = {
     **{prefix: (RuntimeError, "Expected both inputs to be Half, Float or Double tensors but "
                               "got BFloat16 and BFloat16")
        for prefix in ("polar", "adjoint", "resolve_conj", "resolve_neg", "conj_physical_",
-                      "matmul_complex", "vdot_complex", "linalg.eig_complex_input")},
+                      "matmul_complex", "vdot_complex", "linalg.eig_complex_input",
+                      "linalg.vector_norm_complex", "linalg.matrix_norm_complex")},
     "view_as_complex": (RuntimeError, "view_as_complex is only supported for half, float and "
                                       "double tensors, but got a tensor of scalar type: "
                                       "BFloat16"),
@@ -251,6 +252,10 @@ _REFUSED_ENTRIES = {
     **{name: _COMPLEX_REFUSED for name in (
         "complex", "view_as_real", "real", "imag", "conj", "conj_physical", "angle",
         "abs_complex", "mul_complex", "mul_complex_scalar", "div_complex", "sum_complex",
+        "prod_complex", "prod_complex_all", "cumprod_complex", "norm_complex", "pow_complex",
+        "pow_complex_real_exponent", "pow_real_complex_exponent", "pow_complex_number_exponent",
+        "pow_complex_negative_integer", "rpow_complex_exponent",
+        "rpow_negative_base_complex_exponent",
         "istft", "fft.fft", "fft.fft2", "fft.fftn", "fft.ifft", "fft.ifftn", "fft.fft_n_ortho",
         "fft.irfft", "fft.irfft_n", "fft.irfft2", "fft.irfftn", "fft.hfft", "fft.hfft2",
         "fft.hfftn")},
@@ -283,7 +288,8 @@ def _shifted_left(a: Any, b: Any) -> Any:
 # Entries whose float64 reference needs bfloat16's rounding of an intermediate.
 _REFERENCES = {"bitwise_left_shift": _shifted_left}
 # Entries whose result is not bfloat16 for bfloat16 inputs, as in PyTorch.
-_OUT_DTYPES = {"bincount_weights": autodiff.float64}
+# (a complex number to a bfloat16 power is complex64, read back as float32, as in PyTorch)
+_OUT_DTYPES = {"bincount_weights": autodiff.float64, "rpow_complex_base": autodiff.float32}
 
 
 def _op_table_cases() -> list[Any]:

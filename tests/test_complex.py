@@ -136,3 +136,50 @@ def test_gradients_of_a_real_loss_match_pytorch() -> None:
 def test_errors_match_pytorch(call: Any) -> None:
     torch = pytest.importorskip("torch")
     same_error(lambda: call(autodiff), lambda: call(torch))
+
+
+# A slice without zeros, one with a single zero (whose gradient is the product of the others)
+# and one with two zeros (all gradients 0).
+_PROD_INPUT = [[1 + 2j, -0.5 + 1j, 3 - 1j], [2 + 0j, 0j, 1.5j], [0j, 1 - 1j, 0j]]
+_PROD_CONJ_OTHERS = [[(-0.5 - 1j) * (3 + 1j), (1 - 2j) * (3 + 1j), (1 - 2j) * (-0.5 - 1j)],
+                     [0, 2 * -1.5j, 0], [0, 0, 0]]
+
+
+def test_complex_prod_gradient_with_zeros() -> None:
+    z = autodiff.tensor(_PROD_INPUT, dtype=autodiff.complex128, requires_grad=True)
+    out = z.prod(1)
+    assert out.grad_fn.name() == "ProdBackward1" and out.dtype is autodiff.complex128
+    (grad,) = autodiff.autograd.grad(out, z, autodiff.ones_like(out))
+    # d(loss)/d conj(z) for the real loss Re(sum(out)): the conjugated product of the others
+    np.testing.assert_allclose(np.array(grad.tolist()), np.array(_PROD_CONJ_OTHERS), atol=1e-12)
+    assert autodiff.tensor([1 + 1j, 2j]).prod().dtype is autodiff.complex64
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1])
+def test_complex_prod_gradchecks_with_zeros(dim: int | None) -> None:
+    z = autodiff.tensor(_PROD_INPUT, dtype=autodiff.complex128)
+    parts = (z.real.clone().requires_grad_(), z.imag.clone().requires_grad_())
+
+    def product(x: autodiff.Tensor, y: autodiff.Tensor) -> autodiff.Tensor:
+        w = autodiff.complex(x, y)
+        return autodiff.view_as_real(w.prod() if dim is None else w.prod(dim))
+
+    assert autodiff.autograd.gradcheck(product, parts)
+    assert autodiff.autograd.gradgradcheck(product, parts)
+
+
+@pytest.mark.parametrize("dim", [None, 1])
+def test_complex_prod_matches_pytorch(dim: int | None) -> None:
+    torch = pytest.importorskip("torch")
+    grads = []
+    for library in (autodiff, torch):
+        z = library.tensor(_PROD_INPUT, dtype=library.complex128, requires_grad=True)
+        out = z.prod() if dim is None else z.prod(dim)
+        weights = library.tensor([1 - 2j, 0.5j, 2 + 0j], dtype=library.complex128)
+        loss = (out * weights[: out.numel()]).abs().sum() + out.real.sum()
+        (grad,) = library.autograd.grad(loss, z, create_graph=True)
+        (second,) = library.autograd.grad(grad.abs().sum(), z)
+        grads.append((out.grad_fn.name(), out.tolist(), grad.tolist(), second.tolist()))
+    assert grads[0][0] == grads[1][0]
+    for mine, theirs in zip(grads[0][1:], grads[1][1:]):
+        np.testing.assert_allclose(np.array(mine), np.array(theirs), atol=1e-12)

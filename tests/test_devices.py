@@ -349,11 +349,48 @@ def test_in_place_mixing_devices_raises_before_changing_anything() -> None:
     assert x._version == version and _values(x).tolist() == [1, 1, 1]
 
 
-def test_assigning_a_grad_from_another_device_raises() -> None:
-    w = autodiff.ones(3, device="strict:1", requires_grad=True)
-    with pytest.raises(RuntimeError, match="assigned grad has data located on a different device"):
-        w.grad = autodiff.ones(3)
+_SAME_DEVICE = "Please ensure that the gradient and the tensor are on the same device"
+
+
+@pytest.mark.parametrize(("tensor_device", "grad_device", "message"), [
+    ("strict:1", "cpu", "attempting to assign a gradient with device type 'cpu' to a tensor "
+                        f"with device type 'strict'. {_SAME_DEVICE}"),
+    ("cpu", "strict:1", "attempting to assign a gradient with device type 'strict' to a tensor "
+                        f"with device type 'cpu'. {_SAME_DEVICE}"),
+    ("cpu", "meta", "attempting to assign a gradient with device type 'meta' to a tensor with "
+                    f"device type 'cpu'. {_SAME_DEVICE}"),
+    ("strict:1", "strict:0", "attempting to assign a gradient located on device with index '0' "
+                             f"to a tensor located on device with index '1'. {_SAME_DEVICE}"),
+])
+def test_assigning_a_grad_from_another_device_raises(tensor_device: str, grad_device: str,
+                                                     message: str) -> None:
+    w = autodiff.ones(3, device=tensor_device, requires_grad=True)
+    with pytest.raises(RuntimeError) as error:
+        w.grad = autodiff.ones(3, device=grad_device)
+    assert str(error.value) == message
     assert w.grad is None
+
+
+def test_assigning_a_grad_checks_dtype_then_device_then_size() -> None:
+    w = autodiff.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="with dtype 'double'"):
+        w.grad = autodiff.ones(2, dtype=autodiff.float64, device="strict:1")
+    with pytest.raises(RuntimeError, match="with device type 'strict'"):
+        w.grad = autodiff.ones(2, device="strict:1")
+    assert w.grad is None
+
+
+@pytest.mark.parametrize(("tensor_device", "grad_device"), [("cpu", "meta"), ("meta", "cpu")])
+def test_assigning_a_grad_from_another_device_matches_pytorch(tensor_device: str,
+                                                             grad_device: str) -> None:
+    torch = pytest.importorskip("torch")
+    errors = []
+    for library in (autodiff, torch):
+        w = library.ones(3, device=tensor_device, requires_grad=True)
+        with pytest.raises(RuntimeError) as error:
+            w.grad = library.ones(3, device=grad_device)
+        errors.append(str(error.value))
+    assert errors[0] == errors[1]
 
 
 def test_numpy_off_the_cpu_raises_pytorchs_message() -> None:

@@ -81,12 +81,69 @@ def test_refused_like_pytorch(form, args, kwargs, got, overloads):
 @pytest.mark.parametrize("form, args, kwargs, got, overloads", CASES)
 def test_pytorch_agrees(form, args, kwargs, got, overloads):
     torch = pytest.importorskip("torch")
-    ours = _call(autodiff, form, args, kwargs).splitlines()
-    theirs = _call(torch, form, args, kwargs).splitlines()
-    assert ours[0] == theirs[0]
-    # PyTorch adds "didn't match because ..." lines under some overloads; the overloads agree.
-    assert [line for line in ours if line.startswith(" * ")] == \
-        [line for line in theirs if line.startswith(" * ")]
+    # the whole message, "didn't match because ..." lines included
+    assert _call(autodiff, form, args, kwargs) == _call(torch, form, args, kwargs)
+
+
+_WHY = "      didn't match because some of the arguments have invalid types: "
+
+# (form, args, PyTorch's whole message after its first line)
+DETAILS = [
+    (".scatter", (0, "i", "a"), [
+        _SCATTER_METHOD[0], _WHY + "(int, Tensor, !str!)", _SCATTER_METHOD[1],
+        _SCATTER_METHOD[2], _WHY + "(int, Tensor, !str!)", _SCATTER_METHOD[3]]),
+    (".scatter", (0, 1.5, "i"), [
+        _SCATTER_METHOD[0], _WHY + "(int, !float!, Tensor)", _SCATTER_METHOD[1],
+        _SCATTER_METHOD[2], _WHY + "(int, !float!, !Tensor!)", _SCATTER_METHOD[3]]),
+    # a Number is never matched by its name: PyTorch marks even an int
+    (".index_fill", (0, [0, 1], 1), [
+        _INDEX_FILL[0], _WHY + "(int, !list of [int, int]!, !int!)",
+        _INDEX_FILL[1], _WHY + "(int, !list of [int, int]!, !int!)"]),
+    (".index_fill", (0, (1,), 1.5), [
+        _INDEX_FILL[0], _WHY + "(int, !tuple of (int,)!, !float!)",
+        _INDEX_FILL[1], _WHY + "(int, !tuple of (int,)!, !float!)"]),
+    (".index_fill", (True, "i", 1), [
+        _INDEX_FILL[0], _WHY + "(!bool!, Tensor, !int!)",
+        _INDEX_FILL[1], _WHY + "(!bool!, Tensor, !int!)"]),
+    (".masked_fill", (1, 2), [
+        _MASKED_FILL[0], _WHY + "(!int!, !int!)", _MASKED_FILL[1], _WHY + "(!int!, !int!)"]),
+    (".masked_fill", ("m", []), [
+        _MASKED_FILL[0], _WHY + "(Tensor, !list of []!)",
+        _MASKED_FILL[1], _WHY + "(Tensor, !list of []!)"]),
+]
+
+
+@pytest.mark.parametrize("form, args, lines", DETAILS)
+def test_why_each_overload_did_not_match(form, args, lines):
+    message = _call(autodiff, form, args, {}).splitlines()
+    assert message[1:] == lines
+
+
+@pytest.mark.parametrize("form, args, lines", DETAILS)
+def test_why_each_overload_did_not_match_as_pytorch(form, args, lines):
+    torch = pytest.importorskip("torch")
+    assert _call(autodiff, form, args, {}) == _call(torch, form, args, {})
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.ones(2).prod("a"), lambda L: L.ones(2).prod(1.5), lambda L: L.ones(2).max("a"),
+    lambda L: L.ones(2).min(1.5),
+])
+def test_reductions_refuse_a_dim_as_pytorch(call):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError) as ours:
+        call(autodiff)
+    with pytest.raises(TypeError) as theirs:
+        call(torch)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_max_lists_why_its_one_argument_overloads_did_not_match():
+    with pytest.raises(TypeError) as error:
+        autodiff.ones(2).max("a")
+    assert str(error.value).splitlines()[1:] == [
+        " * ()", _WHY + "(!str!)", " * (Tensor other)", _WHY + "(!str!)",
+        " * (int dim, bool keepdim = False)"]
 
 
 def test_numbers_and_tensors_still_taken():

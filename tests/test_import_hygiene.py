@@ -89,3 +89,16 @@ def test_the_privates_check_sees_a_read() -> None:
     source = ("a = ctx.backend._floating\nb = tensor._backend._bool\n"
               "c = backend.is_floating(x.dtype)\nd = tensor._data\n")
     assert _backend_private_reads(source, "probe") == {("probe", "_floating"), ("probe", "_bool")}
+
+
+@pytest.mark.parametrize("name", ["scatter.py", "scatter_reduce.py", "_scatter_arrays.py"])
+def test_the_scatter_modules_import_at_the_top_only(name: str) -> None:
+    # scatter (whose reduce= is scatter_reduce's older spelling) and scatter_reduce share their
+    # array code from below, so neither needs a deferred import of the other.
+    tree = ast.parse((ROOT / "autodiff" / "ops" / name).read_text())
+    deferred = [node.lineno for function in ast.walk(tree)
+                if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+                for node in ast.walk(function) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    assert deferred == []
+    imported = {node.module for node in tree.body if isinstance(node, ast.ImportFrom)}
+    assert name != "scatter.py" or "scatter_reduce" not in imported

@@ -445,3 +445,13 @@ def test_generic_decompositions_match_numpy_and_raises_linalg_error() -> None:
         generic_decompositions.inv(backend, xp.zeros((2, 2)))
     with pytest.raises(generic_decompositions.LinAlgError):
         generic_decompositions.cholesky(backend, -xp.eye(2))
+
+
+@pytest.mark.parametrize(("shape", "ind"), [((6, 2, 3), 1), ((2, 3, 6), 2), ((6, 6), 1)])
+def test_tensorinv_node_and_gradient_match_torch(shape: tuple[int, ...], ind: int) -> None:
+    matrix = np.eye(6) * 2 + np.arange(36).reshape(6, 6) / 50
+    compare(torch, lambda a: LA.tensorinv(a, ind=ind), lambda a: torch.linalg.tensorinv(a, ind=ind),
+            [matrix.reshape(shape)], second_order=True)
+    out = LA.tensorinv(autodiff.tensor(matrix.reshape(shape), requires_grad=True), ind=ind)
+    assert out.grad_fn.name() == "ReshapeAliasBackward0"
+    assert out.grad_fn.next_functions[0][0].name() == "LinalgInvExBackward0"

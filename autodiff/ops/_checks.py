@@ -93,13 +93,68 @@ def cpp_type_name(tensor: Tensor) -> str:
 def invalid_arguments(function: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                       signatures: tuple[str, ...]) -> TypeError:
     """PyTorch's argument parser's refusal of a call no overload takes: what it got (each
-    argument's type, keywords by name) and every signature it accepts."""
+    argument's type, keywords by name) and every signature it accepts, each followed, where
+    it takes as many arguments as were given, by why it did not match (PyTorch's
+    invalid_arguments.cpp: the keywords it lacks, or the arguments whose types differ, marked
+    !so!). Keywords are listed as PyTorch's hash map yields them: last given first."""
+    keywords = list(reversed(kwargs))
     got = [_argument_type(value) for value in args]
-    got += [f"{key}={_argument_type(kwargs[key])}" for key in sorted(kwargs)]
+    got += [f"{key}={_argument_type(kwargs[key])}" for key in keywords]
     listed = ", ".join(got) + (", " if kwargs and not args else "")
-    expected = "".join(f" * ({signature})\n" for signature in signatures)
+    expected = ""
+    for signature in signatures:
+        expected += f" * ({signature})\n"
+        parameters = [_Parameter(text) for text in signature.split(", ")]
+        if len(args) + len(kwargs) != len(parameters):
+            continue
+        names = [parameter.name for parameter in parameters[len(parameters) - len(kwargs):]]
+        unmatched = [key for key in keywords if key not in names]
+        if unmatched:
+            expected += ("      didn't match because some of the keywords were incorrect: "
+                         f"{', '.join(unmatched)}\n")
+            continue
+        described = [_described(parameters[index], value)
+                     for index, value in enumerate(args)]
+        described += [_described(parameter, kwargs[parameter.name], keyword=True)
+                      for parameter in parameters[len(args):]]
+        listed_types = ", ".join(described) + (", " if kwargs and not args else "")
+        expected += ("      didn't match because some of the arguments have invalid types: "
+                     f"({listed_types})\n")
     return TypeError(f"{function}() received an invalid combination of arguments - got "
                      f"({listed}), but expected one of:\n{expected}")
+
+
+class _Parameter:
+    """One parameter of a signature as PyTorch's message parser reads it: the type is all but
+    the last word ("*" stands alone, as a parameter named and typed "*")."""
+
+    __slots__ = ("name", "type")
+
+    def __init__(self, text: str) -> None:
+        space = text.rfind(" ")
+        self.name = text[space + 1:]
+        self.type = text[:space] if space >= 0 else text
+
+    def takes(self, value: Any) -> bool:
+        """Whether the value's type name is the parameter's (an int is a float too); a
+        "Number" is never matched by name (PyTorch's own quirk)."""
+        name = _argument_type(value)
+        if self.type == "float":
+            return name in ("float", "int")
+        return name == self.type
+
+
+def _described(parameter: _Parameter, value: Any, keyword: bool = False) -> str:
+    text = f"{parameter.name}=" if keyword else ""
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(_argument_type(item) for item in value)
+        if isinstance(value, tuple):
+            text += f"tuple of ({inner}{',' if len(value) == 1 else ''})"
+        else:
+            text += f"list of [{inner}]"
+    else:
+        text += _argument_type(value)
+    return text if parameter.takes(value) else f"!{text}!"
 
 
 def _argument_type(value: Any) -> str:

@@ -188,7 +188,8 @@ def cast_for_accumulation(input: Tensor, dtype: Any) -> Tensor:
     int64."""
     if dtype is not None:
         return input.to(dtypes.to_dtype(dtype))
-    if not input.dtype.is_floating_point and input.dtype is not dtypes.int64:
+    kind = input.dtype
+    if not (kind.is_floating_point or kind.is_complex) and kind is not dtypes.int64:
         return input.to(dtypes.int64)
     return input
 

@@ -8,6 +8,7 @@ _promotion.promote).
 
 from __future__ import annotations
 
+import cmath
 import math
 from typing import Any
 
@@ -369,6 +370,8 @@ class PowScalar(Holomorphic, Function):
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
             exponent = checked_number(exponent, backend.dtype_name(a))
         a, exponent = promote(backend, a, exponent)
+        if backend.is_complex(a.dtype):
+            return _complex_pow_scalar(backend, a, exponent)
         if not backend.is_floating(a.dtype):
             if type(exponent) is int and exponent < 0:
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -393,30 +396,74 @@ class Pow(Function):
     jvp = auto_element_wise
 
     @staticmethod
-    def forward(ctx: Any, a: Any, b: Any) -> Any:
+    def forward(ctx: Any, input: Any, exponent: Any) -> Any:
         backend = ctx.backend
-        a, b = promote(backend, a, b)
+        a, b = promote(backend, input, exponent)
         if backend.is_bool(a.dtype):
             raise _pow_bool_error()
-        out = backend.pow(a, b) if backend.is_floating(a.dtype) else _integer_pow(backend, a, b)
-        ctx.save_for_backward(a, b, out)
+        if backend.is_complex(a.dtype):
+            out = _complex_pow(backend, a, b)
+        elif backend.is_floating(a.dtype):
+            out = backend.pow(a, b)
+        else:
+            out = _integer_pow(backend, a, b)
+        # The inputs as given (so that a second derivative reaches them), promoted in backward
+        ctx.save_for_backward(input, exponent, out)
         return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        # Complex gradients are grad times the conjugated derivative, PyTorch's convention.
         a, b, out = ctx.saved_tensors
+        a, b = a.to(out.dtype), b.to(out.dtype)
         needs_a, needs_b = ctx.needs_input_grad
         grad_a = grad_b = None
         if needs_a:  # PyTorch takes 0 where b == 0 (not 0 * inf at a == 0)
-            grad_a = where(b == 0, 0.0, grad * (b * a ** (b - 1)))
+            grad_a = where(b == 0, 0.0, grad * (b * a ** (b - 1)).conj())
         if needs_b:
-            # d/db a**b = a**b log(a). At a == 0 PyTorch takes 0 where b >= 0 and
-            # inf * log(0) = -inf where b < 0; log(1) stands in for log(0) so nothing warns.
-            at_zero = a == 0
-            factor = where(at_zero, where(b >= 0, 0.0, -math.inf),
-                           out * log(where(at_zero, 1.0, a)))
-            grad_b = grad * factor
+            grad_b = grad * _exponent_derivative(a, b, out).conj()
         return grad_a, grad_b
+
+
+def _exponent_derivative(a: Tensor, b: Tensor, out: Tensor) -> Tensor:
+    """d/db a**b = a**b log(a). At a == 0 PyTorch takes 0 where b is real and >= 0; for real
+    operands inf * log(0) = -inf where b < 0 (log(1) stands in for log(0) so nothing warns),
+    for complex ones whatever out * log(0) is."""
+    at_zero = a == 0
+    if not a.is_complex():
+        return where(at_zero, where(b >= 0, 0.0, -math.inf), out * log(where(at_zero, 1.0, a)))
+    real_and_not_negative = (b.imag == 0) & (b.real >= 0)
+    return where(at_zero & real_and_not_negative, 0.0, out * log(a))
+
+
+def _complex_pow_scalar(backend: Any, a: Any, exponent: Any) -> Any:
+    """A complex array to a number's power as PyTorch computes it: the exponents it special-
+    cases (0, 1, 2, 3, 0.5, -0.5, -1, -2, as a real or complex number) by products, roots and
+    reciprocals, every other one as exp(exponent log a)."""
+    if exponent == 0:
+        return backend.ones(a.shape, backend.dtype_name(a))
+    if exponent == 1:
+        return backend.asarray(a, copy=True)
+    if exponent in (2, 3, -2):
+        square = backend.multiply(a, a)
+        if exponent == -2:
+            return backend.divide(backend.ones(a.shape, backend.dtype_name(a)), square)
+        return square if exponent == 2 else backend.multiply(square, a)
+    if exponent in (0.5, -0.5):
+        root = backend.sqrt(a)
+        if exponent == 0.5:
+            return root
+        return backend.divide(backend.ones(a.shape, backend.dtype_name(a)), root)
+    if exponent == -1:
+        return backend.divide(backend.ones(a.shape, backend.dtype_name(a)), a)
+    return _complex_pow(backend, a, exponent)
+
+
+def _complex_pow(backend: Any, a: Any, b: Any) -> Any:
+    """a ** b for complex arrays as PyTorch computes it (C's cpow): exp(b log a). At a == 0
+    that is 0 where Re b > 0, inf + nan j where Re b < 0 and nan where Re b == 0 (0 ** 0
+    included), and a negative real base takes the principal log (log|a| + i pi)."""
+    return backend.exp(backend.multiply(b, backend.log(a)))
 
 
 class RPow(Function):
@@ -427,23 +474,37 @@ class RPow(Function):
     jvp = auto_element_wise
 
     @staticmethod
-    def forward(ctx: Any, a: Any, base: Any) -> Any:
+    def forward(ctx: Any, exponent: Any, base: Any) -> Any:
         ctx.base = base
-        a, base = promote(ctx.backend, a, base)
-        if ctx.backend.is_bool(a.dtype):
+        backend = ctx.backend
+        a, base = promote(backend, exponent, base)
+        if backend.is_bool(a.dtype):
             raise _pow_bool_error()
-        if type(base) is int and not ctx.backend.is_floating(a.dtype):
-            backend = ctx.backend
+        if backend.is_complex(a.dtype):
+            dtype = backend.dtype_name(a)
+            if base == 1:  # PyTorch: ones, whatever the exponent (inf and nan included)
+                out = backend.ones(a.shape, dtype)
+            else:
+                out = _complex_pow(backend, backend.full(a.shape, base, dtype), a)
+        elif type(base) is int and not backend.is_floating(a.dtype):
             out = _integer_pow(backend, backend.full(a.shape, base, backend.dtype_name(a)), a)
         else:
-            out = ctx.backend.pow(base, a)
-        ctx.save_for_backward(out)
+            out = backend.pow(base, a)
+        ctx.save_for_backward(exponent, out)
         return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        out, = ctx.saved_tensors
+        a, out = ctx.saved_tensors
         base = ctx.base
+        if out.is_complex():  # log of the base as a complex number; the derivative conjugated
+            if base == 0:
+                real_and_not_negative = (a.imag == 0) & (a.real >= 0) if a.is_complex() \
+                    else a >= 0
+                factor = where(real_and_not_negative, 0.0, out * complex(-math.inf, 0.0))
+            else:
+                factor = out * cmath.log(base)
+            return grad * factor.conj(), None
         if base == 0:
             # out * log(0): 0 where the exponent is >= 0 (PyTorch's choice), -inf where it is
             # negative (out is inf there).

@@ -90,6 +90,8 @@ class Cumprod(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, out = ctx.saved_tensors
+        # Complex: the gradient is grad times the conjugated derivative (PyTorch's convention).
+        a, out = a.conj(), out.conj()
         dim = ctx.dim
         # d out_k / d a_i = prod_{j <= k, j != i} a_j for k >= i. Without zeros that is
         # out_k / a_i, so the gradient is a reversed cumulative sum of grad * out over a_i.

@@ -24,13 +24,20 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (Number, Tensor))
 
 
+def _is_dim(value: Any) -> bool:
+    """An int (not a bool), or a 0-d tensor standing for one, as PyTorch's parser takes it."""
+    if isinstance(value, Tensor):
+        return value.ndim == 0
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def check_scatter(name: str, method: bool, input: Any, dim: Any, index: Any, src: Any,
                   value: Any) -> None:
     """`scatter(dim, index, src)` or `scatter(dim, index, value=number)`: one of the two, and a
     tensor index."""
     tensor_src = src is not None and isinstance(src, Tensor)
     number_src = src is not None and _is_number(src)
-    fits = isinstance(index, Tensor) and (
+    fits = _is_dim(dim) and isinstance(index, Tensor) and (
         (value is None and (tensor_src or number_src))
         or (src is None and value is not None and _is_number(value)))
     if fits:
@@ -47,7 +54,7 @@ def check_scatter(name: str, method: bool, input: Any, dim: Any, index: Any, src
 
 def check_index_fill(name: str, method: bool, input: Any, dim: Any, index: Any,
                      value: Any) -> None:
-    if isinstance(index, Tensor) and _is_number(value):
+    if _is_dim(dim) and isinstance(index, Tensor) and _is_number(value):
         return
     _refuse(name, method, input, (dim, index, value), _INDEX_FILL)
 

@@ -26,6 +26,7 @@ from .decompositions import (
     slogdet,
     solve,
 )
+from .shape import reshape_alias
 from .svd import _check_double_or_float, pinv, pinv_backward
 
 
@@ -377,7 +378,8 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
         raise RuntimeError(
             f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
             f"prod(self.shape[:ind]), but got {cols} != {rows}")
-    return inv(A.reshape(rows, cols)).reshape(*shape[ind:], *shape[:ind])
+    # (the inverse is a new array, so the reshape is always a view)
+    return reshape_alias(inv(A.reshape(rows, cols)), (*shape[ind:], *shape[:ind]))
 
 
 def tensorsolve(A: Tensor, B: Tensor, dims: Any = None) -> Tensor:

@@ -15,6 +15,7 @@ from ..batching.dispatch import dim_op
 from ..function import Function
 from ..jvp_rules import jvp_from_backward, picked_jvp, reduction_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ._checks import invalid_arguments
 from ._dims import keep_dims, reduction_axes
 from ._out import CAST, EXACT, OutRule, same, takes_out
 from .selection import maximum, minimum, where
@@ -130,11 +131,8 @@ def _max_min(op_all: type[MaxAll], op_dim: type[MaxDim], binary: Any,
     if isinstance(dim, Tensor):  # max(input, other): the elementwise maximum
         return binary(input, dim)
     if not isinstance(dim, int):
-        raise TypeError(
-            f"{op_all.reduce}() received an invalid combination of arguments - got "
-            f"({type(dim).__name__}), but expected one of: (), (Tensor other), (int dim, bool "
-            "keepdim = False)"
-        )
+        raise invalid_arguments(op_all.reduce, (dim,), {},
+                                ("", "Tensor other", "int dim, bool keepdim = False"))
     dim = _wrap_dim(dim, input._data.ndim)
     values, indices = op_dim.apply(input, dim=dim, keepdim=keepdim)
     return result((values, indices))

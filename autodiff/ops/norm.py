@@ -15,7 +15,7 @@ from typing import Any
 from .. import dtypes
 from ..autocast_state import autocast_op
 from ..function import Function
-from ..jvp_rules import jvp_from_backward, reduction_jvp
+from ..jvp_rules import jvp_from_backward, reduction_jvp, rule_facts
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduction_axes
 from ._promotion import opmath, rounded
@@ -149,20 +149,52 @@ class NormDims(LinalgVectorNorm):
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """(sum |x|^ord)^(1/ord) over `dim` (all dims when None); ord may be inf, -inf or 0."""
-    if isinstance(ord, str) or not isinstance(ord, (int, float)):
-        raise TypeError(
-            "linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
-            f"{type(ord).__name__}"
-        )
-    if dtype is not None:
-        x = x.to(dtypes.to_dtype(dtype))
+    ord = _order(ord)
     _check_floating("linalg.vector_norm", x)
+    _check_real_order("linalg.vector_norm", ord)
+    if dtype is not None:
+        x = x.to(_norm_dtype("linalg.vector_norm", dtype, x.dtype))
     ord = float(ord)
     shape = x._data.shape
     axes = reduction_axes(dim, len(shape))
     if ord < 0 or math.isinf(ord):  # min/max-like norms: nothing to return for no elements
         _check_not_empty(shape, axes, ord)
     return LinalgVectorNorm.apply(x, ord=ord, axes=axes, keepdim=keepdim)
+
+
+def _order(ord: Any) -> Any:
+    """A norm's order as PyTorch's argument parser takes a Number: a 0-d tensor is its value."""
+    if isinstance(ord, Tensor) and ord.ndim == 0:
+        return ord.item()
+    if isinstance(ord, str) or not isinstance(ord, (int, float, complex)):
+        raise TypeError(
+            "linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
+            f"{type(ord).__name__}"
+        )
+    return ord
+
+
+def _check_real_order(function: str, ord: Any) -> None:
+    if isinstance(ord, complex):
+        raise RuntimeError(f"{function}: Expected a non-complex scalar as the order of norm.")
+
+
+def _norm_dtype(function: str, dtype: Any, input_dtype: dtypes.dtype) -> dtypes.dtype:
+    """The `dtype=` of a norm, checked as PyTorch does: floating or complex as the input is,
+    and wide enough to hold the input without narrowing."""
+    kind = dtypes.to_dtype(dtype)
+    name = dtypes.SCALAR_TYPE_NAMES[kind.name]
+    if not (kind.is_floating_point or kind.is_complex):
+        raise RuntimeError(f"{function}: dtype should be floating point or complex, but got {name}")
+    if kind.is_complex != input_dtype.is_complex:
+        part = "complex" if input_dtype.is_complex else "real"
+        raise RuntimeError(f"{function}: dtype should be {part} for {part} inputs, but got {name}")
+    if dtypes.promote_types(input_dtype, kind) is not kind:
+        raise RuntimeError(
+            f"{function}: the dtype of the input ({dtypes.SCALAR_TYPE_NAMES[input_dtype.name]}) "
+            f"should be convertible without narrowing to the specified dtype ({name})"
+        )
+    return kind
 
 
 def _check_floating(function: str, x: Tensor) -> None:
@@ -210,13 +242,16 @@ class LinalgSvdvals(Function):
         return SvdvalsBackward.apply(grad, a, u=ctx.u, vh=ctx.vh)
 
     @staticmethod
+    @rule_facts(complex_safe=True)
     def jvp(ctx: Any, tangent: Tensor) -> Tensor:
-        """d sigma_i = u_i^T dA v_i (first order, like the backward: U and V are constants)."""
+        """d sigma_i = Re(u_i^H dA v_i) (first order, like the backward: U and V are
+        constants)."""
         backend = ctx.backend
         count = min(tangent._data.shape[-2:])
         u = _wrap(ctx.u, backend)[..., :count]
         vh = _wrap(ctx.vh, backend)[..., :count, :]
-        return (u * (tangent @ vh.mT)).sum(-2)
+        change = (u.conj() * (tangent @ vh.mH)).sum(-2)
+        return change.real if change.is_complex() else change
 
 
 class SvdvalsBackward(Function):
@@ -244,14 +279,15 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
                 dtype: Any = None) -> Tensor:
     """A norm of each matrix over the two dims `dim`: 'fro', 'nuc', 1, -1, 2, -2, inf, -inf."""
     # PyTorch's checks, in its order.
+    if isinstance(ord, Tensor) and ord.ndim == 0:
+        ord = ord.item()
+    _check_real_order("linalg.matrix_norm", ord)
     if not (ord in ("fro", "nuc") if isinstance(ord, str) else ord in (1, -1, 2, -2, _INF, -_INF)):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     ndim = A._data.ndim
     if ndim < 2:
         raise RuntimeError(
             "linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
-    if dtype is not None:
-        A = A.to(dtypes.to_dtype(dtype))
     _check_floating("linalg.matrix_norm", A)
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     if len(dims) != 2:
@@ -260,6 +296,8 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     rows, cols = (_wrap_dim(d, ndim) for d in dims)
     if rows == cols:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({rows}, {cols})")
+    if dtype is not None:
+        A = A.to(_norm_dtype("linalg.matrix_norm", dtype, A.dtype))
     if ord == "fro":
         return vector_norm(A, 2, (rows, cols), keepdim)
     if ord == "nuc" or ord in (2, -2):

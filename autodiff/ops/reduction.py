@@ -16,6 +16,7 @@ from typing import Any
 from .. import dtypes
 from ..autocast_state import autocast_op
 from ..batching.dispatch import dim_op
+from ..creation import ones_like
 from ..function import Function
 from ..jvp_rules import auto_linear, reduction_jvp
 from ..tensor import Tensor, _wrap, _wrap_dim
@@ -23,6 +24,7 @@ from ._checks import invalid_arguments
 from ._dims import keep_dims, reduced_count, reduction_axes
 from ._out import CAST, EXACT, INTO, INTO_FLOAT, OutRule, floating, only, takes_out
 from ._promotion import accumulation_dtype, cast_for_accumulation, default_float, opmath, rounded
+from .joining import cat
 from .norm import matrix_norm, vector_norm
 from .selection import where
 
@@ -155,29 +157,36 @@ class Prod(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, out = ctx.saved_tensors
+        if a.ndim == 0:
+            return grad
+        # Complex: the gradient is grad times the conjugated derivative (PyTorch's convention).
+        a, out = a.conj(), out.conj()
         axes = ctx.axes
         grad = keep_dims(grad, ctx.input_shape, axes, ctx.keepdim)
-        out = keep_dims(out, ctx.input_shape, axes, ctx.keepdim)
         backend = ctx.backend
         if not bool(backend.any(backend.equal(a._data, 0))):
+            out = keep_dims(out, ctx.input_shape, axes, ctx.keepdim)
             return grad * (out / a)  # the product of the others
-        # With zeros the product of the others is 0, except at a slice's only zero, where it is
-        # the product of the slice's nonzero elements.
-        is_zero = a == 0
-        nonzero = where(is_zero, 1.0, a)
-        others_at_zero = where(is_zero.sum(ctx.axes, keepdim=True) == 1,
-                                _prod_keepdim(nonzero, axes), 0.0)
-        return grad * where(is_zero, others_at_zero, out / nonzero)
+        # With zeros, the product of the others without dividing, so that it stays right (and
+        # differentiable) with any number of zeros in a slice.
+        if axes is None:
+            return grad * _product_of_others(a.reshape(-1), 0).reshape(a.shape)
+        return grad * _product_of_others(a, axes[0])
+
+
+def _product_of_others(a: Tensor, axis: int) -> Tensor:
+    """For each element, the product of the other elements of its slice along `axis`: the
+    product of those before it times the product of those after it (exclusive cumulative
+    products both ways)."""
+    count = a.shape[axis]
+    one = ones_like(a.narrow(axis, 0, 1))
+    before = cat([one, a.narrow(axis, 0, count - 1).cumprod(axis)], axis)
+    after = cat([a.narrow(axis, 1, count - 1).flip(axis).cumprod(axis).flip(axis), one], axis)
+    return before * after
 
 
 class ProdDim(Prod):
     node_name = "ProdBackward1"
-
-
-def _prod_keepdim(tensor: Tensor, axes: tuple[int, ...] | None) -> Tensor:
-    if axes is None:
-        return prod(tensor).reshape([1] * tensor.ndim)
-    return prod(tensor, axes[0], keepdim=True)
 
 
 @takes_out(_full_reduction_without_out("prod", "int"))
@@ -187,11 +196,9 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
     """The product of the elements (along `dim`, an int as in PyTorch). Integers and bools
     multiply as int64; the gradient is right with zeros (one or several)."""
     if dim is not None and not isinstance(dim, int):
-        raise TypeError(
-            f"prod() received an invalid combination of arguments - got ({type(dim).__name__}), "
-            "but expected one of: (*, torch.dtype dtype = None) or (int dim, bool keepdim = "
-            "False, *, torch.dtype dtype = None)"
-        )
+        raise invalid_arguments("prod", (dim,), {}, (
+            "*, torch.dtype dtype = None",
+            "int dim, bool keepdim = False, *, torch.dtype dtype = None"))
     input = cast_for_accumulation(input, dtype)
     if dim is None:
         return Prod.apply(input, axis=None, keepdim=False)

@@ -8,6 +8,7 @@ backward is differentiable again.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from backends import broadcast_shapes
@@ -22,6 +23,7 @@ from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import invalid_arguments, require_tensor, require_tensors, same_device
 from ._out import EXACT, same, takes_out
 from ._promotion import check_broadcast, checked_number
+from ._scatter_arrays import grid_key, leading_block, reduce_scattered
 from .fill_arguments import check_index_fill, check_masked_fill, check_scatter
 from .indexing import (
     full_index_key,
@@ -32,29 +34,6 @@ from .indexing import (
     zeros,
 )
 from .selection import where
-
-
-def grid_key(backend: Any, index: Any, dim: int) -> tuple[Any, ...]:
-    """The advanced key that addresses, for every element of `index`, the element of the
-    input it points at along `dim` (the other coordinates are the element's own)."""
-    ndim = index.ndim
-    key = []
-    for axis in range(ndim):
-        if axis == dim:
-            key.append(index)
-        else:
-            shape = [1] * ndim
-            shape[axis] = index.shape[axis]
-            key.append(backend.reshape(backend.arange(0, index.shape[axis], 1, "int64"),
-                                       tuple(shape)))
-    return tuple(key)
-
-
-def leading_block(backend: Any, array: Any, shape: tuple[int, ...]) -> Any:
-    """The leading block of `array` of the given shape (a view)."""
-    if array.shape == shape:
-        return array
-    return backend.getitem(array, tuple(slice(0, size) for size in shape))
 
 
 def _check_index(name: str, input: Tensor, dim: int, index: Tensor,
@@ -235,6 +214,46 @@ class ScatterValue(Function):
         return ScatterValue.apply(grad, dim=ctx.dim, index=ctx.index, value=0)
 
 
+class ScatterLegacyReduce(Function):
+    """scatter(..., reduce="add" | "multiply"), the older spelling of scatter_reduce with
+    include_self (whose forward it shares): PyTorch has no derivative for it (its node is
+    NotImplemented)."""
+
+    node_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, src: Any, *, dim: int, index: Any, reduce: str) -> Any:
+        return reduce_scattered(ctx.backend, a, src, index, dim, reduce, include_self=True)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        raise RuntimeError("derivative for aten::scatter is not implemented")
+
+
+def scatter_legacy_reduce(input: Tensor, dim: int, index: Tensor, src: Any, reduce: str
+                          ) -> Tensor:
+    """scatter with `reduce`: "add" sums and "multiply" multiplies each value of `src` (a
+    Tensor, or a number for every index) into the element `index` names, `input`'s own value
+    included."""
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    dim = _wrap_dim(dim, input._data.ndim)
+    backend = input._backend
+    if isinstance(src, Tensor):
+        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
+                      "will be removed in a future PyTorch release. Use torch.scatter_reduce "
+                      "instead for more reduction options.", UserWarning, stacklevel=3)
+        if src.dtype is not input.dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        array = _check_index("scatter", input, dim, index, src)
+    else:
+        array = _check_index("scatter", input, dim, index)
+        src = _wrap(backend.full(tuple(index.shape), src, backend.dtype_name(input._data)),
+                    backend)
+    return ScatterLegacyReduce.apply(input, src, dim=dim, index=array,
+                                     reduce="sum" if reduce == "add" else "prod")
+
+
 @takes_out(EXACT)
 @index_op("same_rank")
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
@@ -242,9 +261,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
     check_scatter("scatter", False, input, dim, index, src, value)
     if src is None:
         src = value
-    if reduce is not None:  # the older spelling of scatter_reduce, which imports this module
-        from .scatter_reduce import scatter_legacy_reduce
-
+    if reduce is not None:  # the older spelling of scatter_reduce
         return scatter_legacy_reduce(input, dim, index, src, reduce)
     dim = _wrap_dim(dim, input._data.ndim)
     if isinstance(src, Tensor):

@@ -21,6 +21,7 @@ from ..function import Function
 from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import scalar_type_name
+from ._scatter_arrays import reduce_into, reduce_scattered
 from .indexing import full_index_key, same_device_index
 from .scatter import (
     Gather,
@@ -30,54 +31,11 @@ from .scatter import (
     ScatterAdd,
     ScatterValue,
     _check_index,
-    grid_key,
-    leading_block,
 )
 from .selection import where
 from .view_scatter import SliceScatter
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
-
-
-def _identity(backend: Any, dtype: str, reduce: str) -> Any:
-    """The value that leaves `reduce` unchanged (what the input's own element is replaced
-    with when include_self is False)."""
-    if reduce in ("sum", "mean"):
-        return 0
-    if reduce == "prod":
-        return 1
-    if dtype == "bool":
-        return reduce == "amin"
-    if dtype.startswith(("float", "bfloat")):
-        return float("-inf") if reduce == "amax" else float("inf")
-    bits = {"uint8": 8, "int8": 8, "int16": 16, "int32": 32, "int64": 64}[dtype]
-    if dtype == "uint8":
-        return 0 if reduce == "amax" else 255
-    return -(1 << (bits - 1)) if reduce == "amax" else (1 << (bits - 1)) - 1
-
-
-def _reduce_into(backend: Any, a: Any, key: Any, values: Any, reduce: str,
-                 include_self: bool) -> Any:
-    """A copy of `a` with `values` reduced into the positions `key` selects."""
-    kind = backend.dtype_name(a)
-    out = backend.asarray(a, copy=True)
-    if values.dtype != a.dtype:
-        values = backend.astype(values, kind)
-    if not include_self:
-        backend.setitem(out, key, backend.full((), _identity(backend, kind, reduce), kind))
-    if reduce in ("sum", "mean"):
-        backend.index_add(out, key, values)
-    else:
-        backend.index_reduce(out, key, values, reduce)
-    if reduce == "mean":
-        counts = backend.ones(a.shape, kind) if include_self else backend.zeros(a.shape, kind)
-        backend.index_add(counts, key, backend.ones(values.shape, kind))
-        counts = backend.where(backend.equal(counts, 0), backend.ones_like(counts), counts)
-        if backend.is_floating(a.dtype):
-            out = backend.divide(out, counts)
-        else:
-            out = backend.astype(backend.floor_divide(out, counts), kind)
-    return out
 
 
 class _DoubleBackwardError(Function):
@@ -191,15 +149,7 @@ class ScatterReduce(Function):
         backend = ctx.backend
         ctx.dim, ctx.index, ctx.reduce, ctx.include_self = dim, index, reduce, include_self
         ctx.source_shape = src.shape
-        if a.ndim == 0:  # one element: every index names it
-            flat_index = backend.reshape(index, (-1,))
-            values = backend.reshape(src, (-1,))[:flat_index.shape[0]]
-            out = _reduce_into(backend, backend.reshape(a, (1,)), (flat_index,), values, reduce,
-                               include_self)
-            out = backend.reshape(out, ())
-        else:
-            out = _reduce_into(backend, a, grid_key(backend, index, dim),
-                               leading_block(backend, src, index.shape), reduce, include_self)
+        out = reduce_scattered(backend, a, src, index, dim, reduce, include_self)
         ctx.save_for_backward(a, src, out)
         return out
 
@@ -220,46 +170,6 @@ class ScatterReduce(Function):
 def _check_reduce(reduce: str, allowed: tuple[str, ...], message: str) -> None:
     if reduce not in allowed:
         raise RuntimeError(message.format(reduce=reduce))
-
-
-class ScatterLegacyReduce(Function):
-    """scatter(..., reduce="add" | "multiply"), the older spelling of scatter_reduce with
-    include_self: PyTorch has no derivative for it (its node is NotImplemented)."""
-
-    node_name = "NotImplemented"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any, src: Any, *, dim: int, index: Any, reduce: str) -> Any:
-        return ScatterReduce.forward(ctx, a, src, dim=dim, index=index, reduce=reduce,
-                                     include_self=True)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
-        raise RuntimeError("derivative for aten::scatter is not implemented")
-
-
-def scatter_legacy_reduce(input: Tensor, dim: int, index: Tensor, src: Any, reduce: str
-                          ) -> Tensor:
-    """scatter with `reduce`: "add" sums and "multiply" multiplies each value of `src` (a
-    Tensor, or a number for every index) into the element `index` names, `input`'s own value
-    included."""
-    if reduce not in ("add", "multiply"):
-        raise RuntimeError("reduce argument must be either add or multiply.")
-    dim = _wrap_dim(dim, input._data.ndim)
-    backend = input._backend
-    if isinstance(src, Tensor):
-        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
-                      "will be removed in a future PyTorch release. Use torch.scatter_reduce "
-                      "instead for more reduction options.", UserWarning, stacklevel=3)
-        if src.dtype is not input.dtype:
-            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-        array = _check_index("scatter", input, dim, index, src)
-    else:
-        array = _check_index("scatter", input, dim, index)
-        src = _wrap(backend.full(tuple(index.shape), src, backend.dtype_name(input._data)),
-                    backend)
-    return ScatterLegacyReduce.apply(input, src, dim=dim, index=array,
-                                     reduce="sum" if reduce == "add" else "prod")
 
 
 @index_op("same_rank")
@@ -290,12 +200,12 @@ class IndexReduce(Function):
         ctx.dim, ctx.index, ctx.reduce, ctx.include_self = dim, index, reduce, include_self
         ctx.source_shape = source.shape
         if a.ndim == 0:  # one element: every index names it
-            out = _reduce_into(backend, backend.reshape(a, (1,)), (index,),
+            out = reduce_into(backend, backend.reshape(a, (1,)), (index,),
                                backend.reshape(source, (-1,)), reduce, include_self)
             out = backend.reshape(out, ())
         else:
             key = full_index_key(backend, a.shape, (*(slice(None),) * dim, index))
-            out = _reduce_into(backend, a, key, source, reduce, include_self)
+            out = reduce_into(backend, a, key, source, reduce, include_self)
         ctx.save_for_backward(a, source, out)
         return out
 

@@ -46,6 +46,17 @@ class View(Function):
         return grad.reshape(ctx.input_shape)
 
 
+class ReshapeAlias(View):
+    """A reshape that ATen's composite ops (linalg.tensorinv) record as `_reshape_alias`."""
+
+    node_name = "ReshapeAliasBackward0"
+
+
+def reshape_alias(input: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """A view of `input` (whose layout must allow one) in `shape`, as ReshapeAliasBackward0."""
+    return view_op(ReshapeAlias, input, shape=shape)
+
+
 class UnsafeView(Function):
     """reshape of a copy (when the input's layout allows no view)."""
 

@@ -231,7 +231,7 @@ DECOMPOSITIONS: list[OpInfo] = [
            lambda a: np.linalg.slogdet(_np_spd(a))[1], SQUARE, "WhereBackward0"),
     OpInfo("linalg.tensorinv", lambda a: LA.tensorinv(_dominant(a.reshape(4, 4)).reshape(
         2, 2, 4), ind=2), lambda a: np.linalg.tensorinv(_np_dominant(a.reshape(4, 4)).reshape(
-            2, 2, 4), ind=2), (Sample(((2, 8),)),), "ViewBackward0"),
+            2, 2, 4), ind=2), (Sample(((2, 8),)),), "ReshapeAliasBackward0"),
     OpInfo("linalg.tensorsolve", lambda a, b: LA.tensorsolve(
         _dominant(a.reshape(4, 4)).reshape(2, 2, 4), b),
            lambda a, b: np.linalg.tensorsolve(_np_dominant(a.reshape(4, 4)).reshape(2, 2, 4),
