@@ -211,7 +211,8 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
                 profiler_state.end(evaluating)
                 evaluating, running = profiler_state.begin_node(node, buffers[node])
             grads = buffers.pop(node)
-            if type(node) is AccumulateGrad:
+            leaf = type(node) is AccumulateGrad
+            if leaf:
                 grads = _to_grad_dtype(node, grads)
             if not everything:
                 if node not in needed:  # only captured: Tensor hooks, then the capture
@@ -225,7 +226,7 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
                 if tracer is not None:
                     tracer.graph_break("a backward hook or retain_grad runs Python in backward")
                 grads = _run_pre_hooks(node, grads, undo)
-            if type(node) is AccumulateGrad:
+            if leaf:
                 grad = grads[0]
                 take = not hooked and not create_graph and grad in owned
                 owned.discard(grad)
@@ -533,8 +534,13 @@ def _to_grad_dtype(node: AccumulateGrad, grads: list[Any]) -> list[Any]:
     """A leaf's gradient cast to its grad_dtype (set to another dtype than the leaf's), before
     its hooks, autograd.grad's capture and `.grad` see it, as PyTorch's validate_outputs does."""
     grad = grads[0]
-    target = node.variable.accumulated_grad_dtype()
-    if grad is None or target is None or grad.dtype == target:
+    if grad is None:
+        return grads
+    variable = node.variable
+    if not variable._grad_dtype_set and grad._data.dtype is variable._data.dtype:
+        return grads  # the leaf's own dtype already (the usual case: no dtype objects made)
+    target = variable.accumulated_grad_dtype()
+    if target is None or grad.dtype == target:
         return grads
     return [grad.to(target), *grads[1:]]
 

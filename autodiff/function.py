@@ -77,6 +77,14 @@ class Function(Node):
     # history (as PyTorch does), so this node never enters a recorded backward on its own.
     _unpack_output: Callable[[Any, int], Tensor] | None = None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # `apply` makes the ctx with `cls()`: a built-in op keeps its state on the ctx in
+        # forward, never in an __init__ (custom Functions make theirs in their own `apply`).
+        if not cls._custom and ("__init__" in cls.__dict__ or "__new__" in cls.__dict__):
+            raise TypeError(f"{cls.__name__}: an op's ctx is made without arguments; set its "
+                            "state in forward instead of __init__/__new__")
+
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -178,11 +186,20 @@ class Function(Node):
                 arrays.append(arg)
         if backend is None:
             raise TypeError(f"{cls.__name__}.apply() needs at least one Tensor argument")
-        ctx = _new(cls)
+        # `cls()`, not `object.__new__(cls)`: ops define no __init__ (`__init_subclass__`
+        # checks), and a plain class call skips the generic __new__ wrapper's argument checks.
+        ctx = cls()
         ctx.backend = backend
         if in_modes:
             return ctx._run_in_modes(args, arrays, kwargs, requires_grad)
-        result = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
+        if kwargs:
+            result = cls.forward(ctx, *arrays, **kwargs)
+        elif len(arrays) == 2:  # the arities of most ops, called without unpacking a list
+            result = cls.forward(ctx, arrays[0], arrays[1])
+        elif len(arrays) == 1:
+            result = cls.forward(ctx, arrays[0])
+        else:
+            result = cls.forward(ctx, *arrays)
         if requires_grad and _grad_state.enabled:
             return ctx._make_node(args, arrays, result)
         backend = ctx.backend  # a device transfer's forward moves it to the target
@@ -541,7 +558,10 @@ class Function(Node):
         """Call backward, then give each input a gradient of its own shape and dtype."""
         if self._output_meta is not None and self.materialize_grads:
             grad_outputs = self._materialized(grad_outputs)
-        grads = self.backward(self, *grad_outputs)
+        if len(grad_outputs) == 1:  # one output (most ops): no list unpacking
+            grads = self.backward(self, grad_outputs[0])
+        else:
+            grads = self.backward(self, *grad_outputs)
         if type(grads) is not tuple:
             grads = (grads,)
         meta = self._input_meta
