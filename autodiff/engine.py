@@ -211,8 +211,7 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
                 profiler_state.end(evaluating)
                 evaluating, running = profiler_state.begin_node(node, buffers[node])
             grads = buffers.pop(node)
-            leaf = type(node) is AccumulateGrad
-            if leaf:
+            if type(node) is AccumulateGrad:
                 grads = _to_grad_dtype(node, grads)
             if not everything:
                 if node not in needed:  # only captured: Tensor hooks, then the capture
@@ -226,7 +225,7 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
                 if tracer is not None:
                     tracer.graph_break("a backward hook or retain_grad runs Python in backward")
                 grads = _run_pre_hooks(node, grads, undo)
-            if leaf:
+            if type(node) is AccumulateGrad:
                 grad = grads[0]
                 take = not hooked and not create_graph and grad in owned
                 owned.discard(grad)
@@ -407,7 +406,8 @@ def _pass_on(node: Node, grads: list[Any], input_grads: tuple[Any, ...],
                     heapq.heappush(heap, (-ready._sequence_nr, ready))
                     ready = None
                 heapq.heappush(heap, (-child._sequence_nr, child))
-        dependencies[child] = count - 1
+        else:  # a ready node's count is never read again (GraphTask asks only membership)
+            dependencies[child] = count - 1
     return ready
 
 

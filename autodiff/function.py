@@ -58,12 +58,27 @@ _INFERENCE_SAVED = (
     "`torch.inference_mode()`.")
 
 
+class _NeedsInputGrad:
+    """`ctx.needs_input_grad` of a recorded op: which inputs have an edge, made from the input
+    metadata on first read and kept on the ctx (a value set on the ctx wins, as any attribute:
+    this descriptor has no __set__). Most backward formulas of one-input ops never read it."""
+
+    def __get__(self, ctx: Any, owner: type | None = None) -> Any:
+        if ctx is None:
+            return self
+        meta = ctx.__dict__.get("_input_meta")
+        if meta is None:  # not recorded (yet): as the base class's default
+            return None
+        needs = ctx.__dict__["needs_input_grad"] = tuple([entry is not None for entry in meta])
+        return needs
+
+
 class Function(Node):
     """Base class of every op. Subclasses define `forward` and `backward` as static methods."""
 
     # What the engine and the base class read; set by `apply` on each node.
     backend: Backend
-    needs_input_grad: tuple[bool, ...]
+    needs_input_grad: Any = _NeedsInputGrad()
     _input_meta: list[tuple[tuple[int, ...], Any] | None]
     _to_save: tuple[Any, ...] | None = None
     # One entry per item given to save_for_backward: a SavedTensor, a Python number or None.
@@ -282,7 +297,7 @@ class Function(Node):
             finally:
                 self._dual_call = None
                 if needs is None:
-                    del self.needs_input_grad
+                    self.__dict__.pop("needs_input_grad", None)
                 else:
                     self.needs_input_grad = needs
                 self._saved = saved
@@ -457,23 +472,19 @@ class Function(Node):
         """Make this ctx a node of the graph: edges, input metadata, outputs, saved tensors."""
         self._sequence_nr = next(sequence_nrs)
         edges: list[Any] = []
-        needs = []
         meta: list[Any] = []
         for arg in args:
             if isinstance(arg, Tensor) and arg._requires_grad:
                 node = arg._grad_fn
                 edges.append((node if node is not None else AccumulateGrad.of(arg),
                               arg._output_nr))
-                needs.append(True)
                 data = arg._data
                 meta.append((data.shape, data.dtype))
             else:
                 edges.append(_NO_EDGE)
-                needs.append(False)
                 meta.append(None)
         self.next_functions = tuple(edges)
-        self.needs_input_grad = tuple(needs)
-        self._input_meta = meta
+        self._input_meta = meta  # needs_input_grad is read off it when backward asks
 
         if type(result) is tuple:
             outputs: Any = self._make_outputs(result)
