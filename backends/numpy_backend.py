@@ -277,8 +277,14 @@ class NumpyBackend(Backend):
 
     def einsum(self, subscripts: str, *operands: Array) -> Array:
         # Without `optimize`, einsum loops in C even where BLAS would do the product; planning
-        # costs microseconds, worth it for more than two operands or big ones.
-        optimize = len(operands) > 2 or any(operand.size > 4096 for operand in operands)
+        # costs microseconds, worth it for more than two operands or big ones. A product that
+        # sums nothing (an outer product) has no contraction for BLAS: the C loop is faster
+        # than the planned path (several times, for per-example outer products).
+        inputs, output = subscripts.split("->") if "->" in subscripts else (subscripts, None)
+        summed = output is None or any(letter not in output for letter in inputs
+                                       if letter.isalpha())
+        optimize = summed and (len(operands) > 2
+                               or any(operand.size > 4096 for operand in operands))
         low = next((operand.dtype for operand in operands if operand.dtype in _LOW_PRECISION),
                    None)
         if low is not None:

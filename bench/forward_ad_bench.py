@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 import autodiff
-from autodiff.func import hessian, jacfwd, jacrev, jvp
+from autodiff.func import jacfwd, jacrev, jvp
 from bench import hessian as hessian_bench
 from bench._setup import DeviceUnavailable, Setup, make_setup
 from bench._timing import paired_ratio, paired_samples
@@ -186,21 +186,13 @@ def check_jacobian(engines: dict[str, Callable[[], Any]], limit: str, setup: Set
 
 # ----------------------------------------------------------------------------- hessian
 def make_hessian_engines(setup: Setup) -> tuple[dict[str, Callable[[], Any]], str]:
-    """bench.hessian's engines (the limit, autograd.functional.hessian, PyTorch's) and
-    func.hessian of the same loss."""
+    """bench.hessian's engines (the limit, autograd.functional.hessian, func.hessian and
+    PyTorch's), under this bench's names."""
     engines, limit = hessian_bench.make_engines(setup)
     engines["autograd.functional.hessian"] = engines.pop("autodiff")
-    x, w, b, y = hessian_bench.make_problem()
-    tx, tw, tb, ty = (autodiff.tensor(a, device=setup.device) for a in (x, w, b, y))
-    bce = autodiff.nn.functional.binary_cross_entropy_with_logits
-    engines["func.hessian"] = lambda: hessian(
-        lambda weight: bce(autodiff.matmul(tx, weight) + tb, ty))(tw)
-    if "torch" in engines:
-        torch = setup.torch
-        px, pw, pb, py = (torch.tensor(a, device=setup.torch_device) for a in (x, w, b, y))
-        torch_bce = torch.nn.functional.binary_cross_entropy_with_logits
-        engines["torch.func.hessian"] = lambda: torch.func.hessian(
-            lambda weight: torch_bce(torch.matmul(px, weight) + pb, py))(pw)
+    engines["func.hessian"] = engines.pop("func")
+    if "torch.func" in engines:
+        engines["torch.func.hessian"] = engines.pop("torch.func")
     return engines, limit
 
 

@@ -6,14 +6,20 @@ x @ w + b, y), x of 64 features, 8 outputs, float32.
 
 `autograd.functional.hessian` is the Jacobian of the gradient: one recorded backward for the
 gradient, then one backward pass through it per weight (512 here), so it costs about 512
-backward passes of the gradient graph. Engines: autodiff; the limit, the analytic Hessian
-written by hand in NumPy (CuPy on a GPU); PyTorch's `torch.autograd.functional.hessian` (the
-same algorithm, same thread count). Timed round-robin by `_timing.paired`.
+backward passes of the gradient graph. `autodiff.func.hessian` (jacfwd(jacrev(f)), as
+torch.func's) batches instead: one backward for the gradient, then its forward-mode
+derivative along all 512 basis tangents at once under vmap. Engines: autodiff's two; the
+limit, the analytic Hessian written by hand in NumPy (CuPy on a GPU); PyTorch's
+`torch.autograd.functional.hessian` (the same algorithm, same thread count) and
+`torch.func.hessian`. Timed round-robin by
+`_timing.paired_samples`; the speedup of func.hessian is its per-round ratio to
+autograd.functional.hessian, median over rounds.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +27,7 @@ import numpy as np
 
 import autodiff
 from bench._setup import DeviceUnavailable, Setup, make_setup
-from bench._timing import paired
+from bench._timing import paired_ratio, paired_samples
 
 INPUTS, OUTPUTS = 64, 8
 
@@ -55,15 +61,23 @@ def make_engines(setup: Setup) -> tuple[dict[str, Callable[[], Any]], str]:
 
     tx, tw, tb, ty = (autodiff.tensor(a, device=setup.device) for a in (x, w, b, y))
     bce = autodiff.nn.functional.binary_cross_entropy_with_logits
-    engines["autodiff"] = lambda: autodiff.autograd.functional.hessian(
-        lambda weight: bce(autodiff.matmul(tx, weight) + tb, ty), tw)
+
+    def loss(weight: autodiff.Tensor) -> autodiff.Tensor:
+        return bce(autodiff.matmul(tx, weight) + tb, ty)
+
+    engines["autodiff"] = lambda: autodiff.autograd.functional.hessian(loss, tw)
+    engines["func"] = lambda: autodiff.func.hessian(loss)(tw)
 
     if setup.torch is not None:
         torch = setup.torch
         px, pw, pb, py = (torch.tensor(a, device=setup.torch_device) for a in (x, w, b, y))
         torch_bce = torch.nn.functional.binary_cross_entropy_with_logits
-        engines["torch"] = lambda: torch.autograd.functional.hessian(
-            lambda weight: torch_bce(torch.matmul(px, weight) + pb, py), pw)
+
+        def torch_loss(weight: Any) -> Any:
+            return torch_bce(torch.matmul(px, weight) + pb, py)
+
+        engines["torch"] = lambda: torch.autograd.functional.hessian(torch_loss, pw)
+        engines["torch.func"] = lambda: torch.func.hessian(torch_loss)(pw)
     return engines, limit_name
 
 
@@ -92,15 +106,23 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"bench.hessian: {error}") from None
     engines, limit = make_engines(setup)
     check_agreement(engines, limit, setup)
-    result = paired(engines, limit, rounds=args.rounds, number=1, warmup=1, sync=setup.sync)
+    samples = paired_samples(engines, rounds=args.rounds, number=1, warmup=1, sync=setup.sync)
+    result = {name: {"median": statistics.median(samples[name]),
+                     "ratio": paired_ratio(samples, name, limit)} for name in engines}
     passes = INPUTS * OUTPUTS
     print(f"hessian of the seed loss w.r.t. a {INPUTS}x{OUTPUTS} weight ({passes} backward "
           f"passes); {setup.describe()}; {args.rounds} rounds")
     print(f"{'engine':<10} {'median':>10} {'per pass':>10} {'ratio to limit':>15}")
     for name, stats in result.items():
-        per_pass = "" if name == limit else f"{stats['median'] / passes * 1e6:.1f} us"
+        one_pass = stats["median"] / passes * 1e6
+        per_pass = "" if name in (limit, "func", "torch.func") else f"{one_pass:.1f} us"
         print(f"{name:<10} {stats['median'] * 1e3:>7.2f} ms {per_pass:>10} "
               f"{stats['ratio']:>14.1f}x")
+    print(f"func.hessian speedup over autograd.functional.hessian (median of per-round "
+          f"ratios): {paired_ratio(samples, 'autodiff', 'func'):.1f}x")
+    if "torch.func" in samples:
+        print(f"torch.func.hessian speedup over torch.autograd.functional.hessian: "
+              f"{paired_ratio(samples, 'torch', 'torch.func'):.1f}x")
 
 
 if __name__ == "__main__":

@@ -94,7 +94,7 @@ set_dispatch(dispatch)
 
 def _load_rules() -> None:
     """Import the rule modules (each registers its rules in `rules.RULES`)."""
-    from . import composite_rules, nn_rules, spectral_rules  # noqa: F401
+    from . import composite_rules, index_rules, nn_rules, spectral_rules  # noqa: F401
 
 
 def has_rule(cls: Any) -> bool:
@@ -115,7 +115,12 @@ def _slice(item: Any, level: int, index: int) -> Any:
 def fallback(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level,
              stacklevel: int = 5) -> Any:
     """An op (or a case of one) with no batching rule: once per example of `level`, with
-    PyTorch's performance warning."""
+    PyTorch's performance warning. An op that writes into its first input (`inplace`) must
+    have that input batched: the examples' writes into one shared tensor would mix them."""
+    if kwargs.get("inplace") and level_of(args[0]) != level.number:
+        from .index_rules import INPLACE
+
+        raise RuntimeError(INPLACE.format(name=cls.__name__))
     warnings.warn(_PERFORMANCE.format(name=cls.__name__), UserWarning, stacklevel=stacklevel)
     return loop(cls.apply, args, kwargs, level)
 
@@ -307,25 +312,37 @@ __all__ = ["NOT_BATCHED", "BatchedArray", "BatchedTensor", "all_examples", "disp
            "looped", "looped_op", "random_op", "unwrap"]
 
 
-def batched_inplace(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
-    """An in-place op inside vmap: the op out of place, then its result copied into the
-    tensor's physical value (itself an in-place op, one level down). A tensor cannot take
-    values that vary over examples it does not have: PyTorch's error."""
-    result = compute(tensor)
-    if level_of(result) > level_of(tensor):
-        level = levels.find(level_of(result))
-        raise RuntimeError(f"output with shape {list(tensor.shape)} doesn't match the "
-                           f"broadcast shape {[level.batch_size, *result.shape]}")
-    _write_batched(tensor, result)
+def batched_inplace(tensor: Tensor, others: tuple[Any, ...],
+                    compute: Callable[[Tensor], Tensor]) -> Tensor:
+    """An in-place op inside vmap. On a batched tensor: the in-place op on its physical value
+    (itself an in-place op, one level down, so the value before it is kept where the op's
+    backward saved it), computed by the op on that value batched again. On an unbatched
+    tensor: the op out of place, then copied in. A tensor cannot take values that vary over
+    examples it does not have: PyTorch's error."""
+    if type(tensor) is not BatchedTensor:
+        result = compute(tensor)
+        _check_level(tensor, result, level_of(tensor))
+        tensor.copy_(result)
+        return tensor
+    from ..ops import inplace
+
+    number = tensor._level
+
+    def physical(source: Tensor) -> Tensor:
+        result = compute(make_batched(source, number))
+        _check_level(tensor, result, number)
+        value, batched = unwrap(result, number)
+        return value if batched else value.expand(tuple(source.shape))
+
+    inplace.apply(tensor._value, tuple(all_examples(other) for other in others), physical)
     return tensor
 
 
-def _write_batched(tensor: Tensor, result: Tensor) -> None:
-    if type(tensor) is BatchedTensor:
-        value, _ = unwrap(result, tensor._level)
-        tensor._value.copy_(value)
-    else:
-        tensor.copy_(result)
+def _check_level(tensor: Tensor, result: Tensor, number: int) -> None:
+    if level_of(result) > number:
+        level = levels.find(level_of(result))
+        raise RuntimeError(f"output with shape {list(tensor.shape)} doesn't match the "
+                           f"broadcast shape {[level.batch_size, *result.shape]}")
 
 
 def dim_op(function: F) -> F:
@@ -396,6 +413,10 @@ def indexing_op(function: F) -> F:
                                    "https://github.com/pytorch/functorch/issues/256")
             if batched_items:
                 number = max(item._level for item in batched_items)
+                if args and level_of(tensor) < number:  # x[i] = v, i batched, x not
+                    from .index_rules import INPLACE
+
+                    raise RuntimeError(INPLACE.format(name="index_put_"))
                 if level_of(tensor) <= number:
                     warnings.warn(_PERFORMANCE.format(name=function.__name__), UserWarning,
                                   stacklevel=2)

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from backends import broadcast_shapes
+
 from ..ops import (
     activation,
     adaptive_pool,
@@ -57,7 +59,7 @@ from ..ops import (
 )
 from ..ops.views import as_view
 from ..tensor import Tensor, _wrap
-from .batched_tensor import BatchedArray, BatchedTensor, make_batched, unwrap
+from .batched_tensor import BatchedArray, BatchedTensor, level_of, make_batched, unwrap
 from .levels import Level
 
 Rule = Callable[[Any, tuple[Any, ...], dict[str, Any], Level], Any]
@@ -200,6 +202,16 @@ def _dims(*names: str, all_axes: str | None = None) -> Rule:
                 return make_batched(out.reshape((level.batch_size,)), level.number)
             return tuple(make_batched(o.reshape((level.batch_size,)), level.number) for o in out)
         options = dict(kwargs)
+        if ndim == 0 and all_axes is not None:
+            # A 0-d example reduced: over a new dim 1 of one element, so the op (and its
+            # backward, where `sum(())` means every dim) never sees an empty tuple of axes.
+            values = [v.unsqueeze(1) if isinstance(v, Tensor) else v for v in values]
+            options[all_axes] = (1,)
+            out = _call(cls, values, options)
+            if isinstance(out, Tensor):
+                return make_batched(out.reshape((level.batch_size,)), level.number)
+            return tuple(make_batched(o.reshape((level.batch_size,)), level.number)
+                         for o in out)
         for name in names:
             if name in options:
                 options[name] = _shift(options[name])
@@ -337,52 +349,6 @@ _register(_repeat, joining.Repeat)
 _register(_roll, joining.Roll)
 
 
-def _basic_key(key: tuple[Any, ...]) -> bool:
-    """Whether prepending a full slice keeps the batch dim in front: no batched index, and
-    the advanced indices (arrays, and ints among them) side by side."""
-    advanced = []
-    for position, item in enumerate(key):
-        if type(item) is BatchedArray or type(item) is BatchedTensor:
-            return False
-        if item is None or item is Ellipsis or isinstance(item, slice):
-            continue
-        if isinstance(item, (int, bool)):
-            advanced.append((position, False))
-        else:
-            advanced.append((position, True))
-    arrays = [position for position, is_array in advanced if is_array]
-    if not arrays:
-        return True
-    positions = [position for position, _ in advanced]
-    return positions == list(range(positions[0], positions[0] + len(positions)))
-
-
-def _index(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    key = kwargs["key"]
-    if not _basic_key(key):
-        from .dispatch import fallback
-
-        return fallback(cls, args, kwargs, level)
-    value = _first(args, level)
-    return make_batched(_call(cls, [value], {"key": (slice(None), *key)}), level.number)
-
-
-_register(_index, indexing.Index, indexing.ViewGather)
-
-
-def _index_put(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    from .dispatch import fallback
-
-    key = kwargs["key"]
-    source, source_batched = unwrap(args[0], level.number)
-    values, values_batched = unwrap(args[1], level.number)
-    if not _basic_key(key) or values_batched or not source_batched:
-        return fallback(cls, args, kwargs, level)
-    return make_batched(cls.apply(source, values, **{**kwargs, "key": (slice(None), *key)}),
-                        level.number)
-
-
-_register(_index_put, indexing.IndexPut)
 
 
 # ----------------------------------------------------------------------------- products
@@ -496,6 +462,20 @@ _register(_pointwise_loss, margin_loss.SoftMarginLoss, loss.PointwiseLoss, loss.
           loss.HuberLoss, loss.BinaryCrossEntropy, loss.BinaryCrossEntropyWithLogits)
 
 
+def _bce_with_logits_grad(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                          level: Level) -> Any:
+    """The fused d loss / d z kernel: elementwise in (grad, z, y, weight, pos_weight), its
+    result in z's shape, so z is broadcast to every operand's batched shape first."""
+    values, _ = broadcast_values(args, level.number)
+    shape = broadcast_shapes(*(tuple(v.shape) for v in values if isinstance(v, Tensor)))
+    if tuple(values[1].shape) != shape:
+        values[1] = values[1].expand(shape)
+    return make_batched(cls.apply(*values, **kwargs), level.number)
+
+
+_register(_bce_with_logits_grad, loss.BinaryCrossEntropyWithLogitsGrad)
+
+
 def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
     """Per-element losses of the flattened batch (one call), then each example reduced with
     PyTorch's weighted mean."""
@@ -531,9 +511,12 @@ def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Le
     if mode == "mean" and weight is None and flat_t.shape[0] == size:
         # one row per example: its loss over whether its target counts (0/0 when ignored,
         # as PyTorch's mean over no targets; over 1, the loss itself, when none is ignored)
+        if type(flat_t) is not BatchedTensor:  # class indices: checked on the array
+            backend = flat_t._backend
+            kept = backend.not_equal(flat_t._data, kwargs["ignore_index"])
+            if backend.item(backend.all(kept)):
+                return make_batched(losses, level.number)
         counted = flat_t != kwargs["ignore_index"]
-        if type(counted) is not BatchedTensor and bool(counted.all()):
-            return make_batched(losses, level.number)
         return make_batched(losses / counted, level.number)
     losses = losses.reshape((size, -1))
     if mode == "none":
@@ -549,6 +532,31 @@ def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Le
 
 
 _register(_nll_loss, cross_entropy.NllLoss, cross_entropy.NllLoss2d)
+
+
+def _nll_loss_backward(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                       level: Level) -> Any:
+    """nll_loss's input gradient for a batched grad (Jacobians, Hessians: the targets and
+    weights fixed by the forward): one scatter into (batch, *input shape), the class axis one
+    further right, each example's grad spread over its own targets."""
+    grad, safe, scale = args
+    if level_of(safe) or level_of(scale) or any(
+            type(kwargs[name]) is BatchedArray for name in ("total", "valid")):
+        from .dispatch import fallback
+
+        return fallback(cls, args, kwargs, level)
+    size = level.batch_size
+    value = _pad(unwrap(grad, level.number)[0], safe.dim())
+    valid = kwargs["valid"]
+    backend = value._backend
+    out = cls.apply(value, _expand(safe, size), _expand(scale, size),
+                    axis=kwargs["axis"] + 1, shape=(size, *kwargs["shape"]),
+                    total=kwargs["total"],
+                    valid=backend.broadcast_to(valid, (size, *valid.shape)))
+    return make_batched(out, level.number)
+
+
+_register(_nll_loss_backward, cross_entropy.NllLossBackward)
 
 
 # ----------------------------------------------------------------------------- indexing
@@ -662,22 +670,6 @@ def _random(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Leve
 
 _register(_random, sampling.Bernoulli, sampling.BernoulliProbability, sampling.BernoulliTensor,
           sampling.Normal, sampling.NormalMeanTensor, sampling.NormalStdTensor, sampling.Poisson)
-
-
-def _view_scatter(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
-                  level: Level) -> Any:
-    """The backward of indexing: the gradient put into zeros of the input's shape."""
-    key = kwargs["key"]
-    if not _basic_key(key):
-        from .dispatch import fallback
-
-        return fallback(cls, args, kwargs, level)
-    value = _first(args, level)
-    return make_batched(cls.apply(value, shape=(level.batch_size, *kwargs["shape"]),
-                                  key=(slice(None), *key)), level.number)
-
-
-_register(_view_scatter, indexing.ViewScatter)
 
 
 def elementwise_rule(cls: Any) -> Rule | None:

@@ -102,7 +102,7 @@ class NllLossBackward(Function):
     def forward(ctx: Any, grad: Any, safe: Any, scale: Any, *, axis: int,
                 shape: tuple[int, ...], total: Any, valid: Any) -> Any:
         backend = ctx.backend
-        ctx.total, ctx.reduced, ctx.valid = total, grad.shape != safe.shape, valid
+        ctx.total, ctx.grad_shape, ctx.valid = total, grad.shape, valid
         ctx.save_for_backward(safe, scale)
         values = backend.where(valid, backend.multiply(scale, grad), 0.0)
         values = backend.negative(values if total is None else backend.divide(values, total))
@@ -117,9 +117,13 @@ class NllLossBackward(Function):
         # -scale * outer at the target classes (no index of `safe` is ignored: -1 never is).
         picked = NllLoss.apply(outer, safe, None, reduction="none", ignore_index=-1) * scale
         picked = where(_wrap(ctx.valid, outer._backend), picked, 0.0)
+        # Back to grad's shape: a reduced loss's grad is 0-d (under vmap, one per example)
+        shape = ctx.grad_shape
+        if tuple(picked.shape) != shape:
+            picked = picked.sum_to_size(shape) if shape else picked.sum()
         if ctx.total is not None:
-            return picked.sum() / _wrap(ctx.total, outer._backend), None, None
-        return (picked.sum() if ctx.reduced else picked), None, None
+            return picked / _wrap(ctx.total, outer._backend), None, None
+        return picked, None, None
 
 
 def _scatter_key(backend: Any, safe: Any, axis: int) -> tuple[Any, ...]:
@@ -132,7 +136,7 @@ def _scatter_key(backend: Any, safe: Any, axis: int) -> tuple[Any, ...]:
         shape = [1] * ndim
         shape[dim] = size
         key.append(backend.reshape(backend.arange(0, size, 1, "int64"), tuple(shape)))
-    key.insert(1, safe)
+    key.insert(axis, safe)
     return tuple(key)
 
 

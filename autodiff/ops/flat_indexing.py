@@ -221,10 +221,15 @@ class MaskedScatter(Function):
         grad_input = grad.masked_fill(mask, 0) if needs_input else None
         grad_source = None
         if needs_source:
-            selected = masked_select(grad, mask)
+            # The masked positions are fixed by the forward's mask: a gather of them (not
+            # masked_select, whose output size vmap cannot batch) under a batched gradient.
+            backend = grad._backend
+            shape = grad._data.shape
+            flat_mask = backend.reshape(backend.broadcast_to(ctx.mask, shape), (-1,))
+            positions = _wrap(backend.nonzero(flat_mask)[0], backend)
+            selected = grad.reshape(-1).take(positions)
             missing = _numel(ctx.source_shape) - selected.numel()
             if missing:
-                backend = grad._backend
                 padding = _wrap(backend.zeros((missing,), backend.dtype_name(grad._data)),
                                 backend)
                 selected = cat([selected, padding])

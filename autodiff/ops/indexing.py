@@ -19,7 +19,8 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
-from ..batching.dispatch import indexing_op
+from ..batching.batched_tensor import BatchedArray
+from ..batching.dispatch import all_examples, indexing_op
 from ..function import Function
 from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap, _wrap_dim
@@ -112,6 +113,8 @@ def _plain(index: Any) -> Any:
 
 def out_of_bounds(backend: Any, index: Any, size: int, allow_negative: bool = True) -> Any:
     """The first index outside [-size, size) (or [0, size)), or None when all are in range."""
+    if type(index) is BatchedArray:  # one index per example (vmap): every example's checked
+        index = all_examples(index.tensor)._data
     if index.size == 0:
         return None
     low = -size if allow_negative else 0
@@ -122,11 +125,24 @@ def out_of_bounds(backend: Any, index: Any, size: int, allow_negative: bool = Tr
 
 
 def wrap_negative(backend: Any, index: Any, size: int) -> Any:
+    if type(index) is BatchedArray:  # one index per example (vmap): batched ops
+        tensor = index.tensor
+        return tensor.where(tensor >= 0, tensor + size)._data
     return backend.where(backend.less(index, 0), backend.add(index, size), index)
 
 
 def zeros(backend: Any, shape: tuple[int, ...], like: Any) -> Tensor:
     return _wrap(backend.zeros(shape, backend.dtype_name(like)), backend)
+
+
+def expand_ellipsis(key: tuple[Any, ...], rank: int) -> tuple[Any, ...]:
+    """A key of full slices, one Ellipsis at most and index arrays as one entry per dim (the
+    Ellipsis and the missing trailing dims as full slices)."""
+    for at, entry in enumerate(key):
+        if entry is Ellipsis:
+            key = (*key[:at], *(_FULL,) * (rank - len(key) + 1), *key[at + 1:])
+            break
+    return (*key, *(_FULL,) * (rank - len(key)))
 
 
 def full_index_key(backend: Any, shape: tuple[int, ...], key: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -136,11 +152,7 @@ def full_index_key(backend: Any, shape: tuple[int, ...], key: tuple[Any, ...]) -
     The array API defines integer-array indexing only for such keys (no slices among the
     arrays), so every backend takes them; scatter-add and assignment use the same key.
     """
-    for at, entry in enumerate(key):
-        if entry is Ellipsis:
-            key = (*key[:at], *(_FULL,) * (len(shape) - len(key) + 1), *key[at + 1:])
-            break
-    key = (*key, *(_FULL,) * (len(shape) - len(key)))
+    key = expand_ellipsis(key, len(shape))
     positions = [axis for axis, entry in enumerate(key) if not isinstance(entry, slice)]
     if len(positions) == len(shape):
         return key
@@ -372,8 +384,12 @@ class Index(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         # A scatter-add into zeros: repeated indices accumulate their gradients.
+        # Inside vmap the gradient holds one example per row while the zeros are shared:
+        # out of place there (as PyTorch's index_backward for a batched gradient), so each
+        # example gets its own copy.
         target = zeros(grad._backend, ctx.shape, grad._data)
-        return IndexPut.apply(target, grad, key=ctx.key, accumulate=True, inplace=True)
+        return IndexPut.apply(target, grad, key=ctx.key, accumulate=True,
+                              inplace=not grad._batched)
 
 
 class IndexPut(Function):
@@ -662,6 +678,17 @@ def _expand_value(value: Tensor, shape: tuple[int, ...]) -> Tensor:
 def put_(tensor: Tensor, key: tuple[Any, ...], values: Tensor,
          accumulate: bool = False) -> Tensor:
     """`tensor[key] = values` in place, for a key of full slices and index arrays."""
+    values = _put_values(tensor, key, values)
+    return inplace.apply(
+        tensor, (values,),
+        lambda source: IndexPut.apply(source, values, key=key, accumulate=accumulate,
+                                      inplace=True),
+    )
+
+
+def _put_values(tensor: Tensor, key: tuple[Any, ...], values: Tensor) -> Tensor:
+    """The values of `tensor[key] = values`, checked against the indexing result's shape
+    (leading dims of size 1 dropped)."""
     result_shape = index_result_shape(tensor._data.shape, key)
     values_shape = values._data.shape
     trimmed = values_shape
@@ -676,11 +703,7 @@ def put_(tensor: Tensor, key: tuple[Any, ...], values: Tensor,
         )
     if trimmed != values_shape:
         values = values.reshape(trimmed)
-    return inplace.apply(
-        tensor, (values,),
-        lambda source: IndexPut.apply(source, values, key=key, accumulate=accumulate,
-                                      inplace=True),
-    )
+    return values
 
 
 def index_put_(tensor: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
@@ -693,7 +716,17 @@ def index_put_(tensor: Tensor, indices: Any, values: Tensor, accumulate: bool = 
 
 
 def index_put(tensor: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
-    return index_put_(clone(tensor), indices, values, accumulate)
+    """Tensor.index_put: index_put_ on a copy. Inside vmap one op out of place, so an
+    unbatched tensor takes values that vary over the examples (a copy per example)."""
+    if not (tensor._batched or getattr(values, "_batched", False)
+            or any(getattr(index, "_batched", False) for index in indices)):
+        return index_put_(clone(tensor), indices, values, accumulate)
+    _check_put_dtype(tensor, tuple(indices), values, accumulate)
+    _, key, _ = apply_basic(tensor, tuple(_FULL if i is None else i for i in indices))
+    if key is None:
+        key = tuple(_FULL for _ in indices)
+    values = _put_values(tensor, key, values)
+    return IndexPut.apply(tensor, values, key=key, accumulate=accumulate)
 
 
 def torch_index_put_(input: Tensor, indices: Any, values: Tensor,

@@ -104,7 +104,7 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
     if tensor._batched or any(getattr(other, "_batched", False) for other in others):
         from ..batching.dispatch import batched_inplace
 
-        return batched_inplace(tensor, compute)
+        return batched_inplace(tensor, others, compute)
     recording = is_recording(tensor, others)
     check_inplace(tensor, recording)
     if not tensor._data.shape:

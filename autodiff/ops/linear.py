@@ -14,7 +14,7 @@ from ..jvp_rules import auto_multilinear, rule_facts, sum_terms
 from ..profiling import InnerOp
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, same_device
-from .einsum import einsum
+from .einsum import EinsumProduct, einsum
 from .matmul import matmul
 
 
@@ -124,7 +124,10 @@ class SharedLinear(Function):
     def forward(ctx: Any, x: Any, w: Any, b: Any) -> Any:
         backend = ctx.backend
         ctx.save_for_backward(x, w)
-        out = backend.matmul(x, backend.permute_dims(backend.getitem(w, (0, ...)), (1, 0)))
+        # The examples' rows folded into one matrix: one GEMM (a 3-d matmul loops over them)
+        weight_t = backend.permute_dims(backend.getitem(w, (0, ...)), (1, 0))
+        rows = backend.reshape(x, (-1, x.shape[-1]))
+        out = backend.reshape(backend.matmul(rows, weight_t), (*x.shape[:-1], w.shape[1]))
         if b is not None:
             out += backend.getitem(b, (0, ...))  # a fresh result: add the bias in place
         return out
@@ -137,12 +140,14 @@ class SharedLinear(Function):
         size, outputs, features = shape[0], shape[-1], x._data.shape[-1]
         rows = math.prod(shape[1:-1])
         grad_x = grad_w = grad_b = None
-        if needs_x:
-            grad_x = grad @ w.select(0, 0)
+        if needs_x:  # one GEMM over every example's rows, as in forward
+            grad_x = (grad.reshape(-1, outputs) @ w.select(0, 0)).reshape(
+                *shape[:-1], features)
         if needs_w:
             if rows == 1:  # one row per example: outer products, written in W's layout
-                row = x if x._data.ndim == 3 else x.reshape(size, 1, features)
-                grad_w = grad.reshape(size, outputs, 1) * row
+                # (one einsum that sums nothing: faster than a broadcast multiply)
+                grad_w = EinsumProduct.apply(grad.reshape(size, outputs),
+                                             x.reshape(size, features), equation="bo,bi->boi")
             else:
                 grad_w = grad.reshape(size, rows, outputs).mT @ x.reshape(size, rows, features)
         if needs_b:

@@ -29,14 +29,14 @@ LOOPED = {
     "corrcoef", "cov", "cov_weights", "ctc_loss_mean", "ctc_loss_none", "ctc_loss_sum",
     "embedding_bag_2d", "embedding_bag_max", "embedding_bag_mean",
     "embedding_bag_per_sample_weights", "embedding_bag_sum", "fill_diagonal_",
-    "fill_diagonal_wrap", "getitem_separated", "histc", "histc_range", "histogram",
-    "histogram_edges", "histogram_weight_density", "histogramdd", "index_put__torch",
-    "index_put_accumulate", "isin", "masked_fill_tensor_", "masked_scatter", "masked_scatter_",
+    "fill_diagonal_wrap", "histc", "histc_range", "histogram", "histogram_edges",
+    "histogram_weight_density", "histogramdd", "isin", "masked_fill_tensor_", "masked_scatter",
+    "masked_scatter_",
     "nn.utils.rnn.pack_padded_sequence",
     "nn.utils.rnn.pack_padded_sequence_unsorted_batch_first", "nn.utils.rnn.pad_packed_sequence",
     "nn.utils.rnn.pad_packed_sequence_batch_first", "nn.utils.rnn.pad_sequence",
-    "quantile_vector_q", "setitem_advanced", "setitem_view_advanced", "squeeze_", "squeeze_dim_",
-    "squeeze_dims_", "t_", "transpose_", "unsqueeze_",
+    "quantile_vector_q", "squeeze_", "squeeze_dim_", "squeeze_dims_", "t_", "transpose_",
+    "unsqueeze_",
     # The factorizations and complex views that came with autodiff.linalg: no rule yet.
     "cholesky", "geqrf", "linalg.cholesky_ex", "linalg.cond", "linalg.cond_fro", "linalg.cond_nuc",
     "linalg.eig", "linalg.eig_complex_input", "linalg.eig_vectors", "linalg.eigvals",
@@ -119,8 +119,9 @@ def _run(info: OpInfo, sample: Sample, device: str, in_dims: tuple[int | None, .
             out = vmap(info.op, in_dims=tuple(dims))(*args)
         except RuntimeError as error:
             # In place into an unbatched tensor from batched values: PyTorch's refusal.
-            if in_dims[0] is None and info.name in WRITES_FIRST_INPUT and \
-                    "doesn't match the broadcast shape" in str(error):
+            if in_dims[0] is None and info.name in WRITES_FIRST_INPUT and (
+                    "doesn't match the broadcast shape" in str(error)
+                    or "being vmapped over but `self` not being vmapped over" in str(error)):
                 return False
             if in_dims[0] is not None and info.name in RUNNING_STATS and \
                     "Batch norm got a batched tensor as input while the running_mean" in \
