@@ -406,7 +406,8 @@ def _pass_on(node: Node, grads: list[Any], input_grads: tuple[Any, ...],
                     heapq.heappush(heap, (-ready._sequence_nr, ready))
                     ready = None
                 heapq.heappush(heap, (-child._sequence_nr, child))
-        dependencies[child] = count - 1
+        else:  # a ready node's count is never read again (GraphTask asks only membership)
+            dependencies[child] = count - 1
     return ready
 
 
@@ -533,8 +534,13 @@ def _to_grad_dtype(node: AccumulateGrad, grads: list[Any]) -> list[Any]:
     """A leaf's gradient cast to its grad_dtype (set to another dtype than the leaf's), before
     its hooks, autograd.grad's capture and `.grad` see it, as PyTorch's validate_outputs does."""
     grad = grads[0]
-    target = node.variable.accumulated_grad_dtype()
-    if grad is None or target is None or grad.dtype == target:
+    if grad is None:
+        return grads
+    variable = node.variable
+    if not variable._grad_dtype_set and grad._data.dtype is variable._data.dtype:
+        return grads  # the leaf's own dtype already (the usual case: no dtype objects made)
+    target = variable.accumulated_grad_dtype()
+    if target is None or grad.dtype == target:
         return grads
     return [grad.to(target), *grads[1:]]
 

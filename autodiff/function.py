@@ -58,12 +58,27 @@ _INFERENCE_SAVED = (
     "`torch.inference_mode()`.")
 
 
+class _NeedsInputGrad:
+    """`ctx.needs_input_grad` of a recorded op: which inputs have an edge, made from the input
+    metadata on first read and kept on the ctx (a value set on the ctx wins, as any attribute:
+    this descriptor has no __set__). Most backward formulas of one-input ops never read it."""
+
+    def __get__(self, ctx: Any, owner: type | None = None) -> Any:
+        if ctx is None:
+            return self
+        meta = ctx.__dict__.get("_input_meta")
+        if meta is None:  # not recorded (yet): as the base class's default
+            return None
+        needs = ctx.__dict__["needs_input_grad"] = tuple([entry is not None for entry in meta])
+        return needs
+
+
 class Function(Node):
     """Base class of every op. Subclasses define `forward` and `backward` as static methods."""
 
     # What the engine and the base class read; set by `apply` on each node.
     backend: Backend
-    needs_input_grad: tuple[bool, ...]
+    needs_input_grad: Any = _NeedsInputGrad()
     _input_meta: list[tuple[tuple[int, ...], Any] | None]
     _to_save: tuple[Any, ...] | None = None
     # One entry per item given to save_for_backward: a SavedTensor, a Python number or None.
@@ -76,6 +91,14 @@ class Function(Node):
     # Set by an in-place op on a view: rebuilds a saved output as a view of the base's new
     # history (as PyTorch does), so this node never enters a recorded backward on its own.
     _unpack_output: Callable[[Any, int], Tensor] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # `apply` makes the ctx with `cls()`: a built-in op keeps its state on the ctx in
+        # forward, never in an __init__ (custom Functions make theirs in their own `apply`).
+        if not cls._custom and ("__init__" in cls.__dict__ or "__new__" in cls.__dict__):
+            raise TypeError(f"{cls.__name__}: an op's ctx is made without arguments; set its "
+                            "state in forward instead of __init__/__new__")
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
@@ -178,11 +201,20 @@ class Function(Node):
                 arrays.append(arg)
         if backend is None:
             raise TypeError(f"{cls.__name__}.apply() needs at least one Tensor argument")
-        ctx = _new(cls)
+        # `cls()`, not `object.__new__(cls)`: ops define no __init__ (`__init_subclass__`
+        # checks), and a plain class call skips the generic __new__ wrapper's argument checks.
+        ctx = cls()
         ctx.backend = backend
         if in_modes:
             return ctx._run_in_modes(args, arrays, kwargs, requires_grad)
-        result = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
+        if kwargs:
+            result = cls.forward(ctx, *arrays, **kwargs)
+        elif len(arrays) == 2:  # the arities of most ops, called without unpacking a list
+            result = cls.forward(ctx, arrays[0], arrays[1])
+        elif len(arrays) == 1:
+            result = cls.forward(ctx, arrays[0])
+        else:
+            result = cls.forward(ctx, *arrays)
         if requires_grad and _grad_state.enabled:
             return ctx._make_node(args, arrays, result)
         backend = ctx.backend  # a device transfer's forward moves it to the target
@@ -265,7 +297,7 @@ class Function(Node):
             finally:
                 self._dual_call = None
                 if needs is None:
-                    del self.needs_input_grad
+                    self.__dict__.pop("needs_input_grad", None)
                 else:
                     self.needs_input_grad = needs
                 self._saved = saved
@@ -440,23 +472,19 @@ class Function(Node):
         """Make this ctx a node of the graph: edges, input metadata, outputs, saved tensors."""
         self._sequence_nr = next(sequence_nrs)
         edges: list[Any] = []
-        needs = []
         meta: list[Any] = []
         for arg in args:
             if isinstance(arg, Tensor) and arg._requires_grad:
                 node = arg._grad_fn
                 edges.append((node if node is not None else AccumulateGrad.of(arg),
                               arg._output_nr))
-                needs.append(True)
                 data = arg._data
                 meta.append((data.shape, data.dtype))
             else:
                 edges.append(_NO_EDGE)
-                needs.append(False)
                 meta.append(None)
         self.next_functions = tuple(edges)
-        self.needs_input_grad = tuple(needs)
-        self._input_meta = meta
+        self._input_meta = meta  # needs_input_grad is read off it when backward asks
 
         if type(result) is tuple:
             outputs: Any = self._make_outputs(result)
@@ -541,7 +569,10 @@ class Function(Node):
         """Call backward, then give each input a gradient of its own shape and dtype."""
         if self._output_meta is not None and self.materialize_grads:
             grad_outputs = self._materialized(grad_outputs)
-        grads = self.backward(self, *grad_outputs)
+        if len(grad_outputs) == 1:  # one output (most ops): no list unpacking
+            grads = self.backward(self, grad_outputs[0])
+        else:
+            grads = self.backward(self, *grad_outputs)
         if type(grads) is not tuple:
             grads = (grads,)
         meta = self._input_meta

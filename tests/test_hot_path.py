@@ -123,3 +123,67 @@ def test_fast_path_keeps_signature_name_and_out() -> None:
     assert autodiff.equal(out, autodiff.full((3,), 2.0))
     with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
         autodiff.matmul(x, x, bogus=1)
+
+
+# ----------------------------------------------------------------------------- plain-path shortcuts
+def test_an_op_defining_init_is_refused_at_class_creation() -> None:
+    """`apply` makes an op's ctx with a plain class call: an op with an __init__ would get no
+    arguments, so defining one is refused when the class is made (custom Functions, which make
+    their ctx themselves, may define one)."""
+    from autodiff.function import Function
+
+    with pytest.raises(TypeError, match="set its state in forward"):
+        class WithInit(Function):  # the class statement is what fails
+            def __init__(self) -> None:
+                self.value = 1
+
+    class Custom(autodiff.autograd.Function):
+        def __init__(self) -> None:
+            self.value = 1
+
+        @staticmethod
+        def forward(ctx: object, x: autodiff.Tensor) -> autodiff.Tensor:
+            return x * 2
+
+        @staticmethod
+        def backward(ctx: object, grad: autodiff.Tensor) -> autodiff.Tensor:
+            return grad * 2
+
+    x = autodiff.ones(2, requires_grad=True)
+    Custom.apply(x).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("number", [3, 2.5])
+def test_mul_by_number_backward_matches_the_op_in_every_mode(dtype: str, number: float) -> None:
+    """Mul's backward by a number multiplies directly on the plain path; under a mode, with
+    create_graph or for float16 it goes through the op: the gradients agree, and create_graph
+    still records the product (MulBackward0 on the gradient)."""
+    x = autodiff.tensor([1.0, -2.0, 3.0], dtype=getattr(autodiff, dtype), requires_grad=True)
+    (x * number).sum().backward()
+    plain = x.grad.tolist()
+    assert plain == [float(number)] * 3  # exact in every dtype here
+    for _, mode in _modes():
+        x.grad = None
+        with mode:  # type: ignore[attr-defined]
+            (x * number).sum().backward()
+        assert x.grad.tolist() == plain
+    x.grad = None
+    (grad,) = autodiff.autograd.grad((x * number * x).sum(), x, create_graph=True)
+    assert grad.grad_fn is not None
+    (second,) = autodiff.autograd.grad(grad.sum(), x)
+    assert second.tolist() == [2.0 * number] * 3
+
+
+def test_needs_input_grad_is_read_off_the_recorded_inputs() -> None:
+    from autodiff.ops.arithmetic import Mul
+
+    x = autodiff.ones(2, requires_grad=True)
+    y = autodiff.ones(2)
+    node = (x * y).grad_fn
+    assert node.needs_input_grad == (True, False)
+    assert (y * x).grad_fn.needs_input_grad == (False, True)
+    node.needs_input_grad = (False, False)  # a value set on the ctx wins, as before
+    assert node.needs_input_grad == (False, False)
+    assert Mul().needs_input_grad is None  # not recorded: the default

@@ -64,7 +64,8 @@ def require_floating(kernel: str, backend: Any, array: Any) -> None:
 def refuse_bool(kernel: str, left: Tensor, right: Tensor) -> None:
     """PyTorch has no bool kernel for mm, mv, bmm or dot (NumPy would compute or/and); only
     dot reaches it with an empty operand."""
-    if left.dtype is dtypes.bool_ and (kernel == "dot" or (left.numel() and right.numel())):
+    if left._data.dtype == left._backend.bool_dtype and (
+            kernel == "dot" or (left.numel() and right.numel())):
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 

@@ -16,8 +16,10 @@ from ..autocast_state import autocast_op
 from ..creation import zeros_like
 from ..flop_counts import elementwise_flops
 from ..function import Function
+from ..grad_mode import state as _grad_state
+from ..hot_path import modes as _modes
 from ..jvp_rules import auto_element_wise
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from . import division
 from ._checks import require_tensors
 from ._out import CAST, SAME, takes_out
@@ -173,10 +175,27 @@ class Mul(Function):
         # Complex factors enter conjugated (PyTorch's convention for complex gradients).
         if not ctx._saved:
             scalar = ctx.scalar
-            return grad * (scalar.conjugate() if type(scalar) is complex else scalar), None
+            if type(scalar) is complex:
+                return grad * scalar.conjugate(), None
+            return _times_number(grad, scalar), None
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
         return (grad * _conj(b) if needs_a else None), (grad * _conj(a) if needs_b else None)
+
+
+def _times_number(grad: Tensor, number: Any) -> Tensor:
+    """`grad * number` in a backward formula. Where `Mul.apply` would only take its hot path
+    and wrap the product (no mode on, grad mode off so nothing is recorded, a float tensor
+    times a real number), the product is computed here without making a ctx for it; anything
+    else goes through the op."""
+    if (_modes.active or _grad_state.enabled or type(grad) is not Tensor
+            or type(number) not in _REAL_NUMBERS):
+        return grad * number
+    backend = grad._backend
+    data = grad._data
+    if data.dtype not in backend.full_precision_floating:
+        return grad * number
+    return _wrap(backend.multiply(data, number), backend)
 
 
 def _conj(value: Any) -> Any:

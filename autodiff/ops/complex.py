@@ -103,7 +103,9 @@ class ConjPhysical(Conj):
 def conj(input: Tensor) -> Tensor:
     """The complex conjugate; a real tensor itself. The result reports is_conj() as PyTorch's
     lazy conjugate does (here its values are conjugated at once)."""
-    if not input.dtype.is_complex:
+    # The backend's dtype set, not `input.dtype`: no dtype object per call (backward formulas
+    # conjugate every real saved tensor on their way).
+    if input._data.dtype not in input._backend.complex_dtypes:
         return input
     out = Conj.apply(input)
     out._is_conj = not input._is_conj
