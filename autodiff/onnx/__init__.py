@@ -2,11 +2,12 @@
 ONNX graph through the `onnx` package.
 
 The call runs once under an op mode (`op_modes.py`, as PyTorch's exporter traces aten calls)
-that hands each op to its converter (`convert.py`'s registry) as it is applied: the argument Tensors become
-the graph's inputs, the tensors the ops read that no op made (parameters, buffers) its
-initializers, each op one or a few ONNX nodes, the returned Tensors its outputs. An op with
-no converter stops the export with torch.onnx's UnsupportedOperatorError naming it. A Module is
-exported in eval mode (torch.onnx's default, TrainingMode.EVAL) and put back as it was.
+that hands each op to its converter (`convert.py`'s registry) as it is applied: the argument
+Tensors become the graph's inputs, the tensors the ops read that no op made (parameters,
+buffers) its initializers, each op one or a few ONNX nodes, the returned Tensors its outputs.
+An op with no converter stops the export with torch.onnx's UnsupportedOperatorError naming
+it. A Module is exported in eval mode (torch.onnx's default, TrainingMode.EVAL) and put back
+as it was.
 
 Dynamic axes: the call runs first on inputs grown by one along each dynamic axis; the sizes an
 op is given that differ between the two runs are dynamic, and are written so ONNX infers them
