@@ -373,7 +373,7 @@ def _as_strided(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: 
     return make_batched(_call(cls, [value], options), level.number)
 
 
-_register(_view, shape.View, shape.UnsafeView)
+_register(_view, shape.View, shape.ReshapeAlias, shape.UnsafeView)
 _register(_as_strided, strides.AsStridedView)
 _register(_as_strided_scatter, strides.AsStridedScatter)
 _register(_expand_rule, shape.Expand)
