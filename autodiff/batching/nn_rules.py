@@ -191,11 +191,18 @@ def _batch_norm(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: 
                         statistic.copy_(flat.reshape(tuple(statistic.shape)))
         affine = False
     if not affine:
-        if weight is not None:
-            out = out * _per_channel(_batched(weight, level), out.dim())
-        if bias is not None:
-            out = out + _per_channel(_batched(bias, level), out.dim())
+        out = _per_example_affine(out, weight, bias, level)
     return make_batched(out, level.number)
+
+
+def _per_example_affine(out: Tensor, weight: Any, bias: Any, level: Level) -> Tensor:
+    """A normalization's weight and bias applied per channel after the op, for when one of
+    them is batched and so cannot go into the op's own affine step."""
+    if weight is not None:
+        out = out * _per_channel(_batched(weight, level), out.dim())
+    if bias is not None:
+        out = out + _per_channel(_batched(bias, level), out.dim())
+    return out
 
 
 def _group_norm(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
@@ -210,10 +217,7 @@ def _group_norm(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: 
                     w_value if affine else None, b_value if affine else None, **kwargs)
     out = out.reshape(shape)
     if not affine:
-        if weight is not None:
-            out = out * _per_channel(_batched(weight, level), out.dim())
-        if bias is not None:
-            out = out + _per_channel(_batched(bias, level), out.dim())
+        out = _per_example_affine(out, weight, bias, level)
     return make_batched(out, level.number)
 
 

@@ -8,8 +8,6 @@ loop of unbatched calls or PyTorch's values."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -17,26 +15,13 @@ import pytest
 import autodiff
 import autodiff.linalg as LA
 from autodiff.func import vmap
+from tests.func.vmap_helpers import no_fallback as _no_fallback
+from tests.func.vmap_helpers import randn64 as _t
+from tests.func.vmap_helpers import values as _np
 
 B = 3
 
 
-def _t(*shape: int, seed: int = 0, device: str = "cpu") -> autodiff.Tensor:
-    rng = np.random.default_rng(seed)
-    return autodiff.tensor(rng.standard_normal(shape), dtype=autodiff.float64, device=device)
-
-
-def _np(x: autodiff.Tensor) -> np.ndarray:
-    return np.array(x.tolist()).reshape(tuple(x.shape))
-
-
-@contextmanager
-def _no_fallback() -> Iterator[None]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield
-    slow = [str(w.message) for w in caught if "performance drop" in str(w.message)]
-    assert not slow, slow
 
 
 def _dominant(a: autodiff.Tensor) -> autodiff.Tensor:

@@ -5,9 +5,7 @@ unbatched calls and with no performance warning (no per-example fallback)."""
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,26 +15,13 @@ import autodiff
 import autodiff.nn.functional as F
 from autodiff import nn
 from autodiff.func import functional_call, grad, jacrev, vmap
+from tests.func.vmap_helpers import no_fallback as _no_fallback
+from tests.func.vmap_helpers import randn64 as _t
+from tests.func.vmap_helpers import values as _np
 
 B = 3
 
 
-def _t(*shape: int, seed: int = 0, device: str = "cpu") -> autodiff.Tensor:
-    rng = np.random.default_rng(seed)
-    return autodiff.tensor(rng.standard_normal(shape), dtype=autodiff.float64, device=device)
-
-
-def _np(x: autodiff.Tensor) -> np.ndarray:
-    return np.array(x.tolist()).reshape(tuple(x.shape))
-
-
-@contextmanager
-def _no_fallback() -> Iterator[None]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield
-    slow = [str(w.message) for w in caught if "performance drop" in str(w.message)]
-    assert not slow, slow
 
 
 def _against_loop(function: Callable[..., Any], args: tuple[Any, ...],
