@@ -173,21 +173,27 @@ class Complex(Function):
         return (real(grad) if needs_re else None), (imag(grad) if needs_im else None)
 
 
-def complex(real: Tensor, imag: Tensor) -> Tensor:
-    """The complex tensor with these real and imaginary parts (float32 gives complex64, float64
-    complex128)."""
-    same_device(real, imag)
-    for tensor in (real, imag):
+def _check_parts(first: Tensor, second: Tensor) -> None:
+    """complex's and polar's argument checks, in PyTorch's order and words: one device, both
+    float32 or float64, the same dtype, broadcastable shapes."""
+    same_device(first, second)
+    for tensor in (first, second):
         if tensor.dtype not in (dtypes.float32, dtypes.float64):
             raise RuntimeError(
                 "Expected both inputs to be Half, Float or Double tensors but got "
-                f"{scalar_type_name(real)} and {scalar_type_name(imag)}")
-    if real.dtype is not imag.dtype:
+                f"{scalar_type_name(first)} and {scalar_type_name(second)}")
+    if first.dtype is not second.dtype:
         raise RuntimeError(
-            f"Expected object of scalar type {scalar_type_name(real)} but got scalar type "
-            f"{scalar_type_name(imag)} for second argument")
-    if real._data.shape != imag._data.shape:
-        check_broadcast(real._data.shape, imag._data.shape)
+            f"Expected object of scalar type {scalar_type_name(first)} but got scalar type "
+            f"{scalar_type_name(second)} for second argument")
+    if first._data.shape != second._data.shape:
+        check_broadcast(first._data.shape, second._data.shape)
+
+
+def complex(real: Tensor, imag: Tensor) -> Tensor:
+    """The complex tensor with these real and imaginary parts (float32 gives complex64, float64
+    complex128)."""
+    _check_parts(real, imag)
     return Complex.apply(real, imag)
 
 
@@ -323,18 +329,7 @@ def polar(abs: Tensor, angle: Tensor) -> Tensor:
     """The complex tensor with these magnitudes and phases. The gradient of abs is the
     derivative e^{i angle} also where abs < 0 (PyTorch 2.13 uses sgn(result), the opposite
     sign there)."""
-    same_device(abs, angle)
-    for tensor in (abs, angle):
-        if tensor.dtype not in (dtypes.float32, dtypes.float64):
-            raise RuntimeError(
-                "Expected both inputs to be Half, Float or Double tensors but got "
-                f"{scalar_type_name(abs)} and {scalar_type_name(angle)}")
-    if abs.dtype is not angle.dtype:
-        raise RuntimeError(
-            f"Expected object of scalar type {scalar_type_name(abs)} but got scalar type "
-            f"{scalar_type_name(angle)} for second argument")
-    if abs._data.shape != angle._data.shape:
-        check_broadcast(abs._data.shape, angle._data.shape)
+    _check_parts(abs, angle)
     return Polar.apply(abs, angle)
 
 
