@@ -45,14 +45,18 @@ import itertools
 import threading
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .compiler.tracing import current as current_tracer
+from .compiler.tracing import state as tracing_state
 from .grad_mode import state as grad_state
 from .node import AccumulateGrad, Node, anomaly_state
 from .profiling import Range, profiler_state
 from .saved import RELEASED, holds_array
 from .tensor import Tensor, _wrap
+
+if TYPE_CHECKING:
+    from .compiler.tracing import Tracer
 
 
 class GraphTask:
@@ -126,8 +130,9 @@ def run_backward(
     accumulate_grad=False (`autograd.grad`): return the gradients of `inputs`, touching no
     leaf's `.grad`.
     """
-    tracer = current_tracer()
-    if tracer is not None:  # autodiff.compile is recording this backward
+    # autodiff.compile recording this backward, if any (asked only while some thread traces)
+    tracer = current_tracer() if tracing_state.tracer is not None else None
+    if tracer is not None:
         tracer.backward_ran = True
     root_edges: list[tuple[Node, int, Tensor]] = []
     root_nodes: set[Node] = set()
@@ -157,7 +162,7 @@ def run_backward(
                                     inputs is not None))
     try:
         return _walk(root_edges, retain_graph, create_graph, inputs, accumulate_grad,
-                     dependencies, needed, should_execute, captures)
+                     dependencies, needed, should_execute, captures, tracer)
     finally:
         _running.stack.pop()
 
@@ -165,9 +170,9 @@ def run_backward(
 def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
           inputs: Sequence[Tensor] | None, accumulate_grad: bool, dependencies: dict[Node, int],
           needed: set[Node], should_execute: set[Node] | None,
-          captures: dict[Node, list[tuple[int, int]]]) -> list[Tensor | None] | None:
+          captures: dict[Node, list[tuple[int, int]]], tracer: Tracer | None
+          ) -> list[Tensor | None] | None:
     """The walk itself: run every ready node, latest-created first."""
-    tracer = current_tracer()  # autodiff.compile recording this backward, if any
     buffers: dict[Node, list[Any]] = {}
     # The gradients waiting for an AccumulateGrad that only the engine holds (see _made_here):
     # `.grad` may take them without a copy. A recorded backward never takes one (PyTorch).
@@ -212,7 +217,12 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
                 evaluating, running = profiler_state.begin_node(node, buffers[node])
             grads = buffers.pop(node)
             if type(node) is AccumulateGrad:
-                grads = _to_grad_dtype(node, grads)
+                # A cast only for a leaf with a grad_dtype or a gradient of another dtype.
+                first, variable = grads[0], node.variable
+                if first is not None and (variable._grad_dtype_set
+                                          or first._data.dtype is not variable._data.dtype):
+                    grads = _to_grad_dtype(node, grads)
+                del first, variable
             if not everything:
                 if node not in needed:  # only captured: Tensor hooks, then the capture
                     if node._hooked:
@@ -229,7 +239,7 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
                 grad = grads[0]
                 take = not hooked and not create_graph and grad in owned
                 owned.discard(grad)
-                _accumulate(node, grad, create_graph, take, undo)
+                _accumulate(node, grad, create_graph, take, undo, tracer)
                 del grad  # `.grad` (or its hook) owns it now: the engine keeps no reference
                 if profiling:
                     profiler_state.end(running)
@@ -537,8 +547,6 @@ def _to_grad_dtype(node: AccumulateGrad, grads: list[Any]) -> list[Any]:
     if grad is None:
         return grads
     variable = node.variable
-    if not variable._grad_dtype_set and grad._data.dtype is variable._data.dtype:
-        return grads  # the leaf's own dtype already (the usual case: no dtype objects made)
     target = variable.accumulated_grad_dtype()
     if target is None or grad.dtype == target:
         return grads
@@ -546,7 +554,7 @@ def _to_grad_dtype(node: AccumulateGrad, grads: list[Any]) -> list[Any]:
 
 
 def _accumulate(node: AccumulateGrad, grad: Tensor | None, create_graph: bool, take: bool,
-                undo: list[Callable[[], None]]) -> None:
+                undo: list[Callable[[], None]], tracer: Tracer | None) -> None:
     """AccumulateGrad: add `grad` into the leaf's `.grad` (PyTorch's accumulateGrad), under
     the node's lock: backward passes in other threads may be adding into the same `.grad`.
 
@@ -558,10 +566,11 @@ def _accumulate(node: AccumulateGrad, grad: Tensor | None, create_graph: bool, t
     if grad is None:
         return
     variable = node.variable
-    tracer = current_tracer()
-    if tracer is not None:
+    if tracer is not None:  # autodiff.compile: the step writes this leaf's .grad
         tracer.grad_leaves.append(variable)
-    with node.lock:
+    lock = node.lock
+    lock.acquire()  # not `with`: its __exit__, a call from C, costs as much again
+    try:
         old = variable._grad
         if old is None:
             if take:
@@ -580,6 +589,8 @@ def _accumulate(node: AccumulateGrad, grad: Tensor | None, create_graph: bool, t
         if variable._post_accumulate_hooks:
             for hook in list(variable._post_accumulate_hooks):
                 hook(variable)
+    finally:
+        lock.release()
 
 
 def _add_in_place(node: AccumulateGrad, old: Tensor, grad: Tensor,

@@ -61,15 +61,17 @@ _INFERENCE_SAVED = (
 class _NeedsInputGrad:
     """`ctx.needs_input_grad` of a recorded op: which inputs have an edge, made from the input
     metadata on first read and kept on the ctx (a value set on the ctx wins, as any attribute:
-    this descriptor has no __set__). Most backward formulas of one-input ops never read it."""
+    this descriptor has no __set__). Most backward formulas of one-input ops never read it, and
+    setting it on every node would cost each one an attribute. (Read and set as attributes:
+    `ctx.__dict__` would make the ctx's attribute dictionary a real dict, slower from then on.)"""
 
     def __get__(self, ctx: Any, owner: type | None = None) -> Any:
         if ctx is None:
             return self
-        meta = ctx.__dict__.get("_input_meta")
+        meta = ctx._input_meta
         if meta is None:  # not recorded (yet): as the base class's default
             return None
-        needs = ctx.__dict__["needs_input_grad"] = tuple([entry is not None for entry in meta])
+        needs = ctx.needs_input_grad = tuple([entry is not None for entry in meta])
         return needs
 
 
@@ -79,7 +81,7 @@ class Function(Node):
     # What the engine and the base class read; set by `apply` on each node.
     backend: Backend
     needs_input_grad: Any = _NeedsInputGrad()
-    _input_meta: list[tuple[tuple[int, ...], Any] | None]
+    _input_meta: list[tuple[tuple[int, ...], Any] | None] | None = None
     _to_save: tuple[Any, ...] | None = None
     # One entry per item given to save_for_backward: a SavedTensor, a Python number or None.
     _saved: tuple[SavedTensor | bool | int | float | None, ...] | None = None
@@ -550,7 +552,10 @@ class Function(Node):
                 if isinstance(arg, Tensor):
                     if arg._inference:
                         raise RuntimeError(_INFERENCE_SAVED)
-                    return SavedTensor(arg, arg._shared_version_counter())
+                    counter = arg._version_counter  # arg._shared_version_counter(), inline
+                    if counter is None:
+                        counter = arg._version_counter = [0]
+                    return SavedTensor(arg, counter)
                 break
         results = result if type(result) is tuple else (result,)
         output_tensors = outputs if type(outputs) is tuple else (outputs,)

@@ -219,12 +219,17 @@ class AccumulateGrad(Node):
         reference = variable._accumulator_ref
         node = reference() if reference is not None else None
         if node is None:
-            with _creation:
+            # acquire/release rather than `with`: a `with` block on a lock costs twice as much
+            # (its __exit__ is a call from C), and a step makes this node for every leaf anew.
+            _creation.acquire()
+            try:
                 reference = variable._accumulator_ref
                 node = reference() if reference is not None else None
                 if node is None:
                     node = cls(variable)
                     variable._accumulator_ref = weakref.ref(node)
+            finally:
+                _creation.release()
         return node
 
     @staticmethod

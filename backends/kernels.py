@@ -25,7 +25,6 @@ and save NumPy a fresh allocation (and its page faults) per step.
 
 from __future__ import annotations
 
-import functools
 import math
 import types
 from collections.abc import Callable
@@ -62,8 +61,10 @@ class Kernel(Generic[P, R]):
         return self if instance is None else self.bind(instance)
 
     def bind(self, backend: Any) -> Callable[P, R]:
-        """The kernel over `backend.xp`, run as Python."""
-        return functools.partial(self.function, backend.xp)
+        """The kernel over `backend.xp`, run as Python: the function bound to the namespace as
+        a method's self (CPython calls a bound method without a C frame of its own, unlike a
+        functools.partial)."""
+        return types.MethodType(self.function, backend.xp)
 
 
 class Composite(Generic[P, R]):
@@ -137,12 +138,7 @@ class Kernels:
     @kernel
     def softplus(xp: Any, x: Array) -> Array:
         """log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|))."""
-        out = xp.abs(x)
-        out *= -1
-        out = xp.exp(out)
-        out = xp.log1p(out)
-        out += xp.maximum(x, 0.0)
-        return out
+        return softplus_values(xp, x)
 
     @kernel
     def erf(xp: Any, x: Array) -> Array:
@@ -186,12 +182,12 @@ class Kernels:
         # loss = (1 - y) * z + l * softplus(-z),  l = 1 + (pos_weight - 1) * y
         #      = softplus(z) - z * y                      when there is no pos_weight.
         if pos_weight is None:
-            out = Kernels.softplus(xp, z)
+            out = softplus_values(xp, z)
             out -= z * y
         else:
             log_weight = (pos_weight - 1) * y
             log_weight += 1
-            out = Kernels.softplus(xp, -z)
+            out = softplus_values(xp, -z)
             out *= log_weight
             out += (1 - y) * z
         if weight is not None:
@@ -428,6 +424,17 @@ def decay_and_moments(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Arr
     exp_avg_sq *= beta2
     exp_avg_sq += one_minus_beta2 * grad * grad
     return grad
+
+
+def softplus_values(xp: Any, x: Array) -> Array:
+    """The softplus kernel's body, which other kernels call directly (a kernel read off the
+    class goes through its descriptor and its __call__: two frames more)."""
+    out = xp.abs(x)
+    out *= -1
+    out = xp.exp(out)
+    out = xp.log1p(out)
+    out += xp.maximum(x, 0.0)
+    return out
 
 
 def sigmoid_absolute(xp: Any, x: Array) -> Array:

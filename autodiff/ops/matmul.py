@@ -227,7 +227,8 @@ class MatrixBatchTransposedView(Matmul):
 @takes_out(EXACT)
 @autocast_op("matmul")
 def matmul(input: Tensor, other: Tensor) -> Tensor:
-    require_tensors("matmul", ("input", input), ("other", other))
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+        require_tensors("matmul", ("input", input), ("other", other))  # raises PyTorch's error
     same_device(input, other)
     a_dims, b_dims = input._data.ndim, other._data.ndim
     if a_dims == 0 or b_dims == 0:
@@ -412,7 +413,8 @@ def _check_mm(a: tuple[int, ...], b: tuple[int, ...], left: Tensor, right: Tenso
             "expected m1 and m2 to have the same dtype, but got: "
             f"{cpp_type_name(left)} != {cpp_type_name(right)}"
         )
-    refuse_bool("addmm_impl_cpu_", left, right)
+    if left._data.dtype == left._backend.bool_dtype:
+        refuse_bool("addmm_impl_cpu_", left, right)
 
 
 def _check_mv(mat: tuple[int, ...], vec: tuple[int, ...], matrix: Tensor, vector: Tensor) -> None:
