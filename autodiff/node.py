@@ -232,6 +232,11 @@ class AccumulateGrad(Node):
                 _creation.release()
         return node
 
+    def forget_grad(self) -> None:
+        """Undo of a first gradient (a failed backward): the leaf's `.grad` back to None."""
+        with self.lock:
+            self.variable._grad = None
+
     @staticmethod
     def add_leaf_hook(variable: Tensor, hook: Hook) -> RemovableHandle:
         """`Tensor.register_hook` on a leaf. The hooks live on the Tensor (they outlive any one

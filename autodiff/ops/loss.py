@@ -432,7 +432,9 @@ class BinaryCrossEntropyWithLogitsGrad(Function):
         ctx.scale = scale
         out = ctx.backend.bce_with_logits_backward(grad, z, y, weight, pos_weight)
         if scale != 1.0:  # last, in the opmath type: 1/n in float16 would be a subnormal
-            out = with_number(ctx.backend, ctx.backend.multiply, out, scale)
+            backend = ctx.backend
+            out = (backend.multiply(out, scale) if out.dtype in backend.full_precision_floating
+                   else with_number(backend, backend.multiply, out, scale))
         return out
 
     @staticmethod
