@@ -22,6 +22,8 @@
 
 from __future__ import annotations
 
+import operator
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from .program import Buffer, Program
@@ -31,6 +33,9 @@ if TYPE_CHECKING:
     from backends import Backend
 
 
+# In-place operators (as the tape records them) and the operators they update with.
+_IN_PLACE = {operator.iadd: operator.add, operator.isub: operator.sub,
+             operator.imul: operator.mul, operator.itruediv: operator.truediv}
 _FACTORIES = frozenset({"zeros", "ones", "full", "eye", "arange", "linspace", "logspace"})
 _LIKE = frozenset({"zeros_like", "ones_like"})
 # Reductions and products: their results are new arrays, never views of their inputs.
@@ -78,13 +83,36 @@ def fold_constants(program: Program, values: list[Any]) -> None:
             program.folded += 1
             continue
         kept.append(step)
-    program.steps = kept
+    program.steps = kept = [step for step in kept if not _times_one(step, values, constants)]
     # Made constants that only fed other made constants are dropped (memory held for nothing).
     needed = set(program.outputs)
     for step in kept:
         needed.update(step.uses())
     for vid in made - needed:
         del program.constants[vid]
+
+
+def _times_one(step: Step, values: list[Any], constants: dict[int, Any]) -> bool:
+    """Whether `step` multiplies a floating array in place by a constant one of its dtype
+    (`grad *= grad_output` where the output's gradient is the ones a backward starts from):
+    a step that leaves every element as it is (a signaling NaN aside, which no arithmetic
+    makes)."""
+    if step.function is not operator.imul or len(step.args) != 2:
+        return False
+    target, factor = step.args
+    if type(target) is not Ref:
+        return False
+    array = values[target.vid]
+    if type(factor) is Ref:
+        one = constants.get(factor.vid)
+        if one is None or getattr(one, "shape", None) != () or one.dtype != array.dtype:
+            return False
+    elif type(factor) is float:
+        one = factor
+    else:
+        return False
+    kind = str(array.dtype)
+    return kind.startswith(("float", "bfloat")) and float(one) == 1.0
 
 
 def _substitute(obj: Any, array: Any) -> Any:
@@ -158,8 +186,17 @@ def plan_buffers(program: Program, backend: Backend, values: list[Any]) -> None:
     value number, for their shapes and dtypes."""
     steps = program.steps
     for step in steps:  # (NumPy: the matmul method and Python's operators become ufuncs)
-        step.function = backend.replay_function(step.function,
-                                                [values[vid] for vid in step.uses()])
+        arrays = [values[vid] for vid in step.uses()]
+        operator = _IN_PLACE.get(step.function)
+        if operator is not None and type(step.args[0]) is Ref:
+            # `a op= b` on an array is the ufunc of `op` writing into a: `op(a, b, out=a)`
+            function = backend.replay_function(operator, arrays)
+            if backend.out_argument(function) == "elementwise":
+                step.function = function
+                step.name = getattr(function, "__name__", step.name)
+                step.kwargs = {"out": step.args[0]}
+                continue
+        step.function = backend.replay_function(step.function, arrays)
     # Which values may share memory: a step that is not a planned kind of call may return a
     # view of (or the very object of) any array it reads. Union-find over value numbers.
     parent: dict[int, int] = {}
@@ -214,6 +251,9 @@ def plan_buffers(program: Program, backend: Backend, values: list[Any]) -> None:
                 holding[group] = buffer
                 step.kwargs = {**step.kwargs, "out": buffer}
         _release(step, index, find, last_use, holding, free, values)
+    for step in steps:
+        if "out" in step.kwargs and backend.out_argument(step.function) == "elementwise":
+            _number_operands(step, backend, values)
 
 
 def _release(step: Any, index: int, find: Any, last_use: dict[int, int],
@@ -227,6 +267,36 @@ def _release(step: Any, index: int, find: Any, last_use: dict[int, int],
             del holding[group]
             array = buffer.array
             free.setdefault((tuple(array.shape), array.dtype), []).append(buffer)
+
+
+def _number_operands(step: Step, backend: Backend, values: list[Any]) -> None:
+    """Give the Python-number operands of an elementwise `out=` step the form
+    `Backend.scalar_operand` names: a 0-d array or a full array of the result's dtype, made
+    now. Only where every array operand has the result's dtype, a floating one (so the number
+    took that dtype in the call: the same elements come out), and an int converts exactly."""
+    out = step.kwargs["out"]
+    result = out.array if type(out) is Buffer else values[out.vid]
+    form = backend.scalar_operand(step.function)
+    if form is None or not backend.is_floating(result.dtype) or any(
+            type(item) is Ref and values[item.vid].dtype != result.dtype for item in step.args):
+        return
+    dtype = backend.dtype_name(result)
+    arguments = list(step.args)
+    for position, item in enumerate(arguments):
+        kind = type(item)
+        if kind is not float and kind is not int:
+            continue
+        with warnings.catch_warnings():  # (an overflow is told by the value, below)
+            warnings.simplefilter("ignore")
+            number = backend.full((), item, dtype)
+        converted = backend.item(number)
+        if kind is int and converted != item or converted != converted:  # (not exact; nan)
+            return
+        if abs(converted) == float("inf") and abs(item) != float("inf"):
+            return  # (overflows the dtype)
+        arguments[position] = (backend.full(tuple(result.shape), item, dtype)
+                               if form == "array" else number)
+    step.args = tuple(arguments)
 
 
 def _plannable(step: Any, backend: Backend, values: list[Any]) -> str | None:
