@@ -290,7 +290,7 @@ def _number_operands(step: Step, backend: Backend, values: list[Any]) -> None:
             warnings.simplefilter("ignore")
             number = backend.full((), item, dtype)
         converted = backend.item(number)
-        if kind is int and converted != item or converted != converted:  # (not exact; nan)
+        if (kind is int and converted != item) or converted != converted:  # (not exact; nan)
             return
         if abs(converted) == float("inf") and abs(item) != float("inf"):
             return  # (overflows the dtype)
