@@ -278,7 +278,8 @@ def _number_operands(step: Step, backend: Backend, values: list[Any]) -> None:
     result = out.array if type(out) is Buffer else values[out.vid]
     form = backend.scalar_operand(step.function)
     if form is None or not backend.is_floating(result.dtype) or any(
-            type(item) is Ref and values[item.vid].dtype != result.dtype for item in step.args):
+            type(item) is Ref and getattr(values[item.vid], "dtype", None) != result.dtype
+            for item in step.args):
         return
     dtype = backend.dtype_name(result)
     arguments = list(step.args)
