@@ -83,7 +83,8 @@ def fold_constants(program: Program, values: list[Any]) -> None:
             program.folded += 1
             continue
         kept.append(step)
-    program.steps = kept = [step for step in kept if not _times_one(step, values, constants)]
+    program.steps = kept = [step for step in kept if not _times_one(step, values, constants,
+                                                                     made)]
     # Made constants that only fed other made constants are dropped (memory held for nothing).
     needed = set(program.outputs)
     for step in kept:
@@ -92,11 +93,13 @@ def fold_constants(program: Program, values: list[Any]) -> None:
         del program.constants[vid]
 
 
-def _times_one(step: Step, values: list[Any], constants: dict[int, Any]) -> bool:
-    """Whether `step` multiplies a floating array in place by a constant one of its dtype
-    (`grad *= grad_output` where the output's gradient is the ones a backward starts from):
-    a step that leaves every element as it is (a signaling NaN aside, which no arithmetic
-    makes)."""
+def _times_one(step: Step, values: list[Any], constants: dict[int, Any],
+               made: set[int]) -> bool:
+    """Whether `step` multiplies a floating array in place by a one of its dtype that this
+    pass made a constant, or a literal 1.0 (`grad *= grad_output` where the output's gradient
+    is the ones a backward starts from): a step that leaves every element as it is (a
+    signaling NaN aside, which no arithmetic makes). An array held by reference may change
+    between calls: it is not such a constant."""
     if step.function is not operator.imul or len(step.args) != 2:
         return False
     target, factor = step.args
@@ -104,7 +107,7 @@ def _times_one(step: Step, values: list[Any], constants: dict[int, Any]) -> bool
         return False
     array = values[target.vid]
     if type(factor) is Ref:
-        one = constants.get(factor.vid)
+        one = constants.get(factor.vid) if factor.vid in made else None
         if one is None or getattr(one, "shape", None) != () or one.dtype != array.dtype:
             return False
     elif type(factor) is float:
