@@ -17,7 +17,12 @@
   and an elementwise step may write over an input of the same shape that dies at that step
   (the CPU's elementwise chains then run in place: `v5 = multiply(v4, c1, out=b0)` after
   `v4 = exp(v3, out=b0)`). Values that leave the program (results, `.grad`, state) and
-  anything a view may share memory with until its last use keep their own arrays.
+  anything a view may share memory with until its last use keep their own arrays. In-place
+  operators (`t *= -1` inside a kernel) become the ufunc writing `out=` their target, and the
+  Python-number operands of elementwise `out=` calls take the form `Backend.scalar_operand`
+  names (a 0-d array of the dtype the number takes anyway: the same elements, faster).
+- `fold_constants` also drops an in-place multiplication by a one it made (the ones a backward
+  starts from, multiplied into a kernel's gradient): it leaves every element as it is.
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ inputs (the arrays of the function's Tensor arguments and of the state it reache
 their `.grad`, optimizer state, registered up front by `guards.py`) or constants (held by
 reference). A few places in the tape touch arrays without a backend call; they ask `current()`
 and record through `record_inplace` (the engine's in-place `.grad +=`) or hand out `Traced`
-proxies (an optimizer's update rule, written with array operators).
+proxies (an optimizer's update rule, written with array operators). An elementwise kernel a
+backend runs as its Python (`Backend.kernel_as_python`) is run on the proxies so that its own
+array operations become the steps (`Tracer.record_kernel`), or recorded whole where they cannot.
 
 Whatever makes Python depend on the values of arrays (reading a value, a data-dependent shape,
 a hook, a `requires_grad` change) is a graph break: with `fullgraph` it raises `CompileError`
