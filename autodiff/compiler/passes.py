@@ -259,9 +259,12 @@ def plan_buffers(program: Program, backend: Backend, values: list[Any]) -> None:
                 holding[group] = buffer
                 step.kwargs = {**step.kwargs, "out": buffer}
         _release(step, index, find, last_use, holding, free, values)
-    for step in steps:
-        if "out" in step.kwargs and backend.out_argument(step.function) == "elementwise":
-            _number_operands(step, backend, values)
+    numbers: dict[tuple[str, str], Any] = {}  # (number, dtype) -> its 0-d array, or None
+    with warnings.catch_warnings():  # (a number that overflows the dtype is told by its value)
+        warnings.simplefilter("ignore")
+        for step in steps:
+            if "out" in step.kwargs and backend.out_argument(step.function) == "elementwise":
+                _number_operands(step, backend, values, numbers)
 
 
 def _release(step: Any, index: int, find: Any, last_use: dict[int, int],
@@ -277,7 +280,8 @@ def _release(step: Any, index: int, find: Any, last_use: dict[int, int],
             free.setdefault((tuple(array.shape), array.dtype), []).append(buffer)
 
 
-def _number_operands(step: Step, backend: Backend, values: list[Any]) -> None:
+def _number_operands(step: Step, backend: Backend, values: list[Any],
+                     numbers: dict[tuple[str, str], Any]) -> None:
     """Give the Python-number operands of an elementwise `out=` step the form
     `Backend.scalar_operand` names: a 0-d array or a full array of the result's dtype, made
     now. Only where every array operand has the result's dtype, a floating one (so the number
@@ -295,14 +299,16 @@ def _number_operands(step: Step, backend: Backend, values: list[Any]) -> None:
         kind = type(item)
         if kind is not float and kind is not int:
             continue
-        with warnings.catch_warnings():  # (an overflow is told by the value, below)
-            warnings.simplefilter("ignore")
+        key = (repr(item), dtype)  # (-0.0 == 0.0, but not as an operand)
+        if key not in numbers:
             number = backend.full((), item, dtype)
-        converted = backend.item(number)
-        if (kind is int and converted != item) or converted != converted:  # (not exact; nan)
-            return
-        if abs(converted) == float("inf") and abs(item) != float("inf"):
-            return  # (overflows the dtype)
+            converted = backend.item(number)
+            exact = not ((kind is int and converted != item) or converted != converted  # nan
+                         or (abs(converted) == float("inf") and abs(item) != float("inf")))
+            numbers[key] = number if exact else None
+        number = numbers[key]
+        if number is None:
+            return  # (not exact in the dtype, nan, or past its range)
         arguments[position] = (backend.full(tuple(result.shape), item, dtype)
                                if form == "array" else number)
     step.args = tuple(arguments)
