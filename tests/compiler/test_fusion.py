@@ -105,8 +105,9 @@ def test_numbers_as_arrays_give_the_same_bits(dtype: type) -> None:
         chain = x
         for _ in range(5):
             chain = chain * 1.0001 + 0.0001
+        signed_zeros = (x * -0.0) - (x * 0.0)  # -0.0 and 0.0 are different operands
         return chain, F.softplus(x), F.binary_cross_entropy_with_logits(
-            x, (x > 0).to(x.dtype), reduction="none"), 0.3 - x / 7.0
+            x, (x > 0).to(x.dtype), reduction="none"), 0.3 - x / 7.0, signed_zeros
 
     compiled = autodiff.compile(function, fullgraph=True)
     x = autodiff.tensor(start)
