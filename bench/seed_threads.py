@@ -28,38 +28,36 @@ ROUNDS = {"64x256x256": 61, "1024x1024x1024": 11}
 
 
 def engines_for(problem: seed_graph.Problem, torch: Any, setup: Any
-                ) -> dict[str, Callable[[], Any]]:
+                ) -> dict[str, tuple[Callable[[], None], int]]:
+    """Each engine as a batch of back-to-back calls (about `seed_graph.TARGET` seconds) that
+    first sets its thread count, and the number of calls in it."""
     x, y, w, b = problem.x, problem.y, problem.w, problem.b
     torch_step = seed_graph.step_of(torch, problem, "cpu")
 
     def limit() -> Any:
         return seed_graph.limit_step(np, x, y, w, b)
 
-    made: dict[str, Callable[[], Any]] = {}
+    made: dict[str, tuple[Callable[[], None], int]] = {}
     for count in (1, 2):
-        made[f"numpy limit, {count} thread{'s' * (count > 1)}"] = _at(count, limit, torch)
-        made[f"torch eager, {count} thread{'s' * (count > 1)}"] = _at(count, torch_step, torch)
-    calls = {name: seed_graph.calls_per_timing(step, setup, seed_graph.TARGET)
-             for name, step in made.items()}
-    return {name: _batch(step, calls[name]) for name, step in made.items()}
+        for name, step in ((f"numpy limit, {count} thread", limit),
+                           (f"torch eager, {count} thread", torch_step)):
+            _set_threads(count, torch)
+            calls = seed_graph.calls_per_timing(step, setup, seed_graph.TARGET)
+            made[name + "s" * (count > 1)] = (_batch(count, step, calls, torch), calls)
+    return made
 
 
-def _at(count: int, step: Callable[[], Any], torch: Any) -> Callable[[], Any]:
-    def run() -> Any:
-        threads.set_num_threads(count)
-        torch.set_num_threads(count)
-        return step()
-
-    run.calls = 1  # type: ignore[attr-defined]
-    return run
+def _set_threads(count: int, torch: Any) -> None:
+    threads.set_num_threads(count)
+    torch.set_num_threads(count)
 
 
-def _batch(step: Callable[[], Any], calls: int) -> Callable[[], None]:
+def _batch(count: int, step: Callable[[], Any], calls: int, torch: Any) -> Callable[[], None]:
     def run() -> None:
+        _set_threads(count, torch)
         for _ in range(calls):
             step()
 
-    run.calls = calls  # type: ignore[attr-defined]
     return run
 
 
@@ -83,9 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         problem = seed_graph.make_problem(size)
         engines = engines_for(problem, torch, setup)
         rounds = args.rounds or ROUNDS.get(size, 11)
-        samples = paired_samples(engines, rounds=rounds, number=1, warmup=1)
-        per_call = {name: [seconds / engines[name].calls  # type: ignore[attr-defined]
-                           for seconds in times] for name, times in samples.items()}
+        samples = paired_samples({name: batch for name, (batch, _) in engines.items()},
+                                 rounds=rounds, number=1, warmup=1)
+        per_call = {name: [seconds / engines[name][1] for seconds in times]
+                    for name, times in samples.items()}
         one, two = "numpy limit, 1 thread", "numpy limit, 2 threads"
         print(f"\n{size} ({rounds} rounds)")
         print(f"{'engine':24}  {'median':>10}  {'vs limit@1':>10}  {'vs limit@2':>10}")

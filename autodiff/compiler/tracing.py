@@ -226,6 +226,7 @@ class Tracer:
         self.made_leaves: set[int] = set()  # ids of Tensors the call made require grad
         self._patched: list[tuple[Backend, dict[str, Any]]] = []
         self.probing = False  # recording a kernel's operations (`record_kernel`)
+        self.kernel_operations = True  # whether to try (compile's "kernel_operations" option)
 
     # ----------------------------------------------------------------------------- values
     def new_value(self, array: Any) -> int:
@@ -516,7 +517,7 @@ def _recording(tracer: Tracer, backend: Backend, name: str,
                 return original(*_unwrap(args), **_unwrap(kwargs))
             return original(*args, **kwargs)
         traced = _has_traced(args) or _has_traced(kwargs)
-        if traced and name in KERNELS:
+        if traced and name in KERNELS and tracer.kernel_operations:
             python = backend.kernel_as_python(name)
             if python is not None:
                 result = tracer.record_kernel(backend, python, args, kwargs)

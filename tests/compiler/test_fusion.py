@@ -151,3 +151,12 @@ def test_graph_breaks_inside_a_kernel_are_not_reported() -> None:
     compiled(x)
     assert compiled.stats.graph_breaks == []
     assert compiled.stats.replays == 1
+
+
+def test_kernel_operations_can_be_switched_off() -> None:
+    step, _ = _seed_step(16, 8, 4)
+    compiled = autodiff.compile(step, fullgraph=True, options={"kernel_operations": False})
+    compiled()
+    got = compiled()
+    assert [_bits(t) for t in got] == [_bits(t) for t in step()]
+    assert "bce_with_logits_backward" in compiled.explain()
