@@ -98,6 +98,7 @@ class _Writer:
         self.constants = constants
         self.functions: dict[int, str] = {}
         self.bound: list[tuple[str, Any]] = []
+        self.names: dict[int, str] = {}  # id of a bound object -> its name
 
     def value(self, vid: int) -> str:
         if vid in self.constants:
@@ -137,8 +138,12 @@ class _Writer:
             return "{" + ", ".join(f"{key!r}: {self.obj(item)}" for key, item in obj.items()) + "}"
         if kind is slice:
             return f"slice({self.obj(obj.start)}, {self.obj(obj.stop)}, {self.obj(obj.step)})"
+        known = self.names.get(id(obj))
+        if known is not None:  # (one 0-d array of a number serves every step that uses it)
+            return known
         name = f"k{len(self.bound)}"
         self.bound.append((name, obj))
+        self.names[id(obj)] = name
         self.namespace[name] = obj
         return name
 
