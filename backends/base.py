@@ -97,6 +97,11 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         for name, declared in KERNELS.items():
             if name not in overridden:
                 setattr(self, name, self.bind_kernel(declared))
+        # The elementwise kernels this backend runs as their declared Python over `xp`.
+        self._python_kernels = frozenset(
+            name for name, declared in KERNELS.items()
+            if name not in overridden and isinstance(declared, Kernel)
+            and type(self).bind_kernel is Backend.bind_kernel)
         # The dtype objects arrays actually carry (NumPy's xp.float32 is a scalar type, and
         # np.dtype("float32") hashes differently), read off an empty array of each.
         # A namespace may lack some (array-api-strict has no float16): those dtypes are absent.
@@ -521,6 +526,13 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         for bit, faster or taking `out=` (see `out_argument`). By default `function`."""
         return function
 
+    def scalar_operand(self, function: Callable[..., Any]) -> str | None:
+        """How a compiled replay passes a Python-number operand to `function` (an elementwise
+        `out=` call of `replay_function`) to compute the same elements faster: "0-d" (a 0-d
+        array of the result's dtype holding it), "array" (an array of the result's shape
+        filled with it), or None (the number itself; the default)."""
+        return None
+
     def memory_owner(self, array: Array) -> Any:
         """The object that owns the memory `array` views (the array itself when it owns it):
         two arrays share memory when their owners are the same object. The array API has no
@@ -624,6 +636,20 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         """The callable that runs a kernel of `kernels.KERNELS` on this backend: by default its
         Python over `xp`."""
         return declared.bind(self)
+
+    # True where a compiled program may record a kernel that runs as Python over `xp` as the
+    # array operations it makes, one step each (NumPy: ufuncs, which then take `out=` buffers
+    # and run in place like any other elementwise step of the program).
+    records_kernel_operations = False
+
+    def kernel_as_python(self, name: str) -> Callable[..., Any] | None:
+        """The declared `function(xp, ...)` of elementwise kernel `name` where this backend
+        records kernel operations and runs exactly that function over `xp` for it (neither
+        compiled nor overridden by the backend's class); None otherwise."""
+        if not self.records_kernel_operations or name not in self._python_kernels:
+            return None
+        declared = KERNELS[name]
+        return declared.function if isinstance(declared, Kernel) else None
 
     from .decompositions import (  # type: ignore[misc]
         cholesky,

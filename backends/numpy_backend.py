@@ -528,6 +528,21 @@ class NumpyBackend(Backend):
             return "elementwise"
         return "matmul" if function is np.matmul else None
 
+    # A kernel's Python is NumPy ufuncs and in-place operators: recorded one by one, a compiled
+    # program writes them into its planned buffers instead of fresh temporaries.
+    records_kernel_operations = True
+
+    # A Python number costs a ufunc call about 1 us of conversion and weak-type promotion that
+    # a 0-d array of the same dtype (where the number would take that dtype anyway) does not.
+    # NumPy's SIMD loops of maximum and minimum run over two arrays only: with a number or 0-d
+    # array as one operand they take a scalar loop about 3x slower. Elementwise the results
+    # are the same values either way, signed zeros and NaNs included
+    # (tests/compiler/test_fusion.py checks this).
+    def scalar_operand(self, function: Callable[..., Any]) -> str | None:
+        if function is np.maximum or function is np.minimum:
+            return "array"
+        return "0-d" if isinstance(function, np.ufunc) else None
+
     def replay_function(self, function: Callable[..., Any], arrays: list[Array]
                         ) -> Callable[..., Any]:
         # The matmul method only converts low-precision dtypes; Python's operators on arrays

@@ -7,6 +7,7 @@ gradient; PyTorch when importable (same thread count). Timed round-robin by `_ti
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ import numpy as np
 
 import autodiff
 from bench._setup import Setup
-from bench._timing import paired, time_once
+from bench._timing import paired_ratio, paired_samples, time_once
 
 # name -> (N rows of x, or None for the tutorial's single vector; D; H)
 SIZES: dict[str, tuple[int | None, int, int]] = {
@@ -147,6 +148,17 @@ TARGET = 0.002
 def run_paired(engines: dict[str, Callable[[], Any]], limit: str, rounds: int,
                setup: Setup) -> tuple[dict[str, dict[str, float]], dict[str, int]]:
     """`_timing.paired` with a call count per engine; results are per call, ratios per call."""
+    samples, counts = paired_per_call(engines, rounds, setup)
+    result = {name: {"median": statistics.median(samples[name]),
+                     "ratio": paired_ratio(samples, name, limit)} for name in engines}
+    return result, counts
+
+
+def paired_per_call(engines: dict[str, Callable[[], Any]], rounds: int, setup: Setup
+                    ) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """Seconds per call of each engine in each round (`_timing.paired_samples`, each engine
+    timed over its own number of back-to-back calls, see TARGET), and those numbers: any two
+    engines' ratio is then taken within a round (`_timing.paired_ratio`)."""
     counts = {name: calls_per_timing(step, setup, TARGET) for name, step in engines.items()}
 
     def batch(step: Callable[[], Any], count: int) -> Callable[[], None]:
@@ -157,11 +169,9 @@ def run_paired(engines: dict[str, Callable[[], Any]], limit: str, rounds: int,
         return run
 
     batches = {name: batch(step, counts[name]) for name, step in engines.items()}
-    result = paired(batches, limit, rounds=rounds, number=1, warmup=1, sync=setup.sync)
-    for name, stats in result.items():
-        stats["median"] /= counts[name]
-        stats["ratio"] *= counts[limit] / counts[name]
-    return result, counts
+    samples = paired_samples(batches, rounds=rounds, number=1, warmup=1, sync=setup.sync)
+    return {name: [seconds / counts[name] for seconds in samples[name]]
+            for name in engines}, counts
 
 
 @dataclass

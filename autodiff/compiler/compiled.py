@@ -35,7 +35,8 @@ from ..tensor import Tensor, _wrap
 from . import checks, config, guards, passes, tracing
 from .program import Program
 
-OPTIONS = {"constant_folding": True, "dead_code_elimination": True, "buffer_planning": True}
+OPTIONS = {"constant_folding": True, "dead_code_elimination": True, "buffer_planning": True,
+           "kernel_operations": True}
 _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 
@@ -258,6 +259,7 @@ class CompiledFunction:
                kwargs: dict[str, Any]) -> Any:
         _count("traces", self.stats)
         tracer = tracing.Tracer(self.fullgraph)
+        tracer.kernel_operations = self.options["kernel_operations"]
         entry = Entry()
         entry.state = found.tensors
         if found.hooks is not None:
@@ -562,7 +564,8 @@ def compile(model: Callable[..., Any] | None = None, *, fullgraph: bool = False,
     """Trace `model` (a function or Module) once per input signature into a flat program of
     backend calls and replay it afterwards (see `autodiff/compiler/compiled.py`). Usable as
     `@compile` and `@compile(fullgraph=True)`. `options`: {"constant_folding": bool,
-    "dead_code_elimination": bool, "buffer_planning": bool}, all on by default."""
+    "dead_code_elimination": bool, "buffer_planning": bool, "kernel_operations": bool (record
+    a kernel the backend runs as Python as its array operations)}, all on by default."""
     if dynamic:
         raise ValueError("autodiff.compile: dynamic=True is not supported (each new shape "
                          "traces a program of its own, as dynamic=False does)")

@@ -17,11 +17,18 @@
   and an elementwise step may write over an input of the same shape that dies at that step
   (the CPU's elementwise chains then run in place: `v5 = multiply(v4, c1, out=b0)` after
   `v4 = exp(v3, out=b0)`). Values that leave the program (results, `.grad`, state) and
-  anything a view may share memory with until its last use keep their own arrays.
+  anything a view may share memory with until its last use keep their own arrays. In-place
+  operators (`t *= -1` inside a kernel) become the ufunc writing `out=` their target, and the
+  Python-number operands of elementwise `out=` calls take the form `Backend.scalar_operand`
+  names (a 0-d array of the dtype the number takes anyway: the same elements, faster).
+- `fold_constants` also drops an in-place multiplication by a one it made (the ones a backward
+  starts from, multiplied into a kernel's gradient): it leaves every element as it is.
 """
 
 from __future__ import annotations
 
+import operator
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from .program import Buffer, Program
@@ -31,6 +38,9 @@ if TYPE_CHECKING:
     from backends import Backend
 
 
+# In-place operators (as the tape records them) and the operators they update with.
+_IN_PLACE = {operator.iadd: operator.add, operator.isub: operator.sub,
+             operator.imul: operator.mul, operator.itruediv: operator.truediv}
 _FACTORIES = frozenset({"zeros", "ones", "full", "eye", "arange", "linspace", "logspace"})
 _LIKE = frozenset({"zeros_like", "ones_like"})
 # Reductions and products: their results are new arrays, never views of their inputs.
@@ -78,13 +88,39 @@ def fold_constants(program: Program, values: list[Any]) -> None:
             program.folded += 1
             continue
         kept.append(step)
-    program.steps = kept
+    program.steps = kept = [step for step in kept if not _times_one(step, values, constants,
+                                                                     made)]
     # Made constants that only fed other made constants are dropped (memory held for nothing).
     needed = set(program.outputs)
     for step in kept:
         needed.update(step.uses())
     for vid in made - needed:
         del program.constants[vid]
+
+
+def _times_one(step: Step, values: list[Any], constants: dict[int, Any],
+               made: set[int]) -> bool:
+    """Whether `step` multiplies a floating array in place by a one of its dtype that this
+    pass made a constant, or a literal 1.0 (`grad *= grad_output` where the output's gradient
+    is the ones a backward starts from): a step that leaves every element as it is (a
+    signaling NaN aside, which no arithmetic makes). An array held by reference may change
+    between calls: it is not such a constant."""
+    if step.function is not operator.imul or len(step.args) != 2:
+        return False
+    target, factor = step.args
+    if type(target) is not Ref:
+        return False
+    array = values[target.vid]
+    if type(factor) is Ref:
+        one = constants.get(factor.vid) if factor.vid in made else None
+        if one is None or getattr(one, "shape", None) != () or one.dtype != array.dtype:
+            return False
+    elif type(factor) is float:
+        one = factor
+    else:
+        return False
+    kind = str(array.dtype)
+    return kind.startswith(("float", "bfloat")) and float(one) == 1.0
 
 
 def _substitute(obj: Any, array: Any) -> Any:
@@ -158,8 +194,17 @@ def plan_buffers(program: Program, backend: Backend, values: list[Any]) -> None:
     value number, for their shapes and dtypes."""
     steps = program.steps
     for step in steps:  # (NumPy: the matmul method and Python's operators become ufuncs)
-        step.function = backend.replay_function(step.function,
-                                                [values[vid] for vid in step.uses()])
+        arrays = [values[vid] for vid in step.uses()]
+        operator = _IN_PLACE.get(step.function)
+        if operator is not None and type(step.args[0]) is Ref:
+            # `a op= b` on an array is the ufunc of `op` writing into a: `op(a, b, out=a)`
+            function = backend.replay_function(operator, arrays)
+            if backend.out_argument(function) == "elementwise":
+                step.function = function
+                step.name = getattr(function, "__name__", step.name)
+                step.kwargs = {"out": step.args[0]}
+                continue
+        step.function = backend.replay_function(step.function, arrays)
     # Which values may share memory: a step that is not a planned kind of call may return a
     # view of (or the very object of) any array it reads. Union-find over value numbers.
     parent: dict[int, int] = {}
@@ -214,6 +259,12 @@ def plan_buffers(program: Program, backend: Backend, values: list[Any]) -> None:
                 holding[group] = buffer
                 step.kwargs = {**step.kwargs, "out": buffer}
         _release(step, index, find, last_use, holding, free, values)
+    numbers: dict[tuple[str, str], Any] = {}  # (number, dtype) -> its 0-d array, or None
+    with warnings.catch_warnings():  # (a number that overflows the dtype is told by its value)
+        warnings.simplefilter("ignore")
+        for step in steps:
+            if "out" in step.kwargs and backend.out_argument(step.function) == "elementwise":
+                _number_operands(step, backend, values, numbers)
 
 
 def _release(step: Any, index: int, find: Any, last_use: dict[int, int],
@@ -227,6 +278,40 @@ def _release(step: Any, index: int, find: Any, last_use: dict[int, int],
             del holding[group]
             array = buffer.array
             free.setdefault((tuple(array.shape), array.dtype), []).append(buffer)
+
+
+def _number_operands(step: Step, backend: Backend, values: list[Any],
+                     numbers: dict[tuple[str, str], Any]) -> None:
+    """Give the Python-number operands of an elementwise `out=` step the form
+    `Backend.scalar_operand` names: a 0-d array or a full array of the result's dtype, made
+    now. Only where every array operand has the result's dtype, a floating one (so the number
+    took that dtype in the call: the same elements come out), and an int converts exactly."""
+    out = step.kwargs["out"]
+    result = out.array if type(out) is Buffer else values[out.vid]
+    form = backend.scalar_operand(step.function)
+    if form is None or not backend.is_floating(result.dtype) or any(
+            type(item) is Ref and getattr(values[item.vid], "dtype", None) != result.dtype
+            for item in step.args):
+        return
+    dtype = backend.dtype_name(result)
+    arguments = list(step.args)
+    for position, item in enumerate(arguments):
+        kind = type(item)
+        if kind is not float and kind is not int:
+            continue
+        key = (repr(item), dtype)  # (-0.0 == 0.0, but not as an operand)
+        if key not in numbers:
+            number = backend.full((), item, dtype)
+            converted = backend.item(number)
+            exact = not ((kind is int and converted != item) or converted != converted  # nan
+                         or (abs(converted) == float("inf") and abs(item) != float("inf")))
+            numbers[key] = number if exact else None
+        number = numbers[key]
+        if number is None:
+            return  # (not exact in the dtype, nan, or past its range)
+        arguments[position] = (backend.full(tuple(result.shape), item, dtype)
+                               if form == "array" else number)
+    step.args = tuple(arguments)
 
 
 def _plannable(step: Any, backend: Backend, values: list[Any]) -> str | None:

@@ -45,6 +45,7 @@ class Program:
         self.folded = 0  # steps made constants when the program was built
         self.in_place = 0  # planned results written over one of their own inputs
         self.source = ""
+        self.objects: list[tuple[str, Any]] = []  # the `k` names the source binds, and what
         self.run: Callable[[list[Any]], tuple[Any, ...]] = _unbuilt
 
     def build(self) -> None:
@@ -59,6 +60,7 @@ class Program:
         returned = ", ".join(writer.value(vid) for vid in self.outputs)
         lines.append(f"    return ({returned}{',' if len(self.outputs) == 1 else ''})")
         self.source = "\n".join(lines)
+        self.objects = writer.bound
         exec(compile(self.source, "<autodiff.compile program>", "exec"), namespace)
         self.run = namespace["program"]
 
@@ -71,6 +73,16 @@ class Program:
                 shape = tuple(buffer.array.shape)
                 values = ", ".join(f"v{vid}" for vid in buffer.values)
                 lines.append(f"#   b{buffer.index} {shape} {buffer.array.dtype}: {values}")
+        arrays = [(name, obj) for name, obj in self.objects
+                  if hasattr(obj, "shape") and hasattr(obj, "dtype")]
+        if arrays:
+            lines.append("# arrays made when the program was built:")
+            for name, array in arrays:
+                shape = tuple(array.shape)
+                value = f"{float(array[(0,) * len(shape)])!r}" if all(shape) else ""
+                if value:
+                    value = f" = {value}" if not shape else f" filled with {value}"
+                lines.append(f"#   {name} {shape} {array.dtype}{value}")
         return "\n".join(lines)
 
 
@@ -85,7 +97,8 @@ class _Writer:
         self.namespace = namespace
         self.constants = constants
         self.functions: dict[int, str] = {}
-        self.objects = 0
+        self.bound: list[tuple[str, Any]] = []
+        self.names: dict[int, str] = {}  # id of a bound object -> its name
 
     def value(self, vid: int) -> str:
         if vid in self.constants:
@@ -125,8 +138,12 @@ class _Writer:
             return "{" + ", ".join(f"{key!r}: {self.obj(item)}" for key, item in obj.items()) + "}"
         if kind is slice:
             return f"slice({self.obj(obj.start)}, {self.obj(obj.stop)}, {self.obj(obj.step)})"
-        name = f"k{self.objects}"
-        self.objects += 1
+        known = self.names.get(id(obj))
+        if known is not None:  # (one 0-d array of a number serves every step that uses it)
+            return known
+        name = f"k{len(self.bound)}"
+        self.bound.append((name, obj))
+        self.names[id(obj)] = name
         self.namespace[name] = obj
         return name
 

@@ -7,7 +7,9 @@ inputs (the arrays of the function's Tensor arguments and of the state it reache
 their `.grad`, optimizer state, registered up front by `guards.py`) or constants (held by
 reference). A few places in the tape touch arrays without a backend call; they ask `current()`
 and record through `record_inplace` (the engine's in-place `.grad +=`) or hand out `Traced`
-proxies (an optimizer's update rule, written with array operators).
+proxies (an optimizer's update rule, written with array operators). An elementwise kernel a
+backend runs as its Python (`Backend.kernel_as_python`) is run on the proxies so that its own
+array operations become the steps (`Tracer.record_kernel`), or recorded whole where they cannot.
 
 Whatever makes Python depend on the values of arrays (reading a value, a data-dependent shape,
 a hook, a `requires_grad` change) is a graph break: with `fullgraph` it raises `CompileError`
@@ -35,7 +37,7 @@ _METADATA = frozenset({
     "dtype_name", "name_of_dtype", "native_dtype", "is_floating", "is_integer", "is_bool",
     "is_exclusive", "is_array", "out_argument", "result_type", "can_cast", "finfo", "iinfo",
     "isdtype", "is_pinned_host", "bind_kernel", "new_generator", "strides", "storage_offset",
-    "storage_size", "dlpack_device",
+    "storage_size", "dlpack_device", "kernel_as_python", "scalar_operand",
 })
 # Backend methods that hand array values to Python.
 _VALUE_READS = frozenset({
@@ -78,6 +80,13 @@ WRITES_FIRST = frozenset({
     "setitem", "_setitem", "index_add", "put_along_axis", "index_reduce", "iadd", "isub", "imul",
     "itruediv", "ifloordiv", "imod", "ipow", "iand", "ior", "ixor",
 })
+
+
+class _NotRecordable(Exception):
+    """Raised inside `Tracer.record_kernel` where a kernel's operations cannot be recorded."""
+
+
+_NOT_RECORDED = object()
 
 
 class CompileError(RuntimeError):
@@ -216,6 +225,8 @@ class Tracer:
         self.outside: set[int] = set()  # ids of the argument and state Tensors
         self.made_leaves: set[int] = set()  # ids of Tensors the call made require grad
         self._patched: list[tuple[Backend, dict[str, Any]]] = []
+        self.probing = False  # recording a kernel's operations (`record_kernel`)
+        self.kernel_operations = True  # whether to try (compile's "kernel_operations" option)
 
     # ----------------------------------------------------------------------------- values
     def new_value(self, array: Any) -> int:
@@ -273,6 +284,8 @@ class Tracer:
 
     # ----------------------------------------------------------------------------- breaks
     def graph_break(self, reason: str) -> None:
+        if self.probing:
+            raise _NotRecordable(reason)
         location = user_location()
         if self.fullgraph:
             self.stop()
@@ -285,6 +298,8 @@ class Tracer:
         """Python read a value: the program checks at replay that it reads the same, and the
         call runs eagerly where it does not. Only before the first step that writes anything
         (a failed check must leave nothing changed); later it is a graph break."""
+        if self.probing:
+            raise _NotRecordable(what)
         if self.mutated and not self.restorable:
             self.graph_break(f"{what} reads a tensor's value into Python after the call "
                              "changed state")
@@ -405,6 +420,34 @@ class Tracer:
         make = getattr(type(result), "_make", type(result))  # a named tuple's constructor
         return make(items)
 
+    def record_kernel(self, backend: Backend, function: Callable[..., Any],
+                      args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run an elementwise kernel's Python (`function(xp, ...)`, as the backend runs it) on
+        the proxies, so that each of its array operations is recorded as a step of its own.
+        Where that cannot be done (an operation the proxies do not record, a value read into
+        Python, a result that is not an array the kernel made) the steps are taken back and
+        `_NOT_RECORDED` returned: the call is then recorded whole, as any backend call."""
+        mark = len(self.steps)
+        first = len(self.values)
+        flags = (self.mutated, self.restorable, len(self.written), len(self.drawn))
+        self.probing = True
+        try:
+            result = function(backend.xp, *args, **kwargs)
+        except Exception:  # (a genuine error is raised again by the whole call)
+            result = _NOT_RECORDED
+        finally:
+            self.probing = False
+        made = result if type(result) in (tuple, list) else (result,)
+        if result is not _NOT_RECORDED and all(
+                type(item) is Traced and item.tracer is self and item.vid >= first
+                for item in made):
+            return result
+        del self.steps[mark:]
+        self.mutated, self.restorable = flags[0], flags[1]
+        del self.written[flags[2]:]
+        del self.drawn[flags[3]:]
+        return _NOT_RECORDED
+
     def scalar(self, backend: Backend, array: Any) -> Traced:
         """The Python number in a 0-d array, kept as a value of the program (an optimizer's
         step count, written by the call before it is read): each replay reads the array
@@ -474,6 +517,12 @@ def _recording(tracer: Tracer, backend: Backend, name: str,
                 return original(*_unwrap(args), **_unwrap(kwargs))
             return original(*args, **kwargs)
         traced = _has_traced(args) or _has_traced(kwargs)
+        if traced and name in KERNELS and tracer.kernel_operations:
+            python = backend.kernel_as_python(name)
+            if python is not None:
+                result = tracer.record_kernel(backend, python, args, kwargs)
+                if result is not _NOT_RECORDED:
+                    return result
         real_args = _unwrap(args) if traced else args
         real_kwargs = _unwrap(kwargs) if traced else kwargs
         tracer.depth += 1
@@ -591,7 +640,8 @@ class Traced:
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """A NumPy ufunc meeting a proxy (`array += proxy`): recorded like an operator; after
         a graph break or the trace, computed on the arrays."""
-        function = getattr(ufunc, method)
+        # (the ufunc itself for a plain call: a replay gives it `out=`)
+        function = ufunc if method == "__call__" else getattr(ufunc, method)
         if not self.tracer.recording:
             return function(*_unwrap(inputs), **_unwrap(kwargs))
         if "out" in kwargs:

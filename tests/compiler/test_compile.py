@@ -42,9 +42,11 @@ def _numpy(tensor: autodiff.Tensor) -> np.ndarray:
 
 @pytest.mark.parametrize("options", [{}, {"dead_code_elimination": False},
                                      {"buffer_planning": False}, {"constant_folding": False},
+                                     {"kernel_operations": False},
                                      {"dead_code_elimination": False, "buffer_planning": False,
-                                      "constant_folding": False}],
-                         ids=["all", "no-dce", "no-buffers", "no-folding", "none"])
+                                      "constant_folding": False, "kernel_operations": False}],
+                         ids=["all", "no-dce", "no-buffers", "no-folding", "no-kernel-ops",
+                              "none"])
 def test_mlp_training_step_equals_eager(device: str, options: dict[str, bool]) -> None:
     model, batches = _mlp_problem(device)
     twin = copy.deepcopy(model)
