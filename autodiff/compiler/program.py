@@ -46,6 +46,10 @@ class Program:
         self.in_place = 0  # planned results written over one of their own inputs
         self.source = ""
         self.run: Callable[[list[Any]], tuple[Any, ...]] = _unbuilt
+        # What the inputs that are not arrays are (hyperparameters), for the listing.
+        self.input_notes: dict[int, str] = {}
+        # The guards on hyperparameters, which the cache hit's check runs before the program.
+        self.guards: Program | None = None
 
     def build(self) -> None:
         namespace: dict[str, Any] = {"slice": slice}
@@ -65,6 +69,11 @@ class Program:
     def listing(self) -> str:
         """The source, then the buffers: which values share each one."""
         lines = [self.source]
+        for vid, note in self.input_notes.items():
+            lines.append(f"# v{vid}: {note}, read at each call")
+        if self.guards is not None:
+            lines.append("# checked before each call (a failure traces again):")
+            lines += [f"#   {line}" for line in self.guards.source.splitlines()[1:-1]]
         if self.buffers:
             lines.append("# buffers (reused by every replay):")
             for buffer in self.buffers:

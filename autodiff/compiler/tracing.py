@@ -17,6 +17,7 @@ and the signature stays eager.
 
 from __future__ import annotations
 
+import math
 import operator
 import os
 import threading
@@ -215,6 +216,10 @@ class Tracer:
         self.updated: list[Any] = []  # tensors an optimizer rule wrote through `Traced`
         self.outside: set[int] = set()  # ids of the argument and state Tensors
         self.made_leaves: set[int] = set()  # ids of Tensors the call made require grad
+        # Values computed from hyperparameters alone (numbers of the optimizers' param_groups,
+        # inputs of the program): a guard on one is checked before the call (`hoisted`).
+        self.host: set[int] = set()
+        self.hoisted: list[Step] = []
         self._patched: list[tuple[Backend, dict[str, Any]]] = []
 
     # ----------------------------------------------------------------------------- values
@@ -249,6 +254,16 @@ class Tracer:
             vid = self.new_shared(array)
         self.inputs.append(vid)
         return Traced(self, array, vid)
+
+    def add_hyperparameter(self, value: Any) -> Traced:
+        """A number of an optimizer's param_groups (lr, momentum, betas...), read by the program
+        at each replay: the proxy the group holds while tracing. Arithmetic on it is recorded;
+        a branch on it becomes a guard the cache hit checks before the program runs."""
+        vid = len(self.values)
+        self.values.append(value)
+        self.inputs.append(vid)
+        self.host.add(vid)
+        return Traced(self, value, vid)
 
     def new_shared(self, array: Any) -> int:
         vid = self.new_value(array)
@@ -285,6 +300,9 @@ class Tracer:
         """Python read a value: the program checks at replay that it reads the same, and the
         call runs eagerly where it does not. Only before the first step that writes anything
         (a failed check must leave nothing changed); later it is a graph break."""
+        if type(array) is Traced and array.vid in self.host:
+            self.hoisted.append(Step("guard", check, (Ref(array.vid),), {}, None, False))
+            return
         if self.mutated and not self.restorable:
             self.graph_break(f"{what} reads a tensor's value into Python after the call "
                              "changed state")
@@ -458,9 +476,18 @@ class Tracer:
         self.append(Step(getattr(function, "__name__", "ufunc"), function,
                          _template(self, None, operands), _template(self, None, kwargs),
                          outputs, True))
+        if not kwargs and all(item.vid in self.host if type(item) is Traced
+                              else type(item) in _NUMBERS for item in operands):
+            self.host.add(outputs)
         return Traced(self, result, outputs)
 
 
+_NUMBERS = (int, float, bool, complex)
+
+
+_BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+           "//": operator.floordiv, "%": operator.mod, "**": operator.pow, "&": operator.and_,
+           "|": operator.or_, "^": operator.xor}
 _INPLACE = {"+": operator.iadd, "-": operator.isub, "*": operator.imul, "/": operator.itruediv,
             "//": operator.ifloordiv, "%": operator.imod, "**": operator.ipow,
             "&": operator.iand, "|": operator.ior, "^": operator.ixor}
@@ -636,6 +663,8 @@ class Traced:
     def __getattr__(self, name: str) -> Any:
         if name in _ATTRIBUTES:
             return getattr(self.array, name)
+        if type(self.array) in _NUMBERS and not hasattr(self.array, name):
+            raise AttributeError(name)  # (as the number itself would)
         if self.tracer.recording:
             self.tracer.graph_break(f"the array attribute .{name} (not traced)")
         return getattr(self.array, name)
@@ -663,12 +692,40 @@ class Traced:
     def __index__(self) -> int:
         return int(self._value("an index", operator.index))
 
+    # A number read as text or rounded (printing a learning rate): a guard on its value.
+    def __format__(self, spec: str) -> str:
+        return format(self._text("format()"), spec)
+
+    def __str__(self) -> str:
+        return str(self._text("str()"))
+
+    def _text(self, what: str) -> Any:
+        if type(self.array) in _NUMBERS:
+            return self._value(what, _same)
+        if self.tracer.recording:
+            self.tracer.graph_break(f"{what} of a traced array (reads its values)")
+        return self.array
+
+    def __round__(self, ndigits: Any = None) -> Any:
+        return round(self._value("round()", _same), ndigits)
+
+    def __trunc__(self) -> Any:
+        return self._value("trunc()", math.trunc)
+
+    def __floor__(self) -> Any:
+        return self._value("floor()", math.floor)
+
+    def __ceil__(self) -> Any:
+        return self._value("ceil()", math.ceil)
+
     def _operator(self, function: Callable[..., Any], *operands: Any) -> Any:
         if not self.tracer.recording:
             return function(*[_unwrap(item) for item in operands])
         return self.tracer.record_operator(function, *operands)
 
-    def _inplace(self, symbol: str, other: Any) -> Traced:
+    def _inplace(self, symbol: str, other: Any) -> Any:
+        if type(self.array) in _NUMBERS:  # a number (a hyperparameter): `x += y` rebinds x
+            return self._operator(_BINARY[symbol], self, other)
         if not self.tracer.recording:
             _INPLACE[symbol](self.array, _unwrap(other))
             return self
@@ -687,6 +744,10 @@ class Traced:
 
 _ATTRIBUTES = frozenset({"strides", "itemsize", "nbytes", "flags", "device", "base",
                          "__array_namespace__", "__array_priority__", "__array_interface__"})
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _transpose(array: Any) -> Any:
