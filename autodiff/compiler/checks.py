@@ -103,8 +103,8 @@ class CheckWriter:
         lines = writer.lines
         everything = [*arguments, *self.state_names]
         sources = []
-        for position, source in enumerate(inputs):
-            hyperparameter = source.hyperparameter
+        for position, input_source in enumerate(inputs):
+            hyperparameter = input_source.hyperparameter
             if hyperparameter is not None:
                 local = f"h{position}"
                 item = "" if hyperparameter.position is None else f"[{hyperparameter.position}]"
@@ -112,10 +112,10 @@ class CheckWriter:
                              f"{writer.constant(hyperparameter.group)}[{hyperparameter.key!r}]"
                              f"{item}")
                 sources.append(local)
-            elif source.grad:
-                sources.append(f"{everything[source.index]}._grad._data")
+            elif input_source.grad:
+                sources.append(f"{everything[input_source.index]}._grad._data")
             else:
-                sources.append(f"{everything[source.index]}._data")
+                sources.append(f"{everything[input_source.index]}._data")
         if guards is not None:
             writer.namespace.update(hyperparameter_guards=guards, GuardFailed=GuardFailed)
             read = ", ".join(f"h{position}" for position in guard_inputs or [])

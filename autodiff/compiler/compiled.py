@@ -465,6 +465,7 @@ def _place_hyperparameters(tracer: tracing.Tracer, optimizers: list[Any],
             for key, value in list(group.items()):
                 if key == "params":
                     continue
+                placed: Any
                 if checks.is_hyperparameter_number(value):
                     inputs.append(checks.InputSource(-1, False, checks.Hyperparameter(
                         group, key, None, type(value))))

@@ -663,8 +663,12 @@ class Traced:
     def __getattr__(self, name: str) -> Any:
         if name in _ATTRIBUTES:
             return getattr(self.array, name)
-        if type(self.array) in _NUMBERS and not hasattr(self.array, name):
-            raise AttributeError(name)  # (as the number itself would)
+        if type(self.array) in _NUMBERS:
+            if self.tracer.recording:
+                self.tracer.graph_break(
+                    f"an optimizer hyperparameter (a number read at each call) used where a "
+                    f"number is not traced (its .{name}): a Tensor operation or factory")
+            return getattr(self.array, name)
         if self.tracer.recording:
             self.tracer.graph_break(f"the array attribute .{name} (not traced)")
         return getattr(self.array, name)
@@ -691,6 +695,13 @@ class Traced:
 
     def __index__(self) -> int:
         return int(self._value("an index", operator.index))
+
+    def number(self) -> Any:
+        """A number proxy (a hyperparameter) as the plain number a Tensor operation takes: a
+        constant of the program, guarded (a new value traces again). Arrays stay proxies."""
+        if type(self.array) not in _NUMBERS:
+            return self
+        return self._value("a Tensor operation's number", _same)
 
     # A number read as text or rounded (printing a learning rate): a guard on its value.
     def __format__(self, spec: str) -> str:
