@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import autocast_state
+from .. import autocast_state, optim
 from ..grad_mode import state as grad_state
 from ..nn.modules.module import Module
 from ..optim.optimizer import Optimizer, _global_step_post_hooks, _global_step_pre_hooks
@@ -66,6 +66,19 @@ class Hyperparameter:
     def __repr__(self) -> str:
         where = "" if self.position is None else f"[{self.position}]"
         return f"param_group[{self.key!r}]{where}"
+
+
+def reads_hyperparameters(optimizer: Optimizer) -> bool:
+    """Whether a program reads this optimizer's numbers at each call: the built-in optimizers
+    whose steps take them through the tracer's proxies (each tested against eager under every
+    lr scheduler). Others (LBFGS's Tensor comparisons with its tolerances, Adafactor, a user's
+    subclass) keep them as constants of a signature compared by value."""
+    return type(optimizer) in _READS_HYPERPARAMETERS
+
+
+_READS_HYPERPARAMETERS = frozenset({
+    optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad, optim.Adadelta,
+    optim.Adamax, optim.NAdam, optim.RAdam, optim.ASGD, optim.Rprop, optim.Muon})
 
 
 def is_hyperparameter_number(value: Any) -> bool:
@@ -286,6 +299,7 @@ class _Writer:
 
     def optimizer(self, optimizer: Optimizer) -> None:
         name = self.constant(optimizer)
+        read = reads_hyperparameters(optimizer)
         self.fail_unless(f"not {name}._optimizer_step_pre_hooks and not "
                          f"{name}._optimizer_step_post_hooks")
         self.same_list(f"{name}.param_groups", optimizer.param_groups)
@@ -297,10 +311,10 @@ class _Writer:
                 if key == "params":
                     self.fail_unless(f"{item} is {self.constant(value)}")
                     self.same_list(self.constant(value), value)
-                elif is_hyperparameter_number(value):  # an input: its type only
+                elif read and is_hyperparameter_number(value):  # an input: its type only
                     self.fail_unless(f"type({item}) is {self.constant(type(value))}")
-                elif type(value) is tuple and any(is_hyperparameter_number(number)
-                                                  for number in value):
+                elif read and type(value) is tuple and any(is_hyperparameter_number(number)
+                                                           for number in value):
                     local = self.local()
                     self.lines.append(f"    {local} = {item}")
                     conditions = [f"type({local}) is tuple and len({local}) == {len(value)}"]

@@ -461,6 +461,8 @@ def _place_hyperparameters(tracer: tracing.Tracer, optimizers: list[Any],
     tuples: betas) for the traced call, each an input of the program (`inputs`)."""
     slots = []
     for optimizer in optimizers:
+        if not checks.reads_hyperparameters(optimizer):
+            continue
         for group in optimizer.param_groups:
             for key, value in list(group.items()):
                 if key == "params":

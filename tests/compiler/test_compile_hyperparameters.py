@@ -338,3 +338,42 @@ def test_explain_names_the_hyperparameter_inputs_and_their_guards() -> None:
     assert "param_group['lr'], read at each call" in listing
     assert "param_group['momentum'], read at each call" in listing
     assert "checked before each call" in listing and "guard" in listing
+
+
+def test_lbfgs_and_subclasses_keep_their_numbers_by_value() -> None:
+    """LBFGS compares Tensors with its tolerances and a user's subclass may do anything with
+    its numbers: their numbers stay constants of the signature (a new lr traces again); both
+    end where eager does."""
+    class MySGD(optim.SGD):
+        pass
+
+    compiled = _run(lambda params: MySGD(params, lr=0.1, momentum=0.9),
+                    _scheduled("step", "sgd-momentum"))
+    assert compiled.stats.traces > 2 and compiled.stats.graph_breaks == []
+
+    model, _ = _problem()
+    twin = copy.deepcopy(model)
+    x = autodiff.randn(5, 6)
+
+    def step_of(model: nn.Module, optimizer: Any) -> Callable[..., Any]:
+        def step() -> Any:
+            def closure() -> Any:
+                optimizer.zero_grad()
+                loss = model(x).square().mean()
+                loss.backward()
+                return loss
+
+            return optimizer.step(closure)
+
+        return step
+
+    optimizer = optim.LBFGS(model.parameters(), lr=0.5, max_iter=3)
+    twin_optimizer = optim.LBFGS(twin.parameters(), lr=0.5, max_iter=3)
+    schedulers = [lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+                  for opt in (optimizer, twin_optimizer)]
+    eager, compiled = step_of(model, optimizer), autodiff.compile(step_of(twin, twin_optimizer))
+    for _ in range(4):
+        np.testing.assert_array_equal(_numpy(compiled()), _numpy(eager()))
+        for scheduler in schedulers:
+            scheduler.step()
+    _same_state(model, twin, optimizer, twin_optimizer)
