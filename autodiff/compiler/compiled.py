@@ -560,13 +560,42 @@ def _hyperparameter_guards(entry: Entry, tracer: tracing.Tracer, program: Progra
         read.update(step.uses())
     positions = [position for position, vid in enumerate(program.inputs) if vid in read
                  and entry.inputs[position].hyperparameter is not None]
-    guards = Program([tracing.Step(step.name, step.function, step.args, step.kwargs,
-                                   step.outputs, step.pure) for step in steps],
-                     [program.inputs[position] for position in positions], [],
-                     tracer.constants)
+    guards = Program(_once_each(steps), [program.inputs[position] for position in positions],
+                     [], tracer.constants)
     guards.build()
     program.guards = guards
     return guards.run, positions
+
+
+def _once_each(steps: list[tracing.Step]) -> list[tracing.Step]:
+    """The guard steps with each computation and each guard once (an optimizer's step tests
+    `momentum != 0` for every parameter: one test per call is enough)."""
+    alias: dict[int, int] = {}
+    seen: dict[Any, int | None] = {}
+    kept = []
+    for step in steps:
+        args = tuple(tracing.Ref(alias.get(item.vid, item.vid)) if type(item) is tracing.Ref
+                     else item for item in step.args)
+        key: Any = (id(step.function), tuple(
+            ("value", item.vid) if type(item) is tracing.Ref else (type(item), item)
+            for item in args))
+        if step.name == "guard":
+            check = step.function
+            key = (type(check), getattr(check, "convert", None),
+                   type(getattr(check, "expected", None)), getattr(check, "expected", None),
+                   key[1])
+        if step.kwargs or not isinstance(step.outputs, (int, type(None))):
+            kept.append(tracing.Step(step.name, step.function, args, step.kwargs,
+                                     step.outputs, step.pure))
+            continue
+        known = seen.get(key, _ABSENT)
+        if known is not _ABSENT:
+            if isinstance(step.outputs, int) and isinstance(known, int):
+                alias[step.outputs] = known
+            continue
+        seen[key] = step.outputs
+        kept.append(tracing.Step(step.name, step.function, args, {}, step.outputs, step.pure))
+    return kept
 
 
 def _inputs_of(entry: Entry, state: list[Tensor]) -> list[Any]:
