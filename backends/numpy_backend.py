@@ -543,6 +543,23 @@ class NumpyBackend(Backend):
             return "array"
         return "0-d" if isinstance(function, np.ufunc) else None
 
+    # log_softmax (cross_entropy's) and its backward: kernels.py's operations in its order,
+    # the reductions as the ufuncs' own reduce (np.max and np.sum add a few microseconds of
+    # Python per call, most of the cost at a batch of logits): the same bits.
+    def log_softmax(self, x: Array, axis: int) -> Array:
+        if type(x) is not np.ndarray or not x.ndim or not x.size:
+            return super().log_softmax(x, axis)
+        shifted = x - _maximum_reduce(x, axis=axis, keepdims=True)
+        total = _add_reduce(np.exp(shifted), axis=axis, keepdims=True)
+        shifted -= np.log(total)
+        return shifted
+
+    def log_softmax_backward(self, grad: Array, output: Array, axis: int) -> Array:
+        if type(grad) is not np.ndarray or not grad.ndim:
+            return super().log_softmax_backward(grad, output, axis)
+        grad_sum = _add_reduce(grad, axis=axis, keepdims=True)
+        return self.log_softmax_backward_finish(grad, output, grad_sum)
+
     def replay_function(self, function: Callable[..., Any], arrays: list[Array]
                         ) -> Callable[..., Any]:
         # The matmul method only converts low-precision dtypes; Python's operators on arrays
