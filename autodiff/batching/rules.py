@@ -369,7 +369,8 @@ def _as_strided(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: 
 
         return fallback(cls, args, kwargs, level)
     options = {**kwargs, "size": (level.batch_size, *kwargs["size"]),
-               "stride": (value.stride(0), *kwargs["stride"])}
+               "stride": (value.stride(0), *kwargs["stride"]),
+               "examples": kwargs.get("examples", 0) + 1}
     return make_batched(_call(cls, [value], options), level.number)
 
 

@@ -31,7 +31,8 @@ LOOPED = {
 }
 # Entries that read their input's memory (as_strided): inside vmap each example's view is of
 # its own memory, as PyTorch's rule has it, so the loop runs on each example's own copy.
-OWN_MEMORY = {"as_strided", "as_strided_of_a_view", "as_strided_overlapping"}
+OWN_MEMORY = {"as_strided", "as_strided_of_a_view", "as_strided_overlapping",
+              "as_strided_of_an_expand"}
 # Entries that write into (a copy of) their first input in place.
 WRITES_FIRST_INPUT = {info.name for info in INPLACE} | {
     info.name for info in OP_DB
@@ -189,6 +190,7 @@ BATCHED_GRADIENTS = [
         "vdot", "vdot_complex", "polar", "view_as_complex", "vander", "vander_increasing",
         "cov", "cov_weights", "corrcoef", "fill_diagonal_", "fill_diagonal_wrap",
         "quantile_vector_q", "as_strided", "as_strided_of_a_view", "as_strided_overlapping",
+        "as_strided_of_an_expand",
         "as_strided_scatter", "t_", "transpose_", "squeeze_", "squeeze_dim_", "squeeze_dims_",
         "unsqueeze_") or info.name.startswith((
             "embedding_bag", "torch.embedding_bag", "ctc_loss", "nn.utils.rnn.")))
@@ -199,11 +201,8 @@ NO_FORWARD_AD = {"ormqr": "ormqr", "ormqr_transpose_right": "ormqr", "ctc_loss_m
                  "ctc_loss_sum": "_ctc_loss", "ctc_loss_none": "_ctc_loss"}
 # as_strided inside two vmaps (jacfwd maps the tangents too): the examples' tensor is itself
 # batched, its strides not observable, so the inner vmap runs the op once per example.
-NESTED_LOOPED = {"as_strided", "as_strided_of_a_view", "as_strided_overlapping"}
-# as_strided's tangent is the same geometry taken of the tangent's memory; under vmap the
-# tangents' physical layout (their batch stride) is not the primal's, so examples past the
-# first read the wrong memory (PyTorch gives a view's tangent the primal's layout).
-TANGENT_LAYOUT = {"as_strided", "as_strided_overlapping"}
+NESTED_LOOPED = {"as_strided", "as_strided_of_a_view", "as_strided_overlapping",
+                 "as_strided_of_an_expand"}
 
 
 def _loss(info: OpInfo) -> Any:
@@ -220,8 +219,6 @@ def _loss(info: OpInfo) -> Any:
 @pytest.mark.parametrize(("info", "sample"), BATCHED_GRADIENTS)
 def test_vmap_of_gradients_matches_loop(info: OpInfo, sample: Sample, transform: Any,
                                         device: str) -> None:
-    if transform is jacfwd and info.name in TANGENT_LAYOUT:
-        pytest.xfail("as_strided's tangent under vmap reads the tangents' own layout")
     inputs = _batched_inputs(info, sample, device)
     argnums = tuple(range(info.grad_inputs or len(inputs)))
     function = transform(_loss(info), argnums=argnums)
