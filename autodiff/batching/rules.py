@@ -154,7 +154,7 @@ _register(
     arithmetic.Neg, arithmetic.Reciprocal, arithmetic.PowScalar, arithmetic.Pow,
     arithmetic.RPow, arithmetic.Addcmul, arithmetic.Addcdiv,
     division.DivMode, division.FloorDivide, division.Remainder, division.RemainderTensor,
-    division.RemainderNumber,
+    division.RemainderNumber, division.FloorDivideInPlace,
     activation.Sigmoid, activation.Softplus, activation.Relu, activation.LeakyRelu,
     activation.Gelu, activation.Elu, activation.Silu, activation.ThresholdBackward,
     selection.Where, selection.Maximum, selection.Minimum, selection.Clamp, selection.ClampMin,

@@ -239,3 +239,70 @@ def _prelu(g: Graph, record: Record, other: Record | None) -> list[Any]:
     dtype = dtype_of(output(record))
     return [g.node("PRelu", [operand(g, record.args[0], dtype),
                              operand(g, record.args[1], dtype)])]
+
+
+@converts("Hardsigmoid")
+def _hardsigmoid(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    value = operand(g, record.args[0], dtype_of(output(record)))
+    return [g.node("HardSigmoid", [value], alpha=1 / 6, beta=0.5)]
+
+
+@converts("Hardswish")
+def _hardswish(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    return [g.node("HardSwish", [operand(g, record.args[0], dtype_of(output(record)))])]
+
+
+@converts("Softshrink", "Hardshrink")
+def _shrink(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """ONNX's Shrink: x - bias above lambd, x + bias below -lambd, 0 between (softshrink's
+    bias is lambd, hardshrink's 0)."""
+    lambd = float(record.kwargs["lambd"])
+    value = operand(g, record.args[0], dtype_of(output(record)))
+    return [g.node("Shrink", [value], lambd=lambd,
+                   bias=lambd if record.op == "Softshrink" else 0.0)]
+
+
+@converts("Mish")
+def _mish(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    value = operand(g, record.args[0], dtype_of(output(record)))
+    return [g.node("Mul", [value, g.node("Tanh", [g.node("Softplus", [value])])])]
+
+
+@converts("Log1p")
+def _log1p(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    dtype = dtype_of(output(record))
+    value = operand(g, record.args[0], dtype)
+    return [g.node("Log", [g.node("Add", [value, g.scalar(1, dtype)])])]
+
+
+@converts("Deg2Rad", "Rad2Deg")
+def _angle_units(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    dtype = dtype_of(output(record))
+    factor = math.pi / 180 if record.op == "Deg2Rad" else 180 / math.pi
+    return [g.node("Mul", [operand(g, record.args[0], dtype), g.scalar(factor, dtype)])]
+
+
+@converts("Frac")
+def _frac(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    dtype = dtype_of(output(record))
+    value = operand(g, record.args[0], dtype)
+    negative = g.node("Less", [value, g.scalar(0, dtype)])
+    whole = g.node("Where", [negative, g.node("Ceil", [value]), g.node("Floor", [value])])
+    return [g.node("Sub", [value, whole])]
+
+
+@converts("Sgn")
+def _sgn(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    return [g.node("Sign", [operand(g, record.args[0], dtype_of(output(record)))])]
+
+
+@converts("Glu")
+def _glu(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    dim = int(record.kwargs["dim"]) % x.ndim
+    half = int(x.shape[dim]) // 2
+    if other is not None and other.args[0].shape[dim] != x.shape[dim]:
+        raise Unsupported("glu along a dynamic dim")
+    first, second = g.node("Split", [operand(g, x, dtype_of(output(record))),
+                                     g.ints([half, half])], outputs=2, axis=dim)
+    return [g.node("Mul", [first, g.node("Sigmoid", [second])])]

@@ -234,3 +234,13 @@ def _upsample(g: Graph, record: Record, other: Record | None) -> list[Any]:
         for term in terms[1:]:
             out = g.node("Add", [out, term])
     return [out]
+
+
+@converts("PixelShuffle")
+def _pixel_shuffle(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """ONNX's DepthToSpace in CRD order is PyTorch's pixel_shuffle of (N, C*r*r, H, W)."""
+    x = record.args[0]
+    if x.ndim != 4:
+        raise Unsupported("an input of other than 4 dims")
+    return [g.node("DepthToSpace", [g.value(x)], blocksize=int(record.kwargs["factor"]),
+                   mode="CRD")]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..tensor import Tensor
 from .convert import Unsupported, converts, dtype_of, onnx_type, operand, output
 from .graph import Graph, Record
 
@@ -53,7 +54,8 @@ def _layer(g: Graph, record: Record, other: Record | None) -> list[Any]:
         zeros = g.node("Sub", [recurrent_bias, recurrent_bias])
         bias = g.node("Unsqueeze", [g.node("Concat", [zeros, recurrent_bias], axis=0),
                                     g.ints([0])])
-    inputs = [x, w, r, bias, "", g.node("Unsqueeze", [operand(g, h0, dtype), g.ints([0])])]
+    grown = other.args if other is not None else (None,) * 6
+    inputs = [x, w, r, bias, "", _initial_state(g, h0, grown[1], dtype)]
     attributes: dict[str, Any] = {
         "hidden_size": hidden,
         "direction": "reverse" if record.kwargs["reverse"] else "forward"}
@@ -62,12 +64,41 @@ def _layer(g: Graph, record: Record, other: Record | None) -> list[Any]:
     elif mode == "GRU":
         attributes["linear_before_reset"] = 1
     else:
-        inputs.append(g.node("Unsqueeze", [operand(g, c0, dtype), g.ints([0])]))
+        inputs.append(_initial_state(g, c0, grown[2], dtype))
     count = 3 if mode == "LSTM" else 2
     outs = g.node(mode, inputs, outputs=count, **attributes)
     results = [g.node("Squeeze", [outs[0], g.ints([1])])]
     results += [g.node("Squeeze", [state, g.ints([0])]) for state in outs[1:]]
     return results
+
+
+def _initial_state(g: Graph, state: Tensor, grown: Tensor | None, dtype: str) -> str:
+    """The layer's initial state, one direction of one. Zeros the module made for a batch
+    size that is dynamic (no state given) are left to ONNX's default, zeros of the batch's
+    size; a state of a fixed size read under a dynamic batch is refused."""
+    value = operand(g, state, dtype)
+    if grown is not None and grown.shape != state.shape and _constant(g, value):
+        backend = state._backend
+        if backend.item(backend.any(backend.not_equal(state._data, 0))):
+            raise Unsupported("an initial state of fixed size under a dynamic batch")
+        return ""
+    return g.node("Unsqueeze", [value, g.ints([0])])
+
+
+def _constant(g: Graph, name: str) -> bool:
+    """Whether a value is computed from initializers alone (no graph input reaches it)."""
+    made = {output: inputs for _, inputs, outputs, _ in g.nodes for output in outputs}
+    stored = {initializer.name for initializer in g.initializers}
+    pending, seen = [name], set()
+    while pending:
+        current = pending.pop()
+        if current in seen or current in stored or not current:
+            continue
+        seen.add(current)
+        if current not in made:
+            return False  # a graph input
+        pending.extend(made[current])
+    return True
 
 
 def _blocks(g: Graph, value: str, count: int, width: int) -> list[str]:

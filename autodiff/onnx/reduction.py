@@ -21,7 +21,7 @@ from .graph import Graph, Record
 _REDUCTIONS = {"Sum": "ReduceSum", "SumDim": "ReduceSum", "Mean": "ReduceMean",
                "MeanDim": "ReduceMean", "Amax": "ReduceMax", "Amin": "ReduceMin",
                "MaxAll": "ReduceMax", "MinAll": "ReduceMin", "Prod": "ReduceProd",
-               "ProdDim": "ReduceProd"}
+               "ProdDim": "ReduceProd", "Logsumexp": "ReduceLogSumExp"}
 
 
 def _reduction(op: str) -> Converter:
