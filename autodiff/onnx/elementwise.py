@@ -26,6 +26,7 @@ _UNARY = {
     "Sinh": "Sinh", "Cosh": "Cosh", "Asinh": "Asinh", "Acosh": "Acosh", "Atanh": "Atanh",
     "Floor": "Floor", "Ceil": "Ceil", "Sign": "Sign", "Round": "Round", "Clone": "Identity",
     "Contiguous": "Identity", "Alias": "Identity", "Softsign": "Softsign",
+    "AcoshInPlace": "Acosh", "AsinhInPlace": "Asinh", "AtanhInPlace": "Atanh",
 }
 
 
@@ -146,13 +147,13 @@ def _silu(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Mul", [value, g.node("Sigmoid", [value])])]
 
 
-@converts("LeakyRelu")
+@converts("LeakyRelu", "LeakyReluResult")
 def _leaky_relu(g: Graph, record: Record, other: Record | None) -> list[Any]:
     value = operand(g, record.args[0], dtype_of(output(record)))
     return [g.node("LeakyRelu", [value], alpha=float(record.kwargs["negative_slope"]))]
 
 
-@converts("Elu")
+@converts("Elu", "EluResult")
 def _elu(g: Graph, record: Record, other: Record | None) -> list[Any]:
     """elu, and selu as scale * elu(x, alpha)."""
     if record.kwargs.get("input_scale", 1.0) != 1.0:
@@ -211,7 +212,7 @@ def _trunc(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Where", [negative, g.node("Ceil", [value]), g.node("Floor", [value])])]
 
 
-@converts("Celu")
+@converts("Celu", "CeluResult")
 def _celu(g: Graph, record: Record, other: Record | None) -> list[Any]:
     alpha = float(record.kwargs["alpha"])
     if not math.isclose(record.kwargs.get("input_scale", 1 / alpha) * alpha, 1.0):
@@ -306,3 +307,24 @@ def _glu(g: Graph, record: Record, other: Record | None) -> list[Any]:
     first, second = g.node("Split", [operand(g, x, dtype_of(output(record))),
                                      g.ints([half, half])], outputs=2, axis=dim)
     return [g.node("Mul", [first, g.node("Sigmoid", [second])])]
+
+
+@converts("MaskedFillTensor")
+def _masked_fill_tensor(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x, value = record.args[0], record.args[1]
+    dtype = dtype_of(output(record))
+    mask = g.array(record.kwargs["mask"], x._backend, "mask")
+    return [g.node("Where", [mask, operand(g, value, dtype), operand(g, x, dtype)])]
+
+
+@converts("ClampTensor", "ClampMinTensor", "ClampMaxTensor")
+def _clamp_tensor(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """max(x, min), then min(., max): where min > max the result is max, as PyTorch's."""
+    x, low, high = record.args
+    dtype = dtype_of(output(record))
+    out = operand(g, x, dtype)
+    if low is not None:
+        out = g.node("Max", [out, operand(g, low, dtype)])
+    if high is not None:
+        out = g.node("Min", [out, operand(g, high, dtype)])
+    return [out]

@@ -102,6 +102,12 @@ MUST_EXPORT = {
     "F.softshrink": "Shrink", "F.hardshrink": "Shrink", "logsumexp": "ReduceLogSumExp",
     "F.pixel_shuffle": "DepthToSpace", "F.glu": "Split", "F.mish": "Softplus",
     "log1p": "Log", "rad2deg": "Mul", "frac": "Floor", "sgn": "Sign",
+    "cross_entropy_weight": "NegativeLogLikelihoodLoss",
+    "cross_entropy_4d": "NegativeLogLikelihoodLoss", "F.grid_sample": "GridSample",
+    "F.grid_sample_border_nearest": "GridSample", "linalg.det": "Det", "take": "Gather",
+    "trace": "ReduceSum", "masked_fill_tensor": "Where", "clamp_tensor": "Max", "std": "Sqrt",
+    "var_mean": "ReduceMean", "einsum[ij->ji]": "Einsum", "acosh_": "Acosh",
+    "F.leaky_relu_": "LeakyRelu", "F.selu_": "Elu",
 }
 
 
