@@ -31,7 +31,7 @@ from ..ops import (
 from ..tensor import Tensor, _wrap
 from .batched_tensor import BatchedArray, make_batched, unwrap
 from .levels import Level
-from .rules import _broadcasting, _dims, _expand, _masked_fill, _pad, _register
+from .rules import _broadcasting, _dims, _expand, _pad, _register
 
 
 def _fused_add(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
@@ -211,6 +211,43 @@ def _masked_select(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
     return make_batched(out.reshape((level.batch_size, -1)), level.number)
 
 
+def _masked_scatter(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                    level: Level) -> Any:
+    """Each example's i-th masked position takes its own source's i-th element: the running
+    count of each example's mask (a row of the examples' mask) gathers from that example's
+    source, `where` keeps the input elsewhere. The input, the mask and the source may each be
+    batched or shared."""
+    from ..ops.flat_indexing import Take
+    from ..ops.selection import where
+
+    size = level.batch_size
+    mask, mask_batched = unwrap(kwargs["mask"], level.number)
+    source, source_batched = unwrap(args[1], level.number)
+    input = args[0]
+    shape = broadcast_shapes(tuple(input.shape),
+                             tuple(mask.shape)[1:] if mask_batched else tuple(mask.shape))
+    a = _pad(_batched(input, level), len(shape)).expand((size, *shape))
+    backend = a._backend
+    if mask_batched:
+        mask = backend.reshape(mask, (size, *(1,) * (len(shape) + 1 - len(mask.shape)),
+                                      *tuple(mask.shape)[1:]))
+    mask = backend.broadcast_to(mask, (size, *shape))
+    counts = backend.cumulative_sum(backend.astype(backend.reshape(mask, (size, -1)), "int64"),
+                                    axis=1)
+    count = math.prod(source.shape[1:] if source_batched else source.shape)
+    wanted = backend.item(backend.max(counts[:, -1])) if counts.shape[1] else 0
+    if wanted > count:
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    if wanted == 0:
+        return make_batched(a.clone(), level.number)
+    rank = backend.clip(backend.subtract(counts, 1), 0, count - 1)
+    if source_batched:  # example b's source starts at b * count in the flat sources
+        starts = backend.multiply(backend.arange(0, size, 1, "int64"), count)
+        rank = backend.add(rank, backend.reshape(starts, (size, 1)))
+    picked = Take.apply(source.reshape(-1), index=rank).reshape((size, *shape))
+    return make_batched(where(_wrap(mask, backend), picked.to(a.dtype), a), level.number)
+
+
 def _embedding(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
     """A weight per example: the rows of all the examples' weights one after the other, each
     example's indices offset by its first row (counts for scale_grad_by_freq stay each
@@ -282,15 +319,12 @@ def _batched(item: Tensor, level: Level) -> Tensor:
     return value if batched else _expand(value, level.batch_size)
 
 
-def _fill_where(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    """masked_fill and index_fill with a tensor value: where(positions, value, input), the
-    positions a mask (index_fill's: its index along `dim`), the value one number per
-    example."""
+def _index_fill_tensor(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                       level: Level) -> Any:
+    """index_fill with a tensor value: where(positions, value, input), the positions those of
+    its index along `dim`, the value one number per example."""
     from ..ops.selection import where
 
-    value_batched = unwrap(args[1], level.number)[1]
-    if cls is scatter.MaskedFillTensor and not value_batched:
-        return _masked_fill(cls, args, kwargs, level)
     if kwargs.get("inplace"):
         from .dispatch import fallback
 
@@ -298,19 +332,12 @@ def _fill_where(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: 
     a = _batched(args[0], level)
     backend = a._backend
     rank = a.dim()
-    if cls is scatter.MaskedFillTensor:
-        mask, batched = unwrap(kwargs["mask"], level.number)
-        missing = rank - len(mask.shape) - (0 if batched else 1)
-        if batched and missing > 0:
-            shape = tuple(mask.shape)
-            mask = backend.reshape(mask, (shape[0], *(1,) * missing, *shape[1:]))
-    else:
-        dim = kwargs["dim"] + 1
-        mask = backend.zeros((a.shape[dim],), "bool")
-        if kwargs["index"].shape[0]:
-            backend.setitem(mask, (kwargs["index"],), True)
-        mask = backend.reshape(mask, tuple(a.shape[dim] if axis == dim else 1
-                                           for axis in range(rank)))
+    dim = kwargs["dim"] + 1
+    mask = backend.zeros((a.shape[dim],), "bool")
+    if kwargs["index"].shape[0]:
+        backend.setitem(mask, (kwargs["index"],), True)
+    mask = backend.reshape(mask, tuple(a.shape[dim] if axis == dim else 1
+                                       for axis in range(rank)))
     value = _batched(args[1], level).reshape((level.batch_size, *(1,) * (rank - 1)))
     return make_batched(where(_wrap(mask, backend), value.to(a.dtype), a), level.number)
 
@@ -328,10 +355,11 @@ _register(_broadcasting, scatter.Fill)
 _register(_fill_tensor, scatter.FillTensor)
 _register(_flat, flat_indexing.Take, flat_indexing.Put)
 _register(_masked_select, flat_indexing.MaskedSelect)
+_register(_masked_scatter, flat_indexing.MaskedScatter)
 _register(_embedding, sparse.Embedding)
 _register(_embedding_bag, embedding_bag.EmbeddingBag)
 _register(_view_scatter, view_scatter.SliceScatter, view_scatter.SelectScatter)
-_register(_fill_where, scatter.MaskedFillTensor, scatter.IndexFillTensor)
+_register(_index_fill_tensor, scatter.IndexFillTensor)
 
 
 # ----------------------------------------------------------------------------- losses by row

@@ -186,7 +186,8 @@ def as_strided(function: Callable[..., Any], level: Level, input: Tensor, size: 
                stride: Any, storage_offset: int | None = None) -> Any:
     """PyTorch's rule: each example's view of its own memory, the examples one more dim in
     front whose stride is the batch dim's; an explicit storage offset counts from each
-    example's start (as the op on each example on its own would)."""
+    example's start (as the op on each example on its own would). A view that would reach
+    memory outside the example's is refused, in PyTorch's words."""
     value = _batched(input, level)
     if isinstance(value, BatchedTensor):  # batched again below: no strides to read
         from .dispatch import looped
@@ -194,13 +195,51 @@ def as_strided(function: Callable[..., Any], level: Level, input: Tensor, size: 
         return looped("as_strided", function, (input, size, stride, storage_offset), {},
                       level)
     from ..ops.shape import shape_arg
+    from ..ops.strides import AsStridedView, as_strided_view
 
     size, stride = shape_arg((size,)), shape_arg((stride,))
     if len(size) != len(stride):
-        return function.__wrapped__(input, size, stride, storage_offset)  # type: ignore[attr-defined]
+        raise RuntimeError("Tensor.as_strided(size, stride, ...): size and stride must have the "
+                           f"same length! Got size {list(size)} and stride {list(stride)}")
     offset = value.storage_offset() if storage_offset is None else storage_offset
-    out = function(value, (level.batch_size, *size), (value.stride(0), *stride), offset)
+    _check_within_example(value, size, stride, offset)
+    # examples=1: the view's tangent is taken per example (AsStridedView.jvp)
+    out = as_strided_view(value, (level.batch_size, *size), (value.stride(0), *stride), offset,
+                          AsStridedView, examples=1)
     return make_batched(out, level.number)
+
+
+def _check_within_example(value: Tensor, size: tuple[int, ...], stride: tuple[int, ...],
+                          offset: int) -> None:
+    """PyTorch's check that a view of one example reaches only memory the example reaches
+    (the highest position of each counted as storage_size_for plus the offset, as there)."""
+    if any(n < 0 for n in size) or any(s < 0 for s in stride):
+        return  # the view itself refuses these, in its words
+    base = value.storage_offset()
+    reach = _storage_size_for(size, stride)
+    if not reach:
+        return
+    call = f"result = tensor.as_strided({list(size)}, {list(stride)}, {offset}) "
+    example_reach = _storage_size_for(tuple(value.shape[1:]), value.stride()[1:])
+    if not example_reach:
+        raise RuntimeError(
+            call + "can access memory outside of `tensor`. `tensor` has no storage but the "
+            "passed-in (size, stride, storage_offset) imply a result with some storage. This "
+            "is not supported inside of vmap, please try to rewrite the `as_strided` call as a "
+            "sequence of PyTorch view operations")
+    if reach + offset > example_reach + base or base > offset:
+        raise RuntimeError(
+            call + "can access memory outside of `tensor`. `result` can access some memory in "
+            f"range [{offset}, {reach + offset}], but `tensor` can only access some memory in "
+            f"range [{base}, {example_reach + base}]. This is not supported inside of vmap, "
+            "please try to rewrite the `as_strided` call as a sequence of PyTorch view "
+            "operations")
+
+
+def _storage_size_for(size: tuple[int, ...], stride: tuple[int, ...]) -> int:
+    if 0 in size:
+        return 0
+    return 1 + sum((n - 1) * s for n, s in zip(size, stride))
 
 
 def fill_diagonal_(function: Callable[..., Any], level: Level, input: Tensor,

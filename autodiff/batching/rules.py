@@ -62,7 +62,7 @@ from ..ops import (
 from ..ops.views import CloneLike, as_view
 from ..tensor import Tensor, _wrap
 from .batched_tensor import BatchedArray, BatchedTensor, level_of, make_batched, unwrap
-from .levels import Level
+from .levels import Level, levels
 
 Rule = Callable[[Any, tuple[Any, ...], dict[str, Any], Level], Any]
 RULES: dict[type, Rule] = {}
@@ -154,7 +154,7 @@ _register(
     arithmetic.Neg, arithmetic.Reciprocal, arithmetic.PowScalar, arithmetic.Pow,
     arithmetic.RPow, arithmetic.Addcmul, arithmetic.Addcdiv,
     division.DivMode, division.FloorDivide, division.Remainder, division.RemainderTensor,
-    division.RemainderNumber,
+    division.RemainderNumber, division.FloorDivideInPlace,
     activation.Sigmoid, activation.Softplus, activation.Relu, activation.LeakyRelu,
     activation.Gelu, activation.Elu, activation.Silu, activation.ThresholdBackward,
     selection.Where, selection.Maximum, selection.Minimum, selection.Clamp, selection.ClampMin,
@@ -369,7 +369,8 @@ def _as_strided(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: 
 
         return fallback(cls, args, kwargs, level)
     options = {**kwargs, "size": (level.batch_size, *kwargs["size"]),
-               "stride": (value.stride(0), *kwargs["stride"])}
+               "stride": (value.stride(0), *kwargs["stride"]),
+               "examples": kwargs.get("examples", 0) + 1}
     return make_batched(_call(cls, [value], options), level.number)
 
 
@@ -633,25 +634,57 @@ _register(_index_along, scatter.IndexAdd, scatter.IndexCopy, scatter.IndexFill,
 
 
 def _masked_fill(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
-    from .dispatch import fallback
-
-    if len(args) > 1 and isinstance(args[1], BatchedTensor):
-        return fallback(cls, args, kwargs, level)
+    """masked_fill (in place too): a mask per example lines up with the examples' tensor; a
+    tensor value per example (MaskedFillTensor) is one number per example, broadcast over
+    its elements. In place into a tensor the examples share, with a mask or value per
+    example: PyTorch's error."""
+    mask, mask_batched = unwrap(kwargs["mask"], level.number)
+    values = [unwrap(arg, level.number) for arg in args[1:]]
     if kwargs.get("inplace") and not (type(args[0]) is BatchedTensor
                                       and args[0]._level == level.number):
-        raise RuntimeError(f"output with shape {list(args[0].shape)} doesn't match the "
-                           f"broadcast shape {[level.batch_size, *args[0].shape]}")
-    value = _first(args, level)
-    mask, mask_batched = unwrap(kwargs["mask"], level.number)
+        if cls is scatter.MaskedFillTensor:
+            raise RuntimeError(INPLACE_AT_LEVEL.format(name="aten::masked_fill_",
+                                                       level=levels.stack.index(level) + 1))
+        raise RuntimeError(INPLACE_ARITHMETIC)
+    input = _pad(_first(args, level), len(mask.shape) - (1 if mask_batched else 0))
+    backend = input._backend
     if mask_batched:
-        missing = value.dim() - len(mask.shape)
+        missing = input.dim() - len(mask.shape)
         if missing > 0:
             shape = tuple(mask.shape)
-            mask = value._backend.reshape(mask, (shape[0], *(1,) * missing, *shape[1:]))
-    return make_batched(cls.apply(value, *args[1:], **{**kwargs, "mask": mask}), level.number)
+            mask = backend.reshape(mask, (shape[0], *(1,) * missing, *shape[1:]))
+    rest = [value.reshape((level.batch_size, *(1,) * (input.dim() - 1))) if batched else value
+            for value, batched in values]
+    return make_batched(cls.apply(input, *rest, **{**kwargs, "mask": mask}), level.number)
+
+
+# PyTorch's refusals of an in-place op into a tensor the examples share, from values that
+# vary over them: its fallback's (the vmap numbered from 1, outermost first) and its in-place
+# arithmetic rules'.
+INPLACE_AT_LEVEL = (
+    "vmap: {name}(self, *extra_args) is not possible because there exists a Tensor `other` in "
+    "extra_args that has more elements than `self`. This happened due to `other` being vmapped "
+    "over but `self` not being vmapped over at level {level}. Please try to use out-of-place "
+    "operators instead of {name}. If said operator is being called inside the PyTorch "
+    "framework, please file a bug report instead.")
+INPLACE_ARITHMETIC = (
+    "vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a Tensor "
+    "`other` in extra_args that has more elements than `self`. This happened due to `other` "
+    "being vmapped over but `self` not being vmapped over in a vmap. Please try to use "
+    "out-of-place operators instead of inplace arithmetic. If said operator is being called "
+    "inside the PyTorch framework, please file a bug report instead.")
 
 
 _register(_masked_fill, scatter.MaskedFill, scatter.MaskedFillTensor)
+
+
+def check_inplace_into(name: str, tensor: Any, others: tuple[Any, ...]) -> None:
+    """An in-place op (PyTorch's `name`) that writes values of `others` into `tensor`: none
+    may vary over examples `tensor` does not have (PyTorch's fallback's error)."""
+    number = max((level_of(other) for other in others), default=0)
+    if number > level_of(tensor):
+        position = [level.number for level in levels.stack].index(number) + 1
+        raise RuntimeError(INPLACE_AT_LEVEL.format(name=name, level=position))
 
 
 # ----------------------------------------------------------------------------- images

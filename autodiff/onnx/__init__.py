@@ -26,7 +26,7 @@ from ..op_modes import OpCall, OpMode
 from ..tensor import Tensor
 
 # The converter families register themselves in CONVERTERS when imported.
-from . import elementwise, indexing, layers, reduction
+from . import division, elementwise, indexing, layers, loss, recurrent, reduction
 from . import shape as _shape
 from .convert import CONVERTERS, Unsupported
 from .graph import ONNX_TYPES, Graph, Record, UnsupportedOperatorError

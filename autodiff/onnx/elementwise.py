@@ -26,6 +26,7 @@ _UNARY = {
     "Sinh": "Sinh", "Cosh": "Cosh", "Asinh": "Asinh", "Acosh": "Acosh", "Atanh": "Atanh",
     "Floor": "Floor", "Ceil": "Ceil", "Sign": "Sign", "Round": "Round", "Clone": "Identity",
     "Contiguous": "Identity", "Alias": "Identity", "Softsign": "Softsign",
+    "AcoshInPlace": "Acosh", "AsinhInPlace": "Asinh", "AtanhInPlace": "Atanh",
 }
 
 
@@ -146,13 +147,13 @@ def _silu(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Mul", [value, g.node("Sigmoid", [value])])]
 
 
-@converts("LeakyRelu")
+@converts("LeakyRelu", "LeakyReluResult")
 def _leaky_relu(g: Graph, record: Record, other: Record | None) -> list[Any]:
     value = operand(g, record.args[0], dtype_of(output(record)))
     return [g.node("LeakyRelu", [value], alpha=float(record.kwargs["negative_slope"]))]
 
 
-@converts("Elu")
+@converts("Elu", "EluResult")
 def _elu(g: Graph, record: Record, other: Record | None) -> list[Any]:
     """elu, and selu as scale * elu(x, alpha)."""
     if record.kwargs.get("input_scale", 1.0) != 1.0:
@@ -211,7 +212,7 @@ def _trunc(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Where", [negative, g.node("Ceil", [value]), g.node("Floor", [value])])]
 
 
-@converts("Celu")
+@converts("Celu", "CeluResult")
 def _celu(g: Graph, record: Record, other: Record | None) -> list[Any]:
     alpha = float(record.kwargs["alpha"])
     if not math.isclose(record.kwargs.get("input_scale", 1 / alpha) * alpha, 1.0):
@@ -239,3 +240,91 @@ def _prelu(g: Graph, record: Record, other: Record | None) -> list[Any]:
     dtype = dtype_of(output(record))
     return [g.node("PRelu", [operand(g, record.args[0], dtype),
                              operand(g, record.args[1], dtype)])]
+
+
+@converts("Hardsigmoid")
+def _hardsigmoid(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    value = operand(g, record.args[0], dtype_of(output(record)))
+    return [g.node("HardSigmoid", [value], alpha=1 / 6, beta=0.5)]
+
+
+@converts("Hardswish")
+def _hardswish(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    return [g.node("HardSwish", [operand(g, record.args[0], dtype_of(output(record)))])]
+
+
+@converts("Softshrink", "Hardshrink")
+def _shrink(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """ONNX's Shrink: x - bias above lambd, x + bias below -lambd, 0 between (softshrink's
+    bias is lambd, hardshrink's 0)."""
+    lambd = float(record.kwargs["lambd"])
+    value = operand(g, record.args[0], dtype_of(output(record)))
+    return [g.node("Shrink", [value], lambd=lambd,
+                   bias=lambd if record.op == "Softshrink" else 0.0)]
+
+
+@converts("Mish")
+def _mish(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    value = operand(g, record.args[0], dtype_of(output(record)))
+    return [g.node("Mul", [value, g.node("Tanh", [g.node("Softplus", [value])])])]
+
+
+@converts("Log1p")
+def _log1p(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    dtype = dtype_of(output(record))
+    value = operand(g, record.args[0], dtype)
+    return [g.node("Log", [g.node("Add", [value, g.scalar(1, dtype)])])]
+
+
+@converts("Deg2Rad", "Rad2Deg")
+def _angle_units(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    dtype = dtype_of(output(record))
+    factor = math.pi / 180 if record.op == "Deg2Rad" else 180 / math.pi
+    return [g.node("Mul", [operand(g, record.args[0], dtype), g.scalar(factor, dtype)])]
+
+
+@converts("Frac")
+def _frac(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    dtype = dtype_of(output(record))
+    value = operand(g, record.args[0], dtype)
+    negative = g.node("Less", [value, g.scalar(0, dtype)])
+    whole = g.node("Where", [negative, g.node("Ceil", [value]), g.node("Floor", [value])])
+    return [g.node("Sub", [value, whole])]
+
+
+@converts("Sgn")
+def _sgn(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    return [g.node("Sign", [operand(g, record.args[0], dtype_of(output(record)))])]
+
+
+@converts("Glu")
+def _glu(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    dim = int(record.kwargs["dim"]) % x.ndim
+    half = int(x.shape[dim]) // 2
+    if other is not None and other.args[0].shape[dim] != x.shape[dim]:
+        raise Unsupported("glu along a dynamic dim")
+    first, second = g.node("Split", [operand(g, x, dtype_of(output(record))),
+                                     g.ints([half, half])], outputs=2, axis=dim)
+    return [g.node("Mul", [first, g.node("Sigmoid", [second])])]
+
+
+@converts("MaskedFillTensor")
+def _masked_fill_tensor(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x, value = record.args[0], record.args[1]
+    dtype = dtype_of(output(record))
+    mask = g.array(record.kwargs["mask"], x._backend, "mask")
+    return [g.node("Where", [mask, operand(g, value, dtype), operand(g, x, dtype)])]
+
+
+@converts("ClampTensor", "ClampMinTensor", "ClampMaxTensor")
+def _clamp_tensor(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """max(x, min), then min(., max): where min > max the result is max, as PyTorch's."""
+    x, low, high = record.args
+    dtype = dtype_of(output(record))
+    out = operand(g, x, dtype)
+    if low is not None:
+        out = g.node("Max", [out, operand(g, low, dtype)])
+    if high is not None:
+        out = g.node("Min", [out, operand(g, high, dtype)])
+    return [out]

@@ -161,3 +161,11 @@ def _embedding(g: Graph, record: Record, other: Record | None) -> list[Any]:
     else:
         indices_name = g.value(indices)
     return [g.node("Gather", [g.value(weight), indices_name], axis=0)]
+
+
+@converts("Take")
+def _take(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """A Gather from the flattened input (the index is already wrapped into range)."""
+    x = record.args[0]
+    flat = g.node("Reshape", [g.value(x), g.ints([-1])])
+    return [g.node("Gather", [flat, index_value(g, record, record.kwargs["index"])], axis=0)]

@@ -234,3 +234,28 @@ def _upsample(g: Graph, record: Record, other: Record | None) -> list[Any]:
         for term in terms[1:]:
             out = g.node("Add", [out, term])
     return [out]
+
+
+@converts("PixelShuffle")
+def _pixel_shuffle(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """ONNX's DepthToSpace in CRD order is PyTorch's pixel_shuffle of (N, C*r*r, H, W)."""
+    x = record.args[0]
+    if x.ndim != 4:
+        raise Unsupported("an input of other than 4 dims")
+    return [g.node("DepthToSpace", [g.value(x)], blocksize=int(record.kwargs["factor"]),
+                   mode="CRD")]
+
+
+@converts("GridSampler2D")
+def _grid_sample(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """ONNX's GridSample (opset 16) has PyTorch's modes, padding modes and align_corners."""
+    x, grid = record.args
+    if g.opset < 16:
+        raise Unsupported("GridSample needs opset 16")
+    dtype = dtype_of(output(record))
+    mode = record.kwargs["mode"]
+    if g.opset >= 20:
+        mode = {"bilinear": "linear", "bicubic": "cubic"}.get(mode, mode)
+    return [g.node("GridSample", [operand(g, x, dtype), operand(g, grid, dtype)], mode=mode,
+                   padding_mode=record.kwargs["padding_mode"],
+                   align_corners=int(bool(record.kwargs["align_corners"])))]

@@ -21,7 +21,7 @@ from .graph import Graph, Record
 _REDUCTIONS = {"Sum": "ReduceSum", "SumDim": "ReduceSum", "Mean": "ReduceMean",
                "MeanDim": "ReduceMean", "Amax": "ReduceMax", "Amin": "ReduceMin",
                "MaxAll": "ReduceMax", "MinAll": "ReduceMin", "Prod": "ReduceProd",
-               "ProdDim": "ReduceProd"}
+               "ProdDim": "ReduceProd", "Logsumexp": "ReduceLogSumExp"}
 
 
 def _reduction(op: str) -> Converter:
@@ -90,7 +90,7 @@ def _addmm(g: Graph, record: Record, other: Record | None) -> list[Any]:
                    beta=float(record.kwargs.get("beta", 1)))]
 
 
-@converts("Einsum")
+@converts("Einsum", "EinsumPermute", "EinsumProduct", "EinsumSum")
 def _einsum(g: Graph, record: Record, other: Record | None) -> list[Any]:
     dtype = dtype_of(output(record))
     if "float" not in dtype:
@@ -115,9 +115,10 @@ def _max_dim(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [values, g.node(arg, [value], axis=axis, keepdims=keepdim)]
 
 
-@converts("Var")
+@converts("Var", "Std", "VarMean", "StdMean")
 def _var(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    """sum((x - mean)^2) / (n - correction), in the output's dtype."""
+    """sum((x - mean)^2) / (n - correction), in the output's dtype (std its square root;
+    var_mean and std_mean with the mean too)."""
     x = record.args[0]
     dtype = dtype_of(output(record))
     axes = record.kwargs["axes"]
@@ -130,7 +131,12 @@ def _var(g: Graph, record: Record, other: Record | None) -> list[Any]:
     total = g.node("ReduceSum", [g.node("Mul", [centered, centered]), g.ints(axes)],
                    keepdims=keepdim)
     count = math.prod(int(x.shape[axis]) for axis in axes)
-    return [g.node("Div", [total, g.scalar(count - record.kwargs["correction"], dtype)])]
+    out = g.node("Div", [total, g.scalar(count - record.kwargs["correction"], dtype)])
+    if record.op in ("Std", "StdMean"):
+        out = g.node("Sqrt", [out])
+    if record.op in ("VarMean", "StdMean"):
+        return [out, mean if keepdim else g.node("Squeeze", [mean, g.ints(axes)])]
+    return [out]
 
 
 @converts("LinalgVectorNorm")
@@ -172,3 +178,19 @@ def _top_k(g: Graph, record: Record, other: Record | None) -> list[Any]:
     values, indices = g.node("TopK", [g.value(x), g.ints([count])], outputs=2, axis=axis,
                              largest=largest, sorted=1)
     return [values, indices]
+
+
+@converts("Trace")
+def _trace(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The sum of every (cols + 1)-th element of the flattened matrix from the first."""
+    x = record.args[0]
+    rows, cols = int(x.shape[0]), int(x.shape[1])
+    positions = [index * (cols + 1) for index in range(min(rows, cols))]
+    flat = g.node("Reshape", [operand(g, x, dtype_of(output(record))), g.ints([-1])])
+    picked = g.node("Gather", [flat, g.ints(positions)], axis=0)
+    return [g.node("ReduceSum", [picked, g.ints([0])], keepdims=0)]
+
+
+@converts("LinalgDet")
+def _det(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    return [g.node("Det", [operand(g, record.args[0], dtype_of(output(record)))])]

@@ -172,3 +172,62 @@ def _mode_pad(g: Graph, record: Record, other: Record | None) -> list[Any]:
         begins[axis], ends[axis] = pad[2 * position], pad[2 * position + 1]
     mode = "edge" if record.kwargs["replicate"] else "reflect"
     return [g.node("Pad", [g.value(x), g.ints(begins + ends)], mode=mode)]
+
+
+@converts("Diagonal", "DiagonalCopy")
+def _diagonal(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The two dims moved last and merged into one, from which a Gather takes every
+    (cols + 1)-th element from the diagonal's first."""
+    x = record.args[0]
+    offset, dim1, dim2 = (int(record.kwargs[key]) for key in ("offset", "dim1", "dim2"))
+    rows, cols = int(x.shape[dim1]), int(x.shape[dim2])
+    if other is not None and (other.args[0].shape[dim1], other.args[0].shape[dim2]) != (
+            rows, cols):
+        raise Unsupported("a dynamic size of the diagonal's dims")
+    others = [axis for axis in range(x.ndim) if axis not in (dim1, dim2)]
+    value = g.node("Transpose", [g.value(x)], perm=[*others, dim1, dim2])
+    merged = g.node("Reshape", [value, g.ints([0] * len(others) + [-1])])
+    length = max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
+    start = offset if offset >= 0 else -offset * cols
+    positions = [start + index * (cols + 1) for index in range(length)]
+    return [g.node("Gather", [merged, g.ints(positions)], axis=len(others))]
+
+
+@converts("Unbind")
+def _unbind(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    dim = int(record.kwargs["dim"])
+    count = int(x.shape[dim])
+    if other is not None and other.args[0].shape[dim] != count:
+        raise Unsupported("unbind along a dynamic dim")
+    parts = g.node("Split", [g.value(x), g.ints([1] * count)], outputs=count, axis=dim)
+    parts = [parts] if count == 1 else parts
+    return [g.node("Squeeze", [part, g.ints([dim])]) for part in parts]
+
+
+@converts("Roll")
+def _roll(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """Each rolled dim as its last `shift` elements then the others (Slice, Concat); without
+    dims, the flattened tensor rolled and put back in shape."""
+    x = record.args[0]
+    shifts, dims = record.kwargs["shifts"], record.kwargs["dims"]
+    value = g.value(x)
+    if dims is None:
+        shape = g.node("Shape", [value])
+        rolled = _roll_axis(g, g.node("Reshape", [value, g.ints([-1])]), int(shifts[0]),
+                            int(x.numel()), 0)
+        return [g.node("Reshape", [rolled, shape])]
+    for shift, dim in zip(shifts, dims):
+        if other is not None and other.args[0].shape[dim] != x.shape[dim]:
+            raise Unsupported("roll along a dynamic dim")
+        value = _roll_axis(g, value, int(shift), int(x.shape[dim]), int(dim))
+    return [value]
+
+
+def _roll_axis(g: Graph, value: str, shift: int, size: int, axis: int) -> str:
+    if not size or not shift % size:
+        return value
+    cut = size - shift % size
+    tail = g.node("Slice", [value, g.ints([cut]), g.ints([size]), g.ints([axis])])
+    head = g.node("Slice", [value, g.ints([0]), g.ints([cut]), g.ints([axis])])
+    return g.node("Concat", [tail, head], axis=axis)

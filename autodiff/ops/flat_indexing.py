@@ -13,6 +13,7 @@ from typing import Any
 from backends import broadcast_shapes
 
 from .. import dtypes
+from ..batching.levels import levels
 from ..function import Function
 from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap
@@ -255,6 +256,10 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
 
 
 def masked_scatter_(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    if levels.depth:
+        from ..batching.rules import check_inplace_into
+
+        check_inplace_into("aten::masked_scatter_", input, (mask, source))
     if isinstance(mask, Tensor) and mask.dtype is dtypes.bool_:
         mask.expand(input._data.shape)  # PyTorch's error when the mask does not expand to input
     return inplace.call_(input, masked_scatter, mask, source)

@@ -408,7 +408,8 @@ class MaskedFill(Function):
 
 
 class MaskedFillTensor(Function):
-    """masked_fill with a 0-d tensor value (differentiable w.r.t. the value too)."""
+    """masked_fill with a 0-d tensor value (differentiable w.r.t. the value too). The value
+    may also broadcast against the input: a vmap rule gives one value per example."""
 
     node_name = "MaskedFillBackward1"
 
@@ -417,11 +418,14 @@ class MaskedFillTensor(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, value: Any, *, mask: Any, inplace: bool = False) -> Any:
         backend = ctx.backend
-        ctx.mask = mask
+        ctx.mask, ctx.value_shape = mask, value.shape
         if value.dtype != a.dtype:
             value = backend.astype(value, backend.dtype_name(a))
         if inplace:
-            backend.setitem(a, backend.broadcast_to(mask, a.shape), value)
+            if value.shape:
+                backend.setitem(a, (...,), backend.where(mask, value, a))
+            else:
+                backend.setitem(a, backend.broadcast_to(mask, a.shape), value)
             return a
         return backend.where(mask, value, a)
 
@@ -430,7 +434,11 @@ class MaskedFillTensor(Function):
         needs_input, needs_value = ctx.needs_input_grad
         mask = _wrap(ctx.mask, grad._backend)
         grad_input = MaskedFill.apply(grad, mask=ctx.mask, value=0) if needs_input else None
-        grad_value = where(mask, grad, 0.0).sum() if needs_value else None
+        grad_value = None
+        if needs_value:
+            grad_value = where(mask, grad, 0.0)
+            grad_value = grad_value.sum_to_size(ctx.value_shape) if ctx.value_shape else \
+                grad_value.sum()
         return grad_input, grad_value
 
 

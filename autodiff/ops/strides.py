@@ -23,7 +23,7 @@ from backends import contiguous_strides, get_backend
 from .. import dtypes
 from ..batching.dispatch import function_rule
 from ..function import Function
-from ..jvp_rules import auto_linear
+from ..jvp_rules import auto_linear, rule_facts
 from ..layouts import check_layout
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import require_tensors
@@ -114,19 +114,25 @@ def _positions(backend: Any, shape: tuple[int, ...], strides: tuple[int, ...],
 
 class AsStridedView(Function):
     """A view of the memory the input views: element i at offset + sum(i * stride). The
-    gradient goes to the memory positions and back to the input's own."""
+    gradient goes to the memory positions and back to the input's own (shared among the
+    input's elements that view one position, as PyTorch's as_strided_backward divides it);
+    the tangent is laid out in memory as the input is, then viewed the same way.
+
+    `examples` counts leading dims that a vmap batching rule put in front of the input and
+    the view: the examples, each viewing memory of its own. The view is the one the strides
+    give; the gradient and the tangent are taken per example, so an input the examples share
+    (an unbatched tensor expanded over them, stride 0) still has a gradient and a tangent per
+    example."""
 
     node_name = "AsStridedBackward0"
 
-    jvp = auto_linear
-
     @staticmethod
     def forward(ctx: Any, a: Any, *, size: tuple[int, ...], stride: tuple[int, ...],
-                offset: int) -> Any:
+                offset: int, examples: int = 0) -> Any:
         backend = ctx.backend
-        ctx.size, ctx.stride, ctx.offset = size, stride, offset
-        ctx.input_geometry = (a.shape, backend.strides(a), backend.storage_offset(a))
-        ctx.storage_size = backend.storage_size(a)
+        ctx.geometry = _ViewGeometry(
+            (a.shape, backend.strides(a), backend.storage_offset(a)), (size, stride, offset),
+            examples)
         return ctx._view(backend, a, size, stride, offset)
 
     @staticmethod
@@ -137,12 +143,87 @@ class AsStridedView(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         backend = grad._backend
-        memory = _wrap(backend.zeros((ctx.storage_size,), backend.dtype_name(grad._data)),
-                       backend)
-        written = _positions(backend, ctx.size, ctx.stride, ctx.offset)
+        geometry = ctx.geometry
+        count, read, written = geometry.positions(backend)
+        memory = _wrap(backend.zeros((count,), backend.dtype_name(grad._data)), backend)
         memory = Put.apply(memory, grad, index=written, accumulate=True)
-        shape, strides, offset = ctx.input_geometry
-        return Take.apply(memory, index=_positions(backend, shape, strides, offset))
+        if geometry.input_overlaps():
+            hits = backend.zeros((count,), backend.dtype_name(grad._data))
+            backend.index_add(hits, (backend.reshape(read, (-1,)),),
+                              backend.ones((math.prod(read.shape),),
+                                           backend.dtype_name(grad._data)))
+            memory = memory / _wrap(backend.maximum(hits, 1), backend)
+        return Take.apply(memory, index=read)
+
+    @staticmethod
+    @rule_facts(reads_saved=False, complex_safe=True)
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        """PyTorch's: the tangent laid out in memory as the primal is (zeros elsewhere in
+        that memory, as `_new_zeros_with_same_feature_meta` makes it), then the same view of
+        that memory; the tangent's own layout never matters."""
+        args, kwargs, _ = ctx._dual_call
+        primal = args[0]
+        backend = primal._backend
+        geometry = _ViewGeometry(
+            (primal._data.shape, backend.strides(primal._data),
+             backend.storage_offset(primal._data)),
+            (kwargs["size"], kwargs["stride"], kwargs["offset"]), kwargs.get("examples", 0))
+        count, read, written = geometry.positions(backend)
+        memory = _wrap(backend.zeros((count,), backend.dtype_name(tangent._data)), backend)
+        memory = Put.apply(memory, tangent, index=read, accumulate=False)
+        return Take.apply(memory, index=written)
+
+
+class _ViewGeometry:
+    """An as_strided view's input and output geometries (shape, strides, offset), the first
+    `examples` dims of each the examples of a vmap."""
+
+    __slots__ = ("examples", "examples_shape", "input", "view")
+
+    def __init__(self, input: tuple[Any, Any, Any], view: tuple[Any, Any, Any],
+                 examples: int) -> None:
+        self.examples = examples
+        self.input = _within_example(input, examples)
+        self.view = _within_example(view, examples)
+        self.examples_shape = tuple(input[0][:examples])
+
+    def positions(self, backend: Any) -> tuple[int, Any, Any]:
+        """The memory the examples need (each in positions of its own, `span` long), and the
+        positions there of the input's elements and of the view's."""
+        span = 1 + max(_last_position(*self.input), _last_position(*self.view))
+        read, written = _positions(backend, *self.input), _positions(backend, *self.view)
+        examples = math.prod(self.examples_shape)
+        if self.examples:  # example e's memory: [e * span, (e + 1) * span)
+            starts = backend.multiply(backend.arange(0, examples, 1, "int64"), span)
+            read, written = (
+                backend.add(backend.reshape(starts, (*self.examples_shape, *(1,) * inner.ndim)),
+                            inner) for inner in (read, written))
+        return examples * span, read, written
+
+    def input_overlaps(self) -> bool:
+        """Whether two of an example's input elements may share a memory position (dims in
+        order of stride, each must step past all the smaller ones reach)."""
+        shape, strides, _ = self.input
+        reach = 0
+        for step, size in sorted((step, size) for size, step in zip(shape, strides)
+                                 if size > 1):
+            if step <= reach:
+                return True
+            reach += (size - 1) * step
+        return False
+
+
+def _within_example(geometry: tuple[Any, Any, Any], examples: int,
+                    ) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+    shape, strides, offset = geometry
+    return tuple(shape[examples:]), tuple(strides[examples:]), int(offset)
+
+
+def _last_position(shape: tuple[int, ...], strides: tuple[int, ...], offset: int) -> int:
+    """The highest memory position a geometry reaches (-1 when it has no elements)."""
+    if 0 in shape:
+        return -1
+    return offset + sum((size - 1) * step for size, step in zip(shape, strides) if step > 0)
 
 
 class AsStridedInPlace(AsStridedView):
@@ -161,15 +242,18 @@ class AsStridedCopy(AsStridedView):
 
 
 def as_strided_view(input: Tensor, size: Any, stride: Any, storage_offset: int | None,
-                    op: type[AsStridedView]) -> Tensor:
+                    op: type[AsStridedView], examples: int = 0) -> Tensor:
     """as_strided's view of `input`, recorded as `op` (a copy where the backend makes no
-    strided views)."""
+    strided views); `examples`: leading dims a vmap rule added (AsStridedView)."""
     size, stride, offset = _geometry(input, size, stride, storage_offset)
+    options = {"size": size, "stride": stride, "offset": offset}
+    if examples:
+        options["examples"] = examples
     try:
-        return view_op(op, input, size=size, stride=stride, offset=offset)
+        return view_op(op, input, **options)
     except _NOT_VIEWABLE:
         copy = AsStridedCopy if op is AsStridedView else _AsStridedCopyInPlace
-        return copy.apply(input, size=size, stride=stride, offset=offset)
+        return copy.apply(input, **options)
 
 
 def _geometry(input: Tensor, size: Any, stride: Any, storage_offset: int | None,

@@ -93,6 +93,21 @@ MUST_EXPORT = {
     "amax": "ReduceMax", "pad": "Pad", "tril": "Trilu", "cumsum": "CumSum", "sort": "TopK",
     "setitem_advanced": "ScatterND", "F.interpolate_bilinear": "Gather",
     "pad_reflect": "Pad", "var": "ReduceSum", "max_dim": "ArgMax",
+    "rnn.rnn_tanh_layer": "RNN", "rnn.rnn_relu_layer_reverse": "RNN", "rnn.gru_layer": "GRU",
+    "rnn.lstm_layer": "LSTM", "rnn.lstm_layer_c_n": "LSTM", "rnn.lstm_cell": "Sigmoid",
+    "rnn.gru_cell": "Sigmoid", "floor_divide": "Mod", "floor_divide_int": "Mod",
+    "div_floor": "Mod", "div_trunc": "Div", "remainder": "Mod", "fmod": "Mod",
+    "diagonal_dims": "Gather", "diagonal_negative_offset": "Gather", "unbind": "Split",
+    "roll": "Concat", "F.hardsigmoid": "HardSigmoid", "F.hardswish": "HardSwish",
+    "F.softshrink": "Shrink", "F.hardshrink": "Shrink", "logsumexp": "ReduceLogSumExp",
+    "F.pixel_shuffle": "DepthToSpace", "F.glu": "Split", "F.mish": "Softplus",
+    "log1p": "Log", "rad2deg": "Mul", "frac": "Floor", "sgn": "Sign",
+    "cross_entropy_weight": "NegativeLogLikelihoodLoss",
+    "cross_entropy_4d": "NegativeLogLikelihoodLoss", "F.grid_sample": "GridSample",
+    "F.grid_sample_border_nearest": "GridSample", "linalg.det": "Det", "take": "Gather",
+    "trace": "ReduceSum", "masked_fill_tensor": "Where", "clamp_tensor": "Max", "std": "Sqrt",
+    "var_mean": "ReduceMean", "einsum[ij->ji]": "Einsum", "acosh_": "Acosh",
+    "F.leaky_relu_": "LeakyRelu", "F.selu_": "Elu",
 }
 
 

@@ -14,7 +14,7 @@ import autodiff
 from autodiff.batching.dispatch import has_rule
 from autodiff.func import vmap
 from autodiff.ops.arithmetic import Mul
-from autodiff.ops.flat_indexing import MaskedScatter
+from autodiff.ops.scatter import ScatterLegacyReduce
 
 
 def _t(*shape: int, seed: int = 0, device: str = "cpu") -> autodiff.Tensor:
@@ -134,13 +134,17 @@ def test_randomness_modes() -> None:
 
 def test_fallback_warns_and_rules_are_registered() -> None:
     x = _t(3, 5)
-    mask = autodiff.tensor([True, False, True, True, False])
-    assert has_rule(Mul) and not has_rule(MaskedScatter)
+    index = autodiff.tensor([0, 1, 2, 0, 1])
+    assert has_rule(Mul) and not has_rule(ScatterLegacyReduce)
     with pytest.warns(UserWarning, match="There is a performance drop because we have not yet "
-                                         "implemented the batching rule for MaskedScatter"):
-        out = vmap(lambda a: a.masked_scatter(mask, a * 10))(x)
-    expected = _np(x).copy()
-    expected[:, [0, 2, 3]] = _np(x)[:, :3] * 10
+                                         "implemented the batching rule for "
+                                         "ScatterLegacyReduce"):
+        out = vmap(lambda a: a.scatter(0, index, a * 10, reduce="multiply"))(x)
+    a = _np(x)
+    expected = a.copy()
+    expected[:, 0] *= 100 * a[:, 0] * a[:, 3]
+    expected[:, 1] *= 100 * a[:, 1] * a[:, 4]
+    expected[:, 2] *= 10 * a[:, 2]
     np.testing.assert_allclose(_np(out), expected)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

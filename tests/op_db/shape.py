@@ -269,6 +269,10 @@ STRIDED: list[OpInfo] = [
     OpInfo("as_strided_of_a_view", lambda a: a[1:].as_strided((2, 3), (4, 1)),
            lambda a: _np_as_strided(a, (2, 3), (4, 1), 4), (Sample(((3, 4),)),),
            "AsStridedBackward0"),
+    # the input's elements share memory: each position's gradient is shared among them
+    OpInfo("as_strided_of_an_expand",
+           lambda a: a.unsqueeze(0).expand(2, 3).as_strided((2, 2), (0, 1), 1),
+           lambda a: np.stack([a[1:3], a[1:3]]), (Sample(((3,),)),), "AsStridedBackward0"),
     OpInfo("as_strided_scatter", lambda a, s: autodiff.as_strided_scatter(a, s, (2, 2), (1, 3)),
            lambda a, s: _np_as_strided_scatter(a, s, (2, 2), (1, 3)),
            (Sample(((2, 3), (2, 2))),), "AsStridedScatterBackward0"),
