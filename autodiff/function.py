@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from . import dtypes
 from .batching.levels import NOT_BATCHED as _NOT_BATCHED
 from .batching.levels import levels as _vmap_levels
-from .compiler.tracing import Traced as _Traced
 from .dual import state as _dual_state
 from .grad_mode import state as _grad_state
 from .hot_path import modes as _modes
@@ -200,8 +199,6 @@ class Function(Node):
                 if arg._requires_grad:
                     requires_grad = True
                 arrays.append(arg._data)
-            elif type(arg) is _Traced:  # a number autodiff.compile reads at each call (an lr)
-                arrays.append(arg.number())
             else:
                 arrays.append(arg)
         if backend is None:

@@ -10,13 +10,6 @@ container's length and the identity of each item, each state tensor's shape, dty
 grad mode and the autocast state. It passes only where the full signature would be the same
 and the walk would find the same tensors, and returns the argument Tensors and the program's
 input arrays; otherwise the caller computes the signature in full.
-
-The numbers of the optimizers' param_groups (lr, momentum, betas...) are inputs of the program,
-not constants: the check compares only their types, reads them for the program, and runs the
-guards the trace put on them (`momentum != 0` chose a branch): a learning rate that changes
-every step replays one program; a change that would take another branch traces again. The
-check is written in two parts: what the state was before the traced call (`build`), then, once
-the trace is known, the reads and guards of the hyperparameters (`CheckWriter.finish`).
 """
 
 from __future__ import annotations
@@ -24,12 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import autocast_state, optim
+from .. import autocast_state
 from ..grad_mode import state as grad_state
 from ..nn.modules.module import Module
 from ..optim.optimizer import Optimizer, _global_step_post_hooks, _global_step_pre_hooks
 from ..tensor import Tensor
-from .tracing import GuardFailed
 
 PLAIN = (int, float, bool, str, bytes, type(None), complex)
 
@@ -49,109 +41,22 @@ class Structure:
         self.dicts: list[dict[Any, Any]] = []
 
 
-class Hyperparameter:
-    """A number of an optimizer's param group read as a program input: `group[key]`, or the
-    `position`-th item of the tuple there (betas); `kind` is the type it had (int or float)."""
-
-    __slots__ = ("group", "key", "kind", "position")
-
-    def __init__(self, group: dict[str, Any], key: str, position: int | None,
-                 kind: type) -> None:
-        self.group, self.key, self.position, self.kind = group, key, position, kind
-
-    def read(self) -> Any:
-        value = self.group[self.key]
-        return value if self.position is None else value[self.position]
-
-    def __repr__(self) -> str:
-        where = "" if self.position is None else f"[{self.position}]"
-        return f"param_group[{self.key!r}]{where}"
-
-
-def reads_hyperparameters(optimizer: Optimizer) -> bool:
-    """Whether a program reads this optimizer's numbers at each call: the built-in optimizers
-    whose steps take them through the tracer's proxies (each tested against eager under every
-    lr scheduler). Others (LBFGS's Tensor comparisons with its tolerances, Adafactor, a user's
-    subclass) keep them as constants of a signature compared by value."""
-    return type(optimizer) in _READS_HYPERPARAMETERS
-
-
-_READS_HYPERPARAMETERS = frozenset({
-    optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad, optim.Adadelta,
-    optim.Adamax, optim.NAdam, optim.RAdam, optim.ASGD, optim.Rprop, optim.Muon})
-
-
-def is_hyperparameter_number(value: Any) -> bool:
-    """Whether a param group's value (or an item of its tuple) is read as a program input."""
-    return type(value) in (int, float)
-
-
 class InputSource:
     """Where a program input is read: the array of the `index`-th Tensor of the arguments then
-    the state, or of its `.grad`; or a hyperparameter."""
+    the state, or of its `.grad`."""
 
-    __slots__ = ("grad", "hyperparameter", "index")
+    __slots__ = ("grad", "index")
 
-    def __init__(self, index: int, grad: bool,
-                 hyperparameter: Hyperparameter | None = None) -> None:
-        self.index, self.grad, self.hyperparameter = index, grad, hyperparameter
+    def __init__(self, index: int, grad: bool) -> None:
+        self.index, self.grad = index, grad
 
 
 Check = Callable[[tuple[Any, ...], dict[str, Any]], "tuple[list[Tensor], list[Any]] | None"]
 
 
-class CheckWriter:
-    """A check written up to the reads of the program's inputs (`build`)."""
-
-    def __init__(self, writer: _Writer, arguments: list[str], state_names: list[str]) -> None:
-        self.writer, self.arguments, self.state_names = writer, arguments, state_names
-
-    def finish(self, inputs: list[InputSource],
-               guards: Callable[[list[Any]], Any] | None = None,
-               guard_inputs: list[int] | None = None) -> Check:
-        """The check, returning the arrays and hyperparameters of `inputs`; `guards`, a
-        function of the hyperparameters at positions `guard_inputs` of `inputs` that raises
-        GuardFailed, runs before it passes."""
-        writer, arguments = self.writer, self.arguments
-        lines = writer.lines
-        everything = [*arguments, *self.state_names]
-        sources = []
-        for position, input_source in enumerate(inputs):
-            hyperparameter = input_source.hyperparameter
-            if hyperparameter is not None:
-                local = f"h{position}"
-                item = "" if hyperparameter.position is None else f"[{hyperparameter.position}]"
-                lines.append(f"    {local} = "
-                             f"{writer.constant(hyperparameter.group)}[{hyperparameter.key!r}]"
-                             f"{item}")
-                sources.append(local)
-            elif input_source.grad:
-                sources.append(f"{everything[input_source.index]}._grad._data")
-            else:
-                sources.append(f"{everything[input_source.index]}._data")
-        if guards is not None:
-            writer.namespace.update(hyperparameter_guards=guards, GuardFailed=GuardFailed)
-            read = ", ".join(f"h{position}" for position in guard_inputs or [])
-            lines.append("    try:")
-            lines.append(f"        hyperparameter_guards([{read}])")
-            lines.append("    except GuardFailed:")
-            lines.append("        return None")
-        lines.append(f"    return [{', '.join(arguments)}], [{', '.join(sources)}]")
-        namespace = writer.namespace
-        namespace.update(grad_state=grad_state, autocast_signature=autocast_state.signature,
-                         global_pre_hooks=_global_step_pre_hooks,
-                         global_post_hooks=_global_step_post_hooks)
-        source = "\n".join(lines)
-        exec(compile(source, "<autodiff.compile check>", "exec"), namespace)
-        check: Check = namespace["check"]
-        check.source = source  # type: ignore[attr-defined]
-        return check
-
-
 def build(args: tuple[Any, ...], kwargs: dict[str, Any], state: list[Tensor],
-          structure: Structure) -> CheckWriter:
-    """The check of the signature `args`, `kwargs` and the state (as now) have, up to the
-    reads of the program's inputs (`CheckWriter.finish`)."""
+          structure: Structure, inputs: list[InputSource]) -> Check:
+    """The check of the signature `args`, `kwargs` and the state (as now) have."""
     writer = _Writer()
     lines = writer.lines
     lines.append("def check(args, kwargs):")
@@ -186,7 +91,19 @@ def build(args: tuple[Any, ...], kwargs: dict[str, Any], state: list[Tensor],
         writer.same_list(writer.constant(items), items)
     for mapping in structure.dicts:
         writer.same_dict(writer.constant(mapping), mapping)
-    return CheckWriter(writer, arguments, state_names)
+    everything = [*arguments, *state_names]
+    sources = [f"{everything[source.index]}._grad._data" if source.grad
+               else f"{everything[source.index]}._data" for source in inputs]
+    lines.append(f"    return [{', '.join(arguments)}], [{', '.join(sources)}]")
+    namespace = writer.namespace
+    namespace.update(grad_state=grad_state, autocast_signature=autocast_state.signature,
+                     global_pre_hooks=_global_step_pre_hooks,
+                     global_post_hooks=_global_step_post_hooks)
+    source = "\n".join(lines)
+    exec(compile(source, "<autodiff.compile check>", "exec"), namespace)
+    check: Check = namespace["check"]
+    check.source = source  # type: ignore[attr-defined]
+    return check
 
 
 class _Writer:
@@ -299,7 +216,6 @@ class _Writer:
 
     def optimizer(self, optimizer: Optimizer) -> None:
         name = self.constant(optimizer)
-        read = reads_hyperparameters(optimizer)
         self.fail_unless(f"not {name}._optimizer_step_pre_hooks and not "
                          f"{name}._optimizer_step_post_hooks")
         self.same_list(f"{name}.param_groups", optimizer.param_groups)
@@ -311,22 +227,6 @@ class _Writer:
                 if key == "params":
                     self.fail_unless(f"{item} is {self.constant(value)}")
                     self.same_list(self.constant(value), value)
-                elif read and is_hyperparameter_number(value):  # an input: its type only
-                    self.fail_unless(f"type({item}) is {self.constant(type(value))}")
-                elif read and type(value) is tuple and any(is_hyperparameter_number(number)
-                                                           for number in value):
-                    local = self.local()
-                    self.lines.append(f"    {local} = {item}")
-                    conditions = [f"type({local}) is tuple and len({local}) == {len(value)}"]
-                    for position, number in enumerate(value):
-                        if is_hyperparameter_number(number):
-                            conditions.append(f"type({local}[{position}]) is "
-                                              f"{self.constant(type(number))}")
-                        elif _by_value(number):
-                            conditions.append(f"{local}[{position}] == {self.constant(number)}")
-                        else:
-                            conditions.append(f"{local}[{position}] is {self.constant(number)}")
-                    self.fail_unless(" and ".join(conditions))
                 elif _by_value(value):
                     self.fail_unless(f"{item} == {self.constant(value)}")
                 else:

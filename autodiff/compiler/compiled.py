@@ -276,7 +276,7 @@ class CompiledFunction:
             if tensor._grad is not None:
                 entry.inputs.append(checks.InputSource(index, True))
         # The check of the signature as it is now, before the call changes anything.
-        check = checks.build(args, kwargs, found.tensors, structure)
+        entry.check = checks.build(args, kwargs, found.tensors, structure, entry.inputs)
         for tensor in [*arguments, *found.tensors]:
             tensor._data = tracer.add_input(tensor._data)
             grad = tensor._grad
@@ -284,7 +284,6 @@ class CompiledFunction:
                 grad._data = tracer.add_input(grad._data)
             before.append((tensor._data, grad, None if grad is None else grad._data,
                            tensor._version, None if grad is None else grad._version))
-        slots = _place_hyperparameters(tracer, found.optimizers, entry.inputs)
         tracer.outside = {id(tensor) for tensor in [*arguments, *found.tensors]}
         tracer.start(backends.created_backends())
         try:
@@ -292,11 +291,9 @@ class CompiledFunction:
                 result = self.function(*args, **kwargs)
         except BaseException:
             tracer.stop()
-            _put_back_hyperparameters(slots)
             _unwrap_all([*found.tensors, *arguments], None)
             raise
         tracer.stop()
-        hyperparameters_set = _put_back_hyperparameters(slots)
         if dual_state.enabled or vmap_levels.depth or profiler_state.active:
             tracer.recording = True  # (a level left open: graph_break records nothing else)
             tracer.graph_break("the call left a dual level, vmap or the profiler open")
@@ -309,20 +306,10 @@ class CompiledFunction:
                 STATS.graph_breaks.append(item)
         else:
             try:
-                if hyperparameters_set:
-                    raise _NotReplayable(
-                        "the call set an optimizer's hyperparameter (an lr scheduler's step "
-                        "inside the compiled function), which a replay would not")
                 self._make_program(entry, tracer, arguments, found, after, before, result)
             except _NotReplayable as why:
                 entry.reason = str(why)
                 entry.program = None
-        if entry.program is None:  # (the hyperparameters matter only to a program)
-            entry.inputs = [source for source in entry.inputs if source.hyperparameter is None]
-            entry.check = check.finish(entry.inputs)
-        else:
-            entry.check = check.finish(entry.inputs, *_hyperparameter_guards(
-                entry, tracer, entry.program))
         if entry.reason is not None and self.fullgraph and not tracer.breaks:
             raise tracing.CompileError(f"autodiff.compile(fullgraph=True): {entry.reason}")
         entry.hold = [found.tensors, arguments]
@@ -412,7 +399,6 @@ class CompiledFunction:
                           and backend.out_argument(step.function) for step in program.steps)]
         if self.options["buffer_planning"] and len(planned) == 1 and used:
             passes.plan_buffers(program, planned[0], tracer.values)
-        _drop_unread_hyperparameters(entry, program, tracer)
         program.build()
         entry.finish = _finisher(entry, len(arguments))
         entry.program = program
@@ -457,157 +443,10 @@ def _unfinished(results: Any, arguments: list[Tensor]) -> Any:
     raise RuntimeError("the program was not built")
 
 
-def _place_hyperparameters(tracer: tracing.Tracer, optimizers: list[Any],
-                           inputs: list[checks.InputSource]) -> list[_Slot]:
-    """Put a proxy in place of every number of the optimizers' param groups (and of their
-    tuples: betas) for the traced call, each an input of the program (`inputs`)."""
-    slots = []
-    for optimizer in optimizers:
-        if not checks.reads_hyperparameters(optimizer):
-            continue
-        for group in optimizer.param_groups:
-            for key, value in list(group.items()):
-                if key == "params":
-                    continue
-                placed: Any
-                if checks.is_hyperparameter_number(value):
-                    inputs.append(checks.InputSource(-1, False, checks.Hyperparameter(
-                        group, key, None, type(value))))
-                    placed = tracer.add_hyperparameter(value)
-                elif type(value) is tuple and any(checks.is_hyperparameter_number(item)
-                                                  for item in value):
-                    items = []
-                    for position, item in enumerate(value):
-                        if checks.is_hyperparameter_number(item):
-                            inputs.append(checks.InputSource(-1, False, checks.Hyperparameter(
-                                group, key, position, type(item))))
-                            item = tracer.add_hyperparameter(item)
-                        items.append(item)
-                    placed = tuple(items)
-                else:
-                    continue
-                group[key] = placed
-                slots.append(_Slot(group, key, value, placed))
-    return slots
-
-
-class _Slot:
-    """A param group's value replaced by proxies while tracing."""
-
-    __slots__ = ("group", "key", "original", "placed")
-
-    def __init__(self, group: dict[str, Any], key: str, original: Any, placed: Any) -> None:
-        self.group, self.key, self.original, self.placed = group, key, original, placed
-
-
-def _put_back_hyperparameters(slots: list[_Slot]) -> bool:
-    """The param groups' own values back after the traced call; whether the call set one (its
-    new value stays, as a plain number)."""
-    changed = False
-    for slot in slots:
-        now = slot.group.get(slot.key, _ABSENT)
-        if now is slot.placed:
-            slot.group[slot.key] = slot.original
-            continue
-        changed = True
-        if type(now) is tracing.Traced:
-            slot.group[slot.key] = tracing.real(now)
-        elif type(now) is tuple:
-            slot.group[slot.key] = tuple(tracing.real(item) for item in now)
-    return changed
-
-
-_ABSENT = object()
-
-
-def _drop_unread_hyperparameters(entry: Entry, program: Program,
-                                 tracer: tracing.Tracer) -> None:
-    """Hyperparameter inputs neither the program nor a guard reads are not read at all."""
-    read = set(program.outputs)
-    for step in [*program.steps, *_guard_steps(tracer)]:
-        read.update(step.uses())
-    kept = [(vid, source) for vid, source in zip(program.inputs, entry.inputs)
-            if source.hyperparameter is None or vid in read]
-    program.inputs = [vid for vid, _ in kept]
-    entry.inputs = [source for _, source in kept]
-    program.input_notes = {vid: repr(source.hyperparameter) for vid, source in kept
-                           if source.hyperparameter is not None}
-
-
-def _guard_steps(tracer: tracing.Tracer) -> list[tracing.Step]:
-    """The guards on hyperparameters and the steps that compute what they read, in order."""
-    if not tracer.hoisted:
-        return []
-    needed: set[int] = set()
-    for guard in tracer.hoisted:
-        needed.update(guard.uses())
-    steps = []
-    for step in reversed(tracer.steps):
-        if any(vid in needed for vid in step.output_ids()):
-            steps.append(step)
-            needed.update(step.uses())
-    steps.reverse()
-    return [*steps, *tracer.hoisted]
-
-
-def _hyperparameter_guards(entry: Entry, tracer: tracing.Tracer, program: Program
-                           ) -> tuple[Callable[[list[Any]], Any] | None, list[int]]:
-    """The guards on hyperparameters as one function of the hyperparameters they read (run
-    by the check), with those inputs' positions in the program's inputs."""
-    steps = _guard_steps(tracer)
-    if not steps:
-        return None, []
-    read: set[int] = set()
-    for step in steps:
-        read.update(step.uses())
-    positions = [position for position, vid in enumerate(program.inputs) if vid in read
-                 and entry.inputs[position].hyperparameter is not None]
-    guards = Program(_once_each(steps), [program.inputs[position] for position in positions],
-                     [], tracer.constants)
-    guards.build()
-    program.guards = guards
-    return guards.run, positions
-
-
-def _once_each(steps: list[tracing.Step]) -> list[tracing.Step]:
-    """The guard steps with each computation and each guard once (an optimizer's step tests
-    `momentum != 0` for every parameter: one test per call is enough)."""
-    alias: dict[int, int] = {}
-    seen: dict[Any, int | None] = {}
-    kept = []
-    for step in steps:
-        args = tuple(tracing.Ref(alias.get(item.vid, item.vid)) if type(item) is tracing.Ref
-                     else item for item in step.args)
-        key: Any = (id(step.function), tuple(
-            ("value", item.vid) if type(item) is tracing.Ref else (type(item), item)
-            for item in args))
-        if step.name == "guard":
-            check = step.function
-            key = (type(check), getattr(check, "convert", None),
-                   type(getattr(check, "expected", None)), getattr(check, "expected", None),
-                   key[1])
-        if step.kwargs or not isinstance(step.outputs, (int, type(None))):
-            kept.append(tracing.Step(step.name, step.function, args, step.kwargs,
-                                     step.outputs, step.pure))
-            continue
-        known = seen.get(key, _ABSENT)
-        if known is not _ABSENT:
-            if isinstance(step.outputs, int) and isinstance(known, int):
-                alias[step.outputs] = known
-            continue
-        seen[key] = step.outputs
-        kept.append(tracing.Step(step.name, step.function, args, {}, step.outputs, step.pure))
-    return kept
-
-
 def _inputs_of(entry: Entry, state: list[Tensor]) -> list[Any]:
-    """The program's input arrays, read from the argument and state Tensors (and the
-    hyperparameters)."""
+    """The program's input arrays, read from the argument and state Tensors."""
     inputs = []
     for source in entry.inputs:
-        if source.hyperparameter is not None:
-            inputs.append(source.hyperparameter.read())
-            continue
         tensor = state[source.index]
         if source.grad:
             grad = tensor._grad

@@ -212,8 +212,8 @@ def state_key(found: Reach) -> tuple[Any, ...]:
 
 
 def _hashable(value: Any) -> Any:
-    if type(value) in PLAIN:  # (by type too: a momentum of 0 and of 0.0 are traced apart)
-        return (type(value), value)
+    if type(value) in PLAIN:
+        return value
     if isinstance(value, Tensor):
         return (Tensor, id(value))
     if type(value) in (list, tuple):

@@ -47,10 +47,6 @@ class Program:
         self.source = ""
         self.objects: list[tuple[str, Any]] = []  # the `k` names the source binds, and what
         self.run: Callable[[list[Any]], tuple[Any, ...]] = _unbuilt
-        # What the inputs that are not arrays are (hyperparameters), for the listing.
-        self.input_notes: dict[int, str] = {}
-        # The guards on hyperparameters, which the cache hit's check runs before the program.
-        self.guards: Program | None = None
 
     def build(self) -> None:
         namespace: dict[str, Any] = {"slice": slice}
@@ -71,11 +67,6 @@ class Program:
     def listing(self) -> str:
         """The source, then the buffers: which values share each one."""
         lines = [self.source]
-        for vid, note in self.input_notes.items():
-            lines.append(f"# v{vid}: {note}, read at each call")
-        if self.guards is not None:
-            lines.append("# checked before each call (a failure traces again):")
-            lines += [f"#   {line}" for line in self.guards.source.splitlines()[1:-1]]
         if self.buffers:
             lines.append("# buffers (reused by every replay):")
             for buffer in self.buffers:

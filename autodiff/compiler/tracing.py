@@ -19,7 +19,6 @@ and the signature stays eager.
 
 from __future__ import annotations
 
-import math
 import operator
 import os
 import threading
@@ -225,10 +224,6 @@ class Tracer:
         self.updated: list[Any] = []  # tensors an optimizer rule wrote through `Traced`
         self.outside: set[int] = set()  # ids of the argument and state Tensors
         self.made_leaves: set[int] = set()  # ids of Tensors the call made require grad
-        # Values computed from hyperparameters alone (numbers of the optimizers' param_groups,
-        # inputs of the program): a guard on one is checked before the call (`hoisted`).
-        self.host: set[int] = set()
-        self.hoisted: list[Step] = []
         self._patched: list[tuple[Backend, dict[str, Any]]] = []
         self.probing = False  # recording a kernel's operations (`record_kernel`)
         self.kernel_operations = True  # whether to try (compile's "kernel_operations" option)
@@ -265,16 +260,6 @@ class Tracer:
             vid = self.new_shared(array)
         self.inputs.append(vid)
         return Traced(self, array, vid)
-
-    def add_hyperparameter(self, value: Any) -> Traced:
-        """A number of an optimizer's param_groups (lr, momentum, betas...), read by the program
-        at each replay: the proxy the group holds while tracing. Arithmetic on it is recorded;
-        a branch on it becomes a guard the cache hit checks before the program runs."""
-        vid = len(self.values)
-        self.values.append(value)
-        self.inputs.append(vid)
-        self.host.add(vid)
-        return Traced(self, value, vid)
 
     def new_shared(self, array: Any) -> int:
         vid = self.new_value(array)
@@ -315,9 +300,6 @@ class Tracer:
         (a failed check must leave nothing changed); later it is a graph break."""
         if self.probing:
             raise _NotRecordable(what)
-        if type(array) is Traced and array.vid in self.host:
-            self.hoisted.append(Step("guard", check, (Ref(array.vid),), {}, None, False))
-            return
         if self.mutated and not self.restorable:
             self.graph_break(f"{what} reads a tensor's value into Python after the call "
                              "changed state")
@@ -519,18 +501,9 @@ class Tracer:
         self.append(Step(getattr(function, "__name__", "ufunc"), function,
                          _template(self, None, operands), _template(self, None, kwargs),
                          outputs, True))
-        if not kwargs and all(item.vid in self.host if type(item) is Traced
-                              else type(item) in _NUMBERS for item in operands):
-            self.host.add(outputs)
         return Traced(self, result, outputs)
 
 
-_NUMBERS = (int, float, bool, complex)
-
-
-_BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-           "//": operator.floordiv, "%": operator.mod, "**": operator.pow, "&": operator.and_,
-           "|": operator.or_, "^": operator.xor}
 _INPLACE = {"+": operator.iadd, "-": operator.isub, "*": operator.imul, "/": operator.itruediv,
             "//": operator.ifloordiv, "%": operator.imod, "**": operator.ipow,
             "&": operator.iand, "|": operator.ior, "^": operator.ixor}
@@ -713,12 +686,6 @@ class Traced:
     def __getattr__(self, name: str) -> Any:
         if name in _ATTRIBUTES:
             return getattr(self.array, name)
-        if type(self.array) in _NUMBERS:
-            if self.tracer.recording:
-                self.tracer.graph_break(
-                    f"an optimizer hyperparameter (a number read at each call) used where a "
-                    f"number is not traced (its .{name}): a Tensor operation or factory")
-            return getattr(self.array, name)
         if self.tracer.recording:
             self.tracer.graph_break(f"the array attribute .{name} (not traced)")
         return getattr(self.array, name)
@@ -746,47 +713,12 @@ class Traced:
     def __index__(self) -> int:
         return int(self._value("an index", operator.index))
 
-    def number(self) -> Any:
-        """A number proxy (a hyperparameter) as the plain number a Tensor operation takes: a
-        constant of the program, guarded (a new value traces again). Arrays stay proxies."""
-        if type(self.array) not in _NUMBERS:
-            return self
-        return self._value("a Tensor operation's number", _same)
-
-    # A number read as text or rounded (printing a learning rate): a guard on its value.
-    def __format__(self, spec: str) -> str:
-        return format(self._text("format()"), spec)
-
-    def __str__(self) -> str:
-        return str(self._text("str()"))
-
-    def _text(self, what: str) -> Any:
-        if type(self.array) in _NUMBERS:
-            return self._value(what, _same)
-        if self.tracer.recording:
-            self.tracer.graph_break(f"{what} of a traced array (reads its values)")
-        return self.array
-
-    def __round__(self, ndigits: Any = None) -> Any:
-        return round(self._value("round()", _same), ndigits)
-
-    def __trunc__(self) -> Any:
-        return self._value("trunc()", math.trunc)
-
-    def __floor__(self) -> Any:
-        return self._value("floor()", math.floor)
-
-    def __ceil__(self) -> Any:
-        return self._value("ceil()", math.ceil)
-
     def _operator(self, function: Callable[..., Any], *operands: Any) -> Any:
         if not self.tracer.recording:
             return function(*[_unwrap(item) for item in operands])
         return self.tracer.record_operator(function, *operands)
 
-    def _inplace(self, symbol: str, other: Any) -> Any:
-        if type(self.array) in _NUMBERS:  # a number (a hyperparameter): `x += y` rebinds x
-            return self._operator(_BINARY[symbol], self, other)
+    def _inplace(self, symbol: str, other: Any) -> Traced:
         if not self.tracer.recording:
             _INPLACE[symbol](self.array, _unwrap(other))
             return self
@@ -805,10 +737,6 @@ class Traced:
 
 _ATTRIBUTES = frozenset({"strides", "itemsize", "nbytes", "flags", "device", "base",
                          "__array_namespace__", "__array_priority__", "__array_interface__"})
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 def _transpose(array: Any) -> Any:

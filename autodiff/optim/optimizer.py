@@ -363,9 +363,7 @@ class Optimizer:
             scalar_dtype = (dtypes.float64 if dtypes.get_default_dtype() is dtypes.float64
                             else dtypes.float32)
         device = None if param is None else param.device
-        # (float(): a hyperparameter that compile reads at each call starts the state as a
-        # number, as eager's does)
-        return _tensor(float(value), dtype=scalar_dtype, device=device)
+        return _tensor(value, dtype=scalar_dtype, device=device)
 
 def _cast_state(param: Tensor, value: Any, key: Any, fused: bool) -> Any:
     """A copy of a saved state value placed like `param` (PyTorch's policy)."""

@@ -71,15 +71,8 @@ def scalar_state(scalar: Tensor) -> float:
 
 def hyperparameter(value: Any) -> Any:
     """A 1-element Tensor hyperparameter (lr, betas) as its Python number, for the host-side
-    scalar arithmetic; numbers pass through. While autodiff.compile traces, the Tensor's value
-    is read by each replay (as `scalar_state`), so changing it in place needs no new trace."""
-    if not isinstance(value, Tensor):
-        return value
-    tracer = current_tracer()
-    if tracer is not None and value.numel() == 1:
-        backend = value._backend
-        return tracer.scalar(backend, backend.reshape(value._data, ()))
-    return value.item()
+    scalar arithmetic; numbers pass through."""
+    return value.item() if isinstance(value, Tensor) else value
 
 
 def gradient_with_decay(xp: Any, grad: Any, param: Any, maximize: bool,
