@@ -20,24 +20,30 @@ from typing import Any
 class OpModes:
     """The switch the hot path reads (`active`), and the count of modes on behind it."""
 
-    __slots__ = ("_lock", "_on", "active")
+    __slots__ = ("_lock", "_on", "_vmaps", "active", "beyond_vmap")
 
     def __init__(self) -> None:
         self.active = False
+        self.beyond_vmap = False
         self._on = 0
+        self._vmaps = 0
         self._lock = threading.Lock()
 
-    def enter(self) -> None:
-        """A mode switched on (in some thread)."""
+    def enter(self, vmap: bool = False) -> None:
+        """A mode switched on (in some thread); `vmap` for a vmap level."""
         with self._lock:
             self._on += 1
+            self._vmaps += vmap
             self.active = True
+            self.beyond_vmap = self._on > self._vmaps
 
-    def exit(self) -> None:
+    def exit(self, vmap: bool = False) -> None:
         """A mode switched off: the one `enter` it balances."""
         with self._lock:
             self._on -= 1
+            self._vmaps -= vmap
             self.active = self._on > 0
+            self.beyond_vmap = self._on > self._vmaps
 
 
 modes = OpModes()

@@ -3,28 +3,37 @@ list of leaves and a spec that rebuilds them: how the transforms accept and retu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True)
 class TreeSpec:
     """The structure of a pytree: its container type, keys (dicts) and children; a leaf has
-    kind None."""
+    kind None. Specs compare equal when the structures are the same."""
 
-    kind: Any = None
-    keys: tuple[Any, ...] = ()
-    children: tuple[TreeSpec, ...] = field(default_factory=tuple)
+    __slots__ = ("children", "keys", "kind", "num_leaves")
+
+    num_leaves: int
+
+    def __init__(self, kind: Any = None, keys: tuple[Any, ...] = (),
+                 children: tuple[TreeSpec, ...] = ()) -> None:
+        self.kind = kind
+        self.keys = keys
+        self.children = children
+        # counted once: the transforms ask it of every spec they broadcast a prefix over
+        self.num_leaves = 1 if kind is None else sum([child.num_leaves for child in children])
 
     @property
     def is_leaf(self) -> bool:
         return self.kind is None
 
-    @property
-    def num_leaves(self) -> int:
-        if self.is_leaf:
-            return 1
-        return sum(child.num_leaves for child in self.children)
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TreeSpec):
+            return NotImplemented
+        return (self.kind is other.kind or self.kind == other.kind) and \
+            self.keys == other.keys and self.children == other.children
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.keys, self.children))
 
     def __repr__(self) -> str:
         if self.is_leaf:
@@ -41,6 +50,11 @@ def _is_namedtuple(value: Any) -> bool:
     return isinstance(value, tuple) and hasattr(value, "_fields")
 
 
+def _is_container(value: Any) -> bool:
+    kind = type(value)
+    return kind is dict or kind is tuple or kind is list or _is_namedtuple(value)
+
+
 def tree_flatten(tree: Any) -> tuple[list[Any], TreeSpec]:
     leaves: list[Any] = []
     spec = _flatten(tree, leaves)
@@ -48,33 +62,49 @@ def tree_flatten(tree: Any) -> tuple[list[Any], TreeSpec]:
 
 
 def _flatten(tree: Any, leaves: list[Any]) -> TreeSpec:
+    if not _is_container(tree):
+        leaves.append(tree)
+        return LEAF
     kind = type(tree)
-    if kind is dict:
-        keys = tuple(tree)
-        return TreeSpec(dict, keys, tuple([_flatten(tree[key], leaves) for key in keys]))
-    if kind is tuple or kind is list or _is_namedtuple(tree):
-        return TreeSpec(kind, (), tuple([_flatten(item, leaves) for item in tree]))
-    leaves.append(tree)
-    return LEAF
+    items = [tree[key] for key in tree] if kind is dict else tree
+    children = []
+    for item in items:  # leaves inline: most containers hold only tensors
+        if _is_container(item):
+            children.append(_flatten(item, leaves))
+        else:
+            leaves.append(item)
+            children.append(LEAF)
+    return TreeSpec(kind, tuple(tree) if kind is dict else (), tuple(children))
 
 
 def tree_unflatten(leaves: list[Any], spec: TreeSpec) -> Any:
-    iterator = iter(leaves)
-    return _unflatten(iterator, spec)
+    if spec.kind is None:
+        return leaves[0]
+    out, _ = _unflatten(leaves, 0, spec)
+    return out
 
 
-def _unflatten(leaves: Any, spec: TreeSpec) -> Any:
-    if spec.is_leaf:
-        return next(leaves)
-    children = [_unflatten(leaves, child) for child in spec.children]
-    if spec.kind is dict:
-        return dict(zip(spec.keys, children))
-    if spec.kind is tuple or spec.kind is list:
-        return spec.kind(children)
+def _unflatten(leaves: list[Any], start: int, spec: TreeSpec) -> tuple[Any, int]:
+    """The tree of `spec` from the leaves from `start` on, and the index after its last."""
+    if spec.kind is None:
+        return leaves[start], start + 1
+    children = []
+    for child in spec.children:
+        if child.kind is None:
+            children.append(leaves[start])
+            start += 1
+        else:
+            value, start = _unflatten(leaves, start, child)
+            children.append(value)
+    kind = spec.kind
+    if kind is dict:
+        return dict(zip(spec.keys, children)), start
+    if kind is tuple or kind is list:
+        return kind(children), start
     try:
-        return spec.kind(*children)  # a named tuple
+        return kind(*children), start  # a named tuple
     except TypeError:  # autodiff.return_types: made from one sequence, as PyTorch's
-        return spec.kind(children)
+        return kind(children), start
 
 
 def tree_map(function: Any, tree: Any) -> Any:
