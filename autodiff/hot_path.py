@@ -7,6 +7,12 @@ While it is True they take the full path, which asks each mode itself, exactly a
 `active` need not say which mode is on, nor in which thread: it must only never be False while
 one is on. Each mode calls `enter()` when it switches on and `exit()` when it switches off
 (`active` is True while entries outnumber exits, counted over all threads).
+
+vmap levels are counted apart as well (`enter(vmap=True)`): `beyond_vmap` is True while some
+other mode is on. Inside vmap, `Function.apply` sends every op to the batching dispatch; an op
+none of whose inputs is batched (the ops a batching rule runs on physical tensors, a backward
+pass under grad) then needs nothing more of vmap, and takes the plain path unless
+`beyond_vmap` says another mode wants the full one.
 """
 
 from __future__ import annotations
