@@ -10,9 +10,10 @@ class TreeSpec:
     """The structure of a pytree: its container type, keys (dicts) and children; a leaf has
     kind None. Specs compare equal when the structures are the same."""
 
-    __slots__ = ("children", "keys", "kind", "num_leaves")
+    __slots__ = ("children", "flat", "keys", "kind", "num_leaves")
 
     num_leaves: int
+    flat: bool
 
     def __init__(self, kind: Any = None, keys: tuple[Any, ...] = (),
                  children: tuple[TreeSpec, ...] = ()) -> None:
@@ -21,6 +22,7 @@ class TreeSpec:
         self.children = children
         # counted once: the transforms ask it of every spec they broadcast a prefix over
         self.num_leaves = 1 if kind is None else sum([child.num_leaves for child in children])
+        self.flat = kind is not None and all(child.kind is None for child in children)
 
     @property
     def is_leaf(self) -> bool:
@@ -50,11 +52,6 @@ def _is_namedtuple(value: Any) -> bool:
     return isinstance(value, tuple) and hasattr(value, "_fields")
 
 
-def _is_container(value: Any) -> bool:
-    kind = type(value)
-    return kind is dict or kind is tuple or kind is list or _is_namedtuple(value)
-
-
 def tree_flatten(tree: Any) -> tuple[list[Any], TreeSpec]:
     leaves: list[Any] = []
     spec = _flatten(tree, leaves)
@@ -62,14 +59,16 @@ def tree_flatten(tree: Any) -> tuple[list[Any], TreeSpec]:
 
 
 def _flatten(tree: Any, leaves: list[Any]) -> TreeSpec:
-    if not _is_container(tree):
+    kind = type(tree)
+    if not (kind is dict or kind is tuple or kind is list or _is_namedtuple(tree)):
         leaves.append(tree)
         return LEAF
-    kind = type(tree)
     items = [tree[key] for key in tree] if kind is dict else tree
     children = []
     for item in items:  # leaves inline: most containers hold only tensors
-        if _is_container(item):
+        item_kind = type(item)
+        if item_kind is dict or item_kind is tuple or item_kind is list or \
+                (isinstance(item, tuple) and hasattr(item, "_fields")):
             children.append(_flatten(item, leaves))
         else:
             leaves.append(item)
@@ -77,7 +76,9 @@ def _flatten(tree: Any, leaves: list[Any]) -> TreeSpec:
     return TreeSpec(kind, tuple(tree) if kind is dict else (), tuple(children))
 
 
-def tree_unflatten(leaves: list[Any], spec: TreeSpec) -> Any:
+def tree_unflatten(leaves: Any, spec: TreeSpec) -> Any:
+    if type(leaves) is not list and type(leaves) is not tuple:
+        leaves = list(leaves)  # any iterable of leaves
     if spec.kind is None:
         return leaves[0]
     out, _ = _unflatten(leaves, 0, spec)
@@ -88,12 +89,13 @@ def _unflatten(leaves: list[Any], start: int, spec: TreeSpec) -> tuple[Any, int]
     """The tree of `spec` from the leaves from `start` on, and the index after its last."""
     if spec.kind is None:
         return leaves[start], start + 1
-    children = []
-    for child in spec.children:
-        if child.kind is None:
-            children.append(leaves[start])
-            start += 1
-        else:
+    if spec.flat:  # a container of leaves only
+        stop = start + spec.num_leaves
+        children = leaves[start:stop]
+        start = stop
+    else:
+        children = []
+        for child in spec.children:
             value, start = _unflatten(leaves, start, child)
             children.append(value)
     kind = spec.kind
