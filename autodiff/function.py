@@ -187,6 +187,7 @@ class Function(Node):
             batched = _vmap_levels.dispatch(cls, args, kwargs)
             if batched is not _NOT_BATCHED:
                 return batched
+            in_modes = _modes.beyond_vmap  # no input batched: vmap asks nothing more of it
         backend = None
         requires_grad = False
         arrays = []

@@ -7,6 +7,12 @@ While it is True they take the full path, which asks each mode itself, exactly a
 `active` need not say which mode is on, nor in which thread: it must only never be False while
 one is on. Each mode calls `enter()` when it switches on and `exit()` when it switches off
 (`active` is True while entries outnumber exits, counted over all threads).
+
+vmap levels are counted apart as well (`enter(vmap=True)`): `beyond_vmap` is True while some
+other mode is on. Inside vmap, `Function.apply` sends every op to the batching dispatch; an op
+none of whose inputs is batched (the ops a batching rule runs on physical tensors, a backward
+pass under grad) then needs nothing more of vmap, and takes the plain path unless
+`beyond_vmap` says another mode wants the full one.
 """
 
 from __future__ import annotations
@@ -20,24 +26,30 @@ from typing import Any
 class OpModes:
     """The switch the hot path reads (`active`), and the count of modes on behind it."""
 
-    __slots__ = ("_lock", "_on", "active")
+    __slots__ = ("_lock", "_on", "_vmaps", "active", "beyond_vmap")
 
     def __init__(self) -> None:
         self.active = False
+        self.beyond_vmap = False
         self._on = 0
+        self._vmaps = 0
         self._lock = threading.Lock()
 
-    def enter(self) -> None:
-        """A mode switched on (in some thread)."""
+    def enter(self, vmap: bool = False) -> None:
+        """A mode switched on (in some thread); `vmap` for a vmap level."""
         with self._lock:
             self._on += 1
+            self._vmaps += vmap
             self.active = True
+            self.beyond_vmap = self._on > self._vmaps
 
-    def exit(self) -> None:
+    def exit(self, vmap: bool = False) -> None:
         """A mode switched off: the one `enter` it balances."""
         with self._lock:
             self._on -= 1
+            self._vmaps -= vmap
             self.active = self._on > 0
+            self.beyond_vmap = self._on > self._vmaps
 
 
 modes = OpModes()

@@ -124,7 +124,16 @@ def make_batched(value: Tensor, level: int) -> BatchedTensor:
     out._value = value
     out._level = level
     out._backend = value._backend
-    out._data = BatchedArray(value, level, tuple(value._data.shape[1:]), value._data.dtype)
+    # BatchedArray's fields set here (every batched result is made here: no __init__ call)
+    data = value._data
+    shape = tuple(data.shape[1:])
+    array = object.__new__(BatchedArray)
+    array.value = value
+    array.level = level
+    array.shape = shape
+    array.ndim = len(shape)
+    array.dtype = data.dtype
+    out._data = array
     return out
 
 

@@ -39,13 +39,13 @@ class _Levels(threading.local):
         level = Level(self.counter, batch_size, randomness)
         self.stack.append(level)
         self.depth = len(self.stack)
-        modes.enter()
+        modes.enter(vmap=True)
         return level
 
     def pop(self, level: Level) -> None:
         self.stack.remove(level)
         self.depth = len(self.stack)
-        modes.exit()
+        modes.exit(vmap=True)
 
     def find(self, number: int) -> Level:
         for level in self.stack:

@@ -514,8 +514,6 @@ _register(_bce_with_logits_grad, loss.BinaryCrossEntropyWithLogitsGrad)
 def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
     """Per-element losses of the flattened batch (one call), then each example reduced with
     PyTorch's weighted mean."""
-    from ..ops.selection import where
-
     x, target, weight = args
     size = level.batch_size
     x_value, x_batched = unwrap(x, level.number)
@@ -562,7 +560,7 @@ def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Le
     if weight is None:
         weights = valid.to(losses.dtype)
     else:
-        weights = weight.index_select(0, where(valid, flat_t, 0)) * valid.to(losses.dtype)
+        weights = weight.index_select(0, selection.where(valid, flat_t, 0)) * valid.to(losses.dtype)
     return make_batched(losses.sum(1) / weights.reshape((size, -1)).sum(1), level.number)
 
 

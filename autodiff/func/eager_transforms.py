@@ -24,7 +24,7 @@ from ..creation import ones_like, zeros_like
 from ..grad_mode import enable_grad, is_grad_enabled
 from ..node import AccumulateGrad
 from ..tensor import Tensor, _wrap
-from .pytree import tree_flatten, tree_unflatten
+from .pytree import TreeSpec, tree_flatten, tree_unflatten
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -103,7 +103,7 @@ def _prepare(args: tuple[Any, ...], argnums: Any, name: str,
     numbers = _check_argnums(argnums, len(args), name)
     new_args = list(args)
     inputs: list[_Input] = []
-    picked = []
+    specs = []
     for number in numbers:
         leaves, spec = tree_flatten(args[number])
         made = []
@@ -113,10 +113,10 @@ def _prepare(args: tuple[Any, ...], argnums: Any, name: str,
             made.append(_Input(leaf, tracking))
         inputs.extend(made)
         new_args[number] = tree_unflatten([m.tensor for m in made], spec)
-        picked.append(new_args[number])
-    structure = picked[0] if not isinstance(argnums, tuple) else tuple(picked)
-    _, spec = tree_flatten(structure)
-    return new_args, inputs, spec
+        specs.append(spec)
+    if not isinstance(argnums, tuple):
+        return new_args, inputs, specs[0]
+    return new_args, inputs, TreeSpec(tuple, (), tuple(specs))
 
 
 def _reaches_outside(outputs: list[Tensor], inputs: list[_Input]) -> bool:
@@ -164,6 +164,8 @@ def _gradients(outputs: list[Tensor], inputs: list[Any], cotangents: list[Tensor
 def _detached(tree: Any, keep: bool) -> Any:
     if keep:
         return tree
+    if isinstance(tree, Tensor):
+        return tree.detach()
     leaves, spec = tree_flatten(tree)
     return tree_unflatten([leaf.detach() if isinstance(leaf, Tensor) else leaf
                            for leaf in leaves], spec)

@@ -38,7 +38,7 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any =
         args = (args,)
     kwargs = kwargs or {}
 
-    slots = _slots(module)
+    slots, places = _registered(module)
     if tie_weights:
         replacements = _tied(slots, replacements)
     if strict:
@@ -46,7 +46,8 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any =
     swapped: list[tuple[Module, str | None, str, Any]] = []
     try:
         for key, value in replacements.items():
-            owner, registry, name = _locate(module, key)
+            place = places.get(key)
+            owner, registry, name = place if place is not None else _locate(module, key)
             if registry is None:  # a plain attribute (not a registered parameter or buffer)
                 swapped.append((owner, None, name, getattr(owner, name, _MISSING)))
                 object.__setattr__(owner, name, value)
@@ -79,13 +80,59 @@ class _Slot:
         self.names: list[str] = []
 
 
-def _slots(module: Module) -> list[_Slot]:
+Place = tuple[Module, str, str]  # (the owning module, its registry, the name in it)
+
+
+def _registered(module: Module) -> tuple[list[_Slot], dict[str, Place]]:
+    """The slots of every parameter and buffer (in the order of named_parameters then
+    named_buffers, duplicates kept) and where each name is registered, from one walk of the
+    modules (the named_* methods walk them twice, through generators, on every call)."""
+    if not _plain_walk(module):
+        named = [*module.named_parameters(remove_duplicate=False),
+                 *module.named_buffers(remove_duplicate=False)]
+        return _slots(named), {}
+    parameters: list[tuple[str, Tensor]] = []
+    buffers: list[tuple[str, Tensor]] = []
+    places: dict[str, Place] = {}
+    stack: list[tuple[str, Module]] = [("", module)]
+    while stack:  # pre-order, as named_modules(remove_duplicate=False)
+        prefix, owner = stack.pop()
+        if type(owner).named_modules is not _NAMED_MODULES:
+            named = [*module.named_parameters(remove_duplicate=False),
+                     *module.named_buffers(remove_duplicate=False)]
+            return _slots(named), {}
+        state = owner.__dict__
+        for registry, found in (("_parameters", parameters), ("_buffers", buffers)):
+            for name, tensor in state[registry].items():
+                if tensor is not None:
+                    key = prefix + name
+                    found.append((key, tensor))
+                    places[key] = (owner, registry, name)
+        children = [(f"{prefix}{name}.", child) for name, child in state["_modules"].items()
+                    if child is not None]
+        stack.extend(reversed(children))
+    return _slots([*parameters, *buffers]), places
+
+
+_NAMED_MODULES = Module.named_modules
+
+
+def _plain_walk(module: Module) -> bool:
+    """Whether named_parameters and named_buffers are Module's own (else they are asked)."""
+    kind = type(module)
+    return (kind.named_parameters is Module.named_parameters
+            and kind.named_buffers is Module.named_buffers
+            and kind._named_members is Module._named_members)
+
+
+def _slots(named: list[tuple[str, Tensor]]) -> list[_Slot]:
     by_id: dict[int, _Slot] = {}
-    for name, tensor in [*module.named_parameters(remove_duplicate=False),
-                         *module.named_buffers(remove_duplicate=False)]:
+    for name, tensor in named:
         if tensor is None:
             continue
-        slot = by_id.setdefault(id(tensor), _Slot(tensor))
+        slot = by_id.get(id(tensor))
+        if slot is None:
+            slot = by_id[id(tensor)] = _Slot(tensor)
         slot.names.append(name)
     return list(by_id.values())
 

@@ -3,28 +3,39 @@ list of leaves and a spec that rebuilds them: how the transforms accept and retu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True)
 class TreeSpec:
     """The structure of a pytree: its container type, keys (dicts) and children; a leaf has
-    kind None."""
+    kind None. Specs compare equal when the structures are the same."""
 
-    kind: Any = None
-    keys: tuple[Any, ...] = ()
-    children: tuple[TreeSpec, ...] = field(default_factory=tuple)
+    __slots__ = ("children", "flat", "keys", "kind", "num_leaves")
+
+    num_leaves: int
+    flat: bool
+
+    def __init__(self, kind: Any = None, keys: tuple[Any, ...] = (),
+                 children: tuple[TreeSpec, ...] = ()) -> None:
+        self.kind = kind
+        self.keys = keys
+        self.children = children
+        # counted once: the transforms ask it of every spec they broadcast a prefix over
+        self.num_leaves = 1 if kind is None else sum([child.num_leaves for child in children])
+        self.flat = kind is not None and all(child.kind is None for child in children)
 
     @property
     def is_leaf(self) -> bool:
         return self.kind is None
 
-    @property
-    def num_leaves(self) -> int:
-        if self.is_leaf:
-            return 1
-        return sum(child.num_leaves for child in self.children)
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TreeSpec):
+            return NotImplemented
+        return (self.kind is other.kind or self.kind == other.kind) and \
+            self.keys == other.keys and self.children == other.children
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.keys, self.children))
 
     def __repr__(self) -> str:
         if self.is_leaf:
@@ -49,32 +60,53 @@ def tree_flatten(tree: Any) -> tuple[list[Any], TreeSpec]:
 
 def _flatten(tree: Any, leaves: list[Any]) -> TreeSpec:
     kind = type(tree)
+    if not (kind is dict or kind is tuple or kind is list or _is_namedtuple(tree)):
+        leaves.append(tree)
+        return LEAF
+    items = [tree[key] for key in tree] if kind is dict else tree
+    children = []
+    for item in items:  # leaves inline: most containers hold only tensors
+        item_kind = type(item)
+        if item_kind is dict or item_kind is tuple or item_kind is list or \
+                (isinstance(item, tuple) and hasattr(item, "_fields")):
+            children.append(_flatten(item, leaves))
+        else:
+            leaves.append(item)
+            children.append(LEAF)
+    return TreeSpec(kind, tuple(tree) if kind is dict else (), tuple(children))
+
+
+def tree_unflatten(leaves: Any, spec: TreeSpec) -> Any:
+    if type(leaves) is not list and type(leaves) is not tuple:
+        leaves = list(leaves)  # any iterable of leaves
+    if spec.kind is None:
+        return leaves[0]
+    out, _ = _unflatten(leaves, 0, spec)
+    return out
+
+
+def _unflatten(leaves: list[Any], start: int, spec: TreeSpec) -> tuple[Any, int]:
+    """The tree of `spec` from the leaves from `start` on, and the index after its last."""
+    if spec.kind is None:
+        return leaves[start], start + 1
+    if spec.flat:  # a container of leaves only
+        stop = start + spec.num_leaves
+        children = leaves[start:stop]
+        start = stop
+    else:
+        children = []
+        for child in spec.children:
+            value, start = _unflatten(leaves, start, child)
+            children.append(value)
+    kind = spec.kind
     if kind is dict:
-        keys = tuple(tree)
-        return TreeSpec(dict, keys, tuple([_flatten(tree[key], leaves) for key in keys]))
-    if kind is tuple or kind is list or _is_namedtuple(tree):
-        return TreeSpec(kind, (), tuple([_flatten(item, leaves) for item in tree]))
-    leaves.append(tree)
-    return LEAF
-
-
-def tree_unflatten(leaves: list[Any], spec: TreeSpec) -> Any:
-    iterator = iter(leaves)
-    return _unflatten(iterator, spec)
-
-
-def _unflatten(leaves: Any, spec: TreeSpec) -> Any:
-    if spec.is_leaf:
-        return next(leaves)
-    children = [_unflatten(leaves, child) for child in spec.children]
-    if spec.kind is dict:
-        return dict(zip(spec.keys, children))
-    if spec.kind is tuple or spec.kind is list:
-        return spec.kind(children)
+        return dict(zip(spec.keys, children)), start
+    if kind is tuple or kind is list:
+        return kind(children), start
     try:
-        return spec.kind(*children)  # a named tuple
+        return kind(*children), start  # a named tuple
     except TypeError:  # autodiff.return_types: made from one sequence, as PyTorch's
-        return spec.kind(children)
+        return kind(children), start
 
 
 def tree_map(function: Any, tree: Any) -> Any:

@@ -37,7 +37,8 @@ def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0,
 
 
 def _name(func: Callable[..., Any]) -> str:
-    return getattr(func, "__name__", repr(func))
+    name = getattr(func, "__name__", None)  # (repr only when there is none: it is slow)
+    return name if name is not None else repr(func)
 
 
 def _vmap_call(func: Callable[..., Any], in_dims: Any, out_dims: Any, randomness: str,

@@ -140,19 +140,24 @@ class SharedLinear(Function):
         size, outputs, features = shape[0], shape[-1], x._data.shape[-1]
         rows = math.prod(shape[1:-1])
         grad_x = grad_w = grad_b = None
+        # Every example's rows as one matrix, made once for all three gradients (with one row
+        # per example it is also the bias gradient and W's factor).
+        flat = grad.reshape(size * rows, outputs) if needs_x or rows == 1 else grad
         if needs_x:  # one GEMM over every example's rows, as in forward
-            grad_x = (grad.reshape(-1, outputs) @ w.select(0, 0)).reshape(
-                *shape[:-1], features)
-        if needs_w:
-            if rows == 1:  # one row per example: outer products, written in W's layout
-                # (one einsum that sums nothing: faster than a broadcast multiply)
-                grad_w = EinsumProduct.apply(grad.reshape(size, outputs),
-                                             x.reshape(size, features), equation="bo,bi->boi")
-            else:
-                grad_w = grad.reshape(size, rows, outputs).mT @ x.reshape(size, rows, features)
-        if needs_b:
-            grad_b = grad.reshape(size, outputs) if rows == 1 else \
-                grad.reshape(size, rows, outputs).sum(1)
+            grad_x = (flat @ w.select(0, 0)).reshape(*shape[:-1], features)
+        if rows == 1:
+            if needs_w:  # outer products, written in W's layout (one einsum that sums
+                # nothing: faster than a broadcast multiply)
+                grad_w = EinsumProduct.apply(flat, x.reshape(size, features),
+                                             equation="bo,bi->boi")
+            if needs_b:
+                grad_b = flat
+        elif needs_w or needs_b:
+            per_example = grad.reshape(size, rows, outputs)
+            if needs_w:
+                grad_w = per_example.mT @ x.reshape(size, rows, features)
+            if needs_b:
+                grad_b = per_example.sum(1)
         return grad_x, grad_w, grad_b
 
     @staticmethod

@@ -3,6 +3,8 @@ stack_module_state with vmap (ensembling), against running each module."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -63,6 +65,35 @@ def test_tied_weights_and_strict() -> None:
         functional_call(model, {"nope": weight}, (x,), strict=True)
     scaled = functional_call(model, {"scale": autodiff.tensor(3.0)}, (x,))
     np.testing.assert_allclose(_np(scaled), _np(model(x)) * 1.5, rtol=1e-5)
+
+
+class Relisted(nn.Linear):
+    """Lists its parameters itself (functional_call then asks it rather than walking)."""
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Any:
+        yield from reversed(list(super().named_parameters(prefix, recurse, remove_duplicate)))
+
+
+@pytest.mark.parametrize("layer", [nn.Linear, Relisted])
+def test_shared_submodule_by_every_path(layer: type[nn.Linear]) -> None:
+    # One module reached under two names: a value given under one name replaces it under
+    # both; strict counts every name (PyTorch's message, checked against torch.func).
+    shared = layer(3, 3)
+    model = shared if layer is Relisted else nn.Sequential(shared, nn.Tanh(), shared)
+    prefix = "" if layer is Relisted else "0."
+    x = autodiff.randn(2, 3)
+    weight = autodiff.randn(3, 3)
+    given = {f"{prefix}weight": weight, f"{prefix}bias": shared.bias.detach()}
+    out = functional_call(model, given, (x,), strict=True)
+    hidden = _np(x) @ _np(weight).T + _np(shared.bias)
+    expected = hidden if layer is Relisted else \
+        np.tanh(hidden) @ _np(weight).T + _np(shared.bias)
+    np.testing.assert_allclose(_np(out), expected, rtol=1e-5, atol=1e-6)
+    assert shared.weight is not weight and isinstance(shared.weight, nn.Parameter)
+    if layer is nn.Linear:
+        with pytest.raises(RuntimeError, match=r"Missing key\(s\): '0.bias', '2.bias'\.$"):
+            functional_call(model, {"0.weight": weight}, (x,), strict=True)
 
 
 def test_grad_through_functional_call() -> None:
