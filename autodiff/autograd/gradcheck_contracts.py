@@ -8,14 +8,16 @@ pass) gives what one pass per grad_output (tangent) gives.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
 
-from ..creation import randn_like, zeros, zeros_like
-from ..ops.joining import stack
-from ..function import Function
+from ..creation import randn, zeros, zeros_like
 from ..func.vmap import vmap
+from ..function import Function
+from ..ops.complex import view_as_complex
+from ..ops.joining import stack
 from ..tensor import Tensor
 from . import forward_ad
 from .gradcheck_common import (
@@ -165,7 +167,7 @@ def check_batched_grad(inputs: tuple[Any, ...], output: Tensor, output_number: i
                      .expand(target.shape)
                      for grad, target in zip(grads, targets))
 
-    grad_outputs = [randn_like(output) for _ in range(2)]
+    grad_outputs = [_randn_like(output) for _ in range(2)]
     expected = [stack(list(shards)) for shards in zip(*(vjp(g) for g in grad_outputs))]
     try:
         result = vmap(vjp)(stack(grad_outputs))
@@ -176,6 +178,15 @@ def check_batched_grad(inputs: tuple[Any, ...], output: Tensor, output_number: i
         if not got.allclose(wanted):
             raise GradcheckError(_batched_message(output_number, input_number, got, wanted,
                                                   _FAILED_BATCHED_GRAD))
+
+
+def _randn_like(like: Tensor) -> Tensor:
+    """Standard normal draws from the global generator shaped like `like`; for a complex
+    dtype, real and imaginary parts each of variance 1/2 (PyTorch's complex randn)."""
+    if not like.is_complex():
+        return randn(tuple(like.shape), dtype=like.dtype, device=like.device)
+    parts = randn((*like.shape, 2), dtype=like.dtype.to_real(), device=like.device)
+    return view_as_complex(parts * math.sqrt(0.5))
 
 
 def _batched_message(output_number: int, input_number: int, got: Tensor, wanted: Tensor,
@@ -211,7 +222,7 @@ def check_batched_forward_grad(func: Callable[..., Any], inputs: tuple[Any, ...]
 
         if not is_float_or_complex(current):
             continue
-        tangents = [randn_like(current) for _ in range(2)]
+        tangents = [_randn_like(current) for _ in range(2)]
         expected = [stack(list(shards)) for shards in zip(*(jvp(t) for t in tangents))]
         try:
             result = vmap(jvp)(stack(tangents))
