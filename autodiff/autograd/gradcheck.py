@@ -184,8 +184,9 @@ def _check_inputs(inputs: tuple[Any, ...]) -> None:
                 "double precision floating point or complex. ",
                 stacklevel=4,
             )
-        if not all(stride > 0 or size <= 1 for stride, size in zip(value.stride(),
-                                                                    value.shape)):
+        # (Only tensors with elements: autodiff reports stride 0 for some empty ones.)
+        if value.numel() and not all(stride > 0 or size <= 1
+                                     for stride, size in zip(value.stride(), value.shape)):
             raise RuntimeError(
                 f"The {index}th input has a dimension with stride 0. gradcheck only supports "
                 "inputs that are non-overlapping to be able to compute the numerical "

@@ -90,18 +90,18 @@ def _derivatives(func: Callable[..., Any], inputs: tuple[Any, ...], index: int,
 def _central_difference(func: Callable[..., Any], inputs: tuple[Any, ...], index: int,
                         step: Tensor, eps: float, where: Any) -> list[Tensor]:
     """(f(x + step) - f(x - step)) / (2 eps) for each floating or complex output. As in
-    PyTorch, x's values are moved in place (through `.data`, so autograd's in-place checks
-    do not see it) and func gets the inputs themselves: a function that holds x by other means
-    sees the move too. x is restored afterwards, whatever happens."""
-    values = inputs[index].data
-    original = values.clone()
+    PyTorch, func gets the input tensor itself, its values moved (through `.data`, which
+    autograd's in-place checks do not see): a function that holds x by other means, or is
+    given x twice, sees the move too. x gets its values back afterwards, whatever happens."""
+    source = inputs[index]
+    original = source.data
     try:
-        values.copy_(original - step)
+        source.data = original - step
         below = _float_outputs(func, inputs)
-        values.copy_(original + step)
+        source.data = original + step
         above = _float_outputs(func, inputs)
     finally:
-        values.copy_(original)
+        source.data = original
     result = []
     for low, high in zip(below, above):
         _check_same_dtype_and_shape(low, high, eps, where)
