@@ -302,9 +302,8 @@ def make_tensor(*shape: Any, dtype: dtypes.dtype, device: Any, low: float | None
     if exclude_zero:
         tiny = {dtypes.float16: 6.103515625e-05, dtypes.float32: 1.1754943508222875e-38,
                 dtypes.float64: 2.2250738585072014e-308}.get(dtype.to_real(), 1)
-        if dtype.is_complex:
-            tiny = complex(tiny, tiny)
-        result = result.masked_fill(result == 0, tiny)
+        result = result.masked_fill(result == 0, complex(tiny, tiny) if dtype.is_complex
+                                    else tiny)
     if floating:
         result.requires_grad = requires_grad
     return result
