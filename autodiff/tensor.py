@@ -16,6 +16,7 @@ from .compiler import tracing as _tracing
 from .dtypes import Size
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RemovableHandle
+from .ops import fill_arguments as _fill_arguments
 
 if TYPE_CHECKING:
     from .node import Node
@@ -1635,14 +1636,14 @@ class Tensor:
     def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
         return _scatter.take_along_dim(self, indices, dim)
 
+    @_fill_arguments.parses("scatter", _fill_arguments.SCATTER, method=True)
     def scatter(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
                 reduce: str | None = None) -> Tensor:
-        _fill_arguments.check_scatter("scatter", True, self, dim, index, src, value)
         return _scatter.scatter(self, dim, index, src, value=value, reduce=reduce)
 
+    @_fill_arguments.parses("scatter_", _fill_arguments.SCATTER, method=True)
     def scatter_(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
                  reduce: str | None = None) -> Tensor:
-        _fill_arguments.check_scatter("scatter_", True, self, dim, index, src, value)
         return _inplace.call_(self, _scatter.scatter, dim, index, src, value=value,
                               reduce=reduce)
 
@@ -1672,12 +1673,12 @@ class Tensor:
     def index_copy_(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
         return _inplace.call_(self, _scatter.index_copy, dim, index, source)
 
+    @_fill_arguments.parses("index_fill", _fill_arguments.INDEX_FILL, method=True)
     def index_fill(self, dim: int, index: Tensor, value: Any) -> Tensor:
-        _fill_arguments.check_index_fill("index_fill", True, self, dim, index, value)
         return _scatter.index_fill(self, dim, index, value)
 
+    @_fill_arguments.parses("index_fill_", _fill_arguments.INDEX_FILL, method=True)
     def index_fill_(self, dim: int, index: Tensor, value: Any) -> Tensor:
-        _fill_arguments.check_index_fill("index_fill_", True, self, dim, index, value)
         return _inplace.call_(self, _scatter.index_fill, dim, index, value)
 
     def index_reduce(self, dim: int, index: Tensor, source: Tensor, reduce: str, *,
@@ -1713,12 +1714,12 @@ class Tensor:
     def index_put_(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
         return _indexing.index_put_(self, indices, values, accumulate)
 
+    @_fill_arguments.parses("masked_fill", _fill_arguments.MASKED_FILL, method=True)
     def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
-        _fill_arguments.check_masked_fill("masked_fill", True, self, mask, value)
         return _scatter.masked_fill(self, mask, value)
 
+    @_fill_arguments.parses("masked_fill_", _fill_arguments.MASKED_FILL, method=True)
     def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
-        _fill_arguments.check_masked_fill("masked_fill_", True, self, mask, value)
         return _inplace.masked_fill_(self, mask, value)
 
     def masked_select(self, mask: Tensor) -> Tensor:
@@ -2221,7 +2222,6 @@ from .ops import distance as _distance  # noqa: E402
 from .ops import division as _division  # noqa: E402
 from .ops import einsum as _einsum  # noqa: E402
 from .ops import error_function as _error_function  # noqa: E402
-from .ops import fill_arguments as _fill_arguments  # noqa: E402
 from .ops import flat_indexing as _flat_indexing  # noqa: E402
 from .ops import floating as _floating  # noqa: E402
 from .ops import gamma as _gamma  # noqa: E402

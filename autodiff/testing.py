@@ -14,6 +14,7 @@ from backends import interop
 
 from . import creation, dtypes
 from .dtypes import Size
+from .ops.complex import view_as_complex
 from .tensor import Tensor
 
 __all__ = ["assert_close", "make_tensor"]
@@ -268,7 +269,8 @@ def make_tensor(*shape: Any, dtype: dtypes.dtype, device: Any, low: float | None
         raise ValueError("The parameters `noncontiguous` and `memory_format` are mutually "
                          f"exclusive, but got noncontiguous={noncontiguous} and "
                          f"memory_format={memory_format}")
-    if requires_grad and not dtype.is_floating_point:
+    floating = dtype.is_floating_point or dtype.is_complex
+    if requires_grad and not floating:
         raise ValueError("`requires_grad=True` is not supported for boolean and integral dtypes, "
                          f"but got dtype={dtype}")
     noncontiguous = noncontiguous and math.prod(shape) > 1
@@ -277,6 +279,12 @@ def make_tensor(*shape: Any, dtype: dtypes.dtype, device: Any, low: float | None
     if dtype is dtypes.bool_:
         first, last = _bounds(dtype, low, high, 0, 2, 0, 2)
         result = creation.randint(int(first), int(last), shape, dtype=dtype, device=device)
+    elif dtype.is_complex:  # real and imaginary parts each uniform on [low, high)
+        part = dtype.to_real()
+        limit = {dtypes.float32: 3.4028234663852886e38}.get(part, 1.7976931348623157e308)
+        first, last = _bounds(part, low, high, -limit, limit, -9, 9)
+        parts = creation.rand((*shape, 2), dtype=part, device=device) * (last - first) + first
+        result = view_as_complex(parts)
     elif not dtype.is_floating_point:
         from .ops._promotion import integer_bounds
 
@@ -293,9 +301,10 @@ def make_tensor(*shape: Any, dtype: dtypes.dtype, device: Any, low: float | None
         result = result[..., 1::2]
     if exclude_zero:
         tiny = {dtypes.float16: 6.103515625e-05, dtypes.float32: 1.1754943508222875e-38,
-                dtypes.float64: 2.2250738585072014e-308}.get(dtype, 1)
-        result = result.masked_fill(result == 0, tiny)
-    if dtype.is_floating_point:
+                dtypes.float64: 2.2250738585072014e-308}.get(dtype.to_real(), 1)
+        result = result.masked_fill(result == 0, complex(tiny, tiny) if dtype.is_complex
+                                    else tiny)
+    if floating:
         result.requires_grad = requires_grad
     return result
 

@@ -154,3 +154,110 @@ def test_numbers_and_tensors_still_taken():
     assert x.scatter(0, i, autodiff.tensor([5.0])).tolist() == [5.0, 0.0, 0.0]
     assert x.masked_fill(m, autodiff.tensor(3.0)).tolist() == [3.0, 0.0, 3.0]
     assert autodiff.index_fill(x, 0, i, 1).tolist() == [1.0, 0.0, 0.0]
+
+
+# Keyword arguments: PyTorch's parser lists them by name, in the order its hash map of them
+# yields (not the order given), and marks them by name in its "didn't match" lines.
+KEYWORD_CASES = [
+    (".index_fill", (0, [0]), {"value": 1.0}, [
+        "index_fill() received an invalid combination of arguments - got (int, list, "
+        "value=float), but expected one of:",
+        _INDEX_FILL[0], _WHY + "(int, !list of [int]!, !value=float!)",
+        _INDEX_FILL[1], _WHY + "(int, !list of [int]!, !value=float!)"]),
+    (".index_fill", (), {"dim": 0, "index": [0], "value": 1.0}, [
+        "index_fill() received an invalid combination of arguments - got (index=list, "
+        "value=float, dim=int, ), but expected one of:",
+        _INDEX_FILL[0], _WHY + "(dim=int, !index=list of [int]!, !value=float!, )",
+        _INDEX_FILL[1], _WHY + "(dim=int, !index=list of [int]!, !value=float!, )"]),
+    (".index_fill_", (0,), {"index": "i", "value": [1.0]}, [
+        "index_fill_() received an invalid combination of arguments - got (int, value=list, "
+        "index=Tensor), but expected one of:",
+        _INDEX_FILL[0], _WHY + "(int, index=Tensor, !value=list of [float]!)",
+        _INDEX_FILL[1], _WHY + "(int, index=Tensor, !value=list of [float]!)"]),
+    ("index_fill", (), {"dim": 0, "index": [0], "value": 1.0}, [
+        "index_fill() received an invalid combination of arguments - got (Tensor, index=list, "
+        "value=float, dim=int), but expected one of:",
+        " * (Tensor input, int dim, Tensor index, Tensor value)",
+        _WHY + "(Tensor, dim=int, !index=list of [int]!, !value=float!)",
+        " * (Tensor input, int dim, Tensor index, Number value)",
+        _WHY + "(Tensor, dim=int, !index=list of [int]!, !value=float!)"]),
+    (".masked_fill", (), {"mask": [True, False, True], "value": 1.0}, [
+        "masked_fill() received an invalid combination of arguments - got (value=float, "
+        "mask=list, ), but expected one of:",
+        _MASKED_FILL[0], _WHY + "(!mask=list of [bool, bool, bool]!, !value=float!, )",
+        _MASKED_FILL[1], _WHY + "(!mask=list of [bool, bool, bool]!, !value=float!, )"]),
+    (".masked_fill_", ("m",), {"value": [1.0]}, [
+        "masked_fill_() received an invalid combination of arguments - got (Tensor, "
+        "value=list), but expected one of:",
+        _MASKED_FILL[0], _WHY + "(Tensor, !value=list of [float]!)",
+        _MASKED_FILL[1], _WHY + "(Tensor, !value=list of [float]!)"]),
+    ("masked_fill", (), {"mask": [True], "value": 1.0}, [
+        "masked_fill() received an invalid combination of arguments - got (Tensor, "
+        "value=float, mask=list), but expected one of:",
+        " * (Tensor input, Tensor mask, Tensor value)",
+        _WHY + "(Tensor, !mask=list of [bool]!, !value=float!)",
+        " * (Tensor input, Tensor mask, Number value)",
+        _WHY + "(Tensor, !mask=list of [bool]!, !value=float!)"]),
+    (".scatter", (0,), {"index": [0], "src": "m"}, [
+        "scatter() received an invalid combination of arguments - got (int, src=Tensor, "
+        "index=list), but expected one of:",
+        _SCATTER_METHOD[0], _WHY + "(int, !index=list of [int]!, src=Tensor)",
+        _SCATTER_METHOD[1], _SCATTER_METHOD[2],
+        "      didn't match because some of the keywords were incorrect: src",
+        _SCATTER_METHOD[3]]),
+    (".scatter_", (), {"dim": 0, "index": [0], "value": 1.0}, [
+        "scatter_() received an invalid combination of arguments - got (index=list, "
+        "value=float, dim=int, ), but expected one of:",
+        _SCATTER_METHOD[0],
+        "      didn't match because some of the keywords were incorrect: value",
+        _SCATTER_METHOD[1], _SCATTER_METHOD[2],
+        _WHY + "(dim=int, !index=list of [int]!, !value=float!, )", _SCATTER_METHOD[3]]),
+    (".scatter", (), {"dim": 0, "index": "i", "src": [1.0]}, [
+        "scatter() received an invalid combination of arguments - got (src=list, "
+        "index=Tensor, dim=int, ), but expected one of:",
+        _SCATTER_METHOD[0], _WHY + "(dim=int, index=Tensor, !src=list of [float]!, )",
+        _SCATTER_METHOD[1], _SCATTER_METHOD[2],
+        "      didn't match because some of the keywords were incorrect: src",
+        _SCATTER_METHOD[3]]),
+    ("scatter", (), {"dim": 0, "index": "i", "value": [1.0]}, [
+        "scatter() received an invalid combination of arguments - got (Tensor, index=Tensor, "
+        "value=list, dim=int), but expected one of:", *_SCATTER_FUNCTION]),
+    (".scatter", (0, "i"), {"src": "m", "value": 1.0}, [
+        "scatter() received an invalid combination of arguments - got (int, Tensor, "
+        "value=float, src=Tensor), but expected one of:", *_SCATTER_METHOD]),
+]
+
+
+@pytest.mark.parametrize("form, args, kwargs, lines", KEYWORD_CASES)
+def test_keywords_listed_by_name(form, args, kwargs, lines):
+    assert _call(autodiff, form, args, kwargs).splitlines() == lines
+
+
+@pytest.mark.parametrize("form, args, kwargs, lines", KEYWORD_CASES)
+def test_keywords_listed_by_name_as_pytorch(form, args, kwargs, lines):
+    torch = pytest.importorskip("torch")
+    assert _call(autodiff, form, args, kwargs) == _call(torch, form, args, kwargs)
+
+
+def test_keyword_order_is_libstdcxx_hash_map_order():
+    from autodiff.ops._checks import hash_map_order
+
+    assert hash_map_order(["dim", "index", "value"]) == ["index", "value", "dim"]
+    assert hash_map_order(["dim", "index", "src"]) == ["src", "index", "dim"]
+    assert hash_map_order(["value", "mask"]) == ["mask", "value"]
+    assert hash_map_order([]) == []
+
+
+def test_keywords_still_taken():
+    x, i = autodiff.zeros(3), autodiff.tensor([0])
+    m = autodiff.tensor([True, False, True])
+    assert x.scatter(dim=0, index=i, src=autodiff.tensor([5.0])).tolist() == [5.0, 0.0, 0.0]
+    assert x.scatter(0, index=i, value=2.0).tolist() == [2.0, 0.0, 0.0]
+    assert autodiff.scatter(x, 0, i, value=2.0, out=autodiff.empty(3)).tolist() == \
+        [2.0, 0.0, 0.0]
+    assert x.index_fill(dim=0, index=i, value=1).tolist() == [1.0, 0.0, 0.0]
+    assert autodiff.index_fill(input=x, dim=0, index=i, value=1).tolist() == [1.0, 0.0, 0.0]
+    assert x.masked_fill(mask=m, value=3.0).tolist() == [3.0, 0.0, 3.0]
+    y = autodiff.zeros(3)
+    y.masked_fill_(value=4.0, mask=m)
+    assert y.tolist() == [4.0, 0.0, 4.0]

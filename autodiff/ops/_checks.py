@@ -97,8 +97,8 @@ def invalid_arguments(function: str, args: tuple[Any, ...], kwargs: dict[str, An
     argument's type, keywords by name) and every signature it accepts, each followed, where
     it takes as many arguments as were given, by why it did not match (PyTorch's
     invalid_arguments.cpp: the keywords it lacks, or the arguments whose types differ, marked
-    !so!). Keywords are listed as PyTorch's hash map yields them: last given first."""
-    keywords = list(reversed(kwargs))
+    !so!). Keywords are listed in the order PyTorch's hash map of them yields."""
+    keywords = hash_map_order(list(kwargs))
     got = [_argument_type(value) for value in args]
     got += [f"{key}={_argument_type(kwargs[key])}" for key in keywords]
     listed = ", ".join(got) + (", " if kwargs and not args else "")
@@ -164,3 +164,53 @@ def _argument_type(value: Any) -> str:
     if isinstance(value, dtypes.dtype):
         return "torch.dtype"
     return "torch.device" if isinstance(value, Device) else type(value).__name__
+
+
+# ----------------------------------------------------------------------------- keyword order
+# PyTorch's parser collects the keywords it got in a std::unordered_map<std::string, ...> and
+# lists them as the map yields them. With libstdc++ (PyTorch's Linux builds) the map has 13
+# buckets from its first insertion (up to 13 keys); a key whose bucket is empty goes to the
+# front of the map's single list, one whose bucket is taken goes first in that bucket's run.
+_BUCKETS = 13
+_MASK = (1 << 64) - 1
+_MULTIPLIER = (0xC6A4A793 << 32) + 0x5BD1E995
+_SEED = 0xC70F6907
+
+
+def hash_map_order(keys: list[str]) -> list[str]:
+    """`keys`, inserted in this order, as such a map yields them."""
+    order: list[str] = []
+    before: dict[int, str | None] = {}  # bucket -> the key before its run (None: the front)
+    for key in keys:
+        bucket = _string_hash(key) % _BUCKETS
+        if bucket in before:
+            anchor = before[bucket]
+            order.insert(0 if anchor is None else order.index(anchor) + 1, key)
+            continue
+        if order:
+            before[_string_hash(order[0]) % _BUCKETS] = key
+        order.insert(0, key)
+        before[bucket] = None
+    return order
+
+
+def _string_hash(text: str) -> int:
+    """std::hash<std::string> of libstdc++ on 64-bit: its _Hash_bytes (a MurmurHash2
+    variant)."""
+    data = text.encode()
+    size = len(data)
+    aligned = size & ~7
+    value = (_SEED ^ (size * _MULTIPLIER)) & _MASK
+    for start in range(0, aligned, 8):
+        word = int.from_bytes(data[start:start + 8], "little")
+        value ^= (_shift_mix((word * _MULTIPLIER) & _MASK) * _MULTIPLIER) & _MASK
+        value = (value * _MULTIPLIER) & _MASK
+    if size & 7:
+        value ^= int.from_bytes(data[aligned:], "little")
+        value = (value * _MULTIPLIER) & _MASK
+    value = (_shift_mix(value) * _MULTIPLIER) & _MASK
+    return _shift_mix(value)
+
+
+def _shift_mix(value: int) -> int:
+    return value ^ (value >> 47)

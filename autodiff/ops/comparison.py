@@ -312,7 +312,8 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     close = backend.equal(a, b)  # also equal infinities
     if backend.is_bool(a.dtype):
         return _wrap(close, backend)
-    if not backend.is_floating(a.dtype):  # integers: the tolerance is computed in float64
+    if not (backend.is_floating(a.dtype) or backend.is_complex(a.dtype)):
+        # integers: the tolerance is computed in float64
         a, b = backend.astype(a, "float64"), backend.astype(b, "float64")
     # Infinities and NaNs are replaced before subtracting (no inf - inf): they are close
     # only when equal, which `close` already says.

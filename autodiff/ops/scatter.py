@@ -24,7 +24,7 @@ from ._checks import invalid_arguments, require_tensor, require_tensors, same_de
 from ._out import EXACT, same, takes_out
 from ._promotion import check_broadcast, checked_number
 from ._scatter_arrays import grid_key, leading_block, reduce_scattered
-from .fill_arguments import check_index_fill, check_masked_fill, check_scatter
+from .fill_arguments import INDEX_FILL, MASKED_FILL, SCATTER, parses
 from .indexing import (
     full_index_key,
     index_array,
@@ -254,11 +254,11 @@ def scatter_legacy_reduce(input: Tensor, dim: int, index: Tensor, src: Any, redu
                                      reduce="sum" if reduce == "add" else "prod")
 
 
+@parses("scatter", SCATTER, method=False)
 @takes_out(EXACT)
 @index_op("same_rank")
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *,
             value: Any = None, reduce: str | None = None) -> Tensor:
-    check_scatter("scatter", False, input, dim, index, src, value)
     if src is None:
         src = value
     if reduce is not None:  # the older spelling of scatter_reduce
@@ -461,8 +461,8 @@ def mask_array(input: Tensor, mask: Tensor, value: Any) -> Any:
     return index_array(input._backend, mask)
 
 
+@parses("masked_fill", MASKED_FILL, method=False)
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
-    check_masked_fill("masked_fill", False, input, mask, value)
     array = mask_array(input, mask, value)
     if isinstance(value, Tensor):
         return MaskedFillTensor.apply(input, value, mask=array)
@@ -627,10 +627,10 @@ class IndexFillTensor(Function):
         return grad_input, grad_value
 
 
+@parses("index_fill", INDEX_FILL, method=False)
 @index_op("index_fill")
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     """A copy of `input` with the slices `index` along `dim` set to `value`."""
-    check_index_fill("index_fill", False, input, dim, index, value)
     dim = _wrap_dim(dim, input._data.ndim)
     array = _index_vector("index_fill_", input, dim, index)
     if isinstance(value, Tensor):

@@ -239,22 +239,23 @@ def test_option_checks_match_torch() -> None:
     same_as_torch(scenario)
 
 
-@pytest.mark.parametrize(("call", "option", "needs"), [
-    (lambda x: autograd.gradcheck(lambda a: a * 2, (x,), check_batched_grad=True),
-     "gradcheck(check_batched_grad=True)", "vmap"),
-    (lambda x: autograd.gradcheck(lambda a: a * 2, (x,), check_forward_ad=True,
-                                  check_batched_forward_grad=True),
-     "gradcheck(check_batched_forward_grad=True)", "vmap"),
-    (lambda x: autograd.gradgradcheck(lambda a: a * 2, (x,), check_batched_grad=True),
-     "gradgradcheck(check_batched_grad=True)", "vmap"),
-])
-def test_options_that_need_vmap_are_refused(call: Callable[[Any], Any],
-                                                          option: str, needs: str) -> None:
-    x = autodiff.tensor([1.0, 2.0], dtype=autodiff.float64, requires_grad=True)
-    with pytest.raises(RuntimeError) as raised:
-        call(x)
-    assert str(raised.value) == (f"{option} is not supported: it needs {needs}, which "
-                                 "autodiff does not have")
+def test_batched_grad_checks_match_torch() -> None:
+    """check_batched_grad and check_batched_forward_grad: vmap over the backward (and over
+    forward-mode passes) must give what one pass per grad_output (tangent) gives."""
+    def scenario(lib: Any) -> Any:
+        x = lib.tensor([[0.3, -1.2], [2.0, 0.7]], dtype=lib.float64, requires_grad=True)
+        y = lib.tensor([0.5, 1.5], dtype=lib.float64, requires_grad=True)
+        check, gradgrad = lib.autograd.gradcheck, lib.autograd.gradgradcheck
+        return [
+            check(lambda a, b: (a * b).sin() + a.exp() / b, (x, y), check_batched_grad=True),
+            check(lambda a, b: ((a @ b).tanh(), a.sum(0)), (x, y), check_batched_grad=True,
+                  fast_mode=True),
+            check(lambda a: a.sigmoid(), (x,), check_forward_ad=True,
+                  check_batched_forward_grad=True),
+            gradgrad(lambda a, b: (a * b).sin(), (x, y), check_batched_grad=True),
+        ]
+
+    same_as_torch(scenario)
 
 
 def test_forward_ad_checks_match_torch() -> None:

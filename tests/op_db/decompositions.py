@@ -95,7 +95,7 @@ DECOMPOSITIONS: list[OpInfo] = [
                                          @ r.Vh[..., :2, :])(LA.svd(a)),
            lambda a: a, (Sample(((3, 2),)), Sample(((2, 3),))), "MmBackward0"),
     OpInfo("linalg.svdvals", LA.svdvals, lambda a: np.linalg.svd(a, compute_uv=False),
-           TALL_WIDE[:1], "LinalgSvdBackward0"),
+           TALL_WIDE[:1], "LinalgSvdBackward0", complex_grad=True),
     OpInfo("svd", lambda a: (lambda r: r.U @ r.V.mT)(autodiff.svd(a)), _np_svd_uv,
            TALL_WIDE[:2], "MmBackward0"),
     OpInfo("linalg.pinv", LA.pinv, np.linalg.pinv, TALL_WIDE[:2], "LinalgPinvBackward0"),

@@ -33,6 +33,12 @@ class OpInfo:
     # True: the backward is itself differentiable and gradgradcheck runs on every sample.
     # Otherwise the reason the op is not twice differentiable (tests list it).
     gradgrad: bool | str = True
+    # PyTorch's OpInfo supports complex autograd for the op: gradcheck (and gradgradcheck
+    # where `gradgrad` is True) also run on complex128 samples, real and imaginary parts each
+    # drawn from `domain` (inputs after `grad_inputs` stay float64).
+    complex_grad: bool = False
+    # Otherwise the reason gradgradcheck fails on complex samples (tests list it).
+    complex_gradgrad: bool | str = True
 
 
 BINARY_SHAPES = (

@@ -47,24 +47,25 @@ def _scan(function: object, a: np.ndarray) -> np.ndarray:
 
 
 SUM_MEAN: list[OpInfo] = [
-    OpInfo("sum", lambda a: a.sum(), np.sum, UNARY_SHAPES, "SumBackward0"),
+    OpInfo("sum", lambda a: a.sum(), np.sum, UNARY_SHAPES, "SumBackward0", complex_grad=True),
     OpInfo("sum_dim", lambda a: a.sum(-1), lambda a: a.sum(-1), (MATRIX, CUBE, EMPTY_ROWS),
-           "SumBackward1"),
+           "SumBackward1", complex_grad=True),
     OpInfo("sum_dims_keepdim", lambda a: a.sum((0, 2), keepdim=True),
            lambda a: a.sum((0, 2), keepdims=True), (CUBE,), "SumBackward1"),
     OpInfo("sum_empty_dims", lambda a: autodiff.sum(a, ()), np.sum, (MATRIX, SCALAR),
            "SumBackward1"),
-    OpInfo("mean", lambda a: a.mean(), np.mean, (MATRIX, SCALAR, CUBE), "MeanBackward0"),
+    OpInfo("mean", lambda a: a.mean(), np.mean, (MATRIX, SCALAR, CUBE), "MeanBackward0",
+           complex_grad=True),
     OpInfo("mean_dim", lambda a: a.mean(0, keepdim=True), lambda a: a.mean(0, keepdims=True),
-           (MATRIX, CUBE), "MeanBackward1"),
+           (MATRIX, CUBE), "MeanBackward1", complex_grad=True),
     OpInfo("mean_dims", lambda a: autodiff.mean(a, (-1, 0)), lambda a: a.mean((-1, 0)),
            (MATRIX, CUBE), "MeanBackward1"),
 ]
 
 PROD: list[OpInfo] = [
-    OpInfo("prod", lambda a: a.prod(), np.prod, UNARY_SHAPES, "ProdBackward0"),
+    OpInfo("prod", lambda a: a.prod(), np.prod, UNARY_SHAPES, "ProdBackward0", complex_grad=True),
     OpInfo("prod_dim", lambda a: autodiff.prod(a, 1), lambda a: a.prod(1), (MATRIX, CUBE),
-           "ProdBackward1"),
+           "ProdBackward1", complex_grad=True),
     OpInfo("prod_dim_keepdim", lambda a: a.prod(-1, keepdim=True),
            lambda a: a.prod(-1, keepdims=True), (MATRIX, CUBE, SCALAR, EMPTY_ROWS),
            "ProdBackward1"),
@@ -164,7 +165,7 @@ NORMS: list[OpInfo] = [
 
 SCANS: list[OpInfo] = [
     OpInfo("cumsum", lambda a: a.cumsum(1), lambda a: np.cumsum(a, 1), (MATRIX, CUBE),
-           "CumsumBackward0"),
+           "CumsumBackward0", complex_grad=True),
     OpInfo("cumsum_neg_dim", lambda a: autodiff.cumsum(a, -1), lambda a: _scan(np.cumsum, a),
            (MATRIX, SCALAR, EMPTY_ROWS), "CumsumBackward0"),
     OpInfo("cumsum_of_cumsum", lambda a: a.cumsum(0).cumsum(0) * a,
