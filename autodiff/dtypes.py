@@ -171,7 +171,10 @@ def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
     if lower is None or higher.category == 3:
         return higher
     if lower.category == 3:
-        return higher.to_complex() if higher.category == 2 else lower
+        if higher.category != 2:
+            return lower
+        # bfloat16 has float32's range: PyTorch's toComplexType maps it to complex64.
+        return BY_NAME["complex64"] if higher.name == "bfloat16" else higher.to_complex()
     if higher.category == 2:
         return higher
     if higher.category == 0 or lower.category == 2:

@@ -12,7 +12,7 @@ import array_api_compat.numpy as xp
 import numpy as np
 
 from . import dlpack, numpy_kernels
-from .base import Array, Backend, Shape, window_positions
+from .base import Array, Backend, Shape, contiguous_strides, window_positions
 from .decompositions import translate_errors
 from .device import Device
 from .host_random import HostGenerator
@@ -616,6 +616,9 @@ class NumpyBackend(Backend):
         return array.base is None
 
     def strides(self, array: Array) -> Shape:
+        if not array.size and array.base is None:
+            # NumPy gives a new empty array zero strides; PyTorch's factories, contiguous ones.
+            return contiguous_strides(array.shape)
         itemsize = array.itemsize
         return tuple(stride // itemsize for stride in np.asarray(array).strides)
 

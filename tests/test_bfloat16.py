@@ -288,8 +288,11 @@ def _shifted_left(a: Any, b: Any) -> Any:
 # Entries whose float64 reference needs bfloat16's rounding of an intermediate.
 _REFERENCES = {"bitwise_left_shift": _shifted_left}
 # Entries whose result is not bfloat16 for bfloat16 inputs, as in PyTorch.
-# (a complex number to a bfloat16 power is complex64, read back as float32, as in PyTorch)
-_OUT_DTYPES = {"bincount_weights": autodiff.float64, "rpow_complex_base": autodiff.float32}
+# (a complex number with bfloat16 is complex64 — a power, `z + 0j`, `z * 1j` — read back as
+# float32, as in PyTorch)
+_OUT_DTYPES = {"bincount_weights": autodiff.float64, "rpow_complex_base": autodiff.float32,
+               "conj_unary": autodiff.float32, "real_unary": autodiff.float32,
+               "imag_unary": autodiff.float32}
 
 
 def _op_table_cases() -> list[Any]:

@@ -183,3 +183,30 @@ def test_complex_prod_matches_pytorch(dim: int | None) -> None:
     assert grads[0][0] == grads[1][0]
     for mine, theirs in zip(grads[0][1:], grads[1][1:]):
         np.testing.assert_allclose(np.array(mine), np.array(theirs), atol=1e-12)
+
+
+# A complex Python number meeting a real tensor: PyTorch's combine_categories makes the
+# tensor's dtype complex of its own precision, bfloat16 mapping to complex64 (toComplexType).
+# float16 would be complex32, a dtype autodiff lacks: refused rather than computed in float16.
+@pytest.mark.parametrize("dtype", ["bfloat16", "float32", "float64", "int64", "bool"])
+@pytest.mark.parametrize("op", ["add", "radd", "mul", "rmul"])
+def test_real_tensor_meets_a_complex_number(dtype: str, op: str) -> None:
+    operations = {"add": lambda x: x + (1 + 2j), "radd": lambda x: (1 + 2j) + x,
+                  "mul": lambda x: x * (2 - 1j), "rmul": lambda x: (2 - 1j) * x}
+    expected = {"bfloat16": dtypes.complex64, "float32": dtypes.complex64,
+                "float64": dtypes.complex128, "int64": dtypes.complex64,
+                "bool": dtypes.complex64}[dtype]
+    x = autodiff.tensor([1.5, -2.0, 0.0]).to(getattr(autodiff, dtype))
+    result = operations[op](x)
+    assert result.dtype is expected
+    plain = np.array(x.to(autodiff.float64).tolist())
+    assert np.allclose(np.array(result.tolist()), operations[op](plain))
+    torch = pytest.importorskip("torch")
+    reference = operations[op](torch.tensor([1.5, -2.0, 0.0]).to(getattr(torch, dtype)))
+    assert str(reference.dtype) == f"torch.{expected.name}"
+    assert np.allclose(np.array(result.tolist()), reference.numpy())
+
+
+def test_float16_meets_a_complex_number_is_refused_not_truncated() -> None:
+    with pytest.raises(RuntimeError, match="Unsupported dtype Half"):
+        autodiff.ones(2, dtype=autodiff.float16) + 1j

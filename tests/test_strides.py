@@ -164,3 +164,13 @@ def test_as_strided_in_place_takes_the_view(device: str) -> None:
 def test_errors_are_pytorchs(name: str) -> None:
     torch = pytest.importorskip("torch")
     same_error(lambda: ERRORS[name](autodiff), lambda: ERRORS[name](torch))
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0, 4), (3, 0)])
+@pytest.mark.parametrize("factory", ["empty", "zeros", "ones", "randn"])
+def test_empty_factory_strides_are_contiguous(shape: tuple[int, ...], factory: str) -> None:
+    # NumPy gives a new empty array zero strides; PyTorch's factories give contiguous ones.
+    # (A size-0 dimension counts as size 1 in the strides of those after it, as in PyTorch.)
+    expected = tuple(int(np.prod([max(size, 1) for size in shape[i + 1:]]))
+                     for i in range(len(shape)))
+    assert getattr(autodiff, factory)(*shape).stride() == expected

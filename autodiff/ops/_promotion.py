@@ -29,7 +29,9 @@ def promote(backend: Backend, a: Any, b: Any, elementwise: bool = True) -> tuple
     if type(b) in _SCALARS:
         if type(a) in _SCALARS:
             return a, b  # two Python numbers: the caller's business
-        if type(b) is not bool and (
+        # (A complex number meeting a real tensor takes the slow path: bfloat16 and float16
+        # become complex there, where the arrays' own promotion would keep them real.)
+        if type(b) is not bool and type(b) is not complex and (
             a.dtype in backend.floating_dtypes or (type(b) is int and a.dtype != backend.bool_dtype)
         ):
             if type(b) is int and not 0 <= b <= 127 and a.dtype not in backend.floating_dtypes \
@@ -37,7 +39,7 @@ def promote(backend: Backend, a: Any, b: Any, elementwise: bool = True) -> tuple
                 b = wrap_integer(b, backend.dtype_name(a))
             return a, b
     elif type(a) in _SCALARS:
-        if type(a) is not bool and (
+        if type(a) is not bool and type(a) is not complex and (
             b.dtype in backend.floating_dtypes or (type(a) is int and b.dtype != backend.bool_dtype)
         ):
             if type(a) is int and not 0 <= a <= 127 and b.dtype not in backend.floating_dtypes \
