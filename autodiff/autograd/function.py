@@ -153,7 +153,7 @@ class Function(_function.Function):
 
     def _forward_custom(self, tangents: list[Any], output: Any, level: int) -> None:
         """Run the user's jvp (forward AD off, `saved_tensors` = what save_for_forward got)
-        and give each floating output its tangent, with PyTorch's checks."""
+        and give each floating or complex output its tangent, with PyTorch's checks."""
         # While jvp runs, saved_tensors is what save_for_forward was given.
         saved = self._saved
         self._saved = tuple([None if tensor is None else SavedTensor(tensor, None)
@@ -173,7 +173,7 @@ class Function(_function.Function):
         marked = self._non_differentiable or ()
         for tensor, tangent in zip(outputs, results):
             if (not isinstance(tensor, Tensor) or tangent is None
-                    or not tensor.dtype.is_floating_point
+                    or not (tensor.dtype.is_floating_point or tensor.dtype.is_complex)
                     or any(tensor is item or tensor._data is item for item in marked)):
                 continue
             if tangent.shape != tensor.shape:

@@ -401,3 +401,29 @@ def test_complex_tensors_get_tangents() -> None:
         assert fwAD.unpack_dual(dual * 1j).tangent.tolist() == [1j]
         real = fwAD.make_dual(_tensor([1.0, 2.0]), _tensor([1.0, 1.0]))
         assert fwAD.unpack_dual(real * 1j).tangent.tolist() == [1j, 1j]
+
+
+@pytest.mark.parametrize("style", ["setup_context", "ctx_in_forward"])
+def test_custom_function_jvp_gives_complex_outputs_their_tangent(device: str, style: str) -> None:
+    # A custom Function's own jvp is used for complex outputs too (its 3 differs from the 2 of
+    # backward on purpose): PyTorch gives [3, 3j].
+    def backward(ctx: object, grad: autodiff.Tensor) -> autodiff.Tensor:
+        return grad * 2
+
+    def jvp(ctx: object, tangent: autodiff.Tensor) -> autodiff.Tensor:
+        return tangent * 3
+
+    if style == "setup_context":
+        members = {"forward": staticmethod(lambda x: x * 2), "backward": staticmethod(backward),
+                   "setup_context": staticmethod(lambda ctx, inputs, output: None),
+                   "jvp": staticmethod(jvp)}
+    else:
+        members = {"forward": staticmethod(lambda ctx, x: x * 2),
+                   "backward": staticmethod(backward), "jvp": staticmethod(jvp)}
+    Doubled = type("Doubled", (autograd.Function,), members)
+    x = autodiff.tensor([1 + 1j, 2 - 1j], device=device)
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(x, autodiff.tensor([1 + 0j, 1j], device=device))
+        tangent = fwAD.unpack_dual(Doubled.apply(dual)).tangent
+    assert tangent is not None and tangent.dtype is autodiff.complex64
+    assert tangent.tolist() == [3 + 0j, 3j]
