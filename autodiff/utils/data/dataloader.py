@@ -502,7 +502,10 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 worker_id = active[handle]
                 connection = self._connections[worker_id]
                 if not connection.closed and connection.poll():
-                    return True, self._receive(worker_id)  # its last words came first
+                    try:
+                        return True, self._receive(worker_id)  # its last words came first
+                    except EOFError:  # (a killed worker's pipe polls ready at its end)
+                        connection.close()
                 failed.append(worker_id)
             else:
                 worker_id = self._connections.index(handle)
