@@ -167,17 +167,24 @@ def check_batched_grad(inputs: tuple[Any, ...], output: Tensor, output_number: i
                      .expand(target.shape)
                      for grad, target in zip(grads, targets))
 
-    grad_outputs = [_randn_like(output) for _ in range(2)]
-    expected = [stack(list(shards)) for shards in zip(*(vjp(g) for g in grad_outputs))]
+    _check_vmapped(vjp, output, _FAILED_BATCHED_GRAD,
+                   lambda input_number: (output_number, input_number))
+
+
+def _check_vmapped(function: Callable[..., tuple[Tensor, ...]], like: Tensor, note: str,
+                   positions: Callable[[int], tuple[int, int]]) -> None:
+    """vmap of `function` over two random vectors shaped like `like` must give what two
+    calls give; `positions(k)` names result k's (output, input) numbers in the message."""
+    vectors = [_randn_like(like) for _ in range(2)]
+    expected = [stack(list(shards)) for shards in zip(*(function(v) for v in vectors))]
     try:
-        result = vmap(vjp)(stack(grad_outputs))
+        result = vmap(function)(stack(vectors))
     except RuntimeError as error:
         raise GradcheckError(f"While computing batched gradients, got: {error}\n\n"
-                             f"{_FAILED_BATCHED_GRAD}") from error
-    for input_number, (got, wanted) in enumerate(zip(result, expected)):
+                             f"{note}") from error
+    for number, (got, wanted) in enumerate(zip(result, expected)):
         if not got.allclose(wanted):
-            raise GradcheckError(_batched_message(output_number, input_number, got, wanted,
-                                                  _FAILED_BATCHED_GRAD))
+            raise GradcheckError(_batched_message(*positions(number), got, wanted, note))
 
 
 def _randn_like(like: Tensor) -> Tensor:
@@ -222,18 +229,9 @@ def check_batched_forward_grad(func: Callable[..., Any], inputs: tuple[Any, ...]
 
         if not is_float_or_complex(current):
             continue
-        tangents = [_randn_like(current) for _ in range(2)]
-        expected = [stack(list(shards)) for shards in zip(*(jvp(t) for t in tangents))]
-        try:
-            result = vmap(jvp)(stack(tangents))
-        except RuntimeError as error:
-            raise GradcheckError(f"While computing batched gradients, got: {error}\n\n"
-                                 f"{_FAILED_BATCHED_GRAD_FORWARD_AD}") from error
-        for number, (got, wanted) in enumerate(zip(result, expected)):
-            if not got.allclose(wanted):
-                # PyTorch names the output's position for both numbers here.
-                raise GradcheckError(_batched_message(number, number, got, wanted,
-                                                      _FAILED_BATCHED_GRAD_FORWARD_AD))
+        # (PyTorch names the output's position for both numbers here.)
+        _check_vmapped(jvp, current, _FAILED_BATCHED_GRAD_FORWARD_AD,
+                       lambda number: (number, number))
 
 
 def check_undefined_tangent(func: Callable[..., Any], outputs: tuple[Tensor, ...],
