@@ -62,17 +62,17 @@ if TYPE_CHECKING:
 class GraphTask:
     """One backward walk as its hooks and checkpoints see it: its number, which nodes it will
     run, and whether it is limited to `inputs` (PyTorch's exec_info), in which case nodes off
-    the paths to them do not run."""
+    the paths to them do not run. Made by `_start_task`."""
 
-    def __init__(self, roots: set[Node], dependencies: dict[Node, int],
-                 should_execute: set[Node] | None, accumulate_grad: bool,
-                 limited: bool) -> None:
-        self.id = next(_task_ids)
-        self.limited = limited
-        self._accumulate_grad = accumulate_grad
-        self._roots = roots
-        self._dependencies = dependencies
-        self._should_execute = should_execute
+    __slots__ = ("_accumulate_grad", "_dependencies", "_roots", "_should_execute", "id",
+                 "limited")
+
+    id: int
+    limited: bool
+    _accumulate_grad: bool
+    _roots: set[Node]
+    _dependencies: dict[Node, int]
+    _should_execute: set[Node] | None
 
     def will_execute(self, node: Node | None) -> bool:
         """Whether this backward reaches `node` (PyTorch's _will_engine_execute_node)."""
@@ -94,6 +94,24 @@ class _RunningTasks(threading.local):
 
 _running = _RunningTasks()
 _task_ids = itertools.count()
+
+
+def _start_task(roots: set[Node], dependencies: dict[Node, int],
+                should_execute: set[Node] | None, accumulate_grad: bool,
+                limited: bool) -> GraphTask:
+    """A new GraphTask (made without a class call: one runs __init__ from C, which costs more
+    than filling the fields here, once per backward)."""
+    task = _new(GraphTask)
+    task.id = next(_task_ids)
+    task.limited = limited
+    task._accumulate_grad = accumulate_grad
+    task._roots = roots
+    task._dependencies = dependencies
+    task._should_execute = should_execute
+    return task
+
+
+_new = object.__new__
 
 
 def current_graph_task() -> GraphTask | None:
@@ -158,13 +176,14 @@ def run_backward(
                 captures.setdefault(target, []).append((tensor._output_nr, position))
         dependencies, needed, should_execute = _prune(root_nodes, targets, accumulate_grad)
 
-    _running.stack.append(GraphTask(root_nodes, dependencies, should_execute, accumulate_grad,
-                                    inputs is not None))
+    tasks = _running.stack  # read once: a thread-local attribute costs a lookup each time
+    tasks.append(_start_task(root_nodes, dependencies, should_execute, accumulate_grad,
+                             inputs is not None))
     try:
         return _walk(root_edges, retain_graph, create_graph, inputs, accumulate_grad,
                      dependencies, needed, should_execute, captures, tracer)
     finally:
-        _running.stack.pop()
+        tasks.pop()
 
 
 def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
@@ -391,9 +410,12 @@ def _pass_on(node: Node, grads: list[Any], input_grads: tuple[Any, ...],
     node made ready when nothing else waits, to run next without the heap; the others go
     onto the heap."""
     ready = None
-    for (child, output_nr), grad in zip(node.next_functions, input_grads):
+    index = -1  # into input_grads, one per edge (counted by hand: a zip costs more here)
+    for child, output_nr in node.next_functions:
+        index += 1
         if child is None:
             continue
+        grad = input_grads[index]
         count = dependencies.get(child)
         if count is None:  # pruned: leads to none of `inputs`
             continue

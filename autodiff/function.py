@@ -42,7 +42,7 @@ from .jvp_rules import jvp_from_backward
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
 from .op_modes import ForwardState, OpCall, op_mode_state
 from .profiling import profiler_state
-from .saved import FREED, RELEASED, SavedTensor, saved_tensors_hooks_state
+from .saved import FREED, RELEASED, SavedTensor, saved_input, saved_tensors_hooks_state
 from .tensor import Tensor, _wrap
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 _NO_EDGE = (None, 0)
 _ONE_DIFFERENTIABLE = [True]
 _SCALARS = (bool, int, float, complex)
+_SCALAR_TYPES = frozenset(_SCALARS)  # `type(x) in` a set: one hash, not four comparisons
 _INFERENCE_SAVED = (
     "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
     "inference mode in computation tracked by autograd. To work around this, you can make a "
@@ -546,17 +547,19 @@ class Function(Node):
     def _saved_entry(self, item: Any, args: tuple[Any, ...], arrays: list[Any], result: Any,
                      outputs: Any) -> SavedTensor | bool | int | float | None:
         """Turn what forward passed to save_for_backward into a saved entry."""
-        if item is None or type(item) in _SCALARS:
+        if item is None or type(item) in _SCALAR_TYPES:
             return item
-        for arg, array in zip(args, arrays):
-            if item is array or item is arg:
+        index = -1  # into arrays (counted by hand: a zip costs more than this loop's body)
+        for arg in args:
+            index += 1
+            if item is arrays[index] or item is arg:
                 if isinstance(arg, Tensor):
                     if arg._inference:
                         raise RuntimeError(_INFERENCE_SAVED)
                     counter = arg._version_counter  # arg._shared_version_counter(), inline
                     if counter is None:
                         counter = arg._version_counter = [0]
-                    return SavedTensor(arg, counter)
+                    return saved_input(arg, counter)
                 break
         results = result if type(result) is tuple else (result,)
         output_tensors = outputs if type(outputs) is tuple else (outputs,)
@@ -585,9 +588,14 @@ class Function(Node):
         if len(grads) != len(meta):
             grads = self._check_count(grads)
         try:
-            for grad, input_meta in zip(grads, meta):
+            index = -1  # into meta (counted by hand: a zip costs more than this loop's body)
+            for grad in grads:
+                index += 1
                 # No meta: nobody asked for it; the engine skips inputs without an edge.
-                if grad is None or input_meta is None:
+                if grad is None:
+                    continue
+                input_meta = meta[index]
+                if input_meta is None:
                     continue
                 data = grad._data
                 # `is` first: dtypes are singletons in NumPy and CuPy, and == is slow.

@@ -224,6 +224,27 @@ class SavedTensor:
         return tuple(data._data.shape if isinstance(data, Tensor) else data.shape)
 
 
+def saved_input(tensor: Tensor, version_counter: list[int]) -> SavedTensor:
+    """`SavedTensor(tensor, version_counter)`: the common case, an op's input Tensor, made
+    without the class call (a call of the class runs `__init__` from C, which costs more than
+    this whole function)."""
+    saved = _new(SavedTensor)
+    saved.data = tensor
+    saved.version_counter = version_counter
+    saved.version = version_counter[0]
+    saved.is_output = False
+    saved.output_nr = 0
+    saved.is_constant = False
+    saved.unpack_hook = None
+    saved.edge = None
+    saved.original = None
+    saved.fw_grads = None
+    return saved
+
+
+_new = object.__new__
+
+
 def holds_array(saved: tuple[Any, ...], array: Any) -> bool:
     """Whether one of the saved entries `saved` keeps `array` (the engine asks before letting
     a leaf's `.grad` take a gradient without a copy)."""
