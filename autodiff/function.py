@@ -69,11 +69,14 @@ class _NeedsInputGrad:
     def __get__(self, ctx: Any, owner: type | None = None) -> Any:
         if ctx is None:
             return self
-        meta = getattr(ctx, "_input_meta", None)
+        meta = ctx._input_meta
         if meta is None:  # not recorded (yet): as the base class's default
             return None
-        needs = ctx.needs_input_grad = tuple([entry is not None for entry in meta])
-        return needs
+        needs = []  # a loop, not a comprehension: this runs once per node that asks
+        for entry in meta:
+            needs.append(entry is not None)
+        result = ctx.needs_input_grad = tuple(needs)
+        return result
 
 
 class Function(Node):
@@ -82,7 +85,7 @@ class Function(Node):
     # What the engine and the base class read; set by `apply` on each node.
     backend: Backend
     needs_input_grad: Any = _NeedsInputGrad()
-    _input_meta: list[tuple[tuple[int, ...], Any] | None]
+    _input_meta: list[tuple[tuple[int, ...], Any] | None] | None = None  # set when recorded
     _to_save: tuple[Any, ...] | None = None
     # One entry per item given to save_for_backward: a SavedTensor, a Python number or None.
     _saved: tuple[SavedTensor | bool | int | float | None, ...] | None = None
@@ -141,8 +144,10 @@ class Function(Node):
             return ()
         if saved is RELEASED:
             raise RuntimeError(FREED)
-        return tuple([entry.unpack(self) if type(entry) is SavedTensor else entry
-                      for entry in saved])
+        tensors = []  # a loop, not a comprehension: no function object made per call
+        for entry in saved:
+            tensors.append(entry.unpack(self) if type(entry) is SavedTensor else entry)
+        return tuple(tensors)
 
     def _check_saved(self) -> None:
         """Raise now what `saved_tensors` would raise later. The engine calls this for every
