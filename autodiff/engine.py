@@ -155,7 +155,7 @@ def run_backward(
     root_edges: list[tuple[Node, int, Tensor]] = []
     root_nodes: set[Node] = set()
     for root, grad in zip(roots, grad_roots):
-        root_node = root.grad_fn or root._grad_accumulator()
+        root_node = root._grad_fn or root._grad_accumulator()  # not the property: a call
         root_edges.append((root_node, root._output_nr, grad))
         root_nodes.add(root_node)
     # With inputs: `should_execute` holds the nodes that take part, `needed` those that run.
@@ -168,7 +168,7 @@ def run_backward(
     else:
         targets: set[Node] = set()
         for position, tensor in enumerate(inputs):
-            target = tensor.grad_fn or tensor._grad_accumulator()
+            target = tensor._grad_fn or tensor._grad_accumulator()
             targets.add(target)
             if accumulate_grad:
                 tensor.retain_grad()  # PyTorch: a non-leaf input's .grad is filled this way
@@ -235,12 +235,13 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
                 profiler_state.end(evaluating)
                 evaluating, running = profiler_state.begin_node(node, buffers[node])
             grads = buffers.pop(node)
-            if type(node) is AccumulateGrad:
+            leaf = node if type(node) is AccumulateGrad else None  # one type test per node
+            if leaf is not None:
                 # A cast only for a leaf with a grad_dtype or a gradient of another dtype.
-                first, variable = grads[0], node.variable
+                first, variable = grads[0], leaf.variable
                 if first is not None and (variable._grad_dtype_set
                                           or first._data.dtype is not variable._data.dtype):
-                    grads = _to_grad_dtype(node, grads)
+                    grads = _to_grad_dtype(leaf, grads)
                 del first, variable
             if not everything:
                 if node not in needed:  # only captured: Tensor hooks, then the capture
@@ -254,11 +255,11 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
                 if tracer is not None:
                     tracer.graph_break("a backward hook or retain_grad runs Python in backward")
                 grads = _run_pre_hooks(node, grads, undo)
-            if type(node) is AccumulateGrad:
+            if leaf is not None:
                 grad = grads[0]
                 take = not hooked and not create_graph and grad in owned
                 owned.discard(grad)
-                _accumulate(node, grad, create_graph, take, undo, tracer)
+                _accumulate(leaf, grad, create_graph, take, undo, tracer)
                 del grad  # `.grad` (or its hook) owns it now: the engine keeps no reference
                 if profiling:
                     profiler_state.end(running)

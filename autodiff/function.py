@@ -69,7 +69,7 @@ class _NeedsInputGrad:
     def __get__(self, ctx: Any, owner: type | None = None) -> Any:
         if ctx is None:
             return self
-        meta = ctx._input_meta
+        meta = getattr(ctx, "_input_meta", None)
         if meta is None:  # not recorded (yet): as the base class's default
             return None
         needs = []  # a loop, not a comprehension: this runs once per node that asks
@@ -85,7 +85,7 @@ class Function(Node):
     # What the engine and the base class read; set by `apply` on each node.
     backend: Backend
     needs_input_grad: Any = _NeedsInputGrad()
-    _input_meta: list[tuple[tuple[int, ...], Any] | None] | None = None  # set when recorded
+    _input_meta: list[tuple[tuple[int, ...], Any] | None]
     _to_save: tuple[Any, ...] | None = None
     # One entry per item given to save_for_backward: a SavedTensor, a Python number or None.
     _saved: tuple[SavedTensor | bool | int | float | None, ...] | None = None
