@@ -73,6 +73,9 @@ SEQ2SEQ_QUALITY = Stop("seq2seq training quality against PyTorch's (2 of 4 corre
 # its derivatives.yaml name; autodiff's nodes keep them only as saved_tensors.
 SAVED_FIELDS = Stop("grad_fn._saved_<name> attributes of built-in nodes",
                     "object has no attribute '_saved_self'")
+PRUNE = Stop("torch.nn.utils.prune", "No module named 'autodiff.nn.utils.prune'")
+SDPA_KERNEL = Stop("torch.nn.attention (SDPBackend, sdpa_kernel)",
+                   "No module named 'autodiff.nn.attention'")
 
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
@@ -110,6 +113,8 @@ PROGRAMS = [
     Program("custom_function_double_backward", compare=True),
     Program("custom_function_conv_bn", compare=True),
     Program("parametrizations", compare=True),
+    Program("pruning", PRUNE, compare=True),
+    Program("scaled_dot_product_attention", SDPA_KERNEL),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
@@ -127,6 +132,7 @@ PROGRAMS = [
     Program("dcgan"),
     Program("fast_neural_style"),
     Program("gcn", SPARSE),
+    Program("gat", SPARSE),
 ]
 
 
