@@ -73,7 +73,6 @@ SEQ2SEQ_QUALITY = Stop("seq2seq training quality against PyTorch's (2 of 4 corre
 # its derivatives.yaml name; autodiff's nodes keep them only as saved_tensors.
 SAVED_FIELDS = Stop("grad_fn._saved_<name> attributes of built-in nodes",
                     "object has no attribute '_saved_self'")
-PRUNE = Stop("torch.nn.utils.prune", "No module named 'autodiff.nn.utils.prune'")
 SDPA_KERNEL = Stop("torch.nn.attention (SDPBackend, sdpa_kernel)",
                    "No module named 'autodiff.nn.attention'")
 
@@ -113,7 +112,7 @@ PROGRAMS = [
     Program("custom_function_double_backward", compare=True),
     Program("custom_function_conv_bn", compare=True),
     Program("parametrizations", compare=True),
-    Program("pruning", PRUNE, compare=True),
+    Program("pruning", compare=True),
     Program("scaled_dot_product_attention", SDPA_KERNEL),
     # pytorch/examples
     Program("mnist"),

@@ -104,7 +104,7 @@ second, = torch.autograd.grad(grad_x.sum(), x)
 assert torch.allclose(grad_x, torch.cosh(x)) and torch.allclose(second, torch.sinh(x))
 
 
-class Sinh(torch.autograd.Function):
+class Sinh(torch.autograd.Function):  # noqa: F811 (the tutorial redefines it)
     # This is an example of what NOT to do!
     @staticmethod
     def forward(ctx, x):
