@@ -114,6 +114,7 @@ PROGRAMS = [
     Program("parametrizations", compare=True),
     Program("pruning", compare=True),
     Program("scaled_dot_product_attention", SDPA_KERNEL),
+    Program("fgsm"),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
