@@ -133,6 +133,7 @@ PROGRAMS = [
     Program("fast_neural_style"),
     Program("gcn", SPARSE),
     Program("gat", SPARSE),
+    Program("language_translation"),
 ]
 
 
