@@ -73,8 +73,8 @@ SEQ2SEQ_QUALITY = Stop("seq2seq training quality against PyTorch's (2 of 4 corre
 # its derivatives.yaml name; autodiff's nodes keep them only as saved_tensors.
 SAVED_FIELDS = Stop("grad_fn._saved_<name> attributes of built-in nodes",
                     "object has no attribute '_saved_self'")
-SDPA_KERNEL = Stop("torch.nn.attention (SDPBackend, sdpa_kernel)",
-                   "No module named 'autodiff.nn.attention'")
+NESTED = Stop("nested tensors (torch.nested.nested_tensor)",
+              "module 'autodiff' has no attribute 'nested'")
 
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
@@ -113,7 +113,7 @@ PROGRAMS = [
     Program("custom_function_conv_bn", compare=True),
     Program("parametrizations", compare=True),
     Program("pruning", compare=True),
-    Program("scaled_dot_product_attention", SDPA_KERNEL),
+    Program("scaled_dot_product_attention", NESTED),
     Program("fgsm"),
     # pytorch/examples
     Program("mnist"),
