@@ -115,6 +115,7 @@ PROGRAMS = [
     Program("pruning", compare=True),
     Program("scaled_dot_product_attention", NESTED),
     Program("fgsm"),
+    Program("reinforcement_q_learning"),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
