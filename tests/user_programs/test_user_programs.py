@@ -112,6 +112,7 @@ PROGRAMS = [
     Program("custom_function_double_backward", compare=True),
     Program("custom_function_conv_bn", compare=True),
     Program("parametrizations", compare=True),
+    Program("optimizer_step_in_backward"),
     Program("pruning", compare=True),
     Program("scaled_dot_product_attention", NESTED),
     Program("fgsm"),
