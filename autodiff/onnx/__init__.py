@@ -26,7 +26,17 @@ from ..op_modes import OpCall, OpMode
 from ..tensor import Tensor
 
 # The converter families register themselves in CONVERTERS when imported.
-from . import division, elementwise, indexing, layers, loss, recurrent, reduction
+from . import (
+    division,
+    elementwise,
+    indexing,
+    layers,
+    loss,
+    normalization,
+    pooling,
+    recurrent,
+    reduction,
+)
 from . import shape as _shape
 from .convert import CONVERTERS, Unsupported
 from .graph import ONNX_TYPES, Graph, Record, UnsupportedOperatorError
@@ -133,7 +143,8 @@ class _Recorder(OpMode):
         if other is None and record.outputs and all(
                 tensor.numel() == 0 for tensor in record.outputs):
             for tensor in record.outputs:  # an empty result: nothing to compute
-                graph.bind(tensor, graph.constant(tensor._backend.to_numpy(tensor._data)))
+                graph.bind(tensor, graph.constant(tensor._backend.to_numpy(tensor._data)),
+                           computed=False)
             return result
         try:
             names = converter(graph, record, other)

@@ -169,3 +169,30 @@ def _take(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
     flat = g.node("Reshape", [g.value(x), g.ints([-1])])
     return [g.node("Gather", [flat, index_value(g, record, record.kwargs["index"])], axis=0)]
+
+
+@converts("IndexAdd", "IndexCopy")
+def _index_add(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """x.index_add(dim, index, source, alpha=) / x.index_copy(dim, index, source): the index
+    laid along `dim` and expanded to the source's shape, then ScatterElements (reduction
+    "add", opset 16, for index_add; the source times alpha)."""
+    x, source = record.args[0], record.args[1]
+    dtype = dtype_of(output(record))
+    adding = record.op == "IndexAdd"
+    if adding and g.opset < 16:
+        raise Unsupported("ScatterElements' reduction needs opset 16")
+    if x.ndim == 0:
+        raise Unsupported("a 0-d input")
+    axis = int(record.kwargs["dim"]) % x.ndim
+    updates = operand(g, source, dtype)
+    if source.ndim == 0:
+        updates = g.node("Reshape", [updates, g.ints([1] * x.ndim)])
+    alpha = record.kwargs.get("alpha", 1)
+    if adding and alpha != 1:
+        updates = g.node("Mul", [updates, g.scalar(alpha, dtype)])
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    index = g.node("Reshape", [index_value(g, record, record.kwargs["index"]), g.ints(shape)])
+    index = g.node("Expand", [index, g.node("Shape", [updates])])
+    return [g.node("ScatterElements", [operand(g, x, dtype), index, updates], axis=axis,
+                   reduction="add" if adding else "none")]

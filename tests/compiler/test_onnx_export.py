@@ -108,6 +108,13 @@ MUST_EXPORT = {
     "trace": "ReduceSum", "masked_fill_tensor": "Where", "clamp_tensor": "Max", "std": "Sqrt",
     "var_mean": "ReduceMean", "einsum[ij->ji]": "Einsum", "acosh_": "Acosh",
     "F.leaky_relu_": "LeakyRelu", "F.selu_": "Elu",
+    "F.group_norm": "ReduceMean", "F.group_norm_no_affine": "ReduceMean",
+    "F.adaptive_avg_pool2d": "Gather", "F.adaptive_avg_pool3d": "Gather",
+    "F.adaptive_max_pool2d": "Max", "F.adaptive_max_pool3d": "Max",
+    "F.max_unpool2d": "ScatterElements", "F.max_unpool3d": "ScatterElements",
+    "F.unfold": "Slice", "F.fold": "ScatterElements", "F.affine_grid": "MatMul",
+    "F.affine_grid_3d": "MatMul", "index_add": "ScatterElements",
+    "index_copy": "ScatterElements",
 }
 
 
