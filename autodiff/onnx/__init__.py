@@ -27,6 +27,7 @@ from ..tensor import Tensor
 
 # The converter families register themselves in CONVERTERS when imported.
 from . import (
+    composite,
     division,
     elementwise,
     indexing,

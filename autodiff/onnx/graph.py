@@ -149,7 +149,8 @@ class Graph:
         """An in-place op gave `tensor` the values of `value`: it is that value from now on.
         (A view of the tensor, or a tensor it is a view of, is left as it was: reading one
         later is refused by the version check in `value`.)"""
-        self.bind(tensor, self.value(value))
+        name = self.names.get(id(value))  # (a view taken in place shares the version)
+        self.bind(tensor, name if name is not None else self.value(value))
 
     def unavailable(self, tensor: Any, why: str) -> None:
         """An op output with no ONNX value (PyTorch's max-pool indices): an error if read."""

@@ -51,7 +51,7 @@ def _view(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Reshape", [g.value(x), g.ints(_dynamic_shape(record, other))])]
 
 
-@converts("Transpose", "T")
+@converts("Transpose", "T", "TInPlace", "TransposeInPlace")
 def _transpose(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
     perm = list(range(x.ndim))
@@ -72,14 +72,15 @@ def _permute(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Transpose", [g.value(x)], perm=perm)]
 
 
-@converts("Unsqueeze")
+@converts("Unsqueeze", "UnsqueezeInPlace")
 def _unsqueeze(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
     axis = int(record.kwargs["dim"]) % (x.ndim + 1)
     return [g.node("Unsqueeze", [g.value(x), g.ints([axis])])]
 
 
-@converts("Squeeze", "SqueezeDim", "SqueezeDims")
+@converts("Squeeze", "SqueezeDim", "SqueezeDims", "SqueezeInPlace", "SqueezeDimInplace",
+          "SqueezeDimsInPlace")
 def _squeeze(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
     axes = record.kwargs.get("axes")
