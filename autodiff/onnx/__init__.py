@@ -35,6 +35,7 @@ from . import (
     loss,
     normalization,
     pooling,
+    products,
     recurrent,
     reduction,
 )

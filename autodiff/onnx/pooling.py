@@ -83,20 +83,33 @@ def _max_pool(g: Graph, record: Record, other: Record | None) -> list[Any]:
 
 @converts("AvgPool1D", "AvgPool2D", "AvgPool3D")
 def _avg_pool(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """ONNX's AveragePool counting the padding (its geometry's padding already covers
+    ceil_mode's last windows); where the op divides by other than the kernel's size
+    (count_include_pad=False, divisor_override, windows past the padding) the mean is turned
+    into the op's sum over its divisor (a number, or one per output position)."""
     x = record.args[0]
     geometry = record.kwargs["geometry"]
     divisor = record.kwargs["divisor"]
-    if not isinstance(divisor, int) or divisor != math.prod(geometry.kernel):
-        raise Unsupported("count_include_pad=False, divisor_override or ceil_mode windows")
-    if _ceil_mode(x, geometry) or any(lo != hi for lo, hi in geometry.padding):
-        raise Unsupported("ceil_mode")
-    value, batched = _batched(g, x, len(geometry.kernel))
+    spatial = len(geometry.kernel)
+    dtype = dtype_of(output(record))
+    if other is not None and other.args[0].shape[-spatial:] != x.shape[-spatial:] and not (
+            isinstance(divisor, int) and divisor == math.prod(geometry.kernel)
+            and not _ceil_mode(x, geometry)):
+        raise Unsupported("average pooling of a dynamic spatial size with a divisor per window")
+    value, batched = _batched(g, x, spatial)
     out = g.node("AveragePool", [value], kernel_shape=list(geometry.kernel),
                  strides=list(geometry.stride), pads=_pool_pads(geometry),
                  count_include_pad=1)
-    if not batched:
-        out = g.node("Squeeze", [out, g.ints([0])])
-    return [out]
+    size = math.prod(geometry.kernel)
+    if isinstance(divisor, int):
+        if divisor != size:
+            out = g.node("Mul", [out, g.scalar(size / divisor, dtype)])
+    else:
+        backend = x._backend
+        factor = backend.divide(backend.asarray(float(size), dtype=dtype),
+                                backend.astype(divisor, dtype))
+        out = g.node("Mul", [out, g.constant(backend.to_numpy(factor), "divisor")])
+    return [out if batched else g.node("Squeeze", [out, g.ints([0])])]
 
 
 def _windows(size: int, out: int) -> list[tuple[int, int]]:
