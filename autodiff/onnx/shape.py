@@ -148,6 +148,8 @@ def _pad(g: Graph, record: Record, other: Record | None) -> list[Any]:
 def _repeat(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
     repeats = [int(count) for count in record.kwargs["repeats"]]
+    if other is not None and [int(count) for count in other.kwargs["repeats"]] != repeats:
+        raise Unsupported("a repeat count that follows a dynamic size")
     value = g.value(x)
     if len(repeats) > x.ndim:
         shape = [1] * (len(repeats) - x.ndim) + [int(size) for size in x.shape]
