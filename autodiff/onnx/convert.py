@@ -73,6 +73,7 @@ def index_value(g: Graph, record: Record, array: Any) -> str:
         return name if backend.dtype_name(array) == "int64" else g.node(
             "Cast", [name], to=ONNX_TYPES["int64"])
     host = backend.to_numpy(array)
+    g.frozen_arrays.add(id(array))
     return g.constant(host.astype("int64") if str(host.dtype) != "int64" else host, "index")
 
 

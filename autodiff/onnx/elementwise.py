@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..dtypes import result_type
 from ..tensor import Tensor
 from .convert import (
     CONVERTERS,
@@ -323,42 +322,3 @@ def _clamp_tensor(g: Graph, record: Record, other: Record | None) -> list[Any]:
         out = g.node("Min", [out, operand(g, high, dtype)])
     return [out]
 
-
-_COMPARED = {"equal": ("Eq", "Equal"), "not_equal": ("Ne", "Equal"), "less": ("Lt", "Less"),
-             "less_equal": ("Le", "LessOrEqual"), "greater": ("Gt", "Greater"),
-             "greater_equal": ("Ge", "GreaterOrEqual"), "logical_and": ("LogicalAnd", "And"),
-             "logical_or": ("LogicalOr", "Or"), "logical_xor": ("LogicalXor", "Xor"),
-             "logical_not": ("LogicalNot", "Not")}
-
-
-@converts(*(f"{stem}Backward{form}" for stem, _ in _COMPARED.values() for form in (0, 1)))
-def _compared(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    """The in-place comparisons and logical ops (x.eq_(y), x.logical_and_(y)): the result in
-    x's dtype. Comparisons promote their operands; logical ops take nonzero as True."""
-    x = record.args[0]
-    dtype = dtype_of(output(record))
-    op = record.kwargs["op"]
-    kind = _COMPARED[op][1]
-    second = record.args[1] if len(record.args) > 1 else record.kwargs.get("number")
-    if op.startswith("logical_"):
-        def truth(item: Any) -> str:
-            item_dtype = dtype_of(item) if isinstance(item, Tensor) else dtype
-            value = operand(g, item, item_dtype)
-            if item_dtype == "bool":
-                return value
-            return g.node("Not", [g.node("Equal", [value, g.scalar(0, item_dtype)])])
-
-        operands = [truth(x)] if op == "logical_not" else [truth(x), truth(second)]
-    else:
-        common = _common_dtype(x, second)
-        operands = [operand(g, x, common), operand(g, second, common)]
-    out = g.node(kind, operands)
-    if op == "not_equal":
-        out = g.node("Not", [out])
-    return [g.node("Cast", [out], to=onnx_type(dtype))]
-
-
-def _common_dtype(x: Tensor, other: Any) -> str:
-    """The dtype a comparison of x with `other` computes in (PyTorch's promotion)."""
-    second = (other.dtype, other.ndim) if isinstance(other, Tensor) else other
-    return result_type((x.dtype, x.ndim), second).name

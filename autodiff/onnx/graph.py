@@ -33,6 +33,11 @@ class Graph:
         self.arrays: dict[int, str] = {}  # id(array) -> the value of the Tensor holding it
         self.missing_arrays: dict[int, str] = {}  # id(array) of a Tensor with no value -> why
         self.computed: list[Any] = []  # the inputs and op outputs (values that vary per run)
+        self.computed_ids: set[int] = set()
+        self.computed_arrays: set[int] = set()
+        # Tensors and arrays written as constants though no parameter or buffer holds them
+        self.frozen: dict[int, Any] = {}
+        self.frozen_arrays: set[int] = set()
         self.lacking: list[Any] = []  # op outputs with no ONNX value
 
     def fresh(self, hint: str) -> str:
@@ -80,10 +85,16 @@ class Graph:
         """Name `tensor`'s value: an input's or an op's output (`computed`), or a constant."""
         if computed:
             self.computed.append(tensor)
+            self.computed_ids.add(id(tensor))
+            self.computed_arrays.add(id(tensor._data))
         self.names[id(tensor)] = name
         self.arrays[id(tensor._data)] = name
         self.versions[id(tensor)] = tensor._version
         self.keep.append(tensor)
+
+    def is_computed(self, tensor: Any) -> bool:
+        """Whether `tensor` holds (or held) an input or an op output, not a constant."""
+        return id(tensor) in self.computed_ids or id(tensor._data) in self.computed_arrays
 
     def array(self, array: Any, backend: Any, hint: str) -> str:
         """An array an op holds as an attribute (a mask, an index): the value of the Tensor
@@ -91,6 +102,7 @@ class Graph:
         name = self.array_value(array, backend)
         if name is not None:
             return name
+        self.frozen_arrays.add(id(array))
         return self.constant(backend.to_numpy(array), hint)
 
     def array_value(self, array: Any, backend: Any) -> str | None:
@@ -168,10 +180,16 @@ class Graph:
                 "autodiff.onnx.export: a tensor was changed in place in a way the export "
                 "cannot follow (through a view, or by a write no op records)")
         if name is None:
-            why = self.missing.get(id(tensor))
+            why = self.missing.get(id(tensor), self.missing_arrays.get(id(tensor._data)))
             if why is not None:
                 raise UnsupportedOperatorError(f"autodiff.onnx.export: {why}")
+            shared = self.arrays.get(id(tensor._data))
+            if shared is not None:  # another Tensor of the same array (detach, .data)
+                self.bind(tensor, shared, computed=id(tensor._data) in self.computed_arrays)
+                return shared
             host = tensor._backend.to_numpy(tensor._data)
+            if id(tensor) not in self.parameter_names:
+                self.frozen[id(tensor)] = tensor
             name = self.constant(host, self.parameter_names.get(id(tensor), "constant"))
             self.bind(tensor, name, computed=False)
         return name

@@ -79,10 +79,10 @@ def _index(g: Graph, record: Record, other: Record | None) -> list[Any]:
         raise Unsupported("a boolean mask")
     if len(key) == 1:
         return [g.node("Gather", [g.value(x), index_value(g, record, key[0])], axis=0)]
-    hosts = [backend.to_numpy(item) for item in key]
-    shape = broadcast_shapes([tuple(host.shape) for host in hosts])
-    parts = [g.node("Unsqueeze", [g.node("Expand", [g.constant(host, "index"), g.ints(shape)]),
-                                  g.ints([len(shape)])]) for host in hosts]
+    shape = broadcast_shapes([tuple(int(size) for size in item.shape) for item in key])
+    parts = [g.node("Unsqueeze", [g.node("Expand", [index_value(g, record, item),
+                                                    g.ints(shape)]),
+                                  g.ints([len(shape)])]) for item in key]
     indices = g.node("Concat", parts, axis=len(shape))
     return [g.node("GatherND", [g.value(x), indices])]
 
@@ -120,10 +120,10 @@ def _index_put(g: Graph, record: Record, other: Record | None) -> list[Any]:
            or backend.is_bool(item.dtype) for item in key):
         raise Unsupported("a key with slices, None or a boolean mask")
     dtype = dtype_of(output(record))
-    hosts = [backend.to_numpy(item) for item in key]
-    shape = broadcast_shapes([tuple(host.shape) for host in hosts])
-    parts = [g.node("Unsqueeze", [g.node("Expand", [g.constant(host, "index"), g.ints(shape)]),
-                                  g.ints([len(shape)])]) for host in hosts]
+    shape = broadcast_shapes([tuple(int(size) for size in item.shape) for item in key])
+    parts = [g.node("Unsqueeze", [g.node("Expand", [index_value(g, record, item),
+                                                    g.ints(shape)]),
+                                  g.ints([len(shape)])]) for item in key]
     indices = g.node("Concat", parts, axis=len(shape))
     filled = shape + [int(size) for size in x.shape[len(key):]]
     updates = g.node("Expand", [operand(g, values, dtype), g.ints(filled)])

@@ -153,3 +153,43 @@ def test_in_place_shape_changes_are_followed() -> None:
 
     x = autodiff.tensor(np.random.default_rng(0).standard_normal((5, 3)), dtype=autodiff.float32)
     _same(model, [x], rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- values no op makes
+def test_comparisons_masks_and_argmax_follow_the_inputs() -> None:
+    """Comparisons, logical ops, value tests, argmax and any record no node: the export sees
+    them all the same, so the mask and the index change with each input."""
+    def model(x):
+        mask = (x < 0) | x.isnan() | (x == 2.0)
+        picked = x.index_select(1, x.nan_to_num().abs().argmax(1))
+        return (autodiff.where(mask, 0.0, x), x.masked_fill(~mask.logical_not(), -1.0),
+                x.nan_to_num().argmax(1), (x > 1).any(1), picked)
+
+    rng = np.random.default_rng(0)
+    x = autodiff.tensor(rng.standard_normal((4, 5)), dtype=autodiff.float32)
+    x[1, 2] = math.nan
+    names = ["x"]
+    data = _export(model, (x,), input_names=names)
+    session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+    for seed in (1, 2):
+        other = autodiff.tensor(np.random.default_rng(seed).standard_normal((4, 5)),
+                                dtype=autodiff.float32)
+        other[seed, 0] = math.nan
+        got = session.run(None, {"x": other.numpy()})
+        for value, reference in zip(got, model(other)):
+            np.testing.assert_array_equal(value, reference.numpy())
+
+
+@pytest.mark.parametrize("function", [
+    lambda x: F.one_hot((x > 0).long().sum(1), 6).float(),
+    lambda x: x[x > 0].sum().reshape(1),
+    lambda x: x + autodiff.randn(3, 5),
+    lambda x: autodiff.bucketize(x, autodiff.tensor([-0.5, 0.0, 0.5])).float(),
+], ids=["one_hot", "mask_getitem", "random_draw", "bucketize"])
+def test_a_value_computed_where_the_export_cannot_see_is_refused(function) -> None:
+    """A value computed from the inputs outside the ops the export sees would be frozen as a
+    constant: the export runs the call again on the inputs' elements reordered and refuses a
+    constant that changes."""
+    x = autodiff.tensor(np.random.default_rng(0).standard_normal((3, 5)), dtype=autodiff.float32)
+    with pytest.raises(autodiff.onnx.UnsupportedOperatorError, match="does not see"):
+        _export(function, (x,))

@@ -31,12 +31,18 @@ def _export(model, args, **options) -> bytes:
 
 
 # ----------------------------------------------------------------------------- the op table
-CASES = [pytest.param(info, sample, id=f"{info.name}-{index}")
+# Exports whose values, computed by an operation the export does not see, its check (the call
+# again on the inputs' elements reordered) leaves unchanged: frozen as constants.
+UNCAUGHT = {"searchsorted_int32-0": "searchsorted of a 0-d value in a sorted vector whose "
+                                    "reordered elements give the same position"}
+CASES = [pytest.param(info, sample, id=f"{info.name}-{index}", marks=[pytest.mark.xfail(
+            reason=UNCAUGHT[f"{info.name}-{index}"], strict=True)]
+            if f"{info.name}-{index}" in UNCAUGHT else [])
          for info in OP_DB for index, sample in enumerate(info.samples)]
 
 
-def _inputs(info: OpInfo, sample: Sample) -> list[autodiff.Tensor]:
-    rng = np.random.default_rng(0)
+def _inputs(info: OpInfo, sample: Sample, seed: int = 0) -> list[autodiff.Tensor]:
+    rng = np.random.default_rng(seed)
     low, high = info.domain
     return [autodiff.tensor(rng.uniform(low, high, size=shape), dtype=autodiff.float32)
             for shape in sample.shapes]
@@ -72,6 +78,19 @@ def test_op_table_exports_or_names_the_op(info: OpInfo, sample: Sample) -> None:
     got = session.run(None, {item.name: tensor.numpy()
                              for item, tensor in zip(session.get_inputs(), inputs)})
     assert len(got) == len(expected)
+    for value, reference in zip(got, expected):
+        np.testing.assert_allclose(value, reference.numpy(), rtol=1e-4, atol=1e-5)
+    # other inputs of the same shapes: a value the export froze as a constant shows here
+    others = _inputs(info, sample, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with autodiff.no_grad():
+                expected = _flat(info.op(*[tensor.clone() for tensor in others]))
+        except Exception:
+            return
+    got = session.run(None, {item.name: tensor.numpy()
+                             for item, tensor in zip(session.get_inputs(), others)})
     for value, reference in zip(got, expected):
         np.testing.assert_allclose(value, reference.numpy(), rtol=1e-4, atol=1e-5)
 
