@@ -37,6 +37,7 @@ from . import (
     normalization,
     pooling,
     products,
+    rearrange,
     recurrent,
     reduction,
 )

@@ -1,4 +1,4 @@
-"""ONNX forms of layers: convolutions, pooling, normalizations, attention, interpolation."""
+"""ONNX forms of layers: convolutions, attention, interpolation, grid sampling, affine_grid."""
 
 from __future__ import annotations
 
@@ -120,16 +120,6 @@ def _upsample(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
     dtype = dtype_of(output(record))
     return [apply_taps(g, x, operand(g, x, dtype), record.kwargs["taps"], dtype)]
-
-
-@converts("PixelShuffle")
-def _pixel_shuffle(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    """ONNX's DepthToSpace in CRD order is PyTorch's pixel_shuffle of (N, C*r*r, H, W)."""
-    x = record.args[0]
-    if x.ndim != 4:
-        raise Unsupported("an input of other than 4 dims")
-    return [g.node("DepthToSpace", [g.value(x)], blocksize=int(record.kwargs["factor"]),
-                   mode="CRD")]
 
 
 @converts("GridSampler2D")

@@ -177,7 +177,7 @@ def _mode_pad(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Pad", [g.value(x), g.ints(begins + ends)], mode=mode)]
 
 
-@converts("Diagonal", "DiagonalCopy")
+@converts("Diagonal", "DiagonalCopy", "DiagCopy")
 def _diagonal(g: Graph, record: Record, other: Record | None) -> list[Any]:
     """The two dims moved last and merged into one, from which a Gather takes every
     (cols + 1)-th element from the diagonal's first."""

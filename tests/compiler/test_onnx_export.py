@@ -133,7 +133,13 @@ MUST_EXPORT = {
     "F.max_unpool2d": "ScatterElements", "F.max_unpool3d": "ScatterElements",
     "F.unfold": "Slice", "F.fold": "ScatterElements", "F.affine_grid": "MatMul",
     "F.affine_grid_3d": "MatMul", "index_add": "ScatterElements",
-    "index_copy": "ScatterElements",
+    "index_copy": "ScatterElements", "atan2": "Atan", "expm1": "Exp", "logit": "Log",
+    "lerp": "Where", "mse_loss_mean": "ReduceSum", "binary_cross_entropy": "Log",
+    "F.batch_norm": "ReduceMean", "F.avg_pool2d_divisor_override": "AveragePool",
+    "norm_inf": "ReduceMax", "kthvalue": "TopK", "addmv": "MatMul", "bilinear": "Einsum",
+    "rot90": "Transpose", "F.pixel_unshuffle": "Transpose", "diag_embed": "Gather",
+    "unfold": "Gather", "select_scatter": "ScatterElements", "put": "ScatterElements",
+    "eq_": "Equal", "lt": "Less", "isnan": "IsNaN", "argmax": "ArgMax", "any": "ReduceMax",
 }
 
 
