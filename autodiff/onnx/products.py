@@ -43,7 +43,7 @@ def _addmm(g: Graph, record: Record, other: Record | None) -> list[Any]:
                    beta=float(record.kwargs.get("beta", 1)))]
 
 
-@converts("Einsum", "EinsumPermute", "EinsumProduct", "EinsumSum")
+@converts("Einsum", "EinsumPermute", "EinsumProduct", "EinsumSum", "Tensordot")
 def _einsum(g: Graph, record: Record, other: Record | None) -> list[Any]:
     dtype = dtype_of(output(record))
     if "float" not in dtype:
@@ -106,3 +106,20 @@ def _trilinear(g: Graph, record: Record, other: Record | None) -> list[Any]:
         raise Unsupported("integer einsum")
     operands = [operand(g, item, dtype) for item in record.args[:3]]
     return [g.node("Einsum", operands, equation="ni,oij,nj->no")]
+
+
+@converts("Kron")
+def _kron(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """a (a1, ..., an) and b (b1, ..., bn), the shorter padded with leading 1s, as
+    (a1, 1, a2, 1, ...) times (1, b1, 1, b2, ...), merged to (a1 b1, a2 b2, ...)."""
+    a, b = record.args[:2]
+    dtype = dtype_of(output(record))
+    ndim = max(a.ndim, b.ndim)
+    sizes_a = [1] * (ndim - a.ndim) + [int(size) for size in a.shape]
+    sizes_b = [1] * (ndim - b.ndim) + [int(size) for size in b.shape]
+    spread_a = [size for pair in zip(sizes_a, [1] * ndim) for size in pair]
+    spread_b = [size for pair in zip([1] * ndim, sizes_b) for size in pair]
+    product = g.node("Mul", [g.node("Reshape", [operand(g, a, dtype), g.ints(spread_a)]),
+                             g.node("Reshape", [operand(g, b, dtype), g.ints(spread_b)])])
+    return [g.node("Reshape", [product, g.ints([left * right for left, right in
+                                                zip(sizes_a, sizes_b)])], allowzero=1)]

@@ -61,8 +61,8 @@ def _softmax(g: Graph, record: Record, other: Record | None) -> list[Any]:
 @converts("MaxDim", "MinDim")
 def _max_dim(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
-    if x.ndim == 0:
-        raise Unsupported("a 0-d input")
+    if x.ndim == 0:  # the value itself, at index 0
+        return [g.node("Identity", [g.value(x)]), g.constant_int(0)]
     axis = int(record.kwargs["dim"]) % x.ndim
     keepdim = int(bool(record.kwargs["keepdim"]))
     value = g.value(x)
@@ -140,6 +140,56 @@ def _vector_norm(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [vector_norm(g, operand(g, x, dtype), order, axes, keepdim, dtype)]
 
 
+@converts("Renorm")
+def _renorm(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """Each slice along dim scaled by maxnorm / (norm + 1e-7) where its p-norm exceeds
+    maxnorm (PyTorch's)."""
+    x = record.args[0]
+    dtype = dtype_of(output(record))
+    dim = int(record.kwargs["dim"]) % x.ndim
+    axes = tuple(axis for axis in range(x.ndim) if axis != dim)
+    value = operand(g, x, dtype)
+    maxnorm = g.scalar(record.kwargs["maxnorm"], dtype)
+    if not axes:
+        norm = g.node("Abs", [value])
+    else:
+        norm = vector_norm(g, value, float(record.kwargs["p"]), axes, 1, dtype)
+    factor = g.node("Where", [g.node("Greater", [norm, maxnorm]),
+                              g.node("Div", [maxnorm, g.node("Add", [norm, g.scalar(1e-7,
+                                                                                    dtype)])]),
+                              g.scalar(1, dtype)])
+    return [g.node("Mul", [value, factor])]
+
+
+@converts("Cdist")
+def _cdist(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The p-norm of each row of x1 minus each row of x2: (..., P, 1, M) - (..., 1, R, M)
+    reduced over M."""
+    x1, x2 = record.args[:2]
+    dtype = dtype_of(output(record))
+    first = g.node("Unsqueeze", [operand(g, x1, dtype), g.ints([x1.ndim - 1])])
+    second = g.node("Unsqueeze", [operand(g, x2, dtype), g.ints([x2.ndim - 2])])
+    difference = g.node("Sub", [first, second])
+    ndim = max(x1.ndim, x2.ndim) + 1
+    return [vector_norm(g, difference, float(record.kwargs["p"]), (ndim - 1,), 0, dtype)]
+
+
+@converts("Pdist")
+def _pdist(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The p-norm of row i minus row j for each pair i < j, in PyTorch's order."""
+    x = record.args[0]
+    dtype = dtype_of(output(record))
+    rows = int(x.shape[0])
+    if other is not None and other.args[0].shape[0] != rows:
+        raise Unsupported("pairs of a dynamic number of rows")
+    pairs = [(i, j) for i in range(rows) for j in range(i + 1, rows)]
+    value = operand(g, x, dtype)
+    first = g.node("Gather", [value, g.ints([i for i, _ in pairs])], axis=0)
+    second = g.node("Gather", [value, g.ints([j for _, j in pairs])], axis=0)
+    return [vector_norm(g, g.node("Sub", [first, second]), float(record.kwargs["p"]), (1,), 0,
+                        dtype)]
+
+
 @converts("Dist")
 def _dist(g: Graph, record: Record, other: Record | None) -> list[Any]:
     """The p-norm of a - b over every element."""
@@ -212,8 +262,8 @@ def _cumsum(g: Graph, record: Record, other: Record | None) -> list[Any]:
 @converts("Sort", "SortStable", "Topk")
 def _top_k(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
-    if x.ndim == 0:
-        raise Unsupported("a 0-d input")
+    if x.ndim == 0:  # the value itself, at index 0
+        return [g.node("Identity", [g.value(x)]), g.constant_int(0)]
     axis = int(record.kwargs["dim"]) % x.ndim
     if record.op == "Topk":
         count, largest = int(record.kwargs["k"]), int(bool(record.kwargs["largest"]))

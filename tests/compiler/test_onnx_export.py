@@ -140,6 +140,8 @@ MUST_EXPORT = {
     "rot90": "Transpose", "F.pixel_unshuffle": "Transpose", "diag_embed": "Gather",
     "unfold": "Gather", "select_scatter": "ScatterElements", "put": "ScatterElements",
     "eq_": "Equal", "lt": "Less", "isnan": "IsNaN", "argmax": "ArgMax", "any": "ReduceMax",
+    "cdist": "ReduceL2", "pdist_1.0": "ReduceL1", "renorm": "Where", "kron": "Mul",
+    "tensordot": "Einsum",
 }
 
 
