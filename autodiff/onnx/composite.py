@@ -134,7 +134,7 @@ def _xlogy(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return _xlog(g, record, lambda y: g.node("Log", [y]))
 
 
-@converts("Xlog1py")
+@converts("Xlog1py", "Xlog1pyNumberOther")
 def _xlog1py(g: Graph, record: Record, other: Record | None) -> list[Any]:
     dtype = _floating(record)
     return _xlog(g, record, lambda y: log1p(g, y, dtype))

@@ -123,3 +123,21 @@ def _kron(g: Graph, record: Record, other: Record | None) -> list[Any]:
                              g.node("Reshape", [operand(g, b, dtype), g.ints(spread_b)])])
     return [g.node("Reshape", [product, g.ints([left * right for left, right in
                                                 zip(sizes_a, sizes_b)])], allowzero=1)]
+
+
+@converts("Cross")
+def _cross(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """a x b along the dim of size 3: a[i+1] b[i+2] - a[i+2] b[i+1], the components rolled
+    by Gathers."""
+    a, b = record.args[:2]
+    dtype = dtype_of(output(record))
+    ndim = output(record).ndim
+    axis = int(record.kwargs["dim"]) % ndim
+    first, second = operand(g, a, dtype), operand(g, b, dtype)
+
+    def rolled(value: str, shift: int) -> str:
+        return g.node("Gather", [value, g.ints([(index + shift) % 3 for index in range(3)])],
+                      axis=axis - ndim)
+
+    return [g.node("Sub", [g.node("Mul", [rolled(first, 1), rolled(second, 2)]),
+                           g.node("Mul", [rolled(first, 2), rolled(second, 1)])])]
