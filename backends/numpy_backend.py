@@ -532,6 +532,10 @@ class NumpyBackend(Backend):
     # program writes them into its planned buffers instead of fresh temporaries.
     records_kernel_operations = True
 
+    # A block of a few hundred KiB per array: the few arrays of an elementwise chain then stay
+    # in a core's L2 cache between its passes (a ufunc call per block and step is the price).
+    replay_block_bytes = 256 * 1024
+
     # A Python number costs a ufunc call about 1 us of conversion and weak-type promotion that
     # a 0-d array of the same dtype (where the number would take that dtype anyway) does not.
     # NumPy's SIMD loops of maximum and minimum run over two arrays only: with a number or 0-d
