@@ -464,6 +464,35 @@ def _einsum(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Leve
     return make_batched(cls.apply(*values, equation=new), level.number)
 
 
+def _shared_weight(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                   level: Level) -> Any:
+    """SharedMatmul, SharedLinear and SharedLinearBackward (ops on a batch of examples whose
+    weight repeats along the batch) with examples of an enclosing vmap, as the backward of a
+    backward meets them (jacrev of a per-example gradient). A weight the outer examples share:
+    they are more examples of the batch (both batch dims folded into one, the weight repeated
+    along both), one call. A weight of their own: the op's composite of batched ops."""
+    weight = args[cls.weight_index]
+    if level_of(weight) == level.number:
+        return cls.composite(*args, **kwargs)
+    size = level.batch_size
+    values = []
+    inner = 0
+    for arg in args:
+        value, batched = unwrap(arg, level.number)
+        if isinstance(value, Tensor):
+            if not batched:
+                value = _expand(value, size)
+            inner = value.shape[1]
+            value = value.reshape((size * inner, *value.shape[2:]))
+        values.append(value)
+    out = cls.apply(*values, **kwargs)
+    if isinstance(out, Tensor):
+        return make_batched(out.reshape((size, inner, *out.shape[1:])), level.number)
+    return tuple(make_batched(o.reshape((size, inner, *o.shape[1:])), level.number)
+                 for o in out)
+
+
+_register(_shared_weight, matmul.SharedMatmul, linear.SharedLinear, linear.SharedLinearBackward)
 _register(_matmul, matmul.Matmul, matmul.Mm, matmul.Bmm, matmul.Mv, matmul.Dot,
           matmul.VectorMatrix, matmul.MatrixBatchTransposed, matmul.MatrixBatchTransposedView)
 _register(_outer, matmul.Outer)

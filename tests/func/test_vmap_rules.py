@@ -14,7 +14,7 @@ import pytest
 import autodiff
 import autodiff.nn.functional as F
 from autodiff import nn
-from autodiff.func import functional_call, grad, jacrev, vmap
+from autodiff.func import functional_call, grad, hessian, jacfwd, jacrev, vmap
 from tests.func.vmap_helpers import no_fallback as _no_fallback
 from tests.func.vmap_helpers import randn64 as _t
 from tests.func.vmap_helpers import values as _np
@@ -299,3 +299,41 @@ def test_nested_per_sample_gradients_of_linear() -> None:
     np.testing.assert_allclose(_np(jacobians),
                                _np(autodiff.stack([jacrev(g)(w, x[0, k]) for k in range(5)])),
                                rtol=1e-12)
+
+
+def _mlp(w1: Any, b1: Any, w2: Any, b2: Any, sample: Any, form: str) -> Any:
+    if form == "matmul":  # the parameters as matrices of matmul (SharedMatmul)
+        hidden = (sample @ w1.mT + b1).tanh()
+        return (hidden @ w2.mT + b2).logsumexp(-1).sum()
+    hidden = F.linear(sample, w1, b1).tanh()
+    return F.linear(hidden, w2, b2).logsumexp(-1).sum()
+
+
+_SECOND_ORDER = {
+    "jacrev(jacrev)": lambda f: jacrev(jacrev(f, argnums=(0, 1, 2, 3)), argnums=(0, 1, 2, 3)),
+    "jacrev(grad)": lambda f: jacrev(grad(f, argnums=(0, 1, 2, 3)), argnums=(0, 1, 2, 3)),
+    "jacfwd(jacrev)": lambda f: jacfwd(jacrev(f, argnums=(0, 1, 2, 3)), argnums=(0, 1, 2, 3)),
+    "hessian": lambda f: hessian(f, argnums=(0, 1, 2, 3)),
+}
+
+
+@pytest.mark.parametrize("form", ["linear", "matmul"])
+@pytest.mark.parametrize("rows", [None, 1, 2])
+@pytest.mark.parametrize("transform", list(_SECOND_ORDER))
+def test_per_sample_second_derivatives_of_shared_parameters(form: str, rows: int | None,
+                                                            transform: str) -> None:
+    """Per-example Hessians w.r.t. parameters every example shares: the gradient's
+    weight-gradient is one example's own (the GEMM that serves them all keeps each
+    example's second derivative apart), against the loop of examples, with no fallback."""
+    w1, b1, w2, b2 = _t(5, 4), _t(5, seed=1), _t(3, 5, seed=2), _t(3, seed=3)
+    x = _t(B, *(() if rows is None else (rows,)), 4, seed=4)
+    second = _SECOND_ORDER[transform](lambda *a: _mlp(*a, form=form))
+    with _no_fallback():
+        batched = vmap(second, in_dims=(None, None, None, None, 0))(w1, b1, w2, b2, x)
+    for index in range(B):
+        single = second(w1, b1, w2, b2, x[index])
+        for a in range(4):
+            for b in range(4):
+                np.testing.assert_allclose(_np(batched[a][b][index]), _np(single[a][b]),
+                                           rtol=1e-10, atol=1e-12,
+                                           err_msg=f"example {index}, block {a}{b}")
