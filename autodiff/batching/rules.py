@@ -413,10 +413,10 @@ def _matmul(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Leve
 
 def _repeated(value: Tensor) -> bool:
     """Whether a physical value is one tensor repeated along its batch dim (stride 0)."""
-    if type(value) is BatchedTensor or value.shape[0] < 2:
+    data = value._data
+    if type(value) is BatchedTensor or not data.ndim or data.shape[0] < 2:
         return False
-    strides = value._backend.strides(value._data)
-    return bool(strides) and strides[0] == 0
+    return value._backend.repeats_along(data, 0)
 
 
 def _outer(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:

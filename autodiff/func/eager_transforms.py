@@ -122,22 +122,28 @@ def _prepare(args: tuple[Any, ...], argnums: Any, name: str,
 def _reaches_outside(outputs: list[Tensor], inputs: list[_Input]) -> bool:
     """Whether the graph of `outputs` reaches a tensor that needs grad other than this
     transform's fresh leaves (then the backward pass is recorded for whoever needs it)."""
-    own = {id(i.leaf) for i in inputs if i.leaf.grad_fn is None}
-    stack = [o.grad_fn for o in outputs if o.grad_fn is not None]
+    own = set()
+    for input in inputs:
+        if input.leaf._grad_fn is None:
+            own.add(input.leaf)
+    stack = []
     for output in outputs:
-        if output.grad_fn is None and output.requires_grad and id(output) not in own:
+        node = output._grad_fn
+        if node is not None:
+            stack.append(node)
+        elif output._requires_grad and output not in own:
             return True
     seen = set()
-    while stack:
+    while stack:  # nodes hash by identity: one set of the nodes met
         node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, AccumulateGrad):
-            if id(node.variable) not in own:
+        if type(node) is AccumulateGrad:
+            if node.variable not in own:
                 return True
             continue
-        stack.extend(child for child, _ in node.next_functions if child is not None)
+        for child, _ in node.next_functions:
+            if child is not None and child not in seen:
+                seen.add(child)
+                stack.append(child)
     return False
 
 
