@@ -20,7 +20,8 @@ from ..autograd.gradients import grad as autograd_grad
 from ..batching.batched_tensor import BatchedTensor, make_batched, move_into_level
 from ..batching.dispatch import loop
 from ..batching.levels import levels
-from ..creation import ones_like, zeros_like
+from ..creation import zeros_like
+from ..engine import run_backward
 from ..grad_mode import enable_grad, is_grad_enabled
 from ..node import AccumulateGrad
 from ..tensor import Tensor, _wrap
@@ -148,21 +149,31 @@ def _reaches_outside(outputs: list[Tensor], inputs: list[_Input]) -> bool:
 
 
 def _gradients(outputs: list[Tensor], inputs: list[Any], cotangents: list[Tensor],
-               create_graph: bool, retain_graph: bool) -> list[Tensor]:
+               create_graph: bool, retain_graph: bool, seeded: bool = False) -> list[Tensor]:
     """The vector-Jacobian products on the physical tensors, each input's as its own kind
     (batched like the input; zeros where the outputs do not depend on it)."""
     pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
     if not pairs:
         return [i.wrap(zeros_like(i.leaf)) for i in inputs]
-    grads = autograd_grad([o for o, _ in pairs], [i.leaf for i in inputs],
-                          [c for _, c in pairs], retain_graph=retain_graph,
-                          create_graph=create_graph, allow_unused=True)
+    leaves = [i.leaf for i in inputs]
+    if seeded:  # grad's own seed of ones: nothing of autograd.grad's argument checks to do
+        grads: Any = run_backward([o for o, _ in pairs], [c for _, c in pairs], retain_graph,
+                                  create_graph, leaves, accumulate_grad=False)
+    else:
+        grads = autograd_grad([o for o, _ in pairs], leaves, [c for _, c in pairs],
+                              retain_graph=retain_graph, create_graph=create_graph,
+                              allow_unused=True)
     out = []
+    given: set[int] = set()
     for grad, input in zip(grads, inputs):
         if grad is None:
             grad = zeros_like(input.leaf)
-        elif not create_graph and not getattr(input, "dual", False):
-            grad = grad.detach()  # (a tangent of the gradient is kept: jvp asked for it)
+        elif not create_graph and not input.dual and (
+                grad._requires_grad or grad._fw_grads is not None or id(grad) in given):
+            # out of any graph (a tangent of the gradient is kept: jvp asked for it), and
+            # each input's its own tensor; a result of the unrecorded pass already is one
+            grad = grad.detach()
+        given.add(id(grad))
         out.append(input.wrap(grad))
     return out
 
@@ -203,8 +214,11 @@ def grad_and_value(func: Callable[..., Any], argnums: Any = 0,
                                    "you wanted to use the vjp or jacrev APIs instead?")
             physical = _physical(output)
             create_graph = tracking and _reaches_outside([physical], inputs)
-            grads = _gradients([physical], inputs, [ones_like(physical)], create_graph,
-                               retain_graph=create_graph)
+            backend = physical._backend
+            data = physical._data
+            seed = _wrap(backend.ones(data.shape, backend.dtype_name(data)), backend)
+            grads = _gradients([physical], inputs, [seed], create_graph,
+                               retain_graph=create_graph, seeded=True)
         result = tree_unflatten(grads, spec)
         value = _detached(output, create_graph)
         if has_aux:
