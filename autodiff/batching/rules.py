@@ -184,6 +184,17 @@ def _dims(*names: str, all_axes: str | None = None) -> Rule:
     None means every dim (made explicit, so the batch dim stays)."""
 
     def rule(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+        if len(args) == 1 and all_axes is None and cls is not joining.Cat:
+            # one operand, batched here, at least 1-d: only the dims move (most calls)
+            arg = args[0]
+            if type(arg) is BatchedTensor and arg._level == level.number \
+                    and arg._data.ndim:
+                value = arg._value
+                options = dict(kwargs)
+                for name in names:
+                    if name in options:
+                        options[name] = _shift(options[name])
+                return _wrap_out(_call(cls, [value], options), level)
         values = []
         ndim = 0
         for arg in args:
