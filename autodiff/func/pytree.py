@@ -150,7 +150,7 @@ def _broadcast(prefix: Any, spec: TreeSpec, out: list[Any]) -> bool:
     if (kind is not spec.kind and not (kind in (tuple, list) and spec.kind in (tuple, list))) \
             or len(prefix) != len(spec.children):
         return False
-    for item, child in zip(prefix, spec.children):
+    for item, child in zip(prefix, spec.children):  # noqa: SIM110 (no generator per call)
         if not _broadcast(item, child, out):
             return False
     return True
