@@ -481,9 +481,9 @@ def _shared_weight(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
     weight repeats along the batch) with examples of an enclosing vmap, as the backward of a
     backward meets them (jacrev of a per-example gradient). A weight the outer examples share:
     they are more examples of the batch (both batch dims folded into one, the weight repeated
-    along both), one call. A weight of their own: the op's composite of batched ops."""
-    weight = args[cls.weight_index]
-    if level_of(weight) == level.number:
+    along both), one call. A weight (or SharedLinear's bias) of their own: the op's composite
+    of batched ops (the op reads the first example's)."""
+    if any(level_of(args[index]) == level.number for index in cls.shared):
         return cls.composite(*args, **kwargs)
     size = level.batch_size
     values = []

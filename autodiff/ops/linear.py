@@ -119,7 +119,7 @@ class SharedLinear(Function):
     while the gradients of W and b keep one per example (the per-example gradients)."""
 
     node_name = "AddmmBackward0"
-    weight_index = 1  # the argument that repeats along the batch (vmap's rule reads it)
+    shared = (1, 2)  # the arguments that repeat along the batch (vmap's rule reads them)
 
     @staticmethod
     def forward(ctx: Any, x: Any, w: Any, b: Any) -> Any:
@@ -176,7 +176,7 @@ class SharedLinearBackward(Function):
 
     node_name = "MmBackward0"
     materialize_grads = False  # an output without a gradient adds no term
-    weight_index = 2  # the argument that repeats along the batch (vmap's rule reads it)
+    shared = (2,)  # the arguments that repeat along the batch (vmap's rule reads them)
 
     @staticmethod
     def forward(ctx: Any, grad: Any, x: Any, w: Any, *, needs: tuple[bool, ...]) -> Any:

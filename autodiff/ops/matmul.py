@@ -93,7 +93,7 @@ class SharedMatmul(Function):
     forward, while b's gradient keeps one matrix per example (the per-example gradients)."""
 
     node_name = "UnsafeViewBackward0"
-    weight_index = 1  # the argument that repeats along the batch (vmap's rule reads it)
+    shared = (1,)  # the arguments that repeat along the batch (vmap's rule reads them)
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
