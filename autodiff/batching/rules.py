@@ -185,10 +185,12 @@ def _dims(*names: str, all_axes: str | None = None) -> Rule:
 
     def rule(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
         if len(args) == 1 and all_axes is None and cls is not joining.Cat:
-            # one operand, batched here, at least 1-d: only the dims move (most calls)
+            # one operand, batched here, with dims to move (most calls; a 0-d example's
+            # special cases below)
             arg = args[0]
-            if type(arg) is BatchedTensor and arg._level == level.number \
-                    and arg._data.ndim:
+            if type(arg) is BatchedTensor and arg._level == level.number and (
+                    arg._data.ndim or (cls not in SCALAR_AS_VECTOR
+                                       and not issubclass(cls, shape.Transpose))):
                 value = arg._value
                 options = dict(kwargs)
                 for name in names:
