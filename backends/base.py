@@ -602,6 +602,10 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         """Where the array's first element is in the memory it views, in elements."""
         return 0
 
+    def repeats_along(self, array: Array, axis: int) -> bool:
+        """Whether `array` is one slice repeated along `axis` (a broadcast view: stride 0)."""
+        return self.strides(array)[axis] == 0
+
     def storage_size(self, array: Array) -> int:
         """How many elements the memory the array views holds."""
         return math.prod(array.shape)

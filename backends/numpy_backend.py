@@ -134,6 +134,18 @@ class NumpyBackend(Backend):
             return _and_reduce(x, axis=axis, keepdims=keepdims)
         return np.all(x, axis=axis, keepdims=keepdims)
 
+    def broadcast_to(self, x: Array, shape: Shape) -> Array:
+        shape = tuple(shape)
+        added = len(shape) - x.ndim
+        if added > 0 and shape[added:] == x.shape and x.flags.c_contiguous and x.size:
+            # New leading dims only (vmap repeating a parameter along the batch): the view made
+            # directly, stride 0 along them; np.broadcast_to builds an nditer, several times
+            # slower. Read-only, as np.broadcast_to's.
+            view = np.ndarray(shape, x.dtype, buffer=x, strides=(0,) * added + x.strides)
+            view.flags.writeable = False
+            return view
+        return np.broadcast_to(x, shape)
+
     def matmul(self, a: Array, b: Array) -> Array:
         # Neither float16 nor ml_dtypes' bfloat16 has a BLAS matmul in NumPy (float16's is a
         # plain loop, tens of times slower; bfloat16's returns float32): compute in float32 and
@@ -343,12 +355,14 @@ class NumpyBackend(Backend):
         # sums nothing (an outer product) has no contraction for BLAS: the C loop is faster
         # than the planned path (several times, for per-example outer products).
         inputs, output = subscripts.split("->") if "->" in subscripts else (subscripts, None)
-        summed = output is None or any(letter not in output for letter in inputs
-                                       if letter.isalpha())
+        summed = output is None or not set(inputs).issubset(output + ",.")
         optimize = summed and (len(operands) > 2
                                or any(operand.size > 4096 for operand in operands))
-        low = next((operand.dtype for operand in operands if operand.dtype in _LOW_PRECISION),
-                   None)
+        low = None
+        for operand in operands:
+            if operand.dtype in _LOW_PRECISION:
+                low = operand.dtype
+                break
         if low is not None:
             # NumPy's einsum has no bfloat16 loop (and float16's accumulates in float16):
             # float32, rounded once (PyTorch's opmath).
@@ -621,6 +635,9 @@ class NumpyBackend(Backend):
 
     def owns_memory(self, array: Array) -> bool:
         return array.base is None
+
+    def repeats_along(self, array: Array, axis: int) -> bool:
+        return bool(array.size) and array.strides[axis] == 0
 
     def strides(self, array: Array) -> Shape:
         if not array.size and array.base is None:
