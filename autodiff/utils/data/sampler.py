@@ -272,11 +272,12 @@ class BatchSampler(Sampler[list[Any]]):
             start, size = 0, int(array.shape[0])
             while count + size - start >= self.batch_size:
                 end = start + self.batch_size - count
+                piece = backend.getitem(array, slice(start, end))
                 if pending:
-                    yield backend.concat([*pending, backend.getitem(array, slice(start, end))]), backend
+                    yield backend.concat([*pending, piece]), backend
                     pending, count = [], 0
                 else:
-                    yield backend.getitem(array, slice(start, end)), backend
+                    yield piece, backend
                 start = end
             if start < size:
                 pending.append(backend.getitem(array, slice(start, None)))
