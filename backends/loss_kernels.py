@@ -26,42 +26,47 @@ class LossKernels:
     """nll_loss's and cross-entropy's composites, as methods of every `Backend`."""
 
     @composite
-    def nll_loss_forward(backend: Any, x: Array, target: Array, weight: Array | None, *,
-                         reduction: str, ignore_index: int) -> tuple[Array, ...]:
-        """-weight[t] * x[t] along the class dim (1, or 0 for a 1-D x), reduced: returns the
-        loss, then the target with ignored entries at class 0 (safe), each target's weight (0
-        where ignored: scale), whether it counts (valid), and for 'mean' the total weight.
-        Every target counted and none: a nan 'mean', as PyTorch."""
-        axis = 0 if x.ndim == 1 else 1
-        classes = x.shape[axis]
+    def nll_loss_targets(backend: Any, target: Array, *, ignore_index: int,
+                         classes: int) -> tuple[Array, Array, Array]:
+        """Whether each target counts (valid), the target with ignored entries at class 0
+        (safe), and whether any counted target is out of range (0-d: the caller reads it, so
+        that a compiled program checks it as a guard before going on)."""
         valid = backend.not_equal(target, ignore_index)
         safe = backend.where(valid, target, 0)  # ignored targets look up class 0
-        # PyTorch checks the range of the targets it uses (this syncs, as PyTorch on the CPU).
-        if target.size and bool(backend.any(backend.logical_or(
-                backend.greater_equal(safe, classes), backend.less(safe, 0)))):
-            _raise_out_of_bounds(backend, target, ignore_index, classes)
-        index_shape = list(target.shape)
+        out_of_range = backend.any(backend.logical_or(backend.greater_equal(safe, classes),
+                                                      backend.less(safe, 0)))
+        return valid, safe, out_of_range
+
+    @composite
+    def nll_loss_forward(backend: Any, x: Array, safe: Array, valid: Array,
+                         weight: Array | None, *, reduction: str) -> tuple[Array, ...]:
+        """-weight[t] * x[t] along the class dim (1, or 0 for a 1-D x), reduced, given
+        `nll_loss_targets`' valid and safe: returns the loss, each target's weight (0 where
+        ignored: scale), and for 'mean' the total weight. No target counted: a nan 'mean', as
+        PyTorch."""
+        axis = 0 if x.ndim == 1 else 1
+        index_shape = list(safe.shape)
         index_shape.insert(axis, 1)
         picked = backend.take_along_axis(x, backend.reshape(safe, tuple(index_shape)), axis=axis)
-        picked = backend.reshape(picked, target.shape)
+        picked = backend.reshape(picked, safe.shape)
         if weight is None:
             scale = backend.astype(valid, backend.dtype_name(x))
         else:
             scale = backend.take(weight, backend.reshape(safe, (-1,)), axis=0)
-            scale = backend.where(valid, backend.reshape(scale, target.shape), 0.0)
+            scale = backend.where(valid, backend.reshape(scale, safe.shape), 0.0)
         # Ignored targets give (+)0 whatever their input (PyTorch skips them: a row of -inf
         # logits must not make the loss nan).
         loss = backend.where(valid, backend.negative(backend.multiply(picked, scale)), 0.0)
         if reduction == "none":
-            return loss, safe, scale, valid
+            return loss, scale
         loss = backend.sum(loss)
         if reduction == "sum":
-            return loss, safe, scale, valid
+            return loss, scale
         total = backend.sum(scale)
         if bool(backend.all(backend.equal(total, 0))):  # every target ignored, or none
-            return (backend.full((), float("nan"), backend.dtype_name(x)), safe, scale, valid,
+            return (backend.full((), float("nan"), backend.dtype_name(x)), scale,
                     backend.ones((), backend.dtype_name(x)))
-        return backend.divide(loss, total), safe, scale, valid, total
+        return backend.divide(loss, total), scale, total
 
     @composite
     def nll_loss_backward(backend: Any, grad: Array, safe: Array, scale: Array, valid: Array,
@@ -76,10 +81,11 @@ class LossKernels:
 
     @composite
     def cross_entropy_forward(backend: Any, x: Array, target: Array, weight: Array | None,
-                              rows: Array, count: Array, *,
-                              ignore_index: int) -> tuple[Array, Array, tuple[Any, ...]]:
+                              rows: Array, count: Array, *, ignore_index: int
+                              ) -> tuple[Array, Array, tuple[Any, ...] | None]:
         """log_softmax(x, 1) and nll_loss's mean of it, for a 2-D x, computed as eager does:
-        (log_probs, loss, saved), saved being what `cross_entropy_backward` reads; `rows` is
+        (log_probs, loss, saved), saved being what `cross_entropy_backward` reads, or None
+        where a counted target is out of range (nothing else then means anything); `rows` is
         arange(len(x)) (int64) and `count` len(x) in x's dtype, made once by the caller.
         When no weight is given, ignore_index is no class and every target is in range (the
         usual batch), the target is its own safe index, every weight 1 and the total the row
@@ -92,8 +98,12 @@ class LossKernels:
             # sum(-p) is -sum(p) exactly (rounding is symmetric, and no picked value is -0.0:
             # x - max and then - log(total) never give one)
             return log_probs, -backend.sum(picked) / count, (target, None, None, count)
-        loss, safe, scale, valid, total = backend.nll_loss_forward(
-            log_probs, target, weight, reduction="mean", ignore_index=ignore_index)
+        valid, safe, out_of_range = backend.nll_loss_targets(target, ignore_index=ignore_index,
+                                                             classes=classes)
+        if bool(out_of_range):
+            return log_probs, log_probs, None
+        loss, scale, total = backend.nll_loss_forward(log_probs, safe, valid, weight,
+                                                      reduction="mean")
         return log_probs, loss, (safe, scale, valid, total)
 
     @composite
@@ -118,12 +128,6 @@ class LossKernels:
             out *= -backend.reshape(values, (size, 1))
             out += 0.0
         return backend.index_add(out, (rows, safe), values)
-
-
-def _raise_out_of_bounds(backend: Any, target: Array, ignore_index: int, classes: int) -> None:
-    for value in backend.tolist(backend.reshape(target, (-1,))):
-        if value != ignore_index and not 0 <= value < classes:
-            raise IndexError(f"Target {value} is out of bounds.")
 
 
 def _scatter_key(backend: Any, safe: Array, axis: int) -> tuple[Any, ...]:

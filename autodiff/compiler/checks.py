@@ -14,6 +14,7 @@ input arrays; otherwise the caller computes the signature in full.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -204,8 +205,15 @@ class _Writer:
         name = self.constant(module)
         self.fail_unless(f"{name}.training is {module.training} and not "
                          f"{name}._forward_hooks and not {name}._forward_pre_hooks")
-        self.namespace["module_constants"] = module_constants
-        self.fail_unless(f"module_constants({name}) == "
+        # The plain attributes as the signature saw them: at once where every attribute is
+        # still the very object it was (a walk of tuples of them costs microseconds a module),
+        # else compared one by one.
+        self.namespace.update(module_constants=module_constants, is_=operator.is_)
+        attributes = vars(module)
+        self.fail_unless(f"(tuple({name}.__dict__) == {self.constant(tuple(attributes))} and "
+                         f"all(map(is_, {name}.__dict__.values(), "
+                         f"{self.constant(tuple(attributes.values()))}))) or "
+                         f"module_constants({name}) == "
                          f"{self.constant(module_constants(module))}")
         for attribute in ("_modules", "_parameters", "_buffers"):
             mapping = getattr(module, attribute)

@@ -1,17 +1,20 @@
 """Cross-entropy fusion (compile's `cross_entropy_fusion` option): a program that has
-`cross_entropy`'s forward (`log_softmax` along dim 1 of a 2-D input, then `nll_loss_forward`
-with the 'mean' reduction of class indices) runs it as one step, and where it also has its
-input gradient (`nll_loss_backward` into `log_softmax_backward`) that runs as one more.
+`cross_entropy`'s forward (`log_softmax` along dim 1 of a 2-D input; nll_loss's check of its
+targets, the guard on it and `nll_loss_forward` with the 'mean' reduction) runs it as one
+step, and where it also has its input gradient (`nll_loss_backward` into
+`log_softmax_backward`) that runs as one more.
 
 The two steps are the methods of one `CrossEntropyFusion`: the forward keeps on it what the
-gradient reads (the safe targets, weights, total: as eager's saved tensors), and the gradient
+gradient reads (the safe targets, weights, total: as eager's saved tensors) and stands for the
+guard (a target out of range fails it, at the guard's place, so the replay puts back what it
+must and runs eagerly, which raises eager's error); the gradient
 (`Backend.cross_entropy_backward`) computes exp(log_probs) times each row's coefficient plus
 the coefficient at the target, instead of scattering into zeros, summing and then doing the
 same: every result is eager's to the bit (`backends/loss_kernels.py` says why). The forward's
 mask, cast and weight work falls away where no weight is given and every target is a class
 (the usual batch); weights and ignored targets take the general form. Anything else (another
-reduction, probabilities as targets, a float16 input computed in float32, a step reading the
-intermediate results) keeps the unfused steps.
+reduction, probabilities as targets, label smoothing, a float16 input computed in float32, a
+step reading the intermediate results) keeps the unfused steps.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from .program import Program
-from .tracing import Ref, Step
+from .tracing import GuardFailed, Ref, Step
 
 
 class CrossEntropyFusion:
@@ -37,8 +40,11 @@ class CrossEntropyFusion:
         self.saved: tuple[Any, ...] = ()
 
     def forward(self, x: Any, target: Any, weight: Any) -> tuple[Any, Any]:
-        log_probs, loss, self.saved = self.backend.cross_entropy_forward(
+        log_probs, loss, saved = self.backend.cross_entropy_forward(
             x, target, weight, self.rows, self.count, ignore_index=self.ignore_index)
+        if saved is None:  # a target out of range: the guard the fused step stands for
+            raise GuardFailed
+        self.saved = saved
         return log_probs, loss
 
     def backward(self, grad: Any, log_probs: Any) -> Any:
@@ -56,13 +62,16 @@ def fuse_cross_entropy(program: Program, values: list[Any]) -> None:
 
 
 class _Match:
-    __slots__ = ("backward", "finish", "forward", "gradient", "log_softmax", "view")
+    """The indices of a cross_entropy's steps in a program."""
 
-    def __init__(self, log_softmax: int, view: int, forward: int) -> None:
+    __slots__ = ("finish", "forward", "gradient", "guard", "log_softmax", "targets", "view")
+
+    def __init__(self, log_softmax: int, view: int, targets: int, guard: int,
+                 forward: int) -> None:
         self.log_softmax, self.view, self.forward = log_softmax, view, forward
+        self.targets, self.guard = targets, guard
         self.gradient: int | None = None  # nll_loss_backward's index
         self.finish: int | None = None  # log_softmax_backward's index
-        self.backward = False
 
 
 def _readers(steps: list[Step]) -> dict[int, list[int]]:
@@ -87,14 +96,26 @@ def _find(steps: list[Step], values: list[Any]) -> _Match | None:
 
 def _forward_match(steps: list[Step], values: list[Any], producers: dict[int, int],
                    readers: dict[int, list[int]], index: int) -> _Match | None:
-    """log_softmax(x, 1) -> reshape to its own shape -> nll_loss_forward (mean), each read by
-    nothing between; then, optionally, the gradient pair."""
+    """log_softmax(x, 1) -> reshape to its own shape; nll_loss_targets -> its guard ->
+    nll_loss_forward (mean) right after; then, optionally, the gradient pair."""
     step = steps[index]
     outputs = step.output_ids()
-    if (step.kwargs.get("reduction") != "mean" or len(step.args) != 3
-            or type(step.args[0]) is not Ref or len(outputs) != 5):
+    if (step.kwargs.get("reduction") != "mean" or len(step.args) != 4 or len(outputs) != 3
+            or any(type(item) is not Ref for item in step.args[:3])):
         return None
-    view_vid = step.args[0].vid
+    view_vid, safe_vid, valid_vid = (item.vid for item in step.args[:3])
+    # The targets' check and its guard, right before (nothing runs between the guard and
+    # the step that replaces it).
+    targets_index, guard_index = index - 2, index - 1
+    if targets_index < 0:
+        return None
+    targets, guard = steps[targets_index], steps[guard_index]
+    if (targets.name != "nll_loss_targets" or targets.output_ids()[:2] != (valid_vid, safe_vid)
+            or len(targets.args) != 1 or type(targets.args[0]) is not Ref
+            or guard.name != "guard" or getattr(guard.function, "expected", None) is not False
+            or type(guard.args[0]) is not Ref or guard.args[0].vid != targets.output_ids()[2]
+            or readers.get(guard.args[0].vid) != [guard_index]):
+        return None
     view_index = producers.get(view_vid)
     if view_index is None:
         return None
@@ -113,16 +134,18 @@ def _forward_match(steps: list[Step], values: list[Any], producers: dict[int, in
     if getattr(x, "ndim", None) != 2 or tuple(values[view_vid].shape) != tuple(x.shape):
         return None
     backend = getattr(step.function, "__self__", None)
-    if backend is None or getattr(log_softmax.function, "__self__", None) is not backend:
+    if backend is None or any(getattr(other.function, "__self__", None) is not backend
+                              for other in (log_softmax, targets)):
         return None
     # The log-probabilities before their view are read by the view alone; the view by
     # nothing before nll_loss (the fused step makes it there).
     if readers.get(log_vid) != [view_index] or any(
             reader < index for reader in readers.get(view_vid, [])):
         return None
-    match = _Match(log_index, view_index, index)
-    saved = outputs[1:]
-    users = {reader for vid in saved for reader in readers.get(vid, [])}
+    match = _Match(log_index, view_index, targets_index, guard_index, index)
+    scale_vid, total_vid = outputs[1:]
+    saved = (safe_vid, scale_vid, valid_vid, total_vid)  # nll_loss_backward's order
+    users = {reader for vid in saved for reader in readers.get(vid, [])} - {index}
     if not users:
         return match  # the forward alone (no gradient taken in the program)
     if len(users) != 1:
@@ -143,7 +166,7 @@ def _forward_match(steps: list[Step], values: list[Any], producers: dict[int, in
             or type(finish.args[1]) is not Ref or finish.args[1].vid != view_vid
             or finish.args[2] not in (1, -1) or type(finish.outputs) is not int):
         return None
-    match.gradient, match.finish, match.backward = gradient_index, finish_readers[0], True
+    match.gradient, match.finish = gradient_index, finish_readers[0]
     return match
 
 
@@ -152,14 +175,15 @@ def _replace(program: Program, match: _Match, values: list[Any]) -> None:
     forward = steps[match.forward]
     backend = forward.function.__self__  # type: ignore[attr-defined]
     x = steps[match.log_softmax].args[0]
-    fusion = CrossEntropyFusion(backend, forward.kwargs["ignore_index"], values[x.vid])
+    targets = steps[match.targets]
+    fusion = CrossEntropyFusion(backend, targets.kwargs["ignore_index"], values[x.vid])
     view_vid, = steps[match.view].output_ids()
     loss_vid = forward.output_ids()[0]
     fused_forward = Step("cross_entropy_forward", fusion.forward,
-                         (x, forward.args[1], forward.args[2]), {}, (view_vid, loss_vid), True)
-    replaced = {match.log_softmax: None, match.view: None, match.forward: fused_forward}
-    if match.backward:
-        assert match.gradient is not None and match.finish is not None
+                         (x, targets.args[0], forward.args[3]), {}, (view_vid, loss_vid), False)
+    replaced = {match.log_softmax: None, match.view: None, match.targets: None,
+                match.guard: None, match.forward: fused_forward}
+    if match.gradient is not None and match.finish is not None:
         grad = steps[match.gradient].args[0]
         finish = steps[match.finish]
         replaced[match.gradient] = None

@@ -35,11 +35,20 @@ class NllLoss(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, target: Any, weight: Any, *, reduction: str,
                 ignore_index: int) -> Any:
-        # One backend call (a compiled program's one step, which it may fuse with log_softmax)
-        loss, safe, scale, valid, *total = ctx.backend.nll_loss_forward(
-            x, target, weight, reduction=reduction, ignore_index=ignore_index)
+        backend = ctx.backend
+        axis = 0 if x.ndim == 1 else 1
+        classes = x.shape[axis]
+        valid, safe, out_of_range = backend.nll_loss_targets(
+            target, ignore_index=ignore_index, classes=classes)
+        # PyTorch checks the range of the targets it uses (this syncs, as PyTorch on the CPU;
+        # a compiled program checks it as a guard).
+        if target.size and bool(out_of_range):
+            _raise_out_of_bounds(backend, target, ignore_index, classes)
+        # One backend call: a compiled program's one step, which it may fuse with log_softmax.
+        loss, scale, *total = backend.nll_loss_forward(x, safe, valid, weight,
+                                                       reduction=reduction)
         ctx.total = total[0] if total else None
-        ctx.axis, ctx.shape, ctx.valid = 0 if x.ndim == 1 else 1, x.shape, valid
+        ctx.axis, ctx.shape, ctx.valid = axis, x.shape, valid
         ctx.save_for_backward(safe, scale)
         return loss
 
@@ -52,6 +61,12 @@ class NllLoss(Function):
 
 class NllLoss2d(NllLoss):
     node_name = "NllLoss2DBackward0"
+
+
+def _raise_out_of_bounds(backend: Any, target: Any, ignore_index: int, classes: int) -> None:
+    for value in backend.tolist(backend.reshape(target, (-1,))):
+        if value != ignore_index and not 0 <= value < classes:
+            raise IndexError(f"Target {value} is out of bounds.")
 
 
 class NllLossBackward(Function):

@@ -224,3 +224,39 @@ def test_out_of_range_target_raises_as_eager() -> None:
     bad[3] = -5
     with pytest.raises(IndexError, match=r"Target -5 is out of bounds\."):
         compiled(x, bad)
+
+
+def test_out_of_range_after_a_write_puts_the_state_back() -> None:
+    """The fused forward stands for nll_loss's guard: a target out of range after batch norm
+    and dropout ran fails it there, the running statistics and the generator are put back and
+    the eager call raises eager's error from eager's state."""
+    def make():
+        autodiff.manual_seed(0)
+        return nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.2),
+                             nn.Linear(16, 5))
+
+    model, twin = make(), make()
+    eager = _training_step(model, autodiff.optim.SGD(model.parameters(), lr=0.1))
+    compiled = autodiff.compile(_training_step(twin, autodiff.optim.SGD(twin.parameters(),
+                                                                        lr=0.1)))
+    (x, target), = _batches(1)
+    for seed in range(3):
+        autodiff.manual_seed(seed)
+        eager(x, target)
+        autodiff.manual_seed(seed)
+        compiled(x, target)
+    assert _program(compiled).fused == 1
+    bad = target.clone()
+    bad[5] = 9
+    autodiff.manual_seed(7)
+    with pytest.raises(IndexError) as expected:
+        eager(x, bad)
+    after_eager = autodiff.rand(3)
+    autodiff.manual_seed(7)
+    with pytest.raises(IndexError) as got:
+        compiled(x, bad)
+    assert str(got.value) == str(expected.value) == "Target 9 is out of bounds."
+    assert _bits(autodiff.rand(3)) == _bits(after_eager)
+    assert compiled.stats.guard_failures == 1
+    for name, value in model.state_dict().items():
+        assert _bits(twin.state_dict()[name]) == _bits(value), name
