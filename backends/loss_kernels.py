@@ -121,13 +121,12 @@ class LossKernels:
             out *= factor
             if not bool(factor > 0):  # -0.0 products arise: make them +0.0
                 out += 0.0
-            values = backend.broadcast_to(values, (size,))
         else:
             values = backend.where(valid, backend.multiply(scale, grad), 0.0)
             values = -backend.divide(values, total) + 0.0
             out *= -backend.reshape(values, (size, 1))
             out += 0.0
-        return backend.index_add(out, (rows, safe), values)
+        return backend.index_add(out, (rows, safe), values)  # (a 0-d values: every row's)
 
 
 def _scatter_key(backend: Any, safe: Array, axis: int) -> tuple[Any, ...]:
