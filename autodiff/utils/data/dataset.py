@@ -74,13 +74,17 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
 
     def _gather_array(self, indices: Any, index_backend: Any) -> list[Tensor]:
         """`_gather` of the indices in `indices`, an int64 array of `index_backend`'s."""
-        rows = {index_backend: indices}
         out = []
+        elsewhere: dict[Any, Any] = {}  # the indices on each other device, moved once
         for tensor in self.tensors:
             backend = tensor._backend
-            if backend not in rows:
-                rows[backend] = backend.asarray(index_backend.tolist(indices), dtype="int64")
-            out.append(_wrap(backend.take(tensor._data, rows[backend], axis=0), backend))
+            rows = indices
+            if backend is not index_backend:
+                rows = elsewhere.get(backend)
+                if rows is None:
+                    rows = elsewhere[backend] = backend.asarray(index_backend.tolist(indices),
+                                                                dtype="int64")
+            out.append(_wrap(backend.take(tensor._data, rows, axis=0), backend))
         return out
 
 

@@ -123,7 +123,9 @@ class RandomSampler(Sampler[int]):
         else:
             for _ in range(self.num_samples // n):
                 yield creation.randperm(n, generator=generator)
-            yield creation.randperm(n, generator=generator)[:self.num_samples % n]
+            last = creation.randperm(n, generator=generator)
+            if self.num_samples % n:  # (drawn even when none of it is used, as PyTorch does)
+                yield last[:self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples

@@ -110,7 +110,11 @@ class _TensorRows:
 
     def records_graph(self) -> bool:
         """Stacking rows of a tensor that requires grad is recorded: take the general path."""
-        return grad_state.enabled and any(t.requires_grad for t in self.dataset.tensors)
+        if grad_state.enabled:
+            for tensor in self.dataset.tensors:
+                if tensor.requires_grad:
+                    return True
+        return False
 
     def gather(self, indices: list[int]) -> Any:
         for subset in self.subsets:
