@@ -97,7 +97,10 @@ class LossKernels:
             picked = backend.getitem(log_probs, (rows, target))
             # sum(-p) is -sum(p) exactly (rounding is symmetric, and no picked value is -0.0:
             # x - max and then - log(total) never give one)
-            return log_probs, -backend.sum(picked) / count, (target, None, None, count)
+            # (the targets are kept as they are now, as eager's saved copy: the program may
+            # write into its argument's array before the gradient)
+            saved = (backend.asarray(target, copy=True), None, None, count)
+            return log_probs, -backend.sum(picked) / count, saved
         valid, safe, out_of_range = backend.nll_loss_targets(target, ignore_index=ignore_index,
                                                              classes=classes)
         if bool(out_of_range):
