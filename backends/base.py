@@ -527,6 +527,11 @@ class Backend(Primitives, Kernels, LossKernels, SpecialFunctions):
         for bit, faster or taking `out=` (see `out_argument`). By default `function`."""
         return function
 
+    # Bytes per array of one block when a compiled replay runs a chain of elementwise `out=`
+    # steps block by block so that the block stays in cache (`compiler/blocking.py`); None:
+    # whole arrays, one step after another (the default: a GPU streams each pass anyway).
+    replay_block_bytes: int | None = None
+
     def scalar_operand(self, function: Callable[..., Any]) -> str | None:
         """How a compiled replay passes a Python-number operand to `function` (an elementwise
         `out=` call of `replay_function`) to compute the same elements faster: "0-d" (a 0-d
