@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from .device import Device
 from .kernels import KERNELS, Composite, Kernel, Kernels
+from .loss_kernels import LossKernels
 from .primitives import PRIMITIVES, Primitives
 from .special import SpecialFunctions, host_function, on_host
 
@@ -72,7 +73,7 @@ class RandomGenerator(Protocol):
     def set_state(self, state: bytes) -> None: ...
 
 
-class Backend(Primitives, Kernels, SpecialFunctions):
+class Backend(Primitives, Kernels, LossKernels, SpecialFunctions):
     """One object per device; methods are the array primitives of the tape."""
 
     name = "generic"

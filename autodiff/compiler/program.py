@@ -71,6 +71,7 @@ class Program:
         self.removed = 0  # steps dead-code elimination dropped
         self.folded = 0  # steps made constants when the program was built
         self.in_place = 0  # planned results written over one of their own inputs
+        self.fused = 0  # cross_entropy forward/gradient pairs run as fused steps (fusion.py)
         self.blocks: list[BlockedRun] = []  # elementwise runs replayed by blocks of rows
         self.source = ""
         self.objects: list[tuple[str, Any]] = []  # the `k` names the source binds, and what
