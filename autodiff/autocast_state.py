@@ -211,7 +211,7 @@ def autocast_op(name: str | NameChooser) -> Callable[[Function], Function]:
             aten_name = name if isinstance(name, str) else name(*args, **kwargs)
             return _call(aten_name, function, dtype_position, args, kwargs)
 
-        return fast_path(autocast_wrapper, function)  # type: ignore[return-value]
+        return fast_path(autocast_wrapper, function, vmap_blind=True)  # type: ignore[return-value]
 
     return decorate
 

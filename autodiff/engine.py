@@ -361,10 +361,14 @@ def _prune(roots: set[Node], targets: set[Node], accumulate_grad: bool
     should_execute: set[Node] = set()
     needed: set[Node] = set()
     for node in order:
-        if any(child in should_execute for child, _ in node.next_functions):
-            needed.add(node)
-            should_execute.add(node)
-        elif node in targets:
+        for child, _ in node.next_functions:  # a loop, not any(): no call per node
+            if child in should_execute:
+                needed.add(node)
+                should_execute.add(node)
+                break
+        else:
+            if node not in targets:
+                continue
             should_execute.add(node)
             if accumulate_grad:
                 needed.add(node)

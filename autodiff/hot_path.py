@@ -56,15 +56,28 @@ modes = OpModes()
 
 
 def fast_path(wrapper: Callable[..., Any], function: Callable[..., Any], *,
-              out: bool = False) -> Callable[..., Any]:
+              out: bool = False, vmap_blind: bool = False) -> Callable[..., Any]:
     """The public function a decorator returns for `function`, where its `wrapper` only passes
     the call on while no mode is on (autocast's casts, vmap's batching) and, with `out`, while
     no `out=` is given (`takes_out`): one frame that calls the undecorated function directly
     then, and the decorators' wrappers otherwise. Stacked decorators share it: each one's
-    shortcut goes to the innermost function, skipping all of their wrappers at once."""
+    shortcut goes to the innermost function, skipping all of their wrappers at once.
+    `vmap_blind`: the wrapper wants nothing of vmap either (autocast, `out=`), so the shortcut
+    is also taken while vmap is the only mode on, where every stacked wrapper is blind to it."""
     plain = getattr(function, "_plain", function)
     checks_out = out or getattr(function, "_checks_out", False)
-    if checks_out:
+    blind = vmap_blind and getattr(function, "_vmap_blind", True)
+    if blind and checks_out:
+        def public(*args: Any, **kwargs: Any) -> Any:
+            if modes.beyond_vmap or "out" in kwargs:
+                return wrapper(*args, **kwargs)
+            return plain(*args, **kwargs)
+    elif blind:
+        def public(*args: Any, **kwargs: Any) -> Any:
+            if modes.beyond_vmap:
+                return wrapper(*args, **kwargs)
+            return plain(*args, **kwargs)
+    elif checks_out:
         def public(*args: Any, **kwargs: Any) -> Any:
             if modes.active or "out" in kwargs:
                 return wrapper(*args, **kwargs)
@@ -77,4 +90,5 @@ def fast_path(wrapper: Callable[..., Any], function: Callable[..., Any], *,
     functools.update_wrapper(public, wrapper)
     public._plain = plain  # type: ignore[attr-defined]
     public._checks_out = checks_out  # type: ignore[attr-defined]
+    public._vmap_blind = blind  # type: ignore[attr-defined]
     return public

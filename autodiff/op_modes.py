@@ -49,6 +49,12 @@ class _OpModeState(threading.local):
         for mode in list(self.stack):
             mode.written(tensor, value)
 
+    def computed(self, name: str, operands: tuple[Any, ...], options: dict[str, Any],
+                 result: Any) -> None:
+        """An op computed on arrays with no node (a comparison, argmax, ...) made `result`."""
+        for mode in list(self.stack):
+            mode.computed(name, operands, options, result)
+
 
 op_mode_state = _OpModeState()
 
@@ -71,6 +77,12 @@ class OpMode:
     def written(self, tensor: Any, value: Any) -> None:
         """An in-place op wrote the Tensor `value` it computed into `tensor` (its buffer now
         holds value's values); the default ignores it."""
+
+    def computed(self, name: str, operands: tuple[Any, ...], options: dict[str, Any],
+                 result: Any) -> None:
+        """A non-differentiable op that records no node (`name`: "less", "logical_and",
+        "isnan", "argmax", "any", ...) made `result` from `operands` (Tensors and numbers) and
+        keyword `options`; the default ignores it."""
 
 
 class OpCall:

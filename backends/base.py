@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from .device import Device
 from .kernels import KERNELS, Composite, Kernel, Kernels
+from .loss_kernels import LossKernels
 from .primitives import PRIMITIVES, Primitives
 from .special import SpecialFunctions, host_function, on_host
 
@@ -72,7 +73,7 @@ class RandomGenerator(Protocol):
     def set_state(self, state: bytes) -> None: ...
 
 
-class Backend(Primitives, Kernels, SpecialFunctions):
+class Backend(Primitives, Kernels, LossKernels, SpecialFunctions):
     """One object per device; methods are the array primitives of the tape."""
 
     name = "generic"
@@ -526,6 +527,11 @@ class Backend(Primitives, Kernels, SpecialFunctions):
         for bit, faster or taking `out=` (see `out_argument`). By default `function`."""
         return function
 
+    # Bytes per array of one block when a compiled replay runs a chain of elementwise `out=`
+    # steps block by block so that the block stays in cache (`compiler/blocking.py`); None:
+    # whole arrays, one step after another (the default: a GPU streams each pass anyway).
+    replay_block_bytes: int | None = None
+
     def scalar_operand(self, function: Callable[..., Any]) -> str | None:
         """How a compiled replay passes a Python-number operand to `function` (an elementwise
         `out=` call of `replay_function`) to compute the same elements faster: "0-d" (a 0-d
@@ -596,6 +602,10 @@ class Backend(Primitives, Kernels, SpecialFunctions):
     def storage_offset(self, array: Array) -> int:
         """Where the array's first element is in the memory it views, in elements."""
         return 0
+
+    def repeats_along(self, array: Array, axis: int) -> bool:
+        """Whether `array` is one slice repeated along `axis` (a broadcast view: stride 0)."""
+        return self.strides(array)[axis] == 0
 
     def storage_size(self, array: Array) -> int:
         """How many elements the memory the array views holds."""

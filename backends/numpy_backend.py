@@ -114,6 +114,12 @@ class NumpyBackend(Backend):
             return x if max is None else np.minimum(x, max)
         return _compat_clip(x, min, max)
 
+    def take(self, array: Array, indices: Array, axis: int | None = None) -> Array:
+        # np.take is a Python wrapper (a few microseconds a call) around the array's method.
+        if type(array) is np.ndarray:
+            return array.take(indices, axis=axis)
+        return np.take(array, indices, axis=axis)
+
     def take_along_axis(self, array: Array, indices: Array, axis: int = -1) -> Array:
         # NumPy's take_along_axis builds its index tuple in Python (about 8 us for a batch of
         # class targets); the 2-d gather along the last axis is the same fancy index, direct.
@@ -133,6 +139,18 @@ class NumpyBackend(Backend):
         if x.dtype == np.bool_:
             return _and_reduce(x, axis=axis, keepdims=keepdims)
         return np.all(x, axis=axis, keepdims=keepdims)
+
+    def broadcast_to(self, x: Array, shape: Shape) -> Array:
+        shape = tuple(shape)
+        added = len(shape) - x.ndim
+        if added > 0 and shape[added:] == x.shape and x.flags.c_contiguous and x.size:
+            # New leading dims only (vmap repeating a parameter along the batch): the view made
+            # directly, stride 0 along them; np.broadcast_to builds an nditer, several times
+            # slower. Read-only, as np.broadcast_to's.
+            view = np.ndarray(shape, x.dtype, buffer=x, strides=(0,) * added + x.strides)
+            view.flags.writeable = False
+            return view
+        return np.broadcast_to(x, shape)
 
     def matmul(self, a: Array, b: Array) -> Array:
         # Neither float16 nor ml_dtypes' bfloat16 has a BLAS matmul in NumPy (float16's is a
@@ -250,8 +268,11 @@ class NumpyBackend(Backend):
         if dtype in _LOW_PRECISION:
             total = _add_reduce(array, axis=axis, keepdims=keepdims, dtype=np.float32)
             return np.true_divide(total, count, dtype=np.float32).astype(dtype)
+        # The count as a scalar of the dtype, as true_divide(..., dtype=) would cast it, then one
+        # division of the dtype: the same bits, without true_divide's microsecond of argument
+        # handling on a 0-d sum (most of a replayed loss's mean).
         total = _add_reduce(array, axis=axis, keepdims=keepdims)
-        return np.true_divide(total, count, dtype=dtype)
+        return total / dtype.type(count)
 
     default_generator: HostGenerator
 
@@ -340,12 +361,14 @@ class NumpyBackend(Backend):
         # sums nothing (an outer product) has no contraction for BLAS: the C loop is faster
         # than the planned path (several times, for per-example outer products).
         inputs, output = subscripts.split("->") if "->" in subscripts else (subscripts, None)
-        summed = output is None or any(letter not in output for letter in inputs
-                                       if letter.isalpha())
+        summed = output is None or not set(inputs).issubset(output + ",.")
         optimize = summed and (len(operands) > 2
                                or any(operand.size > 4096 for operand in operands))
-        low = next((operand.dtype for operand in operands if operand.dtype in _LOW_PRECISION),
-                   None)
+        low = None
+        for operand in operands:
+            if operand.dtype in _LOW_PRECISION:
+                low = operand.dtype
+                break
         if low is not None:
             # NumPy's einsum has no bfloat16 loop (and float16's accumulates in float16):
             # float32, rounded once (PyTorch's opmath).
@@ -532,6 +555,10 @@ class NumpyBackend(Backend):
     # program writes them into its planned buffers instead of fresh temporaries.
     records_kernel_operations = True
 
+    # A block of a few hundred KiB per array: the few arrays of an elementwise chain then stay
+    # in a core's L2 cache between its passes (a ufunc call per block and step is the price).
+    replay_block_bytes = 256 * 1024
+
     # A Python number costs a ufunc call about 1 us of conversion and weak-type promotion that
     # a 0-d array of the same dtype (where the number would take that dtype anyway) does not.
     # NumPy's SIMD loops of maximum and minimum run over two arrays only: with a number or 0-d
@@ -614,6 +641,9 @@ class NumpyBackend(Backend):
 
     def owns_memory(self, array: Array) -> bool:
         return array.base is None
+
+    def repeats_along(self, array: Array, axis: int) -> bool:
+        return bool(array.size) and array.strides[axis] == 0
 
     def strides(self, array: Array) -> Shape:
         if not array.size and array.base is None:

@@ -30,3 +30,17 @@ def test_chain(benchmark: Any, setup: Setup, size: int, compiled: bool) -> None:
 
     benchmark.group = f"compile chain {size}"
     benchmark(autodiff.compile(step, fullgraph=True) if compiled else step)
+
+
+def test_compile_steps_times_every_statement_of_the_program() -> None:
+    from bench import compile_steps
+
+    rows = compile_steps.profile("64x256x256", rounds=3)
+    texts = [text for text, _ in rows]
+    assert sum("matmul(" in text for text in texts) == 2
+    assert texts[-3:] == ["# matmul floor", "# NumPy limit", "# compiled call"]
+    assert all(seconds > 0 for _, seconds in rows)
+    source = "def program(inputs):\n    a = f(b)\n    for s, u0, in r1:\n        g(u0)\n" \
+             "        h(u0)\n    return (a,)"
+    assert compile_steps.statements(source) == ["a = f(b)", "for s, u0, in r1:\n    g(u0)\n"
+                                                "    h(u0)"]

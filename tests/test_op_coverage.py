@@ -57,6 +57,7 @@ NOT_TABLE_OPS = {
 }
 # Modules of ops/ whose public functions are reached only through Tensor methods or other ops.
 NO_EXPORTS = {
+    "attention_kernels": "which SDPA kernels are enabled, and PyTorch's CPU kernel choice",
     "fill_arguments": "the argument checks of scatter/index_fill/masked_fill (PyTorch's parser)",
     "holomorphic": "the mixin that conjugates holomorphic ops' derivatives for complex inputs",
     "inplace": "the in-place machinery and the `Tensor.<op>_` methods (INPLACE entries)",

@@ -329,3 +329,20 @@ def test_mean_of_nothing_is_nan_without_warnings() -> None:
         out.sum().backward()
     assert all(math.isnan(v) for v in out.tolist()) and math.isnan(autodiff.ones(0).mean().item())
     assert x.grad.shape == (0, 3)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("shape", "dim", "keepdim"), [
+    ((64, 256), None, False), ((7, 11, 3), None, False), ((7, 11, 3), (0, 2), True),
+    ((5, 13), 1, False), ((1000,), 0, True)])
+def test_mean_is_one_division_of_the_sum_in_its_dtype(dtype: str, shape: tuple[int, ...],
+                                                      dim: object, keepdim: bool) -> None:
+    """The CPU's mean, bit for bit: the sum, then one division by the count in the dtype."""
+    values = np.random.default_rng(7).standard_normal(shape).astype(dtype)
+    x = autodiff.tensor(values)
+    got = x.mean() if dim is None else x.mean(dim=dim, keepdim=keepdim)
+    axis = None if dim is None else dim
+    total = np.add.reduce(values, axis=axis, keepdims=keepdim)
+    count = values.size // max(np.asarray(total).size, 1) if dim is not None else values.size
+    expected = np.true_divide(total, count, dtype=dtype)
+    assert np.asarray(got.numpy()).tobytes() == np.asarray(expected).tobytes()

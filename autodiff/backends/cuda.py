@@ -9,6 +9,8 @@ from typing import Any
 
 import backends
 
+from ..ops import attention_kernels
+
 
 def is_built() -> bool:
     """Whether CuPy, autodiff's CUDA backend, is installed (a GPU may still be missing)."""
@@ -65,4 +67,40 @@ def _reduced_precision(name: str, value: Any) -> bool:
 
 matmul = _Matmul()
 
-__all__ = ["is_built", "matmul"]
+
+def flash_sdp_enabled() -> bool:
+    """Whether scaled_dot_product_attention may use the flash kernel (nn.attention)."""
+    return attention_kernels.is_enabled("flash")
+
+
+def enable_flash_sdp(enabled: bool) -> None:
+    attention_kernels.set_enabled("flash", enabled)
+
+
+def mem_efficient_sdp_enabled() -> bool:
+    return attention_kernels.is_enabled("mem_efficient")
+
+
+def enable_mem_efficient_sdp(enabled: bool) -> None:
+    attention_kernels.set_enabled("mem_efficient", enabled)
+
+
+def math_sdp_enabled() -> bool:
+    return attention_kernels.is_enabled("math")
+
+
+def enable_math_sdp(enabled: bool) -> None:
+    attention_kernels.set_enabled("math", enabled)
+
+
+def cudnn_sdp_enabled() -> bool:
+    return attention_kernels.is_enabled("cudnn")
+
+
+def enable_cudnn_sdp(enabled: bool) -> None:
+    attention_kernels.set_enabled("cudnn", enabled)
+
+
+__all__ = ["cudnn_sdp_enabled", "enable_cudnn_sdp", "enable_flash_sdp", "enable_math_sdp",
+           "enable_mem_efficient_sdp", "flash_sdp_enabled", "is_built", "math_sdp_enabled",
+           "matmul", "mem_efficient_sdp_enabled"]

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..hot_path import fast_path
+from ..op_modes import op_mode_state
 from ..tensor import Tensor
 from .batched_tensor import (
     BatchedArray,
@@ -188,7 +189,12 @@ def elementwise_op(function: F) -> F:
 
                 values, _ = broadcast_values(args, number)
                 return make_batched(batched(*values, **kwargs), number)
-        return function(*args, **kwargs)
+        result = function(*args, **kwargs)
+        if op_mode_state.active:  # op modes see it (an export writes it as its ONNX op)
+            named = bool(args) and isinstance(args[0], str)
+            op_mode_state.computed(args[0] if named else function.__name__,
+                                   args[1:] if named else args, kwargs, result)
+        return result
 
     return fast_path(batched, function)  # type: ignore[return-value]
 
@@ -377,7 +383,10 @@ def dim_op(function: F) -> F:
             else:
                 shifted = dim + 1 if dim >= 0 else dim
             return make_batched(batched(value, shifted, *rest, **options), input._level)
-        return function(input, *args, **kwargs)
+        result = function(input, *args, **kwargs)
+        if op_mode_state.active:  # op modes see it (an export writes it as its ONNX op)
+            op_mode_state.computed(function.__name__, (input, *args), kwargs, result)
+        return result
 
     return fast_path(batched, function)  # type: ignore[return-value]
 

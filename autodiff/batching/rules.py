@@ -184,6 +184,19 @@ def _dims(*names: str, all_axes: str | None = None) -> Rule:
     None means every dim (made explicit, so the batch dim stays)."""
 
     def rule(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+        if len(args) == 1 and all_axes is None and cls is not joining.Cat:
+            # one operand, batched here, with dims to move (most calls; a 0-d example's
+            # special cases below)
+            arg = args[0]
+            if type(arg) is BatchedTensor and arg._level == level.number and (
+                    arg._data.ndim or (cls not in SCALAR_AS_VECTOR
+                                       and not issubclass(cls, shape.Transpose))):
+                value = arg._value
+                options = dict(kwargs)
+                for name in names:
+                    if name in options:
+                        options[name] = _shift(options[name])
+                return _wrap_out(_call(cls, [value], options), level)
         values = []
         ndim = 0
         for arg in args:
@@ -413,10 +426,10 @@ def _matmul(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Leve
 
 def _repeated(value: Tensor) -> bool:
     """Whether a physical value is one tensor repeated along its batch dim (stride 0)."""
-    if type(value) is BatchedTensor or value.shape[0] < 2:
+    data = value._data
+    if type(value) is BatchedTensor or not data.ndim or data.shape[0] < 2:
         return False
-    strides = value._backend.strides(value._data)
-    return bool(strides) and strides[0] == 0
+    return value._backend.repeats_along(data, 0)
 
 
 def _outer(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
@@ -464,6 +477,35 @@ def _einsum(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Leve
     return make_batched(cls.apply(*values, equation=new), level.number)
 
 
+def _shared_weight(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                   level: Level) -> Any:
+    """SharedMatmul, SharedLinear and SharedLinearBackward (ops on a batch of examples whose
+    weight repeats along the batch) with examples of an enclosing vmap, as the backward of a
+    backward meets them (jacrev of a per-example gradient). A weight the outer examples share:
+    they are more examples of the batch (both batch dims folded into one, the weight repeated
+    along both), one call. A weight (or SharedLinear's bias) of their own: the op's composite
+    of batched ops (the op reads the first example's)."""
+    if any(level_of(args[index]) == level.number for index in cls.shared):
+        return cls.composite(*args, **kwargs)
+    size = level.batch_size
+    values = []
+    inner = 0
+    for arg in args:
+        value, batched = unwrap(arg, level.number)
+        if isinstance(value, Tensor):
+            if not batched:
+                value = _expand(value, size)
+            inner = value.shape[1]
+            value = value.reshape((size * inner, *value.shape[2:]))
+        values.append(value)
+    out = cls.apply(*values, **kwargs)
+    if isinstance(out, Tensor):
+        return make_batched(out.reshape((size, inner, *out.shape[1:])), level.number)
+    return tuple(make_batched(o.reshape((size, inner, *o.shape[1:])), level.number)
+                 for o in out)
+
+
+_register(_shared_weight, matmul.SharedMatmul, linear.SharedLinear, linear.SharedLinearBackward)
 _register(_matmul, matmul.Matmul, matmul.Mm, matmul.Bmm, matmul.Mv, matmul.Dot,
           matmul.VectorMatrix, matmul.MatrixBatchTransposed, matmul.MatrixBatchTransposedView)
 _register(_outer, matmul.Outer)

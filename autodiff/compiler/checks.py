@@ -14,6 +14,7 @@ input arrays; otherwise the caller computes the signature in full.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -204,8 +205,15 @@ class _Writer:
         name = self.constant(module)
         self.fail_unless(f"{name}.training is {module.training} and not "
                          f"{name}._forward_hooks and not {name}._forward_pre_hooks")
-        self.namespace["module_constants"] = module_constants
-        self.fail_unless(f"module_constants({name}) == "
+        # The plain attributes as the signature saw them: at once where every attribute is
+        # still the very object it was (a walk of tuples of them costs microseconds a module),
+        # else compared one by one.
+        self.namespace.update(module_constants=module_constants, is_=operator.is_)
+        attributes = vars(module)
+        self.fail_unless(f"(tuple({name}.__dict__) == {self.constant(tuple(attributes))} and "
+                         f"all(map(is_, {name}.__dict__.values(), "
+                         f"{self.constant(tuple(attributes.values()))}))) or "
+                         f"module_constants({name}) == "
                          f"{self.constant(module_constants(module))}")
         for attribute in ("_modules", "_parameters", "_buffers"):
             mapping = getattr(module, attribute)
@@ -222,14 +230,21 @@ class _Writer:
         for group in optimizer.param_groups:
             group_name = self.constant(group)
             self.fail_unless(f"len({group_name}) == {len(group)}")
+            # The hyperparameters compared by value, in one comparison of tuples (each pair
+            # by ==, as one by one).
+            by_value = [key for key, value in group.items() if key != "params"
+                        and _by_value(value)]
+            if by_value:
+                keys = self.constant(tuple(by_value))
+                self.fail_unless(f"tuple(map({group_name}.get, {keys}, "
+                                 f"{self.constant((_MISSING,) * len(by_value))})) == "
+                                 f"{self.constant(tuple(group[key] for key in by_value))}")
             for key, value in group.items():
                 item = f"{group_name}.get({key!r}, _MISSING)"
                 if key == "params":
                     self.fail_unless(f"{item} is {self.constant(value)}")
                     self.same_list(self.constant(value), value)
-                elif _by_value(value):
-                    self.fail_unless(f"{item} == {self.constant(value)}")
-                else:
+                elif not _by_value(value):
                     self.fail_unless(f"{item} is {self.constant(value)}")
         state = optimizer.state
         self.fail_unless(f"len({name}.state) == {len(state)}")
@@ -240,14 +255,15 @@ class _Writer:
                 if param_state is None:
                     self.fail_unless(f"{item} is None")
                     continue
-                self.fail_unless(f"{item} is {self.constant(param_state)}")
                 state_name = self.constant(param_state)
-                self.fail_unless(f"len({state_name}) == {len(param_state)}")
+                conditions = [f"{item} is {state_name}",
+                              f"len({state_name}) == {len(param_state)}"]
                 for key, value in param_state.items():
                     if isinstance(value, Tensor):
-                        self.fail_unless(f"{state_name}.get({key!r}) is {self.constant(value)}")
+                        conditions.append(f"{state_name}.get({key!r}) is {self.constant(value)}")
                     else:
-                        self.fail_unless(f"{key!r} in {state_name}")
+                        conditions.append(f"{key!r} in {state_name}")
+                self.fail_unless(" and ".join(conditions))
         self.namespace["_MISSING"] = _MISSING
 
     def scaler(self, scaler: Any) -> None:

@@ -32,11 +32,11 @@ from ..node import anomaly_state
 from ..profiling import profiler_state
 from ..saved import saved_tensors_hooks_state
 from ..tensor import Tensor, _wrap
-from . import checks, config, guards, passes, tracing
+from . import blocking, checks, config, fusion, guards, passes, tracing
 from .program import Program
 
 OPTIONS = {"constant_folding": True, "dead_code_elimination": True, "buffer_planning": True,
-           "kernel_operations": True}
+           "kernel_operations": True, "blocked_elementwise": True, "cross_entropy_fusion": True}
 _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 
@@ -393,12 +393,16 @@ class CompiledFunction:
             passes.fold_constants(program, tracer.values)
         if self.options["dead_code_elimination"]:
             passes.eliminate_dead_code(program)
+        if self.options["cross_entropy_fusion"]:
+            fusion.fuse_cross_entropy(program, tracer.values)
         used = {id(step.function) for step in program.steps}
         planned = [backend for backend in backends.created_backends()
                    if any(getattr(backend, "out_argument", None) is not None
                           and backend.out_argument(step.function) for step in program.steps)]
         if self.options["buffer_planning"] and len(planned) == 1 and used:
             passes.plan_buffers(program, planned[0], tracer.values)
+            if self.options["blocked_elementwise"]:
+                blocking.block_elementwise(program, planned[0], tracer.values)
         program.build()
         entry.finish = _finisher(entry, len(arguments))
         entry.program = program
@@ -416,7 +420,8 @@ class CompiledFunction:
                 f"# signature {number}: {len(program.steps)} steps ({program.removed} removed "
                 f"as dead code, {program.folded} made constants), {len(program.inputs)} inputs, "
                 f"{len(program.outputs)} outputs, "
-                f"{len(program.buffers)} buffers ({program.in_place} results written in place)")
+                f"{len(program.buffers)} buffers ({program.in_place} results written in place)"
+                + (f", {program.fused} cross_entropy fused" if program.fused else ""))
             parts.append(program.listing())
         for item in self.stats.graph_breaks:
             parts.append(f"# graph break: {item!r}")
@@ -565,7 +570,10 @@ def compile(model: Callable[..., Any] | None = None, *, fullgraph: bool = False,
     backend calls and replay it afterwards (see `autodiff/compiler/compiled.py`). Usable as
     `@compile` and `@compile(fullgraph=True)`. `options`: {"constant_folding": bool,
     "dead_code_elimination": bool, "buffer_planning": bool, "kernel_operations": bool (record
-    a kernel the backend runs as Python as its array operations)}, all on by default."""
+    a kernel the backend runs as Python as its array operations), "blocked_elementwise": bool
+    (with buffer planning: replay runs of elementwise steps on large arrays block of rows by
+    block, in cache), "cross_entropy_fusion": bool (log_softmax and nll_loss, and their
+    gradient, as one step each)}, all on by default."""
     if dynamic:
         raise ValueError("autodiff.compile: dynamic=True is not supported (each new shape "
                          "traces a program of its own, as dynamic=False does)")

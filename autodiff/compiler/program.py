@@ -27,6 +27,33 @@ class Buffer:
         self.values: list[int] = []  # the value numbers that live in it, in program order
 
 
+class BlockedRun:
+    """A run of elementwise steps `steps[start:stop]` over arrays of `shape`, replayed block
+    of `rows` leading rows by block (`blocking.py`): the buffers and arrays the plan made that
+    it reads or writes by block, the inputs and constants it reads by block (`sliced`)."""
+
+    def __init__(self, start: int, shape: tuple[int, ...], rows: int) -> None:
+        self.start = start
+        self.stop = start
+        self.shape = shape
+        self.rows = rows
+        self.buffers: list[Buffer] = []  # read or written by block
+        self.written: list[Buffer] = []
+        self.read_whole: list[Buffer] = []  # of another shape, broadcast against each block
+        self.held: dict[int, Buffer] = {}  # value number -> the buffer it is read from
+        self.sliced: set[int] = set()
+        self.arrays: list[Any] = []
+
+    def blocks(self) -> list[tuple[Any, ...]]:
+        """Per block: its slice, then the views of `buffers` and `arrays` on it."""
+        made = []
+        for first in range(0, self.shape[0], self.rows):
+            block = slice(first, min(first + self.rows, self.shape[0]))
+            made.append((block, *[buffer.array[block] for buffer in self.buffers],
+                         *[array[block] for array in self.arrays]))
+        return made
+
+
 class Program:
     """The generated replay function and what built it."""
 
@@ -44,6 +71,8 @@ class Program:
         self.removed = 0  # steps dead-code elimination dropped
         self.folded = 0  # steps made constants when the program was built
         self.in_place = 0  # planned results written over one of their own inputs
+        self.fused = 0  # cross_entropy forward/gradient pairs run as fused steps (fusion.py)
+        self.blocks: list[BlockedRun] = []  # elementwise runs replayed by blocks of rows
         self.source = ""
         self.objects: list[tuple[str, Any]] = []  # the `k` names the source binds, and what
         self.run: Callable[[list[Any]], tuple[Any, ...]] = _unbuilt
@@ -55,8 +84,19 @@ class Program:
         if self.inputs:
             names = ", ".join(f"v{vid}" for vid in self.inputs)
             lines.append(f"    {names}, = inputs")
-        for step in self.steps:
-            lines.append("    " + writer.step(step))
+        runs = {run.start: run for run in self.blocks}
+        index = 0
+        while index < len(self.steps):
+            run = runs.get(index)
+            if run is None:
+                lines.append("    " + writer.step(self.steps[index]))
+                index += 1
+                continue
+            later = set(self.outputs)  # (the values the run made that are read after it)
+            for step in self.steps[run.stop:]:
+                later.update(step.uses())
+            lines += writer.run(run, self.steps[run.start:run.stop], len(lines), later)
+            index = run.stop
         returned = ", ".join(writer.value(vid) for vid in self.outputs)
         lines.append(f"    return ({returned}{',' if len(self.outputs) == 1 else ''})")
         self.source = "\n".join(lines)
@@ -73,6 +113,9 @@ class Program:
                 shape = tuple(buffer.array.shape)
                 values = ", ".join(f"v{vid}" for vid in buffer.values)
                 lines.append(f"#   b{buffer.index} {shape} {buffer.array.dtype}: {values}")
+        for run in self.blocks:
+            lines.append(f"# blocked run: {run.stop - run.start} steps over {run.shape}, "
+                         f"{run.rows} rows per block, {len(run.blocks())} blocks")
         arrays = [(name, obj) for name, obj in self.objects
                   if hasattr(obj, "shape") and hasattr(obj, "dtype")]
         if arrays:
@@ -99,8 +142,14 @@ class _Writer:
         self.functions: dict[int, str] = {}
         self.bound: list[tuple[str, Any]] = []
         self.names: dict[int, str] = {}  # id of a bound object -> its name
+        # Inside a blocked run: the block's names of values and of buffers and arrays.
+        self.local_values: dict[int, str] = {}
+        self.local_objects: dict[int, str] = {}
 
     def value(self, vid: int) -> str:
+        local = self.local_values.get(vid)
+        if local is not None:
+            return local
         if vid in self.constants:
             name = f"c{vid}"
             self.namespace[name] = self.constants[vid]
@@ -116,6 +165,9 @@ class _Writer:
         return name
 
     def obj(self, obj: Any) -> str:
+        local = self.local_objects.get(id(obj))
+        if local is not None:
+            return local
         kind = type(obj)
         if kind is Ref:
             return self.value(obj.vid)
@@ -147,10 +199,36 @@ class _Writer:
         self.namespace[name] = obj
         return name
 
-    def step(self, step: Step) -> str:
+    def run(self, run: BlockedRun, steps: list[Step], number: int, later: set[int]
+            ) -> list[str]:
+        """A blocked run: a loop over its blocks (bound as `r<line>`), each step on the block,
+        then each value the run made that is read `later` named as its whole buffer."""
+        loop = [f"u{index}" for index in range(len(run.buffers))]
+        loop += [f"a{index}" for index in range(len(run.arrays))]
+        name = f"r{number}"
+        self.namespace[name] = run.blocks()
+        self.local_objects = {id(buffer): f"u{index}" for index, buffer in enumerate(run.buffers)}
+        self.local_objects.update(
+            {id(array): f"a{index}" for index, array in enumerate(run.arrays)})
+        self.local_values = {vid: self.local_objects[id(buffer)]
+                             for vid, buffer in run.held.items()}
+        self.local_values.update({vid: f"{self.value(vid)}[s]" for vid in sorted(run.sliced)})
+        lines = [f"    for s, {', '.join(loop)}, in {name}:"]
+        for step in steps:
+            lines.append("        " + self.call(step))
+        self.local_values, self.local_objects = {}, {}
+        for step in steps:
+            if isinstance(step.outputs, int) and step.outputs in later:
+                lines.append(f"    v{step.outputs} = {self.obj(step.kwargs['out'])}")
+        return lines
+
+    def call(self, step: Step) -> str:
         arguments = [self.obj(item) for item in step.args]
         arguments += [f"{key}={self.obj(item)}" for key, item in step.kwargs.items()]
-        call = f"{self.function(step)}({', '.join(arguments)})"
+        return f"{self.function(step)}({', '.join(arguments)})"
+
+    def step(self, step: Step) -> str:
+        call = self.call(step)
         outputs = step.outputs
         if outputs is None:
             return call

@@ -20,7 +20,8 @@ from ..autograd.gradients import grad as autograd_grad
 from ..batching.batched_tensor import BatchedTensor, make_batched, move_into_level
 from ..batching.dispatch import loop
 from ..batching.levels import levels
-from ..creation import ones_like, zeros_like
+from ..creation import zeros_like
+from ..engine import run_backward
 from ..grad_mode import enable_grad, is_grad_enabled
 from ..node import AccumulateGrad
 from ..tensor import Tensor, _wrap
@@ -122,41 +123,57 @@ def _prepare(args: tuple[Any, ...], argnums: Any, name: str,
 def _reaches_outside(outputs: list[Tensor], inputs: list[_Input]) -> bool:
     """Whether the graph of `outputs` reaches a tensor that needs grad other than this
     transform's fresh leaves (then the backward pass is recorded for whoever needs it)."""
-    own = {id(i.leaf) for i in inputs if i.leaf.grad_fn is None}
-    stack = [o.grad_fn for o in outputs if o.grad_fn is not None]
+    own = set()
+    for input in inputs:
+        if input.leaf._grad_fn is None:
+            own.add(input.leaf)
+    stack = []
     for output in outputs:
-        if output.grad_fn is None and output.requires_grad and id(output) not in own:
+        node = output._grad_fn
+        if node is not None:
+            stack.append(node)
+        elif output._requires_grad and output not in own:
             return True
     seen = set()
-    while stack:
+    while stack:  # nodes hash by identity: one set of the nodes met
         node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, AccumulateGrad):
-            if id(node.variable) not in own:
+        if type(node) is AccumulateGrad:
+            if node.variable not in own:
                 return True
             continue
-        stack.extend(child for child, _ in node.next_functions if child is not None)
+        for child, _ in node.next_functions:
+            if child is not None and child not in seen:
+                seen.add(child)
+                stack.append(child)
     return False
 
 
 def _gradients(outputs: list[Tensor], inputs: list[Any], cotangents: list[Tensor],
-               create_graph: bool, retain_graph: bool) -> list[Tensor]:
+               create_graph: bool, retain_graph: bool, seeded: bool = False) -> list[Tensor]:
     """The vector-Jacobian products on the physical tensors, each input's as its own kind
     (batched like the input; zeros where the outputs do not depend on it)."""
     pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
     if not pairs:
         return [i.wrap(zeros_like(i.leaf)) for i in inputs]
-    grads = autograd_grad([o for o, _ in pairs], [i.leaf for i in inputs],
-                          [c for _, c in pairs], retain_graph=retain_graph,
-                          create_graph=create_graph, allow_unused=True)
+    leaves = [i.leaf for i in inputs]
+    if seeded:  # grad's own seed of ones: nothing of autograd.grad's argument checks to do
+        grads: Any = run_backward([o for o, _ in pairs], [c for _, c in pairs], retain_graph,
+                                  create_graph, leaves, accumulate_grad=False)
+    else:
+        grads = autograd_grad([o for o, _ in pairs], leaves, [c for _, c in pairs],
+                              retain_graph=retain_graph, create_graph=create_graph,
+                              allow_unused=True)
     out = []
+    given: set[int] = set()
     for grad, input in zip(grads, inputs):
         if grad is None:
             grad = zeros_like(input.leaf)
-        elif not create_graph and not getattr(input, "dual", False):
-            grad = grad.detach()  # (a tangent of the gradient is kept: jvp asked for it)
+        elif not create_graph and not input.dual and (
+                grad._requires_grad or grad._fw_grads is not None or id(grad) in given):
+            # out of any graph (a tangent of the gradient is kept: jvp asked for it), and
+            # each input's its own tensor; a result of the unrecorded pass already is one
+            grad = grad.detach()
+        given.add(id(grad))
         out.append(input.wrap(grad))
     return out
 
@@ -197,8 +214,11 @@ def grad_and_value(func: Callable[..., Any], argnums: Any = 0,
                                    "you wanted to use the vjp or jacrev APIs instead?")
             physical = _physical(output)
             create_graph = tracking and _reaches_outside([physical], inputs)
-            grads = _gradients([physical], inputs, [ones_like(physical)], create_graph,
-                               retain_graph=create_graph)
+            backend = physical._backend
+            data = physical._data
+            seed = _wrap(backend.ones(data.shape, backend.dtype_name(data)), backend)
+            grads = _gradients([physical], inputs, [seed], create_graph,
+                               retain_graph=create_graph, seeded=True)
         result = tree_unflatten(grads, spec)
         value = _detached(output, create_graph)
         if has_aux:

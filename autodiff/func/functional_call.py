@@ -38,8 +38,11 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any =
         args = (args,)
     kwargs = kwargs or {}
 
-    slots, places = _registered(module)
-    if tie_weights:
+    named, places = _registered(module)
+    # Slots (each tensor with all its names) only where they matter: ties, or strict's check
+    tied = len({id(tensor) for _, tensor in named}) < len(named)
+    slots = _slots(named) if tied or strict else []
+    if tie_weights and tied:
         replacements = _tied(slots, replacements)
     if strict:
         _check_strict(module, slots, replacements)
@@ -83,14 +86,14 @@ class _Slot:
 Place = tuple[Module, str, str]  # (the owning module, its registry, the name in it)
 
 
-def _registered(module: Module) -> tuple[list[_Slot], dict[str, Place]]:
-    """The slots of every parameter and buffer (in the order of named_parameters then
+def _registered(module: Module) -> tuple[list[tuple[str, Tensor]], dict[str, Place]]:
+    """Every parameter and buffer by name (in the order of named_parameters then
     named_buffers, duplicates kept) and where each name is registered, from one walk of the
     modules (the named_* methods walk them twice, through generators, on every call)."""
     if not _plain_walk(module):
         named = [*module.named_parameters(remove_duplicate=False),
                  *module.named_buffers(remove_duplicate=False)]
-        return _slots(named), {}
+        return named, {}
     parameters: list[tuple[str, Tensor]] = []
     buffers: list[tuple[str, Tensor]] = []
     places: dict[str, Place] = {}
@@ -100,7 +103,7 @@ def _registered(module: Module) -> tuple[list[_Slot], dict[str, Place]]:
         if type(owner).named_modules is not _NAMED_MODULES:
             named = [*module.named_parameters(remove_duplicate=False),
                      *module.named_buffers(remove_duplicate=False)]
-            return _slots(named), {}
+            return named, {}
         state = owner.__dict__
         for registry, found in (("_parameters", parameters), ("_buffers", buffers)):
             for name, tensor in state[registry].items():
@@ -111,7 +114,7 @@ def _registered(module: Module) -> tuple[list[_Slot], dict[str, Place]]:
         children = [(f"{prefix}{name}.", child) for name, child in state["_modules"].items()
                     if child is not None]
         stack.extend(reversed(children))
-    return _slots([*parameters, *buffers]), places
+    return [*parameters, *buffers], places
 
 
 _NAMED_MODULES = Module.named_modules

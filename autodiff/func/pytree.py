@@ -21,8 +21,15 @@ class TreeSpec:
         self.keys = keys
         self.children = children
         # counted once: the transforms ask it of every spec they broadcast a prefix over
-        self.num_leaves = 1 if kind is None else sum([child.num_leaves for child in children])
-        self.flat = kind is not None and all(child.kind is None for child in children)
+        if kind is None:
+            self.num_leaves, self.flat = 1, False
+            return
+        count, flat = 0, True
+        for child in children:  # a loop, no call: every flatten makes specs
+            count += child.num_leaves
+            if child.kind is not None:
+                flat = False
+        self.num_leaves, self.flat = count, flat
 
     @property
     def is_leaf(self) -> bool:
@@ -124,19 +131,26 @@ def broadcast_prefix(prefix: Any, tree: Any, spec: TreeSpec | None = None) -> li
 
 
 def _broadcast(prefix: Any, spec: TreeSpec, out: list[Any]) -> bool:
-    prefix_is_container = _is_namedtuple(prefix) or type(prefix) in (tuple, list, dict)
-    if not prefix_is_container:
-        out.extend([prefix] * spec.num_leaves)
+    kind = type(prefix)
+    if not (kind is tuple or kind is list or kind is dict or _is_namedtuple(prefix)):
+        if spec.kind is None:
+            out.append(prefix)
+        else:
+            out.extend([prefix] * spec.num_leaves)
         return True
-    if spec.is_leaf:
+    if spec.kind is None:
         return False
-    if type(prefix) is dict:
+    if kind is dict:
         if spec.kind is not dict or set(prefix) != set(spec.keys):
             return False
-        return all(_broadcast(prefix[key], child, out)
-                   for key, child in zip(spec.keys, spec.children))
-    if (type(prefix) is not spec.kind and not (type(prefix) in (tuple, list)
-                                              and spec.kind in (tuple, list))) \
+        for key, child in zip(spec.keys, spec.children):
+            if not _broadcast(prefix[key], child, out):
+                return False
+        return True
+    if (kind is not spec.kind and not (kind in (tuple, list) and spec.kind in (tuple, list))) \
             or len(prefix) != len(spec.children):
         return False
-    return all(_broadcast(item, child, out) for item, child in zip(prefix, spec.children))
+    for item, child in zip(prefix, spec.children):  # noqa: SIM110 (no generator per call)
+        if not _broadcast(item, child, out):
+            return False
+    return True

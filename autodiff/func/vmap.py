@@ -73,13 +73,13 @@ def _vmap_call(func: Callable[..., Any], in_dims: Any, out_dims: Any, randomness
                              f"{dim} for an input but the input is of type {type(leaf)}. We "
                              "cannot vmap over non-Tensor arguments, please use None as the "
                              "respective in_dim")
-        ndim = leaf.dim()
+        ndim = leaf._data.ndim
         if not -ndim <= dim < ndim:
             raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): Got in_dim="
                              f"{dim} for some input, but that input is a Tensor of "
                              f"dimensionality {ndim} so expected in_dim to satisfy "
                              f"-{ndim} <= in_dim < {ndim}.")
-        sizes.append(leaf.shape[dim])
+        sizes.append(leaf._data.shape[dim])
     if not sizes:
         raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): at least one "
                          "input must be batched (in_dims != None for some Tensor input)")

@@ -1,6 +1,6 @@
 """`autodiff.nn`: layers and losses (see `functional` for the function forms)."""
 
-from . import functional, init, parallel, utils
+from . import attention, functional, init, parallel, utils
 from .modules import (
     CELU,
     ELU,

@@ -26,7 +26,21 @@ from ..op_modes import OpCall, OpMode
 from ..tensor import Tensor
 
 # The converter families register themselves in CONVERTERS when imported.
-from . import division, elementwise, indexing, layers, loss, recurrent, reduction
+from . import (
+    comparison,
+    composite,
+    division,
+    elementwise,
+    indexing,
+    layers,
+    loss,
+    normalization,
+    pooling,
+    products,
+    rearrange,
+    recurrent,
+    reduction,
+)
 from . import shape as _shape
 from .convert import CONVERTERS, Unsupported
 from .graph import ONNX_TYPES, Graph, Record, UnsupportedOperatorError
@@ -65,6 +79,16 @@ def export(model: Any, args: Any, f: Any, kwargs: dict[str, Any] | None = None,
             grown_args, grown_kwargs = _grow((args, kwargs), arguments, input_names, dynamic)
             with no_grad(), _Recorder(grown, None, opset):
                 model(*grown_args, **grown_kwargs)
+        # the same call on the inputs' elements shuffled: what the graph holds as constants
+        # must not change with them (`_check_constants`)
+        probe: list[Record] = []
+        probe_args, probe_kwargs = _shuffled((args, kwargs), arguments)
+        try:
+            with no_grad(), _Recorder(probe, None, opset):
+                probe_result = model(*probe_args, **probe_kwargs)
+            probed = True
+        except Exception:  # (inputs the model cannot take: no check)
+            probed = False
         graph = Graph(onnx, opset)
         if isinstance(model, Module):
             for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
@@ -75,12 +99,19 @@ def export(model: Any, args: Any, f: Any, kwargs: dict[str, Any] | None = None,
             shape = [dynamic.get(name, {}).get(axis, size)
                      for axis, size in enumerate(tensor.shape)]
             inputs.append((name, tensor.dtype.name, shape))
-        with no_grad(), _Recorder([], graph, opset, grown):
+        records: list[Record] = []
+        with no_grad(), _Recorder(records, graph, opset, grown):
             result = model(*args, **kwargs)
     finally:
         for module, mode in training:
             module.training = mode
     results = _tensors(result)
+    if probed:
+        for tensor in results:
+            graph.value(tensor)  # (an output no op made becomes a constant here)
+        ends = (Record("output", "the outputs", tuple(results), {}, ()),
+                Record("output", "the outputs", tuple(_tensors(probe_result)), {}, ()))
+        _check_constants(graph, [*records, ends[0]], [*probe, ends[1]])
     output_names = list(output_names or [f"output_{i}" for i in range(len(results))])
     if len(output_names) != len(results):
         raise ValueError(f"autodiff.onnx.export: {len(results)} outputs, but "
@@ -112,44 +143,62 @@ class _Recorder(OpMode):
         result = call.run()
         func = call.func
         overload = func.name() if func is not None else type(call.ctx).__name__
-        record = Record(type(call.ctx).__name__, overload, call.args, call.kwargs,
+        self._convert(Record(type(call.ctx).__name__, overload, call.args, call.kwargs,
+                             tuple(_tensors(result))))
+        return result
+
+    def computed(self, name: str, operands: tuple[Any, ...], options: dict[str, Any],
+                 result: Any) -> None:
+        record = Record(name, f"aten::{_ATEN_NAMES.get(name, name)}", operands, options,
                         tuple(_tensors(result)))
+        graph = self.graph
+        # of constants only (a mask the model builds from arange): a constant, as it was
+        constant = graph is not None and not any(
+            isinstance(item, Tensor) and graph.is_computed(item) for item in operands)
+        self._convert(record, write=not constant)
+
+    def _convert(self, record: Record, write: bool = True) -> None:
+        """Record the op; with a graph, write it there (its outputs bound to ONNX values)."""
         position = len(self.records)
         self.records.append(record)
         graph = self.graph
-        if graph is None:
-            return result
+        if graph is None or not write:
+            return
         other = None
         if self.grown is not None:
             other = self.grown[position] if position < len(self.grown) else None
             if other is None or other.op != record.op:
                 raise UnsupportedOperatorError(
                     "autodiff.onnx.export: the model applies other ops when a dynamic axis "
-                    f"has another size (at {overload}): it cannot be exported with these "
-                    "dynamic_axes")
+                    f"has another size (at {record.overload}): it cannot be exported with "
+                    "these dynamic_axes")
         converter = CONVERTERS.get(record.op)
         if converter is None:
             raise record.unsupported(self.opset)
         if other is None and record.outputs and all(
                 tensor.numel() == 0 for tensor in record.outputs):
             for tensor in record.outputs:  # an empty result: nothing to compute
-                graph.bind(tensor, graph.constant(tensor._backend.to_numpy(tensor._data)))
-            return result
+                graph.bind(tensor, graph.constant(tensor._backend.to_numpy(tensor._data)),
+                           computed=False)
+            return
         try:
             names = converter(graph, record, other)
         except Unsupported as why:
             raise record.unsupported(self.opset, str(why)) from None
         for tensor, name in zip(record.outputs, names):
             if name is None:
-                graph.unavailable(tensor, f"{overload}'s output has no ONNX value here")
+                graph.unavailable(tensor, f"{record.overload}'s output has no ONNX value here")
             else:
                 graph.bind(tensor, name)
-        return result
-
 
     def written(self, tensor: Any, value: Any) -> None:
         if self.graph is not None:
             self.graph.follow(tensor, value)
+
+
+# PyTorch's names of the ops an op mode sees as `computed` where they differ from ours.
+_ATEN_NAMES = {"less": "lt", "less_equal": "le", "greater": "gt", "greater_equal": "ge",
+               "equal": "eq", "not_equal": "ne"}
 
 
 def _tensors(obj: Any) -> list[Tensor]:
@@ -160,6 +209,76 @@ def _tensors(obj: Any) -> list[Tensor]:
     if type(obj) is dict:
         return [tensor for item in obj.values() for tensor in _tensors(item)]
     return []
+
+
+def _shuffled(obj: Any, arguments: list[Tensor]) -> Any:
+    """The arguments with each one's elements moved one place along (the last to the first),
+    each even place's element then repeated in the odd place after it: values the model takes
+    as it takes the originals, in another order and another mix (a histogram or a sort of them
+    differs too)."""
+    shuffled: dict[int, Tensor] = {}
+    for tensor in arguments:
+        flat = tensor.detach().reshape(-1)
+        count = flat.shape[0]
+        if count < 2:
+            continue
+        order = [(position - 1 - position % 2) % count for position in range(count)]
+        shuffled[id(tensor)] = flat[order].reshape(tensor.shape)
+    return _replaced(obj, shuffled)
+
+
+def _replaced(item: Any, tensors: dict[int, Tensor]) -> Any:
+    if isinstance(item, Tensor):
+        return tensors.get(id(item), item)
+    if type(item) in (tuple, list):
+        return type(item)(_replaced(part, tensors) for part in item)
+    if type(item) is dict:
+        return {key: _replaced(part, tensors) for key, part in item.items()}
+    return item
+
+
+def _check_constants(graph: Graph, records: list[Record], probe: list[Record]) -> None:
+    """Each Tensor or array the graph holds as a constant (one no parameter or buffer holds,
+    read by an op or returned) has the same values in the probe call, or it was computed from
+    the inputs by something the export does not see: refused, as it would be frozen."""
+    for record, other in zip(records, probe):
+        if record.op != other.op:
+            return  # (control flow that follows the values: the trace holds for these)
+        pairs = [(item, other.args[position]) for position, item in enumerate(record.args)
+                 if position < len(other.args) and isinstance(item, Tensor)
+                 and id(item) in graph.frozen]
+        arrays = [(value, second) for key, first in record.kwargs.items()
+                  for value, second in _items(first, other.kwargs.get(key))
+                  if id(value) in graph.frozen_arrays]
+        backend = next((item._backend for item in record.args if isinstance(item, Tensor)),
+                       None)
+        for first, second in pairs + arrays:
+            if not _same_values(first, second, backend):
+                raise UnsupportedOperatorError(
+                    f"autodiff.onnx.export: an operand of {record.overload} is computed from "
+                    "the inputs by an operation the export does not see (such as nonzero, "
+                    "one_hot, searchsorted, bincount or a random draw): it cannot be written "
+                    "as a constant")
+
+
+def _items(first: Any, second: Any) -> list[tuple[Any, Any]]:
+    """A keyword's value paired with the probe's (item by item in a tuple: an index key)."""
+    if type(first) in (tuple, list):
+        seconds = list(second) if type(second) in (tuple, list) else []
+        seconds += [None] * (len(first) - len(seconds))
+        return list(zip(first, seconds))
+    return [(first, second)]
+
+
+def _same_values(first: Any, second: Any, backend: Any) -> bool:
+    """Whether two Tensors (or two arrays of `backend`) hold the same elements, bit for bit."""
+    if isinstance(first, Tensor) != isinstance(second, Tensor) or second is None:
+        return False
+    if isinstance(first, Tensor):
+        first, second = (item._backend.to_numpy(item._data) for item in (first, second))
+    else:
+        first, second = backend.to_numpy(first), backend.to_numpy(second)
+    return bool(first.shape == second.shape and first.tobytes() == second.tobytes())
 
 
 def _grow(obj: Any, arguments: list[Tensor], names: list[str],

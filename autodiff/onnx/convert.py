@@ -68,9 +68,38 @@ def index_value(g: Graph, record: Record, array: Any) -> str:
     """An index array an op holds (made from a constant or a Tensor the trace no longer
     knows): an int64 constant."""
     backend = record.args[0]._backend
-    name = g.arrays.get(id(array))
+    name = g.array_value(array, backend)
     if name is not None:
         return name if backend.dtype_name(array) == "int64" else g.node(
             "Cast", [name], to=ONNX_TYPES["int64"])
     host = backend.to_numpy(array)
+    g.frozen_arrays.add(id(array))
     return g.constant(host.astype("int64") if str(host.dtype) != "int64" else host, "index")
+
+
+def apply_taps(g: Graph, x: Tensor, value: str, taps: Any, dtype: str) -> str:
+    """The separable linear map an op holds as taps (one per trailing axis of `x`): along
+    each axis, each output position a weighted sum of input positions, written as Gathers
+    along the axis, multiplied by constant weights and added."""
+    ndim = x.ndim
+    first = ndim - len(taps)
+    backend = x._backend
+    out = value
+    for offset, tap in enumerate(taps):
+        axis = first + offset
+        terms = []
+        for column in range(len(tap.index[0])):
+            indices = backend.asarray([row[column] for row in tap.index], dtype="int64")
+            term = g.node("Gather", [out, g.constant(backend.to_numpy(indices), "taps")],
+                          axis=axis)
+            if tap.weight is not None:
+                shape = [1] * ndim
+                shape[axis] = len(tap.weight)
+                weights = backend.reshape(backend.asarray([row[column] for row in tap.weight],
+                                                          dtype=dtype), tuple(shape))
+                term = g.node("Mul", [term, g.constant(backend.to_numpy(weights), "weights")])
+            terms.append(term)
+        out = terms[0]
+        for term in terms[1:]:
+            out = g.node("Add", [out, term])
+    return out

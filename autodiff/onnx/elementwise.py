@@ -227,7 +227,7 @@ def _log_sigmoid(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Neg", [g.node("Softplus", [g.node("Neg", [value])])])]
 
 
-@converts("Threshold")
+@converts("Threshold", "ThresholdInPlace")
 def _threshold(g: Graph, record: Record, other: Record | None) -> list[Any]:
     dtype = dtype_of(output(record))
     value = operand(g, record.args[0], dtype)
@@ -267,13 +267,6 @@ def _shrink(g: Graph, record: Record, other: Record | None) -> list[Any]:
 def _mish(g: Graph, record: Record, other: Record | None) -> list[Any]:
     value = operand(g, record.args[0], dtype_of(output(record)))
     return [g.node("Mul", [value, g.node("Tanh", [g.node("Softplus", [value])])])]
-
-
-@converts("Log1p")
-def _log1p(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    dtype = dtype_of(output(record))
-    value = operand(g, record.args[0], dtype)
-    return [g.node("Log", [g.node("Add", [value, g.scalar(1, dtype)])])]
 
 
 @converts("Deg2Rad", "Rad2Deg")
@@ -328,3 +321,4 @@ def _clamp_tensor(g: Graph, record: Record, other: Record | None) -> list[Any]:
     if high is not None:
         out = g.node("Min", [out, operand(g, high, dtype)])
     return [out]
+

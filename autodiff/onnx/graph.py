@@ -31,6 +31,14 @@ class Graph:
         self.missing: dict[int, str] = {}  # id(Tensor) -> why it has no value
         self.versions: dict[int, int] = {}  # id(Tensor) -> its version when it got its name
         self.arrays: dict[int, str] = {}  # id(array) -> the value of the Tensor holding it
+        self.missing_arrays: dict[int, str] = {}  # id(array) of a Tensor with no value -> why
+        self.computed: list[Any] = []  # the inputs and op outputs (values that vary per run)
+        self.computed_ids: set[int] = set()
+        self.computed_arrays: set[int] = set()
+        # Tensors and arrays written as constants though no parameter or buffer holds them
+        self.frozen: dict[int, Any] = {}
+        self.frozen_arrays: set[int] = set()
+        self.lacking: list[Any] = []  # op outputs with no ONNX value
 
     def fresh(self, hint: str) -> str:
         self.count += 1
@@ -73,29 +81,94 @@ class Graph:
             name, ONNX_TYPES[dtype], [], [cast(value)]))
         return name
 
-    def bind(self, tensor: Any, name: str) -> None:
+    def bind(self, tensor: Any, name: str, computed: bool = True) -> None:
+        """Name `tensor`'s value: an input's or an op's output (`computed`), or a constant."""
+        if computed:
+            self.computed.append(tensor)
+            self.computed_ids.add(id(tensor))
+            self.computed_arrays.add(id(tensor._data))
         self.names[id(tensor)] = name
         self.arrays[id(tensor._data)] = name
         self.versions[id(tensor)] = tensor._version
         self.keep.append(tensor)
 
+    def is_computed(self, tensor: Any) -> bool:
+        """Whether `tensor` holds (or held) an input or an op output, not a constant."""
+        return id(tensor) in self.computed_ids or id(tensor._data) in self.computed_arrays
+
     def array(self, array: Any, backend: Any, hint: str) -> str:
         """An array an op holds as an attribute (a mask, an index): the value of the Tensor
         whose array it is, else a constant of its current values."""
+        name = self.array_value(array, backend)
+        if name is not None:
+            return name
+        self.frozen_arrays.add(id(array))
+        return self.constant(backend.to_numpy(array), hint)
+
+    def array_value(self, array: Any, backend: Any) -> str | None:
+        """The value of the Tensor whose array this is; None for a constant (an array no input
+        and no op output holds); an error for an output with no ONNX value.
+
+        An op is often given a view or a copy of an index Tensor's array (reshaped to a
+        vector, negative indices wrapped): an integer array that views the memory of an input
+        or an op output and holds its elements is that Tensor's value; one that holds them in
+        memory of its own may be a copy of it or a constant, which the export cannot tell
+        apart, and is refused rather than frozen."""
         name = self.arrays.get(id(array))
         if name is not None:
             return name
-        return self.constant(backend.to_numpy(array), hint)
+        why = self.missing_arrays.get(id(array))
+        if why is not None:
+            raise UnsupportedOperatorError(f"autodiff.onnx.export: {why}")
+        dtype = backend.dtype_name(array)
+        if _kind(dtype) != "int":
+            return None
+        flat = backend.to_numpy(array).reshape(-1).tolist()
+        if not flat:
+            return None
+        owner = backend.memory_owner(array)
+        views: dict[str, Any] = {}
+        copied = False
+        for tensor in self.computed + self.lacking:
+            if (tensor.numel() != len(flat) or tensor._backend is not backend
+                    or _kind(tensor.dtype.name) != "int"):
+                continue
+            if not _same_elements(flat, backend.to_numpy(tensor._data).reshape(-1).tolist()):
+                continue
+            if id(tensor) in self.missing:
+                raise UnsupportedOperatorError(
+                    f"autodiff.onnx.export: {self.missing[id(tensor)]}")
+            if backend.memory_owner(tensor._data) is owner:
+                views[self.names[id(tensor)]] = tensor
+            else:
+                copied = True
+        if len(views) > 1 or (copied and not views):
+            raise UnsupportedOperatorError(
+                "autodiff.onnx.export: an op was given a copy of an index the model computes "
+                "or takes as an input (or a constant with the same elements): the export "
+                "cannot follow it")
+        if not views:
+            return None
+        ((value, tensor),) = views.items()
+        shape = [int(size) for size in array.shape]
+        if [int(size) for size in tensor.shape] != shape:
+            value = self.node("Reshape", [value, self.ints(shape)], allowzero=1)
+        if tensor.dtype.name != dtype:
+            value = self.node("Cast", [value], to=ONNX_TYPES[dtype])
+        return value
 
     def follow(self, tensor: Any, value: Any) -> None:
         """An in-place op gave `tensor` the values of `value`: it is that value from now on.
         (A view of the tensor, or a tensor it is a view of, is left as it was: reading one
         later is refused by the version check in `value`.)"""
-        self.bind(tensor, self.value(value))
+        name = self.names.get(id(value))  # (a view taken in place shares the version)
+        self.bind(tensor, name if name is not None else self.value(value))
 
     def unavailable(self, tensor: Any, why: str) -> None:
         """An op output with no ONNX value (PyTorch's max-pool indices): an error if read."""
         self.missing[id(tensor)] = why
+        self.missing_arrays[id(tensor._data)] = why
+        self.lacking.append(tensor)
         self.keep.append(tensor)
 
     def value(self, tensor: Any) -> str:
@@ -107,13 +180,35 @@ class Graph:
                 "autodiff.onnx.export: a tensor was changed in place in a way the export "
                 "cannot follow (through a view, or by a write no op records)")
         if name is None:
-            why = self.missing.get(id(tensor))
+            why = self.missing.get(id(tensor), self.missing_arrays.get(id(tensor._data)))
             if why is not None:
                 raise UnsupportedOperatorError(f"autodiff.onnx.export: {why}")
+            shared = self.arrays.get(id(tensor._data))
+            if shared is not None:  # another Tensor of the same array (detach, .data)
+                self.bind(tensor, shared, computed=id(tensor._data) in self.computed_arrays)
+                return shared
             host = tensor._backend.to_numpy(tensor._data)
+            if id(tensor) not in self.parameter_names:
+                self.frozen[id(tensor)] = tensor
             name = self.constant(host, self.parameter_names.get(id(tensor), "constant"))
-            self.bind(tensor, name)
+            self.bind(tensor, name, computed=False)
         return name
+
+
+def _kind(dtype: str) -> str:
+    return "bool" if dtype == "bool" else "int" if "int" in dtype else "other"
+
+
+def _same_elements(array: list[Any], values: list[Any]) -> bool:
+    """Whether `array` is `values`, each negative one possibly wrapped by one same size."""
+    size = None
+    for got, value in zip(array, values):
+        if got == value:
+            continue
+        if value >= 0 or got < 0 or (size is not None and got - value != size):
+            return False
+        size = got - value
+    return True
 
 
 class Record:

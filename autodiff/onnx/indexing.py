@@ -79,10 +79,10 @@ def _index(g: Graph, record: Record, other: Record | None) -> list[Any]:
         raise Unsupported("a boolean mask")
     if len(key) == 1:
         return [g.node("Gather", [g.value(x), index_value(g, record, key[0])], axis=0)]
-    hosts = [backend.to_numpy(item) for item in key]
-    shape = broadcast_shapes([tuple(host.shape) for host in hosts])
-    parts = [g.node("Unsqueeze", [g.node("Expand", [g.constant(host, "index"), g.ints(shape)]),
-                                  g.ints([len(shape)])]) for host in hosts]
+    shape = broadcast_shapes([tuple(int(size) for size in item.shape) for item in key])
+    parts = [g.node("Unsqueeze", [g.node("Expand", [index_value(g, record, item),
+                                                    g.ints(shape)]),
+                                  g.ints([len(shape)])]) for item in key]
     indices = g.node("Concat", parts, axis=len(shape))
     return [g.node("GatherND", [g.value(x), indices])]
 
@@ -120,10 +120,10 @@ def _index_put(g: Graph, record: Record, other: Record | None) -> list[Any]:
            or backend.is_bool(item.dtype) for item in key):
         raise Unsupported("a key with slices, None or a boolean mask")
     dtype = dtype_of(output(record))
-    hosts = [backend.to_numpy(item) for item in key]
-    shape = broadcast_shapes([tuple(host.shape) for host in hosts])
-    parts = [g.node("Unsqueeze", [g.node("Expand", [g.constant(host, "index"), g.ints(shape)]),
-                                  g.ints([len(shape)])]) for host in hosts]
+    shape = broadcast_shapes([tuple(int(size) for size in item.shape) for item in key])
+    parts = [g.node("Unsqueeze", [g.node("Expand", [index_value(g, record, item),
+                                                    g.ints(shape)]),
+                                  g.ints([len(shape)])]) for item in key]
     indices = g.node("Concat", parts, axis=len(shape))
     filled = shape + [int(size) for size in x.shape[len(key):]]
     updates = g.node("Expand", [operand(g, values, dtype), g.ints(filled)])
@@ -169,3 +169,103 @@ def _take(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
     flat = g.node("Reshape", [g.value(x), g.ints([-1])])
     return [g.node("Gather", [flat, index_value(g, record, record.kwargs["index"])], axis=0)]
+
+
+@converts("IndexAdd", "IndexCopy")
+def _index_add(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """x.index_add(dim, index, source, alpha=) / x.index_copy(dim, index, source): the index
+    laid along `dim` and expanded to the source's shape, then ScatterElements (reduction
+    "add", opset 16, for index_add; the source times alpha)."""
+    x, source = record.args[0], record.args[1]
+    dtype = dtype_of(output(record))
+    adding = record.op == "IndexAdd"
+    if adding and g.opset < 16:
+        raise Unsupported("ScatterElements' reduction needs opset 16")
+    if x.ndim == 0:
+        raise Unsupported("a 0-d input")
+    axis = int(record.kwargs["dim"]) % x.ndim
+    updates = operand(g, source, dtype)
+    if source.ndim == 0:
+        updates = g.node("Reshape", [updates, g.ints([1] * x.ndim)])
+    alpha = record.kwargs.get("alpha", 1)
+    if adding and alpha != 1:
+        updates = g.node("Mul", [updates, g.scalar(alpha, dtype)])
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    index = g.node("Reshape", [index_value(g, record, record.kwargs["index"]), g.ints(shape)])
+    index = g.node("Expand", [index, g.node("Shape", [updates])])
+    return [g.node("ScatterElements", [operand(g, x, dtype), index, updates], axis=axis,
+                   reduction="add" if adding else "none")]
+
+
+def _along(g: Graph, index: str, axis: int, ndim: int, like: str) -> str:
+    """A vector of positions laid along `axis` and expanded to the shape of `like`."""
+    shape = [1] * ndim
+    shape[axis] = -1
+    return g.node("Expand", [g.node("Reshape", [index, g.ints(shape)]),
+                             g.node("Shape", [like])])
+
+
+@converts("SelectScatter", "SliceScatter")
+def _slice_scatter(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """x with the positions of one select or slice along a dim replaced by src:
+    ScatterElements of src at those positions."""
+    x, source = record.args[0], record.args[1]
+    dtype = dtype_of(output(record))
+    key = list(record.kwargs["key"])
+    if Ellipsis in key:
+        at = key.index(Ellipsis)
+        key[at:at + 1] = [slice(None)] * (x.ndim - len(key) + 1)
+    picked = [(axis, item) for axis, item in enumerate(key) if item != slice(None)]
+    if len(picked) != 1:
+        raise Unsupported("a key of other than one select or slice")
+    axis, item = picked[0]
+    if other is not None and other.args[0].shape[axis] != x.shape[axis]:
+        raise Unsupported("a scatter along a dynamic dim")
+    positions = [item % int(x.shape[axis])] if isinstance(item, int) else list(
+        range(*item.indices(int(x.shape[axis]))))
+    updates = operand(g, source, dtype)
+    if isinstance(item, int):
+        updates = g.node("Unsqueeze", [updates, g.ints([axis])])
+    index = _along(g, g.ints(positions), axis, x.ndim, updates)
+    return [g.node("ScatterElements", [operand(g, x, dtype), index, updates], axis=axis)]
+
+
+@converts("IndexFill", "IndexFillTensor")
+def _index_fill(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """x with the positions `index` along the dim filled with the value: ScatterElements of
+    the value expanded to those positions."""
+    x = record.args[0]
+    dtype = dtype_of(output(record))
+    value = record.args[1] if record.op == "IndexFillTensor" else record.kwargs["value"]
+    if x.ndim == 0:
+        raise Unsupported("a 0-d input")
+    axis = int(record.kwargs["dim"]) % x.ndim
+    index = index_value(g, record, record.kwargs["index"])
+    data = operand(g, x, dtype)
+    shape = g.node("Shape", [data])
+    count = g.node("Shape", [index])
+    filled = g.node("Concat", [g.node("Slice", [shape, g.ints([0]), g.ints([axis])]), count,
+                               g.node("Slice", [shape, g.ints([axis + 1]),
+                                                g.ints([x.ndim])])], axis=0)
+    updates = g.node("Expand", [operand(g, value, dtype), filled])
+    return [g.node("ScatterElements", [data, _along(g, index, axis, x.ndim, updates),
+                                       updates], axis=axis)]
+
+
+@converts("Put")
+def _put(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """x.put(index, source, accumulate): ScatterElements into the flattened x (reduction
+    "add" with accumulate, opset 16)."""
+    x, source = record.args[0], record.args[1]
+    dtype = dtype_of(output(record))
+    accumulate = bool(record.kwargs["accumulate"])
+    if accumulate and g.opset < 16:
+        raise Unsupported("ScatterElements' reduction needs opset 16")
+    data = operand(g, x, dtype)
+    flat = g.node("Reshape", [data, g.ints([-1])])
+    index = g.node("Reshape", [index_value(g, record, record.kwargs["index"]), g.ints([-1])])
+    updates = g.node("Reshape", [operand(g, source, dtype), g.ints([-1])])
+    out = g.node("ScatterElements", [flat, index, updates], axis=0,
+                 reduction="add" if accumulate else "none")
+    return [g.node("Reshape", [out, g.node("Shape", [data])])]

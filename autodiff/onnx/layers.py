@@ -1,13 +1,14 @@
-"""ONNX forms of layers: convolutions, pooling, normalizations, attention, interpolation."""
+"""ONNX forms of layers: convolutions, attention, interpolation, grid sampling, affine_grid."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from ..ops.grid_sample import base_grid
 from ..tensor import Tensor, _wrap
 from .convert import (
     Unsupported,
+    apply_taps,
     converts,
     dtype_of,
     operand,
@@ -72,97 +73,6 @@ def _conv_transpose(g: Graph, record: Record, inputs: list[str], attributes: dic
     return out
 
 
-def _ceil_mode(x: Tensor, geometry: Any) -> int:
-    """1 where the op's output positions exceed the floor formula's (ceil_mode=True)."""
-    spatial = x.shape[x.ndim - len(geometry.kernel):]
-    for size, k, s, d, (lo, hi), positions in zip(spatial, geometry.kernel, geometry.stride,
-                                                  geometry.dilation, geometry.padding,
-                                                  geometry.positions):
-        if (size + lo + hi - d * (k - 1) - 1) // s + 1 != positions:
-            return 1
-    return 0
-
-
-def _pool_pads(geometry: Any) -> list[int]:
-    return [int(lo) for lo, _ in geometry.padding] + [int(hi) for _, hi in geometry.padding]
-
-
-@converts("MaxPool1DWithIndices", "MaxPool2DWithIndices", "MaxPool3DWithIndices")
-def _max_pool(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    x = record.args[0]
-    geometry = record.kwargs["geometry"]
-    batched = x.ndim == len(geometry.kernel) + 2
-    value = g.value(x)
-    if not batched:
-        value = g.node("Unsqueeze", [value, g.ints([0])])
-    out = g.node("MaxPool", [value], kernel_shape=list(geometry.kernel),
-                 strides=list(geometry.stride), dilations=list(geometry.dilation),
-                 pads=_pool_pads(geometry), ceil_mode=_ceil_mode(x, geometry))
-    if not batched:
-        out = g.node("Squeeze", [out, g.ints([0])])
-    # (ONNX's indices count over the whole tensor, PyTorch's within each plane)
-    return [out, None] if len(record.outputs) > 1 else [out]
-
-
-@converts("AvgPool1D", "AvgPool2D", "AvgPool3D")
-def _avg_pool(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    x = record.args[0]
-    geometry = record.kwargs["geometry"]
-    divisor = record.kwargs["divisor"]
-    if not isinstance(divisor, int) or divisor != math.prod(geometry.kernel):
-        raise Unsupported("count_include_pad=False, divisor_override or ceil_mode windows")
-    if _ceil_mode(x, geometry) or any(lo != hi for lo, hi in geometry.padding):
-        raise Unsupported("ceil_mode")
-    batched = x.ndim == len(geometry.kernel) + 2
-    value = g.value(x)
-    if not batched:
-        value = g.node("Unsqueeze", [value, g.ints([0])])
-    out = g.node("AveragePool", [value], kernel_shape=list(geometry.kernel),
-                 strides=list(geometry.stride), pads=_pool_pads(geometry),
-                 count_include_pad=1)
-    if not batched:
-        out = g.node("Squeeze", [out, g.ints([0])])
-    return [out]
-
-
-@converts("NativeLayerNorm")
-def _layer_norm(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    x, weight, bias = record.args[:3]
-    dtype = dtype_of(output(record))
-    axes = record.kwargs["axes"]
-    normalized = [int(size) for size in x.shape[axes[0]:]]
-    backend = x._backend
-    inputs = [operand(g, x, dtype)]
-    for given, fill in ((weight, 1.0), (bias, 0.0)):
-        if given is None:
-            given = _wrap(backend.full(tuple(normalized), fill, dtype=dtype),
-                                       backend)
-        inputs.append(operand(g, given, dtype))
-    out = g.node("LayerNormalization", inputs, axis=int(axes[0]),
-                 epsilon=float(record.kwargs["eps"]))
-    return [out] + [None] * (len(record.outputs) - 1)
-
-
-@converts("NativeBatchNorm")
-def _batch_norm(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    x, weight, bias = record.args[:3]
-    kwargs = record.kwargs
-    if kwargs["training"] or kwargs["running_mean"] is None:
-        raise Unsupported("training mode (batch statistics)")
-    dtype = dtype_of(output(record))
-    channels = (int(x.shape[1]),)
-    backend = x._backend
-    inputs = [operand(g, x, dtype)]
-    for given, fill in ((weight, 1.0), (bias, 0.0)):
-        if given is None:
-            given = _wrap(backend.full(channels, fill, dtype=dtype), backend)
-        inputs.append(operand(g, given, dtype))
-    inputs += [operand(g, kwargs["running_mean"], dtype),
-               operand(g, kwargs["running_var"], dtype)]
-    out = g.node("BatchNormalization", inputs, epsilon=float(kwargs["eps"]))
-    return [out] + [None] * (len(record.outputs) - 1)
-
-
 @converts("ScaledDotProductAttention", "ScaledDotProductAttentionMm")
 def _attention(g: Graph, record: Record, other: Record | None) -> list[Any]:
     """softmax(q k^T * scale + mask) v, as PyTorch's math path (a float mask is added, a
@@ -206,44 +116,10 @@ def _attention(g: Graph, record: Record, other: Record | None) -> list[Any]:
           "UpsampleLinear1D", "UpsampleBilinear2D", "UpsampleBilinear2DAa",
           "UpsampleBicubic2D", "UpsampleTrilinear3D")
 def _upsample(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    """interpolate as the op computes it, one spatial axis at a time: each output position a
-    weighted sum of input positions (its taps: indices and weights, as the op holds them),
-    written as Gathers along the axis, multiplied by constant weights and added."""
+    """interpolate as the op computes it: its taps along each spatial axis (`apply_taps`)."""
     x = record.args[0]
     dtype = dtype_of(output(record))
-    taps = record.kwargs["taps"]
-    out = operand(g, x, dtype)
-    ndim = x.ndim
-    first = ndim - len(taps)
-    backend = x._backend
-    for offset, tap in enumerate(taps):
-        axis = first + offset
-        terms = []
-        for column in range(len(tap.index[0])):
-            indices = backend.asarray([row[column] for row in tap.index], dtype="int64")
-            index = g.constant(backend.to_numpy(indices), "taps")
-            term = g.node("Gather", [out, index], axis=axis)
-            if tap.weight is not None:
-                shape = [1] * ndim
-                shape[axis] = len(tap.weight)
-                weights = backend.reshape(backend.asarray([row[column] for row in tap.weight],
-                                                          dtype=dtype), tuple(shape))
-                term = g.node("Mul", [term, g.constant(backend.to_numpy(weights), "weights")])
-            terms.append(term)
-        out = terms[0]
-        for term in terms[1:]:
-            out = g.node("Add", [out, term])
-    return [out]
-
-
-@converts("PixelShuffle")
-def _pixel_shuffle(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    """ONNX's DepthToSpace in CRD order is PyTorch's pixel_shuffle of (N, C*r*r, H, W)."""
-    x = record.args[0]
-    if x.ndim != 4:
-        raise Unsupported("an input of other than 4 dims")
-    return [g.node("DepthToSpace", [g.value(x)], blocksize=int(record.kwargs["factor"]),
-                   mode="CRD")]
+    return [apply_taps(g, x, operand(g, x, dtype), record.kwargs["taps"], dtype)]
 
 
 @converts("GridSampler2D")
@@ -259,3 +135,17 @@ def _grid_sample(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("GridSample", [operand(g, x, dtype), operand(g, grid, dtype)], mode=mode,
                    padding_mode=record.kwargs["padding_mode"],
                    align_corners=int(bool(record.kwargs["align_corners"])))]
+
+
+@converts("AffineGridGenerator")
+def _affine_grid(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The base grid (each output position's normalized coordinates, then a 1) as a constant,
+    times theta transposed: (N, prod(spatial), dims) put in shape (N, *spatial, dims)."""
+    theta = record.args[0]
+    dtype = dtype_of(output(record))
+    spatial = tuple(int(size) for size in record.kwargs["spatial"])
+    backend = theta._backend
+    base = base_grid(backend, spatial, bool(record.kwargs["align_corners"]), dtype)
+    points = g.node("MatMul", [g.constant(backend.to_numpy(base), "grid"),
+                               g.node("Transpose", [operand(g, theta, dtype)], perm=[0, 2, 1])])
+    return [g.node("Reshape", [points, g.ints([-1, *spatial, len(spatial)])])]

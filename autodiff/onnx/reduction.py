@@ -1,18 +1,18 @@
-"""ONNX forms of reductions (ReduceX with keepdims), softmax, matrix products and linear
-layers, cumulative sums, sorting (TopK)."""
+"""ONNX forms of reductions (ReduceX with keepdims), norms, softmax, cumulative sums, sorting
+(TopK), k-th values."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from ..tensor import Tensor
 from .convert import (
     CONVERTERS,
     Converter,
     Unsupported,
     converts,
     dtype_of,
+    onnx_type,
     operand,
     output,
 )
@@ -58,52 +58,11 @@ def _softmax(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node(record.op, [value], axis=int(record.kwargs["dim"]))]
 
 
-@converts("Mm", "Bmm", "Matmul", "Dot", "Mv")
-def _matmul(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    dtype = dtype_of(output(record))
-    return [g.node("MatMul", [operand(g, item, dtype) for item in record.args[:2]])]
-
-
-@converts("Linear", "LinearFolded", "LinearFoldedNoBias", "LinearMm", "LinearVector")
-def _linear(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    x, weight = record.args[0], record.args[1]
-    bias = record.args[2] if len(record.args) > 2 else None
-    dtype = dtype_of(output(record))
-    if x.ndim == 2 and weight.ndim == 2:
-        inputs = [operand(g, x, dtype), operand(g, weight, dtype)]
-        if bias is not None:
-            inputs.append(operand(g, bias, dtype))
-        return [g.node("Gemm", inputs, transB=1)]
-    transposed = g.node("Transpose", [operand(g, weight, dtype)],
-                        perm=list(reversed(range(weight.ndim))))
-    out = g.node("MatMul", [operand(g, x, dtype), transposed])
-    if bias is not None:
-        out = g.node("Add", [out, operand(g, bias, dtype)])
-    return [out]
-
-
-@converts("Addmm")
-def _addmm(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    dtype = dtype_of(output(record))
-    bias, left, right = (operand(g, item, dtype) for item in record.args[:3])
-    return [g.node("Gemm", [left, right, bias], alpha=float(record.kwargs.get("alpha", 1)),
-                   beta=float(record.kwargs.get("beta", 1)))]
-
-
-@converts("Einsum", "EinsumPermute", "EinsumProduct", "EinsumSum")
-def _einsum(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    dtype = dtype_of(output(record))
-    if "float" not in dtype:
-        raise Unsupported("integer einsum")
-    operands = [operand(g, item, dtype) for item in record.args if isinstance(item, Tensor)]
-    return [g.node("Einsum", operands, equation=record.kwargs["equation"])]
-
-
 @converts("MaxDim", "MinDim")
 def _max_dim(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
-    if x.ndim == 0:
-        raise Unsupported("a 0-d input")
+    if x.ndim == 0:  # the value itself, at index 0
+        return [g.node("Identity", [g.value(x)]), g.constant_int(0)]
     axis = int(record.kwargs["dim"]) % x.ndim
     keepdim = int(bool(record.kwargs["keepdim"]))
     value = g.value(x)
@@ -139,21 +98,156 @@ def _var(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [out]
 
 
-@converts("LinalgVectorNorm")
+def _reduce(g: Graph, kind: str, value: str, axes: tuple[int, ...], keepdim: int) -> str:
+    if kind == "ReduceSum" or g.opset >= 18:
+        return g.node(kind, [value, g.ints(axes)], keepdims=keepdim)
+    return g.node(kind, [value], axes=list(axes), keepdims=keepdim)
+
+
+def vector_norm(g: Graph, value: str, order: float, axes: tuple[int, ...], keepdim: int,
+                dtype: str) -> str:
+    """(sum |x|^p)^(1/p) over `axes`: ReduceL1 and ReduceL2 for 1 and 2, the largest or
+    smallest |x| for +-inf, the count of nonzeros for 0."""
+    if order == 1:
+        return _reduce(g, "ReduceL1", value, axes, keepdim)
+    if order == 2:
+        return _reduce(g, "ReduceL2", value, axes, keepdim)
+    size = g.node("Abs", [value])
+    if math.isinf(order):
+        return _reduce(g, "ReduceMax" if order > 0 else "ReduceMin", size, axes, keepdim)
+    if order == 0:
+        nonzero = g.node("Cast", [g.node("Not", [g.node("Equal", [size, g.scalar(0, dtype)])])],
+                         to=onnx_type(dtype))
+        return _reduce(g, "ReduceSum", nonzero, axes, keepdim)
+    powered = g.node("Pow", [size, g.scalar(order, dtype)])
+    return g.node("Pow", [_reduce(g, "ReduceSum", powered, axes, keepdim),
+                          g.scalar(1 / order, dtype)])
+
+
+@converts("LinalgVectorNorm", "NormAll", "NormDims")
 def _vector_norm(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
     dtype = dtype_of(output(record))
-    order = record.kwargs["ord"]
-    kinds = {1: "ReduceL1", 2: "ReduceL2"}
-    if order not in kinds or x.ndim == 0:
-        raise Unsupported(f"ord={order}")
+    order = float(record.kwargs["ord"])
     axes = record.kwargs["axes"]
+    if x.ndim == 0:
+        return [g.node("Abs", [operand(g, x, dtype)])] if order else [g.node(
+            "Cast", [g.node("Not", [g.node("Equal", [operand(g, x, dtype),
+                                                     g.scalar(0, dtype)])])],
+            to=onnx_type(dtype))]
     axes = tuple(range(x.ndim)) if axes is None else tuple(axis % x.ndim for axis in axes)
     keepdim = int(bool(record.kwargs["keepdim"]))
+    return [vector_norm(g, operand(g, x, dtype), order, axes, keepdim, dtype)]
+
+
+@converts("Renorm")
+def _renorm(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """Each slice along dim scaled by maxnorm / (norm + 1e-7) where its p-norm exceeds
+    maxnorm (PyTorch's)."""
+    x = record.args[0]
+    dtype = dtype_of(output(record))
+    dim = int(record.kwargs["dim"]) % x.ndim
+    axes = tuple(axis for axis in range(x.ndim) if axis != dim)
     value = operand(g, x, dtype)
-    if g.opset >= 18:
-        return [g.node(kinds[order], [value, g.ints(axes)], keepdims=keepdim)]
-    return [g.node(kinds[order], [value], axes=list(axes), keepdims=keepdim)]
+    maxnorm = g.scalar(record.kwargs["maxnorm"], dtype)
+    if not axes:
+        norm = g.node("Abs", [value])
+    else:
+        norm = vector_norm(g, value, float(record.kwargs["p"]), axes, 1, dtype)
+    factor = g.node("Where", [g.node("Greater", [norm, maxnorm]),
+                              g.node("Div", [maxnorm, g.node("Add", [norm, g.scalar(1e-7,
+                                                                                    dtype)])]),
+                              g.scalar(1, dtype)])
+    return [g.node("Mul", [value, factor])]
+
+
+@converts("Cdist")
+def _cdist(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The p-norm of each row of x1 minus each row of x2: (..., P, 1, M) - (..., 1, R, M)
+    reduced over M."""
+    x1, x2 = record.args[:2]
+    dtype = dtype_of(output(record))
+    first = g.node("Unsqueeze", [operand(g, x1, dtype), g.ints([x1.ndim - 1])])
+    second = g.node("Unsqueeze", [operand(g, x2, dtype), g.ints([x2.ndim - 2])])
+    difference = g.node("Sub", [first, second])
+    ndim = max(x1.ndim, x2.ndim) + 1
+    return [vector_norm(g, difference, float(record.kwargs["p"]), (ndim - 1,), 0, dtype)]
+
+
+@converts("Pdist")
+def _pdist(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The p-norm of row i minus row j for each pair i < j, in PyTorch's order."""
+    x = record.args[0]
+    dtype = dtype_of(output(record))
+    rows = int(x.shape[0])
+    if other is not None and other.args[0].shape[0] != rows:
+        raise Unsupported("pairs of a dynamic number of rows")
+    pairs = [(i, j) for i in range(rows) for j in range(i + 1, rows)]
+    value = operand(g, x, dtype)
+    first = g.node("Gather", [value, g.ints([i for i, _ in pairs])], axis=0)
+    second = g.node("Gather", [value, g.ints([j for _, j in pairs])], axis=0)
+    return [vector_norm(g, g.node("Sub", [first, second]), float(record.kwargs["p"]), (1,), 0,
+                        dtype)]
+
+
+@converts("Dist")
+def _dist(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The p-norm of a - b over every element."""
+    dtype = dtype_of(output(record))
+    a, b = (operand(g, item, dtype) for item in record.args[:2])
+    ndim = max(item.ndim for item in record.args[:2])
+    difference = g.node("Sub", [a, b])
+    if ndim == 0:
+        difference = g.node("Reshape", [difference, g.ints([1])])
+    axes = tuple(range(max(ndim, 1)))
+    return [vector_norm(g, difference, float(record.kwargs["p"]), axes, 0, dtype)]
+
+
+@converts("Aminmax")
+def _aminmax(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    dim, keepdim = record.kwargs["dim"], int(bool(record.kwargs["keepdim"]))
+    value = g.value(x)
+    if x.ndim == 0:
+        return [g.node("Identity", [value]), g.node("Identity", [value])]
+    axes = tuple(range(x.ndim)) if dim is None else (int(dim) % x.ndim,)
+    return [_reduce(g, "ReduceMin", value, axes, keepdim),
+            _reduce(g, "ReduceMax", value, axes, keepdim)]
+
+
+@converts("Nansum")
+def _nansum(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    dtype = dtype_of(output(record))
+    value = operand(g, x, dtype)
+    if "float" in dtype:
+        value = g.node("Where", [g.node("IsNaN", [value]), g.scalar(0, dtype), value])
+    axes = record.kwargs["axes"]
+    if x.ndim == 0:
+        return [g.node("Identity", [value])]
+    axes = tuple(range(x.ndim)) if not axes else tuple(axis % x.ndim for axis in axes)
+    return [_reduce(g, "ReduceSum", value, axes, int(bool(record.kwargs["keepdim"])))]
+
+
+@converts("Kthvalue")
+def _kthvalue(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The k smallest along the dim (TopK), the last of them. (Among equal values ONNX's
+    TopK may pick another index than PyTorch.)"""
+    x = record.args[0]
+    k = int(record.kwargs["k"])
+    value = g.value(x)
+    if x.ndim == 0:
+        return [g.node("Identity", [value]), g.node("Cast", [g.node(
+            "Mul", [value, g.scalar(0, dtype_of(x))])], to=onnx_type("int64"))]
+    axis = int(record.kwargs["dim"]) % x.ndim
+    values, indices = g.node("TopK", [value, g.ints([k])], outputs=2, axis=axis, largest=0,
+                             sorted=1)
+    keepdim = bool(record.kwargs["keepdim"])
+    picked = []
+    for item in (values, indices):
+        item = g.node("Gather", [item, g.ints([k - 1])], axis=axis)
+        picked.append(item if keepdim else g.node("Squeeze", [item, g.ints([axis])]))
+    return picked
 
 
 @converts("Cumsum")
@@ -168,8 +262,8 @@ def _cumsum(g: Graph, record: Record, other: Record | None) -> list[Any]:
 @converts("Sort", "SortStable", "Topk")
 def _top_k(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
-    if x.ndim == 0:
-        raise Unsupported("a 0-d input")
+    if x.ndim == 0:  # the value itself, at index 0
+        return [g.node("Identity", [g.value(x)]), g.constant_int(0)]
     axis = int(record.kwargs["dim"]) % x.ndim
     if record.op == "Topk":
         count, largest = int(record.kwargs["k"]), int(bool(record.kwargs["largest"]))

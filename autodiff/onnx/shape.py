@@ -51,7 +51,7 @@ def _view(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Reshape", [g.value(x), g.ints(_dynamic_shape(record, other))])]
 
 
-@converts("Transpose", "T")
+@converts("Transpose", "T", "TInPlace", "TransposeInPlace")
 def _transpose(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
     perm = list(range(x.ndim))
@@ -72,14 +72,15 @@ def _permute(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Transpose", [g.value(x)], perm=perm)]
 
 
-@converts("Unsqueeze")
+@converts("Unsqueeze", "UnsqueezeInPlace")
 def _unsqueeze(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
     axis = int(record.kwargs["dim"]) % (x.ndim + 1)
     return [g.node("Unsqueeze", [g.value(x), g.ints([axis])])]
 
 
-@converts("Squeeze", "SqueezeDim", "SqueezeDims")
+@converts("Squeeze", "SqueezeDim", "SqueezeDims", "SqueezeInPlace", "SqueezeDimInplace",
+          "SqueezeDimsInPlace")
 def _squeeze(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
     axes = record.kwargs.get("axes")
@@ -147,6 +148,8 @@ def _pad(g: Graph, record: Record, other: Record | None) -> list[Any]:
 def _repeat(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
     repeats = [int(count) for count in record.kwargs["repeats"]]
+    if other is not None and [int(count) for count in other.kwargs["repeats"]] != repeats:
+        raise Unsupported("a repeat count that follows a dynamic size")
     value = g.value(x)
     if len(repeats) > x.ndim:
         shape = [1] * (len(repeats) - x.ndim) + [int(size) for size in x.shape]
@@ -174,7 +177,7 @@ def _mode_pad(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Pad", [g.value(x), g.ints(begins + ends)], mode=mode)]
 
 
-@converts("Diagonal", "DiagonalCopy")
+@converts("Diagonal", "DiagonalCopy", "DiagCopy")
 def _diagonal(g: Graph, record: Record, other: Record | None) -> list[Any]:
     """The two dims moved last and merged into one, from which a Gather takes every
     (cols + 1)-th element from the diagonal's first."""

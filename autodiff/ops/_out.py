@@ -129,7 +129,7 @@ def takes_out(rule: OutRule | tuple[OutRule, ...] | Callable[..., Any],
             return call_with_out(function, op_name, chosen, args, kwargs, out)
 
         with_out.__signature__ = _with_out_parameter(function)  # type: ignore[attr-defined]
-        return fast_path(with_out, function, out=True)  # type: ignore[return-value]
+        return fast_path(with_out, function, out=True, vmap_blind=True)  # type: ignore[return-value]
     return decorate
 
 

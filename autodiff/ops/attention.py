@@ -22,6 +22,8 @@ give 0 (PyTorch's _safe_softmax). PyTorch's node is its final matmul's (UnsafeVi
 MmBackward0 for 2-D inputs; for some shapes PyTorch runs its CPU flash kernel instead, whose node
 is ScaledDotProductFlashAttentionForCpuBackward0). Shapes are checked as its math path checks
 them: its flash kernel accepts values of another length than the keys, which is refused here.
+Which kernels are enabled (nn.attention.sdpa_kernel) is checked first, as PyTorch's dispatcher
+does (attention_kernels.py).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from ..tensor import Tensor, _wrap
 from ._checks import same_device, scalar_type_name
 from ._promotion import check_broadcast
 from ._recorded import recorded_gradients
+from .attention_kernels import check_kernel
 from .selection import where
 from .softmax import softmax
 
@@ -354,6 +357,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if dropout_p > 1:
         raise RuntimeError(
             f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    check_kernel(query, key, value, attn_mask, dropout_p, enable_gqa)
     group = 1
     if enable_gqa:
         key, value, group = _group_query_heads(query, key, value)

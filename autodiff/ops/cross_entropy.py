@@ -38,36 +38,17 @@ class NllLoss(Function):
         backend = ctx.backend
         axis = 0 if x.ndim == 1 else 1
         classes = x.shape[axis]
-        valid = backend.not_equal(target, ignore_index)
-        safe = backend.where(valid, target, 0)  # ignored targets look up class 0
-        # PyTorch checks the range of the targets it uses (this syncs, as PyTorch on the CPU).
-        if target.size and bool(backend.any(backend.logical_or(
-                backend.greater_equal(safe, classes), backend.less(safe, 0)))):
+        valid, safe, out_of_range = backend.nll_loss_targets(
+            target, ignore_index=ignore_index, classes=classes)
+        # PyTorch checks the range of the targets it uses (this syncs, as PyTorch on the CPU;
+        # a compiled program checks it as a guard).
+        if target.size and bool(out_of_range):
             _raise_out_of_bounds(backend, target, ignore_index, classes)
-        index_shape = list(target.shape)
-        index_shape.insert(axis, 1)
-        picked = backend.take_along_axis(x, backend.reshape(safe, tuple(index_shape)), axis=axis)
-        picked = backend.reshape(picked, target.shape)
-        if weight is None:
-            scale = backend.astype(valid, backend.dtype_name(x))
-        else:
-            scale = backend.take(weight, backend.reshape(safe, (-1,)), axis=0)
-            scale = backend.where(valid, backend.reshape(scale, target.shape), 0.0)
-        # Ignored targets give (+)0 whatever their input (PyTorch skips them: a row of -inf
-        # logits must not make the loss nan).
-        loss = backend.where(valid, backend.negative(backend.multiply(picked, scale)), 0.0)
-        total = None
-        if reduction != "none":
-            loss = backend.sum(loss)
-            if reduction == "mean":
-                total = backend.sum(scale)
-                # every target ignored, or none: nan, as PyTorch
-                if bool(backend.all(backend.equal(total, 0))):
-                    total = backend.ones((), backend.dtype_name(x))
-                    loss = backend.full((), float("nan"), backend.dtype_name(x))
-                else:
-                    loss = backend.divide(loss, total)
-        ctx.total, ctx.axis, ctx.shape, ctx.valid = total, axis, x.shape, valid
+        # One backend call: a compiled program's one step, which it may fuse with log_softmax.
+        loss, scale, *total = backend.nll_loss_forward(x, safe, valid, weight,
+                                                       reduction=reduction)
+        ctx.total = total[0] if total else None
+        ctx.axis, ctx.shape, ctx.valid = axis, x.shape, valid
         ctx.save_for_backward(safe, scale)
         return loss
 
@@ -101,14 +82,10 @@ class NllLossBackward(Function):
     @staticmethod
     def forward(ctx: Any, grad: Any, safe: Any, scale: Any, *, axis: int,
                 shape: tuple[int, ...], total: Any, valid: Any) -> Any:
-        backend = ctx.backend
         ctx.total, ctx.grad_shape, ctx.valid = total, grad.shape, valid
         ctx.save_for_backward(safe, scale)
-        values = backend.where(valid, backend.multiply(scale, grad), 0.0)
-        values = backend.negative(values if total is None else backend.divide(values, total))
-        out = backend.zeros(shape, backend.dtype_name(values))
-        # One write per target (an O(N) scatter rather than an O(N C) one-hot).
-        return backend.index_add(out, _scatter_key(backend, safe, axis), values)
+        return ctx.backend.nll_loss_backward(grad, safe, scale, valid, total, axis=axis,
+                                             shape=shape)
 
     @staticmethod
     def backward(ctx: Any, outer: Tensor) -> tuple[Tensor | None, None, None]:
@@ -124,20 +101,6 @@ class NllLossBackward(Function):
         if ctx.total is not None:
             return picked / _wrap(ctx.total, outer._backend), None, None
         return picked, None, None
-
-
-def _scatter_key(backend: Any, safe: Any, axis: int) -> tuple[Any, ...]:
-    """Index arrays that address, for every target position, its class in the input."""
-    if axis == 0:
-        return (safe,)
-    ndim = safe.ndim
-    key = []
-    for dim, size in enumerate(safe.shape):
-        shape = [1] * ndim
-        shape[dim] = size
-        key.append(backend.reshape(backend.arange(0, size, 1, "int64"), tuple(shape)))
-    key.insert(axis, safe)
-    return tuple(key)
 
 
 @autocast_op("nll_loss")

@@ -37,7 +37,7 @@ _ALIGN_WARNING = (
 
 
 # ----------------------------------------------------------------------------- affine_grid
-def _base_grid(backend: Backend, spatial: tuple[int, ...], align_corners: bool,
+def base_grid(backend: Backend, spatial: tuple[int, ...], align_corners: bool,
                dtype: str) -> Any:
     """(prod(spatial), dims + 1): each output position's normalized coordinates (x first),
     then a 1, as PyTorch's affine_grid_generator builds them."""
@@ -68,7 +68,7 @@ class AffineGridGenerator(Function):
     @staticmethod
     def forward(ctx: Any, theta: Any, *, spatial: tuple[int, ...], align_corners: bool) -> Any:
         backend = ctx.backend
-        base = _base_grid(backend, spatial, align_corners, backend.dtype_name(theta))
+        base = base_grid(backend, spatial, align_corners, backend.dtype_name(theta))
         ctx.base, ctx.spatial = base, spatial
         out = backend.matmul(base, backend.permute_dims(theta, (0, 2, 1)))
         return backend.reshape(out, (theta.shape[0], *spatial, len(spatial)))

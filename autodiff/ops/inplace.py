@@ -657,6 +657,8 @@ def view_(tensor: Tensor, make: Callable[[Tensor], Tensor]) -> Tensor:
     if tensor._base is not None:
         tensor._view_chain = view._view_chain
     tensor._bump_version()
+    if op_mode_state.active:  # an op mode sees that the tensor is now the view
+        op_mode_state.written(tensor, view)
     if recording and view.grad_fn is not None:
         tensor._grad_fn = view.grad_fn
         tensor._output_nr = 0

@@ -14,7 +14,7 @@ from ..jvp_rules import auto_multilinear, rule_facts, sum_terms
 from ..profiling import InnerOp
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, same_device
-from .einsum import EinsumProduct, einsum
+from .einsum import einsum
 from .matmul import matmul
 
 
@@ -119,6 +119,7 @@ class SharedLinear(Function):
     while the gradients of W and b keep one per example (the per-example gradients)."""
 
     node_name = "AddmmBackward0"
+    shared = (1, 2)  # the arguments that repeat along the batch (vmap's rule reads them)
 
     @staticmethod
     def forward(ctx: Any, x: Any, w: Any, b: Any) -> Any:
@@ -135,43 +136,140 @@ class SharedLinear(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         x, w = ctx.saved_tensors
-        needs_x, needs_w, needs_b = ctx.needs_input_grad
-        shape = tuple(grad._data.shape)
-        size, outputs, features = shape[0], shape[-1], x._data.shape[-1]
-        rows = math.prod(shape[1:-1])
-        grad_x = grad_w = grad_b = None
-        # Every example's rows as one matrix, made once for all three gradients (with one row
-        # per example it is also the bias gradient and W's factor).
-        flat = grad.reshape(size * rows, outputs) if needs_x or rows == 1 else grad
-        if needs_x:  # one GEMM over every example's rows, as in forward
-            grad_x = (flat @ w.select(0, 0)).reshape(*shape[:-1], features)
-        if rows == 1:
-            if needs_w:  # outer products, written in W's layout (one einsum that sums
-                # nothing: faster than a broadcast multiply)
-                grad_w = EinsumProduct.apply(flat, x.reshape(size, features),
-                                             equation="bo,bi->boi")
-            if needs_b:
-                grad_b = flat
-        elif needs_w or needs_b:
-            per_example = grad.reshape(size, rows, outputs)
-            if needs_w:
-                grad_w = per_example.mT @ x.reshape(size, rows, features)
-            if needs_b:
-                grad_b = per_example.sum(1)
-        return grad_x, grad_w, grad_b
+        needs = ctx.needs_input_grad
+        if not any(needs):
+            return None, None, None
+        results = iter(SharedLinearBackward.apply(grad, x, w, needs=needs))
+        return tuple([next(results) if need else None for need in needs])
 
+    @staticmethod
+    def composite(x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+        """The same for a W (and b) that need not repeat, by ops of their own."""
+        shape = tuple(x._data.shape)
+        size, outputs = shape[0], w._data.shape[1]
+        out = (x.reshape(size, -1, shape[-1]) @ w.mT).reshape(*shape[:-1], outputs)
+        if b is None:
+            return out
+        return out + b.reshape(size, *(1,) * (len(shape) - 2), outputs)
+
+    @rule_facts(reads_saved=False)
     @staticmethod
     def jvp(ctx: Any, tangent_x: Tensor | None, tangent_w: Tensor | None,
             tangent_b: Tensor | None) -> Tensor | None:
         # W's tangent need not repeat along the batch: its product is a batched matmul.
-        x, w = ctx.saved_tensors
+        (x, w, _), _, _ = ctx._dual_call
         if tangent_b is not None:
             size, outputs = tangent_b._data.shape[0], tangent_b._data.shape[-1]
             tangent_b = tangent_b.reshape(size, *(1,) * (x._data.ndim - 2), outputs)
         return sum_terms([
-            tangent_x @ w.select(0, 0).mT if tangent_x is not None else None,
+            SharedLinear.apply(tangent_x, w, None) if tangent_x is not None else None,
             x @ tangent_w.mT if tangent_w is not None else None,
             tangent_b])
+
+
+class SharedLinearBackward(Function):
+    """SharedLinear's gradients as one node, those `needs` asks for (input, weight, bias), in
+    that order: grad_input by one GEMM over every example's rows with the first W, the
+    weight's and bias's one per example (with one row per example, outer products: one
+    einsum that sums nothing, faster than a broadcast multiply). Its own backward keeps every
+    example's W its own, so per-example second derivatives are each example's."""
+
+    node_name = "MmBackward0"
+    materialize_grads = False  # an output without a gradient adds no term
+    shared = (2,)  # the arguments that repeat along the batch (vmap's rule reads them)
+
+    @staticmethod
+    def forward(ctx: Any, grad: Any, x: Any, w: Any, *, needs: tuple[bool, ...]) -> Any:
+        backend = ctx.backend
+        ctx.save_for_backward(grad, x, w)
+        ctx.needs = needs
+        shape = grad.shape
+        size, outputs, features = shape[0], shape[-1], x.shape[-1]
+        rows = math.prod(shape[1:-1])
+        flat = backend.reshape(grad, (size * rows, outputs))
+        results = []
+        if needs[0]:
+            weight = backend.getitem(w, (0, ...))
+            results.append(backend.reshape(backend.matmul(flat, weight),
+                                           (*shape[:-1], features)))
+        if needs[1]:
+            if rows == 1:
+                results.append(backend.einsum("bo,bi->boi", flat,
+                                              backend.reshape(x, (size, features))))
+            else:
+                per_example = backend.permute_dims(
+                    backend.reshape(grad, (size, rows, outputs)), (0, 2, 1))
+                results.append(backend.matmul(per_example,
+                                              backend.reshape(x, (size, rows, features))))
+        if needs[2]:  # summed over the rows (a fresh array even for one row: no alias of grad)
+            results.append(backend.sum(backend.reshape(grad, (size, rows, outputs)), axis=1))
+        return tuple(results)
+
+    @staticmethod
+    def composite(grad: Tensor, x: Tensor, w: Tensor, *,
+                  needs: tuple[bool, ...]) -> tuple[Tensor, ...]:
+        """The same for a W that need not repeat, by ops of their own."""
+        shape = tuple(grad._data.shape)
+        size, outputs, features = shape[0], shape[-1], x._data.shape[-1]
+        per_example = grad.reshape(size, -1, outputs)
+        results = []
+        if needs[0]:
+            results.append((per_example @ w).reshape(*shape[:-1], features))
+        if needs[1]:
+            results.append(per_example.mT @ x.reshape(size, -1, features))
+        if needs[2]:
+            results.append(per_example.sum(1))
+        return tuple(results)
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Tensor | None) -> tuple[Tensor | None, ...]:
+        grad, x, w = ctx.saved_tensors
+        given = iter(grad_outputs)
+        gg_x, gg_w, gg_b = (next(given) if need else None for need in ctx.needs)
+        needs_grad, needs_x, needs_w = ctx.needs_input_grad
+        shape = tuple(grad._data.shape)
+        size, outputs, features = shape[0], shape[-1], x._data.shape[-1]
+        rows = math.prod(shape[1:-1])
+        d_grad = d_x = d_w = None
+        if needs_grad:
+            terms = [SharedLinear.apply(gg_x, w, None) if gg_x is not None else None]
+            if gg_w is not None:  # each example's rows times its own gg_w
+                terms.append((x.reshape(size, rows, features) @ gg_w.mT).reshape(shape))
+            if gg_b is not None:
+                terms.append(gg_b.reshape(size, *(1,) * (len(shape) - 2), outputs)
+                             .expand(shape))
+            d_grad = sum_terms(terms)
+        if needs_x and gg_w is not None:
+            d_x = (grad.reshape(size, rows, outputs) @ gg_w).reshape(x._data.shape)
+        if needs_w and gg_x is not None:  # each example's own: the weight gradient's formula
+            (d_w,) = SharedLinearBackward.apply(grad, gg_x, w, needs=(False, True, False))
+        return d_grad, d_x, d_w
+
+    @rule_facts(reads_saved=False)
+    @staticmethod
+    def jvp(ctx: Any, tangent_grad: Tensor | None, tangent_x: Tensor | None,
+            tangent_w: Tensor | None) -> tuple[Tensor | None, ...]:
+        (grad, x, w), kwargs, _ = ctx._dual_call
+        needs = kwargs["needs"]
+        op = SharedLinearBackward
+        results: list[Tensor | None] = []
+        if needs[0]:  # grad @ w per example: w's tangent need not repeat along the batch
+            rows = grad.reshape(grad._data.shape[0], -1, grad._data.shape[-1])
+            results.append(sum_terms([
+                op.apply(tangent_grad, x, w, needs=(True, False, False))[0]
+                if tangent_grad is not None else None,
+                (rows @ tangent_w).reshape(*grad._data.shape[:-1], x._data.shape[-1])
+                if tangent_w is not None else None]))
+        if needs[1]:
+            results.append(sum_terms([
+                op.apply(tangent_grad, x, w, needs=(False, True, False))[0]
+                if tangent_grad is not None else None,
+                op.apply(grad, tangent_x, w, needs=(False, True, False))[0]
+                if tangent_x is not None else None]))
+        if needs[2]:
+            results.append(op.apply(tangent_grad, x, w, needs=(False, False, True))[0]
+                           if tangent_grad is not None else None)
+        return tuple(results)
 
 
 @autocast_op("linear")

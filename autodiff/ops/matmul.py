@@ -93,6 +93,7 @@ class SharedMatmul(Function):
     forward, while b's gradient keeps one matrix per example (the per-example gradients)."""
 
     node_name = "UnsafeViewBackward0"
+    shared = (1,)  # the arguments that repeat along the batch (vmap's rule reads them)
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -101,10 +102,16 @@ class SharedMatmul(Function):
         return backend.matmul(a, backend.getitem(b, (0, ...)))
 
     @staticmethod
+    def composite(a: Tensor, b: Tensor) -> Tensor:
+        """The same product for a b that need not repeat, by ops of their own."""
+        return a @ b
+
+    @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
-        grad_a = grad @ b.select(0, 0).mT if needs_a else None
+        # grad_a by one GEMM again, recorded so that its gradient w.r.t. b is per example
+        grad_a = SharedMatmul.apply(grad, b.mT) if needs_a else None
         grad_b = None
         if needs_b:  # one row per example (a vector's matmul): outer products, elementwise
             grad_b = a.mT * grad if a.shape[-2] == 1 else a.mT @ grad
@@ -114,7 +121,7 @@ class SharedMatmul(Function):
     def jvp(ctx: Any, tangent_a: Tensor | None, tangent_b: Tensor | None) -> Tensor | None:
         # b's tangent need not repeat along the batch: its product is a batched matmul.
         a, b = ctx.saved_tensors
-        out = None if tangent_a is None else tangent_a @ b.select(0, 0)
+        out = None if tangent_a is None else SharedMatmul.apply(tangent_a, b)
         if tangent_b is not None:
             term = a @ tangent_b
             out = term if out is None else out + term

@@ -495,7 +495,8 @@ def _index_vector(name: str, input: Tensor, dim: int, index: Tensor) -> Any:
         prefix = "" if name == "index_fill_" else f"{name}(): "
         raise IndexError(f"{prefix}index {bad} is out of bounds for dimension {dim} with size "
                          f"{size}")
-    return wrap_negative(backend, array, size)
+    # (only index_fill_ takes negative indices: the others keep the view of the index)
+    return wrap_negative(backend, array, size) if name == "index_fill_" else array
 
 
 def _along(backend: Any, shape: tuple[int, ...], dim: int, index: Any) -> tuple[Any, ...]:

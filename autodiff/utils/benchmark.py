@@ -1,16 +1,24 @@
 """torch.utils.benchmark's Timer and Measurement, for Python statements: `timeit(number)` runs
 the statement `number` times after its setup and reports the time per run, printed as PyTorch
-prints it. (PyTorch's C++ statements, `blocked_autorange`/`adaptive_autorange` and the
-Callgrind collection are not here.)"""
+prints it; `blocked_autorange` and `adaptive_autorange` choose how many runs make one timed
+block (until the timer's own overhead is negligible) and time blocks until enough time has
+passed, or until the spread of the blocks is small. Each measurement runs under the Timer's
+`num_threads`, as PyTorch's. (PyTorch's C++ statements and the Callgrind collection are not
+here.)"""
 
 from __future__ import annotations
 
 import statistics
 import timeit as _timeit
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from ..settings import get_num_threads, set_num_threads
+
 __all__ = ["Measurement", "Timer"]
+
+_IQR_WARN_THRESHOLD = 0.1  # PyTorch's: the spread (IQR / median) a measurement should stay under
 
 
 class Measurement:
@@ -42,6 +50,10 @@ class Measurement:
             return 0.0
         quartiles = statistics.quantiles(self.times, n=4, method="inclusive")
         return quartiles[2] - quartiles[0]
+
+    def meets_confidence(self, threshold: float = _IQR_WARN_THRESHOLD) -> bool:
+        """Whether the spread of the times, IQR / median, is under `threshold`."""
+        return self.iqr / self.median < threshold
 
     @property
     def title(self) -> str:
@@ -85,9 +97,82 @@ class Timer:
             raise ValueError("Timer: global_setup is for C++ statements")
         self._timer = _timeit.Timer(stmt=stmt, setup=setup, timer=timer,
                                     globals=dict(globals or {}))
-        self._task_spec = {"stmt": stmt, "setup": setup, "label": label, "sub_label": sub_label,
-                           "description": description, "env": env, "num_threads": num_threads}
+        self._num_threads = num_threads
+        self._task_spec: dict[str, Any] = {
+            "stmt": stmt, "setup": setup, "label": label, "sub_label": sub_label,
+            "description": description, "env": env, "num_threads": num_threads}
+
+    def _timeit(self, number: int) -> float:
+        # No real statement takes under a nanosecond; this also keeps ratios finite.
+        return max(self._timer.timeit(number=number), 1e-9)
 
     def timeit(self, number: int = 1000000) -> Measurement:
-        self._timer.timeit(number=max(int(number // 100), 2))  # warm up, as PyTorch does
-        return Measurement(number, [self._timer.timeit(number=number)], self._task_spec)
+        with _torch_threads(self._num_threads):
+            self._timeit(max(int(number // 100), 2))  # warm up, as PyTorch does
+            return Measurement(number, [self._timeit(number)], self._task_spec)
+
+    def blocked_autorange(self, callback: Callable[[int, float], Any] | None = None,
+                          min_run_time: float = 0.2) -> Measurement:
+        """Times blocks of `stmt` runs until `min_run_time` seconds have passed; the block size
+        makes the timer's overhead negligible (`callback(number, seconds)` after each block)."""
+        number = self._estimate_block_size(min_run_time)
+        times = self._measurement_loop(number, lambda times: True, min_run_time, None, callback)
+        return Measurement(number, times, self._task_spec)
+
+    def adaptive_autorange(self, threshold: float = 0.1, *, min_run_time: float = 0.01,
+                           max_run_time: float = 10.0,
+                           callback: Callable[[int, float], Any] | None = None) -> Measurement:
+        """As `blocked_autorange`, but goes on until the blocks' IQR / median is under
+        `threshold` (with more than 3 blocks) or `max_run_time` seconds have passed."""
+        number = self._estimate_block_size(min_run_time=0.05)
+
+        def confident(times: list[float]) -> bool:
+            return len(times) > 3 and Measurement(
+                number, times, self._task_spec).meets_confidence(threshold=threshold)
+
+        times = self._measurement_loop(number, confident, min_run_time, max_run_time, callback)
+        return Measurement(number, times, self._task_spec)
+
+    def _measurement_loop(self, number: int, can_stop: Callable[[list[float]], bool],
+                          min_run_time: float, max_run_time: float | None,
+                          callback: Callable[[int, float], Any] | None) -> list[float]:
+        total_time = 0.0
+        stop = False
+        times: list[float] = []
+        with _torch_threads(self._num_threads):
+            while total_time < min_run_time or not stop:
+                time_spent = self._timeit(number)
+                times.append(time_spent)
+                total_time += time_spent
+                if callback:
+                    callback(number, time_spent)
+                stop = can_stop(times)
+                if max_run_time and total_time > max_run_time:
+                    break
+        return times
+
+    def _estimate_block_size(self, min_run_time: float) -> int:
+        """Runs per block: ten times more until the timer's overhead is under 0.01% of a
+        block and a block takes min_run_time / 1000, or a block alone exceeds min_run_time.
+        This is also the warm-up."""
+        with _torch_threads(self._num_threads):
+            overhead = statistics.median([self._timeit(0) for _ in range(5)])
+            number = 1
+            while True:
+                time_taken = self._timeit(number)
+                if overhead / time_taken <= 1e-4 and time_taken >= min_run_time / 1000:
+                    break
+                if time_taken > min_run_time or number * 10 > 2147483647:
+                    break
+                number *= 10
+        return number
+
+
+@contextmanager
+def _torch_threads(count: int) -> Iterator[None]:
+    prior = get_num_threads()
+    try:
+        set_num_threads(count)
+        yield
+    finally:
+        set_num_threads(prior)

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 import autodiff
+import backends
+from autodiff.compiler import blocking
 from tests.op_db import OP_DB, OpInfo, Sample
 
 CASES = [
@@ -68,6 +70,16 @@ def test_compiled_matches_eager(info: OpInfo, sample: Sample, device: str) -> No
         # only ops whose shapes or control flow depend on values run eagerly
         reasons = " ".join(item.reason for item in stats.graph_breaks)
         assert any(word in reasons for word in _VALUE_DEPENDENT), compiled.explain()
+
+
+@pytest.mark.parametrize(("info", "sample"), CASES)
+def test_compiled_in_blocks_matches_eager(info: OpInfo, sample: Sample,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same on the CPU with every elementwise run replayed in blocks of one row (any
+    sample of 2 rows or more): still eager's bits."""
+    monkeypatch.setattr(type(backends.get_backend("cpu")), "replay_block_bytes", 8)
+    monkeypatch.setattr(blocking, "MIN_BLOCKS", 2)
+    test_compiled_matches_eager(info, sample, "cpu")
 
 
 _VALUE_DEPENDENT = ("depends on the values", "boolean mask", "values into Python",

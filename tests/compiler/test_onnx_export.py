@@ -31,12 +31,18 @@ def _export(model, args, **options) -> bytes:
 
 
 # ----------------------------------------------------------------------------- the op table
-CASES = [pytest.param(info, sample, id=f"{info.name}-{index}")
+# Exports whose values, computed by an operation the export does not see, its check (the call
+# again on the inputs' elements reordered) leaves unchanged: frozen as constants.
+UNCAUGHT = {"searchsorted_int32-0": "searchsorted of a 0-d value in a sorted vector whose "
+                                    "reordered elements give the same position"}
+CASES = [pytest.param(info, sample, id=f"{info.name}-{index}", marks=[pytest.mark.xfail(
+            reason=UNCAUGHT[f"{info.name}-{index}"], strict=True)]
+            if f"{info.name}-{index}" in UNCAUGHT else [])
          for info in OP_DB for index, sample in enumerate(info.samples)]
 
 
-def _inputs(info: OpInfo, sample: Sample) -> list[autodiff.Tensor]:
-    rng = np.random.default_rng(0)
+def _inputs(info: OpInfo, sample: Sample, seed: int = 0) -> list[autodiff.Tensor]:
+    rng = np.random.default_rng(seed)
     low, high = info.domain
     return [autodiff.tensor(rng.uniform(low, high, size=shape), dtype=autodiff.float32)
             for shape in sample.shapes]
@@ -74,6 +80,19 @@ def test_op_table_exports_or_names_the_op(info: OpInfo, sample: Sample) -> None:
     assert len(got) == len(expected)
     for value, reference in zip(got, expected):
         np.testing.assert_allclose(value, reference.numpy(), rtol=1e-4, atol=1e-5)
+    # other inputs of the same shapes: a value the export froze as a constant shows here
+    others = _inputs(info, sample, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with autodiff.no_grad():
+                expected = _flat(info.op(*[tensor.clone() for tensor in others]))
+        except Exception:
+            return
+    got = session.run(None, {item.name: tensor.numpy()
+                             for item, tensor in zip(session.get_inputs(), others)})
+    for value, reference in zip(got, expected):
+        np.testing.assert_allclose(value, reference.numpy(), rtol=1e-4, atol=1e-5)
 
 
 # The ONNX operators these op-table entries must export to (each also checked above for its
@@ -108,6 +127,21 @@ MUST_EXPORT = {
     "trace": "ReduceSum", "masked_fill_tensor": "Where", "clamp_tensor": "Max", "std": "Sqrt",
     "var_mean": "ReduceMean", "einsum[ij->ji]": "Einsum", "acosh_": "Acosh",
     "F.leaky_relu_": "LeakyRelu", "F.selu_": "Elu",
+    "F.group_norm": "ReduceMean", "F.group_norm_no_affine": "ReduceMean",
+    "F.adaptive_avg_pool2d": "Gather", "F.adaptive_avg_pool3d": "Gather",
+    "F.adaptive_max_pool2d": "Max", "F.adaptive_max_pool3d": "Max",
+    "F.max_unpool2d": "ScatterElements", "F.max_unpool3d": "ScatterElements",
+    "F.unfold": "Slice", "F.fold": "ScatterElements", "F.affine_grid": "MatMul",
+    "F.affine_grid_3d": "MatMul", "index_add": "ScatterElements",
+    "index_copy": "ScatterElements", "atan2": "Atan", "expm1": "Exp", "logit": "Log",
+    "lerp": "Where", "mse_loss_mean": "ReduceSum", "binary_cross_entropy": "Log",
+    "F.batch_norm": "ReduceMean", "F.avg_pool2d_divisor_override": "AveragePool",
+    "norm_inf": "ReduceMax", "kthvalue": "TopK", "addmv": "MatMul", "bilinear": "Einsum",
+    "rot90": "Transpose", "F.pixel_unshuffle": "Transpose", "diag_embed": "Gather",
+    "unfold": "Gather", "select_scatter": "ScatterElements", "put": "ScatterElements",
+    "eq_": "Equal", "lt": "Less", "isnan": "IsNaN", "argmax": "ArgMax", "any": "ReduceMax",
+    "cdist": "ReduceL2", "pdist_1.0": "ReduceL1", "renorm": "Where", "kron": "Mul",
+    "tensordot": "Einsum",
 }
 
 

@@ -14,7 +14,8 @@ import pytest
 import autodiff
 import autodiff.nn.functional as F
 from autodiff import nn
-from autodiff.func import functional_call, grad, jacrev, vmap
+from autodiff.func import functional_call, grad, hessian, jacfwd, jacrev, vmap
+from autodiff.ops import linear, matmul
 from tests.func.vmap_helpers import no_fallback as _no_fallback
 from tests.func.vmap_helpers import randn64 as _t
 from tests.func.vmap_helpers import values as _np
@@ -299,3 +300,102 @@ def test_nested_per_sample_gradients_of_linear() -> None:
     np.testing.assert_allclose(_np(jacobians),
                                _np(autodiff.stack([jacrev(g)(w, x[0, k]) for k in range(5)])),
                                rtol=1e-12)
+
+
+def _mlp(w1: Any, b1: Any, w2: Any, b2: Any, sample: Any, form: str) -> Any:
+    if form == "matmul":  # the parameters as matrices of matmul (SharedMatmul)
+        hidden = (sample @ w1.mT + b1).tanh()
+        return (hidden @ w2.mT + b2).logsumexp(-1).sum()
+    hidden = F.linear(sample, w1, b1).tanh()
+    return F.linear(hidden, w2, b2).logsumexp(-1).sum()
+
+
+_SECOND_ORDER = {
+    "jacrev(jacrev)": lambda f: jacrev(jacrev(f, argnums=(0, 1, 2, 3)), argnums=(0, 1, 2, 3)),
+    "jacrev(grad)": lambda f: jacrev(grad(f, argnums=(0, 1, 2, 3)), argnums=(0, 1, 2, 3)),
+    "jacfwd(jacrev)": lambda f: jacfwd(jacrev(f, argnums=(0, 1, 2, 3)), argnums=(0, 1, 2, 3)),
+    "hessian": lambda f: hessian(f, argnums=(0, 1, 2, 3)),
+}
+
+
+@pytest.mark.parametrize("form", ["linear", "matmul"])
+@pytest.mark.parametrize("rows", [None, 1, 2])
+@pytest.mark.parametrize("transform", list(_SECOND_ORDER))
+def test_per_sample_second_derivatives_of_shared_parameters(form: str, rows: int | None,
+                                                            transform: str) -> None:
+    """Per-example Hessians w.r.t. parameters every example shares: the gradient's
+    weight-gradient is one example's own (the GEMM that serves them all keeps each
+    example's second derivative apart), against the loop of examples, with no fallback."""
+    w1, b1, w2, b2 = _t(5, 4), _t(5, seed=1), _t(3, 5, seed=2), _t(3, seed=3)
+    x = _t(B, *(() if rows is None else (rows,)), 4, seed=4)
+    second = _SECOND_ORDER[transform](lambda *a: _mlp(*a, form=form))
+    with _no_fallback():
+        batched = vmap(second, in_dims=(None, None, None, None, 0))(w1, b1, w2, b2, x)
+    for index in range(B):
+        single = second(w1, b1, w2, b2, x[index])
+        for a in range(4):
+            for b in range(4):
+                np.testing.assert_allclose(_np(batched[a][b][index]), _np(single[a][b]),
+                                           rtol=1e-10, atol=1e-12,
+                                           err_msg=f"example {index}, block {a}{b}")
+
+
+def _shared_op_cases() -> dict[str, tuple[Any, Callable[..., Any], tuple[tuple[int, ...], ...]]]:
+    """The ops on a batch of 3 examples whose weight repeats along it: (op, call, the shapes
+    of the operands one outer example has; the weight's is (out, in), repeated by `call`)."""
+    def shared_matmul(a: Any, b: Any) -> Any:
+        return matmul.SharedMatmul.apply(a, b.expand(3, *b.shape))
+
+    def shared_linear(x: Any, w: Any, b: Any) -> Any:
+        return linear.SharedLinear.apply(x, w.expand(3, *w.shape), b.expand(3, *b.shape))
+
+    def shared_linear_backward(grad: Any, x: Any, w: Any) -> Any:
+        return linear.SharedLinearBackward.apply(grad, x, w.expand(3, *w.shape),
+                                                 needs=(True, True, True))
+
+    return {"SharedMatmul": (matmul.SharedMatmul, shared_matmul, ((3, 2, 4), (4, 5))),
+            "SharedLinear": (linear.SharedLinear, shared_linear, ((3, 2, 4), (5, 4), (5,))),
+            "SharedLinearBackward": (linear.SharedLinearBackward, shared_linear_backward,
+                                     ((3, 2, 5), (3, 2, 4), (5, 4)))}
+
+
+@pytest.mark.parametrize("name", ["SharedMatmul", "SharedLinear", "SharedLinearBackward"])
+@pytest.mark.parametrize("weight_batched", [False, True])
+def test_shared_weight_ops_under_vmap(name: str, weight_batched: bool) -> None:
+    """The ops vmap(grad) makes of parameters every example shares, themselves batched by an
+    enclosing vmap (as the backward of a per-example gradient meets them): the outer examples
+    folded into the batch (a weight and bias they share) or the ops' composite (a weight and
+    bias of their own), against the loop, with first and second derivatives."""
+    op, call, shapes = _shared_op_cases()[name]
+    outer = 2
+    in_dims = tuple(0 if index not in op.shared or weight_batched else None
+                    for index in range(len(shapes)))
+    args = [_t(*((outer,) if dim is not None else ()), *shape, seed=index).requires_grad_()
+            for index, (shape, dim) in enumerate(zip(shapes, in_dims))]
+
+    def total(*operands: Any) -> Any:
+        with _no_fallback():
+            out = vmap(call, in_dims=in_dims)(*operands)
+        result = autodiff.tensor(0.0, dtype=autodiff.float64)
+        for part in out if isinstance(out, tuple) else (out,):
+            result = result + part.tanh().sum()
+        return result
+
+    def looped(*operands: Any) -> Any:
+        result = autodiff.tensor(0.0, dtype=autodiff.float64)
+        for n in range(outer):
+            out = call(*[a[n] if d is not None else a for a, d in zip(operands, in_dims)])
+            for part in out if isinstance(out, tuple) else (out,):
+                result = result + part.tanh().sum()
+        return result
+
+    value, expected = total(*args), looped(*args)
+    np.testing.assert_allclose(_np(value), _np(expected), rtol=1e-12)
+    first = autodiff.autograd.grad(value, args, create_graph=True)
+    first_loop = autodiff.autograd.grad(expected, args, create_graph=True)
+    for got, want in zip(first, first_loop):
+        np.testing.assert_allclose(_np(got), _np(want), rtol=1e-10, atol=1e-12)
+    second = autodiff.autograd.grad(sum(g.sin().sum() for g in first), args)
+    second_loop = autodiff.autograd.grad(sum(g.sin().sum() for g in first_loop), args)
+    for got, want in zip(second, second_loop):
+        np.testing.assert_allclose(_np(got), _np(want), rtol=1e-10, atol=1e-12)

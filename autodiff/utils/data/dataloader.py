@@ -28,7 +28,7 @@ import backends
 from ...generator import Generator
 from ._utils import exiting, transport
 from ._utils.collate import default_collate, default_convert
-from ._utils.fetch import _DatasetKind
+from ._utils.fetch import _DatasetKind, _MapDatasetFetcher
 from ._utils.pin_memory import pin_memory
 from ._utils.worker import (
     MP_STATUS_CHECK_INTERVAL,
@@ -51,6 +51,7 @@ from .sampler import (
     RandomSampler,
     Sampler,
     SequentialSampler,
+    _draws_in_chunks,
     as_generator,
     random_seed,
 )
@@ -399,10 +400,22 @@ class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
         self._dataset_fetcher = _DatasetKind.create_fetcher(
             self._dataset_kind, self._dataset, self._auto_collation, self._collate_fn,
             self._drop_last)
+        # A TensorDataset batched by the built-in samplers: the batches' indices stay arrays
+        # from the sampler's draw to the gather (the same batches, no Python ints between).
+        sampler = self._index_sampler
+        self._index_arrays = (
+            type(sampler) is BatchSampler and _draws_in_chunks(sampler.sampler)
+            and isinstance(self._dataset_fetcher, _MapDatasetFetcher)
+            and self._dataset_fetcher.gathers_index_arrays())
+        if self._index_arrays:
+            self._sampler_iter = sampler._index_arrays()
 
     def _next_data(self) -> Any:
         index = self._next_index()  # may raise StopIteration
-        data = self._dataset_fetcher.fetch(index)  # may raise StopIteration
+        if self._index_arrays:
+            data = self._dataset_fetcher.fetch_rows(*index)  # type: ignore[attr-defined]
+        else:
+            data = self._dataset_fetcher.fetch(index)  # may raise StopIteration
         return pin_memory(data) if self._pin_memory else data
 
 

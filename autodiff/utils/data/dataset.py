@@ -63,13 +63,28 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
     def _gather(self, indices: list[int]) -> list[Tensor]:
         """What collating `[self[i] for i in indices]` gives (one stacked tensor per tensor,
         in a list), made with one gather per tensor on its own device."""
-        rows = {}
+        rows: dict[Any, Any] = {}
         out = []
         for tensor in self.tensors:
             backend = tensor._backend
             if backend not in rows:
                 rows[backend] = backend.asarray(indices, dtype="int64")
             out.append(_wrap(backend.take(tensor._data, rows[backend], axis=0), backend))
+        return out
+
+    def _gather_array(self, indices: Any, index_backend: Any) -> list[Tensor]:
+        """`_gather` of the indices in `indices`, an int64 array of `index_backend`'s."""
+        out = []
+        elsewhere: dict[Any, Any] = {}  # the indices on each other device, moved once
+        for tensor in self.tensors:
+            backend = tensor._backend
+            rows = indices
+            if backend is not index_backend:
+                rows = elsewhere.get(backend)
+                if rows is None:
+                    rows = elsewhere[backend] = backend.asarray(index_backend.tolist(indices),
+                                                                dtype="int64")
+            out.append(_wrap(backend.take(tensor._data, rows, axis=0), backend))
         return out
 
 

@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from ... import creation, dtypes
 from ...generator import Generator
+from ...tensor import Tensor
 
 __all__ = [
     "BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
@@ -44,6 +45,9 @@ class SequentialSampler(Sampler[int]):
 
     def _chunks(self) -> Iterator[list[int]]:
         yield list(range(len(self.data_source)))
+
+    def _chunk_tensors(self) -> Iterator[Tensor]:
+        yield creation.arange(len(self.data_source))
 
     def __len__(self) -> int:
         return len(self.data_source)
@@ -103,19 +107,25 @@ class RandomSampler(Sampler[int]):
             yield from chunk
 
     def _chunks(self) -> Iterator[list[int]]:
-        """The epoch's indices as they are drawn: 32 at a time with replacement, a permutation
-        at a time without."""
+        for chunk in self._chunk_tensors():
+            yield chunk.tolist()
+
+    def _chunk_tensors(self) -> Iterator[Tensor]:
+        """The epoch's indices as they are drawn (int64 CPU tensors): 32 at a time with
+        replacement, a permutation at a time without (the last one drawn whole and cut, as
+        PyTorch draws it, so the generator moves on the same)."""
         n = len(self.data_source)
         generator = _epoch_generator(self.generator)
         if self.replacement:
             for _ in range(self.num_samples // _CHUNK):
-                yield creation.randint(0, n, (_CHUNK,), generator=generator).tolist()
-            yield creation.randint(0, n, (self.num_samples % _CHUNK,),
-                                   generator=generator).tolist()
+                yield creation.randint(0, n, (_CHUNK,), generator=generator)
+            yield creation.randint(0, n, (self.num_samples % _CHUNK,), generator=generator)
         else:
             for _ in range(self.num_samples // n):
-                yield creation.randperm(n, generator=generator).tolist()
-            yield creation.randperm(n, generator=generator).tolist()[:self.num_samples % n]
+                yield creation.randperm(n, generator=generator)
+            last = creation.randperm(n, generator=generator)
+            if self.num_samples % n:  # (drawn even when none of it is used, as PyTorch does)
+                yield last[:self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -167,12 +177,15 @@ class WeightedRandomSampler(Sampler[int]):
 
 
 def _draws_in_chunks(sampler: Any) -> bool:
-    """A built-in sampler whose iteration is exactly the concatenation of its `_chunks()`."""
+    """A built-in sampler whose iteration is exactly the concatenation of its `_chunks()`, and
+    those the lists of its `_chunk_tensors()`."""
     kind = type(sampler)
     return (kind in (SequentialSampler, RandomSampler)
             or (isinstance(sampler, (SequentialSampler, RandomSampler))
                 and kind.__iter__ in (SequentialSampler.__iter__, RandomSampler.__iter__)
-                and kind._chunks in (SequentialSampler._chunks, RandomSampler._chunks)))
+                and kind._chunks in (SequentialSampler._chunks, RandomSampler._chunks)
+                and kind._chunk_tensors in (SequentialSampler._chunk_tensors,
+                                            RandomSampler._chunk_tensors)))
 
 
 def _multinomial(weights: list[float], num_samples: int, replacement: bool,
@@ -246,6 +259,33 @@ class BatchSampler(Sampler[list[Any]]):
             del pending[:start]
         if pending and not self.drop_last:
             yield pending
+
+    def _index_arrays(self) -> Iterator[tuple[Any, Any]]:
+        """The same batches as (array, backend) pairs of int64 indices on the CPU, for
+        loaders that gather rows with them: views of the sampler's chunks where a batch lies
+        within one (no list of Python ints made and converted back)."""
+        if not _draws_in_chunks(self.sampler):
+            raise TypeError("the sampler does not draw its indices in chunks")
+        pending: list[Any] = []  # pieces of chunks not yet in a batch
+        count = 0
+        backend = None
+        for chunk in self.sampler._chunk_tensors():  # type: ignore[union-attr]
+            backend, array = chunk._backend, chunk._data
+            start, size = 0, int(array.shape[0])
+            while count + size - start >= self.batch_size:
+                end = start + self.batch_size - count
+                piece = backend.getitem(array, slice(start, end))
+                if pending:
+                    yield backend.concat([*pending, piece]), backend
+                    pending, count = [], 0
+                else:
+                    yield piece, backend
+                start = end
+            if start < size:
+                pending.append(backend.getitem(array, slice(start, None)))
+                count += size - start
+        if count and not self.drop_last and backend is not None:
+            yield (pending[0] if len(pending) == 1 else backend.concat(pending)), backend
 
     def __len__(self) -> int:
         length = len(self.sampler)  # type: ignore[arg-type]

@@ -85,6 +85,19 @@ class _MapDatasetFetcher(_BaseDatasetFetcher):
             data = [self.dataset[index] for index in possibly_batched_index]
         return self.collate_fn(data)
 
+    def gathers_index_arrays(self) -> bool:
+        """Whether `fetch_rows` may be given index arrays: a batch of a TensorDataset itself
+        under the default collate."""
+        return self.auto_collation and self._rows is not None and not self._rows.subsets
+
+    def fetch_rows(self, indices: Any, backend: Any) -> Any:
+        """`fetch` of the batch at `indices`, an int64 array of `backend`'s (see
+        `gathers_index_arrays`)."""
+        assert self._rows is not None
+        if self._rows.records_graph():
+            return self.fetch(backend.tolist(indices))
+        return self._rows.dataset._gather_array(indices, backend)
+
 
 class _TensorRows:
     """A TensorDataset (possibly seen through Subsets) under the default collate: a batch is
@@ -97,7 +110,11 @@ class _TensorRows:
 
     def records_graph(self) -> bool:
         """Stacking rows of a tensor that requires grad is recorded: take the general path."""
-        return grad_state.enabled and any(t.requires_grad for t in self.dataset.tensors)
+        if grad_state.enabled:
+            for tensor in self.dataset.tensors:
+                if tensor.requires_grad:
+                    return True
+        return False
 
     def gather(self, indices: list[int]) -> Any:
         for subset in self.subsets:
