@@ -64,8 +64,10 @@ def check_kernel(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None,
         return
     if not math_on and not flash_on:
         raise RuntimeError(_NO_VIABLE)
-    reason = _flash_refusal(query, key, value, mask, dropout_p, enable_gqa) if flash_on else ""
-    if (flash_on and not reason) or math_on:
+    if math_on:
+        return  # the math kernel takes anything; flash's checks only matter without it
+    reason = _flash_refusal(query, key, value, mask, dropout_p, enable_gqa)
+    if not reason:
         return
     warnings.warn("Flash attention kernel not used because:", stacklevel=4)
     warnings.warn(reason, stacklevel=4)
