@@ -38,7 +38,7 @@ _ALIGN_WARNING = (
 
 # ----------------------------------------------------------------------------- affine_grid
 def base_grid(backend: Backend, spatial: tuple[int, ...], align_corners: bool,
-               dtype: str) -> Any:
+              dtype: str) -> Any:
     """(prod(spatial), dims + 1): each output position's normalized coordinates (x first),
     then a 1, as PyTorch's affine_grid_generator builds them."""
     axes = []

@@ -33,9 +33,8 @@ class SDPBackend(enum.Enum):
         return hash(self.value)
 
 
-_NAMES = {"cudnn": SDPBackend.CUDNN_ATTENTION, "flash": SDPBackend.FLASH_ATTENTION,
-          "mem_efficient": SDPBackend.EFFICIENT_ATTENTION, "math": SDPBackend.MATH,
-          "overrideable": SDPBackend.OVERRIDEABLE}
+# each switch's name (attention_kernels') and its backend
+_NAMES = {name: SDPBackend(value) for name, value in attention_kernels.BACKENDS.items()}
 
 
 @contextlib.contextmanager

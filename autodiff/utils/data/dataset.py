@@ -63,14 +63,8 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
     def _gather(self, indices: list[int]) -> list[Tensor]:
         """What collating `[self[i] for i in indices]` gives (one stacked tensor per tensor,
         in a list), made with one gather per tensor on its own device."""
-        rows: dict[Any, Any] = {}
-        out = []
-        for tensor in self.tensors:
-            backend = tensor._backend
-            if backend not in rows:
-                rows[backend] = backend.asarray(indices, dtype="int64")
-            out.append(_wrap(backend.take(tensor._data, rows[backend], axis=0), backend))
-        return out
+        backend = self.tensors[0]._backend
+        return self._gather_array(backend.asarray(indices, dtype="int64"), backend)
 
     def _gather_array(self, indices: Any, index_backend: Any) -> list[Tensor]:
         """`_gather` of the indices in `indices`, an int64 array of `index_backend`'s."""
