@@ -148,6 +148,8 @@ def _check_input(input: Tensor, name: str, count: int, colon: str) -> None:
 
 def _check_float(input: Tensor, name: str) -> None:
     if not input.dtype.is_floating_point:
+        if name.endswith("3d"):  # PyTorch's 3-D kernels name their device
+            name += "_cuda" if input.device.type == "cuda" else "_cpu"
         raise NotImplementedError(
             f'"{name}" not implemented for \'{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}\'')
 

@@ -317,12 +317,21 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     if (mode in ("nearest", "nearest-exact") and 1 <= dim <= 3) or _DIMS.get(mode) == dim:
         return _resample(input, mode, output_size, scale_factors, bool(align_corners),
                          antialias)
-    if mode in _DIMS and dim in (1, 2, 3):
+    if mode in ("linear", "bilinear", "trilinear") and dim in (1, 2, 3):
         wanted = {1: "3D", 2: "4D", 3: "5D"}[_DIMS[mode]]
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {wanted} "
                                   "input")
     raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
                               f"{input.dim()}D) for the modes: {_MODES} (got {mode})")
+
+
+def _integer_kernel(mode: str, dim: int) -> str:
+    """The CPU kernel whose dtype dispatch refuses an integer input in PyTorch."""
+    if dim == 2 and mode != "bicubic":
+        return f"upsample_{'nearest' if mode.startswith('nearest') else mode}2d_channels_last"
+    return "compute_indices_weights_" + {"nearest": "nearest", "nearest-exact": "nearest",
+                                         "linear": "linear", "trilinear": "linear",
+                                         "bicubic": "cubic"}[mode]
 
 
 def _resample(input: Tensor, mode: str, output_size: list[int] | None,
@@ -346,18 +355,15 @@ def _resample(input: Tensor, mode: str, output_size: list[int] | None,
         raise RuntimeError(f"Non-empty {dim + 2}D data tensor expected but got a tensor with "
                            f"sizes {list(shape)}")
     name = input.dtype.name
+    image = name == "uint8" and (mode in ("nearest", "nearest-exact") or dim == 2)
+    if not input.dtype.is_floating_point and not image:
+        raise NotImplementedError(f'"{_integer_kernel(mode, dim)}" not implemented for '
+                                  f"'{dtypes.SCALAR_TYPE_NAMES[name]}'")
     if name == "uint8" and mode not in ("nearest", "nearest-exact"):
         # PyTorch has a uint8 image path with its own rounding for these modes.
         raise NotImplementedError(
             f"interpolate(mode='{mode}') of uint8 tensors is not supported: convert to a float "
             "dtype first")
-    if not input.dtype.is_floating_point and name != "uint8":
-        kernel = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact",
-                  "linear": "upsample_linear", "bilinear": "upsample_bilinear",
-                  "bicubic": "upsample_bicubic", "trilinear": "upsample_trilinear",
-                  "lanczos": "upsample_lanczos"}[mode]
-        raise NotImplementedError(f'"{kernel}{dim}d_channels_last" not implemented for '
-                                  f"'{dtypes.SCALAR_TYPE_NAMES[name]}'")
     factors: Sequence[float | None] = scale_factors or [None] * dim
     taps = tuple(_taps(mode, size, out, align_corners, factor, antialias)
                  for size, out, factor in zip(spatial, output_size, factors))

@@ -109,6 +109,35 @@ def test_interpolate_dtype_errors_and_integer_nearest(torch: Any) -> None:
         F.interpolate(autodiff.tensor(x), size=(7, 3), mode="bilinear")
 
 
+INTEGER_REFUSALS = [
+    (rank, dtype, mode)
+    for rank in (3, 4, 5) for dtype in ("int32", "int64", "uint8")
+    for mode in ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear")
+    if not (dtype == "uint8" and (mode.startswith("nearest") or rank == 4))
+]
+
+
+@pytest.mark.parametrize(("rank", "dtype", "mode"), INTEGER_REFUSALS)
+def test_interpolate_integer_refusals_match_torch(torch: Any, rank: int, dtype: str,
+                                                  mode: str) -> None:
+    # each rank and mode is refused by its own kernel's name (or by the rank check first)
+    shape, size = (1, 2, *[4] * (rank - 2)), [3] * (rank - 2)
+    same_error(lambda: F.interpolate(autodiff.ones(shape, dtype=getattr(autodiff, dtype)),
+                                     size=size, mode=mode),
+               lambda: torch.nn.functional.interpolate(
+                   torch.ones(shape, dtype=getattr(torch, dtype)), size=size, mode=mode))
+
+
+@pytest.mark.parametrize("name", ["adaptive_avg_pool3d", "adaptive_max_pool3d",
+                                  "adaptive_avg_pool2d", "adaptive_max_pool2d",
+                                  "adaptive_avg_pool1d", "adaptive_max_pool1d"])
+def test_adaptive_pool_integer_refusals_match_torch(torch: Any, name: str) -> None:
+    shape = (1, 2, *[4] * int(name[-2]))
+    same_error(lambda: getattr(F, name)(autodiff.ones(shape, dtype=autodiff.int32), 3),
+               lambda: getattr(torch.nn.functional, name)(torch.ones(shape, dtype=torch.int32),
+                                                          3))
+
+
 @pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("align_corners", [False, True])
