@@ -12,6 +12,7 @@ from .convert import (
     converts,
     dtype_of,
     index_value,
+    onnx_type,
     operand,
     output,
 )
@@ -135,12 +136,6 @@ def _index_put(g: Graph, record: Record, other: Record | None) -> list[Any]:
 @converts("ScatterReduce")
 def _scatter_reduce(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x, source = record.args[0], record.args[1]
-    reductions = {"sum": "add", "prod": "mul"}
-    if g.opset >= 18:
-        reductions.update(amax="max", amin="min")
-    reduce = record.kwargs["reduce"]
-    if reduce not in reductions or not record.kwargs["include_self"]:
-        raise Unsupported(f"reduce={reduce!r}, include_self={record.kwargs['include_self']}")
     dtype = dtype_of(output(record))
     axis = int(record.kwargs["dim"]) % max(x.ndim, 1)
     index = index_value(g, record, record.kwargs["index"])
@@ -149,8 +144,41 @@ def _scatter_reduce(g: Graph, record: Record, other: Record | None) -> list[Any]
     if [int(size) for size in source.shape] != index_shape:
         updates = g.node("Slice", [updates, g.ints([0] * len(index_shape)), g.ints(index_shape),
                                    g.ints(range(len(index_shape)))])
-    return [g.node("ScatterElements", [operand(g, x, dtype), index, updates], axis=axis,
-                   reduction=reductions[reduce])]
+    return [_reduce_into(g, operand(g, x, dtype), axis, index, updates,
+                         record.kwargs["reduce"], bool(record.kwargs["include_self"]), dtype)]
+
+
+def _reduce_into(g: Graph, x: str, axis: int, index: str, updates: str, reduce: str,
+                 include_self: bool, dtype: str) -> str:
+    """scatter_reduce's value by ScatterElements: the reductions ONNX has (add and mul, max and
+    min from opset 18) directly; without the input's own values, the positions written are
+    first set to the reduction's identity (to an update's own value for max and min); mean is
+    the sum over the count of values reduced into each position."""
+    reductions = {"sum": "add", "prod": "mul", "mean": "add"}
+    if g.opset >= 18:
+        reductions.update(amax="max", amin="min")
+    if reduce not in reductions:
+        raise Unsupported(f"reduce={reduce!r} below opset 18")
+    if reduce == "mean" and "float" not in dtype:
+        raise Unsupported("reduce='mean' of an integer tensor (PyTorch floors the quotient)")
+
+    def filled(value: Any) -> str:
+        return g.node("Expand", [g.scalar(value, dtype), g.node("Shape", [updates])])
+
+    start = x
+    if not include_self:
+        identity = updates if reduce in ("amax", "amin") else filled(
+            1 if reduce == "prod" else 0)
+        start = g.node("ScatterElements", [x, index, identity], axis=axis)
+    total = g.node("ScatterElements", [start, index, updates], axis=axis,
+                   reduction=reductions[reduce])
+    if reduce != "mean":
+        return total
+    ones = g.node("Expand", [g.scalar(1, dtype), g.node("Shape", [x])])
+    if not include_self:
+        ones = g.node("ScatterElements", [ones, index, filled(0)], axis=axis)
+    count = g.node("ScatterElements", [ones, index, filled(1)], axis=axis, reduction="add")
+    return g.node("Div", [total, count])
 
 
 @converts("Embedding")
@@ -169,6 +197,42 @@ def _take(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
     flat = g.node("Reshape", [g.value(x), g.ints([-1])])
     return [g.node("Gather", [flat, index_value(g, record, record.kwargs["index"])], axis=0)]
+
+
+@converts("MaskedScatter")
+def _masked_scatter(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The input (broadcast with the mask) where the mask is False; where it is True, the
+    source's element whose position in the flattened source is the running count of Trues
+    before it (CumSum), as the op computes it."""
+    x, source = record.args[0], record.args[1]
+    dtype = dtype_of(output(record))
+    mask = g.array(record.kwargs["mask"], x._backend, "mask")
+    base = g.node("Expand", [operand(g, x, dtype), g.node("Shape", [mask])])  # (broadcasts both)
+    shape = g.node("Shape", [base])
+    mask = g.node("Expand", [mask, shape])
+    if not source.numel():  # no True anywhere (the op refuses more Trues than source elements)
+        return [base]
+    flat_mask = g.node("Cast", [g.node("Reshape", [mask, g.ints([-1])])], to=onnx_type("int64"))
+    rank = g.node("Sub", [g.node("CumSum", [flat_mask, g.constant_int(0)]), g.constant_int(1)])
+    rank = g.node("Max", [rank, g.constant_int(0)])  # (positions before the first True)
+    taken = g.node("Gather", [g.node("Reshape", [operand(g, source, dtype), g.ints([-1])]),
+                              rank], axis=0)
+    return [g.node("Where", [mask, g.node("Reshape", [taken, shape]), base])]
+
+
+@converts("IndexReduce")
+def _index_reduce(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """index_reduce: scatter_reduce with the index laid along `dim` and expanded to the
+    source's shape."""
+    x, source = record.args[0], record.args[1]
+    dtype = dtype_of(output(record))
+    if x.ndim == 0:
+        raise Unsupported("a 0-d input")
+    axis = int(record.kwargs["dim"]) % x.ndim
+    updates = operand(g, source, dtype)
+    index = _along(g, index_value(g, record, record.kwargs["index"]), axis, x.ndim, updates)
+    return [_reduce_into(g, operand(g, x, dtype), axis, index, updates,
+                         record.kwargs["reduce"], bool(record.kwargs["include_self"]), dtype)]
 
 
 @converts("IndexAdd", "IndexCopy")

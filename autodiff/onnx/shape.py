@@ -234,3 +234,66 @@ def _roll_axis(g: Graph, value: str, shift: int, size: int, axis: int) -> str:
     tail = g.node("Slice", [value, g.ints([cut]), g.ints([size]), g.ints([axis])])
     head = g.node("Slice", [value, g.ints([0]), g.ints([cut]), g.ints([axis])])
     return g.node("Concat", [tail, head], axis=axis)
+
+
+# ----------------------------------------------------------------------------- as_strided
+def _memory_positions(shape: Any, strides: Any, offset: int) -> list[int]:
+    """offset + sum(i * stride) for each index of `shape`, in row-major order."""
+    positions = [int(offset)]
+    for size, step in zip(shape, strides):
+        positions = [position + index * int(step) for position in positions
+                     for index in range(int(size))]
+    return positions
+
+
+def _fixed(record: Record, other: Record | None) -> None:
+    if other is not None and tuple(other.args[0].shape) != tuple(record.args[0].shape):
+        raise Unsupported("a dynamic size of an as_strided input")
+    if record.kwargs.get("examples"):
+        raise Unsupported("a vmap-batched view")
+
+
+@converts("AsStridedView", "AsStridedInPlace", "AsStridedCopy")
+def _as_strided(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """A Gather from the flattened input (as torch.onnx writes as_strided): each element of the
+    view is the input element at the same memory position. The input's own memory positions
+    come from its strides, so a view of a transposed or sliced input reads the right ones; a
+    view reaching memory the input does not hold (another part of its base) cannot be
+    written."""
+    _fixed(record, other)
+    x = record.args[0]
+    size, stride, offset = record.kwargs["size"], record.kwargs["stride"], record.kwargs["offset"]
+    element_at: dict[int, int] = {}
+    for flat, position in enumerate(_memory_positions(x.shape, x.stride(), x.storage_offset())):
+        element_at.setdefault(position, flat)
+    try:
+        indices = [element_at[position] for position in _memory_positions(size, stride, offset)]
+    except KeyError:
+        raise Unsupported("a view reaching memory its input does not hold") from None
+    flat_x = g.node("Reshape", [g.value(x), g.ints([-1])])
+    gathered = g.node("Gather", [flat_x, g.ints(indices)], axis=0)
+    return [g.node("Reshape", [gathered, g.ints([int(s) for s in size])])]
+
+
+@converts("AsStridedScatter")
+def _as_strided_scatter(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The input flattened (row-major), `src` written at the view's positions by a
+    ScatterElements (the last write of a position wins, as the eager assignment's does)."""
+    _fixed(record, other)
+    x, src = record.args[0], record.args[1]
+    dtype = dtype_of(output(record))
+    positions = _memory_positions(record.kwargs["size"], record.kwargs["stride"],
+                                  record.kwargs["offset"])
+    flat_x = g.node("Reshape", [operand(g, x, dtype), g.ints([-1])])
+    if not positions:
+        return [g.node("Reshape", [flat_x, g.ints([int(s) for s in x.shape])])]
+    last: dict[int, int] = {}
+    for index, position in enumerate(positions):
+        last[position] = index  # a position written twice keeps its last value
+    kept = sorted(last.values())
+    values = g.node("Reshape", [operand(g, src, dtype), g.ints([-1])])
+    if len(kept) != len(positions):
+        values = g.node("Gather", [values, g.ints(kept)], axis=0)
+    scattered = g.node("ScatterElements",
+                       [flat_x, g.ints([positions[index] for index in kept]), values], axis=0)
+    return [g.node("Reshape", [scattered, g.ints([int(s) for s in x.shape])])]

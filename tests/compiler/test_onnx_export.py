@@ -141,7 +141,12 @@ MUST_EXPORT = {
     "unfold": "Gather", "select_scatter": "ScatterElements", "put": "ScatterElements",
     "eq_": "Equal", "lt": "Less", "isnan": "IsNaN", "argmax": "ArgMax", "any": "ReduceMax",
     "cdist": "ReduceL2", "pdist_1.0": "ReduceL1", "renorm": "Where", "kron": "Mul",
-    "tensordot": "Einsum",
+    "tensordot": "Einsum", "as_strided": "Gather", "as_strided_of_a_view": "Gather",
+    "as_strided_": "Gather", "as_strided_scatter": "ScatterElements",
+    "scatter_reduce_mean": "ScatterElements", "scatter_reduce_sum_exclude_self": "ScatterElements",
+    "scatter_reduce_prod_exclude_self": "ScatterElements", "index_reduce_prod": "ScatterElements",
+    "index_reduce_mean_exclude_self": "ScatterElements", "masked_scatter": "CumSum",
+    "scaled_dot_product_attention_gqa": "Expand",
 }
 
 
@@ -155,6 +160,25 @@ def test_named_ops_export_to_their_onnx_operator(name: str) -> None:
     data = _export(lambda *tensors: info.op(*tensors), tuple(tensor.clone() for tensor in inputs))
     kinds = {node.op_type for node in onnx.load_from_string(data).graph.node}
     assert MUST_EXPORT[name] in kinds, kinds
+
+
+@pytest.mark.parametrize(("info", "sample"), [
+    case for case in CASES if case.values[0].name.startswith(("scatter_reduce_am",
+                                                               "index_reduce_am"))])
+def test_max_and_min_scatter_reductions_export_from_opset_18(info: OpInfo, sample: Sample,
+                                                             ) -> None:
+    """ScatterElements reduces by max and min from opset 18; below it they are refused."""
+    inputs = _inputs(info, sample)
+    with autodiff.no_grad():
+        (expected,) = _flat(info.op(*[tensor.clone() for tensor in inputs]))
+    with pytest.raises(UnsupportedOperatorError, match="below opset 18"):
+        _export(lambda *tensors: info.op(*tensors), tuple(t.clone() for t in inputs))
+    data = _export(lambda *tensors: info.op(*tensors), tuple(t.clone() for t in inputs),
+                   opset_version=18)
+    session = _session(data)
+    (got,) = session.run(None, {item.name: tensor.numpy()
+                                for item, tensor in zip(session.get_inputs(), inputs)})
+    np.testing.assert_allclose(got, expected.numpy(), rtol=1e-6)
 
 
 def test_an_op_without_onnx_form_is_named() -> None:
