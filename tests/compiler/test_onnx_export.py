@@ -5,6 +5,7 @@ layer, with dynamic axes; an op with no ONNX equivalent is named."""
 from __future__ import annotations
 
 import io
+import math
 import warnings
 
 import numpy as np
@@ -146,7 +147,8 @@ MUST_EXPORT = {
     "scatter_reduce_mean": "ScatterElements", "scatter_reduce_sum_exclude_self": "ScatterElements",
     "scatter_reduce_prod_exclude_self": "ScatterElements", "index_reduce_prod": "ScatterElements",
     "index_reduce_mean_exclude_self": "ScatterElements", "masked_scatter": "CumSum",
-    "scaled_dot_product_attention_gqa": "Expand",
+    "scaled_dot_product_attention_gqa": "Expand", "cumprod": "ReduceProd",
+    "logcumsumexp": "ReduceLogSumExp", "cummax": "ArgMax", "cummin": "ArgMin",
 }
 
 
@@ -294,3 +296,30 @@ def test_a_reshape_with_two_dynamic_sizes_is_refused() -> None:
 def test_names_must_match_the_inputs_and_outputs() -> None:
     with pytest.raises(ValueError, match="1 inputs, but 2 input_names"):
         _export(lambda t: t + 1, (autodiff.ones(2),), input_names=["a", "b"])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "int32"])
+@pytest.mark.parametrize("function", [autodiff.cummax, autodiff.cummin])
+def test_running_extremes_take_the_last_tie_and_the_last_nan(function, dtype: str) -> None:
+    values = [[1, 3, 3, float("nan"), 5, float("nan"), 2], [4, 4, 1, 1, 0, 7, 7]]
+    if dtype != "float32":
+        values = [[0 if math.isnan(v) else int(v) for v in row] for row in values]
+    x = autodiff.tensor(values, dtype=getattr(autodiff, dtype))
+    session = _session(_export(lambda t: tuple(function(t, 1)), (x,)))
+    got = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    expected = function(x, 1)
+    np.testing.assert_array_equal(got[0], expected.values.numpy())
+    np.testing.assert_array_equal(got[1], expected.indices.numpy())
+    if dtype == "float32":  # PyTorch's own indices on these elements
+        assert got[1].tolist() == ([[0, 1, 2, 3, 3, 5, 5], [0, 1, 1, 1, 1, 5, 6]]
+                                   if function is autodiff.cummax else
+                                   [[0, 0, 0, 3, 3, 5, 5], [0, 1, 2, 3, 4, 4, 4]])
+
+
+def test_cumulative_products_and_log_sums_over_a_middle_dim() -> None:
+    x = autodiff.tensor(np.random.default_rng(0).uniform(0.5, 2.0, (2, 5, 3)),
+                        dtype=autodiff.float32)
+    for function in (autodiff.cumprod, autodiff.logcumsumexp):
+        session = _session(_export(lambda t, function=function: function(t, 1), (x,)))
+        (got,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+        np.testing.assert_allclose(got, function(x, 1).numpy(), rtol=1e-6)
