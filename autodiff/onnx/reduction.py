@@ -367,3 +367,42 @@ def _trace(g: Graph, record: Record, other: Record | None) -> list[Any]:
 @converts("LinalgDet")
 def _det(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Det", [operand(g, record.args[0], dtype_of(output(record)))])]
+
+
+@converts("MedianAll", "NanmedianAll")
+def _median_all(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The lower median of all elements: the k-th smallest by TopK, k = (n - 1) // 2 + 1 with
+    n the count of elements (of non-NaN elements for nanmedian, the NaNs sorted last), NaN
+    when any element is NaN (when all are, for nanmedian). (With a dim, the index PyTorch
+    names among equal elements is its selection algorithm's, which TopK does not follow: not
+    exported.)"""
+    x = record.args[0]
+    if not x.numel():
+        raise Unsupported("an empty input")
+    dtype = dtype_of(output(record))
+    flat = g.node("Reshape", [operand(g, x, dtype), g.ints([-1])])
+    one = g.ints([1])
+    if "float" not in dtype:
+        count = g.node("Reshape", [g.node("Size", [flat]), one])
+        nan = None
+    else:
+        nan = g.node("IsNaN", [flat])
+        if record.op == "NanmedianAll":
+            count = _reduce(g, "ReduceSum", g.node("Cast", [g.node("Not", [nan])],
+                                                   to=onnx_type("int64")), (0,), 1)
+            flat = g.node("Where", [nan, g.scalar(float("inf"), dtype), flat])
+        else:
+            count = g.node("Reshape", [g.node("Size", [flat]), one])
+    k = g.node("Add", [g.node("Div", [g.node("Sub", [count, one]), g.ints([2])]), one])
+    values, _ = g.node("TopK", [flat, k], outputs=2, axis=0, largest=0, sorted=1)
+    median = g.node("Reshape", [g.node("Gather", [values, g.node("Sub", [k, one])], axis=0),
+                                g.ints([])])
+    if nan is None:
+        return [median]
+    if record.op == "NanmedianAll":
+        undefined = g.node("Equal", [count, g.ints([0])])
+    else:
+        undefined = _reduce(g, "ReduceMax", g.node("Cast", [nan], to=onnx_type("int64")), (0,), 1)
+        undefined = g.node("Cast", [undefined], to=onnx_type("bool"))
+    undefined = g.node("Reshape", [undefined, g.ints([])])
+    return [g.node("Where", [undefined, g.scalar(float("nan"), dtype), median])]

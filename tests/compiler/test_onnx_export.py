@@ -148,7 +148,7 @@ MUST_EXPORT = {
     "scatter_reduce_prod_exclude_self": "ScatterElements", "index_reduce_prod": "ScatterElements",
     "index_reduce_mean_exclude_self": "ScatterElements", "masked_scatter": "CumSum",
     "scaled_dot_product_attention_gqa": "Expand", "cumprod": "ReduceProd",
-    "logcumsumexp": "ReduceLogSumExp", "cummax": "ArgMax", "cummin": "ArgMin",
+    "logcumsumexp": "ReduceLogSumExp", "cummax": "ArgMax", "cummin": "ArgMin", "median": "TopK",
 }
 
 
@@ -323,3 +323,20 @@ def test_cumulative_products_and_log_sums_over_a_middle_dim() -> None:
         session = _session(_export(lambda t, function=function: function(t, 1), (x,)))
         (got,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
         np.testing.assert_allclose(got, function(x, 1).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("values", [[3.0, 1.0, 2.0, 1.0], [1.0, float("nan"), 2.0, 5.0, 4.0],
+                                    [float("nan")] * 3, [7.0], [[2.0, 9.0], [4.0, -1.0]]])
+@pytest.mark.parametrize("function", [autodiff.median, autodiff.nanmedian])
+def test_median_of_all_elements_with_nans(function, values) -> None:
+    x = autodiff.tensor(values)
+    session = _session(_export(function, (x,)))
+    (got,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    np.testing.assert_array_equal(got, function(x).numpy())
+
+
+def test_median_of_integers() -> None:
+    x = autodiff.tensor([[5, 3, 8], [1, 9, 2]])
+    session = _session(_export(autodiff.median, (x,)))
+    (got,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    assert got.dtype == np.int64 and got == 3
