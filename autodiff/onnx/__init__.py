@@ -40,10 +40,12 @@ from . import (
     rearrange,
     recurrent,
     reduction,
+    selection,
 )
 from . import shape as _shape
 from .convert import CONVERTERS, Unsupported
 from .graph import ONNX_TYPES, Graph, Record, UnsupportedOperatorError
+from .selection import SIZED_BY_VALUES
 
 __all__ = ["UnsupportedOperatorError", "export"]
 
@@ -175,7 +177,7 @@ class _Recorder(OpMode):
         converter = CONVERTERS.get(record.op)
         if converter is None:
             raise record.unsupported(self.opset)
-        if other is None and record.outputs and all(
+        if other is None and record.outputs and record.op not in SIZED_BY_VALUES and all(
                 tensor.numel() == 0 for tensor in record.outputs):
             for tensor in record.outputs:  # an empty result: nothing to compute
                 graph.bind(tensor, graph.constant(tensor._backend.to_numpy(tensor._data)),
