@@ -201,3 +201,39 @@ def _signbit(g: Graph, record: Record, other: Record | None) -> list[Any]:
 @converts("isreal")
 def _isreal(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Expand", [g.scalar(True, "bool"), g.node("Shape", [g.value(record.args[0])])])]
+
+
+@converts("searchsorted")
+def _searchsorted(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The eager op's vectorised binary search, unrolled (bit_length(S) steps for rows of S
+    elements): `left` moves past `not (s >= v)`, `right` past `not (s > v)`, compared in the
+    promoted dtype, so NaNs fall where the eager op (and PyTorch's) puts them."""
+    sequence, values = record.args[0], record.args[1]
+    kwargs = record.kwargs
+    size = int(sequence.shape[-1])
+    if other is not None and int(other.args[0].shape[-1]) != size:
+        raise Unsupported("a dynamic length of the sorted sequence")
+    right = bool(kwargs.get("right", False)) or kwargs.get("side") == "right"
+    dtype = _common_dtype(sequence, values)
+    row = operand(g, sequence, dtype)
+    if kwargs.get("sorter") is not None:
+        row = g.node("GatherElements", [row, g.value(kwargs["sorter"])], axis=-1)
+    value = operand(g, values, dtype)
+    shape = g.node("Shape", [value])
+    low = g.node("Expand", [g.constant_int(0), shape])
+    high = g.node("Expand", [g.constant_int(size), shape])
+    for _ in range(size.bit_length()):
+        middle = g.node("Div", [g.node("Add", [low, high]), g.constant_int(2)])
+        at = g.node("Min", [middle, g.constant_int(size - 1)])
+        probe = g.node("Gather", [row, at], axis=0) if sequence.ndim == 1 else \
+            g.node("GatherElements", [row, at], axis=-1)
+        passed = g.node("Not", [g.node("Greater" if right else "GreaterOrEqual",
+                                       [probe, value])])
+        active = g.node("Less", [low, high])
+        low, high = (
+            g.node("Where", [g.node("And", [active, passed]),
+                             g.node("Add", [middle, g.constant_int(1)]), low]),
+            g.node("Where", [g.node("And", [active, g.node("Not", [passed])]), middle, high]))
+    if kwargs.get("out_int32"):
+        low = g.node("Cast", [low], to=onnx_type("int32"))
+    return [low]

@@ -181,6 +181,22 @@ def _reduce_into(g: Graph, x: str, axis: int, index: str, updates: str, reduce: 
     return g.node("Div", [total, count])
 
 
+@converts("one_hot")
+def _one_hot(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """OneHot along a new last dim, int64 0s and 1s; num_classes=-1 is one more than the
+    largest class (computed from the input)."""
+    x = record.args[0]
+    classes = record.args[1] if len(record.args) > 1 else record.kwargs.get("num_classes", -1)
+    if classes == -1:
+        depth = g.node("Add", [g.node("ReduceMax", [g.value(x)], keepdims=0)
+                               if g.opset < 18 else
+                               g.node("ReduceMax", [g.value(x), g.ints(range(x.ndim))],
+                                      keepdims=0), g.constant_int(1)])
+    else:
+        depth = g.constant_int(classes)
+    return [g.node("OneHot", [g.value(x), depth, g.ints([0, 1])], axis=-1)]
+
+
 @converts("Embedding")
 def _embedding(g: Graph, record: Record, other: Record | None) -> list[Any]:
     weight, indices = record.args[0], record.args[1]

@@ -85,7 +85,7 @@ def _common(backend: Any, sequence: Tensor, values: Tensor) -> tuple[Any, Any]:
     return seq, val
 
 
-@function_rule("searchsorted")
+@function_rule("searchsorted", seen=True)
 def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False,
                  right: bool = False, side: str | None = None, sorter: Tensor | None = None,
                  ) -> Tensor:

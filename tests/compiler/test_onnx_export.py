@@ -34,8 +34,7 @@ def _export(model, args, **options) -> bytes:
 # ----------------------------------------------------------------------------- the op table
 # Exports whose values, computed by an operation the export does not see, its check (the call
 # again on the inputs' elements reordered) leaves unchanged: frozen as constants.
-UNCAUGHT = {"searchsorted_int32-0": "searchsorted of a 0-d value in a sorted vector whose "
-                                    "reordered elements give the same position"}
+UNCAUGHT: dict[str, str] = {}
 CASES = [pytest.param(info, sample, id=f"{info.name}-{index}", marks=[pytest.mark.xfail(
             reason=UNCAUGHT[f"{info.name}-{index}"], strict=True)]
             if f"{info.name}-{index}" in UNCAUGHT else [])
@@ -149,6 +148,8 @@ MUST_EXPORT = {
     "index_reduce_mean_exclude_self": "ScatterElements", "masked_scatter": "CumSum",
     "scaled_dot_product_attention_gqa": "Expand", "cumprod": "ReduceProd",
     "logcumsumexp": "ReduceLogSumExp", "cummax": "ArgMax", "cummin": "ArgMin", "median": "TopK",
+    "nonzero": "NonZero", "masked_select": "Compress", "unique": "Compress",
+    "searchsorted": "GreaterOrEqual", "one_hot": "OneHot",
 }
 
 
