@@ -197,6 +197,78 @@ def _one_hot(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("OneHot", [g.value(x), depth, g.ints([0, 1])], axis=-1)]
 
 
+@converts("EmbeddingBag")
+def _embedding_bag(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """Each bag's rows of weight at its indices (the bags' bounds are the op's offsets, fixed
+    in the graph): summed or averaged by a ScatterElements into the bags (weighted by
+    per_sample_weights, padding left out), or laid out as a (bags, longest bag) grid for max;
+    an empty bag gives zeros."""
+    weight, indices, per_sample = record.args
+    kwargs = record.kwargs
+    offsets, mode, padding_idx = list(kwargs["offsets"]), kwargs["mode"], kwargs["padding_idx"]
+    if other is not None and (list(other.kwargs["offsets"]) != offsets
+                              or other.args[1].shape != indices.shape):
+        raise Unsupported("dynamic bags")
+    dtype = dtype_of(output(record))
+    count, dim = len(offsets), int(weight.shape[1])
+    ends = [*offsets[1:], int(indices.shape[0])]
+    bag_of = [bag for bag, (start, end) in enumerate(zip(offsets, ends))
+              for _ in range(start, end)]
+    used = len(bag_of)
+    zeros = g.node("Expand", [g.scalar(0, dtype), g.ints([count, dim])])
+    if not used:
+        return [zeros]
+    index = g.node("Slice", [index_value(g, record, indices._data), g.ints([0]),
+                             g.ints([used]), g.ints([0])])
+    rows = g.node("Gather", [g.value(weight), index], axis=0)
+    kept = None if padding_idx is None else g.node(
+        "Not", [g.node("Equal", [index, g.constant_int(padding_idx)])])
+    if mode == "max":
+        longest = max(end - start for start, end in zip(offsets, ends))
+        positions, inside = [], []  # the (bags, longest) grid, row by row
+        for start, end in zip(offsets, ends):
+            for position in range(start, start + longest):
+                inside.append(position < end)
+                positions.append(position if position < end else 0)
+        mask = g.node("Reshape", [g.node("Cast", [g.ints(inside)], to=onnx_type("bool")),
+                                  g.ints([count, longest])])
+        if kept is not None:
+            mask = g.node("And", [mask, g.node("Reshape", [
+                g.node("Gather", [kept, g.ints(positions)], axis=0), g.ints([count, longest])])])
+        values = g.node("Reshape", [g.node("Gather", [rows, g.ints(positions)], axis=0),
+                                    g.ints([count, longest, dim])])
+        values = g.node("Where", [g.node("Unsqueeze", [mask, g.ints([2])]), values,
+                                  g.scalar(float("-inf"), dtype)])
+        largest = _reduce_max(g, values, 1, keepdims=0)
+        empty = g.node("Not", [g.node("Cast", [_reduce_max(g, g.node(
+            "Cast", [mask], to=onnx_type("int64")), 1, keepdims=1)], to=onnx_type("bool"))])
+        return [g.node("Where", [empty, g.scalar(0, dtype), largest])]
+    scale = None if kept is None else g.node("Cast", [kept], to=onnx_type(dtype))
+    if per_sample is not None:
+        weights = g.node("Slice", [operand(g, per_sample, dtype), g.ints([0]), g.ints([used]),
+                                   g.ints([0])])
+        scale = weights if scale is None else g.node("Mul", [scale, weights])
+    bags = g.ints(bag_of)
+    if mode == "mean":
+        ones = g.node("Expand", [g.scalar(1, dtype), g.ints([used])]) if kept is None else \
+            g.node("Cast", [kept], to=onnx_type(dtype))
+        counts = g.node("ScatterElements", [g.node("Expand", [g.scalar(0, dtype),
+                                                               g.ints([count])]), bags, ones],
+                        axis=0, reduction="add")
+        scale = g.node("Div", [ones if scale is None else scale, g.node("Gather", [
+            g.node("Max", [counts, g.scalar(1, dtype)]), bags], axis=0)])
+    if scale is not None:
+        rows = g.node("Mul", [rows, g.node("Unsqueeze", [scale, g.ints([1])])])
+    where = g.node("Expand", [g.node("Unsqueeze", [bags, g.ints([1])]), g.ints([used, dim])])
+    return [g.node("ScatterElements", [zeros, where, rows], axis=0, reduction="add")]
+
+
+def _reduce_max(g: Graph, value: str, axis: int, keepdims: int) -> str:
+    if g.opset < 18:
+        return g.node("ReduceMax", [value], axes=[axis], keepdims=keepdims)
+    return g.node("ReduceMax", [value, g.ints([axis])], keepdims=keepdims)
+
+
 @converts("Embedding")
 def _embedding(g: Graph, record: Record, other: Record | None) -> list[Any]:
     weight, indices = record.args[0], record.args[1]

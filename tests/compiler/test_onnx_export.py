@@ -149,7 +149,8 @@ MUST_EXPORT = {
     "scaled_dot_product_attention_gqa": "Expand", "cumprod": "ReduceProd",
     "logcumsumexp": "ReduceLogSumExp", "cummax": "ArgMax", "cummin": "ArgMin", "median": "TopK",
     "nonzero": "NonZero", "masked_select": "Compress", "unique": "Compress",
-    "searchsorted": "GreaterOrEqual", "one_hot": "OneHot",
+    "searchsorted": "GreaterOrEqual", "one_hot": "OneHot", "embedding_bag_sum": "ScatterElements",
+    "embedding_bag_max": "ReduceMax",
 }
 
 

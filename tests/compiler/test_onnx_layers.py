@@ -334,3 +334,34 @@ def test_grouped_query_attention_with_dynamic_batch_and_length(is_causal: bool) 
     assert "Expand" in _kinds(data)
     _same(data, model, [(q, k, v), (_random(3, 6, 7, 4, seed=3), _random(3, 2, 7, 4, seed=4),
                                      _random(3, 2, 7, 3, seed=5))])
+
+
+# ----------------------------------------------------------------------------- embedding_bag
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_embedding_bag_with_an_empty_bag_and_padding(mode: str, padding_idx) -> None:
+    """The bags' bounds are fixed in the graph; the indices are an input (other values give
+    eager's bags); an empty bag, or one of padding only, gives zeros."""
+    autodiff.manual_seed(0)
+    bag = nn.EmbeddingBag(6, 3, mode=mode, padding_idx=padding_idx)
+    offsets = autodiff.tensor([0, 2, 2, 5])
+
+    def model(indices):
+        return bag(indices, offsets)
+
+    indices = autodiff.tensor([1, 2, 4, 0, 5, 2])
+    data = _export(model, (indices,))
+    _same(data, model, [(indices,), (autodiff.tensor([2, 2, 3, 3, 1, 0]),)])
+
+
+def test_embedding_bag_of_fixed_bags_with_per_sample_weights() -> None:
+    autodiff.manual_seed(0)
+    bag = nn.EmbeddingBag(5, 4, mode="sum")
+
+    def model(indices, weights):
+        return bag(indices, per_sample_weights=weights)
+
+    indices, weights = autodiff.tensor([[0, 4, 4], [1, 2, 3]]), _random(2, 3)
+    data = _export(model, (indices, weights))
+    _same(data, model, [(indices, weights), (autodiff.tensor([[3, 3, 3], [0, 1, 0]]),
+                                             _random(2, 3, seed=1))])
