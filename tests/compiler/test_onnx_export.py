@@ -150,7 +150,8 @@ MUST_EXPORT = {
     "logcumsumexp": "ReduceLogSumExp", "cummax": "ArgMax", "cummin": "ArgMin", "median": "TopK",
     "nonzero": "NonZero", "masked_select": "Compress", "unique": "Compress",
     "searchsorted": "GreaterOrEqual", "one_hot": "OneHot", "embedding_bag_sum": "ScatterElements",
-    "embedding_bag_max": "ReduceMax",
+    "embedding_bag_max": "ReduceMax", "multi_margin_loss_2_sum": "GatherElements",
+    "multilabel_margin_loss_mean": "CumSum",
 }
 
 
