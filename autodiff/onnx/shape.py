@@ -297,3 +297,31 @@ def _as_strided_scatter(g: Graph, record: Record, other: Record | None) -> list[
     scattered = g.node("ScatterElements",
                        [flat_x, g.ints([positions[index] for index in kept]), values], axis=0)
     return [g.node("Reshape", [scattered, g.ints([int(s) for s in x.shape])])]
+
+
+# ----------------------------------------------------------------------------- pad_sequence
+@converts("PadSequence")
+def _pad_sequence(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """Each sequence padded with padding_value to the longest (on the right, or on the left)
+    and the sequences stacked along the batch dim (1, or 0 with batch_first)."""
+    sequences = record.args
+    if other is not None and [tuple(s.shape) for s in other.args] != [
+            tuple(s.shape) for s in sequences]:
+        raise Unsupported("dynamic sequence lengths")
+    kwargs = record.kwargs
+    dtype = dtype_of(output(record))
+    longest = max(int(sequence.shape[0]) for sequence in sequences)
+    trailing = [int(size) for size in sequences[0].shape[1:]]
+    padded = []
+    for sequence in sequences:
+        value = operand(g, sequence, dtype)
+        if [int(size) for size in sequence.shape[1:]] != trailing:  # (broadcast, as eager)
+            value = g.node("Expand", [value, g.ints([int(sequence.shape[0]), *trailing])])
+        missing = longest - int(sequence.shape[0])
+        if missing:
+            before, after = (missing, 0) if kwargs["left"] else (0, missing)
+            zeros = [0] * len(trailing)
+            value = g.node("Pad", [value, g.ints([before, *zeros, after, *zeros]),
+                                   g.scalar(kwargs["padding_value"], dtype)])
+        padded.append(g.node("Unsqueeze", [value, g.ints([0 if kwargs["batch_first"] else 1])]))
+    return [g.node("Concat", padded, axis=0 if kwargs["batch_first"] else 1)]
