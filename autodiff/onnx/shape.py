@@ -275,6 +275,31 @@ def _as_strided(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Reshape", [gathered, g.ints([int(s) for s in size])])]
 
 
+def write_through(g: Graph, view: Tensor, base: Tensor) -> None:
+    """An in-place op wrote `view`'s new value: its base takes it at the view's elements (a
+    ScatterElements at their positions in the base), when the base held its value until this
+    write and every element of the view is one of the base's. Otherwise the base keeps its
+    old value, and reading it later is refused (its version moved on)."""
+    name = g.names.get(id(base))
+    if name is None or not g.current(base, writes=1):
+        return
+    element_at: dict[int, int] = {}
+    for flat, position in enumerate(_memory_positions(base.shape, base.stride(),
+                                                      base.storage_offset())):
+        element_at.setdefault(position, flat)
+    try:
+        indices = [element_at[position] for position in _memory_positions(
+            view.shape, view.stride(), view.storage_offset())]
+    except KeyError:
+        return
+    if indices:
+        updates = g.node("Reshape", [g.names[id(view)], g.ints([-1])])
+        flat = g.node("ScatterElements", [g.node("Reshape", [name, g.ints([-1])]),
+                                          g.ints(indices), updates], axis=0)
+        name = g.node("Reshape", [flat, g.ints([int(size) for size in base.shape])])
+    g.bind(base, name, computed=g.is_computed(base) or g.is_computed(view))
+
+
 @converts("AsStridedScatter")
 def _as_strided_scatter(g: Graph, record: Record, other: Record | None) -> list[Any]:
     """The input flattened (row-major), `src` written at the view's positions by a
