@@ -151,7 +151,7 @@ MUST_EXPORT = {
     "nonzero": "NonZero", "masked_select": "Compress", "unique": "Compress",
     "searchsorted": "GreaterOrEqual", "one_hot": "OneHot", "embedding_bag_sum": "ScatterElements",
     "embedding_bag_max": "ReduceMax", "multi_margin_loss_2_sum": "GatherElements",
-    "setitem_basic": "ScatterElements", "copy_": "Expand", "pad_circular": "ScatterElements",
+    "setitem_basic": "ScatterElements", "copy_": "Expand", "view_mul_": "ScatterElements",
     "multilabel_margin_loss_mean": "CumSum",
 }
 
