@@ -152,6 +152,7 @@ MUST_EXPORT = {
     "searchsorted": "GreaterOrEqual", "one_hot": "OneHot", "embedding_bag_sum": "ScatterElements",
     "embedding_bag_max": "ReduceMax", "multi_margin_loss_2_sum": "GatherElements",
     "setitem_basic": "ScatterElements", "copy_": "Expand", "view_mul_": "ScatterElements",
+    "bitwise_left_shift": "Mul", "bitwise_right_shift": "Mod",
     "multilabel_margin_loss_mean": "CumSum",
 }
 

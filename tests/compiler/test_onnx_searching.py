@@ -1,4 +1,4 @@
-"""ONNX export of searchsorted, bucketize and one_hot (computed with no node: seen by the
+"""ONNX export of searchsorted, bucketize, one_hot and the shifts (computed with no node: seen by the
 export as op-mode calls), run in onnxruntime on other values than the traced ones."""
 
 from __future__ import annotations
@@ -70,3 +70,17 @@ def test_searchsorted_where_the_sequence_ends_in_nans() -> None:
     for right in (False, True):
         _same(lambda s, v, right=right: autodiff.searchsorted(s, v, right=right),
               [(sequence, values), (autodiff.tensor([float("nan")] * 3), values)])
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "uint8"])
+@pytest.mark.parametrize("op", ["bitwise_left_shift", "bitwise_right_shift"])
+def test_shifts_past_the_width_and_below_zero(op: str, dtype: str) -> None:
+    """Exported in int64 arithmetic (ONNX's BitShift takes unsigned integers only)."""
+    width = {"int64": 64, "int32": 32, "int8": 8, "uint8": 8}[dtype]
+    signed = dtype != "uint8"
+    values = [5, -7, 1, 100, -128, 127, 0, -1] if signed else [5, 7, 1, 200, 128, 255, 0, 3]
+    shifts = [1, 2, width + 6, -1 if signed else 2, width - 1, width, 3, width - 1]
+    kind = getattr(autodiff, dtype)
+    x, n = autodiff.tensor(values, dtype=kind), autodiff.tensor(shifts, dtype=kind)
+    function = getattr(autodiff, op)
+    _same(function, [(x, n), (n, x) if signed else (x.flip(0), n)])
