@@ -1,5 +1,5 @@
-"""ONNX export of searchsorted, bucketize, one_hot and the shifts (computed with no node: seen by the
-export as op-mode calls), run in onnxruntime on other values than the traced ones."""
+"""ONNX export of searchsorted, bucketize, one_hot and the shifts (computed with no node: seen
+by the export as op-mode calls), run in onnxruntime on other values than the traced ones."""
 
 from __future__ import annotations
 
