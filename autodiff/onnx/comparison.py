@@ -78,6 +78,23 @@ def _bitwise(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node(f"Bitwise{kind}", operands)]
 
 
+@converts("isin")
+def _isin(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """Each element compared with every test element (Equal, so NaN is in nothing), any over
+    them; inverted with invert=True."""
+    elements, tests = record.args[0], record.args[1]
+    dtype = _common_dtype(elements, tests)
+    tests = g.node("Reshape", [operand(g, tests, dtype), g.ints([-1])])
+    equal = g.node("Equal", [g.node("Unsqueeze", [operand(g, elements, dtype), g.ints([-1])]),
+                             tests])
+    found = g.node("Cast", [g.node("ReduceMax", [g.node("Cast", [equal], to=onnx_type("int32")),
+                                                 g.ints([-1])], keepdims=0)
+                            if g.opset >= 18 else
+                            g.node("ReduceMax", [g.node("Cast", [equal], to=onnx_type("int32"))],
+                                   axes=[-1], keepdims=0)], to=onnx_type("bool"))
+    return [g.node("Not", [found]) if record.kwargs.get("invert") else found]
+
+
 @converts("bitwise_left_shift", "bitwise_right_shift")
 def _shift(g: Graph, record: Record, other: Record | None) -> list[Any]:
     """x << n as x * 2^n and x >> n as floor(x / 2^n), computed in int64 and cast back (the

@@ -84,3 +84,12 @@ def test_shifts_past_the_width_and_below_zero(op: str, dtype: str) -> None:
     x, n = autodiff.tensor(values, dtype=kind), autodiff.tensor(shifts, dtype=kind)
     function = getattr(autodiff, op)
     _same(function, [(x, n), (n, x) if signed else (x.flip(0), n)])
+
+
+@pytest.mark.parametrize("invert", [False, True])
+def test_isin(invert: bool) -> None:
+    elements = autodiff.tensor([[1.0, float("nan"), 3.0], [-0.0, 5.0, 2.0]])
+    tests = autodiff.tensor([0.0, 3.0, float("nan"), 7.0])
+    _same(lambda x, t: autodiff.isin(x, t, invert=invert),
+          [(elements, tests), (elements, autodiff.tensor([5.0, 5.0, 1.0, 2.0]))])
+    _same(lambda x: autodiff.isin(x, 4, invert=invert), [(autodiff.tensor([4, 1, 4]),)])
