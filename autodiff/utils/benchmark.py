@@ -8,7 +8,10 @@ here.)"""
 
 from __future__ import annotations
 
+import importlib
+import math
 import statistics
+import textwrap
 import timeit as _timeit
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +22,7 @@ from ..settings import get_num_threads, set_num_threads
 __all__ = ["Measurement", "Timer"]
 
 _IQR_WARN_THRESHOLD = 0.1  # PyTorch's: the spread (IQR / median) a measurement should stay under
+_IQR_GROSS_WARN_THRESHOLD = 0.5  # past this, PyTorch's repr blames the environment
 
 
 class Measurement:
@@ -59,32 +63,63 @@ class Measurement:
     def title(self) -> str:
         if self.label is not None:
             return self.label + (f": {self.sub_label}" if self.sub_label else "")
-        return self.stmt
+        if "\n" not in self.stmt:
+            return self.stmt + (f": {self.sub_label}" if self.sub_label else "")
+        return (f"stmt:{f' ({self.sub_label})' if self.sub_label else ''}\n"
+                f"{textwrap.indent(self.stmt, '  ')}")
+
+    def _setup_text(self) -> str:
+        if self.setup in ("pass", ""):
+            return ""
+        if "\n" in self.setup:
+            return f"setup:\n{textwrap.indent(self.setup, '  ')}"
+        return f"setup: {self.setup}"
+
+    def _warnings(self) -> list[str]:
+        for threshold, why in ((_IQR_GROSS_WARN_THRESHOLD,
+                                "This suggests significant environmental influence."),
+                               (_IQR_WARN_THRESHOLD, "This could indicate system fluctuation.")):
+            if not self.meets_confidence(threshold):
+                return [f"  WARNING: Interquartile range is {self.iqr / self.median * 100:.1f}% "
+                        f"of the median measurement.\n           {why}"]
+        return []
 
     def __repr__(self) -> str:
-        lines = [f"<{type(self).__module__}.{type(self).__name__} object at {id(self):#x}>",
-                 self.title]
-        if self.description:
-            lines.append(self.description)
-        if self.setup != "pass":
-            lines.append(f"setup: {self.setup}")
+        """PyTorch's layout: the statement, its setup, the median (with the IQR from four
+        measurements on) and a warning when the spread is large."""
+        sections = [self.title, self.description or "", self._setup_text()]
+        summary = "\n".join(f"{section}\n" if "\n" in section else section
+                             for section in sections if section)
         count = len(self.times)
-        lines.append(f"  {_time_text(self.median)}")
-        lines.append(f"  {count} measurement{'s' if count != 1 else ''}, "
-                     f"{self.number_per_run} runs , {self.num_threads} "
-                     f"thread{'s' if self.num_threads != 1 else ''}")
-        return "\n".join(lines)
+        unit, scale = _time_unit(self.median)
+        lines = [f"<{type(self).__module__}.{type(self).__name__} object at {id(self):#x}>",
+                 summary, f"  {'Median: ' if count > 1 else ''}{self.median / scale:.2f} {unit}"]
+        if count >= 4:
+            low, _, high = statistics.quantiles(self.times, n=4, method="inclusive")
+            lines.append(f"  IQR:    {self.iqr / scale:.2f} {unit} "
+                         f"({low / scale:.2f} to {high / scale:.2f})")
+        lines.append(f"  {count} measurement{'s' if count > 1 else ''}, {self.number_per_run} "
+                     f"runs {'per measurement,' if count > 1 else ','} {self.num_threads} "
+                     f"thread{'s' if self.num_threads > 1 else ''}")
+        lines.extend(self._warnings())
+        return "\n".join("\n".join(lines).strip().splitlines())
 
 
-def _time_text(seconds: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.2f} {unit}"
-    return f"{seconds / 1e-9:.2f} ns"
+def _time_unit(seconds: float) -> tuple[str, float]:
+    """PyTorch's choice: ns, us or ms by the power of a thousand, else s (under 1 ns too)."""
+    unit = {-3: "ns", -2: "us", -1: "ms"}.get(int(math.log10(seconds) // 3), "s")
+    return unit, {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
+
+
+def _dedented(code: str) -> str:
+    """As PyTorch's Timer: a block string written indented in a function runs as written."""
+    code = textwrap.dedent(code)
+    return (code[1:] if code.startswith("\n") else code).rstrip()
 
 
 class Timer:
-    """Times a Python statement (`stmt`, after `setup`, with `globals` as its namespace)."""
+    """Times a Python statement (`stmt`, after `setup`, with `globals` as its namespace,
+    which holds this library as `torch` unless `globals` names another)."""
 
     def __init__(self, stmt: str = "pass", setup: str = "pass", global_setup: str = "",
                  timer: Callable[[], float] = _timeit.default_timer,
@@ -95,8 +130,12 @@ class Timer:
             raise ValueError(f"Timer: only Python statements can be timed, not {language!r}")
         if global_setup:
             raise ValueError("Timer: global_setup is for C++ statements")
-        self._timer = _timeit.Timer(stmt=stmt, setup=setup, timer=timer,
-                                    globals=dict(globals or {}))
+        if not isinstance(stmt, str):
+            raise ValueError("Currently only a `str` stmt is supported.")
+        namespace = dict(globals or {})
+        namespace.setdefault("torch", importlib.import_module(__name__.split(".")[0]))
+        stmt, setup = _dedented(stmt), _dedented(setup)
+        self._timer = _timeit.Timer(stmt=stmt, setup=setup, timer=timer, globals=namespace)
         self._num_threads = num_threads
         self._task_spec: dict[str, Any] = {
             "stmt": stmt, "setup": setup, "label": label, "sub_label": sub_label,

@@ -75,6 +75,10 @@ SAVED_FIELDS = Stop("grad_fn._saved_<name> attributes of built-in nodes",
                     "object has no attribute '_saved_self'")
 NESTED = Stop("nested tensors (torch.nested.nested_tensor)",
               "module 'autodiff' has no attribute 'nested'")
+# The meta backend runs NumPy's kernels on one-element arrays; an op's output is a real array of
+# its full size, so the recipe's 2**10 x 3 x 2**16 x 2**16 input asks conv2d for 80 TiB.
+META_HUGE = Stop("meta tensors whose ops allocate nothing (conv2d output of 2**10x5x65535x65535)",
+                 "Unable to allocate")
 
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
@@ -117,6 +121,20 @@ PROGRAMS = [
     Program("scaled_dot_product_attention", NESTED),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
+    # beginner_source/nlp
+    Program("nlp_deep_learning"),
+    Program("nlp_word_embeddings"),
+    Program("nlp_sequence_models"),
+    Program("nlp_bilstm_crf"),
+    # recipes_source/recipes
+    Program("recipe_defining_a_neural_network"),
+    Program("recipe_what_is_state_dict"),
+    Program("recipe_saving_loading_inference"),
+    Program("recipe_warmstarting"),
+    Program("recipe_module_load_state_dict_tips"),
+    Program("recipe_reasoning_about_shapes", META_HUGE),
+    Program("recipe_changing_default_device"),
+    Program("recipe_timer_quick_start"),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),

@@ -72,3 +72,72 @@ def test_autoranges_match_pytorch(step: float, jitter: tuple[float, ...]) -> Non
             results.append((measurement.number_per_run, len(measurement.times),
                             measurement.meets_confidence()))
         assert results[0] == results[1], run
+
+
+def _repr_body(measurement: object) -> list[str]:
+    """The repr without its first line (which names the class and its address)."""
+    return repr(measurement).splitlines()[1:]
+
+
+@pytest.mark.parametrize("jitter", [(0.0,), (0.0, 0.05), (0.0, 0.3), (0.0, 2.0)])
+def test_measurement_repr_is_pytorchs(jitter: tuple[float, ...]) -> None:
+    """Median, IQR from four measurements on, the per-measurement wording and the warnings."""
+    torch_benchmark = pytest.importorskip("torch.utils.benchmark")
+    for make in (lambda m, c: m.Timer("clock.tick()", globals={"clock": c}, timer=c,
+                                      setup="\n    a = 1\n    b = 2\n", description="two"),
+                 lambda m, c: m.Timer("clock.tick()\nclock.tick()", globals={"clock": c},
+                                      timer=c, sub_label="pair"),
+                 lambda m, c: m.Timer("clock.tick()", globals={"clock": c}, timer=c,
+                                      label="tick", setup="a = 1")):
+        for run in ("blocked", "timeit"):
+            bodies = []
+            for module in (autodiff.utils.benchmark, torch_benchmark):
+                timer = make(module, Clock(3e-5, jitter))
+                measurement = (timer.blocked_autorange(min_run_time=0.05) if run == "blocked"
+                               else timer.timeit(100))
+                bodies.append(_repr_body(measurement))
+            assert bodies[0] == bodies[1]
+
+
+def test_measurement_repr_without_torch() -> None:
+    clock = Clock(2e-6)
+    timer = Timer("clock.tick()", setup="\n        a = 1\n        b = 2\n",
+                  globals={"clock": clock}, timer=clock)
+    assert _repr_body(timer.timeit(1000)) == [
+        "clock.tick()", "setup:", "  a = 1", "  b = 2", "", "  2.00 us",
+        "  1 measurement, 1000 runs , 1 thread"]
+    clock = Clock(1e-3, (0.0, 1.0))
+    measurement = Timer("clock.tick()", globals={"clock": clock}, timer=clock,
+                        num_threads=2).blocked_autorange(min_run_time=0.05)
+    body = _repr_body(measurement)
+    assert body[0] == "clock.tick()" and body[1].startswith("  Median: ")
+    assert body[2].startswith("  IQR:    ") and body[2].endswith(" ms (1.00 to 2.00)")
+    assert body[3].endswith(" runs per measurement, 2 threads")
+    spread = measurement.iqr / measurement.median * 100
+    assert spread >= 50
+    assert body[4:] == [f"  WARNING: Interquartile range is {spread:.1f}% of the median "
+                        "measurement.", "           This suggests significant environmental "
+                        "influence."]
+
+
+def test_timer_dedents_its_code_and_provides_torch() -> None:
+    """As PyTorch's Timer: indented block strings run, and `torch` is this library."""
+    timer = Timer(stmt="""
+        z = x * y
+    """, setup="""
+        x = torch.ones((128,))
+        y = torch.ones((128,))
+    """, num_threads=1)
+    measurement = timer.timeit(5)
+    assert measurement.stmt == "z = x * y"
+    assert measurement.setup == "x = torch.ones((128,))\ny = torch.ones((128,))"
+    seen: dict[str, object] = {}
+    Timer("seen['torch'] = torch", globals={"seen": seen}).timeit(1)
+    assert seen["torch"] is autodiff
+    Timer("seen['torch'] = torch", globals={"seen": seen, "torch": 7}).timeit(1)
+    assert seen["torch"] == 7
+
+
+def test_timer_refuses_a_statement_that_is_not_text() -> None:
+    with pytest.raises(ValueError, match=r"^Currently only a `str` stmt is supported\.$"):
+        Timer(lambda: None)  # type: ignore[arg-type]
