@@ -471,6 +471,11 @@ class Backend(Primitives, Kernels, LossKernels, SpecialFunctions):
     def item(self, array: Array) -> Any:
         return self.to_numpy(array).item()
 
+    def any_value_true(self, mask: Array) -> bool:
+        """Whether any element of the boolean `mask` holds True: for fix-ups an op makes only
+        where its values call for them (a meta array holds no values, so none do)."""
+        return bool(self.item(self.xp.any(mask)))
+
     def host_copy(self, array: Array, pinned: bool = False) -> Any:
         """A NumPy copy of `array`; `pinned`: in page-locked memory, where the backend has
         such memory (faster, asynchronous transfers back to the device)."""

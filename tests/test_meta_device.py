@@ -82,6 +82,17 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "cpu + meta": lambda t: t.ones(2) + t.empty(2, device="meta"),
     "nonzero": lambda t: t.empty(2, device="meta").nonzero(),
     "mask": lambda t: t.empty(2, device="meta")[t.empty(2, device="meta") > 0],
+    "max_pool2d": lambda t: t.nn.functional.max_pool2d(t.empty(2, 3, 8, 8, device="meta"), 2),
+    "max_pool2d indices": lambda t: repr(t.nn.functional.max_pool2d(
+        t.empty(1, 2, 5, 5, device="meta", requires_grad=True), 3, 2, 1,
+        return_indices=True)),
+    "max_pool1d float64": lambda t: t.nn.functional.max_pool1d(
+        t.empty(2, 3, 9, device="meta", dtype=t.float64), 2),
+    "adaptive_max_pool2d": lambda t: repr(t.nn.functional.adaptive_max_pool2d(
+        t.empty(2, 3, 7, 9, device="meta"), (3, 4), return_indices=True)),
+    "conv and pool": lambda t: t.nn.Sequential(
+        t.nn.Conv2d(3, 6, 5), t.nn.MaxPool2d(2, 2)).to("meta")(
+            t.empty(4, 3, 32, 32, device="meta")),
     "backward": _backward,
     "Linear(device=meta).to_empty": _linear_to_empty,
     "Module.to(meta)": _module_to_meta,
@@ -109,6 +120,9 @@ def test_meta_without_pytorch() -> None:
     with pytest.raises(RuntimeError, match=r"^Tensor.item\(\) cannot be called on meta"):
         y.sum().item()
     assert autodiff.nn.Linear(2, 2).to("meta").weight.is_meta
+    pooled, indices = autodiff.nn.functional.max_pool2d(
+        autodiff.empty(2, 3, 8, 8, device="meta"), 2, return_indices=True)
+    assert pooled.is_meta and pooled.shape == (2, 3, 4, 4) and indices.dtype == autodiff.int64
 
 
 def test_timer_times_a_statement() -> None:
