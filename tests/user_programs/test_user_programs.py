@@ -80,6 +80,10 @@ NESTED = Stop("nested tensors (torch.nested.nested_tensor)",
 META_HUGE = Stop("meta tensors whose ops allocate nothing (conv2d output of 2**10x5x65535x65535)",
                  "Unable to allocate")
 
+SWAP_TENSORS = Stop("torch.utils.swap_tensors, then __torch_dispatch__ wrapper subclasses "
+                    "(Tensor._make_wrapper_subclass, torch.ops.aten)",
+                    "module 'autodiff.utils' has no attribute 'swap_tensors'")
+
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
     Program("basics_tensorqs", compare=True),
@@ -135,6 +139,8 @@ PROGRAMS = [
     Program("recipe_reasoning_about_shapes", META_HUGE),
     Program("recipe_changing_default_device"),
     Program("recipe_timer_quick_start"),
+    Program("recipe_profiler"),
+    Program("recipe_swap_tensors", SWAP_TENSORS),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
