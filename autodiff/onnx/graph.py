@@ -38,6 +38,9 @@ class Graph:
         self.computed_arrays: set[int] = set()
         # Tensors and arrays written as constants though no parameter or buffer holds them
         self.frozen: dict[int, Any] = {}
+        # id(frozen Tensor) -> (the op that read it first, its values then)
+        self.first_read: dict[int, tuple[int, Any]] = {}
+        self.position = 0  # the op being written
         self.frozen_arrays: set[int] = set()
         self.lacking: list[Any] = []  # op outputs with no ONNX value
 
@@ -207,6 +210,7 @@ class Graph:
             host = tensor._backend.to_numpy(tensor._data)
             if id(tensor) not in self.parameter_names:
                 self.frozen[id(tensor)] = tensor
+                self.first_read[id(tensor)] = (self.position, host.copy())
             name = self.constant(host, self.parameter_names.get(id(tensor), "constant"))
             self.bind(tensor, name, computed=False)
         return name
@@ -232,7 +236,7 @@ class Record:
     """One op the model applied: its class name (`Convolution`), its aten overload, the
     arguments and keyword attributes it was applied with, its output Tensors."""
 
-    __slots__ = ("args", "kwargs", "op", "outputs", "overload")
+    __slots__ = ("args", "first_read", "kwargs", "op", "outputs", "overload")
 
     def __init__(self, op: str, overload: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                  outputs: tuple[Any, ...]) -> None:
@@ -241,6 +245,8 @@ class Record:
         self.args = args
         self.kwargs = kwargs
         self.outputs = outputs
+        # host copies of the arguments no input, parameter or op made, read here first
+        self.first_read: dict[int, Any] = {}
 
     def unsupported(self, opset: int, why: str = "") -> UnsupportedOperatorError:
         """torch.onnx's error for an operator it cannot export, naming this op."""

@@ -152,6 +152,7 @@ MUST_EXPORT = {
     "searchsorted": "GreaterOrEqual", "one_hot": "OneHot", "embedding_bag_sum": "ScatterElements",
     "embedding_bag_max": "ReduceMax", "multi_margin_loss_2_sum": "GatherElements",
     "setitem_basic": "ScatterElements", "copy_": "Expand", "view_mul_": "ScatterElements",
+    "pad_circular": "ScatterElements",
     "bitwise_left_shift": "Mul", "bitwise_right_shift": "Mod",
     "multilabel_margin_loss_mean": "CumSum",
 }
@@ -309,6 +310,31 @@ def test_writes_through_views_reach_their_base() -> None:
             autodiff.randn(3, generator=autodiff.Generator().manual_seed(seed + 10))
         (got,) = session.run(None, {"input_0": x.numpy(), "input_1": v.numpy()})
         np.testing.assert_array_equal(got, model(x, v).numpy())
+
+
+def test_a_buffer_the_model_makes_and_fills() -> None:
+    """A tensor made in the forward (a constant when first read) and then written through
+    views is followed: its first-read values are checked against the second call's."""
+    def model(x: autodiff.Tensor) -> autodiff.Tensor:
+        buffer = autodiff.zeros(3, 6)
+        buffer[:, 1:5] = x
+        buffer[:, 0] = x[:, -1]
+        return buffer * 2
+
+    data = _export(model, (autodiff.randn(3, 4),))
+    other = autodiff.randn(3, 4, generator=autodiff.Generator().manual_seed(3))
+    (got,) = _session(data).run(None, {"input_0": other.numpy()})
+    np.testing.assert_array_equal(got, model(other).numpy())
+
+
+def test_a_tensor_made_from_the_inputs_unseen_and_then_written_is_refused() -> None:
+    def model(x: autodiff.Tensor) -> autodiff.Tensor:
+        made = autodiff.tensor(x.numpy() * 3)  # (outside the ops the export sees)
+        made[0] = 1.0
+        return made + x
+
+    with pytest.raises(UnsupportedOperatorError, match="does not see"):
+        _export(model, (autodiff.randn(3, 4),))
 
 
 def test_a_view_read_after_its_base_changed_is_refused() -> None:
