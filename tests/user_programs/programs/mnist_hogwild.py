@@ -6,6 +6,7 @@
 # download (so fc1 takes 20 features, not 320, and conv2 has padding 2); 2 epochs, batch size
 # 32 and learning rate 0.05 by default; assertions at the end.
 from __future__ import print_function
+
 import argparse
 import os
 
@@ -13,11 +14,10 @@ import numpy as np
 from sklearn.datasets import load_digits
 
 import autodiff as torch
+import autodiff.multiprocessing as mp
 import autodiff.nn as nn
 import autodiff.nn.functional as F
-import autodiff.multiprocessing as mp
 import autodiff.optim as optim
-from autodiff.utils.data.sampler import Sampler
 
 
 def train(rank, args, model, device, dataset, dataloader_kwargs):
@@ -62,7 +62,8 @@ def test_epoch(model, device, data_loader):
     with torch.no_grad():
         for data, target in data_loader:
             output = model(data.to(device))
-            test_loss += F.nll_loss(output, target.to(device), reduction='sum').item() # sum up batch loss
+            test_loss += F.nll_loss(output, target.to(device),
+                                    reduction='sum').item() # sum up batch loss
             pred = output.max(1)[1] # get the index of the max log-probability
             correct += pred.eq(target.to(device)).sum().item()
 

@@ -151,5 +151,5 @@ context_vector = make_context_vector(data[0][0], word_to_ix)  # example
 
 # -- checks (added for the tests) --
 assert hello_embed.shape == (1, 5) and hello_embed.requires_grad
-assert all(later < earlier for earlier, later in zip(losses, losses[1:])), losses
+assert all(losses[i + 1] < losses[i] for i in range(len(losses) - 1)), losses
 assert context_vector.dtype == torch.int64 and context_vector.shape == (4,)

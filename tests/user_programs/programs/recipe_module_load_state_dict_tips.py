@@ -4,9 +4,11 @@
 # Changed for autodiff's tests: `import autodiff as torch`; the prose is left out; layers of
 # size 100 instead of 1000; the per-tensor processing goes to the CPU instead of CUDA;
 # assertions at the end.
+import time
+
 import autodiff as torch
 from autodiff import nn
-import time
+
 
 class SomeModule(torch.nn.Module):
     def __init__(self, size):

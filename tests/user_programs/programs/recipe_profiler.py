@@ -11,7 +11,7 @@ import os
 
 import autodiff as torch
 import autodiff.nn as nn
-from autodiff.profiler import profile, record_function, ProfilerActivity
+from autodiff.profiler import ProfilerActivity, profile, record_function
 
 ACTIVITIES = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.cuda.is_available() else [])
 

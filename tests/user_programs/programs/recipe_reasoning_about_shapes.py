@@ -3,8 +3,9 @@
 # Copyright (c) 2017-2022, PyTorch contributors. BSD-3-Clause: see NOTICE in this folder.
 # Changed for autodiff's tests: `import autodiff as torch`; the prose is left out; the hook's
 # lines are kept for assertions at the end.
-import autodiff as torch
 import timeit
+
+import autodiff as torch
 
 t = torch.rand(2, 3, 10, 10, device="meta")
 conv = torch.nn.Conv2d(3, 5, 2, device="meta")
@@ -71,19 +72,26 @@ for name, layer in net.named_modules():
 out = net(inp)
 
 # -- checks (added for the tests) --
-assert str(small_out) == "tensor(..., device='meta', size=(2, 5, 9, 9), grad_fn=<ConvolutionBackward0>)", str(small_out)
+assert str(small_out) == ("tensor(..., device='meta', size=(2, 5, 9, 9), "
+                          "grad_fn=<ConvolutionBackward0>)"), str(small_out)
 assert large_out.shape == (2**10, 5, 2**16 - 1, 2**16 - 1) and large_out.is_meta
 assert out.shape == (1024, 10) and out.device.type == "meta"
+POOL = "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
 assert printed == [
-    "Shape of output to Conv2d(3, 6, kernel_size=(5, 5), stride=(1, 1)) is torch.Size([1024, 6, 28, 28]).",
-    "Shape of output to MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False) is torch.Size([1024, 6, 14, 14]).",
-    "Shape of output to Conv2d(6, 16, kernel_size=(5, 5), stride=(1, 1)) is torch.Size([1024, 16, 10, 10]).",
-    "Shape of output to MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False) is torch.Size([1024, 16, 5, 5]).",
-    "Shape of output to Linear(in_features=400, out_features=120, bias=True) is torch.Size([1024, 120]).",
-    "Shape of output to Linear(in_features=120, out_features=84, bias=True) is torch.Size([1024, 84]).",
-    "Shape of output to Linear(in_features=84, out_features=10, bias=True) is torch.Size([1024, 10]).",
+    "Shape of output to Conv2d(3, 6, kernel_size=(5, 5), stride=(1, 1)) is "
+    "torch.Size([1024, 6, 28, 28]).",
+    f"Shape of output to {POOL} is torch.Size([1024, 6, 14, 14]).",
+    "Shape of output to Conv2d(6, 16, kernel_size=(5, 5), stride=(1, 1)) is "
+    "torch.Size([1024, 16, 10, 10]).",
+    f"Shape of output to {POOL} is torch.Size([1024, 16, 5, 5]).",
+    "Shape of output to Linear(in_features=400, out_features=120, bias=True) is "
+    "torch.Size([1024, 120]).",
+    "Shape of output to Linear(in_features=120, out_features=84, bias=True) is "
+    "torch.Size([1024, 84]).",
+    "Shape of output to Linear(in_features=84, out_features=10, bias=True) is "
+    "torch.Size([1024, 10]).",
     "Shape of output to Net(\n  (conv1): Conv2d(3, 6, kernel_size=(5, 5), stride=(1, 1))\n"
-    "  (pool): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n"
+    f"  (pool): {POOL}\n"
     "  (conv2): Conv2d(6, 16, kernel_size=(5, 5), stride=(1, 1))\n"
     "  (fc1): Linear(in_features=400, out_features=120, bias=True)\n"
     "  (fc2): Linear(in_features=120, out_features=84, bias=True)\n"

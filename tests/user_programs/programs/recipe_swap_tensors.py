@@ -5,6 +5,7 @@
 # for assertions at the end.
 import autodiff as torch
 import autodiff.nn as nn
+
 t1 = torch.arange(2)
 t2 = torch.arange(3)
 print(f"Before swapping, t1: {t1}, t2: {t2}")
@@ -85,7 +86,7 @@ torch.__future__.set_swap_module_params_on_conversion(False)
 def custom_torch_function(cls, func, types, args=(), kwargs=None):
     kwargs = {} if kwargs is None else kwargs
     def module_load(dest, src, assign=False):
-        assert type(dest) == cls and type(src) == torch.Tensor
+        assert type(dest) == cls and type(src) == torch.Tensor  # noqa: E721
         return MyQuantizedLinearWeight(src, dest.scale)
 
     if func is torch.Tensor.module_load:

@@ -8,7 +8,6 @@
 import autodiff as torch
 import autodiff.nn as nn
 import autodiff.nn.functional as F
-import autodiff.optim as optim
 
 
 class NetA(nn.Module):
