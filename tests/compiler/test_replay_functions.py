@@ -56,7 +56,7 @@ def test_masked_where_written_over_right_is_bitwise_where(dtype) -> None:
     other = np.empty(x.shape, dtype)
     fast = backend.replay_function(np.where, [x <= 0, zero, right])
     assert backend.out_argument(fast) == "elementwise"
-    for round_index in range(3):
+    for _ in range(3):
         np.less_equal(x, 0, out=condition)
         right[...] = rng.standard_normal(x.shape).astype(dtype)
         right[1, :6] = [np.nan, -np.nan, np.inf, -np.inf, -0.0, 0.0]
