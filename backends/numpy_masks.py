@@ -84,9 +84,9 @@ class MaskedZero:
                 if right.size <= keep.size else np.empty(shape, bits)
         np.copyto(keep, condition)
         np.subtract(keep, self.one, out=keep)
-        result = np.empty(shape, right.dtype) if out is None else out
-        views = (left.view(bits), right.view(bits), result.view(bits))
+        written: Array = np.empty(shape, right.dtype) if out is None else out
+        views = (left.view(bits), right.view(bits), written.view(bits))
         np.bitwise_and(views[1], keep, out=views[2])
         if out is not None and keep is self.keep:  # (a replay's buffers: the next call is alike)
             self.last, self.views = (condition, left, right, out), views
-        return result
+        return written
