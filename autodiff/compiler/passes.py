@@ -296,10 +296,10 @@ def _number_operands(step: Step, backend: Backend, values: list[Any],
     arrays = [values[item.vid] for item in step.args if type(item) is Ref]
     if form is None or not arrays:
         return
-    kind = getattr(arrays[0], "dtype", None)
-    if not backend.is_floating(kind) or any(getattr(array, "dtype", None) != kind
-                                            for array in arrays) or (
-            result.dtype != kind and backend.dtype_name(result) != "bool"):
+    operand_dtype = getattr(arrays[0], "dtype", None)
+    if not backend.is_floating(operand_dtype) or any(
+            getattr(array, "dtype", None) != operand_dtype for array in arrays) or (
+            result.dtype != operand_dtype and backend.dtype_name(result) != "bool"):
         return
     dtype = backend.dtype_name(arrays[0])
     arguments = list(step.args)
