@@ -17,6 +17,7 @@ from .decompositions import translate_errors
 from .device import Device
 from .host_random import HostGenerator
 from .kernels import Kernels
+from .numpy_masks import MaskedZero, masks_with_zero
 from .special import host_function
 
 # The ufunc reductions the backend calls (typed Any: NumPy's stubs overload them on a literal
@@ -45,36 +46,6 @@ _OPERATOR_UFUNCS: dict[Any, Any] = {
     operator.add: np.add, operator.sub: np.subtract, operator.mul: np.multiply,
     operator.truediv: np.true_divide,
 }
-
-
-_BITS: dict[Any, Any] = {np.dtype(np.float32): np.dtype(np.uint32),
-                         np.dtype(np.float64): np.dtype(np.uint64)}
-
-
-def _masks_with_zero(condition: Any = None, left: Any = None, right: Any = None,
-                     *rest: Any) -> bool:
-    """Whether where(condition, left, right) picks between a 0-d +0.0 and a float array of
-    its dtype and of the condition's shape (a ReLU's or a threshold's backward)."""
-    if rest or type(condition) is not np.ndarray or type(left) is not np.ndarray \
-            or type(right) is not np.ndarray:
-        return False
-    bits = _BITS.get(right.dtype)
-    return (bits is not None and condition.dtype == np.bool_ and left.ndim == 0
-            and left.dtype == right.dtype and condition.shape == right.shape
-            and not left.view(bits))
-
-
-def _where_zero(condition: Array, left: Array, right: Array) -> Array:
-    """np.where(condition, left, right), bit for bit. When left is a 0-d +0.0 (all bits zero)
-    of right's dtype and condition has right's shape, right's bits are masked instead:
-    np.where's loop branches per element, several times slower on a mask like a ReLU's."""
-    if _masks_with_zero(condition, left, right):
-        bits = _BITS[right.dtype]
-        keep = np.subtract(condition.view(np.uint8), 1, dtype=bits)  # 0 where picked, ~0 else
-        out = np.empty(right.shape, right.dtype)
-        np.bitwise_and(right.view(bits), keep, out=out.view(bits))
-        return out
-    return np.where(condition, left, right)
 
 
 class NumpyBackend(Backend):
@@ -545,6 +516,8 @@ class NumpyBackend(Backend):
         return isinstance(obj, (np.ndarray, np.generic))
 
     def out_argument(self, function: Callable[..., Any]) -> str | None:
+        if type(function) is MaskedZero:
+            return "elementwise"
         if not isinstance(function, np.ufunc) or function.nout != 1:
             return None
         if function.signature is None:
@@ -595,8 +568,8 @@ class NumpyBackend(Backend):
             if not any(getattr(array, "dtype", None) in _LOW_PRECISION for array in arrays):
                 return np.matmul
             return function
-        if function is np.where and _masks_with_zero(*arrays):
-            return _where_zero
+        if function is np.where and masks_with_zero(*arrays):
+            return MaskedZero(arrays[2])
         ufunc = _OPERATOR_UFUNCS.get(function)
         # (on Python numbers alone an operator gives a Python number, the ufunc a NumPy one)
         if ufunc is not None and any(type(array) is np.ndarray for array in arrays):

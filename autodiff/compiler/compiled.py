@@ -500,12 +500,14 @@ def _finisher(entry: Entry, arguments_count: int) -> Callable[[Any, list[Tensor]
                              f"{target}._backend)")
             else:
                 lines.append(f"    {target}._grad = wrap(results[{effect.grad}], {backend})")
+        # (the counter list read directly where the tensor has one: a call less per tensor)
         if effect.version:
-            lines.append(f"    {target}._shared_version_counter()[0] += {effect.version}")
+            lines.append(f"    ({target}._version_counter or "
+                         f"{target}._shared_version_counter())[0] += {effect.version}")
         if effect.grad_version:
             lines.append(f"    if {target}._grad is not None:")
-            lines.append(f"        {target}._grad._shared_version_counter()[0] += "
-                         f"{effect.grad_version}")
+            lines.append(f"        ({target}._grad._version_counter or "
+                         f"{target}._grad._shared_version_counter())[0] += {effect.grad_version}")
 
     def expression(shape: Any) -> str:
         kind = type(shape)

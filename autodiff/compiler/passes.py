@@ -204,7 +204,10 @@ def plan_buffers(program: Program, backend: Backend, values: list[Any]) -> None:
                 step.name = getattr(function, "__name__", step.name)
                 step.kwargs = {"out": step.args[0]}
                 continue
-        step.function = backend.replay_function(step.function, arrays)
+        function = backend.replay_function(step.function, arrays)
+        if function is not step.function:  # (the listing names what the replay calls)
+            step.name = getattr(function, "__name__", step.name)
+        step.function = function
     # Which values may share memory: a step that is not a planned kind of call may return a
     # view of (or the very object of) any array it reads. Union-find over value numbers.
     parent: dict[int, int] = {}
@@ -283,17 +286,22 @@ def _release(step: Any, index: int, find: Any, last_use: dict[int, int],
 def _number_operands(step: Step, backend: Backend, values: list[Any],
                      numbers: dict[tuple[str, str], Any]) -> None:
     """Give the Python-number operands of an elementwise `out=` step the form
-    `Backend.scalar_operand` names: a 0-d array or a full array of the result's dtype, made
-    now. Only where every array operand has the result's dtype, a floating one (so the number
-    took that dtype in the call: the same elements come out), and an int converts exactly."""
+    `Backend.scalar_operand` names: a 0-d array or a full array of the array operands' dtype,
+    made now. Only where every array operand has one floating dtype and the result has it too
+    or is a bool (a comparison): the number took that dtype in the call, so the same elements
+    come out; and an int converts exactly."""
     out = step.kwargs["out"]
     result = out.array if type(out) is Buffer else values[out.vid]
     form = backend.scalar_operand(step.function)
-    if form is None or not backend.is_floating(result.dtype) or any(
-            type(item) is Ref and getattr(values[item.vid], "dtype", None) != result.dtype
-            for item in step.args):
+    arrays = [values[item.vid] for item in step.args if type(item) is Ref]
+    if form is None or not arrays:
         return
-    dtype = backend.dtype_name(result)
+    operand_dtype = getattr(arrays[0], "dtype", None)
+    if not backend.is_floating(operand_dtype) or any(
+            getattr(array, "dtype", None) != operand_dtype for array in arrays) or (
+            result.dtype != operand_dtype and backend.dtype_name(result) != "bool"):
+        return
+    dtype = backend.dtype_name(arrays[0])
     arguments = list(step.args)
     for position, item in enumerate(arguments):
         kind = type(item)

@@ -106,8 +106,10 @@ def test_numbers_as_arrays_give_the_same_bits(dtype: type) -> None:
         for _ in range(5):
             chain = chain * 1.0001 + 0.0001
         signed_zeros = (x * -0.0) - (x * 0.0)  # -0.0 and 0.0 are different operands
+        # (comparisons with numbers: the numbers as 0-d arrays of x's dtype, where exact)
+        compared = ((x <= 0.3) & (x > -1.0001)) | (x >= 3) | (x * 2.0 < 16777217)
         return chain, F.softplus(x), F.binary_cross_entropy_with_logits(
-            x, (x > 0).to(x.dtype), reduction="none"), 0.3 - x / 7.0, signed_zeros
+            x, (x > 0).to(x.dtype), reduction="none"), 0.3 - x / 7.0, signed_zeros, compared
 
     compiled = autodiff.compile(function, fullgraph=True)
     x = autodiff.tensor(start)
@@ -118,6 +120,10 @@ def test_numbers_as_arrays_give_the_same_bits(dtype: type) -> None:
     assert [_bits(t) for t in got] == [_bits(t) for t in expected]
     source = _program(compiled).source
     assert "1.0001" not in source  # passed as a 0-d array
+    assert re.search(r"less_equal\(v\d+, k\d+, out=b\d+\)", source)
+    assert re.search(r"greater_equal\(v\d+, k\d+, out=b\d+\)", source)
+    if dtype is np.float32:  # (2**24 + 1 is no float32: the number stays as eager passed it)
+        assert re.search(r"less\(v\d+, 16777217, out=b\d+\)", source)
     assert re.search(r"maximum\(v\d+, k\d+, out=b\d+\)", source)
     assert re.search(r"# +k\d+ \(\) float\d+ = 1.000", compiled.explain())
 

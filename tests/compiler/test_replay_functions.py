@@ -41,6 +41,75 @@ def test_masked_where_is_bitwise_where(dtype) -> None:
                                   np.where(small, np.array(0.0, dtype), np.ones((3, 2), dtype)))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_masked_where_written_over_right_is_bitwise_where(dtype) -> None:
+    """The planned form, `out=` right's own array (a replay's buffer, call after call) and
+    `out=` another buffer: np.where's bits, with NaN (both signs), infinities and signed
+    zeros in right and NaN in what the condition was computed from."""
+    backend = get_backend("cpu")
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((16, 32)).astype(dtype)
+    x[0, :4] = [np.nan, -0.0, 0.0, -np.nan]
+    zero = np.zeros((), dtype)
+    condition = np.empty(x.shape, np.bool_)
+    right = np.empty(x.shape, dtype)
+    other = np.empty(x.shape, dtype)
+    fast = backend.replay_function(np.where, [x <= 0, zero, right])
+    assert backend.out_argument(fast) == "elementwise"
+    for _ in range(3):
+        np.less_equal(x, 0, out=condition)
+        right[...] = rng.standard_normal(x.shape).astype(dtype)
+        right[1, :6] = [np.nan, -np.nan, np.inf, -np.inf, -0.0, 0.0]
+        right[0, :4] = [-0.0, -0.0, -np.inf, np.nan]
+        expected = np.where(condition, zero, right)
+        assert fast(condition, zero, right, out=other) is other
+        assert _bits(other) == _bits(expected)
+        assert fast(condition, zero, right, out=right) is right
+        assert _bits(right) == _bits(expected)
+        x = -x  # (another mask next round, same arrays)
+    # A left that holds another value at a later call takes np.where's path, even after
+    # calls that kept the arrays' views.
+    right[...] = 2.0
+    left = np.zeros((), dtype)
+    fast(condition, left, right, out=right)
+    left[...] = -0.0
+    np.testing.assert_array_equal(fast(condition, left, right, out=other),
+                                  np.where(condition, left, right))
+    assert _bits(fast(condition, left, right, out=other)) == _bits(
+        np.where(condition, left, right))
+
+
+def test_relu_backward_in_place_in_blocked_run_equals_eager() -> None:
+    """A ReLU backward over arrays large enough to be replayed by blocks of rows: the masked
+    where writes over its gradient block by block; the .grad is eager's to the bit."""
+    rows = 4096  # (the bool mask too spans enough blocks)
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal((rows, 256)).astype(np.float32)
+    start[0, :3] = [np.nan, -0.0, 0.0]
+    x = autodiff.tensor(start, requires_grad=True)
+    scale = autodiff.tensor(rng.standard_normal((rows, 256)).astype(np.float32))
+
+    def step():
+        x.grad = None
+        y = autodiff.relu(x * 1.5) * scale
+        y.sum().backward()
+        return x.grad
+
+    expected = step().numpy().copy()
+    compiled = autodiff.compile(step, fullgraph=True)
+    for _ in range(3):
+        assert _bits(compiled().numpy()) == _bits(expected)
+    program = next(iter(compiled.cache.values())).program
+    masked = [index for index, step in enumerate(program.steps) if step.name == "masked_zero"]
+    assert masked and any(run.start <= masked[0] < run.stop for run in program.blocks)
+    assert "masked_zero" in compiled.explain()
+    unplanned = autodiff.compile(step, fullgraph=True, options={"buffer_planning": False})
+    for _ in range(2):
+        assert _bits(unplanned().numpy()) == _bits(expected)
+    program = next(iter(unplanned.cache.values())).program
+    assert not any(step.name == "masked_zero" for step in program.steps)
+
+
 def test_where_of_other_values_is_not_replaced() -> None:
     backend = get_backend("cpu")
     condition = np.array([True, False])
