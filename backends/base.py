@@ -77,6 +77,9 @@ class Backend(Primitives, Kernels, LossKernels, SpecialFunctions):
     """One object per device; methods are the array primitives of the tape."""
 
     name = "generic"
+    # False for the meta backend: its arrays have shapes and dtypes but no values, so an op
+    # skips the fix-ups its values would call for (as PyTorch's meta kernels do)
+    holds_values = True
     floating_dtypes: frozenset[Any]
     complex_dtypes: frozenset[Any]
     integer_dtypes: frozenset[Any]
@@ -470,11 +473,6 @@ class Backend(Primitives, Kernels, LossKernels, SpecialFunctions):
 
     def item(self, array: Array) -> Any:
         return self.to_numpy(array).item()
-
-    def any_value_true(self, mask: Array) -> bool:
-        """Whether any element of the boolean `mask` holds True: for fix-ups an op makes only
-        where its values call for them (a meta array holds no values, so none do)."""
-        return bool(self.item(self.xp.any(mask)))
 
     def host_copy(self, array: Array, pinned: bool = False) -> Any:
         """A NumPy copy of `array`; `pinned`: in page-locked memory, where the backend has

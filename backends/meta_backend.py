@@ -24,6 +24,7 @@ _NO_DATA = "Cannot copy out of meta tensor; no data!"
 
 class MetaBackend(NumpyBackend):
     name = "meta"
+    holds_values = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -87,9 +88,6 @@ class MetaBackend(NumpyBackend):
 
     def item(self, array: Array) -> NoReturn:
         raise RuntimeError("Tensor.item() cannot be called on meta tensors")
-
-    def any_value_true(self, mask: Array) -> bool:
-        return False  # no values, so no value calls for a fix-up
 
     def nonzero(self, array: Array) -> NoReturn:
         # (PyTorch's message goes on to name a torch.fx setting that makes up a result.)
