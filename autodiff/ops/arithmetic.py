@@ -18,6 +18,7 @@ from ..flop_counts import elementwise_flops
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..hot_path import modes as _modes
+from ..saved_fields import saved, saved_or_number, value
 from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor, _wrap
 from . import division
@@ -146,6 +147,7 @@ def _check_bool_subtraction(backend: Any, a: Any, b: Any) -> None:
 
 class Mul(Function):
     node_name = "MulBackward0"
+    saved_fields = {"self": saved(0, when=1), "other": saved_or_number(1, "scalar", when=0)}
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -376,6 +378,7 @@ class PowScalar(Holomorphic, Function):
     """tensor ** number."""
 
     node_name = "PowBackward0"
+    saved_fields = {"self": saved(0), "exponent": value("exponent")}
 
     jvp = auto_element_wise
 
@@ -411,6 +414,7 @@ class Pow(Function):
     """tensor ** tensor."""
 
     node_name = "PowBackward1"
+    saved_fields = {"self": saved(0), "exponent": saved(1), "result": saved(2, when=1)}
 
     jvp = auto_element_wise
 

@@ -18,6 +18,7 @@ from ..autocast_state import autocast_op
 from ..creation import zeros_like
 from ..function import Function
 from ..jvp_rules import auto_element_wise, rule_facts, sum_terms
+from ..saved_fields import saved
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating, require_tensors
 from ._out import CAST, SAME, takes_out
@@ -37,6 +38,7 @@ class UnaryOfInput(Holomorphic, Function):
     Subclasses set `node_name` and `kernel` and write `backward`."""
 
     kernel: ClassVar[str]
+    saved_fields = {"self": saved(0)}
 
     jvp = auto_element_wise
 
@@ -51,6 +53,7 @@ class UnaryOfOutput(Holomorphic, Function):
     sqrt, tanh, ...)."""
 
     kernel: ClassVar[str]
+    saved_fields = {"result": saved(0)}
 
     jvp = auto_element_wise
 
@@ -68,6 +71,7 @@ class SpecialOfInput(Function):
 
     kernel: ClassVar[str]
     half_kernel: ClassVar[str | None] = None
+    saved_fields = {"self": saved(0)}
 
     jvp = auto_element_wise
 
@@ -79,6 +83,8 @@ class SpecialOfInput(Function):
 
 class SpecialOfOutput(SpecialOfInput):
     """As `SpecialOfInput`, for functions whose backward is written with their output."""
+
+    saved_fields = {"result": saved(0)}
 
     jvp = auto_element_wise
 
