@@ -146,3 +146,4 @@ from .modules import (
     ZeroPad3d,
 )
 from .parameter import Buffer, Parameter
+from .data_parallel import DataParallel
