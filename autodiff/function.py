@@ -29,7 +29,7 @@ rules (`jvp_rules.py`: `auto_element_wise`, `auto_linear`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import dtypes
@@ -100,7 +100,7 @@ class Function(Node):
     _unpack_output: Callable[[Any, int], Tensor] | None = None
     # PyTorch's names for what the node saved (derivatives.yaml's), each read off the node by
     # a Field: `grad_fn._saved_<name>` and, for tensors, `_raw_saved_<name>` (saved_fields.py).
-    saved_fields: dict[str, Field] | None = None
+    saved_fields: Mapping[str, Field] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -109,9 +109,9 @@ class Function(Node):
         if not cls._custom and ("__init__" in cls.__dict__ or "__new__" in cls.__dict__):
             raise TypeError(f"{cls.__name__}: an op's ctx is made without arguments; set its "
                             "state in forward instead of __init__/__new__")
-        fields = cls.__dict__.get("saved_fields")
-        if fields:
-            install(cls, fields)
+        declared = cls.__dict__.get("saved_fields")
+        if declared is not None:
+            install(cls, declared)
 
     def __dir__(self) -> list[str]:
         return visible(type(self), list(super().__dir__()))

@@ -8,7 +8,7 @@ kept on ctx:
 
     class Mul(Function):
         node_name = "MulBackward0"
-        saved_fields = {"self": saved(0, when=1), "other": saved(1, when=0)}
+        saved_fields = fields(self=saved(0, when=1), other=saved(1, when=0))
 
 `Function.__init_subclass__` turns each entry into the two properties (`install`), so a node
 pays nothing for them until they are read. Tensors come back as backward would unpack them: a
@@ -20,7 +20,8 @@ stay readable, as in PyTorch.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .saved import FREED, RELEASED, SavedTensor
@@ -144,6 +145,11 @@ class InputNumel(InputSizes):
         return count
 
 
+def fields(**named: Field) -> Mapping[str, Field]:
+    """An op's `saved_fields`: PyTorch's name for each saved value, and how to read it."""
+    return MappingProxyType(named)
+
+
 def saved(index: int, when: int | None = None) -> Saved:
     return Saved(index, when)
 
@@ -160,6 +166,26 @@ def saved_or_number(index: int, attribute: str, when: int | None = None) -> Comp
         return wrapped_number(node, getattr(node, attribute))
 
     return Computed(read, tensor=True)
+
+
+def saved_array(attribute: str) -> Computed:
+    """A tensor PyTorch saves (indices, masks) that forward kept on ctx as an array."""
+    return Computed(lambda node: _wrap(getattr(node, attribute), node.backend), tensor=True)
+
+
+def strides(index: int, when: int) -> Computed:
+    """`<input>_sym_strides`: the `index`-th saved tensor's strides, saved (as PyTorch) only
+    when input `when` needs its gradient; `()` otherwise."""
+    field = Saved(index)
+
+    def read(node: Function) -> tuple[int, ...]:
+        needs = node.needs_input_grad
+        if needs is not None and not needs[when]:
+            return ()
+        tensor = field.read(node)
+        return () if tensor is None else tuple(tensor.stride())
+
+    return Computed(read)
 
 
 def value(attribute: str, convert: Callable[[Any], Any] | None = None,
@@ -225,11 +251,11 @@ class AbsentAttribute:
         raise AttributeError(f"'{owner_name}' object has no attribute '{self.name}'")
 
 
-def install(cls: type, fields: dict[str, Field]) -> None:
+def install(cls: type, declared: Mapping[str, Field]) -> None:
     """Give the op class `cls` its `_saved_<name>` (and `_raw_saved_<name>`) attributes, and
-    hide those a base class declared that `fields` does not."""
+    hide those a base class declared that `declared` does not."""
     names = set()
-    for name, field in fields.items():
+    for name, field in declared.items():
         names.add(f"_saved_{name}")
         setattr(cls, f"_saved_{name}", SavedAttribute(field))
         if field.tensor:

@@ -1,6 +1,7 @@
 """`autodiff.nn`: layers and losses (see `functional` for the function forms)."""
 
 from . import attention, functional, init, parallel, utils
+from .data_parallel import DataParallel
 from .modules import (
     CELU,
     ELU,
@@ -146,4 +147,3 @@ from .modules import (
     ZeroPad3d,
 )
 from .parameter import Buffer, Parameter
-from .data_parallel import DataParallel
