@@ -332,3 +332,12 @@ class RawSavedTensor:
     def unpack_hook(self) -> Callable[[Any], Any] | None:
         entry = self._entry()
         return None if entry is None else entry.unpack_hook
+
+
+# PyTorch's Reduction enum, as its loss nodes save `reduction`.
+REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+
+def reduction(attribute: str = "reduction") -> Value:
+    """A loss's `reduction`, kept on ctx as its name, as PyTorch's enum value (an int)."""
+    return Value(attribute, REDUCTIONS.__getitem__)
