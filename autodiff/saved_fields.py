@@ -90,6 +90,14 @@ class Saved(Field):
         return entry.unpack(node)
 
 
+class SavedNumber(Saved):
+    """A Python number forward gave save_for_backward in place of a tensor (a Scalar
+    argument in PyTorch's overload). It goes with the other saved items: once backward freed
+    them, reading it raises as for a tensor (PyTorch keeps a Scalar readable)."""
+
+    tensor = False
+
+
 class Value(Field):
     """A value forward kept on ctx as `attribute`, through `convert` (PyTorch's type for it:
     `int_tuple` for an IntArrayRef, ...). `default`: its value when ctx has none."""
@@ -102,7 +110,7 @@ class Value(Field):
 
     def read(self, node: Function) -> Any:
         value = getattr(node, self.attribute, self.default)
-        if self.convert is not None and value is not None:
+        if self.convert is not None:
             value = self.convert(value)
         return value
 
@@ -111,7 +119,7 @@ class Computed(Field):
     """A value computed from the node by `function` (`tensor`: a Tensor, freed with the
     graph)."""
 
-    def __init__(self, function: Callable[[Function], Any], tensor: bool = False) -> None:
+    def __init__(self, function: Callable[[Any], Any], tensor: bool = False) -> None:
         self.function = function
         self.tensor = tensor
 
@@ -152,6 +160,10 @@ def fields(**named: Field) -> Mapping[str, Field]:
 
 def saved(index: int, when: int | None = None) -> Saved:
     return Saved(index, when)
+
+
+def number(index: int) -> SavedNumber:
+    return SavedNumber(index)
 
 
 def saved_or_number(index: int, attribute: str, when: int | None = None) -> Computed:
@@ -198,11 +210,19 @@ def constant(result: Any) -> Computed:
     return Computed(lambda node: result)
 
 
-def int_tuple(dims: Any) -> tuple[int, ...]:
-    """An IntArrayRef as PyTorch returns it: a tuple of ints (one int becomes a 1-tuple)."""
+def int_tuple(dims: Any) -> tuple[int, ...] | None:
+    """An IntArrayRef as PyTorch returns it: a tuple of ints (one int becomes a 1-tuple; None,
+    an optional one not given, stays None)."""
+    if dims is None:
+        return None
     if isinstance(dims, int):
         return (dims,)
     return tuple(int(dim) for dim in dims)
+
+
+def every_dim_empty(dims: Any) -> tuple[int, ...]:
+    """A dim list where the op kept None for "every dim": PyTorch's empty tuple."""
+    return () if dims is None else tuple(int(dim) for dim in int_tuple(dims) or ())
 
 
 def wrapped_number(node: Function, number: Any) -> Tensor:

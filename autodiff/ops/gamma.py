@@ -17,7 +17,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..jvp_rules import auto_element_wise
-from ..saved_fields import fields, saved, value
+from ..saved_fields import fields, number, saved, value
 from ..tensor import Tensor
 from ._checks import not_implemented_for_dtype, require_tensors
 from ._promotion import float_dtype, in_float
@@ -259,12 +259,14 @@ class Zeta(Function):
 class ZetaNumberSelf(Zeta):
 
     node_name = "SpecialZetaBackward1"
+    saved_fields = fields(self=number(0), other=saved(1))
     jvp = auto_element_wise
 
 
 class ZetaNumberOther(Zeta):
 
     node_name = "SpecialZetaBackward2"
+    saved_fields = fields(self=saved(0), other=number(1))
     jvp = auto_element_wise
 
 

@@ -18,7 +18,7 @@ from .. import dtypes
 from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import auto_linear
-from ..saved_fields import InputSizes, fields, int_tuple, value
+from ..saved_fields import InputSizes, every_dim_empty, fields, int_tuple, value
 from ..tensor import Tensor, _wrap_dim
 from ._dims import normalize_dims
 from ._out import castable, takes_out
@@ -351,7 +351,7 @@ def flip(input: Tensor, *dims: Any) -> Tensor:
 
 class Roll(Function):
     node_name = "RollBackward0"
-    saved_fields = fields(dims=value("dims", int_tuple, default=()),
+    saved_fields = fields(dims=value("dims", every_dim_empty),
                           shifts=value("shifts", int_tuple))
 
     jvp = auto_linear

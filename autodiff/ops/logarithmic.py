@@ -13,7 +13,7 @@ from typing import Any
 
 from ..function import Function
 from ..jvp_rules import auto_element_wise
-from ..saved_fields import fields, saved, value
+from ..saved_fields import fields, number, saved, value
 from ..tensor import Tensor
 from ._checks import not_implemented_for_dtype, require_tensors
 from ._promotion import float_dtype, in_float, promote
@@ -106,12 +106,14 @@ class Xlogy(Function):
 class XlogyNumberSelf(Xlogy):
 
     node_name = "XlogyBackward1"
+    saved_fields = fields(self=number(0), other=saved(1))
     jvp = auto_element_wise
 
 
 class XlogyNumberOther(Xlogy):
 
     node_name = "XlogyBackward2"
+    saved_fields = fields(self=saved(0), other=number(1))
     jvp = auto_element_wise
 
 
@@ -145,12 +147,14 @@ class Xlog1py(Xlogy):
 class Xlog1pyNumberSelf(Xlog1py):
 
     node_name = "SpecialXlog1PyBackward1"
+    saved_fields = fields(self=number(0), other=saved(1))
     jvp = auto_element_wise
 
 
 class Xlog1pyNumberOther(Xlog1py):
 
     node_name = "SpecialXlog1PyBackward2"
+    saved_fields = fields(self=saved(0), other=number(1))
     jvp = auto_element_wise
 
 

@@ -14,7 +14,7 @@ from .. import return_types
 from ..batching.dispatch import dim_op
 from ..function import Function
 from ..jvp_rules import jvp_from_backward, picked_jvp, reduction_jvp
-from ..saved_fields import InputSizes, fields, int_tuple, saved, saved_array, value
+from ..saved_fields import InputSizes, every_dim_empty, fields, saved, saved_array, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import invalid_arguments
 from ._dims import keep_dims, reduction_axes
@@ -166,7 +166,7 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
 # ----------------------------------------------------------------------------- amax, amin
 class Amax(Function):
     node_name = "AmaxBackward0"
-    saved_fields = fields(self=saved(0), result=saved(1), dim=value("axes", int_tuple, default=()),
+    saved_fields = fields(self=saved(0), result=saved(1), dim=value("axes", every_dim_empty),
                           keepdim=value("keepdim"))
     reduce = "amax"
 

@@ -140,12 +140,15 @@ class NormAll(LinalgVectorNorm):
     """`at::norm(x, p)` (no dim), as PyTorch's C++ composites call it: its own node name."""
 
     node_name = "NormBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1), p=value("ord"))
 
 
 class NormDims(LinalgVectorNorm):
     """`at::norm(x, p, dim, keepdim)`, as PyTorch's C++ composites call it."""
 
     node_name = "NormBackward1"
+    saved_fields = fields(self=saved(0), result=saved(1), p=value("ord"),
+                          dim=value("axes", int_tuple), keepdim=value("keepdim"))
 
 
 @autocast_op("linalg_vector_norm")

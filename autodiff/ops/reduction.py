@@ -19,7 +19,16 @@ from ..batching.dispatch import dim_op
 from ..creation import ones_like
 from ..function import Function
 from ..jvp_rules import auto_linear, reduction_jvp
-from ..saved_fields import Computed, InputNumel, InputSizes, fields, int_tuple, saved, value
+from ..saved_fields import (
+    Computed,
+    InputNumel,
+    InputSizes,
+    every_dim_empty,
+    fields,
+    int_tuple,
+    saved,
+    value,
+)
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import invalid_arguments
 from ._dims import keep_dims, reduced_count, reduction_axes
@@ -67,7 +76,7 @@ class Sum(Function):
 
 class SumDim(Sum):
     node_name = "SumBackward1"
-    saved_fields = fields(dim=value("axes", int_tuple), keepdim=value("keepdim"),
+    saved_fields = fields(dim=value("axes", every_dim_empty), keepdim=value("keepdim"),
                           self_sym_sizes=InputSizes())
 
 

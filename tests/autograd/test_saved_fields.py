@@ -168,9 +168,10 @@ def test_register_hooks_refusals(device: str) -> None:
         packed.register_hooks(lambda x: x, lambda x: x)
     assert str(error.value) == HOOKS_TWICE
     none = (a * 2).grad_fn._raw_saved_self
-    with pytest.raises(RuntimeError, match="^Calling register_hooks on a saved tensor with "
-                                           "value None is forbidden$"):
+    with pytest.raises(RuntimeError) as error:
         none.register_hooks(lambda x: x, lambda x: x)
+    assert str(error.value) == ("Calling register_hooks on a saved tensor with value None is "
+                                "forbidden")
     with pytest.raises(TypeError, match=r"^register_hooks\(\): incompatible function "
                                         "arguments"):
         (a * b).grad_fn._raw_saved_self.register_hooks(lambda x: x)

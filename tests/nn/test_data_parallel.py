@@ -49,7 +49,7 @@ def test_without_an_accelerator_the_module_runs_as_it_is() -> None:
 
 @pytest.mark.usefixtures("no_accelerator")
 def test_data_parallel_function_needs_a_device_type() -> None:
-    with pytest.raises(RuntimeError, match="^device type could not be determined$"):
+    with pytest.raises(RuntimeError, match=r"^device type could not be determined$"):
         autodiff.nn.parallel.data_parallel(_model(), autodiff.randn(2, 3))
 
 
