@@ -40,10 +40,12 @@ from . import (
     rearrange,
     recurrent,
     reduction,
+    selection,
 )
 from . import shape as _shape
 from .convert import CONVERTERS, Unsupported
 from .graph import ONNX_TYPES, Graph, Record, UnsupportedOperatorError
+from .selection import SIZED_BY_VALUES
 
 __all__ = ["UnsupportedOperatorError", "export"]
 
@@ -175,7 +177,7 @@ class _Recorder(OpMode):
         converter = CONVERTERS.get(record.op)
         if converter is None:
             raise record.unsupported(self.opset)
-        if other is None and record.outputs and all(
+        if other is None and record.outputs and record.op not in SIZED_BY_VALUES and all(
                 tensor.numel() == 0 for tensor in record.outputs):
             for tensor in record.outputs:  # an empty result: nothing to compute
                 graph.bind(tensor, graph.constant(tensor._backend.to_numpy(tensor._data)),
@@ -185,15 +187,18 @@ class _Recorder(OpMode):
             names = converter(graph, record, other)
         except Unsupported as why:
             raise record.unsupported(self.opset, str(why)) from None
+        source = record.args[0] if record.args and isinstance(record.args[0], Tensor) else None
         for tensor, name in zip(record.outputs, names):
             if name is None:
                 graph.unavailable(tensor, f"{record.overload}'s output has no ONNX value here")
             else:
-                graph.bind(tensor, name)
+                graph.bind(tensor, name, source=source)
 
     def written(self, tensor: Any, value: Any) -> None:
         if self.graph is not None:
             self.graph.follow(tensor, value)
+            if tensor._base is not None:
+                _shape.write_through(self.graph, tensor, tensor._base)
 
 
 # PyTorch's names of the ops an op mode sees as `computed` where they differ from ours.

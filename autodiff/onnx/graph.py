@@ -30,6 +30,7 @@ class Graph:
         self.parameter_names: dict[int, str] = {}  # id(Tensor) -> "fc1.weight"
         self.missing: dict[int, str] = {}  # id(Tensor) -> why it has no value
         self.versions: dict[int, int] = {}  # id(Tensor) -> its version when it got its name
+        self.sources: dict[int, tuple[Any, int]] = {}  # id(op output) -> (its input, version)
         self.arrays: dict[int, str] = {}  # id(array) -> the value of the Tensor holding it
         self.missing_arrays: dict[int, str] = {}  # id(array) of a Tensor with no value -> why
         self.computed: list[Any] = []  # the inputs and op outputs (values that vary per run)
@@ -81,8 +82,10 @@ class Graph:
             name, ONNX_TYPES[dtype], [], [cast(value)]))
         return name
 
-    def bind(self, tensor: Any, name: str, computed: bool = True) -> None:
-        """Name `tensor`'s value: an input's or an op's output (`computed`), or a constant."""
+    def bind(self, tensor: Any, name: str, computed: bool = True, source: Any = None) -> None:
+        """Name `tensor`'s value: an input's or an op's output (`computed`), or a constant.
+        `source` is the op's input: a view op's output takes its input's version counter only
+        after the op returns, so its version now is the input's."""
         if computed:
             self.computed.append(tensor)
             self.computed_ids.add(id(tensor))
@@ -90,7 +93,21 @@ class Graph:
         self.names[id(tensor)] = name
         self.arrays[id(tensor._data)] = name
         self.versions[id(tensor)] = tensor._version
+        if source is not None and tensor._version_counter is None:
+            self.sources[id(tensor)] = (source, source._version)
+        else:
+            self.sources.pop(id(tensor), None)
         self.keep.append(tensor)
+
+    def current(self, tensor: Any, writes: int = 0) -> bool:
+        """Whether `tensor` still holds the value it was named with, but for `writes` writes
+        since (whose effect the caller follows)."""
+        named = self.versions[id(tensor)]
+        source = self.sources.get(id(tensor))
+        if source is not None and tensor._version_counter is not None and (
+                tensor._version_counter is source[0]._version_counter):
+            named = source[1]  # a view of the op's input: the input's version then
+        return tensor._version == named + writes
 
     def is_computed(self, tensor: Any) -> bool:
         """Whether `tensor` holds (or held) an input or an op output, not a constant."""
@@ -175,7 +192,7 @@ class Graph:
         """The value of a Tensor: one an op made or an input, or else an initializer made from
         its array now (a parameter, a buffer, a tensor the model holds)."""
         name = self.names.get(id(tensor))
-        if name is not None and self.versions[id(tensor)] != tensor._version:
+        if name is not None and not self.current(tensor):
             raise UnsupportedOperatorError(
                 "autodiff.onnx.export: a tensor was changed in place in a way the export "
                 "cannot follow (through a view, or by a write no op records)")
