@@ -182,7 +182,11 @@ def saved_or_number(index: int, attribute: str, when: int | None = None) -> Comp
 
 def saved_array(attribute: str) -> Computed:
     """A tensor PyTorch saves (indices, masks) that forward kept on ctx as an array."""
-    return Computed(lambda node: _wrap(getattr(node, attribute), node.backend), tensor=True)
+    def read(node: Function) -> Tensor:
+        kept = getattr(node, attribute)
+        return kept if isinstance(kept, Tensor) else _wrap(kept, node.backend)
+
+    return Computed(read, tensor=True)
 
 
 def strides(index: int, when: int) -> Computed:

@@ -22,9 +22,9 @@ torch = pytest.importorskip("torch")
 # Why an entry's node shows other saved attributes than PyTorch's.
 SCALAR_AS_FLOAT = ("PyTorch keeps a Scalar argument as the caller's Python number (ord=2 stays "
                    "an int); autodiff's op converts it to float before the node keeps it")
-DIMS_AS_KEPT = ("PyTorch shows dims as given (a negative one as an unsigned 64-bit number, its "
-                "conversion bug); autodiff's node keeps them wrapped and sorted (a 0-d input's "
-                "dim 0 as no dim)")
+DIMS_AS_KEPT = ("PyTorch shows dims and indices as given (a negative one as an unsigned 64-bit "
+                "number, its conversion bug); autodiff's node keeps them wrapped and sorted (a "
+                "0-d input's dim 0 as no dim)")
 ROW_MAJOR = ("autodiff's factorization results are row-major where LAPACK's, in PyTorch, are "
              "column-major: the saved matrices' strides differ")
 EIGENVECTOR_SIGNS = ("eigenvectors are defined up to sign and the LAPACK drivers pick other "
@@ -34,6 +34,8 @@ POWER_ORDER = ("autodiff's matrix_power multiplies the powers in another order: 
 RANDOM = "random: the Gumbel noise comes from another generator"
 OTHER_RESHAPE = "autodiff's node reshapes from another intermediate shape"
 SGN_REAL = "autodiff's sgn of a real input saves nothing (its gradient is zero)"
+BROADCAST_FIRST = ("PyTorch's take_along_dim broadcasts the input first and gathers from that "
+                   "view; autodiff gathers from the input itself")
 COMPOSITE = ("autodiff computes the op as one node that carries the name of PyTorch's last "
              "node; that class declares no saved names")
 
@@ -45,37 +47,32 @@ NOT_DECLARED = frozenset({
     "AffineGridGeneratorBackward0", "AngleBackward0", "AsStridedBackward0", "AsStridedBackward1",
     "AsStridedScatterBackward0", "AvgPool2DBackward0", "AvgPool3DBackward0", "BaddbmmBackward0",
     "BinaryCrossEntropyBackward0", "BinaryCrossEntropyWithLogitsBackward0", "CdistBackward0",
-    "ChannelShuffleBackward0", "CholeskyBackward0", "CholeskyInverseBackward0",
-    "CholeskySolveBackward0", "Col2ImBackward0", "ConstantPadNdBackward0", "ConvolutionBackward0",
-    "CtcLossBackward0", "DiagEmbedBackward0", "DiagonalBackward0", "DiagonalBackward0_copy",
-    "DiagonalScatterBackward0", "DistBackward0", "DivBackward1", "DivBackward2",
-    "EmbeddingBackward0", "EmbeddingBagBackward0", "GatherBackward0", "GridSampler2DBackward0",
-    "HuberLossBackward0", "Im2ColBackward0", "IndexAddBackward0", "IndexBackward0",
-    "IndexCopyBackward0", "IndexFillBackward0", "IndexFillBackward1", "IndexPutBackward0",
-    "IndexReduceBackward0", "IndexSelectBackward0", "KthvalueBackward0", "LdexpBackward0",
-    "LinalgCholeskyExBackward0", "LinalgCrossBackward0", "LinalgDetBackward0",
-    "LinalgEighBackward0", "LinalgHouseholderProductBackward0", "LinalgInvExBackward0",
-    "LinalgLstsqBackward0", "LinalgLuBackward0", "LinalgLuFactorExBackward0",
-    "LinalgLuSolveBackward0", "LinalgMatrixExpBackward0", "LinalgPinvBackward0",
-    "LinalgQrBackward0", "LinalgSlogdetBackward0", "LinalgSolveExBackward0",
+    "CholeskyBackward0", "CholeskyInverseBackward0", "CholeskySolveBackward0", "Col2ImBackward0",
+    "ConvolutionBackward0", "CtcLossBackward0", "DiagEmbedBackward0", "DiagonalBackward0",
+    "DiagonalBackward0_copy", "DiagonalScatterBackward0", "DistBackward0", "DivBackward1",
+    "DivBackward2", "EmbeddingBackward0", "EmbeddingBagBackward0", "GridSampler2DBackward0",
+    "Im2ColBackward0", "IndexAddBackward0", "IndexBackward0", "IndexCopyBackward0",
+    "IndexFillBackward0", "IndexFillBackward1", "IndexPutBackward0", "IndexReduceBackward0",
+    "KthvalueBackward0", "LdexpBackward0", "LinalgCholeskyExBackward0", "LinalgCrossBackward0",
+    "LinalgDetBackward0", "LinalgEighBackward0", "LinalgHouseholderProductBackward0",
+    "LinalgInvExBackward0", "LinalgLstsqBackward0", "LinalgLuBackward0",
+    "LinalgLuFactorExBackward0", "LinalgLuSolveBackward0", "LinalgMatrixExpBackward0",
+    "LinalgPinvBackward0", "LinalgQrBackward0", "LinalgSlogdetBackward0", "LinalgSolveExBackward0",
     "LinalgSolveTriangularBackward0", "LinalgSvdBackward0", "LogSigmoidBackward0",
-    "LuUnpackBackward0", "MaskedFillBackward0", "MaskedFillBackward1", "MaskedScatterBackward0",
-    "MaskedSelectBackward0", "MaxPool2DWithIndicesBackward0", "MaxPool3DWithIndicesBackward0",
-    "MaxUnpool2DBackward0", "MaxUnpool3DBackward0", "MedianBackward0", "MedianBackward1",
-    "ModeBackward0", "MseLossBackward0", "MulBackward1", "MultiMarginLossBackward0",
-    "MultilabelMarginLossBackward0", "NanmedianBackward0", "NanmedianBackward1",
-    "NarrowCopyBackward0", "NativeBatchNormBackward0", "NativeGroupNormBackward0",
-    "NativeLayerNormBackward0", "NextafterBackward0", "NllLoss2DBackward0", "NllLossBackward0",
-    "OrmqrBackward0", "PackPaddedSequenceBackward0", "PdistBackward0", "PixelShuffleBackward0",
-    "PixelUnshuffleBackward0", "PutBackward0", "ReflectionPad1DBackward0",
-    "ReflectionPad2DBackward0", "RemainderBackward1", "ReplicationPad1DBackward0",
-    "ReplicationPad3DBackward0", "ResizeBackward", "Rot90Backward0", "RreluWithNoiseBackward0",
-    "RreluWithNoiseBackward1", "ScatterAddBackward0", "ScatterBackward0", "ScatterBackward1",
-    "ScatterReduceBackward0", "SelectBackward0", "SelectScatterBackward0", "SliceBackward0",
-    "SliceScatterBackward0", "SmoothL1LossBackward0", "SoftMarginLossBackward0", "SortBackward0",
-    "SortBackward1", "SplitBackward0", "SplitWithSizesBackward0", "StdBackward0",
-    "StdMeanBackward0", "TakeBackward0", "TopkBackward0", "TraceBackward0",
-    "TriangularSolveBackward0", "TrilBackward0", "TriuBackward0", "UnsafeSplitBackward0",
+    "LuUnpackBackward0", "MaskedScatterBackward0", "MaskedSelectBackward0",
+    "MaxPool2DWithIndicesBackward0", "MaxPool3DWithIndicesBackward0", "MaxUnpool2DBackward0",
+    "MaxUnpool3DBackward0", "MedianBackward0", "MedianBackward1", "ModeBackward0", "MulBackward1",
+    "MultiMarginLossBackward0", "MultilabelMarginLossBackward0", "NanmedianBackward0",
+    "NanmedianBackward1", "NarrowCopyBackward0", "NativeBatchNormBackward0",
+    "NativeGroupNormBackward0", "NativeLayerNormBackward0", "NextafterBackward0",
+    "NllLoss2DBackward0", "NllLossBackward0", "OrmqrBackward0", "PackPaddedSequenceBackward0",
+    "PdistBackward0", "PutBackward0", "ReflectionPad1DBackward0", "ReflectionPad2DBackward0",
+    "RemainderBackward1", "ReplicationPad1DBackward0", "ReplicationPad3DBackward0",
+    "ResizeBackward", "Rot90Backward0", "RreluWithNoiseBackward0", "RreluWithNoiseBackward1",
+    "ScatterReduceBackward0", "SelectScatterBackward0", "SliceBackward0", "SliceScatterBackward0",
+    "SoftMarginLossBackward0", "SortBackward0", "SortBackward1", "SplitBackward0",
+    "SplitWithSizesBackward0", "StdBackward0", "StdMeanBackward0", "TakeBackward0",
+    "TopkBackward0", "TraceBackward0", "TriangularSolveBackward0", "UnsafeSplitBackward0",
     "UpsampleBicubic2DBackward0", "UpsampleBilinear2DAaBackward0", "UpsampleBilinear2DBackward0",
     "UpsampleLinear1DBackward0", "UpsampleNearest1DBackward0", "UpsampleNearest2DBackward0",
     "UpsampleNearest3DBackward0", "UpsampleNearestExact2DBackward0",
@@ -84,6 +81,8 @@ NOT_DECLARED = frozenset({
 
 # Entries whose node differs for a reason of its own (the names above).
 ENTRY_DIFFERENCES: dict[str, str] = {
+    "take_along_dim": BROADCAST_FIRST,
+    "take_along_dim_broadcast": BROADCAST_FIRST,
     "F.alpha_dropout_all": COMPOSITE,
     "F.dropout1d_all": COMPOSITE,
     "F.dropout2d_all": COMPOSITE,
@@ -93,6 +92,8 @@ ENTRY_DIFFERENCES: dict[str, str] = {
     "addmm": COMPOSITE,
     "addmm_beta0": COMPOSITE,
     "cdist_mm": COMPOSITE,
+    "conj_physical": COMPOSITE,
+    "conj_physical_": COMPOSITE,
     "dropout_all": COMPOSITE,
     "einsum[...ij,...jk]": COMPOSITE,
     "einsum[abc,cd,ae->be]": COMPOSITE,
@@ -116,11 +117,17 @@ ENTRY_DIFFERENCES: dict[str, str] = {
     "einsum[ij->ji]": COMPOSITE,
     "einsum_broadcast": COMPOSITE,
     "einsum_sublist": COMPOSITE,
+    "imag": COMPOSITE,
+    "imag_unary": COMPOSITE,
     "inner": COMPOSITE,
     "kron": COMPOSITE,
     "l1_loss_none": COMPOSITE,
+    "linalg.eigvals": COMPOSITE,
     "matmul_batched": COMPOSITE,
     "matmul_row_batch": COMPOSITE,
+    "real": COMPOSITE,
+    "real_unary": COMPOSITE,
+    "resolve_conj": COMPOSITE,
     "scaled_dot_product_attention_2d": COMPOSITE,
     "scaled_dot_product_attention_bool_mask": COMPOSITE,
     "scaled_dot_product_attention_causal": COMPOSITE,
@@ -144,6 +151,7 @@ ENTRY_DIFFERENCES: dict[str, str] = {
     "nanquantile_plain": DIMS_AS_KEPT,
     "nuclear_norm": DIMS_AS_KEPT,
     "quantile": DIMS_AS_KEPT,
+    "select": DIMS_AS_KEPT,
     "linalg.eigh_vectors": EIGENVECTOR_SIGNS,
     "linalg.eigh_vectors_upper": EIGENVECTOR_SIGNS,
     "cross_entropy_3d_none": OTHER_RESHAPE,
@@ -176,8 +184,6 @@ ENTRY_DIFFERENCES: dict[str, str] = {
     "renorm_p1": SCALAR_AS_FLOAT,
     "sgn": SGN_REAL,
 }
-
-
 
 
 def _expected(info: OpInfo) -> list[pytest.MarkDecorator]:
