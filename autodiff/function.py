@@ -29,7 +29,7 @@ rules (`jvp_rules.py`: `auto_element_wise`, `auto_linear`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import dtypes
@@ -43,6 +43,7 @@ from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
 from .op_modes import ForwardState, OpCall, op_mode_state
 from .profiling import profiler_state
 from .saved import FREED, RELEASED, SavedTensor, saved_input, saved_tensors_hooks_state
+from .saved_fields import Field, install, visible
 from .tensor import Tensor, _wrap
 
 if TYPE_CHECKING:
@@ -97,6 +98,9 @@ class Function(Node):
     # Set by an in-place op on a view: rebuilds a saved output as a view of the base's new
     # history (as PyTorch does), so this node never enters a recorded backward on its own.
     _unpack_output: Callable[[Any, int], Tensor] | None = None
+    # PyTorch's names for what the node saved (derivatives.yaml's), each read off the node by
+    # a Field: `grad_fn._saved_<name>` and, for tensors, `_raw_saved_<name>` (saved_fields.py).
+    saved_fields: Mapping[str, Field] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -105,6 +109,12 @@ class Function(Node):
         if not cls._custom and ("__init__" in cls.__dict__ or "__new__" in cls.__dict__):
             raise TypeError(f"{cls.__name__}: an op's ctx is made without arguments; set its "
                             "state in forward instead of __init__/__new__")
+        declared = cls.__dict__.get("saved_fields")
+        if declared is not None:
+            install(cls, declared)
+
+    def __dir__(self) -> list[str]:
+        return visible(type(self), list(super().__dir__()))
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
@@ -312,7 +322,7 @@ class Function(Node):
                 self._saved = saved
             return
         if getattr(jvp, "reads_saved", True):  # as a recorded node's backward would read them
-            self._saved = self._saved_for_rule(args, arrays, output_tensors)
+            self._saved = self._entries_for_rule(args, arrays, output_tensors)
         self._run_rules(jvp, args, found, outputs, output_tensors, many, differentiable, kwargs,
                         recording)
 
@@ -378,7 +388,7 @@ class Function(Node):
         marked = self._non_differentiable
         return marked is None or not any(tensor._data is array for array in marked)
 
-    def _saved_for_rule(self, args: tuple[Any, ...], arrays: list[Any],
+    def _entries_for_rule(self, args: tuple[Any, ...], arrays: list[Any],
                         outputs: tuple[Tensor, ...]) -> Any:
         """What save_for_backward was given, as saved entries, for a node that is not
         recorded: inputs as their Tensors, outputs as the Tensors apply returns (outside any
@@ -509,7 +519,7 @@ class Function(Node):
         if to_save is not None:
             saved = []  # a loop, not a comprehension: `self` stays a plain local (no closure)
             for item in to_save:
-                saved.append(self._saved_entry(item, args, arrays, result, outputs))
+                saved.append(self._entry_to_save(item, args, arrays, result, outputs))
             self._saved = tuple(saved)
             self._to_save = None
         return outputs
@@ -549,7 +559,7 @@ class Function(Node):
         finally:
             _grad_state.enabled = previous
 
-    def _saved_entry(self, item: Any, args: tuple[Any, ...], arrays: list[Any], result: Any,
+    def _entry_to_save(self, item: Any, args: tuple[Any, ...], arrays: list[Any], result: Any,
                      outputs: Any) -> SavedTensor | bool | int | float | None:
         """Turn what forward passed to save_for_backward into a saved entry."""
         if item is None or type(item) in _SCALAR_TYPES:

@@ -183,17 +183,43 @@ class SavedTensor:
             tensor = _wrap(self.data, node.backend)
         else:
             tensor = self.data
-            self.original = weakref.ref(tensor)
-            if not tensor._requires_grad:
-                self.edge = None
-            elif tensor.grad_fn is not None:
-                self.edge = (tensor.grad_fn, tensor._output_nr)
-            else:
-                self.edge = (tensor._grad_accumulator(), -1)  # a leaf: the same .grad
-        self.data = pack_hook(tensor)
+            self._remember_place(tensor)
+        self._packed(pack_hook(tensor), unpack_hook)
+
+    def register_hooks(self, pack_hook: Callable[[Tensor], Any],
+                       unpack_hook: Callable[[Any], Tensor], node: Function) -> None:
+        """Pack the saved tensor now (`grad_fn._raw_saved_<name>.register_hooks`): the pack
+        hook gets it detached, as PyTorch hands it."""
+        tensor = self.unpack(node)  # checks the version first
+        if not self.is_output and not self.is_constant:
+            self._remember_place(tensor)
+        self._packed(pack_hook(tensor.detach()), unpack_hook)
+
+    def _remember_place(self, tensor: Tensor) -> None:
+        self.original = weakref.ref(tensor)
+        if not tensor._requires_grad:
+            self.edge = None
+        elif tensor.grad_fn is not None:
+            self.edge = (tensor.grad_fn, tensor._output_nr)
+        else:
+            self.edge = (tensor._grad_accumulator(), -1)  # a leaf: the same .grad
+
+    def _packed(self, packed: Any, unpack_hook: Callable[[Any], Tensor]) -> None:
+        self.data = packed
         self.unpack_hook = unpack_hook
         self.version_counter = None  # PyTorch does not check versions through hooks
         self.is_constant = False
+
+    def stored(self, node: Function) -> Any:
+        """What is kept, as PyTorch's SavedTensor.data shows it: the saved tensor, or once
+        packed, what the pack hook returned."""
+        if self.unpack_hook is not None:
+            return self.data
+        if self.is_output:
+            return self._unpack_output(node, self.data)
+        if self.is_constant:
+            return _wrap(self.data, node.backend)
+        return self.data
 
     # ------------------------------------------------------------------------- in-place ops
     def was_saved_from(self, tensor: Tensor) -> bool:

@@ -1,6 +1,7 @@
 """`autodiff.nn`: layers and losses (see `functional` for the function forms)."""
 
 from . import attention, functional, init, parallel, utils
+from .data_parallel import DataParallel
 from .modules import (
     CELU,
     ELU,

@@ -32,9 +32,11 @@ from ..distributed.collectives import _DTYPE_NAMES, _exchange
 from ..grad_mode import is_grad_enabled, no_grad
 from ..node import AccumulateGrad
 from ..tensor import Tensor, _wrap
+from .data_parallel import DataParallel, data_parallel
 from .modules.module import Module
 
-__all__ = ["DistributedDataParallel"]
+# torch.nn.parallel's names: DataParallel and data_parallel live in data_parallel.py.
+__all__ = ["DataParallel", "DistributedDataParallel", "data_parallel"]
 
 _UNFINISHED = (
     "Expected to have finished reduction in the prior iteration before starting a new one. "

@@ -16,6 +16,7 @@ from typing import Any
 from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import auto_element_wise, jvp_from_backward
+from ..saved_fields import Computed, fields, saved, value
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating, require_tensors
 from ._out import CAST, takes_out
@@ -52,6 +53,7 @@ def sigmoid_(input: Tensor) -> Tensor:
 
 class Softplus(Function):
     node_name = "SoftplusBackward0"
+    saved_fields = fields(self=saved(0), beta=value("beta"), threshold=value("threshold"))
 
     jvp = auto_element_wise
 
@@ -76,12 +78,13 @@ class Softplus(Function):
 
 
 @autocast_op("softplus")
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+def softplus(input: Tensor, beta: float = 1, threshold: float = 20) -> Tensor:
     return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 class Relu(Function):
     node_name = "ReluBackward0"
+    saved_fields = fields(result=saved(0))
 
     jvp = auto_element_wise
 
@@ -141,6 +144,7 @@ def relu_(input: Tensor) -> Tensor:
 
 class LeakyRelu(Function):
     node_name = "LeakyReluBackward0"
+    saved_fields = fields(self=saved(0), negative_slope=value("negative_slope"))
 
     jvp = auto_element_wise
 
@@ -176,6 +180,7 @@ class LeakyReluResult(Function):
     PyTorch refuses a negative slope when the backward runs)."""
 
     node_name = "LeakyReluBackward1"
+    saved_fields = fields(result=saved(0), negative_slope=value("negative_slope"))
 
     jvp = auto_element_wise
 
@@ -203,6 +208,7 @@ def leaky_relu_result(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 class Gelu(Function):
     node_name = "GeluBackward0"
+    saved_fields = fields(self=saved(0), approximate=value("approximate"))
 
     jvp = auto_element_wise
 
@@ -256,13 +262,16 @@ class Elu(Function):
     and input_scale 1), selu (PyTorch's constants) and celu (input_scale 1 / alpha)."""
 
     node_name = "EluBackward0"
+    saved_fields = fields(self=saved(0), alpha=Computed(lambda node: node.options[0]),
+                          scale=Computed(lambda node: node.options[1]),
+                          input_scale=Computed(lambda node: node.options[2]))
     of_result = False  # the in-place forms save the result instead of the input
 
     jvp = auto_element_wise
 
     @staticmethod
-    def forward(ctx: Any, a: Any, *, alpha: float, scale: float = 1.0,
-                input_scale: float = 1.0) -> Any:
+    def forward(ctx: Any, a: Any, *, alpha: float, scale: float = 1,
+                input_scale: float = 1) -> Any:
         backend = ctx.backend
         require_floating("elu", backend, a)
         ctx.options = (alpha, scale, input_scale)
@@ -303,15 +312,20 @@ class EluResult(Elu):
     """The in-place forms (elu_, selu_): the gradient from the saved result."""
 
     node_name = "EluBackward1"
+    saved_fields = fields(result=saved(0), alpha=Computed(lambda node: node.options[0]),
+                          scale=Computed(lambda node: node.options[1]),
+                          input_scale=Computed(lambda node: node.options[2]))
     of_result = True
 
 
 class Celu(Elu):
     node_name = "CeluBackward0"
+    saved_fields = fields(self=saved(0), alpha=Computed(lambda node: node.options[0]))
 
 
 class CeluResult(Elu):
     node_name = "CeluBackward1"
+    saved_fields = fields(result=saved(0), alpha=Computed(lambda node: node.options[0]))
     of_result = True
 
 
@@ -348,6 +362,7 @@ def celu_result(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 class Silu(Function):
     node_name = "SiluBackward0"
+    saved_fields = fields(self=saved(0))
 
     jvp = auto_element_wise
 
@@ -373,6 +388,7 @@ class Mish(Function):
     """x tanh(softplus(x))."""
 
     node_name = "MishBackward0"
+    saved_fields = fields(self=saved(0))
 
     jvp = auto_element_wise
 
@@ -432,6 +448,7 @@ class Glu(Function):
     """a * sigmoid(b), a and b the two halves of the input along dim."""
 
     node_name = "GluBackward0"
+    saved_fields = fields(self=saved(0), dim=value("dim"))
 
     jvp = jvp_from_backward
 

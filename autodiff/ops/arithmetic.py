@@ -19,6 +19,7 @@ from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..hot_path import modes as _modes
 from ..jvp_rules import auto_element_wise
+from ..saved_fields import constant, fields, saved, saved_or_number, value
 from ..tensor import Tensor, _wrap
 from . import division
 from ._checks import require_tensors
@@ -35,6 +36,7 @@ _REAL_NUMBERS = (int, float)
 # ----------------------------------------------------------------------------- arithmetic
 class Add(Function):
     node_name = "AddBackward0"
+    saved_fields = fields(alpha=value("alpha", default=1))
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -43,7 +45,11 @@ class Add(Function):
     jvp = auto_element_wise
 
     @staticmethod
-    def forward(ctx: Any, a: Any, b: Any) -> Any:
+    def forward(ctx: Any, a: Any, b: Any, *, alpha: Any = 1) -> Any:
+        # `alpha` already scaled b (add computes other * alpha first): kept for its
+        # grad_fn._saved_alpha only.
+        if alpha != 1:
+            ctx.alpha = alpha
         backend = ctx.backend
         # A float tensor with a Python float needs no promotion: skip the call (hot path). The
         # arithmetic forwards read the backend's dtype sets, not its predicates: one call less.
@@ -67,16 +73,21 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     if not isinstance(input, Tensor):
         input, other = other, input  # a Python number first: addition commutes
+    if alpha != 1:
+        return Add.apply(input, other, alpha=alpha)
     return Add.apply(input, other)
 
 
 class Sub(Function):
     node_name = "SubBackward0"
+    saved_fields = fields(alpha=value("alpha", default=1))
 
     jvp = auto_element_wise
 
     @staticmethod
-    def forward(ctx: Any, a: Any, b: Any) -> Any:
+    def forward(ctx: Any, a: Any, b: Any, *, alpha: Any = 1) -> Any:
+        if alpha != 1:  # applied to b by `sub`, as in Add
+            ctx.alpha = alpha
         backend = ctx.backend
         # The hot path (a float tensor minus a float) needs neither promotion nor bool checks.
         if type(b) is not float or a.dtype not in backend.full_precision_floating:
@@ -97,6 +108,8 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     if not isinstance(input, Tensor):
         return rsub(other, input)
+    if alpha != 1:
+        return Sub.apply(input, other, alpha=alpha)
     return Sub.apply(input, other)
 
 
@@ -107,6 +120,7 @@ class Rsub(Function):
     """`number - tensor`."""
 
     node_name = "RsubBackward1"
+    saved_fields = fields(alpha=constant(1))
 
     jvp = auto_element_wise
 
@@ -146,6 +160,7 @@ def _check_bool_subtraction(backend: Any, a: Any, b: Any) -> None:
 
 class Mul(Function):
     node_name = "MulBackward0"
+    saved_fields = fields(self=saved(0, when=1), other=saved_or_number(1, "scalar", when=0))
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -217,6 +232,7 @@ multiply = mul
 
 class Div(Function):
     node_name = "DivBackward0"
+    saved_fields = fields(self=saved(0, when=1), other=saved_or_number(1, "scalar"))
 
     jvp = auto_element_wise
 
@@ -274,18 +290,22 @@ divide = div
 # those overloads are nodes of their own. The same ops, under those names:
 class AddNumber(Add):
     node_name = "AddBackward1"
+    saved_fields = fields()
 
 
 class SubNumber(Sub):
     node_name = "SubBackward1"
+    saved_fields = fields()
 
 
 class MulNumber(Mul):
     node_name = "MulBackward1"
+    saved_fields = fields(other=value("scalar"))
 
 
 class DivNumber(Div):
     node_name = "DivBackward1"
+    saved_fields = fields(other=value("scalar"))
 
 
 @takes_out(CAST)
@@ -344,6 +364,7 @@ def negative_(input: Tensor) -> Tensor:
 
 class Reciprocal(Holomorphic, Function):
     node_name = "ReciprocalBackward0"
+    saved_fields = fields(result=saved(0))
 
     jvp = auto_element_wise
 
@@ -376,6 +397,7 @@ class PowScalar(Holomorphic, Function):
     """tensor ** number."""
 
     node_name = "PowBackward0"
+    saved_fields = fields(self=saved(0), exponent=value("exponent"))
 
     jvp = auto_element_wise
 
@@ -411,6 +433,7 @@ class Pow(Function):
     """tensor ** tensor."""
 
     node_name = "PowBackward1"
+    saved_fields = fields(self=saved(0), exponent=saved(1), result=saved(2, when=1))
 
     jvp = auto_element_wise
 
@@ -489,6 +512,7 @@ class RPow(Function):
     """number ** tensor."""
 
     node_name = "PowBackward2"
+    saved_fields = fields(self=value("base"), exponent=saved(0), result=saved(1))
 
     jvp = auto_element_wise
 
@@ -586,6 +610,7 @@ class Addcmul(Function):
     """input + value * tensor1 * tensor2 (the Adam-style update, and its in-place form)."""
 
     node_name = "AddcmulBackward0"
+    saved_fields = fields(tensor1=saved(0, when=2), tensor2=saved(1, when=1), value=value("value"))
     combine = "multiply"  # Addcdiv divides
 
     jvp = auto_element_wise

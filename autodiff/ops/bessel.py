@@ -14,6 +14,7 @@ from typing import Any
 from .. import dtypes
 from ..batching.dispatch import elementwise_op
 from ..jvp_rules import auto_element_wise
+from ..saved_fields import fields, saved
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, require_tensors
 from ._promotion import in_float
@@ -50,6 +51,7 @@ class I0e(SpecialOfOutput):
     """exp(-|x|) i0(x)."""
 
     node_name = "SpecialI0EBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1))
     kernel = "i0e"
 
     jvp = auto_element_wise

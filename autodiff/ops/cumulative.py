@@ -13,6 +13,7 @@ from .. import dtypes, return_types
 from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import auto_linear, jvp_from_backward, picked_jvp
+from ..saved_fields import fields, saved, saved_array, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import require_floating
 from ._out import INTO, takes_out
@@ -34,6 +35,7 @@ def _accumulate(backend: Any, scan: Any, a: Any, dim: int) -> Any:
 
 class Cumsum(Function):
     node_name = "CumsumBackward0"
+    saved_fields = fields(dim=value("dim"))
 
     jvp = auto_linear
 
@@ -75,6 +77,7 @@ def _reverse_cumsum(tensor: Tensor, dim: int) -> Tensor:
 
 class Cumprod(Function):
     node_name = "CumprodBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1), dim=value("dim"))
 
     jvp = jvp_from_backward
 
@@ -126,6 +129,7 @@ class Cummax(Function):
     to the element its index names (a scatter-add: one element may be named many times)."""
 
     node_name = "CummaxBackward0"
+    saved_fields = fields(self=saved(0), dim=value("dim"), indices=saved_array("indices"))
     largest = True
 
     jvp = picked_jvp
@@ -134,6 +138,7 @@ class Cummax(Function):
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:
         backend = ctx.backend
         ctx.set_materialize_grads(False)
+        ctx.save_for_backward(a)  # unread: PyTorch's node keeps it (grad_fn._saved_self)
         ctx.dim, ctx.shape = dim, a.shape
         if a.ndim == 0:
             values, indices = backend.asarray(a, copy=True), backend.zeros((), "int64")
@@ -179,6 +184,7 @@ class Logcumsumexp(Function):
     """log(cumsum(exp(x))) along `dim`, computed without overflow."""
 
     node_name = "LogcumsumexpBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1), dim=value("dim"))
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:

@@ -14,6 +14,7 @@ from ..batching.dispatch import function_rule
 from ..creation import zeros, zeros_like
 from ..function import Function
 from ..jvp_rules import auto_linear
+from ..saved_fields import fields, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._out import EXACT, takes_out
 from .flat_indexing import unravel_index
@@ -132,6 +133,7 @@ def trace(input: Tensor) -> Tensor:
 
 class Tril(Function):
     node_name = "TrilBackward0"
+    saved_fields = fields(diagonal=value("diagonal"))
     upper = False
 
     jvp = auto_linear

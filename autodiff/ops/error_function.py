@@ -13,6 +13,7 @@ from typing import Any
 
 from ..autocast_state import autocast_op
 from ..jvp_rules import auto_element_wise
+from ..saved_fields import fields, saved
 from ..tensor import Tensor
 from ._checks import require_tensors
 from .unary import SpecialOfInput, SpecialOfOutput, exp, special_values
@@ -48,6 +49,7 @@ def erfc_(input: Tensor) -> Tensor:
 
 class Erfinv(SpecialOfOutput):
     node_name = "ErfinvBackward0"
+    saved_fields = fields(self=saved(0))
     kernel = "erfinv"
 
     jvp = auto_element_wise
@@ -58,12 +60,12 @@ class Erfinv(SpecialOfOutput):
         out = special_values(ctx, a)
         out = backend.where(backend.equal(out, 0), backend.astype(a, backend.dtype_name(out)),
                             out)  # erfinv(-0) is -0, as in PyTorch
-        ctx.save_for_backward(out)
+        ctx.save_for_backward(a, out)  # a: PyTorch's node keeps it (grad_fn._saved_self)
         return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        out, = ctx.saved_tensors
+        _, out = ctx.saved_tensors
         return grad * (exp(out * out) * _HALF_SQRT_PI)
 
 
@@ -76,6 +78,7 @@ class Erfcx(SpecialOfInput):
     """exp(x^2) erfc(x), without the overflow of either factor."""
 
     node_name = "SpecialErfcxBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1))
     kernel = "erfcx"
     half_kernel = "erfcx"
 
@@ -137,6 +140,7 @@ def ndtri(input: Tensor) -> Tensor:
 
 class LogNdtr(SpecialOfInput):
     node_name = "SpecialLogNdtrBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1))
     kernel = "log_ndtr"
     half_kernel = "log_ndtr"
 

@@ -16,6 +16,7 @@ from ..batching.dispatch import elementwise_op
 from ..creation import zeros_like
 from ..function import Function
 from ..jvp_rules import auto_element_wise, jvp_from_backward
+from ..saved_fields import fields, saved
 from ..tensor import Tensor, _wrap
 from ._checks import (
     not_implemented_for,
@@ -37,6 +38,7 @@ class Fmod(Function):
     """a - trunc(a / b) * b, computed exactly (the sign of a)."""
 
     node_name = "FmodBackward0"
+    saved_fields = fields()
 
     jvp = auto_element_wise
 
@@ -62,6 +64,7 @@ class Fmod(Function):
 class FmodTensor(Fmod):
 
     node_name = "FmodBackward1"
+    saved_fields = fields(self=saved(0), other=saved(1))
     jvp = auto_element_wise
 
 
@@ -76,6 +79,7 @@ class Copysign(Function):
     """|a| with the sign of b (negative zero counts as negative)."""
 
     node_name = "CopysignBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1))
 
     jvp = auto_element_wise
 
@@ -124,6 +128,7 @@ class Hypot(Function):
     """sqrt(a^2 + b^2) without overflow."""
 
     node_name = "HypotBackward0"
+    saved_fields = fields(self=saved(0), other=saved(1), result=saved(2))
 
     jvp = auto_element_wise
 
@@ -210,6 +215,7 @@ class Frexp(Function):
     the exponent is int32 and not differentiable."""
 
     node_name = "FrexpBackward0"
+    saved_fields = fields(exponent=saved(0))
 
     jvp = jvp_from_backward
 
@@ -285,6 +291,7 @@ class NanToNum(Function):
     largest and lowest finite numbers); integers and bools are copied."""
 
     node_name = "NanToNumBackward0"
+    saved_fields = fields(self=saved(0))
 
     jvp = auto_element_wise
 

@@ -17,6 +17,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..jvp_rules import auto_element_wise
+from ..saved_fields import fields, number, saved, value
 from ..tensor import Tensor
 from ._checks import not_implemented_for_dtype, require_tensors
 from ._promotion import float_dtype, in_float
@@ -74,6 +75,7 @@ class Polygamma(Function):
     """The n-th derivative of digamma."""
 
     node_name = "PolygammaBackward0"
+    saved_fields = fields(self=saved(0), n=value("n"))
 
     jvp = auto_element_wise
 
@@ -112,6 +114,7 @@ class Mvlgamma(Function):
     plus p (p - 1) / 4 log(pi)."""
 
     node_name = "MvlgammaBackward0"
+    saved_fields = fields(self=saved(0), p=value("p"))
 
     jvp = auto_element_wise
 
@@ -155,6 +158,7 @@ class Igamma(Function):
     """The regularized lower incomplete gamma function P(a, x) (SciPy's gammainc)."""
 
     node_name = "IgammaBackward0"
+    saved_fields = fields(self=saved(0), other=saved(1))
     kernel = "gammainc"
     kernel_name = "igamma"
     sign = 1.0
@@ -225,6 +229,7 @@ class Zeta(Function):
     """The Hurwitz zeta function: the sum over k >= 0 of (q + k) ** -x."""
 
     node_name = "SpecialZetaBackward0"
+    saved_fields = fields(self=saved(0), other=saved(1))
 
     jvp = auto_element_wise
 
@@ -254,12 +259,14 @@ class Zeta(Function):
 class ZetaNumberSelf(Zeta):
 
     node_name = "SpecialZetaBackward1"
+    saved_fields = fields(self=number(0), other=saved(1))
     jvp = auto_element_wise
 
 
 class ZetaNumberOther(Zeta):
 
     node_name = "SpecialZetaBackward2"
+    saved_fields = fields(self=saved(0), other=number(1))
     jvp = auto_element_wise
 
 

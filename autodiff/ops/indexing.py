@@ -23,6 +23,7 @@ from ..batching.batched_tensor import BatchedArray
 from ..batching.dispatch import all_examples, indexing_op
 from ..function import Function
 from ..jvp_rules import auto_linear
+from ..saved_fields import Computed, InputSizes, fields
 from ..tensor import Tensor, _wrap, _wrap_dim
 from . import inplace
 from ._promotion import checked_number
@@ -267,6 +268,8 @@ class ViewGather(Function):
 
 class Select(Function):
     node_name = "SelectBackward0"
+    saved_fields = fields(dim=Computed(lambda node: len(node.key) - 2),
+                          index=Computed(lambda node: node.key[-2]), self_sym_sizes=InputSizes())
 
     jvp = auto_linear
 

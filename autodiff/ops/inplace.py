@@ -419,7 +419,7 @@ _ARRAY_INPLACE = {
 
 
 def _arithmetic_(name: str, tensor: Tensor, other: Any,
-                 out_of_place: Callable[[Tensor, Any], Tensor], alpha: Any = 1) -> Tensor:
+                 out_of_place: Callable[..., Tensor], alpha: Any = 1) -> Tensor:
     if tensor._batched or getattr(other, "_batched", False):  # inside vmap
         if alpha != 1:
             other = other * alpha
@@ -435,8 +435,9 @@ def _arithmetic_(name: str, tensor: Tensor, other: Any,
     if outside and tensor._data.shape and _write_direct(name, tensor, other, alpha):
         _bump(tensor)
         return tensor
-    if alpha != 1:
-        other = other * alpha
+    if alpha != 1:  # the node keeps alpha (grad_fn._saved_alpha)
+        return apply(tensor, (other,), lambda source: out_of_place(source, other, alpha=alpha),
+                     lambda: _write_direct(name, tensor, other, alpha))
     return apply(tensor, (other,), lambda source: out_of_place(source, other),
                  lambda: _write_direct(name, tensor, other, 1))
 

@@ -18,6 +18,7 @@ from .. import dtypes
 from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import auto_linear
+from ..saved_fields import InputSizes, every_dim_empty, fields, int_tuple, value
 from ..tensor import Tensor, _wrap_dim
 from ._dims import normalize_dims
 from ._out import castable, takes_out
@@ -37,6 +38,7 @@ def _promote_all(backend: Any, arrays: Sequence[Any]) -> list[Any]:
 # ----------------------------------------------------------------------------- cat and stack
 class Cat(Function):
     node_name = "CatBackward0"
+    saved_fields = fields(dim=value("dim"))
 
     jvp = auto_linear
 
@@ -107,6 +109,7 @@ concatenate = cat
 
 class Stack(Function):
     node_name = "StackBackward0"
+    saved_fields = fields(dim=value("dim"))
 
     jvp = auto_linear
 
@@ -254,6 +257,7 @@ def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]
 
 class Unbind(Function):
     node_name = "UnbindBackward0"
+    saved_fields = fields(dim=value("dim"))
 
     jvp = auto_linear
 
@@ -280,6 +284,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 # ----------------------------------------------------------------------------- rearranging copies
 class Repeat(Function):
     node_name = "RepeatBackward0"
+    saved_fields = fields(repeats=value("repeats", int_tuple), self_sym_sizes=InputSizes())
 
     jvp = auto_linear
 
@@ -324,6 +329,7 @@ def tile(input: Tensor, dims: Any) -> Tensor:
 
 class Flip(Function):
     node_name = "FlipBackward0"
+    saved_fields = fields(dims=value("dims", int_tuple))
 
     jvp = auto_linear
 
@@ -345,6 +351,8 @@ def flip(input: Tensor, *dims: Any) -> Tensor:
 
 class Roll(Function):
     node_name = "RollBackward0"
+    saved_fields = fields(dims=value("dims", every_dim_empty),
+                          shifts=value("shifts", int_tuple))
 
     jvp = auto_linear
 

@@ -12,10 +12,63 @@ from ..flop_counts import matmul_flops
 from ..function import Function
 from ..jvp_rules import auto_multilinear, rule_facts, sum_terms
 from ..profiling import InnerOp
+from ..saved_fields import Computed, constant, fields
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, same_device
 from .einsum import einsum
 from .matmul import matmul
+
+
+def _matrix1(node: Any) -> Tensor:
+    """x as the matrix PyTorch's addmm/mm gets: x itself when 2-D, its rows otherwise."""
+    x = node.saved_tensors[0]
+    return x if x.dim() == 2 else x.reshape(-1, x.shape[-1])
+
+
+def _rows(node: Any) -> Tensor | None:
+    """The first matrix, saved (as PyTorch) for the weight's gradient only."""
+    return _matrix1(node) if node.needs_input_grad[1] else None
+
+
+def _weight_t(node: Any) -> Tensor | None:
+    """W^T, PyTorch's second matrix, saved for the input's gradient."""
+    return node.saved_tensors[1].t() if node.needs_input_grad[0] else None
+
+
+def _input_shape(node: Any, index: int) -> tuple[int, ...]:
+    meta = node._input_meta[index]
+    return tuple(meta[0]) if meta is not None else tuple(node.saved_tensors[index].shape)
+
+
+def _rows_shape(node: Any) -> tuple[int, ...]:
+    shape = _input_shape(node, 0)
+    return (math.prod(shape[:-1]), shape[-1])
+
+
+def _weight_t_shape(node: Any) -> tuple[int, ...]:
+    out_features, in_features = _input_shape(node, 1)
+    return (in_features, out_features)
+
+
+def _strides_when(needs: int, matrix: Any) -> Computed:
+    def read(node: Any) -> tuple[int, ...]:
+        if not node.needs_input_grad[needs]:
+            return ()
+        return tuple(matrix(node).stride())
+    return Computed(read)
+
+
+def _output_rows_shape(node: Any) -> tuple[int, ...]:
+    return (_rows_shape(node)[0], _input_shape(node, 1)[0])
+
+
+# What PyTorch's addmm(b, x, W^T) and mm(x, W^T) save, under their names.
+_ADDMM_FIELDS = fields(
+    alpha=constant(1), beta=constant(1), mat1=Computed(_rows, tensor=True),
+    mat1_sym_sizes=Computed(_rows_shape),
+    mat1_sym_strides=_strides_when(0, _matrix1),
+    mat2=Computed(_weight_t, tensor=True), mat2_sym_sizes=Computed(_weight_t_shape),
+    mat2_sym_strides=_strides_when(1, lambda node: node.saved_tensors[1].t()))
 
 
 class Linear(Function):
@@ -24,6 +77,7 @@ class Linear(Function):
     subclasses carry those names."""
 
     node_name = "AddmmBackward0"
+    saved_fields = _ADDMM_FIELDS
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -81,10 +135,16 @@ class Linear(Function):
 
 class LinearMm(Linear):
     node_name = "MmBackward0"
+    saved_fields = fields(
+        self=_ADDMM_FIELDS["mat1"], self_sym_sizes=_ADDMM_FIELDS["mat1_sym_sizes"],
+        self_sym_strides=_ADDMM_FIELDS["mat1_sym_strides"], mat2=_ADDMM_FIELDS["mat2"],
+        mat2_sym_sizes=_ADDMM_FIELDS["mat2_sym_sizes"],
+        mat2_sym_strides=_ADDMM_FIELDS["mat2_sym_strides"])
 
 
 class LinearFolded(Linear):
     node_name = "ViewBackward0"  # PyTorch flattens the rows, calls addmm and views the result
+    saved_fields = fields(self_sym_sizes=Computed(_output_rows_shape))
 
     @staticmethod
     def inner_op(args: tuple[Any, ...]) -> InnerOp:
@@ -98,6 +158,7 @@ class LinearFolded(Linear):
 
 class LinearFoldedNoBias(Linear):
     node_name = "UnsafeViewBackward0"
+    saved_fields = fields(self_sym_sizes=Computed(_output_rows_shape))
 
     @staticmethod
     def inner_op(args: tuple[Any, ...]) -> InnerOp:
@@ -110,6 +171,7 @@ class LinearFoldedNoBias(Linear):
 
 class LinearVector(Linear):
     node_name = "SqueezeBackward4"
+    saved_fields = fields(dim=constant(0), self_sym_sizes=Computed(_output_rows_shape))
 
 
 class SharedLinear(Function):

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..function import Function
 from ..jvp_rules import auto_element_wise
+from ..saved_fields import fields, number, saved, value
 from ..tensor import Tensor
 from ._checks import not_implemented_for_dtype, require_tensors
 from ._promotion import float_dtype, in_float, promote
@@ -28,6 +29,7 @@ class Logaddexp(Function):
     """log(exp(a) + exp(b)), without overflow."""
 
     node_name = "LogaddexpBackward0"
+    saved_fields = fields(self=saved(0), other=saved(1))
     kernel = "logaddexp"
 
     jvp = auto_element_wise
@@ -80,6 +82,7 @@ class Xlogy(Function):
     """x * log(y), 0 where x == 0 (unless y is nan)."""
 
     node_name = "XlogyBackward0"
+    saved_fields = fields(self=saved(0), other=saved(1))
     kernel = "xlogy"
 
     jvp = auto_element_wise
@@ -103,12 +106,14 @@ class Xlogy(Function):
 class XlogyNumberSelf(Xlogy):
 
     node_name = "XlogyBackward1"
+    saved_fields = fields(self=number(0), other=saved(1))
     jvp = auto_element_wise
 
 
 class XlogyNumberOther(Xlogy):
 
     node_name = "XlogyBackward2"
+    saved_fields = fields(self=saved(0), other=number(1))
     jvp = auto_element_wise
 
 
@@ -142,12 +147,14 @@ class Xlog1py(Xlogy):
 class Xlog1pyNumberSelf(Xlog1py):
 
     node_name = "SpecialXlog1PyBackward1"
+    saved_fields = fields(self=number(0), other=saved(1))
     jvp = auto_element_wise
 
 
 class Xlog1pyNumberOther(Xlog1py):
 
     node_name = "SpecialXlog1PyBackward2"
+    saved_fields = fields(self=saved(0), other=number(1))
     jvp = auto_element_wise
 
 
@@ -188,6 +195,7 @@ class Logit(Function):
     """log(p / (1 - p)); with `eps`, p is first clamped to [eps, 1 - eps]."""
 
     node_name = "LogitBackward0"
+    saved_fields = fields(self=saved(0), eps=value("eps"))
 
     jvp = auto_element_wise
 

@@ -22,6 +22,7 @@ from ..batching.dispatch import all_examples
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import auto_element_wise, jvp_from_backward, sum_terms
+from ..saved_fields import fields, reduction, saved, value
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
 from ._promotion import check_broadcast, promote, with_number
@@ -89,6 +90,7 @@ class PointwiseLoss(Function):
     on arrays and dloss/dd in Tensor ops; the target's gradient is minus the input's."""
 
     node_name = "MseLossBackward0"
+    saved_fields = fields(self=saved(0), target=saved(1), reduction=reduction())
     kernel_name = "mse"
 
     @staticmethod
@@ -144,6 +146,8 @@ class SmoothL1Loss(PointwiseLoss):
     """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere."""
 
     node_name = "SmoothL1LossBackward0"
+    saved_fields = fields(self=saved(0), target=saved(1), reduction=reduction(),
+                          beta=value("parameter"))
     kernel_name = "smooth_l1"
 
     @staticmethod
@@ -161,6 +165,8 @@ class HuberLoss(PointwiseLoss):
     """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere."""
 
     node_name = "HuberLossBackward0"
+    saved_fields = fields(self=saved(0), target=saved(1), reduction=reduction(),
+                          delta=value("parameter"))
     kernel_name = "huber"
 
     @staticmethod

@@ -18,6 +18,7 @@ from ..flop_counts import batched_matmul_flops, elementwise_flops, matmul_flops
 from ..function import Function
 from ..jvp_rules import auto_multilinear
 from ..profiling import InnerOp
+from ..saved_fields import Computed, InputSizes, constant, fields, saved, strides
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, scalar_type_name
 from ._out import CAST, EXACT, same, takes_out
@@ -130,6 +131,9 @@ class SharedMatmul(Function):
 
 class Mm(Matmul):
     node_name = "MmBackward0"
+    saved_fields = fields(self=saved(0, when=1), self_sym_sizes=InputSizes(0),
+                          self_sym_strides=strides(0, when=0), mat2=saved(1, when=0),
+                          mat2_sym_sizes=InputSizes(1), mat2_sym_strides=strides(1, when=1))
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -145,6 +149,7 @@ class Mm(Matmul):
 
 class Bmm(Matmul):
     node_name = "BmmBackward0"
+    saved_fields = fields(self=saved(0, when=1), mat2=saved(1, when=0))
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -162,6 +167,7 @@ class Bmm(Matmul):
 # unsqueeze / transpose / matmul / squeeze chain (the tutorial's x @ w is one of them).
 class Mv(Matmul):
     node_name = "MvBackward0"
+    saved_fields = fields(self=saved(0, when=1), vec=saved(1, when=0))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -174,6 +180,7 @@ class Mv(Matmul):
 
 class Dot(Matmul):
     node_name = "DotBackward0"
+    saved_fields = fields(self=saved(0, when=1), tensor=saved(1, when=0))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -182,8 +189,17 @@ class Dot(Matmul):
         return (grad * conj(b) if needs_a else None), (grad * conj(a) if needs_b else None)
 
 
+def _vector_matrix_product_shape(node: Any) -> tuple[int, ...]:
+    """The (1, n) product PyTorch's mm gives before squeeze_(0)."""
+    meta = node._input_meta[1]
+    shape = meta[0] if meta is not None else node.saved_tensors[1].shape
+    return (1, shape[-1])
+
+
 class VectorMatrix(Matmul):
     node_name = "SqueezeBackward4"  # PyTorch: unsqueeze(0), mm, squeeze_(0)
+    saved_fields = fields(dim=constant(0),
+                          self_sym_sizes=Computed(_vector_matrix_product_shape))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:

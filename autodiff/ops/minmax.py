@@ -14,6 +14,7 @@ from .. import return_types
 from ..batching.dispatch import dim_op
 from ..function import Function
 from ..jvp_rules import jvp_from_backward, picked_jvp, reduction_jvp
+from ..saved_fields import InputSizes, every_dim_empty, fields, saved, saved_array, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import invalid_arguments
 from ._dims import keep_dims, reduction_axes
@@ -46,6 +47,7 @@ def _check_dims_not_empty(name: str, a: Any, axes: tuple[int, ...] | None) -> No
 # ----------------------------------------------------------------------------- max(), min()
 class MaxAll(Function):
     node_name = "MaxBackward1"
+    saved_fields = fields(self=saved(0), result=saved(1))
     reduce = "max"
 
     @staticmethod
@@ -79,6 +81,8 @@ class MaxDim(Function):
     """(values, indices) along one dim; the gradient goes to the returned indices."""
 
     node_name = "MaxBackward0"
+    saved_fields = fields(dim=value("dim"), keepdim=value("keepdim"),
+                          indices=saved_array("indices"), self_sym_sizes=InputSizes())
     reduce, arg_reduce = "max", "argmax"
 
     jvp = picked_jvp
@@ -162,6 +166,8 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
 # ----------------------------------------------------------------------------- amax, amin
 class Amax(Function):
     node_name = "AmaxBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1), dim=value("axes", every_dim_empty),
+                          keepdim=value("keepdim"))
     reduce = "amax"
 
     jvp = reduction_jvp
@@ -248,6 +254,8 @@ class Aminmax(Function):
     gradient evenly, as amin's and amax's do."""
 
     node_name = "AminmaxBackward0"
+    saved_fields = fields(self=saved(0), min=saved(1), max=saved(2),
+                          dim=value("dim"), keepdim=value("keepdim"))
 
     jvp = jvp_from_backward
 
@@ -255,7 +263,7 @@ class Aminmax(Function):
     def forward(ctx: Any, a: Any, *, dim: int | None, keepdim: bool) -> Any:
         backend = ctx.backend
         ctx.set_materialize_grads(False)
-        ctx.input_shape, ctx.keepdim = a.shape, keepdim
+        ctx.input_shape, ctx.keepdim, ctx.dim = a.shape, keepdim, dim
         ctx.axes = None if dim is None or a.ndim == 0 else (dim,)
         if a.ndim == 0:
             low, high = backend.asarray(a, copy=True), backend.asarray(a, copy=True)

@@ -16,6 +16,7 @@ from .. import dtypes
 from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import jvp_from_backward, reduction_jvp, rule_facts
+from ..saved_fields import fields, int_tuple, saved, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._dims import keep_dims, reduction_axes
 from ._promotion import opmath, rounded
@@ -33,6 +34,8 @@ class LinalgVectorNorm(Function):
     torch.norm, linalg.norm and matrix_norm('fro') call too."""
 
     node_name = "LinalgVectorNormBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1), ord=value("ord"),
+                          dim=value("axes", int_tuple), keepdim=value("keepdim"))
 
     jvp = reduction_jvp
 
@@ -137,12 +140,15 @@ class NormAll(LinalgVectorNorm):
     """`at::norm(x, p)` (no dim), as PyTorch's C++ composites call it: its own node name."""
 
     node_name = "NormBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1), p=value("ord"))
 
 
 class NormDims(LinalgVectorNorm):
     """`at::norm(x, p, dim, keepdim)`, as PyTorch's C++ composites call it."""
 
     node_name = "NormBackward1"
+    saved_fields = fields(self=saved(0), result=saved(1), p=value("ord"),
+                          dim=value("axes", int_tuple), keepdim=value("keepdim"))
 
 
 @autocast_op("linalg_vector_norm")
@@ -366,6 +372,8 @@ class Renorm(Function):
     maxnorm / (norm + 1e-7), as PyTorch)."""
 
     node_name = "RenormBackward0"
+    saved_fields = fields(self=saved(0), p=value("p"), dim=value("dim"),
+                          maxnorm=value("maxnorm"))
 
     jvp = jvp_from_backward
 
@@ -373,7 +381,7 @@ class Renorm(Function):
     def forward(ctx: Any, x: Any, *, p: float, dim: int, maxnorm: float) -> Any:
         backend = ctx.backend
         axes = tuple(axis for axis in range(x.ndim) if axis != dim)
-        ctx.p, ctx.axes, ctx.maxnorm = p, axes, maxnorm
+        ctx.p, ctx.axes, ctx.maxnorm, ctx.dim = p, axes, maxnorm, dim
         norm = LinalgVectorNorm.forward(ctx, x, ord=p, axes=axes, keepdim=True)
         ctx.save_for_backward(x)
         factor = backend.where(backend.greater(norm, maxnorm),

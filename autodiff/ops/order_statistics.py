@@ -325,7 +325,7 @@ def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolati
         values = lerp(values, gather(ordered, -1, above), weights)
     if q.ndim == 1:
         values = values.unsqueeze(0).transpose(0, -1)
-    return view_op(SqueezeDimInplace, values, axes=(values.ndim - 1,))
+    return view_op(SqueezeDimInplace, values, axes=(values.ndim - 1,), dims=(values.ndim - 1,))
 
 
 @function_rule("quantile")

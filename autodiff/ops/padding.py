@@ -9,6 +9,7 @@ from ..autocast_state import autocast_op
 from ..batching.dispatch import function_rule
 from ..function import Function
 from ..jvp_rules import auto_linear, auto_linear_with
+from ..saved_fields import fields, int_tuple, value
 from ..tensor import Tensor
 from .indexing import zeros
 from .scatter import IndexAdd
@@ -23,6 +24,7 @@ class ConstantPadNd(Function):
     """Pad with a value; negative widths crop. Its gradient is the opposite crop/pad."""
 
     node_name = "ConstantPadNdBackward0"
+    saved_fields = fields(pad=value("pad", int_tuple))
 
     jvp = auto_linear_with(value=0)
 

@@ -18,6 +18,7 @@ from ..batching.dispatch import random_op
 from ..function import Function
 from ..generator import draw
 from ..jvp_rules import auto_element_wise
+from ..saved_fields import Computed, fields, saved, value
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating
 from .activation import _FILE_AN_ISSUE, _NEGATIVE_SLOPE_IN_PLACE, ThresholdBackward
@@ -29,6 +30,8 @@ class Hardtanh(Function):
     """clamp(x, min_val, max_val); the gradient passes strictly inside the bounds."""
 
     node_name = "HardtanhBackward0"
+    saved_fields = fields(self=saved(0), min_val=Computed(lambda node: node.bounds[0]),
+                          max_val=Computed(lambda node: node.bounds[1]))
 
     jvp = auto_element_wise
 
@@ -71,6 +74,7 @@ class Hardsigmoid(Function):
     """x / 6 + 1/2 on (-3, 3), 0 below, 1 above."""
 
     node_name = "HardsigmoidBackward0"
+    saved_fields = fields(self=saved(0))
 
     jvp = auto_element_wise
 
@@ -95,6 +99,7 @@ class Hardswish(Function):
     """x * hardsigmoid(x): 0 up to -3, x (x + 3) / 6 on (-3, 3), x from 3 on."""
 
     node_name = "HardswishBackward0"
+    saved_fields = fields(self=saved(0))
 
     jvp = auto_element_wise
 
@@ -122,6 +127,7 @@ class Softshrink(Function):
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
 
     node_name = "SoftshrinkBackward0"
+    saved_fields = fields(self=saved(0), lambd=value("lambd"))
 
     jvp = auto_element_wise
 
@@ -161,6 +167,7 @@ class Hardshrink(Function):
     """x where |x| > lambd, 0 elsewhere."""
 
     node_name = "HardshrinkBackward0"
+    saved_fields = fields(self=saved(0), lambd=value("lambd"))
 
     jvp = auto_element_wise
 
@@ -190,6 +197,7 @@ class Threshold(Function):
     """value where x <= threshold, x elsewhere (a NaN is kept)."""
 
     node_name = "ThresholdBackward0"
+    saved_fields = fields(self=saved(0), threshold=value("threshold"))
 
     jvp = auto_element_wise
 
@@ -232,6 +240,7 @@ class PreluKernel(Function):
     """x where x > 0, weight * x elsewhere; weight broadcasts over x."""
 
     node_name = "PreluKernelBackward0"
+    saved_fields = fields(self=saved(0), weight=saved(1))
 
     jvp = auto_element_wise
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..function import Function
 from ..jvp_rules import auto_linear
+from ..saved_fields import fields, value
 from ..tensor import Tensor
 
 
@@ -15,6 +16,7 @@ class PixelShuffle(Function):
     """(*, C * r * r, H, W) -> (*, C, H * r, W * r)."""
 
     node_name = "PixelShuffleBackward0"
+    saved_fields = fields(upscale_factor=value("factor"))
 
     jvp = auto_linear
 
@@ -37,6 +39,7 @@ class PixelUnshuffle(Function):
     """(*, C, H * r, W * r) -> (*, C * r * r, H, W)."""
 
     node_name = "PixelUnshuffleBackward0"
+    saved_fields = fields(downscale_factor=value("factor"))
 
     jvp = auto_linear
 
@@ -61,6 +64,7 @@ class ChannelShuffle(Function):
     j * g + i)."""
 
     node_name = "ChannelShuffleBackward0"
+    saved_fields = fields(groups=value("groups"))
 
     jvp = auto_linear
 

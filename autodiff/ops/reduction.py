@@ -19,6 +19,16 @@ from ..batching.dispatch import dim_op
 from ..creation import ones_like
 from ..function import Function
 from ..jvp_rules import auto_linear, reduction_jvp
+from ..saved_fields import (
+    Computed,
+    InputNumel,
+    InputSizes,
+    every_dim_empty,
+    fields,
+    int_tuple,
+    saved,
+    value,
+)
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import invalid_arguments
 from ._dims import keep_dims, reduced_count, reduction_axes
@@ -37,6 +47,7 @@ def _restore_dims(grad: Tensor, input_shape: tuple[int, ...], axes: tuple[int, .
 
 class Sum(Function):
     node_name = "SumBackward0"
+    saved_fields = fields(self_sym_sizes=InputSizes())
 
     # memory_report: the gradient handed on is a view of the one received.
     backward_is_view = True
@@ -65,6 +76,8 @@ class Sum(Function):
 
 class SumDim(Sum):
     node_name = "SumBackward1"
+    saved_fields = fields(dim=value("axes", every_dim_empty), keepdim=value("keepdim"),
+                          self_sym_sizes=InputSizes())
 
 
 def _full_reduction_without_out(name: str, dim_type: str) -> Any:
@@ -91,6 +104,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,
 
 class Mean(Function):
     node_name = "MeanBackward0"
+    saved_fields = fields(self_sym_sizes=InputSizes(), self_sym_numel=InputNumel())
 
     jvp = auto_linear
 
@@ -117,6 +131,8 @@ class Mean(Function):
 
 class MeanDim(Mean):
     node_name = "MeanBackward1"
+    saved_fields = fields(dim=value("axes", int_tuple), keepdim=value("keepdim"),
+                          self_sym_sizes=InputSizes(), self_sym_numel=InputNumel())
 
 
 @takes_out(lambda input, *args, **kwargs: INTO_FLOAT if input.dtype.is_floating_point else CAST)
@@ -136,6 +152,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
 # ----------------------------------------------------------------------------- prod
 class Prod(Function):
     node_name = "ProdBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1))
 
     jvp = reduction_jvp
 
@@ -185,8 +202,15 @@ def _product_of_others(a: Tensor, axis: int) -> Tensor:
     return before * after
 
 
+def _single_axis(node: Any) -> int:
+    """prod's `dim` (one int; a 0-d input reduces over no axis: dim 0)."""
+    return node.axes[0] if node.axes else 0
+
+
 class ProdDim(Prod):
     node_name = "ProdBackward1"
+    saved_fields = fields(self=saved(0), result=saved(1), dim=Computed(_single_axis),
+                          keepdim=value("keepdim"))
 
 
 @takes_out(_full_reduction_without_out("prod", "int"))
@@ -345,6 +369,8 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 # ----------------------------------------------------------------------------- logsumexp
 class Logsumexp(Function):
     node_name = "LogsumexpBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1), dim=value("axes", int_tuple),
+                          keepdim=value("keepdim"))
 
     jvp = reduction_jvp
 

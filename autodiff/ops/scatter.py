@@ -19,6 +19,7 @@ from ..batching.dispatch import index_op
 from ..creation import zeros_like
 from ..function import Function
 from ..jvp_rules import auto_linear, auto_linear_with, zero_tangent
+from ..saved_fields import InputSizes, constant, fields, saved, saved_array, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import invalid_arguments, require_tensor, require_tensors, same_device
 from ._out import EXACT, same, takes_out
@@ -94,12 +95,15 @@ def _size_or_one(tensor: Tensor, axis: int) -> int:
 # ----------------------------------------------------------------------------- gather
 class Gather(Function):
     node_name = "GatherBackward0"
+    saved_fields = fields(self=saved(0), dim=value("dim"), index=saved_array("index"),
+                          sparse_grad=constant(False))
 
     jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int, index: Any) -> Any:
         ctx.dim, ctx.index, ctx.shape = dim, index, a.shape
+        ctx.save_for_backward(a)  # unread: PyTorch's node keeps it (grad_fn._saved_self)
         backend = ctx.backend
         if a.ndim == 0:
             return backend.asarray(a, copy=True)
@@ -155,6 +159,7 @@ class Scatter(Function):
     """scatter with a source tensor: out = input, then out[index positions] = src."""
 
     node_name = "ScatterBackward0"
+    saved_fields = fields(dim=value("dim"), index=saved_array("index"))
     write = "setitem"  # how src's values go in (ScatterAdd adds them)
 
     jvp = auto_linear
@@ -197,6 +202,7 @@ class ScatterValue(Function):
     """scatter with a number: out = input, then out[index positions] = value."""
 
     node_name = "ScatterBackward1"
+    saved_fields = fields(dim=value("dim"), index=saved_array("index"))
 
     jvp = auto_linear_with(value=0)
 
@@ -299,6 +305,8 @@ def _vector_index(name: str, input: Tensor, dim: int, index: Tensor) -> Any:
 
 class IndexSelect(Function):
     node_name = "IndexSelectBackward0"
+    saved_fields = fields(dim=value("dim"), index=saved_array("index"),
+                          self_sym_sizes=InputSizes())
 
     jvp = auto_linear
 
@@ -389,6 +397,7 @@ class MaskedFill(Function):
     """masked_fill with a number; in place (masked_fill_) when `inplace`."""
 
     node_name = "MaskedFillBackward0"
+    saved_fields = fields(mask=saved_array("mask"))
 
     jvp = auto_linear_with(value=0)
 
@@ -412,6 +421,7 @@ class MaskedFillTensor(Function):
     may also broadcast against the input: a vmap rule gives one value per example."""
 
     node_name = "MaskedFillBackward1"
+    saved_fields = fields(mask=saved_array("mask"))
 
     jvp = auto_linear
 

@@ -13,6 +13,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..jvp_rules import auto_element_wise
+from ..saved_fields import Computed, fields, saved, value
 from ..tensor import Tensor
 from ._checks import invalid_arguments, not_implemented_for, require_tensors
 from ._out import CAST, SAME, same, takes_out
@@ -24,6 +25,7 @@ _SCALARS = (bool, int, float)
 # ----------------------------------------------------------------------------- where
 class Where(Function):
     node_name = "WhereBackward0"
+    saved_fields = fields(condition=saved(0))
 
     jvp = auto_element_wise
 
@@ -104,6 +106,7 @@ def _split_ties(ctx: Any, grad: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor | 
 
 class Maximum(Function):
     node_name = "MaximumBackward0"
+    saved_fields = fields(self=saved(0), other=saved(1))
 
     jvp = auto_element_wise
 
@@ -127,6 +130,7 @@ def maximum(input: Tensor, other: Tensor) -> Tensor:
 
 class Minimum(Function):
     node_name = "MinimumBackward0"
+    saved_fields = fields(self=saved(0), other=saved(1))
 
     jvp = auto_element_wise
 
@@ -152,6 +156,7 @@ class Fmax(Function):
     """maximum that ignores NaN: the other operand where one is NaN."""
 
     node_name = "FmaxBackward0"
+    saved_fields = fields(self=saved(0), other=saved(1))
     keeps_first = "greater_equal"  # fmin: less_equal
 
     jvp = auto_element_wise
@@ -223,6 +228,8 @@ class Clamp(Function):
     """clamp with number bounds; the gradient passes where min <= x <= max."""
 
     node_name = "ClampBackward1"
+    saved_fields = fields(self=saved(0), min=Computed(lambda node: node.bounds[0]),
+                          max=Computed(lambda node: node.bounds[1]))
 
     jvp = auto_element_wise
 
@@ -250,10 +257,12 @@ class Clamp(Function):
 
 class ClampMin(Clamp):
     node_name = "ClampMinBackward0"
+    saved_fields = fields(self=saved(0), min=Computed(lambda node: node.bounds[0]))
 
 
 class ClampMax(Clamp):
     node_name = "ClampMaxBackward0"
+    saved_fields = fields(self=saved(0), max=Computed(lambda node: node.bounds[1]))
 
 
 class ClampTensor(Function):
@@ -262,6 +271,7 @@ class ClampTensor(Function):
     or max < min (there the result is max)."""
 
     node_name = "ClampBackward0"
+    saved_fields = fields(self=saved(0), min=saved(1), max=saved(2))
 
     jvp = auto_element_wise
 
@@ -347,10 +357,12 @@ def clip_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
 
 class ClampMinTensor(ClampTensor):
     node_name = "ClampMinBackward1"
+    saved_fields = fields(self=saved(0), min=saved(1))
 
 
 class ClampMaxTensor(ClampTensor):
     node_name = "ClampMaxBackward1"
+    saved_fields = fields(self=saved(0), max=saved(2))
 
 
 @takes_out(SAME)
@@ -392,6 +404,7 @@ class Lerp(Function):
     """start + weight * (end - start) with a number weight."""
 
     node_name = "LerpBackward0"
+    saved_fields = fields(weight=value("weight"))
 
     jvp = auto_element_wise
 
@@ -421,6 +434,7 @@ class LerpTensor(Function):
     """start + weight * (end - start) with a tensor weight (differentiable too)."""
 
     node_name = "LerpBackward1"
+    saved_fields = fields(self=saved(0), end=saved(1), weight=saved(2))
 
     jvp = auto_element_wise
 

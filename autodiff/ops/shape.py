@@ -9,6 +9,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..jvp_rules import auto_linear
+from ..saved_fields import Computed, InputSizes, fields, int_tuple, value
 from ..tensor import Tensor, _wrap_dim
 from .conversion import clone
 from .views import as_view, own_array
@@ -31,6 +32,7 @@ def view_op(op: type[Function], input: Tensor, **options: Any) -> Tensor:
 # ----------------------------------------------------------------------------- reshape
 class View(Function):
     node_name = "ViewBackward0"
+    saved_fields = fields(self_sym_sizes=InputSizes())
 
     jvp = auto_linear
 
@@ -61,6 +63,7 @@ class UnsafeView(Function):
     """reshape of a copy (when the input's layout allows no view)."""
 
     node_name = "UnsafeViewBackward0"
+    saved_fields = fields(self_sym_sizes=InputSizes())
 
     jvp = auto_linear
 
@@ -142,6 +145,7 @@ def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
 # ----------------------------------------------------------------------------- broadcasting
 class Expand(Function):
     node_name = "ExpandBackward0"
+    saved_fields = fields(self_sym_sizes=InputSizes())
 
     jvp = auto_linear
 
@@ -232,6 +236,7 @@ def sum_to_size(input: Tensor, shape: tuple[int, ...]) -> Tensor:
 # ----------------------------------------------------------------------------- dims
 class Permute(Function):
     node_name = "PermuteBackward0"
+    saved_fields = fields(dims=value("dims", int_tuple))
 
     # memory_report: the gradient handed on is a view of the one received.
     backward_is_view = True
@@ -294,6 +299,8 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
 
 class Transpose(Function):
     node_name = "TransposeBackward0"
+    saved_fields = fields(dim0=Computed(lambda node: node.swap[0]),
+                          dim1=Computed(lambda node: node.swap[1]))
 
     # memory_report: the gradient handed on is a view of the one received.
     backward_is_view = True
@@ -315,6 +322,7 @@ class Transpose(Function):
 
 class T(Transpose):
     node_name = "TBackward0"
+    saved_fields = fields()
 
 
 # The in-place forms (t_, transpose_, unsqueeze_, squeeze_) change a tensor's shape to its view's
@@ -380,6 +388,7 @@ def matrix_T(input: Tensor) -> Tensor:
 
 class Unsqueeze(Function):
     node_name = "UnsqueezeBackward0"
+    saved_fields = fields(dim=value("dim"))
 
     # memory_report: the gradient handed on is a view of the one received.
     backward_is_view = True
@@ -411,6 +420,9 @@ def unsqueezed(input: Tensor, dim: int, op: type[Unsqueeze]) -> Tensor:
 
 class Squeeze(Function):
     node_name = "SqueezeBackward0"
+    saved_fields = fields(self_sym_sizes=InputSizes())
+    # The dims asked for, wrapped (squeeze(dim) of a dim that is not 1 squeezes no axis).
+    dims: tuple[int, ...] = ()
 
     # memory_report: the gradient handed on is a view of the one received.
     backward_is_view = True
@@ -418,8 +430,9 @@ class Squeeze(Function):
     jvp = auto_linear
 
     @staticmethod
-    def forward(ctx: Any, a: Any, *, axes: tuple[int, ...]) -> Any:
+    def forward(ctx: Any, a: Any, *, axes: tuple[int, ...], dims: tuple[int, ...] = ()) -> Any:
         ctx.input_shape = a.shape
+        ctx.dims = dims
         if not axes:
             return ctx.backend.reshape(a, a.shape)  # a new view object, never `a` itself
         return ctx.backend.squeeze(a, axis=axes)
@@ -431,10 +444,12 @@ class Squeeze(Function):
 
 class SqueezeDim(Squeeze):
     node_name = "SqueezeBackward1"
+    saved_fields = fields(dim=Computed(lambda node: node.dims[0]), self_sym_sizes=InputSizes())
 
 
 class SqueezeDims(Squeeze):
     node_name = "SqueezeBackward2"
+    saved_fields = fields(dim=value("dims", int_tuple), self_sym_sizes=InputSizes())
 
 
 class SqueezeInPlace(Squeeze):
@@ -446,10 +461,12 @@ class SqueezeDimInplace(Squeeze):
     quantile end with it)."""
 
     node_name = "SqueezeBackward4"
+    saved_fields = fields(dim=Computed(lambda node: node.dims[0]), self_sym_sizes=InputSizes())
 
 
 class SqueezeDimsInPlace(Squeeze):
     node_name = "SqueezeBackward5"
+    saved_fields = fields(dim=value("dims", int_tuple), self_sym_sizes=InputSizes())
 
 
 _SQUEEZE_OPS = (Squeeze, SqueezeDim, SqueezeDims)
@@ -468,12 +485,10 @@ def squeezed(input: Tensor, dim: Any, ops: tuple[type[Squeeze], ...]) -> Tensor:
         axes = tuple(axis for axis, size in enumerate(shape) if size == 1)
         op = ops[0]
     else:
-        dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        axes = tuple(
-            axis for axis in (_wrap_dim(d, len(shape)) for d in dims)
-            if shape and shape[axis] == 1
-        )
+        dims = tuple(_wrap_dim(d, len(shape)) for d in ((dim,) if isinstance(dim, int) else dim))
+        axes = tuple(axis for axis in dims if shape and shape[axis] == 1)
         op = ops[1] if isinstance(dim, int) else ops[2]
+        return view_op(op, input, axes=axes, dims=dims)
     return view_op(op, input, axes=axes)
 
 
@@ -563,6 +578,8 @@ class Unfold(Function):
     lays one over the input's memory (NumPy), else a copy (UnfoldCopy)."""
 
     node_name = "UnfoldBackward0"
+    saved_fields = fields(dimension=value("dim"), size=value("size"), step=value("step"),
+                          self_sym_sizes=InputSizes())
 
     jvp = auto_linear
 

@@ -16,6 +16,7 @@ from ..batching.dispatch import random_op
 from ..creation import zeros_like
 from ..function import Function
 from ..jvp_rules import sum_terms
+from ..saved_fields import fields, saved, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._out import EXACT, takes_out
 from ._promotion import opmath, rounded
@@ -29,6 +30,7 @@ def _as_vector(backend: Any, x: Any) -> Any:
 
 class LogSoftmax(Function):
     node_name = "LogSoftmaxBackward0"
+    saved_fields = fields(result=saved(0), dim=value("dim"))
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, dim: int) -> Any:
@@ -98,6 +100,7 @@ class LogSoftmaxBackwardData(Function):
 
 class Softmax(Function):
     node_name = "SoftmaxBackward0"
+    saved_fields = fields(result=saved(0), dim=value("dim"))
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, dim: int) -> Any:

@@ -14,6 +14,7 @@ from .. import dtypes
 from ..batching.dispatch import all_examples
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
+from ..saved_fields import fields, int_tuple, saved, value
 from ..tensor import Tensor
 from ._dims import keep_dims, reduced_count, reduction_axes
 from .comparison import isnan, logical_not
@@ -25,6 +26,7 @@ from .selection import where
 # ----------------------------------------------------------------------------- nansum, nanmean
 class Nansum(Function):
     node_name = "NansumBackward0"
+    saved_fields = fields(self=saved(0), dim=value("axes", int_tuple), keepdim=value("keepdim"))
 
     jvp = jvp_from_backward
 

@@ -18,6 +18,7 @@ from ..autocast_state import autocast_op
 from ..creation import zeros_like
 from ..function import Function
 from ..jvp_rules import auto_element_wise, rule_facts, sum_terms
+from ..saved_fields import fields, saved
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_floating, require_tensors
 from ._out import CAST, SAME, takes_out
@@ -37,6 +38,7 @@ class UnaryOfInput(Holomorphic, Function):
     Subclasses set `node_name` and `kernel` and write `backward`."""
 
     kernel: ClassVar[str]
+    saved_fields = fields(self=saved(0))
 
     jvp = auto_element_wise
 
@@ -51,6 +53,7 @@ class UnaryOfOutput(Holomorphic, Function):
     sqrt, tanh, ...)."""
 
     kernel: ClassVar[str]
+    saved_fields = fields(result=saved(0))
 
     jvp = auto_element_wise
 
@@ -68,6 +71,7 @@ class SpecialOfInput(Function):
 
     kernel: ClassVar[str]
     half_kernel: ClassVar[str | None] = None
+    saved_fields = fields(self=saved(0))
 
     jvp = auto_element_wise
 
@@ -79,6 +83,8 @@ class SpecialOfInput(Function):
 
 class SpecialOfOutput(SpecialOfInput):
     """As `SpecialOfInput`, for functions whose backward is written with their output."""
+
+    saved_fields = fields(result=saved(0))
 
     jvp = auto_element_wise
 
@@ -249,6 +255,7 @@ def exp2_(input: Tensor) -> Tensor:
 
 class Erf(Function):
     node_name = "ErfBackward0"
+    saved_fields = fields(self=saved(0))
 
     jvp = auto_element_wise
 
@@ -303,6 +310,7 @@ def sqrt_(input: Tensor) -> Tensor:
 
 class Rsqrt(Holomorphic, Function):
     node_name = "RsqrtBackward0"
+    saved_fields = fields(result=saved(0))
 
     jvp = auto_element_wise
 
@@ -333,6 +341,7 @@ def rsqrt_(input: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------- abs and sign
 class Abs(Function):
     node_name = "AbsBackward0"
+    saved_fields = fields(self=saved(0))
 
     jvp = auto_element_wise
 
@@ -392,6 +401,7 @@ class Sgn(Function):
     """sign, extended to complex numbers (z / |z|, 0 at 0); on real tensors it is sign."""
 
     node_name = "SgnBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1))
 
     jvp = auto_element_wise
 
@@ -739,6 +749,7 @@ def arctan_(input: Tensor) -> Tensor:
 
 class Atan2(Function):
     node_name = "Atan2Backward0"
+    saved_fields = fields(self=saved(0), other=saved(1))
 
     jvp = auto_element_wise
 
