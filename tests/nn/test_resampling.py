@@ -46,6 +46,9 @@ INTERPOLATE = [
     ((2, 3, 10, 12), dict(size=(4, 15), mode="bicubic", antialias=True, align_corners=True)),
     ((2, 3, 10, 12), dict(size=(4, 5), mode="lanczos", antialias=True)),
     ((2, 3, 10, 12), dict(scale_factor=0.37, mode="bilinear", antialias=True)),
+    ((2, 3, 4, 5), dict(size=(1, 3), mode="bicubic")),
+    ((2, 3, 6, 7), dict(size=(1, 1), mode="bilinear", antialias=True)),
+    ((2, 3, 6, 7), dict(scale_factor=(1.1, 0.5), mode="bilinear")),
 ]
 
 
