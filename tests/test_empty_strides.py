@@ -60,6 +60,9 @@ VIEWS: dict[str, tuple[tuple[int, ...], Any, tuple[int, ...]]] = {
     "expand_new_size_1_dims": ((2, 3), lambda x: x.expand(1, 1, 2, 3), (6, 6, 3, 1)),
     "expand_of_transpose": ((2, 1), lambda x: x.t().expand(5, 2), (0, 1)),
     "expand_0d": ((), lambda x: x.expand(1, 2), (0, 0)),
+    "clone_of_transpose": ((0, 3), lambda x: x.t().clone(), (1, 3)),
+    "clone_of_slice": ((0, 4), lambda x: x[:, ::2].clone(), (4, 2)),
+    "clone_of_expand": ((0, 1), lambda x: x.expand(0, 3).clone(), (1, 0)),
     "chain": ((0, 3), lambda x: x.t().t()[:, 2:].unsqueeze(-1).expand(0, 1, 4), (3, 1, 0)),
 }
 
