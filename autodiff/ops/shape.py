@@ -149,10 +149,11 @@ class Expand(Function):
         ctx.input_shape = a.shape
         backend = ctx.backend
         out = backend.broadcast_to(a, shape)
-        strides = _expanded_strides(a.shape, backend.strides(a), shape)
-        if backend.strides(out) != strides:
+        if 1 in shape or 0 in shape:
             # NumPy zeroes the strides of every size-1 dim; PyTorch only of the expanded ones
-            out = backend.restrided(out, shape, strides)
+            strides = _expanded_strides(a.shape, backend.strides(a), shape)
+            if backend.strides(out) != strides:
+                out = backend.restrided(out, shape, strides)
         return out
 
     @staticmethod
