@@ -606,6 +606,20 @@ class Backend(Primitives, Kernels, LossKernels, SpecialFunctions):
         """Where the array's first element is in the memory it views, in elements."""
         return 0
 
+    def lay_out_empty(self, array: Array) -> Array:
+        """`array`, or where it is a new array without elements, the same array with the
+        contiguous strides PyTorch gives a new tensor, so that views of it compute theirs from
+        them (a library that lays out empty arrays as any other needs nothing)."""
+        return array
+
+    def restrided(self, array: Array, shape: Shape, strides: Shape) -> Array:
+        """`array`'s memory from its first element seen with this shape and these strides (in
+        elements), where the library keeps the strides it is given: for a view that reads no
+        element the array does not (strides of dims of size 1, or no elements at all)."""
+        if 0 in shape:
+            return self.empty(shape, self.dtype_name(array))
+        return self.reshape(array, shape)
+
     def repeats_along(self, array: Array, axis: int) -> bool:
         """Whether `array` is one slice repeated along `axis` (a broadcast view: stride 0)."""
         return self.strides(array)[axis] == 0

@@ -625,6 +625,16 @@ class NumpyBackend(Backend):
         itemsize = array.itemsize
         return tuple(stride // itemsize for stride in np.asarray(array).strides)
 
+    def lay_out_empty(self, array: Array) -> Array:
+        # NumPy's views of a zero-strided empty array inherit its zero strides.
+        if not isinstance(array, np.ndarray) or array.size or array.base is not None:
+            return array
+        return self.restrided(array, array.shape, contiguous_strides(array.shape))
+
+    def restrided(self, array: Array, shape: Shape, strides: Shape) -> Array:
+        return np.lib.stride_tricks.as_strided(
+            array, shape, tuple(stride * array.itemsize for stride in strides))
+
     def storage_offset(self, array: Array) -> int:
         array = np.asarray(array)
         owner = _owner(array)

@@ -17,7 +17,7 @@ from typing import Any
 import array_api_strict as xp
 import numpy as np
 
-from .base import Array, Backend, Shape
+from .base import Array, Backend, Shape, contiguous_strides
 from .device import Device
 from .host_random import HostGenerator
 
@@ -126,7 +126,26 @@ class StrictBackend(Backend):
     # (views of views share it); there are no strided views (as_strided copies).
     def strides(self, array: Array) -> tuple[int, ...]:
         wrapped = np.asarray(array._array)
+        if not wrapped.size and wrapped.base is None:
+            # NumPy gives a new empty array zero strides; PyTorch's factories, contiguous ones.
+            return contiguous_strides(array.shape)
         return tuple(stride // wrapped.itemsize for stride in wrapped.strides)
+
+    def lay_out_empty(self, array: Array) -> Array:
+        # The wrapped NumPy array's views of a zero-strided empty array inherit its strides.
+        if not is_strict_array(array):
+            return array
+        wrapped = np.asarray(array._array)
+        if wrapped.size or wrapped.base is not None:
+            return array
+        return self.restrided(array, wrapped.shape, contiguous_strides(wrapped.shape))
+
+    def restrided(self, array: Array, shape: Shape, strides: Shape) -> Array:
+        # Test backend: the wrapped NumPy array is viewed (there are no elements to alias).
+        wrapped = np.asarray(array._array)
+        strided = np.lib.stride_tricks.as_strided(
+            wrapped, shape, tuple(stride * wrapped.itemsize for stride in strides))
+        return _ARRAY_TYPE._new(strided, device=array.device)
 
     def memory_owner(self, array: Array) -> Any:
         return _owner(np.asarray(array._array))

@@ -61,7 +61,7 @@ PURE = frozenset(PRIMITIVES) | frozenset(
     "tensordot", "det", "inv", "cholesky", "qr", "svd", "slogdet", "solve", "searchsorted",
     "inverse_permutation", "flip", "roll", "tile", "repeat", "stack", "concat", "squeeze",
     "expand_dims", "permute_dims", "reshape", "broadcast_to", "where", "clip", "transfer",
-    "from_numpy", "argmax", "argmin",
+    "from_numpy", "argmax", "argmin", "restrided", "lay_out_empty",
 })
 _LIBRARY = tuple(os.path.dirname(os.path.dirname(path)) + os.sep for path in (
     __file__, os.path.join(os.path.dirname(__file__), "..", "..", "backends", "x")))
@@ -71,7 +71,7 @@ _LIBRARY = tuple(os.path.dirname(os.path.dirname(path)) + os.sep for path in (
 VIEWS = frozenset({
     "reshape", "permute_dims", "getitem", "expand_dims", "squeeze", "broadcast_to", "asarray",
     "astype", "strided_view", "window_view", "sliding_windows", "as_strided", "flip",
-    "_transpose", "index_add", "put_along_axis",
+    "_transpose", "index_add", "put_along_axis", "restrided", "lay_out_empty",
 })
 # Draws from a generator (its `generator=` argument, or the device's default one).
 _RANDOM = frozenset({"rand", "randn", "randint", "randperm", "poisson"})

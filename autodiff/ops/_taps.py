@@ -3,9 +3,13 @@ of adaptive average pooling and of every interpolation mode (nearest, linear, cu
 
 Along one dim, output o is sum_t weight[o, t] * input[index[o, t]]: a gather of T taps and a
 weighted sum (T is 1 for nearest, 2 for linear, 4 for cubic, the longest window for adaptive
-pooling). A map over several dims applies one dim after the other. The gradient is the
-transposed map: each tap's gradient is added back at its index (a scatter-add), written with
-recorded ops so that the gradient is differentiable again.
+pooling). A map over several dims applies one dim after the other, the last first (as
+PyTorch's kernels sum the innermost dim first). The gradient is the transposed map: each
+tap's gradient is added back at its index (a scatter-add), written with recorded ops so that
+the gradient is differentiable again.
+
+Taps with a `precision` are PyTorch's fixed-point uint8 image path: integer weights scaled by
+2**precision, each output rounded back to uint8 before the next dim (integers have no gradient).
 """
 
 from __future__ import annotations
@@ -27,11 +31,14 @@ from .scatter import IndexAdd
 class Taps:
     """A linear map along one dim from `size` inputs: output o is
     sum_t weight[o, t] * input[index[o, t]] (index and weight are host lists of rows; no
-    weight means one tap of weight 1, a selection)."""
+    weight means one tap of weight 1, a selection). With a precision, the weights are
+    integers scaled by 2**precision and each output is that sum rounded half up back to a
+    uint8 (clamped to [0, 255])."""
 
     index: tuple[tuple[int, ...], ...]
     weight: tuple[tuple[float, ...], ...] | None
     size: int
+    precision: int | None = None
 
     @property
     def count(self) -> int:
@@ -47,8 +54,20 @@ def gather_taps(backend: Backend, x: Any, axis: int, taps: Taps) -> Any:
         return gathered
     shape = gathered.shape
     gathered = backend.reshape(gathered, (*shape[:axis], outputs, taps.count, *shape[axis + 1:]))
+    if taps.precision is not None:
+        return _fixed_point_sum(backend, gathered, axis, taps, taps.precision)
     weight = _weight_array(backend, taps, backend.dtype_name(x), x.ndim - axis - 1)
     return backend.sum(backend.multiply(gathered, weight), axis=axis + 1)
+
+
+def _fixed_point_sum(backend: Backend, gathered: Any, axis: int, taps: Taps,
+                     precision: int) -> Any:
+    """The uint8 outputs of integer taps: (sum + 2**(precision - 1)) >> precision, clamped."""
+    weight = _weight_array(backend, taps, "int32", gathered.ndim - axis - 2)
+    total = backend.sum(backend.multiply(backend.astype(gathered, "int32"), weight),
+                        axis=axis + 1)
+    total = backend.floor_divide(backend.add(total, 1 << (precision - 1)), 1 << precision)
+    return backend.astype(backend.clip(total, 0, 255), "uint8")
 
 
 def scatter_taps(grad: Tensor, axis: int, taps: Taps) -> Tensor:
@@ -87,8 +106,8 @@ class SeparableTaps(Function):
         ctx.taps = taps
         first = x.ndim - len(taps)
         out = x
-        for offset, along in enumerate(taps):
-            out = gather_taps(backend, out, first + offset, along)
+        for offset in reversed(range(len(taps))):
+            out = gather_taps(backend, out, first + offset, taps[offset])
         return out
 
     @staticmethod

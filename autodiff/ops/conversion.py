@@ -23,7 +23,11 @@ class Clone(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
-        return ctx.backend.asarray(a, copy=True)
+        backend = ctx.backend
+        copy = backend.asarray(a, copy=True)
+        if 0 in a.shape:  # PyTorch's clone of a tensor without elements keeps its strides
+            return backend.restrided(copy, a.shape, backend.strides(a))
+        return copy
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:

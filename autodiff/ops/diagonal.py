@@ -54,6 +54,11 @@ class Diagonal(Function):
         ctx.moved_shape = tuple(a.shape[axis] for axis in ctx.order)
         ctx.offset = offset
         ctx.length = _diagonal_length(a.shape[dim1], a.shape[dim2], offset)
+        if 0 in a.shape:  # no elements: PyTorch's strides, the two dims' summed
+            strides = backend.strides(a)
+            return backend.restrided(
+                a, (*(a.shape[axis] for axis in others), ctx.length),
+                (*(strides[axis] for axis in others), strides[dim1] + strides[dim2]))
         return ctx._take(backend, backend.permute_dims(a, ctx.order), offset, ctx.length)
 
     @staticmethod

@@ -12,14 +12,24 @@ convolution with A = -0.75, the antialiasing filters), and one `SeparableTaps` n
 from __future__ import annotations
 
 import math
-import struct
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from .. import dtypes
 from ..autocast_state import autocast_op
+from ..settings import get_num_threads
 from ..tensor import Tensor
+from ._fixed_point_taps import fixed_point_taps
+from ._interpolation_formulas import (
+    FILTERS,
+    antialias_window,
+    area_scale,
+    cubic,
+    float32,
+    scale_value,
+    source_index,
+)
 from ._taps import SeparableTaps, Taps
 from .adaptive_pool import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 
@@ -89,50 +99,32 @@ _AA_NODES = {"bilinear": UpsampleBilinear2DAa, "bicubic": UpsampleBicubic2DAa,
 
 
 # ----------------------------------------------------------------------------- taps
-def _float32(value: float) -> float:
-    """A value rounded to float32, as the nearest kernels compute their scale."""
-    return struct.unpack("f", struct.pack("f", value))[0]
-
-
-def _scale(size: int, out: int, scale_factor: float | None) -> float:
-    """compute_scales_value: 1 / the user's scale factor, else size / out."""
-    return 1.0 / scale_factor if scale_factor is not None and scale_factor > 0 else size / out
+def _selection(size: int) -> Taps:
+    """The identity map of a dim whose size stays (PyTorch copies it, whatever the scale)."""
+    return Taps(tuple((i,) for i in range(size)), None, size)
 
 
 def _nearest_taps(size: int, out: int, scale_factor: float | None, exact: bool) -> Taps:
-    scale = _float32(_scale(size, out, scale_factor))
+    scale = float32(scale_value(size, out, scale_factor))
     if exact:
-        index = [min(math.floor(_float32((i + 0.5) * scale)), size - 1)
+        index = [min(math.floor(float32((i + 0.5) * scale)), size - 1)
                  for i in range(out)]
     elif out == size:
         index = list(range(out))
     elif out == 2 * size:
         index = [i >> 1 for i in range(out)]
     else:
-        index = [min(math.floor(_float32(i * scale)), size - 1) for i in range(out)]
+        index = [min(math.floor(float32(i * scale)), size - 1) for i in range(out)]
     return Taps(tuple((i,) for i in index), None, size)
 
 
-def _area_scale(size: int, out: int, align_corners: bool, scale_factor: float | None) -> float:
-    """area_pixel_compute_scale."""
-    if out <= 1:
-        return 0.0
-    return (size - 1) / (out - 1) if align_corners else _scale(size, out, scale_factor)
-
-
-def _source(scale: float, index: int, align_corners: bool, cubic: bool) -> float:
-    """area_pixel_compute_source_index."""
-    if align_corners:
-        return scale * index
-    source = scale * (index + 0.5) - 0.5
-    return 0.0 if not cubic and source < 0 else source
-
-
 def _linear_taps(size: int, out: int, align_corners: bool, scale_factor: float | None) -> Taps:
-    scale = _area_scale(size, out, align_corners, scale_factor)
+    if out == size:  # compute_source_index_and_lambda: "scale_factor = 1, simply copy"
+        return _selection(size)
+    scale = area_scale(size, out, align_corners, scale_factor)
     index, weight = [], []
     for i in range(out):
-        source = _source(scale, i, align_corners, cubic=False)
+        source = source_index(scale, i, align_corners, cubic=False)
         low = min(math.floor(source), size - 1)
         fraction = min(max(source - low, 0.0), 1.0)
         high = low + (1 if low < size - 1 else 0)
@@ -141,73 +133,33 @@ def _linear_taps(size: int, out: int, align_corners: bool, scale_factor: float |
     return Taps(tuple(index), tuple(weight), size)
 
 
-def _cubic(x: float, a: float) -> float:
-    """The cubic convolution kernel (Keys) at |x|."""
-    x = abs(x)
-    if x < 1.0:
-        return ((a + 2) * x - (a + 3)) * x * x + 1
-    if x < 2.0:
-        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-    return 0.0
-
-
 def _cubic_taps(size: int, out: int, align_corners: bool, scale_factor: float | None) -> Taps:
-    scale = _area_scale(size, out, align_corners, scale_factor)
+    scale = area_scale(size, out, align_corners, scale_factor)
     index, weight = [], []
     for i in range(out):
-        source = _source(scale, i, align_corners, cubic=True)
+        source = source_index(scale, i, align_corners, cubic=True)
         low = math.floor(source)
         t = source - low
         index.append(tuple(min(max(low - 1 + k, 0), size - 1) for k in range(4)))
-        weight.append((_cubic(t + 1.0, -0.75), _cubic(t, -0.75), _cubic(1.0 - t, -0.75),
-                       _cubic(2.0 - t, -0.75)))
+        weight.append((cubic(t + 1.0, -0.75), cubic(t, -0.75), cubic(1.0 - t, -0.75),
+                       cubic(2.0 - t, -0.75)))
     return Taps(tuple(index), tuple(weight), size)
-
-
-def _triangle(x: float) -> float:
-    x = abs(x)
-    return 1.0 - x if x < 1.0 else 0.0
-
-
-def _sinc(x: float) -> float:
-    return 1.0 if x == 0.0 else math.sin(math.pi * x) / (math.pi * x)
-
-
-def _lanczos(x: float) -> float:
-    x = abs(x)
-    return _sinc(x) * _sinc(x / 3.0) if x < 3.0 else 0.0
-
-
-_AA_FILTERS: dict[str, tuple[int, Callable[[float], float]]] = {
-    "bilinear": (2, _triangle),
-    "bicubic": (4, lambda x: _cubic(x, -0.5)),
-    "lanczos": (6, _lanczos),
-}
 
 
 def _antialias_taps(size: int, out: int, align_corners: bool, scale_factor: float | None,
                     mode: str) -> Taps:
-    """PyTorch's _compute_indices_min_size_weights_aa: the filter stretched by the scale when
-    downsampling, its taps normalised to sum to one."""
-    interp_size, kernel = _AA_FILTERS[mode]
-    scale = _area_scale(size, out, align_corners, scale_factor)
-    support = interp_size * 0.5 * scale if scale >= 1.0 else interp_size * 0.5
-    longest = math.ceil(support) * 2 + 1
-    inverse = 1.0 / scale if scale >= 1.0 else 1.0
-    rows, weights = [], []
-    for i in range(out):
-        center = scale * (i + 0.5)
-        low = max(int(center - support + 0.5), 0)
-        count = min(max(min(int(center + support + 0.5), size) - low, 0), longest)
-        values = [kernel((j + low - center + 0.5) * inverse) for j in range(count)]
-        total = sum(values)
-        if total != 0.0:
-            values = [v / total for v in values]
-        rows.append(tuple(low + j for j in range(count)))
-        weights.append(values)
+    """PyTorch's separable antialiasing kernel: each output's window of inputs and its
+    normalised filter weights; a dim whose size stays is copied."""
+    if out == size:
+        return _selection(size)
+    kernel = FILTERS[mode]
+    scale = area_scale(size, out, align_corners, scale_factor)
+    windows = [antialias_window(i, size, scale, kernel.width, kernel.function)
+               for i in range(out)]
+    rows = [tuple(low + j for j in range(len(values))) for low, values in windows]
     width = max((len(r) for r in rows), default=1) or 1
     index = tuple(r + (r[-1] if r else 0,) * (width - len(r)) for r in rows)
-    weight = tuple(tuple(w) + (0.0,) * (width - len(w)) for w in weights)
+    weight = tuple(tuple(values) + (0.0,) * (width - len(values)) for _, values in windows)
     return Taps(index, weight, size)
 
 
@@ -325,13 +277,48 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                               f"{input.dim()}D) for the modes: {_MODES} (got {mode})")
 
 
-def _integer_kernel(mode: str, dim: int) -> str:
-    """The CPU kernel whose dtype dispatch refuses an integer input in PyTorch."""
-    if dim == 2 and mode != "bicubic":
-        return f"upsample_{'nearest' if mode.startswith('nearest') else mode}2d_channels_last"
-    return "compute_indices_weights_" + {"nearest": "nearest", "nearest-exact": "nearest",
-                                         "linear": "linear", "trilinear": "linear",
-                                         "bicubic": "cubic"}[mode]
+def _channels_last_contiguous(input: Tensor) -> bool:
+    """is_contiguous(memory_format=channels_last / channels_last_3d): the channel dim
+    innermost, then the spatial dims from the last (dims of size 1 do not count)."""
+    shape, strides = tuple(input._data.shape), input.stride()
+    expected = 1
+    for dim in (1, *range(len(shape) - 1, 1, -1), 0):
+        if shape[dim] != 1:
+            if strides[dim] != expected:
+                return False
+            expected *= shape[dim]
+    return True
+
+
+def _vectorized_kernel(input: Tensor, output_size: Sequence[int]) -> bool:
+    """_use_vectorized_kernel_cond_2d / _3d: PyTorch's choice of its channels-last kernel."""
+    wide = _channels_last_contiguous(input) and input._data.shape[1] > 3
+    return wide or (len(output_size) == 2 and output_size[0] + output_size[1] <= 128)
+
+
+def _refusing_kernel(input: Tensor, mode: str, output_size: Sequence[int],
+                     antialias: bool) -> str | None:
+    """The CPU kernel whose dtype dispatch refuses a non-floating input in PyTorch; None
+    where PyTorch has a path for it: uint8 in the nearest modes and in its image path
+    (bilinear, bicubic, lanczos), and any dtype in an antialiased resize that keeps every size
+    (a copy)."""
+    dim = len(output_size)
+    uint8 = input.dtype.name == "uint8"
+    if antialias:
+        unchanged = tuple(output_size) == tuple(input._data.shape[2:])
+        return None if uint8 or unchanged else "compute_index_ranges_weights"
+    if uint8 and (mode in ("nearest", "nearest-exact") or dim == 2):
+        return None
+    if mode == "bicubic" or dim == 1:
+        return "compute_indices_weights_" + {"bicubic": "cubic", "linear": "linear"}.get(
+            mode, "nearest")
+    kind = "nearest" if mode.startswith("nearest") else mode
+    vectorized = _vectorized_kernel(input, output_size)
+    if mode == "bilinear" and get_num_threads() == 1 and input._data.shape[1] == 3:
+        vectorized = True  # PyTorch's single-thread choice for 3-channel images
+    if vectorized:
+        return f"upsample_{kind}{dim}d_channels_last"
+    return "compute_indices_weights_" + ("nearest" if kind == "nearest" else "linear")
 
 
 def _resample(input: Tensor, mode: str, output_size: list[int] | None,
@@ -354,18 +341,16 @@ def _resample(input: Tensor, mode: str, output_size: list[int] | None,
     if shape[1] == 0:
         raise RuntimeError(f"Non-empty {dim + 2}D data tensor expected but got a tensor with "
                            f"sizes {list(shape)}")
-    name = input.dtype.name
-    image = name == "uint8" and (mode in ("nearest", "nearest-exact") or dim == 2)
-    if not input.dtype.is_floating_point and not image:
-        raise NotImplementedError(f'"{_integer_kernel(mode, dim)}" not implemented for '
-                                  f"'{dtypes.SCALAR_TYPE_NAMES[name]}'")
-    if name == "uint8" and mode not in ("nearest", "nearest-exact"):
-        # PyTorch has a uint8 image path with its own rounding for these modes.
-        raise NotImplementedError(
-            f"interpolate(mode='{mode}') of uint8 tensors is not supported: convert to a float "
-            "dtype first")
+    if not input.dtype.is_floating_point:
+        kernel = _refusing_kernel(input, mode, output_size, antialias)
+        if kernel is not None:
+            raise NotImplementedError(f'"{kernel}" not implemented for '
+                                      f"'{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}'")
     factors: Sequence[float | None] = scale_factors or [None] * dim
-    taps = tuple(_taps(mode, size, out, align_corners, factor, antialias)
+    # uint8 images resized with filters take PyTorch's fixed-point path.
+    make_taps = fixed_point_taps if input.dtype.name == "uint8" and \
+        mode not in ("nearest", "nearest-exact") else _taps
+    taps = tuple(make_taps(mode, size, out, align_corners, factor, antialias)
                  for size, out, factor in zip(spatial, output_size, factors))
     node = _AA_NODES[mode] if antialias else _NODES[(mode, dim)]
     return node.apply(input, taps=taps)

@@ -24,7 +24,7 @@ from ._dims import normalize_dims
 from ._out import castable, takes_out
 from .indexing import narrow, select
 from .shape import atleast_1d, atleast_2d, atleast_3d, shape_arg
-from .views import as_multi_output_views
+from .views import as_multi_output_views, prepare_view_input
 
 
 def _promote_all(backend: Any, arrays: Sequence[Any]) -> list[Any]:
@@ -170,6 +170,7 @@ class SplitWithSizes(Split):
 
 def _split(op: type[Split], input: Tensor, dim: int, sizes: tuple[int, ...]) -> tuple[Tensor, ...]:
     options = {"dim": dim, "sizes": sizes}
+    prepare_view_input(input)
     return as_multi_output_views(op.apply(input, **options), input, op, options)
 
 
@@ -278,6 +279,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     dim = _wrap_dim(dim, len(shape))
     options = {"dim": dim}
+    prepare_view_input(input)
     return as_multi_output_views(Unbind.apply(input, **options), input, Unbind, options)
 
 

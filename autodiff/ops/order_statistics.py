@@ -2,10 +2,14 @@
 
 Each is read off a stable sort (NaN last), so the index of a tied value is the one PyTorch's
 median picks (it breaks ties by position); for kthvalue PyTorch's quickselect may return another
-of the tied indices. The values' gradient goes to the selected positions; the median of the
-whole tensor spreads it evenly over the elements equal to it, as PyTorch does. quantile is
-composed of recorded ops (sort, gather, lerp) exactly as PyTorch composes it, so its gradient
-is PyTorch's.
+of the tied indices, and mode's index in a tied run of more than 16 elements (and its answer
+with NaN, which its sort compares with `<` alone) is whatever libstdc++'s std::sort leaves.
+Both are deterministic but reproducible only by replaying those algorithms in a host loop per
+row, so they are not reproduced: here NaNs never equal each other and sort last.
+
+The values' gradient goes to the selected positions; the median of the whole tensor spreads it
+evenly over the elements equal to it, as PyTorch does. quantile is composed of recorded ops
+(sort, gather, lerp) exactly as PyTorch composes it, so its gradient is PyTorch's.
 """
 
 from __future__ import annotations

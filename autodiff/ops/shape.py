@@ -12,7 +12,7 @@ from ..jvp_rules import auto_linear
 from ..saved_fields import Computed, InputSizes, fields, int_tuple, value
 from ..tensor import Tensor, _wrap_dim
 from .conversion import clone
-from .views import as_view, own_array
+from .views import as_view, prepare_view_input
 
 
 def shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
@@ -24,8 +24,7 @@ def shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
 
 def view_op(op: type[Function], input: Tensor, **options: Any) -> Tensor:
     """Apply a view op and record its output as a view of `input`."""
-    if not input._data.shape:
-        own_array(input)
+    prepare_view_input(input)
     return as_view(op.apply(input, **options), input, op, options)
 
 
@@ -152,11 +151,36 @@ class Expand(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, *, shape: tuple[int, ...], overlap: bool = False) -> Any:
         ctx.input_shape = a.shape
-        return ctx.backend.broadcast_to(a, shape)
+        backend = ctx.backend
+        out = backend.broadcast_to(a, shape)
+        if 1 in shape or 0 in shape:
+            # NumPy zeroes the strides of every size-1 dim; PyTorch only of the expanded ones
+            strides = _expanded_strides(a.shape, backend.strides(a), shape)
+            if backend.strides(out) != strides:
+                out = backend.restrided(out, shape, strides)
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return sum_to_size(grad, ctx.input_shape)
+
+
+def _expanded_strides(size: tuple[int, ...], strides: tuple[int, ...], shape: tuple[int, ...],
+                      ) -> tuple[int, ...]:
+    """inferExpandGeometry's strides: a dim keeps its stride unless expanded from size 1 (then
+    0); a new leading dim of size 1 gets the size times the stride of the dim after it (all
+    are 0 for a 0-d input)."""
+    result = [0] * len(shape)
+    if not size:
+        return tuple(result)
+    lead = len(shape) - len(size)
+    for dim in reversed(range(len(shape))):
+        if dim >= lead:
+            kept, stride = size[dim - lead], strides[dim - lead]
+        else:
+            kept, stride = 1, shape[dim + 1] * result[dim + 1]
+        result[dim] = stride if kept == shape[dim] else 0
+    return tuple(result)
 
 
 def expand(input: Tensor, *sizes: Any) -> Tensor:
@@ -398,7 +422,13 @@ class Unsqueeze(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim: int) -> Any:
         ctx.dim = dim
-        return ctx.backend.expand_dims(a, axis=dim)
+        backend = ctx.backend
+        if 0 in a.shape:  # the new dim's stride is PyTorch's: size * stride of the dim it precedes
+            strides = backend.strides(a)
+            inserted = a.shape[dim] * strides[dim] if dim < a.ndim else 1
+            return backend.restrided(a, (*a.shape[:dim], 1, *a.shape[dim:]),
+                                      (*strides[:dim], inserted, *strides[dim:]))
+        return backend.expand_dims(a, axis=dim)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -604,6 +634,11 @@ class Unfold(Function):
 class UnfoldCopy(Unfold):
     @staticmethod
     def _windows(backend: Any, a: Any, dim: int, size: int, step: int) -> Any:
+        if 0 in a.shape:  # nothing to copy: the strides of PyTorch's view
+            strides = backend.strides(a)
+            shape = (*a.shape[:dim], (a.shape[dim] - size) // step + 1, *a.shape[dim + 1:], size)
+            return backend.restrided(
+                a, shape, (*strides[:dim], step * strides[dim], *strides[dim + 1:], strides[dim]))
         return backend.windows(a, dim, size, step)
 
 

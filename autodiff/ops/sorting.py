@@ -4,7 +4,11 @@ Sorts are stable and order NaN after every number (first when descending), as Py
 values' gradient goes back to the positions the indices name (a scatter into zeros, PyTorch's
 `value_selecting_reduction_backward`), so it is differentiable again. Which of several tied
 elements topk returns is unspecified, as in PyTorch (NumPy's backend selects with a partial
-sort, the others with a stable sort: lowest index first).
+sort, the others with a stable sort: lowest index first). PyTorch's CPU kernels pick them by
+libstdc++'s nth_element / partial_sort, and sort(stable=False) of more than 16 elements orders
+ties by its std::sort (introsort): deterministic for one build, but reproducible only by
+replaying those algorithms swap by swap in a host loop per row, so not reproduced (an unstable
+sort here is stable, as PyTorch's is up to 16 elements).
 """
 
 from __future__ import annotations

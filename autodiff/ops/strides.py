@@ -18,7 +18,7 @@ import math
 from typing import Any
 
 import backends
-from backends import contiguous_strides, get_backend
+from backends import contiguous_strides, default_device, get_backend
 
 from .. import dtypes
 from ..batching.dispatch import function_rule
@@ -238,6 +238,8 @@ class AsStridedCopy(AsStridedView):
     @staticmethod
     def _view(backend: Any, a: Any, size: tuple[int, ...], stride: tuple[int, ...],
               offset: int) -> Any:
+        if 0 in size:  # nothing to copy: only the strides
+            return backend.restrided(a, size, stride)
         return backend.as_strided(backend.storage(a), size, stride, offset)
 
 
@@ -383,8 +385,10 @@ def strided_empty(backend: Any, size: Any, stride: Any, dtype: str) -> Any:
         raise RuntimeError("mismatch in length of strides and shape")
     needed = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
     memory = backend.empty((needed,), dtype)
-    if tuple(stride) == contiguous_strides(size) or math.prod(size) == 0:
-        return backend.reshape(memory[:math.prod(size)], size)
+    if math.prod(size) == 0:  # no memory to view: only the strides
+        return backend.restrided(memory, size, stride)
+    if tuple(stride) == contiguous_strides(size):
+        return backend.reshape(memory, size)
     try:
         return backend.strided_view(memory, size, stride, 0)
     except _NOT_VIEWABLE:
@@ -394,7 +398,7 @@ def strided_empty(backend: Any, size: Any, stride: Any, dtype: str) -> Any:
 def empty_strided(size: Any, stride: Any, *, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor of `size` laid out with `stride`."""
-    backend = get_backend("cpu" if device is None else device)
+    backend = get_backend(device if device is not None else default_device() or "cpu")
     kind = dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)
     return _wrap(strided_empty(backend, size, stride, kind.name),
                  backend).requires_grad_(requires_grad)

@@ -54,6 +54,18 @@ def own_array(tensor: Tensor) -> None:
         tensor._data = tensor._backend.asarray(tensor._data)
 
 
+def prepare_view_input(tensor: Tensor) -> None:
+    """Before a view is taken of `tensor`: a 0-d tensor's data made a real array (own_array),
+    and a tensor without elements given the contiguous strides PyTorch gives a new one (NumPy
+    gives new empty arrays zero strides, which its views inherit, where PyTorch computes a
+    view's strides from its input's)."""
+    shape = tensor._data.shape
+    if not shape:
+        own_array(tensor)
+    elif 0 in shape and not tensor._batched:
+        tensor._data = tensor._backend.lay_out_empty(tensor._data)
+
+
 def as_view(output: Tensor, input: Tensor, op: type[Function], options: dict[str, Any]) -> Tensor:
     """Mark `output` (made by `op.apply(input, **options)`) as a view of `input`'s base: it shares
     the version counter, and can be replayed from the base when the base's history changes."""

@@ -46,6 +46,9 @@ INTERPOLATE = [
     ((2, 3, 10, 12), dict(size=(4, 15), mode="bicubic", antialias=True, align_corners=True)),
     ((2, 3, 10, 12), dict(size=(4, 5), mode="lanczos", antialias=True)),
     ((2, 3, 10, 12), dict(scale_factor=0.37, mode="bilinear", antialias=True)),
+    ((2, 3, 4, 5), dict(size=(1, 3), mode="bicubic")),
+    ((2, 3, 6, 7), dict(size=(1, 1), mode="bilinear", antialias=True)),
+    ((2, 3, 6, 7), dict(scale_factor=(1.1, 0.5), mode="bilinear")),
 ]
 
 
@@ -104,28 +107,43 @@ def test_interpolate_dtype_errors_and_integer_nearest(torch: Any) -> None:
     assert ours.dtype is autodiff.uint8
     np.testing.assert_array_equal(
         ours.numpy(), torch.nn.functional.interpolate(torch.tensor(x), size=(7, 3)).numpy())
-    # PyTorch's uint8 image path for the other modes (its own rounding) is not ours.
-    with pytest.raises(NotImplementedError, match="of uint8 tensors is not supported"):
-        F.interpolate(autodiff.tensor(x), size=(7, 3), mode="bilinear")
+    # and its fixed-point image path for the filters (tests/nn/test_interpolate_uint8.py)
+    for mode in ("bilinear", "bicubic"):
+        np.testing.assert_array_equal(
+            F.interpolate(autodiff.tensor(x), size=(7, 3), mode=mode).numpy(),
+            torch.nn.functional.interpolate(torch.tensor(x), size=(7, 3), mode=mode).numpy())
 
 
-INTEGER_REFUSALS = [
-    (rank, dtype, mode)
-    for rank in (3, 4, 5) for dtype in ("int32", "int64", "uint8")
-    for mode in ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear")
-    if not (dtype == "uint8" and (mode.startswith("nearest") or rank == 4))
+INTEGER_INPUTS = [
+    (rank, dtype, mode, antialias)
+    for rank in (3, 4, 5) for dtype in ("int32", "int64", "uint8", "bool")
+    for mode in ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear",
+                 "area", "lanczos")
+    for antialias in (False, True)
+    if not antialias or (rank == 4 and mode in ("bilinear", "bicubic", "lanczos"))
 ]
 
 
-@pytest.mark.parametrize(("rank", "dtype", "mode"), INTEGER_REFUSALS)
-def test_interpolate_integer_refusals_match_torch(torch: Any, rank: int, dtype: str,
-                                                  mode: str) -> None:
-    # each rank and mode is refused by its own kernel's name (or by the rank check first)
+@pytest.mark.parametrize(("rank", "dtype", "mode", "antialias"), INTEGER_INPUTS)
+def test_interpolate_integer_inputs_match_torch(torch: Any, rank: int, dtype: str, mode: str,
+                                                antialias: bool) -> None:
+    # each rank and mode is refused by its own kernel's name (or by the rank check first),
+    # except uint8 in the nearest modes and, 4-d, in the image path (bilinear, bicubic and
+    # lanczos): there the values are PyTorch's
     shape, size = (1, 2, *[4] * (rank - 2)), [3] * (rank - 2)
-    same_error(lambda: F.interpolate(autodiff.ones(shape, dtype=getattr(autodiff, dtype)),
-                                     size=size, mode=mode),
-               lambda: torch.nn.functional.interpolate(
-                   torch.ones(shape, dtype=getattr(torch, dtype)), size=size, mode=mode))
+    x = np.random.default_rng(rank).integers(0, 2 if dtype == "bool" else 200, shape)
+    ours = autodiff.tensor(x).to(getattr(autodiff, dtype))
+    theirs = torch.from_numpy(x).to(getattr(torch, dtype))
+    options = dict(size=size, mode=mode, antialias=antialias)
+    try:
+        expected = torch.nn.functional.interpolate(theirs, **options)
+    except (NotImplementedError, RuntimeError, ValueError):
+        same_error(lambda: F.interpolate(ours, **options),
+                   lambda: torch.nn.functional.interpolate(theirs, **options))
+        return
+    out = F.interpolate(ours, **options)
+    assert dtype == "uint8" and out.dtype is autodiff.uint8
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
 
 
 @pytest.mark.parametrize("name", ["adaptive_avg_pool3d", "adaptive_max_pool3d",
