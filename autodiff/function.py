@@ -36,6 +36,7 @@ from . import dtypes
 from .batching.levels import NOT_BATCHED as _NOT_BATCHED
 from .batching.levels import levels as _vmap_levels
 from .dual import state as _dual_state
+from .grad_mode import inference_seen as _inference_seen
 from .grad_mode import state as _grad_state
 from .hot_path import modes as _modes
 from .jvp_rules import jvp_from_backward
@@ -244,7 +245,7 @@ class Function(Node):
         output = _new(Tensor)
         output._data = result
         output._backend = backend
-        if _grad_state.inference:
+        if _inference_seen.entered and _grad_state.inference:
             output._inference = True
         return output
 

@@ -25,6 +25,21 @@ class _State(threading.local):
 state = _State()
 
 
+class _InferenceSeen:
+    """Whether any thread has ever entered inference mode. Until one has, every thread's
+    `state.inference` is False, and the hot path (`_wrap`, `Function.apply`) reads this plain
+    attribute instead: a thread-local attribute costs several times as much per read. It never
+    goes back to False: a mode that restores state on exit may leave `inference` True later."""
+
+    __slots__ = ("entered",)
+
+    def __init__(self) -> None:
+        self.entered = False
+
+
+inference_seen = _InferenceSeen()
+
+
 def is_grad_enabled() -> bool:
     return state.enabled
 
@@ -152,5 +167,6 @@ class inference_mode(_Mode):
 
     def _set(self) -> None:
         if self.mode:
+            inference_seen.entered = True  # before the state: no read may miss it
             state.enabled = False
             state.inference = True

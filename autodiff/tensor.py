@@ -14,6 +14,7 @@ from backends.interop import array_protocol
 from . import _printing, dtypes, layouts
 from .compiler import tracing as _tracing
 from .dtypes import Size
+from .grad_mode import inference_seen as _inference_seen
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RemovableHandle
 from .ops import fill_arguments as _fill_arguments
@@ -2163,7 +2164,7 @@ def _wrap(data: Any, backend: Backend) -> Tensor:
     tensor = _new(Tensor)
     tensor._data = data
     tensor._backend = backend
-    if _grad_state.inference:
+    if _inference_seen.entered and _grad_state.inference:
         tensor._inference = True
     return tensor
 

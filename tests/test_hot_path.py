@@ -187,3 +187,40 @@ def test_needs_input_grad_is_read_off_the_recorded_inputs() -> None:
     node.needs_input_grad = (False, False)  # a value set on the ctx wins, as before
     assert node.needs_input_grad == (False, False)
     assert Mul().needs_input_grad is None  # not recorded: the default
+
+
+_FIRST_INFERENCE = """
+import threading
+import autodiff
+from autodiff.grad_mode import inference_seen
+x = autodiff.ones(3, requires_grad=True)
+assert not inference_seen.entered and not (x * 2).is_inference()
+made = []
+def worker():
+    with autodiff.inference_mode():
+        made.append(x * 2)  # the apply path
+        made.append((x * 2).detach() + 1)
+thread = threading.Thread(target=worker)
+thread.start()
+thread.join()
+assert inference_seen.entered and all(t.is_inference() for t in made)
+with autodiff.inference_mode():
+    assert (x * 2).is_inference() and autodiff.ones(2).is_inference()
+assert not (x * 2).is_inference() and (x * 2).requires_grad
+with autodiff.inference_mode(False):
+    assert not (x * 2).is_inference()
+print("ok")
+"""
+
+
+def test_first_inference_mode_in_any_thread_marks_its_tensors() -> None:
+    # A fresh interpreter: until inference mode is first entered, the hot path skips the
+    # thread-local read of the inference flag (grad_mode.inference_seen).
+    import os
+    import subprocess
+    import sys
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    result = subprocess.run([sys.executable, "-c", _FIRST_INFERENCE], env=environment,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
