@@ -348,6 +348,11 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:
     """softmax(query @ key^T * scale + mask) @ value, with dropout on the attention weights."""
+    if query.is_nested or key.is_nested or value.is_nested:
+        from ..nested import ops as nested_ops  # built on this module: imported on use
+
+        return nested_ops.scaled_dot_product_attention(query, key, value, attn_mask, dropout_p,
+                                                       is_causal, scale, enable_gqa)
     _check_inputs(query, key, value, attn_mask)
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
