@@ -73,8 +73,6 @@ SEQ2SEQ_QUALITY = Stop("seq2seq training quality against PyTorch's (2 of 4 corre
 # its derivatives.yaml name; autodiff's nodes keep them only as saved_tensors.
 SAVED_FIELDS = Stop("grad_fn._saved_<name> attributes of built-in nodes",
                     "object has no attribute '_saved_self'")
-NESTED = Stop("nested tensors (torch.nested.nested_tensor)",
-              "module 'autodiff' has no attribute 'nested'")
 
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
@@ -114,7 +112,7 @@ PROGRAMS = [
     Program("parametrizations", compare=True),
     Program("optimizer_step_in_backward"),
     Program("pruning", compare=True),
-    Program("scaled_dot_product_attention", NESTED),
+    Program("scaled_dot_product_attention", compare=True),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
     # pytorch/examples
