@@ -25,8 +25,6 @@ _NO_SIZES = "Internal error: NestedTensorImpl doesn't support sizes. Please file
 _NO_STRIDES = "Internal error: NestedTensorImpl doesn't support strides. Please file an issue."
 
 
-_REDIRECT = Redirect(ops.rule)
-
 
 class NestedTensor(Tensor):
     """A nested tensor: dim 0 indexes its components; a dim where they differ is ragged."""
@@ -68,7 +66,7 @@ class NestedTensor(Tensor):
     # The array `Function.apply` reads: a nested tensor has none, so the op goes to its rule.
     @property  # type: ignore[override]
     def _data(self) -> NoReturn:
-        raise _REDIRECT
+        raise Redirect(ops.rule)
 
     @property  # type: ignore[override]
     def _requires_grad(self) -> bool:

@@ -16,9 +16,8 @@ from ..ops import attention_kernels
 from ..ops.arithmetic import Add, Mul
 from ..ops.attention import scaled_dot_product_attention as dense_attention
 from ..ops.dropout import dropout as dense_dropout
-from ..ops.joining import cat, stack
+from ..ops.joining import cat
 from ..ops.linear import Linear
-from ..ops.padding import pad
 from ..ops.softmax import LogSoftmax, Softmax
 from ..tensor import Tensor
 from . import storage
@@ -141,7 +140,7 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None) -> Tensor:
                            f" to match the weight's in_features ({weight.shape[1]})")
     packed = input.contiguous()
     rows = packed._buffer
-    if rows.dim() != 2 or rows.shape[0] * rows.shape[1] != packed.numel():
+    if rows.dim() != 2 or rows.shape[1] != weight.shape[1] or rows.numel() != packed.numel():
         rows = rows.reshape(-1, weight.shape[1])
     out = NestedLinear.apply(rows, weight, bias)
     components = storage.packed([(*component.size[:-1], weight.shape[0])
@@ -154,36 +153,73 @@ def dropout(input: Any, p: float, training: bool) -> Tensor:
     return input.derive(dense_dropout(input._buffer, p, training))
 
 
+class ToPaddedTensor(Function):
+    """The components of a buffer, each at the start of its row of a dense tensor filled with
+    `padding`. The gradient is each component's part of the rows, at its buffer positions."""
+
+    node_name = "ToPaddedTensorBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, buffer: Any, *, components: tuple[storage.Component, ...],
+                padding: float, shape: tuple[int, ...]) -> Any:
+        backend = ctx.backend
+        ctx.components = components
+        ctx.buffer_shape = tuple(buffer.shape)
+        memory = backend.storage(buffer)
+        start = backend.storage_offset(buffer)
+        out = backend.full(shape, padding, backend.dtype_name(buffer))
+        for index, component in enumerate(components):
+            part = backend.as_strided(memory, component.size, component.stride,
+                                      start + component.offset)
+            backend.setitem(out, (index, *(slice(0, size) for size in component.size)), part)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        parts = [grad[(index, *(slice(0, size) for size in component.size))]
+                 for index, component in enumerate(ctx.components)]
+        return scatter(parts, ctx.components, ctx.buffer_shape, grad)
+
+
+def scatter(parts: list[Tensor], components: tuple[storage.Component, ...],
+            buffer_shape: tuple[int, ...], like: Tensor) -> Tensor:
+    """A buffer-shaped tensor holding each part at its component's positions, zero elsewhere
+    (recorded)."""
+    numel = 1
+    for size in buffer_shape:
+        numel *= size
+    memory = creation.zeros(numel, dtype=like.dtype, device=like.device)
+    if not parts:
+        return memory.reshape(buffer_shape)
+    flat = cat([part.reshape(-1) for part in parts])
+    if storage.is_packed(components) and flat.numel() == numel:
+        return flat.reshape(buffer_shape)
+    positions = cat([_positions(like, component) for component in components])
+    return memory.index_put((positions,), flat, accumulate=True).reshape(buffer_shape)
+
+
 def to_padded_tensor(input: Any, padding: float, output_size: Any = None) -> Tensor:
     """The components padded with `padding` to the largest size in each dim (or `output_size`),
     stacked into a dense tensor (recorded: gradients go back to the components)."""
-    if not input.is_nested:
+    if not isinstance(input, Tensor) or not input.is_nested:
         raise RuntimeError("to_padded_tensor(): expected a nested tensor")
-    parts = input.unbind()
-    if not parts:
+    components = input._components
+    if not components:
         raise RuntimeError("to_padded_tensor: at least one constituent tensor should exist")
-    largest = [max(part.shape[d] for part in parts) for d in range(parts[0].dim())]
+    largest = [max(component.size[d] for component in components)
+               for d in range(len(components[0].size))]
+    shape = (len(components), *largest)
     if output_size is not None:
-        output_size = list(output_size)
+        output_size = [int(size) for size in output_size]
         if len(output_size) != input.dim():
-            raise RuntimeError("Length of output_size does not match NestedTensor dims. Broadcasting "
-                               "is not supported.")
-        if output_size[0] < len(parts) or any(
-                want < have for want, have in zip(output_size[1:], largest)):
+            raise RuntimeError("Length of output_size does not match NestedTensor dims. "
+                               "Broadcasting is not supported.")
+        if any(want < have for want, have in zip(output_size, shape)):
             raise RuntimeError("Value in output_size is less than NestedTensor padded size. "
                                "Truncation is not supported.")
-        largest = output_size[1:]
-    padded = []
-    for part in parts:
-        widths: list[int] = []
-        for d in reversed(range(part.dim())):
-            widths += [0, largest[d] - part.shape[d]]
-        padded.append(pad(part, widths, value=padding) if any(widths) else part)
-    out = stack(padded)
-    if output_size is not None and output_size[0] > len(parts):
-        widths = [0, 0] * (out.dim() - 1) + [0, output_size[0] - len(parts)]
-        out = pad(out, widths, value=padding)
-    return out
+        shape = tuple(output_size)
+    return ToPaddedTensor.apply(input._buffer, components=components, padding=float(padding),
+                                shape=shape)
 
 
 def buffer_gradient(nested: Any, gradient: Any) -> Tensor:
@@ -194,20 +230,14 @@ def buffer_gradient(nested: Any, gradient: Any) -> Tensor:
         raise RuntimeError("Mismatch in shape: the gradient's components have other sizes than "
                            "the output's")
     buffer = nested._buffer
-    flat = storage.pack(gradient.unbind()).reshape(-1)
-    if storage.is_packed(nested._components) and buffer.numel() == flat.numel():
-        return flat.reshape(buffer.shape)
-    positions = [_positions(buffer, component) for component in nested._components]
-    memory = creation.zeros(buffer.numel(), dtype=flat.dtype, device=buffer.device)
-    memory = memory.index_put((cat(positions),), flat, accumulate=True)
-    return memory.reshape(buffer.shape)
+    return scatter(list(gradient.unbind()), nested._components, tuple(buffer.shape), buffer)
 
 
-def _positions(buffer: Tensor, component: storage.Component) -> Tensor:
+def _positions(like: Tensor, component: storage.Component) -> Tensor:
     """The buffer positions of a component's elements, in its row-major order."""
-    index = creation.tensor(component.offset, device=buffer.device)
+    index = creation.tensor(component.offset, device=like.device)
     for size, stride in zip(component.size, component.stride):
-        steps = creation.arange(size, device=buffer.device) * stride
+        steps = creation.arange(size, device=like.device) * stride
         index = index.unsqueeze(-1) + steps
     return index.reshape(-1)
 
