@@ -4,6 +4,7 @@ over a `values` tensor and `offsets`)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,10 +60,7 @@ def _from_tensors(tensors: list[Tensor], layout: layouts.layout, alias: type[Ali
                     f"All Tensors given to nested_tensor must have the same dimension. Found "
                     f"dimension {tensor.dim()} for Tensor at index {index} and dimension "
                     f"{tensors[0].dim()} for Tensor at index 0.")
-    if tensors:
-        buffer = storage.pack(tensors)
-    else:
-        buffer = creation.empty(0)
+    buffer = storage.pack(tensors) if tensors else creation.empty(0)
     if alias is not None and buffer.requires_grad:
         buffer = view_op(alias, buffer)
     components = storage.packed([tuple(tensor.shape) for tensor in tensors])
@@ -156,7 +154,7 @@ def _jagged_view(values: Tensor, offsets: Tensor, lengths: Tensor | None) -> Nes
     if lengths is not None:
         sizes = [int(length) for length in lengths.tolist()]
     else:
-        sizes = [end - start for start, end in zip(starts, starts[1:])]
+        sizes = [end - start for start, end in itertools.pairwise(starts)]
     rest = tuple(values.shape[1:])
     buffer = values.contiguous()
     row = storage.contiguous_strides((1, *rest))[0]

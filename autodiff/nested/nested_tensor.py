@@ -64,13 +64,21 @@ class NestedTensor(Tensor):
             offsets=self._offsets, lengths=self._lengths, ragged_size=self._ragged_size)
 
     # The array `Function.apply` reads: a nested tensor has none, so the op goes to its rule.
-    @property  # type: ignore[override]
+    @property
     def _data(self) -> NoReturn:
         raise Redirect(ops.rule)
 
-    @property  # type: ignore[override]
+    @_data.setter
+    def _data(self, value: Any) -> None:
+        raise Redirect(ops.rule)
+
+    @property
     def _requires_grad(self) -> bool:
         return self._buffer._requires_grad
+
+    @_requires_grad.setter
+    def _requires_grad(self, value: bool) -> None:
+        self._buffer._requires_grad = value
 
     # ------------------------------------------------------------------------- metadata
     @property
@@ -152,6 +160,11 @@ class NestedTensor(Tensor):
     @property
     def grad_fn(self) -> Any:
         return self._buffer.grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node: Any) -> None:
+        raise AttributeError("attribute 'grad_fn' of 'torch._C.TensorBase' objects is not "
+                             "writable")
 
     @property
     def is_leaf(self) -> bool:

@@ -48,9 +48,13 @@ def refuse(op: type[Function], nested: Tensor) -> RuntimeError | NotImplementedE
         "selective/custom build process (if using custom build).")
 
 
+def is_nested(value: Any) -> bool:
+    return isinstance(value, Tensor) and value.is_nested
+
+
 def rule(op: type[Function], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """What `op.apply(*args, **kwargs)` is when an argument is nested."""
-    nested = next(arg for arg in args if isinstance(arg, Tensor) and arg.is_nested)
+    nested: Any = next(arg for arg in args if isinstance(arg, Tensor) and arg.is_nested)
     if op in (Softmax, LogSoftmax):
         return _softmax(op, nested, kwargs["dim"])
     if op.jvp is auto_element_wise or op in (Add, Mul):
@@ -64,7 +68,7 @@ def _elementwise(op: type[Function], nested: Any, args: tuple[Any, ...],
     strided = nested.layout is layouts.strided
     if strided and op.node_name not in STRIDED_ELEMENTWISE:
         raise refuse(op, nested)
-    tensors = [arg for arg in args if isinstance(arg, Tensor)]
+    tensors: list[Any] = [arg for arg in args if isinstance(arg, Tensor)]
     others = [arg for arg in tensors if arg.is_nested and arg is not nested]
     if others and any(other._components != nested._components
                       or other._buffer.shape != nested._buffer.shape for other in others):
@@ -79,18 +83,15 @@ def _elementwise(op: type[Function], nested: Any, args: tuple[Any, ...],
                 raise RuntimeError(
                     f"cannot call binary pointwise function {name}.Tensor with inputs of shapes "
                     f"{_shape_text(nested)} and {_shape_text(other)}")
-        args = tuple(arg.contiguous() if isinstance(arg, Tensor) and arg.is_nested else arg
-                     for arg in args)
+        args = tuple(arg.contiguous() if is_nested(arg) else arg for arg in args)
     dense = [arg for arg in tensors if not arg.is_nested and arg.dim() > 0]
-    if dense:
-        if strided or nested._ragged_idx != 1 or not nested.is_contiguous() or any(
-                arg.dim() > nested.dim() - 2 for arg in dense):
-            order = ("self", "other") if args[0] is nested else ("other", "self")
-            raise RuntimeError(f"Expected both self and other to be nested, but got a nested "
-                               f"{order[0]} and non-nested {order[1]}")
-    buffers = tuple(arg._buffer if isinstance(arg, Tensor) and arg.is_nested else arg
-                    for arg in args)
-    target = next(arg for arg in args if isinstance(arg, Tensor) and arg.is_nested)
+    if dense and (strided or nested._ragged_idx != 1 or not nested.is_contiguous()
+                  or any(arg.dim() > nested.dim() - 2 for arg in dense)):
+        order = ("self", "other") if args[0] is nested else ("other", "self")
+        raise RuntimeError(f"Expected both self and other to be nested, but got a nested "
+                           f"{order[0]} and non-nested {order[1]}")
+    buffers = tuple(arg._buffer if is_nested(arg) else arg for arg in args)
+    target: Any = next(arg for arg in args if is_nested(arg))
     return target.derive(op.apply(*buffers, **kwargs))
 
 
@@ -176,7 +177,7 @@ class ToPaddedTensor(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        parts = [grad[(index, *(slice(0, size) for size in component.size))]
+        parts = [grad[tuple([index, *(slice(0, size) for size in component.size)])]
                  for index, component in enumerate(ctx.components)]
         return scatter(parts, ctx.components, ctx.buffer_shape, grad)
 
@@ -201,7 +202,7 @@ def scatter(parts: list[Tensor], components: tuple[storage.Component, ...],
 def to_padded_tensor(input: Any, padding: float, output_size: Any = None) -> Tensor:
     """The components padded with `padding` to the largest size in each dim (or `output_size`),
     stacked into a dense tensor (recorded: gradients go back to the components)."""
-    if not isinstance(input, Tensor) or not input.is_nested:
+    if not is_nested(input):
         raise RuntimeError("to_padded_tensor(): expected a nested tensor")
     components = input._components
     if not components:

@@ -84,14 +84,16 @@ def view(nested: Any, shape: tuple[Any, ...], *, copy_if_needed: bool = False) -
         sizes.append(tuple(wanted))
     strides = [_view_strides(component, size)
                for component, size in zip(nested._components, sizes)]
-    if any(stride is None for stride in strides):
-        if not copy_if_needed:
-            raise RuntimeError("view size is not compatible with input tensor's size and stride "
-                               "(at least one dimension spans across two contiguous subspaces). "
-                               "Use .reshape(...) instead.")
-        return view(nested.contiguous(), shape)
-    components = tuple(Component(size, stride, component.offset)
-                       for component, size, stride in zip(nested._components, sizes, strides))
+    viewed = []
+    for component, size, stride in zip(nested._components, sizes, strides):
+        if stride is None:
+            if not copy_if_needed:
+                raise RuntimeError("view size is not compatible with input tensor's size and "
+                                   "stride (at least one dimension spans across two contiguous "
+                                   "subspaces). Use .reshape(...) instead.")
+            return view(nested.contiguous(), shape)
+        viewed.append(Component(size, stride, component.offset))
+    components = tuple(viewed)
     if components == nested._components:
         return nested
     return nested.derive(_aliased(nested, ViewAlias), components)
