@@ -227,8 +227,10 @@ class NestedTensor(Tensor):
     # ------------------------------------------------------------------------- components
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
         if _wrap_dim(dim, self.dim()) != 0:
-            raise RuntimeError("unbind(): nested tensor can only be unbound along implicit batch "
-                               "dimension 0")
+            if self._nested_layout is layouts.jagged:
+                raise RuntimeError("unbind(): only supported for NestedTensor on dim=0")
+            raise RuntimeError(f"NestedTensor can only be unbound along dimension 0 got "
+                               f"dimension {dim} instead.")
         return tuple(storage.component_view(self._buffer, component)
                      for component in self._components)
 

@@ -40,8 +40,7 @@ def aten_name(op: type[Function]) -> str:
 def refuse(op: type[Function], nested: Tensor) -> RuntimeError | NotImplementedError:
     backend = "NestedTensorCUDA" if nested.device.type == "cuda" else "NestedTensorCPU"
     if nested.layout is layouts.jagged:
-        return NotImplementedError(f"{aten_name(op).replace('::', '.')}.default is not "
-                                   "supported for nested tensors of the jagged layout")
+        return NotImplementedError(f"{aten_name(op).replace('::', '.')}.default")
     return NotImplementedError(
         f"Could not run '{aten_name(op)}' with arguments from the '{backend}' backend. This could "
         "be because the operator doesn't exist for this backend, or was omitted during the "
@@ -57,9 +56,15 @@ def rule(op: type[Function], args: tuple[Any, ...], kwargs: dict[str, Any]) -> A
     nested: Any = next(arg for arg in args if isinstance(arg, Tensor) and arg.is_nested)
     if op in (Softmax, LogSoftmax):
         return _softmax(op, nested, kwargs["dim"])
-    if op.jvp is auto_element_wise or op in (Add, Mul):
+    if _is_elementwise(op):
         return _elementwise(op, nested, args, kwargs)
     raise refuse(op, nested)
+
+
+def _is_elementwise(op: type[Function]) -> bool:
+    """Declared elementwise by its forward rule (here or in a base it refines), or add / mul."""
+    return op in (Add, Mul) or any(
+        klass.__dict__.get("jvp") is auto_element_wise for klass in op.__mro__)
 
 
 def _elementwise(op: type[Function], nested: Any, args: tuple[Any, ...],
@@ -102,13 +107,16 @@ def _shape_text(nested: Any) -> str:
 def _softmax(op: type[Function], nested: Any, dim: int) -> Tensor:
     """Softmax over a regular dim of each component (PyTorch refuses dim 0 and a ragged dim)."""
     if dim == 0:
+        if nested.layout is layouts.jagged:
+            raise RuntimeError(f"{op.__name__.lower()}(): not supported when reducing across the "
+                               "batch dimension for NestedTensor")
         raise RuntimeError("Cannot apply softmax across nested dimension 0")
-    if nested.layout is layouts.jagged and dim == nested._ragged_idx:
-        raise RuntimeError(f"{op.__name__.lower()}(): not supported for NestedTensor on ragged "
-                           "dim")
-    if (nested.layout is layouts.jagged and nested._ragged_idx == 1 and dim > 1
-            and nested.is_contiguous()):
-        return nested.derive(op.apply(nested._buffer, dim=dim - 1))
+    if dim == nested.dim() - 1:  # the rows of a packed buffer are the components' rows
+        packed = nested.contiguous()
+        rows = packed._buffer
+        width = packed._components[0].size[-1] if packed._components else 0
+        if rows.dim() == 2 and rows.shape[1] == width and rows.numel() == packed.numel():
+            return packed.derive(op.apply(rows, dim=1))
     parts = [op.apply(component, dim=dim - 1) for component in nested.unbind()]
     return from_components(nested, parts)
 
@@ -137,8 +145,13 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None) -> Tensor:
                            f"Nested tensor dim: {input.dim()}. Dense tensor dim: {weight.dim()}")
     features = {component.size[-1] for component in input._components}
     if features - {weight.shape[1]}:
-        raise RuntimeError(f"Linear requires the last dim of the nested tensor ({features.pop()})"
-                           f" to match the weight's in_features ({weight.shape[1]})")
+        if input.layout is layouts.jagged:
+            rows = input.numel() // features.pop()
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x"
+                               f"{input.size(-1)} and {weight.shape[1]}x{weight.shape[0]})")
+        raise RuntimeError(f"Shape mismatch for NestedTensor Linear: Expected input's (a nested "
+                           f"tensor) 'last_dim' to equal 'weight.size(1), but got: last_dim = "
+                           f"{features.pop()}, and weight.size(1) = {weight.shape[1]}")
     packed = input.contiguous()
     rows = packed._buffer
     if rows.dim() != 2 or rows.shape[1] != weight.shape[1] or rows.numel() != packed.numel():

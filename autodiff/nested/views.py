@@ -61,6 +61,9 @@ def view(nested: Any, shape: tuple[Any, ...], *, copy_if_needed: bool = False) -
     name = "reshape" if copy_if_needed else "view"
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    if nested.layout is layouts.jagged and not _jagged_fits(nested, shape):
+        sizes = ", ".join(str(size) for size in nested.size())
+        raise RuntimeError(f"{name}(): cannot view shape ({sizes}) as {list(shape)}")
     if not shape or shape[0] != len(nested._components):
         raise RuntimeError(f"{name}: For now nested {name} cannot change or infer the implicit "
                            "batch dimension")
@@ -97,6 +100,23 @@ def view(nested: Any, shape: tuple[Any, ...], *, copy_if_needed: bool = False) -
     if components == nested._components:
         return nested
     return nested.derive(_aliased(nested, ViewAlias), components)
+
+
+def _jagged_fits(nested: Any, shape: tuple[Any, ...]) -> bool:
+    """The batch kept, the ragged dim kept where it is (-1 or its nested int), and the regular
+    dims holding as many elements as before."""
+    ragged = nested._ragged_idx
+    if len(shape) <= ragged or shape[0] != len(nested._components):
+        return False
+    if not (isinstance(shape[ragged], RaggedSize) or shape[ragged] == -1):
+        return False
+    regular = [size for dim, size in enumerate(shape) if dim not in (0, ragged)]
+    if any(not isinstance(size, int) or size < 0 for size in regular):
+        return False
+    if not nested._components:
+        return True
+    size = nested._components[0].size
+    return _numel(regular) == _numel([size[d] for d in range(len(size)) if d != ragged - 1])
 
 
 def _numel(size: list[int]) -> int:
@@ -147,16 +167,16 @@ def chunk(nested: Any, chunks: int, dim: int) -> tuple[Tensor, ...]:
     length = lengths.pop() if len(lengths) == 1 else None
     if length is None:
         raise RuntimeError("chunk(): not supported for NestedTensor on ragged dim")
-    if length % chunks:
+    if length % chunks and nested.layout is layouts.strided:
         raise RuntimeError(f"Chunk for nested tensors is only supported for nested tensors with "
                            f"trailing dimension divisible by chunks, got: {length} % {chunks} "
                            "!= 0")
-    width = length // chunks
+    width = -(-length // chunks)  # as torch.chunk: equal chunks, the last one shorter
     outputs = []
-    for index in range(chunks):
+    for start in range(0, length, width):
         components = tuple(
-            Component((*component.size[:-1], width), component.stride,
-                      component.offset + index * width * component.stride[-1])
+            Component((*component.size[:-1], min(width, length - start)), component.stride,
+                      component.offset + start * component.stride[-1])
             for component in nested._components)
         outputs.append(nested.derive(_aliased(nested, ChunkAlias), components))
     return tuple(outputs)
