@@ -166,7 +166,7 @@ def test_unsupported_op_is_refused(device: str, layout: str) -> None:
 # ----------------------------------------------------------------------------- views
 def test_transpose_view_reshape_chunk(device: str, layout: str) -> None:
     nested = _nested(device, layout)
-    q, k, v = nested.chunk(3, -1)
+    q, k, _ = nested.chunk(3, -1)
     assert not q.is_contiguous()
     for got, x in zip(_values(k), (A, B), strict=True):
         np.testing.assert_array_equal(got, x[:, 2:4])
@@ -373,6 +373,11 @@ def _torch_nested(torch: Any, layout: str, requires_grad: bool = False) -> Any:
                                       layout=getattr(torch, layout), requires_grad=requires_grad)
 
 
+def _normalize(text: str) -> str:
+    """Without the nested ints' numbers and object addresses, which differ run to run."""
+    return re.sub(r"j\d+", "j", re.sub(r" object at 0x[0-9a-f]+", "", text))
+
+
 def test_repr_matches_torch(layout: str) -> None:
     torch = pytest.importorskip("torch")
     with warnings.catch_warnings():
@@ -382,8 +387,7 @@ def test_repr_matches_torch(layout: str) -> None:
             theirs = _torch_nested(torch, layout, requires_grad).float()
             if requires_grad:
                 ours, theirs = ours * 2, theirs * 2
-            normalize = (lambda text: re.sub(r"j\d+", "j", re.sub(r"0x[0-9a-f]+", "", text)))
-            assert normalize(repr(ours)) == normalize(repr(theirs))
+            assert _normalize(repr(ours)) == _normalize(repr(theirs))
 
 
 def test_pipeline_matches_torch() -> None:
@@ -438,8 +442,8 @@ def test_errors_match_torch(layout: str, call: Any) -> None:
     with pytest.raises(type(theirs.value)) as ours:
         call(autodiff, _nested("cpu", layout))
     if not isinstance(theirs.value, NotImplementedError) or layout == "strided":
-        normalize = (lambda text: re.sub(r"j\d+", "j", text))
-        assert normalize(str(ours.value)) == normalize(str(theirs.value))[:len(str(ours.value))]
+        # PyTorch's strided "Could not run" message goes on about custom builds: a prefix
+        assert _normalize(str(theirs.value)).startswith(_normalize(str(ours.value)))
 
 
 def test_chunk_matches_torch(layout: str) -> None:
