@@ -79,8 +79,9 @@ def flash_output_order(query: Tensor, key: Tensor, value: Tensor, mask: Tensor |
     """When PyTorch's CPU dispatcher would run flash, the query's dim order in memory (outermost
     first), in which flash lays out its output (None otherwise, or when it is row-major): code
     that views the output transposed, as attention modules do, depends on it."""
-    if query.device.type != "cpu" or query._batched or not _enabled["flash"]:
-        return None
+    if query.device.type != "cpu" or not _enabled["flash"] or any(
+            tensor is not None and tensor._batched for tensor in (query, key, value, mask)):
+        return None  # (under vmap a batched input's strides are not readable)
     for backend in _priority:
         if backend == BACKENDS["math"] and _enabled["math"]:
             return None
