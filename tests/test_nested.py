@@ -459,3 +459,20 @@ def test_chunk_matches_torch(layout: str) -> None:
     for mine, other in zip(ours, theirs, strict=True):
         for got, want in zip(mine, other, strict=True):
             np.testing.assert_array_equal(got, want)
+
+
+def test_device_transfer_and_autograd_grad_refusal(device: str) -> None:
+    nested = _nested("cpu", "jagged", requires_grad=True)
+    moved = nested.to(device)
+    assert moved.device == autodiff.device(device)
+    assert moved.offsets().device == autodiff.device(device)
+    if device != "cpu":
+        assert moved.grad_fn.name() == "ToCopyBackward0"
+    padded = autodiff.nested.to_padded_tensor(moved * 2, 0.0)
+    with pytest.raises(NotImplementedError, match="does not take nested tensors as inputs"):
+        autodiff.autograd.grad(padded.sum(), [nested])
+    with raises(RuntimeError, "grad can be implicitly created only for scalar outputs"):
+        (moved * 2).backward()
+    padded.sum().backward()
+    for got in _values(nested.grad):
+        np.testing.assert_array_equal(got, np.full_like(got, 2.0))

@@ -204,7 +204,12 @@ class NestedTensor(Tensor):
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """The components in another dtype or on another device (the buffer converted)."""
-        return self.derive(self._buffer.to(*args, **kwargs))
+        converted = self.derive(self._buffer.to(*args, **kwargs))
+        if converted._offsets is not None and converted.device != self.device:
+            converted._offsets = converted._offsets.to(converted.device)
+            if converted._lengths is not None:
+                converted._lengths = converted._lengths.to(converted.device)
+        return converted
 
     def contiguous(self, memory_format: Any = None) -> Tensor:
         return views.contiguous(self)

@@ -1,6 +1,7 @@
 """Op table entries: scaled_dot_product_attention (masks, causal, nn.attention.bias's causal
-biases, scale, GQA, broadcast batch dims, 2-D to 5-D) and multi_head_attention_forward. Dropout draws random numbers, so it is
-tested in tests/nn/test_attention.py instead (replayed masks, gradcheck, gradgradcheck)."""
+biases, scale, GQA, broadcast batch dims, 2-D to 5-D) and multi_head_attention_forward.
+Dropout draws random numbers, so it is tested in tests/nn/test_attention.py instead (replayed
+masks, gradcheck, gradgradcheck)."""
 
 from __future__ import annotations
 
