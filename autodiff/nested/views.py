@@ -62,8 +62,8 @@ def view(nested: Any, shape: tuple[Any, ...], *, copy_if_needed: bool = False) -
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     if nested.layout is layouts.jagged and not _jagged_fits(nested, shape):
-        sizes = ", ".join(str(size) for size in nested.size())
-        raise RuntimeError(f"{name}(): cannot view shape ({sizes}) as {list(shape)}")
+        shown = ", ".join(str(size) for size in nested.size())
+        raise RuntimeError(f"{name}(): cannot view shape ({shown}) as {list(shape)}")
     if not shape or shape[0] != len(nested._components):
         raise RuntimeError(f"{name}: For now nested {name} cannot change or infer the implicit "
                            "batch dimension")
@@ -72,9 +72,9 @@ def view(nested: Any, shape: tuple[Any, ...], *, copy_if_needed: bool = False) -
             -1 if isinstance(size, RaggedSize) else size for size in nested.size()):
         raise RuntimeError("view(): does not support ragged_idx != 1 except when inp._size == "
                            "size.")
-    sizes = []
+    sizes: list[tuple[int, ...]] = []
     for component in nested._components:
-        wanted = []
+        wanted: list[int] = []
         for position, size in enumerate(shape[1:]):
             if isinstance(size, RaggedSize) or size == -1:
                 if position >= len(component.size):
