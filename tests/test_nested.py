@@ -476,3 +476,25 @@ def test_device_transfer_and_autograd_grad_refusal(device: str) -> None:
     padded.sum().backward()
     for got in _values(nested.grad):
         np.testing.assert_array_equal(got, np.full_like(got, 2.0))
+
+
+@pytest.mark.parametrize(("call", "layout_name", "message"), [
+    (lambda n: n.sigmoid(), "strided", "Could not run 'aten::sigmoid' with arguments from the "
+                                       "'NestedTensorCPU' backend."),
+    (lambda n: n ** 2, "strided", "Could not run 'aten::pow.Tensor_Scalar' with arguments from "
+                                  "the 'NestedTensorCPU' backend."),
+    (lambda n: 1 - n, "strided", "Could not run 'aten::rsub.Scalar' with arguments from the "
+                                 "'NestedTensorCPU' backend."),
+    (lambda n: F.leaky_relu(n), "strided", "Could not run 'aten::leaky_relu' with arguments "
+                                           "from the 'NestedTensorCPU' backend."),
+])
+def test_strided_refusals_name_the_overload(call: Any, layout_name: str, message: str) -> None:
+    with raises_starting(NotImplementedError, message):
+        call(_nested("cpu", layout_name))
+    jagged = _nested("cpu", "jagged")
+    assert call(jagged).is_nested  # the jagged layout has every elementwise op
+
+
+def test_jagged_ragged_size_is_nested_even_when_lengths_agree() -> None:
+    nested = _nested("cpu", "jagged", A, A)
+    assert re.fullmatch(r"j\d+", repr(nested.size(1)))

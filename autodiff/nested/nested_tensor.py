@@ -121,6 +121,8 @@ class NestedTensor(Tensor):
     def _size_at(self, dim: int) -> Any:
         if dim == 0:
             return len(self._components)
+        if self._nested_layout is layouts.jagged and dim == self._ragged_idx:
+            return self._ragged_size  # a nested int even where the lengths happen to agree
         lengths = {component.size[dim - 1] for component in self._components}
         if len(lengths) == 1:
             return lengths.pop()

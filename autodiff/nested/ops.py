@@ -12,6 +12,7 @@ from typing import Any
 from .. import creation, layouts
 from ..function import Function
 from ..jvp_rules import auto_element_wise
+from ..op_overloads import overload_of
 from ..ops import attention_kernels
 from ..ops.arithmetic import Add, Mul
 from ..ops.attention import scaled_dot_product_attention as dense_attention
@@ -31,18 +32,25 @@ STRIDED_ELEMENTWISE = frozenset({
 })
 
 
-def aten_name(op: type[Function]) -> str:
-    """`aten::exp` for ExpBackward0: the operator PyTorch's errors name."""
+def aten_name(op: type[Function], args: tuple[Any, ...] = ()) -> str:
+    """`aten.pow.Tensor_Scalar` for PowScalar (the overload its arguments pick), `aten.exp.default`
+    for Exp: the operator PyTorch's errors name."""
+    overload = overload_of(op(), args)
+    if overload is not None:
+        return str(overload)
     stem = re.sub(r"Backward\d*$", "", op.node_name)
-    return "aten::" + re.sub(r"(?<!^)(?=[A-Z])", "_", stem).lower()
+    return "aten." + re.sub(r"(?<!^)(?=[A-Z])", "_", stem).lower() + ".default"
 
 
-def refuse(op: type[Function], nested: Tensor) -> RuntimeError | NotImplementedError:
-    backend = "NestedTensorCUDA" if nested.device.type == "cuda" else "NestedTensorCPU"
+def refuse(op: type[Function], nested: Tensor, args: tuple[Any, ...] = ()
+           ) -> NotImplementedError:
+    name = aten_name(op, args)
     if nested.layout is layouts.jagged:
-        return NotImplementedError(f"{aten_name(op).replace('::', '.')}.default")
+        return NotImplementedError(name)
+    operator = "aten::" + name.removeprefix("aten.").removesuffix(".default")
+    backend = "NestedTensorCUDA" if nested.device.type == "cuda" else "NestedTensorCPU"
     return NotImplementedError(
-        f"Could not run '{aten_name(op)}' with arguments from the '{backend}' backend. This could "
+        f"Could not run '{operator}' with arguments from the '{backend}' backend. This could "
         "be because the operator doesn't exist for this backend, or was omitted during the "
         "selective/custom build process (if using custom build).")
 
@@ -58,7 +66,7 @@ def rule(op: type[Function], args: tuple[Any, ...], kwargs: dict[str, Any]) -> A
         return _softmax(op, nested, kwargs["dim"])
     if _is_elementwise(op):
         return _elementwise(op, nested, args, kwargs)
-    raise refuse(op, nested)
+    raise refuse(op, nested, args)
 
 
 def _is_elementwise(op: type[Function]) -> bool:
@@ -72,7 +80,7 @@ def _elementwise(op: type[Function], nested: Any, args: tuple[Any, ...],
     """The op on the buffers: every position is computed, the components stay where they are."""
     strided = nested.layout is layouts.strided
     if strided and op.node_name not in STRIDED_ELEMENTWISE:
-        raise refuse(op, nested)
+        raise refuse(op, nested, args)
     tensors: list[Any] = [arg for arg in args if isinstance(arg, Tensor)]
     others = [arg for arg in tensors if arg.is_nested and arg is not nested]
     if others and any(other._components != nested._components
@@ -81,7 +89,7 @@ def _elementwise(op: type[Function], nested: Any, args: tuple[Any, ...],
         sizes = [component.size for component in nested._components]
         for other in others:
             if [component.size for component in other._components] != sizes:
-                name = aten_name(op).removeprefix("aten::")
+                name = aten_name(op, args).split(".")[1]
                 if strided:
                     raise RuntimeError(f"{name} does not support broadcasting when given a "
                                        "NestedTensor")
