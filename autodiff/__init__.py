@@ -24,6 +24,7 @@ from . import (
     fft,
     func,
     linalg,
+    nested,
     nn,
     onnx,
     optim,
@@ -46,6 +47,7 @@ from .layouts import (
     contiguous_format,
     layout,
     memory_format,
+    jagged,
     preserve_format,
     strided,
 )

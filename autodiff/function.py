@@ -61,6 +61,17 @@ _INFERENCE_SAVED = (
     "`torch.inference_mode()`.")
 
 
+class Redirect(NotImplementedError):
+    """Raised by a tensor that has no one array (a nested tensor) when its array is read: in
+    `apply` the op goes to `rule(op class, args, kwargs)`, which computes it or refuses it in
+    PyTorch's words; anywhere else it is the error."""
+
+    def __init__(self, rule: Callable[[type[Function], tuple[Any, ...], dict[str, Any]], Any]
+                 ) -> None:
+        super().__init__("this operation does not support nested tensors (torch.nested)")
+        self.rule = rule
+
+
 class _NeedsInputGrad:
     """`ctx.needs_input_grad` of a recorded op: which inputs have an edge, made from the input
     metadata on first read and kept on the ctx (a value set on the ctx wins, as any attribute:
@@ -208,17 +219,20 @@ class Function(Node):
         backend = None
         requires_grad = False
         arrays = []
-        for arg in args:
-            if isinstance(arg, Tensor):
-                if backend is None:
-                    backend = arg._backend
-                elif arg._backend is not backend:
-                    return cls._apply_across_devices(args, kwargs)
-                if arg._requires_grad:
-                    requires_grad = True
-                arrays.append(arg._data)
-            else:
-                arrays.append(arg)
+        try:
+            for arg in args:
+                if isinstance(arg, Tensor):
+                    if backend is None:
+                        backend = arg._backend
+                    elif arg._backend is not backend:
+                        return cls._apply_across_devices(args, kwargs)
+                    if arg._requires_grad:
+                        requires_grad = True
+                    arrays.append(arg._data)
+                else:
+                    arrays.append(arg)
+        except Redirect as redirect:  # a nested tensor: its own rule for the op, or its error
+            return redirect.rule(cls, args, kwargs)
         if backend is None:
             raise TypeError(f"{cls.__name__}.apply() needs at least one Tensor argument")
         # `cls()`, not `object.__new__(cls)`: ops define no __init__ (`__init_subclass__`

@@ -1,6 +1,7 @@
 """`torch.layout` and `torch.memory_format`: how a tensor's elements are laid out.
 
-Tensors here are dense (`strided`). Memory formats name an order of a dense tensor's dims in
+Tensors here are dense (`strided`); nested tensors (autodiff.nested) are `strided` or
+`jagged`. Memory formats name an order of a dense tensor's dims in
 memory: `contiguous_format` (row-major), `preserve_format` (as the input's), and
 `channels_last` / `channels_last_3d` (the channel dim innermost, for 4-d and 5-d tensors).
 """
@@ -41,6 +42,7 @@ class memory_format:
 
 
 strided = layout("strided")
+jagged = layout("jagged")  # nested tensors of one ragged dim (autodiff.nested)
 
 contiguous_format = memory_format("contiguous_format")
 preserve_format = memory_format("preserve_format")

@@ -171,6 +171,11 @@ def grad(
     for tensor in input_tuple:
         if not isinstance(tensor, Tensor):
             raise TypeError(f"grad(): inputs must be Tensors, got {type(tensor).__name__}")
+        if tensor.is_nested:
+            raise NotImplementedError(
+                "autograd.grad(): autodiff does not take nested tensors as inputs; call "
+                "backward() on a dense result (to_padded_tensor, a component) and read the "
+                "nested leaf's .grad")
         if not tensor._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     grads = (_as_tuple(grad_outputs) if grad_outputs is not None

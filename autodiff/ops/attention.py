@@ -42,7 +42,7 @@ from ..tensor import Tensor, _wrap
 from ._checks import same_device, scalar_type_name
 from ._promotion import check_broadcast
 from ._recorded import recorded_gradients
-from .attention_kernels import check_kernel
+from .attention_kernels import check_kernel, flash_output_order
 from .selection import where
 from .softmax import softmax
 
@@ -140,7 +140,7 @@ class ScaledDotProductAttention(Function):
     def forward(ctx: Any, q: Array, k: Array, v: Array, float_mask: Array | None, *,
                 bool_mask: Array | None, scale: float, causal: bool, group: int,
                 batch: tuple[int, ...], output_shape: tuple[int, ...], dropout_p: float,
-                seed: int | None) -> Array:
+                seed: int | None, order: tuple[int, ...] | None = None) -> Array:
         backend = ctx.backend
         dtype = backend.dtype_name(q)
         length, source = q.shape[-2], k.shape[-2]
@@ -168,6 +168,9 @@ class ScaledDotProductAttention(Function):
             backend.setitem(out, (*outer, heads, ...), backend.matmul(weights, values))
         out = backend.reshape(out, output_shape)
         ctx.save_for_backward(q, k, v, float_mask, bool_mask, *probabilities)
+        if order is not None:  # PyTorch's CPU flash kernel lays its output out as the query
+            out = backend.permute_dims(backend.contiguous_copy(backend.permute_dims(out, order)),
+                                       tuple(order.index(dim) for dim in range(len(order))))
         return out
 
     @staticmethod
@@ -348,6 +351,17 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:
     """softmax(query @ key^T * scale + mask) @ value, with dropout on the attention weights."""
+    takes_over = getattr(type(attn_mask), "__torch_function__", None)
+    if takes_over is not None:  # a mask subclass that computes the call (nn.attention.bias)
+        return takes_over(scaled_dot_product_attention, (type(attn_mask),),
+                          (query, key, value, attn_mask),
+                          {"dropout_p": dropout_p, "is_causal": is_causal, "scale": scale,
+                           "enable_gqa": enable_gqa})
+    if query.is_nested or key.is_nested or value.is_nested:
+        from ..nested import ops as nested_ops  # built on this module: imported on use
+
+        return nested_ops.scaled_dot_product_attention(query, key, value, attn_mask, dropout_p,
+                                                       is_causal, scale, enable_gqa)
     _check_inputs(query, key, value, attn_mask)
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
@@ -372,11 +386,16 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
             bool_mask = attn_mask._data
         else:
             float_mask = attn_mask
-    op = ScaledDotProductAttentionMm if not output_batch else ScaledDotProductAttention
     output_shape = (*output_batch, query.shape[-2], value.shape[-1])
-    return op.apply(query, key, value, float_mask, bool_mask=bool_mask, scale=scale,
-                    causal=is_causal, group=group, batch=batch, output_shape=output_shape,
-                    dropout_p=dropout_p, seed=seed)
+    options = {"bool_mask": bool_mask, "scale": scale, "causal": is_causal, "group": group,
+               "batch": batch, "output_shape": output_shape, "dropout_p": dropout_p,
+               "seed": seed}
+    if not output_batch:
+        return ScaledDotProductAttentionMm.apply(query, key, value, float_mask, **options)
+    order = flash_output_order(query, key, value, attn_mask, dropout_p, enable_gqa)
+    if order is not None:
+        options["order"] = order
+    return ScaledDotProductAttention.apply(query, key, value, float_mask, **options)
 
 
 def _check_inputs(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None) -> None:

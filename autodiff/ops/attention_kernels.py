@@ -74,6 +74,26 @@ def check_kernel(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None,
     raise RuntimeError(_NO_KERNEL)
 
 
+def flash_output_order(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None,
+                       dropout_p: float, enable_gqa: bool) -> tuple[int, ...] | None:
+    """When PyTorch's CPU dispatcher would run flash, the query's dim order in memory (outermost
+    first), in which flash lays out its output (None otherwise, or when it is row-major): code
+    that views the output transposed, as attention modules do, depends on it."""
+    if query.device.type != "cpu" or not _enabled["flash"] or any(
+            tensor is not None and tensor._batched for tensor in (query, key, value, mask)):
+        return None  # (under vmap a batched input's strides are not readable)
+    for backend in _priority:
+        if backend == BACKENDS["math"] and _enabled["math"]:
+            return None
+        if backend == BACKENDS["flash"]:
+            break
+    if _flash_refusal(query, key, value, mask, dropout_p, enable_gqa):
+        return None
+    strides = query.stride()
+    order = tuple(sorted(range(4), key=lambda dim: -strides[dim]))
+    return None if order == (0, 1, 2, 3) else order
+
+
 def _flash_refusal(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None,
                    dropout_p: float, enable_gqa: bool) -> str:
     """Why PyTorch's CPU flash kernel would not take these inputs ("" when it would), in the

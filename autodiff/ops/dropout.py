@@ -56,6 +56,10 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             "result type Float can't be cast to the desired output type "
             f"{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}"
         )
+    if input.is_nested and not inplace:
+        from ..nested import ops as nested_ops  # built on this module: imported on use
+
+        return nested_ops.dropout(input, p, training)
     if inplace:  # refused before the generator moves
         _inplace.check_inplace(input, _inplace.is_recording(input))
     backend = input._backend

@@ -337,6 +337,10 @@ class SharedLinearBackward(Function):
 @autocast_op("linear")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias."""
+    if input.is_nested:
+        from ..nested import ops as nested_ops  # built on this module: imported on use
+
+        return nested_ops.linear(input, weight, bias)
     same_device(input, weight, bias)
     w_shape, x_shape = weight._data.shape, input._data.shape
     if len(w_shape) > 2:

@@ -181,7 +181,7 @@ class SoftmaxBackwardData(Function):
 def _prepare(name: str, input: Tensor, dim: int, dtype: Any) -> tuple[Tensor, int]:
     if dtype is not None:
         input = input.to(dtypes.to_dtype(dtype))
-    ndim = input._data.ndim
+    ndim = input.dim()
     dim = _wrap_dim(dim, ndim)
     if not input.dtype.is_floating_point:
         kernel = f"{name}_lastdim_kernel_impl" if dim == ndim - 1 or ndim == 0 \

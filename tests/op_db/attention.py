@@ -1,6 +1,7 @@
-"""Op table entries: scaled_dot_product_attention (masks, causal, scale, GQA, broadcast batch
-dims, 2-D to 5-D) and multi_head_attention_forward. Dropout draws random numbers, so it is
-tested in tests/nn/test_attention.py instead (replayed masks, gradcheck, gradgradcheck)."""
+"""Op table entries: scaled_dot_product_attention (masks, causal, nn.attention.bias's causal
+biases, scale, GQA, broadcast batch dims, 2-D to 5-D) and multi_head_attention_forward.
+Dropout draws random numbers, so it is tested in tests/nn/test_attention.py instead (replayed
+masks, gradcheck, gradgradcheck)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 
 import autodiff
 import autodiff.nn.functional as F
+from autodiff.nn.attention.bias import causal_lower_right, causal_upper_left
 
 from .info import OpInfo, Sample
 
@@ -80,6 +82,11 @@ def _sdpa(name: str, samples: tuple[Sample, ...], grad_fn: str = "UnsafeViewBack
     return OpInfo(name, op, ref, samples, grad_fn)
 
 
+def _causal(q: np.ndarray, k: np.ndarray, diagonal: int) -> np.ndarray:
+    """nn.attention.bias's causal mask: tril(ones(L, S), diagonal)."""
+    return np.tril(np.ones((q.shape[-2], k.shape[-2]), bool), k=diagonal)
+
+
 def _qkv(batch: tuple[int, ...], length: int = 3, source: int = 5, embed: int = 4,
          value: int = 3) -> tuple[tuple[int, ...], ...]:
     return ((*batch, length, embed), (*batch, source, embed), (*batch, source, value))
@@ -106,6 +113,18 @@ ATTENTION: list[OpInfo] = [
     _sdpa("scaled_dot_product_attention_gqa_causal",
           (Sample(((2, 4, 3, 4), (2, 1, 5, 4), (2, 1, 5, 3))),), enable_gqa=True,
           is_causal=True),
+    OpInfo("scaled_dot_product_attention_causal_upper_left",
+           lambda q, k, v: F.scaled_dot_product_attention(
+               q, k, v, causal_upper_left(q.shape[-2], k.shape[-2])),
+           lambda q, k, v: _attention(q, k, v, _causal(q, k, 0)),
+           (Sample(_qkv((2, 2))), Sample(_qkv((2,), length=4, source=4))),
+           "UnsafeViewBackward0"),
+    OpInfo("scaled_dot_product_attention_causal_lower_right",
+           lambda q, k, v: F.scaled_dot_product_attention(
+               q, k, v, causal_lower_right(q.shape[-2], k.shape[-2])),
+           lambda q, k, v: _attention(q, k, v, _causal(q, k, k.shape[-2] - q.shape[-2])),
+           (Sample(_qkv((2, 2))), Sample(_qkv((2,), length=2, source=6))),
+           "UnsafeViewBackward0"),
     OpInfo("F.multi_head_attention_forward",
            lambda q, k, v, w_in, b_in, w_out, b_out: F.multi_head_attention_forward(
                q, k, v, 4, 2, w_in, b_in, None, None, False, 0.0, w_out, b_out,
