@@ -32,6 +32,7 @@ from . import (
     return_types,
     serialization,
     testing,
+    sparse,
     special,
     utils,
     viz,
@@ -47,6 +48,7 @@ from .layouts import (
     layout,
     memory_format,
     preserve_format,
+    sparse_coo,
     strided,
 )
 from .dtypes import (
@@ -464,6 +466,10 @@ from .ops.selection import (
     minimum,
     where,
 )
+
+# Sparse COO tensors
+from .ops.sparse_coo import sparse_coo_tensor
+from .ops.sparse_products import mm as spmm
 
 # Reductions
 from .ops.reduction import all, any, logsumexp, mean, norm, prod, std, sum, var

@@ -16,6 +16,7 @@ from .compiler import tracing as _tracing
 from .dtypes import Size
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RemovableHandle
+from .sparse_coo import SparseCOO
 from .ops import fill_arguments as _fill_arguments
 
 if TYPE_CHECKING:
@@ -169,13 +170,18 @@ class Tensor:
             raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
         return bool(self)
 
-    # Layouts, storage kinds and lazy bits autodiff's tensors never have: they are dense,
-    # unquantized, materialized, and never carry a name.
     @property
     def layout(self) -> layouts.layout:
-        return layouts.strided
+        return layouts.sparse_coo if type(self._data) is SparseCOO else layouts.strided
 
-    is_sparse = is_sparse_csr = is_quantized = is_mkldnn = is_nested = False
+    @property
+    def is_sparse(self) -> bool:
+        """Whether the layout is sparse COO (`to_sparse`, `sparse_coo_tensor`)."""
+        return type(self._data) is SparseCOO
+
+    # Storage kinds and lazy bits autodiff's tensors never have: no compressed sparse layouts,
+    # unquantized, materialized, and never carry a name.
+    is_sparse_csr = is_quantized = is_mkldnn = is_nested = False
     # Device types PyTorch knows and autodiff has no backend for: never a tensor's device.
     is_xpu = is_mps = is_ipu = is_mtia = is_maia = is_vulkan = is_xla = False
 
@@ -2033,6 +2039,48 @@ class Tensor:
             out._grad = copy.deepcopy(self._grad, memo)
         return out
 
+    # ------------------------------------------------------------------------- sparse COO
+    def to_sparse(self, sparse_dim: int | None = None, *, layout: Any = None,
+                  blocksize: Any = None, dense_dim: int | None = None) -> Tensor:
+        return _sparse_coo.to_sparse(self, sparse_dim, layout=layout, blocksize=blocksize,
+                                     dense_dim=dense_dim)
+
+    def to_sparse_coo(self) -> Tensor:
+        return _sparse_coo.to_sparse(self)
+
+    def to_dense(self, dtype: Any = None, *, masked_grad: bool | None = None) -> Tensor:
+        return _sparse_coo.to_dense(self, dtype, masked_grad=masked_grad)
+
+    def coalesce(self) -> Tensor:
+        return _sparse_coo.coalesce(self)
+
+    def is_coalesced(self) -> bool:
+        return _sparse_coo.is_coalesced(self)
+
+    def indices(self) -> Tensor:
+        return _sparse_coo.indices(self)
+
+    def values(self) -> Tensor:
+        return _sparse_coo.values(self)
+
+    def _indices(self) -> Tensor:
+        return _sparse_coo.raw_indices(self)
+
+    def _values(self) -> Tensor:
+        return _sparse_coo.raw_values(self)
+
+    def _nnz(self) -> int:
+        return _sparse_coo.nnz(self)
+
+    def sparse_dim(self) -> int:
+        return _sparse_coo.sparse_dim(self)
+
+    def dense_dim(self) -> int:
+        return _sparse_coo.dense_dim(self)
+
+    def sparse_mask(self, mask: Tensor) -> Tensor:
+        return _sparse_coo.sparse_mask(self, mask)
+
     # ------------------------------------------------------------------------- printing
     def __repr__(self) -> str:
         return _printing.tensor_repr(self)
@@ -2250,6 +2298,7 @@ from .ops import searching as _searching  # noqa: E402
 from .ops import selection as _selection  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import softmax as _softmax  # noqa: E402
+from .ops import sparse_coo as _sparse_coo  # noqa: E402
 from .ops import sorting as _sorting  # noqa: E402
 from .ops import spectral as _spectral  # noqa: E402
 from .ops import statistics as _statistics  # noqa: E402

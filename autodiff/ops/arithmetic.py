@@ -26,6 +26,7 @@ from ._out import CAST, SAME, takes_out
 from ._promotion import checked_number, default_float, promote, with_number
 from .holomorphic import Holomorphic
 from .selection import where
+from .sparse_elementwise import SparseAdd, SparseMul, SparseNeg
 from .unary import log
 
 _SCALARS = (bool, int, float, complex)
@@ -35,6 +36,7 @@ _REAL_NUMBERS = (int, float)
 # ----------------------------------------------------------------------------- arithmetic
 class Add(Function):
     node_name = "AddBackward0"
+    sparse_form = SparseAdd
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -146,6 +148,7 @@ def _check_bool_subtraction(backend: Any, a: Any, b: Any) -> None:
 
 class Mul(Function):
     node_name = "MulBackward0"
+    sparse_form = SparseMul
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -302,6 +305,7 @@ def rdiv(input: Tensor, other: Any) -> Tensor:
 
 class Neg(Function):
     node_name = "NegBackward0"
+    sparse_form = SparseNeg
 
     jvp = auto_element_wise
 

@@ -23,6 +23,8 @@ from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, s
 from ._out import CAST, EXACT, same, takes_out
 from ._promotion import check_broadcast
 from .complex import conj
+from .sparse_products import SparseMm
+from .sparse_products import mm as sparse_mm
 
 
 class Matmul(Function):
@@ -130,6 +132,7 @@ class SharedMatmul(Function):
 
 class Mm(Matmul):
     node_name = "MmBackward0"
+    sparse_form = SparseMm
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -325,6 +328,8 @@ def _pad(shape: tuple[int, ...], other: tuple[int, ...]) -> tuple[int, ...]:
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     require_tensors("mm", ("input", input), ("mat2", mat2))
     same_device(input, mat2)
+    if input.is_sparse or mat2.is_sparse:
+        return sparse_mm(input, mat2)
     if input._data.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2._data.ndim != 2:

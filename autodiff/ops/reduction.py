@@ -27,6 +27,7 @@ from ._promotion import accumulation_dtype, cast_for_accumulation, default_float
 from .joining import cat
 from .norm import matrix_norm, vector_norm
 from .selection import where
+from .sparse_elementwise import SparseSum, SparseSumDim
 
 
 def _restore_dims(grad: Tensor, input_shape: tuple[int, ...], axes: tuple[int, ...] | None,
@@ -37,6 +38,7 @@ def _restore_dims(grad: Tensor, input_shape: tuple[int, ...], axes: tuple[int, .
 
 class Sum(Function):
     node_name = "SumBackward0"
+    sparse_form = SparseSum
 
     # memory_report: the gradient handed on is a view of the one received.
     backward_is_view = True
@@ -65,6 +67,7 @@ class Sum(Function):
 
 class SumDim(Sum):
     node_name = "SumBackward1"
+    sparse_form = SparseSumDim
 
 
 def _full_reduction_without_out(name: str, dim_type: str) -> Any:

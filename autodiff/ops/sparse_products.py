@@ -1,0 +1,163 @@
+"""Products of a sparse COO matrix with a dense one: mm / matmul / @ / spmm (a sparse form of
+mm, `MmBackward0`, dense gradients as PyTorch's), and torch.sparse.mm / torch.sparse.addmm
+(`SparseAddmmBackward0`: the sparse operand's gradient is sparse, masked to its indices).
+
+The product is one gather of the dense rows the non-zeros address and one scatter-add into the
+result's rows (`sparse_coo.matmul`): O(nnz * n), nothing of the sparse operand's dense size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import dtypes
+from .. import sparse_coo as coo
+from ..function import Function
+from ..tensor import Tensor
+from .sparse_coo import SparseMask
+
+
+def _transposed(sparse: coo.SparseCOO, backend: Any) -> coo.SparseCOO:
+    indices = backend.stack([sparse.indices[1, :], sparse.indices[0, :]], axis=0)
+    return coo.SparseCOO(indices, sparse.values, (sparse.shape[1], sparse.shape[0]), False)
+
+
+def _product(backend: Any, a: Any, b: Any) -> Any:
+    """a @ b with one of them sparse: dense @ sparse as (sparse.T @ dense.T).T."""
+    if type(a) is coo.SparseCOO:
+        return coo.matmul(backend, a, b)
+    swapped = coo.matmul(backend, _transposed(b, backend), backend.permute_dims(a, (1, 0)))
+    return backend.permute_dims(swapped, (1, 0))
+
+
+class SparseMm(Function):
+    """mm with one sparse operand: a dense result; both gradients dense."""
+
+    node_name = "MmBackward0"
+    takes_sparse = True
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        return _product(ctx.backend, a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        grad_a = mm(grad, b.t()) if needs[0] else None
+        grad_b = mm(a.t(), grad) if needs[1] else None
+        return grad_a, grad_b
+
+
+def _scalar_name(tensor: Tensor) -> str:
+    return dtypes.SCALAR_TYPE_NAMES[tensor.dtype.name]
+
+
+def _check(input: Tensor, mat2: Tensor, function: str) -> None:
+    """PyTorch's checks of a sparse-dense product (addmm's, whose kernel it is)."""
+    first, second = input._data, mat2._data
+    if type(first) is coo.SparseCOO and type(second) is coo.SparseCOO:
+        raise RuntimeError(f"{function}: autodiff multiplies a sparse matrix by a dense one; "
+                           "sparse @ sparse is not supported")
+    for name, tensor in (("self", input), ("mat2", mat2)):
+        if tensor.dim() != 2:
+            raise RuntimeError(f"{name if name == 'mat2' else 'self'} must be a matrix")
+    sparse = first if type(first) is coo.SparseCOO else second
+    if sparse.dense_dim != 0:
+        raise RuntimeError(f"{function}: expected a sparse matrix with 2 sparse dims and 0 "
+                           f"dense dims, but got {sparse.sparse_dim} sparse and "
+                           f"{sparse.dense_dim} dense dims")
+    if input.shape[1] != mat2.shape[0]:
+        if type(first) is coo.SparseCOO:
+            raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size "
+                               f"{input.shape[1]}, got {mat2.shape[0]}")
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x"
+                           f"{input.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
+    if input.dtype is not mat2.dtype:
+        raise RuntimeError(f"expected scalar type {_scalar_name(input)} but found "
+                           f"{_scalar_name(mat2)}")
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """mm (matmul, @, spmm) with a sparse operand: dense @ sparse or sparse @ dense."""
+    if not (type(input._data) is coo.SparseCOO or type(mat2._data) is coo.SparseCOO):
+        return input.mm(mat2)
+    _check(input, mat2, "mm")
+    return SparseMm.apply(input, mat2)
+
+
+class SparseAddmm(Function):
+    """beta * input + alpha * (sparse @ dense); the sparse operand's gradient is sparse, at its
+    (coalesced) indices, and `input` may be absent (torch.sparse.mm: no term)."""
+
+    node_name = "SparseAddmmBackward0"
+    takes_sparse = True
+
+    @staticmethod
+    def forward(ctx: Any, input: Any, sparse: Any, dense: Any, *, beta: Any,
+                alpha: Any) -> Any:
+        backend = ctx.backend
+        ctx.beta, ctx.alpha = beta, alpha
+        ctx.indices = coo.coalesce(backend, sparse).indices
+        ctx.save_for_backward(sparse, dense)
+        product = coo.matmul(backend, sparse, dense)
+        if alpha != 1:
+            product = backend.multiply(product, alpha)
+        if input is None:
+            return product
+        if beta == 0:
+            return backend.add(product, backend.zeros_like(product))
+        term = input if beta == 1 else backend.multiply(input, beta)
+        return backend.add(backend.broadcast_to(term, product.shape), product)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any, Any]:
+        sparse, dense = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        grad_input = None
+        if needs[0]:
+            grad_input = grad if ctx.beta == 1 else grad * ctx.beta
+        grad_sparse = grad_dense = None
+        if needs[1]:
+            masked = SparseMask.apply(grad.mm(dense.t()), indices=ctx.indices, coalesced=False)
+            grad_sparse = masked if ctx.alpha == 1 else masked * ctx.alpha
+        if needs[2]:
+            grad_dense = mm(sparse.t(), grad)
+            if ctx.alpha != 1:
+                grad_dense = grad_dense * ctx.alpha
+        return grad_input, grad_sparse, grad_dense
+
+
+def sparse_mm(mat1: Tensor, mat2: Tensor, reduce: str = "sum") -> Tensor:
+    """torch.sparse.mm: a sparse matrix times a dense one."""
+    if reduce != "sum":
+        raise RuntimeError(f"torch.sparse.mm: reduce={reduce!r} needs a sparse CSR matrix, "
+                           "which autodiff does not have; reduce='sum' is supported")
+    if type(mat1._data) is not coo.SparseCOO:
+        return mm(mat1, mat2)
+    _check(mat1, mat2, "sparse.mm")
+    return SparseAddmm.apply(None, mat1, mat2, beta=0, alpha=1)
+
+
+def sparse_addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1,
+                 alpha: Any = 1) -> Tensor:
+    """torch.sparse.addmm: beta * input + alpha * (mat1 @ mat2), mat1 sparse, input dense."""
+    if type(mat1._data) is not coo.SparseCOO:
+        raise RuntimeError("addmm: expected mat1 to be a sparse COO tensor (torch.sparse.addmm)")
+    if type(input._data) is coo.SparseCOO:
+        raise RuntimeError("torch.sparse.addmm: autodiff takes a dense input here")
+    _check(mat1, mat2, "sparse.addmm")
+    expected = (mat1.shape[0], mat2.shape[1])
+    if tuple(input.shape) != expected:
+        try:
+            input = input.expand(expected)
+        except RuntimeError:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({expected[1]}) must match the existing size "
+                f"({input.shape[-1]}) at non-singleton dimension {input.dim() - 1}.  Target "
+                f"sizes: {list(expected)}.  Tensor sizes: {list(input.shape)}") from None
+    if input.dtype is not mat1.dtype:
+        raise RuntimeError(f"expected scalar type {_scalar_name(mat1)} but found "
+                           f"{_scalar_name(input)}")
+    return SparseAddmm.apply(input, mat1, mat2, beta=beta, alpha=alpha)
