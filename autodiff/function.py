@@ -42,8 +42,8 @@ from .jvp_rules import jvp_from_backward
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
 from .op_modes import ForwardState, OpCall, op_mode_state
 from .profiling import profiler_state
-from .sparse_dispatch import has_sparse, sparse_form
 from .saved import FREED, RELEASED, SavedTensor, saved_input, saved_tensors_hooks_state
+from .sparse_dispatch import has_sparse, sparse_form
 from .tensor import Tensor, _wrap
 
 if TYPE_CHECKING:

@@ -1,6 +1,7 @@
 """`torch.layout` and `torch.memory_format`: how a tensor's elements are laid out.
 
-A tensor is dense (`strided`) or sparse COO (`sparse_coo`: indices and values, `sparse_coo.py`). Memory formats name an order of a dense tensor's dims in
+A tensor is dense (`strided`) or sparse COO (`sparse_coo`: indices and values,
+`sparse_coo.py`). Memory formats name an order of a dense tensor's dims in
 memory: `contiguous_format` (row-major), `preserve_format` (as the input's), and
 `channels_last` / `channels_last_3d` (the channel dim innermost, for 4-d and 5-d tensors).
 """

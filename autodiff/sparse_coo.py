@@ -58,8 +58,14 @@ class SparseCOO:
                          self.coalesced if coalesced is None else coalesced)
 
 
-def is_sparse_coo(data: Any) -> bool:
-    return type(data) is SparseCOO
+class InvariantChecks:
+    """torch.sparse.check_sparse_tensor_invariants' global switch: whether a new sparse
+    tensor's indices are checked when sparse_coo_tensor is not told (off, as in PyTorch)."""
+
+    enabled = False
+
+
+invariant_checks = InvariantChecks()
 
 
 def _product(sizes: tuple[int, ...]) -> int:

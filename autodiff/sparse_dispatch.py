@@ -12,10 +12,7 @@ from .sparse_coo import SparseCOO
 
 
 def has_sparse(args: Any) -> bool:
-    for arg in args:
-        if type(getattr(arg, "_data", None)) is SparseCOO:
-            return True
-    return False
+    return any(type(getattr(arg, "_data", None)) is SparseCOO for arg in args)
 
 
 def sparse_form(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -16,8 +16,8 @@ from .compiler import tracing as _tracing
 from .dtypes import Size
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RemovableHandle
-from .sparse_coo import SparseCOO
 from .ops import fill_arguments as _fill_arguments
+from .sparse_coo import SparseCOO
 
 if TYPE_CHECKING:
     from .node import Node
@@ -2298,8 +2298,8 @@ from .ops import searching as _searching  # noqa: E402
 from .ops import selection as _selection  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import softmax as _softmax  # noqa: E402
-from .ops import sparse_coo as _sparse_coo  # noqa: E402
 from .ops import sorting as _sorting  # noqa: E402
+from .ops import sparse_coo as _sparse_coo  # noqa: E402
 from .ops import spectral as _spectral  # noqa: E402
 from .ops import statistics as _statistics  # noqa: E402
 from .ops import strides as _strides  # noqa: E402

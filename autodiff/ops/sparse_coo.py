@@ -17,11 +17,19 @@ from .. import dtypes, layouts
 from .. import sparse_coo as coo
 from ..creation import tensor as make_tensor
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor, _wrap
 
 
 def is_sparse(tensor: Any) -> bool:
     return type(getattr(tensor, "_data", None)) is coo.SparseCOO
+
+
+def refuse_batched(tensor: Tensor, function: str) -> None:
+    """vmap has no batching rules for sparse tensors (nor has PyTorch's): making one from a
+    batched tensor is refused."""
+    if tensor._batched:
+        raise RuntimeError(f"vmap: {function}: sparse tensors are not supported inside vmap")
 
 
 def require_sparse(tensor: Tensor, what: str) -> coo.SparseCOO:
@@ -36,6 +44,7 @@ class SparseCooTensor(Function):
     """Values at given indices; the gradient of the values is the gradient at the indices."""
 
     node_name = "SparseCooTensorWithDimsAndTensorsBackward0"
+    jvp = auto_linear
     takes_sparse = True
 
     @staticmethod
@@ -53,6 +62,7 @@ class SparseMask(Function):
     """A tensor (dense or sparse) read at given indices, as a sparse tensor with them."""
 
     node_name = "SparseMaskBackward0"
+    jvp = auto_linear
     takes_sparse = True
 
     @staticmethod
@@ -75,6 +85,7 @@ class SparseValues(Function):
     sparse tensor with the same indices."""
 
     node_name = "ValuesBackward0"
+    jvp = auto_linear
     takes_sparse = True
 
     @staticmethod
@@ -93,16 +104,7 @@ def sparse_values(input: Tensor) -> Tensor:
     return SparseValues.apply(input)
 
 
-_invariants_enabled = [False]
 _implicit_warning_given = [False]
-
-
-def check_invariants_enabled() -> bool:
-    return _invariants_enabled[0]
-
-
-def set_check_invariants(enabled: bool) -> None:
-    _invariants_enabled[0] = enabled
 
 
 def _warn_implicit_checks() -> None:
@@ -130,6 +132,7 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
         values = values.to(dtypes.to_dtype(dtype))
     if device is not None:
         values = values.to(device)
+    refuse_batched(values, "sparse_coo_tensor")
     if not isinstance(indices, Tensor):
         indices = make_tensor(indices, dtype=dtypes.int64, device=values.device)
     indices = indices.detach().to(values.device, dtypes.int64)
@@ -166,7 +169,7 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
                 f"values has incorrect size, expected {list((nnz, *shape[sparse_dim:]))}, got "
                 f"{list(values.shape)}")
     if check_invariants is None:
-        check = check_invariants_enabled()
+        check = coo.invariant_checks.enabled
         if not check:
             _warn_implicit_checks()
     else:
@@ -202,6 +205,7 @@ def _check_indices(backend: Any, indices: Any, sizes: tuple[int, ...]) -> None:
 # ----------------------------------------------------------------------------- conversions
 class ToDense(Function):
     node_name = "ToDenseBackward0"
+    jvp = auto_linear
     takes_sparse = True
 
     @staticmethod
@@ -226,6 +230,7 @@ def to_dense(input: Tensor, dtype: Any = None, *, masked_grad: bool | None = Non
 
 class ToSparse(Function):
     node_name = "ToSparseBackward1"
+    jvp = auto_linear
     takes_sparse = True
 
     @staticmethod
@@ -259,6 +264,7 @@ def to_sparse(input: Tensor, sparse_dim: int | None = None, *, layout: Any = Non
     if dense_dim is not None:
         raise RuntimeError("to_sparse for Strided to SparseCOO conversion does not use the "
                            "dense_dim argument")
+    refuse_batched(input, "to_sparse")
     if is_sparse(input):
         if sparse_dim is not None and sparse_dim != input._data.sparse_dim:
             raise RuntimeError("to_sparse: conversion from Sparse to Sparse with sparse_dim "
@@ -275,6 +281,7 @@ def to_sparse(input: Tensor, sparse_dim: int | None = None, *, layout: Any = Non
 
 class Coalesce(Function):
     node_name = "CoalesceBackward0"
+    jvp = auto_linear
     takes_sparse = True
 
     @staticmethod

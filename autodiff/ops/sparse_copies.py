@@ -8,11 +8,13 @@ from typing import Any
 from .. import dtypes
 from .. import sparse_coo as coo
 from ..function import Function
+from ..jvp_rules import auto_linear
 from ..tensor import Tensor
 
 
 class SparseClone(Function):
     node_name = "CloneBackward0"
+    jvp = auto_linear
     takes_sparse = True
 
     @staticmethod
@@ -31,6 +33,7 @@ class SparseToCopy(Function):
     """A sparse tensor in another dtype and/or on another device."""
 
     node_name = "ToCopyBackward0"
+    jvp = auto_linear
     takes_sparse = True
 
     @staticmethod

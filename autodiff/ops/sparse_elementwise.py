@@ -13,7 +13,9 @@ from typing import Any
 from .. import dtypes
 from .. import sparse_coo as coo
 from ..function import Function
+from ..jvp_rules import auto_linear, auto_multilinear, sum_terms
 from ..tensor import Tensor
+from ._dims import reduction_axes
 from ._promotion import promote, with_number
 from .sparse_coo import SparseCooTensor, SparseMask, sparse_values, to_dense
 
@@ -61,6 +63,13 @@ class SparseAdd(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
         return grad, grad
 
+    @staticmethod
+    def jvp(ctx: Any, first: Tensor | None, second: Tensor | None) -> Tensor | None:
+        # Linear in both together; a dense tangent first (sparse + dense is refused).
+        if first is not None and first.is_sparse and second is not None:
+            first, second = second, first
+        return sum_terms([first, second])
+
 
 # ----------------------------------------------------------------------------- mul, neg
 class SparseMul(Function):
@@ -68,6 +77,7 @@ class SparseMul(Function):
     each value scaled."""
 
     node_name = "MulBackward0"
+    jvp = auto_multilinear
     takes_sparse = True
 
     @staticmethod
@@ -101,6 +111,7 @@ class SparseMul(Function):
 
 class SparseNeg(Function):
     node_name = "NegBackward0"
+    jvp = auto_linear
     takes_sparse = True
 
     @staticmethod
@@ -158,6 +169,7 @@ class SparseSum(Function):
     """Tensor.sum of a sparse tensor; its input's gradient is dense, as in PyTorch."""
 
     node_name = "SumBackward0"
+    jvp = auto_linear
     takes_sparse = True
 
     @staticmethod
@@ -180,6 +192,7 @@ class SparseSumOfSparse(Function):
     """torch.sparse.sum over given dims; the input's gradient is sparse, at its indices."""
 
     node_name = "SparseSumBackward0"
+    jvp = auto_linear
     takes_sparse = True
 
     @staticmethod
@@ -209,15 +222,14 @@ class SparseSumOfSparse(Function):
 
 def sparse_sum(input: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:
     """torch.sparse.sum: a sparse tensor summed over `dim` (all dims: a dense 0-d tensor)."""
-    from ._dims import reduction_axes
-
     dtype_name = None if dtype is None else dtypes.to_dtype(dtype).name
     if type(input._data) is not coo.SparseCOO:
         return input.sum(dtype=dtype) if dim is None else input.sum(dim, dtype=dtype)
     if dim is None:
         return SparseSum.apply(input, axes=None, keepdim=False, dtype=dtype_name)
     axes = reduction_axes(dim, input.dim())
-    return SparseSumOfSparse.apply(input, axes=tuple(sorted(axes)), dtype=dtype_name)
+    every = tuple(range(input.dim())) if axes is None else tuple(sorted(axes))
+    return SparseSumOfSparse.apply(input, axes=every, dtype=dtype_name)
 
 
 # ----------------------------------------------------------------------------- transposes
@@ -225,6 +237,7 @@ class SparseTranspose(Function):
     """Two sparse dims swapped: their index rows swap (the result is not coalesced)."""
 
     node_name = "TransposeBackward0"
+    jvp = auto_linear
     takes_sparse = True
 
     @staticmethod

@@ -13,6 +13,7 @@ from typing import Any
 from .. import dtypes
 from .. import sparse_coo as coo
 from ..function import Function
+from ..jvp_rules import auto_multilinear, sum_terms
 from ..tensor import Tensor
 from .sparse_coo import SparseMask
 
@@ -34,6 +35,7 @@ class SparseMm(Function):
     """mm with one sparse operand: a dense result; both gradients dense."""
 
     node_name = "MmBackward0"
+    jvp = auto_multilinear
     takes_sparse = True
 
     @staticmethod
@@ -127,6 +129,18 @@ class SparseAddmm(Function):
             if ctx.alpha != 1:
                 grad_dense = grad_dense * ctx.alpha
         return grad_input, grad_sparse, grad_dense
+
+    @staticmethod
+    def jvp(ctx: Any, input: Tensor | None, sparse: Tensor | None,
+            dense: Tensor | None) -> Tensor | None:
+        args, kwargs, _ = ctx._dual_call
+        alpha = kwargs["alpha"]
+        terms = [None if input is None or kwargs["beta"] == 0 else input * kwargs["beta"]]
+        if sparse is not None:
+            terms.append(SparseAddmm.apply(None, sparse, args[2], beta=0, alpha=alpha))
+        if dense is not None:
+            terms.append(SparseAddmm.apply(None, args[1], dense, beta=0, alpha=alpha))
+        return sum_terms(terms)
 
 
 def sparse_mm(mat1: Tensor, mat2: Tensor, reduce: str = "sum") -> Tensor:

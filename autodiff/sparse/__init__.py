@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ops.sparse_coo import check_invariants_enabled, set_check_invariants
 from ..ops.sparse_elementwise import sparse_sum as sum
 from ..ops.sparse_products import sparse_addmm as addmm
 from ..ops.sparse_products import sparse_mm as mm
+from ..sparse_coo import invariant_checks
 
 
 class check_sparse_tensor_invariants:
@@ -18,15 +18,15 @@ class check_sparse_tensor_invariants:
 
     @staticmethod
     def is_enabled() -> bool:
-        return check_invariants_enabled()
+        return invariant_checks.enabled
 
     @staticmethod
     def enable() -> None:
-        set_check_invariants(True)
+        invariant_checks.enabled = True
 
     @staticmethod
     def disable() -> None:
-        set_check_invariants(False)
+        invariant_checks.enabled = False
 
     def __init__(self, enable: bool = True) -> None:
         self.state = enable
@@ -36,12 +36,12 @@ class check_sparse_tensor_invariants:
         if self.saved_state is not None:
             raise RuntimeError("This context manager instance is already activated. Use a "
                                "different context manager instance for context nesting.")
-        self.saved_state = check_invariants_enabled()
-        set_check_invariants(self.state)
+        self.saved_state = invariant_checks.enabled
+        invariant_checks.enabled = self.state
 
     def __exit__(self, *args: Any) -> None:
         assert self.saved_state is not None
-        set_check_invariants(self.saved_state)
+        invariant_checks.enabled = self.saved_state
         self.saved_state = None
 
     def __call__(self, function: Any) -> Any:
