@@ -92,10 +92,11 @@ class Function(Node):
     _saved: tuple[SavedTensor | bool | int | float | None, ...] | None = None
     _non_differentiable: tuple[Any, ...] | None = None
     materialize_grads: bool = True
-    # A dense op given a sparse tensor runs this Function in its place (`sparse_dispatch.py`);
-    # without one it refuses the sparse tensor in PyTorch's words. The sparse forms themselves
-    # take sparse tensors' arrays (`takes_sparse`).
-    sparse_form: type[Function] | None = None
+    # A dense op given a sparse tensor runs this in its place (`sparse_dispatch.py`): a
+    # Function, or anything with its `apply` (`ops/sparse_coo.OnValues`); without one it
+    # refuses the sparse tensor in PyTorch's words. The sparse forms themselves take sparse
+    # tensors' arrays (`takes_sparse`).
+    sparse_form: Any = None
     takes_sparse = False
     # Output shapes and dtypes, kept by multi-output nodes and custom Functions (to make zeros
     # for outputs that got no gradient).

@@ -52,6 +52,10 @@ class SparseCOO:
     def nnz(self) -> int:
         return int(self.indices.shape[1])
 
+    def copied(self, backend: Any) -> SparseCOO:
+        return SparseCOO(backend.asarray(self.indices, copy=True),
+                         backend.asarray(self.values, copy=True), self.shape, self.coalesced)
+
     def with_values(self, values: Any, coalesced: bool | None = None) -> SparseCOO:
         """The same indices with other values (of the same leading length)."""
         return SparseCOO(self.indices, values, self.shape,

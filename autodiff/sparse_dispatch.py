@@ -5,7 +5,7 @@ kernel for the Sparse backends."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from .op_overloads import overload_of
 from .sparse_coo import SparseCOO
@@ -22,11 +22,17 @@ def sparse_form(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return form.apply(*args, **kwargs)
 
 
-def refuse(ctx: Any, args: tuple[Any, ...]) -> None:
-    """PyTorch's NotImplementedError for an operator without a sparse kernel."""
+def refuse(ctx: Any, args: tuple[Any, ...]) -> NoReturn:
+    """PyTorch's NotImplementedError for an op without a sparse kernel."""
     overload = overload_of(ctx, args)
     name = overload.name() if overload is not None else f"aten::{ctx.node_name}"
     device = next(arg for arg in args if type(getattr(arg, "_data", None)) is SparseCOO).device
+    refuse_operator(name, device)
+
+
+def refuse_operator(name: str, device: Any) -> NoReturn:
+    """PyTorch's dispatcher error for operator `name` ('aten::fill_.Scalar') on a sparse
+    tensor of `device`."""
     backend = "SparseCPU" if device.type == "cpu" else f"Sparse{device.type.upper()}"
     raise NotImplementedError(
         f"Could not run '{name}' with arguments from the '{backend}' backend. This could be "

@@ -30,6 +30,8 @@ _NON_LEAF_GRAD_WARNING = (
     "github.com/pytorch/pytorch/pull/30531 for more information."
 )
 
+_NO_STORAGE = "Cannot access data pointer of Tensor that doesn't have storage"
+
 
 class Tensor:
     """An n-dimensional array on a device that can record the ops applied to it."""
@@ -239,6 +241,8 @@ class Tensor:
 
     def data_ptr(self) -> int:
         """The address of the first element in device memory."""
+        if type(self._data) is SparseCOO:
+            raise RuntimeError(_NO_STORAGE)
         return self._backend.data_ptr(self._data)
 
     def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
@@ -1950,9 +1954,13 @@ class Tensor:
             raise RuntimeError(
                 f"a Tensor with {self.numel()} elements cannot be converted to Scalar"
             )
+        if type(self._data) is SparseCOO:
+            return self.to_dense().item()
         return self._backend.item(self._data)
 
     def tolist(self) -> Any:
+        if type(self._data) is SparseCOO:
+            raise RuntimeError(_NO_STORAGE)
         return self._backend.tolist(self._data)
 
     def numpy(self, *, force: bool = False) -> Any:
@@ -1967,6 +1975,9 @@ class Tensor:
                 f"can't convert {self._backend.device} device type tensor to numpy. Use "
                 "Tensor.cpu() to copy the tensor to host memory first."
             )
+        if type(self._data) is SparseCOO:
+            raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() "
+                            "first.")
         if self.dtype is dtypes.bfloat16:  # NumPy has no bfloat16 (ml_dtypes' is not NumPy's)
             raise TypeError("Got unsupported ScalarType BFloat16")
         return self._backend.to_numpy(self._data)
@@ -2032,7 +2043,9 @@ class Tensor:
         out = _new(type(self))
         out.__dict__.update({k: v for k, v in self.__dict__.items()
                              if k not in _NOT_COPIED})
-        out._data = backend.asarray(self._data, copy=True)
+        data = self._data
+        out._data = (data.copied(backend) if type(data) is SparseCOO
+                     else backend.asarray(data, copy=True))
         out._version_counter = None
         memo[id(self)] = out
         if self._grad is not None:

@@ -21,6 +21,7 @@ from ._checks import not_implemented_for, require_floating, require_tensors
 from ._out import CAST, takes_out
 from .joining import cat
 from .selection import where
+from .sparse_coo import OnValues
 from .unary import UnaryOfOutput, erf, exp, tanh
 
 _SQRT1_2 = math.sqrt(0.5)
@@ -81,6 +82,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 class Relu(Function):
+    sparse_form = OnValues()
     node_name = "ReluBackward0"
 
     jvp = auto_element_wise

@@ -26,7 +26,8 @@ from ._out import CAST, SAME, takes_out
 from ._promotion import checked_number, default_float, promote, with_number
 from .holomorphic import Holomorphic
 from .selection import where
-from .sparse_elementwise import SparseAdd, SparseMul, SparseNeg
+from .sparse_coo import OnValues
+from .sparse_elementwise import SparseAdd, SparseMul, SparseNeg, SparseSub
 from .unary import log
 
 _SCALARS = (bool, int, float, complex)
@@ -74,6 +75,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 
 class Sub(Function):
     node_name = "SubBackward0"
+    sparse_form = SparseSub
 
     jvp = auto_element_wise
 
@@ -219,6 +221,7 @@ multiply = mul
 
 
 class Div(Function):
+    sparse_form = OnValues()
     node_name = "DivBackward0"
 
     jvp = auto_element_wise
@@ -288,6 +291,7 @@ class MulNumber(Mul):
 
 
 class DivNumber(Div):
+    sparse_form = OnValues()
     node_name = "DivBackward1"
 
 
@@ -379,6 +383,7 @@ def reciprocal_(input: Tensor) -> Tensor:
 class PowScalar(Holomorphic, Function):
     """tensor ** number."""
 
+    sparse_form = OnValues()
     node_name = "PowBackward0"
 
     jvp = auto_element_wise

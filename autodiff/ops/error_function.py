@@ -15,6 +15,7 @@ from ..autocast_state import autocast_op
 from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor
 from ._checks import require_tensors
+from .sparse_coo import OnValues
 from .unary import SpecialOfInput, SpecialOfOutput, exp, special_values
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -47,6 +48,7 @@ def erfc_(input: Tensor) -> Tensor:
 
 
 class Erfinv(SpecialOfOutput):
+    sparse_form = OnValues()
     node_name = "ErfinvBackward0"
     kernel = "erfinv"
 

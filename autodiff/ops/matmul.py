@@ -23,7 +23,7 @@ from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, s
 from ._out import CAST, EXACT, same, takes_out
 from ._promotion import check_broadcast
 from .complex import conj
-from .sparse_products import SparseMm
+from .sparse_products import SparseMm, SparseMv
 from .sparse_products import mm as sparse_mm
 
 
@@ -165,6 +165,7 @@ class Bmm(Matmul):
 # unsqueeze / transpose / matmul / squeeze chain (the tutorial's x @ w is one of them).
 class Mv(Matmul):
     node_name = "MvBackward0"
+    sparse_form = SparseMv
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:

@@ -18,6 +18,7 @@ from .. import sparse_coo as coo
 from ..creation import tensor as make_tensor
 from ..function import Function
 from ..jvp_rules import auto_linear
+from ..sparse_dispatch import refuse
 from ..tensor import Tensor, _wrap
 
 
@@ -102,6 +103,36 @@ class SparseValues(Function):
 
 def sparse_values(input: Tensor) -> Tensor:
     return SparseValues.apply(input)
+
+
+class OnValues:
+    """The sparse form of an elementwise op that maps 0 to 0 (sin, abs, sqrt, relu, pow and
+    div by a number, ...): the op on a coalesced sparse tensor's values, at the same indices.
+    Read from the op's class it is that class's form (`__get__`), so subclasses get theirs."""
+
+    def __get__(self, instance: Any, owner: type[Function]) -> _OnValuesOf:
+        return _OnValuesOf(owner)
+
+
+_VALUES_NODES: dict[type[Function], type[Function]] = {}
+
+
+class _OnValuesOf:
+    def __init__(self, op: type[Function]) -> None:
+        self.op = op
+
+    def apply(self, input: Any, *args: Any, **kwargs: Any) -> Tensor:
+        op = self.op
+        if not is_sparse(input) or any(isinstance(arg, Tensor) for arg in args):
+            refuse(op(), (input, *args))
+        sparse = coalesce(input)  # f of a sum is not the sum of f: duplicates summed first
+        values = op.apply(sparse_values(sparse), *args, **kwargs)
+        node = _VALUES_NODES.get(op)
+        if node is None:  # the result's node carries the op's name, as PyTorch's does
+            node = _VALUES_NODES[op] = type(f"Sparse{op.__name__}", (SparseCooTensor,),
+                                             {"node_name": op.node_name})
+        data = sparse._data
+        return node.apply(values, indices=data.indices, shape=data.shape, coalesced=True)
 
 
 _implicit_warning_given = [False]

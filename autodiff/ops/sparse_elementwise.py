@@ -71,6 +71,26 @@ class SparseAdd(Function):
         return sum_terms([first, second])
 
 
+class SparseSub(SparseAdd):
+    """dense - sparse and sparse - sparse: the sum with the second operand negated."""
+
+    node_name = "SubBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        if type(b) is coo.SparseCOO:
+            b = b.with_values(ctx.backend.negative(b.values))
+        return SparseAdd.forward(ctx, a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
+        return grad, -grad
+
+    @staticmethod
+    def jvp(ctx: Any, first: Tensor | None, second: Tensor | None) -> Tensor | None:
+        return SparseAdd.jvp(ctx, first, None if second is None else -second)
+
+
 # ----------------------------------------------------------------------------- mul, neg
 class SparseMul(Function):
     """A sparse tensor times a number or a dense tensor (broadcast to it): the same indices,
@@ -88,10 +108,9 @@ class SparseMul(Function):
             ctx.swapped = True
         else:
             ctx.swapped = False
-        if type(b) is coo.SparseCOO:
-            raise RuntimeError("mul: autodiff multiplies a sparse tensor by a number or a "
-                               "dense tensor, not by another sparse tensor")
         ctx.save_for_backward(a, b)
+        if type(b) is coo.SparseCOO:
+            return _intersection_product(backend, a, b)
         if type(b) in _SCALARS:
             values, number = promote(backend, a.values, b)
             return a.with_values(with_number(backend, backend.multiply, values, number))
@@ -105,8 +124,25 @@ class SparseMul(Function):
         sparse_grad = grad * other
         other_grad = None
         if isinstance(other, Tensor) and ctx.needs_input_grad[0 if ctx.swapped else 1]:
-            other_grad = to_dense(to_dense(grad) * sparse)
+            other_grad = grad * sparse if other.is_sparse else to_dense(to_dense(grad) * sparse)
         return (other_grad, sparse_grad) if ctx.swapped else (sparse_grad, other_grad)
+
+
+def _intersection_product(backend: Any, a: coo.SparseCOO, b: coo.SparseCOO) -> coo.SparseCOO:
+    """sparse * sparse: the entries both have (a coalesced), each the product."""
+    if a.shape != b.shape:
+        raise RuntimeError(f"mul: expected 'self' and 'other' to have same sizes, but "
+                           f"{_sizes_text(a.shape)} != {_sizes_text(b.shape)}")
+    a = coo.coalesce(backend, a)
+    sizes = a.shape[:a.sparse_dim]
+    b = coo.coalesce(backend, b)
+    present = backend.isin(coo.flat_keys(backend, a.indices, sizes),
+                           coo.flat_keys(backend, b.indices, sizes))
+    kept = backend.astype(backend.nonzero(present)[0], "int64")
+    indices = backend.take(a.indices, kept, axis=1)
+    left, right = promote(backend, backend.take(a.values, kept, axis=0),
+                          coo.lookup(backend, b, indices), elementwise=False)
+    return coo.SparseCOO(indices, backend.multiply(left, right), a.shape, True)
 
 
 class SparseNeg(Function):

@@ -52,6 +52,36 @@ class SparseMm(Function):
         return grad_a, grad_b
 
 
+class SparseMv(Function):
+    """A sparse matrix times a dense vector; the matrix's gradient is dense, as in PyTorch."""
+
+    node_name = "MvBackward0"
+    takes_sparse = True
+
+    jvp = auto_multilinear
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, v: Any) -> Any:
+        backend = ctx.backend
+        if type(v) is coo.SparseCOO or type(a) is not coo.SparseCOO:
+            raise RuntimeError("mv: autodiff multiplies a sparse matrix by a dense vector")
+        if a.dense_dim != 0 or a.ndim != 2:
+            raise RuntimeError("vector + matrix @ vector expected, got 1, 2, 1")
+        if a.shape[1] != v.shape[0]:
+            raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat "
+                               f"({a.shape[0]}x{a.shape[1]}), vec ({v.shape[0]})")
+        ctx.save_for_backward(a, v)
+        column = coo.matmul(backend, a, backend.reshape(v, (-1, 1)))
+        return backend.reshape(column, (a.shape[0],))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, v = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        return (grad.outer(v) if needs[0] else None,
+                a.t().mv(grad) if needs[1] else None)
+
+
 def _scalar_name(tensor: Tensor) -> str:
     return dtypes.SCALAR_TYPE_NAMES[tensor.dtype.name]
 
@@ -122,13 +152,19 @@ class SparseAddmm(Function):
             grad_input = grad if ctx.beta == 1 else grad * ctx.beta
         grad_sparse = grad_dense = None
         if needs[1]:
-            masked = SparseMask.apply(grad.mm(dense.t()), indices=ctx.indices, coalesced=False)
-            grad_sparse = masked if ctx.alpha == 1 else masked * ctx.alpha
+            grad_sparse = type(ctx).sparse_grad(ctx, grad, dense)
+            if ctx.alpha != 1:
+                grad_sparse = grad_sparse * ctx.alpha
         if needs[2]:
             grad_dense = mm(sparse.t(), grad)
             if ctx.alpha != 1:
                 grad_dense = grad_dense * ctx.alpha
         return grad_input, grad_sparse, grad_dense
+
+    @staticmethod
+    def sparse_grad(ctx: Any, grad: Tensor, dense: Tensor) -> Tensor:
+        """The sparse operand's gradient (before alpha): sparse, at its coalesced indices."""
+        return SparseMask.apply(grad.mm(dense.t()), indices=ctx.indices, coalesced=False)
 
     @staticmethod
     def jvp(ctx: Any, input: Tensor | None, sparse: Tensor | None,
@@ -141,6 +177,17 @@ class SparseAddmm(Function):
         if dense is not None:
             terms.append(SparseAddmm.apply(None, args[1], dense, beta=0, alpha=alpha))
         return sum_terms(terms)
+
+
+class SparseAddmmDense(SparseAddmm):
+    """torch.addmm with a sparse mat1: as torch.sparse.addmm, with PyTorch's dense gradient
+    for mat1."""
+
+    node_name = "AddmmBackward0"
+
+    @staticmethod
+    def sparse_grad(ctx: Any, grad: Tensor, dense: Tensor) -> Tensor:
+        return grad.mm(dense.t())
 
 
 def sparse_mm(mat1: Tensor, mat2: Tensor, reduce: str = "sum") -> Tensor:

@@ -24,6 +24,7 @@ from ._out import CAST, SAME, takes_out
 from ._promotion import default_float, in_float, promote
 from .holomorphic import Holomorphic
 from .selection import maximum, where
+from .sparse_coo import OnValues
 
 _PI = math.pi
 _LN2 = math.log(2.0)
@@ -143,6 +144,7 @@ def log_(input: Tensor) -> Tensor:
 
 
 class Expm1(UnaryOfOutput):
+    sparse_form = OnValues()
     node_name = "Expm1Backward0"
     kernel = "expm1"
 
@@ -165,6 +167,7 @@ def expm1_(input: Tensor) -> Tensor:
 
 
 class Log1p(UnaryOfInput):
+    sparse_form = OnValues()
     node_name = "Log1PBackward0"
     kernel = "log1p"
 
@@ -248,6 +251,7 @@ def exp2_(input: Tensor) -> Tensor:
 
 
 class Erf(Function):
+    sparse_form = OnValues()
     node_name = "ErfBackward0"
 
     jvp = auto_element_wise
@@ -281,6 +285,7 @@ def erf_(input: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------------------- roots
 class Sqrt(UnaryOfOutput):
+    sparse_form = OnValues()
     node_name = "SqrtBackward0"
     kernel = "sqrt"
 
@@ -332,6 +337,7 @@ def rsqrt_(input: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------------------- abs and sign
 class Abs(Function):
+    sparse_form = OnValues()
     node_name = "AbsBackward0"
 
     jvp = auto_element_wise
@@ -364,6 +370,7 @@ absolute = abs
 
 
 class Sign(Function):
+    sparse_form = OnValues()
     node_name = "SignBackward0"
 
     jvp = auto_element_wise
@@ -391,6 +398,7 @@ def sign(input: Tensor) -> Tensor:
 class Sgn(Function):
     """sign, extended to complex numbers (z / |z|, 0 at 0); on real tensors it is sign."""
 
+    sparse_form = OnValues()
     node_name = "SgnBackward0"
 
     jvp = auto_element_wise
@@ -434,6 +442,7 @@ def positive(input: Tensor) -> Tensor:
 class _Rounding(Function):
     """floor/ceil/round/trunc: integers pass through unchanged; the gradient is zero."""
 
+    sparse_form = OnValues()
     kernel: ClassVar[str]
 
     jvp = auto_element_wise
@@ -555,6 +564,7 @@ def round_(input: Tensor, *, decimals: int | None = None) -> Tensor:
 class Frac(Function):
     """input - trunc(input): the fractional part, with the input's sign."""
 
+    sparse_form = OnValues()
     node_name = "FracBackward0"
 
     jvp = auto_element_wise
@@ -582,6 +592,7 @@ def frac_(input: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------------------- trigonometry
 class Sin(UnaryOfInput):
+    sparse_form = OnValues()
     node_name = "SinBackward0"
     kernel = "sin"
 
@@ -624,6 +635,7 @@ def cos_(input: Tensor) -> Tensor:
 
 
 class Tan(UnaryOfOutput):
+    sparse_form = OnValues()
     node_name = "TanBackward0"
     kernel = "tan"
 
@@ -646,6 +658,7 @@ def tan_(input: Tensor) -> Tensor:
 
 
 class Asin(UnaryOfInput):
+    sparse_form = OnValues()
     node_name = "AsinBackward0"
     kernel = "asin"
 
@@ -708,6 +721,7 @@ def arccos_(input: Tensor) -> Tensor:
 
 
 class Atan(UnaryOfInput):
+    sparse_form = OnValues()
     node_name = "AtanBackward0"
     kernel = "atan"
 
@@ -867,6 +881,7 @@ class InPlaceWithoutDerivative:
 
 
 class Tanh(UnaryOfOutput):
+    sparse_form = OnValues()
     node_name = "TanhBackward0"
     kernel = "tanh"
 
@@ -922,6 +937,7 @@ def tanh_(input: Tensor) -> Tensor:
 
 
 class Sinh(UnaryOfInput):
+    sparse_form = OnValues()
     node_name = "SinhBackward0"
     kernel = "sinh"
 
@@ -965,6 +981,7 @@ def cosh_(input: Tensor) -> Tensor:
     return input.cosh_()
 
 class Asinh(UnaryOfInput):
+    sparse_form = OnValues()
     node_name = "AsinhBackward0"
     kernel = "asinh"
 
@@ -1033,6 +1050,7 @@ def arccosh_(input: Tensor) -> Tensor:
 
 
 class Atanh(UnaryOfInput):
+    sparse_form = OnValues()
     node_name = "AtanhBackward0"
     kernel = "atanh"
 
