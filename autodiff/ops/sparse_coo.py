@@ -174,6 +174,10 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
     dense_dim = max(values.dim() - 1, 0)
     if values.dim() == 0:
         values = values.reshape(1)
+    if size is not None and len(size) != sparse_dim + dense_dim:
+        raise RuntimeError(
+            "'len(size) == sparse_dim + dense_dim' is not satisfied: len(size) = "
+            f"{len(size)}, sparse_dim = {sparse_dim}, dense_dim = {dense_dim}")
     nnz = index_shape[1] if len(index_shape) == 2 else 1
     if nnz != values.shape[0]:
         raise RuntimeError("indices and values must have same nnz, but got nnz from indices: "
@@ -191,10 +195,6 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
         shape = (*sparse_sizes, *values.shape[1:])
     else:
         shape = tuple(int(extent) for extent in size)
-        if len(shape) != sparse_dim + dense_dim:
-            raise RuntimeError(
-                "'len(size) == sparse_dim + dense_dim' is not satisfied: len(size) = "
-                f"{len(shape)}, sparse_dim = {sparse_dim}, dense_dim = {dense_dim}")
         if tuple(values.shape[1:]) != shape[sparse_dim:]:
             raise RuntimeError(
                 f"values has incorrect size, expected {list((nnz, *shape[sparse_dim:]))}, got "

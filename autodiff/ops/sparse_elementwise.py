@@ -225,7 +225,8 @@ class SparseSumDim(SparseSum):
 
 
 class SparseSumOfSparse(Function):
-    """torch.sparse.sum over given dims; the input's gradient is sparse, at its indices."""
+    """torch.sparse.sum over given dims; the input's gradient is sparse, at its coalesced
+    indices (a repeated index is one entry of the tensor: its gradient is counted once)."""
 
     node_name = "SparseSumBackward0"
     jvp = auto_linear
@@ -233,7 +234,7 @@ class SparseSumOfSparse(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...], dtype: str | None) -> Any:
-        ctx.sparse, ctx.axes = a, axes
+        ctx.sparse, ctx.axes = coo.coalesce(ctx.backend, a), axes
         return _sum_sparse(ctx.backend, a, axes, False, dtype)
 
     @staticmethod
@@ -253,7 +254,7 @@ class SparseSumOfSparse(Function):
             values = values.unsqueeze(1 + axis - sparse_dim)
         values = values.expand(sparse.nnz, *sparse.shape[sparse_dim:])
         return SparseCooTensor.apply(values, indices=sparse.indices, shape=sparse.shape,
-                                     coalesced=sparse.coalesced)
+                                     coalesced=True)
 
 
 def sparse_sum(input: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:
