@@ -199,6 +199,8 @@ REFUSED: list[tuple[str, Callable[[Any, Any], Any], str]] = [
     ("softmax", lambda m, s: s.softmax(1), "aten::_softmax"),
     ("view", lambda m, s: s.view(6), "aten::view"),
     ("ones_like", lambda m, s: m.ones_like(s), "aten::fill_.Scalar"),
+    ("gt", lambda m, s: s > 0, "aten::gt.Scalar"),
+    ("eq_dense", lambda m, s: s == m.ones(2, 3, device=s.device), "aten::eq.Tensor"),
 ]
 
 
