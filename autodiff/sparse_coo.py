@@ -171,6 +171,28 @@ def nonzero_indices(backend: Any, dense: Any, sparse_dim: int) -> Any:
     return backend.stack([backend.astype(row, "int64") for row in found], axis=0)
 
 
+def sparse_matmul(backend: Any, a: SparseCOO, b: SparseCOO) -> SparseCOO:
+    """a (m, k) @ b (k, n), both sparse: every non-zero of a meets the run of b's rows with its
+    column (b coalesced: rows sorted, found by binary search); the products are summed per
+    result index. O(pairs), coalesced; sums that cancel stay as zeros, as in PyTorch."""
+    a, b = coalesce(backend, a), coalesce(backend, b)
+    a_rows, a_columns = a.indices[0, :], a.indices[1, :]
+    b_rows, b_columns = b.indices[0, :], b.indices[1, :]
+    start = backend.searchsorted(b_rows, a_columns)
+    counts = backend.subtract(backend.searchsorted(b_rows, a_columns, right=True), start)
+    ends = backend.cumulative_sum(counts)
+    total = int(backend.item(ends[-1])) if counts.shape[0] else 0
+    pair = backend.arange(0, total, 1, "int64")
+    from_a = backend.searchsorted(ends, pair, right=True)  # each pair's entry of a
+    within = backend.subtract(pair, backend.take(backend.subtract(ends, counts), from_a, axis=0))
+    from_b = backend.add(backend.take(start, from_a, axis=0), within)
+    values = backend.multiply(backend.take(a.values, from_a, axis=0),
+                              backend.take(b.values, from_b, axis=0))
+    indices = backend.stack([backend.take(a_rows, from_a, axis=0),
+                             backend.take(b_columns, from_b, axis=0)], axis=0)
+    return coalesce(backend, SparseCOO(indices, values, (a.shape[0], b.shape[1]), False))
+
+
 def matmul(backend: Any, sparse: SparseCOO, dense: Any) -> Any:
     """sparse (m, k) @ dense (k, n): each non-zero's row of dense, scaled, added into its row
     of the result (one gather and one scatter-add)."""

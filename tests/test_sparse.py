@@ -366,6 +366,36 @@ def test_like_and_copies(device: str) -> None:
     assert autodiff.sparse_coo_tensor([[0]], [5.], (1,)).item() == 5.0
 
 
+def _sparse_products(module: Any) -> list[Any]:
+    a = module.sparse_coo_tensor([[0, 1, 1, 0], [2, 0, 2, 2]], [1., 2, 3, 4], (2, 3),
+                                 requires_grad=True)
+    b = module.sparse_coo_tensor([[0, 2, 2], [1, 0, 1]], [5., 6, 7], (3, 2), requires_grad=True)
+    found = []
+    for product in (module.mm, lambda x, y: x @ y, module.sparse.mm):
+        out = product(a, b)
+        out.to_dense().sum().backward()
+        found.append((repr(out.detach()), out.grad_fn.name(), a.grad.to_dense().tolist(),
+                      b.grad.to_dense().tolist(), str(a.grad.layout)))
+        a.grad = b.grad = None
+    found.append(repr(module.mm(a, b).detach()))
+    return found
+
+
+def test_sparse_times_sparse_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    assert _sparse_products(autodiff) == _sparse_products(torch)
+
+
+def test_sparse_times_sparse(device: str) -> None:
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((6, 5)) * (rng.random((6, 5)) < 0.3)
+    b = rng.standard_normal((5, 4)) * (rng.random((5, 4)) < 0.3)
+    product = autodiff.tensor(a, device=device).to_sparse() @ autodiff.tensor(
+        b, device=device).to_sparse()
+    assert product.is_sparse and product.is_coalesced() and str(product.device) == device
+    assert np.allclose(product.to_dense().tolist(), a @ b)
+
+
 def test_sparse_times_sparse_keeps_common_entries(device: str) -> None:
     a = autodiff.tensor([[0., 1, 2], [3, 0, 4]], device=device).to_sparse()
     b = autodiff.tensor([[5., 0, 6], [7, 8, 0]], device=device).to_sparse()

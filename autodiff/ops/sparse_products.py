@@ -24,7 +24,10 @@ def _transposed(sparse: coo.SparseCOO, backend: Any) -> coo.SparseCOO:
 
 
 def _product(backend: Any, a: Any, b: Any) -> Any:
-    """a @ b with one of them sparse: dense @ sparse as (sparse.T @ dense.T).T."""
+    """a @ b with one of them sparse (dense @ sparse as (sparse.T @ dense.T).T), or both (a
+    sparse result)."""
+    if type(a) is coo.SparseCOO and type(b) is coo.SparseCOO:
+        return coo.sparse_matmul(backend, a, b)
     if type(a) is coo.SparseCOO:
         return coo.matmul(backend, a, b)
     swapped = coo.matmul(backend, _transposed(b, backend), backend.permute_dims(a, (1, 0)))
@@ -32,7 +35,8 @@ def _product(backend: Any, a: Any, b: Any) -> Any:
 
 
 class SparseMm(Function):
-    """mm with one sparse operand: a dense result; both gradients dense."""
+    """mm with a sparse operand: a dense result and dense gradients; two sparse operands give
+    a sparse result and (unmasked) sparse gradients, as in PyTorch."""
 
     node_name = "MmBackward0"
     jvp = auto_multilinear
@@ -89,17 +93,14 @@ def _scalar_name(tensor: Tensor) -> str:
 def _check(input: Tensor, mat2: Tensor, function: str) -> None:
     """PyTorch's checks of a sparse-dense product (addmm's, whose kernel it is)."""
     first, second = input._data, mat2._data
-    if type(first) is coo.SparseCOO and type(second) is coo.SparseCOO:
-        raise RuntimeError(f"{function}: autodiff multiplies a sparse matrix by a dense one; "
-                           "sparse @ sparse is not supported")
     for name, tensor in (("self", input), ("mat2", mat2)):
         if tensor.dim() != 2:
             raise RuntimeError(f"{name if name == 'mat2' else 'self'} must be a matrix")
-    sparse = first if type(first) is coo.SparseCOO else second
-    if sparse.dense_dim != 0:
-        raise RuntimeError(f"{function}: expected a sparse matrix with 2 sparse dims and 0 "
-                           f"dense dims, but got {sparse.sparse_dim} sparse and "
-                           f"{sparse.dense_dim} dense dims")
+    for sparse in (first, second):
+        if type(sparse) is coo.SparseCOO and sparse.dense_dim != 0:
+            raise RuntimeError(f"{function}: expected a sparse matrix with 2 sparse dims and 0 "
+                               f"dense dims, but got {sparse.sparse_dim} sparse and "
+                               f"{sparse.dense_dim} dense dims")
     if input.shape[1] != mat2.shape[0]:
         if type(first) is coo.SparseCOO:
             raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size "
@@ -190,6 +191,35 @@ class SparseAddmmDense(SparseAddmm):
         return grad.mm(dense.t())
 
 
+class SparseSparseMatmul(Function):
+    """torch.sparse.mm of two sparse matrices: a sparse result; each operand's gradient is
+    sparse, at its own coalesced indices."""
+
+    node_name = "SparseSparseMatmulBackward0"
+    takes_sparse = True
+
+    jvp = auto_multilinear
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        backend = ctx.backend
+        ctx.save_for_backward(a, b)
+        ctx.a_indices = coo.coalesce(backend, a).indices
+        ctx.b_indices = coo.coalesce(backend, b).indices
+        return coo.sparse_matmul(backend, a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        grad_a = grad_b = None
+        if needs[0]:
+            grad_a = SparseMask.apply(mm(grad, b.t()), indices=ctx.a_indices, coalesced=True)
+        if needs[1]:
+            grad_b = SparseMask.apply(mm(a.t(), grad), indices=ctx.b_indices, coalesced=True)
+        return grad_a, grad_b
+
+
 def sparse_mm(mat1: Tensor, mat2: Tensor, reduce: str = "sum") -> Tensor:
     """torch.sparse.mm: a sparse matrix times a dense one."""
     if reduce != "sum":
@@ -198,6 +228,8 @@ def sparse_mm(mat1: Tensor, mat2: Tensor, reduce: str = "sum") -> Tensor:
     if type(mat1._data) is not coo.SparseCOO:
         return mm(mat1, mat2)
     _check(mat1, mat2, "sparse.mm")
+    if type(mat2._data) is coo.SparseCOO:
+        return SparseSparseMatmul.apply(mat1, mat2)
     return SparseAddmm.apply(None, mat1, mat2, beta=0, alpha=1)
 
 
