@@ -308,6 +308,17 @@ def test_gradient_layouts(device: str) -> None:
     assert found["mm"][1] == [[1., 5., 9.], [1., 5., 9.]]
 
 
+def test_to_dense_options_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    found = []
+    for module in (autodiff, torch):
+        leaf = module.tensor([[0., 1], [2, 0]]).to_sparse().requires_grad_()
+        leaf.to_dense(masked_grad=False).sum().backward()
+        found.append((repr(leaf.grad), repr(module.ones(2).to_dense(dtype=module.float64)),
+                      _error(lambda m, leaf=leaf: leaf.to_dense(dtype=m.float64), module)))
+    assert found[0] == found[1]
+
+
 def test_sum_over_a_dim_takes_a_sparse_gradient(device: str) -> None:
     """PyTorch's SumBackward1 of a sparse input fails when its gradient is sparse ("expand is
     unsupported for Sparse tensors"); autodiff densifies it and gives the dense gradient."""

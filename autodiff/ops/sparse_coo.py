@@ -240,23 +240,26 @@ class ToDense(Function):
     takes_sparse = True
 
     @staticmethod
-    def forward(ctx: Any, input: Any) -> Any:
-        ctx.sparse = input
+    def forward(ctx: Any, input: Any, *, masked_grad: bool) -> Any:
+        ctx.sparse, ctx.masked_grad = input, masked_grad
         return coo.to_dense(ctx.backend, input)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
+        if not ctx.masked_grad:  # the whole gradient, in the sparse layout
+            return to_sparse(grad)
         coalesced = coo.coalesce(ctx.backend, ctx.sparse)
         return SparseMask.apply(grad, indices=coalesced.indices, coalesced=True)
 
 
 def to_dense(input: Tensor, dtype: Any = None, *, masked_grad: bool | None = None) -> Tensor:
-    """A sparse tensor's dense form (a dense tensor itself)."""
-    if dtype is not None:
-        raise RuntimeError("dtype argument is not supported by to_dense")
+    """A sparse tensor's dense form (a dense tensor itself, cast to `dtype` when given). Its
+    gradient is masked to the sparse tensor's indices unless `masked_grad=False`."""
     if not is_sparse(input):
-        return input
-    return ToDense.apply(input)
+        return input if dtype is None else input.to(dtypes.to_dtype(dtype))
+    if dtype is not None:
+        raise RuntimeError("dtype argument is not supported by sparse_to_dense")
+    return ToDense.apply(input, masked_grad=masked_grad is None or bool(masked_grad))
 
 
 class ToSparse(Function):
