@@ -33,6 +33,7 @@ from . import (
     return_types,
     serialization,
     testing,
+    sparse,
     special,
     utils,
     viz,
@@ -49,6 +50,7 @@ from .layouts import (
     memory_format,
     jagged,
     preserve_format,
+    sparse_coo,
     strided,
 )
 from .dtypes import (
@@ -466,6 +468,10 @@ from .ops.selection import (
     minimum,
     where,
 )
+
+# Sparse COO tensors
+from .ops.sparse_coo import sparse_coo_tensor
+from .ops.sparse_products import mm as spmm
 
 # Reductions
 from .ops.reduction import all, any, logsumexp, mean, norm, prod, std, sum, var

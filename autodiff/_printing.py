@@ -237,20 +237,48 @@ def _tensor_str(tensor: Any, indent: int) -> str:
     return _nested_str(values, shape, indent, summarize, formatter)
 
 
-def _add_suffixes(tensor_str: str, suffixes: list[str], indent: int) -> str:
-    """Append ", suffix" items, moving one to a new line when it would pass the line width."""
+def _add_suffixes(tensor_str: str, suffixes: list[str], indent: int,
+                  force_newline: bool = False) -> str:
+    """Append ", suffix" items, moving one to a new line when it would pass the line width
+    (the first one always, with `force_newline`: a sparse tensor's)."""
     parts = [tensor_str]
     # PyTorch's arithmetic, including its off-by-two when there is no newline (rfind gives -1).
     last_line_len = len(tensor_str) - tensor_str.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line_len + len(suffix) + 2 > PRINT_OPTS.linewidth:
+        if force_newline or last_line_len + len(suffix) + 2 > PRINT_OPTS.linewidth:
             parts.append(",\n" + " " * indent + suffix)
             last_line_len = indent + len(suffix)
+            force_newline = False
         else:
             parts.append(", " + suffix)
             last_line_len += len(suffix) + 2
     parts.append(")")
     return "".join(parts)
+
+
+def _sparse_str(tensor: Any, indent: int, suffixes: list[str]) -> str:
+    """A sparse COO tensor's indices and values, with its size, nnz, dtype and layout among
+    the suffixes (PyTorch's `_str_intern`)."""
+    suffixes.append(f"size={tuple(tensor.shape)}")
+    if not tensor.is_meta:
+        suffixes.append(f"nnz={tensor._nnz()}")
+    if tensor.dtype not in (dtypes.get_default_dtype(), dtypes.default_complex(), dtypes.int64,
+                            dtypes.bool_):
+        suffixes.append(f"dtype={tensor.dtype}")
+    suffixes.append(f"layout={tensor.layout}")
+    parts = []
+    for name, part in (("indices", tensor._indices()), ("values", tensor._values())):
+        prefix = f"{name}=tensor("
+        if tensor.is_meta:
+            text = "..."
+        elif part.numel() == 0:
+            text = "[]"
+        else:
+            text = _tensor_str(part, indent + len(prefix))
+        if tensor.is_meta or part.numel() == 0:
+            text += f", size={tuple(part.shape)}"
+        parts.append(prefix + text + ")")
+    return (",\n" + " " * indent).join(parts)
 
 
 def tensor_repr(tensor: Any) -> str:
@@ -267,7 +295,9 @@ def tensor_repr(tensor: Any) -> str:
     dtype = tensor.dtype
     default_dtype = dtypes.get_default_dtype()
     shape = tuple(tensor.shape)
-    if tensor.is_meta:  # no values: the size always, the dtype unless the default float one
+    if tensor.is_sparse:
+        tensor_str = _sparse_str(tensor, indent, suffixes)
+    elif tensor.is_meta:  # no values: the size always, the dtype unless the default float one
         suffixes.append(f"size={shape}")
         if dtype is not default_dtype:
             suffixes.append(f"dtype={dtype}")
@@ -293,4 +323,4 @@ def tensor_repr(tensor: Any) -> str:
     elif tensor.requires_grad:
         suffixes.append("requires_grad=True")
 
-    return _add_suffixes(prefix + tensor_str, suffixes, indent)
+    return _add_suffixes(prefix + tensor_str, suffixes, indent, force_newline=tensor.is_sparse)

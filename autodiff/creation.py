@@ -20,6 +20,8 @@ from .ops._checks import invalid_arguments
 from .ops._out import resize as resize_out
 from .ops._out import write as write_out
 from .ops._promotion import checked_number, integer_bounds
+from .sparse_coo import SparseCOO
+from .sparse_dispatch import refuse_operator
 from .tensor import Tensor, _wrap
 
 
@@ -926,8 +928,22 @@ def _like(function: str, kernel: str, input: Tensor, dtype: Any, layout: Any, de
     dtype and device unless given."""
     backend, kind = _like_backend(function, input, dtype, device, layout, pin_memory,
                                   memory_format)
+    if input.is_sparse:
+        return sparse_like(kernel, input, backend, kind, requires_grad)
     array = getattr(backend, kernel)(input._data.shape, *fill, kind.name)
     return _finish(array, backend, requires_grad)
+
+
+def sparse_like(kernel: str, input: Tensor, backend: Any, kind: dtypes.dtype,
+                requires_grad: bool) -> Tensor:
+    """zeros_like / empty_like of a sparse tensor: a sparse one with no entries. PyTorch fills
+    no sparse tensor: ones_like and full_like refuse."""
+    if kernel not in ("zeros", "empty"):
+        refuse_operator("aten::fill_.Scalar", input.device)
+    data = input._data
+    indices = backend.zeros((data.sparse_dim, 0), "int64")
+    values = backend.zeros((0, *data.shape[data.sparse_dim:]), kind.name)
+    return _finish(SparseCOO(indices, values, data.shape, True), backend, requires_grad)
 
 
 def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,

@@ -53,6 +53,7 @@ from .grad_mode import state as grad_state
 from .node import AccumulateGrad, Node, anomaly_state
 from .profiling import Range, profiler_state
 from .saved import RELEASED, holds_array
+from .sparse_coo import SparseCOO
 from .tensor import Tensor, _wrap
 
 if TYPE_CHECKING:
@@ -398,12 +399,13 @@ def _add_to_buffer(buffers: dict[Node, list[Any]], node: Node, output_nr: int, g
     if previous is None:
         buffer[output_nr] = grad
         return
-    summed = buffer[output_nr] = previous + grad
+    summed = buffer[output_nr] = _sum(previous, grad)
     if owned is not None and type(node) is AccumulateGrad:
         owned.discard(previous)
         owned.discard(grad)
         # A 0-d sum may be a NumPy scalar: immutable, so `.grad` must not take it.
-        if not summed._batched and summed._backend.is_exclusive(summed._data):
+        if (not summed._batched and type(summed._data) is not SparseCOO
+                and summed._backend.is_exclusive(summed._data)):
             owned.add(summed)
 
 
@@ -459,6 +461,8 @@ def _made_here(node: Node, grad: Tensor, grads: list[Any], input_grads: tuple[An
     if node._custom or node._post_hooks is not None or grad._batched:  # batched: vmap's
         return False
     data = grad._data
+    if type(data) is SparseCOO:  # sparse gradients are summed out of place, never stolen
+        return False
     for given in grads:
         if given is not None and (given is grad or given._data is data):
             return False
@@ -474,6 +478,13 @@ def _made_here(node: Node, grad: Tensor, grads: list[Any], input_grads: tuple[An
     if saved and saved is not RELEASED and holds_array(saved, data):
         return False
     return grad._backend.is_exclusive(data)
+
+
+def _sum(first: Tensor, second: Tensor) -> Tensor:
+    """first + second; a sparse one after a dense one (PyTorch adds sparse into dense only)."""
+    if type(first._data) is SparseCOO and type(second._data) is not SparseCOO:
+        return second + first
+    return first + second
 
 
 # ------------------------------------------------------------------------------- running a node
@@ -602,14 +613,16 @@ def _accumulate(node: AccumulateGrad, grad: Tensor | None, create_graph: bool, t
         if old is None:
             if take:
                 new = grad
+            elif type(grad._data) is SparseCOO:
+                new = grad.clone()
             elif create_graph:
                 new = _wrap(grad._backend.zeros_like(grad._data), grad._backend).copy_(grad)
             else:
                 new = _wrap(grad._backend.asarray(grad._data, copy=True), grad._backend)
             variable._grad = new
             undo.append(node.forget_grad)  # a bound method: cheaper to make than a _PutBack
-        elif create_graph:
-            variable._grad = old + grad
+        elif create_graph or type(grad._data) is SparseCOO or type(old._data) is SparseCOO:
+            variable._grad = _sum(old, grad)
             undo.append(_PutBack(node, variable, old))
         else:
             _add_in_place(node, old, grad, undo)

@@ -45,6 +45,7 @@ from .op_modes import ForwardState, OpCall, op_mode_state
 from .profiling import profiler_state
 from .saved import FREED, RELEASED, SavedTensor, saved_input, saved_tensors_hooks_state
 from .saved_fields import Field, install, visible
+from .sparse_dispatch import has_sparse, sparse_form
 from .tensor import Tensor, _wrap
 
 if TYPE_CHECKING:
@@ -104,6 +105,12 @@ class Function(Node):
     _saved: tuple[SavedTensor | bool | int | float | None, ...] | None = None
     _non_differentiable: tuple[Any, ...] | None = None
     materialize_grads: bool = True
+    # A dense op given a sparse tensor runs this in its place (`sparse_dispatch.py`): a
+    # Function, or anything with its `apply` (`ops/sparse_coo.OnValues`); without one it
+    # refuses the sparse tensor in PyTorch's words. The sparse forms themselves take sparse
+    # tensors' arrays (`takes_sparse`).
+    sparse_form: Any = None
+    takes_sparse = False
     # Output shapes and dtypes, kept by multi-output nodes and custom Functions (to make zeros
     # for outputs that got no gradient).
     _output_meta: tuple[tuple[tuple[int, ...], str] | None, ...] | None = None
@@ -241,14 +248,19 @@ class Function(Node):
         ctx.backend = backend
         if in_modes:
             return ctx._run_in_modes(args, arrays, kwargs, requires_grad)
-        if kwargs:
-            result = cls.forward(ctx, *arrays, **kwargs)
-        elif len(arrays) == 2:  # the arities of most ops, called without unpacking a list
-            result = cls.forward(ctx, arrays[0], arrays[1])
-        elif len(arrays) == 1:
-            result = cls.forward(ctx, arrays[0])
-        else:
-            result = cls.forward(ctx, *arrays)
+        try:  # free until it catches: a dense forward handed a sparse tensor's arrays fails
+            if kwargs:
+                result = cls.forward(ctx, *arrays, **kwargs)
+            elif len(arrays) == 2:  # the arities of most ops, called without unpacking a list
+                result = cls.forward(ctx, arrays[0], arrays[1])
+            elif len(arrays) == 1:
+                result = cls.forward(ctx, arrays[0])
+            else:
+                result = cls.forward(ctx, *arrays)
+        except Exception:
+            if cls.takes_sparse or not has_sparse(args):
+                raise
+            return sparse_form(cls, args, kwargs)
         if requires_grad and _grad_state.enabled:
             return ctx._make_node(args, arrays, result)
         backend = ctx.backend  # a device transfer's forward moves it to the target
@@ -269,6 +281,9 @@ class Function(Node):
         checkpointing, op_modes.py) takes the op; the profiler times it; `_finish` gives
         tangents (forward AD) and records through `_record` (anomaly mode,
         saved_tensors_hooks)."""
+        cls = type(self)
+        if not cls.takes_sparse and has_sparse(args):  # as apply's plain path, found first
+            return sparse_form(cls, args, kwargs)
         if op_mode_state.active:
             return op_mode_state.dispatch(OpCall(self, args, arrays, kwargs, requires_grad))
         return self._forward_and_finish(args, arrays, kwargs, requires_grad, None)

@@ -1,7 +1,8 @@
 """`torch.layout` and `torch.memory_format`: how a tensor's elements are laid out.
 
-Tensors here are dense (`strided`); nested tensors (autodiff.nested) are `strided` or
-`jagged`. Memory formats name an order of a dense tensor's dims in
+A tensor is dense (`strided`) or sparse COO (`sparse_coo`: indices and values,
+`sparse_coo.py`); nested tensors (autodiff.nested) are `strided` or `jagged`.
+Memory formats name an order of a dense tensor's dims in
 memory: `contiguous_format` (row-major), `preserve_format` (as the input's), and
 `channels_last` / `channels_last_3d` (the channel dim innermost, for 4-d and 5-d tensors).
 """
@@ -12,7 +13,7 @@ from typing import Any
 
 
 class layout:
-    """A tensor layout; autodiff's tensors are all `strided` (dense)."""
+    """A tensor layout: `strided` (dense) or `sparse_coo`."""
 
     __slots__ = ("name",)
 
@@ -43,6 +44,7 @@ class memory_format:
 
 strided = layout("strided")
 jagged = layout("jagged")  # nested tensors of one ragged dim (autodiff.nested)
+sparse_coo = layout("sparse_coo")
 
 contiguous_format = memory_format("contiguous_format")
 preserve_format = memory_format("preserve_format")

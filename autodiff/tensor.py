@@ -18,6 +18,7 @@ from .grad_mode import inference_seen as _inference_seen
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RemovableHandle
 from .ops import fill_arguments as _fill_arguments
+from .sparse_coo import SparseCOO
 
 if TYPE_CHECKING:
     from .node import Node
@@ -29,6 +30,8 @@ _NON_LEAF_GRAD_WARNING = (
     "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
     "github.com/pytorch/pytorch/pull/30531 for more information."
 )
+
+_NO_STORAGE = "Cannot access data pointer of Tensor that doesn't have storage"
 
 
 class Tensor:
@@ -170,13 +173,18 @@ class Tensor:
             raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
         return bool(self)
 
-    # Layouts, storage kinds and lazy bits autodiff's tensors never have: they are dense,
-    # unquantized, materialized, and never carry a name.
     @property
     def layout(self) -> layouts.layout:
-        return layouts.strided
+        return layouts.sparse_coo if type(self._data) is SparseCOO else layouts.strided
 
-    is_sparse = is_sparse_csr = is_quantized = is_mkldnn = is_nested = False
+    @property
+    def is_sparse(self) -> bool:
+        """Whether the layout is sparse COO (`to_sparse`, `sparse_coo_tensor`)."""
+        return type(self._data) is SparseCOO
+
+    # Storage kinds and lazy bits autodiff's tensors never have: no compressed sparse layouts,
+    # unquantized, materialized, and never carry a name.
+    is_sparse_csr = is_quantized = is_mkldnn = is_nested = False
     # Device types PyTorch knows and autodiff has no backend for: never a tensor's device.
     is_xpu = is_mps = is_ipu = is_mtia = is_maia = is_vulkan = is_xla = False
 
@@ -234,6 +242,8 @@ class Tensor:
 
     def data_ptr(self) -> int:
         """The address of the first element in device memory."""
+        if type(self._data) is SparseCOO:
+            raise RuntimeError(_NO_STORAGE)
         return self._backend.data_ptr(self._data)
 
     def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
@@ -1945,9 +1955,13 @@ class Tensor:
             raise RuntimeError(
                 f"a Tensor with {self.numel()} elements cannot be converted to Scalar"
             )
+        if type(self._data) is SparseCOO:
+            return self.to_dense().item()
         return self._backend.item(self._data)
 
     def tolist(self) -> Any:
+        if type(self._data) is SparseCOO:
+            raise RuntimeError(_NO_STORAGE)
         return self._backend.tolist(self._data)
 
     def numpy(self, *, force: bool = False) -> Any:
@@ -1962,6 +1976,9 @@ class Tensor:
                 f"can't convert {self._backend.device} device type tensor to numpy. Use "
                 "Tensor.cpu() to copy the tensor to host memory first."
             )
+        if type(self._data) is SparseCOO:
+            raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() "
+                            "first.")
         if self.dtype is dtypes.bfloat16:  # NumPy has no bfloat16 (ml_dtypes' is not NumPy's)
             raise TypeError("Got unsupported ScalarType BFloat16")
         return self._backend.to_numpy(self._data)
@@ -2027,12 +2044,56 @@ class Tensor:
         out = _new(type(self))
         out.__dict__.update({k: v for k, v in self.__dict__.items()
                              if k not in _NOT_COPIED})
-        out._data = backend.asarray(self._data, copy=True)
+        data = self._data
+        out._data = (data.copied(backend) if type(data) is SparseCOO
+                     else backend.asarray(data, copy=True))
         out._version_counter = None
         memo[id(self)] = out
         if self._grad is not None:
             out._grad = copy.deepcopy(self._grad, memo)
         return out
+
+    # ------------------------------------------------------------------------- sparse COO
+    def to_sparse(self, sparse_dim: int | None = None, *, layout: Any = None,
+                  blocksize: Any = None, dense_dim: int | None = None) -> Tensor:
+        return _sparse_coo.to_sparse(self, sparse_dim, layout=layout, blocksize=blocksize,
+                                     dense_dim=dense_dim)
+
+    def to_sparse_coo(self) -> Tensor:
+        return _sparse_coo.to_sparse(self)
+
+    def to_dense(self, dtype: Any = None, *, masked_grad: bool | None = None) -> Tensor:
+        return _sparse_coo.to_dense(self, dtype, masked_grad=masked_grad)
+
+    def coalesce(self) -> Tensor:
+        return _sparse_coo.coalesce(self)
+
+    def is_coalesced(self) -> bool:
+        return _sparse_coo.is_coalesced(self)
+
+    def indices(self) -> Tensor:
+        return _sparse_coo.indices(self)
+
+    def values(self) -> Tensor:
+        return _sparse_coo.values(self)
+
+    def _indices(self) -> Tensor:
+        return _sparse_coo.raw_indices(self)
+
+    def _values(self) -> Tensor:
+        return _sparse_coo.raw_values(self)
+
+    def _nnz(self) -> int:
+        return _sparse_coo.nnz(self)
+
+    def sparse_dim(self) -> int:
+        return _sparse_coo.sparse_dim(self)
+
+    def dense_dim(self) -> int:
+        return _sparse_coo.dense_dim(self)
+
+    def sparse_mask(self, mask: Tensor) -> Tensor:
+        return _sparse_coo.sparse_mask(self, mask)
 
     # ------------------------------------------------------------------------- printing
     def __repr__(self) -> str:
@@ -2252,6 +2313,7 @@ from .ops import selection as _selection  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import softmax as _softmax  # noqa: E402
 from .ops import sorting as _sorting  # noqa: E402
+from .ops import sparse_coo as _sparse_coo  # noqa: E402
 from .ops import spectral as _spectral  # noqa: E402
 from .ops import statistics as _statistics  # noqa: E402
 from .ops import strides as _strides  # noqa: E402

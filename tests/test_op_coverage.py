@@ -27,6 +27,7 @@ import autodiff.fft
 import autodiff.linalg
 import autodiff.nn.functional as F
 import autodiff.ops
+import autodiff.sparse
 import autodiff.special
 from tests.op_db import OP_DB
 
@@ -39,7 +40,7 @@ OPS_MODULES = {
 OP_MODULES = set(OPS_MODULES) | {"autodiff.nn.functional", "autodiff.nn._activations"}
 NAMESPACES: tuple[tuple[str, ModuleType], ...] = (
     ("", autodiff), ("F.", F), ("linalg.", autodiff.linalg), ("special.", autodiff.special),
-    ("fft.", autodiff.fft),
+    ("fft.", autodiff.fft), ("sparse.", autodiff.sparse),
 )
 
 # Exports of op modules that the op table cannot hold, and why.
@@ -65,6 +66,8 @@ NO_EXPORTS = {
     "rnn": "the recurrent layers' op, reached through nn.RNN/LSTM/GRU (entries rnn.*_layer*)",
     "rnn_cells": "the cells' ops, reached through nn.RNNCell/LSTMCell/GRUCell (entries rnn.*_cell)",
     "packed_sequence": "packing, reached through nn.utils.rnn (entries nn.utils.rnn.*)",
+    "sparse_copies": "clone's and to's sparse forms, reached through Tensor.clone/.to "
+                     "(entry sparse_clone_to)",
 }
 
 ENTRY_NAMES = {info.name for info in OP_DB}

@@ -22,6 +22,7 @@ from ._checks import not_implemented_for, require_floating, require_tensors
 from ._out import CAST, takes_out
 from .joining import cat
 from .selection import where
+from .sparse_coo import OnValues
 from .unary import UnaryOfOutput, erf, exp, tanh
 
 _SQRT1_2 = math.sqrt(0.5)
@@ -83,6 +84,7 @@ def softplus(input: Tensor, beta: float = 1, threshold: float = 20) -> Tensor:
 
 
 class Relu(Function):
+    sparse_form = OnValues()
     node_name = "ReluBackward0"
     saved_fields = fields(result=saved(0))
 

@@ -27,6 +27,8 @@ from ._out import CAST, SAME, takes_out
 from ._promotion import checked_number, default_float, promote, with_number
 from .holomorphic import Holomorphic
 from .selection import where
+from .sparse_coo import OnValues
+from .sparse_elementwise import SparseAdd, SparseMul, SparseNeg, SparseSub
 from .unary import log
 
 _SCALARS = (bool, int, float, complex)
@@ -37,6 +39,7 @@ _REAL_NUMBERS = (int, float)
 class Add(Function):
     node_name = "AddBackward0"
     saved_fields = fields(alpha=value("alpha", default=1))
+    sparse_form = SparseAdd
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -81,6 +84,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 class Sub(Function):
     node_name = "SubBackward0"
     saved_fields = fields(alpha=value("alpha", default=1))
+    sparse_form = SparseSub
 
     jvp = auto_element_wise
 
@@ -161,6 +165,7 @@ def _check_bool_subtraction(backend: Any, a: Any, b: Any) -> None:
 class Mul(Function):
     node_name = "MulBackward0"
     saved_fields = fields(self=saved(0, when=1), other=saved_or_number(1, "scalar", when=0))
+    sparse_form = SparseMul
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -231,6 +236,7 @@ multiply = mul
 
 
 class Div(Function):
+    sparse_form = OnValues()
     node_name = "DivBackward0"
     saved_fields = fields(self=saved(0, when=1), other=saved_or_number(1, "scalar"))
 
@@ -304,6 +310,7 @@ class MulNumber(Mul):
 
 
 class DivNumber(Div):
+    sparse_form = OnValues()
     node_name = "DivBackward1"
     saved_fields = fields(other=value("scalar"))
 
@@ -322,6 +329,7 @@ def rdiv(input: Tensor, other: Any) -> Tensor:
 
 class Neg(Function):
     node_name = "NegBackward0"
+    sparse_form = SparseNeg
 
     jvp = auto_element_wise
 
@@ -396,6 +404,7 @@ def reciprocal_(input: Tensor) -> Tensor:
 class PowScalar(Holomorphic, Function):
     """tensor ** number."""
 
+    sparse_form = OnValues()
     node_name = "PowBackward0"
     saved_fields = fields(self=saved(0), exponent=value("exponent"))
 

@@ -15,6 +15,8 @@ from ..batching.dispatch import elementwise_op, function_rule
 from ..creation import zeros_like
 from ..function import Function, _raise_device_mismatch
 from ..jvp_rules import zero_tangent
+from ..sparse_coo import SparseCOO
+from ..sparse_dispatch import refuse_operator
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, require_tensors
 from ._out import CAST, SAME, takes_out
@@ -34,7 +36,14 @@ def _operands(input: Tensor, other: Any) -> tuple[Any, Any, Any]:
 @elementwise_op
 def _compare(name: str, input: Tensor, other: Any) -> Tensor:
     backend, a, b = _operands(input, other)
+    if type(a) is SparseCOO or type(b) is SparseCOO:  # PyTorch compares no sparse tensors
+        overload = "Tensor" if isinstance(other, Tensor) else "Scalar"
+        refuse_operator(f"aten::{_ATEN_NAMES[name]}.{overload}", backend.device)
     return _wrap(_compared(backend, name, a, b), backend)
+
+
+_ATEN_NAMES = {"equal": "eq", "not_equal": "ne", "greater": "gt", "greater_equal": "ge",
+               "less": "lt", "less_equal": "le"}
 
 
 def _compared(backend: Any, name: str, a: Any, b: Any) -> Any:

@@ -14,10 +14,12 @@ from ..function import Function
 from ..jvp_rules import auto_linear
 from ..tensor import Tensor
 from ._checks import require_tensors
+from .sparse_copies import SparseClone, SparseToCopy
 
 
 class Clone(Function):
     node_name = "CloneBackward0"
+    sparse_form = SparseClone
 
     jvp = auto_linear
 
@@ -54,6 +56,7 @@ class ToCopy(Function):
     """A copy to another dtype and/or device; the gradient goes back to the source's."""
 
     node_name = "ToCopyBackward0"
+    sparse_form = SparseToCopy
 
     jvp = auto_linear
 

@@ -16,6 +16,7 @@ from ..jvp_rules import auto_element_wise
 from ..saved_fields import fields, saved
 from ..tensor import Tensor
 from ._checks import require_tensors
+from .sparse_coo import OnValues
 from .unary import SpecialOfInput, SpecialOfOutput, exp, special_values
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -48,6 +49,7 @@ def erfc_(input: Tensor) -> Tensor:
 
 
 class Erfinv(SpecialOfOutput):
+    sparse_form = OnValues()
     node_name = "ErfinvBackward0"
     saved_fields = fields(self=saved(0))
     kernel = "erfinv"

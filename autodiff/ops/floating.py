@@ -28,6 +28,7 @@ from ._promotion import check_broadcast, float_dtype, promote
 from .arithmetic import pow, rpow
 from .division import _check_integer_divisor
 from .selection import where
+from .sparse_coo import OnValues
 
 _SCALARS = (bool, int, float)
 _LN2 = math.log(2.0)
@@ -290,6 +291,7 @@ class NanToNum(Function):
     """NaN, +inf and -inf replaced by `nan`, `posinf`, `neginf` (by default 0 and the dtype's
     largest and lowest finite numbers); integers and bools are copied."""
 
+    sparse_form = OnValues()
     node_name = "NanToNumBackward0"
     saved_fields = fields(self=saved(0))
 

@@ -24,6 +24,8 @@ from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, s
 from ._out import CAST, EXACT, same, takes_out
 from ._promotion import check_broadcast
 from .complex import conj
+from .sparse_products import SparseMm, SparseMv
+from .sparse_products import mm as sparse_mm
 
 
 class Matmul(Function):
@@ -134,6 +136,7 @@ class Mm(Matmul):
     saved_fields = fields(self=saved(0, when=1), self_sym_sizes=InputSizes(0),
                           self_sym_strides=strides(0, when=0), mat2=saved(1, when=0),
                           mat2_sym_sizes=InputSizes(1), mat2_sym_strides=strides(1, when=1))
+    sparse_form = SparseMm
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -168,6 +171,7 @@ class Bmm(Matmul):
 class Mv(Matmul):
     node_name = "MvBackward0"
     saved_fields = fields(self=saved(0, when=1), vec=saved(1, when=0))
+    sparse_form = SparseMv
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -341,6 +345,8 @@ def _pad(shape: tuple[int, ...], other: tuple[int, ...]) -> tuple[int, ...]:
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     require_tensors("mm", ("input", input), ("mat2", mat2))
     same_device(input, mat2)
+    if input.is_sparse or mat2.is_sparse:
+        return sparse_mm(input, mat2)
     if input._data.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2._data.ndim != 2:

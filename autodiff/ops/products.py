@@ -22,6 +22,7 @@ from ._checks import cpp_type_name, require_tensors, same_device, scalar_type_na
 from ._promotion import check_broadcast, promote
 from .complex import conj
 from .matmul import bmm, mm
+from .sparse_products import SparseAddmmDense
 
 
 def _scalar(value: Any) -> Any:
@@ -98,6 +99,7 @@ def _scaled(ctx: Any, value: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------- addmm, addmv, addr
 class Addmm(_FusedAdd):
     node_name = "AddmmBackward0"
+    sparse_form = SparseAddmmDense
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:

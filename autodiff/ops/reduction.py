@@ -37,6 +37,7 @@ from ._promotion import accumulation_dtype, cast_for_accumulation, default_float
 from .joining import cat
 from .norm import matrix_norm, vector_norm
 from .selection import where
+from .sparse_elementwise import SparseSum, SparseSumDim
 
 
 def _restore_dims(grad: Tensor, input_shape: tuple[int, ...], axes: tuple[int, ...] | None,
@@ -48,6 +49,7 @@ def _restore_dims(grad: Tensor, input_shape: tuple[int, ...], axes: tuple[int, .
 class Sum(Function):
     node_name = "SumBackward0"
     saved_fields = fields(self_sym_sizes=InputSizes())
+    sparse_form = SparseSum
 
     # memory_report: the gradient handed on is a view of the one received.
     backward_is_view = True
@@ -78,6 +80,7 @@ class SumDim(Sum):
     node_name = "SumBackward1"
     saved_fields = fields(dim=value("axes", every_dim_empty), keepdim=value("keepdim"),
                           self_sym_sizes=InputSizes())
+    sparse_form = SparseSumDim
 
 
 def _full_reduction_without_out(name: str, dim_type: str) -> Any:

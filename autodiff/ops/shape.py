@@ -12,6 +12,9 @@ from ..jvp_rules import auto_linear
 from ..saved_fields import Computed, InputSizes, fields, int_tuple, value
 from ..tensor import Tensor, _wrap_dim
 from .conversion import clone
+from .sparse_elementwise import SparseTranspose
+from .sparse_elementwise import t as sparse_t
+from .sparse_elementwise import transpose as sparse_transpose
 from .views import as_view, prepare_view_input
 
 
@@ -360,6 +363,10 @@ class TInPlace(T):
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    if input.is_sparse:
+        ndim = input._data.ndim
+        return sparse_transpose(input, _wrap_dim(dim0, ndim), _wrap_dim(dim1, ndim),
+                                SparseTranspose)
     return transposed(input, dim0, dim1, Transpose)
 
 
@@ -375,6 +382,8 @@ swapdims = transpose
 
 
 def t(input: Tensor) -> Tensor:
+    if input.is_sparse:
+        return sparse_t(input)
     return t_view(input, T)
 
 

@@ -37,7 +37,10 @@ _NOT_VIEWABLE = (ValueError, AttributeError)
 # ----------------------------------------------------------------------------- reading the layout
 def stride(input: Tensor, dim: int | None = None) -> Any:
     """The tensor's strides in elements (the one of `dim` when given)."""
-    strides = input._backend.strides(input._data)
+    if input.is_sparse:  # no strided memory: PyTorch reports zeros
+        strides: Any = (0,) * input._data.ndim
+    else:
+        strides = input._backend.strides(input._data)
     if dim is None:
         return tuple(strides)
     return strides[_wrap_dim(dim, len(strides))] if strides else 1
@@ -52,6 +55,8 @@ def is_contiguous(input: Tensor, memory_format: Any = None) -> bool:
     """True when the elements lie in memory in row-major order without gaps (dims of size 1
     and tensors without elements are contiguous whatever their strides)."""
     _check_memory_format(memory_format)
+    if input.is_sparse:
+        return False
     shape = input._data.shape
     if 0 in shape or input._batched:  # inside vmap one example's layout is not observable
         return True
@@ -90,6 +95,8 @@ class Contiguous(Function):
 
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
     """The tensor itself when it is contiguous, else a contiguous copy."""
+    if input.is_sparse:
+        raise RuntimeError("unsupported memory format option Contiguous")
     if is_contiguous(input, memory_format):
         return input
     return Contiguous.apply(input)

@@ -25,6 +25,7 @@ from ._out import CAST, SAME, takes_out
 from ._promotion import default_float, in_float, promote
 from .holomorphic import Holomorphic
 from .selection import maximum, where
+from .sparse_coo import OnValues
 
 _PI = math.pi
 _LN2 = math.log(2.0)
@@ -149,6 +150,7 @@ def log_(input: Tensor) -> Tensor:
 
 
 class Expm1(UnaryOfOutput):
+    sparse_form = OnValues()
     node_name = "Expm1Backward0"
     kernel = "expm1"
 
@@ -171,6 +173,7 @@ def expm1_(input: Tensor) -> Tensor:
 
 
 class Log1p(UnaryOfInput):
+    sparse_form = OnValues()
     node_name = "Log1PBackward0"
     kernel = "log1p"
 
@@ -254,6 +257,7 @@ def exp2_(input: Tensor) -> Tensor:
 
 
 class Erf(Function):
+    sparse_form = OnValues()
     node_name = "ErfBackward0"
     saved_fields = fields(self=saved(0))
 
@@ -288,6 +292,7 @@ def erf_(input: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------------------- roots
 class Sqrt(UnaryOfOutput):
+    sparse_form = OnValues()
     node_name = "SqrtBackward0"
     kernel = "sqrt"
 
@@ -340,6 +345,7 @@ def rsqrt_(input: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------------------- abs and sign
 class Abs(Function):
+    sparse_form = OnValues()
     node_name = "AbsBackward0"
     saved_fields = fields(self=saved(0))
 
@@ -373,6 +379,7 @@ absolute = abs
 
 
 class Sign(Function):
+    sparse_form = OnValues()
     node_name = "SignBackward0"
 
     jvp = auto_element_wise
@@ -400,6 +407,7 @@ def sign(input: Tensor) -> Tensor:
 class Sgn(Function):
     """sign, extended to complex numbers (z / |z|, 0 at 0); on real tensors it is sign."""
 
+    sparse_form = OnValues()
     node_name = "SgnBackward0"
     saved_fields = fields(self=saved(0), result=saved(1))
 
@@ -444,6 +452,7 @@ def positive(input: Tensor) -> Tensor:
 class _Rounding(Function):
     """floor/ceil/round/trunc: integers pass through unchanged; the gradient is zero."""
 
+    sparse_form = OnValues()
     kernel: ClassVar[str]
 
     jvp = auto_element_wise
@@ -565,6 +574,7 @@ def round_(input: Tensor, *, decimals: int | None = None) -> Tensor:
 class Frac(Function):
     """input - trunc(input): the fractional part, with the input's sign."""
 
+    sparse_form = OnValues()
     node_name = "FracBackward0"
 
     jvp = auto_element_wise
@@ -592,6 +602,7 @@ def frac_(input: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------------------- trigonometry
 class Sin(UnaryOfInput):
+    sparse_form = OnValues()
     node_name = "SinBackward0"
     kernel = "sin"
 
@@ -634,6 +645,7 @@ def cos_(input: Tensor) -> Tensor:
 
 
 class Tan(UnaryOfOutput):
+    sparse_form = OnValues()
     node_name = "TanBackward0"
     kernel = "tan"
 
@@ -656,6 +668,7 @@ def tan_(input: Tensor) -> Tensor:
 
 
 class Asin(UnaryOfInput):
+    sparse_form = OnValues()
     node_name = "AsinBackward0"
     kernel = "asin"
 
@@ -718,6 +731,7 @@ def arccos_(input: Tensor) -> Tensor:
 
 
 class Atan(UnaryOfInput):
+    sparse_form = OnValues()
     node_name = "AtanBackward0"
     kernel = "atan"
 
@@ -878,6 +892,7 @@ class InPlaceWithoutDerivative:
 
 
 class Tanh(UnaryOfOutput):
+    sparse_form = OnValues()
     node_name = "TanhBackward0"
     kernel = "tanh"
 
@@ -933,6 +948,7 @@ def tanh_(input: Tensor) -> Tensor:
 
 
 class Sinh(UnaryOfInput):
+    sparse_form = OnValues()
     node_name = "SinhBackward0"
     kernel = "sinh"
 
@@ -976,6 +992,7 @@ def cosh_(input: Tensor) -> Tensor:
     return input.cosh_()
 
 class Asinh(UnaryOfInput):
+    sparse_form = OnValues()
     node_name = "AsinhBackward0"
     kernel = "asinh"
 
@@ -1044,6 +1061,7 @@ def arccosh_(input: Tensor) -> Tensor:
 
 
 class Atanh(UnaryOfInput):
+    sparse_form = OnValues()
     node_name = "AtanhBackward0"
     kernel = "atanh"
 

@@ -28,6 +28,7 @@ from .resampling import RESAMPLING
 from .rnn import RNN
 from .shape import SHAPE
 from .sorting import SORTING_TABLE
+from .sparse import SPARSE
 from .special import SPECIAL
 from .variates import VARIATES
 
@@ -35,7 +36,7 @@ OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
     *SORTING_TABLE,
     *CONV, *POOLING, *NORMALIZATION, *RESAMPLING, *ATTENTION, *RNN, *MATH, *SPECIAL,
-    *COMPLEX, *DECOMPOSITIONS, *FFT_OPS, *SPECTRAL, *VARIATES, *INPLACE_FUNCTIONS,
+    *COMPLEX, *DECOMPOSITIONS, *FFT_OPS, *SPECTRAL, *VARIATES, *INPLACE_FUNCTIONS, *SPARSE,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]
