@@ -214,7 +214,8 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
     undo: list[Callable[[], None]] = []
 
     everything = should_execute is None
-    passed_owned = None if create_graph else owned  # a recorded backward's sums are not taken
+    # A recorded backward's sums are not taken; autograd.grad fills no `.grad` (nothing to take)
+    passed_owned = None if create_graph or not accumulate_grad else owned
     anomaly = anomaly_state.recording and anomaly_state.enabled
     profiling = profiler_state.active
     profiled_depth = profiler_state.depth() if profiling else 0

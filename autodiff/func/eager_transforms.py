@@ -192,6 +192,13 @@ def _detached(tree: Any, keep: bool) -> Any:
 def grad_and_value(func: Callable[..., Any], argnums: Any = 0,
                    has_aux: bool = False) -> Callable[..., Any]:
     """torch.func.grad_and_value: (the gradient w.r.t. `argnums`, func's value)."""
+    return _grad_and_value(func, argnums, has_aux, keep_value=True)
+
+
+def _grad_and_value(func: Callable[..., Any], argnums: Any, has_aux: bool,
+                    keep_value: bool) -> Callable[..., Any]:
+    """grad_and_value's wrapper; without `keep_value`, grad's: the gradient (and aux) alone,
+    no detached copy of the value made."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -220,6 +227,8 @@ def grad_and_value(func: Callable[..., Any], argnums: Any = 0,
             grads = _gradients([physical], inputs, [seed], create_graph,
                                retain_graph=create_graph, seeded=True)
         result = tree_unflatten(grads, spec)
+        if not keep_value:
+            return (result, _detached(aux, create_graph)) if has_aux else result
         value = _detached(output, create_graph)
         if has_aux:
             return result, (value, _detached(aux, create_graph))
@@ -230,16 +239,7 @@ def grad_and_value(func: Callable[..., Any], argnums: Any = 0,
 
 def grad(func: Callable[..., Any], argnums: Any = 0, has_aux: bool = False) -> Callable[..., Any]:
     """torch.func.grad: the gradient of a scalar function w.r.t. the arguments `argnums`."""
-    transformed = grad_and_value(func, argnums, has_aux)
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        gradients, value = transformed(*args, **kwargs)
-        if has_aux:
-            return gradients, value[1]
-        return gradients
-
-    return wrapper
+    return _grad_and_value(func, argnums, has_aux, keep_value=False)
 
 
 # ----------------------------------------------------------------------------- vjp
