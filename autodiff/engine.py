@@ -140,13 +140,14 @@ def run_backward(
     create_graph: bool,
     inputs: Sequence[Tensor] | None = None,
     accumulate_grad: bool = True,
+    reach: Reach | None = None,
 ) -> list[Tensor | None] | None:
     """Backpropagate `grad_roots` from `roots`.
 
     accumulate_grad=True (`backward`): add into `.grad` of the leaves (only those in `inputs`
     when given; a non-leaf in `inputs` is made to retain its grad, as in PyTorch).
     accumulate_grad=False (`autograd.grad`): return the gradients of `inputs`, touching no
-    leaf's `.grad`.
+    leaf's `.grad`; `reach`, when given, is `reach_inputs(roots, inputs)` (not walked again).
     """
     # autodiff.compile recording this backward, if any (asked only while some thread traces)
     tracer = current_tracer() if tracing_state.tracer is not None else None
@@ -175,8 +176,12 @@ def run_backward(
                 tensor.retain_grad()  # PyTorch: a non-leaf input's .grad is filled this way
             else:
                 captures.setdefault(target, []).append((tensor._output_nr, position))
-        dependencies, needed, should_execute, every_edge = _prune(root_nodes, targets,
-                                                                   accumulate_grad)
+        if reach is not None:
+            dependencies, needed, should_execute = (reach.dependencies, reach.needed,
+                                                    reach.should_execute)
+        else:
+            dependencies, needed, should_execute, every_edge = _prune(root_nodes, targets,
+                                                                       accumulate_grad)
 
     tasks = _running.stack  # read once: a thread-local attribute costs a lookup each time
     tasks.append(_start_task(root_nodes, dependencies, should_execute, accumulate_grad,
@@ -186,6 +191,35 @@ def run_backward(
                      dependencies, needed, should_execute, every_edge, captures, tracer)
     finally:
         tasks.pop()
+
+
+class Reach:
+    """autograd.grad's walk worked out before it runs (`reach_inputs`): the dependency counts,
+    the nodes that run and the nodes that take part. One run_backward uses it (its walk counts
+    the dependencies down)."""
+
+    __slots__ = ("dependencies", "needed", "should_execute")
+
+    def __init__(self, dependencies: dict[Node, int], needed: set[Node],
+                 should_execute: set[Node]) -> None:
+        self.dependencies = dependencies
+        self.needed = needed
+        self.should_execute = should_execute
+
+
+def reach_inputs(roots: Sequence[Tensor], inputs: Sequence[Tensor]) -> Reach | None:
+    """For autograd.grad of `roots` (each requiring grad) w.r.t. `inputs`: the walk, when every
+    end of the roots' graph is the node of one of `inputs` (no other tensor that requires grad
+    lies below the roots); None when some end is not. A transform asks before its backward
+    pass, to know whether the pass must be recorded for whoever differentiates further."""
+    root_nodes = set()
+    for root in roots:
+        root_nodes.add(root._grad_fn or root._grad_accumulator())
+    targets = set()
+    for tensor in inputs:
+        targets.add(tensor._grad_fn or tensor._grad_accumulator())
+    found = _reach_targets(root_nodes, targets, False)
+    return None if found is None else Reach(found[0], found[1], found[2])
 
 
 def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
