@@ -248,6 +248,7 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
     undo: list[Callable[[], None]] = []
 
     everything = should_execute is None
+    taking_part: set[Node] = set() if should_execute is None else should_execute
     # A recorded backward's sums are not taken; autograd.grad fills no `.grad` (nothing to take)
     passed_owned = None if create_graph or not accumulate_grad else owned
     anomaly = anomaly_state.recording and anomaly_state.enabled
@@ -311,7 +312,7 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
             elif every_edge or node._custom:  # a custom backward always runs
                 input_grads = node._run_backward(grads)
             else:
-                input_grads = _run_pruned(node, grads, should_execute)
+                input_grads = _run_pruned(node, grads, taking_part)
             if profiling:
                 profiler_state.end(running)
             if hooked and node._post_hooks is not None:
