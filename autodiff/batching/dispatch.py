@@ -254,10 +254,11 @@ def index_op(kind: str) -> Callable[[F], F]:
     return decorate
 
 
-def function_rule(name: str) -> Callable[[F], F]:
+def function_rule(name: str, *, seen: bool = False) -> Callable[[F], F]:
     """A function written in Python on arrays with a batching rule of its own
     (`function_rules.RULES[name]`): inside vmap, with a batched argument, the rule runs it
-    once on the physical tensors."""
+    once on the physical tensors. `seen`: it computes its result with no node, and op modes
+    see the call as the op `name` (an export writes it as its ONNX op)."""
 
     def decorate(function: F) -> F:
         @functools.wraps(function)
@@ -268,7 +269,10 @@ def function_rule(name: str) -> Callable[[F], F]:
                     from .function_rules import RULES
 
                     return RULES[name](batched, levels.find(number), *args, **kwargs)
-            return function(*args, **kwargs)
+            result = function(*args, **kwargs)
+            if seen and op_mode_state.active:
+                op_mode_state.computed(name, args, kwargs, result)
+            return result
 
         return batched  # type: ignore[return-value]
 

@@ -40,10 +40,12 @@ from . import (
     rearrange,
     recurrent,
     reduction,
+    selection,
 )
 from . import shape as _shape
 from .convert import CONVERTERS, Unsupported
 from .graph import ONNX_TYPES, Graph, Record, UnsupportedOperatorError
+from .selection import SIZED_BY_VALUES
 
 __all__ = ["UnsupportedOperatorError", "export"]
 
@@ -83,8 +85,10 @@ def export(model: Any, args: Any, f: Any, kwargs: dict[str, Any] | None = None,
         # must not change with them (`_check_constants`)
         probe: list[Record] = []
         probe_args, probe_kwargs = _shuffled((args, kwargs), arguments)
+        held = [*model.parameters(), *model.buffers()] if isinstance(model, Module) else []
         try:
-            with no_grad(), _Recorder(probe, None, opset):
+            with no_grad(), _Recorder(probe, None, opset,
+                                      known=[*_tensors((probe_args, probe_kwargs)), *held]):
                 probe_result = model(*probe_args, **probe_kwargs)
             probed = True
         except Exception:  # (inputs the model cannot take: no check)
@@ -107,6 +111,7 @@ def export(model: Any, args: Any, f: Any, kwargs: dict[str, Any] | None = None,
             module.training = mode
     results = _tensors(result)
     if probed:
+        graph.position = len(records)  # (the outputs, read as one more op)
         for tensor in results:
             graph.value(tensor)  # (an output no op made becomes a constant here)
         ends = (Record("output", "the outputs", tuple(results), {}, ()),
@@ -133,24 +138,44 @@ class _Recorder(OpMode):
     op of the grown run."""
 
     def __init__(self, records: list[Record], graph: Graph | None, opset: int,
-                 grown: list[Record] | None = None) -> None:
+                 grown: list[Record] | None = None, known: list[Tensor] | None = None) -> None:
         self.records = records
         self.graph = graph
+        # The probe call's inputs, parameters, buffers and op outputs; with `known`, each
+        # other Tensor an op reads is copied when first read (`Record.first_read`), before
+        # any in-place write can change it, for `_check_constants`.
+        self.known = None if known is None else {id(tensor) for tensor in known}
         self.opset = opset
         self.grown = grown
 
     def apply_op(self, call: OpCall) -> Any:
+        first_read = self._first_read(call.args)
         result = call.run()
         func = call.func
         overload = func.name() if func is not None else type(call.ctx).__name__
-        self._convert(Record(type(call.ctx).__name__, overload, call.args, call.kwargs,
-                             tuple(_tensors(result))))
+        record = Record(type(call.ctx).__name__, overload, call.args, call.kwargs,
+                        tuple(_tensors(result)))
+        record.first_read = first_read
+        self._convert(record)
         return result
+
+    def _first_read(self, args: tuple[Any, ...]) -> dict[int, Any]:
+        """Copies of the Tensors among `args` that no input, parameter, buffer or op made,
+        by position, at their first read."""
+        if self.known is None:
+            return {}
+        copies = {}
+        for position, item in enumerate(args):
+            if isinstance(item, Tensor) and id(item) not in self.known:
+                self.known.add(id(item))
+                copies[position] = item._backend.to_numpy(item._data).copy()
+        return copies
 
     def computed(self, name: str, operands: tuple[Any, ...], options: dict[str, Any],
                  result: Any) -> None:
         record = Record(name, f"aten::{_ATEN_NAMES.get(name, name)}", operands, options,
                         tuple(_tensors(result)))
+        record.first_read = self._first_read(operands)
         graph = self.graph
         # of constants only (a mask the model builds from arange): a constant, as it was
         constant = graph is not None and not any(
@@ -161,7 +186,11 @@ class _Recorder(OpMode):
         """Record the op; with a graph, write it there (its outputs bound to ONNX values)."""
         position = len(self.records)
         self.records.append(record)
+        if self.known is not None:
+            self.known.update(id(tensor) for tensor in record.outputs)
         graph = self.graph
+        if graph is not None:
+            graph.position = position
         if graph is None or not write:
             return
         other = None
@@ -175,7 +204,7 @@ class _Recorder(OpMode):
         converter = CONVERTERS.get(record.op)
         if converter is None:
             raise record.unsupported(self.opset)
-        if other is None and record.outputs and all(
+        if other is None and record.outputs and record.op not in SIZED_BY_VALUES and all(
                 tensor.numel() == 0 for tensor in record.outputs):
             for tensor in record.outputs:  # an empty result: nothing to compute
                 graph.bind(tensor, graph.constant(tensor._backend.to_numpy(tensor._data)),
@@ -185,15 +214,18 @@ class _Recorder(OpMode):
             names = converter(graph, record, other)
         except Unsupported as why:
             raise record.unsupported(self.opset, str(why)) from None
+        source = record.args[0] if record.args and isinstance(record.args[0], Tensor) else None
         for tensor, name in zip(record.outputs, names):
             if name is None:
                 graph.unavailable(tensor, f"{record.overload}'s output has no ONNX value here")
             else:
-                graph.bind(tensor, name)
+                graph.bind(tensor, name, source=source)
 
     def written(self, tensor: Any, value: Any) -> None:
         if self.graph is not None:
             self.graph.follow(tensor, value)
+            if tensor._base is not None:
+                _shape.write_through(self.graph, tensor, tensor._base)
 
 
 # PyTorch's names of the ops an op mode sees as `computed` where they differ from ours.
@@ -241,24 +273,37 @@ def _check_constants(graph: Graph, records: list[Record], probe: list[Record]) -
     """Each Tensor or array the graph holds as a constant (one no parameter or buffer holds,
     read by an op or returned) has the same values in the probe call, or it was computed from
     the inputs by something the export does not see: refused, as it would be frozen."""
-    for record, other in zip(records, probe):
+    for index, (record, other) in enumerate(zip(records, probe)):
         if record.op != other.op:
             return  # (control flow that follows the values: the trace holds for these)
-        pairs = [(item, other.args[position]) for position, item in enumerate(record.args)
-                 if position < len(other.args) and isinstance(item, Tensor)
-                 and id(item) in graph.frozen]
+        pairs, copies = [], []
+        for position, item in enumerate(record.args):
+            if position >= len(other.args) or not isinstance(item, Tensor) \
+                    or id(item) not in graph.frozen:
+                continue
+            read = graph.first_read.get(id(item))
+            if read is not None and read[0] != index:
+                continue  # (compared where first read)
+            if read is not None and position in other.first_read:
+                # as both calls first read it: an in-place write may change it after
+                copies.append((read[1], other.first_read[position]))
+                continue
+            pairs.append((item, other.args[position]))
+        pairs += [(item, other.kwargs.get(key)) for key, item in record.kwargs.items()
+                  if isinstance(item, Tensor) and id(item) in graph.frozen]
         arrays = [(value, second) for key, first in record.kwargs.items()
                   for value, second in _items(first, other.kwargs.get(key))
                   if id(value) in graph.frozen_arrays]
         backend = next((item._backend for item in record.args if isinstance(item, Tensor)),
                        None)
-        for first, second in pairs + arrays:
-            if not _same_values(first, second, backend):
-                raise UnsupportedOperatorError(
-                    f"autodiff.onnx.export: an operand of {record.overload} is computed from "
-                    "the inputs by an operation the export does not see (such as nonzero, "
-                    "one_hot, searchsorted, bincount or a random draw): it cannot be written "
-                    "as a constant")
+        same = all(_same_values(first, second, backend) for first, second in pairs + arrays)
+        if not same or not all(first.shape == second.shape and first.tobytes() ==
+                               second.tobytes() for first, second in copies):
+            raise UnsupportedOperatorError(
+                f"autodiff.onnx.export: an operand of {record.overload} is computed from "
+                "the inputs by an operation the export does not see (such as nonzero, "
+                "one_hot, searchsorted, bincount or a random draw): it cannot be written "
+                "as a constant")
 
 
 def _items(first: Any, second: Any) -> list[tuple[Any, Any]]:

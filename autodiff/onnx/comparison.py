@@ -78,6 +78,52 @@ def _bitwise(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node(f"Bitwise{kind}", operands)]
 
 
+@converts("isin")
+def _isin(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """Each element compared with every test element (Equal, so NaN is in nothing), any over
+    them; inverted with invert=True."""
+    elements, tests = record.args[0], record.args[1]
+    dtype = _common_dtype(elements, tests)
+    tests = g.node("Reshape", [operand(g, tests, dtype), g.ints([-1])])
+    equal = g.node("Equal", [g.node("Unsqueeze", [operand(g, elements, dtype), g.ints([-1])]),
+                             tests])
+    found = g.node("Cast", [g.node("ReduceMax", [g.node("Cast", [equal], to=onnx_type("int32")),
+                                                 g.ints([-1])], keepdims=0)
+                            if g.opset >= 18 else
+                            g.node("ReduceMax", [g.node("Cast", [equal], to=onnx_type("int32"))],
+                                   axes=[-1], keepdims=0)], to=onnx_type("bool"))
+    return [g.node("Not", [found]) if record.kwargs.get("invert") else found]
+
+
+@converts("bitwise_left_shift", "bitwise_right_shift")
+def _shift(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """x << n as x * 2^n and x >> n as floor(x / 2^n), computed in int64 and cast back (the
+    wrap of a narrower dtype is the cast's); a shift below 0 or past the dtype's width gives 0
+    to the left and the sign's fill to the right, as PyTorch's."""
+    dtype = dtype_of(output(record))
+    if dtype == "bool" or "int" not in dtype:
+        raise Unsupported(f"dtype {dtype}")
+    width = {"int8": 8, "uint8": 8, "int16": 16, "int32": 32, "int64": 64}[dtype]
+    x, n = (operand(g, item, dtype) for item in record.args[:2])
+    if dtype != "int64":
+        x, n = (g.node("Cast", [name], to=onnx_type("int64")) for name in (x, n))
+    beyond = g.node("Or", [g.node("Less", [n, g.constant_int(0)]),
+                           g.node("GreaterOrEqual", [n, g.constant_int(width)])])
+    powers = [1 << k if k < 63 else -(1 << 63) for k in range(width)]  # (2^63 wraps)
+    power = g.node("Gather", [g.ints(powers), g.node("Where", [beyond, g.constant_int(0), n])],
+                   axis=0)
+    if record.op == "bitwise_left_shift":
+        out = g.node("Where", [beyond, g.constant_int(0), g.node("Mul", [x, power])])
+    else:
+        if width == 64:  # 2^63 does not fit: a shift by 63 leaves the sign's fill
+            beyond = g.node("Or", [beyond, g.node("Equal", [n, g.constant_int(63)])])
+        fill = g.node("Where", [g.node("Less", [x, g.constant_int(0)]), g.constant_int(-1),
+                                g.constant_int(0)])
+        floor = g.node("Div", [g.node("Sub", [x, g.node("Mod", [x, power])]), power])
+        out = g.node("Where", [beyond, fill, floor])
+    return [out if dtype == "int64" else g.node("Cast", [out], to=onnx_type(dtype))]
+
+
 @converts("isnan", "isinf", "isfinite", "isposinf", "isneginf")
 def _value_test(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
@@ -201,3 +247,39 @@ def _signbit(g: Graph, record: Record, other: Record | None) -> list[Any]:
 @converts("isreal")
 def _isreal(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Expand", [g.scalar(True, "bool"), g.node("Shape", [g.value(record.args[0])])])]
+
+
+@converts("searchsorted")
+def _searchsorted(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The eager op's vectorised binary search, unrolled (bit_length(S) steps for rows of S
+    elements): `left` moves past `not (s >= v)`, `right` past `not (s > v)`, compared in the
+    promoted dtype, so NaNs fall where the eager op (and PyTorch's) puts them."""
+    sequence, values = record.args[0], record.args[1]
+    kwargs = record.kwargs
+    size = int(sequence.shape[-1])
+    if other is not None and int(other.args[0].shape[-1]) != size:
+        raise Unsupported("a dynamic length of the sorted sequence")
+    right = bool(kwargs.get("right", False)) or kwargs.get("side") == "right"
+    dtype = _common_dtype(sequence, values)
+    row = operand(g, sequence, dtype)
+    if kwargs.get("sorter") is not None:
+        row = g.node("GatherElements", [row, g.value(kwargs["sorter"])], axis=-1)
+    value = operand(g, values, dtype)
+    shape = g.node("Shape", [value])
+    low = g.node("Expand", [g.constant_int(0), shape])
+    high = g.node("Expand", [g.constant_int(size), shape])
+    for _ in range(size.bit_length()):
+        middle = g.node("Div", [g.node("Add", [low, high]), g.constant_int(2)])
+        at = g.node("Min", [middle, g.constant_int(size - 1)])
+        probe = g.node("Gather", [row, at], axis=0) if sequence.ndim == 1 else \
+            g.node("GatherElements", [row, at], axis=-1)
+        passed = g.node("Not", [g.node("Greater" if right else "GreaterOrEqual",
+                                       [probe, value])])
+        active = g.node("Less", [low, high])
+        low, high = (
+            g.node("Where", [g.node("And", [active, passed]),
+                             g.node("Add", [middle, g.constant_int(1)]), low]),
+            g.node("Where", [g.node("And", [active, g.node("Not", [passed])]), middle, high]))
+    if kwargs.get("out_int32"):
+        low = g.node("Cast", [low], to=onnx_type("int32"))
+    return [low]

@@ -82,6 +82,13 @@ def _fill(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Expand", [operand(g, value, dtype), g.node("Shape", [g.value(x)])])]
 
 
+@converts("Copy")
+def _copy(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """a.copy_(src): src cast to a's dtype and broadcast to a's shape."""
+    x, source = record.args
+    return [g.node("Expand", [operand(g, source, dtype_of(x)), g.node("Shape", [g.value(x)])])]
+
+
 @converts("Rsub")
 def _rsub(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x, number = record.args[0], record.args[1]

@@ -30,6 +30,7 @@ class Graph:
         self.parameter_names: dict[int, str] = {}  # id(Tensor) -> "fc1.weight"
         self.missing: dict[int, str] = {}  # id(Tensor) -> why it has no value
         self.versions: dict[int, int] = {}  # id(Tensor) -> its version when it got its name
+        self.sources: dict[int, tuple[Any, int]] = {}  # id(op output) -> (its input, version)
         self.arrays: dict[int, str] = {}  # id(array) -> the value of the Tensor holding it
         self.missing_arrays: dict[int, str] = {}  # id(array) of a Tensor with no value -> why
         self.computed: list[Any] = []  # the inputs and op outputs (values that vary per run)
@@ -37,6 +38,9 @@ class Graph:
         self.computed_arrays: set[int] = set()
         # Tensors and arrays written as constants though no parameter or buffer holds them
         self.frozen: dict[int, Any] = {}
+        # id(frozen Tensor) -> (the op that read it first, its values then)
+        self.first_read: dict[int, tuple[int, Any]] = {}
+        self.position = 0  # the op being written
         self.frozen_arrays: set[int] = set()
         self.lacking: list[Any] = []  # op outputs with no ONNX value
 
@@ -81,8 +85,10 @@ class Graph:
             name, ONNX_TYPES[dtype], [], [cast(value)]))
         return name
 
-    def bind(self, tensor: Any, name: str, computed: bool = True) -> None:
-        """Name `tensor`'s value: an input's or an op's output (`computed`), or a constant."""
+    def bind(self, tensor: Any, name: str, computed: bool = True, source: Any = None) -> None:
+        """Name `tensor`'s value: an input's or an op's output (`computed`), or a constant.
+        `source` is the op's input: a view op's output takes its input's version counter only
+        after the op returns, so its version now is the input's."""
         if computed:
             self.computed.append(tensor)
             self.computed_ids.add(id(tensor))
@@ -90,7 +96,21 @@ class Graph:
         self.names[id(tensor)] = name
         self.arrays[id(tensor._data)] = name
         self.versions[id(tensor)] = tensor._version
+        if source is not None and tensor._version_counter is None:
+            self.sources[id(tensor)] = (source, source._version)
+        else:
+            self.sources.pop(id(tensor), None)
         self.keep.append(tensor)
+
+    def current(self, tensor: Any, writes: int = 0) -> bool:
+        """Whether `tensor` still holds the value it was named with, but for `writes` writes
+        since (whose effect the caller follows)."""
+        named = self.versions[id(tensor)]
+        source = self.sources.get(id(tensor))
+        if source is not None and tensor._version_counter is not None and (
+                tensor._version_counter is source[0]._version_counter):
+            named = source[1]  # a view of the op's input: the input's version then
+        return tensor._version == named + writes
 
     def is_computed(self, tensor: Any) -> bool:
         """Whether `tensor` holds (or held) an input or an op output, not a constant."""
@@ -175,7 +195,7 @@ class Graph:
         """The value of a Tensor: one an op made or an input, or else an initializer made from
         its array now (a parameter, a buffer, a tensor the model holds)."""
         name = self.names.get(id(tensor))
-        if name is not None and self.versions[id(tensor)] != tensor._version:
+        if name is not None and not self.current(tensor):
             raise UnsupportedOperatorError(
                 "autodiff.onnx.export: a tensor was changed in place in a way the export "
                 "cannot follow (through a view, or by a write no op records)")
@@ -190,6 +210,7 @@ class Graph:
             host = tensor._backend.to_numpy(tensor._data)
             if id(tensor) not in self.parameter_names:
                 self.frozen[id(tensor)] = tensor
+                self.first_read[id(tensor)] = (self.position, host.copy())
             name = self.constant(host, self.parameter_names.get(id(tensor), "constant"))
             self.bind(tensor, name, computed=False)
         return name
@@ -215,7 +236,7 @@ class Record:
     """One op the model applied: its class name (`Convolution`), its aten overload, the
     arguments and keyword attributes it was applied with, its output Tensors."""
 
-    __slots__ = ("args", "kwargs", "op", "outputs", "overload")
+    __slots__ = ("args", "first_read", "kwargs", "op", "outputs", "overload")
 
     def __init__(self, op: str, overload: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                  outputs: tuple[Any, ...]) -> None:
@@ -224,6 +245,8 @@ class Record:
         self.args = args
         self.kwargs = kwargs
         self.outputs = outputs
+        # host copies of the arguments no input, parameter or op made, read here first
+        self.first_read: dict[int, Any] = {}
 
     def unsupported(self, opset: int, why: str = "") -> UnsupportedOperatorError:
         """torch.onnx's error for an operator it cannot export, naming this op."""

@@ -12,6 +12,7 @@ from .convert import (
     converts,
     dtype_of,
     index_value,
+    onnx_type,
     operand,
     output,
 )
@@ -135,12 +136,6 @@ def _index_put(g: Graph, record: Record, other: Record | None) -> list[Any]:
 @converts("ScatterReduce")
 def _scatter_reduce(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x, source = record.args[0], record.args[1]
-    reductions = {"sum": "add", "prod": "mul"}
-    if g.opset >= 18:
-        reductions.update(amax="max", amin="min")
-    reduce = record.kwargs["reduce"]
-    if reduce not in reductions or not record.kwargs["include_self"]:
-        raise Unsupported(f"reduce={reduce!r}, include_self={record.kwargs['include_self']}")
     dtype = dtype_of(output(record))
     axis = int(record.kwargs["dim"]) % max(x.ndim, 1)
     index = index_value(g, record, record.kwargs["index"])
@@ -149,8 +144,129 @@ def _scatter_reduce(g: Graph, record: Record, other: Record | None) -> list[Any]
     if [int(size) for size in source.shape] != index_shape:
         updates = g.node("Slice", [updates, g.ints([0] * len(index_shape)), g.ints(index_shape),
                                    g.ints(range(len(index_shape)))])
-    return [g.node("ScatterElements", [operand(g, x, dtype), index, updates], axis=axis,
-                   reduction=reductions[reduce])]
+    return [_reduce_into(g, operand(g, x, dtype), axis, index, updates,
+                         record.kwargs["reduce"], bool(record.kwargs["include_self"]), dtype)]
+
+
+def _reduce_into(g: Graph, x: str, axis: int, index: str, updates: str, reduce: str,
+                 include_self: bool, dtype: str) -> str:
+    """scatter_reduce's value by ScatterElements: the reductions ONNX has (add and mul, max and
+    min from opset 18) directly; without the input's own values, the positions written are
+    first set to the reduction's identity (to an update's own value for max and min); mean is
+    the sum over the count of values reduced into each position."""
+    reductions = {"sum": "add", "prod": "mul", "mean": "add"}
+    if g.opset >= 18:
+        reductions.update(amax="max", amin="min")
+    if reduce not in reductions:
+        raise Unsupported(f"reduce={reduce!r} below opset 18")
+    if reduce == "mean" and "float" not in dtype:
+        raise Unsupported("reduce='mean' of an integer tensor (PyTorch floors the quotient)")
+
+    def filled(value: Any) -> str:
+        return g.node("Expand", [g.scalar(value, dtype), g.node("Shape", [updates])])
+
+    start = x
+    if not include_self:
+        identity = updates if reduce in ("amax", "amin") else filled(
+            1 if reduce == "prod" else 0)
+        start = g.node("ScatterElements", [x, index, identity], axis=axis)
+    total = g.node("ScatterElements", [start, index, updates], axis=axis,
+                   reduction=reductions[reduce])
+    if reduce != "mean":
+        return total
+    ones = g.node("Expand", [g.scalar(1, dtype), g.node("Shape", [x])])
+    if not include_self:
+        ones = g.node("ScatterElements", [ones, index, filled(0)], axis=axis)
+    count = g.node("ScatterElements", [ones, index, filled(1)], axis=axis, reduction="add")
+    return g.node("Div", [total, count])
+
+
+@converts("one_hot")
+def _one_hot(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """OneHot along a new last dim, int64 0s and 1s; num_classes=-1 is one more than the
+    largest class (computed from the input)."""
+    x = record.args[0]
+    classes = record.args[1] if len(record.args) > 1 else record.kwargs.get("num_classes", -1)
+    if classes == -1:
+        depth = g.node("Add", [g.node("ReduceMax", [g.value(x)], keepdims=0)
+                               if g.opset < 18 else
+                               g.node("ReduceMax", [g.value(x), g.ints(range(x.ndim))],
+                                      keepdims=0), g.constant_int(1)])
+    else:
+        depth = g.constant_int(classes)
+    return [g.node("OneHot", [g.value(x), depth, g.ints([0, 1])], axis=-1)]
+
+
+@converts("EmbeddingBag")
+def _embedding_bag(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """Each bag's rows of weight at its indices (the bags' bounds are the op's offsets, fixed
+    in the graph): summed or averaged by a ScatterElements into the bags (weighted by
+    per_sample_weights, padding left out), or laid out as a (bags, longest bag) grid for max;
+    an empty bag gives zeros."""
+    weight, indices, per_sample = record.args
+    kwargs = record.kwargs
+    offsets, mode, padding_idx = list(kwargs["offsets"]), kwargs["mode"], kwargs["padding_idx"]
+    if other is not None and (list(other.kwargs["offsets"]) != offsets
+                              or other.args[1].shape != indices.shape):
+        raise Unsupported("dynamic bags")
+    dtype = dtype_of(output(record))
+    count, dim = len(offsets), int(weight.shape[1])
+    ends = [*offsets[1:], int(indices.shape[0])]
+    bag_of = [bag for bag, (start, end) in enumerate(zip(offsets, ends))
+              for _ in range(start, end)]
+    used = len(bag_of)
+    zeros = g.node("Expand", [g.scalar(0, dtype), g.ints([count, dim])])
+    if not used:
+        return [zeros]
+    index = g.node("Slice", [index_value(g, record, indices._data), g.ints([0]),
+                             g.ints([used]), g.ints([0])])
+    rows = g.node("Gather", [g.value(weight), index], axis=0)
+    kept = None if padding_idx is None else g.node(
+        "Not", [g.node("Equal", [index, g.constant_int(padding_idx)])])
+    if mode == "max":
+        longest = max(end - start for start, end in zip(offsets, ends))
+        positions, inside = [], []  # the (bags, longest) grid, row by row
+        for start, end in zip(offsets, ends):
+            for position in range(start, start + longest):
+                inside.append(position < end)
+                positions.append(position if position < end else 0)
+        mask = g.node("Reshape", [g.node("Cast", [g.ints(inside)], to=onnx_type("bool")),
+                                  g.ints([count, longest])])
+        if kept is not None:
+            mask = g.node("And", [mask, g.node("Reshape", [
+                g.node("Gather", [kept, g.ints(positions)], axis=0), g.ints([count, longest])])])
+        values = g.node("Reshape", [g.node("Gather", [rows, g.ints(positions)], axis=0),
+                                    g.ints([count, longest, dim])])
+        values = g.node("Where", [g.node("Unsqueeze", [mask, g.ints([2])]), values,
+                                  g.scalar(float("-inf"), dtype)])
+        largest = _reduce_max(g, values, 1, keepdims=0)
+        empty = g.node("Not", [g.node("Cast", [_reduce_max(g, g.node(
+            "Cast", [mask], to=onnx_type("int64")), 1, keepdims=1)], to=onnx_type("bool"))])
+        return [g.node("Where", [empty, g.scalar(0, dtype), largest])]
+    scale = None if kept is None else g.node("Cast", [kept], to=onnx_type(dtype))
+    if per_sample is not None:
+        weights = g.node("Slice", [operand(g, per_sample, dtype), g.ints([0]), g.ints([used]),
+                                   g.ints([0])])
+        scale = weights if scale is None else g.node("Mul", [scale, weights])
+    bags = g.ints(bag_of)
+    if mode == "mean":
+        ones = g.node("Expand", [g.scalar(1, dtype), g.ints([used])]) if kept is None else \
+            g.node("Cast", [kept], to=onnx_type(dtype))
+        counts = g.node("ScatterElements", [g.node("Expand", [g.scalar(0, dtype),
+                                                               g.ints([count])]), bags, ones],
+                        axis=0, reduction="add")
+        scale = g.node("Div", [ones if scale is None else scale, g.node("Gather", [
+            g.node("Max", [counts, g.scalar(1, dtype)]), bags], axis=0)])
+    if scale is not None:
+        rows = g.node("Mul", [rows, g.node("Unsqueeze", [scale, g.ints([1])])])
+    where = g.node("Expand", [g.node("Unsqueeze", [bags, g.ints([1])]), g.ints([used, dim])])
+    return [g.node("ScatterElements", [zeros, where, rows], axis=0, reduction="add")]
+
+
+def _reduce_max(g: Graph, value: str, axis: int, keepdims: int) -> str:
+    if g.opset < 18:
+        return g.node("ReduceMax", [value], axes=[axis], keepdims=keepdims)
+    return g.node("ReduceMax", [value, g.ints([axis])], keepdims=keepdims)
 
 
 @converts("Embedding")
@@ -169,6 +285,42 @@ def _take(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
     flat = g.node("Reshape", [g.value(x), g.ints([-1])])
     return [g.node("Gather", [flat, index_value(g, record, record.kwargs["index"])], axis=0)]
+
+
+@converts("MaskedScatter")
+def _masked_scatter(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The input (broadcast with the mask) where the mask is False; where it is True, the
+    source's element whose position in the flattened source is the running count of Trues
+    before it (CumSum), as the op computes it."""
+    x, source = record.args[0], record.args[1]
+    dtype = dtype_of(output(record))
+    mask = g.array(record.kwargs["mask"], x._backend, "mask")
+    base = g.node("Expand", [operand(g, x, dtype), g.node("Shape", [mask])])  # (broadcasts both)
+    shape = g.node("Shape", [base])
+    mask = g.node("Expand", [mask, shape])
+    if not source.numel():  # no True anywhere (the op refuses more Trues than source elements)
+        return [base]
+    flat_mask = g.node("Cast", [g.node("Reshape", [mask, g.ints([-1])])], to=onnx_type("int64"))
+    rank = g.node("Sub", [g.node("CumSum", [flat_mask, g.constant_int(0)]), g.constant_int(1)])
+    rank = g.node("Max", [rank, g.constant_int(0)])  # (positions before the first True)
+    taken = g.node("Gather", [g.node("Reshape", [operand(g, source, dtype), g.ints([-1])]),
+                              rank], axis=0)
+    return [g.node("Where", [mask, g.node("Reshape", [taken, shape]), base])]
+
+
+@converts("IndexReduce")
+def _index_reduce(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """index_reduce: scatter_reduce with the index laid along `dim` and expanded to the
+    source's shape."""
+    x, source = record.args[0], record.args[1]
+    dtype = dtype_of(output(record))
+    if x.ndim == 0:
+        raise Unsupported("a 0-d input")
+    axis = int(record.kwargs["dim"]) % x.ndim
+    updates = operand(g, source, dtype)
+    index = _along(g, index_value(g, record, record.kwargs["index"]), axis, x.ndim, updates)
+    return [_reduce_into(g, operand(g, x, dtype), axis, index, updates,
+                         record.kwargs["reduce"], bool(record.kwargs["include_self"]), dtype)]
 
 
 @converts("IndexAdd", "IndexCopy")

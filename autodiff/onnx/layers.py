@@ -11,6 +11,7 @@ from .convert import (
     apply_taps,
     converts,
     dtype_of,
+    onnx_type,
     operand,
     output,
 )
@@ -76,25 +77,36 @@ def _conv_transpose(g: Graph, record: Record, inputs: list[str], attributes: dic
 @converts("ScaledDotProductAttention", "ScaledDotProductAttentionMm")
 def _attention(g: Graph, record: Record, other: Record | None) -> list[Any]:
     """softmax(q k^T * scale + mask) v, as PyTorch's math path (a float mask is added, a
-    boolean one keeps where True)."""
+    boolean one keeps where True); under grouped query attention each key and value head
+    repeated for its group of query heads first."""
     query, key, value = record.args[:3]
     mask = record.args[3] if len(record.args) > 3 else None
     kwargs = record.kwargs
-    if kwargs.get("dropout_p", 0.0) or kwargs.get("group", 1) != 1:
-        raise Unsupported("dropout_p or grouped query attention")
+    if kwargs.get("dropout_p", 0.0):
+        raise Unsupported("dropout_p")
     dtype = dtype_of(output(record))
+    keys, values = operand(g, key, dtype), operand(g, value, dtype)
+    group = int(kwargs.get("group", 1))
+    if group != 1:
+        keys, values = (_repeat_heads(g, name, tuple(tensor.shape), group)
+                        for name, tensor in ((keys, key), (values, value)))
     perm = list(range(key.ndim))
     perm[-1], perm[-2] = perm[-2], perm[-1]
     scores = g.node("MatMul", [operand(g, query, dtype),
-                               g.node("Transpose", [operand(g, key, dtype)], perm=perm)])
+                               g.node("Transpose", [keys], perm=perm)])
     scores = g.node("Mul", [scores, g.scalar(kwargs["scale"], dtype)])
     minus_inf = g.scalar(float("-inf"), dtype)
     bool_mask = kwargs.get("bool_mask")
     if kwargs.get("causal"):
         rows, columns = int(query.shape[-2]), int(key.shape[-2])
-        ones = _wrap(query._backend.ones((rows, columns), dtype="bool"),
-                                  query._backend)
-        keep = g.node("Trilu", [g.value(ones), g.constant_int(0)], upper=0)
+        if other is None or (int(other.args[0].shape[-2]), int(other.args[1].shape[-2])) == (
+                rows, columns):
+            ones = _wrap(query._backend.ones((rows, columns), dtype="bool"), query._backend)
+            keep = g.node("Trilu", [g.value(ones), g.constant_int(0)], upper=0)
+        else:  # a dynamic length: ones as large as the scores
+            ones = g.node("Expand", [g.scalar(1.0, "float32"), g.node("Shape", [scores])])
+            keep = g.node("Cast", [g.node("Trilu", [ones, g.constant_int(0)], upper=0)],
+                          to=onnx_type("bool"))
         scores = g.node("Where", [keep, scores, minus_inf])
     if bool_mask is not None:
         keep = g.array(bool_mask, query._backend, "mask")
@@ -108,7 +120,17 @@ def _attention(g: Graph, record: Record, other: Record | None) -> list[Any]:
     if kwargs.get("causal") or bool_mask is not None or isinstance(mask, Tensor):
         # a row with every key masked attends to nothing: zeros, as PyTorch's math path
         weights = g.node("Where", [g.node("IsNaN", [weights]), g.scalar(0.0, dtype), weights])
-    return [g.node("MatMul", [weights, operand(g, value, dtype)])]
+    return [g.node("MatMul", [weights, values])]
+
+
+def _repeat_heads(g: Graph, value: str, shape: tuple[int, ...], group: int) -> str:
+    """(..., H, S, E) -> (..., H * group, S, E), each head repeated group times in a row
+    (the batch dims and S written so that they may be dynamic)."""
+    ndim = len(shape)
+    spread = g.node("Unsqueeze", [value, g.ints([ndim - 2])])
+    spread = g.node("Expand", [spread, g.ints([1] * (ndim - 2) + [group, 1, 1])])
+    return g.node("Reshape", [spread, g.ints([0] * (ndim - 3) + [shape[-3] * group, -1,
+                                                                    shape[-1]])])
 
 
 @converts("UpsampleNearest1D", "UpsampleNearest2D", "UpsampleNearest3D",

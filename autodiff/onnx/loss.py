@@ -122,3 +122,74 @@ def _bce_with_logits(g: Graph, record: Record, other: Record | None) -> list[Any
     if weight is not None:
         loss = g.node("Mul", [loss, operand(g, weight, dtype)])
     return _reduce(g, loss, record)
+
+
+def _rows(g: Graph, record: Record, dtype: str) -> tuple[str, int]:
+    """The input as (samples, classes) rows, and the count of classes."""
+    x = record.args[0]
+    classes = int(x.shape[-1]) if x.ndim else 1
+    return g.node("Reshape", [operand(g, x, dtype), g.ints([-1, classes])]), classes
+
+
+def _per_sample(g: Graph, loss: str, record: Record) -> list[Any]:
+    """One loss per row, reduced; unreduced, 0-d for a single unbatched sample."""
+    if record.kwargs["reduction"] == "none" and record.args[0].ndim < 2:
+        return [g.node("Reshape", [loss, g.ints([])])]
+    return _reduce(g, loss, record)
+
+
+@converts("MultiMarginLoss")
+def _multi_margin_loss(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """sum over classes i != y of max(0, margin - x[y] + x[i])^p (times weight[y]) / C."""
+    _, target, weight = record.args
+    dtype = dtype_of(output(record))
+    rows, classes = _rows(g, record, dtype)
+    labels = g.node("Reshape", [g.value(target), g.ints([-1, 1])])
+    z = g.node("Add", [g.node("Sub", [rows, g.node("GatherElements", [rows, labels], axis=1)]),
+                       g.scalar(record.kwargs["margin"], dtype)])
+    others = g.node("Not", [g.node("Equal", [g.node("Unsqueeze", [
+        g.ints(range(classes)), g.ints([0])]), labels])])
+    terms = g.node("Where", [g.node("And", [g.node("Greater", [z, g.scalar(0, dtype)]), others]),
+                             z, g.scalar(0, dtype)])
+    if record.kwargs["p"] == 2:
+        terms = g.node("Mul", [terms, terms])
+    if weight is not None:
+        terms = g.node("Mul", [terms, g.node("Gather", [operand(g, weight, dtype), labels],
+                                             axis=0)])
+    terms = g.node("Div", [terms, g.scalar(classes, dtype)])
+    return _per_sample(g, g.node("ReduceSum", [terms, g.ints([1])], keepdims=0), record)
+
+
+@converts("MultilabelMarginLoss")
+def _multilabel_margin_loss(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """For each sample, sum over its labels k (its target row up to the first -1) and the
+    classes d that are not labels of max(0, 1 - (x[k] - x[d])), over C: every label slot at
+    once, as (samples, slot, class), the slots after the row's first -1 masked."""
+    target = record.args[1]
+    dtype = dtype_of(output(record))
+    rows, classes = _rows(g, record, dtype)
+    labels = g.node("Reshape", [g.value(target), g.ints([-1, classes])])
+    ended = g.node("CumSum", [g.node("Cast", [g.node("Less", [labels, g.constant_int(0)])],
+                                     to=onnx_type("int64")), g.constant_int(1)])
+    kept = g.node("Equal", [ended, g.constant_int(0)])  # (samples, slot)
+    safe = g.node("Where", [kept, labels, g.constant_int(0)])
+    ids = g.node("Reshape", [g.ints(range(classes)), g.ints([1, 1, classes])])
+    hits = g.node("And", [g.node("Equal", [g.node("Unsqueeze", [safe, g.ints([2])]), ids]),
+                          g.node("Unsqueeze", [kept, g.ints([2])])])
+    is_target = g.node("Cast", [g.node("ReduceMax", [g.node("Cast", [hits],
+                                                            to=onnx_type("int32"))],
+                                       axes=[1], keepdims=1)
+                                if g.opset < 18 else
+                                g.node("ReduceMax", [g.node("Cast", [hits],
+                                                            to=onnx_type("int32")),
+                                                     g.ints([1])], keepdims=1)],
+                       to=onnx_type("bool"))  # (samples, 1, class)
+    picked = g.node("Unsqueeze", [g.node("GatherElements", [rows, safe], axis=1), g.ints([2])])
+    z = g.node("Add", [g.node("Sub", [g.node("Unsqueeze", [rows, g.ints([1])]), picked]),
+                       g.scalar(1, dtype)])
+    mask = g.node("And", [g.node("And", [g.node("Greater", [z, g.scalar(0, dtype)]),
+                                         g.node("Unsqueeze", [kept, g.ints([2])])]),
+                          g.node("Not", [is_target])])
+    total = g.node("ReduceSum", [g.node("Where", [mask, z, g.scalar(0, dtype)]),
+                                 g.ints([1, 2])], keepdims=0)
+    return _per_sample(g, g.node("Div", [total, g.scalar(classes, dtype)]), record)

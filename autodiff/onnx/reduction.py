@@ -256,7 +256,86 @@ def _cumsum(g: Graph, record: Record, other: Record | None) -> list[Any]:
     value = operand(g, x, dtype_of(output(record)))
     if x.ndim == 0:
         return [g.node("Identity", [value])]
-    return [g.node("CumSum", [value, g.constant_int(int(record.kwargs["dim"]) % x.ndim)])]
+    return [g.node("CumSum", [value, g.constant_int(int(record.kwargs["dim"]) % x.ndim)],
+                   reverse=int(bool(record.kwargs.get("reverse", False))))]
+
+
+class _Triangle:
+    """A scan along `axis` as a reduction: the input spread to (..., i, j, ...) over the
+    positions j <= i of each i (the others set to the reduction's identity), reduced along j.
+    It costs n^2 per scanned slice, where ONNX has no scan of its own (its Scan would run
+    element by element)."""
+
+    def __init__(self, g: Graph, record: Record, other: Record | None) -> None:
+        x = record.args[0]
+        self.axis = int(record.kwargs["dim"]) % max(x.ndim, 1)
+        self.size = int(x.shape[self.axis]) if x.ndim else 1
+        if other is not None and int(other.args[0].shape[self.axis]) != self.size:
+            raise Unsupported("a dynamic size along the scanned dim")
+        self.g, self.dtype = g, dtype_of(output(record))
+        self.value = operand(g, x, self.dtype)
+        trailing = x.ndim - self.axis - 1
+        ones = g.node("Expand", [g.scalar(True, "bool"), g.ints([self.size, self.size])])
+        self.keep = g.node("Reshape", [g.node("Trilu", [ones, g.constant_int(0)], upper=0),
+                                       g.ints([self.size, self.size] + [1] * trailing)])
+
+    def masked(self, value: str, identity: float) -> str:
+        """`value` spread (value's shape is the input's), j > i set to `identity`."""
+        spread = self.g.node("Unsqueeze", [value, self.g.ints([self.axis])])
+        return self.g.node("Where", [self.keep, spread, self.g.scalar(identity, self.dtype)])
+
+    def reduce(self, kind: str, value: str) -> str:
+        return _reduce(self.g, kind, value, (self.axis + 1,), 0)
+
+
+@converts("Cumprod", "Logcumsumexp")
+def _cumulative_reduction(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    x = record.args[0]
+    if x.ndim == 0 or 0 in x.shape:
+        return [g.node("Identity", [operand(g, x, dtype_of(output(record)))])]
+    scan = _Triangle(g, record, other)
+    if record.op == "Cumprod":
+        return [scan.reduce("ReduceProd", scan.masked(scan.value, 1.0))]
+    return [scan.reduce("ReduceLogSumExp", scan.masked(scan.value, float("-inf")))]
+
+
+@converts("Cummax", "Cummin")
+def _cumulative_extreme(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The running max (min) and the index where it was last reached; once a NaN is met the
+    value is NaN and the index the last NaN's (PyTorch's rule)."""
+    x = record.args[0]
+    if x.ndim == 0 or 0 in x.shape:
+        value = operand(g, x, dtype_of(output(record)))
+        return [g.node("Identity", [value]), g.node("Cast", [g.node(
+            "Mul", [value, g.scalar(0, dtype_of(x))])], to=onnx_type("int64"))]
+    scan = _Triangle(g, record, other)
+    largest = record.op == "Cummax"
+    reduce, arg = ("ReduceMax", "ArgMax") if largest else ("ReduceMin", "ArgMin")
+    if "float" not in scan.dtype:
+        masked = scan.masked(scan.value, _extreme(scan.dtype, not largest))
+        return [scan.reduce(reduce, masked),
+                g.node(arg, [masked], axis=scan.axis + 1, keepdims=0, select_last_index=1)]
+    nan = g.node("IsNaN", [scan.value])
+    clean = g.node("Where", [nan, g.scalar(float("-inf") if largest else float("inf"),
+                                           scan.dtype), scan.value])
+    masked = scan.masked(clean, float("-inf") if largest else float("inf"))
+    values = scan.reduce(reduce, masked)
+    indices = g.node(arg, [masked], axis=scan.axis + 1, keepdims=0, select_last_index=1)
+    nans = scan.masked(g.node("Cast", [nan], to=onnx_type(scan.dtype)), 0.0)
+    seen = g.node("Cast", [scan.reduce("ReduceMax", nans)], to=onnx_type("bool"))
+    last_nan = g.node("ArgMax", [nans], axis=scan.axis + 1, keepdims=0, select_last_index=1)
+    return [g.node("Where", [seen, g.scalar(float("nan"), scan.dtype), values]),
+            g.node("Where", [seen, last_nan, indices])]
+
+
+def _extreme(dtype: str, largest: bool) -> int:
+    """The largest (smallest) value of an integer dtype: the identity of min (max)."""
+    if dtype == "bool":
+        return int(largest)
+    bits = int(dtype.removeprefix("u").removeprefix("int"))
+    if dtype.startswith("u"):
+        return 2**bits - 1 if largest else 0
+    return 2**(bits - 1) - 1 if largest else -(2**(bits - 1))
 
 
 @converts("Sort", "SortStable", "Topk")
@@ -288,3 +367,42 @@ def _trace(g: Graph, record: Record, other: Record | None) -> list[Any]:
 @converts("LinalgDet")
 def _det(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Det", [operand(g, record.args[0], dtype_of(output(record)))])]
+
+
+@converts("MedianAll", "NanmedianAll")
+def _median_all(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The lower median of all elements: the k-th smallest by TopK, k = (n - 1) // 2 + 1 with
+    n the count of elements (of non-NaN elements for nanmedian, the NaNs sorted last), NaN
+    when any element is NaN (when all are, for nanmedian). (With a dim, the index PyTorch
+    names among equal elements is its selection algorithm's, which TopK does not follow: not
+    exported.)"""
+    x = record.args[0]
+    if not x.numel():
+        raise Unsupported("an empty input")
+    dtype = dtype_of(output(record))
+    flat = g.node("Reshape", [operand(g, x, dtype), g.ints([-1])])
+    one = g.ints([1])
+    if "float" not in dtype:
+        count = g.node("Reshape", [g.node("Size", [flat]), one])
+        nan = None
+    else:
+        nan = g.node("IsNaN", [flat])
+        if record.op == "NanmedianAll":
+            count = _reduce(g, "ReduceSum", g.node("Cast", [g.node("Not", [nan])],
+                                                   to=onnx_type("int64")), (0,), 1)
+            flat = g.node("Where", [nan, g.scalar(float("inf"), dtype), flat])
+        else:
+            count = g.node("Reshape", [g.node("Size", [flat]), one])
+    k = g.node("Add", [g.node("Div", [g.node("Sub", [count, one]), g.ints([2])]), one])
+    values, _ = g.node("TopK", [flat, k], outputs=2, axis=0, largest=0, sorted=1)
+    median = g.node("Reshape", [g.node("Gather", [values, g.node("Sub", [k, one])], axis=0),
+                                g.ints([])])
+    if nan is None:
+        return [median]
+    if record.op == "NanmedianAll":
+        undefined = g.node("Equal", [count, g.ints([0])])
+    else:
+        undefined = _reduce(g, "ReduceMax", g.node("Cast", [nan], to=onnx_type("int64")), (0,), 1)
+        undefined = g.node("Cast", [undefined], to=onnx_type("bool"))
+    undefined = g.node("Reshape", [undefined, g.ints([])])
+    return [g.node("Where", [undefined, g.scalar(float("nan"), dtype), median])]

@@ -234,3 +234,119 @@ def _roll_axis(g: Graph, value: str, shift: int, size: int, axis: int) -> str:
     tail = g.node("Slice", [value, g.ints([cut]), g.ints([size]), g.ints([axis])])
     head = g.node("Slice", [value, g.ints([0]), g.ints([cut]), g.ints([axis])])
     return g.node("Concat", [tail, head], axis=axis)
+
+
+# ----------------------------------------------------------------------------- as_strided
+def _memory_positions(shape: Any, strides: Any, offset: int) -> list[int]:
+    """offset + sum(i * stride) for each index of `shape`, in row-major order."""
+    positions = [int(offset)]
+    for size, step in zip(shape, strides):
+        positions = [position + index * int(step) for position in positions
+                     for index in range(int(size))]
+    return positions
+
+
+def _fixed(record: Record, other: Record | None) -> None:
+    if other is not None and tuple(other.args[0].shape) != tuple(record.args[0].shape):
+        raise Unsupported("a dynamic size of an as_strided input")
+    if record.kwargs.get("examples"):
+        raise Unsupported("a vmap-batched view")
+
+
+@converts("AsStridedView", "AsStridedInPlace", "AsStridedCopy")
+def _as_strided(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """A Gather from the flattened input (as torch.onnx writes as_strided): each element of the
+    view is the input element at the same memory position. The input's own memory positions
+    come from its strides, so a view of a transposed or sliced input reads the right ones; a
+    view reaching memory the input does not hold (another part of its base) cannot be
+    written."""
+    _fixed(record, other)
+    x = record.args[0]
+    size, stride, offset = record.kwargs["size"], record.kwargs["stride"], record.kwargs["offset"]
+    element_at: dict[int, int] = {}
+    for flat, position in enumerate(_memory_positions(x.shape, x.stride(), x.storage_offset())):
+        element_at.setdefault(position, flat)
+    try:
+        indices = [element_at[position] for position in _memory_positions(size, stride, offset)]
+    except KeyError:
+        raise Unsupported("a view reaching memory its input does not hold") from None
+    flat_x = g.node("Reshape", [g.value(x), g.ints([-1])])
+    gathered = g.node("Gather", [flat_x, g.ints(indices)], axis=0)
+    return [g.node("Reshape", [gathered, g.ints([int(s) for s in size])])]
+
+
+def write_through(g: Graph, view: Tensor, base: Tensor) -> None:
+    """An in-place op wrote `view`'s new value: its base takes it at the view's elements (a
+    ScatterElements at their positions in the base), when the base held its value until this
+    write and every element of the view is one of the base's. Otherwise the base keeps its
+    old value, and reading it later is refused (its version moved on)."""
+    name = g.names.get(id(base))
+    if name is None or not g.current(base, writes=1):
+        return
+    element_at: dict[int, int] = {}
+    for flat, position in enumerate(_memory_positions(base.shape, base.stride(),
+                                                      base.storage_offset())):
+        element_at.setdefault(position, flat)
+    try:
+        indices = [element_at[position] for position in _memory_positions(
+            view.shape, view.stride(), view.storage_offset())]
+    except KeyError:
+        return
+    if indices:
+        updates = g.node("Reshape", [g.names[id(view)], g.ints([-1])])
+        flat = g.node("ScatterElements", [g.node("Reshape", [name, g.ints([-1])]),
+                                          g.ints(indices), updates], axis=0)
+        name = g.node("Reshape", [flat, g.ints([int(size) for size in base.shape])])
+    g.bind(base, name, computed=g.is_computed(base) or g.is_computed(view))
+
+
+@converts("AsStridedScatter")
+def _as_strided_scatter(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """The input flattened (row-major), `src` written at the view's positions by a
+    ScatterElements (the last write of a position wins, as the eager assignment's does)."""
+    _fixed(record, other)
+    x, src = record.args[0], record.args[1]
+    dtype = dtype_of(output(record))
+    positions = _memory_positions(record.kwargs["size"], record.kwargs["stride"],
+                                  record.kwargs["offset"])
+    flat_x = g.node("Reshape", [operand(g, x, dtype), g.ints([-1])])
+    if not positions:
+        return [g.node("Reshape", [flat_x, g.ints([int(s) for s in x.shape])])]
+    last: dict[int, int] = {}
+    for index, position in enumerate(positions):
+        last[position] = index  # a position written twice keeps its last value
+    kept = sorted(last.values())
+    values = g.node("Reshape", [operand(g, src, dtype), g.ints([-1])])
+    if len(kept) != len(positions):
+        values = g.node("Gather", [values, g.ints(kept)], axis=0)
+    scattered = g.node("ScatterElements",
+                       [flat_x, g.ints([positions[index] for index in kept]), values], axis=0)
+    return [g.node("Reshape", [scattered, g.ints([int(s) for s in x.shape])])]
+
+
+# ----------------------------------------------------------------------------- pad_sequence
+@converts("PadSequence")
+def _pad_sequence(g: Graph, record: Record, other: Record | None) -> list[Any]:
+    """Each sequence padded with padding_value to the longest (on the right, or on the left)
+    and the sequences stacked along the batch dim (1, or 0 with batch_first)."""
+    sequences = record.args
+    if other is not None and [tuple(s.shape) for s in other.args] != [
+            tuple(s.shape) for s in sequences]:
+        raise Unsupported("dynamic sequence lengths")
+    kwargs = record.kwargs
+    dtype = dtype_of(output(record))
+    longest = max(int(sequence.shape[0]) for sequence in sequences)
+    trailing = [int(size) for size in sequences[0].shape[1:]]
+    padded = []
+    for sequence in sequences:
+        value = operand(g, sequence, dtype)
+        if [int(size) for size in sequence.shape[1:]] != trailing:  # (broadcast, as eager)
+            value = g.node("Expand", [value, g.ints([int(sequence.shape[0]), *trailing])])
+        missing = longest - int(sequence.shape[0])
+        if missing:
+            before, after = (missing, 0) if kwargs["left"] else (0, missing)
+            zeros = [0] * len(trailing)
+            value = g.node("Pad", [value, g.ints([before, *zeros, after, *zeros]),
+                                   g.scalar(kwargs["padding_value"], dtype)])
+        padded.append(g.node("Unsqueeze", [value, g.ints([0 if kwargs["batch_first"] else 1])]))
+    return [g.node("Concat", padded, axis=0 if kwargs["batch_first"] else 1)]

@@ -264,7 +264,7 @@ def isreal(input: Tensor) -> Tensor:
     return _wrap(backend.ones(input._data.shape, "bool"), backend)
 
 
-@function_rule("isin")
+@function_rule("isin", seen=True)
 def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
          invert: bool = False) -> Tensor:
     """Whether each of `elements` is in `test_elements` (either may be a number). The result

@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import dtypes
 from ..batching.dispatch import dim_op, dynamic_shape_op, function_rule
+from ..op_modes import op_mode_state
 from ..tensor import Tensor, _wrap
 from ._checks import scalar_type_name
 from ._dims import normalize_dims
@@ -24,6 +25,13 @@ def nonzero_mask(backend: Any, a: Any) -> Any:
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     """The indices of the nonzero elements: an (n, ndim) int64 tensor in row-major order, or
     one 1-d tensor per dim with `as_tuple`."""
+    result = _nonzero(input, as_tuple)
+    if op_mode_state.active:  # op modes see it (an export writes it as its ONNX op)
+        op_mode_state.computed("nonzero", (input,), {"as_tuple": as_tuple}, result)
+    return result
+
+
+def _nonzero(input: Tensor, as_tuple: bool) -> Any:
     backend, a = input._backend, input._data
     if a.ndim == 0:
         found = backend.reshape(nonzero_mask(backend, a), (1,))
@@ -77,7 +85,7 @@ def _common(backend: Any, sequence: Tensor, values: Tensor) -> tuple[Any, Any]:
     return seq, val
 
 
-@function_rule("searchsorted")
+@function_rule("searchsorted", seen=True)
 def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False,
                  right: bool = False, side: str | None = None, sorter: Tensor | None = None,
                  ) -> Tensor:

@@ -135,7 +135,7 @@ def embedding_renorm_(weight: Tensor, indices: Any, max_norm: float, norm_type: 
         weight._bump_version()
 
 
-@function_rule("one_hot")
+@function_rule("one_hot", seen=True)
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot vectors along a new last dim (not differentiable)."""
     if tensor.dtype is not dtypes.int64:

@@ -317,3 +317,51 @@ def test_index_add_with_a_dynamic_axis() -> None:
     data = _export(model, (_random(3, 4), _random(3, 2)), input_names=["x", "source"],
                    dynamic_axes={"x": [0], "source": [0]})
     _same(data, model, [(_random(6, 4, seed=1), _random(6, 2, seed=2))])
+
+
+# ----------------------------------------------------------------------------- attention
+@pytest.mark.parametrize("is_causal", [False, True])
+def test_grouped_query_attention_with_dynamic_batch_and_length(is_causal: bool) -> None:
+    """enable_gqa: each key and value head serves a group of query heads; the batch and the
+    (shared) sequence length stay dynamic."""
+    def model(q, k, v):
+        return F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, enable_gqa=True)
+
+    q, k, v = _random(2, 6, 5, 4), _random(2, 2, 5, 4, seed=1), _random(2, 2, 5, 3, seed=2)
+    axes = {0: "batch", 2: "length"}
+    data = _export(model, (q, k, v), input_names=["q", "k", "v"],
+                   dynamic_axes={"q": axes, "k": axes, "v": axes})
+    assert "Expand" in _kinds(data)
+    _same(data, model, [(q, k, v), (_random(3, 6, 7, 4, seed=3), _random(3, 2, 7, 4, seed=4),
+                                     _random(3, 2, 7, 3, seed=5))])
+
+
+# ----------------------------------------------------------------------------- embedding_bag
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_embedding_bag_with_an_empty_bag_and_padding(mode: str, padding_idx) -> None:
+    """The bags' bounds are fixed in the graph; the indices are an input (other values give
+    eager's bags); an empty bag, or one of padding only, gives zeros."""
+    autodiff.manual_seed(0)
+    bag = nn.EmbeddingBag(6, 3, mode=mode, padding_idx=padding_idx)
+    offsets = autodiff.tensor([0, 2, 2, 5])
+
+    def model(indices):
+        return bag(indices, offsets)
+
+    indices = autodiff.tensor([1, 2, 4, 0, 5, 2])
+    data = _export(model, (indices,))
+    _same(data, model, [(indices,), (autodiff.tensor([2, 2, 3, 3, 1, 0]),)])
+
+
+def test_embedding_bag_of_fixed_bags_with_per_sample_weights() -> None:
+    autodiff.manual_seed(0)
+    bag = nn.EmbeddingBag(5, 4, mode="sum")
+
+    def model(indices, weights):
+        return bag(indices, per_sample_weights=weights)
+
+    indices, weights = autodiff.tensor([[0, 4, 4], [1, 2, 3]]), _random(2, 3)
+    data = _export(model, (indices, weights))
+    _same(data, model, [(indices, weights), (autodiff.tensor([[3, 3, 3], [0, 1, 0]]),
+                                             _random(2, 3, seed=1))])

@@ -201,3 +201,37 @@ def test_bilinear_module_with_a_dynamic_batch() -> None:
     model = nn.Bilinear(4, 5, 6)
     _same(model, [_random(3, 4), _random(3, 5, seed=1)],
           [[_random(7, 4, seed=2), _random(7, 5, seed=3)]])
+
+
+# ----------------------------------------------------------------------------- multi-class margins
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("p", [1, 2])
+def test_multi_margin_loss_with_a_dynamic_batch(p: int, reduction: str) -> None:
+    weight = autodiff.tensor([0.5, 2.0, 1.0, 1.5])
+
+    def model(x, y):
+        return F.multi_margin_loss(x, y, p=p, margin=0.8, weight=weight, reduction=reduction)
+
+    _same(model, [_random(3, 4), autodiff.tensor([0, 3, 1])],
+          [[_random(5, 4, seed=1), autodiff.tensor([2, 2, 0, 1, 3])]])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_multi_margin_loss_of_one_sample(reduction: str) -> None:
+    _same(lambda x, y: F.multi_margin_loss(x, y, reduction=reduction),
+          [_random(4), autodiff.tensor([2])], [[_random(4, seed=1), autodiff.tensor([0])]],
+          dynamic=False)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_multilabel_margin_loss_stops_at_each_rows_first_minus_one(reduction: str) -> None:
+    """Labels are an input: each row's labels end at its first -1 (a label listed twice
+    counts twice, as PyTorch's kernel counts it)."""
+    def model(x, y):
+        return F.multilabel_margin_loss(x, y, reduction=reduction)
+
+    labels = autodiff.tensor([[3, 0, -1, 1], [1, 1, 2, -1], [0, 1, 2, 3]])
+    _same(model, [_random(3, 4), labels],
+          [[_random(2, 4, seed=1), autodiff.tensor([[-1, 0, 1, 2], [2, -1, -1, 0]])]])
+    _same(model, [_random(4), autodiff.tensor([1, -1, 0, 0])],
+          [[_random(4, seed=2), autodiff.tensor([3, 2, 1, -1])]], dynamic=False)

@@ -163,3 +163,18 @@ def test_rounding_divisions_are_exact(name: str, dtype: str) -> None:
     expected = function(a, b).numpy()
     assert got.dtype == expected.dtype
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("padding_side", ["right", "left"])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_pad_sequence(batch_first: bool, padding_side: str) -> None:
+    from autodiff.nn.utils.rnn import pad_sequence
+
+    def model(a, b, c):
+        return pad_sequence([a, b, c], batch_first=batch_first, padding_value=-2.0,
+                            padding_side=padding_side)
+
+    autodiff.manual_seed(0)
+    args = (autodiff.randn(2, 3), autodiff.randn(4, 3), autodiff.randn(1, 3))
+    (got,) = _run(_export(model, args), args)
+    np.testing.assert_array_equal(got, model(*args).numpy())
