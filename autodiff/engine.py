@@ -12,7 +12,9 @@ How the walk goes:
    *executes* if one of its children does, or (for `backward(inputs=...)`) if it is an input's
    node; `autograd.grad` *captures* the gradient arriving at an input's node instead, and runs
    that node only if it leads on to another input. Built-in backward formulas then see
-   `needs_input_grad` False for edges that lead nowhere, so they skip that work.
+   `needs_input_grad` False for edges that lead nowhere, so they skip that work. When every
+   end of the graph (a leaf's AccumulateGrad) is an input's node, as under `func.grad`, every
+   node takes part and every edge leads somewhere: one counting pass finds that out.
 3. Execution. Ready nodes wait in a heap ordered by creation number, latest first (PyTorch's
    sequence_nr). A node's gradient buffer (one slot per output) is complete when its count
    reaches zero. Running a node, as PyTorch does: the hooks of the Tensors it produced (a
