@@ -12,7 +12,9 @@ How the walk goes:
    *executes* if one of its children does, or (for `backward(inputs=...)`) if it is an input's
    node; `autograd.grad` *captures* the gradient arriving at an input's node instead, and runs
    that node only if it leads on to another input. Built-in backward formulas then see
-   `needs_input_grad` False for edges that lead nowhere, so they skip that work.
+   `needs_input_grad` False for edges that lead nowhere, so they skip that work. When every
+   end of the graph (a leaf's AccumulateGrad) is an input's node, as under `func.grad`, every
+   node takes part and every edge leads somewhere: one counting pass finds that out.
 3. Execution. Ready nodes wait in a heap ordered by creation number, latest first (PyTorch's
    sequence_nr). A node's gradient buffer (one slot per output) is complete when its count
    reaches zero. Running a node, as PyTorch does: the hooks of the Tensors it produced (a
@@ -141,13 +143,14 @@ def run_backward(
     create_graph: bool,
     inputs: Sequence[Tensor] | None = None,
     accumulate_grad: bool = True,
+    reach: Reach | None = None,
 ) -> list[Tensor | None] | None:
     """Backpropagate `grad_roots` from `roots`.
 
     accumulate_grad=True (`backward`): add into `.grad` of the leaves (only those in `inputs`
     when given; a non-leaf in `inputs` is made to retain its grad, as in PyTorch).
     accumulate_grad=False (`autograd.grad`): return the gradients of `inputs`, touching no
-    leaf's `.grad`.
+    leaf's `.grad`; `reach`, when given, is `reach_inputs(roots, inputs)` (not walked again).
     """
     # autodiff.compile recording this backward, if any (asked only while some thread traces)
     tracer = current_tracer() if tracing_state.tracer is not None else None
@@ -162,6 +165,7 @@ def run_backward(
     # With inputs: `should_execute` holds the nodes that take part, `needed` those that run.
     should_execute: set[Node] | None = None
     needed: set[Node] = set()
+    every_edge = True  # every edge of a node that runs leads to one of `inputs` (or no inputs)
     # node -> [(output_nr, position in inputs)] whose gradient autograd.grad returns.
     captures: dict[Node, list[tuple[int, int]]] = {}
     if inputs is None:
@@ -175,21 +179,55 @@ def run_backward(
                 tensor.retain_grad()  # PyTorch: a non-leaf input's .grad is filled this way
             else:
                 captures.setdefault(target, []).append((tensor._output_nr, position))
-        dependencies, needed, should_execute = _prune(root_nodes, targets, accumulate_grad)
+        if reach is not None:
+            dependencies, needed, should_execute = (reach.dependencies, reach.needed,
+                                                    reach.should_execute)
+        else:
+            dependencies, needed, should_execute, every_edge = _prune(root_nodes, targets,
+                                                                       accumulate_grad)
 
     tasks = _running.stack  # read once: a thread-local attribute costs a lookup each time
     tasks.append(_start_task(root_nodes, dependencies, should_execute, accumulate_grad,
                              inputs is not None))
     try:
         return _walk(root_edges, retain_graph, create_graph, inputs, accumulate_grad,
-                     dependencies, needed, should_execute, captures, tracer)
+                     dependencies, needed, should_execute, every_edge, captures, tracer)
     finally:
         tasks.pop()
 
 
+class Reach:
+    """autograd.grad's walk worked out before it runs (`reach_inputs`): the dependency counts,
+    the nodes that run and the nodes that take part. One run_backward uses it (its walk counts
+    the dependencies down)."""
+
+    __slots__ = ("dependencies", "needed", "should_execute")
+
+    def __init__(self, dependencies: dict[Node, int], needed: set[Node],
+                 should_execute: set[Node]) -> None:
+        self.dependencies = dependencies
+        self.needed = needed
+        self.should_execute = should_execute
+
+
+def reach_inputs(roots: Sequence[Tensor], inputs: Sequence[Tensor]) -> Reach | None:
+    """For autograd.grad of `roots` (each requiring grad) w.r.t. `inputs`: the walk, when every
+    end of the roots' graph is the node of one of `inputs` (no other tensor that requires grad
+    lies below the roots); None when some end is not. A transform asks before its backward
+    pass, to know whether the pass must be recorded for whoever differentiates further."""
+    root_nodes = set()
+    for root in roots:
+        root_nodes.add(root._grad_fn or root._grad_accumulator())
+    targets = set()
+    for tensor in inputs:
+        targets.add(tensor._grad_fn or tensor._grad_accumulator())
+    found = _reach_targets(root_nodes, targets, False)
+    return None if found is None else Reach(found[0], found[1], found[2])
+
+
 def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
           inputs: Sequence[Tensor] | None, accumulate_grad: bool, dependencies: dict[Node, int],
-          needed: set[Node], should_execute: set[Node] | None,
+          needed: set[Node], should_execute: set[Node] | None, every_edge: bool,
           captures: dict[Node, list[tuple[int, int]]], tracer: Tracer | None
           ) -> list[Tensor | None] | None:
     """The walk itself: run every ready node, latest-created first."""
@@ -213,7 +251,9 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
     undo: list[Callable[[], None]] = []
 
     everything = should_execute is None
-    passed_owned = None if create_graph else owned  # a recorded backward's sums are not taken
+    taking_part: set[Node] = set() if should_execute is None else should_execute
+    # A recorded backward's sums are not taken; autograd.grad fills no `.grad` (nothing to take)
+    passed_owned = None if create_graph or not accumulate_grad else owned
     anomaly = anomaly_state.recording and anomaly_state.enabled
     profiling = profiler_state.active
     profiled_depth = profiler_state.depth() if profiling else 0
@@ -272,10 +312,10 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
             if (grads[0] is None and (len(grads) == 1 or all(g is None for g in grads))
                     and not node._custom):  # no gradient reached a built-in op: skip it
                 input_grads = (None,) * len(node.next_functions)
-            elif should_execute is None or node._custom:  # a custom backward always runs
+            elif every_edge or node._custom:  # a custom backward always runs
                 input_grads = node._run_backward(grads)
             else:
-                input_grads = _run_pruned(node, grads, should_execute)
+                input_grads = _run_pruned(node, grads, taking_part)
             if profiling:
                 profiler_state.end(running)
             if hooked and node._post_hooks is not None:
@@ -333,14 +373,18 @@ def _count_dependencies(roots: set[Node]) -> dict[Node, int]:
 
 
 def _prune(roots: set[Node], targets: set[Node], accumulate_grad: bool
-           ) -> tuple[dict[Node, int], set[Node], set[Node]]:
+           ) -> tuple[dict[Node, int], set[Node], set[Node], bool]:
     """With `inputs` (PyTorch's init_to_execute): which nodes take part and which run.
 
     A node runs (is needed) when one of its children takes part, or, for backward(inputs=...),
     when it is an input's node. A target node takes part even when it does not run (its
     gradient is captured). Returns the dependency counts among the nodes that take part, the
-    needed nodes and the nodes that take part.
+    needed nodes, the nodes that take part, and whether every edge of a needed node leads to
+    a node that takes part (then each backward computes what it would without `inputs`).
     """
+    reached = _reach_targets(roots, targets, accumulate_grad)
+    if reached is not None:
+        return reached
     # Post-order (children first) by an iterative depth-first walk.
     order: list[Node] = []
     seen: set[Node] = set()
@@ -380,7 +424,42 @@ def _prune(roots: set[Node], targets: set[Node], accumulate_grad: bool
         for child, _ in node.next_functions:
             if child is not None and child in should_execute:
                 dependencies[child] = dependencies.get(child, 0) + 1
-    return dependencies, needed, should_execute
+    return dependencies, needed, should_execute, False
+
+
+def _reach_targets(roots: set[Node], targets: set[Node], accumulate_grad: bool
+                   ) -> tuple[dict[Node, int], set[Node], set[Node], bool] | None:
+    """`_prune`'s result in one pass of `_count_dependencies`'s kind, for the common graph
+    whose every end (a node with no edge: a leaf's AccumulateGrad) is one of the targets:
+    then every node reached has a path to a target, so all of them take part and every edge
+    is kept. None when some end is not a target (then `_prune` walks in post-order)."""
+    dependencies: dict[Node, int] = {}
+    captured_only: set[Node] = set()  # targets with no edge: captured, run only by backward()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        end = True
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            end = False
+            if child in dependencies:
+                dependencies[child] += 1
+            else:
+                dependencies[child] = 1
+                if child not in roots:
+                    stack.append(child)
+        if end:
+            if node not in targets:
+                return None
+            if not accumulate_grad:
+                captured_only.add(node)
+                continue
+        if node._saved:  # None or (): nothing to check
+            node._check_saved()
+    should_execute = set(dependencies)
+    should_execute.update(roots)
+    return dependencies, should_execute - captured_only, should_execute, True
 
 
 # ------------------------------------------------------------------------------- passing on

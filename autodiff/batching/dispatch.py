@@ -55,6 +55,8 @@ def highest_level(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
 def _highest_within(items: Any, highest: int) -> int:
     for item in items:
         kind = type(item)
+        if kind not in _MAY_HOLD_LEVELS:  # one set test for what most items are
+            continue
         if kind is BatchedTensor:
             if item._level > highest:
                 highest = item._level
@@ -72,11 +74,21 @@ def _highest_within(items: Any, highest: int) -> int:
     return highest
 
 
+_MAY_HOLD_LEVELS = frozenset({BatchedTensor, BatchedArray, tuple, list})
 _rules: dict[type, Any] = {}  # rules.RULES once imported (it imports the ops, which import us)
 
 
 def dispatch(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    number = _highest_within(args, 0)  # highest_level, one call fewer for every op
+    # highest_level, its scan of the positional arguments written out: every op inside vmap
+    # asks, the ops a rule runs on physical tensors and a backward pass under grad included
+    number = 0
+    for item in args:
+        kind = type(item)
+        if kind is BatchedTensor:
+            if item._level > number:
+                number = item._level
+        elif kind in _MAY_HOLD_LEVELS:
+            number = _highest_within((item,), number)
     if kwargs:
         number = _highest_within(kwargs.values(), number)
     if not number:

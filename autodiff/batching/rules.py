@@ -553,6 +553,18 @@ def _bce_with_logits_grad(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any
 _register(_bce_with_logits_grad, loss.BinaryCrossEntropyWithLogitsGrad)
 
 
+def _rows(value: Tensor, sizes: tuple[int, ...]) -> Tensor:
+    """A physical value of shape `sizes` as a matrix of its rows, for the loss kernel alone
+    (nothing else sees it, so it is not recorded as a view of `value`: one View node, as
+    reshape's)."""
+    if type(value) is BatchedTensor:  # batched by an outer vmap too: its own rule
+        return value.reshape((-1, sizes[-1]))
+    try:
+        return shape.View.apply(value, shape=(math.prod(sizes[:-1]), sizes[-1]))
+    except shape.NOT_VIEWABLE:  # a layout that allows no view (an expanded value)
+        return value.reshape((-1, sizes[-1]))
+
+
 def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
     """Per-element losses of the flattened batch (one call), then each example reduced with
     PyTorch's weighted mean."""
@@ -573,7 +585,7 @@ def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Le
         flat_x = x_value.reshape((size * shape[1], *shape[2:]))
         flat_t = t_value.reshape((size * shape[1], *shape[3:]))
     else:
-        flat_x = x_value.reshape((-1, shape[-1]))
+        flat_x = _rows(x_value, shape)
         if type(t_value) is BatchedTensor:  # batched by an outer vmap too
             flat_t = t_value.reshape((-1,))
         else:  # class indices: never differentiated, reshaped as an array

@@ -21,7 +21,7 @@ from ..batching.batched_tensor import BatchedTensor, make_batched, move_into_lev
 from ..batching.dispatch import loop
 from ..batching.levels import levels
 from ..creation import zeros_like
-from ..engine import run_backward
+from ..engine import Reach, reach_inputs, run_backward
 from ..grad_mode import enable_grad, is_grad_enabled
 from ..node import AccumulateGrad
 from ..tensor import Tensor, _wrap
@@ -149,16 +149,19 @@ def _reaches_outside(outputs: list[Tensor], inputs: list[_Input]) -> bool:
 
 
 def _gradients(outputs: list[Tensor], inputs: list[Any], cotangents: list[Tensor],
-               create_graph: bool, retain_graph: bool, seeded: bool = False) -> list[Tensor]:
+               create_graph: bool, retain_graph: bool, seeded: bool = False,
+               seed_reach: Reach | None = None) -> list[Tensor]:
     """The vector-Jacobian products on the physical tensors, each input's as its own kind
-    (batched like the input; zeros where the outputs do not depend on it)."""
+    (batched like the input; zeros where the outputs do not depend on it). `seeded`: grad's
+    own seed of ones, and `seed_reach` its walk's plan if it has one."""
     pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
     if not pairs:
         return [i.wrap(zeros_like(i.leaf)) for i in inputs]
     leaves = [i.leaf for i in inputs]
     if seeded:  # grad's own seed of ones: nothing of autograd.grad's argument checks to do
         grads: Any = run_backward([o for o, _ in pairs], [c for _, c in pairs], retain_graph,
-                                  create_graph, leaves, accumulate_grad=False)
+                                  create_graph, leaves, accumulate_grad=False,
+                                  reach=seed_reach)
     else:
         grads = autograd_grad([o for o, _ in pairs], leaves, [c for _, c in pairs],
                               retain_graph=retain_graph, create_graph=create_graph,
@@ -192,6 +195,13 @@ def _detached(tree: Any, keep: bool) -> Any:
 def grad_and_value(func: Callable[..., Any], argnums: Any = 0,
                    has_aux: bool = False) -> Callable[..., Any]:
     """torch.func.grad_and_value: (the gradient w.r.t. `argnums`, func's value)."""
+    return _grad_and_value(func, argnums, has_aux, keep_value=True)
+
+
+def _grad_and_value(func: Callable[..., Any], argnums: Any, has_aux: bool,
+                    keep_value: bool) -> Callable[..., Any]:
+    """grad_and_value's wrapper; without `keep_value`, grad's: the gradient (and aux) alone,
+    no detached copy of the value made."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -213,13 +223,19 @@ def grad_and_value(func: Callable[..., Any], argnums: Any = 0,
                                    f"scalar Tensor, got tensor with {output.dim()} dims. Maybe "
                                    "you wanted to use the vjp or jacrev APIs instead?")
             physical = _physical(output)
-            create_graph = tracking and _reaches_outside([physical], inputs)
+            # The graph below the output reaches no tensor needing grad other than the fresh
+            # leaves: the pass need not be recorded (the walk, worked out, is not walked again)
+            reach = (reach_inputs([physical], [input.leaf for input in inputs])
+                     if physical._requires_grad else None)
+            create_graph = tracking and physical._requires_grad and reach is None
             backend = physical._backend
             data = physical._data
             seed = _wrap(backend.ones(data.shape, backend.dtype_name(data)), backend)
             grads = _gradients([physical], inputs, [seed], create_graph,
-                               retain_graph=create_graph, seeded=True)
+                               retain_graph=create_graph, seeded=True, seed_reach=reach)
         result = tree_unflatten(grads, spec)
+        if not keep_value:
+            return (result, _detached(aux, create_graph)) if has_aux else result
         value = _detached(output, create_graph)
         if has_aux:
             return result, (value, _detached(aux, create_graph))
@@ -230,16 +246,7 @@ def grad_and_value(func: Callable[..., Any], argnums: Any = 0,
 
 def grad(func: Callable[..., Any], argnums: Any = 0, has_aux: bool = False) -> Callable[..., Any]:
     """torch.func.grad: the gradient of a scalar function w.r.t. the arguments `argnums`."""
-    transformed = grad_and_value(func, argnums, has_aux)
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        gradients, value = transformed(*args, **kwargs)
-        if has_aux:
-            return gradients, value[1]
-        return gradients
-
-    return wrapper
+    return _grad_and_value(func, argnums, has_aux, keep_value=False)
 
 
 # ----------------------------------------------------------------------------- vjp

@@ -12,7 +12,7 @@ from typing import Any
 from ..batching.batched_tensor import BatchedTensor, make_batched
 from ..batching.levels import levels
 from ..tensor import Tensor
-from .pytree import broadcast_prefix, tree_flatten, tree_unflatten
+from .pytree import LEAF, TreeSpec, broadcast_prefix, tree_flatten, tree_unflatten
 
 _RANDOMNESS = ("error", "different", "same")
 
@@ -52,14 +52,13 @@ def _vmap_call(func: Callable[..., Any], in_dims: Any, out_dims: Any, randomness
         raise ValueError(f"vmap({name})(<inputs>): got no inputs. Maybe you forgot to add "
                          "inputs, or you are trying to vmap over a function with no inputs. "
                          "The latter is unsupported.")
-    leaves, spec = tree_flatten(args)
-    dims = broadcast_prefix(in_dims, args, spec)
-    if isinstance(in_dims, tuple) and (dims is None or len(in_dims) != len(args)):
+    leaves, dims, spec = _flatten_inputs(args, in_dims)
+    if dims is None:
         _, in_spec = tree_flatten(in_dims)
+        _, spec = tree_flatten(args)
         raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): in_dims is not "
                          f"compatible with the structure of `inputs`. in_dims has structure "
                          f"{in_spec} but inputs has structure {spec}.")
-    assert dims is not None
     sizes = []
     for leaf, dim in zip(leaves, dims):
         if dim is None:
@@ -93,6 +92,37 @@ def _vmap_call(func: Callable[..., Any], in_dims: Any, out_dims: Any, randomness
         return _chunked(func, name, leaves, dims, spec, out_dims, randomness, chunk_size,
                         batch_size, kwargs)
     return _run(func, name, leaves, dims, spec, out_dims, randomness, batch_size, kwargs)
+
+
+def _flatten_inputs(args: tuple[Any, ...], in_dims: Any
+                    ) -> tuple[list[Any], list[Any] | None, TreeSpec]:
+    """The inputs' leaves, an in_dim for each (None when in_dims does not fit the inputs'
+    structure) and the spec that rebuilds the inputs from the leaves. An input whose in_dim is
+    None stays one leaf, not flattened: nothing in it is mapped, and the function gets it as
+    it is (a dict of parameters, say)."""
+    if type(in_dims) is tuple:
+        if len(in_dims) != len(args):
+            return [], None, LEAF
+        per_input: Any = in_dims
+    else:  # an int (or None) for every input
+        per_input = [in_dims] * len(args)
+    leaves: list[Any] = []
+    dims: list[Any] = []
+    children = []
+    for arg, dim in zip(args, per_input):
+        if dim is None or (type(dim) is int and isinstance(arg, Tensor)):
+            leaves.append(arg)
+            dims.append(dim)
+            children.append(LEAF)
+            continue
+        arg_leaves, arg_spec = tree_flatten(arg)
+        arg_dims = broadcast_prefix(dim, arg, arg_spec)
+        if arg_dims is None:
+            return [], None, LEAF
+        leaves.extend(arg_leaves)
+        dims.extend(arg_dims)
+        children.append(arg_spec)
+    return leaves, dims, TreeSpec(tuple, (), tuple(children))
 
 
 def _run(func: Callable[..., Any], name: str, leaves: list[Any], dims: list[Any], spec: Any,
