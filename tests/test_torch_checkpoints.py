@@ -211,6 +211,7 @@ LAYERS: dict[str, Any] = {
     "Sequential": lambda lib: lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.LayerNorm(3)),
     "ModuleList": lambda lib: lib.nn.ModuleList([lib.nn.Linear(2, 3), lib.nn.Linear(3, 1)]),
     "ModuleDict": lambda lib: lib.nn.ModuleDict({"a": lib.nn.Linear(2, 3)}),
+    "DataParallel": lambda lib: lib.nn.DataParallel(lib.nn.Linear(2, 3)),
     # Vision layers: the ones with parameters or buffers, then the stateless ones.
     "Conv1d": lambda lib: lib.nn.Conv1d(2, 4, 3),
     "Conv2d": lambda lib: lib.nn.Conv2d(2, 4, 3, groups=2, bias=False),
