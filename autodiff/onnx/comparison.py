@@ -9,7 +9,7 @@ from typing import Any
 
 from ..dtypes import result_type
 from ..tensor import Tensor
-from .convert import Unsupported, converts, dtype_of, onnx_type, operand, output
+from .convert import Unsupported, converts, dtype_of, onnx_type, operand, output, reduce_over
 from .graph import Graph, Record
 
 # our name -> (PyTorch's node stem for the in-place form, the ONNX operator)
@@ -87,11 +87,8 @@ def _isin(g: Graph, record: Record, other: Record | None) -> list[Any]:
     tests = g.node("Reshape", [operand(g, tests, dtype), g.ints([-1])])
     equal = g.node("Equal", [g.node("Unsqueeze", [operand(g, elements, dtype), g.ints([-1])]),
                              tests])
-    found = g.node("Cast", [g.node("ReduceMax", [g.node("Cast", [equal], to=onnx_type("int32")),
-                                                 g.ints([-1])], keepdims=0)
-                            if g.opset >= 18 else
-                            g.node("ReduceMax", [g.node("Cast", [equal], to=onnx_type("int32"))],
-                                   axes=[-1], keepdims=0)], to=onnx_type("bool"))
+    found = g.node("Cast", [reduce_over(g, "ReduceMax", g.node(
+        "Cast", [equal], to=onnx_type("int32")), [-1], 0)], to=onnx_type("bool"))
     return [g.node("Not", [found]) if record.kwargs.get("invert") else found]
 
 
@@ -184,10 +181,7 @@ def _any(g: Graph, record: Record, other: Record | None) -> list[Any]:
     else:
         kind = {"any": "ReduceMax", "all": "ReduceMin", "count_nonzero": "ReduceSum"}[record.op]
         axes = _axes(x, dim)
-        if kind == "ReduceSum" or g.opset >= 18:
-            out = g.node(kind, [ones, g.ints(axes)], keepdims=keepdim)
-        else:
-            out = g.node(kind, [ones], axes=axes, keepdims=keepdim)
+        out = reduce_over(g, kind, ones, axes, keepdim)
     if record.op == "count_nonzero":
         return [out]
     return [g.node("Cast", [out], to=onnx_type(dtype_of(output(record))))]

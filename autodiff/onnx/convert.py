@@ -64,6 +64,14 @@ def broadcast_shapes(shapes: list[tuple[int, ...]]) -> list[int]:
     return out
 
 
+def reduce_over(g: Graph, kind: str, value: str, axes: Any, keepdims: int) -> str:
+    """A ReduceX node over `axes`: given as an input (ReduceSum from opset 13, the others from
+    opset 18) or, before that, as an attribute."""
+    if kind == "ReduceSum" or g.opset >= 18:
+        return g.node(kind, [value, g.ints(axes)], keepdims=keepdims)
+    return g.node(kind, [value], axes=list(axes), keepdims=keepdims)
+
+
 def index_value(g: Graph, record: Record, array: Any) -> str:
     """An index array an op holds (made from a constant or a Tensor the trace no longer
     knows): an int64 constant."""

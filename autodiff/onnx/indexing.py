@@ -15,6 +15,7 @@ from .convert import (
     onnx_type,
     operand,
     output,
+    reduce_over,
 )
 from .graph import INT64_MAX, Graph, Record
 
@@ -188,10 +189,8 @@ def _one_hot(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x = record.args[0]
     classes = record.args[1] if len(record.args) > 1 else record.kwargs.get("num_classes", -1)
     if classes == -1:
-        depth = g.node("Add", [g.node("ReduceMax", [g.value(x)], keepdims=0)
-                               if g.opset < 18 else
-                               g.node("ReduceMax", [g.value(x), g.ints(range(x.ndim))],
-                                      keepdims=0), g.constant_int(1)])
+        depth = g.node("Add", [reduce_over(g, "ReduceMax", g.value(x), range(x.ndim), 0),
+                               g.constant_int(1)])
     else:
         depth = g.constant_int(classes)
     return [g.node("OneHot", [g.value(x), depth, g.ints([0, 1])], axis=-1)]
@@ -239,9 +238,9 @@ def _embedding_bag(g: Graph, record: Record, other: Record | None) -> list[Any]:
                                     g.ints([count, longest, dim])])
         values = g.node("Where", [g.node("Unsqueeze", [mask, g.ints([2])]), values,
                                   g.scalar(float("-inf"), dtype)])
-        largest = _reduce_max(g, values, 1, keepdims=0)
-        empty = g.node("Not", [g.node("Cast", [_reduce_max(g, g.node(
-            "Cast", [mask], to=onnx_type("int64")), 1, keepdims=1)], to=onnx_type("bool"))])
+        largest = reduce_over(g, "ReduceMax", values, [1], 0)
+        empty = g.node("Not", [g.node("Cast", [reduce_over(g, "ReduceMax", g.node(
+            "Cast", [mask], to=onnx_type("int64")), [1], 1)], to=onnx_type("bool"))])
         return [g.node("Where", [empty, g.scalar(0, dtype), largest])]
     scale = None if kept is None else g.node("Cast", [kept], to=onnx_type(dtype))
     if per_sample is not None:
@@ -261,12 +260,6 @@ def _embedding_bag(g: Graph, record: Record, other: Record | None) -> list[Any]:
         rows = g.node("Mul", [rows, g.node("Unsqueeze", [scale, g.ints([1])])])
     where = g.node("Expand", [g.node("Unsqueeze", [bags, g.ints([1])]), g.ints([used, dim])])
     return [g.node("ScatterElements", [zeros, where, rows], axis=0, reduction="add")]
-
-
-def _reduce_max(g: Graph, value: str, axis: int, keepdims: int) -> str:
-    if g.opset < 18:
-        return g.node("ReduceMax", [value], axes=[axis], keepdims=keepdims)
-    return g.node("ReduceMax", [value, g.ints([axis])], keepdims=keepdims)
 
 
 @converts("Embedding")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .composite import log1p
-from .convert import Unsupported, converts, dtype_of, onnx_type, operand, output
+from .convert import Unsupported, converts, dtype_of, onnx_type, operand, output, reduce_over
 from .graph import Graph, Record
 
 
@@ -176,13 +176,8 @@ def _multilabel_margin_loss(g: Graph, record: Record, other: Record | None) -> l
     ids = g.node("Reshape", [g.ints(range(classes)), g.ints([1, 1, classes])])
     hits = g.node("And", [g.node("Equal", [g.node("Unsqueeze", [safe, g.ints([2])]), ids]),
                           g.node("Unsqueeze", [kept, g.ints([2])])])
-    is_target = g.node("Cast", [g.node("ReduceMax", [g.node("Cast", [hits],
-                                                            to=onnx_type("int32"))],
-                                       axes=[1], keepdims=1)
-                                if g.opset < 18 else
-                                g.node("ReduceMax", [g.node("Cast", [hits],
-                                                            to=onnx_type("int32")),
-                                                     g.ints([1])], keepdims=1)],
+    is_target = g.node("Cast", [reduce_over(g, "ReduceMax", g.node(
+        "Cast", [hits], to=onnx_type("int32")), [1], 1)],
                        to=onnx_type("bool"))  # (samples, 1, class)
     picked = g.node("Unsqueeze", [g.node("GatherElements", [rows, safe], axis=1), g.ints([2])])
     z = g.node("Add", [g.node("Sub", [g.node("Unsqueeze", [rows, g.ints([1])]), picked]),

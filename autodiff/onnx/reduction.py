@@ -15,6 +15,7 @@ from .convert import (
     onnx_type,
     operand,
     output,
+    reduce_over,
 )
 from .graph import Graph, Record
 
@@ -98,29 +99,23 @@ def _var(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [out]
 
 
-def _reduce(g: Graph, kind: str, value: str, axes: tuple[int, ...], keepdim: int) -> str:
-    if kind == "ReduceSum" or g.opset >= 18:
-        return g.node(kind, [value, g.ints(axes)], keepdims=keepdim)
-    return g.node(kind, [value], axes=list(axes), keepdims=keepdim)
-
-
 def vector_norm(g: Graph, value: str, order: float, axes: tuple[int, ...], keepdim: int,
                 dtype: str) -> str:
     """(sum |x|^p)^(1/p) over `axes`: ReduceL1 and ReduceL2 for 1 and 2, the largest or
     smallest |x| for +-inf, the count of nonzeros for 0."""
     if order == 1:
-        return _reduce(g, "ReduceL1", value, axes, keepdim)
+        return reduce_over(g, "ReduceL1", value, axes, keepdim)
     if order == 2:
-        return _reduce(g, "ReduceL2", value, axes, keepdim)
+        return reduce_over(g, "ReduceL2", value, axes, keepdim)
     size = g.node("Abs", [value])
     if math.isinf(order):
-        return _reduce(g, "ReduceMax" if order > 0 else "ReduceMin", size, axes, keepdim)
+        return reduce_over(g, "ReduceMax" if order > 0 else "ReduceMin", size, axes, keepdim)
     if order == 0:
         nonzero = g.node("Cast", [g.node("Not", [g.node("Equal", [size, g.scalar(0, dtype)])])],
                          to=onnx_type(dtype))
-        return _reduce(g, "ReduceSum", nonzero, axes, keepdim)
+        return reduce_over(g, "ReduceSum", nonzero, axes, keepdim)
     powered = g.node("Pow", [size, g.scalar(order, dtype)])
-    return g.node("Pow", [_reduce(g, "ReduceSum", powered, axes, keepdim),
+    return g.node("Pow", [reduce_over(g, "ReduceSum", powered, axes, keepdim),
                           g.scalar(1 / order, dtype)])
 
 
@@ -211,8 +206,8 @@ def _aminmax(g: Graph, record: Record, other: Record | None) -> list[Any]:
     if x.ndim == 0:
         return [g.node("Identity", [value]), g.node("Identity", [value])]
     axes = tuple(range(x.ndim)) if dim is None else (int(dim) % x.ndim,)
-    return [_reduce(g, "ReduceMin", value, axes, keepdim),
-            _reduce(g, "ReduceMax", value, axes, keepdim)]
+    return [reduce_over(g, "ReduceMin", value, axes, keepdim),
+            reduce_over(g, "ReduceMax", value, axes, keepdim)]
 
 
 @converts("Nansum")
@@ -226,7 +221,7 @@ def _nansum(g: Graph, record: Record, other: Record | None) -> list[Any]:
     if x.ndim == 0:
         return [g.node("Identity", [value])]
     axes = tuple(range(x.ndim)) if not axes else tuple(axis % x.ndim for axis in axes)
-    return [_reduce(g, "ReduceSum", value, axes, int(bool(record.kwargs["keepdim"])))]
+    return [reduce_over(g, "ReduceSum", value, axes, int(bool(record.kwargs["keepdim"])))]
 
 
 @converts("Kthvalue")
@@ -285,7 +280,7 @@ class _Triangle:
         return self.g.node("Where", [self.keep, spread, self.g.scalar(identity, self.dtype)])
 
     def reduce(self, kind: str, value: str) -> str:
-        return _reduce(self.g, kind, value, (self.axis + 1,), 0)
+        return reduce_over(self.g, kind, value, (self.axis + 1,), 0)
 
 
 @converts("Cumprod", "Logcumsumexp")
@@ -388,7 +383,7 @@ def _median_all(g: Graph, record: Record, other: Record | None) -> list[Any]:
     else:
         nan = g.node("IsNaN", [flat])
         if record.op == "NanmedianAll":
-            count = _reduce(g, "ReduceSum", g.node("Cast", [g.node("Not", [nan])],
+            count = reduce_over(g, "ReduceSum", g.node("Cast", [g.node("Not", [nan])],
                                                    to=onnx_type("int64")), (0,), 1)
             flat = g.node("Where", [nan, g.scalar(float("inf"), dtype), flat])
         else:
@@ -402,7 +397,8 @@ def _median_all(g: Graph, record: Record, other: Record | None) -> list[Any]:
     if record.op == "NanmedianAll":
         undefined = g.node("Equal", [count, g.ints([0])])
     else:
-        undefined = _reduce(g, "ReduceMax", g.node("Cast", [nan], to=onnx_type("int64")), (0,), 1)
+        flags = g.node("Cast", [nan], to=onnx_type("int64"))
+        undefined = reduce_over(g, "ReduceMax", flags, (0,), 1)
         undefined = g.node("Cast", [undefined], to=onnx_type("bool"))
     undefined = g.node("Reshape", [undefined, g.ints([])])
     return [g.node("Where", [undefined, g.scalar(float("nan"), dtype), median])]
