@@ -25,6 +25,7 @@
   the backend computes faster as a product with ones (`Backend.product_reduction`: NumPy's
   float32 and float64 sums of a whole array, or of a matrix along one axis, as BLAS's dot or
   matrix-vector product) becomes that product, then for a mean the division by the count.
+  The ones are constants of the program (for a whole-array sum, as large as the array).
 - `fold_constants` also drops an in-place multiplication by a one it made (the ones a backward
   starts from, multiplied into a kernel's gradient): it leaves every element as it is.
 """
