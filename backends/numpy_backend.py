@@ -43,10 +43,11 @@ except ImportError:  # pragma: no cover - ml_dtypes is a dependency
     ml_dtypes = None  # type: ignore[assignment]
 
 _FLOAT16 = np.dtype(np.float16)
-_BLAS_FLOATING = (np.dtype(np.float32), np.dtype(np.float64))
 _BFLOAT16 = np.dtype(ml_dtypes.bfloat16) if ml_dtypes is not None else None
 # The dtypes PyTorch's CPU kernels compute in float32, rounding once.
 _LOW_PRECISION = frozenset(kind for kind in (_FLOAT16, _BFLOAT16) if kind is not None)
+# The dtypes BLAS multiplies in (product_reduction's).
+_BLAS_FLOATING = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # Python's binary operators on a NumPy array and a number or an array call these ufuncs.
@@ -584,10 +585,9 @@ class NumpyBackend(Backend):
             return ufunc
         return function
 
-    # add.reduce sums pairwise (a full reduction) or row after row (along the first axis) at
-    # about a third of a core's speed; BLAS's dot and matrix-vector products with ones run
-    # at its full speed, about twice as fast from 64 elements to millions (the same sums in
-    # another order: error within a few units in the last place of float32).
+    # add.reduce sums pairwise (a whole array) or row after row (along the first axis); BLAS's
+    # dot and matrix-vector products with ones measured about twice as fast, from 64 elements
+    # to millions (the same sums in another order: a few units in the last place of float32).
     def product_reduction(self, function: Callable[..., Any], array: Array, axis: Any,
                           keepdims: bool) -> ProductReduction | None:
         mean = function == self.mean

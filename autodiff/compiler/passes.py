@@ -41,6 +41,7 @@ from .tracing import VIEWS, WRITES_FIRST, Ref, Step
 
 if TYPE_CHECKING:
     from backends import Backend
+    from backends.base import ProductReduction
 
 
 # In-place operators (as the tape records them) and the operators they update with.
@@ -211,7 +212,7 @@ def reduce_by_products(program: Program, values: list[Any]) -> None:
     program.steps = steps
 
 
-def _product_plan(step: Step, values: list[Any]) -> Any:
+def _product_plan(step: Step, values: list[Any]) -> ProductReduction | None:
     """The backend's `product_reduction` for a `sum` or `mean` step of one of its methods
     (array, axis, keepdims[, dtype] as it takes them), or None."""
     if step.name not in ("sum", "mean") or type(step.outputs) is not int or not step.args \
