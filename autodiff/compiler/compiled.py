@@ -585,7 +585,7 @@ def compile(model: Callable[..., Any] | None = None, *, fullgraph: bool = False,
     fast, but the additions in another order, so within float rounding of eager's results,
     not bit for bit)}. All but "product_reductions" are on by default and keep eager's op
     order: on the CPU a replay gives eager's results bit for bit. "product_reductions" is off
-    by default for that reason (it buys 3 to 5% of a small training step; see
+    by default for that reason (it buys 2 to 6% of a small training step; see
     docs/architecture.md)."""
     if dynamic:
         raise ValueError("autodiff.compile: dynamic=True is not supported (each new shape "
