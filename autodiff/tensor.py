@@ -1664,6 +1664,12 @@ class Tensor:
     def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
         return _inplace.call_(self, _scatter.scatter_add, dim, index, src)
 
+    def index(self, positions: Any, dims: Any) -> Any:
+        """Bind the dims at `positions` to the first-class `dims` (autodiff.functorch.dim)."""
+        from .functorch.dim import index  # its own package, loaded on first use as PyTorch's
+
+        return index(self, positions, dims)
+
     def index_select(self, dim: int, index: Tensor) -> Tensor:
         _checks.require_tensor("index_select", "index", 2, index)
         return _scatter.index_select(self, dim, index)

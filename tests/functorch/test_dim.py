@@ -1,0 +1,542 @@
+"""autodiff.functorch.dim against PyTorch's functorch.dim: each case runs once per library on
+the same data; values, levels (first-class dims and their order), gradients and errors must
+agree."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff
+import autodiff.functorch.dim as adim
+
+torch = pytest.importorskip("torch")
+tdim = pytest.importorskip("functorch.dim")
+
+LIBS = {"torch": (torch, tdim), "autodiff": (autodiff, adim)}
+RNG = np.random.default_rng(0)
+DATA = {
+    "A": RNG.standard_normal((3, 4)),
+    "B": RNG.standard_normal((4, 5)),
+    "C": RNG.standard_normal((3, 4, 5)),
+    "S": RNG.standard_normal((4, 4)),
+    "v": RNG.standard_normal(16),
+    "q": RNG.standard_normal((2, 5, 3)),
+    "k": RNG.standard_normal((2, 6, 3)),
+    "w": RNG.standard_normal((2, 6, 4)),
+}
+
+
+def _levels(lib: str, result: object) -> list[str]:
+    levels = result._levels if lib == "torch" else result._levels()
+    return [str(level.data if lib == "torch" else level) for level in levels]
+
+
+def _physical(lib: str, result: object) -> np.ndarray:
+    tensor = result._tensor if lib == "torch" else result._physical()
+    return tensor.detach().numpy()
+
+
+def describe(lib: str, result: object) -> object:
+    """A result as plain data: arrays for tensors, (levels, array) for first-class tensors."""
+    mod, dim_mod = LIBS[lib]
+    if isinstance(result, dim_mod.Tensor) and not isinstance(result, dim_mod.Dim):
+        return ("fc", _levels(lib, result), _physical(lib, result))
+    if isinstance(result, mod.Tensor):
+        return np.asarray(result.detach().numpy())
+    if isinstance(result, (tuple, list)):
+        return tuple(describe(lib, item) for item in result)
+    return result
+
+
+def assert_same(expected: object, actual: object) -> None:
+    if isinstance(expected, np.ndarray):
+        assert isinstance(actual, np.ndarray), actual
+        assert expected.shape == actual.shape
+        np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=1e-9)
+    elif isinstance(expected, tuple):
+        assert isinstance(actual, tuple) and len(actual) == len(expected), actual
+        for e, a in zip(expected, actual):
+            assert_same(e, a)
+    else:
+        assert actual == expected
+
+
+def run(case, lib: str) -> object:
+    mod, dim_mod = LIBS[lib]
+    data = {name: mod.tensor(array) for name, array in DATA.items()}
+    try:
+        return describe(lib, case(mod, dim_mod, data))
+    except Exception as error:  # noqa: BLE001 - the errors are compared too
+        return ("error", type(error).__name__, str(error))
+
+
+CASES = {}
+
+
+def case(function):
+    CASES[function.__name__] = function
+    return function
+
+
+# --------------------------------------------------------------------------- binding and dims
+@case
+def bind_and_order(t, d, x):
+    i, k = d.dims()
+    return x["A"][i, k].order(k, i)
+
+
+@case
+def bind_one(t, d, x):
+    i = d.dims()
+    return x["A"][i]
+
+
+@case
+def bind_sizes(t, d, x):
+    i, k = d.dims()
+    r = x["C"][i, k]
+    return (r, i.size, k.size, r.ndim, r.dim(), tuple(r.shape), str(i), repr(k), i.is_bound)
+
+
+@case
+def too_many(t, d, x):
+    i, j, k = d.dims()
+    return x["A"][i, j, k]
+
+
+@case
+def unbound_size(t, d, x):
+    i = d.dims()
+    return i.size
+
+
+@case
+def set_size(t, d, x):
+    i = d.dims()
+    i.size = 3
+    return (i.size, i.is_bound)
+
+
+@case
+def rebind_size(t, d, x):
+    i = d.dims()
+    i.size = 3
+    i.size = 4
+
+
+@case
+def dims_with_sizes(t, d, x):
+    a, b = d.dims(sizes=[3, None])
+    return (a.size, b.is_bound, str(a), str(b))
+
+
+@case
+def dims_n(t, d, x):
+    dd = d.dims(3)
+    return tuple(str(z) for z in dd)
+
+
+@case
+def dims_unassigned(t, d, x):
+    return str(d.dims())
+
+
+@case
+def dims_wrong_sizes(t, d, x):
+    a, b = d.dims(2, sizes=[3])
+
+
+@case
+def ellipsis(t, d, x):
+    k = d.dims()
+    return x["A"][..., k].order(k)
+
+
+@case
+def two_ellipsis(t, d, x):
+    i = d.dims()
+    return x["C"][..., i, ...]
+
+
+@case
+def none_in_key(t, d, x):
+    i = d.dims()
+    return x["A"][None, i]
+
+
+@case
+def dimpack(t, d, x):
+    i, j, k = d.dims()
+    k.size = 2
+    return x["A"][i, [j, k]].order(i, j, k)
+
+
+@case
+def dimpack_infer_two(t, d, x):
+    a, b = d.dims()
+    return x["v"][[a, b],]
+
+
+@case
+def dimpack_uneven(t, d, x):
+    a, b = d.dims()
+    a.size = 3
+    return x["v"][[a, b],]
+
+
+@case
+def dimlist(t, d, x):
+    i = d.dims()
+    a_ = d.dimlists()
+    return x["A"][i, a_].order(*a_, i)
+
+
+@case
+def dimlist_empty(t, d, x):
+    i, k = d.dims()
+    b_ = d.dimlists()
+    return (x["A"][i, b_, k].order(i, k, *b_), len(b_))
+
+
+@case
+def dimlist_repr(t, d, x):
+    a_ = d.dimlists()
+    before = repr(a_)
+    x["C"][a_, ]
+    return (before, repr(a_), len(a_), str(a_[0]), a_.is_bound)
+
+
+@case
+def diagonal(t, d, x):
+    i = d.dims()
+    return x["S"][i, i].order(i)
+
+
+@case
+def index_tensor(t, d, x):
+    b, f = d.dims()
+    ids = t.tensor([1, 0, 3, 2])
+    return x["B"][ids[b], f].order(b, f)
+
+
+@case
+def dim_arithmetic_index(t, d, x):
+    c = d.dims()
+    c.size = 2
+    return x["A"][c + 1, c + 0].order(c)
+
+
+@case
+def index_placement(t, d, x):
+    i, j = d.dims(sizes=[2, 4])
+    A = t.tensor(np.arange(24.0).reshape(1, 2, 3, 4))
+    return A[:, i + 0, :, j + 0]
+
+
+@case
+def sum_of_dims(t, d, x):
+    i, k = d.dims()
+    return (i + k - 1).order(i, k) if False else (x["A"][i, k] * 0 + i + k - 1).order(i, k)
+
+
+@case
+def dims_compare(t, d, x):
+    i, j = d.dims(sizes=[3, 3])
+    return ((i == j).sum((i, j)), (i <= j).order(i, j))
+
+
+# --------------------------------------------------------------------------- pointwise
+@case
+def pointwise_levels(t, d, x):
+    i, j = d.dims()
+    a = x["A"][i]
+    b = x["B"][j]
+    return (a + b, b + a, a * x["A"][0], x["A"][0] * a)
+
+
+@case
+def pointwise_positional_mix(t, d, x):
+    i, k = d.dims()
+    return x["C"][i] + x["B"][k]
+
+
+@case
+def pointwise_unary(t, d, x):
+    i = d.dims()
+    a = x["A"][i]
+    return (a.exp(), -a, abs(a), a.sigmoid(), a.clamp(-0.5, 0.5), a > 0)
+
+
+@case
+def plain_op_fc(t, d, x):
+    i = d.dims()
+    a = x["A"][i]
+    return (x["A"][0] - a, 2 - a, a / 2, 2 / (a.abs() + 1))
+
+
+@case
+def matmul(t, d, x):
+    i, j, k = d.dims()
+    return (x["A"][i, k] * x["B"][k, j]).sum(k).order(i, j)
+
+
+@case
+def matmul_expand(t, d, x):
+    i, j, k = d.dims()
+    a = x["A"][i, k]
+    b = x["B"][k, j]
+    return (a.expand(j) * b.expand(i)).sum(k).order(i, j)
+
+
+@case
+def expand_existing(t, d, x):
+    i = d.dims()
+    return x["A"][i].expand(i)
+
+
+@case
+def expand_sizes(t, d, x):
+    i = d.dims()
+    return tuple(x["A"][i].expand(2, 4).order(i).size())
+
+
+@case
+def expand_new(t, d, x):
+    i, j, k = d.dims()
+    return x["A"][i, k].expand(j).order(j, i, k) if False else None
+
+
+# --------------------------------------------------------------------------- reductions
+@case
+def reductions(t, d, x):
+    i, k = d.dims()
+    a = x["A"][i, k]
+    return (a.sum(i), a.mean(k), a.amax(i), a.prod(k), a.logsumexp(i), a.sum((i, k)),
+            a.sum(), x["A"][i].sum(0), x["A"][i].sum((0, i)), x["A"][i].sum((-1, i)))
+
+
+@case
+def max_indices(t, d, x):
+    i, j, k = d.dims()
+    a = t.tensor(DATA["C"])[i, j, k]
+    r, idx = a.max(dim=k)
+    return (r.order(i, j), idx.order(i, j), a.argmax(k), a.min(j)[0])
+
+
+@case
+def std_var(t, d, x):
+    i = d.dims()
+    return (x["A"][i].std(i, True), x["A"][i].var(i))
+
+
+@case
+def sort_softmax(t, d, x):
+    i, k = d.dims()
+    a = x["A"][i, k]
+    return (a.sort(k)[0].order(i, k), a.softmax(k).order(i, k), a.cumsum(i).order(i, k),
+            d.softmax(a, k).order(k, i))
+
+
+@case
+def renorm(t, d, x):
+    i = d.dims()
+    return x["A"][i].renorm(1, i, 7).order(i)
+
+
+@case
+def keepdim_dim(t, d, x):
+    i = d.dims()
+    return x["A"][i].sum(i, keepdim=True)
+
+
+@case
+def reduce_missing(t, d, x):
+    i, k = d.dims()
+    return x["A"][i].sum(k)
+
+
+@case
+def positional_reduction(t, d, x):
+    i = d.dims()
+    a = x["C"][i]
+    return (a.sum(0), a.max(), a.mean(0), a.std(0))
+
+
+# --------------------------------------------------------------------------- order, index
+@case
+def order_positions(t, d, x):
+    i = d.dims()
+    return x["C"][i].order(1, i)
+
+
+@case
+def order_flatten(t, d, x):
+    i, j, k = d.dims()
+    return x["C"][i, k, j].order((i, j)).order(k)
+
+
+@case
+def order_missing(t, d, x):
+    i, j = d.dims()
+    return x["A"][i].order(j)
+
+
+@case
+def order_twice(t, d, x):
+    i = d.dims()
+    return x["A"][i].order(0, 0)
+
+
+@case
+def order_keyword(t, d, x):
+    i = d.dims()
+    return x["A"][i].order(wrong=3)
+
+
+@case
+def tensor_index(t, d, x):
+    i, k = d.dims()
+    return (x["C"].index(0, i), x["C"].index((0, 2), (i, k)), x["C"].index(-1, k))
+
+
+@case
+def tensor_index_pack(t, d, x):
+    ik = d.dims()
+    return x["C"].index((0, 2), ik).order(ik)
+
+
+@case
+def tensor_index_lengths(t, d, x):
+    i, k = d.dims()
+    return x["A"].index((0, 1), (i,))
+
+
+@case
+def tensor_index_wrap(t, d, x):
+    k = d.dims()
+    return x["A"].index(2, k)
+
+
+@case
+def tensor_index_bad(t, d, x):
+    k = d.dims()
+    return x["A"].index("a", k)
+
+
+@case
+def fc_index(t, d, x):
+    i, k, o, l, z = d.dims()
+    o.size = 2
+    r = x["A"][i, k].index(k, [o, l])
+    rr = r.index([o, l], k)
+    C = t.arange(2)
+    return (r.order(i, o, l), rr.order(i, k), x["A"][i, k].index(k, C[z]).order(i, z))
+
+
+@case
+def fc_index_missing(t, d, x):
+    i, k, o = d.dims()
+    return x["A"][i].index([i, o], k)
+
+
+# --------------------------------------------------------------------------- joining, misc
+@case
+def stack_dims(t, d, x):
+    i, j, s = d.dims()
+    return d.stack([x["A"][i, j], x["A"][i, j] * 2], s, j)
+
+
+@case
+def split_dims(t, d, x):
+    s, c_, a, b, c = d.dims()
+    return t.tensor(DATA["C"][0]).T[s, c_].split((a, b, c), dim=c_) if False else \
+        x["A"].T[s, c_].split((a, b, c), dim=c_)
+
+
+@case
+def split_mix(t, d, x):
+    s, c_, a = d.dims()
+    return x["A"][s, c_].split((a, 1), dim=c_)
+
+
+@case
+def repr_string(t, d, x):
+    i = d.dims()
+    r = t.tensor([[1.0, 2.0], [3.0, 4.0]])[i]
+    return repr(r).split("\n")[-1]
+
+
+@case
+def where_triu(t, d, x):
+    i, j = d.dims()
+    a = x["S"][i, j]
+    zero = t.tensor(0.0, dtype=t.float64)
+    return t.where(i <= j, a, zero).order(i, j)
+
+
+@case
+def exp_function(t, d, x):
+    i = d.dims()
+    return t.exp(x["A"][i])
+
+
+@case
+def softmax_split(t, d, x):
+    g, i = d.dims(sizes=[2, None])
+    a2 = x["v"][[i, g],]
+    m_b, _ = a2.max(i)
+    f_b = t.exp(a2 - m_b)
+    l_b = f_b.sum(i)
+    m, _ = m_b.max(g)
+    c = t.exp(m_b - m)
+    f = (c * f_b).order((i, g))
+    total = (c * l_b).sum(g)
+    return f / total
+
+
+@case
+def attention(t, d, x):
+    b, h, q, k, f, v = d.dims()
+    query, key, value = x["q"][b, q, f], x["k"][b, k, f], x["w"][b, k, v]
+    scores = (query * key).sum(f) / 3 ** 0.5
+    weights = scores.softmax(k)
+    return (weights * value).sum(k).order(b, q, v)
+
+
+@case
+def einsum_like(t, d, x):
+    i, j, k = d.dims()
+    C = x["C"][i, j, k]
+    return (C.sum(j).order(i, k), (C * C).sum((i, k)).order(j), C.order(k, j, i))
+
+
+@case
+def setitem_embed(t, d, x):
+    embeddings = t.zeros(10, 3, dtype=t.float64)
+    indices = t.arange(2) + 1
+    values = t.tensor(DATA["A"][:2, :3])
+    i, f = d.dims()
+    embeddings[indices[i], f] += values[i, f]
+    return embeddings
+
+
+@case
+def setitem_foreign_dim(t, d, x):
+    i, j = d.dims()
+    target = t.zeros(3, 4, dtype=t.float64)
+    target[i] = x["B"][j]
+
+
+@case
+def fc_shape_len(t, d, x):
+    i, j = d.dims()
+    a = x["C"][i]
+    return (tuple(a.shape), tuple(a.size()), len(a), a.dims == (i,), a.dtype == t.float64)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_matches_torch(name):
+    expected = run(CASES[name], "torch")
+    actual = run(CASES[name], "autodiff")
+    assert_same(expected, actual)
