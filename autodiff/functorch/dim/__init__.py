@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from ...ops import indexing as _indexing
 from .dims import DimList, dimlists, dims
+from .indexing import getitem as _getitem
 from .indexing import has_first_class as _has_first_class
 from .indexing import index
-from .indexing import getitem as _getitem
 from .indexing import setitem as _setitem
 from .joining import cat, softmax, split, stack
 from .levels import DimensionBindError, DimensionMismatchError

@@ -83,9 +83,11 @@ def dims(n: int | None = None, sizes: Sequence[int | None] | None = None) -> Any
     found, targets = _target_names(1)
     count = _count("dims", n, sizes, found)
     names = _names(count, found, targets)
-    made = tuple(Dim(name, -1 if sizes is None or sizes[index] is None else sizes[index])
-                 for index, name in enumerate(names))
-    return made[0] if count == 1 else made
+    made = []
+    for index, name in enumerate(names):
+        size = None if sizes is None else sizes[index]
+        made.append(Dim(name, -1 if size is None else size))
+    return made[0] if count == 1 else tuple(made)
 
 
 class DimList:

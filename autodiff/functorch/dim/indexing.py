@@ -45,11 +45,10 @@ def _index_items(key: Any) -> tuple[list[Any], bool]:
         return [key], False
     if isinstance(key, tuple):
         return list(key), True
-    if isinstance(key, list):
-        if len(key) >= 32 or any(
-                isinstance(item, (_PlainTensor, slice, DimList)) or hasattr(item, "__iter__")
-                or item is ... or item is None for item in key):
-            return list(key), True
+    if isinstance(key, list) and (len(key) >= 32 or any(
+            isinstance(item, (_PlainTensor, slice, DimList)) or hasattr(item, "__iter__")
+            or item is ... or item is None for item in key)):
+        return list(key), True
     return [key], False
 
 
@@ -97,7 +96,8 @@ def _flat(physical: _PlainTensor, levels: list[Any], inputs: list[Any], keys: li
     """Match the index items to the dims of `physical` (`keys[n]` takes `values[n]`, other
     positional dims take `inputs` in order) and work out the index and its result's levels."""
     uses: dict[int, int] = {}
-    entries: list[tuple[str, Any]] = []  # ("dim", Dim) / ("tensor", (physical, levels)) / ("plain", item)
+    # ("dim", a Dim) / ("tensor", (physical, levels)) / ("plain", an ordinary index item)
+    entries: list[tuple[str, Any]] = []
     sizes = list(physical.shape)
     new_shape: list[int] = []
     pending = list(inputs)
@@ -204,7 +204,7 @@ def _flat(physical: _PlainTensor, levels: list[Any], inputs: list[Any], keys: li
 def _prepare(tensor: Any, key: Any, force: bool = False) -> _Indexing | None:
     """The index `tensor[key]` is, or None where the key holds nothing first-class and the
     tensor is plain (the ordinary indexing then)."""
-    items, is_sequence = _index_items(key)
+    items, _ = _index_items(key)
     plain_self = not has_dims(tensor)
     dims_indexed = 0
     expanding = -1

@@ -17,15 +17,17 @@ def stack(tensors: Any, new_dim: Any, dim: int = 0) -> Any:
         raise ValueError("stack expects a non-empty sequence of tensors")
     if not isinstance(new_dim, Dim):
         return batched_call(_stack, (list(tensors),), {"dim": dim})
-    infos = [levels_of(tensor) for tensor in tensors]
+    infos = []
     result_levels: list[Any] = []
-    for info in infos:
+    for tensor in tensors:
+        info = levels_of(tensor)
         if info is None:
             raise ValueError("expected a tensor object")
+        infos.append(info)
         union(result_levels, info[1])
     new_dim.size = len(tensors)
     inputs = [match_levels(physical, levels, result_levels, expand=True)
-              for physical, levels in infos]  # type: ignore[misc]
+              for physical, levels in infos]
     position = 0
     if not (isinstance(dim, int) and dim == 0):
         ndim = ndim_of(result_levels)
@@ -114,4 +116,5 @@ def split(tensor: Any, split_size_or_sections: Any, dim: Any = None) -> tuple[An
 
 def softmax(input: Any, dim: Any, dtype: Any = None) -> Any:
     """nn.functional.softmax, where `dim` may be a Dim."""
-    return dim_call(_PlainTensor.softmax, DIM_METHODS["softmax"], (input, dim), {"dtype": dtype})
+    return dim_call(lambda tensor, *args, **kwargs: tensor.softmax(*args, **kwargs),
+                    DIM_METHODS["softmax"], (input, dim), {"dtype": dtype})

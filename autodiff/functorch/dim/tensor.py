@@ -22,6 +22,7 @@ sends the op through vmap as above (`autodiff.exp(fc)`, `autodiff.where(i <= j, 
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -108,7 +109,7 @@ class _Tensor(_PlainTensor):
         return tuple(level for level in self._levels() if not is_positional(level))
 
     @property
-    def ndim(self) -> int:  # type: ignore[override]
+    def ndim(self) -> int:
         """The number of positional dims (first-class dims are not counted)."""
         return ndim_of(self._levels())
 
@@ -132,7 +133,7 @@ class _Tensor(_PlainTensor):
 
         return index(self, dims, indices)
 
-    def expand(self, *args: Any) -> Any:  # type: ignore[override]
+    def expand(self, *args: Any) -> Any:
         """With Dims: new first-class dims (stride 0) in front; with sizes, Tensor.expand."""
         if not all(isinstance(arg, Dim) for arg in args):
             return batched_call(_PlainTensor.expand, (self, *args), {})
@@ -158,7 +159,10 @@ class _Tensor(_PlainTensor):
         return repr(self)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-        return self
+        """A Dim is an identity (kept); a first-class tensor copies its physical tensor."""
+        if isinstance(self, Dim):
+            return self
+        return from_positional(copy.deepcopy(self._physical(), memo), self._levels())
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         raise TypeError("first-class dimension tensors cannot be pickled: order() them first")
@@ -169,8 +173,12 @@ class Dim(_Tensor):
     own range, 0..size-1, along itself."""
 
     _is_dim = True
+    _name: str
+    _size: int
+    _creation: int
+    _range: _PlainTensor | None
 
-    def __new__(cls, name: str, s: int = -1) -> Dim:  # noqa: PYI034
+    def __new__(cls, name: str, s: int = -1) -> Dim:
         dim = object.__new__(cls)
         dim._name = name
         dim._size = s
@@ -181,8 +189,8 @@ class Dim(_Tensor):
     def __init__(self, name: str, s: int = -1) -> None:
         pass  # all done in __new__
 
-    @property
-    def size(self) -> int:  # type: ignore[override]
+    @property  # type: ignore[override]
+    def size(self) -> int:
         if self._size == -1:
             raise ValueError(f"dimension {self._name} is unbound")
         return self._size
@@ -201,7 +209,7 @@ class Dim(_Tensor):
         return self._size != -1
 
     @property
-    def ndim(self) -> int:  # type: ignore[override]
+    def ndim(self) -> int:
         return 1
 
     def _physical(self) -> _PlainTensor:
@@ -218,15 +226,21 @@ class Dim(_Tensor):
         return self._name
 
     __str__ = __repr__
-    __format__ = object.__format__
+
+    def __format__(self, spec: str) -> str:
+        if spec:  # as object.__format__, which functorch.dim's Dim keeps
+            raise TypeError("unsupported format string passed to Dim.__format__")
+        return self._name
 
 
 class Tensor(_Tensor):
     """A tensor with first-class dims: a physical tensor and one level per dim of it."""
 
     _is_dim = False
+    _tensor: _PlainTensor
+    _level_list: list[Any]
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:  # noqa: PYI034
+    def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
         return object.__new__(cls)
 
     def _physical(self) -> _PlainTensor:
@@ -466,15 +480,20 @@ POINTWISE = frozenset(
     + [f"__i{name}__" for name in _MAGIC]
     + ["__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__neg__", "__pos__",
        "__abs__", "__invert__", "__div__", "__rdiv__", "__idiv__"]
-    + """abs acos acosh add addcdiv addcmul addr angle asin asinh atan atan2 atanh bitwise_and
-    bitwise_left_shift bitwise_not bitwise_or bitwise_right_shift bitwise_xor ceil clamp
-    clamp_max clamp_min copysign cos cosh deg2rad digamma div eq erf erfc erfinv exp exp2 expm1
-    float_power floor floor_divide fmod frac frexp gcd ge gt hardshrink heaviside hypot i0
-    igamma igammac isclose isfinite isinf isnan isneginf isposinf isreal kron lcm ldexp le
-    lerp lgamma log log10 log1p log2 logical_and logical_not logical_or logical_xor logit lt
-    maximum minimum mvlgamma nan_to_num ne neg nextafter outer polygamma positive pow prelu
-    rad2deg reciprocal relu remainder round rsqrt sgn sigmoid sign signbit sin sinc sinh sqrt
-    square sub tan tanh true_divide trunc xlogy""".split())
+    + ["abs", "acos", "acosh", "add", "addcdiv", "addcmul", "addr", "angle", "asin",
+       "asinh", "atan", "atan2", "atanh", "bitwise_and", "bitwise_left_shift",
+       "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor", "ceil", "clamp",
+       "clamp_max", "clamp_min", "copysign", "cos", "cosh", "deg2rad", "digamma", "div",
+       "eq", "erf", "erfc", "erfinv", "exp", "exp2", "expm1", "float_power", "floor",
+       "floor_divide", "fmod", "frac", "frexp", "gcd", "ge", "gt", "hardshrink",
+       "heaviside", "hypot", "i0", "igamma", "igammac", "isclose", "isfinite", "isinf",
+       "isnan", "isneginf", "isposinf", "isreal", "kron", "lcm", "ldexp", "le", "lerp",
+       "lgamma", "log", "log10", "log1p", "log2", "logical_and", "logical_not",
+       "logical_or", "logical_xor", "logit", "lt", "maximum", "minimum", "mvlgamma",
+       "nan_to_num", "ne", "neg", "nextafter", "outer", "polygamma", "positive", "pow",
+       "prelu", "rad2deg", "reciprocal", "relu", "remainder", "round", "rsqrt", "sgn",
+       "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "sqrt", "square", "sub",
+       "tan", "tanh", "true_divide", "trunc", "xlogy"])
 
 DIM_METHODS: dict[str, DimMethod] = {
     **{name: DimMethod() for name in (
@@ -509,14 +528,19 @@ _KEEP = frozenset({"__new__", "__init__", "__repr__", "__str__", "__dict__", "__
 
 
 def _method(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    def call(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+        # by name, so a BatchedTensor's (or a view's) own form of the method runs
+        return getattr(tensor, name)(*args, **kwargs)
+
+    method: Callable[..., Any]
     if name in _REFLECTED:
-        def method(self: Any, other: Any) -> Any:
+        def method(*args: Any, **kwargs: Any) -> Any:
+            self, other = args
             if isinstance(other, _PlainTensor) and not has_dims(other):
                 # `plain - fc`: PyTorch hands the op to functorch.dim in the written order, so
                 # the plain tensor's levels come first
-                return pointwise_call(lambda left, right: original(right, left), (other, self),
-                                      {})
-            return pointwise_call(original, (self, other), {})
+                return pointwise_call(lambda left, right: call(right, left), (other, self), {})
+            return pointwise_call(call, (self, other), {})
     elif name == "split":
         def method(*args: Any, **kwargs: Any) -> Any:
             from .joining import split
@@ -524,27 +548,24 @@ def _method(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
             return split(*args, **kwargs)
     elif name in POINTWISE:
         def method(*args: Any, **kwargs: Any) -> Any:
-            return pointwise_call(original, args, kwargs)
+            return pointwise_call(call, args, kwargs)
     elif name in DIM_METHODS:
         spec = DIM_METHODS[name]
 
         def method(*args: Any, **kwargs: Any) -> Any:
-            return dim_call(original, spec, args, kwargs)
+            return dim_call(call, spec, args, kwargs)
     else:
         def method(*args: Any, **kwargs: Any) -> Any:
-            return batched_call(original, args, kwargs)
+            return batched_call(call, args, kwargs)
     method.__name__ = name
     method.__qualname__ = f"Tensor.{name}"
     method.__doc__ = getattr(original, "__doc__", None)
     return method
 
 
-def _property(original: property) -> property:
-    getter = original.fget
-    assert getter is not None
-
+def _property(name: str, original: property) -> property:
     def read(self: Any) -> Any:
-        return batched_call(getter, (self,), {})
+        return batched_call(lambda tensor: getattr(tensor, name), (self,), {})
 
     return property(read, doc=original.__doc__)
 
@@ -558,7 +579,7 @@ def _mirror() -> None:
         if name.startswith("_") and not (name.startswith("__") and name.endswith("__")):
             continue
         if isinstance(attribute, property):
-            setattr(_Tensor, name, _property(attribute))
+            setattr(_Tensor, name, _property(name, attribute))
         elif isinstance(attribute, staticmethod | classmethod):
             continue
         elif callable(attribute):
