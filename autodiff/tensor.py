@@ -1503,8 +1503,8 @@ class Tensor:
     def broadcast_to(self, size: Any) -> Tensor:
         return _shape.broadcast_to(self, size)
 
-    def permute(self, *dims: Any) -> Tensor:
-        return _shape.permute(self, *dims)
+    def permute(self, *dims: Any, **kwargs: Any) -> Tensor:
+        return _shape.permute(self, *dims, **kwargs)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         return _shape.transpose(self, dim0, dim1)

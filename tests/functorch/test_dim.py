@@ -567,6 +567,79 @@ def readme_outer_and_trace(t, d, x):
     return (x["A"][0][i] * x["B"][0][j]).order(i, j), x["S"][i, i].sum(i)
 
 
+# --------------------------------------------------------------------------- from test_dims.py
+@case
+def torch_suite_manual_stuff(t, d, x):
+    i, k = d.dims()
+    A = x["A"][i, k]
+    r, c = d.dims()
+    zero = t.tensor(0, dtype=t.float64)
+    S = x["S"][r, c]
+    triu = t.where(r <= c, S, zero).order(r, c)
+    D_ = t.tensor([2, 0, 1, 1, 0, 2])
+    e = d.dims()
+    return triu, A.index([i], [D_[e]]).order(k, e)
+
+
+@case
+def torch_suite_with_dims_split(t, d, x):
+    a = t.arange(3 * 12).view(3, 12)
+    i, j, k = d.dims()
+    k.size = 4
+    return a[i, [j, k]].order(i, [j, k])
+
+
+@case
+def torch_suite_hello(t, d, x):
+    i, j, k = d.dims()
+    A = x["A"]
+    x["B"][k, j]
+    return (A[i].sum(0, keepdim=True).sum((0, i)), A[i, k].max(i)[0].order(k),
+            A[i, k].expand(j).order(j, i, k))
+
+
+@case
+def torch_suite_mask(t, d, x):
+    a = x["v"][:5]
+    i, j = d.dims(sizes=[5, 5])
+    return ((i >= j) * a[i]).sum(j).order(i)
+
+
+@case
+def torch_suite_permute_orig(t, d, x):
+    e = d.dims(1)
+    t_fc = t.tensor(np.zeros((1, 2, 3, 4)))[e]
+    return (tuple(t_fc.permute(dims=(1, 0, 2)).shape), tuple(t_fc.permute(1, 0, 2).shape))
+
+
+@case
+def torch_suite_functorch_mm(t, d, x):
+    i, j = d.dims()
+    A = x["C"]
+    B = x["C"] * 2
+    C = t.tensor(DATA["B"].T[:, :2])
+    AA = A[i].mm(C)
+    BB = B[j].mm(C)
+    return AA.T.mm(BB).order(i, j)
+
+
+@case
+def permute_keyword(t, d, x):
+    A = x["A"]
+    return (A.permute(dims=(1, 0)), t.permute(A, dims=(1, 0)))
+
+
+@case
+def permute_keyword_twice(t, d, x):
+    return x["A"].permute(1, dims=(1, 0))
+
+
+@case
+def torch_suite_stack(t, d, x):
+    i, j, s = d.dims()
+    return d.stack([x["A"][i, j]], s, j)
+
+
 @case
 def fc_shape_len(t, d, x):
     i = d.dims()
@@ -730,6 +803,12 @@ def test_dim_is_a_tensor_of_its_range():
     i = adim.dims(sizes=[4])
     assert isinstance(i, adim.Dim) and isinstance(i, adim.Tensor.__mro__[1])
     np.testing.assert_array_equal((i + 0).order(i).numpy(), np.arange(4))
+
+
+def test_docs_are_tensors():
+    assert adim.Tensor.clamp.__doc__ == autodiff.Tensor.clamp.__doc__
+    i, j = adim.dims(sizes=[3, 3])
+    assert "order" in dir(i <= j)
 
 
 def test_repr():
