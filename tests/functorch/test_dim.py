@@ -34,7 +34,7 @@ def _levels(lib: str, result: object) -> list[str]:
 
 def _physical(lib: str, result: object) -> np.ndarray:
     tensor = result._tensor if lib == "torch" else result._physical()
-    return tensor.detach().numpy()
+    return tensor.detach().cpu().numpy()
 
 
 def describe(lib: str, result: object) -> object:
@@ -43,7 +43,7 @@ def describe(lib: str, result: object) -> object:
     if isinstance(result, dim_mod.Tensor) and not isinstance(result, dim_mod.Dim):
         return ("fc", _levels(lib, result), _physical(lib, result))
     if isinstance(result, mod.Tensor):
-        return np.asarray(result.detach().numpy())
+        return np.asarray(result.detach().cpu().numpy())
     if isinstance(result, (tuple, list)):
         return tuple(describe(lib, item) for item in result)
     return result
@@ -62,9 +62,9 @@ def assert_same(expected: object, actual: object) -> None:
         assert actual == expected
 
 
-def run(case, lib: str) -> object:
+def run(case, lib: str, device: str = "cpu") -> object:
     mod, dim_mod = LIBS[lib]
-    data = {name: mod.tensor(array) for name, array in DATA.items()}
+    data = {name: mod.tensor(array, device=device) for name, array in DATA.items()}
     try:
         return describe(lib, case(mod, dim_mod, data))
     except Exception as error:
@@ -654,6 +654,21 @@ def test_matches_torch(name):
     assert_same(expected, actual)
 
 
+# Cases whose tensors all come from the data (so all on the device under test); a Dim's range
+# is made on the default device and moves to the device of the tensor it meets.
+ON_DEVICE = ["attention", "diagonal", "dimpack", "dims_compare", "einsum_like", "fc_index",
+             "matmul", "matmul_expand", "order_flatten", "plain_op_fc", "pointwise_levels",
+             "reductions", "softmax_split", "sort_softmax", "split_dims", "stack_dims",
+             "sum_of_dims", "tensor_index"]
+
+
+@pytest.mark.parametrize("name", ON_DEVICE)
+def test_on_device(name, device):
+    expected = run(CASES[name], "torch")
+    actual = run(CASES[name], "autodiff", device)
+    assert_same(expected, actual)
+
+
 # --------------------------------------------------------------------------- gradients
 GRAD_CASES = {}
 
@@ -716,18 +731,20 @@ def grad_index_method(t, d, A, B):
 
 
 @pytest.mark.parametrize("name", sorted(GRAD_CASES))
-def test_gradients_match_torch(name):
+def test_gradients_match_torch(name, device):
     results = {}
     for lib, (mod, dim_mod) in LIBS.items():
-        A = mod.tensor(DATA["A"], requires_grad=True)
-        B = mod.tensor(DATA["B"], requires_grad=True)
+        where = device if lib == "autodiff" else "cpu"
+        A = mod.tensor(DATA["A"], requires_grad=True, device=where)
+        B = mod.tensor(DATA["B"], requires_grad=True, device=where)
         out = GRAD_CASES[name](mod, dim_mod, A, B)
         weights = mod.tensor(np.linspace(-1, 1, int(np.prod(tuple(out.shape)))).reshape(
-            tuple(out.shape)))
+            tuple(out.shape)), device=where)
         (out * weights).sum().backward()
-        results[lib] = (np.asarray(out.detach().numpy()),
-                        None if A.grad is None else A.grad.numpy(),
-                        None if B.grad is None else B.grad.numpy())
+        assert str(out.device) == where
+        results[lib] = (np.asarray(out.detach().cpu().numpy()),
+                        None if A.grad is None else A.grad.cpu().numpy(),
+                        None if B.grad is None else B.grad.cpu().numpy())
     for expected, actual in zip(results["torch"], results["autodiff"]):
         if expected is None:
             assert actual is None

@@ -21,7 +21,7 @@ from .levels import (
     union,
     wrap_position,
 )
-from .tensor import Dim, _Tensor, from_positional, has_dims, levels_of
+from .tensor import Dim, _Tensor, from_positional, has_device, has_dims, levels_of, on_device
 
 
 def _is_dimpack(item: Any) -> bool:
@@ -57,15 +57,16 @@ class _Indexing:
     index items, and the levels of the result."""
 
     def __init__(self, tensor: _PlainTensor, items: list[Any], result_levels: list[Any],
-                 advanced: bool) -> None:
+                 advanced: bool, has_device: bool) -> None:
         self.tensor = tensor
         self.items = items
         self.result_levels = result_levels
         self.advanced = advanced
+        self.has_device = has_device
 
     def apply(self) -> Any:
         result = self.tensor[tuple(self.items)] if self.advanced else self.tensor
-        return from_positional(result, self.result_levels)
+        return from_positional(result, self.result_levels, self.has_device)
 
 
 def _bind_pack(size: int, pack: list[Any]) -> None:
@@ -92,7 +93,7 @@ def _bind_pack(size: int, pack: list[Any]) -> None:
 
 
 def _flat(physical: _PlainTensor, levels: list[Any], inputs: list[Any], keys: list[Any],
-          values: list[Any], reshape: bool) -> _Indexing:
+          values: list[Any], reshape: bool, self_has_device: bool) -> _Indexing:
     """Match the index items to the dims of `physical` (`keys[n]` takes `values[n]`, other
     positional dims take `inputs` in order) and work out the index and its result's levels."""
     uses: dict[int, int] = {}
@@ -115,6 +116,8 @@ def _flat(physical: _PlainTensor, levels: list[Any], inputs: list[Any], keys: li
             return
         info = levels_of(item)
         if info is not None:
+            if self_has_device and not has_device(item):
+                info = (on_device(info[0], physical.device), info[1])
             entries.append(("tensor", info))
             for level in info[1]:
                 if not is_positional(level):
@@ -183,7 +186,10 @@ def _flat(physical: _PlainTensor, levels: list[Any], inputs: list[Any], keys: li
                 result_levels.append(item)
             else:  # used again: its range, as an index, makes the uses one dim
                 advanced = True
-                tensor_items.append((len(items), item._physical(), [item]))
+                dim_range = item._physical()
+                if self_has_device:
+                    dim_range = on_device(dim_range, physical.device)
+                tensor_items.append((len(items), dim_range, [item]))
                 items.append(None)
                 if not contains(index_levels, item):
                     index_levels.append(item)
@@ -198,7 +204,7 @@ def _flat(physical: _PlainTensor, levels: list[Any], inputs: list[Any], keys: li
         result_levels[insert:insert] = index_levels
     for position, index_tensor, index_tensor_levels in tensor_items:
         items[position] = match_levels(index_tensor, index_tensor_levels, index_levels)
-    return _Indexing(tensor, items, renumber(result_levels), advanced)
+    return _Indexing(tensor, items, renumber(result_levels), advanced, self_has_device)
 
 
 def _prepare(tensor: Any, key: Any, force: bool = False) -> _Indexing | None:
@@ -262,7 +268,7 @@ def _prepare(tensor: Any, key: Any, force: bool = False) -> _Indexing | None:
         if unbound_list is None and expanding != -1 and position > expanding:
             position += left - 1
         items = items[:position] + list(items[position]._dims) + items[position + 1:]
-    return _flat(physical, levels, items, [], [], reshape)
+    return _flat(physical, levels, items, [], [], reshape, has_device(tensor))
 
 
 def getitem(tensor: Any, key: Any) -> Any:
@@ -361,4 +367,4 @@ def index(tensor: Any, dims: Any, indices: Any) -> Any:
                 kept.append(level)
         physical, levels = arranged.reshape(shape), kept
     reshape = any(isinstance(item, (tuple, list)) for item in index_list)
-    return _flat(physical, levels, [], keys, index_list, reshape).apply()
+    return _flat(physical, levels, [], keys, index_list, reshape, has_device(tensor)).apply()

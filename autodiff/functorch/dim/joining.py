@@ -7,7 +7,17 @@ from typing import Any
 from ...ops.joining import stack as _stack
 from ...tensor import Tensor as _PlainTensor
 from .levels import find, match_levels, ndim_of, union, wrap_position
-from .tensor import DIM_METHODS, Dim, batched_call, dim_call, from_positional, levels_of
+from .tensor import (
+    DIM_METHODS,
+    Dim,
+    batched_call,
+    device_of,
+    dim_call,
+    from_positional,
+    has_device,
+    levels_of,
+    on_device,
+)
 
 
 def stack(tensors: Any, new_dim: Any, dim: int = 0) -> Any:
@@ -26,8 +36,10 @@ def stack(tensors: Any, new_dim: Any, dim: int = 0) -> Any:
         infos.append(info)
         union(result_levels, info[1])
     new_dim.size = len(tensors)
-    inputs = [match_levels(physical, levels, result_levels, expand=True)
-              for physical, levels in infos]
+    device = device_of(list(tensors))
+    inputs = [match_levels(physical if has_device(tensor) else on_device(physical, device),
+                           levels, result_levels, expand=True)
+              for tensor, (physical, levels) in zip(tensors, infos)]
     position = 0
     if not (isinstance(dim, int) and dim == 0):
         ndim = ndim_of(result_levels)
@@ -38,7 +50,7 @@ def stack(tensors: Any, new_dim: Any, dim: int = 0) -> Any:
         position = found
     result = _stack(inputs, position)
     result_levels.insert(position, new_dim)
-    return from_positional(result, result_levels)
+    return from_positional(result, result_levels, device is not None)
 
 
 def cat(tensors: Any, dim: Any, new_dim: Any) -> Any:
@@ -110,7 +122,7 @@ def split(tensor: Any, split_size_or_sections: Any, dim: Any = None) -> tuple[An
     for piece, section in zip(pieces, sections):
         piece_levels = list(levels)
         piece_levels[position] = section
-        out.append(from_positional(piece, piece_levels))
+        out.append(from_positional(piece, piece_levels, has_device(tensor)))
     return tuple(out)
 
 

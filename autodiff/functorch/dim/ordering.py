@@ -7,7 +7,7 @@ from typing import Any
 
 from .dims import DimList
 from .levels import find, is_positional, match_levels, ndim_of
-from .tensor import Dim, _Tensor, from_positional
+from .tensor import Dim, _Tensor, from_positional, has_device
 
 
 def _entry(item: Any, ndim: int) -> Any:
@@ -88,4 +88,4 @@ def order(tensor: Any, *dims: Any) -> Any:
         if is_positional(result_levels[index]):
             seen -= 1
             result_levels[index] = seen
-    return from_positional(data, result_levels)
+    return from_positional(data, result_levels, has_device(tensor))

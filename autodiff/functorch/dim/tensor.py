@@ -65,7 +65,8 @@ def _in_order(result: Any, joined: list[Any]) -> Any:
         levels = result._levels()
         if (len(levels) == len(joined) and all(find(joined, level) is not None for level in levels)
                 and _valid(joined)):
-            return from_positional(match_levels(result._physical(), levels, joined), joined)
+            return from_positional(match_levels(result._physical(), levels, joined), joined,
+                                   result._has_device)
         return result
     if isinstance(result, (tuple, list)) and not isinstance(result, _ReturnType):
         return type(result)(_in_order(item, joined) for item in result)
@@ -147,7 +148,7 @@ class _Tensor(_PlainTensor):
         physical = self._physical()
         shape = [dim.size for dim in new] + list(physical.shape)
         expanded = physical.reshape([1] * len(new) + list(physical.shape)).expand(shape)
-        return from_positional(expanded, new + levels)
+        return from_positional(expanded, new + levels, has_device(self))
 
     def __repr__(self) -> str:
         physical, levels = self._physical(), self._levels()
@@ -162,7 +163,8 @@ class _Tensor(_PlainTensor):
         """A Dim is an identity (kept); a first-class tensor copies its physical tensor."""
         if isinstance(self, Dim):
             return self
-        return from_positional(copy.deepcopy(self._physical(), memo), self._levels())
+        return from_positional(copy.deepcopy(self._physical(), memo), self._levels(),
+                               has_device(self))
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         raise TypeError("first-class dimension tensors cannot be pickled: order() them first")
@@ -239,6 +241,7 @@ class Tensor(_Tensor):
     _is_dim = False
     _tensor: _PlainTensor
     _level_list: list[Any]
+    _has_device: bool
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
         return object.__new__(cls)
@@ -257,9 +260,10 @@ class Tensor(_Tensor):
         return self._level_list
 
 
-def from_positional(tensor: _PlainTensor, levels: list[Any]) -> Any:
+def from_positional(tensor: _PlainTensor, levels: list[Any], has_device: bool = True) -> Any:
     """`tensor` with `levels`: a first-class Tensor, or `tensor` itself when no level is a
-    Dim."""
+    Dim. `has_device`: whether its device is its own (False where it was made from dims'
+    ranges only, which go to the device of whatever tensor they meet)."""
     last = 0
     named = 0
     for level in levels:
@@ -280,6 +284,7 @@ def from_positional(tensor: _PlainTensor, levels: list[Any]) -> Any:
     result = object.__new__(Tensor)
     result._tensor = tensor
     result._level_list = list(levels)
+    result._has_device = has_device
     return result
 
 
@@ -295,6 +300,28 @@ def levels_of(item: Any) -> tuple[_PlainTensor, list[Any]] | None:
 
 def has_dims(item: Any) -> bool:
     return isinstance(item, _Tensor)
+
+
+def has_device(item: Any) -> bool:
+    """Whether a tensor's device counts: not a Dim's range (made on the default device), nor
+    what was computed from ranges alone."""
+    if isinstance(item, Dim):
+        return False
+    if isinstance(item, Tensor):
+        return item._has_device
+    return True
+
+
+def device_of(items: list[Any]) -> Any:
+    """The device of the first of `items` whose device counts (None if none does)."""
+    for item in items:
+        if isinstance(item, _PlainTensor) and has_device(item):
+            return (item._physical() if isinstance(item, _Tensor) else item).device
+    return None
+
+
+def on_device(tensor: _PlainTensor, device: Any) -> _PlainTensor:
+    return tensor if device is None or tensor.device == device else tensor.to(device)
 
 
 # ----------------------------------------------------------------------------- the three paths
@@ -350,12 +377,15 @@ def pointwise_call(function: Callable[..., Any], args: tuple[Any, ...],
             union(result_levels, info[1])
     if not any(has_dims(item) for item in flat):
         return function(*args, **kwargs)
+    device = device_of(flat)
     for index, info in enumerate(infos):
         if info is not None:
-            flat[index] = match_levels(info[0], info[1], result_levels)
+            moved = info[0] if has_device(flat[index]) else on_device(info[0], device)
+            flat[index] = match_levels(moved, info[1], result_levels)
     new_args, new_kwargs = rebuild(flat)
     result = function(*new_args, **new_kwargs)
-    return _wrap_results(result, lambda tensor: from_positional(tensor, result_levels))
+    return _wrap_results(result, lambda tensor: from_positional(tensor, result_levels,
+                                                                device is not None))
 
 
 def batched_call(function: Callable[..., Any], args: tuple[Any, ...],
@@ -369,23 +399,27 @@ def batched_call(function: Callable[..., Any], args: tuple[Any, ...],
     if not dims:
         return function(*args, **kwargs)
     dims.sort(key=lambda dim: dim._creation)
+    device = device_of(flat)
     opened = [_vmap_levels.push(dim.size, "different") for dim in dims]
     number_of = {id(dim): level.number for dim, level in zip(dims, opened)}
     dim_of = {level.number: dim for dim, level in zip(dims, opened)}
     try:
         for index, item in enumerate(flat):
             if has_dims(item):
-                flat[index] = _to_batched(item, number_of)
+                flat[index] = _to_batched(item, number_of, device)
         new_args, new_kwargs = rebuild(flat)
         result = function(*new_args, **new_kwargs)
     finally:
         for level in reversed(opened):
             _vmap_levels.pop(level)
-    return _wrap_results(result, lambda tensor: _from_batched(tensor, dim_of))
+    return _wrap_results(result, lambda tensor: _from_batched(tensor, dim_of,
+                                                              device is not None))
 
 
-def _to_batched(item: _Tensor, number_of: dict[int, int]) -> _PlainTensor:
+def _to_batched(item: _Tensor, number_of: dict[int, int], device: Any) -> _PlainTensor:
     physical, levels = item._physical(), item._levels()
+    if not has_device(item):
+        physical = on_device(physical, device)
     named = sorted((level for level in levels if not is_positional(level)),
                    key=lambda dim: dim._creation)
     order = named + [level for level in levels if is_positional(level)]
@@ -395,12 +429,12 @@ def _to_batched(item: _Tensor, number_of: dict[int, int]) -> _PlainTensor:
     return tensor
 
 
-def _from_batched(tensor: _PlainTensor, dim_of: dict[int, Any]) -> Any:
+def _from_batched(tensor: _PlainTensor, dim_of: dict[int, Any], device: bool) -> Any:
     levels: list[Any] = list(range(-tensor.dim(), 0))
     while type(tensor) is BatchedTensor and tensor._level in dim_of:
         levels.insert(0, dim_of[tensor._level])
         tensor = tensor._value
-    return from_positional(tensor, levels)
+    return from_positional(tensor, levels, device)
 
 
 # ----------------------------------------------------------------------------- dim arguments
@@ -468,7 +502,8 @@ def dim_call(function: Callable[..., Any], spec: DimMethod, args: tuple[Any, ...
     else:
         new_args[dim_index] = physical_dims
     result = function(*new_args, **new_kwargs)
-    return _wrap_results(result, lambda tensor: from_positional(tensor, renumber(new_levels)))
+    return _wrap_results(result, lambda tensor: from_positional(tensor, renumber(new_levels),
+                                                                has_device(args[0])))
 
 
 # ----------------------------------------------------------------------------- method mirrors
