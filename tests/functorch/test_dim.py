@@ -828,6 +828,13 @@ def test_docs_are_tensors():
     assert "order" in dir(i <= j)
 
 
+def test_iteration_keeps_dims():
+    i = adim.dims()
+    rows = list(autodiff.tensor(DATA["A"])[i])
+    assert len(rows) == 4 and all(row.dims == (i,) for row in rows)
+    np.testing.assert_allclose(rows[2].order(i).numpy(), DATA["A"][:, 2])
+
+
 def test_repr():
     i = adim.dims()
     r = autodiff.tensor([[1.0, 2.0], [3.0, 4.0]])[i]

@@ -21,7 +21,15 @@ from .levels import (
     union,
     wrap_position,
 )
-from .tensor import Dim, _Tensor, from_positional, has_device, has_dims, levels_of, on_device
+from .tensor import (
+    Dim,
+    _Tensor,
+    from_positional,
+    has_device,
+    has_dims,
+    levels_of,
+    on_device,
+)
 
 
 def _is_dimpack(item: Any) -> bool:

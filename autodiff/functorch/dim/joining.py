@@ -6,18 +6,9 @@ from typing import Any
 
 from ...ops.joining import stack as _stack
 from ...tensor import Tensor as _PlainTensor
+from .calls import DIM_METHODS, batched_call, dim_call
 from .levels import find, match_levels, ndim_of, union, wrap_position
-from .tensor import (
-    DIM_METHODS,
-    Dim,
-    batched_call,
-    device_of,
-    dim_call,
-    from_positional,
-    has_device,
-    levels_of,
-    on_device,
-)
+from .tensor import Dim, device_of, from_positional, has_device, levels_of, on_device
 
 
 def stack(tensors: Any, new_dim: Any, dim: int = 0) -> Any:
