@@ -15,6 +15,11 @@ tdim = pytest.importorskip("functorch.dim")
 
 LIBS = {"torch": (torch, tdim), "autodiff": (autodiff, adim)}
 RNG = np.random.default_rng(0)
+
+
+def normal(shape: tuple[int, ...], seed: int = 1) -> np.ndarray:
+    """The same numbers for both libraries' runs of a case."""
+    return np.random.default_rng(seed).standard_normal(shape)
 DATA = {
     "A": RNG.standard_normal((3, 4)),
     "B": RNG.standard_normal((4, 5)),
@@ -638,6 +643,103 @@ def permute_keyword_twice(t, d, x):
 def torch_suite_stack(t, d, x):
     i, j, s = d.dims()
     return d.stack([x["A"][i, j]], s, j)
+
+
+@case
+def readme_gram_matrix(t, d, x):
+    b, c, c2, h, w = d.dims()
+    y = t.tensor(normal((1, 2, 3, 4)))
+    r = (y[b, c, h, w] * y[b, c2, h, w]).sum((h, w))
+    r = r / (h.size * w.size)
+    return r.order(b, c, c2)
+
+
+@case
+def readme_attention_cat(t, d, x):
+    K, Q, V = (t.tensor(normal((2, 3, 4)) + n) for n in range(3))
+    batch, channel, key, query = d.dims(4)
+    k = K[batch, channel, key]
+    q = Q[batch, channel, query]
+    v = V[batch, channel, key]
+    a = (k * q).sum(channel)
+    a = d.softmax(a * (channel.size ** -0.5), dim=key)
+    r = (v * a).sum(key)
+    return t.cat((r.order(batch, channel, query), Q), dim=1)
+
+
+@case
+def readme_batching_model(t, d, x):
+    weights = t.tensor(DATA["B"][:, 0])
+
+    def model(feature_vec):
+        assert feature_vec.dim() == 1
+        return feature_vec.dot(weights).relu()
+
+    batch = d.dims(1)
+    return model(x["A"][batch])
+
+
+@case
+def readme_multihead_attention(t, d, x):
+    q, k, v = (t.tensor(normal((2, 5, 6)) * n) for n in (1, 2, 3))
+    batch, query_sequence, key_sequence, heads, features = d.dims(5)
+    heads.size = 3
+    q = q[batch, query_sequence, [heads, features]]
+    k = k[batch, key_sequence, [heads, features]]
+    v = v[batch, key_sequence, [heads, features]]
+    scores = (q * k).sum(features) * (features.size ** -0.5)
+    probs = d.softmax(scores, dim=key_sequence)
+    context = (probs * v).sum(key_sequence)
+    return context.order(batch, query_sequence, [heads, features])
+
+
+@case
+def readme_puzzles(t, d, x):
+    a = x["v"][:6]
+    i, j = d.dims(sizes=[4, 4])
+    eye = t.where(i == j, 1, 0).order(i, j)
+    triu = t.where(i <= j, 1, 0).order(i, j)
+    n = d.dims()
+    an = a[n]
+    diff = t.where(n - 1 >= 0, an - a[n - 1], an).order(n)
+    v, m = d.dims(sizes=[2, None])
+    vstack = t.where(v == 0, a[m], a[m] * 2).order(v, m)
+    r = d.dims(sizes=[a.size(0)])
+    roll = a[t.where(r + 1 < r.size, r + 1, 0)].order(r)
+    f = d.dims(sizes=[a.size(0)])
+    flip = a[f.size - f - 1].order(f)
+    return eye, triu, diff, vstack, roll, flip
+
+
+@case
+def readme_sequence_mask(t, d, x):
+    values = x["A"]
+    length = t.tensor([1, 3, 4])
+    j, i = d.dims()
+    v = values[i, j]
+    return t.where(j < length[i], v, 0).order(i, j)
+
+
+@case
+def readme_relative_positional_embedding(t, d, x):
+    q = t.tensor(normal((2, 5, 6)))
+    k = t.tensor(normal((2, 5, 6)) + 1)
+    table = t.tensor(normal((11, 2)))
+    batch, query_sequence, key_sequence, heads, features = d.dims(5)
+    heads.size = 3
+    q = q[batch, query_sequence, [heads, features]]
+    k = k[batch, key_sequence, [heads, features]]
+    distance = query_sequence - key_sequence
+    embedding = table[distance + table.size(0) // 2, features]
+    scores_query = (q * embedding).sum(features)
+    scores_key = (k * embedding).sum(features)
+    return (scores_query + scores_key).order(batch, heads, key_sequence, query_sequence)
+
+
+@case
+def fc_index_out_of_dims(t, d, x):
+    batch, channel = d.dims()
+    return x["A"][batch, channel][0]
 
 
 @case

@@ -13,7 +13,7 @@ Built on autodiff's ops and vmap levels, so gradients flow back to the tensors i
 from __future__ import annotations
 
 from ...ops import indexing as _indexing
-from . import calls as _calls
+from . import calls as _calls  # makes the method mirrors of first-class tensors
 from .dims import DimList, dimlists, dims
 from .indexing import getitem as _getitem
 from .indexing import has_first_class as _has_first_class
