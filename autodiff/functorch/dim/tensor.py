@@ -67,8 +67,6 @@ def _valid(levels: list[Any]) -> bool:
 class _Tensor(_PlainTensor):
     """What first-class tensors and dims share: levels over a physical tensor."""
 
-    _first_class = True
-
     # `Function.apply` reads each input's array: a first-class tensor has none, so the op
     # goes to `_apply_rule` (and anywhere else the read is the error).
     @property
@@ -165,7 +163,6 @@ class Dim(_Tensor):
     """A first-class dimension: a name and a size, bound on first use. As a tensor it is its
     own range, 0..size-1, along itself."""
 
-    _is_dim = True
     _name: str
     _size: int
     _creation: int
@@ -229,7 +226,6 @@ class Dim(_Tensor):
 class Tensor(_Tensor):
     """A tensor with first-class dims: a physical tensor and one level per dim of it."""
 
-    _is_dim = False
     _tensor: _PlainTensor
     _level_list: list[Any]
     _has_device: bool
