@@ -442,6 +442,25 @@ def fc_index(t, d, x):
 
 
 @case
+def index_edge_cases(t, d, x):
+    i, k, m, n = d.dims()
+    a = x["C"][i]
+    return (x["C"].index(-2, m), a.index((0, 1), (k, 2)), x["C"].index([(0, 1)], [n]))
+
+
+@case
+def index_unknown_dim(t, d, x):
+    i, k = d.dims()
+    return x["A"][i].index(k, 0)
+
+
+@case
+def index_pack_unknown(t, d, x):
+    i, k, o = d.dims()
+    return x["A"][i].index([k, o], i)
+
+
+@case
 def fc_index_missing(t, d, x):
     i, k, o = d.dims()
     return x["A"][i].index([i, o], k)
