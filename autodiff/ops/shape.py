@@ -286,6 +286,8 @@ class Permute(Function):
 def permute(input: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
     if kwargs:  # the order also by keyword, as PyTorch's `permute(dims=...)`
         unexpected = [name for name in kwargs if name != "dims"]
+        if not dims and "dims" not in kwargs:
+            raise TypeError('permute() missing 1 required positional arguments: "dims"')
         if unexpected:
             raise TypeError(f"permute() got an unexpected keyword argument '{unexpected[0]}'")
         if dims:

@@ -33,7 +33,8 @@ from .tensor import (
 
 
 def _is_dimpack(item: Any) -> bool:
-    return (isinstance(item, (tuple, list)) and len(item) > 0
+    # the first entry first: a long list of ints (an ordinary index) is decided at once
+    return (isinstance(item, (tuple, list)) and len(item) > 0 and isinstance(item[0], Dim)
             and all(isinstance(entry, Dim) for entry in item))
 
 
