@@ -346,6 +346,13 @@ def sort_softmax(t, d, x):
 
 
 @case
+def kthvalue_keyword(t, d, x):
+    i, k = d.dims()
+    values, indices = x["A"][i, k].kthvalue(2, dim=k)
+    return values.order(i), indices.order(i)
+
+
+@case
 def renorm(t, d, x):
     i = d.dims()
     return x["A"][i].renorm(1, i, 7).order(i)
@@ -902,6 +909,13 @@ def test_bound_dim_must_fit():
     with pytest.raises(adim.DimensionBindError, match="previously bound to a dimension of "
                        "size 3 cannot bind to a dimension of size 4"):
         autodiff.zeros(4)[i]
+
+
+def test_kthvalue_dim_after_k():
+    """functorch.dim's port takes kthvalue's first argument (k) for the dim."""
+    i, k = adim.dims()
+    values = autodiff.tensor(DATA["A"])[i, k].kthvalue(2, k)[0]
+    np.testing.assert_allclose(values.order(i).numpy(), np.sort(DATA["A"], axis=1)[:, 1])
 
 
 def test_negative_dim_reduction():
