@@ -889,15 +889,43 @@ def test_grad_fn_records_physical_ops():
     np.testing.assert_allclose(A.grad.numpy(), 2 * DATA["A"])
 
 
-def test_gradgradcheck_matmul():
-    def matmul(a, b):
-        i, j, k = adim.dims()
-        return (a[i, k] * b[k, j]).sum(k).order(i, j)
+def _matmul(a, b):
+    i, j, k = adim.dims()
+    return (a[i, k] * b[k, j]).sum(k).order(i, j)
 
+
+def _diagonal_softmax(a, b):
+    i, j = adim.dims()
+    return (b[0:3, 0:3][i, i] * a[i, j].softmax(j)).logsumexp(j).order(i)
+
+
+def _pack_and_flatten(a, b):
+    i, o, low = adim.dims()
+    o.size = 2
+    r = a[i, [o, low]]
+    return (r * r.sum(o)).order((low, i), o)
+
+
+def _gather_and_vmap_path(a, b):
+    rows, f = adim.dims()
+    ids = autodiff.tensor([3, 0, 3])
+    picked = b[ids[rows], f]
+    return picked.unsqueeze(0).unsqueeze(0).expand(2, 1).sum(0).order(rows, f) * 1.5
+
+
+def _stack_split(a, b):
+    i, j, s, x, y = adim.dims()
+    left, right = a[i, j].split((x, y), dim=j)
+    return (adim.stack([left.sum(x), right.sum(y)], s) * i).order(s, i)
+
+
+@pytest.mark.parametrize("function", [_matmul, _diagonal_softmax, _pack_and_flatten,
+                                      _gather_and_vmap_path, _stack_split])
+def test_gradcheck_and_gradgradcheck(function):
     a = autodiff.tensor(DATA["A"], requires_grad=True)
     b = autodiff.tensor(DATA["B"], requires_grad=True)
-    assert autodiff.autograd.gradcheck(matmul, (a, b))
-    assert autodiff.autograd.gradgradcheck(matmul, (a, b))
+    assert autodiff.autograd.gradcheck(function, (a, b))
+    assert autodiff.autograd.gradgradcheck(function, (a, b))
 
 
 # --------------------------------------------------------------------------- autodiff's own
