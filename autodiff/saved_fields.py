@@ -184,10 +184,13 @@ def saved_or_number(index: int, attribute: str, when: int | None = None) -> Comp
 
 
 def saved_array(attribute: str) -> Computed:
-    """A tensor PyTorch saves (indices, masks) that forward kept on ctx as an array."""
-    def read(node: Function) -> Tensor:
+    """A tensor PyTorch saves (indices, masks) that forward kept on ctx as an array or a
+    Tensor (None: none)."""
+    def read(node: Function) -> Tensor | None:
         kept = getattr(node, attribute)
-        return kept if isinstance(kept, Tensor) else _wrap(kept, node.backend)
+        if kept is None or isinstance(kept, Tensor):
+            return kept
+        return _wrap(kept, node.backend)
 
     return Computed(read, tensor=True)
 
