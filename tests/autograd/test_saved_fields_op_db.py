@@ -71,10 +71,7 @@ NOT_DECLARED = frozenset({
     "SelectScatterBackward0", "SliceBackward0", "SliceScatterBackward0", "SoftMarginLossBackward0",
     "SplitBackward0", "SplitWithSizesBackward0", "StdBackward0", "StdMeanBackward0",
     "TakeBackward0", "TraceBackward0", "TriangularSolveBackward0", "UnsafeSplitBackward0",
-    "UpsampleBicubic2DBackward0", "UpsampleBilinear2DAaBackward0", "UpsampleBilinear2DBackward0",
-    "UpsampleLinear1DBackward0", "UpsampleNearest1DBackward0", "UpsampleNearest2DBackward0",
-    "UpsampleNearest3DBackward0", "UpsampleNearestExact2DBackward0",
-    "UpsampleTrilinear3DBackward0", "VarBackward0", "VarMeanBackward0", "VdotBackward0",
+    "VarBackward0", "VarMeanBackward0", "VdotBackward0",
 })
 
 # Entries whose node differs for a reason of its own (the names above).
