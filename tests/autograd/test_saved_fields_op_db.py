@@ -48,15 +48,13 @@ COMPOSITE = ("autodiff computes the op as one node that carries the name of PyTo
 # saved_tensors and ctx attributes. Each entry with one of these nodes is a strict xfail.
 NOT_DECLARED = frozenset({
     "AffineGridGeneratorBackward0", "AsStridedBackward0", "AsStridedBackward1",
-    "AsStridedScatterBackward0", "BinaryCrossEntropyBackward0",
-    "BinaryCrossEntropyWithLogitsBackward0", "Col2ImBackward0", "CtcLossBackward0",
-    "EmbeddingBagBackward0", "GridSampler2DBackward0", "Im2ColBackward0", "IndexAddBackward0",
-    "IndexBackward0", "IndexCopyBackward0", "IndexFillBackward0", "IndexFillBackward1",
-    "IndexPutBackward0", "IndexReduceBackward0", "LogSigmoidBackward0", "MaskedScatterBackward0",
-    "MaskedSelectBackward0", "MultiMarginLossBackward0", "MultilabelMarginLossBackward0",
-    "NarrowCopyBackward0", "PackPaddedSequenceBackward0", "PutBackward0", "ResizeBackward",
-    "RreluWithNoiseBackward0", "RreluWithNoiseBackward1", "ScatterReduceBackward0",
-    "SelectScatterBackward0", "SliceBackward0", "SliceScatterBackward0", "SoftMarginLossBackward0",
+    "AsStridedScatterBackward0", "Col2ImBackward0", "CtcLossBackward0", "EmbeddingBagBackward0",
+    "GridSampler2DBackward0", "Im2ColBackward0", "IndexAddBackward0", "IndexBackward0",
+    "IndexCopyBackward0", "IndexFillBackward0", "IndexFillBackward1", "IndexPutBackward0",
+    "IndexReduceBackward0", "LogSigmoidBackward0", "MaskedScatterBackward0",
+    "MaskedSelectBackward0", "NarrowCopyBackward0", "PackPaddedSequenceBackward0", "PutBackward0",
+    "ResizeBackward", "RreluWithNoiseBackward0", "RreluWithNoiseBackward1",
+    "ScatterReduceBackward0", "SelectScatterBackward0", "SliceBackward0", "SliceScatterBackward0",
     "TakeBackward0",
 })
 
