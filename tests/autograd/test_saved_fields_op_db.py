@@ -52,10 +52,9 @@ NOT_DECLARED = frozenset({
     "GridSampler2DBackward0", "Im2ColBackward0", "IndexAddBackward0", "IndexBackward0",
     "IndexCopyBackward0", "IndexFillBackward0", "IndexFillBackward1", "IndexPutBackward0",
     "IndexReduceBackward0", "LogSigmoidBackward0", "MaskedScatterBackward0",
-    "MaskedSelectBackward0", "NarrowCopyBackward0", "PackPaddedSequenceBackward0", "PutBackward0",
-    "ResizeBackward", "RreluWithNoiseBackward0", "RreluWithNoiseBackward1",
-    "ScatterReduceBackward0", "SelectScatterBackward0", "SliceBackward0", "SliceScatterBackward0",
-    "TakeBackward0",
+    "MaskedSelectBackward0", "PackPaddedSequenceBackward0", "PutBackward0", "ResizeBackward",
+    "RreluWithNoiseBackward0", "RreluWithNoiseBackward1", "ScatterReduceBackward0",
+    "SelectScatterBackward0", "SliceScatterBackward0", "TakeBackward0",
 })
 
 # Entries whose node differs for a reason of its own (the names above).
