@@ -401,8 +401,22 @@ def narrow_copy(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- advanced indexing
+def _index_tensors(attribute: str) -> Computed:
+    """An advanced key (kept on the node as `attribute`) as PyTorch's index nodes save it: a
+    tuple with a tensor per indexed dim and None per sliced one, up to the last tensor."""
+    def read(node: Any) -> tuple[Tensor | None, ...]:
+        entries = [None if isinstance(entry, slice) or entry is Ellipsis
+                   else _wrap(entry, node.backend) for entry in getattr(node, attribute)]
+        while entries and entries[-1] is None:
+            entries.pop()
+        return tuple(entries)
+
+    return Computed(read, tensor=True)
+
+
 class Index(Function):
     node_name = "IndexBackward0"
+    saved_fields = fields(indices=_index_tensors("key"), self_sym_sizes=value("shape", tuple))
 
     jvp = auto_linear
 
@@ -426,6 +440,8 @@ class IndexPut(Function):
     """`a[key] = values` (or `+=` with accumulate); in place when `inplace` (index_put_)."""
 
     node_name = "IndexPutBackward0"
+    saved_fields = fields(indices=_index_tensors("given_key"),
+                          accumulate=value("accumulate"))
 
     jvp = auto_linear
 
@@ -433,6 +449,7 @@ class IndexPut(Function):
     def forward(ctx: Any, a: Any, values: Any, *, key: tuple[Any, ...], accumulate: bool,
                 inplace: bool = False) -> Any:
         backend = ctx.backend
+        ctx.given_key = key
         ctx.key = key = full_index_key(backend, a.shape, key)
         ctx.accumulate = accumulate
         out = a if inplace else backend.asarray(a, copy=True)

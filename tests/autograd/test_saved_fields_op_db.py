@@ -41,6 +41,9 @@ SAME_PADDED = ("for padding='same' that is longer on one side PyTorch pads a cop
                "and saves that; autodiff's node pads inside its kernel and saves the input")
 NLL_4D_VIEW = ("PyTorch's nll_loss2d takes a 3-D input as a 4-D view (N, C, 1, L) and saves "
                "that view; autodiff's node takes the 3-D input itself")
+INDICES_AS_KEPT = ("PyTorch's index nodes save a boolean mask and negative indices as given; "
+                   "autodiff's keep a mask as the index arrays of its True elements and wrap "
+                   "negative indices")
 COMPOSITE = ("autodiff computes the op as one node that carries the name of PyTorch's last "
              "node; that class declares no saved names")
 
@@ -49,12 +52,11 @@ COMPOSITE = ("autodiff computes the op as one node that carries the name of PyTo
 NOT_DECLARED = frozenset({
     "AffineGridGeneratorBackward0", "AsStridedBackward0", "AsStridedBackward1",
     "AsStridedScatterBackward0", "Col2ImBackward0", "CtcLossBackward0", "EmbeddingBagBackward0",
-    "GridSampler2DBackward0", "Im2ColBackward0", "IndexAddBackward0", "IndexBackward0",
-    "IndexCopyBackward0", "IndexFillBackward0", "IndexFillBackward1", "IndexPutBackward0",
-    "IndexReduceBackward0", "LogSigmoidBackward0", "MaskedScatterBackward0",
-    "MaskedSelectBackward0", "PackPaddedSequenceBackward0", "PutBackward0", "ResizeBackward",
-    "RreluWithNoiseBackward0", "RreluWithNoiseBackward1", "ScatterReduceBackward0",
-    "SelectScatterBackward0", "SliceScatterBackward0", "TakeBackward0",
+    "GridSampler2DBackward0", "Im2ColBackward0", "IndexAddBackward0", "IndexCopyBackward0",
+    "IndexFillBackward0", "IndexFillBackward1", "IndexReduceBackward0", "LogSigmoidBackward0",
+    "MaskedScatterBackward0", "MaskedSelectBackward0", "PackPaddedSequenceBackward0",
+    "PutBackward0", "ResizeBackward", "RreluWithNoiseBackward0", "RreluWithNoiseBackward1",
+    "ScatterReduceBackward0", "SelectScatterBackward0", "SliceScatterBackward0", "TakeBackward0",
 })
 
 # Entries whose node differs for a reason of its own (the names above).
@@ -166,6 +168,11 @@ ENTRY_DIFFERENCES: dict[str, str] = {
     "sgn": SGN_REAL,
     "F.conv2d_groups": SAME_PADDED,
     "cross_entropy_3d": NLL_4D_VIEW,
+    "getitem_mask": INDICES_AS_KEPT,
+    "getitem_mask_and_index": INDICES_AS_KEPT,
+    "getitem_random_mask": INDICES_AS_KEPT,
+    "getitem_slice_array": INDICES_AS_KEPT,
+    "setitem_mask": INDICES_AS_KEPT,
 }
 
 
