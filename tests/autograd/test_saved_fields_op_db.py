@@ -52,8 +52,7 @@ COMPOSITE = ("autodiff computes the op as one node that carries the name of PyTo
 NOT_DECLARED = frozenset({
     "AffineGridGeneratorBackward0", "AsStridedBackward0", "AsStridedBackward1",
     "AsStridedScatterBackward0", "Col2ImBackward0", "CtcLossBackward0", "EmbeddingBagBackward0",
-    "GridSampler2DBackward0", "Im2ColBackward0", "IndexAddBackward0", "IndexCopyBackward0",
-    "IndexFillBackward0", "IndexFillBackward1", "IndexReduceBackward0", "LogSigmoidBackward0",
+    "GridSampler2DBackward0", "Im2ColBackward0", "IndexReduceBackward0", "LogSigmoidBackward0",
     "MaskedScatterBackward0", "MaskedSelectBackward0", "PackPaddedSequenceBackward0",
     "PutBackward0", "ResizeBackward", "RreluWithNoiseBackward0", "RreluWithNoiseBackward1",
     "ScatterReduceBackward0", "SelectScatterBackward0", "SliceScatterBackward0", "TakeBackward0",
@@ -172,6 +171,7 @@ ENTRY_DIFFERENCES: dict[str, str] = {
     "getitem_mask_and_index": INDICES_AS_KEPT,
     "getitem_random_mask": INDICES_AS_KEPT,
     "getitem_slice_array": INDICES_AS_KEPT,
+    "index_fill": INDICES_AS_KEPT,
     "setitem_mask": INDICES_AS_KEPT,
 }
 
