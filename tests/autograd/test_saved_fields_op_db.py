@@ -52,10 +52,10 @@ COMPOSITE = ("autodiff computes the op as one node that carries the name of PyTo
 NOT_DECLARED = frozenset({
     "AffineGridGeneratorBackward0", "AsStridedBackward0", "AsStridedBackward1",
     "AsStridedScatterBackward0", "Col2ImBackward0", "CtcLossBackward0", "EmbeddingBagBackward0",
-    "GridSampler2DBackward0", "Im2ColBackward0", "IndexReduceBackward0", "LogSigmoidBackward0",
-    "MaskedScatterBackward0", "MaskedSelectBackward0", "PackPaddedSequenceBackward0",
-    "PutBackward0", "ResizeBackward", "RreluWithNoiseBackward0", "RreluWithNoiseBackward1",
-    "ScatterReduceBackward0", "SelectScatterBackward0", "SliceScatterBackward0", "TakeBackward0",
+    "GridSampler2DBackward0", "Im2ColBackward0", "LogSigmoidBackward0", "MaskedScatterBackward0",
+    "MaskedSelectBackward0", "PackPaddedSequenceBackward0", "PutBackward0", "ResizeBackward",
+    "RreluWithNoiseBackward0", "RreluWithNoiseBackward1", "SelectScatterBackward0",
+    "SliceScatterBackward0", "TakeBackward0",
 })
 
 # Entries whose node differs for a reason of its own (the names above).
