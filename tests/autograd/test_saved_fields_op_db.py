@@ -54,8 +54,7 @@ NOT_DECLARED = frozenset({
     "AsStridedScatterBackward0", "Col2ImBackward0", "CtcLossBackward0", "EmbeddingBagBackward0",
     "GridSampler2DBackward0", "Im2ColBackward0", "LogSigmoidBackward0", "MaskedScatterBackward0",
     "MaskedSelectBackward0", "PackPaddedSequenceBackward0", "PutBackward0", "ResizeBackward",
-    "RreluWithNoiseBackward0", "RreluWithNoiseBackward1", "SelectScatterBackward0",
-    "SliceScatterBackward0", "TakeBackward0",
+    "RreluWithNoiseBackward0", "RreluWithNoiseBackward1", "TakeBackward0",
 })
 
 # Entries whose node differs for a reason of its own (the names above).
