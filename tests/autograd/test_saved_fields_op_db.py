@@ -52,9 +52,9 @@ COMPOSITE = ("autodiff computes the op as one node that carries the name of PyTo
 NOT_DECLARED = frozenset({
     "AffineGridGeneratorBackward0", "AsStridedBackward0", "AsStridedBackward1",
     "AsStridedScatterBackward0", "Col2ImBackward0", "CtcLossBackward0", "EmbeddingBagBackward0",
-    "GridSampler2DBackward0", "Im2ColBackward0", "LogSigmoidBackward0", "MaskedScatterBackward0",
-    "MaskedSelectBackward0", "PackPaddedSequenceBackward0", "PutBackward0", "ResizeBackward",
-    "RreluWithNoiseBackward0", "RreluWithNoiseBackward1", "TakeBackward0",
+    "GridSampler2DBackward0", "Im2ColBackward0", "LogSigmoidBackward0",
+    "PackPaddedSequenceBackward0", "ResizeBackward", "RreluWithNoiseBackward0",
+    "RreluWithNoiseBackward1",
 })
 
 # Entries whose node differs for a reason of its own (the names above).
@@ -171,6 +171,8 @@ ENTRY_DIFFERENCES: dict[str, str] = {
     "getitem_random_mask": INDICES_AS_KEPT,
     "getitem_slice_array": INDICES_AS_KEPT,
     "index_fill": INDICES_AS_KEPT,
+    "put": INDICES_AS_KEPT,
+    "take": INDICES_AS_KEPT,
     "setitem_mask": INDICES_AS_KEPT,
 }
 
