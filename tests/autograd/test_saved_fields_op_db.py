@@ -50,11 +50,9 @@ COMPOSITE = ("autodiff computes the op as one node that carries the name of PyTo
 # Nodes whose class declares no saved names yet: the op keeps what it saved only in
 # saved_tensors and ctx attributes. Each entry with one of these nodes is a strict xfail.
 NOT_DECLARED = frozenset({
-    "AffineGridGeneratorBackward0", "AsStridedBackward0", "AsStridedBackward1",
-    "AsStridedScatterBackward0", "Col2ImBackward0", "CtcLossBackward0", "EmbeddingBagBackward0",
-    "GridSampler2DBackward0", "Im2ColBackward0", "LogSigmoidBackward0",
-    "PackPaddedSequenceBackward0", "ResizeBackward", "RreluWithNoiseBackward0",
-    "RreluWithNoiseBackward1",
+    "AsStridedBackward0", "AsStridedBackward1", "AsStridedScatterBackward0", "CtcLossBackward0",
+    "EmbeddingBagBackward0", "LogSigmoidBackward0", "PackPaddedSequenceBackward0",
+    "ResizeBackward", "RreluWithNoiseBackward0", "RreluWithNoiseBackward1",
 })
 
 # Entries whose node differs for a reason of its own (the names above).
