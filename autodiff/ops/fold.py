@@ -15,7 +15,6 @@ from ..tensor import Tensor
 from ._windows import symmetric
 from .conv import ConvGeometry, columns_of, fold_columns
 
-
 # What PyTorch's im2col and col2im nodes keep of their window arguments.
 _WINDOW_FIELDS = {"kernel_size": value("kernel", tuple), "dilation": value("geometry.dilation"),
                   "padding": value("geometry.padding", befores),
