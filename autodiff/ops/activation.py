@@ -412,7 +412,7 @@ def mish(input: Tensor) -> Tensor:
     return Mish.apply(input)
 
 
-def _log_sigmoid_buffer(node: LogSigmoid) -> Tensor:
+def _log_sigmoid_buffer(node: Any) -> Tensor:
     """exp(-|x|), which PyTorch's CPU kernel keeps beside the output."""
     a = _INPUT.read(node)._data
     backend = node.backend

@@ -27,7 +27,7 @@ from .normalization import accurate_mean, affine_per_channel, channel_shape
 def _batch_statistic(attribute: str) -> Computed:
     """The batch's mean or 1 / std per channel, as PyTorch's node saves them (result1,
     result2): a vector in the statistics' dtype in training, an empty one in evaluation."""
-    def read(node: NativeBatchNorm) -> Tensor:
+    def read(node: Any) -> Tensor:
         backend = node.backend
         rstd = node.rstd
         if not node.training:

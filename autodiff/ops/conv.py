@@ -119,7 +119,7 @@ def convolve_weight_grad(backend: Backend, x: Any, g: Any, geometry: ConvGeometr
 
 
 # ----------------------------------------------------------------------------- nodes
-def _output_padding(node: Convolution) -> tuple[int, ...]:
+def _output_padding(node: Any) -> tuple[int, ...]:
     """A transposed convolution's output_padding: the output's cells past the last window."""
     geometry = node.geometry
     if not node.transposed:

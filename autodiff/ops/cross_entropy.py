@@ -26,7 +26,7 @@ from .selection import where
 from .softmax import log_softmax
 
 
-def _total_weight(node: NllLoss) -> Tensor:
+def _total_weight(node: Any) -> Tensor:
     """The sum of the weights of the targets not ignored (0 for reduction='none'), in the
     input's dtype, as PyTorch's node saves it."""
     scale = _SCALE.read(node)

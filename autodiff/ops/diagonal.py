@@ -38,7 +38,7 @@ def _diagonal_key(backend: Any, length: int, offset: int) -> tuple[Any, ...]:
     return (..., rows, cols)
 
 
-def _unmoved_shape(node: Diagonal) -> tuple[int, ...]:
+def _unmoved_shape(node: Any) -> tuple[int, ...]:
     """The input's shape, from the shape with the two diagonal dims moved last."""
     shape = [0] * len(node.order)
     for axis, size in zip(node.order, node.moved_shape):

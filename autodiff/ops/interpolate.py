@@ -12,6 +12,7 @@ convolution with A = -0.75, the antialiasing filters), and one `SeparableTaps` n
 from __future__ import annotations
 
 import math
+import operator
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -57,7 +58,7 @@ def resize_fields(dims: int, align_corners: bool) -> Mapping[str, Field]:
     named: dict[str, Field] = {"self_sym_sizes": value("input_shape", tuple),
                                "output_size": value("output_size", tuple)}
     for index, name in enumerate(_SCALE_NAMES[dims]):
-        named[name] = value("scales", lambda scales, index=index: scales[index])
+        named[name] = value("scales", operator.itemgetter(index))
     if align_corners:
         named["align_corners"] = value("align_corners")
     return fields(**named)

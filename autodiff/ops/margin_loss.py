@@ -335,7 +335,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
                                  reduction=reduction)
 
 
-def _is_target(node: MultilabelMarginLoss) -> Tensor:
+def _is_target(node: Any) -> Tensor:
     """1 where a class is one of the sample's targets, in the input's dtype and shape."""
     backend = node.backend
     is_target, dtype, shape = node.is_target

@@ -63,7 +63,7 @@ def flat_indices(backend: Backend, arg: Any, geometry: PoolGeometry,
 
 
 # ----------------------------------------------------------------------------- nodes
-def _indices(node: MaxPool2DWithIndices) -> Tensor:
+def _indices(node: Any) -> Tensor:
     """The indices output (PyTorch's node saves it even where the caller asked for none)."""
     return _wrap(flat_indices(node.backend, node.arg, node.geometry, node.spatial),
                  node.backend)

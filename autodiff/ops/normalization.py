@@ -26,7 +26,7 @@ from .norm import NormAll, vector_norm
 from .padding import pad
 
 
-def _layer_mean(node: NativeLayerNorm) -> Tensor:
+def _layer_mean(node: Any) -> Tensor:
     mean, shift = node.mean
     return _wrap(node.backend.add(mean, shift), node.backend)
 
@@ -246,7 +246,7 @@ def affine_per_channel(backend: Backend, normalized: Any, weight: Any, bias: Any
 # ----------------------------------------------------------------------------- group_norm
 def _group_statistic(attribute: str) -> Computed:
     """Each sample's and group's mean or 1 / std, (N, groups), as PyTorch's node saves them."""
-    def read(node: NativeGroupNorm) -> Tensor:
+    def read(node: Any) -> Tensor:
         statistic = getattr(node, attribute)
         return _wrap(node.backend.reshape(statistic, statistic.shape[:2]), node.backend)
 
