@@ -79,6 +79,10 @@ SWAP_TENSORS = Stop("torch.utils.swap_tensors, then __torch_dispatch__ wrapper s
                     "(Tensor._make_wrapper_subclass, torch.ops.aten)",
                     "module 'autodiff.utils' has no attribute 'swap_tensors'")
 
+BENCHMARK_COMPARE = Stop("torch.utils.benchmark.Compare (tables of Measurements) and the Fuzzer "
+                         "classes (Fuzzer, FuzzedParameter, FuzzedTensor)",
+                         "module 'autodiff.utils.benchmark' has no attribute 'Compare'")
+
 MULTIPROCESSING = Stop("torch.multiprocessing (Process, set_start_method('spawn'), tensors "
                        "shared with spawned processes)",
                        "No module named 'autodiff.multiprocessing'")
@@ -124,6 +128,8 @@ PROGRAMS = [
     Program("scaled_dot_product_attention", compare=True),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
+    # beginner_source
+    Program("knowledge_distillation"),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),
@@ -140,6 +146,10 @@ PROGRAMS = [
     Program("recipe_timer_quick_start"),
     Program("recipe_profiler"),
     Program("recipe_swap_tensors", SWAP_TENSORS),
+    Program("recipe_general_checkpoint"),
+    Program("recipe_zeroing_out_gradients"),
+    Program("recipe_amp"),
+    Program("recipe_benchmark", BENCHMARK_COMPARE),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
