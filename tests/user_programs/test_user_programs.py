@@ -97,6 +97,7 @@ PROGRAMS = [
     Program("basics_saveloadrun"),
     # beginner_source/introyt, blitz, nn_tutorial
     Program("introyt_tensors_deeper", compare=True),
+    Program("introyt_autograd", compare=True),
     Program("blitz_autograd"),
     Program("blitz_neural_networks"),
     Program("blitz_cifar10"),
