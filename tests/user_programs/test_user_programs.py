@@ -83,6 +83,10 @@ BENCHMARK_COMPARE = Stop("torch.utils.benchmark.Compare (tables of Measurements)
                          "classes (Fuzzer, FuzzedParameter, FuzzedTensor)",
                          "module 'autodiff.utils.benchmark' has no attribute 'Compare'")
 
+SPARSE_EMBEDDING_GRAD = Stop("sparse COO weight gradients from nn.EmbeddingBag(sparse=True) (autodiff "
+                             "gives a dense one) and SGD steps with them",
+                             "EmbeddingBag(sparse=True) gave a dense weight gradient")
+
 MULTIPROCESSING = Stop("torch.multiprocessing (Process, set_start_method('spawn'), tensors "
                        "shared with spawned processes)",
                        "No module named 'autodiff.multiprocessing'")
@@ -131,6 +135,7 @@ PROGRAMS = [
     Program("reinforcement_q_learning"),
     # beginner_source
     Program("knowledge_distillation"),
+    Program("text_sentiment_ngrams", SPARSE_EMBEDDING_GRAD),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),
