@@ -135,6 +135,7 @@ PROGRAMS = [
     Program("reinforcement_q_learning"),
     # beginner_source
     Program("knowledge_distillation"),
+    Program("data_loading"),
     Program("text_sentiment_ngrams", SPARSE_EMBEDDING_GRAD),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
