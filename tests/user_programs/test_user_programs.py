@@ -83,9 +83,11 @@ BENCHMARK_COMPARE = Stop("torch.utils.benchmark.Compare (tables of Measurements)
                          "classes (Fuzzer, FuzzedParameter, FuzzedTensor)",
                          "module 'autodiff.utils.benchmark' has no attribute 'Compare'")
 
-SPARSE_EMBEDDING_GRAD = Stop("sparse COO weight gradients from nn.EmbeddingBag(sparse=True) (autodiff "
-                             "gives a dense one) and SGD steps with them",
+SPARSE_EMBEDDING_GRAD = Stop("sparse COO weight gradients from nn.EmbeddingBag(sparse=True) "
+                             "(autodiff gives a dense one) and SGD steps with them",
                              "EmbeddingBag(sparse=True) gave a dense weight gradient")
+
+TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module named 'autodiff.fx'")
 
 MULTIPROCESSING = Stop("torch.multiprocessing (Process, set_start_method('spawn'), tensors "
                        "shared with spawned processes)",
@@ -177,6 +179,7 @@ PROGRAMS = [
     Program("gcn"),
     Program("gat"),
     Program("language_translation"),
+    Program("fx_invert", TORCH_FX),
 ]
 
 

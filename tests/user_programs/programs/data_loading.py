@@ -11,12 +11,15 @@
 # end.
 import csv
 import os
-import numpy as np
-import autodiff as torch
-from autodiff.utils.data import Dataset, DataLoader
 
 # Ignore warnings
 import warnings
+
+import numpy as np
+
+import autodiff as torch
+from autodiff.utils.data import DataLoader, Dataset
+
 warnings.filterwarnings("ignore")
 
 

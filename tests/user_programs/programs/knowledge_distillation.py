@@ -7,12 +7,13 @@
 # narrowed to fit (teacher channels 16-16-16-8, student 4-4, the regressor 4 to 8, the
 # classifiers' inputs 128 and 64, their hidden widths 32) and 3 epochs instead of 10, to run
 # in seconds on a CPU; assertions at the end.
+# Ignore warnings
+import warnings
+
 import autodiff as torch
 import autodiff.nn as nn
 import autodiff.optim as optim
 
-# Ignore warnings
-import warnings
 warnings.filterwarnings("ignore")
 
 # Check if GPU is available, and if not, use the CPU
@@ -173,7 +174,8 @@ print(f"Student accuracy: {test_accuracy_light_ce:.2f}%")
 
 soft_losses = []
 
-def train_knowledge_distillation(teacher, student, train_loader, epochs, learning_rate, T, soft_target_loss_weight, ce_loss_weight, device):
+def train_knowledge_distillation(teacher, student, train_loader, epochs, learning_rate, T,
+                                 soft_target_loss_weight, ce_loss_weight, device):
     ce_loss = nn.CrossEntropyLoss()
     optimizer = optim.Adam(student.parameters(), lr=learning_rate)
 
@@ -189,7 +191,8 @@ def train_knowledge_distillation(teacher, student, train_loader, epochs, learnin
 
             optimizer.zero_grad()
 
-            # Forward pass with the teacher model - do not save gradients here as we do not change the teacher's weights
+            # Forward pass with the teacher model - do not save gradients here as we do not change
+            # the teacher's weights
             with torch.no_grad():
                 teacher_logits = teacher(inputs)
 
@@ -200,7 +203,8 @@ def train_knowledge_distillation(teacher, student, train_loader, epochs, learnin
             soft_targets = nn.functional.softmax(teacher_logits / T, dim=-1)
             soft_prob = nn.functional.log_softmax(student_logits / T, dim=-1)
 
-            # Calculate the soft targets loss. Scaled by T**2 as suggested by the authors of the paper "Distilling the knowledge in a neural network"
+            # Calculate the soft targets loss. Scaled by T**2 as suggested by the authors of the
+            # paper "Distilling the knowledge in a neural network"
             soft_targets_loss = -torch.sum(soft_targets * soft_prob) / soft_prob.size()[0] * (T**2)
             soft_losses.append((soft_targets_loss.detach(), student_logits.detach(), soft_targets))
 
@@ -217,8 +221,11 @@ def train_knowledge_distillation(teacher, student, train_loader, epochs, learnin
 
         print(f"Epoch {epoch+1}/{epochs}, Loss: {running_loss / len(train_loader)}")
 
-# Apply train_knowledge_distillation with a temperature of 2. Arbitrarily set the weights to 0.75 for CE and 0.25 for distillation loss.
-train_knowledge_distillation(teacher=nn_deep, student=new_nn_light, train_loader=train_loader, epochs=3, learning_rate=0.001, T=2, soft_target_loss_weight=0.25, ce_loss_weight=0.75, device=device)
+# Apply train_knowledge_distillation with a temperature of 2. Arbitrarily set the weights to 0.75
+# for CE and 0.25 for distillation loss.
+train_knowledge_distillation(teacher=nn_deep, student=new_nn_light, train_loader=train_loader,
+                             epochs=3, learning_rate=0.001, T=2, soft_target_loss_weight=0.25,
+                             ce_loss_weight=0.75, device=device)
 test_accuracy_light_ce_and_kd = test(new_nn_light, test_loader, device)
 
 # Compare the student test accuracy with and without the teacher, after distillation
@@ -252,7 +259,8 @@ class ModifiedDeepNNCosine(nn.Module):
         x = self.features(x)
         flattened_conv_output = torch.flatten(x, 1)
         x = self.classifier(flattened_conv_output)
-        flattened_conv_output_after_pooling = torch.nn.functional.avg_pool1d(flattened_conv_output, 2)
+        flattened_conv_output_after_pooling = torch.nn.functional.avg_pool1d(
+            flattened_conv_output, 2)
         return x, flattened_conv_output_after_pooling
 
 # Create a similar student class where we return a tuple. We do not apply pooling after flattening.
@@ -280,20 +288,24 @@ class ModifiedLightNNCosine(nn.Module):
         x = self.classifier(flattened_conv_output)
         return x, flattened_conv_output
 
-# We do not have to train the modified deep network from scratch of course, we just load its weights from the trained instance
+# We do not have to train the modified deep network from scratch of course, we just load its weights
+# from the trained instance
 modified_nn_deep = ModifiedDeepNNCosine(num_classes=10)
 modified_nn_deep.load_state_dict(nn_deep.state_dict())
 
 # Once again ensure the norm of the first layer is the same for both networks
 print("Norm of 1st layer for deep_nn:", torch.norm(nn_deep.features[0].weight).item())
-print("Norm of 1st layer for modified_deep_nn:", torch.norm(modified_nn_deep.features[0].weight).item())
+print("Norm of 1st layer for modified_deep_nn:",
+      torch.norm(modified_nn_deep.features[0].weight).item())
 
-# Initialize a modified lightweight network with the same seed as our other lightweight instances. This will be trained from scratch to examine the effectiveness of cosine loss minimization.
+# Initialize a modified lightweight network with the same seed as our other lightweight instances.
+# This will be trained from scratch to examine the effectiveness of cosine loss minimization.
 torch.manual_seed(42)
 modified_light_nn = ModifiedLightNNCosine(num_classes=10)
 print("Norm of 1st layer:", torch.norm(modified_light_nn.features[0].weight).item())
 
-def train_cosine_loss(teacher, student, train_loader, epochs, learning_rate, hidden_rep_loss_weight, ce_loss_weight, device):
+def train_cosine_loss(teacher, student, train_loader, epochs, learning_rate,
+                      hidden_rep_loss_weight, ce_loss_weight, device):
     ce_loss = nn.CrossEntropyLoss()
     cosine_loss = nn.CosineEmbeddingLoss()
     optimizer = optim.Adam(student.parameters(), lr=learning_rate)
@@ -317,8 +329,11 @@ def train_cosine_loss(teacher, student, train_loader, epochs, learning_rate, hid
             # Forward pass with the student model
             student_logits, student_hidden_representation = student(inputs)
 
-            # Calculate the cosine loss. Target is a vector of ones. From the loss formula above we can see that is the case where loss minimization leads to cosine similarity increase.
-            hidden_rep_loss = cosine_loss(student_hidden_representation, teacher_hidden_representation, target=torch.ones(inputs.size(0)).to(device))
+            # Calculate the cosine loss. Target is a vector of ones. From the loss formula above we
+            # can see that is the case where loss minimization leads to cosine similarity increase.
+            hidden_rep_loss = cosine_loss(student_hidden_representation,
+                                          teacher_hidden_representation,
+                                          target=torch.ones(inputs.size(0)).to(device))
 
             # Calculate the true label loss
             label_loss = ce_loss(student_logits, labels)
@@ -355,8 +370,11 @@ def test_multiple_outputs(model, test_loader, device):
     return accuracy
 
 #Train and test the lightweight network with cross entropy loss
-train_cosine_loss(teacher=modified_nn_deep, student=modified_light_nn, train_loader=train_loader, epochs=3, learning_rate=0.001, hidden_rep_loss_weight=0.25, ce_loss_weight=0.75, device=device)
-test_accuracy_light_ce_and_cosine_loss = test_multiple_outputs(modified_light_nn, test_loader, device)
+train_cosine_loss(teacher=modified_nn_deep, student=modified_light_nn, train_loader=train_loader,
+                  epochs=3, learning_rate=0.001, hidden_rep_loss_weight=0.25,
+                  ce_loss_weight=0.75, device=device)
+test_accuracy_light_ce_and_cosine_loss = test_multiple_outputs(modified_light_nn, test_loader,
+                                                               device)
 
 class ModifiedDeepNNRegressor(nn.Module):
     def __init__(self, num_classes=10):
@@ -416,7 +434,8 @@ class ModifiedLightNNRegressor(nn.Module):
         x = self.classifier(x)
         return x, regressor_output
 
-def train_mse_loss(teacher, student, train_loader, epochs, learning_rate, feature_map_weight, ce_loss_weight, device):
+def train_mse_loss(teacher, student, train_loader, epochs, learning_rate, feature_map_weight,
+                   ce_loss_weight, device):
     ce_loss = nn.CrossEntropyLoss()
     mse_loss = nn.MSELoss()
     optimizer = optim.Adam(student.parameters(), lr=learning_rate)
@@ -460,13 +479,17 @@ def train_mse_loss(teacher, student, train_loader, epochs, learning_rate, featur
 torch.manual_seed(42)
 modified_light_nn_mse = ModifiedLightNNRegressor(num_classes=10)
 
-# We do not have to train the modified deep network from scratch of course, we just load its weights from the trained instance
+# We do not have to train the modified deep network from scratch of course, we just load its weights
+# from the trained instance
 modified_nn_deep_reg = ModifiedDeepNNRegressor(num_classes=10)
 modified_nn_deep_reg.load_state_dict(nn_deep.state_dict())
 
 # Train and test once again
-train_mse_loss(teacher=modified_nn_deep_reg, student=modified_light_nn_mse, train_loader=train_loader, epochs=3, learning_rate=0.001, feature_map_weight=0.25, ce_loss_weight=0.75, device=device)
-test_accuracy_light_ce_and_mse_loss = test_multiple_outputs(modified_light_nn_mse, test_loader, device)
+train_mse_loss(teacher=modified_nn_deep_reg, student=modified_light_nn_mse,
+               train_loader=train_loader, epochs=3, learning_rate=0.001,
+               feature_map_weight=0.25, ce_loss_weight=0.75, device=device)
+test_accuracy_light_ce_and_mse_loss = test_multiple_outputs(modified_light_nn_mse, test_loader,
+                                                            device)
 
 print(f"Teacher accuracy: {test_accuracy_deep:.2f}%")
 print(f"Student accuracy without teacher: {test_accuracy_light_ce:.2f}%")

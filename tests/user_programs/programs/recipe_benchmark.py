@@ -154,7 +154,7 @@ round_tripped_results = pickle.loads(pickle.dumps(results))
 assert(str(benchmark.Compare(results)) == str(benchmark.Compare(round_tripped_results)))
 
 # 7. Generating inputs with Fuzzed Parameters
-from autodiff.utils.benchmark import Fuzzer, FuzzedParameter, FuzzedTensor, ParameterAlias
+from autodiff.utils.benchmark import FuzzedParameter, FuzzedTensor, Fuzzer
 
 example_fuzzer = Fuzzer(
     parameters = [
@@ -173,7 +173,8 @@ fuzzed = []
 for tensors, tensor_params, params in example_fuzzer.take(3):
     fuzzed.append((tensors, tensor_params, params))
     # description is the column label
-    sub_label=f"{params['k0']:<6} x {params['k1']:<4} {'' if tensor_params['x']['is_contiguous'] else '(discontiguous)'}"
+    sub_label=(f"{params['k0']:<6} x {params['k1']:<4} "
+               f"{'' if tensor_params['x']['is_contiguous'] else '(discontiguous)'}")
     results.append(benchmark.Timer(
         stmt='batched_dot_mul_sum(x, x)',
         globals={**tensors, **FUNCTIONS},

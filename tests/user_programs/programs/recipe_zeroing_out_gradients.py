@@ -7,13 +7,10 @@
 # recipe explains (gradients accumulate, zero_grad sets them to None, model.zero_grad is the
 # same as optimizer.zero_grad when the optimizer holds every parameter).
 import autodiff as torch
-
 import autodiff.nn as nn
 import autodiff.nn.functional as F
-
 import autodiff.optim as optim
-
-from autodiff.utils.data import DataLoader, TensorDataset
+from autodiff.utils.data import TensorDataset
 
 torch.manual_seed(0)
 images = (torch.rand(64, 3, 32, 32) - 0.5) / 0.5  # ToTensor, then Normalize((0.5,)*3, (0.5,)*3)

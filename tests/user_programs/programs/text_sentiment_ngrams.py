@@ -102,7 +102,8 @@ BATCH_SIZE = 16
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 import autodiff.nn as nn
-import autodiff.nn.functional as F
+
+
 class TextSentiment(nn.Module):
     def __init__(self, vocab_size, embed_dim, num_class):
         super().__init__()
@@ -183,7 +184,9 @@ def test(data_):
 
 
 import time
+
 from autodiff.utils.data.dataset import random_split
+
 N_EPOCHS = 3
 min_valid_loss = float('inf')
 
