@@ -5,9 +5,10 @@
 # Changed for autodiff's tests: `import autodiff as torch`; the prose is left out; AG_NEWS (a
 # download, through torchtext) replaced by 480 generated four-topic "news" lines (400 to train,
 # 80 to test), with torchtext's basic_english tokenizer, ngrams_iterator and vocabulary written
-# here in a few lines; 3 epochs instead of 5; test()'s `loss += loss.item()` (which doubles the
-# last batch's loss) kept as written; the stray backticks around the last lines left out;
-# assertions at the end.
+# here in a few lines; 3 epochs instead of 5; a seed for the split and the shuffles; test()'s
+# `loss += loss.item()` (which doubles the last batch's loss) kept as written; the stray
+# backticks around the last lines left out; the golf news to classify shortened to the made-up
+# vocabulary; assertions at the end.
 import random
 import re
 
@@ -97,6 +98,7 @@ def build_datasets(ngrams):
             TextClassificationDataset(vocab, encode(test_lines), labels))
 
 
+torch.manual_seed(0)  # the random split and the shuffles (added: the runs are repeatable)
 train_dataset, test_dataset = build_datasets(NGRAMS)
 BATCH_SIZE = 16
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -233,11 +235,8 @@ def predict(text, model, vocab, ngrams):
         output = model(text, torch.tensor([0]))
         return output.argmax(1).item() + 1
 
-ex_text_str = "MEMPHIS, Tenn. - Four days ago, Jon Rahm was \
-    enduring the season's worst weather conditions on Sunday at The \
-    Open on his way to a closing 75 at Royal Portrush. The golf \
-    players' round was another story: the coach said the match \
-    score was the best of the tournament."
+ex_text_str = "MEMPHIS, Tenn. - The coach said the golf round of the season was over \
+    after the match: the players and the score of the tournament, with a new goal."
 
 vocab = train_dataset.get_vocab()
 model = model.to("cpu")
