@@ -94,8 +94,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """weight[input]: a lookup table of rows; padding_idx's row gets no gradient. With
-    `sparse=True` the weight's gradient is the same dense tensor (autodiff has no sparse
-    tensors; PyTorch would give a sparse COO one with the same values)."""
+    `sparse=True` the weight's gradient is still a dense tensor with the same values
+    (PyTorch gives a sparse COO one; autodiff's backward does not build it yet)."""
     num_weights = weight._data.shape[0] if weight._data.ndim else 0
     if padding_idx is not None:
         if padding_idx > 0:
