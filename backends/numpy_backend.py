@@ -36,6 +36,8 @@ _minimum_reduce: Any = np.minimum.reduce
 _or_reduce: Any = np.logical_or.reduce
 _and_reduce: Any = np.logical_and.reduce
 _unique: Any = np.unique
+# np.einsum without `optimize` is a Python wrapper (an __array_function__ dispatch) around this
+_c_einsum: Any = getattr(getattr(np, "_core", np).multiarray, "c_einsum", None) or np.einsum
 _compat_clip: Any = xp.clip  # type: ignore[attr-defined]  # (absent from its stubs)
 try:  # NumPy's bfloat16 comes from ml_dtypes; without it, torch.bfloat16 is refused clearly
     import ml_dtypes
@@ -354,7 +356,9 @@ class NumpyBackend(Backend):
             # float32, rounded once (PyTorch's opmath).
             wide = [operand.astype(np.float32) for operand in operands]
             return np.einsum(subscripts, *wide, optimize=optimize).astype(low)
-        return np.einsum(subscripts, *operands, optimize=optimize)
+        if not optimize:
+            return _c_einsum(subscripts, *operands)
+        return np.einsum(subscripts, *operands, optimize=True)
 
     def slogdet(self, a: Array) -> tuple[Array, Array]:
         sign, logabsdet = np.linalg.slogdet(a)
