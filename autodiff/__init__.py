@@ -24,6 +24,7 @@ from . import (
     fft,
     func,
     linalg,
+    multiprocessing,
     nested,
     nn,
     onnx,
