@@ -17,6 +17,7 @@ sent twice) maps it once: received segments are cached by the file's identity.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import mmap
 import os
@@ -58,7 +59,7 @@ class Segment(mmap.mmap):
 
     fd: int
     name: str | None
-    size: int
+    nbytes: int
     _finalizer: Any
 
 
@@ -71,7 +72,7 @@ _names = itertools.count()
 
 def _map(fd: int, size: int, name: str | None, *, owner: bool) -> Segment:
     segment = Segment(fd, size)
-    segment.fd, segment.name, segment.size = fd, name, size
+    segment.fd, segment.name, segment.nbytes = fd, name, size
     path = os.path.join(_shm_folder(), name) if owner and name is not None else None
     segment._finalizer = weakref.finalize(segment, _release, fd, path)
     return segment
@@ -80,10 +81,8 @@ def _map(fd: int, size: int, name: str | None, *, owner: bool) -> Segment:
 def _release(fd: int, path: str | None) -> None:
     os.close(fd)
     if path is not None:
-        try:
+        with contextlib.suppress(FileNotFoundError):  # removed by hand
             os.unlink(path)
-        except FileNotFoundError:
-            pass
 
 
 def allocate(nbytes: int, *, named: bool) -> Segment:

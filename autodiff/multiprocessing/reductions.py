@@ -16,6 +16,7 @@ the strict test backend) are pickled by value.
 from __future__ import annotations
 
 import multiprocessing.resource_sharer  # noqa: F401  # loaded before any fork (see PyTorch's note)
+import pickle
 import warnings
 from multiprocessing import reduction
 from typing import Any
@@ -41,6 +42,10 @@ def reduce_tensor(tensor: Tensor) -> tuple[Any, tuple[Any, ...]]:
     warn_if_has_hooks(tensor)
     device = tensor._backend.device
     if tensor.is_sparse:
+        if device.type == "cpu":  # its own arrays move, so the sender shares them too
+            arrays = tensor._data
+            arrays.indices = tensor._backend.share_memory(arrays.indices)
+            arrays.values = tensor._backend.share_memory(arrays.values)
         return (rebuild_sparse_coo_tensor,
                 (reduce_tensor(tensor._indices()), reduce_tensor(tensor._values()),
                  tuple(tensor.shape), tensor.is_coalesced()))
@@ -49,10 +54,10 @@ def reduce_tensor(tensor: Tensor) -> tuple[Any, tuple[Any, ...]]:
                                       tensor.storage_offset(), tensor.dtype,
                                       tensor.requires_grad))
     if device.type != "cpu":
-        return tensor.__reduce_ex__(reduction.ForkingPickler.HIGHEST_PROTOCOL)
+        return tensor.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
     if tensor.numel() == 0 and not tensor.is_shared():
         # An empty tensor is sent as it is (an empty file cannot be mapped), as in PyTorch.
-        return tensor.__reduce_ex__(reduction.ForkingPickler.HIGHEST_PROTOCOL)
+        return tensor.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
     tensor.share_memory_()
     view = tensor._backend.shared_view(tensor._data)
     return (rebuild_tensor, (type(tensor), view, tensor.requires_grad))
@@ -91,8 +96,8 @@ def reduce_segment(segment: shared_memory.Segment) -> tuple[Any, tuple[Any, ...]
     """A segment by the current sharing strategy: its name ("file_system"; it has one, since
     `share_memory_` made it under that strategy) or its descriptor."""
     if shared_memory.sharing_strategy() == "file_system" and segment.name is not None:
-        return (rebuild_segment_by_name, (segment.name, segment.size))
-    return (rebuild_segment_by_fd, (reduction.DupFd(segment.fd), segment.size))
+        return (rebuild_segment_by_name, (segment.name, segment.nbytes))
+    return (rebuild_segment_by_fd, (reduction.DupFd(segment.fd), segment.nbytes))
 
 
 def rebuild_segment_by_fd(handle: Any, size: int) -> shared_memory.Segment:

@@ -97,7 +97,7 @@ class ProcessContext:
         ready = multiprocessing.connection.wait(self.sentinels.keys(), timeout=timeout)
         error_index = None
         for sentinel in ready:
-            index = self.sentinels.pop(sentinel)  # type: ignore[call-overload]
+            index = self.sentinels.pop(sentinel)
             process = self.processes[index]
             process.join()
             if process.exitcode != 0:
@@ -153,7 +153,7 @@ def start_processes(fn: Callable[..., Any], args: tuple[Any, ...] = (), nprocs: 
                     start_method: str = "spawn") -> ProcessContext | None:
     """Start `nprocs` processes by `start_method` running `fn(i, *args)`; join them (None) or
     return their ProcessContext (join=False)."""
-    context = multiprocessing.get_context(start_method)
+    context: Any = multiprocessing.get_context(start_method)
     processes, error_files = [], []
     for i in range(nprocs):
         # A free name for the child's error file: made and removed here, written by the child.

@@ -79,10 +79,6 @@ SWAP_TENSORS = Stop("torch.utils.swap_tensors, then __torch_dispatch__ wrapper s
                     "(Tensor._make_wrapper_subclass, torch.ops.aten)",
                     "module 'autodiff.utils' has no attribute 'swap_tensors'")
 
-MULTIPROCESSING = Stop("torch.multiprocessing (Process, set_start_method('spawn'), tensors "
-                       "shared with spawned processes)",
-                       "No module named 'autodiff.multiprocessing'")
-
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
     Program("basics_tensorqs", compare=True),
@@ -143,7 +139,7 @@ PROGRAMS = [
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
-    Program("mnist_hogwild", MULTIPROCESSING, aliasable=False),
+    Program("mnist_hogwild", aliasable=False),
     Program("mnist_forward_forward"),
     Program("vae"),
     Program("word_language_model"),
