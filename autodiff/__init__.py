@@ -15,6 +15,8 @@ from .tensor import Tensor
 
 # Namespaces (torch.autograd, torch.nn, torch.linalg, ...)
 from . import (
+    _C,
+    __future__,
     accelerator,
     autograd,
     backends,
@@ -28,6 +30,7 @@ from . import (
     nested,
     nn,
     onnx,
+    overrides,
     optim,
     profiler,
     random,

@@ -41,7 +41,9 @@ from .grad_mode import state as _grad_state
 from .hot_path import modes as _modes
 from .jvp_rules import jvp_from_backward
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
+from . import python_dispatch as _python_dispatch
 from .op_modes import ForwardState, OpCall, op_mode_state
+from .op_overloads import overload_of
 from .profiling import profiler_state
 from .saved import FREED, RELEASED, SavedTensor, saved_input, saved_tensors_hooks_state
 from .saved_fields import Field, install, visible
@@ -284,6 +286,9 @@ class Function(Node):
         cls = type(self)
         if not cls.takes_sparse and has_sparse(args):  # as apply's plain path, found first
             return sparse_form(cls, args, kwargs)
+        dispatching = _python_dispatch.find(args, kwargs)
+        if dispatching:  # a wrapper subclass's __torch_dispatch__ takes the op
+            return _python_dispatch.dispatch(overload_of(self, args), dispatching, args, kwargs)
         if op_mode_state.active:
             return op_mode_state.dispatch(OpCall(self, args, arrays, kwargs, requires_grad))
         return self._forward_and_finish(args, arrays, kwargs, requires_grad, None)

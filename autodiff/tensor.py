@@ -78,6 +78,12 @@ class Tensor:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         pass  # all done in __new__
 
+    @staticmethod
+    def _make_wrapper_subclass(cls: type, size: Any, *args: Any, **kwargs: Any) -> Any:
+        """An instance of `cls` (a subclass defining `__torch_dispatch__`) with the given
+        size, strides, dtype, device and requires_grad, its ops handed to `cls`."""
+        return _python_dispatch.make_wrapper_subclass(cls, size, *args, **kwargs)
+
     # ------------------------------------------------------------------------- metadata
     @property
     def grad_fn(self) -> Node | None:
@@ -429,8 +435,22 @@ class Tensor:
         """Which output of its grad_fn this tensor is."""
         return self._output_nr
 
+    def module_load(self, other: Tensor, assign: bool = False) -> Tensor:
+        """What `load_state_dict` swaps into this parameter or buffer for the state dict's
+        `other`, under `autodiff.__future__.set_swap_module_params_on_conversion(True)`: a new
+        tensor, `other.detach()` with `assign`, else `self.copy_(other).detach()`; subclasses
+        may redefine it through `__torch_function__`."""
+        if _overrides.has_torch_function((self, other)):
+            return _overrides.handle_torch_function(Tensor.module_load, (self, other), self,
+                                                    other, assign=assign)
+        if assign:
+            return other.detach()
+        return self.copy_(other).detach()
+
     def detach(self) -> Tensor:
         """The same data (and version counter), outside the graph."""
+        if _python_dispatch.find((self,)):
+            return _python_dispatch.detach(self)
         out = _wrap(self._data, self._backend)
         out._version_counter = self._shared_version_counter()
         out._inference = self._inference  # an alias, as a view
@@ -2322,5 +2342,7 @@ from .ops import triangular as _triangular  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
 from .ops import unique as _unique  # noqa: E402
 from .ops import view_scatter as _view_scatter  # noqa: E402
+from . import overrides as _overrides  # noqa: E402
+from . import python_dispatch as _python_dispatch  # noqa: E402
 
 __all__ = ["Tensor"]

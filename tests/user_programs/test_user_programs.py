@@ -75,10 +75,6 @@ SEQ2SEQ_QUALITY = Stop("seq2seq training quality against PyTorch's (2 of 4 corre
 META_HUGE = Stop("meta tensors whose ops allocate nothing (conv2d output of 2**10x5x65535x65535)",
                  "Unable to allocate")
 
-SWAP_TENSORS = Stop("torch.utils.swap_tensors, then __torch_dispatch__ wrapper subclasses "
-                    "(Tensor._make_wrapper_subclass, torch.ops.aten)",
-                    "module 'autodiff.utils' has no attribute 'swap_tensors'")
-
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
     Program("basics_tensorqs", compare=True),
@@ -135,7 +131,7 @@ PROGRAMS = [
     Program("recipe_changing_default_device"),
     Program("recipe_timer_quick_start"),
     Program("recipe_profiler"),
-    Program("recipe_swap_tensors", SWAP_TENSORS),
+    Program("recipe_swap_tensors"),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
