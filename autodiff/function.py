@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import dtypes
+from . import python_dispatch as _python_dispatch
 from .batching.levels import NOT_BATCHED as _NOT_BATCHED
 from .batching.levels import levels as _vmap_levels
 from .dual import state as _dual_state
@@ -41,7 +42,6 @@ from .grad_mode import state as _grad_state
 from .hot_path import modes as _modes
 from .jvp_rules import jvp_from_backward
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
-from . import python_dispatch as _python_dispatch
 from .op_modes import ForwardState, OpCall, op_mode_state
 from .op_overloads import overload_of
 from .profiling import profiler_state

@@ -78,7 +78,7 @@ def dispatch(func: OpOverload | None, tensors: list[Any], args: tuple[Any, ...],
     ordered = sorted(types, key=lambda kind: sum(issubclass(kind, other) for other in types),
                      reverse=True)
     for kind in ordered:
-        result = kind.__torch_dispatch__(func, types, args, kwargs)  # type: ignore[attr-defined]
+        result = kind.__torch_dispatch__(func, types, args, kwargs)
         if result is not NotImplemented:
             return result
     raise TypeError(f"Multiple dispatch failed for '{func.name()}'; all __torch_dispatch__ "
@@ -113,7 +113,7 @@ def make_wrapper_subclass(cls: type, size: Any, *args: Any, **kwargs: Any) -> Te
                             f"'{keyword}'")
     if not isinstance(cls, type) or not issubclass(cls, Tensor) \
             or getattr(cls, "__torch_dispatch__", None) is None:
-        raise TypeError("Tensor must define __torch_dispatch__")
+        raise TypeError(f"{getattr(cls, '__name__', cls)} must define __torch_dispatch__")
     layout = kwargs.get("layout")
     if layout is not None and layout is not layouts.strided:
         raise RuntimeError(f"_make_wrapper_subclass(): layout {layout} is not supported: "

@@ -2288,6 +2288,8 @@ _new = object.__new__
 from . import autograd  # noqa: E402
 from . import creation as _creation  # noqa: E402
 from . import legacy as _legacy  # noqa: E402
+from . import overrides as _overrides  # noqa: E402
+from . import python_dispatch as _python_dispatch  # noqa: E402
 from . import removed_linalg as _removed_linalg  # noqa: E402
 from .ops import _checks  # noqa: E402
 from .ops import activation as _activation  # noqa: E402
@@ -2342,7 +2344,5 @@ from .ops import triangular as _triangular  # noqa: E402
 from .ops import unary as _unary  # noqa: E402
 from .ops import unique as _unique  # noqa: E402
 from .ops import view_scatter as _view_scatter  # noqa: E402
-from . import overrides as _overrides  # noqa: E402
-from . import python_dispatch as _python_dispatch  # noqa: E402
 
 __all__ = ["Tensor"]

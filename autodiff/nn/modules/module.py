@@ -23,8 +23,8 @@ from ...creation import empty_like
 from ...grad_mode import no_grad
 from ...profiling import profiler_state
 from ...python_dispatch import is_traceable_wrapper_subclass
-from ...tensor import Tensor
 from ...swap import swap_tensors
+from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
 
 if TYPE_CHECKING:
