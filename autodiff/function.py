@@ -43,7 +43,6 @@ from .hot_path import modes as _modes
 from .jvp_rules import jvp_from_backward
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
 from .op_modes import ForwardState, OpCall, op_mode_state
-from .op_overloads import overload_of
 from .profiling import profiler_state
 from .saved import FREED, RELEASED, SavedTensor, saved_input, saved_tensors_hooks_state
 from .saved_fields import Field, install, visible
@@ -237,6 +236,8 @@ class Function(Node):
                         return cls._apply_across_devices(args, kwargs)
                     if arg._requires_grad:
                         requires_grad = True
+                    if arg._python_dispatch:  # its class's __torch_dispatch__ takes the op
+                        return _python_dispatch.apply(cls(), args, kwargs)
                     arrays.append(arg._data)
                 else:
                     arrays.append(arg)
@@ -286,9 +287,6 @@ class Function(Node):
         cls = type(self)
         if not cls.takes_sparse and has_sparse(args):  # as apply's plain path, found first
             return sparse_form(cls, args, kwargs)
-        dispatching = _python_dispatch.find(args, kwargs)
-        if dispatching:  # a wrapper subclass's __torch_dispatch__ takes the op
-            return _python_dispatch.dispatch(overload_of(self, args), dispatching, args, kwargs)
         if op_mode_state.active:
             return op_mode_state.dispatch(OpCall(self, args, arrays, kwargs, requires_grad))
         return self._forward_and_finish(args, arrays, kwargs, requires_grad, None)

@@ -14,37 +14,25 @@ other overloads name ops but do not run them.
 The instance holds an uninitialised array of its size and strides (on the meta device, none):
 PyTorch's holds no memory; the values are the subclass's business.
 
-Making the first instance turns the hot path's mode switch on for the rest of the process, so
-`Function.apply` asks, for each op, whether an input is such an instance.
+A class that defines `__torch_dispatch__` is marked when it is made (`Tensor._python_dispatch`,
+PyTorch's Python dispatch key); `Function.apply` reads the mark of each input it reads the
+array of, so the plain path pays one attribute read per input.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from backends import get_backend
 
 from . import dtypes, layouts
-from .hot_path import modes
-from .op_overloads import OpOverload, aten, implement
+from .op_overloads import OpOverload, aten, implement, overload_of
 from .tensor import Tensor, _new
-
-
-class _Seen:
-    """Whether any wrapper subclass instance was ever made (then `modes` stays on)."""
-
-    made = False
-    lock = threading.Lock()
-
-
-_seen = _Seen()
 
 
 def dispatches(tensor: Any) -> bool:
     """Whether `tensor` is an instance of a class with its own `__torch_dispatch__`."""
-    return getattr(type(tensor), "__torch_dispatch__", None) is not None \
-        and isinstance(tensor, Tensor)
+    return isinstance(tensor, Tensor) and tensor._python_dispatch
 
 
 def _dispatching(args: Any) -> list[Any]:
@@ -57,15 +45,11 @@ def _dispatching(args: Any) -> list[Any]:
     return found
 
 
-def find(args: Any, kwargs: dict[str, Any] | None = None) -> list[Any]:
-    """The arguments (in lists too) whose class takes over ops; [] when none (the common
-    case, answered without a look while no instance was ever made)."""
-    if not _seen.made:
-        return []
-    found = _dispatching(args)
-    if kwargs:
-        found.extend(_dispatching(kwargs.values()))
-    return found
+def apply(ctx: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """`Function.apply` of the op `ctx` on `args`, one of which dispatches: the op as its
+    aten overload, handed over."""
+    tensors = _dispatching(args) + _dispatching(kwargs.values())
+    return dispatch(overload_of(ctx, args), tensors, args, kwargs)
 
 
 def dispatch(func: OpOverload | None, tensors: list[Any], args: tuple[Any, ...],
@@ -135,11 +119,6 @@ def make_wrapper_subclass(cls: type, size: Any, *args: Any, **kwargs: Any) -> Te
     instance._backend = backend
     if kwargs.get("requires_grad"):
         instance._requires_grad = True
-    if not _seen.made:
-        with _seen.lock:
-            if not _seen.made:
-                _seen.made = True
-                modes.enter()  # for good: ops now ask whether an input dispatches
     return instance
 
 

@@ -68,6 +68,14 @@ class Tensor:
     _is_conj = False  # a conjugate (or negative) view, as PyTorch's conj() reports it
     _is_neg = False
     _history = 0
+    # Set on subclasses that define `__torch_dispatch__` (PyTorch's Python dispatch key): ops
+    # applied to their instances are handed to it (python_dispatch.py).
+    _python_dispatch = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if getattr(cls, "__torch_dispatch__", None) is not None:
+            cls._python_dispatch = True
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
         """PyTorch's legacy constructor: `Tensor(2, 3)` (uninitialised, by sizes),
@@ -449,7 +457,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data (and version counter), outside the graph."""
-        if _python_dispatch.find((self,)):
+        if self._python_dispatch:
             return _python_dispatch.detach(self)
         out = _wrap(self._data, self._backend)
         out._version_counter = self._shared_version_counter()

@@ -104,7 +104,7 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     kind = input.dtype if dtype is None else dtypes.to_dtype(dtype)
     if backend is input._backend and kind is input.dtype and not copy:
         return input
-    if python_dispatch.find((input,)):
+    if input._python_dispatch:
         arguments = python_dispatch.to_copy_arguments(
             None if device is None else backend.device, dtype and kind, non_blocking,
             input.dtype)
