@@ -33,6 +33,24 @@ from .shape import alias, unsqueeze, view_op
 _FULL = slice(None)
 
 
+class FirstClassIndexing:
+    """Where keys with first-class dims (autodiff.functorch.dim) go: that package registers
+    its functions when imported (ops never import it); until then no key can hold one."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.holds: Any = None
+        self.getitem: Any = None
+        self.setitem: Any = None
+
+    def register(self, holds: Any, getitem: Any, setitem: Any) -> None:
+        self.holds, self.getitem, self.setitem = holds, getitem, setitem
+        self.active = True
+
+
+first_class = FirstClassIndexing()
+
+
 # ----------------------------------------------------------------------------- index arrays
 def index_array(backend: Any, index: Any, op: str = "index") -> Any:
     """A Tensor, array or (nested) list of indices as an array on `backend`; an index Tensor
@@ -597,6 +615,8 @@ def getitem(tensor: Tensor, key: Any) -> Tensor:
         return view_op(Slice, tensor, dim=0, start=start, stop=stop, step=step)
     if key is Ellipsis:
         return alias(tensor)
+    if first_class.active and first_class.holds(key):
+        return first_class.getitem(tensor, key)
     result, advanced, applied = apply_basic(tensor, key)
     if advanced is not None:
         return Index.apply(result, key=advanced)
@@ -615,6 +635,9 @@ def select_index(tensor: Tensor, index: int) -> Tensor:
 # ----------------------------------------------------------------------------- assignment
 @indexing_op
 def setitem(tensor: Tensor, key: Any, value: Any) -> None:
+    if first_class.active and (first_class.holds(key) or first_class.holds(value)):
+        first_class.setitem(tensor, key, value)
+        return
     source = value if isinstance(value, Tensor) else None
     value = _value_tensor(tensor, value)
     if key is Ellipsis:

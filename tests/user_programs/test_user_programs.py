@@ -65,11 +65,6 @@ class Program:
 
 # What stops programs today. The reason names the missing feature; the error is the text the
 # program stops with (the last line of its traceback must contain it).
-# Not a missing name: the shrunk training run translates 2 of its 4 test sentences where the same
-# text on PyTorch translates at least 3 (the random streams differ; not investigated yet).
-SEQ2SEQ_QUALITY = Stop("seq2seq training quality against PyTorch's (2 of 4 correct, wants 3)",
-                       "AssertionError: 2")
-
 # The meta backend runs NumPy's kernels on one-element arrays; an op's output is a real array of
 # its full size, so the recipe's 2**10 x 3 x 2**16 x 2**16 input asks conv2d for 80 TiB.
 META_HUGE = Stop("meta tensors whose ops allocate nothing (conv2d output of 2**10x5x65535x65535)",
@@ -100,7 +95,7 @@ PROGRAMS = [
     # intermediate_source
     Program("char_rnn_classification"),
     Program("char_rnn_generation"),
-    Program("seq2seq_translation", SEQ2SEQ_QUALITY),
+    Program("seq2seq_translation"),
     Program("per_sample_grads"),
     Program("ensembling"),
     Program("neural_tangent_kernels"),
