@@ -15,6 +15,8 @@ from .tensor import Tensor
 
 # Namespaces (torch.autograd, torch.nn, torch.linalg, ...)
 from . import (
+    _C,
+    __future__,
     accelerator,
     autograd,
     backends,
@@ -24,9 +26,11 @@ from . import (
     fft,
     func,
     linalg,
+    multiprocessing,
     nested,
     nn,
     onnx,
+    overrides,
     optim,
     profiler,
     random,

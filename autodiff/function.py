@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import dtypes
+from . import python_dispatch as _python_dispatch
 from .batching.levels import NOT_BATCHED as _NOT_BATCHED
 from .batching.levels import levels as _vmap_levels
 from .dual import state as _dual_state
@@ -236,6 +237,8 @@ class Function(Node):
                         return cls._apply_across_devices(args, kwargs)
                     if arg._requires_grad:
                         requires_grad = True
+                    if arg._python_dispatch:  # its class's __torch_dispatch__ takes the op
+                        return _python_dispatch.apply(cls(), args, kwargs)
                     arrays.append(arg._data)
                 else:
                     arrays.append(arg)

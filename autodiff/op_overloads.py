@@ -5,7 +5,8 @@
 PyTorch. The names are PyTorch 2.13's (`op_overload_names.py`): an unknown operator or overload
 raises PyTorch's AttributeError.
 
-autodiff runs no dispatcher, so these objects are names, not callables. An op mode
+autodiff runs no dispatcher, so these objects are names; only the few overloads that
+`__torch_dispatch__` handlers call (`implement`, python_dispatch.py) run when called. An op mode
 (`op_modes.py`) is told which overload each applied op is: `overload_of(ctx)` reads it from the
 node's name through derivatives.yaml's table (`MmBackward0` -> `aten.mm.default`), the name
 PyTorch's own autograd gives the node of that very overload.
@@ -14,6 +15,7 @@ PyTorch's own autograd gives the node of that very overload.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from . import op_overload_names
@@ -62,9 +64,12 @@ class OpOverload:
         return f"{self.namespace}.{self.__name__}"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError(f"{self}: autodiff names aten operators (for policies such as "
-                           "selective checkpointing's) but has no dispatcher to call them; "
-                           "call the autodiff function instead")
+        implementation = _IMPLEMENTATIONS.get(self)
+        if implementation is None:
+            raise RuntimeError(f"{self}: autodiff names aten operators (for policies such as "
+                               "selective checkpointing's) but has no dispatcher to call "
+                               "them; call the autodiff function instead")
+        return implementation(*args, **kwargs)
 
 
 class OpOverloadPacket:
@@ -130,6 +135,18 @@ class _OpNamespace:
 
 
 aten = _OpNamespace("aten", _OVERLOADS)
+
+# The few overloads that run when called (what `__torch_dispatch__` handlers call on the
+# tensors they wrap: python_dispatch.py registers them).
+_IMPLEMENTATIONS: dict[OpOverload, Callable[..., Any]] = {}
+
+
+def implement(overload: OpOverload) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Make `overload(...)` run the decorated function."""
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        _IMPLEMENTATIONS[overload] = function
+        return function
+    return register
 
 _BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 _WORD = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")

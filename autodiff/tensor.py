@@ -68,6 +68,14 @@ class Tensor:
     _is_conj = False  # a conjugate (or negative) view, as PyTorch's conj() reports it
     _is_neg = False
     _history = 0
+    # Set on subclasses that define `__torch_dispatch__` (PyTorch's Python dispatch key): ops
+    # applied to their instances are handed to it (python_dispatch.py).
+    _python_dispatch = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if getattr(cls, "__torch_dispatch__", None) is not None:
+            cls._python_dispatch = True
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
         """PyTorch's legacy constructor: `Tensor(2, 3)` (uninitialised, by sizes),
@@ -77,6 +85,12 @@ class Tensor:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         pass  # all done in __new__
+
+    @staticmethod
+    def _make_wrapper_subclass(cls: type, size: Any, *args: Any, **kwargs: Any) -> Any:
+        """An instance of `cls` (a subclass defining `__torch_dispatch__`) with the given
+        size, strides, dtype, device and requires_grad, its ops handed to `cls`."""
+        return _python_dispatch.make_wrapper_subclass(cls, size, *args, **kwargs)
 
     # ------------------------------------------------------------------------- metadata
     @property
@@ -429,8 +443,22 @@ class Tensor:
         """Which output of its grad_fn this tensor is."""
         return self._output_nr
 
+    def module_load(self, other: Tensor, assign: bool = False) -> Tensor:
+        """What `load_state_dict` swaps into this parameter or buffer for the state dict's
+        `other`, under `autodiff.__future__.set_swap_module_params_on_conversion(True)`: a new
+        tensor, `other.detach()` with `assign`, else `self.copy_(other).detach()`; subclasses
+        may redefine it through `__torch_function__`."""
+        if _overrides.has_torch_function((self, other)):
+            return _overrides.handle_torch_function(Tensor.module_load, (self, other), self,
+                                                    other, assign=assign)
+        if assign:
+            return other.detach()
+        return self.copy_(other).detach()
+
     def detach(self) -> Tensor:
         """The same data (and version counter), outside the graph."""
+        if self._python_dispatch:
+            return _python_dispatch.detach(self)
         out = _wrap(self._data, self._backend)
         out._version_counter = self._shared_version_counter()
         out._inference = self._inference  # an alias, as a view
@@ -2274,6 +2302,8 @@ _new = object.__new__
 from . import autograd  # noqa: E402
 from . import creation as _creation  # noqa: E402
 from . import legacy as _legacy  # noqa: E402
+from . import overrides as _overrides  # noqa: E402
+from . import python_dispatch as _python_dispatch  # noqa: E402
 from . import removed_linalg as _removed_linalg  # noqa: E402
 from .ops import _checks  # noqa: E402
 from .ops import activation as _activation  # noqa: E402

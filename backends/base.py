@@ -521,6 +521,15 @@ class Backend(Primitives, Kernels, LossKernels, SpecialFunctions):
     def is_shared(self, array: Array) -> bool:
         return False
 
+    def shared_view(self, array: Array) -> Any:
+        """Where a shared array (`share_memory`'s result) lies, picklable for another process
+        (torch.multiprocessing); only the CPU's backend shares memory that way."""
+        raise RuntimeError(f"{self.device} arrays cannot be sent through shared memory")
+
+    def from_shared_view(self, view: Any) -> Array:
+        """The array `shared_view` described, mapped in this process."""
+        raise RuntimeError(f"{self.device} arrays cannot be received through shared memory")
+
     def is_exclusive(self, array: Array) -> bool:
         """True when `array` owns its memory and is writable, so a gradient may be stolen.
 

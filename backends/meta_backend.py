@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from . import shared_memory
 from .base import Array, Backend, Shape, contiguous_strides
 from .device import Device
 from .numpy_backend import NumpyBackend
@@ -105,7 +106,13 @@ class MetaBackend(NumpyBackend):
         return self.strides(array)[axis] == 0  # a blank array's zero strides are not repeats
 
     def share_memory(self, array: Array) -> Array:
-        return array  # nothing to share
+        # PyTorch's refusal names the strategy's storage call (_share_fd_ or _share_filename_)
+        call = "_share_filename_" if shared_memory.sharing_strategy() == "file_system" \
+            else "_share_fd_"
+        raise RuntimeError(f"{call}: only available on CPU")
+
+    def is_shared(self, array: Array) -> bool:
+        return False
 
     def is_exclusive(self, array: Array) -> bool:
         return False  # a blank array's element is shared by all its positions

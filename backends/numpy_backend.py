@@ -3,7 +3,6 @@ scatter-add, random generator and zero-copy host transfer."""
 
 from __future__ import annotations
 
-import mmap
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import array_api_compat.numpy as xp
 import numpy as np
 
-from . import dlpack, numpy_kernels
+from . import dlpack, numpy_kernels, shared_memory
 from .base import (
     Array,
     Backend,
@@ -624,22 +623,18 @@ class NumpyBackend(Backend):
         return plan
 
     def share_memory(self, array: Array) -> Array:
-        """A copy in an anonymous shared mapping: processes forked later (DataLoader workers,
-        multiprocessing with fork) write into the same memory."""
-        if self.is_shared(array):
-            return array
-        buffer = mmap.mmap(-1, max(array.nbytes, 1))
-        shared = np.frombuffer(buffer, dtype=array.dtype, count=array.size).reshape(array.shape)
-        shared[...] = array
-        return shared
+        """`array` in memory other processes map (the sharing strategy's kind of segment: see
+        `shared_memory`): itself when it already is, else a copy."""
+        return shared_memory.share(array)
 
     def is_shared(self, array: Array) -> bool:
-        base = array
-        while base is not None:
-            if isinstance(base, mmap.mmap):
-                return True
-            base = base.obj if isinstance(base, memoryview) else getattr(base, "base", None)
-        return False
+        return shared_memory.is_shared(array)
+
+    def shared_view(self, array: Array) -> shared_memory.SharedView:
+        return shared_memory.view_of(array)
+
+    def from_shared_view(self, view: shared_memory.SharedView) -> Array:
+        return shared_memory.array_of(view)
 
     def is_exclusive(self, array: Array) -> bool:
         # A fresh result owns its buffer; views (reshape, broadcast_to, slices) have a base.

@@ -5,16 +5,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import python_dispatch
 from ..tensor import Tensor
 
 
-class Parameter(Tensor):
+class _ParameterMeta(type):
+    """`isinstance(t, Parameter)` is also True for the instances of tensor subclasses that
+    `Parameter(...)` flagged (`_is_param`), as in PyTorch."""
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        if cls is Parameter and getattr(instance, "_is_param", False) \
+                and isinstance(instance, Tensor):
+            return True
+        return super().__instancecheck__(instance)
+
+
+class Parameter(Tensor, metaclass=_ParameterMeta):
     """A leaf Tensor that requires grad by default and is picked up by `Module.parameters()`.
 
-    `Parameter(t)` shares `t`'s array (no copy), as PyTorch's does.
+    `Parameter(t)` shares `t`'s array (no copy), as PyTorch's does. For a subclass that takes
+    over its ops (`__torch_dispatch__`), it is `t.detach()` (of t's class) flagged as a
+    parameter, as PyTorch's.
     """
 
-    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Parameter:
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Any:
         if data is None:
             from ..creation import empty
 
@@ -23,6 +37,17 @@ class Parameter(Tensor):
             raise TypeError(
                 f"Parameter(): argument 'data' must be Tensor, not {type(data).__name__}"
             )
+        if python_dispatch.dispatches(data):
+            detached = data.detach().requires_grad_(requires_grad)
+            if type(detached) is not type(data):
+                raise RuntimeError(
+                    f"Creating a Parameter from an instance of type {type(data).__name__} "
+                    "requires that detach() returns an instance of the same type, but return "
+                    f"type {type(detached).__name__} was found instead. To use the type as a "
+                    "Parameter, please correct the detach() semantics defined by its "
+                    "__torch_dispatch__() implementation.")
+            detached._is_param = True  # type: ignore[attr-defined]
+            return detached
         parameter = object.__new__(cls)
         parameter._data = data._data
         parameter._backend = data._backend

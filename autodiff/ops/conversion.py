@@ -9,9 +9,10 @@ from typing import Any
 import backends
 from backends import Device, get_backend, parse_device
 
-from .. import dtypes
+from .. import dtypes, python_dispatch
 from ..function import Function
 from ..jvp_rules import auto_linear
+from ..op_overloads import aten
 from ..tensor import Tensor
 from ._checks import require_tensors
 from .sparse_copies import SparseClone, SparseToCopy
@@ -89,7 +90,7 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     device: Any = kwargs.pop("device", None)
     dtype: Any = kwargs.pop("dtype", None)
     copy = kwargs.pop("copy", False)
-    kwargs.pop("non_blocking", None)
+    non_blocking = kwargs.pop("non_blocking", False)
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
     for arg in args:
@@ -103,6 +104,11 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     kind = input.dtype if dtype is None else dtypes.to_dtype(dtype)
     if backend is input._backend and kind is input.dtype and not copy:
         return input
+    if input._python_dispatch:
+        arguments = python_dispatch.to_copy_arguments(
+            None if device is None else backend.device, dtype and kind, non_blocking,
+            input.dtype)
+        return python_dispatch.dispatch(aten._to_copy.default, [input], (input,), arguments)
     if input._requires_grad and not (kind.is_floating_point or kind.is_complex):
         out = ToCopy.apply(input.detach(), dtype=kind.name, target=backend)
         return out

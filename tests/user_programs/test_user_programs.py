@@ -70,10 +70,6 @@ class Program:
 META_HUGE = Stop("meta tensors whose ops allocate nothing (conv2d output of 2**10x5x65535x65535)",
                  "Unable to allocate")
 
-SWAP_TENSORS = Stop("torch.utils.swap_tensors, then __torch_dispatch__ wrapper subclasses "
-                    "(Tensor._make_wrapper_subclass, torch.ops.aten)",
-                    "module 'autodiff.utils' has no attribute 'swap_tensors'")
-
 BENCHMARK_COMPARE = Stop("torch.utils.benchmark.Compare (tables of Measurements) and the Fuzzer "
                          "classes (Fuzzer, FuzzedParameter, FuzzedTensor)",
                          "module 'autodiff.utils.benchmark' has no attribute 'Compare'")
@@ -83,10 +79,6 @@ SPARSE_EMBEDDING_GRAD = Stop("sparse COO weight gradients from nn.EmbeddingBag(s
                              "EmbeddingBag(sparse=True) gave a dense weight gradient")
 
 TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module named 'autodiff.fx'")
-
-MULTIPROCESSING = Stop("torch.multiprocessing (Process, set_start_method('spawn'), tensors "
-                       "shared with spawned processes)",
-                       "No module named 'autodiff.multiprocessing'")
 
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
@@ -149,7 +141,7 @@ PROGRAMS = [
     Program("recipe_changing_default_device"),
     Program("recipe_timer_quick_start"),
     Program("recipe_profiler"),
-    Program("recipe_swap_tensors", SWAP_TENSORS),
+    Program("recipe_swap_tensors"),
     Program("recipe_general_checkpoint"),
     Program("recipe_zeroing_out_gradients"),
     Program("recipe_amp"),
@@ -157,7 +149,7 @@ PROGRAMS = [
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
-    Program("mnist_hogwild", MULTIPROCESSING, aliasable=False),
+    Program("mnist_hogwild", aliasable=False),
     Program("mnist_forward_forward"),
     Program("vae"),
     Program("word_language_model"),

@@ -17,10 +17,13 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from ... import __future__ as _future
 from ... import dtypes
 from ...creation import empty_like
 from ...grad_mode import no_grad
 from ...profiling import profiler_state
+from ...python_dispatch import is_traceable_wrapper_subclass
+from ...swap import swap_tensors
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
 
@@ -767,22 +770,58 @@ class Module:
 
     # ------------------------------------------------------------------------- devices, dtypes
     def _apply(self: M, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> M:
-        """Convert every parameter (in place: the same Parameter objects, so optimizers keep
-        working), its gradient, and every buffer (replaced) with `fn` (in the submodules too,
-        with `recurse`)."""
+        """Convert every parameter, its gradient, and every buffer (replaced) with `fn` (in the
+        submodules too, with `recurse`). A parameter stays the same object (optimizers keep
+        working): its `.data` is set, or with `autodiff.__future__`'s
+        swap_module_params_on_conversion (and for wrapper subclasses that can be traced) its
+        contents are swapped with the converted Parameter's (`utils.swap_tensors`); with
+        overwrite_module_params_on_conversion a new Parameter replaces it."""
         if recurse:
             for module in self.children():
                 module._apply(fn)
-        for parameter in self._parameters.values():
+        swap = _future.get_swap_module_params_on_conversion()
+        overwrite = _future.get_overwrite_module_params_on_conversion()
+        for key, parameter in self._parameters.items():
             if parameter is None:
                 continue
             with no_grad():
                 converted = fn(parameter)
-            _swap_data(parameter, converted)
+            use_swap = swap or is_traceable_wrapper_subclass(converted)
             grad = parameter._grad
-            if grad is not None:
-                with no_grad():
-                    _swap_data(grad, fn(grad))
+            if use_swap:
+                try:
+                    if grad is not None:
+                        parameter.grad = None  # the gradient is swapped on its own below
+                    converted = Parameter(converted, requires_grad=parameter.requires_grad)
+                    swap_tensors(parameter, converted)
+                except Exception as error:
+                    if grad is not None:
+                        parameter.grad = grad
+                    raise RuntimeError(
+                        f"_apply(): Couldn't swap {self._get_name()}.{key}") from error
+                out = parameter
+            elif not overwrite:
+                _swap_data(parameter, converted)
+                out = parameter
+            else:
+                out = Parameter(converted, parameter.requires_grad)
+                self._parameters[key] = out
+            if grad is None:
+                continue
+            with no_grad():
+                grad_converted = fn(grad)
+            if use_swap:
+                grad_converted.requires_grad_(grad.requires_grad)
+                try:
+                    swap_tensors(grad, grad_converted)
+                except Exception as error:
+                    raise RuntimeError(
+                        f"_apply(): Couldn't swap {self._get_name()}.{key}.grad") from error
+                out.grad = grad
+            elif not overwrite:
+                _swap_data(grad, grad_converted)
+            else:
+                out.grad = grad_converted.requires_grad_(grad.requires_grad)
         for name, buffer in self._buffers.items():
             if buffer is not None:
                 self._buffers[name] = fn(buffer)
@@ -886,7 +925,7 @@ class Module:
         missing: list[str] = []
         unexpected: list[str] = []
         errors: list[str] = []
-        copies: list[tuple[Module, str, Tensor, Tensor]] = []
+        copies: list[tuple[Module, str, str, Tensor, Tensor]] = []
         visited = _prefixed_modules(self)
         for prefix, module in visited:
             local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
@@ -914,7 +953,7 @@ class Module:
                         f"from checkpoint, the shape in current model is {target.shape}."
                     )
                     continue
-                copies.append((module, name, target, value))
+                copies.append((module, name, key, target, value))
             # Like PyTorch, missing and unexpected keys are always reported; `strict` decides
             # whether they are an error.
             for key in state_dict:
@@ -944,9 +983,12 @@ class Module:
         if errors:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 type(self).__name__, "\n\t".join(errors)))
+        swap = _future.get_swap_module_params_on_conversion()
         with no_grad():
-            for module, name, target, value in copies:
-                if assign:
+            for module, name, key, target, value in copies:
+                if swap:
+                    _load_by_swap(self, key, target, value, assign)
+                elif assign:
                     _assign(module, name, target, value)
                 else:
                     _copy_into(target, value)
@@ -1036,6 +1078,28 @@ def _copy_into(target: Tensor, value: Tensor) -> None:
         source = source.to(target.device, target.dtype)
     target._backend.setitem(target._data, (...,), source._data)
     target._bump_version()
+
+
+def _load_by_swap(root: Module, key: str, target: Tensor, value: Tensor, assign: bool) -> None:
+    """load_state_dict under swap_module_params_on_conversion: the parameter or buffer keeps
+    its identity and takes the contents of `target.module_load(value, assign)`."""
+    try:
+        loaded = target.module_load(value, assign=assign)
+        if loaded is value or loaded is target:
+            raise RuntimeError("module_load returned one of self or other, please .detach() "
+                               "the result if returning one of the inputs in module_load")
+        if isinstance(target, Parameter):
+            if not isinstance(loaded, Parameter):
+                loaded = Parameter(loaded, requires_grad=target.requires_grad)
+            else:
+                loaded.requires_grad_(target.requires_grad)
+        swap_tensors(target, loaded)
+    except Exception as error:
+        raise RuntimeError(
+            f"Error(s) in loading state_dict for {type(root).__name__}:\n\tWhile swapping "
+            f'the parameter named "{key}", whose dimensions in the model are {target.size()} '
+            f"and whose dimensions in the checkpoint are {value.size()}, an exception "
+            f"occurred : {error.args}.") from error
 
 
 def _assign(module: Module, name: str, target: Tensor, value: Tensor) -> None:
