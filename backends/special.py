@@ -69,7 +69,7 @@ def on_host(backend: Any, function: Function) -> Function:
     import numpy
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        host = [backend.to_numpy(arg) if hasattr(arg, "dtype") else arg for arg in args]
+        host = [backend.host_operand(arg) if hasattr(arg, "dtype") else arg for arg in args]
         result = function(*host, **kwargs)
         if isinstance(result, tuple):
             return tuple(backend.from_numpy(numpy.asarray(item)) for item in result)

@@ -265,8 +265,8 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
                 f"dimension. Got self.shape = {list(shape)} source.shape = {list(source_shape)}"
             )
     size = shape[dim] if shape else 1
-    if array.shape[0] and backend.item(backend.any(backend.logical_or(
-            backend.less(array, 0), backend.greater_equal(array, size)))):
+    if array.shape[0] and backend.any_true(backend.logical_or(
+            backend.less(array, 0), backend.greater_equal(array, size))):
         raise IndexError("index out of range in self")
     if backend.dtype_name(array) != "int64":
         array = backend.astype(array, "int64")
