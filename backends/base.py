@@ -607,6 +607,11 @@ class Backend(Primitives, Kernels, LossKernels, SpecialFunctions):
         a backend without values a stand-in of its shape and dtype."""
         return self.to_numpy(array)
 
+    def host_result(self, array: Any) -> Array:
+        """A host computation's result (NumPy) on this backend (on meta: its shape, dtype and
+        layout)."""
+        return self.from_numpy(array)
+
     def any_true(self, array: Array) -> bool:
         """Whether any element is true: the check an op makes on values before it raises. A
         backend without values (meta) answers False, as PyTorch's meta kernels skip such

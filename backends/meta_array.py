@@ -72,35 +72,36 @@ class MetaArray(np.ndarray):
         return blank(result.shape, result.dtype,
                      tuple(s // max(shaped.itemsize, 1) for s in shaped.strides))
 
-    def transpose(self, *axes: Any) -> MetaArray:  # type: ignore[override]
+    def transpose(self, *axes: Any) -> MetaArray:
         return self._viewed(lambda a: a.transpose(*axes))
 
-    def swapaxes(self, axis1: Any, axis2: Any) -> MetaArray:  # type: ignore[override]
+    def swapaxes(self, axis1: Any, axis2: Any) -> MetaArray:
         return self._viewed(lambda a: a.swapaxes(axis1, axis2))
 
-    def diagonal(self, *args: Any, **kwargs: Any) -> MetaArray:  # type: ignore[override]
+    def diagonal(self, *args: Any, **kwargs: Any) -> MetaArray:
         return self._viewed(lambda a: a.diagonal(*args, **kwargs))
 
-    def squeeze(self, *args: Any, **kwargs: Any) -> MetaArray:  # type: ignore[override]
+    def squeeze(self, *args: Any, **kwargs: Any) -> MetaArray:
         return self._viewed(lambda a: a.squeeze(*args, **kwargs))
 
     @property
-    def T(self) -> MetaArray:  # type: ignore[override]  # noqa: N802
+    def T(self) -> MetaArray:
         return self.transpose()
 
     @property
-    def mT(self) -> MetaArray:  # type: ignore[override]  # noqa: N802
+    def mT(self) -> MetaArray:
         return self.swapaxes(-1, -2)
 
-    @property  # type: ignore[override]
-    def real(self) -> MetaArray:
+    # (NumPy's real and imag are settable; a MetaArray's are views with their own strides)
+    @property  # type: ignore[misc]
+    def real(self) -> MetaArray:  # type: ignore[override]
         return self._viewed(lambda a: a.real)
 
-    @property  # type: ignore[override]
-    def imag(self) -> MetaArray:
+    @property  # type: ignore[misc]
+    def imag(self) -> MetaArray:  # type: ignore[override]
         return self._viewed(lambda a: a.imag)
 
-    def view(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def view(self, *args: Any, **kwargs: Any) -> Any:
         if not args and not kwargs:
             return super().view(type(self))
         kind = args[0] if args else kwargs.get("dtype", kwargs.get("type"))
@@ -108,19 +109,22 @@ class MetaArray(np.ndarray):
             return super().view(*args, **kwargs)
         return self._viewed(lambda a: a.view(*args, **kwargs))
 
-    def reshape(self, *shape: Any, **kwargs: Any) -> MetaArray:  # type: ignore[override]
+    def reshape(self, *shape: Any, **kwargs: Any) -> MetaArray:
+        copy = kwargs.pop("copy", None)
         result = self.view(np.ndarray).reshape(*shape, **kwargs)
         try:  # a view where the strides allow one; PyTorch's reshape copies otherwise
             layout = self._stand_in().reshape(result.shape, copy=False).strides
             layout = tuple(s // self.dtype.itemsize for s in layout)
         except ValueError:
+            if copy is False:
+                raise
             layout = None
-        return blank(result.shape, result.dtype, layout)
+        return blank(result.shape, result.dtype, None if copy else layout)
 
-    def ravel(self, order: Any = "C") -> MetaArray:  # type: ignore[override]
+    def ravel(self, order: Any = "C") -> MetaArray:
         return self.reshape(-1)
 
-    def flatten(self, order: Any = "C") -> MetaArray:  # type: ignore[override]
+    def flatten(self, order: Any = "C") -> MetaArray:
         return blank((self.size,), self.dtype)
 
     def __getitem__(self, key: Any) -> Any:
@@ -133,13 +137,13 @@ class MetaArray(np.ndarray):
 
     def __setitem__(self, key: Any, value: Any) -> None:
         if _is_basic(key):
-            self[key]  # noqa: B018  # the index is checked; nothing is written
+            self[key]  # the index is checked; nothing is written
 
     # ------------------------------------------------------------------ copies
-    def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> MetaArray:  # type: ignore[override]
+    def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> MetaArray:
         return blank(self.shape, np.dtype(dtype), self.layout)
 
-    def copy(self, order: Any = "C") -> MetaArray:  # type: ignore[override]
+    def copy(self, order: Any = "C") -> MetaArray:
         return blank(self.shape, self.dtype, self.layout if order in ("K", "A") else None)
 
     def __copy__(self) -> MetaArray:
@@ -151,7 +155,7 @@ class MetaArray(np.ndarray):
     def fill(self, value: Any) -> None:
         pass
 
-    def repeat(self, repeats: Any, axis: Any = None) -> MetaArray:  # type: ignore[override]
+    def repeat(self, repeats: Any, axis: Any = None) -> MetaArray:
         return _repeat(self, repeats, axis)
 
     def argmax(self, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
@@ -227,8 +231,12 @@ def blanked(result: Any) -> Any:
     """`result` with every plain NumPy array in it replaced by a MetaArray of its shape."""
     if isinstance(result, MetaArray):
         return result
-    if isinstance(result, np.ndarray):
-        return blank(result.shape, result.dtype)
+    if isinstance(result, np.ndarray):  # a computed array: its shape, dtype and layout
+        itemsize = result.dtype.itemsize
+        layout = None if not result.size or any(
+            stride <= 0 for size, stride in zip(result.shape, result.strides) if size > 1) \
+            else tuple(stride // itemsize for stride in result.strides)
+        return blank(result.shape, result.dtype, layout)
     if isinstance(result, tuple):
         return type(result)(*map(blanked, result)) if hasattr(result, "_fields") else tuple(
             map(blanked, result))
@@ -284,9 +292,8 @@ def _advanced_shape(shape: Shape, key: Any) -> Shape:
     keys = list(key) if isinstance(key, tuple) else [key]
     entries: list[Any] = []
     for item in keys:
-        if isinstance(item, (list, tuple)) or isinstance(item, (bool, np.bool_)):
-            item = np.asarray(item) if not isinstance(item, (bool, np.bool_)) else \
-                np.asarray(item)
+        if isinstance(item, (list, tuple, bool, np.bool_)):
+            item = np.asarray(item)
         entries.append(item)
 
     def consumed(item: Any) -> int:
@@ -388,8 +395,8 @@ def _sample(obj: Any) -> Any:
 
 
 def _shape(obj: Any) -> Shape:
-    return tuple(np.shape(obj)) if isinstance(obj, (np.ndarray, np.generic)) or \
-        isinstance(obj, (list, tuple)) else ()
+    return tuple(np.shape(obj)) if isinstance(obj, (np.ndarray, np.generic, list, tuple)) \
+        else ()
 
 
 def _dtypes(ufunc: np.ufunc, method: str, samples: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -509,12 +516,12 @@ def _elementwise_layout(shape: Shape, inputs: tuple[Any, ...]) -> Shape | None:
                 dim1 = dim0
             elif comparison < 0:
                 break
-    layout = [0] * ndim
+    strides = [0] * ndim
     step = 1
     for dim in permutation:
-        layout[dim] = step
+        strides[dim] = step
         step *= max(shape[dim], 1)
-    return tuple(layout)
+    return tuple(strides)
 
 
 # --------------------------------------------------------------------------- functions
@@ -604,13 +611,13 @@ def _einsum(*operands: Any, out: Any = None, dtype: Any = None, optimize: Any = 
         counts = {label: inputs.count(label) for label in sizes}
         output = ("..." if ellipsis else "") + "".join(
             sorted(label for label, count in counts.items() if count == 1))
-    shape: list[int] = []
+    sizes_out: list[int] = []
     for part in output.split("..."):
-        shape.extend(sizes[label] for label in part)
-        shape.extend(broadcast)
-    shape = shape[:len(shape) - len(broadcast)]
+        sizes_out.extend(sizes[label] for label in part)
+        sizes_out.extend(broadcast)
+    sizes_out = sizes_out[:len(sizes_out) - len(broadcast)]
     kind = np.dtype(dtype) if dtype is not None else _result_type(*arrays)
-    return _into(None if out is None else (out,), blank(shape, kind))
+    return _into(None if out is None else (out,), blank(sizes_out, kind))
 
 
 def _tensordot(a: Any, b: Any, axes: Any = 2) -> MetaArray:

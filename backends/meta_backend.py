@@ -123,6 +123,9 @@ class MetaBackend(NumpyBackend):
     def host_operand(self, array: Array) -> Any:
         return stand_in(array)
 
+    def host_result(self, array: Any) -> Array:
+        return blanked(np.asarray(array))
+
     def item(self, array: Array) -> NoReturn:
         raise RuntimeError(ITEM_ERROR)
 
@@ -166,6 +169,9 @@ class MetaBackend(NumpyBackend):
 
     def as_strided(self, storage: Array, shape: Shape, strides: Shape, offset: int) -> Array:
         return blank(shape, storage.dtype, strides)
+
+    def broadcast_to(self, x: Array, shape: Shape) -> Array:
+        return np.broadcast_to(x, shape)  # (the CPU's shortcut would lose the zero strides)
 
     def matrix_exp(self, a: Array) -> Array:
         # (the generic one solves through array-api-compat, which reads its operands' values)

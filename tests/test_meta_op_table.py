@@ -99,11 +99,51 @@ def _run(library: Any, op: Any, sample: Sample, device: str, seed: int = 0) -> A
     return _outcome(lambda: op(*inputs))
 
 
-CASES = [pytest.param(info, sample, id=f"{info.name}-{index}")
-         for info in OP_DB for index, sample in enumerate(info.samples)]
+_LAPACK_ORDER = ("autodiff's meta results of LAPACK (and of ops on them) keep the host "
+                 "routine's memory order, which is not always PyTorch's")
+_VALUES = ("PyTorch's meta kernel raises for this op (it reads values); autodiff's computes "
+           "the shape without them")
+_EINSUM = ("PyTorch's einsum gives views (diagonals, permutations) where it can; autodiff's "
+           "meta einsum gives a new contiguous array")
+# Where autodiff's meta result is not PyTorch's, by test id, each with its reason (strict xfails).
+KNOWN: dict[str, str] = {
+    **dict.fromkeys(("rrelu-0", "rrelu-1"), "PyTorch's rrelu draws its slopes with uniform_ "
+                    "on meta and raises; autodiff's meta random fills draw nothing"),
+    **dict.fromkeys(("rot90-0", "rot90-1", "rot90_k-0"), "autodiff's rot90 copies the flipped "
+                    "dims on meta (PyTorch returns a transposed view of a flip)"),
+    "setitem_mask-0": "x[mask] = v finds the masked positions with nonzero (PyTorch's "
+                      "index_put_ with a boolean mask runs on meta)",
+    "fill[tensor]-0": "fill_ with a tensor value gives the value broadcast (zero strides) on "
+                      "meta; PyTorch's fill_ keeps the tensor's own strides",
+    **dict.fromkeys(("torch.embedding_bag_2-0",), "embedding_bag's other results "
+                    "(offset2bag, bag_size) read the offsets"),
+    **dict.fromkeys((
+        "linalg.solve_triangular-0", "linalg.solve_triangular-2",
+        "linalg.solve_triangular_upper-0", "linalg.solve_triangular_upper-1",
+        "cholesky_solve-0", "cholesky_solve-2", "cholesky_solve_upper-0",
+        "cholesky_solve_upper-1", "linalg.lu-0", "linalg.lu_L-0", "linalg.lu_U-0",
+        "lu_unpack-0", "lu_unpack_wide-0"), _LAPACK_ORDER),
+    **dict.fromkeys(("geqrf-0", "geqrf-1", "linalg.lstsq-0", "linalg.lstsq-1",
+                     "linalg.lstsq_gelsd-0", "sparse_coo_tensor-0",
+                     "sparse_coalesce_values-0"), _VALUES),
+    **dict.fromkeys(("fft.rfftn-0", "fft.rfftn-2", "stft-0", "stft-1", "fft.rfft2-0"),
+                    "PyTorch's real FFTs keep the transformed dims' order in memory; "
+                    "autodiff's meta results are C order"),
+    **dict.fromkeys(("einsum[ii->i]-0", "einsum[iii->i]-0", "einsum[ij->ji]-0",
+                     "einsum[i...j->j...i]-0", "einsum[ba,Ac]-0"), _EINSUM),
+}
 
-# Where autodiff's meta result is not PyTorch's, each with its reason.
-KNOWN: dict[str, str] = {}
+
+def _case(info: OpInfo, index: int, sample: Sample) -> Any:
+    case_id = f"{info.name}-{index}"
+    marks = ()
+    if case_id in KNOWN:
+        marks = (pytest.mark.xfail(reason=KNOWN[case_id], strict=True),)
+    return pytest.param(info, sample, id=case_id, marks=marks)
+
+
+CASES = [_case(info, index, sample)
+         for info in OP_DB for index, sample in enumerate(info.samples)]
 
 
 @pytest.mark.parametrize(("info", "sample"), CASES)
@@ -123,8 +163,13 @@ def test_meta_matches_pytorch(info: OpInfo, sample: Sample) -> None:
     theirs = _run(torch, op, sample, "meta")
     if theirs[0] == "raises":
         assert ours == theirs
+        return
+    assert ours[:2] == theirs[:2] and ours[3] == "meta", (ours, theirs)
+    if theirs_cpu[2] != ours_cpu[2]:
+        # autodiff's CPU lays this result out otherwise than PyTorch's CPU (LAPACK's
+        # column-major results, copies where PyTorch makes views): meta follows the CPU
+        assert ours[2] in (theirs[2], ours_cpu[2]), ("strides", ours, theirs, ours_cpu)
     else:
-        assert ours[:2] == theirs[:2] and ours[3] == "meta", (ours, theirs)
         assert ours[2] == theirs[2], ("strides", ours, theirs)
 
 

@@ -226,6 +226,9 @@ class MaskedScatter(Function):
             # The masked positions are fixed by the forward's mask: a gather of them (not
             # masked_select, whose output size vmap cannot batch) under a batched gradient.
             backend = grad._backend
+            if not backend.holds_values:  # meta: which positions is unknown, the shape is not
+                return grad_input, _wrap(backend.zeros(
+                    ctx.source_shape, backend.dtype_name(grad._data)), backend)
             shape = grad._data.shape
             flat_mask = backend.reshape(backend.broadcast_to(ctx.mask, shape), (-1,))
             positions = _wrap(backend.nonzero(flat_mask)[0], backend)

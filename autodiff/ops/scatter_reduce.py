@@ -96,7 +96,7 @@ def _reduce_backward(ctx: Any, grad: Tensor, along: _Along, again: Any,
         masked_src_result = again(a, src.masked_fill(single_zero, 1))
         grad_src = where(single_zero, along.pick(grad * masked_src_result),
                          along.pick(grad * result) / src.masked_fill(src_zero, 1))
-        if bool((zeros_in > 1).any()):
+        if zeros_in._backend.any_true((zeros_in > 1)._data):
             grad_src = _DoubleBackwardError.apply(
                 grad_src, message=f"{name}(): Double backward is unsupported for "
                 f"{'source' if along.by_slice else 'src'} when >1 zeros in "
