@@ -63,13 +63,14 @@ _INFERENCE_SAVED = (
 
 
 class Redirect(NotImplementedError):
-    """Raised by a tensor that has no one array (a nested tensor) when its array is read: in
-    `apply` the op goes to `rule(op class, args, kwargs)`, which computes it or refuses it in
-    PyTorch's words; anywhere else it is the error."""
+    """Raised by a tensor that has no one array (a nested tensor, a first-class dimension
+    tensor) when its array is read: in `apply` the op goes to `rule(op class, args, kwargs)`,
+    which computes it or refuses it in PyTorch's words; anywhere else it is the error."""
 
-    def __init__(self, rule: Callable[[type[Function], tuple[Any, ...], dict[str, Any]], Any]
+    def __init__(self, rule: Callable[[type[Function], tuple[Any, ...], dict[str, Any]], Any],
+                 message: str = "this operation does not support nested tensors (torch.nested)"
                  ) -> None:
-        super().__init__("this operation does not support nested tensors (torch.nested)")
+        super().__init__(message)
         self.rule = rule
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from .. import layouts
 from ..function import Function
 from ..jvp_rules import auto_linear
+from ..saved_fields import fields
 from ..tensor import Tensor
 from ._checks import require_tensors
 from .shape import NOT_VIEWABLE, view_op
@@ -100,6 +101,7 @@ class Resize(Function):
     """The deprecated Tensor.resize: a reshape that keeps the number of elements."""
 
     node_name = "ResizeBackward"
+    saved_fields = fields()
     jvp = auto_linear
 
     @staticmethod
