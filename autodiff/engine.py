@@ -799,7 +799,7 @@ def _check_nan(node: Node, input_grads: tuple[Any, ...], grads: list[Any],
             continue
         backend = grad._backend
         nan = backend.isnan(grad._data)
-        if bool(backend.any(nan)):
+        if backend.any_true(nan):
             message = f"Function '{node.name()}' returned nan values in its {index}th output."
             if _zero_gradient_at(nan, grads, backend):
                 message += _where_trap(node, fed_by)
@@ -814,12 +814,12 @@ def _zero_gradient_at(nan: Any, grads: list[Any], backend: Any) -> bool:
             continue
         data = grad._data
         zero = backend.equal(data, backend.zeros_like(data))
-        if bool(backend.any(backend.isnan(data))):
+        if backend.any_true(backend.isnan(data)):
             continue  # the NaN came in from above: not this node's doing
         if tuple(data.shape) == tuple(nan.shape):
-            if bool(backend.all(backend.logical_or(zero, backend.logical_not(nan)))):
+            if backend.all_true(backend.logical_or(zero, backend.logical_not(nan))):
                 return True
-        elif bool(backend.any(zero)):
+        elif backend.any_true(zero):
             return True
     return False
 

@@ -333,9 +333,9 @@ class AnomalyState:
             if not hasattr(array, "dtype") or not backend.is_floating(array.dtype):
                 continue
             finite = backend.isfinite(array)
-            if bool(backend.all(finite)):
+            if backend.all_true(finite):
                 continue
-            kinds = "nan" if bool(backend.any(backend.isnan(array))) else "inf"
+            kinds = "nan" if backend.any_true(backend.isnan(array)) else "inf"
             self.forward_flagged = True
             trace = "".join(node._anomaly_trace or ())
             warnings.warn(

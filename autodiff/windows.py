@@ -106,7 +106,7 @@ def _bessel_i0(backend: Any, x: Array) -> Array:
     while True:
         term = backend.divide(backend.multiply(term, quarter), float(k * k))
         total = backend.add(total, term)
-        if not backend.item(backend.any(backend.greater(term, backend.multiply(total, 1e-17)))):
+        if not backend.any_true(backend.greater(term, backend.multiply(total, 1e-17))):
             return total
         k += 1
 

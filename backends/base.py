@@ -630,6 +630,30 @@ class Backend(Primitives, Kernels, LossKernels, SpecialFunctions):
     # ----------------------------------------------------------------------------- memory layout
     # The array API has no memory layout: the generic answers describe every array as a fresh,
     # C-contiguous one, and there are no strided views. NumPy and CuPy answer from the array.
+    def needs_values(self, operator: str) -> None:
+        """Called by an op whose result's shape depends on its input's values (`operator`:
+        PyTorch's aten name): a backend without values (meta) raises PyTorch's error."""
+
+    def host_operand(self, array: Array) -> Any:
+        """A host (NumPy) copy of `array` for a computation run on the host: its values, or on
+        a backend without values a stand-in of its shape and dtype."""
+        return self.to_numpy(array)
+
+    def host_result(self, array: Any) -> Array:
+        """A host computation's result (NumPy) on this backend (on meta: its shape, dtype and
+        layout)."""
+        return self.from_numpy(array)
+
+    def any_true(self, array: Array) -> bool:
+        """Whether any element is true: the check an op makes on values before it raises. A
+        backend without values (meta) answers False, as PyTorch's meta kernels skip such
+        checks."""
+        return bool(self.item(self.any(array)))
+
+    def all_true(self, array: Array) -> bool:
+        """Whether every element is true (True on a backend without values)."""
+        return bool(self.item(self.all(array)))
+
     def strides(self, array: Array) -> Shape:
         """The array's strides, in elements."""
         return contiguous_strides(array.shape)

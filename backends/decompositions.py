@@ -178,7 +178,8 @@ def matrix_exp(self: Any, a: Array) -> Array:
     if a.size == 0:
         return xp.asarray(a, copy=True)
     norms = xp.max(xp.sum(xp.abs(a), axis=-2), axis=-1)  # the 1-norm of each matrix
-    host_norms = [float(value) for value in self.to_numpy(xp.reshape(norms, (-1,))).tolist()]
+    host_norms = [float(value) for value in
+                  self.host_operand(xp.reshape(norms, (-1,))).tolist()]
     steps = [max(0, math.ceil(math.log2(value / _THETA_13))) if value > _THETA_13 else 0
              for value in host_norms]
     dtype = a.dtype

@@ -63,7 +63,7 @@ class LossKernels:
         if reduction == "sum":
             return loss, scale
         total = backend.sum(scale)
-        if bool(backend.all(backend.equal(total, 0))):  # every target ignored, or none
+        if backend.all_true(backend.equal(total, 0)):  # every target ignored, or none
             return (backend.full((), float("nan"), backend.dtype_name(x)), scale,
                     backend.ones((), backend.dtype_name(x)))
         return backend.divide(loss, total), scale, total
@@ -103,7 +103,7 @@ class LossKernels:
             return log_probs, -backend.sum(picked) / count, saved
         valid, safe, out_of_range = backend.nll_loss_targets(target, ignore_index=ignore_index,
                                                              classes=classes)
-        if bool(out_of_range):
+        if backend.any_true(out_of_range):
             return log_probs, log_probs, None
         loss, scale, total = backend.nll_loss_forward(log_probs, safe, valid, weight,
                                                       reduction="mean")

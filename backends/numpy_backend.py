@@ -419,7 +419,7 @@ class NumpyBackend(Backend):
         if a.dtype in self.floating_dtypes:
             nan = np.isnan(ordered)
             tied |= nan[..., 1:] & nan[..., :-1]
-        if tied.any():
+        if self.any_true(tied):
             order = np.ascontiguousarray(order).reshape(-1, size)
             tied = tied.reshape(-1, size - 1)
             involved = np.zeros(order.shape, dtype=bool)

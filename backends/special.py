@@ -69,11 +69,11 @@ def on_host(backend: Any, function: Function) -> Function:
     import numpy
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        host = [backend.to_numpy(arg) if hasattr(arg, "dtype") else arg for arg in args]
+        host = [backend.host_operand(arg) if hasattr(arg, "dtype") else arg for arg in args]
         result = function(*host, **kwargs)
         if isinstance(result, tuple):
-            return tuple(backend.from_numpy(numpy.asarray(item)) for item in result)
-        return backend.from_numpy(numpy.asarray(result))
+            return tuple(backend.host_result(numpy.asarray(item)) for item in result)
+        return backend.host_result(numpy.asarray(result))
 
     call.__name__ = getattr(function, "__name__", "on_host")
     return call

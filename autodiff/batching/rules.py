@@ -601,7 +601,7 @@ def _nll_loss(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Le
         if type(flat_t) is not BatchedTensor:  # class indices: checked on the array
             backend = flat_t._backend
             kept = backend.not_equal(flat_t._data, kwargs["ignore_index"])
-            if backend.item(backend.all(kept)):
+            if backend.all_true(kept):
                 return make_batched(losses, level.number)
         counted = flat_t != kwargs["ignore_index"]
         return make_batched(losses / counted, level.number)

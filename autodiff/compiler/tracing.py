@@ -42,6 +42,7 @@ _METADATA = frozenset({
 # Backend methods that hand array values to Python.
 _VALUE_READS = frozenset({
     "item", "tolist", "to_numpy", "host_copy", "pinned_host_copy", "data_ptr", "to_dlpack",
+    "any_true", "all_true", "host_operand",
 })
 # Backend methods whose result's shape depends on the values of their input.
 _DATA_DEPENDENT = frozenset({
@@ -367,7 +368,7 @@ class Tracer:
         """After a backend call ran: check it, make it a step, number its results."""
         if name in _VALUE_READS:
             if _reads_values(self, backend, args):
-                if name == "item":
+                if name in ("item", "any_true", "all_true"):  # a replay checks the same value
                     self.guard(f"{name}()", _ItemGuard(function, result), args[0])
                 else:
                     self.graph_break(f"{name}() reads a tensor's values into Python")

@@ -193,7 +193,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         result = normal()
         while True:
             rejected = (result < low) | (result > high)
-            if not bool(backend.any(rejected)):
+            if not backend.any_true(rejected):
                 break
             result = backend.where(rejected, normal(), result)
     else:
@@ -208,7 +208,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
         result = uniform(a, b)
         pending = pending_of(result)
-        while bool(backend.any(pending)):
+        while backend.any_true(pending):
             candidates = uniform(a, b)
             result = backend.where(pending, candidates, result)
             pending = backend.logical_and(pending, pending_of(candidates))

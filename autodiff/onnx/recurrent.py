@@ -79,7 +79,7 @@ def _initial_state(g: Graph, state: Tensor, grown: Tensor | None, dtype: str) ->
     value = operand(g, state, dtype)
     if grown is not None and grown.shape != state.shape and _constant(g, value):
         backend = state._backend
-        if backend.item(backend.any(backend.not_equal(state._data, 0))):
+        if backend.any_true(backend.not_equal(state._data, 0)):
             raise Unsupported("an initial state of fixed size under a dynamic batch")
         return ""
     return g.node("Unsqueeze", [value, g.ints([0])])

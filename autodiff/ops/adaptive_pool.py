@@ -102,7 +102,7 @@ class AdaptiveMaxPool2D(Function):
         values = backend.take_along_axis(windows, backend.expand_dims(arg, axis=-1), axis=-1)
         values = backend.reshape(values, arg.shape)
         nans = backend.isnan(values)
-        if backend.holds_values and backend.item(backend.any(nans)):
+        if backend.any_true(nans):
             last = backend.argmax(backend.flip(backend.isnan(windows), axis=-1), axis=-1)
             arg = backend.where(nans, windows.shape[-1] - 1 - last, arg)
         table = backend.broadcast_to(table, windows.shape)

@@ -569,7 +569,7 @@ def _integer_pow(backend: Any, a: Any, b: Any) -> Any:
     arithmetic would (1 for a base of 1, -1 or 1 for -1 by the exponent's parity, 0 for every
     other base, 0 included), where NumPy raises a ValueError."""
     negative = backend.less(b, 0)
-    if not bool(backend.any(negative)):
+    if not backend.any_true(negative):
         return backend.pow(a, b)
     out = backend.pow(a, backend.where(negative, backend.zeros_like(b), b))
     dtype = backend.dtype_name(out)

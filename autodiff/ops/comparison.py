@@ -350,7 +350,8 @@ def equal(input: Tensor, other: Tensor) -> bool:
     """True when both have the same shape and the same values."""
     require_tensors("equal", ("input", input), ("other", other))
     backend, a, b = _operands(input, other)
+    backend.needs_values("aten::equal")
     if a.shape != b.shape:
         return False
     a, b = promote(backend, a, b)
-    return bool(backend.all(backend.equal(a, b)))
+    return backend.all_true(backend.equal(a, b))

@@ -56,7 +56,7 @@ class NllLoss(Function):
             target, ignore_index=ignore_index, classes=classes)
         # PyTorch checks the range of the targets it uses (this syncs, as PyTorch on the CPU;
         # a compiled program checks it as a guard).
-        if target.size and bool(out_of_range):
+        if target.size and backend.any_true(out_of_range):
             _raise_out_of_bounds(backend, target, ignore_index, classes)
         # One backend call: a compiled program's one step, which it may fuse with log_softmax.
         loss, scale, *total = backend.nll_loss_forward(x, safe, valid, weight,

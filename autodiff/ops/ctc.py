@@ -330,7 +330,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
             target_list, dtype="int64"), (-1, 1)))
         outside = backend.logical_or(backend.less(labels, 0),
                                      backend.greater_equal(labels, classes))
-        if backend.item(backend.any(backend.logical_and(used, outside))):
+        if backend.any_true(backend.logical_and(used, outside)):
             raise RuntimeError(f"ctc_loss: every target must be in [0, {classes}) "
                                "(the number of classes of log_probs)")
     loss = CtcLoss.apply(log_probs, _wrap(labels, backend), input_lengths=tuple(input_list),

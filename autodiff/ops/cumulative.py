@@ -99,7 +99,7 @@ class Cumprod(Function):
         # d out_k / d a_i = prod_{j <= k, j != i} a_j for k >= i. Without zeros that is
         # out_k / a_i, so the gradient is a reversed cumulative sum of grad * out over a_i.
         backend = ctx.backend
-        if not bool(backend.any(backend.equal(a._data, 0))):
+        if not backend.any_true(backend.equal(a._data, 0)):
             return _reverse_cumsum(grad * out, dim) / a
         # With zeros: before a slice's first zero the formula above still holds (no division
         # by zero there); at the first zero, the product of the others is the cumulative

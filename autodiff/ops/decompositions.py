@@ -262,7 +262,7 @@ def _cofactors(a: Tensor, determinant: Tensor) -> Tensor:
     recorded backward (create_graph) takes it only for well-conditioned matrices, as PyTorch
     does; otherwise (and for singular matrices) it is the SVD formula of `Cofactors`."""
     backend = a._backend
-    if bool(backend.all(backend.not_equal(determinant._data, 0))) and (
+    if backend.all_true(backend.not_equal(determinant._data, 0)) and (
             not _grad_state.enabled or _well_conditioned(backend, a._data)):
         return determinant.unsqueeze(-1).unsqueeze(-1) * inv(a).mT
     return Cofactors.apply(a)
@@ -276,7 +276,7 @@ def _well_conditioned(backend: Any, a: Any) -> bool:
     largest = backend.getitem(s, (..., 0))
     smallest = backend.getitem(s, (..., -1))
     limit = _INVERSE_SQRT_EPSILON[backend.dtype_name(s)]  # real for complex a too
-    return bool(backend.all(backend.less(largest, backend.multiply(smallest, limit))))
+    return backend.all_true(backend.less(largest, backend.multiply(smallest, limit)))
 
 
 _INVERSE_SQRT_EPSILON = {"float32": 2.0 ** 11.5, "float64": 2.0 ** 26}
@@ -439,7 +439,7 @@ class LinalgSlogdet(Function):
         # For a singular A, A^{-T} is adj(A)^T / det(A): inf where a cofactor is nonzero, nan
         # where it is zero (PyTorch solves against the zero pivot of an LU factorization:
         # infinities and nans in a pattern that depends on the factorization).
-        if bool(backend.all(backend.not_equal(sign._data, 0))):
+        if backend.all_true(backend.not_equal(sign._data, 0)):
             return scale * conj(inv(a).mT)
         return scale * conj(Cofactors.apply(a) / det(a).unsqueeze(-1).unsqueeze(-1))
 

@@ -56,7 +56,7 @@ def _check_integer_divisor(backend: Any, a: Any, b: Any) -> None:
     is divided when either operand is empty."""
     if any(type(x) not in _SCALARS and x.size == 0 for x in (a, b)):
         return
-    if b == 0 if type(b) in _SCALARS else bool(backend.any(backend.equal(b, 0))):
+    if b == 0 if type(b) in _SCALARS else backend.any_true(backend.equal(b, 0)):
         raise RuntimeError("ZeroDivisionError")
 
 

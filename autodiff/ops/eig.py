@@ -47,7 +47,8 @@ def eig_backward(gl: Tensor | None, gv: Tensor | None, values: Tensor, v: Tensor
     diag = diagonal(vhgv, 0, -2, -1)
     if v.dtype.is_complex:
         phase = imag(diag)
-        if not bool(all_examples(phase.abs() <= 1e-2).all()):  # every example's in vmap
+        real_phase = all_examples(phase.abs() <= 1e-2)  # every example's in vmap
+        if not real_phase._backend.all_true(real_phase._data):
             raise RuntimeError(
                 "linalg_eig_backward: The "
                 "eigenvectors in the complex case are specified up to multiplication by "

@@ -43,8 +43,10 @@ class _Bags:
         used = sum(lengths)  # indices past the last offset (include_last_offset) are unused
         self.count = count
         self.used = used
+        # (on meta the lengths become a tensor without values: only the total is known)
         self.bag_of = backend.repeat(backend.arange(0, count, 1, "int64"),
-                                     backend.asarray(lengths, dtype="int64"))
+                                     backend.asarray(lengths, dtype="int64")) \
+            if backend.holds_values else backend.zeros((used,), "int64")
         kept = backend.ones((used,), "bool")
         if padding_idx is not None:
             kept = backend.not_equal(indices[:used], padding_idx)
@@ -247,7 +249,10 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     total = input.numel()
     if starts is None:
         assert offsets is not None
-        starts = [int(value) for value in offsets.tolist()]
+        # (meta: the bags' count is known, not where they start; PyTorch's meta kernel checks
+        # no offsets)
+        starts = ([int(value) for value in offsets.tolist()] if offsets._backend.holds_values
+                  else [0] * offsets.numel())
         if include_last_offset:
             total, starts = (starts[-1], starts[:-1]) if starts else (0, [])
         if starts and starts[0] != 0:  # (PyTorch's message ends in the printed 0-d tensor)
@@ -263,7 +268,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         if any(later < earlier for earlier, later in itertools.pairwise(starts)):
             raise RuntimeError("embedding_bag: offsets have to be non-decreasing")
     indices = backend.astype(input._data, "int64")
-    if indices.size:
+    if indices.size and backend.holds_values:
         low, high = backend.item(backend.min(indices)), backend.item(backend.max(indices))
         if low < 0 or high >= rows:
             raise RuntimeError(

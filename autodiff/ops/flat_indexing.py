@@ -37,7 +37,7 @@ def _flat_index(name: str, input: Tensor, index: Tensor) -> Any:
     if array.size:
         bad = backend.logical_or(backend.less(array, -count),
                                  backend.greater_equal(array, count))
-        if backend.item(backend.any(bad)):
+        if backend.any_true(bad):
             first = backend.item(backend.getitem(backend.reshape(array, (-1,)),
                                                  backend.reshape(bad, (-1,)))[0])
             raise IndexError(
@@ -210,8 +210,11 @@ class MaskedScatter(Function):
         # count, and `where` keeps the input elsewhere.
         rank = backend.subtract(backend.cumulative_sum(backend.astype(flat_mask, "int64"),
                                                        axis=0), 1)
-        wanted = backend.item(rank[-1]) + 1 if rank.shape[0] else 0
         count = _numel(source.shape)
+        if not backend.holds_values:  # no Trues to count: PyTorch's meta kernel checks none
+            wanted = min(rank.shape[0], count)
+        else:
+            wanted = backend.item(rank[-1]) + 1 if rank.shape[0] else 0
         if wanted > count:
             raise RuntimeError("Number of elements of source < number of ones in mask")
         if wanted == 0:
@@ -232,6 +235,9 @@ class MaskedScatter(Function):
             # The masked positions are fixed by the forward's mask: a gather of them (not
             # masked_select, whose output size vmap cannot batch) under a batched gradient.
             backend = grad._backend
+            if not backend.holds_values:  # meta: which positions is unknown, the shape is not
+                return grad_input, _wrap(backend.zeros(
+                    ctx.source_shape, backend.dtype_name(grad._data)), backend)
             shape = grad._data.shape
             flat_mask = backend.reshape(backend.broadcast_to(ctx.mask, shape), (-1,))
             positions = _wrap(backend.nonzero(flat_mask)[0], backend)

@@ -49,11 +49,12 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     """How often each value 0, 1, ... occurs in the 1-d non-negative integer `input` (or the
     sum of `weights` at its positions): at least `minlength` counts."""
     backend, a = input._backend, input._data
+    backend.needs_values("aten::bincount")
     if input.dtype.category != 1:
         raise _kernel_error("bincount", backend, input)
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
-    if a.ndim != 1 or (a.shape[0] and backend.item(backend.any(backend.less(a, 0)))):
+    if a.ndim != 1 or (a.shape[0] and backend.any_true(backend.less(a, 0))):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if weights is not None and (weights._data.ndim != 1
                                 or weights._data.shape[0] != a.shape[0]):
@@ -128,6 +129,8 @@ def check_histc(input: Tensor, bins: int) -> None:
 def histc_rows(backend: Any, rows: Any, bins: int, min: float, max: float) -> Any:
     """histc of each row of `rows` (R, N): (R, bins), each row binned over its own range."""
     kind = backend.dtype_name(rows)
+    if not backend.holds_values:  # meta: the counts' shape alone
+        return backend.zeros((rows.shape[0], bins), kind)
     low, high = float(min), float(max)
     lows, highs = [low] * rows.shape[0], [high] * rows.shape[0]
     if low == high and rows.shape[1]:

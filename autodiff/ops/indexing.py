@@ -138,7 +138,7 @@ def out_of_bounds(backend: Any, index: Any, size: int, allow_negative: bool = Tr
         return None
     low = -size if allow_negative else 0
     bad = backend.logical_or(backend.less(index, low), backend.greater_equal(index, size))
-    if not backend.item(backend.any(bad)):
+    if not backend.any_true(bad):
         return None
     return backend.item(backend.getitem(index, bad)[0])
 

@@ -375,7 +375,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     for name, values in (("input", all_examples(input)._data),
                          ("target", all_examples(target)._data)):
         outside = backend.logical_or(backend.less(values, 0), backend.greater(values, 1))
-        if values.size and backend.item(backend.any(outside)):
+        if values.size and backend.any_true(outside):
             raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     return BinaryCrossEntropy.apply(input, target, weight, reduction=reduction)
 

@@ -329,7 +329,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if target._data.size:
         outside = backend.logical_or(backend.less(target._data, 0),
                                      backend.greater_equal(target._data, classes))
-        if backend.item(backend.any(outside)):
+        if backend.any_true(outside):
             raise RuntimeError("target out of range")
     return MultiMarginLoss.apply(input, target, weight, p=p, margin=float(margin),
                                  reduction=reduction)
@@ -412,7 +412,7 @@ def _label_slots(backend: Any, target: Any) -> tuple[list[Any], list[Any], Any]:
         labels = backend.take(target, backend.asarray([column], dtype="int64"), axis=1)
         ended = backend.logical_or(ended, backend.less(labels, 0))
         kept = backend.logical_not(ended)
-        if not backend.item(backend.any(kept)):
+        if not backend.any_true(kept):
             break
         safe = backend.where(kept, labels, 0)
         slots.append(safe)
@@ -441,6 +441,6 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
     if target._data.size:
         outside = backend.logical_or(backend.less(target._data, -1),
                                      backend.greater_equal(target._data, classes))
-        if backend.item(backend.any(outside)):
+        if backend.any_true(outside):
             raise RuntimeError("argument #2 'target' is out of range")
     return MultilabelMarginLoss.apply(input, target, reduction=reduction)

@@ -133,7 +133,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
     _check_square("linalg.inv", A, complex_ok=True)
     backend = A._backend
     info = _lu_infos(A)
-    if not bool(backend.any(backend.not_equal(info, 0))):
+    if not backend.any_true(backend.not_equal(info, 0)):
         return InvExResult(inv(A), _wrap(info, backend))
     if check_errors:
         raise LinAlgError(_singular_message(backend, A._data, "linalg.inv_ex"))
@@ -151,7 +151,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     backend = A._backend
     _check_square("linalg.solve", A, complex_ok=True, kernel="lu")
     info = _lu_infos(A)
-    if not bool(backend.any(backend.not_equal(info, 0))) or check_errors:
+    if not backend.any_true(backend.not_equal(info, 0)) or check_errors:
         return SolveExResult(solve(A, B, left=left), _wrap(info, backend))
     nan = backend.full(tuple(solve(_eye_like(A), B, left=left).shape), math.nan,
                        backend.dtype_name(B._data))
@@ -190,7 +190,7 @@ class LinalgLstsq(Function):
         solution, rank, singular = backend.lstsq(a, rhs, rcond, driver)
         m, n = a.shape[-2:]
         name = backend.dtype_name(a)
-        full_rank = driver == "gels" or bool(backend.all(backend.equal(rank, min(m, n))))
+        full_rank = driver == "gels" or backend.all_true(backend.equal(rank, min(m, n)))
         if m > n and driver != "gelsy" and full_rank:
             residual = backend.subtract(backend.matmul(a, solution), rhs)
             residuals = backend.sum(backend.multiply(residual, residual), axis=residual.ndim - 2)

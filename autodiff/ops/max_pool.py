@@ -92,7 +92,7 @@ class MaxPool2DWithIndices(Function):
         values = backend.reshape(values, arg.shape)
         if backend.is_floating(values.dtype):
             nans = backend.isnan(values)
-            if backend.holds_values and backend.item(backend.any(nans)):
+            if backend.any_true(nans):
                 last = backend.argmax(backend.flip(backend.isnan(flat), axis=-1), axis=-1)
                 arg = backend.where(nans, flat.shape[-1] - 1 - last, arg)
         ctx.geometry, ctx.arg, ctx.spatial = geometry, arg, x.shape[x.ndim - count:]

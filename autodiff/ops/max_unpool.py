@@ -130,7 +130,7 @@ def _unpool(input: Tensor, indices: Tensor, spatial: tuple[int, ...],
     if index.size:
         outside = backend.logical_or(backend.less(index, 0),
                                      backend.greater_equal(index, plane))
-        if backend.item(backend.any(outside)):
+        if backend.any_true(outside):
             # PyTorch's kernel reports the last invalid index it meets (one thread's order).
             flat = backend.reshape(index, (-1,))
             last = flat.shape[0] - 1 - backend.argmax(

@@ -111,7 +111,7 @@ def _vector_norm(backend: Any, x: Any, ord: float, axes: tuple[int, ...] | None,
     safe = backend.logical_and(backend.isfinite(total),
                                backend.greater_equal(total, _SMALLEST_SAFE_SUM[
                                    backend.dtype_name(x)]))
-    if magnitude.size == 0 or bool(backend.all(safe)):
+    if magnitude.size == 0 or backend.all_true(safe):
         return _root(backend, total, ord)
     magnitude = backend.abs(x)
     extreme = backend.max if ord > 0 else backend.min

@@ -276,7 +276,8 @@ def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolati
         if q._backend is not input._backend:
             raise RuntimeError(
                 "quantile() q tensor must be on the same device as the input tensor")
-        if not bool(all_examples((q >= 0) & (q <= 1)).all()):  # every example's in vmap
+        in_range = all_examples((q >= 0) & (q <= 1))  # every example's in vmap
+        if not in_range._backend.all_true(in_range._data):
             raise RuntimeError("quantile() q values must be in the range [0, 1]")
     else:
         q = float(q)

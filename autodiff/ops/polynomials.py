@@ -247,7 +247,7 @@ def _evaluate(name: str, values: Callable[..., Array], input: Any, n: Any) -> Te
         degrees = b.broadcast_to(b.astype(n_value, "int64"), shape)
     else:
         degrees = b.full(shape, int(n_value), "int64")
-    top = int(b.max(degrees)) if degrees.size else 0
+    top = int(b.max(degrees)) if degrees.size and b.holds_values else 0
     nf = b.astype(degrees, dtype)
     out = values(b, x, degrees, nf, max(top, 1))
     out = b.where(b.less(degrees, 0), b.zeros_like(out), out)

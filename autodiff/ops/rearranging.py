@@ -89,7 +89,7 @@ def _repeat_indices(repeats: Tensor, output_size: int | None) -> Tensor:
             f"implemented for '{dtypes.SCALAR_TYPE_NAMES[repeats.dtype.name]}'"
         )
     counts = repeats._data
-    if counts.shape[0] and backend.item(backend.any(backend.less(counts, 0))):
+    if counts.shape[0] and backend.any_true(backend.less(counts, 0)):
         raise RuntimeError("repeats can not be negative")
     total = int(backend.item(backend.sum(counts))) if counts.shape[0] else 0
     if output_size is not None and output_size != total:

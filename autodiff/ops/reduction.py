@@ -184,7 +184,7 @@ class Prod(Function):
         axes = ctx.axes
         grad = keep_dims(grad, ctx.input_shape, axes, ctx.keepdim)
         backend = ctx.backend
-        if not bool(backend.any(backend.equal(a._data, 0))):
+        if not backend.any_true(backend.equal(a._data, 0)):
             out = keep_dims(out, ctx.input_shape, axes, ctx.keepdim)
             return grad * (out / a)  # the product of the others
         # With zeros, the product of the others without dividing, so that it stays right (and

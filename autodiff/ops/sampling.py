@@ -329,8 +329,8 @@ class BernoulliProbability(Bernoulli):
 
 
 def _check_probabilities(backend: Any, array: Any) -> None:
-    if array.size and not backend.item(backend.all(backend.logical_and(
-            backend.greater_equal(array, 0), backend.less_equal(array, 1)))):
+    if array.size and not backend.all_true(backend.logical_and(
+            backend.greater_equal(array, 0), backend.less_equal(array, 1))):
         raise RuntimeError(
             "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
             "message be improved?  If so, please report an enhancement request to PyTorch.)"
@@ -436,7 +436,7 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None
                 f'"normal_kernel_{device_kind}" not implemented for '
                 f"'{scalar_type_name(tensor)}'")
     if std_tensor:
-        if std.numel() and not bool((std >= 0).all()):
+        if std.numel() and not std._backend.all_true((std >= 0)._data):
             raise RuntimeError("normal expects all elements of std >= 0.0")
     elif std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_g(std)}")
@@ -476,7 +476,7 @@ def poisson(input: Tensor, generator: Any = None) -> Tensor:
         device = "cuda" if backend.device.type == "cuda" else "cpu"
         raise NotImplementedError(
             f'"poisson_{device}" not implemented for \'{scalar_type_name(input)}\'')
-    if input.numel() and not backend.item(backend.all(backend.greater_equal(input._data, 0))):
+    if input.numel() and not backend.all_true(backend.greater_equal(input._data, 0)):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     return Poisson.apply(input, generator=generator)
 
@@ -506,10 +506,10 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     weights = backend.astype(input._data, "float64")
     if weights.size:
         finite = backend.logical_and(backend.isfinite(weights), backend.greater_equal(weights, 0))
-        if not backend.item(backend.all(finite)):
+        if not backend.all_true(finite):
             raise RuntimeError(
                 "probability tensor contains either `inf`, `nan` or element < 0")
-        if not backend.item(backend.all(backend.greater(backend.sum(weights, axis=-1), 0))):
+        if not backend.all_true(backend.greater(backend.sum(weights, axis=-1), 0)):
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     rows = weights if weights.ndim == 2 else backend.reshape(weights, (1, categories))
     count = rows.shape[0]

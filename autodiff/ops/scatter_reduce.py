@@ -97,7 +97,7 @@ def _reduce_backward(ctx: Any, grad: Tensor, along: _Along, again: Any,
         masked_src_result = again(a, src.masked_fill(single_zero, 1))
         grad_src = where(single_zero, along.pick(grad * masked_src_result),
                          along.pick(grad * result) / src.masked_fill(src_zero, 1))
-        if bool((zeros_in > 1).any()):
+        if zeros_in._backend.any_true((zeros_in > 1)._data):
             grad_src = _DoubleBackwardError.apply(
                 grad_src, message=f"{name}(): Double backward is unsupported for "
                 f"{'source' if along.by_slice else 'src'} when >1 zeros in "
@@ -272,8 +272,8 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
                 f"dimension. Got self.shape = {list(shape)} source.shape = {list(source_shape)}"
             )
     size = shape[dim] if shape else 1
-    if array.shape[0] and backend.item(backend.any(backend.logical_or(
-            backend.less(array, 0), backend.greater_equal(array, size)))):
+    if array.shape[0] and backend.any_true(backend.logical_or(
+            backend.less(array, 0), backend.greater_equal(array, size))):
         raise IndexError("index out of range in self")
     if backend.dtype_name(array) != "int64":
         array = backend.astype(array, "int64")

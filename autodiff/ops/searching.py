@@ -152,8 +152,8 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
             )
         order = sorter._data
         size = seq_shape[-1]
-        if order.size and not bool(backend.all(backend.logical_and(
-                backend.greater_equal(order, 0), backend.less(order, size)))):
+        if order.size and not backend.all_true(backend.logical_and(
+                backend.greater_equal(order, 0), backend.less(order, size))):
             raise RuntimeError(f"{name}: sorter index out of range")
         seq = backend.take_along_axis(seq, order, axis=-1)
     out = backend.searchsorted(seq, val, right=bool(right))

@@ -245,6 +245,7 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None,
           return_complex: bool = False) -> Tensor:
     """The inverse of stft: overlap-add of the inverse transforms of the frames, divided by
     the squared window's envelope."""
+    input._backend.needs_values("aten::equal")  # (PyTorch's check of the envelope)
     hop = n_fft >> 2 if hop_length is None else hop_length
     win = n_fft if win_length is None else win_length
 
@@ -318,7 +319,7 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None,
     envelope = narrow(envelope, 1, start, max(stop - start, 0))
     backend = envelope._backend
     lowest = backend.min(backend.abs(envelope._data)) if envelope.numel() else None
-    if lowest is not None and bool(backend.less(lowest, 1e-11)):
+    if lowest is not None and backend.any_true(backend.less(lowest, 1e-11)):
         prefix = "CUDA" if input.device.type == "cuda" else "CPU"
         raise message(f"window overlap add min: 1\n[ {prefix}BoolType{{}} ]")
     signal = signal / envelope

@@ -190,6 +190,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         aweights: Tensor | None = None) -> Tensor:
     """The covariance matrix of the variables in the rows of input (observations in its
     columns), with frequency weights and observation weights."""
+    input._backend.needs_values("aten::equal")  # (PyTorch's checks of the weights' sums)
     if input._data.ndim > 2:
         raise RuntimeError("cov(): expected input to have two or fewer dimensions but got an "
                            f"input with {input._data.ndim} dimensions")

@@ -333,7 +333,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     _check_square_float("linalg.cholesky", A, complex_ok=True, kernel="cholesky")
     backend = A._backend
     factor, info = backend.cholesky_ex(A._data)
-    if not bool(backend.any(backend.not_equal(info, 0))):
+    if not backend.any_true(backend.not_equal(info, 0)):
         return return_types.linalg_cholesky_ex((cholesky(A, upper=upper), _wrap(info, backend)))
     if check_errors:
         cholesky(A)  # raises PyTorch's message

@@ -101,6 +101,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
            return_counts: bool = False, dim: int | None = None) -> Any:
     """The distinct elements of `input` (or slices along `dim`), sorted; with the index of
     each element's value in them (`return_inverse`) and how often each occurs."""
+    input._backend.needs_values("aten::_unique2")
     return _unique(Unique, UniqueDim, input, return_inverse, return_counts, dim)
 
 
@@ -108,6 +109,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
                        dim: int | None = None) -> Any:
     """The first element (or slice along `dim`) of every run of equal ones."""
+    input._backend.needs_values("aten::unique_consecutive")
     return _unique(UniqueConsecutive, UniqueDimConsecutive, input, return_inverse,
                    return_counts, dim)
 
