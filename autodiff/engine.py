@@ -264,6 +264,9 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
     node: Node | None = None  # the node running, for anomaly mode's report
     # Anomaly mode: which nodes' backwards fed each node's gradient (for the NaN report).
     fed_by: dict[Node, list[Node]] = {}
+    # No profiler, no anomaly mode, every node runs: an op's node without hooks needs only
+    # its backward and the hand-over (the rest of the loop asks what this settles once).
+    plain = everything and not anomaly and not profiling
     try:
         while True:
             if ready is not None:
@@ -272,6 +275,19 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
                 node = heapq.heappop(heap)[1]
             else:
                 break
+            if plain and type(node) is not AccumulateGrad and not node._hooked:
+                grads = buffers.pop(node)
+                if (grads[0] is None and (len(grads) == 1 or all(g is None for g in grads))
+                        and not node._custom):  # no gradient reached a built-in op: skip it
+                    input_grads = (None,) * len(node.next_functions)
+                else:
+                    input_grads = node._run_backward(grads)
+                ready = _pass_on(node, grads, input_grads, buffers, dependencies, heap,
+                                 passed_owned)
+                del grads, input_grads  # as below: the buffers own the gradients now
+                if not retain_graph and node._saved is not None:
+                    node._saved = RELEASED
+                continue
             if profiling:
                 profiler_state.end(evaluating)
                 evaluating, running = profiler_state.begin_node(node, buffers[node])
@@ -510,7 +526,7 @@ def _pass_on(node: Node, grads: list[Any], input_grads: tuple[Any, ...],
                 if owned is not None and _made_here(node, grad, grads, input_grads):
                     owned.add(grad)
                 _add_to_buffer(buffers, child, output_nr, grad, owned)
-            elif child._num_outputs == 1 and child not in buffers:
+            elif child not in buffers and child._num_outputs == 1:
                 buffers[child] = [grad]  # the first gradient into a one-output node (a chain)
             else:
                 _add_to_buffer(buffers, child, output_nr, grad, owned)

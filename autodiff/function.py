@@ -625,11 +625,16 @@ class Function(Node):
     # --------------------------------------------------------------------------- for the engine
     def _run_backward(self, grad_outputs: list[Any]) -> tuple[Any, ...]:
         """Call backward, then give each input a gradient of its own shape and dtype."""
-        if self._output_meta is not None and self.materialize_grads:
-            grad_outputs = self._materialized(grad_outputs)
         if len(grad_outputs) == 1:  # one output (most ops): no list unpacking
-            grads = self.backward(self, grad_outputs[0])
+            grad_output = grad_outputs[0]
+            # Only a missing gradient is materialized: one that arrived is passed as it is.
+            if (grad_output is None and self._output_meta is not None
+                    and self.materialize_grads):
+                grad_output = self._materialized(grad_outputs)[0]
+            grads = self.backward(self, grad_output)
         else:
+            if self._output_meta is not None and self.materialize_grads:
+                grad_outputs = self._materialized(grad_outputs)
             grads = self.backward(self, *grad_outputs)
         if type(grads) is not tuple:
             grads = (grads,)
