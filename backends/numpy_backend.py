@@ -299,7 +299,8 @@ class NumpyBackend(Backend):
 
     def randperm(self, n: int, dtype: str, generator: Any = None) -> Array:
         numpy = self._generator(generator).numpy
-        return numpy.permutation(n).astype(self._native_dtypes[dtype])
+        # (NumPy draws int64: no copy for the default dtype, a DataLoader's every epoch)
+        return numpy.permutation(n).astype(self._native_dtypes[dtype], copy=False)
 
     def poisson(self, rates: Array, generator: Any = None) -> Array:
         return self._generator(generator).numpy.poisson(rates).astype(np.float64)
