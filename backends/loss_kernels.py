@@ -25,6 +25,11 @@ _EXACT_COUNT = 2**24
 class LossKernels:
     """nll_loss's and cross-entropy's composites, as methods of every `Backend`."""
 
+    def class_targets_in_range(backend: Any, target: Array, classes: int) -> bool:
+        """Whether every entry of `target` (integers, at least one) is a class index,
+        0 <= t < classes."""
+        return int(backend.min(target)) >= 0 and int(backend.max(target)) < classes
+
     @composite
     def nll_loss_targets(backend: Any, target: Array, *, ignore_index: int,
                          classes: int) -> tuple[Array, Array, Array]:
@@ -93,7 +98,7 @@ class LossKernels:
         log_probs = backend.log_softmax(x, 1)
         size, classes = x.shape
         if (weight is None and 0 < size < _EXACT_COUNT and not 0 <= ignore_index < classes
-                and int(backend.min(target)) >= 0 and int(backend.max(target)) < classes):
+                and backend.class_targets_in_range(target, classes)):
             picked = backend.getitem(log_probs, (rows, target))
             # sum(-p) is -sum(p) exactly (rounding is symmetric, and no picked value is -0.0:
             # x - max and then - log(total) never give one)

@@ -38,6 +38,24 @@ _unique: Any = np.unique
 # np.einsum without `optimize` is a Python wrapper (an __array_function__ dispatch) around this
 _c_einsum: Any = getattr(getattr(np, "_core", np).multiarray, "c_einsum", None) or np.einsum
 _compat_clip: Any = xp.clip  # type: ignore[attr-defined]  # (absent from its stubs)
+# `_peak`'s transposed maximum: timed on float32 logits of 64 x 10 to 1024 x 10 rows, 1.4 to 8
+# times faster; slower past about 32 classes or below 16 rows.
+_SHORT_AXIS = 16
+_MANY_ROWS = 32
+
+
+def _peak(x: Any, axis: int) -> Any:
+    """The maximum of `x` along `axis`, kept as an axis of length 1. Along a short last axis
+    of a C-contiguous matrix (a batch of logits) NumPy's reduction runs its inner loop once per
+    row, a few times slower than reducing a transposed copy along its first axis, which runs
+    it once per column; the maxima are the same values (a maximum does not depend on the
+    order it is taken in)."""
+    if (x.ndim == 2 and axis in (1, -1) and x.shape[1] <= _SHORT_AXIS
+            and x.shape[0] >= _MANY_ROWS and x.flags.c_contiguous):
+        return _maximum_reduce(x.T.copy(), axis=0)[:, None]
+    return _maximum_reduce(x, axis=axis, keepdims=True)
+
+
 try:  # NumPy's bfloat16 comes from ml_dtypes; without it, torch.bfloat16 is refused clearly
     import ml_dtypes
 except ImportError:  # pragma: no cover - ml_dtypes is a dependency
@@ -282,7 +300,8 @@ class NumpyBackend(Backend):
 
     def randperm(self, n: int, dtype: str, generator: Any = None) -> Array:
         numpy = self._generator(generator).numpy
-        return numpy.permutation(n).astype(self._native_dtypes[dtype])
+        # (NumPy draws int64: no copy for the default dtype, a DataLoader's every epoch)
+        return numpy.permutation(n).astype(self._native_dtypes[dtype], copy=False)
 
     def poisson(self, rates: Array, generator: Any = None) -> Array:
         return self._generator(generator).numpy.poisson(rates).astype(np.float64)
@@ -561,10 +580,17 @@ class NumpyBackend(Backend):
     def log_softmax(self, x: Array, axis: int) -> Array:
         if type(x) is not np.ndarray or not x.ndim or not x.size:
             return super().log_softmax(x, axis)
-        shifted = x - _maximum_reduce(x, axis=axis, keepdims=True)
+        shifted = x - _peak(x, axis)
         total = _add_reduce(np.exp(shifted), axis=axis, keepdims=True)
         shifted -= np.log(total)
         return shifted
+
+    def class_targets_in_range(self, target: Array, classes: int) -> bool:
+        # Negative int64 targets read as uint64 lie past any class count: one reduction
+        # instead of a minimum and a maximum (each a few microseconds on a batch of targets).
+        if type(target) is np.ndarray and target.dtype == np.int64 and target.size:
+            return int(_maximum_reduce(target.view(np.uint64))) < classes
+        return super().class_targets_in_range(target, classes)
 
     def log_softmax_backward(self, grad: Array, output: Array, axis: int) -> Array:
         if type(grad) is not np.ndarray or not grad.ndim:

@@ -142,6 +142,37 @@ def test_log_softmax_matches_formula(shape: tuple[int, ...], axis: int) -> None:
                                CPU.log_softmax(x, axis), rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("shape", [(64, 10), (1024, 3), (32, 16), (40, 1)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_log_softmax_of_a_batch_of_logits_keeps_the_bits(shape: tuple[int, ...],
+                                                          dtype: Any) -> None:
+    # Short rows take the maximum over a transposed copy: the same bits as the row-wise
+    # reduction, signed zeros, infinities and nans included.
+    rng = np.random.default_rng(0)
+    specials = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan], dtype)
+    for x in (rng.standard_normal(shape).astype(dtype), rng.choice(specials, size=shape)):
+        with np.errstate(all="ignore"):
+            shifted = x - np.maximum.reduce(x, axis=1, keepdims=True)
+            expected = shifted - np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
+            got = CPU.log_softmax(x, 1)
+        assert got.dtype == expected.dtype
+        assert np.array_equal(got.view(np.uint8), expected.view(np.uint8))
+
+
+@pytest.mark.parametrize(("target", "classes", "expected"), [
+    ([0, 9, 3], 10, True), ([0, 10, 3], 10, False), ([0, -1, 3], 10, False),
+    ([-(2**63)], 10, False), ([2**63 - 1], 10, False), ([4], 5, True)])
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+def test_class_targets_in_range(target: list[int], classes: int, expected: bool,
+                                dtype: Any) -> None:
+    values = np.array(target)
+    if not np.array_equal(values.astype(dtype).astype(values.dtype), values):
+        pytest.skip("not representable in this dtype")
+    assert CPU.class_targets_in_range(values.astype(dtype), classes) is expected
+    strided = np.repeat(values.astype(dtype), 2)[::2]  # (a view with a stride)
+    assert CPU.class_targets_in_range(strided, classes) is expected
+
+
 def test_log_softmax_is_stable_for_large_logits() -> None:
     x = np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1000.0, -1000.0]])
     log_total = np.log(1 + np.exp(-1.0) + np.exp(-2.0))  # logsumexp of [0, -1, -2], exactly
