@@ -251,6 +251,8 @@ class Tensor:
         with a dtype or such a name: this tensor converted to it (itself when it already is)."""
         if dtype is None:
             legacy = dtypes.LEGACY_NAMES[self.dtype.name]
+            if type(self._data) is SparseCOO:
+                legacy = f"sparse.{legacy}"
             device = self._backend.device.type
             return f"torch.{legacy}" if device == "cpu" else f"torch.{device}.{legacy}"
         return _conversion.to_type(self, dtype)
