@@ -94,6 +94,7 @@ def resize_as_(tensor: Tensor, the_template: Tensor, *, memory_format: Any = Non
 def resize_as_method_(tensor: Tensor, the_template: Any, *, memory_format: Any = None) -> Tensor:
     """Tensor.resize_as_(the_template): the template is the method's first argument."""
     require_tensors("resize_as_", ("the_template", the_template))
+    dense_only("aten::resize_", tensor)
     return resize_(tensor, tuple(the_template._data.shape), memory_format=memory_format)
 
 

@@ -14,6 +14,7 @@ from .. import dtypes
 from .. import sparse_coo as coo
 from ..function import Function
 from ..jvp_rules import auto_linear, auto_multilinear, sum_terms
+from ..saved_fields import fields, value
 from ..tensor import Tensor
 from ._dims import reduction_axes
 from ._promotion import promote, with_number
@@ -31,10 +32,14 @@ class SparseAdd(Function):
     """dense + sparse (dense) and sparse + sparse (sparse: the two index lists joined)."""
 
     node_name = "AddBackward0"
+    saved_fields = fields(alpha=value("alpha", default=1))
     takes_layout_data = True
 
     @staticmethod
-    def forward(ctx: Any, a: Any, b: Any) -> Any:
+    def forward(ctx: Any, a: Any, b: Any, *, alpha: Any = 1) -> Any:
+        # `alpha` already scaled b, as for the dense Add: kept for grad_fn._saved_alpha.
+        if alpha != 1:
+            ctx.alpha = alpha
         backend = ctx.backend
         if type(a) is not coo.SparseCOO:
             if type(b) is not coo.SparseCOO or type(a) in _SCALARS:
@@ -77,10 +82,10 @@ class SparseSub(SparseAdd):
     node_name = "SubBackward0"
 
     @staticmethod
-    def forward(ctx: Any, a: Any, b: Any) -> Any:
+    def forward(ctx: Any, a: Any, b: Any, *, alpha: Any = 1) -> Any:
         if type(b) is coo.SparseCOO:
             b = b.with_values(ctx.backend.negative(b.values))
-        return SparseAdd.forward(ctx, a, b)
+        return SparseAdd.forward(ctx, a, b, alpha=alpha)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
