@@ -247,8 +247,8 @@ def test_a_layout_refuses_array_level_ops() -> None:
     x = _negated([1.0])
     with pytest.raises(NotImplementedError, match="aten::argmax does not support negated"):
         dense_only("aten::argmax", autodiff.ones(1), x)
-    with pytest.raises(NotImplementedError, match="^Could not run 'aten::argmax' with arguments "
-                                                  "from the 'SparseCPU' backend"):
+    with pytest.raises(NotImplementedError, match=r"^Could not run 'aten::argmax' with "
+                                                  r"arguments from the 'SparseCPU' backend"):
         autodiff.ones(2, 2).to_sparse().argmax()
 
 
