@@ -314,3 +314,150 @@ def test_sparse_softmax_errors_match_torch(case: Case) -> None:
 def test_sparse_softmax_dtype() -> None:
     sparse = _sparse(autodiff, _values(autodiff).detach())
     assert autodiff.sparse.softmax(sparse, 1, dtype=autodiff.float32).dtype is autodiff.float32
+
+
+# ----------------------------------------------------------------------------- indexing
+INDEXING: list[tuple[str, Case]] = [
+    ("select_sparse_dim", lambda m, s: s.select(0, 0)),
+    ("select_last", lambda m, s: s.select(1, 2)),
+    ("select_coalesced", lambda m, s: s.coalesce().select(0, 0)),
+    ("select_to_dense_sum", lambda m, s: s.select(0, 0).select(0, 1)),
+    ("getitem_int", lambda m, s: s[1]),
+    ("getitem_pair", lambda m, s: s[0, 1]),
+    ("getitem_column", lambda m, s: s[:, 1]),
+    ("getitem_ellipsis", lambda m, s: s[..., -1]),
+    ("index_select", lambda m, s: s.index_select(0, m.tensor([1, 0, 1]))),
+    ("index_select_repeated", lambda m, s: s.index_select(1, m.tensor([2, 2, -3]))),
+    ("hybrid_select_dense_dim", lambda m, s: _hybrid(m).select(1, 0)),
+    ("hybrid_select_sparse_dim", lambda m, s: _hybrid(m).select(0, 0)),
+    ("hybrid_index_select", lambda m, s: _hybrid(m).index_select(1, m.tensor([1, 1]))),
+]
+
+
+def _hybrid(m: Any) -> Any:
+    return m.sparse_coo_tensor(m.tensor([[0, 1, 0]]),
+                               m.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), (2, 2))
+
+
+def _uncoalesced(m: Any) -> Any:
+    """(2, 3) with (0, 1) twice, entries out of order."""
+    return m.sparse_coo_tensor(m.tensor([[0, 1, 1, 0, 0], [1, 0, 2, 2, 1]]),
+                               m.tensor([1.5, 3.0, -2.0, 0.5, 7.0], dtype=m.float64), (2, 3))
+
+
+def _indexed(m: Any, case: Case) -> tuple[Any, ...]:
+    out = case(m, _uncoalesced(m))
+    if out.layout == m.strided:
+        return ("strided", out.numpy().tolist())
+    return ("sparse", tuple(out.shape), out.is_coalesced(), out._indices().numpy().tolist(),
+            out._values().numpy().tolist())
+
+
+@pytest.mark.parametrize("case", [case[1] for case in INDEXING],
+                         ids=[case[0] for case in INDEXING])
+def test_indexing_matches_torch(case: Case) -> None:
+    torch = pytest.importorskip("torch")
+    assert _indexed(autodiff, case) == _indexed(torch, case)
+
+
+def test_indexing_gradients(device: str) -> None:
+    """PyTorch 2.13 refuses these backwards (select_backward / index_add_ of a sparse
+    gradient): ours are checked numerically, duplicates in the input included."""
+    indices = autodiff.tensor([[0, 1, 1, 0, 0], [1, 0, 2, 2, 1]], device=device)
+    picks = autodiff.tensor([1, 0, 1], device=device)
+
+    def op(values: autodiff.Tensor) -> tuple[autodiff.Tensor, ...]:
+        sparse = autodiff.sparse_coo_tensor(indices, values, (2, 3))
+        return (sparse.select(1, 2).to_dense(), sparse[0, 1], sparse[0].to_dense(),
+                sparse.index_select(0, picks).to_dense())
+
+    values = autodiff.tensor([1.5, 3.0, -2.0, 0.5, 7.0], dtype=autodiff.float64, device=device,
+                             requires_grad=True)
+    assert autodiff.autograd.gradcheck(op, (values,))
+    assert autodiff.autograd.gradgradcheck(op, (values,))
+    assert autodiff.sparse_coo_tensor(indices, values, (2, 3))[0].grad_fn.name() == \
+        "SelectBackward0"
+
+
+INDEXING_ERRORS: list[tuple[str, Case]] = [
+    ("select_out_of_range", lambda m, s: s.select(0, 5)),
+    ("index_select_out_of_range", lambda m, s: s.index_select(0, m.tensor([5]))),
+    ("index_select_2d_index", lambda m, s: s.index_select(0, m.tensor([[0]]))),
+    ("index_select_float_index", lambda m, s: s.index_select(0, m.tensor([0.0]))),
+    ("reshape", lambda m, s: s.reshape(6)),
+    ("flatten", lambda m, s: s.flatten()),
+    ("view", lambda m, s: s.view(6)),
+    ("expand", lambda m, s: s.expand(2, 2, 3)),
+    ("expand_too_few", lambda m, s: s.expand(3)),
+    ("slice", lambda m, s: s[0:1]),
+]
+
+
+@pytest.mark.parametrize("case", [case[1] for case in INDEXING_ERRORS],
+                         ids=[case[0] for case in INDEXING_ERRORS])
+def test_indexing_and_reshaping_errors_match_torch(case: Case) -> None:
+    torch = pytest.importorskip("torch")
+    ours, theirs = _error(autodiff, case), _error(torch, case)
+    assert ours[0] is theirs[0]
+    if case is not dict(INDEXING_ERRORS)["slice"]:  # PyTorch names aten::as_strided there
+        assert theirs[1].startswith(ours[1])
+
+
+# ----------------------------------------------------------------------------- saving
+def _round_trips(sparse: autodiff.Tensor) -> dict[str, autodiff.Tensor]:
+    import io
+    import pickle
+
+    out = {"pickle": pickle.loads(pickle.dumps(sparse))}
+    for format in ("autodiff", "torch"):
+        buffer = io.BytesIO()
+        autodiff.save({"s": sparse}, buffer, format=format)
+        buffer.seek(0)
+        out[format] = autodiff.load(buffer)["s"]
+    return out
+
+
+@pytest.mark.parametrize("coalesce", [False, True], ids=["uncoalesced", "coalesced"])
+def test_saving_keeps_indices_values_and_flags(coalesce: bool, device: str) -> None:
+    sparse = _uncoalesced(autodiff).to(device)
+    if coalesce:
+        sparse = sparse.coalesce()
+    for format, loaded in _round_trips(sparse).items():
+        assert loaded.layout == autodiff.sparse_coo, format
+        assert loaded.is_coalesced() is coalesce, format
+        assert loaded.device == sparse.device, format
+        np.testing.assert_array_equal(loaded._indices().cpu().numpy(),
+                                      sparse._indices().cpu().numpy())
+        np.testing.assert_array_equal(loaded._values().cpu().numpy(),
+                                      sparse._values().cpu().numpy())
+
+
+def test_torch_reads_and_writes_sparse_checkpoints() -> None:
+    import io
+
+    torch = pytest.importorskip("torch")
+    buffer = io.BytesIO()
+    autodiff.save({"s": _uncoalesced(autodiff)}, buffer, format="torch")
+    buffer.seek(0)
+    theirs = torch.load(buffer, weights_only=True)["s"]
+    assert theirs.layout == torch.sparse_coo and not theirs.is_coalesced()
+    np.testing.assert_array_equal(theirs.to_dense().numpy(),
+                                  _uncoalesced(autodiff).to_dense().numpy())
+    buffer = io.BytesIO()
+    torch.save({"h": torch.tensor([[0.0, 1.0], [2.0, 0.0]]).to_sparse(1)}, buffer)
+    buffer.seek(0)
+    ours = autodiff.load(buffer)["h"]
+    assert ours.layout == autodiff.sparse_coo and ours.sparse_dim() == 1 and ours.is_coalesced()
+    np.testing.assert_array_equal(ours.to_dense().numpy(), [[0.0, 1.0], [2.0, 0.0]])
+
+
+def test_a_checkpoint_cannot_index_outside_the_size() -> None:
+    from autodiff.serialization.errors import CheckpointError
+    from autodiff.serialization.torch_names import TorchGlobals
+
+    rebuild = TorchGlobals(lambda tensor, location: tensor).rebuild_sparse_tensor
+    parts = (autodiff.tensor([[0, 5]]), autodiff.tensor([1.0, 2.0]), autodiff.Size([3]), False)
+    with pytest.raises(CheckpointError, match="invalid sparse tensor"):
+        rebuild(autodiff.sparse_coo, parts)
+    with pytest.raises(CheckpointError, match="no sparse layout"):
+        rebuild(autodiff.strided, parts)

@@ -143,6 +143,21 @@ SPARSE = [
            lambda a: autodiff.sparse.softmax(_sparse(a), 1).coalesce().values(),
            lambda a: _masked_softmax(a, 1)[_mask_array(a.shape)], (Sample(((3, 4),)),),
            "ValuesBackward0"),
+    OpInfo("sparse_select", lambda a: _sparse(a).select(0, 1).to_dense(),
+           lambda a: _thin(a)[1], (Sample(((3, 4),)), Sample(((2, 3, 2),))), "ToDenseBackward0"),
+    OpInfo("sparse_select_to_dense_sum", lambda a: _sparse(a)[2, 1], lambda a: _thin(a)[2, 1],
+           (Sample(((3, 4),)),), "SelectBackward0"),
+    OpInfo("sparse_select_dense_dim",
+           lambda a: _thinned(a).to_sparse(1).select(1, 2).to_dense(),
+           lambda a: _thin(a)[:, 2], (Sample(((3, 4),)),), "ToDenseBackward0"),
+    OpInfo("sparse_index_select",
+           lambda a: _sparse(a).index_select(1, autodiff.tensor([2, 0, 2], device=a.device))
+           .to_dense(), lambda a: _thin(a)[:, [2, 0, 2]], (Sample(((3, 4),)),),
+           "ToDenseBackward0"),
+    OpInfo("sparse_index_select_dense_dim",
+           lambda a: _thinned(a).to_sparse(1).index_select(1, autodiff.tensor(
+               [3, 3, 0], device=a.device)).to_dense(),
+           lambda a: _thin(a)[:, [3, 3, 0]], (Sample(((3, 4),)),), "ToDenseBackward0"),
     OpInfo("sparse_clone_to", lambda a: _sparse(a).clone().to(a.device).to_dense(), _thin,
            (Sample(((3, 4),)),), "ToDenseBackward0"),
 ]
