@@ -19,6 +19,10 @@ forward traceback), `replayable()` (keeps the inputs) and saved_tensors_hooks (s
 through the pack hook, and come back through the unpack hook in the saved tensor's place in the
 graph).
 
+A tensor without one dense array (sparse COO, nested) holds layout data in `_data`: a dense
+forward fails on it, and apply's one except clause hands the op to the layout
+(`layout_dispatch.py`), at no cost to the dense path.
+
 Forward-mode AD is one of those modes (`dual.py`): while a dual level is open and an input
 carries a tangent, the op's `jvp(ctx, *tangents)` gives its output's tangent. Like backward, a
 jvp rule is written with Tensor ops on `ctx.saved_tensors` (and options forward kept on ctx),
