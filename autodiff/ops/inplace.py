@@ -125,7 +125,9 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
         direct = None  # the op must run, for its tangent
     watched = op_mode_state.active  # an op mode sees the op, and which tensor took its value
     if direct is None or watched or not direct():
-        result = _dense(compute(tensor))
+        result = compute(tensor)
+        if type(result._data) is SparseCOO:  # dense * sparse: written into the tensor dense
+            result = result.to_dense()
         _check_result(tensor, result)
         _write(tensor, result._data)
         if _dual_state.enabled:
@@ -185,7 +187,9 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
         source._output_nr = tensor._output_nr
     source._fw_grads = tensor._fw_grads
     first_new = next(sequence_nrs)  # the nodes compute records are numbered from here on
-    result = _dense(compute(source))
+    result = compute(source)
+    if type(result._data) is SparseCOO:  # dense * sparse: written into the tensor dense
+        result = result.to_dense()
     _check_result(tensor, result)
     if _dual_state.enabled:
         _take_tangent(tensor, result)
@@ -210,12 +214,6 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
     else:
         _rebase_view(tensor, source, result)
     return tensor
-
-
-def _dense(result: Tensor) -> Tensor:
-    """A dense tensor's new value: an op with a sparse operand may give a sparse result
-    (dense * sparse), written into the tensor densified."""
-    return result.to_dense() if type(result._data) is SparseCOO else result
 
 
 def _into_sparse(tensor: Tensor, compute: Callable[[Tensor], Tensor], recording: bool
