@@ -99,17 +99,20 @@ class SavedNumber(Saved):
 
 
 class Value(Field):
-    """A value forward kept on ctx as `attribute`, through `convert` (PyTorch's type for it:
-    `int_tuple` for an IntArrayRef, ...). `default`: its value when ctx has none."""
+    """A value forward kept on ctx as `attribute` (dotted: an attribute of one, as
+    `geometry.stride`), through `convert` (PyTorch's type for it: `int_tuple` for an
+    IntArrayRef, ...). `default`: its value when ctx has none."""
 
     def __init__(self, attribute: str, convert: Callable[[Any], Any] | None = None,
                  default: Any = None) -> None:
-        self.attribute = attribute
+        self.path = attribute.split(".")
         self.convert = convert
         self.default = default
 
     def read(self, node: Function) -> Any:
-        value = getattr(node, self.attribute, self.default)
+        value: Any = node
+        for name in self.path:
+            value = getattr(value, name, self.default)
         if self.convert is not None:
             value = self.convert(value)
         return value
@@ -181,10 +184,13 @@ def saved_or_number(index: int, attribute: str, when: int | None = None) -> Comp
 
 
 def saved_array(attribute: str) -> Computed:
-    """A tensor PyTorch saves (indices, masks) that forward kept on ctx as an array."""
-    def read(node: Function) -> Tensor:
+    """A tensor PyTorch saves (indices, masks) that forward kept on ctx as an array or a
+    Tensor (None: none)."""
+    def read(node: Function) -> Tensor | None:
         kept = getattr(node, attribute)
-        return kept if isinstance(kept, Tensor) else _wrap(kept, node.backend)
+        if kept is None or isinstance(kept, Tensor):
+            return kept
+        return _wrap(kept, node.backend)
 
     return Computed(read, tensor=True)
 
@@ -222,6 +228,11 @@ def int_tuple(dims: Any) -> tuple[int, ...] | None:
     if isinstance(dims, int):
         return (dims,)
     return tuple(int(dim) for dim in dims)
+
+
+def befores(pairs: Any) -> tuple[int, ...]:
+    """The padding before each dim, of (before, after) pairs: PyTorch's symmetric padding."""
+    return tuple(int(before) for before, _ in pairs)
 
 
 def every_dim_empty(dims: Any) -> tuple[int, ...]:

@@ -1505,8 +1505,8 @@ class Tensor:
     def broadcast_to(self, size: Any) -> Tensor:
         return _shape.broadcast_to(self, size)
 
-    def permute(self, *dims: Any) -> Tensor:
-        return _shape.permute(self, *dims)
+    def permute(self, *dims: Any, **kwargs: Any) -> Tensor:
+        return _shape.permute(self, *dims, **kwargs)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         return _shape.transpose(self, dim0, dim1)
@@ -1665,6 +1665,12 @@ class Tensor:
 
     def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
         return _inplace.call_(self, _scatter.scatter_add, dim, index, src)
+
+    def index(self, positions: Any, dims: Any) -> Any:
+        """Bind the dims at `positions` to the first-class `dims` (autodiff.functorch.dim)."""
+        from .functorch.dim import index  # its own package, loaded on first use as PyTorch's
+
+        return index(self, positions, dims)
 
     def index_select(self, dim: int, index: Tensor) -> Tensor:
         _checks.require_tensor("index_select", "index", 2, index)

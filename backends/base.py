@@ -73,6 +73,21 @@ class RandomGenerator(Protocol):
     def set_state(self, state: bytes) -> None: ...
 
 
+class ProductReduction:
+    """A sum or mean as a product with ones (`Backend.product_reduction`):
+    `function(ones, array)` (`ones_first`) or `function(array, ones)`, then, for a mean,
+    divided by `divisor` (the count, a scalar of the array's dtype)."""
+
+    __slots__ = ("divisor", "function", "ones", "ones_first")
+
+    def __init__(self, function: Callable[..., Any], ones: Array, ones_first: bool,
+                 divisor: Any = None) -> None:
+        self.function = function
+        self.ones = ones
+        self.ones_first = ones_first
+        self.divisor = divisor
+
+
 class Backend(Primitives, Kernels, LossKernels, SpecialFunctions):
     """One object per device; methods are the array primitives of the tape."""
 
@@ -529,6 +544,14 @@ class Backend(Primitives, Kernels, LossKernels, SpecialFunctions):
         calls whose array arguments are like `arrays` (same dtypes): the same results, bit
         for bit, faster or taking `out=` (see `out_argument`). By default `function`."""
         return function
+
+    def product_reduction(self, function: Callable[..., Any], array: Array, axis: Any,
+                          keepdims: bool) -> ProductReduction | None:
+        """How a compiled replay may compute `function(array, axis, keepdims)`, this
+        backend's `sum` or `mean`, as a product with ones (compile's `product_reductions`
+        option): the same sum in another order, so not bit for bit. None: as it is (the
+        default)."""
+        return None
 
     # Bytes per array of one block when a compiled replay runs a chain of elementwise `out=`
     # steps block by block so that the block stays in cache (`compiler/blocking.py`); None:

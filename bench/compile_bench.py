@@ -7,6 +7,8 @@ interleaved (`_timing.paired` through `seed_graph.run_paired`):
 - chain: 100 x (y * 1.0001 + 0.0001) then sum().backward(), at 16 and 1M float32 elements,
   compiled forward+backward, against NumPy's forward only (and its forward+backward);
 - epoch: the digits MLP epoch (SGD momentum, batch 64) with a compiled step (CPU time);
+- seed and epoch also compiled with the `product_reductions` option (off by default: float
+  sums as BLAS products with ones, not eager's bits);
 - overhead: the first call (trace, plan, build) against one eager call, and a cache hit of a
   one-op function (x + 1 on 16 elements) against the same NumPy call.
 
@@ -47,6 +49,9 @@ def bench_seed(setup: Setup, rounds: int, size: str) -> list[Row]:
     engines.pop("torch", None)
     engines["autodiff compiled"] = autodiff.compile(
         seed_graph.step_of(autodiff, problem, setup.device), fullgraph=True)
+    engines[PRODUCTS] = autodiff.compile(
+        seed_graph.step_of(autodiff, problem, setup.device), fullgraph=True,
+        options={"product_reductions": True})
     seed_graph.check_agreement(engines, limit, setup)
     if problem.x.ndim == 1:  # (the tutorial's products are outer products of 5 and 3 numbers)
         result, _ = run_paired(engines, limit, rounds, setup)
@@ -65,6 +70,8 @@ def bench_seed(setup: Setup, rounds: int, size: str) -> list[Row]:
 
 
 FLOOR = "matmul floor (x @ w, x.T @ g)"
+# compile's one pass that changes op order (off by default): sums as BLAS products with ones
+PRODUCTS = "autodiff compiled, product_reductions"
 
 
 def matmul_floor(xp: Any, problem: seed_graph.Problem) -> Callable[[], Any]:
@@ -114,7 +121,8 @@ def bench_chain(setup: Setup, rounds: int, size: int) -> list[Row]:
 class CompiledLoop(nn_bench.AutodiffLoop):
     """The digits epoch with the step (forward, backward, SGD) compiled."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, device: str = "cpu") -> None:
+    def __init__(self, x: np.ndarray, y: np.ndarray, device: str = "cpu",
+                 options: dict[str, bool] | None = None) -> None:
         super().__init__(x, y, device=device)
         model, optimizer = self.model, self.optimizer
 
@@ -125,7 +133,7 @@ class CompiledLoop(nn_bench.AutodiffLoop):
             optimizer.step()
             return loss
 
-        self.step = autodiff.compile(step)
+        self.step = autodiff.compile(step, options=options)
 
     def epoch(self) -> None:
         step = self.step
@@ -139,6 +147,8 @@ def bench_epoch(setup: Setup, rounds: int) -> list[Row]:
         "numpy (hand-written)": nn_bench.NumpyLoop(x, y).epoch,
         "autodiff": nn_bench.AutodiffLoop(x, y, device=setup.device).epoch,
         "autodiff compiled": CompiledLoop(x, y, device=setup.device).epoch,
+        PRODUCTS: CompiledLoop(x, y, device=setup.device,
+                               options={"product_reductions": True}).epoch,
     }
     result = nn_bench.paired_cpu_time(engines, "numpy (hand-written)", rounds=rounds, number=1,
                                       warmup=2)

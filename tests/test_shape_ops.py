@@ -22,6 +22,12 @@ def _tensor(values: Any, device: str, **kwargs: Any) -> autodiff.Tensor:
 
 
 # ----------------------------------------------------------------------------- literal cases
+def test_permute_order_by_keyword(device: str) -> None:
+    x = _tensor(np.arange(6.0).reshape(2, 3), device)
+    assert x.permute(dims=(1, 0)).tolist() == x.T.tolist()
+    assert autodiff.permute(x, dims=[1, 0]).shape == (3, 2)
+
+
 def test_tensor_split_sections_and_indices(device: str) -> None:
     x = _tensor([0.0, 1.0, 2.0, 3.0, 4.0], device)
     assert [p.tolist() for p in x.tensor_split(3)] == [[0.0, 1.0], [2.0, 3.0], [4.0]]
@@ -289,6 +295,9 @@ ERRORS: dict[str, Any] = {
     "fill_diagonal_dims": lambda L: L.zeros(3, 3, 2).fill_diagonal_(1.0),
     "fill_diagonal_1d": lambda L: L.zeros(3).fill_diagonal_(1.0),
     "unsafe_chunk": lambda L: L.unsafe_chunk(L.zeros(3), 0),
+    "permute_dims_twice": lambda L: L.zeros(2, 3).permute(1, dims=(1, 0)),
+    "permute_no_order": lambda L: L.zeros(2, 3).permute(order=(1, 0)),
+    "permute_unknown_keyword": lambda L: L.permute(L.zeros(2, 3), dims=(1, 0), order=1),
 }
 
 

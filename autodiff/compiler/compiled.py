@@ -36,7 +36,8 @@ from . import blocking, checks, config, fusion, guards, passes, tracing
 from .program import Program
 
 OPTIONS = {"constant_folding": True, "dead_code_elimination": True, "buffer_planning": True,
-           "kernel_operations": True, "blocked_elementwise": True, "cross_entropy_fusion": True}
+           "kernel_operations": True, "blocked_elementwise": True, "cross_entropy_fusion": True,
+           "product_reductions": False}
 _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 
@@ -395,6 +396,8 @@ class CompiledFunction:
             passes.eliminate_dead_code(program)
         if self.options["cross_entropy_fusion"]:
             fusion.fuse_cross_entropy(program, tracer.values)
+        if self.options["product_reductions"]:
+            passes.reduce_by_products(program, tracer.values)
         used = {id(step.function) for step in program.steps}
         planned = [backend for backend in backends.created_backends()
                    if any(getattr(backend, "out_argument", None) is not None
@@ -421,7 +424,9 @@ class CompiledFunction:
                 f"as dead code, {program.folded} made constants), {len(program.inputs)} inputs, "
                 f"{len(program.outputs)} outputs, "
                 f"{len(program.buffers)} buffers ({program.in_place} results written in place)"
-                + (f", {program.fused} cross_entropy fused" if program.fused else ""))
+                + (f", {program.fused} cross_entropy fused" if program.fused else "")
+                + (f", {program.products} reductions as products with ones (not bit for bit "
+                   "eager's)" if program.products else ""))
             parts.append(program.listing())
         for item in self.stats.graph_breaks:
             parts.append(f"# graph break: {item!r}")
@@ -575,7 +580,13 @@ def compile(model: Callable[..., Any] | None = None, *, fullgraph: bool = False,
     a kernel the backend runs as Python as its array operations), "blocked_elementwise": bool
     (with buffer planning: replay runs of elementwise steps on large arrays block of rows by
     block, in cache), "cross_entropy_fusion": bool (log_softmax and nll_loss, and their
-    gradient, as one step each)}, all on by default."""
+    gradient, as one step each), "product_reductions": bool (NumPy's float sums and means of
+    a whole array, or of a matrix along one axis, as BLAS products with ones: about twice as
+    fast, but the additions in another order, so within float rounding of eager's results,
+    not bit for bit)}. All but "product_reductions" are on by default and keep eager's op
+    order: on the CPU a replay gives eager's results bit for bit. "product_reductions" is off
+    by default for that reason (it buys 2 to 6% of a small training step; see
+    docs/architecture.md)."""
     if dynamic:
         raise ValueError("autodiff.compile: dynamic=True is not supported (each new shape "
                          "traces a program of its own, as dynamic=False does)")

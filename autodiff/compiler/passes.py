@@ -21,6 +21,11 @@
   operators (`t *= -1` inside a kernel) become the ufunc writing `out=` their target, and the
   Python-number operands of elementwise `out=` calls take the form `Backend.scalar_operand`
   names (a 0-d array of the dtype the number takes anyway: the same elements, faster).
+- `reduce_by_products` (off by default: it changes the order of the additions): a sum or mean
+  the backend computes faster as a product with ones (`Backend.product_reduction`: NumPy's
+  float32 and float64 sums of a whole array, or of a matrix along one axis, as BLAS's dot or
+  matrix-vector product) becomes that product, then for a mean the division by the count.
+  The ones are constants of the program (for a whole-array sum, as large as the array).
 - `fold_constants` also drops an in-place multiplication by a one it made (the ones a backward
   starts from, multiplied into a kernel's gradient): it leaves every element as it is.
 """
@@ -36,6 +41,7 @@ from .tracing import VIEWS, WRITES_FIRST, Ref, Step
 
 if TYPE_CHECKING:
     from backends import Backend
+    from backends.base import ProductReduction
 
 
 # In-place operators (as the tape records them) and the operators they update with.
@@ -44,7 +50,8 @@ _IN_PLACE = {operator.iadd: operator.add, operator.isub: operator.sub,
 _FACTORIES = frozenset({"zeros", "ones", "full", "eye", "arange", "linspace", "logspace"})
 _LIKE = frozenset({"zeros_like", "ones_like"})
 # Reductions and products: their results are new arrays, never views of their inputs.
-_FRESH = frozenset({"sum", "mean", "prod", "max", "min", "any", "all", "matmul", "logsumexp"})
+_FRESH = frozenset({"sum", "mean", "prod", "max", "min", "any", "all", "matmul", "logsumexp",
+                    "vdot"})
 
 
 def fold_constants(program: Program, values: list[Any]) -> None:
@@ -174,6 +181,58 @@ def _refs(obj: Any) -> list[int]:
     if kind is dict:
         return [vid for item in obj.values() for vid in _refs(item)]
     return []
+
+
+def reduce_by_products(program: Program, values: list[Any]) -> None:
+    """Sums and means as products with ones where the backend says how (see the module's
+    docstring); `values` gets the new values (the ones, a mean's undivided sum) appended."""
+    steps: list[Step] = []
+    for step in program.steps:
+        plan = _product_plan(step, values)
+        if plan is None:
+            steps.append(step)
+            continue
+        array = step.args[0]
+        ones = len(values)
+        values.append(plan.ones)
+        program.constants[ones] = plan.ones
+        operands = (Ref(ones), array) if plan.ones_first else (array, Ref(ones))
+        name = getattr(plan.function, "__name__", "product")
+        result = step.outputs
+        assert isinstance(result, int)
+        if plan.divisor is None:
+            steps.append(Step(name, plan.function, operands, {}, result, True))
+        else:
+            total = len(values)
+            values.append(values[result])  # (its shape and dtype: the mean's, as a sample)
+            steps.append(Step(name, plan.function, operands, {}, total, True))
+            steps.append(Step("divide", operator.truediv, (Ref(total), plan.divisor), {},
+                              result, True))
+        program.products += 1
+    program.steps = steps
+
+
+def _product_plan(step: Step, values: list[Any]) -> ProductReduction | None:
+    """The backend's `product_reduction` for a `sum` or `mean` step of one of its methods
+    (array, axis, keepdims[, dtype] as it takes them), or None."""
+    if step.name not in ("sum", "mean") or type(step.outputs) is not int or not step.args \
+            or type(step.args[0]) is not Ref:
+        return None
+    backend = getattr(step.function, "__self__", None)
+    make = getattr(backend, "product_reduction", None)
+    if make is None:
+        return None
+    names = ("axis", "keepdims", "dtype")
+    if len(step.args) > 1 + len(names) or any(key not in names for key in step.kwargs):
+        return None
+    given = dict(zip(names, step.args[1:]))
+    if any(key in given for key in step.kwargs):
+        return None
+    given.update(step.kwargs)
+    if given.get("dtype") is not None or any(_refs(item) for item in given.values()):
+        return None
+    return make(step.function, values[step.args[0].vid], given.get("axis"),
+                bool(given.get("keepdims", False)))
 
 
 def eliminate_dead_code(program: Program) -> None:

@@ -72,13 +72,16 @@ class Program:
         self.folded = 0  # steps made constants when the program was built
         self.in_place = 0  # planned results written over one of their own inputs
         self.fused = 0  # cross_entropy forward/gradient pairs run as fused steps (fusion.py)
+        self.products = 0  # sums and means run as products with ones (passes.py)
         self.blocks: list[BlockedRun] = []  # elementwise runs replayed by blocks of rows
         self.source = ""
         self.objects: list[tuple[str, Any]] = []  # the `k` names the source binds, and what
         self.run: Callable[[list[Any]], tuple[Any, ...]] = _unbuilt
 
     def build(self) -> None:
-        namespace: dict[str, Any] = {"slice": slice}
+        # (the module name this package's NumPy warnings are silenced by, `backends/__init__`:
+        # a replay's log(0) or exp overflow is as quiet as the eager call's)
+        namespace: dict[str, Any] = {"slice": slice, "__name__": __name__}
         writer = _Writer(namespace, self.constants)
         lines = ["def program(inputs):"]
         if self.inputs:

@@ -89,6 +89,29 @@ def pooling_output_size(size: int, kernel: int, pad: int, stride: int, dilation:
     return out
 
 
+@dataclass(frozen=True)
+class PoolArguments:
+    """A pooling's arguments as the caller gave them, which PyTorch's node keeps (`given`)."""
+
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    ceil_mode: bool
+    count_include_pad: bool = True  # average pooling's
+    divisor_override: int | None = None
+
+
+def given(value: Any, count: int) -> tuple[int, ...]:
+    """An int-list argument as PyTorch's node keeps it: an int once per dim, a sequence as it
+    is (an omitted stride empty)."""
+    if value is None:
+        return ()
+    if isinstance(value, int):
+        return (value,) * count
+    return tuple(int(v) for v in value)
+
+
 def pool_geometry(spatial: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
                   padding: Sequence[int], dilation: Sequence[int],
                   positions: Sequence[int]) -> PoolGeometry:

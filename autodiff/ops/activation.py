@@ -17,7 +17,7 @@ from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import auto_element_wise, jvp_from_backward
 from ..saved_fields import Computed, fields, saved, value
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, require_floating, require_tensors
 from ._out import CAST, takes_out
 from .joining import cat
@@ -412,10 +412,21 @@ def mish(input: Tensor) -> Tensor:
     return Mish.apply(input)
 
 
+def _log_sigmoid_buffer(node: Any) -> Tensor:
+    """exp(-|x|), which PyTorch's CPU kernel keeps beside the output."""
+    a = _INPUT.read(node)._data
+    backend = node.backend
+    return _wrap(backend.exp(backend.negative(backend.abs(a))), backend)
+
+
+_INPUT = saved(0)
+
+
 class LogSigmoid(Function):
     """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite in both tails."""
 
     node_name = "LogSigmoidBackward0"
+    saved_fields = fields(self=saved(0), buffer=Computed(_log_sigmoid_buffer, tensor=True))
 
     jvp = auto_element_wise
 

@@ -15,6 +15,7 @@ from .. import dtypes
 from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
+from ..saved_fields import fields, saved, saved_array
 from ..tensor import Tensor
 from ._taps import SeparableTaps, Taps
 from .indexing import zeros
@@ -36,9 +37,15 @@ def _average_taps(size: int, out: int) -> Taps:
 
 class AdaptiveAvgPool2D(SeparableTaps):
     node_name = "AdaptiveAvgPool2DBackward0"
+    saved_fields = fields(self=saved(0))
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, *, taps: tuple[Taps, ...]) -> Any:
+        ctx.save_for_backward(x)  # PyTorch's node keeps its input
+        return SeparableTaps.forward(ctx, x, taps=taps)
 
 
-class AdaptiveAvgPool3D(SeparableTaps):
+class AdaptiveAvgPool3D(AdaptiveAvgPool2D):
     node_name = "AdaptiveAvgPool3DBackward0"
 
 
@@ -47,6 +54,7 @@ class AdaptiveMaxPool2D(Function):
     the first maximum in row-major order and NaN to the last NaN, as PyTorch's CPU kernel."""
 
     node_name = "AdaptiveMaxPool2DBackward0"
+    saved_fields = fields(self=saved(0), result1=saved_array("indices"))
 
     jvp = jvp_from_backward
 
@@ -102,6 +110,7 @@ class AdaptiveMaxPool2D(Function):
             backend.take_along_axis(table, backend.expand_dims(arg, axis=-1), axis=-1),
             arg.shape)
         ctx.indices, ctx.spatial = indices, spatial
+        ctx.save_for_backward(x)
         ctx.mark_non_differentiable(indices)
         return values, indices
 

@@ -18,8 +18,17 @@ from .. import dtypes
 from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import auto_linear
+from ..saved_fields import fields, saved, value
 from ..tensor import Tensor
-from ._windows import PoolGeometry, as_tuple, fold_into, pool_geometry, pooling_output_size
+from ._windows import (
+    PoolArguments,
+    PoolGeometry,
+    as_tuple,
+    fold_into,
+    given,
+    pool_geometry,
+    pooling_output_size,
+)
 from ._windows import windows_of as _windows_of
 from .activation import relu
 from .max_pool import max_pool1d, max_pool2d, max_pool3d
@@ -30,14 +39,23 @@ class AvgPool2D(Function):
     the output's spatial shape)."""
 
     node_name = "AvgPool2DBackward0"
+    saved_fields = fields(
+        self=saved(0), kernel_size=value("arguments.kernel_size"),
+        stride=value("arguments.stride"), padding=value("arguments.padding"),
+        ceil_mode=value("arguments.ceil_mode"),
+        count_include_pad=value("arguments.count_include_pad"),
+        divisor_override=value("arguments.divisor_override"))
 
     jvp = auto_linear
 
     @staticmethod
-    def forward(ctx: Any, x: Any, *, geometry: PoolGeometry, divisor: Any) -> Any:
+    def forward(ctx: Any, x: Any, *, geometry: PoolGeometry, arguments: PoolArguments,
+                divisor: Any) -> Any:
         backend = ctx.backend
         count = len(geometry.kernel)
         ctx.geometry, ctx.divisor, ctx.spatial = geometry, divisor, x.shape[x.ndim - count:]
+        ctx.arguments = arguments
+        ctx.save_for_backward(x)
         windows = _windows_of(backend, x, geometry, 0)
         total = backend.sum(windows, axis=tuple(range(-count, 0)))
         if backend.is_floating(total.dtype):
@@ -49,8 +67,8 @@ class AvgPool2D(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         adjoint = AvgPool3DBackward if len(ctx.geometry.kernel) == 3 else AvgPool2DBackward
-        return adjoint.apply(grad, geometry=ctx.geometry, divisor=ctx.divisor,
-                             spatial=ctx.spatial)
+        return adjoint.apply(grad, geometry=ctx.geometry, arguments=ctx.arguments,
+                             divisor=ctx.divisor, spatial=ctx.spatial)
 
 
 class AvgPool3D(AvgPool2D):
@@ -66,10 +84,10 @@ class AvgPool2DBackward(Function):
     jvp = auto_linear
 
     @staticmethod
-    def forward(ctx: Any, grad: Any, *, geometry: PoolGeometry, divisor: Any,
-                spatial: tuple[int, ...]) -> Any:
+    def forward(ctx: Any, grad: Any, *, geometry: PoolGeometry, arguments: PoolArguments,
+                divisor: Any, spatial: tuple[int, ...]) -> Any:
         backend = ctx.backend
-        ctx.geometry, ctx.divisor = geometry, divisor
+        ctx.geometry, ctx.arguments, ctx.divisor = geometry, arguments, divisor
         count = len(geometry.kernel)
         scaled = backend.divide(grad, divisor)
         scaled = backend.reshape(scaled, (*scaled.shape, *(1,) * count))
@@ -79,7 +97,8 @@ class AvgPool2DBackward(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         pool = AvgPool3D if len(ctx.geometry.kernel) == 3 else AvgPool2D
-        return pool.apply(grad, geometry=ctx.geometry, divisor=ctx.divisor)
+        return pool.apply(grad, geometry=ctx.geometry, arguments=ctx.arguments,
+                          divisor=ctx.divisor)
 
 
 class AvgPool3DBackward(AvgPool2DBackward):
@@ -152,8 +171,11 @@ def _avg_pool(input: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_m
     geometry = pool_geometry(spatial, kernel, strides, pads, (1,) * count, positions)
     divisor = _divisor(input._backend, spatial, geometry, pads, count_include_pad,
                        divisor_override, name)
+    arguments = PoolArguments(given(kernel_size, count), given(stride, count),
+                              given(padding, count), (), ceil_mode, count_include_pad,
+                              divisor_override)
     op = AvgPool3D if count == 3 else AvgPool2D
-    return op.apply(input, geometry=geometry, divisor=divisor)
+    return op.apply(input, geometry=geometry, arguments=arguments, divisor=divisor)
 
 
 def _check_shape(input: Tensor, kernel: tuple[int, ...], stride: tuple[int, ...],

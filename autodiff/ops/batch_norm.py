@@ -19,8 +19,23 @@ from ..function import Function
 from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import jvp_from_backward
+from ..saved_fields import Computed, fields, saved, saved_array, value
 from ..tensor import Tensor, _wrap
 from .normalization import accurate_mean, affine_per_channel, channel_shape
+
+
+def _batch_statistic(attribute: str) -> Computed:
+    """The batch's mean or 1 / std per channel, as PyTorch's node saves them (result1,
+    result2): a vector in the statistics' dtype in training, an empty one in evaluation."""
+    def read(node: Any) -> Tensor:
+        backend = node.backend
+        rstd = node.rstd
+        if not node.training:
+            return _wrap(backend.zeros((0,), backend.dtype_name(rstd)), backend)
+        statistic = backend.reshape(getattr(node, attribute), (-1,))
+        return _wrap(backend.astype(statistic, backend.dtype_name(rstd)), backend)
+
+    return Computed(read, tensor=True)
 
 
 class NativeBatchNorm(Function):
@@ -29,6 +44,10 @@ class NativeBatchNorm(Function):
     in evaluation they are the running ones."""
 
     node_name = "NativeBatchNormBackward0"
+    saved_fields = fields(
+        input=saved(0), weight=saved(1), running_mean=saved_array("running_mean"),
+        running_var=saved_array("running_var"), result1=_batch_statistic("mean"),
+        result2=_batch_statistic("rstd"), training=value("training"), eps=value("eps"))
 
     jvp = jvp_from_backward
 
@@ -62,6 +81,7 @@ class NativeBatchNorm(Function):
             rstd = backend.divide(1.0, backend.sqrt(backend.add(variance, eps)))
             normalized = backend.multiply(backend.subtract(compute, mean), rstd)
         ctx.training, ctx.eps, ctx.axes = training, eps, axes
+        ctx.running_mean, ctx.running_var = running_mean, running_var
         ctx.mean, ctx.rstd, ctx.normalized = mean, rstd, normalized
         ctx.save_for_backward(x, weight)
         out = affine_per_channel(backend, normalized, weight, bias)

@@ -19,6 +19,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..jvp_rules import auto_element_wise, auto_linear, rule_facts
+from ..saved_fields import fields, saved
 from ..tensor import Tensor
 from ._checks import require_tensors, same_device, scalar_type_name
 from ._promotion import check_broadcast
@@ -202,6 +203,7 @@ class Angle(Function):
     ones (pi for negative numbers; NaN stays NaN)."""
 
     node_name = "AngleBackward0"
+    saved_fields = fields(self=saved(0))
 
     jvp = auto_element_wise
 

@@ -29,6 +29,7 @@ from ..flop_counts import conv2d_flops
 from ..function import Function
 from ..jvp_rules import auto_multilinear, sum_terms
 from ..profiling import CPU_OP, profiler_state
+from ..saved_fields import Computed, befores, fields, saved, value
 from ..tensor import Tensor
 from ._windows import Pairs, pad_array, symmetric
 
@@ -118,17 +119,36 @@ def convolve_weight_grad(backend: Backend, x: Any, g: Any, geometry: ConvGeometr
 
 
 # ----------------------------------------------------------------------------- nodes
+def _output_padding(node: Any) -> tuple[int, ...]:
+    """A transposed convolution's output_padding: the output's cells past the last window."""
+    geometry = node.geometry
+    if not node.transposed:
+        return (0,) * len(node.spatial)
+    return tuple(out - ((size - 1) * stride - 2 * before + dilation * (kernel - 1) + 1)
+                 for out, size, stride, (before, _), dilation, kernel in zip(
+                     node.spatial, node.input_spatial, geometry.stride, geometry.padding,
+                     geometry.dilation, node.kernel))
+
+
 class Convolution(Function):
     """A convolution (or, `transposed`, its adjoint) of x with weight, plus bias; `spatial` is
     the output's spatial shape."""
 
     node_name = "ConvolutionBackward0"
+    saved_fields = fields(
+        input=saved(0), weight=saved(1),
+        bias_sym_sizes_opt=value("bias_shape", lambda shape: (0,) if shape is None else shape),
+        stride=value("geometry.stride"), padding=value("geometry.padding", befores),
+        dilation=value("geometry.dilation"), transposed=value("transposed"),
+        output_padding=Computed(_output_padding), groups=value("geometry.groups"))
 
     @staticmethod
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, geometry: ConvGeometry,
                 transposed: bool, spatial: tuple[int, ...]) -> Any:
         backend = ctx.backend
         ctx.geometry, ctx.transposed, ctx.spatial = geometry, transposed, spatial
+        ctx.input_spatial, ctx.kernel = x.shape[2:], weight.shape[2:]
+        ctx.bias_shape = None if bias is None else bias.shape
         ctx.save_for_backward(x, weight)
         if transposed:
             out = convolve_transpose(backend, x, weight, geometry, spatial)

@@ -17,6 +17,7 @@ from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import linear_in
+from ..saved_fields import Computed, fields, reduction, saved, value
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
 from .arithmetic import DivNumber
@@ -25,10 +26,23 @@ from .selection import where
 from .softmax import log_softmax
 
 
+def _total_weight(node: Any) -> Tensor:
+    """The sum of the weights of the targets not ignored (0 for reduction='none'), in the
+    input's dtype, as PyTorch's node saves it."""
+    scale = _SCALE.read(node)
+    return scale.sum() * 0 if node.reduction == "none" else scale.sum()
+
+
+_SCALE = saved(1)  # each target's weight, 0 where ignored
+
+
 class NllLoss(Function):
     """-weight[t] * x[t] along the class dim (1, or 0 for a (C,) input), then reduced."""
 
     node_name = "NllLossBackward0"
+    saved_fields = fields(
+        self=saved(2), target=saved(3), weight=saved(4), reduction=reduction(),
+        ignore_index=value("ignore_index"), total_weight=Computed(_total_weight, tensor=True))
 
     jvp = linear_in(0)
 
@@ -49,12 +63,13 @@ class NllLoss(Function):
                                                        reduction=reduction)
         ctx.total = total[0] if total else None
         ctx.axis, ctx.shape, ctx.valid = axis, x.shape, valid
-        ctx.save_for_backward(safe, scale)
+        ctx.reduction, ctx.ignore_index = reduction, ignore_index
+        ctx.save_for_backward(safe, scale, x, target, weight)  # the last three: PyTorch's names
         return loss
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None, None]:
-        safe, scale = ctx.saved_tensors
+        safe, scale, *_ = ctx.saved_tensors
         return NllLossBackward.apply(grad, safe, scale, axis=ctx.axis, shape=ctx.shape,
                                      total=ctx.total, valid=ctx.valid), None, None
 
@@ -64,9 +79,9 @@ class NllLoss2d(NllLoss):
 
 
 def _raise_out_of_bounds(backend: Any, target: Any, ignore_index: int, classes: int) -> None:
-    for value in backend.tolist(backend.reshape(target, (-1,))):
-        if value != ignore_index and not 0 <= value < classes:
-            raise IndexError(f"Target {value} is out of bounds.")
+    for label in backend.tolist(backend.reshape(target, (-1,))):
+        if label != ignore_index and not 0 <= label < classes:
+            raise IndexError(f"Target {label} is out of bounds.")
 
 
 class NllLossBackward(Function):

@@ -25,6 +25,7 @@ from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import jvp_from_backward
+from ..saved_fields import Computed, fields, saved, value
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, same_device
 from ._out import EXACT, takes_out
@@ -81,8 +82,24 @@ def _dtype_refusal(function: str, tensor: Tensor, complex_ok: bool, kernel: str 
 
 
 # ----------------------------------------------------------------------------- inv
+def lu_factors(part: int, transposed: bool = False) -> Computed:
+    """The packed LU (`part` 0) or the 1-based int32 pivots (1) of the node's first saved
+    tensor A, as PyTorch's node saves them (`transposed`: of A^T, which its det and slogdet
+    factor); factored again when read."""
+    matrix = saved(0)
+
+    def read(node: Function) -> Tensor:
+        backend = node.backend
+        a = matrix.read(node)._data
+        return _wrap(backend.lu_factor(_transpose(backend, a) if transposed else a)[part],
+                     backend)
+
+    return Computed(read, tensor=True)
+
+
 class LinalgInv(Function):
     node_name = "LinalgInvExBackward0"
+    saved_fields = fields(inverse=saved(0))
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -121,6 +138,8 @@ class LinalgSolve(Function):
     """X with A X = B (left) or X A = B; `vector` when B is a (batch of) vector(s)."""
 
     node_name = "LinalgSolveExBackward0"
+    saved_fields = fields(A=saved(0), LU=lu_factors(0), pivots=lu_factors(1), result=saved(1),
+                          left=value("left"))
 
     jvp = jvp_from_backward
 
@@ -209,6 +228,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 # ----------------------------------------------------------------------------- det, slogdet
 class LinalgDet(Function):
     node_name = "LinalgDetBackward0"
+    saved_fields = fields(A=saved(0), LU=lu_factors(0, transposed=True),
+                          pivots=lu_factors(1, transposed=True), result=saved(1))
 
     jvp = jvp_from_backward
 
@@ -393,6 +414,8 @@ class SlogdetResult(NamedTuple):
 
 class LinalgSlogdet(Function):
     node_name = "LinalgSlogdetBackward0"
+    saved_fields = fields(A=saved(0), LU=lu_factors(0, transposed=True),
+                          pivots=lu_factors(1, transposed=True), sign=saved(1))
 
     jvp = jvp_from_backward
 
@@ -430,6 +453,7 @@ def slogdet(A: Tensor) -> SlogdetResult:
 # ----------------------------------------------------------------------------- cholesky
 class LinalgCholesky(Function):
     node_name = "LinalgCholeskyExBackward0"
+    saved_fields = fields(L=saved(0), upper=value("upper"))
 
     jvp = jvp_from_backward
 

@@ -14,7 +14,7 @@ from ..batching.dispatch import function_rule
 from ..creation import zeros, zeros_like
 from ..function import Function
 from ..jvp_rules import auto_linear
-from ..saved_fields import fields, value
+from ..saved_fields import Computed, fields, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._out import EXACT, takes_out
 from .flat_indexing import unravel_index
@@ -38,11 +38,22 @@ def _diagonal_key(backend: Any, length: int, offset: int) -> tuple[Any, ...]:
     return (..., rows, cols)
 
 
+def _unmoved_shape(node: Any) -> tuple[int, ...]:
+    """The input's shape, from the shape with the two diagonal dims moved last."""
+    shape = [0] * len(node.order)
+    for axis, size in zip(node.order, node.moved_shape):
+        shape[axis] = size
+    return tuple(shape)
+
+
 class Diagonal(Function):
     """A view on the diagonal. Without strides to set, it is taken as a strided slice of the
     two dims flattened into one (a view whenever those dims can be merged without a copy)."""
 
     node_name = "DiagonalBackward0"
+    saved_fields = fields(offset=value("offset"), dim1=value("order", lambda order: order[-2]),
+                          dim2=value("order", lambda order: order[-1]),
+                          self_sym_sizes=Computed(_unmoved_shape))
 
     jvp = auto_linear
 
@@ -111,6 +122,7 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 
 class Trace(Function):
     node_name = "TraceBackward0"
+    saved_fields = fields(self_sym_sizes=value("shape", tuple))
 
     jvp = auto_linear
 
@@ -214,6 +226,7 @@ class DiagEmbed(Function):
     """Tensors whose diagonal (offset, dim1, dim2 of the output) is the input's last dim."""
 
     node_name = "DiagEmbedBackward0"
+    saved_fields = fields(offset=value("offset"), dim1=value("dim1"), dim2=value("dim2"))
 
     jvp = auto_linear
 
@@ -265,6 +278,7 @@ class DiagonalScatter(Function):
     """A copy of the input with its diagonal (offset, dim1, dim2) replaced by `src`."""
 
     node_name = "DiagonalScatterBackward0"
+    saved_fields = DiagEmbed.saved_fields
 
     jvp = auto_linear
 

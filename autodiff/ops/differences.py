@@ -14,6 +14,7 @@ from .. import dtypes
 from ..creation import zeros
 from ..function import Function
 from ..jvp_rules import auto_element_wise
+from ..saved_fields import fields, value
 from ..tensor import Tensor, _wrap_dim
 from .comparison import logical_xor
 from .cumulative import cumsum
@@ -26,6 +27,7 @@ class MulNumber(Function):
     """tensor * number as PyTorch's C++ code records it (MulBackward1), not Python's `*`."""
 
     node_name = "MulBackward1"
+    saved_fields = fields(other=value("number"))
 
     jvp = auto_element_wise
 
@@ -43,6 +45,7 @@ class DivNumber(Function):
     """tensor / number as PyTorch's C++ code records it (DivBackward1)."""
 
     node_name = "DivBackward1"
+    saved_fields = fields(other=value("number"))
 
     jvp = auto_element_wise
 

@@ -30,6 +30,7 @@ from ..creation import zeros
 from ..function import Function
 from ..grad_mode import no_grad
 from ..jvp_rules import jvp_from_backward
+from ..saved_fields import fields, saved, value
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, same_device, scalar_type_name
 from ._dims import reduction_axes
@@ -80,6 +81,7 @@ class Cdist(Function):
     """out[..., i, j] = ||x1[..., i, :] - x2[..., j, :]||_p."""
 
     node_name = "CdistBackward0"
+    saved_fields = fields(x1=saved(0), x2=saved(1), p=value("p"), result=saved(2))
 
     jvp = jvp_from_backward
 
@@ -167,6 +169,7 @@ class Pdist(Function):
     """The p-norm distance of each pair of rows i < j, in row-major order."""
 
     node_name = "PdistBackward0"
+    saved_fields = fields(self=saved(0), p=value("p"), result=saved(1))
 
     jvp = jvp_from_backward
 
@@ -209,6 +212,7 @@ class Dist(Function):
     """||a - b||_p over all elements (a and b broadcast)."""
 
     node_name = "DistBackward0"
+    saved_fields = fields(self=saved(0), other=saved(1), p=value("p"), result=saved(2))
 
     jvp = jvp_from_backward
 
@@ -222,9 +226,9 @@ class Dist(Function):
                 "norm(): input dtype should be either floating point or complex. Got "
                 f"{dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(a)]} instead.")
         difference = backend.subtract(a, b)
-        out = LinalgVectorNorm.forward(ctx, difference, ord=p, axes=None, keepdim=False)
+        out = LinalgVectorNorm.forward(ctx, difference, ord=float(p), axes=None, keepdim=False)
         ctx.save_for_backward(a, b, out)
-        ctx.p = p
+        ctx.p = p  # the caller's number, as PyTorch's node keeps a Scalar
         return out
 
     @staticmethod
@@ -232,7 +236,7 @@ class Dist(Function):
         a, b, out = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
         difference = a - b
-        gradient = norm_backward(grad, difference, out, ctx.p, None)
+        gradient = norm_backward(grad, difference, out, float(ctx.p), None)
         if gradient is None:
             gradient = difference * 0
         return (gradient if needs_a else None), (-gradient if needs_b else None)
@@ -244,7 +248,8 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
         raise TypeError(f"dist(): argument 'other' (position 2) must be Tensor, not "
                         f"{type(other).__name__}")
     same_device(input, other)
-    return Dist.apply(input, other, p=float(p))
+    number = float(p)  # a TypeError for what is not a number
+    return Dist.apply(input, other, p=p if type(p) is int else number)
 
 
 # ------------------------------------------------------------------ nn.functional's distances

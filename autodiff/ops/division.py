@@ -10,6 +10,7 @@ from ..creation import zeros_like
 from ..dtypes import scalar_dtype
 from ..function import Function
 from ..jvp_rules import auto_element_wise
+from ..saved_fields import fields, saved, value
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for
 from ._out import CAST, takes_out
@@ -63,11 +64,14 @@ class DivMode(Function):
     """div with rounding_mode; the result is piecewise constant, so both gradients are zero."""
 
     node_name = "DivBackward2"
+    saved_fields = fields(self=saved(0), other=saved(1), rounding_mode=value("mode"))
 
     jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, mode: str) -> Any:
+        ctx.mode = mode
+        ctx.save_for_backward(a, b)  # as PyTorch's node, though the gradients are zeros
         return _divide_rounded(ctx.backend, a, b, mode)
 
     @staticmethod
@@ -140,6 +144,7 @@ class Remainder(Function):
 
 class RemainderTensor(Remainder):
     node_name = "RemainderBackward1"
+    saved_fields = fields(self=saved(0), other=saved(1))
 
 
 class RemainderNumber(FloorDivide):

@@ -20,6 +20,7 @@ from .. import return_types
 from ..creation import eye
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
+from ..saved_fields import fields, saved
 from ..tensor import Tensor
 from ._checks import not_implemented_for, require_tensors
 from .complex import imag
@@ -79,6 +80,7 @@ def _backward(values: Tensor, vectors: Tensor, grad_values: Tensor | None,
 
 class LinalgEigh(Function):
     node_name = "LinalgEighBackward0"
+    saved_fields = fields(eigenvalues=saved(0), eigenvectors=saved(1))
     jvp = jvp_from_backward
 
     @staticmethod

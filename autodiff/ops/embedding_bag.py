@@ -187,8 +187,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
                   padding_idx: int | None = None) -> Tensor:
     """The sum, mean or max of weight's rows over each bag of indices: the rows of a 2-D
-    input, or the runs of a 1-D input that `offsets` start. `sparse=True` gives the same dense
-    gradient (autodiff has no sparse tensors)."""
+    input, or the runs of a 1-D input that `offsets` start. `sparse=True` still gives a dense
+    gradient with the same values (PyTorch gives a sparse COO one)."""
     if weight.dtype is dtypes.int64 and input.dtype.is_floating_point:
         warnings.warn(
             "Argument order of nn.functional.embedding_bag was changed. Usage "

@@ -16,6 +16,7 @@ from .. import dtypes
 from ..batching.levels import levels
 from ..function import Function
 from ..jvp_rules import auto_linear
+from ..saved_fields import fields, saved, saved_array, value
 from ..tensor import Tensor, _wrap
 from . import inplace
 from ._checks import require_tensor, same_device, scalar_type_name
@@ -49,6 +50,7 @@ class Take(Function):
     """The elements at flat positions `index` (shaped like the index)."""
 
     node_name = "TakeBackward0"
+    saved_fields = fields(self=saved(0), index=saved_array("index"))
 
     jvp = auto_linear
 
@@ -56,6 +58,7 @@ class Take(Function):
     def forward(ctx: Any, a: Any, *, index: Any) -> Any:
         backend = ctx.backend
         ctx.index, ctx.shape = index, a.shape
+        ctx.save_for_backward(a)  # as PyTorch's node
         flat = backend.reshape(a, (-1,))
         out = backend.take(flat, backend.reshape(index, (-1,)), axis=0)
         return backend.reshape(out, index.shape)
@@ -77,6 +80,8 @@ class Put(Function):
     """A copy of the input with `source` written (or added) at flat positions `index`."""
 
     node_name = "PutBackward0"
+    saved_fields = fields(index=saved_array("index"), source=saved(0, when=1),
+                          accumulate=value("accumulate"))
 
     jvp = auto_linear
 
@@ -84,6 +89,7 @@ class Put(Function):
     def forward(ctx: Any, a: Any, source: Any, *, index: Any, accumulate: bool) -> Any:
         backend = ctx.backend
         ctx.index, ctx.accumulate, ctx.source_shape = index, accumulate, source.shape
+        ctx.save_for_backward(source)  # as PyTorch's node
         out = backend.asarray(backend.reshape(a, (-1,)), copy=True)
         positions = backend.reshape(index, (-1,))
         values = backend.reshape(source, (-1,))
@@ -154,6 +160,7 @@ class MaskedSelect(Function):
     """The elements where the mask (broadcast with the input) is True, in order, as 1-d."""
 
     node_name = "MaskedSelectBackward0"
+    saved_fields = fields(self=saved(0), mask=saved_array("mask"))
 
     jvp = auto_linear
 
@@ -162,6 +169,7 @@ class MaskedSelect(Function):
         backend = ctx.backend
         shape = broadcast_shapes(a.shape, mask.shape)
         ctx.mask, ctx.shape = mask, shape
+        ctx.save_for_backward(a)  # as PyTorch's node
         a = backend.broadcast_to(a, shape) if a.shape != shape else a
         mask = backend.broadcast_to(mask, shape) if mask.shape != shape else mask
         if not shape:
@@ -186,6 +194,7 @@ class MaskedScatter(Function):
     the first elements of `source`, in order."""
 
     node_name = "MaskedScatterBackward0"
+    saved_fields = fields(mask=saved_array("mask"), source_sym_sizes=value("source_shape", tuple))
 
     jvp = auto_linear
 

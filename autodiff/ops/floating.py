@@ -157,12 +157,14 @@ class Nextafter(Function):
     """The next representable number after a, towards b."""
 
     node_name = "NextafterBackward0"
+    saved_fields = fields(self=saved(0), other=saved(1))
 
     jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
+        ctx.save_for_backward(a, b)  # as PyTorch's node
         return backend.nextafter(*_floating_pair("nextafter", backend, a, b))
 
     @staticmethod
@@ -181,6 +183,7 @@ class Ldexp(Function):
     """a * 2 ** e."""
 
     node_name = "LdexpBackward0"
+    saved_fields = fields(other=saved(1), result=saved(2))
 
     jvp = auto_element_wise
 
@@ -188,13 +191,14 @@ class Ldexp(Function):
     def forward(ctx: Any, a: Any, e: Any) -> Any:
         backend = ctx.backend
         dtype = float_dtype(backend, a, e)
-        ctx.save_for_backward(a, e)
         scale = backend.pow(2.0, backend.astype(e, dtype))
-        return backend.multiply(backend.astype(a, dtype), scale)
+        out = backend.multiply(backend.astype(a, dtype), scale)
+        ctx.save_for_backward(a, e, out)
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, e = ctx.saved_tensors
+        a, e, _ = ctx.saved_tensors
         needs_a, needs_e = ctx.needs_input_grad
         scale = rpow(e.to(grad.dtype), 2.0)
         return ((grad * scale if needs_a else None),

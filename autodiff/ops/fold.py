@@ -10,13 +10,22 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..jvp_rules import auto_linear
+from ..saved_fields import befores, fields, value
 from ..tensor import Tensor
 from ._windows import symmetric
 from .conv import ConvGeometry, columns_of, fold_columns
 
+# What PyTorch's im2col and col2im nodes keep of their window arguments.
+_WINDOW_FIELDS = {"kernel_size": value("kernel", tuple), "dilation": value("geometry.dilation"),
+                  "padding": value("geometry.padding", befores),
+                  "stride": value("geometry.stride")}
+
 
 class Im2Col(Function):
     node_name = "Im2ColBackward0"
+    saved_fields = fields(**_WINDOW_FIELDS,
+                          self_sym_argsize_minus_1=value("spatial", lambda spatial: spatial[-1]),
+                          self_sym_argsize_minus_2=value("spatial", lambda spatial: spatial[-2]))
 
     jvp = auto_linear
 
@@ -40,6 +49,7 @@ class Im2Col(Function):
 
 class Col2Im(Function):
     node_name = "Col2ImBackward0"
+    saved_fields = fields(**_WINDOW_FIELDS)
 
     jvp = auto_linear
 

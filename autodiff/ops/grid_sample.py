@@ -24,6 +24,7 @@ from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import no_grad
 from ..jvp_rules import auto_linear, jvp_from_backward
+from ..saved_fields import fields, saved, value
 from ..tensor import Tensor, _wrap
 from .indexing import zeros
 from .joining import stack
@@ -62,12 +63,16 @@ class AffineGridGenerator(Function):
     """theta (N, dims, dims + 1) -> the sampling grid (N, *spatial, dims): base @ theta^T."""
 
     node_name = "AffineGridGeneratorBackward0"
+    saved_fields = fields(size=value("size"), align_corners=value("align_corners"))
 
     jvp = auto_linear
 
     @staticmethod
-    def forward(ctx: Any, theta: Any, *, spatial: tuple[int, ...], align_corners: bool) -> Any:
+    def forward(ctx: Any, theta: Any, *, spatial: tuple[int, ...], align_corners: bool,
+                size: tuple[int, ...] = ()) -> Any:
+        """`size`: the (N, C, *spatial) the caller asked for (C only PyTorch's node keeps)."""
         backend = ctx.backend
+        ctx.size, ctx.align_corners = size or (theta.shape[0], 1, *spatial), align_corners
         base = base_grid(backend, spatial, align_corners, backend.dtype_name(theta))
         ctx.base, ctx.spatial = base, spatial
         out = backend.matmul(base, backend.permute_dims(theta, (0, 2, 1)))
@@ -116,7 +121,8 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
             "Expected size for first two dimensions of batch2 tensor to be: "
             f"[{size[0]}, {len(spatial) + 1}] but got: [{shape[0]}, {shape[2]}].")
     return AffineGridGenerator.apply(theta, spatial=tuple(int(s) for s in spatial),
-                                     align_corners=align_corners)
+                                     align_corners=align_corners,
+                                     size=tuple(int(s) for s in size))
 
 
 # ----------------------------------------------------------------------------- coordinates
@@ -343,10 +349,20 @@ def _pad_index(backend: Backend, index: Any, size: int, padding_mode: str,
     return backend.astype(backend.round(folded), "int64")
 
 
+# PyTorch's GridSamplerInterpolation and GridSamplerPadding enums, as its node saves them.
+_MODES = ("bilinear", "nearest", "bicubic")
+_PADDING_MODES = ("zeros", "border", "reflection")
+
+
 class GridSampler2D(Function):
     """grid_sample: the input read at the grid's points, interpolated."""
 
     node_name = "GridSampler2DBackward0"
+    saved_fields = fields(
+        input=saved(0), grid=saved(1),
+        interpolation_mode=value("options", lambda options: _MODES.index(options[0])),
+        padding_mode=value("options", lambda options: _PADDING_MODES.index(options[1])),
+        align_corners=value("options", lambda options: options[2]))
 
     jvp = jvp_from_backward
 

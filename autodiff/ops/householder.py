@@ -15,6 +15,7 @@ from ..batching.dispatch import all_examples
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import jvp_from_backward
+from ..saved_fields import fields, saved, value
 from ..tensor import Tensor, _wrap
 from ._checks import scalar_type_name
 from .complex import conj, real
@@ -48,6 +49,7 @@ class LdlFactorExResult(NamedTuple):
 # ----------------------------------------------------------------------------- qr
 class LinalgQr(Function):
     node_name = "LinalgQrBackward0"
+    saved_fields = fields(Q=saved(1), R=saved(2), mode=value("mode"))
     jvp = jvp_from_backward
 
     @staticmethod
@@ -165,16 +167,18 @@ def _householder_vjp(a: Tensor, tau: Tensor, grad: Tensor) -> tuple[Tensor, Tens
 
 class LinalgHouseholderProduct(Function):
     node_name = "LinalgHouseholderProductBackward0"
+    saved_fields = fields(input=saved(0), tau=saved(1), result=saved(2))
     jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, tau: Any) -> Any:
-        ctx.save_for_backward(a, tau)
-        return ctx.backend.householder_product(a, tau)
+        out = ctx.backend.householder_product(a, tau)
+        ctx.save_for_backward(a, tau, out)
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
-        a, tau = ctx.saved_tensors
+        a, tau, _ = ctx.saved_tensors
         return _householder_vjp(a, tau, grad)
 
 
@@ -228,16 +232,20 @@ def geqrf(input: Tensor) -> GeqrfResult:
 
 class Ormqr(Function):
     node_name = "OrmqrBackward0"
+    saved_fields = fields(self=saved(0), input2=saved(1), input3=saved(2), result=saved(3),
+                          left=value("options", lambda options: options[0]),
+                          transpose=value("options", lambda options: options[1]))
 
     @staticmethod
     def forward(ctx: Any, a: Any, tau: Any, c: Any, *, left: bool, transpose: bool) -> Any:
         ctx.options = (left, transpose)
-        ctx.save_for_backward(a, tau, c)
-        return ctx.backend.ormqr(a, tau, c, left, transpose)
+        out = ctx.backend.ormqr(a, tau, c, left, transpose)
+        ctx.save_for_backward(a, tau, c, out)
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
-        a, tau, c = ctx.saved_tensors
+        a, tau, c, _ = ctx.saved_tensors
         left, transpose = ctx.options
         needs_a, needs_tau, needs_c = ctx.needs_input_grad
         grad_c = None

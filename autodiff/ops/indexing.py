@@ -23,7 +23,7 @@ from ..batching.batched_tensor import BatchedArray
 from ..batching.dispatch import all_examples, indexing_op
 from ..function import Function
 from ..jvp_rules import auto_linear
-from ..saved_fields import Computed, InputSizes, fields
+from ..saved_fields import Computed, InputSizes, fields, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from . import inplace, sparse_indexing
 from ._promotion import checked_number
@@ -31,6 +31,24 @@ from .conversion import clone
 from .shape import alias, unsqueeze, view_op
 
 _FULL = slice(None)
+
+
+class FirstClassIndexing:
+    """Where keys with first-class dims (autodiff.functorch.dim) go: that package registers
+    its functions when imported (ops never import it); until then no key can hold one."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.holds: Any = None
+        self.getitem: Any = None
+        self.setitem: Any = None
+
+    def register(self, holds: Any, getitem: Any, setitem: Any) -> None:
+        self.holds, self.getitem, self.setitem = holds, getitem, setitem
+        self.active = True
+
+
+first_class = FirstClassIndexing()
 
 
 # ----------------------------------------------------------------------------- index arrays
@@ -299,19 +317,41 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     return view_op(Select, input, dim=dim, index=index % shape[dim])
 
 
+def _key_slice(node: Any) -> slice:
+    return node.key[-2]
+
+
 class Slice(Function):
     node_name = "SliceBackward0"
+    saved_fields = fields(
+        dim=value("key", lambda key: len(key) - 2), start=value("given", lambda given: given[0]),
+        end=value("given", lambda given: given[1]),
+        step=Computed(lambda node: _key_slice(node).step), self_sym_sizes=value("shape", tuple))
 
     jvp = auto_linear
 
     @staticmethod
-    def forward(ctx: Any, a: Any, *, dim: int, start: int, stop: int, step: int) -> Any:
+    def forward(ctx: Any, a: Any, *, dim: int, start: int, stop: int, step: int,
+                given: tuple[int, int] | None = None) -> Any:
+        """`given`: the start and end as the caller wrote them (`given_bounds`), which
+        PyTorch's node keeps; the clamped ones where None."""
         ctx.key, ctx.shape = (*(_FULL,) * dim, slice(start, stop, step), ...), a.shape
+        ctx.given = (start, stop) if given is None else given
         return ctx.backend.getitem(a, ctx.key)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return ViewScatter.apply(grad, shape=ctx.shape, key=ctx.key)
+
+
+def given_bounds(item: slice) -> tuple[int, int]:
+    """A Python slice's start and end as PyTorch's slice node keeps them: as written, 0 and
+    the largest int64 for those left out."""
+    return (0 if item.start is None else int(item.start),
+            _INT64_MAX if item.stop is None else int(item.stop))
+
+
+_INT64_MAX = 2**63 - 1
 
 
 def slice_bounds(item: slice, size: int) -> tuple[int, int, int]:
@@ -355,6 +395,11 @@ class NarrowCopy(Function):
     """narrow as a copy (no memory shared)."""
 
     node_name = "NarrowCopyBackward0"
+    saved_fields = fields(
+        dim=value("key", lambda key: len(key) - 2),
+        start=Computed(lambda node: _key_slice(node).start),
+        length=Computed(lambda node: _key_slice(node).stop - _key_slice(node).start),
+        self_sym_sizes=value("shape", tuple))
 
     jvp = auto_linear
 
@@ -375,8 +420,22 @@ def narrow_copy(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- advanced indexing
+def _index_tensors(attribute: str) -> Computed:
+    """An advanced key (kept on the node as `attribute`) as PyTorch's index nodes save it: a
+    tuple with a tensor per indexed dim and None per sliced one, up to the last tensor."""
+    def read(node: Any) -> tuple[Tensor | None, ...]:
+        entries = [None if isinstance(entry, slice) or entry is Ellipsis
+                   else _wrap(entry, node.backend) for entry in getattr(node, attribute)]
+        while entries and entries[-1] is None:
+            entries.pop()
+        return tuple(entries)
+
+    return Computed(read, tensor=True)
+
+
 class Index(Function):
     node_name = "IndexBackward0"
+    saved_fields = fields(indices=_index_tensors("key"), self_sym_sizes=value("shape", tuple))
 
     jvp = auto_linear
 
@@ -400,6 +459,8 @@ class IndexPut(Function):
     """`a[key] = values` (or `+=` with accumulate); in place when `inplace` (index_put_)."""
 
     node_name = "IndexPutBackward0"
+    saved_fields = fields(indices=_index_tensors("given_key"),
+                          accumulate=value("accumulate"))
 
     jvp = auto_linear
 
@@ -407,6 +468,7 @@ class IndexPut(Function):
     def forward(ctx: Any, a: Any, values: Any, *, key: tuple[Any, ...], accumulate: bool,
                 inplace: bool = False) -> Any:
         backend = ctx.backend
+        ctx.given_key = key
         ctx.key = key = full_index_key(backend, a.shape, key)
         ctx.accumulate = accumulate
         out = a if inplace else backend.asarray(a, copy=True)
@@ -519,32 +581,33 @@ def apply_basic(tensor: Tensor, key: Any) -> tuple[Tensor, tuple[Any, ...] | Non
     dim = 0
     advanced: dict[int, Any] = {}
     applied = False
-    for kind, value in entries:
+    for kind, item in entries:
         if kind == "int":
             size = result._data.shape[dim]
-            if not -size <= value < size:
+            if not -size <= item < size:
                 raise IndexError(
-                    f"index {value} is out of bounds for dimension {dim} with size {size}"
+                    f"index {item} is out of bounds for dimension {dim} with size {size}"
                 )
-            result = view_op(Select, result, dim=dim, index=value % size)
+            result = view_op(Select, result, dim=dim, index=item % size)
             applied = True
         elif kind == "slice":
             size = result._data.shape[dim]
-            start, stop, step = slice_bounds(value, size)
+            start, stop, step = slice_bounds(item, size)
             if (start, stop, step) != (0, size, 1):  # a full slice is skipped
-                result = view_op(Slice, result, dim=dim, start=start, stop=stop, step=step)
+                result = view_op(Slice, result, dim=dim, start=start, stop=stop, step=step,
+                                 given=given_bounds(item))
                 applied = True
             dim += 1
         elif kind == "none" or kind == "bool":
             result = unsqueeze(result, dim)
             applied = True
             if kind == "bool":  # x[True] adds a dim of 1, x[False] one of 0
-                advanced[dim] = backend.asarray([0] if value else [], dtype="int64")
+                advanced[dim] = backend.asarray([0] if item else [], dtype="int64")
             dim += 1
         elif kind == "ellipsis":
             dim += ndim - consumed
         else:
-            dim = _add_advanced(result, dim, value, advanced)
+            dim = _add_advanced(result, dim, item, advanced)
     if not advanced:
         return result, None, applied
     shapes = [array.shape for array in advanced.values()]
@@ -595,9 +658,12 @@ def getitem(tensor: Tensor, key: Any) -> Tensor:
         if not shape:
             return getitem(tensor, (key,))
         start, stop, step = slice_bounds(key, shape[0])
-        return view_op(Slice, tensor, dim=0, start=start, stop=stop, step=step)
+        return view_op(Slice, tensor, dim=0, start=start, stop=stop, step=step,
+                       given=given_bounds(key))
     if key is Ellipsis:
         return alias(tensor)
+    if first_class.active and first_class.holds(key):
+        return first_class.getitem(tensor, key)
     result, advanced, applied = apply_basic(tensor, key)
     if advanced is not None:
         return Index.apply(result, key=advanced)
@@ -616,6 +682,9 @@ def select_index(tensor: Tensor, index: int) -> Tensor:
 # ----------------------------------------------------------------------------- assignment
 @indexing_op
 def setitem(tensor: Tensor, key: Any, value: Any) -> None:
+    if first_class.active and (first_class.holds(key) or first_class.holds(value)):
+        first_class.setitem(tensor, key, value)
+        return
     source = value if isinstance(value, Tensor) else None
     value = _value_tensor(tensor, value)
     if key is Ellipsis:
@@ -748,7 +817,7 @@ def torch_index_put(input: Tensor, indices: Any, values: Tensor,
 
 
 def _check_put_arguments(function: str, input: Any, values: Any) -> None:
-    for name, position, value in (("input", 1, input), ("values", 3, values)):
-        if not isinstance(value, Tensor):
+    for name, position, argument in (("input", 1, input), ("values", 3, values)):
+        if not isinstance(argument, Tensor):
             raise TypeError(f"{function}(): argument '{name}' (position {position}) must be "
-                            f"Tensor, not {type(value).__name__}")
+                            f"Tensor, not {type(argument).__name__}")

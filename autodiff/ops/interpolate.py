@@ -12,12 +12,14 @@ convolution with A = -0.75, the antialiasing filters), and one `SeparableTaps` n
 from __future__ import annotations
 
 import math
+import operator
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import dtypes
 from ..autocast_state import autocast_op
+from ..saved_fields import Field, fields, value
 from ..settings import get_num_threads
 from ..tensor import Tensor
 from ._fixed_point_taps import fixed_point_taps
@@ -35,56 +37,96 @@ from .adaptive_pool import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_av
 
 
 # ----------------------------------------------------------------------------- nodes
-class UpsampleNearest1D(SeparableTaps):
+class Upsample(SeparableTaps):
+    """An interpolate node: its taps, and the arguments PyTorch's node keeps (`resize_fields`)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, *, taps: tuple[Taps, ...], output_size: tuple[int, ...] = (),
+                scales: tuple[float | None, ...] = (), align_corners: bool = False) -> Any:
+        ctx.input_shape, ctx.output_size = x.shape, output_size
+        ctx.scales, ctx.align_corners = scales, align_corners
+        return SeparableTaps.forward(ctx, x, taps=taps)
+
+
+_SCALE_NAMES = {1: ("scales",), 2: ("scales_h", "scales_w"),
+                3: ("scales_d", "scales_h", "scales_w")}
+
+
+def resize_fields(dims: int, align_corners: bool) -> Mapping[str, Field]:
+    """The saved names of an upsample node over `dims` spatial dims (the interpolating modes
+    also keep align_corners)."""
+    named: dict[str, Field] = {"self_sym_sizes": value("input_shape", tuple),
+                               "output_size": value("output_size", tuple)}
+    for index, name in enumerate(_SCALE_NAMES[dims]):
+        named[name] = value("scales", operator.itemgetter(index))
+    if align_corners:
+        named["align_corners"] = value("align_corners")
+    return fields(**named)
+
+
+class UpsampleNearest1D(Upsample):
     node_name = "UpsampleNearest1DBackward0"
+    saved_fields = resize_fields(1, align_corners=False)
 
 
-class UpsampleNearest2D(SeparableTaps):
+class UpsampleNearest2D(Upsample):
     node_name = "UpsampleNearest2DBackward0"
+    saved_fields = resize_fields(2, align_corners=False)
 
 
-class UpsampleNearest3D(SeparableTaps):
+class UpsampleNearest3D(Upsample):
     node_name = "UpsampleNearest3DBackward0"
+    saved_fields = resize_fields(3, align_corners=False)
 
 
-class UpsampleNearestExact1D(SeparableTaps):
+class UpsampleNearestExact1D(Upsample):
     node_name = "UpsampleNearestExact1DBackward0"
+    saved_fields = resize_fields(1, align_corners=False)
 
 
-class UpsampleNearestExact2D(SeparableTaps):
+class UpsampleNearestExact2D(Upsample):
     node_name = "UpsampleNearestExact2DBackward0"
+    saved_fields = resize_fields(2, align_corners=False)
 
 
-class UpsampleNearestExact3D(SeparableTaps):
+class UpsampleNearestExact3D(Upsample):
     node_name = "UpsampleNearestExact3DBackward0"
+    saved_fields = resize_fields(3, align_corners=False)
 
 
-class UpsampleLinear1D(SeparableTaps):
+class UpsampleLinear1D(Upsample):
     node_name = "UpsampleLinear1DBackward0"
+    saved_fields = resize_fields(1, align_corners=True)
 
 
-class UpsampleBilinear2D(SeparableTaps):
+class UpsampleBilinear2D(Upsample):
     node_name = "UpsampleBilinear2DBackward0"
+    saved_fields = resize_fields(2, align_corners=True)
 
 
-class UpsampleTrilinear3D(SeparableTaps):
+class UpsampleTrilinear3D(Upsample):
     node_name = "UpsampleTrilinear3DBackward0"
+    saved_fields = resize_fields(3, align_corners=True)
 
 
-class UpsampleBicubic2D(SeparableTaps):
+class UpsampleBicubic2D(Upsample):
     node_name = "UpsampleBicubic2DBackward0"
+    saved_fields = resize_fields(2, align_corners=True)
 
 
-class UpsampleBilinear2DAa(SeparableTaps):
+class UpsampleBilinear2DAa(Upsample):
     node_name = "UpsampleBilinear2DAaBackward0"
+    saved_fields = resize_fields(2, align_corners=True)
 
 
-class UpsampleBicubic2DAa(SeparableTaps):
+class UpsampleBicubic2DAa(Upsample):
     node_name = "UpsampleBicubic2DAaBackward0"
+    saved_fields = resize_fields(2, align_corners=True)
 
 
-class UpsampleLanczos2DAa(SeparableTaps):
+class UpsampleLanczos2DAa(Upsample):
     node_name = "UpsampleLanczos2DAaBackward0"
+    saved_fields = resize_fields(2, align_corners=True)
 
 
 _NODES: dict[tuple[str, int], type[SeparableTaps]] = {
@@ -353,7 +395,8 @@ def _resample(input: Tensor, mode: str, output_size: list[int] | None,
     taps = tuple(make_taps(mode, size, out, align_corners, factor, antialias)
                  for size, out, factor in zip(spatial, output_size, factors))
     node = _AA_NODES[mode] if antialias else _NODES[(mode, dim)]
-    return node.apply(input, taps=taps)
+    return node.apply(input, taps=taps, output_size=tuple(output_size), scales=tuple(factors),
+                      align_corners=align_corners)
 
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",

@@ -145,12 +145,18 @@ class Split(Function):
     """One node, one output per piece; each piece is a view of the input."""
 
     node_name = "SplitBackward0"
+    saved_fields = fields(dim=value("dim"), self_sym_sizes=value("input_shape", tuple),
+                          split_size=value("split_size"))
 
     jvp = auto_linear
 
     @staticmethod
-    def forward(ctx: Any, a: Any, *, dim: int, sizes: tuple[int, ...]) -> Any:
-        ctx.dim = dim
+    def forward(ctx: Any, a: Any, *, dim: int, sizes: tuple[int, ...],
+                split_size: int | None = None) -> Any:
+        """`split_size`: the size asked for, where split was given one (the first piece's,
+        or more)."""
+        ctx.dim, ctx.input_shape, ctx.sizes = dim, a.shape, sizes
+        ctx.split_size = sizes[0] if split_size is None else split_size
         pieces = []
         start = 0
         for size in sizes:
@@ -166,10 +172,13 @@ class Split(Function):
 
 class SplitWithSizes(Split):
     node_name = "SplitWithSizesBackward0"
+    saved_fields = fields(dim=value("dim"), self_sym_sizes=value("input_shape", tuple),
+                          split_sizes=value("sizes", tuple))
 
 
-def _split(op: type[Split], input: Tensor, dim: int, sizes: tuple[int, ...]) -> tuple[Tensor, ...]:
-    options = {"dim": dim, "sizes": sizes}
+def _split(op: type[Split], input: Tensor, dim: int, sizes: tuple[int, ...],
+           **extra: Any) -> tuple[Tensor, ...]:
+    options = {"dim": dim, "sizes": sizes, **extra}
     prepare_view_input(input)
     return as_multi_output_views(op.apply(input, **options), input, op, options)
 
@@ -207,6 +216,8 @@ def _split_sizes(input: Tensor, split_size_or_sections: Any, dim: int,
 
 def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     op, dim, sizes = _split_sizes(input, split_size_or_sections, dim)
+    if op is Split:
+        return _split(op, input, dim, sizes, split_size=split_size_or_sections)
     return _split(op, input, dim, sizes)
 
 
@@ -237,12 +248,14 @@ class UnsafeSplit(Split):
 
 class UnsafeSplitWithSizes(Split):
     node_name = "UnsafeSplitWithSizesBackward0"
+    saved_fields = SplitWithSizes.saved_fields
 
 
 def unsafe_split(input: Tensor, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
     op, dim, sizes = _split_sizes(input, split_size, dim)
-    unsafe = UnsafeSplitWithSizes if op is SplitWithSizes else UnsafeSplit
-    return tuple(unsafe.apply(input, dim=dim, sizes=sizes))
+    if op is SplitWithSizes:
+        return tuple(UnsafeSplitWithSizes.apply(input, dim=dim, sizes=sizes))
+    return tuple(UnsafeSplit.apply(input, dim=dim, sizes=sizes, split_size=split_size))
 
 
 def unsafe_split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:

@@ -309,6 +309,8 @@ class BinaryCrossEntropy(Function):
     """-(y log x + (1 - y) log(1 - x)), each log clamped at -100 as PyTorch does."""
 
     node_name = "BinaryCrossEntropyBackward0"
+    saved_fields = fields(self=saved(0), target=saved(1), weight=saved(2),
+                          reduction=reduction())
 
     jvp = jvp_from_backward
 
@@ -394,6 +396,8 @@ def _expand_weight(weight: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 class BinaryCrossEntropyWithLogits(Function):
     node_name = "BinaryCrossEntropyWithLogitsBackward0"
+    saved_fields = fields(self=saved(0), target=saved(1), weight=saved(2),
+                          pos_weight=saved(3), reduction=reduction())
 
     jvp = jvp_from_backward
 

@@ -14,6 +14,7 @@ from backends import broadcast_shapes
 from ..batching.dispatch import all_examples
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
+from ..saved_fields import constant, fields, saved, value
 from ..tensor import Tensor, _wrap
 from .decompositions import _check_float, _mh, _transpose
 from .diagonal import tril, triu
@@ -155,6 +156,7 @@ def _permutation_array(backend: Any, pivots: Any, m: int, dtype: str) -> Any:
 
 class LinalgLuFactorEx(Function):
     node_name = "LinalgLuFactorExBackward0"
+    saved_fields = fields(LU=saved(0), pivots=saved(1), pivot=constant(True))
     jvp = jvp_from_backward
 
     @staticmethod
@@ -188,11 +190,11 @@ def _raise_for(info: Tensor, function: str, batched: bool) -> None:
     examples = all_examples(info)
     batched = batched or examples is not info
     values = examples.reshape(-1).tolist()
-    for index, value in enumerate(values):
-        if value > 0:
+    for index, code in enumerate(values):
+        if code > 0:
             where = f"(Batch element {index}): " if batched else ""
             raise RuntimeError(
-                f"{function}: {where}U[{value},{value}] is zero and using it on lu_solve would "
+                f"{function}: {where}U[{code},{code}] is zero and using it on lu_solve would "
                 "result in a division by zero. If you still want to perform the factorization, "
                 "consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
 
@@ -211,6 +213,8 @@ class LuUnpack(Function):
     """(P, L, U) from a packed LU and its pivots."""
 
     node_name = "LuUnpackBackward0"
+    saved_fields = fields(LU_data_sym_argsize_minus_1=value("shape", lambda shape: shape[-1]),
+                          LU_data_sym_argsize_minus_2=value("shape", lambda shape: shape[-2]))
     jvp = jvp_from_backward
 
     @staticmethod
@@ -253,6 +257,7 @@ class LinalgLu(Function):
     """linalg.lu: (P, L, U) of A = P L U."""
 
     node_name = "LinalgLuBackward0"
+    saved_fields = fields(P=saved(0), L=saved(1), U=saved(2), pivot=constant(True))
     jvp = jvp_from_backward
 
     @staticmethod
@@ -290,6 +295,9 @@ def torch_lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:
 # ----------------------------------------------------------------------------- lu_solve
 class LinalgLuSolve(Function):
     node_name = "LinalgLuSolveBackward0"
+    saved_fields = fields(LU=saved(0), pivots=saved(1), result=saved(2),
+                          left=value("options", lambda options: options[0]),
+                          adjoint=value("options", lambda options: options[1]))
     jvp = jvp_from_backward
 
     @staticmethod

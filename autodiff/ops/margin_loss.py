@@ -20,6 +20,7 @@ from ..autocast_state import autocast_op
 from ..creation import zeros_like
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
+from ..saved_fields import REDUCTIONS, Computed, fields, reduction, saved, value
 from ..tensor import Tensor, _wrap
 from ._checks import same_device
 from ._promotion import check_broadcast
@@ -173,6 +174,7 @@ class SoftMarginLoss(Function):
     """log(1 + exp(-y x)), computed as softplus(-y x)."""
 
     node_name = "SoftMarginLossBackward0"
+    saved_fields = fields(self=saved(0), target=saved(1), reduction=reduction())
 
     jvp = jvp_from_backward
 
@@ -231,6 +233,11 @@ class MultiMarginLoss(Function):
     """sum over i != y of max(0, margin - x[y] + x[i])^p * weight[y] / C, per sample."""
 
     node_name = "MultiMarginLossBackward0"
+    saved_fields = fields(
+        self=saved(0), target=saved(1), weight=saved(2),
+        p=value("options", lambda options: options[0]),
+        margin=value("options", lambda options: options[1]),
+        reduction=value("options", lambda options: REDUCTIONS[options[2]]))
 
     jvp = jvp_from_backward
 
@@ -328,12 +335,21 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
                                  reduction=reduction)
 
 
+def _is_target(node: Any) -> Tensor:
+    """1 where a class is one of the sample's targets, in the input's dtype and shape."""
+    backend = node.backend
+    is_target, dtype, shape = node.is_target
+    return _wrap(backend.reshape(backend.astype(is_target, dtype), shape), backend)
+
+
 class MultilabelMarginLoss(Function):
     """For each sample, sum over its labels k (target up to the first -1) and the classes d
     that are not labels of max(0, 1 - (x[k] - x[d])), divided by C. A label listed twice
     counts twice, as in PyTorch's kernel."""
 
     node_name = "MultilabelMarginLossBackward0"
+    saved_fields = fields(self=saved(0), target=saved(1), reduction=reduction(),
+                          is_target=Computed(_is_target, tensor=True))
 
     jvp = jvp_from_backward
 
@@ -354,6 +370,7 @@ class MultilabelMarginLoss(Function):
         loss = backend.divide(loss, classes)
         ctx.save_for_backward(x, target)
         ctx.reduction, ctx.shape = reduction, rows.shape
+        ctx.is_target = (is_target, dtype, x.shape)
         if reduction == "none":
             return loss if x.ndim == 2 else backend.reshape(loss, ())
         return _reduce(backend, loss, reduction)

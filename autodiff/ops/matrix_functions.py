@@ -15,6 +15,7 @@ from .. import dtypes
 from ..batching.dispatch import function_rule
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
+from ..saved_fields import fields, saved
 from ..tensor import Tensor, _wrap
 from ._promotion import opmath, rounded
 from .decompositions import (
@@ -50,6 +51,7 @@ class LstsqResult(NamedTuple):
 # ----------------------------------------------------------------------------- matrix_exp
 class LinalgMatrixExp(Function):
     node_name = "LinalgMatrixExpBackward0"
+    saved_fields = fields(self=saved(0))
 
     jvp = jvp_from_backward
 
@@ -176,6 +178,7 @@ def logdet(input: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------- lstsq
 class LinalgLstsq(Function):
     node_name = "LinalgLstsqBackward0"
+    saved_fields = fields(self=saved(0), b=saved(1), solution=saved(2))
     jvp = jvp_from_backward
 
     @staticmethod
@@ -200,14 +203,14 @@ class LinalgLstsq(Function):
         if driver == "gels":
             rank = backend.zeros((0,), "int64")
         ctx.vector = vector
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a, b, solution)
         ctx.mark_non_differentiable(residuals, rank, singular)
         return solution, residuals, rank, singular
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor | None, *unused: Any
                  ) -> tuple[Tensor | None, Tensor | None]:
-        a, b = ctx.saved_tensors
+        a, b, _ = ctx.saved_tensors
         if grad is None:
             return None, None
         needs_a, needs_b = ctx.needs_input_grad
@@ -330,6 +333,7 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
 
 class Vdot(Function):
     node_name = "VdotBackward0"
+    saved_fields = fields(self=saved(0), other=saved(1))
     jvp = jvp_from_backward
 
     @staticmethod

@@ -19,8 +19,17 @@ from .. import dtypes
 from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import auto_linear
-from ..tensor import Tensor
-from ._windows import PoolGeometry, as_tuple, fold_into, pool_geometry, pooling_output_size
+from ..saved_fields import Computed, fields, saved, value
+from ..tensor import Tensor, _wrap
+from ._windows import (
+    PoolArguments,
+    PoolGeometry,
+    as_tuple,
+    fold_into,
+    given,
+    pool_geometry,
+    pooling_output_size,
+)
 from ._windows import windows_of as _windows_of
 
 _LOWEST = {"int8": -(2**7), "int16": -(2**15), "int32": -(2**31), "int64": -(2**63),
@@ -54,14 +63,26 @@ def flat_indices(backend: Backend, arg: Any, geometry: PoolGeometry,
 
 
 # ----------------------------------------------------------------------------- nodes
+def _indices(node: Any) -> Tensor:
+    """The indices output (PyTorch's node saves it even where the caller asked for none)."""
+    return _wrap(flat_indices(node.backend, node.arg, node.geometry, node.spatial),
+                 node.backend)
+
+
 class MaxPool2DWithIndices(Function):
     """The maximum of each window; `with_indices` also returns where it is. Ties go to the
     window's first maximum in row-major order and NaN to its last NaN, as in PyTorch."""
 
     node_name = "MaxPool2DWithIndicesBackward0"
+    saved_fields = fields(
+        self=saved(0), kernel_size=value("arguments.kernel_size"),
+        stride=value("arguments.stride"), padding=value("arguments.padding"),
+        dilation=value("arguments.dilation"), ceil_mode=value("arguments.ceil_mode"),
+        result1=Computed(_indices, tensor=True))
 
     @staticmethod
-    def forward(ctx: Any, x: Any, *, geometry: PoolGeometry, with_indices: bool) -> Any:
+    def forward(ctx: Any, x: Any, *, geometry: PoolGeometry, arguments: PoolArguments,
+                with_indices: bool) -> Any:
         backend = ctx.backend
         count = len(geometry.kernel)
         flat = _flat(backend, _windows_of(backend, x, geometry,
@@ -75,7 +96,8 @@ class MaxPool2DWithIndices(Function):
                 last = backend.argmax(backend.flip(backend.isnan(flat), axis=-1), axis=-1)
                 arg = backend.where(nans, flat.shape[-1] - 1 - last, arg)
         ctx.geometry, ctx.arg, ctx.spatial = geometry, arg, x.shape[x.ndim - count:]
-        ctx.with_indices = with_indices
+        ctx.arguments, ctx.with_indices = arguments, with_indices
+        ctx.save_for_backward(x)
         if not with_indices:
             return values
         indices = flat_indices(backend, arg, geometry, ctx.spatial)
@@ -179,8 +201,11 @@ def _max_pool(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilati
     if input.dtype is dtypes.bool_:
         raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
     geometry = pool_geometry(spatial, kernel, strides, pads, dilations, positions)
+    arguments = PoolArguments(given(kernel_size, count), given(stride, count),
+                              given(padding, count), given(dilation, count), ceil_mode)
     op = MaxPool3DWithIndices if count == 3 else MaxPool2DWithIndices
-    return op.apply(input, geometry=geometry, with_indices=return_indices)
+    return op.apply(input, geometry=geometry, arguments=arguments,
+                    with_indices=return_indices)
 
 
 def _check_shape(input: Tensor, kernel: tuple[int, ...], stride: tuple[int, ...],
@@ -260,13 +285,13 @@ def _check_max_pool1d(input: Tensor, kernel_size: Any, stride: Any, padding: Any
         raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 "
                            f"dim batch size for input, but got:{shape}")
     sizes = {}
-    for name, value, wording in (
+    for name, argument, wording in (
             ("kernel_size", kernel_size, "an int, list of ints or tuple of ints"),
             ("stride", () if stride is None else stride,
              "None, an int, list of ints, or tuple of ints"),
             ("padding", padding, "an int, list of ints, or tuple of ints"),
             ("dilation", dilation, "an int, list of ints or tuple of ints")):
-        values = [value] if isinstance(value, int) else list(value)
+        values = [argument] if isinstance(argument, int) else list(argument)
         if len(values) != 1 and not (name == "stride" and not values):
             raise RuntimeError(f"max_pool1d() {name} must be {wording} of size 1 but got size "
                                f"{len(values)}")
@@ -274,9 +299,9 @@ def _check_max_pool1d(input: Tensor, kernel_size: Any, stride: Any, padding: Any
     kernel = int(sizes["kernel_size"][0])
     step = int(sizes["stride"][0]) if sizes["stride"] else kernel
     pad, spacing = int(sizes["padding"][0]), int(sizes["dilation"][0])
-    for name, value, minimum in (("kernel_size", kernel, 1), ("stride", step, 1)):
-        if value < minimum:
-            raise RuntimeError(f"max_pool1d() {name} must be greater than zero, but got {value}")
+    for name, size, minimum in (("kernel_size", kernel, 1), ("stride", step, 1)):
+        if size < minimum:
+            raise RuntimeError(f"max_pool1d() {name} must be greater than zero, but got {size}")
     if pad < 0:
         raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {pad}")
     if pad > kernel // 2:

@@ -13,6 +13,7 @@ from .. import dtypes
 from ..autocast_state import autocast_op
 from ..function import Function
 from ..jvp_rules import auto_linear
+from ..saved_fields import fields, saved_array
 from ..tensor import Tensor
 from ._checks import same_device
 from .scatter import Gather
@@ -32,6 +33,7 @@ def _plane_key(backend: Backend, index: Any) -> tuple[Any, ...]:
 
 class MaxUnpool2D(Function):
     node_name = "MaxUnpool2DBackward0"
+    saved_fields = fields(indices=saved_array("indices"))
 
     jvp = auto_linear
 
@@ -41,7 +43,7 @@ class MaxUnpool2D(Function):
         count = len(spatial)
         lead = x.shape[:x.ndim - count]
         flat_index = backend.reshape(indices, (*lead, -1))
-        ctx.index, ctx.shape = flat_index, x.shape
+        ctx.index, ctx.indices, ctx.shape = flat_index, indices, x.shape
         out = backend.zeros((*lead, math.prod(spatial)), backend.dtype_name(x))
         backend.setitem(out, _plane_key(backend, flat_index), backend.reshape(x, (*lead, -1)))
         return backend.reshape(out, (*lead, *spatial))

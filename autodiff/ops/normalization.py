@@ -17,6 +17,7 @@ from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import jvp_from_backward, sum_terms
+from ..saved_fields import Computed, fields, saved, saved_array, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._promotion import opmath, rounded
 from .arithmetic import div
@@ -25,26 +26,39 @@ from .norm import NormAll, vector_norm
 from .padding import pad
 
 
+def _layer_mean(node: Any) -> Tensor:
+    mean, shift = node.mean
+    return _wrap(node.backend.add(mean, shift), node.backend)
+
+
 class NativeLayerNorm(Function):
     """(x - mean) / sqrt(var + eps) * weight + bias over the trailing `axes`."""
 
     node_name = "NativeLayerNormBackward0"
+    saved_fields = fields(
+        input=saved(0), normalized_shape=value("normalized_shape"), weight=saved(1),
+        bias=saved(2), result1=Computed(_layer_mean, tensor=True),
+        result2=saved_array("rstd"))
 
     @staticmethod
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, *, axes: tuple[int, ...],
                 eps: float) -> Any:
         backend = ctx.backend
-        ctx.save_for_backward(x, weight)
+        ctx.save_for_backward(x, weight, bias)
+        ctx.normalized_shape = tuple(x.shape[axis] for axis in axes)
         x, dtype = opmath(backend, x)  # float16 in float32, rounded once at the end
-        normalized = x - backend.mean(x, axis=axes, keepdims=True)
+        mean = backend.mean(x, axis=axes, keepdims=True)
+        normalized = x - mean
         # A second pass takes out the mean's own rounding error, which is all that is left in
         # a constant row: [1000.1] * 3 would normalize to 0.0193 (PyTorch's Welford: 0).
-        normalized -= backend.mean(normalized, axis=axes, keepdims=True)
+        shift = backend.mean(normalized, axis=axes, keepdims=True)
+        normalized -= shift
         variance = backend.mean(backend.multiply(normalized, normalized), axis=axes,
                                 keepdims=True)
         rstd = 1.0 / backend.sqrt(variance + eps)
         normalized *= rstd
         ctx.axes, ctx.eps, ctx.normalized, ctx.rstd = axes, eps, normalized, rstd
+        ctx.mean = (mean, shift)  # the mean is their sum, added only if it is read
         if weight is None and bias is None:
             return rounded(backend, normalized, dtype)
         out = normalized if weight is None else backend.multiply(normalized, weight)
@@ -52,7 +66,7 @@ class NativeLayerNorm(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
-        x, weight = ctx.saved_tensors
+        x, weight, _ = ctx.saved_tensors
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
         if not _grad_state.enabled:  # a plain backward: the same formulas on arrays
             return _layer_norm_backward(ctx, grad, weight, needs_x, needs_weight, needs_bias)
@@ -76,7 +90,7 @@ class NativeLayerNorm(Function):
             tangent_bias: Tensor | None) -> Tensor | None:
         """d normalized = rstd (dx - mean(dx) - normalized mean(normalized dx)), then the
         affine part's product rule."""
-        x, weight = ctx.saved_tensors
+        x, weight, _ = ctx.saved_tensors
         axes = ctx.axes
         if _grad_state.enabled:  # recorded: the tangent is differentiable w.r.t. x
             centered = x - x.mean(axes, keepdim=True)
@@ -230,10 +244,24 @@ def affine_per_channel(backend: Backend, normalized: Any, weight: Any, bias: Any
 
 
 # ----------------------------------------------------------------------------- group_norm
+def _group_statistic(attribute: str) -> Computed:
+    """Each sample's and group's mean or 1 / std, (N, groups), as PyTorch's node saves them."""
+    def read(node: Any) -> Tensor:
+        statistic = getattr(node, attribute)
+        return _wrap(node.backend.reshape(statistic, statistic.shape[:2]), node.backend)
+
+    return Computed(read, tensor=True)
+
+
 class NativeGroupNorm(Function):
     """Normalize each group of channels of each sample, then scale and shift per channel."""
 
     node_name = "NativeGroupNormBackward0"
+    saved_fields = fields(
+        input=saved(0), weight=saved(1), N=value("sizes", lambda sizes: sizes[0]),
+        C=value("sizes", lambda sizes: sizes[1]), HxW=value("sizes", lambda sizes: sizes[2]),
+        group=value("groups"), eps=value("eps"), result1=_group_statistic("mean"),
+        result2=_group_statistic("rstd"))
 
     jvp = jvp_from_backward
 
@@ -247,6 +275,7 @@ class NativeGroupNorm(Function):
         rstd = backend.divide(1.0, backend.sqrt(backend.add(variance, eps)))
         normalized = backend.reshape(backend.multiply(centered, rstd), x.shape)
         ctx.groups, ctx.eps, ctx.rstd, ctx.normalized = groups, eps, rstd, normalized
+        ctx.mean, ctx.sizes = mean, (x.shape[0], x.shape[1], math.prod(x.shape[2:]))
         ctx.save_for_backward(x, weight)
         return affine_per_channel(backend, normalized, weight, bias)
 

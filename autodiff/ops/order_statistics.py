@@ -22,6 +22,7 @@ from ..batching.dispatch import all_examples, function_rule
 from ..creation import full_like
 from ..function import Function
 from ..jvp_rules import jvp_from_backward, picked_jvp
+from ..saved_fields import fields, saved, saved_array, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from .scatter import gather
 from .selection import lerp, where
@@ -48,6 +49,8 @@ class _SelectAlongDim(Function):
     give `positions(backend, a, order, dim)`: where in the sorted slice the pick is."""
 
     node_name = "KthvalueBackward0"
+    saved_fields = fields(dim=value("dim"), indices=saved_array("indices"),
+                          keepdim=value("keepdim"), self_sym_sizes=value("shape", tuple))
 
     jvp = picked_jvp
 
@@ -161,6 +164,7 @@ class MedianAll(Function):
     """The lower median of all elements (NaN when any is NaN)."""
 
     node_name = "MedianBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1))
     ignore_nan = False
 
     jvp = jvp_from_backward

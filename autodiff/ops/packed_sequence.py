@@ -15,7 +15,8 @@ from typing import Any
 
 from ..function import Function
 from ..jvp_rules import auto_linear, auto_linear_with
-from ..tensor import Tensor
+from ..saved_fields import Computed, fields, value
+from ..tensor import Tensor, _wrap
 
 _ALL = slice(None)
 
@@ -37,6 +38,11 @@ class PackPaddedSequence(Function):
     """(T, B, *) (or (B, T, *) with batch_first) -> the packed rows (sum of lengths, *)."""
 
     node_name = "PackPaddedSequenceBackward0"
+    saved_fields = fields(
+        batch_first=value("batch_first"), input_sym_sizes=value("padded_shape", tuple),
+        result1=Computed(lambda node: _wrap(node.backend.asarray(node.batch_sizes,
+                                                                  dtype="int64"), node.backend),
+                         tensor=True))
 
     jvp = auto_linear
 

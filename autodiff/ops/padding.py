@@ -9,7 +9,7 @@ from ..autocast_state import autocast_op
 from ..batching.dispatch import function_rule
 from ..function import Function
 from ..jvp_rules import auto_linear, auto_linear_with
-from ..saved_fields import fields, int_tuple, value
+from ..saved_fields import fields, int_tuple, saved, value
 from ..tensor import Tensor
 from .indexing import zeros
 from .scatter import IndexAdd
@@ -57,13 +57,15 @@ class ReflectionPad1D(Function):
     scatter-adds back (the reflected elements receive from both places)."""
 
     node_name = "ReflectionPad1DBackward0"
+    saved_fields = fields(self=saved(0), padding=value("pad", int_tuple))
 
     jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, pad: tuple[int, ...], replicate: bool) -> Any:
         backend = ctx.backend
-        ctx.steps = []
+        ctx.pad, ctx.steps = pad, []
+        ctx.save_for_backward(a)  # as PyTorch's node
         out = a
         for dim, before, after in _pairs(pad, a.ndim):
             size = out.shape[dim]

@@ -17,6 +17,7 @@ from ..autocast_state import autocast_op
 from ..flop_counts import batched_matmul_flops, matmul_flops
 from ..function import Function
 from ..jvp_rules import auto_multilinear, jvp_from_backward
+from ..saved_fields import fields, saved, value
 from ..tensor import Tensor, _wrap_dim
 from ._checks import cpp_type_name, require_tensors, same_device, scalar_type_name
 from ._promotion import check_broadcast, promote
@@ -46,6 +47,9 @@ def _check_expandable(shape: tuple[int, ...], target: tuple[int, ...]) -> None:
                 f"{list(target)}.  Tensor sizes: {list(shape)}")
 
 
+_SCALES = {"alpha": value("alpha"), "beta": value("beta")}
+
+
 class _FusedAdd(Function):
     """beta * input + alpha * product(a, b): the common part of addmm, addmv, addr, baddbmm
     and addbmm. Subclasses set `node_name` and compute `product` on arrays."""
@@ -60,7 +64,7 @@ class _FusedAdd(Function):
     def forward(ctx: Any, input: Any, a: Any, b: Any, *, beta: Any, alpha: Any) -> Any:
         backend = ctx.backend
         ctx.save_for_backward(a, b)
-        ctx.beta, ctx.alpha = beta, alpha
+        ctx.beta, ctx.alpha, ctx.shapes = beta, alpha, (a.shape, b.shape)
         if backend.is_bool(a.dtype):
             return _bool_fused(backend, input, ctx.product(backend, a, b), beta, alpha)
         if not backend.is_floating(a.dtype):  # integer tensors take integer factors
@@ -142,6 +146,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
 
 class Addmv(_FusedAdd):
     node_name = "AddmvBackward0"
+    saved_fields = fields(mat=saved(0, when=2), vec=saved(1, when=1), **_SCALES)
 
     jvp = jvp_from_backward
 
@@ -184,6 +189,7 @@ def addmv_(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any
 
 class Addr(_FusedAdd):
     node_name = "AddrBackward0"
+    saved_fields = fields(vec1=saved(0, when=2), vec2=saved(1, when=1), **_SCALES)
 
     jvp = jvp_from_backward
 
@@ -218,6 +224,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
 # ----------------------------------------------------------------------------- baddbmm, addbmm
 class Baddbmm(_FusedAdd):
     node_name = "BaddbmmBackward0"
+    saved_fields = fields(batch1=saved(0, when=2), batch2=saved(1, when=1), **_SCALES)
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -239,6 +246,11 @@ class Baddbmm(_FusedAdd):
 
 class Addbmm(_FusedAdd):
     node_name = "AddbmmBackward0"
+    saved_fields = fields(
+        batch1=saved(0, when=2), batch2=saved(1, when=1), **_SCALES,
+        batch1_sym_argsize_0=value("shapes", lambda shapes: shapes[0][0]),
+        batch1_sym_argsize_1=value("shapes", lambda shapes: shapes[0][1]),
+        batch2_sym_argsize_2=value("shapes", lambda shapes: shapes[1][2]))
 
     jvp = jvp_from_backward
 
@@ -459,6 +471,7 @@ class Cross(Function):
     """The cross product of 3-vectors along `dim` (broadcasting the other dims)."""
 
     node_name = "LinalgCrossBackward0"
+    saved_fields = fields(self=saved(0), other=saved(1), dim=value("dim"))
 
     jvp = auto_multilinear
 

@@ -9,6 +9,7 @@ from typing import Any
 from .. import dtypes
 from ..function import Function
 from ..jvp_rules import auto_linear
+from ..saved_fields import fields, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from .joining import flip
 from .scatter import index_select
@@ -33,13 +34,15 @@ class Rot90(Function):
     """Rotation by k quarter turns in the plane of `dims`, from the first towards the second."""
 
     node_name = "Rot90Backward0"
+    saved_fields = fields(k=value("k"), dims=value("dims"))
 
     jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, k: int, dims: tuple[int, int]) -> Any:
         backend = ctx.backend
-        ctx.k, ctx.dims = k, dims
+        ctx.k, ctx.dims = k, dims  # k as the caller gave it, as PyTorch's node keeps it
+        k %= 4
         first, second = dims
         order = list(range(a.ndim))
         order[first], order[second] = order[second], order[first]
@@ -55,7 +58,7 @@ class Rot90(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return Rot90.apply(grad, k=(4 - ctx.k) % 4, dims=ctx.dims)
+        return Rot90.apply(grad, k=-ctx.k, dims=ctx.dims)
 
 
 def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
@@ -71,7 +74,7 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
         raise RuntimeError(
             f"expected rotation dims to be different, but got dim0 = {first} and dim1 = {second}"
         )
-    return Rot90.apply(input, k=int(k) % 4, dims=(first, second))
+    return Rot90.apply(input, k=int(k), dims=(first, second))
 
 
 # ----------------------------------------------------------------------------- repeat_interleave

@@ -247,6 +247,21 @@ def _correction(name: str, unbiased: Any, correction: Any) -> float:
     return 1 if unbiased is None or unbiased else 0
 
 
+def given_arguments(dim: Any, unbiased: Any, correction: Any,
+                    used: float) -> tuple[tuple[int, ...] | None, Any]:
+    """var's and std's dim and correction as PyTorch's node keeps them: the dims as given
+    (None for none), the correction `used` unless the caller gave none of dim, unbiased and
+    correction (then None)."""
+    given = dim is not None or unbiased is not None or correction is not None
+    return int_tuple(dim), (used if given else None)
+
+
+# The saved names of var, std, var_mean and std_mean (`arguments`: `given_arguments`).
+VARIANCE_FIELDS = {"self": saved(0), "keepdim": value("keepdim"),
+                   "dim": value("arguments", lambda arguments: arguments[0]),
+                   "correction": value("arguments", lambda arguments: arguments[1])}
+
+
 def _variance(ctx: Any, a: Any, axes: tuple[int, ...] | None, correction: float,
               keepdim: bool) -> Any:
     """Var's and Std's forward on arrays: the variance, in the dtype PyTorch's CPU kernels
@@ -304,12 +319,14 @@ def _var_backward(grad: Tensor, a: Tensor, ctx: Any) -> Tensor:
 
 class Var(Function):
     node_name = "VarBackward0"
+    saved_fields = fields(**VARIANCE_FIELDS)
 
     jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
-                keepdim: bool) -> Any:
+                keepdim: bool, arguments: tuple[Any, Any] = (None, None)) -> Any:
+        ctx.arguments = arguments
         ctx.save_for_backward(a)
         variance = _variance(ctx, a, axes, correction, keepdim)
         return ctx.backend.astype(variance, ctx.backend.dtype_name(a))
@@ -322,13 +339,15 @@ class Var(Function):
 
 class Std(Function):
     node_name = "StdBackward0"
+    saved_fields = fields(**VARIANCE_FIELDS, result=saved(1))
 
     jvp = reduction_jvp
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
-                keepdim: bool) -> Any:
+                keepdim: bool, arguments: tuple[Any, Any] = (None, None)) -> Any:
         backend = ctx.backend
+        ctx.arguments = arguments
         variance = _variance(ctx, a, axes, correction, keepdim)
         out = backend.astype(backend.sqrt(variance), backend.dtype_name(a))
         ctx.save_for_backward(a, out)
@@ -349,9 +368,10 @@ def _var_std(op: type[Function], name: str, input: Tensor, dim: Any, unbiased: A
         dim, unbiased = None, dim
     _check_var_input(input)
     axes = reduction_axes(dim, input._data.ndim)
-    correction = _correction(name, unbiased, correction)
-    _warn_dof(name, reduced_count(input._data.shape, axes), correction)
-    return op.apply(input, axes=axes, correction=correction, keepdim=keepdim)
+    used = _correction(name, unbiased, correction)
+    _warn_dof(name, reduced_count(input._data.shape, axes), used)
+    return op.apply(input, axes=axes, correction=used, keepdim=keepdim,
+                    arguments=given_arguments(dim, unbiased, correction, used))
 
 
 @takes_out(CAST)

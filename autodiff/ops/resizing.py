@@ -12,6 +12,7 @@ from .. import layouts
 from ..function import Function
 from ..jvp_rules import auto_linear
 from ..layout_dispatch import dense_only
+from ..saved_fields import fields
 from ..tensor import Tensor
 from ._checks import require_tensors
 from .shape import NOT_VIEWABLE, view_op
@@ -103,6 +104,7 @@ class Resize(Function):
     """The deprecated Tensor.resize: a reshape that keeps the number of elements."""
 
     node_name = "ResizeBackward"
+    saved_fields = fields()
     jvp = auto_linear
 
     @staticmethod

@@ -339,13 +339,17 @@ class IndexAdd(Function):
     """out = input; out[..., index[i], ...] += alpha * source[..., i, ...] along `dim`."""
 
     node_name = "IndexAddBackward0"
+    saved_fields = fields(dim=value("dim"), index=saved_array("index"),
+                          source=saved(0, when=1), source_dim=value("source_dim"),
+                          alpha=value("alpha"))
 
     jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, source: Any, *, dim: int, index: Any, alpha: Any) -> Any:
         backend = ctx.backend
-        ctx.dim, ctx.index, ctx.alpha = dim, index, alpha
+        ctx.dim, ctx.index, ctx.alpha, ctx.source_dim = dim, index, alpha, source.ndim
+        ctx.save_for_backward(source)  # as PyTorch's node
         out = backend.asarray(a, copy=True)
         if alpha != 1:
             source = backend.multiply(source, alpha)
@@ -524,6 +528,9 @@ class IndexCopy(Function):
     """out = input; out[..., index[i], ...] = source[..., i, ...] along `dim`."""
 
     node_name = "IndexCopyBackward0"
+    saved_fields = fields(dim=value("dim"), index=saved_array("index"),
+                          source=saved(0, when=1),
+                          source_dim=value("source_shape", len))
 
     jvp = auto_linear
 
@@ -531,6 +538,7 @@ class IndexCopy(Function):
     def forward(ctx: Any, a: Any, source: Any, *, dim: int, index: Any) -> Any:
         backend = ctx.backend
         ctx.dim, ctx.index, ctx.source_shape = dim, index, source.shape
+        ctx.save_for_backward(source)  # as PyTorch's node
         out = backend.asarray(a, copy=True)
         if not a.ndim:
             backend.setitem(out, (...,), backend.reshape(source, ()))
@@ -596,6 +604,7 @@ class IndexFill(Function):
     """out = input with the slices `index` along `dim` set to a number."""
 
     node_name = "IndexFillBackward0"
+    saved_fields = fields(dim=value("dim"), index=saved_array("index"))
 
     jvp = auto_linear_with(value=0)
 
@@ -618,6 +627,7 @@ class IndexFillTensor(Function):
     """index_fill with a 0-d tensor value (differentiable w.r.t. the value too)."""
 
     node_name = "IndexFillBackward1"
+    saved_fields = fields(dim=value("dim"), index=saved_array("index"))
 
     jvp = auto_linear
 

@@ -19,6 +19,7 @@ from ..batching.dispatch import index_op
 from ..creation import ones_like, zeros_like
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
+from ..saved_fields import fields, saved, saved_array, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import scalar_type_name
 from ._scatter_arrays import reduce_into, reduce_scattered
@@ -140,6 +141,9 @@ def _fit_source(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
 # ----------------------------------------------------------------------------- scatter_reduce
 class ScatterReduce(Function):
     node_name = "ScatterReduceBackward0"
+    saved_fields = fields(self=saved(0), dim=value("dim"), index=saved_array("index"),
+                          src=saved(1), reduce=value("reduce"),
+                          include_self=value("include_self"), result=saved(2))
 
     jvp = jvp_from_backward
 
@@ -190,6 +194,9 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
 # ----------------------------------------------------------------------------- index_reduce
 class IndexReduce(Function):
     node_name = "IndexReduceBackward0"
+    saved_fields = fields(self=saved(0), dim=value("dim"), index=saved_array("index"),
+                          source=saved(1), reduce=value("reduce"),
+                          include_self=value("include_self"), result=saved(2))
 
     jvp = jvp_from_backward
 

@@ -287,7 +287,16 @@ class Permute(Function):
         return grad.permute(inverse)
 
 
-def permute(input: Tensor, *dims: Any) -> Tensor:
+def permute(input: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
+    if kwargs:  # the order also by keyword, as PyTorch's `permute(dims=...)`
+        unexpected = [name for name in kwargs if name != "dims"]
+        if not dims and "dims" not in kwargs:
+            raise TypeError('permute() missing 1 required positional arguments: "dims"')
+        if unexpected:
+            raise TypeError(f"permute() got an unexpected keyword argument '{unexpected[0]}'")
+        if dims:
+            raise TypeError("permute() got multiple values for argument 'dims'")
+        dims = (kwargs["dims"],)
     ndim = input._data.ndim
     order = tuple(_wrap_dim(d, ndim) for d in shape_arg(dims))
     if len(order) != ndim:

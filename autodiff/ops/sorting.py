@@ -20,6 +20,7 @@ from ..batching.dispatch import dim_op
 from ..function import Function
 from ..jvp_rules import picked_jvp
 from ..layout_dispatch import dense_only
+from ..saved_fields import fields, saved_array, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import scalar_type_name
 from .scatter import Scatter
@@ -43,6 +44,8 @@ class Sort(Function):
     """(values, indices) sorted along `dim`; the indices get no gradient."""
 
     node_name = "SortBackward0"
+    saved_fields = fields(dim=value("dim"), indices=saved_array("indices"),
+                          self_sym_sizes=value("shape", tuple))
 
     jvp = picked_jvp
 
@@ -102,6 +105,7 @@ def msort(input: Tensor) -> Tensor:
 
 class Topk(Function):
     node_name = "TopkBackward0"
+    saved_fields = Sort.saved_fields
 
     jvp = picked_jvp
 

@@ -10,6 +10,7 @@ from ..batching.dispatch import function_rule
 from ..function import Function
 from ..grad_mode import no_grad
 from ..jvp_rules import auto_linear
+from ..saved_fields import fields, saved, value
 from ..tensor import Tensor, _wrap
 from .indexing import same_device_index
 from .norm import vector_norm
@@ -19,14 +20,20 @@ class Embedding(Function):
     """Rows of weight at the indices; the gradient adds into those rows (repeats accumulate)."""
 
     node_name = "EmbeddingBackward0"
+    saved_fields = fields(
+        indices=saved(0), weight_sym_argsize_0=value("options", lambda options: options[0]),
+        padding_idx=value("options", lambda options: -1 if options[1] is None else options[1]),
+        scale_grad_by_freq=value("options", lambda options: options[2]),
+        sparse=value("sparse"))
 
     jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, weight: Any, indices: Any, *, padding_idx: int | None,
-                scale_grad_by_freq: bool) -> Any:
+                scale_grad_by_freq: bool, sparse: bool = False) -> Any:
         backend = ctx.backend
         ctx.options = (weight.shape[0], padding_idx, scale_grad_by_freq)
+        ctx.sparse = sparse
         ctx.save_for_backward(indices)
         rows = backend.take(weight, backend.reshape(indices, (-1,)), axis=0)
         return backend.reshape(rows, (*indices.shape, weight.shape[1]))
@@ -87,8 +94,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """weight[input]: a lookup table of rows; padding_idx's row gets no gradient. With
-    `sparse=True` the weight's gradient is the same dense tensor (autodiff has no sparse
-    tensors; PyTorch would give a sparse COO one with the same values)."""
+    `sparse=True` the weight's gradient is still a dense tensor with the same values
+    (PyTorch gives a sparse COO one; autodiff's backward does not build it yet)."""
     num_weights = weight._data.shape[0] if weight._data.ndim else 0
     if padding_idx is not None:
         if padding_idx > 0:
@@ -117,7 +124,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     if max_norm is not None:
         embedding_renorm_(weight, indices, max_norm, norm_type)
     return Embedding.apply(weight, input, padding_idx=padding_idx,
-                           scale_grad_by_freq=scale_grad_by_freq)
+                           scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
 
 def embedding_renorm_(weight: Tensor, indices: Any, max_norm: float, norm_type: float) -> None:

@@ -20,7 +20,14 @@ from ..tensor import Tensor
 from ._dims import keep_dims, reduced_count, reduction_axes
 from .comparison import isnan, logical_not
 from .matmul import mm
-from .reduction import _correction, _var_backward, _variance, _warn_dof
+from .reduction import (
+    VARIANCE_FIELDS,
+    _correction,
+    _var_backward,
+    _variance,
+    _warn_dof,
+    given_arguments,
+)
 from .selection import where
 
 
@@ -76,13 +83,15 @@ class VarMean(Function):
     """(variance, mean) over `axes`, one node with two outputs."""
 
     node_name = "VarMeanBackward0"
+    saved_fields = fields(**VARIANCE_FIELDS)
 
     jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, correction: float,
-                keepdim: bool) -> Any:
+                keepdim: bool, arguments: tuple[Any, Any] = (None, None)) -> Any:
         backend = ctx.backend
+        ctx.arguments = arguments
         variance = _variance(ctx, a, axes, correction, keepdim)
         ctx.count = reduced_count(a.shape, axes)
         if ctx.count == 0:
@@ -120,6 +129,7 @@ class StdMean(VarMean):
     """(standard deviation, mean) over `axes`."""
 
     node_name = "StdMeanBackward0"
+    saved_fields = fields(**VARIANCE_FIELDS, result0=saved(1))
 
     jvp = jvp_from_backward
 
@@ -141,9 +151,10 @@ def _moments(op: type[Function], name: str, input: Tensor, dim: Any, unbiased: A
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"{name} only support floating point and complex dtypes")
     axes = reduction_axes(dim, input._data.ndim)
-    correction = _correction(name, unbiased, correction)
-    _warn_dof(name, reduced_count(input._data.shape, axes), correction)
-    first, mean = op.apply(input, axes=axes, correction=correction, keepdim=keepdim)
+    used = _correction(name, unbiased, correction)
+    _warn_dof(name, reduced_count(input._data.shape, axes), used)
+    first, mean = op.apply(input, axes=axes, correction=used, keepdim=keepdim,
+                           arguments=given_arguments(dim, unbiased, correction, used))
     return first, mean
 
 

@@ -25,6 +25,7 @@ from ..batching.dispatch import function_rule
 from ..function import Function
 from ..jvp_rules import auto_linear, rule_facts
 from ..layouts import check_layout
+from ..saved_fields import fields, value
 from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import require_tensors
@@ -135,11 +136,17 @@ class AsStridedView(Function):
     example."""
 
     node_name = "AsStridedBackward0"
+    saved_fields = fields(size=value("geometry.view", lambda view: tuple(view[0])),
+                          stride=value("geometry.view", lambda view: tuple(view[1])),
+                          storage_offset=value("storage_offset"))
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, size: tuple[int, ...], stride: tuple[int, ...],
-                offset: int, examples: int = 0) -> Any:
+                offset: int, examples: int = 0, storage_offset: int | None = None) -> Any:
+        """`storage_offset`: the offset as the caller gave it (None: none), which PyTorch's
+        node keeps."""
         backend = ctx.backend
+        ctx.storage_offset = storage_offset
         ctx.geometry = _ViewGeometry(
             (a.shape, backend.strides(a), backend.storage_offset(a)), (size, stride, offset),
             examples)
@@ -258,7 +265,8 @@ def as_strided_view(input: Tensor, size: Any, stride: Any, storage_offset: int |
     """as_strided's view of `input`, recorded as `op` (a copy where the backend makes no
     strided views); `examples`: leading dims a vmap rule added (AsStridedView)."""
     size, stride, offset = _geometry(input, size, stride, storage_offset)
-    options = {"size": size, "stride": stride, "offset": offset}
+    options = {"size": size, "stride": stride, "offset": offset,
+               "storage_offset": storage_offset}
     if examples:
         options["examples"] = examples
     try:
@@ -331,13 +339,18 @@ class AsStridedScatter(Function):
     as_strided view with these sizes, strides and offset would have."""
 
     node_name = "AsStridedScatterBackward0"
+    saved_fields = fields(size=value("view", lambda view: view[0]),
+                          stride=value("view", lambda view: view[1]),
+                          storage_offset=value("view", lambda view: view[2]))
 
     jvp = auto_linear
 
     @staticmethod
     def forward(ctx: Any, a: Any, src: Any, *, size: tuple[int, ...],
-                stride: tuple[int, ...], offset: int) -> Any:
+                stride: tuple[int, ...], offset: int,
+                storage_offset: int | None = None) -> Any:
         backend = ctx.backend
+        ctx.view = (size, stride, storage_offset)  # as the caller gave them
         ctx.index = _positions(backend, size, stride, offset)
         ctx.src_shape = src.shape
         flat = backend.asarray(backend.reshape(backend.contiguous_copy(a), (-1,)), copy=True)
@@ -383,7 +396,8 @@ def as_strided_scatter(input: Tensor, src: Tensor, size: Any, stride: Any,
             f"expected src to have a size equal to the slice of self. src size = "
             f"{list(src._data.shape)}, slice size = {list(size)}"
         )
-    return AsStridedScatter.apply(input, src, size=size, stride=stride, offset=offset)
+    return AsStridedScatter.apply(input, src, size=size, stride=stride, offset=offset,
+                                  storage_offset=storage_offset)
 
 
 # ----------------------------------------------------------------------------- empty_strided

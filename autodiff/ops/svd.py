@@ -17,6 +17,7 @@ from ..batching.dispatch import all_examples, function_rule
 from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import jvp_from_backward
+from ..saved_fields import fields, saved, value
 from ..tensor import Tensor, _wrap
 from .complex import imag
 from .decompositions import _check_float, _mh
@@ -48,12 +49,16 @@ def _eye(like: Tensor, n: int) -> Tensor:
 
 class LinalgSvd(Function):
     node_name = "LinalgSvdBackward0"
+    saved_fields = fields(U=saved(0), S=saved(1), Vh=saved(2),
+                          full_matrices=value("full_matrices"),
+                          S_sym_argsize_minus_1=value("rank_size"))
     jvp = jvp_from_backward
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, full_matrices: bool) -> Any:
         ctx.set_materialize_grads(False)
         u, s, vh = ctx.backend.svd_full(a, full_matrices)
+        ctx.full_matrices, ctx.rank_size = full_matrices, min(a.shape[-2:])
         ctx.save_for_backward(u, s, vh)
         return u, s, vh
 
@@ -168,6 +173,7 @@ def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Torc
 # ----------------------------------------------------------------------------- pinv
 class LinalgPinv(Function):
     node_name = "LinalgPinvBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1))
     jvp = jvp_from_backward
 
     @staticmethod

@@ -19,6 +19,7 @@ from .. import dtypes, return_types
 from ..batching.dispatch import function_rule
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
+from ..saved_fields import fields, saved, value
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, require_tensors, same_device
 from ._promotion import check_broadcast
@@ -81,6 +82,8 @@ class LinalgSolveTriangular(Function):
     """X with A X = B (left) or X A = B, for triangular A."""
 
     node_name = "LinalgSolveTriangularBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1), upper=value("upper"),
+                          left=value("left"), unitriangular=value("unitriangular"))
     jvp = jvp_from_backward
 
     @staticmethod
@@ -141,6 +144,8 @@ class TriangularSolve(Function):
     and A's copy as a second output."""
 
     node_name = "TriangularSolveBackward0"
+    saved_fields = fields(self=saved(2), A=saved(0), solution=saved(1), upper=value("upper"),
+                          transpose=value("transpose"), unitriangular=value("unitriangular"))
     jvp = jvp_from_backward
 
     @staticmethod
@@ -152,14 +157,14 @@ class TriangularSolve(Function):
         coefficient = _transpose(backend, a) if transpose else a
         out = _solve(backend, coefficient, b, upper=upper != transpose, left=True,
                      unitriangular=unitriangular)
-        ctx.save_for_backward(a, out)
+        ctx.save_for_backward(a, out, b)
         ctx.set_materialize_grads(False)
         return out, backend.asarray(a, copy=True)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor | None, grad_copy: Tensor | None
                  ) -> tuple[Tensor | None, Tensor | None]:
-        a, out = ctx.saved_tensors
+        a, out, _ = ctx.saved_tensors
         needs_b, needs_a = ctx.needs_input_grad
         grad_a: Tensor | None = None
         grad_b: Tensor | None = None
@@ -215,6 +220,8 @@ class CholeskySolve(Function):
     """X with A X = B, A = L L^T (or U^T U) given by its Cholesky factor."""
 
     node_name = "CholeskySolveBackward0"
+    saved_fields = fields(self=saved(2), input2=saved(0), result=saved(1),
+                          upper=value("upper"))
     jvp = jvp_from_backward
 
     @staticmethod
@@ -227,12 +234,12 @@ class CholeskySolve(Function):
         middle = backend.solve_triangular(first, b, upper=False, unitriangular=False)
         out = backend.solve_triangular(_adjoint(backend, first), middle, upper=True,
                                        unitriangular=False)
-        ctx.save_for_backward(factor, out)
+        ctx.save_for_backward(factor, out, b)
         return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        factor, out = ctx.saved_tensors
+        factor, out, _ = ctx.saved_tensors
         needs_b, needs_factor = ctx.needs_input_grad
         # PyTorch's cholesky_solve_backward: gB = A^{-1} grad; with C = gB X^H + X gB^H,
         # gL = -C L (lower) or -U C (upper).
@@ -276,6 +283,7 @@ class CholeskyInverse(Function):
     """(L L^T)^{-1} (or (U^T U)^{-1}) from the Cholesky factor."""
 
     node_name = "CholeskyInverseBackward0"
+    saved_fields = fields(self=saved(0), result=saved(1), upper=value("upper"))
     jvp = jvp_from_backward
 
     @staticmethod
@@ -338,6 +346,7 @@ class TorchCholesky(LinalgCholesky):
     """torch.cholesky's node (linalg.cholesky's forward and backward, PyTorch's other name)."""
 
     node_name = "CholeskyBackward0"
+    saved_fields = fields(result=saved(0), upper=value("upper"))
 
 
 def torch_cholesky(input: Tensor, upper: bool = False) -> Tensor:

@@ -12,21 +12,34 @@ from typing import Any
 from ..creation import zeros_like
 from ..function import Function
 from ..jvp_rules import auto_linear
+from ..saved_fields import fields, value
 from ..tensor import Tensor, _wrap_dim
 from .indexing import select, slice_bounds
+
+
+def _key_arguments(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    last = key[-2] if len(key) > 1 else slice(None)
+    return (last.start, last.stop, last.step) if isinstance(last, slice) else (last,)
 
 
 class SliceScatter(Function):
     """A copy of the input with `src` written at the basic key `key` (ints and slices)."""
 
     node_name = "SliceScatterBackward0"
+    saved_fields = fields(dim=value("key", lambda key: len(key) - 2),
+                          start=value("given", lambda given: given[0]),
+                          end=value("given", lambda given: given[1]),
+                          step=value("given", lambda given: given[2]))
 
     jvp = auto_linear
 
     @staticmethod
-    def forward(ctx: Any, a: Any, src: Any, *, key: tuple[Any, ...]) -> Any:
+    def forward(ctx: Any, a: Any, src: Any, *, key: tuple[Any, ...],
+                given: tuple[Any, ...] = ()) -> Any:
+        """`given`: the arguments PyTorch's node keeps, as the caller gave them (else read
+        off the key's last entry)."""
         backend = ctx.backend
-        ctx.key = key
+        ctx.key, ctx.given = key, given or _key_arguments(key)
         out = backend.asarray(a, copy=True)
         if src.dtype != a.dtype:
             src = backend.astype(src, backend.dtype_name(a))
@@ -48,6 +61,8 @@ class SliceScatter(Function):
 
 class SelectScatter(SliceScatter):
     node_name = "SelectScatterBackward0"
+    saved_fields = fields(dim=value("key", lambda key: len(key) - 2),
+                          index=value("given", lambda given: given[0]))
 
 
 def _check_part(src: Tensor, shape: tuple[int, ...]) -> None:
@@ -62,9 +77,10 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     """A copy of `input` whose `select(dim, index)` is `src`."""
     part = select(input.detach(), dim, index)  # PyTorch's checks, and the part's shape
     dim = _wrap_dim(dim, input._data.ndim)
-    index = int(index) % input._data.shape[dim]
     _check_part(src, part._data.shape)
-    return SelectScatter.apply(input, src, key=(*(slice(None),) * dim, index, ...))
+    return SelectScatter.apply(input, src, key=(*(slice(None),) * dim,
+                                                int(index) % input._data.shape[dim], ...),
+                               given=(int(index),))
 
 
 def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None,
@@ -79,4 +95,4 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = 
     if shape:
         part_shape[dim] = len(range(first, last, step))
     _check_part(src, tuple(part_shape))
-    return SliceScatter.apply(input, src, key=key)
+    return SliceScatter.apply(input, src, key=key, given=(start, end, step))

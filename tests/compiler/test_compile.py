@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -476,3 +477,22 @@ def test_optimizers_with_a_step_count_compile(make) -> None:
     assert compiled.stats.graph_breaks == [] and compiled.stats.guard_failures == 0
     assert compiled.stats.traces == 2  # before and after the optimizer made its state
     assert compiled.stats.replays == 2 * len(batches) - 2
+
+
+def test_replay_is_as_quiet_as_eager() -> None:
+    """NumPy's overflow and invalid-value warnings, which this package silences in its own
+    frames (`backends/__init__.py`), stay silent in a replay: the program's frame counts as
+    the package's."""
+    compiled = autodiff.compile(lambda t: ((t * 2).exp() * 3, (t - t.exp()).log()))
+    a = autodiff.tensor(np.array([1000.0, 0.0, -1.0], dtype=np.float32))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.filterwarnings(
+            "ignore", message=r"(divide by zero|invalid value|overflow|underflow) encountered",
+            category=RuntimeWarning, module=r"(autodiff|backends)(\.|$)")
+        for _ in range(3):
+            got = [t.numpy() for t in compiled(a)]
+    assert not caught, [str(item.message) for item in caught]
+    expected = [t.numpy() for t in ((a * 2).exp() * 3, (a - a.exp()).log())]
+    for value, reference in zip(got, expected):
+        np.testing.assert_array_equal(value, reference)
