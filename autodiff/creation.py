@@ -712,6 +712,10 @@ def new_tensor(input: Tensor, data: Any, dtype: Any = None, device: Any = None,
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
             "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
             "tensor.new_tensor(sourceTensor).", UserWarning, stacklevel=3)
+        if type(data._data) is SparseCOO:  # a copy of the sparse tensor, as PyTorch's
+            copied = data.detach().to(device=input.device if device is None else device,
+                                      dtype=input.dtype if dtype is None else dtype, copy=True)
+            return copied.requires_grad_(requires_grad)
     return tensor(data, dtype=input.dtype if dtype is None else dtype,
                   device=input.device if device is None else device,
                   requires_grad=requires_grad)

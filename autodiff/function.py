@@ -19,6 +19,10 @@ forward traceback), `replayable()` (keeps the inputs) and saved_tensors_hooks (s
 through the pack hook, and come back through the unpack hook in the saved tensor's place in the
 graph).
 
+A tensor without one dense array (sparse COO, nested) holds layout data in `_data`: a dense
+forward fails on it, and apply's one except clause hands the op to the layout
+(`layout_dispatch.py`), at no cost to the dense path.
+
 Forward-mode AD is one of those modes (`dual.py`): while a dual level is open and an input
 carries a tangent, the op's `jvp(ctx, *tangents)` gives its output's tangent. Like backward, a
 jvp rule is written with Tensor ops on `ctx.saved_tensors` (and options forward kept on ctx),
@@ -41,12 +45,12 @@ from .grad_mode import inference_seen as _inference_seen
 from .grad_mode import state as _grad_state
 from .hot_path import modes as _modes
 from .jvp_rules import jvp_from_backward
+from .layout_dispatch import layout_data
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
 from .op_modes import ForwardState, OpCall, op_mode_state
 from .profiling import profiler_state
 from .saved import FREED, RELEASED, SavedTensor, saved_input, saved_tensors_hooks_state
 from .saved_fields import Field, install, visible
-from .sparse_dispatch import has_sparse, sparse_form
 from .tensor import Tensor, _wrap
 
 if TYPE_CHECKING:
@@ -61,18 +65,6 @@ _INFERENCE_SAVED = (
     "inference mode in computation tracked by autograd. To work around this, you can make a "
     "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
     "`torch.inference_mode()`.")
-
-
-class Redirect(NotImplementedError):
-    """Raised by a tensor that has no one array (a nested tensor, a first-class dimension
-    tensor) when its array is read: in `apply` the op goes to `rule(op class, args, kwargs)`,
-    which computes it or refuses it in PyTorch's words; anywhere else it is the error."""
-
-    def __init__(self, rule: Callable[[type[Function], tuple[Any, ...], dict[str, Any]], Any],
-                 message: str = "this operation does not support nested tensors (torch.nested)"
-                 ) -> None:
-        super().__init__(message)
-        self.rule = rule
 
 
 class _NeedsInputGrad:
@@ -109,10 +101,11 @@ class Function(Node):
     materialize_grads: bool = True
     # A dense op given a sparse tensor runs this in its place (`sparse_dispatch.py`): a
     # Function, or anything with its `apply` (`ops/sparse_coo.OnValues`); without one it
-    # refuses the sparse tensor in PyTorch's words. The sparse forms themselves take sparse
-    # tensors' arrays (`takes_sparse`).
+    # refuses the sparse tensor in PyTorch's words.
     sparse_form: Any = None
-    takes_sparse = False
+    # A layout's own op, whose forward takes layout data (a sparse form takes `SparseCOO`s):
+    # apply never hands it to the layout (`layout_dispatch.py`).
+    takes_layout_data = False
     # Output shapes and dtypes, kept by multi-output nodes and custom Functions (to make zeros
     # for outputs that got no gradient).
     _output_meta: tuple[tuple[tuple[int, ...], str] | None, ...] | None = None
@@ -228,22 +221,19 @@ class Function(Node):
         backend = None
         requires_grad = False
         arrays = []
-        try:
-            for arg in args:
-                if isinstance(arg, Tensor):
-                    if backend is None:
-                        backend = arg._backend
-                    elif arg._backend is not backend:
-                        return cls._apply_across_devices(args, kwargs)
-                    if arg._requires_grad:
-                        requires_grad = True
-                    if arg._python_dispatch:  # its class's __torch_dispatch__ takes the op
-                        return _python_dispatch.apply(cls(), args, kwargs)
-                    arrays.append(arg._data)
-                else:
-                    arrays.append(arg)
-        except Redirect as redirect:  # a nested tensor: its own rule for the op, or its error
-            return redirect.rule(cls, args, kwargs)
+        for arg in args:
+            if isinstance(arg, Tensor):
+                if backend is None:
+                    backend = arg._backend
+                elif arg._backend is not backend:
+                    return cls._apply_across_devices(args, kwargs)
+                if arg._requires_grad:
+                    requires_grad = True
+                if arg._python_dispatch:  # its class's __torch_dispatch__ takes the op
+                    return _python_dispatch.apply(cls(), args, kwargs)
+                arrays.append(arg._data)
+            else:
+                arrays.append(arg)
         if backend is None:
             raise TypeError(f"{cls.__name__}.apply() needs at least one Tensor argument")
         # `cls()`, not `object.__new__(cls)`: ops define no __init__ (`__init_subclass__`
@@ -252,7 +242,9 @@ class Function(Node):
         ctx.backend = backend
         if in_modes:
             return ctx._run_in_modes(args, arrays, kwargs, requires_grad)
-        try:  # free until it catches: a dense forward handed a sparse tensor's arrays fails
+        # Free until it catches: a dense forward handed layout data (a sparse or nested
+        # tensor's `_data`) fails, and the layout takes the op (`layout_dispatch.py`).
+        try:
             if kwargs:
                 result = cls.forward(ctx, *arrays, **kwargs)
             elif len(arrays) == 2:  # the arities of most ops, called without unpacking a list
@@ -262,9 +254,12 @@ class Function(Node):
             else:
                 result = cls.forward(ctx, *arrays)
         except Exception:
-            if cls.takes_sparse or not has_sparse(args):
+            if cls.takes_layout_data:
                 raise
-            return sparse_form(cls, args, kwargs)
+            layout = layout_data(args)
+            if layout is None:
+                raise
+            return layout.dispatch(cls, args, kwargs)
         if requires_grad and _grad_state.enabled:
             return ctx._make_node(args, arrays, result)
         backend = ctx.backend  # a device transfer's forward moves it to the target
@@ -286,8 +281,10 @@ class Function(Node):
         tangents (forward AD) and records through `_record` (anomaly mode,
         saved_tensors_hooks)."""
         cls = type(self)
-        if not cls.takes_sparse and has_sparse(args):  # as apply's plain path, found first
-            return sparse_form(cls, args, kwargs)
+        if not cls.takes_layout_data:  # as apply's plain path would, but before any mode
+            layout = layout_data(args)
+            if layout is not None:
+                return layout.dispatch(cls, args, kwargs)
         if op_mode_state.active:
             return op_mode_state.dispatch(OpCall(self, args, arrays, kwargs, requires_grad))
         return self._forward_and_finish(args, arrays, kwargs, requires_grad, None)

@@ -3,24 +3,25 @@ on them: coalescing, densifying, gathering a dense array at the indices, the pro
 dense matrix. No gradients here: the ops in `ops/sparse_coo.py` and `ops/sparse_products.py`
 record them.
 
-A sparse tensor is a `Tensor` whose `_data` is a `SparseCOO` in place of an array. Dense ops
-never see one: `Function.apply` hands an op whose forward fails on it to the op's
-`sparse_form`, or refuses it in PyTorch's words (`function.py`).
+A sparse tensor is a `Tensor` whose `_data` is a `SparseCOO` in place of an array: layout data
+(`layout_dispatch.py`), so `Function.apply` hands a dense op given one to `SparseCOO.dispatch`,
+which runs the op's `sparse_form` or refuses it in PyTorch's words (`sparse_dispatch.py`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
+
+from . import sparse_dispatch
+from .layout_dispatch import LayoutData
 
 
-class SparseCOO:
+class SparseCOO(LayoutData):
     """indices: int64 (sparse_dim, nnz); values: (nnz, *dense sizes); shape: the full sizes;
     coalesced: the indices are known sorted (row-major) and unique."""
 
     __slots__ = ("coalesced", "indices", "shape", "values")
-    # Not an array: NumPy's ufuncs and conversions refuse it, so a dense op's forward that is
-    # handed one fails at once (and apply sends the op to its sparse form or refuses it).
-    __array_ufunc__ = None
+    layout_name = "sparse COO"
 
     def __init__(self, indices: Any, values: Any, shape: tuple[int, ...],
                  coalesced: bool) -> None:
@@ -29,8 +30,11 @@ class SparseCOO:
         self.shape = tuple(shape)
         self.coalesced = coalesced
 
-    def __array__(self, *args: Any, **kwargs: Any) -> Any:
-        raise TypeError("a sparse COO tensor is not one array")
+    def dispatch(self, op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return sparse_dispatch.dispatch(op, args, kwargs)
+
+    def refuse(self, operator: str, tensor: Any) -> NoReturn:
+        sparse_dispatch.refuse_operator(operator, tensor.device)
 
     @property
     def ndim(self) -> int:

@@ -1,24 +1,20 @@
-"""What `Function.apply` does with an op whose inputs include a sparse tensor (its `_data` a
-`SparseCOO`, not an array): the op's `sparse_form`, a Function written for sparse arrays, runs
-in its place; an op without one refuses, as PyTorch's dispatcher does for an operator with no
-kernel for the Sparse backends."""
+"""The sparse COO layout's answer to an op that `Function.apply` hands it (`layout_dispatch.py`):
+the op's `sparse_form`, a Function written for sparse arrays, runs in its place; an op without
+one refuses, as PyTorch's dispatcher does for an operator with no kernel for the Sparse
+backends."""
 
 from __future__ import annotations
 
 from typing import Any, NoReturn
 
+from .layout_dispatch import layout_tensor
 from .op_overloads import overload_of
-from .sparse_coo import SparseCOO
 
 
-def has_sparse(args: Any) -> bool:
-    return any(type(getattr(arg, "_data", None)) is SparseCOO for arg in args)
-
-
-def sparse_form(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    form = cls.sparse_form
+def dispatch(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    form = op.sparse_form
     if form is None:
-        refuse(cls(), args)
+        refuse(op(), args)
     return form.apply(*args, **kwargs)
 
 
@@ -26,8 +22,7 @@ def refuse(ctx: Any, args: tuple[Any, ...]) -> NoReturn:
     """PyTorch's NotImplementedError for an op without a sparse kernel."""
     overload = overload_of(ctx, args)
     name = overload.name() if overload is not None else f"aten::{ctx.node_name}"
-    device = next(arg for arg in args if type(getattr(arg, "_data", None)) is SparseCOO).device
-    refuse_operator(name, device)
+    refuse_operator(name, layout_tensor(args).device)
 
 
 def refuse_operator(name: str, device: Any) -> NoReturn:

@@ -265,6 +265,8 @@ class Tensor:
         with a dtype or such a name: this tensor converted to it (itself when it already is)."""
         if dtype is None:
             legacy = dtypes.LEGACY_NAMES[self.dtype.name]
+            if type(self._data) is SparseCOO:
+                legacy = f"sparse.{legacy}"
             device = self._backend.device.type
             return f"torch.{legacy}" if device == "cpu" else f"torch.{device}.{legacy}"
         return _conversion.to_type(self, dtype)
@@ -2064,7 +2066,12 @@ class Tensor:
     # ------------------------------------------------------------------------- pickle and copy
     def __reduce_ex__(self, protocol: Any) -> Any:
         """Pickle as (class, device, host array, requires_grad): the backend and the graph stay
-        behind, as in PyTorch."""
+        behind, as in PyTorch. A sparse tensor as its indices and values (two tensors)."""
+        if type(self._data) is SparseCOO:
+            sparse = self._data
+            return (_rebuild_sparse, (_wrap(sparse.indices, self._backend),
+                                      _wrap(sparse.values, self._backend), sparse.shape,
+                                      sparse.coalesced, self._requires_grad))
         data = self._backend.to_numpy(self._data)
         return (_rebuild, (type(self), str(self._backend.device), data, self._requires_grad))
 
@@ -2274,6 +2281,16 @@ def _rebuild(cls: type, device: str, data: Any, requires_grad: bool) -> Tensor:
     out: Tensor = _new(cls)
     out._data = backend.from_numpy(data)
     out._backend = backend
+    if requires_grad:
+        out._requires_grad = True
+    return out
+
+
+def _rebuild_sparse(indices: Tensor, values: Tensor, shape: tuple[int, ...], coalesced: bool,
+                    requires_grad: bool) -> Tensor:
+    out: Tensor = _new(Tensor)
+    out._data = SparseCOO(indices._data, values._data, shape, coalesced)
+    out._backend = values._backend
     if requires_grad:
         out._requires_grad = True
     return out

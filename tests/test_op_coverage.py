@@ -66,6 +66,8 @@ NO_EXPORTS = {
     "rnn": "the recurrent layers' op, reached through nn.RNN/LSTM/GRU (entries rnn.*_layer*)",
     "rnn_cells": "the cells' ops, reached through nn.RNNCell/LSTMCell/GRUCell (entries rnn.*_cell)",
     "packed_sequence": "packing, reached through nn.utils.rnn (entries nn.utils.rnn.*)",
+    "sparse_indexing": "select's and index_select's sparse forms, reached through "
+                       "Tensor.select/index_select/__getitem__",
     "sparse_copies": "clone's and to's sparse forms, reached through Tensor.clone/.to "
                      "(entry sparse_clone_to)",
 }

@@ -4,8 +4,9 @@ the jagged layout, over one dense buffer (storage.py).
 The buffer is the tensor the graph sees: requires_grad, grad_fn, is_leaf and .grad are its,
 and every op on a nested tensor is an op on the buffer (elementwise ops apply to all of it,
 as PyTorch's jagged kernels apply to `values()`), so gradients reach the components' sources
-through the ordinary backward walk. An op that `Function.apply` runs with a nested argument
-goes to the nested rule for its class (ops.py) or is refused (`Redirect`).
+through the ordinary backward walk. A nested tensor's `_data` is `NestedData`, layout data
+(`layout_dispatch.py`): an op that `Function.apply` runs with a nested argument goes to the
+nested rule for its class (ops.py), which computes it or refuses it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, NoReturn
 from backends import Device
 
 from .. import dtypes, layouts
-from ..function import Redirect
+from ..layout_dispatch import LayoutData
 from ..tensor import Tensor, _wrap_dim
 from . import ops, storage, views
 from .storage import Component, RaggedSize
@@ -24,6 +25,31 @@ from .storage import Component, RaggedSize
 _NO_SIZES = "Internal error: NestedTensorImpl doesn't support sizes. Please file an issue."
 _NO_STRIDES = "Internal error: NestedTensorImpl doesn't support strides. Please file an issue."
 
+
+_UNSUPPORTED = "this operation does not support nested tensors (torch.nested)"
+
+
+class NestedData(LayoutData):
+    """A nested tensor's `_data`: hands ops to the nested rule; read as an array anywhere
+    else, it is the error."""
+
+    __slots__ = ()
+    layout_name = "nested"
+
+    def dispatch(self, op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return ops.rule(op, args, kwargs)
+
+    def refuse(self, operator: str, tensor: Any) -> NoReturn:
+        raise ops.refuse_operator(operator, tensor)
+
+    def __array__(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise NotImplementedError(_UNSUPPORTED)
+
+    def __getattr__(self, name: str) -> NoReturn:  # shape, ndim, dtype: a nested one has none
+        raise NotImplementedError(_UNSUPPORTED)
+
+
+NESTED_DATA = NestedData()
 
 
 class NestedTensor(Tensor):
@@ -63,14 +89,15 @@ class NestedTensor(Tensor):
             self._nested_layout, ragged_idx=self._ragged_idx if ragged_idx is None else ragged_idx,
             offsets=self._offsets, lengths=self._lengths, ragged_size=self._ragged_size)
 
-    # The array `Function.apply` reads: a nested tensor has none, so the op goes to its rule.
+    # What `Function.apply` reads in place of an array: a nested tensor has none, so the op
+    # goes to the nested rule.
     @property
-    def _data(self) -> NoReturn:
-        raise Redirect(ops.rule)
+    def _data(self) -> NestedData:
+        return NESTED_DATA
 
     @_data.setter
-    def _data(self, value: Any) -> None:
-        raise Redirect(ops.rule)
+    def _data(self, value: Any) -> NoReturn:
+        raise NotImplementedError(_UNSUPPORTED)
 
     @property
     def _requires_grad(self) -> bool:

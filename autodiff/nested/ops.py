@@ -45,9 +45,15 @@ def aten_name(op: type[Function], args: tuple[Any, ...] = ()) -> str:
 def refuse(op: type[Function], nested: Tensor, args: tuple[Any, ...] = ()
            ) -> NotImplementedError:
     name = aten_name(op, args)
+    return refuse_operator("aten::" + name.removeprefix("aten.").removesuffix(".default"), nested)
+
+
+def refuse_operator(operator: str, nested: Tensor) -> NotImplementedError:
+    """PyTorch's refusal of `operator` ('aten::argmax', 'aten::all.dim'): the jagged layout's
+    names the op overload, the strided layout's is the dispatcher's."""
     if nested.layout is layouts.jagged:
-        return NotImplementedError(name)
-    operator = "aten::" + name.removeprefix("aten.").removesuffix(".default")
+        name = "aten." + operator.removeprefix("aten::")
+        return NotImplementedError(name if "." in operator else name + ".default")
     backend = "NestedTensorCUDA" if nested.device.type == "cuda" else "NestedTensorCPU"
     return NotImplementedError(
         f"Could not run '{operator}' with arguments from the '{backend}' backend. This could "

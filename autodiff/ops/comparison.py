@@ -15,12 +15,14 @@ from ..batching.dispatch import elementwise_op, function_rule
 from ..creation import zeros_like
 from ..function import Function, _raise_device_mismatch
 from ..jvp_rules import zero_tangent
+from ..layout_dispatch import dense_only
 from ..sparse_coo import SparseCOO
 from ..sparse_dispatch import refuse_operator
 from ..tensor import Tensor, _wrap
 from ._checks import not_implemented_for, require_tensors
 from ._out import CAST, SAME, takes_out
 from ._promotion import check_broadcast, promote
+from .sparse_coo import values_mapped
 
 
 def _operands(input: Tensor, other: Any) -> tuple[Any, Any, Any]:
@@ -152,6 +154,7 @@ def _truth(backend: Any, x: Any) -> Any:
 
 @elementwise_op
 def _logical(name: str, input: Tensor, other: Tensor) -> Tensor:
+    dense_only(f"aten::{name}.out", input, other)
     backend, a, b = _operands(input, other)
     return _wrap(_logical_of(backend, name, a, b), backend)
 
@@ -182,6 +185,7 @@ def logical_xor(input: Tensor, other: Tensor) -> Tensor:
 @takes_out(CAST)
 @elementwise_op
 def logical_not(input: Tensor) -> Tensor:
+    dense_only("aten::logical_not.out", input)
     backend = input._backend
     return _wrap(backend.logical_not(_truth(backend, input._data)), backend)
 
@@ -235,16 +239,17 @@ def invert(input: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------- value tests
 @elementwise_op
 def isnan(input: Tensor) -> Tensor:
-    return _wrap(input._backend.isnan(input._data), input._backend)
+    return value_test(input, input._backend.isnan)
 
 
 @elementwise_op
 def isinf(input: Tensor) -> Tensor:
-    return _wrap(input._backend.isinf(input._data), input._backend)
+    return value_test(input, input._backend.isinf)
 
 
 @elementwise_op
 def isfinite(input: Tensor) -> Tensor:
+    dense_only("aten::ne.Scalar", input)
     return _wrap(input._backend.isfinite(input._data), input._backend)
 
 
@@ -259,11 +264,22 @@ def isneginf(input: Tensor) -> Tensor:
 
 
 def _infinity(input: Tensor, side: str) -> Tensor:
-    backend, data = input._backend, input._data
-    if not backend.is_floating(data.dtype):  # integers and bools are never infinite
-        return _wrap(backend.zeros(data.shape, "bool"), backend)
-    return _wrap(backend.logical_and(backend.isinf(data), getattr(backend, side)(data, 0)),
-                 backend)
+    backend = input._backend
+
+    def test(data: Any) -> Any:
+        if not backend.is_floating(data.dtype):  # integers and bools are never infinite
+            return backend.zeros(data.shape, "bool")
+        return backend.logical_and(backend.isinf(data), getattr(backend, side)(data, 0))
+
+    return value_test(input, test)
+
+
+def value_test(input: Tensor, test: Any) -> Tensor:
+    """`test(array)`, a bool array that is False at 0, as a tensor; of a sparse tensor's
+    values at its indices, as PyTorch's sparse kernels give it."""
+    if type(input._data) is SparseCOO:
+        return values_mapped(input, test)
+    return _wrap(test(input._data), input._backend)
 
 
 @elementwise_op
@@ -310,6 +326,7 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
             equal_nan: bool = False) -> Tensor:
     """|input - other| <= atol + rtol * |other|, elementwise (equal infinities are close)."""
     require_tensors("isclose", ("input", input), ("other", other))
+    dense_only("aten::eq.Tensor", input, other)
     backend, a, b = _operands(input, other)
     if input.dtype is not other.dtype:
         raise RuntimeError(
@@ -349,6 +366,7 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
 def equal(input: Tensor, other: Tensor) -> bool:
     """True when both have the same shape and the same values."""
     require_tensors("equal", ("input", input), ("other", other))
+    dense_only("aten::equal", input, other)
     backend, a, b = _operands(input, other)
     backend.needs_values("aten::equal")
     if a.shape != b.shape:

@@ -17,7 +17,7 @@ from ..creation import zeros_like
 from ..function import Function
 from ..jvp_rules import auto_element_wise, jvp_from_backward
 from ..saved_fields import fields, saved
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor
 from ._checks import (
     not_implemented_for,
     not_implemented_for_dtype,
@@ -26,6 +26,7 @@ from ._checks import (
 )
 from ._promotion import check_broadcast, float_dtype, promote
 from .arithmetic import pow, rpow
+from .comparison import value_test
 from .division import _check_integer_divisor
 from .selection import where
 from .sparse_coo import OnValues
@@ -346,9 +347,12 @@ def nan_to_num_(input: Tensor, nan: float = 0.0, posinf: float | None = None,
 def signbit(input: Tensor) -> Tensor:
     """Whether the sign bit is set (True for -0.0); a bool tensor outside the graph."""
     backend = input._backend
-    data = input._data
-    if backend.is_bool(data.dtype):
-        return _wrap(backend.zeros(data.shape, "bool"), backend)
-    if backend.is_floating(data.dtype):
-        return _wrap(backend.signbit(data), backend)
-    return _wrap(backend.less(data, 0), backend)
+
+    def test(data: Any) -> Any:
+        if backend.is_bool(data.dtype):
+            return backend.zeros(data.shape, "bool")
+        if backend.is_floating(data.dtype):
+            return backend.signbit(data)
+        return backend.less(data, 0)
+
+    return value_test(input, test)

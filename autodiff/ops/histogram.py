@@ -16,6 +16,7 @@ from typing import Any
 from .. import dtypes, return_types
 from ..batching.dispatch import dynamic_shape_op, function_rule, looped_op
 from ..function import Function
+from ..layout_dispatch import dense_only
 from ..tensor import Tensor, _wrap
 from ._checks import scalar_type_name
 
@@ -113,6 +114,7 @@ def linear_edges(backend: Any, low: float, high: float, bins: int, dtype: str) -
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     """Counts in `bins` equal bins between min and max (the data's range when both are
     equal), computed in input's dtype."""
+    dense_only("aten::histc", input)
     backend, a = input._backend, input._data
     check_histc(input, bins)
     rows = backend.reshape(a, (1, -1))

@@ -25,7 +25,7 @@ from ..function import Function
 from ..jvp_rules import auto_linear
 from ..saved_fields import Computed, InputSizes, fields, value
 from ..tensor import Tensor, _wrap, _wrap_dim
-from . import inplace
+from . import inplace, sparse_indexing
 from ._promotion import checked_number
 from .conversion import clone
 from .shape import alias, unsqueeze, view_op
@@ -286,6 +286,7 @@ class ViewGather(Function):
 
 class Select(Function):
     node_name = "SelectBackward0"
+    sparse_form = sparse_indexing.SparseSelect  # no views of a sparse tensor: entries picked
     saved_fields = fields(dim=Computed(lambda node: len(node.key) - 2),
                           index=Computed(lambda node: node.key[-2]), self_sym_sizes=InputSizes())
 

@@ -19,8 +19,9 @@ operators: no temporaries, which is what optimizer updates want.
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from backends import broadcast_shapes
 
@@ -34,7 +35,9 @@ from ..jvp_rules import zero_tangent
 from ..node import move_retains_grad, sequence_nrs
 from ..op_modes import op_mode_state
 from ..saved import saved_tensors_hooks_state
-from ..tensor import Tensor
+from ..sparse_coo import SparseCOO
+from ..sparse_dispatch import refuse_operator
+from ..tensor import Tensor, _wrap_dim
 from ._checks import not_implemented_for
 from ._promotion import check_broadcast, checked_number, wrap_integer
 from .arithmetic import Addcdiv, Addcmul, div
@@ -50,6 +53,10 @@ from .shape import (
     transposed,
     unsqueezed,
 )
+from .sparse_copies import SparseCopy, SparseZero
+from .sparse_elementwise import SparseTInPlace, SparseTransposeInPlace
+from .sparse_elementwise import t as sparse_t
+from .sparse_elementwise import transpose as sparse_transpose
 from .views import CopySlices, has_overlap, history_changed, own_array, replay, view_error
 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -108,6 +115,8 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
         return batched_inplace(tensor, others, compute)
     recording = is_recording(tensor, others)
     check_inplace(tensor, recording)
+    if type(tensor._data) is SparseCOO:
+        return _into_sparse(tensor, compute, recording)
     if not tensor._data.shape:
         own_array(tensor)
     if recording:
@@ -117,6 +126,8 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
     watched = op_mode_state.active  # an op mode sees the op, and which tensor took its value
     if direct is None or watched or not direct():
         result = compute(tensor)
+        if type(result._data) is SparseCOO:  # dense * sparse: written into the tensor dense
+            result = result.to_dense()
         _check_result(tensor, result)
         _write(tensor, result._data)
         if _dual_state.enabled:
@@ -177,6 +188,8 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
     source._fw_grads = tensor._fw_grads
     first_new = next(sequence_nrs)  # the nodes compute records are numbered from here on
     result = compute(source)
+    if type(result._data) is SparseCOO:  # dense * sparse: written into the tensor dense
+        result = result.to_dense()
     _check_result(tensor, result)
     if _dual_state.enabled:
         _take_tangent(tensor, result)
@@ -201,6 +214,51 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
     else:
         _rebase_view(tensor, source, result)
     return tensor
+
+
+def _into_sparse(tensor: Tensor, compute: Callable[[Tensor], Tensor], recording: bool
+                 ) -> Tensor:
+    """An in-place op on a sparse tensor: the op out of place, its sparse result's arrays
+    taking the tensor's place (as PyTorch's sparse kernels replace indices and values). No
+    array of a sparse tensor is written into, so the value before the op lives on unchanged
+    wherever a node saved it."""
+    source = _new(Tensor)
+    source._data = tensor._data
+    source._backend = tensor._backend
+    if tensor._requires_grad:
+        source._requires_grad = True
+        source._grad_fn = tensor.grad_fn
+        source._output_nr = tensor._output_nr
+    try:
+        result = compute(source)
+    except NotImplementedError as error:
+        raise _in_place_refusal(error) from None
+    if type(result._data) is not SparseCOO:  # no sparse kernel writes a dense result
+        refuse_operator("aten::copy_", tensor.device)
+    if result._data.shape != tensor._data.shape:  # t_, transpose_: the tensor takes its shape
+        tensor._data = result._data
+    _check_result(tensor, result)
+    tensor._data = result._data
+    tensor._bump_version()
+    node = result.grad_fn
+    if recording and node is not None:
+        old_node, old_output_nr = tensor.grad_fn, tensor._output_nr
+        tensor._grad_fn = node
+        tensor._output_nr = result._output_nr
+        tensor._requires_grad = True
+        move_retains_grad(tensor, old_node, old_output_nr, node)
+        history_changed(tensor)
+    return tensor
+
+
+_REFUSED_OPERATOR = re.compile(r"^(Could not run 'aten::)([a-z0-9_]+?)_?(?=[.'])")
+
+
+def _in_place_refusal(error: NotImplementedError) -> NotImplementedError:
+    """The dispatcher's refusal of the out-of-place op, as PyTorch words it for the in-place
+    one ('aten::clamp' -> 'aten::clamp_')."""
+    message = _REFUSED_OPERATOR.sub(r"\1\2_", str(error), count=1)
+    return NotImplementedError(message)
 
 
 def _saved_by_op(result: Tensor, source: Tensor, first_new: int) -> bool:
@@ -272,6 +330,7 @@ def _write(tensor: Tensor, data: Any) -> None:
 # ----------------------------------------------------------------------------- nodes of their own
 class Zero(Function):
     node_name = "ZeroBackward0"
+    sparse_form = SparseZero
 
     jvp = zero_tangent
 
@@ -328,6 +387,7 @@ class Copy(Function):
     """`a.copy_(src)`: src broadcast to a's shape and cast to its dtype, written into a."""
 
     node_name = "CopyBackwards"
+    sparse_form = SparseCopy
 
     @staticmethod
     def jvp(ctx: Any, tangent: Tensor | None, tangent_src: Tensor | None) -> Tensor:
@@ -373,7 +433,12 @@ def fill_(tensor: Tensor, value: Any) -> Tensor:
 
 def copy_(tensor: Tensor, src: Any) -> Tensor:
     if not isinstance(src, Tensor):
+        if type(tensor._data) is SparseCOO:  # a number is a wrapped 0-d tensor there
+            _dense_sparse_copy(tensor, "torch.LongTensor" if type(src) in (bool, int)
+                               else "torch.DoubleTensor")
         return fill_(tensor, src)
+    if (type(tensor._data) is SparseCOO) is not (type(src._data) is SparseCOO):
+        _dense_sparse_copy(tensor, src.type())
     shape, src_shape = tensor._data.shape, src._data.shape
     if src_shape != shape:
         check_broadcast(shape, src_shape)
@@ -384,6 +449,11 @@ def copy_(tensor: Tensor, src: Any) -> Tensor:
             if len(src_shape) > len(shape) else src
     src = _same_device(tensor, src)
     return apply(tensor, (src,), lambda source: Copy.apply(source, src))
+
+
+def _dense_sparse_copy(tensor: Tensor, src_type: str) -> NoReturn:
+    raise RuntimeError("copy_() between dense and sparse Tensors is not implemented! Found "
+                       f"self type = {tensor.type()} and src type = {src_type}")
 
 
 def _same_device(tensor: Tensor, other: Tensor) -> Tensor:
@@ -469,7 +539,12 @@ def _write_direct(name: str, tensor: Tensor, other: Any, alpha: Any) -> bool:
             value = wrap_integer(value, backend.dtype_name(data))
     if not backend.is_floating(data.dtype) and name in ("div", "pow"):
         return False  # true division and negative powers need PyTorch's checks
-    _ARRAY_INPLACE[name](data, value)
+    try:
+        _ARRAY_INPLACE[name](data, value)
+    except TypeError:  # a sparse operand is no array: the general path takes it (or refuses)
+        if type(data) is SparseCOO or type(value) is SparseCOO:
+            return False
+        raise
     return True
 
 
@@ -485,6 +560,7 @@ def _fill_outside_graph(tensor: Tensor, value: Any) -> bool:
     """zero_'s and fill_'s fast path: with nothing to record or check (not a view; grad mode
     off or no grad required), write the value straight into the buffer."""
     if tensor._base is None and tensor._data.shape and not tensor._batched and (
+            type(tensor._data) is not SparseCOO) and (
             not _dual_state.enabled) and not tensor._inference and not op_mode_state.active and (
             not _grad_state.enabled or not tensor._requires_grad):
         if saved_tensors_hooks_state.before_mutation is not None:
@@ -525,6 +601,9 @@ def div_(tensor: Tensor, other: Any, *, rounding_mode: str | None = None) -> Ten
 
 
 def pow_(tensor: Tensor, exponent: Any) -> Tensor:
+    if type(tensor._data) is SparseCOO:  # pow keeps 0, but PyTorch has no sparse pow_
+        overload = "Tensor" if isinstance(exponent, Tensor) else "Scalar"
+        refuse_operator(f"aten::pow_.{overload}", tensor.device)
     return _arithmetic_("pow", tensor, exponent, Tensor.pow)
 
 
@@ -669,10 +748,16 @@ def view_(tensor: Tensor, make: Callable[[Tensor], Tensor]) -> Tensor:
 
 
 def t_(tensor: Tensor) -> Tensor:
+    if type(tensor._data) is SparseCOO:  # no views of a sparse tensor: its arrays replaced
+        return apply(tensor, (), lambda source: sparse_t(source, SparseTInPlace))
     return view_(tensor, lambda source: t_view(source, TInPlace))
 
 
 def transpose_(tensor: Tensor, dim0: int, dim1: int) -> Tensor:
+    if type(tensor._data) is SparseCOO:
+        ndim = tensor._data.ndim
+        return apply(tensor, (), lambda source: sparse_transpose(
+            source, _wrap_dim(dim0, ndim), _wrap_dim(dim1, ndim), SparseTransposeInPlace))
     return view_(tensor, lambda source: transposed(source, dim0, dim1, TransposeInPlace))
 
 
@@ -754,6 +839,8 @@ def _write_python_values(tensor: Tensor, values: list[Any]) -> None:
 # ----------------------------------------------------------------------------- generic
 def method_(name: str, tensor: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """`tensor.<name>_()` from the out-of-place method `<name>` (exp_, sqrt_, neg_, ...)."""
+    if name == "square" and type(tensor._data) is SparseCOO:  # as pow_, no sparse square_
+        refuse_operator("aten::pow_.Scalar", tensor.device)
     return apply(tensor, (*args, *kwargs.values()),
                  lambda source: getattr(source, name)(*args, **kwargs))
 

@@ -14,6 +14,7 @@ from .. import return_types
 from ..batching.dispatch import dim_op
 from ..function import Function
 from ..jvp_rules import jvp_from_backward, picked_jvp, reduction_jvp
+from ..layout_dispatch import dense_only
 from ..saved_fields import InputSizes, every_dim_empty, fields, saved, saved_array, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import invalid_arguments
@@ -212,6 +213,7 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 
 # ----------------------------------------------------------------------------- argmax, argmin
 def _arg_reduce(name: str, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    dense_only(f"aten::{name}", input)
     backend, a = input._backend, input._data
     if backend.is_bool(a.dtype):
         raise RuntimeError(f"{name}(): does not support bool input")

@@ -19,6 +19,7 @@ from ..batching.dispatch import dim_op
 from ..creation import ones_like
 from ..function import Function
 from ..jvp_rules import auto_linear, reduction_jvp
+from ..layout_dispatch import dense_only
 from ..saved_fields import (
     Computed,
     InputNumel,
@@ -29,6 +30,7 @@ from ..saved_fields import (
     saved,
     value,
 )
+from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import invalid_arguments
 from ._dims import keep_dims, reduced_count, reduction_axes
@@ -455,6 +457,10 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Whether any element (along `dim`) is nonzero; a bool tensor outside the graph."""
     backend = input._backend
+    data = input._data
+    if type(data) is SparseCOO and dim is None:  # PyTorch's sparse any: of the values
+        return _wrap_bool(backend, backend.any(data.values), input)
+    dense_only("aten::any.dim", input)
     axes = reduction_axes(dim, input._data.ndim)
     return _wrap_bool(backend, backend.any(input._data, axis=axes, keepdims=keepdim), input)
 
@@ -463,6 +469,7 @@ def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 @dim_op
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Whether every element (along `dim`) is nonzero; a bool tensor outside the graph."""
+    dense_only("aten::all" if dim is None else "aten::all.dim", input)
     backend = input._backend
     axes = reduction_axes(dim, input._data.ndim)
     return _wrap_bool(backend, backend.all(input._data, axis=axes, keepdims=keepdim), input)

@@ -11,6 +11,7 @@ from typing import Any
 from .. import layouts
 from ..function import Function
 from ..jvp_rules import auto_linear
+from ..layout_dispatch import dense_only
 from ..saved_fields import fields
 from ..tensor import Tensor
 from ._checks import require_tensors
@@ -87,12 +88,14 @@ def resize_(tensor: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
 def resize_as_(tensor: Tensor, the_template: Tensor, *, memory_format: Any = None) -> Tensor:
     """resize_ to the shape of `the_template`."""
     require_tensors("resize_as_", ("input", tensor), ("the_template", the_template))
+    dense_only("aten::resize_", tensor)
     return resize_(tensor, tuple(the_template._data.shape), memory_format=memory_format)
 
 
 def resize_as_method_(tensor: Tensor, the_template: Any, *, memory_format: Any = None) -> Tensor:
     """Tensor.resize_as_(the_template): the template is the method's first argument."""
     require_tensors("resize_as_", ("the_template", the_template))
+    dense_only("aten::resize_", tensor)
     return resize_(tensor, tuple(the_template._data.shape), memory_format=memory_format)
 
 

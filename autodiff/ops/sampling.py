@@ -24,6 +24,8 @@ from ..creation import randn, zeros_like
 from ..function import Function
 from ..generator import draw
 from ..jvp_rules import zero_tangent
+from ..sparse_coo import SparseCOO
+from ..sparse_dispatch import refuse, refuse_operator
 from ..tensor import Tensor, _wrap
 from . import inplace
 from ._checks import scalar_type_name
@@ -85,6 +87,13 @@ RandomSampled = _sampler("RandomBackward2")
 BernoulliNumber = _sampler("BernoulliBackward2")
 
 
+def _dense_only(op: type[Function], tensor: Tensor) -> None:
+    """PyTorch has no sparse kernel for any sampler: it refuses a sparse tensor before it
+    reads the other arguments."""
+    if type(tensor._data) is SparseCOO:
+        refuse(op(), (tensor,))
+
+
 def _fill(op: type[_Sampled], tensor: Tensor, sample: Any) -> Tensor:
     return inplace.apply(tensor, (), lambda source: op.apply(source, sample=sample))
 
@@ -111,6 +120,7 @@ def _continuous(name: str, tensor: Tensor, kernel: str | None = None) -> None:
 def uniform_(tensor: Tensor, from_: float = 0.0, to: float = 1.0, *,
              generator: Any = None) -> Tensor:
     """Fill with numbers drawn uniformly from [from, to)."""
+    _dense_only(UniformSampled, tensor)
     _continuous("Uniform", tensor, "check_uniform_bounds")
     if from_ > to:
         raise RuntimeError(
@@ -133,6 +143,7 @@ def uniform_(tensor: Tensor, from_: float = 0.0, to: float = 1.0, *,
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *,
             generator: Any = None) -> Tensor:
     """Fill with numbers drawn from N(mean, std^2)."""
+    _dense_only(NormalSampled, tensor)
     _continuous("Normal", tensor, "normal_kernel")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_g(std)}")
@@ -147,6 +158,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *,
 @random_op
 def exponential_(tensor: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with numbers drawn from the exponential distribution of rate `lambd`."""
+    _dense_only(ExponentialSampled, tensor)
     _continuous("Exponential", tensor)
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_g(lambd)}")
@@ -161,6 +173,7 @@ def exponential_(tensor: Tensor, lambd: float = 1.0, *, generator: Any = None) -
 @random_op
 def geometric_(tensor: Tensor, p: float, *, generator: Any = None) -> Tensor:
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
+    _dense_only(GeometricSampled, tensor)
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_g(p)}")
 
@@ -177,6 +190,7 @@ def geometric_(tensor: Tensor, p: float, *, generator: Any = None) -> Tensor:
 def cauchy_(tensor: Tensor, median: float = 0.0, sigma: float = 1.0, *,
             generator: Any = None) -> Tensor:
     """Fill with numbers drawn from the Cauchy distribution."""
+    _dense_only(CauchySampled, tensor)
     _continuous("Cauchy", tensor)
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_g(sigma)}")
@@ -193,6 +207,7 @@ def cauchy_(tensor: Tensor, median: float = 0.0, sigma: float = 1.0, *,
 def log_normal_(tensor: Tensor, mean: float = 1.0, std: float = 2.0, *,
                 generator: Any = None) -> Tensor:
     """Fill with exp(N(mean, std^2))."""
+    _dense_only(LogNormalSampled, tensor)
     _continuous("LogNormal", tensor, "log_normal")
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_g(std)}")
@@ -223,6 +238,8 @@ def random_(tensor: Tensor, *args: Any, generator: Any = None, **kwargs: Any) ->
         from_ = args[0]
     elif len(args) > 2:
         raise TypeError(f"random_() takes at most 2 positional arguments ({len(args)} given)")
+    _dense_only(RandomSampled if from_ is None and to is None else
+                RandomTo if from_ is None else RandomFromTo, tensor)
     name = tensor.dtype.name
     top = _random_range(name)
     if from_ is None and to is None:
@@ -340,6 +357,8 @@ def _check_probabilities(backend: Any, array: Any) -> None:
 @random_op
 def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None) -> Tensor:
     """0/1 samples: 1 with probability `input` (each element), or with probability `p`."""
+    if type(input._data) is SparseCOO:  # PyTorch's bernoulli makes an empty_like first
+        raise RuntimeError("memory format option is only supported by strided tensors")
     backend = input._backend
     if p is None:
         if not input.dtype.is_floating_point:
@@ -360,6 +379,7 @@ def _check_probability(p: float) -> None:
 @random_op
 def bernoulli_(tensor: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
     """Fill with 0/1: 1 with probability `p` (a number, or a tensor broadcast to this one)."""
+    _dense_only(BernoulliTensor if isinstance(p, Tensor) else BernoulliNumber, tensor)
     if isinstance(p, Tensor):
         p.expand(tensor._data.shape)  # PyTorch's error when p does not expand to the tensor
         _check_probabilities(p._backend, p._data)
@@ -488,6 +508,8 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     """Indices drawn from the categories of each row of `input` (weights, not necessarily
     normalised), with or without replacement. Without replacement the draw is by exponential
     keys (Efraimidis-Spirakis): the same distribution as drawing one at a time."""
+    if type(input._data) is SparseCOO:
+        refuse_operator("aten::multinomial", input.device)
     backend = input._backend
     if input.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")

@@ -20,7 +20,9 @@ from ..creation import zeros_like
 from ..function import Function
 from ..jvp_rules import auto_linear, auto_linear_with, zero_tangent
 from ..saved_fields import InputSizes, constant, fields, saved, saved_array, value
+from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _wrap, _wrap_dim
+from . import sparse_indexing
 from ._checks import invalid_arguments, require_tensor, require_tensors, same_device
 from ._out import EXACT, same, takes_out
 from ._promotion import check_broadcast, checked_number
@@ -328,6 +330,8 @@ class IndexSelect(Function):
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     require_tensor("index_select", "index", 3, index)
     dim = _wrap_dim(dim, input._data.ndim)
+    if type(input._data) is SparseCOO:
+        return sparse_indexing.index_select(input, dim, index)
     return IndexSelect.apply(input, dim=dim, index=_vector_index("index_select", input, dim, index))
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import dtypes
 from ..batching.dispatch import dim_op, dynamic_shape_op, function_rule
+from ..layout_dispatch import dense_only
 from ..op_modes import op_mode_state
 from ..tensor import Tensor, _wrap
 from ._checks import scalar_type_name
@@ -32,6 +33,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
 
 
 def _nonzero(input: Tensor, as_tuple: bool) -> Any:
+    dense_only("aten::nonzero", input)
     backend, a = input._backend, input._data
     if a.ndim == 0:
         found = backend.reshape(nonzero_mask(backend, a), (1,))
@@ -56,6 +58,7 @@ def argwhere(input: Tensor) -> Tensor:
 @dim_op
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """How many elements are nonzero, over all dims or over `dim` (an int or a tuple)."""
+    dense_only("aten::count_nonzero.dim_IntList", input)
     backend, a = input._backend, input._data
     axes = normalize_dims(dim, a.ndim)
     found = backend.astype(nonzero_mask(backend, a), "int64")

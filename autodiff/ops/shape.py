@@ -6,10 +6,10 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from .. import dtypes
 from ..function import Function
 from ..jvp_rules import auto_linear
 from ..saved_fields import Computed, InputSizes, fields, int_tuple, value
+from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _wrap_dim
 from .conversion import clone
 from .sparse_elementwise import SparseTranspose
@@ -104,6 +104,8 @@ def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     """A view when the layout allows one, else a copy (as PyTorch's reshape)."""
+    if type(input._data) is SparseCOO:
+        raise RuntimeError("reshape is not implemented for sparse tensors")
     target = _infer_shape(shape_arg(shape), input.numel())
     try:
         return view_op(View, input, shape=target)
@@ -192,7 +194,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
     shape = input._data.shape
     if len(target) < len(shape):
         raise RuntimeError(
-            f"expand(torch.{dtypes.LEGACY_NAMES[input.dtype.name]}{{{list(shape)}}}, "
+            f"expand({input.type()}{{{list(shape)}}}, "
             f"size={target}): the number of sizes provided ({len(target)}) must be greater or "
             f"equal to the number of dimensions in the tensor ({len(shape)})"
         )
@@ -218,6 +220,8 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
                     f"{list(requested)}.  Tensor sizes: {list(shape)}"
                 )
             overlap = overlap or wanted > 1
+    if type(input._data) is SparseCOO:
+        raise RuntimeError("expand is unsupported for Sparse tensors")
     return view_op(Expand, input, shape=tuple(target), overlap=overlap)
 
 

@@ -19,6 +19,7 @@ from .. import return_types
 from ..batching.dispatch import dim_op
 from ..function import Function
 from ..jvp_rules import picked_jvp
+from ..layout_dispatch import dense_only
 from ..saved_fields import fields, saved_array, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import scalar_type_name
@@ -89,6 +90,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *,
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
             stable: bool = False) -> Tensor:
     """The indices that sort `input` along `dim` (stable)."""
+    dense_only("aten::sort.stable", input)
     backend, a = input._backend, input._data
     dim = _wrap_dim(dim, a.ndim)
     if a.ndim == 0:

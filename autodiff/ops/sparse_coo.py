@@ -46,7 +46,7 @@ class SparseCooTensor(Function):
 
     node_name = "SparseCooTensorWithDimsAndTensorsBackward0"
     jvp = auto_linear
-    takes_sparse = True
+    takes_layout_data = True
 
     @staticmethod
     def forward(ctx: Any, values: Any, *, indices: Any, shape: tuple[int, ...],
@@ -64,7 +64,7 @@ class SparseMask(Function):
 
     node_name = "SparseMaskBackward0"
     jvp = auto_linear
-    takes_sparse = True
+    takes_layout_data = True
 
     @staticmethod
     def forward(ctx: Any, input: Any, *, indices: Any, coalesced: bool) -> Any:
@@ -87,7 +87,7 @@ class SparseValues(Function):
 
     node_name = "ValuesBackward0"
     jvp = auto_linear
-    takes_sparse = True
+    takes_layout_data = True
 
     @staticmethod
     def forward(ctx: Any, input: Any) -> Any:
@@ -103,6 +103,14 @@ class SparseValues(Function):
 
 def sparse_values(input: Tensor) -> Tensor:
     return SparseValues.apply(input)
+
+
+def values_mapped(input: Tensor, compute: Any) -> Tensor:
+    """Outside the graph: a sparse tensor at input's coalesced indices holding
+    compute(values), for an array function that maps 0 to 0 or False (isnan, signbit)."""
+    backend = input._backend
+    sparse = coo.coalesce(backend, input._data)
+    return _wrap(sparse.with_values(compute(sparse.values)), backend)
 
 
 class OnValues:
@@ -237,7 +245,7 @@ def _check_indices(backend: Any, indices: Any, sizes: tuple[int, ...]) -> None:
 class ToDense(Function):
     node_name = "ToDenseBackward0"
     jvp = auto_linear
-    takes_sparse = True
+    takes_layout_data = True
 
     @staticmethod
     def forward(ctx: Any, input: Any, *, masked_grad: bool) -> Any:
@@ -265,7 +273,7 @@ def to_dense(input: Tensor, dtype: Any = None, *, masked_grad: bool | None = Non
 class ToSparse(Function):
     node_name = "ToSparseBackward1"
     jvp = auto_linear
-    takes_sparse = True
+    takes_layout_data = True
 
     @staticmethod
     def forward(ctx: Any, input: Any, *, sparse_dim: int) -> Any:
@@ -316,7 +324,7 @@ def to_sparse(input: Tensor, sparse_dim: int | None = None, *, layout: Any = Non
 class Coalesce(Function):
     node_name = "CoalesceBackward0"
     jvp = auto_linear
-    takes_sparse = True
+    takes_layout_data = True
 
     @staticmethod
     def forward(ctx: Any, input: Any) -> Any:

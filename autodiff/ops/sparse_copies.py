@@ -15,7 +15,7 @@ from ..tensor import Tensor
 class SparseClone(Function):
     node_name = "CloneBackward0"
     jvp = auto_linear
-    takes_sparse = True
+    takes_layout_data = True
 
     @staticmethod
     def forward(ctx: Any, input: Any) -> Any:
@@ -34,7 +34,7 @@ class SparseToCopy(Function):
 
     node_name = "ToCopyBackward0"
     jvp = auto_linear
-    takes_sparse = True
+    takes_layout_data = True
 
     @staticmethod
     def forward(ctx: Any, input: Any, *, dtype: str, target: Any) -> Any:
@@ -52,3 +52,46 @@ class SparseToCopy(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return grad.to(ctx.source_device, dtypes.BY_NAME[ctx.source_dtype])
+
+
+class SparseZero(Function):
+    """zero_'s sparse form: the same size with no entries (PyTorch's sparse zero_)."""
+
+    node_name = "ZeroBackward0"
+    takes_layout_data = True
+
+    @staticmethod
+    def forward(ctx: Any, input: Any) -> Any:
+        backend = ctx.backend
+        values = backend.zeros((0, *input.values.shape[1:]), backend.dtype_name(input.values))
+        indices = backend.zeros((input.sparse_dim, 0), "int64")
+        return coo.SparseCOO(indices, values, input.shape, True)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad * 0
+
+
+class SparseCopy(Function):
+    """copy_'s sparse form, from a sparse tensor into one of the same size: src's entries,
+    cast to the destination's dtype. The gradient goes to src; none to the destination's old
+    value."""
+
+    node_name = "CopyBackwards"
+    takes_layout_data = True
+
+    def name(self) -> str:
+        return f"torch::autograd::{self.node_name}"
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, src: Any) -> Any:
+        backend = ctx.backend
+        ctx.src_dtype = backend.dtype_name(src.values)
+        values = backend.astype(src.values, backend.dtype_name(a.values), copy=True)
+        return coo.SparseCOO(backend.asarray(src.indices, copy=True), values, src.shape,
+                             src.coalesced)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor]:
+        src_grad = grad.to(dtypes.BY_NAME[ctx.src_dtype])
+        return (grad * 0 if ctx.needs_input_grad[0] else None), src_grad

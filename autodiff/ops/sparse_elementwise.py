@@ -14,6 +14,7 @@ from .. import dtypes
 from .. import sparse_coo as coo
 from ..function import Function
 from ..jvp_rules import auto_linear, auto_multilinear, sum_terms
+from ..saved_fields import fields, value
 from ..tensor import Tensor
 from ._dims import reduction_axes
 from ._promotion import promote, with_number
@@ -31,10 +32,14 @@ class SparseAdd(Function):
     """dense + sparse (dense) and sparse + sparse (sparse: the two index lists joined)."""
 
     node_name = "AddBackward0"
-    takes_sparse = True
+    saved_fields = fields(alpha=value("alpha", default=1))
+    takes_layout_data = True
 
     @staticmethod
-    def forward(ctx: Any, a: Any, b: Any) -> Any:
+    def forward(ctx: Any, a: Any, b: Any, *, alpha: Any = 1) -> Any:
+        # `alpha` already scaled b, as for the dense Add: kept for grad_fn._saved_alpha.
+        if alpha != 1:
+            ctx.alpha = alpha
         backend = ctx.backend
         if type(a) is not coo.SparseCOO:
             if type(b) is not coo.SparseCOO or type(a) in _SCALARS:
@@ -77,10 +82,10 @@ class SparseSub(SparseAdd):
     node_name = "SubBackward0"
 
     @staticmethod
-    def forward(ctx: Any, a: Any, b: Any) -> Any:
+    def forward(ctx: Any, a: Any, b: Any, *, alpha: Any = 1) -> Any:
         if type(b) is coo.SparseCOO:
             b = b.with_values(ctx.backend.negative(b.values))
-        return SparseAdd.forward(ctx, a, b)
+        return SparseAdd.forward(ctx, a, b, alpha=alpha)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
@@ -98,7 +103,7 @@ class SparseMul(Function):
 
     node_name = "MulBackward0"
     jvp = auto_multilinear
-    takes_sparse = True
+    takes_layout_data = True
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -148,7 +153,7 @@ def _intersection_product(backend: Any, a: coo.SparseCOO, b: coo.SparseCOO) -> c
 class SparseNeg(Function):
     node_name = "NegBackward0"
     jvp = auto_linear
-    takes_sparse = True
+    takes_layout_data = True
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> Any:
@@ -206,7 +211,7 @@ class SparseSum(Function):
 
     node_name = "SumBackward0"
     jvp = auto_linear
-    takes_sparse = True
+    takes_layout_data = True
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...] | None, keepdim: bool,
@@ -230,7 +235,7 @@ class SparseSumOfSparse(Function):
 
     node_name = "SparseSumBackward0"
     jvp = auto_linear
-    takes_sparse = True
+    takes_layout_data = True
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, axes: tuple[int, ...], dtype: str | None) -> Any:
@@ -275,7 +280,7 @@ class SparseTranspose(Function):
 
     node_name = "TransposeBackward0"
     jvp = auto_linear
-    takes_sparse = True
+    takes_layout_data = True
 
     @staticmethod
     def forward(ctx: Any, a: Any, *, dim0: int, dim1: int) -> Any:
@@ -296,6 +301,14 @@ class SparseT(SparseTranspose):
     node_name = "TBackward0"
 
 
+class SparseTransposeInPlace(SparseTranspose):
+    node_name = "TransposeBackward1"
+
+
+class SparseTInPlace(SparseTranspose):
+    node_name = "TBackward1"
+
+
 def transpose(input: Tensor, dim0: int, dim1: int, op: type[SparseTranspose]) -> Tensor:
     """transpose (or t, as `op`) of a sparse tensor: dims already wrapped."""
     sparse_dim = input._data.sparse_dim
@@ -305,10 +318,10 @@ def transpose(input: Tensor, dim0: int, dim1: int, op: type[SparseTranspose]) ->
     return op.apply(input, dim0=dim0, dim1=dim1)
 
 
-def t(input: Tensor) -> Tensor:
+def t(input: Tensor, op: type[SparseTranspose] = SparseT) -> Tensor:
     data = input._data
     if data.sparse_dim > 2 or data.dense_dim != 0:
         raise RuntimeError(
             f"t() expects a tensor with <= 2 sparse and 0 dense dimensions, but got "
             f"{data.sparse_dim} sparse and {data.dense_dim} dense dimensions")
-    return transpose(input, 0, max(data.ndim - 1, 0), SparseT)
+    return transpose(input, 0, max(data.ndim - 1, 0), op)

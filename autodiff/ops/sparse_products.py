@@ -40,7 +40,7 @@ class SparseMm(Function):
 
     node_name = "MmBackward0"
     jvp = auto_multilinear
-    takes_sparse = True
+    takes_layout_data = True
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
@@ -60,7 +60,7 @@ class SparseMv(Function):
     """A sparse matrix times a dense vector; the matrix's gradient is dense, as in PyTorch."""
 
     node_name = "MvBackward0"
-    takes_sparse = True
+    takes_layout_data = True
 
     jvp = auto_multilinear
 
@@ -125,7 +125,7 @@ class SparseAddmm(Function):
     (coalesced) indices, and `input` may be absent (torch.sparse.mm: no term)."""
 
     node_name = "SparseAddmmBackward0"
-    takes_sparse = True
+    takes_layout_data = True
 
     @staticmethod
     def forward(ctx: Any, input: Any, sparse: Any, dense: Any, *, beta: Any,
@@ -196,7 +196,7 @@ class SparseSparseMatmul(Function):
     sparse, at its own coalesced indices."""
 
     node_name = "SparseSparseMatmulBackward0"
-    takes_sparse = True
+    takes_layout_data = True
 
     jvp = auto_multilinear
 

@@ -14,6 +14,7 @@ from .. import dtypes
 from ..batching.dispatch import all_examples
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
+from ..layout_dispatch import dense_only
 from ..saved_fields import fields, int_tuple, saved, value
 from ..tensor import Tensor
 from ._dims import keep_dims, reduced_count, reduction_axes
@@ -69,6 +70,7 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *,
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
             dtype: Any = None) -> Tensor:
     """The mean of the elements that are not NaN (NaN where all are)."""
+    dense_only("aten::ne.Tensor", input)
     if not input.dtype.is_floating_point:
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {dtypes.SCALAR_TYPE_NAMES[input.dtype.name]}")

@@ -26,6 +26,7 @@ from ..function import Function
 from ..jvp_rules import auto_linear, rule_facts
 from ..layouts import check_layout
 from ..saved_fields import fields, value
+from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import require_tensors
 from .flat_indexing import Put, Take
@@ -49,6 +50,8 @@ def stride(input: Tensor, dim: int | None = None) -> Any:
 
 def storage_offset(input: Tensor) -> int:
     """Where the tensor's first element is in the memory it views, in elements."""
+    if type(input._data) is SparseCOO:  # PyTorch's answer for a sparse tensor
+        return 0
     return int(input._backend.storage_offset(input._data))
 
 

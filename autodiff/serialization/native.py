@@ -30,6 +30,8 @@ from backends import serialization as host
 from .. import dtypes
 from ..dtypes import Size
 from ..nn.parameter import Parameter
+from ..ops.sparse_coo import sparse_coo_tensor
+from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _wrap
 from .errors import CheckpointError
 from .locations import restore_backend
@@ -91,6 +93,11 @@ def _encode(obj: Any, tensors: list[Tensor], seen: dict[int, int], depth: int) -
         if math.isfinite(obj):
             return float(obj)
         return {"float": repr(float(obj))}  # 'inf', '-inf', 'nan'
+    if isinstance(obj, Tensor) and type(obj._data) is SparseCOO:  # indices and values
+        sparse, backend = obj._data, obj._backend
+        return {"sparse": [_encode(_wrap(sparse.indices, backend), tensors, seen, depth),
+                           _encode(_wrap(sparse.values, backend), tensors, seen, depth),
+                           list(sparse.shape), sparse.coalesced, obj._requires_grad]}
     if isinstance(obj, Tensor):
         index = seen.get(id(obj))
         if index is None:
@@ -233,6 +240,8 @@ def _decode(node: Any, tensors: list[Tensor], depth: int) -> Any:
                 0 <= value < len(tensors):
             raise ValueError(f"tensor reference {value!r} out of range")
         return tensors[value]
+    if kind == "sparse":
+        return _decode_sparse(value, tensors, depth)
     if kind in ("dict", "odict"):
         pairs = [(_decode_key(key, depth), _decode(item, tensors, depth)) for key, item in value]
         return OrderedDict(pairs) if kind == "odict" else dict(pairs)
@@ -251,6 +260,24 @@ def _decode(node: Any, tensors: list[Tensor], depth: int) -> Any:
     if kind == "device":
         return parse_device(value)
     raise ValueError(f"unknown node kind {kind!r}")
+
+
+def _decode_sparse(value: Any, tensors: list[Tensor], depth: int) -> Tensor:
+    """A sparse COO tensor, its indices checked against its size."""
+    parts = _as_list(value)
+    if len(parts) != 5:
+        raise ValueError("a sparse tensor is [indices, values, size, coalesced, requires_grad]")
+    indices, values = (_decode(part, tensors, depth) for part in parts[:2])
+    size, coalesced, requires_grad = parts[2:]
+    if not (isinstance(indices, Tensor) and isinstance(values, Tensor)
+            and isinstance(coalesced, bool) and isinstance(requires_grad, bool)):
+        raise ValueError("a sparse tensor's parts have the wrong types")
+    try:
+        return sparse_coo_tensor(indices, values, tuple(int(s) for s in _as_list(size)),
+                                 check_invariants=True, is_coalesced=coalesced or None,
+                                 requires_grad=requires_grad)
+    except RuntimeError as error:
+        raise ValueError(f"an invalid sparse tensor: {error}") from None
 
 
 def _decode_key(node: Any, depth: int) -> Any:

@@ -21,10 +21,11 @@ from typing import Any
 from backends import Device
 from backends import serialization as host
 
-from .. import dtypes
+from .. import dtypes, layouts
 from ..dtypes import Size
 from ..nn.parameter import Parameter
-from ..tensor import Tensor
+from ..sparse_coo import SparseCOO
+from ..tensor import Tensor, _wrap
 from .torch_names import STORAGE_CLASS_OF, is_tensor_internal
 
 
@@ -50,6 +51,8 @@ _REBUILD_TENSOR = TorchName("torch._utils", "_rebuild_tensor_v2")
 _REBUILD_PARAMETER = TorchName("torch._utils", "_rebuild_parameter")
 _REBUILD_PARAMETER_WITH_STATE = TorchName("torch._utils", "_rebuild_parameter_with_state")
 _REBUILD_FROM_TYPE = TorchName("torch._tensor", "_rebuild_from_type_v2")
+_REBUILD_SPARSE = TorchName("torch._utils", "_rebuild_sparse_tensor")
+_GET_LAYOUT = TorchName("torch.serialization", "_get_layout")
 _TENSOR = TorchName("torch", "Tensor")
 _SIZE = TorchName("torch", "Size")
 _DEVICE = TorchName("torch", "device")
@@ -128,6 +131,8 @@ class TorchPickler(_PythonPickler):
             return (_DEVICE, (obj.type,) if obj.index is None else (obj.type, obj.index))
         if type(obj) is Size:
             return (_SIZE, (tuple(obj),))
+        if type(obj) is layouts.layout:
+            return (_GET_LAYOUT, (f"torch.{obj.name}",))
         return NotImplemented
 
     def save_global(self, obj: Any, name: str | None = None) -> None:
@@ -145,6 +150,12 @@ class TorchPickler(_PythonPickler):
         self.memoize(obj)
 
     def _reduce_tensor(self, tensor: Tensor) -> Any:
+        data = tensor._data
+        if type(data) is SparseCOO:  # its indices and values, as two dense tensors
+            backend = tensor._backend
+            return (_REBUILD_SPARSE, (layouts.sparse_coo, (
+                _wrap(data.indices, backend), _wrap(data.values, backend), Size(data.shape),
+                data.coalesced)))
         record, offset, strides = self.storages.add(tensor)
         # A tensor inside a graph is saved as the leaf it would load as (as torch.save does).
         args: tuple[Any, ...] = (record, offset, tuple(tensor.shape), strides,

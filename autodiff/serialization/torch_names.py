@@ -22,9 +22,10 @@ from typing import Any
 from backends import Backend, parse_device
 from backends.serialization import reinterpret
 
-from .. import dtypes
+from .. import dtypes, layouts
 from ..dtypes import Size
 from ..nn.parameter import Parameter
+from ..ops.sparse_coo import sparse_coo_tensor
 from ..tensor import Tensor, _wrap
 from .errors import CheckpointError
 
@@ -50,11 +51,9 @@ _UNSUPPORTED_DTYPES = (
 )
 _UNSUPPORTED_FUNCTIONS = {
     "torch._utils._rebuild_qtensor": "autodiff has no quantized tensors",
-    "torch._utils._rebuild_sparse_tensor": "autodiff has no sparse tensors",
     "torch._utils._rebuild_nested_tensor": "autodiff has no nested tensors",
     "torch._utils._rebuild_meta_tensor_no_storage": "autodiff has no meta device",
     "torch._utils._rebuild_wrapper_subclass": "autodiff has no tensor subclasses without data",
-    "torch.serialization._get_layout": "autodiff tensors have only the strided layout",
     **{f"torch.{scheme}": "autodiff has no quantized tensors" for scheme in (
         "per_tensor_affine", "per_tensor_symmetric", "per_channel_affine",
         "per_channel_symmetric", "per_channel_affine_float_qparams")},
@@ -117,6 +116,8 @@ class TorchGlobals:
             "torch._utils._rebuild_device_tensor_from_numpy":
                 self.rebuild_device_tensor_from_numpy,
             "torch._tensor._rebuild_from_type_v2": self.rebuild_from_type_v2,
+            "torch._utils._rebuild_sparse_tensor": self.rebuild_sparse_tensor,
+            "torch.serialization._get_layout": _get_layout,
         }
         for name, kind in dtypes.BY_NAME.items():
             table[f"torch.{name}"] = kind
@@ -162,6 +163,26 @@ class TorchGlobals:
             storage = Storage(backend.from_numpy(host), backend, dtype.name)
         return self.rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad,
                                       backward_hooks, metadata)
+
+    def rebuild_sparse_tensor(self, layout: Any, data: Any) -> Tensor:
+        """A sparse COO tensor from (indices, values, size[, is_coalesced]), its indices
+        checked (a file cannot make a tensor that indexes outside its size)."""
+        if layout is not layouts.sparse_coo:
+            raise CheckpointError(f"autodiff has no sparse layout {layout!r} (only "
+                                  "torch.sparse_coo)")
+        if not isinstance(data, tuple) or len(data) not in (3, 4) or not all(
+                isinstance(item, Tensor) for item in data[:2]):
+            raise CheckpointError("_rebuild_sparse_tensor expects (indices, values, size, "
+                                  "is_coalesced)")
+        indices, values, size = data[:3]
+        coalesced = data[3] if len(data) == 4 else False
+        if not isinstance(coalesced, bool):
+            raise CheckpointError(f"is_coalesced must be a bool, not {coalesced!r}")
+        try:
+            return sparse_coo_tensor(indices, values, tuple(size), check_invariants=True,
+                                     is_coalesced=coalesced or None)
+        except (RuntimeError, TypeError, ValueError) as error:
+            raise CheckpointError(f"an invalid sparse tensor: {error}") from None
 
     def rebuild_parameter(self, data: Any, requires_grad: Any, backward_hooks: Any) -> Parameter:
         if not isinstance(data, Tensor):
@@ -263,6 +284,14 @@ def _is_contiguous(size: tuple[int, ...], stride: tuple[int, ...]) -> bool:
             return False
         expected *= extent
     return True
+
+
+def _get_layout(name: Any) -> layouts.layout:
+    """torch.serialization._get_layout: a layout by its name ('torch.sparse_coo')."""
+    found = {"torch.strided": layouts.strided, "torch.sparse_coo": layouts.sparse_coo}.get(name)
+    if found is None:
+        raise CheckpointError(f"autodiff has no layout {name!r}")
+    return found
 
 
 def _view(storage: Any, storage_offset: Any, size: Any, stride: Any) -> Tensor:

@@ -1,5 +1,5 @@
-"""autodiff.sparse (torch.sparse): products and sums of sparse COO tensors, and the switch for
-checking a new sparse tensor's invariants."""
+"""autodiff.sparse (torch.sparse): products, sums, softmax and log_softmax of sparse COO
+tensors, and the switch for checking a new sparse tensor's invariants."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from ..ops.sparse_elementwise import sparse_sum as sum
 from ..ops.sparse_products import sparse_addmm as addmm
 from ..ops.sparse_products import sparse_mm as mm
+from ..ops.sparse_softmax import log_softmax, softmax
 from ..sparse_coo import invariant_checks
 
 
@@ -51,4 +52,4 @@ class check_sparse_tensor_invariants:
         return checked
 
 
-__all__ = ["addmm", "check_sparse_tensor_invariants", "mm", "sum"]
+__all__ = ["addmm", "check_sparse_tensor_invariants", "log_softmax", "mm", "softmax", "sum"]

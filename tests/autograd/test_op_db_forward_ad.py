@@ -22,6 +22,8 @@ from tests.op_db import OP_DB, OpInfo, Sample
 NO_FORWARD_DERIVATIVE_IN_PYTORCH = {
     "ctc_loss_mean": "_ctc_loss", "ctc_loss_sum": "_ctc_loss", "ctc_loss_none": "_ctc_loss",
     "ormqr": "ormqr", "ormqr_transpose_right": "ormqr",
+    "sparse.softmax": "_sparse_softmax", "sparse.softmax_dim0": "_sparse_softmax",
+    "sparse.softmax_values": "_sparse_softmax", "sparse.log_softmax": "_sparse_log_softmax",
 }
 
 def _case(info: OpInfo, sample: Sample, index: int) -> object:

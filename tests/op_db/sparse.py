@@ -47,6 +47,16 @@ def _sum_rows(a: np.ndarray) -> Any:
     return _thin(a).sum(axis=1)
 
 
+def _masked_softmax(a: np.ndarray, dim: int, log: bool = False) -> np.ndarray:
+    """softmax along `dim` of the entries `_sparse` keeps (the others absent: 0 out)."""
+    mask = _mask_array(a.shape)
+    shifted = np.where(mask, a, -np.inf)
+    shifted = shifted - shifted.max(axis=dim, keepdims=True)
+    total = np.where(mask, np.exp(shifted), 0.0).sum(axis=dim, keepdims=True)
+    out = shifted - np.log(total) if log else np.exp(shifted) / total
+    return np.where(mask, out, 0.0)
+
+
 MATRICES = (Sample(((3, 4), (4, 5))), Sample(((5, 2), (2, 3))))
 
 SPARSE = [
@@ -120,6 +130,34 @@ SPARSE = [
     OpInfo("sparse_mask", lambda a, b: a.sparse_mask(_sparse(b)).to_dense(),
            lambda a, b: a * _mask_array(b.shape), (Sample(((3, 4), (3, 4))),),
            "ToDenseBackward0", grad_inputs=1),
+    OpInfo("sparse.softmax", lambda a: autodiff.sparse.softmax(_sparse(a), 1).to_dense(),
+           lambda a: _masked_softmax(a, 1), (Sample(((3, 4),)),), "ToDenseBackward0"),
+    OpInfo("sparse.softmax_dim0", lambda a: autodiff.sparse.softmax(_sparse(a), 0).to_dense(),
+           lambda a: _masked_softmax(a, 0), (Sample(((3, 4),)), Sample(((2, 3, 2),))),
+           "ToDenseBackward0"),
+    OpInfo("sparse.log_softmax",
+           lambda a: autodiff.sparse.log_softmax(_sparse(a), -1).to_dense(),
+           lambda a: _masked_softmax(a, -1, log=True), (Sample(((3, 4),)),),
+           "ToDenseBackward0"),
+    OpInfo("sparse.softmax_values",
+           lambda a: autodiff.sparse.softmax(_sparse(a), 1).coalesce().values(),
+           lambda a: _masked_softmax(a, 1)[_mask_array(a.shape)], (Sample(((3, 4),)),),
+           "ValuesBackward0"),
+    OpInfo("sparse_select", lambda a: _sparse(a).select(0, 1).to_dense(),
+           lambda a: _thin(a)[1], (Sample(((3, 4),)), Sample(((2, 3, 2),))), "ToDenseBackward0"),
+    OpInfo("sparse_select_to_dense_sum", lambda a: _sparse(a)[2, 1], lambda a: _thin(a)[2, 1],
+           (Sample(((3, 4),)),), "SelectBackward0"),
+    OpInfo("sparse_select_dense_dim",
+           lambda a: _thinned(a).to_sparse(1).select(1, 2).to_dense(),
+           lambda a: _thin(a)[:, 2], (Sample(((3, 4),)),), "ToDenseBackward0"),
+    OpInfo("sparse_index_select",
+           lambda a: _sparse(a).index_select(1, autodiff.tensor([2, 0, 2], device=a.device))
+           .to_dense(), lambda a: _thin(a)[:, [2, 0, 2]], (Sample(((3, 4),)),),
+           "ToDenseBackward0"),
+    OpInfo("sparse_index_select_dense_dim",
+           lambda a: _thinned(a).to_sparse(1).index_select(1, autodiff.tensor(
+               [3, 3, 0], device=a.device)).to_dense(),
+           lambda a: _thin(a)[:, [3, 3, 0]], (Sample(((3, 4),)),), "ToDenseBackward0"),
     OpInfo("sparse_clone_to", lambda a: _sparse(a).clone().to(a.device).to_dense(), _thin,
            (Sample(((3, 4),)),), "ToDenseBackward0"),
 ]

@@ -4,8 +4,9 @@ run on them is `calls.py`'s.
 
 A first-class tensor is an autodiff Tensor subclass, so `plain * fc` reaches `fc.__rmul__` first
 (Python tries the reflected operator of a subclass first) and an op applied to one reaches
-`Function.apply`, which reads its array: it has none, and the read raises `Redirect`, which
-sends the op through vmap levels (`autodiff.exp(fc)`, `autodiff.where(i <= j, a, b)`).
+`Function.apply`, which reads its array: it has none, its `_data` is layout data
+(`layout_dispatch.py`) whose dispatch sends the op through vmap levels (`autodiff.exp(fc)`,
+`autodiff.where(i <= j, a, b)`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import copy
 import itertools
 from typing import Any, NoReturn
 
-from ...function import Redirect
+from ...layout_dispatch import LayoutData
 from ...return_types import _ReturnType
 from ...tensor import Tensor as _PlainTensor
 from .levels import (
@@ -64,18 +65,41 @@ def _valid(levels: list[Any]) -> bool:
     return positions == list(range(-len(positions), 0))
 
 
+class FirstClassData(LayoutData):
+    """A first-class tensor's `_data`: hands ops to `_apply_rule`; read as an array anywhere
+    else, it is the error."""
+
+    __slots__ = ()
+    layout_name = "first-class dimension"
+
+    def dispatch(self, op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return _apply_rule(op, args, kwargs)
+
+    def refuse(self, operator: str, tensor: Any) -> NoReturn:
+        raise NotImplementedError(_NO_ARRAY)
+
+    def __array__(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise NotImplementedError(_NO_ARRAY)
+
+    def __getattr__(self, name: str) -> NoReturn:  # shape, ndim, dtype: it has no array
+        raise NotImplementedError(_NO_ARRAY)
+
+
+_FIRST_CLASS_DATA = FirstClassData()
+
+
 class _Tensor(_PlainTensor):
     """What first-class tensors and dims share: levels over a physical tensor."""
 
-    # `Function.apply` reads each input's array: a first-class tensor has none, so the op
-    # goes to `_apply_rule` (and anywhere else the read is the error).
+    # What `Function.apply` reads in place of an array: a first-class tensor has none, so the
+    # op goes to `_apply_rule` (and anywhere else reading it is the error).
     @property
-    def _data(self) -> NoReturn:
-        raise Redirect(_apply_rule, _NO_ARRAY)
+    def _data(self) -> FirstClassData:
+        return _FIRST_CLASS_DATA
 
     @_data.setter
     def _data(self, value: Any) -> NoReturn:
-        raise Redirect(_apply_rule, _NO_ARRAY)
+        raise NotImplementedError(_NO_ARRAY)
 
     @property
     def _backend(self) -> Any:  # type: ignore[override]
