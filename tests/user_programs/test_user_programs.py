@@ -65,10 +65,6 @@ class Program:
 
 # What stops programs today. The reason names the missing feature; the error is the text the
 # program stops with (the last line of its traceback must contain it).
-BENCHMARK_COMPARE = Stop("torch.utils.benchmark.Compare (tables of Measurements) and the Fuzzer "
-                         "classes (Fuzzer, FuzzedParameter, FuzzedTensor)",
-                         "module 'autodiff.utils.benchmark' has no attribute 'Compare'")
-
 SPARSE_EMBEDDING_GRAD = Stop("sparse COO weight gradients from nn.EmbeddingBag(sparse=True) "
                              "(autodiff gives a dense one) and SGD steps with them",
                              "EmbeddingBag(sparse=True) gave a dense weight gradient")
@@ -140,7 +136,7 @@ PROGRAMS = [
     Program("recipe_general_checkpoint"),
     Program("recipe_zeroing_out_gradients"),
     Program("recipe_amp"),
-    Program("recipe_benchmark", BENCHMARK_COMPARE),
+    Program("recipe_benchmark"),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),

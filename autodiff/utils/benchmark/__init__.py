@@ -3,26 +3,32 @@ the statement `number` times after its setup and reports the time per run, print
 prints it; `blocked_autorange` and `adaptive_autorange` choose how many runs make one timed
 block (until the timer's own overhead is negligible) and time blocks until enough time has
 passed, or until the spread of the blocks is small. Each measurement runs under the Timer's
-`num_threads`, as PyTorch's. (PyTorch's C++ statements and the Callgrind collection are not
-here.)"""
+`num_threads`, as PyTorch's. `Compare` prints tables of Measurements; `Fuzzer` generates
+random parameters and tensors for them. (PyTorch's C++ statements and the Callgrind collection
+are not here.)"""
 
 from __future__ import annotations
 
+import collections
 import importlib
 import math
 import statistics
+import struct
 import textwrap
 import timeit as _timeit
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..settings import get_num_threads, set_num_threads
+from ...settings import get_num_threads, set_num_threads
 
-__all__ = ["Measurement", "Timer"]
+__all__ = ["Compare", "FuzzedParameter", "FuzzedTensor", "Fuzzer", "Measurement",
+           "ParameterAlias", "Timer"]
 
 _IQR_WARN_THRESHOLD = 0.1  # PyTorch's: the spread (IQR / median) a measurement should stay under
-_IQR_GROSS_WARN_THRESHOLD = 0.5  # past this, PyTorch's repr blames the environment
+_MAX_SIGNIFICANT_FIGURES = 4  # PyTorch's bounds on what Compare prints of a measurement
+_MIN_CONFIDENCE_INTERVAL = 25e-9
+_IQR_GROSS_WARN_THRESHOLD = 0.25  # past this, PyTorch's repr blames the environment
 
 
 class Measurement:
@@ -58,6 +64,42 @@ class Measurement:
     def meets_confidence(self, threshold: float = _IQR_WARN_THRESHOLD) -> bool:
         """Whether the spread of the times, IQR / median, is under `threshold`."""
         return self.iqr / self.median < threshold
+
+    @property
+    def env(self) -> str:
+        env = self.task_spec.get("env")
+        return "Unspecified env" if env is None else env
+
+    @property
+    def as_row_name(self) -> str:
+        return self.sub_label or self.stmt or "[Unknown]"
+
+    @property
+    def has_warnings(self) -> bool:
+        return bool(self._warnings())
+
+    @property
+    def significant_figures(self) -> int:
+        """PyTorch's rough estimate of the digits the measurement supports: the median over a
+        90% confidence interval of the interquartile times (z = 1.645, at least 25 ns), in
+        powers of ten, between 1 and 4. PyTorch computes it in float32; so does this."""
+        ordered = sorted(self.times)
+        count = len(ordered)
+        middle = [_f32(t) for t in ordered[count // 4:math.ceil(_f32(3 * count / 4))]]
+        std = _f32(statistics.pstdev(middle)) if len(middle) > 1 else 0.0
+        interval = max(1.645 * std / _f32(math.sqrt(len(middle))), _MIN_CONFIDENCE_INTERVAL)
+        figures = math.floor(_f32(math.log10(_f32(self.median / interval))))
+        return min(max(figures, 1), _MAX_SIGNIFICANT_FIGURES)
+
+    @staticmethod
+    def merge(measurements: Any) -> list[Measurement]:
+        """One Measurement per task (statement, setup, labels, threads): the times of its
+        replicates together, with one run per time."""
+        groups: dict[tuple[Any, ...], list[Measurement]] = collections.defaultdict(list)
+        for m in measurements:
+            groups[tuple(sorted(m.task_spec.items(), key=lambda item: item[0]))].append(m)
+        return [Measurement(1, [t for m in group for t in m.times], group[0].task_spec)
+                for group in groups.values()]
 
     @property
     def title(self) -> str:
@@ -109,6 +151,11 @@ def _time_unit(seconds: float) -> tuple[str, float]:
     """PyTorch's choice: ns, us or ms by the power of a thousand, else s (under 1 ns too)."""
     unit = {-3: "ns", -2: "us", -1: "ms"}.get(int(math.log10(seconds) // 3), "s")
     return unit, {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
+
+
+def _f32(value: float) -> float:
+    """`value` rounded to float32, as PyTorch's Python-float tensors hold it."""
+    return struct.unpack("f", struct.pack("f", value))[0]
 
 
 def _dedented(code: str) -> str:
@@ -215,3 +262,7 @@ def _torch_threads(count: int) -> Iterator[None]:
         yield
     finally:
         set_num_threads(prior)
+
+
+from .compare import Compare  # noqa: E402  (it reads Measurement, defined above)
+from .fuzzer import FuzzedParameter, FuzzedTensor, Fuzzer, ParameterAlias  # noqa: E402
