@@ -66,9 +66,9 @@ class Measurement:
         return self.iqr / self.median < threshold
 
     @property
-    def env(self) -> str:
-        env = self.task_spec.get("env")
-        return "Unspecified env" if env is None else env
+    def env(self) -> str | None:
+        # PyTorch's reads the Timer's env, None when it had none.
+        return self.task_spec.get("env")
 
     @property
     def as_row_name(self) -> str:

@@ -92,7 +92,7 @@ class _Row:
 
     def column_strings(self) -> list[str]:
         first = next(m for m in self.results if m is not None)
-        env = f"({first.env})" if self._render_env else ""
+        env = f"({_env(first)})" if self._render_env else ""
         strings = ["  " + env.ljust(self._env_len + 4) + first.as_row_name]
         for m, column in zip(self.results, self.columns):
             if m is None:
@@ -139,6 +139,11 @@ def _color(text: str, value: float, best: float) -> str:
     return text
 
 
+def _env(m: Measurement) -> str:
+    # PyTorch fails on a table mixing measurements with and without an env; this names it.
+    return "Unspecified env" if m.env is None else m.env
+
+
 def _ordered_unique(items: list[Any]) -> list[Any]:
     return list(dict.fromkeys(items))
 
@@ -150,7 +155,7 @@ def _render_table(results: list[Measurement], colorize: Colorize, trim: bool,
     unit, scale = _time_unit(min(m.median for m in results))
 
     def row_key(m: Measurement) -> tuple[int, str, str]:
-        return m.num_threads, m.env, m.as_row_name
+        return m.num_threads, _env(m), m.as_row_name
 
     row_keys = _ordered_unique([row_key(m) for m in results])
     row_keys.sort(key=lambda key: key[:2])
@@ -161,37 +166,37 @@ def _render_table(results: list[Measurement], colorize: Colorize, trim: bool,
     for m in results:
         table[row_at[row_key(m)]][column_at[m.description]] = m
 
-    envs = {m.env for m in results}
+    envs = {_env(m) for m in results}
     render_env = len(envs) > 1
     env_len = max(len(env) for env in envs) if render_env else 0
     rows: list[_Row] = []
     groups: list[list[list[Measurement | None]]] = []
     prior_threads, prior_env = -1, ""
-    for (threads, env, _), row in zip(row_keys, table):
+    for (threads, env, _), cells in zip(row_keys, table):
         new_group = threads != prior_threads
         if new_group:
             prior_threads, prior_env = threads, ""
             groups.append([])
-        rows.append(_Row(row, len(groups) - 1, render_env and env != prior_env, env_len, scale,
+        rows.append(_Row(cells, len(groups) - 1, render_env and env != prior_env, env_len, scale,
                          colorize, threads if new_group else None))
-        groups[-1].append(row)
+        groups[-1].append(cells)
         prior_env = env
     columns = tuple(_Column([tuple(row[j] for row in group) for group in groups], scale, trim,
                             highlight_warnings) for j in range(len(column_keys)))
-    for row in rows:
-        row.columns = columns
+    for r in rows:
+        r.columns = columns
 
     strings: list[list[str]] = [["", *[str(key) for key in column_keys]]]
-    strings.extend(row.column_strings() for row in rows)
+    strings.extend(r.column_strings() for r in rows)
     count = max(len(s) for s in strings)
     for s in strings:
         s.extend("" for _ in range(count - len(s)))
     widths = [max(len(cell) for cell in cells) for cells in zip(*strings)]
     lines = ["  |  ".join(cell.center(w) for cell, w in zip(strings[0], widths))]
     width = len(lines[0])
-    for s, row in zip(strings[1:], rows):
-        lines.extend(row.separator(width))
-        lines.append("  |  ".join(row.finalize(s, widths)))
+    for s, r in zip(strings[1:], rows):
+        lines.extend(r.separator(width))
+        lines.append("  |  ".join(r.finalize(s, widths)))
     noisy = highlight_warnings and any(m.has_warnings for m in results)
     label = results[0].label
     return (f"[{(' ' + (label or '') + ' ').center(width - 2, '-')}]\n" + "\n".join(lines)

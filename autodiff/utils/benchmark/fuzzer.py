@@ -222,7 +222,7 @@ class FuzzedTensor:
         dim = params[self._dim_parameter] if self._dim_parameter is not None else len(self._size)
 
         def resolve(values: tuple[str | int, ...]) -> tuple[int, ...]:
-            concrete = tuple(params.get(v, v) for v in values)[:dim]  # type: ignore[call-overload]
+            concrete = tuple(params.get(v, v) if isinstance(v, str) else v for v in values)[:dim]
             return concrete + (1,) * (dim - len(concrete))
 
         size = resolve(self._size)
