@@ -208,3 +208,11 @@ def test_compare_names_a_missing_env_beside_others() -> None:
     without, _ = _pair([2e-6], label="L", description="d", sub_label="other")
     table = str(benchmark.Compare([with_env, without]))
     assert "(A)" in table and "(Unspecified env)" in table
+
+
+@pytest.mark.parametrize("spread", [0.01, 0.15, 0.35, 0.8])
+def test_measurement_repr_warnings_match_pytorchs(spread: float) -> None:
+    # The warning's wording changes at PyTorch's thresholds: 10% and 25% of the median.
+    times = [1e-5 * (1 + spread * i / 7) for i in range(8)]
+    ours, theirs = _pair(times, number=10, label="L", sub_label="s", description="d")
+    assert repr(ours).splitlines()[1:] == repr(theirs).splitlines()[1:]

@@ -52,14 +52,13 @@ class Measurement:
 
     @property
     def median(self) -> float:
-        return statistics.median(self.times)
+        return _quantile(self.times, 0.5)
 
     @property
     def iqr(self) -> float:
         if len(self.times) < 2:
             return 0.0
-        quartiles = statistics.quantiles(self.times, n=4, method="inclusive")
-        return quartiles[2] - quartiles[0]
+        return _quantile(self.times, 0.75) - _quantile(self.times, 0.25)
 
     def meets_confidence(self, threshold: float = _IQR_WARN_THRESHOLD) -> bool:
         """Whether the spread of the times, IQR / median, is under `threshold`."""
@@ -137,7 +136,7 @@ class Measurement:
         lines = [f"<{type(self).__module__}.{type(self).__name__} object at {id(self):#x}>",
                  summary, f"  {'Median: ' if count > 1 else ''}{self.median / scale:.2f} {unit}"]
         if count >= 4:
-            low, _, high = statistics.quantiles(self.times, n=4, method="inclusive")
+            low, high = _quantile(self.times, 0.25), _quantile(self.times, 0.75)
             lines.append(f"  IQR:    {self.iqr / scale:.2f} {unit} "
                          f"({low / scale:.2f} to {high / scale:.2f})")
         lines.append(f"  {count} measurement{'s' if count > 1 else ''}, {self.number_per_run} "
@@ -151,6 +150,18 @@ def _time_unit(seconds: float) -> tuple[str, float]:
     """PyTorch's choice: ns, us or ms by the power of a thousand, else s (under 1 ns too)."""
     unit = {-3: "ns", -2: "us", -1: "ms"}.get(int(math.log10(seconds) // 3), "s")
     return unit, {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
+
+
+def _quantile(values: list[float], q: float) -> float:
+    """PyTorch's linear quantile, rounded as its lerp rounds (so printed times match)."""
+    ordered = sorted(values)
+    rank = q * (len(ordered) - 1)
+    below = math.floor(rank)
+    weight = rank - below
+    low, high = ordered[below], ordered[min(below + 1, len(ordered) - 1)]
+    if weight < 0.5:
+        return low + weight * (high - low)
+    return high - (high - low) * (1 - weight)
 
 
 def _f32(value: float) -> float:
