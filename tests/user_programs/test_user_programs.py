@@ -69,10 +69,6 @@ BENCHMARK_COMPARE = Stop("torch.utils.benchmark.Compare (tables of Measurements)
                          "classes (Fuzzer, FuzzedParameter, FuzzedTensor)",
                          "module 'autodiff.utils.benchmark' has no attribute 'Compare'")
 
-SPARSE_EMBEDDING_GRAD = Stop("sparse COO weight gradients from nn.EmbeddingBag(sparse=True) "
-                             "(autodiff gives a dense one) and SGD steps with them",
-                             "EmbeddingBag(sparse=True) gave a dense weight gradient")
-
 TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module named 'autodiff.fx'")
 
 PROGRAMS = [
@@ -120,7 +116,7 @@ PROGRAMS = [
     # beginner_source
     Program("knowledge_distillation"),
     Program("data_loading"),
-    Program("text_sentiment_ngrams", SPARSE_EMBEDDING_GRAD),
+    Program("text_sentiment_ngrams"),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),
