@@ -131,7 +131,7 @@ class EmbeddingBag(Function):
         bags, backend = ctx.bags, grad._backend
         rows, dim = ctx.shape
         used = indices[:bags.used]
-        grad_weight = grad_per_sample = None
+        grad_weight = None
         if ctx.mode == "max":
             if needs_weight:
                 # grad[b, d] goes to weight[indices[winner[b, d]], d] for every non-empty bag.

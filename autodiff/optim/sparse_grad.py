@@ -26,6 +26,15 @@ def refuse_sparse_grads(optimizer: Any, message: str) -> None:
                 raise RuntimeError(message)
 
 
+def gathered(dense: Any, sparse: SparseCOO, backend: Any) -> Any:
+    """dense's entries at sparse's indices: the values of dense.sparse_mask(sparse)."""
+    return coo.gather(backend, dense, sparse.indices)
+
+
+def coalesced(sparse: SparseCOO, backend: Any) -> SparseCOO:
+    return coo.coalesce(backend, sparse)
+
+
 def scaled(sparse: SparseCOO, factor: float) -> SparseCOO:
     """factor * sparse (the same indices)."""
     return sparse.with_values(sparse.values * factor)
