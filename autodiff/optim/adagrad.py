@@ -14,7 +14,7 @@ from .checks import (
     check_tensor_lr,
 )
 from .optimizer import Optimizer
-from .sparse_grad import add_into_, coalesced, gathered, scaled, sparse_grad
+from .sparse_grad import add_into_, coalesced, gathered, refuse_sparse_grads, scaled, sparse_grad
 from .update import (
     bump_versions,
     gradient_with_decay,
@@ -65,6 +65,8 @@ class Adagrad(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """sum += g²;  p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(sum) + eps)."""
         loss = self._closure_loss(closure)
+        refuse_sparse_grads(self, "`fused` does not support sparse grad or complex param",
+                            fused_only=True)
         for group in self.param_groups:
             check_differentiable_hyperparameters(group, "lr")
             lr = hyperparameter(group["lr"])

@@ -15,7 +15,7 @@ from .checks import (
     check_tensor_lr,
 )
 from .optimizer import Optimizer
-from .sparse_grad import add_into_, concatenated, scaled, sparse_grad
+from .sparse_grad import add_into_, concatenated, refuse_sparse_grads, scaled, sparse_grad
 from .update import (
     bump_versions,
     gradient_with_decay,
@@ -55,6 +55,8 @@ class SGD(Optimizer):
         g = ±grad + weight_decay * p;  buf = momentum * buf + (1 - dampening) * g;
         p -= lr * (g + momentum * buf if nesterov else buf)."""
         loss = self._closure_loss(closure)
+        refuse_sparse_grads(self, "`_fused_sgd` does not support sparse gradients",
+                            fused_only=True)
         for group in self.param_groups:
             check_differentiable_hyperparameters(group, "lr")
             lr = hyperparameter(group["lr"])

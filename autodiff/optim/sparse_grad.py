@@ -17,10 +17,12 @@ def sparse_grad(param: Any) -> SparseCOO | None:
     return data if type(data) is SparseCOO else None
 
 
-def refuse_sparse_grads(optimizer: Any, message: str) -> None:
-    """PyTorch's RuntimeError for an optimizer without a sparse rule, raised before any
-    parameter or state changes."""
+def refuse_sparse_grads(optimizer: Any, message: str, fused_only: bool = False) -> None:
+    """PyTorch's RuntimeError for an optimizer without a sparse rule (or, `fused_only`, for its
+    fused groups), raised before any parameter or state changes."""
     for group in optimizer.param_groups:
+        if fused_only and not group.get("fused"):
+            continue
         for param in group["params"]:
             if sparse_grad(param) is not None:
                 raise RuntimeError(message)

@@ -151,6 +151,8 @@ REFUSALS = [
      "add(sparse, dense) is not supported. Use add(dense, sparse) instead."),
     ("Adagrad", dict(weight_decay=0.1),
      "weight_decay option is not compatible with sparse gradients"),
+    ("SGD", dict(lr=0.1, fused=True), "`_fused_sgd` does not support sparse gradients"),
+    ("Adagrad", dict(fused=True), "`fused` does not support sparse grad or complex param"),
     ("Adam", dict(), "Adam does not support sparse gradients, please consider SparseAdam "
      "instead"),
     ("AdamW", dict(), "Adam does not support sparse gradients, please consider SparseAdam "
