@@ -27,7 +27,7 @@ from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
 from .indexing import same_device_index
 from .joining import stack
-from .sparse import embedding_renorm_
+from .sparse import SPARSE_BY_FREQ, embedding_renorm_, inverse_frequency, sparse_weight_grad
 
 _MODES = ("sum", "mean", "max")
 
@@ -75,7 +75,7 @@ class EmbeddingBag(Function):
     @staticmethod
     def forward(ctx: Any, weight: Any, indices: Any, per_sample_weights: Any, *,
                 offsets: tuple[int, ...], mode: str, padding_idx: int | None,
-                scale_grad_by_freq: bool) -> Any:
+                scale_grad_by_freq: bool, sparse: bool = False) -> Any:
         backend = ctx.backend
         dtype = backend.dtype_name(weight)
         bags = _Bags(backend, indices, list(offsets), indices.shape[0], padding_idx,
@@ -84,6 +84,7 @@ class EmbeddingBag(Function):
         dim = weight.shape[1]
         ctx.bags, ctx.mode, ctx.scale_grad_by_freq = bags, mode, scale_grad_by_freq
         ctx.shape = weight.shape
+        ctx.padding_idx, ctx.sparse = padding_idx, sparse
         rows = backend.take(weight, used, axis=0)
         if mode == "max":
             grid = backend.take(rows, backend.reshape(bags.positions, (-1,)), axis=0) \
@@ -130,7 +131,7 @@ class EmbeddingBag(Function):
         bags, backend = ctx.bags, grad._backend
         rows, dim = ctx.shape
         used = indices[:bags.used]
-        grad_weight = grad_per_sample = None
+        grad_weight = None
         if ctx.mode == "max":
             if needs_weight:
                 # grad[b, d] goes to weight[indices[winner[b, d]], d] for every non-empty bag.
@@ -147,33 +148,41 @@ class EmbeddingBag(Function):
         per_row = grad.index_select(0, _wrap(bags.bag_of, backend))
         scale = _wrap(ctx.scale, backend)
         if needs_weight:
+            if ctx.sparse and ctx.scale_grad_by_freq:
+                raise RuntimeError(SPARSE_BY_FREQ)
             contribution = per_row * scale.unsqueeze(1)
             if per_sample_weights is not None and per_sample_weights._requires_grad:
                 # The weights' own path: scale as a function of them, for double backward.
                 kept = _wrap(backend.astype(bags.kept, backend.dtype_name(grad._data)), backend)
                 contribution = per_row * (per_sample_weights[:bags.used] * kept).unsqueeze(1)
             if ctx.scale_grad_by_freq:
-                contribution = contribution * _wrap(_inverse_frequency(backend, used._data, rows,
-                                                                       grad._data), backend)
+                contribution = contribution * _wrap(inverse_frequency(backend, used._data, rows,
+                                                                      grad._data), backend)
+            if ctx.sparse:
+                grad_weight = sparse_weight_grad(contribution, used._data, rows, ctx.padding_idx)
+                return grad_weight, None, _per_sample_grad(ctx, grad, per_row, weight, indices,
+                                                           used, needs_weights)
             grad_weight = zeros(rows, dim, dtype=grad.dtype, device=grad.device).index_add(
                 0, used, contribution)
-        if needs_weights:
-            kept = _wrap(backend.astype(bags.kept, backend.dtype_name(grad._data)), backend)
-            looked_up = weight.index_select(0, used)
-            grad_per_sample = (per_row * looked_up).sum(1) * kept
-            total = indices._data.shape[0]
-            if bags.used < total:  # indices past the last offset take no part
-                grad_per_sample = zeros(total, dtype=grad.dtype, device=grad.device).index_add(
-                    0, _wrap(backend.arange(0, bags.used, 1, "int64"), backend), grad_per_sample)
-        return grad_weight, None, grad_per_sample
+        return grad_weight, None, _per_sample_grad(ctx, grad, per_row, weight, indices, used,
+                                                   needs_weights)
 
 
-def _inverse_frequency(backend: Any, used: Any, rows: int, like: Any) -> Any:
-    """1 / (how often each index occurs), per index position, as a (K, 1) column."""
-    dtype = backend.dtype_name(like)
-    counts = backend.zeros((rows,), dtype)
-    backend.index_add(counts, (used,), backend.ones(used.shape, dtype))
-    return backend.expand_dims(backend.divide(1.0, backend.take(counts, used, axis=0)), axis=1)
+def _per_sample_grad(ctx: Any, grad: Tensor, per_row: Tensor, weight: Tensor, indices: Tensor,
+                     used: Tensor, needed: bool) -> Tensor | None:
+    """The gradient of per_sample_weights (mode 'sum'): each looked-up row dotted with its
+    bag's gradient; indices past the last offset and padding get zero."""
+    if not needed:
+        return None
+    bags, backend = ctx.bags, grad._backend
+    kept = _wrap(backend.astype(bags.kept, backend.dtype_name(grad._data)), backend)
+    looked_up = weight.index_select(0, used)
+    grad_per_sample = (per_row * looked_up).sum(1) * kept
+    total = indices._data.shape[0]
+    if bags.used < total:  # indices past the last offset take no part
+        grad_per_sample = zeros(total, dtype=grad.dtype, device=grad.device).index_add(
+            0, _wrap(backend.arange(0, bags.used, 1, "int64"), backend), grad_per_sample)
+    return grad_per_sample
 
 
 def _index_error(name: str, tensor: Tensor, allowed: str, what: str = "indices") -> RuntimeError:
@@ -189,8 +198,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
                   padding_idx: int | None = None) -> Tensor:
     """The sum, mean or max of weight's rows over each bag of indices: the rows of a 2-D
-    input, or the runs of a 1-D input that `offsets` start. `sparse=True` still gives a dense
-    gradient with the same values (PyTorch gives a sparse COO one)."""
+    input, or the runs of a 1-D input that `offsets` start. `sparse=True` gives the weight a
+    sparse COO gradient (one entry per looked-up index)."""
     if weight.dtype is dtypes.int64 and input.dtype.is_floating_point:
         warnings.warn(
             "Argument order of nn.functional.embedding_bag was changed. Usage "
@@ -283,7 +292,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
             "GitHub.")
     return EmbeddingBag.apply(weight, _wrap(indices, backend), per_sample_weights,
                               offsets=tuple(starts), mode=mode, padding_idx=padding_idx,
-                              scale_grad_by_freq=scale_grad_by_freq)
+                              scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
 
 @function_rule("bag_details")

@@ -14,6 +14,7 @@ from ..saved_fields import fields, saved, value
 from ..tensor import Tensor, _wrap
 from .indexing import same_device_index
 from .norm import vector_norm
+from .sparse_coo import SparseCooTensor
 
 
 class Embedding(Function):
@@ -42,8 +43,41 @@ class Embedding(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         indices, = ctx.saved_tensors
         num_weights, padding_idx, by_freq = ctx.options
+        if ctx.sparse:
+            if by_freq:
+                raise RuntimeError(SPARSE_BY_FREQ)
+            values = grad.reshape(-1, grad.shape[-1])
+            flat = grad._backend.reshape(indices._data, (-1,))
+            return sparse_weight_grad(values, flat, num_weights, padding_idx), None
         return EmbeddingBackward.apply(grad, indices, num_weights=num_weights,
                                        padding_idx=padding_idx, scale_grad_by_freq=by_freq), None
+
+
+SPARSE_BY_FREQ = "embedding_backward: scale_grad_by_freq not supported with sparse gradients"
+
+
+def inverse_frequency(backend: Any, flat: Any, num_weights: int, like: Any) -> Any:
+    """1 / (how often each index occurs), per index position, as a (K, 1) column of like's
+    dtype."""
+    dtype = backend.dtype_name(like)
+    counts = backend.zeros((num_weights,), dtype)
+    backend.index_add(counts, (flat,), backend.ones(flat.shape, dtype))
+    return backend.expand_dims(backend.divide(1.0, backend.take(counts, flat, axis=0)), axis=1)
+
+
+def sparse_weight_grad(values: Tensor, flat: Any, num_weights: int,
+                       padding_idx: int | None) -> Tensor:
+    """An embedding weight's sparse COO gradient (PyTorch's embedding_sparse_backward):
+    uncoalesced, one entry per looked-up index (`flat`, 1-D) with its gradient row of `values`
+    (K, dim); the positions of padding_idx are left out."""
+    backend = values._backend
+    flat = backend.astype(flat, "int64")
+    if padding_idx is not None:
+        keep = backend.astype(backend.nonzero(backend.not_equal(flat, padding_idx))[0], "int64")
+        flat = backend.take(flat, keep, axis=0)
+        values = values.index_select(0, _wrap(keep, backend))
+    return SparseCooTensor.apply(values, indices=backend.reshape(flat, (1, -1)),
+                                 shape=(num_weights, values.shape[1]), coalesced=False)
 
 
 class EmbeddingBackward(Function):
@@ -94,8 +128,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """weight[input]: a lookup table of rows; padding_idx's row gets no gradient. With
-    `sparse=True` the weight's gradient is still a dense tensor with the same values
-    (PyTorch gives a sparse COO one; autodiff's backward does not build it yet)."""
+    `sparse=True` the weight's gradient is a sparse COO tensor (one entry per index)."""
     num_weights = weight._data.shape[0] if weight._data.ndim else 0
     if padding_idx is not None:
         if padding_idx > 0:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from .checks import check_differentiable_hyperparameters, check_tensor_lr, refuse_capturable
 from .optimizer import Optimizer
+from .sparse_grad import refuse_sparse_grads
 from .update import (
     bump_versions,
     gradient_with_decay,
@@ -45,6 +46,7 @@ class Adadelta(Optimizer):
         """v = ρ v + (1 - ρ) g²;  Δ = sqrt(u + eps) / sqrt(v + eps) * g;
         u = ρ u + (1 - ρ) Δ²;  p -= lr Δ."""
         loss = self._closure_loss(closure)
+        refuse_sparse_grads(self, "Adadelta does not support sparse gradients")
         for group in self.param_groups:
             refuse_capturable(group["capturable"])
             check_differentiable_hyperparameters(group, "lr")

@@ -12,6 +12,7 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor, _wrap
 from .checks import check_tensor_lr
 from .optimizer import Optimizer
+from .sparse_grad import refuse_sparse_grads
 from .update import bump_versions, hyperparameter, increment_step, lerp_
 
 
@@ -46,6 +47,7 @@ class Adafactor(Optimizer):
         V = lerp(V, mean of g² per row / column, t^beta2_decay);  U = g / sqrt(V̂);
         p -= alpha U / max(1, RMS(U) / d)."""
         loss = self._closure_loss(closure)
+        refuse_sparse_grads(self, "Adafactor does not support sparse gradients")
         for group in self.param_groups:
             lr = hyperparameter(group["lr"])
             eps1, eps2 = group["eps"]

@@ -14,6 +14,7 @@ from .checks import (
     check_tensor_lr,
 )
 from .optimizer import Optimizer
+from .sparse_grad import add_into_, coalesced, gathered, refuse_sparse_grads, scaled, sparse_grad
 from .update import (
     bump_versions,
     gradient_with_decay,
@@ -64,6 +65,8 @@ class Adagrad(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """sum += g²;  p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(sum) + eps)."""
         loss = self._closure_loss(closure)
+        refuse_sparse_grads(self, "`fused` does not support sparse grad or complex param",
+                            fused_only=True)
         for group in self.param_groups:
             check_differentiable_hyperparameters(group, "lr")
             lr = hyperparameter(group["lr"])
@@ -76,6 +79,16 @@ class Adagrad(Optimizer):
                 state = self.state[param]
                 if not state:  # a parameter added with add_param_group
                     self._init_state(param, bool(group["fused"]))
+                sparse = sparse_grad(param)
+                if sparse is not None:
+                    if group["weight_decay"] != 0:
+                        raise RuntimeError(
+                            "weight_decay option is not compatible with sparse gradients")
+                    step = increment_step(state["step"])
+                    clr = lr / (1 + (step - 1) * group["lr_decay"])
+                    sparse_adagrad_step(param, sparse, state["sum"], clr, group["eps"],
+                                        group["maximize"])
+                    continue
                 step = increment_step(state["step"])
                 xp, data, grad, state_sum = operands(differentiable, param, param._grad,
                                                      state["sum"])
@@ -88,3 +101,15 @@ class Adagrad(Optimizer):
                 if not differentiable:
                     bump_versions(param, state["sum"])
         return loss
+
+
+def sparse_adagrad_step(param: Tensor, grad: Any, state_sum: Tensor, clr: float, eps: float,
+                        maximize: bool) -> None:
+    """Adagrad's rule on the entries of a sparse COO gradient (coalesced first, as PyTorch
+    does): only they add to the sum, and only they move."""
+    backend = param._backend
+    grad = coalesced(scaled(grad, -1.0) if maximize else grad, backend)
+    add_into_(state_sum._data, grad.with_values(grad.values * grad.values), backend)
+    std = backend.sqrt(gathered(state_sum._data, grad, backend)) + eps
+    add_into_(param._data, grad.with_values(grad.values / std), backend, -clr)
+    bump_versions(param, state_sum)

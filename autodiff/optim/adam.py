@@ -21,6 +21,7 @@ from .checks import (
     refuse_capturable,
 )
 from .optimizer import Optimizer
+from .sparse_grad import refuse_sparse_grads
 from .update import (
     bump_versions,
     hyperparameter,
@@ -87,6 +88,8 @@ class Adam(Optimizer):
         """m = β1 m + (1 - β1) g;  v = β2 v + (1 - β2) g²;
         p -= lr / (1 - β1^t) * m / (sqrt(v) / sqrt(1 - β2^t) + eps)."""
         loss = self._closure_loss(closure)
+        refuse_sparse_grads(self, "Adam does not support sparse gradients, please consider "
+                                      "SparseAdam instead")
         for group in self.param_groups:
             refuse_capturable(group["capturable"])
             check_differentiable_hyperparameters(group, "lr", "betas")

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from .checks import check_betas_eps, check_differentiable_hyperparameters, refuse_capturable
 from .optimizer import Optimizer
+from .sparse_grad import refuse_sparse_grads
 from .update import (
     bump_versions,
     gradient_with_decay,
@@ -39,6 +40,7 @@ class Adamax(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """m = β1 m + (1 - β1) g;  u = max(β2 u, |g| + eps);  p -= lr / (1 - β1^t) * m / u."""
         loss = self._closure_loss(closure)
+        refuse_sparse_grads(self, "Adamax does not support sparse gradients")
         for group in self.param_groups:
             refuse_capturable(group["capturable"])
             check_differentiable_hyperparameters(group, "lr")

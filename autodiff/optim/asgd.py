@@ -11,6 +11,7 @@ from ..creation import tensor as _tensor
 from ..tensor import Tensor
 from .checks import check_differentiable_hyperparameters, check_tensor_lr, refuse_capturable
 from .optimizer import Optimizer
+from .sparse_grad import refuse_sparse_grads
 from .update import (
     bump_versions,
     gradient_with_decay,
@@ -45,6 +46,7 @@ class ASGD(Optimizer):
         """p = p (1 - lambd eta) - eta g;  ax += (p - ax) mu (ax = p while mu is 1);
         then eta = lr / (1 + lambd lr t)^alpha and mu = 1 / max(1, t - t0)."""
         loss = self._closure_loss(closure)
+        refuse_sparse_grads(self, "ASGD does not support sparse gradients")
         for group in self.param_groups:
             refuse_capturable(group["capturable"])
             check_differentiable_hyperparameters(group, "lr")

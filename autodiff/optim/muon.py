@@ -18,6 +18,7 @@ from typing import Any
 from ..grad_mode import no_grad
 from .checks import check_tensor_lr
 from .optimizer import Optimizer
+from .sparse_grad import refuse_sparse_grads
 from .update import bump_versions, hyperparameter, lerp_
 
 DEFAULT_A, DEFAULT_B, DEFAULT_C = 3.4445, -4.775, 2.0315
@@ -55,6 +56,7 @@ class Muon(Optimizer):
         """buf = lerp(buf, g, 1 - μ);  O = NS(lerp(g, buf, μ) if nesterov else buf);
         p = p (1 - lr wd) - lr_adjusted O."""
         loss = self._closure_loss(closure)
+        refuse_sparse_grads(self, "Muon does not support sparse gradients")
         for group in self.param_groups:
             lr = hyperparameter(group["lr"])
             momentum = group["momentum"]

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from .checks import check_betas_eps, check_differentiable_hyperparameters, refuse_capturable
 from .optimizer import Optimizer
+from .sparse_grad import refuse_sparse_grads
 from .update import (
     bump_versions,
     hyperparameter,
@@ -45,6 +46,7 @@ class NAdam(Optimizer):
         """m and v as Adam's; p -= lr (1 - μ_t) / (1 - Π μ) g / d + lr μ_{t+1} / (1 - Π μ ·
         μ_{t+1}) m / d, d = sqrt(v / (1 - β2^t)) + eps."""
         loss = self._closure_loss(closure)
+        refuse_sparse_grads(self, "NAdam does not support sparse gradients")
         for group in self.param_groups:
             refuse_capturable(group["capturable"])
             check_differentiable_hyperparameters(group, "lr")

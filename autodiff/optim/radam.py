@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from .checks import check_betas_eps, check_differentiable_hyperparameters, refuse_capturable
 from .optimizer import Optimizer
+from .sparse_grad import refuse_sparse_grads
 from .update import (
     bump_versions,
     hyperparameter,
@@ -42,6 +43,7 @@ class RAdam(Optimizer):
         """m and v as Adam's; with ρ_t = ρ∞ - 2 t β2^t / (1 - β2^t) > 5:
         p -= lr m̂ r_t sqrt(1 - β2^t) / (sqrt(v) + eps), else p -= lr m̂."""
         loss = self._closure_loss(closure)
+        refuse_sparse_grads(self, "RAdam does not support sparse gradients")
         for group in self.param_groups:
             refuse_capturable(group["capturable"])
             check_differentiable_hyperparameters(group, "lr")

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from .checks import check_differentiable_hyperparameters, check_tensor_lr, refuse_capturable
 from .optimizer import Optimizer
+from .sparse_grad import refuse_sparse_grads
 from .update import (
     bump_versions,
     gradient_with_decay,
@@ -51,6 +52,7 @@ class RMSprop(Optimizer):
         """v = α v + (1 - α) g²;  avg = sqrt(v - ḡ²) if centered else sqrt(v);
         p -= lr * (buf = momentum * buf + g / (avg + eps)) or lr * g / (avg + eps)."""
         loss = self._closure_loss(closure)
+        refuse_sparse_grads(self, "RMSprop does not support sparse gradients")
         for group in self.param_groups:
             refuse_capturable(group["capturable"])
             check_differentiable_hyperparameters(group, "lr")

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from .checks import check_tensor_lr, refuse_capturable
 from .optimizer import Optimizer
+from .sparse_grad import refuse_sparse_grads
 from .update import (
     bump_versions,
     hyperparameter,
@@ -43,6 +44,7 @@ class Rprop(Optimizer):
         """s = clamp(s * (etaplus if g g_prev > 0, etaminus if < 0, else 1), min, max);
         g = 0 where the sign flipped;  p -= sign(g) s;  g_prev = g."""
         loss = self._closure_loss(closure)
+        refuse_sparse_grads(self, "Rprop does not support sparse gradients")
         for group in self.param_groups:
             refuse_capturable(group["capturable"])
             etaminus, etaplus = group["etas"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
+from ..sparse_coo import SparseCOO
 from ..tensor import _wrap
 from .checks import (
     check_differentiable_hyperparameters,
@@ -14,6 +15,7 @@ from .checks import (
     check_tensor_lr,
 )
 from .optimizer import Optimizer
+from .sparse_grad import add_into_, concatenated, refuse_sparse_grads, scaled, sparse_grad
 from .update import (
     bump_versions,
     gradient_with_decay,
@@ -53,6 +55,8 @@ class SGD(Optimizer):
         g = ±grad + weight_decay * p;  buf = momentum * buf + (1 - dampening) * g;
         p -= lr * (g + momentum * buf if nesterov else buf)."""
         loss = self._closure_loss(closure)
+        refuse_sparse_grads(self, "`_fused_sgd` does not support sparse gradients",
+                            fused_only=True)
         for group in self.param_groups:
             check_differentiable_hyperparameters(group, "lr")
             lr = hyperparameter(group["lr"])
@@ -64,6 +68,10 @@ class SGD(Optimizer):
                 if group["fused"]:
                     check_fused_param(param)
                 state = self.state[param]
+                sparse = sparse_grad(param)
+                if sparse is not None:
+                    sparse_sgd_step(param, sparse, state, group, lr)
+                    continue
                 buffer = state.get("momentum_buffer") if momentum != 0 else None
                 xp, data, grad, buffer_data = operands(differentiable, param, param._grad, buffer)
                 grad = gradient_with_decay(xp, grad, data, group["maximize"],
@@ -85,6 +93,34 @@ class SGD(Optimizer):
                 if not differentiable:
                     bump_versions(param, buffer)
         return loss
+
+
+def sparse_sgd_step(param: Any, grad: SparseCOO, state: dict[str, Any], group: dict[str, Any],
+                    lr: float) -> None:
+    """SGD's rule for a sparse COO gradient, as PyTorch runs it on sparse tensors: the momentum
+    buffer is sparse too (its entries grow by the gradient's each step), and the parameter
+    takes a scatter-add of the touched rows. Weight decay would add the dense parameter to
+    the sparse gradient, which PyTorch refuses."""
+    if group["weight_decay"] != 0:
+        raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
+                           "instead.")
+    backend = param._backend
+    if group["maximize"]:
+        grad = scaled(grad, -1.0)
+    momentum = group["momentum"]
+    buffer = None
+    if momentum != 0:
+        buffer = state.get("momentum_buffer")
+        if buffer is None:
+            buffer = _wrap(grad.copied(backend), backend)
+            state["momentum_buffer"] = buffer
+        else:
+            buffer._data = concatenated(scaled(buffer._data, momentum),
+                                        scaled(grad, 1 - group["dampening"]), backend)
+        grad = concatenated(grad, scaled(buffer._data, momentum), backend) \
+            if group["nesterov"] else buffer._data
+    add_into_(param._data, grad, backend, -lr)
+    bump_versions(param, buffer)
 
 
 def sgd_momentum_(buffer: Any, grad: Any, momentum: float, dampening: float) -> None:

@@ -1,12 +1,10 @@
-"""SparseAdam: Adam with lazy updates, for embeddings. Only the rows a step's gradient touches
-have their moments and values updated; the moments of the other rows are not decayed.
+"""SparseAdam: Adam with lazy updates, for embeddings. Only the entries a step's gradient
+touches have their moments and values updated; the moments of the others are not decayed.
 
-autodiff has no sparse tensor layout, so gradients are dense (an `Embedding`'s gradient is
-zero in the rows the batch did not look up). SparseAdam takes the rows of the first dimension
-whose gradient is not all zero as the rows the step touches, which is what PyTorch's sparse
-gradient of an embedding holds, and then computes PyTorch's lazy update on them. (A row that
-was looked up but received an exactly zero gradient counts as untouched here; PyTorch would
-decay its moments.) PyTorch's SparseAdam refuses dense gradients; this one requires them.
+A sparse COO gradient (`Embedding(sparse=True)`) names its entries, as in PyTorch. A dense
+gradient, which PyTorch refuses, is also taken: the rows of its first dimension that are not
+all zero count as touched (so a looked-up row whose gradient is exactly zero is left alone,
+where PyTorch's sparse gradient would decay its moments).
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ from typing import Any
 from ..grad_mode import no_grad
 from .checks import check_tensor_lr
 from .optimizer import Optimizer
+from .sparse_grad import add_into_, coalesced, gathered, scaled, sparse_grad
 from .update import bump_versions, hyperparameter
 
 
@@ -56,6 +55,12 @@ class SparseAdam(Optimizer):
                     state["exp_avg"] = self._zeros_like(param)
                     state["exp_avg_sq"] = self._zeros_like(param)
                 state["step"] += 1
+                step = state["step"]
+                step_size = lr * math.sqrt(1 - beta2**step) / (1 - beta1**step)
+                sparse = sparse_grad(param)
+                if sparse is not None:
+                    sparse_adam_step(param, sparse, state, group, step_size)
+                    continue
                 xp, data = param._backend, param._data
                 grad = param._grad._data
                 if group.get("maximize", False):
@@ -74,11 +79,31 @@ class SparseAdam(Optimizer):
                 exp_avg_sq += exp_avg_sq_update
                 denom = xp.sqrt(exp_avg_sq)
                 denom += group["eps"]
-                step = state["step"]
-                step_size = lr * math.sqrt(1 - beta2**step) / (1 - beta1**step)
                 data += xp.where(touched, -step_size * (numer / denom), 0.0)
                 bump_versions(param, state["exp_avg"], state["exp_avg_sq"])
         return loss
+
+
+def sparse_adam_step(param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any],
+                     step_size: float) -> None:
+    """The lazy update on the entries of a sparse COO gradient (coalesced first), as PyTorch's
+    SparseAdam computes it."""
+    backend = param._backend
+    beta1, beta2 = group["betas"]
+    grad = coalesced(scaled(grad, -1.0) if group["maximize"] else grad, backend)
+    if grad.values.size == 0:
+        return  # PyTorch skips an empty gradient (the step still counts)
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    old_exp_avg = gathered(exp_avg._data, grad, backend)
+    exp_avg_update = (grad.values - old_exp_avg) * (1 - beta1)
+    add_into_(exp_avg._data, grad.with_values(exp_avg_update), backend)
+    old_exp_avg_sq = gathered(exp_avg_sq._data, grad, backend)
+    exp_avg_sq_update = (grad.values * grad.values - old_exp_avg_sq) * (1 - beta2)
+    add_into_(exp_avg_sq._data, grad.with_values(exp_avg_sq_update), backend)
+    numer = exp_avg_update + old_exp_avg
+    denom = backend.sqrt(exp_avg_sq_update + old_exp_avg_sq) + group["eps"]
+    add_into_(param._data, grad.with_values(-step_size * (numer / denom)), backend)
+    bump_versions(param, exp_avg, exp_avg_sq)
 
 
 def _touched_rows(xp: Any, grad: Any) -> Any:

@@ -601,8 +601,6 @@ LOSS += [
       for mode, padding in ((0, None), (1, 4), (2, None), (2, 4))],
     OpInfo("embedding_bag_2d", lambda w: F.embedding_bag(_const(INDICES, w), w),
            lambda w: w[INDICES].mean(1), (Sample(((5, 3),)),), "EmbeddingBagBackward0"),
-    OpInfo("embedding_sparse", lambda w: F.embedding(_const(INDICES, w), w, sparse=True),
-           lambda w: w[INDICES], (Sample(((5, 3),)),), "EmbeddingBackward0"),
     *[OpInfo(f"norm_except_dim_{dim}", lambda v, d=dim: autodiff.norm_except_dim(v, 2, d),
              lambda v, d=dim: _norm_except_dim(v, d), (Sample(((2, 3, 4),)),), grad_fn)
       for dim, grad_fn in ((0, "ViewBackward0"), (1, "TransposeBackward0"),

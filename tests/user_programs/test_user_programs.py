@@ -65,10 +65,6 @@ class Program:
 
 # What stops programs today. The reason names the missing feature; the error is the text the
 # program stops with (the last line of its traceback must contain it).
-SPARSE_EMBEDDING_GRAD = Stop("sparse COO weight gradients from nn.EmbeddingBag(sparse=True) "
-                             "(autodiff gives a dense one) and SGD steps with them",
-                             "EmbeddingBag(sparse=True) gave a dense weight gradient")
-
 TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module named 'autodiff.fx'")
 
 PROGRAMS = [
@@ -116,7 +112,7 @@ PROGRAMS = [
     # beginner_source
     Program("knowledge_distillation"),
     Program("data_loading"),
-    Program("text_sentiment_ngrams", SPARSE_EMBEDDING_GRAD),
+    Program("text_sentiment_ngrams"),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),

@@ -91,8 +91,7 @@ class Embedding(Module):
 
 class EmbeddingBag(Module):
     """Sums, averages or maxes the embeddings of each bag of indices (`F.embedding_bag`)
-    without building the per-bag rows; `sparse=True` still gives a dense gradient (PyTorch
-    gives a sparse COO one)."""
+    without building the per-bag rows; `sparse=True` gives the weight a sparse COO gradient."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
                  norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
