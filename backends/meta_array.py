@@ -27,18 +27,12 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
+from .base import contiguous_strides
+
 Shape = tuple[int, ...]
 
 ITEM_ERROR = "Tensor.item() cannot be called on meta tensors"
 
-
-def contiguous(shape: Sequence[int]) -> Shape:
-    strides = []
-    step = 1
-    for size in reversed(shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return tuple(reversed(strides))
 
 
 class MetaArray(np.ndarray):
@@ -55,7 +49,7 @@ class MetaArray(np.ndarray):
         """The strides, in elements, PyTorch gives this tensor."""
         layout = self._layout
         if layout is None or len(layout) != self.ndim:
-            return contiguous(self.shape)
+            return contiguous_strides(self.shape)
         return layout
 
     def _stand_in(self) -> np.ndarray:
@@ -222,7 +216,7 @@ def blank(shape: Sequence[int], dtype: Any, layout: Sequence[int] | None = None)
     shape = tuple(int(size) for size in shape)
     one = np.zeros(1, dtype)
     array = np.lib.stride_tricks.as_strided(one, shape, (0,) * len(shape)).view(MetaArray)
-    if layout is not None and tuple(layout) != contiguous(shape):
+    if layout is not None and tuple(layout) != contiguous_strides(shape):
         array._layout = tuple(int(s) for s in layout)
     return array
 
@@ -485,7 +479,7 @@ def _elementwise_layout(shape: Shape, inputs: tuple[Any, ...]) -> Shape | None:
     for x in inputs:
         if isinstance(x, MetaArray) and x.ndim == len(shape):
             layout = x.layout
-            if layout == contiguous(x.shape):
+            if layout == contiguous_strides(x.shape):
                 continue
             operands.append(tuple(0 if x.shape[d] == 1 and shape[d] != 1 else layout[d]
                                   for d in range(len(shape))))
@@ -649,7 +643,7 @@ def _broadcast_to(array: Any, shape: Any, subok: bool = False) -> MetaArray:
     np.broadcast_shapes(own, shape)
     if len(shape) < len(own):
         raise ValueError("input operand has more dimensions than allowed by the axis remapping")
-    layout = array.layout if isinstance(array, MetaArray) else contiguous(own)
+    layout = array.layout if isinstance(array, MetaArray) else contiguous_strides(own)
     added = len(shape) - len(own)
     strides = (0,) * added + tuple(
         0 if size == 1 and target != 1 else stride

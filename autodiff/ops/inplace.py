@@ -205,12 +205,7 @@ def _record(tensor: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
     if isinstance(node, Function):
         node.saved_output_moved(data, tensor)
     if tensor._base is None:
-        old_node, old_output_nr = tensor.grad_fn, tensor._output_nr
-        tensor._grad_fn = node
-        tensor._output_nr = result._output_nr
-        tensor._requires_grad = True
-        move_retains_grad(tensor, old_node, old_output_nr, node)
-        history_changed(tensor)
+        _take_history(tensor, result, node)
     else:
         _rebase_view(tensor, source, result)
     return tensor
@@ -242,16 +237,22 @@ def _into_sparse(tensor: Tensor, compute: Callable[[Tensor], Tensor], recording:
     tensor._bump_version()
     node = result.grad_fn
     if recording and node is not None:
-        old_node, old_output_nr = tensor.grad_fn, tensor._output_nr
-        tensor._grad_fn = node
-        tensor._output_nr = result._output_nr
-        tensor._requires_grad = True
-        move_retains_grad(tensor, old_node, old_output_nr, node)
-        history_changed(tensor)
+        _take_history(tensor, result, node)
     return tensor
 
 
 _REFUSED_OPERATOR = re.compile(r"^(Could not run 'aten::)([a-z0-9_]+?)_?(?=[.'])")
+
+
+def _take_history(tensor: Tensor, result: Tensor, node: Any) -> None:
+    """The tensor (not a view) becomes output `result._output_nr` of `node`, the op it was
+    written by; retain_grad follows it to its new place."""
+    old_node, old_output_nr = tensor.grad_fn, tensor._output_nr
+    tensor._grad_fn = node
+    tensor._output_nr = result._output_nr
+    tensor._requires_grad = True
+    move_retains_grad(tensor, old_node, old_output_nr, node)
+    history_changed(tensor)
 
 
 def _in_place_refusal(error: NotImplementedError) -> NotImplementedError:
