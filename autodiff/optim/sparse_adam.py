@@ -1,10 +1,8 @@
 """SparseAdam: Adam with lazy updates, for embeddings. Only the entries a step's gradient
 touches have their moments and values updated; the moments of the others are not decayed.
 
-A sparse COO gradient (`Embedding(sparse=True)`) names its entries, as in PyTorch. A dense
-gradient, which PyTorch refuses, is also taken: the rows of its first dimension that are not
-all zero count as touched (so a looked-up row whose gradient is exactly zero is left alone,
-where PyTorch's sparse gradient would decay its moments).
+The gradients must be sparse COO (what `Embedding(sparse=True)` gives), whose indices name
+the touched entries; a dense gradient is refused, as PyTorch refuses it.
 """
 
 from __future__ import annotations
@@ -37,12 +35,31 @@ class SparseAdam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
         defaults = dict(lr=lr, betas=betas, eps=eps, maximize=maximize)
         super().__init__(params, defaults)
+        sparse_params, complex_params = [], []
+        for index, group in enumerate(self.param_groups):
+            for position, param in enumerate(group["params"]):
+                if param.is_sparse:
+                    sparse_params.append([index, position])
+                if param.is_complex():
+                    complex_params.append([index, position])
+        if sparse_params:
+            raise ValueError(f"Sparse params at indices {sparse_params}: SparseAdam requires "
+                             "dense parameter tensors")
+        if complex_params:
+            raise ValueError(f"Complex params at indices {complex_params}: SparseAdam does not "
+                             "support complex parameters")
 
     @no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """On the touched rows only: m += (g - m)(1 - β1);  v += (g² - v)(1 - β2);
         p -= lr sqrt(1 - β2^t) / (1 - β1^t) * m / (sqrt(v) + eps)."""
         loss = self._closure_loss(closure)
+        # Every gradient is checked before any update, so a refusal leaves all untouched.
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param._grad is not None and sparse_grad(param) is None:
+                    raise RuntimeError("SparseAdam does not support dense gradients, please "
+                                       "consider Adam instead")
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             lr = hyperparameter(group["lr"])
@@ -57,30 +74,7 @@ class SparseAdam(Optimizer):
                 state["step"] += 1
                 step = state["step"]
                 step_size = lr * math.sqrt(1 - beta2**step) / (1 - beta1**step)
-                sparse = sparse_grad(param)
-                if sparse is not None:
-                    sparse_adam_step(param, sparse, state, group, step_size)
-                    continue
-                xp, data = param._backend, param._data
-                grad = param._grad._data
-                if group.get("maximize", False):
-                    grad = -grad
-                touched = _touched_rows(xp, grad)
-                if touched is None:
-                    continue  # PyTorch skips an empty gradient (the step still counts)
-                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                # Outside the touched rows both updates are exactly 0, so m and v keep their
-                # values there; inside, m + update is the new m (PyTorch's `numer`).
-                exp_avg_update = xp.where(touched, (grad - exp_avg) * (1 - beta1), 0.0)
-                exp_avg_sq_update = xp.where(touched, (grad * grad - exp_avg_sq) * (1 - beta2),
-                                             0.0)
-                numer = exp_avg_update + exp_avg
-                exp_avg[...] = numer
-                exp_avg_sq += exp_avg_sq_update
-                denom = xp.sqrt(exp_avg_sq)
-                denom += group["eps"]
-                data += xp.where(touched, -step_size * (numer / denom), 0.0)
-                bump_versions(param, state["exp_avg"], state["exp_avg_sq"])
+                sparse_adam_step(param, sparse_grad(param), state, group, step_size)
         return loss
 
 
@@ -105,15 +99,3 @@ def sparse_adam_step(param: Any, grad: Any, state: dict[str, Any], group: dict[s
     add_into_(param._data, grad.with_values(-step_size * (numer / denom)), backend)
     bump_versions(param, exp_avg, exp_avg_sq)
 
-
-def _touched_rows(xp: Any, grad: Any) -> Any:
-    """A boolean mask, broadcastable against `grad`, of the rows (first dimension) with a
-    nonzero gradient; None when there is none."""
-    if grad.size == 0:
-        return None
-    nonzero = grad != 0
-    rows = (nonzero if grad.ndim == 0
-            else xp.any(xp.reshape(nonzero, (grad.shape[0], -1)), axis=1))
-    if not bool(xp.any(rows)):
-        return None
-    return xp.reshape(rows, rows.shape + (1,) * max(grad.ndim - 1, 0))

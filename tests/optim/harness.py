@@ -84,8 +84,9 @@ def run_autodiff(make: Callable[[list[dict[str, Any]]], Any], device: str = "cpu
     history = []
     for step in range(steps):
         for index, param in enumerate((first, second)):
-            param.grad = autodiff.tensor(problem.gradient(index, step, host(param)), dtype=dtype,
-                                         device=device)
+            grad = autodiff.tensor(problem.gradient(index, step, host(param)), dtype=dtype,
+                                   device=device)
+            param.grad = grad.to_sparse(sparse_dim=1) if problem.row_sparse else grad
         optimizer.step()
         history.append((host(first), host(second)))
     assert np.all(host(frozen) == 1)

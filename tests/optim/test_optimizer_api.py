@@ -67,7 +67,9 @@ def _torch_steps(torch: Any, name: str, optimizer: Any, params: list[Any], grads
 def _our_steps(optimizer: Any, params: list[Any], grads: Any) -> None:
     for step_grads in grads:
         for param, grad in zip(params, step_grads):
-            param.grad = autodiff.tensor(grad, device=param.device)
+            grad = autodiff.tensor(grad, device=param.device)
+            sparse = type(optimizer).__name__ == "SparseAdam"
+            param.grad = grad.to_sparse(sparse_dim=1) if sparse else grad
         optimizer.step()
 
 
