@@ -33,6 +33,9 @@ EIGENVECTOR_SIGNS = ("eigenvectors are defined up to sign and the LAPACK drivers
 POWER_ORDER = ("autodiff's matrix_power multiplies the powers in another order: the last "
                "MmBackward0's operands differ")
 RANDOM = "random: the Gumbel noise comes from another generator"
+RANDOM_SLOPES = "random: rrelu's slopes (its saved noise) come from another generator"
+UNINITIALIZED_NOISE = ("in evaluation PyTorch's rrelu saves an uninitialized noise buffer it "
+                       "never reads; autodiff's node saves None")
 OTHER_RESHAPE = "autodiff's node reshapes from another intermediate shape"
 SGN_REAL = "autodiff's sgn of a real input saves nothing (its gradient is zero)"
 BROADCAST_FIRST = ("PyTorch's take_along_dim broadcasts the input first and gathers from that "
@@ -52,8 +55,7 @@ COMPOSITE = ("autodiff computes the op as one node that carries the name of PyTo
 # Nodes whose class declares no saved names yet: the op keeps what it saved only in
 # saved_tensors and ctx attributes. Each entry with one of these nodes is a strict xfail.
 NOT_DECLARED = frozenset({
-    "CtcLossBackward0", "EmbeddingBagBackward0", "RreluWithNoiseBackward0",
-    "RreluWithNoiseBackward1",
+    "CtcLossBackward0", "EmbeddingBagBackward0",
 })
 
 # Entries whose node differs for a reason of its own (the names above).
@@ -137,6 +139,11 @@ ENTRY_DIFFERENCES: dict[str, str] = {
     "cross_entropy_3d_none": OTHER_RESHAPE,
     "linalg.matrix_power": POWER_ORDER,
     "F.gumbel_softmax": RANDOM,
+    "F.rrelu": UNINITIALIZED_NOISE,
+    "F.rrelu_": UNINITIALIZED_NOISE,
+    "rrelu": UNINITIALIZED_NOISE,
+    "F.rrelu_training": RANDOM_SLOPES,
+    "F.rrelu__training": RANDOM_SLOPES,
     "linalg.matrix_power_negative": ROW_MAJOR,
     "linalg.svd_full": ROW_MAJOR,
     "linalg.svd_vectors": ROW_MAJOR,
