@@ -29,6 +29,7 @@ from typing import Any
 from .. import dtypes
 from ..autocast_state import autocast_op
 from ..function import Function
+from ..saved_fields import Computed, fields, saved, value
 from ..tensor import Tensor, _wrap
 from .loss import _reduction
 from .selection import where
@@ -138,11 +139,20 @@ def _log_sum(backend: Any, values: Any, axis: int, keepdims: bool = False) -> An
     return out if keepdims else backend.squeeze(out, axis=axis)
 
 
+_ALPHA = saved(2)
+
+
 class CtcLoss(Function):
     """The negative log-likelihood of each sample's target, (N,)."""
 
     node_name = "CtcLossBackward0"
     forward_ad_name = "_ctc_loss"  # PyTorch has no forward derivative for it either
+    # result1 is PyTorch's log_alpha, (N, T, S); autodiff's alpha runs time first.
+    saved_fields = fields(
+        log_probs=saved(0), targets=saved(1), input_lengths=value("input_lengths"),
+        target_lengths=value("target_lengths"), blank=value("blank"),
+        zero_infinity=value("zero_infinity"), result0=saved(4),
+        result1=Computed(lambda node: _ALPHA.read(node).permute(1, 0, 2), tensor=True))
 
     @staticmethod
     def forward(ctx: Any, log_probs: Any, targets: Any, *, input_lengths: tuple[int, ...],
@@ -169,12 +179,13 @@ class CtcLoss(Function):
         log_likelihood = backend.where(no_frames, certain, log_likelihood)
         nll = backend.negative(log_likelihood)
         ctx.lattice, ctx.zero_infinity = lattice, zero_infinity
-        ctx.save_for_backward(log_probs, alpha, emissions, nll)
+        ctx.input_lengths, ctx.target_lengths, ctx.blank = input_lengths, target_lengths, blank
+        ctx.save_for_backward(log_probs, targets, alpha, emissions, nll)
         return nll
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        log_probs, alpha, emissions, nll = ctx.saved_tensors
+        log_probs, _, alpha, emissions, nll = ctx.saved_tensors
         return CtcLossBackward.apply(grad, log_probs, alpha, emissions, nll, lattice=ctx.lattice,
                                      zero_infinity=ctx.zero_infinity), None
 

@@ -299,18 +299,23 @@ class RreluWithNoise(Function):
 
     node_name = "RreluWithNoiseBackward0"
     of_result = False  # rrelu_ saves the result instead of the input
+    # PyTorch's noise in evaluation is an uninitialized buffer; autodiff has none (None).
+    saved_fields = fields(self=saved(0), noise=saved(1), lower=value("lower"),
+                          upper=value("upper"), training=value("training"))
 
     jvp = auto_element_wise
 
     @staticmethod
-    def forward(ctx: Any, a: Any, *, noise: Any, slope: float, use_noise: bool) -> Any:
+    def forward(ctx: Any, a: Any, *, noise: Any, lower: float, upper: float,
+                use_noise: bool) -> Any:
         backend = ctx.backend
-        ctx.slope, ctx.use_noise = slope, use_noise
+        ctx.lower, ctx.upper, ctx.training = lower, upper, noise is not None
+        ctx.slope, ctx.use_noise = (lower + upper) / 2, use_noise
         if noise is not None:
             out = backend.multiply(a, noise)
         else:
-            out = backend.where(backend.greater(a, 0), a, backend.multiply(a, slope))
-        ctx.save_for_backward(out if ctx.of_result else a, noise if use_noise else None)
+            out = backend.where(backend.greater(a, 0), a, backend.multiply(a, ctx.slope))
+        ctx.save_for_backward(out if ctx.of_result else a, noise)
         return out
 
     @staticmethod
@@ -326,6 +331,8 @@ class RreluWithNoise(Function):
 class RreluWithNoiseResult(RreluWithNoise):
     node_name = "RreluWithNoiseBackward1"
     of_result = True
+    saved_fields = fields(result=saved(0), noise=saved(1), lower=value("lower"),
+                          upper=value("upper"), training=value("training"))
 
 
 def _rrelu(op: type[RreluWithNoise], input: Tensor, lower: float, upper: float,
@@ -342,7 +349,7 @@ def _rrelu(op: type[RreluWithNoise], input: Tensor, lower: float, upper: float,
         noise = backend.where(backend.greater(data, 0), backend.ones_like(data), slopes)
     else:
         require_floating("leaky_relu", backend, data)
-    return op.apply(input, noise=noise, slope=(lower + upper) / 2,
+    return op.apply(input, noise=noise, lower=lower, upper=upper,
                     use_noise=training and upper - lower > 1e-6)
 
 

@@ -188,3 +188,29 @@ def test_linear_saves_what_addmm_and_mm_save(device: str) -> None:
     assert node._saved_alpha == 1 and node._saved_beta == 1
     vector = layer(autodiff.randn(4, device=device)).grad_fn
     assert vector.name() == "ViewBackward0" and vector._saved_self_sym_sizes == (1, 3)
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_rrelu_saves_its_bounds_mode_and_noise(device: str, training: bool) -> None:
+    # (The op-table comparison with PyTorch cannot check these: the noise is random there, and
+    # uninitialized in evaluation.)
+    a, _ = _leaves(device)
+    out = autodiff.nn.functional.rrelu(a, 0.1, 0.6, training=training)
+    node = out.grad_fn
+    assert _saved_names(node) == ["_raw_saved_noise", "_raw_saved_self", "_saved_lower",
+                                  "_saved_noise", "_saved_self", "_saved_training",
+                                  "_saved_upper"]
+    assert (node._saved_lower, node._saved_upper, node._saved_training) == (0.1, 0.6, training)
+    assert node._saved_self is a
+    if not training:
+        assert node._saved_noise is None
+    else:  # 1 where the input is positive, the slope drawn for each negative element
+        noise = node._saved_noise.tolist()
+        assert noise[0] == noise[2] == 1.0 and 0.1 <= noise[1] <= 0.6
+        assert out.tolist()[1] == -2.0 * noise[1]
+    in_place = autodiff.nn.functional.rrelu(a.clone(), 0.1, 0.6, training=training, inplace=True)
+    node = in_place.grad_fn
+    assert node.name() == "RreluWithNoiseBackward1"
+    assert "_saved_result" in _saved_names(node) and "_saved_self" not in _saved_names(node)
+    assert node._saved_result.tolist() == in_place.tolist()
+    assert node._saved_training is training
