@@ -586,7 +586,7 @@ def compile(model: Callable[..., Any] | None = None, *, fullgraph: bool = False,
     not bit for bit)}. All but "product_reductions" are on by default and keep eager's op
     order: on the CPU a replay gives eager's results bit for bit. "product_reductions" is off
     by default for that reason (it buys 2 to 6% of a small training step; see
-    docs/architecture.md)."""
+    docs/compile.md)."""
     if dynamic:
         raise ValueError("autodiff.compile: dynamic=True is not supported (each new shape "
                          "traces a program of its own, as dynamic=False does)")
