@@ -399,12 +399,10 @@ def _vectorized_jacobian_of_output(index: int, out: Tensor, inputs: tuple[Tensor
 
 
 def _jacfwd(func: Callable[..., Any], inputs: Any, strict: bool, vectorize: bool) -> Any:
-    """The Jacobian by forward-mode AD: one forward pass per input element, with that
-    element's basis vector as the tangent, gives one column of every output's block.
+    """The Jacobian by forward-mode AD: one forward pass, vmapped over the basis tangents
+    (one per input element), gives every column of every output's block."""
+    from ..func.vmap import vmap
 
-    PyTorch accepts only vectorize=True here and batches the passes with vmap; until autodiff
-    has vmap the passes run one after another (same results, n forward passes).
-    """
     if strict:
         raise RuntimeError(
             "torch.autograd.functional.jacobian: `strict=True` and `strategy=\"forward-mode\"` "
@@ -417,33 +415,41 @@ def _jacfwd(func: Callable[..., Any], inputs: Any, strict: bool, vectorize: bool
             "Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
             "only implemented for `vectorize=True`."
         )
-    columns: list[list[list[Tensor]]] | None = None  # [output][input] -> one per element
-    is_outputs_tuple = False
-    primals: tuple[Tensor, ...] = ()
-    for index, inp in enumerate(inputs):
-        size = inp.numel()
-        basis = _basis(inp, size) if size else None
-        for element in range(size):
-            assert basis is not None
-            backend = inp._backend
-            tangents = [zeros_like(other) for other in inputs]
-            tangents[index] = _wrap(backend.reshape(backend.getitem(basis, (element, ...)),
-                                                    inp._data.shape), backend)
-            with forward_ad.dual_level():
-                duals = tuple(forward_ad.make_dual(x, t) for x, t in zip(inputs, tangents))
-                is_outputs_tuple, outputs = _as_tuple(func(*duals), "outputs", "jacobian")
-                unpacked = [forward_ad.unpack_dual(out) for out in outputs]
-            primals = tuple(pair.primal for pair in unpacked)
-            if columns is None:
-                columns = [[[] for _ in inputs] for _ in outputs]
-            for out_index, pair in enumerate(unpacked):
-                tangent = pair.tangent if pair.tangent is not None else zeros_like(pair.primal)
-                columns[out_index][index].append(tangent)
-    if columns is None:  # no input has an element: run func once for the outputs' shapes
+    sizes = [inp.numel() for inp in inputs]
+    total = sum(sizes)
+    if total == 0:  # no input has an element: run func once for the outputs' shapes
         is_outputs_tuple, primals = _as_tuple(func(*inputs), "outputs", "jacobian")
-        columns = [[[] for _ in inputs] for _ in primals]
-    result = [[_assemble_columns(columns[i][j], out, inp)
-               for j, inp in enumerate(inputs)] for i, out in enumerate(primals)]
+        result = [[_assemble_columns([], out, inp) for inp in inputs] for out in primals]
+        return _untuple_lists(result, is_outputs_tuple, is_inputs_tuple)
+    tangents = []
+    start = 0
+    for inp, size in zip(inputs, sizes):  # input j's share of the basis: (total, *shape)
+        backend = inp._backend
+        columns = backend.eye(total, None, backend.dtype_name(inp._data))[:, start:start + size]
+        tangents.append(_wrap(backend.reshape(columns, (total, *inp._data.shape)), backend))
+        start += size
+    is_outputs_tuple = False
+
+    def push(*tangent: Tensor) -> tuple[tuple[Tensor, ...], tuple[Tensor, ...]]:
+        nonlocal is_outputs_tuple
+        with forward_ad.dual_level():
+            duals = tuple(forward_ad.make_dual(x, t) for x, t in zip(inputs, tangent))
+            is_outputs_tuple, outputs = _as_tuple(func(*duals), "outputs", "jacobian")
+            unpacked = [forward_ad.unpack_dual(out) for out in outputs]
+        pushed = tuple(zeros_like(pair.primal) if pair.tangent is None else pair.tangent
+                       for pair in unpacked)
+        return pushed, tuple(pair.primal for pair in unpacked)
+
+    pushed, batched_primals = vmap(push)(*tangents)
+    result = []
+    for out, primal in zip(pushed, batched_primals):  # out: (total, *out_shape)
+        blocks = []
+        start = 0
+        for inp, size in zip(inputs, sizes):
+            piece = out[start:start + size].movedim(0, -1)
+            blocks.append(piece.reshape((*primal.shape[1:], *inp.shape)))
+            start += size
+        result.append(blocks)
     return _untuple_lists(result, is_outputs_tuple, is_inputs_tuple)
 
 
