@@ -66,6 +66,9 @@ class Program:
 # What stops programs today. The reason names the missing feature; the error is the text the
 # program stops with (the last line of its traceback must contain it).
 TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module named 'autodiff.fx'")
+CHANNELS_LAST_POOLING = Stop("channels_last kept through pooling (max_pool2d, avg_pool2d and the "
+                             "adaptive pools return row-major outputs)",
+                             "Operator `max_pool2d` lost channels_last property")
 
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
@@ -107,6 +110,7 @@ PROGRAMS = [
     Program("optimizer_step_in_backward"),
     Program("pruning", compare=True),
     Program("scaled_dot_product_attention", compare=True),
+    Program("memory_format", CHANNELS_LAST_POOLING),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
     # beginner_source
@@ -154,6 +158,8 @@ PROGRAMS = [
     Program("gat"),
     Program("language_translation"),
     Program("fx_invert", TORCH_FX),
+    # pytorch/tutorials, advanced_source
+    Program("numpy_extensions", compare=True),
 ]
 
 
