@@ -125,9 +125,11 @@ def check_wrapper(fn):
         failed = False
         if was_cl:
             if isinstance(result, torch.Tensor):
-                if result.dim() == 4 and not result.is_contiguous(memory_format=torch.channels_last):
+                if (result.dim() == 4
+                        and not result.is_contiguous(memory_format=torch.channels_last)):
                     print(
-                        "`{}` got channels_last input, but output is not channels_last:".format(name),
+                        "`{}` got channels_last input, but output is not channels_last:"
+                        .format(name),
                         result.shape,
                         result.stride(),
                         result.device,
@@ -150,7 +152,8 @@ def attribute(m):
     old_attrs[m] = dict()
     for i in dir(m):
         e = getattr(m, i)
-        exclude_functions = ["is_cuda", "has_names", "numel", "stride", "Tensor", "is_contiguous", "__class__"]
+        exclude_functions = ["is_cuda", "has_names", "numel", "stride", "Tensor",
+                             "is_contiguous", "__class__"]
         if i not in exclude_functions and not i.startswith("_") and "__call__" in dir(e):
             try:
                 old_attrs[m][i] = e

@@ -53,10 +53,10 @@ print("CHECK fft_grad_00", input.grad[0, 0].item())
 ###############################################################
 # Parametrized example
 
-from scipy.signal import convolve2d, correlate2d  # noqa: E402
+from scipy.signal import convolve2d, correlate2d
 
-from autodiff.nn.modules.module import Module  # noqa: E402
-from autodiff.nn.parameter import Parameter  # noqa: E402
+from autodiff.nn.modules.module import Module
+from autodiff.nn.parameter import Parameter
 
 
 class ScipyConv2dFunction(Function):
@@ -77,9 +77,12 @@ class ScipyConv2dFunction(Function):
         grad_bias = np.sum(grad_output, keepdims=True)
         grad_input = convolve2d(grad_output, filter.numpy(), mode='full')
         # the previous line can be expressed equivalently as:
-        # grad_input = correlate2d(grad_output, flip(flip(filter.numpy(), axis=0), axis=1), mode='full')
+        # grad_input = correlate2d(grad_output, flip(flip(filter.numpy(), axis=0), axis=1),
+        #                          mode='full')
         grad_filter = correlate2d(input.numpy(), grad_output, mode='valid')
-        return torch.as_tensor(grad_input, dtype=input.dtype), torch.as_tensor(grad_filter, dtype=filter.dtype), torch.as_tensor(grad_bias, dtype=bias.dtype)
+        return (torch.as_tensor(grad_input, dtype=input.dtype),
+                torch.as_tensor(grad_filter, dtype=filter.dtype),
+                torch.as_tensor(grad_bias, dtype=bias.dtype))
 
 
 class ScipyConv2d(Module):
@@ -119,7 +122,7 @@ print("CHECK conv_bias_grad", module.bias.grad.item())
 ###############################################################
 # Check the gradients
 
-from autodiff.autograd.gradcheck import gradcheck  # noqa: E402
+from autodiff.autograd.gradcheck import gradcheck
 
 moduleConv = ScipyConv2d(3, 3)
 
