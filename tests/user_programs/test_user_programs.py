@@ -69,6 +69,10 @@ TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module name
 CHANNELS_LAST_POOLING = Stop("channels_last kept through pooling (max_pool2d, avg_pool2d and the "
                              "adaptive pools return row-major outputs)",
                              "Operator `max_pool2d` lost channels_last property")
+TORCH_LIBRARY = Stop("torch.library (custom_op, register_fake, register_autograd, opcheck)",
+                     "module 'autodiff' has no attribute 'library'")
+QUANTIZATION = Stop("torch.quantization / torch.ao.quantization (quantize_dynamic, qint8)",
+                    "No module named 'autodiff.quantization'")
 
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
@@ -137,6 +141,7 @@ PROGRAMS = [
     Program("recipe_zeroing_out_gradients"),
     Program("recipe_amp"),
     Program("recipe_benchmark"),
+    Program("recipe_dynamic_quantization", QUANTIZATION),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
@@ -160,6 +165,8 @@ PROGRAMS = [
     Program("fx_invert", TORCH_FX),
     # pytorch/tutorials, advanced_source
     Program("numpy_extensions", compare=True),
+    Program("python_custom_ops", TORCH_LIBRARY, compare=True),
+    Program("visualizing_gradients", compare=True),
 ]
 
 
