@@ -162,6 +162,7 @@ PROGRAMS = [
     Program("gcn"),
     Program("gat"),
     Program("language_translation"),
+    Program("imagenet"),
     Program("fx_invert", TORCH_FX),
     # pytorch/tutorials, advanced_source
     Program("numpy_extensions", compare=True),
