@@ -115,6 +115,7 @@ PROGRAMS = [
     Program("pruning", compare=True),
     Program("scaled_dot_product_attention", compare=True),
     Program("memory_format", CHANNELS_LAST_POOLING),
+    Program("transformer_building_blocks"),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
     # beginner_source
