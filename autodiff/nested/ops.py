@@ -1,7 +1,7 @@
 """Ops on nested tensors: the rule `Function.apply` hands an op with a nested argument to
 (elementwise ops and clone run on the whole buffer; softmax per component), and the nested
-branches of linear, dropout, scaled_dot_product_attention and to_padded_tensor. Where PyTorch's kernels
-refuse a nested tensor, so does the rule, in PyTorch's words."""
+branches of linear, dropout, scaled_dot_product_attention and to_padded_tensor. Where
+PyTorch's kernels refuse a nested tensor, so does the rule, in PyTorch's words."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Views of nested tensors: transpose, view, reshape, chunk, unflatten, flatten. A view keeps the buffer's memory
-and changes only the component records (PyTorch's nested sizes, strides and offsets); the
-buffer is aliased under the view op's node name, so the graph shows the view."""
+"""Views of nested tensors: transpose, view, reshape, chunk, unflatten, flatten. A view keeps
+the buffer's memory and changes only the component records (PyTorch's nested sizes, strides
+and offsets); the buffer is aliased under the view op's node name, so the graph shows the
+view."""
 
 from __future__ import annotations
 
