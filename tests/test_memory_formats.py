@@ -129,3 +129,26 @@ def test_strides_match_pytorch() -> None:
     ]
     for case in cases:
         assert case(autodiff) == case(torch)
+
+
+@pytest.mark.parametrize("pool", [
+    lambda x: autodiff.nn.functional.max_pool2d(x, 2),
+    lambda x: autodiff.nn.functional.max_pool2d(x, 3, 1, 1, return_indices=True)[1],
+    lambda x: autodiff.nn.functional.avg_pool2d(x, 2),
+    lambda x: autodiff.nn.functional.avg_pool3d(x[..., None].expand(2, 3, 4, 4, 2)
+                                                .to(memory_format=autodiff.channels_last_3d), 2)])
+def test_pooling_keeps_channels_last(pool: object) -> None:
+    x = autodiff.arange(96.0).reshape(2, 3, 4, 4).sin()
+    expected = pool(x)  # type: ignore[operator]
+    out = pool(x.to(memory_format=autodiff.channels_last))  # type: ignore[operator]
+    fmt = autodiff.channels_last if out.dim() == 4 else autodiff.channels_last_3d
+    assert out.is_contiguous(memory_format=fmt) and not out.is_contiguous()
+    assert autodiff.allclose(out, expected)
+
+
+def test_pooling_gradients_through_channels_last() -> None:
+    x = autodiff.arange(96.0, dtype=autodiff.float64).reshape(2, 3, 4, 4).sin()
+    x = x.to(memory_format=autodiff.channels_last).requires_grad_()
+    for pool in (autodiff.nn.functional.max_pool2d, autodiff.nn.functional.avg_pool2d):
+        assert autodiff.autograd.gradcheck(lambda t, pool=pool: pool(t, 2), (x,))
+        assert autodiff.autograd.gradgradcheck(lambda t, pool=pool: pool(t, 2), (x,))

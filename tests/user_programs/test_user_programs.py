@@ -66,9 +66,6 @@ class Program:
 # What stops programs today. The reason names the missing feature; the error is the text the
 # program stops with (the last line of its traceback must contain it).
 TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module named 'autodiff.fx'")
-CHANNELS_LAST_POOLING = Stop("channels_last kept through pooling (max_pool2d, avg_pool2d and the "
-                             "adaptive pools return row-major outputs)",
-                             "Operator `max_pool2d` lost channels_last property")
 TORCH_LIBRARY = Stop("torch.library (custom_op, register_fake, register_autograd, opcheck)",
                      "module 'autodiff' has no attribute 'library'")
 QUANTIZATION = Stop("torch.quantization / torch.ao.quantization (quantize_dynamic, qint8)",
@@ -114,7 +111,7 @@ PROGRAMS = [
     Program("optimizer_step_in_backward"),
     Program("pruning", compare=True),
     Program("scaled_dot_product_attention", compare=True),
-    Program("memory_format", CHANNELS_LAST_POOLING),
+    Program("memory_format"),
     Program("transformer_building_blocks"),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
