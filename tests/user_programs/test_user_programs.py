@@ -165,6 +165,7 @@ PROGRAMS = [
     # pytorch/tutorials, advanced_source
     Program("numpy_extensions", compare=True),
     Program("python_custom_ops", TORCH_LIBRARY, compare=True),
+    Program("neural_style", compare=True),
     Program("visualizing_gradients", compare=True),
 ]
 
