@@ -117,6 +117,7 @@ PROGRAMS = [
     Program("reinforcement_q_learning"),
     # beginner_source
     Program("knowledge_distillation"),
+    Program("chatbot"),
     Program("data_loading"),
     Program("text_sentiment_ngrams"),
     # beginner_source/nlp
