@@ -68,6 +68,7 @@ class Program:
 TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module named 'autodiff.fx'")
 TORCH_LIBRARY = Stop("torch.library (custom_op, register_fake, register_autograd, opcheck)",
                      "module 'autodiff' has no attribute 'library'")
+MASKED = Stop("torch.masked (MaskedTensor, masked_tensor)", "No module named 'autodiff.masked'")
 QUANTIZATION = Stop("torch.quantization / torch.ao.quantization (quantize_dynamic, qint8)",
                     "No module named 'autodiff.quantization'")
 
@@ -120,6 +121,7 @@ PROGRAMS = [
     Program("chatbot"),
     Program("data_loading"),
     Program("text_sentiment_ngrams"),
+    Program("maskedtensor_adagrad", MASKED),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),
