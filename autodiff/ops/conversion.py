@@ -15,7 +15,7 @@ from ..jvp_rules import auto_linear
 from ..op_overloads import aten
 from ..tensor import Tensor
 from ._checks import require_tensors
-from .memory_formats import laid_out, memory_order
+from .memory_formats import ToCopyLaidOut, laid_out, memory_order
 from .sparse_copies import SparseClone, SparseToCopy
 
 
@@ -109,9 +109,9 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     backend = input._backend if device is None else get_backend(_full_device(device))
     kind = input.dtype if dtype is None else dtypes.to_dtype(dtype)
     if backend is input._backend and kind is input.dtype and not copy:
-        return laid_out(input, memory_format)
+        return laid_out(input, memory_format, ToCopyLaidOut)
     if memory_format is not None:
-        return laid_out(to(input, backend.device, kind, copy=copy), memory_format)
+        return laid_out(to(input, backend.device, kind, copy=copy), memory_format, ToCopyLaidOut)
     if input._python_dispatch:
         arguments = python_dispatch.to_copy_arguments(
             None if device is None else backend.device, dtype and kind, non_blocking,

@@ -61,7 +61,13 @@ class Contiguous(Function):
         return grad
 
 
-def laid_out(input: Tensor, memory_format: Any) -> Tensor:
+class ToCopyLaidOut(Contiguous):
+    """`to(memory_format=)`'s copy: PyTorch records it as a copy by `to`."""
+
+    node_name = "ToCopyBackward0"
+
+
+def laid_out(input: Tensor, memory_format: Any, op: type[Contiguous] = Contiguous) -> Tensor:
     """`input` with exactly the strides of a fresh tensor in `memory_format` (a copy unless it
     has them): what `to(memory_format=)` and `clone(memory_format=)` give. Unlike contiguous(),
     this also restrides the dims of size 1 that make a layout ambiguous."""
@@ -76,7 +82,7 @@ def laid_out(input: Tensor, memory_format: Any) -> Tensor:
         step *= max(shape[dim], 1)
     if input.stride() == tuple(wanted):
         return input
-    return Contiguous.apply(input, order=order)
+    return op.apply(input, order=order)
 
 
 # The channels-last format of each rank that has one.
