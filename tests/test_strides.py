@@ -95,8 +95,8 @@ def test_empty_strided_layout() -> None:
 
 
 def test_memory_format_must_be_a_memory_format() -> None:
-    with pytest.raises(TypeError, match="contiguous\\(\\): argument 'memory_format' must be "
-                       "torch.memory_format, not str"):
+    with pytest.raises(TypeError, match=r"contiguous\(\): argument 'memory_format' must be "
+                       r"torch\.memory_format, not str"):
         autodiff.zeros(2, 2).contiguous(memory_format="channels_last")
 
 
