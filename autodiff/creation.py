@@ -15,11 +15,12 @@ from . import dtypes
 from .batching.dispatch import random_op
 from .generator import draw
 from .grad_mode import state as _grad_state
-from .layouts import CHANNELS_LAST_ORDER, check_layout, check_memory_format
+from .layouts import CHANNELS_LAST_ORDER, check_layout, check_memory_format, contiguous_format
 from .ops._checks import invalid_arguments
 from .ops._out import resize as resize_out
 from .ops._out import write as write_out
 from .ops._promotion import checked_number, integer_bounds
+from .ops.memory_formats import dense_in_order
 from .sparse_coo import SparseCOO
 from .sparse_dispatch import refuse_operator
 from .tensor import Tensor, _wrap
@@ -929,13 +930,40 @@ def _like_backend(function: str, input: Tensor, dtype: Any, device: Any, layout:
 def _like(function: str, kernel: str, input: Tensor, dtype: Any, layout: Any, device: Any,
           pin_memory: bool, requires_grad: bool, memory_format: Any, *fill: Any) -> Tensor:
     """The ..._like functions: `backend.<kernel>(input's shape, *fill, dtype)` with input's
-    dtype and device unless given."""
-    backend, kind = _like_backend(function, input, dtype, device, layout, pin_memory,
-                                  memory_format)
+    dtype and device unless given, laid out as input (preserve_format) or in `memory_format`."""
+    order = _like_order(function, input, memory_format)
+    backend, kind = _like_backend(function, input, dtype, device, layout, pin_memory, None)
     if input.is_sparse:
         return sparse_like(kernel, input, backend, kind, requires_grad)
-    array = getattr(backend, kernel)(input._data.shape, *fill, kind.name)
+    shape = input._data.shape
+    if order is None:
+        return _finish(getattr(backend, kernel)(shape, *fill, kind.name), backend, requires_grad)
+    stored = getattr(backend, kernel)(tuple(shape[dim] for dim in order), *fill, kind.name)
+    array = backend.permute_dims(stored, tuple(order.index(dim) for dim in range(len(order))))
+    if memory_format not in CHANNELS_LAST_ORDER and backend.strides(array) != input.stride():
+        # the dims of size 1, whose strides address nothing: PyTorch copies input's
+        array = backend.restrided(array, shape, input.stride())
     return _finish(array, backend, requires_grad)
+
+
+def _like_order(function: str, input: Tensor, memory_format: Any) -> tuple[int, ...] | None:
+    """The dim order in memory (outermost first) of a ..._like result; None for row-major.
+    preserve_format (the default) keeps the order of a dense input's strides, as PyTorch."""
+    check_memory_format(function, memory_format)
+    ndim = input._data.ndim
+    if memory_format in CHANNELS_LAST_ORDER:
+        order = CHANNELS_LAST_ORDER[memory_format]
+        if len(order) != ndim:
+            raise RuntimeError(f"required rank {len(order)} tensor to use "
+                               f"{memory_format.name} format")
+        return order
+    if memory_format is contiguous_format or input.is_sparse or input._batched:
+        return None
+    strides = input.stride()
+    order = tuple(sorted(range(ndim), key=lambda dim: -strides[dim]))
+    if order == tuple(range(ndim)) or not dense_in_order(input._data.shape, strides, order):
+        return None
+    return order
 
 
 def sparse_like(kernel: str, input: Tensor, backend: Any, kind: dtypes.dtype,

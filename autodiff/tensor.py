@@ -2150,8 +2150,8 @@ class Tensor:
     # ------------------------------------------------------------------------- devices and dtypes
     # Last in the class: below these, `int`, `float` and `bool` in an annotation would name the
     # methods (mypy).
-    def clone(self) -> Tensor:
-        return _conversion.clone(self)
+    def clone(self, *, memory_format: Any = None) -> Tensor:
+        return _conversion.clone(self, memory_format=memory_format)
 
     def new(self, *args: Any, **kwargs: Any) -> Tensor:
         """The legacy constructor of this tensor's type and device: `x.new(2, 3)`,

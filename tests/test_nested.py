@@ -183,6 +183,30 @@ def test_transpose_view_reshape_chunk(device: str, layout: str) -> None:
         np.testing.assert_array_equal(got, want)
 
 
+def test_unflatten_flatten_clone(device: str) -> None:
+    nested = _nested(device, "jagged", requires_grad=True)
+    heads = nested.unflatten(-1, [3, -1])
+    assert heads.size(-2) == 3 and heads.size(-1) == 2 and heads._ragged_idx == 1
+    for got, x in zip(_values(heads), (A, B), strict=True):
+        np.testing.assert_array_equal(got, x.reshape(-1, 3, 2))
+    merged = heads.transpose(1, 2).clone().transpose(1, 2).flatten(-2)
+    assert merged.is_nested and merged.size(-1) == 6
+    for got, x in zip(_values(merged), (A, B), strict=True):
+        np.testing.assert_array_equal(got, x)
+    assert heads.flatten(2, 2) is heads
+    merged.values().square().sum().backward()
+    np.testing.assert_allclose(nested.grad.values().cpu().numpy(), 2 * np.concatenate([A, B]))
+
+    def through(values: autodiff.Tensor) -> autodiff.Tensor:
+        jagged = autodiff.nested.nested_tensor_from_jagged(
+            values, autodiff.tensor([0, 2, 6], device=device))
+        heads = jagged.unflatten(2, [2, 3]).transpose(1, 2).clone()
+        return heads.transpose(1, 2).flatten(-2).values()
+
+    values = autodiff.tensor(np.concatenate([A, B]), device=device, requires_grad=True)
+    assert gradcheck(through, (values,))
+
+
 def test_view_errors(device: str) -> None:
     nested = _nested(device, "strided")
     with raises(RuntimeError, "view: For now nested view cannot change or infer the implicit "
@@ -428,6 +452,10 @@ ERROR_CALLS = {
     "linear of the wrong width": lambda m, n: m.nn.functional.linear(
         n, m.ones(5, 4, dtype=m.float64)),
     "exp (strided)": lambda m, n: n.exp() if n.layout is m.strided else n.exp().cumsum(2),
+    "unflatten": lambda m, n: n.unflatten(-1, [2, 3]).cumsum(1),
+    "unflatten to sizes of another product": lambda m, n: n.unflatten(2, [5, -1]),
+    "flatten of the batch dim": lambda m, n: n.flatten(0, 1),
+    "flatten (strided), of the ragged dim (jagged)": lambda m, n: n.flatten(1, 2),
 }
 
 

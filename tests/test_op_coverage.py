@@ -70,6 +70,8 @@ NO_EXPORTS = {
                        "Tensor.select/index_select/__getitem__",
     "sparse_copies": "clone's and to's sparse forms, reached through Tensor.clone/.to "
                      "(entry sparse_clone_to)",
+    "memory_formats": "contiguous's copy and the channels-last layouts, reached through "
+                      "Tensor.contiguous/.to/.clone (entry contiguous, test_memory_formats.py)",
 }
 
 ENTRY_NAMES = {info.name for info in OP_DB}

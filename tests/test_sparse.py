@@ -148,6 +148,16 @@ def test_dense_plus_sparse_is_dense(device: str) -> None:
     assert total.tolist() == [[1., 1., 0.], [0., 1., 1.], [0., 0., 1.]]
 
 
+def test_dense_add_sparse_in_place_with_alpha(device: str) -> None:
+    """The Adagrad tutorial's `param.add_(sparse_update, alpha=-clr)`."""
+    update = autodiff.sparse_coo_tensor([[0, 1], [2, 0]], [3., 4.], (2, 4), device=device)
+    param = autodiff.arange(8.0, device=device).reshape(2, 4)
+    assert param.add_(update, alpha=-0.5) is param
+    assert param.tolist() == [[0., 1., 0.5, 3.], [2., 5., 6., 7.]]
+    param.sub_(update, alpha=2)
+    assert param.tolist() == [[0., 1., -5.5, 3.], [-6., 5., 6., 7.]]
+
+
 CONSTRUCTION_ERRORS: list[tuple[str, Build]] = [
     ("out_of_bounds", lambda m: m.sparse_coo_tensor([[0, 5]], [1., 2], (2,),
                                                     check_invariants=True)),

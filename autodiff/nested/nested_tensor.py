@@ -258,6 +258,12 @@ class NestedTensor(Tensor):
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         return views.chunk(self, chunks, dim)
 
+    def unflatten(self, dim: int, sizes: Any) -> Tensor:
+        return views.unflatten(self, dim, sizes)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return views.flatten(self, start_dim, end_dim)
+
     # ------------------------------------------------------------------------- components
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
         if _wrap_dim(dim, self.dim()) != 0:

@@ -1,7 +1,7 @@
 """Ops on nested tensors: the rule `Function.apply` hands an op with a nested argument to
-(elementwise ops run on the whole buffer; softmax per component), and the nested branches of
-linear, dropout, scaled_dot_product_attention and to_padded_tensor. Where PyTorch's kernels
-refuse a nested tensor, so does the rule, in PyTorch's words."""
+(elementwise ops and clone run on the whole buffer; softmax per component), and the nested
+branches of linear, dropout, scaled_dot_product_attention and to_padded_tensor. Where
+PyTorch's kernels refuse a nested tensor, so does the rule, in PyTorch's words."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ..op_overloads import overload_of
 from ..ops import attention_kernels
 from ..ops.arithmetic import Add, Mul
 from ..ops.attention import scaled_dot_product_attention as dense_attention
+from ..ops.conversion import Clone
 from ..ops.dropout import dropout as dense_dropout
 from ..ops.joining import cat
 from ..ops.linear import Linear
@@ -29,6 +30,7 @@ STRIDED_ELEMENTWISE = frozenset({
     "AbsBackward0", "CosBackward0", "SinBackward0", "SqrtBackward0", "TanhBackward0",
     "NegBackward0", "ReluBackward0", "SgnBackward0", "GeluBackward0", "SiluBackward0",
     "AddBackward0", "SubBackward0", "MulBackward0", "DivBackward0", "ToCopyBackward0",
+    "CloneBackward0",
 })
 
 
@@ -76,8 +78,9 @@ def rule(op: type[Function], args: tuple[Any, ...], kwargs: dict[str, Any]) -> A
 
 
 def _is_elementwise(op: type[Function]) -> bool:
-    """Declared elementwise by its forward rule (here or in a base it refines), or add / mul."""
-    return op in (Add, Mul) or any(
+    """Declared elementwise by its forward rule (here or in a base it refines), or add / mul /
+    clone."""
+    return op in (Add, Mul, Clone) or any(
         klass.__dict__.get("jvp") is auto_element_wise for klass in op.__mro__)
 
 

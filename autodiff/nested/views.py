@@ -1,6 +1,7 @@
-"""Views of nested tensors: transpose, view, reshape, chunk. A view keeps the buffer's memory
-and changes only the component records (PyTorch's nested sizes, strides and offsets); the
-buffer is aliased under the view op's node name, so the graph shows the view."""
+"""Views of nested tensors: transpose, view, reshape, chunk, unflatten, flatten. A view keeps
+the buffer's memory and changes only the component records (PyTorch's nested sizes, strides
+and offsets); the buffer is aliased under the view op's node name, so the graph shows the
+view."""
 
 from __future__ import annotations
 
@@ -189,3 +190,39 @@ def contiguous(nested: Any) -> Tensor:
     parts = nested.unbind()
     components = storage.packed([tuple(part.shape) for part in parts])
     return nested.derive(storage.pack(parts), components)
+
+
+def unflatten(nested: Any, dim: int, sizes: Any) -> Tensor:
+    """A view with regular dim `dim` split into `sizes` (one of them may be -1)."""
+    dim = _wrap_dim(dim, nested.dim())
+    if dim == 0 or (nested.layout is layouts.jagged and dim == nested._ragged_idx):
+        shape = list(nested.size())
+        shown = ", ".join(str(size) for size in shape)
+        raise RuntimeError(f"view(): cannot view shape ({shown}) as "
+                           f"{[*shape[:dim], *sizes, *shape[dim + 1:]]}")
+    sizes = [int(size) for size in sizes]
+    length = nested.size(dim)
+    known = _numel([size for size in sizes if size != -1])
+    if sizes.count(-1) > 1 or (sizes.count(-1) == 0 and known != length) or (
+            sizes.count(-1) == 1 and (known == 0 or length % known)):
+        raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of "
+                           f"dim {dim} ({length}) in the input tensor")
+    sizes = [length // known if size == -1 else size for size in sizes]
+    shape = list(nested.size())  # the strided layout has no sizes to view with, as PyTorch
+    return view(nested, (*shape[:dim], *sizes, *shape[dim + 1:]))
+
+
+def flatten(nested: Any, start_dim: int, end_dim: int) -> Tensor:
+    """Regular dims start_dim..end_dim as one (a reshape: a copy where a view cannot be)."""
+    ndim = nested.dim()
+    start_dim, end_dim = _wrap_dim(start_dim, ndim), _wrap_dim(end_dim, ndim)
+    if start_dim == end_dim:
+        return nested
+    shape = list(nested.size())  # the strided layout has none: PyTorch's first refusal
+    if start_dim == 0:
+        raise RuntimeError("flatten(): not supported for NestedTensor on dim=0")
+    if nested.layout is layouts.jagged and start_dim <= nested._ragged_idx <= end_dim:
+        raise RuntimeError("flatten(): not supported for NestedTensor on ragged dim")
+    merged = _numel(shape[start_dim:end_dim + 1])
+    return view(nested, (*shape[:start_dim], merged, *shape[end_dim + 1:]),
+                copy_if_needed=True)

@@ -32,6 +32,7 @@ from ._windows import (
 from ._windows import windows_of as _windows_of
 from .activation import relu
 from .max_pool import max_pool1d, max_pool2d, max_pool3d
+from .memory_formats import channels_last_array, to_channels_last_array
 
 
 class AvgPool2D(Function):
@@ -59,10 +60,13 @@ class AvgPool2D(Function):
         windows = _windows_of(backend, x, geometry, 0)
         total = backend.sum(windows, axis=tuple(range(-count, 0)))
         if backend.is_floating(total.dtype):
-            return backend.divide(total, divisor)
-        # Integers divide as C++ does, truncating toward zero.
-        quotient = backend.floor_divide(backend.abs(total), divisor)
-        return backend.where(backend.less(total, 0), backend.negative(quotient), quotient)
+            out = backend.divide(total, divisor)
+        else:  # integers divide as C++ does, truncating toward zero
+            quotient = backend.floor_divide(backend.abs(total), divisor)
+            out = backend.where(backend.less(total, 0), backend.negative(quotient), quotient)
+        if channels_last_array(backend, x):  # PyTorch's channels-last kernel keeps the layout
+            return to_channels_last_array(backend, out)
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:

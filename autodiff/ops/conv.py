@@ -32,6 +32,12 @@ from ..profiling import CPU_OP, profiler_state
 from ..saved_fields import Computed, befores, fields, saved, value
 from ..tensor import Tensor
 from ._windows import Pairs, pad_array, symmetric
+from .memory_formats import (
+    CHANNELS_LAST_FORMATS,
+    channels_last_array,
+    laid_out,
+    to_channels_last_array,
+)
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,8 @@ class Convolution(Function):
             out = convolve(backend, x, weight, geometry, spatial)
         if bias is not None:
             out += backend.reshape(bias, (-1, *(1,) * len(spatial)))  # a fresh array
+        if channels_last_array(backend, x) or channels_last_array(backend, weight):
+            return to_channels_last_array(backend, out)  # PyTorch's kernels keep the layout
         return out
 
     @staticmethod
@@ -180,6 +188,8 @@ class Convolution(Function):
                 grad_weight = ConvolutionWeight.apply(x, grad, geometry=geometry, kernel=kernel)
         if needs_bias:
             grad_bias = grad.sum((0, *range(2, grad._data.ndim)))
+        if grad_weight is not None and channels_last_array(weight._backend, weight._data):
+            grad_weight = laid_out(grad_weight, CHANNELS_LAST_FORMATS[weight._data.ndim])
         return grad_x, grad_weight, grad_bias
 
     @staticmethod
@@ -211,7 +221,10 @@ class ConvolutionWeight(Function):
                 kernel: tuple[int, ...]) -> Any:
         ctx.geometry = geometry
         ctx.save_for_backward(x, g)
-        return convolve_weight_grad(ctx.backend, x, g, geometry, kernel)
+        out = convolve_weight_grad(ctx.backend, x, g, geometry, kernel)
+        if channels_last_array(ctx.backend, x) or channels_last_array(ctx.backend, g):
+            return to_channels_last_array(ctx.backend, out)  # the weight's layout, as PyTorch
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:

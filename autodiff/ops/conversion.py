@@ -15,6 +15,7 @@ from ..jvp_rules import auto_linear
 from ..op_overloads import aten
 from ..tensor import Tensor
 from ._checks import require_tensors
+from .memory_formats import ToCopyLaidOut, laid_out, memory_order
 from .sparse_copies import SparseClone, SparseToCopy
 
 
@@ -37,8 +38,11 @@ class Clone(Function):
         return grad
 
 
-def clone(input: Tensor) -> Tensor:
-    return Clone.apply(input)
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
+    """A copy; its layout is input's (preserve_format) or the one `memory_format` names."""
+    memory_order("clone", memory_format, input.dim())
+    copy = laid_out(input, memory_format)
+    return Clone.apply(input) if copy is input else copy
 
 
 def detach(input: Tensor) -> Tensor:
@@ -91,8 +95,10 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     dtype: Any = kwargs.pop("dtype", None)
     copy = kwargs.pop("copy", False)
     non_blocking = kwargs.pop("non_blocking", False)
+    memory_format = kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    memory_order("to", memory_format, input.dim())
     for arg in args:
         if isinstance(arg, Tensor):
             device, dtype = arg.device, arg.dtype
@@ -103,7 +109,9 @@ def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     backend = input._backend if device is None else get_backend(_full_device(device))
     kind = input.dtype if dtype is None else dtypes.to_dtype(dtype)
     if backend is input._backend and kind is input.dtype and not copy:
-        return input
+        return laid_out(input, memory_format, ToCopyLaidOut)
+    if memory_format is not None:
+        return laid_out(to(input, backend.device, kind, copy=copy), memory_format, ToCopyLaidOut)
     if input._python_dispatch:
         arguments = python_dispatch.to_copy_arguments(
             None if device is None else backend.device, dtype and kind, non_blocking,

@@ -522,6 +522,8 @@ def _write_direct(name: str, tensor: Tensor, other: Any, alpha: Any) -> bool:
         if other._backend is not backend:
             return False  # the op raises the device error
         value = other._data
+        if type(value) is SparseCOO:
+            return False  # no array: the general path adds it (or refuses it)
         if alpha != 1:
             value = backend.multiply(value, alpha)
         if value.dtype != data.dtype:

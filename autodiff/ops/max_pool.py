@@ -31,6 +31,7 @@ from ._windows import (
     pooling_output_size,
 )
 from ._windows import windows_of as _windows_of
+from .memory_formats import channels_last_array, to_channels_last_array
 
 _LOWEST = {"int8": -(2**7), "int16": -(2**15), "int32": -(2**31), "int64": -(2**63),
            "uint8": 0, "float16": -math.inf, "bfloat16": -math.inf, "float32": -math.inf,
@@ -98,9 +99,14 @@ class MaxPool2DWithIndices(Function):
         ctx.geometry, ctx.arg, ctx.spatial = geometry, arg, x.shape[x.ndim - count:]
         ctx.arguments, ctx.with_indices = arguments, with_indices
         ctx.save_for_backward(x)
+        keep_layout = channels_last_array(backend, x)  # PyTorch's channels-last kernel
+        if keep_layout:
+            values = to_channels_last_array(backend, values)
         if not with_indices:
             return values
         indices = flat_indices(backend, arg, geometry, ctx.spatial)
+        if keep_layout:
+            indices = to_channels_last_array(backend, indices)
         ctx.mark_non_differentiable(indices)
         return values, indices
 

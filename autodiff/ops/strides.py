@@ -24,13 +24,14 @@ from .. import dtypes
 from ..batching.dispatch import function_rule
 from ..function import Function
 from ..jvp_rules import auto_linear, rule_facts
-from ..layouts import check_layout
+from ..layouts import CHANNELS_LAST_ORDER, check_layout, check_memory_format, preserve_format
 from ..saved_fields import fields, value
 from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import require_tensors
 from .flat_indexing import Put, Take
 from .inplace import view_
+from .memory_formats import Contiguous, dense_in_order, memory_order
 from .shape import shape_arg, view_op
 
 _NOT_VIEWABLE = (ValueError, AttributeError)
@@ -56,54 +57,29 @@ def storage_offset(input: Tensor) -> int:
 
 
 def is_contiguous(input: Tensor, memory_format: Any = None) -> bool:
-    """True when the elements lie in memory in row-major order without gaps (dims of size 1
-    and tensors without elements are contiguous whatever their strides)."""
-    _check_memory_format(memory_format)
+    """True when the elements lie in memory without gaps in the order `memory_format` names:
+    row-major by default, the channels innermost for channels_last (dims of size 1 and tensors
+    without elements are contiguous whatever their strides)."""
+    check_memory_format("is_contiguous", memory_format)
     if input.is_sparse:
         return False
     shape = input._data.shape
+    order = CHANNELS_LAST_ORDER.get(memory_format, range(len(shape)))
+    if len(order) != len(shape):  # a channels-last format of another rank
+        return False
     if 0 in shape or input._batched:  # inside vmap one example's layout is not observable
         return True
-    expected = 1
-    for size, step in zip(reversed(shape), reversed(stride(input))):
-        if size == 1:
-            continue
-        if step != expected:
-            return False
-        expected *= size
-    return True
-
-
-def _check_memory_format(memory_format: Any) -> None:
-    if memory_format is not None and memory_format != "contiguous_format":
-        raise RuntimeError(
-            f"memory_format {memory_format} is not supported: tensors here have the contiguous "
-            "format (row-major) only")
-
-
-class Contiguous(Function):
-    """A row-major copy (contiguous() of a tensor that is not)."""
-
-    node_name = "CloneBackward0"
-
-    jvp = auto_linear
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        return ctx.backend.contiguous_copy(a)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad
+    return dense_in_order(shape, stride(input), order)
 
 
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
-    """The tensor itself when it is contiguous, else a contiguous copy."""
+    """The tensor itself when it is contiguous in `memory_format`, else a copy that is."""
     if input.is_sparse:
         raise RuntimeError("unsupported memory format option Contiguous")
-    if is_contiguous(input, memory_format):
+    order = memory_order("contiguous", memory_format, input.dim())
+    if is_contiguous(input, None if memory_format is preserve_format else memory_format):
         return input
-    return Contiguous.apply(input)
+    return Contiguous.apply(input, order=order)
 
 
 def ravel(input: Tensor) -> Tensor:

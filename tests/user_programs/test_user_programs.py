@@ -66,6 +66,14 @@ class Program:
 # What stops programs today. The reason names the missing feature; the error is the text the
 # program stops with (the last line of its traceback must contain it).
 TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module named 'autodiff.fx'")
+TORCH_LIBRARY = Stop("torch.library (custom_op, register_fake, register_autograd, opcheck)",
+                     "module 'autodiff' has no attribute 'library'")
+CONTROL_FLOW = Stop("the control-flow operators of torch._higher_order_ops (cond, scan, "
+                    "associative_scan, map; only torch.while_loop exists)",
+                    "No module named 'autodiff._higher_order_ops'")
+MASKED = Stop("torch.masked (MaskedTensor, masked_tensor)", "No module named 'autodiff.masked'")
+QUANTIZATION = Stop("torch.quantization / torch.ao.quantization (quantize_dynamic, qint8)",
+                    "No module named 'autodiff.quantization'")
 
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
@@ -107,12 +115,17 @@ PROGRAMS = [
     Program("optimizer_step_in_backward"),
     Program("pruning", compare=True),
     Program("scaled_dot_product_attention", compare=True),
+    Program("memory_format"),
+    Program("control_flow_operators", CONTROL_FLOW),
+    Program("transformer_building_blocks"),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
     # beginner_source
     Program("knowledge_distillation"),
+    Program("chatbot"),
     Program("data_loading"),
     Program("text_sentiment_ngrams"),
+    Program("maskedtensor_adagrad", MASKED),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),
@@ -133,6 +146,7 @@ PROGRAMS = [
     Program("recipe_zeroing_out_gradients"),
     Program("recipe_amp"),
     Program("recipe_benchmark"),
+    Program("recipe_dynamic_quantization", QUANTIZATION),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
@@ -153,7 +167,13 @@ PROGRAMS = [
     Program("gcn"),
     Program("gat"),
     Program("language_translation"),
+    Program("imagenet"),
     Program("fx_invert", TORCH_FX),
+    # pytorch/tutorials, advanced_source
+    Program("numpy_extensions", compare=True),
+    Program("python_custom_ops", TORCH_LIBRARY, compare=True),
+    Program("neural_style", compare=True),
+    Program("visualizing_gradients", compare=True),
 ]
 
 

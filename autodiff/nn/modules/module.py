@@ -21,6 +21,7 @@ from ... import __future__ as _future
 from ... import dtypes
 from ...creation import empty_like
 from ...grad_mode import no_grad
+from ...layouts import check_memory_format
 from ...profiling import profiler_state
 from ...python_dispatch import is_traceable_wrapper_subclass
 from ...swap import swap_tensors
@@ -840,7 +841,10 @@ class Module:
 
     def to(self: M, *args: Any, **kwargs: Any) -> M:
         """`to(device)`, `to(dtype)`, `to(device, dtype)` or `to(tensor)`; floating-point
-        dtypes only, applied to floating-point parameters and buffers."""
+        dtypes only, applied to floating-point parameters and buffers; `memory_format=` lays
+        out the 4-d and 5-d ones."""
+        memory_format = kwargs.pop("memory_format", None)
+        check_memory_format("to", memory_format)
         device, dtype = _parse_to(args, kwargs)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(
@@ -849,9 +853,10 @@ class Module:
             )
 
         def convert(tensor: Tensor) -> Tensor:
+            layout = memory_format if tensor.dim() in (4, 5) else None
             if dtype is not None and tensor.is_floating_point():
-                return tensor.to(device=device, dtype=dtype)
-            return tensor.to(device=device)
+                return tensor.to(device=device, dtype=dtype, memory_format=layout)
+            return tensor.to(device=device, memory_format=layout)
 
         return self._apply(convert)
 
