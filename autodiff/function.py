@@ -126,6 +126,11 @@ class Function(Node):
         declared = cls.__dict__.get("saved_fields")
         if declared is not None:
             install(cls, declared)
+        if not cls._custom and cls.node_name != "Node":
+            # The op's class is its node's class: `type(grad_fn).__name__` is PyTorch's node
+            # class name, as graph walkers (torchviz) read it (`AccumulateGrad` for
+            # "torch::autograd::AccumulateGrad").
+            cls.__name__ = cls.__qualname__ = cls.node_name.rpartition("::")[2]
 
     def __dir__(self) -> list[str]:
         return visible(type(self), list(super().__dir__()))

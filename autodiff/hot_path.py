@@ -3,7 +3,7 @@ anomaly mode, `autograd.graph.replayable()`, saved_tensors_hooks, autocast.
 
 `Function.apply` and the public functions' decorators (`fast_path`) test `modes.active` alone:
 while it is False an op runs its plain path (forward, then record the node or wrap the result).
-While it is True they take the full path, which asks each mode itself, exactly as before. So
+While it is True they take the full path, which asks each mode itself. So
 `active` need not say which mode is on, nor in which thread: it must only never be False while
 one is on. Each mode calls `enter()` when it switches on and `exit()` when it switches off
 (`active` is True while entries outnumber exits, counted over all threads).

@@ -45,11 +45,22 @@ class Function(_function.Function):
     `setup_context(ctx, inputs, output)`, as in PyTorch 2."""
 
     _custom = True
+    # The class of this Function's nodes, `<Name>Backward` (a subclass made with the class),
+    # as PyTorch's `_backward_cls`: `type(grad_fn).__name__` is the node's name.
+    _backward_cls: type[Function]
+    _function_cls: type[Function]  # the Function a node class was made for
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "node_name" not in cls.__dict__:
             cls.node_name = f"{cls.__name__}Backward"  # what PyTorch names the node
+        if cls.__dict__.get("_is_backward_cls"):
+            cls._backward_cls = cls
+            return
+        cls._function_cls = cls
+        cls._backward_cls = type(cls.node_name, (cls,), {
+            "_is_backward_cls": True, "node_name": cls.node_name,
+            "__module__": "autodiff.autograd.function", "__qualname__": cls.node_name})
 
     def __repr__(self) -> str:
         return f"<autodiff.autograd.function.{self.node_name} object at {hex(id(self))}>"
@@ -121,7 +132,7 @@ class Function(_function.Function):
     def _apply_bound(cls, args: tuple[Any, ...]) -> Any:
         recording = _grad_state.enabled and any(
             isinstance(arg, Tensor) and arg._requires_grad for arg in args)
-        ctx = _function._new(cls)
+        ctx = _function._new(cls._backward_cls)
         ctx.needs_input_grad = tuple([
             recording and isinstance(arg, Tensor) and arg._requires_grad for arg in args])
         # A dual input's tangent goes to jvp (a dirty input's is the one jvp changes in place),
@@ -237,7 +248,8 @@ class Function(_function.Function):
                 # which may not be modified in place while recording).
                 made[index]._version_counter = tensor._shared_version_counter()
                 made[index]._base = tensor._base if tensor._base is not None else tensor
-                made[index]._view_error = (CUSTOM_FUNCTION_VIEW, (type(self).__name__, index))
+                made[index]._view_error = (CUSTOM_FUNCTION_VIEW,
+                                             (self._function_cls.__name__, index))
         return tuple(made) if is_tuple else made[0]
 
 
