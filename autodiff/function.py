@@ -49,7 +49,14 @@ from .layout_dispatch import layout_data
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
 from .op_modes import ForwardState, OpCall, op_mode_state
 from .profiling import profiler_state
-from .saved import FREED, RELEASED, SavedTensor, saved_input, saved_tensors_hooks_state
+from .saved import (
+    FREED,
+    RELEASED,
+    SavedTensor,
+    saved_constant,
+    saved_input,
+    saved_tensors_hooks_state,
+)
 from .saved_fields import Field, install, visible
 from .tensor import Tensor, _wrap
 
@@ -173,9 +180,19 @@ class Function(Node):
             return ()
         if saved is RELEASED:
             raise RuntimeError(FREED)
-        tensors = []  # a loop, not a comprehension: no function object made per call
+        tensors: list[Any] = []  # a loop, not a comprehension: no function object made per call
         for entry in saved:
-            tensors.append(entry.unpack(self) if type(entry) is SavedTensor else entry)
+            if type(entry) is not SavedTensor:  # a number or None
+                tensors.append(entry)
+            elif entry.plain:  # a Tensor kept as saved: the version check is all of unpack
+                counter = entry.version_counter
+                if counter is not None and counter[0] != entry.version:
+                    entry.check_version(self)  # raises PyTorch's message
+                tensors.append(entry.data)
+            elif entry.is_constant:
+                tensors.append(_wrap(entry.data, self.backend))
+            else:
+                tensors.append(entry.unpack(self))
         return tuple(tensors)
 
     def _check_saved(self) -> None:
@@ -234,7 +251,9 @@ class Function(Node):
                     return cls._apply_across_devices(args, kwargs)
                 if arg._requires_grad:
                     requires_grad = True
-                if arg._python_dispatch:  # its class's __torch_dispatch__ takes the op
+                # A subclass with __torch_dispatch__ takes the op (the type test first: a
+                # class default read through an instance costs several times more).
+                if type(arg) is not Tensor and arg._python_dispatch:
                     return _python_dispatch.apply(cls(), args, kwargs)
                 arrays.append(arg._data)
             else:
@@ -553,12 +572,42 @@ class Function(Node):
             outputs = self._make_output(result, 0)
         to_save = self._to_save
         if to_save is not None:
-            saved = []  # a loop, not a comprehension: `self` stays a plain local (no closure)
-            for item in to_save:
-                saved.append(self._entry_to_save(item, args, arrays, result, outputs))
-            self._saved = tuple(saved)
+            self._saved = self._entries_to_save(to_save, args, arrays, result, outputs)
             self._to_save = None
         return outputs
+
+    def _entries_to_save(self, to_save: tuple[Any, ...], args: tuple[Any, ...],
+                         arrays: list[Any], result: Any, outputs: Any) -> tuple[Any, ...]:
+        """The saved entries of what forward passed to save_for_backward. Inputs and arrays
+        forward computed, the common cases, are made here; a call of `_entry_to_save` per
+        item would cost as much as the rest of this loop."""
+        saved = []
+        for item in to_save:
+            if item is None or type(item) in _SCALAR_TYPES:
+                saved.append(item)
+                continue
+            index = -1  # into arrays (counted by hand, as in _entry_to_save)
+            for arg in args:
+                index += 1
+                if item is arrays[index] or item is arg:  # an input
+                    # (an inference tensor is made only once some thread has entered
+                    # inference mode: until then its class default is not read)
+                    if isinstance(arg, Tensor) and not (_inference_seen.entered
+                                                        and arg._inference):
+                        counter = arg._version_counter
+                        if counter is None:
+                            counter = arg._version_counter = [0]
+                        saved.append(saved_input(arg, counter))
+                    else:
+                        saved.append(self._entry_to_save(item, args, arrays, result, outputs))
+                    break
+            else:
+                if (type(result) is not tuple and item is not result
+                        and not isinstance(item, Tensor)):  # an array forward computed
+                    saved.append(saved_constant(item))
+                else:  # an output, or a Tensor neither input nor output
+                    saved.append(self._entry_to_save(item, args, arrays, result, outputs))
+        return tuple(saved)
 
     def _make_outputs(self, result: tuple[Any, ...]) -> tuple[Tensor, ...]:
         """A multi-output node's outputs (and their shapes and dtypes, for zeros in backward).
@@ -612,17 +661,18 @@ class Function(Node):
                         counter = arg._version_counter = [0]
                     return saved_input(arg, counter)
                 break
-        results = result if type(result) is tuple else (result,)
-        output_tensors = outputs if type(outputs) is tuple else (outputs,)
-        for index, (array, tensor) in enumerate(zip(results, output_tensors)):
-            if item is array or item is tensor:
-                return SavedTensor(array, tensor._shared_version_counter(), is_output=True,
-                                   output_nr=index)
+        if type(result) is tuple:
+            for index, (array, tensor) in enumerate(zip(result, outputs)):
+                if item is array or item is tensor:
+                    return SavedTensor(array, tensor._shared_version_counter(), is_output=True,
+                                       output_nr=index)
+        elif item is result or item is outputs:
+            return SavedTensor(result, outputs._shared_version_counter(), is_output=True)
         if isinstance(item, Tensor):  # neither input nor output: keep the Tensor as it is
             if item._inference:
                 raise RuntimeError(_INFERENCE_SAVED)
             return SavedTensor(item, item._shared_version_counter())
-        return SavedTensor(item, None, is_constant=True)
+        return saved_constant(item)
 
     # --------------------------------------------------------------------------- for the engine
     def _run_backward(self, grad_outputs: list[Any]) -> tuple[Any, ...]:

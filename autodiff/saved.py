@@ -61,10 +61,13 @@ class SavedTensor:
 
     `version` is the shared version counter's value at save time: unpacking after an in-place
     op moved the counter on raises PyTorch's "modified by an inplace operation" error.
+
+    `plain` says that unpacking is only that check and `data` as it is (a Tensor kept as it
+    was saved, not packed): `Function.saved_tensors` unpacks those itself, without a call.
     """
 
     __slots__ = ("data", "edge", "fw_grads", "is_constant", "is_output", "original", "output_nr",
-                 "unpack_hook", "version", "version_counter")
+                 "plain", "unpack_hook", "version", "version_counter")
 
     def __init__(self, data: Any, version_counter: list[int] | None, is_output: bool = False,
                  output_nr: int = 0, is_constant: bool = False) -> None:
@@ -74,6 +77,7 @@ class SavedTensor:
         self.is_output = is_output
         self.output_nr = output_nr
         self.is_constant = is_constant
+        self.plain = not is_output and not is_constant
         self.unpack_hook: Callable[[Any], Tensor] | None = None
         # Packed only: where the saved Tensor sat in the graph ((node, output_nr); output_nr
         # -1 for a leaf's AccumulateGrad), and the Tensor it was saved from, weakly.
@@ -209,6 +213,7 @@ class SavedTensor:
         self.unpack_hook = unpack_hook
         self.version_counter = None  # PyTorch does not check versions through hooks
         self.is_constant = False
+        self.plain = False
 
     def stored(self, node: Function) -> Any:
         """What is kept, as PyTorch's SavedTensor.data shows it: the saved tensor, or once
@@ -261,6 +266,25 @@ def saved_input(tensor: Tensor, version_counter: list[int]) -> SavedTensor:
     saved.is_output = False
     saved.output_nr = 0
     saved.is_constant = False
+    saved.plain = True
+    saved.unpack_hook = None
+    saved.edge = None
+    saved.original = None
+    saved.fw_grads = None
+    return saved
+
+
+def saved_constant(array: Any) -> SavedTensor:
+    """`SavedTensor(array, None, is_constant=True)`, an array the forward computed, made as
+    `saved_input` makes an input's."""
+    saved = _new(SavedTensor)
+    saved.data = array
+    saved.version_counter = None
+    saved.version = 0
+    saved.is_output = False
+    saved.output_nr = 0
+    saved.is_constant = True
+    saved.plain = False
     saved.unpack_hook = None
     saved.edge = None
     saved.original = None

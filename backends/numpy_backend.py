@@ -139,6 +139,14 @@ class NumpyBackend(Backend):
             return _and_reduce(x, axis=axis, keepdims=keepdims)
         return np.all(x, axis=axis, keepdims=keepdims)
 
+    # A 0-d array (or NumPy scalar), the usual argument (a reduction already taken), is its
+    # own answer: bool() of it, without a second reduction and item().
+    def any_true(self, array: Array) -> bool:
+        return bool(array) if array.ndim == 0 else bool(self.any(array))
+
+    def all_true(self, array: Array) -> bool:
+        return bool(array) if array.ndim == 0 else bool(self.all(array))
+
     def broadcast_to(self, x: Array, shape: Shape) -> Array:
         shape = tuple(shape)
         added = len(shape) - x.ndim
