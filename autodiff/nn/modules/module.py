@@ -33,6 +33,61 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound="Module")
 
 
+class _Structure:
+    """How many times any module's attributes, registries or forward hooks were written. A
+    compiled function's cache hit compares the modules it reaches in full only when this moved
+    since their last comparison passed (`compiler/checks.py`): every writer counts here."""
+
+    __slots__ = ("version",)
+
+    def __init__(self) -> None:
+        self.version = 0
+
+
+structure = _Structure()
+
+
+class Registry(dict):  # type: ignore[type-arg]
+    """A module's `_parameters`, `_buffers` or `_modules`: a dict whose every write moves
+    `structure.version`, as code that writes the registries directly (utilities, users) must
+    be seen by a compiled function's cache hit."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        structure.version += 1
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        structure.version += 1
+        dict.__delitem__(self, key)
+
+    def __ior__(self, other: Any) -> Registry:
+        structure.version += 1
+        dict.update(self, other)
+        return self
+
+    def pop(self, *args: Any) -> Any:
+        structure.version += 1
+        return dict.pop(self, *args)
+
+    def popitem(self) -> Any:
+        structure.version += 1
+        return dict.popitem(self)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        structure.version += 1
+        return dict.setdefault(self, key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        structure.version += 1
+        dict.update(self, *args, **kwargs)
+
+    def clear(self) -> None:
+        structure.version += 1
+        dict.clear(self)
+
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What `load_state_dict` returns; prints as PyTorch's does."""
 
@@ -234,8 +289,8 @@ class Module:
         # object.__setattr__: our own __setattr__ needs these dicts to exist first.
         setattr_ = object.__setattr__
         setattr_(self, "training", True)
-        setattr_(self, "_parameters", {})
-        setattr_(self, "_buffers", {})
+        setattr_(self, "_parameters", Registry())
+        setattr_(self, "_buffers", Registry())
         setattr_(self, "_non_persistent_buffers_set", set())
         setattr_(self, "_backward_pre_hooks", OrderedDict())
         setattr_(self, "_backward_hooks", OrderedDict())
@@ -247,7 +302,16 @@ class Module:
         setattr_(self, "_forward_pre_hooks_with_kwargs", OrderedDict())
         setattr_(self, "_load_state_dict_pre_hooks", OrderedDict())
         setattr_(self, "_load_state_dict_post_hooks", OrderedDict())
-        setattr_(self, "_modules", {})
+        setattr_(self, "_modules", Registry())
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # (a module pickled with plain dicts as registries gets counting ones)
+        self.__dict__.update(state)
+        for name in ("_parameters", "_buffers", "_modules"):
+            registry = state.get(name)
+            if type(registry) is dict:
+                object.__setattr__(self, name, Registry(registry))
+        structure.version += 1
 
     # ------------------------------------------------------------------------- calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -443,6 +507,7 @@ class Module:
         `hook(module, args, kwargs) -> None or (new args, new kwargs)`."""
         handle = _handle(self._forward_pre_hooks,
                                  extra_dict=self._forward_pre_hooks_with_kwargs)
+        structure.version += 1
         self._forward_pre_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs[handle.id] = True
@@ -457,6 +522,7 @@ class Module:
         `hook(module, args, kwargs, output)`; always_call: also when forward raises."""
         handle = _handle(self._forward_hooks, extra_dict=[
             self._forward_hooks_with_kwargs, self._forward_hooks_always_called])
+        structure.version += 1
         self._forward_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_hooks_with_kwargs[handle.id] = True
@@ -599,6 +665,7 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name: str, value: Any) -> None:
+        structure.version += 1
         state = self.__dict__
         params = state.get("_parameters")
         if isinstance(value, Parameter):
@@ -647,6 +714,7 @@ class Module:
                     object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
+        structure.version += 1
         if name in self._parameters:
             del self._parameters[name]
         elif name in self._buffers:
