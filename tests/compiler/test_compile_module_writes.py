@@ -182,6 +182,10 @@ def test_copies_and_pickles_keep_counting_registries() -> None:
         for module in copied.modules():
             assert type(module._parameters) is Registry
             assert type(module._modules) is Registry
+    original = _model()
+    shallow = copy.copy(original)
+    assert shallow._parameters is original._parameters  # (shared, as PyTorch's)
+    assert shallow[0] is original[0]
     plain = _model()
     for module in plain.modules():  # a module pickled with plain dicts, as PyTorch's
         for attribute in ("_parameters", "_buffers", "_modules"):
@@ -189,6 +193,8 @@ def test_copies_and_pickles_keep_counting_registries() -> None:
     restored = pickle.loads(pickle.dumps(plain))
     for module in restored.modules():
         assert type(module._buffers) is Registry
+    # A saved module names no class but the modules' own: its registries pickle as dicts.
+    assert b"Registry" not in pickle.dumps(_model(), protocol=2)
 
 
 def test_plain_dict_registries_are_compared_at_every_call() -> None:

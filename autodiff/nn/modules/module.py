@@ -304,8 +304,27 @@ class Module:
         setattr_(self, "_load_state_dict_post_hooks", OrderedDict())
         setattr_(self, "_modules", Registry())
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The registries pickle as plain dicts, as PyTorch's do: a saved module names no
+        # class of ours besides its own (a weights-only load allowlists just those).
+        state = dict(self.__dict__)
+        for name in ("_parameters", "_buffers", "_modules"):
+            registry = state.get(name)
+            if type(registry) is Registry:
+                state[name] = dict(registry)
+        return state
+
+    def __copy__(self: M) -> M:
+        # A shallow copy shares the registries, as PyTorch's does (through __getstate__ it
+        # would get copies of them); __getstate__ is still asked, for the classes that refuse
+        # to be copied (parametrized modules).
+        self.__getstate__()
+        copied = type(self).__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        return copied
+
     def __setstate__(self, state: dict[str, Any]) -> None:
-        # (a module pickled with plain dicts as registries gets counting ones)
+        # (the registries become counting ones again)
         self.__dict__.update(state)
         for name in ("_parameters", "_buffers", "_modules"):
             registry = state.get(name)
