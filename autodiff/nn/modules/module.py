@@ -47,7 +47,7 @@ class _Structure:
 structure = _Structure()
 
 
-class Registry(dict):  # type: ignore[type-arg]
+class Registry(dict[Any, Any]):
     """A module's `_parameters`, `_buffers` or `_modules`: a dict whose every write moves
     `structure.version`, as code that writes the registries directly (utilities, users) must
     be seen by a compiled function's cache hit."""
@@ -62,7 +62,7 @@ class Registry(dict):  # type: ignore[type-arg]
         structure.version += 1
         dict.__delitem__(self, key)
 
-    def __ior__(self, other: Any) -> Registry:
+    def __ior__(self, other: Any) -> Registry:  # type: ignore[misc]
         structure.version += 1
         dict.update(self, other)
         return self
