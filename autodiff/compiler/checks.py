@@ -20,7 +20,8 @@ from typing import Any
 
 from .. import autocast_state
 from ..grad_mode import state as grad_state
-from ..nn.modules.module import Module
+from ..nn.modules.module import Module, Registry
+from ..nn.modules.module import structure as module_structure
 from ..optim.optimizer import Optimizer, _global_step_post_hooks, _global_step_pre_hooks
 from ..tensor import Tensor
 
@@ -80,8 +81,8 @@ def build(args: tuple[Any, ...], kwargs: dict[str, Any], state: list[Tensor],
     state_names = [writer.constant(tensor) for tensor in state]
     for name, tensor in zip(state_names, state):
         writer.tensor(name, tensor)
-    for module in structure.modules:
-        writer.module(module)
+    if structure.modules:
+        writer.modules(structure.modules)
     if structure.optimizers:
         lines.append("    if global_pre_hooks or global_post_hooks: return None")
     for optimizer in structure.optimizers:
@@ -93,8 +94,8 @@ def build(args: tuple[Any, ...], kwargs: dict[str, Any], state: list[Tensor],
     for mapping in structure.dicts:
         writer.same_dict(writer.constant(mapping), mapping)
     everything = [*arguments, *state_names]
-    sources = [f"{everything[source.index]}._grad._data" if source.grad
-               else f"{everything[source.index]}._data" for source in inputs]
+    sources = [writer.grads.get(everything[source.index], f"{everything[source.index]}._grad._data")
+               if source.grad else writer.datas[everything[source.index]] for source in inputs]
     lines.append(f"    return [{', '.join(arguments)}], [{', '.join(sources)}]")
     namespace = writer.namespace
     namespace.update(grad_state=grad_state, autocast_signature=autocast_state.signature,
@@ -113,6 +114,10 @@ class _Writer:
         self.namespace: dict[str, Any] = {}
         self.names: dict[int, str] = {}
         self.locals = 0
+        # The local holding each checked Tensor's array (and its .grad's): the check reads
+        # each once and returns them as the program's inputs.
+        self.datas: dict[str, str] = {}
+        self.grads: dict[str, str] = {}
 
     def constant(self, obj: Any) -> str:
         if obj is None or type(obj) in (bool, int, str):
@@ -156,11 +161,12 @@ class _Writer:
                              f"{name} == {self.constant(obj)}")
         elif isinstance(obj, Tensor):
             data = obj._data
+            local = self.datas[name] = self.local()
             self.fail_unless(f"{name}.__class__ is {self.constant(kind)}")
             self.fail_unless(
                 f"{name}._backend is {self.constant(obj._backend)} and "
-                f"{name}._data.shape == {self.constant(tuple(data.shape))} and "
-                f"{name}._data.dtype == {self.constant(data.dtype)} and "
+                f"({local} := {name}._data).shape == {self.constant(tuple(data.shape))} and "
+                f"{self.same_dtype(local, data.dtype)} and "
                 f"{name}._requires_grad is {obj._requires_grad} and "
                 f"{name}.grad_fn is {'None' if obj.grad_fn is None else 'not None'}")
             arguments.append(name)
@@ -186,20 +192,50 @@ class _Writer:
             self.fail_unless(f"{self.constant(binding.source)}.get({binding.name!r}, _MISSING) "
                              f"is {value}")
 
+    def same_dtype(self, local: str, dtype: Any) -> str:
+        # (by identity first: a backend hands out one object per dtype, and `==` on NumPy's
+        # dtypes costs a conversion)
+        name = self.constant(dtype)
+        return f"({local}.dtype is {name} or {local}.dtype == {name})"
+
     def tensor(self, name: str, tensor: Tensor) -> None:
         data, grad = tensor._data, tensor._grad
-        self.fail_unless(
-            f"{name}._data.shape == {self.constant(tuple(data.shape))} and "
-            f"{name}._data.dtype == {self.constant(data.dtype)} and "
-            f"{name}._requires_grad is {tensor._requires_grad} and "
-            f"not {name}._hooks and not {name}._post_accumulate_hooks")
+        local = self.datas[name] = self.local()
         if grad is None:
-            self.fail_unless(f"{name}._grad is None")
+            grad_test = f"{name}._grad is None"
         else:
-            self.fail_unless(
-                f"{name}._grad is not None and "
-                f"{name}._grad._data.shape == {self.constant(tuple(grad._data.shape))} and "
-                f"{name}._grad._data.dtype == {self.constant(grad._data.dtype)}")
+            grad_local = self.grads[name] = self.local()
+            grad_test = (
+                f"({grad_local} := {name}._grad) is not None and "
+                f"({grad_local} := {grad_local}._data).shape == "
+                f"{self.constant(tuple(grad._data.shape))} and "
+                f"{self.same_dtype(grad_local, grad._data.dtype)}")
+        self.fail_unless(
+            f"({local} := {name}._data).shape == {self.constant(tuple(data.shape))} and "
+            f"{self.same_dtype(local, data.dtype)} and "
+            f"{name}._requires_grad is {tensor._requires_grad} and "
+            f"not {name}._hooks and not {name}._post_accumulate_hooks and {grad_test}")
+
+    def modules(self, modules: list[Module]) -> None:
+        """The modules compared in full only when a module was written since the comparison
+        last passed (`structure.version` moved): each attribute write, registry write and
+        forward hook registration counts there. Modules whose registries are not counting
+        ones (replaced by hand) are compared at every call."""
+        counted = all(type(getattr(module, attribute, None)) is Registry for module in modules
+                      for attribute in ("_modules", "_parameters", "_buffers"))
+        if not counted:
+            for module in modules:
+                self.module(module)
+            return
+        # The stamp starts out matching no version: the first call compares in full.
+        stamp = self.constant([-1])
+        self.namespace["structure"] = module_structure
+        self.lines.append(f"    if structure.version != {stamp}[0]:")
+        start = len(self.lines)
+        for module in modules:
+            self.module(module)
+        self.lines[start:] = ["    " + line for line in self.lines[start:]]
+        self.lines.append(f"        {stamp}[0] = structure.version")
 
     def module(self, module: Module) -> None:
         name = self.constant(module)

@@ -6,7 +6,7 @@ optimizers (their parameters and state tensors) and Tensors, also inside lists, 
 dicts. The signature is everything a trace baked in: each argument Tensor's device, shape,
 dtype and requires_grad, Python arguments by value, grad mode, and for the state each tensor's
 identity, shape, dtype and whether it has a `.grad` (of what shape), the modules' training
-flags, the optimizers' hyperparameters and the keys of their state.
+flags and classes, the optimizers' hyperparameters and the keys of their state.
 """
 
 from __future__ import annotations
@@ -198,7 +198,10 @@ def state_key(found: Reach) -> tuple[Any, ...]:
         key.append((id(tensor), data.shape, data.dtype, tensor._requires_grad,
                     None if grad is None else (grad._data.shape, grad._data.dtype)))
     for module in found.modules:
-        key.append(tuple((sub.training, module_constants(sub)) for sub in module.modules()))
+        # (the classes too: a submodule replaced by one of another class with the same plain
+        # attributes, Tanh by Sigmoid, runs another forward)
+        key.append(tuple((type(sub), sub.training, module_constants(sub))
+                         for sub in module.modules()))
     for optimizer in found.optimizers:
         groups = tuple(tuple((name, _hashable(value)) for name, value in group.items()
                              if name != "params") for group in optimizer.param_groups)

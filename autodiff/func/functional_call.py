@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..nn.modules.module import Module
+from ..nn.modules.module import Module, structure
 from ..ops.joining import stack
 from ..tensor import Tensor
 
@@ -54,6 +54,7 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any =
             if registry is None:  # a plain attribute (not a registered parameter or buffer)
                 swapped.append((owner, None, name, getattr(owner, name, _MISSING)))
                 object.__setattr__(owner, name, value)
+                structure.version += 1  # (past Module.__setattr__, which counts)
                 continue
             members = owner.__dict__[registry]
             swapped.append((owner, registry, name, members.get(name, _MISSING)))
@@ -66,6 +67,7 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any =
                     object.__delattr__(owner, name)
                 else:
                     object.__setattr__(owner, name, old)
+                structure.version += 1
             elif old is _MISSING:
                 del owner.__dict__[registry][name]
             else:

@@ -24,7 +24,7 @@ from .. import cuda
 from ..autograd.profiler import record_function
 from ..ops.joining import cat
 from ..tensor import Tensor
-from .modules.module import Module
+from .modules.module import Module, Registry
 
 __all__ = ["DataParallel", "data_parallel"]
 
@@ -198,11 +198,11 @@ def _replica(module: Module, device: Device) -> Module:
         replica = copy.copy(original)
         memo[id(original)] = replica
         state = replica.__dict__
-        state["_parameters"] = {}
-        state["_buffers"] = {name: None if buffer is None else buffer.to(device)
-                             for name, buffer in original._buffers.items()}
-        state["_modules"] = {name: None if child is None else copy_module(child)
-                             for name, child in original._modules.items()}
+        state["_parameters"] = Registry()
+        state["_buffers"] = Registry({name: None if buffer is None else buffer.to(device)
+                                      for name, buffer in original._buffers.items()})
+        state["_modules"] = Registry({name: None if child is None else copy_module(child)
+                                      for name, child in original._modules.items()})
         for name, parameter in original._parameters.items():
             state[name] = None if parameter is None else parameter.to(device)
         return replica

@@ -34,6 +34,61 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound="Module")
 
 
+class _Structure:
+    """How many times any module's attributes, registries or forward hooks were written. A
+    compiled function's cache hit compares the modules it reaches in full only when this moved
+    since their last comparison passed (`compiler/checks.py`): every writer counts here."""
+
+    __slots__ = ("version",)
+
+    def __init__(self) -> None:
+        self.version = 0
+
+
+structure = _Structure()
+
+
+class Registry(dict[Any, Any]):
+    """A module's `_parameters`, `_buffers` or `_modules`: a dict whose every write moves
+    `structure.version`, as code that writes the registries directly (utilities, users) must
+    be seen by a compiled function's cache hit."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        structure.version += 1
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        structure.version += 1
+        dict.__delitem__(self, key)
+
+    def __ior__(self, other: Any) -> Registry:  # type: ignore[misc]
+        structure.version += 1
+        dict.update(self, other)
+        return self
+
+    def pop(self, *args: Any) -> Any:
+        structure.version += 1
+        return dict.pop(self, *args)
+
+    def popitem(self) -> Any:
+        structure.version += 1
+        return dict.popitem(self)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        structure.version += 1
+        return dict.setdefault(self, key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        structure.version += 1
+        dict.update(self, *args, **kwargs)
+
+    def clear(self) -> None:
+        structure.version += 1
+        dict.clear(self)
+
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What `load_state_dict` returns; prints as PyTorch's does."""
 
@@ -235,8 +290,8 @@ class Module:
         # object.__setattr__: our own __setattr__ needs these dicts to exist first.
         setattr_ = object.__setattr__
         setattr_(self, "training", True)
-        setattr_(self, "_parameters", {})
-        setattr_(self, "_buffers", {})
+        setattr_(self, "_parameters", Registry())
+        setattr_(self, "_buffers", Registry())
         setattr_(self, "_non_persistent_buffers_set", set())
         setattr_(self, "_backward_pre_hooks", OrderedDict())
         setattr_(self, "_backward_hooks", OrderedDict())
@@ -248,7 +303,35 @@ class Module:
         setattr_(self, "_forward_pre_hooks_with_kwargs", OrderedDict())
         setattr_(self, "_load_state_dict_pre_hooks", OrderedDict())
         setattr_(self, "_load_state_dict_post_hooks", OrderedDict())
-        setattr_(self, "_modules", {})
+        setattr_(self, "_modules", Registry())
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The registries pickle as plain dicts, as PyTorch's do: a saved module names no
+        # class of ours besides its own (a weights-only load allowlists just those).
+        state = dict(self.__dict__)
+        for name in ("_parameters", "_buffers", "_modules"):
+            registry = state.get(name)
+            if type(registry) is Registry:
+                state[name] = dict(registry)
+        return state
+
+    def __copy__(self: M) -> M:
+        # A shallow copy shares the registries, as PyTorch's does (through __getstate__ it
+        # would get copies of them); __getstate__ is still asked, for the classes that refuse
+        # to be copied (parametrized modules).
+        self.__getstate__()
+        copied = type(self).__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        return copied
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # (the registries become counting ones again)
+        self.__dict__.update(state)
+        for name in ("_parameters", "_buffers", "_modules"):
+            registry = state.get(name)
+            if type(registry) is dict:
+                object.__setattr__(self, name, Registry(registry))
+        structure.version += 1
 
     # ------------------------------------------------------------------------- calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -444,6 +527,7 @@ class Module:
         `hook(module, args, kwargs) -> None or (new args, new kwargs)`."""
         handle = _handle(self._forward_pre_hooks,
                                  extra_dict=self._forward_pre_hooks_with_kwargs)
+        structure.version += 1
         self._forward_pre_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs[handle.id] = True
@@ -458,6 +542,7 @@ class Module:
         `hook(module, args, kwargs, output)`; always_call: also when forward raises."""
         handle = _handle(self._forward_hooks, extra_dict=[
             self._forward_hooks_with_kwargs, self._forward_hooks_always_called])
+        structure.version += 1
         self._forward_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_hooks_with_kwargs[handle.id] = True
@@ -600,6 +685,7 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name: str, value: Any) -> None:
+        structure.version += 1
         state = self.__dict__
         params = state.get("_parameters")
         if isinstance(value, Parameter):
@@ -648,6 +734,7 @@ class Module:
                     object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
+        structure.version += 1
         if name in self._parameters:
             del self._parameters[name]
         elif name in self._buffers:
