@@ -273,8 +273,11 @@ def scan(combine_fn: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, 
         _check_same_metadata(init_leaves, init_spec, carry, carry_spec, "init", "carry")
         y, ys_spec = tree_flatten(result[1])
         ys.append(y)
-    stacked = [_stack_along(list(column), dim, reverse) for column in zip(*ys)]
+    stacked = [None if any(y is None for y in column) else stack(list(column))
+               for column in zip(*ys)]
     carry, stacked = _outputs((carry, stacked), start, ScanOutputs)
+    # as PyTorch's, the ys are put back in order after the operator's node
+    stacked = [_restore_order(y, dim, reverse) for y in stacked]
     return tree_unflatten(carry, init_spec), tree_unflatten(stacked, ys_spec)
 
 
@@ -317,7 +320,7 @@ def associative_scan(combine_fn: Callable[[Any, Any], Any], xs: Any, dim: int,
         for column, leaf in zip(columns, total):
             column.append(leaf)
     # like PyTorch's, the result's node is the move of the scanned dim back into place
-    return tree_unflatten([_stack_along(column, dim, reverse, always_move=True)
+    return tree_unflatten([_restore_order(stack(column), dim, reverse, always_move=True)
                            for column in columns], xs_spec)
 
 
@@ -363,11 +366,10 @@ def _scan_order(leaves: list[Tensor], dim: int, reverse: bool) -> list[Tensor]:
     return [leaf.flip([0]) for leaf in moved] if reverse else moved
 
 
-def _stack_along(column: list[Any], dim: int, reverse: bool, always_move: bool = False) -> Any:
-    """One output's slices, stacked back along `dim` in the input's order."""
-    if any(leaf is None for leaf in column):
+def _restore_order(stacked: Any, dim: int, reverse: bool, always_move: bool = False) -> Any:
+    """An output stacked in the scan's order, put back in the input's along `dim`."""
+    if stacked is None:
         return None
-    stacked = stack(column)
     if reverse:
         stacked = stacked.flip([0])
     if always_move or (dim != 0 and dim < stacked.ndim):
