@@ -452,3 +452,9 @@ def test_the_modules_user_code_imports_from() -> None:
     assert autodiff._higher_order_ops.cond is autodiff.cond
     assert (autodiff.pi, autodiff.e, autodiff.inf) == (np.pi, np.e, np.inf)
     assert np.isnan(autodiff.nan)
+
+
+def test_functorch_experimental_control_flow() -> None:
+    from autodiff.functorch.experimental import control_flow
+
+    assert control_flow.cond is cond and control_flow.map is map
