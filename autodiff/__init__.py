@@ -260,8 +260,12 @@ from .ops.logarithmic import logaddexp, logaddexp2, logit, logit_, xlogy, xlogy_
 # torch.vmap: torch.func's
 from .func.vmap import vmap
 
-# torch.while_loop: structured control flow, run eagerly
-from .control_flow import while_loop
+# torch's constants
+from math import e, inf, nan, pi
+
+# torch.while_loop, torch.cond and torch._higher_order_ops: structured control flow, run eagerly
+from . import _higher_order_ops
+from .control_flow import cond, while_loop
 
 # Special functions torch exposes at the top level
 from .ops.bessel import i0, i0_

@@ -285,7 +285,7 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
                 ready = _pass_on(node, grads, input_grads, buffers, dependencies, heap,
                                  passed_owned)
                 del grads, input_grads  # as below: the buffers own the gradients now
-                if not retain_graph and node._saved is not None:
+                if not retain_graph and node._saved is not None and not node._keep_saved:
                     node._saved = RELEASED
                 continue
             if profiling:
@@ -344,7 +344,7 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
             # The buffers own the gradients now: holding them here too would keep each one
             # (a weight's gradient, say) alive until the next node has run.
             del grads, input_grads
-            if not retain_graph and node._saved is not None:
+            if not retain_graph and node._saved is not None and not node._keep_saved:
                 node._saved = RELEASED
         if profiling:
             profiler_state.end(evaluating)

@@ -62,6 +62,10 @@ class Node:
     _replay: Any = None
     # What backward saved (function.Function); RELEASED once a backward freed it.
     _saved: tuple[Any, ...] | None = None
+    # True for the nodes recorded inside a control-flow operator (control_flow.py): PyTorch's
+    # operator node recomputes in its backward, so a second backward through it works without
+    # retain_graph; these nodes keep what they saved for the same reason.
+    _keep_saved = False
     # autograd.Function subclasses: backward runs even when no gradient reached the node (with
     # zeros, or Nones without materialize_grads), and needs_input_grad is what forward saw.
     _custom = False

@@ -68,9 +68,6 @@ class Program:
 TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module named 'autodiff.fx'")
 TORCH_LIBRARY = Stop("torch.library (custom_op, register_fake, register_autograd, opcheck)",
                      "module 'autodiff' has no attribute 'library'")
-CONTROL_FLOW = Stop("the control-flow operators of torch._higher_order_ops (cond, scan, "
-                    "associative_scan, map; only torch.while_loop exists)",
-                    "No module named 'autodiff._higher_order_ops'")
 MASKED = Stop("torch.masked (MaskedTensor, masked_tensor)", "No module named 'autodiff.masked'")
 QUANTIZATION = Stop("torch.quantization / torch.ao.quantization (quantize_dynamic, qint8)",
                     "No module named 'autodiff.quantization'")
@@ -116,7 +113,7 @@ PROGRAMS = [
     Program("pruning", compare=True),
     Program("scaled_dot_product_attention", compare=True),
     Program("memory_format"),
-    Program("control_flow_operators", CONTROL_FLOW),
+    Program("control_flow_operators"),
     Program("transformer_building_blocks"),
     Program("fgsm"),
     Program("reinforcement_q_learning"),

@@ -1,0 +1,3 @@
+from ..control_flow import associative_scan
+
+__all__ = ["associative_scan"]

@@ -1,0 +1,3 @@
+from ..control_flow import cond
+
+__all__ = ["cond"]

@@ -1,0 +1,3 @@
+from ..control_flow import map
+
+__all__ = ["map"]

@@ -1,0 +1,3 @@
+from ..control_flow import scan
+
+__all__ = ["scan"]

@@ -1,0 +1,3 @@
+from ..control_flow import while_loop
+
+__all__ = ["while_loop"]
