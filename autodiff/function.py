@@ -122,6 +122,8 @@ class Function(Node):
     # PyTorch's names for what the node saved (derivatives.yaml's), each read off the node by
     # a Field: `grad_fn._saved_<name>` and, for tensors, `_raw_saved_<name>` (saved_fields.py).
     saved_fields: Mapping[str, Field] | None = None
+    # The op's class name as written; the class itself is renamed to its node's name.
+    _op_name: str = "Function"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -133,6 +135,8 @@ class Function(Node):
         declared = cls.__dict__.get("saved_fields")
         if declared is not None:
             install(cls, declared)
+        if "_is_backward_cls" not in cls.__dict__:  # a custom Function's node class keeps it
+            cls._op_name = cls.__name__  # the class as written (messages that name the op)
         if not cls._custom and cls.node_name != "Node":
             # The op's class is its node's class: `type(grad_fn).__name__` is PyTorch's node
             # class name, as graph walkers (torchviz) read it (`AccumulateGrad` for
@@ -259,7 +263,7 @@ class Function(Node):
             else:
                 arrays.append(arg)
         if backend is None:
-            raise TypeError(f"{cls.__name__}.apply() needs at least one Tensor argument")
+            raise TypeError(f"{cls._op_name}.apply() needs at least one Tensor argument")
         # `cls()`, not `object.__new__(cls)`: ops define no __init__ (`__init_subclass__`
         # checks), and a plain class call skips the generic __new__ wrapper's argument checks.
         ctx = cls()

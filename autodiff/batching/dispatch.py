@@ -136,8 +136,9 @@ def fallback(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Lev
     if kwargs.get("inplace") and level_of(args[0]) != level.number:
         from .index_rules import INPLACE
 
-        raise RuntimeError(INPLACE.format(name=cls.__name__))
-    warnings.warn(_PERFORMANCE.format(name=cls.__name__), UserWarning, stacklevel=stacklevel)
+        raise RuntimeError(INPLACE.format(name=getattr(cls, "_op_name", cls.__name__)))
+    warnings.warn(_PERFORMANCE.format(name=getattr(cls, "_op_name", cls.__name__)), UserWarning,
+                  stacklevel=stacklevel)
     return loop(cls.apply, args, kwargs, level)
 
 

@@ -762,8 +762,8 @@ _register(_fold_batch, avg_pool.AvgPool2D, avg_pool.AvgPool3D, adaptive_pool.Ada
           padding.ReflectionPad3D, padding.ReplicationPad1D, padding.ReplicationPad2D,
           padding.ReplicationPad3D, max_pool.MaxPool2DWithIndices,
           max_pool.MaxPool3DWithIndices)
-_register(_fold_batch, *[cls for cls in vars(interpolate).values()
-                         if isinstance(cls, type) and cls.__name__.startswith("Upsample")])
+_register(_fold_batch, *[cls for cls in vars(interpolate).values() if isinstance(cls, type)
+                         and getattr(cls, "_op_name", "").startswith("Upsample")])
 _register(_broadcasting, padding.ConstantPadNd)
 
 
