@@ -48,7 +48,6 @@ class Function(_function.Function):
     # The class of this Function's nodes, `<Name>Backward` (a subclass made with the class),
     # as PyTorch's `_backward_cls`: `type(grad_fn).__name__` is the node's name.
     _backward_cls: type[Function]
-    _function_cls: type[Function]  # the Function a node class was made for
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -57,7 +56,6 @@ class Function(_function.Function):
         if cls.__dict__.get("_is_backward_cls"):
             cls._backward_cls = cls
             return
-        cls._function_cls = cls
         cls._backward_cls = type(cls.node_name, (cls,), {
             "_is_backward_cls": True, "node_name": cls.node_name,
             "__module__": "autodiff.autograd.function", "__qualname__": cls.node_name})
@@ -248,8 +246,7 @@ class Function(_function.Function):
                 # which may not be modified in place while recording).
                 made[index]._version_counter = tensor._shared_version_counter()
                 made[index]._base = tensor._base if tensor._base is not None else tensor
-                made[index]._view_error = (CUSTOM_FUNCTION_VIEW,
-                                             (self._function_cls.__name__, index))
+                made[index]._view_error = (CUSTOM_FUNCTION_VIEW, (self._op_name, index))
         return tuple(made) if is_tuple else made[0]
 
 
