@@ -401,6 +401,7 @@ def _vectorized_jacobian_of_output(index: int, out: Tensor, inputs: tuple[Tensor
 def _jacfwd(func: Callable[..., Any], inputs: Any, strict: bool, vectorize: bool) -> Any:
     """The Jacobian by forward-mode AD: one forward pass, vmapped over the basis tangents
     (one per input element), gives every column of every output's block."""
+    from ..func.forward_transforms import split_by_input
     from ..func.vmap import vmap
 
     if strict:
@@ -430,7 +431,7 @@ def _jacfwd(func: Callable[..., Any], inputs: Any, strict: bool, vectorize: bool
         start += size
     is_outputs_tuple = False
 
-    def push(*tangent: Tensor) -> tuple[tuple[Tensor, ...], tuple[Tensor, ...]]:
+    def push(*tangent: Tensor) -> tuple[Tensor, ...]:
         nonlocal is_outputs_tuple
         with forward_ad.dual_level():
             duals = tuple(forward_ad.make_dual(x, t) for x, t in zip(inputs, tangent))
@@ -438,18 +439,10 @@ def _jacfwd(func: Callable[..., Any], inputs: Any, strict: bool, vectorize: bool
             unpacked = [forward_ad.unpack_dual(out) for out in outputs]
         pushed = tuple(zeros_like(pair.primal) if pair.tangent is None else pair.tangent
                        for pair in unpacked)
-        return pushed, tuple(pair.primal for pair in unpacked)
+        return pushed
 
-    pushed, batched_primals = vmap(push)(*tangents)
-    result = []
-    for out, primal in zip(pushed, batched_primals):  # out: (total, *out_shape)
-        blocks = []
-        start = 0
-        for inp, size in zip(inputs, sizes):
-            piece = out[start:start + size].movedim(0, -1)
-            blocks.append(piece.reshape((*primal.shape[1:], *inp.shape)))
-            start += size
-        result.append(blocks)
+    pushed = vmap(push)(*tangents)
+    result = [split_by_input(out, inputs, sizes) for out in pushed]
     return _untuple_lists(result, is_outputs_tuple, is_inputs_tuple)
 
 

@@ -149,19 +149,25 @@ def jacfwd(func: Callable[..., Any], argnums: Any = 0, has_aux: bool = False, *,
                                  for leaf in tree_flatten(second)[0]], tree_flatten(second)[1])
         out_leaves, out_spec = tree_flatten(pushed)
         blocks = []
-        for out in out_leaves:  # (total, *out_shape): split the total into each input
-            per_input = []
-            start = 0
-            for leaf, size in zip(leaves, sizes):
-                piece = out[start:start + size].movedim(0, -1)
-                per_input.append(piece.reshape((*out.shape[1:], *leaf.shape)))
-                start += size
-            inputs_tree = tree_unflatten(per_input, spec)
+        for out in out_leaves:
+            inputs_tree = tree_unflatten(split_by_input(out, leaves, sizes), spec)
             blocks.append(inputs_tree[0] if not isinstance(argnums, tuple) else inputs_tree)
         jacobian = tree_unflatten(blocks, out_spec)
         return (jacobian, second) if has_aux else jacobian
 
     return wrapper
+
+
+def split_by_input(out: Tensor, inputs: Any, sizes: list[int]) -> list[Tensor]:
+    """A vmapped Jacobian-vector product over the basis, (total, *out_shape), as one block per
+    input, (*out_shape, *input_shape)."""
+    blocks = []
+    start = 0
+    for inp, size in zip(inputs, sizes):
+        piece = out[start:start + size].movedim(0, -1)
+        blocks.append(piece.reshape((*out.shape[1:], *inp.shape)))
+        start += size
+    return blocks
 
 
 def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
