@@ -1,0 +1,29 @@
+"""autodiff.masked (torch.masked): `MaskedTensor` and its factories, and the functional masked
+reductions and normalizations that take a `mask=`."""
+
+from __future__ import annotations
+
+from ._ops import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    cumprod,
+    cumsum,
+    log_softmax,
+    logsumexp,
+    mean,
+    norm,
+    normalize,
+    prod,
+    softmax,
+    softmin,
+    std,
+    sum,
+    var,
+)
+from .maskedtensor import MaskedTensor, as_masked_tensor, is_masked_tensor, masked_tensor
+
+__all__ = ["MaskedTensor", "amax", "amin", "argmax", "argmin", "as_masked_tensor", "cumprod",
+           "cumsum", "is_masked_tensor", "log_softmax", "logsumexp", "masked_tensor", "mean",
+           "norm", "normalize", "prod", "softmax", "softmin", "std", "sum", "var"]
