@@ -14,7 +14,8 @@ import math
 from typing import Any
 
 from .. import dtypes
-from ..creation import ones, tensor
+from ..creation import ones
+from ..function import Function
 from ..linalg import vector_norm
 from ..nn import functional as F
 from ..ops.cumulative import cumprod as _cumprod
@@ -26,7 +27,7 @@ from ..ops.minmax import argmin as _argmin
 from ..ops.reduction import logsumexp as _logsumexp
 from ..ops.reduction import sum as _sum
 from ..ops.selection import where
-from ..tensor import Tensor, _wrap_dim
+from ..tensor import Tensor
 from ..type_info import iinfo
 
 _WIDENED = frozenset({dtypes.uint8, dtypes.bool_, dtypes.int8, dtypes.int16, dtypes.int32})
@@ -78,14 +79,38 @@ def input_mask(input: Tensor, mask: Tensor) -> Tensor:
 
 
 def _combine(op_name: str, input: Tensor, mask: Tensor | None, ord: Any = 2) -> Tensor:
-    """The input with its masked-out elements replaced by the op's identity."""
+    """The input with its masked-out elements replaced by the op's identity. A MaskedTensor's
+    data goes through `Combine`, so its gradient comes back masked with the tensor's mask."""
     from .maskedtensor import is_masked_tensor
 
     if is_masked_tensor(input):
-        input, mask = input._masked_data, input._masked_mask
+        data = input._masked_data
+        return Combine.apply(data, mask=input._masked_mask, fill=_identity(op_name, data, ord))
     if mask is None:
         return input
     return where(input_mask(input, mask), input, _identity(op_name, input, ord))
+
+
+class Combine(Function):
+    """A MaskedTensor's data with the masked-out elements set to `fill`; its gradient is the
+    incoming one as a MaskedTensor with that mask (PyTorch's `Combine` in torch.masked)."""
+
+    node_name = "CombineBackward"
+
+    @staticmethod
+    def forward(ctx: Any, data: Any, *, mask: Tensor, fill: Any) -> Any:
+        ctx.mask = mask
+        backend = ctx.backend
+        filled = backend.full(data.shape, fill, backend.dtype_name(data))
+        return backend.where(mask._data, data, filled)
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: Tensor) -> Any:
+        from .maskedtensor import MaskedTensor, is_masked_tensor
+
+        if is_masked_tensor(grad_output):
+            grad_output = grad_output._masked_data
+        return MaskedTensor._make(grad_output, ctx.mask)
 
 
 def _strided(name: str, input: Tensor) -> None:
@@ -196,11 +221,11 @@ def mean(input: Tensor, dim: Any = None, *, keepdim: bool = False, dtype: Any = 
     if mask is None:
         count = sum(ones(data.shape, dtype=dtypes.int64, device=data.device), dim,
                     keepdim=keepdim)
-        total = sum(data, dim, keepdim=keepdim, dtype=dtype)
+        total = sum(input, dim, keepdim=keepdim, dtype=dtype)
     else:
         inmask = input_mask(data, mask)
         count = sum(inmask, dim, keepdim=keepdim)
-        total = sum(data, dim, keepdim=keepdim, dtype=dtype, mask=inmask)
+        total = sum(input, dim, keepdim=keepdim, dtype=dtype, mask=inmask)
     return total / count
 
 
@@ -245,12 +270,12 @@ def _std_var(input: Tensor, dim: Any, unbiased: bool | None, correction: Any, ke
     if mask is None:
         inmask = None
         count = sum(ones(data.shape, dtype=dtypes.int64, device=data.device), dim, keepdim=True)
-        sample_total = sum(data, dim, keepdim=True, dtype=dtype)
+        sample_total = sum(input, dim, keepdim=True, dtype=dtype)
     else:
         inmask = input_mask(data, mask)
         count = sum(inmask, dim, keepdim=True)
-        sample_total = sum(data, dim, keepdim=True, dtype=dtype, mask=inmask)
-    x = data - sample_total / count
+        sample_total = sum(input, dim, keepdim=True, dtype=dtype, mask=inmask)
+    x = input - sample_total / count
     total = sum(x * x.conj(), dim, keepdim=keepdim, dtype=compute, mask=inmask)
     if not keepdim:
         count = count.reshape(total.shape)
@@ -309,5 +334,3 @@ def normalize(input: Tensor, ord: Any, dim: int, *, eps: float = 1e-12, dtype: A
     size = norm(input, ord, dim, keepdim=True, dtype=dtype, mask=mask)
     return combined / size.clamp_min(eps)
 
-
-_ = tensor  # the creation import keeps `tensor` for callers of input_mask's module

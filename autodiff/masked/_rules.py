@@ -12,12 +12,16 @@ Anything else is refused as PyTorch's dispatcher refuses an op no `__torch_dispa
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
 from .. import dtypes
+from ..function import Function
 from ..op_overloads import overload_of
 from ..tensor import Tensor
+from ..ops.selection import Where
+from ..ops.shape import SumToSize
 from . import _ops
 from .maskedtensor import MaskedTensor, is_masked_tensor
 
@@ -69,6 +73,10 @@ def apply_op(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         return _unary(op, args, kwargs)
     if name in BINARY:
         return _binary(op, args, kwargs)
+    if name in _PASSTHROUGH:
+        return _passthrough(op, args, kwargs)
+    if op is SumToSize:
+        return _sum_to_size(args[0], kwargs["shape"])
     rule = _RULES.get(name)
     if rule is None:
         raise not_implemented(name)
@@ -150,26 +158,72 @@ def _where(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> MaskedTens
     from ..ops.selection import where
 
     (first_data, first_mask), (second_data, second_mask) = map(_data_and_mask, (first, second))
-    data = op.apply(condition, first_data, second_data, **kwargs)
+    data = MaskedWhere.apply(condition, first_data, second_data)
     mask = where(condition, first_mask, second_mask)
     if tuple(mask.shape) != tuple(data.shape):
         mask = mask.expand_as(data)
     return MaskedTensor._make(data, mask)
 
 
-def _softmax(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> MaskedTensor:
-    """Softmax over the masked-in elements; a slice with none masked in gives 0 there and no
-    nan (PyTorch's `_masked_softmax`)."""
-    from ..ops.reduction import any as any_
-    from ..ops.selection import where
+class MaskedWhere(Where):
+    """where on masked tensors' data: each branch's gradient is masked out where the other
+    branch was taken, not zero (PyTorch's `_MaskedWhere`), so a nan or inf in the branch not
+    taken never reaches a gradient that is read."""
 
+    node_name = "_MaskedWhereBackward"
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:
+        from ..ops.selection import where
+
+        condition = ctx.saved_tensors[0]
+        data, mask = _data_and_mask(grad)
+        _, needs_first, needs_second = ctx.needs_input_grad
+        first = second = None
+        if needs_first:
+            first = MaskedTensor._make(where(condition, data, 0.0), where(condition, mask, False))
+        if needs_second:
+            second = MaskedTensor._make(where(condition, 0.0, data),
+                                        where(condition, False, mask))
+        return None, first, second
+
+
+def _softmax(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> MaskedTensor:
     masked = args[0]
     data, mask = masked._masked_data, masked._masked_mask
-    dim = kwargs["dim"]
-    filled = data.masked_fill(~mask, float("-inf"))
-    filled = where(any_(mask, dim, keepdim=True), filled, 0.0)
-    result = where(mask, op.apply(filled, *args[1:], **kwargs), 0.0)
-    return MaskedTensor._make(result, mask)
+    return MaskedTensor._make(MaskedSoftmax.apply(data, mask, dim=kwargs["dim"]), mask)
+
+
+class MaskedSoftmax(Function):
+    """Softmax along `dim` over the elements where `mask` is True; the others, and a slice
+    with none masked in, get 0 and never nan (PyTorch's `_masked_softmax`, whose node has
+    this name). A masked gradient comes back masked."""
+
+    node_name = "MaskedSoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, mask: Any, *, dim: int) -> Any:
+        backend = ctx.backend
+        ctx.dim = dim
+        kind = backend.dtype_name(x)
+        filled = backend.where(mask, x, backend.full(x.shape, -math.inf, kind))
+        top = backend.max(filled, axis=dim, keepdims=True)
+        top = backend.where(backend.isfinite(top), top, backend.zeros(top.shape, kind))
+        exps = backend.where(mask, backend.exp(filled - top), backend.zeros(x.shape, kind))
+        total = backend.sum(exps, axis=dim, keepdims=True)
+        empty = total == 0
+        out = exps / backend.where(empty, backend.ones(total.shape, kind), total)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, None]:
+        out, = ctx.saved_tensors
+        data, mask = _data_and_mask(grad)
+        result = out * (data - (data * out).sum(ctx.dim, keepdim=True))
+        if is_masked_tensor(grad):
+            result = MaskedTensor._make(result, mask)
+        return result, None
 
 
 def _on_data(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> MaskedTensor:
@@ -178,8 +232,26 @@ def _on_data(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> MaskedTe
                               masked._masked_mask)
 
 
+def _passthrough(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """A view or shape op: the same op on the data and on the mask."""
+    data = op.apply(*(a._masked_data if is_masked_tensor(a) else a for a in args), **kwargs)
+    mask = op.apply(*(a._masked_mask if is_masked_tensor(a) else a for a in args), **kwargs)
+    return MaskedTensor._make(data, mask)
+
+
+def _sum_to_size(masked: MaskedTensor, shape: tuple[int, ...]) -> MaskedTensor:
+    """A broadcast gradient summed back to `shape` with masked semantics (the engine's fit)."""
+    lead = masked.dim() - len(shape)
+    kept = tuple(lead + axis for axis, size in enumerate(shape)
+                 if size == 1 and masked.shape[lead + axis] != 1)
+    result = _reduce_dim("sum", masked, tuple(range(lead)) + kept, True, None, {})
+    return result.reshape(shape)
+
+
 _RULES = {"where": _where, "_softmax": _softmax, "softmax": _softmax, "clone": _on_data,
           "detach": _on_data, "_to_copy": _on_data, "alias": _on_data, "view_as": _on_data}
+_PASSTHROUGH = frozenset({"select", "transpose", "split", "t", "slice", "index", "expand",
+                          "view", "_unsafe_view", "_reshape_alias", "unsqueeze", "unfold"})
 
 
 # ----------------------------------------------------------------------------- reductions
@@ -209,9 +281,9 @@ def _reduce_all(name: str, masked: MaskedTensor, options: dict[str, Any]) -> Mas
     if name == "all":
         result = _masked_all(data, mask)
     elif name == "norm":
-        result = _ops.norm(data, options["ord"], mask=mask)
+        result = _ops.norm(masked, options["ord"], mask=mask)
     else:
-        result = getattr(_ops, name)(data, mask=mask, **options)
+        result = getattr(_ops, name)(masked, mask=mask, **options)
     return MaskedTensor._make(result, any_(mask))
 
 
@@ -223,9 +295,9 @@ def _reduce_dim(name: str, masked: MaskedTensor, dim: Any, keepdim: bool, dtype:
     if name == "all":
         result = _masked_all(data, mask, dim, keepdim)
     elif name == "norm":
-        result = _ops.norm(data, options["ord"], dim, keepdim=keepdim, dtype=dtype, mask=mask)
+        result = _ops.norm(masked, options["ord"], dim, keepdim=keepdim, dtype=dtype, mask=mask)
     else:
-        result = getattr(_ops, name)(data, dim, keepdim=keepdim, dtype=dtype, mask=mask,
+        result = getattr(_ops, name)(masked, dim, keepdim=keepdim, dtype=dtype, mask=mask,
                                      **options)
     dims = _ops._canonical_dim(dim, data.dim())
     return MaskedTensor._make(result, _multidim_any(mask, dims, keepdim))
