@@ -89,7 +89,7 @@ def _values_op(op: Any, data: Tensor, others: list[Any], kwargs: dict[str, Any])
 
     data = data.coalesce()
     values = op.apply(data.values(), *others, **kwargs)
-    return sparse_coo_tensor(data.indices(), values, tuple(data.shape))
+    return sparse_coo_tensor(data.indices(), values, tuple(data.shape), is_coalesced=True)
 
 
 def _unary(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> MaskedTensor:
