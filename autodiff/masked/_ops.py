@@ -84,7 +84,7 @@ def _combine(op_name: str, input: Tensor, mask: Tensor | None, ord: Any = 2) -> 
     from .maskedtensor import is_masked_tensor
 
     if is_masked_tensor(input):
-        data = input._masked_data
+        data: Tensor = input._masked_data
         return Combine.apply(data, mask=input._masked_mask, fill=_identity(op_name, data, ord))
     if mask is None:
         return input

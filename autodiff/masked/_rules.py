@@ -16,12 +16,11 @@ import math
 import warnings
 from typing import Any
 
-from .. import dtypes
 from ..function import Function
 from ..op_overloads import overload_of
-from ..tensor import Tensor
 from ..ops.selection import Where
 from ..ops.shape import SumToSize
+from ..tensor import Tensor
 from . import _ops
 from .maskedtensor import MaskedTensor, is_masked_tensor
 
@@ -239,7 +238,7 @@ def _passthrough(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return MaskedTensor._make(data, mask)
 
 
-def _sum_to_size(masked: MaskedTensor, shape: tuple[int, ...]) -> MaskedTensor:
+def _sum_to_size(masked: MaskedTensor, shape: tuple[int, ...]) -> Tensor:
     """A broadcast gradient summed back to `shape` with masked semantics (the engine's fit)."""
     lead = masked.dim() - len(shape)
     kept = tuple(lead + axis for axis, size in enumerate(shape)

@@ -13,7 +13,7 @@ PyTorch routes through `__torch_function__`) reach `__torch_function__` here too
 from __future__ import annotations
 
 import warnings
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeGuard
 
 from backends import Device
 
@@ -60,7 +60,7 @@ class MaskedData(LayoutData):
         raise _rules.not_implemented(operator.removeprefix("aten::").split(".")[0])
 
 
-def is_masked_tensor(obj: Any, /) -> bool:
+def is_masked_tensor(obj: Any, /) -> TypeGuard[MaskedTensor]:
     """Whether `obj` is a MaskedTensor."""
     return isinstance(obj, MaskedTensor)
 
@@ -138,11 +138,11 @@ class MaskedTensor(Tensor):
     def is_sparse_coo(self) -> bool:
         return self.layout is layouts.sparse_coo
 
-    def is_sparse_csr(self) -> bool:
+    def is_sparse_csr(self) -> bool:  # type: ignore[override]
         return False  # autodiff has no CSR layout; to_sparse_csr refuses
 
     @property
-    def is_sparse(self) -> bool:  # type: ignore[override]
+    def is_sparse(self) -> bool:
         return self.is_sparse_coo() or self.is_sparse_csr()
 
     # ------------------------------------------------------------------------- metadata
@@ -193,7 +193,7 @@ class MaskedTensor(Tensor):
         return self._masked_data.is_leaf
 
     @property
-    def grad(self) -> Tensor | None:  # type: ignore[override]
+    def grad(self) -> Tensor | None:
         """The data's gradient, as a MaskedTensor with this tensor's mask."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -356,7 +356,8 @@ def with_masks(grads: tuple[Any, ...], masks: tuple[Tensor | None, ...]) -> tupl
                  for g, m in zip(grads, masks))
 
 
-def _as_gradient(grad: Tensor, mask: Tensor) -> MaskedTensor:
+def _as_gradient(grad: Tensor, mask: Tensor) -> Tensor:
+    """`grad` as a MaskedTensor with `mask` (as it is, if it is one already)."""
     if is_masked_tensor(grad):
         return grad
     if grad.layout is not mask.layout:

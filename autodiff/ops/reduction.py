@@ -389,7 +389,8 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
     dim=() reduces every dim, and so does its gradient (PyTorch's backward takes N = 1 there
     and gives inf)."""
     if type(input) is not Tensor and has_torch_function((input,)):
-        return handle_torch_function(var, (input,), input, dim, unbiased=unbiased, keepdim=keepdim, correction=correction)
+        return handle_torch_function(var, (input,), input, dim, unbiased=unbiased,
+                                     keepdim=keepdim, correction=correction)
     return _var_std(Var, "var", input, dim, unbiased, keepdim, correction)
 
 
@@ -398,7 +399,8 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
         correction: Any = None) -> Tensor:
     """Standard deviation over `dim` (see `var`)."""
     if type(input) is not Tensor and has_torch_function((input,)):
-        return handle_torch_function(std, (input,), input, dim, unbiased=unbiased, keepdim=keepdim, correction=correction)
+        return handle_torch_function(std, (input,), input, dim, unbiased=unbiased,
+                                     keepdim=keepdim, correction=correction)
     return _var_std(Std, "std", input, dim, unbiased, keepdim, correction)
 
 
