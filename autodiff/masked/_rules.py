@@ -13,9 +13,11 @@ Anything else is refused as PyTorch's dispatcher refuses an op no `__torch_dispa
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from typing import Any
 
+from .. import dtypes
 from ..function import Function
 from ..op_overloads import overload_of
 from ..ops.selection import Where
@@ -60,8 +62,8 @@ def not_implemented(name: str) -> TypeError:
 
 def _name(op: Any, args: tuple[Any, ...]) -> str:
     overload = overload_of(op(), args)
-    if overload is None:
-        return op._op_name
+    if overload is None:  # no aten operator by that name: the class's own, in aten's spelling
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", op._op_name).lower()
     return overload.name().removeprefix("aten::").split(".")[0]
 
 
@@ -114,7 +116,25 @@ def _masks_match(a: Any, b: Any) -> bool:
         and bool((mask_a == mask_b).all())
 
 
+def elementwise(function: Any, args: tuple[Any, ...]) -> MaskedTensor:
+    """`function(*args)` (an op autodiff computes outside `Function.apply`: isnan, the
+    comparisons) on the data, with the masked arguments' mask; masks must match."""
+    masked = [arg for arg in args if is_masked_tensor(arg)]
+    if len(masked) == 2 and not _masks_match(*masked):
+        raise ValueError("Input masks must match. If you need support for this, please open an "
+                         "issue on Github.")
+    if masked[0].is_sparse:
+        raise not_implemented(getattr(function, "__name__", "elementwise"))
+    result = function(*(a._masked_data if is_masked_tensor(a) else a for a in args))
+    mask = masked[0]._masked_mask
+    if tuple(mask.shape) != tuple(result.shape):
+        mask = mask.expand_as(result)
+    return MaskedTensor._make(result, mask)
+
+
 def _binary(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> MaskedTensor:
+    if any(value is not None for value in kwargs.values()):
+        raise ValueError("len(kwargs) must equal 0")
     if any(isinstance(arg, Tensor) for arg in args[2:]):
         raise TypeError("MaskedTensor binary ops do not support Tensor arguments aside from the "
                         "lhs and rhs")
@@ -238,6 +258,20 @@ def _passthrough(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return MaskedTensor._make(data, mask)
 
 
+def _scatter(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> MaskedTensor:
+    """A view's backward (slice_scatter & co.: a masked gradient put into a plain base): the
+    op on the data, and on a mask that is False outside what was scattered (PyTorch's
+    slice_backward through its passthrough)."""
+    from ..creation import zeros_like
+
+    if len(args) == 1:  # zeros of the view's base made by the op itself
+        return _passthrough(op, args, kwargs)
+    base, source, *rest = args
+    data = op.apply(base, source._masked_data, *rest, **kwargs)
+    mask = op.apply(zeros_like(base, dtype=dtypes.bool_), source._masked_mask, *rest, **kwargs)
+    return MaskedTensor._make(data, mask)
+
+
 def _sum_to_size(masked: MaskedTensor, shape: tuple[int, ...]) -> Tensor:
     """A broadcast gradient summed back to `shape` with masked semantics (the engine's fit)."""
     lead = masked.dim() - len(shape)
@@ -248,7 +282,9 @@ def _sum_to_size(masked: MaskedTensor, shape: tuple[int, ...]) -> Tensor:
 
 
 _RULES = {"where": _where, "_softmax": _softmax, "softmax": _softmax, "clone": _on_data,
-          "detach": _on_data, "_to_copy": _on_data, "alias": _on_data, "view_as": _on_data}
+          "detach": _on_data, "_to_copy": _on_data, "alias": _on_data, "view_as": _on_data,
+          "slice_scatter": _scatter, "select_scatter": _scatter, "diagonal_scatter": _scatter,
+          "as_strided_scatter": _scatter}
 _PASSTHROUGH = frozenset({"select", "transpose", "split", "t", "slice", "index", "expand",
                           "view", "_unsafe_view", "_reshape_alias", "unsqueeze", "unfold"})
 

@@ -54,6 +54,11 @@ class MaskedData(LayoutData):
 
         return _rules.apply_op(op, args, kwargs)
 
+    def map_values(self, args: tuple[Any, ...], function: Any) -> Any:
+        from . import _rules
+
+        return _rules.elementwise(function, args)
+
     def refuse(self, operator: str, tensor: Any) -> NoReturn:
         from . import _rules
 
