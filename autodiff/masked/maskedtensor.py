@@ -59,6 +59,15 @@ class MaskedData(LayoutData):
 
         return _rules.elementwise(function, args)
 
+    def take_in_place(self, tensor: Any, compute: Any) -> Any:
+        """The op out of place, its data taken with the tensor's own mask (PyTorch's
+        `_set_data_mask`); the graph follows the new data."""
+        result = compute(tensor)
+        data = result._masked_data if is_masked_tensor(result) else result
+        _validate(data, tensor._masked_mask)
+        tensor._masked_data = data
+        return tensor
+
     def refuse(self, operator: str, tensor: Any) -> NoReturn:
         from . import _rules
 

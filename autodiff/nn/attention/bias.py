@@ -16,8 +16,8 @@ from typing import Any
 
 from ... import creation, dtypes
 from ...ops.attention import scaled_dot_product_attention
-from ...overrides import DisableTorchFunctionSubclass
 from ...ops.diagonal import tril
+from ...overrides import DisableTorchFunctionSubclass
 from ...tensor import Tensor
 
 __all__ = ["CausalBias", "CausalVariant", "causal_lower_right", "causal_upper_left"]
