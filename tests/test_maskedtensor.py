@@ -436,6 +436,9 @@ FUNCTIONAL = [
     ("log_softmax", lambda f, x, m: f(x, 1, mask=m)),
     ("softmin", lambda f, x, m: f(x, 0, mask=m)),
     ("normalize", lambda f, x, m: f(x, 2.0, 1, mask=m)),
+    ("median", lambda f, x, m: f(x, 1, mask=m)),
+    ("median", lambda f, x, m: f(x, 0, keepdim=True, mask=m)),
+    ("logaddexp", lambda f, x, m: f(x, x.flip(0), input_mask=m, other_mask=m.flip(1))),
     ("sum", lambda f, x, m: f(x, 1, mask=m[0])),  # a broadcast mask
     ("sum", lambda f, x, m: f(x, 1)),  # no mask
 ]
@@ -456,6 +459,14 @@ def test_functional_masked_ops(name: str, call: Callable[..., Any]) -> None:
     same(ours, theirs, rtol=1e-10)
     if theirs_grad is not None:
         same(ours_grad, theirs_grad, rtol=1e-10)
+
+
+def test_functional_median_of_integers_needs_every_row() -> None:
+    for lib in (autodiff, torch):
+        with pytest.raises(ValueError, match="masked median expects no fully masked out rows "
+                                             "if dtype is not floating point"):
+            lib.masked.median(lib.tensor(DATA).long(), 1, mask=lib.tensor(MASK))
+    same(*both(lambda lib: lib.masked.median(lib.tensor(DATA).long(), 0, mask=lib.tensor(MASK))))
 
 
 def test_functional_mean_needs_a_floating_dtype() -> None:

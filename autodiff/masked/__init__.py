@@ -11,8 +11,10 @@ from ._ops import (
     cumprod,
     cumsum,
     log_softmax,
+    logaddexp,
     logsumexp,
     mean,
+    median,
     norm,
     normalize,
     prod,
@@ -25,5 +27,6 @@ from ._ops import (
 from .maskedtensor import MaskedTensor, as_masked_tensor, is_masked_tensor, masked_tensor
 
 __all__ = ["MaskedTensor", "amax", "amin", "argmax", "argmin", "as_masked_tensor", "cumprod",
-           "cumsum", "is_masked_tensor", "log_softmax", "logsumexp", "masked_tensor", "mean",
-           "norm", "normalize", "prod", "softmax", "softmin", "std", "sum", "var"]
+           "cumsum", "is_masked_tensor", "log_softmax", "logaddexp", "logsumexp",
+           "masked_tensor", "mean", "median", "norm", "normalize", "prod", "softmax", "softmin",
+           "std", "sum", "var"]

@@ -20,10 +20,12 @@ from ..linalg import vector_norm
 from ..nn import functional as F
 from ..ops.cumulative import cumprod as _cumprod
 from ..ops.cumulative import cumsum as _cumsum
+from ..ops.logarithmic import logaddexp as _logaddexp
 from ..ops.minmax import amax as _amax
 from ..ops.minmax import amin as _amin
 from ..ops.minmax import argmax as _argmax
 from ..ops.minmax import argmin as _argmin
+from ..ops.order_statistics import nanmedian as _nanmedian
 from ..ops.reduction import logsumexp as _logsumexp
 from ..ops.reduction import sum as _sum
 from ..ops.selection import where
@@ -57,7 +59,9 @@ def _identity(op_name: str, input: Tensor, ord: Any = 2) -> Any:
         return 0
     if op_name in ("prod", "cumprod"):
         return 1
-    if op_name in ("amax", "argmax", "logsumexp"):
+    if op_name == "median":
+        return math.nan
+    if op_name in ("amax", "argmax", "logsumexp", "logaddexp"):
         return -math.inf if dtype.is_floating_point else iinfo(dtype).min
     if op_name in ("amin", "argmin"):
         return math.inf if dtype.is_floating_point else iinfo(dtype).max
@@ -227,6 +231,38 @@ def mean(input: Tensor, dim: Any = None, *, keepdim: bool = False, dtype: Any = 
         count = sum(inmask, dim, keepdim=keepdim)
         total = sum(input, dim, keepdim=keepdim, dtype=dtype, mask=inmask)
     return total / count
+
+
+def median(input: Tensor, dim: int = -1, *, keepdim: bool = False, dtype: Any = None,
+           mask: Tensor | None = None) -> Tensor:
+    """The median of the masked-in elements along `dim` (nan where none is; integers need
+    every slice to have one)."""
+    dtype = input.dtype if dtype is None else dtype
+    d = _canonical_dim(dim, input.dim())[0]
+    is_float = input.dtype.is_floating_point
+    if not is_float:
+        input = input.to(dtypes.float32)
+    combined = _combine("median", input, mask)
+    _strided("median", combined)
+    output = _nanmedian(combined, d, keepdim).values
+    if is_float:
+        return output
+    if bool(output.isnan().any()):
+        raise ValueError("masked median expects no fully masked out rows if dtype is not "
+                         "floating point")
+    return output.to(dtype)
+
+
+def logaddexp(input: Tensor, other: Tensor, *, dtype: Any = None,
+              input_mask: Tensor | None = None, other_mask: Tensor | None = None) -> Tensor:
+    """log(exp(input) + exp(other)), each masked-out element counting as -inf."""
+    dtype = input.dtype if dtype is None else dtype
+    if input.is_sparse or other.is_sparse:
+        raise ValueError(f"masked logaddexp expects strided tensors (got {input.layout} tensor "
+                         f"for input, {other.layout} for other)")
+    first = _combine("logaddexp", input, input_mask)
+    second = _combine("logaddexp", other, other_mask)
+    return _logaddexp(first, second).to(dtype)
 
 
 def logsumexp(input: Tensor, dim: Any = None, *, keepdim: bool = False, dtype: Any = None,

@@ -47,6 +47,14 @@ def _log_softmax(filled: np.ndarray) -> np.ndarray:
     return filled - peak - np.log(np.exp(filled - peak).sum(1, keepdims=True))
 
 
+def _median(a: np.ndarray) -> np.ndarray:
+    """The lower median of the masked-in elements along dim 1 (PyTorch's, not NumPy's mean of
+    the two middle ones)."""
+    filled = np.sort(_filled(a, np.nan), axis=1)  # nan sorts last
+    count = (~np.isnan(filled)).sum(1, keepdims=True)
+    return np.take_along_axis(filled, (count - 1) // 2, axis=1)[:, 0]
+
+
 def _logsumexp(a: np.ndarray) -> np.ndarray:
     filled = _filled(a, -np.inf)
     peak = filled.max(1, keepdims=True)
@@ -83,6 +91,14 @@ MASKED: list[OpInfo] = [
            differentiable=False),
     OpInfo("masked.mean", lambda a: masked.mean(a, 1, mask=_mask(a)), _mean, (MATRIX, CUBE),
            "DivBackward0"),
+    OpInfo("masked.median", lambda a: masked.median(a, 1, mask=_mask(a)), _median,
+           (MATRIX, CUBE), "NanmedianBackward1"),
+    OpInfo("masked.logaddexp",
+           lambda a, b: masked.logaddexp(a, b, input_mask=_mask(a), other_mask=~_mask(b)),
+           lambda a, b: np.logaddexp(_filled(a, -np.inf), np.where(_np_mask(b), -np.inf, b)),
+           (Sample(((3, 4), (3, 4))),), "LogaddexpBackward0",
+           gradgrad="logaddexp's double backward at a masked-out (-inf) element: PyTorch's "
+                    "gradgradcheck fails there too"),
     OpInfo("masked.logsumexp", lambda a: masked.logsumexp(a, 1, mask=_mask(a)), _logsumexp,
            (MATRIX, CUBE), "LogsumexpBackward0"),
     OpInfo("masked.norm", lambda a: masked.norm(a, 2.0, 1, mask=_mask(a)),
