@@ -26,6 +26,7 @@ from . import (
     fft,
     func,
     linalg,
+    masked,
     multiprocessing,
     nested,
     nn,

@@ -3,9 +3,10 @@ classes of its arguments take the call over through `__torch_function__`
 (`has_torch_function`, `handle_torch_function`), and the switch that turns that off
 (`autodiff._C.DisableTorchFunctionSubclass`).
 
-autodiff's Tensor defines no `__torch_function__`, and its ops do not consult it: the
-functions that do are `Tensor.module_load` (as PyTorch's, which does it in Python) and
-scaled_dot_product_attention for its attention-mask subclasses (nn/attention/bias.py).
+autodiff's Tensor defines no `__torch_function__`; the functions that consult it are
+`Tensor.module_load` (as PyTorch's, which does it in Python), scaled_dot_product_attention for
+its attention-mask subclasses (nn/attention/bias.py), and the reductions MaskedTensor takes
+(sum, mean, prod, amin, amax, argmin, argmax, all, norm, var, std; autodiff/masked).
 """
 
 from __future__ import annotations

@@ -68,7 +68,6 @@ class Program:
 TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module named 'autodiff.fx'")
 TORCH_LIBRARY = Stop("torch.library (custom_op, register_fake, register_autograd, opcheck)",
                      "module 'autodiff' has no attribute 'library'")
-MASKED = Stop("torch.masked (MaskedTensor, masked_tensor)", "No module named 'autodiff.masked'")
 QUANTIZATION = Stop("torch.quantization / torch.ao.quantization (quantize_dynamic, qint8)",
                     "No module named 'autodiff.quantization'")
 
@@ -122,7 +121,7 @@ PROGRAMS = [
     Program("chatbot"),
     Program("data_loading"),
     Program("text_sentiment_ngrams"),
-    Program("maskedtensor_adagrad", MASKED),
+    Program("maskedtensor_adagrad", compare=True),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),
@@ -166,6 +165,10 @@ PROGRAMS = [
     Program("language_translation"),
     Program("imagenet"),
     Program("fx_invert", TORCH_FX),
+    # pytorch/tutorials, prototype_source
+    Program("maskedtensor_overview", compare=True),
+    Program("maskedtensor_sparsity", compare=True),
+    Program("maskedtensor_advanced_semantics", compare=True),
     # pytorch/tutorials, advanced_source
     Program("numpy_extensions", compare=True),
     Program("python_custom_ops", TORCH_LIBRARY, compare=True),

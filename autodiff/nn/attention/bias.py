@@ -17,6 +17,7 @@ from typing import Any
 from ... import creation, dtypes
 from ...ops.attention import scaled_dot_product_attention
 from ...ops.diagonal import tril
+from ...overrides import DisableTorchFunctionSubclass
 from ...tensor import Tensor
 
 __all__ = ["CausalBias", "CausalVariant", "causal_lower_right", "causal_upper_left"]
@@ -90,7 +91,8 @@ class CausalBias(Tensor):
             kwargs = {}
         if func is scaled_dot_product_attention:
             return cls._dispatch(*args, **kwargs)
-        return func(*args, **kwargs)
+        with DisableTorchFunctionSubclass():  # the reductions consult this method too
+            return func(*args, **kwargs)
 
     def __repr__(self) -> str:
         return repr(self._materialize())
