@@ -124,8 +124,13 @@ def autograd_registration_check(operator: Operator, args: Any, kwargs: Any) -> N
 
 
 def _on_meta(args: Any, kwargs: Any) -> tuple[Any, Any]:
+    from ..ops.strides import empty_strided
+
     def meta(tensor: Tensor) -> Tensor:
-        return tensor.detach().to("meta").requires_grad_(tensor.requires_grad)
+        # Its strides kept, as PyTorch's fake tensors keep them (`to("meta")` lays it out anew).
+        made = empty_strided(tuple(tensor.shape), tensor.stride(), dtype=tensor.dtype,
+                             device="meta")
+        return made.requires_grad_(tensor.requires_grad)
 
     return _map_tensors(args, meta), _map_tensors(kwargs, meta)
 
