@@ -58,4 +58,4 @@ for example in examples:
 line = torch.linspace(0, 1, 5, requires_grad=True)
 numpy_sin(line).sum().backward()
 print("CHECK grad_sum", line.grad.sum().item())
-print("CHECK node", y.grad_fn.name() == "GeneratedBackwardFor_mylib_training_numpy_sin_defaultBackward")
+assert y.grad_fn.name() == "GeneratedBackwardFor_mylib_training_numpy_sin_defaultBackward"
