@@ -115,7 +115,7 @@ class Library:
             raise NotImplementedError("Library.impl(with_keyset=True): autodiff has no "
                                       "dispatch key sets to pass")
         key = dispatch_key or self.dispatch_key or "CompositeImplicitAutograd"
-        name = op_name._name if isinstance(op_name, OpOverload) else op_name
+        name = op_name.name() if isinstance(op_name, OpOverload) else op_name
         if "::" not in name:
             name = f"{self.ns}::{name}"
         operator = _operators.lookup(name)
@@ -265,7 +265,7 @@ def _resolve(op: Any, api: str) -> CustomOpDef | str:
     if not isinstance(op, (str, OpOverload, CustomOpDef)):
         raise ValueError(f"{api}({op}): got unexpected type for op: {type(op)}")
     if isinstance(op, OpOverload):
-        op = op._name
+        op = op.name()
     if isinstance(op, str) and op in _OPDEFS:
         return _OPDEFS[op]
     return op

@@ -122,7 +122,7 @@ def make_autograd_impl(operator: Any, info: Info) -> Callable[[tuple[Any, ...], 
 
     name = (f"GeneratedBackwardFor_{operator.qualname.replace('::', '_')}_"
             f"{overload._overloadname}")
-    generated = type(name, (Function,), {
+    generated: Any = type(name, (Function,), {
         "forward": staticmethod(forward_keeping_metadata),
         "backward": staticmethod(backward),
         "__module__": "autodiff.autograd.function",

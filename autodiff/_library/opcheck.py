@@ -84,7 +84,8 @@ def schema_check(operator: Operator, args: Any, kwargs: Any) -> None:
                         f"return inputs.\nHowever, we found that `outputs[{output_index}] is "
                         f"{name}")
         for tensor, copy in zip(operators._tensors(value), operators._tensors(old)):
-            changed = tensor.shape != copy.shape or not allclose(tensor.detach(), copy, equal_nan=True)
+            changed = tensor.shape != copy.shape or not allclose(
+                tensor.detach(), copy, equal_nan=True)
             if changed and not argument.is_write:
                 raise RuntimeError(f"Argument {name} is not defined as mutable but was mutated")
 
@@ -219,7 +220,9 @@ def aot_dispatch_check(operator: Operator, args: Any, kwargs: Any, *, rtol: floa
         outputs = [leaf for leaf in _leaves(out) if isinstance(leaf, Tensor)]
         if not differentiable or not any(output.requires_grad for output in outputs):
             return out, None
-        total = sum(output.sum().abs() for output in outputs)
+        total = outputs[0].sum().abs()
+        for output in outputs[1:]:
+            total = total + output.sum().abs()
         return out, autograd.grad(total, differentiable, allow_unused=True)
 
     def equal(actual: Any, expected: Any, message: str) -> None:

@@ -25,8 +25,8 @@ from typing import Any
 from backends import Device
 
 from ..autograd.function import Function
-from ..batching.dispatch import highest_level, looped
 from ..batching.batched_tensor import make_batched, unwrap
+from ..batching.dispatch import highest_level, looped
 from ..batching.levels import levels
 from ..compiler import tracing
 from ..grad_mode import state as grad_state
@@ -400,7 +400,9 @@ def add_operator(schema: FunctionSchema) -> Operator:
     if packet is None:
         packet = namespace._packets[name] = UserOpOverloadPacket(namespace_name, name)
     overload = schema.overload_name or "default"
-    operator.overload = packet._cache[overload] = UserOpOverload(packet, overload, operator)  # type: ignore[assignment]
+    made = UserOpOverload(packet, overload, operator)
+    packet._cache[overload] = made
+    operator.overload = made
     return operator
 
 

@@ -258,6 +258,12 @@ def infer_schema(prototype_function: Any, /, *, mutates_args: Any, op_name: str 
         if isinstance(annotation, str):
             try:
                 return eval(annotation, globals_)
+            except NameError as exc:
+                error(f"Unsupported type annotation {annotation}. It is not a type. ({exc}). If "
+                      "you are using 'from __future__ import annotations', note that "
+                      "annotations are evaluated lazily as strings; make sure all types "
+                      "referenced in annotations are importable at module scope, not only "
+                      "inside a local function.")
             except Exception as exc:
                 error(f"Unsupported type annotation {annotation}. It is not a type. "
                       f"({type(exc).__name__}: {exc})")
@@ -284,8 +290,8 @@ def infer_schema(prototype_function: Any, /, *, mutates_args: Any, op_name: str 
         schema_type = SUPPORTED_PARAM_TYPES.get(annotation)
         if schema_type is None:
             if typing.get_origin(annotation) is tuple:
-                arguments = typing.get_args(annotation)
-                as_list = list[arguments[0]] if arguments else list  # type: ignore[valid-type]
+                items = typing.get_args(annotation)
+                as_list = list[items[0]] if items else list  # type: ignore[valid-type]
                 example = (f"For example, {as_list}.\n\n" if as_list in SUPPORTED_PARAM_TYPES
                            else "\n\n")
                 error(f"Parameter {name} has unsupported type {param.annotation}. We do not "
@@ -311,9 +317,7 @@ def infer_schema(prototype_function: Any, /, *, mutates_args: Any, op_name: str 
         default = param.default
         if default is None or isinstance(default, (int, float, bool)):
             default_text = str(default)
-        elif isinstance(default, str):
-            default_text = f'"{default}"'
-        elif isinstance(default, Device):
+        elif isinstance(default, (str, Device)):
             default_text = f'"{default}"'
         elif isinstance(default, dtypes.dtype):
             default_text = str(default).removeprefix("torch.")
