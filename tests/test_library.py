@@ -603,3 +603,26 @@ def test_ops_namespace_is_not_made_by_lookup() -> None:
         autodiff.ops.never_defined_here  # noqa: B018
     with pytest.raises(NotImplementedError, match="namespace 'aten'"):
         autodiff.library.Library("aten", "IMPL")
+
+
+def test_modes_around_a_custom_op() -> None:
+    def scenario(torch: Any, ns: str) -> Any:
+        Tensor = torch.Tensor
+
+        @torch.library.custom_op(f"{ns}::double", mutates_args=())
+        def double(x: Tensor, b: typing.Optional[Tensor]) -> Tensor:  # noqa: UP045
+            return x * 2 if b is None else x * b
+
+        double.register_autograd(lambda ctx, grad: (grad * 2, None))
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        with torch.no_grad():
+            no_grad = double(x, None).requires_grad
+        second = torch.autograd.grad(
+            torch.autograd.grad(double(x, None).pow(2).sum(), x, create_graph=True)[0].sum(), x)
+        forward_ad = torch.autograd.forward_ad
+        with forward_ad.dual_level():
+            dual = forward_ad.make_dual(torch.tensor([1.0, 2.0]), torch.ones(2))
+            tangent = forward_ad.unpack_dual(double(dual, None)).tangent  # opaque: none
+        return [no_grad, second, tangent, double(x.detach(), torch.tensor([3.0, 3.0]))]
+
+    run_both(scenario)

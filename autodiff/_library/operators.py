@@ -29,6 +29,7 @@ from ..batching.batched_tensor import make_batched, unwrap
 from ..batching.dispatch import highest_level, looped
 from ..batching.levels import levels
 from ..compiler import tracing
+from ..dual import rules_running
 from ..grad_mode import state as grad_state
 from ..op_overloads import USER_NAMESPACES, OpOverload, OpOverloadPacket
 from ..tensor import Tensor
@@ -138,11 +139,13 @@ class Operator:
                 f"'{self.qualname}' is only available for these backends: "
                 f"[{', '.join(dispatch_key(key) for key in self.kernels)}].")
         tracer = tracing.current()
-        if tracer is not None and device_type != "meta":
-            result = tracer.record_opaque(self.qualname, kernel, args, kwargs,
-                                          pure=not self.schema.is_mutable)
-        else:
-            result = kernel(*args, **kwargs)
+        # The kernel is opaque to forward AD, as in PyTorch: its outputs get no tangent.
+        with rules_running():
+            if tracer is not None and device_type != "meta":
+                result = tracer.record_opaque(self.qualname, kernel, args, kwargs,
+                                              pure=not self.schema.is_mutable)
+            else:
+                result = kernel(*args, **kwargs)
         if self.bumps_versions:
             for argument, value in zip((*self.positional, *self.keyword),
                                        (*args, *kwargs.values())):
@@ -329,9 +332,6 @@ class UserOpOverload(OpOverload):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._op.call(args, kwargs)
-
-    def __hash__(self) -> int:
-        return id(self)
 
 
 class UserOpOverloadPacket(OpOverloadPacket):
