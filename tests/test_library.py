@@ -626,3 +626,60 @@ def test_modes_around_a_custom_op() -> None:
         return [no_grad, second, tangent, double(x.detach(), torch.tensor([3.0, 3.0]))]
 
     run_both(scenario)
+
+
+def test_custom_op_on_every_device(device: str) -> None:
+    ns = _namespace()
+    Tensor = autodiff.Tensor
+
+    @autodiff.library.custom_op(f"{ns}::scaled_sin", mutates_args=())
+    def scaled_sin(x: Tensor, scale: float) -> Tensor:
+        return x.sin() * scale
+
+    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
+        ctx.save_for_backward(inputs[0])
+        ctx.scale = inputs[1]
+
+    def backward(ctx: Any, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return grad * x.cos() * ctx.scale, None
+
+    scaled_sin.register_autograd(backward, setup_context=setup_context)
+
+    @autodiff.library.custom_op(f"{ns}::fill_", mutates_args={"out"})
+    def fill_(out: Tensor, value: float) -> None:
+        out.fill_(value)
+
+    x = autodiff.tensor([0.5, 1.0, 2.0], dtype=autodiff.float64, device=device,
+                        requires_grad=True)
+    y = scaled_sin(x, 3.0)
+    assert y.device == x.device
+    y.sum().backward()
+    expected = np.array([0.5, 1.0, 2.0])
+    np.testing.assert_allclose(y.detach().cpu().numpy(), np.sin(expected) * 3)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), np.cos(expected) * 3)
+    assert autodiff.autograd.gradcheck(lambda t: scaled_sin(t, 3.0), (x,))
+    out = autodiff.zeros(2, device=device)
+    version = out._version
+    fill_(out, 4.0)
+    assert out._version == version + 2  # fill_'s own write and the op's
+    np.testing.assert_allclose(out.cpu().numpy(), [4.0, 4.0])
+
+
+def test_factory_op_takes_its_device_argument() -> None:
+    def scenario(torch: Any, ns: str) -> Any:
+        Tensor = torch.Tensor
+
+        @torch.library.custom_op(f"{ns}::ones3", mutates_args={}, device_types="cpu")
+        def ones3(device: torch.device) -> Tensor:
+            return torch.ones(3)
+
+        def no_device(n: int) -> Tensor:
+            return torch.ones(n)
+
+        refused = _raises(lambda: torch.library.custom_op(
+            f"{ns}::bad", mutates_args=(), device_types="cpu")(no_device))
+        return [ones3("cpu"), ones3(torch.device("cpu")), str(ones3._opoverload._schema),
+                refused]
+
+    run_both(scenario)
