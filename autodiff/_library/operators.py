@@ -30,6 +30,7 @@ from ..batching.dispatch import highest_level, looped
 from ..batching.levels import levels
 from ..compiler import tracing
 from ..dual import rules_running
+from ..dual import state as dual_state
 from ..grad_mode import state as grad_state
 from ..op_overloads import USER_NAMESPACES, OpOverload, OpOverloadPacket
 from ..tensor import Tensor
@@ -138,21 +139,26 @@ class Operator:
                 "doesn't exist for this backend. "
                 f"'{self.qualname}' is only available for these backends: "
                 f"[{', '.join(dispatch_key(key) for key in self.kernels)}].")
-        tracer = tracing.current()
-        # The kernel is opaque to forward AD, as in PyTorch: its outputs get no tangent.
-        with rules_running():
-            if tracer is not None and device_type != "meta":
-                result = tracer.record_opaque(self.qualname, kernel, args, kwargs,
-                                              pure=not self.schema.is_mutable)
-            else:
-                result = kernel(*args, **kwargs)
-        if self.bumps_versions:
+        if dual_state.enabled:  # the kernel is opaque to forward AD: its outputs get no tangent
+            with rules_running():
+                result = self._run(kernel, device_type, args, kwargs)
+        else:
+            result = self._run(kernel, device_type, args, kwargs)
+        if self.bumps_versions:  # PyTorch's ADInplaceOrView kernel
             for argument, value in zip((*self.positional, *self.keyword),
                                        (*args, *kwargs.values())):
                 if argument.is_write:
                     for tensor in _tensors(value):
                         tensor._bump_version()
         return result
+
+    def _run(self, kernel: Callable[..., Any], device_type: str, args: tuple[Any, ...],
+             kwargs: dict[str, Any]) -> Any:
+        tracer = tracing.current()
+        if tracer is not None and device_type != "meta":
+            return tracer.record_opaque(self.qualname, kernel, args, kwargs,
+                                        pure=not self.schema.is_mutable)
+        return kernel(*args, **kwargs)
 
     # ----------------------------------------------------------------------------- autograd
     def _autograd_fallback(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -499,6 +499,8 @@ class Tracer:
         """A call the trace does not look into (a custom operator's kernel, written with any
         library): it runs now on the real arrays with nothing inside recorded, and is one
         step that runs it again on the replay's arrays, as torch.compile calls a custom op."""
+        from ..tensor import _wrap
+
         call = _OpaqueCall(kernel, args, kwargs)
         if call.differentiable():  # its own ops would record nodes over the real arrays
             self.graph_break(f"custom operator {name} recording its own autograd graph")
@@ -517,11 +519,15 @@ class Tracer:
         else:
             outputs = self.new_value(made._data)
         self.append(Step(name, call, tuple(_template(self, None, arrays)), {}, outputs, pure))
-        for tensor, vid in zip(made if isinstance(made, tuple) else (made,),
-                               outputs if isinstance(outputs, tuple) else (outputs,)):
-            if tensor is not None and vid is not None:
-                tensor._data = Traced(self, tensor._data, vid)
-        return result
+        # New Tensors around the proxies: a returned Tensor may be one the function keeps
+        # (a cache), whose array must stay its own.
+        if made is None:
+            return result
+        if isinstance(outputs, int):
+            return _wrap(Traced(self, made._data, outputs), made._backend)
+        proxies = [_wrap(Traced(self, tensor._data, vid), tensor._backend)
+                   for tensor, vid in zip(made, outputs)]  # type: ignore[arg-type]
+        return type(result)(proxies)
 
     def record_operator(self, function: Callable[..., Any], *operands: Any,
                         **kwargs: Any) -> Traced:
