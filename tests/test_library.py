@@ -230,6 +230,7 @@ def test_call_argument_errors() -> None:
             return x * n
 
         return [_raises(lambda: f()), _raises(lambda: f(torch.ones(1), 2, 3)),
+                _raises(lambda: f(torch.ones(1), foo=1)), f(torch.ones(1), torch.tensor(3)),
                 _raises(lambda: f(3.0)), f(x=torch.ones(2)), f(torch.ones(2), n=3)]
 
     run_both(scenario)

@@ -91,18 +91,20 @@ class Operator:
         """Positional arguments (defaults filled) and keyword-only ones, as the dispatcher
         hands them to kernels; lists as lists."""
         schema = self.schema
-        if len(args) > len(self.positional):
+        if len(args) > len(self.positional) or len(args) + len(kwargs) > len(schema.arguments):
             raise RuntimeError(
-                f"{self.qualname}() expected at most {len(self.positional)} argument(s) but "
-                f"received {len(args)} argument(s). Declaration: {schema}")
+                f"{self.qualname}() expected at most {len(schema.arguments)} argument(s) but "
+                f"received {len(args) + len(kwargs)} argument(s). Declaration: {schema}")
+        names = {argument.name for argument in schema.arguments}
+        for name in kwargs:
+            if name not in names:
+                raise RuntimeError(f"Unknown keyword argument '{name}' for operator "
+                                   f"'{self.qualname}'. Schema: {schema}")
         kwargs = dict(kwargs)
         bound = list(args)
         for argument in self.positional[len(args):]:
             bound.append(self._take(argument, kwargs))
         keyword = {argument.name: self._take(argument, kwargs) for argument in self.keyword}
-        for name in kwargs:
-            raise RuntimeError(f"{self.qualname}() got unexpected keyword argument '{name}'. "
-                               f"Declaration: {schema}")
         for position, (argument, value) in enumerate(
                 zip((*self.positional, *self.keyword), (*bound, *keyword.values()))):
             checked = _checked(argument.type, value)
