@@ -684,3 +684,40 @@ def test_factory_op_takes_its_device_argument() -> None:
                 refused]
 
     run_both(scenario)
+
+
+def test_number_outputs_registration_by_name_and_defaults() -> None:
+    def scenario(torch: Any, ns: str) -> Any:
+        Tensor = torch.Tensor
+
+        @torch.library.custom_op(f"{ns}::count", mutates_args=())
+        def count(x: Tensor) -> int:
+            return int((x > 0).sum())
+
+        @torch.library.custom_op(f"{ns}::mixed", mutates_args=())
+        def mixed(x: Tensor) -> tuple[Tensor, int]:
+            return x * 2, 3
+
+        @torch.library.custom_op(f"{ns}::plus", mutates_args=())
+        def plus(x: Tensor) -> Tensor:
+            return x + 1
+
+        torch.library.register_kernel(f"{ns}::plus", "cpu", lambda x: x + 100)
+        torch.library.register_autograd(f"{ns}::plus", lambda ctx, grad: grad * 7)
+        x = torch.tensor([1.0, -1.0, 2.0], requires_grad=True)
+        plus(x).sum().backward()
+
+        cpu = torch.device("cpu")
+
+        def defaults(x: Tensor, b: typing.Optional[Tensor] = None, s: str = "a",  # noqa: UP045
+                     d: torch.dtype = torch.float32,
+                     dev: torch.device = cpu) -> Tensor:
+            return x
+
+        return [count(x), mixed(x), mixed(x)[0].grad_fn.name(),
+                _raises(lambda: mixed(torch.empty(2, device="meta"))), x.grad,
+                torch.library.opcheck(getattr(torch.ops, ns).plus, (torch.zeros(2),),
+                                      test_utils="test_schema"),
+                torch.library.infer_schema(defaults, mutates_args=())]
+
+    run_both(scenario)
