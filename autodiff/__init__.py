@@ -25,6 +25,7 @@ from . import (
     distributions,
     fft,
     func,
+    library,
     linalg,
     masked,
     multiprocessing,

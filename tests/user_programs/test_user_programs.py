@@ -66,8 +66,6 @@ class Program:
 # What stops programs today. The reason names the missing feature; the error is the text the
 # program stops with (the last line of its traceback must contain it).
 TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module named 'autodiff.fx'")
-TORCH_LIBRARY = Stop("torch.library (custom_op, register_fake, register_autograd, opcheck)",
-                     "module 'autodiff' has no attribute 'library'")
 QUANTIZATION = Stop("torch.quantization / torch.ao.quantization (quantize_dynamic, qint8)",
                     "No module named 'autodiff.quantization'")
 
@@ -171,7 +169,10 @@ PROGRAMS = [
     Program("maskedtensor_advanced_semantics", compare=True),
     # pytorch/tutorials, advanced_source
     Program("numpy_extensions", compare=True),
-    Program("python_custom_ops", TORCH_LIBRARY, compare=True),
+    Program("python_custom_ops", compare=True),
+    Program("python_custom_ops_functional", compare=True),
+    Program("python_custom_ops_mutable", compare=True),
+    Program("python_custom_ops_registrations", compare=True),
     Program("neural_style", compare=True),
     Program("visualizing_gradients", compare=True),
 ]
