@@ -69,6 +69,8 @@ TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module name
 TORCH_LIBRARY = Stop("torch.library (custom_op, register_fake, register_autograd, opcheck)",
                      "module 'autodiff' has no attribute 'library'")
 MASKED = Stop("torch.masked (MaskedTensor, masked_tensor)", "No module named 'autodiff.masked'")
+TORCH_JIT = Stop("torch.jit (TorchScript: trace, script, save, load)",
+                 "module 'autodiff' has no attribute 'jit'")
 QUANTIZATION = Stop("torch.quantization / torch.ao.quantization (quantize_dynamic, qint8)",
                     "No module named 'autodiff.quantization'")
 
@@ -83,6 +85,7 @@ PROGRAMS = [
     # beginner_source/introyt, blitz, nn_tutorial
     Program("introyt_tensors_deeper", compare=True),
     Program("introyt_autograd", compare=True),
+    Program("introyt_models", compare=True),
     Program("blitz_autograd"),
     Program("blitz_neural_networks"),
     Program("blitz_cifar10"),
@@ -115,6 +118,7 @@ PROGRAMS = [
     Program("memory_format"),
     Program("control_flow_operators"),
     Program("transformer_building_blocks"),
+    Program("torch_compile_tutorial"),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
     # beginner_source
@@ -123,6 +127,7 @@ PROGRAMS = [
     Program("data_loading"),
     Program("text_sentiment_ngrams"),
     Program("maskedtensor_adagrad", MASKED),
+    Program("intro_to_torchscript", TORCH_JIT),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),
@@ -144,6 +149,12 @@ PROGRAMS = [
     Program("recipe_amp"),
     Program("recipe_benchmark"),
     Program("recipe_dynamic_quantization", QUANTIZATION),
+    # recipes_source
+    Program("recipe_inspecting_model_parameters", compare=True),
+    # torch.compile's recipes: not compared (inductor compiles for a minute on PyTorch)
+    Program("compiling_optimizer"),
+    Program("compiler_set_stance"),
+    Program("regional_compilation"),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
@@ -166,6 +177,7 @@ PROGRAMS = [
     Program("language_translation"),
     Program("imagenet"),
     Program("fx_invert", TORCH_FX),
+    Program("mingpt"),
     # pytorch/tutorials, advanced_source
     Program("numpy_extensions", compare=True),
     Program("python_custom_ops", TORCH_LIBRARY, compare=True),
