@@ -69,6 +69,9 @@ STATS = CompileStats()
 _log = logging.getLogger("autodiff.compile")
 _recompiles_log = logging.getLogger("autodiff.compile.recompiles")
 _graph_breaks_log = logging.getLogger("autodiff.compile.graph_breaks")
+_graph_log = logging.getLogger("autodiff.compile.graph")
+_output_code_log = logging.getLogger("autodiff.compile.output_code")
+_fusion_log = logging.getLogger("autodiff.compile.fusion")
 
 
 class _Logs:
@@ -76,6 +79,9 @@ class _Logs:
 
     recompiles = False
     graph_breaks = False
+    graph = False
+    output_code = False
+    fusion = False
 
 
 _logs = _Logs()
@@ -315,6 +321,7 @@ class CompiledFunction(switches.Forgetful):
                roots: list[Any], arguments: list[Tensor], args: tuple[Any, ...],
                kwargs: dict[str, Any]) -> Any:
         _count("traces", self.stats)
+        _log.debug("tracing %s (signature %d)", _where(self.function), len(self.cache))
         tracer = tracing.Tracer(self.fullgraph)
         tracer.kernel_operations = self.options["kernel_operations"]
         entry = Entry()
@@ -370,6 +377,8 @@ class CompiledFunction(switches.Forgetful):
             except _NotReplayable as why:
                 entry.reason = str(why)
                 entry.program = None
+        _log.debug("traced %s: %s", _where(self.function),
+                   "a program" if entry.program is not None else f"runs eagerly ({entry.reason})")
         if entry.reason is not None and self.fullgraph and not tracer.breaks:
             raise tracing.CompileError(f"autodiff.compile(fullgraph=True): {entry.reason}")
         entry.hold = [found.tensors, arguments]
@@ -468,6 +477,24 @@ class CompiledFunction(switches.Forgetful):
         program.build()
         entry.finish = _finisher(entry, len(arguments))
         entry.program = program
+        if _logs.graph or _logs.output_code or _logs.fusion:
+            self._log_program(program)
+
+    def _log_program(self, program: Program) -> None:
+        where = _where(self.function)
+        if _logs.graph:
+            _graph_log.debug("TRACED GRAPH of %s: %d steps (%d removed as dead code, %d made "
+                             "constants), %d inputs, %d outputs\n%s", where, len(program.steps),
+                             program.removed, program.folded, len(program.inputs),
+                             len(program.outputs), program.source)
+        if _logs.output_code:
+            _output_code_log.debug("Output code of %s:\n%s", where, program.listing())
+        if _logs.fusion:
+            runs = "".join(f"\n    blocked run: {run.stop - run.start} elementwise steps over "
+                           f"{run.shape}, {run.rows} rows per block" for run in program.blocks)
+            _fusion_log.debug("Fusion decisions for %s: %d cross_entropy forward/gradient "
+                              "pairs fused, %d elementwise runs blocked%s", where,
+                              program.fused, len(program.blocks), runs)
 
     # ----------------------------------------------------------------------------- explain
     def explain(self) -> str:

@@ -188,3 +188,29 @@ def test_set_logs_recompiles_and_graph_breaks(caplog):
     with caplog.at_level(logging.DEBUG, logger="autodiff.compile"):
         compiled(autodiff.zeros(3))
     assert not [r for r in caplog.records if "Recompiling" in r.getMessage()]
+
+
+def test_set_logs_graph_output_code_fusion_and_dynamo(caplog):
+    @autodiff.compile
+    def add(x, y):
+        return (x + y) + 2
+
+    autodiff._logging.set_logs(graph=True, output_code=True, fusion=True,
+                               dynamo=logging.DEBUG)
+    with caplog.at_level(logging.DEBUG, logger="autodiff.compile"):
+        add(autodiff.ones(2), autodiff.zeros(2))
+        add(autodiff.ones(2), autodiff.zeros(2))  # a replay logs nothing
+    by_logger = {}
+    for record in caplog.records:
+        by_logger.setdefault(record.name, []).append(record.getMessage())
+    assert set(by_logger) == {"autodiff.compile", "autodiff.compile.graph",
+                              "autodiff.compile.output_code", "autodiff.compile.fusion"}
+    assert [m.split(" ")[0] for m in by_logger["autodiff.compile"]] == ["tracing", "traced"]
+    (graph,) = by_logger["autodiff.compile.graph"]
+    assert graph.startswith("TRACED GRAPH of 'add'") and "def program(inputs):" in graph
+    (code,) = by_logger["autodiff.compile.output_code"]
+    assert "def program(inputs):" in code
+    (fusion,) = by_logger["autodiff.compile.fusion"]
+    assert "0 cross_entropy forward/gradient pairs fused" in fusion
+    autodiff._logging.set_logs()
+    assert logging.getLogger("autodiff.compile").level == logging.NOTSET

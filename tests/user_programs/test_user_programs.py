@@ -86,6 +86,7 @@ PROGRAMS = [
     Program("introyt_tensors_deeper", compare=True),
     Program("introyt_autograd", compare=True),
     Program("introyt_models", compare=True),
+    Program("introyt_training"),
     Program("blitz_autograd"),
     Program("blitz_neural_networks"),
     Program("blitz_cifar10"),
@@ -155,6 +156,7 @@ PROGRAMS = [
     Program("compiling_optimizer"),
     Program("compiler_set_stance"),
     Program("regional_compilation"),
+    Program("recipe_torch_logs"),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
