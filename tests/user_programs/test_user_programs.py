@@ -71,6 +71,8 @@ TORCH_LIBRARY = Stop("torch.library (custom_op, register_fake, register_autograd
 MASKED = Stop("torch.masked (MaskedTensor, masked_tensor)", "No module named 'autodiff.masked'")
 TORCH_JIT = Stop("torch.jit (TorchScript: trace, script, save, load)",
                  "module 'autodiff' has no attribute 'jit'")
+FOREACH = Stop("torch._foreach_* (the foreach op family: _foreach_copy_, _foreach_add_, ...)",
+               "module 'autodiff' has no attribute '_foreach_copy_'")
 QUANTIZATION = Stop("torch.quantization / torch.ao.quantization (quantize_dynamic, qint8)",
                     "No module named 'autodiff.quantization'")
 
@@ -157,6 +159,7 @@ PROGRAMS = [
     Program("compiler_set_stance"),
     Program("regional_compilation"),
     Program("recipe_torch_logs"),
+    Program("foreach_map", FOREACH),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
