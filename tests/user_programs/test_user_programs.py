@@ -71,6 +71,8 @@ TORCH_LIBRARY = Stop("torch.library (custom_op, register_fake, register_autograd
 MASKED = Stop("torch.masked (MaskedTensor, masked_tensor)", "No module named 'autodiff.masked'")
 TORCH_JIT = Stop("torch.jit (TorchScript: trace, script, save, load)",
                  "module 'autodiff' has no attribute 'jit'")
+TORCH_EXPORT = Stop("torch.export (export, ExportedProgram, Dim)",
+                    "No module named 'autodiff.export'")
 FOREACH = Stop("torch._foreach_* (the foreach op family: _foreach_copy_, _foreach_add_, ...)",
                "module 'autodiff' has no attribute '_foreach_copy_'")
 QUANTIZATION = Stop("torch.quantization / torch.ao.quantization (quantize_dynamic, qint8)",
@@ -122,6 +124,7 @@ PROGRAMS = [
     Program("control_flow_operators"),
     Program("transformer_building_blocks"),
     Program("torch_compile_tutorial"),
+    Program("torch_export_tutorial", TORCH_EXPORT),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
     # beginner_source
