@@ -94,6 +94,7 @@ PROGRAMS = [
     Program("blitz_autograd"),
     Program("blitz_neural_networks"),
     Program("blitz_cifar10"),
+    Program("data_parallel_tutorial", compare=True),
     Program("nn_tutorial"),
     # beginner_source/examples_*: Learning PyTorch with Examples
     Program("polynomial_tensor"),
