@@ -214,3 +214,13 @@ def test_set_logs_graph_output_code_fusion_and_dynamo(caplog):
     assert "0 cross_entropy forward/gradient pairs fused" in fusion
     autodiff._logging.set_logs()
     assert logging.getLogger("autodiff.compile").level == logging.NOTSET
+
+
+def test_config_refuses_a_setting_it_does_not_have(monkeypatch):
+    config = autodiff._dynamo.config
+    monkeypatch.setattr(config, "recompile_limit", 3)
+    assert config.recompile_limit == 3
+    with pytest.raises(AttributeError,
+                       match=r"torch\._dynamo\.config\.compiled_autograd does not exist"):
+        config.compiled_autograd = True
+    assert not hasattr(config, "compiled_autograd")
