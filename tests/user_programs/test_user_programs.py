@@ -66,6 +66,15 @@ class Program:
 # What stops programs today. The reason names the missing feature; the error is the text the
 # program stops with (the last line of its traceback must contain it).
 TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module named 'autodiff.fx'")
+TORCH_JIT = Stop("torch.jit (TorchScript: trace, script, save, load)",
+                 "module 'autodiff' has no attribute 'jit'")
+TORCH_EXPORT = Stop("torch.export (export, ExportedProgram, Dim)",
+                    "No module named 'autodiff.export'")
+COMPILED_AUTOGRAD = Stop("compiled autograd (torch._dynamo.config.compiled_autograd, "
+                         "torch._dynamo.compiled_autograd)",
+                         "torch._dynamo.config.compiled_autograd does not exist in autodiff")
+FOREACH = Stop("torch._foreach_* (the foreach op family: _foreach_copy_, _foreach_add_, ...)",
+               "module 'autodiff' has no attribute '_foreach_copy_'")
 QUANTIZATION = Stop("torch.quantization / torch.ao.quantization (quantize_dynamic, qint8)",
                     "No module named 'autodiff.quantization'")
 
@@ -80,9 +89,12 @@ PROGRAMS = [
     # beginner_source/introyt, blitz, nn_tutorial
     Program("introyt_tensors_deeper", compare=True),
     Program("introyt_autograd", compare=True),
+    Program("introyt_models", compare=True),
+    Program("introyt_training"),
     Program("blitz_autograd"),
     Program("blitz_neural_networks"),
     Program("blitz_cifar10"),
+    Program("data_parallel_tutorial", compare=True),
     Program("nn_tutorial"),
     # beginner_source/examples_*: Learning PyTorch with Examples
     Program("polynomial_tensor"),
@@ -112,6 +124,9 @@ PROGRAMS = [
     Program("memory_format"),
     Program("control_flow_operators"),
     Program("transformer_building_blocks"),
+    Program("torch_compile_tutorial"),
+    Program("torch_export_tutorial", TORCH_EXPORT),
+    Program("compiled_autograd_tutorial", COMPILED_AUTOGRAD),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
     # beginner_source
@@ -120,6 +135,7 @@ PROGRAMS = [
     Program("data_loading"),
     Program("text_sentiment_ngrams"),
     Program("maskedtensor_adagrad", compare=True),
+    Program("intro_to_torchscript", TORCH_JIT),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),
@@ -141,6 +157,14 @@ PROGRAMS = [
     Program("recipe_amp"),
     Program("recipe_benchmark"),
     Program("recipe_dynamic_quantization", QUANTIZATION),
+    # recipes_source
+    Program("recipe_inspecting_model_parameters", compare=True),
+    # torch.compile's recipes: not compared (inductor compiles for a minute on PyTorch)
+    Program("compiling_optimizer"),
+    Program("compiler_set_stance"),
+    Program("regional_compilation"),
+    Program("recipe_torch_logs"),
+    Program("foreach_map", FOREACH),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
@@ -163,6 +187,7 @@ PROGRAMS = [
     Program("language_translation"),
     Program("imagenet"),
     Program("fx_invert", TORCH_FX),
+    Program("mingpt"),
     # pytorch/tutorials, prototype_source
     Program("maskedtensor_overview", compare=True),
     Program("maskedtensor_sparsity", compare=True),
