@@ -17,7 +17,9 @@ from .dtypes import Size
 from .grad_mode import inference_seen as _inference_seen
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RemovableHandle
+from . import quantized_tensor as _quantized
 from .ops import fill_arguments as _fill_arguments
+from .quantized_tensor import QuantizedData
 from .sparse_coo import SparseCOO
 
 if TYPE_CHECKING:
@@ -140,7 +142,12 @@ class Tensor:
 
     @property
     def dtype(self) -> dtypes.dtype:
-        return dtypes.BY_NAME[self._backend.dtype_name(self._data)]
+        try:
+            return dtypes.BY_NAME[self._backend.dtype_name(self._data)]
+        except KeyError:
+            if type(self._data) is QuantizedData:
+                return self._data.dtype
+            raise
 
     @property
     def device(self) -> Device:
@@ -196,9 +203,39 @@ class Tensor:
         """Whether the layout is sparse COO (`to_sparse`, `sparse_coo_tensor`)."""
         return type(self._data) is SparseCOO
 
+    @property
+    def is_quantized(self) -> bool:
+        """Whether the elements are quantized integers (`quantize_per_tensor`)."""
+        return type(self._data) is QuantizedData
+
+    # Quantized tensors (quantized_tensor.py): their integers and parameters.
+    def dequantize(self) -> Tensor:
+        return _quantized.dequantize(self)
+
+    def int_repr(self) -> Tensor:
+        return _quantized.int_repr(self)
+
+    def q_scale(self) -> float:
+        return _quantized.q_scale(self)
+
+    def q_zero_point(self) -> int:
+        return _quantized.q_zero_point(self)
+
+    def q_per_channel_scales(self) -> Tensor:
+        return _quantized.q_per_channel_scales(self)
+
+    def q_per_channel_zero_points(self) -> Tensor:
+        return _quantized.q_per_channel_zero_points(self)
+
+    def q_per_channel_axis(self) -> int:
+        return _quantized.q_per_channel_axis(self)
+
+    def qscheme(self) -> Any:
+        return _quantized.get_qscheme(self)
+
     # Storage kinds and lazy bits autodiff's tensors never have: no compressed sparse layouts,
-    # unquantized, materialized, and never carry a name.
-    is_sparse_csr = is_quantized = is_mkldnn = is_nested = False
+    # materialized, and never carry a name.
+    is_sparse_csr = is_mkldnn = is_nested = False
     # Device types PyTorch knows and autodiff has no backend for: never a tensor's device.
     is_xpu = is_mps = is_ipu = is_mtia = is_maia = is_vulkan = is_xla = False
 
