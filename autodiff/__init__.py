@@ -658,6 +658,9 @@ from .quantized_tensor import (
 # Saving and printing
 from .serialization import load, save
 from ._printing import set_printoptions
+
+# torch.ao and torch.quantization: over nn, so last
+from . import ao, quantization
 # isort: on
 
 __version__ = "0.1.0"
