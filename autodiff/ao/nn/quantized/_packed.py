@@ -10,7 +10,8 @@ fbgemm's dynamic linear:
    0..127, so that AVX2's pairwise int16 sums never saturate);
 2. the input is quantized with fbgemm's fused multiply-add rounding (`quantized_tensor.py`);
 3. the integer product sum((a - a_zero) * (w - w_zero)) is exact (float64 holds it);
-4. the result is `float(acc) * a_scale * w_scale + bias`, each step in float32.
+4. the result is `float(acc) * float32(a_scale * w_scale) + bias`, one fused multiply-add
+   (fbgemm's AVX2 requantization).
 
 Nothing here is differentiable: PyTorch registers no autograd kernel for these ops, so an input
 that requires grad gets an output whose node (`torch::autograd::WarnNotImplemented`) warns on
@@ -115,15 +116,16 @@ class PackedLinearWeight:
             raise RuntimeError(f"The number of rows in the packB should be equal to K: {size}")
         with no_grad():
             x = input.detach()
+            bias = None if self.bias is None else self.bias.detach()
             if self.dtype is dtypes.float16:
                 output = x.matmul(self.weight.t())
+                if bias is not None:
+                    output = output + bias
             else:
-                output = self._int8_product(x, reduce_range)
-            if self.bias is not None:
-                output = output + self.bias.detach()
+                output = self._int8_product(x, bias, reduce_range)
         return not_differentiable(output, input, "quantized::linear_dynamic")
 
-    def _int8_product(self, x: Tensor, reduce_range: bool) -> Tensor:
+    def _int8_product(self, x: Tensor, bias: Tensor | None, reduce_range: bool) -> Tensor:
         if x.numel() == 0:
             return x.new_zeros((*x.shape[:-1], self.weight.shape[0]))
         low, high = x.min().item(), x.max().item()
@@ -134,12 +136,19 @@ class PackedLinearWeight:
         weights = weight.int_repr().to(dtypes.float64)
         if weight.qscheme().name.startswith("per_channel"):
             weights = weights - weight.q_per_channel_zero_points().to(dtypes.float64)[:, None]
-            weight_scale: Any = weight.q_per_channel_scales().to(dtypes.float32)
+            # float32(a_scale * w_scale) per output channel
+            multiplier: Any = (weight.q_per_channel_scales().to(dtypes.float32) * scale
+                               ).to(dtypes.float64)
         else:
             weights = weights - weight.q_zero_point()
-            weight_scale = _float32(weight.q_scale())
+            multiplier = _float32(scale * _float32(weight.q_scale()))
         accumulated = activations.matmul(weights.t())  # exact: integers below 2**53
-        return accumulated.to(dtypes.float32) * scale * weight_scale
+        # fbgemm's AVX2 requantization: float(acc) * multiplier + bias, one fused
+        # multiply-add (in float64 the product is exact), rounded once to float32
+        output = accumulated.to(dtypes.float32).to(dtypes.float64) * multiplier
+        if bias is not None:
+            output = output + bias.to(dtypes.float64)
+        return output.to(dtypes.float32)
 
 
 def _to_float16(weight: Tensor) -> Tensor:

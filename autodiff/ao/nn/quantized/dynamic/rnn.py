@@ -3,9 +3,9 @@ and RNNCell cells, whose gate projections are dynamic quantized linears (`_packe
 
 The layers run ATen's quantized RNN loop: each layer's input projection is computed once for
 the whole sequence (one activation scale for all steps, as PyTorch's CPU path does), the hidden
-projection once per step; both carry their bias inside the packed weight. The layers quantize
-activations to half the quint8 range (fbgemm's reduce_range, their version 2), the cells to the
-full range, as PyTorch's kernels do."""
+projection once per step; both carry their bias inside the packed weight. Layers and cells
+quantize activations to half the quint8 range (fbgemm's reduce_range), as PyTorch's kernels
+do."""
 
 from __future__ import annotations
 
@@ -393,8 +393,7 @@ class RNNCellBase(Module):
                                f"{hx.size(1)}, expected {self.hidden_size}")
 
     def _params(self) -> CellParams:
-        # The cells' kernels quantize activations to the full quint8 range.
-        return CellParams(self._packed_weight_ih, self._packed_weight_hh, reduce_range=False)
+        return CellParams(self._packed_weight_ih, self._packed_weight_hh, reduce_range=True)
 
     def _zeros(self, input: Tensor) -> Tensor:
         return zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device)
