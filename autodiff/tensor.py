@@ -2123,8 +2123,12 @@ class Tensor:
         out.__dict__.update({k: v for k, v in self.__dict__.items()
                              if k not in _NOT_COPIED})
         data = self._data
-        out._data = (data.copied(backend) if type(data) is SparseCOO
-                     else backend.asarray(data, copy=True))
+        if type(data) is SparseCOO:
+            out._data = data.copied(backend)
+        elif type(data) is QuantizedData:
+            out._data = data.with_int_repr(backend.asarray(data.int_repr, copy=True))
+        else:
+            out._data = backend.asarray(data, copy=True)
         out._version_counter = None
         memo[id(self)] = out
         if self._grad is not None:

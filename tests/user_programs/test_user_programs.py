@@ -69,8 +69,6 @@ TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module name
 TORCH_LIBRARY = Stop("torch.library (custom_op, register_fake, register_autograd, opcheck)",
                      "module 'autodiff' has no attribute 'library'")
 MASKED = Stop("torch.masked (MaskedTensor, masked_tensor)", "No module named 'autodiff.masked'")
-QUANTIZATION = Stop("torch.quantization / torch.ao.quantization (quantize_dynamic, qint8)",
-                    "No module named 'autodiff.quantization'")
 
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
@@ -143,7 +141,7 @@ PROGRAMS = [
     Program("recipe_zeroing_out_gradients"),
     Program("recipe_amp"),
     Program("recipe_benchmark"),
-    Program("recipe_dynamic_quantization", QUANTIZATION),
+    Program("recipe_dynamic_quantization"),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
@@ -170,6 +168,7 @@ PROGRAMS = [
     Program("numpy_extensions", compare=True),
     Program("python_custom_ops", TORCH_LIBRARY, compare=True),
     Program("neural_style", compare=True),
+    Program("dynamic_quantization_lstm"),
     Program("visualizing_gradients", compare=True),
 ]
 
