@@ -12,12 +12,12 @@ from backends import Backend, Device, get_backend
 from backends.interop import array_protocol
 
 from . import _printing, dtypes, layouts
+from . import quantized_tensor as _quantized
 from .compiler import tracing as _tracing
 from .dtypes import Size
 from .grad_mode import inference_seen as _inference_seen
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RemovableHandle
-from . import quantized_tensor as _quantized
 from .ops import fill_arguments as _fill_arguments
 from .quantized_tensor import QuantizedData
 from .sparse_coo import SparseCOO

@@ -25,8 +25,8 @@ from backends.serialization import reinterpret
 from .. import dtypes, layouts
 from ..dtypes import Size
 from ..nn.parameter import Parameter
-from ..quantized_tensor import QSCHEMES, make_quantized, per_channel_affine, per_tensor_affine
 from ..ops.sparse_coo import sparse_coo_tensor
+from ..quantized_tensor import QSCHEMES, make_quantized, per_channel_affine, per_tensor_affine
 from ..tensor import Tensor, _wrap
 from .errors import CheckpointError
 

@@ -131,6 +131,9 @@ class UniformQuantizationObserverBase(ObserverBase):
 class MinMaxObserver(UniformQuantizationObserverBase):
     """Tracks the running min and max of everything it sees; its parameters map that range."""
 
+    min_val: Tensor
+    max_val: Tensor
+
     def __init__(self, dtype: Any = dtypes.quint8, qscheme: qscheme = per_tensor_affine,
                  reduce_range: bool = False, quant_min: int | None = None,
                  quant_max: int | None = None, factory_kwargs: Any = None,
@@ -162,6 +165,9 @@ class MinMaxObserver(UniformQuantizationObserverBase):
 
 class PerChannelMinMaxObserver(UniformQuantizationObserverBase):
     """The running min and max of each slice along `ch_axis`, one scale each."""
+
+    min_val: Tensor
+    max_val: Tensor
 
     def __init__(self, ch_axis: int = 0, dtype: Any = dtypes.quint8,
                  qscheme: qscheme = per_channel_affine, reduce_range: bool = False,

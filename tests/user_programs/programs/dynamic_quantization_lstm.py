@@ -11,12 +11,11 @@
 import math
 import os
 import random
-from io import open
 import time
+from io import open
 
 import autodiff as torch
 import autodiff.nn as nn
-import autodiff.nn.functional as F
 
 torch.set_num_threads(1)
 

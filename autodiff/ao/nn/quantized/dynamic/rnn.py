@@ -28,7 +28,7 @@ from .....ops.joining import cat, stack
 from .....quantized_tensor import quantize_per_tensor
 from .....tensor import Tensor
 from .._packed import PackedLinearWeight, not_differentiable
-from .linear import quantize_weight, weight_observer
+from .linear import quantize_weight
 
 _SUPPORTED = (dtypes.qint8, dtypes.float16)
 
@@ -322,8 +322,9 @@ class LSTM(RNNBase):
         self.check_hidden_size(hx[0], expected, "Expected hidden[0] size {}, got {}")
         self.check_hidden_size(hx[1], expected, "Expected hidden[1] size {}, got {}")
         output, (h, c) = self._run(input, hx, _lstm_step, lstm=True)
-        return (_marked(output, input, "aten::quantized_lstm"),
-                (_marked(h, input, "aten::quantized_lstm"), _marked(c, input, "aten::quantized_lstm")))
+        operator = "aten::quantized_lstm"
+        return (_marked(output, input, operator),
+                (_marked(h, input, operator), _marked(c, input, operator)))
 
 
 class GRU(RNNBase):
@@ -342,7 +343,8 @@ class GRU(RNNBase):
         self.check_input(input, None)
         self.check_hidden_size(hx, self.get_expected_hidden_size(input, None))
         output, h = self._run(input, hx, _gru_step, lstm=False)
-        return _marked(output, input, "aten::quantized_gru"), _marked(h, input, "aten::quantized_gru")
+        operator = "aten::quantized_gru"
+        return _marked(output, input, operator), _marked(h, input, operator)
 
 
 # ----------------------------------------------------------------------------- cells
@@ -447,8 +449,9 @@ class RNNCellBase(Module):
 
 
 class LSTMCell(RNNCellBase):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, num_chunks=4, **kwargs)
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 dtype: Any = dtypes.qint8) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, dtype=dtype)
 
     def _get_name(self) -> str:
         return "DynamicQuantizedLSTMCell"
