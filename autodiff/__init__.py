@@ -659,8 +659,11 @@ from .quantized_tensor import (
 from .serialization import load, save
 from ._printing import set_printoptions
 
-# torch.ao and torch.quantization: over nn, so last
+# torch.ao, torch.quantization and torch.nn.quantized: over nn, so last
 from . import ao, quantization
+from .nn import quantized as _nn_quantized
+
+del _nn_quantized
 # isort: on
 
 __version__ = "0.1.0"

@@ -6,6 +6,7 @@ and PlaceholderObserver (records the dtype, computes nothing)."""
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any
 
 from ... import dtypes
@@ -87,6 +88,10 @@ class UniformQuantizationObserverBase(ObserverBase):
                  eps: float = finfo(dtypes.float32).eps, is_dynamic: bool = False) -> None:
         super().__init__(dtype, is_dynamic)
         self.qscheme = qscheme
+        if reduce_range:
+            warnings.warn("Please use quant_min and quant_max to specify the range for "
+                          "observers." + " " * 21 + "reduce_range will be deprecated in a "
+                          "future release of PyTorch.", UserWarning, stacklevel=2)
         self.reduce_range = reduce_range
         self.register_buffer("eps", make_tensor([eps]))
         if qscheme not in (per_tensor_affine, per_tensor_symmetric, per_channel_affine,
@@ -120,7 +125,7 @@ class UniformQuantizationObserverBase(ObserverBase):
         else:
             scale = ((max_pos - min_neg) / float(quant_max - quant_min)).maximum(self.eps)
             zero_point = quant_min - (min_neg / scale).round().to(dtypes.int32)
-            zero_point = zero_point.clamp(quant_min, quant_max).to(dtypes.int64)
+            zero_point = zero_point.clamp(quant_min, quant_max)
         if scale.dim() == 0:
             scale = scale.reshape(1)
         if zero_point.dim() == 0:

@@ -13,9 +13,11 @@ fbgemm's dynamic linear:
 4. the result is `float(acc) * float32(a_scale * w_scale) + bias`, one fused multiply-add
    (fbgemm's AVX2 requantization).
 
-Nothing here is differentiable: PyTorch registers no autograd kernel for these ops, so an input
-that requires grad gets an output whose node (`torch::autograd::WarnNotImplemented`) warns on
-backward and passes no gradient on (`not_differentiable`).
+The qint8 kernels are not differentiable: PyTorch registers no autograd kernel for them, so an
+input that requires grad gets an output whose node (`torch::autograd::WarnNotImplemented`) warns
+on backward and passes no gradient on (`not_differentiable`). The float16 kernel's product is
+out of the graph too, but its bias is added in it, as PyTorch's is (the bias parameter gets a
+gradient, the input none).
 """
 
 from __future__ import annotations
@@ -114,15 +116,15 @@ class PackedLinearWeight:
         if input.dim() == 0 or input.shape[-1] != in_features:
             size = input.shape[-1] if input.dim() else 1
             raise RuntimeError(f"The number of rows in the packB should be equal to K: {size}")
+        if self.dtype is dtypes.float16:
+            # As PyTorch's kernel: the product is out of the graph, the bias added in it (its
+            # parameter gets a gradient through whatever follows).
+            with no_grad():
+                output = input.detach().matmul(self.weight.t())
+            return output if self.bias is None else output + self.bias
         with no_grad():
-            x = input.detach()
             bias = None if self.bias is None else self.bias.detach()
-            if self.dtype is dtypes.float16:
-                output = x.matmul(self.weight.t())
-                if bias is not None:
-                    output = output + bias
-            else:
-                output = self._int8_product(x, bias, reduce_range)
+            output = self._int8_product(input.detach(), bias, reduce_range)
         return not_differentiable(output, input, "quantized::linear_dynamic")
 
     def _int8_product(self, x: Tensor, bias: Tensor | None, reduce_range: bool) -> Tensor:

@@ -9,6 +9,7 @@ do."""
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 from typing import Any
 
@@ -217,7 +218,7 @@ class RNNBase(Module):
         cells = [packed.param for packed in self._all_weight_values]
         final_h, final_c = [], []
         layer_input = input
-        with no_grad():
+        with _graph_for(self.dtype):
             for layer in range(self.num_layers):
                 outputs = []
                 for direction in range(num_directions):
@@ -292,7 +293,16 @@ def _default_weight_factory() -> Any:
     return default_dynamic_qconfig.weight
 
 
-def _marked(output: Tensor, input: Tensor, operator: str) -> Tensor:
+def _graph_for(dtype: Any) -> Any:
+    """How the gate arithmetic is recorded: not at all with qint8 weights (PyTorch's quantized
+    RNN ops have no autograd kernel), as ordinary ops with float16 ones (whose biases are added
+    in the graph)."""
+    return no_grad() if dtype is dtypes.qint8 else contextlib.nullcontext()
+
+
+def _marked(output: Tensor, input: Tensor, operator: str, dtype: Any) -> Tensor:
+    if dtype is not dtypes.qint8:
+        return output
     return not_differentiable(output, input, operator)
 
 
@@ -323,8 +333,8 @@ class LSTM(RNNBase):
         self.check_hidden_size(hx[1], expected, "Expected hidden[1] size {}, got {}")
         output, (h, c) = self._run(input, hx, _lstm_step, lstm=True)
         operator = "aten::quantized_lstm"
-        return (_marked(output, input, operator),
-                (_marked(h, input, operator), _marked(c, input, operator)))
+        return (_marked(output, input, operator, self.dtype),
+                (_marked(h, input, operator, self.dtype), _marked(c, input, operator, self.dtype)))
 
 
 class GRU(RNNBase):
@@ -344,7 +354,8 @@ class GRU(RNNBase):
         self.check_hidden_size(hx, self.get_expected_hidden_size(input, None))
         output, h = self._run(input, hx, _gru_step, lstm=False)
         operator = "aten::quantized_gru"
-        return _marked(output, input, operator), _marked(h, input, operator)
+        return (_marked(output, input, operator, self.dtype),
+                _marked(h, input, operator, self.dtype))
 
 
 # ----------------------------------------------------------------------------- cells
@@ -465,10 +476,11 @@ class LSTMCell(RNNCellBase):
         self.check_forward_hidden(input, hx[0], "[0]")
         self.check_forward_hidden(input, hx[1], "[1]")
         params = self._params()
-        with no_grad():
+        with _graph_for(self.weight_dtype):
             h, c = _lstm_step(params, params.linear_ih(input), hx)
         operator = "quantized::quantized_lstm_cell_dynamic"
-        return _marked(h, input, operator), _marked(c, input, operator)
+        return (_marked(h, input, operator, self.weight_dtype),
+                _marked(c, input, operator, self.weight_dtype))
 
 
 class GRUCell(RNNCellBase):
@@ -485,9 +497,9 @@ class GRUCell(RNNCellBase):
             hx = self._zeros(input)
         self.check_forward_hidden(input, hx, "")
         params = self._params()
-        with no_grad():
+        with _graph_for(self.weight_dtype):
             h = _gru_step(params, params.linear_ih(input), hx)
-        return _marked(h, input, "quantized::quantized_gru_cell_dynamic")
+        return _marked(h, input, "quantized::quantized_gru_cell_dynamic", self.weight_dtype)
 
 
 class RNNCell(RNNCellBase):
@@ -505,7 +517,7 @@ class RNNCell(RNNCellBase):
             hx = self._zeros(input)
         self.check_forward_hidden(input, hx, "")
         params = self._params()
-        with no_grad():
+        with _graph_for(self.weight_dtype):
             pre = params.linear_hh(hx) + params.linear_ih(input)
             if self.nonlinearity == "tanh":
                 h = pre.tanh()
@@ -513,5 +525,6 @@ class RNNCell(RNNCellBase):
                 h = pre.relu()
             else:
                 raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        return _marked(h, input, f"quantized::quantized_rnn_{self.nonlinearity}_cell_dynamic")
+        operator = f"quantized::quantized_rnn_{self.nonlinearity}_cell_dynamic"
+        return _marked(h, input, operator, self.weight_dtype)
 
