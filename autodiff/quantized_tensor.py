@@ -56,9 +56,9 @@ QSCHEMES = {scheme.name: scheme for scheme in (
 _STRUCTURAL = frozenset({
     "View", "ReshapeAlias", "UnsafeView", "Permute", "Transpose", "T", "Unsqueeze", "Squeeze",
     "SqueezeDim", "SqueezeDims", "Select", "Slice", "Index", "NarrowCopy", "Expand", "Clone",
-    "Alias"})
+    "Alias", "Contiguous", "Unbind"})
 # Those that keep every element where it is, so a per-channel tensor's axis still holds.
-_IN_PLACE_OF_ELEMENTS = frozenset({"Clone", "Alias"})
+_IN_PLACE_OF_ELEMENTS = frozenset({"Clone", "Alias", "Contiguous"})
 
 _DISPATCH_TAIL = (
     "This could be because the operator doesn't exist for this backend, or was omitted during "
@@ -124,6 +124,8 @@ class QuantizedData(LayoutData):
                       for arg in args)
         with no_grad():
             result = op.apply(*plain, **kwargs)
+        if isinstance(result, tuple):  # unbind
+            return tuple(_wrap(self.with_int_repr(part._data), part._backend) for part in result)
         return _wrap(self.with_int_repr(result._data), result._backend)
 
     def refuse(self, operator: str, tensor: Any) -> NoReturn:

@@ -2030,11 +2030,15 @@ class Tensor:
             )
         if type(self._data) is SparseCOO:
             return self.to_dense().item()
+        if type(self._data) is QuantizedData:
+            return self.dequantize().item()
         return self._backend.item(self._data)
 
     def tolist(self) -> Any:
         if type(self._data) is SparseCOO:
             raise RuntimeError(_NO_STORAGE)
+        if type(self._data) is QuantizedData:
+            raise RuntimeError("load_scalar: invalid type")
         return self._backend.tolist(self._data)
 
     def numpy(self, *, force: bool = False) -> Any:
@@ -2052,8 +2056,10 @@ class Tensor:
         if type(self._data) is SparseCOO:
             raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() "
                             "first.")
-        if self.dtype is dtypes.bfloat16:  # NumPy has no bfloat16 (ml_dtypes' is not NumPy's)
-            raise TypeError("Got unsupported ScalarType BFloat16")
+        if self.dtype is dtypes.bfloat16 or type(self._data) is QuantizedData:
+            # NumPy has no bfloat16 (ml_dtypes' is not NumPy's), nor quantized types
+            name = dtypes.SCALAR_TYPE_NAMES[self.dtype.name]
+            raise TypeError(f"Got unsupported ScalarType {name}")
         return self._backend.to_numpy(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:

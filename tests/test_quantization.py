@@ -387,3 +387,25 @@ def test_torch_written_quantized_tensors_load() -> None:
     buffer.seek(0)
     loaded = autodiff.load(buffer)
     assert [repr(value) for value in loaded] == [repr(value) for value in tensors]
+
+
+CONVERSIONS = {
+    "item": lambda q: q[:1].item(), "float": lambda q: float(q[2]), "bool": lambda q: bool(q[2]),
+    "len": lambda q: len(q), "unbind": lambda q: repr(list(q[:2])),
+    "strides": lambda q: (q.stride(), q[1:].storage_offset(), q.reshape(2, 3).t().stride()),
+    "contiguous": lambda q: repr(q.reshape(2, 3).t().contiguous()),
+    "is_contiguous": lambda q: q.reshape(2, 3).t().is_contiguous(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONVERSIONS))
+def test_python_conversions_and_layout_match_torch(name: str) -> None:
+    ours, theirs = _both(REPRS["per_tensor"])
+    assert CONVERSIONS[name](ours) == CONVERSIONS[name](theirs)
+
+
+@pytest.mark.parametrize("name", ["tolist", "numpy"])
+def test_conversions_refused_as_in_torch(name: str) -> None:
+    call = {"tolist": lambda m: REPRS["per_tensor"](m).tolist(),
+            "numpy": lambda m: REPRS["per_tensor"](m).numpy()}[name]
+    assert _error(call, autodiff) == _error(call, torch)
