@@ -653,6 +653,7 @@ from .quantized_tensor import (
     qscheme,
     quantize_per_channel,
     quantize_per_tensor,
+    quantize_per_tensor_dynamic,
 )
 
 # Saving and printing

@@ -218,6 +218,23 @@ def quantize_per_tensor(input: Any, scale: Any, zero_point: Any, dtype: Any) -> 
                                          zero_point=zero_point))
 
 
+def quantize_per_tensor_dynamic(input: Any, dtype: Any, reduce_range: bool) -> Any:
+    """`input` quantized per tensor with the scale and zero point its own min and max give
+    (quint8 or qint8; `reduce_range` halves the integer range)."""
+    from .ao.nn.quantized._packed import choose_qparams
+
+    if dtype is not dtypes.quint8 and dtype is not dtypes.qint8:
+        raise RuntimeError("Expected dtype to be quint8 or qint8, but got: "
+                           f"{dtypes.SCALAR_TYPE_NAMES[dtype.name]}")
+    _check_input(input, dtype)
+    with no_grad():
+        low = input.min().item() if input.numel() else 0.0
+        high = input.max().item() if input.numel() else 0.0
+    scale, zero_point = choose_qparams(low, high, dtype.quant_min, dtype.quant_max,
+                                       reduce_range)
+    return quantize_per_tensor(input, scale, zero_point, dtype)
+
+
 def quantize_per_channel(input: Any, scales: Any, zero_points: Any, axis: int,
                          dtype: Any) -> Any:
     """`input` (float32) quantized with scale `scales[i]` and zero point `zero_points[i]` for

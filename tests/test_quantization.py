@@ -80,6 +80,24 @@ def test_quantize_per_channel_matches_torch_bit_for_bit(dtype: str, axis: int) -
         assert got.q_per_channel_axis() == expected.q_per_channel_axis() == axis
 
 
+@pytest.mark.parametrize("reduce_range", [False, True])
+@pytest.mark.parametrize("dtype", ["quint8", "qint8"])
+def test_quantize_per_tensor_dynamic_matches_torch(dtype: str, reduce_range: bool) -> None:
+    rng = np.random.default_rng(5)
+    for case in range(40):
+        values = rng.normal(size=int(rng.integers(1, 50))) * rng.uniform(0.001, 10)
+        values = (values + rng.uniform(-3, 3)).astype(np.float32)
+        # one-signed inputs and tiny ranges take ChooseQuantizationParams' other branches
+        values = [values, np.abs(values), -np.abs(values), values * 1e-6][case % 4]
+        expected = torch.quantize_per_tensor_dynamic(torch.from_numpy(values),
+                                                     getattr(torch, dtype), reduce_range)
+        got = autodiff.quantize_per_tensor_dynamic(autodiff.tensor(values),
+                                                   getattr(autodiff, dtype), reduce_range)
+        assert (got.q_scale(), got.q_zero_point()) == (expected.q_scale(),
+                                                       expected.q_zero_point())
+        np.testing.assert_array_equal(got.int_repr().numpy(), expected.int_repr().numpy())
+
+
 def _both(make: Any) -> tuple[Any, Any]:
     return make(autodiff), make(torch)
 
@@ -252,6 +270,16 @@ def test_quantize_dynamic_matches_torch(name: str, dtype: str) -> None:
             np.testing.assert_array_equal(value.numpy(), reference.numpy())
         else:  # the gates' sigmoid and tanh round differently in the last bit
             np.testing.assert_allclose(value.numpy(), reference.numpy(), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["positive", "negative", "tiny", "constant", "empty"])
+def test_dynamic_linear_matches_torch_on_edge_inputs(kind: str) -> None:
+    ours, theirs = _quantized_pair("linear", "qint8")
+    values = np.random.default_rng(6).normal(size=(0 if kind == "empty" else 4, 16))
+    values = {"positive": np.abs(values), "negative": -np.abs(values), "tiny": values * 1e-7,
+              "constant": values * 0 + 0.5, "empty": values}[kind].astype(np.float32)
+    np.testing.assert_array_equal(ours(autodiff.tensor(values)).numpy(),
+                                  theirs(torch.from_numpy(values)).numpy())
 
 
 def test_linear_weights_and_state_dict_match_torch() -> None:

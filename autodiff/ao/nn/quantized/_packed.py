@@ -37,9 +37,9 @@ _FLOAT16_MAX = 65504.0
 
 def choose_qparams(low: float, high: float, quant_min: int, quant_max: int,
                    reduce_range: bool) -> tuple[float, int]:
-    """fbgemm's ChooseQuantizationParams (no sparsity preserving, no power-of-two scale): the
-    (float32 scale, zero point) that map [low, high], widened to hold 0, onto
-    [quant_min, quant_max]."""
+    """ATen's ChooseQuantizationParams (no sparsity preserving, no power-of-two scale): the
+    (scale, zero point) that map [low, high], widened to hold 0, onto [quant_min, quant_max].
+    The scale is a double; fbgemm's kernels use it rounded to float32."""
     if low > high:
         raise RuntimeError(f"min should be less than or equal to max, min: {low} max: {high}")
     if reduce_range:
@@ -70,7 +70,7 @@ def choose_qparams(low: float, high: float, quant_min: int, quant_max: int,
         zero_point = quant_max
     else:
         zero_point = round(initial)  # half to even, as nearbyint
-    return _float32(scale), int(zero_point)
+    return scale, int(zero_point)
 
 
 class PackedLinearWeight:
@@ -132,6 +132,7 @@ class PackedLinearWeight:
             return x.new_zeros((*x.shape[:-1], self.weight.shape[0]))
         low, high = x.min().item(), x.max().item()
         scale, zero_point = choose_qparams(low, high, 0, 255, reduce_range)
+        scale = _float32(scale)
         activations = shift_and_round(x, inverse_scale(scale), zero_point, fused=True)
         activations = activations.clamp(0, 255).to(dtypes.float64) - zero_point
         weight = self.weight
