@@ -70,6 +70,9 @@ _CREATION_WARNING = (
     "https://github.com/pytorch/pytorch/issues/184982 for more information.")
 
 
+_SMALL_SCALE_THRESHOLD = 6.0999998822808266e-05  # ATen's 6.1e-5f, a float32
+
+
 class _Warned:
     creation = False
 
@@ -181,14 +184,14 @@ def _warn_creation() -> None:
         warnings.warn(_CREATION_WARNING, UserWarning, stacklevel=3)
 
 
-def _check_input(input: Any, dtype: Any) -> None:
+def _check_input(function: str, input: Any, dtype: Any) -> None:
     from .tensor import Tensor
 
     if not isinstance(dtype, dtypes.QuantizedDtype):
         raise RuntimeError(f"ScalarType {dtypes.SCALAR_TYPE_NAMES[dtype.name]} is not supported "
                            "in new_qtensor.")
     if not isinstance(input, Tensor):
-        raise TypeError(f"quantize_per_tensor(): argument 'input' must be Tensor, not "
+        raise TypeError(f"{function}(): argument 'input' must be Tensor, not "
                         f"{type(input).__name__}")
     if input.dtype is not dtypes.float32:
         raise RuntimeError("Quantize only works on Float Tensor, got "
@@ -207,7 +210,7 @@ def quantize_per_tensor(input: Any, scale: Any, zero_point: Any, dtype: Any) -> 
     zero_point)`; a list of tensors gives a list."""
     if isinstance(input, (list, tuple)):
         return [quantize_per_tensor(item, scale, zero_point, dtype) for item in input]
-    _check_input(input, dtype)
+    _check_input("quantize_per_tensor", input, dtype)
     scale, zero_point = float(scale), int(zero_point)
     _check_zero_point("quantize_tensor_per_tensor_affine", zero_point, dtype)
     _warn_creation()
@@ -218,15 +221,51 @@ def quantize_per_tensor(input: Any, scale: Any, zero_point: Any, dtype: Any) -> 
                                          zero_point=zero_point))
 
 
+def choose_qparams(low: float, high: float, quant_min: int, quant_max: int,
+                   reduce_range: bool) -> tuple[float, int]:
+    """ATen's ChooseQuantizationParams (no sparsity preserving, no power-of-two scale): the
+    (scale, zero point) that map [low, high], widened to hold 0, onto [quant_min, quant_max].
+    The scale is a double; fbgemm's kernels use it rounded to float32."""
+    if low > high:
+        raise RuntimeError(f"min should be less than or equal to max, min: {low} max: {high}")
+    if reduce_range:
+        quant_min, quant_max = quant_min // 2, quant_max // 2
+    low, high = min(low, 0.0), max(high, 0.0)
+    scale = (high - low) / (quant_max - quant_min)  # in double, as fbgemm
+    if _float32(scale) == 0.0 or inverse_scale(scale) == float("inf"):
+        scale = 0.1
+    if scale < _SMALL_SCALE_THRESHOLD:
+        original = _float32(scale)
+        scale = _SMALL_SCALE_THRESHOLD
+        if low == 0.0:
+            high = _float32(_SMALL_SCALE_THRESHOLD * (quant_max - quant_min))
+        elif high == 0.0:
+            low = _float32(-_SMALL_SCALE_THRESHOLD * (quant_max - quant_min))
+        else:
+            amplifier = _float32(_SMALL_SCALE_THRESHOLD / original)
+            low, high = _float32(low * amplifier), _float32(high * amplifier)
+    from_min = quant_min - low / scale
+    from_max = quant_max - high / scale
+    # fbgemm's choice between the two (its "error" terms, as written there)
+    from_min_error = abs(quant_min) - abs(low / scale)
+    from_max_error = abs(quant_max) - abs(high / scale)
+    initial = from_min if from_min_error < from_max_error else from_max
+    if initial < quant_min:
+        zero_point = quant_min
+    elif initial > quant_max:
+        zero_point = quant_max
+    else:
+        zero_point = round(initial)  # half to even, as nearbyint
+    return scale, int(zero_point)
+
+
 def quantize_per_tensor_dynamic(input: Any, dtype: Any, reduce_range: bool) -> Any:
     """`input` quantized per tensor with the scale and zero point its own min and max give
     (quint8 or qint8; `reduce_range` halves the integer range)."""
-    from .ao.nn.quantized._packed import choose_qparams
-
     if dtype is not dtypes.quint8 and dtype is not dtypes.qint8:
         raise RuntimeError("Expected dtype to be quint8 or qint8, but got: "
                            f"{dtypes.SCALAR_TYPE_NAMES[dtype.name]}")
-    _check_input(input, dtype)
+    _check_input("quantize_per_tensor_dynamic", input, dtype)
     with no_grad():
         low = input.min().item() if input.numel() else 0.0
         high = input.max().item() if input.numel() else 0.0
@@ -241,7 +280,7 @@ def quantize_per_channel(input: Any, scales: Any, zero_points: Any, axis: int,
     slice i along `axis`."""
     from .creation import tensor as make_tensor
 
-    _check_input(input, dtype)
+    _check_input("quantize_per_channel", input, dtype)
     ndim = input.dim()
     if not 0 <= axis < max(ndim, 1):
         raise RuntimeError(f"Channel axis {axis} is out of range for a tensor with {ndim} "

@@ -6,8 +6,8 @@ channel, in a quantized tensor) or a float16 one, and a float bias. `apply_dynam
 fbgemm's dynamic linear:
 
 1. the input's min and max (over the whole tensor) give a quint8 scale and zero point
-   (`choose_qparams`, fbgemm's `ChooseQuantizationParams`; `reduce_range` halves the range to
-   0..127, so that AVX2's pairwise int16 sums never saturate);
+   (`quantized_tensor.choose_qparams`, ATen's `ChooseQuantizationParams`; `reduce_range`
+   halves the range to 0..127, so that AVX2's pairwise int16 sums never saturate);
 2. the input is quantized with fbgemm's fused multiply-add rounding (`quantized_tensor.py`);
 3. the integer product sum((a - a_zero) * (w - w_zero)) is exact (float64 holds it);
 4. the result is `float(acc) * float32(a_scale * w_scale) + bias`, one fused multiply-add
@@ -28,49 +28,16 @@ from typing import Any
 from .... import dtypes
 from ....function import Function
 from ....grad_mode import is_grad_enabled, no_grad
-from ....quantized_tensor import _float32, inverse_scale, is_quantized, shift_and_round
+from ....quantized_tensor import (
+    _float32,
+    choose_qparams,
+    inverse_scale,
+    is_quantized,
+    shift_and_round,
+)
 from ....tensor import Tensor
 
-_SMALL_SCALE_THRESHOLD = _float32(6.1e-5)
 _FLOAT16_MAX = 65504.0
-
-
-def choose_qparams(low: float, high: float, quant_min: int, quant_max: int,
-                   reduce_range: bool) -> tuple[float, int]:
-    """ATen's ChooseQuantizationParams (no sparsity preserving, no power-of-two scale): the
-    (scale, zero point) that map [low, high], widened to hold 0, onto [quant_min, quant_max].
-    The scale is a double; fbgemm's kernels use it rounded to float32."""
-    if low > high:
-        raise RuntimeError(f"min should be less than or equal to max, min: {low} max: {high}")
-    if reduce_range:
-        quant_min, quant_max = quant_min // 2, quant_max // 2
-    low, high = min(low, 0.0), max(high, 0.0)
-    scale = (high - low) / (quant_max - quant_min)  # in double, as fbgemm
-    if _float32(scale) == 0.0 or inverse_scale(scale) == float("inf"):
-        scale = 0.1
-    if scale < _SMALL_SCALE_THRESHOLD:
-        original = _float32(scale)
-        scale = _SMALL_SCALE_THRESHOLD
-        if low == 0.0:
-            high = _float32(_SMALL_SCALE_THRESHOLD * (quant_max - quant_min))
-        elif high == 0.0:
-            low = _float32(-_SMALL_SCALE_THRESHOLD * (quant_max - quant_min))
-        else:
-            amplifier = _float32(_SMALL_SCALE_THRESHOLD / original)
-            low, high = _float32(low * amplifier), _float32(high * amplifier)
-    from_min = quant_min - low / scale
-    from_max = quant_max - high / scale
-    # fbgemm's choice between the two (its "error" terms, as written there)
-    from_min_error = abs(quant_min) - abs(low / scale)
-    from_max_error = abs(quant_max) - abs(high / scale)
-    initial = from_min if from_min_error < from_max_error else from_max
-    if initial < quant_min:
-        zero_point = quant_min
-    elif initial > quant_max:
-        zero_point = quant_max
-    else:
-        zero_point = round(initial)  # half to even, as nearbyint
-    return scale, int(zero_point)
 
 
 class PackedLinearWeight:
