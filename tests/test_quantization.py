@@ -437,3 +437,33 @@ def test_conversions_refused_as_in_torch(name: str) -> None:
     call = {"tolist": lambda m: REPRS["per_tensor"](m).tolist(),
             "numpy": lambda m: REPRS["per_tensor"](m).numpy()}[name]
     assert _error(call, autodiff) == _error(call, torch)
+
+
+def test_load_state_dict_into_quantized_modules() -> None:
+    def make(library: Any) -> Any:
+        return library.quantization.quantize_dynamic(library.nn.Sequential(
+            library.nn.Linear(4, 3), library.nn.LSTM(3, 3), library.nn.GRUCell(3, 3)))
+
+    source, target = make(autodiff), make(autodiff)
+    buffer = io.BytesIO()
+    autodiff.save(source.state_dict(), buffer)
+    buffer.seek(0)
+    target.load_state_dict(autodiff.load(buffer, weights_only=False))
+    x = autodiff.randn(5, 2, 4)
+    assert autodiff.equal(source[0](x), target[0](x))
+    assert autodiff.equal(source[1](source[0](x))[0], target[1](source[0](x))[0])
+    assert autodiff.equal(source[2](x[0, :, :3]), target[2](x[0, :, :3]))
+    with pytest.raises(RuntimeError, match=r'Missing key.*"0\._packed_params\._packed_params"'):
+        target.load_state_dict({})
+
+
+def test_torch_written_linear_state_dict_loads_and_computes_the_same() -> None:
+    theirs = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(torch.nn.Linear(4, 3)))
+    buffer = io.BytesIO()
+    torch.save(theirs.state_dict(), buffer)
+    buffer.seek(0)
+    ours = autodiff.quantization.quantize_dynamic(autodiff.nn.Sequential(autodiff.nn.Linear(4, 3)))
+    ours.load_state_dict(autodiff.load(buffer))
+    values = np.random.default_rng(7).normal(size=(3, 4)).astype(np.float32)
+    np.testing.assert_array_equal(ours(autodiff.tensor(values)).detach().numpy(),
+                                  theirs(torch.from_numpy(values)).detach().numpy())

@@ -43,6 +43,15 @@ class LinearPackedParams(Module):
         destination[prefix + "dtype"] = self.dtype
         destination[prefix + "_packed_params"] = self._weight_bias()
 
+    def _other_state_loaders(self) -> dict[str, Any]:
+        def load_dtype(dtype: Any) -> None:
+            self.dtype = dtype
+
+        def load_weight_bias(weight_bias: Any) -> None:
+            self.set_weight_bias(*weight_bias)
+
+        return {"dtype": load_dtype, "_packed_params": load_weight_bias}
+
     def __repr__(self) -> str:
         return repr(self._weight_bias())
 

@@ -92,6 +92,15 @@ class Linear(Module):
         destination[prefix + "scale"] = make_tensor(self.scale)
         destination[prefix + "zero_point"] = make_tensor(self.zero_point)
 
+    def _other_state_loaders(self) -> dict[str, Any]:
+        def load_scale(scale: Tensor) -> None:
+            self.scale = float(scale)
+
+        def load_zero_point(zero_point: Tensor) -> None:
+            self.zero_point = int(zero_point)
+
+        return {"scale": load_scale, "zero_point": load_zero_point}
+
     def _weight_bias(self) -> tuple[Tensor, Tensor | None]:
         return self._packed_params._weight_bias()
 

@@ -101,6 +101,15 @@ class PackedParameter(Module):
         super()._save_to_state_dict(destination, prefix, keep_vars)
         destination[prefix + "param"] = self.param
 
+    def _other_state_loaders(self) -> dict[str, Any]:
+        def load_param(param: CellParams) -> None:
+            if not isinstance(param, CellParams):
+                raise TypeError(f"expected the packed weights of a dynamic quantized RNN "
+                                f"layer, got {type(param).__name__}")
+            self.param = param
+
+        return {"param": load_param}
+
 
 class RNNBase(Module):
     """What the dynamic quantized LSTM and GRU share: arguments, packed weights, checks, repr."""
@@ -416,6 +425,17 @@ class RNNCellBase(Module):
         super()._save_to_state_dict(destination, prefix, keep_vars)
         destination[prefix + "_packed_weight_ih"] = self._packed_weight_ih
         destination[prefix + "_packed_weight_hh"] = self._packed_weight_hh
+
+    def _other_state_loaders(self) -> dict[str, Any]:
+        def loader(name: str) -> Any:
+            def load(packed: PackedLinearWeight) -> None:
+                if not isinstance(packed, PackedLinearWeight):
+                    raise TypeError(f"expected the packed weights of a dynamic quantized cell, "
+                                    f"got {type(packed).__name__}")
+                setattr(self, name, packed)
+            return load
+
+        return {name: loader(name) for name in ("_packed_weight_ih", "_packed_weight_hh")}
 
     def _weight_bias(self) -> dict[str, dict[str, Any]]:
         weight_ih, bias_ih = self._packed_weight_ih.unpack()
