@@ -44,7 +44,7 @@ class PackedLinearWeight:
     """A linear layer's weight and bias as fbgemm packs them: `dtype` qint8 (the weight a
     quantized tensor) or float16 (the weight a float32 tensor of float16 values)."""
 
-    __slots__ = ("bias", "dtype", "weight")
+    __slots__ = ("_integer_weight", "bias", "dtype", "weight")
 
     def __init__(self, weight: Tensor, bias: Tensor | None, dtype: Any) -> None:
         if dtype is dtypes.qint8:
@@ -63,6 +63,7 @@ class PackedLinearWeight:
         self.weight = weight
         self.bias = bias
         self.dtype = dtype
+        self._integer_weight: tuple[Tensor, Any] | None = None
 
     def unpack(self) -> tuple[Tensor, Tensor | None]:
         """(weight, bias), as `quantized::linear_unpack` gives them."""
@@ -73,6 +74,7 @@ class PackedLinearWeight:
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         self.weight, self.bias, self.dtype = state
+        self._integer_weight = None
 
     def apply_dynamic(self, input: Tensor, reduce_range: bool = False) -> Tensor:
         """`input @ weight.T + bias` the way fbgemm's dynamic kernels compute it."""
@@ -94,6 +96,12 @@ class PackedLinearWeight:
             output = self._int8_product(input.detach(), bias, reduce_range)
         return not_differentiable(output, input, "quantized::linear_dynamic")
 
+    def _integers(self) -> tuple[Tensor, Any]:
+        """The weight's integers and scale as the product uses them, made once."""
+        if self._integer_weight is None:
+            self._integer_weight = _weight_integers(self.weight)
+        return self._integer_weight
+
     def _int8_product(self, x: Tensor, bias: Tensor | None, reduce_range: bool) -> Tensor:
         if x.numel() == 0:
             return x.new_zeros((*x.shape[:-1], self.weight.shape[0]))
@@ -102,23 +110,28 @@ class PackedLinearWeight:
         scale = _float32(scale)
         activations = shift_and_round(x, inverse_scale(scale), zero_point, fused=True)
         activations = activations.clamp(0, 255).to(dtypes.float64) - zero_point
-        weight = self.weight
-        weights = weight.int_repr().to(dtypes.float64)
-        if weight.qscheme().name.startswith("per_channel"):
-            weights = weights - weight.q_per_channel_zero_points().to(dtypes.float64)[:, None]
-            # float32(a_scale * w_scale) per output channel
-            multiplier: Any = (weight.q_per_channel_scales().to(dtypes.float32) * scale
-                               ).to(dtypes.float64)
+        weights, weight_scale = self._integers()
+        if isinstance(weight_scale, Tensor):  # float32(a_scale * w_scale) per output channel
+            multiplier: Any = (weight_scale * scale).to(dtypes.float64)
         else:
-            weights = weights - weight.q_zero_point()
-            multiplier = _float32(scale * _float32(weight.q_scale()))
-        accumulated = activations.matmul(weights.t())  # exact: integers below 2**53
+            multiplier = _float32(scale * weight_scale)
+        accumulated = activations.matmul(weights)  # exact: integers below 2**53
         # fbgemm's AVX2 requantization: float(acc) * multiplier + bias, one fused
         # multiply-add (in float64 the product is exact), rounded once to float32
         output = accumulated.to(dtypes.float32).to(dtypes.float64) * multiplier
         if bias is not None:
             output = output + bias.to(dtypes.float64)
         return output.to(dtypes.float32)
+
+
+def _weight_integers(weight: Tensor) -> tuple[Tensor, Any]:
+    """(w - w_zero).T in float64 and the float32 weight scale (a float, or a float32 tensor
+    per output channel), the weight's part of every product."""
+    weights = weight.int_repr().to(dtypes.float64)
+    if weight.qscheme().name.startswith("per_channel"):
+        weights = weights - weight.q_per_channel_zero_points().to(dtypes.float64)[:, None]
+        return weights.t(), weight.q_per_channel_scales().to(dtypes.float32)
+    return (weights - weight.q_zero_point()).t(), _float32(weight.q_scale())
 
 
 def _to_float16(weight: Tensor) -> Tensor:
