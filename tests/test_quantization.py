@@ -467,3 +467,20 @@ def test_torch_written_linear_state_dict_loads_and_computes_the_same() -> None:
     values = np.random.default_rng(7).normal(size=(3, 4)).astype(np.float32)
     np.testing.assert_array_equal(ours(autodiff.tensor(values)).detach().numpy(),
                                   theirs(torch.from_numpy(values)).detach().numpy())
+
+
+MODULE_ERRORS = {
+    "linear_double_input": ("linear", lambda m: m.randn(2, 16, dtype=m.float64)),
+    "linear_wrong_features": ("linear", lambda m: m.randn(2, 5)),
+    "lstm_2d_input": ("lstm", lambda m: m.randn(9, 6)),
+    "lstm_wrong_features": ("lstm", lambda m: m.randn(9, 3, 5)),
+    "gru_cell_wrong_features": ("gru_cell", lambda m: m.randn(3, 5)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MODULE_ERRORS))
+def test_module_errors_match_torch(case: str) -> None:
+    name, make_input = MODULE_ERRORS[case]
+    ours, theirs = _quantized_pair(name, "qint8")
+    assert _error(lambda m: ours(make_input(m)), autodiff) == \
+        _error(lambda m: theirs(make_input(m)), torch)
