@@ -118,6 +118,9 @@ class QuantizedData(LayoutData):
 
     def dispatch(self, op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         name = op._op_name
+        if name == "ToCopy":  # to another dtype (or device): PyTorch makes no such tensor
+            raise RuntimeError("Creation of quantized tensor requires quantized dtype like "
+                               "torch.quint8")
         allowed = _IN_PLACE_OF_ELEMENTS if self.per_channel else _STRUCTURAL
         if name not in allowed:
             _refuse_op(op, args)
@@ -347,7 +350,7 @@ def dequantize(tensor: Any) -> Any:
     tensor is returned as it is. A list of tensors gives a list."""
     if isinstance(tensor, (list, tuple)):
         return [dequantize(item) for item in tensor]
-    if not is_quantized(tensor):
+    if not isinstance(getattr(tensor, "_data", None), QuantizedData):
         return tensor
     data: QuantizedData = tensor._data
     with no_grad():
@@ -360,6 +363,23 @@ def dequantize(tensor: Any) -> Any:
         # ATen's per-channel kernel: (q - zero_point) * scale in float64, then float32
         shifted = values.to(dtypes.float64) - data.zero_points.to(dtypes.float64).reshape(along)
         return (shifted * data.scales.reshape(along)).to(dtypes.float32)
+
+
+def quantized_equal(input: Any, other: Any) -> bool:
+    """`torch.equal` of two quantized tensors: the same dtype, scheme, parameters, shape and
+    integers."""
+    from .ops.comparison import equal
+
+    a, b = input._data, other._data
+    if (a.dtype, a.scheme, a.shape) != (b.dtype, b.scheme, b.shape):
+        return False
+    if a.per_channel:
+        if a.axis != b.axis or not (equal(a.scales, b.scales)
+                                    and equal(a.zero_points, b.zero_points)):
+            return False
+    elif (a.scale, a.zero_point) != (b.scale, b.zero_point):
+        return False
+    return bool(equal(_integers(input), _integers(other)))
 
 
 def _quantized(tensor: Any, operator: str) -> QuantizedData:

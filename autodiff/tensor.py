@@ -301,7 +301,9 @@ class Tensor:
         """Without `dtype`: the legacy type name ('torch.FloatTensor', 'torch.cuda.LongTensor');
         with a dtype or such a name: this tensor converted to it (itself when it already is)."""
         if dtype is None:
-            legacy = dtypes.LEGACY_NAMES[self.dtype.name]
+            name = self.dtype.name
+            legacy = dtypes.LEGACY_NAMES.get(name) or \
+                f"quantized.{dtypes.SCALAR_TYPE_NAMES[name]}Tensor"
             if type(self._data) is SparseCOO:
                 legacy = f"sparse.{legacy}"
             device = self._backend.device.type

@@ -423,6 +423,8 @@ CONVERSIONS = {
     "strides": lambda q: (q.stride(), q[1:].storage_offset(), q.reshape(2, 3).t().stride()),
     "contiguous": lambda q: repr(q.reshape(2, 3).t().contiguous()),
     "is_contiguous": lambda q: q.reshape(2, 3).t().is_contiguous(),
+    "type": lambda q: q.type(),
+    "comparisons": lambda q: repr([q == q, q > 0.15, q.ne(q.clone())]),
 }
 
 
@@ -432,10 +434,20 @@ def test_python_conversions_and_layout_match_torch(name: str) -> None:
     assert CONVERSIONS[name](ours) == CONVERSIONS[name](theirs)
 
 
-@pytest.mark.parametrize("name", ["tolist", "numpy"])
+def test_equal_compares_dtype_parameters_and_integers_as_torch() -> None:
+    for library in (autodiff, torch):
+        q = REPRS["per_tensor"](library)
+        other = library.quantize_per_tensor(q.dequantize(), 0.2, 10, library.quint8)
+        channels = REPRS["per_channel"](library)
+        assert library.equal(q, q.clone()) and library.equal(channels, channels.clone())
+        assert not library.equal(q, other)
+
+
+@pytest.mark.parametrize("name", ["tolist", "numpy", "float"])
 def test_conversions_refused_as_in_torch(name: str) -> None:
     call = {"tolist": lambda m: REPRS["per_tensor"](m).tolist(),
-            "numpy": lambda m: REPRS["per_tensor"](m).numpy()}[name]
+            "numpy": lambda m: REPRS["per_tensor"](m).numpy(),
+            "float": lambda m: REPRS["per_tensor"](m).float()}[name]
     assert _error(call, autodiff) == _error(call, torch)
 
 
