@@ -638,9 +638,36 @@ from .ops.normalization import layer_norm
 from .compiler.compiled import compile, compile_stats, reset_compile_stats
 from . import _dynamo, _logging, compiler, functional
 
+# Quantized tensors; torch.quantization and torch.ao (quantize_dynamic) are imported on first use
+from .dtypes import qint8, qint32, quint4x2, quint8
+from .quantized_tensor import (
+    dequantize,
+    int_repr,
+    per_channel_affine,
+    per_channel_affine_float_qparams,
+    per_channel_symmetric,
+    per_tensor_affine,
+    per_tensor_symmetric,
+    q_per_channel_axis,
+    q_per_channel_scales,
+    q_per_channel_zero_points,
+    q_scale,
+    q_zero_point,
+    qscheme,
+    quantize_per_channel,
+    quantize_per_tensor,
+    quantize_per_tensor_dynamic,
+)
+
 # Saving and printing
 from .serialization import load, save
 from ._printing import set_printoptions
+
+# torch.ao, torch.quantization and torch.nn.quantized: over nn, so last
+from . import ao, quantization
+from .nn import quantized as _nn_quantized
+
+del _nn_quantized
 # isort: on
 
 __version__ = "0.1.0"

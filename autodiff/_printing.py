@@ -281,6 +281,24 @@ def _sparse_str(tensor: Any, indent: int, suffixes: list[str]) -> str:
     return (",\n" + " " * indent).join(parts)
 
 
+def _quantized_str(tensor: Any, indent: int, suffixes: list[str]) -> str:
+    """A quantized tensor's real values, with its size, dtype and quantization parameters
+    among the suffixes (PyTorch's `_str_intern`)."""
+    suffixes.append(f"size={tuple(tensor.shape)}")
+    suffixes.append(f"dtype={tensor.dtype}")
+    scheme = tensor.qscheme()
+    suffixes.append(f"quantization_scheme={scheme}")
+    if scheme.name.startswith("per_tensor"):
+        suffixes.append(f"scale={tensor.q_scale()}")
+        suffixes.append(f"zero_point={tensor.q_zero_point()}")
+    else:
+        suffixes.append(f"scale={tensor.q_per_channel_scales()}")
+        suffixes.append(f"zero_point={tensor.q_per_channel_zero_points()}")
+        suffixes.append(f"axis={tensor.q_per_channel_axis()}")
+    values = tensor.dequantize()
+    return "[]" if values.numel() == 0 else _tensor_str(values, indent)
+
+
 def tensor_repr(tensor: Any) -> str:
     """`repr(tensor)` (and `str(tensor)`), as PyTorch's `_str_intern` builds it for a dense
     tensor."""
@@ -297,6 +315,8 @@ def tensor_repr(tensor: Any) -> str:
     shape = tuple(tensor.shape)
     if tensor.is_sparse:
         tensor_str = _sparse_str(tensor, indent, suffixes)
+    elif tensor.is_quantized:
+        tensor_str = _quantized_str(tensor, indent, suffixes)
     elif tensor.is_meta:  # no values: the size always, the dtype unless the default float one
         suffixes.append(f"size={shape}")
         if dtype is not default_dtype:

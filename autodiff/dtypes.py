@@ -16,7 +16,8 @@ class dtype:
 
     def __init__(self, name: str, category: int, itemsize: int, is_signed: bool) -> None:
         self.name = name
-        # 0 bool, 1 integer, 2 floating, 3 complex: PyTorch's promotion categories
+        # 0 bool, 1 integer, 2 floating, 3 complex: PyTorch's promotion categories;
+        # 4 quantized, outside promotion
         self.category = category
         self.itemsize = itemsize
         self.is_signed = is_signed
@@ -62,6 +63,34 @@ BY_NAME: dict[str, dtype] = {
     d.name: d for d in (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32,
                         float64, complex64, complex128)
 }
+
+
+class QuantizedDtype(dtype):
+    """A quantized element type (`torch.qint8`, ...): integers that stand for real numbers
+    through a scale and a zero point (`quantized_tensor.py`). It takes no part in promotion and
+    has no sign to ask about, as in PyTorch."""
+
+    __slots__ = ("quant_max", "quant_min", "storage_name")
+
+    def __init__(self, name: str, itemsize: int, storage_name: str, quant_min: int,
+                 quant_max: int) -> None:
+        super().__init__(name, 4, itemsize, quant_min < 0)
+        self.storage_name = storage_name  # the dtype of its integer representation
+        self.quant_min = quant_min
+        self.quant_max = quant_max
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "is_signed":
+            raise RuntimeError("isSignedType not supported for quantized types")
+        return object.__getattribute__(self, name)
+
+
+qint8 = QuantizedDtype("qint8", 1, "int8", -128, 127)
+quint8 = QuantizedDtype("quint8", 1, "uint8", 0, 255)
+qint32 = QuantizedDtype("qint32", 4, "int32", -(2 ** 31), 2 ** 31 - 1)
+quint4x2 = QuantizedDtype("quint4x2", 1, "uint8", 0, 15)  # stored one value per byte here
+QUANTIZED: dict[str, QuantizedDtype] = {d.name: d for d in (qint8, quint8, qint32, quint4x2)}
+
 _REAL_OF = {"complex64": float32, "complex128": float64}
 _COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
 # PyTorch's legacy type names, used in error messages ("[torch.FloatTensor [5, 3]]").
@@ -76,6 +105,7 @@ SCALAR_TYPE_NAMES = {
     "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
     "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
     "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+    "qint8": "QInt8", "quint8": "QUInt8", "qint32": "QInt32", "quint4x2": "QUInt4x2",
 }
 # The C++ type names some of PyTorch's messages print ("expected dtype float ... got double").
 CPP_TYPE_NAMES = {
@@ -124,6 +154,8 @@ def to_dtype(value: Any) -> dtype:
         return default_complex()
     if isinstance(value, str) and value in BY_NAME:
         return BY_NAME[value]
+    if isinstance(value, str) and value in QUANTIZED:
+        return QUANTIZED[value]
     raise TypeError(f"expected a dtype, but got {value!r}")
 
 
@@ -131,6 +163,10 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     """The smallest dtype both `a` and `b` convert to (PyTorch's promotion lattice)."""
     if a is b:
         return a
+    if a.category == 4 or b.category == 4:
+        raise RuntimeError("promoteTypes with quantized numbers is not handled yet; figure out "
+                           "what the correct rules should be, offending types: "
+                           f"{SCALAR_TYPE_NAMES[a.name]} {SCALAR_TYPE_NAMES[b.name]}")
     if a.category != b.category:
         if {a.category, b.category} == {2, 3}:  # complex and float: complex of the wider one
             return BY_NAME[_COMPLEX_OF[max(a.to_real(), b.to_real(),

@@ -12,12 +12,14 @@ from backends import Backend, Device, get_backend
 from backends.interop import array_protocol
 
 from . import _printing, dtypes, layouts
+from . import quantized_tensor as _quantized
 from .compiler import tracing as _tracing
 from .dtypes import Size
 from .grad_mode import inference_seen as _inference_seen
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RemovableHandle
 from .ops import fill_arguments as _fill_arguments
+from .quantized_tensor import QuantizedData
 from .sparse_coo import SparseCOO
 
 if TYPE_CHECKING:
@@ -140,7 +142,12 @@ class Tensor:
 
     @property
     def dtype(self) -> dtypes.dtype:
-        return dtypes.BY_NAME[self._backend.dtype_name(self._data)]
+        try:
+            return dtypes.BY_NAME[self._backend.dtype_name(self._data)]
+        except KeyError:
+            if type(self._data) is QuantizedData:
+                return self._data.dtype
+            raise
 
     @property
     def device(self) -> Device:
@@ -196,9 +203,39 @@ class Tensor:
         """Whether the layout is sparse COO (`to_sparse`, `sparse_coo_tensor`)."""
         return type(self._data) is SparseCOO
 
+    @property
+    def is_quantized(self) -> bool:
+        """Whether the elements are quantized integers (`quantize_per_tensor`)."""
+        return type(self._data) is QuantizedData
+
+    # Quantized tensors (quantized_tensor.py): their integers and parameters.
+    def dequantize(self) -> Tensor:
+        return _quantized.dequantize(self)
+
+    def int_repr(self) -> Tensor:
+        return _quantized.int_repr(self)
+
+    def q_scale(self) -> float:
+        return _quantized.q_scale(self)
+
+    def q_zero_point(self) -> int:
+        return _quantized.q_zero_point(self)
+
+    def q_per_channel_scales(self) -> Tensor:
+        return _quantized.q_per_channel_scales(self)
+
+    def q_per_channel_zero_points(self) -> Tensor:
+        return _quantized.q_per_channel_zero_points(self)
+
+    def q_per_channel_axis(self) -> int:
+        return _quantized.q_per_channel_axis(self)
+
+    def qscheme(self) -> Any:
+        return _quantized.get_qscheme(self)
+
     # Storage kinds and lazy bits autodiff's tensors never have: no compressed sparse layouts,
-    # unquantized, materialized, and never carry a name.
-    is_sparse_csr = is_quantized = is_mkldnn = is_nested = False
+    # materialized, and never carry a name.
+    is_sparse_csr = is_mkldnn = is_nested = False
     # Device types PyTorch knows and autodiff has no backend for: never a tensor's device.
     is_xpu = is_mps = is_ipu = is_mtia = is_maia = is_vulkan = is_xla = False
 
@@ -264,7 +301,9 @@ class Tensor:
         """Without `dtype`: the legacy type name ('torch.FloatTensor', 'torch.cuda.LongTensor');
         with a dtype or such a name: this tensor converted to it (itself when it already is)."""
         if dtype is None:
-            legacy = dtypes.LEGACY_NAMES[self.dtype.name]
+            name = self.dtype.name
+            legacy = dtypes.LEGACY_NAMES.get(name) or \
+                f"quantized.{dtypes.SCALAR_TYPE_NAMES[name]}Tensor"
             if type(self._data) is SparseCOO:
                 legacy = f"sparse.{legacy}"
             device = self._backend.device.type
@@ -1993,11 +2032,15 @@ class Tensor:
             )
         if type(self._data) is SparseCOO:
             return self.to_dense().item()
+        if type(self._data) is QuantizedData:
+            return self.dequantize().item()
         return self._backend.item(self._data)
 
     def tolist(self) -> Any:
         if type(self._data) is SparseCOO:
             raise RuntimeError(_NO_STORAGE)
+        if type(self._data) is QuantizedData:
+            raise RuntimeError("load_scalar: invalid type")
         return self._backend.tolist(self._data)
 
     def numpy(self, *, force: bool = False) -> Any:
@@ -2015,8 +2058,10 @@ class Tensor:
         if type(self._data) is SparseCOO:
             raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() "
                             "first.")
-        if self.dtype is dtypes.bfloat16:  # NumPy has no bfloat16 (ml_dtypes' is not NumPy's)
-            raise TypeError("Got unsupported ScalarType BFloat16")
+        if self.dtype is dtypes.bfloat16 or type(self._data) is QuantizedData:
+            # NumPy has no bfloat16 (ml_dtypes' is not NumPy's), nor quantized types
+            name = dtypes.SCALAR_TYPE_NAMES[self.dtype.name]
+            raise TypeError(f"Got unsupported ScalarType {name}")
         return self._backend.to_numpy(self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
@@ -2086,8 +2131,12 @@ class Tensor:
         out.__dict__.update({k: v for k, v in self.__dict__.items()
                              if k not in _NOT_COPIED})
         data = self._data
-        out._data = (data.copied(backend) if type(data) is SparseCOO
-                     else backend.asarray(data, copy=True))
+        if type(data) is SparseCOO:
+            out._data = data.copied(backend)
+        elif type(data) is QuantizedData:
+            out._data = data.with_int_repr(backend.asarray(data.int_repr, copy=True))
+        else:
+            out._data = backend.asarray(data, copy=True)
         out._version_counter = None
         memo[id(self)] = out
         if self._grad is not None:

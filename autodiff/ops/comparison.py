@@ -16,6 +16,7 @@ from ..creation import zeros_like
 from ..function import Function, _raise_device_mismatch
 from ..jvp_rules import zero_tangent
 from ..layout_dispatch import LayoutData, dense_only, layout_data
+from ..quantized_tensor import QuantizedData, dequantize, quantized_equal
 from ..sparse_coo import SparseCOO
 from ..sparse_dispatch import refuse_operator
 from ..tensor import Tensor, _wrap
@@ -41,6 +42,8 @@ def _compare(name: str, input: Tensor, other: Any) -> Tensor:
     if type(a) is SparseCOO or type(b) is SparseCOO:  # PyTorch compares no sparse tensors
         overload = "Tensor" if isinstance(other, Tensor) else "Scalar"
         refuse_operator(f"aten::{_ATEN_NAMES[name]}.{overload}", backend.device)
+    if type(a) is QuantizedData or type(b) is QuantizedData:  # their reals, as PyTorch's
+        return _compare(name, dequantize(input), dequantize(other))
     try:
         return _wrap(_compared(backend, name, a, b), backend)
     except Exception:  # free until it catches, as Function.apply's layout hook
@@ -380,6 +383,8 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
 def equal(input: Tensor, other: Tensor) -> bool:
     """True when both have the same shape and the same values."""
     require_tensors("equal", ("input", input), ("other", other))
+    if type(input._data) is QuantizedData and type(other._data) is QuantizedData:
+        return quantized_equal(input, other)
     dense_only("aten::equal", input, other)
     backend, a, b = _operands(input, other)
     backend.needs_values("aten::equal")

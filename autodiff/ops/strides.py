@@ -25,6 +25,7 @@ from ..batching.dispatch import function_rule
 from ..function import Function
 from ..jvp_rules import auto_linear, rule_facts
 from ..layouts import CHANNELS_LAST_ORDER, check_layout, check_memory_format, preserve_format
+from ..quantized_tensor import QuantizedData
 from ..saved_fields import fields, value
 from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _wrap, _wrap_dim
@@ -43,7 +44,7 @@ def stride(input: Tensor, dim: int | None = None) -> Any:
     if input.is_sparse:  # no strided memory: PyTorch reports zeros
         strides: Any = (0,) * input._data.ndim
     else:
-        strides = input._backend.strides(input._data)
+        strides = input._backend.strides(_strided_array(input))
     if dim is None:
         return tuple(strides)
     return strides[_wrap_dim(dim, len(strides))] if strides else 1
@@ -53,7 +54,13 @@ def storage_offset(input: Tensor) -> int:
     """Where the tensor's first element is in the memory it views, in elements."""
     if type(input._data) is SparseCOO:  # PyTorch's answer for a sparse tensor
         return 0
-    return int(input._backend.storage_offset(input._data))
+    return int(input._backend.storage_offset(_strided_array(input)))
+
+
+def _strided_array(input: Tensor) -> Any:
+    """The array whose layout is the tensor's: its own, or a quantized tensor's integers."""
+    data = input._data
+    return data.int_repr if type(data) is QuantizedData else data
 
 
 def is_contiguous(input: Tensor, memory_format: Any = None) -> bool:

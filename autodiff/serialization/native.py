@@ -31,6 +31,7 @@ from .. import dtypes
 from ..dtypes import Size
 from ..nn.parameter import Parameter
 from ..ops.sparse_coo import sparse_coo_tensor
+from ..quantized_tensor import QuantizedData, make_quantized
 from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _wrap
 from .errors import CheckpointError
@@ -98,6 +99,17 @@ def _encode(obj: Any, tensors: list[Tensor], seen: dict[int, int], depth: int) -
         return {"sparse": [_encode(_wrap(sparse.indices, backend), tensors, seen, depth),
                            _encode(_wrap(sparse.values, backend), tensors, seen, depth),
                            list(sparse.shape), sparse.coalesced, obj._requires_grad]}
+    if isinstance(obj, Tensor) and type(obj._data) is QuantizedData:  # integers, parameters
+        quantized, backend = obj._data, obj._backend
+        if quantized.dtype is dtypes.quint4x2:
+            raise NotRepresentable("autodiff.save: a torch.quint4x2 tensor cannot be saved")
+        integers = _encode(_wrap(quantized.int_repr, backend), tensors, seen, depth)
+        if quantized.per_channel:
+            return {"quantized": [integers, quantized.dtype.name, quantized.axis,
+                                  _encode(quantized.scales, tensors, seen, depth),
+                                  _encode(quantized.zero_points, tensors, seen, depth)]}
+        return {"quantized": [integers, quantized.dtype.name, _encode(quantized.scale, [], {}, 0),
+                              quantized.zero_point]}
     if isinstance(obj, Tensor):
         index = seen.get(id(obj))
         if index is None:
@@ -242,6 +254,8 @@ def _decode(node: Any, tensors: list[Tensor], depth: int) -> Any:
         return tensors[value]
     if kind == "sparse":
         return _decode_sparse(value, tensors, depth)
+    if kind == "quantized":
+        return _decode_quantized(value, tensors, depth)
     if kind in ("dict", "odict"):
         pairs = [(_decode_key(key, depth), _decode(item, tensors, depth)) for key, item in value]
         return OrderedDict(pairs) if kind == "odict" else dict(pairs)
@@ -278,6 +292,32 @@ def _decode_sparse(value: Any, tensors: list[Tensor], depth: int) -> Tensor:
                                  requires_grad=requires_grad)
     except RuntimeError as error:
         raise ValueError(f"an invalid sparse tensor: {error}") from None
+
+
+def _decode_quantized(value: Any, tensors: list[Tensor], depth: int) -> Tensor:
+    """A quantized tensor: [integers, dtype, scale, zero point] per tensor, [integers, dtype,
+    axis, scales, zero points] per channel, checked against each other."""
+    parts = _as_list(value)
+    if len(parts) not in (4, 5):
+        raise ValueError("a quantized tensor is [integers, dtype, parameters...]")
+    integers = _decode(parts[0], tensors, depth)
+    dtype = dtypes.QUANTIZED.get(parts[1]) if isinstance(parts[1], str) else None
+    if not isinstance(integers, Tensor) or dtype is None or \
+            integers.dtype.name != dtype.storage_name:
+        raise ValueError("a quantized tensor's integers do not match its dtype")
+    if len(parts) == 4:
+        scale, zero_point = _decode(parts[2], tensors, depth), parts[3]
+        if not isinstance(scale, float) or not isinstance(zero_point, int):
+            raise ValueError("a quantized tensor's scale and zero point have the wrong types")
+        return make_quantized(integers, dtype, scale=scale, zero_point=zero_point)
+    axis = parts[2]
+    scales, zero_points = (_decode(part, tensors, depth) for part in parts[3:])
+    if not (isinstance(axis, int) and 0 <= axis < integers.dim()
+            and isinstance(scales, Tensor) and isinstance(zero_points, Tensor)
+            and scales.dtype is dtypes.float64 and zero_points.dtype is dtypes.int64
+            and scales.shape == zero_points.shape == (integers.shape[axis],)):
+        raise ValueError("a quantized tensor's per-channel parameters do not match it")
+    return make_quantized(integers, dtype, scales=scales, zero_points=zero_points, axis=axis)
 
 
 def _decode_key(node: Any, depth: int) -> Any:

@@ -24,9 +24,10 @@ from backends import serialization as host
 from .. import dtypes, layouts
 from ..dtypes import Size
 from ..nn.parameter import Parameter
+from ..quantized_tensor import QuantizedData, qscheme
 from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _wrap
-from .torch_names import STORAGE_CLASS_OF, is_tensor_internal
+from .torch_names import QUANTIZED_STORAGE_CLASSES, STORAGE_CLASS_OF, is_tensor_internal
 
 
 class TorchName:
@@ -52,11 +53,15 @@ _REBUILD_PARAMETER = TorchName("torch._utils", "_rebuild_parameter")
 _REBUILD_PARAMETER_WITH_STATE = TorchName("torch._utils", "_rebuild_parameter_with_state")
 _REBUILD_FROM_TYPE = TorchName("torch._tensor", "_rebuild_from_type_v2")
 _REBUILD_SPARSE = TorchName("torch._utils", "_rebuild_sparse_tensor")
+_REBUILD_QTENSOR = TorchName("torch._utils", "_rebuild_qtensor")
 _GET_LAYOUT = TorchName("torch.serialization", "_get_layout")
 _TENSOR = TorchName("torch", "Tensor")
 _SIZE = TorchName("torch", "Size")
 _DEVICE = TorchName("torch", "device")
 _STORAGE_CLASSES = {dtype: TorchName("torch", name) for dtype, name in STORAGE_CLASS_OF.items()}
+# A quantized tensor's integers go in a storage of its quantized dtype (torch.QInt8Storage).
+_STORAGE_CLASSES.update({f"q{dtype}" if dtype != "uint8" else "quint8": TorchName("torch", name)
+                         for name, dtype in QUANTIZED_STORAGE_CLASSES.items()})
 
 
 class StorageRecord:
@@ -79,12 +84,21 @@ class StorageTable:
         self._by_root: dict[int, StorageRecord] = {}
 
     def add(self, tensor: Tensor) -> tuple[StorageRecord, int, tuple[int, ...]]:
-        """The storage `tensor` lies in, and its storage offset and strides in elements."""
+        """The storage `tensor` lies in, and its storage offset and strides in elements (for a
+        quantized tensor, those of its integers)."""
         backend = tensor._backend
-        dtype = backend.dtype_name(tensor._data)
-        view = host.storage_view(tensor._data)
+        array = tensor._data
+        if type(array) is QuantizedData:
+            if array.dtype is dtypes.quint4x2:
+                raise RuntimeError("saving a torch.quint4x2 tensor is not supported (PyTorch "
+                                   "packs two values per byte; autodiff keeps one)")
+            dtype = array.dtype.name
+            array = array.int_repr
+        else:
+            dtype = backend.dtype_name(array)
+        view = host.storage_view(array)
         if view is None:
-            root = host.contiguous_host(backend, tensor._data)
+            root = host.contiguous_host(backend, array)
             view = host.StorageView(root, 0, _contiguous_strides(root.shape))
             record = None
         else:
@@ -138,7 +152,7 @@ class TorchPickler(_PythonPickler):
     def save_global(self, obj: Any, name: str | None = None) -> None:
         if type(obj) is TorchName:
             module, name = obj.module, obj.name
-        elif isinstance(obj, dtypes.dtype):
+        elif isinstance(obj, (dtypes.dtype, qscheme)):
             module, name = "torch", obj.name
         else:
             qualified = str(name or getattr(obj, "__qualname__", ""))
@@ -157,6 +171,12 @@ class TorchPickler(_PythonPickler):
                 _wrap(data.indices, backend), _wrap(data.values, backend), Size(data.shape),
                 data.coalesced)))
         record, offset, strides = self.storages.add(tensor)
+        if type(data) is QuantizedData:
+            params: tuple[Any, ...] = (
+                (data.scheme, data.scales, data.zero_points, data.axis) if data.per_channel
+                else (data.scheme, data.scale, data.zero_point))
+            return (_REBUILD_QTENSOR, (record, offset, tuple(tensor.shape), strides, params,
+                                       False, OrderedDict()))
         # A tensor inside a graph is saved as the leaf it would load as (as torch.save does).
         args: tuple[Any, ...] = (record, offset, tuple(tensor.shape), strides,
                                  tensor.requires_grad, OrderedDict())

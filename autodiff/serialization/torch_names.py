@@ -26,6 +26,7 @@ from .. import dtypes, layouts
 from ..dtypes import Size
 from ..nn.parameter import Parameter
 from ..ops.sparse_coo import sparse_coo_tensor
+from ..quantized_tensor import QSCHEMES, make_quantized, per_channel_affine, per_tensor_affine
 from ..tensor import Tensor, _wrap
 from .errors import CheckpointError
 
@@ -37,26 +38,26 @@ STORAGE_CLASSES = {
     "BFloat16Storage": "bfloat16",
 }
 STORAGE_CLASS_OF = {dtype: name for name, dtype in STORAGE_CLASSES.items()}
+# Quantized tensors' storages, by the integer type their elements are stored as.
+QUANTIZED_STORAGE_CLASSES = {"QInt8Storage": "int8", "QUInt8Storage": "uint8",
+                             "QInt32Storage": "int32"}
+_QUANTIZED_OF_STORAGE = {"int8": dtypes.qint8, "uint8": dtypes.quint8, "int32": dtypes.qint32}
 _UNSUPPORTED_STORAGES = {
     "ComplexFloatStorage": "complex64",
-    "ComplexDoubleStorage": "complex128", "QInt8Storage": "qint8", "QUInt8Storage": "quint8",
-    "QInt32Storage": "qint32", "QUInt4x2Storage": "quint4x2", "QUInt2x4Storage": "quint2x4",
+    "ComplexDoubleStorage": "complex128", "QUInt4x2Storage": "quint4x2",
+    "QUInt2x4Storage": "quint2x4",
 }
 _UNSUPPORTED_DTYPES = (
     "complex32", "complex64", "complex128", "uint16", "uint32", "uint64",
     "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu",
-    "float4_e2m1fn_x2", "qint8", "quint8", "qint32", "quint4x2", "quint2x4", "bits1x8",
+    "float4_e2m1fn_x2", "quint2x4", "bits1x8",
     "bits2x4", "bits4x2", "bits8", "bits16",
     *(f"int{bits}" for bits in range(1, 8)), *(f"uint{bits}" for bits in range(1, 8)),
 )
 _UNSUPPORTED_FUNCTIONS = {
-    "torch._utils._rebuild_qtensor": "autodiff has no quantized tensors",
     "torch._utils._rebuild_nested_tensor": "autodiff has no nested tensors",
     "torch._utils._rebuild_meta_tensor_no_storage": "autodiff has no meta device",
     "torch._utils._rebuild_wrapper_subclass": "autodiff has no tensor subclasses without data",
-    **{f"torch.{scheme}": "autodiff has no quantized tensors" for scheme in (
-        "per_tensor_affine", "per_tensor_symmetric", "per_channel_affine",
-        "per_channel_symmetric", "per_channel_affine_float_qparams")},
 }
 
 
@@ -117,12 +118,15 @@ class TorchGlobals:
                 self.rebuild_device_tensor_from_numpy,
             "torch._tensor._rebuild_from_type_v2": self.rebuild_from_type_v2,
             "torch._utils._rebuild_sparse_tensor": self.rebuild_sparse_tensor,
+            "torch._utils._rebuild_qtensor": self.rebuild_qtensor,
             "torch.serialization._get_layout": _get_layout,
         }
-        for name, kind in dtypes.BY_NAME.items():
+        for name, kind in (*dtypes.BY_NAME.items(), *dtypes.QUANTIZED.items()):
             table[f"torch.{name}"] = kind
+        for name, scheme in QSCHEMES.items():
+            table[f"torch.{name}"] = scheme
         for module in ("torch", "torch.cuda"):
-            for name, dtype in STORAGE_CLASSES.items():
+            for name, dtype in (*STORAGE_CLASSES.items(), *QUANTIZED_STORAGE_CLASSES.items()):
                 table[f"{module}.{name}"] = StorageType(name, dtype)
         for name in ("torch.UntypedStorage", "torch.storage.UntypedStorage"):
             table[name] = StorageType("UntypedStorage", "uint8")
@@ -183,6 +187,33 @@ class TorchGlobals:
                                      is_coalesced=coalesced or None)
         except (RuntimeError, TypeError, ValueError) as error:
             raise CheckpointError(f"an invalid sparse tensor: {error}") from None
+
+    def rebuild_qtensor(self, storage: Any, storage_offset: Any, size: Any, stride: Any,
+                        quantizer_params: Any, requires_grad: Any, backward_hooks: Any
+                        ) -> Tensor:
+        """A quantized tensor: its integers (a QInt8/QUInt8/QInt32 storage) and its
+        (scheme, scale, zero point) or (scheme, scales, zero points, axis)."""
+        integers = _view(storage, storage_offset, size, stride)
+        _check_extras(backward_hooks, None)
+        if requires_grad is not False:
+            raise CheckpointError("a quantized tensor cannot require grad")
+        dtype = _QUANTIZED_OF_STORAGE.get(storage.dtype)
+        if dtype is None or not isinstance(quantizer_params, tuple) or not quantizer_params:
+            raise CheckpointError("_rebuild_qtensor expects a quantized storage and "
+                                  "(scheme, parameters...)")
+        scheme, *params = quantizer_params
+        if scheme is per_tensor_affine and len(params) == 2 and \
+                isinstance(params[0], float) and isinstance(params[1], int):
+            return make_quantized(integers, dtype, scale=params[0], zero_point=params[1])
+        if scheme is per_channel_affine and len(params) == 3 and \
+                isinstance(params[0], Tensor) and isinstance(params[1], Tensor) and \
+                isinstance(params[2], int) and 0 <= params[2] < max(integers.dim(), 1) and \
+                params[0].shape == params[1].shape == (integers.shape[params[2]],):
+            return make_quantized(integers, dtype, scales=params[0].to(dtypes.float64),
+                                  zero_points=params[1].to(dtypes.int64), axis=params[2])
+        raise CheckpointError(f"autodiff cannot load a quantized tensor with parameters "
+                              f"{quantizer_params!r} (per_tensor_affine and "
+                              "per_channel_affine are supported)")
 
     def rebuild_parameter(self, data: Any, requires_grad: Any, backward_hooks: Any) -> Parameter:
         if not isinstance(data, Tensor):

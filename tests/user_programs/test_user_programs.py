@@ -75,8 +75,6 @@ COMPILED_AUTOGRAD = Stop("compiled autograd (torch._dynamo.config.compiled_autog
                          "torch._dynamo.config.compiled_autograd does not exist in autodiff")
 FOREACH = Stop("torch._foreach_* (the foreach op family: _foreach_copy_, _foreach_add_, ...)",
                "module 'autodiff' has no attribute '_foreach_copy_'")
-QUANTIZATION = Stop("torch.quantization / torch.ao.quantization (quantize_dynamic, qint8)",
-                    "No module named 'autodiff.quantization'")
 
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
@@ -156,7 +154,7 @@ PROGRAMS = [
     Program("recipe_zeroing_out_gradients"),
     Program("recipe_amp"),
     Program("recipe_benchmark"),
-    Program("recipe_dynamic_quantization", QUANTIZATION),
+    Program("recipe_dynamic_quantization"),
     # recipes_source
     Program("recipe_inspecting_model_parameters", compare=True),
     # torch.compile's recipes: not compared (inductor compiles for a minute on PyTorch)
@@ -199,6 +197,7 @@ PROGRAMS = [
     Program("python_custom_ops_mutable", compare=True),
     Program("python_custom_ops_registrations", compare=True),
     Program("neural_style", compare=True),
+    Program("dynamic_quantization_lstm"),
     Program("visualizing_gradients", compare=True),
 ]
 

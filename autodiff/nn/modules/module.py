@@ -999,6 +999,13 @@ class Module:
         """Bring the entries under `prefix` of a checkpoint this module's class wrote at
         `version` (None: no metadata, the oldest) up to the current layout, in place."""
 
+    def _other_state_loaders(self) -> dict[str, Callable[[Any], None]]:
+        """The entries this module's `_save_to_state_dict` writes besides its parameters and
+        buffers (a quantized layer's packed weights), by local name, each with the function
+        that loads it back; load_state_dict calls them in this order once every key has been
+        checked."""
+        return {}
+
     def _local_state(self) -> dict[str, Tensor]:
         state: dict[str, Tensor] = {k: v for k, v in self._parameters.items() if v is not None}
         for name, buffer in self._buffers.items():
@@ -1018,6 +1025,7 @@ class Module:
         unexpected: list[str] = []
         errors: list[str] = []
         copies: list[tuple[Module, str, str, Tensor, Tensor]] = []
+        loads: list[tuple[Callable[[Any], None], Any]] = []
         visited = _prefixed_modules(self)
         for prefix, module in visited:
             local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
@@ -1025,6 +1033,12 @@ class Module:
                 hook(state_dict, prefix, local_metadata, strict, missing, unexpected, errors)
             module._upgrade_state_dict(state_dict, prefix, local_metadata.get("version"))
             local = module._local_state()
+            other_state = module._other_state_loaders()
+            for name, load in other_state.items():
+                if prefix + name in state_dict:
+                    loads.append((load, state_dict[prefix + name]))
+                else:
+                    missing.append(prefix + name)
             for name, target in local.items():
                 key = prefix + name
                 if key not in state_dict:
@@ -1055,7 +1069,7 @@ class Module:
                 if len(head) > 1:
                     if head[0] not in module._modules:
                         unexpected.append(key)
-                elif head[0] not in local:
+                elif head[0] not in local and head[0] not in other_state:
                     unexpected.append(key)
         incompatible = _IncompatibleKeys(missing, unexpected)
         for module in {id(module): module for _, module in visited}.values():
@@ -1076,6 +1090,8 @@ class Module:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 type(self).__name__, "\n\t".join(errors)))
         swap = _future.get_swap_module_params_on_conversion()
+        for load, value in loads:
+            load(value)
         with no_grad():
             for module, name, key, target, value in copies:
                 if swap:
