@@ -311,8 +311,9 @@ _originals_alive: list[Any] = []  # keeps the ids in `_wrapped` unique
 
 # ----------------------------------------------------------------------------- Tensor's methods
 class TensorMethod:
-    """Stands in Tensor's class dictionary for one of its methods while the switch is on: the
-    call goes through `__torch_function__` where an argument or a mode asks for it."""
+    # Stands in Tensor's class dictionary for one of its methods while the switch is on: the
+    # call goes through `__torch_function__` where an argument or a mode asks for it. (A
+    # comment: the instances' __doc__ is their method's.)
 
     __slots__ = ("__weakref__", "name", "original")
 
@@ -341,7 +342,11 @@ class TensorMethod:
     def __hash__(self) -> int:
         return hash(self.original)
 
-    def __getattr__(self, name: str) -> Any:  # __name__, __qualname__, __doc__, __wrapped__
+    @property
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        return self.original.__doc__
+
+    def __getattr__(self, name: str) -> Any:  # __name__, __qualname__, __wrapped__
         if name == "__module__":
             return "autodiff.Tensor"
         return getattr(self.original, name)
