@@ -1011,6 +1011,7 @@ def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: 
                  memory_format)
 
 
+@random_op
 def rand_like(input: Tensor, *, generator: Any = None, dtype: Any = None, layout: Any = None,
               device: Any = None, pin_memory: bool = False, requires_grad: bool = False,
               memory_format: Any = None) -> Tensor:
@@ -1018,6 +1019,7 @@ def rand_like(input: Tensor, *, generator: Any = None, dtype: Any = None, layout
                       requires_grad, memory_format)
 
 
+@random_op
 def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None, layout: Any = None,
                device: Any = None, pin_memory: bool = False, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
@@ -1025,6 +1027,7 @@ def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None, layou
                       pin_memory, requires_grad, memory_format)
 
 
+@random_op
 @random_op
 def randint_like(input: Tensor, low: int = 0, high: Any = None, *, generator: Any = None,
                  dtype: Any = None, layout: Any = None, device: Any = None,
