@@ -20,7 +20,10 @@ import warnings
 from collections.abc import Callable, Iterator
 from itertools import chain
 from types import FunctionType, ModuleType
-from typing import Any
+from typing import Any, ClassVar
+
+from autodiff.nn import Module, Parameter, Sequential
+from autodiff.tensor import Tensor
 
 from .graph import Graph
 from .graph_module import GraphModule
@@ -76,12 +79,6 @@ def _transfer_attrs(fr: object, to: object) -> None:
             setattr(to, attr_name, attr_val)
 
 
-def _module_classes() -> tuple[type, type, type, type]:
-    from autodiff.nn import Module, Parameter, Sequential
-    from autodiff.tensor import Tensor
-    return Module, Parameter, Sequential, Tensor
-
-
 class Tracer(TracerBase):
     """Turns a module's forward, or a function, into a Graph (`trace`). Override
     `is_leaf_module` to choose which submodules stay calls, `create_proxy` / `create_node` /
@@ -108,7 +105,7 @@ class Tracer(TracerBase):
         self.num_calls: dict[str, int] = {}
         self.node_name_to_scope = {}
 
-    _qualname_counter: dict[str, int] = collections.defaultdict(int)
+    _qualname_counter: ClassVar[dict[str, int]] = collections.defaultdict(int)
 
     def get_fresh_qualname(self, prefix: str) -> str:
         """A name `prefix<n>` the root has no attribute of."""
@@ -128,7 +125,6 @@ class Tracer(TracerBase):
     def create_arg(self, a: Any) -> Argument:
         """As TracerBase's, and: the root's parameters, buffers and submodules become get_attr
         nodes; other tensors are stored on the root as `_tensor_constant<n>`."""
-        Module, Parameter, _, Tensor = _module_classes()
         if isinstance(a, Parameter):
             for name, parameter in self.root.named_parameters():
                 if a is parameter:
@@ -157,7 +153,6 @@ class Tracer(TracerBase):
     def is_leaf_module(self, m: Any, module_qualified_name: str) -> bool:
         """Whether `m` stays one call_module node: autodiff's own layers (PyTorch's
         torch.nn ones), except Sequential, which is traced through."""
-        _, _, Sequential, _ = _module_classes()
         return m.__module__.startswith("autodiff.nn") and not isinstance(m, Sequential)
 
     def path_of_module(self, mod: Any) -> str:
@@ -194,7 +189,6 @@ class Tracer(TracerBase):
     def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict[str, Proxy]) -> Any:
         """A module attribute read while tracing: a parameter (a buffer, with
         proxy_buffer_attributes) becomes a get_attr Proxy, once per name."""
-        _, Parameter, _, Tensor = _module_classes()
 
         def maybe_get_proxy_for_attr(attr_val: Any, collection: Iterator[tuple[str, Any]]
                                      ) -> Proxy | None:
@@ -204,7 +198,7 @@ class Tracer(TracerBase):
                         kwargs: dict[str, Any] = {}
                         if "proxy_factory_fn" in inspect.signature(self.create_proxy).parameters:
                             kwargs["proxy_factory_fn"] = None if not self.param_shapes_constant \
-                                else (lambda node: ParameterProxy(self, node, name, attr_val))
+                                else functools.partial(_parameter_proxy, self, name, attr_val)
                         parameter_proxy_cache[name] = self.create_proxy("get_attr", name, (), {},
                                                                         **kwargs)
                     return parameter_proxy_cache[name]
@@ -263,7 +257,7 @@ class Tracer(TracerBase):
             if co.co_flags & inspect.CO_VARKEYWORDS:
                 args.append(self._proxy_placeholder("**" + next(names_iter), concrete_args,
                                                     sig, fn_for_analysis))
-            root_fn = _patch_function(root_fn, len(args))
+            root_fn = _patch_function(root_fn, len(args))  # type: ignore[arg-type]
         return root_fn, args
 
     def _proxy_placeholder(self, name: str, concrete_args: dict[str, Any] | None,
@@ -282,8 +276,7 @@ class Tracer(TracerBase):
                         _transfer_attrs(fr=x, to=out.node)
                     return out
                 from .proxy import _base_types
-                _, _, _, Tensor = _module_classes()
-                if type(x) is bool or type(x) in _base_types() and not isinstance(x, Tensor):
+                if type(x) is bool or (type(x) in _base_types() and not isinstance(x, Tensor)):
                     import operator
                     condition = self.create_proxy("call_function", operator.eq, (out, x), {})
                     self.create_proxy(
@@ -317,7 +310,6 @@ class Tracer(TracerBase):
         """Trace `root` (a module's `forward`, or a function) into a Graph. `concrete_args`
         fixes some inputs to values (the graph then asserts them); PH keeps one an input."""
         global _is_fx_tracing_flag
-        Module, _, _, Tensor = _module_classes()
         old_is_fx_tracing_flag = _is_fx_tracing_flag
         _is_fx_tracing_flag = True
         try:
@@ -394,6 +386,10 @@ class Tracer(TracerBase):
             new_tracer.__dict__[k] = copy.copy(v) if k == "_autowrap_search" \
                 else copy.deepcopy(v, memo)
         return new_tracer
+
+
+def _parameter_proxy(tracer: Tracer, name: str, param: Any, node: Any) -> ParameterProxy:
+    return ParameterProxy(tracer, node, name, param)
 
 
 def _assert(condition: Any, message: str) -> None:
@@ -606,7 +602,6 @@ def symbolic_trace(root: Any, concrete_args: dict[str, Any] | None = None) -> Gr
     """
     tracer = Tracer()
     graph = tracer.trace(root, concrete_args)
-    Module, _, _, _ = _module_classes()
     name = root.__class__.__name__ if isinstance(root, Module) else root.__name__
     return GraphModule(tracer.root, graph, name)
 
@@ -616,9 +611,5 @@ def _assert_is_none(value: Any, msg: str) -> None:
     assert value is None, msg
 
 
-def _module_originals() -> tuple[Any, Any]:
-    Module, _, _, _ = _module_classes()
-    return Module.__getattr__, Module.__call__
-
-
-_orig_module_getattr, _orig_module_call = _module_originals()
+_orig_module_getattr = Module.__getattr__
+_orig_module_call = Module.__call__

@@ -15,7 +15,6 @@ import inspect
 import keyword
 import math
 import re
-import types
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -199,7 +198,7 @@ class _InsertPoint:
         self.graph._insert = self.orig_insert
 
 
-class _node_list:  # noqa: N801 (PyTorch's name)
+class _node_list:
     """A graph's nodes as a sized, reversible view of its linked list."""
 
     def __init__(self, graph: Graph, direction: str = "_next") -> None:
@@ -356,7 +355,7 @@ class CodeGen:
         def emit_node(node: Node) -> None:
             maybe_type_annotation = "" if node.type is None else f" : {type_repr(node.type)}"
             if verbose:
-                meta_val = node.meta.get("val", node.meta.get("tensor_meta", None))
+                meta_val: Any = node.meta.get("val", node.meta.get("tensor_meta", None))
                 shape = getattr(meta_val, "shape", None)
                 if shape is not None and hasattr(meta_val, "dtype"):
                     maybe_type_annotation = \
@@ -485,7 +484,7 @@ class Graph:
                  tracer_extras: dict[str, Any] | None = None) -> None:
         self._root = Node(self, "", "root", "", (), {})
         self._used_names: dict[str, int] = {}
-        self._insert = self._root.prepend
+        self._insert: Callable[[Node], None] = self._root.prepend
         self._len = 0
         self._graph_namespace = _Namespace()
         self._owning_module = owning_module
@@ -543,7 +542,7 @@ class Graph:
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Graph:
         memo = memo if memo is not None else {}
         g = Graph(tracer_cls=self._tracer_cls)
-        output_vals = g.graph_copy(self, val_map=memo, return_output_node=True)
+        output_vals = g.graph_copy(self, val_map=memo, return_output_node=True)  # type: ignore[arg-type]
         g._codegen = copy.deepcopy(self._codegen)
         if output_vals is not None:
             output_val, old_output_node = output_vals

@@ -169,7 +169,7 @@ class _WrappedCall:
         try:
             if self.cls_call is not None:
                 return self.cls_call(obj, *args, **kwargs)
-            return super(self.cls, obj).__call__(*args, **kwargs)  # type: ignore[misc]
+            return super(self.cls, obj).__call__(*args, **kwargs)  # type: ignore[arg-type]
         except Exception as error:
             assert error.__traceback__
             topmost = traceback.StackSummary.extract(traceback.walk_tb(error.__traceback__))[-1]
@@ -268,7 +268,7 @@ class GraphModule(Module):
         python_code = self._graph.python_code(root_module="self")
         self._code = python_code.src
         cls = type(self)
-        cls.forward = _forward_from_src(self._code, python_code.globals)
+        cls.forward = _forward_from_src(self._code, python_code.globals)  # type: ignore[method-assign]
         cls_call = cls.__call__ if "__call__" in vars(cls) else None
         if "_wrapped_call" not in vars(cls):
             cls._wrapped_call = _WrappedCall(cls, cls_call)  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ def _no_mutation(self: Any, *args: Any, **kwargs: Any) -> NoReturn:
         "    node.args = new_args\n")
 
 
-class immutable_list(list):  # noqa: N801 (PyTorch's name)
+class immutable_list(list):
     """A list whose contents cannot change; hashable, so it can be a dict key."""
 
     __delitem__ = __iadd__ = __imul__ = __setitem__ = _no_mutation
@@ -29,7 +29,7 @@ class immutable_list(list):  # noqa: N801 (PyTorch's name)
         return (immutable_list, (tuple(self),))
 
 
-class immutable_dict(dict):  # noqa: N801 (PyTorch's name)
+class immutable_dict(dict):
     """A dict whose contents cannot change; hashable, so it can be a dict key."""
 
     __delitem__ = __ior__ = __setitem__ = _no_mutation

@@ -184,7 +184,7 @@ class Node:
         self.graph = graph
         self.name = name
         self.op = op
-        self.target = target
+        self.target: Any = target
         self.type = return_type
         self._input_nodes: dict[Node, None] = {}
         self.users: dict[Node, None] = {}

@@ -231,7 +231,7 @@ class Proxy:
         index = bisect_left(instructions, calling_frame.f_lasti, key=lambda x: x.offset)
         instruction = instructions[index]
         if instruction.opname == "UNPACK_SEQUENCE":
-            return (self[i] for i in range(instruction.argval))
+            return (self[i] for i in range(instruction.argval))  # type: ignore[index]
         return self.tracer.iter(self)
 
     def __abs__(self) -> Proxy:
@@ -249,7 +249,7 @@ class Proxy:
             if instruction.opname in ("POP_JUMP_IF_TRUE", "POP_JUMP_FORWARD_IF_TRUE"):
                 first = instructions[current + 1]
                 if first.opname == "LOAD_ASSERTION_ERROR" or \
-                        first.opname == "LOAD_GLOBAL" and first.argval == "AssertionError":
+                        (first.opname == "LOAD_GLOBAL" and first.argval == "AssertionError"):
                     self.tracer.create_proxy("call_function", assert_fn, (self,), {})
                     return True
         return self.tracer.to_bool(self)
@@ -310,8 +310,8 @@ class Attribute(Proxy):
         self.tracer = root.tracer
         self._node: Node | None = None
 
-    @property  # type: ignore[override]
-    def node(self) -> Node:
+    @property
+    def node(self) -> Node:  # type: ignore[override]
         if self._node is None:
             self._node = self.tracer.create_proxy("call_function", getattr,
                                                   (self.root, self.attr), {}).node

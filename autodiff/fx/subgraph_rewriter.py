@@ -22,7 +22,7 @@ __all__ = ["Match", "ReplacedPatterns", "replace_pattern"]
 
 
 class Match(NamedTuple):
-    anchor: Node  # the graph node the pattern's output matched
+    anchor: Node  # the pattern's node the match was anchored at (what it returns)
     nodes_map: dict[Node, Node]  # pattern node -> graph node
 
 
@@ -138,11 +138,10 @@ class _SubgraphMatcher:
             for node in candidates[anchor]:
                 attempt = copy.copy(match)
                 attempt.nodes_map = copy.copy(match.nodes_map)
-                attempt.anchors = [*match.anchors, node]
                 if self._match_nodes(anchor, node, attempt):
                     backtrack(index + 1, attempt)
 
-        backtrack(0, _InternalMatch(anchors=[]))
+        backtrack(0, _InternalMatch(anchors=self.pattern_anchors))
         matches = [m for m in matches if self._is_contained(m.nodes_map)]
         # drop matches that share a (non-placeholder) node with an earlier one
         kept: list[_InternalMatch] = []

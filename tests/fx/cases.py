@@ -1,0 +1,101 @@
+"""Programs to trace, written once against a library (`lib` is autodiff or torch), so that the
+same text traces on both and the parity tests can compare graphs, code and results."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def wrapped_norm(x: Any, y: Any) -> Any:
+    """Marked with fx.wrap by the test module: one node, not traced through."""
+    return x * x + y * y
+
+
+def operators(lib: Any) -> Any:
+    def f(x, y):
+        a = x + y
+        b = a * 2 - y / 3
+        c = 1 - b
+        d = -c @ y.T
+        e = (d > 0) & (d < 5)
+        return d ** 2, e, x[0, 1:], abs(x), 2 ** x
+    return f
+
+
+def methods(lib: Any) -> Any:
+    def f(x):
+        n = x.size(0)
+        y = x.view(n, -1).sum(dim=1, keepdim=True)
+        z = x.shape[1]
+        return y.exp().clamp(min=0.5) + z, x.transpose(0, 1).contiguous()
+    return f
+
+
+def modules(lib: Any) -> Any:
+    nn = lib.nn
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(4, 4)
+            self.act = nn.ReLU()
+
+        def forward(self, x):
+            return self.act(self.linear(x)) + x
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            lib.manual_seed(0)
+            self.block = Block()
+            self.seq = nn.Sequential(nn.Linear(4, 3), nn.Tanh())
+            self.scale = nn.Parameter(lib.ones(3))
+            self.register_buffer("shift", lib.full((3,), 0.5))
+
+        def forward(self, x):
+            h = self.block(x)
+            h = self.block(h)  # a second call of the same module: the same target again
+            return self.seq(h) * self.scale + self.shift
+
+    return Net()
+
+
+def keywords(lib: Any) -> Any:
+    def f(x, *args, scale=2.0, **kwargs):
+        return x * scale
+    return f
+
+
+def unpacking(lib: Any) -> Any:
+    def f(x):
+        a, b = x
+        return a + b
+    return f
+
+
+def math_autowrap(lib: Any) -> Any:
+    def f(x):
+        return x / math.sqrt(x.size(-1))
+    return f
+
+
+def defaults(lib: Any) -> Any:
+    def f(x, y=None, flag: bool = True):
+        return x.relu()
+    return f
+
+
+def wrapped_call(lib: Any) -> Any:
+    def f(x, y):
+        return wrapped_norm(x, y).relu()
+    return f
+
+
+CASES = {"operators": operators, "methods": methods, "modules": modules,
+         "keywords": keywords, "unpacking": unpacking, "math_autowrap": math_autowrap,
+         "defaults": defaults, "wrapped_call": wrapped_call}
+
+import autodiff.fx  # noqa: E402  (after wrapped_norm: wrap registers this module's name)
+
+autodiff.fx.wrap("wrapped_norm")
