@@ -11,11 +11,14 @@ from __future__ import annotations
 import copy
 import itertools
 import linecache
+import os
 import sys
 import traceback
 from collections.abc import Callable
 from typing import Any
 
+import autodiff
+import backends
 from autodiff.nn import Module, Parameter
 from autodiff.nn.modules.module import _addindent
 from autodiff.tensor import Tensor
@@ -172,11 +175,23 @@ class _WrappedCall:
             return super(self.cls, obj).__call__(*args, **kwargs)  # type: ignore[arg-type]
         except Exception as error:
             assert error.__traceback__
-            topmost = traceback.StackSummary.extract(traceback.walk_tb(error.__traceback__))[-1]
+            # autodiff's own frames stand where PyTorch's C++ is: the error is the generated
+            # code's when the innermost frame outside them is
+            frames = traceback.StackSummary.extract(traceback.walk_tb(error.__traceback__))
+            topmost = next((frame for frame in reversed(frames)
+                            if not _is_library_file(frame.filename)), frames[-1])
             if "eval_with_key" in topmost.filename:
                 print(_WrappedCall._generate_error_message(topmost), file=sys.stderr)
                 raise error.with_traceback(None)  # noqa: B904
             raise
+
+
+_LIBRARY_DIRS = tuple(os.path.dirname(os.path.abspath(package.__file__)) + os.sep
+                      for package in (autodiff, backends))
+
+
+def _is_library_file(filename: str) -> bool:
+    return filename.startswith(_LIBRARY_DIRS) and "eval_with_key" not in filename
 
 
 class GraphModule(Module):
