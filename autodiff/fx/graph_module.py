@@ -186,7 +186,7 @@ class _WrappedCall:
             raise
 
 
-_LIBRARY_DIRS = tuple(os.path.dirname(os.path.abspath(package.__file__)) + os.sep
+_LIBRARY_DIRS = tuple(os.path.dirname(os.path.abspath(str(package.__file__))) + os.sep
                       for package in (autodiff, backends))
 
 

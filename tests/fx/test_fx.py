@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import operator
 import pickle
+import re
 import warnings
 
 import pytest
@@ -100,8 +101,8 @@ def test_control_flow_raises_trace_error():
             return x
         return -x
 
-    with pytest.raises(TraceError, match="^symbolically traced variables cannot be used as "
-                                         "inputs to control flow$"):
+    with pytest.raises(TraceError, match=r"^symbolically traced variables cannot be used as "
+                                         r"inputs to control flow$"):
         fx.symbolic_trace(branch)
 
     def loop(x):
@@ -238,17 +239,17 @@ def test_lint_errors():
     b = graph.call_method("neg", (a,))
     graph.output(b)
     a.prepend(b)  # b now comes before the value it uses
-    with pytest.raises(RuntimeError, match="^Argument 'relu' of Node 'neg' was used before it "
-                                           "has been defined! Please check that Nodes in the "
-                                           "graph are topologically ordered"):
+    message = ("Argument 'relu' of Node 'neg' was used before it has been defined! Please check "
+               "that Nodes in the graph are topologically ordered")
+    with pytest.raises(RuntimeError, match=re.escape(message)):
         graph.lint()
 
     other = fx.Graph()
     y = other.placeholder("y")
     foreign = fx.Graph()
     foreign.call_method("neg", (y,))
-    with pytest.raises(RuntimeError, match="^Argument 'y' of Node 'neg' does not belong to "
-                                           "this Graph"):
+    with pytest.raises(RuntimeError, match=r"^Argument 'y' of Node 'neg' does not belong to "
+                                           r"this Graph"):
         foreign.lint()
 
     gm = fx.symbolic_trace(Net())
@@ -303,7 +304,7 @@ def test_node_api():
 
 def test_prepend_append_move_nodes():
     gm = fx.symbolic_trace(lambda x: (x.relu(), x.neg(), x.exp()))
-    x, relu, neg, exp, _ = gm.graph.nodes
+    _, relu, neg, exp, _ = gm.graph.nodes
     relu.prepend(exp)
     assert [n.name for n in gm.graph.nodes] == ["x", "exp", "relu", "neg", "output"]
     neg.append(exp)
@@ -332,8 +333,8 @@ def test_graph_module_from_dict_and_submodules():
     gm = fx.GraphModule({"layers.first": linear}, graph)
     assert gm.layers.first is linear
     assert gm.code.splitlines()[4] == "    layers_first = self.layers.first(x);  x = None"
-    with pytest.raises(RuntimeError, match="referenced target layers.first but that target "
-                                           "was not provided in ``root``!"):
+    with pytest.raises(RuntimeError, match=re.escape("referenced target layers.first but that "
+                                                     "target was not provided in ``root``!")):
         fx.GraphModule({}, graph)
 
     assert gm.add_submodule("extra.deep", nn.ReLU())
@@ -408,8 +409,8 @@ def test_interpreter_and_overrides():
 
     sub_out = gm.sub.linear(x)
     assert autodiff.allclose(NegateRelu(gm).run(x), -sub_out * gm.weight + x)
-    with pytest.raises(RuntimeError, match="^Expected positional argument for parameter x, but "
-                                           "one was not passed in!"):
+    with pytest.raises(RuntimeError, match=re.escape("Expected positional argument for parameter "
+                                                     "x, but one was not passed in!")):
         fx.Interpreter(gm).run()
     values = [x]
     assert autodiff.allclose(fx.Interpreter(gm).boxed_run(values), gm(x))

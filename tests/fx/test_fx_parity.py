@@ -11,9 +11,9 @@ import autodiff.fx as fx
 from tests.fx import cases
 
 torch = pytest.importorskip("torch")
-import torch.fx  # noqa: E402
+torch_fx = pytest.importorskip("torch.fx")
 
-# torch.fx.wrap must run at a module's top level, in the module whose name it wraps.
+# torch_fx.wrap must run at a module's top level, in the module whose name it wraps.
 exec("import torch.fx\ntorch.fx.wrap('wrapped_norm')", cases.__dict__)
 
 
@@ -41,7 +41,7 @@ def flat(value):
 @pytest.mark.parametrize("name", sorted(cases.CASES))
 def test_graph_and_code_match_torch(name):
     ours = fx.symbolic_trace(cases.CASES[name](autodiff))
-    theirs = torch.fx.symbolic_trace(cases.CASES[name](torch))
+    theirs = torch_fx.symbolic_trace(cases.CASES[name](torch))
     assert str(ours.graph) == str(theirs.graph)
     assert ours.code == theirs.code
 
@@ -50,7 +50,7 @@ def test_graph_and_code_match_torch(name):
 def test_results_match_torch(name):
     make = cases.CASES[name]
     ours = fx.symbolic_trace(make(autodiff))
-    theirs = torch.fx.symbolic_trace(make(torch))
+    theirs = torch_fx.symbolic_trace(make(torch))
     if name == "modules":  # the same weights in both
         theirs.load_state_dict({k: torch.tensor(v.detach().numpy())
                                 for k, v in ours.state_dict().items()})
@@ -63,17 +63,18 @@ def test_results_match_torch(name):
 
 def test_print_readable_and_str_match_torch():
     ours = fx.symbolic_trace(cases.modules(autodiff))
-    theirs = torch.fx.symbolic_trace(cases.modules(torch))
+    theirs = torch_fx.symbolic_trace(cases.modules(torch))
     assert ours.print_readable(print_output=False) == theirs.print_readable(print_output=False)
     assert str(ours).split("\n", 1)[0] == str(theirs).split("\n", 1)[0]
     assert str(ours).endswith(str(theirs)[str(theirs).index("\n\n\n"):])
 
 
 def test_shape_prop_annotations_match_torch():
+    from torch_fx.passes.shape_prop import ShapeProp as TorchShapeProp
+
     from autodiff.fx.passes.shape_prop import ShapeProp
-    from torch.fx.passes.shape_prop import ShapeProp as TorchShapeProp
     ours = fx.symbolic_trace(cases.modules(autodiff))
-    theirs = torch.fx.symbolic_trace(cases.modules(torch))
+    theirs = torch_fx.symbolic_trace(cases.modules(torch))
     ShapeProp(ours).propagate(autodiff.ones(2, 4))
     TorchShapeProp(theirs).propagate(torch.ones(2, 4))
     assert ours.print_readable(print_output=False) == theirs.print_readable(print_output=False)
@@ -99,7 +100,7 @@ def test_concrete_args_match_torch():
 
     import warnings
     ours = fx.symbolic_trace(make(autodiff), concrete_args={"flag": True})
-    theirs = torch.fx.symbolic_trace(make(torch), concrete_args={"flag": True})
+    theirs = torch_fx.symbolic_trace(make(torch), concrete_args={"flag": True})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert str(ours.graph) == str(theirs.graph).replace("torch._assert", "torch._assert")
@@ -125,8 +126,8 @@ def test_subgraph_rewriter_matches_torch():
     ours = fx.symbolic_trace(f)
     matches = fx.replace_pattern(ours, pattern, replacement)
     tf, tpattern, treplacement = make(torch)
-    theirs = torch.fx.symbolic_trace(tf)
-    their_matches = torch.fx.replace_pattern(theirs, tpattern, treplacement)
+    theirs = torch_fx.symbolic_trace(tf)
+    their_matches = torch_fx.replace_pattern(theirs, tpattern, treplacement)
     assert len(matches) == len(their_matches) == 2
     assert [m.anchor.name for m in matches] == [m.anchor.name for m in their_matches]
     assert str(ours.graph) == str(theirs.graph)
@@ -150,7 +151,7 @@ def test_transformer_matches_torch():
     ours_cls, f = make(autodiff, fx)
     ours = ours_cls(fx.symbolic_trace(f)).transform()
     theirs_cls, tf = make(torch, torch.fx)
-    theirs = theirs_cls(torch.fx.symbolic_trace(tf)).transform()
+    theirs = theirs_cls(torch_fx.symbolic_trace(tf)).transform()
     assert ours.code == theirs.code
     assert str(ours.graph) == str(theirs.graph)
 
