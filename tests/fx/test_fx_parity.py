@@ -70,7 +70,7 @@ def test_print_readable_and_str_match_torch():
 
 
 def test_shape_prop_annotations_match_torch():
-    from torch_fx.passes.shape_prop import ShapeProp as TorchShapeProp
+    TorchShapeProp = pytest.importorskip("torch.fx.passes.shape_prop").ShapeProp
 
     from autodiff.fx.passes.shape_prop import ShapeProp
     ours = fx.symbolic_trace(cases.modules(autodiff))
@@ -103,7 +103,7 @@ def test_concrete_args_match_torch():
     theirs = torch_fx.symbolic_trace(make(torch), concrete_args={"flag": True})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert str(ours.graph) == str(theirs.graph).replace("torch._assert", "torch._assert")
+        assert str(ours.graph) == str(theirs.graph)
     assert ours.code == theirs.code
 
 
