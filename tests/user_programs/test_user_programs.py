@@ -65,7 +65,12 @@ class Program:
 
 # What stops programs today. The reason names the missing feature; the error is the text the
 # program stops with (the last line of its traceback must contain it).
-TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module named 'autodiff.fx'")
+# autodiff's functions do not consult `__torch_function__` yet: called on an fx Proxy they
+# either refuse it (no Tensor among the arguments) or ask it a question it cannot answer.
+_TORCH_FUNCTION = "__torch_function__ (autodiff functions called on fx Proxies)"
+TORCH_FUNCTION_APPLY = Stop(_TORCH_FUNCTION, "needs at least one Tensor argument")
+TORCH_FUNCTION_TRACE = Stop(_TORCH_FUNCTION, "symbolically traced variables cannot be used as "
+                                             "inputs to control flow")
 
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
@@ -109,6 +114,8 @@ PROGRAMS = [
     Program("scaled_dot_product_attention", compare=True),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
+    Program("fx_conv_bn_fuser", TORCH_FUNCTION_TRACE),
+    Program("fx_profiling", TORCH_FUNCTION_TRACE),
     # beginner_source
     Program("knowledge_distillation"),
     Program("data_loading"),
@@ -153,7 +160,15 @@ PROGRAMS = [
     Program("gcn"),
     Program("gat"),
     Program("language_translation"),
-    Program("fx_invert", TORCH_FX),
+    Program("fx_invert", TORCH_FUNCTION_APPLY),
+    Program("fx_custom_tracer", TORCH_FUNCTION_APPLY),
+    Program("fx_replace_op", TORCH_FUNCTION_APPLY),
+    Program("fx_subgraph_rewriter", TORCH_FUNCTION_APPLY),
+    Program("fx_proxy_graph_creation", TORCH_FUNCTION_TRACE),
+    Program("fx_inline_function", TORCH_FUNCTION_APPLY),
+    Program("fx_wrap_output_dynamically", TORCH_FUNCTION_TRACE),
+    Program("fx_module_tracer", TORCH_FUNCTION_TRACE),
+    Program("fx_primitive_library"),
 ]
 
 
