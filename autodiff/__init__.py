@@ -637,3 +637,9 @@ from ._printing import set_printoptions
 # isort: on
 
 __version__ = "0.1.0"
+
+# Every public function of autodiff, nn.functional, linalg, special and fft goes through
+# `__torch_function__` (torch_function.py): each namespace's functions get their wrapper.
+from .override_tables import make_namespaces_overridable as _make_namespaces_overridable
+
+_make_namespaces_overridable()

@@ -76,6 +76,14 @@ class Tensor:
         super().__init_subclass__(**kwargs)
         if getattr(cls, "__torch_dispatch__", None) is not None:
             cls._python_dispatch = True
+        _torch_function.subclass_created(cls)
+
+    @classmethod
+    def __torch_function__(cls, func: Any, types: Any, args: Any = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
+        """The default handler of subclasses: `func` runs with subclasses' handlers off, and
+        the Tensors it returns come back as `cls` (except the getters of `grad` and `_base`)."""
+        return _torch_function.default_torch_function(cls, func, types, args, kwargs)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
         """PyTorch's legacy constructor: `Tensor(2, 3)` (uninitialised, by sizes),
@@ -2316,6 +2324,12 @@ _new = object.__new__
 # The op modules (and `autograd`, `creation` and `legacy`) build Tensors and Tensor's methods call
 # them, so they are imported here, once the class they need exists (the one deliberate import
 # cycle of the package).
+from . import torch_function as _torch_function  # noqa: E402
+
+# Arguments of these classes never take a call over through `__torch_function__`.
+_torch_function.plain_types.update((Tensor, dtypes.dtype, Size, Device, layouts.layout,
+                                    layouts.memory_format))
+
 from . import autograd  # noqa: E402
 from . import creation as _creation  # noqa: E402
 from . import legacy as _legacy  # noqa: E402

@@ -581,7 +581,8 @@ def as_subclass(input: Tensor, cls: Any) -> Tensor:
     else:
         made = _TRACKED_SUBCLASSES.get((kind, cls))
         if made is None:
-            made = type(cls.__name__, (kind, cls), {"__module__": cls.__module__})
+            made = type(cls.__name__, (kind, cls), {"__module__": cls.__module__,
+                                                     "_protocol_class": cls})
             _TRACKED_SUBCLASSES[kind, cls] = made
         out.__class__ = made
     return out

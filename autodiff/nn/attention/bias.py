@@ -86,11 +86,13 @@ class CausalBias(Tensor):
     def __torch_function__(cls, func: Any, types: Any, args: Any = (),
                            kwargs: dict[str, Any] | None = None) -> Any:
         """scaled_dot_product_attention with a CausalBias mask runs `_dispatch`."""
+        from .. import functional  # the public function, wrapped once autodiff is loaded
+
         if kwargs is None:
             kwargs = {}
-        if func is scaled_dot_product_attention:
+        if func is functional.scaled_dot_product_attention:
             return cls._dispatch(*args, **kwargs)
-        return func(*args, **kwargs)
+        return super().__torch_function__(func, types, args, kwargs)
 
     def __repr__(self) -> str:
         return repr(self._materialize())

@@ -1,0 +1,516 @@
+"""The `__torch_function__` protocol, as autodiff runs it: every public function (of
+`autodiff`, `nn.functional`, `linalg`, `special`, `fft`) and every Tensor method, operator and
+property first offers the call to the innermost TorchFunctionMode and to the classes of its
+arguments that define `__torch_function__` (Tensor subclasses and tensor-like classes that are
+no Tensor), as PyTorch's argument parser does.
+
+What it costs a program that uses none of it:
+- Tensor's methods are left as written while no class and no mode asks for the protocol: the
+  switch (`switch.on`) turns on when a Tensor subclass that keeps the protocol is created
+  (`Tensor.__init_subclass__`), when a tensor-like argument reaches a public function, or while
+  a mode is open (in any thread). Then Tensor's class dictionary gets `TensorMethod`s and
+  dispatching properties in place of its methods and properties (`install`), which ask first;
+  `uninstall` puts the originals back when only modes had asked and the last one closes.
+- A public function is one wrapper (`overridable`) that looks at its arguments' classes, one
+  set lookup each (plain Tensors, numbers, dtypes, ...), before calling the function.
+
+A TensorMethod compares equal to (and hashes as) the function it stands for, so tables keyed by
+`Tensor.add` taken before the switch turned on still find the calls handed to them.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import types
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+# ----------------------------------------------------------------------------- the switch
+class _Switch:
+    """`on` while Tensor's methods ask for the protocol: some class has asked for it (for good)
+    or some mode is open (counted over all threads)."""
+
+    __slots__ = ("_lock", "_modes", "classes", "on")
+
+    def __init__(self) -> None:
+        self.on = False
+        self.classes = False
+        self._modes = 0
+        self._lock = threading.Lock()
+
+    def class_seen(self) -> None:
+        with self._lock:
+            self.classes = True
+            self._update()
+
+    def mode_entered(self) -> None:
+        with self._lock:
+            self._modes += 1
+            self._update()
+
+    def mode_exited(self) -> None:
+        with self._lock:
+            self._modes -= 1
+            self._update()
+
+    def _update(self) -> None:
+        wanted = self.classes or self._modes > 0
+        if wanted and not self.on:
+            _tensor_methods.install()
+        elif self.on and not wanted:
+            _tensor_methods.uninstall()
+        self.on = wanted
+
+
+switch = _Switch()
+
+
+class _Local(threading.local):
+    """Per thread: the mode stack, and what `DisableTorchFunction(Subclass)` turned off."""
+
+    def __init__(self) -> None:
+        self.modes: list[Any] = []
+        self.subclasses_disabled = False  # DisableTorchFunctionSubclass: classes not asked
+        self.all_disabled = False  # DisableTorchFunction: neither classes nor modes
+
+
+local = _Local()
+
+
+def _disabled_torch_function_impl(func: Callable[..., Any], types: Any, args: Any = (),
+                                  kwargs: dict[str, Any] | None = None) -> Any:
+    """`__torch_function__ = _disabled_torch_function_impl` opts a Tensor subclass out of the
+    protocol: its instances are treated as plain Tensors (nn.Parameter's choice)."""
+    with DisableTorchFunctionSubclass():
+        return func(*args, **(kwargs or {}))
+
+
+class DisableTorchFunctionSubclass:
+    """Inside, no class's `__torch_function__` is asked (modes still are): the handlers of
+    subclasses use it to run the function itself."""
+
+    def __enter__(self) -> DisableTorchFunctionSubclass:
+        self._previous = local.subclasses_disabled
+        local.subclasses_disabled = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        local.subclasses_disabled = self._previous
+
+
+class DisableTorchFunction:
+    """Inside, neither classes' `__torch_function__` nor modes are asked."""
+
+    def __enter__(self) -> DisableTorchFunction:
+        self._previous = local.all_disabled
+        local.all_disabled = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        local.all_disabled = self._previous
+
+
+def mode_enabled() -> bool:
+    return bool(local.modes) and not local.all_disabled
+
+
+# ----------------------------------------------------------------------------- overloaded args
+# Classes whose instances never take a call over; a Tensor subclass that opts out joins them.
+plain_types: set[type] = {int, float, bool, complex, str, type(None), slice, type(Ellipsis),
+                          bytes}
+
+
+def takes_over(kind: type) -> bool:
+    """Whether instances of `kind` take calls over through `__torch_function__`."""
+    handler = getattr(kind, "__torch_function__", None)
+    return handler is not None and handler is not _disabled_impl_function
+
+
+def overloaded_args(args: Iterable[Any], kwargs: dict[str, Any] | None = None) -> list[Any]:
+    """The arguments (one level into lists and tuples, and keyword values) whose classes take
+    the call over: one per class, a subclass before its bases, otherwise left to right; empty
+    while `DisableTorchFunction(Subclass)` is on."""
+    if local.subclasses_disabled or local.all_disabled:
+        return []
+    found: list[Any] = []
+    for arg in _flat(args, kwargs):
+        kind = type(arg)
+        if kind in plain_types:
+            continue
+        if not takes_over(kind):
+            if kind is not list and kind is not tuple:
+                plain_types.add(kind)  # asked once: the next call finds it at once
+            continue
+        kind = protocol_class(kind)
+        if any(protocol_class(type(seen)) is kind for seen in found):
+            continue
+        position = next((index for index, seen in enumerate(found)
+                         if issubclass(kind, protocol_class(type(seen)))), len(found))
+        found.insert(position, arg)
+    return found
+
+
+def protocol_class(kind: type) -> type:
+    """The class the protocol names for instances of `kind`: a view's class made by
+    `as_subclass` (the view-tracking class and the user's, `ops/shape.py`) is the user's."""
+    return vars(kind).get("_protocol_class", kind)
+
+
+def _flat(args: Iterable[Any], kwargs: dict[str, Any] | None) -> Iterator[Any]:
+    for arg in args:
+        if type(arg) in (list, tuple):
+            yield from arg
+        else:
+            yield arg
+    if kwargs:
+        for value in kwargs.values():
+            if type(value) in (list, tuple):
+                yield from value
+            else:
+                yield value
+
+
+def _all_plain(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """No argument could take the call over (each a plain Tensor, number, dtype, ... or a
+    list or tuple of them): the test every public function makes before anything else."""
+    for arg in args:
+        kind = arg.__class__
+        if kind not in plain_types and not ((kind is list or kind is tuple)
+                                            and _all_plain(arg, {})):
+            return False
+    if kwargs:
+        for value in kwargs.values():
+            kind = value.__class__
+            if kind not in plain_types and not ((kind is list or kind is tuple)
+                                                and _all_plain(value, {})):
+                return False
+    return True
+
+
+# ----------------------------------------------------------------------------- dispatching
+def dispatch(public_api: Callable[..., Any], overloaded: list[Any], args: tuple[Any, ...],
+             kwargs: dict[str, Any]) -> Any:
+    """Offer the call to the innermost mode (set aside meanwhile), then to each overloaded
+    argument's class: the first result that is not NotImplemented (PyTorch's
+    handle_torch_function)."""
+    kinds = tuple(protocol_class(type(arg)) for arg in overloaded)
+    if mode_enabled():
+        with pop_mode_temporarily() as mode:
+            result = mode.__torch_function__(public_api, kinds, args, kwargs)
+        if result is not NotImplemented:
+            return result
+    for arg in overloaded:
+        handler = arg.__torch_function__
+        if not isinstance(handler, types.MethodType) or handler.__self__ is arg:
+            warnings.warn("Defining your `__torch_function__` as a plain method is deprecated "
+                          "and will be an error in future, please define it as a classmethod.",
+                          DeprecationWarning, stacklevel=3)
+        result = handler(public_api, kinds, args, kwargs)
+        if result is not NotImplemented:
+            return result
+    message = (f"no implementation found for '{qualified_name(public_api)}' on types that "
+               f"implement __torch_function__: {list(kinds)}")
+    if mode_enabled():
+        message += f" nor in mode {local.modes[-1]}"
+    raise TypeError(message)
+
+
+def qualified_name(function: Any) -> str:
+    """PyTorch's name of `function` in its messages: "torch.add", "torch.Tensor.add",
+    "torch.Tensor.grad.__get__"; a function of the user's by its own module."""
+    if isinstance(function, TensorMethod):
+        return f"torch.Tensor.{function.name}"
+    name = getattr(function, "__name__", None) or repr(function)
+    if name in ("__get__", "__set__"):
+        owner = getattr(function, "__self__", None)
+        return f"torch.Tensor.{_property_names.get(owner, '?')}.{name}"
+    module = getattr(function, "__module__", None) or "torch"
+    if hasattr(function, "_torch_function_of"):
+        module = "torch" + module[len("autodiff"):]
+    return f"{module}.{name}"
+
+
+@contextmanager
+def pop_mode_temporarily() -> Iterator[Any]:
+    """The innermost mode, off the stack while its handler runs (so the calls it makes are
+    not handed back to it, but to the modes further out)."""
+    mode = local.modes.pop()
+    try:
+        yield mode
+    finally:
+        local.modes.append(mode)
+
+
+def push_mode(mode: Any) -> None:
+    local.modes.append(mode)
+    switch.mode_entered()
+
+
+def pop_mode() -> Any:
+    if not local.modes:
+        raise RuntimeError("Trying to pop from an empty mode stack")
+    mode = local.modes.pop()
+    switch.mode_exited()
+    return mode
+
+
+def _check(public: Callable[..., Any], function: Callable[..., Any], args: tuple[Any, ...],
+           kwargs: dict[str, Any]) -> Any:
+    """A public function's slow path: some argument is not plainly inert, or the switch is on."""
+    overloaded = overloaded_args(args, kwargs)
+    if overloaded:
+        if not switch.classes:  # Tensor's methods must ask from now on too
+            switch.class_seen()
+        return dispatch(public, overloaded, args, kwargs)
+    if mode_enabled():
+        return dispatch(public, overloaded, args, kwargs)
+    return function(*args, **kwargs)
+
+
+def overridable(function: Callable[..., Any], module: str) -> Callable[..., Any]:
+    """`function` as the public function of namespace `module` ("autodiff.linalg"): the call
+    goes through `__torch_function__` where an argument or a mode asks for it."""
+    def public(*args: Any, **kwargs: Any) -> Any:
+        if not switch.on and _all_plain(args, kwargs):
+            return function(*args, **kwargs)
+        return _check(public, function, args, kwargs)
+
+    functools.update_wrapper(public, function)
+    public.__module__ = module
+    public._torch_function_of = function  # type: ignore[attr-defined]
+    return public
+
+
+_wrapped: dict[int, Callable[..., Any]] = {}  # id(function) -> its public wrapper
+
+
+def make_namespace_overridable(namespace: dict[str, Any], module: str,
+                               ignored: Iterable[str] = ()) -> None:
+    """Replace each public function of a namespace (a module's globals) by its `overridable`
+    form; one wrapper per function, shared by the namespaces that export it."""
+    skip = set(ignored)
+    for name, value in list(namespace.items()):
+        if name.startswith("_") or name in skip or type(value) is not types.FunctionType:
+            continue
+        if hasattr(value, "_torch_function_of"):
+            continue
+        public = _wrapped.get(id(value))
+        if public is None:
+            public = overridable(value, module)
+            _wrapped[id(value)] = public
+            _originals_alive.append(value)
+        namespace[name] = public
+
+
+_originals_alive: list[Any] = []  # keeps the ids in `_wrapped` unique
+
+
+# ----------------------------------------------------------------------------- Tensor's methods
+class TensorMethod:
+    """Stands in Tensor's class dictionary for one of its methods while the switch is on: the
+    call goes through `__torch_function__` where an argument or a mode asks for it."""
+
+    __slots__ = ("__weakref__", "name", "original")
+
+    def __init__(self, original: Callable[..., Any], name: str) -> None:
+        self.original = original
+        self.name = name
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        return types.MethodType(self, instance)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if local.subclasses_disabled and not local.modes:
+            return self.original(*args, **kwargs)
+        overloaded = overloaded_args(args, kwargs)
+        if overloaded or mode_enabled():
+            return dispatch(self, overloaded, args, kwargs)
+        return self.original(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, TensorMethod):
+            return other.original is self.original
+        return other is self.original
+
+    def __hash__(self) -> int:
+        return hash(self.original)
+
+    def __getattr__(self, name: str) -> Any:  # __name__, __qualname__, __doc__, __wrapped__
+        if name == "__module__":
+            return "autodiff.Tensor"
+        return getattr(self.original, name)
+
+    def __repr__(self) -> str:
+        return f"<method '{self.name}' of 'autodiff.Tensor' objects>"
+
+    def __reduce__(self) -> Any:
+        return getattr, (_tensor_class(), self.name)
+
+
+def _tensor_class() -> type:
+    from .tensor import Tensor
+
+    return Tensor
+
+
+def _dispatching_property(original: property, name: str) -> property:
+    """A property that asks the protocol before running `original`'s accessors (PyTorch hands
+    `Tensor.<name>.__get__` / `__set__` to the handlers)."""
+    def get(self: Any) -> Any:
+        overloaded = overloaded_args((self,))
+        if overloaded or mode_enabled():
+            return dispatch(current.__get__, overloaded, (self,), {})
+        return original.__get__(self)
+
+    def set_(self: Any, value: Any) -> None:
+        overloaded = overloaded_args((self, value))
+        if overloaded or mode_enabled():
+            dispatch(current.__set__, overloaded, (self, value), {})
+            return
+        original.__set__(self, value)
+
+    current = property(get, set_ if original.fset is not None else None,
+                       original.fdel, original.__doc__)
+    _property_names[current] = name
+    return current
+
+
+_property_names: dict[Any, str] = {}
+
+# Never handed over: the protocol's own machinery, object construction and the attributes the
+# machinery itself reads.
+_NOT_DISPATCHED = frozenset({
+    "__new__", "__init__", "__init_subclass__", "__torch_function__", "__torch_dispatch__",
+    "__getattribute__", "__getattr__", "__setattr__", "__delattr__", "__class__", "__dict__",
+    "__weakref__", "__module__", "__doc__", "__slots__", "__annotations__", "__hash__",
+    "__getstate__", "__setstate__", "__reduce__", "__reduce_ex__", "__deepcopy__", "__copy__",
+    "__sizeof__", "__subclasshook__", "__class_getitem__", "__dir__", "__repr__", "__str__",
+    "_make_subclass", "_make_wrapper_subclass", "as_subclass", "__array_priority__",
+})
+
+
+def tensor_attribute_names(tensor_class: type) -> list[str]:
+    """The names of Tensor's methods, operators and properties that go through the protocol."""
+    names = []
+    for name, value in vars(tensor_class).items():
+        if name in _NOT_DISPATCHED or (name.startswith("_") and not name.startswith("__")):
+            continue
+        if isinstance(value, (types.FunctionType, property)):
+            names.append(name)
+    return names
+
+
+class _TensorMethods:
+    """Puts TensorMethods and dispatching properties in Tensor's class dictionary, and back."""
+
+    def __init__(self) -> None:
+        self.originals: dict[str, Any] = {}
+        self.replacements: dict[str, Any] = {}
+
+    def install(self) -> None:
+        tensor_class = _tensor_class()
+        if not self.replacements:
+            for name in tensor_attribute_names(tensor_class):
+                value = vars(tensor_class)[name]
+                self.originals[name] = value
+                self.replacements[name] = (TensorMethod(value, name)
+                                           if isinstance(value, types.FunctionType)
+                                           else _dispatching_property(value, name))
+        for name, replacement in self.replacements.items():
+            setattr(tensor_class, name, replacement)
+
+    def uninstall(self) -> None:
+        tensor_class = _tensor_class()
+        for name, original in self.originals.items():
+            setattr(tensor_class, name, original)
+
+
+_tensor_methods = _TensorMethods()
+_disabled_impl_function = _disabled_torch_function_impl
+
+
+# ----------------------------------------------------------------------------- Tensor subclasses
+def subclass_created(cls: type) -> None:
+    """A Tensor subclass was made. One that opts out (`_disabled_torch_function_impl`, as
+    nn.Parameter) and autodiff's own subclasses that keep Tensor's handler (views, batched and
+    nested tensors) are plain Tensors to the protocol; any other that takes calls over turns
+    the switch on. (autodiff's subclasses with a handler of their own, such as CausalBias, reach
+    it through the public functions, which always look.) As in PyTorch, a class defining
+    `__torch_dispatch__` and no `__torch_function__` opts out."""
+    own = vars(cls)
+    if "__torch_dispatch__" in own and "__torch_function__" not in own:
+        cls.__torch_function__ = _disabled_torch_function_impl  # type: ignore[attr-defined]
+    if not takes_over(cls):
+        plain_types.add(cls)
+    elif cls.__module__.startswith("autodiff."):
+        if "__torch_function__" not in _own_attributes(cls):
+            plain_types.add(cls)
+    elif not switch.classes:
+        switch.class_seen()
+
+
+def _own_attributes(cls: type) -> set[str]:
+    """The names defined by `cls` or its bases up to (not including) Tensor."""
+    tensor_class = _tensor_class()
+    names: set[str] = set()
+    for base in cls.__mro__:
+        if base is tensor_class:
+            break
+        names.update(vars(base))
+    return names
+
+
+def default_torch_function(cls: type, func: Callable[..., Any], kinds: Any, args: Any,
+                           kwargs: dict[str, Any] | None) -> Any:
+    """Tensor.__torch_function__: NotImplemented unless `cls` derives from every class taking
+    part; else `func` runs with subclasses' handlers off, its Tensors made `cls`."""
+    if kwargs is None:
+        kwargs = {}
+    if not all(issubclass(cls, kind) for kind in kinds):
+        return NotImplemented
+    with DisableTorchFunctionSubclass():
+        result = func(*args, **kwargs)
+        if is_default_nowrap(func):
+            return result
+        return convert(result, cls)
+
+
+_NOWRAP_PROPERTIES = ("grad", "_grad", "_base")
+
+
+def is_default_nowrap(func: Any) -> bool:
+    """`Tensor.grad.__get__` (and `_grad`'s, `_base`'s): the default handler returns what
+    they give, unconverted."""
+    if getattr(func, "__name__", None) != "__get__":
+        return False
+    owner = getattr(func, "__self__", None)
+    tensor_class = _tensor_class()
+    return any(vars(tensor_class).get(name) is owner for name in _NOWRAP_PROPERTIES)
+
+
+def get_default_nowrap_functions() -> set[Callable[..., Any]]:
+    tensor_class = _tensor_class()
+    return {vars(tensor_class)[name].__get__ for name in _NOWRAP_PROPERTIES
+            if isinstance(vars(tensor_class).get(name), property)}
+
+
+def convert(result: Any, cls: type) -> Any:
+    """`result` with its Tensors (at the top, or in a tuple or list) made instances of `cls`."""
+    tensor_class = _tensor_class()
+    if cls is tensor_class:
+        return result
+    if isinstance(result, tensor_class) and not isinstance(result, cls):
+        return result.as_subclass(cls)  # type: ignore[attr-defined]
+    if isinstance(result, (tuple, list)):
+        items = [convert(item, cls) for item in result]
+        try:
+            return type(result)(items)
+        except TypeError:  # a named tuple (return_types) takes its fields one by one
+            return type(result)(*items)
+    return result
