@@ -277,12 +277,9 @@ class Tracer(TracerBase):
                     return out
                 from .proxy import _base_types
                 if type(x) is bool or (type(x) in _base_types() and not isinstance(x, Tensor)):
-                    import operator
-                    condition = self.create_proxy("call_function", operator.eq, (out, x), {})
-                    self.create_proxy(
-                        "call_function", _assert,
-                        (condition, f"{name} has been specialized to have value {x} but got "
-                                    "another value"), {})
+                    import autodiff
+                    autodiff._assert(out == x, f"{name} has been specialized to have value {x} "
+                                               "but got another value")
                 elif x is None:
                     self.create_proxy(
                         "call_function", _assert_is_none,
@@ -390,11 +387,6 @@ class Tracer(TracerBase):
 
 def _parameter_proxy(tracer: Tracer, name: str, param: Any, node: Any) -> ParameterProxy:
     return ParameterProxy(tracer, node, name, param)
-
-
-def _assert(condition: Any, message: str) -> None:
-    """`assert condition, message`, as a function a graph can call."""
-    assert condition, message
 
 
 def _patch_function(fn: FunctionType, nargs: int) -> FunctionType:

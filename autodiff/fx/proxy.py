@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import fields, is_dataclass
 from typing import Any
 
+from autodiff.overrides import is_tensor_method_or_property
+
 from .graph import Graph, magic_methods, reflectable_magic_methods
 from .node import Argument, Node, Target, map_aggregate, map_arg
 
@@ -283,21 +285,10 @@ class Proxy:
             raise RuntimeError(f"Found multiple different tracers {list(tracers.keys())} while "
                                f"trying to trace operations {orig_method}")
         tracer = next(iter(tracers.keys()))
-        if _is_tensor_method_or_property(orig_method):
+        if is_tensor_method_or_property(orig_method):
             return tracer.create_proxy("call_method", orig_method.__name__, args, kwargs)
         return tracer.create_proxy("call_function", orig_method, args, kwargs,
                                    name=tracer.graph._target_to_str(orig_method.__name__))
-
-
-def _is_tensor_method_or_property(func: Any) -> bool:
-    from autodiff.tensor import Tensor
-    name = getattr(func, "__name__", None)
-    if name is None:
-        return False
-    member = Tensor.__dict__.get(name)
-    if isinstance(member, property):
-        return func is member.__get__ or func is member.fget
-    return member is func and getattr(func, "__qualname__", "").startswith("Tensor.")
 
 
 class Attribute(Proxy):

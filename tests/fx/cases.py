@@ -92,7 +92,16 @@ def wrapped_call(lib: Any) -> Any:
     return f
 
 
-CASES = {"operators": operators, "methods": methods, "modules": modules,
+def functions(lib: Any) -> Any:
+    def f(x, y):
+        a = lib.relu(x) + lib.add(x, y, alpha=2)
+        b = lib.cat([a, y], dim=0).flatten(0)
+        c = lib.where(b > 0, b, lib.zeros_like(b))
+        return lib.sum(lib.arctan(c), dim=0), lib.flatten(lib.stack([x, y]), 1)
+    return f
+
+
+CASES = {"functions": functions, "operators": operators, "methods": methods, "modules": modules,
          "keywords": keywords, "unpacking": unpacking, "math_autowrap": math_autowrap,
          "defaults": defaults, "wrapped_call": wrapped_call}
 

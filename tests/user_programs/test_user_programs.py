@@ -63,15 +63,8 @@ class Program:
         return HERE / "programs" / f"{self.file or self.name}.py"
 
 
-# What stops programs today. The reason names the missing feature; the error is the text the
-# program stops with (the last line of its traceback must contain it).
-# autodiff's functions do not consult `__torch_function__` yet: called on an fx Proxy they
-# either refuse it (no Tensor among the arguments) or ask it a question it cannot answer.
-_TORCH_FUNCTION = "__torch_function__ (autodiff functions called on fx Proxies)"
-TORCH_FUNCTION_APPLY = Stop(_TORCH_FUNCTION, "needs at least one Tensor argument")
-TORCH_FUNCTION_TRACE = Stop(_TORCH_FUNCTION, "symbolically traced variables cannot be used as "
-                                             "inputs to control flow")
-
+# What stops a program today is a Stop: the reason names the missing feature, the error is the
+# text the program stops with (the last line of its traceback must contain it). None stop now.
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
     Program("basics_tensorqs", compare=True),
@@ -114,8 +107,8 @@ PROGRAMS = [
     Program("scaled_dot_product_attention", compare=True),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
-    Program("fx_conv_bn_fuser", TORCH_FUNCTION_TRACE),
-    Program("fx_profiling", TORCH_FUNCTION_TRACE),
+    Program("fx_conv_bn_fuser", compare=True),
+    Program("fx_profiling"),
     # beginner_source
     Program("knowledge_distillation"),
     Program("data_loading"),
@@ -160,14 +153,15 @@ PROGRAMS = [
     Program("gcn"),
     Program("gat"),
     Program("language_translation"),
-    Program("fx_invert", TORCH_FUNCTION_APPLY),
-    Program("fx_custom_tracer", TORCH_FUNCTION_APPLY),
-    Program("fx_replace_op", TORCH_FUNCTION_APPLY),
-    Program("fx_subgraph_rewriter", TORCH_FUNCTION_APPLY),
-    Program("fx_proxy_graph_creation", TORCH_FUNCTION_TRACE),
-    Program("fx_inline_function", TORCH_FUNCTION_APPLY),
-    Program("fx_wrap_output_dynamically", TORCH_FUNCTION_TRACE),
-    Program("fx_module_tracer", TORCH_FUNCTION_TRACE),
+    # pytorch/examples, fx
+    Program("fx_invert"),
+    Program("fx_custom_tracer"),
+    Program("fx_replace_op"),
+    Program("fx_subgraph_rewriter"),
+    Program("fx_proxy_graph_creation"),
+    Program("fx_inline_function"),
+    Program("fx_wrap_output_dynamically"),
+    Program("fx_module_tracer"),
     Program("fx_primitive_library"),
 ]
 

@@ -5,7 +5,8 @@
 # torch.testing.assert_close in place of the deprecated assert_allclose; a small ResNet defined
 # here (torchvision's BasicBlock layout, a few channels wide) on 2x3x32x32 inputs stands in for
 # torchvision's models.resnet18 on 10x3x224x224, timed over 2 iterations, not 20; the
-# torch.jit.script part is left out (no TorchScript here); assertions at the end.
+# torch.jit.script part is left out (no TorchScript here); assertions and CHECK lines (the
+# graphs' sizes) at the end.
 import copy
 from typing import Any, Dict, Tuple
 
@@ -198,3 +199,6 @@ fused_calls = [type(fused_modules[n.target]).__name__ for n in fused_rn18.graph.
                if n.op == "call_module"]
 assert "BatchNorm2d" not in fused_calls and fused_calls.count("Conv2d") == 10, fused_calls
 torch.testing.assert_close(fused_rn18(inp), output, rtol=1e-4, atol=1e-5)
+print("CHECK fused_toy_modules", sum(node.op == "call_module" for node in fused_model.graph.nodes))
+print("CHECK fused_rn18_nodes", len(fused_rn18.graph.nodes))
+print("CHECK traced_rn18_nodes", len(fx.symbolic_trace(rn18).graph.nodes))
