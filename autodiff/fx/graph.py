@@ -712,9 +712,9 @@ class Graph:
 
     def __str__(self) -> str:
         placeholder_names: list[str] = []
+        # PyTorch's printout leaves the return type out (it passes no list for it)
         maybe_return_typename = [""]
-        node_strs = [node.format_node(placeholder_names, maybe_return_typename)
-                     for node in self.nodes]
+        node_strs = [node.format_node(placeholder_names) for node in self.nodes]
         s = f"graph({', '.join(placeholder_names)}){maybe_return_typename[0]}:"
         for node_str in node_strs:
             if node_str:

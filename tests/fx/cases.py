@@ -3,6 +3,7 @@ same text traces on both and the parity tests can compare graphs, code and resul
 
 from __future__ import annotations
 
+import collections
 import math
 from typing import Any
 
@@ -92,6 +93,67 @@ def wrapped_call(lib: Any) -> Any:
     return f
 
 
+Pair = collections.namedtuple("Pair", ["a", "b"])
+
+
+def annotated(lib: Any) -> Any:
+    def f(x: lib.Tensor, n: int = 3) -> lib.Tensor:
+        return x * n
+    return f
+
+
+def containers(lib: Any) -> Any:
+    def f(x):
+        return {"pair": Pair(x.relu(), x.neg()), "list": [x + 1, (x * 2,)]}
+    return f
+
+
+def constants(lib: Any) -> Any:
+    class Constants(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.plain = lib.ones(3)  # neither parameter nor buffer
+            self.register_buffer("buf", lib.zeros(3))
+
+        def forward(self, x):
+            return x + self.plain + self.buf + lib.tensor(2.0)
+
+    return Constants()
+
+
+def containers_of_modules(lib: Any) -> Any:
+    nn = lib.nn
+
+    class Nested(nn.Module):
+        def __init__(self):
+            super().__init__()
+            lib.manual_seed(0)
+            self.layers = nn.ModuleList([nn.Linear(3, 3) for _ in range(2)])
+            self.d = nn.ModuleDict({"act": nn.ReLU()})
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = self.d["act"](layer(x))
+            return x.view(-1, 3)[:, None, ...]
+
+    return Nested()
+
+
+def indexing(lib: Any) -> Any:
+    def f(x):
+        return x[1:, ::2], x[..., 0], x[None], x[x > 0], x.size()[-1]
+    return f
+
+
+def in_place(lib: Any) -> Any:
+    def f(x):
+        y = x.clone()
+        y += 1
+        y.add_(2)
+        return y.to(lib.float64), y.new_zeros((2,), dtype=lib.int64)
+    return f
+
+
 def functions(lib: Any) -> Any:
     def f(x, y):
         a = lib.relu(x) + lib.add(x, y, alpha=2)
@@ -101,7 +163,10 @@ def functions(lib: Any) -> Any:
     return f
 
 
-CASES = {"functions": functions, "operators": operators, "methods": methods, "modules": modules,
+CASES = {"functions": functions, "annotated": annotated, "containers": containers,
+         "constants": constants, "containers_of_modules": containers_of_modules,
+         "indexing": indexing, "in_place": in_place, "operators": operators, "methods": methods,
+         "modules": modules,
          "keywords": keywords, "unpacking": unpacking, "math_autowrap": math_autowrap,
          "defaults": defaults, "wrapped_call": wrapped_call}
 

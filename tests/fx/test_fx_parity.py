@@ -19,7 +19,8 @@ exec("import torch.fx\ntorch.fx.wrap('wrapped_norm')", cases.__dict__)
 
 def inputs(lib, name):
     rng = np.random.default_rng(0)
-    shape = (2, 4) if name != "operators" else (3, 3)
+    shape = {"operators": (3, 3), "constants": (2, 3), "containers_of_modules": (2, 3)}.get(
+        name, (2, 4))
     x, y = rng.standard_normal(shape), rng.standard_normal(shape)
     return lib.tensor(x, dtype=lib.float32), lib.tensor(y, dtype=lib.float32)
 
@@ -31,6 +32,8 @@ def call(name, gm, x, y):
 
 
 def flat(value):
+    if isinstance(value, dict):
+        return flat(list(value.values()))
     if isinstance(value, (tuple, list)):
         return [item for part in value for item in flat(part)]
     if hasattr(value, "detach"):
@@ -51,7 +54,7 @@ def test_results_match_torch(name):
     make = cases.CASES[name]
     ours = fx.symbolic_trace(make(autodiff))
     theirs = torch_fx.symbolic_trace(make(torch))
-    if name == "modules":  # the same weights in both
+    if name in ("modules", "containers_of_modules"):  # the same weights in both
         theirs.load_state_dict({k: torch.tensor(v.detach().numpy())
                                 for k, v in ours.state_dict().items()})
     got = flat(call(name, ours, *inputs(autodiff, name)))
