@@ -228,10 +228,10 @@ def qualified_name(function: Any) -> str:
     if name in ("__get__", "__set__"):
         owner = getattr(function, "__self__", None)
         return f"torch.Tensor.{_property_names.get(owner, '?')}.{name}"
-    module = getattr(function, "__module__", None) or "torch"
-    if hasattr(function, "_torch_function_of"):
-        module = "torch" + module[len("autodiff"):]
-    return f"{module}.{name}"
+    namespace = getattr(function, "_torch_function_namespace", None)
+    if namespace is not None:
+        return f"torch{namespace[len('autodiff'):]}.{name}"
+    return f"{getattr(function, '__module__', None) or 'torch'}.{name}"
 
 
 @contextmanager
@@ -279,9 +279,9 @@ def overridable(function: Callable[..., Any], module: str) -> Callable[..., Any]
             return function(*args, **kwargs)
         return _check(public, function, args, kwargs)
 
-    functools.update_wrapper(public, function)
-    public.__module__ = module
+    functools.update_wrapper(public, function)  # its __module__ stays the op's home
     public._torch_function_of = function  # type: ignore[attr-defined]
+    public._torch_function_namespace = module  # type: ignore[attr-defined]
     return public
 
 
