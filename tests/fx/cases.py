@@ -163,7 +163,14 @@ def functions(lib: Any) -> Any:
     return f
 
 
-CASES = {"functions": functions, "annotated": annotated, "containers": containers,
+def wrapped_len(lib: Any) -> Any:
+    def f(x):
+        return x * len(x)  # `len` is wrapped in this module: recorded, not asked of the Proxy
+    return f
+
+
+CASES = {"wrapped_len": wrapped_len, "functions": functions, "annotated": annotated,
+         "containers": containers,
          "constants": constants, "containers_of_modules": containers_of_modules,
          "indexing": indexing, "in_place": in_place, "operators": operators, "methods": methods,
          "modules": modules,
@@ -173,3 +180,4 @@ CASES = {"functions": functions, "annotated": annotated, "containers": container
 import autodiff.fx  # noqa: E402  (after wrapped_norm: wrap registers this module's name)
 
 autodiff.fx.wrap("wrapped_norm")
+autodiff.fx.wrap("len")

@@ -542,3 +542,45 @@ def test_names_avoid_builtins_and_keywords():
         warnings.simplefilter("error")
         code = fx.GraphModule(nn.Module(), graph).code
     assert "def forward(self, input):" in code and "input_1 = input" in code
+
+
+def test_torch_function_records_autodiff_functions():
+    import autodiff.nn.functional as F
+
+    def f(x, w):
+        h = F.linear(x, w)
+        h = autodiff.relu(h) + autodiff.add(h, 1, alpha=2)
+        return F.softmax(h, dim=-1), autodiff.Tensor.sum(h, 0)
+
+    gm = fx.symbolic_trace(f)
+    calls = [(n.op, n.target) for n in gm.graph.nodes if n.op.startswith("call")]
+    assert calls == [("call_function", F.linear), ("call_function", autodiff.relu),
+                     ("call_function", autodiff.add), ("call_function", operator.add),
+                     ("call_function", F.softmax), ("call_method", "sum")]
+    assert "add = torch.add(linear, 1, alpha = 2)" in gm.code
+    assert "linear = torch.nn.functional.linear(x, w);  x = w = None" in gm.code
+    x, w = autodiff.randn(2, 3), autodiff.randn(4, 3)
+    for got, expected in zip(gm(x, w), f(x, w)):
+        assert autodiff.allclose(got, expected)
+
+
+def test_torch_function_aliases_keep_their_names():
+    gm = fx.symbolic_trace(lambda x: autodiff.arctan(autodiff.absolute(x)))
+    assert [n.name for n in gm.graph.nodes] == ["x", "absolute", "arctan", "output"]
+    assert "arctan = torch.arctan(absolute);  absolute = None" in gm.code
+
+
+def test_torch_function_refuses_two_tracers():
+    graph_a, graph_b = fx.Graph(), fx.Graph()
+    a = fx.Proxy(graph_a.placeholder("a"))
+    b = fx.Proxy(graph_b.placeholder("b"))
+    with pytest.raises(RuntimeError, match=r"^Found multiple different tracers"):
+        autodiff.add(a, b)
+
+
+def test_wrapped_builtin_len():
+    from tests.fx import cases
+    gm = fx.symbolic_trace(cases.wrapped_len(autodiff))
+    assert [n.target for n in gm.graph.nodes if n.op == "call_function"] == [len, operator.mul]
+    assert "len_1 = len(x)" in gm.code
+    assert autodiff.equal(gm(autodiff.ones(3)), autodiff.full((3,), 3.0))

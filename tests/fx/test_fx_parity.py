@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 torch_fx = pytest.importorskip("torch.fx")
 
 # torch_fx.wrap must run at a module's top level, in the module whose name it wraps.
-exec("import torch.fx\ntorch.fx.wrap('wrapped_norm')", cases.__dict__)
+exec("import torch.fx\ntorch.fx.wrap('wrapped_norm')\ntorch.fx.wrap('len')", cases.__dict__)
 
 
 def inputs(lib, name):
