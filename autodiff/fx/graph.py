@@ -14,6 +14,7 @@ import enum
 import inspect
 import keyword
 import math
+import os
 import re
 import warnings
 from collections.abc import Callable, Iterator
@@ -245,12 +246,19 @@ class CodeGen:
         return []
 
     def _gen_python_code(self, nodes: _node_list, root_module: str, namespace: _Namespace, *,
-                         verbose: bool = False) -> PythonCode:
+                         verbose: bool = False, include_stride: bool = False,
+                         include_device: bool = False, colored: bool = False) -> PythonCode:
         free_vars: list[str] = []
         body: list[str] = []
         globals_: dict[str, Any] = {}
         wrapped_fns: dict[str, None] = {}
         maybe_return_annotation = [""]
+        include_stride = include_stride or os.environ.get("FX_GRAPH_SHOW_STRIDE", "0") == "1"
+        include_device = include_device or os.environ.get("FX_GRAPH_SHOW_DEVICE", "0") == "1"
+        red, dim, dim_blue, dim_green, blue = (
+            (_color(code) for code in ("\033[31m", "\033[2m", "\033[2m\033[34m",
+                                       "\033[2m\033[32m", "\033[34m"))
+            if colored else (_identity_str,) * 5)
 
         def add_global(name_hint: str, obj: Any) -> str:
             """The name the code uses for `obj`, a function, type or other outside object."""
@@ -304,7 +312,7 @@ class CodeGen:
             if isinstance(arg, enum.Enum):
                 cls = arg.__class__
                 return f"{add_global(cls.__name__, cls)}.{arg.name}"
-            return repr(arg)
+            return blue(repr(arg))
 
         def _format_args(args: tuple[Argument, ...], kwargs: dict[str, Argument]) -> str:
             rendered = [_get_repr(a) for a in args]
@@ -333,7 +341,7 @@ class CodeGen:
                 nodes_to_delete.append(user)
             if nodes_to_delete:
                 to_delete_str = " = ".join([repr(n) for n in nodes_to_delete] + ["None"])
-                body.append(f";  {to_delete_str}\n")
+                body.append(f";  {dim(to_delete_str)}\n")
             else:
                 body.append("\n")
 
@@ -342,12 +350,11 @@ class CodeGen:
         def append_stacktrace_summary(node: Node) -> None:
             if node.op in ("placeholder", "output"):
                 return
-            stack_trace = node.stack_trace
             summary = "No stacktrace found for following nodes"
-            if stack_trace:
-                lines = [line.strip() for line in stack_trace.strip().split("\n")]
-                summary = f"File: {lines[-2] if len(lines) > 1 else lines[-1]}"
-            summary_str = f"\n# {summary}\n"
+            parsed = _parse_stack_trace(node.stack_trace) if node.stack_trace else None
+            if parsed is not None:
+                summary = parsed
+            summary_str = f"\n{dim(f'# {summary}')}\n"
             if summary_str != prev_summary[0]:
                 prev_summary[0] = summary_str
                 body.append(summary_str)
@@ -355,11 +362,23 @@ class CodeGen:
         def emit_node(node: Node) -> None:
             maybe_type_annotation = "" if node.type is None else f" : {type_repr(node.type)}"
             if verbose:
+                # a tensor value (meta["val"]) by dtype, shape, stride and device as asked;
+                # ShapeProp's metadata by dtype and shape
+                from autodiff.tensor import Tensor
+
+                from .passes.shape_prop import TensorMetadata
                 meta_val: Any = node.meta.get("val", node.meta.get("tensor_meta", None))
-                shape = getattr(meta_val, "shape", None)
-                if shape is not None and hasattr(meta_val, "dtype"):
+                if isinstance(meta_val, Tensor):
+                    stride = _shape_str(meta_val.stride()) if include_stride else ""
+                    device = str(meta_val.device) if include_device else ""
+                    core = (f"{red(_dtype_abbr(meta_val.dtype))}"
+                            f"{blue(_shape_str(meta_val.shape))}{dim_blue(stride)}"
+                            f"{dim_green(device)}")
+                    maybe_type_annotation = f': "{core}"' if type(meta_val) is Tensor \
+                        else f': "{type(meta_val).__name__}({core})"'
+                elif isinstance(meta_val, TensorMetadata):
                     maybe_type_annotation = \
-                        f': "{_dtype_abbr(meta_val.dtype)}[{", ".join(str(s) for s in shape)}]"'
+                        f': "{_dtype_abbr(meta_val.dtype)}{_shape_str(meta_val.shape)}"'
             if node.op == "placeholder":
                 assert isinstance(node.target, str)
                 maybe_default_arg = "" if not node.args else f" = {_get_repr(node.args[0])}"
@@ -445,6 +464,34 @@ class CodeGen:
 {prologue}
 {code}"""
         return PythonCode(fn_code, globals_)
+
+
+def _identity_str(s: str) -> str:
+    return s
+
+
+def _color(code: str) -> Callable[[str], str]:
+    def paint(s: str) -> str:
+        return f"{code}{s}\033[0m"
+    return paint
+
+
+def _shape_str(shape: Any) -> str:
+    return f"[{', '.join(str(x) for x in shape)}]"
+
+
+_stack_line = re.compile(r"^File \"(.+)\", line (\d+), in (.+)$")
+
+
+def _parse_stack_trace(stack_trace: str) -> str | None:
+    """The innermost frame of a recorded stack as `File: path:line in name, code: line`."""
+    lines = stack_trace.strip().split("\n")
+    for index in range(len(lines) - 2, -1, -1):
+        matched = _stack_line.match(lines[index].strip())
+        if matched:
+            file, lineno, name = matched.groups()
+            return f"File: {file}:{lineno} in {name}, code: {lines[index + 1].strip()}"
+    return None
 
 
 class _FindNodesLookupTable:
@@ -696,7 +743,9 @@ class Graph:
         return _snake_case(op)
 
     # ------------------------------------------------------------------ code and printing
-    def python_code(self, root_module: str, *, verbose: bool = False) -> PythonCode:
+    def python_code(self, root_module: str, *, verbose: bool = False,
+                    include_stride: bool = False, include_device: bool = False,
+                    colored: bool = False) -> PythonCode:
         """The graph as the source of a `forward` method (attributes are looked up on
         `root_module`, usually "self") and the globals it needs."""
         # Names in the code come from a fresh namespace, so that locals (the nodes' names)
@@ -708,7 +757,10 @@ class Graph:
 
         with _override_node_repr(self, node_repr):
             return self._codegen._gen_python_code(self.nodes, root_module, namespace,
-                                                  verbose=verbose)
+                                                  verbose=verbose,
+                                                  include_stride=include_stride,
+                                                  include_device=include_device,
+                                                  colored=colored)
 
     def __str__(self) -> str:
         placeholder_names: list[str] = []

@@ -11,20 +11,18 @@ from __future__ import annotations
 import copy
 import itertools
 import linecache
-import os
 import sys
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-import autodiff
-import backends
 from autodiff.nn import Module, Parameter
 from autodiff.nn.modules.module import _addindent
 from autodiff.tensor import Tensor
 
 from .graph import Graph, PythonCode, _custom_builtins
 from .node import Node
+from .proxy import _LIBRARY_DIRS
 
 __all__ = ["GraphModule", "reduce_graph_module"]
 
@@ -184,10 +182,6 @@ class _WrappedCall:
                 print(_WrappedCall._generate_error_message(topmost), file=sys.stderr)
                 raise error.with_traceback(None)  # noqa: B904
             raise
-
-
-_LIBRARY_DIRS = tuple(os.path.dirname(os.path.abspath(str(package.__file__))) + os.sep
-                      for package in (autodiff, backends))
 
 
 def _is_library_file(filename: str) -> bool:
@@ -352,9 +346,12 @@ class GraphModule(Module):
             self.delete_submodule(name)
 
     # ------------------------------------------------------------------ printing
-    def print_readable(self, print_output: bool = True) -> str:
-        """The module as a class with its generated forward, nested GraphModules after it."""
-        return _print_readable(self, self._get_name(), print_output)
+    def print_readable(self, print_output: bool = True, include_stride: bool = False,
+                       include_device: bool = False, colored: bool = False) -> str:
+        """The module as a class with its generated forward (values annotated with what
+        ShapeProp or `meta["val"]` recorded), nested GraphModules after it."""
+        return _print_readable(self, self._get_name(), print_output, include_stride,
+                               include_device, colored)
 
     def __str__(self) -> str:
         orig_str = super().__str__()
@@ -392,15 +389,21 @@ class GraphModule(Module):
         return res
 
 
-def _print_readable(module: GraphModule, module_name: str, print_output: bool) -> str:
-    verbose_python_code = module.graph.python_code(root_module="self", verbose=True)
+def _print_readable(module: GraphModule, module_name: str, print_output: bool,
+                    include_stride: bool = False, include_device: bool = False,
+                    colored: bool = False) -> str:
+    verbose_python_code = module.graph.python_code(
+        root_module="self", verbose=True, include_stride=include_stride,
+        include_device=include_device, colored=colored)
     module_code = verbose_python_code.src.lstrip("\n")
     module_code = f"class {module_name}(torch.nn.Module):\n" + module_code
     module_code = _addindent(module_code, 4)
     submodule_code_list = [""]
     for submodule_name, submodule in module.named_children():
         if isinstance(submodule, GraphModule):
-            submodule_code_list.append(_print_readable(submodule, submodule_name, False))
+            submodule_code_list.append(_print_readable(submodule, submodule_name, False,
+                                                       include_stride, include_device,
+                                                       colored))
     submodule_code = _addindent("\n".join(submodule_code_list), 4)
     output = module_code + submodule_code
     if print_output:

@@ -12,6 +12,8 @@ import dis
 import enum
 import inspect
 import operator
+import os
+import traceback
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import fields, is_dataclass
@@ -21,6 +23,10 @@ from autodiff.overrides import is_tensor_method_or_property
 
 from .graph import Graph, magic_methods, reflectable_magic_methods
 from .node import Argument, Node, Target, map_aggregate, map_arg
+
+# Frames in these folders are the library's, not the traced program's.
+_LIBRARY_DIRS = tuple(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), package) + os.sep for package in ("autodiff", "backends"))
 
 __all__ = ["Attribute", "GraphAppendingTracer", "ParameterProxy", "Proxy", "Scope",
            "ScopeContextManager", "TraceError", "TracerBase"]
@@ -81,12 +87,22 @@ class TracerBase:
         if self.module_stack:
             node.meta["nn_module_stack"] = copy.copy(self.module_stack)
         if self.record_stack_traces and not node.stack_trace:
-            import traceback
-            frames = [frame for frame in traceback.extract_stack()
-                      if "/autodiff/fx/" not in frame.filename.replace("\\", "/")]
+            frames = self._filter_traceback_frames(traceback.extract_stack())
             if frames:
-                node.stack_trace = "".join(traceback.format_list(frames)).strip()
+                node.stack_trace = "".join(frames.format()).strip()
         return node
+
+    def _filter_traceback_frames(self, user_stack_summary: traceback.StackSummary
+                                 ) -> traceback.StackSummary:
+        """The frames a node's stack trace keeps: from the first `forward` on (none without
+        one), without autodiff's own."""
+        first_forward = next((index for index, frame in enumerate(user_stack_summary)
+                              if frame.name == "forward"), None)
+        if first_forward is None:
+            return traceback.StackSummary.from_list([])
+        return traceback.StackSummary.from_list(
+            [frame for frame in user_stack_summary[first_forward:]
+             if not frame.filename.startswith(_LIBRARY_DIRS)])
 
     def proxy(self, node: Node) -> Proxy:
         return Proxy(node, self)

@@ -584,3 +584,17 @@ def test_wrapped_builtin_len():
     assert [n.target for n in gm.graph.nodes if n.op == "call_function"] == [len, operator.mul]
     assert "len_1 = len(x)" in gm.code
     assert autodiff.equal(gm(autodiff.ones(3)), autodiff.full((3,), 3.0))
+
+
+def test_recorded_stack_traces_summarised_in_readable_code():
+    class Recording(fx.Tracer):
+        record_stack_traces = True
+
+    module = Net()
+    gm = fx.GraphModule(module, Recording().trace(module))
+    traces = [n.stack_trace for n in gm.graph.nodes if n.op == "call_module"]
+    assert traces[0].splitlines()[-1].strip() == "return self.linear(x).relu()"
+    assert "autodiff/fx" not in traces[0]
+    lines = gm.print_readable(print_output=False).splitlines()
+    assert lines[2].startswith("        # File: ") and lines[2].endswith(
+        " in forward, code: return self.linear(x).relu()")

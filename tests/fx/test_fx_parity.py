@@ -177,3 +177,15 @@ def test_graph_built_by_hand_matches_torch():
     node = next(iter(ours.nodes))
     their_node = next(iter(theirs.nodes))
     assert node.format_node() == their_node.format_node()
+
+
+def test_print_readable_annotations_match_torch():
+    def readable(lib, module):
+        gm = module.symbolic_trace(cases.modules(lib))
+        for node in gm.graph.nodes:
+            if node.op not in ("placeholder", "output"):
+                node.meta["val"] = lib.ones(2, 3)
+        return gm.print_readable(print_output=False, include_stride=True, include_device=True,
+                                 colored=True)
+
+    assert readable(autodiff, fx) == readable(torch, torch_fx)
