@@ -20,6 +20,7 @@ from dataclasses import fields, is_dataclass
 from typing import Any
 
 from autodiff.overrides import is_tensor_method_or_property
+from autodiff.torch_function import switch
 
 from .graph import Graph, magic_methods, reflectable_magic_methods
 from .node import Argument, Node, Target, map_aggregate, map_arg
@@ -211,6 +212,9 @@ class Proxy:
             tracer = GraphAppendingTracer(node.graph)
         self.tracer = tracer
         self.node = node
+        if not switch.classes:
+            # Tensor's own methods must ask the protocol too (`tensor * proxy` is recorded)
+            switch.class_seen()
 
     def __repr__(self) -> str:
         return f"Proxy({self.node.name})"

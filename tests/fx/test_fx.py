@@ -598,3 +598,12 @@ def test_recorded_stack_traces_summarised_in_readable_code():
     lines = gm.print_readable(print_output=False).splitlines()
     assert lines[2].startswith("        # File: ") and lines[2].endswith(
         " in forward, code: return self.linear(x).relu()")
+
+
+def test_tensor_on_the_left_of_a_proxy():
+    constant = autodiff.arange(3.0)
+    gm = fx.symbolic_trace(lambda x: constant * x + constant.add(x))
+    methods = [n.target for n in gm.graph.nodes if n.op == "call_method"]
+    assert methods[1] == "add" and methods[0] in ("mul", "__mul__")
+    x = autodiff.ones(3)
+    assert autodiff.equal(gm(x), constant * x + constant.add(x))
