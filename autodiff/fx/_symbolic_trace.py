@@ -323,11 +323,6 @@ class Tracer(TracerBase):
                 fn = root
             tracer_cls = getattr(self, "__class__", None)
             self.graph = Graph(tracer_cls=tracer_cls)
-            if hasattr(fn, "__code__"):
-                code = fn.__code__
-                self.graph._co_fields = {"co_name": code.co_name,
-                                         "co_filename": code.co_filename,
-                                         "co_firstlineno": code.co_firstlineno}
             # Tensors held as plain attributes (not parameters or buffers) are read by get_attr.
             self.tensor_attrs: dict[Any, str] = {}
 
