@@ -154,6 +154,7 @@ from .utils.dlpack import from_dlpack, to_dlpack
 
 # Questions about a tensor
 from .inspection import (
+    _assert,
     get_device,
     is_distributed,
     is_floating_point,

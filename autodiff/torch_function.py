@@ -285,7 +285,8 @@ def overridable(function: Callable[..., Any], module: str) -> Callable[..., Any]
     return public
 
 
-_wrapped: dict[int, Callable[..., Any]] = {}  # id(function) -> its public wrapper
+# (id(function), exported name for an alias) -> its public wrapper
+_wrapped: dict[tuple[int, str], Callable[..., Any]] = {}
 
 
 def make_namespace_overridable(namespace: dict[str, Any], module: str,
@@ -298,10 +299,15 @@ def make_namespace_overridable(namespace: dict[str, Any], module: str,
             continue
         if hasattr(value, "_torch_function_of"):
             continue
-        public = _wrapped.get(id(value))
+        # An alias (`arctan` of `atan`, `qr` of `torch_qr`) is a function of its own named as
+        # exported, as PyTorch's are: handlers and fx graphs see the name the user called.
+        key = (id(value), name if name != value.__name__ else "")
+        public = _wrapped.get(key)
         if public is None:
             public = overridable(value, module)
-            _wrapped[id(value)] = public
+            if key[1]:
+                public.__name__ = public.__qualname__ = name
+            _wrapped[key] = public
             _originals_alive.append(value)
         namespace[name] = public
 
