@@ -122,6 +122,11 @@ def mode_enabled() -> bool:
 # Classes whose instances never take a call over; a Tensor subclass that opts out joins them.
 plain_types: set[type] = {int, float, bool, complex, str, type(None), slice, type(Ellipsis),
                           bytes}
+# Tensor subclasses whose handler is looked up at every call, never taken for plain once asked:
+# those defining `__torch_dispatch__`, which are often given a `__torch_function__` after the
+# class is made (PyTorch's swap-tensors recipe assigns one to opt back in). Their ops run
+# through Python dispatch anyway, so the lookup is a small part of a call.
+asked_every_call: set[type] = set()
 
 
 def takes_over(kind: type) -> bool:
@@ -142,9 +147,11 @@ def overloaded_args(args: Iterable[Any], kwargs: dict[str, Any] | None = None) -
         if kind in plain_types:
             continue
         if not takes_over(kind):
-            if kind is not list and kind is not tuple:
+            if kind is not list and kind is not tuple and kind not in asked_every_call:
                 plain_types.add(kind)  # asked once: the next call finds it at once
             continue
+        if not switch.classes:  # Tensor's methods must ask from now on too
+            switch.class_seen()
         kind = protocol_class(kind)
         if any(protocol_class(type(seen)) is kind for seen in found):
             continue
@@ -262,11 +269,7 @@ def _check(public: Callable[..., Any], function: Callable[..., Any], args: tuple
            kwargs: dict[str, Any]) -> Any:
     """A public function's slow path: some argument is not plainly inert, or the switch is on."""
     overloaded = overloaded_args(args, kwargs)
-    if overloaded:
-        if not switch.classes:  # Tensor's methods must ask from now on too
-            switch.class_seen()
-        return dispatch(public, overloaded, args, kwargs)
-    if mode_enabled():
+    if overloaded or mode_enabled():
         return dispatch(public, overloaded, args, kwargs)
     return function(*args, **kwargs)
 
@@ -457,6 +460,10 @@ def subclass_created(cls: type) -> None:
     own = vars(cls)
     if "__torch_dispatch__" in own and "__torch_function__" not in own:
         cls.__torch_function__ = _disabled_torch_function_impl  # type: ignore[attr-defined]
+    if getattr(cls, "__torch_dispatch__", None) is not None:
+        asked_every_call.add(cls)
+        if not takes_over(cls):
+            return
     if not takes_over(cls):
         plain_types.add(cls)
     elif cls.__module__.startswith("autodiff."):
