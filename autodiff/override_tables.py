@@ -160,7 +160,13 @@ def is_tensor_method_or_property(func: Callable[..., Any]) -> bool:
 
 
 def make_namespaces_overridable() -> None:
-    """Give each public function of the namespaces its `__torch_function__` wrapper."""
+    """Give each public function of the namespaces its `__torch_function__` wrapper (those of
+    nn.functional, linalg, special and fft have theirs already: each module makes its own at
+    its end). A function several namespaces share is named in messages after the first of
+    NAMESPACES holding it (`torch.relu`, not `torch.nn.functional.relu`)."""
     for namespace in NAMESPACES:
         make_namespace_overridable(vars(_module(namespace)), namespace,
                                    IGNORED.get(namespace, ()))
+    for namespace in reversed(NAMESPACES):
+        for public in _public_functions(namespace).values():
+            public._torch_function_namespace = namespace  # type: ignore[attr-defined]
