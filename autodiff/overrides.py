@@ -36,6 +36,7 @@ from .torch_function import (
     takes_over,
 )
 from .torch_function import convert as _convert
+from .user_warnings import skip_frames_of, warn
 
 __all__ = [
     "BaseTorchFunctionMode",
@@ -97,6 +98,9 @@ def handle_torch_function(public_api: Callable[..., Any], relevant_args: Iterabl
     return dispatch(public_api, overloaded_args(relevant_args), args, kwargs)
 
 
+skip_frames_of(handle_torch_function)  # as the protocol's own frames (user_warnings.py)
+
+
 def wrap_torch_function(dispatcher: Callable[..., Iterable[Any]]
                         ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: the function goes through `__torch_function__` for the arguments
@@ -146,10 +150,9 @@ class TorchFunctionMode:
 
     @classmethod
     def push(cls, *args: Any, **kwargs: Any) -> TorchFunctionMode:
-        import warnings
 
-        warnings.warn("`Mode.push()` is no longer necessary and can be replaced with just "
-                      "`with Mode()`", stacklevel=2)
+        warn("`Mode.push()` is no longer necessary and can be replaced with just "
+             "`with Mode()`", stacklevel=2)
         return cls(*args, **kwargs)
 
 

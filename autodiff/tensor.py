@@ -4,7 +4,6 @@ graph. Every method is a one-line call into `autodiff/ops`; no math happens here
 from __future__ import annotations
 
 import copy
-import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RemovableHandle
 from .ops import fill_arguments as _fill_arguments
 from .sparse_coo import SparseCOO
+from .user_warnings import skip_frames_of, warn
 
 if TYPE_CHECKING:
     from .node import Node
@@ -326,7 +326,7 @@ class Tensor:
     @property
     def grad(self) -> Tensor | None:
         if self.grad_fn is not None and not self._retains_grad:
-            warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+            warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
@@ -492,14 +492,14 @@ class Tensor:
     # What autograd no longer has (Variable's volatile flag, reinforce), as PyTorch answers.
     @property
     def volatile(self) -> bool:
-        warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning,
-                      stacklevel=2)
+        warn("volatile was removed (Variable.volatile is always False)", UserWarning,
+             stacklevel=2)
         return False
 
     @volatile.setter
     def volatile(self, value: Any) -> None:
-        warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` "
-                      "instead.", UserWarning, stacklevel=2)
+        warn("volatile was removed and now has no effect. Use `with torch.no_grad():` "
+             "instead.", UserWarning, stacklevel=2)
 
     def reinforce(self, reward: Any) -> None:
         raise RuntimeError(_REINFORCE_REMOVED)
@@ -2329,6 +2329,8 @@ from . import torch_function as _torch_function  # noqa: E402
 # Arguments of these classes never take a call over through `__torch_function__`.
 _torch_function.plain_types.update((Tensor, dtypes.dtype, Size, Device, layouts.layout,
                                     layouts.memory_format))
+# The default handler is one of the protocol's frames, which warnings point past.
+skip_frames_of(Tensor.__torch_function__.__func__)
 
 from . import autograd  # noqa: E402
 from . import creation as _creation  # noqa: E402

@@ -23,10 +23,11 @@ from __future__ import annotations
 import functools
 import threading
 import types
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from .user_warnings import skip_frames_of, warn
 
 
 # ----------------------------------------------------------------------------- the switch
@@ -213,9 +214,9 @@ def dispatch(public_api: Callable[..., Any], overloaded: list[Any], args: tuple[
     for arg in overloaded:
         handler = arg.__torch_function__
         if not isinstance(handler, types.MethodType) or handler.__self__ is arg:
-            warnings.warn("Defining your `__torch_function__` as a plain method is deprecated "
-                          "and will be an error in future, please define it as a classmethod.",
-                          DeprecationWarning, stacklevel=3)
+            warn("Defining your `__torch_function__` as a plain method is deprecated "
+                 "and will be an error in future, please define it as a classmethod.",
+                 DeprecationWarning, stacklevel=2)
         result = handler(public_api, kinds, args, kwargs)
         if result is not NotImplemented:
             return result
@@ -282,6 +283,7 @@ def overridable(function: Callable[..., Any], module: str) -> Callable[..., Any]
             return function(*args, **kwargs)
         return _check(public, function, args, kwargs)
 
+    skip_frames_of(public)  # warnings point past it (user_warnings.py)
     functools.update_wrapper(public, function)  # its __module__ stays the op's home
     public._torch_function_of = function  # type: ignore[attr-defined]
     public._torch_function_namespace = module  # type: ignore[attr-defined]
@@ -389,6 +391,7 @@ def _dispatching_property(original: property, name: str) -> property:
             return
         original.__set__(self, value)
 
+    skip_frames_of(get, set_)
     current = property(get, set_ if original.fset is not None else None,
                        original.fdel, original.__doc__)
     _property_names[current] = name
@@ -532,3 +535,10 @@ def convert(result: Any, cls: type) -> Any:
         except TypeError:  # a named tuple (return_types) takes its fields one by one
             return type(result)(*items)
     return result
+
+
+# A warning raised through the protocol points past its frames and the handlers it calls
+# (user_warnings.py), where it would point without the protocol.
+skip_frames_of(_check, TensorMethod.__call__, default_torch_function,
+               _disabled_torch_function_impl)
+skip_frames_of(dispatch, handlers_called_by=True)

@@ -16,7 +16,6 @@ import contextlib
 import functools
 import inspect
 import math
-import warnings
 from collections.abc import Callable, Iterator
 from itertools import chain
 from types import FunctionType, ModuleType
@@ -25,6 +24,7 @@ from typing import Any, ClassVar
 from autodiff.nn import Module, Parameter, Sequential
 from autodiff.tensor import Tensor
 
+from ..user_warnings import warn
 from .graph import Graph
 from .graph_module import GraphModule
 from .node import Argument, map_aggregate
@@ -286,7 +286,7 @@ class Tracer(TracerBase):
                         (out, f"{name} has been specialized to have value None but got another "
                               "value"), {})
                 else:
-                    warnings.warn(
+                    warn(
                         f"Was not able to add assertion to guarantee correct input {name} to "
                         "specialized function. It is up to the user to make sure that your "
                         "inputs match the inputs you specialized the function with.",

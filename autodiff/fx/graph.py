@@ -16,12 +16,12 @@ import keyword
 import math
 import os
 import re
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..user_warnings import warn
 from .immutable_collections import immutable_dict
 from .node import (
     Argument,
@@ -650,7 +650,7 @@ class Graph:
         if to_erase.graph is not self:
             raise RuntimeError(f"Attempting to remove {to_erase} from wrong graph!")
         if to_erase._erased:
-            warnings.warn(f"erase_node({to_erase}) on an already erased node", stacklevel=2)
+            warn(f"erase_node({to_erase}) on an already erased node", stacklevel=2)
             return
         owner = self.owning_module
         if owner is not None:
@@ -689,11 +689,11 @@ class Graph:
         """Fetch the parameter, buffer or submodule at dotted path `qualified_name`."""
         owner = self.owning_module
         if owner is not None and not _get_attr_reference_exists(owner, qualified_name):
-            warnings.warn("Attempted to insert a get_attr Node with no underlying reference in "
-                          "the owning GraphModule! Call GraphModule.add_submodule to add the "
-                          "necessary submodule, GraphModule.add_parameter to add the necessary "
-                          "Parameter, or nn.Module.register_buffer to add the necessary buffer",
-                          stacklevel=2)
+            warn("Attempted to insert a get_attr Node with no underlying reference in "
+                 "the owning GraphModule! Call GraphModule.add_submodule to add the "
+                 "necessary submodule, GraphModule.add_parameter to add the necessary "
+                 "Parameter, or nn.Module.register_buffer to add the necessary buffer",
+                 stacklevel=2)
         return self.create_node("get_attr", qualified_name, type_expr=type_expr)
 
     def call_module(self, module_name: str, args: tuple[Argument, ...] | None = None,
@@ -705,10 +705,10 @@ class Graph:
             try:
                 owner.get_submodule(module_name)
             except AttributeError:
-                warnings.warn("Attempted to insert a call_module Node with no underlying "
-                              "reference in the owning GraphModule! Call "
-                              "GraphModule.add_submodule to add the necessary submodule",
-                              stacklevel=2)
+                warn("Attempted to insert a call_module Node with no underlying "
+                     "reference in the owning GraphModule! Call "
+                     "GraphModule.add_submodule to add the necessary submodule",
+                     stacklevel=2)
         return self.create_node("call_module", module_name, args, kwargs, type_expr=type_expr)
 
     def call_method(self, method_name: str, args: tuple[Argument, ...] | None = None,
@@ -907,7 +907,7 @@ def _get_attr_reference_exists(module: Any, qualified_name: str) -> bool:
     try:
         submodule = module.get_submodule(module_path)
     except AttributeError:
-        warnings.warn(f"Failed to fetch module {module_path}!", stacklevel=3)
+        warn(f"Failed to fetch module {module_path}!", stacklevel=3)
         return False
     if not hasattr(submodule, name):
         return False

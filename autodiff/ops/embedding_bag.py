@@ -16,7 +16,6 @@ for them), and an empty list of bags gives an empty result (PyTorch crashes).
 from __future__ import annotations
 
 import itertools
-import warnings
 from typing import Any
 
 from .. import dtypes
@@ -25,6 +24,7 @@ from ..creation import zeros
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
 from ..tensor import Tensor, _wrap
+from ..user_warnings import warn
 from .indexing import same_device_index
 from .joining import stack
 from .sparse import SPARSE_BY_FREQ, embedding_renorm_, inverse_frequency, sparse_weight_grad
@@ -201,7 +201,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     input, or the runs of a 1-D input that `offsets` start. `sparse=True` gives the weight a
     sparse COO gradient (one entry per looked-up index)."""
     if weight.dtype is dtypes.int64 and input.dtype.is_floating_point:
-        warnings.warn(
+        warn(
             "Argument order of nn.functional.embedding_bag was changed. Usage "
             "`embedding_bag(weight, input, ...)` is deprecated, and should now be "
             "`embedding_bag(input, weight, ...)`.", UserWarning, stacklevel=2)

@@ -10,7 +10,6 @@ upper-left (or square) as `is_causal=True`, lower-right through the materialized
 
 from __future__ import annotations
 
-import warnings
 from enum import IntEnum, auto
 from typing import Any
 
@@ -18,6 +17,7 @@ from ... import creation, dtypes
 from ...ops.attention import scaled_dot_product_attention
 from ...ops.diagonal import tril
 from ...tensor import Tensor
+from ...user_warnings import warn
 
 __all__ = ["CausalBias", "CausalVariant", "causal_lower_right", "causal_upper_left"]
 
@@ -44,8 +44,8 @@ class CausalBias(Tensor):
         self.seq_len_q = seq_len_q
         self.seq_len_kv = seq_len_kv
         if seq_len_q > seq_len_kv and variant == CausalVariant.LOWER_RIGHT:
-            warnings.warn("Lower right causal bias will produce NaNs in the output when "
-                          "seq_len_q > seq_len_kv!", stacklevel=2)
+            warn("Lower right causal bias will produce NaNs in the output when "
+                 "seq_len_q > seq_len_kv!", stacklevel=2)
 
     def _upper_left(self, device: Any) -> Tensor:
         return tril(creation.ones(self.seq_len_q, self.seq_len_kv, device=device,
