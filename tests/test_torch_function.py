@@ -341,3 +341,82 @@ def test_plain_tensors_take_no_dispatch() -> None:
     if not torch_function.switch.on:
         assert isinstance(vars(autodiff.Tensor)["add"], type(lambda: 0))
     assert autodiff.overrides.has_torch_function((autodiff.ones(1), 1.0)) is False
+
+
+def test_a_handler_given_after_the_class_is_made_is_asked() -> None:
+    """A class with `__torch_dispatch__` opts out of the protocol; a `__torch_function__`
+    assigned later (the swap-tensors recipe) is asked from then on, by functions, methods and
+    `has_torch_function`, as PyTorch looks the handler up at every call."""
+    seen: list[str | None] = []
+
+    def scenario(lib: Any) -> Any:
+        class Wrapper(lib.Tensor):
+            @classmethod
+            def __torch_dispatch__(cls, func: Any, types: Any, args: Any = (),
+                                   kwargs: Any = None) -> Any:
+                raise NotImplementedError
+
+        def handler(cls: Any, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            seen.append(_name(lib, func))
+            return "handled"
+
+        w = lib.Tensor._make_wrapper_subclass(Wrapper, (2,), dtype=lib.float32)
+        before = lib.overrides.has_torch_function((w,))
+        Wrapper.__torch_function__ = classmethod(handler)
+        return (before, lib.overrides.has_torch_function((w,)), lib.add(w, 1), w.sum(),
+                w.module_load(lib.ones(2)))
+
+    assert _same_on_both(scenario) == (False, True, "handled", "handled", "handled")
+    assert seen[:3] == ["torch.add", "torch.Tensor.sum", "torch.Tensor.module_load"]
+
+
+def test_no_default_or_table_of_autodiff_holds_an_unwrapped_public_function() -> None:
+    """Every public function a module of autodiff binds at import time (a default argument, a
+    class attribute, a table) is the `__torch_function__` wrapper users get: identity checks
+    (`activation is F.relu`) and calls through the protocol then hold for it."""
+    import sys
+    import types
+
+    from autodiff import torch_function
+
+    originals = {id(public._torch_function_of): public._torch_function_of
+                 for public in torch_function._wrapped.values()}
+
+    def unwrapped(value: Any) -> bool:
+        return id(value) in originals and originals[id(value)] is value
+
+    found: list[str] = []
+
+    def look_in(where: str, value: Any, depth: int = 0) -> None:
+        if unwrapped(value):
+            found.append(f"{where}: {value.__name__}")
+        elif isinstance(value, types.FunctionType):
+            look_in_defaults(where, value)
+        elif isinstance(value, (staticmethod, classmethod)):
+            look_in(where, value.__func__, depth)
+        elif depth < 3 and isinstance(value, dict):
+            for key, item in list(value.items()):
+                look_in(f"{where}[{key!r}]", key, depth + 1)
+                look_in(f"{where}[{key!r}]", item, depth + 1)
+        elif depth < 3 and isinstance(value, (list, tuple, set, frozenset)):
+            for item in list(value):
+                look_in(where, item, depth + 1)
+        elif isinstance(value, type) and value.__module__.startswith("autodiff") and depth == 0:
+            for name, item in vars(value).items():
+                look_in(f"{where}.{name}", item, 1)
+
+    def look_in_defaults(where: str, function: types.FunctionType) -> None:
+        for default in (*(function.__defaults__ or ()),
+                        *(function.__kwdefaults__ or {}).values()):
+            look_in(f"{where} (default)", default, 1)
+
+    # A module's own global names for functions are left alone: its calls of them need not go
+    # through the protocol.
+    for module_name, module in list(sys.modules.items()):
+        if module_name.startswith("autodiff") and module_name != "autodiff.torch_function":
+            for name, value in list(vars(module).items()):
+                if isinstance(value, types.FunctionType):
+                    look_in_defaults(f"{module_name}.{name}", value)
+                elif not isinstance(value, types.ModuleType) and name != "__builtins__":
+                    look_in(f"{module_name}.{name}", value)
+    assert found == []
