@@ -131,9 +131,15 @@ asked_every_call: set[type] = set()
 
 
 def takes_over(kind: type) -> bool:
-    """Whether instances of `kind` take calls over through `__torch_function__`."""
+    """Whether instances of `kind` take calls over through `__torch_function__`. PyTorch's own
+    handlers (its Tensor's default and its opt-out, which a torch.Tensor handed to
+    `from_dlpack` carries) know only PyTorch's functions: its tensors are plain here."""
     handler = getattr(kind, "__torch_function__", None)
-    return handler is not None and handler is not _disabled_impl_function
+    return (handler is not None and handler is not _disabled_impl_function
+            and getattr(handler, "__module__", None) not in _PYTORCHS_HANDLER_MODULES)
+
+
+_PYTORCHS_HANDLER_MODULES = frozenset({"torch._tensor", "torch._C"})
 
 
 def overloaded_args(args: Iterable[Any], kwargs: dict[str, Any] | None = None) -> list[Any]:
