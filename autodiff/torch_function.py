@@ -12,7 +12,10 @@ What it costs a program that uses none of it:
   dispatching properties in place of its methods and properties (`install`), which ask first;
   `uninstall` puts the originals back when only modes had asked and the last one closes.
 - A public function is one wrapper (`overridable`) that looks at its arguments' classes, one
-  set lookup each (plain Tensors, numbers, dtypes, ...), before calling the function.
+  set lookup each (plain Tensors, numbers, dtypes, ...), before calling the function. Once the
+  switch is on, Tensor's methods and properties make the same test first, so plain tensors
+  still go straight to them while no mode is open.
+- Warnings raised under the wrappers point past them (`user_warnings.py`).
 
 A TensorMethod compares equal to (and hashes as) the function it stands for, so tables keyed by
 `Tensor.add` taken before the switch turned on still find the calls handed to them.
@@ -33,13 +36,16 @@ from .user_warnings import skip_frames_of, warn
 # ----------------------------------------------------------------------------- the switch
 class _Switch:
     """`on` while Tensor's methods ask for the protocol: some class has asked for it (for good)
-    or some mode is open (counted over all threads)."""
+    or some mode is open (counted over all threads). `modes_open` says the latter alone: while
+    it is False, a call whose arguments are all plain (`_all_plain`) goes straight to its
+    function, the switch on or not."""
 
-    __slots__ = ("_lock", "_modes", "classes", "on")
+    __slots__ = ("_lock", "_modes", "classes", "modes_open", "on")
 
     def __init__(self) -> None:
         self.on = False
         self.classes = False
+        self.modes_open = False
         self._modes = 0
         self._lock = threading.Lock()
 
@@ -65,6 +71,7 @@ class _Switch:
         elif self.on and not wanted:
             _tensor_methods.uninstall()
         self.on = wanted
+        self.modes_open = self._modes > 0
 
 
 switch = _Switch()
@@ -285,7 +292,7 @@ def overridable(function: Callable[..., Any], module: str) -> Callable[..., Any]
     """`function` as the public function of namespace `module` ("autodiff.linalg"): the call
     goes through `__torch_function__` where an argument or a mode asks for it."""
     def public(*args: Any, **kwargs: Any) -> Any:
-        if not switch.on and _all_plain(args, kwargs):
+        if not switch.modes_open and _all_plain(args, kwargs):
             return function(*args, **kwargs)
         return _check(public, function, args, kwargs)
 
@@ -344,6 +351,8 @@ class TensorMethod:
         return types.MethodType(self, instance)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not switch.modes_open and _all_plain(args, kwargs):
+            return self.original(*args, **kwargs)
         if local.subclasses_disabled and not local.modes:
             return self.original(*args, **kwargs)
         overloaded = overloaded_args(args, kwargs)
@@ -385,12 +394,17 @@ def _dispatching_property(original: property, name: str) -> property:
     """A property that asks the protocol before running `original`'s accessors (PyTorch hands
     `Tensor.<name>.__get__` / `__set__` to the handlers)."""
     def get(self: Any) -> Any:
+        if not switch.modes_open and self.__class__ in plain_types:
+            return original.__get__(self)
         overloaded = overloaded_args((self,))
         if overloaded or mode_enabled():
             return dispatch(current.__get__, overloaded, (self,), {})
         return original.__get__(self)
 
     def set_(self: Any, value: Any) -> None:
+        if not switch.modes_open and _all_plain((self, value), {}):
+            original.__set__(self, value)
+            return
         overloaded = overloaded_args((self, value))
         if overloaded or mode_enabled():
             dispatch(current.__set__, overloaded, (self, value), {})
