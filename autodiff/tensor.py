@@ -2330,7 +2330,7 @@ from . import torch_function as _torch_function  # noqa: E402
 _torch_function.plain_types.update((Tensor, dtypes.dtype, Size, Device, layouts.layout,
                                     layouts.memory_format))
 # The default handler is one of the protocol's frames, which warnings point past.
-skip_frames_of(Tensor.__torch_function__.__func__)
+skip_frames_of(vars(Tensor)["__torch_function__"].__func__)
 
 from . import autograd  # noqa: E402
 from . import creation as _creation  # noqa: E402
