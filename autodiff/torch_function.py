@@ -24,6 +24,7 @@ A TensorMethod compares equal to (and hashes as) the function it stands for, so 
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 import types
 from collections.abc import Callable, Iterable, Iterator
@@ -331,6 +332,18 @@ def make_namespace_overridable(namespace: dict[str, Any], module: str,
 
 
 _originals_alive: list[Any] = []  # keeps the ids in `_wrapped` unique
+
+
+def exported_path(obj: Any) -> tuple[str, str] | None:
+    """(namespace, name) where a public function's wrapper is found, for pickling it by
+    reference: its `__module__` is the wrapped function's, whose module holds that function
+    (a module's `activation=F.relu` holds the wrapper). None for anything else."""
+    namespace = getattr(obj, "_torch_function_namespace", None)
+    if type(obj) is not types.FunctionType or not isinstance(namespace, str):
+        return None
+    module = sys.modules.get(namespace)
+    name: str = obj.__name__
+    return (namespace, name) if getattr(module, name, None) is obj else None
 
 
 # ----------------------------------------------------------------------------- Tensor's methods

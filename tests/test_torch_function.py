@@ -420,3 +420,19 @@ def test_no_default_or_table_of_autodiff_holds_an_unwrapped_public_function() ->
                 elif not isinstance(value, types.ModuleType) and name != "__builtins__":
                     look_in(f"{module_name}.{name}", value)
     assert found == []
+
+
+def test_save_and_load_keep_public_wrappers() -> None:
+    """autodiff.save writes a public function's wrapper by its namespace and exported name (its
+    defining module holds the function it wraps): a layer's `activation=F.relu` default and an
+    alias come back as the same objects."""
+    import io
+
+    layer = autodiff.nn.TransformerEncoderLayer(8, 2)
+    stream = io.BytesIO()
+    autodiff.save({"layer": layer, "alias": autodiff.arctan}, stream)
+    stream.seek(0)
+    loaded = autodiff.load(stream, weights_only=False)
+    assert loaded["layer"].activation is autodiff.nn.functional.relu
+    assert loaded["layer"].activation_relu_or_gelu == 1
+    assert loaded["alias"] is autodiff.arctan
