@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 from .compiler.tracing import current as current_tracer
 from .compiler.tracing import state as tracing_state
 from .grad_mode import state as grad_state
+from .layout_dispatch import LayoutData
 from .node import AccumulateGrad, Node, anomaly_state
 from .profiling import Range, profiler_state
 from .saved import RELEASED, holds_array
@@ -499,7 +500,7 @@ def _add_to_buffer(buffers: dict[Node, list[Any]], node: Node, output_nr: int, g
         owned.discard(previous)
         owned.discard(grad)
         # A 0-d sum may be a NumPy scalar: immutable, so `.grad` must not take it.
-        if (not summed._batched and type(summed._data) is not SparseCOO
+        if (not summed._batched and not isinstance(summed._data, LayoutData)
                 and summed._backend.is_exclusive(summed._data)):
             owned.add(summed)
 
@@ -556,7 +557,8 @@ def _made_here(node: Node, grad: Tensor, grads: list[Any], input_grads: tuple[An
     if node._custom or node._post_hooks is not None or grad._batched:  # batched: vmap's
         return False
     data = grad._data
-    if type(data) is SparseCOO:  # sparse gradients are summed out of place, never stolen
+    # Gradients without one array (sparse, masked) are summed out of place, never stolen.
+    if isinstance(data, LayoutData):
         return False
     for given in grads:
         if given is not None and (given is grad or given._data is data):
@@ -708,7 +710,7 @@ def _accumulate(node: AccumulateGrad, grad: Tensor | None, create_graph: bool, t
         if old is None:
             if take:
                 new = grad
-            elif type(grad._data) is SparseCOO:
+            elif isinstance(grad._data, LayoutData):  # sparse, masked: no one array to copy
                 new = grad.clone()
             elif create_graph:
                 new = _wrap(grad._backend.zeros_like(grad._data), grad._backend).copy_(grad)
@@ -716,7 +718,8 @@ def _accumulate(node: AccumulateGrad, grad: Tensor | None, create_graph: bool, t
                 new = _wrap(grad._backend.asarray(grad._data, copy=True), grad._backend)
             variable._grad = new
             undo.append(node.forget_grad)  # a bound method: cheaper to make than a _PutBack
-        elif create_graph or type(grad._data) is SparseCOO or type(old._data) is SparseCOO:
+        elif create_graph or isinstance(grad._data, LayoutData) \
+                or isinstance(old._data, LayoutData):
             variable._grad = _sum(old, grad)
             undo.append(_PutBack(node, variable, old))
         else:

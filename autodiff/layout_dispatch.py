@@ -39,6 +39,18 @@ class LayoutData:
         raise NotImplementedError
 
 
+    def map_values(self, args: tuple[Any, ...], function: Any) -> Any:
+        """An elementwise op computed outside `Function.apply` (isnan, comparisons) of `args`,
+        one of which holds this layout data: `function(*args)` computed the layout's way, or
+        None where the layout has none (the op then fails on this data as on any non-array)."""
+        return None
+
+    def take_in_place(self, tensor: Any, compute: Any) -> Any:
+        """An in-place op on `tensor`, which holds this layout data: `compute(tensor)` is the
+        op out of place; the tensor takes its result the layout's way and is returned, or
+        None where the layout has no way."""
+        return None
+
     def refuse(self, operator: str, tensor: Any) -> NoReturn:
         """PyTorch's refusal of operator `operator` ('aten::argmax', 'aten::all.dim') for
         `tensor`, which holds this layout data."""

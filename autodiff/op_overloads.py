@@ -135,6 +135,8 @@ class _OpNamespace:
 
 
 aten = _OpNamespace("aten", _OVERLOADS)
+# torch.ops.<namespace> of the operators torch.library defines (`_library/operators.py`).
+USER_NAMESPACES: dict[str, Any] = {}
 
 # The few overloads that run when called (what `__torch_dispatch__` handlers call on the
 # tensors they wrap: python_dispatch.py registers them).

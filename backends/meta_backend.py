@@ -52,6 +52,11 @@ class MetaBackend(NumpyBackend):
             if callable(member) and not isinstance(member, type):
                 setattr(self, name, _blanking(member))
 
+    def out_argument(self, function: Callable[..., Any]) -> str | None:
+        # No buffers to plan on arrays without values; NumPy's ufuncs in a compiled program
+        # are the CPU backend's (a compiled program plans buffers for one backend only).
+        return None
+
     def blank(self, shape: Shape, dtype: Any) -> Array:
         """An array of `shape` and `dtype` (a NumPy dtype) holding one element."""
         return blank(shape, dtype)

@@ -168,6 +168,19 @@ def grad(
     input_tuple = _as_tuple(inputs)
     if not input_tuple:
         raise RuntimeError("grad requires non-empty inputs.")
+    if any(type(tensor) is not Tensor for tensor in (*output_tuple, *input_tuple)):
+        from ..masked import maskedtensor
+
+        masked = maskedtensor.graph_tensors
+        output_tuple, input_tuple, masks = masked(output_tuple), masked(input_tuple), \
+            maskedtensor.masks(input_tuple)
+        if grad_outputs is not None:
+            grad_outputs = masked(_as_tuple(grad_outputs))
+        if any(mask is not None for mask in masks):
+            gradients = grad(output_tuple, input_tuple, grad_outputs, retain_graph,
+                             create_graph, only_inputs, allow_unused, is_grads_batched,
+                             materialize_grads)
+            return maskedtensor.with_masks(gradients, masks)
     for tensor in input_tuple:
         if not isinstance(tensor, Tensor):
             raise TypeError(f"grad(): inputs must be Tensors, got {type(tensor).__name__}")

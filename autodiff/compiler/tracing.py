@@ -494,6 +494,41 @@ class Tracer:
             return
         self.append(step)
 
+    def record_opaque(self, name: str, kernel: Callable[..., Any], args: tuple[Any, ...],
+                      kwargs: dict[str, Any], pure: bool) -> Any:
+        """A call the trace does not look into (a custom operator's kernel, written with any
+        library): it runs now on the real arrays with nothing inside recorded, and is one
+        step that runs it again on the replay's arrays, as torch.compile calls a custom op."""
+        from ..tensor import _wrap
+
+        call = _OpaqueCall(kernel, args, kwargs)
+        if call.differentiable():  # its own ops would record nodes over the real arrays
+            self.graph_break(f"custom operator {name} recording its own autograd graph")
+            return kernel(*args, **kwargs)
+        arrays = call.arrays()
+        self.depth += 1
+        try:
+            result, made = call.run(_unwrap(arrays), keep=True)
+        finally:
+            self.depth -= 1
+        outputs: int | tuple[int, ...] | None
+        if made is None:
+            outputs = None
+        elif isinstance(made, tuple):
+            outputs = tuple(self.new_value(item._data) for item in made)
+        else:
+            outputs = self.new_value(made._data)
+        self.append(Step(name, call, tuple(_template(self, None, arrays)), {}, outputs, pure))
+        # New Tensors around the proxies: a returned Tensor may be one the function keeps
+        # (a cache), whose array must stay its own.
+        if made is None:
+            return result
+        if isinstance(outputs, int):
+            return _wrap(Traced(self, made._data, outputs), made._backend)
+        proxies = [_wrap(Traced(self, tensor._data, vid), tensor._backend)
+                   for tensor, vid in zip(made, outputs)]  # type: ignore[arg-type]
+        return type(result)(proxies)
+
     def record_operator(self, function: Callable[..., Any], *operands: Any,
                         **kwargs: Any) -> Traced:
         """A binary or unary array operator (or ufunc) on a proxy: a new value."""
@@ -503,6 +538,69 @@ class Tracer:
                          _template(self, None, operands), _template(self, None, kwargs),
                          outputs, True))
         return Traced(self, result, outputs)
+
+
+class _OpaqueCall:
+    """A kernel on Tensors as a function of the arrays of its Tensor arguments (Tensors in
+    lists too): each call wraps the arrays it is given in new Tensors in their places, and
+    returns the arrays of the Tensors the kernel returned."""
+
+    def __init__(self, kernel: Callable[..., Any], args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> None:
+        from ..tensor import Tensor
+
+        self.kernel = kernel
+        self.args = args
+        self.kwargs = kwargs
+        self.tensors = [tensor for value in (*args, *kwargs.values())
+                        for tensor in ([value] if isinstance(value, Tensor) else
+                                       value if isinstance(value, list) else [])
+                        if isinstance(tensor, Tensor)]
+        self.__name__ = getattr(kernel, "__name__", "custom_op")
+
+    def differentiable(self) -> bool:
+        from ..grad_mode import state as grad_state
+
+        return grad_state.enabled and any(tensor._requires_grad for tensor in self.tensors)
+
+    def arrays(self) -> list[Any]:
+        return [tensor._data for tensor in self.tensors]
+
+    def run(self, arrays: list[Any], keep: bool = False) -> Any:
+        from ..tensor import Tensor, _wrap
+
+        fresh = iter([_wrap(array, tensor._backend)
+                      for array, tensor in zip(arrays, self.tensors)])
+        replaced = {id(tensor): next(fresh) for tensor in self.tensors}
+
+        def swap(value: Any) -> Any:
+            if isinstance(value, Tensor):
+                return replaced[id(value)]
+            if isinstance(value, list):
+                return [swap(item) for item in value]
+            return value
+
+        result = self.kernel(*[swap(value) for value in self.args],
+                             **{key: swap(value) for key, value in self.kwargs.items()})
+        if isinstance(result, Tensor):
+            made: Any = result
+        elif isinstance(result, (tuple, list)) and all(isinstance(item, Tensor)
+                                                       for item in result):
+            made = tuple(result)
+        elif result is None:
+            made = None
+        else:
+            raise CompileError("a custom operator returning numbers cannot be compiled")
+        if keep:
+            return result, made
+        if made is None:
+            return None
+        if isinstance(made, tuple):
+            return tuple(tensor._data for tensor in made)
+        return made._data
+
+    def __call__(self, *arrays: Any) -> Any:
+        return self.run(list(arrays))
 
 
 _INPLACE = {"+": operator.iadd, "-": operator.isub, "*": operator.imul, "/": operator.itruediv,

@@ -125,7 +125,7 @@ def _softmax(op: type[Function], nested: Any, dim: int) -> Tensor:
     """Softmax over a regular dim of each component (PyTorch refuses dim 0 and a ragged dim)."""
     if dim == 0:
         if nested.layout is layouts.jagged:
-            raise RuntimeError(f"{op.__name__.lower()}(): not supported when reducing across the "
+            raise RuntimeError(f"{op._op_name.lower()}(): not supported when reducing across the "
                                "batch dimension for NestedTensor")
         raise RuntimeError("Cannot apply softmax across nested dimension 0")
     if dim == nested.dim() - 1:  # the rows of a packed buffer are the components' rows

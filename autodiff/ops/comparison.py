@@ -15,7 +15,7 @@ from ..batching.dispatch import elementwise_op, function_rule
 from ..creation import zeros_like
 from ..function import Function, _raise_device_mismatch
 from ..jvp_rules import zero_tangent
-from ..layout_dispatch import dense_only
+from ..layout_dispatch import LayoutData, dense_only, layout_data
 from ..sparse_coo import SparseCOO
 from ..sparse_dispatch import refuse_operator
 from ..tensor import Tensor, _wrap
@@ -41,7 +41,15 @@ def _compare(name: str, input: Tensor, other: Any) -> Tensor:
     if type(a) is SparseCOO or type(b) is SparseCOO:  # PyTorch compares no sparse tensors
         overload = "Tensor" if isinstance(other, Tensor) else "Scalar"
         refuse_operator(f"aten::{_ATEN_NAMES[name]}.{overload}", backend.device)
-    return _wrap(_compared(backend, name, a, b), backend)
+    try:
+        return _wrap(_compared(backend, name, a, b), backend)
+    except Exception:  # free until it catches, as Function.apply's layout hook
+        layout = layout_data((input, other))
+        mapped = None if layout is None else layout.map_values(
+            (input, other), lambda x, y: _compare(name, x, y))
+        if mapped is None:
+            raise
+        return mapped
 
 
 _ATEN_NAMES = {"equal": "eq", "not_equal": "ne", "greater": "gt", "greater_equal": "ge",
@@ -276,10 +284,16 @@ def _infinity(input: Tensor, side: str) -> Tensor:
 
 def value_test(input: Tensor, test: Any) -> Tensor:
     """`test(array)`, a bool array that is False at 0, as a tensor; of a sparse tensor's
-    values at its indices, as PyTorch's sparse kernels give it."""
-    if type(input._data) is SparseCOO:
+    values at its indices, as PyTorch's sparse kernels give it; of a masked tensor's data,
+    the mask kept."""
+    data = input._data
+    if type(data) is SparseCOO:
         return values_mapped(input, test)
-    return _wrap(test(input._data), input._backend)
+    if isinstance(data, LayoutData):
+        mapped = data.map_values((input,), lambda inner: value_test(inner, test))
+        if mapped is not None:
+            return mapped
+    return _wrap(test(data), input._backend)
 
 
 @elementwise_op

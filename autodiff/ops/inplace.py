@@ -32,6 +32,7 @@ from ..dual import state as _dual_state
 from ..function import Function, _new
 from ..grad_mode import state as _grad_state
 from ..jvp_rules import zero_tangent
+from ..layout_dispatch import LayoutData
 from ..node import move_retains_grad, sequence_nrs
 from ..op_modes import op_mode_state
 from ..saved import saved_tensors_hooks_state
@@ -115,9 +116,14 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
         return batched_inplace(tensor, others, compute)
     recording = is_recording(tensor, others)
     check_inplace(tensor, recording)
-    if type(tensor._data) is SparseCOO:
+    data = tensor._data
+    if type(data) is SparseCOO:
         return _into_sparse(tensor, compute, recording)
-    if not tensor._data.shape:
+    if isinstance(data, LayoutData):  # a masked tensor: the layout takes the result
+        taken = data.take_in_place(tensor, compute)
+        if taken is not None:
+            return taken
+    if not data.shape:
         own_array(tensor)
     if recording:
         return _record(tensor, compute)
@@ -544,8 +550,8 @@ def _write_direct(name: str, tensor: Tensor, other: Any, alpha: Any) -> bool:
         return False  # true division and negative powers need PyTorch's checks
     try:
         _ARRAY_INPLACE[name](data, value)
-    except TypeError:  # a sparse operand is no array: the general path takes it (or refuses)
-        if type(data) is SparseCOO or type(value) is SparseCOO:
+    except TypeError:  # layout data is no array: the general path takes it (or refuses)
+        if isinstance(data, LayoutData) or isinstance(value, LayoutData):
             return False
         raise
     return True

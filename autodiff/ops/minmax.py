@@ -15,6 +15,7 @@ from ..batching.dispatch import dim_op
 from ..function import Function
 from ..jvp_rules import jvp_from_backward, picked_jvp, reduction_jvp
 from ..layout_dispatch import dense_only
+from ..overrides import handle_torch_function, has_torch_function
 from ..saved_fields import InputSizes, every_dim_empty, fields, saved, saved_array, value
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import invalid_arguments
@@ -202,12 +203,16 @@ _AMAX_OUT = same("Expected the dtype for input and out to match, but got {result
 @takes_out(_AMAX_OUT)
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """The largest elements over `dim` (all dims by default); ties share the gradient."""
+    if type(input) is not Tensor and has_torch_function((input,)):
+        return handle_torch_function(amax, (input,), input, dim, keepdim)
     return Amax.apply(input, axes=reduction_axes(dim, input._data.ndim), keepdim=keepdim)
 
 
 @takes_out(_AMAX_OUT)
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """The smallest elements over `dim` (all dims by default); ties share the gradient."""
+    if type(input) is not Tensor and has_torch_function((input,)):
+        return handle_torch_function(amin, (input,), input, dim, keepdim)
     return Amin.apply(input, axes=reduction_axes(dim, input._data.ndim), keepdim=keepdim)
 
 
@@ -240,6 +245,8 @@ def _arg_reduce(name: str, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
 @dim_op
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """The index of the largest element (in the flattened tensor when `dim` is None)."""
+    if type(input) is not Tensor and has_torch_function((input,)):
+        return handle_torch_function(argmax, (input,), input, dim, keepdim)
     return _arg_reduce("argmax", input, dim, keepdim)
 
 
@@ -247,6 +254,8 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 @dim_op
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """The index of the smallest element (in the flattened tensor when `dim` is None)."""
+    if type(input) is not Tensor and has_torch_function((input,)):
+        return handle_torch_function(argmin, (input,), input, dim, keepdim)
     return _arg_reduce("argmin", input, dim, keepdim)
 
 

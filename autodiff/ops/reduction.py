@@ -19,6 +19,7 @@ from ..creation import ones_like
 from ..function import Function
 from ..jvp_rules import auto_linear, reduction_jvp
 from ..layout_dispatch import dense_only
+from ..overrides import handle_torch_function, has_torch_function
 from ..saved_fields import (
     Computed,
     InputNumel,
@@ -101,6 +102,8 @@ def _full_reduction_without_out(name: str, dim_type: str) -> Any:
 @autocast_op("sum")
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,
         dtype: Any = None) -> Tensor:
+    if type(input) is not Tensor and has_torch_function((input,)):
+        return handle_torch_function(sum, (input,), input, dim, keepdim, dtype=dtype)
     axes = reduction_axes(dim, input._data.ndim)
     dtype_name = None if dtype is None else dtypes.to_dtype(dtype).name
     op = Sum if dim is None else SumDim
@@ -143,6 +146,8 @@ class MeanDim(Mean):
 @takes_out(lambda input, *args, **kwargs: INTO_FLOAT if input.dtype.is_floating_point else CAST)
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
+    if type(input) is not Tensor and has_torch_function((input,)):
+        return handle_torch_function(mean, (input,), input, dim, keepdim, dtype=dtype)
     kind = input.dtype if dtype is None else dtypes.to_dtype(dtype)
     if not (kind.is_floating_point or kind.is_complex):
         raise RuntimeError(
@@ -224,6 +229,8 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
     """The product of the elements (along `dim`, an int as in PyTorch). Integers and bools
     multiply as int64; the gradient is right with zeros (one or several)."""
+    if type(input) is not Tensor and has_torch_function((input,)):
+        return handle_torch_function(prod, (input,), input, dim, keepdim, dtype=dtype)
     if dim is not None and not isinstance(dim, int):
         raise invalid_arguments("prod", (dim,), {}, (
             "*, torch.dtype dtype = None",
@@ -381,6 +388,9 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
     sum((x - mean)^2) / max(0, N - correction) as in PyTorch. float32 accumulates in float64.
     dim=() reduces every dim, and so does its gradient (PyTorch's backward takes N = 1 there
     and gives inf)."""
+    if type(input) is not Tensor and has_torch_function((input,)):
+        return handle_torch_function(var, (input,), input, dim, unbiased=unbiased,
+                                     keepdim=keepdim, correction=correction)
     return _var_std(Var, "var", input, dim, unbiased, keepdim, correction)
 
 
@@ -388,6 +398,9 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None) -> Tensor:
     """Standard deviation over `dim` (see `var`)."""
+    if type(input) is not Tensor and has_torch_function((input,)):
+        return handle_torch_function(std, (input,), input, dim, unbiased=unbiased,
+                                     keepdim=keepdim, correction=correction)
     return _var_std(Std, "std", input, dim, unbiased, keepdim, correction)
 
 
@@ -441,6 +454,8 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
          dtype: Any = None) -> Tensor:
     """torch.norm, dispatched as PyTorch does: linalg.vector_norm for a number `p` and for
     'fro' over at most two dims, linalg.matrix_norm for the other strings ('nuc')."""
+    if type(input) is not Tensor and has_torch_function((input,)):
+        return handle_torch_function(norm, (input,), input, p, dim, keepdim, dtype=dtype)
     dims = [dim] if isinstance(dim, int) else dim
     if isinstance(p, str):
         if p == "fro" and (dims is None or len(dims) <= 2):
@@ -469,6 +484,8 @@ def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 @dim_op
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Whether every element (along `dim`) is nonzero; a bool tensor outside the graph."""
+    if type(input) is not Tensor and has_torch_function((input,)):
+        return handle_torch_function(all, (input,), input, dim, keepdim)
     dense_only("aten::all" if dim is None else "aten::all.dim", input)
     backend = input._backend
     axes = reduction_axes(dim, input._data.ndim)

@@ -137,7 +137,7 @@ class _OnValuesOf:
         values = op.apply(sparse_values(sparse), *args, **kwargs)
         node = _VALUES_NODES.get(op)
         if node is None:  # the result's node carries the op's name, as PyTorch's does
-            node = _VALUES_NODES[op] = type(f"Sparse{op.__name__}", (SparseCooTensor,),
+            node = _VALUES_NODES[op] = type(f"Sparse{op._op_name}", (SparseCooTensor,),
                                              {"node_name": op.node_name})
         data = sparse._data
         return node.apply(values, indices=data.indices, shape=data.shape, coalesced=True)

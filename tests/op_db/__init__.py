@@ -20,6 +20,7 @@ from .info import BINARY_SHAPES, UNARY_SHAPES, OpInfo, Sample
 from .inplace import INPLACE, INPLACE_FUNCTIONS
 from .linalg import LINALG
 from .loss import LOSS
+from .masked import MASKED
 from .math import MATH
 from .normalization import NORMALIZATION
 from .pooling import POOLING
@@ -37,6 +38,7 @@ OP_DB: list[OpInfo] = [
     *SORTING_TABLE,
     *CONV, *POOLING, *NORMALIZATION, *RESAMPLING, *ATTENTION, *RNN, *MATH, *SPECIAL,
     *COMPLEX, *DECOMPOSITIONS, *FFT_OPS, *SPECTRAL, *VARIATES, *INPLACE_FUNCTIONS, *SPARSE,
+    *MASKED,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]

@@ -65,9 +65,6 @@ class Program:
 
 # What stops programs today. The reason names the missing feature; the error is the text the
 # program stops with (the last line of its traceback must contain it).
-TORCH_LIBRARY = Stop("torch.library (custom_op, register_fake, register_autograd, opcheck)",
-                     "module 'autodiff' has no attribute 'library'")
-MASKED = Stop("torch.masked (MaskedTensor, masked_tensor)", "No module named 'autodiff.masked'")
 QUANTIZATION = Stop("torch.quantization / torch.ao.quantization (quantize_dynamic, qint8)",
                     "No module named 'autodiff.quantization'")
 
@@ -123,7 +120,7 @@ PROGRAMS = [
     Program("chatbot"),
     Program("data_loading"),
     Program("text_sentiment_ngrams"),
-    Program("maskedtensor_adagrad", MASKED),
+    Program("maskedtensor_adagrad", compare=True),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),
@@ -176,9 +173,16 @@ PROGRAMS = [
     Program("fx_wrap_output_dynamically"),
     Program("fx_module_tracer"),
     Program("fx_primitive_library"),
+    # pytorch/tutorials, prototype_source
+    Program("maskedtensor_overview", compare=True),
+    Program("maskedtensor_sparsity", compare=True),
+    Program("maskedtensor_advanced_semantics", compare=True),
     # pytorch/tutorials, advanced_source
     Program("numpy_extensions", compare=True),
-    Program("python_custom_ops", TORCH_LIBRARY, compare=True),
+    Program("python_custom_ops", compare=True),
+    Program("python_custom_ops_functional", compare=True),
+    Program("python_custom_ops_mutable", compare=True),
+    Program("python_custom_ops_registrations", compare=True),
     Program("neural_style", compare=True),
     Program("visualizing_gradients", compare=True),
 ]

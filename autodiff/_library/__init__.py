@@ -1,0 +1,2 @@
+"""torch._library: the machinery behind `autodiff.library` (schemas, operators, custom ops,
+their autograd kernels, opcheck)."""
