@@ -637,6 +637,7 @@ from .ops.normalization import layer_norm
 
 # Compilation (torch.compile)
 from .compiler.compiled import compile, compile_stats, reset_compile_stats
+from . import _dynamo, _logging, compiler, functional
 
 # Saving and printing
 from .serialization import load, save

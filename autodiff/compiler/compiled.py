@@ -28,11 +28,12 @@ import backends
 from .. import autocast_state
 from ..batching.levels import levels as vmap_levels
 from ..dual import state as dual_state
+from ..nn.modules.module import Module
 from ..node import anomaly_state
 from ..profiling import profiler_state
 from ..saved import saved_tensors_hooks_state
 from ..tensor import Tensor, _wrap
-from . import blocking, checks, config, fusion, guards, passes, tracing
+from . import blocking, checks, config, fusion, guards, passes, switches, tracing
 from .program import Program
 
 OPTIONS = {"constant_folding": True, "dead_code_elimination": True, "buffer_planning": True,
@@ -66,6 +67,24 @@ class CompileStats:
 
 STATS = CompileStats()
 _log = logging.getLogger("autodiff.compile")
+_recompiles_log = logging.getLogger("autodiff.compile.recompiles")
+_graph_breaks_log = logging.getLogger("autodiff.compile.graph_breaks")
+_graph_log = logging.getLogger("autodiff.compile.graph")
+_output_code_log = logging.getLogger("autodiff.compile.output_code")
+_fusion_log = logging.getLogger("autodiff.compile.fusion")
+
+
+class _Logs:
+    """Which of the compiler's artifacts are logged (`autodiff._logging.set_logs`)."""
+
+    recompiles = False
+    graph_breaks = False
+    graph = False
+    output_code = False
+    fusion = False
+
+
+_logs = _Logs()
 
 
 class FailOnRecompileLimitHit(Exception):
@@ -119,7 +138,7 @@ class _Result:
         self.position, self.backend = position, backend
 
 
-class CompiledFunction:
+class CompiledFunction(switches.Forgetful):
     """A function (or module) compiled with `autodiff.compile`."""
 
     def __init__(self, function: Callable[..., Any], fullgraph: bool,
@@ -132,9 +151,11 @@ class CompiledFunction:
         self._recent: list[Entry] = []  # the entries last used, whose checks a call tries
         self._mode_breaks: set[str] = set()
         self._warned_limit = False
+        self._eager_first_done = False  # the "eager_then_compile" stance's first call
         # Read once, when compiled: the variable is for switching compilation off per run.
         self.disabled = os.environ.get("AUTODIFF_COMPILE") == "0"
         functools.update_wrapper(self, function, updated=())
+        switches.COMPILED.add(self)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         function = self.function
@@ -142,6 +163,9 @@ class CompiledFunction:
             _count("disabled_calls", self.stats)
             return function(*args, **kwargs)
         if tracing.state.tracer is not None:  # inside another compiled function's trace
+            return function(*args, **kwargs)
+        if switches.state.stance is not switches.DEFAULT and self._eager_by_stance():
+            _count("eager_calls", self.stats)
             return function(*args, **kwargs)
         if (profiler_state.active or anomaly_state.recording or dual_state.enabled
                 or vmap_levels.depth or saved_tensors_hooks_state.open):
@@ -174,9 +198,17 @@ class CompiledFunction:
         key = (arguments_key, guards.state_key(found), autocast_state.signature(),
                guards.plain_key(roots))
         entry = self.cache.get(key)
+        if (entry is None and switches.state.stance is not switches.DEFAULT
+                and self._new_by_stance()):
+            _count("eager_calls", self.stats)
+            return function(*args, **kwargs)
         if entry is None and len(self.cache) >= config.recompile_limit:
             return self._past_recompile_limit(args, kwargs)
         if entry is None:
+            if self.cache and _logs.recompiles:
+                _recompiles_log.debug("Recompiling function %s\n    triggered by: %s",
+                                      _where(function), _what_changed(next(reversed(self.cache)),
+                                                                      key))
             if extra:  # the arguments' own containers are checked by content, not identity
                 inside = guards.containers_in(extra)
                 structure.lists = [item for item in structure.lists if id(item) not in inside]
@@ -187,6 +219,39 @@ class CompiledFunction:
         return self._run(entry, arguments, _inputs_of(entry, [*arguments, *found.tensors]),
                          args, kwargs)
 
+    def forget(self) -> None:
+        """Drop every program (`autodiff.compiler.reset`): the next call traces afresh."""
+        self.cache.clear()
+        self._recent.clear()
+        self._mode_breaks.clear()
+        self._warned_limit = False
+        self._eager_first_done = False
+
+    def _eager_by_stance(self) -> bool:
+        """Whether the stance runs this call eagerly, whatever its signature."""
+        current = switches.state.stance
+        switches.check(current)
+        if current.stance == "force_eager" or current.backend == "eager":
+            return True
+        if current.stance in ("eager_then_compile", "aot_eager_then_compile") \
+                and not self._eager_first_done and not self.cache:
+            self._eager_first_done = True
+            return True
+        return False
+
+    def _new_by_stance(self) -> bool:
+        """A call with a new signature: whether the stance runs it eagerly instead of tracing
+        (or raises, under "fail_on_recompile")."""
+        current = switches.state.stance.stance
+        if current == "fail_on_recompile":
+            code = _code_of(self.function)
+            where = (f"filename: '{code.co_filename}', function name: '{code.co_name}', "
+                     f"line number: {code.co_firstlineno}" if code is not None
+                     else f"function: {self.function!r}")
+            raise RuntimeError("Detected recompile when torch.compile stance is "
+                               f"'fail_on_recompile'. {where}")
+        return current == "eager_on_recompile"
+
     def _past_recompile_limit(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """A new signature once `config.recompile_limit` signatures are traced: PyTorch's
         failure under fullgraph=True or fail_on_recompile_limit_hit, else an eager call (the
@@ -196,10 +261,7 @@ class CompiledFunction:
             raise FailOnRecompileLimitHit(f"Hard failure due to {why}")
         if not self._warned_limit:
             self._warned_limit = True
-            code = getattr(self.function, "__code__", None) or getattr(
-                getattr(self.function, "forward", None), "__code__", None)
-            where = (f"'{code.co_name}' ({code.co_filename}:{code.co_firstlineno})"
-                     if code is not None else repr(self.function))
+            where = _where(self.function)
             _log.warning("autodiff.compile hit config.recompile_limit (%s)\n"
                          "   function: %s\n"
                          "   last reason: a new signature (shapes, dtypes, devices, "
@@ -259,6 +321,7 @@ class CompiledFunction:
                roots: list[Any], arguments: list[Tensor], args: tuple[Any, ...],
                kwargs: dict[str, Any]) -> Any:
         _count("traces", self.stats)
+        _log.debug("tracing %s (signature %d)", _where(self.function), len(self.cache))
         tracer = tracing.Tracer(self.fullgraph)
         tracer.kernel_operations = self.options["kernel_operations"]
         entry = Entry()
@@ -305,12 +368,17 @@ class CompiledFunction:
             for item in tracer.breaks:
                 self.stats.graph_breaks.append(item)
                 STATS.graph_breaks.append(item)
+                if _logs.graph_breaks:
+                    _graph_breaks_log.debug("Graph break in %s: %s at %s", _where(self.function),
+                                            item.reason, item.location)
         else:
             try:
                 self._make_program(entry, tracer, arguments, found, after, before, result)
             except _NotReplayable as why:
                 entry.reason = str(why)
                 entry.program = None
+        _log.debug("traced %s: %s", _where(self.function),
+                   "a program" if entry.program is not None else f"runs eagerly ({entry.reason})")
         if entry.reason is not None and self.fullgraph and not tracer.breaks:
             raise tracing.CompileError(f"autodiff.compile(fullgraph=True): {entry.reason}")
         entry.hold = [found.tensors, arguments]
@@ -409,6 +477,24 @@ class CompiledFunction:
         program.build()
         entry.finish = _finisher(entry, len(arguments))
         entry.program = program
+        if _logs.graph or _logs.output_code or _logs.fusion:
+            self._log_program(program)
+
+    def _log_program(self, program: Program) -> None:
+        where = _where(self.function)
+        if _logs.graph:
+            _graph_log.debug("TRACED GRAPH of %s: %d steps (%d removed as dead code, %d made "
+                             "constants), %d inputs, %d outputs\n%s", where, len(program.steps),
+                             program.removed, program.folded, len(program.inputs),
+                             len(program.outputs), program.source)
+        if _logs.output_code:
+            _output_code_log.debug("Output code of %s:\n%s", where, program.listing())
+        if _logs.fusion:
+            runs = "".join(f"\n    blocked run: {run.stop - run.start} elementwise steps over "
+                           f"{run.shape}, {run.rows} rows per block" for run in program.blocks)
+            _fusion_log.debug("Fusion decisions for %s: %d cross_entropy forward/gradient "
+                              "pairs fused, %d elementwise runs blocked%s", where,
+                              program.fused, len(program.blocks), runs)
 
     # ----------------------------------------------------------------------------- explain
     def explain(self) -> str:
@@ -434,6 +520,62 @@ class CompiledFunction:
         parts.append(f"# traces {stats.traces}, replays {stats.replays}, eager calls "
                      f"{stats.eager_calls}, graph breaks {len(stats.graph_breaks)}")
         return "\n".join(parts)
+
+
+class OptimizedModule(Module):
+    """What `compile(module)` returns: a Module (it fits in a ModuleList, trains, saves) whose
+    calls run the original module, `_orig_mod`, through its compiled function. Its state_dict
+    keys are the original's under `_orig_mod.`; attributes it lacks are read from the original,
+    as PyTorch's OptimizedModule does."""
+
+    def __init__(self, module: Module, compiled: CompiledFunction) -> None:
+        super().__init__()
+        self._orig_mod = module
+        self._compiled = compiled
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self._compiled(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name == "_orig_mod":
+                raise
+            return getattr(self._orig_mod, name)
+
+    @property
+    def stats(self) -> CompileStats:
+        return self._compiled.stats
+
+    def explain(self) -> str:
+        return self._compiled.explain()
+
+
+def _code_of(function: Any) -> Any:
+    return getattr(function, "__code__", None) or getattr(
+        getattr(function, "forward", None), "__code__", None)
+
+
+def _where(function: Any) -> str:
+    code = _code_of(function)
+    return (f"'{code.co_name}' ({code.co_filename}:{code.co_firstlineno})"
+            if code is not None else repr(function))
+
+
+_KEY_PARTS = ("the arguments (their types, shapes, dtypes, devices or requires_grad, or a "
+              "plain argument's value)",
+              "the state the function reaches (parameters, gradients, optimizer state and "
+              "hyperparameters, modules' flags and plain attributes)",
+              "the autocast state",
+              "a number or string the function reads from its closure or globals")
+
+
+def _what_changed(previous: tuple[Any, ...], key: tuple[Any, ...]) -> str:
+    """Which parts of a signature differ from the last one traced."""
+    changed = [part for part, old, new in zip(_KEY_PARTS, previous, key, strict=True)
+               if old != new]
+    return "; ".join(changed) or "a new signature"
 
 
 _NOTHING = guards.Reach()
@@ -606,7 +748,10 @@ def compile(model: Callable[..., Any] | None = None, *, fullgraph: bool = False,
     def wrap(function: Callable[..., Any]) -> Any:
         if disable or backend == "eager":
             return function
-        return CompiledFunction(function, fullgraph, chosen)
+        compiled = CompiledFunction(function, fullgraph, chosen)
+        if isinstance(function, Module):
+            return OptimizedModule(function, compiled)
+        return compiled
 
     if model is None:
         return wrap

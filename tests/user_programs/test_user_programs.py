@@ -65,6 +65,15 @@ class Program:
 
 # What stops programs today. The reason names the missing feature; the error is the text the
 # program stops with (the last line of its traceback must contain it).
+TORCH_JIT = Stop("torch.jit (TorchScript: trace, script, save, load)",
+                 "module 'autodiff' has no attribute 'jit'")
+TORCH_EXPORT = Stop("torch.export (export, ExportedProgram, Dim)",
+                    "No module named 'autodiff.export'")
+COMPILED_AUTOGRAD = Stop("compiled autograd (torch._dynamo.config.compiled_autograd, "
+                         "torch._dynamo.compiled_autograd)",
+                         "torch._dynamo.config.compiled_autograd does not exist in autodiff")
+FOREACH = Stop("torch._foreach_* (the foreach op family: _foreach_copy_, _foreach_add_, ...)",
+               "module 'autodiff' has no attribute '_foreach_copy_'")
 QUANTIZATION = Stop("torch.quantization / torch.ao.quantization (quantize_dynamic, qint8)",
                     "No module named 'autodiff.quantization'")
 
@@ -79,9 +88,12 @@ PROGRAMS = [
     # beginner_source/introyt, blitz, nn_tutorial
     Program("introyt_tensors_deeper", compare=True),
     Program("introyt_autograd", compare=True),
+    Program("introyt_models", compare=True),
+    Program("introyt_training"),
     Program("blitz_autograd"),
     Program("blitz_neural_networks"),
     Program("blitz_cifar10"),
+    Program("data_parallel_tutorial", compare=True),
     Program("nn_tutorial"),
     # beginner_source/examples_*: Learning PyTorch with Examples
     Program("polynomial_tensor"),
@@ -111,6 +123,9 @@ PROGRAMS = [
     Program("memory_format"),
     Program("control_flow_operators"),
     Program("transformer_building_blocks"),
+    Program("torch_compile_tutorial"),
+    Program("torch_export_tutorial", TORCH_EXPORT),
+    Program("compiled_autograd_tutorial", COMPILED_AUTOGRAD),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
     Program("fx_conv_bn_fuser", compare=True),
@@ -121,6 +136,7 @@ PROGRAMS = [
     Program("data_loading"),
     Program("text_sentiment_ngrams"),
     Program("maskedtensor_adagrad", compare=True),
+    Program("intro_to_torchscript", TORCH_JIT),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),
@@ -142,6 +158,14 @@ PROGRAMS = [
     Program("recipe_amp"),
     Program("recipe_benchmark"),
     Program("recipe_dynamic_quantization", QUANTIZATION),
+    # recipes_source
+    Program("recipe_inspecting_model_parameters", compare=True),
+    # torch.compile's recipes: not compared (inductor compiles for a minute on PyTorch)
+    Program("compiling_optimizer"),
+    Program("compiler_set_stance"),
+    Program("regional_compilation"),
+    Program("recipe_torch_logs"),
+    Program("foreach_map", FOREACH),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
@@ -173,6 +197,7 @@ PROGRAMS = [
     Program("fx_wrap_output_dynamically"),
     Program("fx_module_tracer"),
     Program("fx_primitive_library"),
+    Program("mingpt"),
     # pytorch/tutorials, prototype_source
     Program("maskedtensor_overview", compare=True),
     Program("maskedtensor_sparsity", compare=True),

@@ -1,0 +1,25 @@
+"""autodiff.functional (torch.functional): the tensor functions PyTorch writes in Python rather
+than as ATen ops, under the same names as on `autodiff` itself, each imported from the module
+of `autodiff/ops` that defines it. (PyTorch's svd_lowrank and pca_lowrank are not in autodiff.)"""
+
+from __future__ import annotations
+
+from .ops.combining import broadcast_shapes, broadcast_tensors, cartesian_prod, meshgrid
+from .ops.diagonal import block_diag
+from .ops.distance import cdist
+from .ops.einsum import einsum, tensordot
+from .ops.flat_indexing import unravel_index
+from .ops.joining import split
+from .ops.lu import torch_lu as lu
+from .ops.products import chain_matmul
+from .ops.reduction import norm
+from .ops.shape import atleast_1d, atleast_2d, atleast_3d
+from .ops.spectral import istft, stft
+from .ops.unique import unique, unique_consecutive
+
+__all__ = [
+    "atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "broadcast_shapes",
+    "broadcast_tensors", "cartesian_prod", "cdist", "chain_matmul", "einsum", "istft", "lu",
+    "meshgrid", "norm", "split", "stft", "tensordot", "unique", "unique_consecutive",
+    "unravel_index",
+]
