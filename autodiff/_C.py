@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
-from .overrides import DisableTorchFunctionSubclass
+from .torch_function import (
+    DisableTorchFunction,
+    DisableTorchFunctionSubclass,
+    _disabled_torch_function_impl,
+)
+from .torch_function import mode_enabled as _is_torch_function_mode_enabled
 
-__all__ = ["DisableTorchFunctionSubclass"]
+__all__ = ["DisableTorchFunction", "DisableTorchFunctionSubclass",
+           "_disabled_torch_function_impl", "_is_torch_function_mode_enabled"]

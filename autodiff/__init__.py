@@ -156,6 +156,7 @@ from .utils.dlpack import from_dlpack, to_dlpack
 
 # Questions about a tensor
 from .inspection import (
+    _assert,
     get_device,
     is_distributed,
     is_floating_point,
@@ -671,3 +672,9 @@ del _nn_quantized
 # isort: on
 
 __version__ = "0.1.0"
+
+# Every public function of autodiff, nn.functional, linalg, special and fft goes through
+# `__torch_function__` (torch_function.py): each namespace's functions get their wrapper.
+from .override_tables import make_namespaces_overridable as _make_namespaces_overridable  # noqa: E402
+
+_make_namespaces_overridable()

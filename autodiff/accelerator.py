@@ -5,13 +5,13 @@ error."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import backends
 from backends import Device
 
 from . import cuda
+from .user_warnings import warn
 
 _NONE_AVAILABLE = "Cannot access accelerator device when none is available."
 
@@ -42,7 +42,7 @@ def current_device_index() -> int:
 
 def current_device_idx() -> int:
     """Deprecated name of `current_device_index`."""
-    warnings.warn("Use `current_device_index` instead.", FutureWarning, stacklevel=2)
+    warn("Use `current_device_index` instead.", FutureWarning, stacklevel=2)
     return current_device_index()
 
 
@@ -54,7 +54,7 @@ def set_device_index(device: Any, /) -> None:
 
 def set_device_idx(device: Any, /) -> None:
     """Deprecated name of `set_device_index`."""
-    warnings.warn("Use `set_device_index` instead.", FutureWarning, stacklevel=2)
+    warn("Use `set_device_index` instead.", FutureWarning, stacklevel=2)
     set_device_index(device)
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,6 +28,7 @@ from backends import parse_device
 from . import dtypes
 from .autocast_lists import BANNED_MESSAGES, POLICIES
 from .hot_path import fast_path, modes
+from .user_warnings import warn
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -158,8 +158,8 @@ class isolated_cache:
 
 # PyTorch's per-device spellings, deprecated there (DeprecationWarning) in favour of the above.
 def _deprecated(old: str, new: str) -> None:
-    warnings.warn(f"torch.{old} is deprecated. Please use torch.{new} instead.",
-                  DeprecationWarning, stacklevel=3)
+    warn(f"torch.{old} is deprecated. Please use torch.{new} instead.",
+         DeprecationWarning, stacklevel=3)
 
 
 def is_autocast_cpu_enabled() -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import operator
-import warnings
 from typing import Any
 
 from backends import default_device, get_backend, interop, parse_device, pinned
@@ -24,6 +23,21 @@ from .ops.memory_formats import dense_in_order
 from .sparse_coo import SparseCOO
 from .sparse_dispatch import refuse_operator
 from .tensor import Tensor, _wrap
+from .user_warnings import warn
+
+# PyTorch's warnings for a tensor over memory it may not write.
+_NOT_WRITABLE_ARRAY = (
+    "The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
+    "This means writing to this tensor will result in undefined behavior. You may want to copy "
+    "the array to protect its data or make it writable before converting it to a tensor. This "
+    "type of warning will be suppressed for the rest of this program."
+)
+_NOT_WRITABLE_BUFFER = (
+    "The given buffer is not writable, and PyTorch does not support non-writable tensors. This "
+    "means you can write to the underlying (supposedly non-writable) buffer using the tensor. "
+    "You may want to copy the buffer to protect its data or make it writable before converting "
+    "it to a tensor. This type of warning will be suppressed for the rest of this program."
+)
 
 
 def _finish(data: Any, backend: Any, requires_grad: bool) -> Tensor:
@@ -194,7 +208,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     `device` (default: the default device; a Tensor's own device when none is set)."""
     kind = _dtype_argument("tensor", dtype)
     if isinstance(data, Tensor):
-        warnings.warn(
+        warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
             "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
             "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
@@ -319,7 +333,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     if isinstance(data, Tensor):
         return _converted(data, dtype, device)
     if interop.is_numpy_array(data):
-        return _converted(from_numpy(data), dtype, device)
+        return _converted(_from_numpy(data, stacklevel=3), dtype, device)
     if hasattr(data, "__dlpack__"):
         from .utils.dlpack import from_dlpack  # utils imports this module
 
@@ -339,7 +353,7 @@ def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | Non
     if isinstance(obj, Tensor):
         result = obj
     elif interop.is_numpy_array(obj):
-        result = from_numpy(obj)
+        result = _from_numpy(obj, stacklevel=3)
     elif interop.is_numpy_scalar(obj):
         if copy is False:
             raise RuntimeError("can't alias NumPy scalars. Either remove copy=False or transform "
@@ -352,7 +366,8 @@ def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | Non
 
         result = from_dlpack(obj)
     elif interop.is_buffer(obj):
-        result = frombuffer(obj, dtype=dtypes.get_default_dtype() if dtype is None else dtype)
+        result = _frombuffer(obj, dtypes.get_default_dtype() if dtype is None else dtype, -1,
+                             0, False, stacklevel=3)
     else:
         if copy is False:
             raise ValueError("can't alias arbitrary sequence into a tensor.")
@@ -377,7 +392,7 @@ def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | Non
         return result
     if requires_grad is None:
         if obj.requires_grad:
-            warnings.warn(
+            warn(
                 "torch.asarray: unspecified requires_grad now defaults to obj.requires_grad "
                 "instead of False. Pass requires_grad=False explicitly to get the old behavior "
                 "and silence this warning.", UserWarning, stacklevel=2)
@@ -405,19 +420,37 @@ def _full_device(device: Any) -> Any:
 
 def from_numpy(ndarray: Any) -> Tensor:
     """A CPU tensor over a NumPy array's memory (no copy), with torch.from_numpy's checks: a
-    dtype autodiff has, no negative strides, native byte order."""
+    dtype autodiff has, no negative strides, native byte order; a read-only array is taken
+    with PyTorch's warning."""
+    return _from_numpy(ndarray, stacklevel=3)
+
+
+def _from_numpy(ndarray: Any, stacklevel: int) -> Tensor:
+    """from_numpy, its warning `stacklevel` frames up (the user's call of the public
+    function that took the array)."""
     backend = get_backend("cpu")
-    return _wrap(backend.from_numpy(interop.shareable_array(ndarray)), backend)
+    array = interop.shareable_array(ndarray)
+    if interop.read_only(array):
+        warn(_NOT_WRITABLE_ARRAY, UserWarning, stacklevel=stacklevel)
+    return _wrap(backend.from_numpy(array), backend)
 
 
 def frombuffer(buffer: Any, *, dtype: Any = None, count: int = -1, offset: int = 0,
                requires_grad: bool = False) -> Tensor:
     """A 1-D CPU tensor over an object's buffer (bytes, bytearray, memoryview, array.array...),
     `count` elements of `dtype` from byte `offset`, without copying."""
+    return _frombuffer(buffer, dtype, count, offset, requires_grad, stacklevel=3)
+
+
+def _frombuffer(buffer: Any, dtype: Any, count: int, offset: int, requires_grad: bool,
+                stacklevel: int) -> Tensor:
+    """frombuffer, its warning `stacklevel` frames up."""
     if dtype is None:
         raise TypeError('frombuffer() missing 1 required positional arguments: "dtype"')
     backend = get_backend("cpu")
     array = interop.buffer_array(buffer, dtypes.to_dtype(dtype).name, count, offset)
+    if interop.read_only(array):
+        warn(_NOT_WRITABLE_BUFFER, UserWarning, stacklevel=stacklevel)
     return _finish(array, backend, requires_grad)
 
 
@@ -569,7 +602,7 @@ def arange(start: Any = None, end: Any = None, step: Any = 1, *, out: Tensor | N
         array = backend.arange(first, first + count * stride, stride, kind.name)
     if out is not None and out.numel() != count:
         if out.numel():
-            warnings.warn(
+            warn(
                 f"The number of elements in the out tensor of shape {list(out.shape)} is "
                 f"{out.numel()} which does not match the computed number of elements {count}. "
                 "Note that this may occur as a result of rounding error. The out tensor will be "
@@ -583,7 +616,7 @@ def legacy_range(start: Any, end: Any = None, step: Any = 1, *, out: Tensor | No
                  pin_memory: bool = False, requires_grad: bool = False) -> Tensor:
     """The deprecated torch.range (exported under that name): start, start + step, ... up to
     and including `end`, in the default float dtype unless `dtype`, even for integer bounds."""
-    warnings.warn(
+    warn(
         "torch.range is deprecated and will be removed in a future release because its "
         "behavior is inconsistent with Python's range builtin. Instead, use torch.arange, "
         "which produces values in [start, end).", UserWarning, stacklevel=2)
@@ -709,7 +742,7 @@ def new_tensor(input: Tensor, data: Any, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
     """A tensor holding a copy of `data`, with `input`'s dtype and device unless given."""
     if isinstance(data, Tensor):
-        warnings.warn(
+        warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
             "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
             "tensor.new_tensor(sourceTensor).", UserWarning, stacklevel=3)
@@ -1011,6 +1044,7 @@ def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: 
                  memory_format)
 
 
+@random_op
 def rand_like(input: Tensor, *, generator: Any = None, dtype: Any = None, layout: Any = None,
               device: Any = None, pin_memory: bool = False, requires_grad: bool = False,
               memory_format: Any = None) -> Tensor:
@@ -1018,6 +1052,7 @@ def rand_like(input: Tensor, *, generator: Any = None, dtype: Any = None, layout
                       requires_grad, memory_format)
 
 
+@random_op
 def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None, layout: Any = None,
                device: Any = None, pin_memory: bool = False, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
@@ -1025,6 +1060,7 @@ def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None, layou
                       pin_memory, requires_grad, memory_format)
 
 
+@random_op
 @random_op
 def randint_like(input: Tensor, low: int = 0, high: Any = None, *, generator: Any = None,
                  dtype: Any = None, layout: Any = None, device: Any = None,

@@ -6,13 +6,13 @@ deprecated `set_default_tensor_type`, which sets the default dtype and the devic
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import backends
 from backends import Device, get_backend, parse_device
 
 from . import dtypes
+from .user_warnings import warn
 
 
 def set_default_device(device: Any) -> None:
@@ -42,7 +42,7 @@ def set_default_tensor_type(t: Any) -> None:
     global _warned
     if not _warned:  # once per process, as PyTorch warns
         _warned = True
-        warnings.warn(
+        warn(
             "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
             "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
             UserWarning, stacklevel=2)

@@ -45,7 +45,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
-import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +57,7 @@ from .profiling import Range, profiler_state
 from .saved import RELEASED, holds_array
 from .sparse_coo import SparseCOO
 from .tensor import Tensor, _wrap
+from .user_warnings import warn
 
 if TYPE_CHECKING:
     from .compiler.tracing import Tracer
@@ -886,7 +886,7 @@ def _warn_anomaly(node: Node) -> None:
     while current is not None:
         trace = current._anomaly_trace
         if first and trace is None:
-            warnings.warn(
+            warn(
                 f"Error detected in {current.name()}. No forward pass information available. "
                 "Enable detect anomaly during forward pass for more information.",
                 stacklevel=3,
@@ -900,6 +900,6 @@ def _warn_anomaly(node: Node) -> None:
         else:
             message = (f"\n\nPrevious calculation was induced by {current.name()}. Traceback of "
                        f"forward call that induced the previous calculation:\n{''.join(trace)}")
-        warnings.warn(message, stacklevel=3)
+        warn(message, stacklevel=3)
         first = False
         current = current._anomaly_parent

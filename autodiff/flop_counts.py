@@ -11,13 +11,14 @@ Ops call these from their `count_flops` (a static method taking the recorded arg
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from .user_warnings import warn
+
 
 def _warn(message: str) -> None:
-    warnings.warn(message, UserWarning, stacklevel=4)
+    warn(message, UserWarning, stacklevel=4)
 
 
 def matmul_flops(mat1: Sequence[int], mat2: Sequence[int]) -> int:

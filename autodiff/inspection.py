@@ -1,5 +1,6 @@
 """torch-level questions about a tensor (`torch.is_floating_point(t)`, `torch.is_nonzero(t)`,
-...): each the Tensor method of the same name, with PyTorch's check of the argument."""
+...): each the Tensor method of the same name, with PyTorch's check of the argument; and
+`torch._assert`, the assert a traced program can record."""
 
 from __future__ import annotations
 
@@ -7,8 +8,20 @@ from typing import Any
 
 from .ops._checks import require_tensors
 
-__all__ = ["get_device", "is_distributed", "is_floating_point", "is_inference", "is_nonzero",
-           "is_same_size", "is_signed"]
+__all__ = ["_assert", "get_device", "is_distributed", "is_floating_point", "is_inference",
+           "is_nonzero", "is_same_size", "is_signed"]
+
+
+def _assert(condition: Any, message: str) -> None:
+    """`assert condition, message` as a function: fx records it (through
+    `__torch_function__`) where a Python assert would ask a Proxy for its truth."""
+    from .overrides import handle_torch_function, has_torch_function
+    from .tensor import Tensor
+
+    if type(condition) is not Tensor and has_torch_function((condition,)):
+        return handle_torch_function(_assert, (condition,), condition, message)
+    assert condition, message
+    return None
 
 
 def is_floating_point(input: Any) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import pkgutil
-import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -25,6 +24,7 @@ from ._library.custom_ops import CustomOpDef, custom_op
 from ._library.opcheck import OpCheckError, opcheck
 from ._library.schema import infer_schema, parse_schema
 from .op_overloads import OpOverload
+from .user_warnings import warn
 
 __all__ = [
     "CustomOpDef", "Library", "OpCheckError", "custom_op", "define", "fallthrough_kernel",
@@ -302,9 +302,9 @@ def register_fake(op: Any, func: Callable[..., Any] | None = None, /, *,
 def impl_abstract(qualname: Any, func: Callable[..., Any] | None = None, *,
                   lib: Library | None = None, _stacklevel: int = 1) -> Any:
     """The name `register_fake` had before PyTorch 2.4."""
-    warnings.warn("`torch.library.impl_abstract` was renamed to `torch.library.register_fake`. "
-                  "Please use that instead; we will remove `torch.library.impl_abstract` in a "
-                  "future version of PyTorch.", FutureWarning, stacklevel=2)
+    warn("`torch.library.impl_abstract` was renamed to `torch.library.register_fake`. "
+         "Please use that instead; we will remove `torch.library.impl_abstract` in a "
+         "future version of PyTorch.", FutureWarning, stacklevel=2)
     return register_fake(qualname, func, lib=lib)
 
 

@@ -35,6 +35,7 @@ from .ops.products import multi_dot
 from .ops.svd import cond, matrix_rank, pinv, svd, svdvals
 from .ops.triangular import cholesky_ex, solve_triangular
 from .tensor import Tensor
+from .torch_function import make_namespace_overridable as _make_namespace_overridable
 
 
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
@@ -50,3 +51,8 @@ __all__ = [
     "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular",
     "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm",
 ]
+
+# Last: the public functions become their `__torch_function__` wrappers (torch_function.py)
+# now, so the modules importing this one bind the wrappers, in defaults too (an
+# `activation=F.relu` default is then the `F.relu` a user passes).
+_make_namespace_overridable(globals(), __name__)

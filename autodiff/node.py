@@ -17,13 +17,13 @@ import os
 import re
 import threading
 import traceback
-import warnings
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .compiler.tracing import graph_break
 from .hot_path import modes
+from .user_warnings import warn
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -342,7 +342,7 @@ class AnomalyState:
             kinds = "nan" if backend.any_true(backend.isnan(array)) else "inf"
             self.forward_flagged = True
             trace = "".join(node._anomaly_trace or ())
-            warnings.warn(
+            warn(
                 f"Function '{node.name()}' produced {kinds} values in its {index}th output "
                 f"in forward (the first non-finite forward value in anomaly mode). Traceback "
                 f"of forward call that produced it:\n{trace}",

@@ -19,12 +19,12 @@ sum otherwise (ATen's `quantize_val`): the two differ near halfway points.
 from __future__ import annotations
 
 import struct
-import warnings
 from typing import Any, NoReturn
 
 from . import dtypes
 from .grad_mode import no_grad
 from .layout_dispatch import LayoutData
+from .user_warnings import warn
 
 
 class qscheme:
@@ -184,7 +184,7 @@ def inverse_scale(scale: float) -> float:
 def _warn_creation() -> None:
     if not _Warned.creation:
         _Warned.creation = True
-        warnings.warn(_CREATION_WARNING, UserWarning, stacklevel=3)
+        warn(_CREATION_WARNING, UserWarning, stacklevel=3)
 
 
 def _check_input(function: str, input: Any, dtype: Any) -> None:

@@ -10,7 +10,6 @@ PyTorch's.
 from __future__ import annotations
 
 import contextlib
-import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from backends import Device, get_backend
 
 from .generator import Generator, _check_seed
 from .tensor import Tensor
+from .user_warnings import warn
 
 __all__ = [
     "default_generator", "fork_rng", "get_rng_state", "initial_seed", "manual_seed", "seed",
@@ -95,7 +95,7 @@ def fork_rng(devices: Iterable[Any] | None = None, enabled: bool = True,
         count = backends.device_count(device_type)
         if count > 1 and not _fork_rng_warned_already:
             name = device_type.upper()
-            warnings.warn(
+            warn(
                 f"{name} reports that you have {count} available devices, and you have used "
                 f"{_caller} without explicitly specifying which devices are being used. For "
                 f"safety, we initialize *every* {name} device by default, which can be quite "

@@ -16,11 +16,12 @@ cannot be driven, the count is recorded and reported, and says nothing about rea
 from __future__ import annotations
 
 import os
-import warnings
 from typing import Any
 
 import backends
 from backends import threads
+
+from .user_warnings import warn
 
 _DEBUG_MODES = ("default", "warn", "error")
 
@@ -85,9 +86,9 @@ _PRECISIONS = ("highest", "high", "medium")
 def set_float32_matmul_precision(precision: str) -> None:
     """"highest": float32 products in float32; "high"/"medium": TensorFloat-32 allowed."""
     if precision not in _PRECISIONS:
-        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the "
-                      "currentsetFloat32MatmulPrecision call has no effect.", UserWarning,
-                      stacklevel=2)
+        warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the "
+             "currentsetFloat32MatmulPrecision call has no effect.", UserWarning,
+             stacklevel=2)
         return
     backends.set_float32_matmul_precision(precision)
 

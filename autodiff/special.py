@@ -47,6 +47,7 @@ from .ops.polynomials import (
 )
 from .ops.unary import erf, exp2, expm1, log1p, sinc
 from .tensor import Tensor
+from .torch_function import make_namespace_overridable as _make_namespace_overridable
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
@@ -80,3 +81,8 @@ __all__ = [
     "shifted_chebyshev_polynomial_w", "sinc", "softmax", "spherical_bessel_j0", "xlog1py",
     "xlogy", "zeta",
 ]
+
+# Last: the public functions become their `__torch_function__` wrappers (torch_function.py)
+# now, so the modules importing this one bind the wrappers, in defaults too (an
+# `activation=F.relu` default is then the `F.relu` a user passes).
+_make_namespace_overridable(globals(), __name__)

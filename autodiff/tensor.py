@@ -4,7 +4,6 @@ graph. Every method is a one-line call into `autodiff/ops`; no math happens here
 from __future__ import annotations
 
 import copy
-import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from .node import AccumulateGrad, RemovableHandle
 from .ops import fill_arguments as _fill_arguments
 from .quantized_tensor import QuantizedData
 from .sparse_coo import SparseCOO
+from .user_warnings import skip_frames_of, warn
 
 if TYPE_CHECKING:
     from .node import Node
@@ -78,6 +78,14 @@ class Tensor:
         super().__init_subclass__(**kwargs)
         if getattr(cls, "__torch_dispatch__", None) is not None:
             cls._python_dispatch = True
+        _torch_function.subclass_created(cls)
+
+    @classmethod
+    def __torch_function__(cls, func: Any, types: Any, args: Any = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
+        """The default handler of subclasses: `func` runs with subclasses' handlers off, and
+        the Tensors it returns come back as `cls` (except the getters of `grad` and `_base`)."""
+        return _torch_function.default_torch_function(cls, func, types, args, kwargs)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
         """PyTorch's legacy constructor: `Tensor(2, 3)` (uninitialised, by sizes),
@@ -357,7 +365,7 @@ class Tensor:
     @property
     def grad(self) -> Tensor | None:
         if self.grad_fn is not None and not self._retains_grad:
-            warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+            warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
@@ -523,14 +531,14 @@ class Tensor:
     # What autograd no longer has (Variable's volatile flag, reinforce), as PyTorch answers.
     @property
     def volatile(self) -> bool:
-        warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning,
-                      stacklevel=2)
+        warn("volatile was removed (Variable.volatile is always False)", UserWarning,
+             stacklevel=2)
         return False
 
     @volatile.setter
     def volatile(self, value: Any) -> None:
-        warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` "
-                      "instead.", UserWarning, stacklevel=2)
+        warn("volatile was removed and now has no effect. Use `with torch.no_grad():` "
+             "instead.", UserWarning, stacklevel=2)
 
     def reinforce(self, reward: Any) -> None:
         raise RuntimeError(_REINFORCE_REMOVED)
@@ -2365,6 +2373,14 @@ _new = object.__new__
 # The op modules (and `autograd`, `creation` and `legacy`) build Tensors and Tensor's methods call
 # them, so they are imported here, once the class they need exists (the one deliberate import
 # cycle of the package).
+from . import torch_function as _torch_function  # noqa: E402
+
+# Arguments of these classes never take a call over through `__torch_function__`.
+_torch_function.plain_types.update((Tensor, dtypes.dtype, Size, Device, layouts.layout,
+                                    layouts.memory_format))
+# The default handler is one of the protocol's frames, which warnings point past.
+skip_frames_of(vars(Tensor)["__torch_function__"].__func__)
+
 from . import autograd  # noqa: E402
 from . import creation as _creation  # noqa: E402
 from . import legacy as _legacy  # noqa: E402

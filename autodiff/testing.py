@@ -6,7 +6,6 @@ from __future__ import annotations
 import cmath
 import collections.abc
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -16,6 +15,7 @@ from . import creation, dtypes
 from .dtypes import Size
 from .ops.complex import view_as_complex
 from .tensor import Tensor
+from .user_warnings import warn
 
 __all__ = ["assert_close", "make_tensor"]
 
@@ -317,9 +317,9 @@ def _bounds(dtype: dtypes.dtype, low: float | None, high: float | None, lowest: 
     if any(isinstance(value, float) and math.isnan(value) for value in (low, high)):
         raise ValueError(f"`low` and `high` cannot be NaN, but got low={low} and high={high}")
     if low == high and dtype.is_floating_point:
-        warnings.warn("Passing `low==high` to `torch.testing.make_tensor` for floating or "
-                      "complex types is deprecated since 2.1 and will be removed in 2.3. Use "
-                      "`torch.full(...)` instead.", FutureWarning, stacklevel=3)
+        warn("Passing `low==high` to `torch.testing.make_tensor` for floating or "
+             "complex types is deprecated since 2.1 and will be removed in 2.3. Use "
+             "`torch.full(...)` instead.", FutureWarning, stacklevel=3)
     elif low >= high:
         raise ValueError(f"`low` must be less than `high`, but got {low} >= {high}")
     elif high < lowest or low >= highest:

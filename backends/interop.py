@@ -6,7 +6,6 @@ Every function that returns an array returns a CPU-backend (NumPy) array; "share
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -15,20 +14,6 @@ from .base import DTYPE_NAMES
 
 _SUPPORTED = ("float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
               "uint8, and bool")
-_NOT_WRITABLE_ARRAY = (
-    "The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
-    "This means writing to this tensor will result in undefined behavior. You may want to copy "
-    "the array to protect its data or make it writable before converting it to a tensor. This "
-    "type of warning will be suppressed for the rest of this program."
-)
-_NOT_WRITABLE_BUFFER = (
-    "The given buffer is not writable, and PyTorch does not support non-writable tensors. This "
-    "means you can write to the underlying (supposedly non-writable) buffer using the tensor. "
-    "You may want to copy the buffer to protect its data or make it writable before converting "
-    "it to a tensor. This type of warning will be suppressed for the rest of this program."
-)
-
-
 def is_numpy_array(obj: Any) -> bool:
     return isinstance(obj, np.ndarray)
 
@@ -66,7 +51,7 @@ def _dtype_name(dtype: Any) -> str:
 
 def shareable_array(obj: Any) -> Any:
     """`obj` itself, after torch.from_numpy's checks: an ndarray of a dtype autodiff has, no
-    negative strides, native byte order. A read-only array is taken with PyTorch's warning."""
+    negative strides, native byte order."""
     if not isinstance(obj, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {_type_name(obj)})")
     _dtype_name(obj.dtype)
@@ -81,9 +66,12 @@ def shareable_array(obj: Any) -> Any:
             "given numpy array has byte order different from the native byte order. Conversion "
             "between byte orders is currently not supported."
         )
-    if not obj.flags.writeable:
-        warnings.warn(_NOT_WRITABLE_ARRAY, UserWarning, stacklevel=4)
     return obj
+
+
+def read_only(array: Any) -> bool:
+    """Whether a host array may not be written (made from a read-only array or buffer)."""
+    return not array.flags.writeable
 
 
 def scalar_array(obj: Any) -> Any:
@@ -105,7 +93,7 @@ def is_buffer(obj: Any) -> bool:
 
 def buffer_array(buffer: Any, dtype: str, count: int, offset: int) -> Any:
     """A 1-D array over `buffer`'s bytes from `offset` (no copy), with torch.frombuffer's checks
-    and messages. A read-only buffer gives a read-only array, with PyTorch's warning."""
+    and messages. A read-only buffer gives a read-only array."""
     if isinstance(buffer, str) or not is_buffer(buffer):
         raise ValueError("object does not implement Python buffer protocol.")
     view = memoryview(buffer)
@@ -126,8 +114,6 @@ def buffer_array(buffer: Any, dtype: str, count: int, offset: int) -> Any:
         raise ValueError(f"requested buffer length ({actual} * {itemsize} bytes) after offset "
                          f"({offset} bytes) must not be greater than actual buffer length "
                          f"({length} bytes)")
-    if view.readonly:
-        warnings.warn(_NOT_WRITABLE_BUFFER, UserWarning, stacklevel=4)
     return np.frombuffer(view.cast("B"), dtype=dtype, count=actual, offset=offset)
 
 

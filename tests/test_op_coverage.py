@@ -97,9 +97,12 @@ def _exported_ops() -> dict[str, set[str]]:
         for name, value in vars(namespace).items():
             if name.startswith("_") or not _is_op(value) or name in NOT_TABLE_OPS:
                 continue
-            key = id(value)
+            # an alias is a function of its own (named as exported) around the same op
+            original = getattr(value, "_torch_function_of", value)
+            key = id(original)
             paths_of[key].append(f"{prefix}{name}")
-            names_of[key] |= {f"{prefix}{name}", f"{prefix}{value.__name__}"}
+            names_of[key] |= {f"{prefix}{name}", f"{prefix}{value.__name__}",
+                              f"{prefix}{original.__name__}"}
             # An entry under the bare name covers F.x when autodiff.x is the same op, or
             # ATen's signature of it (nn_ops: tested against F.x in test_torch_level_nn.py).
             top = getattr(autodiff, name, value)

@@ -18,7 +18,6 @@ PyTorch's dispatcher runs an operator's kernels in key order; autodiff has no di
 from __future__ import annotations
 
 import threading
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +33,7 @@ from ..dual import state as dual_state
 from ..grad_mode import state as grad_state
 from ..op_overloads import USER_NAMESPACES, OpOverload, OpOverloadPacket
 from ..tensor import Tensor
+from ..user_warnings import warn
 from .schema import FunctionSchema
 
 # The names PyTorch's messages give each device type's dispatch key.
@@ -242,7 +242,7 @@ class _Outputs:
 
 
 def _warn_not_implemented(name: str) -> None:
-    warnings.warn(
+    warn(
         f"{name}: an autograd kernel was not registered to the Autograd key(s) but we are "
         "trying to backprop through it. This may lead to silently incorrect behavior. This "
         "behavior is deprecated and will be removed in a future version of PyTorch. If your "

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import collections.abc
 import functools
-import warnings
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -15,6 +14,7 @@ from .. import autocast_state as _state
 from .. import cuda, dtypes
 from ..autocast_state import is_autocast_available
 from ..tensor import Tensor
+from ..user_warnings import warn
 
 __all__ = ["autocast", "custom_bwd", "custom_fwd", "is_autocast_available"]
 
@@ -40,8 +40,8 @@ class autocast:
         if enabled:
             if kind == "cuda":
                 if not cuda.is_available():
-                    warnings.warn("CUDA is not available or torch_xla is imported. Disabling "
-                                  "autocast.", stacklevel=2)
+                    warn("CUDA is not available or torch_xla is imported. Disabling "
+                         "autocast.", stacklevel=2)
                     enabled = False
                 elif self.fast_dtype is dtypes.bfloat16:
                     # CuPy has no bfloat16 dtype, so no CUDA device supports it here.
@@ -49,7 +49,7 @@ class autocast:
                                        "switch dtype to float16.")
             elif self.fast_dtype not in (dtypes.bfloat16, dtypes.float16):
                 name = kind.upper()
-                warnings.warn(
+                warn(
                     f"In {name} autocast, but the target dtype is not supported. Disabling "
                     f"autocast.\n{name} Autocast only supports dtypes of torch.bfloat16, "
                     "torch.float16 currently.", stacklevel=2)

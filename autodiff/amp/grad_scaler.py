@@ -6,7 +6,6 @@ optimizer's step when one was; `update` halves the scale after such a step and d
 
 from __future__ import annotations
 
-import warnings
 from collections import abc, defaultdict
 from enum import Enum
 from typing import Any
@@ -17,6 +16,7 @@ from ..grad_mode import no_grad
 from ..ops.comparison import isfinite
 from ..ops.selection import maximum, where
 from ..tensor import Tensor
+from ..user_warnings import warn
 
 __all__ = ["GradScaler", "OptState"]
 
@@ -57,8 +57,8 @@ class GradScaler:
         self._device = device
         self._enabled = enabled
         if device == "cuda" and enabled and not cuda.is_available():
-            warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  "
-                          "Disabling.", stacklevel=2)
+            warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  "
+                 "Disabling.", stacklevel=2)
             self._enabled = False
         if self._enabled:
             if growth_factor <= 1.0:

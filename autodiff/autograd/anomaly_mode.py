@@ -15,12 +15,12 @@ the recording of each node's trace, live with the graph node (`node.anomaly_stat
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..compiler.tracing import graph_break
 from ..node import anomaly_state as _anomaly_state
+from ..user_warnings import warn
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,7 +59,7 @@ class detect_anomaly:
         self.check_forward = check_forward
         self.prev_check_nan = is_anomaly_check_nan_enabled()
         self.prev_check_forward = is_anomaly_check_forward_enabled()
-        warnings.warn(
+        warn(
             "Anomaly Detection has been enabled. This mode will increase the runtime and should "
             "only be enabled for debugging.",
             stacklevel=2,

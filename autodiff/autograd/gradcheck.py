@@ -21,7 +21,6 @@ grad_outputs, undefined gradients, batched gradients) in gradcheck_contracts.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +28,7 @@ from .. import dtypes
 from ..ops.complex import imag, real
 from ..tensor import Tensor
 from ..testing import make_tensor
+from ..user_warnings import warn
 from . import gradcheck_contracts as contracts
 from .gradcheck_common import GradcheckError, as_tuple, differentiable_outputs
 from .gradcheck_modes import Comparison, fast_gradcheck, slow_gradcheck
@@ -178,7 +178,7 @@ def _check_inputs(inputs: tuple[Any, ...]) -> None:
         if not (isinstance(value, Tensor) and value.requires_grad):
             continue
         if value.dtype not in (dtypes.float64, dtypes.complex128):
-            warnings.warn(
+            warn(
                 f"Input #{index} requires gradient and is not a double precision floating "
                 "point or complex. This check will likely fail if all the inputs are not of "
                 "double precision floating point or complex. ",

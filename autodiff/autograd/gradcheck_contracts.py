@@ -9,7 +9,6 @@ pass) gives what one pass per grad_output (tangent) gives.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +18,7 @@ from ..function import Function
 from ..ops.complex import view_as_complex
 from ..ops.joining import stack
 from ..tensor import Tensor
+from ..user_warnings import warn
 from . import forward_ad
 from .gradcheck_common import (
     GradcheckError,
@@ -147,7 +147,7 @@ def check_undefined_grad(func: Callable[..., Any], outputs: tuple[Tensor, ...],
 
 
 def _warn_undefined_grad_check() -> None:
-    warnings.warn(
+    warn(
         "Backwards compatibility: New undefined gradient support checking feature is enabled "
         "by default, but it may break existing callers of this function. If this is true for "
         'you, you can call this function with "check_undefined_grad=False" to disable the '

@@ -3,12 +3,12 @@ and call the one engine entry, `engine.run_backward`."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from ..engine import run_backward
 from ..tensor import Tensor, _wrap
+from ..user_warnings import warn
 
 _TensorOrTensors = Tensor | Sequence[Tensor]
 
@@ -125,7 +125,7 @@ def _warn_create_graph_once() -> None:
     """PyTorch warns once per process (TORCH_WARN_ONCE)."""
     if not _warned:
         _warned.append(True)
-        warnings.warn(
+        warn(
             "Using backward() with create_graph=True will create a reference cycle between the "
             "parameter and its gradient which can cause a memory leak. We recommend using "
             "autograd.grad when creating the graph to avoid this. If you have to use this "
@@ -153,7 +153,7 @@ def grad(
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
                              allow_unused, materialize_grads)
     if not only_inputs:
-        warnings.warn(
+        warn(
             "only_inputs argument is deprecated and is ignored now (defaults to True). To "
             "accumulate gradient for other parts of the graph, please use "
             "torch.autograd.backward.", FutureWarning, stacklevel=2)

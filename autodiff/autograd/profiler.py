@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import copy
 import functools
-import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import backends
 
 from ..profiling import USER_ANNOTATION, Range, Recording, profiler_state
+from ..user_warnings import warn
 from .profiler_config import _ExperimentalConfig
 from .profiler_util import EventList, FunctionEventAvg, events_from
 
@@ -80,8 +80,8 @@ class profile:
                        activity_filters=activity_filters)
         self.use_cuda = use_cuda
         if use_cuda:
-            warnings.warn("The attribute `use_cuda` will be deprecated soon, please use "
-                          "``use_device = 'cuda'`` instead.", FutureWarning, stacklevel=2)
+            warn("The attribute `use_cuda` will be deprecated soon, please use "
+                 "``use_device = 'cuda'`` instead.", FutureWarning, stacklevel=2)
             use_device = "cuda"
         self.record_shapes = record_shapes or with_flops
         self.with_flops = with_flops
@@ -94,9 +94,9 @@ class profile:
             experimental_config = _ExperimentalConfig()
         experimental_config.check()
         if experimental_config.trace_only and with_stack:
-            warnings.warn("trace_only=True is incompatible with with_stack=True (stack traces "
-                          "require event post-processing). Disabling trace_only.",
-                          stacklevel=2)
+            warn("trace_only=True is incompatible with with_stack=True (stack traces "
+                 "require event post-processing). Disabling trace_only.",
+                 stacklevel=2)
             experimental_config = copy.copy(experimental_config)
             experimental_config.trace_only = False
         self.experimental_config = experimental_config
@@ -105,12 +105,12 @@ class profile:
                                  "(use_kineto=True)")
         if use_device is not None:
             if use_device not in _VALID_DEVICES:
-                warnings.warn(f"The {use_device} is not a valid device option.", stacklevel=2)
+                warn(f"The {use_device} is not a valid device option.", stacklevel=2)
                 use_device = None
             elif use_device in ("cuda", "xpu", "hpu") and not _device_available(use_device):
                 name = use_device.upper()
-                warnings.warn(f"{name} is not available, disabling {name} profiling",
-                              stacklevel=2)
+                warn(f"{name} is not available, disabling {name} profiling",
+                     stacklevel=2)
                 if use_device == "cuda":
                     self.use_cuda = False
                 use_device = None

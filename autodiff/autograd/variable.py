@@ -4,10 +4,10 @@ every Tensor is an instance of it."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from ..tensor import Tensor
+from ..user_warnings import warn
 
 VOLATILE_REMOVED = ("volatile was removed and now has no effect. Use `with torch.no_grad():` "
                     "instead.")
@@ -29,7 +29,7 @@ class Variable(metaclass=_VariableMeta):
         for key in unknown:
             raise TypeError(f"'{key}' is an invalid keyword argument for this function")
         if volatile:
-            warnings.warn(VOLATILE_REMOVED, UserWarning, stacklevel=2)
+            warn(VOLATILE_REMOVED, UserWarning, stacklevel=2)
         if data is None:
             from ..creation import empty  # creation needs the tensor module this one does
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..hot_path import fast_path
 from ..op_modes import op_mode_state
 from ..tensor import Tensor
+from ..user_warnings import warn
 from .batched_tensor import (
     BatchedArray,
     BatchedTensor,
@@ -137,8 +137,8 @@ def fallback(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Lev
         from .index_rules import INPLACE
 
         raise RuntimeError(INPLACE.format(name=getattr(cls, "_op_name", cls.__name__)))
-    warnings.warn(_PERFORMANCE.format(name=getattr(cls, "_op_name", cls.__name__)), UserWarning,
-                  stacklevel=stacklevel)
+    warn(_PERFORMANCE.format(name=getattr(cls, "_op_name", cls.__name__)), UserWarning,
+         stacklevel=stacklevel)
     return loop(cls.apply, args, kwargs, level)
 
 
@@ -146,7 +146,7 @@ def looped(name: str, function: Callable[..., Any], args: tuple[Any, ...],
            kwargs: dict[str, Any], level: Level) -> Any:
     """A function (or a case of one) with no batching rule: once per example, with PyTorch's
     performance warning."""
-    warnings.warn(_PERFORMANCE.format(name=name), UserWarning, stacklevel=4)
+    warn(_PERFORMANCE.format(name=name), UserWarning, stacklevel=4)
     return loop(function, args, kwargs, level)
 
 
@@ -221,8 +221,8 @@ def looped_op(function: F) -> F:
         if levels.depth:
             number = highest_level(args, kwargs)
             if number:
-                warnings.warn(_PERFORMANCE.format(name=function.__name__), UserWarning,
-                              stacklevel=2)
+                warn(_PERFORMANCE.format(name=function.__name__), UserWarning,
+                     stacklevel=2)
                 return loop(batched, args, kwargs, levels.find(number))
         return function(*args, **kwargs)
 
@@ -447,8 +447,8 @@ def indexing_op(function: F) -> F:
 
                     raise RuntimeError(INPLACE.format(name="index_put_"))
                 if level_of(tensor) <= number:
-                    warnings.warn(_PERFORMANCE.format(name=function.__name__), UserWarning,
-                                  stacklevel=2)
+                    warn(_PERFORMANCE.format(name=function.__name__), UserWarning,
+                         stacklevel=2)
                     return loop(batched, (tensor, key, *args), {}, levels.find(number))
         return function(tensor, key, *args)
 

@@ -3,13 +3,13 @@ shapes, sampling, log densities, moments, and argument validation with PyTorch's
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from ..dtypes import Size
 from ..grad_mode import no_grad
 from ..ops.unary import exp
 from ..tensor import Tensor
+from ..user_warnings import warn
 from . import constraints
 from .utils import lazy_property
 
@@ -49,7 +49,7 @@ class Distribution:
                 arg_constraints = self.arg_constraints
             except NotImplementedError:
                 arg_constraints = {}
-                warnings.warn(
+                warn(
                     f"{self.__class__} does not define `arg_constraints`. Please set "
                     "`arg_constraints = {}` or initialize the distribution with "
                     "`validate_args=False` to turn off validation.", stacklevel=2)
@@ -122,8 +122,8 @@ class Distribution:
 
     def sample_n(self, n: int) -> Tensor:
         """n samples (deprecated: `sample((n,))`)."""
-        warnings.warn("`sample_n(n)` will be deprecated. Use `sample((n,))` instead.",
-                      FutureWarning, stacklevel=2)
+        warn("`sample_n(n)` will be deprecated. Use `sample((n,))` instead.",
+             FutureWarning, stacklevel=2)
         return self.sample(Size((n,)))
 
     def log_prob(self, value: Tensor) -> Tensor:
@@ -175,7 +175,7 @@ class Distribution:
         try:
             support = self.support
         except NotImplementedError:
-            warnings.warn(
+            warn(
                 f"{self.__class__} does not define `support` to enable sample validation. "
                 "Please initialize the distribution with `validate_args=False` to turn off "
                 "validation.", stacklevel=2)

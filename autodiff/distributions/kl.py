@@ -10,7 +10,6 @@ it). Results are memoized per pair of types.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from functools import total_ordering
 from typing import Any
@@ -24,6 +23,7 @@ from ..ops.logarithmic import xlogy
 from ..ops.selection import where
 from ..ops.triangular import solve_triangular
 from ..tensor import Tensor
+from ..user_warnings import warn
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
@@ -119,9 +119,9 @@ def _dispatch_kl(type_p: type, type_q: type) -> Any:
     left_fun = _KL_REGISTRY[left_p, left_q]
     right_fun = _KL_REGISTRY[right_p, right_q]
     if left_fun is not right_fun:
-        warnings.warn(f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). "
-                      f"Please register_kl({left_p.__name__}, {right_q.__name__})",
-                      RuntimeWarning, stacklevel=2)
+        warn(f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). "
+             f"Please register_kl({left_p.__name__}, {right_q.__name__})",
+             RuntimeWarning, stacklevel=2)
     return left_fun
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 from .. import dtypes
@@ -16,6 +15,7 @@ from ..ops.einsum import einsum
 from ..ops.gamma import mvlgamma
 from ..ops.triangular import cholesky_solve
 from ..tensor import Tensor
+from ..user_warnings import warn
 from . import constraints
 from .chi2 import Chi2
 from .exp_family import ExponentialFamily
@@ -89,8 +89,8 @@ class Wishart(ExponentialFamily):
             self.precision_matrix = param.expand((*batch_shape, -1, -1))
 
         if self.df.lt(event_shape[-1]).any():
-            warnings.warn("Low df values detected. Singular samples are highly likely to "
-                          "occur for ndim - 1 < df < ndim.", stacklevel=2)
+            warn("Low df values detected. Singular samples are highly likely to "
+                 "occur for ndim - 1 < df < ndim.", stacklevel=2)
 
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
         self._batch_dims = [-(x + 1) for x in range(len(self._batch_shape))]
@@ -188,7 +188,7 @@ class Wishart(ExponentialFamily):
         if self._batch_shape:
             is_singular = is_singular.any(self._batch_dims)
         if is_singular.any():
-            warnings.warn("Singular sample detected.", stacklevel=2)
+            warn("Singular sample detected.", stacklevel=2)
             for _ in range(max_try_correction):
                 sample_new = self._bartlett_sampling(is_singular[is_singular].shape)
                 sample[is_singular] = sample_new

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from typing import Any
 
 from .. import dtypes
@@ -23,6 +22,7 @@ from ..op_overloads import overload_of
 from ..ops.selection import Where
 from ..ops.shape import SumToSize
 from ..tensor import Tensor
+from ..user_warnings import warn
 from . import _ops
 from .maskedtensor import MaskedTensor, is_masked_tensor
 
@@ -46,7 +46,7 @@ REDUCTIONS = ("sum", "mean", "amin", "amax", "argmin", "argmax", "prod", "all", 
 
 def not_implemented(name: str) -> TypeError:
     """PyTorch's warning and error for an op MaskedTensor does not take."""
-    warnings.warn(
+    warn(
         f"{name} is not implemented in __torch_dispatch__ for MaskedTensor.\nIf you would like "
         "this operator to be supported, please file an issue for a feature request at "
         "https://github.com/pytorch/maskedtensor/issues with a minimal reproducible code "

@@ -21,6 +21,7 @@ from .. import dtypes, layouts
 from ..function import Function
 from ..layout_dispatch import LayoutData
 from ..tensor import Tensor, _new
+from ..user_warnings import warn
 
 _SUPPORTED = frozenset({dtypes.float16, dtypes.float32, dtypes.float64, dtypes.bool_,
                         dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64})
@@ -91,15 +92,15 @@ class MaskedTensor(Tensor):
             raise TypeError("data must be a Tensor")
         if is_masked_tensor(mask) or not isinstance(mask, Tensor):
             raise TypeError("mask must be a Tensor")
-        warnings.warn(
+        warn(
             "The PyTorch API of MaskedTensors is in prototype stage and will change in the near "
             "future. Please open a Github issue for features requests and see our documentation "
             "on the torch.masked module for further information about the project.",
             UserWarning, stacklevel=2)
         if data.requires_grad:
-            warnings.warn("It is not recommended to create a MaskedTensor with a tensor that "
-                          "requires_grad. To avoid this, you can use data.detach().clone()",
-                          UserWarning, stacklevel=2)
+            warn("It is not recommended to create a MaskedTensor with a tensor that "
+                 "requires_grad. To avoid this, you can use data.detach().clone()",
+                 UserWarning, stacklevel=2)
         data, mask = _preprocess(data, mask)
         _validate(data, mask)
         data = data.detach().clone()
@@ -213,8 +214,8 @@ class MaskedTensor(Tensor):
             warnings.simplefilter("ignore")
             grad = self._masked_data.grad
         if self.grad_fn is not None and not self._masked_data.retains_grad:
-            warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being "
-                          "accessed.", UserWarning, stacklevel=2)
+            warn("The .grad attribute of a Tensor that is not a leaf Tensor is being "
+                 "accessed.", UserWarning, stacklevel=2)
         return None if grad is None else _as_gradient(grad, self._masked_mask)
 
     @grad.setter

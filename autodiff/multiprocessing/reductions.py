@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import multiprocessing.resource_sharer  # noqa: F401  # loaded before any fork (see PyTorch's note)
 import pickle
-import warnings
 from multiprocessing import reduction
 from typing import Any
 
@@ -28,6 +27,7 @@ from ..ops.sparse_coo import sparse_coo_tensor
 from ..ops.strides import empty_strided
 from ..ops.views import TrackedView
 from ..tensor import Tensor, _wrap
+from ..user_warnings import warn
 
 _NON_LEAF = (
     "Cowardly refusing to serialize non-leaf tensor which requires_grad, since autograd does "
@@ -113,10 +113,10 @@ def warn_if_has_hooks(tensor: Tensor) -> None:
     with `autodiff.utils.hooks.unserializable_hook`."""
     for hook in tensor._hooks or ():
         if not hasattr(hook, "__torch_unserializable__"):
-            warnings.warn(f"backward hook {hook!r} on tensor will not be serialized.  If this is "
-                          "expected, you can decorate the function with "
-                          "@torch.utils.hooks.unserializable_hook to suppress this warning",
-                          stacklevel=2)
+            warn(f"backward hook {hook!r} on tensor will not be serialized.  If this is "
+                 "expected, you can decorate the function with "
+                 "@torch.utils.hooks.unserializable_hook to suppress this warning",
+                 stacklevel=2)
 
 
 def init_reductions() -> None:

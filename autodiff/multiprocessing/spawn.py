@@ -13,9 +13,10 @@ import signal
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from typing import Any
+
+from ..user_warnings import warn
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +144,8 @@ class ProcessContext:
 
 class SpawnContext(ProcessContext):
     def __init__(self, processes: list[Any], error_files: list[str]) -> None:
-        warnings.warn("SpawnContext is renamed to ProcessContext since 1.4 release.",
-                      stacklevel=2)
+        warn("SpawnContext is renamed to ProcessContext since 1.4 release.",
+             stacklevel=2)
         super().__init__(processes, error_files)
 
 
@@ -180,7 +181,7 @@ def spawn(fn: Callable[..., Any], args: tuple[Any, ...] = (), nprocs: int = 1,
     and its exception (with the child's traceback) is raised here. Returns None when joined,
     the ProcessContext with join=False."""
     if start_method != "spawn":
-        warnings.warn(f"This method only supports start_method=spawn (got: {start_method}).\n"
-                      "To use a different start_method use:\n\t\t"
-                      " torch.multiprocessing.start_processes(...)", FutureWarning, stacklevel=2)
+        warn(f"This method only supports start_method=spawn (got: {start_method}).\n"
+             "To use a different start_method use:\n\t\t"
+             " torch.multiprocessing.start_processes(...)", FutureWarning, stacklevel=2)
     return start_processes(fn, args, nprocs, join, daemon, start_method="spawn")

@@ -19,6 +19,7 @@ from backends import Device
 from .. import dtypes, layouts
 from ..layout_dispatch import LayoutData
 from ..tensor import Tensor, _wrap_dim
+from ..user_warnings import warn
 from . import ops, storage, views
 from .storage import Component, RaggedSize
 
@@ -205,7 +206,7 @@ class NestedTensor(Tensor):
             warnings.simplefilter("ignore")
             grad = self._buffer.grad
         if self.grad_fn is not None:
-            warnings.warn(
+            warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed.",
                 UserWarning, stacklevel=2)
         return None if grad is None else self.derive(grad)

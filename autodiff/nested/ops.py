@@ -6,7 +6,6 @@ PyTorch's kernels refuse a nested tensor, so does the rule, in PyTorch's words."
 from __future__ import annotations
 
 import re
-import warnings
 from typing import Any
 
 from .. import creation, layouts
@@ -22,6 +21,7 @@ from ..ops.joining import cat
 from ..ops.linear import Linear
 from ..ops.softmax import LogSoftmax, Softmax
 from ..tensor import Tensor
+from ..user_warnings import warn
 from . import storage
 
 # Elementwise ops PyTorch's strided-layout kernels have (its jagged layout has them all), by
@@ -286,9 +286,9 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
                            "nested query, key and value")
     if not attention_kernels.is_enabled("math"):
         if attention_kernels.is_enabled("flash"):
-            warnings.warn("Flash attention kernel not used because:", stacklevel=3)
-            warnings.warn("Both fused kernels of cpp version currently do not support Nested "
-                          "Tensor inputs.", stacklevel=3)
+            warn("Flash attention kernel not used because:", stacklevel=3)
+            warn("Both fused kernels of cpp version currently do not support Nested "
+                 "Tensor inputs.", stacklevel=3)
             raise RuntimeError("No available kernel.  Aborting execution.")
         raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This "
                            "is likely due to turning off both the math kernel and the fused "

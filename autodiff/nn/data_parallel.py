@@ -13,7 +13,6 @@ in the calling thread, where PyTorch runs one thread each: the same values and g
 from __future__ import annotations
 
 import copy
-import warnings
 from collections.abc import Sequence
 from itertools import chain
 from typing import Any
@@ -24,6 +23,7 @@ from .. import cuda
 from ..autograd.profiler import record_function
 from ..ops.joining import cat
 from ..tensor import Tensor
+from ..user_warnings import warn
 from .modules.module import Module, Registry
 
 __all__ = ["DataParallel", "data_parallel"]
@@ -216,8 +216,8 @@ def _gather(outputs: list[Any], device: Device, dim: int) -> Any:
     first = outputs[0]
     if isinstance(first, Tensor):
         if all(output.dim() == 0 for output in outputs) and dim == 0:
-            warnings.warn("Was asked to gather along dimension 0, but all input tensors were "
-                          "scalars; will instead unsqueeze and return a vector.", stacklevel=2)
+            warn("Was asked to gather along dimension 0, but all input tensors were "
+                 "scalars; will instead unsqueeze and return a vector.", stacklevel=2)
             outputs = [output.unsqueeze(0) for output in outputs]
         return cat([output.to(device) for output in outputs], dim)
     if first is None:

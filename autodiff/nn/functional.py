@@ -79,6 +79,7 @@ from ..ops.softmax import softmax as _softmax
 from ..ops.softmax import softmin as _softmin
 from ..ops.sparse import embedding, one_hot
 from ..tensor import Tensor
+from ..torch_function import make_namespace_overridable as _make_namespace_overridable
 from ._activations import (
     celu,
     celu_,
@@ -128,3 +129,8 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     if dim is None:
         dim = _implicit_dim("softmin", input.dim(), _stacklevel)
     return _softmin(input, dim, dtype)
+
+# Last: the public functions become their `__torch_function__` wrappers (torch_function.py)
+# now, so the modules importing this one bind the wrappers, in defaults too (an
+# `activation=F.relu` default is then the `F.relu` a user passes).
+_make_namespace_overridable(globals(), __name__)

@@ -19,7 +19,6 @@ say which did not (found by walking the graph from the forward's outputs).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -32,6 +31,7 @@ from ..distributed.collectives import _DTYPE_NAMES, _exchange
 from ..grad_mode import is_grad_enabled, no_grad
 from ..node import AccumulateGrad
 from ..tensor import Tensor, _wrap
+from ..user_warnings import warn
 from .data_parallel import DataParallel, data_parallel
 from .modules.module import Module
 
@@ -116,8 +116,8 @@ class DistributedDataParallel(Module):
         self.dim = dim  # as in PyTorch, used only by `scatter`/`gather` of multi-device input
         if check_reduction:
             # PyTorch's reducer (and this one) always makes sure the reduction completes.
-            warnings.warn("The `check_reduction` argument in `DistributedDataParallel` module "
-                          "is deprecated. Please avoid using it.", FutureWarning, stacklevel=2)
+            warn("The `check_reduction` argument in `DistributedDataParallel` module "
+                 "is deprecated. Please avoid using it.", FutureWarning, stacklevel=2)
         self.broadcast_buffers = broadcast_buffers
         self.find_unused_parameters = find_unused_parameters
         self.gradient_as_bucket_view = gradient_as_bucket_view

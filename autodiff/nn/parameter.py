@@ -14,8 +14,9 @@ class _ParameterMeta(type):
     `Parameter(...)` flagged (`_is_param`), as in PyTorch."""
 
     def __instancecheck__(cls, instance: Any) -> bool:
-        if cls is Parameter and getattr(instance, "_is_param", False) \
-                and isinstance(instance, Tensor):
+        # Tensor first, as PyTorch: other objects (an fx Proxy) answer any attribute
+        if cls is Parameter and isinstance(instance, Tensor) \
+                and getattr(instance, "_is_param", False):
             return True
         return super().__instancecheck__(instance)
 

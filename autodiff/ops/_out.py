@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -29,6 +28,7 @@ from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
 from ..hot_path import fast_path
 from ..tensor import Tensor
+from ..user_warnings import warn
 from .views import forget_base, own_array
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -215,7 +215,7 @@ def write(out: Tensor, result: Tensor) -> None:
     backend = out._backend
     if tuple(out._data.shape) != shape:
         if out.numel():
-            warnings.warn(
+            warn(
                 f"An output with one or more elements was resized since it had shape "
                 f"{list(out._data.shape)}, which does not match the required output shape "
                 f"{list(shape)}. This behavior is deprecated, and in a future PyTorch release "

@@ -351,12 +351,6 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:
     """softmax(query @ key^T * scale + mask) @ value, with dropout on the attention weights."""
-    takes_over = getattr(type(attn_mask), "__torch_function__", None)
-    if takes_over is not None:  # a mask subclass that computes the call (nn.attention.bias)
-        return takes_over(scaled_dot_product_attention, (type(attn_mask),),
-                          (query, key, value, attn_mask),
-                          {"dropout_p": dropout_p, "is_causal": is_causal, "scale": scale,
-                           "enable_gqa": enable_gqa})
     if query.is_nested or key.is_nested or value.is_nested:
         from ..nested import ops as nested_ops  # built on this module: imported on use
 

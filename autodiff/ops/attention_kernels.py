@@ -14,10 +14,10 @@ CUDA autodiff has no flash, memory-efficient or cuDNN kernel, so math must be en
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from ..tensor import Tensor
+from ..user_warnings import warn
 
 # PyTorch's names (torch._C._get_<name>_sdp_enabled) and SDPBackend values
 BACKENDS = {"cudnn": 3, "flash": 1, "mem_efficient": 2, "math": 0, "overrideable": 4}
@@ -58,8 +58,8 @@ def check_kernel(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None,
     math_on, flash_on = _enabled["math"], _enabled["flash"]
     if query.device.type == "cuda":
         if not math_on:
-            warnings.warn("autodiff has only the math kernel for scaled_dot_product_attention "
-                          "on CUDA, and it is disabled", stacklevel=4)
+            warn("autodiff has only the math kernel for scaled_dot_product_attention "
+                 "on CUDA, and it is disabled", stacklevel=4)
             raise RuntimeError(_NO_KERNEL)
         return
     if not math_on and not flash_on:
@@ -69,8 +69,8 @@ def check_kernel(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None,
     reason = _flash_refusal(query, key, value, mask, dropout_p, enable_gqa)
     if not reason:
         return
-    warnings.warn("Flash attention kernel not used because:", stacklevel=4)
-    warnings.warn(reason, stacklevel=4)
+    warn("Flash attention kernel not used because:", stacklevel=4)
+    warn(reason, stacklevel=4)
     raise RuntimeError(_NO_KERNEL)
 
 

@@ -8,13 +8,13 @@ stack), so their gradients and node names are PyTorch's without ops of their own
 from __future__ import annotations
 
 import itertools
-import warnings
 from typing import Any
 
 from backends import broadcast_shapes as _broadcast
 
 from .. import dtypes
 from ..tensor import Tensor, _wrap
+from ..user_warnings import warn
 from ._promotion import check_broadcast
 from .flat_indexing import masked_select
 from .joining import stack
@@ -62,7 +62,7 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
     if not tensors:
         raise RuntimeError("meshgrid expects a non-empty TensorList")
     if indexing is None:
-        warnings.warn(
+        warn(
             "torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
             "argument.", UserWarning, stacklevel=2)
         indexing = "ij"

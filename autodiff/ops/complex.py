@@ -13,7 +13,6 @@ their values, dtypes and gradients are PyTorch's, and their nodes carry PyTorch'
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from .. import dtypes
@@ -21,6 +20,7 @@ from ..function import Function
 from ..jvp_rules import auto_element_wise, auto_linear, rule_facts
 from ..saved_fields import fields, saved
 from ..tensor import Tensor
+from ..user_warnings import warn
 from ._checks import require_tensors, same_device, scalar_type_name
 from ._promotion import check_broadcast
 from .selection import where
@@ -358,8 +358,8 @@ def H(input: Tensor) -> Tensor:
     """Tensor.H: the conjugate transpose of a matrix (or a 0-d/1-d tensor as it is)."""
     ndim = input._data.ndim
     if ndim == 0:
-        warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().",
-                      UserWarning, stacklevel=3)
+        warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().",
+             UserWarning, stacklevel=3)
         return conj(input)
     if ndim != 2:
         raise RuntimeError(

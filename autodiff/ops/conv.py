@@ -16,7 +16,6 @@ so one column buffer is alive per convolution at a time.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +30,7 @@ from ..jvp_rules import auto_multilinear, sum_terms
 from ..profiling import CPU_OP, profiler_state
 from ..saved_fields import Computed, befores, fields, saved, value
 from ..tensor import Tensor
+from ..user_warnings import warn
 from ._windows import Pairs, pad_array, symmetric
 from .memory_formats import (
     CHANNELS_LAST_FORMATS,
@@ -358,7 +358,7 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
         totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
         geometry_padding = tuple((total // 2, total - total // 2) for total in totals)
         if any(total % 2 for total in totals):
-            warnings.warn(
+            warn(
                 "Using padding='same' with even kernel lengths and odd dilation may require a "
                 "zero-padded copy of the input be created", UserWarning, stacklevel=3)
     else:

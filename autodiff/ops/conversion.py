@@ -3,7 +3,6 @@ device; the gradient goes back to the source's dtype and device."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import backends
@@ -14,6 +13,7 @@ from ..function import Function
 from ..jvp_rules import auto_linear
 from ..op_overloads import aten
 from ..tensor import Tensor
+from ..user_warnings import warn
 from ._checks import require_tensors
 from .memory_formats import ToCopyLaidOut, laid_out, memory_order
 from .sparse_copies import SparseClone, SparseToCopy
@@ -75,8 +75,8 @@ class ToCopy(Function):
             ctx.backend = target  # the output lives on the target device
         if target.dtype_name(a) != dtype:
             if target.is_complex(a.dtype) and not dtype.startswith("complex"):
-                warnings.warn("Casting complex values to real discards the imaginary part",
-                              UserWarning, stacklevel=4)
+                warn("Casting complex values to real discards the imaginary part",
+                     UserWarning, stacklevel=4)
                 a = target.real(a)
             return target.astype(a, dtype, copy=False)
         # Same device and dtype only with to(copy=True): a transfer above already copied.

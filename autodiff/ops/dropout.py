@@ -7,7 +7,6 @@ correction (AddBackward0) that keeps a SELU network's mean and variance."""
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 from .. import dtypes
@@ -16,6 +15,7 @@ from ..flop_counts import elementwise_flops
 from ..function import Function
 from ..jvp_rules import auto_element_wise
 from ..tensor import Tensor, _wrap
+from ..user_warnings import warn
 from . import inplace as _inplace
 
 
@@ -142,14 +142,14 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     dims = input.dim()
     if dims not in (3, 4):
-        warnings.warn(
+        warn(
             f"dropout2d: Received a {dims}-D input to dropout2d, which is deprecated and will "
             "result in an error in a future release. To retain the behavior and silence this "
             "warning, please use dropout instead. Note that dropout2d exists to provide "
             "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, "
             "and an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
     if dims == 3:
-        warnings.warn(
+        warn(
             "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
             "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
             "the channel dim. This behavior will change in a future release to interpret the "
@@ -167,7 +167,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     dims = input.dim()
     if dims not in (4, 5):
-        warnings.warn(
+        warn(
             f"dropout3d: Received a {dims}-D input to dropout3d, which is deprecated and will "
             "result in an error in a future release. To retain the behavior and silence this "
             "warning, please use dropout instead. Note that dropout3d exists to provide "

@@ -22,7 +22,6 @@ The node shows PyTorch's saved values, ATen's offset2bag, bag_size and max_indic
 from __future__ import annotations
 
 import itertools
-import warnings
 from typing import Any
 
 from .. import dtypes
@@ -32,6 +31,7 @@ from ..function import Function
 from ..jvp_rules import jvp_from_backward
 from ..saved_fields import Computed, fields, saved, value
 from ..tensor import Tensor, _wrap
+from ..user_warnings import warn
 from .indexing import same_device_index
 from .joining import stack
 from .sparse import SPARSE_BY_FREQ, embedding_renorm_, inverse_frequency, sparse_weight_grad
@@ -250,7 +250,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     input, or the runs of a 1-D input that `offsets` start. `sparse=True` gives the weight a
     sparse COO gradient (one entry per looked-up index)."""
     if weight.dtype is dtypes.int64 and input.dtype.is_floating_point:
-        warnings.warn(
+        warn(
             "Argument order of nn.functional.embedding_bag was changed. Usage "
             "`embedding_bag(weight, input, ...)` is deprecated, and should now be "
             "`embedding_bag(input, weight, ...)`.", UserWarning, stacklevel=2)

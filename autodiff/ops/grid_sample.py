@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from typing import Any
 
 from backends import Backend
@@ -26,6 +25,7 @@ from ..grad_mode import no_grad
 from ..jvp_rules import auto_linear, jvp_from_backward
 from ..saved_fields import fields, saved, value
 from ..tensor import Tensor, _wrap
+from ..user_warnings import warn
 from .indexing import zeros
 from .joining import stack
 from .scatter import Gather, ScatterAdd
@@ -89,7 +89,7 @@ class AffineGridGenerator(Function):
 def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Tensor:
     """The sampling grid of a batch of affine maps, for grid_sample into `size`."""
     if align_corners is None:
-        warnings.warn(_ALIGN_WARNING, stacklevel=2)
+        warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
     if not theta.is_floating_point():
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
@@ -110,7 +110,7 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
             "affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
             f"respectively. Got size {size}.")
     if align_corners and min(spatial) == 1:
-        warnings.warn(
+        warn(
             "Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
             "align_corners=True. This is not an intended use case of affine_grid. See the "
             "documentation of affine_grid for details.", stacklevel=2)
@@ -405,7 +405,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
     if align_corners is None:
-        warnings.warn(_ALIGN_WARNING, stacklevel=2)
+        warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
     shape, grid_shape = list(input._data.shape), list(grid._data.shape)
     if shape and grid_shape and shape[0] != grid_shape[0]:

@@ -11,7 +11,6 @@ fused backward is used when no graph is recorded and the loss can still be diffe
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from backends import broadcast_shapes
@@ -24,6 +23,7 @@ from ..grad_mode import state as _grad_state
 from ..jvp_rules import auto_element_wise, jvp_from_backward, sum_terms
 from ..saved_fields import fields, reduction, saved, value
 from ..tensor import Tensor, _wrap
+from ..user_warnings import warn
 from ._checks import same_device
 from ._promotion import check_broadcast, promote, with_number
 from .activation import sigmoid, softplus
@@ -47,7 +47,7 @@ def _legacy_reduction(size_average: Any, reduce: Any) -> str:
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     reduction = "none" if not reduce else "mean" if size_average else "sum"
-    warnings.warn(
+    warn(
         "size_average and reduce args will be deprecated, please use "
         f"reduction='{reduction}' instead.",
         UserWarning,
@@ -67,7 +67,7 @@ def _reduction(size_average: Any, reduce: Any, reduction: str,
 
 def _warn_broadcast(input: Tensor, target: Tensor) -> None:
     if target._data.shape != input._data.shape:
-        warnings.warn(
+        warn(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
             "Please ensure they have the same size.",
@@ -532,7 +532,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     reduction = _reduction(size_average, reduce, reduction,
                            valid=("none", "batchmean", "sum", "mean"))
     if reduction == "mean":
-        warnings.warn(
+        warn(
             "reduction: 'mean' divides the total loss by both the batch size and the support "
             "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
             "definition.'mean' will be changed to behave the same as 'batchmean' in the next "

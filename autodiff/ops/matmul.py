@@ -10,7 +10,6 @@ errors are PyTorch's, in the order its dispatch raises them.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 from ..autocast_state import autocast_op
@@ -20,6 +19,7 @@ from ..jvp_rules import auto_multilinear
 from ..profiling import InnerOp
 from ..saved_fields import Computed, InputSizes, constant, fields, saved, strides
 from ..tensor import Tensor
+from ..user_warnings import warn
 from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, scalar_type_name
 from ._out import CAST, EXACT, same, takes_out
 from ._promotion import check_broadcast
@@ -425,8 +425,8 @@ def ger(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """outer; PyTorch warns of the deprecation when results go into `out`."""
     if out is None:
         return outer(input, vec2)
-    warnings.warn("torch.ger is deprecated and will be removed in a future PyTorch release. Use "
-                  "torch.outer instead.", UserWarning, stacklevel=2)
+    warn("torch.ger is deprecated and will be removed in a future PyTorch release. Use "
+         "torch.outer instead.", UserWarning, stacklevel=2)
     return outer(input, vec2, out=out)  # type: ignore[call-arg]
 
 

@@ -13,12 +13,12 @@ there is one path here.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 from .. import dtypes
 from ..creation import zeros, zeros_like
 from ..tensor import Tensor
+from ..user_warnings import warn
 from .attention import scaled_dot_product_attention
 from .dropout import dropout
 from .joining import cat
@@ -37,8 +37,8 @@ def canonical_mask(mask: Tensor | None, mask_name: str, other_type: Any, other_n
     if mask.dtype is not dtypes.bool_ and not is_float:
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if check_other and other_type is not None and mask.dtype is not other_type:
-        warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. "
-                      "Use same type for both instead.", stacklevel=2)
+        warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. "
+             "Use same type for both instead.", stacklevel=2)
     if not is_float:
         mask = zeros_like(mask, dtype=target_type).masked_fill_(mask, -math.inf)
     return mask

@@ -9,7 +9,6 @@ ops (twice differentiable).
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from .. import dtypes
@@ -19,6 +18,7 @@ from ..function import Function
 from ..jvp_rules import auto_multilinear, jvp_from_backward
 from ..saved_fields import fields, saved, value
 from ..tensor import Tensor, _wrap_dim
+from ..user_warnings import warn
 from ._checks import cpp_type_name, require_tensors, same_device, scalar_type_name
 from ._promotion import check_broadcast, promote
 from .complex import conj
@@ -405,7 +405,7 @@ def _multiply(matrices: list[Tensor], split: list[list[int]], i: int, j: int) ->
 @autocast_op("chain_matmul")
 def chain_matmul(*matrices: Tensor) -> Tensor:
     """The product of the matrices, in the cheapest order. Deprecated in PyTorch, as here."""
-    warnings.warn(
+    warn(
         "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
         "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather "
         "than multiple parameters.", UserWarning, stacklevel=2)
@@ -532,7 +532,7 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """torch.cross: as linalg.cross, but without `dim` the first dim of size 3 (deprecated)."""
     if dim is None:
-        warnings.warn(
+        warn(
             "Using torch.cross without specifying the dim arg is deprecated.\nPlease either "
             "pass the dim explicitly or simply use torch.linalg.cross.\nThe default value of "
             "dim will change to agree with that of linalg.cross in a future release.",

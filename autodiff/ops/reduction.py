@@ -10,7 +10,6 @@ against the input.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 from .. import dtypes
@@ -33,6 +32,7 @@ from ..saved_fields import (
 )
 from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ..user_warnings import warn
 from ._checks import invalid_arguments
 from ._dims import keep_dims, reduced_count, reduction_axes
 from ._out import CAST, EXACT, INTO, INTO_FLOAT, OutRule, floating, only, takes_out
@@ -303,7 +303,7 @@ def _check_var_input(input: Tensor) -> None:
 
 def _warn_dof(name: str, count: int, correction: float) -> None:
     if count - correction <= 0:
-        warnings.warn(
+        warn(
             f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
             "reduction factor (input numel divided by output numel).",
             UserWarning, stacklevel=3,

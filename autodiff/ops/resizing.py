@@ -5,7 +5,6 @@ row-major order, the new ones uninitialized), and the deprecated out-of-place re
 from __future__ import annotations
 
 import operator
-import warnings
 from typing import Any
 
 from .. import layouts
@@ -14,6 +13,7 @@ from ..jvp_rules import auto_linear
 from ..layout_dispatch import dense_only
 from ..saved_fields import fields
 from ..tensor import Tensor
+from ..user_warnings import warn
 from ._checks import require_tensors
 from .shape import NOT_VIEWABLE, view_op
 from .views import forget_base, own_array
@@ -122,12 +122,12 @@ def resize(tensor: Tensor, *sizes: Any) -> Tensor:
     """`tensor` in the shape `sizes` (the same number of elements): a view where the layout
     allows one, else a copy. (PyTorch's refuses sizes given as one tuple, quoting the tuple as
     the element count; here a tuple or Size is taken as reshape takes it.)"""
-    warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=3)
+    warn("non-inplace resize is deprecated", UserWarning, stacklevel=3)
     return _resized(tensor, sizes)
 
 
 def resize_as(tensor: Tensor, the_template: Any) -> Tensor:
-    warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=3)
+    warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=3)
     require_tensors("resize_as", ("the_template", the_template))
     return _resized(tensor, (tuple(the_template._data.shape),))
 

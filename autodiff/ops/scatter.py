@@ -8,7 +8,6 @@ backward is differentiable again.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from backends import broadcast_shapes
@@ -22,6 +21,7 @@ from ..jvp_rules import auto_linear, auto_linear_with, zero_tangent
 from ..saved_fields import InputSizes, constant, fields, saved, saved_array, value
 from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ..user_warnings import warn
 from . import sparse_indexing
 from ._checks import invalid_arguments, require_tensor, require_tensors, same_device
 from ._out import EXACT, same, takes_out
@@ -248,9 +248,9 @@ def scatter_legacy_reduce(input: Tensor, dim: int, index: Tensor, src: Any, redu
     dim = _wrap_dim(dim, input._data.ndim)
     backend = input._backend
     if isinstance(src, Tensor):
-        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
-                      "will be removed in a future PyTorch release. Use torch.scatter_reduce "
-                      "instead for more reduction options.", UserWarning, stacklevel=3)
+        warn("The reduce argument of torch.scatter with Tensor src is deprecated and "
+             "will be removed in a future PyTorch release. Use torch.scatter_reduce "
+             "instead for more reduction options.", UserWarning, stacklevel=3)
         if src.dtype is not input.dtype:
             raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
         array = _check_index("scatter", input, dim, index, src)

@@ -11,7 +11,6 @@ again raises, as in PyTorch).
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from .. import dtypes
@@ -21,6 +20,7 @@ from ..function import Function
 from ..jvp_rules import jvp_from_backward
 from ..saved_fields import fields, saved, saved_array, value
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ..user_warnings import warn
 from ._checks import scalar_type_name
 from ._scatter_arrays import reduce_into, reduce_scattered
 from .indexing import full_index_key, same_device_index
@@ -240,8 +240,8 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
     "amax", "amin") into slice index[i]."""
     global _warned_beta
     if not _warned_beta:
-        warnings.warn("index_reduce() is in beta and the API may change at any time.",
-                      UserWarning, stacklevel=2)
+        warn("index_reduce() is in beta and the API may change at any time.",
+             UserWarning, stacklevel=2)
         _warned_beta = True
     _check_reduce(reduce, _REDUCTIONS[1:], "index_reduce(): Expected reduce to be one of prod, "
                   "mean, amax or amin but got {reduce}.")

@@ -3,7 +3,6 @@ see views.py), atleast_1d/2d/3d, Tensor.unfold, and sum_to_size."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from ..function import Function
@@ -11,6 +10,7 @@ from ..jvp_rules import auto_linear
 from ..saved_fields import Computed, InputSizes, fields, int_tuple, value
 from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _wrap_dim
+from ..user_warnings import warn
 from .conversion import clone
 from .sparse_elementwise import SparseTranspose
 from .sparse_elementwise import t as sparse_t
@@ -411,7 +411,7 @@ def t_view(input: Tensor, op: type[T]) -> Tensor:
 def numpy_T(input: Tensor) -> Tensor:
     ndim = input._data.ndim
     if ndim != 2 and ndim != 0:
-        warnings.warn(
+        warn(
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
             "deprecated and it will throw an error in a future release. Consider `x.mT` to "
             "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
@@ -581,7 +581,8 @@ def as_subclass(input: Tensor, cls: Any) -> Tensor:
     else:
         made = _TRACKED_SUBCLASSES.get((kind, cls))
         if made is None:
-            made = type(cls.__name__, (kind, cls), {"__module__": cls.__module__})
+            made = type(cls.__name__, (kind, cls), {"__module__": cls.__module__,
+                                                     "_protocol_class": cls})
             _TRACKED_SUBCLASSES[kind, cls] = made
         out.__class__ = made
     return out

@@ -7,7 +7,6 @@ pass when no graph is recorded, and itself differentiable, so double backward wo
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from .. import dtypes
@@ -18,6 +17,7 @@ from ..function import Function
 from ..jvp_rules import sum_terms
 from ..saved_fields import fields, saved, value
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ..user_warnings import warn
 from ._out import EXACT, takes_out
 from ._promotion import opmath, rounded
 from .unary import exp
@@ -209,7 +209,7 @@ def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
 
 def implicit_dim(name: str, ndim: int, stacklevel: int) -> int:
     """PyTorch's deprecated choice of dim when F.softmax & co. are called without one."""
-    warnings.warn(
+    warn(
         f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
         "dim=X as an argument.",
         UserWarning,
@@ -235,8 +235,8 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     the one-hot of its argmax in the forward pass and the soft sample's gradient (the
     straight-through estimator, `y_hard - y_soft.detach() + y_soft` as PyTorch writes it)."""
     if eps != 1e-10:
-        warnings.warn("`eps` parameter is deprecated and has no effect.", UserWarning,
-                      stacklevel=2)
+        warn("`eps` parameter is deprecated and has no effect.", UserWarning,
+             stacklevel=2)
     backend, data = logits._backend, logits._data
     dtype = backend.dtype_name(data)
     # g = -log(E), E ~ Exp(1) = -log(1 - U); E is kept off 0 (a U of exactly 0) so g is finite.

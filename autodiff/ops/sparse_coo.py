@@ -10,7 +10,6 @@ masked to its coalesced indices.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from .. import dtypes, layouts
@@ -20,6 +19,7 @@ from ..function import Function
 from ..jvp_rules import auto_linear
 from ..sparse_dispatch import refuse
 from ..tensor import Tensor, _wrap
+from ..user_warnings import warn
 
 
 def is_sparse(tensor: Any) -> bool:
@@ -149,7 +149,7 @@ _implicit_warning_given = [False]
 def _warn_implicit_checks() -> None:
     if not _implicit_warning_given[0]:
         _implicit_warning_given[0] = True
-        warnings.warn(
+        warn(
             "Sparse invariant checks are implicitly disabled. Memory errors (e.g. SEGFAULT) will "
             "occur when operating on a sparse tensor which violates the invariants, but checks "
             "incur performance overhead. To silence this warning, explicitly opt in or out. See "

@@ -9,7 +9,6 @@ twice, through the signal and the window alike.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from .. import dtypes
@@ -18,6 +17,7 @@ from ..creation import ones
 from ..function import Function
 from ..jvp_rules import auto_linear
 from ..tensor import Tensor
+from ..user_warnings import warn
 from .complex import view_as_real
 from .fft import FftC2C, FftC2R, FftR2C
 from .indexing import narrow
@@ -186,7 +186,7 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None,
                 "further require that return_complex=True in a future PyTorch release.")
         return_complex = True
     if not return_complex:
-        warnings.warn(_REAL_OUTPUT_DEPRECATED, UserWarning, stacklevel=2)
+        warn(_REAL_OUTPUT_DEPRECATED, UserWarning, stacklevel=2)
     if not (signal.dtype.is_floating_point or signal.dtype.is_complex):
         raise message("expected a tensor of floating point or complex values")
     if signal.ndim not in (1, 2):
@@ -203,7 +203,7 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None,
         raise message(f"expected a 1D window tensor of size equal to win_length={win}, but got "
                       f"window with size {list(window.shape)}")
     if window is None:
-        warnings.warn(_NO_WINDOW_STFT, UserWarning, stacklevel=2)
+        warn(_NO_WINDOW_STFT, UserWarning, stacklevel=2)
     left = (n_fft - win) // 2
     if align_to_window and win < n_fft:
         # The window starts each frame: frames of win_length, zero-padded to n_fft around it.
@@ -264,7 +264,7 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None,
         raise RuntimeError("istft requires a complex-valued input tensor matching the output "
                            "from stft with return_complex=True.")
     if window is None:
-        warnings.warn(_NO_WINDOW_ISTFT, UserWarning, stacklevel=2)
+        warn(_NO_WINDOW_ISTFT, UserWarning, stacklevel=2)
     ndim = input.ndim + 1  # as PyTorch counts it: the view as real numbers
     if ndim < 3:  # PyTorch reads the frame and frequency sizes first
         raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, "
@@ -326,9 +326,9 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None,
     if ndim == 3:
         signal = signal.squeeze(0)
     if end > expected:
-        warnings.warn("The length of signal is shorter than the length parameter. Result is "
-                      "being padded with zeros in the tail. Please check your center and "
-                      "hop_length settings.", UserWarning, stacklevel=2)
+        warn("The length of signal is shorter than the length parameter. Result is "
+             "being padded with zeros in the tail. Please check your center and "
+             "hop_length settings.", UserWarning, stacklevel=2)
         signal = ConstantPadNd.apply(signal, pad=(0, end - expected), value=0)
     return signal
 

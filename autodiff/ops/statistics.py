@@ -7,7 +7,6 @@ cov and corrcoef are composed of ops as in PyTorch, so their graphs end in PyTor
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from .. import dtypes
@@ -17,6 +16,7 @@ from ..jvp_rules import jvp_from_backward
 from ..layout_dispatch import dense_only
 from ..saved_fields import fields, int_tuple, saved, value
 from ..tensor import Tensor
+from ..user_warnings import warn
 from ._dims import keep_dims, reduced_count, reduction_axes
 from .comparison import isnan, logical_not
 from .matmul import mm
@@ -220,8 +220,8 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
     else:
         factor = total - correction
     if bool(all_examples(factor <= 0).any()) if isinstance(factor, Tensor) else factor <= 0:
-        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
-                      "than the number of observations.", UserWarning, stacklevel=2)
+        warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
+             "than the number of observations.", UserWarning, stacklevel=2)
         # zero where it is not positive (inside vmap, for the examples where it is not)
         factor = factor * (factor > 0) if isinstance(factor, Tensor) else factor * 0
     centered = observed - average.unsqueeze(1)

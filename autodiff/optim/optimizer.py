@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
@@ -25,6 +24,7 @@ from ..grad_mode import enable_grad
 from ..nn.modules.module import _zero_grad, typename
 from ..node import RemovableHandle
 from ..tensor import Tensor, _wrap
+from ..user_warnings import warn
 
 
 class _RequiredParameter:
@@ -234,7 +234,7 @@ class Optimizer:
             param_group.setdefault(name, default)
         ids = [id(param) for param in param_group["params"]]
         if len(ids) != len(set(ids)):
-            warnings.warn(
+            warn(
                 "optimizer contains a parameter group with duplicate parameters; in future, this "
                 "will cause an error; see github.com/pytorch/pytorch/issues/40967 for more "
                 "information",

@@ -19,7 +19,6 @@ import json
 import os
 import socket
 import time
-import warnings
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
@@ -30,6 +29,7 @@ from ..autograd.profiler import PRIVATE_USE1_DEVICE, record_function, refuse_opt
 from ..autograd.profiler import profile as _autograd_profile
 from ..autograd.profiler_config import _ExperimentalConfig
 from ..autograd.profiler_util import EventList, FunctionEventAvg
+from ..user_warnings import warn
 from .memory_timeline import MemoryTimeline
 
 
@@ -69,8 +69,8 @@ def schedule(*, wait: int, warmup: int, active: int, repeat: int = 0, skip_first
             f"(need >= 0), skip_first={skip_first} (need >= 0)."
         )
     if warmup == 0:
-        warnings.warn("Profiler won't be using warmup, this can skew profiler results",
-                      stacklevel=2)
+        warn("Profiler won't be using warmup, this can skew profiler results",
+             stacklevel=2)
 
     def schedule_fn(step: int) -> ProfilerAction:
         if step < 0:
@@ -112,7 +112,7 @@ def _parse_activities(activities: Iterable[Any]) -> set[ProfilerActivity]:
 
 @functools.cache
 def _warn_once(message: str) -> None:
-    warnings.warn(message, stacklevel=3)
+    warn(message, stacklevel=3)
 
 
 def _default_schedule_fn(_: int) -> ProfilerAction:
@@ -153,8 +153,8 @@ class profile:
         refuse_options(execution_trace_observer=execution_trace_observer,
                        custom_trace_id_callback=custom_trace_id_callback)
         if use_cuda is not None:
-            warnings.warn("`use_cuda` is deprecated, use `activities` argument instead",
-                          FutureWarning, stacklevel=2)
+            warn("`use_cuda` is deprecated, use `activities` argument instead",
+                 FutureWarning, stacklevel=2)
             activities = set(activities) if activities is not None else supported_activities()
             if use_cuda:
                 activities.add(ProfilerActivity.CUDA)
@@ -171,9 +171,9 @@ class profile:
         self.with_modules = with_modules
         if (experimental_config is not None and experimental_config.trace_only
                 and with_stack):
-            warnings.warn("trace_only=True is incompatible with with_stack=True (stack traces "
-                          "require event post-processing). Disabling trace_only.",
-                          stacklevel=2)
+            warn("trace_only=True is incompatible with with_stack=True (stack traces "
+                 "require event post-processing). Disabling trace_only.",
+                 stacklevel=2)
             experimental_config = copy.copy(experimental_config)
             experimental_config.trace_only = False
         self.experimental_config = experimental_config
@@ -208,15 +208,15 @@ class profile:
             (ProfilerAction.NONE, ProfilerAction.RECORD_AND_SAVE): [self._prepare_trace,
                                                                     self._start_trace],
             (ProfilerAction.WARMUP, ProfilerAction.NONE): [
-                partial(warnings.warn, "Incorrect schedule: WARMUP followed by NONE"),
+                partial(warn, "Incorrect schedule: WARMUP followed by NONE"),
                 self._start_trace, self._stop_trace],
             (ProfilerAction.WARMUP, ProfilerAction.RECORD): [self._start_trace],
             (ProfilerAction.WARMUP, ProfilerAction.RECORD_AND_SAVE): [self._start_trace],
             (ProfilerAction.RECORD, ProfilerAction.NONE): [
-                partial(warnings.warn, "Incorrect schedule: RECORD followed by NONE"),
+                partial(warn, "Incorrect schedule: RECORD followed by NONE"),
                 self._stop_trace],
             (ProfilerAction.RECORD, ProfilerAction.WARMUP): [
-                partial(warnings.warn, "Incorrect schedule: RECORD followed by WARMUP"),
+                partial(warn, "Incorrect schedule: RECORD followed by WARMUP"),
                 self._stop_trace],
             (ProfilerAction.RECORD_AND_SAVE, ProfilerAction.NONE): [self._stop_trace,
                                                                     self._trace_ready],
@@ -350,10 +350,10 @@ class profile:
         bytes of every category), `.raw.json.gz` the events `(time, action, bytes,
         category)`, `.html` a plot. Needs record_shapes, profile_memory and with_stack, as
         PyTorch's does."""
-        warnings.warn("`export_memory_timeline` is deprecated and will be removed in a future "
-                      "version. Please use `torch.cuda.memory._record_memory_history` and "
-                      "`torch.cuda.memory._export_memory_snapshot` instead.", FutureWarning,
-                      stacklevel=2)
+        warn("`export_memory_timeline` is deprecated and will be removed in a future "
+             "version. Please use `torch.cuda.memory._record_memory_history` and "
+             "`torch.cuda.memory._export_memory_snapshot` instead.", FutureWarning,
+             stacklevel=2)
         required = ("record_shapes", "profile_memory", "with_stack")
         missing = [f"{name}=True" for name in required if not getattr(self, name)]
         if missing:

@@ -15,8 +15,9 @@ views stay shared after loading), as PyTorch does.
 from __future__ import annotations
 
 import pickle
+import types
 from collections import OrderedDict
-from typing import Any
+from typing import Any, ClassVar
 
 from backends import Device
 from backends import serialization as host
@@ -27,6 +28,7 @@ from ..nn.parameter import Parameter
 from ..quantized_tensor import QuantizedData, qscheme
 from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _wrap
+from ..torch_function import exported_path
 from .torch_names import QUANTIZED_STORAGE_CLASSES, STORAGE_CLASS_OF, is_tensor_internal
 
 
@@ -127,6 +129,20 @@ _PythonPickler: Any = pickle._Pickler
 class TorchPickler(_PythonPickler):
     """`pickle` as torch.save uses it: storages as persistent ids, PyTorch's names for tensors,
     dtypes, devices and sizes."""
+
+    # Functions go through this class's save_global (the base class's table names its own).
+    def _save_function(self, obj: Any) -> None:
+        path = exported_path(obj)
+        if path is None:
+            _PythonPickler.save_global(self, obj)
+            return
+        # a public function's `__torch_function__` wrapper: where it is exported
+        self.write(pickle.GLOBAL + f"{path[0]}\n{path[1]}\n".encode())
+        self.memoize(obj)
+
+    # Functions go through _save_function (the base class's table names its own save_global).
+    dispatch: ClassVar[dict[type, Any]] = {**_PythonPickler.dispatch,
+                                          types.FunctionType: _save_function}
 
     def __init__(self, file: Any, protocol: int, storages: StorageTable) -> None:
         super().__init__(file, protocol)

@@ -16,12 +16,12 @@ import io
 import os
 import pickle
 import tempfile
-import warnings
 import zipfile
 from typing import Any
 
 from backends import serialization as host
 
+from ..user_warnings import warn
 from . import native, torch_format
 from .errors import CheckpointError
 from .members import MemberReader
@@ -125,7 +125,7 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *,
             raise RuntimeError("Can not safely load weights when explicit pickle_module is "
                                "specified")
         if pickle_load_args:
-            warnings.warn("pickle_load_args only works if `weights_only=False`.", stacklevel=2)
+            warn("pickle_load_args only works if `weights_only=False`.", stacklevel=2)
     elif pickle_module is None:
         pickle_module = pickle
     pickle_load_args.setdefault("encoding", "utf-8")

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
+from ..torch_function import exported_path
 from .errors import CheckpointError
 
 # ----------------------------------------------------------------------------- safe globals
@@ -80,6 +81,9 @@ def user_allowed_globals() -> dict[str, Any]:
             allowed[item[1]] = item[0]
         else:
             allowed[f"{item.__module__}.{item.__qualname__}"] = item
+            path = exported_path(item)  # a public function's wrapper is saved where exported
+            if path is not None:
+                allowed[".".join(path)] = item
     return allowed
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import traceback
-import warnings
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -43,6 +42,7 @@ from ..grad_mode import enable_grad, no_grad
 from ..grad_mode import state as grad_state
 from ..nn.modules.container import Sequential
 from ..tensor import Tensor
+from ..user_warnings import warn
 from .selective_checkpoint import (
     SAC_IGNORED_OPS,
     CheckpointPolicy,
@@ -84,8 +84,8 @@ def detach_variable(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def check_backward_validity(inputs: Iterable[Any]) -> None:
     if not any(item.requires_grad for item in inputs if isinstance(item, Tensor)):
-        warnings.warn("None of the inputs have requires_grad=True. Gradients will be None",
-                      stacklevel=2)
+        warn("None of the inputs have requires_grad=True. Gradients will be None",
+             stacklevel=2)
 
 
 class DefaultDeviceType:
@@ -123,7 +123,7 @@ def _infer_device_type(*args: Any) -> str:
     device_types = [t.device.type for t in _tensors_in(args) if t.device.type != "cpu"]
     distinct = set(device_types)
     if len(distinct) > 1:
-        warnings.warn(
+        warn(
             "Tensor arguments, excluding CPU tensors, are detected on at least two types of "
             "devices. Device state will only be saved for devices of a single device type, and "
             "the remaining devices will be ignored. Consequently, if any checkpointed functions "
@@ -603,7 +603,7 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
     recomputation), `determinism_check` ("default": shapes, dtypes and devices of the
     recomputed tensors must match; "none"), `debug`, `early_stop`."""
     if use_reentrant is None:
-        warnings.warn(
+        warn(
             "torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. "
             "Starting in PyTorch 2.9, calling checkpoint without use_reentrant will raise an "
             "exception. use_reentrant=False is recommended, but if you need to preserve the "
@@ -645,7 +645,7 @@ def checkpoint_sequential(functions: Any, segments: int, input: Tensor,
     """Run `functions` (a Sequential or a list of modules/functions) one after another on
     `input`, in `segments` chunks of which all but the last are checkpointed."""
     if use_reentrant is None:
-        warnings.warn(
+        warn(
             "torch.utils.checkpoint.checkpoint_sequential: the use_reentrant parameter should be "
             "passed explicitly. In version 2.9 we will raise an exception if use_reentrant is "
             "not passed. use_reentrant=False is recommended, but if you need to preserve the "

@@ -15,7 +15,6 @@ which is why a Module with full backward hooks may not work in place on its inpu
 
 from __future__ import annotations
 
-import warnings
 import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -23,6 +22,7 @@ from typing import Any, ClassVar
 from ..autograd.function import Function
 from ..grad_mode import is_grad_enabled
 from ..tensor import Tensor
+from ..user_warnings import warn
 
 __all__ = ["BackwardHook", "RemovableHandle", "unserializable_hook"]
 
@@ -178,7 +178,7 @@ class BackwardHook:
                 local_grad_outputs = self.grad_outputs
                 if self.input_tensors_index is None:
                     # No input requires grad: the hooks fire now, with no grad_input.
-                    warnings.warn(
+                    warn(
                         "Full backward hook is firing when gradients are computed with respect "
                         "to module outputs since no inputs require gradients. See "
                         "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"

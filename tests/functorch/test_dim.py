@@ -775,6 +775,64 @@ def fc_shape_len(t, d, x):
     return (tuple(a.shape), tuple(a.size()), len(a), a.dims == (i,), a.dtype == t.float64)
 
 
+# Module-level functions given first-class tensors: through `__torch_function__`, a vmap level
+# per first-class dim (functorch.dim's `__torch_function__`).
+@case
+def function_mm(t, d, x):
+    i = d.dims()
+    return t.mm(x["A"][i].unsqueeze(0), x["B"])
+
+
+@case
+def function_matmul(t, d, x):
+    i, j = d.dims()
+    return t.matmul(x["A"][i], x["B"][:, j])
+
+
+@case
+def function_einsum(t, d, x):
+    i = d.dims()
+    return t.einsum("k,kn->n", x["A"][i], x["B"])
+
+
+@case
+def function_linear(t, d, x):
+    i = d.dims()
+    return t.nn.functional.linear(x["A"][i], x["B"].T, x["B"][0])
+
+
+@case
+def function_dropout_eval(t, d, x):
+    i = d.dims()
+    return t.nn.functional.dropout(x["A"][i], 0.5, training=False)
+
+
+@case
+def function_cat(t, d, x):
+    i = d.dims()
+    return t.cat([x["A"][i], x["C"][i][:, 0]])
+
+
+@case
+def function_sum_and_softmax(t, d, x):
+    i = d.dims()
+    a = x["C"][i]
+    return t.sum(a), t.softmax(a, -1), t.nn.functional.log_softmax(a, 0)
+
+
+@case
+def function_linalg_norm(t, d, x):
+    i = d.dims()
+    return t.linalg.vector_norm(x["C"][i], dim=-1)
+
+
+@case
+def function_rand_like_shape(t, d, x):
+    i = d.dims()
+    drawn = t.rand_like(x["C"][i])
+    return drawn.dims == (i,), tuple(drawn.order(i).shape)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_torch(name):
     expected = run(CASES[name], "torch")
@@ -961,14 +1019,26 @@ def test_plain_indexing_unchanged():
     assert A[[0, 2]].shape == (2, 4)
 
 
-def test_function_that_reads_the_array_says_so():
+def test_functions_and_methods_agree():
+    """A module-level function given a first-class tensor (its `__torch_function__`) and the
+    method form (calls.py's mirror) compute the same."""
     i = adim.dims()
     a = autodiff.tensor(DATA["A"])[i]
-    with pytest.raises(NotImplementedError, match="first-class dimension tensor"):
-        autodiff.mm(a.unsqueeze(0), autodiff.tensor(DATA["B"]))
-    # the method form goes through vmap levels
-    np.testing.assert_allclose(a.unsqueeze(0).mm(autodiff.tensor(DATA["B"])).order(i).numpy()[:, 0],
-                               DATA["A"] @ DATA["B"])
+    b = autodiff.tensor(DATA["B"])
+    function_form = autodiff.mm(a.unsqueeze(0), b)
+    method_form = a.unsqueeze(0).mm(b)
+    np.testing.assert_allclose(function_form.order(i).numpy(), method_form.order(i).numpy())
+    np.testing.assert_allclose(function_form.order(i).numpy()[:, 0], DATA["A"] @ DATA["B"])
+
+
+def test_function_gradients_reach_the_indexed_tensor():
+    i = adim.dims()
+    a = autodiff.tensor(DATA["A"], requires_grad=True)
+    b = autodiff.tensor(DATA["B"], requires_grad=True)
+    autodiff.matmul(a[i], b).sum().order(i).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), np.broadcast_to(DATA["B"].sum(1), (3, 4)))
+    np.testing.assert_allclose(b.grad.numpy(), np.broadcast_to(DATA["A"].sum(0)[:, None],
+                                                               (4, 5)))
 
 
 def test_tensor_index_is_torchs():

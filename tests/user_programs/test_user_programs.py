@@ -65,7 +65,6 @@ class Program:
 
 # What stops programs today. The reason names the missing feature; the error is the text the
 # program stops with (the last line of its traceback must contain it).
-TORCH_FX = Stop("torch.fx (symbolic_trace, Graph, GraphModule)", "No module named 'autodiff.fx'")
 TORCH_JIT = Stop("torch.jit (TorchScript: trace, script, save, load)",
                  "module 'autodiff' has no attribute 'jit'")
 TORCH_EXPORT = Stop("torch.export (export, ExportedProgram, Dim)",
@@ -127,6 +126,8 @@ PROGRAMS = [
     Program("compiled_autograd_tutorial", COMPILED_AUTOGRAD),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
+    Program("fx_conv_bn_fuser", compare=True),
+    Program("fx_profiling"),
     # beginner_source
     Program("knowledge_distillation"),
     Program("chatbot"),
@@ -184,7 +185,16 @@ PROGRAMS = [
     Program("gat"),
     Program("language_translation"),
     Program("imagenet"),
-    Program("fx_invert", TORCH_FX),
+    # pytorch/examples, fx
+    Program("fx_invert"),
+    Program("fx_custom_tracer"),
+    Program("fx_replace_op"),
+    Program("fx_subgraph_rewriter"),
+    Program("fx_proxy_graph_creation"),
+    Program("fx_inline_function"),
+    Program("fx_wrap_output_dynamically"),
+    Program("fx_module_tracer"),
+    Program("fx_primitive_library"),
     Program("mingpt"),
     # pytorch/tutorials, prototype_source
     Program("maskedtensor_overview", compare=True),

@@ -6,7 +6,6 @@ and PlaceholderObserver (records the dtype, computes nothing)."""
 from __future__ import annotations
 
 import functools
-import warnings
 from typing import Any
 
 from ... import dtypes
@@ -23,6 +22,7 @@ from ...quantized_tensor import (
     qscheme,
 )
 from ...tensor import Tensor
+from ...user_warnings import warn
 
 _SYMMETRIC = (per_tensor_symmetric, per_channel_symmetric)
 
@@ -89,9 +89,9 @@ class UniformQuantizationObserverBase(ObserverBase):
         super().__init__(dtype, is_dynamic)
         self.qscheme = qscheme
         if reduce_range:
-            warnings.warn("Please use quant_min and quant_max to specify the range for "
-                          "observers." + " " * 21 + "reduce_range will be deprecated in a "
-                          "future release of PyTorch.", UserWarning, stacklevel=2)
+            warn("Please use quant_min and quant_max to specify the range for "
+                 "observers." + " " * 21 + "reduce_range will be deprecated in a "
+                 "future release of PyTorch.", UserWarning, stacklevel=2)
         self.reduce_range = reduce_range
         self.register_buffer("eps", make_tensor([eps]))
         if qscheme not in (per_tensor_affine, per_tensor_symmetric, per_channel_affine,

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import copy
 import itertools
-import warnings
 from typing import Any
 
 from ... import dtypes
 from ...nn.modules.module import Module
+from ...user_warnings import warn
 from .qconfig import default_dynamic_qconfig, float16_dynamic_qconfig
 from .quantization_mappings import get_default_dynamic_quant_module_mappings
 
@@ -48,7 +48,7 @@ def quantize_dynamic(model: Module, qconfig_spec: Any = None, dtype: Any = dtype
     dynamic quantized ones: weights stored as qint8 (or float16), activations quantized per
     call. `qconfig_spec`: a set of module types or names (quantized with `dtype`), or a dict
     from type or name to QConfig. A copy unless `inplace`."""
-    warnings.warn(DEPRECATION_WARNING, DeprecationWarning, stacklevel=2)
+    warn(DEPRECATION_WARNING, DeprecationWarning, stacklevel=2)
     if qconfig_spec is None:
         if dtype is dtypes.qint8:
             qconfig_spec = _float_modules_with(default_dynamic_qconfig)
@@ -101,7 +101,7 @@ def convert(module: Module, mapping: Any = None, inplace: bool = False,
             use_precomputed_fake_quant: bool = False) -> Module:
     """Swap each submodule whose type `mapping` names (and that has a qconfig) for its
     quantized form, children first; then remove the qconfigs."""
-    warnings.warn(DEPRECATION_WARNING, DeprecationWarning, stacklevel=2)
+    warn(DEPRECATION_WARNING, DeprecationWarning, stacklevel=2)
     if is_reference:
         raise NotImplementedError("convert(is_reference=True): reference quantized modules "
                                   "are not implemented")

@@ -3,21 +3,24 @@
 run on them is `calls.py`'s.
 
 A first-class tensor is an autodiff Tensor subclass, so `plain * fc` reaches `fc.__rmul__` first
-(Python tries the reflected operator of a subclass first) and an op applied to one reaches
-`Function.apply`, which reads its array: it has none, its `_data` is layout data
-(`layout_dispatch.py`) whose dispatch sends the op through vmap levels (`autodiff.exp(fc)`,
-`autodiff.where(i <= j, a, b)`).
+(Python tries the reflected operator of a subclass first). A public function given one
+(`autodiff.mm`, `F.linear`, `autodiff.stack`) hands the call to its `__torch_function__`, which
+runs it through a vmap level per first-class dim, as functorch.dim's does. An op reached
+otherwise meets `Function.apply`: a first-class tensor has no array, its `_data` is layout data
+(`layout_dispatch.py`) whose dispatch sends the op through vmap levels as well.
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
-from typing import Any, NoReturn
+from typing import Any
 
 from ...layout_dispatch import LayoutData
+from ...override_tables import is_tensor_method_or_property
 from ...return_types import _ReturnType
 from ...tensor import Tensor as _PlainTensor
+from ...torch_function import DisableTorchFunctionSubclass
 from .levels import (
     DimensionBindError,
     find,
@@ -27,9 +30,6 @@ from .levels import (
     union,
 )
 
-_NO_ARRAY = ("this function reads the array of a first-class dimension tensor "
-             "(autodiff.functorch.dim), which has none: call the operation as a method of the "
-             "tensor, or bind its dims to positions with .order() first")
 _creation = itertools.count()
 
 
@@ -44,6 +44,13 @@ def _apply_rule(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     from .calls import batched_call
 
     return _in_order(batched_call(op.apply, args, kwargs), joined)
+
+
+def _call_through_levels(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """`func` on first-class inputs (maybe in lists): a vmap level per first-class dim."""
+    from .calls import batched_call
+
+    return batched_call(func, args, kwargs)
 
 
 def _in_order(result: Any, joined: list[Any]) -> Any:
@@ -66,23 +73,14 @@ def _valid(levels: list[Any]) -> bool:
 
 
 class FirstClassData(LayoutData):
-    """A first-class tensor's `_data`: hands ops to `_apply_rule`; read as an array anywhere
-    else, it is the error."""
+    """A first-class tensor's `_data`: hands ops that reach `Function.apply` to
+    `_apply_rule` (public functions are taken over before, by `__torch_function__`)."""
 
     __slots__ = ()
     layout_name = "first-class dimension"
 
     def dispatch(self, op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         return _apply_rule(op, args, kwargs)
-
-    def refuse(self, operator: str, tensor: Any) -> NoReturn:
-        raise NotImplementedError(_NO_ARRAY)
-
-    def __array__(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise NotImplementedError(_NO_ARRAY)
-
-    def __getattr__(self, name: str) -> NoReturn:  # shape, ndim, dtype: it has no array
-        raise NotImplementedError(_NO_ARRAY)
 
 
 _FIRST_CLASS_DATA = FirstClassData()
@@ -97,9 +95,18 @@ class _Tensor(_PlainTensor):
     def _data(self) -> FirstClassData:
         return _FIRST_CLASS_DATA
 
-    @_data.setter
-    def _data(self, value: Any) -> NoReturn:
-        raise NotImplementedError(_NO_ARRAY)
+    @classmethod
+    def __torch_function__(cls, func: Any, types: Any, args: Any = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
+        """A public function given first-class tensors (autodiff.mm, F.linear, stack, ...):
+        run through a vmap level per first-class dim, as functorch.dim's. Tensor's methods
+        and properties run as written: first-class tensors mirror them (calls.py), and a
+        plain tensor's meet first-class arguments in `x[i, j]` (indexing.py) and
+        `Function.apply` (`_apply_rule`)."""
+        if is_tensor_method_or_property(func):
+            with DisableTorchFunctionSubclass():
+                return func(*args, **(kwargs or {}))
+        return _call_through_levels(func, args, kwargs or {})
 
     @property
     def _backend(self) -> Any:  # type: ignore[override]

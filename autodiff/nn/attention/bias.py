@@ -10,15 +10,14 @@ upper-left (or square) as `is_causal=True`, lower-right through the materialized
 
 from __future__ import annotations
 
-import warnings
 from enum import IntEnum, auto
 from typing import Any
 
 from ... import creation, dtypes
 from ...ops.attention import scaled_dot_product_attention
 from ...ops.diagonal import tril
-from ...overrides import DisableTorchFunctionSubclass
 from ...tensor import Tensor
+from ...user_warnings import warn
 
 __all__ = ["CausalBias", "CausalVariant", "causal_lower_right", "causal_upper_left"]
 
@@ -45,8 +44,8 @@ class CausalBias(Tensor):
         self.seq_len_q = seq_len_q
         self.seq_len_kv = seq_len_kv
         if seq_len_q > seq_len_kv and variant == CausalVariant.LOWER_RIGHT:
-            warnings.warn("Lower right causal bias will produce NaNs in the output when "
-                          "seq_len_q > seq_len_kv!", stacklevel=2)
+            warn("Lower right causal bias will produce NaNs in the output when "
+                 "seq_len_q > seq_len_kv!", stacklevel=2)
 
     def _upper_left(self, device: Any) -> Tensor:
         return tril(creation.ones(self.seq_len_q, self.seq_len_kv, device=device,
@@ -87,12 +86,13 @@ class CausalBias(Tensor):
     def __torch_function__(cls, func: Any, types: Any, args: Any = (),
                            kwargs: dict[str, Any] | None = None) -> Any:
         """scaled_dot_product_attention with a CausalBias mask runs `_dispatch`."""
+        from .. import functional  # the public function, wrapped once autodiff is loaded
+
         if kwargs is None:
             kwargs = {}
-        if func is scaled_dot_product_attention:
+        if func is functional.scaled_dot_product_attention:
             return cls._dispatch(*args, **kwargs)
-        with DisableTorchFunctionSubclass():  # the reductions consult this method too
-            return func(*args, **kwargs)
+        return super().__torch_function__(func, types, args, kwargs)
 
     def __repr__(self) -> str:
         return repr(self._materialize())

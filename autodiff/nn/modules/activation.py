@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from ...creation import empty
 from ...tensor import Tensor
+from ...user_warnings import warn
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -71,12 +71,12 @@ class Hardtanh(Module):
                  min_value: float | None = None, max_value: float | None = None) -> None:
         super().__init__()
         if min_value is not None:
-            warnings.warn("keyword argument `min_value` is deprecated and renamed to `min_val`",
-                          FutureWarning, stacklevel=2)
+            warn("keyword argument `min_value` is deprecated and renamed to `min_val`",
+                 FutureWarning, stacklevel=2)
             min_val = min_value
         if max_value is not None:
-            warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`",
-                          FutureWarning, stacklevel=2)
+            warn("keyword argument `max_value` is deprecated and renamed to `max_val`",
+                 FutureWarning, stacklevel=2)
             max_val = max_value
         self.min_val = min_val
         self.max_val = max_val

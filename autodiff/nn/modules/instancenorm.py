@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from ...tensor import Tensor
+from ...user_warnings import warn
 from .. import functional as F
 from .batchnorm import _NormBase
 
@@ -38,7 +38,7 @@ class _InstanceNorm(_NormBase):
                 raise ValueError(
                     f"expected input's size at dim={feature_dim} to match num_features "
                     f"({self.num_features}), but got: {input.size(feature_dim)}.")
-            warnings.warn(
+            warn(
                 f"input's size at dim={feature_dim} does not match num_features. You can "
                 "silence this warning by not passing in num_features, which is not used "
                 "because affine=False", stacklevel=2)

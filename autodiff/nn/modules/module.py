@@ -11,7 +11,6 @@ runs on the other. Without hooks, calling a module is one test and `forward`.
 from __future__ import annotations
 
 import functools
-import warnings
 import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
@@ -26,6 +25,7 @@ from ...profiling import profiler_state
 from ...python_dispatch import is_traceable_wrapper_subclass
 from ...swap import swap_tensors
 from ...tensor import Tensor
+from ...user_warnings import warn
 from ..parameter import Buffer, Parameter
 
 if TYPE_CHECKING:
@@ -376,7 +376,7 @@ class Module:
                         if replaced is not None:
                             result = replaced
                     except Exception as error:
-                        warnings.warn(
+                        warn(
                             "global module forward hook with ``always_call=True`` raised an "
                             f"exception that was silenced as another error was raised in "
                             f"forward: {error}", UserWarning, stacklevel=2)
@@ -390,7 +390,7 @@ class Module:
                         if replaced is not None:
                             result = replaced
                     except Exception as error:
-                        warnings.warn(
+                        warn(
                             "module forward hook with ``always_call=True`` raised an exception "
                             f"that was silenced as another error was raised in forward: {error}",
                             UserWarning, stacklevel=2)
@@ -441,7 +441,7 @@ class Module:
                 result = replaced
         if backward_hook is not None:
             if not isinstance(result, (Tensor, tuple)):
-                warnings.warn(
+                warn(
                     "For backward hooks to be called, module output should be a Tensor or a "
                     f"tuple of Tensors but received {type(result)}", UserWarning, stacklevel=3)
             result = backward_hook.setup_output_hook(result)
@@ -477,7 +477,7 @@ class Module:
                                            grad_fn: Any) -> None:
         """PyTorch's warnings where a non-full backward hook misses part of the gradients."""
         def deprecated(message: str) -> None:
-            warnings.warn(message, FutureWarning, stacklevel=4)
+            warn(message, FutureWarning, stacklevel=4)
 
         if not isinstance(result, Tensor):
             if not (isinstance(result, tuple) and all(isinstance(r, Tensor) for r in result)):

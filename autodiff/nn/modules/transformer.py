@@ -13,7 +13,6 @@ padded positions (before its final norm), as PyTorch's nested tensor gives back.
 from __future__ import annotations
 
 import copy
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from ...grad_mode import is_grad_enabled
 from ...ops.diagonal import triu
 from ...ops.multi_head_attention import canonical_mask, none_or_dtype
 from ...tensor import Tensor
+from ...user_warnings import warn
 from .. import functional as F
 from .. import init
 from .activation import GELU, ReLU
@@ -154,8 +154,8 @@ class TransformerEncoder(Module):
         self.mask_check = mask_check
         why_not = _why_not_sparsity_fast_path(encoder_layer)
         if enable_nested_tensor and why_not:
-            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
-                          f"because {why_not}", stacklevel=2)
+            warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
+                 f"because {why_not}", stacklevel=2)
             self.use_nested_tensor = False
 
     def forward(self, src: Tensor, mask: Tensor | None = None,

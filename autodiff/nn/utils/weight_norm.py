@@ -4,12 +4,12 @@ pre-hook before each forward."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from ...ops.normalization import norm_except_dim
 from ...ops.normalization import weight_norm as _weight_norm
 from ...tensor import Tensor
+from ...user_warnings import warn
 from ..modules.module import Module
 from ..parameter import Parameter
 
@@ -33,7 +33,7 @@ class WeightNorm:
 
     @staticmethod
     def apply(module: Module, name: str, dim: int | None) -> WeightNorm:
-        warnings.warn(
+        warn(
             "`torch.nn.utils.weight_norm` is deprecated in favor of "
             "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=3)
         for hook in module._forward_pre_hooks.values():

@@ -11,11 +11,11 @@ form where a schedule has one. Construction takes the first step (epoch 0). The 
 from __future__ import annotations
 
 import functools
-import warnings
 import weakref
 from typing import Any
 
 from ...tensor import Tensor
+from ...user_warnings import warn
 from ..optimizer import Optimizer
 
 EPOCH_DEPRECATION_WARNING = (
@@ -80,8 +80,8 @@ class _InitialMode:
 
 def warn_get_lr_called_outside_step(scheduler: LRScheduler) -> None:
     if not scheduler._get_lr_called_within_step:
-        warnings.warn("To get the last learning rate computed by the scheduler, please use "
-                      "`get_last_lr()`.", UserWarning, stacklevel=3)
+        warn("To get the last learning rate computed by the scheduler, please use "
+             "`get_last_lr()`.", UserWarning, stacklevel=3)
 
 
 def _track_step_called(scheduler: LRScheduler, optimizer: Optimizer) -> None:
@@ -160,7 +160,7 @@ class LRScheduler:
         """Advance one epoch (or, deprecated, to `epoch`) and set each group's lr."""
         if self._step_count == 1:
             if not hasattr(self.optimizer.step, "_wrapped_by_lr_sched"):
-                warnings.warn(
+                warn(
                     "Seems like `optimizer.step()` has been overridden after learning rate "
                     "scheduler initialization. Please, make sure to call `optimizer.step()` "
                     "before `lr_scheduler.step()`. See more details at "
@@ -168,7 +168,7 @@ class LRScheduler:
                     UserWarning, stacklevel=2,
                 )
             elif not getattr(self.optimizer, "_opt_called", False):
-                warnings.warn(
+                warn(
                     "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In "
                     "PyTorch 1.1.0 and later, you should call them in the opposite order: "
                     "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this will "
@@ -179,7 +179,7 @@ class LRScheduler:
                 )
         self._step_count += 1
         if epoch is not None:
-            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:

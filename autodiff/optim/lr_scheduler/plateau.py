@@ -4,9 +4,9 @@ improving for `patience` epochs (then wait `cooldown` epochs before counting aga
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, SupportsFloat
 
+from ...user_warnings import warn
 from ..optimizer import Optimizer
 from .base import (
     EPOCH_DEPRECATION_WARNING,
@@ -55,7 +55,7 @@ class ReduceLROnPlateau(LRScheduler):
         if epoch is None:
             epoch = self.last_epoch + 1
         else:
-            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self.last_epoch = epoch
         if self._is_better(current, self.best):
             self.best = current

@@ -19,13 +19,13 @@ import multiprocessing.connection
 import os
 import pickle
 import signal
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 import backends
 
 from ...generator import Generator
+from ...user_warnings import warn
 from ._utils import exiting, transport
 from ._utils.collate import default_collate, default_convert
 from ._utils.fetch import _DatasetKind, _MapDatasetFetcher
@@ -307,7 +307,7 @@ class DataLoader(Generic[T_co]):
             advice = (f"Our suggested max number of worker in current system is {suggested}"
                       f"{'' if cpuset_checked else ' (`cpuset` is not taken into account)'}, "
                       "which is smaller than what this DataLoader is going to create.")
-        warnings.warn(
+        warn(
             f"This DataLoader will create {self.num_workers} worker processes in total. "
             f"{advice} Please be aware that excessive worker creation might get DataLoader "
             "running slow or even freeze, lower the worker number to avoid potential "
@@ -330,14 +330,14 @@ class _BaseDataLoaderIter:
         self._num_workers = loader.num_workers
         self._world_size, self._rank = _get_distributed_settings()
         if loader.pin_memory and loader.pin_memory_device:
-            warnings.warn("pin_memory_device is deprecated, the current accelerator will be used "
-                          f"as the device,ignore pin_memory_device='{loader.pin_memory_device}'.",
-                          stacklevel=2)
+            warn("pin_memory_device is deprecated, the current accelerator will be used "
+                 f"as the device,ignore pin_memory_device='{loader.pin_memory_device}'.",
+                 stacklevel=2)
         # Only asked when pinning: without CuPy, the answer costs a failed import each time.
         accelerator = loader.pin_memory and backends.cuda_device_count() > 0
         if loader.pin_memory and not accelerator:
-            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
-                          "then device pinned memory won't be used.", stacklevel=2)
+            warn("'pin_memory' argument is set as true but no accelerator is found, "
+                 "then device pinned memory won't be used.", stacklevel=2)
         self._pin_memory = loader.pin_memory and accelerator
         self._timeout = loader.timeout
         self._collate_fn = loader.collate_fn
@@ -380,7 +380,7 @@ class _BaseDataLoaderIter:
                             "properly configuring the IterableDataset replica at each worker. "
                             "Please see https://pytorch.org/docs/stable/data.html#torch.utils."
                             "data.IterableDataset for examples.")
-            warnings.warn(message, stacklevel=2)
+            warn(message, stacklevel=2)
         return data
 
     def __len__(self) -> int:
@@ -464,7 +464,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             try:
                 worker.start()
             except (TypeError, AttributeError, pickle.PicklingError):
-                warnings.warn(
+                warn(
                     "Got pickle error when attempting to start a worker Process. This might be "
                     "because the worker Process arguments are not picklable. Python 3.14+ "
                     "changed the multiprocessing start method in non-Mac POSIX platforms to "

@@ -6,12 +6,12 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 from ... import creation
 from ...tensor import Tensor, _wrap
+from ...user_warnings import warn
 from .sampler import as_generator
 
 __all__ = [
@@ -174,8 +174,8 @@ class ConcatDataset(Dataset[T_co]):
 
     @property
     def cummulative_sizes(self) -> list[int]:
-        warnings.warn("`cummulative_sizes` attribute is renamed to `cumulative_sizes`",
-                      FutureWarning, stacklevel=2)
+        warn("`cummulative_sizes` attribute is renamed to `cumulative_sizes`",
+             FutureWarning, stacklevel=2)
         return self.cumulative_sizes
 
 
@@ -252,8 +252,8 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
         lengths = counts
         for index, length in enumerate(lengths):
             if length == 0:
-                warnings.warn(f"Length of split at index {index} is 0. This might result in an "
-                              "empty dataset.", stacklevel=2)
+                warn(f"Length of split at index {index} is 0. This might result in an "
+                     "empty dataset.", stacklevel=2)
     if sum(lengths) != len(dataset):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
     order = creation.randperm(int(sum(lengths)), generator=as_generator(generator)).tolist()

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from ...user_warnings import warn
 from .datapipes.datapipe import IterDataPipe, MapDataPipe, _DataPipeSerializationWrapper
 
 __all__ = ["traverse", "traverse_dps"]
@@ -50,7 +50,7 @@ def traverse(datapipe: Any, only_datapipe: bool | None = None) -> DataPipeGraph:
                "`traverse_dps` instead.")
     if not only_datapipe:
         message += " And, the behavior will be changed to the equivalent of `only_datapipe=True`."
-    warnings.warn(message, FutureWarning, stacklevel=2)
+    warn(message, FutureWarning, stacklevel=2)
     return _traverse_helper(datapipe, set())
 
 

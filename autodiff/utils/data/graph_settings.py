@@ -4,9 +4,9 @@ shuffling on or off, and the seeds of its random DataPipes. The DataLoader appli
 from __future__ import annotations
 
 import inspect
-import warnings
 from typing import Any
 
+from ...user_warnings import warn
 from .datapipes.iter.sharding import SHARDING_PRIORITIES, _ShardingIterDataPipe
 from .graph import DataPipeGraph, traverse_dps
 from .sampler import random_seed
@@ -77,9 +77,9 @@ def apply_shuffle_settings(datapipe: Any, shuffle: bool | None = None) -> Any:
     shufflers = [pipe for pipe in get_all_graph_pipes(traverse_dps(datapipe))
                  if _is_shuffle_datapipe(pipe)]
     if not shufflers and shuffle:
-        warnings.warn("`shuffle=True` was set, but the datapipe does not contain a `Shuffler`. "
-                      "Adding one at the end. Be aware that the default buffer size might not "
-                      "be sufficient for your task.", stacklevel=2)
+        warn("`shuffle=True` was set, but the datapipe does not contain a `Shuffler`. "
+             "Adding one at the end. Be aware that the default buffer size might not "
+             "be sufficient for your task.", stacklevel=2)
         datapipe = datapipe.shuffle()
         shufflers = [datapipe]
     for shuffler in shufflers:
@@ -88,9 +88,9 @@ def apply_shuffle_settings(datapipe: Any, shuffle: bool | None = None) -> Any:
 
 
 def apply_shuffle_seed(datapipe: Any, rng: Any) -> Any:
-    warnings.warn("`apply_shuffle_seed` is deprecated since 1.12 and will be removed in the "
-                  "future releases. Please use `apply_random_seed` instead.", FutureWarning,
-                  stacklevel=2)
+    warn("`apply_shuffle_seed` is deprecated since 1.12 and will be removed in the "
+         "future releases. Please use `apply_random_seed` instead.", FutureWarning,
+         stacklevel=2)
     return apply_random_seed(datapipe, rng)
 
 

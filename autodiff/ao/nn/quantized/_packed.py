@@ -22,7 +22,6 @@ gradient, the input none).
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from .... import dtypes
@@ -36,6 +35,7 @@ from ....quantized_tensor import (
     shift_and_round,
 )
 from ....tensor import Tensor
+from ....user_warnings import warn
 
 _FLOAT16_MAX = 65504.0
 
@@ -139,8 +139,8 @@ def _to_float16(weight: Tensor) -> Tensor:
     with no_grad():
         weight = weight.detach().to(dtypes.float32)
         if weight.numel() and weight.abs().max().item() > _FLOAT16_MAX:
-            warnings.warn("Found weights out of fp16 range. They will be saturated to the "
-                          "fp16 range.", UserWarning, stacklevel=4)
+            warn("Found weights out of fp16 range. They will be saturated to the "
+                 "fp16 range.", UserWarning, stacklevel=4)
         return weight.clamp(-_FLOAT16_MAX, _FLOAT16_MAX).to(dtypes.float16).to(dtypes.float32)
 
 
@@ -157,7 +157,7 @@ class WarnNotImplemented(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> None:
-        warnings.warn(
+        warn(
             f"{ctx.operator}: an autograd kernel was not registered to the Autograd key(s) but "
             "we are trying to backprop through it. This may lead to silently incorrect "
             "behavior. This behavior is deprecated and will be removed in a future version of "

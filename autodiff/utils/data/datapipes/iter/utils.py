@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import copy
-import warnings
 from collections.abc import Iterable, Iterator, Sized
 from typing import Any
 
+from .....user_warnings import warn
 from ..datapipe import IterDataPipe
 from ..utils.common import _no_length
 
@@ -27,8 +27,8 @@ class IterableWrapperIterDataPipe(IterDataPipe[Any]):
             try:
                 source = copy.deepcopy(self.iterable)
             except TypeError:
-                warnings.warn("The input iterable can not be deepcopied, please be aware of "
-                              "in-place modification would affect source data.", stacklevel=2)
+                warn("The input iterable can not be deepcopied, please be aware of "
+                     "in-place modification would affect source data.", stacklevel=2)
         yield from source
 
     def __len__(self) -> int:

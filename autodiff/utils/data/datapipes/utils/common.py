@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import inspect
-import warnings
 from collections.abc import Callable
 from typing import Any
+
+from .....user_warnings import warn
 
 
 def _is_local_fn(fn: Any) -> bool:
@@ -25,12 +26,12 @@ def _check_unpickable_fn(fn: Callable[..., Any]) -> None:
     if isinstance(fn, functools.partial):
         fn = fn.func
     if _is_local_fn(fn):
-        warnings.warn("Local function is not supported by pickle, please use regular python "
-                      "function or functools.partial instead.", stacklevel=3)
+        warn("Local function is not supported by pickle, please use regular python "
+             "function or functools.partial instead.", stacklevel=3)
         return
     if getattr(fn, "__name__", None) == "<lambda>":
-        warnings.warn("Lambda function is not supported by pickle, please use regular python "
-                      "function or functools.partial instead.", stacklevel=3)
+        warn("Lambda function is not supported by pickle, please use regular python "
+             "function or functools.partial instead.", stacklevel=3)
 
 
 def validate_input_col(fn: Callable[..., Any], input_col: Any) -> None:

@@ -1,0 +1,3 @@
+"""torch.fx.passes: the analyses autodiff provides (shape_prop)."""
+
+from . import shape_prop
