@@ -37,6 +37,9 @@ class _EvalCacheLoader:
     def cache(self, src: str, globals: dict[str, Any]) -> str:
         key = f"<eval_with_key>.{self.next_id}"
         self.next_id += 1
+        while key in linecache.cache:  # (another loader's, as torch.fx's, in this process)
+            key = f"<eval_with_key>.{self.next_id}"
+            self.next_id += 1
         self.eval_cache[key] = src
         globals_copy = globals.copy()
         globals_copy["__file__"] = key
