@@ -16,6 +16,8 @@ from .ops.reduction import norm
 from .ops.shape import atleast_1d, atleast_2d, atleast_3d
 from .ops.spectral import istft, stft
 from .ops.unique import unique, unique_consecutive
+from .override_tables import IGNORED as _IGNORED
+from .torch_function import make_namespace_overridable as _make_namespace_overridable
 
 __all__ = [
     "atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "broadcast_shapes",
@@ -23,3 +25,7 @@ __all__ = [
     "meshgrid", "norm", "split", "stft", "tensordot", "unique", "unique_consecutive",
     "unravel_index",
 ]
+
+# The same `__torch_function__` wrappers as autodiff's own names (one per function, shared), made
+# here because this module is imported before autodiff's namespace is wrapped.
+_make_namespace_overridable(globals(), "autodiff", _IGNORED["autodiff"])
