@@ -20,6 +20,39 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 
+class InnerAutograd:
+    """Mixin for a Tensor subclass whose place in the graph is a dense tensor it holds (the
+    attribute named by `_autograd_of`): requires_grad, grad_fn and is_leaf are that tensor's.
+    Placed before Tensor in the bases."""
+
+    _autograd_of: str
+
+    @property
+    def requires_grad(self) -> bool:
+        return getattr(self, self._autograd_of).requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        getattr(self, self._autograd_of).requires_grad = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> Any:
+        getattr(self, self._autograd_of).requires_grad_(requires_grad)
+        return self
+
+    @property
+    def grad_fn(self) -> Any:
+        return getattr(self, self._autograd_of).grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node: Any) -> None:
+        raise AttributeError("attribute 'grad_fn' of 'torch._C.TensorBase' objects is not "
+                             "writable")
+
+    @property
+    def is_leaf(self) -> bool:
+        return getattr(self, self._autograd_of).is_leaf
+
+
 class LayoutData:
     """Base of what a tensor without one dense array holds in `_data`."""
 

@@ -19,7 +19,7 @@ from backends import Device
 
 from .. import dtypes, layouts
 from ..function import Function
-from ..layout_dispatch import LayoutData
+from ..layout_dispatch import InnerAutograd, LayoutData
 from ..tensor import Tensor, _new
 from ..user_warnings import warn
 
@@ -80,10 +80,11 @@ def is_masked_tensor(obj: Any, /) -> TypeGuard[MaskedTensor]:
     return isinstance(obj, MaskedTensor)
 
 
-class MaskedTensor(Tensor):
+class MaskedTensor(InnerAutograd, Tensor):
     """`MaskedTensor(data, mask, requires_grad=False)`: `data` where `mask` is True, unspecified
     elsewhere. Prefer `masked_tensor` and `as_masked_tensor`."""
 
+    _autograd_of = "_masked_data"  # its requires_grad, grad_fn and is_leaf (InnerAutograd)
     _masked_data: Tensor
     _masked_mask: Tensor
 
@@ -182,31 +183,6 @@ class MaskedTensor(Tensor):
         return self._masked_data.stride(dim)
 
     # ------------------------------------------------------------------------- autograd
-    @property
-    def requires_grad(self) -> bool:
-        return self._masked_data.requires_grad
-
-    @requires_grad.setter
-    def requires_grad(self, value: bool) -> None:
-        self._masked_data.requires_grad = value
-
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        self._masked_data.requires_grad_(requires_grad)
-        return self
-
-    @property
-    def grad_fn(self) -> Any:
-        return self._masked_data.grad_fn
-
-    @grad_fn.setter
-    def grad_fn(self, node: Any) -> None:
-        raise AttributeError("attribute 'grad_fn' of 'torch._C.TensorBase' objects is not "
-                             "writable")
-
-    @property
-    def is_leaf(self) -> bool:
-        return self._masked_data.is_leaf
-
     @property
     def grad(self) -> Tensor | None:
         """The data's gradient, as a MaskedTensor with this tensor's mask."""

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from backends import Device
 
 from .. import dtypes, layouts
-from ..layout_dispatch import LayoutData
+from ..layout_dispatch import InnerAutograd, LayoutData
 from ..tensor import Tensor, _wrap_dim
 from ..user_warnings import warn
 from . import ops, storage, views
@@ -53,10 +53,11 @@ class NestedData(LayoutData):
 NESTED_DATA = NestedData()
 
 
-class NestedTensor(Tensor):
+class NestedTensor(InnerAutograd, Tensor):
     """A nested tensor: dim 0 indexes its components; a dim where they differ is ragged."""
 
     is_nested = True
+    _autograd_of = "_buffer"  # its requires_grad, grad_fn and is_leaf (InnerAutograd)
     _buffer: Tensor
     _components: tuple[Component, ...]
     _nested_layout: layouts.layout
@@ -175,31 +176,6 @@ class NestedTensor(Tensor):
         return iter(self.unbind())
 
     # ------------------------------------------------------------------------- autograd
-    @property
-    def requires_grad(self) -> bool:
-        return self._buffer.requires_grad
-
-    @requires_grad.setter
-    def requires_grad(self, value: bool) -> None:
-        self._buffer.requires_grad = value
-
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        self._buffer.requires_grad_(requires_grad)
-        return self
-
-    @property
-    def grad_fn(self) -> Any:
-        return self._buffer.grad_fn
-
-    @grad_fn.setter
-    def grad_fn(self, node: Any) -> None:
-        raise AttributeError("attribute 'grad_fn' of 'torch._C.TensorBase' objects is not "
-                             "writable")
-
-    @property
-    def is_leaf(self) -> bool:
-        return self._buffer.is_leaf
-
     @property
     def grad(self) -> Tensor | None:
         with warnings.catch_warnings():
