@@ -1,0 +1,402 @@
+"""How `export` captures a module: autodiff.fx's symbolic trace through every submodule, with
+each node also run on the example inputs as it is recorded (its `meta["val"]`).
+
+The example values are what let export do what a plain symbolic trace cannot: Python code that
+asks about shapes, dtypes or lengths gets the example's answer (the graph is specialized to it,
+as PyTorch's is), while a branch on a tensor's data raises GuardOnDataDependentSymNode (PyTorch's
+error; `autodiff.cond` is the way to keep such a branch, and its branches become subgraphs).
+Parameters, buffers and constant tensors are read by get_attr nodes while tracing; export then
+lifts them into placeholders (the ExportedProgram's graph), and `ExportedProgram.module()`
+turns them back into attributes.
+
+Sizes marked dynamic are checked by running the traced graph again with each such size changed:
+a graph that then fails fixed that size (a Dim or Dim.DYNAMIC is an error there, Dim.AUTO
+becomes static).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import os
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import autodiff
+from autodiff import control_flow
+from autodiff.func.pytree import TreeSpec, tree_flatten, tree_unflatten
+from autodiff.fx import Graph, GraphModule, Proxy, Tracer, _symbolic_trace
+from autodiff.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
+from autodiff.fx.node import Node, map_arg
+from autodiff.grad_mode import no_grad
+from autodiff.nn import Module
+from autodiff.random import fork_rng
+from autodiff.tensor import Tensor
+
+from .dynamic_shapes import (
+    Dim,
+    DimHint,
+    DimSpec,
+    ValueRanges,
+    check_named_sizes,
+    combine_args,
+    input_dims,
+    int_oo,
+    specialization_error,
+)
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CONDS = (control_flow.cond, autodiff.cond)
+_MISSING = object()
+# Recorded only for what Python asked of a value: dropped when nothing uses the result.
+_PURE_METHODS = frozenset({"size", "dim", "numel", "stride", "is_contiguous", "nelement"})
+
+
+class ExportTracer(Tracer):
+    """fx's Tracer, through every submodule, with each node's example value."""
+
+    proxy_buffer_attributes = True
+    record_stack_traces = True
+
+    def __init__(self, root: Module, subgraphs: dict[str, GraphModule],
+                 attr_values: dict[str, Any]) -> None:
+        super().__init__()
+        self.root = root
+        self.subgraphs = subgraphs  # cond's branches, by attribute name (shared by branches)
+        self.attr_values = attr_values  # get_attr targets' example values (copies)
+        self.tensor_attrs: dict[Any, str] = {}
+        self.user_inputs: Callable[[ExportTracer], list[Any]] | None = None
+
+    def is_leaf_module(self, m: Any, module_qualified_name: str) -> bool:
+        return False
+
+    def create_args_for_root(self, root_fn: Callable[..., Any], is_module: bool,
+                             concrete_args: Any = None) -> tuple[Callable[..., Any], list[Any]]:
+        assert self.user_inputs is not None
+        call = self.user_inputs(self)
+        return (lambda root: call[0](root)), [self.root]
+
+    def create_node(self, kind: str, target: Any, args: tuple[Any, ...],
+                    kwargs: dict[str, Any], name: str | None = None,
+                    type_expr: Any | None = None) -> Node:
+        node = super().create_node(kind, target, args, kwargs, name, type_expr)
+        if kind not in ("placeholder", "output"):
+            self._run_example(node)
+        return node
+
+    def create_proxy(self, kind: str, target: Any, args: tuple[Any, ...],
+                     kwargs: dict[str, Any], name: str | None = None,
+                     type_expr: Any | None = None,
+                     proxy_factory_fn: Callable[[Node], Proxy] | None = None) -> Proxy:
+        if kind == "call_function" and any(target is cond for cond in _CONDS):
+            return self._record_cond(*args, **kwargs)
+        return super().create_proxy(kind, target, args, kwargs, name, type_expr,
+                                    proxy_factory_fn)
+
+    # ---------------------------------------------------------------- example values
+    def _run_example(self, node: Node) -> None:
+        def value(arg: Node) -> Any:
+            return arg.meta["val"]
+
+        data_dependent = any(arg.meta.get("data_dependent") for arg in node.all_input_nodes)
+        if node.op == "get_attr":
+            result = self._attr_value(str(node.target))
+        else:
+            args = map_arg(node.args, value)
+            kwargs = map_arg(node.kwargs, value)
+            with no_grad(), _untraced():
+                if node.op == "call_function":
+                    result = node.target(*args, **kwargs)  # type: ignore[operator]
+                elif node.op == "call_method":
+                    result = getattr(args[0], str(node.target))(*args[1:], **kwargs)
+                else:
+                    raise NotImplementedError(f"export: node {node.op} {node.target}")
+            if node.op == "call_method" and node.target in ("item", "tolist"):
+                data_dependent = True
+        node.meta["val"] = result
+        if data_dependent and not isinstance(result, Tensor):
+            node.meta["data_dependent"] = True
+
+    def _attr_value(self, target: str) -> Any:
+        if target in self.subgraphs:
+            return self.subgraphs[target]
+        if target not in self.attr_values:
+            found = _attrs_by_name(self.root, self.tensor_attrs).get(target, _MISSING)
+            if found is _MISSING:
+                raise RuntimeError(f"export: cannot find attribute {target!r} of the module")
+            # a copy, so that what the forward mutates (running statistics) stays as it was
+            self.attr_values[target] = found.detach().clone() if isinstance(found, Tensor) \
+                else found
+        return self.attr_values[target]
+
+    # ---------------------------------------------------------------- Python's questions
+    def to_bool(self, obj: Proxy) -> bool:
+        value = obj.node.meta.get("val", _MISSING)
+        if isinstance(value, Tensor) or obj.node.meta.get("data_dependent"):
+            raise GuardOnDataDependentSymNode(_data_dependent_message(obj.node))
+        if value is _MISSING:
+            return super().to_bool(obj)
+        return bool(value)
+
+    def iter(self, obj: Proxy) -> Iterator[Any]:
+        value = obj.node.meta.get("val", _MISSING)
+        if isinstance(value, (tuple, list, Tensor)):
+            return iter([obj[i] for i in range(len(value))])  # type: ignore[index]
+        return super().iter(obj)
+
+    def len(self, obj: Proxy) -> int:
+        value = obj.node.meta.get("val", _MISSING)
+        if isinstance(value, (tuple, list, Tensor, dict)):
+            return len(value)
+        return super().len(obj)
+
+    # ---------------------------------------------------------------- cond
+    def _record_cond(self, pred: Any, true_fn: Callable[..., Any],
+                     false_fn: Callable[..., Any], operands: Any = ()) -> Proxy:
+        if not isinstance(operands, (tuple, list)):
+            raise RuntimeError("Expect operands to be a tuple of possibly nested dict/list/tuple "
+                               f"that only consists of tensor leaves, but got {operands}.")
+        branches = []
+        for prefix, function in (("true_graph", true_fn), ("false_graph", false_fn)):
+            graph_module = self._trace_branch(function, tuple(operands))
+            index = sum(1 for name in self.subgraphs if name.startswith(prefix + "_"))
+            name = f"{prefix}_{index}"
+            self.subgraphs[name] = graph_module
+            branches.append(super().create_proxy("get_attr", name, (), {}))
+        return super().create_proxy("call_function", control_flow.cond,
+                                    (pred, branches[0], branches[1], tuple(operands)), {},
+                                    name="cond")
+
+    def _trace_branch(self, function: Callable[..., Any], operands: tuple[Any, ...]
+                      ) -> GraphModule:
+        branch = ExportTracer(self.root, self.subgraphs, self.attr_values)
+        branch.tensor_attrs = self.tensor_attrs
+        branch.graph = Graph(tracer_cls=ExportTracer)
+        leaves, spec = tree_flatten(operands)
+        proxies = []
+        for index, leaf in enumerate(leaves):
+            proxy = branch.create_proxy("placeholder", f"arg{index}_1", (), {})
+            proxy.node.meta["val"] = leaf.node.meta["val"] if isinstance(leaf, Proxy) else leaf
+            proxies.append(proxy)
+        out = function(*tree_unflatten(proxies, spec))
+        branch.create_node("output", "output", (branch.create_arg(out),), {})
+        root = {name: branch._attr_value(name) for name in _attr_targets(branch.graph)}
+        return GraphModule(root, branch.graph)
+
+
+@contextlib.contextmanager
+def _untraced() -> Iterator[None]:
+    """Module calls as themselves (cond runs its branches' GraphModules), not traced."""
+    patcher = _symbolic_trace.CURRENT_PATCHER
+    if patcher is None:
+        yield
+        return
+    patcher.revert_all_patches()
+    try:
+        yield
+    finally:
+        patcher.reapply_all_patches()
+
+
+def _attr_targets(graph: Graph) -> list[str]:
+    return [str(node.target) for node in graph.nodes if node.op == "get_attr"]
+
+
+def _attrs_by_name(root: Module, tensor_attrs: dict[Any, str]) -> dict[str, Any]:
+    found: dict[str, Any] = {name: tensor for tensor, name in tensor_attrs.items()}
+    found.update(root.named_parameters(remove_duplicate=False))
+    found.update(root.named_buffers(remove_duplicate=False))
+    found.update((name, module) for name, module in root.named_modules() if name)
+    return found
+
+
+def _data_dependent_message(node: Node) -> str:
+    frame = _user_frame()
+    where = ""
+    if frame is not None:
+        where = ("\n\nThe following call raised this error:\n"
+                 f"  File \"{frame.filename}\", line {frame.lineno}, in {frame.name}\n"
+                 f"    {frame.line}")
+    return (f"Could not guard on data-dependent expression {node.name} (a value computed from "
+            "a tensor's data, used by Python control flow).\n\nconsider using data-dependent "
+            "friendly APIs such as torch.cond for a branch on a tensor's value"
+            f"{where}")
+
+
+def _user_frame() -> traceback.FrameSummary | None:
+    for frame in reversed(traceback.extract_stack()):
+        if not frame.filename.startswith(_PACKAGE_DIR):
+            return frame
+    return None
+
+
+# -------------------------------------------------------------------- the inputs
+def flatten_with_names(combined: dict[str, Any]) -> tuple[list[Any], list[tuple[str, str]],
+                                                            TreeSpec]:
+    """The leaves of the inputs by parameter name, each with its placeholder name (`x`,
+    `args_0`, `inputs_a`) and source (`L['x']`), in pytree order."""
+    leaves, spec = tree_flatten(combined)
+    paths: list[tuple[str, str]] = []
+
+    def walk(value: Any, name: str, source: str) -> None:
+        kind = type(value)
+        if kind is dict:
+            for key in value:
+                walk(value[key], f"{name}_{key}", f"{source}[{key!r}]")
+        elif kind is tuple or kind is list or (isinstance(value, tuple) and
+                                               hasattr(value, "_fields")):
+            for index, item in enumerate(value):
+                walk(item, f"{name}_{index}", f"{source}[{index}]")
+        else:
+            paths.append((name, source))
+
+    for key, value in combined.items():
+        walk(value, key, f"L[{key!r}]")
+    assert len(paths) == len(leaves)
+    return leaves, paths, spec
+
+
+def trace_module(mod: Module, args: tuple[Any, ...], kwargs: dict[str, Any],
+                 dynamic_shapes: Any) -> dict[str, Any]:
+    """Trace `mod(*args, **kwargs)`: the flat graph (get_attr nodes still in it), the objects
+    its get_attr nodes read, and what the ExportedProgram needs to know of its inputs."""
+    signature = inspect.signature(mod.forward)
+    combined = combine_args(mod.forward, args, kwargs)
+    leaves, paths, in_spec = flatten_with_names(combined)
+    dims = input_dims(combined, dynamic_shapes, paths, leaves)
+    check_named_sizes(dims.per_input)
+    subgraphs: dict[str, GraphModule] = {}
+    tracer = ExportTracer(mod, subgraphs, {})
+    forward = type(mod).forward
+
+    def user_inputs(tracer: ExportTracer) -> list[Any]:
+        values = []
+        for (name, _), leaf in zip(paths, leaves):
+            proxy = tracer.create_proxy("placeholder", name, (), {})
+            proxy.node.meta["val"] = leaf
+            values.append(proxy if isinstance(leaf, Tensor) else leaf)
+        bound = inspect.BoundArguments(signature, tree_unflatten(values, in_spec))  # type: ignore[arg-type]
+
+        def call(root: Module) -> Any:
+            return forward(root, *bound.args, **bound.kwargs)
+
+        return [call]
+
+    tracer.user_inputs = user_inputs
+    with fork_rng(devices=[]):
+        graph = tracer.trace(mod)
+    out_spec = _flatten_outputs(graph)
+    _drop_unused_queries(graph)
+    root = {name: _attrs_by_name(mod, tracer.tensor_attrs).get(name, subgraphs.get(name))
+            for name in _attr_targets(graph)}
+    traced = {"graph": graph, "root": root, "tensor_attrs": tracer.tensor_attrs,
+              "signature": signature, "in_spec": in_spec, "out_spec": out_spec,
+              "leaves": leaves, "paths": paths, "dims": dims.per_input}
+    if any(spec.dynamic for dims_of_input in dims.per_input for spec in dims_of_input or ()):
+        _check_dynamic_sizes(traced)
+    return traced
+
+
+def _flatten_outputs(graph: Graph) -> TreeSpec:
+    output = graph.output_node
+    leaves, spec = tree_flatten(output.args[0])
+    output.args = (tuple(leaves),)
+    return spec
+
+
+def _drop_unused_queries(graph: Graph) -> None:
+    """Remove what only answered Python's questions (shapes, getattr, comparisons)."""
+    for node in reversed(list(graph.nodes)):
+        if node.users or node.op in ("placeholder", "output"):
+            continue
+        module = getattr(node.target, "__module__", None)
+        if node.op == "get_attr" or (node.op == "call_method" and node.target in _PURE_METHODS) \
+                or (node.op == "call_function" and (node.target is getattr or
+                                                    module in ("_operator", "operator"))):
+            graph.erase_node(node)
+
+
+# -------------------------------------------------------------------- dynamic sizes
+def _check_dynamic_sizes(traced: dict[str, Any]) -> None:
+    """Run the graph with each group of dynamic sizes changed; the groups that break it were
+    fixed by the program."""
+    per_input: list[list[DimSpec] | None] = traced["dims"]
+    groups: dict[str, list[DimSpec]] = {}
+    for dims_of_input in per_input:
+        for spec in dims_of_input or ():
+            if spec.dynamic:
+                groups.setdefault(spec.group, []).append(spec)
+    for group, members in list(groups.items()):
+        first = members[0]
+        if first.example in (0, 1):  # PyTorch specializes sizes 0 and 1
+            if any(not _is_auto(spec) for spec in members):
+                raise specialization_error(first)
+            for spec in members:
+                spec.dim = None
+            del groups[group]
+    for group in list(groups):
+        if group not in groups:
+            continue
+        members = groups[group]
+        if _runs_with(traced, members):
+            continue
+        if all(_is_hint(spec) for spec in members):
+            # hinted sizes of the same example size that the program requires to be equal
+            same = [spec for name, others in groups.items() if name != group
+                    for spec in others if _is_hint(spec) and spec.example == members[0].example]
+            if same and _runs_with(traced, members + same):
+                for spec in same:
+                    groups[spec.group].remove(spec)
+                    spec.group = group
+                members.extend(same)
+                for name in [name for name, others in groups.items() if not others]:
+                    del groups[name]
+                continue
+        fixed = [spec for spec in members if not _is_auto(spec)]
+        if fixed:
+            raise specialization_error(fixed[0])
+        for spec in members:
+            spec.dim = None
+        del groups[group]
+
+
+def _is_auto(spec: DimSpec) -> bool:
+    return spec.dim == Dim.AUTO
+
+
+def _is_hint(spec: DimSpec) -> bool:
+    return isinstance(spec.dim, DimHint)
+
+
+def _runs_with(traced: dict[str, Any], members: list[DimSpec]) -> bool:
+    """Whether the graph runs with the sizes of `members` changed to another allowed size."""
+    first = members[0]
+    upper = first.dim.max if isinstance(first.dim, Dim) else int_oo
+    lower = max(first.dim.min if isinstance(first.dim, Dim) else 2, 2)
+    size = first.example + 1
+    if not ValueRanges(lower, upper).__contains__(size):
+        size = first.example - 1
+        if size < lower:
+            return True  # no other size to try
+    changed = {id(spec) for spec in members}
+    inputs = []
+    for leaf, dims_of_input in zip(traced["leaves"], traced["dims"]):
+        if not isinstance(leaf, Tensor):
+            inputs.append(leaf)
+            continue
+        shape = [size if id(spec) in changed else spec.example for spec in dims_of_input]
+        if leaf.is_floating_point():
+            inputs.append(autodiff.randn(shape, dtype=leaf.dtype, device=leaf.device))
+        else:
+            inputs.append(autodiff.zeros(shape, dtype=leaf.dtype, device=leaf.device))
+    root = {name: value.detach().clone() if isinstance(value, Tensor) else value
+            for name, value in traced["root"].items()}
+    import copy
+    graph_module = GraphModule(root, copy.deepcopy(traced["graph"]))
+    try:
+        with no_grad(), fork_rng(devices=[]):
+            graph_module.forward(*inputs)  # not __call__: a failure here prints nothing
+    except Exception:
+        return False
+    return True
