@@ -300,9 +300,21 @@ def trace_module(mod: Module, args: tuple[Any, ...], kwargs: dict[str, Any],
 
 def _flatten_outputs(graph: Graph) -> TreeSpec:
     output = graph.output_node
-    leaves, spec = tree_flatten(output.args[0])
+    leaves, spec = tree_flatten(_plain(output.args[0]))
     output.args = (tuple(leaves),)
     return spec
+
+
+def _plain(value: Any) -> Any:
+    """A node's arguments with fx's immutable lists and dicts as plain ones (pytree flattens
+    only the plain containers)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_plain(item) for item in value)
+    return value
 
 
 def _drop_unused_queries(graph: Graph) -> None:

@@ -154,7 +154,6 @@ class ExportedProgram:
                 placeholders[-1].append(node)
         graph.set_codegen(_ExportCodeGen())
         module = ExportedModule(root, graph, self.call_signature)
-        module.train(True)
         return module
 
     def run_decompositions(self, decomp_table: dict[Any, Any] | None = None,
