@@ -67,8 +67,6 @@ class Program:
 # program stops with (the last line of its traceback must contain it).
 TORCH_JIT = Stop("torch.jit (TorchScript: trace, script, save, load)",
                  "module 'autodiff' has no attribute 'jit'")
-TORCH_EXPORT = Stop("torch.export (export, ExportedProgram, Dim)",
-                    "No module named 'autodiff.export'")
 COMPILED_AUTOGRAD = Stop("compiled autograd (torch._dynamo.config.compiled_autograd, "
                          "torch._dynamo.compiled_autograd)",
                          "torch._dynamo.config.compiled_autograd does not exist in autodiff")
@@ -122,7 +120,7 @@ PROGRAMS = [
     Program("control_flow_operators"),
     Program("transformer_building_blocks"),
     Program("torch_compile_tutorial"),
-    Program("torch_export_tutorial", TORCH_EXPORT),
+    Program("torch_export_tutorial", compare=True),
     Program("compiled_autograd_tutorial", COMPILED_AUTOGRAD),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
