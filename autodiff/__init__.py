@@ -673,6 +673,15 @@ del _nn_quantized
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    """`autodiff.export` (torch.export) on first use: it imports fx, which most programs never
+    need at import time."""
+    if name == "export":
+        import importlib
+        return importlib.import_module(".export", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 # Every public function of autodiff, nn.functional, linalg, special and fft goes through
 # `__torch_function__` (torch_function.py): each namespace's functions get their wrapper.
 from .override_tables import make_namespaces_overridable as _make_namespaces_overridable  # noqa: E402

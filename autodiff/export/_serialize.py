@@ -49,6 +49,12 @@ def save(ep: ExportedProgram, f: str | os.PathLike[str] | IO[bytes], *,
     if not isinstance(ep, ExportedProgram):
         raise TypeError(f"The 'ep' parameter must be an instance of 'ExportedProgram', got "
                         f"'{type(ep).__name__}' instead.")
+    for name in _subgraph_names(ep.graph):
+        if not isinstance(getattr(ep.graph_module, name), GraphModule):
+            raise RuntimeError(
+                f"autodiff.export.save: the program calls {getattr(ep.graph_module, name)!r} "
+                "as a whole (autodiff traces no further into it), and a module cannot be saved "
+                "without its class")
     program = {
         "format": FORMAT,
         "graph": _encode_graph(ep.graph),
@@ -136,11 +142,12 @@ def _function_name(function: Any) -> str:
     candidates = []
     module, qualname = getattr(function, "__module__", None), getattr(function, "__qualname__",
                                                                       None)
-    if getattr(builtins, getattr(function, "__name__", ""), None) is function:
-        candidates.append(f"builtins:{function.__name__}")
+    name = getattr(function, "__name__", "")
+    if getattr(builtins, name, None) is function:
+        candidates.append(f"builtins:{name}")
     if module and qualname:
         candidates.append(f"{module}:{qualname}")
-    name = _get_qualified_name(function)
+    name = _get_qualified_name(function)  # "torch.relu": autodiff's public name
     if name.startswith("torch."):
         head, _, tail = name.rpartition(".")
         candidates.append(f"{'autodiff' + head[len('torch'):]}:{tail}")

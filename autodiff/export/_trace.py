@@ -53,23 +53,89 @@ _MISSING = object()
 _PURE_METHODS = frozenset({"size", "dim", "numel", "stride", "is_contiguous", "nelement"})
 
 
+# What a tensor is, besides its sizes: the example's answer, as PyTorch's fake tensors give it.
+_FIXED_ATTRIBUTES = frozenset({
+    "device", "dtype", "layout", "ndim", "is_cuda", "is_cpu", "is_meta", "is_sparse",
+    "is_nested", "is_quantized", "is_complex_dtype", "requires_grad", "is_leaf", "names",
+})
+
+
+class ExportProxy(Proxy):
+    """A Proxy whose tensor's device, dtype, number of dimensions and such are plain values
+    (only sizes and data stay symbolic)."""
+
+    def __getattr__(self, k: str) -> Any:
+        if k in _FIXED_ATTRIBUTES:
+            value = self.node.meta.get("val", _MISSING)
+            if isinstance(value, Tensor):
+                return getattr(value, k)
+        return super().__getattr__(k)
+
+
+class ModuleTemplate:
+    """A built-in module the graph calls as a whole (`call_module_with`), held as a plain
+    attribute so that its parameters are not the program's twice."""
+
+    def __init__(self, module: Module) -> None:
+        self.module = module
+
+    def __repr__(self) -> str:
+        return f"ModuleTemplate({type(self.module).__name__})"
+
+
+def call_module_with(template: ModuleTemplate, tensors: dict[str, Tensor],
+                     args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """`template.module(*args, **kwargs)` with its parameters and buffers `tensors` (the
+    program's lifted ones)."""
+    from autodiff.func import functional_call
+    return functional_call(template.module, tensors, args, kwargs)
+
+
+def _opaque_modules() -> tuple[type, ...]:
+    # Their forwards call autodiff's internal functions, which take tensors, not Proxies: the
+    # graph calls them whole.
+    from autodiff.nn.modules.attention import MultiheadAttention
+    from autodiff.nn.modules.rnn import RNNBase, RNNCellBase
+    return (MultiheadAttention, RNNBase, RNNCellBase)
+
+
 class ExportTracer(Tracer):
     """fx's Tracer, through every submodule, with each node's example value."""
 
     proxy_buffer_attributes = True
     record_stack_traces = True
 
-    def __init__(self, root: Module, subgraphs: dict[str, GraphModule],
+    def __init__(self, root: Module, subgraphs: dict[str, Any],
                  attr_values: dict[str, Any]) -> None:
         super().__init__()
         self.root = root
-        self.subgraphs = subgraphs  # cond's branches, by attribute name (shared by branches)
+        # cond's branches and whole-called modules, by attribute name (shared by branches)
+        self.subgraphs = subgraphs
         self.attr_values = attr_values  # get_attr targets' example values (copies)
         self.tensor_attrs: dict[Any, str] = {}
         self.user_inputs: Callable[[ExportTracer], list[Any]] | None = None
 
     def is_leaf_module(self, m: Any, module_qualified_name: str) -> bool:
         return False
+
+    def proxy(self, node: Node) -> Proxy:
+        return ExportProxy(node, self)
+
+    def call_module(self, m: Any, forward: Callable[..., Any], args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> Any:
+        if not isinstance(m, _opaque_modules()):
+            return super().call_module(m, forward, args, kwargs)
+        module: Module = m
+        path = self.path_of_module(module)
+        name = "_module_" + (path.replace(".", "_") or "root")
+        self.subgraphs[name] = ModuleTemplate(module)
+        template = super().create_proxy("get_attr", name, (), {})
+        prefix = f"{path}." if path else ""
+        tensors = {key: _orig_getattr(self.root, prefix + key) for key, _ in
+                   [*module.named_parameters(), *module.named_buffers()]}
+        return self.create_proxy("call_function", call_module_with,
+                                 (template, tensors, tuple(args), dict(kwargs)), {},
+                                 name=type(module).__name__.lower())
 
     def create_args_for_root(self, root_fn: Callable[..., Any], is_module: bool,
                              concrete_args: Any = None) -> tuple[Callable[..., Any], list[Any]]:
@@ -105,9 +171,9 @@ class ExportTracer(Tracer):
         else:
             args = map_arg(node.args, value)
             kwargs = map_arg(node.kwargs, value)
-            with no_grad(), _untraced():
+            with no_grad(), _untraced():  # module calls run as themselves
                 if node.op == "call_function":
-                    result = node.target(*args, **kwargs)  # type: ignore[operator]
+                    result = node.target(*args, **kwargs)
                 elif node.op == "call_method":
                     result = getattr(args[0], str(node.target))(*args[1:], **kwargs)
                 else:
@@ -199,6 +265,13 @@ def _untraced() -> Iterator[None]:
         patcher.reapply_all_patches()
 
 
+def _orig_getattr(root: Module, path: str) -> Any:
+    """The tensor at `path` in `root`, read without the trace's patched __getattr__."""
+    found: dict[str, Tensor] = dict(root.named_parameters(remove_duplicate=False))
+    found.update(root.named_buffers(remove_duplicate=False))
+    return found[path]
+
+
 def _attr_targets(graph: Graph) -> list[str]:
     return [str(node.target) for node in graph.nodes if node.op == "get_attr"]
 
@@ -266,7 +339,7 @@ def trace_module(mod: Module, args: tuple[Any, ...], kwargs: dict[str, Any],
     leaves, paths, in_spec = flatten_with_names(combined)
     dims = input_dims(combined, dynamic_shapes, paths, leaves)
     check_named_sizes(dims.per_input)
-    subgraphs: dict[str, GraphModule] = {}
+    subgraphs: dict[str, Any] = {}
     tracer = ExportTracer(mod, subgraphs, {})
     forward = type(mod).forward
 
@@ -276,9 +349,11 @@ def trace_module(mod: Module, args: tuple[Any, ...], kwargs: dict[str, Any],
             proxy = tracer.create_proxy("placeholder", name, (), {})
             proxy.node.meta["val"] = leaf
             values.append(proxy if isinstance(leaf, Tensor) else leaf)
-        bound = inspect.BoundArguments(signature, tree_unflatten(values, in_spec))  # type: ignore[arg-type]
+        bound = inspect.BoundArguments(signature, tree_unflatten(values, in_spec))
 
         def call(root: Module) -> Any:
+            if isinstance(root, _opaque_modules()):
+                return tracer.call_module(root, forward, bound.args, bound.kwargs)
             return forward(root, *bound.args, **bound.kwargs)
 
         return [call]

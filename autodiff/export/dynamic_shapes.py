@@ -58,7 +58,7 @@ class ValueRanges:
         return f"VR[{self.lower}, {self.upper!r}]"
 
     def __contains__(self, value: int) -> bool:
-        return self.lower <= value and not (self.upper < value)  # type: ignore[operator]
+        return self.lower <= value and not (self.upper < value)
 
 
 class DimHint:
@@ -91,7 +91,7 @@ class Dim:
         upper: int | _IntInfinity = int_oo if max is None else max
         if not name.isidentifier():
             raise AssertionError(f"Dim name must be a valid identifier, got {name}")
-        if upper < lower:  # type: ignore[operator]
+        if upper < lower:
             raise AssertionError(f"Cannot create Dim with inconsistent min={min}, max={max}")
         self.__name__ = name
         self.min = lower

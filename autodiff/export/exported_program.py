@@ -132,7 +132,7 @@ class ExportedProgram:
         parameters and buffers as its attributes (under their names in the original module)
         and the inputs checked against the exported shapes first."""
         graph = copy.deepcopy(self.graph)
-        root: dict[str, Any] = {name: self.graph_module.get_submodule(name)
+        root: dict[str, Any] = {name: getattr(self.graph_module, name)
                                 for name in _submodule_targets(graph)}
         first_user = None
         for node, spec in zip(list(graph.nodes), self.graph_signature.input_specs):
@@ -161,7 +161,7 @@ class ExportedProgram:
         """The same program: its graph already holds autodiff's own ops, which are what
         autodiff runs (PyTorch decomposes its ATen ops here; there is no smaller set to
         decompose autodiff's into)."""
-        root = {name: self.graph_module.get_submodule(name)
+        root = {name: getattr(self.graph_module, name)
                 for name in _submodule_targets(self.graph)}
         return ExportedProgram(root, copy.deepcopy(self.graph), copy.deepcopy(self.graph_signature),
                                dict(self.state_dict), dict(self.range_constraints),
@@ -257,7 +257,7 @@ def _check_inputs(names: list[str], leaves: list[Any], checks: list[Any]) -> Non
             if isinstance(spec.dim, Dim):
                 if spec.dim.min > 0 and size < spec.dim.min:
                     raise AssertionError(f"Guard failed: {spec.source} >= {spec.dim.min}")
-                if spec.dim.max is not int_oo and size > spec.dim.max:  # type: ignore[operator]
+                if spec.dim.max is not int_oo and size > spec.dim.max:
                     raise AssertionError(f"Guard failed: {spec.source} <= {spec.dim.max}")
             first = first_of_group.setdefault(spec.group, (spec.source, size))
             if first[1] != size:
@@ -273,8 +273,8 @@ def lift(traced: dict[str, Any], mod: Module, args: tuple[Any, ...],
     the user inputs (parameters `p_*`, buffers `b_*`, constant tensors `c_*`), in the order
     PyTorch lists them, every parameter and buffer of the module included."""
     graph: Graph = traced["graph"]
-    parameters = dict(mod.named_parameters())
-    buffers = dict(mod.named_buffers())
+    parameters: dict[str, Tensor] = dict(mod.named_parameters())
+    buffers: dict[str, Tensor] = dict(mod.named_buffers())
     persistent = set(mod.state_dict(keep_vars=True))
     constant_names = {name for name, value in traced["root"].items()
                       if isinstance(value, Tensor) and name not in parameters
@@ -315,13 +315,13 @@ def lift(traced: dict[str, Any], mod: Module, args: tuple[Any, ...],
             if isinstance(leaf, Tensor) else ConstantArgument(node.name, leaf)
         specs.append(InputSpec(InputKind.USER_INPUT, argument, None))
     outputs = []
-    for value in graph.output_node.args[0]:  # type: ignore[union-attr]
+    for value in graph.output_node.args[0]:
         argument = TensorArgument(value.name) if isinstance(value, Node) \
             else ConstantArgument("", value)
         outputs.append(OutputSpec(OutputKind.USER_OUTPUT, argument, None))
     graph.lint()
     root = {name: value for name, value in traced["root"].items()
-            if isinstance(value, GraphModule)}
+            if not isinstance(value, Tensor)}  # cond's branches, modules called whole
     checks = [dims if dims is not None else _Constant(leaf)
               for leaf, dims in zip(traced["leaves"], traced["dims"])]
     call = ModuleCallSignature(traced["signature"], traced["in_spec"], traced["out_spec"],

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 import autodiff
-from autodiff.func.pytree import tree_flatten
 from autodiff.export import Dim, ExportedProgram, dims, export, load, save, unflatten
 from autodiff.export.dynamic_shapes import UserError
 from autodiff.export.graph_signature import InputKind
+from autodiff.func.pytree import tree_flatten
 from autodiff.fx.experimental.symbolic_shapes import (
     ConstraintViolationError,
     GuardOnDataDependentSymNode,
@@ -169,6 +169,28 @@ def test_train_mode_batch_norm_updates_running_stats_as_eager(device: str) -> No
     expected = model(x)
     assert autodiff.allclose(out, expected)
     assert autodiff.allclose(module.running_mean, model.running_mean)
+
+
+def test_recurrent_and_attention_modules_are_called_whole(device: str, tmp_path: Path) -> None:
+    class Tagger(autodiff.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn = autodiff.nn.LSTM(4, 3, batch_first=True)
+            self.attention = autodiff.nn.MultiheadAttention(3, 1, batch_first=True)
+
+        def forward(self, x):
+            out, _ = self.rnn(x)
+            return self.attention(out, out, out)[0].sum(-1)
+
+    autodiff.manual_seed(0)
+    model = Tagger().to(device).eval()
+    x = autodiff.randn(2, 5, 4, device=device)
+    ep = export(model, (x,), dynamic_shapes={"x": {0: Dim("batch"), 1: Dim("seq")}})
+    assert "rnn.weight_ih_l0" in ep.graph_signature.parameters
+    longer = autodiff.randn(3, 7, 4, device=device)
+    assert autodiff.allclose(ep.module()(longer), model(longer), atol=1e-6)
+    with pytest.raises(RuntimeError, match="calls ModuleTemplate"):
+        save(ep, tmp_path / "tagger.pt2")
 
 
 # ------------------------------------------------------------------ behaviour
