@@ -91,12 +91,12 @@ def call_module_with(template: ModuleTemplate, tensors: dict[str, Tensor],
     return functional_call(template.module, tensors, args, kwargs)
 
 
-def _opaque_modules() -> tuple[type, ...]:
-    # Their forwards call autodiff's internal functions, which take tensors, not Proxies: the
-    # graph calls them whole.
+def _called_whole(module: Any) -> bool:
+    """Whether the graph calls `module` whole: the built-in modules whose forwards call
+    autodiff's internal functions, which take tensors, not Proxies."""
     from autodiff.nn.modules.attention import MultiheadAttention
     from autodiff.nn.modules.rnn import RNNBase, RNNCellBase
-    return (MultiheadAttention, RNNBase, RNNCellBase)
+    return isinstance(module, (MultiheadAttention, RNNBase, RNNCellBase))
 
 
 class ExportTracer(Tracer):
@@ -123,7 +123,7 @@ class ExportTracer(Tracer):
 
     def call_module(self, m: Any, forward: Callable[..., Any], args: tuple[Any, ...],
                     kwargs: dict[str, Any]) -> Any:
-        if not isinstance(m, _opaque_modules()):
+        if not _called_whole(m):
             return super().call_module(m, forward, args, kwargs)
         module: Module = m
         path = self.path_of_module(module)
@@ -352,7 +352,7 @@ def trace_module(mod: Module, args: tuple[Any, ...], kwargs: dict[str, Any],
         bound = inspect.BoundArguments(signature, tree_unflatten(values, in_spec))
 
         def call(root: Module) -> Any:
-            if isinstance(root, _opaque_modules()):
+            if _called_whole(root):
                 return tracer.call_module(root, forward, bound.args, bound.kwargs)
             return forward(root, *bound.args, **bound.kwargs)
 
