@@ -113,6 +113,10 @@ class ExportTracer(Tracer):
         self.subgraphs = subgraphs
         self.attr_values = attr_values  # get_attr targets' example values (copies)
         self.tensor_attrs: dict[Any, str] = {}
+        self.active_branch: ExportTracer | None = None  # a cond branch being traced
+        self.lifted: dict[str, Proxy] = {}  # a branch's parameters and buffers, as operands
+        self.is_branch = False
+        self.operand_nodes: list[Node] = []  # a branch's placeholders for cond's operands
         self.user_inputs: Callable[[ExportTracer], list[Any]] | None = None
 
     def is_leaf_module(self, m: Any, module_qualified_name: str) -> bool:
@@ -121,8 +125,29 @@ class ExportTracer(Tracer):
     def proxy(self, node: Node) -> Proxy:
         return ExportProxy(node, self)
 
+    def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict[str, Proxy]) -> Any:
+        if self.active_branch is not None:
+            return self.active_branch.getattr(attr, attr_val, parameter_proxy_cache)
+        if self.is_branch and isinstance(attr_val, Tensor):
+            name = _name_of(self.root, attr_val)
+            if name is not None:
+                return self.lifted_operand(name)
+        return super().getattr(attr, attr_val, parameter_proxy_cache)
+
+    def create_arg(self, a: Any) -> Any:
+        if isinstance(a, Tensor):
+            name = _name_of(self.root, a)
+            if self.is_branch and (name is not None or a in self.tensor_attrs):
+                return self.lifted_operand(name or self.tensor_attrs[a]).node
+            if name is None and a not in self.tensor_attrs:
+                # a constant tensor: named as PyTorch names it, never set on the user's module
+                self.tensor_attrs[a] = f"lifted_tensor_{len(self.tensor_attrs)}"
+        return super().create_arg(a)
+
     def call_module(self, m: Any, forward: Callable[..., Any], args: tuple[Any, ...],
                     kwargs: dict[str, Any]) -> Any:
+        if self.active_branch is not None:
+            return self.active_branch.call_module(m, forward, args, kwargs)
         if not _called_whole(m):
             return super().call_module(m, forward, args, kwargs)
         module: Module = m
@@ -220,24 +245,33 @@ class ExportTracer(Tracer):
     # ---------------------------------------------------------------- cond
     def _record_cond(self, pred: Any, true_fn: Callable[..., Any],
                      false_fn: Callable[..., Any], operands: Any = ()) -> Proxy:
+        """One cond node over two subgraphs; the parameters and buffers the branches read
+        become extra operands of both (PyTorch lifts them the same way)."""
         if not isinstance(operands, (tuple, list)):
             raise RuntimeError("Expect operands to be a tuple of possibly nested dict/list/tuple "
                                f"that only consists of tensor leaves, but got {operands}.")
+        traced = [self._trace_branch(function, tuple(operands)) for function in (true_fn,
+                                                                                  false_fn)]
+        lifted = list(dict.fromkeys(name for branch in traced for name in branch.lifted))
         branches = []
-        for prefix, function in (("true_graph", true_fn), ("false_graph", false_fn)):
-            graph_module = self._trace_branch(function, tuple(operands))
+        for prefix, branch in zip(("true_graph", "false_graph"), traced):
+            branch.order_lifted(lifted)  # both branches take every lifted operand, in order
+            root = {name: branch._attr_value(name) for name in _attr_targets(branch.graph)}
             index = sum(1 for name in self.subgraphs if name.startswith(prefix + "_"))
             name = f"{prefix}_{index}"
-            self.subgraphs[name] = graph_module
+            self.subgraphs[name] = GraphModule(root, branch.graph)
             branches.append(super().create_proxy("get_attr", name, (), {}))
+        by_name = _attrs_by_name(self.root, self.tensor_attrs)
+        extra = tuple(self.proxy(self.create_arg(by_name[target])) for target in lifted)
         return super().create_proxy("call_function", control_flow.cond,
-                                    (pred, branches[0], branches[1], tuple(operands)), {},
+                                    (pred, branches[0], branches[1], (*operands, *extra)), {},
                                     name="cond")
 
     def _trace_branch(self, function: Callable[..., Any], operands: tuple[Any, ...]
-                      ) -> GraphModule:
+                      ) -> ExportTracer:
         branch = ExportTracer(self.root, self.subgraphs, self.attr_values)
         branch.tensor_attrs = self.tensor_attrs
+        branch.is_branch = True
         branch.graph = Graph(tracer_cls=ExportTracer)
         leaves, spec = tree_flatten(operands)
         proxies = []
@@ -245,10 +279,38 @@ class ExportTracer(Tracer):
             proxy = branch.create_proxy("placeholder", f"arg{index}_1", (), {})
             proxy.node.meta["val"] = leaf.node.meta["val"] if isinstance(leaf, Proxy) else leaf
             proxies.append(proxy)
-        out = function(*tree_unflatten(proxies, spec))
+        branch.operand_nodes = [proxy.node for proxy in proxies]
+        self.active_branch = branch  # the trace's patched Module methods ask this tracer
+        try:
+            out = function(*tree_unflatten(proxies, spec))
+        finally:
+            self.active_branch = None
         branch.create_node("output", "output", (branch.create_arg(out),), {})
-        root = {name: branch._attr_value(name) for name in _attr_targets(branch.graph)}
-        return GraphModule(root, branch.graph)
+        return branch
+
+    def order_lifted(self, targets: list[str]) -> None:
+        """The placeholders of `targets` (made where missing) after the operands, in order."""
+        nodes = [self.lifted_operand(target).node for target in targets]
+        previous = self.operand_nodes[-1] if self.operand_nodes else None
+        for node in nodes:
+            if previous is None:
+                first = next(iter(self.graph.nodes))
+                if first is not node:
+                    first.prepend(node)
+            else:
+                previous.append(node)
+            previous = node
+
+    def lifted_operand(self, target: str) -> Proxy:
+        """A placeholder (after the others) for the parameter or buffer `target`."""
+        if target not in self.lifted:
+            placeholders = [node for node in self.graph.nodes if node.op == "placeholder"]
+            after = placeholders[-1] if placeholders else None
+            with self.graph.inserting_after(after):
+                node = self.graph.placeholder(target.replace(".", "_"))
+            node.meta["val"] = self._attr_value(target)
+            self.lifted[target] = self.proxy(node)
+        return self.lifted[target]
 
 
 @contextlib.contextmanager
@@ -265,11 +327,20 @@ def _untraced() -> Iterator[None]:
         patcher.reapply_all_patches()
 
 
-def _orig_getattr(root: Module, path: str) -> Any:
-    """The tensor at `path` in `root`, read without the trace's patched __getattr__."""
+def _tensors_by_name(root: Module) -> dict[str, Tensor]:
+    """The parameters and buffers of `root` (read without the trace's patched __getattr__)."""
     found: dict[str, Tensor] = dict(root.named_parameters(remove_duplicate=False))
     found.update(root.named_buffers(remove_duplicate=False))
-    return found[path]
+    return found
+
+
+def _orig_getattr(root: Module, path: str) -> Any:
+    return _tensors_by_name(root)[path]
+
+
+def _name_of(root: Module, tensor: Tensor) -> str | None:
+    return next((name for name, value in _tensors_by_name(root).items() if value is tensor),
+                None)
 
 
 def _attr_targets(graph: Graph) -> list[str]:

@@ -66,12 +66,23 @@ def models(lib: Any) -> dict[str, Any]:
         def forward(self, x):
             return lib.cond(x.sum() > 0, lambda t: t.sin(), lambda t: t.cos() * 2, (x,))
 
+    class CondParams(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(3, 3)
+            self.register_buffer("shift", lib.ones(3))
+            self.table = lib.tensor([1.0, 2.0, 3.0])
+
+        def forward(self, x):
+            return lib.cond(x.sum() > 0, lambda t: self.lin(t) + self.shift,
+                            lambda t: t * 2 + self.table, (x,))
+
     class Add(nn.Module):
         def forward(self, x, y):
             return x + y
 
     return {"linear": Linear, "convnet": ConvNet, "scaled": Scaled, "shapes": Shapes,
-            "cond": Cond, "add": Add}
+            "cond": Cond, "cond_params": CondParams, "add": Add}
 
 
 def _inputs(lib: Any, name: str, device: str = "cpu") -> tuple[Any, ...]:
@@ -82,7 +93,8 @@ def _inputs(lib: Any, name: str, device: str = "cpu") -> tuple[Any, ...]:
 
     return {"linear": lambda: (t(2, 4), t(2, 4)), "convnet": lambda: (t(2, 3, 8, 8),),
             "scaled": lambda: (t(3), 3), "shapes": lambda: (t(5, 6),),
-            "cond": lambda: (t(3, 3),), "add": lambda: (t(10, 5), t(10, 5))}[name]()
+            "cond": lambda: (t(3, 3),), "cond_params": lambda: (t(2, 3),),
+            "add": lambda: (t(10, 5), t(10, 5))}[name]()
 
 
 def _model(name: str, device: str = "cpu") -> Any:
@@ -326,7 +338,8 @@ def _torch_error_text(error: BaseException) -> str:
     return str(error).split("\n\nThe error above occurred")[0].rstrip("\n")
 
 
-@pytest.mark.parametrize("name", ["linear", "convnet", "scaled", "shapes", "cond"])
+@pytest.mark.parametrize("name", ["linear", "convnet", "scaled", "shapes", "cond",
+                                  "cond_params"])
 def test_matches_pytorch(torch: Any, name: str) -> None:
     ours_model = _model(name)
     theirs_model = models(torch)[name]().eval()
