@@ -18,7 +18,7 @@ from autodiff.nn import Module
 
 from ._serialize import load, save
 from ._trace import trace_module
-from .dynamic_shapes import Dim, DimHint, dims
+from .dynamic_shapes import Dim, DimHint, UserError, dims
 from .exported_program import ExportedProgram, ModuleCallSignature, lift, unflatten
 from .graph_signature import ExportGraphSignature
 
@@ -41,7 +41,8 @@ def export(mod: Module, args: tuple[Any, ...], kwargs: dict[str, Any] | None = N
         raise ValueError(f"Expected `mod` to be an instance of `torch.nn.Module`, got "
                          f"{type(mod)}.")
     if not isinstance(args, tuple):
-        raise ValueError(f"Expected `args` to be a tuple, got {type(args)}")
+        raise UserError("Expecting `args` to be a tuple of example positional inputs, got "
+                        f"{type(args)}")
     if kwargs is not None and not isinstance(kwargs, dict):
         raise ValueError(f"Expected `kwargs` to be a dictionary, got {type(kwargs)}")
     if preserve_module_call_signature:

@@ -213,14 +213,15 @@ class ExportedModule(GraphModule):
     def _flatten_inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
         call = self._call_signature
         try:
-            bound = call.signature.bind(*args, **kwargs)
-        except TypeError as error:
-            raise TypeError(f"forward() {error}") from None
-        leaves, spec = tree_flatten(dict(bound.arguments))
+            arguments = dict(call.signature.bind(*args, **kwargs).arguments)
+        except TypeError:
+            arguments = None
+        leaves, spec = tree_flatten(arguments) if arguments is not None else ([], None)
         if spec != call.in_spec:
             raise ValueError(
                 "Trying to flatten user inputs with exported input tree spec: \n"
-                f"{call.in_spec}\nbut actually got inputs with tree spec of: \n{spec}.\n"
+                f"{call.in_spec}\nbut actually got inputs with tree spec of: \n"
+                f"{tree_flatten((args, kwargs))[1] if spec is None else spec}.\n"
                 "Please check that the inputs have the same number and type of args and kwargs "
                 "as the ones you used when tracing.")
         return leaves
@@ -244,8 +245,8 @@ def _check_inputs(names: list[str], leaves: list[Any], checks: list[Any]) -> Non
             if leaf != check.value:
                 raise AssertionError(f"Guard failed: {name} == {check.value!r}")
             continue
-        if not isinstance(leaf, Tensor):
-            raise AssertionError(f"Guard failed: isinstance({name}, torch.Tensor)")
+        if not isinstance(leaf, Tensor):  # where PyTorch's guard asks for its sizes
+            raise AttributeError(f"'{type(leaf).__name__}' object has no attribute 'size'")
         shape = tuple(leaf.shape)
         dims: list[DimSpec] = check
         for index, spec in enumerate(dims):

@@ -432,3 +432,20 @@ def _to_torch_shapes(torch: Any, shapes: Any) -> Any:
         return value
 
     return convert(shapes)
+
+
+def test_bad_calls_and_arguments_raise_as_pytorch(torch: Any) -> None:
+    ours_module = export(_model("add"), _inputs(autodiff, "add")).module()
+    theirs_module = torch.export.export(models(torch)["add"](), _inputs(torch, "add")).module()
+    for ours_args, theirs_args in [((autodiff.ones(10, 5),) * 3, (torch.ones(10, 5),) * 3),
+                                   ((), ()), (("a", autodiff.ones(10, 5)),
+                                              ("a", torch.ones(10, 5)))]:
+        with pytest.raises(Exception) as theirs:
+            theirs_module(*theirs_args)
+        with pytest.raises(type(theirs.value)) as ours:
+            ours_module(*ours_args)
+        assert str(ours.value).split("\n")[0] == str(theirs.value).split("\n")[0]
+    with pytest.raises(ValueError, match="^Expected `mod` to be an instance of "):
+        export(lambda x: x, (autodiff.ones(1),))  # type: ignore[arg-type]
+    with pytest.raises(UserError, match="^Expecting `args` to be a tuple of example positional"):
+        export(_model("add"), autodiff.ones(1))  # type: ignore[arg-type]
