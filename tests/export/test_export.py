@@ -445,7 +445,7 @@ def test_bad_calls_and_arguments_raise_as_pytorch(torch: Any) -> None:
         with pytest.raises(type(theirs.value)) as ours:
             ours_module(*ours_args)
         assert str(ours.value).split("\n")[0] == str(theirs.value).split("\n")[0]
-    with pytest.raises(ValueError, match="^Expected `mod` to be an instance of "):
+    with pytest.raises(ValueError, match=r"^Expected `mod` to be an instance of "):
         export(lambda x: x, (autodiff.ones(1),))  # type: ignore[arg-type]
-    with pytest.raises(UserError, match="^Expecting `args` to be a tuple of example positional"):
+    with pytest.raises(UserError, match=r"^Expecting `args` to be a tuple of example positional"):
         export(_model("add"), autodiff.ones(1))  # type: ignore[arg-type]
