@@ -210,6 +210,13 @@ class ExportedModule(GraphModule):
         # caller's, not as an error in the generated code
         self.register_forward_pre_hook(_check_inputs_hook, with_kwargs=True)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> GraphModule:
+        copied = super().__deepcopy__(memo)
+        assert isinstance(copied, ExportedModule)
+        copied._call_signature = self._call_signature
+        copied.register_forward_pre_hook(_check_inputs_hook, with_kwargs=True)
+        return copied
+
     def _flatten_inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
         call = self._call_signature
         try:

@@ -4,6 +4,7 @@ module's class; dynamic shapes are accepted inside their ranges and refused outs
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -236,6 +237,14 @@ def test_signature_lifts_parameters_buffers_and_constants() -> None:
     assert "Graph signature: \n    # inputs\n    p_lin_weight: PARAMETER target='lin.weight'" \
         in text
     assert text.endswith("Range constraints: {}\n")
+
+
+def test_a_copy_of_the_module_checks_its_inputs_too() -> None:
+    model = _model("add")
+    module = copy.deepcopy(export(model, _inputs(autodiff, "add")).module())
+    assert autodiff.allclose(module(*_inputs(autodiff, "add")), model(*_inputs(autodiff, "add")))
+    with raises(AssertionError, "Guard failed: x.size()[0] == 10"):
+        module(autodiff.ones(3, 5), autodiff.ones(3, 5))
 
 
 def test_calling_the_program_directly_refuses() -> None:
