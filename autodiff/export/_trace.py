@@ -9,9 +9,9 @@ Parameters, buffers and constant tensors are read by get_attr nodes while tracin
 lifts them into placeholders (the ExportedProgram's graph), and `ExportedProgram.module()`
 turns them back into attributes.
 
-Sizes marked dynamic are checked by running the traced graph again with each such size changed:
-a graph that then fails fixed that size (a Dim or Dim.DYNAMIC is an error there, Dim.AUTO
-becomes static).
+Sizes marked dynamic are checked by tracing again with each such size changed: a program that
+then fails or comes out different fixed that size (a Dim or Dim.DYNAMIC is an error there,
+Dim.AUTO becomes static).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from autodiff.func.pytree import TreeSpec, tree_flatten, tree_unflatten
 from autodiff.fx import Graph, GraphModule, Proxy, Tracer, _symbolic_trace
 from autodiff.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
 from autodiff.fx.node import Node, map_arg
+from autodiff.fx.proxy import TraceError
 from autodiff.grad_mode import no_grad
 from autodiff.nn import Module
 from autodiff.random import fork_rng
@@ -70,6 +71,16 @@ class ExportProxy(Proxy):
             if isinstance(value, Tensor):
                 return getattr(value, k)
         return super().__getattr__(k)
+
+    def __index__(self) -> int:
+        # int(x.shape[0]), range(n): the example's number, as PyTorch specializes a size
+        return int(self.tracer.concrete(self))  # type: ignore[attr-defined]
+
+    def __int__(self) -> int:
+        return int(self.tracer.concrete(self))  # type: ignore[attr-defined]
+
+    def __float__(self) -> float:
+        return float(self.tracer.concrete(self))  # type: ignore[attr-defined]
 
 
 class ModuleTemplate:
@@ -224,11 +235,19 @@ class ExportTracer(Tracer):
     # ---------------------------------------------------------------- Python's questions
     def to_bool(self, obj: Proxy) -> bool:
         value = obj.node.meta.get("val", _MISSING)
+        if value is _MISSING:
+            return super().to_bool(obj)
+        return bool(self.concrete(obj))
+
+    def concrete(self, obj: Proxy) -> Any:
+        """The example's value where Python needs a plain one: a size, a dtype, a flag; never
+        one computed from a tensor's data."""
+        value = obj.node.meta.get("val", _MISSING)
         if isinstance(value, Tensor) or obj.node.meta.get("data_dependent"):
             raise GuardOnDataDependentSymNode(_data_dependent_message(obj.node))
         if value is _MISSING:
-            return super().to_bool(obj)
-        return bool(value)
+            raise TraceError(f"export: {obj.node.name} has no example value")
+        return value
 
     def iter(self, obj: Proxy) -> Iterator[Any]:
         value = obj.node.meta.get("val", _MISSING)
@@ -410,6 +429,15 @@ def trace_module(mod: Module, args: tuple[Any, ...], kwargs: dict[str, Any],
     leaves, paths, in_spec = flatten_with_names(combined)
     dims = input_dims(combined, dynamic_shapes, paths, leaves)
     check_named_sizes(dims.per_input)
+    traced = _trace(mod, signature, leaves, paths, in_spec)
+    traced.update(leaves=leaves, paths=paths, dims=dims.per_input)
+    if any(spec.dynamic for dims_of_input in dims.per_input for spec in dims_of_input or ()):
+        _check_dynamic_sizes(traced, mod)
+    return traced
+
+
+def _trace(mod: Module, signature: inspect.Signature, leaves: list[Any],
+           paths: list[tuple[str, str]], in_spec: TreeSpec) -> dict[str, Any]:
     subgraphs: dict[str, Any] = {}
     tracer = ExportTracer(mod, subgraphs, {})
     forward = type(mod).forward
@@ -436,12 +464,15 @@ def trace_module(mod: Module, args: tuple[Any, ...], kwargs: dict[str, Any],
     _drop_unused_queries(graph)
     root = {name: _attrs_by_name(mod, tracer.tensor_attrs).get(name, subgraphs.get(name))
             for name in _attr_targets(graph)}
-    traced = {"graph": graph, "root": root, "tensor_attrs": tracer.tensor_attrs,
-              "signature": signature, "in_spec": in_spec, "out_spec": out_spec,
-              "leaves": leaves, "paths": paths, "dims": dims.per_input}
-    if any(spec.dynamic for dims_of_input in dims.per_input for spec in dims_of_input or ()):
-        _check_dynamic_sizes(traced)
-    return traced
+    return {"graph": graph, "root": root, "tensor_attrs": tracer.tensor_attrs,
+            "signature": signature, "in_spec": in_spec, "out_spec": out_spec}
+
+
+def _code(traced: dict[str, Any]) -> str:
+    """The program as text: what tracing again with other sizes must give back unchanged."""
+    graph: Graph = traced["graph"]
+    branches = [value.code for value in traced["root"].values() if isinstance(value, GraphModule)]
+    return "\n".join([graph.python_code("self").src, *branches])
 
 
 def _flatten_outputs(graph: Graph) -> TreeSpec:
@@ -476,9 +507,10 @@ def _drop_unused_queries(graph: Graph) -> None:
 
 
 # -------------------------------------------------------------------- dynamic sizes
-def _check_dynamic_sizes(traced: dict[str, Any]) -> None:
-    """Run the graph with each group of dynamic sizes changed; the groups that break it were
-    fixed by the program."""
+def _check_dynamic_sizes(traced: dict[str, Any], mod: Module) -> None:
+    """Trace again with each group of dynamic sizes changed: a group for which the program
+    then fails, or comes out different (a size baked in, a loop unrolled another number of
+    times), was fixed by the program."""
     per_input: list[list[DimSpec] | None] = traced["dims"]
     groups: dict[str, list[DimSpec]] = {}
     for dims_of_input in per_input:
@@ -493,17 +525,18 @@ def _check_dynamic_sizes(traced: dict[str, Any]) -> None:
             for spec in members:
                 spec.dim = None
             del groups[group]
+    expected = _code(traced)
     for group in list(groups):
         if group not in groups:
             continue
         members = groups[group]
-        if _runs_with(traced, members):
+        if _traces_the_same(traced, mod, members, expected):
             continue
         if all(_is_hint(spec) for spec in members):
             # hinted sizes of the same example size that the program requires to be equal
             same = [spec for name, others in groups.items() if name != group
                     for spec in others if _is_hint(spec) and spec.example == members[0].example]
-            if same and _runs_with(traced, members + same):
+            if same and _traces_the_same(traced, mod, members + same, expected):
                 for spec in same:
                     groups[spec.group].remove(spec)
                     spec.group = group
@@ -527,34 +560,35 @@ def _is_hint(spec: DimSpec) -> bool:
     return isinstance(spec.dim, DimHint)
 
 
-def _runs_with(traced: dict[str, Any], members: list[DimSpec]) -> bool:
-    """Whether the graph runs with the sizes of `members` changed to another allowed size."""
+def _traces_the_same(traced: dict[str, Any], mod: Module, members: list[DimSpec],
+                     expected: str) -> bool:
+    """Whether tracing with the sizes of `members` changed to two other allowed sizes gives
+    the same program (two, so that a size rounded by Python, `n // 2`, shows too)."""
     first = members[0]
     upper = first.dim.max if isinstance(first.dim, Dim) else int_oo
     lower = max(first.dim.min if isinstance(first.dim, Dim) else 2, 2)
-    size = first.example + 1
-    if not ValueRanges(lower, upper).__contains__(size):
-        size = first.example - 1
-        if size < lower:
-            return True  # no other size to try
+    allowed = ValueRanges(lower, upper)
+    sizes = [size for size in (first.example + 1, first.example + 2) if size in allowed] or \
+        [size for size in (first.example - 1, first.example - 2) if size in allowed]
+    return all(_traces_with(traced, mod, members, size) == expected for size in sizes)
+
+
+def _traces_with(traced: dict[str, Any], mod: Module, members: list[DimSpec],
+                 size: int) -> str | None:
+    """The program traced with the sizes of `members` set to `size`; None where it fails."""
     changed = {id(spec) for spec in members}
-    inputs = []
+    leaves = []
     for leaf, dims_of_input in zip(traced["leaves"], traced["dims"]):
         if not isinstance(leaf, Tensor):
-            inputs.append(leaf)
+            leaves.append(leaf)
             continue
         shape = [size if id(spec) in changed else spec.example for spec in dims_of_input]
         if leaf.is_floating_point():
-            inputs.append(autodiff.randn(shape, dtype=leaf.dtype, device=leaf.device))
+            leaves.append(autodiff.randn(shape, dtype=leaf.dtype, device=leaf.device))
         else:
-            inputs.append(autodiff.zeros(shape, dtype=leaf.dtype, device=leaf.device))
-    root = {name: value.detach().clone() if isinstance(value, Tensor) else value
-            for name, value in traced["root"].items()}
-    import copy
-    graph_module = GraphModule(root, copy.deepcopy(traced["graph"]))
+            leaves.append(autodiff.zeros(shape, dtype=leaf.dtype, device=leaf.device))
     try:
-        with no_grad(), fork_rng(devices=[]):
-            graph_module.forward(*inputs)  # not __call__: a failure here prints nothing
+        again = _trace(mod, traced["signature"], leaves, traced["paths"], traced["in_spec"])
     except Exception:
-        return False
-    return True
+        return None
+    return _code(again)

@@ -78,12 +78,17 @@ def models(lib: Any) -> dict[str, Any]:
             return lib.cond(x.sum() > 0, lambda t: self.lin(t) + self.shift,
                             lambda t: t * 2 + self.table, (x,))
 
+    class Unrolled(nn.Module):
+        def forward(self, x):
+            rows = [x[:, i] * i for i in range(x.size(1) // 2)]  # unrolled: size 1 fixed
+            return lib.stack(rows).sum(0)
+
     class Add(nn.Module):
         def forward(self, x, y):
             return x + y
 
     return {"linear": Linear, "convnet": ConvNet, "scaled": Scaled, "shapes": Shapes,
-            "cond": Cond, "cond_params": CondParams, "add": Add}
+            "cond": Cond, "cond_params": CondParams, "unrolled": Unrolled, "add": Add}
 
 
 def _inputs(lib: Any, name: str, device: str = "cpu") -> tuple[Any, ...]:
@@ -95,7 +100,7 @@ def _inputs(lib: Any, name: str, device: str = "cpu") -> tuple[Any, ...]:
     return {"linear": lambda: (t(2, 4), t(2, 4)), "convnet": lambda: (t(2, 3, 8, 8),),
             "scaled": lambda: (t(3), 3), "shapes": lambda: (t(5, 6),),
             "cond": lambda: (t(3, 3),), "cond_params": lambda: (t(2, 3),),
-            "add": lambda: (t(10, 5), t(10, 5))}[name]()
+            "unrolled": lambda: (t(3, 4),), "add": lambda: (t(10, 5), t(10, 5))}[name]()
 
 
 def _model(name: str, device: str = "cpu") -> Any:
@@ -286,6 +291,19 @@ def test_kwargs_nested_inputs_and_constant_inputs() -> None:
         module({"a": pair["a"]}, scale=3)
 
 
+def test_a_size_used_by_python_stays_dynamic_only_where_the_program_allows() -> None:
+    model = _model("unrolled")
+    (x,) = _inputs(autodiff, "unrolled")
+    ep = export(model, (x,), dynamic_shapes={"x": {0: Dim.AUTO, 1: Dim.AUTO}})
+    assert [repr(value) for value in ep.range_constraints.values()] == ["VR[2, int_oo]"]
+    longer = autodiff.randn(7, 4)
+    assert autodiff.allclose(ep.module()(longer), model(longer))
+    # PyTorch keeps the size dynamic under a guard `x.size()[1] // 2 == 2` (5 passes it);
+    # without symbolic sizes, autodiff fixes it
+    with raises(AssertionError, "Guard failed: x.size()[1] == 4"):
+        ep.module()(autodiff.randn(3, 6))
+
+
 def test_dim_auto_joins_equal_sizes_and_falls_back_to_static() -> None:
     model = _model("add")
     x, y = _inputs(autodiff, "add")
@@ -381,8 +399,9 @@ def test_matches_pytorch(torch: Any, name: str) -> None:
     ("add", ({0: Dim.STATIC},)),
     ("add", ({0: 3}, None)),
     ("add", ((Dim("q"), None), None)),
+    ("unrolled", {"x": {1: Dim("d")}}),
 ], ids=["above_max", "below_min", "specialized_dim", "specialized_dynamic", "wrong_names",
-        "too_few", "static_mismatch", "specialized_tuple"])
+        "too_few", "static_mismatch", "specialized_tuple", "unrolled_loop"])
 def test_export_refuses_as_pytorch(torch: Any, case: tuple[str, Any]) -> None:
     name, ours_shapes = case
     theirs_shapes = _to_torch_shapes(torch, ours_shapes)
@@ -393,6 +412,9 @@ def test_export_refuses_as_pytorch(torch: Any, case: tuple[str, Any]) -> None:
         export(_model(name), _inputs(autodiff, name), dynamic_shapes=ours_shapes)
     kinds = {"UserError": UserError, "ConstraintViolationError": ConstraintViolationError}
     assert isinstance(ours.value, kinds[type(theirs.value).__name__])
+    if name == "unrolled":  # PyTorch names the guard (d // 2 == 2) that fixed the size
+        assert str(ours.value).split("\n")[0] == str(theirs.value).split("\n")[0]
+        return
     assert str(ours.value) == _torch_error_text(theirs.value)
 
 
