@@ -28,10 +28,11 @@ from autodiff import control_flow
 from autodiff.func.pytree import TreeSpec, tree_flatten, tree_unflatten
 from autodiff.fx import Graph, GraphModule, Proxy, Tracer, _symbolic_trace
 from autodiff.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
-from autodiff.fx.node import Node, map_arg
+from autodiff.fx.node import Node, _is_from_autodiff, map_arg
 from autodiff.fx.proxy import TraceError
 from autodiff.grad_mode import no_grad
 from autodiff.nn import Module
+from autodiff.overrides import TorchFunctionMode
 from autodiff.random import fork_rng
 from autodiff.tensor import Tensor
 
@@ -108,6 +109,37 @@ def _called_whole(module: Any) -> bool:
     from autodiff.nn.modules.attention import MultiheadAttention
     from autodiff.nn.modules.rnn import RNNBase, RNNCellBase
     return isinstance(module, (MultiheadAttention, RNNBase, RNNCellBase))
+
+
+# Factories and random draws: recorded even from constants, as PyTorch's graph records them.
+_RECORDED_FACTORIES = frozenset({
+    "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "poisson",
+    "rand_like", "randn_like", "randint_like", "zeros", "ones", "full", "empty", "arange",
+    "eye", "linspace", "logspace", "zeros_like", "ones_like", "full_like", "empty_like",
+})
+_running_examples = [0]  # how deep _run_example is: calls made there are the example's own
+
+
+class RecordFactories(TorchFunctionMode):
+    """While tracing, a factory or random draw called with constants only (`torch.randn(3)`,
+    no Proxy among its arguments) is recorded, not run once and frozen into a constant (a
+    random draw would then be the same at every call)."""
+
+    def __init__(self, tracer: ExportTracer) -> None:
+        super().__init__()
+        self.tracer = tracer
+
+    def __torch_function__(self, func: Callable[..., Any], types: Any, args: Any = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
+        kwargs = kwargs or {}
+        if (not _running_examples[0] and getattr(func, "__name__", None) in _RECORDED_FACTORIES
+                and _is_from_autodiff(func) and kwargs.get("generator") is None
+                and _symbolic_trace._find_proxy(args, kwargs) is None):
+            tracer = self.tracer
+            while tracer.active_branch is not None:  # inside cond: the branch's graph
+                tracer = tracer.active_branch
+            return tracer.create_proxy("call_function", func, args, kwargs)
+        return func(*args, **kwargs)
 
 
 class ExportTracer(Tracer):
@@ -198,27 +230,32 @@ class ExportTracer(Tracer):
 
     # ---------------------------------------------------------------- example values
     def _run_example(self, node: Node) -> None:
-        def value(arg: Node) -> Any:
-            return arg.meta["val"]
-
         data_dependent = any(arg.meta.get("data_dependent") for arg in node.all_input_nodes)
-        if node.op == "get_attr":
-            result = self._attr_value(str(node.target))
-        else:
-            args = map_arg(node.args, value)
-            kwargs = map_arg(node.kwargs, value)
-            with no_grad(), _untraced():  # module calls run as themselves
-                if node.op == "call_function":
-                    result = node.target(*args, **kwargs)
-                elif node.op == "call_method":
-                    result = getattr(args[0], str(node.target))(*args[1:], **kwargs)
-                else:
-                    raise NotImplementedError(f"export: node {node.op} {node.target}")
-            if node.op == "call_method" and node.target in ("item", "tolist"):
-                data_dependent = True
+        _running_examples[0] += 1
+        try:
+            result = self._example_of(node)
+        finally:
+            _running_examples[0] -= 1
+        if node.op == "call_method" and node.target in ("item", "tolist"):
+            data_dependent = True
         node.meta["val"] = result
         if data_dependent and not isinstance(result, Tensor):
             node.meta["data_dependent"] = True
+
+    def _example_of(self, node: Node) -> Any:
+        def value(arg: Node) -> Any:
+            return arg.meta["val"]
+
+        if node.op == "get_attr":
+            return self._attr_value(str(node.target))
+        args = map_arg(node.args, value)
+        kwargs = map_arg(node.kwargs, value)
+        with no_grad(), _untraced():  # module calls run as themselves
+            if node.op == "call_function":
+                return node.target(*args, **kwargs)
+            if node.op == "call_method":
+                return getattr(args[0], str(node.target))(*args[1:], **kwargs)
+        raise NotImplementedError(f"export: node {node.op} {node.target}")
 
     def _attr_value(self, target: str) -> Any:
         if target in self.subgraphs:
@@ -458,7 +495,7 @@ def _trace(mod: Module, signature: inspect.Signature, leaves: list[Any],
         return [call]
 
     tracer.user_inputs = user_inputs
-    with fork_rng(devices=[]):
+    with fork_rng(devices=[]), RecordFactories(tracer):
         graph = tracer.trace(mod)
     out_spec = _flatten_outputs(graph)
     _drop_unused_queries(graph)

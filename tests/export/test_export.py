@@ -83,12 +83,17 @@ def models(lib: Any) -> dict[str, Any]:
             rows = [x[:, i] * i for i in range(x.size(1) // 2)]  # unrolled: size 1 fixed
             return lib.stack(rows).sum(0)
 
+    class Factories(nn.Module):
+        def forward(self, x):
+            return x + lib.ones(3) * 2 + lib.arange(x.shape[0]).unsqueeze(-1)
+
     class Add(nn.Module):
         def forward(self, x, y):
             return x + y
 
     return {"linear": Linear, "convnet": ConvNet, "scaled": Scaled, "shapes": Shapes,
-            "cond": Cond, "cond_params": CondParams, "unrolled": Unrolled, "add": Add}
+            "cond": Cond, "cond_params": CondParams, "unrolled": Unrolled,
+            "factories": Factories, "add": Add}
 
 
 def _inputs(lib: Any, name: str, device: str = "cpu") -> tuple[Any, ...]:
@@ -100,7 +105,8 @@ def _inputs(lib: Any, name: str, device: str = "cpu") -> tuple[Any, ...]:
     return {"linear": lambda: (t(2, 4), t(2, 4)), "convnet": lambda: (t(2, 3, 8, 8),),
             "scaled": lambda: (t(3), 3), "shapes": lambda: (t(5, 6),),
             "cond": lambda: (t(3, 3),), "cond_params": lambda: (t(2, 3),),
-            "unrolled": lambda: (t(3, 4),), "add": lambda: (t(10, 5), t(10, 5))}[name]()
+            "unrolled": lambda: (t(3, 4),), "factories": lambda: (t(2, 3),),
+            "add": lambda: (t(10, 5), t(10, 5))}[name]()
 
 
 def _model(name: str, device: str = "cpu") -> Any:
@@ -252,6 +258,15 @@ def test_a_copy_of_the_module_checks_its_inputs_too() -> None:
         module(autodiff.ones(3, 5), autodiff.ones(3, 5))
 
 
+def test_random_draws_from_constants_are_drawn_at_every_call() -> None:
+    class Noisy(autodiff.nn.Module):
+        def forward(self, x):
+            return x + autodiff.randn(3)
+
+    module = export(Noisy(), (autodiff.zeros(3),)).module()
+    assert not autodiff.equal(module(autodiff.zeros(3)), module(autodiff.zeros(3)))
+
+
 def test_calling_the_program_directly_refuses() -> None:
     ep = export(_model("add"), _inputs(autodiff, "add"))
     with raises(RuntimeError, "Unable to call ExportedProgram directly. You should use "
@@ -366,7 +381,7 @@ def _torch_error_text(error: BaseException) -> str:
 
 
 @pytest.mark.parametrize("name", ["linear", "convnet", "scaled", "shapes", "cond",
-                                  "cond_params"])
+                                  "cond_params", "factories"])
 def test_matches_pytorch(torch: Any, name: str) -> None:
     ours_model = _model(name)
     theirs_model = models(torch)[name]().eval()
