@@ -171,7 +171,7 @@ class ExportedProgram:
     def __str__(self) -> str:
         code = self.graph_module.print_readable(print_output=False).replace("\n", "\n    ")
         signature = str(self.graph_signature).replace("\n", "\n    ")
-        return (f"ExportedProgram:\n    {code}\nGraph signature: \n    {signature}\n"
+        return (f"ExportedProgram:\n    {code}\nGraph signature: {signature}\n"
                 f"Range constraints: {self.range_constraints}\n")
 
     def __repr__(self) -> str:

@@ -122,7 +122,7 @@ class ExportGraphSignature:
                 if spec.kind is OutputKind.BUFFER_MUTATION}
 
     def __str__(self) -> str:
-        lines = ["# inputs"]
+        lines = ["", "# inputs"]
         for spec in self.input_specs:
             line = f"{spec.arg.name}: {spec.kind.name}"
             if spec.target is not None:

@@ -393,6 +393,8 @@ def test_matches_pytorch(torch: Any, name: str) -> None:
             for s in ours_ep.graph_signature.input_specs] == \
         [(s.kind.name, s.arg.name, s.target, s.persistent)
          for s in theirs_ep.graph_signature.input_specs]
+    assert str(ours_ep.graph_signature).split("# outputs")[0] == \
+        str(theirs_ep.graph_signature).split("# outputs")[0]
     assert len(ours_ep.graph_signature.output_specs) == \
         len(theirs_ep.graph_signature.output_specs)
     assert list(ours_ep.state_dict) == list(theirs_ep.state_dict)
