@@ -23,7 +23,7 @@ from autodiff.fx.node import Node, _get_qualified_name
 from autodiff.serialization import load as load_tensors
 from autodiff.serialization import save as save_tensors
 
-from .dynamic_shapes import Dim, DimHint, DimSpec, ValueRanges, int_oo
+from .dynamic_shapes import DerivedDim, Dim, DimHint, DimSpec, ValueRanges, int_oo
 from .exported_program import ExportedProgram, ModuleCallSignature, Symbol, _Constant
 from .graph_signature import (
     ConstantArgument,
@@ -285,7 +285,9 @@ def _decode_spec(entry: Any) -> TreeSpec:
 def _encode_dim(spec: DimSpec) -> dict[str, Any]:
     dim: Any = None
     if isinstance(spec.dim, Dim):
-        dim = {"name": spec.dim.__name__, "min": spec.dim.min, "max": _upper(spec.dim.max)}
+        root = spec.dim.root
+        dim = {"name": root.__name__, "min": root.min, "max": _upper(root.max),
+               "scale": spec.dim.scale, "offset": spec.dim.offset}
     elif isinstance(spec.dim, DimHint):
         dim = {"hint": spec.dim.kind}
     return {"source": spec.source, "origin": spec.origin, "example": spec.example, "dim": dim,
@@ -298,6 +300,8 @@ def _decode_dim(entry: dict[str, Any]) -> DimSpec:
         dim = getattr(Dim, entry["dim"]["hint"])
     elif entry["dim"] is not None:
         dim = Dim(entry["dim"]["name"], min=entry["dim"]["min"], max=entry["dim"]["max"])
+        if (entry["dim"]["scale"], entry["dim"]["offset"]) != (1, 0):
+            dim = DerivedDim(dim, entry["dim"]["scale"], entry["dim"]["offset"])
     return DimSpec(entry["source"], entry["origin"], entry["example"], dim, entry["group"])
 
 

@@ -602,24 +602,32 @@ def _traces_the_same(traced: dict[str, Any], mod: Module, members: list[DimSpec]
     """Whether tracing with the sizes of `members` changed to two other allowed sizes gives
     the same program (two, so that a size rounded by Python, `n // 2`, shows too)."""
     first = members[0]
-    upper = first.dim.max if isinstance(first.dim, Dim) else int_oo
-    lower = max(first.dim.min if isinstance(first.dim, Dim) else 2, 2)
-    allowed = ValueRanges(lower, upper)
-    sizes = [size for size in (first.example + 1, first.example + 2) if size in allowed] or \
-        [size for size in (first.example - 1, first.example - 2) if size in allowed]
-    return all(_traces_with(traced, mod, members, size) == expected for size in sizes)
+    root = first.dim.root if isinstance(first.dim, Dim) else None
+    allowed = ValueRanges(max(root.min, 2), root.max) if root is not None \
+        else ValueRanges(2, int_oo)
+    example = first.dim.root_value(first.example) if isinstance(first.dim, Dim) \
+        else first.example
+    assert example is not None  # check_named_sizes made sure
+    roots = [size for size in (example + 1, example + 2) if size in allowed] or \
+        [size for size in (example - 1, example - 2) if size in allowed]
+    return all(_traces_with(traced, mod, {id(spec): _member_size(spec, size)
+                                          for spec in members}) == expected
+               for size in roots)
 
 
-def _traces_with(traced: dict[str, Any], mod: Module, members: list[DimSpec],
-                 size: int) -> str | None:
-    """The program traced with the sizes of `members` set to `size`; None where it fails."""
-    changed = {id(spec) for spec in members}
+def _member_size(spec: DimSpec, root_size: int) -> int:
+    return spec.dim.size_for(root_size) if isinstance(spec.dim, Dim) else root_size
+
+
+def _traces_with(traced: dict[str, Any], mod: Module, sizes: dict[int, int]) -> str | None:
+    """The program traced with the dimensions in `sizes` (by id) changed; None where it
+    fails."""
     leaves = []
     for leaf, dims_of_input in zip(traced["leaves"], traced["dims"]):
         if not isinstance(leaf, Tensor):
             leaves.append(leaf)
             continue
-        shape = [size if id(spec) in changed else spec.example for spec in dims_of_input]
+        shape = [sizes.get(id(spec), spec.example) for spec in dims_of_input]
         if leaf.is_floating_point():
             leaves.append(autodiff.randn(shape, dtype=leaf.dtype, device=leaf.device))
         else:

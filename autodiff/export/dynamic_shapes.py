@@ -101,6 +101,63 @@ class Dim:
         bound = "" if self.max is int_oo else f", max={self.max}"
         return f"Dim({self.__name__!r}, min={self.min}{bound})"
 
+    # A Dim is its own root; `2 * dim + 1` is a DerivedDim of it (sizes that follow it).
+    scale = 1
+    offset = 0
+
+    @property
+    def root(self) -> Dim:
+        return self
+
+    def root_value(self, size: int) -> int | None:
+        """The root's size for this dimension's `size` (None where none gives it)."""
+        value, remainder = divmod(size - self.offset, self.scale)
+        return value if remainder == 0 else None
+
+    def size_for(self, root_value: int) -> int:
+        return self.scale * root_value + self.offset
+
+    def __mul__(self, other: int) -> DerivedDim:
+        if not isinstance(other, int) or isinstance(other, bool):
+            raise NotImplementedError(f"Attempted to multiply {other} with {self.__name__}, "
+                                      "where an integer was expected.")
+        return DerivedDim(self.root, self.scale * other, self.offset * other)
+
+    __rmul__ = __mul__
+
+    def __add__(self, other: int) -> DerivedDim:
+        if not isinstance(other, int) or isinstance(other, bool):
+            raise NotImplementedError(f"Attempted to add {other} to {self.__name__}, where an "
+                                      "integer was expected.")
+        return DerivedDim(self.root, self.scale, self.offset + other)
+
+    __radd__ = __add__
+
+    def __sub__(self, other: int) -> DerivedDim:
+        return self + (-other)
+
+
+class DerivedDim(Dim):
+    """`scale * root + offset`: a size that follows a Dim (a concatenation's, a stride's)."""
+
+    def __init__(self, root: Dim, scale: int, offset: int) -> None:
+        self._root = root
+        self.scale = scale
+        self.offset = offset
+        name = root.__name__ if scale == 1 else f"{scale}*{root.__name__}"
+        if offset:
+            name += f" + {offset}" if offset > 0 else f" - {-offset}"
+        self.__name__ = name
+        self.min = scale * root.min + offset
+        self.max = int_oo if root.max is int_oo else scale * root.max + offset  # type: ignore[operator]
+
+    @property
+    def root(self) -> Dim:
+        return self._root
+
+    def __repr__(self) -> str:
+        return self.__name__
+
 
 def dims(*names: str, min: int | None = None, max: int | None = None) -> tuple[Dim, ...]:
     """One Dim per name, all with the same range."""
@@ -261,21 +318,29 @@ def _name_groups(per_input: list[list[DimSpec] | None]) -> None:
     for dims_of_input in per_input:
         for spec in dims_of_input or ():
             if isinstance(spec.dim, Dim):
-                spec.group = spec.dim.__name__
+                spec.group = spec.dim.root.__name__
             elif spec.dim is not None:
                 spec.group = f"s{count}"
                 count += 1
 
 
 def check_named_sizes(per_input: list[list[DimSpec] | None]) -> None:
-    """Dimensions that share a Dim must have the same size in the example inputs."""
+    """Dimensions that share a Dim must have the same size in the example inputs (those of a
+    DerivedDim, the size it gives)."""
     seen: dict[str, DimSpec] = {}
-    for dims_of_input in per_input:
-        for spec in dims_of_input or ():
-            if not isinstance(spec.dim, Dim):
-                continue
-            first = seen.setdefault(spec.group, spec)
-            if first.example != spec.example:
+    specs = [spec for dims_of_input in per_input for spec in dims_of_input or ()
+             if isinstance(spec.dim, Dim)]
+    # the plain Dims first: they say what the root's size is
+    for spec in sorted(specs, key=lambda spec: isinstance(spec.dim, DerivedDim)):
+        assert isinstance(spec.dim, Dim)
+        first = seen.setdefault(spec.group, spec)
+        assert isinstance(first.dim, Dim)
+        root = first.dim.root_value(first.example)
+        if isinstance(spec.dim, DerivedDim) and spec.dim.root_value(spec.example) != root:
+            raise UserError(
+                f"Expected input {spec.origin} to be equal to {spec.dim.__name__}, where "
+                f"{spec.group} = {root}, but got {spec.example}")
+        if not isinstance(spec.dim, DerivedDim) and first.example != spec.example:
                 raise UserError(
                     f"Constraints violated ({spec.group})! For more information, run with "
                     f"TORCH_LOGS=\"+dynamic\".\n  - The values of {spec.group} = "

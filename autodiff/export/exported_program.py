@@ -237,6 +237,21 @@ class ExportedModule(GraphModule):
         return tree_unflatten(list(outputs), self._call_signature.out_spec)
 
 
+def _root_size(spec: DimSpec, size: int) -> int | None:
+    return spec.dim.root_value(size) if isinstance(spec.dim, Dim) else size
+
+
+def _relation(spec: DimSpec, first: DimSpec, first_source: str) -> str:
+    """`spec`'s size in terms of the first size of its group, as PyTorch's guard writes it."""
+    if not isinstance(spec.dim, Dim) or not isinstance(first.dim, Dim) or \
+            (first.dim.scale, first.dim.offset) != (1, 0):
+        return first_source
+    text = first_source if spec.dim.scale == 1 else f"{spec.dim.scale} * {first_source}"
+    if spec.dim.offset:
+        text += f" + {spec.dim.offset}" if spec.dim.offset > 0 else f" - {-spec.dim.offset}"
+    return text
+
+
 def _check_inputs_hook(module: ExportedModule, args: tuple[Any, ...],
                        kwargs: dict[str, Any]) -> None:
     call = module._call_signature
@@ -246,7 +261,7 @@ def _check_inputs_hook(module: ExportedModule, args: tuple[Any, ...],
 def _check_inputs(names: list[str], leaves: list[Any], checks: list[Any]) -> None:
     """PyTorch's guards: each static size as exported, each dynamic one in its range, sizes
     that share a symbol equal, non-tensor inputs equal to their exported value."""
-    first_of_group: dict[str, tuple[str, int]] = {}
+    first_of_group: dict[str, tuple[str, DimSpec, int]] = {}
     for name, leaf, check in zip(names, leaves, checks):
         if isinstance(check, _Constant):
             if leaf != check.value:
@@ -267,9 +282,10 @@ def _check_inputs(names: list[str], leaves: list[Any], checks: list[Any]) -> Non
                     raise AssertionError(f"Guard failed: {spec.source} >= {spec.dim.min}")
                 if spec.dim.max is not int_oo and size > spec.dim.max:
                     raise AssertionError(f"Guard failed: {spec.source} <= {spec.dim.max}")
-            first = first_of_group.setdefault(spec.group, (spec.source, size))
-            if first[1] != size:
-                raise AssertionError(f"Guard failed: {spec.source} == {first[0]}")
+            first = first_of_group.setdefault(spec.group, (spec.source, spec, size))
+            if _root_size(spec, size) != _root_size(first[1], first[2]):
+                raise AssertionError(f"Guard failed: {spec.source} == "
+                                     f"{_relation(spec, first[1], first[0])}")
         if len(shape) != len(dims):
             raise AssertionError(f"Guard failed: {name}.dim() == {len(dims)}")
 
@@ -362,7 +378,11 @@ def range_constraints(per_input: list[list[DimSpec] | None]) -> dict[Any, ValueR
             if not spec.dynamic:
                 continue
             if isinstance(spec.dim, Dim):
-                out.setdefault(Symbol(spec.group), ValueRanges(spec.dim.min, spec.dim.max))
+                root = spec.dim.root
+                out.setdefault(Symbol(spec.group), ValueRanges(root.min, root.max))
+                if spec.dim is not root:
+                    out.setdefault(Symbol(spec.dim.__name__),
+                                   ValueRanges(spec.dim.min, spec.dim.max))
             else:
                 out.setdefault(Symbol(spec.group), ValueRanges(2, int_oo))
     return out

@@ -332,6 +332,39 @@ def test_dim_auto_joins_equal_sizes_and_falls_back_to_static() -> None:
         ep.module()(autodiff.ones(3, 5), autodiff.ones(3, 5))
 
 
+def test_derived_dims_follow_their_root(torch: Any, tmp_path: Path) -> None:
+    class Concat(autodiff.nn.Module):
+        def forward(self, x, y):
+            return autodiff.cat([x, y])
+
+    class TorchConcat(torch.nn.Module):
+        def forward(self, x, y):
+            return torch.cat([x, y])
+
+    dx = Dim("dx", min=2, max=32)
+    theirs_dx = torch.export.Dim("dx", min=2, max=32)
+    assert (repr(2 * dx), repr(dx + 1), (2 * dx).max) == \
+        (repr(2 * theirs_dx), repr(theirs_dx + 1), (2 * theirs_dx).max)
+    ours = export(Concat(), (autodiff.ones(4, 3), autodiff.ones(8, 3)),
+                  dynamic_shapes={"x": {0: dx}, "y": {0: 2 * dx}})
+    theirs = torch.export.export(TorchConcat(), (torch.ones(4, 3), torch.ones(8, 3)),
+                                 dynamic_shapes={"x": {0: theirs_dx}, "y": {0: 2 * theirs_dx}})
+    assert sorted(map(repr, ours.range_constraints.values())) == \
+        sorted(map(repr, theirs.range_constraints.values()))
+    save(ours, tmp_path / "concat.pt2")
+    loaded = load(tmp_path / "concat.pt2").module()
+    assert loaded(autodiff.ones(3, 3), autodiff.ones(6, 3)).shape == (9, 3)
+    for module, library in ((ours.module(), autodiff), (loaded, autodiff)):
+        with raises(AssertionError, "Guard failed: y.size()[0] == 2 * x.size()[0]"):
+            module(library.ones(3, 3), library.ones(7, 3))
+    with pytest.raises(Exception) as expected:
+        torch.export.export(TorchConcat(), (torch.ones(4, 3), torch.ones(7, 3)),
+                            dynamic_shapes={"x": {0: theirs_dx}, "y": {0: 2 * theirs_dx}})
+    with raises(UserError, _torch_error_text(expected.value)):
+        export(Concat(), (autodiff.ones(4, 3), autodiff.ones(7, 3)),
+               dynamic_shapes={"x": {0: dx}, "y": {0: 2 * dx}})
+
+
 def test_dims_and_dim_checks() -> None:
     batch, seq = dims("batch", "seq", max=32)
     assert (batch.__name__, seq.max) == ("batch", 32)
