@@ -1,0 +1,574 @@
+"""torch.jit.trace: run a function or module once on example inputs and record, as an
+autodiff.fx Graph, every autodiff function and Tensor method it calls.
+
+The recording is a TorchFunctionMode (`_TracingMode`): each call it sees runs as usual, and
+a node is added for it when its result holds tensors (or when it writes into a tensor). A
+tensor the call takes is the node that made it, a placeholder (an input), a `get_attr` (a
+parameter or buffer of the traced module) or, otherwise, a constant the traced module keeps.
+What Python computes from tensors (`if x.sum() > 0`, `x.item()`, sizes) is fixed at its
+value in this run; converting a tensor to a Python value warns (TracerWarning), as PyTorch's
+tracer does.
+
+A submodule call is recorded as one `call_module` node and the submodule gets a trace of its
+own (a TracedModule child, as in PyTorch), through forward hooks held for the trace: entering
+a submodule pushes a recorder for it, leaving pops it. A submodule that is already a
+ScriptModule (scripted or traced) is called, not traced into: a scripted child keeps its
+data-dependent control flow inside the trace, as TorchScript's does.
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import operator
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from autodiff.nn import Module
+from autodiff.overrides import TorchFunctionMode
+from autodiff.tensor import Tensor
+from autodiff.torch_function import TensorMethod, _property_names
+from autodiff.user_warnings import warn
+
+from ._module import RecursiveScriptModule, ScriptFunction, ScriptModule
+
+if TYPE_CHECKING:
+    from autodiff.fx import Graph, Node
+
+__all__ = ["TopLevelTracedModule", "TracedModule", "TracerWarning", "TracingCheckError",
+           "is_tracing", "trace", "trace_module"]
+
+
+class TracerWarning(Warning):
+    """A trace may not generalize to other inputs (torch.jit.TracerWarning)."""
+
+    @staticmethod
+    def ignore_lib_warnings() -> None:
+        # Warnings raised inside the library itself, as PyTorch ignores those in torch.*.
+        warnings.filterwarnings("ignore", category=TracerWarning, module=r"autodiff\.(?!jit)")
+
+
+class TracingCheckError(Exception):
+    """`check_trace` found that tracing again gives another graph (torch.jit's)."""
+
+    def __init__(self, graph_diff_error: str | None, tensor_compare_error: str | None,
+                 extra_msg: str | None = None) -> None:
+        self.message = "Tracing failed sanity checks!\n"
+        if extra_msg is not None:
+            self.message += extra_msg + "\n"
+        if graph_diff_error is not None:
+            self.message += "ERROR: Graphs differed across invocations!\n"
+            self.message += graph_diff_error + "\n"
+        if tensor_compare_error is not None:
+            self.message += ("ERROR: Tensor-valued Constant nodes differed in value across "
+                             "invocations. This often indicates that the tracer has encountered "
+                             "untraceable code.\n" + tensor_compare_error + "\n")
+        super().__init__(self.message)
+
+
+# Tensor methods that hand a Python value out of a tensor: the trace keeps the value.
+_CONVERSIONS = {
+    "__bool__": "a Python boolean", "item": "a Python number", "__int__": "a Python integer",
+    "__float__": "a Python float", "__index__": "a Python index", "__complex__":
+    "a Python complex", "tolist": "a Python list", "numpy": "a NumPy array",
+}
+_CONVERSION_TAIL = (" might cause the trace to be incorrect. We can't record the data flow of "
+                    "Python values, so this value will be treated as a constant in the future. "
+                    "This means that the trace might not generalize to other inputs!")
+
+# Operators recorded as the `operator` functions (the code reads `x + y`); a reflected one
+# swaps its operands.
+_OPERATORS: dict[str, Callable[..., Any]] = {
+    f"__{name}__": getattr(operator, name + "_" if name in ("and", "or") else name)
+    for name in (
+        "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
+        "xor", "lshift", "rshift", "eq", "ne", "lt", "le", "gt", "ge", "getitem", "setitem",
+        "neg", "pos", "invert", "abs", "iadd", "isub", "imul", "itruediv", "ifloordiv",
+        "imod", "ipow", "imatmul", "iand", "ior", "ixor", "ilshift", "irshift")
+}
+_REFLECTED = {f"__r{name[2:]}": function for name, function in _OPERATORS.items()
+              if name[2:-2] in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow",
+                                "matmul", "and", "or", "xor", "lshift", "rshift")}
+# Calls whose only effect is on a tensor they are given: kept though nothing uses their result.
+_WRITES = {operator.setitem, *(function for name, function in _OPERATORS.items()
+                               if name.startswith("__i") and name != "__invert__")}
+
+
+def _is_write(node: Node) -> bool:
+    if node.op == "call_module" or node.target in _WRITES:
+        return True
+    name = node.target if node.op == "call_method" else getattr(node.target, "__name__", "")
+    return isinstance(name, str) and name.endswith("_") and not name.endswith("__")
+
+
+def _is_plain_constant(value: Any) -> bool:
+    """A value the generated code can write as a literal."""
+    from autodiff.dtypes import dtype
+    from autodiff.layouts import layout, memory_format
+
+    if value is None or value is Ellipsis or isinstance(
+            value, (bool, int, float, complex, str, dtype, layout, memory_format)):
+        return True
+    if isinstance(value, slice):
+        return all(_is_plain_constant(v) for v in (value.start, value.stop, value.step))
+    from backends import Device
+
+    return isinstance(value, Device)
+
+
+class _Recorder:
+    """The graph of one traced function or module call: the values it has nodes for."""
+
+    def __init__(self, root: Module | None, muted: bool = False) -> None:
+        from autodiff.fx import Graph
+
+        self.graph = Graph()
+        self.root = root
+        self.muted = muted  # inside a ScriptModule child: it is called, not traced into
+        self.values: dict[int, tuple[Any, Node]] = {}
+        self.attributes: dict[int, str] = {}
+        if root is not None:
+            for name, parameter in root.named_parameters(remove_duplicate=False):
+                self.attributes.setdefault(id(parameter), name)
+            for name, buffer in root.named_buffers(remove_duplicate=False):
+                self.attributes.setdefault(id(buffer), name)
+        self.constants: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------------- values
+    def bind(self, value: Any, node: Node) -> None:
+        """`node` is where `value` (a tensor, or a container of them) comes from."""
+        if isinstance(value, Tensor):
+            self.values[id(value)] = (value, node)
+        elif isinstance(value, (tuple, list)):
+            for index, item in enumerate(value):
+                if _holds_tensor(item):
+                    self.bind(item, self.graph.call_function(operator.getitem, (node, index)))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _holds_tensor(item):
+                    self.bind(item, self.graph.call_function(operator.getitem, (node, key)))
+
+    def argument(self, value: Any) -> Any:
+        """`value` as an argument of a node: tensors as the nodes they come from."""
+        if isinstance(value, Tensor):
+            known = self.values.get(id(value))
+            if known is not None and known[0] is value:
+                return known[1]
+            name = self.attributes.get(id(value))
+            if name is None:
+                name = self._constant(value)
+            node = self.graph.get_attr(name)
+            self.values[id(value)] = (value, node)
+            return node
+        if type(value) in (tuple, list):
+            return type(value)(self.argument(item) for item in value)
+        if isinstance(value, tuple) and not hasattr(value, "_fields"):  # Size
+            return tuple(self.argument(item) for item in value)
+        if type(value) is dict:
+            return {key: self.argument(item) for key, item in value.items()}
+        if _is_plain_constant(value):
+            return value
+        return self.graph.get_attr(self._constant(value))
+
+    def _constant(self, value: Any) -> str:
+        if isinstance(value, Tensor) and value.requires_grad:
+            raise RuntimeError("Cannot insert a Tensor that requires grad as a constant. "
+                               "Consider making it a parameter or input, or detaching the "
+                               "gradient")
+        for name, kept in self.constants.items():
+            if kept is value:
+                return name
+        name = f"_tensor_constant{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    # ------------------------------------------------------------------------- calls
+    def record(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+               result: Any) -> None:
+        op, target = "call_function", func
+        if isinstance(func, TensorMethod):
+            if func.name in _OPERATORS:
+                target = _OPERATORS[func.name]
+            elif func.name in _REFLECTED:
+                target, args = _REFLECTED[func.name], (args[1], args[0], *args[2:])
+            else:
+                op, target = "call_method", func.name
+        elif getattr(func, "__name__", None) == "__get__":
+            name = _property_names.get(getattr(func, "__self__", None))
+            if name is None:
+                return
+            target, args = builtins.getattr, (args[0], name)
+        elif getattr(func, "__name__", None) == "__set__":
+            return
+        if not _holds_tensor(result) and target not in _WRITES and not (
+                op == "call_method" and target.endswith("_")):
+            return
+        node = self.graph.create_node(op, target, self.argument(args),
+                                      self.argument(kwargs))
+        self.bind(result, node)
+
+    def call_module(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                    result: Any) -> None:
+        node = self.graph.call_module(name, self.argument(args), self.argument(kwargs))
+        self.bind(result, node)
+
+    # ------------------------------------------------------------------------- ends
+    def inputs(self, names: list[str], values: list[Any]) -> None:
+        for name, value in zip(names, values, strict=True):
+            self.bind(value, self.graph.placeholder(name))
+
+    def finish(self, result: Any) -> Graph:
+        self.graph.output(self.argument(result))
+        for node in reversed(list(self.graph.nodes)):
+            if node.op in ("call_function", "call_method", "get_attr") and not node.users \
+                    and not _is_write(node):
+                self.graph.erase_node(node)
+        self.graph.lint()
+        return self.graph
+
+
+def _holds_tensor(value: Any) -> bool:
+    if isinstance(value, Tensor):
+        return True
+    if isinstance(value, (tuple, list)):
+        return any(_holds_tensor(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_tensor(item) for item in value.values())
+    return False
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.recorders: list[_Recorder] = []
+
+
+_state = _State()
+
+
+def is_tracing() -> bool:
+    """True while `trace` runs the traced code (torch.jit.is_tracing)."""
+    return bool(_state.recorders)
+
+
+class _TracingMode(TorchFunctionMode):
+    def __torch_function__(self, func: Callable[..., Any], types: Any, args: Any = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
+        kwargs = kwargs or {}
+        recorder = _state.recorders[-1] if _state.recorders else None
+        if recorder is None or recorder.muted:
+            return func(*args, **kwargs)
+        name = getattr(func, "name", None) if isinstance(func, TensorMethod) else None
+        if name in _CONVERSIONS:
+            warn(f"Converting a tensor to {_CONVERSIONS[name]}{_CONVERSION_TAIL}", TracerWarning,
+                 stacklevel=2)
+        result = func(*args, **kwargs)
+        recorder.record(func, tuple(args), kwargs, result)
+        return result
+
+
+class _SubmoduleHooks:
+    """Forward hooks on the traced module's submodules, held for the trace: each call of a
+    submodule becomes a `call_module` node in its caller's graph; its first call is traced
+    into a graph of its own."""
+
+    def __init__(self, root: Module) -> None:
+        self.paths: dict[int, tuple[str, Module]] = {}
+        self.recorders: dict[int, _Recorder] = {}
+        self.handles: list[Any] = []
+        self.stack: list[tuple[Module, _Recorder]] = [(root, _state.recorders[-1])]
+        for path, module in root.named_modules():
+            if module is root:
+                continue
+            self.paths.setdefault(id(module), (path, module))
+            self.handles.append(module.register_forward_pre_hook(self.enter, with_kwargs=True))
+            self.handles.append(module.register_forward_hook(self.leave, with_kwargs=True))
+
+    def enter(self, module: Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        # Inside a called (not traced) module, a ScriptModule, or a module traced already
+        called_only = (self.stack[-1][1].muted or isinstance(module, ScriptModule)
+                       or id(module) in self.recorders)
+        if called_only:
+            recorder = _Recorder(module, muted=True)
+        else:
+            recorder = _Recorder(module)
+            self.recorders[id(module)] = recorder
+            recorder.inputs(*_input_names(module.forward, args, kwargs))
+        self.stack.append((module, recorder))
+        _state.recorders.append(recorder)
+
+    def leave(self, module: Module, args: tuple[Any, ...], kwargs: dict[str, Any],
+              result: Any) -> None:
+        _, recorder = self.stack.pop()
+        _state.recorders.pop()
+        if not recorder.muted:
+            recorder.finish(result)
+        caller_module, caller = self.stack[-1]
+        if not caller.muted:
+            caller.call_module(_relative_path(caller_module, module), args, kwargs, result)
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+def _relative_path(parent: Module, child: Module) -> str:
+    for path, module in parent.named_modules():
+        if module is child:
+            return path
+    raise RuntimeError(f"a submodule of type {type(child).__name__} was called from a module "
+                       f"that does not hold it ({type(parent).__name__}); tracing records "
+                       f"calls of a module's own submodules only")
+
+
+def _input_names(function: Callable[..., Any], args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    """Placeholder names and values for a call: the parameters' names where the signature
+    binds them."""
+    try:
+        bound = inspect.signature(function).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        names = [f"input_{index}" for index in range(len(args))] + list(kwargs)
+        return names, [*args, *kwargs.values()]
+    names, values = [], []
+    for name, value in bound.arguments.items():
+        kind = bound.signature.parameters[name].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            names += [f"{name}_{index}" for index in range(len(value))]
+            values += list(value)
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            names += list(value)
+            values += list(value.values())
+        else:
+            names.append(name)
+            values.append(value)
+    return names, values
+
+
+@contextmanager
+def _recording(recorder: _Recorder) -> Iterator[_Recorder]:
+    _state.recorders.append(recorder)
+    try:
+        with _TracingMode():
+            yield recorder
+    finally:
+        _state.recorders.remove(recorder)
+
+
+# ----------------------------------------------------------------------------- modules
+class TracedModule(RecursiveScriptModule):
+    """A module made by tracing: its parameters and buffers are the original module's, its
+    submodules traced modules in turn (torch.jit.TracedModule)."""
+
+    def _get_name(self) -> str:
+        return self.original_name
+
+
+class TopLevelTracedModule(TracedModule):
+    """The module `trace` returns."""
+
+
+def _build_traced(original: Module, recorders: dict[int, _Recorder],
+                  recorder: _Recorder | None, top: bool = False) -> TracedModule:
+    """The TracedModule of `original`: its graph `recorder`'s, its submodules' graphs those
+    `recorders` hold for them."""
+    traced = TopLevelTracedModule() if top else TracedModule()
+    object.__setattr__(traced, "_original_name", type(original).__name__)
+    traced.training = original.training
+    for name, parameter in original._parameters.items():
+        traced.register_parameter(name, parameter)
+    persistent_not: set[str] = getattr(original, "_non_persistent_buffers_set", set())
+    for name, buffer in original._buffers.items():
+        traced.register_buffer(name, buffer, persistent=name not in persistent_not)
+    for name, child in original._modules.items():
+        if child is None or isinstance(child, ScriptModule):
+            traced.add_module(name, child)
+        else:
+            traced.add_module(name, _build_traced(child, recorders, recorders.get(id(child))))
+    if recorder is not None:
+        for name, value in recorder.constants.items():
+            object.__setattr__(traced, name, value)
+        traced._set_graph(recorder.graph)
+    return traced
+
+
+# ----------------------------------------------------------------------------- trace
+def _as_tuple(example_inputs: Any) -> tuple[Any, ...]:
+    if isinstance(example_inputs, tuple):
+        return example_inputs
+    return (example_inputs,)
+
+
+def _trace_call(function: Callable[..., Any], root: Module | None, args: tuple[Any, ...],
+                kwargs: dict[str, Any], signature_of: Callable[..., Any]
+                ) -> tuple[_Recorder, dict[int, _Recorder], Any]:
+    recorder = _Recorder(root)
+    recorder.inputs(*_input_names(signature_of, args, kwargs))
+    hooks = None
+    with _recording(recorder):
+        try:
+            if root is not None:
+                hooks = _SubmoduleHooks(root)
+            result = function(*args, **kwargs)
+        finally:
+            if hooks is not None:
+                hooks.remove()
+    recorder.finish(result)
+    return recorder, (hooks.recorders if hooks is not None else {}), result
+
+
+def _compare_outputs(expected: Any, actual: Any, rtol: float, atol: float) -> None:
+    from autodiff.testing import assert_close
+
+    flat_expected, flat_actual = _flatten(expected), _flatten(actual)
+    for index, (want, got) in enumerate(zip(flat_expected, flat_actual, strict=False)):
+        try:
+            assert_close(got, want, rtol=rtol, atol=atol, equal_nan=True)
+        except AssertionError as error:
+            warn(f"Output nr {index + 1}. of the traced function does not match the "
+                 f"corresponding output of the Python function. Detailed error:\n{error}",
+                 TracerWarning, stacklevel=4)
+
+
+def _flatten(value: Any) -> list[Tensor]:
+    if isinstance(value, Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for item in value for t in _flatten(item)]
+    if isinstance(value, dict):
+        return [t for item in value.values() for t in _flatten(item)]
+    return []
+
+
+def _check(traced: Any, function: Callable[..., Any], root: Module | None,
+           check_inputs: list[Any] | None, example: tuple[Any, ...],
+           kwargs: dict[str, Any], code: str, tolerance: float,
+           signature_of: Callable[..., Any]) -> None:
+    """`check_trace`: trace again on each check input (the same graph, or TracingCheckError)
+    and compare the traced and the Python function's outputs (a TracerWarning if they
+    differ)."""
+    for inputs in (check_inputs if check_inputs is not None else [example]):
+        args = _as_tuple(inputs)
+        call_kwargs = kwargs if check_inputs is None else {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TracerWarning)
+            again, _, _ = _trace_call(function, root, args, call_kwargs, signature_of)
+        from ._module import compile_graph
+
+        if compile_graph(again.graph)[1] != code:
+            raise TracingCheckError(
+                f"First graph:\n{code}\nGraph traced again on the check inputs:\n"
+                f"{compile_graph(again.graph)[1]}", None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TracerWarning)
+            expected = function(*args, **call_kwargs)
+        _compare_outputs(expected, traced(*args, **call_kwargs), tolerance, 1e-5)
+
+
+def trace(func: Any, example_inputs: Any = None, optimize: Any = None,
+          check_trace: bool = True, check_inputs: list[Any] | None = None,
+          check_tolerance: float = 1e-5, strict: bool = True,
+          _force_outplace: bool = False, _module_class: Any = None,
+          _compilation_unit: Any = None, example_kwarg_inputs: dict[str, Any] | None = None,
+          _store_inputs: bool = True) -> Any:
+    """Run `func` (a function or Module) on `example_inputs` (a tuple of arguments, or one
+    tensor) and return a ScriptFunction / TopLevelTracedModule that replays the recorded ops.
+
+    check_trace: run the traced and the Python code again on `check_inputs` (default: the
+    example) and warn where the outputs differ; trace again and raise TracingCheckError where
+    the graph differs. A ScriptModule is returned as it is."""
+    if isinstance(func, (ScriptModule, ScriptFunction)):
+        warn("The input to trace is already a ScriptModule, tracing it is a no-op. "
+             "Returning the object as is.", stacklevel=2)
+        return func
+    if example_inputs is None and example_kwarg_inputs is None:
+        raise RuntimeError("example_kwarg_inputs or example_inputs must be provided")
+    if isinstance(func, Module):
+        return trace_module(func, {"forward": example_inputs}, None, check_trace,
+                            [{"forward": c} for c in check_inputs] if check_inputs else None,
+                            check_tolerance, strict, example_inputs_is_kwarg=(
+                                example_kwarg_inputs is not None),
+                            _kwargs=example_kwarg_inputs)
+    if inspect.ismethod(func) and isinstance(func.__self__, Module):
+        if func.__name__ != "forward":
+            raise AttributeError("trace doesn't support compiling individual module's "
+                                 "functions.\nPlease use trace_module")
+        return trace(func.__self__, example_inputs, optimize, check_trace, check_inputs,
+                     check_tolerance, strict, example_kwarg_inputs=example_kwarg_inputs)
+    args = _as_tuple(example_inputs) if example_inputs is not None else ()
+    kwargs = dict(example_kwarg_inputs or {})
+    recorder, _, _ = _trace_call(func, None, args, kwargs, func)
+    constants = Module()
+    for name, value in recorder.constants.items():
+        object.__setattr__(constants, name, value)
+    traced = ScriptFunction(func, recorder.graph, constants)
+    if check_trace:
+        _check(traced, func, None, check_inputs, args, kwargs, traced.code, check_tolerance,
+               func)
+    return traced
+
+
+def trace_module(mod: Module, inputs: dict[str, Any], optimize: Any = None,
+                 check_trace: bool = True, check_inputs: list[dict[str, Any]] | None = None,
+                 check_tolerance: float = 1e-5, strict: bool = True,
+                 _force_outplace: bool = False, _module_class: Any = None,
+                 _compilation_unit: Any = None, example_inputs_is_kwarg: bool = False,
+                 _store_inputs: bool = True, *, _kwargs: dict[str, Any] | None = None
+                 ) -> TopLevelTracedModule:
+    """Trace methods of `mod`: `inputs` maps each method name to its example inputs; the
+    result's method of that name replays the recorded ops (torch.jit.trace_module)."""
+    if not isinstance(mod, Module):
+        raise AttributeError("expected torch.nn.Module as the first argument")
+    if not isinstance(inputs, dict):
+        raise AttributeError("expected a dictionary of (method_name, input) pairs")
+    traced: TopLevelTracedModule | None = None
+    for method_name, example in inputs.items():
+        method = getattr(mod, method_name)
+        if example_inputs_is_kwarg:
+            args: tuple[Any, ...] = ()
+            kwargs = dict(_kwargs or example or {})
+        else:
+            args, kwargs = _as_tuple(example), {}
+        if method_name == "forward":
+            recorder, children, _ = _trace_call(mod, mod, args, kwargs, mod.forward)
+            built = _build_traced(mod, children, recorder, top=True)
+            assert isinstance(built, TopLevelTracedModule)
+            traced = built if traced is None else _graft_forward(traced, built)
+            if check_trace:
+                checks = [c[method_name] for c in check_inputs] if check_inputs else None
+                _check(traced, mod, mod, checks, args, kwargs, traced.code, check_tolerance,
+                       mod.forward)
+        else:
+            recorder, _, _ = _trace_call(method, mod, args, kwargs, method)
+            if traced is None:
+                built = _build_traced(mod, {}, None, top=True)
+                assert isinstance(built, TopLevelTracedModule)
+                traced = built
+            for name, value in recorder.constants.items():
+                object.__setattr__(traced, name, value)
+            _add_method(traced, method_name, recorder.graph)
+    assert traced is not None
+    return traced
+
+
+def _graft_forward(traced: TopLevelTracedModule, built: TopLevelTracedModule
+                   ) -> TopLevelTracedModule:
+    for name, value in vars(built).items():
+        if name.startswith("_tensor_constant") or name == "_graph_forward":
+            object.__setattr__(traced, name, value)
+    return traced
+
+
+def _add_method(traced: TracedModule, name: str, graph: Graph) -> None:
+    from ._module import compile_graph
+
+    function, code = compile_graph(graph)
+
+    def method(*args: Any, **kwargs: Any) -> Any:
+        return function(traced, *args, **kwargs)
+
+    method.graph = graph  # type: ignore[attr-defined]
+    method.code = code  # type: ignore[attr-defined]
+    object.__setattr__(traced, name, method)
