@@ -184,9 +184,15 @@ class _Writer:
             self.names[id(tensor)] = name
             self.tensors[name] = tensor.detach()
 
-    def pickle(self, obj: Any) -> int:
+    def pickle(self, obj: Any, name: str) -> int:
         buffer = io.BytesIO()
-        _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+        try:
+            _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+        except (pickle.PicklingError, AttributeError, TypeError) as error:
+            raise RuntimeError(
+                f"autodiff.jit.save: '{name}' runs control flow autodiff.fx cannot trace, so "
+                f"it is saved pickled, by reference to its class, and pickling failed: "
+                f"{error}") from error
         self.pickled.append(buffer.getvalue())
         return len(self.pickled) - 1
 
@@ -207,7 +213,7 @@ class _Writer:
             try:
                 graph, constants = _fx_trace(module)
             except RuntimeError:
-                entry["pickled"] = self.pickle(_plain_copy(module))
+                entry["pickled"] = self.pickle(_plain_copy(module), entry["original_name"])
                 return entry
         elif not isinstance(module, ScriptModule):
             raise RuntimeError(f"autodiff.jit.save: submodule '{path}' "
@@ -246,7 +252,7 @@ class _Writer:
             try:
                 graph, constants = _fx_trace(function._function)
             except RuntimeError:
-                entry["pickled"] = self.pickle(function._function)
+                entry["pickled"] = self.pickle(function._function, function.name)
                 return entry
         else:
             graph = compiled.graph
@@ -442,16 +448,14 @@ class _Reader:
             module._set_graph(_decode_graph(entry["graph"]))
         return module
 
-    def function(self, entry: dict[str, Any]) -> ScriptFunction:
+    def function(self, entry: dict[str, Any]) -> Any:
+        """A saved function comes back as a module whose forward it is, as PyTorch's does."""
         if "pickled" in entry:
             return ScriptFunction(self.unpickle(entry["pickled"]))
-        constants = Module()
+        module = RecursiveScriptModule()
+        object.__setattr__(module, "_original_name", entry["function"])
         for name in entry["constants"]:
-            object.__setattr__(constants, name, self.tensor(name))
-        graph = _decode_graph(entry["graph"])
-        from ._module import compile_graph
-
-        function = compile_graph(graph)[0]
-        function.__name__ = entry["function"]
-        return ScriptFunction(function, graph, constants)
+            object.__setattr__(module, name, self.tensor(name))
+        module._set_graph(_decode_graph(entry["graph"]))
+        return module
 

@@ -163,6 +163,9 @@ class _Recorder:
             node = self.graph.get_attr(name)
             self.values[id(value)] = (value, node)
             return node
+        known = self.values.get(id(value))
+        if known is not None and known[0] is value:  # a tensor's device
+            return known[1]
         if type(value) in (tuple, list):
             return type(value)(self.argument(item) for item in value)
         if isinstance(value, tuple) and not hasattr(value, "_fields"):  # Size
@@ -201,6 +204,10 @@ class _Recorder:
             if name is None:
                 return
             target, args = builtins.getattr, (args[0], name)
+            if name == "device":  # followed, so that `device=x.device` moves with the inputs
+                node = self.graph.call_function(target, (self.argument(args[0]), name))
+                self.values[id(result)] = (result, node)
+                return
         elif getattr(func, "__name__", None) == "__set__":
             return
         if not _holds_tensor(result) and target not in _WRITES and not (
@@ -278,7 +285,9 @@ class _SubmoduleHooks:
         self.paths: dict[int, tuple[str, Module]] = {}
         self.recorders: dict[int, _Recorder] = {}
         self.handles: list[Any] = []
-        self.stack: list[tuple[Module, _Recorder]] = [(root, _state.recorders[-1])]
+        # (module, its recorder, the arguments its caller gave it)
+        self.stack: list[tuple[Module, _Recorder, tuple[Any, ...], dict[str, Any]]] = [
+            (root, _state.recorders[-1], (), {})]
         for path, module in root.named_modules():
             if module is root:
                 continue
@@ -286,26 +295,30 @@ class _SubmoduleHooks:
             self.handles.append(module.register_forward_pre_hook(self.enter, with_kwargs=True))
             self.handles.append(module.register_forward_hook(self.leave, with_kwargs=True))
 
-    def enter(self, module: Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def enter(self, module: Module, args: tuple[Any, ...], kwargs: dict[str, Any]
+              ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         # Inside a called (not traced) module, a ScriptModule, or a module traced already
         called_only = (self.stack[-1][1].muted or isinstance(module, ScriptModule)
                        or id(module) in self.recorders)
+        called_args, called_kwargs = args, kwargs
         if called_only:
             recorder = _Recorder(module, muted=True)
         else:
             recorder = _Recorder(module)
             self.recorders[id(module)] = recorder
+            args, kwargs = _distinct_inputs(args, kwargs)
             recorder.inputs(*_input_names(module.forward, args, kwargs))
-        self.stack.append((module, recorder))
+        self.stack.append((module, recorder, called_args, called_kwargs))
         _state.recorders.append(recorder)
+        return args, kwargs
 
     def leave(self, module: Module, args: tuple[Any, ...], kwargs: dict[str, Any],
               result: Any) -> None:
-        _, recorder = self.stack.pop()
+        _, recorder, args, kwargs = self.stack.pop()
         _state.recorders.pop()
         if not recorder.muted:
             recorder.finish(result)
-        caller_module, caller = self.stack[-1]
+        caller_module, caller, _, _ = self.stack[-1]
         if not caller.muted:
             caller.call_module(_relative_path(caller_module, module), args, kwargs, result)
 
@@ -401,10 +414,36 @@ def _as_tuple(example_inputs: Any) -> tuple[Any, ...]:
     return (example_inputs,)
 
 
+def _distinct_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]
+                     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The inputs with a tensor given twice replaced, the second time, by a view of it (an
+    object of its own), so that each placeholder stands for one object."""
+    from autodiff.overrides import _no_torch_function_mode
+
+    seen: set[int] = set()
+
+    def distinct(value: Any) -> Any:
+        if isinstance(value, Tensor):
+            if id(value) in seen:
+                with _no_torch_function_mode():
+                    return value.view_as(value)
+            seen.add(id(value))
+            return value
+        if type(value) in (tuple, list):
+            return type(value)(distinct(item) for item in value)
+        if type(value) is dict:
+            return {key: distinct(item) for key, item in value.items()}
+        return value
+
+    new_args = distinct(args)
+    return new_args, distinct(kwargs)
+
+
 def _trace_call(function: Callable[..., Any], root: Module | None, args: tuple[Any, ...],
                 kwargs: dict[str, Any], signature_of: Callable[..., Any]
                 ) -> tuple[_Recorder, dict[int, _Recorder], Any]:
     recorder = _Recorder(root)
+    args, kwargs = _distinct_inputs(args, kwargs)
     recorder.inputs(*_input_names(signature_of, args, kwargs))
     hooks = None
     with _recording(recorder):
@@ -419,13 +458,43 @@ def _trace_call(function: Callable[..., Any], root: Module | None, args: tuple[A
     return recorder, (hooks.recorders if hooks is not None else {}), result
 
 
+# Ops whose results differ from run to run (dropout only while training).
+_RANDOM = frozenset({
+    "rand", "randn", "randint", "rand_like", "randn_like", "randint_like", "randperm",
+    "bernoulli", "bernoulli_", "multinomial", "normal", "normal_", "uniform_", "poisson",
+    "exponential_", "geometric_", "cauchy_", "log_normal_", "random_"})
+_DROPOUT = frozenset({"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+                      "feature_alpha_dropout", "dropout_", "alpha_dropout_",
+                      "feature_alpha_dropout_"})
+
+
+def _nondeterministic(graphs: list[Graph]) -> list[Node]:
+    found = []
+    for graph in graphs:
+        for node in graph.nodes:
+            if node.op not in ("call_function", "call_method"):
+                continue
+            name = node.target if node.op == "call_method" else getattr(node.target,
+                                                                        "__name__", "")
+            if name in _DROPOUT:
+                training = node.kwargs.get("training", node.args[2] if len(node.args) > 2
+                                           else True)
+                if training is not False:
+                    found.append(node)
+            elif name in _RANDOM:
+                found.append(node)
+    return found
+
+
 def _compare_outputs(expected: Any, actual: Any, rtol: float, atol: float) -> None:
     from autodiff.testing import assert_close
 
     flat_expected, flat_actual = _flatten(expected), _flatten(actual)
     for index, (want, got) in enumerate(zip(flat_expected, flat_actual, strict=False)):
         try:
-            assert_close(got, want, rtol=rtol, atol=atol, equal_nan=True)
+            with warnings.catch_warnings():  # (relative differences where values are 0)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                assert_close(got, want, rtol=rtol, atol=atol, equal_nan=True)
         except AssertionError as error:
             warn(f"Output nr {index + 1}. of the traced function does not match the "
                  f"corresponding output of the Python function. Detailed error:\n{error}",
@@ -445,10 +514,17 @@ def _flatten(value: Any) -> list[Tensor]:
 def _check(traced: Any, function: Callable[..., Any], root: Module | None,
            check_inputs: list[Any] | None, example: tuple[Any, ...],
            kwargs: dict[str, Any], code: str, tolerance: float,
-           signature_of: Callable[..., Any]) -> None:
+           signature_of: Callable[..., Any], graphs: list[Graph]) -> None:
     """`check_trace`: trace again on each check input (the same graph, or TracingCheckError)
     and compare the traced and the Python function's outputs (a TracerWarning if they
     differ)."""
+    random_nodes = _nondeterministic(graphs)
+    if random_nodes:
+        listed = "".join(f"\n\t{node.format_node()}" for node in random_nodes)
+        warn(f"Trace had nondeterministic nodes. Did you forget call .eval() on your model? "
+             f"Nodes:{listed}\nThis may cause errors in trace checking. To disable trace "
+             f"checking, pass check_trace=False to torch.jit.trace()", TracerWarning,
+             stacklevel=3)
     for inputs in (check_inputs if check_inputs is not None else [example]):
         args = _as_tuple(inputs)
         call_kwargs = kwargs if check_inputs is None else {}
@@ -506,7 +582,7 @@ def trace(func: Any, example_inputs: Any = None, optimize: Any = None,
     traced = ScriptFunction(func, recorder.graph, constants)
     if check_trace:
         _check(traced, func, None, check_inputs, args, kwargs, traced.code, check_tolerance,
-               func)
+               func, [recorder.graph])
     return traced
 
 
@@ -538,8 +614,9 @@ def trace_module(mod: Module, inputs: dict[str, Any], optimize: Any = None,
             traced = built if traced is None else _graft_forward(traced, built)
             if check_trace:
                 checks = [c[method_name] for c in check_inputs] if check_inputs else None
+                graphs = [recorder.graph, *(r.graph for r in children.values())]
                 _check(traced, mod, mod, checks, args, kwargs, traced.code, check_tolerance,
-                       mod.forward)
+                       mod.forward, graphs)
         else:
             recorder, _, _ = _trace_call(method, mod, args, kwargs, method)
             if traced is None:
