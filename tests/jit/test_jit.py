@@ -258,6 +258,29 @@ def test_traced_module_behaves_as_a_module(device):
     assert traced.fc.weight.device == x.device
 
 
+def test_traced_module_trains_and_takes_keyword_inputs(tmp_path):
+    class Tied(autodiff.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = autodiff.nn.Linear(3, 3, bias=False)
+            self.out = autodiff.nn.Linear(3, 3, bias=False)
+            self.out.weight = self.embed.weight
+
+        def forward(self, x, scale=1.0):
+            return self.out(self.embed(x)) * scale
+
+    tied = Tied()
+    x = autodiff.randn(2, 3)
+    traced = jit.trace(tied, example_kwarg_inputs={"x": x, "scale": 2.0})
+    traced(x=x, scale=2.0).sum().backward()
+    expected = autodiff.autograd.grad(tied(x, 2.0).sum(), tied.embed.weight)[0]
+    assert autodiff.allclose(tied.embed.weight.grad, expected)
+    traced.save(tmp_path / "tied.pt")
+    loaded = jit.load(tmp_path / "tied.pt")
+    assert loaded.out.weight is loaded.embed.weight
+    assert autodiff.allclose(loaded(x, 2.0), tied(x, 2.0))
+
+
 # ----------------------------------------------------------------------------- script
 @pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 @pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
@@ -322,6 +345,7 @@ def test_trace_around_a_scripted_loop_keeps_its_loop():
     assert autodiff.equal(traced(longer), wrap(longer))
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 def test_mixed_trace_and_script_match_torch():
     torch = pytest.importorskip("torch")
     results = []
