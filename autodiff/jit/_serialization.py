@@ -215,9 +215,10 @@ class _Writer:
             except RuntimeError:
                 entry["pickled"] = self.pickle(_plain_copy(module), entry["original_name"])
                 return entry
-        elif not isinstance(module, ScriptModule):
-            raise RuntimeError(f"autodiff.jit.save: submodule '{path}' "
-                               f"({type(module).__name__}) is not a ScriptModule")
+        elif not isinstance(module, ScriptModule):  # autodiff's own, kept whole by a trace
+            entry["pickled"] = self.pickle(module, entry["original_name"])
+            entry["scripted"] = False
+            return entry
         entry["parameters"] = {}
         for name, parameter in module._parameters.items():
             if parameter is not None:
@@ -425,11 +426,13 @@ class _Reader:
     def unpickle(self, index: int) -> Any:
         return pickle.loads(self.pickled[f"{_ROOT}/pickled/{index}.pkl"])
 
-    def module(self, entry: dict[str, Any], path: str) -> ScriptModule:
+    def module(self, entry: dict[str, Any], path: str) -> Module:
         if "pickled" in entry:
             from ._script import script
 
-            loaded: ScriptModule = script(self.unpickle(entry["pickled"]))
+            loaded: Module = self.unpickle(entry["pickled"])
+            if entry.get("scripted", True):
+                loaded = script(loaded)
             loaded.train(entry["training"])
             return loaded
         prefix = f"{path}." if path else ""

@@ -128,6 +128,10 @@ class _Recorder:
         self.graph = Graph()
         self.root = root
         self.muted = muted  # inside a ScriptModule child: it is called, not traced into
+        # autodiff's own modules (nn.LSTM, ...) may make tensors through calls the mode does
+        # not see; such a module is then kept whole, as a call (`escaped`).
+        self.library = root is not None and type(root).__module__.startswith("autodiff.")
+        self.escaped = False
         self.values: dict[int, tuple[Any, Node]] = {}
         self.attributes: dict[int, str] = {}
         if root is not None:
@@ -159,7 +163,8 @@ class _Recorder:
                 return known[1]
             name = self.attributes.get(id(value))
             if name is None:
-                name = self._constant(value)
+                self.escaped = self.escaped or self.library
+                name = self._constant(value, checked=not self.library)
             node = self.graph.get_attr(name)
             self.values[id(value)] = (value, node)
             return node
@@ -176,8 +181,8 @@ class _Recorder:
             return value
         return self.graph.get_attr(self._constant(value))
 
-    def _constant(self, value: Any) -> str:
-        if isinstance(value, Tensor) and value.requires_grad:
+    def _constant(self, value: Any, checked: bool = True) -> str:
+        if checked and isinstance(value, Tensor) and value.requires_grad:
             raise RuntimeError("Cannot insert a Tensor that requires grad as a constant. "
                                "Consider making it a parameter or input, or detaching the "
                                "gradient")
@@ -284,6 +289,7 @@ class _SubmoduleHooks:
     def __init__(self, root: Module) -> None:
         self.paths: dict[int, tuple[str, Module]] = {}
         self.recorders: dict[int, _Recorder] = {}
+        self.opaque: set[int] = set()  # submodules kept whole (`_Recorder.escaped`)
         self.handles: list[Any] = []
         # (module, its recorder, the arguments its caller gave it)
         self.stack: list[tuple[Module, _Recorder, tuple[Any, ...], dict[str, Any]]] = [
@@ -299,7 +305,7 @@ class _SubmoduleHooks:
               ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         # Inside a called (not traced) module, a ScriptModule, or a module traced already
         called_only = (self.stack[-1][1].muted or isinstance(module, ScriptModule)
-                       or id(module) in self.recorders)
+                       or id(module) in self.recorders or id(module) in self.opaque)
         called_args, called_kwargs = args, kwargs
         if called_only:
             recorder = _Recorder(module, muted=True)
@@ -318,6 +324,9 @@ class _SubmoduleHooks:
         _state.recorders.pop()
         if not recorder.muted:
             recorder.finish(result)
+            if recorder.escaped:
+                del self.recorders[id(module)]
+                self.opaque.add(id(module))
         caller_module, caller, _, _ = self.stack[-1]
         if not caller.muted:
             caller.call_module(_relative_path(caller_module, module), args, kwargs, result)
@@ -384,9 +393,10 @@ class TopLevelTracedModule(TracedModule):
 
 
 def _build_traced(original: Module, recorders: dict[int, _Recorder],
-                  recorder: _Recorder | None, top: bool = False) -> TracedModule:
+                  recorder: _Recorder | None, top: bool = False,
+                  opaque: frozenset[int] | set[int] = frozenset()) -> TracedModule:
     """The TracedModule of `original`: its graph `recorder`'s, its submodules' graphs those
-    `recorders` hold for them."""
+    `recorders` hold for them; the `opaque` submodules themselves."""
     traced = TopLevelTracedModule() if top else TracedModule()
     object.__setattr__(traced, "_original_name", type(original).__name__)
     traced.training = original.training
@@ -396,10 +406,11 @@ def _build_traced(original: Module, recorders: dict[int, _Recorder],
     for name, buffer in original._buffers.items():
         traced.register_buffer(name, buffer, persistent=name not in persistent_not)
     for name, child in original._modules.items():
-        if child is None or isinstance(child, ScriptModule):
+        if child is None or isinstance(child, ScriptModule) or id(child) in opaque:
             traced.add_module(name, child)
         else:
-            traced.add_module(name, _build_traced(child, recorders, recorders.get(id(child))))
+            traced.add_module(name, _build_traced(child, recorders, recorders.get(id(child)),
+                                                  opaque=opaque))
     if recorder is not None:
         for name, value in recorder.constants.items():
             object.__setattr__(traced, name, value)
@@ -441,7 +452,7 @@ def _distinct_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]
 
 def _trace_call(function: Callable[..., Any], root: Module | None, args: tuple[Any, ...],
                 kwargs: dict[str, Any], signature_of: Callable[..., Any]
-                ) -> tuple[_Recorder, dict[int, _Recorder], Any]:
+                ) -> tuple[_Recorder, _SubmoduleHooks | None, Any]:
     recorder = _Recorder(root)
     args, kwargs = _distinct_inputs(args, kwargs)
     recorder.inputs(*_input_names(signature_of, args, kwargs))
@@ -455,7 +466,7 @@ def _trace_call(function: Callable[..., Any], root: Module | None, args: tuple[A
             if hooks is not None:
                 hooks.remove()
     recorder.finish(result)
-    return recorder, (hooks.recorders if hooks is not None else {}), result
+    return recorder, hooks, result
 
 
 # Ops whose results differ from run to run (dropout only while training).
@@ -592,7 +603,7 @@ def trace_module(mod: Module, inputs: dict[str, Any], optimize: Any = None,
                  _force_outplace: bool = False, _module_class: Any = None,
                  _compilation_unit: Any = None, example_inputs_is_kwarg: bool = False,
                  _store_inputs: bool = True, *, _kwargs: dict[str, Any] | None = None
-                 ) -> TopLevelTracedModule:
+                 ) -> ScriptModule:
     """Trace methods of `mod`: `inputs` maps each method name to its example inputs; the
     result's method of that name replays the recorded ops (torch.jit.trace_module)."""
     if not isinstance(mod, Module):
@@ -608,8 +619,16 @@ def trace_module(mod: Module, inputs: dict[str, Any], optimize: Any = None,
         else:
             args, kwargs = _as_tuple(example), {}
         if method_name == "forward":
-            recorder, children, _ = _trace_call(mod, mod, args, kwargs, mod.forward)
-            built = _build_traced(mod, children, recorder, top=True)
+            recorder, hooks, _ = _trace_call(mod, mod, args, kwargs, mod.forward)
+            assert hooks is not None
+            if recorder.escaped:
+                # autodiff's own module, not all of whose ops the mode saw: kept whole
+                from ._script import script
+
+                scripted: ScriptModule = script(mod)
+                return scripted
+            children = hooks.recorders
+            built = _build_traced(mod, children, recorder, top=True, opaque=hooks.opaque)
             assert isinstance(built, TopLevelTracedModule)
             traced = built if traced is None else _graft_forward(traced, built)
             if check_trace:

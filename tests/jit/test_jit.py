@@ -281,6 +281,30 @@ def test_traced_module_trains_and_takes_keyword_inputs(tmp_path):
     assert autodiff.allclose(loaded(x, 2.0), tied(x, 2.0))
 
 
+def test_library_modules_the_mode_cannot_see_into_are_kept_whole(tmp_path):
+    class Tagger(autodiff.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = autodiff.nn.LSTM(4, 5, batch_first=True)
+            self.out = autodiff.nn.Linear(5, 3)
+
+        def forward(self, x):
+            hidden, _ = self.lstm(x)
+            return self.out(hidden).log_softmax(-1)
+
+    tagger = Tagger()
+    x = autodiff.randn(2, 3, 4)
+    traced = jit.trace(tagger, (x,))
+    assert type(traced.lstm) is autodiff.nn.LSTM and "self.lstm(x)" in traced.code
+    longer = autodiff.randn(2, 7, 4)
+    assert autodiff.allclose(traced(longer), tagger(longer))
+    traced.save(tmp_path / "tagger.pt")
+    assert autodiff.allclose(jit.load(tmp_path / "tagger.pt")(longer), tagger(longer))
+    lstm = jit.trace(tagger.lstm, (x,))  # on its own: kept as a scripted module
+    assert isinstance(lstm, jit.ScriptModule)
+    assert autodiff.allclose(lstm(longer)[0], tagger.lstm(longer)[0])
+
+
 # ----------------------------------------------------------------------------- script
 @pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 @pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
