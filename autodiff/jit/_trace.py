@@ -420,9 +420,13 @@ def _build_traced(original: Module, recorders: dict[int, _Recorder],
 
 # ----------------------------------------------------------------------------- trace
 def _as_tuple(example_inputs: Any) -> tuple[Any, ...]:
-    if isinstance(example_inputs, tuple):
-        return example_inputs
-    return (example_inputs,)
+    """The arguments of a call: one tensor or dict is one argument, another iterable the
+    arguments (PyTorch's make_tuple)."""
+    if isinstance(example_inputs, (Tensor, dict)):
+        return (example_inputs,)
+    if not isinstance(example_inputs, tuple):
+        return tuple(example_inputs)
+    return example_inputs
 
 
 def _distinct_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -570,8 +574,10 @@ def trace(func: Any, example_inputs: Any = None, optimize: Any = None,
         warn("The input to trace is already a ScriptModule, tracing it is a no-op. "
              "Returning the object as is.", stacklevel=2)
         return func
-    if example_inputs is None and example_kwarg_inputs is None:
-        raise RuntimeError("example_kwarg_inputs or example_inputs must be provided")
+    is_forward = inspect.ismethod(func) and isinstance(func.__self__, Module)
+    if (isinstance(func, Module) or is_forward) and example_inputs is None and not isinstance(
+            example_kwarg_inputs, dict):
+        raise RuntimeError("example_kwarg_inputs should be a dict")
     if isinstance(func, Module):
         return trace_module(func, {"forward": example_inputs}, None, check_trace,
                             [{"forward": c} for c in check_inputs] if check_inputs else None,
@@ -584,7 +590,7 @@ def trace(func: Any, example_inputs: Any = None, optimize: Any = None,
                                  "functions.\nPlease use trace_module")
         return trace(func.__self__, example_inputs, optimize, check_trace, check_inputs,
                      check_tolerance, strict, example_kwarg_inputs=example_kwarg_inputs)
-    args = _as_tuple(example_inputs) if example_inputs is not None else ()
+    args = _as_tuple(example_inputs) if example_kwarg_inputs is None else ()
     kwargs = dict(example_kwarg_inputs or {})
     recorder, _, _ = _trace_call(func, None, args, kwargs, func)
     constants = Module()

@@ -188,9 +188,13 @@ def test_constants_and_their_errors():
     with pytest.raises(RuntimeError, match=r"Cannot insert a Tensor that requires grad as a "
                                            r"constant\. Consider making it a parameter or input"):
         jit.trace(lambda x: x * trainable, (autodiff.ones(3),))
-    with pytest.raises(RuntimeError, match="example_kwarg_inputs or example_inputs must be "
-                                           "provided"):
+    with pytest.raises(RuntimeError, match="example_kwarg_inputs should be a dict"):
+        jit.trace(autodiff.nn.Linear(2, 2))
+    with pytest.raises(TypeError, match="'NoneType' object is not iterable"):
         jit.trace(uses_constant)
+    # one tensor is one argument, a list the arguments
+    assert autodiff.equal(jit.trace(uses_constant, autodiff.ones(3))(autodiff.ones(3)), weight)
+    assert autodiff.equal(jit.trace(uses_constant, [autodiff.ones(3)])(autodiff.ones(3)), weight)
 
 
 def test_check_trace_warns_on_nondeterministic_nodes():
