@@ -13,7 +13,9 @@ A submodule call is recorded as one `call_module` node and the submodule gets a 
 own (a TracedModule child, as in PyTorch), through forward hooks held for the trace: entering
 a submodule pushes a recorder for it, leaving pops it. A submodule that is already a
 ScriptModule (scripted or traced) is called, not traced into: a scripted child keeps its
-data-dependent control flow inside the trace, as TorchScript's does.
+data-dependent control flow inside the trace, as TorchScript's does. So is a module of
+autodiff's own whose forward makes tensors through calls the mode does not see (nn.LSTM runs
+its recurrence below the public functions): its trace would miss them (`_Recorder.escaped`).
 """
 
 from __future__ import annotations
@@ -122,7 +124,8 @@ def _is_plain_constant(value: Any) -> bool:
 class _Recorder:
     """The graph of one traced function or module call: the values it has nodes for."""
 
-    def __init__(self, root: Module | None, muted: bool = False) -> None:
+    def __init__(self, root: Module | None, muted: bool = False,
+                 constant_prefix: str = "") -> None:
         from autodiff.fx import Graph
 
         self.graph = Graph()
@@ -140,6 +143,7 @@ class _Recorder:
             for name, buffer in root.named_buffers(remove_duplicate=False):
                 self.attributes.setdefault(id(buffer), name)
         self.constants: dict[str, Any] = {}
+        self.constant_prefix = constant_prefix  # (methods other than forward: their own names)
 
     # ------------------------------------------------------------------------- values
     def bind(self, value: Any, node: Node) -> None:
@@ -189,7 +193,7 @@ class _Recorder:
         for name, kept in self.constants.items():
             if kept is value:
                 return name
-        name = f"_tensor_constant{len(self.constants)}"
+        name = f"{self.constant_prefix}_tensor_constant{len(self.constants)}"
         self.constants[name] = value
         return name
 
@@ -455,9 +459,9 @@ def _distinct_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]
 
 
 def _trace_call(function: Callable[..., Any], root: Module | None, args: tuple[Any, ...],
-                kwargs: dict[str, Any], signature_of: Callable[..., Any]
-                ) -> tuple[_Recorder, _SubmoduleHooks | None, Any]:
-    recorder = _Recorder(root)
+                kwargs: dict[str, Any], signature_of: Callable[..., Any],
+                constant_prefix: str = "") -> tuple[_Recorder, _SubmoduleHooks | None, Any]:
+    recorder = _Recorder(root, constant_prefix=constant_prefix)
     args, kwargs = _distinct_inputs(args, kwargs)
     recorder.inputs(*_input_names(signature_of, args, kwargs))
     hooks = None
@@ -643,7 +647,7 @@ def trace_module(mod: Module, inputs: dict[str, Any], optimize: Any = None,
                 _check(traced, mod, mod, checks, args, kwargs, traced.code, check_tolerance,
                        mod.forward, graphs)
         else:
-            recorder, _, _ = _trace_call(method, mod, args, kwargs, method)
+            recorder, _, _ = _trace_call(method, mod, args, kwargs, method, f"_{method_name}")
             if traced is None:
                 built = _build_traced(mod, {}, None, top=True)
                 assert isinstance(built, TopLevelTracedModule)
