@@ -166,15 +166,24 @@ class _ScriptedModule(ScriptModule):
 
     @property
     def code(self) -> str:
-        """The Python source of forward (TorchScript shows its compiled code)."""
+        """The Python source of forward (TorchScript shows its compiled code); a scripted fx
+        GraphModule's generated code."""
+        generated = self.__dict__.get("_code")
+        if _isinstance(generated, str):
+            return generated
         cls = original_class(self)
         assert cls is not None
         return textwrap.dedent(inspect.getsource(cls.forward))
 
     @property
     def graph(self) -> Graph:
-        """forward as autodiff.fx traces it; a RuntimeError where fx cannot (control flow
-        that depends on tensor values)."""
+        """forward as autodiff.fx traces it (a scripted GraphModule's own graph); a
+        RuntimeError where fx cannot trace it (control flow that depends on tensor values)."""
+        from autodiff.fx import Graph
+
+        own = self.__dict__.get("_graph")
+        if _isinstance(own, Graph):
+            return own
         return fx_graph_of(self)
 
 
@@ -185,17 +194,16 @@ def _scripted_class(cls: type[Module]) -> type[ScriptModule]:
     scripted = _scripted_classes.get(cls)
     if scripted is None:
         scripted = type("RecursiveScriptModule", (_ScriptedModule, cls),
-                        {"__module__": __name__, "__qualname__": "RecursiveScriptModule"})
+                        {"__module__": __name__, "__qualname__": "RecursiveScriptModule",
+                         "_script_original_class": cls})
         _scripted_classes[cls] = scripted
     return scripted
 
 
 def original_class(module: ScriptModule) -> type[Module] | None:
     """The user's class a scripted module was made from; None for other ScriptModules."""
-    if _isinstance(module, _ScriptedModule):
-        cls: type[Module] = type(module).__bases__[1]
-        return cls
-    return None
+    cls: type[Module] | None = getattr(type(module), "_script_original_class", None)
+    return cls
 
 
 def _script_module(module: Module) -> ScriptModule:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import autodiff
+import autodiff.fx
 import autodiff.jit as jit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -349,6 +350,11 @@ def test_scripted_module_shares_parameters_and_shows_its_source():
                for node in jit.script(autodiff.nn.Linear(2, 2)).graph.nodes)
     with pytest.raises(RuntimeError, match="'Gate' has no graph"):
         _ = scripted.gate.graph
+    # a scripted fx GraphModule keeps its graph and generated code
+    graph_module = autodiff.fx.symbolic_trace(autodiff.nn.Sequential(autodiff.nn.Linear(2, 2)))
+    scripted_graph_module = jit.script(graph_module)
+    assert scripted_graph_module.code == graph_module.code
+    assert scripted_graph_module.graph is graph_module.graph
 
 
 def test_trace_around_a_scripted_loop_keeps_its_loop():
