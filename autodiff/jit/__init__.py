@@ -26,6 +26,7 @@ from ._script import (
     isinstance,
     script,
     script_if_tracing,
+    script_method,
     unused,
 )
 from ._serialization import load, save
@@ -57,5 +58,5 @@ __all__ = ["Attribute", "Error", "Final", "Future", "RecursiveScriptModule", "Sc
            "TracingCheckError", "annotate", "enable_onednn_fusion", "export", "fork", "freeze",
            "fuser", "ignore", "interface", "is_scripting", "is_tracing", "isinstance", "load",
            "onednn_fusion_enabled", "optimize_for_inference", "save", "script",
-           "script_if_tracing", "set_fusion_strategy", "trace", "trace_module", "unused",
-           "wait"]
+           "script_if_tracing", "script_method", "set_fusion_strategy", "trace", "trace_module",
+           "unused", "wait"]

@@ -59,7 +59,8 @@ class ScriptModule(Module):
 
     @property
     def graph(self) -> Graph:
-        raise NotImplementedError
+        """forward as autodiff.fx traces it (a subclass written by the user runs its Python)."""
+        return fx_graph_of(self)
 
     @property
     def inlined_graph(self) -> Graph:
@@ -67,7 +68,8 @@ class ScriptModule(Module):
 
     @property
     def code(self) -> str:
-        raise NotImplementedError
+        """The Python source of forward."""
+        return textwrap.dedent(inspect.getsource(type(self).forward))
 
     def save(self, f: Any, _extra_files: dict[str, Any] | None = None) -> None:
         """`autodiff.jit.save(self, f, _extra_files)`."""

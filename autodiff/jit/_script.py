@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from autodiff.fx import Graph
 
 __all__ = ["Attribute", "Final", "annotate", "export", "ignore", "interface", "is_scripting",
-           "isinstance", "script", "script_if_tracing", "unused"]
+           "isinstance", "script", "script_if_tracing", "script_method", "unused"]
 
 T = TypeVar("T")
 Final = typing.Final
@@ -44,6 +44,11 @@ class Attribute(NamedTuple):
 def annotate(the_type: Any, the_value: T) -> T:
     """The value, unchanged: the type is for TorchScript's compiler."""
     return the_value
+
+
+def script_method(fn: T) -> T:
+    """Marks a method of a ScriptModule subclass; it runs as Python."""
+    return fn
 
 
 def is_scripting() -> bool:

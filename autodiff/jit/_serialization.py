@@ -197,8 +197,6 @@ class _Writer:
         return len(self.pickled) - 1
 
     def module(self, module: Module, path: str) -> dict[str, Any]:
-        from ._script import _ScriptedModule
-
         prefix = f"{path}." if path else ""
         entry: dict[str, Any] = {"original_name": getattr(module, "original_name",
                                                           type(module).__name__),
@@ -209,13 +207,13 @@ class _Writer:
             graph = compiled.graph if compiled is not None else None
             constants = {name: value for name, value in vars(module).items()
                          if name.startswith("_tensor_constant")}
-        elif isinstance(module, _ScriptedModule):
+        elif isinstance(module, ScriptModule):  # scripted, or a ScriptModule subclass
             try:
                 graph, constants = _fx_trace(module)
             except RuntimeError:
-                entry["pickled"] = self.pickle(_plain_copy(module), entry["original_name"])
+                entry["pickled"] = self.pickle(module, entry["original_name"])
                 return entry
-        elif not isinstance(module, ScriptModule):  # autodiff's own, kept whole by a trace
+        else:  # autodiff's own module, kept whole by a trace
             entry["pickled"] = self.pickle(module, entry["original_name"])
             entry["scripted"] = False
             return entry
@@ -294,10 +292,12 @@ class _Pickler(pickle.Pickler):
 
         if isinstance(obj, _ScriptedModule):
             return _script_again, (_plain_copy(obj),)
-        if isinstance(obj, ScriptModule):
+        if isinstance(obj, RecursiveScriptModule):
             buffer = io.BytesIO()
             save(obj, buffer)
             return _load_bytes, (buffer.getvalue(),)
+        if isinstance(obj, ScriptModule):  # a subclass of the user's: its class and state
+            return _with_state, (type(obj), dict(obj.__dict__))
         return NotImplemented
 
 
@@ -306,6 +306,12 @@ def _script_again(module: Module) -> ScriptModule:
 
     scripted: ScriptModule = script(module)
     return scripted
+
+
+def _with_state(cls: type[Module], state: dict[str, Any]) -> Module:
+    module = cls.__new__(cls)
+    module.__dict__.update(state)
+    return module
 
 
 def _load_bytes(data: bytes) -> Any:

@@ -577,6 +577,31 @@ def test_fusion_settings():
         jit.set_fusion_strategy([("FOO", 1)])
 
 
+class OldStyle(jit.ScriptModule):
+    """A ScriptModule subclass with a script_method (TorchScript's first API)."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = autodiff.nn.Parameter(autodiff.ones(3))
+
+    @jit.script_method
+    def forward(self, x):
+        if x.sum() > 0:
+            return x * self.weight
+        return x
+
+
+def test_script_module_subclasses(tmp_path):
+    module = OldStyle()
+    x = autodiff.arange(3.0)
+    assert autodiff.equal(module(x), x) and autodiff.equal(module(-x), -x)
+    assert module.code.startswith("@jit.script_method\ndef forward(self, x):")
+    module.save(tmp_path / "old.pt")
+    loaded = jit.load(tmp_path / "old.pt")
+    assert type(loaded) is OldStyle and autodiff.equal(loaded(-x), -x)
+    assert autodiff.equal(loaded.weight, module.weight)
+
+
 class PickledGate(autodiff.nn.Module):
     """A module fx cannot trace (control flow on a tensor), defined where pickle finds it."""
 
