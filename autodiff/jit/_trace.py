@@ -161,6 +161,8 @@ class _Recorder:
 
     def argument(self, value: Any) -> Any:
         """`value` as an argument of a node: tensors as the nodes they come from."""
+        if isinstance(value, _TracedInt):
+            return value.node if value.recorder is self else int(value)
         if isinstance(value, Tensor):
             known = self.values.get(id(value))
             if known is not None and known[0] is value:
@@ -181,6 +183,9 @@ class _Recorder:
             return tuple(self.argument(item) for item in value)
         if type(value) is dict:
             return {key: self.argument(item) for key, item in value.items()}
+        if isinstance(value, slice):
+            return slice(self.argument(value.start), self.argument(value.stop),
+                         self.argument(value.step))
         if _is_plain_constant(value):
             return value
         return self.graph.get_attr(self._constant(value))
@@ -199,7 +204,9 @@ class _Recorder:
 
     # ------------------------------------------------------------------------- calls
     def record(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
-               result: Any) -> None:
+               result: Any) -> Any:
+        """Add the node for a call that returned `result`; the result to hand back (sizes
+        as _TracedInts)."""
         op, target = "call_function", func
         if isinstance(func, TensorMethod):
             if func.name in _OPERATORS:
@@ -211,20 +218,33 @@ class _Recorder:
         elif getattr(func, "__name__", None) == "__get__":
             name = _property_names.get(getattr(func, "__self__", None))
             if name is None:
-                return
+                return result
             target, args = builtins.getattr, (args[0], name)
             if name == "device":  # followed, so that `device=x.device` moves with the inputs
                 node = self.graph.call_function(target, (self.argument(args[0]), name))
                 self.values[id(result)] = (result, node)
-                return
+                return result
         elif getattr(func, "__name__", None) == "__set__":
-            return
+            return result
+        if target in _SIZES or (target is builtins.getattr and args[1] == "shape"):
+            return self._size(op, target, args, kwargs, result)
         if not _holds_tensor(result) and target not in _WRITES and not (
                 op == "call_method" and target.endswith("_")):
-            return
+            return result
         node = self.graph.create_node(op, target, self.argument(args),
                                       self.argument(kwargs))
         self.bind(result, node)
+        return result
+
+    def _size(self, op: str, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+              result: Any) -> Any:
+        node = self.graph.create_node(op, target, self.argument(args), self.argument(kwargs))
+        if isinstance(result, tuple):
+            from autodiff.dtypes import Size
+
+            return Size(_TracedInt(size, self.graph.call_function(operator.getitem, (node, i)),
+                                   self) for i, size in enumerate(result))
+        return _TracedInt(result, node, self)
 
     def call_module(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                     result: Any) -> None:
@@ -244,6 +264,65 @@ class _Recorder:
                 self.graph.erase_node(node)
         self.graph.lint()
         return self.graph
+
+
+# Tensor methods whose ints are recorded as values: `x.view(x.size(0), -1)` keeps the size.
+_SIZES = frozenset({"size", "numel"})
+
+
+class _TracedInt(int):
+    """A size read while tracing: an int that knows the node it comes from, so that the
+    graph computes it from the inputs, as PyTorch's tracer records sizes. Integer arithmetic
+    on it is recorded too; anything else sees a plain int."""
+
+    node: Node
+    recorder: _Recorder
+
+    def __new__(cls, value: int, node: Node, recorder: _Recorder) -> _TracedInt:
+        traced = super().__new__(cls, value)
+        traced.node = node
+        traced.recorder = recorder
+        return traced
+
+    def _recorded(self, function: Callable[..., Any], operands: tuple[Any, ...]) -> Any:
+        result = function(*(int(v) if isinstance(v, _TracedInt) else v for v in operands))
+        recorder = self.recorder
+        if (type(result) is not int or not _state.recorders
+                or _state.recorders[-1] is not recorder):
+            return result
+        node = recorder.graph.call_function(function, tuple(recorder.argument(v)
+                                                            for v in operands))
+        return _TracedInt(result, node, recorder)
+
+    def __add__(self, other: Any) -> Any:
+        return self._recorded(operator.add, (self, other))
+
+    def __radd__(self, other: Any) -> Any:
+        return self._recorded(operator.add, (other, self))
+
+    def __sub__(self, other: Any) -> Any:
+        return self._recorded(operator.sub, (self, other))
+
+    def __rsub__(self, other: Any) -> Any:
+        return self._recorded(operator.sub, (other, self))
+
+    def __mul__(self, other: Any) -> Any:
+        return self._recorded(operator.mul, (self, other))
+
+    def __rmul__(self, other: Any) -> Any:
+        return self._recorded(operator.mul, (other, self))
+
+    def __floordiv__(self, other: Any) -> Any:
+        return self._recorded(operator.floordiv, (self, other))
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return self._recorded(operator.floordiv, (other, self))
+
+    def __mod__(self, other: Any) -> Any:
+        return self._recorded(operator.mod, (self, other))
+
+    def __neg__(self) -> Any:
+        return self._recorded(operator.neg, (self,))
 
 
 def _holds_tensor(value: Any) -> bool:
@@ -280,9 +359,7 @@ class _TracingMode(TorchFunctionMode):
         if name in _CONVERSIONS:
             warn(f"Converting a tensor to {_CONVERSIONS[name]}{_CONVERSION_TAIL}", TracerWarning,
                  stacklevel=2)
-        result = func(*args, **kwargs)
-        recorder.record(func, tuple(args), kwargs, result)
-        return result
+        return recorder.record(func, tuple(args), kwargs, func(*args, **kwargs))
 
 
 class _SubmoduleHooks:

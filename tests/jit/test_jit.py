@@ -161,6 +161,24 @@ def test_a_trace_keeps_the_branch_it_took(lib_name):
     assert f(-ones, ones).tolist() == [-3.0, -3.0, -3.0]
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.trace` is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_sizes_are_recorded_not_fixed(lib_name, device):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+    if lib_name == "torch" and device != "cpu":
+        pytest.skip("PyTorch runs on cpu here")
+
+    def flatten_half(y):
+        flat = y.view(y.size(0), -1)
+        batch, features = flat.shape
+        return flat[:, : features // 2] + lib.zeros(batch, 1, device=y.device)
+
+    traced = lib.jit.trace(flatten_half, (lib.ones(1, 2, 2, device=device),))
+    bigger = lib.arange(48.0, device=device).reshape(4, 3, 4)
+    assert traced(bigger).shape == (4, 6)
+    assert lib.equal(traced(bigger), flatten_half(bigger))
+
+
 def test_traced_function_graph_and_code():
     def f(x, w):
         return autodiff.relu(x @ w + 1).sum(dim=0)
