@@ -535,6 +535,27 @@ def _distinct_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]
     return new_args, distinct(kwargs)
 
 
+def _check_output_containers(value: Any) -> None:
+    """`strict`: a dict among the outputs is refused, a list warned about (PyTorch's)."""
+    kind = "dict" if isinstance(value, dict) else "list" if isinstance(value, list) else None
+    if kind is not None:
+        message = (f"Encountering a {kind} at the output of the tracer might cause the trace to "
+                   "be incorrect, this is only valid if the container structure does not change "
+                   "based on the module's inputs. Consider using a constant container instead "
+                   "(e.g. for `list`, use a `tuple` instead. for `dict`, use a `NamedTuple` "
+                   "instead). If you absolutely need this and know the side effects, pass "
+                   "strict=False to trace() to allow this behavior.")
+        if kind == "dict":
+            raise RuntimeError(message)
+        warn(message, TracerWarning, stacklevel=4)
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            _check_output_containers(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _check_output_containers(item)
+
+
 def _trace_call(function: Callable[..., Any], root: Module | None, args: tuple[Any, ...],
                 kwargs: dict[str, Any], signature_of: Callable[..., Any],
                 constant_prefix: str = "") -> tuple[_Recorder, _SubmoduleHooks | None, Any]:
@@ -673,7 +694,9 @@ def trace(func: Any, example_inputs: Any = None, optimize: Any = None,
                      check_tolerance, strict, example_kwarg_inputs=example_kwarg_inputs)
     args = _as_tuple(example_inputs) if example_kwarg_inputs is None else ()
     kwargs = dict(example_kwarg_inputs or {})
-    recorder, _, _ = _trace_call(func, None, args, kwargs, func)
+    recorder, _, result = _trace_call(func, None, args, kwargs, func)
+    if strict:
+        _check_output_containers(result)
     constants = Module()
     for name, value in recorder.constants.items():
         object.__setattr__(constants, name, value)
@@ -706,8 +729,10 @@ def trace_module(mod: Module, inputs: dict[str, Any], optimize: Any = None,
         else:
             args, kwargs = _as_tuple(example), {}
         if method_name == "forward":
-            recorder, hooks, _ = _trace_call(mod, mod, args, kwargs, mod.forward)
+            recorder, hooks, result = _trace_call(mod, mod, args, kwargs, mod.forward)
             assert hooks is not None
+            if strict:
+                _check_output_containers(result)
             if recorder.escaped:
                 # autodiff's own module, not all of whose ops the mode saw: kept whole
                 from ._script import script

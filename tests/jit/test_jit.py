@@ -216,6 +216,18 @@ def test_constants_and_their_errors():
     assert autodiff.equal(jit.trace(uses_constant, [autodiff.ones(3)])(autodiff.ones(3)), weight)
 
 
+def test_strict_refuses_dict_outputs_and_warns_on_lists():
+    x = autodiff.ones(2)
+    with pytest.raises(RuntimeError, match="Encountering a dict at the output of the tracer"):
+        jit.trace(lambda x: {"a": x}, (x,))
+    with pytest.warns(jit.TracerWarning, match="Encountering a list at the output of the tracer"):
+        traced = jit.trace(lambda x: (x, [x * 2]), (x,))
+    assert autodiff.equal(traced(x)[1][0], 2 * x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert autodiff.equal(jit.trace(lambda x: {"a": x}, (x,), strict=False)(x)["a"], x)
+
+
 def test_check_trace_warns_on_nondeterministic_nodes():
     dropout = autodiff.nn.Dropout(0.5)
     with warnings.catch_warnings(record=True) as caught:
