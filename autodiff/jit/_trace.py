@@ -452,12 +452,13 @@ def _input_names(function: Callable[..., Any], args: tuple[Any, ...],
 
 @contextmanager
 def _recording(recorder: _Recorder) -> Iterator[_Recorder]:
+    depth = len(_state.recorders)
     _state.recorders.append(recorder)
     try:
         with _TracingMode():
             yield recorder
-    finally:
-        _state.recorders.remove(recorder)
+    finally:  # (with the submodules' recorders an exception left behind)
+        del _state.recorders[depth:]
 
 
 # ----------------------------------------------------------------------------- modules

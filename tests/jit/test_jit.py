@@ -593,6 +593,20 @@ def test_is_tracing_inside_a_trace():
     jit.trace(f, (autodiff.ones(1),), check_trace=False)
     assert seen == [True]
 
+    class Failing(autodiff.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = autodiff.nn.Linear(1, 1)
+
+        def forward(self, x):
+            return self.inner(x, x)
+
+    failing = Failing()
+    with pytest.raises(TypeError):
+        jit.trace(failing, (autodiff.ones(1),))
+    assert jit.is_tracing() is False
+    assert not failing.inner._forward_pre_hooks and not failing.inner._forward_hooks
+
 
 def test_fusion_settings():
     assert jit.onednn_fusion_enabled() is False
