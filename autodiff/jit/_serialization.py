@@ -190,8 +190,8 @@ class _Writer:
             _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
         except (pickle.PicklingError, AttributeError, TypeError) as error:
             raise RuntimeError(
-                f"autodiff.jit.save: '{name}' runs control flow autodiff.fx cannot trace, so "
-                f"it is saved pickled, by reference to its class, and pickling failed: "
+                f"autodiff.jit.save: '{name}' has no graph to save (autodiff.fx cannot trace "
+                f"it), so it is pickled by reference to its class, and pickling failed: "
                 f"{error}") from error
         self.pickled.append(buffer.getvalue())
         return len(self.pickled) - 1
