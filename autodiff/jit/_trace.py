@@ -284,6 +284,9 @@ class _TracedInt(int):
         traced.recorder = recorder
         return traced
 
+    def __reduce__(self) -> tuple[Any, ...]:  # kept past the trace (a cached size): an int
+        return int, (int(self),)
+
     def _recorded(self, function: Callable[..., Any], operands: tuple[Any, ...]) -> Any:
         result = function(*(int(v) if isinstance(v, _TracedInt) else v for v in operands))
         recorder = self.recorder
