@@ -135,6 +135,7 @@ class _Recorder:
         # not see; such a module is then kept whole, as a call (`escaped`).
         self.library = root is not None and type(root).__module__.startswith("autodiff.")
         self.escaped = False
+        self.inside: list[Module] = []  # (a traced function's: the modules it is inside)
         self.values: dict[int, tuple[Any, Node]] = {}
         self.attributes: dict[int, str] = {}
         if root is not None:
@@ -169,6 +170,12 @@ class _Recorder:
                 return known[1]
             name = self.attributes.get(id(value))
             if name is None:
+                library = [m for m in self.inside if type(m).__module__.startswith("autodiff.")]
+                if library:
+                    raise RuntimeError(
+                        f"autodiff.jit.trace: {type(library[-1]).__name__} makes tensors "
+                        f"through calls the tracer does not see; trace a Module that holds it "
+                        f"as a submodule (it is then kept whole, as a call)")
                 self.escaped = self.escaped or self.library
                 name = self._constant(value, checked=not self.library)
             node = self.graph.get_attr(name)
@@ -514,6 +521,34 @@ def _as_tuple(example_inputs: Any) -> tuple[Any, ...]:
     return example_inputs
 
 
+class _CalledModules:
+    """Global forward hooks held while a function is traced: the modules of autodiff's own
+    it is inside. Their unseen tensors (nn.LSTM's) cannot be recorded, nor kept whole
+    without a module to keep them in: refused."""
+
+    def __init__(self, recorder: _Recorder) -> None:
+        from autodiff.nn.modules.module import (
+            register_module_forward_hook,
+            register_module_forward_pre_hook,
+        )
+
+        self.recorder = recorder
+        self.handles = [register_module_forward_pre_hook(self.enter),
+                        register_module_forward_hook(self.leave, always_call=True)]
+
+    def enter(self, module: Module, args: tuple[Any, ...]) -> None:
+        if _state.recorders and _state.recorders[-1] is self.recorder:
+            self.recorder.inside.append(module)
+
+    def leave(self, module: Module, args: tuple[Any, ...], output: Any) -> None:
+        if self.recorder.inside and self.recorder.inside[-1] is module:
+            self.recorder.inside.pop()
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
 def _distinct_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]
                      ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The inputs with a tensor given twice replaced, the second time, by a view of it (an
@@ -568,6 +603,7 @@ def _trace_call(function: Callable[..., Any], root: Module | None, args: tuple[A
     recorder.inputs(*_input_names(signature_of, args, kwargs))
     hooks = None
     with _recording(recorder):
+        called = _CalledModules(recorder) if root is None else None
         try:
             if root is not None:
                 hooks = _SubmoduleHooks(root)
@@ -575,6 +611,8 @@ def _trace_call(function: Callable[..., Any], root: Module | None, args: tuple[A
         finally:
             if hooks is not None:
                 hooks.remove()
+            if called is not None:
+                called.remove()
     recorder.finish(result)
     return recorder, hooks, result
 
