@@ -270,6 +270,7 @@ class _Recorder:
                     and not _is_write(node):
                 self.graph.erase_node(node)
         self.graph.lint()
+        self.values.clear()  # (the run's tensors, kept alive only while recording)
         return self.graph
 
 
