@@ -184,7 +184,9 @@ class ExportTracer(Tracer):
                 return self.lifted_operand(name or self.tensor_attrs[a]).node
             if name is None and a not in self.tensor_attrs:
                 # a constant tensor: named as PyTorch names it, never set on the user's module
-                self.tensor_attrs[a] = f"lifted_tensor_{len(self.tensor_attrs)}"
+                count = sum(qualname.startswith("lifted_tensor_")
+                            for qualname in self.tensor_attrs.values())
+                self.tensor_attrs[a] = f"lifted_tensor_{count}"
         return super().create_arg(a)
 
     def call_module(self, m: Any, forward: Callable[..., Any], args: tuple[Any, ...],
