@@ -53,6 +53,7 @@ from ..batching.levels import levels as vmap_levels
 from ..dual import state as dual_state
 from ..function import Function
 from ..grad_mode import state as grad_state
+from ..nn.modules.module import Module
 from ..node import AccumulateGrad, Node, anomaly_state
 from ..profiling import profiler_state
 from ..saved import RELEASED, SavedTensor
@@ -450,8 +451,9 @@ def call_hook(hook: Any, *args: Any, hook_type: str) -> Any:
 # ------------------------------------------------------------------------------ capture
 def _capture(walk: _Walk, compiler_fn: Callable[..., Any]) -> Callable[..., Any]:
     """A new key: build the graph, log it, compile it once, keep what the compiler returns."""
+    # (autodiff.fx registers `torch` for its generated code when imported: it needs a whole
+    # autodiff, so it is imported here, at the first capture, not when autodiff loads)
     from ..fx import Graph, GraphModule
-    from ..nn.modules.module import Module
 
     if logs.compiled_autograd_verbose:
         _verbose_log.debug("Cache miss due to %s", _why_missed(walk))
