@@ -45,16 +45,21 @@ import heapq
 import logging
 import operator
 import threading
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
+
+import backends
 
 from .. import engine
 from ..batching.levels import levels as vmap_levels
 from ..dual import state as dual_state
 from ..function import Function
 from ..grad_mode import state as grad_state
+from ..layout_dispatch import LayoutData
 from ..nn.modules.module import Module
 from ..node import AccumulateGrad, Node, anomaly_state
+from ..ops.views import CopySlices
 from ..profiling import profiler_state
 from ..saved import RELEASED, SavedTensor
 from ..tensor import Tensor, _wrap
@@ -77,7 +82,9 @@ logs = _Logs()
 _BOOKKEEPING = frozenset((
     "_sequence_nr", "next_functions", "_saved", "_to_save", "_pre_hooks", "_post_hooks",
     "_tensor_hooks", "_retained", "_hooked", "_anomaly_trace", "_anomaly_parent", "_metadata",
-    "_replay"))
+    "_replay",
+    # (unpacks a saved output; the walk unpacks every saved tensor before the graph runs)
+    "_unpack_output"))
 
 
 class _Slot:
@@ -213,8 +220,12 @@ class _Walk:
                 variable = leaf.variable
                 self.inputs.append(variable)
                 node_key: tuple[Any, ...] = (kind, variable._grad_dtype_set)
-            elif isinstance(node, Function) and hasattr(node, "__dict__"):
-                node_key = (kind, self._edges(node), self._saved(node), self._attributes(node))
+            elif kind is CopySlices or (isinstance(node, Function) and hasattr(node, "__dict__")):
+                try:
+                    node_key = (kind, self._edges(node), *_node_key(node, self.inputs))
+                except _Unsupported:  # (layout data kept by a node: sparse, masked)
+                    self.supported = False
+                    return
             else:  # a node of another kind: the engine walks this graph
                 self.supported = False
                 return
@@ -229,27 +240,6 @@ class _Walk:
         position = self.position
         return tuple(None if child is None else (position[child], output_nr)
                      for child, output_nr in node.next_functions)
-
-    def _saved(self, node: Function) -> tuple[Any, ...] | None:
-        saved = node._saved
-        if saved is None:
-            return None
-        pattern = []
-        for entry, value in zip(saved, node.saved_tensors):
-            if type(entry) is SavedTensor:
-                self.inputs.append(_lift_tensor(value))
-                pattern.append(_TENSOR)
-            else:
-                pattern.append(_hashable(value))
-        return tuple(pattern)
-
-    def _attributes(self, node: Function) -> tuple[Any, ...]:
-        found = []
-        backend = getattr(node, "backend", None)
-        for name, value in vars(node).items():
-            if name not in _BOOKKEEPING:
-                found.append((name, _key_of(value, backend, self.inputs)))
-        return tuple(found)
 
     def _hooks(self, node: Node) -> tuple[Any, ...]:
         """The places of this node's hooks (the hooks go into `self.hooks`, in the order the
@@ -270,32 +260,113 @@ class _Walk:
                 len(pre_hooks), len(accumulate_hooks), len(post_hooks))
 
 
+class _Unsupported(Exception):
+    """Something a node keeps that the graph cannot take as an input: the engine walks."""
+
+
+def _node_key(node: Node, inputs: list[Any]) -> tuple[Any, Any]:
+    """A node's saved entries and attributes as the key sees them; what they hold of Tensors
+    and arrays goes into `inputs` (the saved tensors unpacked, as its backward reads them)."""
+    saved = node.__dict__.get("_saved")  # (CopySlices: its op's, kept by its `fn`)
+    saved_key: tuple[Any, ...] | None = None
+    if saved is not None and isinstance(node, Function):
+        pattern = []
+        for entry, value in zip(saved, node.saved_tensors):
+            if type(entry) is SavedTensor:
+                inputs.append(_lift_tensor(value))
+                pattern.append(_TENSOR)
+            else:
+                pattern.append(_hashable(value))
+        saved_key = tuple(pattern)
+    backend = getattr(node, "backend", None)
+    attributes = tuple((name, _key_of(value, backend, inputs))
+                       for name, value in vars(node).items() if name not in _BOOKKEEPING)
+    return saved_key, attributes
+
+
 def _lift_tensor(tensor: Any) -> Any:
     """A saved value as the graph takes it: outside the graph (a backward without create_graph
     never records), sharing the data."""
     return tensor.detach() if isinstance(tensor, Tensor) else tensor
 
 
+_PLAIN = (int, float, bool, str, type(None))
+
+
 def _key_of(value: Any, backend: Any, inputs: list[Any]) -> Any:
     """An attribute's part of the key; its Tensors and arrays go into `inputs` instead."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return (kind, value)
     if isinstance(value, Tensor):
+        if isinstance(value._data, LayoutData):
+            raise _Unsupported
         inputs.append(value.detach())
         return _TENSOR
-    if backend is not None and backend.is_array(value):
-        inputs.append(_wrap(value, backend))
-        return _ARRAY
-    kind = type(value)
     if kind in (tuple, list):
         return (kind, tuple(_key_of(item, backend, inputs) for item in value))
     if kind is dict:
         return (dict, tuple((name, _key_of(item, backend, inputs))
                             for name, item in value.items()))
+    if isinstance(value, Node):  # CopySlices' op: a node of its own, copied as its parent is
+        if not isinstance(value, Function):
+            raise _Unsupported
+        edges = tuple(None if child is None else
+                      (type(child) is AccumulateGrad and child.variable._grad_dtype_set)
+                      for child, _ in value.next_functions)
+        return (_NODE, type(value), edges, *_node_key(value, inputs))
+    if isinstance(value, LayoutData):
+        raise _Unsupported
+    array_backend = backend if backend is not None and backend.is_array(value) \
+        else _array_backend(value)
+    if array_backend is not None:
+        inputs.append(_wrap(value, array_backend))
+        return _ARRAY
+    if _plain_data(value):  # an op's plan (shapes, index arrays): by its fields, copied
+        return (_OBJECT, kind, _key_of(_fields(value), backend, inputs))
     return _hashable(value)
 
 
+_NODE = "node"  # the key of a node an attribute holds
+_OBJECT = "object"  # the key of a plain data object, by its fields
+
+
+def _array_backend(value: Any) -> Any:
+    """The backend whose array `value` is, or None."""
+    for backend in backends.created_backends():
+        if backend.is_array(value):
+            return backend
+    return None
+
+
+def _plain_data(value: Any) -> bool:
+    """An autodiff object an op keeps for its backward that only holds data (a plan of
+    shapes, index arrays): keyed by its fields, and copied with this run's arrays in it."""
+    kind = type(value)
+    return (kind.__module__.startswith("autodiff.")
+            and (hasattr(value, "__dict__") or hasattr(kind, "__slots__"))
+            and not callable(value) and not isinstance(value, (type, types.ModuleType, Module))
+            and kind.__eq__ is object.__eq__)
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    """A plain-data object's fields (its __dict__, or its slots)."""
+    if hasattr(value, "__dict__"):
+        return dict(vars(value))
+    fields = {}
+    for cls in type(value).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name not in ("__dict__", "__weakref__") and hasattr(value, name):
+                fields[name] = getattr(value, name)
+    return fields
+
+
 def _hashable(value: Any) -> Any:
-    """A Python value by value where it can be hashed, else by identity (the template holds
-    it, so its id stays its own)."""
+    """A Python value by value where it can be hashed (a slice by its parts: it hashes only
+    from Python 3.12), else by identity (the template holds it, so its id stays its own)."""
+    if type(value) is slice:
+        return (slice, _hashable(value.start), _hashable(value.stop), _hashable(value.step))
     try:
         hash(value)
     except TypeError:
@@ -303,70 +374,140 @@ def _hashable(value: Any) -> Any:
     return (type(value), value)
 
 
+def _is_container(key: Any) -> bool:
+    return type(key) is tuple and len(key) == 2 and key[0] in (tuple, list, dict)
+
+
 def _has_slot(key: Any) -> bool:
-    if type(key) is _Slot:
+    """Whether an attribute's key lifted something (or holds a node, copied per run)."""
+    if type(key) is _Slot or (type(key) is tuple and key and key[0] is _NODE):
         return True
-    if type(key) is tuple and len(key) == 2 and key[0] in (tuple, list, dict):
+    if type(key) is tuple and key and key[0] is _OBJECT:
+        return _has_slot(key[2])
+    if _is_container(key):
         return any(_has_slot(item[1] if key[0] is dict else item) for item in key[1])
     return False
 
 
+def _count_slots(saved: tuple[Any, ...] | None, attributes: tuple[Any, ...]) -> int:
+    """How many inputs a node's key lifted (saved tensors, then attributes, nested nodes')."""
+    count = 0 if saved is None else sum(1 for item in saved if item is _TENSOR)
+    stack = [key for _, key in attributes]
+    while stack:
+        key = stack.pop()
+        if type(key) is _Slot:
+            count += 1
+        elif type(key) is tuple and key and key[0] is _NODE:
+            count += _count_slots(key[3], key[4])
+        elif type(key) is tuple and key and key[0] is _OBJECT:
+            stack.append(key[2])
+        elif _is_container(key) and key[0] is dict:
+            stack.extend(part for _, part in key[1])
+        elif _is_container(key):
+            stack.extend(key[1])
+    return count
+
+
+def _strip(value: Any, key: Any) -> Any:
+    """What a template keeps of a lifted attribute: its containers, a node as a template of
+    its own, None where a Tensor or array was."""
+    if type(key) is _Slot:
+        return None
+    if type(key) is tuple and key and key[0] is _NODE:
+        return _Template(value, key[3], key[4])
+    if type(key) is tuple and key and key[0] is _OBJECT:
+        return _ObjectTemplate(type(value), _strip(_fields(value), key[2]))
+    if _is_container(key) and key[0] is dict:
+        return {name: _strip(value[name], part) for name, part in key[1]}
+    if _is_container(key):
+        return type(value)(_strip(item, part) for item, part in zip(value, key[1]))
+    return value
+
+
 def _rebuild(value: Any, key: Any, values: Iterator[Any]) -> Any:
-    """The attribute `value` with each of its Tensors and arrays replaced by the next input."""
+    """A template's attribute with this run's inputs in place: each Tensor and array the next
+    input, each node a fresh copy."""
     if type(key) is _Slot:
         item = next(values)
         return item._data if key.array else item
-    if isinstance(value, (tuple, list)) and type(key) is tuple and key[0] in (tuple, list):
-        return type(value)(_rebuild(item, part, values) for item, part in zip(value, key[1]))
-    if isinstance(value, dict) and type(key) is tuple and key[0] is dict:
+    if type(value) is _Template:
+        return value.make(values)
+    if type(value) is _ObjectTemplate:
+        made = _new(value.cls)
+        for name, field in _rebuild(value.fields, key[2], values).items():
+            object.__setattr__(made, name, field)
+        return made
+    if _is_container(key) and key[0] is dict:
         return {name: _rebuild(value[name], part, values) for name, part in key[1]}
+    if _is_container(key):
+        return type(value)(_rebuild(item, part, values) for item, part in zip(value, key[1]))
     return value
 
 
 # ------------------------------------------------------------------------------ the graph's calls
+class _ObjectTemplate:
+    """A plain-data object a node keeps, as its template keeps it: its class and fields."""
+
+    __slots__ = ("cls", "fields")
+
+    def __init__(self, cls: type, fields: dict[str, Any]) -> None:
+        self.cls, self.fields = cls, fields
+
+
+class _Template:
+    """A node as captured, minus what was lifted and minus its graph (its edges hold nothing):
+    `make` gives a copy holding one run's saved values."""
+
+    def __init__(self, node: Node, saved: tuple[Any, ...] | None,
+                 attributes: tuple[Any, ...]) -> None:
+        self.cls = type(node)
+        # The saved entries: a lifted Tensor's place, or the number (or None) saved as it is.
+        self.saved: tuple[Any, ...] | None = None if saved is None else tuple(
+            _TENSOR if type(entry) is SavedTensor else entry
+            for entry in node.__dict__["_saved"])
+        kept = {name: value for name, value in vars(node).items() if name not in _BOOKKEEPING}
+        self.lifted = []
+        for name, key in attributes:
+            if _has_slot(key):
+                self.lifted.append((name, _strip(kept[name], key), key))
+                kept[name] = None  # the template keeps no Tensor of the capture
+        kept["next_functions"] = tuple(
+            (None if child is None else _edge_stub(child), output_nr)
+            for child, output_nr in node.next_functions)
+        if "_sequence_nr" in vars(node):
+            kept["_sequence_nr"] = node._sequence_nr
+        self.attributes = kept
+
+    def make(self, values: Iterator[Any]) -> Node:
+        node = _new(self.cls)
+        node.__dict__.update(self.attributes)
+        if self.saved is not None:
+            node._saved = tuple([SavedTensor(next(values), None) if item is _TENSOR else item
+                                 for item in self.saved])
+        for name, value, key in self.lifted:
+            setattr(node, name, _rebuild(value, key, values))
+        return node
+
+
 class NodeCall:
-    """One Function node of a captured backward: its backward, run on a copy of the node that
-    holds this run's saved values. The copy starts from `template`, the node as it was
-    captured minus what was lifted (and minus its graph: the template's edges hold nothing)."""
+    """One node of a captured backward: its backward, run on a copy of the node (made from its
+    template) that holds this run's saved values."""
 
     # The generated code names each call `torch__dynamo_compiled_autograd_ops_<NodeName>`, as
     # PyTorch's graph does (fx makes a global of a target from outside autodiff).
     __module__ = "torch._dynamo.compiled_autograd.ops"
 
-    def __init__(self, node: Function, walk_key: tuple[Any, ...]) -> None:
+    def __init__(self, node: Node, walk_key: tuple[Any, ...]) -> None:
         self.__name__ = self.__qualname__ = type(node).__name__
-        self.cls = type(node)
         self.custom = node._custom
         self.edges = len(node.next_functions)
         _, _, saved, attributes = walk_key
-        # The saved entries: a lifted Tensor's place, or the number (or None) saved as it is.
-        self.saved: tuple[Any, ...] | None = None if saved is None else tuple(
-            _TENSOR if type(entry) is SavedTensor else entry for entry in node._saved or ())
-        attributes_dict = dict(vars(node))
-        for name in _BOOKKEEPING:
-            attributes_dict.pop(name, None)
-        self.lifted = [(name, attributes_dict[name], key) for name, key in attributes
-                       if _has_slot(key)]
-        for name, _, _ in self.lifted:
-            attributes_dict[name] = None  # the template keeps no Tensor of the capture
-        attributes_dict["next_functions"] = tuple(
-            (None if child is None else _edge_stub(child), output_nr)
-            for child, output_nr in node.next_functions)
-        attributes_dict["_sequence_nr"] = node._sequence_nr
-        self.attributes = attributes_dict
+        self.template = _Template(node, saved, attributes)
 
     def __call__(self, grads: list[Any], *values: Any) -> tuple[Any, ...]:
         if not self.custom and all(grad is None for grad in grads):
             return (None,) * self.edges  # no gradient reached a built-in op: the engine skips it
-        node = _new(self.cls)
-        node.__dict__.update(self.attributes)
-        taken = iter(values)
-        if self.saved is not None:
-            node._saved = tuple([SavedTensor(next(taken), None) if item is _TENSOR else item
-                                 for item in self.saved])
-        for name, value, key in self.lifted:
-            setattr(node, name, _rebuild(value, key, taken))
-        return node._run_backward(list(grads))
+        return self.template.make(iter(values))._run_backward(list(grads))
 
 
 _new = object.__new__
@@ -514,9 +655,8 @@ def _capture(walk: _Walk, compiler_fn: Callable[..., Any]) -> Callable[..., Any]
             for _ in range(post_hooks):
                 call_hook_node((), grads, hook_type="post_hook")
             continue
-        assert isinstance(node, Function)  # (the walk took no other kind)
         call = NodeCall(node, node_key)
-        lifted = [next(taken) for _ in range(_count_slots(node_key))]
+        lifted = [next(taken) for _ in range(_count_slots(node_key[2], node_key[3]))]
         result = graph.call_function(call, (grads, *lifted))
         input_grads = [graph.call_function(operator.getitem, (result, slot))
                        for slot in range(len(node.next_functions))]
@@ -536,22 +676,6 @@ def _capture(walk: _Walk, compiler_fn: Callable[..., Any]) -> Callable[..., Any]
     compiled = compiler_fn(module)
     CACHE.entries[walk.key] = compiled
     return compiled
-
-
-def _count_slots(node_key: tuple[Any, ...]) -> int:
-    """How many inputs a Function node's key lifted (saved tensors, then attributes)."""
-    _, _, saved, attributes = node_key
-    count = 0 if saved is None else sum(1 for item in saved if item is _TENSOR)
-    stack = [key for _, key in attributes]
-    while stack:
-        key = stack.pop()
-        if type(key) is _Slot:
-            count += 1
-        elif type(key) is tuple and len(key) == 2 and key[0] in (tuple, list):
-            stack.extend(key[1])
-        elif type(key) is tuple and len(key) == 2 and key[0] is dict:
-            stack.extend(part for _, part in key[1])
-    return count
 
 
 def _why_missed(walk: _Walk) -> str:

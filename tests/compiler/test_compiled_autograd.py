@@ -278,3 +278,20 @@ def test_reset_forgets_the_graphs():
 def test_dynamic_must_be_a_bool():
     with pytest.raises(AssertionError, match="Expected dynamic to be bool"):
         compiled_autograd._enable(Counting(), dynamic=1)
+
+
+def test_an_in_place_op_on_a_view_is_one_call_of_its_graph():
+    compiler = Counting(compile_graph=True)
+    for value in (2.0, 5.0):
+        x = autodiff.full((3, 4), value, requires_grad=True)
+        y = x * 1.0
+        y[1:, :2] *= x[:2, 2:] ** 2  # CopySlices over MulBackward0
+        eager_x = x.detach().clone().requires_grad_()
+        eager_y = eager_x * 1.0
+        eager_y[1:, :2] *= eager_x[:2, 2:] ** 2
+        eager_y.sum().backward()
+        with compiled_autograd.enable(compiler):
+            y.sum().backward()
+        assert autodiff.equal(x.grad, eager_x.grad)
+    assert len(compiler.graphs) == 1
+    assert "torch__dynamo_compiled_autograd_ops_CopySlices" in compiler.graphs[0].code
