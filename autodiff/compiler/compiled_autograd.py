@@ -433,7 +433,7 @@ def _rebuild(value: Any, key: Any, values: Iterator[Any]) -> Any:
     if type(value) is _Template:
         return value.make(values)
     if type(value) is _ObjectTemplate:
-        made = _new(value.cls)
+        made: Any = _new(value.cls)
         for name, field in _rebuild(value.fields, key[2], values).items():
             object.__setattr__(made, name, field)
         return made
