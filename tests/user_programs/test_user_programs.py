@@ -65,9 +65,6 @@ class Program:
 
 # What stops programs today. The reason names the missing feature; the error is the text the
 # program stops with (the last line of its traceback must contain it).
-COMPILED_AUTOGRAD = Stop("compiled autograd (torch._dynamo.config.compiled_autograd, "
-                         "torch._dynamo.compiled_autograd)",
-                         "torch._dynamo.config.compiled_autograd does not exist in autodiff")
 FOREACH = Stop("torch._foreach_* (the foreach op family: _foreach_copy_, _foreach_add_, ...)",
                "module 'autodiff' has no attribute '_foreach_copy_'")
 
@@ -119,7 +116,7 @@ PROGRAMS = [
     Program("transformer_building_blocks"),
     Program("torch_compile_tutorial"),
     Program("torch_export_tutorial", compare=True),
-    Program("compiled_autograd_tutorial", COMPILED_AUTOGRAD),
+    Program("compiled_autograd_tutorial", compare=True),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
     Program("fx_conv_bn_fuser", compare=True),
