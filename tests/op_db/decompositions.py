@@ -42,15 +42,6 @@ def _seeded(function: Any) -> Any:
     return call
 
 
-def _gram(a: autodiff.Tensor) -> autodiff.Tensor:
-    """A A^T + I: symmetric positive definite."""
-    return a @ a.mT + _eye(a, a.shape[-1])
-
-
-def _np_gram(a: np.ndarray) -> np.ndarray:
-    return a @ np.swapaxes(a, -1, -2) + np.eye(a.shape[-1])
-
-
 def _dominant(a: autodiff.Tensor) -> autodiff.Tensor:
     return a + 4 * _eye(a, a.shape[-1])
 
@@ -267,8 +258,17 @@ DECOMPOSITIONS: list[OpInfo] = [
     OpInfo("vdot", autodiff.vdot, np.vdot, (Sample(((4,), (4,))),), "VdotBackward0"),
     OpInfo("linalg.diagonal", lambda a: LA.diagonal(a, offset=1),
            lambda a: np.diagonal(a, 1, -2, -1), (Sample(((2, 3, 4),)),), "DiagonalBackward0"),
-    # The randomized ones, each call drawing the same block (gradcheck calls them often): with
-    # q = min(m, n) the range found is the whole column space, so S is exactly A's (A - M's).
+]
+
+
+def _parts(z: np.ndarray) -> np.ndarray:
+    return np.stack([z.real, z.imag], -1)
+
+
+# The randomized factorizations, each call drawing the same block (gradcheck calls them often):
+# with q = min(m, n) the range found is the whole column space, so S is exactly A's (A - M's).
+# Random, they stay out of the harnesses that batch DECOMPOSITIONS' gradients.
+LOWRANK: list[OpInfo] = [
     OpInfo("svd_lowrank", _seeded(lambda a: autodiff.svd_lowrank(a, q=min(a.shape[-2:]))[1]),
            lambda a: np.linalg.svd(a, compute_uv=False), TALL_WIDE, "LinalgSvdBackward0"),
     OpInfo("svd_lowrank_M",
@@ -281,16 +281,4 @@ DECOMPOSITIONS: list[OpInfo] = [
     OpInfo("pca_lowrank", _seeded(lambda a: autodiff.pca_lowrank(a, q=2)[1]),
            lambda a: np.linalg.svd(a - a.mean(-2, keepdims=True), compute_uv=False)[..., :2],
            (Sample(((3, 4),)), Sample(((2, 3, 3),))), "LinalgSvdBackward0"),
-    # The largest (smallest) eigenvalue of a positive definite matrix made from the drawn one.
-    OpInfo("lobpcg", _seeded(lambda a: autodiff.lobpcg(_gram(a), k=1)[0]),
-           lambda a: np.linalg.eigvalsh(_np_gram(a))[..., -1:],
-           (Sample(((6, 6),)), Sample(((2, 6, 6),))), "LOBPCGAutogradFunctionBackward"),
-    OpInfo("lobpcg_smallest_basic",
-           _seeded(lambda a: autodiff.lobpcg(_gram(a), k=2, largest=False, method="basic")[0]),
-           lambda a: np.linalg.eigvalsh(_np_gram(a))[..., :2], (Sample(((6, 6),)),),
-           "LOBPCGAutogradFunctionBackward"),
 ]
-
-
-def _parts(z: np.ndarray) -> np.ndarray:
-    return np.stack([z.real, z.imag], -1)
