@@ -202,6 +202,7 @@ PROGRAMS = [
     Program("fx_wrap_output_dynamically"),
     Program("fx_module_tracer"),
     Program("fx_primitive_library"),
+    Program("fx_profiling_tracer"),
     Program("mingpt"),
     # pytorch/tutorials, prototype_source
     Program("maskedtensor_overview", compare=True),
