@@ -632,6 +632,8 @@ from .ops.svd import torch_svd as svd
 from .ops.triangular import cholesky_inverse, cholesky_solve, triangular_solve
 from .ops.triangular import torch_cholesky as cholesky
 from .removed_linalg import eig, lstsq, matrix_rank, solve, symeig
+from ._lowrank import pca_lowrank, svd_lowrank
+from ._lobpcg import lobpcg
 
 # nn functions torch exposes at the top level
 from .ops.normalization import layer_norm

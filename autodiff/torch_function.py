@@ -352,11 +352,14 @@ class TensorMethod:
     # call goes through `__torch_function__` where an argument or a mode asks for it. (A
     # comment: the instances' __doc__ is their method's.)
 
-    __slots__ = ("__weakref__", "name", "original")
+    __slots__ = ("__weakref__", "dispatched_as", "name", "original")
 
     def __init__(self, original: Callable[..., Any], name: str) -> None:
         self.original = original
         self.name = name
+        # The function handlers are given: PyTorch hands them the named method an operator
+        # stands for (`Tensor.add` for `+`), see OPERATOR_METHODS.
+        self.dispatched_as: TensorMethod = self
 
     def __get__(self, instance: Any, owner: Any = None) -> Any:
         if instance is None:
@@ -370,7 +373,7 @@ class TensorMethod:
             return self.original(*args, **kwargs)
         overloaded = overloaded_args(args, kwargs)
         if overloaded or mode_enabled():
-            return dispatch(self, overloaded, args, kwargs)
+            return dispatch(self.dispatched_as, overloaded, args, kwargs)
         return self.original(*args, **kwargs)
 
     def __eq__(self, other: object) -> bool:
@@ -456,6 +459,20 @@ def tensor_attribute_names(tensor_class: type) -> list[str]:
     return names
 
 
+# The operators whose `__torch_function__` call PyTorch makes with the named method they stand
+# for (its Python bindings alias them), so a handler testing `func == Tensor.add` sees `a + b`.
+# The others (__rsub__, __floordiv__, __and__, __eq__, ...) are handed themselves, as there.
+OPERATOR_METHODS = {
+    "__add__": "add", "__radd__": "add", "__iadd__": "add_", "__sub__": "sub",
+    "__isub__": "sub_", "__mul__": "mul", "__rmul__": "mul", "__imul__": "mul_",
+    "__truediv__": "div", "__itruediv__": "div_", "__mod__": "remainder", "__pow__": "pow",
+    "__ipow__": "pow_", "__matmul__": "matmul", "__rand__": "bitwise_and",
+    "__ror__": "bitwise_or", "__rxor__": "bitwise_xor", "__ne__": "ne", "__lt__": "lt",
+    "__le__": "le", "__gt__": "gt", "__ge__": "ge", "__neg__": "neg", "__abs__": "abs",
+    "__pos__": "positive",
+}
+
+
 class _TensorMethods:
     """Puts TensorMethods and dispatching properties in Tensor's class dictionary, and back."""
 
@@ -472,6 +489,11 @@ class _TensorMethods:
                 self.replacements[name] = (TensorMethod(value, name)
                                            if isinstance(value, types.FunctionType)
                                            else _dispatching_property(value, name))
+            for operator, method in OPERATOR_METHODS.items():
+                stand_in, named = (self.replacements.get(operator),
+                                   self.replacements.get(method))
+                if isinstance(stand_in, TensorMethod) and isinstance(named, TensorMethod):
+                    stand_in.dispatched_as = named
         for name, replacement in self.replacements.items():
             setattr(tensor_class, name, replacement)
 

@@ -121,6 +121,7 @@ PROGRAMS = [
     Program("reinforcement_q_learning"),
     Program("fx_conv_bn_fuser", compare=True),
     Program("fx_profiling"),
+    Program("imbalanced_data"),
     # beginner_source
     Program("knowledge_distillation"),
     Program("chatbot"),
@@ -128,6 +129,10 @@ PROGRAMS = [
     Program("text_sentiment_ngrams"),
     Program("maskedtensor_adagrad", compare=True),
     Program("intro_to_torchscript", compare=True),
+    Program("autoencoders"),
+    Program("linear_regression", compare=True),
+    Program("math_behind_training", compare=True),
+    Program("nn_for_torch_users"),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),
@@ -149,6 +154,7 @@ PROGRAMS = [
     Program("recipe_amp"),
     Program("recipe_benchmark"),
     Program("recipe_dynamic_quantization"),
+    Program("saving_multiple_models"),
     # recipes_source
     Program("recipe_inspecting_model_parameters", compare=True),
     # torch.compile's recipes: not compared (inductor compiles for a minute on PyTorch)
@@ -156,6 +162,7 @@ PROGRAMS = [
     Program("compiler_set_stance"),
     Program("regional_compilation"),
     Program("recipe_torch_logs"),
+    Program("torch_function_modes_compile"),
     Program("foreach_map", FOREACH),
     # pytorch/examples
     Program("mnist"),
@@ -188,6 +195,7 @@ PROGRAMS = [
     Program("fx_wrap_output_dynamically"),
     Program("fx_module_tracer"),
     Program("fx_primitive_library"),
+    Program("fx_profiling_tracer"),
     Program("mingpt"),
     # pytorch/tutorials, prototype_source
     Program("maskedtensor_overview", compare=True),
