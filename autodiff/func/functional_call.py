@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from ..nn.modules.module import Module, structure
 from ..ops.joining import stack
@@ -38,9 +39,8 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any =
         args = (args,)
     kwargs = kwargs or {}
 
-    named, places = _registered(module)
+    named, places, tied = _walk(module)
     # Slots (each tensor with all its names) only where they matter: ties, or strict's check
-    tied = len({id(tensor) for _, tensor in named}) < len(named)
     slots = _slots(named) if tied or strict else []
     if tie_weights and tied:
         replacements = _tied(slots, replacements)
@@ -51,6 +51,8 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any =
         for key, value in replacements.items():
             place = places.get(key)
             owner, registry, name = place if place is not None else _locate(module, key)
+            if owner is None:  # (a walk names the module itself so: see _walks)
+                owner = module
             if registry is None:  # a plain attribute (not a registered parameter or buffer)
                 swapped.append((owner, None, name, getattr(owner, name, _MISSING)))
                 object.__setattr__(owner, name, value)
@@ -72,6 +74,7 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any =
                 del owner.__dict__[registry][name]
             else:
                 owner.__dict__[registry][name] = old
+        _walks[module] = (structure.version, named, places, tied)
 
 
 _MISSING = object()
@@ -85,7 +88,25 @@ class _Slot:
         self.names: list[str] = []
 
 
-Place = tuple[Module, str, str]  # (the owning module, its registry, the name in it)
+# (the owning module, None for the module walked, its registry, the name in it)
+Place = tuple[Module | None, str, str]
+
+
+# Each module's last walk, and `structure.version` once the call that made it put the registries
+# back: while no module was written since (every registry write and attribute write counts), the
+# walk still holds (vmap(grad) over functional_call asks on every call). Its places name the
+# module itself as owner None, so the entry does not keep its own key alive.
+_walks: WeakKeyDictionary[Module, tuple[int, list[tuple[str, Tensor]], dict[str, Place], bool]]
+_walks = WeakKeyDictionary()
+
+
+def _walk(module: Module) -> tuple[list[tuple[str, Tensor]], dict[str, Place], bool]:
+    """`_registered(module)` and whether a tensor is registered under several names (tied)."""
+    last = _walks.get(module)
+    if last is not None and last[0] == structure.version:
+        return last[1], last[2], last[3]
+    named, places = _registered(module)
+    return named, places, len({id(tensor) for _, tensor in named}) < len(named)
 
 
 def _registered(module: Module) -> tuple[list[tuple[str, Tensor]], dict[str, Place]]:
@@ -112,7 +133,7 @@ def _registered(module: Module) -> tuple[list[tuple[str, Tensor]], dict[str, Pla
                 if tensor is not None:
                     key = prefix + name
                     found.append((key, tensor))
-                    places[key] = (owner, registry, name)
+                    places[key] = (None if owner is module else owner, registry, name)
         children = [(f"{prefix}{name}.", child) for name, child in state["_modules"].items()
                     if child is not None]
         stack.extend(reversed(children))
