@@ -277,8 +277,9 @@ def _embedding_bag(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
     its first row. Padding indices point at one extra row, the padding of every example."""
     from ..ops.joining import cat
 
-    weight, indices, per_sample_weights = args
-    if unwrap(indices, level.number)[1]:  # bags of their own per example
+    weight, indices, per_sample_weights, offsets = args
+    if unwrap(indices, level.number)[1] or unwrap(offsets, level.number)[1]:
+        # bags of their own per example
         from .dispatch import fallback
 
         return fallback(cls, args, kwargs, level)
@@ -302,8 +303,9 @@ def _embedding_bag(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
     scales = None
     if per_sample_weights is not None:
         scales = _batched(per_sample_weights, level).reshape((-1,))
-    out = cls.apply(flat_weight, _wrap(flat_index, backend), scales, **{**options,
-                                                                        "offsets": starts})
+    flat_offsets = _wrap(backend.asarray(starts, dtype="int64"), backend)
+    out = cls.apply(flat_weight, _wrap(flat_index, backend), scales, flat_offsets,
+                    **{**options, "offsets": starts, "include_last_offset": False})
     return make_batched(out.reshape((size, -1, dim)), level.number)
 
 

@@ -152,8 +152,8 @@ class _Recorder(OpMode):
         first_read = self._first_read(call.args)
         result = call.run()
         func = call.func
-        overload = func.name() if func is not None else type(call.ctx).__name__
-        record = Record(type(call.ctx).__name__, overload, call.args, call.kwargs,
+        overload = func.name() if func is not None else type(call.ctx)._op_name
+        record = Record(type(call.ctx)._op_name, overload, call.args, call.kwargs,
                         tuple(_tensors(result)))
         record.first_read = first_read
         self._convert(record)

@@ -202,7 +202,7 @@ def _embedding_bag(g: Graph, record: Record, other: Record | None) -> list[Any]:
     in the graph): summed or averaged by a ScatterElements into the bags (weighted by
     per_sample_weights, padding left out), or laid out as a (bags, longest bag) grid for max;
     an empty bag gives zeros."""
-    weight, indices, per_sample = record.args
+    weight, indices, per_sample, _ = record.args
     kwargs = record.kwargs
     offsets, mode, padding_idx = list(kwargs["offsets"]), kwargs["mode"], kwargs["padding_idx"]
     if other is not None and (list(other.kwargs["offsets"]) != offsets

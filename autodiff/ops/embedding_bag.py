@@ -10,7 +10,13 @@ bag gives zeros. The backward is written in Tensor ops (twice differentiable, wh
 is not).
 
 Differences from PyTorch: decreasing offsets are refused (PyTorch returns unspecified values
-for them), and an empty list of bags gives an empty result (PyTorch crashes).
+for them), and an empty list of bags gives an empty result (PyTorch crashes). With
+include_last_offset and a last offset short of the input's length, the indices past it join
+the last bag, as in PyTorch's kernel for float64 weights or a padding_idx (its float32 fast
+path leaves them out of a sum, and divides a mean by a count that includes them).
+
+The node shows PyTorch's saved values, ATen's offset2bag, bag_size and max_indices among them
+(result1-3), made from the bags when read.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from ..batching.dispatch import function_rule
 from ..creation import zeros
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
+from ..saved_fields import Computed, fields, saved, value
 from ..tensor import Tensor, _wrap
 from .indexing import same_device_index
 from .joining import stack
@@ -69,22 +76,40 @@ class EmbeddingBag(Function):
     """(bags, dim): each bag's rows of weight at its indices, summed, averaged or maxed."""
 
     node_name = "EmbeddingBagBackward0"
+    # result1-3 are ATen's offset2bag, bag_size and max_indices, made when read.
+    saved_fields = fields(
+        weight=saved(0, when=2), weight_sym_argsize_0=Computed(lambda node: node.shape[0]),
+        indices=saved(1),
+        offsets=saved(3),
+        per_sample_weights=saved(2), mode=value("mode", _MODES.index),
+        padding_idx=value("padding_idx", lambda index: -1 if index is None else index),
+        scale_grad_by_freq=value("scale_grad_by_freq"), sparse=value("sparse"),
+        result1=Computed(lambda node: _details(node)[0], tensor=True),
+        result2=Computed(lambda node: _details(node)[1], tensor=True),
+        result3=Computed(lambda node: _details(node)[2], tensor=True))
 
     jvp = jvp_from_backward
 
     @staticmethod
-    def forward(ctx: Any, weight: Any, indices: Any, per_sample_weights: Any, *,
+    def forward(ctx: Any, weight: Any, indices: Any, per_sample_weights: Any, given: Any, *,
                 offsets: tuple[int, ...], mode: str, padding_idx: int | None,
-                scale_grad_by_freq: bool, sparse: bool = False) -> Any:
+                scale_grad_by_freq: bool, sparse: bool = False,
+                include_last_offset: bool = False) -> Any:
         backend = ctx.backend
         dtype = backend.dtype_name(weight)
+        # (indices and offsets come as the caller gave them, which the node saves, with the
+        # bags' starts as `offsets`; the bags index int64)
+        given_indices = indices
+        if backend.dtype_name(indices) != "int64":
+            indices = backend.astype(indices, "int64")
         bags = _Bags(backend, indices, list(offsets), indices.shape[0], padding_idx,
                      layout=mode == "max")
         used = indices[:bags.used]
         dim = weight.shape[1]
         ctx.bags, ctx.mode, ctx.scale_grad_by_freq = bags, mode, scale_grad_by_freq
-        ctx.shape = weight.shape
+        ctx.shape, ctx.flat = weight.shape, indices
         ctx.padding_idx, ctx.sparse = padding_idx, sparse
+        ctx.include_last_offset = include_last_offset
         rows = backend.take(weight, used, axis=0)
         if mode == "max":
             grid = backend.take(rows, backend.reshape(bags.positions, (-1,)), axis=0) \
@@ -106,7 +131,7 @@ class EmbeddingBag(Function):
             ctx.winner = backend.take_along_axis(bags.positions, winner, axis=1) \
                 if bags.longest else winner
             ctx.nonempty = backend.logical_not(empty)
-            ctx.save_for_backward(weight, indices, None)
+            ctx.save_for_backward(weight, given_indices, None, given)
             return out
         scale = backend.astype(bags.kept, dtype)
         if per_sample_weights is not None:
@@ -121,21 +146,21 @@ class EmbeddingBag(Function):
         columns = backend.reshape(backend.arange(0, dim, 1, "int64"), (1, dim))
         backend.index_add(out, (backend.reshape(bags.bag_of, (-1, 1)), columns),
                           backend.multiply(rows, backend.expand_dims(scale, axis=1)))
-        ctx.save_for_backward(weight, indices, per_sample_weights)
+        ctx.save_for_backward(weight, given_indices, per_sample_weights, given)
         return out
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None, Tensor | None]:
-        weight, indices, per_sample_weights = ctx.saved_tensors
-        needs_weight, _, needs_weights = ctx.needs_input_grad
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None, Tensor | None, None]:
+        weight, indices, per_sample_weights, _ = ctx.saved_tensors
+        needs_weight, _, needs_weights, _ = ctx.needs_input_grad
         bags, backend = ctx.bags, grad._backend
         rows, dim = ctx.shape
-        used = indices[:bags.used]
+        used = _wrap(ctx.flat[:bags.used], backend)
         grad_weight = None
         if ctx.mode == "max":
             if needs_weight:
                 # grad[b, d] goes to weight[indices[winner[b, d]], d] for every non-empty bag.
-                winner_rows = backend.take(indices._data, backend.reshape(ctx.winner, (-1,)),
+                winner_rows = backend.take(ctx.flat, backend.reshape(ctx.winner, (-1,)),
                                            axis=0) if bags.used else backend.reshape(
                     ctx.winner, (-1,))
                 columns = backend.tile(backend.arange(0, dim, 1, "int64"), (bags.count,))
@@ -144,7 +169,7 @@ class EmbeddingBag(Function):
                 values = (grad * kept.to(grad.dtype)).reshape(-1)
                 grad_weight = zeros(rows * dim, dtype=grad.dtype, device=grad.device
                                     ).index_add(0, flat, values).reshape(rows, dim)
-            return grad_weight, None, None
+            return grad_weight, None, None, None
         per_row = grad.index_select(0, _wrap(bags.bag_of, backend))
         scale = _wrap(ctx.scale, backend)
         if needs_weight:
@@ -161,11 +186,11 @@ class EmbeddingBag(Function):
             if ctx.sparse:
                 grad_weight = sparse_weight_grad(contribution, used._data, rows, ctx.padding_idx)
                 return grad_weight, None, _per_sample_grad(ctx, grad, per_row, weight, indices,
-                                                           used, needs_weights)
+                                                           used, needs_weights), None
             grad_weight = zeros(rows, dim, dtype=grad.dtype, device=grad.device).index_add(
                 0, used, contribution)
         return grad_weight, None, _per_sample_grad(ctx, grad, per_row, weight, indices, used,
-                                                   needs_weights)
+                                                   needs_weights), None
 
 
 def _per_sample_grad(ctx: Any, grad: Tensor, per_row: Tensor, weight: Tensor, indices: Tensor,
@@ -183,6 +208,30 @@ def _per_sample_grad(ctx: Any, grad: Tensor, per_row: Tensor, weight: Tensor, in
         grad_per_sample = zeros(total, dtype=grad.dtype, device=grad.device).index_add(
             0, _wrap(backend.arange(0, bags.used, 1, "int64"), backend), grad_per_sample)
     return grad_per_sample
+
+
+def _details(node: Any) -> tuple[Tensor, Tensor, Tensor]:
+    """ATen's offset2bag, bag_size and max_indices for this node, of indices' and offsets'
+    promoted dtype, as its CPU kernel fills them (see `bag_details`): max_indices holds each
+    maximum's row of weight (0 in an empty bag)."""
+    weight = _BAG_WEIGHT.read(node)
+    indices, offsets = _BAG_INDICES.read(node), _BAG_OFFSETS.read(node)
+    mode = _MODES.index(node.mode)
+    offset2bag, bag_size, max_indices = _bag_details(  # (max's indices made below)
+        weight, indices, offsets, min(mode, 1), node.include_last_offset,
+        node.padding_idx)
+    if mode == 2:
+        backend = node.backend
+        winners = backend.take(node.flat, backend.reshape(node.winner, (-1,)), axis=0) \
+            if node.bags.used else backend.reshape(node.winner, (-1,))
+        winners = backend.reshape(winners, node.winner.shape)
+        max_indices = _wrap(backend.where(backend.expand_dims(node.nonempty, axis=1),
+                                          winners, 0), backend)
+    dtype = dtypes.promote_types(indices.dtype, offsets.dtype)
+    return offset2bag.to(dtype), bag_size.to(dtype), max_indices.to(dtype)
+
+
+_BAG_WEIGHT, _BAG_INDICES, _BAG_OFFSETS = saved(0), saved(1), saved(3)
 
 
 def _index_error(name: str, tensor: Tensor, allowed: str, what: str = "indices") -> RuntimeError:
@@ -222,6 +271,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         starts = list(range(0, input.numel(), input.shape[1])) if input.shape[1] else \
             [0] * input.shape[0]
         include_last_offset = False
+        # (PyTorch's offsets for the rows: the starts, of input's dtype)
+        offsets = _wrap(input._backend.asarray(starts, dtype=input.dtype.name), input._backend)
         input = input.reshape(-1)
         if per_sample_weights is not None:
             per_sample_weights = per_sample_weights.reshape(-1)
@@ -290,9 +341,10 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
             "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
             f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
             "GitHub.")
-    return EmbeddingBag.apply(weight, _wrap(indices, backend), per_sample_weights,
+    return EmbeddingBag.apply(weight, input, per_sample_weights, offsets,
                               offsets=tuple(starts), mode=mode, padding_idx=padding_idx,
-                              scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+                              scale_grad_by_freq=scale_grad_by_freq, sparse=sparse,
+                              include_last_offset=include_last_offset)
 
 
 @function_rule("bag_details")

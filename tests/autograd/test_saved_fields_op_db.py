@@ -57,9 +57,7 @@ COMPOSITE = ("autodiff computes the op as one node that carries the name of PyTo
 
 # Nodes whose class declares no saved names yet: the op keeps what it saved only in
 # saved_tensors and ctx attributes. Each entry with one of these nodes is a strict xfail.
-NOT_DECLARED = frozenset({
-    "EmbeddingBagBackward0",
-})
+NOT_DECLARED: frozenset[str] = frozenset()
 
 # Entries whose node differs for a reason of its own (the names above).
 ENTRY_DIFFERENCES: dict[str, str] = {
@@ -292,3 +290,52 @@ def test_ctc_log_alpha_where_pytorch_writes_it() -> None:
     np.testing.assert_allclose(nodes[0]._saved_result0.tolist(), nodes[1]._saved_result0.tolist(),
                                rtol=1e-12)
     assert nodes[0]._saved_input_lengths == (6, 4) and nodes[0]._saved_target_lengths == (3, 1)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("padding_idx", [None, 2, -1])
+@pytest.mark.parametrize("index_dtype", ["int32", "int64"])
+def test_embedding_bag_saved_values_match_pytorch(mode: str, dtype: str, padding_idx: Any,
+                                                  index_dtype: str) -> None:
+    """ATen's offset2bag, bag_size and max_indices (result1-3, which its CPU kernel fills
+    differently per mode and dtype), the indices and offsets as given, and the rest."""
+    def node(library: Any, indices: Any, offsets: Any, **options: Any) -> tuple[Any, Any]:
+        weight = library.tensor(np.random.default_rng(1).standard_normal((10, 3)),
+                                dtype=getattr(library, dtype), requires_grad=True)
+        index = library.tensor(indices, dtype=getattr(library, index_dtype))
+        offset = None if offsets is None else library.tensor(offsets)
+        out = library.nn.functional.embedding_bag(index, weight, offset, mode=mode,
+                                                  padding_idx=padding_idx, **options)
+        return out.grad_fn, [item for item in (weight, index, offset) if item is not None]
+
+    cases = [([1, 2, 4, 5, 4, 3, 2, 9], [0, 3, 3, 6, 8], {"include_last_offset": True}),
+             ([1, 2, 4, 5, 4, 3, 2, 9], [0, 3, 3, 6], {}),
+             ([[1, 2, 2], [4, 9, 4]], None, {})]
+    for indices, offsets, options in cases:
+        ours, our_inputs = node(autodiff, indices, offsets, **options)
+        theirs, their_inputs = node(torch, indices, offsets, **options)
+        assert _saved_names(ours) == _saved_names(theirs)
+        for name in sorted(_saved_names(theirs)):
+            if name.startswith("_saved_"):
+                assert _same(getattr(ours, name), getattr(theirs, name), our_inputs,
+                             their_inputs), (name, getattr(ours, name),
+                                                   getattr(theirs, name))
+
+
+def test_embedding_bag_saves_per_sample_weights_and_weight_as_pytorch() -> None:
+    """per_sample_weights is saved whenever given; weight only when per_sample_weights needs
+    its gradient (its formula reads weight)."""
+    for library in (autodiff, torch):
+        weight = library.randn(10, 3, dtype=library.float64, requires_grad=True)
+        scales = library.rand(8, dtype=library.float64, requires_grad=True)
+        indices, offsets = library.tensor([1, 2, 4, 5, 4, 3, 2, 9]), library.tensor([0, 3, 6])
+        F = library.nn.functional
+        node = F.embedding_bag(indices, weight, offsets, mode="sum",
+                               per_sample_weights=scales).grad_fn
+        assert node._saved_weight is weight and node._saved_per_sample_weights is scales
+        assert node._saved_indices is indices and node._saved_offsets.tolist() == [0, 3, 6]
+        node = F.embedding_bag(indices, weight, offsets, mode="sum",
+                               per_sample_weights=scales.detach()).grad_fn
+        assert node._saved_weight is None
+        assert node._saved_per_sample_weights.tolist() == scales.tolist()
