@@ -85,8 +85,6 @@ def _rewrap(physical: Tensor, chain: list[int]) -> Tensor:
 
 
 def _check_argnums(argnums: Any, count: int, name: str) -> tuple[int, ...]:
-    if type(argnums) is int and -count <= argnums < count:  # the common case, checked at once
-        return (argnums % count,)
     numbers = argnums if isinstance(argnums, tuple) else (argnums,)
     if isinstance(argnums, tuple) and not argnums:
         raise RuntimeError(f"{name}: argnums must be non-empty")

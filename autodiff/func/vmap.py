@@ -60,7 +60,6 @@ def _vmap_call(func: Callable[..., Any], in_dims: Any, out_dims: Any, randomness
                          f"compatible with the structure of `inputs`. in_dims has structure "
                          f"{in_spec} but inputs has structure {spec}.")
     sizes = []
-    moved = False
     for leaf, dim in zip(leaves, dims):
         if dim is None:
             continue
@@ -80,17 +79,15 @@ def _vmap_call(func: Callable[..., Any], in_dims: Any, out_dims: Any, randomness
                              f"dimensionality {ndim} so expected in_dim to satisfy "
                              f"-{ndim} <= in_dim < {ndim}.")
         sizes.append(leaf._data.shape[dim])
-        moved = moved or dim != 0
     if not sizes:
         raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): at least one "
                          "input must be batched (in_dims != None for some Tensor input)")
-    batch_size = sizes[0]
-    if sizes.count(batch_size) != len(sizes):
+    if any(size != sizes[0] for size in sizes):
         raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
                          f"dimension, got sizes {sizes} for the mapped dimension")
-    if moved:
-        leaves = [leaf.movedim(dim, 0) if dim is not None and dim != 0 else leaf
-                  for leaf, dim in zip(leaves, dims)]
+    batch_size = sizes[0]
+    leaves = [leaf.movedim(dim, 0) if dim is not None and dim != 0 else leaf
+              for leaf, dim in zip(leaves, dims)]
     if chunk_size is not None and chunk_size < batch_size:
         return _chunked(func, name, leaves, dims, spec, out_dims, randomness, chunk_size,
                         batch_size, kwargs)
