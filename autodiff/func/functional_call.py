@@ -3,9 +3,10 @@ stack_module_state (the states of several same-shaped modules stacked for vmap).
 
 from __future__ import annotations
 
+import functools
+import weakref
 from collections.abc import Sequence
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from ..nn.modules.module import Module, structure
 from ..ops.joining import stack
@@ -39,7 +40,8 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any =
         args = (args,)
     kwargs = kwargs or {}
 
-    named, places, tied = _walk(module)
+    walk = _walk(module)
+    named, places, tied = walk.named, walk.places, walk.tied
     # Slots (each tensor with all its names) only where they matter: ties, or strict's check
     slots = _slots(named) if tied or strict else []
     if tie_weights and tied:
@@ -74,7 +76,7 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any =
                 del owner.__dict__[registry][name]
             else:
                 owner.__dict__[registry][name] = old
-        _walks[module] = (structure.version, named, places, tied)
+        walk.remember()
 
 
 _MISSING = object()
@@ -92,21 +94,44 @@ class _Slot:
 Place = tuple[Module | None, str, str]
 
 
-# Each module's last walk, and `structure.version` once the call that made it put the registries
-# back: while no module was written since (every registry write and attribute write counts), the
-# walk still holds (vmap(grad) over functional_call asks on every call). Its places name the
-# module itself as owner None, so the entry does not keep its own key alive.
-_walks: WeakKeyDictionary[Module, tuple[int, list[tuple[str, Tensor]], dict[str, Place], bool]]
-_walks = WeakKeyDictionary()
+class _Walk:
+    """A module's registered tensors by name (`_registered`), where each name is registered,
+    and whether a tensor is registered under several names (tied)."""
+
+    __slots__ = ("module", "named", "places", "tied", "version")
+
+    def __init__(self, module: Module) -> None:
+        self.named, self.places = _registered(module)
+        self.tied = len({id(tensor) for _, tensor in self.named}) < len(self.named)
+        self.module = weakref.ref(module, functools.partial(_forget, id(module)))
+        self.version = -1
+
+    def remember(self) -> None:
+        """Keep this walk for the module's next call: it holds while `structure.version` does
+        not move (every write to a module's registries or attributes moves it)."""
+        self.version = structure.version
+        module = self.module()
+        if module is not None:
+            _walks[id(module)] = self
 
 
-def _walk(module: Module) -> tuple[list[tuple[str, Tensor]], dict[str, Place], bool]:
-    """`_registered(module)` and whether a tensor is registered under several names (tied)."""
-    last = _walks.get(module)
-    if last is not None and last[0] == structure.version:
-        return last[1], last[2], last[3]
-    named, places = _registered(module)
-    return named, places, len({id(tensor) for _, tensor in named}) < len(named)
+# Each module's last walk (by identity: a module may define __eq__), once the call that made
+# it put the registries back (vmap(grad) over functional_call asks on every call). Its places
+# name the module itself as owner None, so the walk does not keep its module alive.
+_walks: dict[int, _Walk] = {}
+
+
+def _forget(key: int, ref: weakref.ref[Module]) -> None:
+    last = _walks.get(key)
+    if last is not None and last.module is ref:
+        del _walks[key]
+
+
+def _walk(module: Module) -> _Walk:
+    last = _walks.get(id(module))
+    if last is not None and last.version == structure.version and last.module() is module:
+        return last
+    return _Walk(module)
 
 
 def _registered(module: Module) -> tuple[list[tuple[str, Tensor]], dict[str, Place]]:

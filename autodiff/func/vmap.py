@@ -165,7 +165,7 @@ def _chunked(func: Callable[..., Any], name: str, leaves: list[Any], dims: list[
 
 def _unwrap_outputs(output: Any, out_dims: Any, number: int, batch_size: int,
                     name: str) -> Any:
-    if out_dims == 0 and type(out_dims) is int:
+    if type(out_dims) is int and out_dims == 0:
         # the default: a tensor, or a dict, tuple or list of tensors, each batched here (what
         # vmap(grad) gives), is its physical values as they are
         if type(output) is BatchedTensor and output._level == number:

@@ -149,3 +149,19 @@ def test_called_module_is_freed() -> None:
     del model
     gc.collect()
     assert ref() is None
+
+
+def test_modules_equal_by_value_keep_their_own_walk() -> None:
+    class Equal(nn.Linear):  # equal to any module, and so unhashable
+        def __eq__(self, other: object) -> bool:
+            return True
+
+    first, second = Equal(2, 3), nn.Sequential(Equal(2, 2), Equal(2, 1))
+    x = autodiff.ones(1, 2)
+    assert tuple(functional_call(first, {}, (x,)).shape) == (1, 3)
+    params = {"1.bias": autodiff.tensor([5.0])}
+    out = functional_call(second, params, (x,))
+    assert tuple(out.shape) == (1, 1)
+    with autodiff.no_grad():
+        expected = second[1].weight @ second[0](x)[0] + 5.0
+    np.testing.assert_allclose(_np(out)[0], _np(expected), rtol=1e-6)
