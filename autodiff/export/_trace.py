@@ -49,7 +49,6 @@ from .dynamic_shapes import (
 )
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_CONDS = (control_flow.cond, autodiff.cond)
 _MISSING = object()
 # Recorded only for what Python asked of a value: dropped when nothing uses the result.
 _PURE_METHODS = frozenset({"size", "dim", "numel", "stride", "is_contiguous", "nelement"})
@@ -225,7 +224,9 @@ class ExportTracer(Tracer):
                      kwargs: dict[str, Any], name: str | None = None,
                      type_expr: Any | None = None,
                      proxy_factory_fn: Callable[[Node], Proxy] | None = None) -> Proxy:
-        if kind == "call_function" and any(target is cond for cond in _CONDS):
+        # autodiff.cond is the __torch_function__ wrapper of control_flow.cond: either may come.
+        if (kind == "call_function"
+                and getattr(target, "_torch_function_of", target) is control_flow.cond):
             return self._record_cond(*args, **kwargs)
         return super().create_proxy(kind, target, args, kwargs, name, type_expr,
                                     proxy_factory_fn)

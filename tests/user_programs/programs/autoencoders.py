@@ -286,7 +286,8 @@ class AutoencoderCNN(nn.Module):
         return decoded
 
 model_cnn, optimizer, loss_fn = make_model(AutoencoderCNN)
-model_cnn = train_model(model_cnn, optimizer, loss_fn, train_loader, batch_size, epoch_num=3, model_linear=False)
+model_cnn = train_model(model_cnn, optimizer, loss_fn, train_loader, batch_size, epoch_num=3,
+                        model_linear=False)
 
 test_model(train_loader, model_cnn, linear=False)
 
@@ -330,9 +331,11 @@ class AutoencoderCNNCIF(nn.Module):
             nn.LeakyReLU(),
             nn.ConvTranspose2d(in_channels=16, out_channels=8, kernel_size=(5,5), stride=(1,1)),
             nn.LeakyReLU(),
-            nn.ConvTranspose2d(in_channels=8, out_channels=4, kernel_size=(5,5), stride=(2,2), padding=2),
+            nn.ConvTranspose2d(in_channels=8, out_channels=4, kernel_size=(5,5), stride=(2,2),
+                               padding=2),
             nn.LeakyReLU(),
-            nn.ConvTranspose2d(in_channels=4, out_channels=3, kernel_size=(4,4), stride=(1,1), padding=2),
+            nn.ConvTranspose2d(in_channels=4, out_channels=3, kernel_size=(4,4), stride=(1,1),
+                               padding=2),
             nn.Sigmoid()
         )
 

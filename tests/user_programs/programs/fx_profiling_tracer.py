@@ -5,6 +5,7 @@
 import autodiff as torch
 import autodiff.fx
 
+
 class Foo(torch.nn.Module):
   def forward(self, x):
     with torch.profiler.record_function('foo'):
@@ -41,14 +42,14 @@ class ProfilerTracer(torch.fx.Tracer):
           kwargs={})
 
       assert getattr(_self, '_fx_profiler_ctx', None) is None
-      setattr(_self, '_fx_profiler_ctx', handle_proxy)
+      _self._fx_profiler_ctx = handle_proxy
       return handle_proxy
 
     def fake_profiler_exit(_self, exc_type, exc_value, traceback):
       assert hasattr(_self, '_fx_profiler_ctx')
       handle_proxy = _self._fx_profiler_ctx
       torch.ops.profiler._record_function_exit(handle_proxy)
-      setattr(_self, '_fx_profiler_ctx', None)
+      _self._fx_profiler_ctx = None
 
     torch.autograd.profiler.record_function.__enter__ = fake_profiler_enter
     torch.autograd.profiler.record_function.__exit__ = fake_profiler_exit

@@ -7,13 +7,14 @@
 # reassigns, train_labels and train_data), loaded in the main process; `train_iter.next()` (a
 # Python 2 iterator method) is `next(train_iter)`; 2 epochs instead of 25; assertions at the end.
 from __future__ import print_function
+
+import numpy as np
+
 import autodiff as torch
 import autodiff.nn as nn
 import autodiff.nn.functional as F
 import autodiff.optim as optim
 from autodiff.utils.data import DataLoader, Dataset
-
-import numpy as np
 
 SEED = 2809
 torch.manual_seed(SEED)

@@ -4,9 +4,8 @@
 # Changed for autodiff's tests: `import autodiff as torch`; the prose is left out; the initial
 # weights set (the tutorial's come from the random stream), so the numbers are PyTorch's; CHECK
 # lines and assertions at the end.
-from autodiff import nn
 import autodiff as torch
-from autodiff import tensor
+from autodiff import nn, tensor
 
 # x_data is the independent variable, y_data the target variable to be learned.
 x_data = tensor([[1.0], [7.0], [3.0], [5.0]])

@@ -85,19 +85,19 @@ loss = y.sum()  # backward() needs a scalar; sum is the simplest way
 
 loss.backward()
 
-print(f"\nForward pass:")
+print("\nForward pass:")
 print(f"  x    = {x.data}")
 print(f"  y    = {y.data}")
 print(f"  loss = {loss.item()}")
 
-print(f"\nAutograd gradients:")
+print("\nAutograd gradients:")
 print(f"  dL/dW = {W.grad}")
 print(f"  dL/db = {b.grad}")
 
 manual_grad_W = torch.ones(2, 1) @ x  # shape: (2, 1) @ (1, 2) -> (2, 2)
 manual_grad_b = torch.ones(2)
 
-print(f"\nManual verification:")
+print("\nManual verification:")
 print(f"  dL/dW = {manual_grad_W}")
 print(f"  dL/db = {manual_grad_b}")
 print(f"  W match: {torch.allclose(W.grad, manual_grad_W)}")
@@ -136,7 +136,7 @@ def trace_graph_node(node, indent=0):
             trace_graph_node(child, indent + 2)
 
 
-print(f"\nComputational graph for z = 3x² + 1:")
+print("\nComputational graph for z = 3x² + 1:")
 trace_graph(z)
 assert visited == ["AddBackward0", "MulBackward0", "PowBackward0", "AccumulateGrad"], visited
 assert str(z.grad_fn).startswith("<AddBackward0 object at 0x")
@@ -211,7 +211,7 @@ for epoch in range(200):
               f"W: {model.weight.item():.4f}  |  "
               f"b: {model.bias.item():.4f}")
 
-print(f"Target:           W = 3.0000, b = 1.0000")
+print("Target:           W = 3.0000, b = 1.0000")
 assert abs(model.weight.item() - 3) < 0.5 and abs(model.bias.item() - 1) < 0.3
 
 torch.manual_seed(42)
@@ -232,9 +232,9 @@ for epoch in range(300):
     optimizer.step()
 
 print(f"Learned weights: {model.weight.data.squeeze().tolist()}")
-print(f"True weights:    [2.0, -1.0, 0.5]")
+print("True weights:    [2.0, -1.0, 0.5]")
 print(f"Learned bias:    {model.bias.item():.4f}")
-print(f"True bias:       0.3000")
+print("True bias:       0.3000")
 learned = model.weight.data.squeeze().tolist()
 assert max(abs(a - b) for a, b in zip(learned, [2.0, -1.0, 0.5])) < 0.25
 assert abs(model.bias.item() - 0.3) < 0.1

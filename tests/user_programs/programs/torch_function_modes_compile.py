@@ -4,8 +4,8 @@
 # Changed for autodiff's tests: `import autodiff as torch`; the prose is left out; the check for
 # a CUDA device of capability 7.0 left out (the recipe runs on the CPU); assertions at the end.
 import autodiff as torch
-
 from autodiff.overrides import BaseTorchFunctionMode
+
 
 # Define our mode, Note: ``BaseTorchFunctionMode``
 # implements the actual invocation of func(..)
