@@ -72,8 +72,6 @@ TORCH_EXPORT = Stop("torch.export (export, ExportedProgram, Dim)",
 COMPILED_AUTOGRAD = Stop("compiled autograd (torch._dynamo.config.compiled_autograd, "
                          "torch._dynamo.compiled_autograd)",
                          "torch._dynamo.config.compiled_autograd does not exist in autodiff")
-FOREACH = Stop("torch._foreach_* (the foreach op family: _foreach_copy_, _foreach_add_, ...)",
-               "module 'autodiff' has no attribute '_foreach_copy_'")
 
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
@@ -163,7 +161,7 @@ PROGRAMS = [
     Program("compiler_set_stance"),
     Program("regional_compilation"),
     Program("recipe_torch_logs"),
-    Program("foreach_map", FOREACH),
+    Program("foreach_map"),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
