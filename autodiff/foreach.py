@@ -110,6 +110,15 @@ def _tensor_list(name: str, value: Any, position: int, argument: str = "self") -
     return value
 
 
+def _overloaded_self(spec: Foreach, value: Any, args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> Any:
+    """`self` of a name with several overloads: PyTorch's parser names them all when it is
+    not a list or tuple."""
+    if not isinstance(value, (list, tuple)):
+        raise _invalid(spec.name, spec.signatures, args, kwargs)
+    return _tensor_list(spec.name, value, 1)
+
+
 def _check_self(tensors: Sequence[Tensor]) -> None:
     if not tensors:
         raise RuntimeError("Tensor list must have at least one tensor.")
@@ -130,13 +139,13 @@ def _check_scalars(tensors: Sequence[Tensor], scalars: Sequence[Any]) -> None:
 
 
 def _scalar_list(value: Any) -> list[Any] | None:
-    """A list of numbers (0-d or one-element tensors read as numbers, as PyTorch's parser
-    reads them), or None where `value` is not one."""
+    """A list of numbers (one-element tensors read as numbers, as PyTorch's parser reads
+    them), or None where `value` is not one."""
     if not isinstance(value, (list, tuple)):
         return None
     scalars = []
     for item in value:
-        if isinstance(item, Tensor):
+        if isinstance(item, Tensor) and item.numel() == 1:
             scalars.append(item.item())
         elif _is_number(item):
             scalars.append(item)
@@ -152,9 +161,11 @@ def _kind(value: Any) -> str | None:
     if _is_number(value):
         return "Scalar"
     if isinstance(value, (list, tuple)):
-        if value and all(isinstance(item, Tensor) for item in value):
+        if value and isinstance(value[0], Tensor):  # PyTorch's parser decides on the first
             return "List"
-        return "ScalarList" if _scalar_list(value) is not None else None
+        if _scalar_list(value) is not None:
+            return "ScalarList"
+        return "List" if any(isinstance(item, Tensor) for item in value) else None
     return None
 
 
@@ -240,7 +251,7 @@ def _parse_binary(spec: Foreach, args: tuple[Any, ...], kwargs: dict[str, Any]) 
         exponents = _tensor_list(spec.name, bound["other"], 2, "exponent")
         _check_self(exponents)
         return Call("ScalarAndTensor", exponents, [(bound["self"],) for _ in exponents])
-    tensors = _tensor_list(spec.name, bound["self"], 1)
+    tensors = _overloaded_self(spec, bound["self"], args, kwargs)
     other = bound["other"]
     kind = _kind(other)
     alpha = bound["alpha"]
@@ -254,7 +265,7 @@ def _parse_binary(spec: Foreach, args: tuple[Any, ...], kwargs: dict[str, Any]) 
         _check_self(tensors)
         return Call(kind, tensors, [(_scalar_tensor(other),) for _ in tensors], options)
     if kind == "List":
-        _check_lists(tensors, other)
+        _check_lists(tensors, _tensor_list(spec.name, other, 2, "other"))
         return Call(kind, tensors, [(item,) for item in other], options)
     scalars = _scalar_list(other)
     assert scalars is not None
@@ -278,7 +289,7 @@ def _parse_pointwise(spec: Foreach, args: tuple[Any, ...], kwargs: dict[str, Any
     """addcmul, addcdiv: (self, tensor1, tensor2, value=1 | scalars | packed scalars)."""
     bound = _bind(spec.name, spec.signatures,
                   ("self", "tensor1", "tensor2", "value|scalars"), {"value": 1}, args, kwargs)
-    tensors = _tensor_list(spec.name, bound["self"], 1)
+    tensors = _overloaded_self(spec, bound["self"], args, kwargs)
     first = _tensor_list(spec.name, bound["tensor1"], 2, "tensor1")
     second = _tensor_list(spec.name, bound["tensor2"], 3, "tensor2")
     _check_lists(tensors, first, second)
@@ -303,7 +314,7 @@ def _parse_pointwise(spec: Foreach, args: tuple[Any, ...], kwargs: dict[str, Any
 def _parse_lerp(spec: Foreach, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call:
     bound = _bind(spec.name, spec.signatures, ("self", "tensors1", "weight|weights"), {},
                   args, kwargs)
-    tensors = _tensor_list(spec.name, bound["self"], 1)
+    tensors = _overloaded_self(spec, bound["self"], args, kwargs)
     ends = _tensor_list(spec.name, bound["tensors1"], 2, "tensors1")
     weight = bound["weight"]
     kind = _kind(weight)
@@ -311,8 +322,8 @@ def _parse_lerp(spec: Foreach, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
     if kind == "Scalar":
         weights: Sequence[Any] = [weight] * len(tensors)
     elif kind == "List":
-        _check_lists(tensors, weight)
-        weights = weight
+        weights = _tensor_list(spec.name, weight, 3, "weights")
+        _check_lists(tensors, weights)
     elif kind == "ScalarList":
         weights = _scalar_list(weight) or []
         _check_scalars(tensors, weights)
