@@ -629,10 +629,9 @@ class Addcmul(Function):
         backend = ctx.backend
         ctx.value = value
         ctx.save_for_backward(t1, t2)
-        combined = getattr(backend, ctx.combine)(t1, t2)
-        if value != 1:
-            combined = backend.multiply(combined, value)
-        return backend.add(a, combined)
+        if value != 1:  # PyTorch's rounding: (value * t1) * t2, (value * t1) / t2
+            t1 = backend.multiply(t1, value)
+        return backend.add(a, getattr(backend, ctx.combine)(t1, t2))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:

@@ -693,13 +693,13 @@ def addcdiv_(tensor: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1
 
 def _addc_(op: type[Function], combine: Callable[[Any, Any], Any], tensor: Tensor,
            tensor1: Tensor, tensor2: Tensor, value: Any) -> Tensor:
-    """`tensor += value * combine(tensor1, tensor2)`: outside the graph on the arrays, with
+    """`tensor += combine(value * tensor1, tensor2)`: outside the graph on the arrays, with
     one temporary; recorded as the op `op` otherwise."""
     def direct() -> bool:
         if not _same_layout(tensor, tensor1, tensor2):
             return False
-        combined = combine(tensor1._data, tensor2._data)
-        operator.iadd(tensor._data, combined * value if value != 1 else combined)
+        first = tensor1._data * value if value != 1 else tensor1._data  # PyTorch's rounding
+        operator.iadd(tensor._data, combine(first, tensor2._data))
         return True
 
     return apply(tensor, (tensor1, tensor2),

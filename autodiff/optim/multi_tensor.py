@@ -1,0 +1,124 @@
+"""The `foreach=True` steps: the update rules written over whole lists of tensors with the
+`_foreach_*` ops (PyTorch's `_multi_tensor_<optimizer>` functions, in their order), so each
+operation is one call over the group instead of one per parameter. The numbers are the
+per-parameter rules' (the same operations, element by element).
+
+Used where a group asks for `foreach=True` and the step is not differentiated (PyTorch's
+multi-tensor rules refuse autograd), has no sparse gradient and is not being traced by
+autodiff.compile (whose tracer follows the per-parameter arrays); otherwise the optimizer runs
+its per-parameter rule.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..compiler.tracing import current as current_tracer
+from ..foreach import FUNCTIONS
+from ..tensor import Tensor
+from .sparse_grad import sparse_grad
+from .update import scalar_state
+
+if TYPE_CHECKING:
+    from .optimizer import Optimizer
+
+_foreach_add = FUNCTIONS["_foreach_add"]
+_foreach_add_ = FUNCTIONS["_foreach_add_"]
+_foreach_addcdiv_ = FUNCTIONS["_foreach_addcdiv_"]
+_foreach_addcmul_ = FUNCTIONS["_foreach_addcmul_"]
+_foreach_div_ = FUNCTIONS["_foreach_div_"]
+_foreach_lerp_ = FUNCTIONS["_foreach_lerp_"]
+_foreach_maximum_ = FUNCTIONS["_foreach_maximum_"]
+_foreach_mul_ = FUNCTIONS["_foreach_mul_"]
+_foreach_neg = FUNCTIONS["_foreach_neg"]
+_foreach_sqrt = FUNCTIONS["_foreach_sqrt"]
+
+
+def use_foreach(group: dict[str, Any]) -> bool:
+    """Whether `group` steps through the multi-tensor rule."""
+    if not group.get("foreach") or group.get("differentiable") or group.get("fused"):
+        return False
+    if current_tracer() is not None:
+        return False
+    return all(sparse_grad(param) is None for param in group["params"])
+
+
+def with_grads(group: dict[str, Any]) -> list[Tensor]:
+    return [param for param in group["params"] if param._grad is not None]
+
+
+def sgd_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float) -> None:
+    """PyTorch's _multi_tensor_sgd; the gradients themselves are never written to."""
+    params = with_grads(group)
+    if not params:
+        return
+    grads: list[Tensor] = [param._grad for param in params]  # type: ignore[misc]
+    if group["maximize"]:
+        grads = list(_foreach_neg(grads))
+    if group["weight_decay"] != 0:
+        grads = list(_foreach_add(grads, params, alpha=group["weight_decay"]))
+    momentum = group["momentum"]
+    if momentum != 0:
+        dampening = group["dampening"]
+        states = [optimizer.state[param] for param in params]
+        buffers = [state.get("momentum_buffer") for state in states]
+        if all(buffer is not None for buffer in buffers):
+            _foreach_mul_(buffers, momentum)
+            _foreach_add_(buffers, grads, alpha=1 - dampening)
+        else:  # the first step of some: their buffer starts as the gradient
+            for index, (state, buffer) in enumerate(zip(states, buffers)):
+                if buffer is None:
+                    buffer = state["momentum_buffer"] = grads[index].detach().clone()
+                    buffers[index] = buffer
+                else:
+                    buffer.mul_(momentum).add_(grads[index], alpha=1 - dampening)
+        filled: list[Tensor] = buffers  # type: ignore[assignment]  # every one set above
+        grads = list(_foreach_add(grads, filled, alpha=momentum)) if group["nesterov"] else filled
+    _foreach_add_(params, grads, alpha=-lr)
+
+
+def adam_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float, beta1: float,
+                 beta2: float) -> None:
+    """PyTorch's _multi_tensor_adam (AdamW's with decoupled weight decay), state made as the
+    per-parameter step makes it."""
+    params = with_grads(group)
+    if not params:
+        return
+    amsgrad = group["amsgrad"]
+    for param in params:
+        state = optimizer.state[param]
+        if not state:
+            state["step"] = optimizer._step_tensor()
+            state["exp_avg"] = optimizer._zeros_like(param)
+            state["exp_avg_sq"] = optimizer._zeros_like(param)
+            if amsgrad:
+                state["max_exp_avg_sq"] = optimizer._zeros_like(param)
+    states = [optimizer.state[param] for param in params]
+    grads: list[Tensor] = [param._grad for param in params]  # type: ignore[misc]
+    exp_avgs = [state["exp_avg"] for state in states]
+    exp_avg_sqs = [state["exp_avg_sq"] for state in states]
+    steps = [state["step"] for state in states]
+    if group["maximize"]:
+        grads = list(_foreach_neg(grads))
+    _foreach_add_(steps, 1)
+    weight_decay = group["weight_decay"]
+    if weight_decay != 0:
+        if group["decoupled_weight_decay"]:
+            _foreach_mul_(params, 1 - lr * weight_decay)
+        else:
+            grads = list(_foreach_add(grads, params, alpha=weight_decay))
+    _foreach_lerp_(exp_avgs, grads, 1 - beta1)
+    _foreach_mul_(exp_avg_sqs, beta2)
+    _foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - beta2)
+    counts = [scalar_state(step) for step in steps]
+    step_sizes = [-(lr / (1 - beta1**count)) for count in counts]
+    bias_corrections2_sqrt = [(1 - beta2**count) ** 0.5 for count in counts]
+    if amsgrad:
+        maxima = [state["max_exp_avg_sq"] for state in states]
+        _foreach_maximum_(maxima, exp_avg_sqs)
+        denominators = list(_foreach_sqrt(maxima))
+    else:
+        denominators = list(_foreach_sqrt(exp_avg_sqs))
+    _foreach_div_(denominators, bias_corrections2_sqrt)
+    _foreach_add_(denominators, group["eps"])
+    _foreach_addcdiv_(params, exp_avgs, denominators, step_sizes)
