@@ -30,8 +30,10 @@ _foreach_div_ = FUNCTIONS["_foreach_div_"]
 _foreach_lerp_ = FUNCTIONS["_foreach_lerp_"]
 _foreach_maximum_ = FUNCTIONS["_foreach_maximum_"]
 _foreach_mul_ = FUNCTIONS["_foreach_mul_"]
+_foreach_addcmul = FUNCTIONS["_foreach_addcmul"]
 _foreach_neg = FUNCTIONS["_foreach_neg"]
 _foreach_sqrt = FUNCTIONS["_foreach_sqrt"]
+_foreach_sqrt_ = FUNCTIONS["_foreach_sqrt_"]
 
 
 def use_foreach(group: dict[str, Any]) -> bool:
@@ -47,16 +49,35 @@ def with_grads(group: dict[str, Any]) -> list[Tensor]:
     return [param for param in group["params"] if param._grad is not None]
 
 
-def sgd_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float) -> None:
-    """PyTorch's _multi_tensor_sgd; the gradients themselves are never written to."""
-    params = with_grads(group)
-    if not params:
-        return
+def decayed_grads(group: dict[str, Any], params: list[Tensor]) -> list[Tensor]:
+    """The gradients a step uses: negated to maximize, plus L2 weight decay (new tensors when
+    either applies: the parameters' .grad are never changed)."""
     grads: list[Tensor] = [param._grad for param in params]  # type: ignore[misc]
     if group["maximize"]:
         grads = list(_foreach_neg(grads))
     if group["weight_decay"] != 0:
         grads = list(_foreach_add(grads, params, alpha=group["weight_decay"]))
+    return grads
+
+
+def first_state(optimizer: Optimizer, params: list[Tensor], **makers: Any) -> list[Any]:
+    """Each parameter's state, made as the per-parameter step makes it where it is empty
+    (`makers`: key -> function of the parameter)."""
+    for param in params:
+        state = optimizer.state[param]
+        if not state:
+            for key, make in makers.items():
+                if make is not None:
+                    state[key] = make(param)
+    return [optimizer.state[param] for param in params]
+
+
+def sgd_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float) -> None:
+    """PyTorch's _multi_tensor_sgd; the gradients themselves are never written to."""
+    params = with_grads(group)
+    if not params:
+        return
+    grads = decayed_grads(group, params)
     momentum = group["momentum"]
     if momentum != 0:
         dampening = group["dampening"]
@@ -85,15 +106,10 @@ def adam_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float, beta1: 
     if not params:
         return
     amsgrad = group["amsgrad"]
-    for param in params:
-        state = optimizer.state[param]
-        if not state:
-            state["step"] = optimizer._step_tensor()
-            state["exp_avg"] = optimizer._zeros_like(param)
-            state["exp_avg_sq"] = optimizer._zeros_like(param)
-            if amsgrad:
-                state["max_exp_avg_sq"] = optimizer._zeros_like(param)
-    states = [optimizer.state[param] for param in params]
+    zeros = optimizer._zeros_like
+    states = first_state(optimizer, params, step=lambda _: optimizer._step_tensor(),
+                         exp_avg=zeros, exp_avg_sq=zeros,
+                         max_exp_avg_sq=zeros if amsgrad else None)
     grads: list[Tensor] = [param._grad for param in params]  # type: ignore[misc]
     exp_avgs = [state["exp_avg"] for state in states]
     exp_avg_sqs = [state["exp_avg_sq"] for state in states]
@@ -122,3 +138,56 @@ def adam_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float, beta1: 
     _foreach_div_(denominators, bias_corrections2_sqrt)
     _foreach_add_(denominators, group["eps"])
     _foreach_addcdiv_(params, exp_avgs, denominators, step_sizes)
+
+
+def rmsprop_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float) -> None:
+    """PyTorch's _multi_tensor_rmsprop (centered, momentum)."""
+    params = with_grads(group)
+    if not params:
+        return
+    momentum, centered, alpha = group["momentum"], group["centered"], group["alpha"]
+    zeros = optimizer._zeros_like
+    states = first_state(optimizer, params, step=lambda _: optimizer._step_tensor(),
+                         square_avg=zeros, momentum_buffer=zeros if momentum > 0 else None,
+                         grad_avg=zeros if centered else None)
+    _foreach_add_([state["step"] for state in states], 1)
+    grads = decayed_grads(group, params)
+    square_avgs = [state["square_avg"] for state in states]
+    _foreach_mul_(square_avgs, alpha)
+    _foreach_addcmul_(square_avgs, grads, grads, value=1 - alpha)
+    if centered:
+        grad_avgs = [state["grad_avg"] for state in states]
+        _foreach_lerp_(grad_avgs, grads, 1 - alpha)
+        averages = list(_foreach_addcmul(square_avgs, grad_avgs, grad_avgs, value=-1))
+        _foreach_sqrt_(averages)
+    else:
+        averages = list(_foreach_sqrt(square_avgs))
+    _foreach_add_(averages, group["eps"])
+    if momentum > 0:
+        buffers = [state["momentum_buffer"] for state in states]
+        _foreach_mul_(buffers, momentum)
+        _foreach_addcdiv_(buffers, grads, averages)
+        _foreach_add_(params, buffers, alpha=-lr)
+    else:
+        _foreach_addcdiv_(params, grads, averages, value=-lr)
+
+
+def adagrad_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float) -> None:
+    """PyTorch's _multi_tensor_adagrad (its state is made up front, by the optimizer)."""
+    params = with_grads(group)
+    if not params:
+        return
+    for param in params:
+        if not optimizer.state[param]:  # a parameter added with add_param_group
+            optimizer._init_state(param, False)  # type: ignore[attr-defined]
+    states = [optimizer.state[param] for param in params]
+    steps = [state["step"] for state in states]
+    _foreach_add_(steps, 1)
+    grads = decayed_grads(group, params)
+    sums = [state["sum"] for state in states]
+    _foreach_addcmul_(sums, grads, grads, value=1)
+    deviations = list(_foreach_sqrt(sums))
+    _foreach_add_(deviations, group["eps"])
+    decay = group["lr_decay"]
+    rates = [-lr / (1 + (scalar_state(step) - 1) * decay) for step in steps]
+    _foreach_addcdiv_(params, grads, deviations, rates)
