@@ -22,6 +22,7 @@ from .update import scalar_state
 if TYPE_CHECKING:
     from .optimizer import Optimizer
 
+_foreach_abs = FUNCTIONS["_foreach_abs"]
 _foreach_add = FUNCTIONS["_foreach_add"]
 _foreach_add_ = FUNCTIONS["_foreach_add_"]
 _foreach_addcdiv_ = FUNCTIONS["_foreach_addcdiv_"]
@@ -191,3 +192,52 @@ def adagrad_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float) -> N
     decay = group["lr_decay"]
     rates = [-lr / (1 + (scalar_state(step) - 1) * decay) for step in steps]
     _foreach_addcdiv_(params, grads, deviations, rates)
+
+
+def adamax_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float) -> None:
+    """PyTorch's _multi_tensor_adamax."""
+    params = with_grads(group)
+    if not params:
+        return
+    beta1, beta2 = group["betas"]
+    zeros = optimizer._zeros_like
+    states = first_state(optimizer, params, step=lambda _: optimizer._step_tensor(),
+                         exp_avg=zeros, exp_inf=zeros)
+    steps = [state["step"] for state in states]
+    _foreach_add_(steps, 1)
+    grads = decayed_grads(group, params)
+    exp_avgs = [state["exp_avg"] for state in states]
+    exp_infs = [state["exp_inf"] for state in states]
+    _foreach_lerp_(exp_avgs, grads, 1 - beta1)
+    _foreach_mul_(exp_infs, beta2)
+    norms = list(_foreach_abs(grads))
+    _foreach_add_(norms, group["eps"])
+    _foreach_maximum_(exp_infs, norms)
+    rates = [-(lr / (1 - beta1 ** scalar_state(step))) for step in steps]
+    _foreach_addcdiv_(params, exp_avgs, exp_infs, rates)
+
+
+def adadelta_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float) -> None:
+    """PyTorch's _multi_tensor_adadelta."""
+    params = with_grads(group)
+    if not params:
+        return
+    rho, eps = group["rho"], group["eps"]
+    zeros = optimizer._zeros_like
+    states = first_state(optimizer, params, step=lambda _: optimizer._step_tensor(),
+                         square_avg=zeros, acc_delta=zeros)
+    _foreach_add_([state["step"] for state in states], 1)
+    grads = decayed_grads(group, params)
+    square_avgs = [state["square_avg"] for state in states]
+    acc_deltas = [state["acc_delta"] for state in states]
+    _foreach_mul_(square_avgs, rho)
+    _foreach_addcmul_(square_avgs, grads, grads, value=1 - rho)
+    deviations = list(_foreach_add(square_avgs, eps))
+    _foreach_sqrt_(deviations)
+    deltas = list(_foreach_add(acc_deltas, eps))
+    _foreach_sqrt_(deltas)
+    _foreach_div_(deltas, deviations)
+    _foreach_mul_(deltas, grads)
+    _foreach_mul_(acc_deltas, rho)
+    _foreach_addcmul_(acc_deltas, deltas, deltas, value=1 - rho)
+    _foreach_add_(params, deltas, alpha=-lr)

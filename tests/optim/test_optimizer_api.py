@@ -327,6 +327,10 @@ MULTI_TENSOR = [
     ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1, maximize=True)),
     ("Adagrad", dict(lr=0.1)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.1, weight_decay=0.1, maximize=True)),
+    ("Adamax", dict(lr=0.1)),
+    ("Adamax", dict(lr=0.1, weight_decay=0.1, maximize=True)),
+    ("Adadelta", dict(lr=0.5)),
+    ("Adadelta", dict(lr=0.5, weight_decay=0.1, maximize=True)),
 ]
 
 
@@ -334,9 +338,9 @@ MULTI_TENSOR = [
                          ids=[f"{n}-{'-'.join(o)}" for n, o in MULTI_TENSOR])
 def test_foreach_true_runs_the_foreach_ops_with_the_same_numbers(
         name: str, options: dict[str, Any], device: str, monkeypatch: Any) -> None:
-    """SGD, Adam(W), RMSprop and Adagrad step a group with foreach=True through the `_foreach_*` ops (PyTorch's
-    multi-tensor rules), bit for bit the per-parameter step; a parameter without a gradient
-    in some step is left out of that step."""
+    """SGD, Adam(W), RMSprop, Adagrad, Adamax and Adadelta step a group with foreach=True
+    through the `_foreach_*` ops (PyTorch's multi-tensor rules), bit for bit the
+    per-parameter step; a parameter without a gradient in some step is left out of it."""
     from autodiff.optim import multi_tensor
 
     calls: list[str] = []
