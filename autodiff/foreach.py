@@ -40,7 +40,7 @@ from .tensor import Tensor
 class ForeachBackward(Function):
     """The outputs of one foreach call, copied (the per-tensor nodes keep what they saved to
     themselves); the gradients pass through to the per-tensor nodes. Each foreach overload is
-    a subclass named as PyTorch's node (`node_class`)."""
+    a subclass named as PyTorch's node (`NODE_CLASSES`)."""
 
     node_name = "ForeachBackward"
     jvp = staticmethod(auto_linear)
@@ -55,17 +55,8 @@ class ForeachBackward(Function):
         return grads if len(grads) != 1 else grads[0]
 
 
-_NODE_CLASSES: dict[str, type[ForeachBackward]] = {}
-
-
-def node_class(node_name: str) -> type[ForeachBackward]:
-    """The shared node's class for one of PyTorch's foreach node names, made once."""
-    cls = _NODE_CLASSES.get(node_name)
-    if cls is None:
-        cls = type(node_name, (ForeachBackward,), {"node_name": node_name,
-                                                   "__module__": __name__})
-        _NODE_CLASSES[node_name] = cls
-    return cls
+def _node_class(node_name: str) -> type[ForeachBackward]:
+    return type(node_name, (ForeachBackward,), {"node_name": node_name, "__module__": __name__})
 
 
 # ----------------------------------------------------------------------------- arguments
@@ -529,6 +520,10 @@ def _table() -> dict[str, Foreach]:
 
 
 FOREACH = _table()
+# The shared node's class for each of PyTorch's foreach node names (batching/rules.py gives
+# them their vmap rule).
+NODE_CLASSES = {name: _node_class(name) for spec in FOREACH.values()
+                for name in spec.node_names.values() if name is not None}
 
 
 # ----------------------------------------------------------------------------- running a call
@@ -550,7 +545,7 @@ def run(spec: Foreach, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[T
         results = [op(tensor, *row, **options) for tensor, row, options in _rows(call)]
     node_name = spec.node_names.get(call.overload)
     if node_name is not None and is_grad_enabled() and any(r.requires_grad for r in results):
-        outputs = node_class(node_name).apply(*results)
+        outputs = NODE_CLASSES[node_name].apply(*results)
         return outputs if isinstance(outputs, tuple) else (outputs,)
     return tuple(results)
 
@@ -598,4 +593,4 @@ def _functions() -> dict[str, Callable[..., Any]]:
 # Every `_foreach_*` function, by name (autodiff exports them all).
 FUNCTIONS = _functions()
 globals().update(FUNCTIONS)
-__all__ = ["FOREACH", "FUNCTIONS", "ForeachBackward", *FUNCTIONS]
+__all__ = ["FOREACH", "FUNCTIONS", "NODE_CLASSES", "ForeachBackward", *FUNCTIONS]

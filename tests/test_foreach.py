@@ -458,3 +458,20 @@ def test_gradgradcheck_and_forward_ad(name: str, args: tuple[Any, ...], device: 
 
     assert autodiff.autograd.gradgradcheck(function, leaves)
     assert autodiff.autograd.gradcheck(function, leaves, check_forward_ad=True)
+
+
+def test_vmap_of_grad_batches_the_shared_node_in_one_call() -> None:
+    import warnings
+
+    from autodiff.func import grad, vmap
+
+    def f(x: Any) -> Any:
+        outs = autodiff._foreach_mul(autodiff._foreach_exp([x, x[:2] * 2]), 3.0)
+        return outs[0].sum() + outs[1].sum()
+
+    batch = autodiff.rand(4, 3, dtype=autodiff.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no per-example fallback
+        batched = vmap(grad(f))(batch)
+    for index in range(4):
+        _same(batched[index], grad(f)(batch[index]))
