@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from backends import kernels
+
 from ..compiler.tracing import current as current_tracer
+from ..creation import tensor as _tensor
 from ..foreach import FUNCTIONS
 from ..tensor import Tensor
 from .sparse_grad import sparse_grad
@@ -27,6 +30,7 @@ _foreach_add = FUNCTIONS["_foreach_add"]
 _foreach_add_ = FUNCTIONS["_foreach_add_"]
 _foreach_addcdiv_ = FUNCTIONS["_foreach_addcdiv_"]
 _foreach_addcmul_ = FUNCTIONS["_foreach_addcmul_"]
+_foreach_div = FUNCTIONS["_foreach_div"]
 _foreach_div_ = FUNCTIONS["_foreach_div_"]
 _foreach_lerp_ = FUNCTIONS["_foreach_lerp_"]
 _foreach_maximum_ = FUNCTIONS["_foreach_maximum_"]
@@ -35,6 +39,7 @@ _foreach_addcmul = FUNCTIONS["_foreach_addcmul"]
 _foreach_neg = FUNCTIONS["_foreach_neg"]
 _foreach_sqrt = FUNCTIONS["_foreach_sqrt"]
 _foreach_sqrt_ = FUNCTIONS["_foreach_sqrt_"]
+_foreach_sub_ = FUNCTIONS["_foreach_sub_"]
 
 
 def use_foreach(group: dict[str, Any]) -> bool:
@@ -241,3 +246,96 @@ def adadelta_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float) -> 
     _foreach_mul_(acc_deltas, rho)
     _foreach_addcmul_(acc_deltas, deltas, deltas, value=1 - rho)
     _foreach_add_(params, deltas, alpha=-lr)
+
+
+def _adam_family_moments(group: dict[str, Any], params: list[Tensor], grads: list[Tensor],
+                         states: list[Any], lr: float, beta1: float, beta2: float
+                         ) -> list[Tensor]:
+    """Weight decay (decoupled or L2), then exp_avg.lerp_(grad, 1 - beta1) and
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2), over the lists; returns the
+    gradients the update uses."""
+    weight_decay = group["weight_decay"]
+    if weight_decay != 0:
+        if group["decoupled_weight_decay"]:
+            _foreach_mul_(params, 1 - lr * weight_decay)
+        else:
+            grads = list(_foreach_add(grads, params, alpha=weight_decay))
+    _foreach_lerp_([state["exp_avg"] for state in states], grads, 1 - beta1)
+    exp_avg_sqs = [state["exp_avg_sq"] for state in states]
+    _foreach_mul_(exp_avg_sqs, beta2)
+    _foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - beta2)
+    return grads
+
+
+def nadam_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float) -> None:
+    """PyTorch's _multi_tensor_nadam."""
+    params = with_grads(group)
+    if not params:
+        return
+    beta1, beta2 = group["betas"]
+    zeros = optimizer._zeros_like
+    states = first_state(optimizer, params, step=lambda _: optimizer._step_tensor(),
+                         mu_product=lambda _: optimizer._step_tensor(1.0), exp_avg=zeros,
+                         exp_avg_sq=zeros)
+    steps = [state["step"] for state in states]
+    _foreach_add_(steps, 1)
+    counts = [scalar_state(step) for step in steps]
+    decay = group["momentum_decay"]
+    mus = [beta1 * (1.0 - 0.5 * (0.96 ** (count * decay))) for count in counts]
+    mus_next = [beta1 * (1.0 - 0.5 * (0.96 ** ((count + 1) * decay))) for count in counts]
+    mu_products = [state["mu_product"] for state in states]
+    _foreach_mul_(mu_products, mus)
+    grads: list[Tensor] = [param._grad for param in params]  # type: ignore[misc]
+    if group["maximize"]:
+        grads = list(_foreach_neg(grads))
+    grads = _adam_family_moments(group, params, grads, states, lr, beta1, beta2)
+    scalars = [kernels.nadam_scalars(
+        lr=lr, beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"], step=count,
+        decoupled=group["decoupled_weight_decay"], mu=mu, mu_next=mu_next,
+        mu_product=scalar_state(product))[0][-3:]
+        for count, mu, mu_next, product in zip(counts, mus, mus_next, mu_products)]
+    denominators = list(_foreach_div([state["exp_avg_sq"] for state in states],
+                                     [bias_correction2 for bias_correction2, _, _ in scalars]))
+    _foreach_sqrt_(denominators)
+    _foreach_add_(denominators, group["eps"])
+    _foreach_addcdiv_(params, grads, denominators, [value for _, value, _ in scalars])
+    _foreach_addcdiv_(params, [state["exp_avg"] for state in states], denominators,
+                      [value for _, _, value in scalars])
+
+
+def radam_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float) -> None:
+    """PyTorch's _multi_tensor_radam: bias-corrected momentum, scaled by the rectification
+    term for the tensors whose step has a tractable variance."""
+    params = with_grads(group)
+    if not params:
+        return
+    beta1, beta2 = group["betas"]
+    zeros = optimizer._zeros_like
+    states = first_state(optimizer, params, step=lambda _: optimizer._step_tensor(),
+                         exp_avg=zeros, exp_avg_sq=zeros)
+    steps = [state["step"] for state in states]
+    _foreach_add_(steps, 1)
+    grads: list[Tensor] = [param._grad for param in params]  # type: ignore[misc]
+    if group["maximize"]:
+        grads = list(_foreach_neg(grads))
+    _adam_family_moments(group, params, grads, states, lr, beta1, beta2)
+    scalars = [kernels.radam_scalars(
+        lr=lr, beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
+        step=scalar_state(step), decoupled=group["decoupled_weight_decay"]) for step in steps]
+    # (bias_correction1, lr, sqrt(bias_correction2), rect) and whether to rectify
+    corrections = [(values[-4:], flags["rectify"]) for values, flags in scalars]
+    updates = list(_foreach_div([state["exp_avg"] for state in states],
+                                [values[0] for values, _ in corrections]))
+    _foreach_mul_(updates, lr)
+    rectified = [index for index, (_, rectify) in enumerate(corrections) if rectify]
+    if rectified:
+        adaptive = list(_foreach_sqrt([states[index]["exp_avg_sq"] for index in rectified]))
+        _foreach_add_(adaptive, group["eps"])
+        scaled = [updates[index] for index in rectified]
+        # sqrt(bias_correction2) / adaptive, divided (a number over a Tensor would be the
+        # reciprocal times the number, rounded differently from the per-parameter kernel)
+        numerators = [_tensor(corrections[index][0][2], dtype=rate.dtype, device=rate.device)
+                      for index, rate in zip(rectified, adaptive)]
+        _foreach_mul_(scaled, _foreach_div(numerators, adaptive))
+        _foreach_mul_(scaled, [corrections[index][0][3] for index in rectified])
+    _foreach_sub_(params, updates)

@@ -331,6 +331,12 @@ MULTI_TENSOR = [
     ("Adamax", dict(lr=0.1, weight_decay=0.1, maximize=True)),
     ("Adadelta", dict(lr=0.5)),
     ("Adadelta", dict(lr=0.5, weight_decay=0.1, maximize=True)),
+    ("NAdam", dict(lr=0.1)),
+    ("NAdam", dict(lr=0.1, weight_decay=0.1, maximize=True, decoupled_weight_decay=True)),
+    ("NAdam", dict(lr=0.1, weight_decay=0.1)),
+    ("RAdam", dict(lr=0.1, betas=(0.9, 0.9))),
+    ("RAdam", dict(lr=0.1, weight_decay=0.1, maximize=True, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.1, betas=(0.5, 0.6), weight_decay=0.1)),
 ]
 
 
@@ -338,8 +344,8 @@ MULTI_TENSOR = [
                          ids=[f"{n}-{'-'.join(o)}" for n, o in MULTI_TENSOR])
 def test_foreach_true_runs_the_foreach_ops_with_the_same_numbers(
         name: str, options: dict[str, Any], device: str, monkeypatch: Any) -> None:
-    """SGD, Adam(W), RMSprop, Adagrad, Adamax and Adadelta step a group with foreach=True
-    through the `_foreach_*` ops (PyTorch's multi-tensor rules), bit for bit the
+    """SGD, Adam(W), RMSprop, Adagrad, Adamax, Adadelta, NAdam and RAdam step a group with
+    foreach=True through the `_foreach_*` ops (PyTorch's multi-tensor rules), bit for bit the
     per-parameter step; a parameter without a gradient in some step is left out of it."""
     from autodiff.optim import multi_tensor
 
@@ -352,7 +358,7 @@ def test_foreach_true_runs_the_foreach_ops_with_the_same_numbers(
         params = [nn.Parameter(autodiff.tensor(v, device=device)) for v in INITIAL]
         params.append(nn.Parameter(autodiff.ones(2, dtype=autodiff.float32, device=device)))
         optimizer = getattr(optim, name)(params, foreach=foreach, **options)
-        for index, step_grads in enumerate(GRADS[:4]):
+        for index, step_grads in enumerate(GRADS):  # RAdam rectifies from step 6 (betas 0.9)
             for param, grad in zip(params, step_grads):
                 param.grad = autodiff.tensor(grad, device=device)
             params[-1].grad = None if index == 1 else autodiff.full((2,), 0.5 * index,
