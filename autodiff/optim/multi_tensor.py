@@ -18,6 +18,7 @@ from backends import kernels
 from ..compiler.tracing import current as current_tracer
 from ..creation import tensor as _tensor
 from ..foreach import FUNCTIONS
+from ..ops.selection import where
 from ..tensor import Tensor
 from .sparse_grad import sparse_grad
 from .update import scalar_state
@@ -36,6 +37,11 @@ _foreach_lerp_ = FUNCTIONS["_foreach_lerp_"]
 _foreach_maximum_ = FUNCTIONS["_foreach_maximum_"]
 _foreach_mul_ = FUNCTIONS["_foreach_mul_"]
 _foreach_addcmul = FUNCTIONS["_foreach_addcmul"]
+_foreach_clamp_max_ = FUNCTIONS["_foreach_clamp_max_"]
+_foreach_clamp_min_ = FUNCTIONS["_foreach_clamp_min_"]
+_foreach_copy_ = FUNCTIONS["_foreach_copy_"]
+_foreach_mul = FUNCTIONS["_foreach_mul"]
+_foreach_sign = FUNCTIONS["_foreach_sign"]
 _foreach_neg = FUNCTIONS["_foreach_neg"]
 _foreach_sqrt = FUNCTIONS["_foreach_sqrt"]
 _foreach_sqrt_ = FUNCTIONS["_foreach_sqrt_"]
@@ -339,3 +345,34 @@ def radam_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float) -> Non
         _foreach_mul_(scaled, _foreach_div(numerators, adaptive))
         _foreach_mul_(scaled, [corrections[index][0][3] for index in rectified])
     _foreach_sub_(params, updates)
+
+
+def rprop_foreach(optimizer: Optimizer, group: dict[str, Any]) -> None:
+    """PyTorch's _multi_tensor_rprop: the sign tests and masks per tensor (no foreach op holds
+    them), the products and the update over the lists."""
+    params = with_grads(group)
+    if not params:
+        return
+    etaminus, etaplus = group["etas"]
+    step_size_min, step_size_max = group["step_sizes"]
+    lr = group["lr"]
+    states = first_state(optimizer, params, step=lambda _: optimizer._step_tensor(),
+                         prev=optimizer._zeros_like,
+                         step_size=lambda param: optimizer._full_like(param, float(lr)))
+    _foreach_add_([state["step"] for state in states], 1)
+    grads: list[Tensor] = [param._grad for param in params]  # type: ignore[misc]
+    if group["maximize"]:
+        grads = list(_foreach_neg(grads))
+    prevs = [state["prev"] for state in states]
+    step_sizes = [state["step_size"] for state in states]
+    signs = list(_foreach_sign(_foreach_mul(grads, prevs)))
+    # etaplus where the sign held, etaminus where it flipped, 1 where a factor was zero (a NaN
+    # product stays NaN)
+    factors = [where(sign > 0, etaplus, where(sign < 0, etaminus, where(sign == 0, 1.0, sign)))
+               for sign in signs]
+    _foreach_mul_(step_sizes, factors)
+    _foreach_clamp_min_(step_sizes, step_size_min)
+    _foreach_clamp_max_(step_sizes, step_size_max)
+    grads = [where(sign < 0, 0.0, grad) for sign, grad in zip(signs, grads)]
+    _foreach_addcmul_(params, list(_foreach_sign(grads)), step_sizes, value=-1)
+    _foreach_copy_(prevs, grads)
