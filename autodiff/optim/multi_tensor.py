@@ -45,6 +45,7 @@ _foreach_sign = FUNCTIONS["_foreach_sign"]
 _foreach_neg = FUNCTIONS["_foreach_neg"]
 _foreach_sqrt = FUNCTIONS["_foreach_sqrt"]
 _foreach_sqrt_ = FUNCTIONS["_foreach_sqrt_"]
+_foreach_sub = FUNCTIONS["_foreach_sub"]
 _foreach_sub_ = FUNCTIONS["_foreach_sub_"]
 
 
@@ -376,3 +377,40 @@ def rprop_foreach(optimizer: Optimizer, group: dict[str, Any]) -> None:
     grads = [where(sign < 0, 0.0, grad) for sign, grad in zip(signs, grads)]
     _foreach_addcmul_(params, list(_foreach_sign(grads)), step_sizes, value=-1)
     _foreach_copy_(prevs, grads)
+
+
+def asgd_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float) -> None:
+    """PyTorch's _multi_tensor_asgd: decay and step with each parameter's eta, average into ax
+    with its mu (a copy while mu is 1), then the new eta and mu, each rounded to the default
+    dtype before it is stored (as torch.as_tensor rounds them)."""
+    params = with_grads(group)
+    if not params:
+        return
+    lambd, alpha, t0 = group["lambd"], group["alpha"], group["t0"]
+    states = first_state(optimizer, params,
+                         step=lambda param: optimizer._step_tensor(0.0, param),
+                         eta=lambda param: optimizer._step_tensor(lr, param),
+                         mu=lambda param: optimizer._step_tensor(1.0, param),
+                         ax=optimizer._zeros_like)
+    steps = [state["step"] for state in states]
+    _foreach_add_(steps, 1)
+    grads = decayed_grads(group, params)
+    etas = [scalar_state(state["eta"]) for state in states]
+    mus = [scalar_state(state["mu"]) for state in states]
+    _foreach_mul_(params, [1 - lambd * eta for eta in etas])
+    _foreach_sub_(params, _foreach_mul(grads, etas))
+    averaged = [index for index, mu in enumerate(mus) if mu != 1]
+    if averaged:
+        axes = [states[index]["ax"] for index in averaged]
+        moves = list(_foreach_sub([params[index] for index in averaged], axes))
+        _foreach_mul_(moves, [mus[index] for index in averaged])
+        _foreach_add_(axes, moves)
+    copied = [index for index, mu in enumerate(mus) if mu == 1]
+    if copied:
+        _foreach_copy_([states[index]["ax"] for index in copied],
+                       [params[index] for index in copied])
+    counts = [scalar_state(step) for step in steps]
+    _foreach_copy_([state["eta"] for state in states],
+                   [_tensor(lr / ((1 + lambd * lr * count) ** alpha)) for count in counts])
+    _foreach_copy_([state["mu"] for state in states],
+                   [_tensor(1 / max(1, count - t0)) for count in counts])
