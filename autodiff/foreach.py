@@ -130,19 +130,11 @@ def _check_scalars(tensors: Sequence[Tensor], scalars: Sequence[Any]) -> None:
 
 
 def _scalar_list(value: Any) -> list[Any] | None:
-    """A list of numbers (one-element tensors read as numbers, as PyTorch's parser reads
-    them), or None where `value` is not one."""
-    if not isinstance(value, (list, tuple)):
+    """A list of numbers, or None where `value` is not one (PyTorch's parser takes no tensor
+    in a list of scalars)."""
+    if not isinstance(value, (list, tuple)) or not all(_is_number(item) for item in value):
         return None
-    scalars = []
-    for item in value:
-        if isinstance(item, Tensor) and item.numel() == 1:
-            scalars.append(item.item())
-        elif _is_number(item):
-            scalars.append(item)
-        else:
-            return None
-    return scalars
+    return list(value)
 
 
 def _kind(value: Any) -> str | None:
@@ -152,12 +144,24 @@ def _kind(value: Any) -> str | None:
     if _is_number(value):
         return "Scalar"
     if isinstance(value, (list, tuple)):
-        if value and isinstance(value[0], Tensor):  # PyTorch's parser decides on the first
-            return "List"
         if _scalar_list(value) is not None:
             return "ScalarList"
         return "List" if any(isinstance(item, Tensor) for item in value) else None
     return None
+
+
+def _too_many(name: str, low: int, high: int, given: int) -> TypeError:
+    count = str(low) if low == high else f"from {low} to {high}"
+    plural = "" if low == high == 1 else "s"
+    return TypeError(f"_foreach_{name}() takes {count} positional argument{plural} but {given} "
+                     "were given")
+
+
+def _scalar_kind(value: Any, kind: str | None, overloads: Sequence[str]) -> tuple[str | None, Any]:
+    """A 0-d tensor where no overload takes a Tensor is a Scalar, as PyTorch's parser reads it."""
+    if kind == "Tensor" and "Tensor" not in overloads and value.dim() == 0:
+        return "Scalar", value.item()
+    return kind, value
 
 
 def _bind(name: str, signatures: Sequence[str], params: Sequence[str],
@@ -224,8 +228,7 @@ def _camel(name: str) -> str:
 def _parse_unary(spec: Foreach, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call:
     if kwargs or len(args) != 1:
         if len(args) > 1:
-            raise TypeError(f"_foreach_{spec.name}() takes 1 positional argument but "
-                            f"{len(args)} were given")
+            raise _too_many(spec.name, 1, 1, len(args))
         bound = _bind(spec.name, spec.signatures, ("self",), {}, args, kwargs)
         args = (bound["self"],)
     tensors = _tensor_list(spec.name, args[0], 1)
@@ -243,8 +246,7 @@ def _parse_binary(spec: Foreach, args: tuple[Any, ...], kwargs: dict[str, Any]) 
         _check_self(exponents)
         return Call("ScalarAndTensor", exponents, [(bound["self"],) for _ in exponents])
     tensors = _overloaded_self(spec, bound["self"], args, kwargs)
-    other = bound["other"]
-    kind = _kind(other)
+    kind, other = _scalar_kind(bound["other"], _kind(bound["other"]), spec.overloads)
     alpha = bound["alpha"]
     if kind not in spec.overloads or (alpha is not None and kind not in spec.alpha):
         raise _invalid(spec.name, spec.signatures, args, kwargs)
@@ -307,8 +309,7 @@ def _parse_lerp(spec: Foreach, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
                   args, kwargs)
     tensors = _overloaded_self(spec, bound["self"], args, kwargs)
     ends = _tensor_list(spec.name, bound["tensors1"], 2, "tensors1")
-    weight = bound["weight"]
-    kind = _kind(weight)
+    kind, weight = _scalar_kind(bound["weight"], _kind(bound["weight"]), ())
     _check_lists(tensors, ends)
     if kind == "Scalar":
         weights: Sequence[Any] = [weight] * len(tensors)
@@ -328,6 +329,8 @@ def _parse_with_list(argument: str, position: int, extra: dict[str, Any]) -> Cal
     keyword options passed to each per-tensor call."""
 
     def parse(spec: Foreach, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call:
+        if len(args) > 2 + len(extra):
+            raise _too_many(spec.name, 2, 2 + len(extra), len(args))
         bound = _bind(spec.name, spec.signatures, ("self", argument, *extra), extra, args,
                       kwargs)
         tensors = _tensor_list(spec.name, bound["self"], 1)
@@ -347,9 +350,7 @@ def _parse_options(params: dict[str, Any], keyword_only: tuple[str, ...] = ()
     def parse(spec: Foreach, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call:
         positional = ("self", *(p for p in params if p not in keyword_only))
         if len(args) > len(positional):
-            raise TypeError(f"_foreach_{spec.name}() takes {len(positional)} positional "
-                            f"argument{'s' if len(positional) > 1 else ''} but {len(args)} "
-                            "were given")
+            raise _too_many(spec.name, 1, len(positional), len(args))
         bound = _bind(spec.name, spec.signatures, ("self",), params, args[:1], {
             **kwargs, **dict(zip(positional[1:], args[1:]))})
         tensors = _tensor_list(spec.name, bound["self"], 1)

@@ -419,7 +419,25 @@ ERRORS: list[tuple[str, Callable[[Any, dict[str, Any]], Any]]] = [
     ("list_of_tensor_then_number", lambda lib, t: lib._foreach_add(t["one"], [t["vec"], 1])),
     ("list_of_number_then_tensor", lambda lib, t: lib._foreach_add(t["a"], [1, t["vec"]])),
     ("mm_not_matrix", lambda lib, t: lib._foreach_mm(t["a"], t["a"])),
+    ("addcdiv_integers", lambda lib, t: lib._foreach_addcdiv(t["ints"], t["ints"], t["ints"])),
+    ("too_many_norm", lambda lib, t: lib._foreach_norm(t["a"], 2, None, 5)),
+    ("too_many_copy", lambda lib, t: lib._foreach_copy_(t["a"], t["a"], False, 1)),
+    ("too_many_zero", lambda lib, t: lib._foreach_zero_(t["a"], 1)),
+    ("too_many_mm", lambda lib, t: lib._foreach_mm(t["a"], t["a"], t["a"])),
+    ("vector_where_scalar", lambda lib, t: lib._foreach_sub(t["a"], lib.ones(1))),
+    ("tensor_in_scalar_list", lambda lib, t: lib._foreach_add(t["a"], [1, t["zero_d"]])),
 ]
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib, t: lib._foreach_sub(t["a"], t["zero_d"]),
+    lambda lib, t: lib._foreach_clamp_min(t["a"], t["zero_d"]),
+    lambda lib, t: lib._foreach_pow(t["a"], t["zero_d"]),
+    lambda lib, t: lib._foreach_lerp(t["a"], t["a"], t["zero_d"]),
+], ids=["sub", "clamp_min", "pow", "lerp"])
+def test_a_0d_tensor_is_a_scalar_where_no_overload_takes_a_tensor(make: Any, torch: Any) -> None:
+    for ours, theirs in zip(make(autodiff, _lists(autodiff)), make(torch, _lists(torch))):
+        _same(ours, theirs)
 
 
 @pytest.mark.parametrize("name, make", ERRORS, ids=[name for name, _ in ERRORS])

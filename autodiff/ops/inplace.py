@@ -41,7 +41,7 @@ from ..sparse_dispatch import refuse_operator
 from ..tensor import Tensor, _wrap_dim
 from ._checks import not_implemented_for
 from ._promotion import check_broadcast, checked_number, wrap_integer
-from .arithmetic import Addcdiv, Addcmul, div
+from .arithmetic import Addcdiv, Addcmul, check_addcdiv, div
 from .comparison import compared
 from .conversion import clone
 from .shape import (
@@ -688,6 +688,7 @@ def addcmul_(tensor: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1
 
 
 def addcdiv_(tensor: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    check_addcdiv(tensor1, tensor2)
     return _addc_(Addcdiv, operator.truediv, tensor, tensor1, tensor2, value)
 
 
