@@ -260,10 +260,8 @@ def _parse_binary(spec: Foreach, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     if kind == "List":
         _check_lists(tensors, _tensor_list(spec.name, other, 2, "other"))
         return Call(kind, tensors, [(item,) for item in other], options)
-    scalars = _scalar_list(other)
-    assert scalars is not None
-    _check_scalars(tensors, scalars)
-    return Call(kind, tensors, [(item,) for item in scalars])
+    _check_scalars(tensors, other)
+    return Call(kind, tensors, [(item,) for item in other])
 
 
 def _packed_scalars(tensors: Sequence[Tensor], scalars: Tensor) -> list[Any]:
@@ -292,16 +290,12 @@ def _parse_pointwise(spec: Foreach, args: tuple[Any, ...], kwargs: dict[str, Any
         values = [value] * len(tensors)
     elif kind == "Tensor":
         values = _packed_scalars(tensors, value)
-    elif kind == "ScalarList" or (kind is None and isinstance(value, (list, tuple))):
-        scalars = _scalar_list(value)
-        if scalars is None:
-            raise _invalid(spec.name, spec.signatures, args, kwargs)
-        _check_scalars(tensors, scalars)
-        values = scalars
+    elif kind == "ScalarList":
+        values = list(value)
+        _check_scalars(tensors, values)
     else:
         raise _invalid(spec.name, spec.signatures, args, kwargs)
-    return Call(kind or "ScalarList", tensors, list(zip(first, second)),
-                [{"value": v} for v in values])
+    return Call(kind, tensors, list(zip(first, second)), [{"value": v} for v in values])
 
 
 def _parse_lerp(spec: Foreach, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call:
@@ -317,7 +311,7 @@ def _parse_lerp(spec: Foreach, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
         weights = _tensor_list(spec.name, weight, 3, "weights")
         _check_lists(tensors, weights)
     elif kind == "ScalarList":
-        weights = _scalar_list(weight) or []
+        weights = list(weight)
         _check_scalars(tensors, weights)
     else:
         raise _invalid(spec.name, spec.signatures, args, kwargs)
