@@ -17,11 +17,12 @@ from backends import kernels
 
 from ..compiler.tracing import current as current_tracer
 from ..creation import tensor as _tensor
+from ..dtypes import finfo
 from ..foreach import FUNCTIONS
 from ..ops.selection import where
 from ..tensor import Tensor
 from .sparse_grad import sparse_grad
-from .update import scalar_state
+from .update import norm_value, scalar_state
 
 if TYPE_CHECKING:
     from .optimizer import Optimizer
@@ -44,6 +45,7 @@ _foreach_mul = FUNCTIONS["_foreach_mul"]
 _foreach_sign = FUNCTIONS["_foreach_sign"]
 _foreach_neg = FUNCTIONS["_foreach_neg"]
 _foreach_sqrt = FUNCTIONS["_foreach_sqrt"]
+_foreach_rsqrt_ = FUNCTIONS["_foreach_rsqrt_"]
 _foreach_sqrt_ = FUNCTIONS["_foreach_sqrt_"]
 _foreach_sub = FUNCTIONS["_foreach_sub"]
 _foreach_sub_ = FUNCTIONS["_foreach_sub_"]
@@ -414,3 +416,67 @@ def asgd_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float) -> None
                    [_tensor(lr / ((1 + lambd * lr * count) ** alpha)) for count in counts])
     _foreach_copy_([state["mu"] for state in states],
                    [_tensor(1 / max(1, count - t0)) for count in counts])
+
+
+def adafactor_foreach(optimizer: Optimizer, group: dict[str, Any], lr: float) -> None:
+    """PyTorch's _multi_tensor_adafactor: the factored (row and column) second moment for
+    matrices, the full one for vectors, each kind over its own lists; the norms that scale
+    each update are per tensor (numbers on the host, as PyTorch's `.item()`)."""
+    params = with_grads(group)
+    for matrices in (True, False):
+        chosen = [param for param in params if (param.dim() > 1) == matrices]
+        if chosen:
+            _adafactor_lists(optimizer, group, lr, chosen, matrices)
+
+
+def _norm(tensor: Tensor) -> float:
+    return norm_value(tensor._backend, tensor._data)
+
+
+def _adafactor_lists(optimizer: Optimizer, group: dict[str, Any], lr: float,
+                     params: list[Tensor], matrices: bool) -> None:
+    eps1, eps2 = group["eps"]
+    zeros_of = type(optimizer)._zeros_of  # type: ignore[attr-defined]
+    if matrices:
+        states = first_state(
+            optimizer, params, step=lambda _: optimizer._step_tensor(),
+            row_var=lambda p: zeros_of(p._grad, (*p._grad.shape[:-1], 1)),
+            col_var=lambda p: zeros_of(p._grad, (*p._grad.shape[:-2], 1, p._grad.shape[-1])))
+    else:
+        states = first_state(optimizer, params, step=lambda _: optimizer._step_tensor(),
+                             variance=optimizer._zeros_like)
+    steps = [state["step"] for state in states]
+    _foreach_add_(steps, 1)
+    counts = [scalar_state(step) for step in steps]
+    grads: list[Tensor] = [param._grad for param in params]  # type: ignore[misc]
+    if group["maximize"]:
+        grads = list(_foreach_neg(grads))
+    epsilons = [float(eps1) if eps1 is not None else finfo(param.dtype).eps for param in params]
+    weights = [count ** group["beta2_decay"] for count in counts]
+    alphas = [max(eps2, _norm(param) / (param.numel() ** 0.5)) * min(lr, 1 / (count**0.5))
+              for param, count in zip(params, counts)]
+    if group["weight_decay"] != 0:
+        _foreach_mul_(params, 1 - lr * group["weight_decay"])
+    if matrices:
+        row_vars = [state["row_var"] for state in states]
+        col_vars = [state["col_var"] for state in states]
+        for variances, dim in ((row_vars, -1), (col_vars, -2)):
+            means = [(grad * grad).sum(dim, keepdim=True).sqrt() for grad in grads]
+            _foreach_mul_(means, means)
+            _foreach_div_(means, [grad.shape[dim] for grad in grads])
+            _foreach_lerp_(variances, means, weights)
+        estimates = [row @ col for row, col in zip(row_vars, col_vars)]
+        row_means = [row.mean(-2, keepdim=True) for row in row_vars]
+        _foreach_clamp_min_(row_means, epsilons)
+        _foreach_div_(estimates, row_means)
+    else:
+        variances = [state["variance"] for state in states]
+        _foreach_lerp_(variances, list(_foreach_mul(grads, grads)), weights)
+        estimates = [variance.clone() for variance in variances]
+    _foreach_clamp_min_(estimates, [eps * eps for eps in epsilons])
+    _foreach_rsqrt_(estimates)
+    _foreach_mul_(estimates, grads)
+    scales = [-alpha / max(1.0, _norm(update) / ((update.numel() ** 0.5) * group["d"]))
+              for alpha, update in zip(alphas, estimates)]
+    _foreach_mul_(estimates, scales)
+    _foreach_add_(params, estimates)

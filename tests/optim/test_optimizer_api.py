@@ -341,6 +341,8 @@ MULTI_TENSOR = [
     ("Rprop", dict(lr=0.1, etas=(0.3, 1.5), step_sizes=(0.05, 0.2), maximize=True)),
     ("ASGD", dict(lr=0.1, t0=2)),
     ("ASGD", dict(lr=0.1, t0=1, lambd=0.01, weight_decay=0.1, maximize=True)),
+    ("Adafactor", dict(lr=0.1)),
+    ("Adafactor", dict(lr=0.1, weight_decay=0.1, maximize=True, eps=(1e-3, 1e-3), d=1.5)),
 ]
 
 
@@ -348,8 +350,7 @@ MULTI_TENSOR = [
                          ids=[f"{n}-{'-'.join(o)}" for n, o in MULTI_TENSOR])
 def test_foreach_true_runs_the_foreach_ops_with_the_same_numbers(
         name: str, options: dict[str, Any], device: str, monkeypatch: Any) -> None:
-    """SGD, Adam(W), RMSprop, Adagrad, Adamax, Adadelta, NAdam, RAdam, Rprop and ASGD step a
-    group with foreach=True through the `_foreach_*` ops (PyTorch's multi-tensor rules), bit for
+    """Every optimizer that takes `foreach` steps a group with foreach=True through the `_foreach_*` ops (PyTorch's multi-tensor rules), bit for
     bit the per-parameter step; a parameter without a gradient in some step is left out."""
     from autodiff.optim import multi_tensor
 
