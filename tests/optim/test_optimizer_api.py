@@ -350,8 +350,9 @@ MULTI_TENSOR = [
                          ids=[f"{n}-{'-'.join(o)}" for n, o in MULTI_TENSOR])
 def test_foreach_true_runs_the_foreach_ops_with_the_same_numbers(
         name: str, options: dict[str, Any], device: str, monkeypatch: Any) -> None:
-    """Every optimizer that takes `foreach` steps a group with foreach=True through the `_foreach_*` ops (PyTorch's multi-tensor rules), bit for
-    bit the per-parameter step; a parameter without a gradient in some step is left out."""
+    """Every optimizer that takes `foreach` steps a group with foreach=True through the
+    `_foreach_*` ops (PyTorch's multi-tensor rules), bit for bit the per-parameter step; a
+    parameter without a gradient in some step is left out."""
     from autodiff.optim import multi_tensor
 
     calls: list[str] = []
