@@ -65,8 +65,6 @@ class Program:
 
 # What stops programs today. The reason names the missing feature; the error is the text the
 # program stops with (the last line of its traceback must contain it).
-TORCH_JIT = Stop("torch.jit (TorchScript: trace, script, save, load)",
-                 "module 'autodiff' has no attribute 'jit'")
 TORCH_EXPORT = Stop("torch.export (export, ExportedProgram, Dim)",
                     "No module named 'autodiff.export'")
 COMPILED_AUTOGRAD = Stop("compiled autograd (torch._dynamo.config.compiled_autograd, "
@@ -132,7 +130,7 @@ PROGRAMS = [
     Program("data_loading"),
     Program("text_sentiment_ngrams"),
     Program("maskedtensor_adagrad", compare=True),
-    Program("intro_to_torchscript", TORCH_JIT),
+    Program("intro_to_torchscript", compare=True),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),
