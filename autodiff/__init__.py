@@ -663,6 +663,9 @@ from .quantized_tensor import (
     quantize_per_tensor_dynamic,
 )
 
+# torch._foreach_*: the per-tensor ops over lists of tensors (foreach.py's table)
+from .foreach import FUNCTIONS as _foreach_functions
+
 # Saving and printing
 from .serialization import load, save
 from ._printing import set_printoptions
@@ -690,3 +693,7 @@ def __getattr__(name: str) -> object:
 from .override_tables import make_namespaces_overridable as _make_namespaces_overridable  # noqa: E402
 
 _make_namespaces_overridable()
+
+# The `_foreach_*` functions, made from foreach.py's table, enter the namespace by name.
+globals().update(_foreach_functions)
+del _foreach_functions

@@ -63,10 +63,9 @@ class Program:
         return HERE / "programs" / f"{self.file or self.name}.py"
 
 
-# What stops programs today. The reason names the missing feature; the error is the text the
-# program stops with (the last line of its traceback must contain it).
-FOREACH = Stop("torch._foreach_* (the foreach op family: _foreach_copy_, _foreach_add_, ...)",
-               "module 'autodiff' has no attribute '_foreach_copy_'")
+# What stops a program is a `Stop(feature, error)` constant here, named for the missing feature:
+# the error is the text the program stops with (the last line of its traceback must contain it).
+# No program stops today.
 
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
@@ -163,7 +162,7 @@ PROGRAMS = [
     Program("regional_compilation"),
     Program("recipe_torch_logs"),
     Program("torch_function_modes_compile"),
-    Program("foreach_map", FOREACH),
+    Program("foreach_map"),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
