@@ -36,6 +36,7 @@ from ..layout_dispatch import LayoutData
 from ..node import move_retains_grad, sequence_nrs
 from ..op_modes import op_mode_state
 from ..saved import saved_tensors_hooks_state
+from ..sparse_compressed import SparseCompressed
 from ..sparse_coo import SparseCOO
 from ..sparse_dispatch import refuse_operator
 from ..tensor import Tensor, _wrap_dim
@@ -117,7 +118,7 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
     recording = is_recording(tensor, others)
     check_inplace(tensor, recording)
     data = tensor._data
-    if type(data) is SparseCOO:
+    if type(data) is SparseCOO or type(data) is SparseCompressed:
         return _into_sparse(tensor, compute, recording)
     if isinstance(data, LayoutData):  # a masked tensor: the layout takes the result
         taken = data.take_in_place(tensor, compute)
@@ -234,8 +235,9 @@ def _into_sparse(tensor: Tensor, compute: Callable[[Tensor], Tensor], recording:
         result = compute(source)
     except NotImplementedError as error:
         raise _in_place_refusal(error) from None
-    if type(result._data) is not SparseCOO:  # no sparse kernel writes a dense result
-        refuse_operator("aten::copy_", tensor.device)
+    if type(result._data) is not type(tensor._data):  # no sparse kernel writes a dense result
+        refuse_operator("aten::copy_", tensor.device,
+                        "Sparse" if type(tensor._data) is SparseCOO else "SparseCsr")
     if result._data.shape != tensor._data.shape:  # t_, transpose_: the tensor takes its shape
         tensor._data = result._data
     _check_result(tensor, result)
