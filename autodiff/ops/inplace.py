@@ -36,7 +36,7 @@ from ..layout_dispatch import LayoutData
 from ..node import move_retains_grad, sequence_nrs
 from ..op_modes import op_mode_state
 from ..saved import saved_tensors_hooks_state
-from ..sparse_compressed import SparseCompressed
+from ..sparse_compressed import LAYOUT_NAMES, SparseCompressed
 from ..sparse_coo import SparseCOO
 from ..sparse_dispatch import refuse_operator
 from ..tensor import Tensor, _wrap_dim
@@ -758,13 +758,22 @@ def view_(tensor: Tensor, make: Callable[[Tensor], Tensor]) -> Tensor:
     return tensor
 
 
+def _refuse_compressed_transpose(tensor: Tensor) -> None:
+    data = tensor._data
+    if type(data) is SparseCompressed:
+        raise RuntimeError("torch.transpose_: in-place transposition is not supported for "
+                           f"{LAYOUT_NAMES[data.layout]} layout")
+
+
 def t_(tensor: Tensor) -> Tensor:
+    _refuse_compressed_transpose(tensor)
     if type(tensor._data) is SparseCOO:  # no views of a sparse tensor: its arrays replaced
         return apply(tensor, (), lambda source: sparse_t(source, SparseTInPlace))
     return view_(tensor, lambda source: t_view(source, TInPlace))
 
 
 def transpose_(tensor: Tensor, dim0: int, dim1: int) -> Tensor:
+    _refuse_compressed_transpose(tensor)
     if type(tensor._data) is SparseCOO:
         ndim = tensor._data.ndim
         return apply(tensor, (), lambda source: sparse_transpose(

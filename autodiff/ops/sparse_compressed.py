@@ -348,7 +348,7 @@ def to_dense(input: Tensor, masked_grad: bool | None = None) -> Tensor:
 
 class ToSparseCompressed(Function):
     """A dense, COO or compressed tensor in a compressed layout; the gradient goes back to
-    the input's layout (a compressed or COO input's: masked to its indices)."""
+    the input's layout, unmasked (PyTorch's to_sparse_backward)."""
 
     jvp = auto_linear
     takes_layout_data = True
@@ -369,12 +369,7 @@ class ToSparseCompressed(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        input = ctx.input
-        if type(input) is SparseCompressed:
-            return CompressedMask.apply(grad, like=input)
-        if type(input) is coo.SparseCOO:
-            return grad.to_dense().sparse_mask(_wrap(input, ctx.backend))
-        return grad.to_dense()
+        return to_layout_of(grad, ctx.input)
 
     @staticmethod
     def of(layout: Any) -> type[ToSparseCompressed]:
@@ -496,7 +491,18 @@ class CompressedToCoo(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return CompressedMask.apply(grad, like=ctx.input)
+        return to_layout_of(grad, ctx.input)
+
+
+def to_layout_of(grad: Tensor, input: Any) -> Tensor:
+    """A conversion's gradient in its input's layout (PyTorch's to_sparse_backward): the whole
+    gradient converted, not masked to the input's elements."""
+    if type(input) is SparseCompressed:
+        return to_sparse_compressed(grad, input.layout,
+                                    input.blocksize if input.blocked else None, input.dense_dim)
+    if type(input) is coo.SparseCOO:
+        return grad.to_sparse(input.sparse_dim)
+    return grad.to_dense()
 
 
 def to_sparse_coo(input: Tensor) -> Tensor:

@@ -10,9 +10,9 @@ from typing import Any
 from .. import dtypes
 from .. import sparse_coo as coo
 from ..creation import zeros
+from ..function import Function
 from ..sparse_compressed import SparseCompressed
 from ..sparse_dispatch import refuse_operator
-from ..function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import scalar_type_name
 from .sparse_coo import SparseCooTensor, SparseMask, require_sparse, sparse_values
