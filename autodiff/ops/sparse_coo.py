@@ -425,6 +425,10 @@ def sparse_mask(input: Tensor, mask: Tensor) -> Tensor:
     """input's entries at mask's indices, as a sparse tensor with mask's indices."""
     if _compressed.is_compressed(mask):
         return _compressed.sparse_mask(input, mask)
+    if _compressed.is_compressed(input):
+        layout = "Sparse" if is_sparse(mask) else "Strided"
+        raise RuntimeError("sparse_mask_sparse_compressed expects mask to have sparse compressed "
+                           f"layout, got {layout}")
     data = require_sparse(mask, "sparse_mask")
     if tuple(input.shape) != data.shape:
         raise RuntimeError("sparse_mask(): operands have incompatible sizes; self has size "
