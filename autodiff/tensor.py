@@ -2139,6 +2139,13 @@ class Tensor:
             return (_rebuild_sparse, (_wrap(sparse.indices, self._backend),
                                       _wrap(sparse.values, self._backend), sparse.shape,
                                       sparse.coalesced, self._requires_grad))
+        if type(self._data) is SparseCompressed:
+            compressed = self._data
+            return (_rebuild_compressed, (
+                compressed.layout, *(_wrap(array, self._backend) for array in (
+                    compressed.compressed_indices, compressed.plain_indices,
+                    compressed.values)),
+                compressed.shape, compressed.blocksize, self._requires_grad))
         data = self._backend.to_numpy(self._data)
         return (_rebuild, (type(self), str(self._backend.device), data, self._requires_grad))
 
@@ -2153,7 +2160,7 @@ class Tensor:
         out.__dict__.update({k: v for k, v in self.__dict__.items()
                              if k not in _NOT_COPIED})
         data = self._data
-        if type(data) is SparseCOO:
+        if type(data) is SparseCOO or type(data) is SparseCompressed:
             out._data = data.copied(backend)
         elif type(data) is QuantizedData:
             out._data = data.with_int_repr(backend.asarray(data.int_repr, copy=True))
@@ -2386,6 +2393,18 @@ def _rebuild(cls: type, device: str, data: Any, requires_grad: bool) -> Tensor:
 
 def _compressed_name(data: SparseCompressed) -> str:
     return _COMPRESSED_NAMES[data.layout]
+
+
+def _rebuild_compressed(layout: layouts.layout, compressed: Tensor, plain: Tensor,
+                        values: Tensor, shape: tuple[int, ...], blocksize: tuple[int, int],
+                        requires_grad: bool) -> Tensor:
+    out: Tensor = _new(Tensor)
+    out._data = SparseCompressed(layout, compressed._data, plain._data, values._data, shape,
+                                 blocksize)
+    out._backend = values._backend
+    if requires_grad:
+        out._requires_grad = True
+    return out
 
 
 def _rebuild_sparse(indices: Tensor, values: Tensor, shape: tuple[int, ...], coalesced: bool,

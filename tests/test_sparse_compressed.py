@@ -363,6 +363,16 @@ def test_in_place_matches_pytorch(name: str) -> None:
     _same(IN_PLACE[name])
 
 
+def test_pickle_and_deepcopy_keep_the_arrays() -> None:
+    import copy
+    import pickle
+
+    for tensor in (_leaf(autodiff), _dense(autodiff).to_sparse_bsc((3, 2))):
+        for copied in (pickle.loads(pickle.dumps(tensor)), copy.deepcopy(tensor)):
+            assert repr(copied) == repr(tensor)
+            assert copied.layout is tensor.layout
+
+
 def test_on_device(device: str) -> None:
     """The arrays' work (conversions, products, sums, transposes) on each device."""
     dense = _dense(autodiff).to(device)
