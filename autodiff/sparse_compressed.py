@@ -219,6 +219,16 @@ def from_dense(backend: Any, dense: Any, layout: Any,
                             dense.shape, blocksize)
 
 
+def emptied(backend: Any, data: SparseCompressed, dtype: str) -> SparseCompressed:
+    """The same size, layout and blocksize with no specified elements."""
+    count = data.compressed_indices.shape[0]
+    values_shape = (0, *data.values.shape[1:])
+    index_dtype = backend.dtype_name(data.plain_indices)
+    return SparseCompressed(data.layout, backend.zeros((count,), index_dtype),
+                            backend.zeros((0,), index_dtype), backend.zeros(values_shape, dtype),
+                            data.shape, data.blocksize)
+
+
 def transposed(backend: Any, data: SparseCompressed) -> SparseCompressed:
     """The transpose of the two sparse dims: the same arrays in the other layout (CSR <-> CSC,
     BSR <-> BSC, each block transposed)."""

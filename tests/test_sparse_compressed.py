@@ -114,6 +114,9 @@ FORWARD: dict[str, Case] = {
     "csc_mm": lambda m: _dense(m).to_sparse_csc() @ _mat(m, 4, 2),
     "bsr_mm": lambda m: m.arange(16.0).reshape(4, 4).to_sparse_bsr((2, 2)) @ m.ones(4, 2),
     "mv": lambda m: _csr(m) @ m.ones(4, dtype=m.float64),
+    "vector_mm": lambda m: m.ones(3, dtype=m.float64) @ _csr(m),
+    "addmm_dense_csr": lambda m: m.addmm(m.ones(2, 4, dtype=m.float64), _mat(m, 2, 3), _csr(m)),
+    "zeros_like": lambda m: m.zeros_like(_csr(m)),
     "addmm": lambda m: m.addmm(m.ones(3, 2, dtype=m.float64), _csr(m), _mat(m, 4, 2),
                                beta=0.5, alpha=2),
     "sparse.mm": lambda m: m.sparse.mm(_csr(m), _mat(m, 4, 2)),
@@ -266,6 +269,9 @@ _gradient("mm_function")(_product_case(lambda m, c, x: m.mm(c, x)))
 _gradient("dense_mm")(_product_case(lambda m, c, x: x.t() @ c.t()))
 _gradient("csc_mm")(_product_case(lambda m, c, x: c.to_sparse_csc() @ x))
 _gradient("mv")(_product_case(lambda m, c, x: c @ x[:, 0]))
+_gradient("vector_mm")(_product_case(lambda m, c, x: x[:3, 0] @ c))
+_gradient("addmm_dense_csr")(_product_case(lambda m, c, x: m.addmm(
+    m.ones(2, 4, dtype=m.float64), x[:3].t(), c, alpha=2)))
 _gradient("addmm")(_product_case(lambda m, c, x: m.addmm(m.ones(3, 2, dtype=m.float64), c, x,
                                                         beta=0.5, alpha=2)))
 _gradient("sparse.mm")(_product_case(lambda m, c, x: m.sparse.mm(c, x)))
@@ -355,6 +361,8 @@ IN_PLACE: dict[str, Case] = {
     "neg_": lambda m: _csr(m).neg_(),
     "sin_": lambda m: _csr(m).sin_(),
     "t_": lambda m: _csr(m).t_(),
+    "zero_": lambda m: _csr(m).zero_(),
+    "add_": lambda m: _csr(m).add_(_csr(m)),
 }
 
 

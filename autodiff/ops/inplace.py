@@ -340,6 +340,7 @@ def _write(tensor: Tensor, data: Any) -> None:
 class Zero(Function):
     node_name = "ZeroBackward0"
     sparse_form = SparseZero
+    compressed_form = SparseZero
 
     jvp = zero_tangent
 
@@ -571,7 +572,7 @@ def _fill_outside_graph(tensor: Tensor, value: Any) -> bool:
     """zero_'s and fill_'s fast path: with nothing to record or check (not a view; grad mode
     off or no grad required), write the value straight into the buffer."""
     if tensor._base is None and tensor._data.shape and not tensor._batched and (
-            type(tensor._data) is not SparseCOO) and (
+            type(tensor._data) not in (SparseCOO, SparseCompressed)) and (
             not _dual_state.enabled) and not tensor._inference and not op_mode_state.active and (
             not _grad_state.enabled or not tensor._requires_grad):
         if saved_tensors_hooks_state.before_mutation is not None:

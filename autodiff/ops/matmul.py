@@ -25,7 +25,7 @@ from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, s
 from ._out import CAST, EXACT, same, takes_out
 from ._promotion import check_broadcast
 from .complex import conj
-from .sparse_compressed_products import CompressedMm, CompressedMv
+from .sparse_compressed_products import CompressedMm, CompressedMv, CompressedVectorMatrix
 from .sparse_products import SparseMm, SparseMv
 from .sparse_products import mm as sparse_mm
 
@@ -206,6 +206,7 @@ def _vector_matrix_product_shape(node: Any) -> tuple[int, ...]:
 
 class VectorMatrix(Matmul):
     node_name = "SqueezeBackward4"  # PyTorch: unsqueeze(0), mm, squeeze_(0)
+    compressed_form = CompressedVectorMatrix
     saved_fields = fields(dim=constant(0),
                           self_sym_sizes=Computed(_vector_matrix_product_shape))
 

@@ -99,6 +99,81 @@ class CompressedMv(Function):
                 a.t().mv(grad) if needs[1] else None)
 
 
+class CompressedVectorMatrix(Function):
+    """A dense vector times a compressed matrix (PyTorch: unsqueeze, mm, squeeze_); the
+    matrix's gradient is dense."""
+
+    node_name = "SqueezeBackward4"
+    jvp = auto_multilinear
+    takes_layout_data = True
+
+    @staticmethod
+    def forward(ctx: Any, v: Any, a: Any) -> Any:
+        backend = ctx.backend
+        if type(a) is not SparseCompressed or isinstance(v, LayoutData):
+            raise RuntimeError("matmul: autodiff multiplies a dense vector by a compressed "
+                               "matrix")
+        _check_dtypes(backend, v, a)
+        ctx.save_for_backward(v, a)
+        column = compressed.matmul(backend, compressed.transposed(backend, a),
+                                   backend.reshape(v, (-1, 1)))
+        return backend.reshape(column, (a.shape[1],))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        v, a = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        return (a.mv(grad) if needs[0] else None,
+                v.outer(grad) if needs[1] else None)
+
+
+class CompressedAddmm(Function):
+    """torch.addmm with a compressed mat1 or mat2: beta * input + alpha * (mat1 @ mat2), with
+    PyTorch's dense gradients for both factors."""
+
+    node_name = "AddmmBackward0"
+    takes_layout_data = True
+
+    @staticmethod
+    def forward(ctx: Any, input: Any, mat1: Any, mat2: Any, *, beta: Any, alpha: Any) -> Any:
+        backend = ctx.backend
+        if isinstance(input, LayoutData):
+            raise RuntimeError("addmm: autodiff adds a dense input to a compressed product")
+        _check_dtypes(backend, mat1, mat2)
+        ctx.beta, ctx.alpha = beta, alpha
+        ctx.save_for_backward(mat1, mat2)
+        product = _product(backend, mat1, mat2)
+        if type(product) is SparseCompressed:
+            raise RuntimeError("addmm: autodiff multiplies one compressed matrix by a dense one")
+        if alpha != 1:
+            product = backend.multiply(product, alpha)
+        if beta == 0:
+            return backend.add(product, backend.zeros_like(product))
+        term = input if beta == 1 else backend.multiply(input, beta)
+        return backend.add(backend.broadcast_to(term, product.shape), product)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any, Any]:
+        mat1, mat2 = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        scaled = grad if ctx.alpha == 1 else grad * ctx.alpha
+        return ((grad if ctx.beta == 1 else grad * ctx.beta) if needs[0] else None,
+                scaled.mm(mat2.t()) if needs[1] else None,
+                mat1.t().mm(scaled) if needs[2] else None)
+
+    @staticmethod
+    def jvp(ctx: Any, input: Tensor | None, mat1: Tensor | None,
+            mat2: Tensor | None) -> Tensor | None:
+        args, kwargs, _ = ctx._dual_call
+        alpha, beta = kwargs["alpha"], kwargs["beta"]
+        terms = [None if input is None or beta == 0 else input * beta]
+        if mat1 is not None:
+            terms.append(_product_term(mat1, args[2], alpha))
+        if mat2 is not None:
+            terms.append(_product_term(args[1], mat2, alpha))
+        return sum_terms(terms)
+
+
 class CompressedSparseAddmm(Function):
     """beta * input + alpha * (compressed @ dense); the compressed operand's gradient is
     compressed, at its indices; `input` may be absent (torch.sparse.mm)."""
@@ -149,6 +224,7 @@ class CompressedSparseAddmm(Function):
         """The compressed operand's gradient (before alpha): at its indices."""
         return CompressedMask.apply(grad.mm(dense.t()), like=ctx.like)
 
+
     @staticmethod
     def jvp(ctx: Any, input: Tensor | None, sparse: Tensor | None,
             dense: Tensor | None) -> Tensor | None:
@@ -162,20 +238,10 @@ class CompressedSparseAddmm(Function):
         return sum_terms(terms)
 
 
-def _product_term(sparse: Tensor, dense: Tensor, alpha: Any) -> Tensor:
-    """alpha * (sparse @ dense) for a tangent `sparse` of any layout."""
-    product = sparse.mm(dense) if is_compressed(sparse) or sparse.is_sparse else sparse @ dense
+def _product_term(first: Tensor, second: Tensor, alpha: Any) -> Tensor:
+    """alpha * (first @ second), either of any layout (a tangent's)."""
+    product = first.mm(second)
     return product if alpha == 1 else product * alpha
-
-
-class CompressedAddmm(CompressedSparseAddmm):
-    """torch.addmm with a compressed mat1: PyTorch's dense gradient for mat1."""
-
-    node_name = "AddmmBackward0"
-
-    @staticmethod
-    def sparse_grad(ctx: Any, grad: Tensor, dense: Tensor) -> Tensor:
-        return grad.mm(dense.t())
 
 
 def sparse_mm(mat1: Tensor, mat2: Tensor) -> Tensor:

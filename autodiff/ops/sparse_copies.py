@@ -9,7 +9,7 @@ from .. import dtypes
 from .. import sparse_coo as coo
 from ..function import Function
 from ..jvp_rules import auto_linear
-from ..sparse_compressed import SparseCompressed
+from ..sparse_compressed import SparseCompressed, emptied
 from ..tensor import Tensor
 
 
@@ -77,6 +77,8 @@ class SparseZero(Function):
     @staticmethod
     def forward(ctx: Any, input: Any) -> Any:
         backend = ctx.backend
+        if type(input) is SparseCompressed:
+            return emptied(backend, input, backend.dtype_name(input.values))
         values = backend.zeros((0, *input.values.shape[1:]), backend.dtype_name(input.values))
         indices = backend.zeros((input.sparse_dim, 0), "int64")
         return coo.SparseCOO(indices, values, input.shape, True)
