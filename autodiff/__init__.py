@@ -25,6 +25,7 @@ from . import (
     distributions,
     fft,
     func,
+    jit,
     library,
     linalg,
     masked,

@@ -5,7 +5,9 @@ Artifacts, each a logger under "autodiff.compile.<name>" printed to stderr as `[
 the part of its signature that changed), `graph_breaks` (each graph break, its reason and
 line), `graph` (each traced program's steps), `output_code` (each program's generated replay
 function, its buffers and blocked runs: what `explain()` lists), `fusion` (the fusion
-decisions: cross_entropy pairs fused, elementwise runs blocked). `dynamo=<level>` sets the
+decisions: cross_entropy pairs fused, elementwise runs blocked), `compiled_autograd` (each
+backward graph compiled autograd captures) and `compiled_autograd_verbose` (the same, with why
+the cache missed). `dynamo=<level>` sets the
 level of the compiler's own logger ("autodiff.compile": its warnings, and at DEBUG each trace
 and its outcome). A call sets every option: `set_logs()` with no argument turns them all off.
 """
@@ -15,8 +17,10 @@ from __future__ import annotations
 import logging
 
 from .compiler import compiled
+from .compiler import compiled_autograd as _compiled_autograd
 
-ARTIFACTS = ("recompiles", "graph_breaks", "graph", "output_code", "fusion")
+ARTIFACTS = ("recompiles", "graph_breaks", "graph", "output_code", "fusion",
+             "compiled_autograd", "compiled_autograd_verbose")
 _HANDLERS: dict[str, logging.Handler] = {}
 
 
@@ -46,11 +50,15 @@ def _handle(logger_name: str, key: str, level: int | None, prefix: str) -> None:
 
 def set_logs(*, dynamo: int | None = None, recompiles: bool = False,
              graph_breaks: bool = False, graph: bool = False, output_code: bool = False,
-             fusion: bool = False) -> None:
+             fusion: bool = False, compiled_autograd: bool = False,
+             compiled_autograd_verbose: bool = False) -> None:
     """Turn the compiler's log artifacts on or off, and set its logger's level."""
     chosen = {"recompiles": recompiles, "graph_breaks": graph_breaks, "graph": graph,
-              "output_code": output_code, "fusion": fusion}
+              "output_code": output_code, "fusion": fusion,
+              "compiled_autograd": compiled_autograd,
+              "compiled_autograd_verbose": compiled_autograd_verbose}
     for name, on in chosen.items():
-        setattr(compiled._logs, name, bool(on))
+        logs = _compiled_autograd.logs if name.startswith("compiled_autograd") else compiled._logs
+        setattr(logs, name, bool(on))
         _handle(f"autodiff.compile.{name}", name, logging.DEBUG if on else None, f"[__{name}] ")
     _handle("autodiff.compile", "dynamo", dynamo, "[autodiff.compile] ")

@@ -37,6 +37,10 @@ reentrant checkpoint cannot serve). A backward called inside a node's backward i
 own, on top of the one that called it.
 
 If anything raises during the walk, the `.grad` fields it changed are put back.
+
+While compiled autograd is enabled in the thread (`compiler/compiled_autograd.py`), a plain
+`backward()` (no `inputs`, no `create_graph`) goes there instead: the same nodes in the same
+order, run as one captured graph that a compiler function compiled once per structure.
 No recursion anywhere: a chain of 100,000 ops is fine.
 """
 
@@ -48,6 +52,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .compiler.switches import backward as backward_compiler
 from .compiler.tracing import current as current_tracer
 from .compiler.tracing import state as tracing_state
 from .grad_mode import state as grad_state
@@ -164,6 +169,12 @@ def run_backward(
         root_node = root._grad_fn or root._grad_accumulator()  # not the property: a call
         root_edges.append((root_node, root._output_nr, grad))
         root_nodes.add(root_node)
+    # Compiled autograd (compiler/compiled_autograd.py), while enabled in this thread: the
+    # whole backward as one compiled graph, when it is a plain `backward()`.
+    compiler = backward_compiler.compiler
+    if (compiler is not None and inputs is None and accumulate_grad and not create_graph
+            and compiler.run(root_edges, root_nodes, retain_graph)):
+        return None
     # With inputs: `should_execute` holds the nodes that take part, `needed` those that run.
     should_execute: set[Node] | None = None
     needed: set[Node] = set()
@@ -693,14 +704,16 @@ def _to_grad_dtype(node: AccumulateGrad, grads: list[Any]) -> list[Any]:
 
 
 def _accumulate(node: AccumulateGrad, grad: Tensor | None, create_graph: bool, take: bool,
-                undo: list[Callable[[], None]], tracer: Tracer | None) -> None:
+                undo: list[Callable[[], None]], tracer: Tracer | None,
+                post_hooks: bool = True) -> None:
     """AccumulateGrad: add `grad` into the leaf's `.grad` (PyTorch's accumulateGrad), under
     the node's lock: backward passes in other threads may be adding into the same `.grad`.
 
     A first gradient is taken as it is when `take` (only the engine holds it), else copied;
     under create_graph it is a recorded copy (CopyBackwards), as in PyTorch. Later ones are
     added in place (arrays and views taken from `.grad` see the sum), or out of place,
-    recorded, under create_graph.
+    recorded, under create_graph. Then the leaf's post-accumulate-grad hooks, unless
+    `post_hooks` is False (compiled autograd calls them itself).
     """
     if grad is None:
         return
@@ -728,7 +741,7 @@ def _accumulate(node: AccumulateGrad, grad: Tensor | None, create_graph: bool, t
             undo.append(_PutBack(node, variable, old))
         else:
             _add_in_place(node, old, grad, undo)
-        if variable._post_accumulate_hooks:
+        if post_hooks and variable._post_accumulate_hooks:
             for hook in list(variable._post_accumulate_hooks):
                 hook(variable)
     finally:

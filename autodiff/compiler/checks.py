@@ -169,6 +169,8 @@ class _Writer:
                 f"{self.same_dtype(local, data.dtype)} and "
                 f"{name}._requires_grad is {obj._requires_grad} and "
                 f"{name}.grad_fn is {'None' if obj.grad_fn is None else 'not None'}")
+            # (a leaf argument's .grad is an input of the program when it has one)
+            self.fail_unless(self.grad_test(name, obj._grad))
             arguments.append(name)
         elif kind in (list, tuple):
             self.sequence(name, obj, kind, arguments)
@@ -198,18 +200,21 @@ class _Writer:
         name = self.constant(dtype)
         return f"({local}.dtype is {name} or {local}.dtype == {name})"
 
-    def tensor(self, name: str, tensor: Tensor) -> None:
-        data, grad = tensor._data, tensor._grad
-        local = self.datas[name] = self.local()
+    def grad_test(self, name: str, grad: Tensor | None) -> str:
+        """The test that the Tensor `name` has a `.grad` as `grad` is (none, or its shape and
+        dtype); its array goes into a local, an input of the program."""
         if grad is None:
-            grad_test = f"{name}._grad is None"
-        else:
-            grad_local = self.grads[name] = self.local()
-            grad_test = (
-                f"({grad_local} := {name}._grad) is not None and "
+            return f"{name}._grad is None"
+        grad_local = self.grads[name] = self.local()
+        return (f"({grad_local} := {name}._grad) is not None and "
                 f"({grad_local} := {grad_local}._data).shape == "
                 f"{self.constant(tuple(grad._data.shape))} and "
                 f"{self.same_dtype(grad_local, grad._data.dtype)}")
+
+    def tensor(self, name: str, tensor: Tensor) -> None:
+        data, grad = tensor._data, tensor._grad
+        local = self.datas[name] = self.local()
+        grad_test = self.grad_test(name, grad)
         self.fail_unless(
             f"({local} := {name}._data).shape == {self.constant(tuple(data.shape))} and "
             f"{self.same_dtype(local, data.dtype)} and "

@@ -33,7 +33,7 @@ from ..node import anomaly_state
 from ..profiling import profiler_state
 from ..saved import saved_tensors_hooks_state
 from ..tensor import Tensor, _wrap
-from . import blocking, checks, config, fusion, guards, passes, switches, tracing
+from . import blocking, checks, compiled_autograd, config, fusion, guards, passes, switches, tracing
 from .program import Program
 
 OPTIONS = {"constant_folding": True, "dead_code_elimination": True, "buffer_planning": True,
@@ -162,6 +162,9 @@ class CompiledFunction(switches.Forgetful):
         if self.disabled:
             _count("disabled_calls", self.stats)
             return function(*args, **kwargs)
+        if config.compiled_autograd and switches.backward.compiler is None \
+                and not switches.backward.disabled:
+            return self._with_compiled_autograd(args, kwargs)
         if tracing.state.tracer is not None:  # inside another compiled function's trace
             return function(*args, **kwargs)
         if switches.state.stance is not switches.DEFAULT and self._eager_by_stance():
@@ -218,6 +221,17 @@ class CompiledFunction(switches.Forgetful):
         self._use(entry)
         return self._run(entry, arguments, _inputs_of(entry, [*arguments, *found.tensors]),
                          args, kwargs)
+
+    def _with_compiled_autograd(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """`config.compiled_autograd`: the call runs with compiled autograd on, a backward
+        graph compiled as this function is (PyTorch's dynamo does the same per frame)."""
+        options = self.options
+
+        def compiler(module: Module) -> Any:
+            return compile(module, options=options)
+
+        with compiled_autograd.enable(compiler):
+            return self(*args, **kwargs)
 
     def forget(self) -> None:
         """Drop every program (`autodiff.compiler.reset`): the next call traces afresh."""
@@ -735,9 +749,9 @@ def compile(model: Callable[..., Any] | None = None, *, fullgraph: bool = False,
     if mode not in _MODES:
         raise RuntimeError(f"Unrecognized mode={mode}, should be one of: default, "
                            "reduce-overhead, max-autotune, max-autotune-no-cudagraphs")
-    if backend not in ("inductor", "eager"):
+    if backend not in ("inductor", "eager", "aot_eager"):
         raise ValueError(f"autodiff.compile: backend={backend!r} is not supported (only "
-                         "'inductor', the default, and 'eager')")
+                         "'inductor', the default, 'eager' and 'aot_eager')")
     chosen = dict(OPTIONS)
     for name, value in (options or {}).items():
         if name not in OPTIONS:
@@ -746,7 +760,8 @@ def compile(model: Callable[..., Any] | None = None, *, fullgraph: bool = False,
         chosen[name] = bool(value)
 
     def wrap(function: Callable[..., Any]) -> Any:
-        if disable or backend == "eager":
+        # "aot_eager", PyTorch's debugging backend, compiles no kernels: eager here
+        if disable or backend in ("eager", "aot_eager"):
             return function
         compiled = CompiledFunction(function, fullgraph, chosen)
         if isinstance(function, Module):

@@ -160,8 +160,10 @@ def _argument(obj: Any, key: list[Any], tensors: list[Tensor]) -> None:
         key.append((kind, obj))
     elif isinstance(obj, Tensor):
         data = obj._data
+        grad = obj._grad  # (a leaf's .grad is an input of the program when it has one)
         key.append((Tensor, id(obj._backend), data.shape, data.dtype, obj._requires_grad,
-                    obj.grad_fn is None))
+                    obj.grad_fn is None,
+                    None if grad is None else (grad._data.shape, grad._data.dtype)))
         tensors.append(obj)
     elif kind in (list, tuple):
         key.append((kind, len(obj)))

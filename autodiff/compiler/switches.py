@@ -16,6 +16,7 @@ traces (PyTorch forbids tracing `set_stance` and functions it decorates).
 from __future__ import annotations
 
 import functools
+import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,18 @@ class _State:
 
 
 state = _State()
+
+
+class _Backward(threading.local):
+    """Compiled autograd's switch in this thread (`compiled_autograd.enable` sets it): the
+    compiler the engine hands each `backward()` to, or None for the engine's own walk; and
+    whether a `compiled_autograd.disable()` block is open."""
+
+    compiler: Any = None
+    disabled = False
+
+
+backward = _Backward()
 
 
 class Forgetful:

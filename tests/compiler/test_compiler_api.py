@@ -221,6 +221,6 @@ def test_config_refuses_a_setting_it_does_not_have(monkeypatch):
     monkeypatch.setattr(config, "recompile_limit", 3)
     assert config.recompile_limit == 3
     with pytest.raises(AttributeError,
-                       match=r"torch\._dynamo\.config\.compiled_autograd does not exist"):
-        config.compiled_autograd = True
-    assert not hasattr(config, "compiled_autograd")
+                       match=r"torch\._dynamo\.config\.suppress_errors does not exist"):
+        config.suppress_errors = True
+    assert not hasattr(config, "suppress_errors")

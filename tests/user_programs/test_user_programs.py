@@ -65,13 +65,8 @@ class Program:
 
 # What stops programs today. The reason names the missing feature; the error is the text the
 # program stops with (the last line of its traceback must contain it).
-TORCH_JIT = Stop("torch.jit (TorchScript: trace, script, save, load)",
-                 "module 'autodiff' has no attribute 'jit'")
 TORCH_EXPORT = Stop("torch.export (export, ExportedProgram, Dim)",
                     "No module named 'autodiff.export'")
-COMPILED_AUTOGRAD = Stop("compiled autograd (torch._dynamo.config.compiled_autograd, "
-                         "torch._dynamo.compiled_autograd)",
-                         "torch._dynamo.config.compiled_autograd does not exist in autodiff")
 FOREACH = Stop("torch._foreach_* (the foreach op family: _foreach_copy_, _foreach_add_, ...)",
                "module 'autodiff' has no attribute '_foreach_copy_'")
 
@@ -123,7 +118,7 @@ PROGRAMS = [
     Program("transformer_building_blocks"),
     Program("torch_compile_tutorial"),
     Program("torch_export_tutorial", TORCH_EXPORT),
-    Program("compiled_autograd_tutorial", COMPILED_AUTOGRAD),
+    Program("compiled_autograd_tutorial", compare=True),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
     Program("fx_conv_bn_fuser", compare=True),
@@ -134,7 +129,7 @@ PROGRAMS = [
     Program("data_loading"),
     Program("text_sentiment_ngrams"),
     Program("maskedtensor_adagrad", compare=True),
-    Program("intro_to_torchscript", TORCH_JIT),
+    Program("intro_to_torchscript", compare=True),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),

@@ -4,9 +4,8 @@
 # Changed for autodiff's tests: `import autodiff as torch`; the prose is left out;
 # torch.testing.assert_close in place of the deprecated assert_allclose; a small ResNet defined
 # here (torchvision's BasicBlock layout, a few channels wide) on 2x3x32x32 inputs stands in for
-# torchvision's models.resnet18 on 10x3x224x224, timed over 2 iterations, not 20; the
-# torch.jit.script part is left out (no TorchScript here); assertions and CHECK lines (the
-# graphs' sizes) at the end.
+# torchvision's models.resnet18 on 10x3x224x224, timed over 2 iterations, not 20; assertions
+# and CHECK lines (the graphs' sizes) at the end.
 import copy
 from typing import Any, Dict, Tuple
 
@@ -189,6 +188,9 @@ fused_rn18 = fuse(rn18)
 print("Unfused time: ", benchmark(rn18))
 print("Fused time: ", benchmark(fused_rn18))
 
+jit_rn18 = torch.jit.script(fused_rn18)
+print("jit time: ", benchmark(jit_rn18))
+
 # -- checks (added for the tests) --
 ops = [node.op for node in fused_model.graph.nodes]
 assert ops == ['placeholder', 'call_module', 'call_module', 'call_module', 'output'], ops
@@ -199,6 +201,7 @@ fused_calls = [type(fused_modules[n.target]).__name__ for n in fused_rn18.graph.
                if n.op == "call_module"]
 assert "BatchNorm2d" not in fused_calls and fused_calls.count("Conv2d") == 10, fused_calls
 torch.testing.assert_close(fused_rn18(inp), output, rtol=1e-4, atol=1e-5)
+torch.testing.assert_close(jit_rn18(inp), output, rtol=1e-4, atol=1e-5)
 print("CHECK fused_toy_modules", sum(node.op == "call_module" for node in fused_model.graph.nodes))
 print("CHECK fused_rn18_nodes", len(fused_rn18.graph.nodes))
 print("CHECK traced_rn18_nodes", len(fx.symbolic_trace(rn18).graph.nodes))

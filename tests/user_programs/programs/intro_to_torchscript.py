@@ -3,7 +3,7 @@
 # Copyright (c) 2017-2022, PyTorch contributors. BSD-3-Clause: see NOTICE in this folder.
 # Changed for autodiff's tests: `import autodiff as torch`; a seed; the printed `.graph` and
 # `.code` left out (TorchScript's own text); the traced and scripted modules compared with
-# eager ones; assertions at the end.
+# eager ones; assertions and CHECK lines (on fixed inputs, the same under PyTorch) at the end.
 import autodiff as torch
 
 torch.manual_seed(0)
@@ -101,3 +101,9 @@ print(loaded)
 # -- checks (added for the tests) --
 assert torch.equal(loaded(xs), traced(xs))
 assert loaded(xs).shape == (3, 4) and (loaded(xs) >= 0).all()
+
+gate_input = torch.tensor([[1.0, -2.0], [3.0, -4.0]])  # sums to -2: the gate negates it
+print("CHECK gate_negates", scripted_gate(gate_input).sum().item())
+print("CHECK gate_passes", scripted_gate(-gate_input).sum().item())
+print("CHECK loaded_matches_traced", float(torch.equal(loaded(xs), traced(xs))))
+print("CHECK loaded_rows", loaded(xs).shape[0])

@@ -1,0 +1,57 @@
+"""TorchScript's fuser settings. Nothing here fuses (scripted code runs as Python); the
+settings are kept and reported as PyTorch's are, so programs that set them run."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+
+__all__ = ["enable_onednn_fusion", "fuser", "onednn_fusion_enabled", "set_fusion_strategy"]
+
+
+class _Settings(threading.local):
+    def __init__(self) -> None:
+        self.onednn = False
+        self.strategy: list[tuple[str, int]] = [("STATIC", 2), ("DYNAMIC", 10)]
+        self.fuser = "fuser1"
+
+
+_settings = _Settings()
+
+
+def enable_onednn_fusion(enabled: bool) -> None:
+    """Turn oneDNN (LLGA) fusion on or off in the JIT."""
+    _settings.onednn = bool(enabled)
+
+
+def onednn_fusion_enabled() -> bool:
+    """Whether oneDNN fusion is on."""
+    return _settings.onednn
+
+
+def set_fusion_strategy(strategy: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Set the fusion specializations, [("STATIC" | "DYNAMIC", depth), ...]; returns the
+    previous strategy."""
+    for behavior, _depth in strategy:
+        if behavior not in ("STATIC", "DYNAMIC"):
+            raise ValueError(f"FusionBehavior only supported 'STATIC' or 'DYNAMIC', got: "
+                             f"{behavior}")
+    previous = _settings.strategy
+    _settings.strategy = [(behavior, int(depth)) for behavior, depth in strategy]
+    return previous
+
+
+@contextlib.contextmanager
+def fuser(name: str) -> Iterator[None]:
+    """Choose the fuser inside the block: "fuser0" (legacy), "fuser1" (NNC), "fuser2"
+    (nvFuser), "fuser3" (oneDNN) or "none"."""
+    if name not in ("fuser0", "fuser1", "fuser2", "fuser3", "none"):
+        raise Exception(f"unrecognized fuser option (name: {name})")
+    previous = (_settings.fuser, _settings.onednn)
+    _settings.fuser = name
+    _settings.onednn = name == "fuser3"
+    try:
+        yield
+    finally:
+        _settings.fuser, _settings.onednn = previous

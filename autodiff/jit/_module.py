@@ -1,0 +1,192 @@
+"""ScriptModule and ScriptFunction: what `trace`, `script` and `load` return.
+
+A module or function made from a graph (a trace, a loaded archive) runs the Python code that
+autodiff.fx generates from the graph (`graph.python_code`), with `self` the module, so its
+parameters and buffers are read where they live at each call. A scripted module or function
+runs its own Python (see `_script.py`).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import inspect
+import pickle
+import textwrap
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from autodiff.nn import Module
+
+if TYPE_CHECKING:
+    from autodiff.fx import Graph
+
+_PICKLE_MESSAGE = ("ScriptModules cannot be deepcopied using copy.deepcopy or saved using "
+                   "torch.save. Mixed serialization of script and non-script modules is not "
+                   "supported. For purely script modules use my_script_module.save(<filename>) "
+                   "instead.")
+
+
+def compile_graph(graph: Graph) -> tuple[Callable[..., Any], str]:
+    """The function a graph's generated code defines (`forward(self, ...)`) and that code."""
+    from autodiff.fx.graph_module import _forward_from_src
+
+    python_code = graph.python_code(root_module="self")
+    return _forward_from_src(python_code.src, python_code.globals), python_code.src
+
+
+def fx_graph_of(obj: Any) -> Graph:
+    """The graph autodiff.fx's symbolic tracing makes of a scripted module or function, or a
+    RuntimeError that says why there is none (data-dependent control flow, most often)."""
+    from autodiff.fx import symbolic_trace
+
+    try:
+        return symbolic_trace(obj).graph
+    except Exception as error:
+        name = getattr(obj, "original_name", None) or getattr(obj, "__name__", repr(obj))
+        raise RuntimeError(
+            f"'{name}' has no graph: autodiff.jit runs scripted code as Python, and "
+            f"autodiff.fx cannot trace it ({type(error).__name__}: {error})") from error
+
+
+class ScriptModule(Module):
+    """A module made by `trace`, `script` or `load` (torch.jit.ScriptModule)."""
+
+    @property
+    def original_name(self) -> str:
+        """The name of the class the module was made from."""
+        return self.__dict__.get("_original_name") or type(self).__name__
+
+    @property
+    def graph(self) -> Graph:
+        """forward as autodiff.fx traces it (a subclass written by the user runs its Python)."""
+        return fx_graph_of(self)
+
+    @property
+    def inlined_graph(self) -> Graph:
+        return self.graph
+
+    @property
+    def code(self) -> str:
+        """The Python source of forward."""
+        return textwrap.dedent(inspect.getsource(type(self).forward))
+
+    def save(self, f: Any, _extra_files: dict[str, Any] | None = None) -> None:
+        """`autodiff.jit.save(self, f, _extra_files)`."""
+        from ._serialization import save
+
+        save(self, f, _extra_files)
+
+    def extra_repr(self) -> str:
+        return f"original_name={self.original_name}"
+
+    # Pickling would need the code of the class; the archive holds the graph instead.
+    def __getstate__(self) -> dict[str, Any]:
+        raise pickle.PickleError(_PICKLE_MESSAGE)
+
+    def __copy__(self) -> ScriptModule:
+        copied = type(self).__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ScriptModule:
+        copied = type(self).__new__(type(self))
+        memo[id(self)] = copied
+        copied.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return copied
+
+
+class GraphForward:
+    """A module's forward made from a graph: the generated function and its source."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.function, self.code = compile_graph(graph)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> GraphForward:
+        return GraphForward(copy.deepcopy(self.graph, memo))
+
+
+class RecursiveScriptModule(ScriptModule):
+    """A module whose forward is a graph's code: what `load` makes (torch's
+    RecursiveScriptModule), also the base of TracedModule."""
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        compiled: GraphForward | None = self.__dict__.get("_graph_forward")
+        if compiled is None:
+            raise RuntimeError(
+                f"'{self.original_name}' has no forward: it was not called while its parent "
+                f"was traced")
+        return compiled.function(self, *args, **kwargs)
+
+    def _set_graph(self, graph: Graph) -> None:
+        object.__setattr__(self, "_graph_forward", GraphForward(graph))
+
+    def _graph_forward_or_raise(self) -> GraphForward:
+        compiled: GraphForward | None = self.__dict__.get("_graph_forward")
+        if compiled is None:
+            raise RuntimeError(f"'{self.original_name}' has no forward method (it was not "
+                               f"called while its parent was traced)")
+        return compiled
+
+    @property
+    def graph(self) -> Graph:
+        """The recorded ops (an autodiff.fx Graph)."""
+        return self._graph_forward_or_raise().graph
+
+    @property
+    def code(self) -> str:
+        """The Python source of forward, generated from the graph."""
+        return self._graph_forward_or_raise().code
+
+
+class ScriptFunction:
+    """A function made by `trace` (from its graph) or `script` (its own Python)
+    (torch.jit.ScriptFunction)."""
+
+    def __init__(self, function: Callable[..., Any], graph: Graph | None = None,
+                 constants: Module | None = None) -> None:
+        self._function = function
+        self._graph_forward = GraphForward(graph) if graph is not None else None
+        self._constants = constants if constants is not None else Module()
+        functools.update_wrapper(self, function)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._graph_forward is not None:
+            return self._graph_forward.function(self._constants, *args, **kwargs)
+        return self._function(*args, **kwargs)
+
+    @property
+    def name(self) -> str:
+        return self._function.__name__
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self._function.__module__}.{self._function.__qualname__}"
+
+    @property
+    def graph(self) -> Graph:
+        """The recorded ops of a traced function; a scripted one's graph as autodiff.fx
+        traces it (a RuntimeError where its control flow depends on data)."""
+        if self._graph_forward is not None:
+            return self._graph_forward.graph
+        return fx_graph_of(self._function)
+
+    @property
+    def inlined_graph(self) -> Graph:
+        return self.graph
+
+    @property
+    def code(self) -> str:
+        """A traced function's code generated from its graph; a scripted one's source."""
+        if self._graph_forward is not None:
+            return self._graph_forward.code
+        return textwrap.dedent(inspect.getsource(self._function))
+
+    def save(self, f: Any, _extra_files: dict[str, Any] | None = None) -> None:
+        from ._serialization import save
+
+        save(self, f, _extra_files)
+
+    def __repr__(self) -> str:
+        return f"<autodiff.jit.ScriptFunction object at {id(self):#x}>"

@@ -1,0 +1,249 @@
+"""torch.jit.script, and the annotations TorchScript reads.
+
+TorchScript compiles a function's or module's Python source into its own language. autodiff
+cannot: a scripted object runs its Python, so data-dependent control flow behaves as
+TorchScript's compiled code does (each call takes the branch its data asks for). A scripted
+module is a copy of the module whose class is a subclass of both ScriptModule and the
+module's own class, sharing the original's parameters and buffers; its submodules are
+scripted in turn. `.code` is the Python source of forward; `.graph` is autodiff.fx's trace of
+it, where fx can trace it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+import typing
+from builtins import isinstance as _isinstance
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from autodiff.nn import Module
+
+from ._module import ScriptFunction, ScriptModule, fx_graph_of
+from ._trace import is_tracing
+
+if TYPE_CHECKING:
+    from autodiff.fx import Graph
+
+__all__ = ["Attribute", "Final", "annotate", "export", "ignore", "interface", "is_scripting",
+           "isinstance", "script", "script_if_tracing", "script_method", "unused"]
+
+T = TypeVar("T")
+Final = typing.Final
+
+
+
+class Attribute(NamedTuple):
+    """A module attribute with its TorchScript type: scripting stores the value."""
+
+    value: Any
+    type: Any
+
+
+def annotate(the_type: Any, the_value: T) -> T:
+    """The value, unchanged: the type is for TorchScript's compiler."""
+    return the_value
+
+
+def script_method(fn: T) -> T:
+    """Marks a method of a ScriptModule subclass; it runs as Python."""
+    return fn
+
+
+def is_scripting() -> bool:
+    """False: scripted code runs as Python here (TorchScript's compiler sees True)."""
+    return False
+
+
+# ----------------------------------------------------------------------------- markers
+class FunctionModifiers:
+    """What `export`, `ignore` and `unused` mark a function with (torch._jit_internal's)."""
+
+    UNUSED = "unused (ignored and replaced with raising of an exception)"
+    IGNORE = "ignore (leave as a call to Python, cannot be torch.jit.save'd)"
+    EXPORT = "export (compile this function even if nothing calls it)"
+    DEFAULT = "default (compile if called from a exported function / forward)"
+    COPY_TO_SCRIPT_WRAPPER = ("if this method is not scripted, copy the python method onto "
+                              "the scripted model")
+    _DROP = "_drop (function is fully ignored, declaration can be unscriptable)"
+
+
+def export(fn: T) -> T:
+    """Marks a method to compile though forward does not call it; it runs as Python."""
+    fn._torchscript_modifier = FunctionModifiers.EXPORT  # type: ignore[attr-defined]
+    return fn
+
+
+def unused(fn: Any) -> Any:
+    """Marks a function TorchScript replaces with one that raises; here it runs as Python."""
+    if _isinstance(fn, property):
+        for accessor in (fn.fget, fn.fset):
+            if accessor is not None:
+                accessor._torchscript_modifier = FunctionModifiers.UNUSED  # type: ignore[union-attr]
+        return fn
+    fn._torchscript_modifier = FunctionModifiers.UNUSED
+    return fn
+
+
+def ignore(drop: Any = False, **kwargs: Any) -> Any:
+    """Marks a function TorchScript leaves as a Python call; here everything runs as Python.
+    `@ignore`, `@ignore(drop=True)`."""
+    if callable(drop):
+        drop._torchscript_modifier = FunctionModifiers.IGNORE
+        return drop
+    if not _isinstance(drop, bool):
+        raise RuntimeError("Argument to @torch.jit.ignore must be a bool or a function but "
+                           f"got {drop}")
+    drop_on_export = kwargs.pop("drop_on_export", None)
+    if drop_on_export is not None:
+        drop = drop or drop_on_export
+
+    def decorator(fn: T) -> T:
+        modifier = FunctionModifiers.UNUSED if drop else FunctionModifiers.IGNORE
+        fn._torchscript_modifier = modifier  # type: ignore[attr-defined]
+        return fn
+
+    return decorator
+
+
+def interface(obj: T) -> T:
+    """Marks a class as a TorchScript interface type; the class itself is returned."""
+    if not inspect.isclass(obj):
+        raise RuntimeError("interface must be applied to a class")
+    obj.__torch_script_interface__ = True  # type: ignore[attr-defined]
+    return obj
+
+
+def script_if_tracing(fn: Callable[..., T]) -> Callable[..., T]:
+    """`fn`, scripted on its first call while tracing. Here scripting runs the Python, so
+    inside a trace its ops are recorded along the path this call takes."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        if not is_tracing():
+            return fn(*args, **kwargs)
+        return script(fn)(*args, **kwargs)
+
+    wrapper.__original_fn = fn  # type: ignore[attr-defined]
+    wrapper.__script_if_tracing_wrapper = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+# ----------------------------------------------------------------------------- isinstance
+def isinstance(obj: Any, target_type: Any) -> bool:
+    """Python's isinstance, also for container types such as `List[int]`,
+    `Dict[str, Tensor]`, `Tuple[int, str]` and `Optional[Tensor]` (element by element)."""
+    origin = typing.get_origin(target_type)
+    if origin is None:
+        if target_type is Any:
+            return True
+        if target_type is None or target_type is type(None):
+            return obj is None
+        return _isinstance(obj, target_type)
+    arguments = typing.get_args(target_type)
+    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        return any(isinstance(obj, option) for option in arguments)
+    if origin in (list, typing.List):  # noqa: UP006
+        return _isinstance(obj, list) and all(isinstance(item, arguments[0]) for item in obj)
+    if origin in (dict, typing.Dict):  # noqa: UP006
+        return _isinstance(obj, dict) and all(
+            isinstance(key, arguments[0]) and isinstance(value, arguments[1])
+            for key, value in obj.items())
+    if origin in (tuple, typing.Tuple):  # noqa: UP006
+        if not _isinstance(obj, tuple):
+            return False
+        if len(arguments) == 2 and arguments[1] is Ellipsis:
+            return all(isinstance(item, arguments[0]) for item in obj)
+        return len(obj) == len(arguments) and all(
+            isinstance(item, kind) for item, kind in zip(obj, arguments, strict=True))
+    return _isinstance(obj, origin)
+
+
+# ----------------------------------------------------------------------------- script
+class _ScriptedModule(ScriptModule):
+    """The ScriptModule side of a scripted module's class (before the module's own class in
+    its method order)."""
+
+    def _get_name(self) -> str:
+        return "RecursiveScriptModule"
+
+    @property
+    def code(self) -> str:
+        """The Python source of forward (TorchScript shows its compiled code); a scripted fx
+        GraphModule's generated code."""
+        generated = self.__dict__.get("_code")
+        if _isinstance(generated, str):
+            return generated
+        cls = original_class(self)
+        assert cls is not None
+        return textwrap.dedent(inspect.getsource(cls.forward))
+
+    @property
+    def graph(self) -> Graph:
+        """forward as autodiff.fx traces it (a scripted GraphModule's own graph); a
+        RuntimeError where fx cannot trace it (control flow that depends on tensor values)."""
+        from autodiff.fx import Graph
+
+        own = self.__dict__.get("_graph")
+        if _isinstance(own, Graph):
+            return own
+        return fx_graph_of(self)
+
+
+_scripted_classes: dict[type[Module], type[ScriptModule]] = {}
+
+
+def _scripted_class(cls: type[Module]) -> type[ScriptModule]:
+    scripted = _scripted_classes.get(cls)
+    if scripted is None:
+        scripted = type("RecursiveScriptModule", (_ScriptedModule, cls),
+                        {"__module__": __name__, "__qualname__": "RecursiveScriptModule",
+                         "_script_original_class": cls})
+        _scripted_classes[cls] = scripted
+    return scripted
+
+
+def original_class(module: ScriptModule) -> type[Module] | None:
+    """The user's class a scripted module was made from; None for other ScriptModules."""
+    cls: type[Module] | None = getattr(type(module), "_script_original_class", None)
+    return cls
+
+
+def _script_module(module: Module) -> ScriptModule:
+    if _isinstance(module, ScriptModule):
+        return module
+    cls = _scripted_class(type(module))
+    scripted = cls.__new__(cls)
+    state = dict(module.__dict__)
+    for name in ("_parameters", "_buffers"):
+        state[name] = type(state[name])(state[name])
+    state["_modules"] = type(state["_modules"])(
+        (name, None if child is None else _script_module(child))
+        for name, child in module._modules.items())
+    for name, value in list(state.items()):
+        if _isinstance(value, Attribute):
+            state[name] = value.value
+    state["_original_name"] = type(module).__name__
+    scripted.__dict__.update(state)
+    return scripted
+
+
+def script(obj: Any, optimize: Any = None, _frames_up: int = 0, _rcb: Any = None,
+           example_inputs: Any = None) -> Any:
+    """A ScriptModule for a Module (sharing its parameters), a ScriptFunction for a
+    function. They run the object's Python: see this module's docstring."""
+    if _isinstance(obj, (ScriptModule, ScriptFunction)):
+        return obj
+    if _isinstance(obj, Module):
+        return _script_module(obj)
+    if inspect.isclass(obj):
+        return obj  # a TorchScript class: its instances are plain Python here
+    if callable(obj):
+        if hasattr(obj, "__script_if_tracing_wrapper"):
+            obj = obj.__original_fn
+        return ScriptFunction(obj)
+    if _isinstance(obj, (dict, list)):
+        return obj
+    raise RuntimeError(f"script() cannot compile an object of type {type(obj).__name__}")
