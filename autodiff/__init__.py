@@ -645,6 +645,8 @@ from .ops.svd import torch_svd as svd
 from .ops.triangular import cholesky_inverse, cholesky_solve, triangular_solve
 from .ops.triangular import torch_cholesky as cholesky
 from .removed_linalg import eig, lstsq, matrix_rank, solve, symeig
+from ._lowrank import pca_lowrank, svd_lowrank
+from ._lobpcg import lobpcg
 
 # nn functions torch exposes at the top level
 from .ops.normalization import layer_norm
@@ -674,6 +676,9 @@ from .quantized_tensor import (
     quantize_per_tensor_dynamic,
 )
 
+# torch._foreach_*: the per-tensor ops over lists of tensors (foreach.py's table)
+from .foreach import FUNCTIONS as _foreach_functions
+
 # Saving and printing
 from .serialization import load, save
 from ._printing import set_printoptions
@@ -687,8 +692,21 @@ del _nn_quantized
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    """`autodiff.export` (torch.export) on first use: it imports fx, which most programs never
+    need at import time."""
+    if name == "export":
+        import importlib
+        return importlib.import_module(".export", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 # Every public function of autodiff, nn.functional, linalg, special and fft goes through
 # `__torch_function__` (torch_function.py): each namespace's functions get their wrapper.
 from .override_tables import make_namespaces_overridable as _make_namespaces_overridable  # noqa: E402
 
 _make_namespaces_overridable()
+
+# The `_foreach_*` functions, made from foreach.py's table, enter the namespace by name.
+globals().update(_foreach_functions)
+del _foreach_functions

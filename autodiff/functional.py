@@ -1,9 +1,10 @@
 """autodiff.functional (torch.functional): the tensor functions PyTorch writes in Python rather
 than as ATen ops, under the same names as on `autodiff` itself, each imported from the module
-of `autodiff/ops` that defines it. (PyTorch's svd_lowrank and pca_lowrank are not in autodiff.)"""
+of `autodiff/ops` (or `_lowrank`) that defines it."""
 
 from __future__ import annotations
 
+from ._lowrank import pca_lowrank, svd_lowrank
 from .ops.combining import broadcast_shapes, broadcast_tensors, cartesian_prod, meshgrid
 from .ops.diagonal import block_diag
 from .ops.distance import cdist
@@ -22,8 +23,8 @@ from .torch_function import make_namespace_overridable as _make_namespace_overri
 __all__ = [
     "atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "broadcast_shapes",
     "broadcast_tensors", "cartesian_prod", "cdist", "chain_matmul", "einsum", "istft", "lu",
-    "meshgrid", "norm", "split", "stft", "tensordot", "unique", "unique_consecutive",
-    "unravel_index",
+    "meshgrid", "norm", "pca_lowrank", "split", "stft", "svd_lowrank", "tensordot", "unique",
+    "unique_consecutive", "unravel_index",
 ]
 
 # The same `__torch_function__` wrappers as autodiff's own names (one per function, shared), made

@@ -19,6 +19,7 @@ from backends.serialization import array_from_buffer, array_to_buffer
 
 from . import dtypes
 from .tensor import Tensor, _wrap
+from .torch_function import plain_types
 
 __all__ = ["Generator"]
 
@@ -87,6 +88,10 @@ class Generator:
         clone = Generator(self._backend.device)
         clone._impl.set_state(self._impl.get_state())
         return clone
+
+
+# A Generator argument never takes a call over (PyTorch's is an immutable class).
+plain_types.add(Generator)
 
 
 def _check_seed(seed: Any) -> int:

@@ -22,6 +22,7 @@ from .quantized_tensor import QuantizedData
 from .sparse_compressed import LAYOUT_NAMES as _COMPRESSED_NAMES
 from .sparse_compressed import SparseCompressed
 from .sparse_coo import SparseCOO
+from .torch_function import TensorMeta
 from .user_warnings import skip_frames_of, warn
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ _NON_LEAF_GRAD_WARNING = (
 _NO_STORAGE = "Cannot access data pointer of Tensor that doesn't have storage"
 
 
-class Tensor:
+class Tensor(metaclass=TensorMeta):
     """An n-dimensional array on a device that can record the ops applied to it."""
 
     _data: Any
@@ -2439,9 +2440,10 @@ _new = object.__new__
 # cycle of the package).
 from . import torch_function as _torch_function  # noqa: E402
 
-# Arguments of these classes never take a call over through `__torch_function__`.
-_torch_function.plain_types.update((Tensor, dtypes.dtype, Size, Device, layouts.layout,
-                                    layouts.memory_format))
+# Arguments of these classes never take a call over through `__torch_function__` (PyTorch's
+# are immutable classes, never given a handler; a plain Tensor is never asked).
+_torch_function.plain_types.update((Tensor, dtypes.dtype, dtypes.QuantizedDtype, Size, Device,
+                                    layouts.layout, layouts.memory_format))
 # The default handler is one of the protocol's frames, which warnings point past.
 skip_frames_of(vars(Tensor)["__torch_function__"].__func__)
 

@@ -38,8 +38,8 @@ from .user_warnings import skip_frames_of, warn
 class _Switch:
     """`on` while Tensor's methods ask for the protocol: some class has asked for it (for good)
     or some mode is open (counted over all threads). `modes_open` says the latter alone: while
-    it is False, a call whose arguments are all plain (`_all_plain`) goes straight to its
-    function, the switch on or not."""
+    it is False, a call whose arguments are all plain (each one's class in `plain_types`, or
+    `_inert`) goes straight to its function, the switch on or not."""
 
     __slots__ = ("_lock", "_modes", "classes", "modes_open", "on")
 
@@ -128,14 +128,13 @@ def mode_enabled() -> bool:
 
 
 # ----------------------------------------------------------------------------- overloaded args
-# Classes whose instances never take a call over; a Tensor subclass that opts out joins them.
+# Classes whose instances never take a call over: one set lookup per argument decides for them.
+# At first Python's basic types (PyTorch never asks them either); tensor.py adds Tensor itself
+# (PyTorch never asks a plain Tensor) and autodiff's own argument classes (dtype, Size, ...,
+# classes PyTorch makes immutable). Then, once asked, each class whose answer cannot change
+# (`_answer_is_final`) and that takes no call over.
 plain_types: set[type] = {int, float, bool, complex, str, type(None), slice, type(Ellipsis),
                           bytes}
-# Tensor subclasses whose handler is looked up at every call, never taken for plain once asked:
-# those defining `__torch_dispatch__`, which are often given a `__torch_function__` after the
-# class is made (PyTorch's swap-tensors recipe assigns one to opt back in). Their ops run
-# through Python dispatch anyway, so the lookup is a small part of a call.
-asked_every_call: set[type] = set()
 
 
 def takes_over(kind: type) -> bool:
@@ -150,6 +149,55 @@ def takes_over(kind: type) -> bool:
 _PYTORCHS_HANDLER_MODULES = frozenset({"torch._tensor", "torch._C"})
 
 
+def _plain_class(kind: type) -> bool:
+    """Whether instances of `kind` leave calls to their functions: it takes no call over, or
+    it is one of autodiff's own Tensor subclasses that keep Tensor's handler (views, batched
+    and nested tensors). (autodiff's subclasses with a handler of their own, such as
+    CausalBias, take their calls over.)"""
+    if not takes_over(kind):
+        return True
+    tensor_class = _tensor_class()
+    return (kind is tensor_class
+            or (issubclass(kind, tensor_class) and kind.__module__.startswith("autodiff.")
+                and "__torch_function__" not in _own_attributes(kind)))
+
+
+_IMMUTABLE_TYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE: no attribute of the class can be set
+
+
+def _answer_is_final(kind: type) -> bool:
+    """Whether `kind`'s answer to the protocol can be kept: it is an immutable class (an
+    extension's, such as NumPy's scalars), or a Tensor subclass all of whose classes before
+    Tensor in its method order are Tensor classes too, whose metaclass (`TensorMeta`) says
+    when one of them is given a new handler. Any other class is asked at every call, as
+    PyTorch asks every argument's class that is no Tensor nor basic Python type: a handler
+    may be assigned to it at any time."""
+    if kind.__flags__ & _IMMUTABLE_TYPE:
+        return True
+    tensor_class = _tensor_class()
+    order = kind.__mro__
+    if tensor_class not in order:
+        return False
+    return all(issubclass(base, tensor_class) for base in order[:order.index(tensor_class)])
+
+
+def _inert(arg: Any) -> bool:
+    """Whether `arg`, whose class is not in `plain_types`, takes no call over: a list or tuple
+    of such arguments, or an instance of a class that does not (kept in `plain_types` where
+    its answer is final)."""
+    kind = type(arg)
+    if kind is list or kind is tuple:
+        for item in arg:  # noqa: SIM110 (a loop: no generator to make for `cat`'s list)
+            if type(item) not in plain_types and not _inert(item):
+                return False
+        return True
+    if not _plain_class(kind):
+        return False
+    if _answer_is_final(kind):
+        plain_types.add(kind)
+    return True
+
+
 def overloaded_args(args: Iterable[Any], kwargs: dict[str, Any] | None = None) -> list[Any]:
     """The arguments (one level into lists and tuples, and keyword values) whose classes take
     the call over: one per class, a subclass before its bases, otherwise left to right; empty
@@ -159,11 +207,7 @@ def overloaded_args(args: Iterable[Any], kwargs: dict[str, Any] | None = None) -
     found: list[Any] = []
     for arg in _flat(args, kwargs):
         kind = type(arg)
-        if kind in plain_types:
-            continue
-        if not takes_over(kind):
-            if kind is not list and kind is not tuple and kind not in asked_every_call:
-                plain_types.add(kind)  # asked once: the next call finds it at once
+        if kind in plain_types or kind is list or kind is tuple or _inert(arg):
             continue
         if not switch.classes:  # Tensor's methods must ask from now on too
             switch.class_seen()
@@ -194,23 +238,6 @@ def _flat(args: Iterable[Any], kwargs: dict[str, Any] | None) -> Iterator[Any]:
                 yield from value
             else:
                 yield value
-
-
-def _all_plain(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    """No argument could take the call over (each a plain Tensor, number, dtype, ... or a
-    list or tuple of them): the test every public function makes before anything else."""
-    for arg in args:
-        kind = arg.__class__
-        if kind not in plain_types and not ((kind is list or kind is tuple)
-                                            and _all_plain(arg, {})):
-            return False
-    if kwargs:
-        for value in kwargs.values():
-            kind = value.__class__
-            if kind not in plain_types and not ((kind is list or kind is tuple)
-                                                and _all_plain(value, {})):
-                return False
-    return True
 
 
 # ----------------------------------------------------------------------------- dispatching
@@ -280,6 +307,19 @@ def pop_mode() -> Any:
     return mode
 
 
+def _plain_call(args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> bool:
+    """No argument could take the call over: the test of Tensor's methods and properties while
+    the switch is on (a public function makes it in its own frame)."""
+    for arg in args:
+        if type(arg) not in plain_types and not _inert(arg):
+            return False
+    if kwargs:
+        for value in kwargs.values():
+            if type(value) not in plain_types and not _inert(value):
+                return False
+    return True
+
+
 def _check(public: Callable[..., Any], function: Callable[..., Any], args: tuple[Any, ...],
            kwargs: dict[str, Any]) -> Any:
     """A public function's slow path: some argument is not plainly inert, or the switch is on."""
@@ -292,10 +332,19 @@ def _check(public: Callable[..., Any], function: Callable[..., Any], args: tuple
 def overridable(function: Callable[..., Any], module: str) -> Callable[..., Any]:
     """`function` as the public function of namespace `module` ("autodiff.linalg"): the call
     goes through `__torch_function__` where an argument or a mode asks for it."""
+    # The test for plain arguments is written out here rather than called: this frame is all
+    # the protocol costs a call with plain Tensors and numbers.
     def public(*args: Any, **kwargs: Any) -> Any:
-        if not switch.modes_open and _all_plain(args, kwargs):
-            return function(*args, **kwargs)
-        return _check(public, function, args, kwargs)
+        if switch.modes_open:
+            return _check(public, function, args, kwargs)
+        for arg in args:
+            if type(arg) not in plain_types and not _inert(arg):
+                return _check(public, function, args, kwargs)
+        if kwargs:
+            for value in kwargs.values():
+                if type(value) not in plain_types and not _inert(value):
+                    return _check(public, function, args, kwargs)
+        return function(*args, **kwargs)
 
     skip_frames_of(public)  # warnings point past it (user_warnings.py)
     functools.update_wrapper(public, function)  # its __module__ stays the op's home
@@ -352,11 +401,14 @@ class TensorMethod:
     # call goes through `__torch_function__` where an argument or a mode asks for it. (A
     # comment: the instances' __doc__ is their method's.)
 
-    __slots__ = ("__weakref__", "name", "original")
+    __slots__ = ("__weakref__", "dispatched_as", "name", "original")
 
     def __init__(self, original: Callable[..., Any], name: str) -> None:
         self.original = original
         self.name = name
+        # The function handlers are given: PyTorch hands them the named method an operator
+        # stands for (`Tensor.add` for `+`), see OPERATOR_METHODS.
+        self.dispatched_as: TensorMethod = self
 
     def __get__(self, instance: Any, owner: Any = None) -> Any:
         if instance is None:
@@ -364,13 +416,13 @@ class TensorMethod:
         return types.MethodType(self, instance)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not switch.modes_open and _all_plain(args, kwargs):
+        if not switch.modes_open and _plain_call(args, kwargs):
             return self.original(*args, **kwargs)
         if local.subclasses_disabled and not local.modes:
             return self.original(*args, **kwargs)
         overloaded = overloaded_args(args, kwargs)
         if overloaded or mode_enabled():
-            return dispatch(self, overloaded, args, kwargs)
+            return dispatch(self.dispatched_as, overloaded, args, kwargs)
         return self.original(*args, **kwargs)
 
     def __eq__(self, other: object) -> bool:
@@ -407,7 +459,7 @@ def _dispatching_property(original: property, name: str) -> property:
     """A property that asks the protocol before running `original`'s accessors (PyTorch hands
     `Tensor.<name>.__get__` / `__set__` to the handlers)."""
     def get(self: Any) -> Any:
-        if not switch.modes_open and self.__class__ in plain_types:
+        if not switch.modes_open and (type(self) in plain_types or _inert(self)):
             return original.__get__(self)
         overloaded = overloaded_args((self,))
         if overloaded or mode_enabled():
@@ -415,7 +467,7 @@ def _dispatching_property(original: property, name: str) -> property:
         return original.__get__(self)
 
     def set_(self: Any, value: Any) -> None:
-        if not switch.modes_open and _all_plain((self, value), {}):
+        if not switch.modes_open and _plain_call((self, value), None):
             original.__set__(self, value)
             return
         overloaded = overloaded_args((self, value))
@@ -456,6 +508,20 @@ def tensor_attribute_names(tensor_class: type) -> list[str]:
     return names
 
 
+# The operators whose `__torch_function__` call PyTorch makes with the named method they stand
+# for (its Python bindings alias them), so a handler testing `func == Tensor.add` sees `a + b`.
+# The others (__rsub__, __floordiv__, __and__, __eq__, ...) are handed themselves, as there.
+OPERATOR_METHODS = {
+    "__add__": "add", "__radd__": "add", "__iadd__": "add_", "__sub__": "sub",
+    "__isub__": "sub_", "__mul__": "mul", "__rmul__": "mul", "__imul__": "mul_",
+    "__truediv__": "div", "__itruediv__": "div_", "__mod__": "remainder", "__pow__": "pow",
+    "__ipow__": "pow_", "__matmul__": "matmul", "__rand__": "bitwise_and",
+    "__ror__": "bitwise_or", "__rxor__": "bitwise_xor", "__ne__": "ne", "__lt__": "lt",
+    "__le__": "le", "__gt__": "gt", "__ge__": "ge", "__neg__": "neg", "__abs__": "abs",
+    "__pos__": "positive",
+}
+
+
 class _TensorMethods:
     """Puts TensorMethods and dispatching properties in Tensor's class dictionary, and back."""
 
@@ -472,6 +538,11 @@ class _TensorMethods:
                 self.replacements[name] = (TensorMethod(value, name)
                                            if isinstance(value, types.FunctionType)
                                            else _dispatching_property(value, name))
+            for operator, method in OPERATOR_METHODS.items():
+                stand_in, named = (self.replacements.get(operator),
+                                   self.replacements.get(method))
+                if isinstance(stand_in, TensorMethod) and isinstance(named, TensorMethod):
+                    stand_in.dispatched_as = named
         for name, replacement in self.replacements.items():
             setattr(tensor_class, name, replacement)
 
@@ -495,18 +566,49 @@ def subclass_created(cls: type) -> None:
     `__torch_dispatch__` and no `__torch_function__` opts out."""
     own = vars(cls)
     if "__torch_dispatch__" in own and "__torch_function__" not in own:
-        cls.__torch_function__ = _disabled_torch_function_impl  # type: ignore[attr-defined]
-    if getattr(cls, "__torch_dispatch__", None) is not None:
-        asked_every_call.add(cls)
-        if not takes_over(cls):
-            return
-    if not takes_over(cls):
-        plain_types.add(cls)
-    elif cls.__module__.startswith("autodiff."):
-        if "__torch_function__" not in _own_attributes(cls):
+        type.__setattr__(cls, "__torch_function__", _disabled_torch_function_impl)
+    _classify(cls)
+
+
+def _classify(cls: type) -> None:
+    if _plain_class(cls):
+        if _answer_is_final(cls):
             plain_types.add(cls)
-    elif not switch.classes:
+    elif not cls.__module__.startswith("autodiff.") and not switch.classes:
         switch.class_seen()
+
+
+def handler_changed(cls: type) -> None:
+    """`cls` (Tensor or a subclass) was given, or lost, a `__torch_function__` or
+    `__torch_dispatch__`: it and its subclasses are asked again (PyTorch looks the handler up
+    at every call; the swap-tensors recipe assigns one to a class after making it)."""
+    tensor_class = _tensor_class()
+    stale = [cls]
+    for kind in stale:
+        stale.extend(kind.__subclasses__())
+    for kind in stale:
+        if kind is not tensor_class:
+            plain_types.discard(kind)
+            _classify(kind)
+
+
+class TensorMeta(type):
+    """Tensor's metaclass (PyTorch's Tensor has one too): assigning or deleting a class's
+    `__torch_function__` or `__torch_dispatch__` tells the protocol (`handler_changed`), so
+    the answers kept in `plain_types` for Tensor subclasses stay true."""
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in _HANDLER_NAMES:
+            handler_changed(cls)
+
+    def __delattr__(cls, name: str) -> None:
+        super().__delattr__(name)
+        if name in _HANDLER_NAMES:
+            handler_changed(cls)
+
+
+_HANDLER_NAMES = frozenset({"__torch_function__", "__torch_dispatch__"})
 
 
 def _own_attributes(cls: type) -> set[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Callable
+from importlib.machinery import BuiltinImporter, FrozenImporter
 from types import CodeType, FrameType
 from typing import Any
 
@@ -68,4 +69,13 @@ def warn(message: str | Warning, category: type[Warning] | None = None, stacklev
     registry = module_globals.setdefault("__warningregistry__", {})
     warnings.warn_explicit(message, category, filename, lineno,
                            module_globals.get("__name__", "<string>"), registry,
-                           module_globals, source)
+                           _with_readable_source(module_globals), source)
+
+
+def _with_readable_source(module_globals: dict[str, Any]) -> dict[str, Any] | None:
+    """The globals warn_explicit reads the warned line through (their loader's get_source),
+    or None where that loader has no source to give and would raise: the built-in importer
+    that `python -c` leaves as `__main__`'s loader (warnings.warn passes none either)."""
+    if module_globals.get("__loader__") in (BuiltinImporter, FrozenImporter):
+        return None
+    return module_globals

@@ -249,6 +249,10 @@ _COMPLEX_REFUSED = (RuntimeError, "Expected both inputs to be Half, Float or Dou
 _FFT_REFUSED = (RuntimeError, "Unsupported dtype BFloat16")
 # By entry name (exactly: "angle" is refused, "angle_real" is not).
 _REFUSED_ENTRIES = {
+    # the range finder draws its block in float32 (PyTorch's get_floating_dtype)
+    **{name: (RuntimeError, "expected m1 and m2 to have the same dtype, but got: "
+                            "c10::BFloat16 != float")
+       for name in ("svd_lowrank", "svd_lowrank_M", "svd_lowrank_vectors", "pca_lowrank")},
     **{name: _COMPLEX_REFUSED for name in (
         "complex", "view_as_real", "real", "imag", "conj", "conj_physical", "angle",
         "abs_complex", "mul_complex", "mul_complex_scalar", "div_complex", "sum_complex",

@@ -721,3 +721,32 @@ def test_number_outputs_registration_by_name_and_defaults() -> None:
                 torch.library.infer_schema(defaults, mutates_args=())]
 
     run_both(scenario)
+
+
+def test_operator_calls_go_through_torch_function() -> None:
+    """A torch.ops call offers itself to `__torch_function__` modes and arguments first (as
+    PyTorch's do), as the packet or the overload that was called: fx records it with a Proxy
+    argument, and generated code names it torch.ops.<namespace>.<op>[.<overload>]."""
+    import autodiff.fx
+    from autodiff.overrides import TorchFunctionMode
+
+    @autodiff.library.custom_op("tfmode_test::double", mutates_args=())
+    def double(x: autodiff.Tensor) -> autodiff.Tensor:
+        return x * 2
+
+    seen = []
+
+    class Record(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            seen.append(func)
+            return func(*args, **(kwargs or {}))
+
+    x = autodiff.ones(2)
+    with Record():
+        autodiff.ops.tfmode_test.double(x)
+        autodiff.ops.tfmode_test.double.default(x)
+    assert seen == [autodiff.ops.tfmode_test.double, autodiff.ops.tfmode_test.double.default]
+
+    gm = autodiff.fx.symbolic_trace(lambda x: autodiff.ops.tfmode_test.double.default(x) + 1)
+    assert "torch.ops.tfmode_test.double.default(x)" in gm.code
+    assert autodiff.equal(gm(x), x * 2 + 1)

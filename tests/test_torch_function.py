@@ -370,6 +370,70 @@ def test_a_handler_given_after_the_class_is_made_is_asked() -> None:
     assert seen[:3] == ["torch.add", "torch.Tensor.sum", "torch.Tensor.module_load"]
 
 
+def _naming_handler(lib: Any, seen: list[str | None]) -> Any:
+    def handler(cls: Any, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        seen.append(_name(lib, func))
+        return "handled"
+
+    return classmethod(handler)
+
+
+def _refused(call: Callable[[], Any]) -> bool:
+    try:
+        call()
+    except Exception:
+        return True
+    return False
+
+
+def test_a_handler_given_to_a_class_after_its_first_use_is_asked() -> None:
+    """A class that took no call over, and was seen so, takes calls over once a handler is
+    assigned to it, and stops when it is deleted: a class that is no Tensor, an opted-out
+    Tensor subclass and its subclass, and a subclass whose handler comes from a mixin that is
+    no Tensor."""
+    seen: list[str | None] = []
+
+    def scenario(lib: Any) -> Any:
+        seen.clear()
+        x = lib.ones(2)
+
+        class Like:
+            pass
+
+        class Opted(lib.Tensor):
+            __torch_function__ = lib._C._disabled_torch_function_impl
+
+        class Derived(Opted):
+            pass
+
+        class Mixin:
+            __torch_function__ = lib._C._disabled_torch_function_impl
+
+        class Mixed(Mixin, lib.Tensor):
+            pass
+
+        like = Like()
+        opted, derived, mixed = (x.as_subclass(kind) for kind in (Opted, Derived, Mixed))
+        before = (_refused(lambda: lib.add(x, like)), _refused(lambda: lib.cat([x, like])),
+                  type(lib.add(opted, 1)).__name__, type(derived.mul(2)).__name__,
+                  type(lib.mul(mixed, 2)).__name__, type(mixed.sum()).__name__,
+                  lib.overrides.has_torch_function((opted, derived, mixed)))
+        for kind in (Like, Opted, Mixin):
+            kind.__torch_function__ = _naming_handler(lib, seen)
+        after = (lib.add(x, like), lib.cat([x, like]), lib.add(opted, 1), derived.mul(2),
+                 lib.mul(mixed, 2), mixed.sum(), lib.overrides.has_torch_function((opted,)))
+        del Opted.__torch_function__  # Tensor's default handler: results of its class
+        deleted = (type(lib.add(opted, 1)).__name__, type(derived.mul(2)).__name__)
+        return before, after, deleted
+
+    assert _same_on_both(scenario) == (
+        (True, True, "Tensor", "Tensor", "Tensor", "Tensor", False),
+        ("handled",) * 6 + (True,),
+        ("Opted", "Derived"))
+    assert seen == ["torch.add", "torch.cat", "torch.add", "torch.Tensor.mul", "torch.mul",
+                    "torch.Tensor.sum"]
+
+
 def test_no_default_or_table_of_autodiff_holds_an_unwrapped_public_function() -> None:
     """Every public function a module of autodiff binds at import time (a default argument, a
     class attribute, a table) is the `__torch_function__` wrapper users get: identity checks

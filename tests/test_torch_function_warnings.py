@@ -6,7 +6,11 @@ methods and properties dispatch too), through a Tensor subclass's handler and th
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -121,3 +125,15 @@ def test_stacklevel_past_the_outermost_frame_is_reported_as_sys() -> None:
     with pytest.warns(UserWarning, match="far") as record:
         warn("far", UserWarning, stacklevel=10_000)
     assert record[0].filename == "sys"
+
+
+def test_a_warning_from_python_dash_c_points_at_its_line() -> None:
+    """`python -c`'s `__main__` has the built-in importer as its loader, which has no source
+    to give: the warning still shows, at `<string>`'s line, as warnings.warn's does."""
+    code = ("import autodiff\n"
+            "autodiff.sparse_coo_tensor(autodiff.tensor([[0]]), autodiff.tensor([1.0]), (2,))\n")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-W", "always", "-c", code], capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=str(root)), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("<string>:2: UserWarning: Sparse invariant checks")

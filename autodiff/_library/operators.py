@@ -33,6 +33,7 @@ from ..dual import state as dual_state
 from ..grad_mode import state as grad_state
 from ..op_overloads import USER_NAMESPACES, OpOverload, OpOverloadPacket
 from ..tensor import Tensor
+from ..torch_function import dispatch, mode_enabled, overloaded_args
 from ..user_warnings import warn
 from .schema import FunctionSchema
 
@@ -339,7 +340,18 @@ class UserOpOverload(OpOverload):
         self._defined_in_python = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._op.call(args, kwargs)
+        return _call(self, self._op, args, kwargs)
+
+
+def _call(called: Any, operator: Operator, args: tuple[Any, ...], kwargs: dict[str, Any]
+          ) -> Any:
+    """Run `operator`, first offering the call (as `called`, the overload or the packet the
+    user called) to `__torch_function__` modes and arguments, as PyTorch's operator calls do:
+    an fx Proxy argument records it."""
+    overloaded = overloaded_args(args, kwargs)
+    if overloaded or mode_enabled():
+        return dispatch(called, overloaded, args, kwargs)
+    return operator.call(args, kwargs)
 
 
 class UserOpOverloadPacket(OpOverloadPacket):
@@ -362,10 +374,9 @@ class UserOpOverloadPacket(OpOverloadPacket):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         overloads = list(self._cache.values())
-        if len(overloads) == 1:
-            return overloads[0](*args, **kwargs)
-        if "default" in self._cache:
-            return self._cache["default"](*args, **kwargs)
+        chosen = overloads[0] if len(overloads) == 1 else self._cache.get("default")
+        if isinstance(chosen, UserOpOverload):
+            return _call(self, chosen._op, args, kwargs)
         raise RuntimeError(f"{self}: autodiff calls an operator with several overloads only "
                            "through one of them (torch.ops.ns.op.overload)")
 

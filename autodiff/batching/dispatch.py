@@ -89,8 +89,14 @@ def dispatch(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
                 number = item._level
         elif kind in _MAY_HOLD_LEVELS:
             number = _highest_within((item,), number)
-    if kwargs:
-        number = _highest_within(kwargs.values(), number)
+    if kwargs:  # options (dims, shapes, flags) are rarely batched: one type test each
+        for item in kwargs.values():
+            kind = type(item)
+            if kind is BatchedTensor:
+                if item._level > number:
+                    number = item._level
+            elif kind in _MAY_HOLD_LEVELS:
+                number = _highest_within((item,), number)
     if not number:
         return NOT_BATCHED
     rule = _rules.get(cls)

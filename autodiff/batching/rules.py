@@ -21,6 +21,7 @@ from typing import Any
 
 from backends import broadcast_shapes
 
+from ..foreach import NODE_CLASSES
 from ..ops import (
     activation,
     adaptive_pool,
@@ -167,6 +168,20 @@ _register(
 _register(_broadcasting, *[cls for cls in vars(unary).values()
                            if isinstance(cls, type) and issubclass(cls, unary.Function)
                            and cls.__module__ == unary.__name__ and hasattr(cls, "node_name")])
+
+
+def _each_copied(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level: Level) -> Any:
+    """The foreach ops' shared node: each output is its own input copied (shapes differ, so
+    nothing is lined up); the batched ones stay batched, in one call."""
+    batched = [type(arg) is BatchedTensor and arg._level == level.number for arg in args]
+    out = cls.apply(*(arg._value if is_batched else arg for arg, is_batched in zip(args, batched)))
+    outs = out if isinstance(out, tuple) else (out,)
+    wrapped = tuple(make_batched(o, level.number) if is_batched else o
+                    for o, is_batched in zip(outs, batched))
+    return wrapped if isinstance(out, tuple) else wrapped[0]
+
+
+_register(_each_copied, *NODE_CLASSES.values())
 
 
 # ----------------------------------------------------------------------------- dims

@@ -79,6 +79,8 @@ def _physical(tensor: Any) -> Any:
 
 
 def _rewrap(physical: Tensor, chain: list[int]) -> Tensor:
+    if len(chain) == 1:  # one open vmap (vmap(grad)): one wrapper
+        return make_batched(physical, chain[0])
     for number in reversed(chain):
         physical = make_batched(physical, number)
     return physical

@@ -3,6 +3,8 @@ stack_module_state (the states of several same-shaped modules stacked for vmap).
 
 from __future__ import annotations
 
+import functools
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,9 +40,9 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any =
         args = (args,)
     kwargs = kwargs or {}
 
-    named, places = _registered(module)
+    walk = _walk(module)
+    named, places, tied = walk.named, walk.places, walk.tied
     # Slots (each tensor with all its names) only where they matter: ties, or strict's check
-    tied = len({id(tensor) for _, tensor in named}) < len(named)
     slots = _slots(named) if tied or strict else []
     if tie_weights and tied:
         replacements = _tied(slots, replacements)
@@ -51,6 +53,8 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any =
         for key, value in replacements.items():
             place = places.get(key)
             owner, registry, name = place if place is not None else _locate(module, key)
+            if owner is None:  # (a walk names the module itself so: see _walks)
+                owner = module
             if registry is None:  # a plain attribute (not a registered parameter or buffer)
                 swapped.append((owner, None, name, getattr(owner, name, _MISSING)))
                 object.__setattr__(owner, name, value)
@@ -72,6 +76,7 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any =
                 del owner.__dict__[registry][name]
             else:
                 owner.__dict__[registry][name] = old
+        walk.remember()
 
 
 _MISSING = object()
@@ -85,7 +90,48 @@ class _Slot:
         self.names: list[str] = []
 
 
-Place = tuple[Module, str, str]  # (the owning module, its registry, the name in it)
+# (the owning module, None for the module walked, its registry, the name in it)
+Place = tuple[Module | None, str, str]
+
+
+class _Walk:
+    """A module's registered tensors by name (`_registered`), where each name is registered,
+    and whether a tensor is registered under several names (tied)."""
+
+    __slots__ = ("module", "named", "places", "tied", "version")
+
+    def __init__(self, module: Module) -> None:
+        self.named, self.places = _registered(module)
+        self.tied = len({id(tensor) for _, tensor in self.named}) < len(self.named)
+        self.module = weakref.ref(module, functools.partial(_forget, id(module)))
+        self.version = -1
+
+    def remember(self) -> None:
+        """Keep this walk for the module's next call: it holds while `structure.version` does
+        not move (every write to a module's registries or attributes moves it)."""
+        self.version = structure.version
+        module = self.module()
+        if module is not None:
+            _walks[id(module)] = self
+
+
+# Each module's last walk (by identity: a module may define __eq__), once the call that made
+# it put the registries back (vmap(grad) over functional_call asks on every call). Its places
+# name the module itself as owner None, so the walk does not keep its module alive.
+_walks: dict[int, _Walk] = {}
+
+
+def _forget(key: int, ref: weakref.ref[Module]) -> None:
+    last = _walks.get(key)
+    if last is not None and last.module is ref:
+        del _walks[key]
+
+
+def _walk(module: Module) -> _Walk:
+    last = _walks.get(id(module))
+    if last is not None and last.version == structure.version and last.module() is module:
+        return last
+    return _Walk(module)
 
 
 def _registered(module: Module) -> tuple[list[tuple[str, Tensor]], dict[str, Place]]:
@@ -112,7 +158,7 @@ def _registered(module: Module) -> tuple[list[tuple[str, Tensor]], dict[str, Pla
                 if tensor is not None:
                     key = prefix + name
                     found.append((key, tensor))
-                    places[key] = (owner, registry, name)
+                    places[key] = (None if owner is module else owner, registry, name)
         children = [(f"{prefix}{name}.", child) for name, child in state["_modules"].items()
                     if child is not None]
         stack.extend(reversed(children))

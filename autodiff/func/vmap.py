@@ -165,6 +165,21 @@ def _chunked(func: Callable[..., Any], name: str, leaves: list[Any], dims: list[
 
 def _unwrap_outputs(output: Any, out_dims: Any, number: int, batch_size: int,
                     name: str) -> Any:
+    if type(out_dims) is int and out_dims == 0:
+        # the default: a tensor, or a dict, tuple or list of tensors, each batched here (what
+        # vmap(grad) gives), is its physical values as they are
+        if type(output) is BatchedTensor and output._level == number:
+            return output._value
+        kind = type(output)
+        if kind is dict or kind is tuple or kind is list:
+            items = output.values() if kind is dict else output
+            values = []
+            for item in items:
+                if type(item) is not BatchedTensor or item._level != number:
+                    break
+                values.append(item._value)
+            else:
+                return dict(zip(output, values)) if kind is dict else kind(values)
     leaves, spec = tree_flatten(output)
     dims = broadcast_prefix(out_dims, output, spec)
     if dims is None:

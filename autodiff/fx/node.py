@@ -96,7 +96,10 @@ def _find_module_of_method(method: Callable[..., Any]) -> str:
 
 def _get_qualified_name(func: Callable[..., Any]) -> str:
     """How generated code and printouts name `func`: `getattr`, `torch.Tensor.add`,
-    `torch.relu`, `_operator.add`, `mymodule.fn`."""
+    `torch.relu`, `_operator.add`, `mymodule.fn`, `torch.ops.aten.mm.default`."""
+    from autodiff.op_overloads import OpOverload, OpOverloadPacket
+    if isinstance(func, (OpOverload, OpOverloadPacket)):
+        return f"torch.ops.{func}"
     if getattr(builtins, func.__name__, None) is func:
         return func.__name__
     from autodiff.tensor import Tensor

@@ -169,6 +169,12 @@ class TracerBase:
             "traced, and check out the Proxy docstring for help troubleshooting Proxy iteration "
             "errors")
 
+    def len(self, obj: Proxy) -> int:
+        """`len(proxy)`: its length is unknown while tracing."""
+        raise RuntimeError("'len' is not supported in symbolic tracing by default. If you want "
+                           "this call to be recorded, please call torch.fx.wrap('len') at "
+                           "module scope")
+
     def keys(self, obj: Proxy) -> Proxy:
         """`**proxy` calls keys(): recorded as a method call."""
         return Attribute(obj, "keys")()
@@ -280,9 +286,7 @@ class Proxy:
         return self.tracer.keys(self)
 
     def __len__(self) -> int:
-        raise RuntimeError("'len' is not supported in symbolic tracing by default. If you want "
-                           "this call to be recorded, please call torch.fx.wrap('len') at "
-                           "module scope")
+        return self.tracer.len(self)
 
     @classmethod
     def __torch_function__(cls, orig_method: Callable[..., Any], types: tuple[type, ...],

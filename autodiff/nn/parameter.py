@@ -7,9 +7,10 @@ from typing import Any
 
 from .. import python_dispatch
 from ..tensor import Tensor
+from ..torch_function import TensorMeta
 
 
-class _ParameterMeta(type):
+class _ParameterMeta(TensorMeta):
     """`isinstance(t, Parameter)` is also True for the instances of tensor subclasses that
     `Parameter(...)` flagged (`_is_param`), as in PyTorch."""
 
@@ -74,7 +75,7 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
         return result
 
 
-class _BufferMeta(type):
+class _BufferMeta(TensorMeta):
     """`isinstance(t, Buffer)` is True for the tensors `Buffer(...)` returns (they carry the
     `_is_buffer` flag), as in PyTorch."""
 

@@ -8,7 +8,10 @@ __all__ = ["aten"]
 
 
 def __getattr__(name: str) -> object:
-    """torch.ops.<namespace>: the operators torch.library defined in it."""
+    """torch.ops.<namespace>: the operators torch.library defined in it (and `profiler`'s,
+    record_function's range as operators)."""
+    if name == "profiler" and name not in USER_NAMESPACES:  # PyTorch's own, defined on first use
+        from ..autograd import profiler_ops
     found = USER_NAMESPACES.get(name)
     if found is None:
         raise AttributeError(f"module 'autodiff.ops' has no attribute '{name}'")

@@ -636,10 +636,9 @@ class Addcmul(Function):
         backend = ctx.backend
         ctx.value = value
         ctx.save_for_backward(t1, t2)
-        combined = getattr(backend, ctx.combine)(t1, t2)
-        if value != 1:
-            combined = backend.multiply(combined, value)
-        return backend.add(a, combined)
+        if value != 1:  # PyTorch's rounding: (value * t1) * t2, (value * t1) / t2
+            t1 = backend.multiply(t1, value)
+        return backend.add(a, getattr(backend, ctx.combine)(t1, t2))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
@@ -671,7 +670,21 @@ class Addcdiv(Addcmul):
                 (-scaled * t1 / (t2 * t2) if needs_t2 else None))
 
 
+def check_addcdiv(tensor1: Tensor, tensor2: Tensor) -> None:
+    """PyTorch refuses two integral (or bool) divisors' operands."""
+    if not any(isinstance(t, Tensor) and (t.is_floating_point() or t.is_complex())
+               for t in (tensor1, tensor2)):
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))"
+            ".to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) "
+            "for float inputs. The future addcdiv behavior is just the latter implementation: "
+            "(input + value * tensor1 / tensor2), for all dtypes.")
+
+
 @takes_out(CAST)
 @autocast_op("addcdiv")
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    check_addcdiv(tensor1, tensor2)
     return Addcdiv.apply(input, tensor1, tensor2, value=value)

@@ -42,7 +42,7 @@ from ..sparse_dispatch import refuse_operator
 from ..tensor import Tensor, _wrap_dim
 from ._checks import not_implemented_for
 from ._promotion import check_broadcast, checked_number, wrap_integer
-from .arithmetic import Addcdiv, Addcmul, div
+from .arithmetic import Addcdiv, Addcmul, check_addcdiv, div
 from .comparison import compared
 from .conversion import clone
 from .shape import (
@@ -691,18 +691,19 @@ def addcmul_(tensor: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1
 
 
 def addcdiv_(tensor: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    check_addcdiv(tensor1, tensor2)
     return _addc_(Addcdiv, operator.truediv, tensor, tensor1, tensor2, value)
 
 
 def _addc_(op: type[Function], combine: Callable[[Any, Any], Any], tensor: Tensor,
            tensor1: Tensor, tensor2: Tensor, value: Any) -> Tensor:
-    """`tensor += value * combine(tensor1, tensor2)`: outside the graph on the arrays, with
+    """`tensor += combine(value * tensor1, tensor2)`: outside the graph on the arrays, with
     one temporary; recorded as the op `op` otherwise."""
     def direct() -> bool:
         if not _same_layout(tensor, tensor1, tensor2):
             return False
-        combined = combine(tensor1._data, tensor2._data)
-        operator.iadd(tensor._data, combined * value if value != 1 else combined)
+        first = tensor1._data * value if value != 1 else tensor1._data  # PyTorch's rounding
+        operator.iadd(tensor._data, combine(first, tensor2._data))
         return True
 
     return apply(tensor, (tensor1, tensor2),

@@ -263,8 +263,14 @@ class SharedLinearBackward(Function):
                     backend.reshape(grad, (size, rows, outputs)), (0, 2, 1))
                 results.append(backend.matmul(per_example,
                                               backend.reshape(x, (size, rows, features))))
-        if needs[2]:  # summed over the rows (a fresh array even for one row: no alias of grad)
-            results.append(backend.sum(backend.reshape(grad, (size, rows, outputs)), axis=1))
+        if needs[2]:  # summed over the rows; one row is a copy (a fresh array: no alias of
+            # grad), cheaper than a reduction over a dim of one
+            if rows == 1:
+                results.append(backend.asarray(backend.reshape(grad, (size, outputs)),
+                                               copy=True))
+            else:
+                results.append(backend.sum(backend.reshape(grad, (size, rows, outputs)),
+                                           axis=1))
         return tuple(results)
 
     @staticmethod

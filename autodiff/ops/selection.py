@@ -18,6 +18,7 @@ from ..tensor import Tensor
 from ._checks import invalid_arguments, not_implemented_for, require_tensors
 from ._out import CAST, SAME, same, takes_out
 from ._promotion import cast_operand, check_broadcast_all, checked_number, promote
+from .searching import nonzero
 
 _SCALARS = (bool, int, float)
 
@@ -77,8 +78,25 @@ def _checked_against(backend: Any, value: Any, other: Any) -> Any:
     return value
 
 
+_ABSENT: Any = object()
+_WHERE_SIGNATURES = (
+    "Tensor condition",
+    "Tensor condition, Tensor input, Tensor other, *, Tensor out = None",
+    "Tensor condition, Number self, Tensor other",
+    "Tensor condition, Tensor input, Number other",
+    "Tensor condition, Number self, Number other",
+)
+
+
 @takes_out(same("Expected out type to be {result} but got {out}"))
-def where(condition: Tensor, input: Any, other: Any) -> Tensor:
+def where(condition: Tensor, input: Any = _ABSENT, other: Any = _ABSENT) -> Any:
+    """`input` where `condition` holds, else `other`; with the condition alone, the indices
+    of its nonzero elements, one tensor per dim (`nonzero(condition, as_tuple=True)`)."""
+    if input is _ABSENT and other is _ABSENT:
+        return nonzero(condition, as_tuple=True)
+    if input is _ABSENT or other is _ABSENT:
+        given = tuple(value for value in (input, other) if value is not _ABSENT)
+        raise invalid_arguments("where", (condition, *given), {}, _WHERE_SIGNATURES)
     return Where.apply(condition, input, other)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from .checks import check_differentiable_hyperparameters, check_tensor_lr, refuse_capturable
+from .multi_tensor import adadelta_foreach, use_foreach
 from .optimizer import Optimizer
 from .sparse_grad import refuse_sparse_grads
 from .update import (
@@ -51,6 +52,9 @@ class Adadelta(Optimizer):
             refuse_capturable(group["capturable"])
             check_differentiable_hyperparameters(group, "lr")
             lr, rho, eps = hyperparameter(group["lr"]), group["rho"], group["eps"]
+            if use_foreach(group):
+                adadelta_foreach(self, group, lr)
+                continue
             differentiable = group["differentiable"]
             for param in group["params"]:
                 if param._grad is None:

@@ -11,9 +11,10 @@ from typing import Any, ClassVar
 from ..grad_mode import no_grad
 from ..tensor import Tensor, _wrap
 from .checks import check_tensor_lr
+from .multi_tensor import adafactor_foreach, use_foreach
 from .optimizer import Optimizer
 from .sparse_grad import refuse_sparse_grads
-from .update import bump_versions, hyperparameter, increment_step, lerp_
+from .update import bump_versions, hyperparameter, increment_step, lerp_, norm_value
 
 
 class Adafactor(Optimizer):
@@ -50,6 +51,9 @@ class Adafactor(Optimizer):
         refuse_sparse_grads(self, "Adafactor does not support sparse gradients")
         for group in self.param_groups:
             lr = hyperparameter(group["lr"])
+            if use_foreach(group):
+                adafactor_foreach(self, group, lr)
+                continue
             eps1, eps2 = group["eps"]
             for param in group["params"]:
                 if param._grad is None:
@@ -90,7 +94,7 @@ class Adafactor(Optimizer):
         numel = math.prod(data.shape)
         one_minus_beta2_t = step**beta2_decay
         rho_t = min(lr, 1 / (step**0.5))
-        alpha = max(eps2, _norm(xp, data) / (numel**0.5)) * rho_t
+        alpha = max(eps2, norm_value(xp, data) / (numel**0.5)) * rho_t
         if weight_decay != 0:
             data *= 1 - lr * weight_decay
         if grad.ndim > 1:
@@ -113,10 +117,6 @@ class Adafactor(Optimizer):
             var_estimate = xp.asarray(variance, copy=True)
         update = 1.0 / xp.sqrt(xp.clip(var_estimate, min=eps1 * eps1))  # clamp_(min).rsqrt_()
         update *= grad
-        denom = max(1.0, _norm(xp, update) / ((numel**0.5) * d))
+        denom = max(1.0, norm_value(xp, update) / ((numel**0.5) * d))
         data += (-alpha / denom) * update  # add_(update, alpha=-alpha / denom)
 
-
-def _norm(xp: Any, array: Any) -> float:
-    """The 2-norm of all elements, as a Python float (PyTorch's `.norm(2).item()`)."""
-    return float(xp.item(xp.sqrt(xp.sum(array * array))))

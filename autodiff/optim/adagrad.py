@@ -13,6 +13,7 @@ from .checks import (
     check_fused_param,
     check_tensor_lr,
 )
+from .multi_tensor import adagrad_foreach, use_foreach
 from .optimizer import Optimizer
 from .sparse_grad import add_into_, coalesced, gathered, refuse_sparse_grads, scaled, sparse_grad
 from .update import (
@@ -70,6 +71,9 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             check_differentiable_hyperparameters(group, "lr")
             lr = hyperparameter(group["lr"])
+            if use_foreach(group):
+                adagrad_foreach(self, group, lr)
+                continue
             differentiable = group["differentiable"]
             for param in group["params"]:
                 if param._grad is None:

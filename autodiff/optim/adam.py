@@ -20,6 +20,7 @@ from .checks import (
     check_fused_param,
     refuse_capturable,
 )
+from .multi_tensor import adam_foreach, use_foreach
 from .optimizer import Optimizer
 from .sparse_grad import refuse_sparse_grads
 from .update import (
@@ -98,6 +99,11 @@ class Adam(Optimizer):
                            beta2=hyperparameter(group["betas"][1]),
                            weight_decay=group["weight_decay"],
                            decoupled=group["decoupled_weight_decay"])
+            if group["foreach"] and group["differentiable"]:
+                raise AssertionError("_foreach ops don't support autograd")
+            if use_foreach(group):
+                adam_foreach(self, group, options["lr"], options["beta1"], options["beta2"])
+                continue
             amsgrad = group["amsgrad"]
             differentiable = group["differentiable"]
             for param in group["params"]:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from .checks import check_betas_eps, check_differentiable_hyperparameters, refuse_capturable
+from .multi_tensor import adamax_foreach, use_foreach
 from .optimizer import Optimizer
 from .sparse_grad import refuse_sparse_grads
 from .update import (
@@ -45,6 +46,9 @@ class Adamax(Optimizer):
             refuse_capturable(group["capturable"])
             check_differentiable_hyperparameters(group, "lr")
             lr = hyperparameter(group["lr"])
+            if use_foreach(group):
+                adamax_foreach(self, group, lr)
+                continue
             beta1, beta2 = group["betas"]
             differentiable = group["differentiable"]
             for param in group["params"]:

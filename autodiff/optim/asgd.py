@@ -10,6 +10,7 @@ from .. import dtypes
 from ..creation import tensor as _tensor
 from ..tensor import Tensor
 from .checks import check_differentiable_hyperparameters, check_tensor_lr, refuse_capturable
+from .multi_tensor import asgd_foreach, use_foreach
 from .optimizer import Optimizer
 from .sparse_grad import refuse_sparse_grads
 from .update import (
@@ -51,6 +52,9 @@ class ASGD(Optimizer):
             refuse_capturable(group["capturable"])
             check_differentiable_hyperparameters(group, "lr")
             lr, lambd = hyperparameter(group["lr"]), group["lambd"]
+            if use_foreach(group):
+                asgd_foreach(self, group, lr)
+                continue
             differentiable = group["differentiable"]
             for param in group["params"]:
                 if param._grad is None:

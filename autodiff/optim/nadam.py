@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from .checks import check_betas_eps, check_differentiable_hyperparameters, refuse_capturable
+from .multi_tensor import nadam_foreach, use_foreach
 from .optimizer import Optimizer
 from .sparse_grad import refuse_sparse_grads
 from .update import (
@@ -50,6 +51,9 @@ class NAdam(Optimizer):
         for group in self.param_groups:
             refuse_capturable(group["capturable"])
             check_differentiable_hyperparameters(group, "lr")
+            if use_foreach(group):
+                nadam_foreach(self, group, hyperparameter(group["lr"]))
+                continue
             beta1, beta2 = group["betas"]
             momentum_decay = group["momentum_decay"]
             differentiable = group["differentiable"]

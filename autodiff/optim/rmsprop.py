@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from .checks import check_differentiable_hyperparameters, check_tensor_lr, refuse_capturable
+from .multi_tensor import rmsprop_foreach, use_foreach
 from .optimizer import Optimizer
 from .sparse_grad import refuse_sparse_grads
 from .update import (
@@ -56,6 +57,9 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             refuse_capturable(group["capturable"])
             check_differentiable_hyperparameters(group, "lr")
+            if use_foreach(group):
+                rmsprop_foreach(self, group, hyperparameter(group["lr"]))
+                continue
             momentum = group["momentum"]
             centered = group["centered"]
             differentiable = group["differentiable"]

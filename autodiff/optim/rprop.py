@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from .checks import check_tensor_lr, refuse_capturable
+from .multi_tensor import rprop_foreach, use_foreach
 from .optimizer import Optimizer
 from .sparse_grad import refuse_sparse_grads
 from .update import (
@@ -47,6 +48,9 @@ class Rprop(Optimizer):
         refuse_sparse_grads(self, "Rprop does not support sparse gradients")
         for group in self.param_groups:
             refuse_capturable(group["capturable"])
+            if use_foreach(group):
+                rprop_foreach(self, group)
+                continue
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
             differentiable = group["differentiable"]

@@ -14,6 +14,7 @@ from .checks import (
     check_fused_param,
     check_tensor_lr,
 )
+from .multi_tensor import sgd_foreach, use_foreach
 from .optimizer import Optimizer
 from .sparse_grad import add_into_, concatenated, refuse_sparse_grads, scaled, sparse_grad
 from .update import (
@@ -60,6 +61,9 @@ class SGD(Optimizer):
         for group in self.param_groups:
             check_differentiable_hyperparameters(group, "lr")
             lr = hyperparameter(group["lr"])
+            if use_foreach(group):
+                sgd_foreach(self, group, lr)
+                continue
             momentum = group["momentum"]
             differentiable = group["differentiable"]
             for param in group["params"]:

@@ -112,3 +112,8 @@ def update_on_tensors(name: str, param: Tensor, grad: Tensor, exp_avg: Tensor,
     scalars, flags = getattr(kernels, f"{name}_scalars")(**options)
     step = getattr(Kernels, f"{name}_step")
     step(_tensor_xp, param, grad, exp_avg, exp_avg_sq, eps, *scalars, **flags)
+
+
+def norm_value(xp: Any, array: Any) -> float:
+    """The 2-norm of all elements, as a Python float (PyTorch's `.norm(2).item()`)."""
+    return float(xp.item(xp.sqrt(xp.sum(array * array))))

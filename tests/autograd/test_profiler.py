@@ -366,3 +366,20 @@ def test_tensorboard_trace_handler(tmp_path: Any) -> None:
     assert files[0].name.endswith(".pt.trace.json")
     trace = json.loads(files[0].read_text())
     assert any(event.get("name") == "aten::exp" for event in trace["traceEvents"])
+
+
+def test_record_function_as_operators() -> None:
+    """torch.ops.profiler._record_function_enter / _exit: record_function's range as two
+    operator calls, which an fx graph can hold (pytorch/examples' fx/profiling_tracer)."""
+    enter = autodiff.ops.profiler._record_function_enter
+    exit_ = autodiff.ops.profiler._record_function_exit
+    with autograd_profiler.profile() as prof:
+        handle = enter("outer")
+        autodiff.relu(autodiff.ones(2))
+        exit_(handle)
+    names = [event.name for event in prof.function_events]
+    assert "outer" in names and "aten::relu" in names
+    exit_(enter("unrecorded"))  # no profiler: nothing to close
+    assert str(enter) == "profiler._record_function_enter"
+    with pytest.raises(ValueError, match="ranges carry no arguments"):
+        enter("x", "args")

@@ -37,6 +37,7 @@ RANDOM = "random: the Gumbel noise comes from another generator"
 UNWRITTEN_ALPHA = ("PyTorch's ctc_loss leaves the log_alpha entries past a sample's input length "
                    "and lattice uninitialized; autodiff's hold -inf and the continued "
                    "recursion (test_ctc_log_alpha_where_pytorch_writes_it compares the rest)")
+RANDOM_BLOCK = "random: the range finder's Gaussian block comes from another generator"
 RANDOM_SLOPES = "random: rrelu's slopes (its saved noise) come from another generator"
 UNINITIALIZED_NOISE = ("in evaluation PyTorch's rrelu saves an uninitialized noise buffer it "
                        "never reads; autodiff's node saves None")
@@ -62,6 +63,10 @@ NOT_DECLARED: frozenset[str] = frozenset()
 
 # Entries whose node differs for a reason of its own (the names above).
 ENTRY_DIFFERENCES: dict[str, str] = {
+    "svd_lowrank": RANDOM_BLOCK,
+    "svd_lowrank_M": RANDOM_BLOCK,
+    "svd_lowrank_vectors": RANDOM_BLOCK,
+    "pca_lowrank": RANDOM_BLOCK,
     "take_along_dim": BROADCAST_FIRST,
     "take_along_dim_broadcast": BROADCAST_FIRST,
     "F.alpha_dropout_all": COMPOSITE,

@@ -120,3 +120,48 @@ def test_stack_module_state_and_ensemble(device: str) -> None:
     models[1].eval()
     with pytest.raises(RuntimeError, match="same training/eval mode"):
         stack_module_state(models)
+
+
+def test_module_changed_between_calls() -> None:
+    """A call after the module was written (a parameter replaced, a submodule added, weights
+    tied) sees the module as it is then, not as an earlier call found it."""
+    model = nn.Sequential(nn.Linear(2, 2, bias=False))
+    x = autodiff.ones(1, 2)
+    functional_call(model, {}, (x,))
+    with autodiff.no_grad():
+        model[0].weight = nn.Parameter(autodiff.full((2, 2), 3.0))
+    np.testing.assert_array_equal(_np(functional_call(model, {}, (x,))), [[6.0, 6.0]])
+    model.append(nn.Linear(2, 2, bias=False))
+    params = {"1.weight": autodiff.eye(2) * 2}
+    np.testing.assert_array_equal(_np(functional_call(model, params, (x,))), [[12.0, 12.0]])
+    model[1].weight = model[0].weight  # tied: a value for one name replaces both
+    params = {"0.weight": autodiff.eye(2)}
+    np.testing.assert_array_equal(_np(functional_call(model, params, (x,))), [[1.0, 1.0]])
+
+
+def test_called_module_is_freed() -> None:
+    import gc
+    import weakref
+
+    model = nn.Linear(2, 2)  # its own parameters: the walk must not hold it
+    functional_call(model, dict(model.named_parameters()), (autodiff.ones(1, 2),))
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
+
+
+def test_modules_equal_by_value_keep_their_own_walk() -> None:
+    class Equal(nn.Linear):  # equal to any module, and so unhashable
+        def __eq__(self, other: object) -> bool:
+            return True
+
+    first, second = Equal(2, 3), nn.Sequential(Equal(2, 2), Equal(2, 1))
+    x = autodiff.ones(1, 2)
+    assert tuple(functional_call(first, {}, (x,)).shape) == (1, 3)
+    params = {"1.bias": autodiff.tensor([5.0])}
+    out = functional_call(second, params, (x,))
+    assert tuple(out.shape) == (1, 1)
+    with autodiff.no_grad():
+        expected = second[1].weight @ second[0](x)[0] + 5.0
+    np.testing.assert_allclose(_np(out)[0], _np(expected), rtol=1e-6)

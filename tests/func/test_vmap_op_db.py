@@ -44,7 +44,7 @@ WRITES_FIRST_INPUT = {info.name for info in INPLACE} | {
 RANDOM = {info.name for info in OP_DB
           if (any(word in info.name for word in ("dropout", "bernoulli", "normal_", "poisson",
                                                 "multinomial", "gumbel", "rrelu_training",
-                                                "rrelu__training"))
+                                                "rrelu__training", "lowrank"))
           and "nll" not in info.name) or info.name in ("rrelu", "binomial")}
 # Entries that update running statistics they were given unbatched: with a batched input,
 # PyTorch's vmap refuses them (each example would update the same buffers in place).

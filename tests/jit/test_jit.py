@@ -187,9 +187,10 @@ def test_traced_function_graph_and_code():
     traced = jit.trace(f, (x, w))
     assert isinstance(traced, jit.ScriptFunction) and traced.name == "f"
     assert [node.op for node in traced.graph.nodes] == [
-        "placeholder", "placeholder", "call_function", "call_function", "call_function",
+        "placeholder", "placeholder", "call_method", "call_method", "call_function",
         "call_method", "output"]
-    assert "torch.relu" in traced.code and "x @ w" in traced.code
+    # A mode is handed the method an operator stands for (Tensor.matmul for @), as in PyTorch.
+    assert "torch.relu" in traced.code and "x.matmul(w)" in traced.code
     assert autodiff.equal(traced(x, w), f(x, w))
     assert jit.is_tracing() is False
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -60,3 +61,27 @@ def test_clip_grad_value(device: str) -> None:
     for p, g, before in zip(params, grads, grad_objects):
         assert p.grad is before  # in place
         np.testing.assert_array_equal(p.grad.cpu().numpy(), np.clip(g, -0.3, 0.3))
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, 0.0, math.inf, -math.inf])
+def test_foreach_goes_through_the_foreach_ops_with_the_same_numbers(
+        norm_type: float, device: str, monkeypatch: Any) -> None:
+    from autodiff.nn.utils import clip_grad
+
+    calls: list[str] = []
+    for name in ("_foreach_norm", "_foreach_mul_", "_foreach_clamp_min_", "_foreach_clamp_max_"):
+        original = getattr(clip_grad, name)
+        monkeypatch.setattr(clip_grad, name, lambda *a, _n=name, _f=original, **k:
+                            calls.append(_n) or _f(*a, **k))
+    results = []
+    for foreach in (False, True):
+        params, _ = _params(device)
+        params[-1].grad = autodiff.ones(2, device=device) * 3  # a second (device, dtype) group
+        total = clip_grad_norm_(params, 0.5, norm_type, foreach=foreach)
+        clip_grad_value_(params, 0.01, foreach=foreach)
+        results.append((total.item(), [p.grad.cpu().numpy() for p in params]))
+    assert set(calls) == {"_foreach_norm", "_foreach_mul_", "_foreach_clamp_min_",
+                          "_foreach_clamp_max_"}
+    assert results[0][0] == results[1][0]
+    for ours, expected in zip(results[1][1], results[0][1]):
+        np.testing.assert_array_equal(ours, expected)

@@ -12,7 +12,7 @@ from .activation import ACTIVATION
 from .attention import ATTENTION
 from .complex import COMPLEX
 from .conv import CONV
-from .decompositions import DECOMPOSITIONS
+from .decompositions import DECOMPOSITIONS, LOWRANK
 from .elementwise import ELEMENTWISE
 from .fft import FFT_OPS, SPECTRAL
 from .indexing import INDEXING
@@ -38,8 +38,8 @@ OP_DB: list[OpInfo] = [
     *ELEMENTWISE, *ACTIVATION, *REDUCTION, *SHAPE, *INDEXING, *INPLACE, *LINALG, *LOSS,
     *SORTING_TABLE,
     *CONV, *POOLING, *NORMALIZATION, *RESAMPLING, *ATTENTION, *RNN, *MATH, *SPECIAL,
-    *COMPLEX, *DECOMPOSITIONS, *FFT_OPS, *SPECTRAL, *VARIATES, *INPLACE_FUNCTIONS, *SPARSE,
-    *COMPRESSED, *MASKED,
+    *COMPLEX, *DECOMPOSITIONS, *LOWRANK, *FFT_OPS, *SPECTRAL, *VARIATES, *INPLACE_FUNCTIONS,
+    *SPARSE, *COMPRESSED, *MASKED,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]

@@ -32,6 +32,16 @@ def _np_sym(a: np.ndarray) -> np.ndarray:
     return a + np.swapaxes(a, -1, -2)
 
 
+def _seeded(function: Any) -> Any:
+    """A randomized function made repeatable: the same draws on every call."""
+
+    def call(*inputs: autodiff.Tensor) -> autodiff.Tensor:
+        autodiff.manual_seed(0)
+        return function(*inputs)
+
+    return call
+
+
 def _dominant(a: autodiff.Tensor) -> autodiff.Tensor:
     return a + 4 * _eye(a, a.shape[-1])
 
@@ -253,3 +263,22 @@ DECOMPOSITIONS: list[OpInfo] = [
 
 def _parts(z: np.ndarray) -> np.ndarray:
     return np.stack([z.real, z.imag], -1)
+
+
+# The randomized factorizations, each call drawing the same block (gradcheck calls them often):
+# with q = min(m, n) the range found is the whole column space, so S is exactly A's (A - M's).
+# Random, they stay out of the harnesses that batch DECOMPOSITIONS' gradients.
+LOWRANK: list[OpInfo] = [
+    OpInfo("svd_lowrank", _seeded(lambda a: autodiff.svd_lowrank(a, q=min(a.shape[-2:]))[1]),
+           lambda a: np.linalg.svd(a, compute_uv=False), TALL_WIDE, "LinalgSvdBackward0"),
+    OpInfo("svd_lowrank_M",
+           _seeded(lambda a, m: autodiff.svd_lowrank(a, q=2, niter=1, M=m)[1]),
+           lambda a, m: np.linalg.svd(a - m, compute_uv=False),
+           (Sample(((3, 2), (1, 2))), Sample(((2, 3), (2, 3)))), "LinalgSvdBackward0"),
+    OpInfo("svd_lowrank_vectors",
+           _seeded(lambda a: (lambda r: r[0] @ r[2].mT)(autodiff.svd_lowrank(a, q=2))),
+           _np_svd_uv, TALL_WIDE[:2], "MmBackward0"),
+    OpInfo("pca_lowrank", _seeded(lambda a: autodiff.pca_lowrank(a, q=2)[1]),
+           lambda a: np.linalg.svd(a - a.mean(-2, keepdims=True), compute_uv=False)[..., :2],
+           (Sample(((3, 4),)), Sample(((2, 3, 3),))), "LinalgSvdBackward0"),
+]

@@ -316,6 +316,78 @@ def test_foreach_gives_the_same_numbers(name: str) -> None:
             np.testing.assert_array_equal(ours, expected)
 
 
+MULTI_TENSOR = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.25, maximize=True)),
+    ("Adam", dict(lr=0.1)),
+    ("Adam", dict(lr=0.1, amsgrad=True, weight_decay=0.1, maximize=True)),
+    ("AdamW", dict(lr=0.1, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1, maximize=True)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.1, weight_decay=0.1, maximize=True)),
+    ("Adamax", dict(lr=0.1)),
+    ("Adamax", dict(lr=0.1, weight_decay=0.1, maximize=True)),
+    ("Adadelta", dict(lr=0.5)),
+    ("Adadelta", dict(lr=0.5, weight_decay=0.1, maximize=True)),
+    ("NAdam", dict(lr=0.1)),
+    ("NAdam", dict(lr=0.1, weight_decay=0.1, maximize=True, decoupled_weight_decay=True)),
+    ("NAdam", dict(lr=0.1, weight_decay=0.1)),
+    ("RAdam", dict(lr=0.1, betas=(0.9, 0.9))),
+    ("RAdam", dict(lr=0.1, weight_decay=0.1, maximize=True, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.1, betas=(0.5, 0.6), weight_decay=0.1)),
+    ("Rprop", dict(lr=0.1)),
+    ("Rprop", dict(lr=0.1, etas=(0.3, 1.5), step_sizes=(0.05, 0.2), maximize=True)),
+    ("ASGD", dict(lr=0.1, t0=2)),
+    ("ASGD", dict(lr=0.1, t0=1, lambd=0.01, weight_decay=0.1, maximize=True)),
+    ("Adafactor", dict(lr=0.1)),
+    ("Adafactor", dict(lr=0.1, weight_decay=0.1, maximize=True, eps=(1e-3, 1e-3), d=1.5)),
+]
+
+
+@pytest.mark.parametrize("name, options", MULTI_TENSOR,
+                         ids=[f"{n}-{'-'.join(o)}" for n, o in MULTI_TENSOR])
+def test_foreach_true_runs_the_foreach_ops_with_the_same_numbers(
+        name: str, options: dict[str, Any], device: str, monkeypatch: Any) -> None:
+    """Every optimizer that takes `foreach` steps a group with foreach=True through the
+    `_foreach_*` ops (PyTorch's multi-tensor rules), bit for bit the per-parameter step; a
+    parameter without a gradient in some step is left out."""
+    from autodiff.optim import multi_tensor
+
+    calls: list[str] = []
+    original = multi_tensor._foreach_add_
+    monkeypatch.setattr(multi_tensor, "_foreach_add_",
+                        lambda *a, **k: calls.append("add_") or original(*a, **k))
+    results, states = [], []
+    for foreach in (False, True):
+        params = [nn.Parameter(autodiff.tensor(v, device=device)) for v in INITIAL]
+        params.append(nn.Parameter(autodiff.ones(2, dtype=autodiff.float32, device=device)))
+        optimizer = getattr(optim, name)(params, foreach=foreach, **options)
+        for index, step_grads in enumerate(GRADS):  # RAdam rectifies from step 6 (betas 0.9)
+            for param, grad in zip(params, step_grads):
+                param.grad = autodiff.tensor(grad, device=device)
+            params[-1].grad = None if index == 1 else autodiff.full((2,), 0.5 * index,
+                                                                     device=device)
+            optimizer.step()
+        results.append([param.detach().cpu().numpy() for param in params])
+        states.append(optimizer.state_dict()["state"])
+    assert calls  # the foreach=True run went through the multi-tensor rule
+    for ours, expected in zip(results[1], results[0]):
+        np.testing.assert_array_equal(ours, expected)
+    for index, state in states[0].items():
+        for key, value in state.items():
+            np.testing.assert_array_equal(states[1][index][key].cpu().numpy(),
+                                          value.cpu().numpy())
+
+
+def test_foreach_with_differentiable_is_refused_as_pytorch_refuses_it() -> None:
+    param = nn.Parameter(autodiff.ones(2))
+    param.grad = autodiff.ones(2)
+    with pytest.raises(AssertionError, match="_foreach ops don't support autograd"):
+        optim.Adam([param], foreach=True, differentiable=True).step()
+
+
 DIFFERENTIABLE = {
     "SGD": dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
     "Adam": dict(lr=0.1, weight_decay=0.1),

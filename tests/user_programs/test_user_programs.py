@@ -63,12 +63,9 @@ class Program:
         return HERE / "programs" / f"{self.file or self.name}.py"
 
 
-# What stops programs today. The reason names the missing feature; the error is the text the
-# program stops with (the last line of its traceback must contain it).
-TORCH_EXPORT = Stop("torch.export (export, ExportedProgram, Dim)",
-                    "No module named 'autodiff.export'")
-FOREACH = Stop("torch._foreach_* (the foreach op family: _foreach_copy_, _foreach_add_, ...)",
-               "module 'autodiff' has no attribute '_foreach_copy_'")
+# What stops a program is a `Stop(feature, error)` constant here, named for the missing feature:
+# the error is the text the program stops with (the last line of its traceback must contain it).
+# No program stops today.
 
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
@@ -117,12 +114,13 @@ PROGRAMS = [
     Program("control_flow_operators"),
     Program("transformer_building_blocks"),
     Program("torch_compile_tutorial"),
-    Program("torch_export_tutorial", TORCH_EXPORT),
+    Program("torch_export_tutorial", compare=True),
     Program("compiled_autograd_tutorial", compare=True),
     Program("fgsm"),
     Program("reinforcement_q_learning"),
     Program("fx_conv_bn_fuser", compare=True),
     Program("fx_profiling"),
+    Program("imbalanced_data"),
     # beginner_source
     Program("knowledge_distillation"),
     Program("chatbot"),
@@ -130,6 +128,10 @@ PROGRAMS = [
     Program("text_sentiment_ngrams"),
     Program("maskedtensor_adagrad", compare=True),
     Program("intro_to_torchscript", compare=True),
+    Program("autoencoders"),
+    Program("linear_regression", compare=True),
+    Program("math_behind_training", compare=True),
+    Program("nn_for_torch_users"),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),
@@ -151,6 +153,7 @@ PROGRAMS = [
     Program("recipe_amp"),
     Program("recipe_benchmark"),
     Program("recipe_dynamic_quantization"),
+    Program("saving_multiple_models"),
     # recipes_source
     Program("recipe_inspecting_model_parameters", compare=True),
     # torch.compile's recipes: not compared (inductor compiles for a minute on PyTorch)
@@ -158,7 +161,8 @@ PROGRAMS = [
     Program("compiler_set_stance"),
     Program("regional_compilation"),
     Program("recipe_torch_logs"),
-    Program("foreach_map", FOREACH),
+    Program("torch_function_modes_compile"),
+    Program("foreach_map"),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
@@ -190,6 +194,7 @@ PROGRAMS = [
     Program("fx_wrap_output_dynamically"),
     Program("fx_module_tracer"),
     Program("fx_primitive_library"),
+    Program("fx_profiling_tracer"),
     Program("mingpt"),
     # pytorch/tutorials, prototype_source
     Program("maskedtensor_overview", compare=True),

@@ -3,10 +3,10 @@ clip_grad_value_. They work on the gradients' arrays in place, on their own devi
 round trip to the host (the total norm comes back as a 0-d Tensor).
 
 Gradients are handled per (device, dtype) group, as PyTorch's multi-tensor code groups them.
-`foreach=True` takes the norm of each group at once: its gradients are flattened into one vector
-(one reduction per group instead of one per tensor, at the cost of a copy); the default (None)
-and False take one norm per gradient. Both give the same numbers, up to the order of summation;
-clipping and clamping are in place, gradient by gradient, either way.
+`foreach=True` runs each group through the `_foreach_*` ops as PyTorch does (`_foreach_norm`,
+then `_foreach_mul_` by the clip coefficient; `_foreach_clamp_min_`/`_foreach_clamp_max_` for
+clip_grad_value_); the default (None) and False work on each gradient's array. Both give the
+same numbers.
 """
 
 from __future__ import annotations
@@ -17,8 +17,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...creation import tensor as _tensor
+from ...foreach import FUNCTIONS
 from ...tensor import Tensor, _wrap
 from ...user_warnings import warn
+
+_foreach_clamp_max_ = FUNCTIONS["_foreach_clamp_max_"]
+_foreach_clamp_min_ = FUNCTIONS["_foreach_clamp_min_"]
+_foreach_mul_ = FUNCTIONS["_foreach_mul_"]
+_foreach_norm = FUNCTIONS["_foreach_norm"]
 
 
 def _as_list(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -68,8 +74,7 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
     for group in _groups(tensors):
         backend = group[0]._backend
         if foreach:
-            flat = backend.concat([backend.reshape(t._data, (-1,)) for t in group])
-            group_norms = [_vector_norm(backend, flat, norm_type)]
+            group_norms = [norm._data for norm in _foreach_norm(group, norm_type)]
         else:
             group_norms = [_vector_norm(backend, t._data, norm_type) for t in group]
         for norm in group_norms:
@@ -104,6 +109,9 @@ def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float
         scale = coefficient if target is backend else target.transfer(coefficient, backend)
         if scale.dtype != group[0]._data.dtype:
             scale = target.astype(scale, target.dtype_name(group[0]._data))
+        if foreach:
+            _foreach_mul_(group, _wrap(scale, target))
+            continue
         for grad in group:
             grad._data *= scale
             grad._bump_version()
@@ -138,6 +146,10 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
     clip_value = float(clip_value)
     for group in _groups(_grads(parameters)):
+        if foreach:
+            _foreach_clamp_min_(group, -clip_value)
+            _foreach_clamp_max_(group, clip_value)
+            continue
         for grad in group:
             backend = grad._backend
             backend.setitem(grad._data, (...,), backend.clip(grad._data, -clip_value,

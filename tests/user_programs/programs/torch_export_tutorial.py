@@ -5,7 +5,7 @@
 # examples, control flow with torch.cond (the tutorial's functorch.experimental.control_flow
 # import is its older spelling) and dynamic shapes with Dim, each function wrapped in a Module
 # (PyTorch's export now takes Modules only); the printed graphs left out; a seed; assertions at
-# the end.
+# the end, and CHECK lines of what does not depend on the random stream.
 import autodiff as torch
 from autodiff.export import Dim, export
 
@@ -95,3 +95,11 @@ except Exception as e:
 
 # -- checks (added for the tests) --
 assert len(errors) == 2, errors
+print("CHECK errors", len(errors))
+print("CHECK signature_inputs", len(exported_mod.graph_signature.input_specs))
+print("CHECK signature_parameters", len(exported_mod.graph_signature.parameters))
+print("CHECK cond_true_sum", exported_bad1_fixed.module()(torch.ones(3, 3)).sum().item())
+print("CHECK cond_false_sum", exported_bad1_fixed.module()(-torch.ones(3, 3)).sum().item())
+dynamic_out = exported_dynamic_shapes_example1.module()(torch.randn(5, 5, 2))
+print("CHECK dynamic_dim1", dynamic_out.shape[1])
+print("CHECK dynamic_ranges", len(exported_dynamic_shapes_example1.range_constraints))

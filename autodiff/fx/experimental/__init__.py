@@ -1,0 +1,1 @@
+"""autodiff.fx.experimental (torch.fx.experimental): the exceptions symbolic shapes raise."""
