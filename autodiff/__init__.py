@@ -57,7 +57,11 @@ from .layouts import (
     memory_format,
     jagged,
     preserve_format,
+    sparse_bsc,
+    sparse_bsr,
     sparse_coo,
+    sparse_csc,
+    sparse_csr,
     strided,
 )
 from .dtypes import (
@@ -483,6 +487,15 @@ from .ops.selection import (
 
 # Sparse COO tensors
 from .ops.sparse_coo import sparse_coo_tensor
+
+# Compressed sparse tensors (CSR, CSC, BSR, BSC)
+from .ops.sparse_compressed import (
+    sparse_bsc_tensor,
+    sparse_bsr_tensor,
+    sparse_compressed_tensor,
+    sparse_csc_tensor,
+    sparse_csr_tensor,
+)
 from .ops.sparse_products import mm as spmm
 
 # Reductions

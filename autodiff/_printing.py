@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from . import dtypes
+from . import dtypes, layouts
 
 
 @dataclasses.dataclass
@@ -281,6 +281,39 @@ def _sparse_str(tensor: Any, indent: int, suffixes: list[str]) -> str:
     return (",\n" + " " * indent).join(parts)
 
 
+_COMPRESSED = (layouts.sparse_csr, layouts.sparse_csc, layouts.sparse_bsr, layouts.sparse_bsc)
+
+
+def _compressed_str(tensor: Any, indent: int, suffixes: list[str]) -> str:
+    """A compressed sparse tensor's indices and values, with its size, nnz, dtype and layout
+    among the suffixes (PyTorch's `_str_intern`)."""
+    suffixes.append(f"size={tuple(tensor.shape)}")
+    if not tensor.is_meta:
+        suffixes.append(f"nnz={tensor._nnz()}")
+    if tensor.dtype not in (dtypes.get_default_dtype(), dtypes.default_complex(), dtypes.int64,
+                            dtypes.bool_):
+        suffixes.append(f"dtype={tensor.dtype}")
+    suffixes.append(f"layout={tensor.layout}")
+    rows = tensor.layout in (layouts.sparse_csr, layouts.sparse_bsr)
+    compressed_name, plain_name = ("crow_indices", "col_indices") if rows \
+        else ("ccol_indices", "row_indices")
+    detached = tensor.detach()
+    parts = []
+    for name in (compressed_name, plain_name, "values"):
+        part = getattr(detached, name)()
+        prefix = f"{name}=tensor("
+        if tensor.is_meta:
+            text = "..."
+        elif part.numel() == 0:
+            text = "[]"
+        else:
+            text = _tensor_str(part, indent + len(prefix))
+        if tensor.is_meta or part.numel() == 0:
+            text += f", size={tuple(part.shape)}"
+        parts.append(prefix + text + ")")
+    return (",\n" + " " * indent).join(parts)
+
+
 def _quantized_str(tensor: Any, indent: int, suffixes: list[str]) -> str:
     """A quantized tensor's real values, with its size, dtype and quantization parameters
     among the suffixes (PyTorch's `_str_intern`)."""
@@ -315,6 +348,8 @@ def tensor_repr(tensor: Any) -> str:
     shape = tuple(tensor.shape)
     if tensor.is_sparse:
         tensor_str = _sparse_str(tensor, indent, suffixes)
+    elif tensor.layout in _COMPRESSED:
+        tensor_str = _compressed_str(tensor, indent, suffixes)
     elif tensor.is_quantized:
         tensor_str = _quantized_str(tensor, indent, suffixes)
     elif tensor.is_meta:  # no values: the size always, the dtype unless the default float one

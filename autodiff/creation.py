@@ -20,6 +20,7 @@ from .ops._out import resize as resize_out
 from .ops._out import write as write_out
 from .ops._promotion import checked_number, integer_bounds
 from .ops.memory_formats import dense_in_order
+from .sparse_compressed import SparseCompressed, emptied
 from .sparse_coo import SparseCOO
 from .sparse_dispatch import refuse_operator
 from .tensor import Tensor, _wrap
@@ -966,7 +967,7 @@ def _like(function: str, kernel: str, input: Tensor, dtype: Any, layout: Any, de
     dtype and device unless given, laid out as input (preserve_format) or in `memory_format`."""
     order = _like_order(function, input, memory_format)
     backend, kind = _like_backend(function, input, dtype, device, layout, pin_memory, None)
-    if input.is_sparse:
+    if input.is_sparse or type(input._data) is SparseCompressed:
         return sparse_like(kernel, input, backend, kind, requires_grad)
     shape = input._data.shape
     if order is None:
@@ -990,7 +991,8 @@ def _like_order(function: str, input: Tensor, memory_format: Any) -> tuple[int, 
             raise RuntimeError(f"required rank {len(order)} tensor to use "
                                f"{memory_format.name} format")
         return order
-    if memory_format is contiguous_format or input.is_sparse or input._batched:
+    if memory_format is contiguous_format or input.is_sparse or input._batched or \
+            type(input._data) is SparseCompressed:
         return None
     strides = input.stride()
     order = tuple(sorted(range(ndim), key=lambda dim: -strides[dim]))
@@ -1006,6 +1008,8 @@ def sparse_like(kernel: str, input: Tensor, backend: Any, kind: dtypes.dtype,
     if kernel not in ("zeros", "empty"):
         refuse_operator("aten::fill_.Scalar", input.device)
     data = input._data
+    if type(data) is SparseCompressed:
+        return _finish(emptied(backend, data, kind.name), backend, requires_grad)
     indices = backend.zeros((data.sparse_dim, 0), "int64")
     values = backend.zeros((0, *data.shape[data.sparse_dim:]), kind.name)
     return _finish(SparseCOO(indices, values, data.shape, True), backend, requires_grad)

@@ -60,6 +60,7 @@ from .layout_dispatch import LayoutData
 from .node import AccumulateGrad, Node, anomaly_state
 from .profiling import Range, profiler_state
 from .saved import RELEASED, holds_array
+from .sparse_compressed import SparseCompressed
 from .sparse_coo import SparseCOO
 from .tensor import Tensor, _wrap
 from .user_warnings import warn
@@ -588,9 +589,12 @@ def _made_here(node: Node, grad: Tensor, grads: list[Any], input_grads: tuple[An
     return grad._backend.is_exclusive(data)
 
 
+_SPARSE = (SparseCOO, SparseCompressed)
+
+
 def _sum(first: Tensor, second: Tensor) -> Tensor:
     """first + second; a sparse one after a dense one (PyTorch adds sparse into dense only)."""
-    if type(first._data) is SparseCOO and type(second._data) is not SparseCOO:
+    if type(first._data) in _SPARSE and type(second._data) not in _SPARSE:
         return second + first
     return first + second
 

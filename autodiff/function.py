@@ -110,6 +110,8 @@ class Function(Node):
     # Function, or anything with its `apply` (`ops/sparse_coo.OnValues`); without one it
     # refuses the sparse tensor in PyTorch's words.
     sparse_form: Any = None
+    # The same for the compressed layouts (CSR, CSC, BSR, BSC: `ops/sparse_compressed.py`).
+    compressed_form: Any = None
     # A layout's own op, whose forward takes layout data (a sparse form takes `SparseCOO`s):
     # apply never hands it to the layout (`layout_dispatch.py`).
     takes_layout_data = False

@@ -1,7 +1,8 @@
 """`torch.layout` and `torch.memory_format`: how a tensor's elements are laid out.
 
-A tensor is dense (`strided`) or sparse COO (`sparse_coo`: indices and values,
-`sparse_coo.py`); nested tensors (autodiff.nested) are `strided` or `jagged`.
+A tensor is dense (`strided`), sparse COO (`sparse_coo`: indices and values,
+`sparse_coo.py`) or compressed sparse (`sparse_csr`, `sparse_csc`, `sparse_bsr`, `sparse_bsc`:
+`sparse_compressed.py`); nested tensors (autodiff.nested) are `strided` or `jagged`.
 Memory formats name an order of a dense tensor's dims in
 memory: `contiguous_format` (row-major), `preserve_format` (as the input's), and
 `channels_last` / `channels_last_3d` (the channel dim innermost, for 4-d and 5-d tensors).
@@ -13,7 +14,7 @@ from typing import Any
 
 
 class layout:
-    """A tensor layout: `strided` (dense) or `sparse_coo`."""
+    """A tensor layout: `strided` (dense), `sparse_coo` or a compressed sparse one."""
 
     __slots__ = ("name",)
 
@@ -45,6 +46,12 @@ class memory_format:
 strided = layout("strided")
 jagged = layout("jagged")  # nested tensors of one ragged dim (autodiff.nested)
 sparse_coo = layout("sparse_coo")
+# The compressed sparse layouts (sparse_compressed.py): rows or columns compressed, of elements
+# or of blocks.
+sparse_csr = layout("sparse_csr")
+sparse_csc = layout("sparse_csc")
+sparse_bsr = layout("sparse_bsr")
+sparse_bsc = layout("sparse_bsc")
 
 contiguous_format = memory_format("contiguous_format")
 preserve_format = memory_format("preserve_format")

@@ -19,6 +19,8 @@ from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RemovableHandle
 from .ops import fill_arguments as _fill_arguments
 from .quantized_tensor import QuantizedData
+from .sparse_compressed import LAYOUT_NAMES as _COMPRESSED_NAMES
+from .sparse_compressed import SparseCompressed
 from .sparse_coo import SparseCOO
 from .torch_function import TensorMeta
 from .user_warnings import skip_frames_of, warn
@@ -205,7 +207,16 @@ class Tensor(metaclass=TensorMeta):
 
     @property
     def layout(self) -> layouts.layout:
-        return layouts.sparse_coo if type(self._data) is SparseCOO else layouts.strided
+        data = self._data
+        if type(data) is SparseCOO:
+            return layouts.sparse_coo
+        return data.layout if type(data) is SparseCompressed else layouts.strided
+
+    @property
+    def is_sparse_csr(self) -> bool:
+        """Whether the layout is sparse CSR (`to_sparse_csr`, `sparse_csr_tensor`)."""
+        data = self._data
+        return type(data) is SparseCompressed and data.layout is layouts.sparse_csr
 
     @property
     def is_sparse(self) -> bool:
@@ -242,9 +253,9 @@ class Tensor(metaclass=TensorMeta):
     def qscheme(self) -> Any:
         return _quantized.get_qscheme(self)
 
-    # Storage kinds and lazy bits autodiff's tensors never have: no compressed sparse layouts,
-    # materialized, and never carry a name.
-    is_sparse_csr = is_mkldnn = is_nested = False
+    # Storage kinds and lazy bits autodiff's tensors never have: materialized, and never carry
+    # a name.
+    is_mkldnn = is_nested = False
     # Device types PyTorch knows and autodiff has no backend for: never a tensor's device.
     is_xpu = is_mps = is_ipu = is_mtia = is_maia = is_vulkan = is_xla = False
 
@@ -302,7 +313,7 @@ class Tensor(metaclass=TensorMeta):
 
     def data_ptr(self) -> int:
         """The address of the first element in device memory."""
-        if type(self._data) is SparseCOO:
+        if type(self._data) in (SparseCOO, SparseCompressed):
             raise RuntimeError(_NO_STORAGE)
         return self._backend.data_ptr(self._data)
 
@@ -2039,14 +2050,14 @@ class Tensor(metaclass=TensorMeta):
             raise RuntimeError(
                 f"a Tensor with {self.numel()} elements cannot be converted to Scalar"
             )
-        if type(self._data) is SparseCOO:
+        if type(self._data) in (SparseCOO, SparseCompressed):
             return self.to_dense().item()
         if type(self._data) is QuantizedData:
             return self.dequantize().item()
         return self._backend.item(self._data)
 
     def tolist(self) -> Any:
-        if type(self._data) is SparseCOO:
+        if type(self._data) in (SparseCOO, SparseCompressed):
             raise RuntimeError(_NO_STORAGE)
         if type(self._data) is QuantizedData:
             raise RuntimeError("load_scalar: invalid type")
@@ -2064,6 +2075,9 @@ class Tensor(metaclass=TensorMeta):
                 f"can't convert {self._backend.device} device type tensor to numpy. Use "
                 "Tensor.cpu() to copy the tensor to host memory first."
             )
+        if type(self._data) is SparseCompressed:
+            raise TypeError(f"can't convert {_compressed_name(self._data)} layout tensor to "
+                            "numpy. Use Tensor.to_dense() first.")
         if type(self._data) is SparseCOO:
             raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() "
                             "first.")
@@ -2126,6 +2140,13 @@ class Tensor(metaclass=TensorMeta):
             return (_rebuild_sparse, (_wrap(sparse.indices, self._backend),
                                       _wrap(sparse.values, self._backend), sparse.shape,
                                       sparse.coalesced, self._requires_grad))
+        if type(self._data) is SparseCompressed:
+            compressed = self._data
+            return (_rebuild_compressed, (
+                compressed.layout, *(_wrap(array, self._backend) for array in (
+                    compressed.compressed_indices, compressed.plain_indices,
+                    compressed.values)),
+                compressed.shape, compressed.blocksize, self._requires_grad))
         data = self._backend.to_numpy(self._data)
         return (_rebuild, (type(self), str(self._backend.device), data, self._requires_grad))
 
@@ -2140,7 +2161,7 @@ class Tensor(metaclass=TensorMeta):
         out.__dict__.update({k: v for k, v in self.__dict__.items()
                              if k not in _NOT_COPIED})
         data = self._data
-        if type(data) is SparseCOO:
+        if type(data) is SparseCOO or type(data) is SparseCompressed:
             out._data = data.copied(backend)
         elif type(data) is QuantizedData:
             out._data = data.with_int_repr(backend.asarray(data.int_repr, copy=True))
@@ -2193,6 +2214,33 @@ class Tensor(metaclass=TensorMeta):
 
     def sparse_mask(self, mask: Tensor) -> Tensor:
         return _sparse_coo.sparse_mask(self, mask)
+
+    # ------------------------------------------------------------------------- sparse compressed
+    def to_sparse_csr(self, dense_dim: int | None = None) -> Tensor:
+        return _sparse_compressed.to_sparse_compressed(self, layouts.sparse_csr, None, dense_dim)
+
+    def to_sparse_csc(self, dense_dim: int | None = None) -> Tensor:
+        return _sparse_compressed.to_sparse_compressed(self, layouts.sparse_csc, None, dense_dim)
+
+    def to_sparse_bsr(self, blocksize: Any, dense_dim: int | None = None) -> Tensor:
+        return _sparse_compressed.to_sparse_compressed(self, layouts.sparse_bsr, blocksize,
+                                                       dense_dim)
+
+    def to_sparse_bsc(self, blocksize: Any, dense_dim: int | None = None) -> Tensor:
+        return _sparse_compressed.to_sparse_compressed(self, layouts.sparse_bsc, blocksize,
+                                                       dense_dim)
+
+    def crow_indices(self) -> Tensor:
+        return _sparse_compressed.crow_indices(self)
+
+    def col_indices(self) -> Tensor:
+        return _sparse_compressed.col_indices(self)
+
+    def ccol_indices(self) -> Tensor:
+        return _sparse_compressed.ccol_indices(self)
+
+    def row_indices(self) -> Tensor:
+        return _sparse_compressed.row_indices(self)
 
     # ------------------------------------------------------------------------- printing
     def __repr__(self) -> str:
@@ -2344,6 +2392,22 @@ def _rebuild(cls: type, device: str, data: Any, requires_grad: bool) -> Tensor:
     return out
 
 
+def _compressed_name(data: SparseCompressed) -> str:
+    return _COMPRESSED_NAMES[data.layout]
+
+
+def _rebuild_compressed(layout: layouts.layout, compressed: Tensor, plain: Tensor,
+                        values: Tensor, shape: tuple[int, ...], blocksize: tuple[int, int],
+                        requires_grad: bool) -> Tensor:
+    out: Tensor = _new(Tensor)
+    out._data = SparseCompressed(layout, compressed._data, plain._data, values._data, shape,
+                                 blocksize)
+    out._backend = values._backend
+    if requires_grad:
+        out._requires_grad = True
+    return out
+
+
 def _rebuild_sparse(indices: Tensor, values: Tensor, shape: tuple[int, ...], coalesced: bool,
                     requires_grad: bool) -> Tensor:
     out: Tensor = _new(Tensor)
@@ -2433,6 +2497,7 @@ from .ops import selection as _selection  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import softmax as _softmax  # noqa: E402
 from .ops import sorting as _sorting  # noqa: E402
+from .ops import sparse_compressed as _sparse_compressed  # noqa: E402
 from .ops import sparse_coo as _sparse_coo  # noqa: E402
 from .ops import spectral as _spectral  # noqa: E402
 from .ops import statistics as _statistics  # noqa: E402

@@ -35,7 +35,7 @@ def _mt(lib: Any, data: Any = DATA, mask: Any = MASK, dtype: Any = None,
 
 
 def _dense(tensor: Any) -> np.ndarray:
-    if tensor.is_sparse:
+    if str(tensor.layout) != "torch.strided":  # sparse COO or CSR
         tensor = tensor.to_dense()
     return np.asarray(tensor.detach().tolist())
 
@@ -48,6 +48,7 @@ def same(ours: Any, theirs: Any, rtol: float = 1e-6, atol: float = 1e-6) -> None
         mask = _dense(theirs.get_mask()).astype(bool)
         np.testing.assert_array_equal(_dense(ours.get_mask()).astype(bool), mask)
         assert ours.is_sparse_coo() == theirs.is_sparse_coo()
+        assert ours.is_sparse_csr() == theirs.is_sparse_csr()
         ours, theirs = _dense(ours.get_data()), _dense(theirs.get_data())
         assert ours.shape == theirs.shape
         np.testing.assert_allclose(ours[mask], theirs[mask], rtol=rtol, atol=atol)
@@ -410,12 +411,68 @@ def test_sparse_masks_must_match() -> None:
             a + other
 
 
-def test_sparse_csr_is_refused_clearly() -> None:
-    mt = _mt(autodiff)
-    with pytest.raises(NotImplementedError, match="no sparse CSR layout"):
-        mt.to_sparse_csr()
-    with pytest.raises(ValueError, match="Only 2D tensors"):
-        mt[0].to_sparse_csr()
+def _csr_mt(lib: Any, requires_grad: bool = False) -> Any:
+    return _mt(lib, dtype=lib.float64, requires_grad=requires_grad).to_sparse_csr()
+
+
+def _full_csr_mt(lib: Any) -> Any:
+    """CSR data and a CSR mask of the same elements (made as such, not converted)."""
+    data = lib.tensor(DATA, dtype=lib.float64).to_sparse_csr()
+    mask = lib.tensor(MASK).to_sparse_csr()
+    return lib.masked.masked_tensor(data, mask)
+
+
+CSR_CASES: list[tuple[str, Callable[[Any], Any]]] = [
+    ("to_sparse_csr", lambda lib: _csr_mt(lib)),
+    ("from_coo", lambda lib: _mt(lib).to_sparse_coo().to_sparse_csr()),
+    ("csr_data_and_mask", _full_csr_mt),
+    ("to_dense", lambda lib: _csr_mt(lib).to_dense()),
+    ("sin", lambda lib: _csr_mt(lib).sin()),
+    ("mul_number", lambda lib: _csr_mt(lib) * 2),
+    ("add", lambda lib: _csr_mt(lib) + _csr_mt(lib)),
+    ("sum", lambda lib: _csr_mt(lib).sum()),
+    ("amax", lambda lib: _csr_mt(lib).amax()),
+    ("mean", lambda lib: _csr_mt(lib).mean()),
+    ("get_data", lambda lib: _csr_mt(lib).get_data()),
+    ("get_mask", lambda lib: _csr_mt(lib).get_mask()),
+]
+
+
+@pytest.mark.parametrize(("name", "build"), CSR_CASES, ids=[name for name, _ in CSR_CASES])
+def test_sparse_csr_masked_tensor_matches_pytorch(name: str, build: Any) -> None:
+    ours, theirs = both(build)
+    same(ours, theirs)
+    if isinstance(theirs, torch.masked.MaskedTensor):
+        assert repr(ours) == repr(theirs)
+        assert str(ours.layout) == str(theirs.layout)
+    else:
+        assert repr(ours).split(", grad_fn")[0] == repr(theirs).split(", grad_fn")[0]
+
+
+def test_sparse_csr_masked_tensor_metadata_and_refusals() -> None:
+    ours, theirs = both(_csr_mt)
+    assert (ours.is_sparse_csr(), ours.is_sparse, ours.is_sparse_coo()) == \
+        (theirs.is_sparse_csr(), theirs.is_sparse, theirs.is_sparse_coo()) == (True, True, False)
+    for build in (lambda lib: _mt(lib)[0].to_sparse_csr(),
+                  lambda lib: _csr_mt(lib) + _mt(lib, dtype=lib.float64),
+                  lambda lib: _csr_mt(lib).to_sparse_coo()):
+        errors = []
+        for lib in (autodiff, torch):
+            with pytest.raises((ValueError, RuntimeError)) as error:
+                build(lib)
+            errors.append((error.type, str(error.value).replace("torch.Size", "")))
+        assert errors[0][0] is errors[1][0]
+        assert errors[0][1].replace("autodiff", "torch") == errors[1][1]
+
+
+def test_sparse_csr_masked_gradient_matches_pytorch() -> None:
+    def run(lib: Any) -> Any:
+        mt = _mt(lib, dtype=lib.float64, requires_grad=True)
+        (mt.to_sparse_csr().sin() * 3).get_data().to_dense().sum().backward()
+        return mt.grad
+
+    ours, theirs = both(run)
+    same(ours, theirs)
 
 
 # ----------------------------------------------------------------------------- functional

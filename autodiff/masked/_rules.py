@@ -16,11 +16,12 @@ import math
 import re
 from typing import Any
 
-from .. import dtypes
+from .. import dtypes, layouts
 from ..function import Function
 from ..op_overloads import overload_of
 from ..ops.selection import Where
 from ..ops.shape import SumToSize
+from ..ops.sparse_compressed import on_values
 from ..tensor import Tensor
 from ..user_warnings import warn
 from . import _ops
@@ -101,6 +102,8 @@ def _unary(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> MaskedTens
     data = masked._masked_data
     if data.is_sparse:
         result = _values_op(op, data, rest, kwargs)
+    elif data.layout is layouts.sparse_csr:
+        result = on_values(op, data, tuple(rest), kwargs)
     else:
         result = op.apply(data, *rest, **kwargs)
     return MaskedTensor._make(result, masked._masked_mask)
@@ -110,7 +113,10 @@ def _masks_match(a: Any, b: Any) -> bool:
     if not (is_masked_tensor(a) and is_masked_tensor(b)):
         return True
     mask_a, mask_b = a._masked_mask, b._masked_mask
-    if mask_a.is_sparse:
+    if mask_a.layout is not mask_b.layout:
+        raise ValueError(f"`a` and `b` must have the same layout. Got {mask_a.layout} and "
+                         f"{mask_b.layout}")
+    if mask_a.layout is not layouts.strided:
         mask_a, mask_b = mask_a.to_dense(), mask_b.to_dense()
     return mask_a.dim() == mask_b.dim() and tuple(mask_a.shape) == tuple(mask_b.shape) \
         and bool((mask_a == mask_b).all())
@@ -157,10 +163,24 @@ def _binary(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> MaskedTen
                                  "please open an issue on Github.")
             data[1] = right.values()
         return MaskedTensor._make(_values_op(op, left, data[1:], kwargs), mask)
+    if isinstance(data[0], Tensor) and data[0].layout is layouts.sparse_csr:
+        left = data[0]
+        if isinstance(data[1], Tensor) and data[1].layout is layouts.sparse_csr:
+            right = data[1]
+            if not (_equal(left.crow_indices(), right.crow_indices())
+                    and _equal(left.col_indices(), right.col_indices())):
+                raise ValueError("sparse_csr indices must match. If you need support for this, "
+                                 "please open an issue on Github.")
+            data[1] = right.values()
+        return MaskedTensor._make(on_values(op, left, tuple(data[1:]), kwargs), mask)
     result = op.apply(*data, **kwargs)
-    if not result.is_sparse and tuple(mask.shape) != tuple(result.shape):
+    if result.layout is layouts.strided and tuple(mask.shape) != tuple(result.shape):
         mask = mask.expand_as(result)
     return MaskedTensor._make(result, mask)
+
+
+def _equal(a: Tensor, b: Tensor) -> bool:
+    return tuple(a.shape) == tuple(b.shape) and bool((a == b).all())
 
 
 def _data_and_mask(value: Any) -> tuple[Any, Any]:
@@ -307,6 +327,11 @@ def _reduce_all(name: str, masked: MaskedTensor, options: dict[str, Any]) -> Mas
     from ..ops.reduction import any as any_
 
     data, mask = masked._masked_data, masked._masked_mask
+    if data.layout is layouts.sparse_csr:
+        values, mask_values = data.values(), mask.values()
+        if name in ("argmin", "argmax"):
+            raise NotImplementedError(f"autodiff: {name} of a sparse CSR MaskedTensor")
+        return _reduce_all(name, MaskedTensor._make(values, mask_values), options)
     if data.is_sparse:
         values, mask_values = data.coalesce().values(), mask.coalesce().values()
         if name in ("argmin", "argmax"):

@@ -141,7 +141,7 @@ class MaskedTensor(InnerAutograd, Tensor):
     # ------------------------------------------------------------------------- accessors
     def get_data(self) -> Tensor:
         """The data (differentiable: a gradient reaching it comes back with this mask)."""
-        return self._masked_data.view_as(self._masked_data) if not self.is_sparse_coo() \
+        return self._masked_data.view_as(self._masked_data) if not self.is_sparse \
             else self._masked_data
 
     def get_mask(self) -> Tensor:
@@ -155,7 +155,7 @@ class MaskedTensor(InnerAutograd, Tensor):
         return self.layout is layouts.sparse_coo
 
     def is_sparse_csr(self) -> bool:  # type: ignore[override]
-        return False  # autodiff has no CSR layout; to_sparse_csr refuses
+        return self.layout is layouts.sparse_csr
 
     @property
     def is_sparse(self) -> bool:
@@ -251,11 +251,17 @@ class MaskedTensor(InnerAutograd, Tensor):
         return self.to_sparse()
 
     def to_sparse_csr(self, dense_dim: int | None = None) -> Tensor:
+        """A sparse CSR masked tensor: the mask's True elements are the specified ones."""
         if self._masked_data.dim() != 2:
             raise ValueError("Only 2D tensors can be converted to the SparseCsr layout but got "
                              f"shape: {self._masked_data.size()}")
-        raise NotImplementedError("autodiff has no sparse CSR layout: a MaskedTensor can be "
-                                  "strided or sparse COO (to_sparse_coo)")
+        if self.is_sparse_csr():
+            return self
+        if self.is_sparse_coo():
+            return MaskedTensor._make(self._masked_data.coalesce().to_sparse_csr(),
+                                      self._masked_mask.coalesce().to_sparse_csr())
+        mask = self._masked_mask.to_sparse_csr()
+        return MaskedTensor._make(self._masked_data.sparse_mask(mask), mask)
 
     # ------------------------------------------------------------------------- views
     # PyTorch passes these through to data and mask alike (passthrough.py's list).
@@ -352,7 +358,7 @@ def _as_gradient(grad: Tensor, mask: Tensor) -> Tensor:
     if is_masked_tensor(grad):
         return grad
     if grad.layout is not mask.layout:
-        mask = mask.to_dense() if not grad.is_sparse else mask
+        mask = mask.to_dense() if grad.layout is layouts.strided else mask
     return MaskedTensor._make(grad, mask)
 
 
@@ -364,6 +370,8 @@ def _preprocess(data: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         data, mask = data.coalesce(), mask.coalesce()
         if data._nnz() != mask._nnz():
             data = _sparse_coo_where(mask, data)
+    if data.layout is layouts.sparse_csr and data._nnz() != mask._nnz():
+        data = data.to_dense().sparse_mask(mask)  # cut down to the mask's elements
     return data, mask
 
 
@@ -416,7 +424,7 @@ def _lines(data: Any, mask: Any, ndim: int) -> str:
 
 def _repr(masked: MaskedTensor) -> str:
     data, mask = masked._masked_data.detach(), masked._masked_mask
-    if data.is_sparse:
+    if data.layout is not layouts.strided:
         data, mask = data.to_dense(), mask.to_dense()
     if data.dim() == 0:
         text = _element(data.item()) if bool(mask.item()) else "--"
@@ -441,7 +449,8 @@ def as_masked_tensor(data: Any, mask: Any) -> MaskedTensor:
     data, mask = _preprocess(data, mask)
     _validate(data, mask)
     mask = mask.clone()
-    return MaskedTensor._make(data if data.is_sparse else Constructor.apply(data, mask=mask), mask)
+    return MaskedTensor._make(data if data.layout is not layouts.strided
+                              else Constructor.apply(data, mask=mask), mask)
 
 
 class Constructor(Function):

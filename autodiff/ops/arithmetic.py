@@ -27,6 +27,7 @@ from ._out import CAST, SAME, takes_out
 from ._promotion import checked_number, default_float, promote, with_number
 from .holomorphic import Holomorphic
 from .selection import where
+from .sparse_compressed import CompressedAdd, OnValuesScaled, UnsupportedLayout
 from .sparse_coo import OnValues
 from .sparse_elementwise import SparseAdd, SparseMul, SparseNeg, SparseSub
 from .unary import log
@@ -40,6 +41,7 @@ class Add(Function):
     node_name = "AddBackward0"
     saved_fields = fields(alpha=value("alpha", default=1))
     sparse_form = SparseAdd
+    compressed_form = CompressedAdd
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -166,6 +168,7 @@ class Mul(Function):
     node_name = "MulBackward0"
     saved_fields = fields(self=saved(0, when=1), other=saved_or_number(1, "scalar", when=0))
     sparse_form = SparseMul
+    compressed_form = OnValuesScaled()
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -237,6 +240,7 @@ multiply = mul
 
 class Div(Function):
     sparse_form = OnValues()
+    compressed_form = UnsupportedLayout()
     node_name = "DivBackward0"
     saved_fields = fields(self=saved(0, when=1), other=saved_or_number(1, "scalar"))
 
@@ -311,6 +315,7 @@ class MulNumber(Mul):
 
 class DivNumber(Div):
     sparse_form = OnValues()
+    compressed_form = UnsupportedLayout()
     node_name = "DivBackward1"
     saved_fields = fields(other=value("scalar"))
 
@@ -330,6 +335,7 @@ def rdiv(input: Tensor, other: Any) -> Tensor:
 class Neg(Function):
     node_name = "NegBackward0"
     sparse_form = SparseNeg
+    compressed_form = OnValues()
 
     jvp = auto_element_wise
 
@@ -405,6 +411,7 @@ class PowScalar(Holomorphic, Function):
     """tensor ** number."""
 
     sparse_form = OnValues()
+    compressed_form = UnsupportedLayout()
     node_name = "PowBackward0"
     saved_fields = fields(self=saved(0), exponent=value("exponent"))
 

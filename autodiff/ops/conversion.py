@@ -22,6 +22,7 @@ from .sparse_copies import SparseClone, SparseToCopy
 class Clone(Function):
     node_name = "CloneBackward0"
     sparse_form = SparseClone
+    compressed_form = SparseClone
 
     jvp = auto_linear
 
@@ -62,6 +63,7 @@ class ToCopy(Function):
 
     node_name = "ToCopyBackward0"
     sparse_form = SparseToCopy
+    compressed_form = SparseToCopy
 
     jvp = auto_linear
 

@@ -29,6 +29,7 @@ from .arithmetic import pow, rpow
 from .comparison import value_test
 from .division import _check_integer_divisor
 from .selection import where
+from .sparse_compressed import NoKernel
 from .sparse_coo import OnValues
 
 _SCALARS = (bool, int, float)
@@ -297,6 +298,7 @@ class NanToNum(Function):
     largest and lowest finite numbers); integers and bools are copied."""
 
     sparse_form = OnValues()
+    compressed_form = NoKernel("aten::nan_to_num.out")
     node_name = "NanToNumBackward0"
     saved_fields = fields(self=saved(0))
 

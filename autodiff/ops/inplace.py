@@ -36,6 +36,7 @@ from ..layout_dispatch import LayoutData
 from ..node import move_retains_grad, sequence_nrs
 from ..op_modes import op_mode_state
 from ..saved import saved_tensors_hooks_state
+from ..sparse_compressed import LAYOUT_NAMES, SparseCompressed
 from ..sparse_coo import SparseCOO
 from ..sparse_dispatch import refuse_operator
 from ..tensor import Tensor, _wrap_dim
@@ -117,7 +118,7 @@ def apply(tensor: Tensor, others: tuple[Any, ...], compute: Callable[[Tensor], T
     recording = is_recording(tensor, others)
     check_inplace(tensor, recording)
     data = tensor._data
-    if type(data) is SparseCOO:
+    if type(data) is SparseCOO or type(data) is SparseCompressed:
         return _into_sparse(tensor, compute, recording)
     if isinstance(data, LayoutData):  # a masked tensor: the layout takes the result
         taken = data.take_in_place(tensor, compute)
@@ -234,8 +235,9 @@ def _into_sparse(tensor: Tensor, compute: Callable[[Tensor], Tensor], recording:
         result = compute(source)
     except NotImplementedError as error:
         raise _in_place_refusal(error) from None
-    if type(result._data) is not SparseCOO:  # no sparse kernel writes a dense result
-        refuse_operator("aten::copy_", tensor.device)
+    if type(result._data) is not type(tensor._data):  # no sparse kernel writes a dense result
+        refuse_operator("aten::copy_", tensor.device,
+                        "Sparse" if type(tensor._data) is SparseCOO else "SparseCsr")
     if result._data.shape != tensor._data.shape:  # t_, transpose_: the tensor takes its shape
         tensor._data = result._data
     _check_result(tensor, result)
@@ -338,6 +340,7 @@ def _write(tensor: Tensor, data: Any) -> None:
 class Zero(Function):
     node_name = "ZeroBackward0"
     sparse_form = SparseZero
+    compressed_form = SparseZero
 
     jvp = zero_tangent
 
@@ -569,7 +572,7 @@ def _fill_outside_graph(tensor: Tensor, value: Any) -> bool:
     """zero_'s and fill_'s fast path: with nothing to record or check (not a view; grad mode
     off or no grad required), write the value straight into the buffer."""
     if tensor._base is None and tensor._data.shape and not tensor._batched and (
-            type(tensor._data) is not SparseCOO) and (
+            type(tensor._data) not in (SparseCOO, SparseCompressed)) and (
             not _dual_state.enabled) and not tensor._inference and not op_mode_state.active and (
             not _grad_state.enabled or not tensor._requires_grad):
         if saved_tensors_hooks_state.before_mutation is not None:
@@ -757,13 +760,22 @@ def view_(tensor: Tensor, make: Callable[[Tensor], Tensor]) -> Tensor:
     return tensor
 
 
+def _refuse_compressed_transpose(tensor: Tensor) -> None:
+    data = tensor._data
+    if type(data) is SparseCompressed:
+        raise RuntimeError("torch.transpose_: in-place transposition is not supported for "
+                           f"{LAYOUT_NAMES[data.layout]} layout")
+
+
 def t_(tensor: Tensor) -> Tensor:
+    _refuse_compressed_transpose(tensor)
     if type(tensor._data) is SparseCOO:  # no views of a sparse tensor: its arrays replaced
         return apply(tensor, (), lambda source: sparse_t(source, SparseTInPlace))
     return view_(tensor, lambda source: t_view(source, TInPlace))
 
 
 def transpose_(tensor: Tensor, dim0: int, dim1: int) -> Tensor:
+    _refuse_compressed_transpose(tensor)
     if type(tensor._data) is SparseCOO:
         ndim = tensor._data.ndim
         return apply(tensor, (), lambda source: sparse_transpose(

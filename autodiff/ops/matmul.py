@@ -16,6 +16,7 @@ from ..autocast_state import autocast_op
 from ..flop_counts import batched_matmul_flops, elementwise_flops, matmul_flops
 from ..function import Function
 from ..jvp_rules import auto_multilinear
+from ..layout_dispatch import LayoutData
 from ..profiling import InnerOp
 from ..saved_fields import Computed, InputSizes, constant, fields, saved, strides
 from ..tensor import Tensor
@@ -24,6 +25,7 @@ from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, s
 from ._out import CAST, EXACT, same, takes_out
 from ._promotion import check_broadcast
 from .complex import conj
+from .sparse_compressed_products import CompressedMm, CompressedMv, CompressedVectorMatrix
 from .sparse_products import SparseMm, SparseMv
 from .sparse_products import mm as sparse_mm
 
@@ -137,6 +139,7 @@ class Mm(Matmul):
                           self_sym_strides=strides(0, when=0), mat2=saved(1, when=0),
                           mat2_sym_sizes=InputSizes(1), mat2_sym_strides=strides(1, when=1))
     sparse_form = SparseMm
+    compressed_form = CompressedMm
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -172,6 +175,7 @@ class Mv(Matmul):
     node_name = "MvBackward0"
     saved_fields = fields(self=saved(0, when=1), vec=saved(1, when=0))
     sparse_form = SparseMv
+    compressed_form = CompressedMv
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -202,6 +206,7 @@ def _vector_matrix_product_shape(node: Any) -> tuple[int, ...]:
 
 class VectorMatrix(Matmul):
     node_name = "SqueezeBackward4"  # PyTorch: unsqueeze(0), mm, squeeze_(0)
+    compressed_form = CompressedVectorMatrix
     saved_fields = fields(dim=constant(0),
                           self_sym_sizes=Computed(_vector_matrix_product_shape))
 
@@ -438,6 +443,9 @@ def _check_mm(a: tuple[int, ...], b: tuple[int, ...], left: Tensor, right: Tenso
             f"mat1 and mat2 shapes cannot be multiplied ({a[0]}x{a[1]} and {b[0]}x{b[1]})"
         )
     if left._data.dtype != right._data.dtype:
+        if isinstance(left._data, LayoutData) or isinstance(right._data, LayoutData):
+            raise RuntimeError(f"expected scalar type {scalar_type_name(left)} but found "
+                               f"{scalar_type_name(right)}")  # the sparse kernels' words
         raise RuntimeError(
             "expected m1 and m2 to have the same dtype, but got: "
             f"{cpp_type_name(left)} != {cpp_type_name(right)}"

@@ -23,6 +23,7 @@ from ._checks import cpp_type_name, require_tensors, same_device, scalar_type_na
 from ._promotion import check_broadcast, promote
 from .complex import conj
 from .matmul import bmm, mm
+from .sparse_compressed_products import CompressedAddmm
 from .sparse_products import SparseAddmmDense
 
 
@@ -104,6 +105,7 @@ def _scaled(ctx: Any, value: Tensor) -> Tensor:
 class Addmm(_FusedAdd):
     node_name = "AddmmBackward0"
     sparse_form = SparseAddmmDense
+    compressed_form = CompressedAddmm
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:

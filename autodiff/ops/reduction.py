@@ -40,6 +40,7 @@ from ._promotion import accumulation_dtype, cast_for_accumulation, default_float
 from .joining import cat
 from .norm import matrix_norm, vector_norm
 from .selection import where
+from .sparse_compressed import CompressedSum, CompressedSumDim
 from .sparse_elementwise import SparseSum, SparseSumDim
 
 
@@ -53,6 +54,7 @@ class Sum(Function):
     node_name = "SumBackward0"
     saved_fields = fields(self_sym_sizes=InputSizes())
     sparse_form = SparseSum
+    compressed_form: Any = CompressedSum
 
     # memory_report: the gradient handed on is a view of the one received.
     backward_is_view = True
@@ -84,6 +86,7 @@ class SumDim(Sum):
     saved_fields = fields(dim=value("axes", every_dim_empty), keepdim=value("keepdim"),
                           self_sym_sizes=InputSizes())
     sparse_form = SparseSumDim
+    compressed_form = CompressedSumDim
 
 
 def _full_reduction_without_out(name: str, dim_type: str) -> Any:

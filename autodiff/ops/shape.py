@@ -12,6 +12,9 @@ from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _wrap_dim
 from ..user_warnings import warn
 from .conversion import clone
+from .sparse_compressed import SparseCompressed
+from .sparse_compressed import t as compressed_t
+from .sparse_compressed import transpose as compressed_transpose
 from .sparse_elementwise import SparseTranspose
 from .sparse_elementwise import t as sparse_t
 from .sparse_elementwise import transpose as sparse_transpose
@@ -376,6 +379,9 @@ class TInPlace(T):
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    if type(input._data) is SparseCompressed:
+        ndim = input._data.ndim
+        return compressed_transpose(input, _wrap_dim(dim0, ndim), _wrap_dim(dim1, ndim))
     if input.is_sparse:
         ndim = input._data.ndim
         return sparse_transpose(input, _wrap_dim(dim0, ndim), _wrap_dim(dim1, ndim),
@@ -395,6 +401,8 @@ swapdims = transpose
 
 
 def t(input: Tensor) -> Tensor:
+    if type(input._data) is SparseCompressed:
+        return compressed_t(input)
     if input.is_sparse:
         return sparse_t(input)
     return t_view(input, T)

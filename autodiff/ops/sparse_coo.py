@@ -20,6 +20,7 @@ from ..jvp_rules import auto_linear
 from ..sparse_dispatch import refuse
 from ..tensor import Tensor, _wrap
 from ..user_warnings import warn
+from . import sparse_compressed as _compressed
 
 
 def is_sparse(tensor: Any) -> bool:
@@ -36,7 +37,9 @@ def refuse_batched(tensor: Tensor, function: str) -> None:
 def require_sparse(tensor: Tensor, what: str) -> coo.SparseCOO:
     data = tensor._data
     if type(data) is not coo.SparseCOO:
-        raise RuntimeError(f"{what} expected sparse coordinate tensor layout but got Strided")
+        layout = _compressed.compressed.LAYOUT_NAMES[data.layout] \
+            if type(data) is _compressed.SparseCompressed else "Strided"
+        raise RuntimeError(f"{what} expected sparse coordinate tensor layout but got {layout}")
     return data
 
 
@@ -126,11 +129,17 @@ _VALUES_NODES: dict[type[Function], type[Function]] = {}
 
 
 class _OnValuesOf:
+    # Serves the compressed layouts as well (`sparse_dispatch.dispatch_compressed`).
+    maps_values = True
+
     def __init__(self, op: type[Function]) -> None:
         self.op = op
 
     def apply(self, input: Any, *args: Any, **kwargs: Any) -> Tensor:
         op = self.op
+        if _compressed.is_compressed(input) and not any(isinstance(arg, Tensor)
+                                                        for arg in args):
+            return _compressed.on_values(op, input, args, kwargs)
         if not is_sparse(input) or any(isinstance(arg, Tensor) for arg in args):
             refuse(op(), (input, *args))
         sparse = coalesce(input)  # f of a sum is not the sum of f: duplicates summed first
@@ -263,6 +272,10 @@ class ToDense(Function):
 def to_dense(input: Tensor, dtype: Any = None, *, masked_grad: bool | None = None) -> Tensor:
     """A sparse tensor's dense form (a dense tensor itself, cast to `dtype` when given). Its
     gradient is masked to the sparse tensor's indices unless `masked_grad=False`."""
+    if _compressed.is_compressed(input):
+        if dtype is not None:
+            raise RuntimeError("dtype argument is not supported by sparse_csr_to_dense")
+        return _compressed.to_dense(input, masked_grad)
     if not is_sparse(input):
         return input if dtype is None else input.to(dtypes.to_dtype(dtype))
     if dtype is not None:
@@ -294,12 +307,23 @@ class ToSparseDims(ToSparse):
 def to_sparse(input: Tensor, sparse_dim: int | None = None, *, layout: Any = None,
               blocksize: Any = None, dense_dim: int | None = None) -> Tensor:
     """The sparse COO form of a dense tensor (the first `sparse_dim` dims sparse, all by
-    default); a sparse COO tensor itself."""
+    default); a sparse COO tensor itself. With `layout`, the form in that layout (a compressed
+    one takes `blocksize` and `dense_dim`)."""
     if layout is not None and layout is not layouts.sparse_coo:
         if layout is layouts.strided:
             return to_dense(input)
-        raise RuntimeError(f"to_sparse: layout={layout} is not supported: autodiff's sparse "
-                           "tensors are torch.sparse_coo")
+        if layout in _compressed.compressed.COMPRESSED_LAYOUTS:
+            if sparse_dim is not None:
+                raise RuntimeError("to_sparse: sparse_dim argument must be None when layout is "
+                                   f"{_compressed.compressed.LAYOUT_NAMES[layout]}")
+            return _compressed.to_sparse_compressed(input, layout, blocksize, dense_dim)
+        raise TypeError(f"to_sparse(): argument 'layout' must be torch.layout, not "
+                        f"{type(layout).__name__}")
+    if _compressed.is_compressed(input):
+        if sparse_dim is not None and sparse_dim != 2:
+            raise RuntimeError("sparse_compressed_to_sparse: expected sparse_dim to be 2, "
+                               f"but got {sparse_dim}")
+        return _compressed.to_sparse_coo(input)
     if blocksize is not None:
         raise RuntimeError("to_sparse for Strided to SparseCOO conversion does not use "
                            "specified blocksize")
@@ -346,6 +370,8 @@ class Values(SparseValues):
 
 
 def values(input: Tensor) -> Tensor:
+    if _compressed.is_compressed(input):
+        return _compressed.values(input)
     data = require_sparse(input, "values")
     if not data.coalesced:
         raise RuntimeError("Cannot get values on an uncoalesced tensor, please call .coalesce() "
@@ -376,21 +402,33 @@ def is_coalesced(input: Tensor) -> bool:
 
 
 def nnz(input: Tensor) -> int:
+    if _compressed.is_compressed(input):
+        return input._data.nnz
     return require_sparse(input, "_nnz").nnz
 
 
 def sparse_dim(input: Tensor) -> int:
     data = input._data
+    if _compressed.is_compressed(input):
+        return 2
     return data.sparse_dim if type(data) is coo.SparseCOO else 0
 
 
 def dense_dim(input: Tensor) -> int:
     data = input._data
-    return data.dense_dim if type(data) is coo.SparseCOO else data.ndim
+    if type(data) in (coo.SparseCOO, _compressed.SparseCompressed):
+        return data.dense_dim
+    return data.ndim
 
 
 def sparse_mask(input: Tensor, mask: Tensor) -> Tensor:
     """input's entries at mask's indices, as a sparse tensor with mask's indices."""
+    if _compressed.is_compressed(mask):
+        return _compressed.sparse_mask(input, mask)
+    if _compressed.is_compressed(input):
+        layout = "Sparse" if is_sparse(mask) else "Strided"
+        raise RuntimeError("sparse_mask_sparse_compressed expects mask to have sparse compressed "
+                           f"layout, got {layout}")
     data = require_sparse(mask, "sparse_mask")
     if tuple(input.shape) != data.shape:
         raise RuntimeError("sparse_mask(): operands have incompatible sizes; self has size "

@@ -1,5 +1,5 @@
-"""Copies of a sparse COO tensor: clone's and `to`'s sparse forms (their arrays copied, cast or
-moved together)."""
+"""Copies of a sparse tensor (COO or compressed): clone's and `to`'s sparse forms (their arrays
+copied, cast or moved together)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from .. import dtypes
 from .. import sparse_coo as coo
 from ..function import Function
 from ..jvp_rules import auto_linear
+from ..sparse_compressed import SparseCompressed, emptied
 from ..tensor import Tensor
 
 
@@ -20,6 +21,8 @@ class SparseClone(Function):
     @staticmethod
     def forward(ctx: Any, input: Any) -> Any:
         backend = ctx.backend
+        if type(input) is SparseCompressed:
+            return input.copied(backend)
         return coo.SparseCOO(backend.asarray(input.indices, copy=True),
                              backend.asarray(input.values, copy=True), input.shape,
                              input.coalesced)
@@ -41,6 +44,17 @@ class SparseToCopy(Function):
         source = ctx.backend
         ctx.source_device = source.device
         ctx.source_dtype = source.dtype_name(input.values)
+        if type(input) is SparseCompressed:
+            compressed, plain, values = (input.compressed_indices, input.plain_indices,
+                                         input.values)
+            if target is not source:
+                compressed = target.transfer(compressed, source)
+                plain = target.transfer(plain, source)
+                values = target.transfer(values, source)
+                ctx.backend = target
+            values = target.astype(values, dtype, copy=False)
+            return SparseCompressed(input.layout, compressed, plain, values, input.shape,
+                                    input.blocksize)
         indices, values = input.indices, input.values
         if target is not source:
             indices = target.transfer(indices, source)
@@ -63,6 +77,8 @@ class SparseZero(Function):
     @staticmethod
     def forward(ctx: Any, input: Any) -> Any:
         backend = ctx.backend
+        if type(input) is SparseCompressed:
+            return emptied(backend, input, backend.dtype_name(input.values))
         values = backend.zeros((0, *input.values.shape[1:]), backend.dtype_name(input.values))
         indices = backend.zeros((input.sparse_dim, 0), "int64")
         return coo.SparseCOO(indices, values, input.shape, True)

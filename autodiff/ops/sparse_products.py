@@ -15,6 +15,8 @@ from .. import sparse_coo as coo
 from ..function import Function
 from ..jvp_rules import auto_multilinear, sum_terms
 from ..tensor import Tensor
+from . import sparse_compressed_products as compressed_products
+from .sparse_compressed import is_compressed
 from .sparse_coo import SparseMask
 
 
@@ -223,8 +225,10 @@ class SparseSparseMatmul(Function):
 def sparse_mm(mat1: Tensor, mat2: Tensor, reduce: str = "sum") -> Tensor:
     """torch.sparse.mm: a sparse matrix times a dense one."""
     if reduce != "sum":
-        raise RuntimeError(f"torch.sparse.mm: reduce={reduce!r} needs a sparse CSR matrix, "
-                           "which autodiff does not have; reduce='sum' is supported")
+        raise RuntimeError(f"torch.sparse.mm: reduce={reduce!r} is not supported: autodiff's "
+                           "sparse products sum (reduce='sum')")
+    if is_compressed(mat1):
+        return compressed_products.sparse_mm(mat1, mat2)
     if type(mat1._data) is not coo.SparseCOO:
         return mm(mat1, mat2)
     _check(mat1, mat2, "sparse.mm")
@@ -236,6 +240,8 @@ def sparse_mm(mat1: Tensor, mat2: Tensor, reduce: str = "sum") -> Tensor:
 def sparse_addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1,
                  alpha: Any = 1) -> Tensor:
     """torch.sparse.addmm: beta * input + alpha * (mat1 @ mat2), mat1 sparse, input dense."""
+    if is_compressed(mat1) and not (input.is_sparse or is_compressed(input)):
+        return compressed_products.sparse_addmm(input, mat1, mat2, beta=beta, alpha=alpha)
     if type(mat1._data) is not coo.SparseCOO:
         raise RuntimeError("addmm: expected mat1 to be a sparse COO tensor (torch.sparse.addmm)")
     if type(input._data) is coo.SparseCOO:

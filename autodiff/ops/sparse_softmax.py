@@ -11,6 +11,8 @@ from .. import dtypes
 from .. import sparse_coo as coo
 from ..creation import zeros
 from ..function import Function
+from ..sparse_compressed import SparseCompressed
+from ..sparse_dispatch import refuse_operator
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import scalar_type_name
 from .sparse_coo import SparseCooTensor, SparseMask, require_sparse, sparse_values
@@ -109,6 +111,8 @@ def _group_sum(ctx: Any, backend: Any, values: Tensor) -> Tensor:
 
 def _softmax(op: type[SparseSoftmax], name: str, input: Tensor, dim: int,
              dtype: Any) -> Tensor:
+    if type(input._data) is SparseCompressed:  # PyTorch has no kernel for them
+        refuse_operator(f"aten::_sparse_{name}", input.device, "SparseCsr")
     data = require_sparse(input, name)
     dim = _wrap_dim(dim, data.ndim)
     if dtype is not None:

@@ -27,6 +27,7 @@ from ..jvp_rules import auto_linear, rule_facts
 from ..layouts import CHANNELS_LAST_ORDER, check_layout, check_memory_format, preserve_format
 from ..quantized_tensor import QuantizedData
 from ..saved_fields import fields, value
+from ..sparse_compressed import SparseCompressed, no_strides
 from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._checks import require_tensors
@@ -41,6 +42,8 @@ _NOT_VIEWABLE = (ValueError, AttributeError)
 # ----------------------------------------------------------------------------- reading the layout
 def stride(input: Tensor, dim: int | None = None) -> Any:
     """The tensor's strides in elements (the one of `dim` when given)."""
+    if type(input._data) is SparseCompressed:
+        no_strides(input._data, "strides")
     if input.is_sparse:  # no strided memory: PyTorch reports zeros
         strides: Any = (0,) * input._data.ndim
     else:
@@ -52,7 +55,7 @@ def stride(input: Tensor, dim: int | None = None) -> Any:
 
 def storage_offset(input: Tensor) -> int:
     """Where the tensor's first element is in the memory it views, in elements."""
-    if type(input._data) is SparseCOO:  # PyTorch's answer for a sparse tensor
+    if type(input._data) in (SparseCOO, SparseCompressed):  # PyTorch's answer for sparse
         return 0
     return int(input._backend.storage_offset(_strided_array(input)))
 
@@ -68,6 +71,8 @@ def is_contiguous(input: Tensor, memory_format: Any = None) -> bool:
     row-major by default, the channels innermost for channels_last (dims of size 1 and tensors
     without elements are contiguous whatever their strides)."""
     check_memory_format("is_contiguous", memory_format)
+    if type(input._data) is SparseCompressed:
+        no_strides(input._data, "is_contiguous")
     if input.is_sparse:
         return False
     shape = input._data.shape
@@ -81,6 +86,8 @@ def is_contiguous(input: Tensor, memory_format: Any = None) -> bool:
 
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
     """The tensor itself when it is contiguous in `memory_format`, else a copy that is."""
+    if type(input._data) is SparseCompressed:
+        no_strides(input._data, "is_contiguous")
     if input.is_sparse:
         raise RuntimeError("unsupported memory format option Contiguous")
     order = memory_order("contiguous", memory_format, input.dim())

@@ -1,10 +1,12 @@
 """autodiff.sparse (torch.sparse): products, sums, softmax and log_softmax of sparse COO
-tensors, and the switch for checking a new sparse tensor's invariants."""
+tensors, products of compressed ones (mm, addmm, sampled_addmm), and the switch for checking a
+new sparse tensor's invariants."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..ops.sparse_compressed_products import sampled_addmm
 from ..ops.sparse_elementwise import sparse_sum as sum
 from ..ops.sparse_products import sparse_addmm as addmm
 from ..ops.sparse_products import sparse_mm as mm
@@ -52,4 +54,5 @@ class check_sparse_tensor_invariants:
         return checked
 
 
-__all__ = ["addmm", "check_sparse_tensor_invariants", "log_softmax", "mm", "softmax", "sum"]
+__all__ = ["addmm", "check_sparse_tensor_invariants", "log_softmax", "mm", "sampled_addmm",
+           "softmax", "sum"]

@@ -17,6 +17,7 @@ import autodiff
 from tests.autograd.torch_op_db import on_torch
 from tests.op_db import OP_DB, OpInfo
 from tests.op_db.sparse import SPARSE
+from tests.op_db.sparse_compressed import COMPRESSED
 
 torch = pytest.importorskip("torch")
 
@@ -194,7 +195,8 @@ ENTRY_DIFFERENCES: dict[str, str] = {
 
 # The sparse forms of ops (Function.sparse_form classes) carry their dense op's node name but
 # most declare no saved names yet (add's and sub's declare alpha).
-SPARSE_FORMS = frozenset(info.name for info in SPARSE) - {"sparse_add_dense", "sparse_sub"}
+SPARSE_FORMS = frozenset(info.name for info in (*SPARSE, *COMPRESSED)) - {
+    "sparse_add_dense", "sparse_sub"}
 
 
 def _expected(info: OpInfo) -> list[pytest.MarkDecorator]:

@@ -16,6 +16,7 @@ from tests.op_db import OP_DB, OpInfo, Sample
 from tests.op_db.decompositions import DECOMPOSITIONS
 from tests.op_db.inplace import INPLACE
 from tests.op_db.sparse import SPARSE
+from tests.op_db.sparse_compressed import COMPRESSED
 
 BATCH = 3
 CASES = [
@@ -62,7 +63,8 @@ DYNAMIC_SHAPE = {info.name for info in OP_DB
 
 # Entries that give a tensor another geometry in place (as_strided_): refused under vmap
 # (PyTorch's vmap runs the op per example and leaves the batched tensor's shape unchanged).
-SPARSE_LAYOUT = {info.name for info in SPARSE}  # vmap has no batching rules for sparse tensors
+# vmap has no batching rules for sparse tensors
+SPARSE_LAYOUT = {info.name for info in (*SPARSE, *COMPRESSED)}
 GEOMETRY_IN_PLACE = {"as_strided_", "as_strided_[overlapping]", "torch.as_strided_"}
 
 

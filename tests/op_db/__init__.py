@@ -30,6 +30,7 @@ from .rnn import RNN
 from .shape import SHAPE
 from .sorting import SORTING_TABLE
 from .sparse import SPARSE
+from .sparse_compressed import COMPRESSED
 from .special import SPECIAL
 from .variates import VARIATES
 
@@ -38,7 +39,7 @@ OP_DB: list[OpInfo] = [
     *SORTING_TABLE,
     *CONV, *POOLING, *NORMALIZATION, *RESAMPLING, *ATTENTION, *RNN, *MATH, *SPECIAL,
     *COMPLEX, *DECOMPOSITIONS, *LOWRANK, *FFT_OPS, *SPECTRAL, *VARIATES, *INPLACE_FUNCTIONS,
-    *SPARSE, *MASKED,
+    *SPARSE, *COMPRESSED, *MASKED,
 ]
 
 __all__ = ["BINARY_SHAPES", "OP_DB", "UNARY_SHAPES", "OpInfo", "Sample"]
