@@ -53,6 +53,38 @@ def _check_dtypes(backend: Any, a: Any, b: Any) -> None:
                            f"{dtypes.SCALAR_TYPE_NAMES[second]}")
 
 
+def addmm_sum(backend: Any, input: Any, product: Any, *, beta: Any, alpha: Any) -> Any:
+    """beta * input + alpha * product; no input (torch.sparse.mm) adds nothing, and beta == 0
+    ignores input, nan and inf included, as PyTorch's addmm does."""
+    if alpha != 1:
+        product = backend.multiply(product, alpha)
+    if input is None:
+        return product
+    if beta == 0:
+        return backend.add(product, backend.zeros_like(product))
+    term = input if beta == 1 else backend.multiply(input, beta)
+    return backend.add(backend.broadcast_to(term, product.shape), product)
+
+
+def sparse_addmm_backward(ctx: Any, grad: Tensor) -> tuple[Any, Any, Any]:
+    """The backward of beta * input + alpha * (sparse @ dense), either sparse layout: the
+    sparse operand's gradient is the class's `sparse_grad` (its layout's, or dense)."""
+    sparse, dense = ctx.saved_tensors
+    needs = ctx.needs_input_grad
+    grad_input = grad_sparse = grad_dense = None
+    if needs[0]:
+        grad_input = grad if ctx.beta == 1 else grad * ctx.beta
+    if needs[1]:
+        grad_sparse = type(ctx).sparse_grad(ctx, grad, dense)
+        if ctx.alpha != 1:
+            grad_sparse = grad_sparse * ctx.alpha
+    if needs[2]:
+        grad_dense = sparse.t().mm(grad)
+        if ctx.alpha != 1:
+            grad_dense = grad_dense * ctx.alpha
+    return grad_input, grad_sparse, grad_dense
+
+
 class CompressedMm(Function):
     """mm with a compressed operand: a dense result and dense gradients, as in PyTorch."""
 
@@ -145,12 +177,7 @@ class CompressedAddmm(Function):
         product = _product(backend, mat1, mat2)
         if type(product) is SparseCompressed:
             raise RuntimeError("addmm: autodiff multiplies one compressed matrix by a dense one")
-        if alpha != 1:
-            product = backend.multiply(product, alpha)
-        if beta == 0:
-            return backend.add(product, backend.zeros_like(product))
-        term = input if beta == 1 else backend.multiply(input, beta)
-        return backend.add(backend.broadcast_to(term, product.shape), product)
+        return addmm_sum(backend, input, product, beta=beta, alpha=alpha)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any, Any]:
@@ -193,31 +220,9 @@ class CompressedSparseAddmm(Function):
         ctx.beta, ctx.alpha, ctx.like = beta, alpha, sparse
         ctx.save_for_backward(sparse, dense)
         product = compressed.matmul(backend, sparse, dense)
-        if alpha != 1:
-            product = backend.multiply(product, alpha)
-        if input is None:
-            return product
-        if beta == 0:
-            return backend.add(product, backend.zeros_like(product))
-        term = input if beta == 1 else backend.multiply(input, beta)
-        return backend.add(backend.broadcast_to(term, product.shape), product)
+        return addmm_sum(backend, input, product, beta=beta, alpha=alpha)
 
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any, Any]:
-        sparse, dense = ctx.saved_tensors
-        needs = ctx.needs_input_grad
-        grad_input = grad_sparse = grad_dense = None
-        if needs[0]:
-            grad_input = grad if ctx.beta == 1 else grad * ctx.beta
-        if needs[1]:
-            grad_sparse = type(ctx).sparse_grad(ctx, grad, dense)
-            if ctx.alpha != 1:
-                grad_sparse = grad_sparse * ctx.alpha
-        if needs[2]:
-            grad_dense = sparse.t().mm(grad)
-            if ctx.alpha != 1:
-                grad_dense = grad_dense * ctx.alpha
-        return grad_input, grad_sparse, grad_dense
+    backward = staticmethod(sparse_addmm_backward)
 
     @staticmethod
     def sparse_grad(ctx: Any, grad: Tensor, dense: Tensor) -> Tensor:

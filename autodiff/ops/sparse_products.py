@@ -137,32 +137,9 @@ class SparseAddmm(Function):
         ctx.indices = coo.coalesce(backend, sparse).indices
         ctx.save_for_backward(sparse, dense)
         product = coo.matmul(backend, sparse, dense)
-        if alpha != 1:
-            product = backend.multiply(product, alpha)
-        if input is None:
-            return product
-        if beta == 0:
-            return backend.add(product, backend.zeros_like(product))
-        term = input if beta == 1 else backend.multiply(input, beta)
-        return backend.add(backend.broadcast_to(term, product.shape), product)
+        return compressed_products.addmm_sum(backend, input, product, beta=beta, alpha=alpha)
 
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any, Any]:
-        sparse, dense = ctx.saved_tensors
-        needs = ctx.needs_input_grad
-        grad_input = None
-        if needs[0]:
-            grad_input = grad if ctx.beta == 1 else grad * ctx.beta
-        grad_sparse = grad_dense = None
-        if needs[1]:
-            grad_sparse = type(ctx).sparse_grad(ctx, grad, dense)
-            if ctx.alpha != 1:
-                grad_sparse = grad_sparse * ctx.alpha
-        if needs[2]:
-            grad_dense = mm(sparse.t(), grad)
-            if ctx.alpha != 1:
-                grad_dense = grad_dense * ctx.alpha
-        return grad_input, grad_sparse, grad_dense
+    backward = staticmethod(compressed_products.sparse_addmm_backward)
 
     @staticmethod
     def sparse_grad(ctx: Any, grad: Tensor, dense: Tensor) -> Tensor:
