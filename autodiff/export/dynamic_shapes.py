@@ -20,6 +20,8 @@ DOCS = ("For more information about this error, see: "
         "https://pytorch.org/docs/main/generated/exportdb/index.html#dynamic-shapes-validation")
 
 
+_LINEAR = "(Only increasing linear operations with integer coefficients are supported.)"
+
 class UserError(Exception):
     """torch._dynamo.exc.UserError: a `dynamic_shapes` argument that does not fit the inputs,
     or a size marked dynamic that the program fixes."""
@@ -118,17 +120,17 @@ class Dim:
         return self.scale * root_value + self.offset
 
     def __mul__(self, other: int) -> DerivedDim:
-        if not isinstance(other, int) or isinstance(other, bool):
+        if type(other) is not int or other <= 0:
             raise NotImplementedError(f"Attempted to multiply {other} with {self.__name__}, "
-                                      "where an integer was expected.")
+                                      f"where a positive integer was expected. {_LINEAR}")
         return DerivedDim(self.root, self.scale * other, self.offset * other)
 
     __rmul__ = __mul__
 
     def __add__(self, other: int) -> DerivedDim:
-        if not isinstance(other, int) or isinstance(other, bool):
+        if type(other) is not int:
             raise NotImplementedError(f"Attempted to add {other} to {self.__name__}, where an "
-                                      "integer was expected.")
+                                      f"integer was expected. {_LINEAR}")
         return DerivedDim(self.root, self.scale, self.offset + other)
 
     __radd__ = __add__

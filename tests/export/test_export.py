@@ -332,6 +332,15 @@ def test_dim_auto_joins_equal_sizes_and_falls_back_to_static() -> None:
         ep.module()(autodiff.ones(3, 5), autodiff.ones(3, 5))
 
 
+@pytest.mark.parametrize("make", [lambda d: d * -2, lambda d: d * 0, lambda d: d * 1.5,
+                                  lambda d: d + 1.5, lambda d: 2 * d + "a", lambda d: d * True])
+def test_derived_dim_arithmetic_refuses_as_pytorch(torch: Any, make: Any) -> None:
+    with pytest.raises(NotImplementedError) as theirs:
+        make(torch.export.Dim("d"))
+    with raises(NotImplementedError, str(theirs.value)):
+        make(Dim("d"))
+
+
 def test_derived_dims_follow_their_root(torch: Any, tmp_path: Path) -> None:
     class Concat(autodiff.nn.Module):
         def forward(self, x, y):
