@@ -335,7 +335,11 @@ def _quantized_str(tensor: Any, indent: int, suffixes: list[str]) -> str:
 def tensor_repr(tensor: Any) -> str:
     """`repr(tensor)` (and `str(tensor)`), as PyTorch's `_str_intern` builds it for a dense
     tensor."""
-    prefix = "tensor("
+    # A user's Tensor subclass is printed under its name; autodiff's own (views, Parameter)
+    # as tensors. An alias that follows its base's history is its user class (`_protocol_class`).
+    kind = type(tensor)
+    kind = kind.__dict__.get("_protocol_class", kind)
+    prefix = "tensor(" if kind.__module__.split(".")[0] == "autodiff" else f"{kind.__name__}("
     indent = len(prefix)
     suffixes = []
 

@@ -15,6 +15,7 @@ PyTorch's own autograd gives the node of that very overload.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -65,11 +66,14 @@ class OpOverload:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         implementation = _IMPLEMENTATIONS.get(self)
-        if implementation is None:
-            raise RuntimeError(f"{self}: autodiff names aten operators (for policies such as "
-                               "selective checkpointing's) but has no dispatcher to call "
-                               "them; call the autodiff function instead")
-        return implementation(*args, **kwargs)
+        if implementation is not None:
+            return implementation(*args, **kwargs)
+        for call in reversed(handed_over.calls):  # inside a TorchDispatchMode's handler
+            if call.func is self:
+                return call.run_with(args, kwargs)
+        raise RuntimeError(f"{self}: autodiff names aten operators (for policies such as "
+                           "selective checkpointing's) but has no dispatcher to call "
+                           "them; call the autodiff function instead")
 
 
 class OpOverloadPacket:
@@ -137,6 +141,16 @@ class _OpNamespace:
 aten = _OpNamespace("aten", _OVERLOADS)
 # torch.ops.<namespace> of the operators torch.library defines (`_library/operators.py`).
 USER_NAMESPACES: dict[str, Any] = {}
+
+class _HandedOver(threading.local):
+    """The op calls (`op_modes.OpCall`) whose handlers run now, innermost last: inside
+    `__torch_dispatch__(func, ...)`, calling `func` runs its call."""
+
+    def __init__(self) -> None:
+        self.calls: list[Any] = []
+
+
+handed_over = _HandedOver()
 
 # The few overloads that run when called (what `__torch_dispatch__` handlers call on the
 # tensors they wrap: python_dispatch.py registers them).

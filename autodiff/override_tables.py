@@ -43,6 +43,23 @@ IGNORED = {
 }
 
 
+# Public functions that go through `__torch_function__` for modes only: PyTorch's factories (and
+# a few functions of its ignored list) take no Tensor whose class could take the call over, so
+# get_ignored_functions lists them and the tables of overridable functions do not.
+MODE_ONLY = {
+    "autodiff": (
+        "arange", "as_strided", "as_tensor", "asarray", "bartlett_window", "blackman_window",
+        "cond", "empty", "empty_permuted", "empty_strided", "eye", "fill", "from_numpy",
+        "frombuffer", "full", "hamming_window", "hann_window", "kaiser_window", "linspace",
+        "logspace", "normal", "ones", "rand", "rand_like", "randint", "randint_like", "randn",
+        "randn_like", "randperm", "range", "scalar_tensor", "sparse_bsc_tensor",
+        "sparse_bsr_tensor", "sparse_compressed_tensor", "sparse_coo_tensor",
+        "sparse_csc_tensor", "sparse_csr_tensor", "tensor", "tril_indices", "triu_indices",
+        "vander", "zeros",
+    ),
+}
+
+
 def _module(name: str) -> Any:
     return importlib.import_module(name)
 
@@ -76,7 +93,9 @@ def get_overridable_functions() -> dict[Any, list[Callable[..., Any]]]:
     from .tensor import Tensor
 
     table: dict[Any, list[Callable[..., Any]]] = {
-        _module(namespace): list(_public_functions(namespace).values())
+        _module(namespace): [function for name, function in
+                             sorted(_public_functions(namespace).items())
+                             if name not in MODE_ONLY.get(namespace, ())]
         for namespace in NAMESPACES}
     table[Tensor] = [getattr(Tensor, name.split(".")[0]) if "." not in name
                      else _accessor(Tensor, name) for name, _ in _tensor_overridables()]
@@ -94,9 +113,10 @@ def get_ignored_functions() -> set[Callable[..., Any]]:
     from .torch_function import _NOT_DISPATCHED
 
     ignored: set[Callable[..., Any]] = set()
-    for namespace, names in IGNORED.items():
-        module = _module(namespace)
-        ignored.update(getattr(module, name) for name in names if hasattr(module, name))
+    for table in (IGNORED, MODE_ONLY):
+        for namespace, names in table.items():
+            module = _module(namespace)
+            ignored.update(getattr(module, name) for name in names if hasattr(module, name))
     for name in _NOT_DISPATCHED:
         value = vars(Tensor).get(name)
         if isinstance(value, (types.FunctionType, staticmethod, classmethod)):

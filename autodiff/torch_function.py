@@ -261,11 +261,60 @@ def dispatch(public_api: Callable[..., Any], overloaded: list[Any], args: tuple[
         result = handler(public_api, kinds, args, kwargs)
         if result is not NotImplemented:
             return result
-    message = (f"no implementation found for '{qualified_name(public_api)}' on types that "
-               f"implement __torch_function__: {list(kinds)}")
-    if mode_enabled():
-        message += f" nor in mode {local.modes[-1]}"
-    raise TypeError(message)
+    raise TypeError(_refusal(public_api, kinds))
+
+
+# What PyTorch writes in Python (torch/functional.py, torch/_tensor.py): there
+# handle_torch_function words the refusal of every handler; the rest of torch, linalg, special,
+# fft and Tensor is bound in C++, whose dispatcher words it otherwise.
+_PYTHON_FUNCTIONS = frozenset({
+    "atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "broadcast_tensors",
+    "cartesian_prod", "cdist", "chain_matmul", "einsum", "lu", "meshgrid", "norm", "split",
+    "stft", "tensordot", "unique", "unique_consecutive", "unravel_index"})
+_PYTHON_TENSOR_METHODS = frozenset({
+    "__array__", "__array_wrap__", "__contains__", "__deepcopy__", "__dir__", "__dlpack__",
+    "__dlpack_device__", "__format__", "__len__", "__reduce_ex__", "__repr__", "__reversed__",
+    "__setstate__", "backward", "dim_order", "index", "is_shared", "istft", "lu",
+    "module_load", "norm", "register_hook", "register_post_accumulate_grad_hook", "resize",
+    "resize_as", "share_memory_", "split", "stft", "storage", "storage_type", "unflatten",
+    "unique", "unique_consecutive"})
+_NATIVE_NAMESPACES = frozenset({"autodiff", "autodiff.linalg", "autodiff.special",
+                                "autodiff.fft"})
+
+
+def _refusal(public_api: Callable[..., Any], kinds: tuple[type, ...]) -> str:
+    """PyTorch's message when every handler (the innermost mode's first) returned
+    NotImplemented: the C++ dispatcher's for its native functions and Tensor's methods,
+    handle_torch_function's for the functions written in Python (nn.functional's, a user's)."""
+    name = qualified_name(public_api)
+    if getattr(public_api, "_torch_function_namespace", None) == "autodiff" \
+            and public_api.__name__ in _PYTHON_FUNCTIONS:
+        name = f"torch.functional.{public_api.__name__}"  # where PyTorch defines them
+    elif isinstance(public_api, TensorMethod) and public_api.name in _PYTHON_TENSOR_METHODS:
+        name = f"torch._tensor.{public_api.name}"
+    mode = local.modes[-1] if mode_enabled() else None
+    if _is_native(public_api):
+        handlers = ([f"  - mode object {mode!r}"] if mode is not None else []) + [
+            f"  - tensor subclass {kind!r}" for kind in dict.fromkeys(kinds)]
+        return (f"Multiple dispatch failed for '{name}'; all __torch_function__ handlers "
+                "returned NotImplemented:\n\n" + "\n".join(handlers)
+                + "\n\nFor more information, try re-running with TORCH_LOGS=not_implemented")
+    message = (f"no implementation found for '{name}' on types that implement "
+               f"__torch_function__: {list(kinds)}")
+    if mode is not None:
+        message += f" nor in mode {mode}"
+    return message
+
+
+def _is_native(function: Any) -> bool:
+    if isinstance(function, TensorMethod):
+        return function.name not in _PYTHON_TENSOR_METHODS
+    if getattr(function, "__name__", None) in ("__get__", "__set__"):
+        return True  # a property's accessor
+    namespace = getattr(function, "_torch_function_namespace", None)
+    if namespace == "autodiff":
+        return function.__name__ not in _PYTHON_FUNCTIONS
+    return namespace in _NATIVE_NAMESPACES
 
 
 def qualified_name(function: Any) -> str:
@@ -492,7 +541,7 @@ _NOT_DISPATCHED = frozenset({
     "__getattribute__", "__getattr__", "__setattr__", "__delattr__", "__class__", "__dict__",
     "__weakref__", "__module__", "__doc__", "__slots__", "__annotations__", "__hash__",
     "__getstate__", "__setstate__", "__reduce__", "__reduce_ex__", "__deepcopy__", "__copy__",
-    "__sizeof__", "__subclasshook__", "__class_getitem__", "__dir__", "__repr__", "__str__",
+    "__sizeof__", "__subclasshook__", "__class_getitem__", "__dir__", "__str__",
     "_make_subclass", "_make_wrapper_subclass", "as_subclass", "__array_priority__",
 })
 

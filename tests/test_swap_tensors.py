@@ -281,7 +281,7 @@ def test_torch_function_takes_module_load_over() -> None:
             return NotImplemented
 
     declines = autodiff.zeros(2).as_subclass(Declines)
-    with raises(TypeError, "no implementation found for 'torch.Tensor.module_load' on "
+    with raises(TypeError, "no implementation found for 'torch._tensor.module_load' on "
                            f"types that implement __torch_function__: [{Declines!r}]"):
         declines.module_load(autodiff.ones(2))
 

@@ -317,8 +317,55 @@ def test_mode_not_implemented_falls_to_classes_and_message() -> None:
 
     kind, message = _outcome(lambda: scenario(autodiff))
     assert kind == "TypeError" and message.startswith(
-        "no implementation found for 'torch.ones' on types that implement __torch_function__: "
-        "[] nor in mode <")
+        "Multiple dispatch failed for 'torch.ones'; all __torch_function__ handlers returned "
+        "NotImplemented:\n\n  - mode object <"), message
+    assert message.endswith(
+        ">\n\nFor more information, try re-running with TORCH_LOGS=not_implemented")
+
+
+def test_native_function_refusal_is_the_dispatchers_message() -> None:
+    """torch.mul and Tensor.mul are bound in C++: its dispatcher words the refusal; a function
+    PyTorch writes in Python (nn.functional's, torch.functional's) keeps handle_torch_function's
+    wording."""
+    def scenario(lib: Any) -> Any:
+        class Declines:
+            @classmethod
+            def __torch_function__(cls, func: Any, types: Any, args: Any = (),
+                                   kwargs: Any = None) -> Any:
+                return NotImplemented
+
+        class DeclinesToo(lib.Tensor):
+            @classmethod
+            def __torch_function__(cls, func: Any, types: Any, args: Any = (),
+                                   kwargs: Any = None) -> Any:
+                return NotImplemented
+
+        sub = DeclinesToo([1.0])
+        return [_outcome(lambda: lib.mul(Declines(), 3)),
+                _outcome(lambda: lib.add(Declines(), sub)),
+                _outcome(lambda: sub.mul(2)),
+                _outcome(lambda: lib.exp(sub)),
+                _outcome(lambda: lib.atleast_1d(sub)),
+                _outcome(lambda: sub.unflatten(0, (1, 1))),
+                _outcome(lambda: lib.nn.functional.relu(sub))]
+
+    outcomes = _same_on_both(scenario)
+    assert [kind for kind, _ in outcomes] == ["TypeError"] * 7
+    assert outcomes[1][1] == (
+        "Multiple dispatch failed for 'torch.add'; all __torch_function__ handlers returned "
+        "NotImplemented:\n\n"
+        "  - tensor subclass <class 'tests.test_torch_function."
+        "test_native_function_refusal_is_the_dispatchers_message.<locals>.scenario.<locals>."
+        "Declines'>\n"
+        "  - tensor subclass <class 'tests.test_torch_function."
+        "test_native_function_refusal_is_the_dispatchers_message.<locals>.scenario.<locals>."
+        "DeclinesToo'>\n\n"
+        "For more information, try re-running with TORCH_LOGS=not_implemented")
+    assert [message.split("'")[1] for _, message in outcomes] == [
+        "torch.mul", "torch.add", "torch.Tensor.mul", "torch.exp", "torch.functional.atleast_1d",
+        "torch._tensor.unflatten", "torch.nn.functional.relu"]
+    assert [message.startswith("Multiple dispatch") for _, message in outcomes] == [
+        True, True, True, True, False, False, False]
 
 
 def test_disable_torch_function_subclass() -> None:
@@ -500,3 +547,56 @@ def test_save_and_load_keep_public_wrappers() -> None:
     assert loaded["layer"].activation is autodiff.nn.functional.relu
     assert loaded["layer"].activation_relu_or_gelu == 1
     assert loaded["alias"] is autodiff.arctan
+
+
+def test_factories_are_ignored_yet_seen_by_modes() -> None:
+    """PyTorch's ignored functions include the factories (no Tensor argument can take them
+    over), which a TorchFunctionMode still sees; the overridable tables list names in order."""
+    def scenario(lib: Any) -> Any:
+        seen = []
+
+        class Names(lib.overrides.TorchFunctionMode):
+            def __torch_function__(self, func: Any, types: Any, args: Any = (),
+                                   kwargs: Any = None) -> Any:
+                seen.append(lib.overrides.resolve_name(func))
+                return func(*args, **(kwargs or {}))
+
+        with Names():
+            lib.tensor([1.0])
+            lib.zeros(2)
+            lib.rand(2)
+        ignored = lib.overrides.get_ignored_functions()
+        overridable = lib.overrides.get_overridable_functions()
+        names = [f.__name__ for f in overridable[lib.nn.functional]]
+        testing = lib.overrides.get_testing_overrides()
+        return [seen, [f in ignored for f in (lib.tensor, lib.zeros, lib.rand, lib.add)],
+                lib.tensor in overridable[lib], lib.add in overridable[lib],
+                names[:3], lib.tensor in testing,
+                testing[lib.add](1, 2)]
+
+    assert _same_on_both(scenario) == [
+        ["torch.tensor", "torch.zeros", "torch.rand"], [True, True, True, False], False, True,
+        ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d"], False, -1]
+
+
+def test_tensor_repr_goes_through_the_protocol() -> None:
+    """Tensor.__repr__ is handed to handlers (extending.rst's LoggingTensor skips logging it,
+    and its default handler prints without handing the accessors repr reads back)."""
+    def scenario(lib: Any) -> Any:
+        seen = []
+
+        class Logging(lib.Tensor):
+            @classmethod
+            def __torch_function__(cls, func: Any, types: Any, args: Any = (),
+                                   kwargs: Any = None) -> Any:
+                if func is not lib.Tensor.__repr__:
+                    seen.append((func.__name__, repr(args[0])))
+                return super().__torch_function__(func, types, args, kwargs or {})
+
+        value = Logging([1.0, 2.0])
+        text = repr(value)
+        doubled = value * 2
+        return [text.startswith("Logging(["), seen, doubled.tolist()]
+
+    result = _same_on_both(scenario)
+    assert result[1][0] == ("mul", "Logging([1., 2.])")

@@ -49,6 +49,13 @@ class Function(_function.Function):
     # as PyTorch's `_backward_cls`: `type(grad_fn).__name__` is the node's name.
     _backward_cls: type[Function]
 
+    # True: the first `ctx.saved_tensors` drops the node's references to them (so they can be
+    # freed while backward runs), and a second access raises.
+    clear_saved_tensors_on_access = False
+    # True: backward receives the gradients as one mutable list, `backward(ctx, grads)`, so it
+    # can drop each as it is used.
+    boxed_grads_call = False
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "node_name" not in cls.__dict__:
@@ -56,9 +63,14 @@ class Function(_function.Function):
         if cls.__dict__.get("_is_backward_cls"):
             cls._backward_cls = cls
             return
-        cls._backward_cls = type(cls.node_name, (cls,), {
+        # The node's backward is the user's backward or vjp, called as the class asks.
+        namespace = {
             "_is_backward_cls": True, "node_name": cls.node_name,
-            "__module__": "autodiff.autograd.function", "__qualname__": cls.node_name})
+            "__module__": "autodiff.autograd.function", "__qualname__": cls.node_name,
+            "backward": staticmethod(functools.partial(_call_user_backward, cls))}
+        if cls.clear_saved_tensors_on_access:
+            namespace["saved_tensors"] = _saved_tensors_once
+        cls._backward_cls = type(cls.node_name, (cls,), namespace)
 
     def __repr__(self) -> str:
         return f"<autodiff.autograd.function.{self.node_name} object at {hex(id(self))}>"
@@ -248,6 +260,37 @@ class Function(_function.Function):
                 made[index]._base = tensor._base if tensor._base is not None else tensor
                 made[index]._view_error = (CUSTOM_FUNCTION_VIEW, (self._op_name, index))
         return tuple(made) if is_tuple else made[0]
+
+
+def _call_user_backward(cls: type[Function], ctx: Any, *grad_outputs: Any) -> Any:
+    """The node's backward: the class's `backward`, or its `vjp` (one of them, as PyTorch
+    requires), given the gradients one by one or, with `boxed_grads_call`, as one list."""
+    backward = cls.backward
+    vjp = cls.vjp
+    if backward is not Function.backward and vjp is not Function.vjp:
+        raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is not "
+                           "allowed. You should only implement one of them.")
+    user_fn = vjp if vjp is not Function.vjp else backward
+    if cls.boxed_grads_call:
+        return user_fn(ctx, list(grad_outputs))
+    return user_fn(ctx, *grad_outputs)
+
+
+def _read_saved_tensors_once(ctx: Any) -> tuple[Any, ...]:
+    """`saved_tensors` of a class with `clear_saved_tensors_on_access`: the node drops its
+    references on the first access (the caller's are then the last), a second one raises."""
+    if ctx.__dict__.get("_saved_accessed"):
+        raise RuntimeError(
+            "saved_tensors can only be accessed once when clear_saved_tensors_on_access=True is "
+            "set on the autograd.Function. Either access saved_tensors only once, or set "
+            "clear_saved_tensors_on_access=False.")
+    tensors: tuple[Any, ...] = _function.Function.saved_tensors.__get__(ctx)
+    ctx._saved_accessed = True
+    ctx._saved = None
+    return tensors
+
+
+_saved_tensors_once = property(_read_saved_tensors_once)
 
 
 def _overrides_setup_context(cls: type[Function]) -> bool:

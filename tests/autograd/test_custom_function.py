@@ -392,3 +392,89 @@ def test_once_differentiable() -> None:
                 error_of(lambda: recorded.backward())]
 
     same_as_torch(scenario)
+
+
+def test_vjp_is_backward_and_both_are_refused() -> None:
+    def scenario(lib: Any) -> Any:
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx: Any, x: Any) -> Any:
+                return x * 2
+
+            @staticmethod
+            def vjp(ctx: Any, grad: Any) -> Any:
+                return grad * 2
+
+        class Both(Double):
+            @staticmethod
+            def backward(ctx: Any, grad: Any) -> Any:
+                return grad
+
+        x = lib.tensor([1.0, 3.0], requires_grad=True)
+        Double.apply(x).sum().backward()
+        y = lib.tensor([1.0], requires_grad=True)
+        return [x.grad, error_of(lambda: Both.apply(y).sum().backward()), y.grad]
+
+    same_as_torch(scenario)
+
+
+def test_boxed_grads_call_hands_backward_one_list() -> None:
+    def scenario(lib: Any) -> Any:
+        seen = []
+
+        class Two(lib.autograd.Function):
+            boxed_grads_call = True
+
+            @staticmethod
+            def forward(ctx: Any, x: Any) -> Any:
+                return x * 2, x * 3
+
+            @staticmethod
+            def backward(ctx: Any, grads: Any) -> Any:
+                seen.append((type(grads).__name__, len(grads)))
+                first, second = grads
+                grads[0] = grads[1] = None  # the list is the caller's, and may be emptied
+                return first * 2 + second * 3
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        a, b = Two.apply(x)
+        (a.sum() + 10 * b.sum()).backward()
+        z = lib.tensor([1.0], requires_grad=True)
+        Two.apply(z)[0].sum().backward()  # the other output's gradient materialized as zeros
+        return [seen, x.grad, z.grad]
+
+    same_as_torch(scenario)
+
+
+def test_clear_saved_tensors_on_access() -> None:
+    def scenario(lib: Any) -> Any:
+        class Square(lib.autograd.Function):
+            clear_saved_tensors_on_access = True
+
+            @staticmethod
+            def forward(ctx: Any, x: Any) -> Any:
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx: Any, grad: Any) -> Any:
+                (x,) = ctx.saved_tensors
+                return grad * 2 * x
+
+        class ReadsTwice(Square):
+            @staticmethod
+            def backward(ctx: Any, grad: Any) -> Any:
+                _ = ctx.saved_tensors
+                (x,) = ctx.saved_tensors
+                return grad * 2 * x
+
+        x = lib.tensor([3.0], requires_grad=True)
+        y = Square.apply(x)
+        y.backward(retain_graph=True)
+        first = x.grad.clone()
+        again = error_of(lambda: y.backward())  # its saved tensors went on the first access
+        z = lib.tensor([1.0], requires_grad=True)
+        twice = error_of(lambda: ReadsTwice.apply(z).backward())
+        return [first, again, twice, z.grad]
+
+    same_as_torch(scenario)

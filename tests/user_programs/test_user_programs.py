@@ -209,6 +209,9 @@ PROGRAMS = [
     Program("neural_style", compare=True),
     Program("dynamic_quantization_lstm"),
     Program("visualizing_gradients", compare=True),
+    # pytorch/pytorch, docs/source/notes
+    Program("notes_extending", compare=True),
+    Program("notes_autograd", compare=True),
 ]
 
 
