@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -265,3 +266,36 @@ def test_a_generator_argument_is_checked_as_pytorch() -> None:
         with pytest.raises(TypeError) as theirs:
             getattr(torch.nn.init, name)(torch.empty(3, 3), *args, generator=3)
         assert str(ours.value) == str(theirs.value)
+
+
+def test_skip_init_makes_the_module_without_initializing_it() -> None:
+    calls = []
+    original = autodiff.nn.init.kaiming_uniform_
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0].device.type)
+        return original(*args, **kwargs)
+
+    autodiff.nn.init.kaiming_uniform_ = counting
+    try:
+        made = autodiff.nn.utils.skip_init(autodiff.nn.Linear, 5, 3)
+        keywords = autodiff.nn.utils.skip_init(autodiff.nn.Linear, in_features=6,
+                                               out_features=1, bias=False)
+    finally:
+        autodiff.nn.init.kaiming_uniform_ = original
+    assert calls == ["meta", "meta"]  # initialization ran on the meta device only
+    assert made.weight.shape == (3, 5) and made.weight.device.type == "cpu"
+    assert isinstance(made.weight, autodiff.nn.Parameter) and made.weight.requires_grad
+    assert keywords.weight.shape == (1, 6) and keywords.bias is None
+
+
+def test_skip_init_refusals() -> None:
+    class NoDevice(autodiff.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+
+    with pytest.raises(RuntimeError, match=r"^Module must support a 'device' arg to skip "
+                                           r"initialization$"):
+        autodiff.nn.utils.skip_init(NoDevice)
+    with pytest.raises(RuntimeError, match=r"^Expected a Module; got <class 'int'>$"):
+        autodiff.nn.utils.skip_init(int)

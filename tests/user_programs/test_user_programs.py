@@ -212,6 +212,7 @@ PROGRAMS = [
     # pytorch/pytorch, docs/source/notes
     Program("notes_extending", compare=True),
     Program("notes_autograd", compare=True),
+    Program("notes_modules", compare=True),
 ]
 
 

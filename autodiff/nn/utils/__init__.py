@@ -1,6 +1,7 @@
 """`autodiff.nn.utils`: gradient clipping, parameters as one vector and back, packed sequences
-(`rnn`), pruning by masks (`prune`), and reparametrizations of weights (`parametrize`,
-`parametrizations`, and the older weight_norm and spectral_norm hooks)."""
+(`rnn`), pruning by masks (`prune`), modules made without initialization (`skip_init`), and
+reparametrizations of weights (`parametrize`, `parametrizations`, and the older weight_norm
+and spectral_norm hooks)."""
 
 from . import clip_grad, parametrizations, parametrize, prune, rnn
 from .clip_grad import (
@@ -11,12 +12,13 @@ from .clip_grad import (
     get_total_norm,
 )
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from .init import skip_init
 from .spectral_norm import remove_spectral_norm, spectral_norm
 from .weight_norm import remove_weight_norm, weight_norm
 
 __all__ = [
     "clip_grad", "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
     "get_total_norm", "parameters_to_vector", "parametrizations", "parametrize", "prune",
-    "remove_spectral_norm", "remove_weight_norm", "rnn", "spectral_norm", "vector_to_parameters",
-    "weight_norm",
+    "remove_spectral_norm", "remove_weight_norm", "rnn", "skip_init", "spectral_norm",
+    "vector_to_parameters", "weight_norm",
 ]
