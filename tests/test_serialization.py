@@ -282,6 +282,35 @@ def _write_archive(path: Path, header: Any, data: dict[str, bytes] | None = None
     ({"format": "autodiff.save", "version": 1, "root": {"tensor": 0},
       "tensors": [{"dtype": "float32", "shape": [1], "parameter": "yes"}]},
      {"autodiff/data/0": b"\0" * 4}, "invalid tensor entry"),
+    # Views of a storage: each must lie inside it, with its dtype.
+    ({"format": "autodiff.save", "version": 2, "root": {"tensor": 0},
+      "storages": [{"dtype": "float32", "numel": 4}],
+      "tensors": [{"dtype": "float32", "shape": [3], "storage": 0, "strides": [2],
+                   "offset": 0}]},
+     {"autodiff/storage/0": b"\0" * 16}, "reaches past its storage"),
+    ({"format": "autodiff.save", "version": 2, "root": {"tensor": 0},
+      "storages": [{"dtype": "float32", "numel": 4}],
+      "tensors": [{"dtype": "int32", "shape": [2], "storage": 0, "strides": [1],
+                   "offset": 0}]},
+     {"autodiff/storage/0": b"\0" * 16}, "does not match its storage's dtype"),
+    ({"format": "autodiff.save", "version": 2, "root": {"tensor": 0},
+      "storages": [{"dtype": "float32", "numel": 4}],
+      "tensors": [{"dtype": "float32", "shape": [2], "storage": 1, "strides": [1],
+                   "offset": 0}]},
+     {"autodiff/storage/0": b"\0" * 16}, "invalid tensor entry"),
+    ({"format": "autodiff.save", "version": 2, "root": {"tensor": 0},
+      "storages": [{"dtype": "float32", "numel": 4}],
+      "tensors": [{"dtype": "float32", "shape": [2], "storage": 0, "strides": [-1],
+                   "offset": 3}]},
+     {"autodiff/storage/0": b"\0" * 16}, "invalid tensor entry"),
+    ({"format": "autodiff.save", "version": 2, "root": {"tensor": 0},
+      "storages": [{"dtype": "float32", "numel": 4}], "tensors": []},
+     {"autodiff/storage/0": b"\0" * 12}, "storage/0 holds 12 bytes"),
+    ({"format": "autodiff.save", "version": 2, "root": None,
+      "storages": [{"dtype": "float32", "numel": -1}], "tensors": []}, {},
+     "invalid storage entry"),
+    ({"format": "autodiff.save", "version": 3, "root": None, "tensors": []}, {},
+     "format version 3 is not supported"),
 ])
 def test_malformed_archives_are_refused_with_the_reason(tmp_path: Path, header: Any,
                                                         data: dict[str, bytes],
@@ -417,3 +446,105 @@ def test_pytorch_load_options_on_the_autodiff_format(tmp_path: Any) -> None:
     assert autodiff.load(path, None, pickle)["w"].tolist() == [1.0, 1.0]
     with pytest.warns(UserWarning, match=r"pickle_load_args only works if `weights_only=False`"):
         autodiff.load(path, encoding="latin1")
+
+
+def test_tensors_that_share_memory_share_it_when_loaded(tmp_path: Path) -> None:
+    """PyTorch's serialization note: saving keeps views' relationships (one storage written)."""
+    numbers = autodiff.arange(1, 10)
+    evens = numbers[1::2]
+    matrix = autodiff.arange(12.0).reshape(3, 4)
+    path = tmp_path / "views.pt"
+    autodiff.save({"numbers": numbers, "evens": evens, "matrix": matrix,
+                   "transposed": matrix.t(), "row": matrix[1], "alone": matrix[2].clone()},
+                  path)
+    with zipfile.ZipFile(path) as archive:
+        names = sorted(archive.namelist())
+        header = json.loads(archive.read("autodiff/header.json"))
+    assert names == ["autodiff/data/5", "autodiff/header.json", "autodiff/storage/0",
+                     "autodiff/storage/1"]
+    assert header["version"] == 2
+    loaded = autodiff.load(path)
+    loaded["evens"] *= 2
+    assert loaded["numbers"].tolist() == [1, 4, 3, 8, 5, 12, 7, 16, 9]
+    assert loaded["transposed"].stride() == (1, 4)
+    assert loaded["transposed"].tolist() == matrix.t().tolist()
+    loaded["row"].zero_()
+    assert loaded["matrix"][1].tolist() == [0.0] * 4 and loaded["transposed"][:, 1].sum() == 0
+    assert loaded["alone"].tolist() == [8.0, 9.0, 10.0, 11.0]
+    mapped = autodiff.load(path, mmap=True)
+    assert mapped["evens"].tolist() == [2, 4, 6, 8]
+
+
+def test_a_lone_view_is_saved_compactly_in_version_1(tmp_path: Path) -> None:
+    large = autodiff.arange(1, 1000)
+    path = tmp_path / "small.pt"
+    autodiff.save(large[0:5], path)
+    with zipfile.ZipFile(path) as archive:
+        assert archive.getinfo("autodiff/data/0").file_size == 5 * 8
+        assert json.loads(archive.read("autodiff/header.json"))["version"] == 1
+    assert autodiff.load(path).tolist() == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("format", ["autodiff", "torch"])
+def test_skip_data_writes_zeros_and_reads_nothing(tmp_path: Path, format: str) -> None:
+    state = {"w": autodiff.arange(6.0).reshape(2, 3), "mask": autodiff.tensor([True, False])}
+    path = tmp_path / "skipped.pt"
+    with autodiff.serialization.skip_data():
+        autodiff.save(state, path, format=format)
+    written = autodiff.load(path)  # outside skip_data: the zeros written in place of the bytes
+    assert written["w"].tolist() == [[0.0] * 3] * 2 and written["mask"].tolist() == [False] * 2
+    autodiff.save(state, path, format=format)
+    with autodiff.serialization.skip_data():
+        skipped = autodiff.load(path)
+    assert skipped["w"].shape == (2, 3) and skipped["w"].dtype == autodiff.float32
+    assert skipped["mask"].dtype == autodiff.bool
+    assert autodiff.load(path)["w"].tolist() == state["w"].tolist()
+
+
+def test_unsafe_globals_in_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "objects.pt"
+    autodiff.save({"weights": autodiff.ones(2), "counter": _Counter(3), "layer": nn.Linear(2, 1)},
+                  path)
+    found = autodiff.serialization.get_unsafe_globals_in_checkpoint(path)
+    assert f"{__name__}._Counter" in found
+    assert "autodiff.nn.modules.linear.Linear" in found  # pickled under autodiff's name
+    assert "torch._utils._rebuild_tensor_v2" not in found and "collections.OrderedDict" not in found
+    with autodiff.serialization.safe_globals([_Counter]):
+        assert f"{__name__}._Counter" not in \
+            autodiff.serialization.get_unsafe_globals_in_checkpoint(path)
+    plain = tmp_path / "plain.pt"
+    autodiff.save({"weights": autodiff.ones(2)}, plain)
+    assert autodiff.serialization.get_unsafe_globals_in_checkpoint(plain) == []
+    (tmp_path / "text.pt").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match=r"Expected input to be a checkpoint returned by "
+                                         r"torch\.save"):
+        autodiff.serialization.get_unsafe_globals_in_checkpoint(tmp_path / "text.pt")
+
+
+class _Counter:
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+
+def test_serialization_config(tmp_path: Path) -> None:
+    config = autodiff.utils.serialization.config
+    assert (config.load.mmap, config.save.storage_alignment) == (False, 64)
+    path = tmp_path / "aligned.pt"
+    config.save.storage_alignment = 4096
+    try:
+        autodiff.save({"w": autodiff.ones(3)}, path, format="torch")
+    finally:
+        config.save.storage_alignment = 64
+    with zipfile.ZipFile(path) as archive:
+        info = next(i for i in archive.infolist() if "/data/" in i.filename)
+        alignment = archive.read(next(n for n in archive.namelist()
+                                      if n.endswith(".storage_alignment")))
+    raw = path.read_bytes()
+    extra = int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30], "little")
+    assert (info.header_offset + 30 + len(info.filename) + extra) % 4096 == 0
+    assert alignment == b"4096"
+    config.load.mmap = True
+    try:
+        assert autodiff.load(path)["w"].tolist() == [1.0] * 3
+    finally:
+        config.load.mmap = False

@@ -9,13 +9,15 @@ and safetensors, and the allowlist of `load(weights_only=True)`.
     pickler.py       pickling as torch.save does
     members.py       zip members read with their declared sizes checked first
     locations.py     map_location
+    skip_data.py     saving and loading without the tensors' bytes
 """
 
 from .errors import CheckpointError
-from .save_load import load, save
+from .save_load import get_unsafe_globals_in_checkpoint, load, save
+from .skip_data import skip_data
 from .unpickler import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 
 __all__ = [
-    "CheckpointError", "add_safe_globals", "clear_safe_globals", "get_safe_globals", "load",
-    "safe_globals", "save",
+    "CheckpointError", "add_safe_globals", "clear_safe_globals", "get_safe_globals",
+    "get_unsafe_globals_in_checkpoint", "load", "safe_globals", "save", "skip_data",
 ]

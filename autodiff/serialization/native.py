@@ -3,7 +3,11 @@
 A checkpoint is a zip archive (stored, not compressed) holding
     autodiff/header.json   the structure of the saved object, as tagged JSON, and one entry per
                            tensor: dtype, shape, device, requires_grad, Parameter or not;
-    autodiff/data/<n>      each tensor's raw little-endian bytes.
+    autodiff/data/<n>      each tensor's raw little-endian bytes;
+    autodiff/storage/<k>   (version 2) the memory several saved tensors view, written once: their
+                           entries name it with their strides and offset in it, so tensors
+                           that shared memory when saved share it when loaded (PyTorch's
+                           views survive its save and load the same way).
 Loading reads JSON and raw numbers only: no pickle, no imports, no code of any kind runs, so a
 checkpoint from an untrusted source can at worst fail to load. Zip's CRC-32 of every member is
 checked, so truncated or altered files are refused with `CheckpointError`; a member's declared
@@ -37,11 +41,14 @@ from ..tensor import Tensor, _wrap
 from .errors import CheckpointError
 from .locations import restore_backend
 from .members import MemberReader
+from .skip_data import skipping
 
 FORMAT_NAME = "autodiff.save"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # written when tensors share memory; version 1 otherwise
+READ_VERSIONS = (1, 2)
 HEADER = "autodiff/header.json"
 _DATA = "autodiff/data/"
+_STORAGE = "autodiff/storage/"
 _MAX_DEPTH = 100  # containers nested deeper than this are refused on save and on load
 
 
@@ -56,19 +63,71 @@ class Prepared:
     def __init__(self, obj: Any) -> None:
         self.tensors: list[Tensor] = []
         root = _encode(obj, self.tensors, {}, 0)
+        entries = [_tensor_entry(tensor) for tensor in self.tensors]
+        # (backend, flat array) of each storage written once for the tensors that view it
+        self.storages: list[tuple[Any, Any]] = []
+        storage_entries: list[dict[str, Any]] = []
+        for members in _sharing(self.tensors):
+            first = self.tensors[members[0]]
+            backend = first._backend
+            for index in members:
+                array = self.tensors[index]._data
+                entries[index]["storage"] = len(self.storages)
+                entries[index]["strides"] = list(backend.strides(array))
+                entries[index]["offset"] = int(backend.storage_offset(array))
+            flat = backend.storage(first._data)
+            storage_entries.append({"dtype": backend.dtype_name(flat),
+                                    "numel": int(flat.shape[0]),
+                                    "device": str(backend.device)})
+            self.storages.append((backend, flat))
         self.header = {
             "format": FORMAT_NAME,
-            "version": FORMAT_VERSION,
+            "version": FORMAT_VERSION if self.storages else 1,
             "root": root,
-            "tensors": [_tensor_entry(tensor) for tensor in self.tensors],
+            "tensors": entries,
         }
+        if self.storages:
+            self.header["storages"] = storage_entries
 
     def write(self, stream: Any) -> None:
         with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:
             archive.writestr(HEADER, json.dumps(self.header, allow_nan=False))
             for index, tensor in enumerate(self.tensors):
-                archive.writestr(_DATA + str(index),
-                                 host.array_to_buffer(tensor._backend, tensor._data))
+                if "storage" not in self.header["tensors"][index]:
+                    archive.writestr(_DATA + str(index), _contents(tensor._backend, tensor._data))
+            for index, (backend, flat) in enumerate(self.storages):
+                archive.writestr(_STORAGE + str(index), _contents(backend, flat))
+
+
+def _contents(backend: Any, array: Any) -> Any:
+    """An array's bytes, or as many zero bytes inside `skip_data()`."""
+    if skipping():
+        return bytes(math.prod(array.shape) * host.itemsize(backend.dtype_name(array)))
+    return host.array_to_buffer(backend, array)
+
+
+def _sharing(tensors: list[Tensor]) -> list[list[int]]:
+    """The indices of the saved tensors that view one memory, for each memory two or more of
+    them view (tensors of one dtype on one device; a backend without strided views shares
+    nothing)."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for index, tensor in enumerate(tensors):
+        backend, array = tensor._backend, tensor._data
+        if backend.device.type == "meta":
+            continue
+        try:
+            if not math.prod(array.shape) or any(stride < 0 for stride in
+                                                 backend.strides(array)):
+                continue
+            start = backend.data_ptr(array) - \
+                backend.storage_offset(array) * host.itemsize(backend.dtype_name(array))
+            key = (str(backend.device), backend.dtype_name(array), start,
+                   backend.storage_size(array))
+            backend.strided_view(array, (1,), (1,), 0)  # it makes views of that memory
+        except (ValueError, NotImplementedError, AttributeError, TypeError):
+            continue
+        groups.setdefault(key, []).append(index)
+    return [members for members in groups.values() if len(members) > 1]
 
 
 def _tensor_entry(tensor: Tensor) -> dict[str, Any]:
@@ -154,7 +213,9 @@ def read(members: MemberReader, map_location: Any) -> Any:
     """The object saved in an archive that holds autodiff/header.json."""
     try:
         header = _parse_header(members.read_small(HEADER))
-        tensors = [_read_tensor(members, index, entry, map_location)
+        storages = [_read_storage(members, index, entry, map_location)
+                    for index, entry in enumerate(header.get("storages", []))]
+        tensors = [_read_tensor(members, index, entry, map_location, storages)
                    for index, entry in enumerate(header["tensors"])]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, TypeError,
             RecursionError) as error:
@@ -173,11 +234,16 @@ def _parse_header(raw: bytes) -> dict[str, Any]:
     header = json.loads(raw.decode("utf-8"), parse_constant=refuse_constant)
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
         raise CheckpointError("the header does not name the autodiff.save format")
-    if header.get("version") != FORMAT_VERSION:
+    if header.get("version") not in READ_VERSIONS:
         raise CheckpointError(f"format version {header.get('version')!r} is not supported "
-                              f"(this autodiff reads version {FORMAT_VERSION})")
+                              f"(this autodiff reads versions {READ_VERSIONS[0]} to "
+                              f"{READ_VERSIONS[-1]})")
     if not isinstance(header.get("tensors"), list) or "root" not in header:
         raise CheckpointError("the header lacks its tensor table or root")
+    for entry in header.get("storages", []):
+        if not isinstance(entry, dict) or not _is_count(entry.get("numel")) or \
+                entry.get("dtype") not in dtypes.BY_NAME:
+            raise CheckpointError(f"invalid storage entry {entry!r}")
     for entry in header["tensors"]:
         if not isinstance(entry, dict) or not isinstance(entry.get("shape"), list) or \
                 entry.get("dtype") not in dtypes.BY_NAME:
@@ -185,23 +251,72 @@ def _parse_header(raw: bytes) -> dict[str, Any]:
     return header
 
 
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _read_elements(members: MemberReader, name: str, dtype: str, count: int) -> Any:
+    """`count` elements of `dtype` from member `name`, as a 1-d host array, checked (left
+    uninitialized inside `skip_data()`)."""
+    if skipping():
+        return host.empty_storage(dtype, count)
+    storage = members.read_storage(name, dtype, count)
+    host.to_native_order(storage, big_endian=False)
+    try:
+        host.check_bool(storage)
+    except ValueError as error:
+        raise CheckpointError(str(error)) from None
+    return storage
+
+
+def _placed(array: Any, saved_device: str, map_location: Any) -> Tensor:
+    """A host array as a Tensor on the device `map_location` gives for `saved_device`."""
+    cpu = get_backend("cpu")
+    if callable(map_location) and not isinstance(map_location, (dict, str, Device, Tensor)):
+        mapped: Callable[..., Any] = map_location
+        tensor = _wrap(array, cpu)
+        result = mapped(tensor, saved_device)
+        return tensor if result is None else result
+    backend = restore_backend(saved_device, map_location)
+    if backend is not cpu:
+        array = backend.transfer(array, cpu)
+    return _wrap(array, backend)
+
+
+def _read_storage(members: MemberReader, index: int, entry: dict[str, Any],
+                  map_location: Any) -> Tensor:
+    """Storage `index`: the memory several tensors view, as a 1-d Tensor on its device."""
+    flat = _read_elements(members, _STORAGE + str(index), entry["dtype"], entry["numel"])
+    return _placed(flat, _saved_device(entry.get("device", "cpu")), map_location)
+
+
+def _viewed(entry: dict[str, Any], shape: tuple[int, ...], storages: list[Tensor]) -> Tensor:
+    """A tensor entry that names a storage: a view of its memory, checked to lie inside it."""
+    index, strides, offset = entry["storage"], entry.get("strides"), entry.get("offset")
+    if not (_is_count(index) and index < len(storages) and isinstance(strides, list)
+            and len(strides) == len(shape) and all(_is_count(s) for s in strides)
+            and _is_count(offset)):
+        raise CheckpointError(f"invalid tensor entry {entry!r}")
+    storage = storages[index]
+    if storage._backend.dtype_name(storage._data) != entry["dtype"]:
+        raise CheckpointError(f"tensor entry {entry!r} does not match its storage's dtype")
+    last = offset + sum((size - 1) * stride for size, stride in zip(shape, strides))
+    if math.prod(shape) and last >= storage._data.shape[0]:
+        raise CheckpointError(f"tensor entry {entry!r} reaches past its storage")
+    backend = storage._backend  # a view of the 1-d storage (a copy where views cannot be)
+    return _wrap(backend.as_strided(storage._data, shape, tuple(strides), offset), backend)
+
+
 def _read_tensor(members: MemberReader, index: int, entry: dict[str, Any],
-                 map_location: Any) -> Tensor:
-    """Tensor `index`: its bytes read straight into an array, checked against its entry, then
-    put on its device."""
+                 map_location: Any, storages: list[Tensor]) -> Tensor:
+    """Tensor `index`: its bytes read straight into an array (or its view of a storage),
+    checked against its entry, then put on its device."""
     dtype = entry["dtype"]
     shape = tuple(entry["shape"])
     try:
         host.check_shape(dtype, shape)
     except ValueError as error:
         raise CheckpointError(str(error)) from None
-    storage = members.read_storage(_DATA + str(index), dtype, math.prod(shape))
-    host.to_native_order(storage, big_endian=False)
-    try:
-        host.check_bool(storage)
-    except ValueError as error:
-        raise CheckpointError(str(error)) from None
-    saved_device = _saved_device(entry.get("device", "cpu"))
     requires_grad = entry.get("requires_grad", False)
     parameter = entry.get("parameter", False)
     if not isinstance(requires_grad, bool) or not isinstance(parameter, bool):
@@ -209,18 +324,12 @@ def _read_tensor(members: MemberReader, index: int, entry: dict[str, Any],
     if requires_grad and not dtypes.BY_NAME[dtype].is_floating_point:
         raise CheckpointError(f"a tensor of dtype {dtype} is marked requires_grad (only "
                               "floating point tensors can require gradients)")
-    cpu = get_backend("cpu")
-    array = cpu.reshape(storage, shape)
-    if callable(map_location) and not isinstance(map_location, (dict, str, Device, Tensor)):
-        mapped: Callable[..., Any] = map_location
-        tensor = _wrap(array, cpu)
-        result = mapped(tensor, saved_device)
-        tensor = tensor if result is None else result
+    if "storage" in entry:
+        tensor = _viewed(entry, shape, storages)
     else:
-        backend = restore_backend(saved_device, map_location)
-        if backend is not cpu:
-            array = backend.transfer(array, cpu)
-        tensor = _wrap(array, backend)
+        storage = _read_elements(members, _DATA + str(index), dtype, math.prod(shape))
+        array = get_backend("cpu").reshape(storage, shape)
+        tensor = _placed(array, _saved_device(entry.get("device", "cpu")), map_location)
     if parameter:
         return Parameter(tensor, requires_grad=requires_grad)
     if requires_grad:

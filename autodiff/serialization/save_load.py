@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import pickletools
 import tempfile
 import zipfile
 from typing import Any
@@ -25,6 +26,7 @@ from ..user_warnings import warn
 from . import native, torch_format
 from .errors import CheckpointError
 from .members import MemberReader
+from .unpickler import python3_name, user_allowed_globals
 
 FORMATS = ("autodiff", "torch", "safetensors")
 _STRUCTURE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, EOFError,
@@ -115,9 +117,14 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *,
     weights_only: True (the default) builds only tensors, containers, numbers, strings, dtypes,
     devices and what `add_safe_globals` allowlists: nothing in the file is imported or run.
     False unpickles anything, running the code the file names: only for trusted files.
-    mmap: map the file instead of reading it (zip formats, CPU storages read lazily).
+    mmap: map the file instead of reading it (zip formats, CPU storages read lazily); None:
+    as `autodiff.utils.serialization.config.load.mmap` says (False unless set).
     pickle_load_args: passed to the unpickler when weights_only=False (e.g. encoding=...).
     """
+    if mmap is None:
+        from ..utils.serialization import config
+
+        mmap = config.load.mmap
     if weights_only is None:
         weights_only = pickle_module is None
     if weights_only:
@@ -211,6 +218,63 @@ def _torch_errors(read: Any, name: str, options: torch_format.LoadOptions) -> An
             raise
         raise CheckpointError(f"autodiff.load: {name} is not a valid PyTorch checkpoint "
                               f"({type(error).__name__}: {error})") from None
+
+
+def get_unsafe_globals_in_checkpoint(f: Any) -> list[str]:
+    """The globals (`module.name`) a checkpoint's pickle names that `load(weights_only=True)`
+    does not allow, PyTorch's defaults and `add_safe_globals` counted: read off the pickle's
+    opcodes (nothing is unpickled, so what it would build on the fly is not seen). None for
+    autodiff's own format, which pickles nothing."""
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "rb") as stream:
+            return _unsafe_globals(stream)
+    return _unsafe_globals(f if hasattr(f, "seek") else io.BytesIO(f.read()))
+
+
+def _unsafe_globals(stream: Any) -> list[str]:
+    start = stream.tell()
+    head = stream.read(4)
+    stream.seek(start)
+    if not (head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06")):
+        raise ValueError("Expected input to be a checkpoint returned by torch.save")
+    with zipfile.ZipFile(stream, "r") as archive:
+        names = archive.namelist()
+        if native.HEADER in names:
+            return []
+        if any(name.endswith("/constants.pkl") for name in names):
+            raise ValueError("Expected input to be a checkpoint returned by torch.save but got a "
+                             "torchscript checkpoint")
+        pickled = [name for name in names if name.endswith("/data.pkl") or name == "data.pkl"]
+        if len(pickled) != 1:
+            raise ValueError("Expected input to be a checkpoint returned by torch.save")
+        data = archive.read(pickled[0])
+    allowed = set(torch_format.default_allowed_globals()) | set(user_allowed_globals())
+    return [name for name in _pickle_globals(data) if name not in allowed]
+
+
+def _pickle_globals(data: bytes) -> list[str]:
+    """The `module.name` of each GLOBAL and STACK_GLOBAL in a pickle, in order, once each."""
+    found: dict[str, None] = {}
+    strings: list[Any] = []  # the values pushed, for STACK_GLOBAL's two operands
+    memo: dict[int, Any] = {}
+    for opcode, argument, _ in pickletools.genops(data):
+        name = opcode.name
+        if name == "GLOBAL":
+            module, _, attribute = str(argument).partition(" ")
+            found[".".join(python3_name(module, attribute))] = None
+        elif name == "STACK_GLOBAL" and len(strings) >= 2:
+            module, attribute = strings[-2], strings[-1]
+            if isinstance(module, str) and isinstance(attribute, str):
+                found[".".join(python3_name(module, attribute))] = None
+        elif name in ("SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE"):
+            strings.append(argument)
+        elif name == "MEMOIZE":
+            memo[len(memo)] = strings[-1] if strings else None
+        elif name in ("BINPUT", "LONG_BINPUT", "PUT") and isinstance(argument, int):
+            memo[argument] = strings[-1] if strings else None
+        elif name in ("BINGET", "LONG_BINGET", "GET") and isinstance(argument, int):
+            strings.append(memo.get(argument))
+    return list(found)
 
 
 def _load_safetensors(path: str, map_location: Any) -> Any:

@@ -37,6 +37,7 @@ from .errors import CheckpointError
 from .locations import is_callable_map, restore_backend
 from .members import MemberReader
 from .pickler import StorageTable, TorchPickler
+from .skip_data import skipping
 from .torch_names import Storage, StorageType, TorchGlobals
 from .unpickler import Unpickler, python3_name, user_allowed_globals
 
@@ -143,6 +144,11 @@ class LoadOptions:
         return FullUnpickler(stream, **self.pickle_load_args).load()
 
 
+def default_allowed_globals() -> list[str]:
+    """The globals `load(weights_only=True)` builds without an allowlist, by full name."""
+    return list(TorchGlobals(lambda tensor, location: tensor).table)
+
+
 def _text(value: Any, what: str) -> str:
     if isinstance(value, bytes):
         value = value.decode("ascii")
@@ -193,12 +199,15 @@ def read_zip(members: MemberReader, options: LoadOptions) -> Any:
         count = _count(pid[4])
         storage = storages.get(key)
         if storage is None:
-            array = members.read_storage(f"{prefix}data/{key}", storage_type.dtype, count)
-            host.to_native_order(array, big_endian=byteorder == b"big")
-            try:
-                host.check_bool(array)
-            except ValueError as error:
-                raise CheckpointError(str(error)) from None
+            if skipping():  # uninitialized memory of the storage's size
+                array = host.empty_storage(storage_type.dtype, count)
+            else:
+                array = members.read_storage(f"{prefix}data/{key}", storage_type.dtype, count)
+                host.to_native_order(array, big_endian=byteorder == b"big")
+                try:
+                    host.check_bool(array)
+                except ValueError as error:
+                    raise CheckpointError(str(error)) from None
             storage = storages[key] = options.place(array, storage_type.dtype, location)
         elif storage.dtype != storage_type.dtype or storage.numel != count:
             raise CheckpointError(f"storage {key} is named twice with different dtypes or sizes")
@@ -306,6 +315,12 @@ def read_legacy(stream: Any, options: LoadOptions) -> Any:
 # ----------------------------------------------------------------------------- writing
 def write_zip(obj: Any, stream: Any, archive_name: str, protocol: int) -> None:
     """`obj` in the zip format, as torch.save writes it (storages 64-byte aligned)."""
+    from ..utils.serialization import config
+
+    alignment = config.save.storage_alignment
+    if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1):
+        raise ValueError(f"config.save.storage_alignment must be a power of two, got "
+                         f"{alignment!r}")
     storages = StorageTable()
     pickled = io.BytesIO()
     TorchPickler(pickled, protocol, storages).dump(obj)
@@ -314,20 +329,23 @@ def write_zip(obj: Any, stream: Any, archive_name: str, protocol: int) -> None:
         _write_record(archive, stream, prefix + "data.pkl", pickled.getbuffer())
         _write_record(archive, stream, prefix + ".format_version", b"1")
         _write_record(archive, stream, prefix + ".storage_alignment",
-                      str(STORAGE_ALIGNMENT).encode())
+                      str(alignment).encode())
         _write_record(archive, stream, prefix + "byteorder", b"little")
         for record in storages.records:
-            _write_record(archive, stream, f"{prefix}data/{record.key}",
-                          host.storage_bytes(record.root))
+            data: Any = host.storage_bytes(record.root)
+            if skipping():  # the member at its size, holding zeros
+                data = bytes(data.nbytes)
+            _write_record(archive, stream, f"{prefix}data/{record.key}", data, alignment)
         _write_record(archive, stream, prefix + "version", b"3\n")
         _write_record(archive, stream, prefix + ".data/serialization_id",
                       str(secrets.randbits(64)).zfill(20).encode())
 
 
-def _write_record(archive: zipfile.ZipFile, stream: Any, name: str, data: Any) -> None:
-    """One stored member whose data starts at a multiple of 64 bytes in the file (so that
-    mmap=True gives aligned arrays), padded as PyTorch pads: an extra field in the local
-    header."""
+def _write_record(archive: zipfile.ZipFile, stream: Any, name: str, data: Any,
+                  alignment: int = STORAGE_ALIGNMENT) -> None:
+    """One stored member whose data starts at a multiple of `alignment` bytes in the file (64,
+    or config.save.storage_alignment for storages, so that mmap=True gives aligned arrays),
+    padded as PyTorch pads: an extra field in the local header."""
     size = memoryview(data).nbytes
     large = size >= zipfile.ZIP64_LIMIT
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
@@ -339,7 +357,7 @@ def _write_record(archive: zipfile.ZipFile, stream: Any, name: str, data: Any) -
         position = None
     if position is not None:
         header = 30 + len(name.encode("utf-8")) + 4 + (20 if large else 0)
-        padding = -(position + header) % STORAGE_ALIGNMENT
+        padding = -(position + header) % alignment
         info.extra = struct.pack("<HH", _ALIGNMENT_FIELD, padding) + b"Z" * padding
     with archive.open(info, "w", force_zip64=large) as member:
         member.write(data)

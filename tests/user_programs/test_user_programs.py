@@ -213,6 +213,7 @@ PROGRAMS = [
     Program("notes_extending", compare=True),
     Program("notes_autograd", compare=True),
     Program("notes_modules", compare=True),
+    Program("notes_serialization", compare=True),
 ]
 
 
