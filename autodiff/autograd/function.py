@@ -25,11 +25,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .. import function as _function
+from ..batching.batched_tensor import make_batched, unwrap
+from ..batching.dispatch import highest_level
+from ..batching.levels import levels as _vmap_levels
 from ..creation import zeros_like
 from ..dual import rules_running, tangent_at
 from ..dual import state as _dual_state
 from ..grad_mode import no_grad
 from ..grad_mode import state as _grad_state
+from ..hot_path import modes as _modes
 from ..ops.views import CUSTOM_FUNCTION_VIEW
 from ..profiling import CPU_OP, profiler_state
 from ..saved import SavedTensor
@@ -55,6 +59,9 @@ class Function(_function.Function):
     # True: backward receives the gradients as one mutable list, `backward(ctx, grads)`, so it
     # can drop each as it is used.
     boxed_grads_call = False
+    # Under vmap, a class runs its `vmap` staticmethod, `vmap(info, in_dims, *args)` returning
+    # (output, out_dims); or, with this True, forward itself, whose ops then batch.
+    generate_vmap_rule = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -95,6 +102,14 @@ class Function(_function.Function):
     @staticmethod
     def vjp(ctx: Any, *grad_outputs: Any) -> Any:
         raise NotImplementedError
+
+    @staticmethod
+    def vmap(info: Any, in_dims: tuple[int | None, ...], *args: Any) -> Any:
+        """The rule under vmap: `args` with their examples along `in_dims` (None: not
+        batched); returns (output, out_dims). `info.batch_size`, `info.randomness`."""
+        raise NotImplementedError(
+            "To use autograd.Function with vmap, you must either override the vmap "
+            "staticmethod or set generate_vmap_rule=True.")
 
     @staticmethod
     def jvp(ctx: Any, *grad_inputs: Any) -> Any:
@@ -140,6 +155,14 @@ class Function(_function.Function):
 
     @classmethod
     def _apply_bound(cls, args: tuple[Any, ...]) -> Any:
+        if _modes.active and _vmap_levels.depth:
+            number = highest_level(args, {})
+            if number:
+                return cls._apply_batched(args, _vmap_levels.find(number))
+        return cls._apply_unbatched(args)
+
+    @classmethod
+    def _apply_unbatched(cls, args: tuple[Any, ...]) -> Any:
         recording = _grad_state.enabled and any(
             isinstance(arg, Tensor) and arg._requires_grad for arg in args)
         ctx = _function._new(cls._backward_cls)
@@ -171,6 +194,40 @@ class Function(_function.Function):
         for level, level_tangents in zip(found, tangents):
             ctx._forward_custom(level_tangents, output, level)
         return output
+
+    @classmethod
+    def _apply_batched(cls, args: tuple[Any, ...], level: Any) -> Any:
+        """`apply` on inputs batched at the vmap `level`: the class's `vmap` staticmethod on
+        their examples stacked along the dims it is told, or, with `generate_vmap_rule`, forward
+        itself (its ops batch one by one), as PyTorch's vmap of an autograd.Function."""
+        if _defines(cls, "vmap"):
+            unwrapped = [unwrap(arg, level.number) for arg in args]
+            in_dims = tuple(0 if batched else None for _, batched in unwrapped)
+            info = VmapInfo(level.batch_size, level.randomness)
+            result = cls.vmap(info, in_dims, *[value for value, _ in unwrapped])
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise RuntimeError(
+                    f"{cls.__name__}.vmap must return a tuple of two things: the output and "
+                    "the out_dims")
+            output, out_dims = result
+            return _batched_outputs(output, out_dims, level.number, cls.__name__)
+        if not _overrides_setup_context(cls):
+            raise RuntimeError(
+                "In order to use an autograd.Function with functorch transforms (vmap, grad, "
+                "jvp, jacrev, ...), it must override the setup_context staticmethod. For more "
+                "details, please see https://pytorch.org/docs/main/notes/extending.func.html")
+        if cls.generate_vmap_rule:
+            from .function_vmap import generated
+
+            unwrapped = [unwrap(arg, level.number) for arg in args]
+            in_dims = tuple(0 if batched else None for _, batched in unwrapped)
+            output = generated(cls).apply(in_dims, level.randomness, level.batch_size,
+                                          *[value for value, _ in unwrapped])
+            return _batched_outputs(output, 0, level.number, cls.__name__)
+        raise RuntimeError(
+            f"You tried to vmap over {cls.__name__}, but it does not have vmap support. Please "
+            "override and implement the vmap staticmethod or set generate_vmap_rule=True. For "
+            "more details, please see https://pytorch.org/docs/main/notes/extending.func.html")
 
     def _forward_custom(self, tangents: list[Any], output: Any, level: int) -> None:
         """Run the user's jvp (forward AD off, `saved_tensors` = what save_for_forward got)
@@ -291,6 +348,37 @@ def _read_saved_tensors_once(ctx: Any) -> tuple[Any, ...]:
 
 
 _saved_tensors_once = property(_read_saved_tensors_once)
+
+
+class VmapInfo:
+    """What a `vmap` staticmethod is told of the vmap it runs under."""
+
+    def __init__(self, batch_size: int, randomness: str) -> None:
+        self.batch_size = batch_size
+        self.randomness = randomness
+
+
+def _defines(cls: type[Function], name: str) -> bool:
+    """Whether the class (or a base below Function) defines staticmethod `name`."""
+    return any(name in vars(kind) for kind in cls.__mro__
+               if kind is not Function and issubclass(kind, Function))
+
+
+def _batched_outputs(output: Any, out_dims: Any, level: int, name: str) -> Any:
+    """A vmap staticmethod's output with each Tensor's `out_dim` moved to the front and the
+    Tensor batched at `level` (an out_dim of None: the same for every example)."""
+    if isinstance(output, tuple):
+        dims = out_dims if isinstance(out_dims, tuple) else (out_dims,) * len(output)
+        if len(dims) != len(output):
+            raise ValueError(f"{name}.vmap returned {len(output)} outputs but out_dims for "
+                             f"{len(dims)}")
+        return tuple(_batched_outputs(item, dim, level, name) for item, dim in zip(output, dims))
+    if not isinstance(output, Tensor) or out_dims is None:
+        return output
+    if not isinstance(out_dims, int):
+        raise ValueError(f"{name}.vmap returned an out_dim of type {type(out_dims).__name__} "
+                         "for a Tensor output (expected an int or None)")
+    return make_batched(output.movedim(out_dims, 0), level)
 
 
 def _overrides_setup_context(cls: type[Function]) -> bool:

@@ -478,3 +478,85 @@ def test_clear_saved_tensors_on_access() -> None:
         return [first, again, twice, z.grad]
 
     same_as_torch(scenario)
+
+
+def _cube_class(lib: Any, generate: bool) -> Any:
+    class Cube(lib.autograd.Function):
+        generate_vmap_rule = generate
+
+        @staticmethod
+        def forward(x: Any) -> Any:
+            return x ** 3, 3 * x ** 2
+
+        @staticmethod
+        def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
+            (x,) = inputs
+            ctx.save_for_backward(x, output[1])
+
+        @staticmethod
+        def backward(ctx: Any, grad: Any, grad_dx: Any) -> Any:
+            x, dx = ctx.saved_tensors
+            return grad * dx + grad_dx * 6 * x
+
+    return Cube
+
+
+def test_generated_vmap_rule_composes_with_grad() -> None:
+    def scenario(lib: Any) -> Any:
+        cube = _cube_class(lib, True)
+
+        def f(x: Any) -> Any:
+            return cube.apply(x)[0]
+
+        x = lib.tensor([0.5, -1.5, 2.0])
+        weights = lib.tensor([1.0, 2.0, 3.0])
+        return [lib.vmap(f)(x), lib.vmap(lib.func.grad(f))(x),
+                lib.vmap(lib.func.grad(lib.func.grad(f)))(x), lib.func.jacrev(lib.vmap(f))(x),
+                lib.vmap(lib.vmap(f))(x.reshape(3, 1)),
+                lib.vmap(lambda a: cube.apply(a * weights)[0])(x),
+                lib.vmap(lambda a: f(a * weights).sum(), in_dims=0)(x)]
+
+    same_as_torch(scenario)
+
+
+def test_vmap_staticmethod_and_refusals() -> None:
+    def scenario(lib: Any) -> Any:
+        calls = []
+
+        class Scale(lib.autograd.Function):
+            @staticmethod
+            def forward(x: Any, factor: float) -> Any:
+                return x * factor
+
+            @staticmethod
+            def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
+                ctx.factor = inputs[1]
+
+            @staticmethod
+            def backward(ctx: Any, grad: Any) -> Any:
+                return grad * ctx.factor, None
+
+            @staticmethod
+            def vmap(info: Any, in_dims: Any, x: Any, factor: float) -> Any:
+                # (autodiff keeps every batch dim first, PyTorch where it was: in_dims[0] says
+                # which, so only whether x is batched is compared)
+                calls.append((info.batch_size, info.randomness, in_dims[0] is None, in_dims[1]))
+                return Scale.apply(x.movedim(in_dims[0], 0), factor), 0
+
+        class OldStyle(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx: Any, x: Any) -> Any:
+                return x * 2
+
+            @staticmethod
+            def backward(ctx: Any, grad: Any) -> Any:
+                return grad * 2
+
+        x = lib.arange(6.0).reshape(2, 3)
+        scaled = lib.vmap(lambda row: Scale.apply(row, 3.0), in_dims=1)(x)
+        grads = lib.vmap(lib.func.grad(lambda row: Scale.apply(row, 3.0).sum()))(x)
+        return [scaled, grads, calls,
+                error_of(lambda: lib.vmap(lambda row: _cube_class(lib, False).apply(row)[0])(x)),
+                error_of(lambda: lib.vmap(OldStyle.apply)(x))]
+
+    same_as_torch(scenario)

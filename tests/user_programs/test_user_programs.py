@@ -214,6 +214,9 @@ PROGRAMS = [
     Program("notes_autograd", compare=True),
     Program("notes_modules", compare=True),
     Program("notes_serialization", compare=True),
+    Program("notes_extending_func", compare=True),
+    Program("notes_broadcasting", compare=True),
+    Program("docs_api_examples", compare=True),
 ]
 
 
