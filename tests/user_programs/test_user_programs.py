@@ -217,6 +217,7 @@ PROGRAMS = [
     Program("notes_extending_func", compare=True),
     Program("notes_broadcasting", compare=True),
     Program("docs_api_examples", compare=True),
+    Program("notes_amp", compare=True),
 ]
 
 
