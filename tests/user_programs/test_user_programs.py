@@ -218,6 +218,7 @@ PROGRAMS = [
     Program("notes_broadcasting", compare=True),
     Program("docs_api_examples", compare=True),
     Program("notes_amp", compare=True),
+    Program("notes_randomness"),
 ]
 
 
