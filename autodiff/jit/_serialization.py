@@ -2,15 +2,15 @@
 
     archive/version          the format
     archive/model.json       the module tree: each module's original name, training flag,
-                             tensors' names, children, and its graph (nodes with their
-                             targets by import path, arguments as JSON)
+                             tensors' names, children, and the graph of each of its methods
+                             (nodes with their targets by import path, arguments as JSON)
     archive/data.pt          the tensors (autodiff.save of {dotted name: tensor})
-    archive/code/<path>.py   each graph's generated code, for reading
+    archive/code/<path>.py   each module's methods' generated code, for reading
     archive/pickled/<n>.pkl  a scripted module or function autodiff.fx cannot trace (control
                              flow on tensor values), pickled: loading it needs its class
     archive/extra/<name>     `_extra_files`
 
-`load` builds RecursiveScriptModules whose forward is each graph's generated code (traced
+`load` builds RecursiveScriptModules whose methods are the graphs' generated code (traced
 and fx-traceable scripted modules), so it needs none of the original Python classes.
 """
 
@@ -32,7 +32,7 @@ from ._module import RecursiveScriptModule, ScriptFunction, ScriptModule
 
 __all__ = ["load", "save"]
 
-_FORMAT = "autodiff.jit 1"
+_FORMAT = "autodiff.jit 2"  # (1: one graph per module, "graph")
 _ROOT = "archive"
 # Where a saved graph's call targets may be imported from on load.
 _TARGET_MODULES = ("autodiff", "operator", "_operator", "builtins", "math")
@@ -92,7 +92,7 @@ def _encode(value: Any, constants: dict[int, str]) -> Any:
         return {"complex": [value.real, value.imag]}
     if isinstance(value, (list, tuple)):
         items = [_encode(item, constants) for item in value]
-        return items if type(value) is list else {"tuple": items}
+        return items if isinstance(value, list) else {"tuple": items}
     if isinstance(value, dict):
         return {"dict": [[_encode(k, constants), _encode(v, constants)]
                          for k, v in value.items()]}
@@ -201,15 +201,17 @@ class _Writer:
         entry: dict[str, Any] = {"original_name": getattr(module, "original_name",
                                                           type(module).__name__),
                                  "training": module.training}
-        graph, constants = None, {}
+        graphs: dict[str, Any] = {}
+        constants: dict[str, Any] = {}
         if isinstance(module, RecursiveScriptModule):
-            compiled = module.__dict__.get("_graph_forward")
-            graph = compiled.graph if compiled is not None else None
+            graphs = {name: compiled.graph
+                      for name, compiled in module.__dict__.get("_graph_methods", {}).items()}
             constants = {name: value for name, value in vars(module).items()
-                         if name.startswith("_tensor_constant")}
+                         if isinstance(value, Tensor)}
         elif isinstance(module, ScriptModule):  # scripted, or a ScriptModule subclass
             try:
                 graph, constants = _fx_trace(module)
+                graphs = {"forward": graph}
             except RuntimeError:
                 entry["pickled"] = self.pickle(module, entry["original_name"])
                 return entry
@@ -237,11 +239,12 @@ class _Writer:
             self.tensor(prefix + name, value)
         entry["children"] = {name: None if child is None else self.module(child, prefix + name)
                              for name, child in module._modules.items()}
-        if graph is not None:
-            entry["graph"] = _encode_graph(graph)
-            from ._module import compile_graph
+        from ._module import compile_graph
 
-            self.code[path or "__torch__"] = compile_graph(graph)[1]
+        entry["methods"] = {name: _encode_graph(graph) for name, graph in graphs.items()}
+        if graphs:
+            self.code[path or "__torch__"] = "\n".join(
+                compile_graph(graph, name)[1] for name, graph in graphs.items())
         return entry
 
     def function(self, function: ScriptFunction) -> dict[str, Any]:
@@ -453,8 +456,9 @@ class _Reader:
         for name, child in entry["children"].items():
             module.add_module(name, None if child is None else self.module(child, prefix + name))
         module.training = entry["training"]
-        if "graph" in entry:
-            module._set_graph(_decode_graph(entry["graph"]))
+        methods = entry.get("methods", {"forward": entry["graph"]} if "graph" in entry else {})
+        for name, records in methods.items():
+            module._set_graph(_decode_graph(records), name)
         return module
 
     def function(self, entry: dict[str, Any]) -> Any:

@@ -267,16 +267,121 @@ def test_trace_module_traces_named_methods():
         def forward(self, x):
             return self.linear(x)
 
-        def double(self, x):
+        def doubled(self, x):
             return self.linear(x) * 2
 
     m = M()
     x = autodiff.randn(4, 3)
-    traced = jit.trace_module(m, {"forward": x, "double": x})
+    traced = jit.trace_module(m, {"forward": x, "doubled": x})
     assert autodiff.equal(traced(x), m(x))
-    assert autodiff.equal(traced.double(x), m.double(x))
+    assert autodiff.equal(traced.doubled(x), m.doubled(x))
     with pytest.raises(AttributeError, match="trace doesn't support compiling individual"):
-        jit.trace(m.double, (x,))
+        jit.trace(m.doubled, (x,))
+
+
+def branching(lib):
+    """A module whose submodule takes another path for the other method's inputs."""
+    nn = lib.nn
+
+    class Branch(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 3)
+
+        def forward(self, x):
+            if x.shape[0] > 2:
+                return self.lin(x) * 2
+            return self.lin(x) + lib.tensor([1.0, 2.0, 3.0])
+
+    class Top(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.branch = Branch()
+            self.register_buffer("shift", lib.ones(3))
+
+        def forward(self, x):
+            return self.branch(x)
+
+        def small(self, y):
+            return self.branch(y) - self.shift
+
+        def not_traced(self, y):
+            return y
+
+    return Top
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_trace_module_methods_survive_save_and_load(lib_name, tmp_path):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+    lib.manual_seed(0)
+    top = branching(lib)()
+    x, y = lib.randn(4, 3), lib.randn(1, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lib.jit.TracerWarning)
+        traced = lib.jit.trace_module(top, {"forward": x, "small": y})
+    traced.save(str(tmp_path / "top.pt"))
+    loaded = lib.jit.load(str(tmp_path / "top.pt"))
+    for module in (traced, loaded):
+        assert lib.allclose(module(x), top(x)) and lib.allclose(module.small(y), top.small(y))
+        # the submodule took its other path under `small`: a method of its own, forward1,
+        # and so did what it calls
+        assert lib.allclose(module.branch.forward1(y), top.branch(y))
+        assert lib.allclose(module.branch.lin.forward1(y), top.branch.lin(y))
+        assert module.small.name == "small"
+        assert module.small.code.lstrip().startswith("def small(self")
+        assert module.branch.forward1.code.lstrip().startswith("def forward1(self")
+        assert module.small.owner is not None and module.small.graph is not None
+        assert module.code.lstrip().startswith("def forward(self")
+        assert module.branch.forward1.code == traced.branch.forward1.code
+        for name in ("not_traced", "missing"):
+            with pytest.raises(AttributeError, match=f"^'RecursiveScriptModule' object has no "
+                                                     f"attribute '{name}'$"):
+                getattr(module, name)
+        with pytest.raises(AttributeError, match="'RecursiveScriptModule' object has no "
+                                                 "attribute 'forward2'"):
+            module.branch.forward2(y)
+    assert "forward1" in traced.small.code
+    # only `small`: no forward, with PyTorch's errors
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lib.jit.TracerWarning)
+        only = lib.jit.trace_module(top, {"small": y})
+    only.save(str(tmp_path / "only.pt"))
+    loaded = lib.jit.load(str(tmp_path / "only.pt"))
+    for module in (only, loaded):
+        assert lib.allclose(module.small(y), top.small(y))
+        with pytest.raises(AttributeError, match="'RecursiveScriptModule' object has no "
+                                                 "attribute 'forward'"):
+            module(y)
+        with pytest.raises(AttributeError, match="'RecursiveScriptModule' object has no "
+                                                 "attribute 'code'"):
+            _ = module.code
+        with pytest.raises(RuntimeError, match="Method 'forward' is not defined"):
+            _ = module.graph
+    # its first trace: forward (PyTorch refuses to call a traced submodule itself)
+    assert lib.allclose(loaded.branch(y), top.branch(y))
+
+
+def test_trace_module_methods_match_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    autodiff.manual_seed(0)
+    ours = branching(autodiff)()
+    theirs = branching(torch)()
+    copy_state(ours, theirs, torch)
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((4, 3)), rng.standard_normal((1, 3))
+    results = []
+    for lib, top in ((autodiff, ours), (torch, theirs)):
+        a, b = lib.tensor(x, dtype=lib.float32), lib.tensor(y, dtype=lib.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lib.jit.trace_module(top, {"forward": a, "small": b}).save(str(tmp_path / "m.pt"))
+            loaded = lib.jit.load(str(tmp_path / "m.pt"))
+        results.append([numpy(loaded(a)), numpy(loaded.small(b)),
+                        numpy(loaded.branch.forward1(b))])
+    for mine, reference in zip(*results, strict=True):
+        np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6)
 
 
 def test_traced_module_behaves_as_a_module(device):
