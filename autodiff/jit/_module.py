@@ -41,15 +41,22 @@ def compile_graph(graph: Graph, name: str = "forward") -> tuple[Callable[..., An
     return namespace[name], python_code.src
 
 
-def fx_graph_of(obj: Any) -> Graph:
-    """The graph autodiff.fx's symbolic tracing makes of a scripted module or function, or a
-    RuntimeError that says why there is none (data-dependent control flow, most often)."""
-    from autodiff.fx import symbolic_trace
+def fx_graph_of(obj: Any, method: str = "forward") -> Graph:
+    """The graph autodiff.fx's symbolic tracing makes of a scripted module's method or a
+    scripted function, or a RuntimeError that says why there is none (data-dependent control
+    flow, most often)."""
+    from autodiff.fx import Tracer, symbolic_trace
 
     try:
-        return symbolic_trace(obj).graph
+        if method == "forward":
+            return symbolic_trace(obj).graph
+        tracer = Tracer()
+        tracer.traced_func_name = method
+        return tracer.trace(obj)
     except Exception as error:
         name = getattr(obj, "original_name", None) or getattr(obj, "__name__", repr(obj))
+        if method != "forward":
+            name = f"{name}.{method}"
         raise RuntimeError(
             f"'{name}' has no graph: autodiff.jit runs scripted code as Python, and "
             f"autodiff.fx cannot trace it ({type(error).__name__}: {error})") from error

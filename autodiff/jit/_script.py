@@ -192,15 +192,71 @@ class _ScriptedModule(ScriptModule):
         return fx_graph_of(self)
 
 
+class _ExportedMethod:
+    """An `@export` method of a scripted module's class: on an instance, a bound method with
+    `.code` (its Python source), `.graph` (autodiff.fx's trace of it, where it can trace
+    it), `.name` and `.owner`, as PyTorch's ScriptMethod; on the class, the function."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+
+    def __get__(self, owner: Any, cls: Any = None) -> Any:
+        if owner is None:
+            return self.function
+        return _BoundExportedMethod(owner, self.function)
+
+
+class _BoundExportedMethod:
+    def __init__(self, owner: ScriptModule, function: Callable[..., Any]) -> None:
+        self.owner = owner
+        self.function = function
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.function(self.owner, *args, **kwargs)
+
+    @property
+    def name(self) -> str:
+        return self.function.__name__
+
+    @property
+    def code(self) -> str:
+        return textwrap.dedent(inspect.getsource(self.function))
+
+    @property
+    def graph(self) -> Graph:
+        return fx_graph_of(self.owner, self.name)
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        signature = inspect.signature(self.function)
+        return signature.replace(parameters=list(signature.parameters.values())[1:])
+
+
+def exported_methods(cls: type) -> dict[str, Callable[..., Any]]:
+    """The methods of `cls` marked `@export` (nearest definition first in the MRO)."""
+    found: dict[str, Callable[..., Any]] = {}
+    for klass in cls.__mro__:
+        for name, value in vars(klass).items():
+            if name in found:
+                continue
+            function = value.function if _isinstance(value, _ExportedMethod) else value
+            if getattr(function, "_torchscript_modifier", None) == FunctionModifiers.EXPORT:
+                found[name] = function
+    return found
+
+
 _scripted_classes: dict[type[Module], type[ScriptModule]] = {}
 
 
 def _scripted_class(cls: type[Module]) -> type[ScriptModule]:
     scripted = _scripted_classes.get(cls)
     if scripted is None:
-        scripted = type("RecursiveScriptModule", (_ScriptedModule, cls),
-                        {"__module__": __name__, "__qualname__": "RecursiveScriptModule",
-                         "_script_original_class": cls})
+        namespace: dict[str, Any] = {
+            "__module__": __name__, "__qualname__": "RecursiveScriptModule",
+            "_script_original_class": cls}
+        namespace.update({name: _ExportedMethod(function)
+                          for name, function in exported_methods(cls).items()})
+        scripted = type("RecursiveScriptModule", (_ScriptedModule, cls), namespace)
         _scripted_classes[cls] = scripted
     return scripted
 

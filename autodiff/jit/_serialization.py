@@ -209,12 +209,18 @@ class _Writer:
             constants = {name: value for name, value in vars(module).items()
                          if isinstance(value, Tensor)}
         elif isinstance(module, ScriptModule):  # scripted, or a ScriptModule subclass
+            from ._module import fx_graph_of
+            from ._script import exported_methods
+
             try:
-                graph, constants = _fx_trace(module)
-                graphs = {"forward": graph}
+                for name in ("forward", *exported_methods(type(module))):
+                    graphs[name] = fx_graph_of(module, name)
             except RuntimeError:
                 entry["pickled"] = self.pickle(module, entry["original_name"])
                 return entry
+            # (fx keeps the tensors it makes constants on the module it traces)
+            constants = {name: value for name, value in vars(module).items()
+                         if isinstance(value, Tensor)}
         else:  # autodiff's own module, kept whole by a trace
             entry["pickled"] = self.pickle(module, entry["original_name"])
             entry["scripted"] = False
@@ -237,6 +243,7 @@ class _Writer:
                                    f"type {type(value).__name__}")
             entry["constants"].append(name)
             self.tensor(prefix + name, value)
+        entry["attributes"] = _attributes(module)
         entry["children"] = {name: None if child is None else self.module(child, prefix + name)
                              for name, child in module._modules.items()}
         from ._module import compile_graph
@@ -268,6 +275,27 @@ class _Writer:
 
         self.code["__torch__"] = compile_graph(graph)[1]
         return entry
+
+
+# What every module (or autodiff.jit) keeps in its __dict__: not the user's attributes.
+_MODULE_STATE = frozenset({*vars(Module()), "_original_name", "_graph_methods", "_code",
+                           "_graph", "_frozen"})
+
+
+def _attributes(module: Module) -> dict[str, Any]:
+    """A module's plain attributes that JSON can hold (numbers, strings, None, dtypes,
+    devices and containers of them), encoded; PyTorch keeps every attribute of a type
+    TorchScript knows. Tensors are saved as constants; other values are left out."""
+    constants = _namespace_constants()
+    attributes = {}
+    for name, value in vars(module).items():
+        if name in _MODULE_STATE or isinstance(value, (Tensor, Module)):
+            continue
+        try:
+            attributes[name] = _encode(value, constants)
+        except RuntimeError:
+            continue
+    return attributes
 
 
 def _fx_trace(obj: Any) -> tuple[Any, dict[str, Any]]:
@@ -453,6 +481,8 @@ class _Reader:
             module.register_buffer(name, self.tensor(prefix + name), persistent=persistent)
         for name in entry["constants"]:
             object.__setattr__(module, name, self.tensor(prefix + name))
+        for name, value in entry.get("attributes", {}).items():
+            object.__setattr__(module, name, _decode(value, {}))
         for name, child in entry["children"].items():
             module.add_module(name, None if child is None else self.module(child, prefix + name))
         module.training = entry["training"]

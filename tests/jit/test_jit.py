@@ -619,6 +619,81 @@ def test_save_and_load_errors(tmp_path):
         pickle.dumps(jit.script(autodiff.nn.Linear(2, 2)))
 
 
+def exporting(lib):
+    """A module with an exported method, ignored and unused ones and plain attributes."""
+    jit = lib.jit
+
+    class Exporting(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lib.nn.Linear(3, 3)
+            self.scale = 2
+            self.name = "hello"
+            self.sizes = [1, 2]
+            self.table = {"a": 1.5}
+            self.offset = lib.ones(3)
+
+        @jit.export
+        def exported(self, x):
+            return self.lin(x) * self.scale
+
+        @jit.ignore
+        def ignored(self, x):
+            return x + 100
+
+        @jit.unused
+        def unused(self, x):
+            return x - 100
+
+        def forward(self, x):
+            return self.lin(x) + self.offset
+
+    return Exporting
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_exported_methods_and_attributes_survive_save_and_load(lib_name, tmp_path):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+    module = exporting(lib)()
+    scripted = lib.jit.script(module)
+    x = lib.randn(2, 3)
+    assert lib.allclose(scripted.exported(x), module.exported(x))
+    assert "def exported(self" in scripted.exported.code
+    assert scripted.exported.name == "exported" and scripted.exported.graph is not None
+    # ignored and unused methods run as Python on the scripted module, and are not saved
+    assert lib.equal(scripted.ignored(x), x + 100) and lib.equal(scripted.unused(x), x - 100)
+    scripted.save(str(tmp_path / "m.pt"))
+    loaded = lib.jit.load(str(tmp_path / "m.pt"))
+    assert lib.allclose(loaded(x), module(x))
+    assert lib.allclose(loaded.exported(x), module.exported(x))
+    assert "def exported(self" in loaded.exported.code
+    assert (loaded.scale, loaded.name, loaded.sizes, loaded.table) == (
+        2, "hello", [1, 2], {"a": 1.5})
+    assert lib.equal(loaded.offset, module.offset)
+    for name in ("ignored", "unused"):
+        with pytest.raises(AttributeError, match=f"'RecursiveScriptModule' object has no "
+                                                 f"attribute '{name}'"):
+            getattr(loaded, name)
+
+
+def test_exported_methods_match_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    ours, theirs = exporting(autodiff)(), exporting(torch)()
+    copy_state(ours, theirs, torch)
+    x = np.random.default_rng(3).standard_normal((2, 3))
+    results = []
+    for lib, module in ((autodiff, ours), (torch, theirs)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            lib.jit.script(module).save(str(tmp_path / "m.pt"))
+            loaded = lib.jit.load(str(tmp_path / "m.pt"))
+        a = lib.tensor(x, dtype=lib.float32)
+        results.append([numpy(loaded(a)), numpy(loaded.exported(a))])
+    for mine, reference in zip(*results, strict=True):
+        np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6)
+
+
 # ----------------------------------------------------------------------------- the rest
 def test_freeze_and_optimize_for_inference(device):
     net = made_net(device)
