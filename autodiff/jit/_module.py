@@ -84,6 +84,13 @@ class ScriptModule(Module):
         """The Python source of forward."""
         return textwrap.dedent(inspect.getsource(type(self).forward))
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        constants: frozenset[str] | None = self.__dict__.get("_constant_names")
+        if constants and name in constants:  # (`__constants__` and `Final` attributes)
+            raise RuntimeError(f"Can't set constant '{name}' which has value:"
+                               f"{self.__dict__.get(name)}")
+        super().__setattr__(name, value)
+
     def save(self, f: Any, _extra_files: dict[str, Any] | None = None) -> None:
         """`autodiff.jit.save(self, f, _extra_files)`."""
         from ._serialization import save

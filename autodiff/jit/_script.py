@@ -12,6 +12,7 @@ it, where fx can trace it.
 from __future__ import annotations
 
 import inspect
+import re
 import textwrap
 import typing
 from builtins import isinstance as _isinstance
@@ -245,6 +246,22 @@ def exported_methods(cls: type) -> dict[str, Callable[..., Any]]:
     return found
 
 
+def constant_names(cls: type) -> set[str]:
+    """The attributes TorchScript makes constants: those `__constants__` lists and those
+    annotated `Final` (`x: Final[int]`, also as a string annotation)."""
+    names = set(getattr(cls, "__constants__", ()))
+    for klass in cls.__mro__:
+        for name, annotation in vars(klass).get("__annotations__", {}).items():
+            if _isinstance(annotation, str):
+                final = re.match(r"^([\w.]+\.)?Final\b", annotation) is not None
+            else:
+                final = annotation is typing.Final or typing.get_origin(annotation) is \
+                    typing.Final
+            if final:
+                names.add(name)
+    return names
+
+
 _scripted_classes: dict[type[Module], type[ScriptModule]] = {}
 
 
@@ -282,6 +299,9 @@ def _script_module(module: Module) -> ScriptModule:
         if _isinstance(value, Attribute):
             state[name] = value.value
     state["_original_name"] = type(module).__name__
+    state["_constant_names"] = frozenset(
+        name for name in constant_names(type(module))
+        if name in state and not _isinstance(state[name], Module))
     scripted.__dict__.update(state)
     return scripted
 

@@ -244,6 +244,7 @@ class _Writer:
             entry["constants"].append(name)
             self.tensor(prefix + name, value)
         entry["attributes"] = _attributes(module)
+        entry["constant_names"] = sorted(module.__dict__.get("_constant_names", ()))
         entry["children"] = {name: None if child is None else self.module(child, prefix + name)
                              for name, child in module._modules.items()}
         from ._module import compile_graph
@@ -279,7 +280,7 @@ class _Writer:
 
 # What every module (or autodiff.jit) keeps in its __dict__: not the user's attributes.
 _MODULE_STATE = frozenset({*vars(Module()), "_original_name", "_graph_methods", "_code",
-                           "_graph", "_frozen"})
+                           "_graph", "_frozen", "_constant_names"})
 
 
 def _attributes(module: Module) -> dict[str, Any]:
@@ -483,6 +484,8 @@ class _Reader:
             object.__setattr__(module, name, self.tensor(prefix + name))
         for name, value in entry.get("attributes", {}).items():
             object.__setattr__(module, name, _decode(value, {}))
+        object.__setattr__(module, "_constant_names",
+                           frozenset(entry.get("constant_names", ())))
         for name, child in entry["children"].items():
             module.add_module(name, None if child is None else self.module(child, prefix + name))
         module.training = entry["training"]

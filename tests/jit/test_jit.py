@@ -9,6 +9,7 @@ import sys
 import warnings
 import zipfile
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 import pytest
@@ -692,6 +693,42 @@ def test_exported_methods_match_torch(tmp_path):
         results.append([numpy(loaded(a)), numpy(loaded.exported(a))])
     for mine, reference in zip(*results, strict=True):
         np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_constants_cannot_be_set(lib_name, tmp_path):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+
+    class Constants(lib.nn.Module):
+        __constants__ = ("k", "sizes")
+        fin: Final[float]
+
+        def __init__(self):
+            super().__init__()
+            self.k = 2
+            self.sizes = (1, 2)
+            self.fin = 0.5
+            self.free = 3
+
+        def forward(self, x):
+            return x * self.k + self.fin + self.sizes[0] + self.free
+
+    if lib_name == "torch":  # (it cannot read this file's string annotations)
+        Constants.__annotations__ = {"fin": Final[float]}
+    scripted = lib.jit.script(Constants())
+    scripted.save(str(tmp_path / "c.pt"))
+    loaded = lib.jit.load(str(tmp_path / "c.pt"))
+    for module in (scripted, loaded):
+        for name, value in (("k", "2"), ("sizes", r"\(1, 2\)"), ("fin", "0.5")):
+            with pytest.raises(RuntimeError, match=f"^Can't set constant '{name}' which has "
+                                                   f"value:{value}$"):
+                setattr(module, name, 7)
+        module.free = 4  # not a constant
+        assert module.free == 4 and module.k == 2
+    unscripted = Constants()
+    unscripted.k = 3  # only TorchScript reads the annotations
+    assert unscripted.k == 3
 
 
 # ----------------------------------------------------------------------------- the rest
