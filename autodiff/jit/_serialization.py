@@ -436,8 +436,8 @@ def load(f: Any, map_location: Any = None, _extra_files: dict[str, Any] | None =
         if _extra_files is not None:
             for name in list(_extra_files):
                 member = f"{_ROOT}/extra/{name}"
-                if member in names:
-                    _extra_files[name] = archive.read(member)
+                # (a name the archive lacks reads as empty, as PyTorch's)
+                _extra_files[name] = archive.read(member) if member in names else b""
     reader = _Reader(tensors, pickled, map_location)
     if "function" in tree:
         return reader.function(tree)

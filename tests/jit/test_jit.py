@@ -731,6 +731,18 @@ def test_constants_cannot_be_set(lib_name, tmp_path):
     assert unscripted.k == 3
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_extra_files_the_archive_lacks_read_as_empty(lib_name, tmp_path):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+    path = str(tmp_path / "m.pt")
+    lib.jit.script(lib.nn.Linear(2, 2)).save(path, _extra_files={"a.txt": "hi",
+                                                                  "b.bin": b"\x00\x01"})
+    extra = {"a.txt": "", "b.bin": "", "missing.txt": "kept?"}
+    lib.jit.load(path, _extra_files=extra)
+    assert extra == {"a.txt": b"hi", "b.bin": b"\x00\x01", "missing.txt": b""}
+
+
 # ----------------------------------------------------------------------------- the rest
 def test_freeze_and_optimize_for_inference(device):
     net = made_net(device)
