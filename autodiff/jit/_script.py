@@ -204,6 +204,9 @@ class _ExportedMethod:
     def __get__(self, owner: Any, cls: Any = None) -> Any:
         if owner is None:
             return self.function
+        if self.function.__name__ in owner.__dict__.get("_dropped_methods", ()):
+            # (freeze drops it: Module.__getattr__ then raises PyTorch's AttributeError)
+            raise AttributeError(self.function.__name__)
         return _BoundExportedMethod(owner, self.function)
 
 
@@ -231,6 +234,12 @@ class _BoundExportedMethod:
     def __signature__(self) -> inspect.Signature:
         signature = inspect.signature(self.function)
         return signature.replace(parameters=list(signature.parameters.values())[1:])
+
+
+def saved_methods(module: ScriptModule) -> list[str]:
+    """forward and the exported methods of a scripted module (those `freeze` kept)."""
+    dropped = module.__dict__.get("_dropped_methods", ())
+    return ["forward", *(name for name in exported_methods(type(module)) if name not in dropped)]
 
 
 def exported_methods(cls: type) -> dict[str, Callable[..., Any]]:

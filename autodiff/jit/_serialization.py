@@ -210,10 +210,10 @@ class _Writer:
                          if isinstance(value, Tensor)}
         elif isinstance(module, ScriptModule):  # scripted, or a ScriptModule subclass
             from ._module import fx_graph_of
-            from ._script import exported_methods
+            from ._script import saved_methods
 
             try:
-                for name in ("forward", *exported_methods(type(module))):
+                for name in saved_methods(module):
                     graphs[name] = fx_graph_of(module, name)
             except RuntimeError:
                 entry["pickled"] = self.pickle(module, entry["original_name"])
@@ -280,7 +280,8 @@ class _Writer:
 
 # What every module (or autodiff.jit) keeps in its __dict__: not the user's attributes.
 _MODULE_STATE = frozenset({*vars(Module()), "_original_name", "_graph_methods", "_code",
-                           "_graph", "_frozen", "_constant_names"})
+                           "_graph", "_frozen", "_constant_names",
+                           "_dropped_methods"})
 
 
 def _attributes(module: Module) -> dict[str, Any]:

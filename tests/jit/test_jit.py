@@ -761,6 +761,35 @@ def test_freeze_and_optimize_for_inference(device):
     assert not optimized(x, extra)[0].requires_grad
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_freeze_keeps_forward_and_what_is_preserved_and_saves(lib_name, tmp_path):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+    module = exporting(lib)().eval()
+    x = lib.randn(2, 3)
+    scripted = lib.jit.script(module)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lib.jit.TracerWarning)
+        traced = lib.jit.trace_module(branching(lib)().eval(), {"forward": x, "small": x[:1]})
+    for source, method in ((scripted, "exported"), (traced, "small")):
+        frozen = lib.jit.freeze(source)
+        with pytest.raises(AttributeError, match=f"'RecursiveScriptModule' object has no "
+                                                 f"attribute '{method}'"):
+            getattr(frozen, method)
+        kept = lib.jit.freeze(source, preserved_attrs=[method])
+        assert lib.allclose(getattr(kept, method)(x[:1]), getattr(source, method)(x[:1]))
+        assert len(kept.state_dict()) == 0
+        optimized = lib.jit.optimize_for_inference(source, other_methods=[method])
+        assert lib.allclose(getattr(optimized, method)(x[:1]), getattr(source, method)(x[:1]))
+        with pytest.raises(RuntimeError, match=r"^Unknown name: nope$"):
+            lib.jit.freeze(source, preserved_attrs=["nope"])
+        # a frozen module's weights are constants: saved and loaded with it
+        kept.save(str(tmp_path / "frozen.pt"))
+        loaded = lib.jit.load(str(tmp_path / "frozen.pt"))
+        assert lib.allclose(loaded(x), source(x))
+        assert lib.allclose(getattr(loaded, method)(x[:1]), getattr(source, method)(x[:1]))
+
+
 def test_fork_wait_and_futures():
     future = jit.fork(lambda a, b: a + b, autodiff.ones(2), b=autodiff.ones(2))
     assert future.done() and autodiff.equal(jit.wait(future), 2 * autodiff.ones(2))
