@@ -89,6 +89,11 @@ class ScriptModule(Module):
         if constants and name in constants:  # (`__constants__` and `Final` attributes)
             raise RuntimeError(f"Can't set constant '{name}' which has value:"
                                f"{self.__dict__.get(name)}")
+        types: dict[str, Any] | None = self.__dict__.get("_attribute_types")
+        if types and name in types:  # (a scripted module's attributes keep their types)
+            from ._types import cast_attribute
+
+            value = cast_attribute(name, types[name], value)
         super().__setattr__(name, value)
 
     def save(self, f: Any, _extra_files: dict[str, Any] | None = None) -> None:

@@ -293,6 +293,25 @@ def original_class(module: ScriptModule) -> type[Module] | None:
     return cls
 
 
+def _attribute_types(state: dict[str, Any]) -> dict[str, Any]:
+    """The TorchScript types of a module's plain attributes: a `jit.Attribute`'s own,
+    otherwise inferred from the value (none where TorchScript infers none)."""
+    from ._types import attribute_type, infer_type
+
+    types = {}
+    for name, value in state.items():
+        if name in _MODULE_STATE or _isinstance(value, Module):
+            continue
+        kind = (attribute_type(value.type) if _isinstance(value, Attribute)
+                else infer_type(value))
+        if kind is not None:
+            types[name] = kind
+    return types
+
+
+_MODULE_STATE = frozenset(vars(Module()))
+
+
 def _script_module(module: Module) -> ScriptModule:
     if _isinstance(module, ScriptModule):
         return module
@@ -304,6 +323,7 @@ def _script_module(module: Module) -> ScriptModule:
     state["_modules"] = type(state["_modules"])(
         (name, None if child is None else _script_module(child))
         for name, child in module._modules.items())
+    state["_attribute_types"] = _attribute_types(state)
     for name, value in list(state.items()):
         if _isinstance(value, Attribute):
             state[name] = value.value

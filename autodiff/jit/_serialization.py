@@ -245,6 +245,9 @@ class _Writer:
             self.tensor(prefix + name, value)
         entry["attributes"] = _attributes(module)
         entry["constant_names"] = sorted(module.__dict__.get("_constant_names", ()))
+        entry["attribute_types"] = {
+            name: kind for name, kind in module.__dict__.get("_attribute_types", {}).items()
+            if name in entry["attributes"] or name in constants}
         entry["children"] = {name: None if child is None else self.module(child, prefix + name)
                              for name, child in module._modules.items()}
         from ._module import compile_graph
@@ -281,7 +284,7 @@ class _Writer:
 # What every module (or autodiff.jit) keeps in its __dict__: not the user's attributes.
 _MODULE_STATE = frozenset({*vars(Module()), "_original_name", "_graph_methods", "_code",
                            "_graph", "_frozen", "_constant_names",
-                           "_dropped_methods"})
+                           "_dropped_methods", "_attribute_types"})
 
 
 def _attributes(module: Module) -> dict[str, Any]:
@@ -487,6 +490,7 @@ class _Reader:
             object.__setattr__(module, name, _decode(value, {}))
         object.__setattr__(module, "_constant_names",
                            frozenset(entry.get("constant_names", ())))
+        object.__setattr__(module, "_attribute_types", entry.get("attribute_types", {}))
         for name, child in entry["children"].items():
             module.add_module(name, None if child is None else self.module(child, prefix + name))
         module.training = entry["training"]

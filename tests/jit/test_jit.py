@@ -4,6 +4,7 @@ eager autodiff on every device, and against torch.jit itself where PyTorch is in
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 import warnings
@@ -729,6 +730,54 @@ def test_constants_cannot_be_set(lib_name, tmp_path):
     unscripted = Constants()
     unscripted.k = 3  # only TorchScript reads the annotations
     assert unscripted.k == 3
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_scripted_attributes_keep_their_types(lib_name, tmp_path):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+
+    class Typed(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.count, self.rate, self.flag, self.label = 1, 1.0, True, "a"
+            self.sizes, self.table, self.pair = [1, 2], {"a": 1}, (1, "a")
+            self.words = lib.jit.Attribute([], list[str])
+            self.mask = lib.ones(2)
+            self.anything = object()
+
+        def forward(self, x):
+            return x
+
+    scripted = lib.jit.script(Typed())
+    refused = [("count", 2.5, "int", "<class 'float'>"), ("rate", "x", "float", "<class 'str'>"),
+               ("label", 1, "str", "<class 'int'>"), ("sizes", [1.5], "List[int]",
+                                                    "<class 'list'>"),
+               ("table", {"a": "b"}, "Dict[str, int]", "<class 'str'>"),
+               ("pair", (2, 3), "Tuple[int, str]", "<class 'int'>"),
+               ("words", [1], "List[str]", "<class 'int'>")]
+    for name, value, kind, culprit in refused:
+        with pytest.raises(RuntimeError, match=re.escape(
+                f"Could not cast attribute '{name}' to type {kind}: Unable to cast Python "
+                f"instance of type {culprit}")):
+            setattr(scripted, name, value)
+    with pytest.raises(RuntimeError, match="Could not cast attribute 'mask' to type Tensor: "
+                                           "Unable to cast 3 to Tensor"):
+        scripted.mask = 3
+    # values of the type, or that cast to it, are taken (as the type)
+    scripted.count, scripted.rate, scripted.flag, scripted.sizes = True, 3, 0, (4, 5)
+    assert (scripted.count, scripted.rate, scripted.flag, scripted.sizes) == (1, 3.0, False,
+                                                                               [4, 5])
+    assert type(scripted.rate) is float
+    scripted.anything = 5  # (a type TorchScript did not infer: anything goes)
+    scripted.save(str(tmp_path / "typed.pt"))
+    loaded = lib.jit.load(str(tmp_path / "typed.pt"))
+    assert loaded.sizes == [4, 5] and loaded.words == []
+    with pytest.raises(RuntimeError, match=re.escape("Could not cast attribute 'label' to type "
+                                                     "str")):
+        loaded.label = 1
+    loaded.label = "b"
+    assert loaded.label == "b"
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
