@@ -17,6 +17,7 @@ from ._fuser import enable_onednn_fusion, fuser, onednn_fusion_enabled, set_fusi
 from ._module import RecursiveScriptModule, ScriptFunction, ScriptModule
 from ._script import (
     Attribute,
+    Error,
     Final,
     annotate,
     export,
@@ -39,10 +40,6 @@ from ._trace import (
     trace,
     trace_module,
 )
-
-
-class Error(RuntimeError):
-    """An error raised by TorchScript code (torch.jit.Error)."""
 
 
 def _overload(func: Any) -> Any:

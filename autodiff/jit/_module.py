@@ -54,6 +54,10 @@ def fx_graph_of(obj: Any, method: str = "forward") -> Graph:
         tracer.traced_func_name = method
         return tracer.trace(obj)
     except Exception as error:
+        from ._script import ExportRefused
+
+        if isinstance(error, ExportRefused):
+            raise
         name = getattr(obj, "original_name", None) or getattr(obj, "__name__", repr(obj))
         if method != "forward":
             name = f"{name}.{method}"

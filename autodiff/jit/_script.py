@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
 import textwrap
+import threading
 import typing
 from builtins import isinstance as _isinstance
 from collections.abc import Callable
@@ -33,6 +35,10 @@ __all__ = ["Attribute", "Final", "annotate", "export", "ignore", "interface", "i
 T = TypeVar("T")
 Final = typing.Final
 
+
+
+class Error(RuntimeError):
+    """An error raised by TorchScript code (torch.jit.Error)."""
 
 
 class Attribute(NamedTuple):
@@ -242,6 +248,92 @@ def saved_methods(module: ScriptModule) -> list[str]:
     return ["forward", *(name for name in exported_methods(type(module)) if name not in dropped)]
 
 
+class _Saving(threading.local):
+    active = False  # while `save` traces a scripted module's methods
+
+
+saving = _Saving()
+
+
+class ExportRefused(RuntimeError):
+    """A scripted method being saved calls an `@ignore` method (PyTorch's error)."""
+
+
+def _called_from_script(owner: Any) -> bool:
+    """Whether the frame that reads the attribute (two up) runs one of the methods TorchScript
+    would compile for `owner`'s class: forward, the exported methods and what they call."""
+    codes: frozenset[Any] = getattr(type(owner), "_script_codes", frozenset())
+    return sys._getframe(2).f_code in codes
+
+
+class _UnusedMethod:
+    """An `@unused` method: called from the scripted code, it raises (TorchScript compiles
+    it into a raise); called from Python, it runs."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+
+    def __get__(self, owner: Any, cls: Any = None) -> Any:
+        if owner is None or not _called_from_script(owner):
+            return self.function if owner is None else self.function.__get__(owner, cls)
+
+        def unused(*args: Any, **kwargs: Any) -> Any:
+            raise Error("This Python function is annotated to be ignored and cannot be run")
+
+        return unused
+
+
+class _IgnoredMethod:
+    """An `@ignore` method: it runs as Python, but a scripted method that calls it cannot
+    be saved."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+
+    def __get__(self, owner: Any, cls: Any = None) -> Any:
+        if owner is not None and saving.active and _called_from_script(owner):
+            raise ExportRefused(
+                f"Could not export Python function call '{self.function.__name__}'. Remove "
+                f"calls to Python functions before export. Did you forget to add @script or "
+                f"@script_method annotation? If this is a nn.ModuleList, add it to "
+                f"__constants__")
+        return self.function if owner is None else self.function.__get__(owner, cls)
+
+
+def _script_codes(cls: type) -> frozenset[Any]:
+    """The code of the methods of `cls` (and the user's classes it derives from) that are
+    not `@ignore`d or `@unused`."""
+    codes = set()
+    for klass in cls.__mro__:
+        if klass.__module__.startswith(("autodiff.nn.modules", "autodiff.jit")) \
+                or klass is object:
+            continue
+        for value in vars(klass).values():
+            code = getattr(value, "__code__", None)
+            modifier = getattr(value, "_torchscript_modifier", None)
+            if code is not None and modifier not in (FunctionModifiers.IGNORE,
+                                                     FunctionModifiers.UNUSED):
+                codes.add(code)
+    return frozenset(codes)
+
+
+def _marked_methods(cls: type) -> dict[str, Any]:
+    """The scripted class's descriptors for the `@ignore` and `@unused` methods of `cls`."""
+    found: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        for name, value in vars(klass).items():
+            modifier = getattr(value, "_torchscript_modifier", None)
+            if not inspect.isfunction(value):
+                found.pop(name, None)
+            elif modifier == FunctionModifiers.UNUSED:
+                found[name] = _UnusedMethod(value)
+            elif modifier == FunctionModifiers.IGNORE:
+                found[name] = _IgnoredMethod(value)
+            else:
+                found.pop(name, None)
+    return found
+
+
 def exported_methods(cls: type) -> dict[str, Callable[..., Any]]:
     """The methods of `cls` marked `@export` (nearest definition first in the MRO)."""
     found: dict[str, Callable[..., Any]] = {}
@@ -282,6 +374,8 @@ def _scripted_class(cls: type[Module]) -> type[ScriptModule]:
             "_script_original_class": cls}
         namespace.update({name: _ExportedMethod(function)
                           for name, function in exported_methods(cls).items()})
+        namespace.update(_marked_methods(cls))
+        namespace["_script_codes"] = _script_codes(cls)
         scripted = type("RecursiveScriptModule", (_ScriptedModule, cls), namespace)
         _scripted_classes[cls] = scripted
     return scripted

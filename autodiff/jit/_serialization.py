@@ -210,14 +210,19 @@ class _Writer:
                          if isinstance(value, Tensor)}
         elif isinstance(module, ScriptModule):  # scripted, or a ScriptModule subclass
             from ._module import fx_graph_of
-            from ._script import saved_methods
+            from ._script import ExportRefused, saved_methods, saving
 
             try:
+                saving.active = True
                 for name in saved_methods(module):
                     graphs[name] = fx_graph_of(module, name)
+            except ExportRefused:
+                raise
             except RuntimeError:
                 entry["pickled"] = self.pickle(module, entry["original_name"])
                 return entry
+            finally:
+                saving.active = False
             # (fx keeps the tensors it makes constants on the module it traces)
             constants = {name: value for name, value in vars(module).items()
                          if isinstance(value, Tensor)}

@@ -679,6 +679,61 @@ def test_exported_methods_and_attributes_survive_save_and_load(lib_name, tmp_pat
             getattr(loaded, name)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_unused_raises_from_scripted_code_and_ignored_cannot_be_saved(lib_name, tmp_path):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+
+    class Memory(lib.nn.Module):  # the example of torch.jit.unused's documentation
+        def __init__(self, use_memory_efficient):
+            super().__init__()
+            self.use_memory_efficient = use_memory_efficient
+
+        @lib.jit.unused
+        def memory_efficient(self, x):
+            return x + 10
+
+        def helper(self, x):
+            return self.memory_efficient(x)
+
+        @lib.jit.ignore
+        def python_only(self, x):
+            return x * 3
+
+        def forward(self, x):
+            if self.use_memory_efficient:
+                return self.helper(x)
+            return x + 10
+
+    x = lib.ones(2)
+    lib.jit.script(Memory(False)).save(str(tmp_path / "m.pt"))
+    assert lib.equal(lib.jit.load(str(tmp_path / "m.pt"))(x), x + 10)
+    scripted = lib.jit.script(Memory(True))
+    message = "This Python function is annotated to be ignored and cannot be run"
+    with pytest.raises(lib.jit.Error, match=message):
+        scripted(x)
+    with pytest.raises(lib.jit.Error, match=message):
+        scripted.helper(x)
+    # called from Python, both run
+    assert lib.equal(scripted.memory_efficient(x), x + 10)
+    assert lib.equal(scripted.python_only(x), 3 * x)
+
+    class CallsPython(lib.nn.Module):
+        @lib.jit.ignore
+        def python_only(self, x):
+            return x * 3
+
+        def forward(self, x):
+            return self.python_only(x) + 1
+
+    calls = lib.jit.script(CallsPython())
+    assert lib.equal(calls(x), 3 * x + 1)
+    with pytest.raises(RuntimeError, match=re.escape(
+            "Could not export Python function call 'python_only'. Remove calls to Python "
+            "functions before export.")):
+        calls.save(str(tmp_path / "c.pt"))
+
+
 def test_exported_methods_match_torch(tmp_path):
     torch = pytest.importorskip("torch")
     ours, theirs = exporting(autodiff)(), exporting(torch)()
