@@ -8,7 +8,7 @@ import copy
 
 from ._module import ScriptModule
 
-__all__ = ["freeze", "optimize_for_inference"]
+__all__ = ["freeze", "optimize_for_inference", "run_frozen_optimizations"]
 
 
 def freeze(mod: ScriptModule, preserved_attrs: list[str] | None = None,
@@ -58,3 +58,11 @@ def optimize_for_inference(mod: ScriptModule, other_methods: list[str] | None = 
     if not getattr(mod, "_frozen", False):
         mod = freeze(mod.eval(), preserved_attrs=other_methods)
     return mod
+
+
+def run_frozen_optimizations(mod: ScriptModule, optimize_numerics: bool = True,
+                             preserved_methods: list[str] | None = None) -> None:
+    """PyTorch rewrites a frozen module's graphs in place (dropout removal, conv-batchnorm
+    folding, ...); the module runs the same without them, so nothing is done here."""
+    if not isinstance(mod, ScriptModule):
+        raise RuntimeError("run_frozen_optimizations expects a ScriptModule as input")

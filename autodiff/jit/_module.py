@@ -106,6 +106,16 @@ class ScriptModule(Module):
 
         save(self, f, _extra_files)
 
+    def save_to_buffer(self, _extra_files: dict[str, Any] | None = None) -> bytes:
+        """The archive `save` writes, as bytes."""
+        import io
+
+        from ._serialization import save
+
+        buffer = io.BytesIO()
+        save(self, buffer, _extra_files)
+        return buffer.getvalue()
+
     def extra_repr(self) -> str:
         return f"original_name={self.original_name}"
 

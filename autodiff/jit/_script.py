@@ -29,8 +29,9 @@ from ._trace import is_tracing
 if TYPE_CHECKING:
     from autodiff.fx import Graph
 
-__all__ = ["Attribute", "Final", "annotate", "export", "ignore", "interface", "is_scripting",
-           "isinstance", "script", "script_if_tracing", "script_method", "unused"]
+__all__ = ["Attribute", "Error", "Final", "ScriptWarning", "annotate", "export", "ignore",
+           "interface", "is_scripting", "isinstance", "script", "script_if_tracing",
+           "script_method", "unused"]
 
 T = TypeVar("T")
 Final = typing.Final
@@ -39,6 +40,10 @@ Final = typing.Final
 
 class Error(RuntimeError):
     """An error raised by TorchScript code (torch.jit.Error)."""
+
+
+class ScriptWarning(Warning):
+    """A warning TorchScript raises (torch.jit.ScriptWarning)."""
 
 
 class Attribute(NamedTuple):

@@ -974,6 +974,29 @@ def test_is_tracing_inside_a_trace():
     assert not failing.inner._forward_pre_hooks and not failing.inner._forward_hooks
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_executor_settings_and_save_to_buffer(lib_name):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+    scripted = lib.jit.script(lib.nn.Linear(2, 2).eval())
+    x = lib.ones(1, 2)
+    with lib.jit.optimized_execution(False):
+        assert lib.equal(scripted(x), scripted.forward(x))
+    with pytest.warns(UserWarning, match="Only works in script mode"):
+        fusion = lib.jit.strict_fusion()
+    with fusion:
+        pass
+    frozen = lib.jit.freeze(scripted)
+    assert lib.jit.run_frozen_optimizations(frozen) is None
+    assert lib.allclose(frozen(x), scripted(x))
+    data = scripted.save_to_buffer(_extra_files={"note.txt": "hi"})
+    extra = {"note.txt": ""}
+    loaded = lib.jit.load(io.BytesIO(data), _extra_files=extra)
+    assert isinstance(data, bytes) and extra["note.txt"] == b"hi"
+    assert lib.allclose(loaded(x), scripted(x))
+    assert issubclass(lib.jit.ScriptWarning, Warning)
+
+
 def test_fusion_settings():
     assert jit.onednn_fusion_enabled() is False
     jit.enable_onednn_fusion(True)
