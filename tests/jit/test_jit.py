@@ -898,9 +898,20 @@ def test_fork_wait_and_futures():
     future = jit.fork(lambda a, b: a + b, autodiff.ones(2), b=autodiff.ones(2))
     assert future.done() and autodiff.equal(jit.wait(future), 2 * autodiff.ones(2))
     assert future.then(lambda done: done.value() * 3).wait().tolist() == [6.0, 6.0]
-    failed = jit.fork(lambda: 1 / 0)
-    with pytest.raises(ZeroDivisionError):
-        jit.wait(failed)
+
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_fork_raises_what_the_call_raises(lib_name):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+    with pytest.raises(ZeroDivisionError):  # at once: eager fork runs the call there
+        lib.jit.fork(lambda: 1 / 0)
+    future = lib.jit.fork(lambda a: a + 1, lib.ones(2))
+    assert future.done() and lib.equal(future.value(), lib.jit.wait(future))
+    seen = []
+    future.add_done_callback(lambda done: seen.append(done.value()))
+    assert len(seen) == 1 and lib.equal(seen[0], 2 * lib.ones(2))
 
 
 def test_annotations_and_markers():
