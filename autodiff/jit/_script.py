@@ -15,10 +15,11 @@ import inspect
 import re
 import sys
 import textwrap
-import threading
 import typing
 from builtins import isinstance as _isinstance
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from autodiff.nn import Module
@@ -98,11 +99,22 @@ def unused(fn: Any) -> Any:
     return fn
 
 
+# The code of the `@ignore`d functions: a saved graph may not call them.
+_ignored_codes: set[CodeType] = set()
+
+
+def _remember_ignored(function: Any) -> None:
+    code = getattr(function, "__code__", None)
+    if _isinstance(code, CodeType):
+        _ignored_codes.add(code)
+
+
 def ignore(drop: Any = False, **kwargs: Any) -> Any:
-    """Marks a function TorchScript leaves as a Python call; here everything runs as Python.
-    `@ignore`, `@ignore(drop=True)`."""
+    """Marks a function TorchScript leaves as a Python call: it runs as Python, and code
+    that calls it cannot be saved. `@ignore`, `@ignore(drop=True)` (as `@unused`)."""
     if callable(drop):
         drop._torchscript_modifier = FunctionModifiers.IGNORE
+        _remember_ignored(drop)
         return drop
     if not _isinstance(drop, bool):
         raise RuntimeError("Argument to @torch.jit.ignore must be a bool or a function but "
@@ -114,6 +126,8 @@ def ignore(drop: Any = False, **kwargs: Any) -> Any:
     def decorator(fn: T) -> T:
         modifier = FunctionModifiers.UNUSED if drop else FunctionModifiers.IGNORE
         fn._torchscript_modifier = modifier  # type: ignore[attr-defined]
+        if not drop:
+            _remember_ignored(fn)
         return fn
 
     return decorator
@@ -253,15 +267,41 @@ def saved_methods(module: ScriptModule) -> list[str]:
     return ["forward", *(name for name in exported_methods(type(module)) if name not in dropped)]
 
 
-class _Saving(threading.local):
-    active = False  # while `save` traces a scripted module's methods
-
-
-saving = _Saving()
-
-
 class ExportRefused(RuntimeError):
-    """A scripted method being saved calls an `@ignore` method (PyTorch's error)."""
+    """Code being saved calls an `@ignore`d function (PyTorch's error)."""
+
+
+@contextmanager
+def refusing_ignored_calls() -> Iterator[None]:
+    """Raise PyTorch's ExportRefused where the block (`save` tracing scripted code) calls an
+    `@ignore`d function; TorchScript leaves those as calls to Python, which an archive
+    cannot hold. The calls are seen by a profile function, set for the block only."""
+    called: list[str] = []
+    previous: Any = sys.getprofile()
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code in _ignored_codes and not called:
+            called.append(frame.f_code.co_name)
+        if previous is not None:
+            previous(frame, event, arg)
+
+    def refused() -> ExportRefused:
+        return ExportRefused(
+            f"Could not export Python function call '{called[0]}'. Remove calls to Python "
+            f"functions before export. Did you forget to add @script or @script_method "
+            f"annotation? If this is a nn.ModuleList, add it to __constants__")
+
+    sys.setprofile(profile)
+    try:
+        yield
+    except BaseException as error:
+        sys.setprofile(previous)
+        if called:
+            raise refused() from error
+        raise
+    sys.setprofile(previous)
+    if called:
+        raise refused()
 
 
 def _called_from_script(owner: Any) -> bool:
@@ -288,23 +328,6 @@ class _UnusedMethod:
         return unused
 
 
-class _IgnoredMethod:
-    """An `@ignore` method: it runs as Python, but a scripted method that calls it cannot
-    be saved."""
-
-    def __init__(self, function: Callable[..., Any]) -> None:
-        self.function = function
-
-    def __get__(self, owner: Any, cls: Any = None) -> Any:
-        if owner is not None and saving.active and _called_from_script(owner):
-            raise ExportRefused(
-                f"Could not export Python function call '{self.function.__name__}'. Remove "
-                f"calls to Python functions before export. Did you forget to add @script or "
-                f"@script_method annotation? If this is a nn.ModuleList, add it to "
-                f"__constants__")
-        return self.function if owner is None else self.function.__get__(owner, cls)
-
-
 def _script_codes(cls: type) -> frozenset[Any]:
     """The code of the methods of `cls` (and the user's classes it derives from) that are
     not `@ignore`d or `@unused`."""
@@ -322,8 +345,8 @@ def _script_codes(cls: type) -> frozenset[Any]:
     return frozenset(codes)
 
 
-def _marked_methods(cls: type) -> dict[str, Any]:
-    """The scripted class's descriptors for the `@ignore` and `@unused` methods of `cls`."""
+def _unused_methods(cls: type) -> dict[str, Any]:
+    """The scripted class's descriptors for the `@unused` methods of `cls`."""
     found: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
         for name, value in vars(klass).items():
@@ -332,8 +355,6 @@ def _marked_methods(cls: type) -> dict[str, Any]:
                 found.pop(name, None)
             elif modifier == FunctionModifiers.UNUSED:
                 found[name] = _UnusedMethod(value)
-            elif modifier == FunctionModifiers.IGNORE:
-                found[name] = _IgnoredMethod(value)
             else:
                 found.pop(name, None)
     return found
@@ -379,7 +400,7 @@ def _scripted_class(cls: type[Module]) -> type[ScriptModule]:
             "_script_original_class": cls}
         namespace.update({name: _ExportedMethod(function)
                           for name, function in exported_methods(cls).items()})
-        namespace.update(_marked_methods(cls))
+        namespace.update(_unused_methods(cls))
         namespace["_script_codes"] = _script_codes(cls)
         scripted = type("RecursiveScriptModule", (_ScriptedModule, cls), namespace)
         _scripted_classes[cls] = scripted

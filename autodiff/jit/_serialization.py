@@ -210,19 +210,17 @@ class _Writer:
                          if isinstance(value, Tensor)}
         elif isinstance(module, ScriptModule):  # scripted, or a ScriptModule subclass
             from ._module import fx_graph_of
-            from ._script import ExportRefused, saved_methods, saving
+            from ._script import ExportRefused, refusing_ignored_calls, saved_methods
 
             try:
-                saving.active = True
-                for name in saved_methods(module):
-                    graphs[name] = fx_graph_of(module, name)
+                with refusing_ignored_calls():
+                    for name in saved_methods(module):
+                        graphs[name] = fx_graph_of(module, name)
             except ExportRefused:
                 raise
             except RuntimeError:
                 entry["pickled"] = self.pickle(module, entry["original_name"])
                 return entry
-            finally:
-                saving.active = False
             # (fx keeps the tensors it makes constants on the module it traces)
             constants = {name: value for name, value in vars(module).items()
                          if isinstance(value, Tensor)}
@@ -267,8 +265,13 @@ class _Writer:
         entry: dict[str, Any] = {"function": function.name}
         compiled = function._graph_forward
         if compiled is None:
+            from ._script import ExportRefused, refusing_ignored_calls
+
             try:
-                graph, constants = _fx_trace(function._function)
+                with refusing_ignored_calls():
+                    graph, constants = _fx_trace(function._function)
+            except ExportRefused:
+                raise
             except RuntimeError:
                 entry["pickled"] = self.pickle(function._function, function.name)
                 return entry

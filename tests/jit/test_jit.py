@@ -733,6 +733,27 @@ def test_unused_raises_from_scripted_code_and_ignored_cannot_be_saved(lib_name, 
             "functions before export.")):
         calls.save(str(tmp_path / "c.pt"))
 
+    @lib.jit.ignore
+    def python_helper(x):
+        return x * 5
+
+    class CallsFunction(lib.nn.Module):
+        def forward(self, x):
+            return python_helper(x) - 1
+
+    calls_function = lib.jit.script(CallsFunction())
+    assert lib.equal(calls_function(x), 5 * x - 1)
+    with pytest.raises(RuntimeError, match="Could not export Python function call "
+                                           "'python_helper'"):
+        calls_function.save(str(tmp_path / "f.pt"))
+
+    def scripted_function(x):
+        return python_helper(x) + 2
+
+    with pytest.raises(RuntimeError, match="Could not export Python function call "
+                                           "'python_helper'"):
+        lib.jit.script(scripted_function).save(str(tmp_path / "g.pt"))
+
 
 def test_exported_methods_match_torch(tmp_path):
     torch = pytest.importorskip("torch")
