@@ -29,24 +29,20 @@ def infer_type(value: Any) -> Any:
     if isinstance(value, (list, tuple, dict)) and not value:
         return None
     if type(value) is list:
-        kinds = {_key(infer_type(item)) for item in value}
         item_type = infer_type(value[0])
-        return {"List": item_type} if len(kinds) == 1 and item_type is not None else None
+        same = all(infer_type(item) == item_type for item in value[1:])
+        return {"List": item_type} if same and item_type is not None else None
     if type(value) is tuple:
         items = [infer_type(item) for item in value]
         return {"Tuple": items} if all(item is not None for item in items) else None
     if type(value) is dict:
-        key_type, value_type = infer_type(next(iter(value))), infer_type(
-            next(iter(value.values())))
-        same = ({_key(infer_type(k)) for k in value} == {_key(key_type)}
-                and {_key(infer_type(v)) for v in value.values()} == {_key(value_type)})
+        key_type = infer_type(next(iter(value)))
+        value_type = infer_type(next(iter(value.values())))
+        same = all(infer_type(key) == key_type and infer_type(item) == value_type
+                   for key, item in value.items())
         if same and key_type in ("str", "int", "float", "Tensor") and value_type is not None:
             return {"Dict": [key_type, value_type]}
     return None
-
-
-def _key(kind: Any) -> str:
-    return repr(kind)
 
 
 def attribute_type(annotation: Any) -> Any:
