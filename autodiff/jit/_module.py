@@ -159,6 +159,14 @@ class ScriptMethod:
         return self._compiled.function(self.owner, *args, **kwargs)
 
     @property
+    def __self__(self) -> RecursiveScriptModule:  # (as a bound method's)
+        return self.owner
+
+    @property
+    def __func__(self) -> Callable[..., Any]:
+        return self._compiled.function
+
+    @property
     def name(self) -> str:
         return self._compiled.name
 
@@ -188,18 +196,35 @@ class ScriptMethod:
 _MISSING = "'RecursiveScriptModule' object has no attribute '{}'"
 
 
+def _run_forward(self: RecursiveScriptModule, *args: Any, **kwargs: Any) -> Any:
+    methods: dict[str, GraphMethod] = self.__dict__.get("_graph_methods", {})
+    compiled = methods.get("forward")
+    if compiled is None:
+        raise AttributeError(_MISSING.format("forward"))
+    return compiled.function(self, *args, **kwargs)
+
+
+class _GraphForward:
+    """RecursiveScriptModule.forward: on a module, its forward graph's ScriptMethod (missing,
+    with PyTorch's AttributeError, where forward was not traced); on the class, a function
+    that runs it (what autodiff.fx and the compiler read)."""
+
+    def __get__(self, owner: RecursiveScriptModule | None, cls: Any = None) -> Any:
+        if owner is None:
+            return _run_forward
+        compiled = owner.__dict__.get("_graph_methods", {}).get("forward")
+        if compiled is None:
+            raise AttributeError(_MISSING.format("forward"))
+        return ScriptMethod(owner, compiled)
+
+
 class RecursiveScriptModule(ScriptModule):
     """A module whose methods are graphs' code: what `load` makes (torch's
     RecursiveScriptModule), also the base of TracedModule. Each method is a ScriptMethod
     (`module.forward`, `module.other`); one that was not traced or exported is missing, with
     PyTorch's AttributeError."""
 
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        methods: dict[str, GraphMethod] = self.__dict__.get("_graph_methods", {})
-        compiled = methods.get("forward")
-        if compiled is None:
-            raise AttributeError(_MISSING.format("forward"))
-        return compiled.function(self, *args, **kwargs)
+    forward = _GraphForward()
 
     def __getattr__(self, name: str) -> Any:
         try:

@@ -218,10 +218,11 @@ class _ScriptedModule(ScriptModule):
         return fx_graph_of(self)
 
 
-class _ExportedMethod:
-    """An `@export` method of a scripted module's class: on an instance, a bound method with
-    `.code` (its Python source), `.graph` (autodiff.fx's trace of it, where it can trace
-    it), `.name` and `.owner`, as PyTorch's ScriptMethod; on the class, the function."""
+class _CompiledMethod:
+    """forward or an `@export` method of a scripted module's class (those TorchScript
+    compiles): on an instance, a bound method with `.code` (its Python source), `.graph`
+    (autodiff.fx's trace of it, where it can trace it), `.name` and `.owner`, as PyTorch's
+    ScriptMethod; on the class, the function."""
 
     def __init__(self, function: Callable[..., Any]) -> None:
         self.function = function
@@ -232,10 +233,10 @@ class _ExportedMethod:
         if self.function.__name__ in owner.__dict__.get("_dropped_methods", ()):
             # (freeze drops it: Module.__getattr__ then raises PyTorch's AttributeError)
             raise AttributeError(self.function.__name__)
-        return _BoundExportedMethod(owner, self.function)
+        return _BoundCompiledMethod(owner, self.function)
 
 
-class _BoundExportedMethod:
+class _BoundCompiledMethod:
     def __init__(self, owner: ScriptModule, function: Callable[..., Any]) -> None:
         self.owner = owner
         self.function = function
@@ -244,15 +245,27 @@ class _BoundExportedMethod:
         return self.function(self.owner, *args, **kwargs)
 
     @property
+    def __self__(self) -> ScriptModule:  # (as a bound method's)
+        return self.owner
+
+    @property
+    def __func__(self) -> Callable[..., Any]:
+        return self.function
+
+    @property
     def name(self) -> str:
         return self.function.__name__
 
     @property
     def code(self) -> str:
+        if self.name == "forward":  # (a scripted fx GraphModule shows its generated code)
+            return self.owner.code
         return textwrap.dedent(inspect.getsource(self.function))
 
     @property
     def graph(self) -> Graph:
+        if self.name == "forward":
+            return self.owner.graph
         return fx_graph_of(self.owner, self.name)
 
     @property
@@ -367,7 +380,7 @@ def exported_methods(cls: type) -> dict[str, Callable[..., Any]]:
         for name, value in vars(klass).items():
             if name in found:
                 continue
-            function = value.function if _isinstance(value, _ExportedMethod) else value
+            function = value.function if _isinstance(value, _CompiledMethod) else value
             if getattr(function, "_torchscript_modifier", None) == FunctionModifiers.EXPORT:
                 found[name] = function
     return found
@@ -398,8 +411,10 @@ def _scripted_class(cls: type[Module]) -> type[ScriptModule]:
         namespace: dict[str, Any] = {
             "__module__": __name__, "__qualname__": "RecursiveScriptModule",
             "_script_original_class": cls}
-        namespace.update({name: _ExportedMethod(function)
+        namespace.update({name: _CompiledMethod(function)
                           for name, function in exported_methods(cls).items()})
+        if inspect.isfunction(getattr(cls, "forward", None)):
+            namespace["forward"] = _CompiledMethod(cls.forward)
         namespace.update(_unused_methods(cls))
         namespace["_script_codes"] = _script_codes(cls)
         scripted = type("RecursiveScriptModule", (_ScriptedModule, cls), namespace)

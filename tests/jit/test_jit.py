@@ -331,8 +331,9 @@ def test_trace_module_methods_survive_save_and_load(lib_name, tmp_path):
         # and so did what it calls
         assert lib.allclose(module.branch.forward1(y), top.branch(y))
         assert lib.allclose(module.branch.lin.forward1(y), top.branch.lin(y))
-        assert module.small.name == "small"
+        assert module.small.name == "small" and module.forward.name == "forward"
         assert module.small.code.lstrip().startswith("def small(self")
+        assert module.forward.code == module.code and module.forward.graph is not None
         assert module.branch.forward1.code.lstrip().startswith("def forward1(self")
         assert module.small.owner is not None and module.small.graph is not None
         assert module.code.lstrip().startswith("def forward(self")
@@ -663,6 +664,8 @@ def test_exported_methods_and_attributes_survive_save_and_load(lib_name, tmp_pat
     assert lib.allclose(scripted.exported(x), module.exported(x))
     assert "def exported(self" in scripted.exported.code
     assert scripted.exported.name == "exported" and scripted.exported.graph is not None
+    assert scripted.forward.name == "forward" and scripted.forward.code == scripted.code
+    assert lib.allclose(scripted.forward(x), module(x))
     # ignored and unused methods run as Python on the scripted module, and are not saved
     assert lib.equal(scripted.ignored(x), x + 100) and lib.equal(scripted.unused(x), x - 100)
     scripted.save(str(tmp_path / "m.pt"))
