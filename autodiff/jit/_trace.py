@@ -881,4 +881,53 @@ def trace_module(mod: Module, inputs: dict[str, Any], optimize: Any = None,
             _check(getattr(traced, method_name), function, mod, checks, args, kwargs, code,
                    check_tolerance, method, graphs, method_name, prefix)
     assert traced is not None
+    _add_exported(traced, mod)
     return traced
+
+
+def _add_exported(traced: TopLevelTracedModule, original: Module) -> None:
+    """The `@export` methods of the traced modules' classes, as methods made from the graph
+    autodiff.fx traces of each (PyTorch scripts them). One fx cannot trace (control flow on
+    tensor values) is left out."""
+    from ._module import fx_graph_of
+    from ._script import exported_methods
+
+    for path, module in original.named_modules():
+        target = traced.get_submodule(path)
+        if not isinstance(target, TracedModule):
+            continue
+        for name in exported_methods(type(module)):
+            if name in target._method_names:
+                continue
+            # (fx keeps the tensors it makes constants on the module it traces: a copy)
+            scratch = type(module).__new__(type(module))
+            scratch.__dict__.update(module.__dict__)
+            try:
+                graph = fx_graph_of(scratch, name)
+            except RuntimeError:
+                continue
+            for node in graph.nodes:
+                if node.op != "get_attr" or _has_attribute(target, node.target):
+                    continue
+                value = _attribute(scratch, node.target)
+                owner_path, _, attribute = node.target.rpartition(".")
+                if attribute.startswith("_tensor_constant"):
+                    attribute = f"_{name}{attribute}"
+                    node.target = f"{owner_path}.{attribute}" if owner_path else attribute
+                object.__setattr__(target.get_submodule(owner_path), attribute, value)
+            target._set_graph(graph, name)
+
+
+def _attribute(module: Module, path: str) -> Any:
+    value: Any = module
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _has_attribute(module: Module, path: str) -> bool:
+    try:
+        _attribute(module, path)
+    except AttributeError:
+        return False
+    return True

@@ -758,6 +758,22 @@ def test_unused_raises_from_scripted_code_and_ignored_cannot_be_saved(lib_name, 
         lib.jit.script(scripted_function).save(str(tmp_path / "g.pt"))
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_a_trace_keeps_exported_methods(lib_name, tmp_path):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+    module = exporting(lib)()
+    x = lib.randn(2, 3)
+    attributes = set(vars(module))
+    traced = lib.jit.trace(module, x)
+    assert set(vars(module)) == attributes  # (the original is left alone)
+    traced.save(str(tmp_path / "t.pt"))
+    loaded = lib.jit.load(str(tmp_path / "t.pt"))
+    for result in (traced, loaded):
+        assert lib.allclose(result.exported(x), module.exported(x))
+        assert "def exported(self" in result.exported.code
+
+
 def test_exported_methods_match_torch(tmp_path):
     torch = pytest.importorskip("torch")
     ours, theirs = exporting(autodiff)(), exporting(torch)()
