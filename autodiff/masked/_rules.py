@@ -149,7 +149,7 @@ class MaskedFromValues(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        from .maskedtensor import masked_at
+        from ._conversions import masked_at
 
         mask = ctx.mask
         if is_masked_tensor(grad):

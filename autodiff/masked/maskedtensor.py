@@ -18,11 +18,8 @@ from typing import Any, NoReturn, TypeGuard
 from backends import Device
 
 from .. import dtypes, layouts
-from .. import sparse_compressed as compressed_arrays
-from .. import sparse_coo as coo_arrays
 from ..function import Function
 from ..layout_dispatch import InnerAutograd, LayoutData
-from ..sparse_coo import SparseCOO
 from ..tensor import Tensor, _new
 from ..user_warnings import warn
 
@@ -240,6 +237,8 @@ class MaskedTensor(InnerAutograd, Tensor):
     def to_dense(self, dtype: Any = None, *, masked_grad: bool | None = None) -> Tensor:
         """A strided masked tensor; a gradient comes back to sparse data in its layout
         (PyTorch's `_MaskedToDense`)."""
+        from ._conversions import MaskedToDense
+
         if not self.is_sparse:
             return self
         return MaskedTensor._make(MaskedToDense.apply(self._masked_data, mask=self._masked_mask),
@@ -248,6 +247,8 @@ class MaskedTensor(InnerAutograd, Tensor):
     def to_sparse(self, sparse_dim: int | None = None, *, layout: Any = None,
                   blocksize: Any = None, dense_dim: int | None = None) -> Tensor:
         """A sparse COO masked tensor: the mask's True elements are the specified ones."""
+        from ._conversions import MaskedToSparse
+
         if self.is_sparse_coo():
             return self
         mask = self._masked_mask.to_sparse().coalesce()
@@ -268,6 +269,8 @@ class MaskedTensor(InnerAutograd, Tensor):
         if self.is_sparse_coo():
             return MaskedTensor._make(self._masked_data.coalesce().to_sparse_csr(),
                                       self._masked_mask.coalesce().to_sparse_csr())
+        from ._conversions import MaskedToSparseCsr
+
         mask = self._masked_mask.to_sparse_csr()
         return MaskedTensor._make(MaskedToSparseCsr.apply(self._masked_data, mask=mask), mask)
 
@@ -476,86 +479,3 @@ class Constructor(Function):
     @staticmethod
     def backward(ctx: Any, grad_output: Tensor) -> Any:
         return _as_gradient(grad_output, ctx.mask)
-
-
-class MaskedToDense(Function):
-    """A sparse (COO or CSR) masked tensor's data made dense. The gradient, a strided masked
-    tensor (or a plain one, read under this tensor's mask), goes back to the data in its
-    layout: the masked tensor converted, its mask's True elements specified (PyTorch's
-    `_MaskedToDense`)."""
-
-    node_name = "_MaskedToDenseBackward"
-    takes_layout_data = True
-
-    @staticmethod
-    def forward(ctx: Any, data: Any, *, mask: Tensor) -> Any:
-        ctx.mask = mask
-        if isinstance(data, SparseCOO):
-            return coo_arrays.to_dense(ctx.backend, data)
-        return compressed_arrays.to_dense(ctx.backend, data)
-
-    @staticmethod
-    def backward(ctx: Any, grad_output: Tensor) -> Tensor:
-        mask = ctx.mask
-        if not is_masked_tensor(grad_output):
-            return MaskedTensor._make(masked_at(grad_output, mask), mask)
-        return MaskedTensor._make(masked_at(grad_output._masked_data, mask),
-                                  masked_at(grad_output._masked_mask, mask))
-
-
-def masked_at(tensor: Tensor, like: Tensor) -> Tensor:
-    """`tensor` (strided, or sparse of like's layout) at the specified elements of `like`, a
-    sparse masked tensor's mask (coalesced COO, or CSR), as a tensor of like's layout and
-    indices. Recorded with the masked conversions, so that masked gradients of it are
-    taken."""
-    if tensor.layout is not layouts.strided:
-        if _same_indices(tensor, like):
-            return tensor
-        tensor = tensor.to_dense()
-    if like.layout is layouts.sparse_coo:
-        return MaskedToSparse.apply(tensor, mask=like)
-    return MaskedToSparseCsr.apply(tensor, mask=like)
-
-
-def _same_indices(a: Tensor, b: Tensor) -> bool:
-    if a.layout is not b.layout or tuple(a.shape) != tuple(b.shape):
-        return False
-    if a.layout is layouts.sparse_coo:
-        if not (a._data.coalesced and b._data.coalesced):
-            return False
-        pairs = [(a.indices(), b.indices())]
-    else:
-        pairs = [(a.crow_indices(), b.crow_indices()), (a.col_indices(), b.col_indices())]
-    return all(first.shape == second.shape and bool((first == second).all())
-               for first, second in pairs)
-
-
-class MaskedToSparse(Function):
-    """A strided masked tensor's data at the True elements of its mask, `mask` (sparse COO,
-    coalesced); the gradient goes back dense (PyTorch's `_MaskedToSparse`)."""
-
-    node_name = "_MaskedToSparseBackward"
-
-    @staticmethod
-    def forward(ctx: Any, data: Any, *, mask: Tensor) -> Any:
-        indices = mask._data.indices
-        return SparseCOO(indices, coo_arrays.gather(ctx.backend, data, indices),
-                         tuple(data.shape), True)
-
-    @staticmethod
-    def backward(ctx: Any, grad_output: Tensor) -> Tensor:
-        return grad_output.to_dense()
-
-
-class MaskedToSparseCsr(Function):
-    """A strided masked tensor's data at the True elements of its mask, `mask` (sparse CSR);
-    the gradient goes back dense (PyTorch's `_MaskedToSparseCsr`)."""
-
-    node_name = "_MaskedToSparseCsrBackward"
-
-    @staticmethod
-    def forward(ctx: Any, data: Any, *, mask: Tensor) -> Any:
-        like = mask._data
-        return like.with_values(compressed_arrays.gather(ctx.backend, data, like))
-
-    backward = staticmethod(MaskedToSparse.backward)
