@@ -20,7 +20,7 @@ from .. import sparse_coo as coo
 from ..creation import tensor as make_tensor
 from ..function import Function
 from ..jvp_rules import auto_linear, sum_terms
-from ..sparse_dispatch import refuse, refuse_operator
+from ..sparse_dispatch import refuse_operator
 from ..tensor import Tensor, _wrap
 from ._promotion import promote
 
@@ -125,24 +125,121 @@ def on_values(op: type[Function], input: Tensor, args: tuple[Any, ...],
     return node.apply(values, like=input._data)
 
 
-class OnValuesScaled:
-    """The compressed form of mul: a compressed tensor times a number (either order), on the
-    values (`__get__` binds the op, as OnValues does)."""
+class CompressedMulForm:
+    """The compressed form of mul (`__get__` binds the op, as OnValues does): a compressed
+    tensor times a number or a 0-d dense tensor (either order) on the values; any other
+    factor through `CompressedMul`."""
 
-    def __get__(self, instance: Any, owner: type[Function]) -> _ScaledOf:
-        return _ScaledOf(owner)
+    def __get__(self, instance: Any, owner: type[Function]) -> _MulOf:
+        return _MulOf(owner)
 
 
-class _ScaledOf:
+class _MulOf:
     def __init__(self, op: type[Function]) -> None:
         self.op = op
 
     def apply(self, a: Any, b: Any) -> Tensor:
-        if not is_compressed(a):
+        if _is_factor(a):
             a, b = b, a
-        if not is_compressed(a) or type(b) not in _SCALARS:
-            refuse(self.op(), (a, b), "SparseCsr")
-        return on_values(self.op, a, (b,), {})
+        if _is_factor(b):
+            return on_values(self.op, a, (b,), {})
+        return CompressedMul.apply(a, b)
+
+
+def _is_factor(value: Any) -> bool:
+    """A number, or a 0-d dense tensor: PyTorch scales the values by it."""
+    return type(value) in _SCALARS or (isinstance(value, Tensor) and not value.is_sparse
+                                        and not is_compressed(value) and value.dim() == 0)
+
+
+class CompressedMul(Function):
+    """A CSR tensor times a CSR, CSC or COO tensor, or times a dense one of its size (either
+    order), as PyTorch's mul_sparse_csr: a CSR result. With a dense factor it has the CSR
+    operand's indices; with a sparse one, the elements both have (the other's elements,
+    where the other is not coalesced: CSC, an uncoalesced COO). The gradients are
+    `grad * other`; PyTorch refuses one whose layout is not its input's (a dense or CSC
+    factor's), and so does this."""
+
+    node_name = "MulBackward0"
+    takes_layout_data = True
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        return _multiply(ctx.backend, a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        grads: list[Tensor | None] = []
+        for index, (input, other) in enumerate(((a, b), (b, a))):
+            if not ctx.needs_input_grad[index]:
+                grads.append(None)
+                continue
+            input_grad = grad * (other.conj() if other.is_complex() else other)
+            if input_grad.layout is not input.layout:
+                raise RuntimeError(
+                    f"Function MulBackward0 returned an invalid gradient at index {index} - "
+                    f"expected layout {_layout_name(input)} but got {_layout_name(input_grad)}")
+            grads.append(input_grad)
+        return grads[0], grads[1]
+
+    @staticmethod
+    def jvp(ctx: Any, first: Tensor | None, second: Tensor | None) -> Tensor | None:
+        args, _, _ = ctx._dual_call
+        return sum_terms([None if first is None else first * args[1],
+                          None if second is None else args[0] * second])
+
+
+def _times_dense(backend: Any, a: Any, b: Any) -> SparseCompressed:
+    """A CSR tensor times a dense one of its size (either order): the CSR operand's
+    elements, each times the dense element there."""
+    sparse, dense = (a, b) if type(a) is SparseCompressed else (b, a)
+    if tuple(dense.shape) != sparse.shape:
+        raise RuntimeError("sparse_mask(): operands have incompatible sizes; self has size "
+                           f"{list(dense.shape)} but mask has size {list(sparse.shape)}")
+    picked = compressed.gather(backend, dense, sparse)
+    left, right = (sparse.values, picked) if sparse is a else (picked, sparse.values)
+    left, right = promote(backend, left, right, elementwise=False)
+    return sparse.with_values(backend.multiply(left, right))
+
+
+def _multiply(backend: Any, a: Any, b: Any) -> SparseCompressed:
+    """a * b, one of them compressed, the other not a number (CompressedMul's forward), with
+    PyTorch's refusals in its order."""
+    if type(a) is SparseCompressed and a.blocked:
+        raise RuntimeError("empty_sparse_compressed expected sparse compressed (non-block) "
+                           f"tensor layout but got {compressed.LAYOUT_NAMES[a.layout]}")
+    if (a if type(a) is SparseCompressed else b).layout is not layouts.sparse_csr:
+        raise RuntimeError("Expected result Tensor to be of format CSR")
+    if type(b) is SparseCompressed and b.blocked:
+        raise RuntimeError("mul: autodiff multiplies a CSR tensor by a CSR, CSC, COO or dense "
+                           f"one, but got {compressed.LAYOUT_NAMES[b.layout]}")
+    if type(a) is not SparseCompressed or not isinstance(b, (SparseCompressed, coo.SparseCOO)):
+        return _times_dense(backend, a, b)
+    if a.shape != tuple(b.shape):
+        raise RuntimeError("sparse_binary_op_intersection_cpu(): expects sparse inputs with "
+                           "equal dimensionality, number of sparse dimensions, and shape of "
+                           "sparse dimensions")
+    first = compressed.to_coo(backend, a)
+    if isinstance(b, coo.SparseCOO):
+        second, ordered = b, b.coalesced
+    else:
+        second = compressed.to_coo(backend, b)
+        # PyTorch's COO form of a CSC tensor is not marked coalesced (column-major order).
+        ordered = b.layout is layouts.sparse_csr
+    left_dtype = backend.dtype_name(first.values)
+    if left_dtype == "bool" and backend.dtype_name(second.values) == "bool":
+        raise NotImplementedError('"mul_out_sparse" not implemented for \'Bool\'')
+    if ordered:  # the elements both have
+        indices, left, right = coo.intersection(backend, first, second)
+    else:  # the other's elements, a's values there (0 where it has none)
+        second = coo.coalesce(backend, second)
+        indices, right = second.indices, second.values
+        left = coo.lookup(backend, first, indices)
+    left, right = promote(backend, left, right, elementwise=False)
+    product = coo.SparseCOO(indices, backend.multiply(left, right), a.shape, True)
+    return compressed.from_coo(backend, product, layouts.sparse_csr)
 
 
 class UnsupportedLayout:
@@ -552,8 +649,9 @@ def sparse_mask(input: Tensor, mask: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------------------- add
 class CompressedAdd(Function):
-    """compressed + compressed (the union of their elements, in the first's layout) and the
-    sum of a compressed tensor and a dense one (dense)."""
+    """compressed + compressed (CSR: the union of their elements, CSR) and the sum of a
+    compressed tensor and a dense one of its size (dense), with PyTorch's refusals in its
+    order."""
 
     node_name = "AddBackward0"
     takes_layout_data = True
@@ -562,15 +660,16 @@ class CompressedAdd(Function):
     def forward(ctx: Any, a: Any, b: Any, *, alpha: Any = 1) -> Any:
         # `alpha` already scaled b, as for the dense Add.
         backend = ctx.backend
-        if type(a) in _SCALARS or type(b) in _SCALARS:
-            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
-                               "instead.")
-        shape_a, shape_b = tuple(a.shape), tuple(b.shape)
-        if shape_a != shape_b:
-            raise RuntimeError("torch.add: Expected input tensors to have the same shape, but "
-                               f"got tensor `self` with shape {list(shape_a)} and tensor "
-                               f"`other` with shape {list(shape_b)}")
+        shape_a = () if type(a) in _SCALARS else tuple(a.shape)
+        shape_b = () if type(b) in _SCALARS else tuple(b.shape)
         if type(a) is not SparseCompressed or type(b) is not SparseCompressed:
+            dense_shape, sparse_shape = (shape_b, shape_a) if type(a) is SparseCompressed \
+                else (shape_a, shape_b)
+            if dense_shape != sparse_shape:
+                raise RuntimeError(
+                    f"add: expected 'self' and 'other' to have same size, but self has size "
+                    f"{list(dense_shape)} while other has size {list(sparse_shape)} (FYI: "
+                    "op2-sparse addition does not currently support broadcasting)")
             first = compressed.to_dense(backend, a) if type(a) is SparseCompressed else a
             second = compressed.to_dense(backend, b) if type(b) is SparseCompressed else b
             if type(first) is coo.SparseCOO or type(second) is coo.SparseCOO:
@@ -578,14 +677,26 @@ class CompressedAdd(Function):
                                    "or a compressed one")
             first, second = promote(backend, first, second, elementwise=False)
             return backend.add(first, second)
-        if a.blocked or b.blocked or a.layout is not b.layout:
-            raise RuntimeError(f"add: autodiff adds compressed tensors of one layout without "
-                               f"blocks, but got {compressed.LAYOUT_NAMES[a.layout]} and "
+        if shape_a != shape_b:
+            raise RuntimeError("torch.add: Expected input tensors to have the same shape, but "
+                               f"got tensor `self` with shape {list(shape_a)} and tensor "
+                               f"`other` with shape {list(shape_b)}")
+        for operand in (a, b):
+            if not operand.rows_compressed:
+                raise RuntimeError("crow_indices expected sparse row compressed tensor layout "
+                                   f"but got {compressed.LAYOUT_NAMES[operand.layout]}")
+        if any(operand.blocked and operand.blocksize[0] != operand.blocksize[1]
+               for operand in (a, b)):
+            raise RuntimeError("MKL Sparse doesn't support matrices with non-square blocks.")
+        if a.blocked or b.blocked:
+            raise RuntimeError(f"add: autodiff adds CSR tensors, but got "
+                               f"{compressed.LAYOUT_NAMES[a.layout]} and "
                                f"{compressed.LAYOUT_NAMES[b.layout]}")
+        _check_same_dtype(backend, a.values, b.values)
         left, right = compressed.to_coo(backend, a), compressed.to_coo(backend, b)
-        first, second = promote(backend, left.values, right.values, elementwise=False)
         joined = coo.SparseCOO(backend.concat([left.indices, right.indices], axis=1),
-                               backend.concat([first, second], axis=0), a.shape, False)
+                               backend.concat([left.values, right.values], axis=0), a.shape,
+                               False)
         return compressed.from_coo(backend, joined, a.layout)
 
     @staticmethod
@@ -598,6 +709,22 @@ class CompressedAdd(Function):
         if first is not None and second is not None and is_compressed(first):
             first, second = second, first
         return sum_terms([first, second])
+
+
+def _check_same_dtype(backend: Any, a: Any, b: Any) -> None:
+    """PyTorch's CSR + CSR takes one dtype: "expected scalar type <the promoted one> but
+    found <the other>"; bool has no kernel."""
+    first = dtypes.BY_NAME[backend.dtype_name(a)]
+    second = dtypes.BY_NAME[backend.dtype_name(b)]
+    if first is dtypes.bool_ and second is dtypes.bool_:
+        raise NotImplementedError(
+            '"add_out_sparse_csr_impl_mkl" not implemented for \'Bool\'')
+    if first is second:
+        return
+    expected = dtypes.promote_types(first, second)
+    found = second if expected is first else first
+    raise RuntimeError(f"expected scalar type {dtypes.SCALAR_TYPE_NAMES[expected.name]} but "
+                       f"found {dtypes.SCALAR_TYPE_NAMES[found.name]}")
 
 
 # ----------------------------------------------------------------------------- sums
