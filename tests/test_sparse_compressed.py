@@ -180,6 +180,84 @@ FORWARD: dict[str, Case] = {
     "storage_offset": lambda m: _csr(m).storage_offset(),
 }
 
+def _batched(m: Any) -> Any:
+    """(2, 2, 3), three non-zeros in each batch."""
+    return m.tensor([[[1.0, 0, 2], [0, 3, 0]], [[0.0, 4, 0], [5, 0, 6]]], dtype=m.float64)
+
+
+BATCHED: dict[str, Case] = {
+    "to_sparse_csr": lambda m: _batched(m).to_sparse_csr(),
+    "to_sparse_csc": lambda m: _batched(m).to_sparse_csc(),
+    "to_sparse_bsr": lambda m: m.ones(2, 2, 4).to_sparse_bsr((1, 2)),
+    "to_sparse_bsc": lambda m: m.ones(2, 4, 2).to_sparse_bsc((2, 1)),
+    "two_batch_dims": lambda m: m.ones(2, 2, 2, 3).to_sparse_csr(),
+    "batch_and_dense_dims": lambda m: m.ones(2, 3, 4, 2).to_sparse_csr(dense_dim=1),
+    "crow_indices": lambda m: _batched(m).to_sparse_csr().crow_indices(),
+    "col_indices": lambda m: _batched(m).to_sparse_csr().col_indices(),
+    "ccol_row_indices": lambda m: (_batched(m).to_sparse_csc().ccol_indices(),
+                                   _batched(m).to_sparse_csc().row_indices()),
+    "values": lambda m: _batched(m).to_sparse_csr().values(),
+    "to_dense": lambda m: _batched(m).to_sparse_csr().to_dense(),
+    "csc_to_dense": lambda m: _batched(m).to_sparse_csc().to_dense(),
+    "bsr_to_dense": lambda m: m.arange(16.0).reshape(2, 2, 4).to_sparse_bsr((1, 2)).to_dense(),
+    "metadata": lambda m: (_batched(m).to_sparse_csr()._nnz(),
+                           _batched(m).to_sparse_csr().sparse_dim(),
+                           _batched(m).to_sparse_csr().dense_dim(),
+                           _batched(m).to_sparse_csr().shape),
+    "csr_tensor": lambda m: m.sparse_csr_tensor([[0, 1, 2], [0, 0, 2]], [[0, 2], [0, 1]],
+                                                [[1.0, 2], [3, 4]], (2, 2, 3)),
+    "csr_tensor_inferred_size": lambda m: m.sparse_csr_tensor(
+        [[0, 1, 2], [0, 0, 2]], [[0, 2], [0, 1]], [[1.0, 2], [3, 4]]),
+    "csr_tensor_to_dense": lambda m: m.sparse_csr_tensor(
+        [[0, 1, 2], [0, 0, 2]], [[0, 2], [0, 1]], [[1.0, 2], [3, 4]], (2, 2, 3)).to_dense(),
+    "csr_to_csc": lambda m: _batched(m).to_sparse_csr().to_sparse_csc(),
+    "to_coo": lambda m: _batched(m).to_sparse_csr().to_sparse(),
+    "transpose": lambda m: _batched(m).to_sparse_csr().transpose(1, 2),
+    "sum": lambda m: _batched(m).to_sparse_csr().sum(),
+    "mul_number": lambda m: _batched(m).to_sparse_csr() * 2,
+    "sin": lambda m: _batched(m).to_sparse_csr().sin(),
+    "unequal_nnz": lambda m: m.tensor([[[1.0, 0], [0, 0]], [[1.0, 1], [0, 0]]]).to_sparse_csr(),
+    "last_not_nnz": lambda m: m.sparse_csr_tensor(
+        [[0, 1, 2], [0, 0, 3]], [[0, 2], [0, 1]], [[1.0, 2], [3, 4]], (2, 2, 3),
+        check_invariants=True),
+    "column_out_of_range": lambda m: m.sparse_csr_tensor(
+        [[0, 1, 2], [0, 0, 2]], [[0, 5], [0, 1]], [[1.0, 2], [3, 4]], (2, 2, 3),
+        check_invariants=True),
+    "not_sorted": lambda m: m.sparse_csr_tensor(
+        [[0, 1, 2], [0, 0, 2]], [[0, 2], [1, 0]], [[1.0, 2], [3, 4]], (2, 2, 3),
+        check_invariants=True),
+    "matmul": lambda m: _batched(m).to_sparse_csr() @ m.ones(2, 3, 2, dtype=m.float64),
+    "matmul_matrix": lambda m: _batched(m).to_sparse_csr() @ m.ones(3, 2, dtype=m.float64),
+    "matmul_vector": lambda m: _batched(m).to_sparse_csr() @ m.ones(3, dtype=m.float64),
+    "dense_matmul": lambda m: m.ones(2, 2, 2, dtype=m.float64) @ _batched(m).to_sparse_csr(),
+    "csc_matmul": lambda m: _batched(m).to_sparse_csc() @ m.ones(2, 3, 2, dtype=m.float64),
+    "mm": lambda m: m.mm(_batched(m).to_sparse_csr(), m.ones(3, 2, dtype=m.float64)),
+    "mul_csr": lambda m: _batched(m).to_sparse_csr() * _batched(m).to_sparse_csr(),
+}
+
+
+@pytest.mark.parametrize("name", list(BATCHED))
+def test_batched_matches_pytorch(name: str) -> None:
+    _same(BATCHED[name])
+
+
+def test_batched_gradients() -> None:
+    """values() gives a batched CSR leaf a batched CSR gradient, as in PyTorch; to_dense and
+    sparse_csr_tensor give theirs too (PyTorch 2.13 refuses them: "sparse_coo_to_sparse:
+    conversion from Sparse to SparseCsr for input tensors with sparse_dim()!=2")."""
+    def values(m: Any) -> Any:
+        leaf = _batched(m).to_sparse_csr().requires_grad_()
+        (leaf.values() ** 2).sum().backward()
+        return leaf.grad
+    _same(values)
+    leaf = _batched(autodiff).to_sparse_csr().requires_grad_()
+    (leaf.to_dense() ** 2).sum().backward()
+    assert leaf.grad.layout is autodiff.sparse_csr
+    np.testing.assert_array_equal(leaf.grad.crow_indices().numpy(),
+                                  leaf.crow_indices().numpy())
+    np.testing.assert_allclose(leaf.grad.values().numpy(), 2 * leaf.detach().values().numpy())
+
+
 REFUSED: dict[str, Case] = {
     "no_layout": lambda m: m.sparse_compressed_tensor([0, 1], [0], [[[1.0, 2], [3, 4]]]),
     "last_not_nnz": lambda m: m.sparse_csr_tensor([0, 2, 3, 6], [0, 2, 2, 0, 1],
@@ -501,6 +579,11 @@ def test_on_device(device: str) -> None:
         np.testing.assert_allclose(float(sparse.sum()), expected.sum())
     blocked = dense.to_sparse_bsr((1, 2))
     np.testing.assert_allclose(blocked.to_dense().cpu().numpy(), expected)
+    batched = autodiff.stack([dense, dense * 2])
+    for layout in ("csr", "csc"):
+        sparse = getattr(batched, f"to_sparse_{layout}")()
+        np.testing.assert_allclose(sparse.to_dense().cpu().numpy(),
+                                   np.stack([expected, expected * 2]))
     made = autodiff.sparse_csr_tensor([0, 2, 3, 6], [0, 2, 2, 0, 1, 3],
                                       [1.0, 2, 3, 4, 5, 6], (3, 4), device=device,
                                       dtype=autodiff.float64, check_invariants=True)

@@ -4,7 +4,8 @@ and COO tensors and between the layouts, the index and value accessors, and the 
 dense ops PyTorch runs on them (elementwise ops on the values, add, sum, transpose). The
 products are in `sparse_compressed_products.py`.
 
-A compressed tensor's `_data` is a `SparseCompressed` (`sparse_compressed.py`). Gradients keep
+A compressed tensor's `_data` is a `SparseCompressed` (`sparse_compressed.py`), batch dims
+first where it has them. Gradients keep
 PyTorch's layouts: a compressed input gets a compressed gradient with its own indices (the
 gradient masked to them: `CompressedMask`) from to_dense, values, the conversions and the
 elementwise ops, and a dense one from sum and add with a dense tensor.
@@ -217,6 +218,9 @@ def _multiply(backend: Any, a: Any, b: Any) -> SparseCompressed:
                            f"one, but got {compressed.LAYOUT_NAMES[b.layout]}")
     if type(a) is not SparseCompressed or not isinstance(b, (SparseCompressed, coo.SparseCOO)):
         return _times_dense(backend, a, b)
+    if a.batch_dim or (type(b) is SparseCompressed and b.batch_dim):
+        raise RuntimeError("coo_to_sparse_csr: conversion from Sparse to SparseCsr for input "
+                           "tensors with sparse_dim()!=2 is not supported")
     if a.shape != tuple(b.shape):
         raise RuntimeError("sparse_binary_op_intersection_cpu(): expects sparse inputs with "
                            "equal dimensionality, number of sparse dimensions, and shape of "
@@ -291,37 +295,48 @@ def _check_sizes(layout: Any, compressed_indices: Tensor, plain_indices: Tensor,
         raise RuntimeError(f"{compressed_name} and {plain_name} dimensionalities must be equal "
                            f"but got {compressed_indices.dim()} and {plain_indices.dim()}, "
                            "respectively")
-    if compressed_indices.dim() != 1:
-        raise RuntimeError(f"{compressed_name}: autodiff's compressed sparse tensors have no "
-                           f"batch dimensions, but got a {compressed_indices.dim()}-D index "
-                           "tensor")
-    if len(shape) < 2:
-        raise RuntimeError(f"tensor dimensionality must be sum of batch, base, and dense "
-                           f"dimensionalities (=0 + 2 + 0) but got {len(shape)}")
-    if values.dim() < 1 + block_dims:
+    if compressed_indices.dim() < 1:
+        raise RuntimeError(f"{compressed_name}.dim() must be greater or equal to 1, but got "
+                           f"{compressed_indices.dim()}")
+    batch_dim = compressed_indices.dim() - 1
+    if values.dim() < batch_dim + 1 + block_dims:
         raise RuntimeError(f"values must have dimensionality > sum of batch and block "
-                           f"dimensionalities (=0 + {block_dims}) but got {values.dim()}")
-    dense_dim = values.dim() - 1 - block_dims
-    if len(shape) != 2 + dense_dim:
+                           f"dimensionalities (={batch_dim} + {block_dims}) but got "
+                           f"{values.dim()}")
+    dense_dim = values.dim() - batch_dim - 1 - block_dims
+    if len(shape) != batch_dim + 2 + dense_dim:
         raise RuntimeError(f"tensor dimensionality must be sum of batch, base, and dense "
-                           f"dimensionalities (=0 + 2 + {dense_dim}) but got {len(shape)}")
+                           f"dimensionalities (={batch_dim} + 2 + {dense_dim}) but got "
+                           f"{len(shape)}")
+    batch = tuple(shape[:batch_dim])
+    batches = (tuple(compressed_indices.shape[:-1]), tuple(plain_indices.shape[:-1]),
+               tuple(values.shape[:batch_dim]))
+    if any(sizes != batch for sizes in batches):
+        raise RuntimeError(f"all batch dimensions of {compressed_name} (={list(batches[0])}), "
+                           f"{plain_name} (={list(batches[1])}), and values "
+                           f"(={list(batches[2])}) must be equal to tensor batch dimensions "
+                           f"(={list(batch)})")
+    sparse = shape[batch_dim:batch_dim + 2]
     for dim in range(2):
-        if shape[dim] % blocksize[dim]:
-            raise RuntimeError(f"tensor shape[{dim}] (={shape[dim]}) must be divisible with "
-                               f"blocksize[{dim}] (={blocksize[dim]}) as defined by values "
-                               "shape")
-    count = _compressed_count(layout, shape, blocksize)
+        if sparse[dim] % blocksize[dim]:
+            raise RuntimeError(f"tensor shape[{batch_dim + dim}] (={sparse[dim]}) must be "
+                               f"divisible with blocksize[{dim}] (={blocksize[dim]}) as defined "
+                               "by values shape")
+    count = _compressed_count(layout, sparse, blocksize)
     dimension = "rows" if layout in compressed.ROW_COMPRESSED else "columns"
-    if compressed_indices.shape[0] != count + 1:
+    if compressed_indices.shape[-1] != count + 1:
         raise RuntimeError(f"{compressed_name}.shape[-1] must be equal to the number of "
                            f"{dimension} + 1 (={count + 1}), but got "
-                           f"{compressed_indices.shape[0]}")
-    if plain_indices.shape[0] != values.shape[0]:
-        raise RuntimeError(f"{plain_name}.shape[-1] must be equal to nnz (={values.shape[0]}) "
-                           f"as defined by values.shape[0], but got {plain_indices.shape[0]}")
-    if tuple(values.shape[1 + block_dims:]) != tuple(shape[2:]):
-        raise RuntimeError(f"values.shape[{1 + block_dims}:] must be equal to the dense sizes "
-                           f"{list(shape[2:])}, but got {list(values.shape[1 + block_dims:])}")
+                           f"{compressed_indices.shape[-1]}")
+    nnz = values.shape[batch_dim]
+    if plain_indices.shape[-1] != nnz:
+        raise RuntimeError(f"{plain_name}.shape[-1] must be equal to nnz (={nnz}) as defined by "
+                           f"values.shape[{batch_dim}], but got {plain_indices.shape[-1]}")
+    dense_start = batch_dim + 1 + block_dims
+    if tuple(values.shape[dense_start:]) != tuple(shape[batch_dim + 2:]):
+        raise RuntimeError(f"values.shape[{dense_start}:] must be equal to the dense sizes "
+                           f"{list(shape[batch_dim + 2:])}, but got "
+                           f"{list(values.shape[dense_start:])}")
 
 
 def _inferred_size(layout: Any, compressed_indices: Tensor, plain_indices: Tensor,
@@ -329,13 +344,14 @@ def _inferred_size(layout: Any, compressed_indices: Tensor, plain_indices: Tenso
     """PyTorch's size of a compressed tensor made without one: the compressed dim from the
     compressed indices, the plain one from the largest plain index."""
     block_dims = 2 if layout in compressed.BLOCKED else 0
+    batch = tuple(compressed_indices.shape[:-1])
     count = compressed_indices.shape[-1] - 1
     plain = int(plain_indices.max().item()) + 1 if plain_indices.numel() else 0
     if layout in compressed.ROW_COMPRESSED:
         sparse = (count * blocksize[0], plain * blocksize[1])
     else:
         sparse = (plain * blocksize[0], count * blocksize[1])
-    return (*sparse, *values.shape[1 + block_dims:])
+    return (*batch, *sparse, *values.shape[len(batch) + 1 + block_dims:])
 
 
 def sparse_compressed_tensor(compressed_indices: Any, plain_indices: Any, values: Any,
@@ -364,10 +380,12 @@ def sparse_compressed_tensor(compressed_indices: Any, plain_indices: Any, values
     compressed_indices = _index_tensor(compressed_indices, values.device)
     plain_indices = _index_tensor(plain_indices, values.device)
     blocked = layout in compressed.BLOCKED
-    if blocked and values.dim() < 3:
+    batch_dim = max(compressed_indices.dim() - 1, 0)
+    if blocked and values.dim() < batch_dim + 3:
         raise RuntimeError("values must have dimensionality > sum of batch and block "
-                           f"dimensionalities (=0 + 2) but got {values.dim()}")
-    blocksize = (int(values.shape[1]), int(values.shape[2])) if blocked else (1, 1)
+                           f"dimensionalities (={batch_dim} + 2) but got {values.dim()}")
+    blocksize = (int(values.shape[batch_dim + 1]), int(values.shape[batch_dim + 2])) \
+        if blocked else (1, 1)
     if size is None:
         shape = _inferred_size(layout, compressed_indices, plain_indices, values, blocksize)
     else:
@@ -435,7 +453,8 @@ class CompressedToDense(Function):
         input = ctx.input
         if not ctx.masked_grad:  # the whole gradient, in the input's layout
             return ToSparseCompressed.of(input.layout).apply(
-                grad, layout=input.layout, blocksize=input.blocksize)
+                grad, layout=input.layout, blocksize=input.blocksize,
+                batch_dim=input.batch_dim)
         return CompressedMask.apply(grad, like=input)
 
 
@@ -451,18 +470,19 @@ class ToSparseCompressed(Function):
     takes_layout_data = True
 
     @staticmethod
-    def forward(ctx: Any, input: Any, *, layout: Any, blocksize: tuple[int, int]) -> Any:
+    def forward(ctx: Any, input: Any, *, layout: Any, blocksize: tuple[int, int],
+                batch_dim: int = 0) -> Any:
         backend = ctx.backend
         ctx.input = input
         if type(input) is SparseCompressed:
-            if not input.blocked and layout not in compressed.BLOCKED:
+            if not (input.blocked or input.batch_dim) and layout not in compressed.BLOCKED:
                 return compressed.from_coo(backend, compressed.to_coo(backend, input), layout)
             input = compressed.to_dense(backend, input)
         elif type(input) is coo.SparseCOO:
             if layout not in compressed.BLOCKED:
                 return compressed.from_coo(backend, input, layout)
             input = coo.to_dense(backend, input)
-        return compressed.from_dense(backend, input, layout, blocksize)
+        return compressed.from_dense(backend, input, layout, blocksize, batch_dim)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -553,19 +573,18 @@ def to_sparse_compressed(input: Tensor, layout: Any, blocksize: Any = None,
         if not 0 <= dense <= ndim - 2:
             raise RuntimeError(f"dense_to_{target}: dense_dim argument must be in "
                                f"[0,{max(ndim - 2, 0)}] range, but {dense} is given")
-        if ndim - dense != 2:
-            if ndim < 2:
-                raise RuntimeError(f"to_{target}: expected a tensor of at least 2 dims, but got "
-                                   f"{ndim}")
-            raise RuntimeError(f"dense_to_{target}: autodiff's compressed sparse tensors have "
-                               "no batch dimensions")
+        if ndim < 2:
+            raise RuntimeError(f"to_{target}: expected a tensor of at least 2 dims, but got "
+                               f"{ndim}")
+    batch_dim = input.dim() - 2 - (dense_dim or 0) if type(data) not in (
+        SparseCompressed, coo.SparseCOO) else getattr(data, "batch_dim", 0)
+    rows, columns = input.shape[batch_dim], input.shape[batch_dim + 1]
     for dim in range(2):
-        if input.shape[dim] % sizes[dim]:
+        if (rows, columns)[dim] % sizes[dim]:
             raise RuntimeError(
-                f"{_conversion(data)}_to_{target}: tensor sparse size ({input.shape[0]},"
-                f"{input.shape[1]}) must be divisible by given blocksize ({sizes[0]},"
-                f"{sizes[1]})")
-    return _TO_LAYOUT[layout].apply(input, layout=layout, blocksize=sizes)
+                f"{_conversion(data)}_to_{target}: tensor sparse size ({rows},{columns}) must be "
+                f"divisible by given blocksize ({sizes[0]},{sizes[1]})")
+    return _TO_LAYOUT[layout].apply(input, layout=layout, blocksize=sizes, batch_dim=batch_dim)
 
 
 def _conversion(data: Any) -> str:
@@ -677,6 +696,9 @@ class CompressedAdd(Function):
                                    "or a compressed one")
             first, second = promote(backend, first, second, elementwise=False)
             return backend.add(first, second)
+        if a.batch_dim or b.batch_dim:  # PyTorch 2.13's result drops the batches' indices
+            raise RuntimeError("add: autodiff adds batched compressed tensors to dense ones "
+                               "only")
         if shape_a != shape_b:
             raise RuntimeError("torch.add: Expected input tensors to have the same shape, but "
                                f"got tensor `self` with shape {list(shape_a)} and tensor "
@@ -771,7 +793,7 @@ class CompressedSumDim(Function):
             raise RuntimeError("reduction operations on CSR tensors with keepdim=False is "
                                "unsupported")
         axes = tuple(range(a.ndim)) if axes is None else axes
-        if a.dense_dim or any(axis > 1 for axis in axes):
+        if a.dense_dim or a.batch_dim or any(axis > 1 for axis in axes):
             raise RuntimeError("sum: autodiff sums CSR tensors without dense dims over their "
                                "sparse dims")
         sparse = compressed.to_coo(backend, a)
@@ -801,11 +823,12 @@ class CompressedTranspose(Function):
 
     @staticmethod
     def forward(ctx: Any, input: Any) -> Any:
+        ctx.dims = (input.batch_dim, input.batch_dim + 1)
         return compressed.transposed(ctx.backend, input)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad.transpose(0, 1)
+        return grad.transpose(*ctx.dims)
 
 
 class CompressedT(CompressedTranspose):
@@ -816,7 +839,8 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """transpose of a compressed tensor (dims already wrapped): of its two sparse dims only."""
     if dim0 == dim1:
         return input
-    if {dim0, dim1} != {0, 1}:
+    batch = input._data.batch_dim
+    if {dim0, dim1} != {batch, batch + 1}:
         raise RuntimeError("transpose(): hybrid sparse compressed tensors with dense dimensions "
                            "are not supported")
     return CompressedTranspose.apply(input)
