@@ -233,6 +233,10 @@ BATCHED: dict[str, Case] = {
     "csc_matmul": lambda m: _batched(m).to_sparse_csc() @ m.ones(2, 3, 2, dtype=m.float64),
     "mm": lambda m: m.mm(_batched(m).to_sparse_csr(), m.ones(3, 2, dtype=m.float64)),
     "mul_csr": lambda m: _batched(m).to_sparse_csr() * _batched(m).to_sparse_csr(),
+    "select": lambda m: _batched(m).to_sparse_csr()[1],
+    "select_negative": lambda m: _batched(m).to_sparse_csc().select(0, -2),
+    "select_sparse_dim": lambda m: _batched(m).to_sparse_csr().select(1, 0),
+    "select_node": lambda m: _batched(m).to_sparse_csr().requires_grad_()[0].grad_fn.name(),
 }
 
 

@@ -21,7 +21,7 @@ from .. import sparse_coo as coo
 from ..creation import tensor as make_tensor
 from ..function import Function
 from ..jvp_rules import auto_linear, sum_terms
-from ..sparse_dispatch import refuse_operator
+from ..sparse_dispatch import refuse, refuse_operator
 from ..tensor import Tensor, _wrap
 from ._promotion import promote
 
@@ -811,6 +811,54 @@ class CompressedSumDim(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         raise RuntimeError("expand is unsupported for SparseCsr tensors")
+
+
+# ----------------------------------------------------------------------------- select
+class CompressedSelectForm:
+    """The compressed form of select: of a batch dim only (`CompressedSelect`); PyTorch
+    refuses a sparse or dense dim of a batched tensor, and autodiff any dim of an unbatched
+    one."""
+
+    def apply(self, input: Tensor, *, dim: int, index: int) -> Tensor:
+        from .indexing import Select
+
+        batch = input._data.batch_dim
+        if not batch:
+            refuse(Select(), (input,), "SparseCsr")
+        if dim >= batch:
+            raise RuntimeError("select(): selecting sparse dimensions is not supported for "
+                               "batched sparse compressed tensors.")
+        return CompressedSelect.apply(input, dim=dim, index=index)
+
+
+def _selected(data: SparseCompressed, dim: int, index: int) -> SparseCompressed:
+    key = (*(slice(None),) * dim, index, ...)
+    return SparseCompressed(data.layout, data.compressed_indices[key], data.plain_indices[key],
+                            data.values[key], data.shape[:dim] + data.shape[dim + 1:],
+                            data.blocksize)
+
+
+class CompressedSelect(Function):
+    """One batch of a batched compressed tensor: its arrays. The gradient is that batch's
+    values' gradient, zeros in the other batches, at the input's indices (PyTorch 2.13's
+    backward fails: "only sparse compressed tensors with the same number of specified
+    elements are supported")."""
+
+    node_name = "SelectBackward0"
+    takes_layout_data = True
+
+    @staticmethod
+    def forward(ctx: Any, input: Any, *, dim: int, index: int) -> Any:
+        ctx.like, ctx.dim, ctx.index = input, dim, index
+        return _selected(input, dim, index)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        like, dim, index = ctx.like, ctx.dim, ctx.index
+        values = compressed_values(CompressedMask.apply(grad, like=_selected(like, dim, index)))
+        zeros = _wrap(ctx.backend.zeros(like.values.shape, ctx.backend.dtype_name(like.values)),
+                      ctx.backend)
+        return SparseCompressedTensor.apply(zeros.select_scatter(values, dim, index), like=like)
 
 
 # ----------------------------------------------------------------------------- transpose

@@ -213,6 +213,8 @@ COMPRESSED = [
            (Sample(((2, 3, 3),)),), "ValuesBackward0"),
     OpInfo("batched_csr_transpose", lambda a: _csr(a).transpose(1, 2).to_dense(),
            lambda a: _thin(a).transpose(0, 2, 1), (Sample(((2, 3, 3),)),), "ToDenseBackward0"),
+    OpInfo("batched_csr_select", lambda a: _csr(a)[1].to_dense(), lambda a: _thin(a)[1],
+           (Sample(((2, 3, 3),)),), "ToDenseBackward0"),
     OpInfo("batched_sparse_csr_tensor",
            lambda v: autodiff.sparse_csr_tensor(
                autodiff.tensor([[0, 1, 2], [0, 0, 2]], device=v.device),
