@@ -845,6 +845,7 @@ class CompressedSelect(Function):
     elements are supported")."""
 
     node_name = "SelectBackward0"
+    jvp = auto_linear
     takes_layout_data = True
 
     @staticmethod
