@@ -224,7 +224,7 @@ class AccumulateGrad(Node):
                     lock = variable._grad_lock = threading.RLock()
             finally:
                 _creation.release()
-        return lock  # type: ignore[no-any-return]
+        return lock
 
     @classmethod
     def of(cls, variable: Tensor) -> AccumulateGrad:
