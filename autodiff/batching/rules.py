@@ -525,7 +525,7 @@ _register(_matmul, matmul.Matmul, matmul.Mm, matmul.Bmm, matmul.Mv, matmul.Dot,
           matmul.VectorMatrix, matmul.MatrixBatchTransposed, matmul.MatrixBatchTransposedView)
 _register(_outer, matmul.Outer)
 _register(_linear, linear.Linear, linear.LinearMm, linear.LinearFolded,
-          linear.LinearFoldedNoBias, linear.LinearVector)
+          linear.LinearFoldedNoBias)
 _register(_einsum, einsum.Einsum, einsum.EinsumProduct, einsum.EinsumPermute, einsum.EinsumSum,
           einsum.Tensordot)
 
