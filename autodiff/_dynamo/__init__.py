@@ -2,7 +2,7 @@
 autodiff.compile's own: `reset`, `config` (recompile_limit, fail_on_recompile_limit_hit,
 compiled_autograd), `set_stance`, `is_compiling`, OptimizedModule (what compile(module)
 returns), `compiled_autograd` (a whole backward captured and compiled as one graph),
-`graph_break` and `utils.counters`."""
+`graph_break`, `utils.counters` and `explain`."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from ..compiler import config, tracing
 from ..compiler.compiled import OptimizedModule
 from ..compiler.switches import is_compiling, reset, set_stance
 from . import compiled_autograd, utils
+from .explain import explain
 
-__all__ = ["OptimizedModule", "compiled_autograd", "config", "graph_break", "is_compiling",
-           "reset", "set_stance", "utils"]
+__all__ = ["OptimizedModule", "compiled_autograd", "config", "explain", "graph_break",
+           "is_compiling", "reset", "set_stance", "utils"]
 
 
 def graph_break(msg: str = "") -> None:

@@ -69,3 +69,27 @@ def test_reset_keeps_counters() -> None:
     autodiff.compile(lambda x: x * 2)(autodiff.ones(2))
     autodiff._dynamo.reset()
     assert counters["stats"]["unique_graphs"] == 1
+
+
+def _explained(library: Any, function: Any) -> tuple[int, int, int]:
+    out = library._dynamo.explain(function)(library.ones(3))
+    return out.graph_count, out.graph_break_count, out.op_count
+
+
+def test_explain_as_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    # (PyTorch's op_count counts function calls only, not method calls such as x.sin())
+    assert _explained(autodiff, lambda x: (autodiff.sin(x) + 1) * x) == _explained(
+        torch, lambda x: (torch.sin(x) + 1) * x) == (1, 0, 3)
+
+
+def test_explain_graph_break() -> None:
+    out = autodiff._dynamo.explain(_with_break(autodiff))(autodiff.ones(3))
+    # PyTorch resumes after the break (two graphs); autodiff's broken signature runs eagerly.
+    assert (out.graph_count, out.graph_break_count) == (0, 1)
+    assert out.break_reasons[0].reason.startswith("Call to `torch._dynamo.graph_break()`")
+    assert "Graph Break Count: 1" in str(out)
+    torch = pytest.importorskip("torch")
+    expected = torch._dynamo.explain(_with_break(torch))(torch.ones(3))
+    assert expected.graph_break_count == 1
+    assert expected.break_reasons[0].reason.startswith("Call to `torch._dynamo.graph_break()`")
