@@ -1,6 +1,7 @@
-"""A function called with an argument PyTorch's parser refuses (an `object()`, a string or a
-list where a Tensor belongs) raises PyTorch's TypeError with its wording, checked against
-torch itself (skipped when torch is not installed), and leaves its tensors untouched."""
+"""A function, Tensor method or operator called with an argument PyTorch's parser refuses (an
+`object()`, a string or a list where a Tensor belongs) raises PyTorch's TypeError with its
+wording, checked against torch itself (skipped when torch is not installed), and leaves its
+tensors untouched."""
 
 from __future__ import annotations
 
@@ -52,6 +53,26 @@ CASES: dict[str, Any] = {
     "lt": lambda L, x: L.lt(x, BAD),
     "clamp": lambda L, x: L.clamp(x, BAD),
     "remainder": lambda L, x: L.remainder(x, BAD),
+    # Tensor methods (positions count from the first argument after self) and operators
+    "method_add": lambda L, x: x.add(BAD),
+    "method_add_list": lambda L, x: x.add([1, 2, 3]),
+    "method_sub": lambda L, x: x.sub(BAD),
+    "method_mul": lambda L, x: x.mul(BAD),
+    "method_div": lambda L, x: x.div(BAD),
+    "method_pow": lambda L, x: x.pow(BAD),
+    "method_matmul": lambda L, x: x.matmul(BAD),
+    "method_maximum": lambda L, x: x.maximum(BAD),
+    "method_dot": lambda L, x: x.dot(BAD),
+    "method_eq": lambda L, x: x.eq(BAD),
+    "method_lt": lambda L, x: x.lt(BAD),
+    "method_add_": lambda L, x: x.add_(BAD),
+    "method_mul_": lambda L, x: x.mul_(BAD),
+    "method_sub_list_": lambda L, x: x.sub_([1, 2, 3]),
+    "operator_add": lambda L, x: x + BAD,
+    "operator_mul": lambda L, x: x * BAD,
+    "operator_matmul": lambda L, x: x @ BAD,
+    "operator_pow": lambda L, x: x ** BAD,
+    "operator_lt": lambda L, x: x < BAD,
 }
 
 
@@ -65,6 +86,15 @@ def test_refused_as_pytorch(name: str) -> None:
         errors.append(str(info.value).split("\n")[0])
         assert x.tolist() == [1.0, 2.0, 3.0]
     assert errors[1] == errors[0]
+
+
+@pytest.mark.parametrize("name", ["method_add_", "method_mul_", "method_sub_list_"])
+def test_refused_in_place_leaves_graph_tensors(name: str) -> None:
+    leaf = autodiff.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = leaf * 1
+    with pytest.raises(TypeError, match=r"\(\): argument 'other' \(position 1\)"):
+        CASES[name](autodiff, x)
+    assert x.tolist() == [1.0, 2.0, 3.0] and x._version == 0
 
 
 def test_valid_calls_unchanged() -> None:
