@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import dtypes
 from . import python_dispatch as _python_dispatch
+from .argument_parsing import method_error
 from .batching.levels import NOT_BATCHED as _NOT_BATCHED
 from .batching.levels import levels as _vmap_levels
 from .dual import state as _dual_state
@@ -283,11 +284,16 @@ class Function(Node):
                 result = cls.forward(ctx, arrays[0])
             else:
                 result = cls.forward(ctx, *arrays)
-        except Exception:
+        except Exception as error:
             if cls.takes_layout_data:
                 raise
             layout = layout_data(args)
             if layout is None:
+                if isinstance(error, (TypeError, AttributeError, ValueError)):
+                    # a Tensor method given what PyTorch's parser refuses: its TypeError
+                    refused = method_error(Tensor)
+                    if refused is not None:
+                        raise refused from None
                 raise
             return layout.dispatch(cls, args, kwargs)
         if requires_grad and _grad_state.enabled:

@@ -1967,8 +1967,8 @@ class Tensor(metaclass=TensorMeta):
     def mv(self, vec: Tensor) -> Tensor:
         return _matmul.mv(self, vec)
 
-    def dot(self, other: Tensor) -> Tensor:
-        return _matmul.dot(self, other)
+    def dot(self, tensor: Tensor) -> Tensor:
+        return _matmul.dot(self, tensor)
 
     def inner(self, other: Tensor) -> Tensor:
         return _einsum.inner(self, other)
