@@ -568,7 +568,11 @@ class Tensor(metaclass=TensorMeta):
         return counter
 
     def _bump_version(self) -> None:
-        self._shared_version_counter()[0] += 1
+        counter = self._version_counter  # (not through _shared_version_counter: one call less)
+        if counter is None:
+            self._version_counter = [1]
+        else:
+            counter[0] += 1
 
     def _grad_accumulator(self) -> AccumulateGrad:
         """This leaf's AccumulateGrad node, made once and shared while a graph holds it."""

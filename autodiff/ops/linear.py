@@ -105,12 +105,13 @@ class Linear(Function):
         needs_x, needs_w, needs_b = ctx.needs_input_grad
         grad_x = grad_w = None
         if needs_x:
-            grad_x = grad @ w
+            # mm straight away for rows (the common case), as addmm's backward is
+            grad_x = mm(grad, w) if grad._data.ndim == 2 else grad @ w
         if needs_w:
             if x._data.ndim == 1:
                 grad_w = grad.unsqueeze(1) * x
             elif x._data.ndim == 2:
-                grad_w = grad.mT @ x
+                grad_w = mm(grad.mT, x)
             else:
                 features = x._data.shape[-1]
                 grad_w = grad.reshape(-1, grad._data.shape[-1]).mT @ x.reshape(-1, features)
