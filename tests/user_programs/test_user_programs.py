@@ -200,6 +200,7 @@ PROGRAMS = [
     Program("maskedtensor_overview", compare=True),
     Program("maskedtensor_sparsity", compare=True),
     Program("maskedtensor_advanced_semantics", compare=True),
+    Program("nestedtensor"),  # not compared: it compiles (inductor takes a minute on PyTorch)
     # pytorch/tutorials, advanced_source
     Program("numpy_extensions", compare=True),
     Program("python_custom_ops", compare=True),
