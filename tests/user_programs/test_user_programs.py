@@ -57,6 +57,9 @@ class Program:
     # False where the program spawns processes: they import `autodiff` afresh, out of reach of
     # the runner's alias, so the text cannot run on PyTorch as it stands.
     aliasable: bool = True
+    # Modules PyTorch needs for the program that autodiff does not (torch.onnx's exporter needs
+    # onnxscript): without them its run on PyTorch is skipped.
+    torch_needs: tuple[str, ...] = ()
 
     @property
     def path(self) -> Path:
@@ -201,6 +204,9 @@ PROGRAMS = [
     Program("maskedtensor_sparsity", compare=True),
     Program("maskedtensor_advanced_semantics", compare=True),
     Program("nestedtensor"),  # not compared: it compiles (inductor takes a minute on PyTorch)
+    # beginner_source/onnx
+    Program("onnx_export_simple_model", compare=True, torch_needs=("onnxscript",)),
+    Program("onnx_export_control_flow", compare=True, torch_needs=("onnxscript",)),
     # pytorch/tutorials, advanced_source
     Program("numpy_extensions", compare=True),
     Program("python_custom_ops", compare=True),
@@ -252,6 +258,9 @@ def torch_run_skipped(program: Program) -> str | None:
         return "AUTODIFF_USER_PROGRAMS_TORCH=0"
     if not program.aliasable:
         return "its spawned processes import autodiff itself, not the runner's alias of torch"
+    missing = [name for name in program.torch_needs if importlib.util.find_spec(name) is None]
+    if missing:
+        return f"PyTorch needs {', '.join(missing)} for it, not installed"
     if wanted != "all" and not program.compare:
         return "runs on PyTorch with AUTODIFF_USER_PROGRAMS_TORCH=all"
     return None
