@@ -140,6 +140,9 @@ PROGRAMS = [
     Program("nlp_word_embeddings"),
     Program("nlp_sequence_models"),
     Program("nlp_bilstm_crf"),
+    # beginner_source/former_torchies
+    Program("former_torchies_tensor", compare=True),
+    Program("former_torchies_nnft", compare=True),
     # recipes_source/recipes
     Program("recipe_defining_a_neural_network"),
     Program("recipe_what_is_state_dict"),
@@ -166,6 +169,7 @@ PROGRAMS = [
     Program("recipe_torch_logs"),
     Program("torch_function_modes_compile"),
     Program("foreach_map"),
+    Program("compiling_optimizer_lr_scheduler"),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
@@ -203,6 +207,7 @@ PROGRAMS = [
     Program("maskedtensor_overview", compare=True),
     Program("maskedtensor_sparsity", compare=True),
     Program("maskedtensor_advanced_semantics", compare=True),
+    Program("vmap_recipe"),
     Program("nestedtensor"),  # not compared: it compiles (inductor takes a minute on PyTorch)
     # beginner_source/onnx
     Program("onnx_export_simple_model", compare=True, torch_needs=("onnxscript",)),
