@@ -142,6 +142,7 @@ PROGRAMS = [
     Program("nlp_bilstm_crf"),
     # beginner_source/former_torchies
     Program("former_torchies_tensor", compare=True),
+    Program("former_torchies_autograd", compare=True),
     Program("former_torchies_nnft", compare=True),
     # recipes_source/recipes
     Program("recipe_defining_a_neural_network"),
