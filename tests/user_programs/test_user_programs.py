@@ -135,6 +135,7 @@ PROGRAMS = [
     Program("linear_regression", compare=True),
     Program("math_behind_training", compare=True),
     Program("nn_for_torch_users"),
+    Program("translation_transformer"),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),
