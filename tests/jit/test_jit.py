@@ -532,6 +532,48 @@ def test_freeze_and_optimize_for_inference(device):
     assert not optimized(x, extra)[0].requires_grad
 
 
+class _Frozen(autodiff.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = autodiff.nn.Conv2d(1, 2, 3)
+        self.inner = autodiff.nn.Linear(2, 2)
+        self.w = autodiff.nn.Parameter(autodiff.ones(2))
+
+    def forward(self, x):
+        return self.conv1(x)
+
+    @jit.export
+    def version(self):
+        return 1.0
+
+    @jit.export
+    def other(self, x):
+        return self.inner(x) + self.w
+
+
+def test_frozen_module_keeps_only_forward_and_what_is_preserved():
+    """As PyTorch's: submodules, parameters and other methods are folded in and gone."""
+    autodiff.manual_seed(0)
+    scripted = jit.script(_Frozen()).eval()
+    x = autodiff.randn(1, 1, 5, 5)
+    frozen = jit.freeze(scripted)
+    assert autodiff.equal(frozen(x), scripted(x))
+    for name in ("conv1", "inner", "w", "version", "other"):
+        with pytest.raises(AttributeError, match=f"^'RecursiveScriptModule' object has no "
+                                                 f"attribute '{name}'$"):
+            getattr(frozen, name)
+    assert [name for name, _ in frozen.named_modules()] == [""]
+    assert not list(frozen.parameters()) and not frozen.state_dict()
+    assert repr(frozen) == "RecursiveScriptModule(original_name=_Frozen)"
+    kept = jit.freeze(scripted, ["version", "w", "other"])
+    assert kept.version() == 1.0 and list(kept.state_dict()) == ["w"]
+    assert isinstance(kept.w, autodiff.nn.Parameter)
+    assert autodiff.equal(kept.other(autodiff.ones(2)), scripted.other(autodiff.ones(2)))
+    with pytest.raises(AttributeError, match="has no attribute 'inner'"):
+        _ = kept.inner
+    assert jit.optimize_for_inference(frozen) is frozen
+
+
 def test_fork_wait_and_futures():
     future = jit.fork(lambda a, b: a + b, autodiff.ones(2), b=autodiff.ones(2))
     assert future.done() and autodiff.equal(jit.wait(future), 2 * autodiff.ones(2))

@@ -206,6 +206,7 @@ PROGRAMS = [
     Program("fx_profiling_tracer"),
     Program("mingpt"),
     # pytorch/tutorials, prototype_source
+    Program("torchscript_freezing", compare=True),
     Program("maskedtensor_overview", compare=True),
     Program("maskedtensor_sparsity", compare=True),
     Program("maskedtensor_advanced_semantics", compare=True),
