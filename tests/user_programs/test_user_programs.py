@@ -117,6 +117,7 @@ PROGRAMS = [
     Program("control_flow_operators"),
     Program("transformer_building_blocks"),
     Program("torch_compile_tutorial"),
+    Program("torch_compile_full_example"),
     Program("torch_export_tutorial", compare=True),
     Program("compiled_autograd_tutorial", compare=True),
     Program("fgsm"),
