@@ -57,13 +57,19 @@ def export(model: Any, args: Any = (), f: Any = None, kwargs: dict[str, Any] | N
            input_names: Sequence[str] | None = None, output_names: Sequence[str] | None = None,
            opset_version: int | None = None,
            dynamic_axes: dict[str, Any] | None = None, *, dynamo: bool = True,
-           optimize: bool = True) -> ONNXProgram | None:
+           optimize: bool = True, do_constant_folding: bool = True) -> ONNXProgram | None:
     """Export `model(*args, **kwargs)` as an ONNX graph, written to `f` (a path or binary file
     object) when given. With `dynamo=True` (torch.onnx's default) it returns the graph as an
     `ONNXProgram`; with `dynamo=False` (torch.onnx's TorchScript exporter), None, and `f` is
     required. One exporter serves both: `dynamo` picks only what is returned; `optimize`
-    runs `ONNXProgram.optimize`."""
+    runs `ONNXProgram.optimize`. What the model computes from constants alone is written as a
+    constant (`do_constant_folding=True`, torch.onnx's default; False is refused)."""
     import onnx
+
+    if not do_constant_folding:
+        raise ValueError("autodiff.onnx.export: do_constant_folding=False is not supported (what "
+                         "the model computes from constants alone is always written as a "
+                         "constant)")
 
     if f is None and not dynamo:
         raise ValueError("autodiff.onnx.export: dynamo=False writes the graph to f: give f")
@@ -137,7 +143,16 @@ def export(model: Any, args: Any = (), f: Any = None, kwargs: dict[str, Any] | N
         shape = [dynamic.get(name, {}).get(axis, size) for axis, size in enumerate(tensor.shape)]
         outputs.append((name, tensor.dtype.name, shape))
     model_proto = _build(onnx, graph, inputs, outputs)
-    onnx.checker.check_model(model_proto)
+    try:
+        onnx.checker.check_model(model_proto)
+    except onnx.checker.ValidationError as error:
+        if opset >= 17:
+            raise
+        # The converters write opset 17's operators, with earlier forms only for some.
+        raise UnsupportedOperatorError(
+            f"autodiff.onnx.export: the graph is not valid at opset_version={opset} "
+            f"({str(error).splitlines()[0]}): export with opset_version=17 or later"
+        ) from error
     if verbose:
         print(onnx.helper.printable_graph(model_proto.graph))
     program = ONNXProgram(model_proto)

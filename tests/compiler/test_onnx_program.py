@@ -128,3 +128,48 @@ def test_cond_on_a_constant_keeps_only_its_branch() -> None:
     assert "Sin" in kinds and "Exp" not in kinds and "If" not in kinds
     np.testing.assert_allclose(_run(program.model_proto, np.ones(3, np.float32))[0],
                                np.sin(np.ones(3)), rtol=1e-6)
+
+
+def _exported(model, args, **options) -> bytes:
+    buffer = io.BytesIO()
+    autodiff.onnx.export(model, args, buffer, **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("opset", [10, 12, 13, 17])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_softmax_over_any_dim_at_early_opsets(opset: int, dim: int) -> None:
+    """Before opset 13 ONNX's Softmax normalizes over every dim from its axis on."""
+    x = autodiff.randn(2, 3, 4)
+    for function in (autodiff.softmax, autodiff.log_softmax):
+        data = _exported(lambda t, f=function: f(t, dim), (x,), opset_version=opset)
+        assert onnx.load_from_string(data).opset_import[0].version == opset
+        got = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"]).run(
+            None, {"input_0": x.numpy()})[0]
+        np.testing.assert_allclose(got, function(x, dim).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_pixel_shuffle_at_opset_10() -> None:
+    """DepthToSpace's CRD mode is from opset 11: before, the shuffle is written out."""
+    model = nn.PixelShuffle(3)
+    x = autodiff.randn(2, 18, 4, 5)
+    for opset in (10, 11):
+        data = _exported(model, (x,), opset_version=opset, input_names=["x"],
+                         dynamic_axes={"x": {0: "batch"}})
+        kinds = {node.op_type for node in onnx.load_from_string(data).graph.node}
+        assert ("DepthToSpace" in kinds) == (opset >= 11)
+        session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+        for batch in (x, autodiff.randn(3, 18, 4, 5)):
+            np.testing.assert_array_equal(session.run(None, {"x": batch.numpy()})[0],
+                                          model(batch).numpy())
+
+
+def test_opset_refusals() -> None:
+    x = autodiff.randn(2, 4)
+    with pytest.raises(autodiff.onnx.UnsupportedOperatorError,
+                       match=r"not valid at opset_version=13 \(No Op registered for "
+                             r"LayerNormalization.*export with opset_version=17 or later"):
+        _exported(nn.LayerNorm(4), (x,), opset_version=13)
+    with pytest.raises(ValueError, match="do_constant_folding=False is not supported"):
+        _exported(nn.LayerNorm(4), (x,), do_constant_folding=False)
+    assert _exported(nn.LayerNorm(4), (x,), do_constant_folding=True)

@@ -216,6 +216,8 @@ PROGRAMS = [
     # beginner_source/onnx
     Program("onnx_export_simple_model", compare=True, torch_needs=("onnxscript",)),
     Program("onnx_export_control_flow", compare=True, torch_needs=("onnxscript",)),
+    # advanced_source
+    Program("super_resolution_onnxruntime", torch_needs=("onnxscript",)),
     # pytorch/tutorials, advanced_source
     Program("numpy_extensions", compare=True),
     Program("python_custom_ops", compare=True),
