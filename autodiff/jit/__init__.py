@@ -12,12 +12,21 @@ traced module without its class.
 from typing import Any
 
 from ._async import Future, fork, wait
-from ._freeze import freeze, optimize_for_inference
-from ._fuser import enable_onednn_fusion, fuser, onednn_fusion_enabled, set_fusion_strategy
+from ._freeze import freeze, optimize_for_inference, run_frozen_optimizations
+from ._fuser import (
+    enable_onednn_fusion,
+    fuser,
+    onednn_fusion_enabled,
+    optimized_execution,
+    set_fusion_strategy,
+    strict_fusion,
+)
 from ._module import RecursiveScriptModule, ScriptFunction, ScriptModule
 from ._script import (
     Attribute,
+    Error,
     Final,
+    ScriptWarning,
     annotate,
     export,
     ignore,
@@ -41,10 +50,6 @@ from ._trace import (
 )
 
 
-class Error(RuntimeError):
-    """An error raised by TorchScript code (torch.jit.Error)."""
-
-
 def _overload(func: Any) -> Any:
     return func
 
@@ -54,9 +59,10 @@ def _overload_method(func: Any) -> Any:
 
 
 __all__ = ["Attribute", "Error", "Final", "Future", "RecursiveScriptModule", "ScriptFunction",
-           "ScriptModule", "TopLevelTracedModule", "TracedModule", "TracerWarning",
-           "TracingCheckError", "annotate", "enable_onednn_fusion", "export", "fork", "freeze",
-           "fuser", "ignore", "interface", "is_scripting", "is_tracing", "isinstance", "load",
-           "onednn_fusion_enabled", "optimize_for_inference", "save", "script",
-           "script_if_tracing", "script_method", "set_fusion_strategy", "trace", "trace_module",
-           "unused", "wait"]
+           "ScriptModule", "ScriptWarning", "TopLevelTracedModule", "TracedModule",
+           "TracerWarning", "TracingCheckError", "annotate", "enable_onednn_fusion", "export",
+           "fork", "freeze", "fuser", "ignore", "interface", "is_scripting", "is_tracing",
+           "isinstance", "load", "onednn_fusion_enabled", "optimize_for_inference",
+           "optimized_execution", "run_frozen_optimizations", "save", "script",
+           "script_if_tracing", "script_method", "set_fusion_strategy", "strict_fusion",
+           "trace", "trace_module", "unused", "wait"]

@@ -72,12 +72,10 @@ class Future(Generic[T]):
 
 
 def fork(func: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
-    """Run `func(*args, **kwargs)` and return a done Future of its result."""
+    """Run `func(*args, **kwargs)` and return a done Future of its result. An exception it
+    raises is raised here, as PyTorch's eager `fork` does."""
     future: Future[T] = Future()
-    try:
-        future.set_result(func(*args, **kwargs))
-    except Exception as error:
-        future.set_exception(error)
+    future.set_result(func(*args, **kwargs))
     return future
 
 

@@ -1,21 +1,21 @@
 """torch.jit.freeze / optimize_for_inference: a copy of a ScriptModule in eval mode whose
-parameters and buffers are constants (plain attributes: no state_dict, no gradients), behind a
-`FrozenModule` that shows only forward and the preserved attributes, as PyTorch's does."""
+parameters and buffers are constants (plain attributes: no state_dict, no gradients) and
+whose only method is forward, unless others are preserved."""
 
 from __future__ import annotations
 
 import copy
-from typing import Any
 
-from ._module import RecursiveScriptModule, ScriptModule
+from ._module import ScriptModule
 
-__all__ = ["freeze", "optimize_for_inference"]
+__all__ = ["freeze", "optimize_for_inference", "run_frozen_optimizations"]
 
 
 def freeze(mod: ScriptModule, preserved_attrs: list[str] | None = None,
            optimize_numerics: bool = True) -> ScriptModule:
-    """A copy of `mod` with its parameters and buffers folded into constants, except the
-    attributes named in `preserved_attrs`."""
+    """A copy of `mod` with its parameters and buffers folded into constants, and without
+    its methods other than forward (traced or exported), except the attributes and methods
+    named in `preserved_attrs`."""
     if not isinstance(mod, ScriptModule):
         raise RuntimeError("Freezing expects a ScriptModule as input. Please use "
                            "torch.jit.script or torch.jit.trace to script your 'nn.Module'.")
@@ -23,8 +23,19 @@ def freeze(mod: ScriptModule, preserved_attrs: list[str] | None = None,
         raise RuntimeError("Freezing is currently only implemented for modules in eval mode. "
                            "Please call .eval() on your module before freezing.")
     preserved = set(preserved_attrs or ())
-    folded = copy.deepcopy(mod)
-    for path, module in folded.named_modules():
+    for name in preserved:
+        if not hasattr(mod, name):
+            raise RuntimeError(f"Unknown name: {name}")
+    frozen = copy.deepcopy(mod)
+    methods = frozen.__dict__.get("_graph_methods", {})
+    for name in list(methods):
+        if name != "forward" and name not in preserved:
+            del methods[name]
+    from ._script import exported_methods
+
+    object.__setattr__(frozen, "_dropped_methods", frozenset(
+        name for name in exported_methods(type(frozen)) if name not in preserved))
+    for path, module in frozen.named_modules():
         prefix = f"{path}." if path else ""
         for registry in ("_parameters", "_buffers"):
             tensors = getattr(module, registry)
@@ -33,52 +44,8 @@ def freeze(mod: ScriptModule, preserved_attrs: list[str] | None = None,
                     continue
                 tensor = tensors.pop(name)
                 object.__setattr__(module, name, None if tensor is None else tensor.detach())
-    return FrozenModule.of(folded, preserved)
-
-
-class FrozenModule(RecursiveScriptModule):
-    """What `freeze` returns, as PyTorch's frozen module is: `forward` and the preserved
-    attributes and methods. The submodules, parameters and buffers are folded into it (the
-    module computing `forward` holds them as constants), and any other attribute is gone."""
-
-    @classmethod
-    def of(cls, folded: ScriptModule, preserved: set[str]) -> FrozenModule:
-        frozen = cls()
-        state = frozen.__dict__
-        state["_folded"] = folded
-        state["_preserved"] = frozenset(name.split(".")[0] for name in preserved)
-        state["_original_name"] = folded.original_name
-        state["_frozen"] = True
-        frozen.training = False
-        for name in preserved:  # a preserved parameter or buffer stays one (in state_dict)
-            if name in folded._parameters:
-                frozen._parameters[name] = folded._parameters[name]
-            elif name in folded._buffers:
-                frozen._buffers[name] = folded._buffers[name]
-        return frozen
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        return self.__dict__["_folded"](*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        state = self.__dict__
-        if name in state.get("_preserved", ()) and name not in self._parameters \
-                and name not in self._buffers:
-            return getattr(state["_folded"], name)
-        if name in self._parameters or name in self._buffers:
-            return super().__getattr__(name)
-        raise AttributeError(f"'RecursiveScriptModule' object has no attribute '{name}'")
-
-    def _get_name(self) -> str:
-        return "RecursiveScriptModule"
-
-    @property
-    def graph(self) -> Any:
-        return self.__dict__["_folded"].graph
-
-    @property
-    def code(self) -> str:
-        return str(self.__dict__["_folded"].code)
+    object.__setattr__(frozen, "_frozen", True)
+    return frozen
 
 
 def optimize_for_inference(mod: ScriptModule, other_methods: list[str] | None = None
@@ -91,3 +58,11 @@ def optimize_for_inference(mod: ScriptModule, other_methods: list[str] | None = 
     if not getattr(mod, "_frozen", False):
         mod = freeze(mod.eval(), preserved_attrs=other_methods)
     return mod
+
+
+def run_frozen_optimizations(mod: ScriptModule, optimize_numerics: bool = True,
+                             preserved_methods: list[str] | None = None) -> None:
+    """PyTorch rewrites a frozen module's graphs in place (dropout removal, conv-batchnorm
+    folding, ...); the module runs the same without them, so nothing is done here."""
+    if not isinstance(mod, ScriptModule):
+        raise RuntimeError("run_frozen_optimizations expects a ScriptModule as input")

@@ -1,13 +1,18 @@
-"""TorchScript's fuser settings. Nothing here fuses (scripted code runs as Python); the
-settings are kept and reported as PyTorch's are, so programs that set them run."""
+"""TorchScript's fuser and executor settings. Nothing here fuses or optimizes (scripted
+code runs as Python); the settings are kept and reported as PyTorch's are, so programs that
+set them run."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
 from collections.abc import Iterator
+from typing import Any
 
-__all__ = ["enable_onednn_fusion", "fuser", "onednn_fusion_enabled", "set_fusion_strategy"]
+from autodiff.user_warnings import warn
+
+__all__ = ["enable_onednn_fusion", "fuser", "onednn_fusion_enabled", "optimized_execution",
+           "set_fusion_strategy", "strict_fusion"]
 
 
 class _Settings(threading.local):
@@ -15,6 +20,7 @@ class _Settings(threading.local):
         self.onednn = False
         self.strategy: list[tuple[str, int]] = [("STATIC", 2), ("DYNAMIC", 10)]
         self.fuser = "fuser1"
+        self.optimize = True
 
 
 _settings = _Settings()
@@ -55,3 +61,29 @@ def fuser(name: str) -> Iterator[None]:
         yield
     finally:
         _settings.fuser, _settings.onednn = previous
+
+
+@contextlib.contextmanager
+def optimized_execution(should_optimize: bool) -> Iterator[None]:
+    """Whether the JIT's executor optimizes graphs before running them, inside the block
+    (kept; nothing is optimized here)."""
+    previous = _settings.optimize
+    _settings.optimize = bool(should_optimize)
+    try:
+        yield
+    finally:
+        _settings.optimize = previous
+
+
+class strict_fusion:
+    """In TorchScript, an error where the nodes inside the block are not all fused; outside
+    it (here always: nothing is scripted), PyTorch's warning and nothing else."""
+
+    def __init__(self) -> None:
+        warn("Only works in script mode", stacklevel=2)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: Any) -> None:
+        return None

@@ -2,8 +2,10 @@
 
 A module or function made from a graph (a trace, a loaded archive) runs the Python code that
 autodiff.fx generates from the graph (`graph.python_code`), with `self` the module, so its
-parameters and buffers are read where they live at each call. A scripted module or function
-runs its own Python (see `_script.py`).
+parameters and buffers are read where they live at each call. A module holds one graph per
+method (forward, the other methods `trace_module` traced, a scripted module's exported ones);
+`module.name` finds each as a ScriptMethod. A scripted module or function runs its own Python
+(see `_script.py`).
 """
 
 from __future__ import annotations
@@ -27,23 +29,38 @@ _PICKLE_MESSAGE = ("ScriptModules cannot be deepcopied using copy.deepcopy or sa
                    "instead.")
 
 
-def compile_graph(graph: Graph) -> tuple[Callable[..., Any], str]:
-    """The function a graph's generated code defines (`forward(self, ...)`) and that code."""
-    from autodiff.fx.graph_module import _forward_from_src
+def compile_graph(graph: Graph, name: str = "forward") -> tuple[Callable[..., Any], str]:
+    """The function a graph's generated code defines (`def <name>(self, ...)`) and that
+    code."""
+    from autodiff.fx.graph_module import _exec_with_source
 
+    graph._codegen._func_name = name
     python_code = graph.python_code(root_module="self")
-    return _forward_from_src(python_code.src, python_code.globals), python_code.src
+    namespace = dict(python_code.globals)
+    _exec_with_source(python_code.src, namespace)
+    return namespace[name], python_code.src
 
 
-def fx_graph_of(obj: Any) -> Graph:
-    """The graph autodiff.fx's symbolic tracing makes of a scripted module or function, or a
-    RuntimeError that says why there is none (data-dependent control flow, most often)."""
-    from autodiff.fx import symbolic_trace
+def fx_graph_of(obj: Any, method: str = "forward") -> Graph:
+    """The graph autodiff.fx's symbolic tracing makes of a scripted module's method or a
+    scripted function, or a RuntimeError that says why there is none (data-dependent control
+    flow, most often)."""
+    from autodiff.fx import Tracer, symbolic_trace
 
     try:
-        return symbolic_trace(obj).graph
+        if method == "forward":
+            return symbolic_trace(obj).graph
+        tracer = Tracer()
+        tracer.traced_func_name = method
+        return tracer.trace(obj)
     except Exception as error:
+        from ._script import ExportRefused
+
+        if isinstance(error, ExportRefused):
+            raise
         name = getattr(obj, "original_name", None) or getattr(obj, "__name__", repr(obj))
+        if method != "forward":
+            name = f"{name}.{method}"
         raise RuntimeError(
             f"'{name}' has no graph: autodiff.jit runs scripted code as Python, and "
             f"autodiff.fx cannot trace it ({type(error).__name__}: {error})") from error
@@ -71,11 +88,33 @@ class ScriptModule(Module):
         """The Python source of forward."""
         return textwrap.dedent(inspect.getsource(type(self).forward))
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        constants: frozenset[str] | None = self.__dict__.get("_constant_names")
+        if constants and name in constants:  # (`__constants__` and `Final` attributes)
+            raise RuntimeError(f"Can't set constant '{name}' which has value:"
+                               f"{self.__dict__.get(name)}")
+        types: dict[str, Any] | None = self.__dict__.get("_attribute_types")
+        if types and name in types:  # (a scripted module's attributes keep their types)
+            from ._types import cast_attribute
+
+            value = cast_attribute(name, types[name], value)
+        super().__setattr__(name, value)
+
     def save(self, f: Any, _extra_files: dict[str, Any] | None = None) -> None:
         """`autodiff.jit.save(self, f, _extra_files)`."""
         from ._serialization import save
 
         save(self, f, _extra_files)
+
+    def save_to_buffer(self, _extra_files: dict[str, Any] | None = None) -> bytes:
+        """The archive `save` writes, as bytes."""
+        import io
+
+        from ._serialization import save
+
+        buffer = io.BytesIO()
+        save(self, buffer, _extra_files)
+        return buffer.getvalue()
 
     def extra_repr(self) -> str:
         return f"original_name={self.original_name}"
@@ -96,48 +135,134 @@ class ScriptModule(Module):
         return copied
 
 
-class GraphForward:
-    """A module's forward made from a graph: the generated function and its source."""
+class GraphMethod:
+    """A method made from a graph: its name, the generated function and its source."""
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, name: str = "forward") -> None:
+        self.name = name
         self.graph = graph
-        self.function, self.code = compile_graph(graph)
+        self.function, self.code = compile_graph(graph, name)
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> GraphForward:
-        return GraphForward(copy.deepcopy(self.graph, memo))
+    def __deepcopy__(self, memo: dict[int, Any]) -> GraphMethod:
+        return GraphMethod(copy.deepcopy(self.graph, memo), self.name)
+
+
+class ScriptMethod:
+    """A graph-made method bound to its module (torch.ScriptMethod): `module.name(...)`
+    runs the graph's code; `.graph`, `.code`, `.name` and `.owner` describe it."""
+
+    def __init__(self, owner: RecursiveScriptModule, compiled: GraphMethod) -> None:
+        self.owner = owner
+        self._compiled = compiled
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._compiled.function(self.owner, *args, **kwargs)
+
+    @property
+    def __self__(self) -> RecursiveScriptModule:  # (as a bound method's)
+        return self.owner
+
+    @property
+    def __func__(self) -> Callable[..., Any]:
+        return self._compiled.function
+
+    @property
+    def name(self) -> str:
+        return self._compiled.name
+
+    @property
+    def graph(self) -> Graph:
+        return self._compiled.graph
+
+    @property
+    def inlined_graph(self) -> Graph:
+        return self._compiled.graph
+
+    @property
+    def code(self) -> str:
+        return self._compiled.code
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        signature = inspect.signature(self._compiled.function)
+        return signature.replace(parameters=list(signature.parameters.values())[1:])
+
+    def __repr__(self) -> str:
+        return f"<autodiff.jit.ScriptMethod {self.name} of {self.owner.original_name}>"
+
+
+# What a missing attribute of a ScriptModule is called in the error (PyTorch's wording for
+# scripted, traced and loaded modules alike).
+_MISSING = "'RecursiveScriptModule' object has no attribute '{}'"
+
+
+def _run_forward(self: RecursiveScriptModule, *args: Any, **kwargs: Any) -> Any:
+    methods: dict[str, GraphMethod] = self.__dict__.get("_graph_methods", {})
+    compiled = methods.get("forward")
+    if compiled is None:
+        raise AttributeError(_MISSING.format("forward"))
+    return compiled.function(self, *args, **kwargs)
+
+
+class _GraphForward:
+    """RecursiveScriptModule.forward: on a module, its forward graph's ScriptMethod (missing,
+    with PyTorch's AttributeError, where forward was not traced); on the class, a function
+    that runs it (what autodiff.fx and the compiler read)."""
+
+    def __get__(self, owner: RecursiveScriptModule | None, cls: Any = None) -> Any:
+        if owner is None:
+            return _run_forward
+        compiled = owner.__dict__.get("_graph_methods", {}).get("forward")
+        if compiled is None:
+            raise AttributeError(_MISSING.format("forward"))
+        return ScriptMethod(owner, compiled)
 
 
 class RecursiveScriptModule(ScriptModule):
-    """A module whose forward is a graph's code: what `load` makes (torch's
-    RecursiveScriptModule), also the base of TracedModule."""
+    """A module whose methods are graphs' code: what `load` makes (torch's
+    RecursiveScriptModule), also the base of TracedModule. Each method is a ScriptMethod
+    (`module.forward`, `module.other`); one that was not traced or exported is missing, with
+    PyTorch's AttributeError."""
 
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        compiled: GraphForward | None = self.__dict__.get("_graph_forward")
+    forward = _GraphForward()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            pass
+        methods: dict[str, GraphMethod] = self.__dict__.get("_graph_methods", {})
+        if name in methods:
+            return ScriptMethod(self, methods[name])
+        raise AttributeError(_MISSING.format(name))
+
+    def _set_graph(self, graph: Graph, name: str = "forward") -> None:
+        """Make `graph` the method `name` (replacing one of that name)."""
+        methods = self.__dict__.setdefault("_graph_methods", {})
+        methods[name] = GraphMethod(graph, name)
+
+    @property
+    def _method_names(self) -> list[str]:
+        """The graph-made methods, in the order they were made."""
+        return list(self.__dict__.get("_graph_methods", {}))
+
+    def _forward_or_raise(self, attribute: str) -> GraphMethod:
+        compiled: GraphMethod | None = self.__dict__.get("_graph_methods", {}).get("forward")
         if compiled is None:
-            raise RuntimeError(
-                f"'{self.original_name}' has no forward: it was not called while its parent "
-                f"was traced")
-        return compiled.function(self, *args, **kwargs)
-
-    def _set_graph(self, graph: Graph) -> None:
-        object.__setattr__(self, "_graph_forward", GraphForward(graph))
-
-    def _graph_forward_or_raise(self) -> GraphForward:
-        compiled: GraphForward | None = self.__dict__.get("_graph_forward")
-        if compiled is None:
-            raise RuntimeError(f"'{self.original_name}' has no forward method (it was not "
-                               f"called while its parent was traced)")
+            if attribute == "graph":
+                raise RuntimeError("Method 'forward' is not defined.")
+            raise AttributeError(_MISSING.format(attribute))
         return compiled
 
     @property
     def graph(self) -> Graph:
-        """The recorded ops (an autodiff.fx Graph)."""
-        return self._graph_forward_or_raise().graph
+        """The recorded ops of forward (an autodiff.fx Graph)."""
+        return self._forward_or_raise("graph").graph
 
     @property
     def code(self) -> str:
         """The Python source of forward, generated from the graph."""
-        return self._graph_forward_or_raise().code
+        return self._forward_or_raise("code").code
 
 
 class ScriptFunction:
@@ -147,7 +272,7 @@ class ScriptFunction:
     def __init__(self, function: Callable[..., Any], graph: Graph | None = None,
                  constants: Module | None = None) -> None:
         self._function = function
-        self._graph_forward = GraphForward(graph) if graph is not None else None
+        self._graph_forward = GraphMethod(graph) if graph is not None else None
         self._constants = constants if constants is not None else Module()
         functools.update_wrapper(self, function)
 

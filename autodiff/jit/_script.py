@@ -12,10 +12,14 @@ it, where fx can trace it.
 from __future__ import annotations
 
 import inspect
+import re
+import sys
 import textwrap
 import typing
 from builtins import isinstance as _isinstance
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from autodiff.nn import Module
@@ -26,12 +30,21 @@ from ._trace import is_tracing
 if TYPE_CHECKING:
     from autodiff.fx import Graph
 
-__all__ = ["Attribute", "Final", "annotate", "export", "ignore", "interface", "is_scripting",
-           "isinstance", "script", "script_if_tracing", "script_method", "unused"]
+__all__ = ["Attribute", "Error", "Final", "ScriptWarning", "annotate", "export", "ignore",
+           "interface", "is_scripting", "isinstance", "script", "script_if_tracing",
+           "script_method", "unused"]
 
 T = TypeVar("T")
 Final = typing.Final
 
+
+
+class Error(RuntimeError):
+    """An error raised by TorchScript code (torch.jit.Error)."""
+
+
+class ScriptWarning(Warning):
+    """A warning TorchScript raises (torch.jit.ScriptWarning)."""
 
 
 class Attribute(NamedTuple):
@@ -86,11 +99,22 @@ def unused(fn: Any) -> Any:
     return fn
 
 
+# The code of the `@ignore`d functions: a saved graph may not call them.
+_ignored_codes: set[CodeType] = set()
+
+
+def _remember_ignored(function: Any) -> None:
+    code = getattr(function, "__code__", None)
+    if _isinstance(code, CodeType):
+        _ignored_codes.add(code)
+
+
 def ignore(drop: Any = False, **kwargs: Any) -> Any:
-    """Marks a function TorchScript leaves as a Python call; here everything runs as Python.
-    `@ignore`, `@ignore(drop=True)`."""
+    """Marks a function TorchScript leaves as a Python call: it runs as Python, and code
+    that calls it cannot be saved. `@ignore`, `@ignore(drop=True)` (as `@unused`)."""
     if callable(drop):
         drop._torchscript_modifier = FunctionModifiers.IGNORE
+        _remember_ignored(drop)
         return drop
     if not _isinstance(drop, bool):
         raise RuntimeError("Argument to @torch.jit.ignore must be a bool or a function but "
@@ -102,6 +126,8 @@ def ignore(drop: Any = False, **kwargs: Any) -> Any:
     def decorator(fn: T) -> T:
         modifier = FunctionModifiers.UNUSED if drop else FunctionModifiers.IGNORE
         fn._torchscript_modifier = modifier  # type: ignore[attr-defined]
+        if not drop:
+            _remember_ignored(fn)
         return fn
 
     return decorator
@@ -192,15 +218,206 @@ class _ScriptedModule(ScriptModule):
         return fx_graph_of(self)
 
 
+class _CompiledMethod:
+    """forward or an `@export` method of a scripted module's class (those TorchScript
+    compiles): on an instance, a bound method with `.code` (its Python source), `.graph`
+    (autodiff.fx's trace of it, where it can trace it), `.name` and `.owner`, as PyTorch's
+    ScriptMethod; on the class, the function."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+
+    def __get__(self, owner: Any, cls: Any = None) -> Any:
+        if owner is None:
+            return self.function
+        if self.function.__name__ in owner.__dict__.get("_dropped_methods", ()):
+            # (freeze drops it: Module.__getattr__ then raises PyTorch's AttributeError)
+            raise AttributeError(self.function.__name__)
+        return _BoundCompiledMethod(owner, self.function)
+
+
+class _BoundCompiledMethod:
+    def __init__(self, owner: ScriptModule, function: Callable[..., Any]) -> None:
+        self.owner = owner
+        self.function = function
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.function(self.owner, *args, **kwargs)
+
+    @property
+    def __self__(self) -> ScriptModule:  # (as a bound method's)
+        return self.owner
+
+    @property
+    def __func__(self) -> Callable[..., Any]:
+        return self.function
+
+    @property
+    def name(self) -> str:
+        return self.function.__name__
+
+    @property
+    def code(self) -> str:
+        if self.name == "forward":  # (a scripted fx GraphModule shows its generated code)
+            return self.owner.code
+        return textwrap.dedent(inspect.getsource(self.function))
+
+    @property
+    def graph(self) -> Graph:
+        if self.name == "forward":
+            return self.owner.graph
+        return fx_graph_of(self.owner, self.name)
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        signature = inspect.signature(self.function)
+        return signature.replace(parameters=list(signature.parameters.values())[1:])
+
+
+def saved_methods(module: ScriptModule) -> list[str]:
+    """forward and the exported methods of a scripted module (those `freeze` kept)."""
+    dropped = module.__dict__.get("_dropped_methods", ())
+    return ["forward", *(name for name in exported_methods(type(module)) if name not in dropped)]
+
+
+class ExportRefused(RuntimeError):
+    """Code being saved calls an `@ignore`d function (PyTorch's error)."""
+
+
+@contextmanager
+def refusing_ignored_calls() -> Iterator[None]:
+    """Raise PyTorch's ExportRefused where the block (`save` tracing scripted code) calls an
+    `@ignore`d function; TorchScript leaves those as calls to Python, which an archive
+    cannot hold. The calls are seen by a profile function, set for the block only."""
+    called: list[str] = []
+    previous: Any = sys.getprofile()
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code in _ignored_codes and not called:
+            called.append(frame.f_code.co_name)
+        if previous is not None:
+            previous(frame, event, arg)
+
+    def refused() -> ExportRefused:
+        return ExportRefused(
+            f"Could not export Python function call '{called[0]}'. Remove calls to Python "
+            f"functions before export. Did you forget to add @script or @script_method "
+            f"annotation? If this is a nn.ModuleList, add it to __constants__")
+
+    sys.setprofile(profile)
+    try:
+        yield
+    except BaseException as error:
+        sys.setprofile(previous)
+        if called:
+            raise refused() from error
+        raise
+    sys.setprofile(previous)
+    if called:
+        raise refused()
+
+
+def _called_from_script(owner: Any) -> bool:
+    """Whether the frame that reads the attribute (two up) runs one of the methods TorchScript
+    would compile for `owner`'s class: forward, the exported methods and what they call."""
+    codes: frozenset[Any] = getattr(type(owner), "_script_codes", frozenset())
+    return sys._getframe(2).f_code in codes
+
+
+class _UnusedMethod:
+    """An `@unused` method: called from the scripted code, it raises (TorchScript compiles
+    it into a raise); called from Python, it runs."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+
+    def __get__(self, owner: Any, cls: Any = None) -> Any:
+        if owner is None or not _called_from_script(owner):
+            return self.function if owner is None else self.function.__get__(owner, cls)
+
+        def unused(*args: Any, **kwargs: Any) -> Any:
+            raise Error("This Python function is annotated to be ignored and cannot be run")
+
+        return unused
+
+
+def _script_codes(cls: type) -> frozenset[Any]:
+    """The code of the methods of `cls` (and the user's classes it derives from) that are
+    not `@ignore`d or `@unused`."""
+    codes = set()
+    for klass in cls.__mro__:
+        if klass.__module__.startswith(("autodiff.nn.modules", "autodiff.jit")) \
+                or klass is object:
+            continue
+        for value in vars(klass).values():
+            code = getattr(value, "__code__", None)
+            modifier = getattr(value, "_torchscript_modifier", None)
+            if code is not None and modifier not in (FunctionModifiers.IGNORE,
+                                                     FunctionModifiers.UNUSED):
+                codes.add(code)
+    return frozenset(codes)
+
+
+def _unused_methods(cls: type) -> dict[str, Any]:
+    """The scripted class's descriptors for the `@unused` methods of `cls`."""
+    found: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        for name, value in vars(klass).items():
+            modifier = getattr(value, "_torchscript_modifier", None)
+            if not inspect.isfunction(value):
+                found.pop(name, None)
+            elif modifier == FunctionModifiers.UNUSED:
+                found[name] = _UnusedMethod(value)
+            else:
+                found.pop(name, None)
+    return found
+
+
+def exported_methods(cls: type) -> dict[str, Callable[..., Any]]:
+    """The methods of `cls` marked `@export` (nearest definition first in the MRO)."""
+    found: dict[str, Callable[..., Any]] = {}
+    for klass in cls.__mro__:
+        for name, value in vars(klass).items():
+            if name in found:
+                continue
+            function = value.function if _isinstance(value, _CompiledMethod) else value
+            if getattr(function, "_torchscript_modifier", None) == FunctionModifiers.EXPORT:
+                found[name] = function
+    return found
+
+
+def constant_names(cls: type) -> set[str]:
+    """The attributes TorchScript makes constants: those `__constants__` lists and those
+    annotated `Final` (`x: Final[int]`, also as a string annotation)."""
+    names = set(getattr(cls, "__constants__", ()))
+    for klass in cls.__mro__:
+        for name, annotation in vars(klass).get("__annotations__", {}).items():
+            if _isinstance(annotation, str):
+                final = re.match(r"^([\w.]+\.)?Final\b", annotation) is not None
+            else:
+                final = annotation is typing.Final or typing.get_origin(annotation) is \
+                    typing.Final
+            if final:
+                names.add(name)
+    return names
+
+
 _scripted_classes: dict[type[Module], type[ScriptModule]] = {}
 
 
 def _scripted_class(cls: type[Module]) -> type[ScriptModule]:
     scripted = _scripted_classes.get(cls)
     if scripted is None:
-        scripted = type("RecursiveScriptModule", (_ScriptedModule, cls),
-                        {"__module__": __name__, "__qualname__": "RecursiveScriptModule",
-                         "_script_original_class": cls})
+        namespace: dict[str, Any] = {
+            "__module__": __name__, "__qualname__": "RecursiveScriptModule",
+            "_script_original_class": cls}
+        namespace.update({name: _CompiledMethod(function)
+                          for name, function in exported_methods(cls).items()})
+        if inspect.isfunction(getattr(cls, "forward", None)):
+            namespace["forward"] = _CompiledMethod(cls.forward)
+        namespace.update(_unused_methods(cls))
+        namespace["_script_codes"] = _script_codes(cls)
+        scripted = type("RecursiveScriptModule", (_ScriptedModule, cls), namespace)
         _scripted_classes[cls] = scripted
     return scripted
 
@@ -209,6 +426,25 @@ def original_class(module: ScriptModule) -> type[Module] | None:
     """The user's class a scripted module was made from; None for other ScriptModules."""
     cls: type[Module] | None = getattr(type(module), "_script_original_class", None)
     return cls
+
+
+def _attribute_types(state: dict[str, Any]) -> dict[str, Any]:
+    """The TorchScript types of a module's plain attributes: a `jit.Attribute`'s own,
+    otherwise inferred from the value (none where TorchScript infers none)."""
+    from ._types import attribute_type, infer_type
+
+    types = {}
+    for name, value in state.items():
+        if name in _MODULE_STATE or _isinstance(value, Module):
+            continue
+        kind = (attribute_type(value.type) if _isinstance(value, Attribute)
+                else infer_type(value))
+        if kind is not None:
+            types[name] = kind
+    return types
+
+
+_MODULE_STATE = frozenset(vars(Module()))
 
 
 def _script_module(module: Module) -> ScriptModule:
@@ -222,10 +458,14 @@ def _script_module(module: Module) -> ScriptModule:
     state["_modules"] = type(state["_modules"])(
         (name, None if child is None else _script_module(child))
         for name, child in module._modules.items())
+    state["_attribute_types"] = _attribute_types(state)
     for name, value in list(state.items()):
         if _isinstance(value, Attribute):
             state[name] = value.value
     state["_original_name"] = type(module).__name__
+    state["_constant_names"] = frozenset(
+        name for name in constant_names(type(module))
+        if name in state and not _isinstance(state[name], Module))
     scripted.__dict__.update(state)
     return scripted
 

@@ -2,15 +2,15 @@
 
     archive/version          the format
     archive/model.json       the module tree: each module's original name, training flag,
-                             tensors' names, children, and its graph (nodes with their
-                             targets by import path, arguments as JSON)
+                             tensors' names, children, and the graph of each of its methods
+                             (nodes with their targets by import path, arguments as JSON)
     archive/data.pt          the tensors (autodiff.save of {dotted name: tensor})
-    archive/code/<path>.py   each graph's generated code, for reading
+    archive/code/<path>.py   each module's methods' generated code, for reading
     archive/pickled/<n>.pkl  a scripted module or function autodiff.fx cannot trace (control
                              flow on tensor values), pickled: loading it needs its class
     archive/extra/<name>     `_extra_files`
 
-`load` builds RecursiveScriptModules whose forward is each graph's generated code (traced
+`load` builds RecursiveScriptModules whose methods are the graphs' generated code (traced
 and fx-traceable scripted modules), so it needs none of the original Python classes.
 """
 
@@ -32,7 +32,7 @@ from ._module import RecursiveScriptModule, ScriptFunction, ScriptModule
 
 __all__ = ["load", "save"]
 
-_FORMAT = "autodiff.jit 1"
+_FORMAT = "autodiff.jit 2"  # (1: one graph per module, "graph")
 _ROOT = "archive"
 # Where a saved graph's call targets may be imported from on load.
 _TARGET_MODULES = ("autodiff", "operator", "_operator", "builtins", "math")
@@ -92,7 +92,7 @@ def _encode(value: Any, constants: dict[int, str]) -> Any:
         return {"complex": [value.real, value.imag]}
     if isinstance(value, (list, tuple)):
         items = [_encode(item, constants) for item in value]
-        return items if type(value) is list else {"tuple": items}
+        return items if isinstance(value, list) else {"tuple": items}
     if isinstance(value, dict):
         return {"dict": [[_encode(k, constants), _encode(v, constants)]
                          for k, v in value.items()]}
@@ -201,18 +201,29 @@ class _Writer:
         entry: dict[str, Any] = {"original_name": getattr(module, "original_name",
                                                           type(module).__name__),
                                  "training": module.training}
-        graph, constants = None, {}
+        graphs: dict[str, Any] = {}
+        constants: dict[str, Any] = {}
         if isinstance(module, RecursiveScriptModule):
-            compiled = module.__dict__.get("_graph_forward")
-            graph = compiled.graph if compiled is not None else None
+            graphs = {name: compiled.graph
+                      for name, compiled in module.__dict__.get("_graph_methods", {}).items()}
             constants = {name: value for name, value in vars(module).items()
-                         if name.startswith("_tensor_constant")}
+                         if isinstance(value, Tensor)}
         elif isinstance(module, ScriptModule):  # scripted, or a ScriptModule subclass
+            from ._module import fx_graph_of
+            from ._script import ExportRefused, refusing_ignored_calls, saved_methods
+
             try:
-                graph, constants = _fx_trace(module)
+                with refusing_ignored_calls():
+                    for name in saved_methods(module):
+                        graphs[name] = fx_graph_of(module, name)
+            except ExportRefused:
+                raise
             except RuntimeError:
                 entry["pickled"] = self.pickle(module, entry["original_name"])
                 return entry
+            # (fx keeps the tensors it makes constants on the module it traces)
+            constants = {name: value for name, value in vars(module).items()
+                         if isinstance(value, Tensor)}
         else:  # autodiff's own module, kept whole by a trace
             entry["pickled"] = self.pickle(module, entry["original_name"])
             entry["scripted"] = False
@@ -235,21 +246,32 @@ class _Writer:
                                    f"type {type(value).__name__}")
             entry["constants"].append(name)
             self.tensor(prefix + name, value)
+        entry["attributes"] = _attributes(module)
+        entry["constant_names"] = sorted(module.__dict__.get("_constant_names", ()))
+        entry["attribute_types"] = {
+            name: kind for name, kind in module.__dict__.get("_attribute_types", {}).items()
+            if name in entry["attributes"] or name in constants}
         entry["children"] = {name: None if child is None else self.module(child, prefix + name)
                              for name, child in module._modules.items()}
-        if graph is not None:
-            entry["graph"] = _encode_graph(graph)
-            from ._module import compile_graph
+        from ._module import compile_graph
 
-            self.code[path or "__torch__"] = compile_graph(graph)[1]
+        entry["methods"] = {name: _encode_graph(graph) for name, graph in graphs.items()}
+        if graphs:
+            self.code[path or "__torch__"] = "\n".join(
+                compile_graph(graph, name)[1] for name, graph in graphs.items())
         return entry
 
     def function(self, function: ScriptFunction) -> dict[str, Any]:
         entry: dict[str, Any] = {"function": function.name}
         compiled = function._graph_forward
         if compiled is None:
+            from ._script import ExportRefused, refusing_ignored_calls
+
             try:
-                graph, constants = _fx_trace(function._function)
+                with refusing_ignored_calls():
+                    graph, constants = _fx_trace(function._function)
+            except ExportRefused:
+                raise
             except RuntimeError:
                 entry["pickled"] = self.pickle(function._function, function.name)
                 return entry
@@ -265,6 +287,28 @@ class _Writer:
 
         self.code["__torch__"] = compile_graph(graph)[1]
         return entry
+
+
+# What every module (or autodiff.jit) keeps in its __dict__: not the user's attributes.
+_MODULE_STATE = frozenset({*vars(Module()), "_original_name", "_graph_methods", "_code",
+                           "_graph", "_frozen", "_constant_names",
+                           "_dropped_methods", "_attribute_types"})
+
+
+def _attributes(module: Module) -> dict[str, Any]:
+    """A module's plain attributes that JSON can hold (numbers, strings, None, dtypes,
+    devices and containers of them), encoded; PyTorch keeps every attribute of a type
+    TorchScript knows. Tensors are saved as constants; other values are left out."""
+    constants = _namespace_constants()
+    attributes = {}
+    for name, value in vars(module).items():
+        if name in _MODULE_STATE or isinstance(value, (Tensor, Module)):
+            continue
+        try:
+            attributes[name] = _encode(value, constants)
+        except RuntimeError:
+            continue
+    return attributes
 
 
 def _fx_trace(obj: Any) -> tuple[Any, dict[str, Any]]:
@@ -404,8 +448,8 @@ def load(f: Any, map_location: Any = None, _extra_files: dict[str, Any] | None =
         if _extra_files is not None:
             for name in list(_extra_files):
                 member = f"{_ROOT}/extra/{name}"
-                if member in names:
-                    _extra_files[name] = archive.read(member)
+                # (a name the archive lacks reads as empty, as PyTorch's)
+                _extra_files[name] = archive.read(member) if member in names else b""
     reader = _Reader(tensors, pickled, map_location)
     if "function" in tree:
         return reader.function(tree)
@@ -450,11 +494,17 @@ class _Reader:
             module.register_buffer(name, self.tensor(prefix + name), persistent=persistent)
         for name in entry["constants"]:
             object.__setattr__(module, name, self.tensor(prefix + name))
+        for name, value in entry.get("attributes", {}).items():
+            object.__setattr__(module, name, _decode(value, {}))
+        object.__setattr__(module, "_constant_names",
+                           frozenset(entry.get("constant_names", ())))
+        object.__setattr__(module, "_attribute_types", entry.get("attribute_types", {}))
         for name, child in entry["children"].items():
             module.add_module(name, None if child is None else self.module(child, prefix + name))
         module.training = entry["training"]
-        if "graph" in entry:
-            module._set_graph(_decode_graph(entry["graph"]))
+        methods = entry.get("methods", {"forward": entry["graph"]} if "graph" in entry else {})
+        for name, records in methods.items():
+            module._set_graph(_decode_graph(records), name)
         return module
 
     def function(self, entry: dict[str, Any]) -> Any:

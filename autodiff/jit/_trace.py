@@ -485,11 +485,10 @@ class TopLevelTracedModule(TracedModule):
     """The module `trace` returns."""
 
 
-def _build_traced(original: Module, recorders: dict[int, _Recorder],
-                  recorder: _Recorder | None, top: bool = False,
+def _build_traced(original: Module, top: bool = False,
                   opaque: frozenset[int] | set[int] = frozenset()) -> TracedModule:
-    """The TracedModule of `original`: its graph `recorder`'s, its submodules' graphs those
-    `recorders` hold for them; the `opaque` submodules themselves."""
+    """The TracedModule tree of `original`, without methods yet: its parameters and buffers
+    are the original's; ScriptModule and `opaque` submodules stay themselves."""
     traced = TopLevelTracedModule() if top else TracedModule()
     object.__setattr__(traced, "_original_name", type(original).__name__)
     traced.training = original.training
@@ -502,13 +501,94 @@ def _build_traced(original: Module, recorders: dict[int, _Recorder],
         if child is None or isinstance(child, ScriptModule) or id(child) in opaque:
             traced.add_module(name, child)
         else:
-            traced.add_module(name, _build_traced(child, recorders, recorders.get(id(child)),
-                                                  opaque=opaque))
-    if recorder is not None:
-        for name, value in recorder.constants.items():
-            object.__setattr__(traced, name, value)
-        traced._set_graph(recorder.graph)
+            traced.add_module(name, _build_traced(child, opaque=opaque))
     return traced
+
+
+def _keep_whole(traced: Module, original: Module, opaque: set[int]) -> None:
+    """Put the `opaque` modules a later method's trace found back in place of their traces."""
+    for name, child in original._modules.items():
+        if child is None or isinstance(child, ScriptModule):
+            continue
+        counterpart = traced._modules.get(name)
+        if id(child) in opaque:
+            traced._modules[name] = child
+        elif isinstance(counterpart, TracedModule):
+            _keep_whole(counterpart, child, opaque)
+
+
+def _add_methods(traced: TopLevelTracedModule, original: Module, method_name: str,
+                 recorder: _Recorder, hooks: _SubmoduleHooks) -> None:
+    """Make the graphs of one traced method methods of `traced` and its submodules.
+
+    A submodule called in this trace gets its graph as `forward`, or, where an earlier
+    method's trace gave it one, as `forward1` (2, ...), which its callers here then call (as
+    PyTorch names them)."""
+    _keep_whole(traced, original, hooks.opaque)
+    traced_of: dict[int, list[Module]] = {}
+    for path, module in original.named_modules(remove_duplicate=False):
+        traced_of.setdefault(id(module), []).append(traced.get_submodule(path))
+    method_of: dict[int, str] = {}
+    # Inner modules were entered after the modules that called them: named first, so that
+    # their callers' calls can be renamed.
+    for module_id, child in reversed(list(hooks.recorders.items())):
+        _call_methods(child, method_of)
+        targets = [m for m in traced_of.get(module_id, []) if isinstance(m, TracedModule)]
+        if not targets:
+            continue
+        name = _method_name_for(targets[0])
+        method_of[module_id] = name
+        if name != "forward":
+            _rename_constants(child, f"_{name}")
+        for target in targets:
+            _set_method(target, name, child)
+    _call_methods(recorder, method_of)
+    _set_method(traced, method_name, recorder)
+
+
+def _method_name_for(target: TracedModule) -> str:
+    """`forward` for a submodule's first trace, `forward1`, `forward2`, ... for later ones
+    (PyTorch's names: each traced method of the parent calls a method of its own)."""
+    count = sum(name == "forward" or (name.startswith("forward") and name[7:].isdigit())
+                for name in target._method_names)
+    return f"forward{count}" if count else "forward"
+
+
+def _set_method(target: TracedModule, name: str, recorder: _Recorder) -> None:
+    """`recorder`'s graph as the method `name` of `target`, with its constants (once: a
+    module held at two paths is named once)."""
+    if name in target._method_names:
+        return
+    for constant, value in recorder.constants.items():
+        object.__setattr__(target, constant, value)
+    target._set_graph(recorder.graph, name)
+
+
+def _rename_constants(recorder: _Recorder, prefix: str) -> None:
+    """Give a graph's constants names of their own (`_forward1_tensor_constant0`)."""
+    renamed = {f"{prefix}{name}": value for name, value in recorder.constants.items()}
+    for node in recorder.graph.nodes:
+        if node.op == "get_attr" and node.target in recorder.constants:
+            node.target = f"{prefix}{node.target}"
+    recorder.constants = renamed
+
+
+def _call_methods(recorder: _Recorder, method_of: dict[int, str]) -> None:
+    """Calls of submodules whose graph in this trace is not their forward call that method."""
+    if recorder.root is None:
+        return
+    for node in list(recorder.graph.nodes):
+        if node.op != "call_module":
+            continue
+        callee = recorder.root.get_submodule(node.target)
+        name = method_of.get(id(callee), "forward")
+        if name == "forward":
+            continue
+        with recorder.graph.inserting_before(node):
+            module_node = recorder.graph.get_attr(node.target)
+            call = recorder.graph.call_method(name, (module_node, *node.args), dict(node.kwargs))
+        node.replace_all_uses_with(call)
+        recorder.graph.erase_node(node)
 
 
 # ----------------------------------------------------------------------------- trace
@@ -674,7 +754,8 @@ def _flatten(value: Any) -> list[Tensor]:
 def _check(traced: Any, function: Callable[..., Any], root: Module | None,
            check_inputs: list[Any] | None, example: tuple[Any, ...],
            kwargs: dict[str, Any], code: str, tolerance: float,
-           signature_of: Callable[..., Any], graphs: list[Graph]) -> None:
+           signature_of: Callable[..., Any], graphs: list[Graph], name: str = "forward",
+           constant_prefix: str = "") -> None:
     """`check_trace`: trace again on each check input (the same graph, or TracingCheckError)
     and compare the traced and the Python function's outputs (a TracerWarning if they
     differ)."""
@@ -690,13 +771,15 @@ def _check(traced: Any, function: Callable[..., Any], root: Module | None,
         call_kwargs = kwargs if check_inputs is None else {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TracerWarning)
-            again, _, _ = _trace_call(function, root, args, call_kwargs, signature_of)
+            again, _, _ = _trace_call(function, root, args, call_kwargs, signature_of,
+                                      constant_prefix)
         from ._module import compile_graph
 
-        if compile_graph(again.graph)[1] != code:
+        code_again = compile_graph(again.graph, name)[1]
+        if code_again != code:
             raise TracingCheckError(
                 f"First graph:\n{code}\nGraph traced again on the check inputs:\n"
-                f"{compile_graph(again.graph)[1]}", None)
+                f"{code_again}", None)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TracerWarning)
             expected = function(*args, **call_kwargs)
@@ -763,6 +846,8 @@ def trace_module(mod: Module, inputs: dict[str, Any], optimize: Any = None,
         raise AttributeError("expected torch.nn.Module as the first argument")
     if not isinstance(inputs, dict):
         raise AttributeError("expected a dictionary of (method_name, input) pairs")
+    from ._module import compile_graph
+
     traced: TopLevelTracedModule | None = None
     for method_name, example in inputs.items():
         method = getattr(mod, method_name)
@@ -771,55 +856,78 @@ def trace_module(mod: Module, inputs: dict[str, Any], optimize: Any = None,
             kwargs = dict(_kwargs or example or {})
         else:
             args, kwargs = _as_tuple(example), {}
-        if method_name == "forward":
-            recorder, hooks, result = _trace_call(mod, mod, args, kwargs, mod.forward)
-            assert hooks is not None
-            if strict:
-                _check_output_containers(result)
-            if recorder.escaped:
-                # autodiff's own module, not all of whose ops the mode saw: kept whole
-                from ._script import script
+        is_forward = method_name == "forward"
+        function = mod if is_forward else method
+        prefix = "" if is_forward else f"_{method_name}"
+        recorder, hooks, result = _trace_call(function, mod, args, kwargs, method, prefix)
+        assert hooks is not None
+        if strict:
+            _check_output_containers(result)
+        if recorder.escaped:
+            # autodiff's own module, not all of whose ops the mode saw: kept whole
+            from ._script import script
 
-                scripted: ScriptModule = script(mod)
-                return scripted
-            children = hooks.recorders
-            built = _build_traced(mod, children, recorder, top=True, opaque=hooks.opaque)
+            scripted: ScriptModule = script(mod)
+            return scripted
+        code = compile_graph(recorder.graph, method_name)[1]  # (before calls are renamed)
+        graphs = [recorder.graph, *(r.graph for r in hooks.recorders.values())]
+        if traced is None:
+            built = _build_traced(mod, top=True, opaque=hooks.opaque)
             assert isinstance(built, TopLevelTracedModule)
-            traced = built if traced is None else _graft_forward(traced, built)
-            if check_trace:
-                checks = [c[method_name] for c in check_inputs] if check_inputs else None
-                graphs = [recorder.graph, *(r.graph for r in children.values())]
-                _check(traced, mod, mod, checks, args, kwargs, traced.code, check_tolerance,
-                       mod.forward, graphs)
-        else:
-            recorder, _, _ = _trace_call(method, mod, args, kwargs, method, f"_{method_name}")
-            if traced is None:
-                built = _build_traced(mod, {}, None, top=True)
-                assert isinstance(built, TopLevelTracedModule)
-                traced = built
-            for name, value in recorder.constants.items():
-                object.__setattr__(traced, name, value)
-            _add_method(traced, method_name, recorder.graph)
+            traced = built
+        _add_methods(traced, mod, method_name, recorder, hooks)
+        if check_trace:
+            checks = [c[method_name] for c in check_inputs] if check_inputs else None
+            _check(getattr(traced, method_name), function, mod, checks, args, kwargs, code,
+                   check_tolerance, method, graphs, method_name, prefix)
     assert traced is not None
+    _add_exported(traced, mod)
     return traced
 
 
-def _graft_forward(traced: TopLevelTracedModule, built: TopLevelTracedModule
-                   ) -> TopLevelTracedModule:
-    for name, value in vars(built).items():
-        if name.startswith("_tensor_constant") or name == "_graph_forward":
-            object.__setattr__(traced, name, value)
-    return traced
+def _add_exported(traced: TopLevelTracedModule, original: Module) -> None:
+    """The `@export` methods of the traced modules' classes, as methods made from the graph
+    autodiff.fx traces of each (PyTorch scripts them). One fx cannot trace (control flow on
+    tensor values) is left out."""
+    from ._module import fx_graph_of
+    from ._script import exported_methods
+
+    for path, module in original.named_modules():
+        target = traced.get_submodule(path)
+        if not isinstance(target, TracedModule):
+            continue
+        for name in exported_methods(type(module)):
+            if name in target._method_names:
+                continue
+            # (fx keeps the tensors it makes constants on the module it traces: a copy)
+            scratch = type(module).__new__(type(module))
+            scratch.__dict__.update(module.__dict__)
+            try:
+                graph = fx_graph_of(scratch, name)
+            except RuntimeError:
+                continue
+            for node in graph.nodes:
+                if node.op != "get_attr" or _has_attribute(target, node.target):
+                    continue
+                value = _attribute(scratch, node.target)
+                owner_path, _, attribute = node.target.rpartition(".")
+                if attribute.startswith("_tensor_constant"):
+                    attribute = f"_{name}{attribute}"
+                    node.target = f"{owner_path}.{attribute}" if owner_path else attribute
+                object.__setattr__(target.get_submodule(owner_path), attribute, value)
+            target._set_graph(graph, name)
 
 
-def _add_method(traced: TracedModule, name: str, graph: Graph) -> None:
-    from ._module import compile_graph
+def _attribute(module: Module, path: str) -> Any:
+    value: Any = module
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
 
-    function, code = compile_graph(graph)
 
-    def method(*args: Any, **kwargs: Any) -> Any:
-        return function(traced, *args, **kwargs)
-
-    method.graph = graph  # type: ignore[attr-defined]
-    method.code = code  # type: ignore[attr-defined]
-    object.__setattr__(traced, name, method)
+def _has_attribute(module: Module, path: str) -> bool:
+    try:
+        _attribute(module, path)
+    except AttributeError:
+        return False
+    return True

@@ -27,7 +27,7 @@ from ._out import CAST, SAME, takes_out
 from ._promotion import checked_number, default_float, promote, with_number
 from .holomorphic import Holomorphic
 from .selection import where
-from .sparse_compressed import CompressedAdd, OnValuesScaled, UnsupportedLayout
+from .sparse_compressed import CompressedAdd, CompressedMulForm, UnsupportedLayout
 from .sparse_coo import OnValues
 from .sparse_elementwise import SparseAdd, SparseMul, SparseNeg, SparseSub
 from .unary import log
@@ -87,6 +87,7 @@ class Sub(Function):
     node_name = "SubBackward0"
     saved_fields = fields(alpha=value("alpha", default=1))
     sparse_form = SparseSub
+    compressed_form = UnsupportedLayout()
 
     jvp = auto_element_wise
 
@@ -127,6 +128,7 @@ class Rsub(Function):
 
     node_name = "RsubBackward1"
     saved_fields = fields(alpha=constant(1))
+    compressed_form = UnsupportedLayout()
 
     jvp = auto_element_wise
 
@@ -168,7 +170,7 @@ class Mul(Function):
     node_name = "MulBackward0"
     saved_fields = fields(self=saved(0, when=1), other=saved_or_number(1, "scalar", when=0))
     sparse_form = SparseMul
-    compressed_form = OnValuesScaled()
+    compressed_form = CompressedMulForm()
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:

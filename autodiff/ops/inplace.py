@@ -313,6 +313,9 @@ def _rebase_view(view: Tensor, source: Tensor, result: Tensor) -> None:
 
 
 def _check_result(tensor: Tensor, result: Tensor) -> None:
+    if type(result._data) is SparseCompressed and type(tensor._data) is not SparseCompressed:
+        # dense *= CSR: PyTorch's kernel writes a CSR result
+        raise RuntimeError("Expected result Tensor to be of format CSR")
     shape, result_shape = tensor._data.shape, result._data.shape
     if result_shape != shape:
         raise RuntimeError(

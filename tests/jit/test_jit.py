@@ -4,11 +4,13 @@ eager autodiff on every device, and against torch.jit itself where PyTorch is in
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 import warnings
 import zipfile
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 import pytest
@@ -267,16 +269,122 @@ def test_trace_module_traces_named_methods():
         def forward(self, x):
             return self.linear(x)
 
-        def double(self, x):
+        def doubled(self, x):
             return self.linear(x) * 2
 
     m = M()
     x = autodiff.randn(4, 3)
-    traced = jit.trace_module(m, {"forward": x, "double": x})
+    traced = jit.trace_module(m, {"forward": x, "doubled": x})
     assert autodiff.equal(traced(x), m(x))
-    assert autodiff.equal(traced.double(x), m.double(x))
+    assert autodiff.equal(traced.doubled(x), m.doubled(x))
     with pytest.raises(AttributeError, match="trace doesn't support compiling individual"):
-        jit.trace(m.double, (x,))
+        jit.trace(m.doubled, (x,))
+
+
+def branching(lib):
+    """A module whose submodule takes another path for the other method's inputs."""
+    nn = lib.nn
+
+    class Branch(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 3)
+
+        def forward(self, x):
+            if x.shape[0] > 2:
+                return self.lin(x) * 2
+            return self.lin(x) + lib.tensor([1.0, 2.0, 3.0])
+
+    class Top(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.branch = Branch()
+            self.register_buffer("shift", lib.ones(3))
+
+        def forward(self, x):
+            return self.branch(x)
+
+        def small(self, y):
+            return self.branch(y) - self.shift
+
+        def not_traced(self, y):
+            return y
+
+    return Top
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_trace_module_methods_survive_save_and_load(lib_name, tmp_path):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+    lib.manual_seed(0)
+    top = branching(lib)()
+    x, y = lib.randn(4, 3), lib.randn(1, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lib.jit.TracerWarning)
+        traced = lib.jit.trace_module(top, {"forward": x, "small": y})
+    traced.save(str(tmp_path / "top.pt"))
+    loaded = lib.jit.load(str(tmp_path / "top.pt"))
+    for module in (traced, loaded):
+        assert lib.allclose(module(x), top(x)) and lib.allclose(module.small(y), top.small(y))
+        # the submodule took its other path under `small`: a method of its own, forward1,
+        # and so did what it calls
+        assert lib.allclose(module.branch.forward1(y), top.branch(y))
+        assert lib.allclose(module.branch.lin.forward1(y), top.branch.lin(y))
+        assert module.small.name == "small" and module.forward.name == "forward"
+        assert module.small.code.lstrip().startswith("def small(self")
+        assert module.forward.code == module.code and module.forward.graph is not None
+        assert module.branch.forward1.code.lstrip().startswith("def forward1(self")
+        assert module.small.owner is not None and module.small.graph is not None
+        assert module.code.lstrip().startswith("def forward(self")
+        assert module.branch.forward1.code == traced.branch.forward1.code
+        for name in ("not_traced", "missing"):
+            with pytest.raises(AttributeError, match=f"^'RecursiveScriptModule' object has no "
+                                                     f"attribute '{name}'$"):
+                getattr(module, name)
+        with pytest.raises(AttributeError, match="'RecursiveScriptModule' object has no "
+                                                 "attribute 'forward2'"):
+            module.branch.forward2(y)
+    assert "forward1" in traced.small.code
+    # only `small`: no forward, with PyTorch's errors
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lib.jit.TracerWarning)
+        only = lib.jit.trace_module(top, {"small": y})
+    only.save(str(tmp_path / "only.pt"))
+    loaded = lib.jit.load(str(tmp_path / "only.pt"))
+    for module in (only, loaded):
+        assert lib.allclose(module.small(y), top.small(y))
+        with pytest.raises(AttributeError, match="'RecursiveScriptModule' object has no "
+                                                 "attribute 'forward'"):
+            module(y)
+        with pytest.raises(AttributeError, match="'RecursiveScriptModule' object has no "
+                                                 "attribute 'code'"):
+            _ = module.code
+        with pytest.raises(RuntimeError, match="Method 'forward' is not defined"):
+            _ = module.graph
+    # its first trace: forward (PyTorch refuses to call a traced submodule itself)
+    assert lib.allclose(loaded.branch(y), top.branch(y))
+
+
+def test_trace_module_methods_match_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    autodiff.manual_seed(0)
+    ours = branching(autodiff)()
+    theirs = branching(torch)()
+    copy_state(ours, theirs, torch)
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((4, 3)), rng.standard_normal((1, 3))
+    results = []
+    for lib, top in ((autodiff, ours), (torch, theirs)):
+        a, b = lib.tensor(x, dtype=lib.float32), lib.tensor(y, dtype=lib.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lib.jit.trace_module(top, {"forward": a, "small": b}).save(str(tmp_path / "m.pt"))
+            loaded = lib.jit.load(str(tmp_path / "m.pt"))
+        results.append([numpy(loaded(a)), numpy(loaded.small(b)),
+                        numpy(loaded.branch.forward1(b))])
+    for mine, reference in zip(*results, strict=True):
+        np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6)
 
 
 def test_traced_module_behaves_as_a_module(device):
@@ -514,6 +622,271 @@ def test_save_and_load_errors(tmp_path):
         pickle.dumps(jit.script(autodiff.nn.Linear(2, 2)))
 
 
+def exporting(lib):
+    """A module with an exported method, ignored and unused ones and plain attributes."""
+    jit = lib.jit
+
+    class Exporting(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lib.nn.Linear(3, 3)
+            self.scale = 2
+            self.name = "hello"
+            self.sizes = [1, 2]
+            self.table = {"a": 1.5}
+            self.offset = lib.ones(3)
+
+        @jit.export
+        def exported(self, x):
+            return self.lin(x) * self.scale
+
+        @jit.ignore
+        def ignored(self, x):
+            return x + 100
+
+        @jit.unused
+        def unused(self, x):
+            return x - 100
+
+        def forward(self, x):
+            return self.lin(x) + self.offset
+
+    return Exporting
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_exported_methods_and_attributes_survive_save_and_load(lib_name, tmp_path):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+    module = exporting(lib)()
+    scripted = lib.jit.script(module)
+    x = lib.randn(2, 3)
+    assert lib.allclose(scripted.exported(x), module.exported(x))
+    assert "def exported(self" in scripted.exported.code
+    assert scripted.exported.name == "exported" and scripted.exported.graph is not None
+    assert scripted.forward.name == "forward" and scripted.forward.code == scripted.code
+    assert lib.allclose(scripted.forward(x), module(x))
+    # ignored and unused methods run as Python on the scripted module, and are not saved
+    assert lib.equal(scripted.ignored(x), x + 100) and lib.equal(scripted.unused(x), x - 100)
+    scripted.save(str(tmp_path / "m.pt"))
+    loaded = lib.jit.load(str(tmp_path / "m.pt"))
+    assert lib.allclose(loaded(x), module(x))
+    assert lib.allclose(loaded.exported(x), module.exported(x))
+    assert "def exported(self" in loaded.exported.code
+    assert (loaded.scale, loaded.name, loaded.sizes, loaded.table) == (
+        2, "hello", [1, 2], {"a": 1.5})
+    assert lib.equal(loaded.offset, module.offset)
+    for name in ("ignored", "unused"):
+        with pytest.raises(AttributeError, match=f"'RecursiveScriptModule' object has no "
+                                                 f"attribute '{name}'"):
+            getattr(loaded, name)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_unused_raises_from_scripted_code_and_ignored_cannot_be_saved(lib_name, tmp_path):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+
+    class Memory(lib.nn.Module):  # the example of torch.jit.unused's documentation
+        def __init__(self, use_memory_efficient):
+            super().__init__()
+            self.use_memory_efficient = use_memory_efficient
+
+        @lib.jit.unused
+        def memory_efficient(self, x):
+            return x + 10
+
+        def helper(self, x):
+            return self.memory_efficient(x)
+
+        @lib.jit.ignore
+        def python_only(self, x):
+            return x * 3
+
+        def forward(self, x):
+            if self.use_memory_efficient:
+                return self.helper(x)
+            return x + 10
+
+    x = lib.ones(2)
+    lib.jit.script(Memory(False)).save(str(tmp_path / "m.pt"))
+    assert lib.equal(lib.jit.load(str(tmp_path / "m.pt"))(x), x + 10)
+    scripted = lib.jit.script(Memory(True))
+    message = "This Python function is annotated to be ignored and cannot be run"
+    with pytest.raises(lib.jit.Error, match=message):
+        scripted(x)
+    with pytest.raises(lib.jit.Error, match=message):
+        scripted.helper(x)
+    # called from Python, both run
+    assert lib.equal(scripted.memory_efficient(x), x + 10)
+    assert lib.equal(scripted.python_only(x), 3 * x)
+
+    class CallsPython(lib.nn.Module):
+        @lib.jit.ignore
+        def python_only(self, x):
+            return x * 3
+
+        def forward(self, x):
+            return self.python_only(x) + 1
+
+    calls = lib.jit.script(CallsPython())
+    assert lib.equal(calls(x), 3 * x + 1)
+    with pytest.raises(RuntimeError, match=re.escape(
+            "Could not export Python function call 'python_only'. Remove calls to Python "
+            "functions before export.")):
+        calls.save(str(tmp_path / "c.pt"))
+
+    @lib.jit.ignore
+    def python_helper(x):
+        return x * 5
+
+    class CallsFunction(lib.nn.Module):
+        def forward(self, x):
+            return python_helper(x) - 1
+
+    calls_function = lib.jit.script(CallsFunction())
+    assert lib.equal(calls_function(x), 5 * x - 1)
+    with pytest.raises(RuntimeError, match="Could not export Python function call "
+                                           "'python_helper'"):
+        calls_function.save(str(tmp_path / "f.pt"))
+
+    def scripted_function(x):
+        return python_helper(x) + 2
+
+    with pytest.raises(RuntimeError, match="Could not export Python function call "
+                                           "'python_helper'"):
+        lib.jit.script(scripted_function).save(str(tmp_path / "g.pt"))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_a_trace_keeps_exported_methods(lib_name, tmp_path):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+    module = exporting(lib)()
+    x = lib.randn(2, 3)
+    attributes = set(vars(module))
+    traced = lib.jit.trace(module, x)
+    assert set(vars(module)) == attributes  # (the original is left alone)
+    traced.save(str(tmp_path / "t.pt"))
+    loaded = lib.jit.load(str(tmp_path / "t.pt"))
+    for result in (traced, loaded):
+        assert lib.allclose(result.exported(x), module.exported(x))
+        assert "def exported(self" in result.exported.code
+
+
+def test_exported_methods_match_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    ours, theirs = exporting(autodiff)(), exporting(torch)()
+    copy_state(ours, theirs, torch)
+    x = np.random.default_rng(3).standard_normal((2, 3))
+    results = []
+    for lib, module in ((autodiff, ours), (torch, theirs)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            lib.jit.script(module).save(str(tmp_path / "m.pt"))
+            loaded = lib.jit.load(str(tmp_path / "m.pt"))
+        a = lib.tensor(x, dtype=lib.float32)
+        results.append([numpy(loaded(a)), numpy(loaded.exported(a))])
+    for mine, reference in zip(*results, strict=True):
+        np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_constants_cannot_be_set(lib_name, tmp_path):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+
+    class Constants(lib.nn.Module):
+        __constants__ = ("k", "sizes")
+        fin: Final[float]
+
+        def __init__(self):
+            super().__init__()
+            self.k = 2
+            self.sizes = (1, 2)
+            self.fin = 0.5
+            self.free = 3
+
+        def forward(self, x):
+            return x * self.k + self.fin + self.sizes[0] + self.free
+
+    if lib_name == "torch":  # (it cannot read this file's string annotations)
+        Constants.__annotations__ = {"fin": Final[float]}
+    scripted = lib.jit.script(Constants())
+    scripted.save(str(tmp_path / "c.pt"))
+    loaded = lib.jit.load(str(tmp_path / "c.pt"))
+    for module in (scripted, loaded):
+        for name, value in (("k", "2"), ("sizes", r"\(1, 2\)"), ("fin", "0.5")):
+            with pytest.raises(RuntimeError, match=f"^Can't set constant '{name}' which has "
+                                                   f"value:{value}$"):
+                setattr(module, name, 7)
+        module.free = 4  # not a constant
+        assert module.free == 4 and module.k == 2
+    unscripted = Constants()
+    unscripted.k = 3  # only TorchScript reads the annotations
+    assert unscripted.k == 3
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_scripted_attributes_keep_their_types(lib_name, tmp_path):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+
+    class Typed(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.count, self.rate, self.flag, self.label = 1, 1.0, True, "a"
+            self.sizes, self.table, self.pair = [1, 2], {"a": 1}, (1, "a")
+            self.words = lib.jit.Attribute([], list[str])
+            self.mask = lib.ones(2)
+            self.anything = object()
+
+        def forward(self, x):
+            return x
+
+    scripted = lib.jit.script(Typed())
+    refused = [("count", 2.5, "int", "<class 'float'>"), ("rate", "x", "float", "<class 'str'>"),
+               ("label", 1, "str", "<class 'int'>"), ("sizes", [1.5], "List[int]",
+                                                    "<class 'list'>"),
+               ("table", {"a": "b"}, "Dict[str, int]", "<class 'str'>"),
+               ("pair", (2, 3), "Tuple[int, str]", "<class 'int'>"),
+               ("words", [1], "List[str]", "<class 'int'>")]
+    for name, value, kind, culprit in refused:
+        with pytest.raises(RuntimeError, match=re.escape(
+                f"Could not cast attribute '{name}' to type {kind}: Unable to cast Python "
+                f"instance of type {culprit}")):
+            setattr(scripted, name, value)
+    with pytest.raises(RuntimeError, match="Could not cast attribute 'mask' to type Tensor: "
+                                           "Unable to cast 3 to Tensor"):
+        scripted.mask = 3
+    # values of the type, or that cast to it, are taken (as the type)
+    scripted.count, scripted.rate, scripted.flag, scripted.sizes = True, 3, 0, (4, 5)
+    assert (scripted.count, scripted.rate, scripted.flag, scripted.sizes) == (1, 3.0, False,
+                                                                               [4, 5])
+    assert type(scripted.rate) is float
+    scripted.anything = 5  # (a type TorchScript did not infer: anything goes)
+    scripted.save(str(tmp_path / "typed.pt"))
+    loaded = lib.jit.load(str(tmp_path / "typed.pt"))
+    assert loaded.sizes == [4, 5] and loaded.words == []
+    with pytest.raises(RuntimeError, match=re.escape("Could not cast attribute 'label' to type "
+                                                     "str")):
+        loaded.label = 1
+    loaded.label = "b"
+    assert loaded.label == "b"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_extra_files_the_archive_lacks_read_as_empty(lib_name, tmp_path):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+    path = str(tmp_path / "m.pt")
+    lib.jit.script(lib.nn.Linear(2, 2)).save(path, _extra_files={"a.txt": "hi",
+                                                                  "b.bin": b"\x00\x01"})
+    extra = {"a.txt": "", "b.bin": "", "missing.txt": "kept?"}
+    lib.jit.load(path, _extra_files=extra)
+    assert extra == {"a.txt": b"hi", "b.bin": b"\x00\x01", "missing.txt": b""}
+
+
 # ----------------------------------------------------------------------------- the rest
 def test_freeze_and_optimize_for_inference(device):
     net = made_net(device)
@@ -532,55 +905,53 @@ def test_freeze_and_optimize_for_inference(device):
     assert not optimized(x, extra)[0].requires_grad
 
 
-class _Frozen(autodiff.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = autodiff.nn.Conv2d(1, 2, 3)
-        self.inner = autodiff.nn.Linear(2, 2)
-        self.w = autodiff.nn.Parameter(autodiff.ones(2))
-
-    def forward(self, x):
-        return self.conv1(x)
-
-    @jit.export
-    def version(self):
-        return 1.0
-
-    @jit.export
-    def other(self, x):
-        return self.inner(x) + self.w
-
-
-def test_frozen_module_keeps_only_forward_and_what_is_preserved():
-    """As PyTorch's: submodules, parameters and other methods are folded in and gone."""
-    autodiff.manual_seed(0)
-    scripted = jit.script(_Frozen()).eval()
-    x = autodiff.randn(1, 1, 5, 5)
-    frozen = jit.freeze(scripted)
-    assert autodiff.equal(frozen(x), scripted(x))
-    for name in ("conv1", "inner", "w", "version", "other"):
-        with pytest.raises(AttributeError, match=f"^'RecursiveScriptModule' object has no "
-                                                 f"attribute '{name}'$"):
-            getattr(frozen, name)
-    assert [name for name, _ in frozen.named_modules()] == [""]
-    assert not list(frozen.parameters()) and not frozen.state_dict()
-    assert repr(frozen) == "RecursiveScriptModule(original_name=_Frozen)"
-    kept = jit.freeze(scripted, ["version", "w", "other"])
-    assert kept.version() == 1.0 and list(kept.state_dict()) == ["w"]
-    assert isinstance(kept.w, autodiff.nn.Parameter)
-    assert autodiff.equal(kept.other(autodiff.ones(2)), scripted.other(autodiff.ones(2)))
-    with pytest.raises(AttributeError, match="has no attribute 'inner'"):
-        _ = kept.inner
-    assert jit.optimize_for_inference(frozen) is frozen
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_freeze_keeps_forward_and_what_is_preserved_and_saves(lib_name, tmp_path):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+    module = exporting(lib)().eval()
+    x = lib.randn(2, 3)
+    scripted = lib.jit.script(module)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lib.jit.TracerWarning)
+        traced = lib.jit.trace_module(branching(lib)().eval(), {"forward": x, "small": x[:1]})
+    for source, method in ((scripted, "exported"), (traced, "small")):
+        frozen = lib.jit.freeze(source)
+        with pytest.raises(AttributeError, match=f"'RecursiveScriptModule' object has no "
+                                                 f"attribute '{method}'"):
+            getattr(frozen, method)
+        kept = lib.jit.freeze(source, preserved_attrs=[method])
+        assert lib.allclose(getattr(kept, method)(x[:1]), getattr(source, method)(x[:1]))
+        assert len(kept.state_dict()) == 0
+        optimized = lib.jit.optimize_for_inference(source, other_methods=[method])
+        assert lib.allclose(getattr(optimized, method)(x[:1]), getattr(source, method)(x[:1]))
+        with pytest.raises(RuntimeError, match=r"^Unknown name: nope$"):
+            lib.jit.freeze(source, preserved_attrs=["nope"])
+        # a frozen module's weights are constants: saved and loaded with it
+        kept.save(str(tmp_path / "frozen.pt"))
+        loaded = lib.jit.load(str(tmp_path / "frozen.pt"))
+        assert lib.allclose(loaded(x), source(x))
+        assert lib.allclose(getattr(loaded, method)(x[:1]), getattr(source, method)(x[:1]))
 
 
 def test_fork_wait_and_futures():
     future = jit.fork(lambda a, b: a + b, autodiff.ones(2), b=autodiff.ones(2))
     assert future.done() and autodiff.equal(jit.wait(future), 2 * autodiff.ones(2))
     assert future.then(lambda done: done.value() * 3).wait().tolist() == [6.0, 6.0]
-    failed = jit.fork(lambda: 1 / 0)
-    with pytest.raises(ZeroDivisionError):
-        jit.wait(failed)
+
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_fork_raises_what_the_call_raises(lib_name):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+    with pytest.raises(ZeroDivisionError):  # at once: eager fork runs the call there
+        lib.jit.fork(lambda: 1 / 0)
+    future = lib.jit.fork(lambda a: a + 1, lib.ones(2))
+    assert future.done() and lib.equal(future.value(), lib.jit.wait(future))
+    seen = []
+    future.add_done_callback(lambda done: seen.append(done.value()))
+    assert len(seen) == 1 and lib.equal(seen[0], 2 * lib.ones(2))
 
 
 def test_annotations_and_markers():
@@ -652,6 +1023,29 @@ def test_is_tracing_inside_a_trace():
         jit.trace(failing, (autodiff.ones(1),))
     assert jit.is_tracing() is False
     assert not failing.inner._forward_pre_hooks and not failing.inner._forward_hooks
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
+def test_executor_settings_and_save_to_buffer(lib_name):
+    lib = autodiff if lib_name == "autodiff" else pytest.importorskip("torch")
+    scripted = lib.jit.script(lib.nn.Linear(2, 2).eval())
+    x = lib.ones(1, 2)
+    with lib.jit.optimized_execution(False):
+        assert lib.equal(scripted(x), scripted.forward(x))
+    with pytest.warns(UserWarning, match="Only works in script mode"):
+        fusion = lib.jit.strict_fusion()
+    with fusion:
+        pass
+    frozen = lib.jit.freeze(scripted)
+    assert lib.jit.run_frozen_optimizations(frozen) is None
+    assert lib.allclose(frozen(x), scripted(x))
+    data = scripted.save_to_buffer(_extra_files={"note.txt": "hi"})
+    extra = {"note.txt": ""}
+    loaded = lib.jit.load(io.BytesIO(data), _extra_files=extra)
+    assert isinstance(data, bytes) and extra["note.txt"] == b"hi"
+    assert lib.allclose(loaded(x), scripted(x))
+    assert issubclass(lib.jit.ScriptWarning, Warning)
 
 
 def test_fusion_settings():
