@@ -108,7 +108,8 @@ print("Frozen    - Inference time: {0:5.2f}".format(end-start), flush =True)
 print(repr(training_refusal))
 assert training_refusal.startswith("Freezing is currently only implemented for modules in eval "
                                    "mode."), training_refusal
-assert conv1_inlined and version_deleted
+assert version_deleted, "fnet.version is still reachable"
+assert conv1_inlined, "fnet.conv1 is still reachable"
 assert [name for name, _ in fnet.named_modules()] == [""] and not fnet.state_dict()
 assert repr(fnet) == "RecursiveScriptModule(original_name=Net)", repr(fnet)
 assert fnet2.version() == 1.0
