@@ -2253,8 +2253,8 @@ class Tensor(metaclass=TensorMeta):
     def __format__(self, spec: str) -> str:
         # As in PyTorch: a 0-d tensor formats as its Python number (f"{loss}" prints 0.6044...),
         # any other tensor as its repr and only with an empty spec.
-        if self._data.ndim == 0:
-            return format(self._backend.item(self._data), spec)
+        if self.dim() == 0:  # a sparse or nested tensor has no array to ask
+            return format(self.item(), spec)
         return object.__format__(self, spec)
 
     # ------------------------------------------------------------------------- devices and dtypes

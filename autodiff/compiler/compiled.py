@@ -197,7 +197,11 @@ class CompiledFunction(switches.Forgetful):
                 STATS.replays += 1
                 return recent.finish(results, hit[0])
         arguments: list[Tensor] = []
-        arguments_key = guards.arguments_key(args, kwargs, arguments)
+        try:
+            arguments_key = guards.arguments_key(args, kwargs, arguments)
+        except guards.LayoutArgument:
+            _count("eager_calls", self.stats)
+            return function(*args, **kwargs)
         # Modules, optimizers or containers among the arguments are state to walk too.
         extra = [item for item in (*args, *kwargs.values())
                  if type(item) not in guards.PLAIN and not isinstance(item, Tensor)]

@@ -267,6 +267,10 @@ class MatrixBatchTransposedView(Matmul):
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
         require_tensors("matmul", ("input", input), ("other", other))  # raises PyTorch's error
+    if input.is_nested or other.is_nested:
+        from ..nested import ops as nested_ops  # built on this module: imported on use
+
+        return nested_ops.matmul(input, other)
     same_device(input, other)
     a_dims, b_dims = input._data.ndim, other._data.ndim
     if a_dims > 2 or b_dims > 2:
