@@ -64,8 +64,6 @@ def _highest_within(items: Any, highest: int) -> int:
             if item.level > highest:
                 highest = item.level
         elif kind is tuple or kind is list:  # one level deep: a list of tensors (cat, stack)
-            if _LEVEL_KINDS.isdisjoint(map(type, item)):  # a shape, dims, flags
-                continue
             for inner in item:
                 inner_kind = type(inner)
                 if inner_kind is BatchedTensor:
@@ -77,17 +75,12 @@ def _highest_within(items: Any, highest: int) -> int:
 
 
 _MAY_HOLD_LEVELS = frozenset({BatchedTensor, BatchedArray, tuple, list})
-_LEVEL_KINDS = frozenset({BatchedTensor, BatchedArray})
 _rules: dict[type, Any] = {}  # rules.RULES once imported (it imports the ops, which import us)
 
 
 def dispatch(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    # Every op inside vmap asks, the ops a rule runs on physical tensors and a backward pass
-    # under grad included: most find nothing batched, told by one C-level scan of the types.
-    if _MAY_HOLD_LEVELS.isdisjoint(map(type, args)) and (
-            not kwargs or _MAY_HOLD_LEVELS.isdisjoint(map(type, kwargs.values()))):
-        return NOT_BATCHED
-    # highest_level, its scan of the positional arguments written out
+    # highest_level, its scan of the positional arguments written out: every op inside vmap
+    # asks, the ops a rule runs on physical tensors and a backward pass under grad included
     number = 0
     for item in args:
         kind = type(item)
