@@ -20,6 +20,7 @@ from .func.pytree import tree_flatten, tree_unflatten
 from .function import Function
 from .grad_mode import is_grad_enabled, no_grad
 from .node import sequence_nrs
+from .op_modes import op_mode_state
 from .ops.joining import stack
 from .random import fork_rng
 from .tensor import Tensor, _wrap_dim
@@ -188,6 +189,10 @@ def cond(pred: Any, true_fn: Callable[..., Any], false_fn: Callable[..., Any],
             isinstance(leaf, Tensor) for leaf in tree_flatten(operands)[0]):
         raise RuntimeError("Expect operands to be a tuple of possibly nested dict/list/tuple "
                            f"that only consists of tensor leaves, but got {operands}.")
+    if op_mode_state.active:  # an op mode may keep both branches (an ONNX export's If node)
+        result = op_mode_state.cond(pred, true_fn, false_fn, tuple(operands))
+        if result is not NotImplemented:
+            return result
     taken, other = (true_fn, false_fn) if bool(pred.item()) else (false_fn, true_fn)
     start = next(sequence_nrs)
     out = taken(*operands)

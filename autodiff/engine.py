@@ -179,6 +179,7 @@ def run_backward(
     should_execute: set[Node] | None = None
     needed: set[Node] = set()
     every_edge = True  # every edge of a node that runs leads to one of `inputs` (or no inputs)
+    ops_plain = inputs is None  # an op's node may take the walk's plain path
     # node -> [(output_nr, position in inputs)] whose gradient autograd.grad returns.
     captures: dict[Node, list[tuple[int, int]]] = {}
     if inputs is None:
@@ -195,6 +196,9 @@ def run_backward(
         if reach is not None:
             dependencies, needed, should_execute = (reach.dependencies, reach.needed,
                                                     reach.should_execute)
+            # every node runs: those of op outputs need nothing of the general path when
+            # no gradient is taken from one (every input a leaf)
+            ops_plain = all(type(target) is AccumulateGrad for target in captures)
         else:
             dependencies, needed, should_execute, every_edge = _prune(root_nodes, targets,
                                                                        accumulate_grad)
@@ -204,7 +208,8 @@ def run_backward(
                              inputs is not None))
     try:
         return _walk(root_edges, retain_graph, create_graph, inputs, accumulate_grad,
-                     dependencies, needed, should_execute, every_edge, captures, tracer)
+                     dependencies, needed, should_execute, every_edge, captures, tracer,
+                     ops_plain)
     finally:
         tasks.pop()
 
@@ -241,8 +246,8 @@ def reach_inputs(roots: Sequence[Tensor], inputs: Sequence[Tensor]) -> Reach | N
 def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
           inputs: Sequence[Tensor] | None, accumulate_grad: bool, dependencies: dict[Node, int],
           needed: set[Node], should_execute: set[Node] | None, every_edge: bool,
-          captures: dict[Node, list[tuple[int, int]]], tracer: Tracer | None
-          ) -> list[Tensor | None] | None:
+          captures: dict[Node, list[tuple[int, int]]], tracer: Tracer | None,
+          ops_plain: bool) -> list[Tensor | None] | None:
     """The walk itself: run every ready node, latest-created first."""
     buffers: dict[Node, list[Any]] = {}
     # The gradients waiting for an AccumulateGrad that only the engine holds (see _made_here):
@@ -277,9 +282,10 @@ def _walk(root_edges: list[Any], retain_graph: bool, create_graph: bool,
     node: Node | None = None  # the node running, for anomaly mode's report
     # Anomaly mode: which nodes' backwards fed each node's gradient (for the NaN report).
     fed_by: dict[Node, list[Node]] = {}
-    # No profiler, no anomaly mode, every node runs: an op's node without hooks needs only
-    # its backward and the hand-over (the rest of the loop asks what this settles once).
-    plain = everything and not anomaly and not profiling
+    # No profiler, no anomaly mode, every node runs (`ops_plain`): an op's node without hooks
+    # needs only its backward and the hand-over (the rest of the loop asks what this settles
+    # once).
+    plain = ops_plain and not anomaly and not profiling
     try:
         while True:
             if ready is not None:

@@ -33,6 +33,7 @@ from .jvp_rules import auto_linear
 from .ops.arithmetic import pow as _pow
 from .ops.norm import vector_norm
 from .tensor import Tensor
+from .torch_function import overridable
 
 # ----------------------------------------------------------------------------- the shared node
 
@@ -575,13 +576,15 @@ def _in_place(spec: Foreach) -> Callable[..., Any]:
 
 
 def _functions() -> dict[str, Callable[..., Any]]:
+    """Each public `_foreach_*` function, through `__torch_function__` as PyTorch's are (a
+    Tensor subclass in a list, or a TorchFunctionMode, sees the call)."""
     functions: dict[str, Callable[..., Any]] = {}
     for spec in FOREACH.values():
         if spec.op is not None:
-            functions[f"_foreach_{spec.name}"] = _out_of_place(spec)
+            functions[f"_foreach_{spec.name}"] = overridable(_out_of_place(spec), "autodiff")
         if spec.inplace_op is not None:
             function = _in_place(spec)
-            functions[function.__name__] = function
+            functions[function.__name__] = overridable(function, "autodiff")
     return dict(sorted(functions.items()))
 
 

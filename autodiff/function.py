@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import dtypes
 from . import python_dispatch as _python_dispatch
+from .argument_parsing import method_error
 from .batching.levels import NOT_BATCHED as _NOT_BATCHED
 from .batching.levels import levels as _vmap_levels
 from .dual import state as _dual_state
@@ -283,11 +284,16 @@ class Function(Node):
                 result = cls.forward(ctx, arrays[0])
             else:
                 result = cls.forward(ctx, *arrays)
-        except Exception:
+        except Exception as error:
             if cls.takes_layout_data:
                 raise
             layout = layout_data(args)
             if layout is None:
+                if isinstance(error, (TypeError, AttributeError, ValueError)):
+                    # a Tensor method given what PyTorch's parser refuses: its TypeError
+                    refused = method_error(Tensor)
+                    if refused is not None:
+                        raise refused from None
                 raise
             return layout.dispatch(cls, args, kwargs)
         if requires_grad and _grad_state.enabled:
@@ -549,12 +555,17 @@ class Function(Node):
         return outputs
 
     def _make_node(self, args: tuple[Any, ...], arrays: list[Any], result: Any) -> Any:
-        """Make this ctx a node of the graph: edges, input metadata, outputs, saved tensors."""
+        """Make this ctx a node of the graph: edges, input metadata, outputs, saved tensors.
+        `arrays` holds each Tensor argument's array in its place and any other argument as it
+        is, so `arg is not arrays[index]` tells a Tensor argument (isinstance would too, but
+        Tensor's metaclass sends it down CPython's slow path for a Parameter or a None)."""
         self._sequence_nr = next(sequence_nrs)
         edges: list[Any] = []
         meta: list[Any] = []
+        index = -1  # into arrays (counted by hand: a zip costs more than this loop's body)
         for arg in args:
-            if isinstance(arg, Tensor) and arg._requires_grad:
+            index += 1
+            if arg is not arrays[index] and arg._requires_grad:
                 node = arg._grad_fn
                 edges.append((node if node is not None else AccumulateGrad.of(arg),
                               arg._output_nr))
@@ -596,10 +607,11 @@ class Function(Node):
             for arg in args:
                 index += 1
                 if item is arrays[index] or item is arg:  # an input
-                    # (an inference tensor is made only once some thread has entered
-                    # inference mode: until then its class default is not read)
-                    if isinstance(arg, Tensor) and not (_inference_seen.entered
-                                                        and arg._inference):
+                    # (a Tensor one, as _make_node tells it; an inference tensor is made only
+                    # once some thread has entered inference mode: until then its class
+                    # default is not read)
+                    if arg is not arrays[index] and not (_inference_seen.entered
+                                                         and arg._inference):
                         counter = arg._version_counter
                         if counter is None:
                             counter = arg._version_counter = [0]

@@ -203,18 +203,28 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable: Tensor) -> None:
         self.variable = variable
-        # The leaf's lock, made with its first node and kept by the leaf (graphs come and go,
-        # and with them this node); `of` holds the creation lock while this runs. Reentrant: a
-        # post-accumulate-grad hook may run a backward into the same leaf.
-        lock = variable._grad_lock
-        if lock is None:
-            lock = variable._grad_lock = threading.RLock()
-        self.lock: threading.RLock = lock
         # Leaves run as soon as they are ready: their gradient is final then (PyTorch does the
         # same). Distinct numbers keep the engine's heap from ever comparing two nodes.
         self._sequence_nr = (1 << 62) + next(sequence_nrs)
         if variable._hooks is not None:
             self._hooked = True
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The leaf's lock, made on first use (autograd.grad and the transforms never add into
+        `.grad`) and kept by the leaf, as graphs come and go. Reentrant: a
+        post-accumulate-grad hook may run a backward into the same leaf."""
+        variable = self.variable
+        lock = variable._grad_lock
+        if lock is None:
+            _creation.acquire()
+            try:
+                lock = variable._grad_lock
+                if lock is None:
+                    lock = variable._grad_lock = threading.RLock()
+            finally:
+                _creation.release()
+        return lock
 
     @classmethod
     def of(cls, variable: Tensor) -> AccumulateGrad:

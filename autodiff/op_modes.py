@@ -55,6 +55,15 @@ class _OpModeState(threading.local):
         for mode in list(self.stack):
             mode.computed(name, operands, options, result)
 
+    def cond(self, pred: Any, true_fn: Any, false_fn: Any, operands: tuple[Any, ...]) -> Any:
+        """`torch.cond` on a tensor: the innermost mode's result that has one, else
+        NotImplemented (cond then runs as it does outside modes)."""
+        for mode in reversed(self.stack):
+            result = mode.cond(pred, true_fn, false_fn, operands)
+            if result is not NotImplemented:
+                return result
+        return NotImplemented
+
 
 op_mode_state = _OpModeState()
 
@@ -83,6 +92,11 @@ class OpMode:
         """A non-differentiable op that records no node (`name`: "less", "logical_and",
         "isnan", "argmax", "any", ...) made `result` from `operands` (Tensors and numbers) and
         keyword `options`; the default ignores it."""
+
+    def cond(self, pred: Any, true_fn: Any, false_fn: Any, operands: tuple[Any, ...]) -> Any:
+        """`torch.cond(pred, true_fn, false_fn, operands)` with a tensor `pred`: the mode's
+        result, or NotImplemented (the default) for cond to run the branch pred picks."""
+        return NotImplemented
 
 
 class OpCall:

@@ -301,7 +301,9 @@ def holds_array(saved: tuple[Any, ...], array: Any) -> bool:
     for entry in saved:
         if type(entry) is SavedTensor and entry.unpack_hook is None:
             data = entry.data
-            if data is array or (isinstance(data, Tensor) and data._data is array):
+            # `plain`: data is the saved Tensor (else an output's or a constant's array). Asked
+            # of the entry, not with isinstance: Tensor's metaclass makes that test slow.
+            if data is array or (entry.plain and data._data is array):
                 return True
     return False
 

@@ -7,8 +7,10 @@ checks. No gradients here: the ops in `ops/sparse_compressed.py` and
 
 Rows are compressed in CSR and BSR (`crow_indices`, then `col_indices`), columns in CSC and BSC
 (`ccol_indices`, then `row_indices`). The blocked layouts index blocks of `blocksize` elements,
-and their values are (nnz, *blocksize, *dense sizes). No batch dims: the two sparse dims come
-first, then the dense ones.
+and their values are (nnz, *blocksize, *dense sizes). Batch dims come first, as in PyTorch:
+compressed indices (*batch, compressed size + 1), plain indices (*batch, nnz), values (*batch,
+nnz, ...), every batch with the same nnz; the array work runs on the batches stacked along the
+compressed dim as one unbatched tensor (`stacked`, `stacked_dense`).
 """
 
 from __future__ import annotations
@@ -44,9 +46,10 @@ def no_strides(data: SparseCompressed, what: str) -> NoReturn:
 
 
 class SparseCompressed(LayoutData):
-    """layout: one of COMPRESSED_LAYOUTS; compressed_indices: (compressed size + 1,);
-    plain_indices: (nnz,); values: (nnz, *blocksize, *dense sizes); shape: the full sizes;
-    blocksize: (rows, columns) of a block, (1, 1) for CSR and CSC."""
+    """layout: one of COMPRESSED_LAYOUTS; compressed_indices: (*batch, compressed size + 1);
+    plain_indices: (*batch, nnz); values: (*batch, nnz, *blocksize, *dense sizes); shape: the
+    full sizes (*batch, rows, columns, *dense sizes); blocksize: (rows, columns) of a block,
+    (1, 1) for CSR and CSC."""
 
     __slots__ = ("blocksize", "compressed_indices", "layout", "plain_indices", "shape",
                  "values")
@@ -76,12 +79,22 @@ class SparseCompressed(LayoutData):
         return self.values.dtype
 
     @property
+    def batch_dim(self) -> int:
+        return len(self.compressed_indices.shape) - 1
+
+    @property
     def dense_dim(self) -> int:
-        return len(self.shape) - 2
+        return len(self.shape) - self.batch_dim - 2
 
     @property
     def nnz(self) -> int:
-        return int(self.plain_indices.shape[0])
+        """The specified elements (blocks) of each batch."""
+        return int(self.plain_indices.shape[-1])
+
+    @property
+    def sparse_shape(self) -> tuple[int, int]:
+        batch = self.batch_dim
+        return (self.shape[batch], self.shape[batch + 1])
 
     @property
     def blocked(self) -> bool:
@@ -107,6 +120,105 @@ class SparseCompressed(LayoutData):
         return (self.layout is other.layout and self.shape == other.shape
                 and self.compressed_indices is other.compressed_indices
                 and self.plain_indices is other.plain_indices)
+
+
+# ----------------------------------------------------------------------------- batches
+def _batches(data: SparseCompressed) -> int:
+    count = 1
+    for size in data.shape[:data.batch_dim]:
+        count *= size
+    return count
+
+
+def stacked(backend: Any, data: SparseCompressed) -> SparseCompressed:
+    """A batched tensor as one unbatched tensor: its batches stacked along the compressed dim
+    (rows in CSR and BSR, columns in CSC and BSC), the compressed indices offset by the
+    elements before each batch. An unbatched one as it is."""
+    if not data.batch_dim:
+        return data
+    batches, nnz = _batches(data), data.nnz
+    count = data.compressed_indices.shape[-1] - 1
+    index_dtype = backend.dtype_name(data.compressed_indices)
+    compressed = backend.astype(backend.reshape(data.compressed_indices, (batches, count + 1)),
+                                "int64")
+    offsets = backend.reshape(backend.multiply(backend.arange(0, batches, 1, "int64"), nnz),
+                              (batches, 1))
+    body = backend.reshape(backend.add(compressed[:, :-1], offsets), (batches * count,))
+    end = backend.full((1,), batches * nnz, "int64")
+    compressed = backend.astype(backend.concat([body, end], axis=0), index_dtype)
+    plain = backend.reshape(data.plain_indices, (batches * nnz,))
+    values = backend.reshape(data.values, (batches * nnz, *data.values.shape[data.batch_dim + 1:]))
+    rows, columns = data.sparse_shape
+    dense = data.shape[data.batch_dim + 2:]
+    shape = (batches * rows, columns, *dense) if data.rows_compressed else \
+        (rows, batches * columns, *dense)
+    return SparseCompressed(data.layout, compressed, plain, values, shape, data.blocksize)
+
+
+def stacked_dense(backend: Any, dense: Any, batch_dim: int, rows_compressed: bool) -> Any:
+    """A dense (*batch, rows, columns, *dense sizes) array laid out as `stacked` lays out a
+    tensor of its size: the batches along rows, or along columns."""
+    if not batch_dim:
+        return dense
+    batch = dense.shape[:batch_dim]
+    batches = 1
+    for size in batch:
+        batches *= size
+    rows, columns = dense.shape[batch_dim], dense.shape[batch_dim + 1]
+    rest = dense.shape[batch_dim + 2:]
+    flat = backend.reshape(dense, (batches, rows, columns, *rest))
+    if rows_compressed:
+        return backend.reshape(flat, (batches * rows, columns, *rest))
+    flat = backend.permute_dims(flat, (1, 0, *range(2, flat.ndim)))
+    return backend.reshape(flat, (rows, batches * columns, *rest))
+
+
+def unstacked_dense(backend: Any, dense: Any, shape: tuple[int, ...], batch_dim: int,
+                    rows_compressed: bool) -> Any:
+    """The inverse of `stacked_dense`: the (*batch, rows, columns, ...) array of `shape`."""
+    if not batch_dim or rows_compressed:
+        return backend.reshape(dense, shape)
+    batches = 1
+    for size in shape[:batch_dim]:
+        batches *= size
+    rows, columns = shape[batch_dim], shape[batch_dim + 1]
+    rest = shape[batch_dim + 2:]
+    flat = backend.reshape(dense, (rows, batches, columns, *rest))
+    flat = backend.permute_dims(flat, (1, 0, *range(2, flat.ndim)))
+    return backend.reshape(flat, shape)
+
+
+def unstacked(backend: Any, data: SparseCompressed, batch: tuple[int, ...]) -> SparseCompressed:
+    """The inverse of `stacked`: a stacked tensor split into `batch` batches, each with the
+    same nnz, or PyTorch's refusal."""
+    if not batch:
+        return data
+    batches = 1
+    for size in batch:
+        batches *= size
+    count = (data.compressed_indices.shape[0] - 1) // batches
+    index_dtype = backend.dtype_name(data.compressed_indices)
+    compressed = backend.astype(data.compressed_indices, "int64")
+    positions = backend.multiply(backend.arange(0, batches + 1, 1, "int64"), count)
+    starts = backend.take(compressed, positions, axis=0)
+    counts = backend.tolist(backend.subtract(starts[1:], starts[:-1]))
+    if any(count_ != counts[0] for count_ in counts):
+        raise RuntimeError("Expect the same number of specified elements per batch.")
+    nnz = counts[0] if counts else 0
+    body = backend.reshape(compressed[:-1], (batches, count))
+    body = backend.subtract(body, backend.reshape(starts[:-1], (batches, 1)))
+    end = backend.full((batches, 1), nnz, "int64")
+    compressed = backend.astype(backend.concat([body, end], axis=1), index_dtype)
+    compressed = backend.reshape(compressed, (*batch, count + 1))
+    plain = backend.reshape(data.plain_indices, (*batch, nnz))
+    values = backend.reshape(data.values, (*batch, nnz, *data.values.shape[1:]))
+    rows, columns = data.shape[0], data.shape[1]
+    if data.rows_compressed:
+        rows //= batches
+    else:
+        columns //= batches
+    shape = (*batch, rows, columns, *data.shape[2:])
+    return SparseCompressed(data.layout, compressed, plain, values, shape, data.blocksize)
 
 
 # ----------------------------------------------------------------------------- indices
@@ -154,6 +266,9 @@ def _keys(backend: Any, rows: Any, columns: Any, width: int) -> Any:
 
 # ----------------------------------------------------------------------------- conversions
 def to_dense(backend: Any, data: SparseCompressed) -> Any:
+    if data.batch_dim:
+        dense = to_dense(backend, stacked(backend, data))
+        return unstacked_dense(backend, dense, data.shape, data.batch_dim, data.rows_compressed)
     rows, columns, values = element_indices(backend, data)
     keys = _keys(backend, rows, columns, data.shape[1])
     dense = coo.scatter_rows(backend, keys, data.shape[0] * data.shape[1], values)
@@ -162,6 +277,9 @@ def to_dense(backend: Any, data: SparseCompressed) -> Any:
 
 def gather(backend: Any, dense: Any, data: SparseCompressed) -> Any:
     """dense's elements at data's specified elements, shaped as data's values."""
+    if data.batch_dim:
+        flat = stacked_dense(backend, dense, data.batch_dim, data.rows_compressed)
+        return backend.reshape(gather(backend, flat, stacked(backend, data)), data.values.shape)
     rows, columns, _ = element_indices(backend, data)
     flat = backend.reshape(dense, (dense.shape[0] * dense.shape[1], *dense.shape[2:]))
     picked = backend.take(flat, _keys(backend, rows, columns, dense.shape[1]), axis=0)
@@ -169,7 +287,19 @@ def gather(backend: Any, dense: Any, data: SparseCompressed) -> Any:
 
 
 def to_coo(backend: Any, data: SparseCompressed) -> coo.SparseCOO:
-    """The same specified elements as a coalesced COO tensor."""
+    """The same specified elements as a coalesced COO tensor (the batch dims sparse too)."""
+    if data.batch_dim:
+        flat = to_coo(backend, stacked(backend, data))
+        rows, columns = flat.indices[0, :], flat.indices[1, :]
+        height, width = data.sparse_shape
+        stacked_index, within = (rows, columns) if data.rows_compressed else (columns, rows)
+        size = height if data.rows_compressed else width
+        batch = backend.floor_divide(stacked_index, size)
+        inner = backend.subtract(stacked_index, backend.multiply(batch, size))
+        rows, columns = (inner, within) if data.rows_compressed else (within, inner)
+        leading = coo.unflatten_keys(backend, batch, data.shape[:data.batch_dim])
+        indices = backend.concat([leading, backend.stack([rows, columns], axis=0)], axis=0)
+        return coo.coalesce(backend, coo.SparseCOO(indices, flat.values, data.shape, False))
     rows, columns, values = element_indices(backend, data)
     indices = backend.stack([rows, columns], axis=0)
     in_order = data.layout is layouts.sparse_csr  # CSR's entries are row-major already
@@ -191,9 +321,15 @@ def from_coo(backend: Any, sparse: coo.SparseCOO, layout: Any) -> SparseCompress
                             backend.take(values, order, axis=0), sparse.shape)
 
 
-def from_dense(backend: Any, dense: Any, layout: Any,
-               blocksize: tuple[int, int] = (1, 1)) -> SparseCompressed:
-    """dense in a compressed layout: the blocks (elements) with a non-zero are specified."""
+def from_dense(backend: Any, dense: Any, layout: Any, blocksize: tuple[int, int] = (1, 1),
+               batch_dim: int = 0) -> SparseCompressed:
+    """dense in a compressed layout: the blocks (elements) with a non-zero are specified;
+    its first `batch_dim` dims are batch dims, each batch with the same nnz."""
+    if batch_dim:
+        rows_compressed = layout in ROW_COMPRESSED
+        flat = from_dense(backend, stacked_dense(backend, dense, batch_dim, rows_compressed),
+                          layout, blocksize)
+        return unstacked(backend, flat, tuple(dense.shape[:batch_dim]))
     height, width = blocksize
     rows, columns = dense.shape[0] // height, dense.shape[1] // width
     # (block rows, block columns, height, width, *dense sizes)
@@ -221,12 +357,12 @@ def from_dense(backend: Any, dense: Any, layout: Any,
 
 def emptied(backend: Any, data: SparseCompressed, dtype: str) -> SparseCompressed:
     """The same size, layout and blocksize with no specified elements."""
-    count = data.compressed_indices.shape[0]
-    values_shape = (0, *data.values.shape[1:])
+    batch = data.compressed_indices.shape[:-1]
+    values_shape = (*batch, 0, *data.values.shape[data.batch_dim + 1:])
     index_dtype = backend.dtype_name(data.plain_indices)
-    return SparseCompressed(data.layout, backend.zeros((count,), index_dtype),
-                            backend.zeros((0,), index_dtype), backend.zeros(values_shape, dtype),
-                            data.shape, data.blocksize)
+    return SparseCompressed(data.layout, backend.zeros(data.compressed_indices.shape, index_dtype),
+                            backend.zeros((*batch, 0), index_dtype),
+                            backend.zeros(values_shape, dtype), data.shape, data.blocksize)
 
 
 def transposed(backend: Any, data: SparseCompressed) -> SparseCompressed:
@@ -235,10 +371,12 @@ def transposed(backend: Any, data: SparseCompressed) -> SparseCompressed:
     other = {layouts.sparse_csr: layouts.sparse_csc, layouts.sparse_csc: layouts.sparse_csr,
              layouts.sparse_bsr: layouts.sparse_bsc,
              layouts.sparse_bsc: layouts.sparse_bsr}[data.layout]
-    values = data.values
+    values, batch = data.values, data.batch_dim
     if data.blocked:
-        values = backend.permute_dims(values, (0, 2, 1, *range(3, values.ndim)))
-    shape = (data.shape[1], data.shape[0], *data.shape[2:])
+        order = (*range(batch + 1), batch + 2, batch + 1, *range(batch + 3, values.ndim))
+        values = backend.permute_dims(values, order)
+    shape = (*data.shape[:batch], data.shape[batch + 1], data.shape[batch],
+             *data.shape[batch + 2:])
     return SparseCompressed(other, data.compressed_indices, data.plain_indices, values, shape,
                             (data.blocksize[1], data.blocksize[0]))
 
@@ -256,7 +394,17 @@ def matmul(backend: Any, data: SparseCompressed, dense: Any) -> Any:
 def check_invariants(backend: Any, data: SparseCompressed) -> None:
     """PyTorch's checks of a compressed tensor's indices (check_invariants=True), in its
     order: the ends of the compressed indices, the plain indices' range, each run of plain
-    indices sorted and distinct, the compressed indices' steps."""
+    indices sorted and distinct, the compressed indices' steps (batch by batch)."""
+    if data.batch_dim:
+        batches = _batches(data)
+        compressed_all = backend.reshape(data.compressed_indices, (batches, -1))
+        plain_all = backend.reshape(data.plain_indices, (batches, data.nnz))
+        values = backend.reshape(data.values, (batches, *data.values.shape[data.batch_dim:]))
+        for batch in range(batches):
+            check_invariants(backend, SparseCompressed(
+                data.layout, compressed_all[batch], plain_all[batch], values[batch],
+                data.shape[data.batch_dim:], data.blocksize))
+        return
     compressed_name, plain_name = INDEX_NAMES[data.layout]
     plain_dim, compressed_dim = ("ncols", "nrows") if data.rows_compressed else \
         ("nrows", "ncols")

@@ -163,6 +163,18 @@ def lookup(backend: Any, sparse: SparseCOO, indices: Any) -> Any:
     return backend.where(mask, values, backend.zeros((), dtype))
 
 
+def intersection(backend: Any, a: SparseCOO, b: SparseCOO) -> tuple[Any, Any, Any]:
+    """The entries a and b (of one shape) both have: their indices, row-major, and a's and b's
+    values there."""
+    a, b = coalesce(backend, a), coalesce(backend, b)
+    sizes = a.shape[:a.sparse_dim]
+    present = backend.isin(flat_keys(backend, a.indices, sizes),
+                           flat_keys(backend, b.indices, sizes))
+    kept = backend.astype(backend.nonzero(present)[0], "int64")
+    indices = backend.take(a.indices, kept, axis=1)
+    return indices, backend.take(a.values, kept, axis=0), lookup(backend, b, indices)
+
+
 def nonzero_indices(backend: Any, dense: Any, sparse_dim: int) -> Any:
     """The (sparse_dim, nnz) row-major indices of dense's non-zero entries over its first
     `sparse_dim` dims (an entry whose dense part has any non-zero)."""

@@ -568,7 +568,11 @@ class Tensor(metaclass=TensorMeta):
         return counter
 
     def _bump_version(self) -> None:
-        self._shared_version_counter()[0] += 1
+        counter = self._version_counter  # (not through _shared_version_counter: one call less)
+        if counter is None:
+            self._version_counter = [1]
+        else:
+            counter[0] += 1
 
     def _grad_accumulator(self) -> AccumulateGrad:
         """This leaf's AccumulateGrad node, made once and shared while a graph holds it."""
@@ -1967,8 +1971,8 @@ class Tensor(metaclass=TensorMeta):
     def mv(self, vec: Tensor) -> Tensor:
         return _matmul.mv(self, vec)
 
-    def dot(self, other: Tensor) -> Tensor:
-        return _matmul.dot(self, other)
+    def dot(self, tensor: Tensor) -> Tensor:
+        return _matmul.dot(self, tensor)
 
     def inner(self, other: Tensor) -> Tensor:
         return _einsum.inner(self, other)
@@ -2249,8 +2253,8 @@ class Tensor(metaclass=TensorMeta):
     def __format__(self, spec: str) -> str:
         # As in PyTorch: a 0-d tensor formats as its Python number (f"{loss}" prints 0.6044...),
         # any other tensor as its repr and only with an empty spec.
-        if self._data.ndim == 0:
-            return format(self._backend.item(self._data), spec)
+        if self.dim() == 0:  # a sparse or nested tensor has no array to ask
+            return format(self.item(), spec)
         return object.__format__(self, spec)
 
     # ------------------------------------------------------------------------- devices and dtypes

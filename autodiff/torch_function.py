@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from .argument_parsing import argument_error
 from .user_warnings import skip_frames_of, warn
 
 
@@ -375,7 +376,28 @@ def _check(public: Callable[..., Any], function: Callable[..., Any], args: tuple
     overloaded = overloaded_args(args, kwargs)
     if overloaded or mode_enabled():
         return dispatch(public, overloaded, args, kwargs)
-    return function(*args, **kwargs)
+    try:
+        return function(*args, **kwargs)
+    except (TypeError, AttributeError, ValueError) as error:
+        _raise_argument_error(public, function, args, kwargs, error)
+        raise
+
+
+def _parser_worded(message: str) -> bool:
+    return ("(): argument '" in message or "received an invalid combination" in message
+            or message.startswith("expected Tensor as element"))
+
+
+def _raise_argument_error(public: Callable[..., Any], function: Callable[..., Any],
+                          args: tuple[Any, ...], kwargs: dict[str, Any],
+                          error: Exception) -> None:
+    """A failed call's arguments, as PyTorch's parser would have refused them first (its
+    TypeError, `argument_parsing.py`); nothing when it would have taken them."""
+    if type(error) is TypeError and _parser_worded(str(error)):
+        return  # the function's own checks already said it as PyTorch's parser does
+    refused = argument_error(public.__name__, function, args, kwargs, _tensor_class())
+    if refused is not None:
+        raise refused from None
 
 
 def overridable(function: Callable[..., Any], module: str) -> Callable[..., Any]:
@@ -393,7 +415,12 @@ def overridable(function: Callable[..., Any], module: str) -> Callable[..., Any]
             for value in kwargs.values():
                 if type(value) not in plain_types and not _inert(value):
                     return _check(public, function, args, kwargs)
-        return function(*args, **kwargs)
+        # (A try costs a call that succeeds nothing; a failed one may be PyTorch's TypeError.)
+        try:
+            return function(*args, **kwargs)
+        except (TypeError, AttributeError, ValueError) as error:
+            _raise_argument_error(public, function, args, kwargs, error)
+            raise
 
     skip_frames_of(public)  # warnings point past it (user_warnings.py)
     functools.update_wrapper(public, function)  # its __module__ stays the op's home

@@ -174,6 +174,16 @@ CASES: list[tuple[str, Callable[[World], Any], type[Exception], str]] = [
      "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0"),
     ("matmul-0d", lambda w: w.t.matmul(w.loss, w.b), RuntimeError,
      "both arguments to matmul need to be at least 1D, but they are 0D and 1D"),
+    # (the old autograd tutorial's a.to(requires_grad=True))
+    ("to-unknown-keyword", lambda w: w.w.to(requires_grad=True), TypeError,
+     "to() received an invalid combination of arguments - got (requires_grad=bool, ), but "
+     "expected one of:\n"
+     " * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, "
+     "bool copy = False, *, torch.memory_format memory_format = None)\n"
+     " * (torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
+     "torch.memory_format memory_format = None)\n"
+     " * (Tensor tensor, bool non_blocking = False, bool copy = False, *, "
+     "torch.memory_format memory_format = None)\n"),
 ]
 
 

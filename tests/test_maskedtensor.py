@@ -475,6 +475,121 @@ def test_sparse_csr_masked_gradient_matches_pytorch() -> None:
     same(ours, theirs)
 
 
+# ----------------------------------------------------------------------------- sparse gradients
+SPARSE_DATA = [[0.0, 0.5, 3.0], [4.0, -1.5, 5.0]]
+SPARSE_MASK = [[False, True, True], [False, True, True]]
+SPARSE_LAYOUTS = {"coo": lambda mt: mt.to_sparse_coo(), "csr": lambda mt: mt.to_sparse_csr()}
+
+
+def _sparse_leaf(lib: Any, layout: str) -> Any:
+    """A masked tensor whose data is a sparse leaf (COO or CSR) that requires grad."""
+    sparse = SPARSE_LAYOUTS[layout](_mt(lib, SPARSE_DATA, SPARSE_MASK, dtype=lib.float64))
+    return lib.masked.masked_tensor(sparse.get_data(), sparse.get_mask(), requires_grad=True)
+
+
+SPARSE_GRAPHS: dict[str, Callable[[Any, Any], Any]] = {
+    "to_dense": lambda lib, mt: mt.to_dense().sum(),
+    "to_dense_squared": lambda lib, mt: (mt.to_dense() * mt.to_dense()).sum(),
+    "to_dense_amax": lambda lib, mt: mt.to_dense().amax(),
+    "to_dense_sum_dim": lambda lib, mt: mt.to_dense().sum(1).sum(),
+    "unary": lambda lib, mt: mt.sin().to_dense().sum(),
+    "binary": lambda lib, mt: (lib.mul(mt, mt) / 3).to_dense().sum(),
+    "binary_add": lambda lib, mt: (mt + mt.exp()).to_dense().mean(),
+    "get_data": lambda lib, mt: mt.to_dense().get_data().sum(),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(SPARSE_LAYOUTS))
+@pytest.mark.parametrize("graph", sorted(SPARSE_GRAPHS))
+def test_gradient_through_sparse_masked_tensors_as_pytorchs(layout: str, graph: str) -> None:
+    """Backward through to_dense (and the ops before it) of a sparse masked tensor, made from a
+    dense leaf (the gradient is strided) or held as a sparse leaf (the gradient has its
+    layout)."""
+    def from_dense(lib: Any) -> Any:
+        mt = _mt(lib, SPARSE_DATA, SPARSE_MASK, dtype=lib.float64, requires_grad=True)
+        SPARSE_GRAPHS[graph](lib, SPARSE_LAYOUTS[layout](mt)).backward()
+        return mt.grad
+
+    def from_sparse(lib: Any) -> Any:
+        mt = _sparse_leaf(lib, layout)
+        SPARSE_GRAPHS[graph](lib, mt).backward()
+        return mt.grad
+
+    for build in (from_dense, from_sparse):
+        ours, theirs = both(build)
+        same(ours, theirs, rtol=1e-6)
+        assert str(ours.layout) == str(theirs.layout)
+        assert str(ours.get_data().layout) == str(theirs.get_data().layout)
+
+
+@pytest.mark.parametrize("layout", sorted(SPARSE_LAYOUTS))
+def test_sparse_masked_node_names_as_pytorchs(layout: str) -> None:
+    def names(lib: Any) -> list[str]:
+        mt = _mt(lib, SPARSE_DATA, SPARSE_MASK, dtype=lib.float64, requires_grad=True)
+        sparse = SPARSE_LAYOUTS[layout](mt)
+        leaf = _sparse_leaf(lib, layout)
+        return [type(node).__name__ for node in (
+            sparse.grad_fn, sparse.to_dense().grad_fn, leaf.sin().grad_fn,
+            (leaf * leaf).grad_fn, (leaf / 2).grad_fn, leaf.to_dense().grad_fn)]
+    ours, theirs = both(names)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("layout", sorted(SPARSE_LAYOUTS))
+def test_sparse_masked_double_backward(layout: str) -> None:
+    """d/dx of sum(x * x) is 2x, a sparse masked tensor in the graph; its gradient is 2 at
+    every masked-in element (PyTorch gives the same for a sparse leaf)."""
+    def build(lib: Any) -> Any:
+        mt = _sparse_leaf(lib, layout)
+        grad, = lib.autograd.grad((mt * mt).to_dense().sum(), mt, create_graph=True)
+        assert grad.requires_grad
+        second, = lib.autograd.grad(grad.to_dense().sum(), mt)
+        return grad, second
+    (ours, ours_second), (theirs, theirs_second) = both(build)
+    same(ours.detach(), theirs.detach())
+    same(ours_second, theirs_second)
+    # From a dense leaf PyTorch 2.13 fails (is_coalesced / sparse_dim of a MaskedTensor): ours
+    # gives 2 at the masked-in elements.
+    mt = _mt(autodiff, SPARSE_DATA, SPARSE_MASK, dtype=autodiff.float64, requires_grad=True)
+    sparse = SPARSE_LAYOUTS[layout](mt)
+    grad, = autodiff.autograd.grad((sparse * sparse).to_dense().sum(), mt, create_graph=True)
+    second, = autodiff.autograd.grad(grad.sum(), mt)
+    np.testing.assert_array_equal(_dense(second.get_data())[np.array(SPARSE_MASK)], 2.0)
+
+
+@pytest.mark.parametrize("layout", sorted(SPARSE_LAYOUTS))
+@pytest.mark.parametrize("name", ["sum", "mean", "amin", "amax", "argmin", "argmax", "prod",
+                                  "var", "std"])
+def test_sparse_masked_reductions_leave_the_graph_as_pytorchs(layout: str, name: str) -> None:
+    """PyTorch reduces a sparse masked tensor's values copied into a new masked tensor: the
+    result does not require grad, and backward from it is refused."""
+    errors = []
+    for lib in (autodiff, torch):
+        mt = _mt(lib, SPARSE_DATA, SPARSE_MASK, dtype=lib.float64, requires_grad=True)
+        for source in (SPARSE_LAYOUTS[layout](mt), _sparse_leaf(lib, layout)):
+            result = getattr(source, name)()
+            assert not result.requires_grad and result.grad_fn is None
+        errors.append(result)
+        if name in ("argmin", "argmax"):
+            continue
+        with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad"):
+            result.backward()
+    same(*errors)
+
+
+@pytest.mark.parametrize("layout", sorted(SPARSE_LAYOUTS))
+@pytest.mark.parametrize("mask", [SPARSE_MASK, [[False, True, False], [False, True, True]]],
+                         ids=["four", "three"])
+def test_sparse_masked_all_is_refused_as_pytorch(layout: str, mask: Any) -> None:
+    errors = []
+    for lib in (autodiff, torch):
+        mt = lib.masked.masked_tensor(lib.tensor(SPARSE_DATA) > 1, lib.tensor(mask))
+        with pytest.raises(RuntimeError) as caught:
+            SPARSE_LAYOUTS[layout](mt).all()
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1]
+
+
 # ----------------------------------------------------------------------------- functional
 FUNCTIONAL = [
     ("sum", lambda f, x, m: f(x, 1, mask=m)), ("sum", lambda f, x, m: f(x, mask=m)),

@@ -456,6 +456,13 @@ ERROR_CALLS = {
     "unflatten to sizes of another product": lambda m, n: n.unflatten(2, [5, -1]),
     "flatten of the batch dim": lambda m, n: n.flatten(0, 1),
     "flatten (strided), of the ragged dim (jagged)": lambda m, n: n.flatten(1, 2),
+    "matmul with a dense vector": lambda m, n: m.matmul(n, m.ones(6, dtype=m.float64)),
+    "matmul of 3-d nested tensors whose inner sizes differ": lambda m, n: n @ n,
+    "matmul with a nested tensor of other batch": lambda m, n: n.unflatten(-1, [2, 3]) @ (
+        m.nested.nested_tensor([m.ones(3, 3, 1, dtype=m.float64)] * 2, layout=n.layout)),
+    "matmul of 2-d nested tensors": lambda m, n: m.matmul(
+        m.nested.nested_tensor([m.ones(2, dtype=m.float64)] * 2),
+        m.nested.nested_tensor([m.ones(2, dtype=m.float64)] * 2)),
 }
 
 
@@ -526,3 +533,109 @@ def test_strided_refusals_name_the_overload(call: Any, layout_name: str, message
 def test_jagged_ragged_size_is_nested_even_when_lengths_agree() -> None:
     nested = _nested("cpu", "jagged", A, A)
     assert re.fullmatch(r"j\d+", repr(nested.size(1)))
+
+
+# ----------------------------------------------------------------------------- matmul, indexing
+def test_matmul(device: str, layout: str) -> None:
+    """Component by component: two strided nested tensors; a jagged tensor against a dense
+    matrix (on its rows) or batch; gradients reach every component."""
+    nested = _nested(device, layout, requires_grad=True)
+    matrix = autodiff.tensor(RNG.standard_normal((6, 3)), device=device, requires_grad=True)
+    if layout == "strided":
+        other = autodiff.nested.as_nested_tensor([matrix, matrix * 2])
+        with raises(RuntimeError, "Expected both to be nested, but got a nested self and "
+                                  "non-nested other"):
+            autodiff.matmul(nested, matrix)
+        with raises(RuntimeError, "matmul: For nested tensors, only inputs with >= 3 dims are "
+                                  "currently supported. 1st input has rank: 2"):
+            autodiff.matmul(autodiff.nested.nested_tensor([matrix[0]]),
+                            autodiff.nested.nested_tensor([matrix]))
+    else:
+        other = matrix
+    out = autodiff.matmul(nested, other)
+    assert out.is_nested and out.layout is LAYOUTS[layout]
+    assert out.grad_fn is not None
+    scales = (1.0, 2.0) if layout == "strided" else (1.0, 1.0)
+    want = [x @ (matrix.detach().cpu().numpy() * scale) for x, scale in zip((A, B), scales)]
+    for got, expected in zip(_values(out), want, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+    autodiff.nested.to_padded_tensor(out, 0.0).sum().backward()
+    for got, x in zip(_values(nested.grad), (A, B), strict=True):
+        assert got.shape == x.shape
+    assert matrix.grad is not None and matrix.grad.shape == (6, 3)
+    batch = autodiff.tensor(RNG.standard_normal((2, 6, 4)), device=device)
+    if layout == "jagged":
+        for part, x, dense in zip(_values(nested @ batch), (A, B), batch.cpu().numpy(),
+                                  strict=True):
+            np.testing.assert_allclose(part, x @ dense, rtol=1e-12)
+
+
+def test_gradcheck_through_matmul(device: str, layout: str) -> None:
+    weight = autodiff.tensor(RNG.standard_normal((3, 2)), device=device, requires_grad=True)
+
+    def function(a: autodiff.Tensor, b: autodiff.Tensor, w: autodiff.Tensor) -> autodiff.Tensor:
+        nested = autodiff.nested.as_nested_tensor([a, b], layout=LAYOUTS[layout])
+        other = autodiff.nested.as_nested_tensor([w, w * 3.0]) if layout == "strided" else w
+        return autodiff.nested.to_padded_tensor(autodiff.matmul(nested, other), 0.0)
+
+    inputs = (autodiff.tensor(RNG.standard_normal((2, 3)), device=device, requires_grad=True),
+              autodiff.tensor(RNG.standard_normal((4, 3)), device=device, requires_grad=True),
+              weight)
+    assert gradcheck(function, inputs)
+    assert autodiff.autograd.gradgradcheck(function, inputs)
+
+
+def test_matmul_matches_torch() -> None:
+    """The tutorial's reshape, transpose and matmul of strided nested tensors."""
+    torch = pytest.importorskip("torch")
+    parts = [RNG.standard_normal((2, 6)), RNG.standard_normal((3, 6))]
+    others = [RNG.standard_normal((2, 3, 4)), RNG.standard_normal((2, 3, 5))]
+    results = []
+    for module in (autodiff, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nested = module.nested.nested_tensor([module.tensor(p) for p in parts])
+            other = module.nested.nested_tensor([module.tensor(p) for p in others])
+            out = module.matmul(nested.reshape(2, -1, 2, 3).transpose(1, 2), other)
+        results.append([component.numpy() for component in out.unbind()])
+    for got, want in zip(*results, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_indexing_a_component_then_its_dims(device: str, layout: str) -> None:
+    """An integer (or a 0-d integer tensor) picks a component; the rest of the key indexes it."""
+    nested = _nested(device, layout, requires_grad=True)
+    np.testing.assert_array_equal(nested[1, :, -1].detach().cpu().numpy(), B[:, -1])
+    np.testing.assert_array_equal(nested[-1, 0].detach().cpu().numpy(), B[0])
+    index = autodiff.tensor(1, device=device)
+    np.testing.assert_array_equal(nested[index, 1:3].detach().cpu().numpy(), B[1:3])
+    assert not nested[(0,)].is_nested and nested[(0,)].shape == A.shape
+    nested[1, :, -1].sum().backward()
+    grads = _values(nested.grad)
+    np.testing.assert_array_equal(grads[0], np.zeros_like(A))
+    expected = np.zeros_like(B)
+    expected[:, -1] = 1.0
+    np.testing.assert_array_equal(grads[1], expected)
+    with raises(IndexError, "index 9 is out of bounds for dimension 0 with size 4"):
+        nested[1, 9]
+
+
+def test_format_is_the_repr(layout: str) -> None:
+    nested = _nested("cpu", layout)
+    assert f"{nested}" == repr(nested)
+
+
+def test_compiled_function_of_a_nested_tensor_runs_eagerly(device: str, layout: str) -> None:
+    """A program replays array operations; a nested argument's ops go to the nested rules."""
+    weight = autodiff.tensor(RNG.standard_normal((6, 3)), device=device)
+
+    def function(nested: autodiff.Tensor) -> autodiff.Tensor:
+        return F.softmax(autodiff.matmul(nested, weight) if layout == "jagged"
+                         else F.linear(nested, weight.T), -1)
+
+    compiled = autodiff.compile(function)
+    nested = _nested(device, layout)
+    for _ in range(2):
+        for got, want in zip(_values(compiled(nested)), _values(function(nested)), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert compiled.stats.eager_calls == 2 and compiled.stats.traces == 0

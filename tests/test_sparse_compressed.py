@@ -36,6 +36,16 @@ def _csr(m: Any) -> Any:
     return _dense(m).to_sparse_csr()
 
 
+def _other(m: Any) -> Any:
+    """Of _dense's size, with other non-zeros: some shared with it, some not."""
+    return m.tensor([[0.0, 7, 2, 0], [0, 0, 0, 0], [4, 0, 1, 6]], dtype=m.float64)
+
+
+def _square(m: Any) -> Any:
+    return m.tensor([[1.0, 0, 2, 0], [0, 0, 3, 0], [4, 5, 0, 6], [0, 0, 0, 1]],
+                    dtype=m.float64)
+
+
 def _mat(m: Any, rows: int, columns: int) -> Any:
     return m.arange(rows * columns, dtype=m.float64).reshape(rows, columns) / 4 - 1
 
@@ -135,6 +145,27 @@ FORWARD: dict[str, Case] = {
     "add_alpha": lambda m: _csr(m).add(_csr(m), alpha=2),
     "add_dense": lambda m: _csr(m) + _dense(m),
     "dense_add": lambda m: _dense(m) + _csr(m),
+    "mul_csr": lambda m: _csr(m) * _other(m).to_sparse_csr(),
+    "mul_csr_same": lambda m: _csr(m) * _csr(m),
+    "mul_function": lambda m: m.mul(_csr(m), _other(m).to_sparse_csr()),
+    "mul_csc": lambda m: _csr(m) * _other(m).to_sparse_csc(),
+    "mul_coo": lambda m: _csr(m) * _other(m).to_sparse(),
+    "mul_uncoalesced_coo": lambda m: _csr(m) * m.sparse_coo_tensor(
+        [[2, 0, 0, 2], [3, 2, 1, 3]], [1.0, 2, 3, 4], (3, 4), dtype=m.float64),
+    "mul_dense": lambda m: _csr(m) * _other(m),
+    "dense_mul": lambda m: _other(m) * _csr(m),
+    "mul_empty": lambda m: _csr(m) * m.zeros(3, 4, dtype=m.float64).to_sparse_csr(),
+    "mul_promotes": lambda m: _dense(m).long().to_sparse_csr() * _other(m).float()
+    .to_sparse_csr(),
+    "mul_int64": lambda m: _dense(m).long().to_sparse_csr() * _other(m).long().to_sparse_csr(),
+    "mul_complex": lambda m: _csr(m) * _other(m).to(m.complex128).to_sparse_csr(),
+    "mul_hybrid": lambda m: m.ones(3, 4, 2).to_sparse_csr(dense_dim=1) * (
+        m.arange(24.0).reshape(3, 4, 2) * (m.arange(24).reshape(3, 4, 2) % 3 != 0))
+    .to_sparse_csr(dense_dim=1),
+    "mul_0d_tensor": lambda m: _csr(m) * m.tensor(2.5, dtype=m.float64),
+    "0d_tensor_mul": lambda m: m.tensor(2.5, dtype=m.float64) * _csr(m),
+    "add_csc_dense": lambda m: _dense(m).to_sparse_csc() + _other(m),
+    "add_dense_int": lambda m: _csr(m) + _other(m).long(),
     "sum": lambda m: _csr(m).sum(),
     "sum_bsr": lambda m: _dense(m).to_sparse_bsr((1, 2)).sum(),
     "sum_rows": lambda m: _csr(m).sum(1, keepdim=True),
@@ -148,6 +179,88 @@ FORWARD: dict[str, Case] = {
     "sparse_mask": lambda m: _mat(m, 3, 4).sparse_mask(_csr(m)),
     "storage_offset": lambda m: _csr(m).storage_offset(),
 }
+
+def _batched(m: Any) -> Any:
+    """(2, 2, 3), three non-zeros in each batch."""
+    return m.tensor([[[1.0, 0, 2], [0, 3, 0]], [[0.0, 4, 0], [5, 0, 6]]], dtype=m.float64)
+
+
+BATCHED: dict[str, Case] = {
+    "to_sparse_csr": lambda m: _batched(m).to_sparse_csr(),
+    "to_sparse_csc": lambda m: _batched(m).to_sparse_csc(),
+    "to_sparse_bsr": lambda m: m.ones(2, 2, 4).to_sparse_bsr((1, 2)),
+    "to_sparse_bsc": lambda m: m.ones(2, 4, 2).to_sparse_bsc((2, 1)),
+    "two_batch_dims": lambda m: m.ones(2, 2, 2, 3).to_sparse_csr(),
+    "batch_and_dense_dims": lambda m: m.ones(2, 3, 4, 2).to_sparse_csr(dense_dim=1),
+    "crow_indices": lambda m: _batched(m).to_sparse_csr().crow_indices(),
+    "col_indices": lambda m: _batched(m).to_sparse_csr().col_indices(),
+    "ccol_row_indices": lambda m: (_batched(m).to_sparse_csc().ccol_indices(),
+                                   _batched(m).to_sparse_csc().row_indices()),
+    "values": lambda m: _batched(m).to_sparse_csr().values(),
+    "to_dense": lambda m: _batched(m).to_sparse_csr().to_dense(),
+    "csc_to_dense": lambda m: _batched(m).to_sparse_csc().to_dense(),
+    "bsr_to_dense": lambda m: m.arange(16.0).reshape(2, 2, 4).to_sparse_bsr((1, 2)).to_dense(),
+    "metadata": lambda m: (_batched(m).to_sparse_csr()._nnz(),
+                           _batched(m).to_sparse_csr().sparse_dim(),
+                           _batched(m).to_sparse_csr().dense_dim(),
+                           _batched(m).to_sparse_csr().shape),
+    "csr_tensor": lambda m: m.sparse_csr_tensor([[0, 1, 2], [0, 0, 2]], [[0, 2], [0, 1]],
+                                                [[1.0, 2], [3, 4]], (2, 2, 3)),
+    "csr_tensor_inferred_size": lambda m: m.sparse_csr_tensor(
+        [[0, 1, 2], [0, 0, 2]], [[0, 2], [0, 1]], [[1.0, 2], [3, 4]]),
+    "csr_tensor_to_dense": lambda m: m.sparse_csr_tensor(
+        [[0, 1, 2], [0, 0, 2]], [[0, 2], [0, 1]], [[1.0, 2], [3, 4]], (2, 2, 3)).to_dense(),
+    "csr_to_csc": lambda m: _batched(m).to_sparse_csr().to_sparse_csc(),
+    "to_coo": lambda m: _batched(m).to_sparse_csr().to_sparse(),
+    "transpose": lambda m: _batched(m).to_sparse_csr().transpose(1, 2),
+    "sum": lambda m: _batched(m).to_sparse_csr().sum(),
+    "mul_number": lambda m: _batched(m).to_sparse_csr() * 2,
+    "sin": lambda m: _batched(m).to_sparse_csr().sin(),
+    "unequal_nnz": lambda m: m.tensor([[[1.0, 0], [0, 0]], [[1.0, 1], [0, 0]]]).to_sparse_csr(),
+    "last_not_nnz": lambda m: m.sparse_csr_tensor(
+        [[0, 1, 2], [0, 0, 3]], [[0, 2], [0, 1]], [[1.0, 2], [3, 4]], (2, 2, 3),
+        check_invariants=True),
+    "column_out_of_range": lambda m: m.sparse_csr_tensor(
+        [[0, 1, 2], [0, 0, 2]], [[0, 5], [0, 1]], [[1.0, 2], [3, 4]], (2, 2, 3),
+        check_invariants=True),
+    "not_sorted": lambda m: m.sparse_csr_tensor(
+        [[0, 1, 2], [0, 0, 2]], [[0, 2], [1, 0]], [[1.0, 2], [3, 4]], (2, 2, 3),
+        check_invariants=True),
+    "matmul": lambda m: _batched(m).to_sparse_csr() @ m.ones(2, 3, 2, dtype=m.float64),
+    "matmul_matrix": lambda m: _batched(m).to_sparse_csr() @ m.ones(3, 2, dtype=m.float64),
+    "matmul_vector": lambda m: _batched(m).to_sparse_csr() @ m.ones(3, dtype=m.float64),
+    "dense_matmul": lambda m: m.ones(2, 2, 2, dtype=m.float64) @ _batched(m).to_sparse_csr(),
+    "csc_matmul": lambda m: _batched(m).to_sparse_csc() @ m.ones(2, 3, 2, dtype=m.float64),
+    "mm": lambda m: m.mm(_batched(m).to_sparse_csr(), m.ones(3, 2, dtype=m.float64)),
+    "mul_csr": lambda m: _batched(m).to_sparse_csr() * _batched(m).to_sparse_csr(),
+    "select": lambda m: _batched(m).to_sparse_csr()[1],
+    "select_negative": lambda m: _batched(m).to_sparse_csc().select(0, -2),
+    "select_sparse_dim": lambda m: _batched(m).to_sparse_csr().select(1, 0),
+    "select_node": lambda m: _batched(m).to_sparse_csr().requires_grad_()[0].grad_fn.name(),
+}
+
+
+@pytest.mark.parametrize("name", list(BATCHED))
+def test_batched_matches_pytorch(name: str) -> None:
+    _same(BATCHED[name])
+
+
+def test_batched_gradients() -> None:
+    """values() gives a batched CSR leaf a batched CSR gradient, as in PyTorch; to_dense and
+    sparse_csr_tensor give theirs too (PyTorch 2.13 refuses them: "sparse_coo_to_sparse:
+    conversion from Sparse to SparseCsr for input tensors with sparse_dim()!=2")."""
+    def values(m: Any) -> Any:
+        leaf = _batched(m).to_sparse_csr().requires_grad_()
+        (leaf.values() ** 2).sum().backward()
+        return leaf.grad
+    _same(values)
+    leaf = _batched(autodiff).to_sparse_csr().requires_grad_()
+    (leaf.to_dense() ** 2).sum().backward()
+    assert leaf.grad.layout is autodiff.sparse_csr
+    np.testing.assert_array_equal(leaf.grad.crow_indices().numpy(),
+                                  leaf.crow_indices().numpy())
+    np.testing.assert_allclose(leaf.grad.values().numpy(), 2 * leaf.detach().values().numpy())
+
 
 REFUSED: dict[str, Case] = {
     "no_layout": lambda m: m.sparse_compressed_tensor([0, 1], [0], [[[1.0, 2], [3, 4]]]),
@@ -198,6 +311,38 @@ REFUSED: dict[str, Case] = {
     "mm_shapes": lambda m: _csr(m) @ _mat(m, 3, 2),
     "mm_dtypes": lambda m: m.mm(_csr(m), m.ones(4, 2)),
     "add_shapes": lambda m: _csr(m) + m.eye(4, dtype=m.float64).to_sparse_csr(),
+    "add_number": lambda m: _csr(m) + 1,
+    "number_add": lambda m: 1 + _csr(m),
+    "add_broadcast": lambda m: _csr(m) + _other(m)[0],
+    "broadcast_add": lambda m: _other(m)[0] + _csr(m),
+    "add_csc": lambda m: _csr(m) + _other(m).to_sparse_csc(),
+    "csc_add": lambda m: _dense(m).to_sparse_csc() + _other(m).to_sparse_csr(),
+    "csc_add_csc": lambda m: _dense(m).to_sparse_csc() + _other(m).to_sparse_csc(),
+    "bsc_add_bsc": lambda m: _square(m).to_sparse_bsc(2) + _square(m).to_sparse_bsc(2),
+    "bsr_add_non_square_blocks": lambda m: _square(m).to_sparse_bsr((1, 2))
+    + _square(m).to_sparse_bsr((1, 2)),
+    "add_int64": lambda m: _csr(m) + _other(m).long().to_sparse_csr(),
+    "add_float32": lambda m: _dense(m).float().to_sparse_csr() + _other(m).to_sparse_csr(),
+    "add_complex": lambda m: _csr(m) + _other(m).to(m.complex128).to_sparse_csr(),
+    "add_bool": lambda m: (_dense(m) > 0).to_sparse_csr() + (_other(m) > 0).to_sparse_csr(),
+    "sub": lambda m: _csr(m) - _other(m).to_sparse_csr(),
+    "sub_dense": lambda m: _csr(m) - _other(m),
+    "dense_sub": lambda m: _other(m) - _csr(m),
+    "sub_number": lambda m: _csr(m) - 1,
+    "number_sub": lambda m: 1 - _csr(m),
+    "mul_shapes": lambda m: _csr(m) * _other(m)[:2].to_sparse_csr(),
+    "mul_bool": lambda m: (_dense(m) > 0).to_sparse_csr() * (_other(m) > 0).to_sparse_csr(),
+    "mul_broadcast": lambda m: _csr(m) * _other(m)[0],
+    "csc_mul": lambda m: _dense(m).to_sparse_csc() * _other(m).to_sparse_csr(),
+    "csc_mul_csc": lambda m: _dense(m).to_sparse_csc() * _other(m).to_sparse_csc(),
+    "csc_mul_dense": lambda m: _dense(m).to_sparse_csc() * _other(m),
+    "dense_mul_csc": lambda m: _other(m) * _dense(m).to_sparse_csc(),
+    "bsr_mul": lambda m: _square(m).to_sparse_bsr((2, 2)) * _square(m).to_sparse_bsr((2, 2)),
+    "bsr_mul_dense": lambda m: _square(m).to_sparse_bsr((2, 2)) * _square(m),
+    "bsc_mul_dense": lambda m: _square(m).to_sparse_bsc((2, 2)) * _square(m),
+    "dense_mul_bsr": lambda m: _square(m) * _square(m).to_sparse_bsr((2, 2)),
+    "coo_mul": lambda m: _other(m).to_sparse() * _csr(m),
+    "dense_mul_": lambda m: _other(m).mul_(_csr(m)),
     "div": lambda m: _csr(m) / 2,
     "pow": lambda m: _csr(m) ** 2,
     "nan_to_num": lambda m: _csr(m).nan_to_num(),
@@ -307,6 +452,27 @@ _gradient("to_coo")(_unary_case(lambda m, c: c.to_sparse()))
 _gradient("clone")(_unary_case(lambda m, c: c.clone()))
 
 
+_gradient("mul")(_unary_case(lambda m, c: c * _other(m).to_sparse_csr()))
+_gradient("mul_self")(_unary_case(lambda m, c: c * c))
+_gradient("mul_dense")(_unary_case(lambda m, c: c * _other(m)))
+_gradient("dense_mul")(_unary_case(lambda m, c: _other(m) * c))
+_gradient("mul_csc")(_unary_case(lambda m, c: c * _other(m).to_sparse_csc()))
+_gradient("mul_0d_tensor")(_unary_case(lambda m, c: c * m.tensor(2.5, dtype=m.float64)))
+_gradient("mul_values")(_unary_case(lambda m, c: (c * _other(m).to_sparse_csr()).values()))
+
+
+@_gradient("mul_both")
+def _mul_both(m: Any) -> Any:
+    c, other = _leaf(m), _other(m).to_sparse_csr().requires_grad_()
+    return _square_sum(c * other), (c, other)
+
+
+@_gradient("mul_0d_tensor_grad")
+def _mul_0d(m: Any) -> Any:
+    c, factor = _leaf(m), m.tensor(2.5, dtype=m.float64, requires_grad=True)
+    return _square_sum(factor * c), (c, factor)
+
+
 @_gradient("dense_to_csr")
 def _dense_to_csr(m: Any) -> Any:
     d = _dense(m).requires_grad_()
@@ -344,6 +510,7 @@ def test_grad_fn_names_match_pytorch() -> None:
         c, x = _leaf(m), _x(m)
         return [out.grad_fn.name() for out in (
             c @ x, m.sparse.mm(c, x), m.addmm(m.ones(3, 2, dtype=m.float64), c, x),
+            c * c, c * _other(m), _other(m) * c, c * m.tensor(2.0, dtype=m.float64),
             m.sparse.sampled_addmm(c, _mat(m, 3, 2), _mat(m, 2, 4)), c * 2, c + c, -c,
             c.sin(), c.sum(), c.t(), c.transpose(0, 1), c.values(), c.to_dense(),
             c.to_sparse_csc(), c.to_sparse_bsr((1, 1)), c.to_sparse(), c.clone(),
@@ -356,6 +523,25 @@ def test_sum_dim_backward_is_refused_as_pytorch_refuses_it() -> None:
     _same(lambda m: _leaf(m).sum(1, keepdim=True).values().sum().backward())
 
 
+@pytest.mark.parametrize("other", ["dense", "csc"])
+def test_mul_gradient_of_another_layout_is_refused_as_pytorch(other: str) -> None:
+    """A dense or CSC factor's gradient, grad * the CSR one, is CSR: PyTorch refuses it."""
+    def run(m: Any) -> Any:
+        factor = _other(m) if other == "dense" else _other(m).to_sparse_csc()
+        factor.requires_grad_()
+        (_leaf(m) * factor).to_dense().sum().backward()
+    _same(run)
+
+
+def test_mul_double_backward_matches_pytorch() -> None:
+    def run(m: Any) -> Any:
+        c, other = _leaf(m), _other(m).to_sparse_csr().requires_grad_()
+        grad, = m.autograd.grad((c * other).to_dense().sum(), c, create_graph=True)
+        second, = m.autograd.grad(grad.to_dense().sum(), other)
+        return grad.grad_fn.name(), second
+    _same(run)
+
+
 IN_PLACE: dict[str, Case] = {
     "mul_": lambda m: _csr(m).mul_(2),
     "neg_": lambda m: _csr(m).neg_(),
@@ -363,6 +549,8 @@ IN_PLACE: dict[str, Case] = {
     "t_": lambda m: _csr(m).t_(),
     "zero_": lambda m: _csr(m).zero_(),
     "add_": lambda m: _csr(m).add_(_csr(m)),
+    "mul_csr_": lambda m: _csr(m).mul_(_other(m).to_sparse_csr()),
+    "mul_dense_": lambda m: _csr(m).mul_(_other(m)),
 }
 
 
@@ -395,6 +583,11 @@ def test_on_device(device: str) -> None:
         np.testing.assert_allclose(float(sparse.sum()), expected.sum())
     blocked = dense.to_sparse_bsr((1, 2))
     np.testing.assert_allclose(blocked.to_dense().cpu().numpy(), expected)
+    batched = autodiff.stack([dense, dense * 2])
+    for layout in ("csr", "csc"):
+        sparse = getattr(batched, f"to_sparse_{layout}")()
+        np.testing.assert_allclose(sparse.to_dense().cpu().numpy(),
+                                   np.stack([expected, expected * 2]))
     made = autodiff.sparse_csr_tensor([0, 2, 3, 6], [0, 2, 2, 0, 1, 3],
                                       [1.0, 2, 3, 4, 5, 6], (3, 4), device=device,
                                       dtype=autodiff.float64, check_invariants=True)

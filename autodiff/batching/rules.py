@@ -151,8 +151,8 @@ def _broadcasting(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], level
 
 _register(
     _broadcasting,
-    arithmetic.Add, arithmetic.Sub, arithmetic.Rsub, arithmetic.Mul, arithmetic.Div,
-    arithmetic.Neg, arithmetic.Reciprocal, arithmetic.PowScalar, arithmetic.Pow,
+    arithmetic.Add, arithmetic.Sub, arithmetic.Rsub, arithmetic.RsubTensor, arithmetic.Mul,
+    arithmetic.Div, arithmetic.Neg, arithmetic.Reciprocal, arithmetic.PowScalar, arithmetic.Pow,
     arithmetic.RPow, arithmetic.Addcmul, arithmetic.Addcdiv,
     division.DivMode, division.FloorDivide, division.Remainder, division.RemainderTensor,
     division.RemainderNumber, division.FloorDivideInPlace,
@@ -525,7 +525,7 @@ _register(_matmul, matmul.Matmul, matmul.Mm, matmul.Bmm, matmul.Mv, matmul.Dot,
           matmul.VectorMatrix, matmul.MatrixBatchTransposed, matmul.MatrixBatchTransposedView)
 _register(_outer, matmul.Outer)
 _register(_linear, linear.Linear, linear.LinearMm, linear.LinearFolded,
-          linear.LinearFoldedNoBias, linear.LinearVector)
+          linear.LinearFoldedNoBias)
 _register(_einsum, einsum.Einsum, einsum.EinsumProduct, einsum.EinsumPermute, einsum.EinsumSum,
           einsum.Tensordot)
 

@@ -17,6 +17,7 @@ function that ran its own backward comes back detached.
 from __future__ import annotations
 
 import builtins
+import collections
 import functools
 import logging
 import os
@@ -66,6 +67,12 @@ class CompileStats:
 
 
 STATS = CompileStats()
+# torch._dynamo.utils.counters: the counts PyTorch's tutorials read, kept as PyTorch keeps them
+# (never reset by `reset()`; `counters.clear()` clears them): "frames" (total, ok: calls
+# traced), "stats" (unique_graphs: programs made; calls_captured: the ops recorded into
+# them) and "graph_break" (each reason, counted per break).
+counters: collections.defaultdict[str, collections.Counter[str]] = collections.defaultdict(
+    collections.Counter)
 _log = logging.getLogger("autodiff.compile")
 _recompiles_log = logging.getLogger("autodiff.compile.recompiles")
 _graph_breaks_log = logging.getLogger("autodiff.compile.graph_breaks")
@@ -190,7 +197,11 @@ class CompiledFunction(switches.Forgetful):
                 STATS.replays += 1
                 return recent.finish(results, hit[0])
         arguments: list[Tensor] = []
-        arguments_key = guards.arguments_key(args, kwargs, arguments)
+        try:
+            arguments_key = guards.arguments_key(args, kwargs, arguments)
+        except guards.LayoutArgument:
+            _count("eager_calls", self.stats)
+            return function(*args, **kwargs)
         # Modules, optimizers or containers among the arguments are state to walk too.
         extra = [item for item in (*args, *kwargs.values())
                  if type(item) not in guards.PLAIN and not isinstance(item, Tensor)]
@@ -372,6 +383,8 @@ class CompiledFunction(switches.Forgetful):
             _unwrap_all([*found.tensors, *arguments], None)
             raise
         tracer.stop()
+        counters["frames"]["total"] += 1
+        counters["frames"]["ok"] += 1
         if dual_state.enabled or vmap_levels.depth or profiler_state.active:
             tracer.recording = True  # (a level left open: graph_break records nothing else)
             tracer.graph_break("the call left a dual level, vmap or the profiler open")
@@ -380,6 +393,7 @@ class CompiledFunction(switches.Forgetful):
         if tracer.breaks:
             entry.reason = "graph break"
             for item in tracer.breaks:
+                counters["graph_break"][item.reason] += 1
                 self.stats.graph_breaks.append(item)
                 STATS.graph_breaks.append(item)
                 if _logs.graph_breaks:
@@ -465,6 +479,9 @@ class CompiledFunction(switches.Forgetful):
 
         entry.result = shape_of(result)
         program = Program(tracer.steps, tracer.inputs, outputs, tracer.constants)
+        counters["stats"]["unique_graphs"] += 1
+        counters["stats"]["calls_captured"] += sum(1 for step in tracer.steps
+                                                   if step.name != "guard")
         for vid in sorted(tracer.restore):
             position = tracer.inputs.index(vid)
             backend = everything[entry.inputs[position].index]._backend

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..amp.grad_scaler import GradScaler
 from ..grad_mode import state as grad_state
+from ..layout_dispatch import LayoutData
 from ..nn.modules.module import Module
 from ..optim.optimizer import Optimizer, _global_step_post_hooks, _global_step_pre_hooks
 from ..tensor import Tensor
@@ -143,6 +144,11 @@ def reach(roots: list[Any], arguments: list[Tensor],
     return found
 
 
+class LayoutArgument(Exception):
+    """An argument is a sparse or nested tensor: its ops go to layout rules, which a program
+    of array operations does not replay, so the call runs eagerly."""
+
+
 def arguments_key(args: tuple[Any, ...], kwargs: dict[str, Any],
                   tensors: list[Tensor]) -> tuple[Any, ...]:
     """The arguments' part of the signature; their Tensors are appended to `tensors`."""
@@ -160,6 +166,8 @@ def _argument(obj: Any, key: list[Any], tensors: list[Tensor]) -> None:
         key.append((kind, obj))
     elif isinstance(obj, Tensor):
         data = obj._data
+        if isinstance(data, LayoutData):
+            raise LayoutArgument
         grad = obj._grad  # (a leaf's .grad is an input of the program when it has one)
         key.append((Tensor, id(obj._backend), data.shape, data.dtype, obj._requires_grad,
                     obj.grad_fn is None,

@@ -8,7 +8,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from ..nn.modules.module import Module, structure
+from ..nn.modules.module import Module, Registry, structure
 from ..ops.joining import stack
 from ..tensor import Tensor
 
@@ -49,6 +49,9 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any =
     if strict:
         _check_strict(module, slots, replacements)
     swapped: list[tuple[Module, str | None, str, Any]] = []
+    # A Registry is written past its own counting (one count per name): `structure.version`
+    # moves once for the swap and once for putting back.
+    structure.version += 1
     try:
         for key, value in replacements.items():
             place = places.get(key)
@@ -58,25 +61,34 @@ def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any =
             if registry is None:  # a plain attribute (not a registered parameter or buffer)
                 swapped.append((owner, None, name, getattr(owner, name, _MISSING)))
                 object.__setattr__(owner, name, value)
-                structure.version += 1  # (past Module.__setattr__, which counts)
                 continue
             members = owner.__dict__[registry]
             swapped.append((owner, registry, name, members.get(name, _MISSING)))
-            members[name] = value
+            if type(members) is Registry:
+                _set_item(members, name, value)
+            else:
+                members[name] = value
         return module(*args, **kwargs)
     finally:
+        structure.version += 1
         for owner, registry, name, old in reversed(swapped):
             if registry is None:
                 if old is _MISSING:
                     object.__delattr__(owner, name)
                 else:
                     object.__setattr__(owner, name, old)
-                structure.version += 1
             elif old is _MISSING:
                 del owner.__dict__[registry][name]
             else:
-                owner.__dict__[registry][name] = old
+                members = owner.__dict__[registry]
+                if type(members) is Registry:
+                    _set_item(members, name, old)
+                else:
+                    members[name] = old
         walk.remember()
+
+
+_set_item = dict.__setitem__
 
 
 _MISSING = object()

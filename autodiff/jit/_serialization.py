@@ -381,6 +381,10 @@ def save(m: Any, f: Any, _extra_files: dict[str, Any] | None = None) -> None:
     writer = _Writer()
     if isinstance(m, ScriptFunction):
         tree = writer.function(m)
+    elif isinstance(m, ScriptModule) and "_frozen_inner" in m.__dict__:
+        # (a frozen module: the module inside it, and what it shows of it)
+        tree = writer.module(m.__dict__["_frozen_inner"], "")
+        tree["frozen_preserved"] = sorted(m.__dict__["_frozen_preserved"])
     elif isinstance(m, ScriptModule):
         tree = writer.module(m, "")
     else:
@@ -453,7 +457,13 @@ def load(f: Any, map_location: Any = None, _extra_files: dict[str, Any] | None =
     reader = _Reader(tensors, pickled, map_location)
     if "function" in tree:
         return reader.function(tree)
-    return reader.module(tree, "")
+    module = reader.module(tree, "")
+    if "frozen_preserved" in tree:
+        from ._freeze import FrozenModule
+
+        assert isinstance(module, ScriptModule)
+        return FrozenModule(module, frozenset(tree["frozen_preserved"]), loaded=True)
+    return module
 
 
 class _Reader:

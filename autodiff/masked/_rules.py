@@ -3,7 +3,8 @@ unary.py, binary.py, passthrough.py, reductions.py, _ops_refs.py).
 
 - Unary (`UNARY`): the op on the data, the mask kept. No other tensor argument.
 - Binary (`BINARY`): the op on the two datas; masks must match (ValueError otherwise), the
-  result has that mask. Sparse COO data: the op on the values, which share indices.
+  result has that mask. Sparse (COO or CSR) data: the op on the values, which share indices
+  (`_values_op`: masked gradients go back through the values).
 - where, softmax, clone, detach, _to_copy, ones_like: their own rules below.
 - Reductions (`REDUCTIONS`): torch.masked's reduction of the data over the mask, its result
   masked where any element was masked in.
@@ -17,12 +18,12 @@ import re
 from typing import Any
 
 from .. import dtypes, layouts
+from ..creation import tensor as autodiff_tensor
 from ..function import Function
 from ..op_overloads import overload_of
 from ..ops.selection import Where
 from ..ops.shape import SumToSize
-from ..ops.sparse_compressed import on_values
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from ..user_warnings import warn
 from . import _ops
 from .maskedtensor import MaskedTensor, is_masked_tensor
@@ -85,13 +86,81 @@ def apply_op(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return rule(op, args, kwargs)
 
 
-def _values_op(op: Any, data: Tensor, others: list[Any], kwargs: dict[str, Any]) -> Tensor:
-    """The op on sparse COO `data`'s values (the indices kept)."""
-    from ..ops.sparse_coo import sparse_coo_tensor
+def _values_op(op: Any, masked: MaskedTensor, others: list[Any],
+               kwargs: dict[str, Any]) -> MaskedTensor:
+    """The op on a sparse (COO or CSR) masked tensor's values, the indices and mask kept; a
+    sparse masked operand among `others` gives its values. The graph runs through the values
+    (`MaskedValues`, `MaskedFromValues`), so a masked gradient reaches the data masked."""
+    data = masked._masked_data
+    if data.layout is layouts.sparse_coo:
+        data = data.coalesce()
+    values = MaskedValues.apply(data, mask=masked._masked_mask)
+    others = [MaskedValues.apply(other._masked_data.coalesce() if other.is_sparse_coo()
+                                 else other._masked_data, mask=other._masked_mask)
+              if is_masked_tensor(other) else other for other in others]
+    result = op.apply(values, *others, **kwargs)
+    node = _FROM_VALUES_NODES.get(op)
+    if node is None:
+        node = _FROM_VALUES_NODES[op] = type(f"MaskedFromValues{op._op_name}",
+                                             (MaskedFromValues,), {"node_name": op.node_name})
+    return MaskedTensor._make(node.apply(result, like=data._data, mask=masked._masked_mask),
+                              masked._masked_mask)
 
-    data = data.coalesce()
-    values = op.apply(data.values(), *others, **kwargs)
-    return sparse_coo_tensor(data.indices(), values, tuple(data.shape), is_coalesced=True)
+
+def _unwrap(grad: Tensor) -> Tensor:
+    return grad._masked_data if is_masked_tensor(grad) else grad
+
+
+class MaskedValues(Function):
+    """The values of a sparse masked tensor's data (coalesced COO, or CSR) whose mask is
+    `mask`; the gradient (the values' masked gradient, or a plain one) comes back as a sparse
+    masked tensor with the data's indices."""
+
+    node_name = "ValuesBackward0"
+    takes_layout_data = True
+
+    @staticmethod
+    def forward(ctx: Any, data: Any, *, mask: Tensor) -> Any:
+        ctx.like, ctx.mask = data, mask
+        return data.values
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        mask = ctx.mask
+        if is_masked_tensor(grad):
+            mask = _wrap(ctx.like.with_values(grad._masked_mask._data), mask._backend)
+        data = MaskedFromValues.apply(_unwrap(grad), like=ctx.like, mask=mask)
+        return MaskedTensor._make(data, mask)
+
+
+class MaskedFromValues(Function):
+    """Values at the specified elements of `like`, a sparse masked tensor's data whose mask is
+    `mask`; the gradient (a sparse masked tensor, or a plain one) comes back as its values at
+    like's elements, masked by its mask's. Each op gets a subclass carrying its node name,
+    as PyTorch's node is the op's."""
+
+    node_name = "ValuesBackward0"
+    takes_layout_data = True
+
+    @staticmethod
+    def forward(ctx: Any, values: Any, *, like: Any, mask: Tensor) -> Any:
+        ctx.like, ctx.mask = like, mask
+        return like.with_values(values)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        from ._conversions import masked_at
+
+        mask = ctx.mask
+        if is_masked_tensor(grad):
+            mask = grad._masked_mask
+        mask = masked_at(mask, ctx.mask) if mask is not ctx.mask else mask
+        data = masked_at(_unwrap(grad), ctx.mask)
+        values = MaskedValues.apply(data, mask=mask)
+        return MaskedTensor._make(values, _wrap(mask._data.values, mask._backend))
+
+
+_FROM_VALUES_NODES: dict[Any, type[MaskedFromValues]] = {}
 
 
 def _unary(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> MaskedTensor:
@@ -99,14 +168,10 @@ def _unary(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> MaskedTens
     if any(isinstance(arg, Tensor) and (is_masked_tensor(arg) or arg.dim() > 0)
            for arg in rest):
         raise TypeError("MaskedTensor unary ops do not support additional Tensor arguments")
-    data = masked._masked_data
-    if data.is_sparse:
-        result = _values_op(op, data, rest, kwargs)
-    elif data.layout is layouts.sparse_csr:
-        result = on_values(op, data, tuple(rest), kwargs)
-    else:
-        result = op.apply(data, *rest, **kwargs)
-    return MaskedTensor._make(result, masked._masked_mask)
+    if masked.is_sparse:
+        return _values_op(op, masked, rest, kwargs)
+    return MaskedTensor._make(op.apply(masked._masked_data, *rest, **kwargs),
+                              masked._masked_mask)
 
 
 def _masks_match(a: Any, b: Any) -> bool:
@@ -150,33 +215,31 @@ def _binary(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> MaskedTen
                          "issue on Github.")
     data = [arg._masked_data if is_masked_tensor(arg) else arg for arg in args]
     mask = (first if is_masked_tensor(first) else second)._masked_mask
-    if isinstance(data[0], Tensor) and data[0].is_sparse:
-        left = data[0].coalesce()
-        if isinstance(data[1], Tensor) and data[1].is_sparse:
-            right = data[1].coalesce()
-            if tuple(left.shape) != tuple(right.shape):
-                raise ValueError(
-                    "input1 and input2 must have the same size for binary functions.")
-            if tuple(left.indices().shape) != tuple(right.indices().shape) or not bool(
-                    (left.indices() == right.indices()).all()):
-                raise ValueError("sparse_coo indices must match. If you need support for this, "
-                                 "please open an issue on Github.")
-            data[1] = right.values()
-        return MaskedTensor._make(_values_op(op, left, data[1:], kwargs), mask)
-    if isinstance(data[0], Tensor) and data[0].layout is layouts.sparse_csr:
-        left = data[0]
-        if isinstance(data[1], Tensor) and data[1].layout is layouts.sparse_csr:
-            right = data[1]
-            if not (_equal(left.crow_indices(), right.crow_indices())
-                    and _equal(left.col_indices(), right.col_indices())):
-                raise ValueError("sparse_csr indices must match. If you need support for this, "
-                                 "please open an issue on Github.")
-            data[1] = right.values()
-        return MaskedTensor._make(on_values(op, left, tuple(data[1:]), kwargs), mask)
+    if is_masked_tensor(first) and first.is_sparse:
+        _same_indices(first, second)
+        return _values_op(op, first, list(args[1:]), kwargs)
     result = op.apply(*data, **kwargs)
     if result.layout is layouts.strided and tuple(mask.shape) != tuple(result.shape):
         mask = mask.expand_as(result)
     return MaskedTensor._make(result, mask)
+
+
+def _same_indices(first: MaskedTensor, second: Any) -> None:
+    """PyTorch's refusal of two sparse masked operands whose data differ in indices."""
+    if not (is_masked_tensor(second) and second.is_sparse):
+        return
+    left, right = first._masked_data, second._masked_data
+    if first.is_sparse_coo():
+        left, right = left.coalesce(), right.coalesce()
+        if tuple(left.shape) != tuple(right.shape):
+            raise ValueError("input1 and input2 must have the same size for binary functions.")
+        if not _equal(left.indices(), right.indices()):
+            raise ValueError("sparse_coo indices must match. If you need support for this, "
+                             "please open an issue on Github.")
+    elif not (_equal(left.crow_indices(), right.crow_indices())
+              and _equal(left.col_indices(), right.col_indices())):
+        raise ValueError("sparse_csr indices must match. If you need support for this, please "
+                         "open an issue on Github.")
 
 
 def _equal(a: Tensor, b: Tensor) -> bool:
@@ -327,17 +390,8 @@ def _reduce_all(name: str, masked: MaskedTensor, options: dict[str, Any]) -> Mas
     from ..ops.reduction import any as any_
 
     data, mask = masked._masked_data, masked._masked_mask
-    if data.layout is layouts.sparse_csr:
-        values, mask_values = data.values(), mask.values()
-        if name in ("argmin", "argmax"):
-            raise NotImplementedError(f"autodiff: {name} of a sparse CSR MaskedTensor")
-        return _reduce_all(name, MaskedTensor._make(values, mask_values), options)
-    if data.is_sparse:
-        values, mask_values = data.coalesce().values(), mask.coalesce().values()
-        if name in ("argmin", "argmax"):
-            raise NotImplementedError(f"autodiff: {name} of a sparse COO MaskedTensor")
-        inner = MaskedTensor._make(values, mask_values)
-        return _reduce_all(name, inner, options)
+    if masked.is_sparse:
+        return _reduce_all_sparse(name, masked, options)
     if name == "all":
         result = _masked_all(data, mask)
     elif name == "norm":
@@ -345,6 +399,39 @@ def _reduce_all(name: str, masked: MaskedTensor, options: dict[str, Any]) -> Mas
     else:
         result = getattr(_ops, name)(masked, mask=mask, **options)
     return MaskedTensor._make(result, any_(mask))
+
+
+def _reduce_all_sparse(name: str, masked: MaskedTensor, options: dict[str, Any]
+                       ) -> MaskedTensor:
+    """A reduction of every element of a sparse masked tensor: of its values, copied into a
+    new masked tensor as PyTorch's `_reduce_all` does, so the result is out of the graph
+    (PyTorch's does not require grad either). argmax and argmin of COO data give the flat
+    index, as a float32 (PyTorch's stride arithmetic); of CSR data, the index into the values.
+    """
+    from ..ops.reduction import any as any_
+
+    data, mask = masked._masked_data, masked._masked_mask
+    if data.layout is layouts.sparse_coo:
+        data, mask = data.coalesce(), mask.coalesce()
+    mask_values = mask.values()
+    if name == "all":  # PyTorch fills the data where the mask's values are False: refused
+        count, last = mask_values.shape[0], data.shape[-1]
+        if count not in (1, last) and last != 1:
+            raise RuntimeError(f"The size of tensor a ({count}) must match the size of tensor "
+                               f"b ({last}) at non-singleton dimension {data.dim() - 1}")
+        kind = "Sparse" if data.layout is layouts.sparse_coo else "SparseCsr"
+        raise RuntimeError(f"expand is unsupported for {kind} tensors")
+    if data.requires_grad:
+        warn("It is not recommended to create a MaskedTensor with a tensor that requires_grad. "
+             "To avoid this, you can use data.detach().clone()", UserWarning, stacklevel=5)
+    values = MaskedTensor._make(data.values().detach().clone(), mask_values.clone())
+    if name not in ("argmin", "argmax") or data.layout is not layouts.sparse_coo:
+        return _reduce_all(name, values, options)
+    position = getattr(_ops, name)(values, mask=mask_values).to(dtypes.int32)
+    index = data.indices()[:, position]
+    strides = math.prod(data.shape) / autodiff_tensor(list(data.shape),
+                                                      device=data.device).cumprod(0)
+    return MaskedTensor._make((index * strides).sum(), any_(mask_values))
 
 
 def _reduce_dim(name: str, masked: MaskedTensor, dim: Any, keepdim: bool, dtype: Any,

@@ -235,17 +235,26 @@ class MaskedTensor(InnerAutograd, Tensor):
         return MaskedTensor._make(self._masked_data.contiguous(), self._masked_mask.contiguous())
 
     def to_dense(self, dtype: Any = None, *, masked_grad: bool | None = None) -> Tensor:
+        """A strided masked tensor; a gradient comes back to sparse data in its layout
+        (PyTorch's `_MaskedToDense`)."""
+        from ._conversions import MaskedToDense
+
         if not self.is_sparse:
             return self
-        return MaskedTensor._make(self._masked_data.to_dense(), self._masked_mask.to_dense())
+        return MaskedTensor._make(MaskedToDense.apply(self._masked_data, mask=self._masked_mask),
+                                  self._masked_mask.to_dense())
 
     def to_sparse(self, sparse_dim: int | None = None, *, layout: Any = None,
                   blocksize: Any = None, dense_dim: int | None = None) -> Tensor:
         """A sparse COO masked tensor: the mask's True elements are the specified ones."""
+        from ._conversions import MaskedToSparse
+
         if self.is_sparse_coo():
             return self
         mask = self._masked_mask.to_sparse().coalesce()
-        return MaskedTensor._make(self._masked_data.sparse_mask(mask), mask)
+        if self.is_sparse_csr():  # PyTorch's sparse_mask refuses it
+            return MaskedTensor._make(self._masked_data.sparse_mask(mask), mask)
+        return MaskedTensor._make(MaskedToSparse.apply(self._masked_data, mask=mask), mask)
 
     def to_sparse_coo(self) -> Tensor:
         return self.to_sparse()
@@ -260,8 +269,10 @@ class MaskedTensor(InnerAutograd, Tensor):
         if self.is_sparse_coo():
             return MaskedTensor._make(self._masked_data.coalesce().to_sparse_csr(),
                                       self._masked_mask.coalesce().to_sparse_csr())
+        from ._conversions import MaskedToSparseCsr
+
         mask = self._masked_mask.to_sparse_csr()
-        return MaskedTensor._make(self._masked_data.sparse_mask(mask), mask)
+        return MaskedTensor._make(MaskedToSparseCsr.apply(self._masked_data, mask=mask), mask)
 
     # ------------------------------------------------------------------------- views
     # PyTorch passes these through to data and mask alike (passthrough.py's list).

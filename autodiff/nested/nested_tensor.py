@@ -252,14 +252,22 @@ class NestedTensor(InnerAutograd, Tensor):
                      for component in self._components)
 
     def __getitem__(self, key: Any) -> Tensor:
+        # An integer first selects a component, a dense tensor that the rest of the key then
+        # indexes, as PyTorch's select(0, i) followed by the dense indexing does.
+        rest: tuple[Any, ...] = ()
+        if isinstance(key, tuple) and key:
+            key, rest = key[0], key[1:]
+        if isinstance(key, Tensor) and key.dim() == 0 and key.dtype.category == 1:  # integral
+            key = int(key.item())
         if isinstance(key, int) and not isinstance(key, bool):
             index = _wrap_dim(key, len(self._components)) if self._components else key
             if not self._components:
                 raise IndexError(f"index {key} is out of bounds for dimension 0 with size 0")
-            return storage.component_view(self._buffer, self._components[index])
+            component = storage.component_view(self._buffer, self._components[index])
+            return component[rest] if rest else component
         raise NotImplementedError(
-            "autodiff: a nested tensor is indexed by one integer (its component); other keys are "
-            "not supported")
+            "autodiff: a nested tensor is indexed by an integer first (its component); other "
+            "keys are not supported")
 
     def values(self) -> Tensor:
         """The jagged layout's buffer: the components' rows one after the other."""

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from .. import creation, layouts
+from ..dtypes import SCALAR_TYPE_NAMES
 from ..function import Function
 from ..jvp_rules import auto_element_wise
 from ..op_overloads import overload_of
@@ -306,3 +307,97 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
              for q, k, v in zip(query.unbind(), key.unbind(), value.unbind(), strict=True)]
     return from_components(query, parts)
 
+
+
+def matmul(input: Any, other: Any) -> Tensor:
+    """PyTorch's nested matmul: two strided nested tensors component by component; a jagged
+    tensor against a dense matrix on its rows, or against a dense batch component by component;
+    two jagged tensors with a ragged batch dim on their values."""
+    from ..ops.matmul import matmul as dense_matmul  # built on this package: imported on use
+
+    nested = input if is_nested(input) else other
+    if nested.layout is layouts.strided:
+        return _strided_matmul(input, other, dense_matmul)
+    both = is_nested(input) and is_nested(other)
+    if is_nested(input) and not both and input._ragged_idx < input.dim() - 1:
+        if other.dim() == 2 and input.dim() > 2:
+            packed = input.contiguous()
+            rows = packed._buffer.reshape(-1, other.shape[0])
+            components = storage.packed([(*component.size[:-1], other.shape[1])
+                                         for component in packed._components])
+            return packed.derive(dense_matmul(rows, other), components)
+        if input.dim() >= 3 and input.dim() == other.dim():
+            parts = [dense_matmul(part, dense)
+                     for part, dense in zip(input.unbind(), other.unbind())]
+            return from_components(input, parts)
+    if is_nested(other) and not both and other._ragged_idx >= 2 \
+            and other.dim() >= 3 and input.dim() in (2, other.dim()):
+        dense_parts = [input] * len(other._components) if input.dim() == 2 else input.unbind()
+        parts = [dense_matmul(dense, part) for dense, part in zip(dense_parts, other.unbind())]
+        return from_components(other, parts)
+    if both and input.layout is other.layout is layouts.jagged:
+        if input.dim() > 3 and other.dim() > 3 and input._ragged_idx == other._ragged_idx == 1 \
+                and input._ragged_size is other._ragged_size:
+            parts = [dense_matmul(left, right)
+                     for left, right in zip(input.unbind(), other.unbind())]
+            return from_components(input, parts)
+        if input.dim() == other.dim() == 3 and input._ragged_idx == 2 \
+                and other._ragged_idx == 1 and input._ragged_size is other._ragged_size:
+            from ..ops.joining import stack
+
+            return stack([dense_matmul(left, right)
+                          for left, right in zip(input.unbind(), other.unbind())])
+    other_shape = f"torch.Size([{', '.join(str(size) for size in other.size())}])"
+    input_shape = _shape_text(input) if is_nested(input) else str(tuple(input.shape))
+    raise RuntimeError(f"matmul(): not supported between inputs of shapes {input_shape} and "
+                       f"{other_shape}")
+
+
+def _strided_matmul(input: Any, other: Any, dense_matmul: Any) -> Tensor:
+    """Both nested, of the same rank (>= 3), as many components, equal batch dims and inner
+    sizes: each component's product (PyTorch's checks, in its words)."""
+    if not (is_nested(input) and is_nested(other)):
+        order = ("nested self and non-nested other" if is_nested(input)
+                 else "non-nested self and nested other")
+        raise RuntimeError(f"Expected both to be nested, but got a {order}")
+    for position, tensor in (("1st", input), ("2nd", other)):
+        if tensor.dim() < 3:
+            raise RuntimeError(f"matmul: For nested tensors, only inputs with >= 3 dims are "
+                               f"currently supported. {position} input has rank: {tensor.dim()}")
+    if input.dim() != other.dim():
+        raise RuntimeError("matmul: both inputs must have the same rank")
+    if len(input._components) != len(other._components):
+        raise RuntimeError(f"matmul: Expected size for the 1st dimension of 2nd input tensor to "
+                           f"be: {len(input._components)} but got: {len(other._components)}.")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"expected scalar type {SCALAR_TYPE_NAMES[input.dtype.name]} but "
+                           f"found {SCALAR_TYPE_NAMES[other.dtype.name]}")
+    left = [component.size for component in input._components]
+    right = [component.size for component in other._components]
+    if [size[:-2] for size in left] != [size[:-2] for size in right]:
+        raise RuntimeError(
+            "matmul: For nested tensors, batch dimensions must have the same sizes, no "
+            "broadcasting is currently performed. Got batch shapes for self"
+            f"{_long_tensor_text([size[:-2] for size in left])} and batch shapes for mat2"
+            f"{_long_tensor_text([size[:-2] for size in right])}")
+    if [size[-1] for size in left] != [size[-2] for size in right]:
+        raise RuntimeError(
+            "matmul: Nested tensors cannot be matrix multiplied, last dimension of self has "
+            f"sizes{_long_tensor_text([size[-1] for size in left])}second last dimension of "
+            f"mat2 has sizes{_long_tensor_text([size[-2] for size in right])}")
+    parts = [dense_matmul(a, b) for a, b in zip(input.unbind(), other.unbind())]
+    return from_components(input, parts)
+
+
+def _long_tensor_text(values: list[Any]) -> str:
+    """A LongTensor as PyTorch's C++ printer writes it into its error messages: the values, a
+    column (or a row per entry of a list of tuples), then `[ torch.LongTensor{sizes} ]`."""
+    if values and isinstance(values[0], tuple):
+        width = max((len(str(value)) for row in values for value in row), default=1) + 1
+        rows = ["".join(" " + str(value).rjust(width) for value in row) for row in values]
+        sizes = f"{len(values)},{len(values[0])}"
+    else:
+        width = max((len(str(value)) for value in values), default=1)
+        rows = [" " + str(value).rjust(width) for value in values]
+        sizes = str(len(values))
+    return "\n".join(rows) + f"\n[ torch.LongTensor{{{sizes}}} ]"

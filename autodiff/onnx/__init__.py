@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..func.pytree import tree_flatten
 from ..grad_mode import no_grad
 from ..nn.modules.module import Module
 from ..op_modes import OpCall, OpMode
@@ -45,18 +46,33 @@ from . import (
 from . import shape as _shape
 from .convert import CONVERTERS, Unsupported
 from .graph import ONNX_TYPES, Graph, Record, UnsupportedOperatorError
+from .program import ONNXProgram
 from .selection import SIZED_BY_VALUES
 
-__all__ = ["UnsupportedOperatorError", "export"]
+__all__ = ["ONNXProgram", "UnsupportedOperatorError", "export"]
 
 
-def export(model: Any, args: Any, f: Any, kwargs: dict[str, Any] | None = None,
+def export(model: Any, args: Any = (), f: Any = None, kwargs: dict[str, Any] | None = None,
            export_params: bool = True, verbose: bool | None = None,
            input_names: Sequence[str] | None = None, output_names: Sequence[str] | None = None,
            opset_version: int | None = None,
-           dynamic_axes: dict[str, Any] | None = None) -> None:
-    """Export `model(*args, **kwargs)` to the ONNX file (path or binary file object) `f`."""
+           dynamic_axes: dict[str, Any] | None = None, *, dynamo: bool = True,
+           optimize: bool = True, do_constant_folding: bool = True) -> ONNXProgram | None:
+    """Export `model(*args, **kwargs)` as an ONNX graph, written to `f` (a path or binary file
+    object) when given. With `dynamo=True` (torch.onnx's default) it returns the graph as an
+    `ONNXProgram`; with `dynamo=False` (torch.onnx's TorchScript exporter), None, and `f` is
+    required. One exporter serves both: `dynamo` picks only what is returned; `optimize`
+    runs `ONNXProgram.optimize`. What the model computes from constants alone is written as a
+    constant (`do_constant_folding=True`, torch.onnx's default; False is refused)."""
     import onnx
+
+    if not do_constant_folding:
+        raise ValueError("autodiff.onnx.export: do_constant_folding=False is not supported (what "
+                         "the model computes from constants alone is always written as a "
+                         "constant)")
+
+    if f is None and not dynamo:
+        raise ValueError("autodiff.onnx.export: dynamo=False writes the graph to f: give f")
 
     if not export_params:
         raise ValueError("autodiff.onnx.export: export_params=False is not supported (the "
@@ -127,10 +143,24 @@ def export(model: Any, args: Any, f: Any, kwargs: dict[str, Any] | None = None,
         shape = [dynamic.get(name, {}).get(axis, size) for axis, size in enumerate(tensor.shape)]
         outputs.append((name, tensor.dtype.name, shape))
     model_proto = _build(onnx, graph, inputs, outputs)
-    onnx.checker.check_model(model_proto)
+    try:
+        onnx.checker.check_model(model_proto)
+    except onnx.checker.ValidationError as error:
+        if opset >= 17:
+            raise
+        # The converters write opset 17's operators, with earlier forms only for some.
+        raise UnsupportedOperatorError(
+            f"autodiff.onnx.export: the graph is not valid at opset_version={opset} "
+            f"({str(error).splitlines()[0]}): export with opset_version=17 or later"
+        ) from error
     if verbose:
         print(onnx.helper.printable_graph(model_proto.graph))
-    onnx.save(model_proto, f)
+    program = ONNXProgram(model_proto)
+    if optimize:
+        program.optimize()
+    if f is not None:
+        onnx.save(program.model_proto, f)
+    return program if dynamo else None
 
 
 class _Recorder(OpMode):
@@ -226,6 +256,57 @@ class _Recorder(OpMode):
             self.graph.follow(tensor, value)
             if tensor._base is not None:
                 _shape.write_through(self.graph, tensor, tensor._base)
+
+    def cond(self, pred: Any, true_fn: Any, false_fn: Any, operands: tuple[Any, ...]) -> Any:
+        """Both branches run (so every run records the same ops); with a `pred` computed from
+        the inputs, each is written as a subgraph of an If node, whose outputs the taken
+        branch's results are bound to. A constant `pred` keeps only its branch's nodes."""
+        graph = self.graph
+        outer = graph.nodes if graph is not None else []
+        branches = []
+        for branch in (true_fn, false_fn):
+            if graph is not None:
+                graph.nodes = []
+            result = branch(*operands)
+            leaves = list(tree_flatten(result)[0])
+            if not all(isinstance(leaf, Tensor) for leaf in leaves):
+                raise UnsupportedOperatorError("autodiff.onnx.export: a torch.cond branch "
+                                               "returns something other than tensors")
+            names = [graph.node("Identity", [graph.value(leaf)]) for leaf in leaves] \
+                if graph is not None else []
+            branches.append((result, leaves, graph.nodes if graph is not None else [], names))
+        taken = branches[0] if bool(pred.item()) else branches[1]
+        if graph is None:
+            return taken[0]
+        graph.nodes = outer
+        if not graph.is_computed(pred):
+            graph.nodes.extend(taken[2])
+            return taken[0]
+        if len(branches[0][1]) != len(branches[1][1]):
+            raise UnsupportedOperatorError("autodiff.onnx.export: the branches of torch.cond "
+                                           "return different numbers of tensors")
+        subgraphs = [_subgraph(graph, f"{kind}_branch", nodes, names, leaves)
+                     for kind, (_, leaves, nodes, names) in zip(("then", "else"), branches)]
+        outputs = graph.node("If", [graph.value(pred)], outputs=len(taken[1]),
+                             then_branch=subgraphs[0], else_branch=subgraphs[1])
+        outputs = [outputs] if isinstance(outputs, str) else outputs
+        for leaf, name in zip(taken[1], outputs):
+            graph.bind(leaf, name)
+        return taken[0]
+
+
+def _subgraph(graph: Graph, name: str, nodes: list[Any], outputs: list[str],
+              leaves: list[Tensor]) -> Any:
+    """A branch's nodes as an ONNX graph of no inputs (it reads the outer graph's values)."""
+    helper = graph.onnx.helper
+    infos = [helper.make_tensor_value_info(output, ONNX_TYPES[leaf.dtype.name], list(leaf.shape))
+             for output, leaf in zip(outputs, leaves)]
+    return helper.make_graph(_nodes(graph.onnx, nodes), name, [], infos)
+
+
+def _nodes(onnx: Any, nodes: list[Any]) -> list[Any]:
+    return [onnx.helper.make_node(kind, node_inputs, node_outputs, **attributes)
+            for kind, node_inputs, node_outputs, attributes in nodes]
 
 
 # PyTorch's names of the ops an op mode sees as `computed` where they differ from ours.
@@ -364,8 +445,7 @@ def _dynamic(axes: dict[str, Any]) -> dict[str, dict[int, str]]:
 
 def _build(onnx: Any, graph: Graph, inputs: list[Any], outputs: list[Any]) -> Any:
     helper = onnx.helper
-    nodes = [helper.make_node(kind, node_inputs, node_outputs, **attributes)
-             for kind, node_inputs, node_outputs, attributes in graph.nodes]
+    nodes = _nodes(onnx, graph.nodes)
 
     def info(name: str, dtype: str, shape: list[Any]) -> Any:
         if dtype not in ONNX_TYPES:

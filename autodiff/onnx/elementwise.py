@@ -49,8 +49,8 @@ _BINARY = {"Add": "Add", "AddNumber": "Add", "Sub": "Sub", "SubNumber": "Sub", "
 def _binary(op: str) -> Converter:
     def convert(g: Graph, record: Record, other: Record | None) -> list[Any]:
         operands = list(record.args)
-        if len(operands) == 1:  # the number as a keyword (`number=`)
-            operands.append(record.kwargs["number"])
+        if len(operands) == 1:  # the number as a keyword (`number=`, `exponent=`)
+            operands.append(record.kwargs.get("number", record.kwargs.get("exponent")))
         if record.kwargs.get("alpha", 1) != 1:
             raise Unsupported("alpha")
         dtype = dtype_of(output(record))
@@ -69,7 +69,7 @@ for _name, _op in _BINARY.items():
 
 @converts("RPow")
 def _rpow(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    x, number = record.args[0], record.args[1]
+    x, number = record.args[0], record.kwargs["base"]
     dtype = dtype_of(output(record))
     return [g.node("Pow", [operand(g, number, dtype), operand(g, x, dtype)])]
 
@@ -89,11 +89,15 @@ def _copy(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("Expand", [operand(g, source, dtype_of(x)), g.node("Shape", [g.value(x)])])]
 
 
-@converts("Rsub")
+@converts("Rsub", "RsubTensor")
 def _rsub(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    x, number = record.args[0], record.args[1]
+    """other - input (a number as the keyword `other`, a tensor as the second argument)."""
+    if record.kwargs.get("alpha", 1) != 1:
+        raise Unsupported("alpha")
+    x = record.args[0]
+    subtrahend = record.args[1] if len(record.args) > 1 else record.kwargs["other"]
     dtype = dtype_of(output(record))
-    return [g.node("Sub", [operand(g, number, dtype), operand(g, x, dtype)])]
+    return [g.node("Sub", [operand(g, subtrahend, dtype), operand(g, x, dtype)])]
 
 
 @converts("Where")

@@ -17,7 +17,7 @@ def _matmul(g: Graph, record: Record, other: Record | None) -> list[Any]:
     return [g.node("MatMul", [operand(g, item, dtype) for item in record.args[:2]])]
 
 
-@converts("Linear", "LinearFolded", "LinearFoldedNoBias", "LinearMm", "LinearVector")
+@converts("Linear", "LinearFolded", "LinearFoldedNoBias", "LinearMm")
 def _linear(g: Graph, record: Record, other: Record | None) -> list[Any]:
     x, weight = record.args[0], record.args[1]
     bias = record.args[2] if len(record.args) > 2 else None

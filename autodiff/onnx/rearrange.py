@@ -51,11 +51,12 @@ def _shuffle(g: Graph, value: str, lead: int, split: list[int], perm: list[int],
 
 @converts("PixelShuffle")
 def _pixel_shuffle(g: Graph, record: Record, other: Record | None) -> list[Any]:
-    """(..., C r^2, H, W) -> (..., C, H r, W r): ONNX's DepthToSpace in CRD order for 4-D, or
-    the same split and permutation written out."""
+    """(..., C r^2, H, W) -> (..., C, H r, W r): ONNX's DepthToSpace in CRD order for 4-D
+    (its mode attribute is from opset 11: before, DepthToSpace is DCR only), or the same split
+    and permutation written out."""
     x = record.args[0]
     factor = int(record.kwargs["factor"])
-    if x.ndim == 4:
+    if x.ndim == 4 and g.opset >= 11:
         return [g.node("DepthToSpace", [g.value(x)], blocksize=factor, mode="CRD")]
     channels, height, width = (int(size) for size in x.shape[-3:])
     small = channels // (factor * factor)

@@ -56,7 +56,15 @@ def _softmax(g: Graph, record: Record, other: Record | None) -> list[Any]:
     if x.ndim == 0:
         value = g.node("Unsqueeze", [value, g.ints([0])])
         return [g.node("Squeeze", [g.node(record.op, [value], axis=0), g.ints([0])])]
-    return [g.node(record.op, [value], axis=int(record.kwargs["dim"]))]
+    axis = int(record.kwargs["dim"]) % x.ndim
+    if g.opset >= 13 or axis == x.ndim - 1:
+        return [g.node(record.op, [value], axis=axis)]
+    # Before opset 13, Softmax(axis) normalizes over all the dims from axis on (the input
+    # read as a matrix): the dim goes last, and back.
+    order = [*range(axis), *range(axis + 1, x.ndim), axis]
+    back = [order.index(position) for position in range(x.ndim)]
+    moved = g.node("Transpose", [value], perm=order)
+    return [g.node("Transpose", [g.node(record.op, [moved], axis=x.ndim - 1)], perm=back)]
 
 
 @converts("MaxDim", "MinDim")

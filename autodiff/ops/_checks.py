@@ -9,6 +9,7 @@ from typing import Any
 from backends import Device
 
 from .. import dtypes
+from ..argument_parsing import method_error
 from ..function import _raise_device_mismatch
 from ..tensor import Tensor
 
@@ -43,6 +44,9 @@ def require_tensors(function: str, *arguments: tuple[str, Any]) -> None:
     Tensor (a number there would otherwise fail deep inside with an AttributeError)."""
     for position, (name, value) in enumerate(arguments, start=1):
         if not isinstance(value, Tensor):
+            refused = method_error(Tensor)  # a Tensor method's call counts positions its way
+            if refused is not None:
+                raise refused
             raise TypeError(f"{function}(): argument '{name}' (position {position}) must be "
                             f"Tensor, not {type(value).__name__}")
 

@@ -19,15 +19,16 @@ from ..function import Function
 from ..grad_mode import state as _grad_state
 from ..hot_path import modes as _modes
 from ..jvp_rules import auto_element_wise
-from ..saved_fields import constant, fields, saved, saved_or_number, value
+from ..layout_dispatch import layout_data
+from ..saved_fields import fields, saved, saved_or_number, value
 from ..tensor import Tensor, _wrap
 from . import division
 from ._checks import require_tensors
 from ._out import CAST, SAME, takes_out
-from ._promotion import checked_number, default_float, promote, with_number
+from ._promotion import cast_operand, checked_number, default_float, promote, with_number
 from .holomorphic import Holomorphic
 from .selection import where
-from .sparse_compressed import CompressedAdd, OnValuesScaled, UnsupportedLayout
+from .sparse_compressed import CompressedAdd, CompressedMulForm, UnsupportedLayout
 from .sparse_coo import OnValues
 from .sparse_elementwise import SparseAdd, SparseMul, SparseNeg, SparseSub
 from .unary import log
@@ -51,11 +52,10 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, alpha: Any = 1) -> Any:
-        # `alpha` already scaled b (add computes other * alpha first): kept for its
-        # grad_fn._saved_alpha only.
-        if alpha != 1:
-            ctx.alpha = alpha
         backend = ctx.backend
+        if alpha != 1 or alpha is True:  # a + alpha * b in the result's dtype, one node
+            ctx.alpha = alpha
+            a, b = _scaled_by_alpha(backend, a, b, alpha)
         # A float tensor with a Python float needs no promotion: skip the call (hot path). The
         # arithmetic forwards read the backend's dtype sets, not its predicates: one call less.
         # float16 is not on it: PyTorch computes it with a number in float32 (`with_number`).
@@ -69,16 +69,45 @@ class Add(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor]:
+        alpha = getattr(ctx, "alpha", 1)
+        if alpha != 1 and ctx.needs_input_grad[1]:
+            return grad, grad * _conj(alpha)
         return grad, grad
+
+
+def _scaled_by_alpha(backend: Any, a: Any, b: Any, alpha: Any) -> tuple[Any, Any]:
+    """The promoted operands of `a + alpha * b`, b already times alpha; PyTorch's checks of
+    alpha against the result's dtype first."""
+    a, b = promote(backend, a, b)
+    dtype = b.dtype if type(b) not in _SCALARS else a.dtype
+    if type(alpha) is bool and not backend.is_bool(dtype):
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if type(alpha) is float and not (backend.is_floating(dtype) or backend.is_complex(dtype)):
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number.")
+    if type(alpha) is complex and not backend.is_complex(dtype):
+        raise RuntimeError(
+            "For non-complex input tensors, argument alpha must not be a complex number.")
+    if type(b) in _SCALARS:
+        return a, cast_operand(backend, b * alpha, backend.dtype_name(a))
+    return a, with_number(backend, backend.multiply, b, alpha)
+
+
+def _scales_layout(input: Any, other: Any) -> bool:
+    """True when a sparse or nested operand takes `add`/`sub`: its forms take `other` already
+    times alpha."""
+    return layout_data((input, other)) is not None
 
 
 @takes_out(CAST)
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
-    if alpha != 1:
-        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     if not isinstance(input, Tensor):
-        input, other = other, input  # a Python number first: addition commutes
-    if alpha != 1:
+        if alpha != 1:
+            other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+        return Add.apply(other, input)  # a Python number first: addition commutes
+    if alpha != 1 or alpha is True:  # True == 1, but PyTorch checks a bool alpha
+        if _scales_layout(input, other):
+            other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
         return Add.apply(input, other, alpha=alpha)
     return Add.apply(input, other)
 
@@ -87,14 +116,18 @@ class Sub(Function):
     node_name = "SubBackward0"
     saved_fields = fields(alpha=value("alpha", default=1))
     sparse_form = SparseSub
+    compressed_form = UnsupportedLayout()
 
     jvp = auto_element_wise
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any, *, alpha: Any = 1) -> Any:
-        if alpha != 1:  # applied to b by `sub`, as in Add
-            ctx.alpha = alpha
         backend = ctx.backend
+        if alpha != 1 or alpha is True:  # a - alpha * b, one node, as in Add
+            ctx.alpha = alpha
+            if type(b) is not float or a.dtype not in backend.full_precision_floating:
+                _check_bool_subtraction(backend, a, b)
+            a, b = _scaled_by_alpha(backend, a, b, alpha)
         # The hot path (a float tensor minus a float) needs neither promotion nor bool checks.
         if type(b) is not float or a.dtype not in backend.full_precision_floating:
             _check_bool_subtraction(backend, a, b)  # before promotion turns bools into numbers
@@ -105,16 +138,21 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, Tensor | None]:
-        return grad, (-grad if ctx.needs_input_grad[1] else None)
+        if not ctx.needs_input_grad[1]:
+            return grad, None
+        alpha = getattr(ctx, "alpha", 1)
+        return grad, (-grad if alpha == 1 else grad * -_conj(alpha))
 
 
 @takes_out(CAST)
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
-    if alpha != 1:
-        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     if not isinstance(input, Tensor):
+        if alpha != 1:
+            other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
         return rsub(other, input)
-    if alpha != 1:
+    if alpha != 1 or alpha is True:  # True == 1, but PyTorch checks a bool alpha
+        if _scales_layout(input, other):
+            other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
         return Sub.apply(input, other, alpha=alpha)
     return Sub.apply(input, other)
 
@@ -123,30 +161,68 @@ subtract = sub
 
 
 class Rsub(Function):
-    """`number - tensor`."""
+    """`number - alpha * tensor`: PyTorch's Scalar overload, one edge (the tensor's)."""
 
     node_name = "RsubBackward1"
-    saved_fields = fields(alpha=constant(1))
+    saved_fields = fields(alpha=value("alpha", default=1))
+    compressed_form = UnsupportedLayout()
 
     jvp = auto_element_wise
 
     @staticmethod
-    def forward(ctx: Any, a: Any, number: Any) -> Any:
-        if type(number) is bool or ctx.backend.is_bool(a.dtype):
-            _check_bool_subtraction(ctx.backend, number, a)
-        a, number = promote(ctx.backend, a, number)
-        return with_number(ctx.backend, ctx.backend.subtract, number, a)
+    def forward(ctx: Any, a: Any, *, other: Any, alpha: Any = 1) -> Any:
+        backend = ctx.backend
+        if type(other) is bool or backend.is_bool(a.dtype):
+            _check_bool_subtraction(backend, other, a)
+        if alpha != 1 or alpha is True:
+            ctx.alpha = alpha
+            number, a = _scaled_by_alpha(backend, other, a, alpha)
+            return backend.subtract(number, a) if type(number) not in _SCALARS else (
+                with_number(backend, backend.subtract, number, a))
+        a, number = promote(backend, a, other)
+        return with_number(backend, backend.subtract, number, a)
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        return -grad, None
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        alpha = getattr(ctx, "alpha", 1)
+        return -grad if alpha == 1 else grad * -_conj(alpha)
 
 
-def rsub(input: Tensor, other: Any) -> Tensor:
-    """other - input."""
+class RsubTensor(Function):
+    """`other - alpha * input` of two tensors (PyTorch's rsub.Tensor: edges input, other)."""
+
+    node_name = "RsubBackward0"
+    saved_fields = fields(alpha=value("alpha", default=1))
+
+    jvp = auto_element_wise
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any, *, alpha: Any = 1) -> Any:
+        return Sub.forward(ctx, b, a, alpha=alpha)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        alpha = getattr(ctx, "alpha", 1)
+        needs_input, needs_other = ctx.needs_input_grad
+        grad_input = None
+        if needs_input:
+            grad_input = -grad if alpha == 1 else grad * -_conj(alpha)
+        return grad_input, (grad if needs_other else None)
+
+
+def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    """other - alpha * input."""
     if isinstance(other, Tensor):
-        return Sub.apply(other, input)
-    return Rsub.apply(input, other)
+        if alpha != 1 or alpha is True:
+            if _scales_layout(input, other):
+                return Sub.apply(other, mul(input, alpha))
+            return RsubTensor.apply(input, other, alpha=alpha)
+        if _scales_layout(input, other):
+            return Sub.apply(other, input)
+        return RsubTensor.apply(input, other)
+    if alpha != 1 or alpha is True:
+        return Rsub.apply(input, other=other, alpha=alpha)
+    return Rsub.apply(input, other=other)
 
 
 def _check_bool_subtraction(backend: Any, a: Any, b: Any) -> None:
@@ -168,7 +244,7 @@ class Mul(Function):
     node_name = "MulBackward0"
     saved_fields = fields(self=saved(0, when=1), other=saved_or_number(1, "scalar", when=0))
     sparse_form = SparseMul
-    compressed_form = OnValuesScaled()
+    compressed_form = CompressedMulForm()
 
     @staticmethod
     def count_flops(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
@@ -408,7 +484,7 @@ def reciprocal_(input: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------------------- powers
 class PowScalar(Holomorphic, Function):
-    """tensor ** number."""
+    """tensor ** number: PyTorch's Tensor_Scalar overload, one edge (the number a keyword)."""
 
     sparse_form = OnValues()
     compressed_form = UnsupportedLayout()
@@ -418,7 +494,7 @@ class PowScalar(Holomorphic, Function):
     jvp = auto_element_wise
 
     @staticmethod
-    def forward(ctx: Any, a: Any, exponent: Any) -> Any:
+    def forward(ctx: Any, a: Any, *, exponent: Any) -> Any:
         ctx.save_for_backward(a)
         ctx.exponent = exponent
         backend = ctx.backend
@@ -437,12 +513,12 @@ class PowScalar(Holomorphic, Function):
         return backend.pow(a, exponent)
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, = ctx.saved_tensors
         exponent = ctx.exponent
         if exponent == 0:  # PyTorch: zeros, even where a ** -1 is infinite
-            return zeros_like(grad), None
-        return grad * (exponent * a ** (exponent - 1)), None
+            return zeros_like(grad)
+        return grad * (exponent * a ** (exponent - 1))
 
 
 class Pow(Function):
@@ -525,7 +601,7 @@ def _complex_pow(backend: Any, a: Any, b: Any) -> Any:
 
 
 class RPow(Function):
-    """number ** tensor."""
+    """number ** tensor: PyTorch's Scalar overload, one edge (the number the keyword `base`)."""
 
     node_name = "PowBackward2"
     saved_fields = fields(self=value("base"), exponent=saved(0), result=saved(1))
@@ -533,7 +609,7 @@ class RPow(Function):
     jvp = auto_element_wise
 
     @staticmethod
-    def forward(ctx: Any, exponent: Any, base: Any) -> Any:
+    def forward(ctx: Any, exponent: Any, *, base: Any) -> Any:
         ctx.base = base
         backend = ctx.backend
         a, base = promote(backend, exponent, base)
@@ -553,7 +629,7 @@ class RPow(Function):
         return out
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, out = ctx.saved_tensors
         base = ctx.base
         if out.is_complex():  # log of the base as a complex number; the derivative conjugated
@@ -563,12 +639,12 @@ class RPow(Function):
                 factor = where(real_and_not_negative, 0.0, out * complex(-math.inf, 0.0))
             else:
                 factor = out * cmath.log(base)
-            return grad * factor.conj(), None
+            return grad * factor.conj()
         if base == 0:
             # out * log(0): 0 where the exponent is >= 0 (PyTorch's choice), -inf where it is
             # negative (out is inf there).
-            return grad * where(out == 0, 0.0, where(out == 1, 0.0, -math.inf)), None
-        return grad * (out * (math.log(base) if base > 0 else math.nan)), None
+            return grad * where(out == 0, 0.0, where(out == 1, 0.0, -math.inf))
+        return grad * (out * (math.log(base) if base > 0 else math.nan))
 
 
 def _integer_pow(backend: Any, a: Any, b: Any) -> Any:
@@ -598,7 +674,7 @@ def pow(input: Any, exponent: Any) -> Tensor:
         return rpow(exponent, input)
     if isinstance(exponent, Tensor):
         return Pow.apply(input, exponent)
-    return PowScalar.apply(input, exponent)
+    return PowScalar.apply(input, exponent=exponent)
 
 
 @autocast_op("pow")
@@ -606,13 +682,13 @@ def rpow(input: Tensor, base: Any) -> Tensor:
     """base ** input."""
     if isinstance(base, Tensor):
         return Pow.apply(base, input)
-    return RPow.apply(input, base)
+    return RPow.apply(input, base=base)
 
 
 @takes_out(CAST)
 def square(input: Tensor) -> Tensor:
     """input ** 2 (PyTorch records it as PowBackward0; a bool squares to int64)."""
-    return PowScalar.apply(input, 2)
+    return PowScalar.apply(input, exponent=2)
 
 
 def square_(input: Tensor) -> Tensor:

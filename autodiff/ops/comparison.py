@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
+from ..argument_parsing import method_error
 from ..batching.dispatch import elementwise_op, function_rule
 from ..creation import zeros_like
 from ..function import Function, _raise_device_mismatch
@@ -46,11 +47,15 @@ def _compare(name: str, input: Tensor, other: Any) -> Tensor:
         return _compare(name, dequantize(input), dequantize(other))
     try:
         return _wrap(_compared(backend, name, a, b), backend)
-    except Exception:  # free until it catches, as Function.apply's layout hook
+    except Exception as error:  # free until it catches, as Function.apply's layout hook
         layout = layout_data((input, other))
         mapped = None if layout is None else layout.map_values(
             (input, other), lambda x, y: _compare(name, x, y))
         if mapped is None:
+            if isinstance(error, (TypeError, AttributeError)):  # as in Function.apply
+                refused = method_error(Tensor)
+                if refused is not None:
+                    raise refused from None
             raise
         return mapped
 

@@ -14,7 +14,7 @@ from ..jvp_rules import auto_linear
 from ..op_overloads import aten
 from ..tensor import Tensor
 from ..user_warnings import warn
-from ._checks import require_tensors
+from ._checks import invalid_arguments, require_tensors
 from .memory_formats import ToCopyLaidOut, laid_out, memory_order
 from .sparse_copies import SparseClone, SparseToCopy
 
@@ -91,15 +91,26 @@ class ToCopy(Function):
         return grad.to(ctx.source_device, dtypes.BY_NAME[ctx.source_dtype])
 
 
+_TO_KEYWORDS = frozenset({"device", "dtype", "copy", "non_blocking", "memory_format"})
+_TO_SIGNATURES = (
+    "torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, "
+    "bool copy = False, *, torch.memory_format memory_format = None",
+    "torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None",
+    "Tensor tensor, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None",
+)
+
+
 def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """Tensor.to(dtype) / to(device, dtype=None) / to(other) with copy=False like PyTorch."""
+    if kwargs.keys() - _TO_KEYWORDS:
+        raise invalid_arguments("to", args, kwargs, _TO_SIGNATURES)
     device: Any = kwargs.pop("device", None)
     dtype: Any = kwargs.pop("dtype", None)
     copy = kwargs.pop("copy", False)
     non_blocking = kwargs.pop("non_blocking", False)
     memory_format = kwargs.pop("memory_format", None)
-    if kwargs:
-        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
     memory_order("to", memory_format, input.dim())
     for arg in args:
         if isinstance(arg, Tensor):

@@ -29,6 +29,7 @@ from . import inplace, sparse_indexing
 from ._promotion import checked_number
 from .conversion import clone
 from .shape import alias, unsqueeze, view_op
+from .sparse_compressed import CompressedSelectForm
 
 _FULL = slice(None)
 
@@ -287,6 +288,7 @@ class ViewGather(Function):
 class Select(Function):
     node_name = "SelectBackward0"
     sparse_form = sparse_indexing.SparseSelect  # no views of a sparse tensor: entries picked
+    compressed_form = CompressedSelectForm()  # a batch of a batched compressed tensor
     saved_fields = fields(dim=Computed(lambda node: len(node.key) - 2),
                           index=Computed(lambda node: node.key[-2]), self_sym_sizes=InputSizes())
 

@@ -313,6 +313,9 @@ def _rebase_view(view: Tensor, source: Tensor, result: Tensor) -> None:
 
 
 def _check_result(tensor: Tensor, result: Tensor) -> None:
+    if type(result._data) is SparseCompressed and type(tensor._data) is not SparseCompressed:
+        # dense *= CSR: PyTorch's kernel writes a CSR result
+        raise RuntimeError("Expected result Tensor to be of format CSR")
     shape, result_shape = tensor._data.shape, result._data.shape
     if result_shape != shape:
         raise RuntimeError(
@@ -490,6 +493,8 @@ def masked_fill_(tensor: Tensor, mask: Tensor, value: Any) -> Tensor:
         source, mask=array, value=value, inplace=True))
 
 
+_NUMBERS = (int, float, bool, complex)
+
 # ----------------------------------------------------------------------------- arithmetic
 # Outside the graph the array's own in-place operator writes into the buffer directly.
 _ARRAY_INPLACE = {
@@ -540,6 +545,8 @@ def _write_direct(name: str, tensor: Tensor, other: Any, alpha: Any) -> bool:
         if value.shape != data.shape:
             _check_inplace_shape(data.shape, value.shape)
     else:
+        if type(other) not in _NUMBERS:
+            return False  # not a number: the general path refuses it as PyTorch's parser does
         value = other if alpha == 1 else other * alpha
         if data.dtype not in backend.full_precision_floating and (
                 type(value) is float or backend.is_floating(data.dtype) or (

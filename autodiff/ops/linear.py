@@ -1,4 +1,5 @@
-"""`nn.functional.linear` (x @ W^T + b as one node, named as PyTorch's dispatch names it) and
+"""`nn.functional.linear` (x @ W^T + b as one node, named as PyTorch's dispatch names it; one
+example's vector by PyTorch's own ops) and
 `bilinear` (x1^T A x2 + b, PyTorch's `_trilinear` node)."""
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from ..saved_fields import Computed, constant, fields
 from ..tensor import Tensor
 from ._checks import cpp_type_name, refuse_bool, same_device
 from .einsum import einsum
-from .matmul import matmul
+from .matmul import matmul, mm
+from .products import addmm
 
 
 def _matrix1(node: Any) -> Tensor:
@@ -103,12 +105,13 @@ class Linear(Function):
         needs_x, needs_w, needs_b = ctx.needs_input_grad
         grad_x = grad_w = None
         if needs_x:
-            grad_x = grad @ w
+            # mm straight away for rows (the common case), as addmm's backward is
+            grad_x = mm(grad, w) if grad._data.ndim == 2 else grad @ w
         if needs_w:
             if x._data.ndim == 1:
                 grad_w = grad.unsqueeze(1) * x
             elif x._data.ndim == 2:
-                grad_w = grad.mT @ x
+                grad_w = mm(grad.mT, x)
             else:
                 features = x._data.shape[-1]
                 grad_w = grad.reshape(-1, grad._data.shape[-1]).mT @ x.reshape(-1, features)
@@ -167,11 +170,6 @@ class LinearFoldedNoBias(Linear):
         rows = [math.prod(x.shape[:-1]), x.shape[-1]]
         weight_t = [w.shape[1], w.shape[0]]
         return InnerOp("aten::mm", [rows, weight_t], matmul_flops(rows, weight_t))
-
-
-class LinearVector(Linear):
-    node_name = "SqueezeBackward4"
-    saved_fields = fields(dim=constant(0), self_sym_sizes=Computed(_output_rows_shape))
 
 
 class SharedLinear(Function):
@@ -353,8 +351,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise RuntimeError(
             f"t() expects a tensor with <= 2 dimensions, but self is {len(w_shape)}D")
     if len(w_shape) < 2 or len(x_shape) == 0:  # rare shapes: compose as PyTorch does
+        if bias is not None and _takes_addmm(input, bias):
+            raise RuntimeError(f"mat2 must be a matrix, got {len(w_shape)}-D tensor")
         out = matmul(input, weight.t())
-        return out if bias is None else out + bias
+        return out if bias is None else out.add_(bias)
     rows = math.prod(x_shape[:-1])
     if x_shape[-1] != w_shape[1]:
         raise RuntimeError(
@@ -366,15 +366,38 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             "expected m1 and m2 to have the same dtype, but got: "
             f"{cpp_type_name(input)} != {cpp_type_name(weight)}"
         )
+    if len(x_shape) == 1:
+        return _linear_vector(input, weight, bias)
     if bias is None:
         refuse_bool("addmm_impl_cpu_", input, weight)
-        op: type[Linear] = (LinearMm if len(x_shape) == 2 else
-                            LinearVector if len(x_shape) == 1 else LinearFoldedNoBias)
+        op: type[Linear] = LinearMm if len(x_shape) == 2 else LinearFoldedNoBias
         return op.apply(input, weight, None)
     _check_bias(bias, weight, (rows, w_shape[0]))
     refuse_bool("addmm_impl_cpu_", input, weight)
     op = Linear if len(x_shape) == 2 else LinearFolded
     return op.apply(input, weight, bias)
+
+
+def _linear_vector(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """One example's linear, composed of the ops PyTorch's `linear` calls, so its graph is
+    PyTorch's: a contiguous vector with a 1-D bias is viewed as one row for addmm and the
+    result viewed back; otherwise matmul's vector path (unsqueeze, mm, squeeze_) and the bias
+    added after."""
+    out_features = weight._data.shape[0]
+    if bias is not None and _takes_addmm(input, bias):
+        _check_bias(bias, weight, (1, out_features))
+        refuse_bool("addmm_impl_cpu_", input, weight)
+        return addmm(bias, input.view(1, -1), weight.t()).view(out_features)
+    refuse_bool("addmm_impl_cpu_", input, weight)
+    out = mm(input.unsqueeze(0), weight.t()).squeeze_(0)
+    return out if bias is None else out.add_(bias)
+
+
+def _takes_addmm(input: Tensor, bias: Tensor) -> bool:
+    """Whether PyTorch's linear hands these to addmm (a matrix, or a contiguous input of 3
+    dims or with a 1-D bias), rather than to matmul and an in-place add of the bias."""
+    dims = input._data.ndim
+    return dims == 2 or (input.is_contiguous() and (dims == 3 or bias._data.ndim == 1))
 
 
 def _check_bias(bias: Tensor, weight: Tensor, target: tuple[int, int]) -> None:

@@ -25,7 +25,13 @@ from ._checks import cpp_type_name, refuse_bool, require_tensors, same_device, s
 from ._out import CAST, EXACT, same, takes_out
 from ._promotion import check_broadcast
 from .complex import conj
-from .sparse_compressed_products import CompressedMm, CompressedMv, CompressedVectorMatrix
+from .sparse_compressed import is_compressed
+from .sparse_compressed_products import (
+    CompressedMm,
+    CompressedMv,
+    CompressedVectorMatrix,
+    refuse_batched_compressed,
+)
 from .sparse_products import SparseMm, SparseMv
 from .sparse_products import mm as sparse_mm
 
@@ -261,8 +267,14 @@ class MatrixBatchTransposedView(Matmul):
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
         require_tensors("matmul", ("input", input), ("other", other))  # raises PyTorch's error
+    if input.is_nested or other.is_nested:
+        from ..nested import ops as nested_ops  # built on this module: imported on use
+
+        return nested_ops.matmul(input, other)
     same_device(input, other)
     a_dims, b_dims = input._data.ndim, other._data.ndim
+    if a_dims > 2 or b_dims > 2:
+        refuse_batched_compressed(input, other)
     if a_dims == 0 or b_dims == 0:
         raise RuntimeError(
             "both arguments to matmul need to be at least 1D, but they are "
@@ -352,6 +364,9 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     same_device(input, mat2)
     if input.is_sparse or mat2.is_sparse:
         return sparse_mm(input, mat2)
+    for name, matrix in (("mat1", input), ("mat2", mat2)):
+        if is_compressed(matrix) and matrix._data.ndim != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {matrix._data.ndim}-D tensor")
     if input._data.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2._data.ndim != 2:

@@ -4,7 +4,8 @@ and COO tensors and between the layouts, the index and value accessors, and the 
 dense ops PyTorch runs on them (elementwise ops on the values, add, sum, transpose). The
 products are in `sparse_compressed_products.py`.
 
-A compressed tensor's `_data` is a `SparseCompressed` (`sparse_compressed.py`). Gradients keep
+A compressed tensor's `_data` is a `SparseCompressed` (`sparse_compressed.py`), batch dims
+first where it has them. Gradients keep
 PyTorch's layouts: a compressed input gets a compressed gradient with its own indices (the
 gradient masked to them: `CompressedMask`) from to_dense, values, the conversions and the
 elementwise ops, and a dense one from sum and add with a dense tensor.
@@ -125,24 +126,124 @@ def on_values(op: type[Function], input: Tensor, args: tuple[Any, ...],
     return node.apply(values, like=input._data)
 
 
-class OnValuesScaled:
-    """The compressed form of mul: a compressed tensor times a number (either order), on the
-    values (`__get__` binds the op, as OnValues does)."""
+class CompressedMulForm:
+    """The compressed form of mul (`__get__` binds the op, as OnValues does): a compressed
+    tensor times a number or a 0-d dense tensor (either order) on the values; any other
+    factor through `CompressedMul`."""
 
-    def __get__(self, instance: Any, owner: type[Function]) -> _ScaledOf:
-        return _ScaledOf(owner)
+    def __get__(self, instance: Any, owner: type[Function]) -> _MulOf:
+        return _MulOf(owner)
 
 
-class _ScaledOf:
+class _MulOf:
     def __init__(self, op: type[Function]) -> None:
         self.op = op
 
     def apply(self, a: Any, b: Any) -> Tensor:
-        if not is_compressed(a):
+        if _is_factor(a):
             a, b = b, a
-        if not is_compressed(a) or type(b) not in _SCALARS:
-            refuse(self.op(), (a, b), "SparseCsr")
-        return on_values(self.op, a, (b,), {})
+        if _is_factor(b):
+            return on_values(self.op, a, (b,), {})
+        return CompressedMul.apply(a, b)
+
+
+def _is_factor(value: Any) -> bool:
+    """A number, or a 0-d dense tensor: PyTorch scales the values by it."""
+    return type(value) in _SCALARS or (isinstance(value, Tensor) and not value.is_sparse
+                                        and not is_compressed(value) and value.dim() == 0)
+
+
+class CompressedMul(Function):
+    """A CSR tensor times a CSR, CSC or COO tensor, or times a dense one of its size (either
+    order), as PyTorch's mul_sparse_csr: a CSR result. With a dense factor it has the CSR
+    operand's indices; with a sparse one, the elements both have (the other's elements,
+    where the other is not coalesced: CSC, an uncoalesced COO). The gradients are
+    `grad * other`; PyTorch refuses one whose layout is not its input's (a dense or CSC
+    factor's), and so does this."""
+
+    node_name = "MulBackward0"
+    takes_layout_data = True
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        return _multiply(ctx.backend, a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        grads: list[Tensor | None] = []
+        for index, (input, other) in enumerate(((a, b), (b, a))):
+            if not ctx.needs_input_grad[index]:
+                grads.append(None)
+                continue
+            input_grad = grad * (other.conj() if other.is_complex() else other)
+            if input_grad.layout is not input.layout:
+                raise RuntimeError(
+                    f"Function MulBackward0 returned an invalid gradient at index {index} - "
+                    f"expected layout {_layout_name(input)} but got {_layout_name(input_grad)}")
+            grads.append(input_grad)
+        return grads[0], grads[1]
+
+    @staticmethod
+    def jvp(ctx: Any, first: Tensor | None, second: Tensor | None) -> Tensor | None:
+        args, _, _ = ctx._dual_call
+        return sum_terms([None if first is None else first * args[1],
+                          None if second is None else args[0] * second])
+
+
+def _times_dense(backend: Any, a: Any, b: Any) -> SparseCompressed:
+    """A CSR tensor times a dense one of its size (either order): the CSR operand's
+    elements, each times the dense element there."""
+    sparse, dense = (a, b) if type(a) is SparseCompressed else (b, a)
+    if tuple(dense.shape) != sparse.shape:
+        raise RuntimeError("sparse_mask(): operands have incompatible sizes; self has size "
+                           f"{list(dense.shape)} but mask has size {list(sparse.shape)}")
+    picked = compressed.gather(backend, dense, sparse)
+    left, right = (sparse.values, picked) if sparse is a else (picked, sparse.values)
+    left, right = promote(backend, left, right, elementwise=False)
+    return sparse.with_values(backend.multiply(left, right))
+
+
+def _multiply(backend: Any, a: Any, b: Any) -> SparseCompressed:
+    """a * b, one of them compressed, the other not a number (CompressedMul's forward), with
+    PyTorch's refusals in its order."""
+    if type(a) is SparseCompressed and a.blocked:
+        raise RuntimeError("empty_sparse_compressed expected sparse compressed (non-block) "
+                           f"tensor layout but got {compressed.LAYOUT_NAMES[a.layout]}")
+    if (a if type(a) is SparseCompressed else b).layout is not layouts.sparse_csr:
+        raise RuntimeError("Expected result Tensor to be of format CSR")
+    if type(b) is SparseCompressed and b.blocked:
+        raise RuntimeError("mul: autodiff multiplies a CSR tensor by a CSR, CSC, COO or dense "
+                           f"one, but got {compressed.LAYOUT_NAMES[b.layout]}")
+    if type(a) is not SparseCompressed or not isinstance(b, (SparseCompressed, coo.SparseCOO)):
+        return _times_dense(backend, a, b)
+    if a.batch_dim or (type(b) is SparseCompressed and b.batch_dim):
+        raise RuntimeError("coo_to_sparse_csr: conversion from Sparse to SparseCsr for input "
+                           "tensors with sparse_dim()!=2 is not supported")
+    if a.shape != tuple(b.shape):
+        raise RuntimeError("sparse_binary_op_intersection_cpu(): expects sparse inputs with "
+                           "equal dimensionality, number of sparse dimensions, and shape of "
+                           "sparse dimensions")
+    first = compressed.to_coo(backend, a)
+    if isinstance(b, coo.SparseCOO):
+        second, ordered = b, b.coalesced
+    else:
+        second = compressed.to_coo(backend, b)
+        # PyTorch's COO form of a CSC tensor is not marked coalesced (column-major order).
+        ordered = b.layout is layouts.sparse_csr
+    left_dtype = backend.dtype_name(first.values)
+    if left_dtype == "bool" and backend.dtype_name(second.values) == "bool":
+        raise NotImplementedError('"mul_out_sparse" not implemented for \'Bool\'')
+    if ordered:  # the elements both have
+        indices, left, right = coo.intersection(backend, first, second)
+    else:  # the other's elements, a's values there (0 where it has none)
+        second = coo.coalesce(backend, second)
+        indices, right = second.indices, second.values
+        left = coo.lookup(backend, first, indices)
+    left, right = promote(backend, left, right, elementwise=False)
+    product = coo.SparseCOO(indices, backend.multiply(left, right), a.shape, True)
+    return compressed.from_coo(backend, product, layouts.sparse_csr)
 
 
 class UnsupportedLayout:
@@ -194,37 +295,48 @@ def _check_sizes(layout: Any, compressed_indices: Tensor, plain_indices: Tensor,
         raise RuntimeError(f"{compressed_name} and {plain_name} dimensionalities must be equal "
                            f"but got {compressed_indices.dim()} and {plain_indices.dim()}, "
                            "respectively")
-    if compressed_indices.dim() != 1:
-        raise RuntimeError(f"{compressed_name}: autodiff's compressed sparse tensors have no "
-                           f"batch dimensions, but got a {compressed_indices.dim()}-D index "
-                           "tensor")
-    if len(shape) < 2:
-        raise RuntimeError(f"tensor dimensionality must be sum of batch, base, and dense "
-                           f"dimensionalities (=0 + 2 + 0) but got {len(shape)}")
-    if values.dim() < 1 + block_dims:
+    if compressed_indices.dim() < 1:
+        raise RuntimeError(f"{compressed_name}.dim() must be greater or equal to 1, but got "
+                           f"{compressed_indices.dim()}")
+    batch_dim = compressed_indices.dim() - 1
+    if values.dim() < batch_dim + 1 + block_dims:
         raise RuntimeError(f"values must have dimensionality > sum of batch and block "
-                           f"dimensionalities (=0 + {block_dims}) but got {values.dim()}")
-    dense_dim = values.dim() - 1 - block_dims
-    if len(shape) != 2 + dense_dim:
+                           f"dimensionalities (={batch_dim} + {block_dims}) but got "
+                           f"{values.dim()}")
+    dense_dim = values.dim() - batch_dim - 1 - block_dims
+    if len(shape) != batch_dim + 2 + dense_dim:
         raise RuntimeError(f"tensor dimensionality must be sum of batch, base, and dense "
-                           f"dimensionalities (=0 + 2 + {dense_dim}) but got {len(shape)}")
+                           f"dimensionalities (={batch_dim} + 2 + {dense_dim}) but got "
+                           f"{len(shape)}")
+    batch = tuple(shape[:batch_dim])
+    batches = (tuple(compressed_indices.shape[:-1]), tuple(plain_indices.shape[:-1]),
+               tuple(values.shape[:batch_dim]))
+    if any(sizes != batch for sizes in batches):
+        raise RuntimeError(f"all batch dimensions of {compressed_name} (={list(batches[0])}), "
+                           f"{plain_name} (={list(batches[1])}), and values "
+                           f"(={list(batches[2])}) must be equal to tensor batch dimensions "
+                           f"(={list(batch)})")
+    sparse = shape[batch_dim:batch_dim + 2]
     for dim in range(2):
-        if shape[dim] % blocksize[dim]:
-            raise RuntimeError(f"tensor shape[{dim}] (={shape[dim]}) must be divisible with "
-                               f"blocksize[{dim}] (={blocksize[dim]}) as defined by values "
-                               "shape")
-    count = _compressed_count(layout, shape, blocksize)
+        if sparse[dim] % blocksize[dim]:
+            raise RuntimeError(f"tensor shape[{batch_dim + dim}] (={sparse[dim]}) must be "
+                               f"divisible with blocksize[{dim}] (={blocksize[dim]}) as defined "
+                               "by values shape")
+    count = _compressed_count(layout, sparse, blocksize)
     dimension = "rows" if layout in compressed.ROW_COMPRESSED else "columns"
-    if compressed_indices.shape[0] != count + 1:
+    if compressed_indices.shape[-1] != count + 1:
         raise RuntimeError(f"{compressed_name}.shape[-1] must be equal to the number of "
                            f"{dimension} + 1 (={count + 1}), but got "
-                           f"{compressed_indices.shape[0]}")
-    if plain_indices.shape[0] != values.shape[0]:
-        raise RuntimeError(f"{plain_name}.shape[-1] must be equal to nnz (={values.shape[0]}) "
-                           f"as defined by values.shape[0], but got {plain_indices.shape[0]}")
-    if tuple(values.shape[1 + block_dims:]) != tuple(shape[2:]):
-        raise RuntimeError(f"values.shape[{1 + block_dims}:] must be equal to the dense sizes "
-                           f"{list(shape[2:])}, but got {list(values.shape[1 + block_dims:])}")
+                           f"{compressed_indices.shape[-1]}")
+    nnz = values.shape[batch_dim]
+    if plain_indices.shape[-1] != nnz:
+        raise RuntimeError(f"{plain_name}.shape[-1] must be equal to nnz (={nnz}) as defined by "
+                           f"values.shape[{batch_dim}], but got {plain_indices.shape[-1]}")
+    dense_start = batch_dim + 1 + block_dims
+    if tuple(values.shape[dense_start:]) != tuple(shape[batch_dim + 2:]):
+        raise RuntimeError(f"values.shape[{dense_start}:] must be equal to the dense sizes "
+                           f"{list(shape[batch_dim + 2:])}, but got "
+                           f"{list(values.shape[dense_start:])}")
 
 
 def _inferred_size(layout: Any, compressed_indices: Tensor, plain_indices: Tensor,
@@ -232,13 +344,14 @@ def _inferred_size(layout: Any, compressed_indices: Tensor, plain_indices: Tenso
     """PyTorch's size of a compressed tensor made without one: the compressed dim from the
     compressed indices, the plain one from the largest plain index."""
     block_dims = 2 if layout in compressed.BLOCKED else 0
+    batch = tuple(compressed_indices.shape[:-1])
     count = compressed_indices.shape[-1] - 1
     plain = int(plain_indices.max().item()) + 1 if plain_indices.numel() else 0
     if layout in compressed.ROW_COMPRESSED:
         sparse = (count * blocksize[0], plain * blocksize[1])
     else:
         sparse = (plain * blocksize[0], count * blocksize[1])
-    return (*sparse, *values.shape[1 + block_dims:])
+    return (*batch, *sparse, *values.shape[len(batch) + 1 + block_dims:])
 
 
 def sparse_compressed_tensor(compressed_indices: Any, plain_indices: Any, values: Any,
@@ -267,10 +380,12 @@ def sparse_compressed_tensor(compressed_indices: Any, plain_indices: Any, values
     compressed_indices = _index_tensor(compressed_indices, values.device)
     plain_indices = _index_tensor(plain_indices, values.device)
     blocked = layout in compressed.BLOCKED
-    if blocked and values.dim() < 3:
+    batch_dim = max(compressed_indices.dim() - 1, 0)
+    if blocked and values.dim() < batch_dim + 3:
         raise RuntimeError("values must have dimensionality > sum of batch and block "
-                           f"dimensionalities (=0 + 2) but got {values.dim()}")
-    blocksize = (int(values.shape[1]), int(values.shape[2])) if blocked else (1, 1)
+                           f"dimensionalities (={batch_dim} + 2) but got {values.dim()}")
+    blocksize = (int(values.shape[batch_dim + 1]), int(values.shape[batch_dim + 2])) \
+        if blocked else (1, 1)
     if size is None:
         shape = _inferred_size(layout, compressed_indices, plain_indices, values, blocksize)
     else:
@@ -338,7 +453,8 @@ class CompressedToDense(Function):
         input = ctx.input
         if not ctx.masked_grad:  # the whole gradient, in the input's layout
             return ToSparseCompressed.of(input.layout).apply(
-                grad, layout=input.layout, blocksize=input.blocksize)
+                grad, layout=input.layout, blocksize=input.blocksize,
+                batch_dim=input.batch_dim)
         return CompressedMask.apply(grad, like=input)
 
 
@@ -354,18 +470,19 @@ class ToSparseCompressed(Function):
     takes_layout_data = True
 
     @staticmethod
-    def forward(ctx: Any, input: Any, *, layout: Any, blocksize: tuple[int, int]) -> Any:
+    def forward(ctx: Any, input: Any, *, layout: Any, blocksize: tuple[int, int],
+                batch_dim: int = 0) -> Any:
         backend = ctx.backend
         ctx.input = input
         if type(input) is SparseCompressed:
-            if not input.blocked and layout not in compressed.BLOCKED:
+            if not (input.blocked or input.batch_dim) and layout not in compressed.BLOCKED:
                 return compressed.from_coo(backend, compressed.to_coo(backend, input), layout)
             input = compressed.to_dense(backend, input)
         elif type(input) is coo.SparseCOO:
             if layout not in compressed.BLOCKED:
                 return compressed.from_coo(backend, input, layout)
             input = coo.to_dense(backend, input)
-        return compressed.from_dense(backend, input, layout, blocksize)
+        return compressed.from_dense(backend, input, layout, blocksize, batch_dim)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -456,19 +573,18 @@ def to_sparse_compressed(input: Tensor, layout: Any, blocksize: Any = None,
         if not 0 <= dense <= ndim - 2:
             raise RuntimeError(f"dense_to_{target}: dense_dim argument must be in "
                                f"[0,{max(ndim - 2, 0)}] range, but {dense} is given")
-        if ndim - dense != 2:
-            if ndim < 2:
-                raise RuntimeError(f"to_{target}: expected a tensor of at least 2 dims, but got "
-                                   f"{ndim}")
-            raise RuntimeError(f"dense_to_{target}: autodiff's compressed sparse tensors have "
-                               "no batch dimensions")
+        if ndim < 2:
+            raise RuntimeError(f"to_{target}: expected a tensor of at least 2 dims, but got "
+                               f"{ndim}")
+    batch_dim = input.dim() - 2 - (dense_dim or 0) if type(data) not in (
+        SparseCompressed, coo.SparseCOO) else getattr(data, "batch_dim", 0)
+    rows, columns = input.shape[batch_dim], input.shape[batch_dim + 1]
     for dim in range(2):
-        if input.shape[dim] % sizes[dim]:
+        if (rows, columns)[dim] % sizes[dim]:
             raise RuntimeError(
-                f"{_conversion(data)}_to_{target}: tensor sparse size ({input.shape[0]},"
-                f"{input.shape[1]}) must be divisible by given blocksize ({sizes[0]},"
-                f"{sizes[1]})")
-    return _TO_LAYOUT[layout].apply(input, layout=layout, blocksize=sizes)
+                f"{_conversion(data)}_to_{target}: tensor sparse size ({rows},{columns}) must be "
+                f"divisible by given blocksize ({sizes[0]},{sizes[1]})")
+    return _TO_LAYOUT[layout].apply(input, layout=layout, blocksize=sizes, batch_dim=batch_dim)
 
 
 def _conversion(data: Any) -> str:
@@ -552,8 +668,9 @@ def sparse_mask(input: Tensor, mask: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------------------- add
 class CompressedAdd(Function):
-    """compressed + compressed (the union of their elements, in the first's layout) and the
-    sum of a compressed tensor and a dense one (dense)."""
+    """compressed + compressed (CSR: the union of their elements, CSR) and the sum of a
+    compressed tensor and a dense one of its size (dense), with PyTorch's refusals in its
+    order."""
 
     node_name = "AddBackward0"
     takes_layout_data = True
@@ -562,15 +679,16 @@ class CompressedAdd(Function):
     def forward(ctx: Any, a: Any, b: Any, *, alpha: Any = 1) -> Any:
         # `alpha` already scaled b, as for the dense Add.
         backend = ctx.backend
-        if type(a) in _SCALARS or type(b) in _SCALARS:
-            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
-                               "instead.")
-        shape_a, shape_b = tuple(a.shape), tuple(b.shape)
-        if shape_a != shape_b:
-            raise RuntimeError("torch.add: Expected input tensors to have the same shape, but "
-                               f"got tensor `self` with shape {list(shape_a)} and tensor "
-                               f"`other` with shape {list(shape_b)}")
+        shape_a = () if type(a) in _SCALARS else tuple(a.shape)
+        shape_b = () if type(b) in _SCALARS else tuple(b.shape)
         if type(a) is not SparseCompressed or type(b) is not SparseCompressed:
+            dense_shape, sparse_shape = (shape_b, shape_a) if type(a) is SparseCompressed \
+                else (shape_a, shape_b)
+            if dense_shape != sparse_shape:
+                raise RuntimeError(
+                    f"add: expected 'self' and 'other' to have same size, but self has size "
+                    f"{list(dense_shape)} while other has size {list(sparse_shape)} (FYI: "
+                    "op2-sparse addition does not currently support broadcasting)")
             first = compressed.to_dense(backend, a) if type(a) is SparseCompressed else a
             second = compressed.to_dense(backend, b) if type(b) is SparseCompressed else b
             if type(first) is coo.SparseCOO or type(second) is coo.SparseCOO:
@@ -578,14 +696,29 @@ class CompressedAdd(Function):
                                    "or a compressed one")
             first, second = promote(backend, first, second, elementwise=False)
             return backend.add(first, second)
-        if a.blocked or b.blocked or a.layout is not b.layout:
-            raise RuntimeError(f"add: autodiff adds compressed tensors of one layout without "
-                               f"blocks, but got {compressed.LAYOUT_NAMES[a.layout]} and "
+        if a.batch_dim or b.batch_dim:  # PyTorch 2.13's result drops the batches' indices
+            raise RuntimeError("add: autodiff adds batched compressed tensors to dense ones "
+                               "only")
+        if shape_a != shape_b:
+            raise RuntimeError("torch.add: Expected input tensors to have the same shape, but "
+                               f"got tensor `self` with shape {list(shape_a)} and tensor "
+                               f"`other` with shape {list(shape_b)}")
+        for operand in (a, b):
+            if not operand.rows_compressed:
+                raise RuntimeError("crow_indices expected sparse row compressed tensor layout "
+                                   f"but got {compressed.LAYOUT_NAMES[operand.layout]}")
+        if any(operand.blocked and operand.blocksize[0] != operand.blocksize[1]
+               for operand in (a, b)):
+            raise RuntimeError("MKL Sparse doesn't support matrices with non-square blocks.")
+        if a.blocked or b.blocked:
+            raise RuntimeError(f"add: autodiff adds CSR tensors, but got "
+                               f"{compressed.LAYOUT_NAMES[a.layout]} and "
                                f"{compressed.LAYOUT_NAMES[b.layout]}")
+        _check_same_dtype(backend, a.values, b.values)
         left, right = compressed.to_coo(backend, a), compressed.to_coo(backend, b)
-        first, second = promote(backend, left.values, right.values, elementwise=False)
         joined = coo.SparseCOO(backend.concat([left.indices, right.indices], axis=1),
-                               backend.concat([first, second], axis=0), a.shape, False)
+                               backend.concat([left.values, right.values], axis=0), a.shape,
+                               False)
         return compressed.from_coo(backend, joined, a.layout)
 
     @staticmethod
@@ -598,6 +731,22 @@ class CompressedAdd(Function):
         if first is not None and second is not None and is_compressed(first):
             first, second = second, first
         return sum_terms([first, second])
+
+
+def _check_same_dtype(backend: Any, a: Any, b: Any) -> None:
+    """PyTorch's CSR + CSR takes one dtype: "expected scalar type <the promoted one> but
+    found <the other>"; bool has no kernel."""
+    first = dtypes.BY_NAME[backend.dtype_name(a)]
+    second = dtypes.BY_NAME[backend.dtype_name(b)]
+    if first is dtypes.bool_ and second is dtypes.bool_:
+        raise NotImplementedError(
+            '"add_out_sparse_csr_impl_mkl" not implemented for \'Bool\'')
+    if first is second:
+        return
+    expected = dtypes.promote_types(first, second)
+    found = second if expected is first else first
+    raise RuntimeError(f"expected scalar type {dtypes.SCALAR_TYPE_NAMES[expected.name]} but "
+                       f"found {dtypes.SCALAR_TYPE_NAMES[found.name]}")
 
 
 # ----------------------------------------------------------------------------- sums
@@ -644,7 +793,7 @@ class CompressedSumDim(Function):
             raise RuntimeError("reduction operations on CSR tensors with keepdim=False is "
                                "unsupported")
         axes = tuple(range(a.ndim)) if axes is None else axes
-        if a.dense_dim or any(axis > 1 for axis in axes):
+        if a.dense_dim or a.batch_dim or any(axis > 1 for axis in axes):
             raise RuntimeError("sum: autodiff sums CSR tensors without dense dims over their "
                                "sparse dims")
         sparse = compressed.to_coo(backend, a)
@@ -664,6 +813,55 @@ class CompressedSumDim(Function):
         raise RuntimeError("expand is unsupported for SparseCsr tensors")
 
 
+# ----------------------------------------------------------------------------- select
+class CompressedSelectForm:
+    """The compressed form of select: of a batch dim only (`CompressedSelect`); PyTorch
+    refuses a sparse or dense dim of a batched tensor, and autodiff any dim of an unbatched
+    one."""
+
+    def apply(self, input: Tensor, *, dim: int, index: int) -> Tensor:
+        from .indexing import Select
+
+        batch = input._data.batch_dim
+        if not batch:
+            refuse(Select(), (input,), "SparseCsr")
+        if dim >= batch:
+            raise RuntimeError("select(): selecting sparse dimensions is not supported for "
+                               "batched sparse compressed tensors.")
+        return CompressedSelect.apply(input, dim=dim, index=index)
+
+
+def _selected(data: SparseCompressed, dim: int, index: int) -> SparseCompressed:
+    key = (*(slice(None),) * dim, index, ...)
+    return SparseCompressed(data.layout, data.compressed_indices[key], data.plain_indices[key],
+                            data.values[key], data.shape[:dim] + data.shape[dim + 1:],
+                            data.blocksize)
+
+
+class CompressedSelect(Function):
+    """One batch of a batched compressed tensor: its arrays. The gradient is that batch's
+    values' gradient, zeros in the other batches, at the input's indices (PyTorch 2.13's
+    backward fails: "only sparse compressed tensors with the same number of specified
+    elements are supported")."""
+
+    node_name = "SelectBackward0"
+    jvp = auto_linear
+    takes_layout_data = True
+
+    @staticmethod
+    def forward(ctx: Any, input: Any, *, dim: int, index: int) -> Any:
+        ctx.like, ctx.dim, ctx.index = input, dim, index
+        return _selected(input, dim, index)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        like, dim, index = ctx.like, ctx.dim, ctx.index
+        values = compressed_values(CompressedMask.apply(grad, like=_selected(like, dim, index)))
+        zeros = _wrap(ctx.backend.zeros(like.values.shape, ctx.backend.dtype_name(like.values)),
+                      ctx.backend)
+        return SparseCompressedTensor.apply(zeros.select_scatter(values, dim, index), like=like)
+
+
 # ----------------------------------------------------------------------------- transpose
 class CompressedTranspose(Function):
     """The transpose of the two sparse dims: CSR <-> CSC, BSR <-> BSC, no copy."""
@@ -674,11 +872,12 @@ class CompressedTranspose(Function):
 
     @staticmethod
     def forward(ctx: Any, input: Any) -> Any:
+        ctx.dims = (input.batch_dim, input.batch_dim + 1)
         return compressed.transposed(ctx.backend, input)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad.transpose(0, 1)
+        return grad.transpose(*ctx.dims)
 
 
 class CompressedT(CompressedTranspose):
@@ -689,7 +888,8 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """transpose of a compressed tensor (dims already wrapped): of its two sparse dims only."""
     if dim0 == dim1:
         return input
-    if {dim0, dim1} != {0, 1}:
+    batch = input._data.batch_dim
+    if {dim0, dim1} != {batch, batch + 1}:
         raise RuntimeError("transpose(): hybrid sparse compressed tensors with dense dimensions "
                            "are not supported")
     return CompressedTranspose.apply(input)

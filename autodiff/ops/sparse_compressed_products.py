@@ -25,6 +25,18 @@ from .sparse_compressed import CompressedMask, is_compressed
 SparseCompressed = compressed.SparseCompressed
 
 
+def refuse_batched_compressed(a: Tensor, b: Tensor) -> None:
+    """PyTorch 2.13's CPU matmul of a batched compressed tensor: refused, as an expand of it
+    (the other operand batched too) or a stride of it."""
+    for tensor, other in ((a, b), (b, a)):
+        data = tensor._data
+        if type(data) is SparseCompressed and data.batch_dim:
+            if other._data.ndim > 2:
+                raise RuntimeError("expand is unsupported for "
+                                   f"{compressed.LAYOUT_NAMES[data.layout]} tensors")
+            compressed.no_strides(data, "strides")
+
+
 def _scalar_name(tensor: Tensor) -> str:
     return dtypes.SCALAR_TYPE_NAMES[tensor.dtype.name]
 
@@ -353,7 +365,7 @@ def sampled_addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1,
     if mat1.dtype is not mat2.dtype:
         raise RuntimeError("sampled_addmm: Expected mat1 and mat2 to have the same dtype, but "
                            f"got {_scalar_name(mat1)} and {_scalar_name(mat2)}")
-    if mat1.dim() != 2 or mat2.dim() != 2 or data.dense_dim:
+    if mat1.dim() != 2 or mat2.dim() != 2 or data.dense_dim or data.batch_dim:
         raise RuntimeError("sampled_addmm: autodiff samples products of matrices into a CSR "
                            "matrix without batch or dense dims")
     if mat1.shape[1] != mat2.shape[0]:

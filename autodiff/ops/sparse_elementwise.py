@@ -14,6 +14,7 @@ from .. import dtypes
 from .. import sparse_coo as coo
 from ..function import Function
 from ..jvp_rules import auto_linear, auto_multilinear, sum_terms
+from ..layout_dispatch import LayoutData
 from ..saved_fields import fields, value
 from ..tensor import Tensor
 from ._dims import reduction_axes
@@ -116,6 +117,8 @@ class SparseMul(Function):
         ctx.save_for_backward(a, b)
         if type(b) is coo.SparseCOO:
             return _intersection_product(backend, a, b)
+        if isinstance(b, LayoutData):  # a compressed tensor: PyTorch makes a COO result
+            raise RuntimeError("Expected result Tensor to be of format CSR")
         if type(b) in _SCALARS:
             values, number = promote(backend, a.values, b)
             return a.with_values(with_number(backend, backend.multiply, values, number))
@@ -138,15 +141,8 @@ def _intersection_product(backend: Any, a: coo.SparseCOO, b: coo.SparseCOO) -> c
     if a.shape != b.shape:
         raise RuntimeError(f"mul: expected 'self' and 'other' to have same sizes, but "
                            f"{_sizes_text(a.shape)} != {_sizes_text(b.shape)}")
-    a = coo.coalesce(backend, a)
-    sizes = a.shape[:a.sparse_dim]
-    b = coo.coalesce(backend, b)
-    present = backend.isin(coo.flat_keys(backend, a.indices, sizes),
-                           coo.flat_keys(backend, b.indices, sizes))
-    kept = backend.astype(backend.nonzero(present)[0], "int64")
-    indices = backend.take(a.indices, kept, axis=1)
-    left, right = promote(backend, backend.take(a.values, kept, axis=0),
-                          coo.lookup(backend, b, indices), elementwise=False)
+    indices, left, right = coo.intersection(backend, a, b)
+    left, right = promote(backend, left, right, elementwise=False)
     return coo.SparseCOO(indices, backend.multiply(left, right), a.shape, True)
 
 

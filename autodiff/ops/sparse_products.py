@@ -11,28 +11,29 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
-from .. import sparse_coo as coo
 from ..function import Function
 from ..jvp_rules import auto_multilinear, sum_terms
+from ..sparse_coo import SparseCOO, coalesce, sparse_matmul
+from ..sparse_coo import matmul as coo_matmul
 from ..tensor import Tensor
 from . import sparse_compressed_products as compressed_products
 from .sparse_compressed import is_compressed
 from .sparse_coo import SparseMask
 
 
-def _transposed(sparse: coo.SparseCOO, backend: Any) -> coo.SparseCOO:
+def _transposed(sparse: SparseCOO, backend: Any) -> SparseCOO:
     indices = backend.stack([sparse.indices[1, :], sparse.indices[0, :]], axis=0)
-    return coo.SparseCOO(indices, sparse.values, (sparse.shape[1], sparse.shape[0]), False)
+    return SparseCOO(indices, sparse.values, (sparse.shape[1], sparse.shape[0]), False)
 
 
 def _product(backend: Any, a: Any, b: Any) -> Any:
     """a @ b with one of them sparse (dense @ sparse as (sparse.T @ dense.T).T), or both (a
     sparse result)."""
-    if type(a) is coo.SparseCOO and type(b) is coo.SparseCOO:
-        return coo.sparse_matmul(backend, a, b)
-    if type(a) is coo.SparseCOO:
-        return coo.matmul(backend, a, b)
-    swapped = coo.matmul(backend, _transposed(b, backend), backend.permute_dims(a, (1, 0)))
+    if type(a) is SparseCOO and type(b) is SparseCOO:
+        return sparse_matmul(backend, a, b)
+    if type(a) is SparseCOO:
+        return coo_matmul(backend, a, b)
+    swapped = coo_matmul(backend, _transposed(b, backend), backend.permute_dims(a, (1, 0)))
     return backend.permute_dims(swapped, (1, 0))
 
 
@@ -69,7 +70,7 @@ class SparseMv(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, v: Any) -> Any:
         backend = ctx.backend
-        if type(v) is coo.SparseCOO or type(a) is not coo.SparseCOO:
+        if type(v) is SparseCOO or type(a) is not SparseCOO:
             raise RuntimeError("mv: autodiff multiplies a sparse matrix by a dense vector")
         if a.dense_dim != 0 or a.ndim != 2:
             raise RuntimeError("vector + matrix @ vector expected, got 1, 2, 1")
@@ -77,7 +78,7 @@ class SparseMv(Function):
             raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat "
                                f"({a.shape[0]}x{a.shape[1]}), vec ({v.shape[0]})")
         ctx.save_for_backward(a, v)
-        column = coo.matmul(backend, a, backend.reshape(v, (-1, 1)))
+        column = coo_matmul(backend, a, backend.reshape(v, (-1, 1)))
         return backend.reshape(column, (a.shape[0],))
 
     @staticmethod
@@ -99,12 +100,12 @@ def _check(input: Tensor, mat2: Tensor, function: str) -> None:
         if tensor.dim() != 2:
             raise RuntimeError(f"{name if name == 'mat2' else 'self'} must be a matrix")
     for sparse in (first, second):
-        if type(sparse) is coo.SparseCOO and sparse.dense_dim != 0:
+        if type(sparse) is SparseCOO and sparse.dense_dim != 0:
             raise RuntimeError(f"{function}: expected a sparse matrix with 2 sparse dims and 0 "
                                f"dense dims, but got {sparse.sparse_dim} sparse and "
                                f"{sparse.dense_dim} dense dims")
     if input.shape[1] != mat2.shape[0]:
-        if type(first) is coo.SparseCOO:
+        if type(first) is SparseCOO:
             raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size "
                                f"{input.shape[1]}, got {mat2.shape[0]}")
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x"
@@ -116,7 +117,7 @@ def _check(input: Tensor, mat2: Tensor, function: str) -> None:
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """mm (matmul, @, spmm) with a sparse operand: dense @ sparse or sparse @ dense."""
-    if not (type(input._data) is coo.SparseCOO or type(mat2._data) is coo.SparseCOO):
+    if not (type(input._data) is SparseCOO or type(mat2._data) is SparseCOO):
         return input.mm(mat2)
     _check(input, mat2, "mm")
     return SparseMm.apply(input, mat2)
@@ -134,9 +135,9 @@ class SparseAddmm(Function):
                 alpha: Any) -> Any:
         backend = ctx.backend
         ctx.beta, ctx.alpha = beta, alpha
-        ctx.indices = coo.coalesce(backend, sparse).indices
+        ctx.indices = coalesce(backend, sparse).indices
         ctx.save_for_backward(sparse, dense)
-        product = coo.matmul(backend, sparse, dense)
+        product = coo_matmul(backend, sparse, dense)
         return compressed_products.addmm_sum(backend, input, product, beta=beta, alpha=alpha)
 
     backward = staticmethod(compressed_products.sparse_addmm_backward)
@@ -183,9 +184,9 @@ class SparseSparseMatmul(Function):
     def forward(ctx: Any, a: Any, b: Any) -> Any:
         backend = ctx.backend
         ctx.save_for_backward(a, b)
-        ctx.a_indices = coo.coalesce(backend, a).indices
-        ctx.b_indices = coo.coalesce(backend, b).indices
-        return coo.sparse_matmul(backend, a, b)
+        ctx.a_indices = coalesce(backend, a).indices
+        ctx.b_indices = coalesce(backend, b).indices
+        return sparse_matmul(backend, a, b)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -206,10 +207,10 @@ def sparse_mm(mat1: Tensor, mat2: Tensor, reduce: str = "sum") -> Tensor:
                            "sparse products sum (reduce='sum')")
     if is_compressed(mat1):
         return compressed_products.sparse_mm(mat1, mat2)
-    if type(mat1._data) is not coo.SparseCOO:
+    if type(mat1._data) is not SparseCOO:
         return mm(mat1, mat2)
     _check(mat1, mat2, "sparse.mm")
-    if type(mat2._data) is coo.SparseCOO:
+    if type(mat2._data) is SparseCOO:
         return SparseSparseMatmul.apply(mat1, mat2)
     return SparseAddmm.apply(None, mat1, mat2, beta=0, alpha=1)
 
@@ -219,9 +220,9 @@ def sparse_addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1,
     """torch.sparse.addmm: beta * input + alpha * (mat1 @ mat2), mat1 sparse, input dense."""
     if is_compressed(mat1) and not (input.is_sparse or is_compressed(input)):
         return compressed_products.sparse_addmm(input, mat1, mat2, beta=beta, alpha=alpha)
-    if type(mat1._data) is not coo.SparseCOO:
+    if type(mat1._data) is not SparseCOO:
         raise RuntimeError("addmm: expected mat1 to be a sparse COO tensor (torch.sparse.addmm)")
-    if type(input._data) is coo.SparseCOO:
+    if type(input._data) is SparseCOO:
         raise RuntimeError("torch.sparse.addmm: autodiff takes a dense input here")
     _check(mat1, mat2, "sparse.addmm")
     expected = (mat1.shape[0], mat2.shape[1])

@@ -40,8 +40,10 @@ def operands(differentiable: bool, param: Tensor, *tensors: Tensor | None) -> tu
     tracer = current_tracer()
     if tracer is not None:  # autodiff.compile checks it reaches what the rule writes
         tracer.note_updated(param, *tensors)
-    return (param._backend, param._data,
-            *(None if tensor is None else tensor._data for tensor in tensors))
+    arrays = [param._backend, param._data]
+    for tensor in tensors:  # a loop, not a generator: no generator made per parameter
+        arrays.append(None if tensor is None else tensor._data)
+    return tuple(arrays)
 
 
 def bump_versions(*tensors: Tensor | None) -> None:

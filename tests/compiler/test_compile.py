@@ -496,3 +496,15 @@ def test_replay_is_as_quiet_as_eager() -> None:
     expected = [t.numpy() for t in ((a * 2).exp() * 3, (a - a.exp()).log())]
     for value, reference in zip(got, expected):
         np.testing.assert_array_equal(value, reference)
+
+
+def test_sparse_argument_runs_eagerly() -> None:
+    """A program replays array operations; a sparse argument's ops go to its layout's rules."""
+    dense = autodiff.tensor([[0.0, 2.0], [3.0, 0.0]])
+    compiled = autodiff.compile(lambda x: x * 2)
+    for _ in range(2):
+        np.testing.assert_array_equal(compiled(dense.to_sparse()).to_dense().numpy(),
+                                      (dense * 2).numpy())
+    assert compiled.stats.eager_calls == 2 and compiled.stats.traces == 0
+    np.testing.assert_array_equal(compiled(dense).numpy(), (dense * 2).numpy())
+    assert compiled.stats.traces == 1

@@ -224,3 +224,28 @@ def test_config_refuses_a_setting_it_does_not_have(monkeypatch):
                        match=r"torch\._dynamo\.config\.suppress_errors does not exist"):
         config.suppress_errors = True
     assert not hasattr(config, "suppress_errors")
+
+
+def test_module_compile_compiles_in_place() -> None:
+    """Module.compile: the module keeps its type and state_dict keys; its calls replay the
+    compiled program, hooks and all."""
+    autodiff.manual_seed(0)
+    module = autodiff.nn.Sequential(autodiff.nn.Linear(3, 4), autodiff.nn.ReLU())
+    keys = list(module.state_dict())
+    x = autodiff.randn(5, 3)
+    with autodiff.no_grad():
+        expected = module(x)
+    assert module.compile(mode="reduce-overhead") is None
+    assert type(module) is autodiff.nn.Sequential and list(module.state_dict()) == keys
+    with autodiff.no_grad():
+        for _ in range(3):
+            assert autodiff.equal(module(x), expected)
+    stats = module._compiled_call_impl.stats
+    assert stats.traces == 1 and stats.replays == 2
+    seen = []
+    module.register_forward_hook(lambda mod, args, out: seen.append(out.shape))
+    with autodiff.no_grad():
+        module(x)
+    assert seen == [(5, 4)]
+    with pytest.raises(RuntimeError, match="Unrecognized mode=fast"):
+        autodiff.nn.Linear(2, 2).compile(mode="fast")

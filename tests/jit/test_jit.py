@@ -1025,6 +1025,103 @@ def test_is_tracing_inside_a_trace():
     assert not failing.inner._forward_pre_hooks and not failing.inner._forward_hooks
 
 
+def freezable(lib):
+    class Sub(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lib.nn.Linear(3, 3)
+            self.k = 2.0
+
+        def forward(self, x):
+            return self.lin(x) * self.k
+
+    class Net(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.sub = Sub()
+            self.w = lib.nn.Parameter(lib.ones(3) * 1.5)
+            self.register_buffer("b", lib.full((3,), 0.25))
+            self.scale = 3
+            self.unused = 5
+
+        def forward(self, x):
+            return self.sub(x) * self.w + self.b + self.scale
+
+        @lib.jit.export
+        def version(self):
+            return 1.0
+
+    return Net
+
+
+_FREEZE_NAMES = ("sub", "w", "b", "scale", "unused", "version")
+
+
+def _reachable(lib, module):
+    """Which of _FREEZE_NAMES `module` shows (its type's name), or the AttributeError's text."""
+    seen = {}
+    for name in _FREEZE_NAMES:
+        try:
+            value = getattr(module, name)
+        except AttributeError as error:
+            seen[name] = str(error)
+            continue
+        # (PyTorch shows a preserved submodule as a torch._C.ScriptModule before saving)
+        seen[name] = ("tensor" if isinstance(value, lib.Tensor) else
+                      "module" if isinstance(value, lib.nn.Module)
+                      or type(value).__name__ == "ScriptModule" else
+                      "method" if callable(value) else type(value).__name__)
+    return seen
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("preserved", [None, ["version"], ["sub"], ["w"], ["b"], ["scale"],
+                                       ["sub.lin"], ["unused", "version"]])
+def test_freeze_inlines_what_is_not_preserved_as_torch(preserved, tmp_path):
+    torch = pytest.importorskip("torch")
+    shown = {}
+    for lib in (autodiff, torch):
+        lib.manual_seed(0)
+        net = freezable(lib)().eval()
+        x = lib.randn(2, 3)
+        frozen = lib.jit.freeze(lib.jit.script(net), preserved)
+        path = str(tmp_path / f"{lib.__name__}.pt")
+        lib.jit.save(frozen, path)
+        loaded = lib.jit.load(path)
+        with lib.no_grad():
+            assert lib.allclose(frozen(x), net(x)) and lib.allclose(loaded(x), net(x))
+        if preserved and "version" in preserved:
+            assert frozen.version() == loaded.version() == 1.0
+        if preserved == ["sub"]:
+            assert lib.allclose(frozen.sub.forward(x), net.sub(x)) and frozen.sub.k == 2.0
+        shown[lib] = (_reachable(lib, frozen), _reachable(lib, loaded),
+                      sorted(frozen.state_dict()), sorted(loaded.state_dict()), repr(frozen))
+    assert shown[autodiff] == shown[torch]
+    kept = set(preserved or ()) | ({"sub"} if preserved == ["sub.lin"] else set())
+    for name, seen in shown[autodiff][0].items():
+        hidden = f"'RecursiveScriptModule' object has no attribute '{name}'"
+        assert (seen == hidden) == (name not in kept), (name, seen)
+
+
+def test_freeze_of_a_traced_module_hides_its_submodules_after_load(tmp_path):
+    net = freezable(autodiff)().eval()
+    x = autodiff.randn(2, 3)
+    frozen = jit.freeze(jit.trace(net, (x,)))
+    with pytest.raises(AttributeError, match=r"^'RecursiveScriptModule' object has no "
+                                             r"attribute 'sub'$"):
+        _ = frozen.sub
+    assert [name for name, _ in frozen.named_modules()] == [""]
+    assert list(frozen.parameters()) == [] and "def forward" in frozen.code
+    frozen.save(str(tmp_path / "traced.pt"))
+    loaded = jit.load(str(tmp_path / "traced.pt"))
+    with pytest.raises(AttributeError, match="'RecursiveScriptModule' object has no "
+                                             "attribute 'sub'"):
+        _ = loaded.sub
+    assert autodiff.allclose(loaded(x), net(x)) and not loaded(x).requires_grad
+    with pytest.raises(RuntimeError, match=r"^Unknown name: b$"):  # (inlined already)
+        jit.freeze(frozen, ["b"])
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.parametrize("lib_name", ["autodiff", "torch"])
 def test_executor_settings_and_save_to_buffer(lib_name):

@@ -29,6 +29,21 @@ def _bsc(x: autodiff.Tensor) -> autodiff.Tensor:
     return _thinned(x).to_sparse_bsc((1, 2))
 
 
+def _every_other(x: autodiff.Tensor) -> autodiff.Tensor:
+    """x with every second entry (row-major) zero: a sparsity other than `_thinned`'s."""
+    positions = autodiff.arange(x.numel(), device=x.device).reshape(x.shape)
+    return x * (positions % 2 != 0)
+
+
+def _every_other_array(a: np.ndarray) -> np.ndarray:
+    return a * ((np.arange(a.size).reshape(a.shape) % 2) != 0)
+
+
+def _both_mask(shape: tuple[int, ...]) -> np.ndarray:
+    """Where `_thinned` and `_every_other` both keep an entry: their product's elements."""
+    return _mask_array(shape) & ((np.arange(int(np.prod(shape))).reshape(shape) % 2) != 0)
+
+
 def _values_csr(values: autodiff.Tensor) -> autodiff.Tensor:
     """A (3, 4) CSR tensor from 5 values: row 0 holds columns 1 and 3, row 2 columns 0, 2, 3."""
     return autodiff.sparse_csr_tensor(
@@ -160,6 +175,53 @@ COMPRESSED = [
     OpInfo("csr_add_transposed_csr", lambda a, b: (_csr(a) + _csc(b.mT).t()).to_dense(),
            lambda a, b: _thin(a) + _thin(b.T).T, (Sample(((3, 4), (3, 4))),),
            "ToDenseBackward0"),
+    OpInfo("csr_mul_csr", lambda a, b: (_csr(a) * _csr(b)).to_dense(),
+           lambda a, b: _thin(a) * _thin(b), (Sample(((3, 4), (3, 4))),), "ToDenseBackward0"),
+    OpInfo("csr_mul_csr_other_elements",
+           lambda a, b: (_csr(a) * _every_other(b).to_sparse_csr()).to_dense(),
+           lambda a, b: _thin(a) * _every_other_array(b), (Sample(((3, 4), (3, 4))),),
+           "ToDenseBackward0"),
+    OpInfo("csr_mul_csr_values",
+           lambda a, b: (_csr(a) * _every_other(b).to_sparse_csr()).values(),
+           lambda a, b: (a * b)[_both_mask(a.shape)], (Sample(((3, 4), (3, 4))),),
+           "ValuesBackward0"),
+    OpInfo("csr_hybrid_mul_csr",
+           lambda a, b: (_thinned(a).to_sparse_csr(dense_dim=1)
+                         * _thinned(b).to_sparse_csr(dense_dim=1)).to_dense(),
+           lambda a, b: _thin(a) * _thin(b), (Sample(((3, 4, 2), (3, 4, 2))),),
+           "ToDenseBackward0"),
+    # A dense or CSC factor's gradient would be CSR, which PyTorch refuses: not differentiated.
+    OpInfo("csr_mul_dense", lambda a, d: (_csr(a) * d).to_dense(), lambda a, d: _thin(a) * d,
+           (Sample(((3, 4), (3, 4))),), "ToDenseBackward0", grad_inputs=1),
+    OpInfo("dense_mul_csr", lambda a, d: (d * _csr(a)).to_dense(), lambda a, d: d * _thin(a),
+           (Sample(((3, 4), (3, 4))),), "ToDenseBackward0", grad_inputs=1),
+    OpInfo("csr_mul_csc", lambda a, b: (_csr(a) * _csc(b)).to_dense(),
+           lambda a, b: _thin(a) * _thin(b), (Sample(((3, 4), (3, 4))),), "ToDenseBackward0",
+           grad_inputs=1),
+    OpInfo("csr_mul_0d_tensor", lambda a, s: (_csr(a) * s).to_dense(),
+           lambda a, s: _thin(a) * s, (Sample(((3, 4), ())),), "ToDenseBackward0"),
+    # Batched: a batch dim first (every batch keeps the same number of elements: each row of
+    # _thinned's mask keeps the same count when the rows hold a multiple of 3).
+    OpInfo("batched_csr_to_dense", lambda a: _csr(a).to_dense(), _thin,
+           (Sample(((2, 3, 3),)),), "ToDenseBackward0"),
+    OpInfo("batched_csc_to_dense", lambda a: _csc(a).to_dense(), _thin,
+           (Sample(((2, 3, 3),)),), "ToDenseBackward0"),
+    OpInfo("batched_bsr_to_dense", lambda a: _thinned(a).to_sparse_bsr((1, 3)).to_dense(),
+           _thin, (Sample(((2, 2, 3),)),), "ToDenseBackward0"),
+    OpInfo("batched_csr_values", lambda a: _csr(a).values(),
+           lambda a: _thin(a)[_mask_array(a.shape)].reshape(a.shape[0], -1),
+           (Sample(((2, 3, 3),)),), "ValuesBackward0"),
+    OpInfo("batched_csr_transpose", lambda a: _csr(a).transpose(1, 2).to_dense(),
+           lambda a: _thin(a).transpose(0, 2, 1), (Sample(((2, 3, 3),)),), "ToDenseBackward0"),
+    OpInfo("batched_csr_select", lambda a: _csr(a)[1].to_dense(), lambda a: _thin(a)[1],
+           (Sample(((2, 3, 3),)),), "ToDenseBackward0"),
+    OpInfo("batched_sparse_csr_tensor",
+           lambda v: autodiff.sparse_csr_tensor(
+               autodiff.tensor([[0, 1, 2], [0, 0, 2]], device=v.device),
+               autodiff.tensor([[0, 2], [0, 1]], device=v.device), v, (2, 2, 3)).to_dense(),
+           lambda v: np.array([[[v[0, 0], 0, 0], [0, 0, v[0, 1]]],
+                               [[0, 0, 0], [v[1, 0], v[1, 1], 0]]]),
+           (Sample(((2, 2),)),), "ToDenseBackward0"),
     OpInfo("dense_add_csr", lambda d, a: d + _csr(a), lambda d, a: d + _thin(a),
            (Sample(((3, 4), (3, 4))),), "AddBackward0"),
     OpInfo("csr_sum", lambda a: _csr(a).sum(), lambda a: _thin(a).sum(), (Sample(((3, 4),)),),

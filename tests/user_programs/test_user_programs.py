@@ -57,6 +57,9 @@ class Program:
     # False where the program spawns processes: they import `autodiff` afresh, out of reach of
     # the runner's alias, so the text cannot run on PyTorch as it stands.
     aliasable: bool = True
+    # Modules PyTorch needs for the program that autodiff does not (torch.onnx's exporter needs
+    # onnxscript): without them its run on PyTorch is skipped.
+    torch_needs: tuple[str, ...] = ()
 
     @property
     def path(self) -> Path:
@@ -65,8 +68,6 @@ class Program:
 
 # What stops a program is a `Stop(feature, error)` constant here, named for the missing feature:
 # the error is the text the program stops with (the last line of its traceback must contain it).
-# No program stops today.
-
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
     Program("basics_tensorqs", compare=True),
@@ -114,6 +115,7 @@ PROGRAMS = [
     Program("control_flow_operators"),
     Program("transformer_building_blocks"),
     Program("torch_compile_tutorial"),
+    Program("torch_compile_full_example"),
     Program("torch_export_tutorial", compare=True),
     Program("compiled_autograd_tutorial", compare=True),
     Program("fgsm"),
@@ -132,11 +134,16 @@ PROGRAMS = [
     Program("linear_regression", compare=True),
     Program("math_behind_training", compare=True),
     Program("nn_for_torch_users"),
+    Program("translation_transformer"),
     # beginner_source/nlp
     Program("nlp_deep_learning"),
     Program("nlp_word_embeddings"),
     Program("nlp_sequence_models"),
     Program("nlp_bilstm_crf"),
+    # beginner_source/former_torchies
+    Program("former_torchies_tensor", compare=True),
+    Program("former_torchies_autograd", compare=True),
+    Program("former_torchies_nnft", compare=True),
     # recipes_source/recipes
     Program("recipe_defining_a_neural_network"),
     Program("recipe_what_is_state_dict"),
@@ -163,6 +170,7 @@ PROGRAMS = [
     Program("recipe_torch_logs"),
     Program("torch_function_modes_compile"),
     Program("foreach_map"),
+    Program("compiling_optimizer_lr_scheduler"),
     # pytorch/examples
     Program("mnist"),
     Program("mnist_rnn"),
@@ -197,9 +205,17 @@ PROGRAMS = [
     Program("fx_profiling_tracer"),
     Program("mingpt"),
     # pytorch/tutorials, prototype_source
+    Program("torchscript_freezing", compare=True),
     Program("maskedtensor_overview", compare=True),
     Program("maskedtensor_sparsity", compare=True),
     Program("maskedtensor_advanced_semantics", compare=True),
+    Program("vmap_recipe"),
+    Program("nestedtensor"),  # not compared: it compiles (inductor takes a minute on PyTorch)
+    # beginner_source/onnx
+    Program("onnx_export_simple_model", compare=True, torch_needs=("onnxscript",)),
+    Program("onnx_export_control_flow", compare=True, torch_needs=("onnxscript",)),
+    # advanced_source
+    Program("super_resolution_onnxruntime", torch_needs=("onnxscript",)),
     # pytorch/tutorials, advanced_source
     Program("numpy_extensions", compare=True),
     Program("python_custom_ops", compare=True),
@@ -261,6 +277,9 @@ def torch_run_skipped(program: Program) -> str | None:
         return "AUTODIFF_USER_PROGRAMS_TORCH=0"
     if not program.aliasable:
         return "its spawned processes import autodiff itself, not the runner's alias of torch"
+    missing = [name for name in program.torch_needs if importlib.util.find_spec(name) is None]
+    if missing:
+        return f"PyTorch needs {', '.join(missing)} for it, not installed"
     if wanted != "all" and not program.compare:
         return "runs on PyTorch with AUTODIFF_USER_PROGRAMS_TORCH=all"
     return None

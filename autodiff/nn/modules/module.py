@@ -339,13 +339,36 @@ class Module:
             f'Module [{type(self).__name__}] is missing the required "forward" function'
         )
 
+    # Module.compile's compiled call (of `_call_eager`), which __call__ runs in its place
+    _compiled_call_impl: Any = None
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._compiled_call_impl is not None:
+            return self._compiled_call_impl(*args, **kwargs)
         if profiler_state.active:
             return self._call_profiled(args, kwargs)
         if (self._forward_pre_hooks or self._forward_hooks or self._backward_pre_hooks
                 or self._backward_hooks or _any_global_hooks()):
             return self._call_impl(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_eager(self, *args: Any, **kwargs: Any) -> Any:
+        """The call as it is without Module.compile: what the compiled call traces."""
+        if profiler_state.active:
+            return self._call_profiled(args, kwargs)
+        if (self._forward_pre_hooks or self._forward_hooks or self._backward_pre_hooks
+                or self._backward_hooks or _any_global_hooks()):
+            return self._call_impl(args, kwargs)
+        return self.forward(*args, **kwargs)
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Compile this module's calls in place with `autodiff.compile` (its arguments are
+        passed as they are): the module stays itself (type, state_dict keys), and its calls
+        run the compiled call."""
+        from ...compiler.compiled import compile as compile_function  # (built on Module)
+
+        object.__setattr__(self, "_compiled_call_impl",
+                           compile_function(self._call_eager, *args, **kwargs))
 
     def _call_profiled(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """The call inside the profiler's `nn.Module: <Class>_<n>` range (with_modules)."""

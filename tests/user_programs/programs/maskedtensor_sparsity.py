@@ -1,8 +1,7 @@
 # Adapted from pytorch/tutorials, prototype_source/maskedtensor_sparsity.py ("(Prototype)
 # MaskedTensor Sparsity"; the text as kept in PyTorchKorea/tutorials-kr).
 # Copyright (c) 2017-2022, PyTorch contributors. BSD-3-Clause: see NOTICE in this folder.
-# Changed for autodiff's tests: `import autodiff as torch`; the sparse CSR parts are left out
-# (autodiff has no CSR layout: MaskedTensor.to_sparse_csr raises NotImplementedError);
+# Changed for autodiff's tests: `import autodiff as torch`;
 # `is_sparse` is read as the property it is (PyTorch 2.13's MaskedTensor.is_sparse() raises
 # "'bool' object is not callable"); the bare expressions are printed; assertions and CHECK lines.
 import warnings
@@ -24,6 +23,15 @@ print("mt (sparse coo):\n", sparse_coo_mt)
 print("mt data (sparse coo):\n", sparse_coo_mt.get_data())
 assert sparse_coo_mt.is_sparse_coo() and sparse_coo_mt.get_data()._nnz() == 2
 assert sparse_coo_mt.get_data().to_dense().tolist() == [[0, 0, 3], [0, 0, 5]]
+
+# Sparse CSR tensors
+mt_sparse_csr = mt.to_sparse_csr()
+
+print("mt (sparse csr):\n", mt_sparse_csr)
+print("mt data (sparse csr):\n", mt_sparse_csr.get_data())
+assert mt_sparse_csr.is_sparse_csr()
+assert mt_sparse_csr.get_data().crow_indices().tolist() == [0, 1, 2]
+assert mt_sparse_csr.get_data().values().tolist() == [3, 5]
 
 # Supported Operations: unary
 print(mt.sin())
@@ -75,15 +83,20 @@ mt = masked_tensor(torch.tensor(v), torch.tensor(m))
 print(mt)
 
 mt_sparse_coo = mt.to_sparse_coo()
+mt_sparse_csr = mt.to_sparse_csr()
 mt_dense = mt_sparse_coo.to_dense()
 
 print("mt_dense.is_sparse: ", mt_dense.is_sparse)
 print("mt_sparse_coo.is_sparse: ", mt_sparse_coo.is_sparse)
+print("mt_sparse_csr.is_sparse: ", mt_sparse_csr.is_sparse)
 print("mt_dense.is_sparse_coo: ", mt_dense.is_sparse_coo())
 print("mt_sparse_coo.is_sparse_coo: ", mt_sparse_coo.is_sparse_coo())
+print("mt_sparse_csr.is_sparse_coo: ", mt_sparse_csr.is_sparse_coo())
 print("mt_dense.is_sparse_csr: ", mt_dense.is_sparse_csr())
 print("mt_sparse_coo.is_sparse_csr: ", mt_sparse_coo.is_sparse_csr())
-assert (mt_dense.is_sparse, mt_sparse_coo.is_sparse) == (False, True)
+print("mt_sparse_csr.is_sparse_csr: ", mt_sparse_csr.is_sparse_csr())
+assert (mt_dense.is_sparse, mt_sparse_coo.is_sparse, mt_sparse_csr.is_sparse) == (False, True, True)
+assert mt_sparse_csr.to_dense().get_data().tolist() == [[3, 0, 0], [0, 4, 5]]
 assert mt_dense.get_data().tolist() == [[3, 0, 0], [0, 4, 5]]
 
 # Appendix: sparse COO construction
@@ -111,3 +124,18 @@ print("mt data:\n", mt.get_data())
 print("mt2 data:\n", mt2.get_data())
 assert mt.get_data()._nnz() == 2 and mt2.get_data()._nnz() == 3
 assert repr(mt) == repr(mt2)
+
+# Appendix: sparse CSR construction
+crow_indices = torch.tensor([0, 2, 4])
+col_indices = torch.tensor([0, 1, 0, 1])
+values = torch.tensor([1, 2, 3, 4])
+mask_values = torch.tensor([True, False, False, True])
+
+csr = torch.sparse_csr_tensor(crow_indices, col_indices, values, dtype=torch.double)
+mask = torch.sparse_csr_tensor(crow_indices, col_indices, mask_values, dtype=torch.bool)
+mt = masked_tensor(csr, mask)
+
+print("mt:\n", mt)
+print("mt data:\n", mt.get_data())
+assert mt.is_sparse_csr() and mt.get_data().dtype == torch.float64
+assert mt.get_data().values().tolist() == [1.0, 2.0, 3.0, 4.0]
