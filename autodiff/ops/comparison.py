@@ -306,8 +306,11 @@ def value_test(input: Tensor, test: Any) -> Tensor:
 
 @elementwise_op
 def isreal(input: Tensor) -> Tensor:
-    """Whether each element is real: all True for real dtypes."""
+    """Whether each element is real: all True for real dtypes; for complex ones, where the
+    imaginary part is zero."""
     backend = input._backend
+    if input.is_complex():
+        return _wrap(backend.equal(backend.imag(input._data), 0), backend)
     return _wrap(backend.ones(input._data.shape, "bool"), backend)
 
 

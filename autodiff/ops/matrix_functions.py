@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+from backends import broadcast_shapes
+
 from .. import dtypes
 from ..batching.dispatch import function_rule
 from ..function import Function
@@ -187,7 +189,14 @@ class LinalgLstsq(Function):
         backend = ctx.backend
         ctx.set_materialize_grads(False)
         rhs = backend.expand_dims(b, axis=b.ndim) if vector else b
+        # The batch dims broadcast; the ranks and singular values stay those of A's own batch.
+        a_batch = tuple(a.shape[:-2])
+        batch = tuple(broadcast_shapes(a_batch, tuple(rhs.shape[:-2])))
+        a = backend.broadcast_to(a, (*batch, *a.shape[-2:]))
+        rhs = backend.broadcast_to(rhs, (*batch, *rhs.shape[-2:]))
         solution, rank, singular = backend.lstsq(a, rhs, rcond, driver)
+        if batch != a_batch:
+            rank, singular = (_unbroadcast(part, batch, a_batch) for part in (rank, singular))
         m, n = a.shape[-2:]
         name = backend.dtype_name(a)
         full_rank = driver == "gels" or backend.all_true(backend.equal(rank, min(m, n)))
@@ -196,12 +205,12 @@ class LinalgLstsq(Function):
             residuals = backend.sum(backend.multiply(residual, residual), axis=residual.ndim - 2)
         else:
             residuals = backend.zeros((0,), name)
-        if vector:
+        if vector:  # the residuals keep their last dim of 1, as PyTorch's do
             solution = backend.squeeze(solution, axis=solution.ndim - 1)
-            if residuals.shape != (0,):
-                residuals = backend.squeeze(residuals, axis=residuals.ndim - 1)
         if driver == "gels":
             rank = backend.zeros((0,), "int64")
+        if driver not in ("gelsd", "gelss"):  # no singular values: one empty tensor, unbatched
+            singular = backend.zeros((0,), backend.dtype_name(singular))
         ctx.vector = vector
         ctx.save_for_backward(a, b, solution)
         ctx.mark_non_differentiable(residuals, rank, singular)
@@ -226,6 +235,16 @@ class LinalgLstsq(Function):
         return grad_a, grad_b
 
 
+def _unbroadcast(array: Any, batch: tuple[int, ...], own: tuple[int, ...]) -> Any:
+    """The first of the broadcast copies of a result over `own`, a batch shape that
+    broadcast to `batch` (each copy holds the same values)."""
+    if not array.shape:
+        return array
+    extra = len(batch) - len(own)
+    index = (0,) * extra + tuple(slice(0, 1) if size == 1 else slice(None) for size in own)
+    return array[index]
+
+
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None
           ) -> LstsqResult:
     """The least-squares solution of A X = B, with LAPACK's drivers 'gelsy' (the default),
@@ -242,7 +261,12 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     if driver not in ("gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError(
             "torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
-    vector = B._data.ndim == A._data.ndim - 1
+    if not 0 <= A._data.ndim - B._data.ndim <= 1:
+        raise RuntimeError(
+            "torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+            "(input.dim() - other.dim()) <= 1")
+    # B is a batch of vectors only where its shape is A's less the last dim.
+    vector = B._data.ndim == A._data.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1])
     if (B.shape[-1] if vector else B.shape[-2]) != A.shape[-2]:
         raise RuntimeError(
             "torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
