@@ -131,7 +131,13 @@ class Remainder(Function):
             raise not_implemented_for("remainder", backend, array)
         if not backend.is_floating(array.dtype):
             _check_integer_divisor(backend, a, b)
-        return backend.remainder(a, b)
+            return backend.remainder(a, b)
+        result = backend.remainder(a, b)
+        # A zero remainder keeps the dividend's sign (C's fmod, which PyTorch adjusts only for
+        # non-zero results); NumPy's takes the divisor's.
+        dividend = a if type(a) not in _SCALARS else backend.full(result.shape, a, result.dtype)
+        return backend.where(backend.equal(result, 0), backend.copysign(result, dividend),
+                             result)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
