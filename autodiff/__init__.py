@@ -171,6 +171,9 @@ from .inspection import (
     is_signed,
 )
 
+# Type promotion
+from .type_promotion import can_cast, promote_types, result_type
+
 # Global settings: deterministic algorithms, float32 matmul precision, CPU threads
 from .settings import (
     are_deterministic_algorithms_enabled,

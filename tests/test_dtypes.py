@@ -97,6 +97,43 @@ def test_result_type_rules(a: Any, b: Any, expected: str) -> None:
     assert dtypes.result_type(b, a).name == expected
 
 
+def test_public_promotion_functions() -> None:
+    # torch.promote_types, torch.result_type and torch.can_cast over the same lattice.
+    assert autodiff.promote_types(autodiff.int32, autodiff.float32) is autodiff.float32
+    assert autodiff.promote_types(autodiff.uint8, autodiff.long) is autodiff.int64
+    assert autodiff.result_type(autodiff.tensor([1, 2], dtype=autodiff.int), 1.0) is \
+        autodiff.float32
+    assert autodiff.result_type(autodiff.tensor([1, 2], dtype=autodiff.uint8),
+                                autodiff.tensor(1)) is autodiff.uint8
+    assert autodiff.result_type(tensor=2, other=autodiff.tensor([True])) is autodiff.int64
+    assert autodiff.result_type(1, 2.5) is autodiff.float32
+    assert autodiff.can_cast(autodiff.double, autodiff.float)
+    assert not autodiff.can_cast(autodiff.float, autodiff.int)
+    assert not autodiff.can_cast(autodiff.complex64, autodiff.float64)
+    assert not autodiff.can_cast(autodiff.int8, autodiff.bool)
+    assert autodiff.can_cast(autodiff.bool, autodiff.float16)
+    with pytest.raises(TypeError, match=r"^can_cast\(\): argument 'from_' \(position 1\) must "
+                                        r"be torch\.dtype, not int$"):
+        autodiff.can_cast(1, autodiff.float)
+    with pytest.raises(TypeError, match=r"^promote_types\(\): argument 'type2' \(position 2\) "
+                                        r"must be torch\.dtype, not NoneType$"):
+        autodiff.promote_types(autodiff.float, None)
+    with pytest.raises(TypeError, match=r"^result_type\(\) received an invalid combination of "
+                                        r"arguments - got \(Tensor, str\)"):
+        autodiff.result_type(autodiff.tensor(1), "a")
+
+
+def test_public_promotion_functions_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    kinds = [*DTYPE_NAMES, "bfloat16", "complex64", "complex128"]
+    for a, b in itertools.product(kinds, kinds):
+        ours, theirs = getattr(autodiff, a), getattr(torch, a)
+        other, others = getattr(autodiff, b), getattr(torch, b)
+        assert str(autodiff.promote_types(ours, other)) == str(torch.promote_types(theirs,
+                                                                                   others))
+        assert autodiff.can_cast(ours, other) == torch.can_cast(theirs, others), (a, b)
+
+
 def test_default_dtype_changes_float_results(default_float64: None) -> None:
     assert dtypes.result_type((autodiff.int64, 1), 2.5) is autodiff.float64
     assert autodiff.tensor([1, 4]).sqrt().dtype is autodiff.float64
