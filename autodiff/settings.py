@@ -11,6 +11,9 @@ as `torch.backends.cuda.matmul.allow_tf32`.
 
 Threads: the CPU's intra-op threads are its BLAS's (see `backends.threads`); where the BLAS
 cannot be driven, the count is recorded and reported, and says nothing about real threads.
+
+Denormals: the array libraries leave the CPU's flush-to-zero mode alone, so
+`set_flush_denormal` answers False, as PyTorch does on a CPU without the mode.
 """
 
 from __future__ import annotations
@@ -120,3 +123,12 @@ def get_num_threads() -> int:
     if count is not None:
         return count
     return _requested_threads if _requested_threads is not None else (os.cpu_count() or 1)
+
+
+# ----------------------------------------------------------------------------- denormals
+def set_flush_denormal(mode: Any) -> bool:
+    """Whether flushing denormal floats to zero could be set: never here (PyTorch's answer
+    on a CPU that lacks the mode); denormals keep their values."""
+    if not isinstance(mode, bool):
+        raise RuntimeError(f"flush_denormal expects a bool, but got {type(mode).__name__}")
+    return False

@@ -3,9 +3,9 @@
     python -m tests.compat.record_docstring_examples            # compare torch and autodiff now
     python -m tests.compat.record_docstring_examples --write    # rewrite the fixture
 
-The fixture (``docstring_examples.json``) keeps, for each block that torch runs the same way
-autodiff does, the example lines and torch's outcomes; ``test_docstring_examples.py`` replays
-them against autodiff without torch. Blocks left out are listed with the reason.
+The fixture (``docstring_examples.json``) keeps, for each block torch can run here, the example
+lines and torch's outcomes; ``test_docstring_examples.py`` replays them against autodiff
+without torch. The run prints the blocks left out with the reason and every difference.
 """
 
 from __future__ import annotations
@@ -28,6 +28,14 @@ FIXTURE = Path(__file__).with_name("docstring_examples.json")
 # Lines that need hardware or installs the CPU reference lacks.
 _NEEDS_DEVICE = re.compile(r"cuda|mps|xpu")
 _UNRUNNABLE = re.compile(r"torchvision|scipy|quantize|_C\._|torch\.utils|torch\.distributed")
+
+
+# Lines whose values depend on rounding or on an order the documentation leaves open: they
+# compare what they raise, dtypes and shapes only.
+LOOSE = {
+    "torch.qr": {8: "allclose(q @ r, a) at default tolerances: False in float32 on torch"},
+    "torch.sort": {8: "indices of equal elements under an unstable sort"},
+}
 
 
 def _public(module: Any) -> list[str]:
@@ -91,14 +99,15 @@ def main() -> None:
                 expected["outcomes"][0]["error"])
             continue
         actual = run_block(autodiff, sources)
-        problems = compare_block(expected, actual, sources)
+        loose = LOOSE.get(name, {})
+        problems = compare_block(expected, actual, sources, loose)
         if expected["random"]:
             report["random"].append(name)
         if problems:
             report["mismatched"][name] = problems
         else:
             report["matched"].append(name)
-            fixture.append({"name": name, "sources": sources, **expected})
+        fixture.append({"name": name, "sources": sources, "loose": sorted(loose), **expected})
     for name, problems in report["mismatched"].items():
         print(f"== {name}")
         for problem in problems[:4]:
