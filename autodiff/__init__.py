@@ -635,7 +635,8 @@ from .ops.products import (
 from .ops.distance import cdist, dist, pdist
 from .ops.norm import renorm
 from .ops.einsum import einsum, inner, tensordot
-from .ops.decompositions import det, inverse, slogdet
+from .ops.decompositions import det, inverse
+from .ops.decompositions import torch_slogdet as slogdet
 from .ops.householder import geqrf, orgqr, ormqr
 from .ops.householder import torch_qr as qr
 from .ops.lu import lu_unpack

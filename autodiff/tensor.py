@@ -2046,7 +2046,7 @@ class Tensor(metaclass=TensorMeta):
         return _decompositions.inv(self)
 
     def slogdet(self) -> Any:
-        return _decompositions.slogdet(self)
+        return _decompositions.torch_slogdet(self)
 
     # -------------------------------------------------------------- conversion to Python and NumPy
     def item(self) -> Any:

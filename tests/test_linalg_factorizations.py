@@ -197,6 +197,26 @@ _ERROR_CASES = [
 ]
 
 
+def test_results_are_pytorchs_return_types() -> None:
+    a = _t(_spd(3))
+    results = {
+        "linalg_slogdet": LA.slogdet(a), "slogdet": autodiff.slogdet(a), "slogdet ": a.slogdet(),
+        "linalg_inv_ex": LA.inv_ex(a), "linalg_solve_ex": LA.solve_ex(a, a),
+        "linalg_lstsq": LA.lstsq(a, a), "linalg_qr": LA.qr(a), "qr": autodiff.qr(a),
+        "geqrf": autodiff.geqrf(a), "linalg_ldl_factor": LA.ldl_factor(a),
+        "linalg_ldl_factor_ex": LA.ldl_factor_ex(a), "linalg_lu_factor": LA.lu_factor(a),
+        "linalg_lu_factor_ex": LA.lu_factor_ex(a), "linalg_lu": LA.lu(a),
+        "lu_unpack": autodiff.lu_unpack(*LA.lu_factor(a)), "linalg_svd": LA.svd(a),
+        "svd": autodiff.svd(a), "linalg_eig": LA.eig(a),
+    }
+    for name, result in results.items():
+        assert type(result).__name__ == name.strip()
+        assert repr(result).startswith(f"torch.return_types.{name.strip()}(\n")
+    sign, logabsdet = LA.slogdet(a)
+    assert sign.item() == 1.0 and LA.slogdet(a).logabsdet.item() == logabsdet.item()
+    assert LA.svd(a).Vh.shape == (3, 3) and autodiff.svd(a).V.shape == (3, 3)
+
+
 @pytest.mark.parametrize("driver", ["gelsy", "gels", "gelsd", "gelss"])
 def test_lstsq_broadcasts_batches(driver: str) -> None:
     # A's batch (1,) broadcasts against B's (2,); ranks and singular values keep A's batch,

@@ -9,11 +9,11 @@ lstsq's is PyTorch's, through the pseudo-inverse.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 from backends import broadcast_shapes
 
-from .. import dtypes
+from .. import dtypes, return_types
 from ..batching.dispatch import function_rule
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
@@ -31,23 +31,6 @@ from .decompositions import (
 )
 from .shape import reshape_alias
 from .svd import _check_double_or_float, pinv, pinv_backward
-
-
-class InvExResult(NamedTuple):
-    inverse: Tensor
-    info: Tensor
-
-
-class SolveExResult(NamedTuple):
-    result: Tensor
-    info: Tensor
-
-
-class LstsqResult(NamedTuple):
-    solution: Tensor
-    residuals: Tensor
-    rank: Tensor
-    singular_values: Tensor
 
 
 # ----------------------------------------------------------------------------- matrix_exp
@@ -129,35 +112,35 @@ def _lu_infos(A: Tensor) -> Any:
 
 
 @function_rule("factorization_ex")
-def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
     """(inverse, info): info > 0 names the first zero pivot of A's LU factorization; the
     inverse of a singular matrix is then what the LU solve gives (infinities, NaNs)."""
     _check_square("linalg.inv", A, complex_ok=True)
     backend = A._backend
     info = _lu_infos(A)
     if not backend.any_true(backend.not_equal(info, 0)):
-        return InvExResult(inv(A), _wrap(info, backend))
+        return return_types.linalg_inv_ex((inv(A), _wrap(info, backend)))
     if check_errors:
         raise LinAlgError(_singular_message(backend, A._data, "linalg.inv_ex"))
     eye = backend.eye(A.shape[-1], None, backend.dtype_name(A._data))
     lu, pivots, _ = backend.lu_factor(A._data)
     out = backend.lu_solve_lapack(lu, pivots, backend.broadcast_to(eye, A._data.shape), 0)
-    return InvExResult(_wrap(out, backend), _wrap(info, backend))
+    return return_types.linalg_inv_ex((_wrap(out, backend), _wrap(info, backend)))
 
 
 @function_rule("factorization_ex")
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False
-             ) -> SolveExResult:
+             ) -> Any:
     """(X, info) of linalg.solve; info > 0 names the first zero pivot (X is then not a
     solution)."""
     backend = A._backend
     _check_square("linalg.solve", A, complex_ok=True, kernel="lu")
     info = _lu_infos(A)
     if not backend.any_true(backend.not_equal(info, 0)) or check_errors:
-        return SolveExResult(solve(A, B, left=left), _wrap(info, backend))
+        return return_types.linalg_solve_ex((solve(A, B, left=left), _wrap(info, backend)))
     nan = backend.full(tuple(solve(_eye_like(A), B, left=left).shape), math.nan,
                        backend.dtype_name(B._data))
-    return SolveExResult(_wrap(nan, backend), _wrap(info, backend))
+    return return_types.linalg_solve_ex((_wrap(nan, backend), _wrap(info, backend)))
 
 
 def _eye_like(A: Tensor) -> Tensor:
@@ -246,7 +229,7 @@ def _unbroadcast(array: Any, batch: tuple[int, ...], own: tuple[int, ...]) -> An
 
 
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None
-          ) -> LstsqResult:
+          ) -> Any:
     """The least-squares solution of A X = B, with LAPACK's drivers 'gelsy' (the default),
     'gels' (full-rank A), 'gelsd' and 'gelss' (SVD: singular values returned)."""
     _check_double_or_float(A)
@@ -270,7 +253,8 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     if (B.shape[-1] if vector else B.shape[-2]) != A.shape[-2]:
         raise RuntimeError(
             "torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
-    return LstsqResult(*LinalgLstsq.apply(A, B, rcond=rcond, driver=driver, vector=vector))
+    return return_types.linalg_lstsq(
+        LinalgLstsq.apply(A, B, rcond=rcond, driver=driver, vector=vector))
 
 
 # ----------------------------------------------------------------------------- helpers
