@@ -68,8 +68,7 @@ class _Draws:
 
     @staticmethod
     def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
-        if len(size) == 1 and isinstance(size[0], (tuple, list)) or (
-                len(size) == 1 and type(size[0]).__name__ == "Size"):
+        if len(size) == 1 and isinstance(size[0], (tuple, list)):  # a Size is a tuple too
             size = tuple(size[0])
         return tuple(int(n) for n in size)
 
@@ -125,13 +124,12 @@ class _Draws:
             kwargs.pop("generator", None)
             shape = tuple(tensor.shape)
             rng = draws.rng
+            values: Any
             if name == "uniform_":
-                low, high = (list(args) + [kwargs.get("from", 0.0), kwargs.get("to", 1.0)])[:2] \
-                    if args else (kwargs.get("from", 0.0), kwargs.get("to", 1.0))
+                low, high = [*args, kwargs.get("from", 0.0), kwargs.get("to", 1.0)][:2]
                 values = rng.uniform(low, high, shape)
             elif name == "normal_":
-                mean, std = (list(args) + [0.0, 1.0])[:2] if args else (
-                    kwargs.get("mean", 0.0), kwargs.get("std", 1.0))
+                mean, std = [*args, kwargs.get("mean", 0.0), kwargs.get("std", 1.0)][:2]
                 values = rng.normal(mean, std, shape)
             elif name == "random_":
                 bounds = list(args) or [kwargs.get("from", 0), kwargs.get("to", 2 ** 24)]
