@@ -129,6 +129,39 @@ def argument_error(name: str, function: Callable[..., Any], args: tuple[Any, ...
     return None
 
 
+# Namespaces whose functions PyTorch binds from C++, under the native function's name.
+_NATIVE_PREFIXES = {"autodiff.linalg": "linalg_", "autodiff.special": "special_",
+                    "autodiff.fft": "fft_"}
+
+
+def missing_arguments_error(namespace: str, name: str, function: Callable[..., Any],
+                            args: tuple[Any, ...], kwargs: dict[str, Any]) -> TypeError | None:
+    """PyTorch's parser's TypeError for a call of a linalg, special or fft function that
+    lacks required arguments (`linalg_solve() missing 1 required positional arguments: "B"`,
+    its plural and singular as it words them); else None."""
+    prefix = _NATIVE_PREFIXES.get(namespace)
+    signature = _signature(function) if prefix is not None else None
+    if signature is None:
+        return None
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError:
+        pass
+    else:
+        return None
+    bound = dict(zip(signature.parameters, args)) | kwargs
+    missing = [key for key, parameter in signature.parameters.items()
+               if parameter.default is inspect.Parameter.empty and key not in bound
+               and parameter.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                                      inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    if not missing:
+        return None
+    noun = "arguments" if len(missing) == 1 else "argument"
+    names = ", ".join(f'"{key}"' for key in missing)
+    return TypeError(f"{prefix}{name}() missing {len(missing)} required positional {noun}: "
+                     f"{names}")
+
+
 # ----------------------------------------------------------------------------- Tensor methods
 # A Tensor method's op fails inside `Function.apply`: there, `method_error` looks for the
 # Tensor method the user called (the outermost of the calling frames that are Tensor methods)

@@ -73,6 +73,13 @@ CASES: dict[str, Any] = {
     "operator_matmul": lambda L, x: x @ BAD,
     "operator_pow": lambda L, x: x ** BAD,
     "operator_lt": lambda L, x: x < BAD,
+    # linalg, special and fft functions are C++-bound in PyTorch: a missing argument gets its
+    # parser's message under the native name (its singular and plural swapped).
+    "linalg_solve_missing_B": lambda L, x: L.linalg.solve(x),
+    "linalg_solve_ex_missing_B": lambda L, x: L.linalg.solve_ex(x),
+    "linalg_solve_missing_both": lambda L, x: L.linalg.solve(),
+    "linalg_inv_missing": lambda L, x: L.linalg.inv(),
+    "fft_missing": lambda L, x: L.fft.fft(),
 }
 
 
