@@ -1575,8 +1575,8 @@ class Tensor(metaclass=TensorMeta):
     def reshape_as(self, other: Tensor) -> Tensor:
         return _shape.reshape(self, other._data.shape)
 
-    def view(self, *shape: Any) -> Tensor:
-        return _shape.view(self, *shape)
+    def view(self, *shape: Any, dtype: Any = None) -> Tensor:
+        return _shape.view(self, *shape, dtype=dtype)
 
     def view_as(self, other: Tensor) -> Tensor:
         return _shape.view(self, other._data.shape)

@@ -97,6 +97,39 @@ def test_result_type_rules(a: Any, b: Any, expected: str) -> None:
     assert dtypes.result_type(b, a).name == expected
 
 
+def test_view_as_another_dtype_shares_memory(device: str) -> None:
+    x = autodiff.tensor([[1.5, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]], device=device)
+    y = x.view(autodiff.int32)
+    assert y.dtype is autodiff.int32 and tuple(y.shape) == (2, 4)
+    assert y[0, 1].item() == 1073741824  # 2.0's bits
+    y[0, 0] = 1000000000
+    assert x[0, 0].item() == pytest.approx(0.0047238, rel=1e-4)
+    assert tuple(x.view(dtype=autodiff.float64).shape) == (2, 2)
+    assert tuple(x.view(autodiff.int16).shape) == (2, 8)
+    assert x.t().view(autodiff.int32).stride() == (1, 4)  # equal sizes: any layout
+    assert autodiff.tensor([1.0, 2.0], dtype=autodiff.float64, device=device).view(
+        autodiff.complex128).tolist() == [1 + 2j]
+    leaf = autodiff.ones(2, requires_grad=True, device=device)
+    assert not leaf.view(autodiff.float32).requires_grad
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.tensor(1.0).view(m.int8),
+    lambda m: m.ones(4, 3).view(m.float64),
+    lambda m: m.ones(4, 4).t().view(m.float64),
+    lambda m: m.ones(4, 4)[:, 1:3].view(m.float64),
+    lambda m: m.ones(4, 5)[:, :4].view(m.float64),
+])
+def test_view_as_another_dtype_refusals(call: Callable[[Any], Any]) -> None:
+    with pytest.raises(RuntimeError) as ours:
+        call(autodiff)
+    assert "to view Float as " in str(ours.value)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as theirs:
+        call(torch)
+    assert str(ours.value) == str(theirs.value)
+
+
 def test_public_promotion_functions() -> None:
     # torch.promote_types, torch.result_type and torch.can_cast over the same lattice.
     assert autodiff.promote_types(autodiff.int32, autodiff.float32) is autodiff.float32
