@@ -512,7 +512,14 @@ from .ops.statistics import corrcoef, cov, nanmean, nansum, std_mean, var_mean
 from .ops.sorting import argsort, msort, sort, topk
 from .ops.order_statistics import kthvalue, median, mode, nanmedian, nanquantile, quantile
 from .ops.unique import unique, unique_consecutive
-from .ops.searching import argwhere, bucketize, count_nonzero, nonzero, searchsorted
+from .ops.searching import (
+    argwhere,
+    bucketize,
+    count_nonzero,
+    nonzero,
+    nonzero_static,
+    searchsorted,
+)
 from .ops.histogram import bincount, histc, histogram, histogramdd
 
 # Differences and integration

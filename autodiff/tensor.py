@@ -1552,6 +1552,9 @@ class Tensor(metaclass=TensorMeta):
     def nonzero(self, *, as_tuple: bool = False) -> Any:
         return _searching.nonzero(self, as_tuple=as_tuple)
 
+    def nonzero_static(self, *, size: Any, fill_value: int = -1) -> Tensor:
+        return _searching.nonzero_static(self, size=size, fill_value=fill_value)
+
     def argwhere(self) -> Tensor:
         return _searching.argwhere(self)
 
