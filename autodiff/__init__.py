@@ -394,6 +394,7 @@ from .ops.unary import (
 from .ops.activation import celu, relu, relu_, selu, sigmoid, sigmoid_, softplus
 from .ops.piecewise import hardshrink, prelu, rrelu, threshold
 from .nn._activations import celu_, rrelu_, selu_, threshold_
+from .ops.pixel_shuffle import native_channel_shuffle
 from .nn_ops import (
     adaptive_avg_pool1d,
     adaptive_max_pool1d,

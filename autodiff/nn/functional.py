@@ -71,7 +71,12 @@ from ..ops.multi_head_attention import none_or_dtype as _none_or_dtype
 from ..ops.normalization import group_norm, layer_norm, local_response_norm, normalize, rms_norm
 from ..ops.padding import pad
 from ..ops.piecewise import hardshrink, prelu, softshrink
-from ..ops.pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
+from ..ops.pixel_shuffle import (
+    channel_shuffle,
+    native_channel_shuffle,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
 from ..ops.softmax import gumbel_softmax
 from ..ops.softmax import implicit_dim as _implicit_dim
 from ..ops.softmax import log_softmax as _log_softmax

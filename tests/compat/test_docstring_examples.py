@@ -33,7 +33,6 @@ KNOWN = {
     "torch.nn.functional.fractional_max_pool3d": "fractional_max_pool3d is not provided",
     "torch.nn.functional.fractional_max_pool3d_with_indices":
         "fractional_max_pool3d is not provided",
-    "torch.nn.functional.native_channel_shuffle": "native_channel_shuffle is not provided",
     "torch.set_flush_denormal": "the array libraries cannot flush denormals: autodiff answers "
                                 "False, as PyTorch on a CPU without the mode",
     "torch.linalg.LinAlgError": "PyTorch's class is torch._C._LinAlgError (its type name)",
