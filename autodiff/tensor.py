@@ -298,6 +298,9 @@ class Tensor(metaclass=TensorMeta):
     def is_contiguous(self, memory_format: Any = None) -> bool:
         return _strides.is_contiguous(self, memory_format)
 
+    def dim_order(self, ambiguity_check: Any = False) -> tuple[int, ...]:
+        return _strides.dim_order(self, ambiguity_check)
+
     def contiguous(self, memory_format: Any = None) -> Tensor:
         return _strides.contiguous(self, memory_format)
 
@@ -1578,8 +1581,8 @@ class Tensor(metaclass=TensorMeta):
     def reshape_as(self, other: Tensor) -> Tensor:
         return _shape.reshape(self, other._data.shape)
 
-    def view(self, *shape: Any, dtype: Any = None) -> Tensor:
-        return _shape.view(self, *shape, dtype=dtype)
+    def view(self, *shape: Any) -> Tensor:
+        return _shape.view(self, *shape)
 
     def view_as(self, other: Tensor) -> Tensor:
         return _shape.view(self, other._data.shape)

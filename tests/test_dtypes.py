@@ -104,7 +104,7 @@ def test_view_as_another_dtype_shares_memory(device: str) -> None:
     assert y[0, 1].item() == 1073741824  # 2.0's bits
     y[0, 0] = 1000000000
     assert x[0, 0].item() == pytest.approx(0.0047238, rel=1e-4)
-    assert tuple(x.view(dtype=autodiff.float64).shape) == (2, 2)
+    assert tuple(x.view(autodiff.float64).shape) == (2, 2)
     assert tuple(x.view(autodiff.int16).shape) == (2, 8)
     assert x.t().view(autodiff.int32).stride() == (1, 4)  # equal sizes: any layout
     assert autodiff.tensor([1.0, 2.0], dtype=autodiff.float64, device=device).view(

@@ -117,9 +117,9 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
         return UnsafeView.apply(clone(input), shape=target)
 
 
-def view(input: Tensor, *shape: Any, dtype: Any = None) -> Tensor:
-    if dtype is not None or (len(shape) == 1 and isinstance(shape[0], dtypes.dtype)):
-        return view_dtype(input, dtype if dtype is not None else shape[0])
+def view(input: Tensor, *shape: Any) -> Tensor:
+    if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
+        return view_dtype(input, shape[0])
     target = _infer_shape(shape_arg(shape), input.numel())
     try:
         return view_op(View, input, shape=target)

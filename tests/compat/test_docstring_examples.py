@@ -24,7 +24,6 @@ KNOWN = {
     "torch.from_file": "torch.from_file (memory-mapped storage) is not provided",
     "torch.hash_tensor": "torch.hash_tensor is not provided (its result is uint64, a dtype "
                          "autodiff lacks)",
-    "torch.empty_permuted": "Tensor.dim_order is not provided",
     "torch.narrow_copy": "torch 2.13's CPU build refuses narrow_copy of a sparse tensor (its "
                          "own docstring shows it working); autodiff follows the documentation",
     "torch.nn.functional.fractional_max_pool2d": "fractional_max_pool2d is not provided",
