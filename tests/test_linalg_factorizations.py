@@ -197,6 +197,13 @@ _ERROR_CASES = [
 ]
 
 
+def test_linalg_error_is_named_as_pytorchs_class() -> None:
+    with pytest.raises(LA.LinAlgError) as raised:
+        LA.inv(autodiff.zeros(2, 2))
+    assert type(raised.value).__name__ == "_LinAlgError"
+    assert isinstance(raised.value, RuntimeError)
+
+
 def test_results_are_pytorchs_return_types() -> None:
     a = _t(_spd(3))
     results = {

@@ -34,7 +34,6 @@ KNOWN = {
         "fractional_max_pool3d is not provided",
     "torch.set_flush_denormal": "the array libraries cannot flush denormals: autodiff answers "
                                 "False, as PyTorch on a CPU without the mode",
-    "torch.linalg.LinAlgError": "PyTorch's class is torch._C._LinAlgError (its type name)",
 }
 
 
