@@ -115,6 +115,7 @@ from .creation import (
     empty_like,
     eye,
     from_numpy,
+    from_file,
     frombuffer,
     full,
     full_like,

@@ -17,8 +17,10 @@ import builtins
 import contextlib
 import io
 import math
+import os
 import re
 import signal
+import tempfile
 import types
 import warnings
 from collections.abc import Iterator
@@ -206,6 +208,16 @@ def _time_limit(seconds: int) -> Iterator[None]:
 _LARGE = 256  # elements past which a tensor's values are summarised
 
 
+@contextlib.contextmanager
+def _working_directory(path: str) -> Iterator[None]:
+    previous = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
 def encode(value: Any, lib: Any) -> Any:
     """A JSON-ready record of one produced value."""
     if isinstance(value, lib.Tensor):
@@ -274,7 +286,9 @@ def run_block(lib: Any, sources: list[str], time_limit: int = 20) -> dict[str, A
         setattr(lib.Tensor, name, draws.filler(name))
     outcomes = []
     try:
-        with _time_limit(time_limit):
+        # Examples that write files (from_file's) write them in a directory of their own.
+        with _time_limit(time_limit), tempfile.TemporaryDirectory() as directory, \
+                _working_directory(directory):
             for source in sources:
                 outcomes.append(_run_one(lib, source, scope))
     except _Timeout:

@@ -21,7 +21,6 @@ _FIXTURE = json.loads(Path(__file__).with_name("docstring_examples.json").read_t
 # Blocks autodiff does not yet run as PyTorch does, each with what differs.
 KNOWN = {
     "torch.Event": "torch.Event (accelerator events) is not provided",
-    "torch.from_file": "torch.from_file (memory-mapped storage) is not provided",
     "torch.hash_tensor": "torch.hash_tensor is not provided (its result is uint64, a dtype "
                          "autodiff lacks)",
     "torch.narrow_copy": "torch 2.13's CPU build refuses narrow_copy of a sparse tensor (its "
