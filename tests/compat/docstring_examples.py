@@ -4,9 +4,9 @@ each line produced (value, printed text, or exception) so that two libraries' ru
 Random draws are made deterministic: ``randn``, ``rand``, ``randint``, ``randperm``, the
 ``*_like`` variants and the in-place fillers (``uniform_``, ``normal_``, ...) return numbers
 from a seeded NumPy generator, the same numbers for every library, so examples that start from
-random inputs still compare value for value. Operations whose result is random by nature
-(``bernoulli``, ``multinomial``, ``dropout``, ...) mark their block *random*: there only
-dtypes, shapes and exception outcomes compare.
+random inputs still compare value for value; ``empty`` and its kin return zeroed memory.
+Operations whose result is random by nature (``bernoulli``, ``multinomial``, ``dropout``, ...)
+mark their block *random*: there only dtypes, shapes and exception outcomes compare.
 
 Used by ``record_docstring_examples.py`` (needs torch) and ``test_docstring_examples.py``
 (does not)."""
@@ -38,8 +38,11 @@ RANDOM_NAMES = ("bernoulli", "multinomial", "poisson", "dropout", "dropout1d", "
                 "dropout3d", "alpha_dropout", "feature_alpha_dropout", "gumbel_softmax",
                 "rrelu", "bernoulli_", "normal", "binomial", "_standard_gamma", "_sample_dirichlet",
                 "fractional_max_pool2d", "fractional_max_pool3d", "seed", "initial_seed",
-                "random_split", "empty", "empty_strided", "empty_permuted", "new_empty",
-                "new_empty_strided", "empty_like")
+                "random_split")
+# Factories of uninitialised memory: their results are zeroed in both libraries (the values
+# are unspecified, the dtypes, shapes and strides are not).
+_EMPTY = ("empty", "empty_like", "empty_strided", "empty_permuted")
+_EMPTY_METHODS = ("new_empty", "new_empty_strided")
 _RANDOM_CALL = re.compile(r"\b(" + "|".join(RANDOM_NAMES) + r")\(")
 
 
@@ -154,6 +157,16 @@ class _Draws:
         return fill
 
 
+def _zeroed(lib: Any, factory: Any) -> Any:
+    def make(*args: Any, **kwargs: Any) -> Any:
+        out = factory(*args, **kwargs)
+        with lib.no_grad():
+            out.zero_()
+        return out
+
+    return make
+
+
 class _Namespace(types.ModuleType):
     """The library as the examples see it: every name passes through except the draws."""
 
@@ -162,6 +175,8 @@ class _Namespace(types.ModuleType):
         self._lib = lib
         for name in _DRAWS:
             setattr(self, name, getattr(draws, name))
+        for name in _EMPTY:
+            setattr(self, name, _zeroed(lib, getattr(lib, name)))
         self._used = used
 
     def __getattr__(self, name: str) -> Any:
@@ -281,9 +296,11 @@ def run_block(lib: Any, sources: list[str], time_limit: int = 20) -> dict[str, A
                                                   __import__=_import_hook(namespace))}
     scope["F"] = lib.nn.functional
     scope["nn"] = lib.nn
-    saved = {name: lib.Tensor.__dict__.get(name) for name in _FILLERS}
+    saved = {name: lib.Tensor.__dict__.get(name) for name in (*_FILLERS, *_EMPTY_METHODS)}
     for name in _FILLERS:
         setattr(lib.Tensor, name, draws.filler(name))
+    for name in _EMPTY_METHODS:
+        setattr(lib.Tensor, name, _zeroed(lib, getattr(lib.Tensor, name)))
     outcomes = []
     try:
         # Examples that write files (from_file's) write them in a directory of their own.
