@@ -175,16 +175,16 @@ class LinalgLstsq(Function):
         # The batch dims broadcast; the ranks and singular values stay those of A's own batch.
         a_batch = tuple(a.shape[:-2])
         batch = tuple(broadcast_shapes(a_batch, tuple(rhs.shape[:-2])))
-        a = backend.broadcast_to(a, (*batch, *a.shape[-2:]))
+        matrices = backend.broadcast_to(a, (*batch, *a.shape[-2:]))
         rhs = backend.broadcast_to(rhs, (*batch, *rhs.shape[-2:]))
-        solution, rank, singular = backend.lstsq(a, rhs, rcond, driver)
+        solution, rank, singular = backend.lstsq(matrices, rhs, rcond, driver)
         if batch != a_batch:
             rank, singular = (_unbroadcast(part, batch, a_batch) for part in (rank, singular))
         m, n = a.shape[-2:]
         name = backend.dtype_name(a)
         full_rank = driver == "gels" or backend.all_true(backend.equal(rank, min(m, n)))
         if m > n and driver != "gelsy" and full_rank:
-            residual = backend.subtract(backend.matmul(a, solution), rhs)
+            residual = backend.subtract(backend.matmul(matrices, solution), rhs)
             residuals = backend.sum(backend.multiply(residual, residual), axis=residual.ndim - 2)
         else:
             residuals = backend.zeros((0,), name)

@@ -45,6 +45,8 @@ def nonzero_static(input: Tensor, *, size: Any = _NO_SIZE, fill_value: int = -1)
                         f"{type(size).__name__}")
     if size < 0:
         raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    if input._batched:  # no batching rule yet (PyTorch's vmap runs it once per example)
+        raise RuntimeError("vmap: nonzero_static is not supported inside vmap")
     backend = input._backend
     if not backend.holds_values:  # meta: which positions is unknown, the shape is not
         shape = (size, input.dim())  # laid out column by column, as PyTorch's meta kernel
