@@ -258,6 +258,20 @@ def test_to_float_double_convert_in_place() -> None:
     assert net.to(autodiff.zeros(1, dtype=autodiff.float64)).w.dtype is autodiff.float64
 
 
+def test_to_complex_dtype_converts_floating_parameters() -> None:
+    """PyTorch's Module.to takes complex dtypes too (with its warning that complex modules are
+    new): floating and complex parameters convert, integer buffers stay."""
+    linear = nn.Linear(2, 2, bias=False)
+    linear.register_buffer("steps", autodiff.tensor([1]))
+    with pytest.warns(UserWarning, match="Complex modules are a new feature"):
+        assert linear.to(autodiff.cdouble) is linear
+    assert linear.weight.dtype is autodiff.complex128 and linear.steps.dtype is autodiff.int64
+    out = linear(autodiff.ones(3, 2, dtype=autodiff.cdouble))
+    assert out.dtype is autodiff.complex128 and tuple(out.shape) == (3, 2)
+    linear.to(autodiff.complex64)
+    assert linear.weight.dtype is autodiff.complex64
+
+
 def test_to_device_moves_parameters_in_place(device: str) -> None:
     net = Affine(3, 2)
     weight = net.w

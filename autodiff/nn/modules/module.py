@@ -950,21 +950,28 @@ class Module:
         return self._apply(lambda tensor: tensor.share_memory_())
 
     def to(self: M, *args: Any, **kwargs: Any) -> M:
-        """`to(device)`, `to(dtype)`, `to(device, dtype)` or `to(tensor)`; floating-point
-        dtypes only, applied to floating-point parameters and buffers; `memory_format=` lays
-        out the 4-d and 5-d ones."""
+        """`to(device)`, `to(dtype)`, `to(device, dtype)` or `to(tensor)`; floating-point or
+        complex dtypes only, applied to floating-point and complex parameters and buffers;
+        `memory_format=` lays out the 4-d and 5-d ones."""
         memory_format = kwargs.pop("memory_format", None)
         check_memory_format("to", memory_format)
         device, dtype = _parse_to(args, kwargs)
-        if dtype is not None and not dtype.is_floating_point:
+        if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(
                 "nn.Module.to only accepts floating point or complex dtypes, but got desired "
                 f"dtype={dtype}"
             )
+        if dtype is not None and dtype.is_complex:
+            warn(
+                "Complex modules are a new feature under active development whose design may "
+                "change, and some modules might not work as expected when using complex tensors "
+                "as parameters or buffers. Please file an issue at "
+                "https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml if a "
+                "complex module does not work as expected.", UserWarning)
 
         def convert(tensor: Tensor) -> Tensor:
             layout = memory_format if tensor.dim() in (4, 5) else None
-            if dtype is not None and tensor.is_floating_point():
+            if dtype is not None and (tensor.is_floating_point() or tensor.is_complex()):
                 return tensor.to(device=device, dtype=dtype, memory_format=layout)
             return tensor.to(device=device, memory_format=layout)
 
