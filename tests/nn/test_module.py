@@ -258,6 +258,32 @@ def test_to_float_double_convert_in_place() -> None:
     assert net.to(autodiff.zeros(1, dtype=autodiff.float64)).w.dtype is autodiff.float64
 
 
+@pytest.mark.parametrize(("args", "kwargs", "got"), [
+    ((lambda: 0,), {}, "function"),
+    (("cpu", 3), {}, "str, int"),
+    ((autodiff.float32, "cpu"), {}, "torch.dtype, str"),
+    ((), {"foo": 1}, "foo=int, "),
+])
+def test_to_refuses_what_no_form_takes(args: tuple, kwargs: dict, got: str) -> None:
+    """PyTorch's argument parser's message for Module.to (an averaging function passed where
+    AveragedModel takes a device reaches it, as in optim.swa_utils' docstring example)."""
+    expected = (
+        f"to() received an invalid combination of arguments - got ({got}), but expected one "
+        "of:\n * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = "
+        "False, bool copy = False, *, torch.memory_format memory_format = None)\n * (torch.dtype "
+        "dtype, bool non_blocking = False, bool copy = False, *, torch.memory_format "
+        "memory_format = None)\n * (Tensor tensor, bool non_blocking = False, bool copy = False, "
+        "*, torch.memory_format memory_format = None)\n")
+    with pytest.raises(TypeError) as caught:
+        nn.Linear(1, 1).to(*args, **kwargs)
+    assert str(caught.value) == expected
+    with pytest.raises(RuntimeError, match=r"^\.to\(\) does not accept copy argument$"):
+        nn.Linear(1, 1).to(autodiff.float64, False, True)
+    linear = nn.Linear(1, 1).to("cpu", autodiff.float64, True)
+    assert linear.weight.dtype is autodiff.float64
+    assert linear.to(None, autodiff.float32).weight.dtype is autodiff.float32
+
+
 def test_to_complex_dtype_converts_floating_parameters() -> None:
     """PyTorch's Module.to takes complex dtypes too (with its warning that complex modules are
     new): floating and complex parameters convert, integer buffers stay."""

@@ -16,11 +16,14 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from backends import Device
+
 from ... import __future__ as _future
 from ... import dtypes
 from ...creation import empty_like
 from ...grad_mode import no_grad
 from ...layouts import check_memory_format
+from ...ops._checks import invalid_arguments
 from ...profiling import profiler_state
 from ...python_dispatch import is_traceable_wrapper_subclass
 from ...swap import swap_tensors
@@ -1249,19 +1252,43 @@ def _assign(module: Module, name: str, target: Tensor, value: Tensor) -> None:
     setattr(module, name, value)
 
 
+_TO_SIGNATURES = (
+    "torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, "
+    "bool copy = False, *, torch.memory_format memory_format = None",
+    "torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None",
+    "Tensor tensor, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None",
+)
+
+
 def _parse_to(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, dtypes.dtype | None]:
+    """(device, dtype) of Module.to's arguments, taken as PyTorch's three forms take them:
+    (device, dtype), (dtype) or (tensor), each followed by non_blocking and copy flags."""
+    given = dict(kwargs)
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
+    flags = list(args)
+    if flags and isinstance(flags[0], Tensor):
+        device, dtype = flags[0].device, flags[0].dtype
+        flags = flags[1:]
+    elif flags and isinstance(flags[0], dtypes.dtype):
+        dtype = flags.pop(0)
+    else:
+        if flags and (flags[0] is None or _is_device_like(flags[0])):
+            device = flags.pop(0)
+            if flags and (flags[0] is None or isinstance(flags[0], dtypes.dtype)):
+                dtype = flags.pop(0)
     kwargs.pop("non_blocking", None)
-    if kwargs:
-        raise TypeError(f"to() received an invalid combination of arguments: {sorted(kwargs)}")
-    for arg in args:
-        if isinstance(arg, Tensor):
-            device, dtype = arg.device, arg.dtype
-        elif isinstance(arg, dtypes.dtype):
-            dtype = arg
-        elif isinstance(arg, bool):
-            continue  # non_blocking given positionally
-        else:
-            device = arg
+    copy = kwargs.pop("copy", False)
+    if kwargs or len(flags) > 2 or not all(isinstance(flag, bool) for flag in flags) or (
+            device is not None and not _is_device_like(device)):
+        raise invalid_arguments("to", args, given, _TO_SIGNATURES)
+    if copy or (len(flags) == 2 and flags[1]):
+        raise RuntimeError(".to() does not accept copy argument")
     return device, None if dtype is None else dtypes.to_dtype(dtype)
+
+
+def _is_device_like(value: Any) -> bool:
+    return isinstance(value, (str, Device)) or (isinstance(value, int)
+                                                 and not isinstance(value, bool))
