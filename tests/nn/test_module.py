@@ -284,6 +284,17 @@ def test_to_refuses_what_no_form_takes(args: tuple, kwargs: dict, got: str) -> N
     assert linear.to(None, autodiff.float32).weight.dtype is autodiff.float32
 
 
+def test_stateless_functional_call_is_the_deprecated_func_functional_call() -> None:
+    from autodiff.nn.utils.stateless import functional_call
+
+    linear = nn.Linear(1, 1)
+    with pytest.warns(FutureWarning, match=r"`torch.nn.utils.stateless.functional_call` is "
+                      r"deprecated as of PyTorch 2.0"):
+        out = functional_call(linear, {"weight": autodiff.ones(1, 1) * 2,
+                                       "bias": autodiff.zeros(1)}, (autodiff.ones(1, 1) * 3,))
+    assert out.tolist() == [[6.0]] and linear.weight.shape == (1, 1)
+
+
 def test_to_complex_dtype_converts_floating_parameters() -> None:
     """PyTorch's Module.to takes complex dtypes too (with its warning that complex modules are
     new): floating and complex parameters convert, integer buffers stay."""
