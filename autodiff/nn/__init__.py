@@ -72,6 +72,7 @@ from .modules import (
     LayerNorm,
     LeakyReLU,
     Linear,
+    LinearCrossEntropyLoss,
     LocalResponseNorm,
     LogSigmoid,
     LogSoftmax,
