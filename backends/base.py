@@ -676,6 +676,11 @@ class Backend(Primitives, Kernels, LossKernels, SpecialFunctions):
             return self.empty(shape, self.dtype_name(array))
         return self.reshape(array, shape)
 
+    def outer_each(self, a: Array, b: Array) -> Array:
+        """Per-row outer products: (B, m) and (B, n) -> (B, m, n), out[k] = outer(a[k], b[k])
+        (the per-example gradients of a weight under vmap(grad))."""
+        return self.einsum("bo,bi->boi", a, b)
+
     def repeats_along(self, array: Array, axis: int) -> bool:
         """Whether `array` is one slice repeated along `axis` (a broadcast view: stride 0)."""
         return self.strides(array)[axis] == 0

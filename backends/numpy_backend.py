@@ -363,6 +363,23 @@ class NumpyBackend(Backend):
     def isin(self, elements: Array, test_elements: Array, invert: bool = False) -> Array:
         return np.isin(elements, test_elements, invert=invert)
 
+    def outer_each(self, a: Array, b: Array) -> Array:
+        size, rows = a.shape
+        columns = b.shape[1]
+        if (a.dtype is b.dtype and a.dtype.char in "fd" and rows >= 8 and columns >= 2
+                and rows * columns >= 256):
+            # As products over an inner dim of 2 whose second terms are zero: matmul hands
+            # each to BLAS (an inner dim of 1 takes NumPy's generic loop, ten times slower),
+            # which writes the output once, where einsum clears it and then adds into it in
+            # short rows: about 3x faster for the digits MLP's batch. x*y + 0*0 rounds as
+            # x*y alone, so the values are einsum's to the bit.
+            left = np.zeros((size, rows, 2), a.dtype)
+            left[:, :, 0] = a
+            right = np.zeros((size, 2, columns), b.dtype)
+            right[:, 0, :] = b
+            return np.matmul(left, right)
+        return self.einsum("bo,bi->boi", a, b)
+
     def einsum(self, subscripts: str, *operands: Array) -> Array:
         # Without `optimize`, einsum loops in C even where BLAS would do the product; planning
         # costs microseconds, worth it for more than two operands or big ones. A product that

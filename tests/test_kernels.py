@@ -501,3 +501,43 @@ def test_the_cupy_backend_binds_cupyx_special_functions_and_computes_the_rest_on
     assert z.imag.tolist() == [np.inf, 2.0]
     assert cupy_backend.CupyBackend.isin(backend, np.array([1, 2, 3]), np.array([2])).tolist() \
         == [False, True, False]
+
+
+# Shapes on both sides of NumPy's BLAS path (rows >= 8, columns >= 2, rows * columns >= 256)
+OUTER_SHAPES = [(64, 128, 64), (64, 10, 128), (3, 8, 32), (5, 7, 40), (4, 16, 1), (2, 4, 3),
+                (0, 16, 16), (6, 256, 2)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int64, np.complex64])
+@pytest.mark.parametrize(("size", "rows", "columns"), OUTER_SHAPES)
+def test_numpy_outer_each_is_einsums_to_the_bit(size: int, rows: int, columns: int,
+                                                dtype: Any) -> None:
+    rng = np.random.default_rng(size + rows + columns)
+    a = (rng.standard_normal((size, rows)) * 4).astype(dtype)
+    b = (rng.standard_normal((size, columns + 3)) * 4).astype(dtype)[:, 1:columns + 1]  # strided
+    out = CPU.outer_each(a, b)
+    expected = np.einsum("bo,bi->boi", a, b)
+    assert out.dtype == expected.dtype and out.shape == expected.shape
+    assert out.flags.c_contiguous  # per-example gradients: a contiguous tensor, as PyTorch's
+    np.testing.assert_array_equal(out, expected)
+    if np.issubdtype(dtype, np.floating):
+        np.testing.assert_array_equal(np.signbit(out), np.signbit(expected))
+
+
+def test_numpy_outer_each_keeps_special_values_as_einsum() -> None:
+    a = np.array([[-0.0, 1.0, np.inf, np.nan, -2.0, 0.0, 3.0, -np.inf]] * 4, np.float32)
+    b = np.array([[0.0, -0.0, np.inf, 1.0, -1.0, 2.0, 0.5, -3.0] * 4] * 4, np.float32)
+    with np.errstate(invalid="ignore"):
+        out, expected = CPU.outer_each(a, b), np.einsum("bo,bi->boi", a, b)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(expected))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_outer_each_on_device(dtype: str, device: str) -> None:
+    backend = backends.get_backend(device)
+    for size, rows, columns in OUTER_SHAPES[:5]:
+        a = _uniform((size, rows), -3, 3).astype(dtype)
+        b = _uniform((size, columns), -3, 3, seed=4).astype(dtype)
+        out = backend.outer_each(_on(backend, a, dtype), _on(backend, b, dtype))
+        _check(backend, out, np.einsum("bo,bi->boi", a, b), dtype)

@@ -230,8 +230,8 @@ class SharedLinear(Function):
 class SharedLinearBackward(Function):
     """SharedLinear's gradients as one node, those `needs` asks for (input, weight, bias), in
     that order: grad_input by one GEMM over every example's rows with the first W, the
-    weight's and bias's one per example (with one row per example, outer products: one
-    einsum that sums nothing, faster than a broadcast multiply). Its own backward keeps every
+    weight's and bias's one per example (with one row per example, outer products: the
+    backend's `outer_each`). Its own backward keeps every
     example's W its own, so per-example second derivatives are each example's."""
 
     node_name = "MmBackward0"
@@ -254,8 +254,7 @@ class SharedLinearBackward(Function):
                                            (*shape[:-1], features)))
         if needs[1]:
             if rows == 1:
-                results.append(backend.einsum("bo,bi->boi", flat,
-                                              backend.reshape(x, (size, features))))
+                results.append(backend.outer_each(flat, backend.reshape(x, (size, features))))
             else:
                 per_example = backend.permute_dims(
                     backend.reshape(grad, (size, rows, outputs)), (0, 2, 1))

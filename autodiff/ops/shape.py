@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..batching.batched_tensor import make_batched
 from ..function import Function
 from ..jvp_rules import auto_linear
 from ..saved_fields import Computed, InputSizes, fields, int_tuple, value
@@ -475,6 +476,11 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 
 def unsqueezed(input: Tensor, dim: int, op: type[Unsqueeze]) -> Tensor:
     dim = _wrap_dim(dim, input._data.ndim + 1)
+    if input._batched:
+        # Inside vmap (`x.unsqueeze(0)`, one example as a batch of one): what the batching
+        # rule does, the physical tensor's dim past the batch dim, without the dispatch to it
+        return make_batched(unsqueezed(input._value, dim + 1, op),  # type: ignore[attr-defined]
+                            input._level)  # type: ignore[attr-defined]
     return view_op(op, input, dim=dim)
 
 

@@ -179,3 +179,24 @@ def test_against_torch_vmap() -> None:
     theirs = torch.func.vmap(f, in_dims=(1, None), out_dims=1)(torch.tensor(_np(x)),
                                                               torch.tensor(_np(w)))
     np.testing.assert_allclose(_np(ours), theirs.numpy(), rtol=1e-12)
+
+
+def test_unsqueeze_inside_vmap_is_a_view_of_each_example(device: str) -> None:
+    # x.unsqueeze(0) of one example (a batch of one) takes a short path past the rule: it must
+    # still be a view of the physical tensor, and differentiable, at any nesting
+    x = autodiff.zeros(3, 2, 4, device=device)
+
+    def write(row: autodiff.Tensor) -> autodiff.Tensor:
+        view = row.unsqueeze(0).unsqueeze(-1)
+        view.add_(1)
+        return view
+
+    out = vmap(vmap(write))(x)
+    assert tuple(out.shape) == (3, 2, 1, 4, 1)
+    assert bool((x == 1).all())
+    w = autodiff.arange(8.0, device=device).reshape(2, 4).requires_grad_()
+    y = vmap(lambda row: (row.unsqueeze(0) * row.unsqueeze(1)).sum())(w)
+    assert y.grad_fn is not None
+    y.sum().backward()
+    expected = 2 * w.detach().sum(1, keepdim=True).expand(2, 4)
+    assert bool((w.grad == expected).all())
