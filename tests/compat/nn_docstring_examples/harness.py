@@ -332,6 +332,9 @@ class Runner:
             return record
         if isinstance(value, lib.optim.Optimizer):
             return ["optimizer", _sanitize(repr(value))]
+        if isinstance(value, lib.optim.lr_scheduler.LRScheduler):
+            return ["scheduler", type(value).__name__, value.last_epoch,
+                    self.normalize(value.get_last_lr(), final, depth + 1)]
         return ["object", type(value).__name__]
 
 
