@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from numbers import Number
 from typing import TYPE_CHECKING, Any
 
 from backends import Backend, Device, get_backend
@@ -757,6 +758,9 @@ class Tensor(metaclass=TensorMeta):
         return _floating.float_power(self, exponent)
 
     def float_power_(self, exponent: Any) -> Tensor:
+        if not isinstance(exponent, (Tensor, int, float, complex, Number)):
+            raise _checks.invalid_arguments("float_power_", (exponent,), {},
+                                            ("Tensor exponent", "Number exponent"))
         if self.dtype is not dtypes.float64:
             raise RuntimeError(
                 "the base given to float_power_ has dtype "
@@ -2345,6 +2349,37 @@ class Tensor(metaclass=TensorMeta):
 
     def cuda(self, device: Any = None) -> Tensor:
         return _conversion.to(self, "cuda" if device is None else _cuda_device(device))
+
+
+# PyTorch's binary operators answer an operand of a type they do not take (any TypeError) with
+# NotImplemented, so Python asks the other operand: `t == None` is False and `t + obj` reaches
+# `type(obj).__radd__`. The named methods (eq, add, pow, ...) raise, as PyTorch's do.
+REFLECTED_OPERATORS = (
+    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__add__", "__radd__",
+    "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
+    "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__",
+    "__matmul__", "__rmatmul__", "__and__", "__rand__", "__or__", "__ror__", "__xor__",
+    "__rxor__", "__lshift__", "__rlshift__", "__rshift__", "__rrshift__", "__iadd__",
+    "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__", "__ipow__",
+    "__iand__", "__ior__", "__ixor__", "__ilshift__", "__irshift__")
+
+
+def _not_implemented_on_type_error(method: Callable[[Tensor, Any], Any],
+                                   name: str) -> Callable[[Tensor, Any], Any]:
+    def operator(self: Tensor, other: Any) -> Any:
+        try:
+            return method(self, other)
+        except TypeError:
+            return NotImplemented
+
+    operator.__name__ = operator.__qualname__ = name
+    operator.__doc__ = method.__doc__
+    operator.__wrapped__ = method  # type: ignore[attr-defined]
+    return operator
+
+
+for _name in REFLECTED_OPERATORS:
+    setattr(Tensor, _name, _not_implemented_on_type_error(vars(Tensor)[_name], _name))
 
 
 _REINFORCE_REMOVED = """reinforce() was removed.

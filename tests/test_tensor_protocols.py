@@ -104,3 +104,73 @@ def test_numpy_array_protocol_honours_copy() -> None:
                                   "Unable to avoid copy while creating an array as requested."]
     torch = pytest.importorskip("torch")
     assert scenario(torch) == scenario(autodiff)
+
+
+class _Units:
+    """A class of its own that takes tensors on its right: Python asks it once a Tensor's
+    operator gives NotImplemented, as PyTorch's do for an operand they do not take."""
+
+    def __radd__(self, other: Any) -> str:
+        return "radd"
+
+    def __rmul__(self, other: Any) -> str:
+        return "rmul"
+
+    def __rsub__(self, other: Any) -> str:
+        return "rsub"
+
+    def __rpow__(self, other: Any) -> str:
+        return "rpow"
+
+    def __rmatmul__(self, other: Any) -> str:
+        return "rmatmul"
+
+    def __rand__(self, other: Any) -> str:
+        return "rand"
+
+    def __rlshift__(self, other: Any) -> str:
+        return "rlshift"
+
+    def __gt__(self, other: Any) -> str:
+        return "gt"
+
+    def __eq__(self, other: object) -> Any:
+        return "eq"
+
+    __hash__ = object.__hash__
+
+
+def test_operators_give_not_implemented_for_operands_they_do_not_take() -> None:
+    x = autodiff.tensor([1.0, 2.0])
+    n = autodiff.tensor([1, 2])
+    other = _Units()
+    assert (x + other, x * other, x - other, x ** other, x @ other) == (
+        "radd", "rmul", "rsub", "rpow", "rmatmul")
+    assert (n & other, n << other, x < other, x == other) == ("rand", "rlshift", "gt", "eq")
+    # equality with what is not a tensor or a number is Python's identity: False, as PyTorch's
+    assert (x == None) is False and (x != None) is True  # noqa: E711
+    assert (x == "a") is False and (x == [1.0, 2.0]) is False
+    assert x.__add__(object()) is NotImplemented and x.__ilshift__(None) is NotImplemented
+    for refused in (lambda: x + None, lambda: x < "a", lambda: n & object(),
+                    lambda: None - x):
+        with pytest.raises(TypeError, match=r"not supported|unsupported operand"):
+            refused()
+    y = x.clone()
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+=: 'Tensor' and"):
+        y += None
+    assert y.tolist() == [1.0, 2.0]
+    # the named methods raise PyTorch's TypeError instead
+    with pytest.raises(TypeError, match=r"^eq\(\) received an invalid combination"):
+        x.eq(None)
+    with pytest.raises(TypeError, match=r"^bitwise_and\(\) received an invalid combination"):
+        n.bitwise_and(None)
+    with pytest.raises(TypeError, match=r"^fill_\(\) received an invalid combination"):
+        x.fill_(None)
+    assert x.tolist() == [1.0, 2.0]
+    with pytest.raises(TypeError, match=r"^remainder\(\) received an invalid combination"):
+        autodiff.remainder(None, x)
+    with pytest.raises(TypeError, match=r"^logical_or_\(\): argument 'other' \(position 1\)"):
+        x.logical_or_(None)
+    # numbers still work
+    assert (x == 1.0).tolist() == [True, False] and (n & 3).tolist() == [1, 2]
+    assert x.fill_(2).tolist() == [2.0, 2.0]

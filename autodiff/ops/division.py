@@ -4,6 +4,7 @@ remainder (`%`). Integer inputs stay integers; dividing an integer by zero raise
 
 from __future__ import annotations
 
+from numbers import Number
 from typing import Any
 
 from ..creation import zeros_like
@@ -27,6 +28,8 @@ def _as_tensor(value: Any, like: Tensor) -> Tensor:
     """A Python number in first place becomes a 0-d tensor (PyTorch wraps it the same way)."""
     if isinstance(value, Tensor):
         return value
+    if not isinstance(value, Number):  # None, a string: what PyTorch's parser refuses
+        raise TypeError(f"expected a Tensor or a number, got {type(value).__name__}")
     backend = like._backend
     return _wrap(backend.asarray(value, dtype=scalar_dtype(value).name), backend)
 
