@@ -52,11 +52,18 @@ def require_tensors(function: str, *arguments: tuple[str, Any]) -> None:
                             f"Tensor, not {type(value).__name__}")
 
 
+def is_number(value: Any) -> bool:
+    """Whether PyTorch's parser takes `value` as a Number: Python's and NumPy's scalars (NumPy's
+    bool is no `numbers.Number`, but PyTorch takes it)."""
+    kind = type(value)
+    return isinstance(value, Number) or (kind.__name__ == "bool" and kind.__module__ == "numpy")
+
+
 def require_operands(function: str, input: Any, other: Any) -> None:
     """PyTorch's argument parser for a binary op declared for Tensors and Numbers (bitwise
     ops, shifts): anything else (None, a string, an object) is refused with its TypeError."""
     for value in (input, other):
-        if not isinstance(value, (Tensor, int, float, complex, Number)):
+        if not isinstance(value, Tensor) and not is_number(value):
             refused = method_error(Tensor)  # a Tensor method's call: its own wording
             if refused is not None:
                 raise refused

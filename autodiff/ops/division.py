@@ -4,7 +4,6 @@ remainder (`%`). Integer inputs stay integers; dividing an integer by zero raise
 
 from __future__ import annotations
 
-from numbers import Number
 from typing import Any
 
 from ..creation import zeros_like
@@ -13,7 +12,7 @@ from ..function import Function
 from ..jvp_rules import auto_element_wise
 from ..saved_fields import fields, saved, value
 from ..tensor import Tensor, _wrap
-from ._checks import not_implemented_for
+from ._checks import is_number, not_implemented_for
 from ._out import CAST, takes_out
 from ._promotion import promote
 
@@ -28,7 +27,7 @@ def _as_tensor(value: Any, like: Tensor) -> Tensor:
     """A Python number in first place becomes a 0-d tensor (PyTorch wraps it the same way)."""
     if isinstance(value, Tensor):
         return value
-    if not isinstance(value, Number):  # None, a string: what PyTorch's parser refuses
+    if not is_number(value):  # None, a string: what PyTorch's parser refuses
         raise TypeError(f"expected a Tensor or a number, got {type(value).__name__}")
     backend = like._backend
     return _wrap(backend.asarray(value, dtype=scalar_dtype(value).name), backend)

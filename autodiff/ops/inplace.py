@@ -21,7 +21,6 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable
-from numbers import Number
 from typing import Any, NoReturn
 
 from backends import broadcast_shapes
@@ -41,7 +40,7 @@ from ..sparse_compressed import LAYOUT_NAMES, SparseCompressed
 from ..sparse_coo import SparseCOO
 from ..sparse_dispatch import refuse_operator
 from ..tensor import Tensor, _wrap_dim
-from ._checks import invalid_arguments, not_implemented_for, require_tensors
+from ._checks import invalid_arguments, is_number, not_implemented_for, require_tensors
 from ._promotion import check_broadcast, checked_number, wrap_integer
 from .arithmetic import Addcdiv, Addcmul, check_addcdiv, div
 from .comparison import compared
@@ -439,7 +438,7 @@ def fill_(tensor: Tensor, value: Any) -> Tensor:
             )
         value = _same_device(tensor, value)
         return apply(tensor, (value,), lambda source: FillTensor.apply(source, value))
-    if not isinstance(value, (int, float, complex, Number)):  # (NumPy's scalars are Numbers)
+    if not is_number(value):
         raise invalid_arguments("fill_", (value,), {}, ("Tensor value", "Number value"))
     value = checked_number(value, tensor.dtype.name)
     if _fill_outside_graph(tensor, value):
