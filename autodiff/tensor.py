@@ -2139,7 +2139,7 @@ class Tensor(metaclass=TensorMeta):
     def __contains__(self, element: Any) -> bool:
         """`element in t`: whether any element of t equals it (a tensor broadcast against t)."""
         if isinstance(element, (Tensor, Number)):
-            return bool((element == self).any().item())
+            return bool((element == self).any().item())  # type: ignore[union-attr]
         raise RuntimeError("Tensor.__contains__ only supports Tensor or scalar, but you passed in "
                            f"a {type(element)}.")
 
