@@ -201,12 +201,12 @@ def grad(
                             accumulate_grad=False)
     assert captured is not None
     result = []
-    for tensor, gradient in zip(input_tuple, captured):
+    for index, (tensor, gradient) in enumerate(zip(input_tuple, captured)):
         if gradient is None:
             if not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior."
+                    f"The differentiated Tensor at index {index} appears to not have been used "
+                    "in the graph. Set allow_unused=True if this is the desired behavior."
                 )
             if materialize_grads:
                 backend = tensor._backend
