@@ -169,7 +169,12 @@ from .inspection import (
     is_nonzero,
     is_same_size,
     is_signed,
+    is_storage,
+    typename,
 )
+
+# Type promotion and casting rules
+from .type_promotion import can_cast, promote_types, result_type
 
 # Global settings: deterministic algorithms, float32 matmul precision, CPU threads
 from .settings import (
@@ -180,9 +185,13 @@ from .settings import (
     is_deterministic_algorithms_warn_only_enabled,
     set_deterministic_debug_mode,
     set_float32_matmul_precision,
+    set_flush_denormal,
+    set_num_interop_threads,
     set_num_threads,
     use_deterministic_algorithms,
+    get_num_interop_threads,
 )
+from .user_warnings import is_warn_always_enabled, set_warn_always
 
 # Grad modes and anomaly detection
 from .grad_mode import (

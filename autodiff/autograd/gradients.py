@@ -8,7 +8,7 @@ from typing import Any
 
 from ..engine import run_backward
 from ..tensor import Tensor, _wrap
-from ..user_warnings import warn
+from ..user_warnings import first_time, warn
 
 _TensorOrTensors = Tensor | Sequence[Tensor]
 
@@ -123,8 +123,7 @@ _warned: list[bool] = []
 
 def _warn_create_graph_once() -> None:
     """PyTorch warns once per process (TORCH_WARN_ONCE)."""
-    if not _warned:
-        _warned.append(True)
+    if first_time(_warned):
         warn(
             "Using backward() with create_graph=True will create a reference cycle between the "
             "parameter and its gradient which can cause a memory leak. We recommend using "
