@@ -170,9 +170,11 @@ from .inspection import (
     is_nonzero,
     is_same_size,
     is_signed,
+    is_storage,
+    typename,
 )
 
-# Type promotion
+# Type promotion and casting rules
 from .type_promotion import can_cast, promote_types, result_type
 
 # Global settings: deterministic algorithms, float32 matmul precision, CPU threads
@@ -185,9 +187,12 @@ from .settings import (
     set_deterministic_debug_mode,
     set_float32_matmul_precision,
     set_flush_denormal,
+    set_num_interop_threads,
     set_num_threads,
     use_deterministic_algorithms,
+    get_num_interop_threads,
 )
+from .user_warnings import is_warn_always_enabled, set_warn_always
 
 # Grad modes and anomaly detection
 from .grad_mode import (

@@ -38,6 +38,12 @@ _OVERLOADED = frozenset({
 })
 
 
+def _overloaded(name: str) -> bool:
+    """Whether PyTorch declares `name` (or, for an in-place method, its out-of-place form)
+    with several overloads."""
+    return name in _OVERLOADED or (name.endswith("_") and name[:-1] in _OVERLOADED)
+
+
 def type_name(value: Any) -> str:
     """The name PyTorch's parser gives an argument's class."""
     kind = type(value)
@@ -118,7 +124,7 @@ def argument_error(name: str, function: Callable[..., Any], args: tuple[Any, ...
             continue
         # One argument, the first refused: every overload starts with that Tensor (sum(x)).
         alone = len(args) == 1 and not kwargs and positions[key] == 0
-        if name in _OVERLOADED and not alone:
+        if _overloaded(name) and not alone:
             given = [type_name(item) for item in args[skip:]]
             given += [f"{item}={type_name(value)}" for item, value in kwargs.items()]
             return TypeError(f"{name}() received an invalid combination of arguments - got "
@@ -188,6 +194,8 @@ def _method_codes(tensor_class: type) -> dict[Any, tuple[str, Callable[..., Any]
     codes = {}
     for klass in reversed(tensor_class.__mro__):
         for name, value in vars(klass).items():
+            if name in _OPERATORS:  # a reflected operator's wrapper: the method it calls
+                value = getattr(value, "__wrapped__", value)
             code = getattr(value, "__code__", None)
             if code is not None and (not name.startswith("_") or name in _OPERATORS) and (
                     code not in codes or name == code.co_name):  # an alias: its def's name

@@ -248,6 +248,8 @@ def _array_from_data(backend: Any, data: Any) -> Any:
     """A backend array of Python data (nested sequences of numbers or 0-d tensors) or of an
     array; data PyTorch cannot take gets PyTorch's error."""
     if _is_array(data):
+        if interop.is_numpy_array(data):  # torch.from_numpy's checks: dtype, strides, order
+            interop.shareable_array(data)
         return backend.asarray(data, copy=True)
     data = _unwrap_nested(data)
     try:

@@ -11,9 +11,6 @@ as `torch.backends.cuda.matmul.allow_tf32`.
 
 Threads: the CPU's intra-op threads are its BLAS's (see `backends.threads`); where the BLAS
 cannot be driven, the count is recorded and reported, and says nothing about real threads.
-
-Denormals: the array libraries leave the CPU's flush-to-zero mode alone, so
-`set_flush_denormal` answers False, as PyTorch does on a CPU without the mode.
 """
 
 from __future__ import annotations
@@ -125,10 +122,32 @@ def get_num_threads() -> int:
     return _requested_threads if _requested_threads is not None else (os.cpu_count() or 1)
 
 
-# ----------------------------------------------------------------------------- denormals
-def set_flush_denormal(mode: Any) -> bool:
-    """Whether flushing denormal floats to zero could be set: never here (PyTorch's answer
-    on a CPU that lacks the mode); denormals keep their values."""
+# PyTorch's inter-op pool runs independent ops in parallel; autodiff runs ops one after
+# another, so the number is kept for what asks it (as many as the CPU has, PyTorch's default).
+_interop_threads: int | None = None
+
+
+def set_num_interop_threads(num: Any) -> None:
+    """The size of PyTorch's inter-op thread pool; set once, before any parallel work."""
+    global _interop_threads
+    if isinstance(num, bool) or not isinstance(num, int):
+        raise RuntimeError(f"set_num_interop_threads expects an int, but got "
+                           f"{type(num).__name__}")
+    if num <= 0:
+        raise RuntimeError("set_num_interop_threads expects a positive integer")
+    if _interop_threads is not None:
+        raise RuntimeError("Error: cannot set number of interop threads after parallel work "
+                           "has started or set_num_interop_threads called")
+    _interop_threads = num
+
+
+def get_num_interop_threads() -> int:
+    return _interop_threads if _interop_threads is not None else (os.cpu_count() or 1)
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """Whether flushing denormal floats to zero is supported (PyTorch sets the CPU's FTZ/DAZ
+    flags): NumPy gives no way to set them, so False, as PyTorch answers on a CPU without."""
     if not isinstance(mode, bool):
         raise RuntimeError(f"flush_denormal expects a bool, but got {type(mode).__name__}")
     return False

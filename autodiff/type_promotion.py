@@ -1,60 +1,67 @@
-"""torch-level type-promotion questions: `torch.promote_types`, `torch.result_type` and
-`torch.can_cast`, answered by the promotion lattice in `dtypes` that every op uses."""
+"""torch.result_type, torch.promote_types and torch.can_cast: PyTorch's type promotion and
+casting rules asked directly (the ops apply the same rules, `dtypes.result_type`)."""
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any
 
 from . import dtypes
-from .ops._checks import invalid_arguments
+from .ops._checks import invalid_arguments, is_number
 from .tensor import Tensor
 
 __all__ = ["can_cast", "promote_types", "result_type"]
 
-_RESULT_TYPE_SIGNATURES = ("Tensor tensor, Tensor other", "Number scalar, Tensor tensor",
-                           "Tensor tensor, Number other", "Number scalar1, Number scalar2")
 
-
-def _require_dtype(function: str, name: str, position: int, value: Any) -> None:
+def _require_dtype(function: str, name: str, position: int, value: Any) -> dtypes.dtype:
     if not isinstance(value, dtypes.dtype):
         raise TypeError(f"{function}(): argument '{name}' (position {position}) must be "
                         f"torch.dtype, not {type(value).__name__}")
-
-
-def promote_types(type1: Any, type2: Any) -> dtypes.dtype:
-    """The smallest dtype both `type1` and `type2` convert to without loss of kind."""
-    _require_dtype("promote_types", "type1", 1, type1)
-    _require_dtype("promote_types", "type2", 2, type2)
-    return dtypes.promote_types(type1, type2)
-
-
-def _operand(value: Any) -> Any:
-    if isinstance(value, Tensor):
-        return (value.dtype, value.dim())
     return value
 
 
-def result_type(*args: Any, **kwargs: Any) -> dtypes.dtype:
-    """result_type(tensor, other): the dtype an arithmetic op on `tensor` and `other` (each a
-    tensor or a number) gives."""
-    numbers = (bool, int, float, complex)
-    named = dict(zip(("tensor", "other"), args))
-    if len(args) > 2 or set(kwargs) - {"tensor", "other"} or set(kwargs) & set(named) or \
-            len(named) + len(kwargs) != 2 or not all(
-                isinstance(value, (Tensor, *numbers)) for value in (*args, *kwargs.values())):
-        raise invalid_arguments("result_type", args, kwargs, _RESULT_TYPE_SIGNATURES)
-    named.update(kwargs)
-    return dtypes.result_type(_operand(named["tensor"]), _operand(named["other"]))
+def promote_types(type1: Any, type2: Any) -> dtypes.dtype:
+    """The smallest dtype both convert to (neither narrower nor of a lower kind)."""
+    first = _require_dtype("promote_types", "type1", 1, type1)
+    second = _require_dtype("promote_types", "type2", 2, type2)
+    return dtypes.promote_types(first, second)
+
+
+def _python_number(value: Any) -> Any:
+    """A number as the Python number it promotes as (NumPy's scalars by their item)."""
+    if isinstance(value, (bool, int, float, complex)):
+        return value
+    item = getattr(value, "item", None)
+    if item is not None:
+        return item()
+    return float(value) if isinstance(value, Real) else complex(value)
+
+
+def result_type(tensor1: Any, tensor2: Any) -> dtypes.dtype:
+    """The dtype an arithmetic op of the two operands (tensors or numbers) computes in: a
+    tensor with dimensions outranks a 0-d one, which outranks a Python number, unless the
+    lower one is of a higher kind (a float number and an integer tensor give the default
+    float)."""
+    operands: list[Any] = []
+    for value in (tensor1, tensor2):
+        if isinstance(value, Tensor):
+            operands.append((value.dtype, value._data.ndim))
+        elif is_number(value):
+            operands.append(_python_number(value))
+        else:
+            raise invalid_arguments("result_type", (tensor1, tensor2), {}, (
+                "Tensor tensor, Tensor other", "Scalar scalar, Tensor tensor",
+                "Tensor tensor, Scalar other", "Scalar scalar1, Scalar scalar2"))
+    return dtypes.result_type(*operands)
 
 
 def can_cast(from_: Any, to: Any) -> bool:
-    """Whether a cast from `from_` to `to` is allowed by PyTorch's casting rules (no complex
-    to real, no floating to integral, nothing but bool to bool)."""
-    _require_dtype("can_cast", "from_", 1, from_)
-    _require_dtype("can_cast", "to", 2, to)
-    if from_.is_complex and not to.is_complex:
+    """Whether PyTorch's casting rules allow `from_` to `to` (as an in-place op's result):
+    not complex to a real dtype, floating to integral, or anything but bool to bool."""
+    source = _require_dtype("can_cast", "from_", 1, from_)
+    target = _require_dtype("can_cast", "to", 2, to)
+    if source.is_complex and not target.is_complex:
         return False
-    if from_.is_floating_point and not (to.is_floating_point or to.is_complex
-                                        or to is dtypes.bool_):
+    if source.is_floating_point and not (target.is_floating_point or target.is_complex):
         return False
-    return not (from_ is not dtypes.bool_ and to is dtypes.bool_)
+    return not (source is not dtypes.bool_ and target is dtypes.bool_)

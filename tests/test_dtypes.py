@@ -138,7 +138,7 @@ def test_public_promotion_functions() -> None:
         autodiff.float32
     assert autodiff.result_type(autodiff.tensor([1, 2], dtype=autodiff.uint8),
                                 autodiff.tensor(1)) is autodiff.uint8
-    assert autodiff.result_type(tensor=2, other=autodiff.tensor([True])) is autodiff.int64
+    assert autodiff.result_type(2, autodiff.tensor([True])) is autodiff.int64
     assert autodiff.result_type(1, 2.5) is autodiff.float32
     assert autodiff.can_cast(autodiff.double, autodiff.float)
     assert not autodiff.can_cast(autodiff.float, autodiff.int)
@@ -403,3 +403,82 @@ def test_float16_ops_stay_float16() -> None:
     out.sum().backward()
     assert x.grad.dtype is autodiff.float16
     assert all(math.isfinite(v) for v in x.grad.tolist())
+
+
+# ----------------------------------------------------------------------------- public rules
+PUBLIC_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
+                 "float32", "float64", "complex64", "complex128"]
+
+
+def test_promote_types_and_can_cast_match_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    for a in PUBLIC_DTYPES:
+        for b in PUBLIC_DTYPES:
+            ours = autodiff.promote_types(getattr(autodiff, a), getattr(autodiff, b))
+            assert str(ours) == str(torch.promote_types(getattr(torch, a), getattr(torch, b)))
+            assert autodiff.can_cast(getattr(autodiff, a), getattr(autodiff, b)) == \
+                torch.can_cast(getattr(torch, a), getattr(torch, b)), (a, b)
+
+
+def test_result_type_matches_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    numbers: list[Any] = [True, 3, 2.5, 1 + 2j, np.float32(1.5), np.int64(2)]
+
+    def operands(library: Any) -> list[Any]:
+        made: list[Any] = list(numbers)
+        for name in PUBLIC_DTYPES:
+            made.append(library.ones(2, dtype=getattr(library, name)))
+            made.append(library.ones((), dtype=getattr(library, name)))
+        return made
+
+    for ours_a, theirs_a in zip(operands(autodiff), operands(torch)):
+        for ours_b, theirs_b in zip(operands(autodiff), operands(torch)):
+            expected = torch.result_type(theirs_a, theirs_b)
+            if expected == torch.complex32:  # float16 and a complex: autodiff has no complex32
+                with pytest.raises(RuntimeError, match=r"^Unsupported dtype Half$"):
+                    autodiff.result_type(ours_a, ours_b)
+                continue
+            assert str(autodiff.result_type(ours_a, ours_b)) == str(expected), (theirs_a,
+                                                                               theirs_b)
+
+
+def test_type_rules_without_pytorch() -> None:
+    assert autodiff.promote_types(autodiff.uint8, autodiff.int8) == autodiff.int16
+    assert autodiff.result_type(autodiff.tensor([1, 2]), 1.0) == autodiff.float32
+    assert autodiff.result_type(autodiff.tensor(1.0), autodiff.tensor([1], dtype=autodiff.int32)) \
+        == autodiff.float32
+    assert autodiff.result_type(1, 2) == autodiff.int64
+    assert autodiff.can_cast(autodiff.float64, autodiff.float32)
+    assert not autodiff.can_cast(autodiff.float32, autodiff.int32)
+    assert not autodiff.can_cast(autodiff.int32, autodiff.bool)
+    assert not autodiff.can_cast(autodiff.complex64, autodiff.float64)
+    with pytest.raises(TypeError, match=r"^promote_types\(\): argument 'type1' \(position 1\) "
+                                        r"must be torch.dtype, not int$"):
+        autodiff.promote_types(1, autodiff.float32)
+    with pytest.raises(TypeError, match=r"^can_cast\(\): argument 'to' \(position 2\) must be "
+                                        r"torch.dtype, not str$"):
+        autodiff.can_cast(autodiff.float32, "a")
+    with pytest.raises(TypeError, match=r"^result_type\(\) received an invalid combination of "
+                                        r"arguments - got \(str, Tensor\)"):
+        autodiff.result_type("a", autodiff.ones(1))
+
+
+def test_namespace_settings_as_pytorch() -> None:
+    assert autodiff.typename(autodiff.ones(1)) == "torch.FloatTensor"
+    assert autodiff.typename(autodiff.ones(1, dtype=autodiff.int64)) == "torch.LongTensor"
+    assert autodiff.typename(1) == "int" and autodiff.typename(autodiff.nn.Linear) == \
+        "autodiff.nn.modules.linear.Linear"
+    assert autodiff.is_storage(autodiff.ones(1)) is False
+    assert autodiff.set_flush_denormal(False) is False
+    with pytest.raises(RuntimeError, match=r"^flush_denormal expects a bool, but got int$"):
+        autodiff.set_flush_denormal(1)  # type: ignore[arg-type]
+    assert autodiff.get_num_interop_threads() >= 1
+    assert autodiff.is_warn_always_enabled() is False
+    try:
+        autodiff.set_warn_always(True)
+        assert autodiff.is_warn_always_enabled() is True
+        for _ in range(2):  # a once-per-process warning, given every time now
+            with pytest.warns(UserWarning, match="index_reduce\\(\\) is in beta"):
+                autodiff.zeros(3).index_reduce(0, autodiff.tensor([0]), autodiff.ones(1), "prod")
+    finally:
+        autodiff.set_warn_always(False)

@@ -26,7 +26,7 @@ from ..ops.conv import (
     conv_transpose2d,
     conv_transpose3d,
 )
-from ..ops.cross_entropy import cross_entropy, nll_loss
+from ..ops.cross_entropy import cross_entropy, linear_cross_entropy, nll_loss
 from ..ops.ctc import ctc_loss
 from ..ops.distance import cosine_similarity, pairwise_distance, pdist
 from ..ops.dropout import (

@@ -12,7 +12,7 @@ from ..function import Function
 from ..jvp_rules import auto_element_wise
 from ..saved_fields import fields, saved, value
 from ..tensor import Tensor, _wrap
-from ._checks import not_implemented_for
+from ._checks import is_number, not_implemented_for
 from ._out import CAST, takes_out
 from ._promotion import promote
 
@@ -27,6 +27,8 @@ def _as_tensor(value: Any, like: Tensor) -> Tensor:
     """A Python number in first place becomes a 0-d tensor (PyTorch wraps it the same way)."""
     if isinstance(value, Tensor):
         return value
+    if not is_number(value):  # None, a string: what PyTorch's parser refuses
+        raise TypeError(f"expected a Tensor or a number, got {type(value).__name__}")
     backend = like._backend
     return _wrap(backend.asarray(value, dtype=scalar_dtype(value).name), backend)
 
