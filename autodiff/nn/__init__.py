@@ -73,6 +73,7 @@ from .modules import (
     LeakyReLU,
     Linear,
     LinearCrossEntropyLoss,
+    LinearCrossEntropyOptions,
     LocalResponseNorm,
     LogSigmoid,
     LogSoftmax,

@@ -290,12 +290,14 @@ def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor, *
                          reduction: str = "mean", ignore_index: int | None = None,
                          label_smoothing: float = 0.0, options: Any = None) -> Tensor:
     """cross_entropy(linear(input, linear_weight, linear_bias), target): input (N, in) or
-    (in,), linear_weight (C, d1, ..., in) giving logits (N, C, d1, ...). `options` selects
-    PyTorch's chunked kernel, a memory saving autodiff does not have: it is refused."""
-    if options is not None:
-        raise NotImplementedError(
-            "linear_cross_entropy: options (PyTorch's chunked kernel) is not supported by "
-            "autodiff; pass options=None (the same loss, computed from the full logits)")
+    (in,), linear_weight (C, d1, ..., in) giving logits (N, C, d1, ...). `options` (an
+    nn.LinearCrossEntropyOptions) opts into PyTorch's chunked kernel, which saves memory by
+    never holding the whole logits; autodiff has no such kernel and computes the same loss
+    from the full logits (PyTorch does too for configurations its kernel lacks), which
+    higher-order and forward-mode AD, vmap and compile all take."""
+    if options is not None and not hasattr(options, "batch_chunk_size"):
+        raise TypeError("linear_cross_entropy(): options must be an "
+                        f"nn.LinearCrossEntropyOptions or None, got {type(options).__name__}")
     if input.dim() < 1 or input.dim() > 2:
         raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
     if linear_weight.dim() < 2:

@@ -559,7 +559,7 @@ def test_cross_entropy_probability_targets_as_pytorch(reduction: str) -> None:
 def test_linear_cross_entropy_is_cross_entropy_of_the_linear_logits() -> None:
     """nn.LinearCrossEntropyLoss / F.linear_cross_entropy (PyTorch 2.13): logits of shape
     (N, C, *out_features) from a flat Linear weight, then cross_entropy; gradients reach the
-    input and the linear layer. The chunked kernel (`options`) is refused."""
+    input and the linear layer. `options` (PyTorch's chunked kernel) gives the same loss."""
     loss = autodiff.nn.LinearCrossEntropyLoss(5, 10, out_features=(4, 3), bias=True)
     assert loss.linear.weight.shape == (120, 5) and loss.linear.bias.shape == (120,)
     assert repr(loss).splitlines()[1].strip() == (
@@ -578,8 +578,18 @@ def test_linear_cross_entropy_is_cross_entropy_of_the_linear_logits() -> None:
         F.linear_cross_entropy(x, autodiff.ones(10, 4, 3, 5), probabilities, ignore_index=1)
     with pytest.raises(RuntimeError, match=r"requires batched input, \(N, 5\), got unbatched"):
         F.linear_cross_entropy(autodiff.ones(5), autodiff.ones(10, 4, 5), target)
-    with pytest.raises(NotImplementedError, match="chunked kernel"):
-        F.linear_cross_entropy(x, autodiff.ones(10, 5), target[:, 0, 0], options=object())
+    options = autodiff.nn.LinearCrossEntropyOptions(batch_chunk_size=1)
+    flat = autodiff.arange(50.0).reshape(10, 5) / 50
+    assert F.linear_cross_entropy(x, flat, target[:, 0, 0], options=options).item() == \
+        F.linear_cross_entropy(x, flat, target[:, 0, 0]).item()
+    with pytest.raises(TypeError, match=r"options must be an nn\.LinearCrossEntropyOptions"):
+        F.linear_cross_entropy(x, flat, target[:, 0, 0], options=object())
+    for bad, message in (({"acc_policy": "x"}, "invalid acc_policy: 'x'"),
+                         ({"chunking_method": "y"}, "invalid chunking_method: 'y'"),
+                         ({"batch_chunk_size": 0}, "batch_chunk_size must be positive int"),
+                         ({"acc_dtype": autodiff.int32}, "acc_dtype must be one of")):
+        with pytest.raises(ValueError, match=message):
+            autodiff.nn.LinearCrossEntropyOptions(**bad)
 
 
 def test_linear_cross_entropy_matches_pytorch() -> None:

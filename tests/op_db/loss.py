@@ -196,6 +196,18 @@ LOSS: list[OpInfo] = [
     _ce("cross_entropy_4d_smoothing", TARGET_3D, ((2, 4, 3, 2),), "AddBackward0",
         label_smoothing=0.25, reduction="sum"),
     _ce("cross_entropy_unbatched", np.array(2), ((4,),), "NllLossBackward0"),
+    # linear_cross_entropy: cross_entropy of linear(x, W); with options (PyTorch's chunked
+    # kernel) the same loss
+    OpInfo("F.linear_cross_entropy",
+           lambda x, w: F.linear_cross_entropy(x, w, _const(TARGET, x, autodiff.int64)),
+           lambda x, w: _cross_entropy(x @ w.T, TARGET, None, -100, "mean", 0.0),
+           (Sample(((3, 5), (4, 5))),), "NllLossBackward0"),
+    OpInfo("F.linear_cross_entropy_options",
+           lambda x, w: F.linear_cross_entropy(
+               x, w, _const(TARGET, x, autodiff.int64), reduction="sum",
+               options=autodiff.nn.LinearCrossEntropyOptions(batch_chunk_size=2)),
+           lambda x, w: _cross_entropy(x @ w.T, TARGET, None, -100, "sum", 0.0),
+           (Sample(((3, 5), (4, 5))),), "NllLossBackward0"),
     OpInfo("cross_entropy_probs", lambda x, p: F.cross_entropy(x, p),
            _cross_entropy_probs, (Sample(((3, 4), (3, 4))), Sample(((2, 4, 3), (2, 4, 3)))),
            "DivBackward1", domain=(0.0, 1.0)),
