@@ -93,7 +93,7 @@ assert torch.equal(on_cpu['conv1.weight'], net.conv1.weight.detach())
 
 # ---- 6. Saving torch.nn.DataParallel models ----
 parallel = nn.DataParallel(net)
-assert list(parallel.state_dict())[0] == 'module.conv1.weight'
+assert next(iter(parallel.state_dict())) == 'module.conv1.weight'
 torch.save(parallel.module.state_dict(), PATH)
 model = Net()
 print(model.load_state_dict(torch.load(PATH, map_location='cpu')))
