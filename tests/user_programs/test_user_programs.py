@@ -161,6 +161,7 @@ PROGRAMS = [
     Program("recipe_benchmark"),
     Program("recipe_dynamic_quantization"),
     Program("saving_multiple_models"),
+    Program("save_load_across_devices"),
     # recipes_source
     Program("recipe_inspecting_model_parameters", compare=True),
     # torch.compile's recipes: not compared (inductor compiles for a minute on PyTorch)
@@ -235,6 +236,8 @@ PROGRAMS = [
     Program("docs_api_examples", compare=True),
     Program("notes_amp", compare=True),
     Program("notes_randomness"),
+    Program("notes_gradcheck", compare=True),
+    Program("notes_numerical_accuracy_faq", compare=True),
 ]
 
 
