@@ -162,6 +162,7 @@ PROGRAMS = [
     Program("recipe_dynamic_quantization"),
     Program("saving_multiple_models"),
     Program("save_load_across_devices"),
+    Program("distributed_checkpoint_recipe", compare=True),
     # recipes_source
     Program("recipe_inspecting_model_parameters", compare=True),
     # torch.compile's recipes: not compared (inductor compiles for a minute on PyTorch)
