@@ -1190,3 +1190,14 @@ class PickledGate(autodiff.nn.Module):
         if x.sum() > 0:
             return x
         return -x
+
+
+def test_jit_set_autocast_mode() -> None:
+    assert autodiff._C._jit_set_autocast_mode(False) is True
+    try:
+        assert autodiff._C._jit_set_autocast_mode(False) is False
+    finally:
+        assert autodiff._C._jit_set_autocast_mode(True) is False
+    with pytest.raises(TypeError, match=r"^_jit_set_autocast_mode\(\): incompatible function "
+                                        r"arguments"):
+        autodiff._C._jit_set_autocast_mode(1)

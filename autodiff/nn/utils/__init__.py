@@ -1,9 +1,9 @@
 """`autodiff.nn.utils`: gradient clipping, parameters as one vector and back, packed sequences
 (`rnn`), pruning by masks (`prune`), modules made without initialization (`skip_init`), and
 reparametrizations of weights (`parametrize`, `parametrizations`, and the older weight_norm
-and spectral_norm hooks)."""
+and spectral_norm hooks), and batch norms folded into the layer before them (`fusion`)."""
 
-from . import clip_grad, parametrizations, parametrize, prune, rnn
+from . import clip_grad, fusion, parametrizations, parametrize, prune, rnn
 from .clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -18,7 +18,7 @@ from .weight_norm import remove_weight_norm, weight_norm
 
 __all__ = [
     "clip_grad", "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
-    "get_total_norm", "parameters_to_vector", "parametrizations", "parametrize", "prune",
+    "fusion", "get_total_norm", "parameters_to_vector", "parametrizations", "parametrize", "prune",
     "remove_spectral_norm", "remove_weight_norm", "rnn", "skip_init", "spectral_norm",
     "vector_to_parameters", "weight_norm",
 ]
