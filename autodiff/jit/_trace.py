@@ -193,6 +193,9 @@ class _Recorder:
         if isinstance(value, slice):
             return slice(self.argument(value.start), self.argument(value.stop),
                          self.argument(value.step))
+        if isinstance(value, tuple) and _holds_tensor(value):  # a named tuple (PackedSequence)
+            return self.graph.call_function(type(value), tuple(self.argument(item)
+                                                               for item in value))
         if _is_plain_constant(value):
             return value
         return self.graph.get_attr(self._constant(value))

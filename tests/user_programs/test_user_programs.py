@@ -68,6 +68,11 @@ class Program:
 
 # What stops a program is a `Stop(feature, error)` constant here, named for the missing feature:
 # the error is the text the program stops with (the last line of its traceback must contain it).
+SCRIPTED_LOOP_GRAPH = Stop(
+    "the graph of a scripted module whose forward loops over an int argument (autodiff.jit runs "
+    "scripted code as Python, and an autodiff.fx graph cannot hold the loop)",
+    "RuntimeError: 'GreedySearchDecoder' has no graph")
+
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
     Program("basics_tensorqs", compare=True),
@@ -126,6 +131,7 @@ PROGRAMS = [
     # beginner_source
     Program("knowledge_distillation"),
     Program("chatbot"),
+    Program("deploy_seq2seq_hybrid_frontend", stop=SCRIPTED_LOOP_GRAPH),
     Program("data_loading"),
     Program("text_sentiment_ngrams"),
     Program("maskedtensor_adagrad", compare=True),
