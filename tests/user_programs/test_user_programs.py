@@ -86,6 +86,7 @@ PROGRAMS = [
     Program("introyt_autograd", compare=True),
     Program("introyt_models", compare=True),
     Program("introyt_training"),
+    Program("blitz_tensor_tutorial", compare=True),
     Program("blitz_autograd"),
     Program("blitz_neural_networks"),
     Program("blitz_cifar10"),
