@@ -227,3 +227,22 @@ def test_state_dict_keys_match_pytorch() -> None:
     assert nested["param_groups"] == pytorch_nested["param_groups"]
     assert {k: list(v) for k, v in nested["state"].items()} == {
         k: list(v) for k, v in pytorch_nested["state"].items()}
+
+
+def test_async_save_writes_a_copy_in_a_thread(tmp_path: Path) -> None:
+    weights = torch.arange(4.0)
+    future = dcp.async_save({"w": weights, "step": 3}, checkpoint_id=tmp_path)
+    weights.mul_(0)  # after the call: the checkpoint keeps what it was given
+    metadata = future.result()
+    assert isinstance(metadata, dcp.Metadata) and sorted(metadata.state_dict_metadata) == [
+        "step", "w"]
+    target = {"w": torch.zeros(4), "step": 0}
+    dcp.load(target, checkpoint_id=tmp_path)
+    assert target["w"].tolist() == [0.0, 1.0, 2.0, 3.0] and target["step"] == 3
+    failing = dcp.async_save({"w": weights},
+                             storage_writer=dcp.FileSystemWriter(tmp_path, overwrite=False))
+    with pytest.raises(dcp.CheckpointException):
+        failing.result()
+    with pytest.raises(NotImplementedError, match="thread"):
+        dcp.async_save({"w": weights}, checkpoint_id=tmp_path,
+                       async_checkpointer_type=dcp.AsyncCheckpointerType.PROCESS)

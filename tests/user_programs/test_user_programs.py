@@ -170,6 +170,7 @@ PROGRAMS = [
     Program("saving_multiple_models"),
     Program("save_load_across_devices"),
     Program("distributed_checkpoint_recipe", compare=True),
+    Program("distributed_async_checkpoint_recipe", compare=True),
     Program("tuning_guide"),  # not compared: it compiles (inductor takes a while on PyTorch)
     # recipes_source
     Program("recipe_inspecting_model_parameters", compare=True),

@@ -12,7 +12,7 @@ process group is initialised): the state is not sharded, so there is nothing to 
     metadata.py           Metadata: what a checkpoint holds, by flattened key
     _flatten.py           nested state dicts <-> flat keys ("app.model.net1.weight")
     filesystem.py         FileSystemWriter / FileSystemReader: the folder and its files
-    state_dict_saver.py   save
+    state_dict_saver.py   save, async_save (the state copied, then written by a thread)
     state_dict_loader.py  load
     state_dict.py         get_/set_ state dicts of a model and its optimizers, keyed by FQN
     format_utils.py       dcp_to_torch_save / torch_save_to_dcp
@@ -22,8 +22,9 @@ from .api import CheckpointException
 from .filesystem import FileSystemReader, FileSystemWriter
 from .metadata import BytesStorageMetadata, Metadata, TensorStorageMetadata
 from .state_dict_loader import load
-from .state_dict_saver import save
+from .state_dict_saver import AsyncCheckpointerType, async_save, save
 from .stateful import Stateful
 
-__all__ = ["BytesStorageMetadata", "CheckpointException", "FileSystemReader",
-           "FileSystemWriter", "Metadata", "Stateful", "TensorStorageMetadata", "load", "save"]
+__all__ = ["AsyncCheckpointerType", "BytesStorageMetadata", "CheckpointException",
+           "FileSystemReader", "FileSystemWriter", "Metadata", "Stateful",
+           "TensorStorageMetadata", "async_save", "load", "save"]
