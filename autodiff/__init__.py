@@ -115,6 +115,7 @@ from .creation import (
     empty_like,
     eye,
     from_numpy,
+    from_file,
     frombuffer,
     full,
     full_like,
@@ -169,7 +170,12 @@ from .inspection import (
     is_nonzero,
     is_same_size,
     is_signed,
+    is_storage,
+    typename,
 )
+
+# Type promotion and casting rules
+from .type_promotion import can_cast, promote_types, result_type
 
 # Global settings: deterministic algorithms, float32 matmul precision, CPU threads
 from .settings import (
@@ -180,9 +186,13 @@ from .settings import (
     is_deterministic_algorithms_warn_only_enabled,
     set_deterministic_debug_mode,
     set_float32_matmul_precision,
+    set_flush_denormal,
+    set_num_interop_threads,
     set_num_threads,
     use_deterministic_algorithms,
+    get_num_interop_threads,
 )
+from .user_warnings import is_warn_always_enabled, set_warn_always
 
 # Grad modes and anomaly detection
 from .grad_mode import (
@@ -390,6 +400,7 @@ from .ops.unary import (
 from .ops.activation import celu, relu, relu_, selu, sigmoid, sigmoid_, softplus
 from .ops.piecewise import hardshrink, prelu, rrelu, threshold
 from .nn._activations import celu_, rrelu_, selu_, threshold_
+from .ops.pixel_shuffle import native_channel_shuffle
 from .nn_ops import (
     adaptive_avg_pool1d,
     adaptive_max_pool1d,
@@ -508,7 +519,14 @@ from .ops.statistics import corrcoef, cov, nanmean, nansum, std_mean, var_mean
 from .ops.sorting import argsort, msort, sort, topk
 from .ops.order_statistics import kthvalue, median, mode, nanmedian, nanquantile, quantile
 from .ops.unique import unique, unique_consecutive
-from .ops.searching import argwhere, bucketize, count_nonzero, nonzero, searchsorted
+from .ops.searching import (
+    argwhere,
+    bucketize,
+    count_nonzero,
+    nonzero,
+    nonzero_static,
+    searchsorted,
+)
 from .ops.histogram import bincount, histc, histogram, histogramdd
 
 # Differences and integration
@@ -631,7 +649,8 @@ from .ops.products import (
 from .ops.distance import cdist, dist, pdist
 from .ops.norm import renorm
 from .ops.einsum import einsum, inner, tensordot
-from .ops.decompositions import det, inverse, slogdet
+from .ops.decompositions import det, inverse
+from .ops.decompositions import torch_slogdet as slogdet
 from .ops.householder import geqrf, orgqr, ormqr
 from .ops.householder import torch_qr as qr
 from .ops.lu import lu_unpack

@@ -38,6 +38,12 @@ _OVERLOADED = frozenset({
 })
 
 
+def _overloaded(name: str) -> bool:
+    """Whether PyTorch declares `name` (or, for an in-place method, its out-of-place form)
+    with several overloads."""
+    return name in _OVERLOADED or (name.endswith("_") and name[:-1] in _OVERLOADED)
+
+
 def type_name(value: Any) -> str:
     """The name PyTorch's parser gives an argument's class."""
     kind = type(value)
@@ -118,7 +124,7 @@ def argument_error(name: str, function: Callable[..., Any], args: tuple[Any, ...
             continue
         # One argument, the first refused: every overload starts with that Tensor (sum(x)).
         alone = len(args) == 1 and not kwargs and positions[key] == 0
-        if name in _OVERLOADED and not alone:
+        if _overloaded(name) and not alone:
             given = [type_name(item) for item in args[skip:]]
             given += [f"{item}={type_name(value)}" for item, value in kwargs.items()]
             return TypeError(f"{name}() received an invalid combination of arguments - got "
@@ -127,6 +133,39 @@ def argument_error(name: str, function: Callable[..., Any], args: tuple[Any, ...
         return TypeError(f"{name}(): argument '{key}'{where} must be {expected}, not "
                          f"{type_name(value)}")
     return None
+
+
+# Namespaces whose functions PyTorch binds from C++, under the native function's name.
+_NATIVE_PREFIXES = {"autodiff.linalg": "linalg_", "autodiff.special": "special_",
+                    "autodiff.fft": "fft_"}
+
+
+def missing_arguments_error(namespace: str, name: str, function: Callable[..., Any],
+                            args: tuple[Any, ...], kwargs: dict[str, Any]) -> TypeError | None:
+    """PyTorch's parser's TypeError for a call of a linalg, special or fft function that
+    lacks required arguments (`linalg_solve() missing 1 required positional arguments: "B"`,
+    its plural and singular as it words them); else None."""
+    prefix = _NATIVE_PREFIXES.get(namespace)
+    signature = _signature(function) if prefix is not None else None
+    if signature is None:
+        return None
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError:
+        pass
+    else:
+        return None
+    bound = dict(zip(signature.parameters, args)) | kwargs
+    missing = [key for key, parameter in signature.parameters.items()
+               if parameter.default is inspect.Parameter.empty and key not in bound
+               and parameter.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                                      inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    if not missing:
+        return None
+    noun = "arguments" if len(missing) == 1 else "argument"
+    names = ", ".join(f'"{key}"' for key in missing)
+    return TypeError(f"{prefix}{name}() missing {len(missing)} required positional {noun}: "
+                     f"{names}")
 
 
 # ----------------------------------------------------------------------------- Tensor methods
@@ -155,6 +194,8 @@ def _method_codes(tensor_class: type) -> dict[Any, tuple[str, Callable[..., Any]
     codes = {}
     for klass in reversed(tensor_class.__mro__):
         for name, value in vars(klass).items():
+            if name in _OPERATORS:  # a reflected operator's wrapper: the method it calls
+                value = getattr(value, "__wrapped__", value)
             code = getattr(value, "__code__", None)
             if code is not None and (not name.startswith("_") or name in _OPERATORS) and (
                     code not in codes or name == code.co_name):  # an alias: its def's name

@@ -248,6 +248,8 @@ def _array_from_data(backend: Any, data: Any) -> Any:
     """A backend array of Python data (nested sequences of numbers or 0-d tensors) or of an
     array; data PyTorch cannot take gets PyTorch's error."""
     if _is_array(data):
+        if interop.is_numpy_array(data):  # torch.from_numpy's checks: dtype, strides, order
+            interop.shareable_array(data)
         return backend.asarray(data, copy=True)
     data = _unwrap_nested(data)
     try:
@@ -453,6 +455,49 @@ def _frombuffer(buffer: Any, dtype: Any, count: int, offset: int, requires_grad:
     if interop.read_only(array):
         warn(_NOT_WRITABLE_BUFFER, UserWarning, stacklevel=stacklevel)
     return _finish(array, backend, requires_grad)
+
+
+def from_file(filename: str, shared: bool | None = None, size: int = 0, *, dtype: Any = None,
+              layout: Any = None, device: Any = None, pin_memory: bool = False,
+              requires_grad: bool = False) -> Tensor:
+    """A 1-D CPU tensor of `size` elements of `dtype` read from a file's bytes. shared=True
+    maps the file: writes to the tensor reach the file (which grows to the size needed);
+    otherwise the bytes are copied."""
+    import mmap
+    import os
+
+    check_layout("from_file", layout)
+    kind = dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)
+    nbytes = int(size) * kind.itemsize
+    if nbytes < 0:
+        raise RuntimeError(f"unable to mmap {nbytes} bytes from file <{filename}>: Cannot "
+                           "allocate memory (12)")
+    backend = get_backend("cpu")
+    try:  # a shared mapping creates the file where it is missing
+        file = (os.fdopen(os.open(filename, os.O_RDWR | os.O_CREAT, 0o666), "r+b") if shared
+                else open(filename, "rb"))  # noqa: SIM115 (the mapping outlives the file)
+    except OSError as error:
+        kind_of_open = "read-write" if shared else "read-only"
+        raise RuntimeError(f"unable to open file <{filename}> in {kind_of_open} mode: "
+                           f"{error.strerror} ({error.errno})") from None
+    with file:
+        length = file.seek(0, 2)
+        if shared and length < nbytes:
+            file.truncate(nbytes)
+        elif length < nbytes:
+            raise RuntimeError(f"file <{filename}> size <{length}> is smaller than the required "
+                               f"mapping size <{nbytes}>")
+        if nbytes == 0:
+            array = backend.empty((0,), kind.name)
+        elif shared:
+            array = interop.buffer_array(mmap.mmap(file.fileno(), nbytes), kind.name, size, 0)
+        else:
+            file.seek(0)
+            array = interop.buffer_array(bytearray(file.read(nbytes)), kind.name, size, 0)
+    result = _finish(array, backend, requires_grad)
+    if pin_memory:
+        result = result.pin_memory()
+    return result if device is None else result.to(device)
 
 
 # ----------------------------------------------------------------------------- factories

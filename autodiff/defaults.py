@@ -12,7 +12,7 @@ import backends
 from backends import Device, get_backend, parse_device
 
 from . import dtypes
-from .user_warnings import warn
+from .user_warnings import first_time, warn
 
 
 def set_default_device(device: Any) -> None:
@@ -31,7 +31,7 @@ def get_default_device() -> Device:
     return device
 
 
-_warned = False
+_warned: list[bool] = []
 
 
 def set_default_tensor_type(t: Any) -> None:
@@ -39,9 +39,7 @@ def set_default_tensor_type(t: Any) -> None:
     (`torch.DoubleTensor`, 'torch.cuda.FloatTensor')."""
     from . import legacy  # legacy imports the factories, which import this module's users
 
-    global _warned
-    if not _warned:  # once per process, as PyTorch warns
-        _warned = True
+    if first_time(_warned):  # once per process, as PyTorch warns
         warn(
             "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
             "torch.set_default_dtype() and torch.set_default_device() as alternatives.",

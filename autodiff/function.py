@@ -46,7 +46,7 @@ from .grad_mode import inference_seen as _inference_seen
 from .grad_mode import state as _grad_state
 from .hot_path import modes as _modes
 from .jvp_rules import jvp_from_backward
-from .layout_dispatch import layout_data
+from .layout_dispatch import LayoutData, layout_data
 from .node import AccumulateGrad, Node, anomaly_state, sequence_nrs
 from .op_modes import ForwardState, OpCall, op_mode_state
 from .profiling import profiler_state
@@ -318,9 +318,9 @@ class Function(Node):
         saved_tensors_hooks)."""
         cls = type(self)
         if not cls.takes_layout_data:  # as apply's plain path would, but before any mode
-            layout = layout_data(args)
-            if layout is not None:
-                return layout.dispatch(cls, args, kwargs)
+            for data in arrays:  # the Tensor arguments' data, read once by apply
+                if isinstance(data, LayoutData):
+                    return data.dispatch(cls, args, kwargs)
         if op_mode_state.active:
             return op_mode_state.dispatch(OpCall(self, args, arrays, kwargs, requires_grad))
         return self._forward_and_finish(args, arrays, kwargs, requires_grad, None)

@@ -9,7 +9,7 @@ from typing import Any
 from .ops._checks import require_tensors
 
 __all__ = ["_assert", "get_device", "is_distributed", "is_floating_point", "is_inference",
-           "is_nonzero", "is_same_size", "is_signed"]
+           "is_nonzero", "is_same_size", "is_signed", "is_storage", "typename"]
 
 
 def _assert(condition: Any, message: str) -> None:
@@ -57,3 +57,27 @@ def get_device(input: Any) -> int:
 def is_distributed(input: Any) -> bool:
     require_tensors("is_distributed", ("input", input))
     return bool(input.is_distributed())
+
+
+def typename(obj: Any) -> str:
+    """A tensor's legacy type name ('torch.FloatTensor'); for anything else its module and
+    qualified name (a builtin's bare name)."""
+    from .tensor import Tensor
+
+    if isinstance(obj, Tensor):
+        return str(obj.type())
+    module = getattr(obj, "__module__", "") or ""
+    if hasattr(obj, "__qualname__"):
+        qualname = obj.__qualname__
+    elif hasattr(obj, "__name__"):
+        qualname = obj.__name__
+    else:
+        module = obj.__class__.__module__ or ""
+        qualname = obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
+def is_storage(obj: Any) -> bool:
+    """Whether `obj` is a storage object: autodiff's tensors keep their memory in arrays and
+    have no storage class, so nothing is."""
+    return False

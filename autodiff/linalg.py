@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from backends.decompositions import LinAlgError
 
-from .ops.decompositions import SlogdetResult, cholesky, det, inv, slogdet, solve
+from .ops.decompositions import cholesky, det, inv, slogdet, solve
 from .ops.diagonal import diagonal as _diagonal
 from .ops.eig import eig, eigvals
 from .ops.eigh import eigh, eigvalsh
@@ -44,7 +44,7 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
 
 
 __all__ = [
-    "LinAlgError", "SlogdetResult", "cholesky", "cholesky_ex", "cond", "cross", "det",
+    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det",
     "diagonal", "eig", "eigh", "eigvals", "eigvalsh", "householder_product", "inv", "inv_ex",
     "ldl_factor", "ldl_factor_ex", "ldl_solve", "lstsq", "lu", "lu_factor", "lu_factor_ex",
     "lu_solve", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank",

@@ -49,13 +49,12 @@ IGNORED = {
 MODE_ONLY = {
     "autodiff": (
         "arange", "as_strided", "as_tensor", "asarray", "bartlett_window", "blackman_window",
-        "cond", "empty", "empty_permuted", "empty_strided", "eye", "fill", "from_numpy",
-        "frombuffer", "full", "hamming_window", "hann_window", "kaiser_window", "linspace",
-        "logspace", "normal", "ones", "rand", "rand_like", "randint", "randint_like", "randn",
-        "randn_like", "randperm", "range", "scalar_tensor", "sparse_bsc_tensor",
-        "sparse_bsr_tensor", "sparse_compressed_tensor", "sparse_coo_tensor",
-        "sparse_csc_tensor", "sparse_csr_tensor", "tensor", "tril_indices", "triu_indices",
-        "vander", "zeros",
+        "cond", "empty", "empty_permuted", "empty_strided", "eye", "fill", "from_file",
+        "from_numpy", "frombuffer", "full", "hamming_window", "hann_window", "kaiser_window",
+        "linspace", "logspace", "normal", "ones", "rand", "rand_like", "randint", "randint_like",
+        "randn", "randn_like", "randperm", "range", "scalar_tensor", "sparse_bsc_tensor",
+        "sparse_bsr_tensor", "sparse_compressed_tensor", "sparse_coo_tensor", "sparse_csc_tensor",
+        "sparse_csr_tensor", "tensor", "tril_indices", "triu_indices", "vander", "zeros",
     ),
 }
 

@@ -120,3 +120,34 @@ def get_num_threads() -> int:
     if count is not None:
         return count
     return _requested_threads if _requested_threads is not None else (os.cpu_count() or 1)
+
+
+# PyTorch's inter-op pool runs independent ops in parallel; autodiff runs ops one after
+# another, so the number is kept for what asks it (as many as the CPU has, PyTorch's default).
+_interop_threads: int | None = None
+
+
+def set_num_interop_threads(num: Any) -> None:
+    """The size of PyTorch's inter-op thread pool; set once, before any parallel work."""
+    global _interop_threads
+    if isinstance(num, bool) or not isinstance(num, int):
+        raise RuntimeError(f"set_num_interop_threads expects an int, but got "
+                           f"{type(num).__name__}")
+    if num <= 0:
+        raise RuntimeError("set_num_interop_threads expects a positive integer")
+    if _interop_threads is not None:
+        raise RuntimeError("Error: cannot set number of interop threads after parallel work "
+                           "has started or set_num_interop_threads called")
+    _interop_threads = num
+
+
+def get_num_interop_threads() -> int:
+    return _interop_threads if _interop_threads is not None else (os.cpu_count() or 1)
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """Whether flushing denormal floats to zero is supported (PyTorch sets the CPU's FTZ/DAZ
+    flags): NumPy gives no way to set them, so False, as PyTorch answers on a CPU without."""
+    if not isinstance(mode, bool):
+        raise RuntimeError(f"flush_denormal expects a bool, but got {type(mode).__name__}")
+    return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from numbers import Number
 from typing import TYPE_CHECKING, Any
 
 from backends import Backend, Device, get_backend
@@ -309,6 +310,9 @@ class Tensor(metaclass=TensorMeta):
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
         return _strides.is_contiguous(self, memory_format)
+
+    def dim_order(self, ambiguity_check: Any = False) -> tuple[int, ...]:
+        return _strides.dim_order(self, ambiguity_check)
 
     def contiguous(self, memory_format: Any = None) -> Tensor:
         return _strides.contiguous(self, memory_format)
@@ -769,6 +773,9 @@ class Tensor(metaclass=TensorMeta):
         return _floating.float_power(self, exponent)
 
     def float_power_(self, exponent: Any) -> Tensor:
+        if not isinstance(exponent, Tensor) and not _checks.is_number(exponent):
+            raise _checks.invalid_arguments("float_power_", (exponent,), {},
+                                            ("Tensor exponent", "Number exponent"))
         if self.dtype is not dtypes.float64:
             raise RuntimeError(
                 "the base given to float_power_ has dtype "
@@ -1564,6 +1571,9 @@ class Tensor(metaclass=TensorMeta):
     def nonzero(self, *, as_tuple: bool = False) -> Any:
         return _searching.nonzero(self, as_tuple=as_tuple)
 
+    def nonzero_static(self, *, size: Any, fill_value: int = -1) -> Tensor:
+        return _searching.nonzero_static(self, size=size, fill_value=fill_value)
+
     def argwhere(self) -> Tensor:
         return _searching.argwhere(self)
 
@@ -2058,7 +2068,7 @@ class Tensor(metaclass=TensorMeta):
         return _decompositions.inv(self)
 
     def slogdet(self) -> Any:
-        return _decompositions.slogdet(self)
+        return _decompositions.torch_slogdet(self)
 
     # -------------------------------------------------------------- conversion to Python and NumPy
     def item(self) -> Any:
@@ -2107,6 +2117,17 @@ class Tensor(metaclass=TensorMeta):
         """NumPy's array protocol: the tensor's memory (CPU), copied only when asked or needed."""
         return array_protocol(self.numpy(), dtype, copy)
 
+    # Above NumPy's own: its operators defer to Tensor's reflected ones, so a NumPy scalar on
+    # the left (`np.sqrt(d) * t`) makes a tensor in the graph, as in PyTorch.
+    __array_priority__ = 1000
+
+    def __array_wrap__(self, array: Any, context: Any = None, return_scalar: bool = False) -> Any:
+        """A NumPy ufunc's result on tensors (`np.sin(t)`) as a CPU tensor over it, as
+        PyTorch's; a bool result as uint8, as PyTorch's (its legacy byte masks)."""
+        if array.dtype == bool:
+            array = array.astype("uint8")
+        return _creation.from_numpy(array)
+
     def __dlpack__(self, *, stream: Any = -1, max_version: Any = None, dl_device: Any = None,
                    copy: Any = None) -> Any:
         """A DLPack capsule sharing this tensor's memory (see `autodiff.utils.dlpack`)."""
@@ -2129,20 +2150,39 @@ class Tensor(metaclass=TensorMeta):
             raise TypeError("iteration over a 0-d tensor")
         return iter(_joining.unbind(self, 0))
 
+    def __reversed__(self) -> Tensor:
+        """`reversed(t)`: t flipped along dim 0 (a 0-d tensor itself), as PyTorch's."""
+        return self if self._data.ndim == 0 else self.flip(0)
+
+    def __contains__(self, element: Any) -> bool:
+        """`element in t`: whether any element of t equals it (a tensor broadcast against t)."""
+        if isinstance(element, (Tensor, Number)):
+            return bool((element == self).any().item())  # type: ignore[union-attr]
+        raise RuntimeError("Tensor.__contains__ only supports Tensor or scalar, but you passed in "
+                           f"a {type(element)}.")
+
     def __bool__(self) -> bool:
-        if self.numel() != 1:
-            raise RuntimeError(
-                "Boolean value of Tensor with more than one value is ambiguous"
-            )
+        count = self.numel()
+        if count != 1:
+            many = "no values" if count == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {many} is ambiguous")
         return bool(self.item())
 
     def __float__(self) -> float:
         if self.requires_grad:
             _warn_scalar_of_requires_grad()
-        return float(self.item())
+        return float(self._python_scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._python_scalar())
+
+    def __complex__(self) -> complex:
+        return complex(self._python_scalar())
+
+    def _python_scalar(self) -> Any:
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
 
     def __index__(self) -> int:
         if self.dtype.is_floating_point or self.numel() != 1:
@@ -2359,6 +2399,39 @@ class Tensor(metaclass=TensorMeta):
 
     def cuda(self, device: Any = None) -> Tensor:
         return _conversion.to(self, "cuda" if device is None else _cuda_device(device))
+
+
+# PyTorch's binary operators answer an operand of a type they do not take (any TypeError) with
+# NotImplemented, so Python asks the other operand: `t == None` is False and `t + obj` reaches
+# `type(obj).__radd__`. The named methods (eq, add, pow, ...) raise, as PyTorch's do.
+REFLECTED_OPERATORS = (
+    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__add__", "__radd__",
+    "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
+    "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__",
+    "__matmul__", "__rmatmul__", "__and__", "__rand__", "__or__", "__ror__", "__xor__",
+    "__rxor__", "__lshift__", "__rlshift__", "__rshift__", "__rrshift__", "__iadd__",
+    "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__", "__ipow__",
+    "__iand__", "__ior__", "__ixor__", "__ilshift__", "__irshift__")
+
+
+def _not_implemented_on_type_error(method: Callable[[Tensor, Any], Any],
+                                   name: str) -> Callable[[Tensor, Any], Any]:
+    def operator(self: Tensor, other: Any, modulo: Any = None) -> Any:
+        if modulo is not None:  # pow(t, e, m): Python's error, as PyTorch gives
+            return NotImplemented
+        try:
+            return method(self, other)
+        except TypeError:
+            return NotImplemented
+
+    operator.__name__ = operator.__qualname__ = name
+    operator.__doc__ = method.__doc__
+    operator.__wrapped__ = method  # type: ignore[attr-defined]
+    return operator
+
+
+for _name in REFLECTED_OPERATORS:
+    setattr(Tensor, _name, _not_implemented_on_type_error(vars(Tensor)[_name], _name))
 
 
 _REINFORCE_REMOVED = """reinforce() was removed.

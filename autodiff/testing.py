@@ -22,8 +22,11 @@ __all__ = ["assert_close", "make_tensor"]
 # Default (rtol, atol) per dtype; integers and bools compare exactly.
 _PRECISIONS = {
     dtypes.float16: (0.001, 1e-5),
+    dtypes.bfloat16: (0.016, 1e-5),
     dtypes.float32: (1.3e-6, 1e-5),
     dtypes.float64: (1e-7, 1e-7),
+    dtypes.complex64: (1.3e-6, 1e-5),
+    dtypes.complex128: (1e-7, 1e-7),
 }
 # The dtype a Python number compares as.
 _NUMBER_DTYPES = {int: dtypes.int64, float: dtypes.float64}
@@ -236,7 +239,7 @@ def _tensor_message(actual: Tensor, expected: Tensor, matches: Tensor, rtol: flo
     extra = f"Mismatched elements: {mismatched} / {count} ({mismatched / count:.1%})"
     actual_flat, expected_flat = actual.flatten(), expected.flatten()
     matched = matches.flatten()
-    if not actual.dtype.is_floating_point:
+    if not (actual.dtype.is_floating_point or actual.dtype.is_complex):
         actual_flat, expected_flat = actual_flat.to(dtypes.int64), expected_flat.to(dtypes.int64)
     absolute = (actual_flat - expected_flat).abs().masked_fill(matched, 0)
     largest, largest_at = absolute.max(0)

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .argument_parsing import argument_error
+from .argument_parsing import argument_error, missing_arguments_error
 from .user_warnings import skip_frames_of, warn
 
 
@@ -396,6 +396,9 @@ def _raise_argument_error(public: Callable[..., Any], function: Callable[..., An
     if type(error) is TypeError and _parser_worded(str(error)):
         return  # the function's own checks already said it as PyTorch's parser does
     refused = argument_error(public.__name__, function, args, kwargs, _tensor_class())
+    if refused is None:
+        refused = missing_arguments_error(getattr(public, "_torch_function_namespace", ""),
+                                          public.__name__, function, args, kwargs)
     if refused is not None:
         raise refused from None
 

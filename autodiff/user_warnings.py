@@ -79,3 +79,28 @@ def _with_readable_source(module_globals: dict[str, Any]) -> dict[str, Any] | No
     if module_globals.get("__loader__") in (BuiltinImporter, FrozenImporter):
         return None
     return module_globals
+
+
+# ----------------------------------------------------------------------------- warn once
+_warn_always = False
+
+
+def set_warn_always(b: bool) -> None:
+    """torch.set_warn_always: with True, the warnings PyTorch gives once per process (such as
+    set_default_tensor_type's deprecation) are given every time."""
+    global _warn_always
+    _warn_always = bool(b)
+
+
+def is_warn_always_enabled() -> bool:
+    return _warn_always
+
+
+def first_time(seen: list[bool]) -> bool:
+    """For a warning given once per process: True the first time (`seen` records it), and
+    every time while set_warn_always(True)."""
+    if seen and not _warn_always:
+        return False
+    if not seen:
+        seen.append(True)
+    return True

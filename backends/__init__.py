@@ -21,6 +21,7 @@ from .device import (
     Device,
     default_device,
     legacy_type_device,
+    parse_cuda_device,
     parse_device,
     set_default_device,
     set_legacy_type_device,
@@ -49,6 +50,7 @@ __all__ = [
     "is_pinned",
     "legacy_type_device",
     "nondeterministic_seed",
+    "parse_cuda_device",
     "parse_device",
     "pinned",
     "seed_all",
@@ -311,7 +313,7 @@ def cuda_current_device() -> int:
 
 def cuda_set_device(device: object) -> None:
     """Make `device` (an index, "cuda:N" or a Device) the current CUDA device of this thread."""
-    parsed = parse_device(device)
+    parsed = parse_cuda_device(device)
     if parsed.type != "cuda":
         raise ValueError(f"Expected a cuda device, but got: {parsed}")
     index = _check_cuda_ordinal(parsed.index)
@@ -339,7 +341,7 @@ def cuda_memory_allocated(device: object = None) -> int:
 def _cuda_index(device: object) -> int:
     if device is None:
         return _check_cuda_ordinal(None)
-    parsed = parse_device(device)
+    parsed = parse_cuda_device(device)
     if parsed.type != "cuda":
         raise ValueError(f"Expected a cuda device, but got: {parsed}")
     return _check_cuda_ordinal(parsed.index)

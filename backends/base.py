@@ -698,6 +698,11 @@ class Backend(Primitives, Kernels, LossKernels, SpecialFunctions):
         ValueError where the backend makes no strided views (`as_strided` copies them)."""
         raise ValueError("this backend makes no strided views")
 
+    def bitcast_view(self, array: Array, dtype: str) -> Array:
+        """The array's memory read as `dtype`, a view: the last dim scaled by the ratio of
+        the item sizes (the caller checks that the last dim is contiguous)."""
+        return array.view(self._native_dtypes[dtype])
+
     def contiguous_copy(self, array: Array) -> Array:
         """A copy laid out C-contiguously."""
         return self.xp.asarray(array, copy=True)

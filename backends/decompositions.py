@@ -21,8 +21,12 @@ __all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "inv", "qr", "s
            "solve_triangular", "svd", "translate_errors"]
 
 
-class LinAlgError(RuntimeError):
-    """A matrix the factorization cannot handle (PyTorch's `torch.linalg.LinAlgError`)."""
+class _LinAlgError(RuntimeError):
+    """A matrix the factorization cannot handle. PyTorch's `torch.linalg.LinAlgError` is its
+    class `torch._C._LinAlgError`, so a traceback names this one the same way."""
+
+
+LinAlgError = _LinAlgError
 
 
 def translate_errors(function: Any) -> Any:

@@ -113,6 +113,10 @@ def _parse(device: Any, index: Any) -> tuple[str, int | None]:
     if isinstance(device, int) and not isinstance(device, bool):
         if device < 0:
             raise RuntimeError("Device index must not be negative")
+        from . import cuda_device_count  # (the package imports this module first)
+
+        if not cuda_device_count():  # a bare ordinal is the accelerator's: there is none
+            raise RuntimeError("Cannot access accelerator device when none is available.")
         return "cuda", device  # a bare ordinal means a CUDA device, as in PyTorch
     if not isinstance(device, str):
         raise TypeError(
@@ -138,6 +142,14 @@ def _parse(device: Any, index: Any) -> tuple[str, int | None]:
             )
         index = int(number)
     return kind, index
+
+
+def parse_cuda_device(device: object) -> Device:
+    """A device as the CUDA namespace's functions take it: a bare int is a CUDA ordinal
+    (where `Device(int)` is the accelerator's, refused when there is none)."""
+    if isinstance(device, int) and not isinstance(device, bool):
+        return Device("cuda", device)
+    return parse_device(device)
 
 
 def parse_device(device: object, index: int | None = None) -> Device:

@@ -166,6 +166,12 @@ class StrictBackend(Backend):
         owner = _owner(np.asarray(array._array))
         return xp.asarray(owner.reshape(-1, order="A"), device=self.native_device, copy=True)
 
+    def bitcast_view(self, array: Array, dtype: str) -> Array:
+        # Test backend: the wrapped NumPy array is viewed, so the memory stays shared.
+        wrapped = np.asarray(array._array)
+        native = self._native_dtypes[dtype]
+        return _ARRAY_TYPE._new(wrapped.view(native._np_dtype), device=array.device)
+
     def contiguous_copy(self, array: Array) -> Array:
         return xp.asarray(np.ascontiguousarray(array._array), device=self.native_device,
                           copy=True)

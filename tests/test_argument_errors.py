@@ -73,7 +73,50 @@ CASES: dict[str, Any] = {
     "operator_matmul": lambda L, x: x @ BAD,
     "operator_pow": lambda L, x: x ** BAD,
     "operator_lt": lambda L, x: x < BAD,
+    "operator_add_none": lambda L, x: x + None,
+    "operator_floordiv_string": lambda L, x: x // "a",
+    "operator_rsub": lambda L, x: BAD - x,
+    "operator_iadd": lambda L, x: _iadd(x, BAD),
+    "operator_and": lambda L, x: x.int() & BAD,
+    "operator_lshift": lambda L, x: x.int() << None,
+    # Binary ops of Tensors and Numbers: anything else is PyTorch's "invalid combination"
+    "bitwise_and": lambda L, x: L.bitwise_and(x.int(), BAD),
+    "method_bitwise_and": lambda L, x: x.int().bitwise_and(None),
+    "method_bitwise_or_string": lambda L, x: x.int().bitwise_or("a"),
+    "method_bitwise_xor_": lambda L, x: x.int().bitwise_xor_(BAD),
+    "method_bitwise_left_shift": lambda L, x: x.int().bitwise_left_shift(None),
+    "bitwise_right_shift": lambda L, x: L.bitwise_right_shift(x.int(), BAD),
+    "method_bitwise_left_shift_": lambda L, x: x.int().bitwise_left_shift_(None),
+    "floor_divide_number_first": lambda L, x: L.floor_divide(None, x),
+    "remainder_number_first": lambda L, x: L.remainder(None, x),
+    "remainder_string_first": lambda L, x: L.remainder("a", x),
+    # In-place forms of functions of several overloads word it the same way
+    "method_pow_": lambda L, x: x.pow_(None),
+    "method_eq_": lambda L, x: x.eq_(None),
+    "method_remainder_": lambda L, x: x.remainder_(None),
+    "method_floor_divide_": lambda L, x: x.floor_divide_(None),
+    "method_lerp_": lambda L, x: x.lerp_(x, None),
+    "method_clamp_": lambda L, x: x.clamp_(BAD),
+    "method_fill_": lambda L, x: x.fill_(None),
+    "method_float_power_": lambda L, x: x.float_power_(None),
+    # Logical ops take Tensors only
+    "logical_and": lambda L, x: L.logical_and(x, BAD),
+    "logical_and_number": lambda L, x: L.logical_and(x, 1),
+    "method_logical_and": lambda L, x: x.logical_and(None),
+    "method_logical_or_": lambda L, x: x.logical_or_(None),
+    # linalg, special and fft functions are C++-bound in PyTorch: a missing argument gets its
+    # parser's message under the native name (its singular and plural swapped).
+    "linalg_solve_missing_B": lambda L, x: L.linalg.solve(x),
+    "linalg_solve_ex_missing_B": lambda L, x: L.linalg.solve_ex(x),
+    "linalg_solve_missing_both": lambda L, x: L.linalg.solve(),
+    "linalg_inv_missing": lambda L, x: L.linalg.inv(),
+    "fft_missing": lambda L, x: L.fft.fft(),
 }
+
+
+def _iadd(x: Any, other: Any) -> Any:
+    x += other
+    return x
 
 
 @pytest.mark.parametrize("name", list(CASES))

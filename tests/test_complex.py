@@ -54,6 +54,12 @@ def test_dtypes_and_predicates(device: str) -> None:
     assert z.sum().item() == 4 + 1j and z.mean().item() == 2 + 0.5j
 
 
+def test_isreal_of_complex_elements(device: str) -> None:
+    z = autodiff.tensor([1, 1 + 1j, 2 + 0j, -0.0 - 0.0j], device=device)
+    assert autodiff.isreal(z).tolist() == [True, False, True, True]
+    assert z.isreal().dtype is autodiff.bool
+
+
 def test_complex_tensors_require_grad_and_need_a_gradient_for_backward() -> None:
     z = autodiff.tensor([1 + 1j], requires_grad=True)
     assert z.requires_grad

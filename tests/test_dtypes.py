@@ -97,6 +97,76 @@ def test_result_type_rules(a: Any, b: Any, expected: str) -> None:
     assert dtypes.result_type(b, a).name == expected
 
 
+def test_view_as_another_dtype_shares_memory(device: str) -> None:
+    x = autodiff.tensor([[1.5, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]], device=device)
+    y = x.view(autodiff.int32)
+    assert y.dtype is autodiff.int32 and tuple(y.shape) == (2, 4)
+    assert y[0, 1].item() == 1073741824  # 2.0's bits
+    y[0, 0] = 1000000000
+    assert x[0, 0].item() == pytest.approx(0.0047238, rel=1e-4)
+    assert tuple(x.view(autodiff.float64).shape) == (2, 2)
+    assert tuple(x.view(autodiff.int16).shape) == (2, 8)
+    assert x.t().view(autodiff.int32).stride() == (1, 4)  # equal sizes: any layout
+    assert autodiff.tensor([1.0, 2.0], dtype=autodiff.float64, device=device).view(
+        autodiff.complex128).tolist() == [1 + 2j]
+    leaf = autodiff.ones(2, requires_grad=True, device=device)
+    assert not leaf.view(autodiff.float32).requires_grad
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.tensor(1.0).view(m.int8),
+    lambda m: m.ones(4, 3).view(m.float64),
+    lambda m: m.ones(4, 4).t().view(m.float64),
+    lambda m: m.ones(4, 4)[:, 1:3].view(m.float64),
+    lambda m: m.ones(4, 5)[:, :4].view(m.float64),
+])
+def test_view_as_another_dtype_refusals(call: Callable[[Any], Any]) -> None:
+    with pytest.raises(RuntimeError) as ours:
+        call(autodiff)
+    assert "to view Float as " in str(ours.value)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as theirs:
+        call(torch)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_public_promotion_functions() -> None:
+    # torch.promote_types, torch.result_type and torch.can_cast over the same lattice.
+    assert autodiff.promote_types(autodiff.int32, autodiff.float32) is autodiff.float32
+    assert autodiff.promote_types(autodiff.uint8, autodiff.long) is autodiff.int64
+    assert autodiff.result_type(autodiff.tensor([1, 2], dtype=autodiff.int), 1.0) is \
+        autodiff.float32
+    assert autodiff.result_type(autodiff.tensor([1, 2], dtype=autodiff.uint8),
+                                autodiff.tensor(1)) is autodiff.uint8
+    assert autodiff.result_type(2, autodiff.tensor([True])) is autodiff.int64
+    assert autodiff.result_type(1, 2.5) is autodiff.float32
+    assert autodiff.can_cast(autodiff.double, autodiff.float)
+    assert not autodiff.can_cast(autodiff.float, autodiff.int)
+    assert not autodiff.can_cast(autodiff.complex64, autodiff.float64)
+    assert not autodiff.can_cast(autodiff.int8, autodiff.bool)
+    assert autodiff.can_cast(autodiff.bool, autodiff.float16)
+    with pytest.raises(TypeError, match=r"^can_cast\(\): argument 'from_' \(position 1\) must "
+                                        r"be torch\.dtype, not int$"):
+        autodiff.can_cast(1, autodiff.float)
+    with pytest.raises(TypeError, match=r"^promote_types\(\): argument 'type2' \(position 2\) "
+                                        r"must be torch\.dtype, not NoneType$"):
+        autodiff.promote_types(autodiff.float, None)
+    with pytest.raises(TypeError, match=r"^result_type\(\) received an invalid combination of "
+                                        r"arguments - got \(Tensor, str\)"):
+        autodiff.result_type(autodiff.tensor(1), "a")
+
+
+def test_public_promotion_functions_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    kinds = [*DTYPE_NAMES, "bfloat16", "complex64", "complex128"]
+    for a, b in itertools.product(kinds, kinds):
+        ours, theirs = getattr(autodiff, a), getattr(torch, a)
+        other, others = getattr(autodiff, b), getattr(torch, b)
+        assert str(autodiff.promote_types(ours, other)) == str(torch.promote_types(theirs,
+                                                                                   others))
+        assert autodiff.can_cast(ours, other) == torch.can_cast(theirs, others), (a, b)
+
+
 def test_default_dtype_changes_float_results(default_float64: None) -> None:
     assert dtypes.result_type((autodiff.int64, 1), 2.5) is autodiff.float64
     assert autodiff.tensor([1, 4]).sqrt().dtype is autodiff.float64
@@ -333,3 +403,82 @@ def test_float16_ops_stay_float16() -> None:
     out.sum().backward()
     assert x.grad.dtype is autodiff.float16
     assert all(math.isfinite(v) for v in x.grad.tolist())
+
+
+# ----------------------------------------------------------------------------- public rules
+PUBLIC_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
+                 "float32", "float64", "complex64", "complex128"]
+
+
+def test_promote_types_and_can_cast_match_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    for a in PUBLIC_DTYPES:
+        for b in PUBLIC_DTYPES:
+            ours = autodiff.promote_types(getattr(autodiff, a), getattr(autodiff, b))
+            assert str(ours) == str(torch.promote_types(getattr(torch, a), getattr(torch, b)))
+            assert autodiff.can_cast(getattr(autodiff, a), getattr(autodiff, b)) == \
+                torch.can_cast(getattr(torch, a), getattr(torch, b)), (a, b)
+
+
+def test_result_type_matches_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    numbers: list[Any] = [True, 3, 2.5, 1 + 2j, np.float32(1.5), np.int64(2)]
+
+    def operands(library: Any) -> list[Any]:
+        made: list[Any] = list(numbers)
+        for name in PUBLIC_DTYPES:
+            made.append(library.ones(2, dtype=getattr(library, name)))
+            made.append(library.ones((), dtype=getattr(library, name)))
+        return made
+
+    for ours_a, theirs_a in zip(operands(autodiff), operands(torch)):
+        for ours_b, theirs_b in zip(operands(autodiff), operands(torch)):
+            expected = torch.result_type(theirs_a, theirs_b)
+            if expected == torch.complex32:  # float16 and a complex: autodiff has no complex32
+                with pytest.raises(RuntimeError, match=r"^Unsupported dtype Half$"):
+                    autodiff.result_type(ours_a, ours_b)
+                continue
+            assert str(autodiff.result_type(ours_a, ours_b)) == str(expected), (theirs_a,
+                                                                               theirs_b)
+
+
+def test_type_rules_without_pytorch() -> None:
+    assert autodiff.promote_types(autodiff.uint8, autodiff.int8) == autodiff.int16
+    assert autodiff.result_type(autodiff.tensor([1, 2]), 1.0) == autodiff.float32
+    assert autodiff.result_type(autodiff.tensor(1.0), autodiff.tensor([1], dtype=autodiff.int32)) \
+        == autodiff.float32
+    assert autodiff.result_type(1, 2) == autodiff.int64
+    assert autodiff.can_cast(autodiff.float64, autodiff.float32)
+    assert not autodiff.can_cast(autodiff.float32, autodiff.int32)
+    assert not autodiff.can_cast(autodiff.int32, autodiff.bool)
+    assert not autodiff.can_cast(autodiff.complex64, autodiff.float64)
+    with pytest.raises(TypeError, match=r"^promote_types\(\): argument 'type1' \(position 1\) "
+                                        r"must be torch.dtype, not int$"):
+        autodiff.promote_types(1, autodiff.float32)
+    with pytest.raises(TypeError, match=r"^can_cast\(\): argument 'to' \(position 2\) must be "
+                                        r"torch.dtype, not str$"):
+        autodiff.can_cast(autodiff.float32, "a")
+    with pytest.raises(TypeError, match=r"^result_type\(\) received an invalid combination of "
+                                        r"arguments - got \(str, Tensor\)"):
+        autodiff.result_type("a", autodiff.ones(1))
+
+
+def test_namespace_settings_as_pytorch() -> None:
+    assert autodiff.typename(autodiff.ones(1)) == "torch.FloatTensor"
+    assert autodiff.typename(autodiff.ones(1, dtype=autodiff.int64)) == "torch.LongTensor"
+    assert autodiff.typename(1) == "int" and autodiff.typename(autodiff.nn.Linear) == \
+        "autodiff.nn.modules.linear.Linear"
+    assert autodiff.is_storage(autodiff.ones(1)) is False
+    assert autodiff.set_flush_denormal(False) is False
+    with pytest.raises(RuntimeError, match=r"^flush_denormal expects a bool, but got int$"):
+        autodiff.set_flush_denormal(1)  # type: ignore[arg-type]
+    assert autodiff.get_num_interop_threads() >= 1
+    assert autodiff.is_warn_always_enabled() is False
+    try:
+        autodiff.set_warn_always(True)
+        assert autodiff.is_warn_always_enabled() is True
+        for _ in range(2):  # a once-per-process warning, given every time now
+            with pytest.warns(UserWarning, match="index_reduce\\(\\) is in beta"):
+                autodiff.zeros(3).index_reduce(0, autodiff.tensor([0]), autodiff.ones(1), "prod")
+    finally:
+        autodiff.set_warn_always(False)

@@ -51,6 +51,19 @@ def test_number_to_a_tensor_power_at_zero_and_negative_bases(device: str) -> Non
     assert result == [pytest.approx(2 * math.log(2))]
 
 
+def test_remainder_zero_keeps_the_dividends_sign(device: str) -> None:
+    # PyTorch adjusts C's fmod only for a non-zero result, so a zero keeps the dividend's sign.
+    x = autodiff.tensor([-3.0, -2.0, 2.0, -0.0, 0.0, -4.5], device=device)
+    for result, signs in ((autodiff.remainder(x, 2), [False, True, False, True, False, False]),
+                          (autodiff.remainder(x, -1.5), [True, True, True, True, False, True]),
+                          (autodiff.remainder(-4.0, autodiff.tensor([2.0, -2.0], device=device)),
+                           [True, True])):
+        values = np.asarray(result.cpu().tolist())
+        assert np.signbit(values).tolist() == signs
+    assert (autodiff.tensor([1, 2, 3], device=device) % -1.5).tolist() == [-0.5, -1.0, 0.0]
+    assert not np.signbit((autodiff.tensor([3], device=device) % -1.5).cpu().tolist()[0])
+
+
 def test_square_sqrt_rsqrt(device: str) -> None:
     x = autodiff.tensor([True, False])
     assert autodiff.square(x).dtype is autodiff.int64  # bool ** 2 is int64, as in PyTorch

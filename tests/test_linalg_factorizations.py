@@ -180,6 +180,8 @@ _ERROR_CASES = [
     ("householder_shape", lambda m: m.linalg.householder_product(m.ones(2, 3), m.ones(1))),
     ("householder_tau", lambda m: m.linalg.householder_product(m.ones(3, 2), m.ones(3))),
     ("lstsq_driver", lambda m: m.linalg.lstsq(m.ones(3, 2), m.ones(3, 1), driver="x")),
+    ("lstsq_dims", lambda m: m.linalg.lstsq(m.ones(2, 4, 3), m.ones(4))),
+    ("lstsq_not_vector", lambda m: m.linalg.lstsq(m.ones(1, 4, 3), m.ones(2, 4))),
     ("view_as_complex", lambda m: m.view_as_complex(m.ones(2, 3))),
     ("view_as_complex_int", lambda m: m.view_as_complex(m.ones(2, 2, dtype=m.int32))),
     ("vdot_dims", lambda m: m.vdot(m.ones(2, 2), m.ones(2, 2))),
@@ -193,6 +195,51 @@ _ERROR_CASES = [
     ("removed_symeig", lambda m: m.symeig(m.ones(2, 2))),
     ("removed_matrix_rank", lambda m: m.matrix_rank(m.ones(2, 2))),
 ]
+
+
+def test_linalg_error_is_named_as_pytorchs_class() -> None:
+    with pytest.raises(LA.LinAlgError) as raised:
+        LA.inv(autodiff.zeros(2, 2))
+    assert type(raised.value).__name__ == "_LinAlgError"
+    assert isinstance(raised.value, RuntimeError)
+
+
+def test_results_are_pytorchs_return_types() -> None:
+    a = _t(_spd(3))
+    results = {
+        "linalg_slogdet": LA.slogdet(a), "slogdet": autodiff.slogdet(a), "slogdet ": a.slogdet(),
+        "linalg_inv_ex": LA.inv_ex(a), "linalg_solve_ex": LA.solve_ex(a, a),
+        "linalg_lstsq": LA.lstsq(a, a), "linalg_qr": LA.qr(a), "qr": autodiff.qr(a),
+        "geqrf": autodiff.geqrf(a), "linalg_ldl_factor": LA.ldl_factor(a),
+        "linalg_ldl_factor_ex": LA.ldl_factor_ex(a), "linalg_lu_factor": LA.lu_factor(a),
+        "linalg_lu_factor_ex": LA.lu_factor_ex(a), "linalg_lu": LA.lu(a),
+        "lu_unpack": autodiff.lu_unpack(*LA.lu_factor(a)), "linalg_svd": LA.svd(a),
+        "svd": autodiff.svd(a), "linalg_eig": LA.eig(a),
+    }
+    for name, result in results.items():
+        assert type(result).__name__ == name.strip()
+        assert repr(result).startswith(f"torch.return_types.{name.strip()}(\n")
+    sign, logabsdet = LA.slogdet(a)
+    assert sign.item() == 1.0 and LA.slogdet(a).logabsdet.item() == logabsdet.item()
+    assert LA.svd(a).Vh.shape == (3, 3) and autodiff.svd(a).V.shape == (3, 3)
+
+
+@pytest.mark.parametrize("driver", ["gelsy", "gels", "gelsd", "gelss"])
+def test_lstsq_broadcasts_batches(driver: str) -> None:
+    # A's batch (1,) broadcasts against B's (2,); ranks and singular values keep A's batch,
+    # residuals keep a vector's last dim of 1, and drivers without singular values give (0,).
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((1, 4, 2)), rng.standard_normal((2, 4, 3))
+    result = LA.lstsq(_t(a), _t(b), driver=driver)
+    expected = np.stack([np.linalg.lstsq(a[0], b[i], rcond=None)[0] for i in range(2)])
+    np.testing.assert_allclose(result.solution.numpy(), expected, atol=1e-12)
+    singular = (1, 2) if driver in ("gelsd", "gelss") else (0,)
+    assert tuple(result.singular_values.shape) == singular
+    assert tuple(result.rank.shape) == ((0,) if driver == "gels" else (1,))
+    assert tuple(result.residuals.shape) == ((0,) if driver == "gelsy" else (2, 3))
+    vector = LA.lstsq(_t(a[0]), _t(b[0, :, 0]), driver=driver)
+    assert tuple(vector.solution.shape) == (2,)
+    assert tuple(vector.residuals.shape) == ((0,) if driver == "gelsy" else (1,))
 
 
 @pytest.mark.parametrize(("name", "call"), _ERROR_CASES, ids=[c[0] for c in _ERROR_CASES])

@@ -372,6 +372,19 @@ GRADIENTS: dict[str, tuple[Callable[..., Any], list[Any], bool]] = {
 }
 
 
+def test_trapezoid_of_integers_is_in_the_default_dtype() -> None:
+    # Integer samples and points integrate in the default float dtype, as int / 2. does.
+    y, x = autodiff.tensor([1, 5, 10]), autodiff.tensor([1, 3, 6])
+    for result, expected in ((autodiff.trapezoid(y, x), 28.5),
+                             (autodiff.trapezoid(y, dx=2), 21.0),
+                             (autodiff.cumulative_trapezoid(y), [3.0, 10.5]),
+                             (autodiff.cumulative_trapezoid(y, x), [6.0, 28.5]),
+                             (autodiff.cumulative_trapezoid(y, dx=2), [6.0, 21.0])):
+        assert result.dtype is autodiff.float32
+        assert result.tolist() == expected
+    assert autodiff.trapezoid(y.half(), x).dtype is autodiff.float16
+
+
 @pytest.mark.parametrize("name", sorted(GRADIENTS))
 def test_values_gradients_and_node_names_match_pytorch(name: str) -> None:
     torch = pytest.importorskip("torch")

@@ -16,6 +16,43 @@ HAS_TORCH = importlib.util.find_spec("torch") is not None
 CL = (48, 1, 12, 3)  # the channels-last strides of a (2, 3, 4, 4) tensor
 
 
+def test_dim_order() -> None:
+    empty = autodiff.empty
+    assert empty((2, 3, 5, 7)).dim_order() == (0, 1, 2, 3)
+    assert empty((2, 3, 5, 7)).transpose(1, 2).dim_order() == (0, 2, 1, 3)
+    assert empty((2, 3, 5, 7), memory_format=autodiff.channels_last).dim_order() == (0, 2, 3, 1)
+    assert empty((2, 3, 4, 5, 6)).permute(0, 2, 3, 4, 1).dim_order() == (0, 4, 1, 2, 3)
+    assert empty((2, 2, 2)).permute(2, 0, 1).dim_order() == (1, 2, 0)
+    assert empty((1, 2, 3, 4)).dim_order() == (0, 1, 2, 3)
+    assert empty((1, 2, 3, 4)).dim_order(
+        ambiguity_check=[autodiff.contiguous_format, autodiff.channels_last]) == (0, 1, 2, 3)
+    assert autodiff.tensor(1.0).dim_order() == ()
+    with pytest.raises(RuntimeError, match=r"^The tensor does not have unique dim order, or "
+                                           r"cannot map to exact one of the given memory "
+                                           r"formats\.$"):
+        empty((1, 2, 3, 4)).dim_order(ambiguity_check=True)
+    with pytest.raises(TypeError, match=r"^The ambiguity_check argument must be a bool or a list "
+                                        r"of memory formats\.$"):
+        empty((1, 2, 3, 4)).dim_order(ambiguity_check="ILLEGAL")
+
+
+def test_dim_order_matches_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    makers = [lambda m: m.empty((2, 1, 3, 1)).permute(3, 2, 1, 0), lambda m: m.empty(3, 4).t(),
+              lambda m: m.empty(4, 4)[::2], lambda m: m.empty(1, 3).expand(4, 3),
+              lambda m: m.empty(3, 1, 2), lambda m: m.empty(1, 1)]
+    for make in makers:
+        for check in (False, True, [torch.channels_last]):
+            outcomes = []
+            for library in (torch, autodiff):
+                formats = check if not isinstance(check, list) else [library.channels_last]
+                try:
+                    outcomes.append(make(library).dim_order(ambiguity_check=formats))
+                except RuntimeError as error:
+                    outcomes.append(str(error))
+            assert outcomes[0] == outcomes[1]
+
+
 def test_contiguous_format_is_accepted() -> None:
     x = autodiff.ones(2, 3, 4, 4)
     assert x.is_contiguous(memory_format=autodiff.contiguous_format)

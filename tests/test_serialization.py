@@ -548,3 +548,27 @@ def test_serialization_config(tmp_path: Path) -> None:
         assert autodiff.load(path)["w"].tolist() == [1.0] * 3
     finally:
         config.load.mmap = False
+
+
+# ----------------------------------------------------------------------------- from_file
+def test_from_file_copies_or_maps_the_bytes(tmp_path: Path) -> None:
+    path = str(tmp_path / "storage.pt")
+    autodiff.arange(10, dtype=autodiff.float64).numpy().tofile(path)
+    copied = autodiff.from_file(path, shared=False, size=10, dtype=autodiff.float64)
+    assert copied.tolist() == [float(i) for i in range(10)]
+    copied[0] = 100.0  # a copy: the file keeps its bytes
+    assert autodiff.from_file(path, size=1, dtype=autodiff.float64).item() == 0.0
+    mapped = autodiff.from_file(path, shared=True, size=10, dtype=autodiff.float64)
+    mapped[0] = -1.0  # a mapping: the write reaches the file
+    del mapped
+    assert autodiff.from_file(path, size=2, dtype=autodiff.float64).tolist() == [-1.0, 1.0]
+    assert autodiff.from_file(path, size=2).dtype is autodiff.float32
+    assert tuple(autodiff.from_file(path).shape) == (0,)
+    grown = autodiff.from_file(path, True, 12, dtype=autodiff.float64)  # the file grows
+    assert tuple(grown.shape) == (12,) and os.path.getsize(path) == 96
+    with pytest.raises(RuntimeError, match=r"^file <.*> size <96> is smaller than the required "
+                                           r"mapping size <160>$"):
+        autodiff.from_file(path, size=20, dtype=autodiff.float64)
+    with pytest.raises(RuntimeError, match=r"^unable to open file <.*missing\.pt> in read-only "
+                                           r"mode: No such file or directory \(2\)$"):
+        autodiff.from_file(str(tmp_path / "missing.pt"), size=2)

@@ -157,6 +157,22 @@ def test_nonzero_of_0d_tensors_and_as_tuple(device: str) -> None:
         == [2, 1]
 
 
+def test_nonzero_static_pads_and_truncates(device: str) -> None:
+    x = _tensor([[1, 0], [3, 2]], device)
+    assert autodiff.nonzero_static(x, size=4).tolist() == [[0, 0], [1, 0], [1, 1], [-1, -1]]
+    assert x.nonzero_static(size=3, fill_value=7).tolist() == [[0, 0], [1, 0], [1, 1]]
+    assert autodiff.nonzero_static(x, size=2).tolist() == [[0, 0], [1, 0]]
+    assert autodiff.nonzero_static(_tensor([10], device), size=0).shape == (0, 1)
+    assert autodiff.nonzero_static(_tensor(10, device), size=2).shape == (2, 0)
+    assert autodiff.nonzero_static(x, size=1).dtype is autodiff.int64
+    with pytest.raises(RuntimeError, match=r"^nonzero_static: 'size' must be an non-negative "
+                                           r"integer$"):
+        autodiff.nonzero_static(x, size=-1)
+    with pytest.raises(TypeError, match=r"^nonzero_static\(\) missing 1 required positional "
+                                        r'arguments: "size"$'):
+        autodiff.nonzero_static(x)
+
+
 def test_searchsorted_compares_as_pytorch_with_nan(device: str) -> None:
     sequence = _tensor([1.0, 2.0, 2.0, NAN], device)
     values = _tensor([NAN, 2.0, 0.0, 3.0], device)

@@ -297,6 +297,18 @@ REFUSED: dict[str, Case] = {
     "blocksize_divisibility": lambda m: _dense(m).to_sparse_bsr((2, 2)),
     "no_blocksize": lambda m: _dense(m).to_sparse(layout=m.sparse_bsr),
     "dense_dim_range": lambda m: m.zeros(3, 3).to_sparse_csr(dense_dim=1),
+    "to_sparse_bsr_blocksize": lambda m: m.ones(3, 2).to_sparse(layout=m.sparse_bsr,
+                                                               blocksize=(2, 1)),
+    "to_sparse_csr_blocksize": lambda m: m.ones(3, 2).to_sparse(layout=m.sparse_csr,
+                                                               blocksize=(2, 1)),
+    "coo_to_sparse_bsr_blocksize": lambda m: m.ones(3, 2).to_sparse().to_sparse(
+        layout=m.sparse_bsr, blocksize=(2, 1)),
+    "coo_to_sparse_csr_blocksize": lambda m: m.ones(3, 2).to_sparse().to_sparse(
+        layout=m.sparse_csr, blocksize=(2, 1)),
+    "csr_to_sparse_bsr_blocksize": lambda m: _csr(m).to_sparse(layout=m.sparse_bsr,
+                                                               blocksize=(2, 1)),
+    "coo_to_bsr_blocksize": lambda m: m.ones(3, 2).to_sparse().to_sparse_bsr((2, 1)),
+    "csr_to_bsr_blocksize": lambda m: _csr(m).to_sparse_bsr((2, 1)),
     "ccol_of_csr": lambda m: _csr(m).ccol_indices(),
     "row_of_csr": lambda m: _csr(m).row_indices(),
     "crow_of_csc": lambda m: _dense(m).to_sparse_csc().crow_indices(),

@@ -504,3 +504,18 @@ def test_sigmoid_keeps_relative_precision_for_negative_inputs() -> None:
     x = autodiff.tensor([-20.0, -10.0, -5.0, 0.0, 6.7, 20.0], dtype=autodiff.float32)
     expected = 1 / (1 + np.exp(-np.array([-20.0, -10.0, -5.0, 0.0, 6.7, 20.0])))
     np.testing.assert_allclose(values(autodiff.sigmoid(x)), expected, rtol=1e-6)
+
+
+def test_tensor_of_an_ndarray_makes_from_numpys_checks() -> None:
+    # torch.tensor copies, but refuses what torch.from_numpy refuses, with its errors
+    grid = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(ValueError, match=r"^At least one stride in the given numpy array is "
+                                         r"negative"):
+        autodiff.tensor(grid[:, ::-1])
+    with pytest.raises(ValueError, match=r"^given numpy array has byte order different"):
+        autodiff.tensor(np.array([1.0], dtype=">f4"))
+    for array, name in ((np.array(["a"]), "str_"), (np.array([1], np.uint64), "uint64")):
+        with pytest.raises(TypeError, match=rf"^can't convert np.ndarray of type numpy\.{name}\. "):
+            autodiff.tensor(array)
+    copied = autodiff.tensor(grid.T)  # a copy in the array's layout, as PyTorch's
+    assert copied.stride() == (1, 3) and copied.tolist() == grid.T.tolist()

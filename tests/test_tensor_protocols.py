@@ -104,3 +104,122 @@ def test_numpy_array_protocol_honours_copy() -> None:
                                   "Unable to avoid copy while creating an array as requested."]
     torch = pytest.importorskip("torch")
     assert scenario(torch) == scenario(autodiff)
+
+
+class _Units:
+    """A class of its own that takes tensors on its right: Python asks it once a Tensor's
+    operator gives NotImplemented, as PyTorch's do for an operand they do not take."""
+
+    def __radd__(self, other: Any) -> str:
+        return "radd"
+
+    def __rmul__(self, other: Any) -> str:
+        return "rmul"
+
+    def __rsub__(self, other: Any) -> str:
+        return "rsub"
+
+    def __rpow__(self, other: Any) -> str:
+        return "rpow"
+
+    def __rmatmul__(self, other: Any) -> str:
+        return "rmatmul"
+
+    def __rand__(self, other: Any) -> str:
+        return "rand"
+
+    def __rlshift__(self, other: Any) -> str:
+        return "rlshift"
+
+    def __gt__(self, other: Any) -> str:
+        return "gt"
+
+    def __eq__(self, other: object) -> Any:
+        return "eq"
+
+    __hash__ = object.__hash__
+
+
+def test_operators_give_not_implemented_for_operands_they_do_not_take() -> None:
+    x = autodiff.tensor([1.0, 2.0])
+    n = autodiff.tensor([1, 2])
+    other = _Units()
+    assert (x + other, x * other, x - other, x ** other, x @ other) == (
+        "radd", "rmul", "rsub", "rpow", "rmatmul")
+    assert (n & other, n << other, x < other, x == other) == ("rand", "rlshift", "gt", "eq")
+    # equality with what is not a tensor or a number is Python's identity: False, as PyTorch's
+    assert (x == None) is False and (x != None) is True  # noqa: E711
+    assert (x == "a") is False and (x == [1.0, 2.0]) is False
+    assert x.__add__(object()) is NotImplemented and x.__ilshift__(None) is NotImplemented
+    for refused in (lambda: x + None, lambda: x < "a", lambda: n & object(),
+                    lambda: None - x):
+        with pytest.raises(TypeError, match=r"not supported|unsupported operand"):
+            refused()
+    y = x.clone()
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+=: 'Tensor' and"):
+        y += None
+    assert y.tolist() == [1.0, 2.0]
+    # the named methods raise PyTorch's TypeError instead
+    with pytest.raises(TypeError, match=r"^eq\(\) received an invalid combination"):
+        x.eq(None)
+    with pytest.raises(TypeError, match=r"^bitwise_and\(\) received an invalid combination"):
+        n.bitwise_and(None)
+    with pytest.raises(TypeError, match=r"^fill_\(\) received an invalid combination"):
+        x.fill_(None)
+    assert x.tolist() == [1.0, 2.0]
+    with pytest.raises(TypeError, match=r"^remainder\(\) received an invalid combination"):
+        autodiff.remainder(None, x)
+    with pytest.raises(TypeError, match=r"^logical_or_\(\): argument 'other' \(position 1\)"):
+        x.logical_or_(None)
+    # numbers still work
+    assert (x == 1.0).tolist() == [True, False] and (n & 3).tolist() == [1, 2]
+    assert x.fill_(2).tolist() == [2.0, 2.0]
+
+
+def test_numpy_scalars_on_the_left_make_tensors_in_the_graph() -> None:
+    # NumPy defers its operators to Tensor's (__array_priority__), as it does to PyTorch's
+    w = autodiff.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = np.sqrt(np.float64(4.0)) * w + np.float32(1.0) - np.int64(1) * w
+    assert isinstance(y, autodiff.Tensor) and y.dtype == autodiff.float32
+    assert y.tolist() == [2.0, 3.0, 4.0]
+    y.sum().backward()
+    assert w.grad.tolist() == [1.0, 1.0, 1.0]
+    x = autodiff.tensor([1.5, -2.5])
+    assert (np.float64(2.0) ** x).dtype == autodiff.float32
+    assert (np.complex128(1j) * x).dtype == autodiff.complex64
+    assert (np.float64(1.5) == x).tolist() == [True, False]
+
+
+def test_numpy_ufuncs_of_tensors_give_tensors() -> None:
+    x = autodiff.tensor([0.0, 1.0])
+    out = np.exp(x)
+    assert isinstance(out, autodiff.Tensor) and out.dtype == autodiff.float32
+    np.testing.assert_allclose(out.tolist(), [1.0, np.e], rtol=1e-6)
+    mask = np.equal(x, x)  # a bool result as uint8, as PyTorch's
+    assert isinstance(mask, autodiff.Tensor) and mask.dtype == autodiff.uint8
+    assert mask.tolist() == [1, 1]
+    assert np.add(np.ones(2), x).dtype == autodiff.float64
+
+
+def test_python_protocols_as_pytorch() -> None:
+    t = autodiff.tensor([1.5, -2.5, 3.0])
+    assert reversed(t).tolist() == [3.0, -2.5, 1.5]
+    scalar = autodiff.tensor(2.0)
+    assert reversed(scalar) is scalar
+    assert 1.5 in t and 7 not in t and autodiff.tensor([3.0]) in t
+    assert t in t
+    for element in ("a", None, [1.5]):
+        with pytest.raises(RuntimeError, match=r"^Tensor.__contains__ only supports Tensor or "
+                                               r"scalar, but you passed in a <class"):
+            element in t  # noqa: B015
+    with pytest.raises(RuntimeError, match=r"^Boolean value of Tensor with no values is ambig"):
+        bool(autodiff.tensor([]))
+    with pytest.raises(RuntimeError, match=r"^Boolean value of Tensor with more than one value"):
+        bool(t)
+    for convert in (int, float, complex):
+        with pytest.raises(ValueError, match=r"^only one element tensors can be converted to "
+                                             r"Python scalars$"):
+            convert(t)
+    assert complex(autodiff.tensor(1 + 2j)) == 1 + 2j and float(autodiff.tensor([[2.0]])) == 2.0
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \*\* or pow\(\)"):
+        pow(autodiff.tensor(3), 2, 5)

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..engine import run_backward
 from ..tensor import Tensor, _wrap
-from ..user_warnings import warn
+from ..user_warnings import first_time, warn
 
 _TensorOrTensors = Tensor | Sequence[Tensor]
 
@@ -123,8 +123,7 @@ _warned: list[bool] = []
 
 def _warn_create_graph_once() -> None:
     """PyTorch warns once per process (TORCH_WARN_ONCE)."""
-    if not _warned:
-        _warned.append(True)
+    if first_time(_warned):
         warn(
             "Using backward() with create_graph=True will create a reference cycle between the "
             "parameter and its gradient which can cause a memory leak. We recommend using "
@@ -201,12 +200,12 @@ def grad(
                             accumulate_grad=False)
     assert captured is not None
     result = []
-    for tensor, gradient in zip(input_tuple, captured):
+    for index, (tensor, gradient) in enumerate(zip(input_tuple, captured)):
         if gradient is None:
             if not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior."
+                    f"The differentiated Tensor at index {index} appears to not have been used "
+                    "in the graph. Set allow_unused=True if this is the desired behavior."
                 )
             if materialize_grads:
                 backend = tensor._backend

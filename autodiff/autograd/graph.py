@@ -19,6 +19,7 @@ from typing import Any
 
 import backends
 
+from ..compiler.switches import is_compiling
 from ..engine import current_graph_task
 from ..grad_mode import no_grad
 from ..node import Node
@@ -249,8 +250,30 @@ def allow_mutation_on_saved_tensors() -> Iterator[_AllowMutationOnSavedContext]:
             _mutation_allowed = False
 
 
+def region_activation_memory_budget(budget: float) -> contextlib.AbstractContextManager[None]:
+    """The activation memory budget (a ratio in [0, 1]) for the region of a compiled forward
+    traced under it; outside a compiled region it is a RuntimeError, as in PyTorch.  Inside,
+    the region keeps every activation (the 1.0 end of the budget): `autodiff.compile` replays
+    the recorded ops with their saved tensors and has no partitioner that trades memory for
+    recomputation.  A compiled call that runs eagerly (one whose result needs its graph for a
+    backward outside the function: see `explain()`) is eager mode here, and refuses it too."""
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)):
+        raise TypeError(
+            "torch.autograd.graph.region_activation_memory_budget: expects a float, got "
+            f"{type(budget).__name__}")
+    if not 0.0 <= budget <= 1.0:
+        raise ValueError(
+            f"torch.autograd.graph.region_activation_memory_budget: must be in [0, 1], got "
+            f"{budget}")
+    if not is_compiling():
+        raise RuntimeError(
+            "torch.autograd.graph.region_activation_memory_budget can only be used inside a "
+            "torch.compile region; it has no effect in eager mode.")
+    return contextlib.nullcontext()
+
+
 __all__ = [
     "MemoryReport", "Node", "ReplayReport", "allow_mutation_on_saved_tensors",
-    "disable_saved_tensors_hooks", "memory_report", "register_multi_grad_hook", "replay",
-    "replayable", "save_on_cpu", "saved_tensors_hooks",
+    "disable_saved_tensors_hooks", "memory_report", "region_activation_memory_budget",
+    "register_multi_grad_hook", "replay", "replayable", "save_on_cpu", "saved_tensors_hooks",
 ]

@@ -392,8 +392,8 @@ def _frequency_major(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
 
 _register(_broadcasting, pixel_shuffle.PixelShuffle, pixel_shuffle.PixelUnshuffle,
           spectral.Frames, spectral.OverlapAdd)
-_register(_fold_batch, pixel_shuffle.ChannelShuffle, fold.Im2Col, fold.Col2Im,
-          grid_sample.AffineGridGenerator)
+_register(_fold_batch, pixel_shuffle.ChannelShuffle, pixel_shuffle.NativeChannelShuffle,
+          fold.Im2Col, fold.Col2Im, grid_sample.AffineGridGenerator)
 _register(_fold_all, grid_sample.GridSampler2D)
 _register(_max_unpool, max_unpool.MaxUnpool2D, max_unpool.MaxUnpool3D)
 _register(_frequency_major, spectral.FrequencyMajor, spectral.FrequencyMajorSqueezed)

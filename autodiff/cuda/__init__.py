@@ -132,7 +132,7 @@ def _default_generator(device: Any) -> Generator:
 def _cuda(device: Any) -> Any:
     if device is None or device == "cuda":
         return "cuda"
-    parsed = Device(device)  # a bare int is a CUDA ordinal
+    parsed = backends.parse_cuda_device(device)  # a bare int is a CUDA ordinal
     if parsed.type != "cuda":
         raise ValueError(f"Expected a cuda device, but got: {parsed}")
     return parsed

@@ -26,7 +26,7 @@ from ..ops.conv import (
     conv_transpose2d,
     conv_transpose3d,
 )
-from ..ops.cross_entropy import cross_entropy, nll_loss
+from ..ops.cross_entropy import cross_entropy, linear_cross_entropy, nll_loss
 from ..ops.ctc import ctc_loss
 from ..ops.distance import cosine_similarity, pairwise_distance, pdist
 from ..ops.dropout import (
@@ -71,7 +71,12 @@ from ..ops.multi_head_attention import none_or_dtype as _none_or_dtype
 from ..ops.normalization import group_norm, layer_norm, local_response_norm, normalize, rms_norm
 from ..ops.padding import pad
 from ..ops.piecewise import hardshrink, prelu, softshrink
-from ..ops.pixel_shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
+from ..ops.pixel_shuffle import (
+    channel_shuffle,
+    native_channel_shuffle,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
 from ..ops.softmax import gumbel_softmax
 from ..ops.softmax import implicit_dim as _implicit_dim
 from ..ops.softmax import log_softmax as _log_softmax

@@ -4,12 +4,13 @@ prints them."""
 
 from __future__ import annotations
 
+from numbers import Number
 from typing import Any
 
 from backends import Device
 
 from .. import dtypes
-from ..argument_parsing import method_error
+from ..argument_parsing import method_error, type_name
 from ..function import _raise_device_mismatch
 from ..tensor import Tensor
 
@@ -49,6 +50,25 @@ def require_tensors(function: str, *arguments: tuple[str, Any]) -> None:
                 raise refused
             raise TypeError(f"{function}(): argument '{name}' (position {position}) must be "
                             f"Tensor, not {type(value).__name__}")
+
+
+def is_number(value: Any) -> bool:
+    """Whether PyTorch's parser takes `value` as a Number: Python's and NumPy's scalars (NumPy's
+    bool is no `numbers.Number`, but PyTorch takes it)."""
+    kind = type(value)
+    return isinstance(value, Number) or (kind.__name__ == "bool" and kind.__module__ == "numpy")
+
+
+def require_operands(function: str, input: Any, other: Any) -> None:
+    """PyTorch's argument parser for a binary op declared for Tensors and Numbers (bitwise
+    ops, shifts): anything else (None, a string, an object) is refused with its TypeError."""
+    for value in (input, other):
+        if not isinstance(value, Tensor) and not is_number(value):
+            refused = method_error(Tensor)  # a Tensor method's call: its own wording
+            if refused is not None:
+                raise refused
+            raise TypeError(f"{function}() received an invalid combination of arguments - got "
+                            f"({type_name(input)}, {type_name(other)}), but expected one of:\n")
 
 
 def require_tensor(function: str, name: str, position: int, value: Any) -> None:

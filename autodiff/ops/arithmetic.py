@@ -242,7 +242,7 @@ def _check_bool_subtraction(backend: Any, a: Any, b: Any) -> None:
 
 class Mul(Function):
     node_name = "MulBackward0"
-    saved_fields = fields(self=saved(0, when=1), other=saved_or_number(1, "scalar", when=0))
+    saved_fields = fields(self=saved(1, when=1), other=saved_or_number(0, "scalar", when=0))
     sparse_form = SparseMul
     compressed_form = CompressedMulForm()
 
@@ -261,7 +261,9 @@ class Mul(Function):
             if type(b) in _REAL_NUMBERS and a.dtype in backend.full_precision_floating:
                 return backend.multiply(a, b)  # the hot path: float tensor * number
         else:
-            ctx.save_for_backward(a, b)
+            # PyTorch's MulBackward0 saves `other` before `self`: saved-tensor hooks see them
+            # in that order.
+            ctx.save_for_backward(b, a)
         a, b = promote(backend, a, b)
         if a.dtype == backend.bool_dtype:  # bool * bool is logical and, as in PyTorch
             return backend.logical_and(a, b)
@@ -277,7 +279,7 @@ class Mul(Function):
             if type(scalar) is complex:
                 return grad * scalar.conjugate(), None
             return _times_number(grad, scalar), None
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
         return (grad * _conj(b) if needs_a else None), (grad * _conj(a) if needs_b else None)
 

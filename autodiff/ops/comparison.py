@@ -21,7 +21,7 @@ from ..quantized_tensor import QuantizedData, dequantize, quantized_equal
 from ..sparse_coo import SparseCOO
 from ..sparse_dispatch import refuse_operator
 from ..tensor import Tensor, _wrap
-from ._checks import not_implemented_for, require_tensors
+from ._checks import not_implemented_for, require_operands, require_tensors
 from ._out import CAST, SAME, takes_out
 from ._promotion import check_broadcast, promote
 from .sparse_coo import values_mapped
@@ -170,6 +170,7 @@ def _truth(backend: Any, x: Any) -> Any:
 
 @elementwise_op
 def _logical(name: str, input: Tensor, other: Tensor) -> Tensor:
+    require_tensors(name, ("input", input), ("other", other))
     dense_only(f"aten::{name}.out", input, other)
     backend, a, b = _operands(input, other)
     return _wrap(_logical_of(backend, name, a, b), backend)
@@ -209,6 +210,7 @@ def logical_not(input: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------- bitwise
 @elementwise_op
 def _bitwise(name: str, input: Tensor, other: Any) -> Tensor:
+    require_operands(name, input, other)
     backend, a, b = _operands(input, other)
     a, b = promote(backend, a, b)
     array = a if hasattr(a, "dtype") else b
@@ -306,8 +308,11 @@ def value_test(input: Tensor, test: Any) -> Tensor:
 
 @elementwise_op
 def isreal(input: Tensor) -> Tensor:
-    """Whether each element is real: all True for real dtypes."""
+    """Whether each element is real: all True for real dtypes; for complex ones, where the
+    imaginary part is zero."""
     backend = input._backend
+    if input.is_complex():
+        return _wrap(backend.equal(backend.imag(input._data), 0), backend)
     return _wrap(backend.ones(input._data.shape, "bool"), backend)
 
 

@@ -15,12 +15,12 @@ detail (which batch element, which pivot) is found again, on the host, only on t
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 from backends import broadcast_shapes
 from backends.decompositions import LinAlgError
 
-from .. import dtypes
+from .. import dtypes, return_types
 from ..autocast_state import autocast_op
 from ..function import Function
 from ..grad_mode import state as _grad_state
@@ -407,11 +407,6 @@ def _diagonal(backend: Any, matrices: Any) -> Any:
     return backend.sum(backend.multiply(matrices, eye), axis=matrices.ndim - 1)
 
 
-class SlogdetResult(NamedTuple):
-    sign: Tensor
-    logabsdet: Tensor
-
-
 class LinalgSlogdet(Function):
     node_name = "LinalgSlogdetBackward0"
     saved_fields = fields(A=saved(0), LU=lu_factors(0, transposed=True),
@@ -444,10 +439,15 @@ class LinalgSlogdet(Function):
         return scale * conj(Cofactors.apply(a) / det(a).unsqueeze(-1).unsqueeze(-1))
 
 
-def slogdet(A: Tensor) -> SlogdetResult:
+def slogdet(A: Tensor) -> Any:
     """(sign, log|det A|) of each square matrix in A; a singular matrix gives (0, -inf)."""
     _check_square("linalg.slogdet", A, complex_ok=True)
-    return SlogdetResult(*LinalgSlogdet.apply(A))
+    return return_types.linalg_slogdet(LinalgSlogdet.apply(A))
+
+
+def torch_slogdet(input: Tensor) -> Any:
+    """torch.slogdet: linalg.slogdet as the `slogdet` return type."""
+    return return_types.slogdet(slogdet(input))
 
 
 # ----------------------------------------------------------------------------- cholesky

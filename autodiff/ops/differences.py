@@ -12,51 +12,13 @@ from typing import Any
 
 from .. import dtypes
 from ..creation import zeros
-from ..function import Function
-from ..jvp_rules import auto_element_wise
-from ..saved_fields import fields, value
 from ..tensor import Tensor, _wrap_dim
+from .arithmetic import DivNumber, MulNumber
 from .comparison import logical_xor
 from .cumulative import cumsum
 from .indexing import narrow
 from .joining import cat
 from .reduction import sum
-
-
-class MulNumber(Function):
-    """tensor * number as PyTorch's C++ code records it (MulBackward1), not Python's `*`."""
-
-    node_name = "MulBackward1"
-    saved_fields = fields(other=value("number"))
-
-    jvp = auto_element_wise
-
-    @staticmethod
-    def forward(ctx: Any, a: Any, *, number: Any) -> Any:
-        ctx.number = number
-        return ctx.backend.multiply(a, number)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return MulNumber.apply(grad, number=ctx.number)
-
-
-class DivNumber(Function):
-    """tensor / number as PyTorch's C++ code records it (DivBackward1)."""
-
-    node_name = "DivBackward1"
-    saved_fields = fields(other=value("number"))
-
-    jvp = auto_element_wise
-
-    @staticmethod
-    def forward(ctx: Any, a: Any, *, number: Any) -> Any:
-        ctx.number = number
-        return ctx.backend.divide(a, number)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return DivNumber.apply(grad, number=ctx.number)
 
 
 def _slice(input: Tensor, dim: int, start: int, stop: int | None = None) -> Tensor:
@@ -209,10 +171,10 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: Any = None, dim: int = 
         _check_samples(y, x, dim, "trapezoid")
         steps = _spacing_along(y, x, dim)
         pairs = _slice(y, dim, 1) + _slice(y, dim, 0, -1)
-        return DivNumber.apply(sum(steps * pairs, dim), number=2.0)
-    step = 1 if dx is None else _number(dx)
+        return DivNumber.apply(sum(steps * pairs, dim), 2.0)
+    step = 1.0 if dx is None else float(_number(dx))
     ends = (y.select(dim, 0) + y.select(dim, -1)) * 0.5
-    return MulNumber.apply(sum(y, dim) - ends, number=step)
+    return MulNumber.apply(sum(y, dim) - ends, step)
 
 
 def trapz(y: Tensor, x: Tensor | None = None, *, dx: Any = None, dim: int = -1) -> Tensor:
@@ -231,6 +193,6 @@ def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: Any = None,
     pairs = _slice(y, dim, 1) + _slice(y, dim, 0, -1)
     if x is not None:
         _check_samples(y, x, dim, "cumulative_trapezoid")
-        return DivNumber.apply(cumsum(_spacing_along(y, x, dim) * pairs, dim), number=2.0)
-    step = 1 if dx is None else _number(dx)
-    return cumsum(MulNumber.apply(pairs, number=step / 2.0), dim)
+        return DivNumber.apply(cumsum(_spacing_along(y, x, dim) * pairs, dim), 2.0)
+    step = 1.0 if dx is None else float(_number(dx))
+    return cumsum(MulNumber.apply(pairs, step / 2.0), dim)

@@ -221,7 +221,7 @@ class Dist(Function):
         backend = ctx.backend
         _check_bool_subtraction(backend, a, b)
         a, b = promote(backend, a, b)
-        if not backend.is_floating(a.dtype):
+        if not (backend.is_floating(a.dtype) or backend.is_complex(a.dtype)):
             raise RuntimeError(
                 "norm(): input dtype should be either floating point or complex. Got "
                 f"{dtypes.SCALAR_TYPE_NAMES[backend.dtype_name(a)]} instead.")

@@ -12,7 +12,7 @@ from ..function import Function
 from ..jvp_rules import auto_element_wise
 from ..saved_fields import fields, saved, value
 from ..tensor import Tensor, _wrap
-from ._checks import not_implemented_for
+from ._checks import is_number, not_implemented_for
 from ._out import CAST, takes_out
 from ._promotion import promote
 
@@ -27,6 +27,8 @@ def _as_tensor(value: Any, like: Tensor) -> Tensor:
     """A Python number in first place becomes a 0-d tensor (PyTorch wraps it the same way)."""
     if isinstance(value, Tensor):
         return value
+    if not is_number(value):  # None, a string: what PyTorch's parser refuses
+        raise TypeError(f"expected a Tensor or a number, got {type(value).__name__}")
     backend = like._backend
     return _wrap(backend.asarray(value, dtype=scalar_dtype(value).name), backend)
 
@@ -131,7 +133,13 @@ class Remainder(Function):
             raise not_implemented_for("remainder", backend, array)
         if not backend.is_floating(array.dtype):
             _check_integer_divisor(backend, a, b)
-        return backend.remainder(a, b)
+            return backend.remainder(a, b)
+        result = backend.remainder(a, b)
+        # A zero remainder keeps the dividend's sign (C's fmod, which PyTorch adjusts only for
+        # non-zero results); NumPy's takes the divisor's.
+        dividend = a if type(a) not in _SCALARS else backend.full(result.shape, a, result.dtype)
+        return backend.where(backend.equal(result, 0), backend.copysign(result, dividend),
+                             result)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:

@@ -8,9 +8,9 @@ PyTorch's error; repeated eigenvalues give infinities or NaNs, as in PyTorch.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
-from .. import dtypes
+from .. import dtypes, return_types
 from ..batching.dispatch import all_examples
 from ..function import Function
 from ..jvp_rules import rule_facts
@@ -18,11 +18,6 @@ from ..tensor import Tensor, _wrap
 from .complex import conj, imag, real
 from .decompositions import _check_square, solve
 from .diagonal import diag_embed, diagonal
-
-
-class EigResult(NamedTuple):
-    eigenvalues: Tensor
-    eigenvectors: Tensor
 
 
 def _eye(like: Tensor, n: int) -> Tensor:
@@ -109,11 +104,11 @@ def _check(function: str, A: Tensor) -> None:
     _check_square(function, A, complex_ok=True, kernel="linalg_eig_out")
 
 
-def eig(A: Tensor) -> EigResult:
+def eig(A: Tensor) -> Any:
     """Eigenvalues and unit eigenvectors of general square matrices, always complex (complex64
     for float32 input, complex128 for float64)."""
     _check("linalg.eig", A)
-    return EigResult(*LinalgEig.apply(A))
+    return return_types.linalg_eig(LinalgEig.apply(A))
 
 
 def eigvals(A: Tensor) -> Tensor:

@@ -9,8 +9,9 @@ reflectors H_i = I - tau_i v_i v_i^T in recorded ops, so they are differentiable
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
+from .. import return_types
 from ..batching.dispatch import all_examples
 from ..function import Function
 from ..grad_mode import state as _grad_state
@@ -23,27 +24,6 @@ from .decompositions import _check_float, _check_square, _mh
 from .diagonal import diag_embed, diagonal, tril
 from .joining import cat, stack
 from .triangular import solve_triangular
-
-
-class QRResult(NamedTuple):
-    Q: Tensor
-    R: Tensor
-
-
-class GeqrfResult(NamedTuple):
-    a: Tensor
-    tau: Tensor
-
-
-class LdlFactorResult(NamedTuple):
-    LD: Tensor
-    pivots: Tensor
-
-
-class LdlFactorExResult(NamedTuple):
-    LD: Tensor
-    pivots: Tensor
-    info: Tensor
 
 
 # ----------------------------------------------------------------------------- qr
@@ -93,7 +73,7 @@ def _qr_backward_tall(grad_q: Tensor, grad_r: Tensor, q: Tensor, r: Tensor) -> T
     return solve_triangular(_mh(r), grad_q + q @ hermitian, upper=False, left=False)
 
 
-def qr(A: Tensor, mode: str = "reduced") -> QRResult:
+def qr(A: Tensor, mode: str = "reduced") -> Any:
     """Q, R with A = Q R: mode 'reduced' (Q m x k), 'complete' (Q m x m) or 'r' (Q empty)."""
     if A._data.ndim < 2:
         raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
@@ -102,12 +82,12 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
         raise RuntimeError(
             f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
             "'r', or 'complete'")
-    return QRResult(*LinalgQr.apply(A, mode=mode))
+    return return_types.linalg_qr(LinalgQr.apply(A, mode=mode))
 
 
-def torch_qr(input: Tensor, some: bool = True) -> QRResult:
+def torch_qr(input: Tensor, some: bool = True) -> Any:
     """torch.qr: linalg.qr with mode 'reduced' (some=True) or 'complete'."""
-    return qr(input, "reduced" if some else "complete")
+    return return_types.qr(qr(input, "reduced" if some else "complete"))
 
 
 # ----------------------------------------------------------------------------- reflectors
@@ -217,7 +197,7 @@ class Geqrf(Function):
         raise RuntimeError("the derivative for 'geqrf' is not implemented.")
 
 
-def geqrf(input: Tensor) -> GeqrfResult:
+def geqrf(input: Tensor) -> Any:
     """LAPACK's geqrf: R on and above the diagonal, the Householder vectors below it, and the
     scales tau (householder_product(a, tau) is Q)."""
     if input._data.ndim < 2:
@@ -227,7 +207,7 @@ def geqrf(input: Tensor) -> GeqrfResult:
         # PyTorch's check for an op without a derivative, made when it records the node
         raise RuntimeError("geqrf does not support automatic differentiation for outputs with "
                            "complex dtype.")
-    return GeqrfResult(*Geqrf.apply(input))
+    return return_types.geqrf(Geqrf.apply(input))
 
 
 class Ormqr(Function):
@@ -294,7 +274,7 @@ class LinalgLdlFactorEx(Function):
 
 
 def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False
-                  ) -> LdlFactorExResult:
+                  ) -> Any:
     """(LD, pivots, info): LAPACK sytrf's compact L D L^T of a symmetric A (lower triangle)
     and its pivots (1-based; negative for 2 x 2 blocks); for complex A, hetrf's L D L^H where
     `hermitian`, else sytrf's complex-symmetric L D L^T."""
@@ -310,12 +290,12 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
                     f"torch.linalg.ldl_factor_ex: {where}The factorization could not be "
                     f"completed because the input is not invertible (D[{value},{value}] is "
                     "zero).")
-    return LdlFactorExResult(ld, pivots, info)
+    return return_types.linalg_ldl_factor_ex((ld, pivots, info))
 
 
-def ldl_factor(A: Tensor, *, hermitian: bool = False) -> LdlFactorResult:
+def ldl_factor(A: Tensor, *, hermitian: bool = False) -> Any:
     ld, pivots, _ = ldl_factor_ex(A, hermitian=hermitian, check_errors=False)
-    return LdlFactorResult(ld, pivots)
+    return return_types.linalg_ldl_factor((ld, pivots))
 
 
 class LinalgLdlSolve(Function):

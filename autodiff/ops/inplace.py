@@ -40,7 +40,7 @@ from ..sparse_compressed import LAYOUT_NAMES, SparseCompressed
 from ..sparse_coo import SparseCOO
 from ..sparse_dispatch import refuse_operator
 from ..tensor import Tensor, _wrap_dim
-from ._checks import not_implemented_for
+from ._checks import invalid_arguments, is_number, not_implemented_for, require_tensors
 from ._promotion import check_broadcast, checked_number, wrap_integer
 from .arithmetic import Addcdiv, Addcmul, check_addcdiv, div
 from .comparison import compared
@@ -438,6 +438,8 @@ def fill_(tensor: Tensor, value: Any) -> Tensor:
             )
         value = _same_device(tensor, value)
         return apply(tensor, (value,), lambda source: FillTensor.apply(source, value))
+    if not is_number(value):
+        raise invalid_arguments("fill_", (value,), {}, ("Tensor value", "Number value"))
     value = checked_number(value, tensor.dtype.name)
     if _fill_outside_graph(tensor, value):
         return tensor
@@ -730,9 +732,14 @@ def lerp_(tensor: Tensor, end: Tensor, weight: Any) -> Tensor:
     return method_("lerp", tensor, end, weight)
 
 
+_LOGICAL_BINARY = frozenset({"logical_and", "logical_or", "logical_xor"})
+
+
 def compare_(tensor: Tensor, op: str, other: Any = None) -> Tensor:
     """`tensor.eq_(other)` & co. (and the logical ops): the comparison written into tensor in
     its own dtype, recorded with zero gradients (`comparison.Compared`)."""
+    if op in _LOGICAL_BINARY:  # they take Tensors only (a number, None: PyTorch's TypeError)
+        require_tensors(f"{op}_", ("other", other))
     return apply(tensor, () if other is None else (other,),
                  lambda source: compared(source, op, other))
 

@@ -13,7 +13,7 @@ from typing import Any
 from .. import dtypes
 from ..batching.dispatch import elementwise_op
 from ..tensor import Tensor, _wrap
-from ._checks import not_implemented_for_dtype, require_tensors, same_device
+from ._checks import not_implemented_for_dtype, require_operands, require_tensors, same_device
 from ._promotion import promote
 
 _SCALARS = (bool, int, float)
@@ -66,6 +66,7 @@ def lcm_(input: Tensor, other: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------- shifts
 @elementwise_op
 def bitwise_left_shift(input: Any, other: Any) -> Tensor:
+    require_operands("bitwise_left_shift", input, other)
     backend, a, b = _integer_operands("lshift", input, other)
     bits = 8 * dtypes.BY_NAME[backend.dtype_name(a)].itemsize
     out_of_range = backend.logical_or(backend.less(b, 0), backend.greater_equal(b, bits))
@@ -75,6 +76,7 @@ def bitwise_left_shift(input: Any, other: Any) -> Tensor:
 
 @elementwise_op
 def bitwise_right_shift(input: Any, other: Any) -> Tensor:
+    require_operands("bitwise_right_shift", input, other)
     backend, a, b = _integer_operands("rshift", input, other)
     kind = dtypes.BY_NAME[backend.dtype_name(a)]
     bits = 8 * kind.itemsize

@@ -15,7 +15,7 @@ from ..jvp_rules import auto_multilinear, rule_facts, sum_terms
 from ..profiling import InnerOp
 from ..saved_fields import Computed, constant, fields
 from ..tensor import Tensor
-from ._checks import cpp_type_name, refuse_bool, same_device
+from ._checks import cpp_type_name, refuse_bool, same_device, scalar_type_name
 from .einsum import einsum
 from .matmul import matmul, mm
 from .products import addmm
@@ -361,6 +361,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{w_shape[1]}x{w_shape[0]})"
         )
     if input._data.dtype != weight._data.dtype:
+        if bias is not None:  # PyTorch's addmm path words it so
+            raise RuntimeError(
+                "mat1 and mat2 must have the same dtype, but got "
+                f"{scalar_type_name(input)} and {scalar_type_name(weight)}")
         raise RuntimeError(
             "expected m1 and m2 to have the same dtype, but got: "
             f"{cpp_type_name(input)} != {cpp_type_name(weight)}"

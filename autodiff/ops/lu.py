@@ -7,10 +7,11 @@ wide and tall matrices) written with triangular solves, so they are differentiab
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from backends import broadcast_shapes
 
+from .. import return_types
 from ..batching.dispatch import all_examples
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
@@ -19,23 +20,6 @@ from ..tensor import Tensor, _wrap
 from .decompositions import _check_float, _mh, _transpose
 from .diagonal import tril, triu
 from .triangular import solve_triangular
-
-
-class LUFactorResult(NamedTuple):
-    LU: Tensor
-    pivots: Tensor
-
-
-class LUFactorExResult(NamedTuple):
-    LU: Tensor
-    pivots: Tensor
-    info: Tensor
-
-
-class LUResult(NamedTuple):
-    P: Tensor
-    L: Tensor
-    U: Tensor
 
 
 def _check(function: str, A: Tensor, kernel: str = "lu", every_dtype: bool = True) -> None:
@@ -173,7 +157,7 @@ class LinalgLuFactorEx(Function):
 
 
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False
-                 ) -> LUFactorExResult:
+                 ) -> Any:
     """(LU, pivots, info): info > 0 names the first zero pivot U[info-1, info-1]."""
     _check("torch.lu_factor", A)
     if not pivot:
@@ -181,7 +165,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False
     lu, pivots, info = LinalgLuFactorEx.apply(A)
     if check_errors:
         _raise_for(info, "torch.linalg.lu_factor_ex", A.ndim > 2)
-    return LUFactorExResult(lu, pivots, info)
+    return return_types.linalg_lu_factor_ex((lu, pivots, info))
 
 
 def _raise_for(info: Tensor, function: str, batched: bool) -> None:
@@ -201,14 +185,14 @@ def _raise_for(info: Tensor, function: str, batched: bool) -> None:
                 "consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
 
 
-def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactorResult:
+def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
     """(LU, pivots) of A = P L U; a singular matrix raises."""
     _check("torch.lu_factor", A)
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     lu, pivots, info = LinalgLuFactorEx.apply(A)
     _raise_for(info, "torch.linalg.lu_factor", A.ndim > 2)
-    return LUFactorResult(lu, pivots)
+    return return_types.linalg_lu_factor((lu, pivots))
 
 
 class LuUnpack(Function):
@@ -241,7 +225,7 @@ class LuUnpack(Function):
 
 
 def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
-              unpack_pivots: bool = True) -> LUResult:
+              unpack_pivots: bool = True) -> Any:
     """(P, L, U) from a packed LU and its pivots; empty tensors for what is not unpacked."""
     if LU_data._data.ndim < 2:
         raise RuntimeError("torch.lu_unpack: Expected tensor with 2 or more dimensions. Got "
@@ -251,8 +235,8 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
             "torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of torch.int32 "
             "dtype. Note: this function is intended to be used with the output produced by "
             "torch.linalg.lu_factor")
-    return LUResult(*LuUnpack.apply(LU_data, LU_pivots, unpack_data=bool(unpack_data),
-                                    unpack_pivots=bool(unpack_pivots)))
+    return return_types.lu_unpack(LuUnpack.apply(
+        LU_data, LU_pivots, unpack_data=bool(unpack_data), unpack_pivots=bool(unpack_pivots)))
 
 
 class LinalgLu(Function):
@@ -277,12 +261,12 @@ class LinalgLu(Function):
         return lu_backward(grad_l, grad_u, permutation, lower, upper)
 
 
-def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
+def lu(A: Tensor, *, pivot: bool = True) -> Any:
     """(P, L, U) with A = P L U (L unit lower triangular, U upper)."""
     _check("linalg.lu", A)
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
-    return LUResult(*LinalgLu.apply(A))
+    return return_types.linalg_lu(LinalgLu.apply(A))
 
 
 def torch_lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:

@@ -9,9 +9,11 @@ lstsq's is PyTorch's, through the pseudo-inverse.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
-from .. import dtypes
+from backends import broadcast_shapes
+
+from .. import dtypes, return_types
 from ..batching.dispatch import function_rule
 from ..function import Function
 from ..jvp_rules import jvp_from_backward
@@ -29,23 +31,6 @@ from .decompositions import (
 )
 from .shape import reshape_alias
 from .svd import _check_double_or_float, pinv, pinv_backward
-
-
-class InvExResult(NamedTuple):
-    inverse: Tensor
-    info: Tensor
-
-
-class SolveExResult(NamedTuple):
-    result: Tensor
-    info: Tensor
-
-
-class LstsqResult(NamedTuple):
-    solution: Tensor
-    residuals: Tensor
-    rank: Tensor
-    singular_values: Tensor
 
 
 # ----------------------------------------------------------------------------- matrix_exp
@@ -127,35 +112,35 @@ def _lu_infos(A: Tensor) -> Any:
 
 
 @function_rule("factorization_ex")
-def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
     """(inverse, info): info > 0 names the first zero pivot of A's LU factorization; the
     inverse of a singular matrix is then what the LU solve gives (infinities, NaNs)."""
     _check_square("linalg.inv", A, complex_ok=True)
     backend = A._backend
     info = _lu_infos(A)
     if not backend.any_true(backend.not_equal(info, 0)):
-        return InvExResult(inv(A), _wrap(info, backend))
+        return return_types.linalg_inv_ex((inv(A), _wrap(info, backend)))
     if check_errors:
         raise LinAlgError(_singular_message(backend, A._data, "linalg.inv_ex"))
     eye = backend.eye(A.shape[-1], None, backend.dtype_name(A._data))
     lu, pivots, _ = backend.lu_factor(A._data)
     out = backend.lu_solve_lapack(lu, pivots, backend.broadcast_to(eye, A._data.shape), 0)
-    return InvExResult(_wrap(out, backend), _wrap(info, backend))
+    return return_types.linalg_inv_ex((_wrap(out, backend), _wrap(info, backend)))
 
 
 @function_rule("factorization_ex")
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False
-             ) -> SolveExResult:
+             ) -> Any:
     """(X, info) of linalg.solve; info > 0 names the first zero pivot (X is then not a
     solution)."""
     backend = A._backend
     _check_square("linalg.solve", A, complex_ok=True, kernel="lu")
     info = _lu_infos(A)
     if not backend.any_true(backend.not_equal(info, 0)) or check_errors:
-        return SolveExResult(solve(A, B, left=left), _wrap(info, backend))
+        return return_types.linalg_solve_ex((solve(A, B, left=left), _wrap(info, backend)))
     nan = backend.full(tuple(solve(_eye_like(A), B, left=left).shape), math.nan,
                        backend.dtype_name(B._data))
-    return SolveExResult(_wrap(nan, backend), _wrap(info, backend))
+    return return_types.linalg_solve_ex((_wrap(nan, backend), _wrap(info, backend)))
 
 
 def _eye_like(A: Tensor) -> Tensor:
@@ -187,21 +172,28 @@ class LinalgLstsq(Function):
         backend = ctx.backend
         ctx.set_materialize_grads(False)
         rhs = backend.expand_dims(b, axis=b.ndim) if vector else b
-        solution, rank, singular = backend.lstsq(a, rhs, rcond, driver)
+        # The batch dims broadcast; the ranks and singular values stay those of A's own batch.
+        a_batch = tuple(a.shape[:-2])
+        batch = tuple(broadcast_shapes(a_batch, tuple(rhs.shape[:-2])))
+        matrices = backend.broadcast_to(a, (*batch, *a.shape[-2:]))
+        rhs = backend.broadcast_to(rhs, (*batch, *rhs.shape[-2:]))
+        solution, rank, singular = backend.lstsq(matrices, rhs, rcond, driver)
+        if batch != a_batch:
+            rank, singular = (_unbroadcast(part, batch, a_batch) for part in (rank, singular))
         m, n = a.shape[-2:]
         name = backend.dtype_name(a)
         full_rank = driver == "gels" or backend.all_true(backend.equal(rank, min(m, n)))
         if m > n and driver != "gelsy" and full_rank:
-            residual = backend.subtract(backend.matmul(a, solution), rhs)
+            residual = backend.subtract(backend.matmul(matrices, solution), rhs)
             residuals = backend.sum(backend.multiply(residual, residual), axis=residual.ndim - 2)
         else:
             residuals = backend.zeros((0,), name)
-        if vector:
+        if vector:  # the residuals keep their last dim of 1, as PyTorch's do
             solution = backend.squeeze(solution, axis=solution.ndim - 1)
-            if residuals.shape != (0,):
-                residuals = backend.squeeze(residuals, axis=residuals.ndim - 1)
         if driver == "gels":
             rank = backend.zeros((0,), "int64")
+        if driver not in ("gelsd", "gelss"):  # no singular values: one empty tensor, unbatched
+            singular = backend.zeros((0,), backend.dtype_name(singular))
         ctx.vector = vector
         ctx.save_for_backward(a, b, solution)
         ctx.mark_non_differentiable(residuals, rank, singular)
@@ -226,8 +218,18 @@ class LinalgLstsq(Function):
         return grad_a, grad_b
 
 
+def _unbroadcast(array: Any, batch: tuple[int, ...], own: tuple[int, ...]) -> Any:
+    """The first of the broadcast copies of a result over `own`, a batch shape that
+    broadcast to `batch` (each copy holds the same values)."""
+    if not array.shape:
+        return array
+    extra = len(batch) - len(own)
+    index = (0,) * extra + tuple(slice(0, 1) if size == 1 else slice(None) for size in own)
+    return array[index]
+
+
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None
-          ) -> LstsqResult:
+          ) -> Any:
     """The least-squares solution of A X = B, with LAPACK's drivers 'gelsy' (the default),
     'gels' (full-rank A), 'gelsd' and 'gelss' (SVD: singular values returned)."""
     _check_double_or_float(A)
@@ -242,11 +244,17 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     if driver not in ("gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError(
             "torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
-    vector = B._data.ndim == A._data.ndim - 1
+    if not 0 <= A._data.ndim - B._data.ndim <= 1:
+        raise RuntimeError(
+            "torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+            "(input.dim() - other.dim()) <= 1")
+    # B is a batch of vectors only where its shape is A's less the last dim.
+    vector = B._data.ndim == A._data.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1])
     if (B.shape[-1] if vector else B.shape[-2]) != A.shape[-2]:
         raise RuntimeError(
             "torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
-    return LstsqResult(*LinalgLstsq.apply(A, B, rcond=rcond, driver=driver, vector=vector))
+    return return_types.linalg_lstsq(
+        LinalgLstsq.apply(A, B, rcond=rcond, driver=driver, vector=vector))
 
 
 # ----------------------------------------------------------------------------- helpers

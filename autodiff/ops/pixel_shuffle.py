@@ -82,6 +82,20 @@ class ChannelShuffle(Function):
         return ChannelShuffle.apply(grad, groups=ctx.channels // ctx.groups)
 
 
+class NativeChannelShuffle(ChannelShuffle):
+    """channel_shuffle as ATen's native_channel_shuffle: PyTorch has no derivative for it and
+    says so at backward time."""
+
+    node_name = "torch::autograd::NotImplemented"
+    forward_ad_name = "aten::native_channel_shuffle"
+    saved_fields = fields()
+    jvp = None
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        raise RuntimeError("derivative for aten::native_channel_shuffle is not implemented")
+
+
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """Moves channel blocks of r * r into r x r spatial blocks: (*, C r^2, H, W) ->
     (*, C, H r, W r)."""
@@ -120,6 +134,17 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """Interleaves the channels of `groups` groups (ShuffleNet's channel shuffle)."""
+    _check_channel_shuffle(input, groups)
+    return ChannelShuffle.apply(input, groups=groups)
+
+
+def native_channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """channel_shuffle with no derivative (ATen's native kernel)."""
+    _check_channel_shuffle(input, groups)
+    return NativeChannelShuffle.apply(input, groups=groups)
+
+
+def _check_channel_shuffle(input: Tensor, groups: int) -> None:
     shape = list(input._data.shape)
     if len(shape) <= 2:
         raise RuntimeError(
@@ -130,4 +155,3 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     if shape[1] % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {shape[1]} "
                            f"channels and {groups} groups.")
-    return ChannelShuffle.apply(input, groups=groups)

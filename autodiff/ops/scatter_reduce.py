@@ -20,7 +20,7 @@ from ..function import Function
 from ..jvp_rules import jvp_from_backward
 from ..saved_fields import fields, saved, saved_array, value
 from ..tensor import Tensor, _wrap, _wrap_dim
-from ..user_warnings import warn
+from ..user_warnings import first_time, warn
 from ._checks import scalar_type_name
 from ._scatter_arrays import reduce_into, reduce_scattered
 from .indexing import full_index_key, same_device_index
@@ -230,7 +230,7 @@ class IndexReduce(Function):
         return (grad_self if needs_input else None), (grad_source if needs_source else None)
 
 
-_warned_beta = False
+_warned_beta: list[bool] = []
 
 
 @index_op("index_reduce")
@@ -238,11 +238,9 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
                  include_self: bool = True) -> Tensor:
     """A copy of `input` with each slice i of `source` along `dim` reduced ("prod", "mean",
     "amax", "amin") into slice index[i]."""
-    global _warned_beta
-    if not _warned_beta:
+    if first_time(_warned_beta):
         warn("index_reduce() is in beta and the API may change at any time.",
              UserWarning, stacklevel=2)
-        _warned_beta = True
     _check_reduce(reduce, _REDUCTIONS[1:], "index_reduce(): Expected reduce to be one of prod, "
                   "mean, amax or amin but got {reduce}.")
     shape, source_shape = input._data.shape, source._data.shape

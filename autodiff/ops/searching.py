@@ -32,6 +32,34 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     return result
 
 
+_NO_SIZE: Any = object()
+
+
+def nonzero_static(input: Tensor, *, size: Any = _NO_SIZE, fill_value: int = -1) -> Tensor:
+    """nonzero with a fixed number of rows: the first `size` indices, padded with rows of
+    `fill_value` where there are fewer."""
+    if size is _NO_SIZE:
+        raise TypeError('nonzero_static() missing 1 required positional arguments: "size"')
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise TypeError(f"nonzero_static(): argument 'size' must be int, not "
+                        f"{type(size).__name__}")
+    if size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    if input._batched:  # no batching rule yet (PyTorch's vmap runs it once per example)
+        raise RuntimeError("vmap: nonzero_static is not supported inside vmap")
+    backend = input._backend
+    if not backend.holds_values:  # meta: which positions is unknown, the shape is not
+        shape = (size, input.dim())  # laid out column by column, as PyTorch's meta kernel
+        return _wrap(backend.restrided(backend.empty(shape, "int64"), shape, (1, size)),
+                     backend)
+    rows = _nonzero(input, False)._data
+    columns = rows.shape[1]
+    if rows.shape[0] >= size:
+        return _wrap(rows[:size, ...], backend)
+    padding = backend.full((size - rows.shape[0], columns), fill_value, "int64")
+    return _wrap(backend.concat([rows, padding], axis=0), backend)
+
+
 def _nonzero(input: Tensor, as_tuple: bool) -> Any:
     dense_only("aten::nonzero", input)
     backend, a = input._backend, input._data

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import dtypes
 from ..batching.batched_tensor import make_batched
 from ..function import Function
 from ..jvp_rules import auto_linear
 from ..saved_fields import Computed, InputSizes, fields, int_tuple, value
 from ..sparse_coo import SparseCOO
-from ..tensor import Tensor, _wrap_dim
+from ..tensor import Tensor, _wrap, _wrap_dim
 from ..user_warnings import warn
 from .conversion import clone
 from .sparse_compressed import SparseCompressed
@@ -118,6 +119,8 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:
+    if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
+        return view_dtype(input, shape[0])
     target = _infer_shape(shape_arg(shape), input.numel())
     try:
         return view_op(View, input, shape=target)
@@ -126,6 +129,36 @@ def view(input: Tensor, *shape: Any) -> Tensor:
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
         ) from None
+
+
+def view_dtype(input: Tensor, dtype: dtypes.dtype) -> Tensor:
+    """The tensor's memory read as `dtype` (Tensor.view(dtype)): the last dim scaled by the
+    ratio of the element sizes. Not differentiable, and not a view autograd tracks: the result
+    shares the memory and requires no grad, as in PyTorch."""
+    old_size, new_size = input.dtype.itemsize, dtype.itemsize
+    if old_size != new_size:
+        names = (f"{dtypes.SCALAR_TYPE_NAMES[input.dtype.name]} as "
+                 f"{dtypes.SCALAR_TYPE_NAMES[dtype.name]} (different element sizes)")
+        if input.dim() == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 to view {names}")
+        strides = input.stride()
+        if strides[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 to view {names}, but got "
+                               f"{strides[-1]}")
+        if new_size > old_size:
+            ratio = new_size // old_size
+            if input.shape[-1] % ratio:
+                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} to view "
+                                   f"{names}, but got {input.shape[-1]}")
+            if input.storage_offset() % ratio:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} to "
+                                   f"view {names}, but got {input.storage_offset()}")
+            for dim, stride in enumerate(strides[:-1]):
+                if stride % ratio:
+                    raise RuntimeError(f"self.stride({dim}) must be divisible by {ratio} to "
+                                       f"view {names}, but got {stride}")
+    backend = input._backend
+    return _wrap(backend.bitcast_view(input._data, dtype.name), backend)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

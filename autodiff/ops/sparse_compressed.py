@@ -527,8 +527,10 @@ def _blocksize(value: Any) -> tuple[int, int]:
 
 
 def to_sparse_compressed(input: Tensor, layout: Any, blocksize: Any = None,
-                         dense_dim: int | None = None) -> Tensor:
-    """input (dense, COO or compressed) in `layout`, one of the compressed layouts."""
+                         dense_dim: int | None = None, *, generic: bool = False) -> Tensor:
+    """input (dense, COO or compressed) in `layout`, one of the compressed layouts.
+    generic: called as `to_sparse(layout=...)`, whose kernel names its errors
+    `dense_to_sparse`, `sparse_coo_to_sparse`, `sparse_compressed_to_sparse`."""
     target = _CONVERSION_NAMES[layout]
     blocked = layout in compressed.BLOCKED
     data = input._data
@@ -543,7 +545,8 @@ def to_sparse_compressed(input: Tensor, layout: Any, blocksize: Any = None,
                            f"{compressed.LAYOUT_NAMES[layout]} without blocksize argument given "
                            "is not supported")
     if not blocked and blocksize is not None:
-        raise RuntimeError(f"to_sparse: conversion from {source} to "
+        kernel = f"{_generic_conversion(data)}_to_sparse" if generic else "to_sparse"
+        raise RuntimeError(f"{kernel}: conversion from {source} to "
                            f"{compressed.LAYOUT_NAMES[layout]} with blocksize argument given is "
                            "not supported")
     sizes = _blocksize(blocksize) if blocked else (1, 1)
@@ -579,12 +582,21 @@ def to_sparse_compressed(input: Tensor, layout: Any, blocksize: Any = None,
     batch_dim = input.dim() - 2 - (dense_dim or 0) if type(data) not in (
         SparseCompressed, coo.SparseCOO) else getattr(data, "batch_dim", 0)
     rows, columns = input.shape[batch_dim], input.shape[batch_dim + 1]
+    source_name = _generic_conversion(data)
+    kernel = (f"{source_name}_to_sparse" if generic else
+              f"{'coo' if source_name == 'sparse_coo' else source_name}_to_{target}")
     for dim in range(2):
         if (rows, columns)[dim] % sizes[dim]:
             raise RuntimeError(
-                f"{_conversion(data)}_to_{target}: tensor sparse size ({rows},{columns}) must be "
+                f"{kernel}: tensor sparse size ({rows},{columns}) must be "
                 f"divisible by given blocksize ({sizes[0]},{sizes[1]})")
     return _TO_LAYOUT[layout].apply(input, layout=layout, blocksize=sizes, batch_dim=batch_dim)
+
+
+def _generic_conversion(data: Any) -> str:
+    if type(data) is SparseCompressed:
+        return "sparse_compressed"
+    return "sparse_coo" if type(data) is coo.SparseCOO else "dense"
 
 
 def _conversion(data: Any) -> str:

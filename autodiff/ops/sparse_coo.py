@@ -316,7 +316,8 @@ def to_sparse(input: Tensor, sparse_dim: int | None = None, *, layout: Any = Non
             if sparse_dim is not None:
                 raise RuntimeError("to_sparse: sparse_dim argument must be None when layout is "
                                    f"{_compressed.compressed.LAYOUT_NAMES[layout]}")
-            return _compressed.to_sparse_compressed(input, layout, blocksize, dense_dim)
+            return _compressed.to_sparse_compressed(input, layout, blocksize, dense_dim,
+                                                    generic=True)
         raise TypeError(f"to_sparse(): argument 'layout' must be torch.layout, not "
                         f"{type(layout).__name__}")
     if _compressed.is_compressed(input):

@@ -1,4 +1,5 @@
-"""Memory layout: stride(), storage_offset(), is_contiguous(), contiguous() and ravel, as the
+"""Memory layout: stride(), storage_offset(), is_contiguous(), contiguous(), dim_order() and
+ravel, as the
 backend reports its arrays; as_strided (a view of the memory a tensor views, with any sizes and
 strides), as_strided_scatter, empty_strided and new_empty_strided.
 
@@ -14,13 +15,14 @@ own gradcheck; this is the right one).
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
 import backends
 from backends import contiguous_strides, default_device, get_backend
 
-from .. import dtypes
+from .. import dtypes, layouts
 from ..batching.dispatch import function_rule
 from ..function import Function
 from ..jvp_rules import auto_linear, rule_facts
@@ -82,6 +84,73 @@ def is_contiguous(input: Tensor, memory_format: Any = None) -> bool:
     if 0 in shape or input._batched:  # inside vmap one example's layout is not observable
         return True
     return dense_in_order(shape, stride(input), order)
+
+
+_AMBIGUITY_CHECK = "The ambiguity_check argument must be a bool or a list of memory formats."
+
+
+def dim_order(input: Tensor, ambiguity_check: Any = False) -> tuple[int, ...]:
+    """The dims from the outermost to the innermost in memory (Tensor.dim_order). Where several
+    orders fit (dims of size 1, equal strides) `ambiguity_check` decides: False picks one,
+    True refuses, a list of memory formats accepts a tensor laid out in exactly one of them."""
+    if input.is_sparse:
+        raise AttributeError(f"Can't get dim order on sparse type: {input.type()} Use "
+                             "Tensor.to_dense() to convert to a dense tensor first.")
+    if not isinstance(ambiguity_check, bool) and not (
+            isinstance(ambiguity_check, list)
+            and all(isinstance(kind, layouts.memory_format) for kind in ambiguity_check)):
+        raise TypeError(_AMBIGUITY_CHECK)
+    shape, strides = tuple(input.shape), tuple(stride(input))
+    formats = ambiguity_check if isinstance(ambiguity_check, list) else []
+    check = ambiguity_check if isinstance(ambiguity_check, bool) else True
+    several = 1 in shape or any(a == b for a, b in itertools.pairwise(strides))
+    if check and several and sum(is_contiguous(input, kind) for kind in formats) != 1:
+        raise RuntimeError("The tensor does not have unique dim order, or cannot map to exact "
+                           "one of the given memory formats.")
+    order, ambiguous = _physical_order(input, shape, strides, bool(ambiguity_check))
+    if ambiguous:
+        raise RuntimeError("The tensor does not have unique dim order.")
+    return order
+
+
+def _physical_order(input: Tensor, shape: tuple[int, ...], strides: tuple[int, ...],
+                    check: bool) -> tuple[tuple[int, ...], bool]:
+    """PyTorch's logical-to-physical permutation of an elementwise output: contiguous and
+    channels-last layouts directly, else dims sorted by stride (ties by size), innermost
+    first, with an insertion sort that keeps incomparable dims in place."""
+    ndim = len(shape)
+    if ndim <= 1:
+        return tuple(range(ndim)), False
+    row_major = is_contiguous(input)
+    channels_last = is_contiguous(input, layouts.channels_last)
+    if row_major and not channels_last:
+        return tuple(range(ndim)), False
+    if channels_last and not row_major:
+        return (0, *range(2, ndim), 1), False
+
+    def covers(a: int, b: int) -> bool:  # a >= b for sizes and strides, 0 always covered
+        return b == 0 or (a != 0 and (a >= b or a % b == 0))
+
+    def order(first: int, second: int) -> int:
+        a, b = strides[first], strides[second]
+        if a == 0 or b == 0:
+            return 0
+        if a == b:
+            return 0 if covers(shape[second], shape[first]) else 1
+        return -1 if covers(b, a) else 1
+
+    perm = list(reversed(range(ndim)))  # innermost first while sorting
+    for i in range(1, ndim):
+        moving = i
+        for before in reversed(range(i)):
+            comparison = order(perm[before], perm[moving])
+            if comparison > 0:
+                perm[before], perm[moving] = perm[moving], perm[before]
+                moving = before
+            elif comparison < 0:
+                break
+    ambiguous = check and any(order(perm[i], perm[i + 1]) != -1 for i in range(ndim - 1))
+    return tuple(reversed(perm)), ambiguous
 
 
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:

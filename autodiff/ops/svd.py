@@ -10,9 +10,9 @@ differentiates only the first min(m, n) singular vectors.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
-from .. import dtypes
+from .. import dtypes, return_types
 from ..batching.dispatch import all_examples, function_rule
 from ..function import Function
 from ..grad_mode import state as _grad_state
@@ -22,18 +22,6 @@ from ..tensor import Tensor, _wrap
 from .complex import imag
 from .decompositions import _check_float, _mh
 from .diagonal import diag_embed, diagonal
-
-
-class SvdResult(NamedTuple):
-    U: Tensor
-    S: Tensor
-    Vh: Tensor
-
-
-class TorchSvdResult(NamedTuple):
-    U: Tensor
-    S: Tensor
-    V: Tensor
 
 
 def _check_matrix(function: str, A: Tensor) -> None:
@@ -129,13 +117,13 @@ def _skew(a: Tensor) -> Tensor:
     return a - _mh(a)
 
 
-def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> SvdResult:
+def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> Any:
     """U, S, Vh with A = U diag(S) Vh; S descending. full_matrices=True gives square U and Vh."""
     _check_matrix("linalg.svd", A)
     if driver is not None:
         raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on "
                            "CUDA inputs with cuSOLVER backend.")
-    return SvdResult(*LinalgSvd.apply(A, full_matrices=full_matrices))
+    return return_types.linalg_svd(LinalgSvd.apply(A, full_matrices=full_matrices))
 
 
 def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
@@ -151,7 +139,7 @@ def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
     return LinalgSvd.apply(A, full_matrices=False)[1]
 
 
-def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> TorchSvdResult:
+def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:
     """torch.svd: U, S, V (not Vh); some=False gives square U and V; compute_uv=False gives
     zero-filled U and V of the full shapes (as PyTorch)."""
     if input._data.ndim < 2:
@@ -166,8 +154,8 @@ def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Torc
         name = backend.dtype_name(input._data)
         zeros_u = _wrap(backend.zeros((*batch, m, m), name), backend)
         zeros_v = _wrap(backend.zeros((*batch, n, n), name), backend)
-        return TorchSvdResult(zeros_u, s, zeros_v)
-    return TorchSvdResult(u, s, _mh(vh))
+        return return_types.svd((zeros_u, s, zeros_v))
+    return return_types.svd((u, s, _mh(vh)))
 
 
 # ----------------------------------------------------------------------------- pinv

@@ -1,7 +1,8 @@
-"""`autodiff.optim`: optimizers that update parameters in place on their own device, and
-learning-rate schedulers (`autodiff.optim.lr_scheduler`)."""
+"""`autodiff.optim`: optimizers that update parameters in place on their own device,
+learning-rate schedulers (`autodiff.optim.lr_scheduler`) and weight averaging
+(`autodiff.optim.swa_utils`)."""
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adafactor import Adafactor
 from .adagrad import Adagrad
@@ -20,4 +21,4 @@ from .sparse_adam import SparseAdam
 
 __all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW",
            "Adamax", "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SparseAdam",
-           "lr_scheduler"]
+           "lr_scheduler", "swa_utils"]

@@ -4,6 +4,7 @@ asserted outcomes and, where PyTorch is installed, compared with PyTorch's."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -131,7 +132,24 @@ _SIN_MESSAGE = ("one of the variables needed for gradient computation has been m
                 "inplace operation: [torch.FloatTensor [2]], which is output 0 of Sin, is at "
                 "version 1; expected version 0 instead. Hint: en")
 
+def budget_in_eager(lib: Any) -> Any:
+    return lib.autograd.graph.region_activation_memory_budget(0.5)
+
+
+def budget_not_a_float(lib: Any) -> Any:
+    return lib.autograd.graph.region_activation_memory_budget(True)
+
+
+def budget_out_of_range(lib: Any) -> Any:
+    return lib.autograd.graph.region_activation_memory_budget(1.5)
+
+
+_BUDGET = "torch.autograd.graph.region_activation_memory_budget"
+
 CASES: dict[str, tuple[Callable[[Any], Any], Any]] = {
+    "memory budget in eager": (budget_in_eager, ("RuntimeError", f"{_BUDGET} can only be used inside a torch.compile region; it has no effect in eager mode.")),
+    "memory budget not a float": (budget_not_a_float, ("TypeError", f"{_BUDGET}: expects a float, got bool")),
+    "memory budget out of range": (budget_out_of_range, ("ValueError", f"{_BUDGET}: must be in [0, 1], got 1.5")),
     "multi all": (multi_all, [[True, True, True, False], [True, False, True, False]]),
     "multi all values": (multi_all_values, ([[[3.0, 4.0], [1.0, 2.0]]], [3.0, 4.0])),
     "multi any": (multi_any, [(2,), (2,)]),
@@ -163,6 +181,17 @@ def test_graph_hooks(call: Callable[[Any], Any], expected: Any) -> None:
 def test_graph_hooks_match_pytorch(call: Callable[[Any], Any]) -> None:
     torch = pytest.importorskip("torch")
     assert _outcome(autodiff, call) == _outcome(torch, call)
+
+
+def test_memory_budget_region_is_accepted_while_compiling() -> None:
+    @autodiff.compile
+    def f(x: Any) -> Any:
+        with autodiff.autograd.graph.region_activation_memory_budget(0.0):
+            return (x * 2).sin()
+
+    for _ in range(2):  # traced, then replayed
+        assert f(autodiff.tensor([0.5, 1.0])).tolist() == pytest.approx(
+            [math.sin(1.0), math.sin(2.0)])
 
 
 def test_removed_multi_grad_hooks_stay_silent() -> None:

@@ -189,3 +189,21 @@ def test_inplace_op_whose_input_is_packed_keeps_the_old_values() -> None:
         return x.grad, w.grad
 
     same_as_torch(scenario)
+
+
+def test_mul_packs_other_before_self() -> None:
+    """MulBackward0 saves `other` before `self` (PyTorch's order, as the saved_tensors_hooks
+    docstring example prints it): pack and unpack hooks see b, then a."""
+    log: list[Any] = []
+    a = autodiff.ones(2, requires_grad=True)
+    b = autodiff.ones(2, requires_grad=True) * 2
+    with saved_tensors_hooks(lambda t: log.append(("pack", t.tolist())) or t,
+                             lambda t: log.append(("unpack", t.tolist())) or t):
+        y = a * b
+    assert log == [("pack", [2.0, 2.0]), ("pack", [1.0, 1.0])]
+    assert y.grad_fn._saved_self.tolist() == [1.0, 1.0]
+    assert y.grad_fn._saved_other.tolist() == [2.0, 2.0]
+    log.clear()
+    y.sum().backward()
+    assert log == [("unpack", [2.0, 2.0]), ("unpack", [1.0, 1.0])]
+    assert a.grad.tolist() == [2.0, 2.0]

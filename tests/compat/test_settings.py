@@ -106,7 +106,16 @@ CASES: dict[str, tuple[Callable[[Any], Any], Any]] = {
                     ("RuntimeError", "set_num_threads expects an int, but got str")),
     "threads True": (lambda t: t.set_num_threads(True),
                      ("RuntimeError", "set_num_threads expects an int, but got bool")),
+    "flush_denormal 1": (lambda t: t.set_flush_denormal(1),
+                         ("RuntimeError", "flush_denormal expects a bool, but got int")),
 }
+
+
+def test_flush_denormal_is_not_available_and_denormals_stay() -> None:
+    # PyTorch's answer on a CPU without flush-to-zero: False, and nothing changes.
+    assert autodiff.set_flush_denormal(True) is False
+    assert autodiff.tensor([1e-323], dtype=autodiff.float64).item() == 1e-323
+    assert autodiff.set_flush_denormal(False) is False
 
 
 @pytest.mark.parametrize(("label", "call", "expected"),

@@ -90,6 +90,18 @@ ASSERT_CLOSE: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "float16 tolerance": (
         lambda t: _close(t, t.tensor([1.0], dtype=t.float16),
                          t.tensor([1.0005], dtype=t.float16)), "ok"),
+    "complex64 tolerance": (
+        lambda t: _close(t, t.tensor([50 + 50j, 1 + 1j]), t.tensor([50 + 50.00005j, 1 + 1j])),
+        "ok"),
+    "complex128 tolerance": (
+        lambda t: _close(t, t.tensor([1 + 1j], dtype=t.complex128),
+                         t.tensor([1 + 1.0000001j], dtype=t.complex128)), "ok"),
+    "bfloat16 tolerance": (
+        lambda t: _close(t, t.tensor([1.0], dtype=t.bfloat16),
+                         t.tensor([1.0078125], dtype=t.bfloat16)), "ok"),
+    "complex message": (
+        lambda t: _close(t, t.tensor([50 + 50j, 1 + 1j]), t.tensor([50 + 50.5j, 1 + 1j])),
+        ("AssertionError", "Tensor-likes are not close!")),
     "check_stride": (
         lambda t: _close(t, t.ones(2, 3).t(), t.ones(3, 2), check_stride=True),
         ("AssertionError", "The values for attribute 'stride()' do not match: (1, 3) != (2, 1).")),

@@ -256,3 +256,19 @@ def test_backward_keeps_one_column_buffer(device: str) -> None:
     saved = [t.shape for t in node.saved_tensors]
     assert saved == [x.shape, w.shape]  # the input and the weight only, as PyTorch saves
     assert not any(hasattr(node, name) for name in ("columns", "cols"))
+
+
+def test_convert_conv_weight_memory_format() -> None:
+    """nn.utils.convert_conv{2,3}d_weight_memory_format: the weights of the matching
+    convolutions (nested too) in the memory format, in place; other modules untouched."""
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Sequential(nn.ConvTranspose2d(4, 2, 3)),
+                          nn.Conv3d(1, 1, 2), nn.Linear(2, 2))
+    weight = model[0].weight
+    values = weight.detach().clone()
+    assert nn.utils.convert_conv2d_weight_memory_format(model, autodiff.channels_last) is model
+    assert model[0].weight is weight and isinstance(weight, nn.Parameter)
+    assert weight.stride() == (27, 1, 9, 3) and autodiff.equal(weight, values)
+    assert model[1][0].weight.is_contiguous(memory_format=autodiff.channels_last)
+    assert model[2].weight.is_contiguous()
+    nn.utils.convert_conv3d_weight_memory_format(model, autodiff.channels_last_3d)
+    assert model[2].weight.is_contiguous(memory_format=autodiff.channels_last_3d)

@@ -165,3 +165,14 @@ def test_train_step_lowers_the_loss(device: str) -> None:
         losses.append(loss.item())
     assert losses[-1] < 0.4 * losses[0]  # random labels: memorised (about 0.2 at the end)
     assert all(p.grad is not None and p.grad.device == p.device for p in model.parameters())
+
+
+def test_linear_dtype_mismatch_messages() -> None:
+    """PyTorch words the refusal by path: addmm (with a bias) and mm (without)."""
+    x, weight = autodiff.ones(2, 4, dtype=autodiff.float16), autodiff.ones(3, 4)
+    with pytest.raises(RuntimeError, match=r"^mat1 and mat2 must have the same dtype, but got "
+                       r"Half and Float$"):
+        F.linear(x, weight, autodiff.ones(3))
+    with pytest.raises(RuntimeError, match=r"^expected m1 and m2 to have the same dtype, but "
+                       r"got: c10::Half != float$"):
+        F.linear(x, weight)

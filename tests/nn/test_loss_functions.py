@@ -554,3 +554,46 @@ def test_cross_entropy_probability_targets_as_pytorch(reduction: str) -> None:
                         label_smoothing=s)
                 compare(torch, run(F, autodiff), run(torch.nn.functional, torch),
                         [randn(*shape), probabilities], second_order=True)
+
+
+def test_linear_cross_entropy_is_cross_entropy_of_the_linear_logits() -> None:
+    """nn.LinearCrossEntropyLoss / F.linear_cross_entropy (PyTorch 2.13): logits of shape
+    (N, C, *out_features) from a flat Linear weight, then cross_entropy; gradients reach the
+    input and the linear layer. The chunked kernel (`options`) is refused."""
+    loss = autodiff.nn.LinearCrossEntropyLoss(5, 10, out_features=(4, 3), bias=True)
+    assert loss.linear.weight.shape == (120, 5) and loss.linear.bias.shape == (120,)
+    assert repr(loss).splitlines()[1].strip() == (
+        "in_features=5, num_classes=10, out_features=(4, 3), bias=True, reduction=mean, "
+        "ignore_index=None, label_smoothing=0.0, options=None")
+    x = autodiff.arange(10.0).reshape(2, 5).requires_grad_()
+    target = (autodiff.arange(24).reshape(2, 4, 3) * 7) % 10
+    out = loss(x, target)
+    logits = F.linear(x, loss.linear.weight, loss.linear.bias).reshape(2, 10, 4, 3)
+    assert out.item() == pytest.approx(F.cross_entropy(logits, target).item(), rel=1e-6)
+    out.backward()
+    assert x.grad.shape == (2, 5) and loss.linear.weight.grad.shape == (120, 5)
+    probabilities = autodiff.arange(240.0).reshape(2, 10, 4, 3).softmax(1)
+    with pytest.raises(RuntimeError, match="ignore_index cannot be specified when target "
+                       "contains probabilities"):
+        F.linear_cross_entropy(x, autodiff.ones(10, 4, 3, 5), probabilities, ignore_index=1)
+    with pytest.raises(RuntimeError, match=r"requires batched input, \(N, 5\), got unbatched"):
+        F.linear_cross_entropy(autodiff.ones(5), autodiff.ones(10, 4, 5), target)
+    with pytest.raises(NotImplementedError, match="chunked kernel"):
+        F.linear_cross_entropy(x, autodiff.ones(10, 5), target[:, 0, 0], options=object())
+
+
+def test_linear_cross_entropy_matches_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+
+    def run(lib: Any) -> Any:
+        loss = lib.nn.LinearCrossEntropyLoss(5, 10, out_features=(4, 3), reduction="none",
+                                             label_smoothing=0.1)
+        with lib.no_grad():
+            loss.linear.weight.copy_(lib.arange(600.0).reshape(120, 5).cos())
+        x = lib.arange(10.0).reshape(2, 5).requires_grad_()
+        out = loss(x, (lib.arange(24).reshape(2, 4, 3) * 7) % 10)
+        out.sum().backward()
+        return out.detach().numpy(), x.grad.numpy(), loss.linear.weight.grad.numpy()
+
+    for expected, actual in zip(run(torch), run(autodiff)):
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)

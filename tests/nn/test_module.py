@@ -258,6 +258,57 @@ def test_to_float_double_convert_in_place() -> None:
     assert net.to(autodiff.zeros(1, dtype=autodiff.float64)).w.dtype is autodiff.float64
 
 
+@pytest.mark.parametrize(("args", "kwargs", "got"), [
+    ((lambda: 0,), {}, "function"),
+    (("cpu", 3), {}, "str, int"),
+    ((autodiff.float32, "cpu"), {}, "torch.dtype, str"),
+    ((), {"foo": 1}, "foo=int, "),
+])
+def test_to_refuses_what_no_form_takes(args: tuple, kwargs: dict, got: str) -> None:
+    """PyTorch's argument parser's message for Module.to (an averaging function passed where
+    AveragedModel takes a device reaches it, as in optim.swa_utils' docstring example)."""
+    expected = (
+        f"to() received an invalid combination of arguments - got ({got}), but expected one "
+        "of:\n * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = "
+        "False, bool copy = False, *, torch.memory_format memory_format = None)\n * (torch.dtype "
+        "dtype, bool non_blocking = False, bool copy = False, *, torch.memory_format "
+        "memory_format = None)\n * (Tensor tensor, bool non_blocking = False, bool copy = False, "
+        "*, torch.memory_format memory_format = None)\n")
+    with pytest.raises(TypeError) as caught:
+        nn.Linear(1, 1).to(*args, **kwargs)
+    assert str(caught.value) == expected
+    with pytest.raises(RuntimeError, match=r"^\.to\(\) does not accept copy argument$"):
+        nn.Linear(1, 1).to(autodiff.float64, False, True)
+    linear = nn.Linear(1, 1).to("cpu", autodiff.float64, True)
+    assert linear.weight.dtype is autodiff.float64
+    assert linear.to(None, autodiff.float32).weight.dtype is autodiff.float32
+
+
+def test_stateless_functional_call_is_the_deprecated_func_functional_call() -> None:
+    from autodiff.nn.utils.stateless import functional_call
+
+    linear = nn.Linear(1, 1)
+    with pytest.warns(FutureWarning, match=r"`torch.nn.utils.stateless.functional_call` is "
+                      r"deprecated as of PyTorch 2.0"):
+        out = functional_call(linear, {"weight": autodiff.ones(1, 1) * 2,
+                                       "bias": autodiff.zeros(1)}, (autodiff.ones(1, 1) * 3,))
+    assert out.tolist() == [[6.0]] and linear.weight.shape == (1, 1)
+
+
+def test_to_complex_dtype_converts_floating_parameters() -> None:
+    """PyTorch's Module.to takes complex dtypes too (with its warning that complex modules are
+    new): floating and complex parameters convert, integer buffers stay."""
+    linear = nn.Linear(2, 2, bias=False)
+    linear.register_buffer("steps", autodiff.tensor([1]))
+    with pytest.warns(UserWarning, match="Complex modules are a new feature"):
+        assert linear.to(autodiff.cdouble) is linear
+    assert linear.weight.dtype is autodiff.complex128 and linear.steps.dtype is autodiff.int64
+    out = linear(autodiff.ones(3, 2, dtype=autodiff.cdouble))
+    assert out.dtype is autodiff.complex128 and tuple(out.shape) == (3, 2)
+    linear.to(autodiff.complex64)
+    assert linear.weight.dtype is autodiff.complex64
+
+
 def test_to_device_moves_parameters_in_place(device: str) -> None:
     net = Affine(3, 2)
     weight = net.w
@@ -477,3 +528,103 @@ def test_batch_norm_loads_a_checkpoint_from_before_num_batches_tracked() -> None
     with pytest.raises(RuntimeError, match="num_batches_tracked"):
         fresh.load_state_dict(old)
     assert fresh.load_state_dict(old, strict=False).missing_keys == ["num_batches_tracked"]
+
+
+class _Counter(nn.Module):
+    """A module with extra state (a Python count) beside its parameter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(autodiff.ones(2))
+        self.calls = 0
+
+    def get_extra_state(self) -> Any:
+        return {"calls": self.calls}
+
+    def set_extra_state(self, state: Any) -> None:
+        self.calls = state["calls"]
+
+
+def test_extra_state_goes_through_the_state_dict() -> None:
+    source = nn.Sequential(_Counter())
+    source[0].calls = 7
+    state = source.state_dict()
+    assert list(state) == ["0.scale", "0._extra_state"] and state["0._extra_state"] == {"calls": 7}
+    target = nn.Sequential(_Counter())
+    assert target.load_state_dict(state) is not None and target[0].calls == 7
+    del state["0._extra_state"]
+    with pytest.raises(RuntimeError, match=r'Missing key\(s\) in state_dict: "0._extra_state"'):
+        target.load_state_dict(state)
+    result = target.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["0._extra_state"]
+    plain = nn.Linear(2, 2)  # no extra state of its own: the key is unexpected
+    with pytest.raises(RuntimeError, match=r'Unexpected key\(s\) in state_dict: "_extra_state"'):
+        plain.load_state_dict({**plain.state_dict(), "_extra_state": 1})
+    with pytest.raises(RuntimeError, match=r"^Reached a code path in Module.get_extra_state\(\)"):
+        plain.get_extra_state()
+
+
+def test_state_dict_hooks() -> None:
+    model = nn.Sequential(nn.Linear(2, 2))
+    seen: list[Any] = []
+    model.register_state_dict_pre_hook(lambda module, prefix, keep_vars: seen.append(prefix))
+
+    def post(module: nn.Module, state: Any, prefix: str, local_metadata: Any) -> None:
+        state[prefix + "note"] = local_metadata["version"]
+
+    handle = model[0].register_state_dict_post_hook(post)
+    state = model.state_dict()
+    assert seen == [""] and state["0.note"] == 1
+    handle.remove()
+    assert "0.note" not in model.state_dict()
+    model.register_state_dict_post_hook(lambda *args: {})
+    with pytest.raises(RuntimeError, match=r"^state_dict post-hook must return None$"):
+        model.state_dict()
+    legacy = nn.Linear(2, 2)
+    legacy._register_state_dict_hook(lambda module, state, prefix, meta: {"replaced": 1})
+    assert dict(legacy.state_dict()) == {"replaced": 1}
+
+
+def test_get_parameter_get_buffer_set_submodule_and_type() -> None:
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    assert model.get_parameter("0.weight") is model[0].weight
+    assert model.get_buffer("1.running_mean") is model[1].running_mean
+    with pytest.raises(AttributeError, match=r"^Linear has no attribute `x`$"):
+        model.get_parameter("0.x")
+    with pytest.raises(AttributeError, match=r"^`running_mean` is not an nn\.Parameter$"):
+        model.get_parameter("1.running_mean")
+    with pytest.raises(AttributeError, match=r"^`weight` is not a buffer$"):
+        model.get_buffer("0.weight")
+    replacement = nn.Linear(2, 3)
+    model.set_submodule("0", replacement)
+    assert model[0] is replacement
+    with pytest.raises(AttributeError, match=r"^Sequential has no attribute `5`$"):
+        model.set_submodule("5", nn.ReLU(), strict=True)
+    with pytest.raises(ValueError, match=r"^`module` is not an nn\.Module, found <class 'int'>$"):
+        model.set_submodule("0", 3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^Cannot set the submodule without a target name!$"):
+        model.set_submodule("", nn.ReLU())
+    with pytest.raises(AttributeError, match=r"^`weight` is not an nn\.Module$"):
+        model.set_submodule("0.weight", nn.ReLU())
+    assert model.type(autodiff.float64) is model and model[0].weight.dtype == autodiff.float64
+
+
+def test_init_arguments_as_pytorch() -> None:
+    with pytest.raises(TypeError, match=r"^Module.__init__\(\) got an unexpected keyword "
+                                        r"argument 'size'$"):
+        nn.Module(size=3)
+    with pytest.raises(TypeError, match=r"^Module.__init__\(\) takes 1 positional argument but "
+                                        r"3 were given$"):
+        nn.Module(1, 2)
+
+    class Base:
+        def __init__(self, value: int) -> None:
+            self.value = value
+
+    class Both(nn.Module, Base):
+        call_super_init = True
+
+        def __init__(self) -> None:
+            super().__init__(5)
+
+    assert Both().value == 5 and nn.Module.dump_patches is False

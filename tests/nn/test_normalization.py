@@ -252,3 +252,25 @@ def test_cnn_block_on_every_device(device: str) -> None:
     out.square().sum().backward()
     assert all(p.grad is not None for p in block.parameters())
     assert block[1].running_mean.device == x.device
+
+
+def test_sync_batch_norm_in_one_process_is_batch_norm() -> None:
+    """SyncBatchNorm.convert_sync_batchnorm shares the BatchNorm's parameters and running
+    statistics; without a process group it normalizes as BatchNorm does; PyTorch's checks."""
+    model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3, momentum=None))
+    reference = nn.BatchNorm1d(3, momentum=None)
+    converted = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    sync = converted[1]
+    assert type(sync) is nn.SyncBatchNorm and sync.weight is model[1].weight
+    assert sync.running_mean is model[1].running_mean and sync.process_group is None
+    assert repr(sync) == ("SyncBatchNorm(3, eps=1e-05, momentum=None, affine=True, bias=True, "
+                          "track_running_stats=True)")
+    x = autodiff.arange(12.0).reshape(4, 3).sin()
+    np.testing.assert_allclose(sync(x).detach().numpy(), reference(x).detach().numpy())
+    np.testing.assert_allclose(sync.running_var.numpy(), reference.running_var.numpy())
+    assert sync.num_batches_tracked.item() == 1
+    with pytest.raises(ValueError, match=r"^expected at least 2D input \(got 1D input\)$"):
+        sync(autodiff.ones(3))
+    with pytest.raises(ValueError, match=r"^SyncBatchNorm number of input channels should be "
+                       r"non-zero$"):
+        nn.SyncBatchNorm(0)(autodiff.ones(2, 0))

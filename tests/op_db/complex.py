@@ -89,6 +89,12 @@ COMPLEX: list[OpInfo] = [
     OpInfo("norm_complex", lambda a, b: autodiff.norm(_z(a, b), 3, dim=0),
            lambda a, b: np.linalg.norm(a + 1j * b, 3, axis=0), BINARY_SHAPES[:1],
            "LinalgVectorNormBackward0"),
+    *[OpInfo(f"dist_complex[{order}]",
+             lambda a, b, c, d, order=order: autodiff.dist(_z(a, b), _z(c, d), order),
+             lambda a, b, c, d, order=order: np.linalg.norm(
+                 np.ravel((a + 1j * b) - (c + 1j * d)), order),
+             _QUADRUPLE, "DistBackward0")
+      for order in (2, 1, 3, np.inf)],
     OpInfo("pow_complex", lambda a, b, c, d: autodiff.view_as_real(_z(a, b) ** _z(c, d)),
            lambda a, b, c, d: _parts((a + 1j * b) ** (c + 1j * d)), _QUADRUPLE,
            "ViewAsRealBackward0"),

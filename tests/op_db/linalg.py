@@ -165,6 +165,8 @@ LINALG: list[OpInfo] = [
     OpInfo("linalg.slogdet", lambda a: LA.slogdet(a).logabsdet,
            lambda a: np.linalg.slogdet(a)[1], (Sample(((3, 3),)), Sample(((2, 4, 4),))),
            "LinalgSlogdetBackward0"),
+    OpInfo("slogdet", lambda a: autodiff.slogdet(a).logabsdet,
+           lambda a: np.linalg.slogdet(a)[1], (Sample(((3, 3),)),), "LinalgSlogdetBackward0"),
     OpInfo("linalg.cholesky", lambda a: LA.cholesky(_spd(a)),
            lambda a: np.linalg.cholesky(_np_spd(a)), MATRIX_SHAPES,
            "LinalgCholeskyExBackward0"),

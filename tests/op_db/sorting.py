@@ -174,6 +174,9 @@ def _run_lengths(a: np.ndarray) -> np.ndarray:
 SEARCHING: list[OpInfo] = [
     OpInfo("nonzero", lambda a: (a > 0).nonzero(), lambda a: np.argwhere(a > 0),
            (MATRIX, CUBE, SCALAR, EMPTY_ROWS), differentiable=False, out_dtype=autodiff.int64),
+    OpInfo("nonzero_static", lambda a: autodiff.nonzero_static(a > 0, size=5),
+           lambda a: np.concatenate([np.argwhere(a > 0), np.full((5, a.ndim), -1)])[:5],
+           (MATRIX, CUBE, SCALAR), differentiable=False, out_dtype=autodiff.int64),
     OpInfo("argwhere", lambda a: autodiff.argwhere(a.round()), lambda a: np.argwhere(a.round()),
            (MATRIX, CUBE), differentiable=False, out_dtype=autodiff.int64),
     OpInfo("nonzero_as_tuple", lambda a: autodiff.nonzero(a > 0.5, as_tuple=True)[1],

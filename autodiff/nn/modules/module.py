@@ -16,11 +16,14 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from backends import Device
+
 from ... import __future__ as _future
 from ... import dtypes
 from ...creation import empty_like
 from ...grad_mode import no_grad
 from ...layouts import check_memory_format
+from ...ops._checks import invalid_arguments
 from ...profiling import profiler_state
 from ...python_dispatch import is_traceable_wrapper_subclass
 from ...swap import swap_tensors
@@ -46,6 +49,9 @@ class _Structure:
 
 
 structure = _Structure()
+
+# The state_dict key (after a module's prefix) of what its get_extra_state returns
+_EXTRA_STATE = "_extra_state"
 
 
 class Registry(dict[Any, Any]):
@@ -280,13 +286,21 @@ class Module:
     _is_full_backward_hook: bool | None
     _load_state_dict_pre_hooks: dict[int, Callable[..., Any]]
     _load_state_dict_post_hooks: dict[int, Callable[..., Any]]
+    _state_dict_pre_hooks: dict[int, Callable[..., Any]]
+    _state_dict_hooks: dict[int, Callable[..., Any]]
+
+    # PyTorch's class flags: `call_super_init` passes __init__'s arguments on to the next
+    # class of a multiple inheritance; `dump_patches` is kept for compatibility (unused).
+    call_super_init: bool = False
+    dump_patches: bool = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if args or kwargs:
-            raise TypeError(
-                f"{type(self).__name__}.__init__() got an unexpected argument; Module.__init__ "
-                "takes no arguments"
-            )
+        if self.call_super_init is False and kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword "
+                            f"argument '{next(iter(kwargs))}'")
+        if self.call_super_init is False and args:
+            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but "
+                            f"{len(args) + 1} were given")
         # object.__setattr__: our own __setattr__ needs these dicts to exist first.
         setattr_ = object.__setattr__
         setattr_(self, "training", True)
@@ -303,7 +317,11 @@ class Module:
         setattr_(self, "_forward_pre_hooks_with_kwargs", OrderedDict())
         setattr_(self, "_load_state_dict_pre_hooks", OrderedDict())
         setattr_(self, "_load_state_dict_post_hooks", OrderedDict())
+        setattr_(self, "_state_dict_pre_hooks", OrderedDict())
+        setattr_(self, "_state_dict_hooks", OrderedDict())
         setattr_(self, "_modules", Registry())
+        if self.call_super_init:
+            super().__init__(*args, **kwargs)
 
     def __getstate__(self) -> dict[str, Any]:
         # The registries pickle as plain dicts, as PyTorch's do: a saved module names no
@@ -327,6 +345,9 @@ class Module:
     def __setstate__(self, state: dict[str, Any]) -> None:
         # (the registries become counting ones again)
         self.__dict__.update(state)
+        for name in ("_state_dict_pre_hooks", "_state_dict_hooks"):  # older pickles lack them
+            if name not in state:
+                object.__setattr__(self, name, OrderedDict())
         for name in ("_parameters", "_buffers", "_modules"):
             registry = state.get(name)
             if type(registry) is dict:
@@ -626,6 +647,31 @@ class Module:
             hook, self if with_module else None)
         return handle
 
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """`hook(module, prefix, keep_vars)` before this module's state_dict is made."""
+        handle = _handle(self._state_dict_pre_hooks)
+        self._state_dict_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """`hook(module, state_dict, prefix, local_metadata)` once this module's entries (and
+        its submodules') are in; it may edit state_dict in place, and must return None."""
+        hook._from_public_api = True  # type: ignore[attr-defined]
+        handle = _handle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
+
+    def _register_state_dict_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """The older, private post-hook: what it returns replaces the state dict of the call
+        it runs in (honoured at the root only, as in PyTorch)."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError("Cannot register the same function as the state dict post hook "
+                               "that was previously registered via "
+                               "register_state_dict_post_hook")
+        handle = _handle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
+
     def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """`hook(module, incompatible_keys)` after load_state_dict; it may edit the lists of
         missing and unexpected keys (before `strict` judges them)."""
@@ -772,6 +818,44 @@ class Module:
         keys = [*dir(type(self)), *self.__dict__, *self._parameters, *self._modules,
                 *self._buffers]
         return sorted(key for key in keys if not key[0].isdigit())
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at a dotted path such as "encoder.0.weight"."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        parameter = getattr(module, name)
+        if not isinstance(parameter, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return parameter
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at a dotted path such as "bn.running_mean"."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        buffer = getattr(module, name)
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return buffer
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put `module` at a dotted path; its parent must exist (and with `strict`, a
+        submodule there already)."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        atoms = target.split(".")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent = self if len(atoms) == 1 else self.get_submodule(".".join(atoms[:-1]))
+        name = atoms[-1]
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
 
     def get_submodule(self, target: str) -> Module:
         """The submodule at a dotted path such as "encoder.0"."""
@@ -950,21 +1034,28 @@ class Module:
         return self._apply(lambda tensor: tensor.share_memory_())
 
     def to(self: M, *args: Any, **kwargs: Any) -> M:
-        """`to(device)`, `to(dtype)`, `to(device, dtype)` or `to(tensor)`; floating-point
-        dtypes only, applied to floating-point parameters and buffers; `memory_format=` lays
-        out the 4-d and 5-d ones."""
+        """`to(device)`, `to(dtype)`, `to(device, dtype)` or `to(tensor)`; floating-point or
+        complex dtypes only, applied to floating-point and complex parameters and buffers;
+        `memory_format=` lays out the 4-d and 5-d ones."""
         memory_format = kwargs.pop("memory_format", None)
         check_memory_format("to", memory_format)
         device, dtype = _parse_to(args, kwargs)
-        if dtype is not None and not dtype.is_floating_point:
+        if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(
                 "nn.Module.to only accepts floating point or complex dtypes, but got desired "
                 f"dtype={dtype}"
             )
+        if dtype is not None and dtype.is_complex:
+            warn(
+                "Complex modules are a new feature under active development whose design may "
+                "change, and some modules might not work as expected when using complex tensors "
+                "as parameters or buffers. Please file an issue at "
+                "https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml if a "
+                "complex module does not work as expected.", UserWarning)
 
         def convert(tensor: Tensor) -> Tensor:
             layout = memory_format if tensor.dim() in (4, 5) else None
-            if dtype is not None and tensor.is_floating_point():
+            if dtype is not None and (tensor.is_floating_point() or tensor.is_complex()):
                 return tensor.to(device=device, dtype=dtype, memory_format=layout)
             return tensor.to(device=device, memory_format=layout)
 
@@ -976,6 +1067,10 @@ class Module:
 
     def cpu(self: M) -> M:
         return self.to("cpu")
+
+    def type(self: M, dst_type: Any) -> M:
+        """Cast every parameter and buffer to `dst_type` (a dtype or a type name)."""
+        return self._apply(lambda t: t.type(dst_type))
 
     def float(self: M) -> M:
         return self._apply(lambda t: t.float() if t.is_floating_point() else t)
@@ -990,6 +1085,21 @@ class Module:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     # ------------------------------------------------------------------------- state dict
+    def get_extra_state(self) -> Any:
+        """A module's state besides its parameters and buffers, for its state_dict (under
+        `<prefix>_extra_state`): a module that has some overrides this and set_extra_state."""
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called. "
+            "Please file an issue at https://github.com/pytorch/pytorch/issues/new?template="
+            "bug-report.yml to report this bug.")
+
+    def set_extra_state(self, state: Any) -> None:
+        """Take back what get_extra_state gave, from a loaded state_dict."""
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called. "
+            "Please file an issue at https://github.com/pytorch/pytorch/issues/new?template="
+            "bug-report.yml to report this bug.")
+
     def _save_to_state_dict(self, destination: dict[str, Any], prefix: str,
                             keep_vars: bool) -> None:
         for name, parameter in self._parameters.items():
@@ -998,6 +1108,8 @@ class Module:
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buffer if keep_vars else buffer.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
 
     def state_dict(self, *, destination: Any = None, prefix: str = "",
                    keep_vars: bool = False) -> Any:
@@ -1008,13 +1120,23 @@ class Module:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
         metadata = getattr(destination, "_metadata", None)
+        local_metadata = {"version": self._version}
         if metadata is not None:
-            metadata[prefix[:-1]] = {"version": self._version}
+            metadata[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".",
                                   keep_vars=keep_vars)
+        for hook in self._state_dict_hooks.values():
+            result = hook(self, destination, prefix, local_metadata)
+            if getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:
+                destination = result
         return destination
 
     def _upgrade_state_dict(self, state_dict: dict[str, Any], prefix: str,
@@ -1062,6 +1184,12 @@ class Module:
                     loads.append((load, state_dict[prefix + name]))
                 else:
                     missing.append(prefix + name)
+            if type(module).set_extra_state is not Module.set_extra_state:
+                other_state = {**other_state, _EXTRA_STATE: module.set_extra_state}
+                if prefix + _EXTRA_STATE in state_dict:
+                    loads.append((module.set_extra_state, state_dict[prefix + _EXTRA_STATE]))
+                else:
+                    missing.append(prefix + _EXTRA_STATE)
             for name, target in local.items():
                 key = prefix + name
                 if key not in state_dict:
@@ -1242,19 +1370,43 @@ def _assign(module: Module, name: str, target: Tensor, value: Tensor) -> None:
     setattr(module, name, value)
 
 
+_TO_SIGNATURES = (
+    "torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, "
+    "bool copy = False, *, torch.memory_format memory_format = None",
+    "torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None",
+    "Tensor tensor, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None",
+)
+
+
 def _parse_to(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, dtypes.dtype | None]:
+    """(device, dtype) of Module.to's arguments, taken as PyTorch's three forms take them:
+    (device, dtype), (dtype) or (tensor), each followed by non_blocking and copy flags."""
+    given = dict(kwargs)
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
+    flags = list(args)
+    if flags and isinstance(flags[0], Tensor):
+        device, dtype = flags[0].device, flags[0].dtype
+        flags = flags[1:]
+    elif flags and isinstance(flags[0], dtypes.dtype):
+        dtype = flags.pop(0)
+    else:
+        if flags and (flags[0] is None or _is_device_like(flags[0])):
+            device = flags.pop(0)
+            if flags and (flags[0] is None or isinstance(flags[0], dtypes.dtype)):
+                dtype = flags.pop(0)
     kwargs.pop("non_blocking", None)
-    if kwargs:
-        raise TypeError(f"to() received an invalid combination of arguments: {sorted(kwargs)}")
-    for arg in args:
-        if isinstance(arg, Tensor):
-            device, dtype = arg.device, arg.dtype
-        elif isinstance(arg, dtypes.dtype):
-            dtype = arg
-        elif isinstance(arg, bool):
-            continue  # non_blocking given positionally
-        else:
-            device = arg
+    copy = kwargs.pop("copy", False)
+    if kwargs or len(flags) > 2 or not all(isinstance(flag, bool) for flag in flags) or (
+            device is not None and not _is_device_like(device)):
+        raise invalid_arguments("to", args, given, _TO_SIGNATURES)
+    if copy or (len(flags) == 2 and flags[1]):
+        raise RuntimeError(".to() does not accept copy argument")
     return device, None if dtype is None else dtypes.to_dtype(dtype)
+
+
+def _is_device_like(value: Any) -> bool:
+    return isinstance(value, (str, Device)) or (isinstance(value, int)
+                                                 and not isinstance(value, bool))
