@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .jit._fuser import set_autocast_mode as _jit_set_autocast_mode
 from .torch_function import (
     DisableTorchFunction,
     DisableTorchFunctionSubclass,
@@ -10,4 +11,5 @@ from .torch_function import (
 from .torch_function import mode_enabled as _is_torch_function_mode_enabled
 
 __all__ = ["DisableTorchFunction", "DisableTorchFunctionSubclass",
-           "_disabled_torch_function_impl", "_is_torch_function_mode_enabled"]
+           "_disabled_torch_function_impl", "_is_torch_function_mode_enabled",
+           "_jit_set_autocast_mode"]

@@ -669,6 +669,7 @@ from ._lobpcg import lobpcg
 
 # nn functions torch exposes at the top level
 from .ops.normalization import layer_norm
+from .nn.utils.rnn import _pack_padded_sequence, _pad_packed_sequence
 
 # Compilation (torch.compile)
 from .compiler.compiled import compile, compile_stats, reset_compile_stats

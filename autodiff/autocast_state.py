@@ -12,15 +12,17 @@ Inside, it casts the op's floating tensor arguments as the op's policy says (eac
 runs the op with autocast suspended, as PyTorch's wrappers exclude the autocast dispatch keys:
 ops the op calls are not cast again. Backward runs under whatever state the thread calling
 `backward` has, as in PyTorch (where the graph task carries the caller's thread-local state):
-the saved inputs are already in the dtype the forward used.
+the saved inputs are already in the dtype the forward used. `observing` lets jit.trace see
+what autocast made of a call (the casts and the arguments the op ran on), to record them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from backends import parse_device
@@ -45,6 +47,7 @@ class _State(threading.local):
         self.nesting = 0
         self.suspended = 0
         self.active = False  # some device type is enabled and no autocast op is running
+        self.observer: Rewrite | None = None  # jit.trace's view of the next call (observing)
 
     def refresh(self) -> None:
         global _active_threads
@@ -57,6 +60,27 @@ class _State(threading.local):
             else:
                 modes.exit()
         self.active = active
+
+
+class Rewrite:
+    """What autocast made of the first call under `observing`: the arguments it was given
+    and those the op ran on (cast, or with a float32 dtype); None when it changed nothing."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self.given: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        self.ran: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+
+
+@contextlib.contextmanager
+def observing() -> Iterator[Rewrite]:
+    """Note what autocast does to the first call made inside (jit.trace records the casts as
+    ops of their own and the op on the cast tensors, as PyTorch's tracer does)."""
+    previous, state.observer = state.observer, Rewrite()
+    try:
+        yield state.observer
+    finally:
+        state.observer = previous
 
 
 state = _State()
@@ -243,28 +267,15 @@ def _first_tensor(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor | Non
 
 def _call(aten_name: str | None, function: Callable[..., Any], dtype_position: int | None,
           args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    first = _first_tensor(args, kwargs)
-    device_type = None if first is None else first.device.type
-    policy = (None if aten_name is None or device_type is None
-              or not state.enabled.get(device_type, False)
-              else POLICIES[device_type].get(aten_name))
-    if policy is None:
+    rewritten = _rewritten(aten_name, dtype_position, args, kwargs)
+    observer = state.observer
+    if observer is not None and not observer.seen:
+        observer.seen = True
+        if rewritten is not None:
+            observer.given, observer.ran = (args, kwargs), rewritten
+    if rewritten is None:
         return function(*args, **kwargs)
-    assert device_type is not None and aten_name is not None
-    if policy == "banned":
-        raise RuntimeError(BANNED_MESSAGES[aten_name])
-    low = state.dtype[device_type]
-    if policy in ("fp32_set_opt_dtype", "fp32_append_dtype"):
-        args, kwargs = _with_float32_dtype(policy, device_type, dtype_position, args, kwargs)
-    else:
-        if policy == "lower_precision_fp":
-            target = low
-        elif policy == "fp32":
-            target = dtypes.float32
-        else:
-            target = _promote_type(low, device_type, args, kwargs)
-        args = tuple(_cast(value, target, low, device_type) for value in args)
-        kwargs = {key: _cast(value, target, low, device_type) for key, value in kwargs.items()}
+    args, kwargs = rewritten
     state.suspended += 1
     state.refresh()  # inactive: counted out, so that leaving counts it back in once
     try:
@@ -272,6 +283,33 @@ def _call(aten_name: str | None, function: Callable[..., Any], dtype_position: i
     finally:
         state.suspended -= 1
         state.refresh()
+
+
+def _rewritten(aten_name: str | None, dtype_position: int | None, args: tuple[Any, ...],
+               kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+    """The arguments the op runs on under its policy; None when it has none here (the op then
+    runs as called, autocast still on for the ops it calls)."""
+    first = _first_tensor(args, kwargs)
+    device_type = None if first is None else first.device.type
+    policy = (None if aten_name is None or device_type is None
+              or not state.enabled.get(device_type, False)
+              else POLICIES[device_type].get(aten_name))
+    if policy is None:
+        return None
+    assert device_type is not None and aten_name is not None
+    if policy == "banned":
+        raise RuntimeError(BANNED_MESSAGES[aten_name])
+    low = state.dtype[device_type]
+    if policy in ("fp32_set_opt_dtype", "fp32_append_dtype"):
+        return _with_float32_dtype(policy, device_type, dtype_position, args, kwargs)
+    if policy == "lower_precision_fp":
+        target = low
+    elif policy == "fp32":
+        target = dtypes.float32
+    else:
+        target = _promote_type(low, device_type, args, kwargs)
+    return (tuple(_cast(value, target, low, device_type) for value in args),
+            {key: _cast(value, target, low, device_type) for key, value in kwargs.items()})
 
 
 def _eligible(tensor: Tensor, device_type: str) -> bool:

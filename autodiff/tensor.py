@@ -40,6 +40,18 @@ _NON_LEAF_GRAD_WARNING = (
 _NO_STORAGE = "Cannot access data pointer of Tensor that doesn't have storage"
 
 
+_warned_scalar_of_requires_grad = False
+
+
+def _warn_scalar_of_requires_grad() -> None:
+    # PyTorch warns for float() only (not int(), bool() or item()), once per process.
+    global _warned_scalar_of_requires_grad
+    if not _warned_scalar_of_requires_grad:
+        _warned_scalar_of_requires_grad = True
+        warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+             "behavior.\nConsider using tensor.detach() first.", UserWarning, stacklevel=3)
+
+
 class Tensor(metaclass=TensorMeta):
     """An n-dimensional array on a device that can record the ops applied to it."""
 
@@ -2157,6 +2169,8 @@ class Tensor(metaclass=TensorMeta):
         return bool(self.item())
 
     def __float__(self) -> float:
+        if self.requires_grad:
+            _warn_scalar_of_requires_grad()
         return float(self._python_scalar())
 
     def __int__(self) -> int:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -190,6 +192,24 @@ def test_item_and_tolist(device: str) -> None:
     with pytest.raises(RuntimeError, match=r"^a Tensor with 2 elements cannot be converted to "
                                            r"Scalar$"):
         autodiff.ones(2, device=device).item()
+
+
+def test_float_of_a_tensor_that_requires_grad_warns_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # PyTorch warns for float() alone, once per process: item(), int() and bool() are silent
+    monkeypatch.setattr(sys.modules["autodiff.tensor"], "_warned_scalar_of_requires_grad", False)
+    x = autodiff.tensor(1.5, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert x.item() == 1.5 and int(x) == 1 and bool(x) and float(x.detach()) == 1.5
+        assert not caught
+        assert float(x * 2) == 3.0
+        assert float(x) == 1.5
+    assert len(caught) == 1 and caught[0].category is UserWarning
+    assert str(caught[0].message) == (
+        "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+        "behavior.\nConsider using tensor.detach() first.")
+    assert caught[0].filename == __file__
 
 
 def test_numpy_shares_memory_on_cpu() -> None:

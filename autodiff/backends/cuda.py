@@ -1,7 +1,9 @@
 """`torch.backends.cuda`: whether CUDA support (CuPy) is installed, and `matmul`'s switch for
 TensorFloat-32 (the same as `torch.set_float32_matmul_precision`: CuPy's TF32 compute type
 for float32 products). Reduced-precision reductions in float16 products are allowed by default,
-as in PyTorch; allowing them obliges cuBLAS to nothing."""
+as in PyTorch; allowing them obliges cuBLAS to nothing. The attention switches (which kernels,
+and whether the math kernel may compute half precision in half precision) live in
+ops/attention_kernels.py."""
 
 from __future__ import annotations
 
@@ -93,6 +95,16 @@ def enable_math_sdp(enabled: bool) -> None:
     attention_kernels.set_enabled("math", enabled)
 
 
+def allow_fp16_bf16_reduction_math_sdp(enabled: bool) -> None:
+    """Let the math attention kernel compute float16 and bfloat16 inputs in their own precision
+    (by default it computes them in float32 and rounds the result)."""
+    attention_kernels.allow_reduced_precision_math(enabled)
+
+
+def fp16_bf16_reduction_math_sdp_allowed() -> bool:
+    return attention_kernels.reduced_precision_math_allowed()
+
+
 def cudnn_sdp_enabled() -> bool:
     return attention_kernels.is_enabled("cudnn")
 
@@ -101,6 +113,7 @@ def enable_cudnn_sdp(enabled: bool) -> None:
     attention_kernels.set_enabled("cudnn", enabled)
 
 
-__all__ = ["cudnn_sdp_enabled", "enable_cudnn_sdp", "enable_flash_sdp", "enable_math_sdp",
-           "enable_mem_efficient_sdp", "flash_sdp_enabled", "is_built", "math_sdp_enabled",
-           "matmul", "mem_efficient_sdp_enabled"]
+__all__ = ["allow_fp16_bf16_reduction_math_sdp", "cudnn_sdp_enabled", "enable_cudnn_sdp",
+           "enable_flash_sdp", "enable_math_sdp", "enable_mem_efficient_sdp", "flash_sdp_enabled",
+           "fp16_bf16_reduction_math_sdp_allowed", "is_built", "math_sdp_enabled", "matmul",
+           "mem_efficient_sdp_enabled"]

@@ -75,6 +75,22 @@ def optimized_execution(should_optimize: bool) -> Iterator[None]:
         _settings.optimize = previous
 
 
+# TorchScript's autocast pass (process-wide in PyTorch). Scripted and traced code here runs its
+# ops through eager autocast whichever way it is set, which is what PyTorch's CPU runs show too.
+_autocast_mode = [True]
+
+
+def set_autocast_mode(enabled: Any) -> bool:
+    """torch._C._jit_set_autocast_mode: set the JIT's autocast switch; returns the previous."""
+    if not isinstance(enabled, bool):
+        raise TypeError("_jit_set_autocast_mode(): incompatible function arguments. The "
+                        "following argument types are supported:\n    1. (arg0: bool) -> bool"
+                        f"\n\nInvoked with: {enabled!r}")
+    previous = _autocast_mode[0]
+    _autocast_mode[0] = enabled
+    return previous
+
+
 class strict_fusion:
     """In TorchScript, an error where the nodes inside the block are not all fused; outside
     it (here always: nothing is scripted), PyTorch's warning and nothing else."""

@@ -7,7 +7,9 @@ tensor the call takes is the node that made it, a placeholder (an input), a `get
 parameter or buffer of the traced module) or, otherwise, a constant the traced module keeps.
 What Python computes from tensors (`if x.sum() > 0`, `x.item()`, sizes) is fixed at its
 value in this run; converting a tensor to a Python value warns (TracerWarning), as PyTorch's
-tracer does.
+tracer does. Under autocast a call is recorded as it ran: the casts autocast made are `to`
+nodes and the op takes the cast tensors, so the trace gives autocast's dtypes with autocast off
+(as PyTorch's, whose tracer records the casts as ops).
 
 A submodule call is recorded as one `call_module` node and the submodule gets a trace of its
 own (a TracedModule child, as in PyTorch), through forward hooks held for the trace: entering
@@ -29,6 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from autodiff import autocast_state
 from autodiff.nn import Module
 from autodiff.overrides import TorchFunctionMode
 from autodiff.tensor import Tensor
@@ -193,6 +196,9 @@ class _Recorder:
         if isinstance(value, slice):
             return slice(self.argument(value.start), self.argument(value.stop),
                          self.argument(value.step))
+        if isinstance(value, tuple) and _holds_tensor(value):  # a named tuple (PackedSequence)
+            return self.graph.call_function(type(value), tuple(self.argument(item)
+                                                               for item in value))
         if _is_plain_constant(value):
             return value
         return self.graph.get_attr(self._constant(value))
@@ -208,6 +214,39 @@ class _Recorder:
         name = f"{self.constant_prefix}_tensor_constant{len(self.constants)}"
         self.constants[name] = value
         return name
+
+    def autocast_arguments(self, rewrite: autocast_state.Rewrite, args: tuple[Any, ...],
+                           kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The arguments to record for a call autocast rewrote, each cast tensor a `to` node of
+        the tensor it was cast from: those the op ran on when autocast rewrote this very call;
+        when it rewrote one the function makes inside on tensors this call was given (conv1d's
+        convolution), this call's, with those tensors cast. Otherwise the call as made."""
+        if rewrite.given is None or rewrite.ran is None:
+            return args, kwargs
+        given_args, given_kwargs = rewrite.given
+        ran_args, ran_kwargs = rewrite.ran
+        casts: dict[int, tuple[Tensor, Tensor]] = {}
+        pairs = [*zip(_leaves(given_args), _leaves(ran_args)),
+                 *((old, new) for key in given_kwargs if key in ran_kwargs
+                   for old, new in zip(_leaves(given_kwargs[key]), _leaves(ran_kwargs[key])))]
+        for old, new in pairs:
+            if isinstance(new, Tensor) and new is not old and isinstance(old, Tensor):
+                casts[id(old)] = (old, new)
+        if _same_objects(given_args, args) and given_kwargs.keys() == kwargs.keys() \
+                and _same_objects(tuple(given_kwargs.values()), tuple(kwargs.values())):
+            call_args, call_kwargs = ran_args, ran_kwargs  # (with a `dtype=` autocast adds)
+        else:
+            passed = {id(leaf) for leaf in _leaves((args, kwargs)) if isinstance(leaf, Tensor)}
+            if any(key not in passed for key in casts):
+                return args, kwargs  # an inner call on tensors of its own: not this call's
+            call_args = _substituted(args, casts)
+            call_kwargs = _substituted(kwargs, casts)
+        for old, new in casts.values():
+            known = self.values.get(id(new))
+            if known is None or known[0] is not new:  # (a cached weight cast: one node)
+                node = self.graph.call_method("to", (self.argument(old), new.dtype))
+                self.values[id(new)] = (new, node)
+        return call_args, call_kwargs
 
     # ------------------------------------------------------------------------- calls
     def record(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
@@ -336,6 +375,34 @@ class _TracedInt(int):
         return self._recorded(operator.neg, (self,))
 
 
+def _same_objects(first: tuple[Any, ...], second: tuple[Any, ...]) -> bool:
+    return len(first) == len(second) and all(a is b for a, b in zip(first, second))
+
+
+def _substituted(value: Any, casts: dict[int, tuple[Tensor, Tensor]]) -> Any:
+    """`value` with each tensor autocast cast replaced by its cast (in nested containers)."""
+    if isinstance(value, Tensor):
+        found = casts.get(id(value))
+        return found[1] if found is not None and found[0] is value else value
+    if type(value) in (tuple, list):
+        return type(value)(_substituted(item, casts) for item in value)
+    if type(value) is dict:
+        return {key: _substituted(item, casts) for key, item in value.items()}
+    return value
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    """The items of nested tuples, lists and dicts, in order (dicts by their keys' order)."""
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _leaves(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    else:
+        yield value
+
+
 def _holds_tensor(value: Any) -> bool:
     if isinstance(value, Tensor):
         return True
@@ -370,7 +437,14 @@ class _TracingMode(TorchFunctionMode):
         if name in _CONVERSIONS:
             warn(f"Converting a tensor to {_CONVERSIONS[name]}{_CONVERSION_TAIL}", TracerWarning,
                  stacklevel=2)
-        return recorder.record(func, tuple(args), kwargs, func(*args, **kwargs))
+        if not autocast_state.state.active:
+            return recorder.record(func, tuple(args), kwargs, func(*args, **kwargs))
+        # Under autocast the graph keeps the casts the call made (PyTorch's tracer records
+        # them as ops too), so the trace runs as traced with autocast off.
+        with autocast_state.observing() as rewrite:
+            result = func(*args, **kwargs)
+        args, kwargs = recorder.autocast_arguments(rewrite, tuple(args), kwargs)
+        return recorder.record(func, args, kwargs, result)
 
 
 class _SubmoduleHooks:

@@ -23,7 +23,9 @@ MmBackward0 for 2-D inputs; for some shapes PyTorch runs its CPU flash kernel in
 is ScaledDotProductFlashAttentionForCpuBackward0). Shapes are checked as its math path checks
 them: its flash kernel accepts values of another length than the keys, which is refused here.
 Which kernels are enabled (nn.attention.sdpa_kernel) is checked first, as PyTorch's dispatcher
-does (attention_kernels.py).
+does (attention_kernels.py). Float16 and bfloat16 inputs are computed in float32 and the result
+rounded back, as PyTorch's math path does unless
+torch.backends.cuda.allow_fp16_bf16_reduction_math_sdp(True).
 """
 
 from __future__ import annotations
@@ -42,11 +44,12 @@ from ..tensor import Tensor, _wrap
 from ._checks import same_device, scalar_type_name
 from ._promotion import check_broadcast
 from ._recorded import recorded_gradients
-from .attention_kernels import check_kernel, flash_output_order
+from .attention_kernels import check_kernel, flash_output_order, reduced_precision_math_allowed
 from .selection import where
 from .softmax import softmax
 
 Array = Any
+_REDUCED = (dtypes.float16, dtypes.bfloat16)
 _CHUNK_BYTES = 1 << 20  # a chunk of heads is at least this big (or all the heads)...
 _CHUNKS = 16  # ...and at most 1/16 of the probabilities, unless one head is more
 
@@ -366,6 +369,20 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         raise RuntimeError(
             f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     check_kernel(query, key, value, attn_mask, dropout_p, enable_gqa)
+    if query.dtype in _REDUCED and not reduced_precision_math_allowed():
+        # As PyTorch's math path: half precision computed in float32, the result rounded back
+        # (its CPU flash kernel accumulates in float32 too).
+        mask = attn_mask
+        if mask is not None and mask.dtype.is_floating_point:
+            mask = mask.float()
+        return _attention(query.float(), key.float(), value.float(), mask, dropout_p,
+                          is_causal, scale, enable_gqa).to(query.dtype)
+    return _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
+
+
+def _attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None,
+               dropout_p: float, is_causal: bool, scale: float | None,
+               enable_gqa: bool) -> Tensor:
     group = 1
     if enable_gqa:
         key, value, group = _group_query_heads(query, key, value)

@@ -42,6 +42,21 @@ def set_enabled(name: str, enabled: Any) -> None:
     _enabled[name] = enabled
 
 
+# The math kernel computes float16 and bfloat16 inputs in float32 unless this is set
+# (torch.backends.cuda.allow_fp16_bf16_reduction_math_sdp).
+_reduced_precision_math = [False]
+
+
+def reduced_precision_math_allowed() -> bool:
+    return _reduced_precision_math[0]
+
+
+def allow_reduced_precision_math(enabled: Any) -> None:
+    if not isinstance(enabled, bool):  # PyTorch's message names the math switch
+        raise RuntimeError(f"set_sdp_use_math expects a bool, but got {type(enabled).__name__}")
+    _reduced_precision_math[0] = enabled
+
+
 def priority_order() -> list[int]:
     return list(_priority)
 

@@ -3,6 +3,7 @@ eager autodiff on every device, and against torch.jit itself where PyTorch is in
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import re
 import subprocess
@@ -10,7 +11,7 @@ import sys
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pytest
@@ -1190,3 +1191,63 @@ class PickledGate(autodiff.nn.Module):
         if x.sum() > 0:
             return x
         return -x
+
+
+def test_jit_set_autocast_mode() -> None:
+    assert autodiff._C._jit_set_autocast_mode(False) is True
+    try:
+        assert autodiff._C._jit_set_autocast_mode(False) is False
+    finally:
+        assert autodiff._C._jit_set_autocast_mode(True) is False
+    with pytest.raises(TypeError, match=r"^_jit_set_autocast_mode\(\): incompatible function "
+                                        r"arguments"):
+        autodiff._C._jit_set_autocast_mode(1)
+
+
+def test_a_trace_under_autocast_keeps_its_casts() -> None:
+    # PyTorch's tracer records autocast's casts: the trace runs as traced with autocast off
+    autodiff.manual_seed(0)
+    model = _mixed_model(autodiff)  # each autocast policy: lower precision, promote, none
+    x = autodiff.rand(2, 4)
+    with autodiff.no_grad(), autodiff.autocast("cpu", dtype=autodiff.bfloat16):
+        traced = autodiff.jit.trace(model, x, check_trace=False)
+        expected = model(x)
+    with autodiff.no_grad():
+        outputs = traced(x)
+        plain = model(x)
+    assert [o.dtype for o in outputs] == [e.dtype for e in expected]
+    assert all(autodiff.equal(o, e) for o, e in zip(outputs, expected))
+    assert plain[0].dtype is autodiff.float32  # the model itself is unchanged
+    assert "to(torch.bfloat16)" in traced.linear.code
+
+
+def _mixed_model(library: Any) -> Any:
+    """_Mixed of `library` (autodiff or PyTorch)."""
+
+    class Mixed(library.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = library.nn.Linear(4, 4)
+            self.conv = library.nn.Conv1d(2, 2, 1)
+
+        def forward(self, x: Any) -> Any:
+            y = self.linear(x) @ self.linear.weight
+            joined = library.cat([y, x], 1)
+            probabilities = library.nn.functional.softmax(y, dim=-1)
+            return probabilities, joined, y.sum(), self.conv(x.reshape(1, 2, 4)).float().exp()
+
+    return Mixed().eval()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="PyTorch is not installed")
+def test_a_trace_under_autocast_has_pytorchs_dtypes() -> None:
+    import torch
+
+    def dtypes_of(library: Any) -> list[str]:
+        x = library.rand(2, 4)
+        with library.no_grad(), library.autocast("cpu", dtype=library.bfloat16):
+            traced = library.jit.trace(_mixed_model(library), x, check_trace=False)
+        with library.no_grad():
+            return [str(o.dtype) for o in traced(x)]
+
+    assert dtypes_of(autodiff) == dtypes_of(torch)

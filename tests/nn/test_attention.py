@@ -228,6 +228,47 @@ def test_sdpa_dropout_statistics_and_edges(device: str) -> None:
 
 
 # ----------------------------------------------------------------------------- memory
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_sdpa_computes_half_precision_in_float32(dtype: str) -> None:
+    # PyTorch's math path upcasts float16 and bfloat16 (ToCopyBackward0 on top) unless
+    # torch.backends.cuda.allow_fp16_bf16_reduction_math_sdp(True)
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((2, 3, 64, 32)).astype(np.float32) * 3 for _ in range(3)]
+    low = getattr(autodiff, dtype)
+    q, k, v = (autodiff.tensor(a).to(low).requires_grad_() for a in arrays)
+    reference = F.scaled_dot_product_attention(*(t.detach().double() for t in (q, k, v)))
+    mask = autodiff.tensor(rng.standard_normal((64, 64)).astype(np.float32)).to(low)
+    assert not autodiff.backends.cuda.fp16_bf16_reduction_math_sdp_allowed()
+    out = F.scaled_dot_product_attention(q, k, v)
+    assert out.dtype is low and type(out.grad_fn).__name__ == "ToCopyBackward0"
+    wide = F.scaled_dot_product_attention(*(t.detach().float() for t in (q, k, v)))
+    assert autodiff.equal(out.detach(), wide.to(low))
+    masked = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    assert autodiff.equal(masked.detach(), F.scaled_dot_product_attention(
+        *(t.detach().float() for t in (q, k, v)), attn_mask=mask.float()).to(low))
+    out.sum().backward()
+    assert q.grad is not None and q.grad.dtype is low
+    upcast_error = float((out.detach().double() - reference).abs().max())
+    autodiff.backends.cuda.allow_fp16_bf16_reduction_math_sdp(True)
+    try:
+        assert autodiff.backends.cuda.fp16_bf16_reduction_math_sdp_allowed()
+        reduced = F.scaled_dot_product_attention(q, k, v)
+        assert type(reduced.grad_fn).__name__ == "UnsafeViewBackward0"
+    finally:
+        autodiff.backends.cuda.allow_fp16_bf16_reduction_math_sdp(False)
+    assert upcast_error < float((reduced.detach().double() - reference).abs().max())
+    with pytest.raises(RuntimeError, match=r"^set_sdp_use_math expects a bool, but got int$"):
+        autodiff.backends.cuda.allow_fp16_bf16_reduction_math_sdp(1)
+    assert not autodiff.backends.cuda.fp16_bf16_reduction_math_sdp_allowed()
+
+
+def test_sdpa_half_precision_under_autocast() -> None:
+    q = autodiff.randn(2, 4, 8)
+    with autodiff.autocast("cpu", dtype=autodiff.bfloat16):
+        out = F.scaled_dot_product_attention(q, q, q)
+    assert out.dtype is autodiff.bfloat16
+
+
 def test_sdpa_keeps_one_score_buffer() -> None:
     """Forward + backward of causal attention: beyond inputs, outputs and gradients, the peak
     is the probabilities (one L x S per head, kept for backward) plus chunk temporaries."""

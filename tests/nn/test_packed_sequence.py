@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import autodiff
+from autodiff import nn
 from autodiff.nn.utils import rnn
 from tests.compare import same_error
 
@@ -203,3 +204,35 @@ def test_matches_pytorch() -> None:
         _np(rnn.pad_sequence([autodiff.tensor(s) for s in seqs], True, -1.0, "left")),
         _np(torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in seqs], True, -1.0,
                                             "left")))
+
+
+def test_private_pack_and_pad_functions_match_pytorchs_names() -> None:
+    # torch._pack_padded_sequence / torch._pad_packed_sequence: the calls a trace records
+    padded = autodiff.arange(6.0).reshape(3, 2, 1)
+    data, batch_sizes = autodiff._pack_padded_sequence(padded, autodiff.tensor([3, 2]), False)
+    assert data.flatten().tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert batch_sizes.tolist() == [2, 2, 1]
+    back, lengths = autodiff._pad_packed_sequence(data, batch_sizes, False, -1.0, 4)
+    assert back.shape == (4, 2, 1) and lengths.tolist() == [3, 2]
+    assert back[2:, 1].flatten().tolist() == [-1.0, -1.0]
+
+
+def test_a_trace_records_packing_so_it_follows_new_lengths() -> None:
+    class Encoder(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gru = nn.GRU(2, 3)
+
+        def forward(self, padded: Any, lengths: Any) -> Any:
+            packed = nn.utils.rnn.pack_padded_sequence(padded, lengths)
+            outputs, hidden = self.gru(packed)
+            outputs, _ = nn.utils.rnn.pad_packed_sequence(outputs)
+            return outputs * 2, hidden
+
+    autodiff.manual_seed(0)
+    model = Encoder().eval()
+    traced = autodiff.jit.trace(model, (autodiff.randn(4, 2, 2), autodiff.tensor([4, 3])))
+    padded, lengths = autodiff.randn(4, 2, 2), autodiff.tensor([4, 1])
+    for ours, expected in zip(traced(padded, lengths), model(padded, lengths)):
+        assert autodiff.allclose(ours, expected)
+    assert "torch._pack_padded_sequence" in traced.code

@@ -37,6 +37,14 @@ class TorchAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 def main(argv: list[str]) -> None:
     program, library, arguments = argv[0], argv[1], argv[2:]
     if library == "torch":
+        # The modules torch has loaded are aliased now: importing one through the finder would
+        # bind it on its parent package, over a function of the same name
+        # (`from autodiff.autograd.gradcheck import GradcheckError` would turn
+        # torch.autograd.gradcheck into the module).
+        importlib.import_module("torch")
+        for name, module in list(sys.modules.items()):
+            if name == "torch" or name.startswith("torch."):
+                sys.modules.setdefault("autodiff" + name[len("torch"):], module)
         sys.meta_path.insert(0, TorchAlias())
     elif library != "autodiff":
         raise SystemExit(f"unknown library {library!r}: autodiff or torch")

@@ -68,6 +68,11 @@ class Program:
 
 # What stops a program is a `Stop(feature, error)` constant here, named for the missing feature:
 # the error is the text the program stops with (the last line of its traceback must contain it).
+SCRIPTED_LOOP_GRAPH = Stop(
+    "the graph of a scripted module whose forward loops over an int argument (autodiff.jit runs "
+    "scripted code as Python, and an autodiff.fx graph cannot hold the loop)",
+    "RuntimeError: 'GreedySearchDecoder' has no graph")
+
 PROGRAMS = [
     # pytorch/tutorials, beginner_source/basics
     Program("basics_tensorqs", compare=True),
@@ -81,6 +86,7 @@ PROGRAMS = [
     Program("introyt_autograd", compare=True),
     Program("introyt_models", compare=True),
     Program("introyt_training"),
+    Program("blitz_tensor_tutorial", compare=True),
     Program("blitz_autograd"),
     Program("blitz_neural_networks"),
     Program("blitz_cifar10"),
@@ -126,6 +132,7 @@ PROGRAMS = [
     # beginner_source
     Program("knowledge_distillation"),
     Program("chatbot"),
+    Program("deploy_seq2seq_hybrid_frontend", stop=SCRIPTED_LOOP_GRAPH),
     Program("data_loading"),
     Program("text_sentiment_ngrams"),
     Program("maskedtensor_adagrad", compare=True),
@@ -161,6 +168,10 @@ PROGRAMS = [
     Program("recipe_benchmark"),
     Program("recipe_dynamic_quantization"),
     Program("saving_multiple_models"),
+    Program("save_load_across_devices"),
+    Program("distributed_checkpoint_recipe", compare=True),
+    Program("distributed_async_checkpoint_recipe", compare=True),
+    Program("tuning_guide"),  # not compared: it compiles (inductor takes a while on PyTorch)
     # recipes_source
     Program("recipe_inspecting_model_parameters", compare=True),
     # torch.compile's recipes: not compared (inductor compiles for a minute on PyTorch)
@@ -235,6 +246,8 @@ PROGRAMS = [
     Program("docs_api_examples", compare=True),
     Program("notes_amp", compare=True),
     Program("notes_randomness"),
+    Program("notes_gradcheck", compare=True),
+    Program("notes_numerical_accuracy_faq", compare=True),
 ]
 
 

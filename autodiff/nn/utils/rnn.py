@@ -20,6 +20,7 @@ from ... import dtypes
 from ...creation import arange, as_tensor, empty_like, tensor
 from ...ops import packed_sequence as _ops
 from ...tensor import Tensor
+from ...torch_function import overridable
 
 __all__ = [
     "PackedSequence", "invert_permutation", "pack_padded_sequence", "pack_sequence",
@@ -129,16 +130,27 @@ def pack_padded_sequence(input: Tensor, lengths: Tensor | list[int], batch_first
                          enforce_sorted: bool = True) -> PackedSequence:
     """Pack a padded batch (T, B, *) (or (B, T, *)) given each sequence's length. Unless
     enforce_sorted=False, the lengths must be sorted longest first."""
-    values = _lengths_list(lengths)
     sorted_indices = None
-    batch_dim = 0 if batch_first else 1
     if not enforce_sorted:
+        values = _lengths_list(lengths)
         order = sorted(range(len(values)), key=lambda index: -values[index])  # stable
-        values = [values[index] for index in order]
         sorted_indices = tensor(order, dtype=dtypes.int64, device=input.device)
-        input = input.index_select(batch_dim, sorted_indices)
+        input = input.index_select(0 if batch_first else 1, sorted_indices)
+        lengths = tensor([values[index] for index in order], dtype=dtypes.int64)
+    elif not isinstance(lengths, Tensor):
+        lengths = as_tensor(lengths, dtype=dtypes.int64, device="cpu")
+    data, batch_sizes = _pack_padded_sequence(input, lengths, batch_first)
+    return PackedSequence(data, batch_sizes, sorted_indices, None)
+
+
+def _pack_padded_sequence_op(input: Tensor, lengths: Tensor, batch_first: bool
+                             ) -> tuple[Tensor, Tensor]:
+    """torch._pack_padded_sequence: (the packed rows, the batch size of each step) of a padded
+    batch whose lengths are sorted longest first; one call, so a trace records it whole."""
+    values = _lengths_list(lengths)
     if input.numel() == 0:
         raise RuntimeError("Cannot pack empty tensors.")
+    batch_dim = 0 if batch_first else 1
     batch = input.size(batch_dim)
     if len(values) != batch:
         raise RuntimeError(
@@ -160,15 +172,14 @@ def pack_padded_sequence(input: Tensor, lengths: Tensor | list[int], batch_first
             f"{values[0]}")
     batch_sizes = _ops.batch_sizes_of(values)
     data = _ops.pack_padded(input, batch_sizes, batch_first)
-    return PackedSequence(data, tensor(batch_sizes, dtype=dtypes.int64), sorted_indices, None)
+    return data, tensor(batch_sizes, dtype=dtypes.int64)
 
 
 def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
                         padding_value: float = 0.0, total_length: int | None = None
                         ) -> tuple[Tensor, Tensor]:
     """The padded batch back from a PackedSequence, and each sequence's length."""
-    batch_sizes = [int(size) for size in sequence.batch_sizes.tolist()]
-    max_seq_length = len(batch_sizes)
+    max_seq_length = sequence.batch_sizes.size(0)
     if total_length is not None:
         if total_length < max_seq_length:
             raise ValueError(
@@ -176,15 +187,31 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
                 f"input, but got total_length={total_length} and max sequence length being "
                 f"{max_seq_length}")
         max_seq_length = total_length
-    padded = _ops.pad_packed(sequence.data, batch_sizes, batch_first, padding_value,
-                             max_seq_length)
-    lengths = tensor(_ops.lengths_of(batch_sizes), dtype=dtypes.int64)
+    padded, lengths = _pad_packed_sequence(sequence.data, sequence.batch_sizes, batch_first,
+                                           padding_value, max_seq_length)
     unsorted_indices = sequence.unsorted_indices
     if unsorted_indices is not None:
         batch_dim = 0 if batch_first else 1
         return (padded.index_select(batch_dim, unsorted_indices),
                 lengths[unsorted_indices.cpu()])
     return padded, lengths
+
+
+def _pad_packed_sequence_op(data: Tensor, batch_sizes: Tensor, batch_first: bool,
+                            padding_value: float, total_length: int) -> tuple[Tensor, Tensor]:
+    """torch._pad_packed_sequence: (the padded batch, each sequence's length) of packed rows;
+    one call, so a trace records it whole."""
+    sizes = [int(size) for size in batch_sizes.tolist()]
+    padded = _ops.pad_packed(data, sizes, batch_first, padding_value, total_length)
+    return padded, tensor(_ops.lengths_of(sizes), dtype=dtypes.int64)
+
+
+# torch's names for the two calls: public through __torch_function__, so a mode (jit.trace's
+# recorder) sees them
+_pack_padded_sequence_op.__name__ = _pack_padded_sequence_op.__qualname__ = "_pack_padded_sequence"
+_pad_packed_sequence_op.__name__ = _pad_packed_sequence_op.__qualname__ = "_pad_packed_sequence"
+_pack_padded_sequence = overridable(_pack_padded_sequence_op, "autodiff")
+_pad_packed_sequence = overridable(_pad_packed_sequence_op, "autodiff")
 
 
 def pad_sequence(sequences: Tensor | Iterable[Tensor], batch_first: bool = False,
