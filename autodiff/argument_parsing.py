@@ -82,6 +82,13 @@ def _refused(parameter: inspect.Parameter, value: Any, tensor_class: type) -> st
     expected = _expects(parameter)
     if expected is None or isinstance(value, tensor_class):
         return None
+    annotation = parameter.annotation
+    text = annotation if isinstance(annotation, str) else str(annotation)
+    if value is None and ("None" in text or "Optional" in text):
+        return None  # `Tensor | None`: PyTorch's Optional[Tensor]
+    if type(value) in _NUMBER_TYPES and any(
+            kind in text for kind in ("float", "int", "complex", "Number")):
+        return None  # `Tensor | float`: a Tensor-or-Number parameter
     if expected == "tuple of Tensors":
         return None if type(value) in (list, tuple) else expected
     if expected == "Number":
