@@ -92,7 +92,8 @@ class ToCopy(Function):
 
 
 _TO_KEYWORDS = frozenset({"device", "dtype", "copy", "non_blocking", "memory_format"})
-_TO_SIGNATURES = (
+# PyTorch's overloads of Tensor.to and Module.to, as its parser lists them in a refusal
+TO_SIGNATURES = (
     "torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, "
     "bool copy = False, *, torch.memory_format memory_format = None",
     "torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
@@ -105,7 +106,7 @@ _TO_SIGNATURES = (
 def to(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """Tensor.to(dtype) / to(device, dtype=None) / to(other) with copy=False like PyTorch."""
     if kwargs.keys() - _TO_KEYWORDS:
-        raise invalid_arguments("to", args, kwargs, _TO_SIGNATURES)
+        raise invalid_arguments("to", args, kwargs, TO_SIGNATURES)
     device: Any = kwargs.pop("device", None)
     dtype: Any = kwargs.pop("dtype", None)
     copy = kwargs.pop("copy", False)

@@ -24,6 +24,7 @@ from ...creation import empty_like
 from ...grad_mode import no_grad
 from ...layouts import check_memory_format
 from ...ops._checks import invalid_arguments
+from ...ops.conversion import TO_SIGNATURES
 from ...profiling import profiler_state
 from ...python_dispatch import is_traceable_wrapper_subclass
 from ...swap import swap_tensors
@@ -1370,14 +1371,6 @@ def _assign(module: Module, name: str, target: Tensor, value: Tensor) -> None:
     setattr(module, name, value)
 
 
-_TO_SIGNATURES = (
-    "torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, "
-    "bool copy = False, *, torch.memory_format memory_format = None",
-    "torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
-    "torch.memory_format memory_format = None",
-    "Tensor tensor, bool non_blocking = False, bool copy = False, *, "
-    "torch.memory_format memory_format = None",
-)
 
 
 def _parse_to(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, dtypes.dtype | None]:
@@ -1401,7 +1394,7 @@ def _parse_to(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, dtype
     copy = kwargs.pop("copy", False)
     if kwargs or len(flags) > 2 or not all(isinstance(flag, bool) for flag in flags) or (
             device is not None and not _is_device_like(device)):
-        raise invalid_arguments("to", args, given, _TO_SIGNATURES)
+        raise invalid_arguments("to", args, given, TO_SIGNATURES)
     if copy or (len(flags) == 2 and flags[1]):
         raise RuntimeError(".to() does not accept copy argument")
     return device, None if dtype is None else dtypes.to_dtype(dtype)
