@@ -189,7 +189,7 @@ _REFUSED = {
        for prefix in ("linalg.solve", "linalg.det", "linalg.lu", "lu", "linalg.tensorsolve")},
     "linalg.cholesky": (NotImplementedError, "\"cholesky_cpu\" not implemented for 'BFloat16'"),
     **{prefix: (RuntimeError, "Low precision dtypes not supported. Got BFloat16")
-       for prefix in ("linalg.inv", "linalg.slogdet", "linalg.matrix_norm[nuc]",
+       for prefix in ("linalg.inv", "linalg.slogdet", "slogdet", "linalg.matrix_norm[nuc]",
                       "linalg.matrix_norm[2]", "linalg.matrix_norm[-2]")},
     # the factorizations (each entry's first call decides)
     **{prefix: (NotImplementedError, "\"linalg_svd_cpu\" not implemented for 'BFloat16'")
@@ -255,6 +255,7 @@ _REFUSED_ENTRIES = {
        for name in ("svd_lowrank", "svd_lowrank_M", "svd_lowrank_vectors", "pca_lowrank")},
     **{name: _COMPLEX_REFUSED for name in (
         "complex", "view_as_real", "real", "imag", "conj", "conj_physical", "angle",
+        *(f"dist_complex[{order}]" for order in (1, 2, 3, "inf")),
         "abs_complex", "mul_complex", "mul_complex_scalar", "div_complex", "sum_complex",
         "prod_complex", "prod_complex_all", "cumprod_complex", "norm_complex", "pow_complex",
         "pow_complex_real_exponent", "pow_real_complex_exponent", "pow_complex_number_exponent",
