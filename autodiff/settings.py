@@ -104,13 +104,17 @@ _requested_threads: int | None = None
 def set_num_threads(threads_count: Any) -> None:
     """The number of threads the CPU's BLAS uses."""
     global _requested_threads
-    if isinstance(threads_count, bool) or not isinstance(threads_count, int):
-        raise RuntimeError(f"set_num_threads expects an int, but got "
-                           f"{type(threads_count).__name__}")
-    if threads_count <= 0:
-        raise RuntimeError("set_num_threads expects a positive integer")
+    _check_thread_count("set_num_threads", threads_count)
     threads.set_num_threads(threads_count)
     _requested_threads = threads_count
+
+
+def _check_thread_count(function: str, count: Any) -> None:
+    """PyTorch's checks of a thread count: a positive int."""
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise RuntimeError(f"{function} expects an int, but got {type(count).__name__}")
+    if count <= 0:
+        raise RuntimeError(f"{function} expects a positive integer")
 
 
 def get_num_threads() -> int:
@@ -130,11 +134,7 @@ _interop_threads: int | None = None
 def set_num_interop_threads(num: Any) -> None:
     """The size of PyTorch's inter-op thread pool; set once, before any parallel work."""
     global _interop_threads
-    if isinstance(num, bool) or not isinstance(num, int):
-        raise RuntimeError(f"set_num_interop_threads expects an int, but got "
-                           f"{type(num).__name__}")
-    if num <= 0:
-        raise RuntimeError("set_num_interop_threads expects a positive integer")
+    _check_thread_count("set_num_interop_threads", num)
     if _interop_threads is not None:
         raise RuntimeError("Error: cannot set number of interop threads after parallel work "
                            "has started or set_num_interop_threads called")

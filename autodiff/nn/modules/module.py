@@ -822,25 +822,25 @@ class Module:
 
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at a dotted path such as "encoder.0.weight"."""
-        module_path, _, name = target.rpartition(".")
-        module = self.get_submodule(module_path)
-        if not hasattr(module, name):
-            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
-        parameter = getattr(module, name)
+        _, name, parameter = self._attribute_at(target)
         if not isinstance(parameter, Parameter):
             raise AttributeError(f"`{name}` is not an nn.Parameter")
         return parameter
 
     def get_buffer(self, target: str) -> Tensor:
         """The buffer at a dotted path such as "bn.running_mean"."""
+        module, name, buffer = self._attribute_at(target)
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return buffer
+
+    def _attribute_at(self, target: str) -> tuple[Module, str, Any]:
+        """(the owning submodule, the attribute's name, its value) of a dotted path."""
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
         if not hasattr(module, name):
             raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
-        buffer = getattr(module, name)
-        if name not in module._buffers:
-            raise AttributeError(f"`{name}` is not a buffer")
-        return buffer
+        return module, name, getattr(module, name)
 
     def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
         """Put `module` at a dotted path; its parent must exist (and with `strict`, a
